@@ -1,0 +1,332 @@
+"""Frozen feature extractors that every feature loss shares.
+
+:class:`Backbone` taps named layers of a torchvision architecture::
+
+    bb = Backbone("vgg19", ["conv5_4"], weights="random", seed=0)
+    feats = bb(x)            # x: (N, 3, H, W) in [0, 1]  →  {"conv5_4": (N, 512, H/16, W/16)}
+
+* Architectures (:data:`ARCHS`): ``vgg16``, ``vgg19``, ``alexnet``, ``squeezenet1_1``, ``resnet50``.
+* Layer names: VGG ``conv{b}_{i}`` (pre-activation), ``relu{b}_{i}``, ``pool{b}``; AlexNet
+  ``conv1..5``, ``relu1..5``, ``pool1/2/5``; SqueezeNet 1.1 ``conv1``, ``relu1``, ``pool1``,
+  ``fire2..fire9``, ``pool3``, ``pool5``; ResNet-50 ``conv1``, ``bn1``, ``relu``, ``maxpool``,
+  ``layer1..layer4``. Only the trunk up to the deepest tapped layer is built (no classifier).
+* ``weights``: ``"pretrained"`` (the architecture's default file, or ``pretrained=<key>`` such as
+  ``"resnet50:dino"``; missing → :class:`~benchmark.errors.UserError`), ``"random"`` (seeded
+  initialisation with the architecture's own init scheme, drawn from a private RNG so global
+  random state is untouched), a known key (``"resnet50:contrique"``), or a checkpoint path holding
+  a state_dict for the architecture (torchvision key names; strict matching).
+* Input normalisation happens inside (``normalize``: ``"imagenet"``, ``"lpips"``, ``"none"``).
+* Frozen (``requires_grad=False``) and always in eval mode; the frozen trunk is held outside the
+  module tree, so it is neither in ``parameters()`` nor in ``state_dict()`` (a run saves only a
+  loss's own trainable parts) but still follows ``.to(device / dtype / memory_format)``. ReLUs are
+  not in-place so a tapped pre-activation is never overwritten; works under bf16 autocast and
+  channels_last. Random inits are memoised per (arch, seed, depth) within a process.
+* :attr:`Backbone.provenance`: ``"vgg16:IMAGENET1K_V1"``, ``"vgg16:random(seed=0)"``,
+  ``"resnet50:file(ckpt.pt,sha256=1a2b3c4d)"``.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from benchmark import weights as W
+from benchmark.errors import UserError
+
+log = logging.getLogger(__name__)
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+LPIPS_SHIFT = (-0.030, -0.088, -0.188)
+LPIPS_SCALE = (0.458, 0.448, 0.450)
+
+
+class L2Pool(nn.Module):
+    """DISTS's L2 pooling (Ding et al. 2020): sqrt(Hann3×3 ∗ x², stride 2, pad 1) — an
+    anti-aliased replacement for max pooling. The filter is a non-persistent buffer so
+    checkpoints need no extra keys."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        a = torch.hann_window(5, periodic=False, dtype=torch.float64)[1:-1]
+        g = (a[:, None] * a[None, :])
+        g = (g / g.sum()).float()
+        self.register_buffer("filter", g.expand(channels, 1, 3, 3).clone(), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = F.conv2d(x * x, self.filter.to(x.dtype), stride=2, padding=1, groups=x.shape[1])
+        return (out + 1e-12).sqrt()
+
+
+# ---------------------------------------------------------------------------------------------
+# architecture builders: each returns (container, ordered [(module path, tap name)], ignore)
+# container's state_dict keys match torchvision's for the same model.
+# ---------------------------------------------------------------------------------------------
+_VGG_CFG = {
+    "vgg16": (2, 2, 3, 3, 3),
+    "vgg19": (2, 2, 4, 4, 4),
+}
+_VGG_WIDTH = (64, 128, 256, 512, 512)
+
+
+def _vgg_names(arch: str) -> list[str]:
+    names = []
+    for b, n in enumerate(_VGG_CFG[arch], start=1):
+        for i in range(1, n + 1):
+            names += [f"conv{b}_{i}", f"relu{b}_{i}"]
+        names.append(f"pool{b}")
+    return names
+
+
+def _build_vgg(arch: str, depth: int, pool: str, init: bool):
+    layers: list[nn.Module] = []
+    c_in = 3
+    for b, n in enumerate(_VGG_CFG[arch]):
+        for _ in range(n):
+            layers += [nn.Conv2d(c_in, _VGG_WIDTH[b], 3, padding=1), nn.ReLU(inplace=False)]
+            c_in = _VGG_WIDTH[b]
+        layers.append(L2Pool(c_in) if pool == "l2" else nn.MaxPool2d(2, 2))
+    layers = layers[: depth + 1]
+    if init:  # torchvision VGG's init
+        for m in layers:
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+                nn.init.zeros_(m.bias)
+    container = nn.Module()
+    container.features = nn.Sequential(*layers)
+    return container
+
+
+_ALEX_NAMES = ["conv1", "relu1", "pool1", "conv2", "relu2", "pool2", "conv3", "relu3", "conv4",
+               "relu4", "conv5", "relu5", "pool5"]
+
+
+def _build_alexnet(depth: int, init: bool):
+    layers = [nn.Conv2d(3, 64, 11, stride=4, padding=2), nn.ReLU(), nn.MaxPool2d(3, 2),
+              nn.Conv2d(64, 192, 5, padding=2), nn.ReLU(), nn.MaxPool2d(3, 2),
+              nn.Conv2d(192, 384, 3, padding=1), nn.ReLU(), nn.Conv2d(384, 256, 3, padding=1),
+              nn.ReLU(), nn.Conv2d(256, 256, 3, padding=1), nn.ReLU(), nn.MaxPool2d(3, 2)]
+    container = nn.Module()
+    container.features = nn.Sequential(*layers[: depth + 1])  # default PyTorch init = torchvision's
+    return container
+
+
+_SQUEEZE_NAMES = ["conv1", "relu1", "pool1", "fire2", "fire3", "pool3", "fire4", "fire5", "pool5",
+                  "fire6", "fire7", "fire8", "fire9"]
+
+
+def _build_squeezenet(depth: int, init: bool):
+    import torchvision
+
+    full = torchvision.models.squeezenet1_1(weights=None)  # 1.2 M params: cheap to build whole
+    container = nn.Module()
+    container.features = nn.Sequential(*list(full.features)[: depth + 1])
+    return container
+
+
+_RESNET_NAMES = ["conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4"]
+
+
+def _build_resnet50(depth: int, init: bool):
+    import torchvision
+
+    full = torchvision.models.resnet50(weights=None)
+    container = nn.Module()
+    for name in _RESNET_NAMES[: depth + 1]:
+        container.add_module(name, getattr(full, name))
+    return container
+
+
+@dataclass(frozen=True)
+class Arch:
+    names: tuple[str, ...]
+    build: Callable[..., nn.Module]       # build(depth, pool, init) → container
+    path: Callable[[int], str]            # index → module path in the container
+    ignore: Callable[[int], tuple[str, ...]]  # checkpoint key prefixes not built at this depth
+    default_weights: str
+    normalize: str = "imagenet"
+
+
+def _seq_ignore(depth: int) -> tuple[str, ...]:
+    return ("classifier.",) + tuple(f"features.{j}." for j in range(depth + 1, 64))
+
+
+ARCHS: dict[str, Arch] = {
+    "vgg16": Arch(tuple(_vgg_names("vgg16")), lambda d, pool, init: _build_vgg("vgg16", d, pool, init),
+                  lambda i: f"features.{i}", _seq_ignore, "vgg16:IMAGENET1K_V1"),
+    "vgg19": Arch(tuple(_vgg_names("vgg19")), lambda d, pool, init: _build_vgg("vgg19", d, pool, init),
+                  lambda i: f"features.{i}", _seq_ignore, "vgg19:IMAGENET1K_V1"),
+    "alexnet": Arch(tuple(_ALEX_NAMES), lambda d, pool, init: _build_alexnet(d, init),
+                    lambda i: f"features.{i}", _seq_ignore, "alexnet:IMAGENET1K_V1"),
+    "squeezenet1_1": Arch(tuple(_SQUEEZE_NAMES), lambda d, pool, init: _build_squeezenet(d, init),
+                          lambda i: f"features.{i}", _seq_ignore, "squeezenet1_1:IMAGENET1K_V1"),
+    "resnet50": Arch(tuple(_RESNET_NAMES), lambda d, pool, init: _build_resnet50(d, init),
+                     lambda i: _RESNET_NAMES[i],
+                     lambda d: ("fc.",) + tuple(f"{n}." for n in _RESNET_NAMES[d + 1:]),
+                     "resnet50:IMAGENET1K_V2"),
+}
+
+
+def _check_arch(arch: str) -> Arch:
+    if arch not in ARCHS:
+        raise UserError(f"unknown backbone {arch!r}; known: {', '.join(ARCHS)}")
+    return ARCHS[arch]
+
+
+@functools.lru_cache(maxsize=16)
+def _random_state(arch: str, seed: int, depth: int, pool: str) -> dict[str, torch.Tensor]:
+    """Seeded random initialisation, memoised per process (built once per (arch, seed, depth))."""
+    spec = ARCHS[arch]
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        module = spec.build(depth, pool, True)
+    return {k: v.detach() for k, v in module.state_dict().items()}
+
+
+def _normalizer(kind: str) -> tuple[tuple[float, ...], tuple[float, ...], float, float]:
+    """(shift, scale, a, b) such that normalised = (a*x + b - shift) / scale."""
+    if kind == "imagenet":
+        return IMAGENET_MEAN, IMAGENET_STD, 1.0, 0.0
+    if kind == "lpips":  # lpips: x∈[0,1] → 2x−1 → (· − shift)/scale
+        return LPIPS_SHIFT, LPIPS_SCALE, 2.0, -1.0
+    if kind == "none":
+        return (0.0, 0.0, 0.0), (1.0, 1.0, 1.0), 1.0, 0.0
+    raise UserError(f"unknown normalisation {kind!r}: use imagenet, lpips or none")
+
+
+class Backbone(nn.Module):
+    """Frozen, eval-mode feature extractor tapping named layers.
+
+    Args:
+        arch: key of :data:`ARCHS`.
+        layers: tap names, e.g. ``("relu1_2", "relu2_2")``; output dict keeps this order.
+        weights: ``"pretrained"`` | ``"random"`` | a weights key | a checkpoint path.
+        seed: seed of the random initialisation (``weights="random"``).
+        pretrained: weights key used for ``"pretrained"`` (default: the architecture's).
+        normalize: input normalisation (default: the architecture's, "imagenet").
+        pool: ``"max"`` or ``"l2"`` (VGG only; DISTS's L2 pooling).
+        allow_download: fetch a missing pretrained file (never when offline).
+    Forward:
+        x: (N, 3, H, W) float in [0, 1] → dict name → (N, C_l, H_l, W_l).
+    """
+
+    def __init__(self, arch: str, layers: Sequence[str], *, weights: str = "pretrained", seed: int = 0,
+                 pretrained: str | None = None, normalize: str | None = None, pool: str = "max",
+                 allow_download: bool = False):
+        super().__init__()
+        spec = _check_arch(arch)
+        layers = tuple(layers)
+        if not layers:
+            raise UserError(f"backbone {arch}: no layers to tap")
+        unknown = [n for n in layers if n not in spec.names]
+        if unknown:
+            raise UserError(f"backbone {arch} has no layer {unknown[0]!r}; layers: {', '.join(spec.names)}")
+        if pool != "max" and not arch.startswith("vgg"):
+            raise UserError(f"pool={pool!r} is only available for VGG backbones")
+        self.arch, self.layers, self.pool = arch, layers, pool
+        depth = max(spec.names.index(n) for n in layers)
+        self._order = [(spec.path(i), spec.names[i]) for i in range(depth + 1)]
+        self._last = spec.names[depth]
+
+        weights = str(weights)
+        if weights == "random":
+            state = _random_state(arch, int(seed), depth, pool)
+            self.provenance = f"{arch}:random(seed={int(seed)})"
+            source = self.provenance
+        else:
+            if weights == "pretrained":
+                key = pretrained or spec.default_weights
+            elif weights in W.known_files():
+                key = weights
+            else:
+                key = None
+            if key is not None:
+                wf = W.get_file(key)
+                if wf.arch and wf.arch != arch:
+                    raise UserError(f"weights {key} are for {wf.arch}, not {arch}")
+                path = W.resolve(key, allow_download=allow_download)
+                state = W.load_state(path, wf.remap)
+                self.provenance = key
+            else:
+                path = Path(weights).expanduser()
+                if not path.is_file():
+                    raise UserError(f"backbone {arch}: weights must be 'pretrained', 'random', a known "
+                                    f"key or a checkpoint file; not found: {path}")
+                state = W.load_state(path, "strip_module")
+                self.provenance = f"{arch}:file({path.name},sha256={W.file_sha256(path)[:8]})"
+            source = f"{self.provenance} ({path})"
+
+        with torch.device("meta"):
+            net = spec.build(depth, pool, False)
+        net = net.to_empty(device="cpu")
+        for buf_owner in net.modules():  # non-persistent buffers are not in any state_dict
+            if isinstance(buf_owner, L2Pool):
+                buf_owner.filter = L2Pool(buf_owner.filter.shape[0]).filter
+        W.load_strict(net, state, source=source, ignore_prefixes=spec.ignore(depth))
+        for m in net.modules():
+            if isinstance(m, nn.ReLU):
+                m.inplace = False
+        net.requires_grad_(False)
+        # Held outside the module tree: frozen weights are neither parameters (no optimiser ever
+        # sees them) nor in state_dict (runs save only a loss's own trainable parts); ``_apply``
+        # below still moves/casts them with ``.to(device)`` / ``.to(memory_format=...)``.
+        object.__setattr__(self, "net", net.eval())
+
+        shift, scale, a, b = _normalizer(normalize or spec.normalize)
+        self.normalize = normalize or spec.normalize
+        self.register_buffer("_shift", torch.tensor(shift).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("_scale", torch.tensor(scale).view(1, 3, 1, 1), persistent=False)
+        self._a, self._b = a, b
+
+    def _apply(self, fn, recurse=True):
+        super()._apply(fn, recurse)
+        self.net._apply(fn, recurse)
+        return self
+
+    def normalise(self, x: torch.Tensor) -> torch.Tensor:
+        return ((self._a * x + self._b) - self._shift.to(x.dtype)) / self._scale.to(x.dtype)
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        h = self.normalise(x)
+        out: dict[str, torch.Tensor] = {}
+        for path, name in self._order:
+            h = self.net.get_submodule(path)(h)
+            if name in self.layers:
+                out[name] = h
+        return {n: out[n] for n in self.layers}
+
+    def channels(self) -> dict[str, int]:
+        """Channel count of each tapped layer (one tiny forward pass)."""
+        with torch.no_grad():
+            feats = self(torch.zeros(1, 3, 64, 64, device=self._shift.device))
+        return {k: v.shape[1] for k, v in feats.items()}
+
+    def extra_repr(self) -> str:
+        return f"arch={self.arch}, layers={self.layers}, provenance={self.provenance}"
+
+
+def unit_normalize(f: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    """LPIPS's channel normalisation f / ‖f‖₂ over channels, with ``eps`` *inside* the square
+    root so the gradient stays finite where a feature vector is all zero (the lpips package puts
+    it outside, which gives NaN gradients at exactly-zero features)."""
+    return f * torch.rsqrt(f.pow(2).sum(1, keepdim=True) + eps)
+
+
+class FeatureLoss(nn.Module):
+    """Base for losses on one :class:`Backbone`: holds it and exposes its provenance."""
+
+    backbone: Backbone
+
+    @property
+    def provenance(self) -> str:
+        return self.backbone.provenance
+
+    def features(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        return self.backbone(x)

@@ -1,0 +1,320 @@
+"""Datasets → RGB float images.
+
+One loader (:func:`load_images`) for four kinds of source, all through Hugging Face
+``datasets`` so they share one code path:
+
+* the embedded default: the photographs bundled inside scikit-image (``skimage``), built as a
+  ``datasets.Dataset`` with a fixed split by image;
+* a local image folder (``datasets``' ``imagefolder`` builder);
+* a dataset saved with ``Dataset.save_to_disk`` / ``DatasetDict.save_to_disk``;
+* any hub dataset id, with split, image column and revision. Offline (``HF_HUB_OFFLINE=1``) a
+  hub id that is not cached fails at once with a one-line :class:`UserError`.
+
+A source is written ``SOURCE[@REVISION][:SPLIT][#COLUMN]``, e.g. ``skimage:test``,
+``/data/photos``, ``owner/name@main:train#image``. A hub id may carry a config name as a third
+path segment: ``eugenesiow/Div2k/bicubic_x4:train#hr``. An image column may hold images or
+file paths (strings).
+
+Every image becomes a (3, H, W) tensor: uint8 for 8-bit sources, float32 in [0, 1] for 16-bit
+or float sources (:func:`to_float` turns either into float32 in [0, 1]). EXIF orientation is
+applied; L/LA/P/RGBA/CMYK/I;16/F modes are converted (alpha is dropped, greyscale is replicated
+to three channels). Unreadable files are logged by name and skipped.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from benchmark.errors import UserError
+
+log = logging.getLogger(__name__)
+
+# scikit-image's bundled colour photographs (no download needed). Test images are never trained on.
+SKIMAGE_NATURAL = {
+    "astronaut": "test", "coffee": "test", "chelsea": "test",
+    "rocket": "train", "motorcycle_left": "train", "motorcycle_right": "train",
+    "hubble_deep_field": "train",
+}
+SKIMAGE_MEDICAL = {"immunohistochemistry": "train", "retina": "train"}
+EMBEDDED = {"skimage": {**SKIMAGE_NATURAL, **SKIMAGE_MEDICAL},
+            "skimage-natural": SKIMAGE_NATURAL, "skimage-medical": SKIMAGE_MEDICAL}
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """Where images come from. ``split=None`` means the source's default (``train`` for hub ids,
+    everything for folders and embedded sets)."""
+
+    source: str
+    split: str | None = None
+    image_column: str | None = None
+    revision: str | None = None
+    max_images: int | None = None
+
+    @classmethod
+    def parse(cls, text: str, max_images: int | None = None) -> "DataSpec":
+        """``SOURCE[@REVISION][:SPLIT][#COLUMN]`` → DataSpec. Existing paths are taken whole."""
+        text = text.strip()
+        if not text:
+            raise UserError("empty dataset source")
+        column = split = revision = None
+        if "#" in text and not os.path.exists(text):
+            text, column = text.rsplit("#", 1)
+        if ":" in text and not os.path.exists(text):
+            text, split = text.rsplit(":", 1)
+        if "@" in text and not os.path.exists(text):
+            text, revision = text.rsplit("@", 1)
+        return cls(text, split or None, column or None, revision or None, max_images)
+
+    def __str__(self) -> str:
+        s = self.source + (f"@{self.revision}" if self.revision else "")
+        s += f":{self.split}" if self.split else ""
+        return s + (f"#{self.image_column}" if self.image_column else "")
+
+    @property
+    def name(self) -> str:
+        """Short name for result rows: the folder name or the id, plus the split."""
+        base = Path(self.source).name if os.path.isdir(self.source) else self.source
+        return base + (f":{self.split}" if self.split else "")
+
+    @property
+    def kind(self) -> str:
+        if self.source in EMBEDDED:
+            return "embedded"
+        p = Path(self.source).expanduser()
+        if p.is_dir():
+            saved = (p / "state.json").exists() or (p / "dataset_dict.json").exists()
+            return "saved" if saved else "folder"
+        if p.suffix or self.source.startswith((".", "/", "~")):
+            return "missing-path"
+        return "hub"
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    """One decoded image. ``pixels``: (3, H, W) uint8, or float32 in [0, 1]."""
+
+    image_id: str
+    pixels: torch.Tensor
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return tuple(self.pixels.shape[-2:])
+
+
+def to_float(pixels: torch.Tensor) -> torch.Tensor:
+    """uint8 or float image tensor → float32 in [0, 1]."""
+    if pixels.dtype == torch.uint8:
+        return pixels.float() / 255.0
+    return pixels.float()
+
+
+# --------------------------------------------------------------------------------------------
+# PIL → tensor
+# --------------------------------------------------------------------------------------------
+def pil_to_tensor(img) -> torch.Tensor:
+    """Any PIL image → (3, H, W): uint8 for 8-bit modes, float32 in [0, 1] for I;16/I/F.
+
+    EXIF orientation is applied first. Alpha is dropped; greyscale is replicated.
+    """
+    from PIL import ImageOps
+
+    img = ImageOps.exif_transpose(img)
+    mode = img.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        arr = np.asarray(img, dtype=np.float64)
+        peak = 65535.0 if mode != "I" or arr.max(initial=0) > 255 else 255.0
+        arr = np.clip(arr / peak, 0, 1).astype(np.float32)
+        return torch.from_numpy(arr).expand(3, *arr.shape).contiguous()
+    if mode == "F":
+        arr = np.clip(np.asarray(img, dtype=np.float32), 0, 1)
+        return torch.from_numpy(arr).expand(3, *arr.shape).contiguous()
+    if mode in ("P", "PA"):
+        img = img.convert("RGBA")
+    if img.mode != "RGB":
+        img = img.convert("RGB")
+    arr = np.asarray(img, dtype=np.uint8)
+    return torch.from_numpy(arr.copy()).permute(2, 0, 1).contiguous()
+
+
+def decode_image(value, name: str) -> torch.Tensor:
+    """Decode one ``datasets.Image(decode=False)`` cell ({'bytes', 'path'}) or a PIL image."""
+    from PIL import Image
+
+    if hasattr(value, "mode"):  # already a PIL image
+        return pil_to_tensor(value)
+    if isinstance(value, str):  # a column of file paths
+        value = {"bytes": None, "path": value}
+    data, path = value.get("bytes"), value.get("path")
+    with Image.open(io.BytesIO(data) if data is not None else path) as img:
+        img.load()
+        return pil_to_tensor(img)
+
+
+# --------------------------------------------------------------------------------------------
+# sources
+# --------------------------------------------------------------------------------------------
+def _skimage_images(names: dict[str, str]) -> dict[str, np.ndarray]:
+    from skimage import data as skdata
+
+    out = {}
+    for name in names:
+        if name.startswith("motorcycle_"):
+            left, right, _ = skdata.stereo_motorcycle()
+            out[name] = left if name.endswith("left") else right
+        else:
+            out[name] = getattr(skdata, name)()
+    return out
+
+
+@functools.lru_cache(maxsize=4)
+def embedded_dataset(name: str = "skimage"):
+    """The scikit-image photographs as a ``datasets.Dataset`` (columns image, image_id, split)."""
+    import datasets
+    from PIL import Image
+
+    names = EMBEDDED[name]
+    arrays = _skimage_images(names)
+    pngs = []
+    for n in names:
+        buf = io.BytesIO()
+        Image.fromarray(arrays[n]).save(buf, format="PNG")
+        pngs.append({"bytes": buf.getvalue(), "path": f"{n}.png"})
+    features = datasets.Features({"image": datasets.Image(), "image_id": datasets.Value("string"),
+                                  "split": datasets.Value("string")})
+    return datasets.Dataset.from_dict(
+        {"image": pngs, "image_id": list(names), "split": [names[n] for n in names]}, features=features)
+
+
+def _hub_error(spec: DataSpec, exc: Exception) -> UserError:
+    from huggingface_hub import constants
+
+    cache = os.environ.get("HF_DATASETS_CACHE") or os.path.join(constants.HF_HOME, "datasets")
+    offline = constants.HF_HUB_OFFLINE or "Offline" in type(exc).__name__ or "offline" in str(exc).lower()
+    if offline:
+        return UserError(f"dataset {spec.source!r} is not cached and the hub is offline (HF_HUB_OFFLINE=1): "
+                         f"download it on a connected machine into {cache}, or pass a local folder")
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return UserError(f"cannot load dataset {spec.source!r}: {first}")
+
+
+def load_raw(spec: DataSpec):
+    """The ``datasets.Dataset`` behind a spec, split applied, before decoding."""
+    import datasets
+
+    kind = spec.kind
+    if kind == "embedded":
+        ds = embedded_dataset(spec.source)
+        if spec.split and spec.split != "all":
+            if spec.split not in set(ds["split"]):
+                raise UserError(f"embedded dataset {spec.source!r} has splits train, test, all; got {spec.split!r}")
+            ds = ds.filter(lambda s: s == spec.split, input_columns="split")
+        return ds
+    if kind == "missing-path":
+        raise UserError(f"dataset folder not found: {spec.source}")
+    try:
+        if kind == "folder":
+            ds = datasets.load_dataset("imagefolder", data_dir=str(Path(spec.source).expanduser()),
+                                       split=spec.split or "train")
+        elif kind == "saved":
+            ds = datasets.load_from_disk(str(Path(spec.source).expanduser()))
+            if isinstance(ds, datasets.DatasetDict):
+                split = spec.split or ("train" if "train" in ds else next(iter(ds)))
+                if split not in ds:
+                    raise UserError(f"saved dataset {spec.source} has splits {', '.join(ds)}; got {split!r}")
+                ds = ds[split]
+        else:
+            parts = spec.source.split("/")
+            repo, config = "/".join(parts[:2]), ("/".join(parts[2:]) or None)
+            ds = datasets.load_dataset(repo, config, split=spec.split or "train", revision=spec.revision)
+    except UserError:
+        raise
+    except (FileNotFoundError, ValueError) as exc:
+        if kind == "hub":
+            raise _hub_error(spec, exc) from None
+        raise UserError(f"cannot load {kind} dataset {spec.source}: {str(exc).splitlines()[0]}") from None
+    except Exception as exc:  # noqa: BLE001 - hub errors come in many types; all become one line
+        if kind == "hub":
+            raise _hub_error(spec, exc) from None
+        raise
+    return ds
+
+
+def _image_column(ds, spec: DataSpec) -> str:
+    import datasets
+
+    if spec.image_column:
+        if spec.image_column not in ds.column_names:
+            raise UserError(f"dataset {spec.source!r} has no column {spec.image_column!r} "
+                            f"(columns: {', '.join(ds.column_names)})")
+        return spec.image_column
+    for name, feat in ds.features.items():
+        if isinstance(feat, datasets.Image):
+            return name
+    for name in ("image", "img", "hr", "path", "file"):  # string columns holding file paths
+        if name in ds.column_names and getattr(ds.features[name], "dtype", None) == "string":
+            return name
+    raise UserError(f"dataset {spec.source!r} has no image column; name one with '#COLUMN' "
+                    f"(columns: {', '.join(ds.column_names)})")
+
+
+def load_images(spec: DataSpec) -> list[ImageRecord]:
+    """Decode every image of a source. Corrupt files are logged by name and skipped; a source
+    that yields no image at all is a :class:`UserError`."""
+    import datasets
+
+    datasets.disable_progress_bars()
+    ds = load_raw(spec)
+    col = _image_column(ds, spec)
+    if isinstance(ds.features[col], datasets.Image):
+        ds = ds.cast_column(col, datasets.Image(decode=False))
+    id_col = next((c for c in ("image_id", "file_name", "name", "id") if c in ds.column_names), None)
+    records, bad, seen = [], [], set()
+    for i, row in enumerate(ds):
+        if spec.max_images is not None and len(records) >= spec.max_images:
+            break
+        value = row[col]
+        path = value.get("path") if isinstance(value, dict) else (value if isinstance(value, str) else None)
+        image_id = str(row[id_col]) if id_col else (Path(path).stem if path else f"{i:05d}")
+        if image_id in seen:
+            image_id = f"{image_id}_{i}"
+        seen.add(image_id)
+        try:
+            pixels = decode_image(value, image_id)
+        except Exception as exc:  # noqa: BLE001 - PIL raises many types for bad files
+            bad.append(path or image_id)
+            log.warning("skipping unreadable image %s: %s", path or image_id, exc)
+            continue
+        records.append(ImageRecord(image_id, pixels))
+    if not records:
+        what = f" ({len(bad)} unreadable files)" if bad else ""
+        raise UserError(f"dataset {spec} contains no readable image{what}")
+    return records
+
+
+def usable_for_crop(records: list[ImageRecord], crop: int, spec: DataSpec) -> list[ImageRecord]:
+    """Images with both sides ≥ crop; smaller ones are logged and skipped, none left is an error."""
+    keep = [r for r in records if min(r.size) >= crop]
+    small = [r.image_id for r in records if min(r.size) < crop]
+    if small:
+        log.warning("skipping %d image(s) of %s smaller than the %d px crop: %s",
+                    len(small), spec, crop, ", ".join(small[:10]))
+    if not keep:
+        largest = max(min(r.size) for r in records)
+        raise UserError(f"every image in {spec} is smaller than the {crop} px crop "
+                        f"(largest short side {largest} px); lower --crop")
+    return keep
+
+
+def mod_crop(pixels: torch.Tensor, multiple: int) -> torch.Tensor:
+    """Crop the bottom/right so H and W are multiples of ``multiple``."""
+    h, w = pixels.shape[-2:]
+    return pixels[..., : h - h % multiple, : w - w % multiple]

@@ -1,0 +1,166 @@
+"""Building a training loss from its command-line spec.
+
+A spec is a weighted sum of registered losses, each optionally with keyword arguments::
+
+    l1
+    0.84*ms_ssim + 0.16*l1
+    l1 + 0.01*pdl(layers=('relu1_2', 'relu2_2'))
+
+It is parsed with :mod:`ast` (no ``eval``), normalised to a canonical string (what
+results record and what the run hash uses) and built into one :class:`WeightedSum`.
+
+The loss protocol every registered loss follows::
+
+    loss(pred, target, **extra) -> scalar tensor
+        pred, target: (N, 3, H, W) float tensors, nominally in [0, 1]
+        extra: what the entry declared in ``needs`` (e.g. ``degraded=`` the net input)
+
+Optional hooks a loss may define:
+    ``provenance`` (str): which weights it uses, e.g. ``"vgg16:random(seed=0)"``; "none" for
+        losses without learned weights.
+    ``train_step(pred, target, **extra)``: update the loss's own trainable parts (online
+        methods), called by the runner after each optimiser step of the net.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from benchmark.errors import UserError
+from benchmark.registry import LOSSES
+
+
+@dataclass(frozen=True)
+class Term:
+    weight: float
+    name: str
+    kwargs: tuple[tuple[str, object], ...] = ()
+
+    def __str__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.kwargs)
+        core = f"{self.name}({args})" if args else self.name
+        return core if self.weight == 1.0 else f"{self.weight:g}*{core}"
+
+
+def parse_loss_spec(spec: str) -> tuple[Term, ...]:
+    """Parse ``"0.84*ms_ssim + 0.16*l1"`` into terms; raise :class:`UserError` if malformed."""
+    try:
+        tree = ast.parse(spec.strip(), mode="eval").body
+    except SyntaxError:
+        raise UserError(f"cannot parse loss spec {spec!r}: expected e.g. 'l1' or 'l1 + 0.01*pdl'") from None
+    terms: list[Term] = []
+
+    def visit(node, weight=1.0):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            visit(node.left, weight)
+            visit(node.right, weight)
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+            if isinstance(node.left, ast.Constant) and isinstance(node.left.value, (int, float)):
+                visit(node.right, weight * float(node.left.value))
+            elif isinstance(node.right, ast.Constant) and isinstance(node.right.value, (int, float)):
+                visit(node.left, weight * float(node.right.value))
+            else:
+                raise UserError(f"loss spec {spec!r}: only number*loss products are allowed")
+        elif isinstance(node, ast.Name):
+            terms.append(Term(weight, node.id))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.args:
+            try:
+                kwargs = tuple(sorted((k.arg, ast.literal_eval(k.value)) for k in node.keywords))
+            except ValueError:
+                raise UserError(f"loss spec {spec!r}: arguments must be literals") from None
+            terms.append(Term(weight, node.func.id, kwargs))
+        else:
+            raise UserError(f"cannot parse loss spec {spec!r}: expected e.g. 'l1 + 0.01*pdl(k=v)'")
+
+    visit(tree)
+    for t in terms:
+        if t.weight <= 0:
+            raise UserError(f"loss spec {spec!r}: weights must be positive")
+        LOSSES.get(t.name)  # unknown name → "did you mean"
+    return tuple(terms)
+
+
+def canonical_spec(spec: str) -> str:
+    """The normalised string results record, e.g. ``"0.84*ms_ssim + 0.16*l1"``."""
+    return " + ".join(str(t) for t in parse_loss_spec(spec))
+
+
+def loss_versions(spec: str) -> dict[str, str]:
+    """``{loss name: version[, file hash]}`` for every term: part of the run identity."""
+    out = {}
+    for t in parse_loss_spec(spec):
+        e = LOSSES.get(t.name)
+        out[t.name] = e.version + (f"+{e.meta['file_sha256'][:12]}" if "file_sha256" in e.meta else "")
+    return out
+
+
+class WeightedSum(nn.Module):
+    """Σ wᵢ·lossᵢ(pred, target). Each term gets only the extras its entry ``needs``."""
+
+    def __init__(self, terms: tuple[Term, ...], modules: list[nn.Module], needs: list[tuple[str, ...]]):
+        super().__init__()
+        self.terms = terms
+        self.parts = nn.ModuleList(modules)
+        self.needs = needs
+
+    @property
+    def spec(self) -> str:
+        return " + ".join(str(t) for t in self.terms)
+
+    @property
+    def provenance(self) -> str:
+        provs = [getattr(m, "provenance", "none") for m in self.parts]
+        provs = [p for p in provs if p and p != "none"]
+        return "; ".join(dict.fromkeys(provs)) or "none"
+
+    @property
+    def needs_all(self) -> set[str]:
+        return {n for ns in self.needs for n in ns}
+
+    def components(self, pred: torch.Tensor, target: torch.Tensor, **extra) -> list[torch.Tensor]:
+        return [m(pred, target, **{k: extra[k] for k in need if k in extra})
+                for m, need in zip(self.parts, self.needs)]
+
+    def forward(self, pred: torch.Tensor, target: torch.Tensor, **extra) -> torch.Tensor:
+        total = None
+        for t, v in zip(self.terms, self.components(pred, target, **extra)):
+            v = t.weight * v.float()
+            total = v if total is None else total + v
+        return total
+
+    def train_step(self, pred: torch.Tensor, target: torch.Tensor, **extra) -> None:
+        for m, need in zip(self.parts, self.needs):
+            if hasattr(m, "train_step"):
+                m.train_step(pred, target, **{k: extra[k] for k in need if k in extra})
+
+
+def build_loss(spec: str, *, seed: int = 0, device: str | torch.device = "cpu", **context) -> WeightedSum:
+    """Build the module for a spec. ``seed`` seeds any random-init parts (recorded in provenance);
+    ``context`` carries run-level options (e.g. ``weights="random"`` or ``"pretrained"``) to
+    losses whose constructor accepts them."""
+    import inspect
+
+    terms = parse_loss_spec(spec)
+    modules, needs = [], []
+    for t in terms:
+        entry = LOSSES.get(t.name)
+        kwargs = dict(t.kwargs)
+        init = entry.obj.__init__ if isinstance(entry.obj, type) else entry.obj
+        params = {} if init is nn.Module.__init__ else inspect.signature(init).parameters
+        has_var_kw = any(p.kind is p.VAR_KEYWORD for p in params.values())
+        for key, value in (("seed", seed), *context.items()):
+            if (key in params or has_var_kw) and key not in kwargs:
+                kwargs[key] = value
+        try:
+            module = entry.obj(**kwargs)
+        except TypeError as exc:
+            raise UserError(f"loss {t.name!r}: bad arguments {dict(t.kwargs)}: {exc}") from None
+        if not isinstance(module, nn.Module):
+            raise UserError(f"loss {t.name!r} must build an nn.Module, got {type(module).__name__}")
+        modules.append(module.to(device))
+        needs.append(tuple(entry.meta.get("needs", ())))
+    return WeightedSum(terms, modules, needs).to(device)

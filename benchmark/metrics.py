@@ -1,0 +1,158 @@
+"""IQA metrics from pyiqa, opened without ever touching the network.
+
+Every metric is a pyiqa metric by its pyiqa name (``psnr``, ``ssim``, ``ms_ssim``, ``lpips``,
+``dists``, ``niqe``, ``musiq``, … — ``plbench list metrics`` shows them all). Opening one runs
+pyiqa's constructor with every download path patched to refuse: a metric whose weights are not
+in the cache is *skipped*, and the reason (the file and where it must go) is recorded, within
+milliseconds, whatever the network does.
+
+pyiqa caches weights in ``<torch hub dir>/pyiqa/`` and backbones in
+``<torch hub dir>/checkpoints/``; ``TORCH_HOME`` moves both.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import io
+import logging
+import os
+from dataclasses import dataclass
+
+import torch
+
+from benchmark.errors import UserError
+
+log = logging.getLogger(__name__)
+
+#: metrics known to need a file (FACTS.md, pyiqa 0.1.16); the rest of pyiqa's list is probed
+OFFLINE_OK = ("psnr", "psnry", "ssim", "ssimc", "ms_ssim", "cw_ssim", "fsim", "vif", "gmsd",
+              "nlpd", "mad", "vsi", "piqe", "entropy")
+MIN_SIDE = {"ms_ssim": 176}
+
+
+class WeightsNotCached(RuntimeError):
+    """Raised inside a download attempt: carries the URL and the path the file must be at."""
+
+    def __init__(self, url: str, dst: str | None):
+        self.url, self.dst = url, dst
+        super().__init__(f"{os.path.basename(str(dst or url))} is not cached (expected at {dst or url})")
+
+
+@contextlib.contextmanager
+def no_downloads():
+    """Patch torch.hub, pyiqa, urllib and huggingface_hub so any download raises at once."""
+    import urllib.request
+
+    import torch.hub
+
+    def refuse_file(url, dst=None, *args, **kwargs):
+        raise WeightsNotCached(url, dst)
+
+    def refuse_url(url, *args, **kwargs):
+        raise WeightsNotCached(getattr(url, "full_url", str(url)), None)
+
+    patches = [(torch.hub, "download_url_to_file", refuse_file), (urllib.request, "urlopen", refuse_url)]
+    try:
+        import pyiqa.utils.download_util as du
+
+        patches.append((du, "download_url_to_file", refuse_file))
+    except ImportError:
+        pass
+    try:
+        import huggingface_hub.constants as hfc
+
+        patches.append((hfc, "HF_HUB_OFFLINE", True))
+    except ImportError:
+        pass
+    saved = [(obj, name, getattr(obj, name)) for obj, name, _ in patches]
+    for obj, name, value in patches:
+        setattr(obj, name, value)
+    try:
+        yield
+    finally:
+        for obj, name, value in saved:
+            setattr(obj, name, value)
+
+
+def available_metrics() -> list[str]:
+    import pyiqa
+
+    return sorted(pyiqa.list_models())
+
+
+def check_metric_names(names) -> None:
+    known = set(available_metrics())
+    for n in names:
+        if n not in known:
+            close = difflib.get_close_matches(n, sorted(known), n=3, cutoff=0.5)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise UserError(f"unknown metric {n!r}{hint} (`plbench list metrics` shows all)")
+
+
+@dataclass
+class OpenMetric:
+    name: str
+    module: object
+    higher_is_better: bool
+    full_reference: bool
+    weights: str  # "none" or the cached file(s) it loaded
+
+
+def open_metric(name: str, device: str | torch.device = "cpu") -> tuple[OpenMetric | None, str]:
+    """Build a pyiqa metric offline. Returns (metric, "") or (None, reason it was skipped)."""
+    import pyiqa
+
+    out = io.StringIO()
+    try:
+        with no_downloads(), contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            m = pyiqa.create_metric(name, device=torch.device(device), as_loss=False)
+    except WeightsNotCached as exc:
+        return None, str(exc)
+    except Exception as exc:  # noqa: BLE001 - any other failure also skips, with its reason
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if "offline" in msg.lower() or "connect" in msg.lower():
+            return None, f"weights not cached ({msg})"
+        return None, f"{type(exc).__name__}: {msg}"
+    fr = getattr(m, "metric_mode", "FR") == "FR"
+    weights = "none" if name in OFFLINE_OK else "pyiqa-cache"
+    return OpenMetric(name, m, not m.lower_better, fr, weights), ""
+
+
+class MetricSet:
+    """The opened metrics of one evaluation, and the ones skipped with their reasons."""
+
+    def __init__(self, names, device: str | torch.device = "cpu"):
+        check_metric_names(names)
+        self.metrics: list[OpenMetric] = []
+        self.skipped: dict[str, str] = {}
+        for n in dict.fromkeys(names):
+            m, reason = open_metric(n, device)
+            if m is None:
+                log.warning("metric %s skipped: %s", n, reason)
+                self.skipped[n] = reason
+            else:
+                self.metrics.append(m)
+        self.device = device
+
+    @classmethod
+    def subset(cls, full: "MetricSet", exclude: set[str]) -> "MetricSet":
+        """The metrics (and skip reasons) of ``full`` whose names are not in ``exclude``."""
+        sub = cls.__new__(cls)
+        sub.metrics = [m for m in full.metrics if m.name not in exclude]
+        sub.skipped = {k: v for k, v in full.skipped.items() if k not in exclude}
+        sub.device = full.device
+        return sub
+
+    @torch.no_grad()
+    def score(self, pred: torch.Tensor, target: torch.Tensor) -> dict[str, float]:
+        """pred, target: (1, 3, H, W) float in [0, 1] → {metric: value}. Metrics that cannot score
+        this image (e.g. ms_ssim below 176 px) are left out and logged."""
+        out = {}
+        for m in self.metrics:
+            if min(pred.shape[-2:]) < MIN_SIDE.get(m.name, 0):
+                log.debug("%s needs ≥ %d px; image is %s", m.name, MIN_SIDE[m.name], tuple(pred.shape[-2:]))
+                continue
+            val = m.module(pred, target) if m.full_reference else m.module(pred)
+            out[m.name] = float(torch.as_tensor(val).float().mean())
+        return out

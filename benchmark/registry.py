@@ -1,0 +1,170 @@
+"""Name → factory registries for tasks, losses and metrics.
+
+Modelled on timm's ``register_model``/``create_model``/``list_models`` and
+lm-evaluation-harness's registry: one decorator per kind, duplicate names raise,
+unknown names raise with "did you mean …" suggestions, and metadata (citation,
+``higher_is_better``, what a loss needs) is stored at registration time.
+
+Registries fill themselves lazily: the first lookup imports every ``*.py`` in the
+package that holds the entries (``tasks/``, ``losses/``), BasicSR-style, so a new
+file is picked up with no second place to edit. A user's file outside the repo is
+added with :func:`load_user_file`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import hashlib
+import importlib
+import importlib.util
+import logging
+import pkgutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from benchmark.errors import UserError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One registered object and its metadata."""
+
+    name: str
+    obj: Any
+    kind: str
+    version: str = "1"
+    citation: str = ""
+    meta: dict = field(default_factory=dict)
+    source: str = ""  # module or file that registered it
+
+    @property
+    def doc(self) -> str:
+        doc = (getattr(self.obj, "__doc__", None) or "").strip()
+        return doc.splitlines()[0] if doc else ""
+
+
+class Registry:
+    """A named collection of entries of one kind (``"loss"``, ``"task"``, ``"metric"``)."""
+
+    def __init__(self, kind: str, package: str | None = None):
+        self.kind = kind
+        self.package = package
+        self._entries: dict[str, Entry] = {}
+        self._scanned = package is None
+
+    # -- registration -------------------------------------------------------------------
+    def register(self, name: str, *, version: str = "1", citation: str = "", **meta) -> Callable:
+        """Decorator: ``@REG.register("l1", citation="...")`` on a class or function."""
+
+        def deco(obj):
+            self.add(name, obj, version=version, citation=citation, **meta)
+            return obj
+
+        return deco
+
+    def add(self, name: str, obj: Any, *, version: str = "1", citation: str = "", **meta) -> Entry:
+        if not name or not all(c.isalnum() or c in "_-." for c in name):
+            raise ValueError(f"invalid {self.kind} name {name!r}: use letters, digits, _ - .")
+        if name in self._entries:
+            other = self._entries[name]
+            raise ValueError(f"{self.kind} {name!r} is already registered (by {other.source})")
+        entry = Entry(name, obj, self.kind, str(version), citation, dict(meta),
+                      getattr(obj, "__module__", ""))
+        self._entries[name] = entry
+        try:
+            obj.registered_name = name
+        except (AttributeError, TypeError):
+            pass
+        return entry
+
+    def remove(self, name: str) -> None:
+        """Drop an entry (used by tests that register throw-away entries)."""
+        self._entries.pop(name, None)
+
+    # -- lookup -------------------------------------------------------------------------
+    def _scan(self) -> None:
+        if self._scanned:
+            return
+        self._scanned = True
+        pkg = importlib.import_module(self.package)
+        for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):
+            if not info.name.startswith("_"):
+                importlib.import_module(f"{self.package}.{info.name}")
+
+    def get(self, name: str) -> Entry:
+        self._scan()
+        try:
+            return self._entries[name]
+        except KeyError:
+            raise UserError(self.unknown_message(name)) from None
+
+    def unknown_message(self, name: str) -> str:
+        close = difflib.get_close_matches(name, list(self._entries), n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        return f"unknown {self.kind} {name!r}{hint} (`plbench list {self.kind}s` shows all)"
+
+    def __contains__(self, name: str) -> bool:
+        self._scan()
+        return name in self._entries
+
+    def names(self, pattern: str = "*") -> list[str]:
+        """Sorted names matching a shell-style wildcard, as timm's ``list_models``."""
+        self._scan()
+        return sorted(n for n in self._entries if fnmatch.fnmatch(n, pattern))
+
+    def entries(self) -> list[Entry]:
+        return [self._entries[n] for n in self.names()]
+
+
+TASKS = Registry("task", package="tasks")
+LOSSES = Registry("loss", package="losses")
+
+register_task = TASKS.register
+register_loss = LOSSES.register
+
+
+def file_sha256(path: str | Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def load_user_file(path: str | Path, registry: Registry = LOSSES) -> list[str]:
+    """Import a user's Python file (e.g. ``--loss-file my_loss.py``) so its decorators run.
+
+    Returns the names it registered. A file that cannot be imported, or that registers
+    nothing, is a :class:`UserError` with one line saying why.
+    """
+    path = Path(path).expanduser().resolve()
+    if not path.is_file():
+        raise UserError(f"{registry.kind} file not found: {path}")
+    registry._scan()  # built-ins first so a clash is reported against them
+    before = set(registry._entries)
+    mod_name = f"plbench_user_{path.stem}_{file_sha256(path)[:8]}"
+    if mod_name in sys.modules:  # already loaded in this process
+        return sorted(getattr(sys.modules[mod_name], "__plbench_registered__", []))
+    spec = importlib.util.spec_from_file_location(mod_name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[mod_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:  # noqa: BLE001 - any failure in user code is reported in one line
+        sys.modules.pop(mod_name, None)
+        for name in set(registry._entries) - before:
+            registry.remove(name)
+        raise UserError(f"{path.name} failed to import: {type(exc).__name__}: {exc}") from exc
+    added = sorted(set(registry._entries) - before)
+    if not added:
+        sys.modules.pop(mod_name, None)
+        raise UserError(f"{path.name} registers no {registry.kind}: decorate a class with "
+                        f"@register_{registry.kind}(\"name\") from benchmark.registry")
+    for name in added:
+        entry = registry._entries[name]
+        entry.meta.setdefault("file", str(path))
+        entry.meta.setdefault("file_sha256", file_sha256(path))
+    module.__plbench_registered__ = added
+    log.info("loaded %s from %s: %s", registry.kind, path, ", ".join(added))
+    return added

@@ -1,0 +1,325 @@
+"""The one place pretrained weights come from: cache layout, hashes, offline behaviour.
+
+Every checkpoint a loss may need is a small typed record, :class:`WeightFile` (the shape of
+torchvision's ``WeightsEnum`` entries / timm's ``PretrainedCfg``): a key such as
+``"vgg16:IMAGENET1K_V1"``, the file name, the cache sub-folder, the source URL and the SHA-256
+prefix where one is known (torchvision files carry it in their name: ``vgg16-397923af.pth``).
+
+Cache layout (one root, honouring the usual variables)::
+
+    <torch hub dir>/checkpoints/   torchvision / torch.hub files  ($TORCH_HOME/hub, default ~/.cache/torch/hub)
+    <torch hub dir>/pyiqa/         files shared with pyiqa (DISTS alpha/beta)
+    <torch hub dir>/plbench/       this project's own files (CONTRIQUE checkpoint, probe caches)
+
+``$HF_HOME`` / ``$HF_HUB_CACHE`` are reported by :func:`cache_dirs` for Hugging Face-hosted
+files; ``$HF_HUB_OFFLINE=1`` (or ``$PLBENCH_OFFLINE=1``) forbids every network access.
+
+Rules: nothing is downloaded unless the caller passes ``allow_download=True`` *and* the
+machine is not marked offline; a missing file is a :class:`~benchmark.errors.UserError` with one
+line naming the file and the full path where it must go (never a hang, never a silent
+substitute). Files are loaded with ``torch.load(weights_only=True)`` and matched strictly
+against the architecture's keys (:func:`load_strict`).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.util
+import logging
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+import torch
+from torch import nn
+
+from benchmark.errors import UserError
+
+log = logging.getLogger(__name__)
+
+_HASH_RE = re.compile(r"-([a-f0-9]{6,})\.")
+
+
+# ---------------------------------------------------------------------------------------------
+# cache directories and the offline switch
+# ---------------------------------------------------------------------------------------------
+def hub_dir() -> Path:
+    """torch.hub's directory: ``$TORCH_HOME/hub`` (default ``~/.cache/torch/hub``)."""
+    return Path(torch.hub.get_dir())
+
+
+def cache_dir(subdir: str = "plbench") -> Path:
+    """``<torch hub dir>/<subdir>``; ``plbench`` holds this project's own cached files."""
+    return hub_dir() / subdir
+
+
+def hf_cache_dir() -> Path:
+    """Hugging Face hub cache (``$HF_HUB_CACHE`` or ``$HF_HOME/hub``)."""
+    if os.environ.get("HF_HUB_CACHE"):
+        return Path(os.environ["HF_HUB_CACHE"])
+    return Path(os.environ.get("HF_HOME", Path.home() / ".cache" / "huggingface")) / "hub"
+
+
+def cache_dirs() -> dict[str, str]:
+    return {"torch_hub": str(hub_dir()), "plbench": str(cache_dir()), "hf_hub": str(hf_cache_dir())}
+
+
+def offline() -> bool:
+    """True when ``HF_HUB_OFFLINE`` or ``PLBENCH_OFFLINE`` is set to a true value."""
+    return any(os.environ.get(v, "").strip().lower() in ("1", "true", "yes", "on")
+               for v in ("HF_HUB_OFFLINE", "PLBENCH_OFFLINE"))
+
+
+# ---------------------------------------------------------------------------------------------
+# key remapping for checkpoints saved by other code bases
+# ---------------------------------------------------------------------------------------------
+def _remap_contrique(state: dict) -> dict:
+    """CONTRIQUE saves ``encoder = nn.Sequential(*resnet50.children()[:-2])`` plus a projector:
+    ``encoder.0`` → ``conv1``, ``encoder.1`` → ``bn1``, ``encoder.4..7`` → ``layer1..4``; the
+    projector head is not part of the feature extractor and is dropped."""
+    names = {"0": "conv1", "1": "bn1", "4": "layer1", "5": "layer2", "6": "layer3", "7": "layer4"}
+    out = {}
+    for k, v in state.items():
+        k = k.removeprefix("module.")
+        if k.startswith("projector."):
+            continue
+        m = re.match(r"encoder\.(\d+)\.(.*)", k)
+        if m and m.group(1) in names:
+            k = f"{names[m.group(1)]}.{m.group(2)}"
+        out[k] = v
+    return out
+
+
+def _remap_strip_module(state: dict) -> dict:
+    return {k.removeprefix("module."): v for k, v in state.items()}
+
+
+REMAPS: dict[str, Callable[[dict], dict]] = {
+    "none": lambda s: s,
+    "strip_module": _remap_strip_module,
+    "contrique": _remap_contrique,
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# the table of known files
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class WeightFile:
+    """One checkpoint file: where it comes from, where it must lie, how to check it."""
+
+    key: str                    # "vgg16:IMAGENET1K_V1"
+    arch: str                   # architecture whose keys it holds (backbones.ARCHS name, or "")
+    filename: str
+    subdir: str = "checkpoints"  # under the torch hub dir; "package:<module>/<rel>" for wheel files
+    url: str | None = None
+    sha256_prefix: str | None = None
+    remap: str = "none"         # REMAPS key applied before strict matching
+    note: str = ""              # how to obtain it when there is no direct URL
+
+    @property
+    def path(self) -> Path:
+        if self.subdir.startswith("package:"):
+            mod, _, rel = self.subdir.removeprefix("package:").partition("/")
+            spec = importlib.util.find_spec(mod)
+            if spec is None or not spec.submodule_search_locations:
+                return Path(f"<python package {mod} not installed>") / rel / self.filename
+            return Path(list(spec.submodule_search_locations)[0]) / rel / self.filename
+        return hub_dir() / self.subdir / self.filename
+
+    @property
+    def present(self) -> bool:
+        return self.path.is_file()
+
+
+def _torchvision_file(key: str, arch: str, enum_name: str, member: str) -> WeightFile:
+    import torchvision.models as tvm
+
+    url = getattr(getattr(tvm, enum_name), member).url
+    filename = url.rsplit("/", 1)[-1]
+    m = _HASH_RE.search(filename)
+    return WeightFile(key, arch, filename, "checkpoints", url, m.group(1) if m else None)
+
+
+@functools.lru_cache(maxsize=1)
+def known_files() -> dict[str, WeightFile]:
+    """Every checkpoint the zoo knows by key (built lazily: torchvision enums give URL/hash)."""
+    files = [
+        _torchvision_file("vgg16:IMAGENET1K_V1", "vgg16", "VGG16_Weights", "IMAGENET1K_V1"),
+        _torchvision_file("vgg19:IMAGENET1K_V1", "vgg19", "VGG19_Weights", "IMAGENET1K_V1"),
+        _torchvision_file("alexnet:IMAGENET1K_V1", "alexnet", "AlexNet_Weights", "IMAGENET1K_V1"),
+        _torchvision_file("squeezenet1_1:IMAGENET1K_V1", "squeezenet1_1", "SqueezeNet1_1_Weights",
+                          "IMAGENET1K_V1"),
+        _torchvision_file("resnet50:IMAGENET1K_V1", "resnet50", "ResNet50_Weights", "IMAGENET1K_V1"),
+        _torchvision_file("resnet50:IMAGENET1K_V2", "resnet50", "ResNet50_Weights", "IMAGENET1K_V2"),
+        WeightFile("resnet50:dino", "resnet50", "dino_resnet50_pretrain.pth", "checkpoints",
+                   "https://dl.fbaipublicfiles.com/dino/dino_resnet50_pretrain/dino_resnet50_pretrain.pth",
+                   remap="strip_module", note="DINO ResNet-50 backbone (Caron et al. 2021), torch.hub"),
+        WeightFile("resnet50:contrique", "resnet50", "CONTRIQUE_checkpoint25.tar", "plbench", None,
+                   remap="contrique",
+                   note="CONTRIQUE_checkpoint25.tar from https://github.com/pavancm/CONTRIQUE (README)"),
+        WeightFile("dists:alpha_beta", "", "DISTS_weights-f5e65c96.pth", "pyiqa",
+                   "https://huggingface.co/chaofengc/IQA-PyTorch-Weights/resolve/main/DISTS_weights-f5e65c96.pth",
+                   sha256_prefix=None,  # pyiqa's name suffix is not documented as a sha256 prefix
+                   note="DISTS alpha/beta (Ding et al. 2020), as pyiqa caches it"),
+    ]
+    for net in ("alex", "vgg", "squeeze"):
+        files.append(WeightFile(f"lpips:{net}:v0.1", "", f"{net}.pth", "package:lpips/weights/v0.1",
+                                note="linear heads shipped in the lpips wheel"))
+    return {f.key: f for f in files}
+
+
+def get_file(key: str) -> WeightFile:
+    try:
+        return known_files()[key]
+    except KeyError:
+        raise UserError(f"unknown weights {key!r}; known: {', '.join(sorted(known_files()))}") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# resolving, verifying, downloading, loading
+# ---------------------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=64)
+def _sha256_of(path: str, size: int, mtime_ns: int) -> str:  # size/mtime key the memo
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def file_sha256(path: str | Path) -> str:
+    st = os.stat(path)
+    return _sha256_of(str(path), st.st_size, st.st_mtime_ns)
+
+
+def verify(wf: WeightFile, path: Path) -> None:
+    if not wf.sha256_prefix:
+        return
+    digest = file_sha256(path)
+    if not digest.startswith(wf.sha256_prefix):
+        raise UserError(f"weights {wf.key}: {path} is corrupt (sha256 {digest[:12]}…, expected "
+                        f"{wf.sha256_prefix}…); delete it and fetch it again")
+
+
+def missing_message(wf: WeightFile) -> str:
+    src = f" (from {wf.url})" if wf.url else (f" ({wf.note})" if wf.note else "")
+    return (f"missing weights {wf.key}: put {wf.filename} at {wf.path}{src}; "
+            f"offline runs never download — prefetch on a connected machine or use weights='random'")
+
+
+def resolve(key: str, *, allow_download: bool = False) -> Path:
+    """Path of the verified file for ``key``; downloads only if allowed and online.
+
+    Raises :class:`UserError` (one line: file name and full target path) when it is missing.
+    """
+    wf = get_file(key)
+    path = wf.path
+    if path.is_file():
+        verify(wf, path)
+        return path
+    if not allow_download or offline() or not wf.url or wf.subdir.startswith("package:"):
+        raise UserError(missing_message(wf))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    log.info("downloading %s → %s", wf.url, path)
+    try:
+        torch.hub.download_url_to_file(wf.url, str(path), hash_prefix=wf.sha256_prefix, progress=True)
+    except Exception as exc:  # noqa: BLE001 - network errors become one line
+        raise UserError(f"could not download {wf.key} from {wf.url}: {type(exc).__name__}: {exc}; "
+                        f"put {wf.filename} at {path}") from exc
+    return path
+
+
+def load_state(path: str | Path, remap: str = "none") -> dict[str, torch.Tensor]:
+    """``torch.load(weights_only=True)``; unwraps ``{"state_dict": ...}`` / ``{"model": ...}``."""
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise UserError(f"checkpoint not found: {path}")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001
+        raise UserError(f"cannot load {path} with weights_only=True: {type(exc).__name__}: {exc}") from exc
+    for wrapper in ("state_dict", "model", "encoder"):
+        if isinstance(state, dict) and wrapper in state and isinstance(state[wrapper], dict):
+            state = state[wrapper]
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise UserError(f"{path} does not hold a state_dict of tensors")
+    return REMAPS[remap](dict(state))
+
+
+def load_strict(module: nn.Module, state: dict[str, torch.Tensor], *, source: str,
+                ignore_prefixes: Iterable[str] = ()) -> None:
+    """Load ``state`` into ``module`` with strict key matching.
+
+    Every key of ``module`` must be present with the right shape. Keys in ``state`` that
+    ``module`` lacks are allowed only under ``ignore_prefixes`` (layers deeper than the
+    deepest tapped one, classifier heads — parts the feature extractor deliberately does
+    not build); any other extra key is an error, so a wrong architecture cannot load silently.
+    """
+    own = module.state_dict()
+    ignore = tuple(ignore_prefixes)
+    missing = [k for k in own if k not in state]
+    extra = [k for k in state if k not in own and not k.startswith(ignore)]
+    bad_shape = [k for k in own if k in state and tuple(state[k].shape) != tuple(own[k].shape)]
+    if missing or extra or bad_shape:
+        parts = []
+        for label, keys in (("missing", missing), ("unexpected", extra), ("wrong shape", bad_shape)):
+            if keys:
+                parts.append(f"{len(keys)} {label} (e.g. {keys[0]})")
+        raise UserError(f"{source}: keys do not match the architecture: {'; '.join(parts)}")
+    module.load_state_dict({k: state[k] for k in own}, strict=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# what each loss needs: report and prefetch (wired into the CLI)
+# ---------------------------------------------------------------------------------------------
+def loss_weight_keys(loss: str) -> tuple[str, ...]:
+    """Weight keys a registered loss needs with ``weights="pretrained"`` and default kwargs."""
+    from benchmark.registry import LOSSES
+
+    return tuple(LOSSES.get(loss).meta.get("weights", ()))
+
+
+def weights_report(losses: list[str] | None = None) -> list[dict]:
+    """One row per (loss, needed file): ``loss, needs, file, path, present``.
+
+    Losses without pretrained weights get one row with ``needs="none"`` and ``present=True``.
+    """
+    from benchmark.registry import LOSSES
+
+    rows = []
+    for name in (losses or LOSSES.names()):
+        keys = loss_weight_keys(name)
+        if not keys:
+            rows.append({"loss": name, "needs": "none", "file": "", "path": "", "present": True})
+        for key in keys:
+            wf = get_file(key)
+            rows.append({"loss": name, "needs": key, "file": wf.filename, "path": str(wf.path),
+                         "present": wf.present})
+    return rows
+
+
+def prefetch(losses: list[str] | None = None) -> None:
+    """Download (and hash-check) every file the given losses need; for a connected machine.
+
+    Raises :class:`UserError` listing, one per line, the files it could not get.
+    """
+    keys = dict.fromkeys(k for name in (losses or _all_losses()) for k in loss_weight_keys(name))
+    errors = []
+    for key in keys:
+        try:
+            path = resolve(key, allow_download=True)
+            log.info("ok %s: %s", key, path)
+        except UserError as exc:
+            errors.append(str(exc))
+    if errors:
+        raise UserError("\n".join(errors))
+
+
+def _all_losses() -> list[str]:
+    from benchmark.registry import LOSSES
+
+    return LOSSES.names()

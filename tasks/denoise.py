@@ -1,0 +1,28 @@
+"""Additive white Gaussian noise removal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from benchmark.registry import register_task
+from benchmark.task import Task
+
+
+@register_task("denoise", version="1", citation="AWGN, σ = 25/255 as in DnCNN (Zhang et al., TIP 2017)")
+@dataclass(frozen=True)
+class Denoise(Task):
+    """x + n, n ~ N(0, σ²) per pixel and channel; clipped to [0, 1] when ``clip`` (a sensor would)."""
+
+    sigma: float = 25 / 255
+    clip: bool = True
+
+    def __post_init__(self):
+        if not 0 < self.sigma < 1:
+            raise ValueError(f"sigma must be in (0, 1) on the [0, 1] scale, got {self.sigma}")
+
+    def degrade(self, clean: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        noise = torch.randn(clean.shape, generator=generator).to(clean.device, clean.dtype)
+        out = clean + self.sigma * noise
+        return out.clamp(0, 1) if self.clip else out

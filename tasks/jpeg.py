@@ -1,0 +1,32 @@
+"""JPEG compression-artifact removal through a real JPEG codec (libjpeg via torchvision)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torchvision.io import decode_jpeg, encode_jpeg
+
+from benchmark.registry import register_task
+from benchmark.task import Task
+
+
+@register_task("jpeg", version="1", citation="JPEG q=10 as in ARCNN (Dong et al., ICCV 2015)")
+@dataclass(frozen=True)
+class JPEGArtifacts(Task):
+    """Quantise to 8 bit, encode with libjpeg at ``quality`` (4:2:0 chroma), decode.
+
+    Runs on the CPU whatever the device of the batch (libjpeg is a CPU codec).
+    """
+
+    quality: int = 10
+
+    def __post_init__(self):
+        if not 1 <= self.quality <= 100:
+            raise ValueError(f"quality must be in 1..100, got {self.quality}")
+
+    def degrade(self, clean: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        u8 = (clean.detach().float().cpu().clamp(0, 1) * 255).round().to(torch.uint8)
+        encoded = encode_jpeg(list(u8), quality=self.quality)
+        decoded = torch.stack([decode_jpeg(e) for e in encoded])
+        return (decoded.float() / 255).to(clean.device, clean.dtype)
