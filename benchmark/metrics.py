@@ -31,6 +31,12 @@ OFFLINE_OK = ("psnr", "psnry", "ssim", "ssimc", "ms_ssim", "cw_ssim", "fsim", "v
 MIN_SIDE = {"ms_ssim": 176}
 
 
+def psnr(x: torch.Tensor, y: torch.Tensor, data_range: float = 1.0, eps: float = 1e-8) -> torch.Tensor:
+    """PSNR in dB per image, shape (N,), on all channels. x, y: (N, C, H, W) in [0, data_range]."""
+    mse = (x.double() - y.double()).pow(2).mean(dim=(1, 2, 3))
+    return 10 * torch.log10(data_range**2 / (mse + eps))
+
+
 class WeightsNotCached(RuntimeError):
     """Raised inside a download attempt: carries the URL and the path the file must be at."""
 

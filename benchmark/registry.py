@@ -106,7 +106,8 @@ class Registry:
     def unknown_message(self, name: str) -> str:
         close = difflib.get_close_matches(name, list(self._entries), n=3, cutoff=0.5)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
-        return f"unknown {self.kind} {name!r}{hint} (`plbench list {self.kind}s` shows all)"
+        plural = self.kind + ("es" if self.kind.endswith("s") else "s")
+        return f"unknown {self.kind} {name!r}{hint} (`plbench list {plural}` shows all)"
 
     def __contains__(self, name: str) -> bool:
         self._scan()

@@ -29,7 +29,7 @@ from benchmark.lossfn import build_loss
 from benchmark.metrics import MetricSet
 from benchmark.nets import build_net, count_params
 from benchmark.results import ResultsStore
-from benchmark.task import Task, build_task, test_generator
+from benchmark.task import Task, build_task, image_generator
 
 log = logging.getLogger(__name__)
 TEST_MULTIPLE = 8  # test images are cropped to multiples of 8 so every task scores the same pixels
@@ -195,7 +195,7 @@ class TestItem:
     degraded: torch.Tensor  # (1, 3, H, W) float in [0, 1], fixed per (task, image)
 
 
-def test_items(task: Task, test_sets: dict[DataSpec, list[ImageRecord]]) -> list[TestItem]:
+def held_out_items(task: Task, test_sets: dict[DataSpec, list[ImageRecord]]) -> list[TestItem]:
     """Degrade every test image once, with a generator fixed by (task, image): identical inputs
     for every loss and seed."""
     items = []
@@ -203,7 +203,7 @@ def test_items(task: Task, test_sets: dict[DataSpec, list[ImageRecord]]) -> list
         for rec in records:
             clean = to_float(mod_crop(rec.pixels, TEST_MULTIPLE))[None]
             items.append(TestItem(spec.name, rec.image_id, clean,
-                                  task.degrade(clean, test_generator(task, f"{spec.name}/{rec.image_id}"))))
+                                  task.degrade(clean, image_generator(task, f"{spec.name}/{rec.image_id}"))))
     return items
 
 
@@ -266,6 +266,8 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
         log.info("%d of %d runs already have results; skipping them", summary.skipped, len(configs))
     if not pending:
         return summary
+    for spec, crop in {(c.train_data, c.crop) for c in pending}:  # bad data fails before any work
+        usable_for_crop(data.images(spec), crop, spec)
     metrics = MetricSet(metric_names, device)
     higher = {m.name: m.higher_is_better for m in metrics.metrics}
     by_task: dict[tuple, list[RunConfig]] = {}
@@ -274,7 +276,7 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
     for (task_name, task_params, test_specs), group in by_task.items():
         task = build_task(task_name, **dict(task_params))
         task_version = TASKS.get(task_name).version
-        items = test_items(task, {s: data.images(s) for s in test_specs})
+        items = held_out_items(task, {s: data.images(s) for s in test_specs})
         _score_input(store, task, task_version, test_specs, items, metrics, higher, device)
         for cfg in group:
             rid = ids[cfg]

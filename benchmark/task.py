@@ -12,7 +12,7 @@ row), registered with ``@register_task(name, version=...)``::
 ``degrade`` maps clean (N, 3, H, W) float32 images in [0, 1] to the net's input of the same
 shape and range. All randomness comes from the given ``torch.Generator`` (a CPU generator),
 so training batches are random but seeded and every test image's degradation is fixed by
-:func:`test_generator`.
+:func:`image_generator`.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def build_task(name: str, **params) -> Task:
         raise UserError(f"task {name!r}: {exc}") from None
 
 
-def test_generator(task: Task, image_id: str, seed: int = 0) -> torch.Generator:
+def image_generator(task: Task, image_id: str, seed: int = 0) -> torch.Generator:
     """A generator fixed by (task, its parameters, image id): every loss sees identical inputs."""
     key = json.dumps([task.name, task.params, image_id, seed], sort_keys=True, default=str)
     g = torch.Generator()

@@ -49,7 +49,11 @@ def ssim_components(x: torch.Tensor, y: torch.Tensor, *, data_range: float = 1.0
 
     x, y: (N, C, H, W) in [0, data_range]. The window shrinks to the image if it is smaller.
     """
-    x, y = x.float(), y.float()
+    with torch.autocast(x.device.type, enabled=False):  # E[x²] − μ² cancels badly in bf16
+        return _ssim_components(x.float(), y.float(), data_range, win, sigma)
+
+
+def _ssim_components(x, y, data_range, win, sigma):
     win = min(win, x.shape[-2], x.shape[-1])
     c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
     mu_x, mu_y = _filter(x, win, sigma), _filter(y, win, sigma)

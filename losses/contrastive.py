@@ -1,0 +1,125 @@
+"""Online contrastive feature selection (Mei et al., "Disentangle Perceptual Learning through
+Online Contrastive Learning", 2020)."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from torch import nn
+
+from benchmark.backbones import Backbone, FeatureLoss, unit_normalize
+from benchmark.errors import UserError
+from benchmark.registry import register_loss
+
+
+@register_loss("contrastive_select", version="1", citation="Mei, Li, Li, Zhang, Disentangle Perceptual "
+               "Learning through Online Contrastive Learning, 2020", needs=("degraded",),
+               weights=("vgg16:IMAGENET1K_V1",))
+class ContrastiveSelectionLoss(FeatureLoss):
+    """Distance between S(φ(pred)) and S(φ(target)) for a frozen φ and a trainable selection S.
+
+    φ: VGG-16 taps, features unit-normalised over channels (LPIPS-style, so distances of all
+    layers share a scale). S per layer, ``gate``:
+      * ``"softmax"`` (default): per-channel weights w = C·softmax(θ) (mean 1: S cannot shrink
+        every distance at once, only re-distribute attention between channels);
+      * ``"sigmoid"``: independent gates w = 2·sigmoid(θ) (θ = 0 → 1), with an L1 ``sparsity``
+        penalty on w;
+      * ``"conv1x1"``: a 1×1 convolution initialised to the identity.
+    Net loss: mean over layers of mean_hw Σ_c (S(f̂_pred) − S(f̂_target))², batch mean; the S
+    parameters enter it detached (the net never moves S).
+
+    :meth:`train_step` updates S online with a triplet objective (the abstract's roles): anchor
+    = the degraded input, positive = the restored output, negative = the clean target:
+    ``max(0, d(a, p) − d(a, n) + margin)`` with the squared S-distance above, so S learns the
+    dimensions in which the output still looks like the degradation. Readings chosen (kwargs):
+    ``margin=0.1``, Adam ``lr=1e-3``, one S step per net step (``update_every=1``).
+    S's parameters are ordinary parameters: they are in ``state_dict()`` and saved with a run.
+
+    Args:
+        pred, target: (N, 3, H, W) float tensors in [0, 1].
+        degraded: (N, 3, H', W') net input in [0, 1] (resized to pred's size if it differs);
+            needed only by :meth:`train_step`.
+    Returns:
+        Scalar tensor; 0 when pred == target.
+    """
+
+    def __init__(self, layers: Sequence[str] = ("relu1_2", "relu2_2", "relu3_3"), gate: str = "softmax",
+                 margin: float = 0.1, lr: float = 1e-3, sparsity: float = 0.0, update_every: int = 1,
+                 weights: str = "pretrained", seed: int = 0):
+        super().__init__()
+        if gate not in ("softmax", "sigmoid", "conv1x1"):
+            raise UserError(f"contrastive_select gate must be softmax, sigmoid or conv1x1, not {gate!r}")
+        self.layers, self.gate = tuple(layers), gate
+        self.margin, self.lr, self.sparsity = float(margin), float(lr), float(sparsity)
+        self.update_every = max(1, int(update_every))
+        self.backbone = Backbone("vgg16", self.layers, weights=weights, seed=seed)
+        chans = self.backbone.channels()
+        if gate == "conv1x1":
+            self.select = nn.ParameterList([nn.Parameter(torch.eye(c)) for c in chans.values()])
+        else:
+            self.select = nn.ParameterList([nn.Parameter(torch.zeros(c)) for c in chans.values()])
+        self.register_buffer("steps", torch.zeros((), dtype=torch.long))
+        self._opt: torch.optim.Optimizer | None = None
+
+    def _apply_s(self, i: int, f: torch.Tensor, detach: bool) -> torch.Tensor:
+        p = self.select[i].detach() if detach else self.select[i]
+        if self.gate == "conv1x1":
+            return torch.einsum("dc,nchw->ndhw", p.float(), f)
+        w = p.numel() * torch.softmax(p.float(), 0) if self.gate == "softmax" else 2 * torch.sigmoid(p.float())
+        return f * w.view(1, -1, 1, 1)
+
+    def gate_weights(self) -> list[torch.Tensor]:
+        """Current per-channel weights (for inspection; conv1x1 → row norms)."""
+        out = []
+        for p in self.select:
+            if self.gate == "conv1x1":
+                out.append(p.detach().norm(dim=1))
+            elif self.gate == "softmax":
+                out.append(p.numel() * torch.softmax(p.detach(), 0))
+            else:
+                out.append(2 * torch.sigmoid(p.detach()))
+        return out
+
+    def _dist(self, fa: dict, fb: dict, detach: bool) -> torch.Tensor:
+        """Per-image distance (N,), mean over layers."""
+        total = 0.0
+        for i, n in enumerate(self.layers):
+            a = self._apply_s(i, unit_normalize(fa[n].float()), detach)
+            b = self._apply_s(i, unit_normalize(fb[n].float()), detach)
+            total = total + (a - b).pow(2).sum(1).mean((1, 2))
+        return total / len(self.layers)
+
+    def forward(self, pred: torch.Tensor, target: torch.Tensor, degraded: torch.Tensor | None = None) -> torch.Tensor:
+        return self._dist(self.features(pred), self.features(target.detach()), detach=True).mean()
+
+    def train_step(self, pred: torch.Tensor, target: torch.Tensor, degraded: torch.Tensor | None = None) -> None:
+        """One online update of S (every ``update_every`` calls). Inputs are detached."""
+        if degraded is None:
+            raise UserError("contrastive_select.train_step needs degraded= (declare needs=('degraded',))")
+        self.steps += 1
+        if int(self.steps) % self.update_every:
+            return
+        if degraded.shape[-2:] != pred.shape[-2:]:
+            degraded = torch.nn.functional.interpolate(degraded.float(), size=pred.shape[-2:], mode="bilinear",
+                                                       align_corners=False)
+        if self._opt is None:
+            self._opt = torch.optim.Adam(self.select.parameters(), lr=self.lr)
+        with torch.no_grad(), torch.autocast(device_type=pred.device.type, enabled=False):
+            fa = self.features(degraded.detach().float())
+            fp = self.features(pred.detach().float())
+            fn = self.features(target.detach().float())
+        with torch.enable_grad(), torch.autocast(device_type=pred.device.type, enabled=False):
+            d_ap = self._dist(fa, fp, detach=False)
+            d_an = self._dist(fa, fn, detach=False)
+            loss = torch.relu(d_ap - d_an + self.margin).mean()
+            if self.gate == "sigmoid" and self.sparsity > 0:
+                loss = loss + self.sparsity * sum(2 * torch.sigmoid(p).mean() for p in self.select)
+            self._opt.zero_grad(set_to_none=True)
+            loss.backward()
+            self._opt.step()
+        self.last_triplet = float(loss.detach())
+
+    @property
+    def provenance(self) -> str:
+        return f"{self.backbone.provenance}+online_selection({self.gate})"

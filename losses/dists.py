@@ -1,0 +1,82 @@
+"""DISTS (Ding, Ma, Wang, Simoncelli, IEEE TPAMI 2022): structure + texture similarity of VGG
+features with L2 pooling."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from benchmark import weights as W
+from benchmark.backbones import Backbone, FeatureLoss
+from benchmark.errors import UserError
+from benchmark.registry import register_loss
+
+_LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3", "relu5_3")
+_CHANNELS = (3, 64, 128, 256, 512, 512)
+
+
+@register_loss("dists", version="1", citation="Ding et al., Image Quality Assessment: Unifying Structure "
+               "and Texture Similarity, IEEE TPAMI 2022", weights=("vgg16:IMAGENET1K_V1", "dists:alpha_beta"))
+class DISTSLoss(FeatureLoss):
+    """1 − Σ_k Σ_c (α_kc·S1_kc + β_kc·S2_kc), batch mean, with α, β normalised to sum 1.
+
+    Stages: the input image itself plus VGG-16 relu1_2 … relu5_3 with max pooling replaced by
+    L2 pooling (as DISTS does). S1 = (2μxμy + c1)/(μx² + μy² + c1) (texture: mean), S2 =
+    (2σxy + c2)/(σx² + σy² + c2) (structure), c1 = c2 = 1e-6, statistics over space.
+    α, β: ``weights="pretrained"`` loads the published values (pyiqa's DISTS_weights file);
+    ``"random"`` draws them from N(0.1, 0.01²) with ``seed`` — the DISTS training init — and labels
+    them so. All statistics are computed in float32.
+
+    Args:
+        pred, target: (N, 3, H, W) float tensors in [0, 1], at least 32 px per side.
+    Returns:
+        Scalar tensor; 0 when pred == target (up to rounding).
+    """
+
+    def __init__(self, weights: str = "pretrained", seed: int = 0, c1: float = 1e-6, c2: float = 1e-6):
+        super().__init__()
+        self.c1, self.c2 = float(c1), float(c2)
+        self.backbone = Backbone("vgg16", _LAYERS, weights=weights, seed=seed, pool="l2")
+        total = sum(_CHANNELS)
+        if weights == "pretrained":
+            path = W.resolve("dists:alpha_beta")
+            state = W.load_state(path)
+            extra = [k for k in state if k not in ("alpha", "beta") and not k.startswith(("stage", "mean", "std"))]
+            if "alpha" not in state or "beta" not in state or extra:
+                raise UserError(f"{path}: expected DISTS keys alpha, beta (unexpected: {extra[:3]})")
+            alpha, beta = state["alpha"].float(), state["beta"].float()
+            self._ab_prov = "dists_ab:published"
+        else:
+            g = torch.Generator().manual_seed(int(seed) + 7919)
+            alpha = 0.1 + 0.01 * torch.randn(1, total, 1, 1, generator=g)
+            beta = 0.1 + 0.01 * torch.randn(1, total, 1, 1, generator=g)
+            self._ab_prov = f"dists_ab:random(seed={int(seed)})"
+        if alpha.numel() != total or beta.numel() != total:
+            raise UserError(f"DISTS alpha/beta must have {total} entries, got {alpha.numel()}, {beta.numel()}")
+        s = alpha.sum() + beta.sum()
+        self.register_buffer("alpha", (alpha / s).reshape(-1), persistent=False)
+        self.register_buffer("beta", (beta / s).reshape(-1), persistent=False)
+
+    @property
+    def provenance(self) -> str:
+        return f"{self.backbone.provenance}(l2pool)+{self._ab_prov}"
+
+    def _stages(self, x: torch.Tensor) -> list[torch.Tensor]:
+        feats = self.features(x)
+        return [x] + [feats[n] for n in _LAYERS]
+
+    def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        sp, st = self._stages(pred), self._stages(target.detach())
+        alphas = torch.split(self.alpha, _CHANNELS)
+        betas = torch.split(self.beta, _CHANNELS)
+        sim = 0.0
+        for x, y, a, b in zip(sp, st, alphas, betas):
+            x, y = x.float(), y.float()
+            mx, my = x.mean((2, 3)), y.mean((2, 3))
+            vx = (x - mx[..., None, None]).pow(2).mean((2, 3))
+            vy = (y - my[..., None, None]).pow(2).mean((2, 3))
+            cxy = ((x - mx[..., None, None]) * (y - my[..., None, None])).mean((2, 3))
+            s1 = (2 * mx * my + self.c1) / (mx.pow(2) + my.pow(2) + self.c1)
+            s2 = (2 * cxy + self.c2) / (vx + vy + self.c2)
+            sim = sim + (s1 * a).sum(1) + (s2 * b).sum(1)
+        return (1.0 - sim).mean()

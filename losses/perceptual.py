@@ -1,0 +1,133 @@
+"""VGG feature losses: Johnson's perceptual loss, ESRGAN's conv5_4 loss, Gram/style loss and the
+random-network "generic perceptual loss" (Liu et al., CVPR 2021)."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from torch import nn
+
+from benchmark.backbones import Backbone, FeatureLoss
+from benchmark.errors import UserError
+from benchmark.registry import register_loss
+
+
+def _dist(a: torch.Tensor, b: torch.Tensor, criterion: str) -> torch.Tensor:
+    d = a.float() - b.float()
+    if criterion == "mse":
+        return d.pow(2).mean()
+    if criterion == "l1":
+        return d.abs().mean()
+    raise UserError(f"criterion must be 'mse' or 'l1', not {criterion!r}")
+
+
+class _VGGFeatureLoss(FeatureLoss):
+    def __init__(self, arch: str, layers: Sequence[str], criterion: str, layer_weights, weights: str,
+                 seed: int):
+        super().__init__()
+        self.layers = tuple(layers)
+        self.criterion = criterion
+        self.layer_weights = tuple(float(w) for w in (layer_weights or [1.0] * len(self.layers)))
+        if len(self.layer_weights) != len(self.layers):
+            raise UserError("layer_weights must have one entry per layer")
+        _dist(torch.zeros(1), torch.zeros(1), criterion)  # validate early
+        self.backbone = Backbone(arch, self.layers, weights=weights, seed=seed)
+
+    def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        fp, ft = self.features(pred), self.features(target.detach())
+        return sum(w * _dist(fp[n], ft[n], self.criterion) for n, w in zip(self.layers, self.layer_weights))
+
+
+@register_loss("vgg", version="1", citation="Johnson, Alahi, Fei-Fei, Perceptual Losses for Real-Time "
+               "Style Transfer and Super-Resolution, ECCV 2016", weights=("vgg16:IMAGENET1K_V1",))
+class VGGPerceptualLoss(_VGGFeatureLoss):
+    """Feature reconstruction loss: mean squared difference of VGG-16 relu2_2 features.
+
+    Johnson et al.'s ℓ_feat = ‖φ(ŷ) − φ(y)‖²₂ / (C·H·W), i.e. the MSE of the features, at relu2_2
+    (their super-resolution setting). Inputs are ImageNet-normalised inside the backbone.
+
+    Args:
+        pred, target: (N, 3, H, W) float tensors in [0, 1].
+        layers: VGG tap names; criterion: "mse" (Johnson) or "l1".
+        weights: "pretrained" (IMAGENET1K_V1) | "random" | checkpoint path; seed: random init seed.
+    Returns:
+        Scalar tensor; 0 when pred == target.
+    """
+
+    def __init__(self, layers: Sequence[str] = ("relu2_2",), criterion: str = "mse", layer_weights=None,
+                 arch: str = "vgg16", weights: str = "pretrained", seed: int = 0):
+        super().__init__(arch, layers, criterion, layer_weights, weights, seed)
+
+
+@register_loss("vgg_esrgan", version="1", citation="Wang et al., ESRGAN, ECCV Workshops 2018",
+               weights=("vgg19:IMAGENET1K_V1",))
+class ESRGANPerceptualLoss(_VGGFeatureLoss):
+    """ESRGAN's perceptual loss: L1 on VGG-19 conv5_4 features *before* the activation.
+
+    Reading chosen: L1 criterion, weight 1 (BasicSR's ESRGAN config); ImageNet normalisation.
+
+    Args:
+        pred, target: (N, 3, H, W) float tensors in [0, 1], at least 16 px per side.
+    Returns:
+        Scalar tensor; 0 when pred == target.
+    """
+
+    def __init__(self, layers: Sequence[str] = ("conv5_4",), criterion: str = "l1", layer_weights=None,
+                 weights: str = "pretrained", seed: int = 0):
+        super().__init__("vgg19", layers, criterion, layer_weights, weights, seed)
+
+
+def gram(f: torch.Tensor) -> torch.Tensor:
+    """Gram matrix normalised by C·H·W (Johnson et al.). f: (N, C, H, W) → (N, C, C), float32."""
+    n, c, h, w = f.shape
+    f = f.float().reshape(n, c, h * w)
+    return torch.bmm(f, f.transpose(1, 2)) / (c * h * w)
+
+
+@register_loss("style", version="1", citation="Gatys et al., CVPR 2016; Johnson et al., ECCV 2016 "
+               "(style reconstruction loss)", weights=("vgg16:IMAGENET1K_V1",))
+class StyleLoss(FeatureLoss):
+    """Gram-matrix (style) loss: Σ_layers ‖G(φ(pred)) − G(φ(target))‖²_F, batch mean.
+
+    Johnson et al.'s style reconstruction loss on VGG-16 relu1_2, relu2_2, relu3_3, relu4_3 with
+    Gram matrices normalised by C·H·W. Gram matrices are computed in float32.
+
+    Args:
+        pred, target: (N, 3, H, W) float tensors in [0, 1].
+    Returns:
+        Scalar tensor; 0 when pred == target.
+    """
+
+    def __init__(self, layers: Sequence[str] = ("relu1_2", "relu2_2", "relu3_3", "relu4_3"),
+                 weights: str = "pretrained", seed: int = 0):
+        super().__init__()
+        self.layers = tuple(layers)
+        self.backbone = Backbone("vgg16", self.layers, weights=weights, seed=seed)
+
+    def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        fp, ft = self.features(pred), self.features(target.detach())
+        return sum((gram(fp[n]) - gram(ft[n])).pow(2).sum((1, 2)).mean() for n in self.layers)
+
+
+@register_loss("gpl", version="1", citation="Liu, Li, Hou, Jiang, Generic Perceptual Loss for Modeling "
+               "Structured Output Dependencies, CVPR 2021")
+class GenericPerceptualLoss(_VGGFeatureLoss):
+    """Perceptual loss of a *randomly initialised* VGG-19: needs no pretrained weights.
+
+    Liu et al. show that the structure of a deep network, not its learned weights, carries the
+    perceptual prior. Reading chosen: VGG-19 with torchvision's Kaiming-normal init (seeded),
+    taps relu1_2, relu2_2, relu3_4, relu4_4, equal layer weights, MSE. ``weights`` is ignored
+    unless it is a checkpoint path ("pretrained" and "random" both mean the seeded random net,
+    which *is* the method); provenance is "vgg19:random(seed=…)".
+
+    Args:
+        pred, target: (N, 3, H, W) float tensors in [0, 1].
+    Returns:
+        Scalar tensor; 0 when pred == target.
+    """
+
+    def __init__(self, layers: Sequence[str] = ("relu1_2", "relu2_2", "relu3_4", "relu4_4"),
+                 criterion: str = "mse", layer_weights=None, weights: str = "random", seed: int = 0):
+        w = weights if weights not in ("pretrained", "random") else "random"
+        super().__init__("vgg19", layers, criterion, layer_weights, w, seed)

@@ -1,0 +1,207 @@
+"""Psychovisually selected deep features (Tariq, Tursun, Kim, Didyk, ECCV 2020).
+
+Every channel of the backbone is probed with sinusoidal gratings over a grid of spatial
+frequencies and orientations; channels whose frequency tuning follows the human contrast
+sensitivity function (CSF) and that are sharply orientation-tuned are kept (or up-weighted) in
+the perceptual loss. Probing is deterministic; scores are cached per backbone provenance.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import re
+from dataclasses import asdict, dataclass
+from typing import Callable, Sequence
+
+import torch
+from torch import nn
+
+from benchmark import weights as W
+from benchmark.backbones import Backbone, FeatureLoss
+from benchmark.errors import UserError
+from benchmark.registry import register_loss
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ProbeConfig:
+    """The grating probe. Frequencies are in cycles/pixel (geometric grid)."""
+
+    size: int = 32
+    f_min: float = 1 / 16
+    f_max: float = 0.4
+    n_freq: int = 6
+    n_orient: int = 8
+    n_phase: int = 2
+    contrast: float = 0.5
+    pixels_per_degree: float = 40.0  # viewing condition mapping cycles/pixel → cycles/degree
+
+    @property
+    def freqs(self) -> torch.Tensor:
+        return torch.logspace(math.log10(self.f_min), math.log10(self.f_max), self.n_freq, dtype=torch.float64)
+
+    def digest(self) -> str:
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:10]
+
+
+def gratings(cfg: ProbeConfig) -> torch.Tensor:
+    """Grey sinusoidal gratings, (F·O·P, 3, S, S) in [0, 1], ordered (freq, orient, phase)."""
+    s = cfg.size
+    yy, xx = torch.meshgrid(torch.arange(s, dtype=torch.float64), torch.arange(s, dtype=torch.float64),
+                            indexing="ij")
+    out = []
+    for f in cfg.freqs:
+        for o in range(cfg.n_orient):
+            th = math.pi * o / cfg.n_orient
+            for p in range(cfg.n_phase):
+                ph = 2 * math.pi * p / cfg.n_phase
+                g = 0.5 + 0.5 * cfg.contrast * torch.sin(2 * math.pi * f * (xx * math.cos(th) + yy * math.sin(th)) + ph)
+                out.append(g)
+    return torch.stack(out).float()[:, None].expand(-1, 3, -1, -1).contiguous()
+
+
+def mannos_sakrison(f_cpd: torch.Tensor) -> torch.Tensor:
+    """Mannos & Sakrison (1974) CSF: 2.6 (0.0192 + 0.114 f) exp(−(0.114 f)^1.1), f in cycles/degree."""
+    return 2.6 * (0.0192 + 0.114 * f_cpd) * torch.exp(-((0.114 * f_cpd) ** 1.1))
+
+
+@torch.no_grad()
+def probe_responses(extract: Callable[[torch.Tensor], dict[str, torch.Tensor]], cfg: ProbeConfig,
+                    batch: int = 48) -> dict[str, torch.Tensor]:
+    """Mean |response| of every channel to every grating, minus its response to uniform grey.
+
+    The mean is over the central half of each feature map (away from padding effects) and over
+    phases. Returns layer → (C, n_freq, n_orient) float64, clamped at ≥ 0.
+    """
+    g = gratings(cfg)
+    grey = torch.full((1, 3, cfg.size, cfg.size), 0.5)
+
+    def pooled(x: torch.Tensor) -> dict[str, torch.Tensor]:
+        feats = extract(x)
+        out = {}
+        for k, f in feats.items():
+            h, w = f.shape[-2:]
+            f = f[..., h // 4: h - h // 4 or h, w // 4: w - w // 4 or w]
+            out[k] = f.float().abs().mean((2, 3)).double()
+        return out
+
+    base = pooled(grey)
+    chunks: dict[str, list[torch.Tensor]] = {}
+    for i in range(0, len(g), batch):
+        for k, v in pooled(g[i:i + batch]).items():
+            chunks.setdefault(k, []).append(v)
+    res = {}
+    for k, parts in chunks.items():
+        r = torch.cat(parts).reshape(cfg.n_freq, cfg.n_orient, cfg.n_phase, -1).mean(2)
+        res[k] = (r - base[k][0]).clamp_min(0).permute(2, 0, 1).contiguous()  # (C, F, O)
+    return res
+
+
+def channel_scores(resp: torch.Tensor, cfg: ProbeConfig) -> dict[str, torch.Tensor]:
+    """Frequency, orientation and combined score per channel from (C, F, O) responses.
+
+    * frequency: Pearson correlation between the channel's frequency tuning (response at its
+      preferred orientation) and the Mannos–Sakrison CSF at the probe frequencies, clipped at 0;
+    * orientation: (max − min)/(max + min) over orientations at the preferred frequency;
+    * score: their mean, in [0, 1]. Channels that do not respond score 0.
+    """
+    c = resp.shape[0]
+    tuning = resp.amax(2)  # (C, F)
+    csf = mannos_sakrison(cfg.freqs * cfg.pixels_per_degree).to(resp)
+    t = tuning - tuning.mean(1, keepdim=True)
+    s = csf - csf.mean()
+    denom = t.norm(dim=1) * s.norm()
+    freq = torch.where(denom > 1e-12, (t @ s) / denom.clamp_min(1e-12), torch.zeros(c, dtype=resp.dtype))
+    fpref = tuning.argmax(1)
+    orient_curve = resp[torch.arange(c), fpref]  # (C, O)
+    mx, mn = orient_curve.amax(1), orient_curve.amin(1)
+    orient = torch.where(mx + mn > 1e-12, (mx - mn) / (mx + mn).clamp_min(1e-12), torch.zeros_like(mx))
+    freq = freq.clamp_min(0)
+    return {"freq": freq, "orient": orient, "score": 0.5 * (freq + orient)}
+
+
+@register_loss("psycho", version="1", citation="Tariq, Tursun, Kim, Didyk, Why Are Deep Representations "
+               "Good Perceptual Quality Features?, ECCV 2020", weights=("vgg16:IMAGENET1K_V1",))
+class PsychovisualFeatureLoss(FeatureLoss):
+    """MSE over psychovisually selected (or score-weighted) VGG-16 channels, averaged over layers.
+
+    Readings chosen (named kwargs): VGG-16 ``layers=("relu1_2", "relu2_2", "relu3_3")``; probe
+    :class:`ProbeConfig` (32 px gratings, 6 log-spaced frequencies 1/16–0.4 cycles/px mapped at
+    40 px/degree, 8 orientations, 2 phases, contrast 0.5); channel score = mean of the CSF
+    correlation (clipped at 0) and the orientation selectivity; ``selection="top"`` keeps the
+    top ``keep`` fraction of channels per layer with equal weight, ``selection="weight"`` uses
+    every channel weighted by score/mean(score). Scores are cached under
+    ``<cache>/plbench/psycho/`` keyed by backbone provenance, layers and probe (``cache=False``
+    disables the cache; a read-only cache only logs a warning).
+
+    Args:
+        pred, target: (N, 3, H, W) float tensors in [0, 1].
+    Returns:
+        Scalar tensor; 0 when pred == target.
+    """
+
+    def __init__(self, layers: Sequence[str] = ("relu1_2", "relu2_2", "relu3_3"), selection: str = "top",
+                 keep: float = 0.5, cache: bool = True, weights: str = "pretrained", seed: int = 0):
+        super().__init__()
+        if selection not in ("top", "weight"):
+            raise UserError(f"psycho selection must be 'top' or 'weight', not {selection!r}")
+        if not 0 < keep <= 1:
+            raise UserError("psycho keep must be in (0, 1]")
+        self.layers, self.selection, self.keep = tuple(layers), selection, float(keep)
+        self.probe = ProbeConfig()
+        self.backbone = Backbone("vgg16", self.layers, weights=weights, seed=seed)
+        scores = self._scores(cache)
+        for i, n in enumerate(self.layers):
+            s = scores[n].float()
+            if selection == "top":
+                k = max(1, round(self.keep * s.numel()))
+                w = torch.zeros_like(s)
+                w[torch.topk(s, k).indices] = 1.0
+            else:
+                w = s / s.mean().clamp_min(1e-12) if s.sum() > 0 else torch.ones_like(s)
+            self.register_buffer(f"w{i}", w / w.sum(), persistent=False)  # weights sum to 1 per layer
+        self.scores = {n: scores[n] for n in self.layers}
+
+    def _cache_path(self):
+        tag = re.sub(r"[^A-Za-z0-9_.=-]+", "_", self.backbone.provenance)
+        digest = hashlib.sha256(f"{self.layers}|{self.probe.digest()}".encode()).hexdigest()[:10]
+        return W.cache_dir() / "psycho" / f"{tag}-{digest}.pt"
+
+    def _scores(self, cache: bool) -> dict[str, torch.Tensor]:
+        path = self._cache_path()
+        if cache and path.is_file():
+            try:
+                data = torch.load(path, map_location="cpu", weights_only=True)
+                if set(data) == set(self.layers):
+                    return data
+            except Exception as exc:  # noqa: BLE001 - a broken cache is recomputed
+                log.warning("ignoring unreadable psycho cache %s: %s", path, exc)
+        log.info("probing %s channels with gratings (%s)", self.backbone.provenance, self.probe)
+        resp = probe_responses(self.backbone, self.probe)
+        scores = {n: channel_scores(resp[n], self.probe)["score"] for n in self.layers}
+        if cache:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(f".tmp{os.getpid()}")
+                torch.save(scores, tmp)
+                os.replace(tmp, path)
+            except OSError as exc:
+                log.warning("could not write psycho cache %s: %s", path, exc)
+        return scores
+
+    @property
+    def provenance(self) -> str:
+        return f"{self.backbone.provenance}+psycho({self.selection},keep={self.keep:g},probe={self.probe.digest()})"
+
+    def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        fp, ft = self.features(pred), self.features(target.detach())
+        total = 0.0
+        for i, n in enumerate(self.layers):
+            d = (fp[n].float() - ft[n].float()).pow(2).mean((2, 3))  # (N, C)
+            total = total + (d * getattr(self, f"w{i}")).sum(1)
+        return (total / len(self.layers)).mean()

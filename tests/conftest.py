@@ -1,0 +1,57 @@
+"""Shared fixtures. Tests run offline and write only to tmp_path."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+if "HF_DATASETS_CACHE" not in os.environ:  # keep imagefolder caches out of the user's home
+    import tempfile
+
+    os.environ["HF_DATASETS_CACHE"] = tempfile.mkdtemp(prefix="plbench-hf-")
+
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+
+
+@pytest.fixture
+def set5() -> Path:
+    p = SHARED / "CSet5"
+    if not p.is_dir():
+        pytest.skip(f"standard test images not on this machine ({p})")
+    return p
+
+
+@pytest.fixture(scope="session")
+def astronaut() -> torch.Tensor:
+    """(1, 3, 256, 256) float crop of scikit-image's astronaut, in [0, 1]."""
+    from skimage import data
+
+    arr = data.astronaut()[128:384, 128:384]
+    return torch.from_numpy(np.ascontiguousarray(arr)).permute(2, 0, 1)[None].float() / 255
+
+
+@pytest.fixture
+def image_folder(tmp_path) -> Path:
+    """A folder of small images in assorted modes plus one corrupt file."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    d = tmp_path / "imgs"
+    d.mkdir()
+    rgb = rng.integers(0, 256, (40, 48, 3), dtype=np.uint8)
+    Image.fromarray(rgb).save(d / "rgb.png")
+    Image.fromarray(rgb[..., 0]).save(d / "grey.png")
+    Image.fromarray(rgb).convert("RGBA").save(d / "rgba.png")
+    Image.fromarray(rgb).convert("P").save(d / "palette.png")
+    Image.fromarray(rgb).convert("LA").save(d / "la.png")
+    Image.fromarray((rng.integers(0, 65536, (40, 48))).astype(np.uint16)).save(d / "deep16.png")
+    Image.fromarray(rgb).save(d / "photo.jpg", quality=95)
+    (d / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n this is not an image")
+    return d

@@ -1,0 +1,84 @@
+"""Our PSNR/SSIM agree with pyiqa's; metrics needing weights are skipped fast offline, with a reason."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import torch
+
+from benchmark.errors import UserError
+from benchmark.metrics import MetricSet, check_metric_names, psnr
+from losses.ssim import ms_ssim, ssim
+
+
+@pytest.fixture(scope="module")
+def pair():
+    from skimage import data
+
+    clean = torch.from_numpy(data.astronaut()[:256, :256].copy()).permute(2, 0, 1)[None].float() / 255
+    g = torch.Generator().manual_seed(0)
+    noisy = (clean + 0.08 * torch.randn(clean.shape, generator=g)).clamp(0, 1)
+    return noisy, clean
+
+
+def test_psnr_matches_pyiqa(pair):
+    import pyiqa
+
+    ref = pyiqa.create_metric("psnr", device="cpu")(*pair)
+    torch.testing.assert_close(psnr(*pair).float(), ref.float(), rtol=0, atol=1e-4)
+
+
+def test_ssim_matches_pyiqa(pair):
+    import pyiqa
+
+    ref = float(pyiqa.create_metric("ssim", device="cpu")(*pair))
+    ours = float(ssim(*pair, data_range=255, y_channel=True))
+    assert abs(ours - ref) < 1e-4, (ours, ref)
+
+
+def test_ssim_rgb_matches_pyiqa_ssimc(pair):
+    import pyiqa
+
+    ref = float(pyiqa.create_metric("ssimc", device="cpu")(*pair))
+    ours = float(ssim(*pair, data_range=255))
+    assert abs(ours - ref) < 2e-3, (ours, ref)
+
+
+def test_ms_ssim_close_to_pyiqa(pair):
+    """Same construction (5 scales, Wang 2003 weights, 2× average pooling); pyiqa scores luma."""
+    import pyiqa
+
+    noisy, clean = pair
+    ref = float(pyiqa.create_metric("ms_ssim", device="cpu")(noisy, clean))
+    from losses.ssim import rgb_to_y
+
+    ours = float(ms_ssim(rgb_to_y(noisy), rgb_to_y(clean)))
+    assert abs(ours - ref) < 0.02, (ours, ref)
+
+
+def test_identical_images_score_perfectly(pair):
+    _, clean = pair
+    assert float(ssim(clean, clean)) == pytest.approx(1.0, abs=1e-6)
+    assert float(ms_ssim(clean, clean)) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_learned_metrics_skip_fast_with_reason(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    t = time.perf_counter()
+    ms = MetricSet(["psnr", "lpips", "niqe"])
+    assert time.perf_counter() - t < 60
+    assert [m.name for m in ms.metrics] == ["psnr"]
+    assert set(ms.skipped) == {"lpips", "niqe"}
+    assert all("not cached" in r and "\n" not in r for r in ms.skipped.values())
+
+
+def test_unknown_metric():
+    with pytest.raises(UserError, match="did you mean psnr"):
+        check_metric_names(["psnrr"])
+
+
+def test_higher_is_better_from_pyiqa():
+    ms = MetricSet(["psnr", "gmsd"])
+    hib = {m.name: m.higher_is_better for m in ms.metrics}
+    assert hib == {"psnr": True, "gmsd": False}

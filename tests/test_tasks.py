@@ -1,0 +1,105 @@
+"""Every registered task: shapes, ranges, determinism, a degradation-strength sanity band."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from benchmark.errors import UserError
+from benchmark.metrics import psnr
+from benchmark.registry import TASKS
+from benchmark.task import build_task, image_generator
+
+ALL = TASKS.names()
+# input PSNR (dB) of the default degradation on a 256² astronaut crop: a band, not a point
+BANDS = {"denoise": (19.0, 22.0), "sr4": (20.0, 30.0), "deblur": (19.0, 32.0), "jpeg": (22.0, 33.0),
+         "demosaic": (22.0, 40.0)}
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_shape_range_dtype(name, astronaut):
+    task = build_task(name)
+    x = astronaut.repeat(2, 1, 1, 1)
+    y = task.degrade(x, torch.Generator().manual_seed(0))
+    assert y.shape == x.shape and y.dtype == torch.float32
+    assert float(y.min()) >= 0 and float(y.max()) <= 1
+    assert not torch.equal(x, y)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_deterministic_given_generator(name, astronaut):
+    task = build_task(name)
+    a = task.degrade(astronaut, image_generator(task, "img"))
+    b = task.degrade(astronaut, image_generator(task, "img"))
+    assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_sanity_band(name, astronaut):
+    if name not in BANDS:
+        pytest.skip(f"no band recorded for {name}")
+    task = build_task(name)
+    p = float(psnr(task.degrade(astronaut, image_generator(task, "a")), astronaut))
+    lo, hi = BANDS[name]
+    assert lo <= p <= hi, f"{name}: input PSNR {p:.2f} dB outside [{lo}, {hi}]"
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_params_recorded(name):
+    e = TASKS.get(name)
+    task = build_task(name)
+    assert e.version and e.citation
+    json.dumps(task.params)  # recordable
+    assert task.name == name
+
+
+def test_denoise_noise_level(astronaut):
+    task = build_task("denoise", sigma=0.1, clip=False)
+    noise = task.degrade(astronaut, torch.Generator().manual_seed(1)) - astronaut
+    assert abs(float(noise.std()) - 0.1) < 0.002 and abs(float(noise.mean())) < 0.002
+
+
+def test_random_per_batch_fixed_per_image(astronaut):
+    task = build_task("deblur")
+    g = torch.Generator().manual_seed(0)
+    first, second = task.degrade(astronaut, g), task.degrade(astronaut, g)
+    assert not torch.equal(first, second)  # training: a fresh draw per batch
+    assert not torch.equal(task.degrade(astronaut, image_generator(task, "a")),
+                           task.degrade(astronaut, image_generator(task, "b")))
+
+
+def test_sr_needs_multiple_of_scale():
+    with pytest.raises(ValueError):
+        build_task("sr4").degrade(torch.rand(1, 3, 30, 30), torch.Generator())
+
+
+def test_demosaic_keeps_sampled_values(astronaut):
+    from tasks.demosaic import bayer_masks
+
+    task = build_task("demosaic")
+    y = task.degrade(astronaut, torch.Generator())
+    m = bayer_masks(*astronaut.shape[-2:]).bool()[None]
+    torch.testing.assert_close(y[m], astronaut[m], atol=1e-6, rtol=0)
+
+
+def test_jpeg_is_a_real_codec(astronaut):
+    y = build_task("jpeg", quality=10).degrade(astronaut, torch.Generator())
+    # 8×8 block boundaries show: the mean jump across block edges exceeds the one inside blocks
+    d = (y[..., :, 1:] - y[..., :, :-1]).abs().mean(dim=(0, 1, 2))
+    edges = d[7::8].mean()
+    inside = torch.cat([d[i::8] for i in range(7)]).mean()
+    assert edges > 1.2 * inside
+
+
+@pytest.mark.parametrize("name,params,match", [("denoise", {"sigma": -1}, "sigma"), ("jpeg", {"quality": 0}, "quality"),
+                                               ("denoise", {"sigmaa": 0.1}, "no parameter sigmaa")])
+def test_bad_params(name, params, match):
+    with pytest.raises(UserError, match=match):
+        build_task(name, **params)
+
+
+def test_unknown_task_suggests():
+    with pytest.raises(UserError, match="did you mean denoise"):
+        build_task("denoize")
