@@ -144,6 +144,39 @@ def _build_resnet50(depth: int, init: bool):
     return container
 
 
+def _build_resnet18(depth: int, init: bool):
+    import torchvision
+
+    full = torchvision.models.resnet18(weights=None)
+    container = nn.Module()
+    for name in _RESNET_NAMES[: depth + 1]:
+        container.add_module(name, getattr(full, name))
+    return container
+
+
+def _build_tinycnn(depth: int, init: bool):
+    """A small ResNet-shaped CNN for CPU pretraining (benchmark.pretrain): same tap names as
+    ResNet (conv1, bn1, relu, maxpool, layer1..layer4), widths 16-32-64-128, stride 2-1-2-2-2,
+    ~0.4 M parameters."""
+
+    def stage(c_in, c_out, stride):
+        return nn.Sequential(nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(c_out),
+                             nn.ReLU(), nn.Conv2d(c_out, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out),
+                             nn.ReLU())
+
+    parts = {"conv1": nn.Conv2d(3, 16, 3, stride=2, padding=1, bias=False), "bn1": nn.BatchNorm2d(16), "relu": nn.ReLU(),
+             "maxpool": nn.Identity(), "layer1": stage(16, 16, 1), "layer2": stage(16, 32, 2),
+             "layer3": stage(32, 64, 2), "layer4": stage(64, 128, 2)}
+    container = nn.Module()
+    for name in _RESNET_NAMES[: depth + 1]:
+        container.add_module(name, parts[name])
+    if init:
+        for m in container.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+    return container
+
+
 @dataclass(frozen=True)
 class Arch:
     names: tuple[str, ...]
@@ -171,6 +204,15 @@ ARCHS: dict[str, Arch] = {
                      lambda i: _RESNET_NAMES[i],
                      lambda d: ("fc.",) + tuple(f"{n}." for n in _RESNET_NAMES[d + 1:]),
                      "resnet50:IMAGENET1K_V2"),
+    # self-trained only (benchmark.pretrain): no published weights, "pretrained" has no file
+    "resnet18": Arch(tuple(_RESNET_NAMES), lambda d, pool, init: _build_resnet18(d, init),
+                     lambda i: _RESNET_NAMES[i],
+                     lambda d: ("fc.",) + tuple(f"{n}." for n in _RESNET_NAMES[d + 1:]),
+                     "resnet18:IMAGENET1K_V1"),
+    "tinycnn": Arch(tuple(_RESNET_NAMES), lambda d, pool, init: _build_tinycnn(d, init),
+                    lambda i: _RESNET_NAMES[i],
+                    lambda d: tuple(f"{n}." for n in _RESNET_NAMES[d + 1:]),
+                    "tinycnn:selftrained"),
 }
 
 
@@ -201,6 +243,30 @@ def _normalizer(kind: str) -> tuple[tuple[float, ...], tuple[float, ...], float,
     raise UserError(f"unknown normalisation {kind!r}: use imagenet, lpips or none")
 
 
+def _selftrained_manifest(weights: str) -> dict | None:
+    """The manifest beside a checkpoint made by ``plbench pretrain`` (None for other values)."""
+    if weights in ("random", "pretrained") or not str(weights).endswith(".pt"):
+        return None
+    from benchmark.pretrain import read_manifest
+
+    return read_manifest(weights)
+
+
+def _adopt_selftrained(arch: str, layers: tuple[str, ...], weights: str, normalize: str | None):
+    """A self-trained checkpoint names its own architecture and input convention (raw [0, 1], no
+    ImageNet normalisation, as CONTRIQUE): a loss asking for another architecture whose tap names
+    the checkpoint's architecture also has (ResNet stage names) uses the checkpoint's."""
+    manifest = _selftrained_manifest(str(weights))
+    if not manifest or manifest.get("arch") in (None, arch):
+        return arch, (normalize or ("none" if manifest else None))
+    own = manifest["arch"]
+    if own in ARCHS and all(n in ARCHS[own].names for n in layers):
+        log.info("backbone: using %s from the self-trained checkpoint instead of %s", own, arch)
+        return own, normalize or "none"
+    raise UserError(f"checkpoint {weights} holds a {own}, which has no layer "
+                    f"{next(n for n in layers if n not in ARCHS.get(own, ARCHS[arch]).names)!r} this loss taps")
+
+
 class Backbone(nn.Module):
     """Frozen, eval-mode feature extractor tapping named layers.
 
@@ -213,16 +279,19 @@ class Backbone(nn.Module):
         normalize: input normalisation (default: the architecture's, "imagenet").
         pool: ``"max"`` or ``"l2"`` (VGG only; DISTS's L2 pooling).
         allow_download: fetch a missing pretrained file (never when offline).
+        fp32: run the trunk in float32 even under autocast (for losses on globally pooled
+            features, where bf16 rounding swamps the small pred/target difference).
     Forward:
         x: (N, 3, H, W) float in [0, 1] → dict name → (N, C_l, H_l, W_l).
     """
 
     def __init__(self, arch: str, layers: Sequence[str], *, weights: str = "pretrained", seed: int = 0,
                  pretrained: str | None = None, normalize: str | None = None, pool: str = "max",
-                 allow_download: bool = False):
+                 allow_download: bool = False, fp32: bool = False):
         super().__init__()
-        spec = _check_arch(arch)
         layers = tuple(layers)
+        arch, normalize = _adopt_selftrained(arch, layers, weights, normalize)
+        spec = _check_arch(arch)
         if not layers:
             raise UserError(f"backbone {arch}: no layers to tap")
         unknown = [n for n in layers if n not in spec.names]
@@ -230,7 +299,7 @@ class Backbone(nn.Module):
             raise UserError(f"backbone {arch} has no layer {unknown[0]!r}; layers: {', '.join(spec.names)}")
         if pool != "max" and not arch.startswith("vgg"):
             raise UserError(f"pool={pool!r} is only available for VGG backbones")
-        self.arch, self.layers, self.pool = arch, layers, pool
+        self.arch, self.layers, self.pool, self.fp32 = arch, layers, pool, bool(fp32)
         depth = max(spec.names.index(n) for n in layers)
         self._order = [(spec.path(i), spec.names[i]) for i in range(depth + 1)]
         self._last = spec.names[depth]
@@ -260,7 +329,9 @@ class Backbone(nn.Module):
                     raise UserError(f"backbone {arch}: weights must be 'pretrained', 'random', a known "
                                     f"key or a checkpoint file; not found: {path}")
                 state = W.load_state(path, "strip_module")
-                self.provenance = f"{arch}:file({path.name},sha256={W.file_sha256(path)[:8]})"
+                manifest = _selftrained_manifest(weights) or {}
+                self.provenance = manifest.get("provenance") or \
+                    f"{arch}:file({path.name},sha256={W.file_sha256(path)[:8]})"
             source = f"{self.provenance} ({path})"
 
         with torch.device("meta"):
@@ -277,7 +348,9 @@ class Backbone(nn.Module):
         # Held outside the module tree: frozen weights are neither parameters (no optimiser ever
         # sees them) nor in state_dict (runs save only a loss's own trainable parts); ``_apply``
         # below still moves/casts them with ``.to(device)`` / ``.to(memory_format=...)``.
-        object.__setattr__(self, "net", net.eval())
+        # channels_last throughout: no slower in fp32, and on CPUs without native bf16 the
+        # NCHW bf16 convolutions under autocast are ~15x slower than NHWC ones.
+        object.__setattr__(self, "net", net.eval().to(memory_format=torch.channels_last))
 
         shift, scale, a, b = _normalizer(normalize or spec.normalize)
         self.normalize = normalize or spec.normalize
@@ -294,7 +367,13 @@ class Backbone(nn.Module):
         return ((self._a * x + self._b) - self._shift.to(x.dtype)) / self._scale.to(x.dtype)
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        h = self.normalise(x)
+        if self.fp32 and torch.is_autocast_enabled(x.device.type):
+            with torch.autocast(device_type=x.device.type, enabled=False):
+                return self._forward(x.float())
+        return self._forward(x)
+
+    def _forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        h = self.normalise(x).contiguous(memory_format=torch.channels_last)
         out: dict[str, torch.Tensor] = {}
         for path, name in self._order:
             h = self.net.get_submodule(path)(h)

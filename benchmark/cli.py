@@ -17,7 +17,7 @@ import time
 from benchmark.errors import UserError
 
 log = logging.getLogger("benchmark")
-COMMANDS = ("run", "list", "report", "weights")
+COMMANDS = ("run", "list", "report", "weights", "pretrain")
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -69,6 +69,21 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(w)
     w.add_argument("action", nargs="?", default="list", choices=("list", "prefetch"))
     w.add_argument("--losses", nargs="+")
+    pt = sub.add_parser("pretrain", help="self-train a perceptual encoder (CONTRIQUE- or SimCLR-style)")
+    _add_common(pt)
+    pt.add_argument("--recipe", default="contrique", help="contrique (distortion classes) or simclr")
+    pt.add_argument("--arch", default="tinycnn", help="tinycnn (CPU), resnet18, resnet50, vgg16, ...")
+    pt.add_argument("--data", default="skimage:train", help="any source the benchmark can load")
+    pt.add_argument("--steps", type=int, default=150)
+    pt.add_argument("--batch-size", type=int, default=16)
+    pt.add_argument("--crop", type=int, default=64)
+    pt.add_argument("--lr", type=float, default=2e-3)
+    pt.add_argument("--seed", type=int, default=0)
+    pt.add_argument("--device", default="auto")
+    pt.add_argument("--out-dir", help="where the checkpoint goes (default: <torch hub dir>/plbench/selftrained)")
+    pt.add_argument("--save-every", type=int, default=25, help="checkpoint the training state every N steps")
+    pt.add_argument("--probe", nargs="?", const="skimage:test", metavar="HELD_OUT",
+                    help="afterwards, probe distortion type × level on held-out images vs random init")
     return parser
 
 
@@ -87,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _setup_logging(args)
     try:
-        return {"run": cmd_run, "list": cmd_list, "report": cmd_report, "weights": cmd_weights}[args.command](args)
+        return {"run": cmd_run, "list": cmd_list, "report": cmd_report, "weights": cmd_weights,
+                "pretrain": cmd_pretrain}[args.command](args)
     except UserError as exc:
         if args.debug:
             raise
@@ -271,4 +287,23 @@ def cmd_weights(args) -> int:
     for r in rows:
         mark = "present" if r.get("present") else "MISSING"
         print(f"{r.get('loss', ''):<18} {mark:<8} {r.get('file', '')}  →  {r.get('path', '')}")
+    return 0
+
+
+def cmd_pretrain(args) -> int:
+    from benchmark.pretrain import PretrainConfig, pretrain, probe
+    from benchmark.runner import resolve_device
+
+    cfg = PretrainConfig(recipe=args.recipe, arch=args.arch, data=args.data, steps=args.steps,
+                         batch_size=args.batch_size, crop=args.crop, lr=args.lr, seed=args.seed)
+    dev = resolve_device(args.device)
+    path = pretrain(cfg, out_dir=args.out_dir, device=dev, save_every=args.save_every,
+                    progress=sys.stderr.isatty())
+    print(f"encoder: {path}")
+    print(f"use it:  plbench run --losses csr pdl --backbone-weights {path}")
+    if args.probe:
+        for label, ckpt in (("self-trained", path), ("random init", None)):
+            r = probe(cfg.arch, ckpt, data=args.probe, crop=cfg.crop, seed=cfg.seed)
+            print(f"probe ({label:<12}) distortion type×level on {args.probe}: k-NN {r['knn']:.3f}  "
+                  f"linear {r['linear']:.3f}  (chance {r['chance']:.3f}, {r['classes']} classes, {r['samples']} crops)")
     return 0

@@ -99,7 +99,7 @@ def _full_test_sets() -> tuple[str, ...]:
 PROFILES = {
     # CPU-friendly: embedded photos, tiny net, random-init backbones for feature losses.
     "quick": Profile("quick", DEFAULT_TASKS, PIXEL_LOSSES, (0,), "tiny", 150, 8, 48, 2e-3,
-                     "skimage:train", ("skimage:test",), "random"),
+                     "skimage:train", ("skimage-natural:test", "skimage-medical:test"), "random"),
     # Overnight on a GPU: DIV2K training crops, Set5/Set14 test sets, pretrained backbones.
     "full": Profile("full", DEFAULT_TASKS, PIXEL_LOSSES, (0, 1, 2), "base", 5000, 16, 128, 2e-4,
                     "eugenesiow/Div2k/bicubic_x4:train#hr", _full_test_sets(), "pretrained"),

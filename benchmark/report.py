@@ -1,26 +1,34 @@
-"""Leaderboards derived from the tidy results table alone.
+"""Leaderboards derived from the tidy results table alone; ``write_report`` regenerates them all.
 
 ``leaderboard(table)`` → per task, a loss × metric frame of means (mean over images within a
-run, then over seeds). ``write_report(store)`` renders ``leaderboard.md`` (↑/↓ per metric, best
-restoration in bold, the degraded input as the first row, weights provenance beside each loss)
-and ``leaderboard.png`` (a seaborn heatmap per task coloured by per-metric rank).
+run, then over seeds). :func:`write_report` computes :func:`benchmark.stats.compute` once and
+writes, under the results directory:
+
+* ``leaderboard.md`` — notation, overall ranking with cost (ms/it, peak memory, runs, diverged,
+  failed), Friedman/critical difference, then ``## <task>`` tables: ``input`` first, cells
+  ``mean ± CI``, bold = not significantly different from the best, ▲/▼ vs the baseline, † circular;
+* ``leaderboard.tex`` — the same tables in booktabs LaTeX;
+* ``results.csv`` (the raw tidy table), ``summary.csv`` (every cell statistic), ``ranks.csv``,
+  ``costs.csv``;
+* ``report.html`` — one self-contained page (embedded figures, sortable tables, a tab per task);
+* ``leaderboard.png`` — per task, loss × metric heatmap coloured by rank (the quick look);
+* ``figures/`` — rank heatmap, critical-difference diagram, perception–distortion plane,
+  per-task metric point plots, training curves, visual comparison grids (PNG + PDF/SVG).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 import pandas as pd
 
-from benchmark.results import ResultsStore
+from benchmark.results import ResultsStore, atomic_write_bytes
+from benchmark.stats import Stats, compute, loss_label, metric_order
 
 log = logging.getLogger(__name__)
-
-
-def loss_label(loss: str, weights: str) -> str:
-    """A loss name with its weights provenance, so a random-backbone run is never mistaken."""
-    return loss if weights in ("none", "", None) else f"{loss} [{weights}]"
+__all__ = ["leaderboard", "to_markdown", "write_report", "heatmap", "loss_label", "metric_order", "run_means"]
 
 
 def run_means(table: pd.DataFrame) -> pd.DataFrame:
@@ -49,11 +57,6 @@ def higher_map(table: pd.DataFrame) -> dict[str, bool]:
     return table.groupby("metric", observed=True)["higher_is_better"].first().astype(bool).to_dict()
 
 
-def metric_order(metrics) -> list[str]:
-    preferred = ["psnr", "ssim", "ms_ssim", "lpips", "dists", "niqe", "musiq"]
-    return [m for m in preferred if m in metrics] + sorted(m for m in metrics if m not in preferred)
-
-
 def order_rows(wide: pd.DataFrame, higher: dict[str, bool]) -> pd.DataFrame:
     """Input first, then losses by mean rank over metrics (best first)."""
     ranks = pd.DataFrame({m: wide[m].rank(ascending=not higher.get(m, True)) for m in wide.columns})
@@ -62,38 +65,12 @@ def order_rows(wide: pd.DataFrame, higher: dict[str, bool]) -> pd.DataFrame:
     return wide.loc[order, metric_order(wide.columns)]
 
 
-def seeds_per_label(table: pd.DataFrame, task: str) -> dict[str, int]:
-    t = table[(table["task"] == task) & (table["loss"] != "input")]
-    return {loss_label(l, w): int(g["seed"].nunique()) for (l, w), g in t.groupby(["loss", "weights"], observed=True)}
+def to_markdown(table: pd.DataFrame, stats: Stats | None = None, **kw) -> str:
+    """The ``leaderboard.md`` text (see :func:`benchmark.export.markdown`); ``kw`` goes to
+    :func:`benchmark.stats.compute` when ``stats`` is not given."""
+    from benchmark.export import markdown
 
-
-def to_markdown(table: pd.DataFrame) -> str:
-    higher = higher_map(table)
-    lines = ["# Leaderboard", "",
-             "Mean over test images, then over seeds. ↑ higher is better, ↓ lower is better; "
-             "**bold** is the best restoration per metric. `input` is the degraded image itself. "
-             "Losses with learned weights show their provenance in brackets (`random` means a "
-             "randomly initialised backbone, not the published one).", ""]
-    for task, wide in sorted(leaderboard(table).items()):
-        wide = order_rows(wide, higher)
-        nseeds = seeds_per_label(table, task)
-        lines += [f"## {task}", ""]
-        header = ["loss", "seeds"] + [f"{m} {'↑' if higher.get(m, True) else '↓'}" for m in wide.columns]
-        lines.append("| " + " | ".join(header) + " |")
-        lines.append("|" + "---|" * len(header))
-        restored = wide.drop(index="input", errors="ignore")
-        best = {m: (restored[m].max() if higher.get(m, True) else restored[m].min()) for m in wide.columns}
-        for label, row in wide.iterrows():
-            cells = [label, str(nseeds.get(label, "–"))]
-            for m in wide.columns:
-                v = row[m]
-                txt = "–" if pd.isna(v) else f"{v:.4g}"
-                if label != "input" and not pd.isna(v) and v == best[m]:
-                    txt = f"**{txt}**"
-                cells.append(txt)
-            lines.append("| " + " | ".join(cells) + " |")
-        lines.append("")
-    return "\n".join(lines)
+    return markdown(stats if stats is not None else compute(table, **kw))
 
 
 def heatmap(table: pd.DataFrame, path: Path) -> Path | None:
@@ -129,18 +106,60 @@ def heatmap(table: pd.DataFrame, path: Path) -> Path | None:
     return path
 
 
-def write_report(store: ResultsStore) -> dict[str, Path]:
-    """Derive every output of this module from the results table; returns the written paths."""
-    from benchmark.results import atomic_write_bytes
+def make_figures(stats: Stats, store: ResultsStore, metas: list[dict], out: Path, formats=("png", "pdf"),
+                 visual: bool = True) -> dict[str, list[Path]]:
+    """Every figure of :mod:`benchmark.figures` under ``out``; {name: paths (PNG first)}."""
+    from benchmark import figures as F
 
+    figs = {"rank_heatmap": F.rank_heatmap(stats, out / "rank_heatmap", formats),
+            "cd_diagram": F.cd_diagram(stats, out / "cd_diagram", formats),
+            "pd_plane": F.pd_plane(stats, out / "pd_plane", formats),
+            "training_curves": F.training_curves(metas, out / "training_curves", formats)}
+    tasks = sorted(stats.cells["task"].unique()) if not stats.cells.empty else []
+    for t in tasks:
+        figs[f"metrics_{t}"] = F.metric_points(stats, t, out / f"metrics_{t}", formats)
+    if visual:
+        for t in tasks:
+            figs[f"visual_{t}"] = F.visual_grid(store, t, out / f"visual_{t}", formats)
+    else:
+        log.info("visual comparison grids skipped: disabled (--no-visual)")
+    return {k: v for k, v in figs.items() if v}
+
+
+def write_report(store: ResultsStore, *, baseline: str = "l1", alpha: float = 0.05, n_boot: int = 1000,
+                 formats=("png", "pdf"), visual: bool = True, html: bool = True) -> dict[str, Path]:
+    """Derive every output listed in the module docstring; returns {kind: written path}."""
+    from benchmark import export
+
+    t0 = time.perf_counter()
     table = store.table()
-    md = store.root / "leaderboard.md"
-    atomic_write_bytes(md, to_markdown(table).encode())
-    out = {"markdown": md}
-    csv = store.root / "results.csv"
+    metas = store.metas()
+    t_read = time.perf_counter()
+    stats = compute(table, metas, baseline=baseline, alpha=alpha, n_boot=n_boot)
+    t_stats = time.perf_counter()
+    root = store.root
+    out: dict[str, Path] = {}
+    csv = root / "results.csv"
     table.to_csv(csv, index=False)
     out["csv"] = csv
-    png = heatmap(table, store.root / "leaderboard.png")
+    out.update(export.write_csvs(stats, root))
+    png = heatmap(table, root / "leaderboard.png")
     if png:
         out["heatmap"] = png
+    figs = make_figures(stats, store, metas, root / "figures", formats, visual) if not table.empty else {}
+    for name, paths in figs.items():
+        out[f"fig_{name}"] = paths[0]
+    t_figs = time.perf_counter()
+    md = root / "leaderboard.md"
+    atomic_write_bytes(md, export.markdown(stats, figs, root).encode())
+    out["markdown"] = md
+    tex = root / "leaderboard.tex"
+    atomic_write_bytes(tex, export.latex(stats).encode())
+    out["latex"] = tex
+    if html:
+        page = root / "report.html"
+        atomic_write_bytes(page, export.html_report(stats, figs, title=f"plbench report: {root.name}").encode())
+        out["html"] = page
+    log.info("report: %d rows → %d files in %.1f s (read %.1f s, statistics %.1f s, figures %.1f s)",
+             len(table), len(out), time.perf_counter() - t0, t_read - t0, t_stats - t_read, t_figs - t_stats)
     return out

@@ -2,30 +2,47 @@
 
 Layout under the results directory::
 
+    store.json                       {"store_version": N}: a directory from another layout is refused
     runs/<run_id>/meta.json          full config, versions, device, timing, status (written last)
     runs/<run_id>/net.pt             the trained net's state_dict (re-evaluation, figures)
     runs/<run_id>/loss.pt            trainable parts of the loss, when it has any
     runs/<run_id>/eval-<k>.parquet   rows: one per (image, metric) for one evaluation pass
     runs/<run_id>/eval-<k>.json      which metrics that pass scored and which it skipped (why)
+    runs/<run_id>/ckpt.pt            mid-training checkpoint (only while a run is unfinished)
+    runs/<run_id>/.lock              held (flock) by the process working on the run
 
-A run counts as done when ``meta.json`` says ``status: ok``; an evaluation pass counts when its
-``.json`` exists (it is written after its ``.parquet``). Every file is written atomically
-(temporary file, fsync, rename), so a crash leaves either the old state or the new one.
+A run counts as done when ``meta.json`` says ``status: ok`` (or ``diverged``); an evaluation pass
+counts when its ``.json`` exists (it is written after its ``.parquet``). Every file is written
+atomically (temporary file, fsync, rename, fsync of the folder), with SIGINT/SIGTERM held back
+until the write is complete, so a crash leaves either the old state or the new one. Before an
+unfinished run is evaluated its stale passes are removed (:meth:`ResultsStore.reset_run`), so a
+crash between a pass and ``meta.json`` can never produce duplicated rows.
+
+Two processes may share a results directory: :meth:`ResultsStore.lock` gives one of them a run
+and tells the other who holds it. The lock is an ``fcntl.flock`` on ``runs/<id>/.lock``, which
+the kernel drops when its holder dies (even by SIGKILL), so a stale lock never blocks a run.
 
 :data:`COLUMNS` is the row schema every leaderboard, plot and statistic is derived from.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import logging
 import os
+import signal
+import socket
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 import pandas as pd
 
 from benchmark.errors import UserError
+from benchmark.faults import crash_point
 
 log = logging.getLogger(__name__)
 

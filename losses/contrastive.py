@@ -118,6 +118,7 @@ class ContrastiveSelectionLoss(FeatureLoss):
             self._opt.zero_grad(set_to_none=True)
             loss.backward()
             self._opt.step()
+            self._opt.zero_grad(set_to_none=True)  # leave no .grad behind for anyone else
         self.last_triplet = float(loss.detach())
 
     @property

@@ -31,6 +31,9 @@ class ContriqueLoss(FeatureLoss):
     (mean absolute difference of the 4096-d vectors; also "l2" = MSE, or "cosine" = 1 − cos);
     features as in the paper (GAP of the full and ×0.5 image, no normalisation). The regressor
     head is not used: the loss matches the representation, not a scalar quality.
+    ``fp32=True`` runs the encoder in float32 even under autocast: the difference of two
+    globally pooled feature vectors is small next to their magnitude, and bf16 rounding gave a
+    4.5 % relative error on 64×64 crops (random-init encoder).
 
     Args:
         pred, target: (N, 3, H, W) float tensors in [0, 1], at least 64 px per side.
@@ -38,13 +41,13 @@ class ContriqueLoss(FeatureLoss):
         Scalar tensor; 0 when pred == target.
     """
 
-    def __init__(self, distance: str = "l1", weights: str = "pretrained", seed: int = 0):
+    def __init__(self, distance: str = "l1", fp32: bool = True, weights: str = "pretrained", seed: int = 0):
         super().__init__()
         if distance not in ("l1", "l2", "cosine"):
             raise UserError(f"contrique distance must be l1, l2 or cosine, not {distance!r}")
         self.distance = distance
         self.backbone = Backbone("resnet50", ("layer4",), weights=weights, seed=seed,
-                                 pretrained="resnet50:contrique", normalize="none")
+                                 pretrained="resnet50:contrique", normalize="none", fp32=fp32)
 
     def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         fp = contrique_features(self.backbone, pred)

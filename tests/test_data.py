@@ -19,12 +19,17 @@ def test_embedded_split_is_disjoint_and_fixed():
     test = {r.image_id for r in load_images(DataSpec("skimage", "test"))}
     assert train and test and not train & test
     assert train | test == set(EMBEDDED["skimage"])
-    assert {"astronaut", "coffee", "chelsea"} == test
+    assert {"astronaut", "coffee", "chelsea", "immunohistochemistry"} == test
+    for sub in ("skimage-natural", "skimage-medical"):  # the domain splits agree with the union
+        assert {r.image_id for r in load_images(DataSpec(sub, "test"))} <= test
+        assert {r.image_id for r in load_images(DataSpec(sub, "train"))} <= train
 
 
 def test_embedded_images_are_rgb():
     for r in load_images(DataSpec("skimage", "test")):
         assert r.pixels.dtype == torch.uint8 and r.pixels.shape[0] == 3 and min(r.size) >= 256
+    cell = next(r for r in load_images(DataSpec("skimage-medical", "train")) if r.image_id == "cell")
+    assert torch.equal(cell.pixels[0], cell.pixels[2])  # greyscale replicated to RGB
 
 
 def test_imagefolder_modes_and_corrupt_file(image_folder, caplog):

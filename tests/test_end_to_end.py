@@ -12,7 +12,8 @@ from benchmark.cli import main
 from benchmark.results import COLUMNS, ResultsStore
 
 TINY = ["--tasks", "denoise", "sr4", "--losses", "l1", "ssim", "--iterations", "3", "--crop", "32",
-        "--batch-size", "2", "--metrics", "psnr", "ssim", "--device", "cpu", "--no-progress", "-q"]
+        "--batch-size", "2", "--metrics", "psnr", "ssim", "--device", "cpu", "--no-progress", "-q",
+        "--test-data", "skimage-natural:test"]
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +54,7 @@ def test_second_invocation_trains_nothing(grid, caplog):
 def test_new_metric_rescores_without_training(tmp_path):
     out = tmp_path / "r"
     args = ["--tasks", "denoise", "--losses", "l1", "--iterations", "2", "--crop", "32", "--batch-size", "2",
+            "--test-data", "skimage-natural:test",
             "--device", "cpu", "--no-progress", "-q", "--no-report", "--out", str(out)]
     assert main([*args, "--metrics", "psnr"]) == 0
     run = next(p for p in (out / "runs").iterdir() if not p.name.startswith("input"))

@@ -1,0 +1,375 @@
+"""Exports of :class:`benchmark.stats.Stats`: Markdown, LaTeX, CSV and one self-contained HTML page.
+
+Notation shared by every export (explained in each file's header):
+
+* a cell is ``mean ± h`` where ``mean`` is over test images within a run, then over seeds, and
+  ``h`` is half the width of the 95% bootstrap CI (images and seeds resampled);
+* **bold**: the best restoration of the metric *and* every loss not significantly different from
+  it (paired Wilcoxon on per-image values, Holm, α) — a tie is shown, not ranked away;
+* ▲ / ▼: significantly better / worse than the baseline loss (Holm over the task);
+* † circular: the loss is trained on (a near copy of) that metric; see ``stats.CIRCULAR``.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from benchmark.stats import INPUT, Stats, metric_order, min_attainable_p
+
+UP, DOWN = "▲", "▼"
+
+
+def fmt_ci(mean: float, lo: float, hi: float) -> tuple[str, str]:
+    """('28.31', '0.12'): the mean rounded to the precision of the CI half-width (2 digits)."""
+    if mean is None or pd.isna(mean):
+        return "–", ""
+    h = (hi - lo) / 2 if not (pd.isna(lo) or pd.isna(hi)) else float("nan")
+    if not np.isfinite(h) or h <= 0:
+        return f"{mean:.4g}", ""
+    dec = max(0, 1 - int(math.floor(math.log10(h))))
+    dec = min(dec, 6)
+    return f"{mean:.{dec}f}", f"{h:.{dec}f}"
+
+
+def _fmt(v, spec=".3g") -> str:
+    return "–" if v is None or pd.isna(v) else format(v, spec)
+
+
+def task_frame(stats: Stats, task: str) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """Cells of one task, rows ordered input first then by mean rank; and the metric order."""
+    c = stats.cells[stats.cells["task"] == task]
+    metrics = metric_order(c["metric"].unique())
+    order = c[c["label"] != INPUT].groupby("label")["rank"].mean().sort_values().index.tolist()
+    if INPUT in set(c["label"]):
+        order = [INPUT] + order
+    return c.set_index(["label", "metric"]), metrics, order
+
+
+def _losses_of(stats: Stats) -> dict[str, str]:
+    return dict(zip(stats.cells["label"], stats.cells["loss"])) if not stats.cells.empty else {}
+
+
+def _cost(stats: Stats, loss: str, task: str | None = None) -> dict:
+    df = stats.costs if task is None else stats.task_costs[stats.task_costs["task"] == task]
+    hit = df[df["loss"] == loss] if not df.empty else df
+    return hit.iloc[0].to_dict() if len(hit) else {}
+
+
+def notes(stats: Stats) -> list[str]:
+    """Plain-text notes: method, baseline, and what the test-set size allows."""
+    out = []
+    if not stats.cells.empty:
+        n = int(stats.cells["n_images"].max())
+        out.append(f"Paired tests use {n} test images per task; the smallest attainable two-sided Wilcoxon "
+                   f"p is {min_attainable_p(n):.2g}" + (" — too few images for any difference to be significant."
+                                                        if min_attainable_p(n) >= stats.alpha else "."))
+        if stats.baseline not in set(stats.cells["loss"]):
+            out.append(f"Baseline `{stats.baseline}` is not in the results: no ▲/▼ marks.")
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+def markdown(stats: Stats, figures: dict[str, list[Path]] | None = None, root: Path | None = None) -> str:
+    """``leaderboard.md``: notation, overall ranking (+ cost, Friedman/CD), one section per task
+    (``## <task>``: ``input`` row first, then losses by mean rank; cost columns), figure links."""
+    higher = stats.higher()
+    lines = ["# Leaderboard", "",
+             f"Cells: mean over test images, then over seeds, ± half-width of the 95% bootstrap CI "
+             f"(images and seeds resampled, {stats.n_boot} resamples). ↑ higher is better, ↓ lower is better. "
+             f"**Bold**: the best restoration and every loss not significantly different from it (paired "
+             f"Wilcoxon signed-rank on per-image values, Holm, α = {stats.alpha}). {UP}/{DOWN}: significantly "
+             f"better/worse than `{stats.baseline}` (Holm over the task). † circular: trained on (a near copy "
+             f"of) that metric. `input` is the degraded image itself. Losses with learned weights show their "
+             f"provenance in brackets (`random` = randomly initialised backbone).", ""]
+    lines += [f"> {n}" for n in notes(stats)]
+    if not stats.ranks.empty:
+        lines += ["", "## Overall ranking", "",
+                  "Mean rank over every (task, metric) block (1 = best); `excl. circular` drops the blocks "
+                  "where the loss is scored by its own metric.", "",
+                  "| loss | mean rank | sd | min–max | excl. circular | blocks | ms/it | peak MB | runs | diverged "
+                  "| failed |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+        losses = _losses_of(stats)
+        for _, r in stats.ranks.iterrows():
+            cost = _cost(stats, losses.get(r["label"], r["label"]))
+            lines.append(f"| {r['label']} | {r['mean_rank']:.2f} | {r['sd_rank']:.2f} | "
+                         f"{r['min_rank']:g}–{r['max_rank']:g} | {_fmt(r['mean_rank_noncircular'], '.2f')} | "
+                         f"{int(r['n_blocks'])} | {_fmt(cost.get('ms_per_it'), '.1f')} | "
+                         f"{_fmt(cost.get('peak_mem_mb'), '.0f')} | {cost.get('runs', '–')} | "
+                         f"{cost.get('diverged', '–')} | {cost.get('failed', '–')} |")
+        f = stats.friedman
+        lines += ["", (f"Friedman test over {f['n_blocks']} complete blocks × {f['k']} losses: χ² = "
+                       f"{f['statistic']:.1f}, p = {f['p']:.2g}; Nemenyi critical difference (α = {f['alpha']}) = "
+                       f"{f['cd']:.2f} ranks." + (f" Not in every block (left out): {', '.join(f['excluded'])}."
+                                                  if f.get("excluded") else ""))
+                      if "cd" in f else f"No critical-difference summary: {f.get('reason')}."]
+    for task in sorted(stats.cells["task"].unique()) if not stats.cells.empty else []:
+        c, metrics, order = task_frame(stats, task)
+        losses = _losses_of(stats)
+        lines += ["", f"## {task}", ""]
+        header = ["loss", "seeds"] + [f"{m} {'↑' if higher[m] else '↓'}" for m in metrics] + \
+                 ["rank", "ms/it", "diverged"]
+        lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        for label in order:
+            cells = []
+            nseeds = "–"
+            for m in metrics:
+                if (label, m) not in c.index:
+                    cells.append("–")
+                    continue
+                r = c.loc[(label, m)]
+                mean, h = fmt_ci(r["mean"], r["ci_low"], r["ci_high"])
+                txt = mean + (f" ± {h}" if h else "")
+                if r["top_group"]:
+                    txt = f"**{txt}**"
+                if r["vs_base"] == 1:
+                    txt += f" {UP}"
+                elif r["vs_base"] == -1:
+                    txt += f" {DOWN}"
+                if r["circular"]:
+                    txt += " †"
+                cells.append(txt)
+                if label != INPUT:
+                    nseeds = str(int(r["n_seeds"]))
+            if label == INPUT:
+                extra = ["–", "–", "–"]
+            else:
+                cost = _cost(stats, losses.get(label, label), task)
+                rank = c.xs(label, level="label")["rank"].mean()
+                extra = [f"{rank:.1f}", _fmt(cost.get("ms_per_it"), ".1f"), str(cost.get("diverged", "–"))]
+            lines.append("| " + " | ".join([label, nseeds, *cells, *extra]) + " |")
+    if figures:
+        lines += ["", "## Figures", ""]
+        for name, paths in figures.items():
+            if paths:
+                rel = paths[0].relative_to(root) if root else paths[0]
+                lines.append(f"- {name}: [{rel}]({rel})")
+    lines.append("")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------
+def _tex(s: str) -> str:
+    rep = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+           "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}"}
+    return "".join(rep.get(ch, ch) for ch in str(s))
+
+
+def latex(stats: Stats) -> str:
+    """``leaderboard.tex``: one booktabs ``table`` per task (mean $\\pm$ CI half-width; bold = top
+    group; $^\\blacktriangle$/$^\\blacktriangledown$ vs baseline; $^\\dagger$ circular) and one for the
+    overall ranking. Needs ``booktabs`` and ``amssymb``."""
+    higher = stats.higher()
+    out = ["% Generated by plbench report; needs \\usepackage{booktabs,amssymb}", ""]
+    for task in sorted(stats.cells["task"].unique()) if not stats.cells.empty else []:
+        c, metrics, order = task_frame(stats, task)
+        out += [r"\begin{table}[t]", r"\centering", r"\small",
+                rf"\caption{{{_tex(task)}: mean $\pm$ half-width of the 95\% bootstrap CI. Bold: best and not "
+                rf"significantly different from it (Wilcoxon, Holm, $\alpha={stats.alpha}$); "
+                rf"$^\blacktriangle$/$^\blacktriangledown$: significantly better/worse than "
+                rf"{_tex(stats.baseline)}; $^\dagger$: circular.}}",
+                rf"\label{{tab:{_tex(task).replace(chr(92), '')}}}",
+                r"\begin{tabular}{l" + "r" * len(metrics) + "}", r"\toprule",
+                "Loss & " + " & ".join(_tex(m) + (r" $\uparrow$" if higher[m] else r" $\downarrow$")
+                                       for m in metrics) + r" \\", r"\midrule"]
+        for label in order:
+            cells = []
+            for m in metrics:
+                if (label, m) not in c.index:
+                    cells.append("--")
+                    continue
+                r = c.loc[(label, m)]
+                mean, h = fmt_ci(r["mean"], r["ci_low"], r["ci_high"])
+                txt = f"{mean} $\\pm$ {h}" if h else mean
+                if r["top_group"]:
+                    txt = rf"\textbf{{{txt}}}"
+                sup = ("\\blacktriangle" if r["vs_base"] == 1 else "\\blacktriangledown" if r["vs_base"] == -1
+                       else "") + ("\\dagger" if r["circular"] else "")
+                cells.append(txt + (f"$^{{{sup}}}$" if sup else ""))
+            out.append(f"{_tex(label)} & " + " & ".join(cells) + r" \\")
+            if label == INPUT:
+                out.append(r"\midrule")
+        out += [r"\bottomrule", r"\end{tabular}", r"\end{table}", ""]
+    if not stats.ranks.empty:
+        out += [r"\begin{table}[t]", r"\centering", r"\small",
+                r"\caption{Mean rank over all (task, metric) blocks (1 = best), its standard deviation, and the "
+                r"mean rank without circular blocks.}", r"\begin{tabular}{lrrr}", r"\toprule",
+                r"Loss & Mean rank & SD & Excl.\ circular \\", r"\midrule"]
+        best = stats.ranks["mean_rank"].min()
+        for _, r in stats.ranks.iterrows():
+            mr = f"{r['mean_rank']:.2f}"
+            mr = rf"\textbf{{{mr}}}" if r["mean_rank"] == best else mr
+            out.append(f"{_tex(r['label'])} & {mr} & {r['sd_rank']:.2f} & "
+                       f"{_fmt(r['mean_rank_noncircular'], '.2f')} \\\\")
+        out += [r"\bottomrule", r"\end{tabular}", r"\end{table}", ""]
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------------------------
+def write_csvs(stats: Stats, root: Path) -> dict[str, Path]:
+    """``summary.csv`` (one row per cell, every statistic), ``ranks.csv``, ``costs.csv``."""
+    out = {}
+    for name, df in (("summary", stats.cells), ("ranks", stats.ranks), ("costs", stats.costs)):
+        p = root / f"{name}.csv"
+        df.to_csv(p, index=False)
+        out[f"{name}_csv"] = p
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+CSS = """
+body{font:14px/1.4 system-ui,sans-serif;margin:0;color:#222}
+header{padding:12px 20px;background:#263238;color:#fff}header h1{margin:0;font-size:20px}
+nav{display:flex;flex-wrap:wrap;gap:4px;padding:8px 20px;background:#eceff1;position:sticky;top:0}
+nav button{border:1px solid #b0bec5;background:#fff;padding:5px 12px;border-radius:4px;cursor:pointer}
+nav button.active{background:#263238;color:#fff}
+section.tab{display:none;padding:12px 20px}section.tab.active{display:block}
+table{border-collapse:collapse;margin:10px 0;font-size:13px}
+th,td{border-bottom:1px solid #ddd;padding:4px 8px;text-align:right;white-space:nowrap}
+th:first-child,td:first-child{text-align:left}
+th{cursor:pointer;background:#fafafa;position:relative}th:after{content:" ⇅";color:#aaa;font-size:10px}
+th.asc:after{content:" ▲";color:#333}th.desc:after{content:" ▼";color:#333}
+td.top{font-weight:bold;background:#fff8e1}tr.input td{color:#777;font-style:italic}
+.pm{color:#888;font-size:11px}.up{color:#2e7d32}.down{color:#c62828}.circ{color:#6a1b9a}
+figure{margin:12px 0}figure img{max-width:100%;border:1px solid #eee}figcaption{font-size:12px;color:#555}
+.note{background:#f5f5f5;border-left:3px solid #90a4ae;padding:6px 10px;margin:8px 0}
+#js-errors{color:#b00;white-space:pre}
+"""
+
+JS = """
+(function(){
+  var errs=document.getElementById('js-errors');
+  window.addEventListener('error',function(e){errs.textContent+=(e.message||'error')+'\\n';errs.hidden=false;});
+  var buttons=document.querySelectorAll('nav button');
+  function show(id){
+    document.querySelectorAll('section.tab').forEach(function(s){s.classList.toggle('active',s.id===id);});
+    buttons.forEach(function(b){b.classList.toggle('active',b.dataset.tab===id);});
+  }
+  buttons.forEach(function(b){b.addEventListener('click',function(){show(b.dataset.tab);});});
+  function key(td){var v=td.getAttribute('data-v');if(v!==null&&v!==''){return parseFloat(v);}return td.textContent.trim();}
+  document.querySelectorAll('table.sortable').forEach(function(t){
+    var ths=t.querySelectorAll('thead th');
+    ths.forEach(function(th,i){th.addEventListener('click',function(){
+      var asc=!th.classList.contains('asc');
+      ths.forEach(function(h){h.classList.remove('asc','desc');});th.classList.add(asc?'asc':'desc');
+      var body=t.tBodies[0];var rows=Array.prototype.slice.call(body.rows);
+      rows.sort(function(a,b){var x=key(a.cells[i]),y=key(b.cells[i]);
+        if(typeof x==='number'&&typeof y==='number'){if(isNaN(x))return 1;if(isNaN(y))return -1;return asc?x-y:y-x;}
+        return asc?String(x).localeCompare(String(y)):String(y).localeCompare(String(x));});
+      rows.forEach(function(r){body.appendChild(r);});
+    });});
+    t.setAttribute('data-sortable-ready','1');
+  });
+  show(buttons.length?buttons[0].dataset.tab:'');
+  document.body.setAttribute('data-ready','1');
+})();
+"""
+
+
+def _img(path: Path, caption: str) -> str:
+    data = base64.b64encode(Path(path).read_bytes()).decode()
+    return (f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+
+
+def _num(v) -> str:
+    return "" if v is None or pd.isna(v) else f"{float(v):.10g}"
+
+
+def _task_table(stats: Stats, task: str) -> str:
+    higher = stats.higher()
+    c, metrics, order = task_frame(stats, task)
+    losses = _losses_of(stats)
+    head = "".join(f"<th>{html.escape(m)} {'↑' if higher[m] else '↓'}</th>" for m in metrics)
+    rows = []
+    for label in order:
+        tds = [f"<td>{html.escape(label)}</td>"]
+        for m in metrics:
+            if (label, m) not in c.index:
+                tds.append('<td data-v="">–</td>')
+                continue
+            r = c.loc[(label, m)]
+            mean, h = fmt_ci(r["mean"], r["ci_low"], r["ci_high"])
+            marks = (f' <span class="up" title="significantly better than {stats.baseline}">{UP}</span>'
+                     if r["vs_base"] == 1 else
+                     f' <span class="down" title="significantly worse than {stats.baseline}">{DOWN}</span>'
+                     if r["vs_base"] == -1 else "")
+            marks += ' <span class="circ" title="circular: trained on this metric">†</span>' if r["circular"] else ""
+            title = f"95% CI [{r['ci_low']:.4g}, {r['ci_high']:.4g}]; p vs {stats.baseline} (Holm) = " \
+                    f"{_fmt(r['p_base_adj'], '.2g')}; p vs best (Holm) = {_fmt(r['p_best_adj'], '.2g')}"
+            # sort key: larger = better, so a descending sort always puts the best first
+            key = r["mean"] if higher[m] else -r["mean"]
+            cls = ' class="top"' if r["top_group"] else ""
+            tds.append(f'<td{cls} data-v="{_num(key)}" title="{html.escape(title)}">{mean}'
+                       + (f' <span class="pm">± {h}</span>' if h else "") + f"{marks}</td>")
+        if label == INPUT:
+            tds += ['<td data-v="">–</td>'] * 3
+        else:
+            cost = _cost(stats, losses.get(label, label), task)
+            rank = c.xs(label, level="label")["rank"].mean()
+            tds += [f'<td data-v="{_num(rank)}">{rank:.1f}</td>',
+                    f'<td data-v="{_num(cost.get("ms_per_it"))}">{_fmt(cost.get("ms_per_it"), ".1f")}</td>',
+                    f'<td data-v="{_num(cost.get("diverged"))}">{cost.get("diverged", "–")}</td>']
+        cls = ' class="input"' if label == INPUT else ""
+        rows.append(f"<tr{cls}>" + "".join(tds) + "</tr>")
+    return (f'<table class="sortable leaderboard" data-task="{html.escape(task)}"><thead><tr><th>loss</th>{head}'
+            f"<th>rank</th><th>ms/it</th><th>diverged</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
+
+
+def _rank_table(stats: Stats) -> str:
+    losses = _losses_of(stats)
+    rows = []
+    for _, r in stats.ranks.iterrows():
+        cost = _cost(stats, losses.get(r["label"], r["label"]))
+        vals = [(r["mean_rank"], ".2f"), (r["sd_rank"], ".2f"), (r["min_rank"], "g"), (r["max_rank"], "g"),
+                (r["mean_rank_noncircular"], ".2f"), (r["n_blocks"], "d"), (cost.get("ms_per_it"), ".1f"),
+                (cost.get("peak_mem_mb"), ".0f"), (cost.get("runs"), "d"), (cost.get("diverged"), "d"),
+                (cost.get("failed"), "d")]
+        tds = "".join(f'<td data-v="{_num(v)}">{_fmt(v if v is None or pd.isna(v) or f != "d" else int(v), f)}</td>'
+                      for v, f in vals)
+        rows.append(f"<tr><td>{html.escape(r['label'])}</td>{tds}</tr>")
+    head = "".join(f"<th>{h}</th>" for h in ("loss", "mean rank", "sd", "min", "max", "excl. circular", "blocks",
+                                              "ms/it", "peak MB", "runs", "diverged", "failed"))
+    return f'<table class="sortable ranks"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+
+
+def html_report(stats: Stats, figures: dict[str, list[Path]], title: str = "plbench report") -> str:
+    """``report.html``: one page, no external resources. Tabs: *Overview* (ranking + cost table,
+    Friedman/CD, rank heatmap, CD diagram, perception–distortion plane, training curves), one tab
+    per task (sortable leaderboard with CI, significance and circularity marks; per-metric point
+    plot; visual comparison grid when available) and *Method*. Figures are embedded PNGs."""
+    tasks = sorted(stats.cells["task"].unique()) if not stats.cells.empty else []
+    tabs = [("overview", "Overview")] + [(f"task-{i}", t) for i, t in enumerate(tasks)] + [("method", "Method")]
+    nav = "".join(f'<button data-tab="{tid}">{html.escape(name)}</button>' for tid, name in tabs)
+    f = stats.friedman
+    fr = (f"Friedman test over {f['n_blocks']} complete (task, metric) blocks × {f['k']} losses: "
+          f"χ² = {f['statistic']:.1f}, p = {f['p']:.2g}; Nemenyi CD = {f['cd']:.2f} ranks."
+          if "cd" in f else f"No critical-difference summary: {f.get('reason')}.")
+    notes_html = "".join(f'<p class="note">{html.escape(n)}</p>' for n in notes(stats))
+
+    def figs(*names):
+        return "".join(_img(figures[n][0], n.replace("_", " ")) for n in names if figures.get(n))
+
+    sections = [f'<section class="tab" id="overview"><h2>Overall ranking</h2>{notes_html}'
+                f"{_rank_table(stats) if not stats.ranks.empty else '<p>No ranked results.</p>'}"
+                f"<p>{html.escape(fr)}</p>"
+                + figs("rank_heatmap", "cd_diagram", "pd_plane", "training_curves") + "</section>"]
+    for i, t in enumerate(tasks):
+        sections.append(f'<section class="tab" id="task-{i}"><h2>{html.escape(t)}</h2>{_task_table(stats, t)}'
+                        + figs(f"metrics_{t}", f"visual_{t}") + "</section>")
+    method = html.escape(__doc__ or "").replace("\n\n", "</p><p>")
+    from benchmark import stats as stats_mod
+
+    method += "</p><p>" + html.escape(stats_mod.__doc__ or "").replace("\n\n", "</p><p>")
+    sections.append(f'<section class="tab" id="method"><h2>Method</h2><p>{method}</p></section>')
+    return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>"
+            f"<header><h1>{html.escape(title)}</h1><div>Cells: mean ± 95% CI half-width; bold: not significantly "
+            f"different from the best; {UP}/{DOWN} vs {html.escape(stats.baseline)}; † circular. "
+            f"Click a column header to sort.</div></header><nav>{nav}</nav>"
+            f'<div id="js-errors" hidden></div>{"".join(sections)}<script>{JS}</script></body></html>')

@@ -1,0 +1,487 @@
+"""Self-trained perceptual backbones, pretrained by the harness on the benchmark's own images.
+
+Two recipes, both contrastive and label-free:
+
+``contrique`` (Madhusudana et al., IEEE TIP 2022): classes are (distortion type × level), drawn
+    from this harness's own task degradations (noise, ×2/×4 bicubic, Gaussian and motion blur,
+    JPEG, Bayer demosaicing) plus other synthetic distortions (brightness, contrast, saturation,
+    pixelation); a pristine crop is a class of its own (instance discrimination, as CONTRIQUE
+    treats authentic images). Each sample gives two views — a crop at full scale and the same
+    region at half scale — each in a random colour space (RGB, grey, LAB, HSV, local mean
+    subtracted). The last feature map is pooled 2×2 into 4 patch vectors per view, projected
+    (C → C → 128) and trained with the multi-class NT-Xent loss (τ = 0.1): every patch of the same
+    class is a positive.
+``simclr`` (Chen et al., ICML 2020): two views per crop with random resized crop, flips, colour
+    jitter, grey and blur; global-pooled vectors, NT-Xent with each crop its own class.
+
+The output is a checkpoint in the weights cache (``<torch hub dir>/plbench/selftrained/``) whose
+``state_dict`` uses the key names of :mod:`benchmark.backbones` for that architecture, plus a
+manifest (recipe, architecture, dataset fingerprint, steps, seed, final loss) inside the file
+and beside it as JSON. Any feature loss takes it with ``weights=<path>``; the run records the
+provenance ``<arch>:selftrained(<recipe>, …)``.
+
+Training is deterministic on the CPU for a seed; an interrupted run resumes from
+``<name>.state.pt`` (saved atomically every ``save_every`` steps).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from benchmark.data import DataSpec, ImageRecord, load_images, to_float, usable_for_crop
+from benchmark.errors import UserError
+
+log = logging.getLogger(__name__)
+RECIPES = ("contrique", "simclr")
+
+
+@dataclass(frozen=True)
+class PretrainConfig:
+    """Everything that determines a pretrained encoder."""
+
+    recipe: str = "contrique"
+    arch: str = "tinycnn"
+    data: str = "skimage:train"
+    steps: int = 300
+    batch_size: int = 16
+    crop: int = 64
+    lr: float = 2e-3
+    tau: float = 0.1
+    proj_dim: int = 128
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.recipe not in RECIPES:
+            raise UserError(f"unknown recipe {self.recipe!r}; choose from {', '.join(RECIPES)}")
+        for k in ("steps", "batch_size", "crop"):
+            if getattr(self, k) <= 0:
+                raise UserError(f"{k} must be positive, got {getattr(self, k)}")
+
+    @property
+    def name(self) -> str:
+        data = DataSpec.parse(self.data).name.replace("/", "_").replace(":", "-")
+        return f"{self.recipe}-{self.arch}-{data}-s{self.seed}-{self.steps}"
+
+
+# --------------------------------------------------------------------------------------------
+# encoder = the backbone trunk, trainable
+# --------------------------------------------------------------------------------------------
+class Trunk(nn.Module):
+    """A :mod:`benchmark.backbones` architecture, whole and trainable; state_dict keys match the
+    frozen :class:`~benchmark.backbones.Backbone` of the same architecture."""
+
+    def __init__(self, arch: str):
+        super().__init__()
+        from benchmark.backbones import ARCHS
+
+        if arch not in ARCHS:
+            raise UserError(f"unknown architecture {arch!r}; known: {', '.join(ARCHS)}")
+        spec = ARCHS[arch]
+        depth = len(spec.names) - 1
+        self.container = spec.build(depth, "max", True)
+        self.paths = [spec.path(i) for i in range(depth + 1)]
+        # spec.names may list a module twice (e.g. VGG relu taps); run each module once
+        self.paths = list(dict.fromkeys(self.paths))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: (N, 3, H, W) (already colour-transformed) → last feature map (N, C, h, w)."""
+        for p in self.paths:
+            x = self.container.get_submodule(p)(x)
+        return x
+
+
+class Projector(nn.Module):
+    def __init__(self, c: int, out: int):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(c, c), nn.ReLU(), nn.Linear(c, out))
+
+    def forward(self, v: torch.Tensor) -> torch.Tensor:
+        return F.normalize(self.net(v), dim=-1)
+
+
+def nt_xent(z: torch.Tensor, labels: torch.Tensor, tau: float) -> torch.Tensor:
+    """Multi-class NT-Xent (supervised-contrastive form). z: (M, d) unit vectors, labels: (M,).
+
+    For each anchor, the mean over its positives (same label, not itself) of
+    −log softmax(sim/τ) over all other samples. Anchors without positives are ignored.
+    """
+    sim = z @ z.t() / tau
+    m = z.shape[0]
+    eye = torch.eye(m, dtype=torch.bool, device=z.device)
+    sim = sim.masked_fill(eye, float("-inf"))
+    log_prob = sim - torch.logsumexp(sim, dim=1, keepdim=True)
+    pos = (labels[:, None] == labels[None, :]) & ~eye
+    n_pos = pos.sum(1)
+    keep = n_pos > 0
+    per_anchor = -(log_prob.masked_fill(~pos, 0).sum(1)[keep] / n_pos[keep])
+    return per_anchor.mean()
+
+
+# --------------------------------------------------------------------------------------------
+# distortions (CONTRIQUE classes) and colour spaces
+# --------------------------------------------------------------------------------------------
+def distortion_classes() -> list[tuple[str, object]]:
+    """[(class name, fn(x (N,3,H,W) in [0,1], generator) → same)], type × level."""
+    from benchmark.task import build_task
+
+    def task(name, **p):
+        t = build_task(name, **p)
+        return t.degrade
+
+    def brightness(f):
+        return lambda x, g: (x * f).clamp(0, 1)
+
+    def contrast(f):
+        return lambda x, g: ((x - x.mean((1, 2, 3), keepdim=True)) * f + x.mean((1, 2, 3), keepdim=True)).clamp(0, 1)
+
+    def saturation(f):
+        def fn(x, g):
+            grey = (0.299 * x[:, :1] + 0.587 * x[:, 1:2] + 0.114 * x[:, 2:])
+            return (grey + f * (x - grey)).clamp(0, 1)
+        return fn
+
+    def pixelate(s):
+        def fn(x, g):
+            h, w = x.shape[-2:]
+            return F.interpolate(F.interpolate(x, scale_factor=1 / s, mode="area"), size=(h, w), mode="nearest")
+        return fn
+
+    return [
+        ("noise_10", task("denoise", sigma=10 / 255)), ("noise_25", task("denoise", sigma=25 / 255)),
+        ("noise_50", task("denoise", sigma=50 / 255)),
+        ("bicubic_x2", task("sr4", scale=2)), ("bicubic_x4", task("sr4", scale=4)),
+        ("gblur_1", task("deblur", p_motion=0.0, gaussian_sigma=(1.0, 1.0), noise_sigma=0.0)),
+        ("gblur_2.5", task("deblur", p_motion=0.0, gaussian_sigma=(2.5, 2.5), noise_sigma=0.0)),
+        ("motion_7", task("deblur", p_motion=1.0, motion_length=(7.0, 7.0), noise_sigma=0.0)),
+        ("motion_13", task("deblur", p_motion=1.0, motion_length=(13.0, 13.0), noise_sigma=0.0)),
+        ("jpeg_30", task("jpeg", quality=30)), ("jpeg_10", task("jpeg", quality=10)),
+        ("mosaic", task("demosaic")),
+        ("dark_0.6", brightness(0.6)), ("bright_1.4", brightness(1.4)), ("contrast_0.5", contrast(0.5)),
+        ("desat_0.2", saturation(0.2)), ("pixelate_4", pixelate(4)),
+    ]
+
+
+def _rgb_to_hsv(x: torch.Tensor) -> torch.Tensor:
+    r, g, b = x.unbind(1)
+    mx, _ = x.max(1)
+    mn, _ = x.min(1)
+    d = mx - mn
+    h = torch.zeros_like(mx)
+    nz = d > 1e-8
+    h = torch.where(nz & (mx == r), ((g - b) / (d + 1e-8)) % 6, h)
+    h = torch.where(nz & (mx == g) & (mx != r), (b - r) / (d + 1e-8) + 2, h)
+    h = torch.where(nz & (mx == b) & (mx != r) & (mx != g), (r - g) / (d + 1e-8) + 4, h)
+    s = torch.where(mx > 1e-8, d / (mx + 1e-8), torch.zeros_like(mx))
+    return torch.stack([h / 6, s, mx], 1)
+
+
+def _rgb_to_lab(x: torch.Tensor) -> torch.Tensor:
+    """sRGB (D65) → CIELAB, scaled to roughly [0, 1] per channel."""
+    lin = torch.where(x > 0.04045, ((x + 0.055) / 1.055) ** 2.4, x / 12.92)
+    m = torch.tensor([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]], dtype=x.dtype)
+    xyz = torch.einsum("ij,njhw->nihw", m.to(x.device), lin)
+    xyz = xyz / torch.tensor([0.9505, 1.0, 1.089], dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+    f = torch.where(xyz > 0.008856, xyz.clamp_min(1e-8) ** (1 / 3), 7.787 * xyz + 16 / 116)
+    lab = torch.stack([116 * f[:, 1] - 16, 500 * (f[:, 0] - f[:, 1]), 200 * (f[:, 1] - f[:, 2])], 1)
+    return lab / torch.tensor([100.0, 128.0, 128.0], device=x.device).view(1, 3, 1, 1) * 0.5 + torch.tensor(
+        [0.0, 0.5, 0.5], device=x.device).view(1, 3, 1, 1)
+
+
+def _local_mean_subtracted(x: torch.Tensor) -> torch.Tensor:
+    from losses.ssim import _filter
+
+    pad = 3
+    mu = _filter(F.pad(x, (pad, pad, pad, pad), mode="reflect"), 7, 7 / 6)
+    return (x - mu) + 0.5
+
+
+COLOUR_SPACES = {
+    "rgb": lambda x: x,
+    "grey": lambda x: (0.299 * x[:, :1] + 0.587 * x[:, 1:2] + 0.114 * x[:, 2:]).expand(-1, 3, -1, -1),
+    "lab": _rgb_to_lab,
+    "hsv": _rgb_to_hsv,
+    "lms": _local_mean_subtracted,
+}
+
+
+def random_colour_space(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    """Each image of the batch in a random one of :data:`COLOUR_SPACES`."""
+    names = list(COLOUR_SPACES)
+    pick = torch.randint(len(names), (x.shape[0],), generator=g).tolist()
+    return torch.cat([COLOUR_SPACES[names[k]](x[i:i + 1]) for i, k in enumerate(pick)])
+
+
+# --------------------------------------------------------------------------------------------
+# batches
+# --------------------------------------------------------------------------------------------
+def _crops(images: list[ImageRecord], n: int, size: int, g: torch.Generator) -> tuple[torch.Tensor, list[int]]:
+    out, which = [], []
+    for _ in range(n):
+        i = int(torch.randint(len(images), (1,), generator=g))
+        px = images[i].pixels
+        h, w = px.shape[-2:]
+        t = int(torch.randint(h - size + 1, (1,), generator=g))
+        l = int(torch.randint(w - size + 1, (1,), generator=g))
+        patch = px[:, t:t + size, l:l + size]
+        if float(torch.rand(1, generator=g)) < 0.5:
+            patch = patch.flip(-1)
+        out.append(patch)
+        which.append(i)
+    return to_float(torch.stack(out)), which
+
+
+def contrique_batch(images, cfg: PretrainConfig, classes, g: torch.Generator, step: int):
+    """Two views (full scale, half scale) of B distorted regions and their class labels."""
+    region, _ = _crops(images, cfg.batch_size, 2 * cfg.crop, g)
+    k = len(classes)
+    labels = torch.randint(k + 1, (cfg.batch_size,), generator=g)  # k == pristine
+    distorted = region.clone()
+    for c in labels.unique().tolist():
+        if c < k:
+            idx = (labels == c).nonzero().flatten()
+            distorted[idx] = classes[c][1](region[idx], g).float()
+    # pristine crops are each their own class (instance discrimination)
+    pristine = labels == k
+    labels = torch.where(pristine, k + 1 + torch.arange(cfg.batch_size) + step * cfg.batch_size, labels)
+    t = int(torch.randint(cfg.crop + 1, (1,), generator=g))
+    l = int(torch.randint(cfg.crop + 1, (1,), generator=g))
+    full = distorted[..., t:t + cfg.crop, l:l + cfg.crop]
+    half = F.interpolate(distorted, scale_factor=0.5, mode="bilinear", antialias=True, align_corners=False)
+    return random_colour_space(full, g), random_colour_space(half.clamp(0, 1), g), labels
+
+
+def simclr_views(x: torch.Tensor, cfg: PretrainConfig, g: torch.Generator) -> torch.Tensor:
+    """SimCLR augmentations, parameters drawn from ``g``. x: (N, 3, S, S) → (N, 3, crop, crop)."""
+    import torchvision.transforms.v2.functional as TF
+
+    out = []
+    s = x.shape[-1]
+    for img in x:
+        area = float(torch.empty(1).uniform_(0.3, 1.0, generator=g)) * s * s
+        side = int(min(s, max(8, math.sqrt(area))))
+        t = int(torch.randint(s - side + 1, (1,), generator=g))
+        l = int(torch.randint(s - side + 1, (1,), generator=g))
+        v = TF.resized_crop(img, t, l, side, side, [cfg.crop, cfg.crop], antialias=True)
+        if float(torch.rand(1, generator=g)) < 0.5:
+            v = v.flip(-1)
+        if float(torch.rand(1, generator=g)) < 0.8:
+            b, c, sat = (float(torch.empty(1).uniform_(0.6, 1.4, generator=g)) for _ in range(3))
+            v = TF.adjust_saturation(TF.adjust_contrast(TF.adjust_brightness(v, b), c), sat)
+        if float(torch.rand(1, generator=g)) < 0.2:
+            v = TF.rgb_to_grayscale(v, num_output_channels=3)
+        if float(torch.rand(1, generator=g)) < 0.5:
+            v = TF.gaussian_blur(v, [5, 5], [float(torch.empty(1).uniform_(0.1, 1.5, generator=g))])
+        out.append(v.clamp(0, 1))
+    return torch.stack(out)
+
+
+# --------------------------------------------------------------------------------------------
+# training
+# --------------------------------------------------------------------------------------------
+def dataset_fingerprint(images: list[ImageRecord]) -> str:
+    h = hashlib.sha256()
+    for r in images:
+        h.update(r.image_id.encode())
+        h.update(r.pixels.contiguous().numpy().tobytes()[:65536])
+    return h.hexdigest()[:16]
+
+
+def output_path(cfg: PretrainConfig, out_dir: str | Path | None = None) -> Path:
+    from benchmark.weights import cache_dir
+
+    return Path(out_dir or cache_dir() / "selftrained").expanduser() / f"{cfg.name}.pt"
+
+
+def _atomic_save(obj, path: Path) -> None:
+    from benchmark.results import atomic_write_bytes
+
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def pretrain(cfg: PretrainConfig, out_dir: str | Path | None = None, device: str | torch.device = "cpu",
+             save_every: int = 50, progress: bool = False, images: list[ImageRecord] | None = None) -> Path:
+    """Train an encoder with ``cfg.recipe``; returns the checkpoint path. Resumes if interrupted."""
+    from tqdm import tqdm
+
+    device = torch.device(device)
+    path = output_path(cfg, out_dir)
+    state_path = path.with_suffix(".state.pt")
+    if path.exists():
+        log.info("encoder already pretrained: %s", path)
+        return path
+    spec = DataSpec.parse(cfg.data)
+    images = images or usable_for_crop(load_images(spec), 2 * cfg.crop, spec)
+    classes = distortion_classes() if cfg.recipe == "contrique" else []
+    torch.manual_seed(cfg.seed)
+    trunk = Trunk(cfg.arch).to(device)
+    with torch.no_grad():
+        c = trunk(torch.zeros(1, 3, cfg.crop, cfg.crop, device=device)).shape[1]
+    proj = Projector(c, cfg.proj_dim).to(device)
+    params = list(trunk.parameters()) + list(proj.parameters())
+    opt = torch.optim.Adam(params, lr=cfg.lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.steps, eta_min=cfg.lr * 0.01)
+    g = torch.Generator().manual_seed(cfg.seed)
+    start, curve = 0, []
+    if state_path.exists():
+        st = torch.load(state_path, map_location=device, weights_only=True)
+        if st.get("config") == asdict(cfg):
+            trunk.load_state_dict(st["trunk"])
+            proj.load_state_dict(st["proj"])
+            opt.load_state_dict(st["opt"])
+            sched.load_state_dict(st["sched"])
+            g.set_state(st["gen"])
+            torch.set_rng_state(st["rng"])
+            start, curve = int(st["step"]), [tuple(x) for x in st["curve"]]
+            log.info("resuming pretraining %s at step %d", cfg.name, start)
+    trunk.train()
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else torch.autocast("cpu", enabled=False)
+    t0 = time.perf_counter()
+    bar = tqdm(total=cfg.steps, initial=start, desc=f"pretrain {cfg.name}", disable=not progress, leave=False)
+    loss_val = float("nan")
+    for step in range(start, cfg.steps):
+        if cfg.recipe == "contrique":
+            a, b, labels = contrique_batch(images, cfg, classes, g, step)
+        else:
+            x, _ = _crops(images, cfg.batch_size, 2 * cfg.crop, g)
+            a, b = simclr_views(x, cfg, g), simclr_views(x, cfg, g)
+            labels = torch.arange(cfg.batch_size)
+        with autocast:
+            fa, fb = trunk(a.to(device)), trunk(b.to(device))
+            if cfg.recipe == "contrique":  # 4 patch vectors per view (2×2 pooling)
+                va = F.adaptive_avg_pool2d(fa, 2).flatten(2).transpose(1, 2).reshape(-1, c)
+                vb = F.adaptive_avg_pool2d(fb, 2).flatten(2).transpose(1, 2).reshape(-1, c)
+                lab = labels.to(device).repeat_interleave(4)
+                z = proj(torch.cat([va, vb]).float())
+                loss = nt_xent(z, torch.cat([lab, lab]), cfg.tau)
+            else:
+                z = proj(torch.cat([fa.mean((2, 3)), fb.mean((2, 3))]).float())
+                lab = labels.to(device)
+                loss = nt_xent(z, torch.cat([lab, lab]), cfg.tau)
+        if not torch.isfinite(loss):
+            raise UserError(f"pretraining {cfg.name} diverged at step {step + 1} (loss {float(loss)})")
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        loss_val = float(loss.detach())
+        curve.append((step + 1, loss_val))
+        bar.update(1)
+        if (step + 1) % save_every == 0 and step + 1 < cfg.steps:
+            _atomic_save({"config": asdict(cfg), "trunk": trunk.state_dict(), "proj": proj.state_dict(),
+                          "opt": opt.state_dict(), "sched": sched.state_dict(), "gen": g.get_state(),
+                          "rng": torch.get_rng_state(), "step": step + 1, "curve": curve}, state_path)
+    bar.close()
+    wall = time.perf_counter() - t0
+    manifest = {"recipe": cfg.recipe, "arch": cfg.arch, "data": cfg.data,
+                "dataset_fingerprint": dataset_fingerprint(images), "steps": cfg.steps, "seed": cfg.seed,
+                "final_loss": loss_val, "config": asdict(cfg), "classes": [n for n, _ in classes],
+                "wall_s": wall, "steps_per_s": (cfg.steps - start) / max(wall, 1e-9), "device": str(device),
+                "provenance": provenance(cfg)}
+    _atomic_save({"state_dict": {k: v.float().cpu() for k, v in trunk.container.state_dict().items()},
+                  "manifest": manifest}, path)
+    from benchmark.results import atomic_write_json
+
+    atomic_write_json(path.with_suffix(".json"), manifest)
+    state_path.unlink(missing_ok=True)
+    log.info("pretrained %s in %.1f s (%.1f steps/s), final loss %.4f → %s", cfg.name, wall,
+             manifest["steps_per_s"], loss_val, path)
+    return path
+
+
+def provenance(cfg: PretrainConfig) -> str:
+    return f"{cfg.arch}:selftrained({cfg.recipe},{DataSpec.parse(cfg.data).name},steps={cfg.steps},seed={cfg.seed})"
+
+
+def read_manifest(path: str | Path) -> dict | None:
+    """The manifest of a self-trained checkpoint (sidecar JSON), or None for other files."""
+    side = Path(path).with_suffix(".json")
+    if side.is_file():
+        try:
+            return json.loads(side.read_text())
+        except json.JSONDecodeError:
+            return None
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# is the learned space quality-aware? a probe on held-out images
+# --------------------------------------------------------------------------------------------
+@torch.no_grad()
+def quality_features(trunk: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """CONTRIQUE's quality vector: GAP(features(x)) ⊕ GAP(features(x at half scale)). x: (N,3,H,W)."""
+    half = F.interpolate(x, scale_factor=0.5, mode="bilinear", antialias=True, align_corners=False)
+    return torch.cat([trunk(x).mean((2, 3)), trunk(half).mean((2, 3))], 1)
+
+
+def _probe_set(images, crop: int, per_class: int, seed: int):
+    """Distorted crops of held-out images with (class, image) labels; pristine is class 0."""
+    g = torch.Generator().manual_seed(seed)
+    classes = [("pristine", lambda x, g: x)] + distortion_classes()
+    xs, ys, imgs = [], [], []
+    for img_idx, rec in enumerate(images):
+        crops, _ = _crops([rec], per_class * len(classes), crop, g)
+        for c, (_, fn) in enumerate(classes):
+            part = crops[c * per_class:(c + 1) * per_class]
+            xs.append(fn(part, g).float().clamp(0, 1))
+            ys += [c] * per_class
+            imgs += [img_idx] * per_class
+    return torch.cat(xs), torch.tensor(ys), torch.tensor(imgs), [n for n, _ in classes]
+
+
+def _knn_and_linear(feats: torch.Tensor, y: torch.Tensor, groups: torch.Tensor, k: int = 5) -> tuple[float, float]:
+    """Leave-one-image-out accuracy of a k-NN (cosine) and a ridge linear classifier."""
+    n_cls = int(y.max()) + 1
+    knn_hits = lin_hits = 0
+    for gid in groups.unique():
+        tr, te = groups != gid, groups == gid
+        mu, sd = feats[tr].mean(0), feats[tr].std(0) + 1e-6
+        a, b = (feats[tr] - mu) / sd, (feats[te] - mu) / sd
+        sims = F.normalize(b, dim=1) @ F.normalize(a, dim=1).t()
+        nn_idx = sims.topk(min(k, a.shape[0]), dim=1).indices
+        votes = F.one_hot(y[tr][nn_idx], n_cls).sum(1)
+        knn_hits += int((votes.argmax(1) == y[te]).sum())
+        onehot = F.one_hot(y[tr], n_cls).double()
+        A = torch.cat([a, torch.ones(a.shape[0], 1)], 1).double()
+        w = torch.linalg.solve(A.t() @ A + 1.0 * torch.eye(A.shape[1], dtype=A.dtype), A.t() @ onehot)
+        pred = (torch.cat([b, torch.ones(b.shape[0], 1)], 1).double() @ w).argmax(1)
+        lin_hits += int((pred == y[te]).sum())
+    return knn_hits / len(y), lin_hits / len(y)
+
+
+def probe(arch: str, checkpoint: str | Path | None, data: str = "skimage:test", crop: int = 64,
+          per_class: int = 6, seed: int = 0) -> dict:
+    """Predict distortion type × level from frozen features of held-out images.
+
+    Returns {"knn": acc, "linear": acc, "chance": 1/classes, "weights": provenance}; with
+    ``checkpoint=None`` the same architecture at seeded random initialisation is probed.
+    """
+    from benchmark.weights import load_state
+
+    spec = DataSpec.parse(data)
+    images = usable_for_crop(load_images(spec), 2 * crop, spec)
+    torch.manual_seed(seed)
+    trunk = Trunk(arch)
+    if checkpoint is not None:
+        trunk.container.load_state_dict(load_state(checkpoint), strict=True)
+        label = (read_manifest(checkpoint) or {}).get("provenance", str(checkpoint))
+    else:
+        label = f"{arch}:random(seed={seed})"
+    trunk.eval()
+    x, y, groups, names = _probe_set(images, crop, per_class, seed + 1)
+    feats = torch.cat([quality_features(trunk, x[i:i + 64]) for i in range(0, len(x), 64)])
+    knn, lin = _knn_and_linear(feats.float(), y, groups)
+    return {"knn": knn, "linear": lin, "chance": 1 / len(names), "classes": len(names), "samples": len(y),
+            "weights": label}

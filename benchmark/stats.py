@@ -1,0 +1,447 @@
+"""Statistics derived from the tidy results table: CIs, paired tests, ranks, circularity, cost.
+
+Everything here is a pure function of the results table (and, for cost, of the runs' ``meta.json``
+records). :func:`compute` returns one :class:`Stats` bundle that every export and figure reads.
+
+Methods, per (task, metric) block:
+
+* **Cell estimate**: mean over test images within a run, then mean over seeds (the leaderboard
+  number). **95% CI**: a two-level percentile bootstrap that resamples test images (shared by all
+  losses of the block: common random numbers) and, per loss, its seeds; seeded from a hash of
+  (task, metric), so it is reproducible and independent of table order. Vectorised: counts of a
+  multinomial resample times the value matrix, no Python loop over resamples.
+* **Paired tests** on identical test images: per-image values are averaged over seeds, then two
+  losses are compared with a two-sided Wilcoxon signed-rank test on the per-image differences.
+  *vs baseline* (default ``l1``): Holm correction over the family of every (loss, metric) of one
+  task. *vs best*: each loss against the block's best, Holm over the block's losses; a loss with
+  adjusted p ≥ alpha is in the **top group** (not significantly different from the best).
+  With n paired images the smallest attainable two-sided p is ``2 / 2**n`` (0.25 for 3 images):
+  small test sets cannot separate anything, and the report says so.
+* **Ranks**: average ranks of the restorations (not the ``input`` row) within each block;
+  aggregated per loss as mean ± sd (and min/max) over blocks, with and without circular cells;
+  a Friedman test over the blocks complete for every loss, with the Nemenyi critical difference
+  (note: blocks of one task's metrics are correlated, so treat the CD as descriptive).
+* **Circularity**: a loss trained on (a near copy of) the metric that scores it; see
+  :data:`CIRCULAR`. Weighted-sum specs inherit the flags of every term.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+import math
+import warnings
+import zlib
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+#: loss name pattern → metric name patterns it is (near-)identical to
+CIRCULAR: dict[str, tuple[str, ...]] = {
+    "l2": ("psnr*",),
+    "ssim": ("ssim*", "ms_ssim*"),
+    "ms_ssim": ("ms_ssim*", "ssim*"),
+    "ms_ssim_l1": ("ms_ssim*",),
+    "lpips*": ("lpips*",),
+    "dists": ("dists*",),
+}
+INPUT = "input"
+
+
+def loss_label(loss: str, weights) -> str:
+    """A loss name with its weights provenance, so a random-backbone run is never mistaken."""
+    return loss if weights in ("none", "", None) or pd.isna(weights) else f"{loss} [{weights}]"
+
+
+def metric_order(metrics) -> list[str]:
+    """Common full-reference metrics first, in a fixed order, then the rest alphabetically."""
+    preferred = ["psnr", "ssim", "ms_ssim", "lpips", "dists", "niqe", "musiq"]
+    return [m for m in preferred if m in metrics] + sorted(m for m in metrics if m not in preferred)
+
+
+def loss_terms(spec: str) -> list[str]:
+    """Names of the terms of a (weighted-sum) loss spec: ``'0.84*ms_ssim + 0.16*l1'`` → both.
+
+    A light parser (no registry import): splits on ``+`` outside parentheses and drops numeric
+    weights and keyword arguments."""
+    parts, depth, cur = [], 0, []
+    for ch in spec:
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        if ch == "+" and depth == 0:
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    parts.append("".join(cur))
+    names = []
+    for p in parts:
+        p = p.split("(", 1)[0].strip()
+        factors = [f.strip() for f in p.split("*")]
+        name = next((f for f in factors if f and not _is_number(f)), "")
+        if name:
+            names.append(name)
+    return names
+
+
+def _is_number(s: str) -> bool:
+    try:
+        float(s)
+        return True
+    except ValueError:
+        return False
+
+
+def is_circular(loss: str, metric: str, circular: dict[str, tuple[str, ...]] = CIRCULAR) -> bool:
+    """True when ``loss`` (or any term of it) is trained on ``metric`` or a near-identical one."""
+    for name in loss_terms(loss):
+        for pat, metrics in circular.items():
+            if fnmatch.fnmatch(name, pat) and any(fnmatch.fnmatch(metric, m) for m in metrics):
+                return True
+    return False
+
+
+def holm(p: np.ndarray) -> np.ndarray:
+    """Holm step-down adjusted p-values; NaN entries stay NaN and are not counted."""
+    p = np.asarray(p, dtype=float)
+    out = np.full_like(p, np.nan)
+    ok = ~np.isnan(p)
+    m = int(ok.sum())
+    if m == 0:
+        return out
+    pv = p[ok]
+    order = np.argsort(pv)
+    adj = np.maximum.accumulate((m - np.arange(m)) * pv[order])
+    res = np.empty(m)
+    res[order] = np.minimum(adj, 1.0)
+    out[ok] = res
+    return out
+
+
+def wilcoxon_p(d: np.ndarray) -> float:
+    """Two-sided Wilcoxon signed-rank p for paired differences ``d`` (NaNs dropped); 1 if all zero."""
+    return float(wilcoxon_rows(np.asarray(d, float)[None])[0])
+
+
+def wilcoxon_rows(d: np.ndarray) -> np.ndarray:
+    """Two-sided Wilcoxon signed-rank p per row of paired differences ``d`` (R, n).
+
+    Zero differences are dropped (Wilcoxon's method), as are NaNs; a row with no non-zero
+    difference gets p = 1. Complete rows are tested in one vectorised scipy call."""
+    from scipy.stats import wilcoxon
+
+    d = np.array(d, dtype=float, copy=True)
+    if d.size == 0:
+        return np.ones(d.shape[0])
+    scale = np.nanmax(np.abs(d), axis=1, keepdims=True, initial=0.0)
+    d[np.abs(d) <= 1e-12 * np.maximum(scale, 1.0)] = 0.0
+    out = np.ones(d.shape[0])
+    nonzero = np.nansum(d != 0, axis=1) > 0
+    complete = ~np.isnan(d).any(axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rows = np.flatnonzero(nonzero & complete)
+        if rows.size:
+            out[rows] = wilcoxon(d[rows], axis=1).pvalue
+        for r in np.flatnonzero(nonzero & ~complete):
+            x = d[r][~np.isnan(d[r])]
+            x = x[x != 0]
+            out[r] = wilcoxon(x).pvalue if x.size else 1.0
+    return out
+
+
+def min_attainable_p(n: int) -> float:
+    """Smallest two-sided exact Wilcoxon p with n paired samples."""
+    return min(1.0, 2.0 / 2 ** n) if n > 0 else 1.0
+
+
+# --------------------------------------------------------------------------------------------
+@dataclass
+class Block:
+    """One (task, metric): values as an array (label, seed, image) with NaN where missing."""
+
+    task: str
+    metric: str
+    higher: bool
+    labels: list[str]
+    losses: list[str]
+    seeds: np.ndarray
+    items: list[str]
+    values: np.ndarray  # (L, S, I)
+
+    @property
+    def per_image(self) -> np.ndarray:
+        """(L, I): per-image values averaged over each label's seeds."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return np.nanmean(self.values, axis=1)
+
+    @property
+    def means(self) -> np.ndarray:
+        """(L,): mean over images within each run, then over seeds."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return np.nanmean(np.nanmean(self.values, axis=2), axis=1)
+
+
+def _labels(table: pd.DataFrame) -> pd.Series:
+    w = table["weights"].astype("string").fillna("none")
+    loss = table["loss"].astype("string")
+    plain = w.isin(["none", ""])
+    return loss.where(plain, loss + " [" + w + "]").astype(str)
+
+
+def blocks(table: pd.DataFrame) -> list[Block]:
+    """Split the tidy table into (task, metric) arrays; duplicate rows are averaged."""
+    if table.empty:
+        return []
+    t = pd.DataFrame({
+        "task": table["task"].astype(str), "metric": table["metric"].astype(str),
+        "label": _labels(table), "loss": table["loss"].astype(str),
+        "seed": table["seed"].fillna(-1).astype("int64").to_numpy(),
+        "item": (table["dataset"].astype(str) + "/" + table["image"].astype(str)),
+        "value": table["value"].astype(float).to_numpy(),
+        "higher": table["higher_is_better"].fillna(True).astype(bool).to_numpy(),
+    })
+    out = []
+    for (task, metric), g in t.groupby(["task", "metric"], sort=True):
+        lcode, labels = pd.factorize(g["label"], sort=True)
+        scode, seeds = pd.factorize(g["seed"], sort=True)
+        icode, items = pd.factorize(g["item"], sort=True)
+        L, S, I = len(labels), len(seeds), len(items)
+        flat = (lcode * S + scode) * I + icode
+        sums = np.bincount(flat, weights=g["value"].to_numpy(), minlength=L * S * I)
+        counts = np.bincount(flat, minlength=L * S * I)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            vals = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan).reshape(L, S, I)
+        loss_of = dict(zip(g["label"], g["loss"]))
+        out.append(Block(task, metric, bool(g["higher"].iloc[0]), list(labels),
+                         [loss_of[l] for l in labels], np.asarray(seeds), list(items), vals))
+    return out
+
+
+def bootstrap_ci(block: Block, n_boot: int = 1000, level: float = 0.95, seed: int = 0) -> np.ndarray:
+    """(L, 2) percentile CI of each label's cell estimate, resampling images and seeds."""
+    v = block.values
+    L, S, I = v.shape
+    rng = np.random.default_rng([seed, zlib.crc32(f"{block.task}\0{block.metric}".encode())])
+    ci_img = rng.multinomial(I, np.full(I, 1.0 / I), size=n_boot).astype(float)        # (B, I)
+    mask = ~np.isnan(v)
+    num = np.where(mask, v, 0.0).reshape(L * S, I) @ ci_img.T                           # (L*S, B)
+    den = mask.reshape(L * S, I).astype(float) @ ci_img.T
+    with np.errstate(invalid="ignore", divide="ignore"):
+        run_mean = (num / den).reshape(L, S, n_boot)                                    # NaN: no image drawn
+    has_seed = mask.any(axis=2)                                                          # (L, S)
+    cs = np.zeros((L, S, n_boot))
+    for l in range(L):
+        idx = np.flatnonzero(has_seed[l])
+        if idx.size:
+            cs[l, idx, :] = rng.multinomial(idx.size, np.full(idx.size, 1.0 / idx.size), size=n_boot).T
+    ok = ~np.isnan(run_mean)
+    w = cs * ok
+    with np.errstate(invalid="ignore", divide="ignore"):
+        est = (np.where(ok, run_mean, 0.0) * w).sum(axis=1) / w.sum(axis=1)              # (L, B)
+    alpha = (1 - level) / 2
+    if not np.isnan(est).any():
+        return np.quantile(est, [alpha, 1 - alpha], axis=1).T
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanquantile(est, [alpha, 1 - alpha], axis=1).T
+
+
+# --------------------------------------------------------------------------------------------
+@dataclass
+class Stats:
+    """Everything the report shows.
+
+    ``cells``: one row per (task, label, metric): ``mean``, ``ci_low``, ``ci_high``, ``n_seeds``,
+    ``n_images``, ``rank`` (NaN for input), ``best``, ``top_group``, ``p_best_adj``,
+    ``p_base``/``p_base_adj`` and ``vs_base`` (+1 significantly better than the baseline, -1
+    worse, 0 not significant, NaN not tested), ``circular``.
+    ``ranks``: one row per label: mean/sd/min/max rank over all (task, metric) blocks and the mean
+    over non-circular blocks. ``task_ranks``: label × task mean rank over that task's metrics.
+    ``friedman``: the Friedman test and Nemenyi CD over complete blocks (or a reason it is absent).
+    ``costs`` / ``task_costs``: per loss (and per task, loss): runs, ok, diverged, failed,
+    median ms/iteration, max peak memory.
+    """
+
+    cells: pd.DataFrame
+    ranks: pd.DataFrame
+    task_ranks: pd.DataFrame
+    friedman: dict
+    costs: pd.DataFrame
+    task_costs: pd.DataFrame
+    baseline: str
+    alpha: float
+    n_boot: int
+    blocks: list[Block] = field(default_factory=list, repr=False)
+
+    def higher(self) -> dict[str, bool]:
+        return {b.metric: b.higher for b in self.blocks}
+
+    def block(self, task: str, metric: str) -> Block | None:
+        return next((b for b in self.blocks if b.task == task and b.metric == metric), None)
+
+
+def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_boot: int = 1000) -> pd.DataFrame:
+    """The per-cell statistics (see :class:`Stats`)."""
+    rows = []
+    for b in blks:
+        means = b.means
+        ci = bootstrap_ci(b, n_boot)
+        per_img = b.per_image
+        sign = 1.0 if b.higher else -1.0
+        restored = [i for i, l in enumerate(b.labels) if l != INPUT and not np.isnan(means[i])]
+        rank = np.full(len(b.labels), np.nan)
+        if restored:
+            rank[restored] = pd.Series(-sign * means[restored]).rank(method="average").to_numpy()
+        best = restored[int(np.argmax(sign * means[restored]))] if restored else None
+        p_best = np.full(len(b.labels), np.nan)
+        others = [i for i in restored if i != best]
+        if best is not None and others:
+            p_best[others] = wilcoxon_rows(per_img[others] - per_img[best])
+        p_best_adj = holm(p_best)
+        base = next((i for i, l in enumerate(b.labels) if b.losses[i] == baseline and l != INPUT), None)
+        p_base_all = np.full(len(b.labels), np.nan)
+        tested = [i for i in restored if base is not None and i != base]
+        if tested:
+            p_base_all[tested] = wilcoxon_rows(per_img[tested] - per_img[base])
+        n_seeds = (~np.isnan(b.values)).any(axis=2).sum(axis=1)
+        n_imgs = (~np.isnan(per_img)).sum(axis=1)
+        for i, label in enumerate(b.labels):
+            p_base, diff = np.nan, np.nan
+            if i in tested:
+                p_base = p_base_all[i]
+                diff = sign * float(np.nanmean(per_img[i] - per_img[base]))
+            rows.append({"task": b.task, "label": label, "loss": b.losses[i], "metric": b.metric,
+                         "higher_is_better": b.higher, "mean": means[i], "ci_low": ci[i, 0], "ci_high": ci[i, 1],
+                         "n_seeds": int(n_seeds[i]), "n_images": int(n_imgs[i]), "rank": rank[i],
+                         "best": i == best, "top_group": (i == best) or (not np.isnan(p_best_adj[i])
+                                                                         and p_best_adj[i] >= alpha),
+                         "p_best_adj": p_best_adj[i], "p_base": p_base, "diff_vs_base": diff,
+                         "circular": label != INPUT and is_circular(b.losses[i], b.metric)})
+    cells = pd.DataFrame(rows)
+    if cells.empty:
+        return cells
+    cells["p_base_adj"] = np.nan
+    for _, idx in cells.groupby("task").groups.items():  # Holm family: one task's (loss, metric) pairs
+        cells.loc[idx, "p_base_adj"] = holm(cells.loc[idx, "p_base"].to_numpy())
+    sig = cells["p_base_adj"] < alpha
+    cells["vs_base"] = np.where(cells["p_base_adj"].isna(), np.nan,
+                                np.where(sig, np.sign(cells["diff_vs_base"]), 0.0))
+    cells.loc[cells["label"] == INPUT, "top_group"] = False
+    return cells
+
+
+def rank_summary(cells: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(per-label rank aggregate over every block, label × task mean rank)."""
+    r = cells[cells["label"] != INPUT].dropna(subset=["rank"])
+    if r.empty:
+        return pd.DataFrame(), pd.DataFrame()
+    agg = r.groupby("label")["rank"].agg(mean_rank="mean", sd_rank="std", min_rank="min", max_rank="max",
+                                         n_blocks="count")
+    nc = r[~r["circular"]].groupby("label")["rank"].agg(mean_rank_noncircular="mean", n_noncircular="count")
+    n_circ = r.groupby("label")["circular"].sum().rename("n_circular")
+    agg = agg.join(nc).join(n_circ).sort_values("mean_rank")
+    agg["sd_rank"] = agg["sd_rank"].fillna(0.0)
+    per_task = r.groupby(["label", "task"])["rank"].mean().unstack("task")
+    return agg.reset_index(), per_task.loc[agg.index]
+
+
+def friedman_nemenyi(cells: pd.DataFrame, alpha: float = 0.05) -> dict:
+    """Friedman test over (task, metric) blocks complete for every loss, and the Nemenyi CD.
+
+    Returns ``{"ranks": {label: mean rank}, "k", "n_blocks", "statistic", "p", "cd", "excluded"}``
+    or ``{"reason": why not}``."""
+    from scipy.stats import friedmanchisquare, studentized_range
+
+    r = cells[cells["label"] != INPUT].dropna(subset=["mean"])
+    if r.empty:
+        return {"reason": "no restored results"}
+    wide = r.assign(score=np.where(r["higher_is_better"], -r["mean"], r["mean"])).pivot_table(
+        index=["task", "metric"], columns="label", values="score")
+    # keep losses present in most blocks, then blocks complete for those
+    keep = wide.columns[wide.notna().mean() >= 0.999]
+    excluded = sorted(set(wide.columns) - set(keep))
+    wide = wide[keep].dropna()
+    k, n = wide.shape[1], wide.shape[0]
+    if k < 3 or n < 2:
+        return {"reason": f"needs ≥3 losses and ≥2 complete (task, metric) blocks; have {k} and {n}",
+                "excluded": excluded}
+    ranks = wide.rank(axis=1, method="average")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        stat, p = friedmanchisquare(*[wide[c].to_numpy() for c in wide.columns])
+        q = float(studentized_range.ppf(1 - alpha, k, np.inf)) / math.sqrt(2)
+    cd = q * math.sqrt(k * (k + 1) / (6.0 * n))
+    return {"ranks": ranks.mean().sort_values().to_dict(), "k": k, "n_blocks": n, "statistic": float(stat),
+            "p": float(p), "cd": cd, "alpha": alpha, "excluded": excluded}
+
+
+def cost_table(metas: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per loss and per (task, loss): runs, ok, diverged, failed, median ms/it, max peak MB."""
+    rows = []
+    for m in metas:
+        if m.get("kind") == "input" or "config" not in m:
+            continue
+        cfg = m["config"]
+        rows.append({"task": cfg.get("task"), "loss": cfg.get("loss"), "status": m.get("status"),
+                     "ms_per_it": m.get("ms_per_it"), "peak_mem_mb": m.get("peak_mem_mb"),
+                     "device": m.get("device")})
+    cols = ["runs", "ok", "diverged", "failed", "ms_per_it", "peak_mem_mb", "device"]
+    if not rows:
+        return pd.DataFrame(columns=["loss", *cols]), pd.DataFrame(columns=["task", "loss", *cols])
+    df = pd.DataFrame(rows)
+    df["ms_per_it"] = pd.to_numeric(df["ms_per_it"], errors="coerce")
+    df["peak_mem_mb"] = pd.to_numeric(df["peak_mem_mb"], errors="coerce")
+
+    def agg(g: pd.DataFrame) -> pd.Series:
+        return pd.Series({"runs": len(g), "ok": int((g["status"] == "ok").sum()),
+                          "diverged": int((g["status"] == "diverged").sum()),
+                          "failed": int((g["status"] == "failed").sum()),
+                          "ms_per_it": g["ms_per_it"].median(), "peak_mem_mb": g["peak_mem_mb"].max(),
+                          "device": ", ".join(sorted({str(d) for d in g["device"].dropna()}))})
+
+    per_loss = df.groupby("loss").apply(agg, include_groups=False).reset_index()
+    per_task = df.groupby(["task", "loss"]).apply(agg, include_groups=False).reset_index()
+    return per_loss, per_task
+
+
+def compute(table: pd.DataFrame, metas: list[dict] | None = None, baseline: str = "l1", alpha: float = 0.05,
+            n_boot: int = 1000) -> Stats:
+    """Every statistic of the report from the tidy table (and run metadata for cost)."""
+    blks = blocks(table)
+    cells = cell_table(blks, baseline, alpha, n_boot)
+    ranks, task_ranks = rank_summary(cells) if not cells.empty else (pd.DataFrame(), pd.DataFrame())
+    fried = friedman_nemenyi(cells, alpha) if not cells.empty else {"reason": "empty table"}
+    costs, task_costs = cost_table(metas or [])
+    if not cells.empty and baseline not in set(cells["loss"]):
+        log.info("baseline %r is not in the results; no baseline comparisons", baseline)
+    return Stats(cells, ranks, task_ranks, fried, costs, task_costs, baseline, alpha, n_boot, blks)
+
+
+def pareto_front(x: np.ndarray, y: np.ndarray, x_higher: bool = True, y_higher: bool = True) -> np.ndarray:
+    """Boolean mask of points not dominated by any other (both coordinates at least as good,
+    one strictly better)."""
+    sx = np.asarray(x, float) * (1 if x_higher else -1)
+    sy = np.asarray(y, float) * (1 if y_higher else -1)
+    n = len(sx)
+    keep = np.ones(n, bool)
+    for i in range(n):
+        dom = (sx >= sx[i]) & (sy >= sy[i]) & ((sx > sx[i]) | (sy > sy[i]))
+        keep[i] = not dom.any() and not (np.isnan(sx[i]) or np.isnan(sy[i]))
+    return keep
+
+
+def pd_metrics(metrics) -> tuple[str | None, str | None]:
+    """(distortion metric, perceptual metric) for the perception–distortion plane."""
+    ms = set(metrics)
+    dist = next((m for m in ("psnr", "psnry", "ssim") if m in ms), None)
+    perc = next((m for m in ("lpips", "lpips-vgg", "dists", "musiq", "niqe", "ms_ssim", "ssim", "gmsd")
+                 if m in ms and m != dist), None)
+    return dist, perc

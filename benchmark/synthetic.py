@@ -1,0 +1,88 @@
+"""Synthetic results stores with known answers, for tests and for timing ``report``.
+
+:func:`synthetic_rows` builds tidy rows (:data:`benchmark.results.COLUMNS`) where each loss's
+per-image value is ``image difficulty + loss offset + seed jitter + noise``; ``offsets`` sets
+each loss's true advantage in units of the metric (positive = better, for every metric,
+whatever its direction). Identical offsets mean identically distributed losses.
+:func:`write_store` writes them as a real store (``runs/<id>/meta.json`` + ``eval-0.*``), so
+``report`` reads them exactly as it reads trained runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+
+from benchmark.results import ResultsStore, atomic_write_json, to_frame
+
+HIGHER = {"psnr": True, "ssim": True, "ms_ssim": True, "lpips": False, "dists": False, "niqe": False,
+          "musiq": True}
+BASE = {"psnr": 26.0, "ssim": 0.80, "ms_ssim": 0.85, "lpips": 0.30, "dists": 0.20, "niqe": 6.0, "musiq": 50.0}
+SCALE = {"psnr": 2.0, "ssim": 0.05, "ms_ssim": 0.04, "lpips": 0.05, "dists": 0.03, "niqe": 0.8, "musiq": 5.0}
+
+
+def _rid(*parts) -> str:
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
+
+
+def synthetic_runs(tasks=("denoise",), offsets=None, metrics=("psnr", "ssim", "lpips"), seeds=(0, 1, 2),
+                   n_images: int = 30, noise: float = 0.15, seed: int = 0, diverged: tuple[str, ...] = ()):
+    """Yield ``(run_id, meta, rows)`` per run, input rows included (one input run per task).
+
+    ``offsets``: {loss: true advantage in units of each metric's SCALE}; default 4 losses where
+    ``good`` is clearly better than ``l1`` = ``l1_twin`` and ``bad`` is worse. Losses named in
+    ``diverged`` get one diverged run (meta only) per task in addition."""
+    offsets = offsets or {"l1": 0.0, "l1_twin": 0.0, "good": 1.0, "bad": -0.7}
+    rng = np.random.default_rng(seed)
+    for task in tasks:
+        difficulty = {m: rng.normal(0, 1.0, n_images) for m in metrics}
+        images = [f"img{i:04d}" for i in range(n_images)]
+        params = json.dumps({"sigma": 0.1})
+
+        def rows_for(rid, loss, s, shift, jitter):
+            out = []
+            for m in metrics:
+                sgn = 1.0 if HIGHER.get(m, True) else -1.0
+                vals = BASE.get(m, 1.0) + SCALE.get(m, 1.0) * (
+                    difficulty[m] + sgn * (shift + jitter) + rng.normal(0, noise, n_images))
+                for img, v in zip(images, vals):
+                    out.append({"run_id": rid, "task": task, "task_version": "1", "task_params": params,
+                                "loss": loss, "seed": s, "net": "tiny" if loss != "input" else "none",
+                                "weights": "none", "train_data": "skimage:train", "dataset": "synthetic",
+                                "image": img, "metric": m, "value": float(v),
+                                "higher_is_better": HIGHER.get(m, True), "code_version": "0.1.0+c1"})
+            return out
+
+        rid = "input-" + _rid(task)[:12]
+        yield rid, {"run_id": rid, "status": "ok", "kind": "input", "task": task}, rows_for(rid, "input", None, -3.0, 0)
+        for loss, off in offsets.items():
+            for s in seeds:
+                rid = _rid(task, loss, s)
+                curve = [[it, float(np.exp(-it / 50) + 0.05 * (1 - off / 4))] for it in range(3, 151, 3)]
+                meta = {"run_id": rid, "status": "ok", "config": {"task": task, "loss": loss, "seed": s},
+                        "ms_per_it": 10.0 + 5 * len(loss), "peak_mem_mb": None, "device": "cpu",
+                        "it_per_s": 1000 / (10.0 + 5 * len(loss)), "loss_curve": curve, "weights": "none"}
+                yield rid, meta, rows_for(rid, loss, s, off, rng.normal(0, 0.05))
+            if loss in diverged:
+                rid = _rid(task, loss, "diverged")
+                yield rid, {"run_id": rid, "status": "diverged", "config": {"task": task, "loss": loss, "seed": 99},
+                            "ms_per_it": 12.0, "loss_curve": [[1, 1.0]], "diverged_at": 2}, []
+
+
+def synthetic_table(**kw):
+    """All rows of :func:`synthetic_runs` as one tidy DataFrame."""
+    rows = [r for _, _, rs in synthetic_runs(**kw) for r in rs]
+    return to_frame(rows)
+
+
+def write_store(root, **kw) -> ResultsStore:
+    """Write :func:`synthetic_runs` as a results store under ``root``; returns it."""
+    store = ResultsStore(root)
+    store.ensure_writable()
+    for rid, meta, rows in synthetic_runs(**kw):
+        if rows:
+            store.write_eval(rid, rows, sorted({r["metric"] for r in rows}), {})
+        atomic_write_json(store.run_dir(rid) / "meta.json", meta)
+    return store

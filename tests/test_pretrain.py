@@ -1,0 +1,113 @@
+"""Self-trained backbones: pretraining offline, resume, determinism, use as a loss backbone."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from benchmark.data import DataSpec, load_images, usable_for_crop
+from benchmark.errors import UserError
+from benchmark.pretrain import PretrainConfig, Trunk, distortion_classes, nt_xent, pretrain, probe, read_manifest
+
+TINY = dict(arch="tinycnn", data="skimage-natural:train", steps=4, batch_size=4, crop=32)
+
+
+@pytest.fixture(scope="module")
+def images():
+    spec = DataSpec.parse("skimage-natural:train")
+    return usable_for_crop(load_images(spec), 64, spec)
+
+
+@pytest.mark.parametrize("recipe", ["contrique", "simclr"])
+def test_pretrain_writes_checkpoint_and_manifest(recipe, tmp_path, images):
+    path = pretrain(PretrainConfig(recipe=recipe, **TINY), out_dir=tmp_path, images=images)
+    m = read_manifest(path)
+    assert m["recipe"] == recipe and m["arch"] == "tinycnn" and m["steps"] == 4 and m["seed"] == 0
+    assert len(m["dataset_fingerprint"]) == 16 and m["final_loss"] == m["final_loss"]  # finite, not NaN
+    assert "selftrained" in m["provenance"]
+    state = torch.load(path, weights_only=True)["state_dict"]
+    Trunk("tinycnn").container.load_state_dict(state, strict=True)
+
+
+def test_deterministic_and_resumable(tmp_path, images, monkeypatch):
+    cfg = PretrainConfig(**TINY)
+    ref = torch.load(pretrain(cfg, out_dir=tmp_path / "a", images=images), weights_only=True)["state_dict"]
+
+    import benchmark.pretrain as P
+
+    calls = {"n": 0}
+    real = P.nt_xent
+
+    def crash_on_third(*a, **k):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real(*a, **k)
+
+    monkeypatch.setattr(P, "nt_xent", crash_on_third)
+    with pytest.raises(KeyboardInterrupt):
+        pretrain(cfg, out_dir=tmp_path / "b", images=images, save_every=2)
+    assert (tmp_path / "b" / f"{cfg.name}.state.pt").exists()
+    monkeypatch.setattr(P, "nt_xent", real)
+    resumed = torch.load(pretrain(cfg, out_dir=tmp_path / "b", images=images, save_every=2),
+                         weights_only=True)["state_dict"]
+    for k in ref:
+        assert torch.equal(ref[k], resumed[k]), k
+    assert not (tmp_path / "b" / f"{cfg.name}.state.pt").exists()
+
+
+def test_selftrained_backbone_in_a_loss(tmp_path, images):
+    from benchmark.lossfn import build_loss
+
+    path = pretrain(PretrainConfig(**TINY), out_dir=tmp_path, images=images)
+    loss = build_loss(f"csr(weights={str(path)!r})", seed=0)
+    assert "tinycnn:selftrained(contrique" in loss.provenance
+    pred, target = torch.rand(2, 3, 64, 64), torch.rand(2, 3, 64, 64)
+    pred.requires_grad_(True)
+    v = loss(pred, target)
+    v.backward()
+    assert torch.isfinite(v) and torch.isfinite(pred.grad).all()
+    assert float(loss(target, target)) < 1e-6
+
+
+def test_selftrained_in_a_grid(tmp_path, images):
+    """The quick profile runs a feature loss on a self-trained backbone, labelled as such."""
+    from benchmark.cli import main
+    from benchmark.results import ResultsStore
+
+    path = pretrain(PretrainConfig(**TINY), out_dir=tmp_path / "w", images=images)
+    out = tmp_path / "r"
+    assert main(["--tasks", "denoise", "--losses", f"csr(weights={str(path)!r})", "--iterations", "2",
+                 "--crop", "32", "--batch-size", "2", "--metrics", "psnr", "--device", "cpu", "--no-progress",
+                 "-q", "--test-data", "skimage-natural:test", "--out", str(out)]) == 0
+    table = ResultsStore(out).table()
+    weights = set(table.loc[table.loss != "input", "weights"])
+    assert len(weights) == 1 and "selftrained" in weights.pop()
+    assert "selftrained" in (out / "leaderboard.md").read_text()
+
+
+def test_nt_xent_prefers_aligned_positives():
+    z = torch.nn.functional.normalize(torch.randn(8, 16), dim=1)
+    labels = torch.tensor([0, 0, 1, 1, 2, 2, 3, 3])
+    aligned = z.clone()
+    aligned[1::2] = z[0::2]
+    assert nt_xent(aligned, labels, 0.1) < nt_xent(z, labels, 0.1)
+
+
+def test_distortion_classes_are_distinct(images):
+    x = torch.rand(2, 3, 64, 64)
+    outs = [fn(x, torch.Generator().manual_seed(0)) for _, fn in distortion_classes()]
+    assert len(outs) >= 15
+    for o in outs:
+        assert o.shape == x.shape and float(o.min()) >= 0 and float(o.max()) <= 1
+
+
+def test_probe_runs_and_reports_chance():
+    r = probe("tinycnn", None, data="skimage-natural:test", crop=32, per_class=2)
+    assert 0 <= r["knn"] <= 1 and 0 <= r["linear"] <= 1 and r["chance"] == pytest.approx(1 / r["classes"])
+    assert r["weights"] == "tinycnn:random(seed=0)"
+
+
+def test_bad_recipe():
+    with pytest.raises(UserError, match="unknown recipe"):
+        PretrainConfig(recipe="byol")
