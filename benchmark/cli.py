@@ -1,8 +1,10 @@
-"""Command line: ``plbench [run] …``, ``plbench list``, ``plbench report``, ``plbench weights``.
+"""Command line: ``plbench [run] …``, ``plbench list``, ``plbench report``, ``plbench weights``, ``plbench perf``.
 
 ``run_all.py`` and the ``plbench`` console script both call :func:`main`. With no subcommand the
-quick profile runs. Bad input is one line on stderr (``error: …``) and exit code 2; ``--debug``
-shows the traceback.
+quick profile runs. Bad input — including a bad command line — is one line on stderr
+(``error: …``) and exit code 2; ``--debug`` shows the traceback. A grid with failed runs, or an
+internal error (also one line), exits 1. Ctrl-C or SIGTERM finishes the current write, exits 130
+and prints the command that resumes.
 """
 
 from __future__ import annotations
@@ -17,7 +19,15 @@ import time
 from benchmark.errors import UserError
 
 log = logging.getLogger("benchmark")
-COMMANDS = ("run", "list", "report", "weights", "pretrain")
+COMMANDS = ("run", "list", "report", "weights", "pretrain", "compare", "perf")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad command line is one line (``error: …``) and exit code 2, like every
+    other bad input (argparse's default prints the usage block too). Subcommands inherit it."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message} (`{self.prog} -h` shows the options)\n")
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -26,13 +36,14 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="plbench", description="Which training loss gives the best-looking "
+    parser = _Parser(prog="plbench", description="Which training loss gives the best-looking "
                                      "restorations? Train a small net per (task, loss, seed), score it with pyiqa.")
     sub = parser.add_subparsers(dest="command")
 
     run = sub.add_parser("run", help="train and evaluate a grid (default)")
     _add_common(run)
-    run.add_argument("--profile", default="quick", help="quick (default: CPU, embedded photos) or full (GPU, overnight)")
+    run.add_argument("--profile", default="quick",
+                     help="quick (default: CPU, embedded photos) or full (GPU, overnight)")
     run.add_argument("--tasks", nargs="+", help="task names (default: the profile's)")
     run.add_argument("--losses", nargs="+", help="loss specs, e.g. l1 'l1 + 0.01*pdl' 'vgg*' all")
     run.add_argument("--loss-file", action="append", default=[], metavar="FILE",
@@ -54,6 +65,29 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", default="results", help="results directory (default: results)")
     run.add_argument("--no-report", action="store_true", help="do not render the leaderboard afterwards")
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
+    run.add_argument("--checkpoint-every", type=int, default=500, metavar="N",
+                     help="checkpoint a training run every N iterations (0: never by count; default 500)")
+    run.add_argument("--checkpoint-seconds", type=float, default=60.0, metavar="S",
+                     help="… and at least every S seconds (0: never by time; default 60)")
+    run.add_argument("--dry-run", action="store_true",
+                     help="train nothing: estimate the grid's wall time from a short measured warm-up")
+    _add_executor_options(run)
+
+    perf = sub.add_parser("perf", help="time one training step per loss: it/s, × L1, × naive fp32 reference, "
+                          "peak memory, FLOP/s")
+    _add_common(perf)
+    perf.add_argument("--losses", nargs="+", default=["vgg", "lpips", "pdl"],
+                      help="loss specs (default: vgg lpips pdl; l1 is always timed as the baseline)")
+    perf.add_argument("--loss-file", action="append", default=[], metavar="FILE")
+    perf.add_argument("--net", default="small", help="net preset: tiny, small, base (default: small)")
+    perf.add_argument("--batch", type=int, default=16)
+    perf.add_argument("--crop", type=int, default=128)
+    perf.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
+    perf.add_argument("--reps", type=int, default=20, help="timed steps per loss (median reported)")
+    perf.add_argument("--warmup", type=int, default=2)
+    perf.add_argument("--compile", action="store_true", help="torch.compile the net (the harness's path only)")
+    perf.add_argument("--no-channels-last", action="store_true", help="NCHW even on CUDA")
+    perf.add_argument("--no-naive", action="store_true", help="skip the naive fp32 eager references")
 
     ls = sub.add_parser("list", help="show tasks, losses, metrics (and which metrics work offline)")
     _add_common(ls)
@@ -61,9 +95,24 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--loss-file", action="append", default=[], metavar="FILE")
     ls.add_argument("--probe", action="store_true", help="open every pyiqa metric to see which are usable offline")
 
-    rep = sub.add_parser("report", help="render leaderboard.md and leaderboard.png from the results table")
+    rep = sub.add_parser("report", help="re-derive leaderboards, statistics, figures, LaTeX/CSV/HTML exports "
+                         "from the results table")
     _add_common(rep)
     rep.add_argument("--out", default="results")
+    _add_report_options(rep)
+
+    cmp = sub.add_parser("compare", help="train only a new loss under the cached field's exact settings "
+                         "and report where it lands")
+    _add_common(cmp)
+    cmp.add_argument("--loss-file", action="append", default=[], metavar="FILE",
+                     help="a Python file that registers the new loss(es) (repeatable)")
+    cmp.add_argument("--loss", action="append", default=[], metavar="SPEC",
+                     help="a registered loss name or spec to compare (repeatable)")
+    cmp.add_argument("--out", default="results", help="results directory holding the field (default: results)")
+    cmp.add_argument("--tasks", nargs="+", help="only these tasks of the field")
+    cmp.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
+    cmp.add_argument("--no-progress", action="store_true", help="no progress bars")
+    _add_report_options(cmp)
 
     w = sub.add_parser("weights", help="which weights each loss/metric needs and whether they are present")
     _add_common(w)
@@ -87,6 +136,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_executor_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("executors (benchmark.executors): where the runs go")
+    g.add_argument("--executor", default="local", choices=("local", "ray", "slurm"),
+                   help="local (default), ray (pip install .[ray]) or slurm (submitit; pip install .[slurm])")
+    g.add_argument("--workers", metavar="N|auto",
+                   help="concurrent runs. local: N processes (default 1: in this process; auto: one per visible "
+                        "GPU × --workers-per-gpu); ray: N tasks (default: one per GPU share or CPU); "
+                        "slurm: N jobs (default: one job per run)")
+    g.add_argument("--workers-per-gpu", type=int, default=1, metavar="K", help="runs sharing one GPU (default 1)")
+    g.add_argument("--ray-address", help="join this Ray cluster (auto or host:port); default: a local instance")
+    g.add_argument("--slurm-partition")
+    g.add_argument("--slurm-gpus", type=int, help="GPUs per job (default: 1 for a cuda device, else 0)")
+    g.add_argument("--slurm-time", default="8:00:00", help="time limit per job: minutes or [D-]HH:MM:SS")
+    g.add_argument("--slurm-mem", help="memory per job, e.g. 32G")
+    g.add_argument("--submitit-cluster", choices=("slurm", "local", "debug"),
+                   help="submitit backend (default: slurm when sbatch exists, else local)")
+
+
 def _setup_logging(args) -> None:
     level = logging.WARNING if getattr(args, "quiet", False) else logging.INFO
     logging.basicConfig(level=level, format="%(levelname).1s %(asctime)s %(name)s: %(message)s",
@@ -101,19 +168,62 @@ def main(argv: list[str] | None = None) -> int:
         argv = ["run", *argv]
     args = build_parser().parse_args(argv)
     _setup_logging(args)
+    previous_sigterm = _sigterm_as_interrupt()
     try:
         return {"run": cmd_run, "list": cmd_list, "report": cmd_report, "weights": cmd_weights,
-                "pretrain": cmd_pretrain}[args.command](args)
+                "pretrain": cmd_pretrain, "compare": cmd_compare, "perf": cmd_perf}[args.command](args)
     except UserError as exc:
-        if args.debug:
+        if getattr(args, "debug", False):
             raise
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("\ninterrupted; finished runs are saved. Resume with:\n  "
-              + " ".join(shlex.quote(a) for a in [os.path.basename(sys.argv[0]) or "plbench", *argv]),
-              file=sys.stderr)
+        if args.command != "run":
+            print("\ninterrupted", file=sys.stderr)
+            return 130
+        print("\ninterrupted; finished runs and checkpoints are saved. Resume with:\n  "
+              + " ".join(shlex.quote(a) for a in [*_program(), *argv]), file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - a bug, not bad input: still one line unless --debug
+        if getattr(args, "debug", False):
+            raise
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        print(f"error: internal error: {type(exc).__name__}{': ' + first if first else ''} "
+              "(rerun with --debug for the traceback)", file=sys.stderr)
+        return 1
+    finally:
+        _restore_sigterm(previous_sigterm)
+
+
+def _program() -> list[str]:
+    """How this process was started, for the resume hint: ``plbench`` or ``python run_all.py``."""
+    prog = sys.argv[0] if sys.argv and sys.argv[0] else "plbench"
+    if prog.endswith(".py"):
+        return [os.path.basename(sys.executable) or "python", prog]
+    return [os.path.basename(prog)]
+
+
+def _sigterm_as_interrupt():
+    """SIGTERM (a scheduler's polite kill) is handled like Ctrl-C: the current write completes,
+    the process exits cleanly and says how to resume. Returns the previous handler."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGTERM) is signal.SIG_IGN:
+        return None
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, handler)
+
+
+def _restore_sigterm(previous) -> None:
+    import signal
+
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def main_entry() -> None:
@@ -129,7 +239,7 @@ def _expand_losses(specs: list[str]) -> list[str]:
     for spec in specs:
         if spec == "all":
             out += LOSSES.names()
-        elif any(ch in spec for ch in "*?[") and " " not in spec:
+        elif _is_pattern(spec):
             matched = LOSSES.names(spec)
             if not matched:
                 raise UserError(f"no loss matches {spec!r} (`plbench list losses` shows all)")
@@ -137,6 +247,19 @@ def _expand_losses(specs: list[str]) -> list[str]:
         else:
             out.append(spec)
     return list(dict.fromkeys(canonical_spec(s) for s in out))
+
+
+def _is_pattern(spec: str) -> bool:
+    """'vgg*' is a wildcard; '0.5*l2+0.1*ssim' (valid arithmetic) is a weighted sum."""
+    import ast
+
+    if not any(ch in spec for ch in "*?[") or " " in spec.strip():
+        return False
+    try:
+        ast.parse(spec.strip(), mode="eval")
+    except SyntaxError:
+        return True
+    return False
 
 
 def _task_params(items: list[str], tasks: list[str]) -> dict[str, dict]:
@@ -190,13 +313,23 @@ def build_configs(args):
                   batch_size=args.batch_size or prof.batch_size, crop=args.crop or prof.crop,
                   lr=args.lr or prof.lr, train_data=train, test_data=tests,
                   backbone_weights=args.backbone_weights or prof.backbone_weights)
-    for name in ("iterations", "batch_size", "crop", "lr"):
-        v = getattr(args, name)
-        if v is not None and v <= 0:
+    for name in ("iterations", "batch_size", "crop", "lr", "max_train_images"):
+        v = getattr(args, name, None)
+        if v is not None and not v > 0:
             raise UserError(f"--{name.replace('_', '-')} must be positive, got {v}")
+    for name in ("checkpoint_every", "checkpoint_seconds"):
+        v = getattr(args, name, 0)
+        if not v >= 0:
+            raise UserError(f"--{name.replace('_', '-')} must be 0 (off) or positive, got {v}")
+    for spec in loss_specs:
+        _check_loss_arguments(spec)
     from benchmark.nets import build_net
 
     build_net(common["net"])  # validates the name
+    from benchmark.lossfn import build_loss
+
+    for spec in loss_specs:  # missing weights fail here, before anything is trained (no silent substitute)
+        build_loss(spec, seed=0, weights=common["backbone_weights"])
     configs = []
     for t in tasks:
         p = tuple(sorted(tparams.get(t, {}).items()))
@@ -208,26 +341,135 @@ def build_configs(args):
     return configs, metrics, args.device or prof.device
 
 
+def _check_loss_arguments(spec: str) -> None:
+    """``l1(foo=1)``: catch a keyword the loss does not take before any training starts."""
+    import inspect
+
+    from benchmark.lossfn import parse_loss_spec
+    from benchmark.registry import LOSSES
+
+    for term in parse_loss_spec(spec):
+        if not term.kwargs:
+            continue
+        import torch.nn
+
+        obj = LOSSES.get(term.name).obj
+        init = obj.__init__ if isinstance(obj, type) else obj
+        try:  # nn.Module's own __init__ (*args, **kwargs) takes nothing, as in build_loss
+            params = {} if init is torch.nn.Module.__init__ else dict(inspect.signature(init).parameters)
+        except (TypeError, ValueError):
+            continue
+        params.pop("self", None)
+        if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+            continue
+        unknown = [k for k, _ in term.kwargs if k not in params]
+        if unknown:
+            raise UserError(f"loss {term.name!r} has no argument {', '.join(map(repr, unknown))} "
+                            f"(it takes: {', '.join(params) or 'none'})")
+
+
 def cmd_run(args) -> int:
+    from benchmark.checkpoint import CheckpointPolicy
+    from benchmark.executors import execute
     from benchmark.metrics import check_metric_names
-    from benchmark.report import write_report
     from benchmark.results import ResultsStore
-    from benchmark.runner import resolve_device, run_grid
+    from benchmark.runner import resolve_device
 
     t0 = time.time()
     configs, metrics, device = build_configs(args)
     check_metric_names(metrics)
-    dev = resolve_device(device)
+    dev = resolve_device(device) if args.executor == "local" else device  # remote: resolved where it runs
+    if args.dry_run:
+        return _dry_run(args, configs, metrics, resolve_device(device))
     store = ResultsStore(args.out)
     store.ensure_writable()
     log.info("grid: %d runs (%s profile) on %s → %s", len(configs), args.profile, dev, store.root)
-    summary = run_grid(configs, store, metrics, dev, progress=not args.no_progress and sys.stderr.isatty())
-    log.info("trained %d, skipped %d (already done), re-scored %d, diverged %d, failed %d in %.1f s",
-             summary.trained, summary.skipped, summary.rescored, summary.diverged, summary.failed, time.time() - t0)
+    summary = execute(args.executor, configs, store.root, metrics, str(dev),
+                      progress=not args.no_progress and sys.stderr.isatty(),
+                      checkpoint=CheckpointPolicy(args.checkpoint_every, args.checkpoint_seconds),
+                      loss_files=args.loss_file, **_executor_options(args))
+    log.info("trained %d, skipped %d (already done), re-scored %d, diverged %d, failed %d%s in %.1f s",
+             summary.trained, summary.skipped, summary.rescored, summary.diverged, summary.failed,
+             f", left {summary.locked} to another process" if summary.locked else "", time.time() - t0)
     if not args.no_report:
-        paths = write_report(store)
-        print(f"leaderboard: {paths['markdown']}" + (f"  heatmap: {paths['heatmap']}" if "heatmap" in paths else ""))
+        from benchmark.report import write_report
+
+        paths = write_report(store, formats=("png",), visual=False)  # `plbench report` adds PDFs + visual grid
+        print(f"leaderboard: {paths['markdown']}" + (f"  heatmap: {paths['heatmap']}" if "heatmap" in paths else "")
+              + (f"  report: {paths['html']}" if "html" in paths else ""))
     return 1 if summary.failed else 0
+
+
+def _executor_options(args) -> dict:
+    """--executor's options → keyword arguments of :func:`benchmark.executors.execute`."""
+    workers = args.workers
+    if workers not in (None, "auto"):
+        try:
+            workers = int(workers)
+        except ValueError:
+            raise UserError(f"--workers must be a number or auto, got {workers!r}") from None
+        if workers < 1:
+            raise UserError(f"--workers must be at least 1, got {workers}")
+    if args.workers_per_gpu < 1:
+        raise UserError(f"--workers-per-gpu must be at least 1, got {args.workers_per_gpu}")
+    opts = dict(workers=workers, workers_per_gpu=args.workers_per_gpu)
+    if args.executor == "local":
+        opts["workers"] = 1 if workers is None else workers
+    elif args.executor == "ray":
+        opts["ray_address"] = args.ray_address
+    else:  # slurm: one job per run unless --workers N asks for N shard jobs
+        opts.update(cluster=args.submitit_cluster, partition=args.slurm_partition, gpus=args.slurm_gpus,
+                    time=args.slurm_time, mem=args.slurm_mem, split="run" if workers in (None, "auto") else "shard")
+    return opts
+
+
+def _dry_run(args, configs, metrics, dev) -> int:
+    """``run --dry-run``: the grid's estimated wall time from a short measured warm-up; trains nothing."""
+    import torch
+
+    from benchmark.perf import estimate_grid
+
+    t0 = time.time()
+    est = estimate_grid(configs, metrics, str(dev))
+    name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
+    hours = est["seconds"] / 3600
+    print(f"dry run: {est['runs']} runs ({args.profile} profile) on {dev} ({name}); nothing was trained")
+    print(f"estimated wall time: {hours:.2f} h sequential (training {est['train_s'] / 3600:.2f} h, "
+          f"evaluation {est['eval_s'] / 3600:.2f} h)")
+    workers = args.workers
+    if workers and str(workers).isdigit() and int(workers) > 1:
+        print(f"  ≈ {hours / int(workers):.2f} h on {workers} workers, if they scale linearly")
+    print("ms per training step (median of a short warm-up):")
+    for loss, ms in sorted(est["ms_per_step"].items(), key=lambda kv: kv[1]):
+        print(f"  {loss:<28} {ms:9.2f}")
+    log.info("estimate measured in %.1f s", time.time() - t0)
+    return 0
+
+
+def cmd_perf(args) -> int:
+    from benchmark.nets import build_net
+    from benchmark.perf import format_rows, measure, setup_header
+    from benchmark.registry import LOSSES, load_user_file
+    from benchmark.runner import resolve_device
+
+    for f in args.loss_file:
+        load_user_file(f, LOSSES)
+    for name in ("batch", "crop", "reps"):
+        if not getattr(args, name) > 0:
+            raise UserError(f"--{name} must be positive, got {getattr(args, name)}")
+    if args.warmup < 0:
+        raise UserError(f"--warmup must be 0 or more, got {args.warmup}")
+    losses = _expand_losses(args.losses)
+    for spec in losses:
+        _check_loss_arguments(spec)
+    build_net(args.net)  # validates the name
+    dev = resolve_device(args.device)
+    channels_last = False if args.no_channels_last else None
+    rows = measure(losses, net=args.net, batch=args.batch, crop=args.crop, device=str(dev), reps=args.reps,
+                   warmup=args.warmup, naive=not args.no_naive, channels_last=channels_last, compile=args.compile)
+    print(format_rows(rows, setup_header(dev, net=args.net, batch=args.batch, crop=args.crop, reps=args.reps,
+                                         compile=args.compile, channels_last=channels_last)))
+    return 0
 
 
 def cmd_list(args) -> int:
@@ -262,6 +504,24 @@ def cmd_list(args) -> int:
     return 0
 
 
+def _add_report_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--baseline", default="l1", help="loss every other loss is tested against (default: l1)")
+    p.add_argument("--alpha", type=float, default=0.05, help="significance level after Holm correction")
+    p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples per CI (default: 1000)")
+    p.add_argument("--formats", nargs="+", default=["png", "pdf"], choices=("png", "pdf", "svg"),
+                   help="figure formats (PNG is always written; it is what the HTML embeds)")
+    p.add_argument("--no-visual", action="store_true", help="skip the visual comparison grids (they re-run nets)")
+
+
+def _report_kwargs(args) -> dict:
+    if not 0 < args.alpha < 1:
+        raise UserError(f"--alpha must be in (0, 1), got {args.alpha}")
+    if args.bootstrap < 100:
+        raise UserError(f"--bootstrap must be at least 100, got {args.bootstrap}")
+    return dict(baseline=args.baseline, alpha=args.alpha, n_boot=args.bootstrap,
+                formats=tuple(dict.fromkeys(["png", *args.formats])), visual=not args.no_visual)
+
+
 def cmd_report(args) -> int:
     from benchmark.report import write_report
     from benchmark.results import ResultsStore
@@ -269,9 +529,23 @@ def cmd_report(args) -> int:
     store = ResultsStore(args.out)
     if not store.runs.exists():
         raise UserError(f"no results in {store.root} (run `plbench run --out {args.out}` first)")
-    paths = write_report(store)
+    t0 = time.time()
+    paths = write_report(store, **_report_kwargs(args))
     for kind, p in paths.items():
         print(f"{kind}: {p}")
+    log.info("report written in %.1f s", time.time() - t0)
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from benchmark.compare import compare
+
+    if not args.loss_file and not args.loss:
+        raise UserError("compare needs --loss-file FILE or --loss NAME")
+    result = compare(args.out, loss_files=args.loss_file, losses=args.loss, tasks=args.tasks, device=args.device,
+                     progress=not args.no_progress and sys.stderr.isatty(), **_report_kwargs(args))
+    print(result.text)
+    print(f"comparison: {result.path}")
     return 0
 
 
@@ -283,10 +557,21 @@ def cmd_weights(args) -> int:
     if args.action == "prefetch":
         prefetch(args.losses)
         return 0
-    rows = weights_report(args.losses)
-    for r in rows:
+    from benchmark.config import DEFAULT_METRICS
+    from benchmark.metrics import open_metric
+
+    print("losses:")
+    for r in weights_report(args.losses):
+        if r.get("needs") == "none":
+            print(f"  {r.get('loss', ''):<20} no weights needed")
+            continue
         mark = "present" if r.get("present") else "MISSING"
-        print(f"{r.get('loss', ''):<18} {mark:<8} {r.get('file', '')}  →  {r.get('path', '')}")
+        print(f"  {r.get('loss', ''):<20} {mark:<8} {r.get('file', '')}  →  {r.get('path', '')}")
+    if not args.losses:
+        print("metrics (default set; the evaluator skips missing ones and records why):")
+        for name in DEFAULT_METRICS:
+            metric, reason = open_metric(name)
+            print(f"  {name:<20} {'usable' if metric else 'MISSING  ' + reason}")
     return 0
 
 

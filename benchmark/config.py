@@ -53,7 +53,8 @@ class RunConfig:
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
         d["task_params"] = dict(self.task_params)
-        d["train_data"] = str(self.train_data)
+        d["train_data"] = str(self.train_data) + (f"[max_images={self.train_data.max_images}]"
+                                                  if self.train_data.max_images is not None else "")
         d["test_data"] = [str(s) for s in self.test_data]
         return d
 
@@ -101,6 +102,6 @@ PROFILES = {
     "quick": Profile("quick", DEFAULT_TASKS, PIXEL_LOSSES, (0,), "tiny", 150, 8, 48, 2e-3,
                      "skimage:train", ("skimage-natural:test", "skimage-medical:test"), "random"),
     # Overnight on a GPU: DIV2K training crops, Set5/Set14 test sets, pretrained backbones.
-    "full": Profile("full", DEFAULT_TASKS, PIXEL_LOSSES, (0, 1, 2), "base", 5000, 16, 128, 2e-4,
+    "full": Profile("full", DEFAULT_TASKS, ("all",), (0, 1, 2), "base", 5000, 16, 128, 2e-4,
                     "eugenesiow/Div2k/bicubic_x4:train#hr", _full_test_sets(), "pretrained"),
 }

@@ -236,9 +236,15 @@ th{cursor:pointer;background:#fafafa;position:relative}th:after{content:" ⇅";c
 th.asc:after{content:" ▲";color:#333}th.desc:after{content:" ▼";color:#333}
 td.top{font-weight:bold;background:#fff8e1}tr.input td{color:#777;font-style:italic}
 .pm{color:#888;font-size:11px}.up{color:#2e7d32}.down{color:#c62828}.circ{color:#6a1b9a}
-figure{margin:12px 0}figure img{max-width:100%;border:1px solid #eee}figcaption{font-size:12px;color:#555}
+figure{margin:12px 0}figure img{max-width:min(100%,1000px);border:1px solid #eee}figcaption{font-size:12px;color:#555}
 .note{background:#f5f5f5;border-left:3px solid #90a4ae;padding:6px 10px;margin:8px 0}
 #js-errors{color:#b00;white-space:pre}
+"""
+
+#: first script on the page: any later script error is written into the (then visible) #js-errors box
+ERROR_TRAP = """
+window.addEventListener('error',function(e){
+  var d=document.getElementById('js-errors');d.textContent+=(e.message||'script error')+'\\n';d.hidden=false;});
 """
 
 JS = """
@@ -251,7 +257,11 @@ JS = """
     buttons.forEach(function(b){b.classList.toggle('active',b.dataset.tab===id);});
   }
   buttons.forEach(function(b){b.addEventListener('click',function(){show(b.dataset.tab);});});
-  function key(td){var v=td.getAttribute('data-v');if(v!==null&&v!==''){return parseFloat(v);}return td.textContent.trim();}
+  function key(td){
+    var v=td.getAttribute('data-v');
+    if(v!==null){return v===''?NaN:parseFloat(v);}
+    return td.textContent.trim();
+  }
   document.querySelectorAll('table.sortable').forEach(function(t){
     var ths=t.querySelectorAll('thead th');
     ths.forEach(function(th,i){th.addEventListener('click',function(){
@@ -372,4 +382,5 @@ def html_report(stats: Stats, figures: dict[str, list[Path]], title: str = "plbe
             f"<header><h1>{html.escape(title)}</h1><div>Cells: mean ± 95% CI half-width; bold: not significantly "
             f"different from the best; {UP}/{DOWN} vs {html.escape(stats.baseline)}; † circular. "
             f"Click a column header to sort.</div></header><nav>{nav}</nav>"
-            f'<div id="js-errors" hidden></div>{"".join(sections)}<script>{JS}</script></body></html>')
+            f'<div id="js-errors" hidden></div><script>{ERROR_TRAP}</script>{"".join(sections)}'
+            f"<script>{JS}</script></body></html>")

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 COL1, COL2 = 3.5, 7.2  # inches: one column, full page width
 RC = {"font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "xtick.labelsize": 7, "ytick.labelsize": 7,
       "legend.fontsize": 7, "figure.titlesize": 9, "pdf.fonttype": 42, "ps.fonttype": 42, "svg.fonttype": "none",
-      "axes.spines.top": False, "axes.spines.right": False, "savefig.bbox": "tight", "savefig.pad_inches": 0.03}
+      "axes.spines.top": False, "axes.spines.right": False, "savefig.pad_inches": 0.03}
 
 
 @contextmanager
@@ -49,15 +49,18 @@ def style():
         yield plt
 
 
-def save(fig, base: Path, formats=("png", "pdf")) -> list[Path]:
-    """Write ``base.<fmt>`` for each format (PNG first), close the figure, return the paths."""
+def save(fig, base: Path, formats=("png", "pdf"), tight: bool = False) -> list[Path]:
+    """Write ``base.<fmt>`` for each format (PNG first), close the figure, return the paths.
+
+    Figures lay themselves out with ``tight_layout``; ``tight=True`` (an extra draw per format)
+    is only for figures with artists outside the axes grid."""
     import matplotlib.pyplot as plt
 
     base.parent.mkdir(parents=True, exist_ok=True)
     out = []
     for fmt in sorted(dict.fromkeys(formats), key=lambda f: f != "png"):
         p = base.with_suffix(f".{fmt}")
-        fig.savefig(p, dpi=200 if fmt == "png" else None)
+        fig.savefig(p, dpi=200 if fmt == "png" else None, bbox_inches="tight" if tight else None)
         out.append(p)
     plt.close(fig)
     return out
@@ -72,6 +75,32 @@ def _grid(n: int, ncols: int = 3):
     return math.ceil(n / ncols), ncols
 
 
+def annotated_heatmap(ax, colour: pd.DataFrame, text: pd.DataFrame, cmap: str = "viridis",
+                      fontsize: float = 7):
+    """``colour`` as an image (NaN blank) with ``text`` written in each cell; rows top to bottom.
+
+    (Plain matplotlib: seaborn's annotated heatmap is ~10× slower on large tables.)"""
+    import matplotlib.pyplot as plt
+
+    vals = colour.to_numpy(dtype=float)
+    im = ax.imshow(np.ma.masked_invalid(vals), cmap=cmap, aspect="auto", interpolation="nearest")
+    norm, cm = im.norm, plt.get_cmap(cmap)
+    for (i, j), v in np.ndenumerate(vals):
+        txt = text.iat[i, j]
+        if txt:
+            r, g, b, _ = cm(norm(v)) if np.isfinite(v) else (1, 1, 1, 1)
+            ax.text(j, i, txt, ha="center", va="center", fontsize=fontsize,
+                    color="white" if 0.299 * r + 0.587 * g + 0.114 * b < 0.5 else "black")
+    ax.set_xticks(range(vals.shape[1]))
+    ax.set_xticklabels([str(c) for c in colour.columns])
+    ax.set_yticks(range(vals.shape[0]))
+    ax.set_yticklabels([str(i) for i in colour.index])
+    ax.tick_params(length=0)
+    for sp in ax.spines.values():
+        sp.set_visible(False)
+    return im
+
+
 # --------------------------------------------------------------------------------------------
 def rank_heatmap(stats: Stats, base: Path, formats=("png", "pdf")) -> list[Path]:
     if stats.task_ranks is None or stats.task_ranks.empty:
@@ -80,15 +109,14 @@ def rank_heatmap(stats: Stats, base: Path, formats=("png", "pdf")) -> list[Path]
     tr = stats.task_ranks.copy()
     tr["all"] = stats.ranks.set_index("label").loc[tr.index, "mean_rank"]
     with style() as plt:
-        import seaborn as sns
-
-        fig, ax = plt.subplots(figsize=(min(COL2, 1.2 + 0.6 * tr.shape[1]), 0.8 + 0.22 * len(tr)))
-        sns.heatmap(tr, annot=True, fmt=".1f", cmap="viridis_r", cbar_kws={"label": "mean rank (1 = best)"},
-                    linewidths=0.4, ax=ax, annot_kws={"size": 7})
-        ax.axvline(tr.shape[1] - 1, color="white", lw=2)
+        fig, ax = plt.subplots(figsize=(min(COL2, 1.6 + 0.6 * tr.shape[1]), 0.8 + 0.22 * len(tr)))
+        im = annotated_heatmap(ax, tr, tr.map(lambda v: "" if pd.isna(v) else f"{v:.1f}"))
+        fig.colorbar(im, ax=ax, label="mean rank (1 = best)", fraction=0.05)
+        ax.axvline(tr.shape[1] - 1.5, color="white", lw=2)
         ax.set_xlabel("")
         ax.set_ylabel("")
         ax.set_title("Mean rank over each task's metrics")
+        fig.tight_layout()
         return save(fig, base, formats)
 
 
@@ -96,8 +124,9 @@ def _cells(stats: Stats, task: str) -> pd.DataFrame:
     return stats.cells[stats.cells["task"] == task]
 
 
-def pd_plane(stats: Stats, base: Path, formats=("png", "pdf")) -> list[Path]:
-    """Perception–distortion plane, one panel per task (see module docstring)."""
+def pd_plane(stats: Stats, base: Path, formats=("png", "pdf"), highlight: set[str] | None = None) -> list[Path]:
+    """Perception–distortion plane, one panel per task (see module docstring); labels in
+    ``highlight`` are drawn as a large star (the loss being compared)."""
     tasks = sorted(stats.cells["task"].unique()) if not stats.cells.empty else []
     dist, perc = pd_metrics(stats.cells["metric"].unique()) if tasks else (None, None)
     if not dist or not perc:
@@ -128,6 +157,9 @@ def pd_plane(stats: Stats, base: Path, formats=("png", "pdf")) -> list[Path]:
             order = np.argsort(fx)
             ax.plot(fx[order], fy[order], color="C3", lw=0.8, zorder=2)
             for l in labels:
+                if highlight and l in highlight:
+                    ax.scatter([x.loc[l, "mean"]], [y.loc[l, "mean"]], s=70, marker="*", color="gold",
+                               edgecolor="k", linewidth=0.5, zorder=5)
                 ax.annotate(l, (x.loc[l, "mean"], y.loc[l, "mean"]), fontsize=6, xytext=(2, 2),
                             textcoords="offset points")
             ax.set_xlabel(f"{dist} {_arrow(higher[dist])}")
@@ -157,11 +189,17 @@ def metric_points(stats: Stats, task: str, base: Path, formats=("png", "pdf")) -
         ypos = {l: i for i, l in enumerate(order)}
         for ax, m in zip(axes.flat, metrics):
             g = c[c["metric"] == m]
-            for _, r in g.iterrows():
-                yv = ypos[r["label"]]
-                color = "0.5" if r["label"] == INPUT else ("C3" if r["top_group"] else "C0")
-                ax.errorbar(r["mean"], yv, xerr=[[r["mean"] - r["ci_low"]], [r["ci_high"] - r["mean"]]], fmt="o",
-                            ms=3.5, color=color, mfc="white" if r["circular"] else color, elinewidth=0.8, capsize=1.5)
+            y = g["label"].map(ypos).to_numpy()
+            kind = np.where(g["label"] == INPUT, "input", np.where(g["top_group"], "top", "rest"))
+            for k, color in (("input", "0.5"), ("top", "C3"), ("rest", "C0")):
+                for circ in (False, True):
+                    sel = (kind == k) & (g["circular"].to_numpy() == circ)
+                    if not sel.any():
+                        continue
+                    gm = g[sel]
+                    ax.errorbar(gm["mean"], y[sel], xerr=[gm["mean"] - gm["ci_low"], gm["ci_high"] - gm["mean"]],
+                                fmt="o", ms=3.5, color=color, mfc="white" if circ else color, elinewidth=0.8,
+                                capsize=1.5)
             ax.set_title(f"{m} {_arrow(bool(g['higher_is_better'].iloc[0]))}")
             ax.set_yticks(range(len(order)))
             ax.set_yticklabels(order)
@@ -192,33 +230,36 @@ def cd_diagram(stats: Stats, base: Path, formats=("png", "pdf")) -> list[Path]:
             j += 1
         if j > i and not any(a <= i and j <= b for a, b in groups):
             groups.append((i, j))
+    half = math.ceil(k / 2)
+    gap, step = 0.3 + 0.15 * len(groups), 0.32
+    bottom = gap + half * step + 0.1
     with style() as plt:
-        fig, ax = plt.subplots(figsize=(COL2, 0.9 + 0.16 * k))
+        fig, ax = plt.subplots(figsize=(COL2, 0.5 + 0.55 * (bottom + 1.0)))
         lo, hi = 1, max(k, math.ceil(vals.max()))
         ax.set_xlim(lo - 0.3, hi + 0.3)
-        ax.set_ylim(-(k / 2 + 1.5 + 0.4 * len(groups)), 1.2)
+        ax.set_ylim(-bottom, 1.0)
         ax.hlines(0, lo, hi, color="k", lw=0.8)
         for t in range(lo, hi + 1):
-            ax.vlines(t, 0, 0.15, color="k", lw=0.6)
-            ax.text(t, 0.3, str(t), ha="center", fontsize=7)
-        half = math.ceil(k / 2)
+            ax.vlines(t, 0, 0.1, color="k", lw=0.6)
+            ax.text(t, 0.15, str(t), ha="center", va="bottom", fontsize=7)
         for i, (label, r) in enumerate(ranks.items()):
             left = i < half
             row = i if left else k - 1 - i
-            yl = -(row + 1) * 0.5 - 0.3
+            yl = -(gap + row * step)
             xe = lo - 0.25 if left else hi + 0.25
             ax.plot([r, r, xe], [0, yl, yl], color="k", lw=0.6)
             ax.text(xe + (-0.05 if left else 0.05), yl, f"{label} ({r:.2f})", ha="right" if left else "left",
                     va="center", fontsize=7)
         for n, (a, b) in enumerate(groups):
-            yb = -0.15 - 0.12 * n
-            ax.plot([vals[a] - 0.03, vals[b] + 0.03], [yb, yb], color="C3", lw=2, solid_capstyle="round")
-        ax.plot([lo, lo + cd], [1.0, 1.0], color="k", lw=1)
-        ax.text(lo + cd / 2, 1.05, f"CD = {cd:.2f}", ha="center", va="bottom", fontsize=7)
+            yb = -0.15 - 0.15 * n
+            ax.plot([vals[a] - 0.03, vals[b] + 0.03], [yb, yb], color="C3", lw=2, solid_capstyle="round", zorder=3)
+        ax.plot([lo, lo + cd], [0.65, 0.65], color="k", lw=1)
+        ax.text(lo + cd / 2, 0.7, f"CD = {cd:.2f}", ha="center", va="bottom", fontsize=7)
         ax.axis("off")
         ax.set_title(f"Mean rank over {f['n_blocks']} (task, metric) blocks; Friedman p = {f['p']:.2g}; "
                      f"red bars join losses not significantly different (Nemenyi, α = {f['alpha']})", fontsize=7)
-        return save(fig, base, formats)
+        fig.tight_layout()
+        return save(fig, base, formats, tight=True)
 
 
 def training_curves(metas: list[dict], base: Path, formats=("png", "pdf")) -> list[Path]:
@@ -258,7 +299,7 @@ def training_curves(metas: list[dict], base: Path, formats=("png", "pdf")) -> li
         fig.legend(handles, labels, loc="lower center", ncol=min(6, len(labels)), frameon=False,
                    bbox_to_anchor=(0.5, -0.02 - 0.03 * math.ceil(len(labels) / 6)))
         fig.tight_layout()
-        return save(fig, base, formats)
+        return save(fig, base, formats, tight=True)
 
 
 # --------------------------------------------------------------------------------------------

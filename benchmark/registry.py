@@ -146,7 +146,10 @@ def load_user_file(path: str | Path, registry: Registry = LOSSES) -> list[str]:
     before = set(registry._entries)
     mod_name = f"plbench_user_{path.stem}_{file_sha256(path)[:8]}"
     if mod_name in sys.modules:  # already loaded in this process
-        return sorted(getattr(sys.modules[mod_name], "__plbench_registered__", []))
+        names = sorted(getattr(sys.modules[mod_name], "__plbench_registered__", []))
+        if names and all(n in registry._entries for n in names):
+            return names
+        sys.modules.pop(mod_name)  # its entries were removed since: load it again
     spec = importlib.util.spec_from_file_location(mod_name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[mod_name] = module

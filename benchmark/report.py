@@ -73,36 +73,64 @@ def to_markdown(table: pd.DataFrame, stats: Stats | None = None, **kw) -> str:
     return markdown(stats if stats is not None else compute(table, **kw))
 
 
-def heatmap(table: pd.DataFrame, path: Path) -> Path | None:
-    """One panel per task: loss × metric, cell colour = rank within the metric, text = value."""
-    import matplotlib
+def by_dataset_markdown(table: pd.DataFrame) -> str:
+    """When a grid has several test sets (e.g. natural and medical photos), one table per task with
+    the means per test set side by side: does the ranking of losses transfer across domains?"""
+    if table.empty or table["dataset"].nunique() < 2:
+        return ""
+    higher = higher_map(table)
+    t = table.copy()
+    t["label"] = [loss_label(l, w) for l, w in zip(t["loss"], t["weights"])]
+    lines = ["", "## By test set", "",
+             "Mean over the images of each test set, then over seeds (no intervals: see the per-task tables).", ""]
+    for task, g in t.groupby("task", observed=True):
+        per_run = g.groupby(["label", "seed", "dataset", "metric"], observed=True, dropna=False)["value"].mean()
+        wide = per_run.groupby(["label", "dataset", "metric"], observed=True).mean().unstack(["dataset", "metric"])
+        metrics = metric_order(g["metric"].unique())
+        datasets = sorted(g["dataset"].unique())
+        cols = [(d, m) for m in metrics for d in datasets if (d, m) in wide.columns]
+        lines += [f"### {task}", "", "| loss | " + " | ".join(f"{m} {'↑' if higher.get(m, True) else '↓'} "
+                                                            f"({d})" for d, m in cols) + " |",
+                  "|---|" + "---|" * len(cols)]
+        order = ["input"] + sorted(l for l in wide.index if l != "input")
+        for label in [l for l in order if l in wide.index]:
+            cells = ["–" if pd.isna(wide.loc[label, c]) else f"{wide.loc[label, c]:.4g}" for c in cols]
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import seaborn as sns
+
+def heatmap(table: pd.DataFrame, path: Path) -> Path | None:
+    """One panel per task (up to 3 per row): loss × metric, colour = rank within the metric
+    (dark = best), text = the mean value. The degraded input is the first row."""
+    from benchmark.figures import annotated_heatmap, style
 
     boards = leaderboard(table)
     if not boards:
         return None
     higher = higher_map(table)
     n = len(boards)
+    cols = min(3, n)
+    rows = -(-n // cols)
     rows_max = max(len(w) for w in boards.values())
-    fig, axes = plt.subplots(1, n, figsize=(max(4.0, 1.2 * len(table["metric"].unique()) + 2) * n, 0.45 * rows_max + 1.8),
-                             squeeze=False)
-    for ax, (task, wide) in zip(axes[0], sorted(boards.items())):
-        wide = order_rows(wide, higher)
-        ranks = pd.DataFrame({m: wide[m].rank(ascending=not higher.get(m, True)) for m in wide.columns})
-        sns.heatmap(ranks, annot=wide.map(lambda v: f"{v:.3g}"), fmt="", cmap="viridis_r", cbar=False,
-                    ax=ax, linewidths=0.5)
-        ax.set_title(task)
-        ax.set_xlabel("")
-        ax.set_ylabel("")
-        ax.set_xticklabels([f"{m} {'↑' if higher.get(m, True) else '↓'}" for m in wide.columns], rotation=30, ha="right")
-    fig.suptitle("Colour: rank within each metric (dark = best)")
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    n_metrics = len(table["metric"].unique())
+    with style() as plt:
+        fig, axes = plt.subplots(rows, cols, figsize=(cols * (0.55 * n_metrics + 1.6), rows * (0.2 * rows_max + 0.9)),
+                                 squeeze=False)
+        for ax, (task, wide) in zip(axes.flat, sorted(boards.items())):
+            wide = order_rows(wide, higher)
+            ranks = pd.DataFrame({m: wide[m].rank(ascending=not higher.get(m, True)) for m in wide.columns})
+            annotated_heatmap(ax, ranks, wide.map(lambda v: "" if pd.isna(v) else f"{v:.3g}"), fontsize=6)
+            ax.set_title(task)
+            ax.set_xticklabels([f"{m} {'↑' if higher.get(m, True) else '↓'}" for m in wide.columns], rotation=30,
+                               ha="right")
+        for ax in list(axes.flat)[n:]:
+            ax.set_visible(False)
+        fig.suptitle("Colour: rank within each metric (dark = best)")
+        fig.tight_layout()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=150)
+        plt.close(fig)
     return path
 
 
@@ -151,7 +179,7 @@ def write_report(store: ResultsStore, *, baseline: str = "l1", alpha: float = 0.
         out[f"fig_{name}"] = paths[0]
     t_figs = time.perf_counter()
     md = root / "leaderboard.md"
-    atomic_write_bytes(md, export.markdown(stats, figs, root).encode())
+    atomic_write_bytes(md, (export.markdown(stats, figs, root) + by_dataset_markdown(table)).encode())
     out["markdown"] = md
     tex = root / "leaderboard.tex"
     atomic_write_bytes(tex, export.latex(stats).encode())

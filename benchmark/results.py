@@ -65,21 +65,96 @@ COLUMNS = {
     "code_version": "string",
 }
 STORE_VERSION = 1
+INTERRUPTS = (signal.SIGINT, signal.SIGTERM)
+_UMASK = os.umask(0o022)  # read once (os.umask can only be read by setting it), then put back
+os.umask(_UMASK)
+
+
+# --------------------------------------------------------------------------------------------
+# interrupts and atomic writes
+# --------------------------------------------------------------------------------------------
+class DeferredInterrupt:
+    """Hold SIGINT/SIGTERM back for the duration of a ``with`` block.
+
+    A signal that arrives inside the block sets :attr:`requested`; on leaving the block
+    :class:`KeyboardInterrupt` is raised, so a write in progress always completes. A second
+    signal interrupts at once. Blocks nest; outside the main thread this does nothing (Python
+    delivers signals to the main thread only), and a signal the process ignores (a background
+    job's SIGINT) stays ignored.
+    """
+
+    def __init__(self):
+        self.requested = False
+        self._saved: dict | None = None
+
+    def _handler(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        log.warning("%s received: finishing the current step first (send it again to stop now)",
+                    signal.Signals(signum).name)
+
+    def __enter__(self) -> "DeferredInterrupt":
+        if threading.current_thread() is threading.main_thread():  # an ignored signal stays ignored
+            self._saved = {s: signal.signal(s, self._handler) for s in INTERRUPTS
+                           if signal.getsignal(s) is not signal.SIG_IGN}
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if self._saved is not None:
+            for s, h in self._saved.items():
+                signal.signal(s, h)
+            self._saved = None
+        if self.requested and (exc_type is None or not issubclass(exc_type, KeyboardInterrupt)):
+            raise KeyboardInterrupt
+        return False
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | Path):
+    """Yield a temporary path next to ``path``; on success fsync it and rename it over ``path``.
+
+    For writers that want a file name (``DataFrame.to_csv``, ``Figure.savefig``)::
+
+        with atomic_output(root / "results.csv") as tmp:
+            table.to_csv(tmp, index=False)
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp" + path.suffix)
+    os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; results should be readable like any file
+    os.close(fd)
+    try:
+        with DeferredInterrupt():
+            yield Path(tmp)
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
+            crash_point("write")
+            os.replace(tmp, path)
+            _fsync_dir(path.parent)
+            crash_point("written")
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write via a temporary file in the same folder, fsync, then rename over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_output(path) as tmp, open(tmp, "wb") as f:
+        f.write(data)
 
 
 def atomic_write_json(path: Path, obj) -> None:
@@ -92,6 +167,64 @@ def to_frame(rows: list[dict]) -> pd.DataFrame:
     return df.astype(COLUMNS)
 
 
+# --------------------------------------------------------------------------------------------
+# per-run locks
+# --------------------------------------------------------------------------------------------
+class RunLock:
+    """An exclusive lock on one run, held by this process until :meth:`release`.
+
+    ``fcntl.flock`` on ``runs/<id>/.lock``: the kernel releases it when the holder exits or is
+    killed, so there are no stale locks to clean up; the file records the holder's pid and host
+    for messages. The file is removed on release; :meth:`acquire` re-checks that the file it
+    locked is still the one at the path, so removal cannot let two processes in.
+    """
+
+    def __init__(self, path: Path, fd: int):
+        self.path, self._fd = path, fd
+
+    @classmethod
+    def acquire(cls, path: Path) -> "RunLock | str":
+        """The lock, or (when another live process holds it) a description of the holder."""
+        import fcntl
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        while True:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                holder = os.read(fd, 200).decode(errors="replace").strip() or "another process"
+                os.close(fd)
+                return holder
+            try:
+                same = os.stat(path).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                os.ftruncate(fd, 0)
+                os.write(fd, f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%H:%M:%S')}".encode())
+                return cls(path, fd)
+            os.close(fd)  # the previous holder removed it between our open and flock: retry
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        with contextlib.suppress(OSError):
+            os.unlink(self.path)
+        os.close(self._fd)
+        self._fd = None
+
+    def __enter__(self) -> "RunLock":
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        self.release()
+        return False
+
+
+# --------------------------------------------------------------------------------------------
+# the store
+# --------------------------------------------------------------------------------------------
 class ResultsStore:
     """Reads and appends to one results directory."""
 
@@ -99,21 +232,41 @@ class ResultsStore:
         self.root = Path(root).expanduser()
         self.runs = self.root / "runs"
 
+    def check_version(self) -> None:
+        """Refuse a directory written with another layout (``store.json``), touching nothing."""
+        marker = self.root / "store.json"
+        if not marker.exists():
+            return
+        try:
+            version = json.loads(marker.read_text()).get("store_version")
+        except (OSError, ValueError, AttributeError) as exc:
+            raise UserError(f"{marker} is unreadable ({type(exc).__name__}); is {self.root} a plbench "
+                            "results directory? use another --out") from None
+        if version != STORE_VERSION:
+            raise UserError(f"{self.root} was written by an incompatible version "
+                            f"(store_version {version}, this is {STORE_VERSION}); use another --out")
+
     def ensure_writable(self) -> None:
+        """Create the directory if needed and prove it is writable; every failure is one line."""
+        if self.root.exists() and not self.root.is_dir():
+            raise UserError(f"results directory {self.root} exists and is not a directory")
+        self.check_version()
         try:
             self.runs.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise UserError(f"cannot create results directory {self.root}: {exc.strerror}") from None
-        marker = self.root / "store.json"
-        if marker.exists():
-            version = json.loads(marker.read_text()).get("store_version")
-            if version != STORE_VERSION:
-                raise UserError(f"{self.root} was written by an incompatible version "
-                                f"(store_version {version}, this is {STORE_VERSION}); use another --out")
-        if not os.access(self.runs, os.W_OK):
+        if not self.runs.is_dir():
+            raise UserError(f"{self.runs} is not a directory")
+        if not (os.access(self.runs, os.W_OK) and os.access(self.root, os.W_OK)):
             raise UserError(f"results directory {self.root} is not writable")
-        if not marker.exists():
-            atomic_write_json(marker, {"store_version": STORE_VERSION})
+        marker = self.root / "store.json"
+        try:
+            if not marker.exists():
+                atomic_write_json(marker, {"store_version": STORE_VERSION})
+            with tempfile.TemporaryFile(dir=self.runs):
+                pass
+        except OSError as exc:
+            raise UserError(f"results directory {self.root} is not writable: {exc.strerror}") from None
 
     def run_dir(self, run_id: str) -> Path:
         return self.runs / run_id
@@ -140,28 +293,46 @@ class ResultsStore:
             covered |= set(rec.get("scored", [])) | set(rec.get("skipped", {}))
         return covered
 
+    # -- locking and crash recovery -------------------------------------------------------
+    def lock(self, run_id: str) -> "RunLock | str":
+        """Lock a run for this process: a :class:`RunLock` (use it as a context manager), or a
+        string naming the live process that holds it."""
+        return RunLock.acquire(self.run_dir(run_id) / ".lock")
+
+    def reset_run(self, run_id: str) -> None:
+        """Before (re-)evaluating an unfinished run: drop evaluation passes and temporary files a
+        crashed attempt left behind. None of them is in the table (the run was not done). Keeps
+        checkpoints. Call with the run's lock held."""
+        d = self.run_dir(run_id)
+        if not d.is_dir() or self.is_done(run_id):
+            return
+        stale = [*d.glob("eval-*.json"), *d.glob("eval-*.parquet"), *d.glob(".*.tmp*")]
+        for p in sorted(stale, key=lambda p: p.suffix != ".json"):  # records first
+            p.unlink(missing_ok=True)
+        if stale:
+            log.info("run %s: removed %d file(s) left by an interrupted attempt", run_id, len(stale))
+
     # -- writing ------------------------------------------------------------------------
     def write_eval(self, run_id: str, rows: list[dict], scored: list[str], skipped: dict[str, str]) -> None:
         """Append one evaluation pass (its rows, then its record)."""
         d = self.run_dir(run_id)
         d.mkdir(parents=True, exist_ok=True)
+        for orphan in d.glob("eval-*.parquet"):  # rows whose record was never written (a crash)
+            if not orphan.with_suffix(".json").exists():
+                orphan.unlink(missing_ok=True)
         k = len(list(d.glob("eval-*.json")))
         while (d / f"eval-{k}.json").exists() or (d / f"eval-{k}.parquet").exists():
             k += 1
-        df = to_frame(rows)
-        tmp = d / f".eval-{k}.parquet.tmp"
-        df.to_parquet(tmp, index=False)
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, d / f"eval-{k}.parquet")
-        atomic_write_json(d / f"eval-{k}.json", {"scored": sorted(scored), "skipped": skipped})
+        buf = io.BytesIO()
+        to_frame(rows).to_parquet(buf, index=False)
+        with DeferredInterrupt():  # both halves of the pass, or neither
+            atomic_write_bytes(d / f"eval-{k}.parquet", buf.getvalue())
+            atomic_write_json(d / f"eval-{k}.json", {"scored": sorted(scored), "skipped": skipped})
 
     def write_meta(self, run_id: str, meta: dict) -> None:
         atomic_write_json(self.run_dir(run_id) / "meta.json", meta)
 
     def save_state(self, run_id: str, name: str, state: dict) -> None:
-        import io
-
         import torch
 
         buf = io.BytesIO()

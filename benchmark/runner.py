@@ -6,11 +6,19 @@ Data flow of one run::
     test images ─task.degrade (fixed per image)─▶ degraded ─net─▶ restored ─metrics─▶ result rows
 
 Training is deterministic on the CPU for a given seed (crops and degradations come from one
-seeded ``torch.Generator``); on CUDA it runs under bf16 autocast.
+seeded ``torch.Generator``); on CUDA it runs under bf16 autocast. A run checkpoints itself
+(:mod:`benchmark.checkpoint`) and resumes to the same numbers after a crash; each run of a grid
+is done under a per-run lock, so several processes can share one results directory.
+
+Failure handling, per run: a non-finite loss stops the run as ``diverged`` (with the iteration);
+CUDA out-of-memory is retried once at half the batch size, then recorded as ``failed``; any other
+exception is recorded as ``failed`` with its message and the grid goes on. Bad input
+(:class:`UserError`) stops the grid; results already written are untouched.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import platform
@@ -22,13 +30,15 @@ from pathlib import Path
 import torch
 
 from benchmark import CODE_VERSION, __version__
+from benchmark.checkpoint import Checkpointer, CheckpointPolicy
 from benchmark.config import RunConfig, run_id
 from benchmark.data import DataSpec, ImageRecord, load_images, mod_crop, to_float, usable_for_crop
 from benchmark.errors import UserError
+from benchmark.faults import crash_point
 from benchmark.lossfn import build_loss
 from benchmark.metrics import MetricSet
 from benchmark.nets import build_net, count_params
-from benchmark.results import ResultsStore
+from benchmark.results import DeferredInterrupt, ResultsStore
 from benchmark.task import Task, build_task, image_generator
 
 log = logging.getLogger(__name__)
@@ -121,11 +131,17 @@ class TrainResult:
     curve: list[tuple[int, float]] = field(default_factory=list)
     peak_mem_mb: float | None = None
     diverged_at: int | None = None
+    resumed_at: int | None = None  # iteration of the checkpoint this run resumed from
 
 
 def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.device,
-          progress: bool = False) -> TrainResult:
-    """Train one net on random crops. Stops and reports ``diverged`` if the loss goes non-finite."""
+          progress: bool = False, checkpoint: Checkpointer | None = None) -> TrainResult:
+    """Train one net on random crops. Stops and reports ``diverged`` if the loss goes non-finite.
+
+    With a :class:`Checkpointer` the run starts from its checkpoint when there is one, saves one
+    under its policy and once more at the end (so a crash during evaluation costs no training).
+    SIGINT/SIGTERM are honoured between iterations, after saving a checkpoint.
+    """
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
     net = build_net(cfg.net).to(device)
@@ -136,38 +152,58 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
     autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else _null()
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
-    curve, status, diverged_at, loss_val = [], "ok", None, float("nan")
+    state = dict(net=net, opt=opt, sched=sched, loss_fn=loss_fn, gen=gen, device=device)
+    start, prior = checkpoint.restore(**state) if checkpoint else (0, {})
+    curve = [tuple(p) for p in prior.get("curve", [])]
+    loss_val, train_s = prior.get("loss_val", float("nan")), prior.get("train_s", 0.0)
+    status, diverged_at = "ok", None
     every = max(1, cfg.iterations // 50)
-    bar = _progress(cfg.iterations, f"{cfg.task}/{cfg.loss}/s{cfg.seed}", progress)
+    bar = _progress(cfg.iterations, f"{cfg.task}/{cfg.loss}/s{cfg.seed}", progress, initial=start)
     t0 = time.perf_counter()
-    it = 0
-    for it in range(1, cfg.iterations + 1):
-        clean = sample_batch(images, cfg.batch_size, cfg.crop, task.size_multiple, gen).to(device)
-        degraded = task.degrade(clean, gen)
-        extra = {"degraded": degraded} if needs_degraded else {}
-        with autocast:
-            pred = net(degraded)
-            loss = loss_fn(pred, clean, **extra)
-        if not torch.isfinite(loss):
-            status, diverged_at = "diverged", it
-            log.warning("%s/%s seed %d diverged at iteration %d", cfg.task, cfg.loss, cfg.seed, it)
-            break
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
-        if hasattr(loss_fn, "train_step"):
+
+    def save(at: int) -> None:
+        checkpoint.save(at, **state, progress={"curve": [list(p) for p in curve], "loss_val": loss_val,
+                                               "train_s": train_s + time.perf_counter() - t0})
+
+    it = start
+    with DeferredInterrupt() as interrupt:
+        for it in range(start + 1, cfg.iterations + 1):
+            clean = sample_batch(images, cfg.batch_size, cfg.crop, task.size_multiple, gen).to(device)
+            degraded = task.degrade(clean, gen)
+            extra = {"degraded": degraded} if needs_degraded else {}
             with autocast:
-                loss_fn.train_step(pred.detach(), clean, **extra)
-        if it % every == 0 or it == cfg.iterations:
-            loss_val = float(loss.detach())
-            curve.append((it, loss_val))
-        bar.update(1)
+                pred = net(degraded)
+                loss = loss_fn(pred, clean, **extra)
+            if not torch.isfinite(loss):
+                status, diverged_at = "diverged", it
+                log.warning("%s/%s seed %d diverged at iteration %d", cfg.task, cfg.loss, cfg.seed, it)
+                break
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            if hasattr(loss_fn, "train_step"):
+                with autocast:
+                    loss_fn.train_step(pred.detach(), clean, **extra)
+            if it % every == 0 or it == cfg.iterations:
+                loss_val = float(loss.detach())
+                curve.append((it, loss_val))
+            bar.update(1)
+            crash_point("iteration")
+            if checkpoint and (interrupt.requested or (it < cfg.iterations and checkpoint.due(it))):
+                save(it)
+            if interrupt.requested:
+                log.warning("stopped at iteration %d of %s/%s seed %d%s", it, cfg.task, cfg.loss, cfg.seed,
+                            "; the checkpoint resumes it" if checkpoint else "")
+                raise KeyboardInterrupt
+        if checkpoint and status == "ok" and it > start:
+            save(it)  # training is done: a crash during evaluation must not cost it again
     bar.close()
-    wall = time.perf_counter() - t0
+    wall = train_s + time.perf_counter() - t0
     peak = torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else None
     done = it if status == "ok" else it - 1
-    return TrainResult(net, loss_fn, status, done, wall, done / max(wall, 1e-9), loss_val, curve, peak, diverged_at)
+    return TrainResult(net, loss_fn, status, done, wall, done / max(wall, 1e-9), loss_val, curve, peak, diverged_at,
+                       resumed_at=start or None)
 
 
 class _null:
@@ -178,10 +214,10 @@ class _null:
         return False
 
 
-def _progress(total: int, desc: str, enabled: bool):
+def _progress(total: int, desc: str, enabled: bool, initial: int = 0):
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, leave=False, disable=not enabled, dynamic_ncols=True)
+    return tqdm(total=total, desc=desc, leave=False, disable=not enabled, dynamic_ncols=True, initial=initial)
 
 
 # --------------------------------------------------------------------------------------------
@@ -218,6 +254,7 @@ def evaluate(net: torch.nn.Module | None, items: list[TestItem], metrics: Metric
         x = item.degraded.to(device)
         pred = x if net is None else net(x).float().clamp(0, 1)
         out.append((item, metrics.score(pred, item.clean.to(device))))
+        crash_point("image")
     return out
 
 
@@ -244,23 +281,43 @@ class GridSummary:
     rescored: int = 0
     failed: int = 0
     diverged: int = 0
+    locked: int = 0   # left to another live process working on the same results directory
+
+    def count(self, outcome: str) -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
+
+
+@dataclass
+class _Grid:
+    """What every run of one grid shares."""
+
+    store: ResultsStore
+    metric_names: tuple[str, ...]
+    metrics: MetricSet
+    higher: dict[str, bool]
+    device: torch.device
+    data: DataCache
+    policy: CheckpointPolicy
+    progress: bool
 
 
 def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[str, ...],
-             device: torch.device, progress: bool = True) -> GridSummary:
+             device: torch.device, progress: bool = True, checkpoint: CheckpointPolicy | None = None) -> GridSummary:
     """Train and evaluate every config whose results are missing; resume skips the rest.
 
-    Configs are grouped by task so test degradations are computed once per task. A run that
-    fails with an exception is recorded as ``failed`` with its message and the grid goes on.
+    Configs are grouped by task so test degradations are computed once per task. Each run is
+    done under its lock: a run another live process holds is retried once at the end and
+    otherwise left to that process. A run that fails with an exception is recorded as
+    ``failed`` with its message and the grid goes on; CUDA out-of-memory is retried once at
+    half the batch size first. Unfinished runs resume from their checkpoint.
     """
     from benchmark.registry import TASKS
 
     store.ensure_writable()
     summary = GridSummary()
     data = DataCache()
-    metrics: MetricSet | None = None
     ids = {c: run_id(c) for c in configs}
-    pending = [c for c in configs if not (store.is_done(ids[c]) and set(metric_names) <= store.metrics_covered(ids[c]))]
+    pending = [c for c in configs if not _complete(store, ids[c], metric_names)]
     summary.skipped = len(configs) - len(pending)
     if summary.skipped:
         log.info("%d of %d runs already have results; skipping them", summary.skipped, len(configs))
@@ -270,61 +327,137 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
         usable_for_crop(data.images(spec), crop, spec)
     metrics = MetricSet(metric_names, device)
     higher = {m.name: m.higher_is_better for m in metrics.metrics}
+    grid = _Grid(store, tuple(metric_names), metrics, higher, device, data, checkpoint or CheckpointPolicy(), progress)
     by_task: dict[tuple, list[RunConfig]] = {}
     for c in pending:
         by_task.setdefault((c.task, c.task_params, c.test_data), []).append(c)
-    for (task_name, task_params, test_specs), group in by_task.items():
+    prepared, waiting = {}, []
+    for key, group in by_task.items():
+        task_name, task_params, test_specs = key
         task = build_task(task_name, **dict(task_params))
         task_version = TASKS.get(task_name).version
         items = held_out_items(task, {s: data.images(s) for s in test_specs})
-        _score_input(store, task, task_version, test_specs, items, metrics, higher, device)
+        prepared[key] = (task, task_version, items)
+        _score_input(grid, task, task_version, test_specs, items)
         for cfg in group:
-            rid = ids[cfg]
-            if store.is_done(rid):  # only metrics are missing: re-score the saved net
-                _rescore(store, rid, cfg, task, task_version, items, metrics, higher, device)
-                summary.rescored += 1
-                continue
-            log.info("run %s: task=%s loss=%s seed=%d", rid, cfg.task, cfg.loss, cfg.seed)
-            started = time.time()
-            try:
-                images = usable_for_crop(data.images(cfg.train_data), cfg.crop, cfg.train_data)
-                result = train(cfg, task, images, device, progress=progress)
-                meta = _meta(cfg, rid, device, result, started)
-                if result.status == "ok":
-                    store.save_state(rid, "net.pt", {k: v.float().cpu() for k, v in result.net.state_dict().items()})
-                    trainable = {k: v.cpu() for k, v in result.loss_fn.state_dict().items()}
-                    if any(p.requires_grad for p in result.loss_fn.parameters()):
-                        store.save_state(rid, "loss.pt", trainable)
-                    scores = evaluate(result.net, items, metrics, device)
-                    rows = make_rows(scores, rid=rid, task=task, task_version=task_version, loss=cfg.loss,
-                                     seed=cfg.seed, net=cfg.net, weights=result.loss_fn.provenance,
-                                     train_data=str(cfg.train_data), higher=higher)
-                    store.write_eval(rid, rows, [m.name for m in metrics.metrics], metrics.skipped)
-                    summary.trained += 1
-                else:
-                    summary.diverged += 1
-                store.write_meta(rid, meta)
-                log.info("run %s %s in %.1f s (%.1f it/s)", rid, result.status, time.time() - started, result.it_per_s)
-            except UserError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - one failed run must not stop the grid
-                log.error("run %s (%s/%s seed %d) failed: %s: %s", rid, cfg.task, cfg.loss, cfg.seed,
-                          type(exc).__name__, exc)
-                store.write_meta(rid, {"run_id": rid, "config": cfg.to_dict(), "status": "failed",
-                                       "error": f"{type(exc).__name__}: {exc}", "started": started})
-                summary.failed += 1
+            outcome = _run_locked(grid, cfg, ids[cfg], *prepared[key])
+            if outcome == "locked":
+                waiting.append((key, cfg))
+            else:
+                summary.count(outcome)
+    for key, cfg in waiting:  # held by another process a moment ago: finished, abandoned, or still going
+        outcome = _run_locked(grid, cfg, ids[cfg], *prepared[key], last_try=True)
+        summary.count(outcome)
     return summary
+
+
+def _complete(store: ResultsStore, rid: str, metric_names) -> bool:
+    """Done, and scored on every metric asked for (a diverged run has nothing to score)."""
+    meta = store.meta(rid) or {}
+    if meta.get("status") == "diverged":
+        return True
+    return meta.get("status") == "ok" and set(metric_names) <= store.metrics_covered(rid)
+
+
+def _run_locked(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: str, items: list[TestItem],
+                last_try: bool = False) -> str:
+    """Do one run if this process gets its lock: the outcome (a :class:`GridSummary` field)."""
+    lock = grid.store.lock(rid)
+    if isinstance(lock, str):
+        log.info("run %s (%s/%s seed %d) is held by %s; %s", rid, cfg.task, cfg.loss, cfg.seed, lock,
+                 "leaving it to that process" if last_try else "coming back to it later")
+        return "locked"
+    with lock:
+        if grid.store.is_done(rid):  # finished meanwhile, or only metrics are missing
+            if _complete(grid.store, rid, grid.metric_names):
+                return "skipped"
+            _rescore(grid, rid, cfg, task, task_version, items)
+            return "rescored"
+        return _run_one(grid, cfg, rid, task, task_version, items)
+
+
+def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: str, items: list[TestItem]) -> str:
+    store, device = grid.store, grid.device
+    log.info("run %s: task=%s loss=%s seed=%d", rid, cfg.task, cfg.loss, cfg.seed)
+    started = time.time()
+    store.reset_run(rid)
+    try:
+        images = usable_for_crop(grid.data.images(cfg.train_data), cfg.crop, cfg.train_data)
+        result, used = _train_with_oom_retry(grid, cfg, rid, task, images)
+        meta = _meta(cfg, rid, device, result, started)
+        if used.batch_size != cfg.batch_size:
+            meta.update(batch_size_used=used.batch_size,
+                        note=f"out of memory at batch size {cfg.batch_size}; trained at {used.batch_size}")
+        if result.status == "ok":
+            store.save_state(rid, "net.pt", {k: v.float().cpu() for k, v in result.net.state_dict().items()})
+            if any(p.requires_grad for p in result.loss_fn.parameters()):
+                store.save_state(rid, "loss.pt", {k: v.cpu() for k, v in result.loss_fn.state_dict().items()})
+            scores = evaluate(result.net, items, grid.metrics, device)
+            rows = make_rows(scores, rid=rid, task=task, task_version=task_version, loss=cfg.loss,
+                             seed=cfg.seed, net=cfg.net, weights=result.loss_fn.provenance,
+                             train_data=str(cfg.train_data), higher=grid.higher)
+            store.write_eval(rid, rows, [m.name for m in grid.metrics.metrics], grid.metrics.skipped)
+        store.write_meta(rid, meta)
+        for p in store.run_dir(rid).glob("ckpt*.pt"):
+            p.unlink(missing_ok=True)
+        log.info("run %s %s in %.1f s (%.1f it/s)", rid, result.status, time.time() - started, result.it_per_s)
+        return "trained" if result.status == "ok" else "diverged"
+    except UserError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - one failed run must not stop the grid
+        message = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}".rstrip(": ")
+        log.error("run %s (%s/%s seed %d) failed: %s", rid, cfg.task, cfg.loss, cfg.seed, message)
+        log.debug("traceback of run %s", rid, exc_info=True)
+        store.write_meta(rid, {"run_id": rid, "config": cfg.to_dict(), "status": "failed", "error": message,
+                               "started": started, "code_version": code_version()})
+        return "failed"
+
+
+def _train_with_oom_retry(grid: _Grid, cfg: RunConfig, rid: str, task: Task,
+                          images: list[ImageRecord]) -> tuple[TrainResult, RunConfig]:
+    """Train; on CUDA out-of-memory free the cache and try once more at half the batch size.
+    Returns the result and the config actually trained (its batch size may be halved)."""
+    try:
+        return train(cfg, task, images, grid.device, grid.progress, _checkpointer(grid, rid, cfg, "ckpt.pt")), cfg
+    except torch.cuda.OutOfMemoryError as exc:
+        if cfg.batch_size < 2:
+            raise
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "OutOfMemoryError"
+    # outside the handler, so the failed attempt's frames (and its tensors) are already released
+    half = dataclasses.replace(cfg, batch_size=cfg.batch_size // 2)
+    log.warning("run %s ran out of memory at batch size %d (%s); retrying once at %d", rid, cfg.batch_size, first,
+                half.batch_size)
+    if grid.device.type == "cuda":
+        import gc
+
+        gc.collect()
+        torch.cuda.empty_cache()
+    try:
+        ckpt = _checkpointer(grid, rid, half, f"ckpt-b{half.batch_size}.pt")
+        return train(half, task, images, grid.device, grid.progress, ckpt), half
+    except torch.cuda.OutOfMemoryError as exc:
+        again = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise torch.cuda.OutOfMemoryError(f"out of memory at batch size {cfg.batch_size} and again at "
+                                          f"{half.batch_size}: {again}".rstrip(": ")) from None
+
+
+def _checkpointer(grid: _Grid, rid: str, cfg: RunConfig, name: str) -> Checkpointer | None:
+    if not grid.policy.enabled:
+        return None
+    return Checkpointer(grid.store.run_dir(rid) / name, grid.policy,
+                        {"config": cfg.to_dict(), "code_version": code_version()})
 
 
 def _meta(cfg: RunConfig, rid: str, device: torch.device, r: TrainResult, started: float) -> dict:
     return {"run_id": rid, "status": r.status, "config": cfg.to_dict(), "code_version": code_version(),
             "git_commit": git_commit(), "versions": package_versions(), "device": str(device),
-            "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu",
+            "device_name": (torch.cuda.get_device_name(device) if device.type == "cuda"
+                            else platform.processor() or "cpu"),
             "threads": torch.get_num_threads(), "started": started, "wall_s": time.time() - started,
             "train_s": r.wall_s, "iterations_done": r.iterations_done, "it_per_s": r.it_per_s,
             "ms_per_it": 1000 / r.it_per_s if r.it_per_s else None, "final_loss": r.final_loss,
             "loss_curve": r.curve, "peak_mem_mb": r.peak_mem_mb, "diverged_at": r.diverged_at,
-            "weights": r.loss_fn.provenance, "net_params": count_params(r.net)}
+            "weights": r.loss_fn.provenance, "net_params": count_params(r.net), "resumed_at": r.resumed_at}
 
 
 def input_run_id(task: Task, task_version: str, test_specs) -> str:
@@ -335,25 +468,36 @@ def input_run_id(task: Task, task_version: str, test_specs) -> str:
     return "input-" + hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
-def _score_input(store, task, task_version, test_specs, items, metrics, higher, device) -> None:
+def _score_input(grid: _Grid, task, task_version, test_specs, items) -> None:
     """The degraded input scored as if it were a restoration: every leaderboard's starting point."""
+    store = grid.store
     rid = input_run_id(task, task_version, test_specs)
-    covered = store.metrics_covered(rid) if store.is_done(rid) else set()
-    todo = MetricSet.subset(metrics, covered)
-    if not todo.metrics and store.is_done(rid):
+    if store.is_done(rid) and not MetricSet.subset(grid.metrics, store.metrics_covered(rid)).metrics:
         return
-    scores = evaluate(None, items, todo, device)
-    rows = make_rows(scores, rid=rid, task=task, task_version=task_version, loss="input", seed=None,
-                     net="none", weights="none", train_data="none", higher=higher)
-    store.write_eval(rid, rows, [m.name for m in todo.metrics], todo.skipped)
-    if not store.is_done(rid):
-        store.write_meta(rid, {"run_id": rid, "status": "ok", "kind": "input", "task": task.name,
-                               "task_params": task.params, "test_data": [str(s) for s in test_specs],
-                               "code_version": code_version()})
+    lock = store.lock(rid)
+    if isinstance(lock, str):
+        log.info("input scores for %s are being written by %s", task.name, lock)
+        return
+    with lock:
+        done = store.is_done(rid)
+        if not done:
+            store.reset_run(rid)
+        todo = MetricSet.subset(grid.metrics, store.metrics_covered(rid) if done else set())
+        if not todo.metrics and done:
+            return
+        scores = evaluate(None, items, todo, grid.device)
+        rows = make_rows(scores, rid=rid, task=task, task_version=task_version, loss="input", seed=None,
+                         net="none", weights="none", train_data="none", higher=grid.higher)
+        store.write_eval(rid, rows, [m.name for m in todo.metrics], todo.skipped)
+        if not done:
+            store.write_meta(rid, {"run_id": rid, "status": "ok", "kind": "input", "task": task.name,
+                                   "task_params": task.params, "test_data": [str(s) for s in test_specs],
+                                   "code_version": code_version()})
 
 
-def _rescore(store, rid, cfg, task, task_version, items, metrics, higher, device) -> None:
-    todo = MetricSet.subset(metrics, store.metrics_covered(rid))
+def _rescore(grid: _Grid, rid, cfg, task, task_version, items) -> None:
+    store, device = grid.store, grid.device
+    todo = MetricSet.subset(grid.metrics, store.metrics_covered(rid))
     if not todo.metrics and not todo.skipped:
         return
     net = build_net(cfg.net).to(device)
@@ -361,7 +505,7 @@ def _rescore(store, rid, cfg, task, task_version, items, metrics, higher, device
     meta = store.meta(rid)
     scores = evaluate(net, items, todo, device)
     rows = make_rows(scores, rid=rid, task=task, task_version=task_version, loss=cfg.loss, seed=cfg.seed,
-                     net=cfg.net, weights=meta.get("weights", "none"), train_data=str(cfg.train_data), higher=higher)
+                     net=cfg.net, weights=meta.get("weights", "none"), train_data=str(cfg.train_data),
+                     higher=grid.higher)
     store.write_eval(rid, rows, [m.name for m in todo.metrics], todo.skipped)
     log.info("run %s re-scored on %s", rid, ", ".join(m.name for m in todo.metrics) or "nothing new")
-

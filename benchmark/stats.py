@@ -15,6 +15,9 @@ Methods, per (task, metric) block:
   *vs baseline* (default ``l1``): Holm correction over the family of every (loss, metric) of one
   task. *vs best*: each loss against the block's best, Holm over the block's losses; a loss with
   adjusted p ≥ alpha is in the **top group** (not significantly different from the best).
+  The paired test treats the trained nets as fixed (it asks "do these nets differ on these
+  images?"); seed-to-seed variance enters the CIs, not the test, so with few seeds a difference
+  between two training runs of equally good losses can test significant — look at the CIs too.
   With n paired images the smallest attainable two-sided p is ``2 / 2**n`` (0.25 for 3 images):
   small test sets cannot separate anything, and the report says so.
 * **Ranks**: average ranks of the restorations (not the ``input`` row) within each block;

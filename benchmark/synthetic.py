@@ -28,11 +28,13 @@ def _rid(*parts) -> str:
 
 
 def synthetic_runs(tasks=("denoise",), offsets=None, metrics=("psnr", "ssim", "lpips"), seeds=(0, 1, 2),
-                   n_images: int = 30, noise: float = 0.15, seed: int = 0, diverged: tuple[str, ...] = ()):
+                   n_images: int = 30, noise: float = 0.15, seed: int = 0, diverged: tuple[str, ...] = (),
+                   seed_sd: float = 0.0):
     """Yield ``(run_id, meta, rows)`` per run, input rows included (one input run per task).
 
     ``offsets``: {loss: true advantage in units of each metric's SCALE}; default 4 losses where
-    ``good`` is clearly better than ``l1`` = ``l1_twin`` and ``bad`` is worse. Losses named in
+    ``good`` is clearly better than ``l1`` = ``l1_twin`` and ``bad`` is worse. ``seed_sd`` adds a
+    per-run shift shared by all images (training-seed variance). Losses named in
     ``diverged`` get one diverged run (meta only) per task in addition."""
     offsets = offsets or {"l1": 0.0, "l1_twin": 0.0, "good": 1.0, "bad": -0.7}
     rng = np.random.default_rng(seed)
@@ -41,7 +43,7 @@ def synthetic_runs(tasks=("denoise",), offsets=None, metrics=("psnr", "ssim", "l
         images = [f"img{i:04d}" for i in range(n_images)]
         params = json.dumps({"sigma": 0.1})
 
-        def rows_for(rid, loss, s, shift, jitter):
+        def rows_for(rid, loss, s, shift, jitter, task=task, difficulty=difficulty, images=images, params=params):
             out = []
             for m in metrics:
                 sgn = 1.0 if HIGHER.get(m, True) else -1.0
@@ -64,7 +66,7 @@ def synthetic_runs(tasks=("denoise",), offsets=None, metrics=("psnr", "ssim", "l
                 meta = {"run_id": rid, "status": "ok", "config": {"task": task, "loss": loss, "seed": s},
                         "ms_per_it": 10.0 + 5 * len(loss), "peak_mem_mb": None, "device": "cpu",
                         "it_per_s": 1000 / (10.0 + 5 * len(loss)), "loss_curve": curve, "weights": "none"}
-                yield rid, meta, rows_for(rid, loss, s, off, rng.normal(0, 0.05))
+                yield rid, meta, rows_for(rid, loss, s, off, rng.normal(0, seed_sd) if seed_sd else 0.0)
             if loss in diverged:
                 rid = _rid(task, loss, "diverged")
                 yield rid, {"run_id": rid, "status": "diverged", "config": {"task": task, "loss": loss, "seed": 99},

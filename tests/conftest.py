@@ -6,6 +6,10 @@ import os
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+if "TORCH_HOME" not in os.environ:  # weights/probe caches: never the user's, never a download
+    import tempfile
+
+    os.environ["TORCH_HOME"] = tempfile.mkdtemp(prefix="plbench-torch-")
 if "HF_DATASETS_CACHE" not in os.environ:  # keep imagefolder caches out of the user's home
     import tempfile
 

@@ -1,0 +1,152 @@
+"""Mid-run checkpoints, so a run killed at 3 a.m. resumes where it stopped.
+
+A checkpoint holds everything that decides the rest of a run: the net, the optimiser, the LR
+scheduler, the data ``torch.Generator``, torch's global (and CUDA) RNG states, Python's and
+NumPy's RNG states, and the loss's own state: its trainable parameters and buffers (and any
+``get_extra_state``), plus any ``torch.optim`` optimiser or ``torch.Generator`` the loss keeps as
+an attribute (optimisers a loss creates lazily are rebuilt from the names of their parameters).
+Frozen backbone weights are not saved: ``build_loss`` rebuilds them identically.
+
+On the CPU a resumed run therefore produces results identical to an uninterrupted one. The file
+(``runs/<id>/ckpt.pt``) is written atomically, every ``every`` iterations or ``seconds`` of
+wall-clock time, whichever comes first, and is deleted once the run's results are saved.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from benchmark.results import atomic_write_bytes
+
+log = logging.getLogger(__name__)
+FORMAT = 1
+
+
+@dataclass(frozen=True)
+class CheckpointPolicy:
+    """When to checkpoint a training run (not part of the run identity: it changes no numbers)."""
+
+    every: int = 500        # iterations between checkpoints; 0: never by count
+    seconds: float = 60.0   # wall-clock seconds between checkpoints; 0: never by time
+
+    @property
+    def enabled(self) -> bool:
+        return self.every > 0 or self.seconds > 0
+
+
+def _loss_attrs(loss_fn: torch.nn.Module, kind: type):
+    """(module name, attribute, object) for every attribute of type ``kind`` in the loss's modules."""
+    for mname, m in loss_fn.named_modules():
+        for attr, value in list(vars(m).items()):
+            if isinstance(value, kind):
+                yield mname, attr, value
+
+
+def _loss_state(loss_fn: torch.nn.Module) -> dict:
+    keep = {n for n, p in loss_fn.named_parameters() if p.requires_grad} | {n for n, _ in loss_fn.named_buffers()}
+    tensors = {k: v.detach().cpu() if torch.is_tensor(v) else v for k, v in loss_fn.state_dict().items()
+               if k in keep or k.endswith("_extra_state")}
+    names = {id(p): n for n, p in loss_fn.named_parameters()}
+    optimisers = []
+    for mname, attr, opt in _loss_attrs(loss_fn, torch.optim.Optimizer):
+        params = [[names.get(id(p)) for p in g["params"]] for g in opt.param_groups]
+        optimisers.append({"module": mname, "attr": attr, "class": type(opt).__name__, "params": params,
+                           "state": opt.state_dict()})
+    gens = [{"module": m, "attr": a, "state": g.get_state()} for m, a, g in _loss_attrs(loss_fn, torch.Generator)]
+    return {"tensors": tensors, "optimisers": optimisers, "generators": gens}
+
+
+def _restore_loss(loss_fn: torch.nn.Module, state: dict) -> None:
+    loss_fn.load_state_dict(state["tensors"], strict=False)
+    modules = dict(loss_fn.named_modules())
+    params = dict(loss_fn.named_parameters())
+    for rec in state["optimisers"]:
+        m = modules[rec["module"]]
+        opt = getattr(m, rec["attr"], None)
+        if opt is None:  # created lazily on the first train_step: rebuild it on the same parameters
+            groups = [{"params": [params[n] for n in names]} for names in rec["params"]]
+            opt = getattr(torch.optim, rec["class"])(groups)
+            setattr(m, rec["attr"], opt)
+        opt.load_state_dict(rec["state"])
+    for rec in state["generators"]:
+        getattr(modules[rec["module"]], rec["attr"]).set_state(rec["state"])
+
+
+def _rng_state(device: torch.device) -> dict:
+    name, keys, pos, has_gauss, gauss = np.random.get_state()
+    out = {"torch": torch.get_rng_state(), "python": random.getstate(),
+           "numpy": (name, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, gauss)}
+    if device.type == "cuda":
+        out["cuda"] = torch.cuda.get_rng_state_all()
+    return out
+
+
+def _restore_rng(state: dict, device: torch.device) -> None:
+    torch.set_rng_state(state["torch"])
+    random.setstate(state["python"])
+    name, keys, pos, has_gauss, gauss = state["numpy"]
+    np.random.set_state((name, keys.numpy().astype(np.uint32), pos, has_gauss, gauss))
+    if device.type == "cuda" and "cuda" in state:
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+class Checkpointer:
+    """Saves and restores one training run's state at ``path`` under a policy.
+
+    ``fingerprint`` (the run's effective config and code version) must match for a checkpoint to
+    be used; a checkpoint from another config is ignored (and overwritten by the next save).
+    """
+
+    def __init__(self, path: Path, policy: CheckpointPolicy, fingerprint: dict):
+        self.path, self.policy, self.fingerprint = Path(path), policy, fingerprint
+        self._last_it, self._last_t = 0, time.monotonic()
+
+    def due(self, it: int) -> bool:
+        p = self.policy
+        return (p.every > 0 and it - self._last_it >= p.every) or \
+               (p.seconds > 0 and time.monotonic() - self._last_t >= p.seconds)
+
+    def save(self, it: int, *, net, opt, sched, loss_fn, gen: torch.Generator, device: torch.device,
+             progress: dict) -> None:
+        state = {"format": FORMAT, "fingerprint": self.fingerprint, "iteration": it,
+                 "net": net.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
+                 "loss": _loss_state(loss_fn), "generator": gen.get_state(), "rng": _rng_state(device),
+                 "progress": progress}
+        buf = io.BytesIO()
+        torch.save(state, buf)
+        atomic_write_bytes(self.path, buf.getvalue())
+        self._last_it, self._last_t = it, time.monotonic()
+        log.debug("checkpoint at iteration %d → %s", it, self.path)
+
+    def restore(self, *, net, opt, sched, loss_fn, gen: torch.Generator, device: torch.device) -> tuple[int, dict]:
+        """Load the checkpoint into the given objects: (iteration, progress), or (0, {}) if none fits."""
+        if not self.path.exists():
+            return 0, {}
+        try:
+            state = torch.load(self.path, map_location="cpu", weights_only=True)
+        except Exception as exc:  # noqa: BLE001 - an unusable checkpoint only costs the time it saved
+            log.warning("ignoring unreadable checkpoint %s (%s: %s)", self.path, type(exc).__name__, exc)
+            return 0, {}
+        if state.get("format") != FORMAT or state.get("fingerprint") != self.fingerprint:
+            log.warning("ignoring checkpoint %s: written for another configuration", self.path)
+            return 0, {}
+        net.load_state_dict(state["net"])
+        opt.load_state_dict(state["opt"])
+        sched.load_state_dict(state["sched"])
+        _restore_loss(loss_fn, state["loss"])
+        gen.set_state(state["generator"])
+        _restore_rng(state["rng"], device)
+        self._last_it, self._last_t = state["iteration"], time.monotonic()
+        log.info("resuming from checkpoint at iteration %d", state["iteration"])
+        return state["iteration"], state["progress"]
+
+    def remove(self) -> None:
+        self.path.unlink(missing_ok=True)

@@ -1,0 +1,257 @@
+"""Add a loss and compare: train only the new loss under the cached field's exact settings.
+
+:func:`compare` reads the configs of the finished runs already in a results store (the *field*),
+groups them per task by everything except ``loss`` and ``seed`` (net, iterations, batch size,
+crop, lr, data, task parameters, backbone weights) plus the code version, and:
+
+* when a task's field was made with one setting and the current code version, trains and
+  evaluates only the new loss(es), on the field's seeds and metrics, with exactly those settings
+  (the rebuilt :class:`~benchmark.config.RunConfig` is checked field by field against the cached
+  one);
+* when a task's field holds several settings, it says which fields differ and compares against
+  the largest consistent group only (the others are set aside, never mixed in);
+* when the field was made by another code version, it says so and skips that task (the numbers
+  would not be comparable).
+
+It then writes ``compare/<loss>.md`` (and prints it): per task, the new loss's rank per metric
+and mean rank, its significant wins and losses against every existing loss (paired Wilcoxon on
+per-image values, Holm over the task's family of loss × metric comparisons), and its spot on the
+perception–distortion plane (coordinates, CI, whether it is on the Pareto front), with a
+``compare/<loss>_pd_plane.png`` that highlights it; the full report is regenerated as well.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from benchmark.errors import UserError
+from benchmark.results import ResultsStore, atomic_write_bytes
+from benchmark.stats import INPUT, compute, holm, pareto_front, pd_metrics, wilcoxon_rows
+
+log = logging.getLogger(__name__)
+IDENTITY_FREE = ("loss", "seed")
+
+
+@dataclass
+class CompareResult:
+    text: str
+    path: Path
+    trained: int
+    paths: dict
+
+
+def _setting(cfg: dict) -> str:
+    return json.dumps({k: v for k, v in cfg.items() if k not in IDENTITY_FREE}, sort_keys=True, default=str)
+
+
+def field_groups(metas: list[dict], exclude: set[str]) -> dict[str, list[list[dict]]]:
+    """{task: [group of metas sharing one setting and code version, largest first]}."""
+    by_task: dict[str, dict[tuple, list[dict]]] = {}
+    for m in metas:
+        cfg = m.get("config")
+        if m.get("kind") == "input" or not cfg or m.get("status") not in ("ok", "diverged"):
+            continue
+        if cfg["loss"] in exclude:
+            continue
+        key = (_setting(cfg), m.get("code_version", "?"))
+        by_task.setdefault(cfg["task"], {}).setdefault(key, []).append(m)
+    return {t: sorted(g.values(), key=lambda ms: (-len({m["config"]["loss"] for m in ms}), -len(ms)))
+            for t, g in by_task.items()}
+
+
+def _diff(a: dict, b: dict) -> str:
+    keys = sorted(k for k in set(a) | set(b) if k not in IDENTITY_FREE and a.get(k) != b.get(k))
+    return ", ".join(f"{k}: {a.get(k)!r} vs {b.get(k)!r}" for k in keys)
+
+
+def _config_from(cfg: dict, loss: str, seed: int):
+    from benchmark.config import RunConfig
+    from benchmark.data import DataSpec
+
+    new = RunConfig(task=cfg["task"], loss=loss, seed=seed, task_params=tuple(sorted(cfg["task_params"].items())),
+                    net=cfg["net"], iterations=cfg["iterations"], batch_size=cfg["batch_size"], crop=cfg["crop"],
+                    lr=cfg["lr"], train_data=DataSpec.parse(cfg["train_data"]),
+                    test_data=tuple(DataSpec.parse(s) for s in cfg["test_data"]),
+                    backbone_weights=cfg["backbone_weights"])
+    got = new.to_dict()
+    mismatch = _diff(json.loads(json.dumps(got, default=str)), json.loads(json.dumps(cfg, default=str)))
+    if mismatch:
+        raise UserError(f"cannot reproduce the field's settings for task {cfg['task']!r} ({mismatch}); "
+                        "re-run the field with this code version")
+    return new
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")[:80] or "loss"
+
+
+def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: str = "auto", progress: bool = False,
+            baseline: str = "l1", alpha: float = 0.05, n_boot: int = 1000, formats=("png", "pdf"),
+            visual: bool = True) -> CompareResult:
+    """Train only the new losses under the field's settings and report where they land."""
+    from benchmark.lossfn import canonical_spec
+    from benchmark.registry import LOSSES, load_user_file
+    from benchmark.report import write_report
+    from benchmark.runner import code_version, resolve_device, run_grid
+
+    store = ResultsStore(out)
+    if not store.runs.exists():
+        raise UserError(f"no field in {store.root}: run `plbench run --out {out}` first")
+    new: list[str] = []
+    for f in loss_files:
+        new += load_user_file(f, LOSSES)
+    new += list(losses)
+    new = list(dict.fromkeys(canonical_spec(s) for s in new))
+    metas = store.metas()
+    groups = field_groups(metas, set(new))
+    if tasks:
+        missing = sorted(set(tasks) - set(groups))
+        if missing:
+            raise UserError(f"no field results for task(s) {', '.join(missing)} in {store.root}")
+        groups = {t: g for t, g in groups.items() if t in tasks}
+    if not groups:
+        raise UserError(f"no finished field runs in {store.root} to compare against")
+    dev = resolve_device(device)
+    here = code_version()
+    table = store.table()
+    notes: dict[str, list[str]] = {}
+    chosen: dict[str, list[dict]] = {}
+    trained = 0
+    for task, gs in sorted(groups.items()):
+        notes[task] = []
+        usable = [g for g in gs if g[0].get("code_version") == here]
+        for g in gs:
+            if g[0].get("code_version") != here:
+                notes[task].append(f"{len(g)} field run(s) were made by code version {g[0].get('code_version')} "
+                                   f"(this is {here}); they are not comparable and are left out.")
+        if not usable:
+            notes[task].append("skipped: no field runs made by this code version; re-run the field first.")
+            continue
+        group = usable[0]
+        for other in usable[1:]:
+            notes[task].append(f"{len(other)} field run(s) ({', '.join(sorted({m['config']['loss'] for m in other}))}) "
+                               f"used different settings ({_diff(other[0]['config'], group[0]['config'])}); "
+                               "they are set aside, not mixed in.")
+        for n in notes[task]:
+            log.warning("%s: %s", task, n)
+        chosen[task] = group
+        cfg = group[0]["config"]
+        seeds = sorted({m["config"]["seed"] for m in group})
+        ids = {m["run_id"] for m in group}
+        metrics = tuple(sorted(set(table.loc[table["run_id"].isin(ids), "metric"].astype(str))))
+        if not metrics:
+            notes[task].append("skipped: the field has no scored metrics for this task.")
+            continue
+        configs = [_config_from(cfg, loss, s) for loss in new for s in seeds]
+        log.info("%s: training %d run(s) of %s with the field's settings (seeds %s; metrics %s)", task,
+                 len(configs), ", ".join(new), seeds, ", ".join(metrics))
+        summary = run_grid(configs, store, metrics, dev, progress=progress)
+        trained += summary.trained
+        if summary.failed:
+            notes[task].append(f"{summary.failed} run(s) of the new loss failed (see meta.json).")
+    paths = write_report(store, baseline=baseline, alpha=alpha, n_boot=n_boot, formats=formats, visual=visual)
+    text, figs = _summary(store, chosen, new, notes, alpha, n_boot, baseline, formats)
+    path = store.root / "compare" / f"{_safe('_'.join(new))}.md"
+    atomic_write_bytes(path, text.encode())
+    paths.update(figs)
+    return CompareResult(text, path, trained, paths)
+
+
+def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str], notes: dict[str, list[str]],
+             alpha: float, n_boot: int, baseline: str, formats) -> tuple[str, dict]:
+    from benchmark import figures as F
+    from benchmark.registry import TASKS  # noqa: F401 - registry scan for build_task
+    from benchmark.task import build_task
+
+    table = store.table()
+    metas = {m["run_id"]: m for m in store.metas()}
+    lines = [f"# Where {', '.join(f'`{n}`' for n in new)} lands", "",
+             "Trained and evaluated with exactly the cached field's settings (seeds, iterations, net, data, task "
+             f"parameters). Wins/losses: paired Wilcoxon on per-image values (averaged over seeds), Holm over each "
+             f"task's loss × metric family, α = {alpha}.", ""]
+    figs = {}
+    for task in sorted(notes):
+        lines += [f"## {task}", ""]
+        lines += [f"> {n}" for n in notes[task]]
+        if task not in chosen:
+            lines.append("")
+            continue
+        cfg = chosen[task][0]["config"]
+        params = json.dumps(build_task(task, **cfg["task_params"]).params, sort_keys=True, default=str)
+        field_ids = {m["run_id"] for m in chosen[task]}
+        new_ids = {rid for rid, m in metas.items() if (m.get("config") or {}).get("task") == task
+                   and m["config"]["loss"] in new and _setting(m["config"]) == _setting(cfg)}
+        t = table[(table["task"] == task) & (table["run_id"].isin(field_ids | new_ids)
+                                             | ((table["loss"] == INPUT) & (table["task_params"] == params)))]
+        st = compute(t, [metas[r] for r in field_ids | new_ids], baseline=baseline, alpha=alpha, n_boot=n_boot)
+        c = st.cells
+        new_labels = sorted(set(c.loc[c["loss"].isin(new), "label"]))
+        if not new_labels:
+            lines += ["The new loss has no scored results for this task (diverged or failed).", ""]
+            continue
+        n_losses = c.loc[c["label"] != INPUT, "label"].nunique()
+        for label in new_labels:
+            mine = c[c["label"] == label].set_index("metric")
+            lines += [f"**{label}** — mean rank {mine['rank'].mean():.2f} of {n_losses} losses", "",
+                      "| metric | value ± CI | rank | top group | vs field: significantly better than | "
+                      "significantly worse than |", "|---|---|---|---|---|---|"]
+            wins, losses = _pairwise(st, label, alpha)
+            for m in mine.index:
+                r = mine.loc[m]
+                lines.append(f"| {m} {'↑' if r['higher_is_better'] else '↓'} | {r['mean']:.4g} "
+                             f"[{r['ci_low']:.4g}, {r['ci_high']:.4g}] | {r['rank']:.0f} | "
+                             f"{'yes' if r['top_group'] else 'no'} | {', '.join(wins.get(m, [])) or '–'} | "
+                             f"{', '.join(losses.get(m, [])) or '–'} |")
+            dist, perc = pd_metrics(c["metric"].unique())
+            if dist and perc:
+                restored = c[c["label"] != INPUT]
+                x = restored[restored["metric"] == dist].set_index("label")
+                y = restored[restored["metric"] == perc].set_index("label")
+                labs = [l for l in x.index if l in y.index]
+                front = dict(zip(labs, pareto_front(x.loc[labs, "mean"].to_numpy(), y.loc[labs, "mean"].to_numpy(),
+                                                    st.higher()[dist], st.higher()[perc])))
+                on = [l for l in labs if front[l]]
+                lines += ["", f"Perception–distortion plane: {dist} = {x.loc[label, 'mean']:.4g}, {perc} = "
+                              f"{y.loc[label, 'mean']:.4g}; " + ("**on the Pareto front**" if front.get(label)
+                                                                 else "dominated") +
+                          f" (front: {', '.join(on)})."]
+            lines.append("")
+        base = store.root / "compare" / f"{_safe('_'.join(new))}_{task}_pd_plane"
+        p = F.pd_plane(st, base, formats, highlight=set(new_labels))
+        if p:
+            figs[f"compare_pd_{task}"] = p[0]
+            lines += [f"![perception–distortion]({p[0].name})", ""]
+    return "\n".join(lines), figs
+
+
+def _pairwise(st, label: str, alpha: float) -> tuple[dict, dict]:
+    """{metric: [existing losses the new one beats]} and {metric: [... it loses to]} (Holm per task)."""
+    tests = []
+    for b in st.blocks:
+        if label not in b.labels:
+            continue
+        i = b.labels.index(label)
+        others = [j for j, l in enumerate(b.labels) if j != i and l != INPUT]
+        if not others:
+            continue
+        pi = b.per_image
+        p = wilcoxon_rows(pi[others] - pi[i])
+        sign = 1.0 if b.higher else -1.0
+        for j, pv in zip(others, p):
+            diff = sign * float(np.nanmean(pi[i] - pi[j]))
+            tests.append((b.metric, b.labels[j], pv, diff))
+    if not tests:
+        return {}, {}
+    df = pd.DataFrame(tests, columns=["metric", "other", "p", "diff"])
+    df["p_adj"] = holm(df["p"].to_numpy())
+    wins, losses = {}, {}
+    for _, r in df[df["p_adj"] < alpha].iterrows():
+        (wins if r["diff"] > 0 else losses).setdefault(r["metric"], []).append(r["other"])
+    return wins, losses

@@ -1,0 +1,515 @@
+"""Executors: who runs the runs of a grid — this process, N local workers, a Ray cluster, SLURM.
+
+Every executor has one signature::
+
+    execute(configs, store_root, metrics, device_spec, **opts) -> GridSummary
+
+and every one of them ends in :func:`benchmark.runner.run_grid` on some list of configs, writing
+through the same :class:`~benchmark.results.ResultsStore`. Resume, re-scoring and the leaderboard
+therefore work unchanged, whichever executor wrote a run.
+
+How a run is never done twice. ``run_grid`` takes a per-run lock (``flock`` on
+``runs/<id>/.lock``) and re-checks the store under it, and the degraded-input rows of a task are
+written under their own lock in the same way. So workers may be handed overlapping lists:
+
+* a *shard* worker gets the whole grid, its own strided share first (``configs[i::n]``) and then
+  everybody else's, so a worker that finishes early takes runs nobody has started yet (work
+  stealing through the locks, no coordinator); a run another worker holds is skipped and
+  retried once at the end, by which time it is normally done;
+* a *per-run* task (Ray or SLURM, ``split="run"``) gets one config.
+
+Results are identical to the sequential executor's: every run is seeded by its config alone.
+On the CPU, bit-identical numbers also need the same number of intra-op threads per run
+(float reductions are split by thread); workers use ``max(1, cores // N)`` threads, and
+``threads=`` sets the sequential executor's count for a like-for-like comparison.
+
+With GPUs, local worker ``i`` sees one GPU (``CUDA_VISIBLE_DEVICES``); ``workers_per_gpu=K``
+puts K workers on each GPU, for runs too small to fill one. Ray tasks ask for ``num_gpus=1/K``.
+
+Ray and submitit are optional extras (``pip install 'perceptual-loss-bench[ray]'`` / ``[slurm]``),
+imported only when their executor is used. Cross-machine use needs the results directory on a
+shared file system whose ``flock`` works across clients (NFSv4; Lustre mounted with ``flock``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from benchmark.errors import UserError
+
+log = logging.getLogger(__name__)
+EXECUTORS = ("local", "ray", "slurm")
+_OUTCOMES = ("trained", "rescored", "failed", "diverged")
+_REPO_ROOT = Path(__file__).resolve().parents[1]  # where `benchmark`, `tasks`, `losses` live
+
+
+class Executor(Protocol):
+    def __call__(self, configs: list, store_root: str | Path, metrics: tuple[str, ...], device_spec: str,
+                 **opts) -> "GridSummary":  # noqa: F821 - benchmark.runner.GridSummary
+        ...
+
+
+# --------------------------------------------------------------------------------------------
+# one unit of work, the same for every executor
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class WorkUnit:
+    """What one worker process (or Ray task, or SLURM job) runs: ``run_grid`` on ``configs``."""
+
+    configs: tuple                       # RunConfig, in the order this worker should try them
+    store_root: str
+    metrics: tuple[str, ...]
+    device: str                          # device spec as the worker will see it ("cuda" once pinned)
+    progress: bool = False
+    checkpoint: object = None            # CheckpointPolicy | None
+    loss_files: tuple[str, ...] = ()     # user loss files to import before anything else
+    threads: int | None = None           # torch intra-op threads; None: leave torch's default
+    log_level: int = logging.WARNING
+    tag: str = ""                        # shown in this worker's log lines
+
+
+def run_unit(unit: WorkUnit) -> dict:
+    """Run one :class:`WorkUnit` in this process; the :class:`GridSummary` as a dict."""
+    import torch
+
+    from benchmark.registry import LOSSES, load_user_file
+    from benchmark.results import ResultsStore
+    from benchmark.runner import resolve_device, run_grid
+
+    before = torch.get_num_threads()
+    if unit.threads:
+        torch.set_num_threads(unit.threads)
+    try:
+        for f in unit.loss_files:
+            load_user_file(f, LOSSES)
+        summary = run_grid(list(unit.configs), ResultsStore(unit.store_root), tuple(unit.metrics),
+                           resolve_device(unit.device), progress=unit.progress, checkpoint=unit.checkpoint)
+    finally:  # in-process (submitit's debug cluster): leave the caller's thread count as it was
+        torch.set_num_threads(before)
+    return dataclasses.asdict(summary)
+
+
+def _worker_main(unit: WorkUnit) -> dict:
+    """Entry point of a fresh worker process: logging, then :func:`run_unit`.
+
+    Returns ``{"summary": …}``, ``{"interrupted": True}``, or ``{"error": …, "user": bool}``,
+    so the driver can report a failure in one line instead of a pickled traceback.
+    """
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(level=unit.log_level, stream=sys.stderr, datefmt="%H:%M:%S",
+                            format=f"%(levelname).1s %(asctime)s {unit.tag + ' ' if unit.tag else ''}%(name)s: "
+                                   "%(message)s")
+        for noisy in ("datasets", "huggingface_hub", "urllib3", "filelock", "fsspec", "matplotlib", "PIL"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        return {"summary": run_unit(unit)}
+    except KeyboardInterrupt:
+        return {"interrupted": True}
+    except UserError as exc:
+        return {"error": str(exc), "user": True}
+    except Exception as exc:  # noqa: BLE001 - reported by the driver in one line
+        log.debug("worker %s failed", unit.tag, exc_info=True)
+        return {"error": f"{type(exc).__name__}: {exc}", "user": False}
+
+
+def shard_order(configs: list, i: int, n: int) -> list:
+    """Worker ``i`` of ``n``: its own share ``configs[i::n]`` first, then the others' shares
+    (worker i+1's, i+2's, …) to take over runs nobody has started."""
+    return [c for j in range(n) for c in configs[(i + j) % n::n]]
+
+
+def _merge(configs: list, store_root, metrics, results: list[dict]):
+    """One :class:`GridSummary` for the whole grid from the workers' (overlapping) summaries.
+
+    Outcomes that mean work (trained, re-scored, failed, diverged) are summed: a run is done by
+    one worker only. A run still incomplete afterwards, and not failed, was left to a process
+    outside this grid (``locked``); everything else was already done (``skipped``)."""
+    from benchmark.config import run_id
+    from benchmark.results import ResultsStore
+    from benchmark.runner import GridSummary
+
+    out = GridSummary()
+    for r in results:
+        for k in _OUTCOMES:
+            setattr(out, k, getattr(out, k) + r.get(k, 0))
+    store = ResultsStore(store_root)
+    incomplete = sum(not _complete(store, run_id(c), metrics) for c in configs)
+    out.locked = max(0, incomplete - out.failed)
+    out.skipped = max(0, len(configs) - sum(getattr(out, k) for k in _OUTCOMES) - out.locked)
+    return out
+
+
+def _complete(store, rid: str, metrics) -> bool:
+    """Same rule as the runner: diverged, or ok and scored on every metric asked for."""
+    meta = store.meta(rid) or {}
+    if meta.get("status") == "diverged":
+        return True
+    return meta.get("status") == "ok" and set(metrics) <= store.metrics_covered(rid)
+
+
+def _raise_failures(results: list[dict], where: str) -> None:
+    """Re-raise what workers reported: an interrupt as KeyboardInterrupt, bad input as UserError."""
+    if any(r.get("interrupted") for r in results):
+        raise KeyboardInterrupt
+    errors = [r for r in results if "error" in r]
+    if not errors:
+        return
+    first = errors[0]
+    more = f" (and {len(errors) - 1} more {where})" if len(errors) > 1 else ""
+    if first.get("user"):
+        raise UserError(first["error"] + more)
+    raise RuntimeError(f"a {where.rstrip('s')} failed: {first['error']}{more}")
+
+
+def _log_level() -> int:
+    return logging.getLogger("benchmark").getEffectiveLevel()
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+@contextlib.contextmanager
+def _environ(**values: str | None):
+    """Set (or, with None, remove) environment variables for the duration of the block; a child
+    started inside inherits them before any import of its own."""
+    saved = {k: os.environ.get(k) for k in values}
+    try:
+        for k, v in values.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _pythonpath() -> str:
+    """PYTHONPATH for fresh interpreters (submitit jobs, Ray workers): this checkout first, so
+    they import the same code even when the package is not installed."""
+    rest = os.environ.get("PYTHONPATH", "")
+    return os.pathsep.join([str(_REPO_ROOT), *([rest] if rest else [])])
+
+
+def _visible_gpus() -> list[str]:
+    """The GPUs this process may use, as CUDA_VISIBLE_DEVICES entries."""
+    import torch
+
+    n = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    env = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if env is not None and env.strip():
+        ids = [x.strip() for x in env.split(",") if x.strip()]
+        return ids[:n] if n else []
+    return [str(i) for i in range(n)]
+
+
+def _uses_cuda(device_spec: str) -> bool:
+    import torch
+
+    return device_spec.startswith("cuda") or (device_spec == "auto" and torch.cuda.is_available())
+
+
+# --------------------------------------------------------------------------------------------
+# local
+# --------------------------------------------------------------------------------------------
+def execute_local(configs: list, store_root, metrics, device_spec: str, *, workers: int | str = 1,
+                  workers_per_gpu: int = 1, progress: bool = False, checkpoint=None, loss_files=(),
+                  threads: int | None = None, **_ignored):
+    """``workers=1``: :func:`run_grid` in this process (``threads`` sets torch's thread count for
+    it). ``workers=N`` (or ``"auto"``: one per visible GPU × ``workers_per_gpu``, else 1): N
+    spawned processes, each running :func:`run_grid` on its :func:`shard_order`; with GPUs,
+    worker i sees GPU ``(i // workers_per_gpu) % n_gpus`` only; on the CPU each gets
+    ``max(1, cores // N)`` threads."""
+    import torch
+
+    from benchmark.results import ResultsStore
+    from benchmark.runner import resolve_device, run_grid
+
+    if workers_per_gpu < 1:
+        raise UserError(f"--workers-per-gpu must be at least 1, got {workers_per_gpu}")
+    cuda = _uses_cuda(device_spec)
+    gpus = _visible_gpus() if cuda else []
+    if workers == "auto":
+        workers = max(1, len(gpus) * workers_per_gpu)
+    workers = int(workers)
+    if workers < 1:
+        raise UserError(f"--workers must be at least 1 (or auto), got {workers}")
+    workers = min(workers, max(1, len(configs)))
+    if workers == 1:
+        before = torch.get_num_threads()
+        if threads:
+            torch.set_num_threads(threads)
+        try:
+            return run_grid(list(configs), ResultsStore(store_root), tuple(metrics), resolve_device(device_spec),
+                            progress=progress, checkpoint=checkpoint)
+        finally:
+            torch.set_num_threads(before)
+    if cuda and not gpus:
+        resolve_device(device_spec)  # raises the usual one-line error
+    ResultsStore(store_root).ensure_writable()
+    per_worker_threads = threads or max(1, _cores() // workers)
+    units, envs = [], []
+    for i in range(workers):
+        env: dict[str, str | None] = {"OMP_NUM_THREADS": str(per_worker_threads),
+                                      "MKL_NUM_THREADS": str(per_worker_threads)}
+        device = device_spec
+        if gpus:
+            env["CUDA_VISIBLE_DEVICES"] = gpus[(i // workers_per_gpu) % len(gpus)]
+            device = "cuda"  # the one GPU this worker sees
+        units.append(WorkUnit(tuple(shard_order(list(configs), i, workers)), str(store_root), tuple(metrics),
+                              device, progress=False, checkpoint=checkpoint, loss_files=tuple(map(str, loss_files)),
+                              threads=per_worker_threads, log_level=_log_level(), tag=f"[w{i}]"))
+        envs.append(env)
+    placement = (", ".join(f"w{i}→GPU {e['CUDA_VISIBLE_DEVICES']}" for i, e in enumerate(envs)) if gpus
+                 else f"CPU, {per_worker_threads} thread(s) each")
+    log.info("local executor: %d workers (%s) on %d runs", workers, placement, len(configs))
+    results = _run_processes(units, envs)
+    _raise_failures(results, "workers")
+    return _merge(list(configs), store_root, metrics, [r["summary"] for r in results])
+
+
+def _run_processes(units: list[WorkUnit], envs: list[dict]) -> list[dict]:
+    """Start one spawned process per unit (each in its own process group, so a terminal's Ctrl-C
+    reaches the driver only, which passes on exactly one SIGINT: workers checkpoint and stop)."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    procs = []
+    try:
+        for unit, env in zip(units, envs):
+            recv, send = ctx.Pipe(duplex=False)
+            with _environ(**env):
+                p = ctx.Process(target=_process_entry, args=(unit, send), name=f"plbench-{unit.tag.strip('[]')}")
+                p.start()
+            send.close()
+            procs.append((p, recv))
+        results = []
+        for p, recv in procs:
+            try:
+                results.append(recv.recv())
+            except EOFError:
+                p.join()
+                results.append({"error": f"worker {p.name} died (exit code {p.exitcode})", "user": False})
+            p.join()
+        return results
+    except KeyboardInterrupt:
+        log.warning("stopping %d worker(s); each saves a checkpoint first", sum(p.is_alive() for p, _ in procs))
+        for p, _ in procs:
+            if p.is_alive():
+                with contextlib.suppress(OSError):
+                    os.kill(p.pid, signal.SIGINT)
+        for p, _ in procs:
+            p.join()
+        raise
+
+
+def _process_entry(unit: WorkUnit, conn) -> None:
+    with contextlib.suppress(OSError):
+        os.setpgid(0, 0)  # our own process group: see _run_processes
+    result = _worker_main(unit)
+    with contextlib.suppress(BrokenPipeError, OSError):
+        conn.send(result)
+    conn.close()
+
+
+# --------------------------------------------------------------------------------------------
+# ray
+# --------------------------------------------------------------------------------------------
+def _require(module: str, extra: str):
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise UserError(f"the {extra} executor needs {module}: pip install 'perceptual-loss-bench[{extra}]'") from None
+
+
+def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_address: str | None = None,
+                workers: int | str | None = None, workers_per_gpu: int = 1, split: str = "shard",
+                progress: bool = False, checkpoint=None, loss_files=(), threads: int | None = None,
+                **_ignored):
+    """Each unit a Ray task asking for ``num_gpus=1/workers_per_gpu`` (GPU) or ``num_cpus=threads``
+    (CPU). ``ray_address`` joins a running cluster (``"auto"`` or ``host:port``); without it a
+    local instance is started (with ``workers`` CPUs on the CPU) and shut down afterwards.
+    ``split="shard"`` (default): one task per concurrent slot, each with the whole grid in its
+    :func:`shard_order`; ``split="run"``: one task per run."""
+    ray = _require("ray", "ray")
+    if workers_per_gpu < 1:
+        raise UserError(f"--workers-per-gpu must be at least 1, got {workers_per_gpu}")
+    started = False
+    if not ray.is_initialized():
+        init = dict(address=ray_address, include_dashboard=False, log_to_driver=True,
+                    runtime_env={"env_vars": {"PYTHONPATH": _pythonpath()}})
+        if ray_address is None and workers not in (None, "auto"):
+            init["num_cpus"] = int(workers) * (threads or 1)
+        ray.init(**{k: v for k, v in init.items() if v is not None})
+        started = True
+    try:
+        resources = ray.cluster_resources()
+        n_gpu = int(resources.get("GPU", 0))
+        use_gpu = device_spec.startswith("cuda") or (device_spec == "auto" and n_gpu > 0)
+        if use_gpu and not n_gpu:
+            raise UserError(f"device {device_spec!r} requested but the Ray cluster has no GPUs")
+        cpus = int(resources.get("CPU", 1))
+        if workers in (None, "auto"):
+            slots = n_gpu * workers_per_gpu if use_gpu else max(1, cpus // (threads or 1))
+        else:
+            slots = int(workers)
+        task_threads = threads or max(1, cpus // max(1, slots))
+        opts = ({"num_gpus": 1 / workers_per_gpu, "num_cpus": 1} if use_gpu else {"num_cpus": task_threads})
+        device = "cuda" if use_gpu else device_spec
+        units = _units(list(configs), slots, split, store_root, metrics, device, checkpoint, loss_files,
+                       task_threads)
+        log.info("ray executor: %d task(s) (%s) on %d runs, each %s", len(units), split, len(configs), opts)
+        remote = ray.remote(max_retries=0, **opts)(_worker_main)
+        results = ray.get([remote.remote(u) for u in units])
+    finally:
+        if started:
+            ray.shutdown()
+    _raise_failures(results, "ray tasks")
+    return _merge(list(configs), store_root, metrics, [r["summary"] for r in results])
+
+
+def _units(configs: list, slots: int, split: str, store_root, metrics, device, checkpoint, loss_files,
+           threads) -> list[WorkUnit]:
+    if split not in ("shard", "run"):
+        raise UserError(f"split must be 'shard' or 'run', got {split!r}")
+    common = dict(store_root=str(store_root), metrics=tuple(metrics), device=device, checkpoint=checkpoint,
+                  loss_files=tuple(map(str, loss_files)), threads=threads, log_level=_log_level())
+    if split == "run":
+        return [WorkUnit((c,), tag=f"[r{i}]", **common) for i, c in enumerate(configs)]
+    slots = max(1, min(slots, len(configs)))
+    return [WorkUnit(tuple(shard_order(configs, i, slots)), tag=f"[w{i}]", **common) for i in range(slots)]
+
+
+# --------------------------------------------------------------------------------------------
+# slurm (submitit)
+# --------------------------------------------------------------------------------------------
+def parse_minutes(text: str | int | float) -> int:
+    """SLURM-style time → minutes: ``90``, ``"90"``, ``"1:30:00"``, ``"2-00:00:00"``, ``"45:00"`` (MM:SS)."""
+    if isinstance(text, (int, float)):
+        return max(1, int(text))
+    s = str(text).strip()
+    days = 0
+    if "-" in s:
+        d, s = s.split("-", 1)
+        days = int(d)
+    parts = [int(p) for p in s.split(":")]
+    if len(parts) == 1:
+        minutes = parts[0]
+    elif len(parts) == 2:
+        minutes = parts[0] + (parts[1] > 0)
+    elif len(parts) == 3:
+        minutes = parts[0] * 60 + parts[1] + (parts[2] > 0)
+    else:
+        raise UserError(f"cannot read time {text!r}: use minutes or [D-]HH:MM:SS")
+    return max(1, days * 24 * 60 + minutes)
+
+
+def parse_mem_gb(text: str | int | float) -> float:
+    """``"32G"``, ``"32GB"``, ``"500M"``, ``32`` (GB) → GB."""
+    if isinstance(text, (int, float)):
+        return float(text)
+    s = str(text).strip().upper().removesuffix("B")
+    scale = {"K": 1 / 2**20, "M": 1 / 1024, "G": 1.0, "T": 1024.0}
+    try:
+        return float(s[:-1]) * scale[s[-1]] if s and s[-1] in scale else float(s)
+    except ValueError:
+        raise UserError(f"cannot read memory {text!r}: use e.g. 32G or 500M") from None
+
+
+class RequeueableUnit:
+    """A SLURM job's function. On a time-out or preemption submitit calls :meth:`checkpoint`
+    (``SIGUSR2``) and requeues the job with what it returns: the same unit, which resumes from the
+    runs' own checkpoints (``runs/<id>/ckpt.pt``, at most ``--checkpoint-seconds`` old) and skips
+    the runs already finished."""
+
+    def __call__(self, unit: WorkUnit) -> dict:
+        return _worker_main(unit)
+
+    def checkpoint(self, unit: WorkUnit):
+        from submitit.helpers import DelayedSubmission
+
+        return DelayedSubmission(self, unit)
+
+
+def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, cluster: str | None = None,
+                  workers: int | str | None = None, split: str = "shard", partition: str | None = None,
+                  gpus: int | None = None, time: str | int = "8:00:00", mem: str | None = None,
+                  cpus_per_task: int | None = None, folder: str | Path | None = None, progress: bool = False,
+                  checkpoint=None, loss_files=(), threads: int | None = None, **_ignored):
+    """Submit the grid through submitit's ``AutoExecutor`` as a job array and wait for it.
+
+    ``cluster``: ``None``/``"slurm"`` (real SLURM), ``"local"`` (subprocesses on this machine) or
+    ``"debug"`` (in this process, for tests). ``split="shard"`` (default): ``workers`` jobs, each
+    the whole grid in its :func:`shard_order`; ``split="run"``: one job per run. A job that SLURM
+    preempts or times out is requeued (:class:`RequeueableUnit`) and resumes from its checkpoints.
+    Job logs go to ``folder`` (default ``<results>/.submitit``)."""
+    submitit = _require("submitit", "slurm")
+    if cluster not in (None, "slurm", "local", "debug"):
+        raise UserError(f"--submitit-cluster must be slurm, local or debug, got {cluster!r}")
+    folder = Path(folder) if folder else Path(store_root) / ".submitit"
+    gpus = gpus if gpus is not None else (1 if device_spec.startswith("cuda") else 0)
+    slots = len(configs) if workers in (None, "auto") else int(workers)
+    cpus = cpus_per_task or threads or 1
+    from benchmark.results import ResultsStore
+
+    ResultsStore(store_root).ensure_writable()
+    ex = submitit.AutoExecutor(folder=str(folder / "%j"), cluster=None if cluster == "slurm" else cluster)
+    params = dict(timeout_min=parse_minutes(time), gpus_per_node=gpus, cpus_per_task=cpus, name="plbench",
+                  slurm_partition=partition, mem_gb=parse_mem_gb(mem) if mem else None)
+    ex.update_parameters(**{k: v for k, v in params.items() if v is not None})
+    device = "cuda" if gpus else device_spec
+    units = _units(list(configs), slots, split, store_root, metrics, device, checkpoint, loss_files, cpus)
+    with _environ(PYTHONPATH=_pythonpath()):
+        jobs = ex.map_array(RequeueableUnit(), units)
+    log.info("slurm executor (%s): %d job(s) submitted (%s); logs in %s", cluster or ex.cluster, len(jobs),
+             split, folder)
+    results = []
+    try:
+        for job in jobs:
+            try:
+                results.append(job.result())
+            except Exception as exc:  # noqa: BLE001 - a job that died (OOM-killed, timeout, node failure)
+                first = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+                results.append({"error": f"job {job.job_id}: {first}", "user": False})
+    except KeyboardInterrupt:
+        log.warning("interrupted: cancelling %d job(s); their checkpoints resume them", len(jobs))
+        for job in jobs:
+            with contextlib.suppress(Exception):
+                job.cancel(check=False)
+        raise
+    _raise_failures(results, "slurm jobs")
+    return _merge(list(configs), store_root, metrics, [r["summary"] for r in results])
+
+
+# --------------------------------------------------------------------------------------------
+EXECUTE: dict[str, Executor] = {"local": execute_local, "ray": execute_ray, "slurm": execute_slurm}
+
+
+def execute(name: str, configs: list, store_root, metrics, device_spec: str, **opts):
+    """Run ``configs`` with the named executor; a :class:`~benchmark.runner.GridSummary`."""
+    if name not in EXECUTE:
+        raise UserError(f"unknown executor {name!r} (choose from {', '.join(EXECUTORS)})")
+    t0 = time.perf_counter()
+    summary = EXECUTE[name](list(configs), store_root, tuple(metrics), device_spec, **opts)
+    log.debug("%s executor finished in %.1f s", name, time.perf_counter() - t0)
+    return summary

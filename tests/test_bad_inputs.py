@@ -1,0 +1,200 @@
+"""A corpus of bad inputs, each a one-line error and a non-zero exit, with results untouched.
+
+Every case runs the real CLI entry point (:func:`benchmark.cli.main`) against a results
+directory that already holds a finished run, and checks three things: the exit code, that
+stderr is exactly one line starting with ``error:`` and matching the case's pattern (no
+traceback), and that not one file of the existing results changed. Two cases also go through
+``run_all.py`` in a subprocess, the way a user meets them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from benchmark.cli import main
+from benchmark.results import ResultsStore
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def d(tmp_path_factory) -> Path:
+    """Files the corpus refers to as {d}/…: image folders good and bad, loss files, results dirs."""
+    from PIL import Image
+
+    d = tmp_path_factory.mktemp("bad")
+    rng = np.random.default_rng(0)
+    (d / "imgs").mkdir()
+    for i in range(3):
+        Image.fromarray(rng.integers(0, 256, (48, 48, 3), dtype=np.uint8)).save(d / "imgs" / f"im{i}.png")
+    (d / "empty").mkdir()
+    (d / "corrupt").mkdir()
+    (d / "corrupt" / "a.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    (d / "corrupt" / "b.jpg").write_bytes(b"\xff\xd8\xff truncated")
+    (d / "corrupt" / "c.webp").write_bytes(b"")
+    losses = {
+        "no_loss.py": "import torch\nX = 1\n",
+        "raises.py": "raise RuntimeError('boom at import')\n",
+        "syntax.py": "def broken(:\n",
+        "imports_missing.py": "import not_a_module_anywhere_xyz\n",
+        "duplicate.py": ("import torch\nfrom benchmark.registry import register_loss\n\n"
+                         "@register_loss('l1')\nclass Again(torch.nn.Module):\n"
+                         "    def forward(self, p, t):\n        return (p - t).abs().mean()\n"),
+    }
+    for name, text in losses.items():
+        (d / name).write_text(text)
+    (d / "afile").write_text("not a directory")
+
+    existing = ResultsStore(d / "existing")  # a finished (synthetic) run that must survive every case
+    existing.ensure_writable()
+    row = {"run_id": "done1", "task": "denoise", "task_version": "1", "task_params": "{}", "loss": "l1", "seed": 0,
+           "net": "tiny", "weights": "none", "train_data": "x", "dataset": "imgs", "image": "im0", "metric": "psnr",
+           "value": 30.0, "higher_is_better": True, "code_version": "0.1.0+c1"}
+    existing.write_eval("done1", [row], ["psnr"], {})
+    existing.write_meta("done1", {"run_id": "done1", "status": "ok"})
+    (d / "old").mkdir()
+    (d / "old" / "store.json").write_text('{"store_version": 999}')
+    (d / "garbled").mkdir()
+    (d / "garbled" / "store.json").write_text("{ not json")
+    (d / "readonly").mkdir()
+    os.chmod(d / "readonly", 0o555)
+    return d
+
+
+# Every run case starts from this valid, tiny command line; the case's arguments override it.
+BASE = ["--tasks", "denoise", "--losses", "l1", "--iterations", "1", "--crop", "32", "--batch-size", "2",
+        "--metrics", "psnr", "--device", "cpu", "--train-data", "{d}/imgs", "--test-data", "{d}/imgs",
+        "--out", "{d}/existing", "--no-progress", "--no-report", "-q"]
+
+CASES = [
+    # names that do not exist
+    ("unknown task", ["--tasks", "denoize"], 2, r"unknown task 'denoize'; did you mean denoise"),
+    ("unknown loss", ["--losses", "l3"], 2, r"unknown loss 'l3'"),
+    ("unknown loss inside a sum", ["--losses", "l1 + 0.1*vgg_perceptal"], 2, r"unknown loss 'vgg_perceptal'"),
+    ("loss wildcard matching nothing", ["--losses", "zzz*"], 2, r"no loss matches 'zzz\*'"),
+    ("unknown metric", ["--metrics", "psnrr"], 2, r"did you mean psnr"),
+    ("unknown net", ["--net", "tinny"], 2, r"unknown net 'tinny'; did you mean tiny"),
+    ("unknown profile", ["--profile", "quik"], 2, r"unknown profile 'quik'; did you mean quick"),
+    ("unknown device", ["--device", "tpu"], 2, r"unknown device 'tpu'"),
+    ("malformed device", ["--device", "cuda:x"], 2, r"unknown device 'cuda:x'"),
+    # malformed values
+    ("malformed loss spec", ["--losses", "l1 +* ssim"], 2, r"cannot parse loss spec"),
+    ("non-literal loss argument", ["--losses", "l1(x=foo)"], 2, r"arguments must be literals"),
+    ("loss argument it does not take", ["--losses", "ssim(windw=7)"], 2, r"loss 'ssim' has no argument 'windw'"),
+    ("negative iterations", ["--iterations", "-5"], 2, r"--iterations must be positive, got -5"),
+    ("zero iterations", ["--iterations", "0"], 2, r"--iterations must be positive, got 0"),
+    ("zero batch size", ["--batch-size", "0"], 2, r"--batch-size must be positive"),
+    ("negative learning rate", ["--lr", "-0.1"], 2, r"--lr must be positive"),
+    ("NaN learning rate", ["--lr", "nan"], 2, r"--lr must be positive, got nan"),
+    ("zero max train images", ["--max-train-images", "0"], 2, r"--max-train-images must be positive"),
+    ("negative checkpoint interval", ["--checkpoint-every", "-1"], 2, r"--checkpoint-every must be 0 \(off\)"),
+    ("crop larger than every image", ["--crop", "4000"], 2, r"smaller than the 4000 px crop"),
+    ("task parameter without =", ["--task-param", "oops"], 2, r"TASK\.KEY=VALUE"),
+    ("unknown task parameter", ["--task-param", "denoise.sigmaa=0.1"], 2, r"no parameter sigmaa"),
+    ("task parameter out of range", ["--task-param", "denoise.sigma=-1"], 2, r"sigma must be in"),
+    ("task parameter for a task not in the grid", ["--task-param", "sr4.scale=2"], 2, r"not in this grid"),
+    # data that cannot be had
+    ("hub dataset offline (train)", ["--train-data", "nobody/nothing-here"], 2, r"not cached and the hub is offline"),
+    ("hub dataset offline (test)", ["--test-data", "nobody/nothing-here"], 2, r"not cached and the hub is offline"),
+    ("missing dataset folder", ["--train-data", "{d}/no/such/folder"], 2, r"dataset folder not found"),
+    ("empty dataset folder", ["--train-data", "{d}/empty"], 2, r"doesn't contain any data files"),
+    ("folder of only corrupt files (train)", ["--train-data", "{d}/corrupt"], 2,
+     r"no readable image \(3 unreadable files\)"),
+    ("folder of only corrupt files (test)", ["--test-data", "{d}/corrupt"], 2, r"no readable image"),
+    ("unknown embedded split", ["--train-data", "skimage:validation"], 2, r"has splits train, test, all"),
+    ("missing image column", ["--test-data", "{d}/imgs#nocol"], 2, r"has no column 'nocol'"),
+    # user loss files
+    ("loss file not found", ["--loss-file", "{d}/nope.py"], 2, r"loss file not found"),
+    ("loss file defining no loss", ["--loss-file", "{d}/no_loss.py"], 2, r"no_loss\.py registers no loss"),
+    ("loss file raising on import", ["--loss-file", "{d}/raises.py"], 2, r"RuntimeError: boom at import"),
+    ("loss file with a syntax error", ["--loss-file", "{d}/syntax.py"], 2, r"syntax\.py failed to import: SyntaxError"),
+    ("loss file importing a missing module", ["--loss-file", "{d}/imports_missing.py"], 2, r"ModuleNotFoundError"),
+    ("loss file re-registering a built-in name", ["--loss-file", "{d}/duplicate.py"], 2, r"'l1' is already registered"),
+    # results directories
+    ("results path is a file", ["--out", "{d}/afile"], 2, r"exists and is not a directory"),
+    ("results path under a file", ["--out", "{d}/afile/results"], 2, r"cannot create results directory"),
+    ("read-only results directory", ["--out", "{d}/readonly"], 2, r"is not writable"),
+    ("results from an incompatible version", ["--out", "{d}/old"], 2, r"incompatible version \(store_version 999"),
+    ("unreadable store.json", ["--out", "{d}/garbled"], 2, r"store\.json is unreadable"),
+    # command lines argparse rejects
+    ("unknown flag", ["--bogus"], 2, r"unrecognized arguments: --bogus"),
+    ("bad int", ["--iterations", "ten"], 2, r"argument --iterations: invalid int value: 'ten'"),
+    ("bad float", ["--lr", "fast"], 2, r"argument --lr: invalid float value: 'fast'"),
+    ("bad seed", ["--seeds", "a"], 2, r"argument --seeds: invalid int value: 'a'"),
+    ("missing value", ["--iterations"], 2, r"argument --iterations: expected one argument"),
+    # other subcommands
+    ("list: invalid choice", ["list", "widgets"], 2, r"argument what: invalid choice: 'widgets'"),
+    ("list: loss file raising on import", ["list", "--loss-file", "{d}/raises.py"], 2, r"boom at import"),
+    ("report: missing results directory", ["report", "--out", "{d}/nowhere"], 2, r"nowhere"),
+]
+CASE_IDS = [c[0].replace(" ", "-") for c in CASES]
+COMMANDS = ("list", "report", "weights", "pretrain", "compare")
+
+
+def _argv(args: list[str], d: Path) -> list[str]:
+    args = [a.replace("{d}", str(d)) for a in args]
+    if args and args[0] in COMMANDS:
+        return args
+    return [a.replace("{d}", str(d)) for a in BASE] + args
+
+
+def _snapshot(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("name,args,code,pattern", CASES, ids=CASE_IDS)
+def test_bad_input(name, args, code, pattern, d, capsys, monkeypatch):
+    if name == "read-only results directory" and os.geteuid() == 0:
+        # root ignores permission bits; make the access check see what any other user would
+        real = os.access
+        monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if str(p).startswith(str(d / "readonly"))
+                            and mode & os.W_OK else real(p, mode, **kw))
+    before = _snapshot(d)
+    capsys.readouterr()
+    try:
+        got = main(_argv(args, d))
+    except SystemExit as exc:  # argparse
+        got = exc.code
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert got == code, err
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert re.search(pattern, lines[0]), lines[0]
+    assert "Traceback" not in err
+    after = _snapshot(d)
+    changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+    assert not changed, f"bad input changed files: {sorted(changed)}"
+
+
+def test_corpus_size():
+    assert len(CASES) >= 30
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="asks for CUDA where there is none")
+def test_cuda_requested_without_cuda(d, capsys):
+    assert main(_argv(["--device", "cuda"], d)) == 2
+    assert "CUDA is not available" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args,pattern", [
+    (["--bogus"], r"^error: unrecognized arguments: --bogus"),
+    (["--loss-file", "{d}/raises.py"], r"^error: raises\.py failed to import: RuntimeError: boom at import"),
+], ids=["argparse", "loss-file"])
+def test_bad_input_through_the_real_command(args, pattern, d):
+    """As a user sees it: stderr is the one error line (log warnings aside), exit code 2."""
+    env = dict(os.environ, HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1")
+    proc = subprocess.run([sys.executable, str(ROOT / "run_all.py"), *_argv(args, d)], capture_output=True,
+                          text=True, env=env, cwd=ROOT, timeout=300)
+    assert proc.returncode == 2, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and re.search(pattern, lines[0]), proc.stderr

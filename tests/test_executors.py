@@ -1,0 +1,129 @@
+"""Executors: N local workers, submitit and Ray write the same results table as the sequential run,
+and no run is done twice."""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+import pytest
+
+from benchmark.cli import build_configs, build_parser, main
+from benchmark.config import run_id
+from benchmark.executors import execute, parse_mem_gb, parse_minutes, shard_order
+from benchmark.results import ResultsStore
+
+TINY = ["--tasks", "denoise", "--losses", "l1", "l2", "--seeds", "0", "1", "--iterations", "3", "--crop", "32",
+        "--batch-size", "2", "--metrics", "psnr", "--test-data", "skimage-natural:test", "--device", "cpu",
+        "--no-progress", "-q"]
+KEY = ["run_id", "image", "metric"]
+
+
+def _grid():
+    configs, metrics, device = build_configs(build_parser().parse_args(["run", *TINY]))
+    return configs, metrics, device
+
+
+def _table(root) -> pd.DataFrame:
+    return ResultsStore(root).table().sort_values(KEY).reset_index(drop=True)
+
+
+def _run_dirs(root) -> list[str]:
+    return sorted(p.name for p in (root / "runs").iterdir() if p.is_dir())
+
+
+def _assert_same(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    assert len(a) == len(b) > 0
+    pd.testing.assert_frame_equal(a.drop(columns="code_version"), b.drop(columns="code_version"), check_exact=True)
+
+
+@pytest.fixture(scope="module")
+def sequential(tmp_path_factory):
+    """The reference: the local executor in this process, one thread (what each worker gets on 2 cores)."""
+    configs, metrics, device = _grid()
+    root = tmp_path_factory.mktemp("seq")
+    summary = execute("local", configs, root, metrics, device, workers=1, threads=1)
+    assert summary.trained == len(configs) == 4
+    table = _table(root)
+    assert set(table["loss"]) == {"l1", "l2", "input"} and len(table) == 5 * 3  # (4 runs + input) × 3 images
+    return root, table
+
+
+def test_shard_order_covers_every_config_once_per_worker():
+    items = list(range(7))
+    for n in (1, 2, 3):
+        orders = [shard_order(items, i, n) for i in range(n)]
+        assert all(sorted(o) == items for o in orders)
+        assert [o[0] for o in orders] == list(range(n))  # each starts on its own share
+
+
+def test_slurm_time_and_memory_parsing():
+    assert parse_minutes("90") == 90 and parse_minutes("1:30:00") == 90 and parse_minutes("2-00:00:00") == 2880
+    assert parse_minutes(15) == 15 and parse_minutes("10:30") == 11
+    assert parse_mem_gb("32G") == 32 and parse_mem_gb("512M") == 0.5 and parse_mem_gb("1TB") == 1024
+
+
+def test_local_workers_match_sequential(sequential, tmp_path):
+    configs, metrics, device = _grid()
+    root = tmp_path / "w2"
+    summary = execute("local", configs, root, metrics, device, workers=2)
+    assert (summary.trained, summary.skipped, summary.failed, summary.locked) == (4, 0, 0, 0)
+    _assert_same(_table(root), sequential[1])
+    assert _run_dirs(root) == _run_dirs(sequential[0])
+    metas = ResultsStore(root).metas()
+    assert sum(m.get("kind") != "input" for m in metas) == 4 and all(m["status"] == "ok" for m in metas)
+    assert {m["threads"] for m in metas if "threads" in m} == {1}
+    again = execute("local", configs, root, metrics, device, workers=1)  # resume: nothing is done twice
+    assert (again.trained, again.skipped) == (0, 4)
+
+
+def test_cli_executor_options_and_resume(tmp_path, caplog):
+    """The CLI's --executor/--workers reach the executor (submitit's in-process debug cluster, so
+    this is quick); a sequential run over its results trains nothing."""
+    pytest.importorskip("submitit")
+    out = tmp_path / "cli"
+    assert main([*TINY, "--executor", "slurm", "--submitit-cluster", "debug", "--workers", "2", "--slurm-time", "5",
+                 "--slurm-mem", "1G", "--no-report", "--out", str(out)]) == 0
+    assert len(_table(out)) == 15
+    assert len(list((out / ".submitit").rglob("*"))) > 0
+    with caplog.at_level("INFO"):
+        assert main([*TINY, "--no-report", "--out", str(out)]) == 0
+    assert "4 of 4 runs already have results" in caplog.text
+
+
+def test_submitit_local_matches_sequential(sequential, tmp_path):
+    pytest.importorskip("submitit")
+    configs, metrics, device = _grid()
+    root = tmp_path / "submitit"
+    t0 = time.perf_counter()
+    summary = execute("slurm", configs, root, metrics, device, cluster="local", workers=2, split="shard",
+                      time="5", threads=1)
+    assert summary.trained == 4 and summary.failed == 0, summary
+    _assert_same(_table(root), sequential[1])
+    assert (root / ".submitit").is_dir()  # job logs, outside runs/
+    assert time.perf_counter() - t0 < 300
+
+
+def test_submitit_debug_one_job_per_run(sequential, tmp_path):
+    pytest.importorskip("submitit")
+    configs, metrics, device = _grid()
+    root = tmp_path / "debug"
+    summary = execute("slurm", configs, root, metrics, device, cluster="debug", split="run", threads=1)
+    assert summary.trained == 4
+    _assert_same(_table(root), sequential[1])
+
+
+def test_unknown_executor_options_are_one_line_errors(tmp_path, capsys):
+    assert main([*TINY, "--workers", "zero", "--out", str(tmp_path)]) == 2
+    assert "--workers must be a number or auto" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_ray_local_two_cpu_workers_match_sequential(sequential, tmp_path):
+    pytest.importorskip("ray")
+    configs, metrics, device = _grid()
+    root = tmp_path / "ray"
+    summary = execute("ray", configs, root, metrics, device, workers=2, threads=1)
+    assert summary.trained == 4 and summary.failed == 0, summary
+    _assert_same(_table(root), sequential[1])
+    assert sorted(run_id(c) for c in configs) == [r for r in _run_dirs(root) if not r.startswith("input")]

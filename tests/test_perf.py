@@ -1,0 +1,60 @@
+"""Training-step timing (``plbench perf``, ``scripts/bench_losses.py``) and the grid estimate (``--dry-run``)."""
+
+from __future__ import annotations
+
+import runpy
+from pathlib import Path
+
+import pytest
+
+from benchmark.cli import main
+from benchmark.perf import format_rows, measure
+
+TINY = ["--tasks", "denoise", "--losses", "l1", "l2", "--iterations", "3", "--crop", "32", "--batch-size", "2",
+        "--metrics", "psnr", "--test-data", "skimage-natural:test", "--device", "cpu", "--no-progress", "-q"]
+
+
+def test_measure_two_losses_side_by_side():
+    rows = measure(["l2", "vgg"], net="tiny", batch=2, crop=32, device="cpu", reps=2, warmup=1)
+    by = {r.name: r for r in rows}
+    assert set(by) == {"l1", "l2", "vgg", "naive:vgg"}
+    assert by["l1"].x_l1 == pytest.approx(1.0)
+    for r in rows:
+        assert r.ms_per_step > 0 and r.it_per_s == pytest.approx(1e3 / r.ms_per_step)
+        assert r.gflop_per_step and r.gflop_per_step > 0 and r.achieved_tflops > 0
+        assert r.peak_mem_mb is None  # CPU: no peak-memory counter
+    assert by["vgg"].x_naive == pytest.approx(by["vgg"].ms_per_step / by["naive:vgg"].ms_per_step)
+    assert by["l2"].x_naive is None
+    text = format_rows(rows, "header")
+    assert text.splitlines()[0] == "header" and "× L1" in text and "naive:vgg" in text
+
+
+def test_perf_command_prints_ratios(capsys):
+    assert main(["perf", "--losses", "l2", "--net", "tiny", "--batch", "2", "--crop", "32", "--reps", "2",
+                 "--warmup", "1", "--device", "cpu", "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "device=cpu" in out and "load avg" in out and "× L1" in out
+    assert {line.split()[0] for line in out.splitlines()[2:]} == {"l1", "l2"}
+
+
+def test_perf_command_rejects_bad_numbers(capsys):
+    assert main(["perf", "--losses", "l2", "--batch", "0", "--device", "cpu"]) == 2
+    assert "--batch must be positive" in capsys.readouterr().err
+
+
+def test_bench_losses_script_wraps_perf(capsys):
+    script = Path(__file__).resolve().parents[1] / "scripts" / "bench_losses.py"
+    ns = runpy.run_path(str(script))
+    assert ns["main"](["--losses", "l2", "--reps", "1", "--warmup", "0", "--batch", "2", "--size", "32",
+                       "--no-flops"]) == 0
+    out = capsys.readouterr().out
+    assert "ms/step" in out and "\nl2 " in out
+
+
+def test_dry_run_prints_an_estimate_and_writes_no_runs(tmp_path, capsys):
+    out = tmp_path / "dry"
+    assert main([*TINY, "--dry-run", "--workers", "2", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "estimated wall time" in text and " h sequential" in text and "on 2 workers" in text
+    assert "l1" in text and "l2" in text
+    assert not out.exists()

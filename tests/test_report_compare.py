@@ -1,0 +1,99 @@
+"""`compare` on a tiny cached field trains only the new loss, with the field's exact settings."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from benchmark.cli import main
+
+FIELD = ["--tasks", "denoise", "--losses", "l1", "ssim", "--iterations", "2", "--crop", "32", "--batch-size", "2",
+         "--metrics", "psnr", "ssim", "--device", "cpu", "--no-progress", "-q", "--no-report"]
+FAST = ["--device", "cpu", "--no-progress", "-q", "--no-visual", "--formats", "png", "--bootstrap", "100"]
+LOSS = ("import torch\nfrom benchmark.registry import register_loss\n\n"
+        "@register_loss('cmp_user_huber', citation='test')\nclass H(torch.nn.Module):\n"
+        "    '''Huber'''\n    def forward(self, p, t):\n"
+        "        return torch.nn.functional.smooth_l1_loss(p, t, beta=0.05)\n")
+
+
+@pytest.fixture
+def loss_file(tmp_path):
+    f = tmp_path / "my_loss.py"
+    f.write_text(LOSS + f"# {tmp_path.name}\n")  # unique content: load_user_file caches modules by file hash
+    yield f
+    from benchmark.registry import LOSSES
+
+    LOSSES.remove("cmp_user_huber")
+
+
+def _metas(out):
+    return {p.parent.name: json.loads(p.read_text()) for p in (out / "runs").glob("*/meta.json")}
+
+
+def test_field_groups_split_settings_and_code_versions():
+    from benchmark.compare import _diff, field_groups
+
+    def meta(loss, it=2, code="0.1.0+c1", status="ok"):
+        return {"run_id": f"{loss}{it}{code}", "status": status, "code_version": code,
+                "config": {"task": "denoise", "loss": loss, "seed": 0, "iterations": it, "net": "tiny"}}
+
+    metas = [meta("l1"), meta("ssim"), meta("l2", it=5), meta("charbonnier", code="0.0.1+c0"),
+             meta("new"), meta("bad", status="failed"), {"run_id": "input-x", "kind": "input", "status": "ok"}]
+    groups = field_groups(metas, exclude={"new"})["denoise"]
+    assert [sorted(m["config"]["loss"] for m in g) for g in groups] == [["l1", "ssim"], ["l2"], ["charbonnier"]]
+    assert _diff(groups[1][0]["config"], groups[0][0]["config"]) == "iterations: 5 vs 2"
+
+
+def test_config_rebuilt_from_meta_is_identical():
+    from benchmark.compare import _config_from
+    from benchmark.config import RunConfig, run_id
+
+    cfg = RunConfig(task="denoise", loss="l1", seed=3, task_params=(("sigma", 0.1),), iterations=7, crop=32)
+    again = _config_from(cfg.to_dict(), "l1", 3)
+    assert again == cfg and run_id(again) == run_id(cfg)
+
+
+@pytest.mark.slow
+def test_compare_trains_only_the_new_loss(tmp_path, loss_file, capsys):
+    out = tmp_path / "r"
+    assert main([*FIELD, "--out", str(out)]) == 0
+    before = {p: p.stat().st_mtime_ns for p in (out / "runs").rglob("*") if p.is_file()}
+    field = _metas(out)
+    assert main(["compare", "--loss-file", str(loss_file), "--out", str(out), *FAST]) == 0
+    text = capsys.readouterr().out
+    after = _metas(out)
+    new = {k: v for k, v in after.items() if k not in field}
+    assert len(new) == 1 and next(iter(new.values()))["config"]["loss"] == "cmp_user_huber"
+    assert {p: p.stat().st_mtime_ns for p in before} == before  # nothing of the field retrained or rewritten
+    ref = next(m["config"] for m in field.values() if m.get("config"))
+    got = next(iter(new.values()))["config"]
+    assert {k: v for k, v in got.items() if k != "loss"} == {k: v for k, v in ref.items() if k != "loss"}
+    assert "# Where `cmp_user_huber` lands" in text and "mean rank" in text and "Perception–distortion" in text
+    assert (out / "compare" / "cmp_user_huber.md").exists()
+    assert "cmp_user_huber" in (out / "leaderboard.md").read_text()
+
+
+@pytest.mark.slow
+def test_compare_says_when_the_field_is_mixed(tmp_path, loss_file, capsys):
+    out = tmp_path / "r"
+    assert main([*FIELD, "--out", str(out)]) == 0
+    # pretend the ssim run was made with other settings and the l1 run by an older code version
+    for rid, m in _metas(out).items():
+        if (m.get("config") or {}).get("loss") == "ssim":
+            m["config"]["iterations"] = 999
+        elif (m.get("config") or {}).get("loss") == "l1":
+            m["code_version"] = "0.0.1+c0"
+        else:
+            continue
+        (out / "runs" / rid / "meta.json").write_text(json.dumps(m))
+    assert main(["compare", "--loss-file", str(loss_file), "--out", str(out), *FAST]) == 0
+    text = capsys.readouterr().out
+    assert "made by code version 0.0.1+c0" in text and "not comparable" in text
+    new = [m for m in _metas(out).values() if (m.get("config") or {}).get("loss") == "cmp_user_huber"]
+    assert len(new) == 1 and new[0]["config"]["iterations"] == 999  # the only group of this code version
+
+
+def test_compare_needs_a_loss(tmp_path, capsys):
+    assert main(["compare", "--out", str(tmp_path), "-q"]) == 2
+    assert "--loss-file" in capsys.readouterr().err

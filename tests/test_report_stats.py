@@ -1,0 +1,113 @@
+"""Statistics of the report on synthetic tables with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from benchmark import stats as S
+from benchmark.synthetic import synthetic_table
+
+
+@pytest.fixture(scope="module")
+def known():
+    """`good` is built better than l1 on every metric, `bad` worse, `l1_twin` identically distributed."""
+    return S.compute(synthetic_table(tasks=("denoise", "sr4")), n_boot=500)
+
+
+def _cell(st, task, label, metric):
+    c = st.cells
+    return c[(c.task == task) & (c.label == label) & (c.metric == metric)].iloc[0]
+
+
+@pytest.mark.parametrize("metric", ["psnr", "ssim", "lpips"])
+def test_better_loss_is_significantly_better(known, metric):
+    for task in ("denoise", "sr4"):
+        good, twin, bad = (_cell(known, task, l, metric) for l in ("good", "l1_twin", "bad"))
+        assert good["vs_base"] == 1 and good["p_base_adj"] < 0.05
+        assert good["best"] and good["top_group"] and good["rank"] == 1
+        assert bad["vs_base"] == -1
+        assert twin["vs_base"] == 0 and twin["p_base_adj"] >= 0.05
+        assert not twin["top_group"]  # clearly worse than `good`
+        assert good["ci_low"] <= good["mean"] <= good["ci_high"]
+
+
+def test_identical_losses_are_tied_not_ranked():
+    t = synthetic_table(offsets={"l1": 0.0, "other": 0.0})
+    twin = t[t["loss"] == "l1"].copy()
+    twin["loss"] = "l1_copy"
+    twin["run_id"] = twin["run_id"] + "x"
+    st = S.compute(pd.concat([t, twin], ignore_index=True), n_boot=200)
+    c = st.cells[st.cells.label == "l1_copy"]
+    assert (c["p_base"] == 1.0).all() and (c["vs_base"] == 0).all()
+    # l1 and its exact copy are both in the top group wherever either is best
+    for m, g in st.cells[st.cells.label.isin(["l1", "l1_copy"])].groupby("metric"):
+        assert g["top_group"].nunique() == 1, m
+
+
+def test_bootstrap_is_seeded_and_shrinks_with_more_images():
+    small = S.blocks(synthetic_table(n_images=10))[0]
+    big = S.blocks(synthetic_table(n_images=80))[0]
+    a, b = S.bootstrap_ci(small, 300), S.bootstrap_ci(small, 300)
+    np.testing.assert_array_equal(a, b)
+    width = lambda ci: np.nanmean(ci[:, 1] - ci[:, 0])  # noqa: E731
+    assert width(S.bootstrap_ci(big, 300)) < width(a)
+
+
+def test_holm_known_values():
+    np.testing.assert_allclose(S.holm(np.array([0.01, 0.04, 0.03])), [0.03, 0.06, 0.06])
+    out = S.holm(np.array([np.nan, 0.2]))
+    assert np.isnan(out[0]) and out[1] == pytest.approx(0.2)
+
+
+def test_wilcoxon_rows_matches_scipy():
+    from scipy.stats import wilcoxon
+
+    rng = np.random.default_rng(1)
+    d = rng.normal(0.3, 1, (4, 20))
+    d[1] = 0
+    d[2, 3] = np.nan
+    p = S.wilcoxon_rows(d)
+    assert p[1] == 1.0
+    assert p[0] == pytest.approx(wilcoxon(d[0]).pvalue)
+    assert p[2] == pytest.approx(wilcoxon(d[2][~np.isnan(d[2])]).pvalue)
+
+
+@pytest.mark.parametrize("loss,metric,expected", [
+    ("l2", "psnr", True), ("ssim", "ms_ssim", True), ("ms_ssim_l1", "ms_ssim", True),
+    ("lpips_vgg", "lpips", True), ("dists", "dists", True), ("0.84*ms_ssim + 0.16*l1", "ssim", True),
+    ("l1 + 0.01*lpips(net='vgg')", "lpips", True), ("l1", "psnr", False), ("ms_ssim_l1", "psnr", False),
+    ("l1 + 0.01*pdl(layers=('relu1_2', 'relu2_2'))", "psnr", False),
+])
+def test_circularity(loss, metric, expected):
+    assert S.is_circular(loss, metric) is expected
+
+
+def test_circular_cells_flagged_and_excluded_from_aggregate():
+    st = S.compute(synthetic_table(offsets={"l1": 0.0, "l2": 1.0, "ssim": 0.5}), n_boot=200)
+    c = st.cells.set_index(["label", "metric"])
+    assert c.loc[("l2", "psnr"), "circular"] and c.loc[("ssim", "ssim"), "circular"]
+    assert not c.loc[("l1", "psnr"), "circular"]
+    r = st.ranks.set_index("label")
+    assert r.loc["l2", "n_circular"] == 1 and r.loc["l2", "n_noncircular"] == 2
+    assert r.loc["l1", "mean_rank_noncircular"] == r.loc["l1", "mean_rank"]
+
+
+def test_ranks_friedman_and_cost():
+    metas = [{"config": {"task": "denoise", "loss": "bad", "seed": s}, "status": st, "ms_per_it": 5.0}
+             for s, st in ((0, "ok"), (1, "diverged"), (2, "failed"))]
+    st = S.compute(synthetic_table(tasks=("denoise", "sr4")), metas, n_boot=200)
+    assert list(st.ranks["label"])[0] == "good" and list(st.ranks["label"])[-1] == "bad"
+    f = st.friedman
+    assert f["k"] == 4 and f["n_blocks"] == 6 and f["p"] < 0.05
+    assert f["cd"] == pytest.approx(2.569 * np.sqrt(4 * 5 / 36), rel=1e-3)  # Demšar 2006, q(0.05, k=4)
+    cost = st.costs.set_index("loss").loc["bad"]
+    assert (cost["runs"], cost["ok"], cost["diverged"], cost["failed"]) == (3, 1, 1, 1)
+
+
+def test_pareto_front():
+    x = np.array([1.0, 2.0, 3.0, 2.0])
+    y = np.array([3.0, 2.0, 1.0, 1.0])  # last is dominated by (2, 2)
+    assert S.pareto_front(x, y).tolist() == [True, True, True, False]
+    assert S.pareto_front(x, y, y_higher=False).tolist() == [False, False, True, False]  # (3, 1) beats (2, 1)

@@ -1,0 +1,281 @@
+"""Failure handling inside one process: NaN and out-of-memory runs, checkpoints that resume to
+identical numbers, per-run locks, deferred interrupts and crash leftovers.
+
+The kill-and-resume tests across processes are in ``test_fault_injection.py``; bad command lines
+and files in ``test_bad_inputs.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import torch
+
+from benchmark.checkpoint import Checkpointer, CheckpointPolicy
+from benchmark.config import RunConfig, run_id
+from benchmark.data import DataSpec, load_images
+from benchmark.registry import LOSSES
+from benchmark.results import DeferredInterrupt, ResultsStore, atomic_write_bytes, to_frame
+from benchmark.runner import run_grid, train
+from benchmark.task import build_task
+
+CPU = torch.device("cpu")
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny nets on a shared 2-core machine run ~30× faster on one thread than on two."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory) -> DataSpec:
+    from PIL import Image
+
+    d = tmp_path_factory.mktemp("tiny")
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        Image.fromarray(rng.integers(0, 256, (48, 48, 3), dtype=np.uint8)).save(d / f"im{i}.png")
+    return DataSpec(str(d))
+
+
+def _cfg(data: DataSpec, loss: str = "l1", **kw) -> RunConfig:
+    base = dict(task="denoise", loss=loss, iterations=6, batch_size=2, crop=32, train_data=data, test_data=(data,))
+    return RunConfig(**{**base, **kw})
+
+
+# --------------------------------------------------------------------------------------------
+# NaN and out-of-memory
+# --------------------------------------------------------------------------------------------
+@pytest.fixture
+def faulty_losses():
+    class NaNAfter(torch.nn.Module):
+        """L1 until its third call, then NaN."""
+
+        def __init__(self):
+            super().__init__()
+            self.calls = 0
+
+        def forward(self, pred, target):
+            self.calls += 1
+            loss = (pred - target).abs().mean()
+            return loss * float("nan") if self.calls >= 3 else loss
+
+    class OOMAbove(torch.nn.Module):
+        """L1, but 'CUDA out of memory' (on any device) for batches larger than ``limit``."""
+
+        limit = 0
+
+        def forward(self, pred, target):
+            if pred.shape[0] > self.limit:
+                raise torch.cuda.OutOfMemoryError(f"CUDA out of memory. Tried to allocate {pred.shape[0]} GiB")
+            return (pred - target).abs().mean()
+
+    class OOMAboveTwo(OOMAbove):
+        limit = 2
+
+    names = {"test_nan_at_3": NaNAfter, "test_oom_always": OOMAbove, "test_oom_above_2": OOMAboveTwo}
+    for name, cls in names.items():
+        LOSSES.add(name, cls)
+    yield names
+    for name in names:
+        LOSSES.remove(name)
+
+
+def test_nan_and_oom_are_recorded_and_the_grid_goes_on(tmp_path, tiny_data, faulty_losses):
+    store = ResultsStore(tmp_path / "r")
+    configs = [_cfg(tiny_data, loss, batch_size=4)
+               for loss in ("test_oom_always", "test_nan_at_3", "test_oom_above_2", "l1")]
+    summary = run_grid(configs, store, ("psnr",), CPU, progress=False)
+    assert (summary.failed, summary.diverged, summary.trained) == (1, 1, 2)
+    meta = {c.loss: store.meta(run_id(c)) for c in configs}
+
+    oom = meta["test_oom_always"]
+    assert oom["status"] == "failed"
+    assert "OutOfMemoryError" in oom["error"] and "batch size 4 and again at 2" in oom["error"]
+    nan = meta["test_nan_at_3"]
+    assert nan["status"] == "diverged" and nan["diverged_at"] == 3 and nan["iterations_done"] == 2
+    retried = meta["test_oom_above_2"]
+    assert retried["status"] == "ok" and retried["batch_size_used"] == 2 and "out of memory" in retried["note"]
+    assert meta["l1"]["status"] == "ok" and "batch_size_used" not in meta["l1"]
+
+    table = store.table()
+    assert set(table["loss"]) == {"input", "test_oom_above_2", "l1"}  # no rows for failed/diverged runs
+    assert not list(store.runs.rglob("ckpt*.pt"))
+    # a failed run is retried by the next invocation; finished and diverged ones are not
+    again = run_grid(configs, store, ("psnr",), CPU, progress=False)
+    assert (again.skipped, again.failed) == (3, 1)
+
+
+# --------------------------------------------------------------------------------------------
+# checkpoints
+# --------------------------------------------------------------------------------------------
+class _Crash(Exception):
+    pass
+
+
+def _interrupted_then_resumed(cfg, images, tmp_path, monkeypatch, crash_after: int, every: int):
+    """Train with a simulated crash after ``crash_after`` iterations, then again from the checkpoint."""
+    import benchmark.runner as runner
+
+    ckpt = Checkpointer(tmp_path / "ckpt.pt", CheckpointPolicy(every=every, seconds=0), {"config": cfg.to_dict()})
+    passed = []
+
+    def crash(kind):
+        passed.append(kind)
+        if kind == "iteration" and len(passed) == crash_after:
+            raise _Crash
+
+    monkeypatch.setattr(runner, "crash_point", crash)
+    with pytest.raises(_Crash):
+        train(cfg, build_task(cfg.task), images, CPU, checkpoint=ckpt)
+    torch.manual_seed(12345)  # the resumed run must not depend on the RNG state it starts with
+    np.random.seed(99)
+    resumed = train(cfg, build_task(cfg.task), images, CPU,
+                    checkpoint=Checkpointer(ckpt.path, ckpt.policy, ckpt.fingerprint))
+    monkeypatch.setattr(runner, "crash_point", lambda kind: None)
+    return resumed
+
+
+@pytest.mark.parametrize("loss,iterations,crash_after,every", [
+    ("l1", 9, 7, 3),                     # resumes from iteration 6
+    ("contrastive_select", 4, 3, 2),     # a loss with its own trainable gate and lazily built Adam
+])
+def test_resume_from_checkpoint_is_identical(loss, iterations, crash_after, every, tiny_data, tmp_path, monkeypatch):
+    cfg = _cfg(tiny_data, loss, iterations=iterations)
+    images = load_images(tiny_data)
+    straight = train(cfg, build_task(cfg.task), images, CPU)
+    resumed = _interrupted_then_resumed(cfg, images, tmp_path, monkeypatch, crash_after, every)
+    assert resumed.resumed_at == (crash_after // every) * every
+    for (k, a), b in zip(straight.net.state_dict().items(), resumed.net.state_dict().values()):
+        assert torch.equal(a, b), k
+    for (k, a), b in zip(straight.loss_fn.state_dict().items(), resumed.loss_fn.state_dict().values()):
+        assert torch.equal(a, b), k
+    assert resumed.curve == straight.curve and resumed.final_loss == straight.final_loss
+    assert resumed.iterations_done == straight.iterations_done == iterations
+
+
+def test_checkpoint_for_another_config_is_ignored(tiny_data, tmp_path):
+    cfg = _cfg(tiny_data, iterations=4)
+    images = load_images(tiny_data)
+    path = tmp_path / "ckpt.pt"
+    train(cfg, build_task("denoise"), images, CPU,
+          checkpoint=Checkpointer(path, CheckpointPolicy(every=2, seconds=0), {"config": "other"}))
+    assert path.exists()  # the final checkpoint, kept until the run's results are saved
+    r = train(cfg, build_task("denoise"), images, CPU,
+              checkpoint=Checkpointer(path, CheckpointPolicy(every=2, seconds=0), {"config": cfg.to_dict()}))
+    assert r.resumed_at is None and r.iterations_done == 4
+    path.write_bytes(b"not a checkpoint")  # a torn file (cannot happen with atomic writes) costs only time
+    r = train(cfg, build_task("denoise"), images, CPU,
+              checkpoint=Checkpointer(path, CheckpointPolicy(every=2, seconds=0), {"config": cfg.to_dict()}))
+    assert r.resumed_at is None
+
+
+# --------------------------------------------------------------------------------------------
+# locks
+# --------------------------------------------------------------------------------------------
+def test_grid_skips_a_run_locked_by_a_live_process(tmp_path, tiny_data):
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    configs = [_cfg(tiny_data, "l1", iterations=2), _cfg(tiny_data, "l2", iterations=2)]
+    held = store.lock(run_id(configs[0]))  # another holder (a separate open file description)
+    try:
+        summary = run_grid(configs, store, ("psnr",), CPU, progress=False)
+        assert (summary.trained, summary.locked) == (1, 1)
+        assert not store.is_done(run_id(configs[0])) and store.is_done(run_id(configs[1]))
+        assert isinstance(store.lock(run_id(configs[0])), str)
+    finally:
+        held.release()
+    summary = run_grid(configs, store, ("psnr",), CPU, progress=False)
+    assert (summary.trained, summary.skipped, summary.locked) == (1, 1, 0)
+    assert len(store.table().query("loss != 'input'")) == 2 * 3
+
+
+def test_lock_of_a_killed_process_is_free(tmp_path):
+    store = ResultsStore(tmp_path / "r")
+    code = textwrap.dedent(f"""
+        import sys, time
+        from benchmark.results import ResultsStore
+        lock = ResultsStore({str(store.root)!r}).lock("run1")
+        print("locked", flush=True)
+        time.sleep(60)
+    """)
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "locked"
+        holder = store.lock("run1")
+        assert isinstance(holder, str) and f"pid {child.pid}" in holder
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    assert (store.run_dir("run1") / ".lock").exists()  # left behind by SIGKILL: stale, not held
+    lock = store.lock("run1")
+    assert not isinstance(lock, str)
+    lock.release()
+    assert not (store.run_dir("run1") / ".lock").exists()
+
+
+# --------------------------------------------------------------------------------------------
+# writes, interrupts, leftovers
+# --------------------------------------------------------------------------------------------
+def test_interrupt_during_a_write_completes_the_write(tmp_path, monkeypatch):
+    import benchmark.results as results
+
+    def interrupt_me(kind):
+        if kind == "write":  # the data is in the temporary file, not yet renamed
+            os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(results, "crash_point", interrupt_me)
+    target = tmp_path / "meta.json"
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write_bytes(target, b'{"status": "ok"}')
+    assert json.loads(target.read_text()) == {"status": "ok"}
+    assert [p.name for p in tmp_path.iterdir()] == ["meta.json"]  # no temporary file left
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_deferred_interrupt_second_signal_stops_at_once():
+    with pytest.raises(KeyboardInterrupt), DeferredInterrupt() as d:
+        os.kill(os.getpid(), signal.SIGINT)
+        assert d.requested
+        os.kill(os.getpid(), signal.SIGINT)
+        raise AssertionError("not reached")
+
+
+def test_stale_passes_of_an_unfinished_run_are_removed(tmp_path):
+    """A crash between an evaluation pass and meta.json must not duplicate rows on the retry."""
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    row = {c: None for c in to_frame([]).columns} | {"run_id": "r1", "metric": "psnr", "value": 1.0,
+                                                      "higher_is_better": True}
+    store.write_eval("r1", [row], ["psnr"], {})
+    (store.run_dir("r1") / ".meta.json.abc.tmp").write_text("{")  # a torn temporary file
+    store.reset_run("r1")
+    assert sorted(p.name for p in store.run_dir("r1").iterdir()) == []
+    store.write_eval("r1", [row], ["psnr"], {})
+    store.write_meta("r1", {"status": "ok"})
+    store.reset_run("r1")  # a finished run is never touched
+    assert len(store.table()) == 1
+
+
+def test_incompatible_or_unwritable_store_is_refused(tmp_path, monkeypatch):
+    from benchmark.errors import UserError
+
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "store.json").write_text('{"store_version": 0}')
+    with pytest.raises(UserError, match="incompatible version"):
+        ResultsStore(tmp_path / "old").ensure_writable()
+    assert not (tmp_path / "old" / "runs").exists()
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(UserError, match="not a directory"):
+        ResultsStore(tmp_path / "file").ensure_writable()
