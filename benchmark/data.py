@@ -223,8 +223,13 @@ def load_raw(spec: DataSpec):
         raise UserError(f"dataset folder not found: {spec.source}")
     try:
         if kind == "folder":
-            ds = datasets.load_dataset("imagefolder", data_dir=str(Path(spec.source).expanduser()),
-                                       split=spec.split or "train")
+            dd = datasets.load_dataset("imagefolder", data_dir=str(Path(spec.source).expanduser()))
+            if spec.split:
+                if spec.split not in dd:
+                    raise UserError(f"image folder {spec.source} has splits {', '.join(dd)}; got {spec.split!r}")
+                ds = dd[spec.split]
+            else:  # a plain folder (or one named train/test): every image in it
+                ds = datasets.concatenate_datasets(list(dd.values())) if len(dd) > 1 else next(iter(dd.values()))
         elif kind == "saved":
             ds = datasets.load_from_disk(str(Path(spec.source).expanduser()))
             if isinstance(ds, datasets.DatasetDict):

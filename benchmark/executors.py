@@ -12,10 +12,11 @@ How a run is never done twice. ``run_grid`` takes a per-run lock (``flock`` on
 ``runs/<id>/.lock``) and re-checks the store under it, and the degraded-input rows of a task are
 written under their own lock in the same way. So workers may be handed overlapping lists:
 
-* a *shard* worker gets the whole grid, its own strided share first (``configs[i::n]``) and then
-  everybody else's, so a worker that finishes early takes runs nobody has started yet (work
-  stealing through the locks, no coordinator); a run another worker holds is skipped and
-  retried once at the end, by which time it is normally done;
+* a *shard* worker runs its own strided share (``configs[i::n]``), then the runs of the others'
+  shares that nobody has attempted yet (no ``meta.json``), so a worker that finishes early takes
+  over work (stealing through the store, no coordinator); a run another worker holds is skipped
+  and retried once at the end, by which time it is normally done; a run that failed during this
+  grid is not retried by a second worker (the next invocation retries it, as always);
 * a *per-run* task (Ray or SLURM, ``split="run"``) gets one config.
 
 Results are identical to the sequential executor's: every run is seeded by its config alone.
@@ -48,7 +49,6 @@ from benchmark.errors import UserError
 
 log = logging.getLogger(__name__)
 EXECUTORS = ("local", "ray", "slurm")
-_OUTCOMES = ("trained", "rescored", "failed", "diverged")
 _REPO_ROOT = Path(__file__).resolve().parents[1]  # where `benchmark`, `tasks`, `losses` live
 
 
@@ -65,22 +65,25 @@ class Executor(Protocol):
 class WorkUnit:
     """What one worker process (or Ray task, or SLURM job) runs: ``run_grid`` on ``configs``."""
 
-    configs: tuple                       # RunConfig, in the order this worker should try them
+    configs: tuple                       # RunConfig: this worker's own share, in order
     store_root: str
     metrics: tuple[str, ...]
     device: str                          # device spec as the worker will see it ("cuda" once pinned)
+    steal: tuple = ()                    # other workers' shares, to take over when its own is done
     progress: bool = False
     checkpoint: object = None            # CheckpointPolicy | None
     loss_files: tuple[str, ...] = ()     # user loss files to import before anything else
     threads: int | None = None           # torch intra-op threads; None: leave torch's default
     log_level: int = logging.WARNING
     tag: str = ""                        # shown in this worker's log lines
+    since: float | None = None           # grid start (time.time()): a run that failed after it is not retried
 
 
 def run_unit(unit: WorkUnit) -> dict:
     """Run one :class:`WorkUnit` in this process; the :class:`GridSummary` as a dict."""
     import torch
 
+    from benchmark.config import run_id
     from benchmark.registry import LOSSES, load_user_file
     from benchmark.results import ResultsStore
     from benchmark.runner import resolve_device, run_grid
@@ -91,11 +94,26 @@ def run_unit(unit: WorkUnit) -> dict:
     try:
         for f in unit.loss_files:
             load_user_file(f, LOSSES)
-        summary = run_grid(list(unit.configs), ResultsStore(unit.store_root), tuple(unit.metrics),
-                           resolve_device(unit.device), progress=unit.progress, checkpoint=unit.checkpoint)
+        store, device = ResultsStore(unit.store_root), resolve_device(unit.device)
+
+        def failed_here(c) -> bool:  # failed during this grid (another worker, or this job before a requeue)
+            meta = store.meta(run_id(c)) or {}
+            return unit.since is not None and meta.get("status") == "failed" and meta.get("started", 0) >= unit.since
+
+        own = [c for c in unit.configs if not failed_here(c)]
+        summary = dataclasses.asdict(run_grid(own, store, tuple(unit.metrics), device, progress=unit.progress,
+                                              checkpoint=unit.checkpoint))
+        # Then the others' runs that nobody has attempted yet (no meta.json): a run another worker
+        # is on is skipped by its lock; one that failed there is not tried again here.
+        rest = [c for c in unit.steal if store.meta(run_id(c)) is None]
+        if rest:
+            log.info("own share done; taking over %d run(s) not started elsewhere", len(rest))
+            more = run_grid(rest, store, tuple(unit.metrics), device, progress=unit.progress,
+                            checkpoint=unit.checkpoint)
+            summary = {k: v + getattr(more, k) for k, v in summary.items()}
     finally:  # in-process (submitit's debug cluster): leave the caller's thread count as it was
         torch.set_num_threads(before)
-    return dataclasses.asdict(summary)
+    return summary
 
 
 def _worker_main(unit: WorkUnit) -> dict:
@@ -131,21 +149,23 @@ def shard_order(configs: list, i: int, n: int) -> list:
 def _merge(configs: list, store_root, metrics, results: list[dict]):
     """One :class:`GridSummary` for the whole grid from the workers' (overlapping) summaries.
 
-    Outcomes that mean work (trained, re-scored, failed, diverged) are summed: a run is done by
-    one worker only. A run still incomplete afterwards, and not failed, was left to a process
-    outside this grid (``locked``); everything else was already done (``skipped``)."""
+    Trained, re-scored and diverged are summed (a finished run is never redone); failed is what
+    the store says at the end (a failure can be retried by a second worker that reached the run
+    before the first recorded it). A run still incomplete afterwards, and not failed, was left to
+    a process outside this grid (``locked``); everything else was already done (``skipped``)."""
     from benchmark.config import run_id
     from benchmark.results import ResultsStore
     from benchmark.runner import GridSummary
 
     out = GridSummary()
     for r in results:
-        for k in _OUTCOMES:
+        for k in ("trained", "rescored", "diverged"):
             setattr(out, k, getattr(out, k) + r.get(k, 0))
     store = ResultsStore(store_root)
+    out.failed = sum((store.meta(run_id(c)) or {}).get("status") == "failed" for c in configs)
     incomplete = sum(not _complete(store, run_id(c), metrics) for c in configs)
     out.locked = max(0, incomplete - out.failed)
-    out.skipped = max(0, len(configs) - sum(getattr(out, k) for k in _OUTCOMES) - out.locked)
+    out.skipped = max(0, len(configs) - out.trained - out.rescored - out.failed - out.diverged - out.locked)
     return out
 
 
@@ -265,6 +285,7 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
     if cuda and not gpus:
         resolve_device(device_spec)  # raises the usual one-line error
     ResultsStore(store_root).ensure_writable()
+    since = time.time()
     per_worker_threads = threads or max(1, _cores() // workers)
     units, envs = [], []
     for i in range(workers):
@@ -274,9 +295,11 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
         if gpus:
             env["CUDA_VISIBLE_DEVICES"] = gpus[(i // workers_per_gpu) % len(gpus)]
             device = "cuda"  # the one GPU this worker sees
-        units.append(WorkUnit(tuple(shard_order(list(configs), i, workers)), str(store_root), tuple(metrics),
-                              device, progress=False, checkpoint=checkpoint, loss_files=tuple(map(str, loss_files)),
-                              threads=per_worker_threads, log_level=_log_level(), tag=f"[w{i}]"))
+        order = shard_order(list(configs), i, workers)
+        own = len(configs[i::workers])
+        units.append(WorkUnit(tuple(order[:own]), str(store_root), tuple(metrics), device, steal=tuple(order[own:]),
+                              progress=False, checkpoint=checkpoint, loss_files=tuple(map(str, loss_files)),
+                              threads=per_worker_threads, log_level=_log_level(), tag=f"[w{i}]", since=since))
         envs.append(env)
     placement = (", ".join(f"w{i}→GPU {e['CUDA_VISIBLE_DEVICES']}" for i, e in enumerate(envs)) if gpus
                  else f"CPU, {per_worker_threads} thread(s) each")
@@ -380,7 +403,20 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
                        task_threads)
         log.info("ray executor: %d task(s) (%s) on %d runs, each %s", len(units), split, len(configs), opts)
         remote = ray.remote(max_retries=0, **opts)(_worker_main)
-        results = ray.get([remote.remote(u) for u in units])
+        refs = [remote.remote(u) for u in units]
+        results = []
+        try:
+            for ref in refs:
+                try:
+                    results.append(ray.get(ref))
+                except ray.exceptions.RayError as exc:  # the worker died (OOM-killed, node lost, …)
+                    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                    results.append({"error": f"ray task: {first}", "user": False})
+        except KeyboardInterrupt:
+            for ref in refs:
+                with contextlib.suppress(Exception):
+                    ray.cancel(ref)  # SIGINT: the runs checkpoint and stop
+            raise
     finally:
         if started:
             ray.shutdown()
@@ -393,11 +429,15 @@ def _units(configs: list, slots: int, split: str, store_root, metrics, device, c
     if split not in ("shard", "run"):
         raise UserError(f"split must be 'shard' or 'run', got {split!r}")
     common = dict(store_root=str(store_root), metrics=tuple(metrics), device=device, checkpoint=checkpoint,
-                  loss_files=tuple(map(str, loss_files)), threads=threads, log_level=_log_level())
+                  loss_files=tuple(map(str, loss_files)), threads=threads, log_level=_log_level(), since=time.time())
     if split == "run":
         return [WorkUnit((c,), tag=f"[r{i}]", **common) for i, c in enumerate(configs)]
     slots = max(1, min(slots, len(configs)))
-    return [WorkUnit(tuple(shard_order(configs, i, slots)), tag=f"[w{i}]", **common) for i in range(slots)]
+    units = []
+    for i in range(slots):
+        order, own = shard_order(configs, i, slots), len(configs[i::slots])
+        units.append(WorkUnit(tuple(order[:own]), steal=tuple(order[own:]), tag=f"[w{i}]", **common))
+    return units
 
 
 # --------------------------------------------------------------------------------------------

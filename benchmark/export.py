@@ -216,7 +216,10 @@ def write_csvs(stats: Stats, root: Path) -> dict[str, Path]:
     out = {}
     for name, df in (("summary", stats.cells), ("ranks", stats.ranks), ("costs", stats.costs)):
         p = root / f"{name}.csv"
-        df.to_csv(p, index=False)
+        from benchmark.results import atomic_output
+
+        with atomic_output(p) as tmp:
+            df.to_csv(tmp, index=False)
         out[f"{name}_csv"] = p
     return out
 

@@ -60,7 +60,10 @@ def save(fig, base: Path, formats=("png", "pdf"), tight: bool = False) -> list[P
     out = []
     for fmt in sorted(dict.fromkeys(formats), key=lambda f: f != "png"):
         p = base.with_suffix(f".{fmt}")
-        fig.savefig(p, dpi=200 if fmt == "png" else None, bbox_inches="tight" if tight else None)
+        from benchmark.results import atomic_output
+
+        with atomic_output(p) as tmp:
+            fig.savefig(tmp, format=fmt, dpi=200 if fmt == "png" else None, bbox_inches="tight" if tight else None)
         out.append(p)
     plt.close(fig)
     return out

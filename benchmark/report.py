@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmark.results import ResultsStore, atomic_write_bytes
+from benchmark.results import ResultsStore, atomic_output, atomic_write_bytes
 from benchmark.stats import Stats, compute, loss_label, metric_order
 
 log = logging.getLogger(__name__)
@@ -128,8 +128,8 @@ def heatmap(table: pd.DataFrame, path: Path) -> Path | None:
             ax.set_visible(False)
         fig.suptitle("Colour: rank within each metric (dark = best)")
         fig.tight_layout()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=150)
+        with atomic_output(path) as tmp:
+            fig.savefig(tmp, dpi=150, format="png")
         plt.close(fig)
     return path
 
@@ -168,7 +168,8 @@ def write_report(store: ResultsStore, *, baseline: str = "l1", alpha: float = 0.
     root = store.root
     out: dict[str, Path] = {}
     csv = root / "results.csv"
-    table.to_csv(csv, index=False)
+    with atomic_output(csv) as tmp:
+        table.to_csv(tmp, index=False)
     out["csv"] = csv
     out.update(export.write_csvs(stats, root))
     png = heatmap(table, root / "leaderboard.png")

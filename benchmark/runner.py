@@ -321,6 +321,8 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
     summary.skipped = len(configs) - len(pending)
     if summary.skipped:
         log.info("%d of %d runs already have results; skipping them", summary.skipped, len(configs))
+        for c in set(configs) - set(pending):
+            _drop_checkpoints(store, ids[c], locked=False)
     if not pending:
         return summary
     for spec, crop in {(c.train_data, c.crop) for c in pending}:  # bad data fails before any work
@@ -359,6 +361,22 @@ def _complete(store: ResultsStore, rid: str, metric_names) -> bool:
     return meta.get("status") == "ok" and set(metric_names) <= store.metrics_covered(rid)
 
 
+def _drop_checkpoints(store: ResultsStore, rid: str, locked: bool = True) -> None:
+    """Delete a finished run's checkpoints (a crash right after its meta.json can leave one)."""
+    found = list(store.run_dir(rid).glob("ckpt*.pt"))
+    if not found:
+        return
+    lock = None if locked else store.lock(rid)
+    if isinstance(lock, str):
+        return
+    try:
+        for p in found:
+            p.unlink(missing_ok=True)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
 def _run_locked(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: str, items: list[TestItem],
                 last_try: bool = False) -> str:
     """Do one run if this process gets its lock: the outcome (a :class:`GridSummary` field)."""
@@ -369,6 +387,7 @@ def _run_locked(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version:
         return "locked"
     with lock:
         if grid.store.is_done(rid):  # finished meanwhile, or only metrics are missing
+            _drop_checkpoints(grid.store, rid)
             if _complete(grid.store, rid, grid.metric_names):
                 return "skipped"
             _rescore(grid, rid, cfg, task, task_version, items)
@@ -398,8 +417,7 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
                              train_data=str(cfg.train_data), higher=grid.higher)
             store.write_eval(rid, rows, [m.name for m in grid.metrics.metrics], grid.metrics.skipped)
         store.write_meta(rid, meta)
-        for p in store.run_dir(rid).glob("ckpt*.pt"):
-            p.unlink(missing_ok=True)
+        _drop_checkpoints(store, rid)
         log.info("run %s %s in %.1f s (%.1f it/s)", rid, result.status, time.time() - started, result.it_per_s)
         return "trained" if result.status == "ok" else "diverged"
     except UserError:

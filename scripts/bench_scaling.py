@@ -13,7 +13,7 @@ The ratio is N-worker throughput over 1-worker throughput; linear scaling is N. 
 two sides are checked to be identical. The load average is printed before and after: other jobs
 on the machine change the figures.
 
-    HF_HUB_OFFLINE=1 python scripts/bench_scaling.py [--workers 2] [--iterations 150]
+    HF_HUB_OFFLINE=1 python scripts/bench_scaling.py [--workers 2] [--iterations 60]
 """
 
 from __future__ import annotations
@@ -64,9 +64,9 @@ def main(argv=None) -> int:
     ap.add_argument("--tasks", nargs="+", default=["denoise", "sr4"])
     ap.add_argument("--losses", nargs="+", default=["l1", "l2", "charbonnier", "ssim"])
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
-    ap.add_argument("--iterations", type=int, default=150)
-    ap.add_argument("--crop", type=int, default=48)
-    ap.add_argument("--batch-size", type=int, default=8)
+    ap.add_argument("--iterations", type=int, default=60)
+    ap.add_argument("--crop", type=int, default=32)
+    ap.add_argument("--batch-size", type=int, default=4)
     ap.add_argument("--net", default="tiny")
     ap.add_argument("--metrics", nargs="+", default=["psnr", "ssim"])
     args = ap.parse_args(argv)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from torchvision.io import decode_jpeg, encode_jpeg
 
 from benchmark.registry import register_task
 from benchmark.task import Task
@@ -26,6 +25,8 @@ class JPEGArtifacts(Task):
             raise ValueError(f"quality must be in 1..100, got {self.quality}")
 
     def degrade(self, clean: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        from torchvision.io import decode_jpeg, encode_jpeg  # lazy: torchvision import costs seconds
+
         u8 = (clean.detach().float().cpu().clamp(0, 1) * 255).round().to(torch.uint8)
         encoded = encode_jpeg(list(u8), quality=self.quality)
         decoded = torch.stack([decode_jpeg(e) for e in encoded])

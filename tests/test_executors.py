@@ -118,8 +118,9 @@ def test_unknown_executor_options_are_one_line_errors(tmp_path, capsys):
     assert "--workers must be a number or auto" in capsys.readouterr().err
 
 
-@pytest.mark.slow
 def test_ray_local_two_cpu_workers_match_sequential(sequential, tmp_path):
+    """~40 s (a local Ray instance starts); ray is not in the test extra, so CI skips this unless
+    it installs `.[test,ray]`."""
     pytest.importorskip("ray")
     configs, metrics, device = _grid()
     root = tmp_path / "ray"
@@ -127,3 +128,48 @@ def test_ray_local_two_cpu_workers_match_sequential(sequential, tmp_path):
     assert summary.trained == 4 and summary.failed == 0, summary
     _assert_same(_table(root), sequential[1])
     assert sorted(run_id(c) for c in configs) == [r for r in _run_dirs(root) if not r.startswith("input")]
+
+
+FAILING_LOSS = '''
+import os
+
+import torch
+
+from benchmark.registry import register_loss
+
+
+@register_loss("always_fails_executor_test")
+class AlwaysFails(torch.nn.Module):
+    """Raises on every call, after noting the attempt in $PLBENCH_ATTEMPTS."""
+
+    def forward(self, pred, target):
+        with open(os.environ["PLBENCH_ATTEMPTS"], "a") as f:
+            f.write("attempt\\n")
+        raise RuntimeError("boom")
+'''
+
+
+def test_a_failed_run_is_not_retried_by_another_worker(tmp_path, monkeypatch):
+    """Two shard jobs run one after the other (submitit's debug cluster): the first fails its run,
+    then takes over the second's unattempted run and fails it too; the second job does not try
+    either again. The next invocation retries them, as the sequential executor does."""
+    pytest.importorskip("submitit")
+    from benchmark.registry import LOSSES, load_user_file
+
+    loss_file = tmp_path / "failing_loss.py"
+    loss_file.write_text(FAILING_LOSS)
+    attempts = tmp_path / "attempts.txt"
+    monkeypatch.setenv("PLBENCH_ATTEMPTS", str(attempts))
+    load_user_file(loss_file, LOSSES)
+    try:
+        args = ["run", *TINY, "--losses", "always_fails_executor_test", "--loss-file", str(loss_file)]
+        configs, metrics, device = build_configs(build_parser().parse_args(args))
+        assert len(configs) == 2
+        summary = execute("slurm", configs, tmp_path / "r", metrics, device, cluster="debug", workers=2,
+                          split="shard", loss_files=[str(loss_file)], threads=1)
+        assert (summary.failed, summary.trained, summary.locked) == (2, 0, 0)
+        assert attempts.read_text().count("attempt") == 2
+        again = execute("local", configs, tmp_path / "r", metrics, device, workers=1)
+        assert again.failed == 2 and attempts.read_text().count("attempt") == 4
+    finally:
+        LOSSES.remove("always_fails_executor_test")

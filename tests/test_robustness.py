@@ -199,6 +199,10 @@ def test_grid_skips_a_run_locked_by_a_live_process(tmp_path, tiny_data):
     summary = run_grid(configs, store, ("psnr",), CPU, progress=False)
     assert (summary.trained, summary.skipped, summary.locked) == (1, 1, 0)
     assert len(store.table().query("loss != 'input'")) == 2 * 3
+    # a kill right after a run's meta.json, before its checkpoint is deleted: the next grid tidies up
+    (store.run_dir(run_id(configs[0])) / "ckpt.pt").write_bytes(b"stale")
+    assert run_grid(configs, store, ("psnr",), CPU, progress=False).skipped == 2
+    assert not list(store.runs.rglob("ckpt*.pt"))
 
 
 def test_lock_of_a_killed_process_is_free(tmp_path):
