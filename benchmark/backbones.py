@@ -29,9 +29,9 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -164,7 +164,8 @@ def _build_tinycnn(depth: int, init: bool):
                              nn.ReLU(), nn.Conv2d(c_out, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out),
                              nn.ReLU())
 
-    parts = {"conv1": nn.Conv2d(3, 16, 3, stride=2, padding=1, bias=False), "bn1": nn.BatchNorm2d(16), "relu": nn.ReLU(),
+    parts = {"conv1": nn.Conv2d(3, 16, 3, stride=2, padding=1, bias=False), "bn1": nn.BatchNorm2d(16),
+             "relu": nn.ReLU(),
              "maxpool": nn.Identity(), "layer1": stage(16, 16, 1), "layer2": stage(16, 32, 2),
              "layer3": stage(32, 64, 2), "layer4": stage(64, 128, 2)}
     container = nn.Module()

@@ -23,7 +23,7 @@ class NetPreset:
 
 
 NET_PRESETS = {
-    "tiny": NetPreset(channels=24, blocks=2),   # CPU: the quick profile
+    "tiny": NetPreset(channels=16, blocks=2),   # CPU: the quick profile
     "small": NetPreset(channels=64, blocks=8),  # one GPU, many runs
     "base": NetPreset(channels=64, blocks=16),  # GPU, overnight budget
 }

@@ -109,7 +109,6 @@ def measure(losses: list[str], *, net: str = "tiny", batch: int = 8, crop: int =
     from benchmark.nets import build_net
 
     dev = torch.device(device)
-    fast = True  # the harness's own path: bf16 autocast + channels_last + fused Adam on CUDA
     cl = (dev.type == "cuda") if channels_last is None else channels_last
     names = list(dict.fromkeys(["l1", *losses]))
     cands: dict[str, tuple] = {}
@@ -202,19 +201,29 @@ def estimate_grid(configs, metric_names, device, steps: int = 5) -> dict:
         if c.loss not in shapes[(c.net, c.batch_size, c.crop)]:
             shapes[(c.net, c.batch_size, c.crop)].append(c.loss)
     for (net, batch, crop), losses in shapes.items():
+        log.info("timing %d training step(s) of %d loss(es) + l1, net %s, batch %d×%d² on %s", steps + 1,
+                 len(losses), net, batch, crop, dev)
         for r in measure(losses, net=net, batch=batch, crop=crop, device=str(dev), reps=steps, warmup=1,
                          naive=False, flops=False):
             step_s[(r.name, net, batch, crop)] = r.ms_per_step / 1e3
     data, metrics = DataCache(), MetricSet(metric_names, dev)
     eval_s: dict[tuple, float] = {}
-    for c in configs:
+    by_eval: dict[tuple, float] = {}  # evaluation cost hardly depends on the task: time one image per
+    for c in configs:                 # (test sets, net) and scale by the test sets' pixel count
         key = (c.task, c.task_params, c.test_data, c.net)
-        if key not in eval_s:
+        shared = (c.test_data, c.net)
+        if shared not in by_eval:
             task = build_task(c.task, **dict(c.task_params))
             items = held_out_items(task, {s: data.images(s) for s in c.test_data})
+            first = min(items, key=lambda it: it.clean.numel())
+            log.info("timing the evaluation of one test image (%s) on %s", first.image, dev)
+            net = build_net(c.net).to(dev)
+            evaluate(net, [first], metrics, dev)  # warm-up
             t0 = time.perf_counter()
-            evaluate(build_net(c.net).to(dev), items, metrics, dev)
-            eval_s[key] = time.perf_counter() - t0
+            evaluate(net, [first], metrics, dev)
+            per_px = (time.perf_counter() - t0) / first.clean[0, 0].numel()
+            by_eval[shared] = per_px * sum(it.clean[0, 0].numel() for it in items)
+        eval_s[key] = by_eval[shared]
     per_run = [c.iterations * step_s[(c.loss, c.net, c.batch_size, c.crop)]
                + eval_s[(c.task, c.task_params, c.test_data, c.net)] for c in configs]
     return {"runs": len(configs), "seconds": sum(per_run), "train_s": sum(c.iterations * step_s[(c.loss, c.net,

@@ -347,7 +347,8 @@ def pretrain(cfg: PretrainConfig, out_dir: str | Path | None = None, device: str
             start, curve = int(st["step"]), [tuple(x) for x in st["curve"]]
             log.info("resuming pretraining %s at step %d", cfg.name, start)
     trunk.train()
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else torch.autocast("cpu", enabled=False)
+    autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda"
+                else torch.autocast("cpu", enabled=False))
     t0 = time.perf_counter()
     bar = tqdm(total=cfg.steps, initial=start, desc=f"pretrain {cfg.name}", disable=not progress, leave=False)
     loss_val = float("nan")

@@ -21,9 +21,10 @@ import importlib.util
 import logging
 import pkgutil
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from benchmark.errors import UserError
 

@@ -3,7 +3,7 @@ Online Contrastive Learning", 2020)."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn

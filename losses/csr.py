@@ -3,7 +3,7 @@ Perceptual Metric via Contrastive Self-supervised Representation", 2022)."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 

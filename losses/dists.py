@@ -4,7 +4,6 @@ features with L2 pooling."""
 from __future__ import annotations
 
 import torch
-from torch import nn
 
 from benchmark import weights as W
 from benchmark.backbones import Backbone, FeatureLoss

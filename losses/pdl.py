@@ -3,10 +3,9 @@ texture loss (Heitz et al., CVPR 2021): 1-D Wasserstein distances between featur
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
-from torch import nn
 
 from benchmark.backbones import Backbone, FeatureLoss
 from benchmark.errors import UserError
@@ -42,7 +41,7 @@ class _SlicedBase(FeatureLoss):
 
     def _init_projections(self, channels: dict[str, int], num_proj: int | None, seed: int) -> None:
         g = torch.Generator().manual_seed(int(seed) + 1013)
-        for i, (name, c) in enumerate(channels.items()):
+        for i, c in enumerate(channels.values()):
             k = int(num_proj) if num_proj else c
             self.register_buffer(f"dirs{i}", random_directions(c, k, g), persistent=False)
         self._proj_gen = g

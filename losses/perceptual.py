@@ -3,10 +3,9 @@ random-network "generic perceptual loss" (Liu et al., CVPR 2021)."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
-from torch import nn
 
 from benchmark.backbones import Backbone, FeatureLoss
 from benchmark.errors import UserError

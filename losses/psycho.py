@@ -14,11 +14,10 @@ import logging
 import math
 import os
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Callable, Sequence
 
 import torch
-from torch import nn
 
 from benchmark import weights as W
 from benchmark.backbones import Backbone, FeatureLoss

@@ -29,7 +29,8 @@ def bilinear_demosaic(mosaic: torch.Tensor) -> torch.Tensor:
     return F.conv2d(F.pad(mosaic, (1, 1, 1, 1), mode="reflect"), k, groups=3)
 
 
-@register_task("demosaic", version="1", citation="RGGB Bayer; bilinear initialisation as in Gharbi et al., SIGGRAPH Asia 2016")
+@register_task("demosaic", version="1",
+               citation="RGGB Bayer; bilinear initialisation as in Gharbi et al., SIGGRAPH Asia 2016")
 @dataclass(frozen=True)
 class Demosaic(Task):
     """Sample the RGGB Bayer pattern (plus optional noise), then bilinearly interpolate.

@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from benchmark.data import (EMBEDDED, DataSpec, load_images, mod_crop, pil_to_tensor, to_float,
-                            usable_for_crop)
+from benchmark.data import EMBEDDED, DataSpec, load_images, mod_crop, pil_to_tensor, to_float, usable_for_crop
 from benchmark.errors import UserError
 
 
