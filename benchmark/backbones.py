@@ -134,20 +134,11 @@ def _build_squeezenet(depth: int, init: bool):
 _RESNET_NAMES = ["conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4"]
 
 
-def _build_resnet50(depth: int, init: bool):
+def _build_resnet(arch: str, depth: int, init: bool):
+    """torchvision ResNet trunk (``resnet18`` / ``resnet50``) up to the tapped stage, no ``fc``."""
     import torchvision
 
-    full = torchvision.models.resnet50(weights=None)
-    container = nn.Module()
-    for name in _RESNET_NAMES[: depth + 1]:
-        container.add_module(name, getattr(full, name))
-    return container
-
-
-def _build_resnet18(depth: int, init: bool):
-    import torchvision
-
-    full = torchvision.models.resnet18(weights=None)
+    full = getattr(torchvision.models, arch)(weights=None)
     container = nn.Module()
     for name in _RESNET_NAMES[: depth + 1]:
         container.add_module(name, getattr(full, name))
@@ -201,12 +192,12 @@ ARCHS: dict[str, Arch] = {
                     lambda i: f"features.{i}", _seq_ignore, "alexnet:IMAGENET1K_V1"),
     "squeezenet1_1": Arch(tuple(_SQUEEZE_NAMES), lambda d, pool, init: _build_squeezenet(d, init),
                           lambda i: f"features.{i}", _seq_ignore, "squeezenet1_1:IMAGENET1K_V1"),
-    "resnet50": Arch(tuple(_RESNET_NAMES), lambda d, pool, init: _build_resnet50(d, init),
+    "resnet50": Arch(tuple(_RESNET_NAMES), lambda d, pool, init: _build_resnet("resnet50", d, init),
                      lambda i: _RESNET_NAMES[i],
                      lambda d: ("fc.",) + tuple(f"{n}." for n in _RESNET_NAMES[d + 1:]),
                      "resnet50:IMAGENET1K_V2"),
     # self-trained only (benchmark.pretrain): no published weights, "pretrained" has no file
-    "resnet18": Arch(tuple(_RESNET_NAMES), lambda d, pool, init: _build_resnet18(d, init),
+    "resnet18": Arch(tuple(_RESNET_NAMES), lambda d, pool, init: _build_resnet("resnet18", d, init),
                      lambda i: _RESNET_NAMES[i],
                      lambda d: ("fc.",) + tuple(f"{n}." for n in _RESNET_NAMES[d + 1:]),
                      "resnet18:IMAGENET1K_V1"),
