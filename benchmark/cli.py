@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--lr", type=float)
     run.add_argument("--net", help="net preset: tiny, small, base")
     run.add_argument("--device", help="auto, cpu, cuda, cuda:N")
-    run.add_argument("--metrics", nargs="+", help="pyiqa metric names")
+    run.add_argument("--metrics", nargs="+", help="pyiqa metric names, or contrique_fr[@<checkpoint>]")
     run.add_argument("--train-data", help="SOURCE[@REV][:SPLIT][#COLUMN]: skimage, a folder, a saved dataset, a hub id")
     run.add_argument("--test-data", nargs="+", help="one or more sources for the held-out test images")
     run.add_argument("--max-train-images", type=int)
@@ -123,16 +123,20 @@ def build_parser() -> argparse.ArgumentParser:
     pt.add_argument("--recipe", default="contrique", help="contrique (distortion classes) or simclr")
     pt.add_argument("--arch", default="tinycnn", help="tinycnn (CPU), resnet18, resnet50, vgg16, ...")
     pt.add_argument("--data", default="skimage:train", help="any source the benchmark can load")
-    pt.add_argument("--steps", type=int, default=150)
-    pt.add_argument("--batch-size", type=int, default=16)
+    pt.add_argument("--steps", type=int, default=500)
+    pt.add_argument("--batch-size", type=int, default=32, help="samples per batch (classes × regions)")
+    pt.add_argument("--classes-per-batch", type=int, default=8, help="contrique: distortion classes per batch")
+    pt.add_argument("--no-colour-spaces", action="store_true", help="contrique: RGB views only")
     pt.add_argument("--crop", type=int, default=64)
     pt.add_argument("--lr", type=float, default=2e-3)
     pt.add_argument("--seed", type=int, default=0)
     pt.add_argument("--device", default="auto")
     pt.add_argument("--out-dir", help="where the checkpoint goes (default: <torch hub dir>/plbench/selftrained)")
     pt.add_argument("--save-every", type=int, default=25, help="checkpoint the training state every N steps")
-    pt.add_argument("--probe", nargs="?", const="skimage:test", metavar="HELD_OUT",
-                    help="afterwards, probe distortion type × level on held-out images vs random init")
+    pt.add_argument("--probe", nargs="*", metavar="HELD_OUT",
+                    help="afterwards, probe distortion type × level on held-out images (default "
+                         "skimage:test) against random init")
+    pt.add_argument("--probe-random-seeds", type=int, default=3, help="random inits to compare with (default 3)")
     return parser
 
 
@@ -493,7 +497,8 @@ def cmd_list(args) -> int:
         from benchmark.metrics import OFFLINE_OK, available_metrics, open_metric
 
         names = available_metrics()
-        print(f"metrics ({len(names)} from pyiqa; default: {', '.join(DEFAULT_METRICS)}):")
+        print(f"metrics ({len(names)}: pyiqa's, and contrique_fr[@<self-trained checkpoint>]; "
+              f"default: {', '.join(DEFAULT_METRICS)}):")
         for n in names:
             if args.probe:
                 m, reason = open_metric(n)
@@ -576,19 +581,36 @@ def cmd_weights(args) -> int:
 
 
 def cmd_pretrain(args) -> int:
-    from benchmark.pretrain import PretrainConfig, pretrain, probe
+    from benchmark.pretrain import PretrainConfig, pretrain
     from benchmark.runner import resolve_device
 
     cfg = PretrainConfig(recipe=args.recipe, arch=args.arch, data=args.data, steps=args.steps,
-                         batch_size=args.batch_size, crop=args.crop, lr=args.lr, seed=args.seed)
+                         batch_size=args.batch_size, crop=args.crop, lr=args.lr, seed=args.seed,
+                         classes_per_batch=args.classes_per_batch, colour_spaces=not args.no_colour_spaces)
     dev = resolve_device(args.device)
     path = pretrain(cfg, out_dir=args.out_dir, device=dev, save_every=args.save_every,
                     progress=sys.stderr.isatty())
     print(f"encoder: {path}")
     print(f"use it:  plbench run --losses csr pdl --backbone-weights {path}")
-    if args.probe:
-        for label, ckpt in (("self-trained", path), ("random init", None)):
-            r = probe(cfg.arch, ckpt, data=args.probe, crop=cfg.crop, seed=cfg.seed)
-            print(f"probe ({label:<12}) distortion type×level on {args.probe}: k-NN {r['knn']:.3f}  "
-                  f"linear {r['linear']:.3f}  (chance {r['chance']:.3f}, {r['classes']} classes, {r['samples']} crops)")
+    for held_out in ([] if args.probe is None else args.probe or ["skimage:test"]):
+        _print_probe(cfg, path, held_out, max(1, args.probe_random_seeds))
     return 0
+
+
+def _print_probe(cfg, path, held_out: str, n_random: int) -> None:
+    """Self-trained vs random-init accuracies, and the paired gain over images with its 95 % CI."""
+    from benchmark.pretrain import paired_gain, probe
+
+    mine = probe(cfg.arch, path, data=held_out, crop=cfg.crop)
+    rand = [probe(cfg.arch, None, data=held_out, crop=cfg.crop, seed=s) for s in range(n_random)]
+    print(f"probe: distortion type × level on {held_out} ({mine['images']} held-out images, {mine['samples']} "
+          f"crops of {cfg.crop}², {mine['classes']} classes, chance {mine['chance']:.3f}; leave one image out)")
+    w = max(len(r["weights"]) for r in [mine, *rand])
+    print(f"  {'encoder':<{w}s} {'k-NN':>6s} {'linear':>7s}")
+    for r in [mine, *rand]:
+        print(f"  {r['weights']:<{w}s} {r['knn']:6.3f} {r['linear']:7.3f}")
+    for kind in ("knn", "linear"):
+        base = [sum(v) / len(v) for v in zip(*(r["per_image"][kind] for r in rand))]
+        gain, lo, hi = paired_gain(mine["per_image"][kind], base)
+        print(f"  gain over random init ({'k-NN' if kind == 'knn' else 'linear'}): {gain:+.3f} "
+              f"(95% CI over images {lo:+.3f} … {hi:+.3f})")

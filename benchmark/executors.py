@@ -86,7 +86,7 @@ def run_unit(unit: WorkUnit) -> dict:
     from benchmark.config import run_id
     from benchmark.registry import LOSSES, load_user_file
     from benchmark.results import ResultsStore
-    from benchmark.runner import resolve_device, run_grid
+    from benchmark.runner import DataCache, resolve_device, run_grid
 
     before = torch.get_num_threads()
     if unit.threads:
@@ -95,6 +95,7 @@ def run_unit(unit: WorkUnit) -> dict:
         for f in unit.loss_files:
             load_user_file(f, LOSSES)
         store, device = ResultsStore(unit.store_root), resolve_device(unit.device)
+        data = DataCache()  # decoded once for the worker's own share and what it takes over
 
         def failed_here(c) -> bool:  # failed during this grid (another worker, or this job before a requeue)
             meta = store.meta(run_id(c)) or {}
@@ -102,14 +103,14 @@ def run_unit(unit: WorkUnit) -> dict:
 
         own = [c for c in unit.configs if not failed_here(c)]
         summary = dataclasses.asdict(run_grid(own, store, tuple(unit.metrics), device, progress=unit.progress,
-                                              checkpoint=unit.checkpoint))
+                                              checkpoint=unit.checkpoint, data=data))
         # Then the others' runs that nobody has attempted yet (no meta.json): a run another worker
         # is on is skipped by its lock; one that failed there is not tried again here.
         rest = [c for c in unit.steal if store.meta(run_id(c)) is None]
         if rest:
             log.info("own share done; taking over %d run(s) not started elsewhere", len(rest))
             more = run_grid(rest, store, tuple(unit.metrics), device, progress=unit.progress,
-                            checkpoint=unit.checkpoint)
+                            checkpoint=unit.checkpoint, data=data)
             summary = {k: v + getattr(more, k) for k, v in summary.items()}
     finally:  # in-process (submitit's debug cluster): leave the caller's thread count as it was
         torch.set_num_threads(before)
@@ -155,7 +156,7 @@ def _merge(configs: list, store_root, metrics, results: list[dict]):
     a process outside this grid (``locked``); everything else was already done (``skipped``)."""
     from benchmark.config import run_id
     from benchmark.results import ResultsStore
-    from benchmark.runner import GridSummary
+    from benchmark.runner import GridSummary, is_complete
 
     out = GridSummary()
     for r in results:
@@ -163,18 +164,10 @@ def _merge(configs: list, store_root, metrics, results: list[dict]):
             setattr(out, k, getattr(out, k) + r.get(k, 0))
     store = ResultsStore(store_root)
     out.failed = sum((store.meta(run_id(c)) or {}).get("status") == "failed" for c in configs)
-    incomplete = sum(not _complete(store, run_id(c), metrics) for c in configs)
+    incomplete = sum(not is_complete(store, run_id(c), metrics) for c in configs)
     out.locked = max(0, incomplete - out.failed)
     out.skipped = max(0, len(configs) - out.trained - out.rescored - out.failed - out.diverged - out.locked)
     return out
-
-
-def _complete(store, rid: str, metrics) -> bool:
-    """Same rule as the runner: diverged, or ok and scored on every metric asked for."""
-    meta = store.meta(rid) or {}
-    if meta.get("status") == "diverged":
-        return True
-    return meta.get("status") == "ok" and set(metrics) <= store.metrics_covered(rid)
 
 
 def _raise_failures(results: list[dict], where: str) -> None:

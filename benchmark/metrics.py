@@ -1,7 +1,9 @@
 """IQA metrics from pyiqa, opened without ever touching the network.
 
 Every metric is a pyiqa metric by its pyiqa name (``psnr``, ``ssim``, ``ms_ssim``, ``lpips``,
-``dists``, ``niqe``, ``musiq``, … — ``plbench list metrics`` shows them all). Opening one runs
+``dists``, ``niqe``, ``musiq``, … — ``plbench list metrics`` shows them all), or the harness's
+own ``contrique_fr`` (a CONTRIQUE-style full-reference feature distance, :class:`ContriqueFR`),
+whose encoder can be a self-trained one: ``contrique_fr@<checkpoint>``. Opening a pyiqa metric runs
 pyiqa's constructor with every download path patched to refuse: a metric whose weights are not
 in the cache is *skipped*, and the reason (the file and where it must go) is recorded, within
 milliseconds, whatever the network does.
@@ -81,15 +83,69 @@ def no_downloads():
             setattr(obj, name, value)
 
 
+NATIVE = ("contrique_fr",)
+
+
+class ContriqueFR(torch.nn.Module):
+    """CONTRIQUE-style full-reference distance: mean |q(pred) − q(target)| over the quality
+    vector q (global average pool of the encoder's last stage at full ⊕ ×0.5 scale, as
+    CONTRIQUE's FR model, whose regressor reads |q_ref − q_dist|; with no subjective scores to
+    fit, the unweighted mean is the score). Lower is better.
+
+    ``weights``: ``"pretrained"`` (CONTRIQUE's ResNet-50, ``CONTRIQUE_checkpoint25.tar``) or a
+    checkpoint: a path, or the name of one in ``<torch hub dir>/plbench/selftrained/`` (what
+    ``plbench pretrain`` writes), e.g. ``contrique-tinycnn-skimage-train-s0-500-1a2b3c``.
+
+    Forward: pred, target (N, 3, H, W) float in [0, 1], ≥ 64 px per side → (N,) distances.
+    """
+
+    lower_better = True
+    metric_mode = "FR"
+
+    def __init__(self, weights: str = "pretrained", device: str | torch.device = "cpu"):
+        super().__init__()
+        from benchmark.backbones import Backbone
+
+        self.backbone = Backbone("resnet50", ("layer4",), weights=weights, pretrained="resnet50:contrique",
+                                 normalize="none", fp32=True).to(device)
+        self.provenance = self.backbone.provenance
+
+    @torch.no_grad()
+    def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        from losses.contrique import contrique_features
+
+        return (contrique_features(self.backbone, pred) - contrique_features(self.backbone, target)).abs().mean(1)
+
+
+def _native_weights(name: str) -> str | None:
+    """``contrique_fr`` → "pretrained"; ``contrique_fr@X`` → the checkpoint X (a path or the name
+    of a self-trained one in the weights cache); None for other names."""
+    base, _, arg = name.partition("@")
+    if base not in NATIVE:
+        return None
+    if not arg:
+        return "pretrained"
+    from pathlib import Path
+
+    from benchmark.weights import cache_dir
+
+    for cand in (Path(arg).expanduser(), cache_dir() / "selftrained" / arg, cache_dir() / "selftrained" / f"{arg}.pt"):
+        if cand.is_file():
+            return str(cand)
+    raise UserError(f"metric {name}: no checkpoint {arg!r} (neither a file nor in {cache_dir() / 'selftrained'})")
+
+
 def available_metrics() -> list[str]:
     import pyiqa
 
-    return sorted(pyiqa.list_models())
+    return sorted([*pyiqa.list_models(), *NATIVE])
 
 
 def check_metric_names(names) -> None:
     known = set(available_metrics())
     for n in names:
+        if _native_weights(n) is not None:
+            continue
         if n not in known:
             close = difflib.get_close_matches(n, sorted(known), n=3, cutoff=0.5)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
@@ -106,8 +162,18 @@ class OpenMetric:
 
 
 def open_metric(name: str, device: str | torch.device = "cpu") -> tuple[OpenMetric | None, str]:
-    """Build a pyiqa metric offline. Returns (metric, "") or (None, reason it was skipped)."""
+    """Build a metric offline. Returns (metric, "") or (None, reason it was skipped)."""
     import pyiqa
+
+    weights = _native_weights(name)
+    if weights is not None:
+        try:
+            m = ContriqueFR(weights, device)
+        except UserError as exc:
+            if weights != "pretrained":
+                raise
+            return None, str(exc)
+        return OpenMetric(name, m, False, True, m.provenance), ""
 
     out = io.StringIO()
     try:

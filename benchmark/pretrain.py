@@ -5,12 +5,14 @@ Two recipes, both contrastive and label-free:
 ``contrique`` (Madhusudana et al., IEEE TIP 2022): classes are (distortion type × level), drawn
     from this harness's own task degradations (noise, ×2/×4 bicubic, Gaussian and motion blur,
     JPEG, Bayer demosaicing) plus other synthetic distortions (brightness, contrast, saturation,
-    pixelation); a pristine crop is a class of its own (instance discrimination, as CONTRIQUE
-    treats authentic images). Each sample gives two views — a crop at full scale and the same
-    region at half scale — each in a random colour space (RGB, grey, LAB, HSV, local mean
-    subtracted). The last feature map is pooled 2×2 into 4 patch vectors per view, projected
-    (C → C → 128) and trained with the multi-class NT-Xent loss (τ = 0.1): every patch of the same
-    class is a positive.
+    pixelation), and "pristine". A batch is a grid of a few classes × a few image regions (our
+    choice): the same distortion on other content is a positive and other distortions of the
+    same content are negatives, so content cannot explain a class. Each sample gives two
+    views — a crop at full scale and the same region at half scale — each in a random colour
+    space (RGB, grey, LAB, HSV, local mean subtracted). The last feature map is pooled 2×2 into
+    4 patch vectors per view, projected (C → C → 128) and trained with the multi-class NT-Xent
+    loss (τ = 0.1): every patch of the same class is a positive. BatchNorm statistics are then
+    re-estimated on RGB inputs, which is what a loss feeds the frozen encoder.
 ``simclr`` (Chen et al., ICML 2020): two views per crop with random resized crop, flips, colour
     jitter, grey and blur; global-pooled vectors, NT-Xent with each crop its own class.
 
@@ -53,12 +55,15 @@ class PretrainConfig:
     recipe: str = "contrique"
     arch: str = "tinycnn"
     data: str = "skimage:train"
-    steps: int = 300
-    batch_size: int = 16
+    steps: int = 500
+    batch_size: int = 32
     crop: int = 64
     lr: float = 2e-3
     tau: float = 0.1
     proj_dim: int = 128
+    classes_per_batch: int = 8
+    colour_spaces: bool = True
+    bn_recalibrate: bool = True
     seed: int = 0
 
     def __post_init__(self):
@@ -70,8 +75,13 @@ class PretrainConfig:
 
     @property
     def name(self) -> str:
+        """File name: the readable fields, then a hash of every field (two settings never share a file)."""
         data = DataSpec.parse(self.data).name.replace("/", "_").replace(":", "-")
-        return f"{self.recipe}-{self.arch}-{data}-s{self.seed}-{self.steps}"
+        return f"{self.recipe}-{self.arch}-{data}-s{self.seed}-{self.steps}-{self.digest}"
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:6]
 
 
 # --------------------------------------------------------------------------------------------
@@ -242,22 +252,28 @@ def _crops(images: list[ImageRecord], n: int, size: int, g: torch.Generator) -> 
 
 
 def contrique_batch(images, cfg: PretrainConfig, classes, g: torch.Generator, step: int):
-    """Two views (full scale, half scale) of B distorted regions and their class labels."""
-    region, _ = _crops(images, cfg.batch_size, 2 * cfg.crop, g)
-    k = len(classes)
-    labels = torch.randint(k + 1, (cfg.batch_size,), generator=g)  # k == pristine
-    distorted = region.clone()
-    for c in labels.unique().tolist():
-        if c < k:
-            idx = (labels == c).nonzero().flatten()
-            distorted[idx] = classes[c][1](region[idx], g).float()
-    # pristine crops are each their own class (instance discrimination)
-    pristine = labels == k
-    labels = torch.where(pristine, k + 1 + torch.arange(cfg.batch_size) + step * cfg.batch_size, labels)
+    """Two views (full scale, half scale) of distorted regions and their class labels.
+
+    A batch is a grid: ``n_cls = cfg.classes_per_batch`` classes drawn from the
+    distortion classes plus "pristine", each applied to the same ``cfg.batch_size // n_cls``
+    regions. The same distortion on other content is a positive and other distortions of the
+    same content are negatives, so content cannot explain the classes. Returns
+    (full (B,3,crop,crop), half (B,3,crop,crop), labels (B,)), B = n_cls × regions, in random
+    colour spaces.
+    """
+    k = len(classes) + 1  # the last class is pristine
+    n_cls = max(1, min(cfg.classes_per_batch, k, cfg.batch_size))
+    n_reg = max(1, cfg.batch_size // n_cls)
+    region, _ = _crops(images, n_reg, 2 * cfg.crop, g)
+    pick = torch.randperm(k, generator=g)[:n_cls].tolist()
+    distorted = torch.cat([region if c == k - 1 else classes[c][1](region, g).float().clamp(0, 1) for c in pick])
+    labels = torch.tensor(pick).repeat_interleave(n_reg)
     t = int(torch.randint(cfg.crop + 1, (1,), generator=g))
     l = int(torch.randint(cfg.crop + 1, (1,), generator=g))
     full = distorted[..., t:t + cfg.crop, l:l + cfg.crop]
     half = F.interpolate(distorted, scale_factor=0.5, mode="bilinear", antialias=True, align_corners=False)
+    if not cfg.colour_spaces:
+        return full, half.clamp(0, 1), labels
     return random_colour_space(full, g), random_colour_space(half.clamp(0, 1), g), labels
 
 
@@ -385,6 +401,8 @@ def pretrain(cfg: PretrainConfig, out_dir: str | Path | None = None, device: str
                           "opt": opt.state_dict(), "sched": sched.state_dict(), "gen": g.get_state(),
                           "rng": torch.get_rng_state(), "step": step + 1, "curve": curve}, state_path)
     bar.close()
+    if cfg.bn_recalibrate:
+        recalibrate_bn(trunk, images, cfg, classes, g, device)
     wall = time.perf_counter() - t0
     manifest = {"recipe": cfg.recipe, "arch": cfg.arch, "data": cfg.data,
                 "dataset_fingerprint": dataset_fingerprint(images), "steps": cfg.steps, "seed": cfg.seed,
@@ -402,8 +420,36 @@ def pretrain(cfg: PretrainConfig, out_dir: str | Path | None = None, device: str
     return path
 
 
+@torch.no_grad()
+def recalibrate_bn(trunk: nn.Module, images, cfg: PretrainConfig, classes, g: torch.Generator,
+                   device: torch.device, batches: int = 16) -> None:
+    """Re-estimate BatchNorm running statistics on RGB inputs (pristine and distorted, both
+    scales). Training saw a mixture of colour spaces; a loss feeds RGB, so the frozen
+    encoder's normalisation should match RGB (cumulative average over ``batches`` batches)."""
+    bns = [m for m in trunk.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not bns:
+        return
+    plain = PretrainConfig(**{**asdict(cfg), "colour_spaces": False})
+    for m in bns:
+        m.reset_running_stats()
+        m.momentum = None
+    trunk.train()
+    for step in range(batches):
+        if classes:
+            full, half, _ = contrique_batch(images, plain, classes, g, step)
+        else:  # simclr: plain RGB crops at the two scales a loss sees
+            full = _crops(images, cfg.batch_size, cfg.crop, g)[0]
+            half = F.interpolate(full, scale_factor=0.5, mode="bilinear", antialias=True, align_corners=False)
+        trunk(full.to(device))
+        trunk(half.to(device))
+    for m in bns:
+        m.momentum = 0.1
+    trunk.eval()
+
+
 def provenance(cfg: PretrainConfig) -> str:
-    return f"{cfg.arch}:selftrained({cfg.recipe},{DataSpec.parse(cfg.data).name},steps={cfg.steps},seed={cfg.seed})"
+    return (f"{cfg.arch}:selftrained({cfg.recipe},{DataSpec.parse(cfg.data).name},steps={cfg.steps},seed={cfg.seed},"
+            f"cfg={cfg.digest})")
 
 
 def read_manifest(path: str | Path) -> dict | None:
@@ -442,10 +488,15 @@ def _probe_set(images, crop: int, per_class: int, seed: int):
     return torch.cat(xs), torch.tensor(ys), torch.tensor(imgs), [n for n, _ in classes]
 
 
-def _knn_and_linear(feats: torch.Tensor, y: torch.Tensor, groups: torch.Tensor, k: int = 5) -> tuple[float, float]:
-    """Leave-one-image-out accuracy of a k-NN (cosine) and a ridge linear classifier."""
+def _knn_and_linear(feats: torch.Tensor, y: torch.Tensor, groups: torch.Tensor,
+                    k: int = 5) -> tuple[torch.Tensor, torch.Tensor]:
+    """Leave-one-image-out hits (bool per sample) of a k-NN (cosine) and a ridge linear classifier.
+
+    feats: (N, D), y: (N,) class ids, groups: (N,) image ids; features are standardised with
+    the training fold's mean and standard deviation."""
     n_cls = int(y.max()) + 1
-    knn_hits = lin_hits = 0
+    knn_hits = torch.zeros(len(y), dtype=torch.bool)
+    lin_hits = torch.zeros(len(y), dtype=torch.bool)
     for gid in groups.unique():
         tr, te = groups != gid, groups == gid
         mu, sd = feats[tr].mean(0), feats[tr].std(0) + 1e-6
@@ -453,26 +504,30 @@ def _knn_and_linear(feats: torch.Tensor, y: torch.Tensor, groups: torch.Tensor, 
         sims = F.normalize(b, dim=1) @ F.normalize(a, dim=1).t()
         nn_idx = sims.topk(min(k, a.shape[0]), dim=1).indices
         votes = F.one_hot(y[tr][nn_idx], n_cls).sum(1)
-        knn_hits += int((votes.argmax(1) == y[te]).sum())
+        knn_hits[te] = votes.argmax(1) == y[te]
         onehot = F.one_hot(y[tr], n_cls).double()
         A = torch.cat([a, torch.ones(a.shape[0], 1)], 1).double()
         w = torch.linalg.solve(A.t() @ A + 1.0 * torch.eye(A.shape[1], dtype=A.dtype), A.t() @ onehot)
         pred = (torch.cat([b, torch.ones(b.shape[0], 1)], 1).double() @ w).argmax(1)
-        lin_hits += int((pred == y[te]).sum())
-    return knn_hits / len(y), lin_hits / len(y)
+        lin_hits[te] = pred == y[te]
+    return knn_hits, lin_hits
 
 
 def probe(arch: str, checkpoint: str | Path | None, data: str = "skimage:test", crop: int = 64,
           per_class: int = 6, seed: int = 0) -> dict:
     """Predict distortion type × level from frozen features of held-out images.
 
-    Returns {"knn": acc, "linear": acc, "chance": 1/classes, "weights": provenance}; with
-    ``checkpoint=None`` the same architecture at seeded random initialisation is probed.
+    The probe set is fixed by ``seed`` (crops and distortions), so two encoders probed with the
+    same arguments see the same samples. Returns {"knn": acc, "linear": acc, "chance":
+    1/classes, "weights": provenance, "per_image": {"knn": [acc per image], "linear": […]}};
+    with ``checkpoint=None`` the architecture at seeded random initialisation (``seed``) is probed.
     """
     from benchmark.weights import load_state
 
     spec = DataSpec.parse(data)
     images = usable_for_crop(load_images(spec), 2 * crop, spec)
+    if len(images) < 2:
+        raise UserError(f"the probe needs at least 2 held-out images of {2 * crop}px in {data}, found {len(images)}")
     torch.manual_seed(seed)
     trunk = Trunk(arch)
     if checkpoint is not None:
@@ -481,8 +536,20 @@ def probe(arch: str, checkpoint: str | Path | None, data: str = "skimage:test", 
     else:
         label = f"{arch}:random(seed={seed})"
     trunk.eval()
-    x, y, groups, names = _probe_set(images, crop, per_class, seed + 1)
+    x, y, groups, names = _probe_set(images, crop, per_class, 1)
     feats = torch.cat([quality_features(trunk, x[i:i + 64]) for i in range(0, len(x), 64)])
     knn, lin = _knn_and_linear(feats.float(), y, groups)
-    return {"knn": knn, "linear": lin, "chance": 1 / len(names), "classes": len(names), "samples": len(y),
-            "weights": label}
+    per_image = {name: [float(h[groups == gid].float().mean()) for gid in groups.unique()]
+                 for name, h in (("knn", knn), ("linear", lin))}
+    return {"knn": float(knn.float().mean()), "linear": float(lin.float().mean()), "chance": 1 / len(names),
+            "classes": len(names), "samples": len(y), "images": len(images), "weights": label,
+            "per_image": per_image}
+
+
+def paired_gain(a: list[float], b: list[float], n_boot: int = 2000, seed: int = 0) -> tuple[float, float, float]:
+    """Mean of a − b over images (paired) and its 95 % bootstrap interval (resampling images)."""
+    d = torch.tensor(a, dtype=torch.float64) - torch.tensor(b, dtype=torch.float64)
+    g = torch.Generator().manual_seed(seed)
+    idx = torch.randint(len(d), (n_boot, len(d)), generator=g)
+    boots = d[idx].mean(1)
+    return float(d.mean()), float(boots.quantile(0.025)), float(boots.quantile(0.975))

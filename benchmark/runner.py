@@ -310,29 +310,31 @@ class _Grid:
 
 
 def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[str, ...],
-             device: torch.device, progress: bool = True, checkpoint: CheckpointPolicy | None = None) -> GridSummary:
+             device: torch.device, progress: bool = True, checkpoint: CheckpointPolicy | None = None,
+             data: DataCache | None = None) -> GridSummary:
     """Train and evaluate every config whose results are missing; resume skips the rest.
 
     Configs are grouped by task so test degradations are computed once per task. Each run is
     done under its lock: a run another live process holds is retried once at the end and
     otherwise left to that process. A run that fails with an exception is recorded as
     ``failed`` with its message and the grid goes on; CUDA out-of-memory is retried once at
-    half the batch size first. Unfinished runs resume from their checkpoint.
+    half the batch size first. Unfinished runs resume from their checkpoint. ``data`` lets
+    several calls in one process (an executor's worker) decode each image source once.
     """
     from benchmark.registry import TASKS
 
     store.ensure_writable()
     summary = GridSummary()
-    data = DataCache()
+    data = data if data is not None else DataCache()
     ids = {c: run_id(c) for c in configs}
-    pending = [c for c in configs if not _complete(store, ids[c], metric_names)]
+    pending = [c for c in configs if not is_complete(store, ids[c], metric_names)]
     summary.skipped = len(configs) - len(pending)
     if summary.skipped:
         log.info("%d of %d runs already have results; skipping them", summary.skipped, len(configs))
         for c in set(configs) - set(pending):
             _drop_checkpoints(store, ids[c], locked=False)
     groups = {(c.task, c.task_params, c.test_data) for c in configs}
-    inputs_missing = [k for k in groups if not _complete(
+    inputs_missing = [k for k in groups if not is_complete(
         store, input_run_id(build_task(k[0], **dict(k[1])), TASKS.get(k[0]).version, k[2]), metric_names)]
     if not pending and not inputs_missing:
         return summary
@@ -366,7 +368,7 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
     return summary
 
 
-def _complete(store: ResultsStore, rid: str, metric_names) -> bool:
+def is_complete(store: ResultsStore, rid: str, metric_names) -> bool:
     """Done, and scored on every metric asked for (a diverged run has nothing to score)."""
     meta = store.meta(rid) or {}
     if meta.get("status") == "diverged":
@@ -401,7 +403,7 @@ def _run_locked(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version:
     with lock:
         if grid.store.is_done(rid):  # finished meanwhile, or only metrics are missing
             _drop_checkpoints(grid.store, rid)
-            if _complete(grid.store, rid, grid.metric_names):
+            if is_complete(grid.store, rid, grid.metric_names):
                 return "skipped"
             _rescore(grid, rid, cfg, task, task_version, items)
             return "rescored"

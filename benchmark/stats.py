@@ -50,6 +50,7 @@ CIRCULAR: dict[str, tuple[str, ...]] = {
     "ms_ssim_l1": ("ms_ssim*",),
     "lpips*": ("lpips*",),
     "dists": ("dists*",),
+    "contrique": ("contrique_fr*",),
 }
 INPUT = "input"
 

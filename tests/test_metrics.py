@@ -82,3 +82,31 @@ def test_higher_is_better_from_pyiqa():
     ms = MetricSet(["psnr", "gmsd"])
     hib = {m.name: m.higher_is_better for m in ms.metrics}
     assert hib == {"psnr": True, "gmsd": False}
+
+
+def test_contrique_fr_pretrained_missing_is_skipped_with_the_file():
+    ms = MetricSet(["psnr", "contrique_fr"])
+    assert [m.name for m in ms.metrics] == ["psnr"]
+    assert "CONTRIQUE_checkpoint25.tar" in ms.skipped["contrique_fr"]
+
+
+def test_contrique_fr_unknown_checkpoint_is_a_user_error(tmp_path):
+    with pytest.raises(UserError, match="no checkpoint"):
+        check_metric_names(["contrique_fr@" + str(tmp_path / "nope.pt")])
+
+
+def test_contrique_fr_on_a_selftrained_encoder(tmp_path, pair):
+    """By path and by its name in the weights cache; a distance: 0 on identical images, grows with noise."""
+    from benchmark.pretrain import PretrainConfig, pretrain
+    from benchmark.weights import cache_dir
+
+    cfg = PretrainConfig(arch="tinycnn", data="skimage-natural:train", steps=2, batch_size=4, crop=32)
+    path = pretrain(cfg, out_dir=cache_dir() / "selftrained")
+    noisy, clean = pair
+    noisier = (clean + 2 * (noisy - clean)).clamp(0, 1)
+    for name in (f"contrique_fr@{path}", f"contrique_fr@{path.stem}"):
+        ms = MetricSet([name])
+        (m,) = ms.metrics
+        assert not m.higher_is_better and m.full_reference and "tinycnn:selftrained" in m.weights
+        same, a, b = (ms.score(x, clean)[name] for x in (clean, noisy, noisier))
+        assert same == 0.0 and 0 < a < b

@@ -7,7 +7,17 @@ import torch
 
 from benchmark.data import DataSpec, load_images, usable_for_crop
 from benchmark.errors import UserError
-from benchmark.pretrain import PretrainConfig, Trunk, distortion_classes, nt_xent, pretrain, probe, read_manifest
+from benchmark.pretrain import (
+    PretrainConfig,
+    Trunk,
+    contrique_batch,
+    distortion_classes,
+    nt_xent,
+    paired_gain,
+    pretrain,
+    probe,
+    read_manifest,
+)
 
 TINY = dict(arch="tinycnn", data="skimage-natural:train", steps=4, batch_size=4, crop=32)
 
@@ -78,12 +88,15 @@ def test_selftrained_in_a_grid(tmp_path, images):
     path = pretrain(PretrainConfig(**TINY), out_dir=tmp_path / "w", images=images)
     out = tmp_path / "r"
     assert main(["--tasks", "denoise", "--losses", f"csr(weights={str(path)!r})", "--iterations", "2",
-                 "--crop", "32", "--batch-size", "2", "--metrics", "psnr", "--device", "cpu", "--no-progress",
-                 "-q", "--test-data", "skimage-natural:test", "--out", str(out)]) == 0
+                 "--crop", "32", "--batch-size", "2", "--metrics", "psnr", f"contrique_fr@{path}", "--device", "cpu",
+                 "--no-progress", "-q", "--test-data", "skimage-natural:test", "--out", str(out)]) == 0
     table = ResultsStore(out).table()
     weights = set(table.loc[table.loss != "input", "weights"])
     assert len(weights) == 1 and "selftrained" in weights.pop()
     assert "selftrained" in (out / "leaderboard.md").read_text()
+    # the same encoder as the evaluator's CONTRIQUE-style FR distance, for the input and the run
+    fr = table[table.metric == f"contrique_fr@{path}"]
+    assert set(fr.loss) == {"input", f"csr(weights={str(path)!r})"} and (fr.value > 0).all()
 
 
 def test_nt_xent_prefers_aligned_positives():
@@ -102,10 +115,48 @@ def test_distortion_classes_are_distinct(images):
         assert o.shape == x.shape and float(o.min()) >= 0 and float(o.max()) <= 1
 
 
+def test_contrique_batch_is_a_class_by_region_grid(images):
+    """Each class drawn is applied to the same regions: content is shared across classes."""
+    cfg = PretrainConfig(batch_size=12, classes_per_batch=3, crop=32, colour_spaces=False)
+    classes = distortion_classes()
+    full, half, labels = contrique_batch(images, cfg, classes, torch.Generator().manual_seed(0), 0)
+    assert full.shape == (12, 3, 32, 32) and half.shape == (12, 3, 32, 32)
+    assert labels.tolist() == [c for c in labels.unique_consecutive().tolist() for _ in range(4)]
+    assert len(set(labels.tolist())) == 3 and all(0 <= c <= len(classes) for c in labels.tolist())
+    # pristine (class len(classes)), if drawn, is the undistorted region, shared by every class's rows
+    full, _, labels = contrique_batch(images, PretrainConfig(batch_size=2 * 18, classes_per_batch=18, crop=32,
+                                                             colour_spaces=False),
+                                      classes, torch.Generator().manual_seed(1), 0)
+    rows = full.view(18, 2, 3, 32, 32)
+    pristine = rows[labels.view(18, 2)[:, 0] == len(classes)][0]
+    noisy = rows[labels.view(18, 2)[:, 0] == 2][0]  # noise σ=50: same content, plus noise
+    assert 0.1 < float((noisy - pristine).std()) < 0.3
+
+
 def test_probe_runs_and_reports_chance():
     r = probe("tinycnn", None, data="skimage-natural:test", crop=32, per_class=2)
     assert 0 <= r["knn"] <= 1 and 0 <= r["linear"] <= 1 and r["chance"] == pytest.approx(1 / r["classes"])
     assert r["weights"] == "tinycnn:random(seed=0)"
+    assert len(r["per_image"]["knn"]) == r["images"] == 3
+    assert sum(r["per_image"]["linear"]) / 3 == pytest.approx(r["linear"])  # equal crops per image
+
+
+def test_paired_gain_interval():
+    mean, lo, hi = paired_gain([0.5, 0.6, 0.7, 0.4], [0.1, 0.2, 0.2, 0.1])
+    assert mean == pytest.approx(0.4) and 0.3 <= lo <= mean <= hi <= 0.5
+    mean, lo, hi = paired_gain([0.2, 0.1], [0.2, 0.1])
+    assert mean == lo == hi == 0.0
+
+
+def test_pretrain_cli_prints_probe(tmp_path, capsys):
+    from benchmark.cli import main
+
+    assert main(["pretrain", "--data", "skimage-natural:train", "--steps", "2", "--batch-size", "4", "--crop", "32",
+                 "--out-dir", str(tmp_path), "--device", "cpu", "--probe", "skimage-natural:test",
+                 "--probe-random-seeds", "2", "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "tinycnn:selftrained(contrique" in out and "tinycnn:random(seed=1)" in out
+    assert "gain over random init (k-NN)" in out and "gain over random init (linear)" in out
 
 
 def test_bad_recipe():
