@@ -265,7 +265,8 @@ class Backbone(nn.Module):
     Args:
         arch: key of :data:`ARCHS`.
         layers: tap names, e.g. ``("relu1_2", "relu2_2")``; output dict keeps this order.
-        weights: ``"pretrained"`` | ``"random"`` | a weights key | a checkpoint path.
+        weights: ``"pretrained"`` | ``"random"`` | a weights key | a checkpoint path | the name
+            of a self-trained encoder in ``<torch hub dir>/plbench/selftrained/``.
         seed: seed of the random initialisation (``weights="random"``).
         pretrained: weights key used for ``"pretrained"`` (default: the architecture's).
         normalize: input normalisation (default: the architecture's, "imagenet").
@@ -282,6 +283,10 @@ class Backbone(nn.Module):
                  allow_download: bool = False, fp32: bool = False):
         super().__init__()
         layers = tuple(layers)
+        weights = str(weights)
+        if weights not in ("random", "pretrained") and weights not in W.known_files():
+            found = W.find_checkpoint(weights)  # a path, or a self-trained encoder by name
+            weights = str(found) if found is not None else weights
         arch, normalize = _adopt_selftrained(arch, layers, weights, normalize)
         spec = _check_arch(arch)
         if not layers:
@@ -319,7 +324,8 @@ class Backbone(nn.Module):
                 path = Path(weights).expanduser()
                 if not path.is_file():
                     raise UserError(f"backbone {arch}: weights must be 'pretrained', 'random', a known "
-                                    f"key or a checkpoint file; not found: {path}")
+                                    f"key, a checkpoint file or a self-trained encoder in "
+                                    f"{W.cache_dir() / 'selftrained'}; not found: {path}")
                 state = W.load_state(path, "strip_module")
                 manifest = _selftrained_manifest(weights) or {}
                 self.provenance = manifest.get("provenance") or \

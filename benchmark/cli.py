@@ -590,8 +590,11 @@ def cmd_pretrain(args) -> int:
     dev = resolve_device(args.device)
     path = pretrain(cfg, out_dir=args.out_dir, device=dev, save_every=args.save_every,
                     progress=sys.stderr.isatty())
+    from benchmark.weights import cache_dir
+
+    ref = path.stem if path.parent == cache_dir() / "selftrained" else str(path)
     print(f"encoder: {path}")
-    print(f"use it:  plbench run --losses csr pdl --backbone-weights {path}")
+    print(f"use it:  plbench run --losses \"csr(weights='{ref}')\" --metrics psnr ssim contrique_fr@{ref}")
     for held_out in ([] if args.probe is None else args.probe or ["skimage:test"]):
         _print_probe(cfg, path, held_out, max(1, args.probe_random_seeds))
     return 0
@@ -603,7 +606,7 @@ def _print_probe(cfg, path, held_out: str, n_random: int) -> None:
 
     mine = probe(cfg.arch, path, data=held_out, crop=cfg.crop)
     rand = [probe(cfg.arch, None, data=held_out, crop=cfg.crop, seed=s) for s in range(n_random)]
-    print(f"probe: distortion type × level on {held_out} ({mine['images']} held-out images, {mine['samples']} "
+    print(f"probe: distortion type × level on {held_out} ({mine['images']} held-out images or tiles, {mine['samples']} "
           f"crops of {cfg.crop}², {mine['classes']} classes, chance {mine['chance']:.3f}; leave one image out)")
     w = max(len(r["weights"]) for r in [mine, *rand])
     print(f"  {'encoder':<{w}s} {'k-NN':>6s} {'linear':>7s}")

@@ -125,14 +125,12 @@ def _native_weights(name: str) -> str | None:
         return None
     if not arg:
         return "pretrained"
-    from pathlib import Path
+    from benchmark.weights import cache_dir, find_checkpoint
 
-    from benchmark.weights import cache_dir
-
-    for cand in (Path(arg).expanduser(), cache_dir() / "selftrained" / arg, cache_dir() / "selftrained" / f"{arg}.pt"):
-        if cand.is_file():
-            return str(cand)
-    raise UserError(f"metric {name}: no checkpoint {arg!r} (neither a file nor in {cache_dir() / 'selftrained'})")
+    path = find_checkpoint(arg)
+    if path is None:
+        raise UserError(f"metric {name}: no checkpoint {arg!r} (neither a file nor in {cache_dir() / 'selftrained'})")
+    return str(path)
 
 
 def available_metrics() -> list[str]:

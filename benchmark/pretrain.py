@@ -517,8 +517,9 @@ def probe(arch: str, checkpoint: str | Path | None, data: str = "skimage:test", 
           per_class: int = 6, seed: int = 0) -> dict:
     """Predict distortion type × level from frozen features of held-out images.
 
-    The probe set is fixed by ``seed`` (crops and distortions), so two encoders probed with the
-    same arguments see the same samples. Returns {"knn": acc, "linear": acc, "chance":
+    The probe set is fixed (crops and distortions), so two encoders probed with the same
+    arguments see the same samples. With a single held-out image, its 2×2 tiles are left out
+    one at a time instead. Returns {"knn": acc, "linear": acc, "chance":
     1/classes, "weights": provenance, "per_image": {"knn": [acc per image], "linear": […]}};
     with ``checkpoint=None`` the architecture at seeded random initialisation (``seed``) is probed.
     """
@@ -526,8 +527,11 @@ def probe(arch: str, checkpoint: str | Path | None, data: str = "skimage:test", 
 
     spec = DataSpec.parse(data)
     images = usable_for_crop(load_images(spec), 2 * crop, spec)
+    if len(images) == 1:  # one held-out image (e.g. skimage-medical:test): its 2×2 tiles are the units
+        images = _tiles(images[0], 2 * crop)
     if len(images) < 2:
-        raise UserError(f"the probe needs at least 2 held-out images of {2 * crop}px in {data}, found {len(images)}")
+        raise UserError(f"the probe needs at least 2 held-out images of {2 * crop}px (or one of {4 * crop}px) "
+                        f"in {data}")
     torch.manual_seed(seed)
     trunk = Trunk(arch)
     if checkpoint is not None:
@@ -544,6 +548,16 @@ def probe(arch: str, checkpoint: str | Path | None, data: str = "skimage:test", 
     return {"knn": float(knn.float().mean()), "linear": float(lin.float().mean()), "chance": 1 / len(names),
             "classes": len(names), "samples": len(y), "images": len(images), "weights": label,
             "per_image": per_image}
+
+
+def _tiles(rec: ImageRecord, min_side: int) -> list[ImageRecord]:
+    """The 2×2 non-overlapping tiles of one image (none if a tile would be under ``min_side``)."""
+    h, w = rec.size
+    th, tw = h // 2, w // 2
+    if min(th, tw) < min_side:
+        return [rec]
+    return [ImageRecord(f"{rec.image_id}#tile{i}{j}", rec.pixels[:, i * th:(i + 1) * th, j * tw:(j + 1) * tw])
+            for i in range(2) for j in range(2)]
 
 
 def paired_gain(a: list[float], b: list[float], n_boot: int = 2000, seed: int = 0) -> tuple[float, float, float]:

@@ -56,6 +56,16 @@ def cache_dir(subdir: str = "plbench") -> Path:
     return hub_dir() / subdir
 
 
+def find_checkpoint(ref: str) -> Path | None:
+    """A checkpoint file given by path, or by name (``.pt`` optional) among the self-trained
+    encoders in ``<torch hub dir>/plbench/selftrained/`` (what ``plbench pretrain`` writes)."""
+    own = cache_dir() / "selftrained"
+    for cand in (Path(ref).expanduser(), own / ref, own / f"{ref}.pt"):
+        if cand.is_file():
+            return cand
+    return None
+
+
 def hf_cache_dir() -> Path:
     """Hugging Face hub cache (``$HF_HUB_CACHE`` or ``$HF_HOME/hub``)."""
     if os.environ.get("HF_HUB_CACHE"):

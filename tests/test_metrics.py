@@ -110,3 +110,6 @@ def test_contrique_fr_on_a_selftrained_encoder(tmp_path, pair):
         assert not m.higher_is_better and m.full_reference and "tinycnn:selftrained" in m.weights
         same, a, b = (ms.score(x, clean)[name] for x in (clean, noisy, noisier))
         assert same == 0.0 and 0 < a < b
+    from benchmark.lossfn import build_loss
+
+    assert "tinycnn:selftrained" in build_loss(f"csr(weights={path.stem!r})", seed=0).provenance

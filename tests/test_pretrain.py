@@ -162,3 +162,8 @@ def test_pretrain_cli_prints_probe(tmp_path, capsys):
 def test_bad_recipe():
     with pytest.raises(UserError, match="unknown recipe"):
         PretrainConfig(recipe="byol")
+
+
+def test_probe_on_a_single_held_out_image_uses_its_tiles():
+    r = probe("tinycnn", None, data="skimage-medical:test", crop=32, per_class=1)
+    assert r["images"] == 4 and len(r["per_image"]["knn"]) == 4 and r["samples"] == 4 * r["classes"]
