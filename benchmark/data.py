@@ -187,7 +187,7 @@ def embedded_dataset(name: str = "skimage"):
     pngs = []
     for n in names:
         buf = io.BytesIO()
-        Image.fromarray(arrays[n]).save(buf, format="PNG")
+        Image.fromarray(arrays[n]).save(buf, format="PNG", compress_level=1)  # lossless; 3× faster than 6
         pngs.append({"bytes": buf.getvalue(), "path": f"{n}.png"})
     features = datasets.Features({"image": datasets.Image(), "image_id": datasets.Value("string"),
                                   "split": datasets.Value("string")})
