@@ -232,7 +232,16 @@ def test_lock_of_a_killed_process_is_free(tmp_path):
 # --------------------------------------------------------------------------------------------
 # writes, interrupts, leftovers
 # --------------------------------------------------------------------------------------------
-def test_interrupt_during_a_write_completes_the_write(tmp_path, monkeypatch):
+@pytest.fixture
+def sigint_as_in_a_terminal():
+    """Python's own SIGINT handler, whatever the launcher did (a background job inherits SIGINT
+    ignored, and DeferredInterrupt rightly leaves an ignored signal ignored)."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
+def test_interrupt_during_a_write_completes_the_write(tmp_path, monkeypatch, sigint_as_in_a_terminal):
     import benchmark.results as results
 
     def interrupt_me(kind):
@@ -248,7 +257,7 @@ def test_interrupt_during_a_write_completes_the_write(tmp_path, monkeypatch):
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
-def test_deferred_interrupt_second_signal_stops_at_once():
+def test_deferred_interrupt_second_signal_stops_at_once(sigint_as_in_a_terminal):
     with pytest.raises(KeyboardInterrupt), DeferredInterrupt() as d:
         os.kill(os.getpid(), signal.SIGINT)
         assert d.requested
