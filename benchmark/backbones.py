@@ -301,7 +301,6 @@ class Backbone(nn.Module):
         self._order = [(spec.path(i), spec.names[i]) for i in range(depth + 1)]
         self._last = spec.names[depth]
 
-        weights = str(weights)
         if weights == "random":
             state = _random_state(arch, int(seed), depth, pool)
             self.provenance = f"{arch}:random(seed={int(seed)})"

@@ -199,20 +199,19 @@ def _cores() -> int:
 def _environ(**values: str | None):
     """Set (or, with None, remove) environment variables for the duration of the block; a child
     started inside inherits them before any import of its own."""
+    def apply(mapping: dict[str, str | None]) -> None:
+        for k, v in mapping.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
     saved = {k: os.environ.get(k) for k in values}
     try:
-        for k, v in values.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        apply(values)
         yield
     finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        apply(saved)
 
 
 def _pythonpath() -> str:
