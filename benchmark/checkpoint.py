@@ -1,7 +1,8 @@
 """Mid-run checkpoints, so a run killed at 3 a.m. resumes where it stopped.
 
 A checkpoint holds everything that decides the rest of a run: the net, the optimiser, the LR
-scheduler, the data ``torch.Generator``, torch's global (and CUDA) RNG states, Python's and
+scheduler, the data ``torch.Generator``, torch's global RNG state and the run's own GPU's (never
+every visible GPU's, so a restore does not depend on how many are visible), Python's and
 NumPy's RNG states, and the loss's own state: its trainable parameters and buffers (and any
 ``get_extra_state``), plus any ``torch.optim`` optimiser or ``torch.Generator`` the loss keeps as
 an attribute (optimisers a loss creates lazily are rebuilt from the names of their parameters).
@@ -27,7 +28,7 @@ import torch
 from benchmark.results import atomic_write_bytes
 
 log = logging.getLogger(__name__)
-FORMAT = 1
+FORMAT = 2  # 2: the CUDA RNG state of the run's own device only
 
 
 @dataclass(frozen=True)
@@ -84,8 +85,8 @@ def _rng_state(device: torch.device) -> dict:
     name, keys, pos, has_gauss, gauss = np.random.get_state()
     out = {"torch": torch.get_rng_state(), "python": random.getstate(),
            "numpy": (name, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, gauss)}
-    if device.type == "cuda":
-        out["cuda"] = torch.cuda.get_rng_state_all()
+    if device.type == "cuda":  # only the run's own GPU: restore must not depend on how many are visible
+        out["cuda"] = torch.cuda.get_rng_state(device)
     return out
 
 
@@ -94,8 +95,8 @@ def _restore_rng(state: dict, device: torch.device) -> None:
     random.setstate(state["python"])
     name, keys, pos, has_gauss, gauss = state["numpy"]
     np.random.set_state((name, keys.numpy().astype(np.uint32), pos, has_gauss, gauss))
-    if device.type == "cuda" and "cuda" in state:
-        torch.cuda.set_rng_state_all(state["cuda"])
+    if device.type == "cuda" and torch.is_tensor(state.get("cuda")):
+        torch.cuda.set_rng_state(state["cuda"], device)
 
 
 class Checkpointer:

@@ -56,7 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--net", help="net preset: tiny, small, base")
     run.add_argument("--device", help="auto, cpu, cuda, cuda:N")
     run.add_argument("--metrics", nargs="+", help="pyiqa metric names, or contrique_fr[@<checkpoint>]")
-    run.add_argument("--train-data", help="SOURCE[@REV][:SPLIT][#COLUMN]: skimage, a folder, a saved dataset, a hub id")
+    run.add_argument("--train-data", nargs="+", metavar="SOURCE",
+                     help="SOURCE[@REV][:SPLIT][#COLUMN]: skimage, a folder, a saved dataset, a hub id; several are "
+                          "pooled (e.g. ../shared/datasets/BSD200 ../shared/datasets/T91)")
     run.add_argument("--test-data", nargs="+", help="one or more sources for the held-out test images")
     run.add_argument("--max-train-images", type=int)
     run.add_argument("--backbone-weights", help="random, pretrained or a checkpoint path (feature losses)")
@@ -285,11 +287,15 @@ def _task_params(items: list[str], tasks: list[str]) -> dict[str, dict]:
     return params
 
 
-def build_configs(args):
-    """Profile defaults + command-line overrides → (configs, metric names, device string)."""
-    from benchmark.config import PROFILES, RunConfig
+def build_configs(args, data=None):
+    """Profile defaults + command-line overrides → (resolved configs, metric names, device string).
+
+    Configs are resolved (:func:`benchmark.config.resolve`): the data is loaded (into ``data``, a
+    :class:`~benchmark.runner.DataCache`, when given) to fingerprint it, and the device type fixed."""
+    from benchmark.config import PROFILES, RunConfig, resolve
     from benchmark.data import DataSpec
     from benchmark.registry import LOSSES, TASKS, load_user_file
+    from benchmark.runner import DataCache
     from benchmark.task import build_task
 
     if args.profile not in PROFILES:
@@ -311,7 +317,7 @@ def build_configs(args):
         if t not in tasks:
             raise UserError(f"--task-param names task {t!r}, which is not in this grid ({', '.join(tasks)})")
     max_imgs = args.max_train_images
-    train = DataSpec.parse(args.train_data or prof.train_data, max_images=max_imgs)
+    train = tuple(DataSpec.parse(s, max_images=max_imgs) for s in (args.train_data or prof.train_data))
     tests = tuple(DataSpec.parse(s) for s in (args.test_data or prof.test_data))
     common = dict(net=args.net or prof.net, iterations=args.iterations or prof.iterations,
                   batch_size=args.batch_size or prof.batch_size, crop=args.crop or prof.crop,
@@ -325,8 +331,10 @@ def build_configs(args):
         v = getattr(args, name, 0)
         if not v >= 0:
             raise UserError(f"--{name.replace('_', '-')} must be 0 (off) or positive, got {v}")
+    from benchmark.lossfn import check_loss_arguments
+
     for spec in loss_specs:
-        _check_loss_arguments(spec)
+        check_loss_arguments(spec)
     from benchmark.nets import build_net
 
     build_net(common["net"])  # validates the name
@@ -342,45 +350,36 @@ def build_configs(args):
             for seed in (args.seeds if args.seeds is not None else prof.seeds):
                 configs.append(RunConfig(task=t, loss=loss, seed=seed, task_params=p, **common))
     metrics = tuple(args.metrics or prof.metrics)
-    return configs, metrics, args.device or prof.device
+    device = args.device or prof.device
+    data = data if data is not None else DataCache()
+    device_type = _device_type(args, device)
+    return [resolve(c, data, device_type) for c in configs], metrics, device
 
 
-def _check_loss_arguments(spec: str) -> None:
-    """``l1(foo=1)``: catch a keyword the loss does not take before any training starts."""
-    import inspect
+def _device_type(args, device: str) -> str:
+    """The device type the grid's runs are planned for (part of every run id): the local device, or
+    for Ray/SLURM the one their workers will have (cuda when asked for, or when SLURM jobs get GPUs)."""
+    from benchmark.executors import _uses_cuda
+    from benchmark.runner import resolve_device
 
-    from benchmark.lossfn import parse_loss_spec
-    from benchmark.registry import LOSSES
-
-    for term in parse_loss_spec(spec):
-        if not term.kwargs:
-            continue
-        import torch.nn
-
-        obj = LOSSES.get(term.name).obj
-        init = obj.__init__ if isinstance(obj, type) else obj
-        try:  # nn.Module's own __init__ (*args, **kwargs) takes nothing, as in build_loss
-            params = {} if init is torch.nn.Module.__init__ else dict(inspect.signature(init).parameters)
-        except (TypeError, ValueError):
-            continue
-        params.pop("self", None)
-        if any(p.kind is p.VAR_KEYWORD for p in params.values()):
-            continue
-        unknown = [k for k, _ in term.kwargs if k not in params]
-        if unknown:
-            raise UserError(f"loss {term.name!r} has no argument {', '.join(map(repr, unknown))} "
-                            f"(it takes: {', '.join(params) or 'none'})")
+    if getattr(args, "executor", "local") == "local" or getattr(args, "dry_run", False):
+        return resolve_device(device).type
+    if args.executor == "slurm" and args.slurm_gpus is not None:
+        return "cuda" if args.slurm_gpus > 0 else "cpu"
+    return "cuda" if _uses_cuda(device) else "cpu"
 
 
 def cmd_run(args) -> int:
     from benchmark.checkpoint import CheckpointPolicy
+    from benchmark.config import setting, setting_json
     from benchmark.executors import execute
     from benchmark.metrics import check_metric_names
     from benchmark.results import ResultsStore
-    from benchmark.runner import resolve_device
+    from benchmark.runner import DataCache, resolve_device
 
     t0 = time.time()
-    configs, metrics, device = build_configs(args)
+    data = DataCache()  # decoded once: fingerprinted for the run ids, then trained on in this process
+    configs, metrics, device = build_configs(args, data)
     check_metric_names(metrics)
     dev = resolve_device(device) if args.executor == "local" else device  # remote: resolved where it runs
     if args.dry_run:
@@ -391,14 +390,15 @@ def cmd_run(args) -> int:
     summary = execute(args.executor, configs, store.root, metrics, str(dev),
                       progress=not args.no_progress and sys.stderr.isatty(),
                       checkpoint=CheckpointPolicy(args.checkpoint_every, args.checkpoint_seconds),
-                      loss_files=args.loss_file, **_executor_options(args))
+                      loss_files=args.loss_file, data=data, **_executor_options(args))
     log.info("trained %d, skipped %d (already done), re-scored %d, diverged %d, failed %d%s in %.1f s",
              summary.trained, summary.skipped, summary.rescored, summary.diverged, summary.failed,
              f", left {summary.locked} to another process" if summary.locked else "", time.time() - t0)
     if not args.no_report:
         from benchmark.report import write_report
 
-        paths = write_report(store, formats=("png",), visual=False)  # `plbench report` adds PDFs + visual grid
+        keep = {setting_json(setting(c)) for c in configs}  # this grid's setting(s), whatever else the directory holds
+        paths = write_report(store, formats=("png",), visual=False, keep=keep)  # `plbench report` adds PDFs + visuals
         print(f"leaderboard: {paths['markdown']}" + (f"  heatmap: {paths['heatmap']}" if "heatmap" in paths else "")
               + (f"  report: {paths['html']}" if "html" in paths else ""))
     return 1 if summary.failed else 0
@@ -463,9 +463,11 @@ def cmd_perf(args) -> int:
             raise UserError(f"--{name} must be positive, got {getattr(args, name)}")
     if args.warmup < 0:
         raise UserError(f"--warmup must be 0 or more, got {args.warmup}")
+    from benchmark.lossfn import check_loss_arguments
+
     losses = _expand_losses(args.losses)
     for spec in losses:
-        _check_loss_arguments(spec)
+        check_loss_arguments(spec)
     build_net(args.net)  # validates the name
     dev = resolve_device(args.device)
     channels_last = False if args.no_channels_last else None
@@ -516,6 +518,9 @@ def _add_report_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--formats", nargs="+", default=["png", "pdf"], choices=("png", "pdf", "svg"),
                    help="figure formats (PNG is always written; it is what the HTML embeds)")
     p.add_argument("--no-visual", action="store_true", help="skip the visual comparison grids (they re-run nets)")
+    p.add_argument("--where", nargs="+", metavar="FIELD=VALUE",
+                   help="report one setting of a directory that holds several, e.g. iterations=300 net=small "
+                        "denoise.sigma=0.1")
 
 
 def _report_kwargs(args) -> dict:
@@ -523,8 +528,11 @@ def _report_kwargs(args) -> dict:
         raise UserError(f"--alpha must be in (0, 1), got {args.alpha}")
     if args.bootstrap < 100:
         raise UserError(f"--bootstrap must be at least 100, got {args.bootstrap}")
+    from benchmark.settings import parse_where
+
     return dict(baseline=args.baseline, alpha=args.alpha, n_boot=args.bootstrap,
-                formats=tuple(dict.fromkeys(["png", *args.formats])), visual=not args.no_visual)
+                formats=tuple(dict.fromkeys(["png", *args.formats])), visual=not args.no_visual,
+                where=parse_where(args.where))
 
 
 def cmd_report(args) -> int:
@@ -532,6 +540,7 @@ def cmd_report(args) -> int:
     from benchmark.results import ResultsStore
 
     store = ResultsStore(args.out)
+    store.check_version()
     if not store.runs.exists():
         raise UserError(f"no results in {store.root} (run `plbench run --out {args.out}` first)")
     t0 = time.time()

@@ -36,7 +36,7 @@ from benchmark.results import ResultsStore, atomic_write_bytes
 from benchmark.stats import INPUT, compute, holm, pareto_front, pd_metrics, wilcoxon_rows
 
 log = logging.getLogger(__name__)
-IDENTITY_FREE = ("loss", "seed")
+IDENTITY_FREE = ("loss", "seed", "backbone_weights")
 
 
 @dataclass
@@ -47,21 +47,27 @@ class CompareResult:
     paths: dict
 
 
-def _setting(cfg: dict) -> str:
-    return json.dumps({k: v for k, v in cfg.items() if k not in IDENTITY_FREE}, sort_keys=True, default=str)
+def _setting(meta: dict) -> str:
+    """The run's setting as a JSON key (``meta["setting"]``; the config minus loss, seed and weights)."""
+    from benchmark.config import setting_json
+
+    if meta.get("setting"):
+        return setting_json(meta["setting"])
+    cfg = meta.get("config") or {}  # a meta without its setting: the config and code version stand for it
+    return setting_json({**{k: v for k, v in cfg.items() if k not in IDENTITY_FREE},
+                         "code_version": meta.get("code_version")})
 
 
 def field_groups(metas: list[dict], exclude: set[str]) -> dict[str, list[list[dict]]]:
-    """{task: [group of metas sharing one setting and code version, largest first]}."""
-    by_task: dict[str, dict[tuple, list[dict]]] = {}
+    """{task: [group of metas sharing one setting (code version included), largest first]}."""
+    by_task: dict[str, dict[str, list[dict]]] = {}
     for m in metas:
         cfg = m.get("config")
         if m.get("kind") == "input" or not cfg or m.get("status") not in ("ok", "diverged"):
             continue
         if cfg["loss"] in exclude:
             continue
-        key = (_setting(cfg), m.get("code_version", "?"))
-        by_task.setdefault(cfg["task"], {}).setdefault(key, []).append(m)
+        by_task.setdefault(cfg["task"], {}).setdefault(_setting(m), []).append(m)
     return {t: sorted(g.values(), key=lambda ms: (-len({m["config"]["loss"] for m in ms}), -len(ms)))
             for t, g in by_task.items()}
 
@@ -71,17 +77,22 @@ def _diff(a: dict, b: dict) -> str:
     return ", ".join(f"{k}: {a.get(k)!r} vs {b.get(k)!r}" for k in keys)
 
 
-def _config_from(cfg: dict, loss: str, seed: int):
-    from benchmark.config import RunConfig
-    from benchmark.data import DataSpec
+def _config_from(meta: dict, loss: str, seed: int, data, device_type: str):
+    """The field's config for a new loss and seed, resolved on today's data: the same setting or an error."""
+    import dataclasses
 
-    new = RunConfig(task=cfg["task"], loss=loss, seed=seed, task_params=tuple(sorted(cfg["task_params"].items())),
-                    net=cfg["net"], iterations=cfg["iterations"], batch_size=cfg["batch_size"], crop=cfg["crop"],
-                    lr=cfg["lr"], train_data=DataSpec.parse(cfg["train_data"]),
-                    test_data=tuple(DataSpec.parse(s) for s in cfg["test_data"]),
-                    backbone_weights=cfg["backbone_weights"])
-    got = new.to_dict()
-    mismatch = _diff(json.loads(json.dumps(got, default=str)), json.loads(json.dumps(cfg, default=str)))
+    from benchmark.config import RunConfig, resolve, setting
+
+    cfg = meta["config"]
+    if cfg.get("device_type", "cpu") != device_type:
+        raise UserError(f"the field of task {cfg['task']!r} was trained on {cfg.get('device_type')} "
+                        f"({cfg.get('precision')}); compare on the same kind of device (--device)")
+    base = RunConfig.from_dict(cfg)
+    new = resolve(dataclasses.replace(base, loss=loss, seed=seed, backbone_weights=cfg.get("backbone_weights", "random")
+                                      if cfg.get("backbone_weights") != "none" else "random"), data)
+    want = meta.get("setting") or {}
+    mismatch = _diff(json.loads(json.dumps(setting(new), default=str)), json.loads(json.dumps(want, default=str))) \
+        if want else ""
     if mismatch:
         raise UserError(f"cannot reproduce the field's settings for task {cfg['task']!r} ({mismatch}); "
                         "re-run the field with this code version")
@@ -94,8 +105,9 @@ def _safe(name: str) -> str:
 
 def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: str = "auto", progress: bool = False,
             baseline: str = "l1", alpha: float = 0.05, n_boot: int = 1000, formats=("png", "pdf"),
-            visual: bool = True) -> CompareResult:
-    """Train only the new losses under the field's settings and report where they land."""
+            visual: bool = True, where: dict | None = None) -> CompareResult:
+    """Train only the new losses under the field's settings and report where they land (``where``:
+    only field runs whose setting matches, as in ``plbench report --where``)."""
     from benchmark.lossfn import canonical_spec
     from benchmark.registry import LOSSES, load_user_file
     from benchmark.report import write_report
@@ -110,6 +122,10 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     new += list(losses)
     new = list(dict.fromkeys(canonical_spec(s) for s in new))
     metas = store.metas()
+    if where:
+        from benchmark.settings import _matches
+
+        metas = [m for m in metas if m.get("setting") and _matches(m["setting"].get("task", ""), m["setting"], where)]
     groups = field_groups(metas, set(new))
     if tasks:
         missing = sorted(set(tasks) - set(groups))
@@ -118,9 +134,12 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         groups = {t: g for t, g in groups.items() if t in tasks}
     if not groups:
         raise UserError(f"no finished field runs in {store.root} to compare against")
+    from benchmark.runner import DataCache
+
     dev = resolve_device(device)
     here = code_version()
     table = store.table()
+    data = DataCache()
     notes: dict[str, list[str]] = {}
     chosen: dict[str, list[dict]] = {}
     trained = 0
@@ -142,21 +161,22 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         for n in notes[task]:
             log.warning("%s: %s", task, n)
         chosen[task] = group
-        cfg = group[0]["config"]
         seeds = sorted({m["config"]["seed"] for m in group})
         ids = {m["run_id"] for m in group}
         metrics = tuple(sorted(set(table.loc[table["run_id"].isin(ids), "metric"].astype(str))))
         if not metrics:
             notes[task].append("skipped: the field has no scored metrics for this task.")
             continue
-        configs = [_config_from(cfg, loss, s) for loss in new for s in seeds]
+        configs = [_config_from(group[0], loss, s, data, dev.type) for loss in new for s in seeds]
         log.info("%s: training %d run(s) of %s with the field's settings (seeds %s; metrics %s)", task,
                  len(configs), ", ".join(new), seeds, ", ".join(metrics))
-        summary = run_grid(configs, store, metrics, dev, progress=progress)
+        summary = run_grid(configs, store, metrics, dev, progress=progress, data=data)
         trained += summary.trained
         if summary.failed:
             notes[task].append(f"{summary.failed} run(s) of the new loss failed (see meta.json).")
-    paths = write_report(store, baseline=baseline, alpha=alpha, n_boot=n_boot, formats=formats, visual=visual)
+    keep = {_setting(g[0]) for g in chosen.values()}
+    paths = write_report(store, baseline=baseline, alpha=alpha, n_boot=n_boot, formats=formats, visual=visual,
+                         keep=keep or None, hint="plbench compare")
     text, figs = _summary(store, chosen, new, notes, alpha, n_boot, baseline, formats)
     path = store.root / "compare" / f"{_safe('_'.join(new))}.md"
     atomic_write_bytes(path, text.encode())
@@ -167,8 +187,8 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
 def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str], notes: dict[str, list[str]],
              alpha: float, n_boot: int, baseline: str, formats) -> tuple[str, dict]:
     from benchmark import figures as F
-    from benchmark.registry import TASKS  # noqa: F401 - registry scan for build_task
-    from benchmark.task import build_task
+    from benchmark.report import coverage_lines, coverage_table
+    from benchmark.settings import select
 
     table = store.table()
     metas = {m["run_id"]: m for m in store.metas()}
@@ -183,14 +203,12 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         if task not in chosen:
             lines.append("")
             continue
-        cfg = chosen[task][0]["config"]
-        params = json.dumps(build_task(task, **cfg["task_params"]).params, sort_keys=True, default=str)
-        field_ids = {m["run_id"] for m in chosen[task]}
-        new_ids = {rid for rid, m in metas.items() if (m.get("config") or {}).get("task") == task
-                   and m["config"]["loss"] in new and _setting(m["config"]) == _setting(cfg)}
-        t = table[(table["task"] == task) & (table["run_id"].isin(field_ids | new_ids)
-                                             | ((table["loss"] == INPUT) & (table["task_params"] == params)))]
-        st = compute(t, [metas[r] for r in field_ids | new_ids], baseline=baseline, alpha=alpha, n_boot=n_boot)
+        picked = select(table[table["task"] == task], keep={_setting(chosen[task][0])}, hint="plbench compare")
+        t = picked.table
+        ids = {r for r in picked.run_ids if r in metas}
+        st = compute(t, [metas[r] for r in ids], baseline=baseline, alpha=alpha, n_boot=n_boot)
+        cov = coverage_lines(coverage_table(store, ids), len(ids))
+        lines += [f"> Metric coverage: {line}" for line in cov]
         c = st.cells
         new_labels = sorted(set(c.loc[c["loss"].isin(new), "label"]))
         if not new_labels:

@@ -24,9 +24,11 @@ to three channels). Unreadable files are logged by name and skipped.
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
 import logging
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,6 +68,9 @@ class DataSpec:
         text = text.strip()
         if not text:
             raise UserError("empty dataset source")
+        m = re.fullmatch(r"(.*)\[max_images=(\d+)\]", text)  # the form token() writes
+        if m and not os.path.exists(text):
+            text, max_images = m.group(1), int(m.group(2))
         column = split = revision = None
         if "#" in text and not os.path.exists(text):
             text, column = text.rsplit("#", 1)
@@ -79,6 +84,10 @@ class DataSpec:
         s = self.source + (f"@{self.revision}" if self.revision else "")
         s += f":{self.split}" if self.split else ""
         return s + (f"#{self.image_column}" if self.image_column else "")
+
+    def token(self) -> str:
+        """``str(self)`` plus ``[max_images=N]`` when capped: what configs record; :meth:`parse` reads it back."""
+        return str(self) + (f"[max_images={self.max_images}]" if self.max_images is not None else "")
 
     @property
     def name(self) -> str:
@@ -318,6 +327,19 @@ def usable_for_crop(records: list[ImageRecord], crop: int, spec: DataSpec) -> li
         raise UserError(f"every image in {spec} is smaller than the {crop} px crop "
                         f"(largest short side {largest} px); lower --crop")
     return keep
+
+
+def fingerprint(records: list[ImageRecord]) -> str:
+    """12-hex content hash of decoded images: ids, shapes, dtypes and every pixel, in order.
+
+    It identifies *what was trained or tested on*, whatever the source (a folder edited in place,
+    a hub dataset at a new revision, a different scikit-image release) — part of every run's id."""
+    h = hashlib.sha256()
+    for r in records:
+        px = r.pixels.contiguous()
+        h.update(f"{r.image_id}|{tuple(px.shape)}|{px.dtype}|".encode())
+        h.update(px.numpy().tobytes())
+    return h.hexdigest()[:12]
 
 
 def mod_crop(pixels: torch.Tensor, multiple: int) -> torch.Tensor:

@@ -156,7 +156,7 @@ def _merge(configs: list, store_root, metrics, results: list[dict]):
     a process outside this grid (``locked``); everything else was already done (``skipped``)."""
     from benchmark.config import run_id
     from benchmark.results import ResultsStore
-    from benchmark.runner import GridSummary, is_complete
+    from benchmark.runner import GridSummary, is_attempted
 
     out = GridSummary()
     for r in results:
@@ -164,7 +164,7 @@ def _merge(configs: list, store_root, metrics, results: list[dict]):
             setattr(out, k, getattr(out, k) + r.get(k, 0))
     store = ResultsStore(store_root)
     out.failed = sum((store.meta(run_id(c)) or {}).get("status") == "failed" for c in configs)
-    incomplete = sum(not is_complete(store, run_id(c), metrics) for c in configs)
+    incomplete = sum(not is_attempted(store, run_id(c), metrics) for c in configs)
     out.locked = max(0, incomplete - out.failed)
     out.skipped = max(0, len(configs) - out.trained - out.rescored - out.failed - out.diverged - out.locked)
     return out
@@ -244,7 +244,7 @@ def _uses_cuda(device_spec: str) -> bool:
 # --------------------------------------------------------------------------------------------
 def execute_local(configs: list, store_root, metrics, device_spec: str, *, workers: int | str = 1,
                   workers_per_gpu: int = 1, progress: bool = False, checkpoint=None, loss_files=(),
-                  threads: int | None = None, **_ignored):
+                  threads: int | None = None, data=None, **_ignored):
     """``workers=1``: :func:`run_grid` in this process (``threads`` sets torch's thread count for
     it). ``workers=N`` (or ``"auto"``: one per visible GPU × ``workers_per_gpu``, else 1): N
     spawned processes, each running :func:`run_grid` on its :func:`shard_order`; with GPUs,
@@ -271,7 +271,7 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
             torch.set_num_threads(threads)
         try:
             return run_grid(list(configs), ResultsStore(store_root), tuple(metrics), resolve_device(device_spec),
-                            progress=progress, checkpoint=checkpoint)
+                            progress=progress, checkpoint=checkpoint, data=data)
         finally:
             torch.set_num_threads(before)
     if cuda and not gpus:

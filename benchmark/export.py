@@ -64,6 +64,9 @@ def _cost(stats: Stats, loss: str, task: str | None = None) -> dict:
 def notes(stats: Stats) -> list[str]:
     """Plain-text notes: method, baseline, and what the test-set size allows."""
     out = []
+    if stats.setting:
+        out.append(f"Setting (every run in these tables shares it): {stats.setting}.")
+    out += [f"Metric coverage: {line}" for line in stats.coverage]
     if not stats.cells.empty:
         n = int(stats.cells["n_images"].max())
         out.append(f"Paired tests use {n} test images per task; the smallest attainable two-sided Wilcoxon "

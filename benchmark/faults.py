@@ -10,11 +10,15 @@ of that kind. Kinds:
 * ``iteration`` after a training iteration (optimiser and scheduler stepped);
 * ``image``     after one test image is scored.
 
+``PLBENCH_DISK_FULL_AT=N`` makes the N-th atomic file write of the process fail with ``ENOSPC``
+after its temporary file has been written, as a full disk would (:func:`disk_full_point`).
+
 Unset (the normal case) a crash point costs one dictionary lookup. Counters are per process.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 
@@ -32,3 +36,16 @@ def crash_point(kind: str) -> None:
     _passed[kind] = _passed.get(kind, 0) + 1
     if _passed[kind] == int(n or 1):
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+DISK_FULL_ENV = "PLBENCH_DISK_FULL_AT"
+
+
+def disk_full_point(path) -> None:
+    """Raise ``OSError(ENOSPC)`` at the N-th call when ``PLBENCH_DISK_FULL_AT=N`` is set."""
+    n = os.environ.get(DISK_FULL_ENV)
+    if not n:
+        return
+    _passed["disk_full"] = _passed.get("disk_full", 0) + 1
+    if _passed["disk_full"] == int(n):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))

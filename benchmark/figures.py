@@ -307,13 +307,16 @@ def training_curves(metas: list[dict], base: Path, formats=("png", "pdf")) -> li
 
 # --------------------------------------------------------------------------------------------
 def visual_grid(store, task: str, base: Path, formats=("png", "pdf"), crop: int = 96,
-                zoom: int = 24) -> list[Path]:
+                zoom: int = 24, run_ids: set[str] | None = None) -> list[Path]:
     """Clean, degraded and every loss's restoration of one test crop, with a zoomed inset.
 
     Uses the first seed of each loss's first finished run of ``task`` (its ``net.pt`` and the
-    ``test_data`` of its config); skipped with a logged reason when nets or test data are missing."""
+    ``test_data`` of its config), among ``run_ids`` when given (the report's setting); skipped
+    with a logged reason when nets or test data are missing."""
     runs = []
     for m in store.metas():
+        if run_ids is not None and m.get("run_id") not in run_ids:
+            continue
         cfg = m.get("config") or {}
         if m.get("status") == "ok" and cfg.get("task") == task and (store.run_dir(m["run_id"]) / "net.pt").exists():
             runs.append((cfg.get("seed", 0), cfg["loss"], m))

@@ -98,6 +98,52 @@ def loss_versions(spec: str) -> dict[str, str]:
     return out
 
 
+def loss_version_string(spec: str) -> str:
+    """``"l1=1,pdl=2"``: the versions of a spec's terms as one string (a result row's ``loss_version``)."""
+    return ",".join(f"{k}={v}" for k, v in sorted(loss_versions(spec).items()))
+
+
+def _init_params(obj) -> tuple[dict, bool]:
+    """(named parameters of a loss entry's constructor, whether it takes **kwargs)."""
+    import inspect
+
+    init = obj.__init__ if isinstance(obj, type) else obj
+    if init is nn.Module.__init__:  # nn.Module's own (*args, **kwargs) takes nothing
+        return {}, False
+    try:
+        params = dict(inspect.signature(init).parameters)
+    except (TypeError, ValueError):
+        return {}, True
+    params.pop("self", None)
+    return params, any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
+def takes_weights(spec: str) -> bool:
+    """Does any term of the spec use backbone weights (a ``weights`` argument)?"""
+    for t in parse_loss_spec(spec):
+        params, var_kw = _init_params(LOSSES.get(t.name).obj)
+        if "weights" in params or var_kw:
+            return True
+    return False
+
+
+def check_loss_arguments(spec: str) -> None:
+    """``l1(foo=1)`` or ``pdl(layers=5)``: catch a keyword the loss does not take, or a value of the
+    wrong type, before anything is built or trained (one-line :class:`UserError`)."""
+    from benchmark.params import check_kwargs
+
+    for term in parse_loss_spec(spec):
+        if not term.kwargs:
+            continue
+        obj = LOSSES.get(term.name).obj
+        params, var_kw = _init_params(obj)
+        unknown = [k for k, _ in term.kwargs if k not in params]
+        if unknown and not var_kw:
+            raise UserError(f"loss {term.name!r} has no argument {', '.join(map(repr, unknown))} "
+                            f"(it takes: {', '.join(params) or 'none'})")
+        check_kwargs(obj, dict(term.kwargs), f"loss {term.name!r}")
+
+
 class WeightedSum(nn.Module):
     """Σ wᵢ·lossᵢ(pred, target). Each term gets only the extras its entry ``needs``."""
 
@@ -142,22 +188,20 @@ def build_loss(spec: str, *, seed: int = 0, device: str | torch.device = "cpu", 
     """Build the module for a spec. ``seed`` seeds any random-init parts (recorded in provenance);
     ``context`` carries run-level options (e.g. ``weights="random"`` or ``"pretrained"``) to
     losses whose constructor accepts them."""
-    import inspect
+    from benchmark.params import check_kwargs
 
     terms = parse_loss_spec(spec)
     modules, needs = [], []
     for t in terms:
         entry = LOSSES.get(t.name)
-        kwargs = dict(t.kwargs)
-        init = entry.obj.__init__ if isinstance(entry.obj, type) else entry.obj
-        params = {} if init is nn.Module.__init__ else inspect.signature(init).parameters
-        has_var_kw = any(p.kind is p.VAR_KEYWORD for p in params.values())
+        kwargs = check_kwargs(entry.obj, dict(t.kwargs), f"loss {t.name!r}")
+        params, has_var_kw = _init_params(entry.obj)
         for key, value in (("seed", seed), *context.items()):
             if (key in params or has_var_kw) and key not in kwargs:
                 kwargs[key] = value
         try:
             module = entry.obj(**kwargs)
-        except TypeError as exc:
+        except (TypeError, ValueError) as exc:
             raise UserError(f"loss {t.name!r}: bad arguments {dict(t.kwargs)}: {exc}") from None
         if not isinstance(module, nn.Module):
             raise UserError(f"loss {t.name!r} must build an nn.Module, got {type(module).__name__}")

@@ -8,12 +8,17 @@ training (so no gradient is cut) and are clamped to [0, 1] for evaluation.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from benchmark.errors import UserError
+
+#: Bumped whenever the nets' forward computation changes (guarded by tests/golden: net:<preset>).
+NET_VERSION = "1"
 
 
 @dataclass(frozen=True)
@@ -74,3 +79,10 @@ def build_net(name: str) -> ResidualCNN:
 
 def count_params(net: nn.Module) -> int:
     return sum(p.numel() for p in net.parameters())
+
+
+@functools.cache
+def signature(name: str) -> str:
+    """The preset's architecture as part of a run's identity: ``v<NET_VERSION>:<hash of its definition>``
+    (every layer with its shape, so a preset whose width changes gets a new id)."""
+    return f"v{NET_VERSION}:" + hashlib.sha256(repr(build_net(name)).encode()).hexdigest()[:12]

@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from benchmark.results import ResultsStore, atomic_output, atomic_write_bytes
-from benchmark.stats import Stats, compute, loss_label, metric_order
+from benchmark.stats import Stats, compute, labels, loss_label, metric_order
 
 log = logging.getLogger(__name__)
 __all__ = ["leaderboard", "to_markdown", "write_report", "heatmap", "loss_label", "metric_order", "run_means"]
@@ -34,7 +34,7 @@ __all__ = ["leaderboard", "to_markdown", "write_report", "heatmap", "loss_label"
 def run_means(table: pd.DataFrame) -> pd.DataFrame:
     """Mean over images per (task, loss label, seed, metric)."""
     t = table.copy()
-    t["label"] = [loss_label(l, w) for l, w in zip(t["loss"], t["weights"])]
+    t["label"] = labels(table)
     t["seed"] = t["seed"].fillna(-1)
     return (t.groupby(["task", "label", "seed", "metric"], observed=True)
              .agg(value=("value", "mean"), higher_is_better=("higher_is_better", "first"))
@@ -80,7 +80,7 @@ def by_dataset_markdown(table: pd.DataFrame) -> str:
         return ""
     higher = higher_map(table)
     t = table.copy()
-    t["label"] = [loss_label(l, w) for l, w in zip(t["loss"], t["weights"])]
+    t["label"] = labels(table)
     lines = ["", "## By test set", "",
              "Mean over the images of each test set, then over seeds (no intervals: see the per-task tables).", ""]
     for task, g in t.groupby("task", observed=True):
@@ -134,8 +134,16 @@ def heatmap(table: pd.DataFrame, path: Path) -> Path | None:
     return path
 
 
+def _in_setting(meta: dict, settings: list[dict]) -> bool:
+    """Does a failed or diverged run (it has no rows) belong to the chosen setting? Runs recorded
+    without a setting belong when the chosen rows record none either."""
+    if not meta.get("setting"):
+        return not any(settings)
+    return any(meta["setting"] == s for s in settings)
+
+
 def make_figures(stats: Stats, store: ResultsStore, metas: list[dict], out: Path, formats=("png", "pdf"),
-                 visual: bool = True) -> dict[str, list[Path]]:
+                 visual: bool = True, run_ids: set[str] | None = None) -> dict[str, list[Path]]:
     """Every figure of :mod:`benchmark.figures` under ``out``; {name: paths (PNG first)}."""
     from benchmark import figures as F
 
@@ -148,34 +156,73 @@ def make_figures(stats: Stats, store: ResultsStore, metas: list[dict], out: Path
         figs[f"metrics_{t}"] = F.metric_points(stats, t, out / f"metrics_{t}", formats)
     if visual:
         for t in tasks:
-            figs[f"visual_{t}"] = F.visual_grid(store, t, out / f"visual_{t}", formats)
+            figs[f"visual_{t}"] = F.visual_grid(store, t, out / f"visual_{t}", formats, run_ids=run_ids)
     else:
         log.info("visual comparison grids skipped: disabled (--no-visual)")
     return {k: v for k, v in figs.items() if v}
 
 
+def coverage_table(store: ResultsStore, run_ids) -> pd.DataFrame:
+    """Every metric a run left unscored or scored on only some images, and why: one row per
+    (metric, status, reason) with the number of runs (``status``: skipped | unscorable | partial)."""
+    rows = []
+    for rid in sorted(run_ids):
+        cov = store.coverage(rid)
+        for status in ("skipped", "unscorable", "partial"):
+            for metric, reason in cov[status].items():
+                rows.append({"metric": metric, "status": status, "reason": reason, "run_id": rid})
+    if not rows:
+        return pd.DataFrame(columns=["metric", "status", "reason", "runs"])
+    df = pd.DataFrame(rows)
+    return (df.groupby(["metric", "status", "reason"]).agg(runs=("run_id", "nunique")).reset_index()
+              .sort_values(["status", "metric"]).reset_index(drop=True))
+
+
+def coverage_lines(cov: pd.DataFrame, n_runs: int) -> list[str]:
+    """Plain-text lines for :func:`coverage_table` (Markdown, HTML and ``compare`` show them)."""
+    what = {"skipped": "not scored", "unscorable": "not scored (no test image fits it)",
+            "partial": "scored on some images only"}
+    return [f"`{r.metric}` {what[r.status]} in {r.runs} of {n_runs} runs (degraded-input scoring included): "
+            f"{r.reason}" for r in cov.itertuples()]
+
+
 def write_report(store: ResultsStore, *, baseline: str = "l1", alpha: float = 0.05, n_boot: int = 1000,
-                 formats=("png", "pdf"), visual: bool = True, html: bool = True) -> dict[str, Path]:
-    """Derive every output listed in the module docstring; returns {kind: written path}."""
+                 formats=("png", "pdf"), visual: bool = True, html: bool = True, where: dict | None = None,
+                 keep: set[str] | None = None, hint: str = "plbench report") -> dict[str, Path]:
+    """Derive every output listed in the module docstring; returns {kind: written path}.
+
+    The table is first narrowed to one setting (:func:`benchmark.settings.select`: ``where``
+    filters, or ``keep``, the settings of a grid just run); a directory mixing settings without a
+    choice is a one-line :class:`~benchmark.errors.UserError`."""
     from benchmark import export
+    from benchmark.settings import select
 
     t0 = time.perf_counter()
-    table = store.table()
-    metas = store.metas()
+    full = store.table()
+    chosen = select(full, where=where, keep=keep, hint=hint)
+    table = chosen.table
+    metas = [m for m in store.metas() if m.get("run_id") in chosen.run_ids or (
+        m.get("status") in ("failed", "diverged") and _in_setting(m, chosen.settings))]
+    coverage = coverage_table(store, chosen.run_ids)
     t_read = time.perf_counter()
     stats = compute(table, metas, baseline=baseline, alpha=alpha, n_boot=n_boot)
+    stats.setting = chosen.description
+    stats.coverage = coverage_lines(coverage, len(chosen.run_ids))
     t_stats = time.perf_counter()
     root = store.root
     out: dict[str, Path] = {}
     csv = root / "results.csv"
     with atomic_output(csv) as tmp:
         table.to_csv(tmp, index=False)
+    if len(full) != len(table):
+        log.info("report: %d of %d rows (one setting: %s)", len(table), len(full), chosen.description)
     out["csv"] = csv
     out.update(export.write_csvs(stats, root))
     png = heatmap(table, root / "leaderboard.png")
     if png:
         out["heatmap"] = png
-    figs = make_figures(stats, store, metas, root / "figures", formats, visual) if not table.empty else {}
+    figs = make_figures(stats, store, metas, root / "figures", formats, visual, chosen.run_ids) if not table.empty \
+        else {}
     for name, paths in figs.items():
         out[f"fig_{name}"] = paths[0]
     t_figs = time.perf_counter()

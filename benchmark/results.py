@@ -7,9 +7,16 @@ Layout under the results directory::
     runs/<run_id>/net.pt             the trained net's state_dict (re-evaluation, figures)
     runs/<run_id>/loss.pt            trainable parts of the loss, when it has any
     runs/<run_id>/eval-<k>.parquet   rows: one per (image, metric) for one evaluation pass
-    runs/<run_id>/eval-<k>.json      which metrics that pass scored and which it skipped (why)
+    runs/<run_id>/eval-<k>.json      which metrics that pass scored, skipped (why), could not score on
+                                     any image, or scored on only some images (which, why)
+    runs/<run_id>/attempts/<n>.json  the meta.json of an earlier attempt that failed (kept on retry)
     runs/<run_id>/ckpt.pt            mid-training checkpoint (only while a run is unfinished)
     runs/<run_id>/.lock              held (flock) by the process working on the run
+
+What is ever rewritten or deleted: a checkpoint (replaced by the next, deleted when its run is
+done); evaluation passes of a run that never finished (not in the table: a crashed attempt's);
+``meta.json`` of a failed run, which is moved to ``attempts/`` before the retry. A finished run's
+rows and records are never touched again; new metrics add passes.
 
 A run counts as done when ``meta.json`` says ``status: ok`` (or ``diverged``); an evaluation pass
 counts when its ``.json`` exists (it is written after its ``.parquet``). Every file is written
@@ -28,6 +35,7 @@ the kernel drops when its holder dies (even by SIGKILL), so a stale lock never b
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import json
 import logging
@@ -42,7 +50,7 @@ from pathlib import Path
 import pandas as pd
 
 from benchmark.errors import UserError
-from benchmark.faults import crash_point
+from benchmark.faults import crash_point, disk_full_point
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +61,14 @@ COLUMNS = {
     "task_version": "string",
     "task_params": "string",     # JSON of the task's named parameters
     "loss": "string",            # canonical loss spec, or "input" for the degraded input itself
+    "loss_version": "string",    # registry versions of the spec's terms, "l1=1,pdl=2" ("" for input)
     "seed": "Int64",             # <NA> for input rows
     "net": "string",
-    "weights": "string",         # provenance of the loss's learned weights ("none" for pixel losses)
+    "weights": "string",         # full provenance of the loss's learned weights ("none" for pixel losses)
+    "weights_kind": "string",    # provenance without per-run seeds ("vgg16:random"): part of the loss identity
+    "backbone_seed": "Int64",    # the random backbone's seed (<NA> when the weights are not random)
     "train_data": "string",
+    "setting": "string",         # JSON of the run's setting (benchmark.config.setting): one leaderboard per setting
     "dataset": "string",         # test set name
     "image": "string",
     "metric": "string",
@@ -64,7 +76,7 @@ COLUMNS = {
     "higher_is_better": "boolean",
     "code_version": "string",
 }
-STORE_VERSION = 1
+STORE_VERSION = 2
 INTERRUPTS = (signal.SIGINT, signal.SIGTERM)
 _UMASK = os.umask(0o022)  # read once (os.umask can only be read by setting it), then put back
 os.umask(_UMASK)
@@ -110,6 +122,12 @@ class DeferredInterrupt:
         return False
 
 
+class DiskFull(UserError):
+    """No space left (or quota exceeded) while writing a result: one line, exit code 3."""
+
+    exit_code = 3
+
+
 def _fsync_dir(path: Path) -> None:
     try:
         fd = os.open(path, os.O_RDONLY)
@@ -140,14 +158,19 @@ def atomic_output(path: str | Path):
     try:
         with DeferredInterrupt():
             yield Path(tmp)
+            disk_full_point(tmp)
             with open(tmp, "rb+") as f:
                 os.fsync(f.fileno())
             crash_point("write")
             os.replace(tmp, path)
             _fsync_dir(path.parent)
             crash_point("written")
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise DiskFull(f"disk full while writing {path} ({exc.strerror}); nothing half-written was left, "
+                           "results written before are intact: free space and run the same command again "
+                           "to resume") from None
         raise
 
 
@@ -242,6 +265,10 @@ class ResultsStore:
         except (OSError, ValueError, AttributeError) as exc:
             raise UserError(f"{marker} is unreadable ({type(exc).__name__}); is {self.root} a plbench "
                             "results directory? use another --out") from None
+        if version == 1:
+            raise UserError(f"{self.root} was written by plbench 0.1 (store_version 1), whose run ids did not cover "
+                            "the data's content, the device or the net's definition: its runs cannot be resumed or "
+                            "mixed with new ones; use another --out (its leaderboard.md and results.csv stay readable)")
         if version != STORE_VERSION:
             raise UserError(f"{self.root} was written by an incompatible version "
                             f"(store_version {version}, this is {STORE_VERSION}); use another --out")
@@ -285,13 +312,40 @@ class ResultsStore:
         meta = self.meta(run_id)
         return meta is not None and meta.get("status") in ("ok", "diverged")
 
-    def metrics_covered(self, run_id: str) -> set[str]:
-        """Metrics already scored or deliberately skipped for this run."""
-        covered = set()
-        for p in sorted(self.run_dir(run_id).glob("eval-*.json")):
-            rec = json.loads(p.read_text())
-            covered |= set(rec.get("scored", [])) | set(rec.get("skipped", {}))
-        return covered
+    def eval_records(self, run_id: str) -> list[dict]:
+        """The records of a run's committed evaluation passes, in order: ``scored`` (metrics),
+        ``skipped`` ({metric: why}, e.g. weights not cached), ``unscorable`` ({metric: why no test
+        image could be scored}), ``partial`` ({metric: which images were left out and why})."""
+        out = []
+        for p in sorted(self.run_dir(run_id).glob("eval-*.json"), key=lambda p: int(p.stem.split("-")[1])):
+            try:
+                out.append(json.loads(p.read_text()))
+            except (OSError, json.JSONDecodeError):
+                continue
+        return out
+
+    def coverage(self, run_id: str) -> dict:
+        """What a run's passes scored and what they did not: ``{"scored": set, "skipped": {m: why},
+        "unscorable": {m: why}, "partial": {m: why}}``; a metric skipped by one pass and scored by a
+        later one counts as scored."""
+        scored, skipped, unscorable, partial = set(), {}, {}, {}
+        for rec in self.eval_records(run_id):
+            scored |= set(rec.get("scored", []))
+            skipped.update(rec.get("skipped", {}))
+            unscorable.update(rec.get("unscorable", {}))
+            partial.update(rec.get("partial", {}))
+        return {"scored": scored, "skipped": {m: r for m, r in skipped.items() if m not in scored},
+                "unscorable": {m: r for m, r in unscorable.items() if m not in scored},
+                "partial": {m: r for m, r in partial.items() if m in scored}}
+
+    def metrics_scored(self, run_id: str) -> set[str]:
+        """Metrics with rows for this run."""
+        return self.coverage(run_id)["scored"]
+
+    def metrics_attempted(self, run_id: str) -> set[str]:
+        """Metrics scored, skipped with a reason, or unscorable on these images."""
+        cov = self.coverage(run_id)
+        return cov["scored"] | set(cov["skipped"]) | set(cov["unscorable"])
 
     # -- locking and crash recovery -------------------------------------------------------
     def lock(self, run_id: str) -> "RunLock | str":
@@ -312,9 +366,31 @@ class ResultsStore:
         if stale:
             log.info("run %s: removed %d file(s) left by an interrupted attempt", run_id, len(stale))
 
+    def archive_attempt(self, run_id: str) -> Path | None:
+        """Before retrying a run whose last attempt failed: move that attempt's ``meta.json`` to
+        ``attempts/<n>.json`` (so a retry never rewrites its record). Call with the run's lock held."""
+        meta = self.meta(run_id)
+        if meta is None or meta.get("status") in ("ok", "diverged"):
+            return None
+        d = self.run_dir(run_id) / "attempts"
+        d.mkdir(parents=True, exist_ok=True)
+        n = len(list(d.glob("*.json")))
+        while (d / f"{n}.json").exists():
+            n += 1
+        os.replace(self.run_dir(run_id) / "meta.json", d / f"{n}.json")
+        _fsync_dir(d)
+        _fsync_dir(self.run_dir(run_id))
+        return d / f"{n}.json"
+
+    def attempts(self, run_id: str) -> list[dict]:
+        """Earlier (failed) attempts of a run, oldest first."""
+        d = self.run_dir(run_id) / "attempts"
+        return [json.loads(p.read_text()) for p in sorted(d.glob("*.json"), key=lambda p: int(p.stem))]
+
     # -- writing ------------------------------------------------------------------------
-    def write_eval(self, run_id: str, rows: list[dict], scored: list[str], skipped: dict[str, str]) -> None:
-        """Append one evaluation pass (its rows, then its record)."""
+    def write_eval(self, run_id: str, rows: list[dict], scored: list[str], skipped: dict[str, str],
+                   unscorable: dict[str, str] | None = None, partial: dict[str, str] | None = None) -> None:
+        """Append one evaluation pass (its rows, then its record; see :meth:`eval_records`)."""
         d = self.run_dir(run_id)
         d.mkdir(parents=True, exist_ok=True)
         for orphan in d.glob("eval-*.parquet"):  # rows whose record was never written (a crash)
@@ -327,7 +403,8 @@ class ResultsStore:
         to_frame(rows).to_parquet(buf, index=False)
         with DeferredInterrupt():  # both halves of the pass, or neither
             atomic_write_bytes(d / f"eval-{k}.parquet", buf.getvalue())
-            atomic_write_json(d / f"eval-{k}.json", {"scored": sorted(scored), "skipped": skipped})
+            atomic_write_json(d / f"eval-{k}.json", {"scored": sorted(scored), "skipped": skipped,
+                                                     "unscorable": unscorable or {}, "partial": partial or {}})
 
     def write_meta(self, run_id: str, meta: dict) -> None:
         atomic_write_json(self.run_dir(run_id) / "meta.json", meta)
@@ -350,6 +427,7 @@ class ResultsStore:
 
     def table(self) -> pd.DataFrame:
         """Every committed row of every finished run, as one tidy DataFrame."""
+        self.check_version()
         frames = []
         for run_id in self.run_ids():
             if not self.is_done(run_id):

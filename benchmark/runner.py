@@ -30,10 +30,10 @@ from pathlib import Path
 
 import torch
 
-from benchmark import CODE_VERSION, __version__
+from benchmark import CODE_VERSION
 from benchmark.checkpoint import Checkpointer, CheckpointPolicy
-from benchmark.config import RunConfig, run_id
-from benchmark.data import DataSpec, ImageRecord, load_images, mod_crop, to_float, usable_for_crop
+from benchmark.config import RunConfig, code_version, resolve, run_id, setting, setting_json
+from benchmark.data import DataSpec, ImageRecord, fingerprint, load_images, mod_crop, to_float, usable_for_crop
 from benchmark.errors import UserError
 from benchmark.faults import crash_point
 from benchmark.lossfn import build_loss
@@ -56,10 +56,6 @@ def resolve_device(device: str) -> torch.device:
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise UserError(f"device {device!r} requested but CUDA is not available here")
     return dev
-
-
-def code_version() -> str:
-    return f"{__version__}+c{CODE_VERSION}"
 
 
 def git_commit() -> str:
@@ -87,16 +83,34 @@ def package_versions() -> dict[str, str]:
 # data for a grid, loaded once
 # --------------------------------------------------------------------------------------------
 class DataCache:
-    """Decoded images per source, shared by every run of a grid."""
+    """Decoded images per source, and their content fingerprints, shared by every run of a grid."""
 
     def __init__(self):
         self._images: dict[DataSpec, list[ImageRecord]] = {}
+        self._fingerprints: dict[tuple[DataSpec, ...], str] = {}
 
     def images(self, spec: DataSpec) -> list[ImageRecord]:
         if spec not in self._images:
             self._images[spec] = load_images(spec)
             log.info("loaded %d images from %s", len(self._images[spec]), spec)
         return self._images[spec]
+
+    def pooled(self, specs: tuple[DataSpec, ...]) -> list[ImageRecord]:
+        """The images of several sources, in order (a training set such as BSD200 + T91)."""
+        return [r for s in specs for r in self.images(s)]
+
+    def fingerprint(self, specs: tuple[DataSpec, ...]) -> str:
+        """Content hash of the sources' decoded images (:func:`benchmark.data.fingerprint`)."""
+        if specs not in self._fingerprints:
+            self._fingerprints[specs] = fingerprint(self.pooled(specs))
+        return self._fingerprints[specs]
+
+
+def resolve_all(configs: list[RunConfig], data: DataCache | None = None, device_type: str | None = None
+                ) -> list[RunConfig]:
+    """:func:`benchmark.config.resolve` for a list (one DataCache: each source decoded once)."""
+    data = data if data is not None else DataCache()
+    return [resolve(c, data, device_type) for c in configs]
 
 
 def sample_batch(images: list[ImageRecord], batch: int, crop: int, multiple: int,
@@ -155,7 +169,10 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
     # optional torch.compile (PLBENCH_COMPILE=1): same parameters, so checkpoints and net.pt are unchanged
     step_net = torch.compile(net) if fast and os.environ.get("PLBENCH_COMPILE") == "1" else net
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.iterations, eta_min=cfg.lr * 0.01)
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else _null()
+    if device.type != cfg.device_type:
+        raise UserError(f"run planned for {cfg.device_type} but this process trains on {device.type}; "
+                        "pass --device to match")
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16) if cfg.precision == "bf16" else _null()
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     state = dict(net=net, opt=opt, sched=sched, loss_fn=loss_fn, gen=gen, device=device)
@@ -266,17 +283,48 @@ def evaluate(net: torch.nn.Module | None, items: list[TestItem], metrics: Metric
     return out
 
 
-def make_rows(scores, *, rid: str, task: Task, task_version: str, loss: str, seed, net: str,
-              weights: str, train_data: str, higher: dict[str, bool]) -> list[dict]:
+def coverage(scores, metrics: MetricSet) -> tuple[list[str], dict[str, str], dict[str, str]]:
+    """(metrics scored on at least one image, {metric: why it scored none}, {metric: which images
+    it left out and why}) for one evaluation pass; a metric that cannot score an image (e.g. ms_ssim
+    below 176 px per side) is *partial*, or *unscorable* when that holds for every test image."""
+    from benchmark.metrics import MIN_SIDE
+
+    n = len(scores)
+    scored, unscorable, partial = [], {}, {}
+    for m in metrics.metrics:
+        k = sum(m.name in vals for _, vals in scores)
+        why = f"needs ≥ {MIN_SIDE[m.name]} px per side" if m.name in MIN_SIDE else "not scorable"
+        if k == 0 and n:
+            unscorable[m.name] = f"no test image could be scored: {why}"
+        else:
+            scored.append(m.name)
+            if k < n:
+                missed = [f"{it.dataset}/{it.image}" for it, vals in scores if m.name not in vals]
+                partial[m.name] = f"scored {k} of {n} images ({why}; left out: {', '.join(missed[:5])}" + \
+                    (f", … {len(missed) - 5} more)" if len(missed) > 5 else ")")
+    return scored, unscorable, partial
+
+
+def make_rows(scores, *, rid: str, task: Task, task_version: str, loss: str, seed, net: str, weights: str,
+              train_data: str, higher: dict[str, bool], setting_key: str, loss_version: str) -> list[dict]:
+    from benchmark.stats import weights_kind, weights_seed
+
     rows = []
     params = json.dumps(task.params, sort_keys=True, default=str)
+    kind, bseed = weights_kind(weights), weights_seed(weights)
     for item, vals in scores:
         for metric, value in vals.items():
             rows.append({"run_id": rid, "task": task.name, "task_version": task_version, "task_params": params,
-                         "loss": loss, "seed": seed, "net": net, "weights": weights, "train_data": train_data,
-                         "dataset": item.dataset, "image": item.image, "metric": metric, "value": value,
-                         "higher_is_better": higher[metric], "code_version": code_version()})
+                         "loss": loss, "loss_version": loss_version, "seed": seed, "net": net, "weights": weights,
+                         "weights_kind": kind, "backbone_seed": bseed, "train_data": train_data,
+                         "setting": setting_key, "dataset": item.dataset, "image": item.image, "metric": metric,
+                         "value": value, "higher_is_better": higher[metric], "code_version": code_version()})
     return rows
+
+
+def _write_pass(store: ResultsStore, rid: str, scores, metrics: MetricSet, rows: list[dict]) -> None:
+    scored, unscorable, partial = coverage(scores, metrics)
+    store.write_eval(rid, rows, scored, metrics.skipped, unscorable=unscorable, partial=partial)
 
 
 # --------------------------------------------------------------------------------------------
@@ -314,48 +362,69 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
              data: DataCache | None = None) -> GridSummary:
     """Train and evaluate every config whose results are missing; resume skips the rest.
 
-    Configs are grouped by task so test degradations are computed once per task. Each run is
-    done under its lock: a run another live process holds is retried once at the end and
-    otherwise left to that process. A run that fails with an exception is recorded as
-    ``failed`` with its message and the grid goes on; CUDA out-of-memory is retried once at
-    half the batch size first. Unfinished runs resume from their checkpoint. ``data`` lets
+    Configs without data fingerprints are resolved here (:func:`benchmark.config.resolve`); a
+    config planned for another device type is refused. A finished run lacking a metric that can
+    be scored now (e.g. its weights were cached since) is re-scored from its saved net. Before
+    training, every pending run's memory need is checked against what the device has free
+    (:mod:`benchmark.resources`). Configs are grouped by task so test degradations are computed
+    once per task. Each run is done under its lock: a run another live process holds is retried
+    once at the end and otherwise left to that process. A run that fails with an exception is
+    recorded as ``failed`` with its message and the grid goes on; CUDA out-of-memory is retried
+    once at half the batch size first. Unfinished runs resume from their checkpoint. ``data`` lets
     several calls in one process (an executor's worker) decode each image source once.
     """
     from benchmark.registry import TASKS
+    from benchmark.resources import check_fits
 
     store.ensure_writable()
     summary = GridSummary()
     data = data if data is not None else DataCache()
+    configs = [c if c.train_fingerprint and c.test_fingerprint else resolve(c, data) for c in configs]
+    for c in configs:
+        if c.device_type != device.type:
+            raise UserError(f"the grid was planned for {c.device_type} but runs on {device.type}; "
+                            "plan it with the same --device")
     ids = {c: run_id(c) for c in configs}
-    pending = [c for c in configs if not is_complete(store, ids[c], metric_names)]
+    groups = {(c.task, c.task_params, c.test_data, c.test_fingerprint) for c in configs}
+    input_ids = {k: input_run_id(build_task(k[0], **dict(k[1])), TASKS.get(k[0]).version, k[2], k[3]) for k in groups}
+    candidates = [c for c in configs if not is_complete(store, ids[c], metric_names)]
+    inputs_missing = [k for k in groups if not is_complete(store, input_ids[k], metric_names)]
+    metrics = None
+    unavailable: set[str] = set()
+    if any(store.is_done(ids[c]) for c in candidates) or any(store.is_done(input_ids[k]) for k in inputs_missing):
+        metrics = MetricSet(metric_names, device)  # was a metric skipped before, and can it be scored now?
+        unavailable = set(metrics.skipped)
+    pending = [c for c in candidates if not is_complete(store, ids[c], metric_names, unavailable)]
+    inputs_missing = [k for k in inputs_missing if not is_complete(store, input_ids[k], metric_names, unavailable)]
     summary.skipped = len(configs) - len(pending)
     if summary.skipped:
         log.info("%d of %d runs already have results; skipping them", summary.skipped, len(configs))
         for c in set(configs) - set(pending):
             _drop_checkpoints(store, ids[c], locked=False)
-    groups = {(c.task, c.task_params, c.test_data) for c in configs}
-    inputs_missing = [k for k in groups if not is_complete(
-        store, input_run_id(build_task(k[0], **dict(k[1])), TASKS.get(k[0]).version, k[2]), metric_names)]
     if not pending and not inputs_missing:
         return summary
-    for spec, crop in {(c.train_data, c.crop) for c in pending}:  # bad data fails before any work
-        usable_for_crop(data.images(spec), crop, spec)
-    metrics = MetricSet(metric_names, device)
+    for c in pending:  # the data must still be what the grid was planned on
+        resolve(c, data)
+    for specs, crop in {(c.train_data, c.crop) for c in pending}:  # bad data fails before any work
+        usable_for_crop(data.pooled(specs), crop, " + ".join(map(str, specs)))
+    eval_pixels = {c.test_data: max(r.size[0] * r.size[1] for r in data.pooled(c.test_data)) for c in pending}
+    check_fits([c for c in pending if not store.is_done(ids[c])], device, eval_pixels)
+    metrics = metrics or MetricSet(metric_names, device)
     higher = {m.name: m.higher_is_better for m in metrics.metrics}
     grid = _Grid(store, tuple(metric_names), metrics, higher, device, data, checkpoint or CheckpointPolicy(), progress)
     by_task: dict[tuple, list[RunConfig]] = {}
     for key in inputs_missing:  # an interrupted input scoring is finished even when no run is pending
         by_task.setdefault(key, [])
     for c in pending:
-        by_task.setdefault((c.task, c.task_params, c.test_data), []).append(c)
+        by_task.setdefault((c.task, c.task_params, c.test_data, c.test_fingerprint), []).append(c)
     prepared, waiting = {}, []
     for key, group in by_task.items():
-        task_name, task_params, test_specs = key
+        task_name, task_params, test_specs, test_fp = key
         task = build_task(task_name, **dict(task_params))
         task_version = TASKS.get(task_name).version
         items = held_out_items(task, {s: data.images(s) for s in test_specs})
         prepared[key] = (task, task_version, items)
-        _score_input(grid, task, task_version, test_specs, items)
+        _score_input(grid, task, task_version, test_specs, test_fp, items)
         for cfg in group:
             outcome = _run_locked(grid, cfg, ids[cfg], *prepared[key])
             if outcome == "locked":
@@ -368,12 +437,25 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
     return summary
 
 
-def is_complete(store: ResultsStore, rid: str, metric_names) -> bool:
-    """Done, and scored on every metric asked for (a diverged run has nothing to score)."""
+def is_complete(store: ResultsStore, rid: str, metric_names, unavailable=()) -> bool:
+    """Done, and scored on every metric asked for that can be scored: a metric skipped for missing
+    weights counts as missing unless it is ``unavailable`` now too; one no test image could be
+    scored on (too small for it) counts as done. A diverged run has nothing to score."""
     meta = store.meta(rid) or {}
     if meta.get("status") == "diverged":
         return True
-    return meta.get("status") == "ok" and set(metric_names) <= store.metrics_covered(rid)
+    if meta.get("status") != "ok":
+        return False
+    cov = store.coverage(rid)
+    return set(metric_names) - set(unavailable) <= cov["scored"] | set(cov["unscorable"])
+
+
+def is_attempted(store: ResultsStore, rid: str, metric_names) -> bool:
+    """Done, and every metric asked for either scored or skipped with a reason (for counting)."""
+    meta = store.meta(rid) or {}
+    if meta.get("status") == "diverged":
+        return True
+    return meta.get("status") == "ok" and set(metric_names) <= store.metrics_attempted(rid)
 
 
 def _drop_checkpoints(store: ResultsStore, rid: str, locked: bool = True) -> None:
@@ -403,20 +485,28 @@ def _run_locked(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version:
     with lock:
         if grid.store.is_done(rid):  # finished meanwhile, or only metrics are missing
             _drop_checkpoints(grid.store, rid)
-            if is_complete(grid.store, rid, grid.metric_names):
+            if is_complete(grid.store, rid, grid.metric_names, set(grid.metrics.skipped)):
                 return "skipped"
             _rescore(grid, rid, cfg, task, task_version, items)
             return "rescored"
         return _run_one(grid, cfg, rid, task, task_version, items)
 
 
+def _row_args(cfg: RunConfig, task_version: str) -> dict:
+    from benchmark.lossfn import loss_version_string
+
+    return dict(loss=cfg.loss, seed=cfg.seed, net=cfg.net, train_data=" + ".join(s.token() for s in cfg.train_data),
+                setting_key=setting_json(setting(cfg)), loss_version=loss_version_string(cfg.loss))
+
+
 def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: str, items: list[TestItem]) -> str:
     store, device = grid.store, grid.device
     log.info("run %s: task=%s loss=%s seed=%d", rid, cfg.task, cfg.loss, cfg.seed)
     started = time.time()
+    store.archive_attempt(rid)  # a failed earlier attempt keeps its record under attempts/
     store.reset_run(rid)
     try:
-        images = usable_for_crop(grid.data.images(cfg.train_data), cfg.crop, cfg.train_data)
+        images = usable_for_crop(grid.data.pooled(cfg.train_data), cfg.crop, " + ".join(map(str, cfg.train_data)))
         result, used = _train_with_oom_retry(grid, cfg, rid, task, images)
         meta = _meta(cfg, rid, device, result, started)
         if used.batch_size != cfg.batch_size:
@@ -427,10 +517,9 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
             if any(p.requires_grad for p in result.loss_fn.parameters()):
                 store.save_state(rid, "loss.pt", {k: v.cpu() for k, v in result.loss_fn.state_dict().items()})
             scores = evaluate(result.net, items, grid.metrics, device)
-            rows = make_rows(scores, rid=rid, task=task, task_version=task_version, loss=cfg.loss,
-                             seed=cfg.seed, net=cfg.net, weights=result.loss_fn.provenance,
-                             train_data=str(cfg.train_data), higher=grid.higher)
-            store.write_eval(rid, rows, [m.name for m in grid.metrics.metrics], grid.metrics.skipped)
+            rows = make_rows(scores, rid=rid, task=task, task_version=task_version, weights=result.loss_fn.provenance,
+                             higher=grid.higher, **_row_args(cfg, task_version))
+            _write_pass(store, rid, scores, grid.metrics, rows)
         store.write_meta(rid, meta)
         _drop_checkpoints(store, rid)
         log.info("run %s %s in %.1f s (%.1f it/s)", rid, result.status, time.time() - started, result.it_per_s)
@@ -442,7 +531,8 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
         log.error("run %s (%s/%s seed %d) failed: %s", rid, cfg.task, cfg.loss, cfg.seed, message)
         log.debug("traceback of run %s", rid, exc_info=True)
         store.write_meta(rid, {"run_id": rid, "config": cfg.to_dict(), "status": "failed", "error": message,
-                               "started": started, "code_version": code_version()})
+                               "started": started, "code_version": code_version(),
+                               "setting": setting(cfg)})
         return "failed"
 
 
@@ -482,7 +572,12 @@ def _checkpointer(grid: _Grid, rid: str, cfg: RunConfig, name: str) -> Checkpoin
 
 
 def _meta(cfg: RunConfig, rid: str, device: torch.device, r: TrainResult, started: float) -> dict:
-    return {"run_id": rid, "status": r.status, "config": cfg.to_dict(), "code_version": code_version(),
+    from benchmark.lossfn import loss_versions
+    from benchmark.nets import signature
+
+    return {"run_id": rid, "status": r.status, "config": cfg.to_dict(), "setting": setting(cfg),
+            "code_version": code_version(), "loss_versions": loss_versions(cfg.loss),
+            "net_signature": signature(cfg.net),
             "git_commit": git_commit(), "versions": package_versions(), "device": str(device),
             "device_name": (torch.cuda.get_device_name(device) if device.type == "cuda"
                             else platform.processor() or "cpu"),
@@ -493,19 +588,26 @@ def _meta(cfg: RunConfig, rid: str, device: torch.device, r: TrainResult, starte
             "weights": r.loss_fn.provenance, "net_params": count_params(r.net), "resumed_at": r.resumed_at}
 
 
-def input_run_id(task: Task, task_version: str, test_specs) -> str:
+def input_setting(task: Task, task_version: str, test_specs, test_fingerprint: str) -> dict:
+    """The setting of a task's degraded-input rows: the fields of :func:`benchmark.config.setting` they share."""
+    return {"task": task.name, "task_params": task.params, "task_version": task_version,
+            "test_data": [s.token() for s in test_specs], "test_fingerprint": test_fingerprint,
+            "code_version": code_version()}
+
+
+def input_run_id(task: Task, task_version: str, test_specs, test_fingerprint: str = "") -> str:
     import hashlib
 
-    key = json.dumps([task.name, task.params, task_version, [str(s) for s in test_specs], CODE_VERSION],
-                     sort_keys=True, default=str)
+    key = json.dumps([task.name, task.params, task_version, [s.token() for s in test_specs], test_fingerprint,
+                      CODE_VERSION], sort_keys=True, default=str)
     return "input-" + hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
-def _score_input(grid: _Grid, task, task_version, test_specs, items) -> None:
+def _score_input(grid: _Grid, task, task_version, test_specs, test_fp, items) -> None:
     """The degraded input scored as if it were a restoration: every leaderboard's starting point."""
     store = grid.store
-    rid = input_run_id(task, task_version, test_specs)
-    if store.is_done(rid) and not MetricSet.subset(grid.metrics, store.metrics_covered(rid)).metrics:
+    rid = input_run_id(task, task_version, test_specs, test_fp)
+    if store.is_done(rid) and not MetricSet.subset(grid.metrics, store.metrics_scored(rid)).metrics:
         return
     lock = store.lock(rid)
     if isinstance(lock, str):
@@ -515,30 +617,31 @@ def _score_input(grid: _Grid, task, task_version, test_specs, items) -> None:
         done = store.is_done(rid)
         if not done:
             store.reset_run(rid)
-        todo = MetricSet.subset(grid.metrics, store.metrics_covered(rid) if done else set())
+        todo = MetricSet.subset(grid.metrics, store.metrics_scored(rid) if done else set())
         if not todo.metrics and done:
             return
         scores = evaluate(None, items, todo, grid.device)
         rows = make_rows(scores, rid=rid, task=task, task_version=task_version, loss="input", seed=None,
-                         net="none", weights="none", train_data="none", higher=grid.higher)
-        store.write_eval(rid, rows, [m.name for m in todo.metrics], todo.skipped)
+                         net="none", weights="none", train_data="none", higher=grid.higher, loss_version="",
+                         setting_key=setting_json(input_setting(task, task_version, test_specs, test_fp)))
+        _write_pass(store, rid, scores, todo, rows)
         if not done:
             store.write_meta(rid, {"run_id": rid, "status": "ok", "kind": "input", "task": task.name,
-                                   "task_params": task.params, "test_data": [str(s) for s in test_specs],
+                                   "task_params": task.params, "test_data": [s.token() for s in test_specs],
+                                   "setting": input_setting(task, task_version, test_specs, test_fp),
                                    "code_version": code_version()})
 
 
 def _rescore(grid: _Grid, rid, cfg, task, task_version, items) -> None:
     store, device = grid.store, grid.device
-    todo = MetricSet.subset(grid.metrics, store.metrics_covered(rid))
-    if not todo.metrics and not todo.skipped:
+    todo = MetricSet.subset(grid.metrics, store.metrics_scored(rid))
+    if not todo.metrics:
         return
     net = build_net(cfg.net).to(device)
     net.load_state_dict(torch.load(store.run_dir(rid) / "net.pt", map_location=device, weights_only=True))
     meta = store.meta(rid)
     scores = evaluate(net, items, todo, device)
-    rows = make_rows(scores, rid=rid, task=task, task_version=task_version, loss=cfg.loss, seed=cfg.seed,
-                     net=cfg.net, weights=meta.get("weights", "none"), train_data=str(cfg.train_data),
-                     higher=grid.higher)
-    store.write_eval(rid, rows, [m.name for m in todo.metrics], todo.skipped)
+    rows = make_rows(scores, rid=rid, task=task, task_version=task_version, weights=meta.get("weights", "none"),
+                     higher=grid.higher, **_row_args(cfg, task_version))
+    _write_pass(store, rid, scores, todo, rows)
     log.info("run %s re-scored on %s", rid, ", ".join(m.name for m in todo.metrics) or "nothing new")

@@ -33,6 +33,7 @@ from __future__ import annotations
 import fnmatch
 import logging
 import math
+import re
 import warnings
 import zlib
 from dataclasses import dataclass, field
@@ -55,9 +56,29 @@ CIRCULAR: dict[str, tuple[str, ...]] = {
 INPUT = "input"
 
 
+_SEED = re.compile(r"\(seed=(\d+)\)")
+
+
+def weights_kind(provenance) -> str:
+    """The weights' identity without the per-run seed: ``"vgg16:random(seed=1)+lpips:vgg:v0.1"`` →
+    ``"vgg16:random+lpips:vgg:v0.1"``. Runs of one loss on random backbones with different seeds
+    share a kind and are pooled as seeds of one loss."""
+    if provenance is None or (not isinstance(provenance, str) and pd.isna(provenance)):
+        return "none"
+    return _SEED.sub("", str(provenance)) or "none"
+
+
+def weights_seed(provenance) -> int | None:
+    """The random backbone's seed recorded in a provenance string (None if there is none)."""
+    m = _SEED.search(str(provenance)) if isinstance(provenance, str) else None
+    return int(m.group(1)) if m else None
+
+
 def loss_label(loss: str, weights) -> str:
-    """A loss name with its weights provenance, so a random-backbone run is never mistaken."""
-    return loss if weights in ("none", "", None) or pd.isna(weights) else f"{loss} [{weights}]"
+    """A loss name with its weights kind, so a random-backbone loss is never mistaken for a
+    pretrained one, and its seeds are pooled: ``lpips [alexnet:random+lpips:alex:v0.1]``."""
+    kind = weights_kind(weights)
+    return loss if kind in ("none", "") else f"{loss} [{kind}]"
 
 
 def metric_order(metrics) -> list[str]:
@@ -193,11 +214,31 @@ class Block:
             return np.nanmean(np.nanmean(self.values, axis=2), axis=1)
 
 
-def _labels(table: pd.DataFrame) -> pd.Series:
-    w = table["weights"].astype("string").fillna("none")
+def labels(table: pd.DataFrame) -> pd.Series:
+    """Each row's loss identity: the spec plus its weights kind (never the per-run backbone seed);
+    when one label holds runs of several registry versions of the loss, the version is appended
+    (``pdl [vgg16:random] (v2)``) so different code is never pooled."""
+    if "weights_kind" in table.columns:
+        kind = table["weights_kind"].astype("string")
+        missing = kind.isna()
+        if missing.any():
+            kind = kind.where(~missing, table["weights"].map(weights_kind).astype("string"))
+    else:
+        kind = table["weights"].map(weights_kind).astype("string")
+    kind = kind.fillna("none")
     loss = table["loss"].astype("string")
-    plain = w.isin(["none", ""])
-    return loss.where(plain, loss + " [" + w + "]").astype(str)
+    out = loss.where(kind.isin(["none", ""]), loss + " [" + kind + "]").astype(str)
+    if "loss_version" in table.columns:
+        ver = table["loss_version"].astype("string").fillna("")
+        n_versions = ver.groupby(out).transform("nunique")
+        several = (n_versions > 1) & (ver != "")
+        if several.any():
+            out = out.where(~several, out + " (v" + ver.str.replace(r"[^=,]+=", "", regex=True).str.replace(",", "/")
+                            + ")")
+    return out.astype(str)
+
+
+_labels = labels
 
 
 def blocks(table: pd.DataFrame) -> list[Block]:
@@ -271,7 +312,8 @@ class Stats:
     over non-circular blocks. ``task_ranks``: label × task mean rank over that task's metrics.
     ``friedman``: the Friedman test and Nemenyi CD over complete blocks (or a reason it is absent).
     ``costs`` / ``task_costs``: per loss (and per task, loss): runs, ok, diverged, failed,
-    median ms/iteration, max peak memory.
+    median ms/iteration, max peak memory. ``setting``: the one setting the table holds (a line);
+    ``coverage``: every metric skipped or scored on some images only, and why (lines).
     """
 
     cells: pd.DataFrame
@@ -284,6 +326,8 @@ class Stats:
     alpha: float
     n_boot: int
     blocks: list[Block] = field(default_factory=list, repr=False)
+    setting: str = ""                                     # one line: the setting the table holds
+    coverage: list[str] = field(default_factory=list)     # metrics skipped or partial, and why
 
     def higher(self) -> dict[str, bool]:
         return {b.metric: b.higher for b in self.blocks}

@@ -56,6 +56,9 @@ def build_task(name: str, **params) -> Task:
     if unknown:
         raise UserError(f"task {name!r} has no parameter {', '.join(sorted(unknown))} "
                         f"(it has: {', '.join(sorted(fields)) or 'none'})")
+    from benchmark.params import check_kwargs
+
+    params = check_kwargs(entry.obj, params, f"task {name!r}")
     try:
         return entry.obj(**params)
     except (TypeError, ValueError) as exc:

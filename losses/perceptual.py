@@ -54,7 +54,8 @@ class VGGPerceptualLoss(_VGGFeatureLoss):
         Scalar tensor; 0 when pred == target.
     """
 
-    def __init__(self, layers: Sequence[str] = ("relu2_2",), criterion: str = "mse", layer_weights=None,
+    def __init__(self, layers: Sequence[str] = ("relu2_2",), criterion: str = "mse",
+                 layer_weights: Sequence[float] | None = None,
                  arch: str = "vgg16", weights: str = "pretrained", seed: int = 0):
         super().__init__(arch, layers, criterion, layer_weights, weights, seed)
 
@@ -72,7 +73,8 @@ class ESRGANPerceptualLoss(_VGGFeatureLoss):
         Scalar tensor; 0 when pred == target.
     """
 
-    def __init__(self, layers: Sequence[str] = ("conv5_4",), criterion: str = "l1", layer_weights=None,
+    def __init__(self, layers: Sequence[str] = ("conv5_4",), criterion: str = "l1",
+                 layer_weights: Sequence[float] | None = None,
                  weights: str = "pretrained", seed: int = 0):
         super().__init__("vgg19", layers, criterion, layer_weights, weights, seed)
 
@@ -127,6 +129,7 @@ class GenericPerceptualLoss(_VGGFeatureLoss):
     """
 
     def __init__(self, layers: Sequence[str] = ("relu1_2", "relu2_2", "relu3_4", "relu4_4"),
-                 criterion: str = "mse", layer_weights=None, weights: str = "random", seed: int = 0):
+                 criterion: str = "mse", layer_weights: Sequence[float] | None = None, weights: str = "random",
+                 seed: int = 0):
         w = weights if weights not in ("pretrained", "random") else "random"
         super().__init__("vgg19", layers, criterion, layer_weights, w, seed)

@@ -10,6 +10,7 @@ traceback), and that not one file of the existing results changed. Two cases als
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -61,6 +62,14 @@ def d(tmp_path_factory) -> Path:
            "value": 30.0, "higher_is_better": True, "code_version": "0.1.0+c1"}
     existing.write_eval("done1", [row], ["psnr"], {})
     existing.write_meta("done1", {"run_id": "done1", "status": "ok"})
+    mixed = ResultsStore(d / "mixed")  # two settings (iterations 1 and 2) of one loss: report must refuse
+    mixed.ensure_writable()
+    for it in (1, 2):
+        setting = json.dumps({"iterations": it, "net": "tiny", "task": "denoise", "task_params": {}})
+        mixed.write_eval(f"it{it}", [{**row, "run_id": f"it{it}", "setting": setting}], ["psnr"], {})
+        mixed.write_meta(f"it{it}", {"run_id": f"it{it}", "status": "ok"})
+    (d / "v1").mkdir()
+    (d / "v1" / "store.json").write_text('{"store_version": 1}')
     (d / "old").mkdir()
     (d / "old" / "store.json").write_text('{"store_version": 999}')
     (d / "garbled").mkdir()
@@ -135,6 +144,56 @@ CASES = [
     ("list: invalid choice", ["list", "widgets"], 2, r"argument what: invalid choice: 'widgets'"),
     ("list: loss file raising on import", ["list", "--loss-file", "{d}/raises.py"], 2, r"boom at import"),
     ("report: missing results directory", ["report", "--out", "{d}/nowhere"], 2, r"nowhere"),
+    # typed task parameters: the parameter, the expected type and the value
+    ("task parameter of the wrong type (float)", ["--task-param", "denoise.sigma=abc"], 2,
+     r"task 'denoise' parameter sigma expects float, got 'abc' \(str\)"),
+    ("task parameter of the wrong type (bool)", ["--task-param", "denoise.clip=maybe"], 2,
+     r"parameter clip expects bool, got 'maybe'"),
+    ("task parameter of the wrong type (int)", ["--tasks", "jpeg", "--task-param", "jpeg.quality=high"], 2,
+     r"task 'jpeg' parameter quality expects int, got 'high' \(str\)"),
+    ("task parameter float for int", ["--tasks", "jpeg", "--task-param", "jpeg.quality=10.5"], 2,
+     r"parameter quality expects int, got 10\.5 \(float\)"),
+    ("task parameter scalar for a pair", ["--tasks", "deblur", "--task-param", "deblur.gaussian_sigma=3"], 2,
+     r"parameter gaussian_sigma expects tuple\[float, float\], got 3 \(int\)"),
+    ("task parameter pair of strings", ["--tasks", "deblur", "--task-param", "deblur.motion_length=('a','b')"], 2,
+     r"parameter motion_length expects tuple\[float, float\], got \('a', 'b'\)"),
+    ("task parameter str for int", ["--tasks", "sr4", "--task-param", "sr4.scale=x4"], 2,
+     r"parameter scale expects int, got 'x4'"),
+    ("task parameter int for str", ["--tasks", "demosaic", "--task-param", "demosaic.pattern=5"], 2,
+     r"parameter pattern expects str, got 5 \(int\)"),
+    # typed loss keywords
+    ("loss keyword of the wrong type (sequence)", ["--losses", "pdl(layers=5)"], 2,
+     r"loss 'pdl' argument layers expects a sequence of str, got 5 \(int\)"),
+    ("loss keyword a bare string for a sequence", ["--losses", "vgg(layers='relu2_2')"], 2,
+     r"argument layers expects a sequence of str, got 'relu2_2'"),
+    ("loss keyword of the wrong type (str)", ["--losses", "lpips(net=3)"], 2,
+     r"loss 'lpips' argument net expects str, got 3"),
+    ("loss keyword of the wrong type (float)", ["--losses", "charbonnier(eps='tiny')"], 2,
+     r"argument eps expects float, got 'tiny'"),
+    ("loss keyword of the wrong type (int)", ["--losses", "ms_ssim(levels=2.5)"], 2,
+     r"argument levels expects int, got 2\.5"),
+    ("loss keyword of the wrong type (bool)", ["--losses", "ffl(log_matrix=1)"], 2,
+     r"argument log_matrix expects bool, got 1 \(int\)"),
+    ("loss keyword of the wrong type inside a sum", ["--losses", "l1 + 0.1*contextual(h='wide')"], 2,
+     r"loss 'contextual' argument h expects float, got 'wide'"),
+    # resources
+    ("batch too large for RAM", ["--batch-size", "100000"], 2, r"needs ≈ [\d.]+ GiB, but only [\d.]+ GiB is available"),
+    ("batch too large for RAM with a feature loss", ["--losses", "vgg", "--batch-size", "60000"], 2,
+     r"loss 'vgg' at batch 60000 × 32² crops needs ≈"),
+    # several training sources
+    ("one of several training sources missing", ["--train-data", "{d}/imgs", "{d}/no/such/folder"], 2,
+     r"dataset folder not found"),
+    # settings
+    ("report: results mixing two settings", ["report", "--out", "{d}/mixed"], 2,
+     r"differ in iterations \(1 \| 2\).*--where iterations=2"),
+    ("report: --where naming no field", ["report", "--out", "{d}/mixed", "--where", "iteratons=2"], 2,
+     r"--where iteratons: no such setting field"),
+    ("report: --where without a value", ["report", "--out", "{d}/mixed", "--where", "iterations"], 2,
+     r"expected FIELD=VALUE"),
+    ("report: --where matching nothing", ["report", "--out", "{d}/mixed", "--where", "iterations=7"], 2,
+     r"no results match iterations=7"),
+    ("report: results of plbench 0.1", ["report", "--out", "{d}/v1"], 2, r"written by plbench 0\.1"),
+    ("run into results of plbench 0.1", ["--out", "{d}/v1"], 2, r"store_version 1"),
 ]
 CASE_IDS = [c[0].replace(" ", "-") for c in CASES]
 COMMANDS = ("list", "report", "weights", "pretrain", "compare")
@@ -177,7 +236,7 @@ def test_bad_input(name, args, code, pattern, d, capsys, monkeypatch):
 
 
 def test_corpus_size():
-    assert len(CASES) >= 30
+    assert len(CASES) >= 70
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="asks for CUDA where there is none")
@@ -198,3 +257,57 @@ def test_bad_input_through_the_real_command(args, pattern, d):
     assert proc.returncode == 2, proc.stderr
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and re.search(pattern, lines[0]), proc.stderr
+
+
+def _disk_full_run(out: Path, env_extra: dict, d: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1", **env_extra)
+    args = [a.replace("{d}", str(d)) for a in BASE if a not in ("-q",)]
+    i = args.index("--out")
+    args[i + 1] = str(out)
+    args += ["--losses", "l1", "l2", "--seeds", "0", "1", "--checkpoint-every", "1", "-q"]
+    return subprocess.run([sys.executable, str(ROOT / "run_all.py"), *args], capture_output=True, text=True,
+                          env=env, cwd=ROOT, timeout=300)
+
+
+def _check_disk_full(proc, out: Path, before: dict) -> None:
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert proc.returncode == 3, proc.stderr
+    assert len(lines) == 1 and re.match(r"error: disk full while writing .* results written before are intact",
+                                        lines[0]), proc.stderr
+    assert not [p for p in out.rglob("*") if ".tmp" in p.name], "a half-written file was left"
+    after = _snapshot(out)
+    assert {k: after.get(k) for k in before} == before, "results written before were changed"
+
+
+@pytest.mark.parametrize("nth", [1, 4, 9])
+def test_disk_full_mid_grid(nth, d, tmp_path):
+    """ENOSPC injected at the n-th file write of a grid: one line, exit 3, no temporary file left,
+    every file written before untouched; the same command afterwards finishes the grid."""
+    import shutil
+
+    out = tmp_path / "r"
+    shutil.copytree(d / "existing", out)
+    before = _snapshot(out)
+    _check_disk_full(_disk_full_run(out, {"PLBENCH_DISK_FULL_AT": str(nth)}, d), out, before)
+    done = _disk_full_run(out, {}, d)
+    assert done.returncode == 0, done.stderr
+    assert len(ResultsStore(out).table()) > 1
+
+
+def test_a_really_full_disk(d, tmp_path):
+    """The same on a real 1 MiB tmpfs (Linux, root; skipped where mounting is not allowed)."""
+    import shutil
+
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (needs root on Linux)")
+    try:
+        out = mnt / "r"
+        shutil.copytree(d / "existing", out)
+        (mnt / "ballast").write_bytes(b"\0" * (1024 * 1024 - 160 * 1024))  # leave ~160 KiB free
+        before = _snapshot(out)
+        _check_disk_full(_disk_full_run(out, {}, d), out, before)
+    finally:
+        subprocess.run(["umount", str(mnt)], capture_output=True)

@@ -73,7 +73,7 @@ def test_cpu_training_is_deterministic(tmp_path):
     from benchmark.task import build_task
 
     cfg = RunConfig(task="denoise", loss="l1", iterations=4, crop=32, batch_size=2)
-    images = load_images(cfg.train_data)
+    images = load_images(cfg.train_data[0])
     a = train(cfg, build_task("denoise"), images, torch.device("cpu"))
     b = train(cfg, build_task("denoise"), images, torch.device("cpu"))
     for (k, va), vb in zip(a.net.state_dict().items(), b.net.state_dict().values()):

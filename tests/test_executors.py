@@ -80,7 +80,6 @@ def test_local_workers_match_sequential(sequential, tmp_path):
 def test_cli_executor_options_and_resume(tmp_path, caplog):
     """The CLI's --executor/--workers reach the executor (submitit's in-process debug cluster, so
     this is quick); a sequential run over its results trains nothing."""
-    pytest.importorskip("submitit")
     out = tmp_path / "cli"
     assert main([*TINY, "--executor", "slurm", "--submitit-cluster", "debug", "--workers", "2", "--slurm-time", "5",
                  "--slurm-mem", "1G", "--no-report", "--out", str(out)]) == 0
@@ -92,7 +91,6 @@ def test_cli_executor_options_and_resume(tmp_path, caplog):
 
 
 def test_submitit_local_matches_sequential(sequential, tmp_path):
-    pytest.importorskip("submitit")
     configs, metrics, device = _grid()
     root = tmp_path / "submitit"
     t0 = time.perf_counter()
@@ -105,7 +103,6 @@ def test_submitit_local_matches_sequential(sequential, tmp_path):
 
 
 def test_submitit_debug_one_job_per_run(sequential, tmp_path):
-    pytest.importorskip("submitit")
     configs, metrics, device = _grid()
     root = tmp_path / "debug"
     summary = execute("slurm", configs, root, metrics, device, cluster="debug", split="run", threads=1)
@@ -121,7 +118,11 @@ def test_unknown_executor_options_are_one_line_errors(tmp_path, capsys):
 def test_ray_local_two_cpu_workers_match_sequential(sequential, tmp_path):
     """~40 s (a local Ray instance starts); ray is not in the test extra, so CI skips this unless
     it installs `.[test,ray]`."""
-    pytest.importorskip("ray")
+    import importlib.util
+
+    from conftest import needs
+
+    needs(importlib.util.find_spec("ray") is not None, "ray")
     configs, metrics, device = _grid()
     root = tmp_path / "ray"
     summary = execute("ray", configs, root, metrics, device, workers=2, threads=1)
@@ -143,8 +144,9 @@ class AlwaysFails(torch.nn.Module):
     """Raises on every call, after noting the attempt in $PLBENCH_ATTEMPTS."""
 
     def forward(self, pred, target):
-        with open(os.environ["PLBENCH_ATTEMPTS"], "a") as f:
-            f.write("attempt\\n")
+        if pred.shape[0] == 2:  # a training step (the memory estimate before training probes one sample)
+            with open(os.environ["PLBENCH_ATTEMPTS"], "a") as f:
+                f.write("attempt\\n")
         raise RuntimeError("boom")
 '''
 
@@ -153,7 +155,6 @@ def test_a_failed_run_is_not_retried_by_another_worker(tmp_path, monkeypatch):
     """Two shard jobs run one after the other (submitit's debug cluster): the first fails its run,
     then takes over the second's unattempted run and fails it too; the second job does not try
     either again. The next invocation retries them, as the sequential executor does."""
-    pytest.importorskip("submitit")
     from benchmark.registry import LOSSES, load_user_file
 
     loss_file = tmp_path / "failing_loss.py"

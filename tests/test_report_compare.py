@@ -7,6 +7,7 @@ import json
 import pytest
 
 from benchmark.cli import main
+from benchmark.errors import UserError
 
 FIELD = ["--tasks", "denoise", "--losses", "l1", "ssim", "--iterations", "2", "--crop", "32", "--batch-size", "2",
          "--metrics", "psnr", "ssim", "--device", "cpu", "--no-progress", "-q", "--no-report"]
@@ -47,11 +48,20 @@ def test_field_groups_split_settings_and_code_versions():
 
 def test_config_rebuilt_from_meta_is_identical():
     from benchmark.compare import _config_from
-    from benchmark.config import RunConfig, run_id
+    from benchmark.config import RunConfig, resolve, run_id, setting
+    from benchmark.runner import DataCache
 
-    cfg = RunConfig(task="denoise", loss="l1", seed=3, task_params=(("sigma", 0.1),), iterations=7, crop=32)
-    again = _config_from(cfg.to_dict(), "l1", 3)
+    data = DataCache()
+    cfg = resolve(RunConfig(task="denoise", loss="l1", seed=3, task_params=(("sigma", 0.1),), iterations=7, crop=32),
+                  data)
+    meta = {"config": cfg.to_dict(), "setting": setting(cfg)}
+    again = _config_from(meta, "l1", 3, data, "cpu")
     assert again == cfg and run_id(again) == run_id(cfg)
+    with pytest.raises(UserError, match="trained on cpu"):
+        _config_from(meta, "l1", 3, data, "cuda")
+    changed = dict(meta, setting=dict(meta["setting"], iterations=8))
+    with pytest.raises(UserError, match="iterations"):
+        _config_from(changed, "l1", 3, data, "cpu")
 
 
 @pytest.mark.slow
@@ -81,9 +91,9 @@ def test_compare_says_when_the_field_is_mixed(tmp_path, loss_file, capsys):
     # pretend the ssim run was made with other settings and the l1 run by an older code version
     for rid, m in _metas(out).items():
         if (m.get("config") or {}).get("loss") == "ssim":
-            m["config"]["iterations"] = 999
+            m["config"]["iterations"] = m["setting"]["iterations"] = 999
         elif (m.get("config") or {}).get("loss") == "l1":
-            m["code_version"] = "0.0.1+c0"
+            m["code_version"] = m["setting"]["code_version"] = "0.0.1+c0"
         else:
             continue
         (out / "runs" / rid / "meta.json").write_text(json.dumps(m))

@@ -6,8 +6,6 @@ import re
 import shutil
 import subprocess
 
-import pytest
-
 from benchmark.report import write_report
 from benchmark.synthetic import write_store
 
@@ -25,8 +23,10 @@ def dump_dom(page, tmp_path) -> tuple[str, str]:
     return proc.stdout, proc.stderr
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (.ci/run installs Debian's chromium)")
 def test_html_report_renders_in_chromium(tmp_path):
+    from conftest import needs
+
+    needs(CHROMIUM is not None, "chromium (Debian's package)")
     store = write_store(tmp_path / "r", tasks=("denoise", "sr4"), offsets={"l1": 0.0, "good": 1.0, "ssim": 0.2},
                         n_images=12)
     page = write_report(store, n_boot=200, formats=("png",))["html"]

@@ -50,8 +50,11 @@ def tiny_data(tmp_path_factory) -> DataSpec:
 
 
 def _cfg(data: DataSpec, loss: str = "l1", **kw) -> RunConfig:
+    """A resolved config (data fingerprinted), as the CLI makes them: its run_id is the one run_grid uses."""
+    from benchmark.runner import resolve_all
+
     base = dict(task="denoise", loss=loss, iterations=6, batch_size=2, crop=32, train_data=data, test_data=(data,))
-    return RunConfig(**{**base, **kw})
+    return resolve_all([RunConfig(**{**base, **kw})])[0]
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,0 +1,205 @@
+"""Golden numbers: the guard that makes a forgotten version bump fail the test suite.
+
+A run's identity (:func:`benchmark.config.run_id`) holds the versions of the code that computes
+its numbers: each task's and each loss's registry ``version``, :data:`benchmark.nets.NET_VERSION`
+and :data:`benchmark.CODE_VERSION` (the training step, sampling, evaluation). A version nobody
+bumps is worse than none: cached results silently stand for code that no longer produces them.
+
+So every versioned piece has *golden numbers* — tiny fixed-seed outputs stored in
+``tests/golden/numbers.json`` together with the version that produced them:
+
+* ``task:<name>``  the task's degradation of a fixed image with a fixed generator (summary
+  statistics and sampled pixels);
+* ``loss:<name>``  the loss (random-init backbones, seed 0) and its gradient norm at a fixed
+  (pred, target[, degraded]) pair, and again after one ``train_step`` for online losses;
+* ``net:<preset>`` the seeded net's output on a fixed input (perturbed from the identity init);
+* ``runner``       a tiny end-to-end run: crops sampled, 3 training steps, evaluation.
+
+``tests/test_golden.py`` recomputes every entry. Numbers that moved while the version stayed the
+same fail the suite (*bump the version*); a bumped version whose stored numbers are older fails
+too (*regenerate*): ``python -m benchmark.golden --update`` rewrites the entries whose version
+changed (and adds new ones) and refuses to overwrite numbers whose version did not change.
+A new loss or task therefore needs one ``--update`` run; it is generated data, not a second
+place to edit by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+GOLDEN_PATH = Path(__file__).resolve().parents[1] / "tests" / "golden" / "numbers.json"
+RTOL, ATOL = 2e-4, 1e-6
+
+
+def _image(n: int = 1, size: int = 64, seed: int = 0) -> torch.Tensor:
+    """A fixed smooth-plus-texture test image (N, 3, size, size) in [0, 1], from a seeded generator."""
+    g = torch.Generator().manual_seed(seed)
+    yy, xx = torch.meshgrid(torch.linspace(0, 1, size), torch.linspace(0, 1, size), indexing="ij")
+    base = torch.stack([0.5 + 0.4 * torch.sin(6 * xx + c) * torch.cos(4 * yy - c) for c in (0.0, 1.0, 2.0)])
+    noise = torch.nn.functional.avg_pool2d(torch.rand(n, 3, size + 2, size + 2, generator=g), 3, stride=1)
+    return (0.8 * base + 0.2 * noise).clamp(0, 1)
+
+
+def _summary(x: torch.Tensor) -> list[float]:
+    x = x.detach().double().flatten()
+    idx = torch.linspace(0, x.numel() - 1, 8).long()
+    return [float(x.mean()), float(x.std()), float(x.abs().sum()), *map(float, x[idx])]
+
+
+def task_numbers(name: str) -> list[float]:
+    from benchmark.task import build_task
+
+    task = build_task(name)
+    clean = _image(2, 64)
+    return _summary(task.degrade(clean, torch.Generator().manual_seed(0)))
+
+
+def loss_numbers(name: str) -> list[float]:
+    from benchmark.lossfn import build_loss
+
+    torch.manual_seed(0)
+    loss = build_loss(name, seed=0, weights="random")
+    target = _image(2, 64)
+    g = torch.Generator().manual_seed(1)
+    pred = (target + 0.1 * torch.randn(target.shape, generator=g)).clamp(0, 1).requires_grad_(True)
+    degraded = (target + 0.2 * torch.randn(target.shape, generator=g)).clamp(0, 1)
+    extra = {"degraded": degraded} if "degraded" in loss.needs_all else {}
+    value = loss(pred, target, **extra)
+    value.backward()
+    out = [float(value.detach()), float(pred.grad.double().norm())]
+    if hasattr(loss, "train_step") and any(hasattr(m, "train_step") for m in loss.parts):
+        loss.train_step(pred.detach(), target, **extra)
+        out.append(float(loss(pred.detach(), target, **extra)))
+    return out
+
+
+def net_numbers(preset: str) -> list[float]:
+    from benchmark.nets import build_net
+
+    torch.manual_seed(0)
+    net = build_net(preset)
+    with torch.no_grad():
+        for p in net.tail.parameters():  # away from the identity init, so the body shows
+            p.copy_(0.01 * torch.randn(p.shape, generator=torch.Generator().manual_seed(2)))
+        return [*_summary(net(_image(1, 32))), float(sum(p.numel() for p in net.parameters()))]
+
+
+def runner_numbers() -> list[float]:
+    """Three training steps and an evaluation, through the runner's own functions."""
+    from benchmark.config import RunConfig
+    from benchmark.data import ImageRecord
+    from benchmark.metrics import MetricSet
+    from benchmark.runner import evaluate, held_out_items, sample_batch, train
+    from benchmark.task import build_task
+
+    img = (_image(1, 72, seed=3)[0] * 255).round().to(torch.uint8)
+    images = [ImageRecord("a", img), ImageRecord("b", img.flip(-1))]
+    task = build_task("denoise")
+    crops = sample_batch(images, 2, 32, 1, torch.Generator().manual_seed(0))
+    cfg = RunConfig(task="denoise", loss="l1", seed=0, net="tiny", iterations=3, batch_size=2, crop=32, lr=1e-2)
+    result = train(cfg, task, images, torch.device("cpu"))
+    items = held_out_items(task, {_FixedSpec(): images[:1]})
+    scores = evaluate(result.net, items, MetricSet(("psnr",)), torch.device("cpu"))
+    return [*_summary(crops), result.final_loss, *(s["psnr"] for _, s in scores)]
+
+
+class _FixedSpec:
+    name = "golden"
+
+    def __str__(self) -> str:
+        return "golden"
+
+
+def entries() -> dict[str, tuple[str, Callable[[], list[float]]]]:
+    """{entry name: (current version, function computing its numbers)}."""
+    from benchmark import CODE_VERSION
+    from benchmark.nets import NET_PRESETS, NET_VERSION
+    from benchmark.registry import LOSSES, TASKS
+
+    out: dict[str, tuple[str, Callable[[], list[float]]]] = {}
+    for e in TASKS.entries():
+        out[f"task:{e.name}"] = (e.version, lambda n=e.name: task_numbers(n))
+    for e in LOSSES.entries():
+        if "file" in e.meta:  # a user's --loss-file: versioned by its file hash instead
+            continue
+        out[f"loss:{e.name}"] = (e.version, lambda n=e.name: loss_numbers(n))
+    for p in NET_PRESETS:
+        out[f"net:{p}"] = (NET_VERSION, lambda p=p: net_numbers(p))
+    out["runner"] = (CODE_VERSION, runner_numbers)
+    return out
+
+
+def load(path: Path = GOLDEN_PATH) -> dict:
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def close(a: list[float], b: list[float]) -> bool:
+    return len(a) == len(b) and all(math.isclose(x, y, rel_tol=RTOL, abs_tol=ATOL) or (x != x and y != y)
+                                    for x, y in zip(a, b))
+
+
+def problem(name: str, version: str, numbers: list[float], stored: dict) -> str | None:
+    """Why ``numbers`` (computed now at ``version``) disagree with the stored golden entry, or None."""
+    rec = stored.get(name)
+    if rec is None:
+        return f"{name}: no golden numbers yet; run `python -m benchmark.golden --update`"
+    if rec["version"] != version:
+        return (f"{name}: version is {version} but the golden numbers are from version {rec['version']}; "
+                "run `python -m benchmark.golden --update` and commit tests/golden/numbers.json")
+    if not close(numbers, rec["numbers"]):
+        return (f"{name}: numbers moved at unchanged version {version} (stored {rec['numbers'][:3]}…, now "
+                f"{numbers[:3]}…); a change that alters results must bump this entry's version "
+                "(registry version=, nets.NET_VERSION or benchmark.CODE_VERSION), then --update")
+    return None
+
+
+def update(path: Path = GOLDEN_PATH, only: list[str] | None = None) -> tuple[list[str], list[str]]:
+    """Write new or re-versioned entries; (written names, refused names whose numbers moved at an
+    unchanged version)."""
+    stored = load(path)
+    written, refused = [], []
+    for name, (version, fn) in sorted(entries().items()):
+        if only and name not in only:
+            continue
+        numbers = fn()
+        rec = stored.get(name)
+        if rec is not None and rec["version"] == version:
+            if not close(numbers, rec["numbers"]):
+                refused.append(name)
+            continue
+        stored[name] = {"version": version, "numbers": numbers}
+        written.append(name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(dict(sorted(stored.items())), indent=1) + "\n")
+    return written, refused
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmark.golden", description=__doc__.splitlines()[0])
+    p.add_argument("--update", action="store_true", help="write new and re-versioned entries")
+    p.add_argument("--only", nargs="+", help="entry names, e.g. loss:pdl task:denoise")
+    args = p.parse_args(argv)
+    torch.set_num_threads(1)
+    if not args.update:
+        stored = load()
+        bad = [m for n, (v, fn) in sorted(entries().items()) if (not args.only or n in args.only)
+               for m in [problem(n, v, fn(), stored)] if m]
+        print("\n".join(bad) or "golden numbers: all match")
+        return 1 if bad else 0
+    written, refused = update(only=args.only)
+    print(f"wrote {len(written)} entr{'y' if len(written) == 1 else 'ies'}: {', '.join(written) or '-'}")
+    if refused:
+        print("refused (numbers moved but the version did not; bump it first): " + ", ".join(refused))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

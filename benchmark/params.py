@@ -1,0 +1,140 @@
+"""Typed keyword parameters of tasks and losses: checked before anything is built.
+
+Task parameters (``--task-param denoise.sigma=0.1``) and loss keywords (``pdl(layers=('relu1_2',))``)
+arrive as Python literals. :func:`check_kwargs` compares each one with the annotation of the
+dataclass field or constructor argument it sets and raises a one-line :class:`UserError` that
+names the parameter, the expected type and the value::
+
+    task 'denoise' parameter sigma expects float, got 'abc' (str)
+
+Supported annotations: ``int``, ``float`` (an int is accepted), ``bool``, ``str``, ``None``,
+``tuple[X, ...]``, ``tuple[X, Y]``, ``list[X]``, ``Sequence[X]`` (a tuple or list, never a string),
+``Literal[...]``, ``X | Y`` / ``Optional[X]``. A list given for a tuple parameter is accepted and
+converted. Anything else (``Any``, no
+annotation, a class) is not checked.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import dataclasses
+import inspect
+import types
+import typing
+from collections.abc import Callable
+
+from benchmark.errors import UserError
+
+_MISSING = object()
+
+
+def type_name(tp) -> str:
+    """``tuple[float, float]`` → ``'tuple[float, float]'``; ``float | None`` → ``'float | None'``."""
+    if tp is type(None):
+        return "None"
+    origin = typing.get_origin(tp)
+    if origin is typing.Literal:
+        return "one of " + ", ".join(repr(a) for a in typing.get_args(tp))
+    if origin in (typing.Union, types.UnionType):
+        return " | ".join(type_name(a) for a in typing.get_args(tp))
+    if origin in (collections.abc.Sequence, typing.Sequence):
+        args = typing.get_args(tp)
+        return f"a sequence of {type_name(args[0])}" if args else "a sequence"
+    if origin in (tuple, list):
+        args = typing.get_args(tp)
+        if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+            return f"tuple[{type_name(args[0])}, ...]"
+        return f"{origin.__name__}[{', '.join(type_name(a) for a in args)}]" if args else origin.__name__
+    return getattr(tp, "__name__", str(tp))
+
+
+def conform(value, tp):
+    """``value`` converted to annotation ``tp`` (int → float, list → tuple), or ``_MISSING`` if it
+    does not fit. Unknown annotations accept anything unchanged."""
+    if tp is typing.Any or tp is inspect.Parameter.empty:
+        return value
+    if tp is type(None):
+        return value if value is None else _MISSING
+    origin = typing.get_origin(tp)
+    if origin is typing.Literal:
+        return value if value in typing.get_args(tp) else _MISSING
+    if origin in (typing.Union, types.UnionType):
+        for arg in typing.get_args(tp):
+            got = conform(value, arg)
+            if got is not _MISSING:
+                return got
+        return _MISSING
+    if origin in (collections.abc.Sequence, typing.Sequence):  # Sequence[str]: a tuple or list, not a string
+        if not isinstance(value, (tuple, list)):
+            return _MISSING
+        args = typing.get_args(tp)
+        items = [conform(v, args[0]) if args else v for v in value]
+        return _MISSING if any(i is _MISSING for i in items) else tuple(items)
+    if origin in (tuple, list):
+        if not isinstance(value, (tuple, list)):
+            return _MISSING
+        args = typing.get_args(tp)
+        if not args:
+            items = list(value)
+        elif origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+            items = [conform(v, args[0]) for v in value]
+        elif origin is list:
+            items = [conform(v, args[0]) for v in value]
+        else:
+            if len(value) != len(args):
+                return _MISSING
+            items = [conform(v, a) for v, a in zip(value, args)]
+        if any(i is _MISSING for i in items):
+            return _MISSING
+        return tuple(items) if origin is tuple else list(items)
+    if tp is bool:
+        return value if isinstance(value, bool) else _MISSING
+    if tp is int:
+        return value if isinstance(value, int) and not isinstance(value, bool) else _MISSING
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return _MISSING
+        return float(value)
+    if tp is str:
+        return value if isinstance(value, str) else _MISSING
+    return value  # a class or another construct: not checked here
+
+
+def _hints(obj) -> dict:
+    try:
+        return typing.get_type_hints(obj)
+    except Exception:  # noqa: BLE001 - an annotation we cannot resolve is simply not checked
+        return dict(getattr(obj, "__annotations__", {}))
+
+
+def annotations_of(obj: Callable | type) -> dict[str, object]:
+    """{parameter: annotation} of a dataclass's fields or of a callable's (constructor's) arguments."""
+    if dataclasses.is_dataclass(obj):
+        hints = _hints(obj)
+        return {f.name: hints.get(f.name, typing.Any) for f in dataclasses.fields(obj)}
+    init = obj.__init__ if isinstance(obj, type) else obj
+    try:
+        sig = inspect.signature(init)
+    except (TypeError, ValueError):
+        return {}
+    hints = _hints(init)
+    return {n: hints.get(n, typing.Any) for n, p in sig.parameters.items()
+            if n != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+
+
+def check_kwargs(obj: Callable | type, kwargs: dict, what: str) -> dict:
+    """``kwargs`` with each value checked against (and conformed to) its annotation on ``obj``.
+
+    ``what`` names the owner in messages, e.g. ``"task 'denoise'"`` or ``"loss 'pdl'"``."""
+    hints = annotations_of(obj)
+    out = dict(kwargs)
+    for name, value in kwargs.items():
+        if name not in hints:
+            continue
+        got = conform(value, hints[name])
+        if got is _MISSING:
+            noun = "parameter" if what.startswith("task") else "argument"
+            raise UserError(f"{what} {noun} {name} expects {type_name(hints[name])}, got {value!r} "
+                            f"({type(value).__name__})")
+        out[name] = got
+    return out

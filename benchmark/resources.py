@@ -1,0 +1,161 @@
+"""Will a run fit in memory? Estimated before training, refused with one line if not.
+
+A batch, crop or net too large for the machine used to end in the kernel's OOM killer (the whole
+grid lost) or a CUDA out-of-memory error halfway through. :func:`check_fits` estimates a training
+step's peak memory from what autograd actually keeps: the net and the loss on one and on two
+samples at the real crop size, counting every tensor saved for backward
+(``torch.autograd.graph.saved_tensors_hooks``, unique storages); the difference is one sample's
+share (activations, pairwise terms such as the contextual loss's distances included), the rest
+what does not grow with the batch (weights a frozen backbone keeps), and the two scale to the
+batch. Parameters count four times (weights, gradients, Adam's two moments), the gradient pass
+adds its largest activation twice. Evaluation runs whole test images through the
+net without gradients: its peak is about three of the largest activation.
+
+The estimate is compared with what is free *now*: ``MemAvailable`` (and the cgroup limit when
+lower) on the CPU, ``torch.cuda.mem_get_info`` on a GPU. It is an estimate: a run that fits by a
+small margin may still fail (CUDA out-of-memory is then retried once at half the batch size).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from benchmark.errors import UserError
+
+log = logging.getLogger(__name__)
+EVAL_PROBE = 64
+
+
+@dataclass(frozen=True)
+class Estimate:
+    train_bytes: float
+    eval_bytes: float
+
+
+def _gib(n: float) -> str:
+    return f"{n / 2**30:.1f} GiB" if n >= 2**30 * 0.1 else f"{n / 2**20:.0f} MiB"
+
+
+def available_bytes(device: torch.device) -> tuple[float, str]:
+    """(free bytes now, where the figure comes from)."""
+    if device.type == "cuda":
+        free, _total = torch.cuda.mem_get_info(device)
+        return float(free), f"free on {torch.cuda.get_device_name(device)}"
+    avail, source = float("inf"), "unknown"
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                avail, source = float(line.split()[1]) * 1024, "MemAvailable"
+    except OSError:
+        pass
+    try:  # a container's own limit (cgroup v2) can be far below the machine's memory
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        used = float(Path("/sys/fs/cgroup/memory.current").read_text().strip())
+        if limit != "max" and float(limit) - used < avail:
+            avail, source = float(limit) - used, "cgroup memory.max"
+    except (OSError, ValueError):
+        pass
+    return avail, f"available RAM ({source})"
+
+
+def _saved_bytes(net, loss_fn, side: int, needs_degraded: bool, batch: int = 1) -> tuple[float, float]:
+    """(bytes autograd saves for a batch×3×side² step, bytes of its largest saved tensor)."""
+    seen: dict[tuple, int] = {}
+
+    def pack(t: torch.Tensor):
+        try:
+            key = (t.untyped_storage().data_ptr(), t.device.type)
+            seen[key] = max(seen.get(key, 0), t.untyped_storage().nbytes())
+        except (RuntimeError, NotImplementedError):  # tensors without storage
+            pass
+        return t
+
+    x = torch.rand(batch, 3, side, side, generator=torch.Generator().manual_seed(0))
+    target = torch.rand(batch, 3, side, side, generator=torch.Generator().manual_seed(1))
+    extra = {"degraded": x} if needs_degraded else {}
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        pred = net(x)
+        loss_fn(pred, target, **extra)
+    return float(sum(seen.values())), float(max(seen.values(), default=0))
+
+
+def _max_activation_bytes(net, side: int) -> float:
+    """Bytes of the largest module output of the net for one 1×3×side² input (no gradients)."""
+    biggest = [0.0]
+
+    def hook(_m, _i, out):
+        if torch.is_tensor(out):
+            biggest[0] = max(biggest[0], float(out.numel() * out.element_size()))
+
+    handles = [m.register_forward_hook(hook) for m in net.modules() if not list(m.children())]
+    try:
+        with torch.no_grad():
+            net(torch.zeros(1, 3, side, side))
+    finally:
+        for h in handles:
+            h.remove()
+    return biggest[0]
+
+
+def estimate(net_name: str, loss_spec: str, batch: int, crop: int, weights: str, eval_pixels: int) -> Estimate:
+    """Peak bytes of a training step (batch × crop²) and of evaluating an image of ``eval_pixels``."""
+    from benchmark.lossfn import build_loss
+    from benchmark.nets import build_net
+
+    net = build_net(net_name)
+    loss_fn = build_loss(loss_spec, seed=0, weights=weights)
+    needs_degraded = "degraded" in loss_fn.needs_all
+    saved, largest = per_batch(net, loss_fn, crop, needs_degraded)
+    params = sum(p.numel() * p.element_size() for p in net.parameters())
+    train = saved(batch) + 2 * batch * largest + 4 * params
+    act = _max_activation_bytes(net, EVAL_PROBE) / EVAL_PROBE**2
+    return Estimate(train_bytes=train, eval_bytes=3 * act * eval_pixels + params)
+
+
+def per_batch(net, loss_fn, crop: int, needs_degraded: bool = False):
+    """(saved(batch) → bytes, largest saved tensor per sample) from probes of 1 and 2 samples at the
+    real crop: saved(b) = c + b·s, where c (what a frozen backbone keeps whatever the batch) and s
+    (one sample's activations, pairwise terms included) come from the two probes."""
+    (s1, m1), (s2, _) = (_saved_bytes(net, loss_fn, crop, needs_degraded, b) for b in (1, 2))
+    per = max(s2 - s1, 0.0)
+    const = max(s1 - per, 0.0)
+    return (lambda b: const + b * per), m1
+
+
+def check_fits(configs, device: torch.device, eval_pixels: dict | None = None) -> None:
+    """Refuse (``UserError``, one line) a grid whose runs cannot fit in this device's free memory.
+
+    ``eval_pixels``: {test data tuple: pixels of its largest image}. One estimate per distinct
+    (net, loss, batch, crop, weights)."""
+    if not configs:
+        return
+    free, where = available_bytes(device)
+    if free == float("inf"):
+        return
+    done = set()
+    for c in configs:
+        key = (c.net, c.loss, c.batch_size, c.crop, c.backbone_weights, c.test_data)
+        if key in done:
+            continue
+        done.add(key)
+        pixels = (eval_pixels or {}).get(c.test_data, 0)
+        try:
+            est = estimate(c.net, c.loss, c.batch_size, c.crop, c.backbone_weights, pixels)
+        except UserError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a loss that fails here fails its run, recorded as such
+            log.debug("no memory estimate for %s: %s: %s", c.loss, type(exc).__name__, exc)
+            continue
+        log.debug("memory estimate %s/%s batch %d crop %d: train %s, eval %s; %s %s", c.net, c.loss,
+                  c.batch_size, c.crop, _gib(est.train_bytes), _gib(est.eval_bytes), where, _gib(free))
+        if est.train_bytes > free:
+            raise UserError(f"a training step of net {c.net} with loss {c.loss!r} at batch {c.batch_size} × "
+                            f"{c.crop}² crops needs ≈ {_gib(est.train_bytes)}, but only {_gib(free)} is {where}; "
+                            "lower --batch-size or --crop (or use a smaller --net)")
+        if est.eval_bytes > free:
+            raise UserError(f"evaluating net {c.net} on the largest test image ({pixels / 1e6:.1f} Mpx) needs "
+                            f"≈ {_gib(est.eval_bytes)}, but only {_gib(free)} is {where}; use smaller test images")

@@ -1,0 +1,199 @@
+"""One setting per leaderboard: finding the settings in a results table and choosing one.
+
+Every result row carries its run's *setting* (:func:`benchmark.config.setting`, as JSON in the
+``setting`` column): net and its definition, schedule, batch and crop, data and their content
+fingerprints, device type and precision, code version, and the task with its parameters. A
+leaderboard cell pools the seeds of one loss within one setting, never across settings.
+
+A results directory may hold several settings (a longer schedule added later, another crop, a
+task parameter changed). :func:`select` keeps one: the runs matching ``where`` filters
+(``iterations=300``, ``net=small``, ``denoise.sigma=0.1``), or, for ``plbench run``, the settings of
+the grid just run. If what is left still mixes settings, it stops with one line naming the fields
+that differ, their values and how to pick one. The degraded-input rows are kept for the tasks and
+test data of the chosen setting.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pandas as pd
+
+from benchmark.config import PER_TASK
+from benchmark.errors import UserError
+
+INPUT = "input"
+
+
+def _parse(text) -> dict:
+    if text is None or (not isinstance(text, str) and pd.isna(text)) or not text:
+        return {}
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        return {}
+
+
+def _shared(d: dict) -> dict:
+    return {k: v for k, v in d.items() if k not in PER_TASK}
+
+
+def _fmt(v) -> str:
+    if isinstance(v, list):
+        return " + ".join(map(str, v))
+    if isinstance(v, dict):
+        return ", ".join(f"{k}={x}" for k, x in sorted(v.items())) or "defaults"
+    return str(v)
+
+
+def parse_where(items) -> dict[str, str]:
+    """``["iterations=300", "denoise.sigma=0.1"]`` → ``{"iterations": "300", "denoise.sigma": "0.1"}``."""
+    out = {}
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"--where {item!r}: expected FIELD=VALUE, e.g. iterations=300 or denoise.sigma=0.1")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _equal(value, wanted: str) -> bool:
+    if isinstance(value, list):
+        return _fmt(value) == wanted or (len(value) == 1 and str(value[0]) == wanted)
+    if str(value) == wanted:
+        return True
+    try:
+        return float(value) == float(wanted)
+    except (TypeError, ValueError):
+        return False
+
+
+def _matches(task: str, setting: dict, where: dict[str, str]) -> bool:
+    for key, wanted in where.items():
+        if "." in key and key.split(".", 1)[0] == task:  # denoise.sigma=0.1
+            params = setting.get("task_params", {})
+            name = key.split(".", 1)[1]
+            if name not in params or not _equal(params[name], wanted):
+                return False
+        elif "." in key:  # a parameter of another task: does not concern this one
+            continue
+        elif key not in setting or not _equal(setting[key], wanted):
+            return False
+    return True
+
+
+@dataclass
+class Selection:
+    table: pd.DataFrame
+    run_ids: set[str]
+    description: str             # one line: the chosen setting, for report headers
+    settings: list[dict]         # the chosen setting of each task
+
+
+def settings_of(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per (task, setting) of the restored runs: task, setting (dict), runs, losses."""
+    t = table[table["loss"] != INPUT]
+    if t.empty:
+        return pd.DataFrame(columns=["task", "setting", "runs", "losses"])
+    col = t["setting"] if "setting" in t.columns else pd.Series([None] * len(t), index=t.index)
+    g = pd.DataFrame({"task": t["task"].astype(str), "key": col.astype("string").fillna(""),
+                      "run_id": t["run_id"].astype(str), "loss": t["loss"].astype(str)})
+    out = g.groupby(["task", "key"]).agg(runs=("run_id", "nunique"), losses=("loss", "nunique")).reset_index()
+    out["key"] = out["key"].astype(object).map(str)
+    out["setting"] = pd.Series([_parse(k) for k in out["key"]], index=out.index, dtype=object)  # plain dicts
+    return out
+
+
+def _differences(settings: list[dict]) -> dict[str, list]:
+    keys = sorted({k for s in settings for k in s})
+    diff = {}
+    for k in keys:
+        vals = []
+        for s in settings:
+            v = s.get(k, "–")
+            if v not in vals:
+                vals.append(v)
+        if len(vals) > 1:
+            diff[k] = vals
+    return diff
+
+
+def describe(setting: dict) -> str:
+    """``net tiny, 120 iterations, batch 8 × 48², lr 0.002, train skimage:train, test …, cpu fp32``."""
+    if not setting:
+        return "setting not recorded"
+    parts = []
+    if "net" in setting:
+        parts.append(f"net {setting['net']}")
+    if "iterations" in setting:
+        parts.append(f"{setting['iterations']} iterations")
+    if "batch_size" in setting and "crop" in setting:
+        parts.append(f"batch {setting['batch_size']} × {setting['crop']}²")
+    if "lr" in setting:
+        parts.append(f"lr {setting['lr']:g}" if isinstance(setting["lr"], (int, float)) else f"lr {setting['lr']}")
+    if "train_data" in setting:
+        parts.append(f"train {_fmt(setting['train_data'])}")
+    if "test_data" in setting:
+        parts.append(f"test {_fmt(setting['test_data'])}")
+    if "device_type" in setting:
+        parts.append(f"{setting['device_type']} {setting.get('precision', '')}".strip())
+    if "code_version" in setting:
+        parts.append(f"code {setting['code_version']}")
+    return ", ".join(parts)
+
+
+def select(table: pd.DataFrame, where: dict[str, str] | None = None, keep: set[str] | None = None,
+           hint: str = "plbench report") -> Selection:
+    """Keep one setting (see the module docstring); ``keep``: setting JSON strings to keep (a grid's own).
+
+    Raises :class:`UserError` (one line) when the rows left hold several settings, or none."""
+    where = where or {}
+    st = settings_of(table)
+    if keep is not None:
+        st = st[st["key"].isin(keep)]
+    if where:
+        unknown = sorted(k for k in where if "." not in k and not any(k in s for s in st["setting"]))
+        if unknown and not st.empty and all(st["setting"].map(bool)):
+            fields = sorted({k for s in st["setting"] for k in s if k not in PER_TASK})
+            raise UserError(f"--where {unknown[0]}: no such setting field (fields: {', '.join(fields)}; "
+                            "task parameters as TASK.PARAM)")
+        st = st[[_matches(t, s, where) for t, s in zip(st["task"], st["setting"])]]
+    if st.empty:
+        if table.empty or (table["loss"] == INPUT).all():
+            return Selection(table.iloc[0:0], set(), "no results", [])
+        raise UserError("no results match " + (" ".join(f"{k}={v}" for k, v in where.items()) or "this grid's "
+                                               "settings") + f" (`{hint}` without --where lists the settings)")
+    shared = {json.dumps(_shared(s), sort_keys=True, default=str) for s in st["setting"]}
+    per_task_conflict = st.groupby("task")["key"].nunique()
+    if len(shared) > 1 or (per_task_conflict > 1).any():
+        tasks = [t for t, n in per_task_conflict.items() if n > 1]
+        pool = list(st["setting"]) if len(shared) > 1 else list(st[st["task"] == tasks[0]]["setting"])
+        diff = _differences([_shared(s) if len(shared) > 1 else s for s in pool])
+        diff = {k: v for k, v in diff.items() if k not in ("net_signature", "train_fingerprint", "test_fingerprint")
+                } or diff
+        field_, values = next(iter(diff.items()))
+        if field_ == "task_params":
+            param = next(iter(_differences([v if isinstance(v, dict) else {} for v in values])), None)
+            example = f"{tasks[0]}.{param}={values[0].get(param)}" if param and tasks else "TASK.PARAM=VALUE"
+        else:
+            example = f"{field_}={_fmt(values[-1])}"
+        counts = ", ".join(f"{k} ({' | '.join(_fmt(x) for x in v)})" for k, v in diff.items())
+        raise UserError(f"the results hold {len(st)} settings that differ in {counts}; a leaderboard never "
+                        f"averages across settings: pick one with `{hint} --where {example}`")
+    keys = set(st["key"])
+    restored = table[(table["loss"] != INPUT) & table["setting"].astype("string").fillna("").isin(keys)] \
+        if "setting" in table.columns else table[table["loss"] != INPUT]
+    chosen = {t: s for t, s in zip(st["task"], st["setting"])}
+    inputs = table[table["loss"] == INPUT]
+    if not inputs.empty and "setting" in inputs.columns and any(chosen.values()):
+        ok = []
+        for t, key in zip(inputs["task"].astype(str), inputs["setting"].astype("string").fillna("")):
+            s, want = _parse(key), chosen.get(t)
+            ok.append(want is not None and (not s or all(want.get(k, v) == v for k, v in s.items())))
+        inputs = inputs[ok]
+    else:
+        inputs = inputs[inputs["task"].isin(list(chosen))]
+    out = pd.concat([inputs, restored], ignore_index=True)
+    first = next(iter(chosen.values()))
+    return Selection(out, set(out["run_id"].astype(str)), describe(_shared(first)), list(chosen.values()))
