@@ -388,6 +388,19 @@ class Backbone(nn.Module):
         return f"arch={self.arch}, layers={self.layers}, provenance={self.provenance}"
 
 
+def compile_backbones(module: nn.Module) -> int:
+    """Run every frozen :class:`Backbone` inside ``module`` through ``torch.compile`` (its forward
+    pass; the trunk is held outside the module tree, so compiling the loss module would miss it).
+    Returns how many were compiled."""
+    n = 0
+    for m in module.modules():
+        if isinstance(m, Backbone) and not getattr(m, "_compiled", False):
+            m._forward = torch.compile(m._forward)
+            m._compiled = True
+            n += 1
+    return n
+
+
 def unit_normalize(f: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
     """LPIPS's channel normalisation f / ‖f‖₂ over channels, with ``eps`` *inside* the square
     root so the gradient stays finite where a feature vector is all zero (the lpips package puts

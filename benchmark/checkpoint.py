@@ -116,18 +116,21 @@ class Checkpointer:
                (p.seconds > 0 and time.monotonic() - self._last_t >= p.seconds)
 
     def save(self, it: int, *, net, opt, sched, loss_fn, gen: torch.Generator, device: torch.device,
-             progress: dict) -> None:
+             progress: dict, dgen: torch.Generator | None = None) -> None:
         state = {"format": FORMAT, "fingerprint": self.fingerprint, "iteration": it,
                  "net": net.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
                  "loss": _loss_state(loss_fn), "generator": gen.get_state(), "rng": _rng_state(device),
                  "progress": progress}
+        if dgen is not None:  # the GPU step's generator (crops, augmentations, noise on the device)
+            state["device_generator"] = dgen.get_state()
         buf = io.BytesIO()
         torch.save(state, buf)
         atomic_write_bytes(self.path, buf.getvalue())
         self._last_it, self._last_t = it, time.monotonic()
         log.debug("checkpoint at iteration %d → %s", it, self.path)
 
-    def restore(self, *, net, opt, sched, loss_fn, gen: torch.Generator, device: torch.device) -> tuple[int, dict]:
+    def restore(self, *, net, opt, sched, loss_fn, gen: torch.Generator, device: torch.device,
+                dgen: torch.Generator | None = None) -> tuple[int, dict]:
         """Load the checkpoint into the given objects: (iteration, progress), or (0, {}) if none fits."""
         if not self.path.exists():
             return 0, {}
@@ -144,6 +147,8 @@ class Checkpointer:
         sched.load_state_dict(state["sched"])
         _restore_loss(loss_fn, state["loss"])
         gen.set_state(state["generator"])
+        if dgen is not None and "device_generator" in state:
+            dgen.set_state(state["device_generator"])
         _restore_rng(state["rng"], device)
         self._last_it, self._last_t = state["iteration"], time.monotonic()
         log.info("resuming from checkpoint at iteration %d", state["iteration"])

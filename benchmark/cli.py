@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="checkpoint a training run every N iterations (0: never by count; default 500)")
     run.add_argument("--checkpoint-seconds", type=float, default=60.0, metavar="S",
                      help="… and at least every S seconds (0: never by time; default 60)")
+    run.add_argument("--compile", action="store_true",
+                     help="torch.compile the net and the loss's frozen backbones (a GPU speed-up; part of the setting)")
     run.add_argument("--dry-run", action="store_true",
                      help="train nothing: estimate the grid's wall time from a short measured warm-up")
     _add_executor_options(run)
@@ -82,13 +84,15 @@ def build_parser() -> argparse.ArgumentParser:
                       help="loss specs (default: vgg lpips pdl; l1 is always timed as the baseline)")
     perf.add_argument("--loss-file", action="append", default=[], metavar="FILE")
     perf.add_argument("--net", default="small", help="net preset: tiny, small, base (default: small)")
-    perf.add_argument("--batch", type=int, default=16)
-    perf.add_argument("--crop", type=int, default=128)
+    perf.add_argument("--batch-size", "--batch", dest="batch", type=int, default=16,
+                      help="crops per step (default: 16)")
+    perf.add_argument("--crop", type=int, default=128, help="crop side in pixels (default: 128)")
+    perf.add_argument("--task", default="denoise", help="task whose degradation the step runs (default: denoise)")
     perf.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
     perf.add_argument("--reps", type=int, default=20, help="timed steps per loss (median reported)")
     perf.add_argument("--warmup", type=int, default=2)
-    perf.add_argument("--compile", action="store_true", help="torch.compile the net (the harness's path only)")
-    perf.add_argument("--no-channels-last", action="store_true", help="NCHW even on CUDA")
+    perf.add_argument("--compile", action="store_true",
+                      help="torch.compile the net and the frozen backbones (the harness's step only)")
     perf.add_argument("--no-naive", action="store_true", help="skip the naive fp32 eager references")
 
     ls = sub.add_parser("list", help="show tasks, losses, metrics (and which metrics work offline)")
@@ -322,7 +326,8 @@ def build_configs(args, data=None):
     common = dict(net=args.net or prof.net, iterations=args.iterations or prof.iterations,
                   batch_size=args.batch_size or prof.batch_size, crop=args.crop or prof.crop,
                   lr=args.lr or prof.lr, train_data=train, test_data=tests,
-                  backbone_weights=args.backbone_weights or prof.backbone_weights)
+                  backbone_weights=args.backbone_weights or prof.backbone_weights,
+                  compile=bool(getattr(args, "compile", False)))
     for name in ("iterations", "batch_size", "crop", "lr", "max_train_images"):
         v = getattr(args, name, None)
         if v is not None and not v > 0:
@@ -428,7 +433,8 @@ def _executor_options(args) -> dict:
 
 
 def _dry_run(args, configs, metrics, dev) -> int:
-    """``run --dry-run``: the grid's estimated wall time from a short measured warm-up; trains nothing."""
+    """``run --dry-run``: the grid's estimated wall time from the runner's step timed at small
+    shapes (kept for the next dry run) and one evaluation per test set; trains nothing."""
     import torch
 
     from benchmark.perf import estimate_grid
@@ -437,16 +443,24 @@ def _dry_run(args, configs, metrics, dev) -> int:
     est = estimate_grid(configs, metrics, str(dev))
     name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
     hours = est["seconds"] / 3600
-    print(f"dry run: {est['runs']} runs ({args.profile} profile) on {dev} ({name}); nothing was trained")
+    c0 = configs[0]
+    print(f"dry run: {est['runs']} runs ({args.profile} profile; net {c0.net}, {c0.iterations} iterations of "
+          f"{c0.batch_size}×{c0.crop}²) on {dev} ({name}); nothing was trained")
     print(f"estimated wall time: {hours:.2f} h sequential (training {est['train_s'] / 3600:.2f} h, "
           f"evaluation {est['eval_s'] / 3600:.2f} h)")
     workers = args.workers
     if workers and str(workers).isdigit() and int(workers) > 1:
         print(f"  ≈ {hours / int(workers):.2f} h on {workers} workers, if they scale linearly")
-    print("ms per training step (median of a short warm-up):")
-    for loss, ms in sorted(est["ms_per_step"].items(), key=lambda kv: kv[1]):
-        print(f"  {loss:<28} {ms:9.2f}")
-    log.info("estimate measured in %.1f s", time.time() - t0)
+    print("per task:        " + ", ".join(f"{t} {v / 3600:.2f} h" for t, v in sorted(est["by_task"].items())))
+    print("per loss family: " + ", ".join(f"{f} {v / 3600:.2f} h" for f, v in
+                                          sorted(est["by_family"].items(), key=lambda kv: -kv[1])))
+    tasks = sorted({t for v in est["ms_per_step"].values() for t in v})
+    print(f"ms per training step at {c0.batch_size}×{c0.crop}² (estimated from measured small steps):")
+    print(f"  {'loss':<34}" + "".join(f"{t:>10}" for t in tasks))
+    for loss, per in sorted(est["ms_per_step"].items(), key=lambda kv: min(kv[1].values())):
+        print(f"  {loss[:34]:<34}" + "".join(f"{per[t]:10.1f}" if t in per else f"{'–':>10}" for t in tasks))
+    print(f"step times: {est['measured']} measured now, {est['reused']} reused from {est['cache']}; "
+          f"estimate in {time.time() - t0:.0f} s")
     return 0
 
 
@@ -458,9 +472,9 @@ def cmd_perf(args) -> int:
 
     for f in args.loss_file:
         load_user_file(f, LOSSES)
-    for name in ("batch", "crop", "reps"):
+    for name, flag in (("batch", "batch-size"), ("crop", "crop"), ("reps", "reps")):
         if not getattr(args, name) > 0:
-            raise UserError(f"--{name} must be positive, got {getattr(args, name)}")
+            raise UserError(f"--{flag} must be positive, got {getattr(args, name)}")
     if args.warmup < 0:
         raise UserError(f"--warmup must be 0 or more, got {args.warmup}")
     from benchmark.lossfn import check_loss_arguments
@@ -470,11 +484,13 @@ def cmd_perf(args) -> int:
         check_loss_arguments(spec)
     build_net(args.net)  # validates the name
     dev = resolve_device(args.device)
-    channels_last = False if args.no_channels_last else None
+    from benchmark.registry import TASKS
+
+    TASKS.get(args.task)
     rows = measure(losses, net=args.net, batch=args.batch, crop=args.crop, device=str(dev), reps=args.reps,
-                   warmup=args.warmup, naive=not args.no_naive, channels_last=channels_last, compile=args.compile)
+                   warmup=args.warmup, naive=not args.no_naive, compile=args.compile, task=args.task)
     print(format_rows(rows, setup_header(dev, net=args.net, batch=args.batch, crop=args.crop, reps=args.reps,
-                                         compile=args.compile, channels_last=channels_last)))
+                                         compile=args.compile, task=args.task)))
     return 0
 
 

@@ -75,6 +75,7 @@ class RunConfig:
     precision: str = "fp32"
     train_fingerprint: str = ""
     test_fingerprint: str = ""
+    compile: bool = False                        # torch.compile the net and the loss's frozen backbones
 
     def __post_init__(self):
         if isinstance(self.train_data, DataSpec):  # one source given bare
@@ -192,18 +193,27 @@ class Profile:
     extra: dict = field(default_factory=dict)
 
 
-def _full_test_sets() -> tuple[str, ...]:
-    local = [SHARED_DATASETS / "CSet5", SHARED_DATASETS / "CSet14"]
-    if all(p.is_dir() for p in local):
-        return tuple(str(p) for p in local)
-    return ("eugenesiow/Set5:validation#hr", "eugenesiow/Set14:validation#hr")
+# Script-free hub fallbacks (datasets ≥ 4 refuses loading scripts, so eugenesiow/Div2k is out): DIV2K as
+# image files (the hub lists it as an imagefolder dataset with train and validation splits); its
+# validation split is the test set where Set5/Set14/Kodak24 are not on this machine.
+HUB_TRAIN = ("goodfellowliu/DIV2K:train",)
+HUB_TEST = ("goodfellowliu/DIV2K:validation",)
+
+
+def full_data(shared: Path = SHARED_DATASETS) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(training sources, test sources) of the full and standard profiles: BSD200 + T91 (the classic
+    291) and Set5, Set14, Kodak24 from ``shared`` when it has them, else script-free hub datasets."""
+    train = [shared / "BSD200", shared / "T91"]
+    test = [shared / "CSet5", shared / "CSet14", shared / "Kodak24"]
+    return (tuple(str(p) for p in train) if all(p.is_dir() for p in train) else HUB_TRAIN,
+            tuple(str(p) for p in test) if all(p.is_dir() for p in test) else HUB_TEST)
 
 
 PROFILES = {
     # CPU-friendly: embedded photos, tiny net, random-init backbones for feature losses.
     "quick": Profile("quick", DEFAULT_TASKS, PIXEL_LOSSES, (0,), "tiny", 120, 8, 48, 2e-3,
                      ("skimage:train",), ("skimage-natural:test",), "random", metrics=QUICK_METRICS),
-    # Overnight on a GPU: DIV2K training crops, Set5/Set14 test sets, pretrained backbones.
+    # Overnight on a GPU: BSD200 + T91 training crops, Set5/Set14/Kodak24 test sets, pretrained backbones.
     "full": Profile("full", DEFAULT_TASKS, ("all",), (0, 1, 2), "base", 5000, 16, 128, 2e-4,
-                    ("eugenesiow/Div2k/bicubic_x4:train#hr",), _full_test_sets(), "pretrained"),
+                    *full_data(), "pretrained"),
 }

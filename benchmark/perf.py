@@ -12,16 +12,23 @@ Candidates are interleaved one step at a time and the median is reported, so dri
 machine hit every candidate alike; ratios (× L1, × naive) are therefore measured in one run.
 Peak memory (CUDA) and FLOPs (``torch.utils.flop_counter``) come from one extra step each.
 
-``plbench run --dry-run`` uses :func:`estimate_grid`: a short measured warm-up per distinct
-(loss, net, batch, crop) plus one timed evaluation per task, extrapolated to the whole grid.
+Every candidate of ours is the runner's own :class:`~benchmark.runner.TrainStep` (batches
+sampled from real images and degraded as in training, with its checks), not a synthetic tensor
+already on the device; the naive references are timed on a prepared batch.
+
+``plbench run --dry-run`` uses :func:`estimate_grid`: the runner's step timed at two small shapes
+and scaled to the grid's (the times are kept, so a second dry run measures nothing), plus one timed
+evaluation per test set, extrapolated to the whole grid.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import statistics
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -78,21 +85,13 @@ class PerfRow:
     provenance: str
 
 
-def _step_fn(net, opt, loss_fn, degraded, target, device, fast: bool):
-    needs = getattr(loss_fn, "needs_all", set())
-    extra = {"degraded": degraded} if "degraded" in needs else {}
-    use_amp = fast and device.type == "cuda"
-
+def _naive_step(net, opt, loss_fn, degraded, target):
+    """A naive reference's step: fp32, NCHW, the batch already on the device (no sampling)."""
     def step():
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
-            pred = net(degraded)
-            value = loss_fn(pred, target, **extra)
+        value = loss_fn(net(degraded), target)
         opt.zero_grad(set_to_none=True)
         value.float().backward()
         opt.step()
-        if hasattr(loss_fn, "train_step"):
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
-                loss_fn.train_step(pred.detach(), target, **extra)
     return step
 
 
@@ -101,73 +100,102 @@ def _sync(device):
         torch.cuda.synchronize(device)
 
 
+def training_images(crop: int) -> list:
+    """Images a timed step samples from: the embedded training photos (large enough for any
+    crop up to 400 px)."""
+    from benchmark.data import DataSpec, load_images, usable_for_crop
+
+    spec = DataSpec("skimage", "train")
+    return usable_for_crop(load_images(spec), crop, spec)
+
+
+def harness_step(loss: str, *, net: str, batch: int, crop: int, device: torch.device, task: str = "denoise",
+                 compile: bool = False, images=None, iterations: int = 1000):
+    """The runner's own :class:`~benchmark.runner.TrainStep` for a loss (random-init backbones):
+    sampling, degradation, finiteness check, forward, backward, Adam and scheduler. Returns a
+    zero-argument function doing one step, and the step object."""
+    from benchmark.config import RunConfig, precision_for
+    from benchmark.runner import TrainStep
+    from benchmark.task import build_task
+
+    cfg = RunConfig(task=task, loss=loss, net=net, iterations=iterations, batch_size=batch, crop=crop,
+                    device_type=device.type, precision=precision_for(device.type), compile=compile,
+                    backbone_weights="random")
+    task_obj = build_task(task)
+    step = TrainStep(cfg, task_obj, images if images is not None else training_images(crop), device)
+    counter = iter(range(1, 10**9))
+    return (lambda: step(next(counter))), step
+
+
 def measure(losses: list[str], *, net: str = "tiny", batch: int = 8, crop: int = 64, device: str = "cpu",
-            reps: int = 10, warmup: int = 2, naive: bool = True, channels_last: bool | None = None,
-            compile: bool = False, flops: bool = True) -> list[PerfRow]:
+            reps: int = 10, warmup: int = 2, naive: bool = True, compile: bool = False, flops: bool = True,
+            task: str = "denoise") -> list[PerfRow]:
     """Time one training step per candidate, interleaved; see the module docstring."""
-    from benchmark.lossfn import build_loss
     from benchmark.nets import build_net
 
     dev = torch.device(device)
-    cl = (dev.type == "cuda") if channels_last is None else channels_last
     names = list(dict.fromkeys(["l1", *losses]))
-    cands: dict[str, tuple] = {}
+    images = training_images(crop)
+    steps, provenance = {}, {}
     for n in names:
-        cands[n] = (build_loss(n, seed=0, weights="random", device=dev), True)
+        steps[n], st = harness_step(n, net=net, batch=batch, crop=crop, device=dev, task=task, compile=compile,
+                                    images=images)
+        provenance[n] = st.loss_fn.provenance
         base = n.split("(")[0]
         if naive and base in NAIVE:
             label, cls = NAIVE[base]
-            cands[label] = (cls().to(dev), False)
-    g = torch.Generator().manual_seed(0)
-    target = torch.rand(batch, 3, crop, crop, generator=g).to(dev)
-    degraded = (target + 0.1 * torch.randn(target.shape, generator=g).to(dev)).clamp(0, 1)
-    steps = {}
-    for n, (loss_fn, optimised) in cands.items():
-        torch.manual_seed(0)
-        model = build_net(net).to(dev)
-        x, t = degraded, target
-        if optimised and cl:
-            model = model.to(memory_format=torch.channels_last)
-            x, t = x.contiguous(memory_format=torch.channels_last), t.contiguous(memory_format=torch.channels_last)
-        if optimised and compile:
-            model = torch.compile(model)
-        opt = torch.optim.Adam(model.parameters(), lr=1e-4, fused=(dev.type == "cuda" and optimised))
-        steps[n] = _step_fn(model, opt, loss_fn, x, t, dev, fast=optimised)
-    for _ in range(warmup):
-        for s in steps.values():
-            s()
-    times = {n: [] for n in steps}
-    for _ in range(reps):
+            g = torch.Generator().manual_seed(0)
+            target = torch.rand(batch, 3, crop, crop, generator=g).to(dev)
+            degraded = (target + 0.1 * torch.randn(target.shape, generator=g).to(dev)).clamp(0, 1)
+            torch.manual_seed(0)
+            model = build_net(net).to(dev)
+            steps[label] = _naive_step(model, torch.optim.Adam(model.parameters(), lr=1e-4), cls().to(dev),
+                                       degraded, target)
+            provenance[label] = "naive fp32 eager reference"
+    cudnn = torch.backends.cudnn.flags(enabled=True, benchmark=True) if dev.type == "cuda" else _nullctx()
+    with cudnn:
+        for _ in range(warmup):
+            for s in steps.values():
+                s()
+        times = {n: [] for n in steps}
+        for _ in range(reps):
+            for n, s in steps.items():
+                _sync(dev)
+                t0 = time.perf_counter()
+                s()
+                _sync(dev)
+                times[n].append(time.perf_counter() - t0)
+        med = {n: statistics.median(v) for n, v in times.items()}
+        rows = []
         for n, s in steps.items():
-            _sync(dev)
-            t0 = time.perf_counter()
-            s()
-            _sync(dev)
-            times[n].append(time.perf_counter() - t0)
-    med = {n: statistics.median(v) for n, v in times.items()}
-    rows = []
-    for n, s in steps.items():
-        peak = gflop = None
-        if dev.type == "cuda":
-            torch.cuda.reset_peak_memory_stats(dev)
-            s()
-            _sync(dev)
-            peak = torch.cuda.max_memory_allocated(dev) / 2**20
-        if flops:
-            from torch.utils.flop_counter import FlopCounterMode
+            peak = gflop = None
+            if dev.type == "cuda":
+                torch.cuda.reset_peak_memory_stats(dev)
+                s()
+                _sync(dev)
+                peak = torch.cuda.max_memory_allocated(dev) / 2**20
+            if flops:
+                from torch.utils.flop_counter import FlopCounterMode
 
-            try:
-                with FlopCounterMode(display=False) as fc:
-                    s()
-                gflop = fc.get_total_flops() / 1e9
-            except Exception as exc:  # noqa: BLE001 - counting is best effort (e.g. under compile)
-                log.debug("flop count failed for %s: %s", n, exc)
-        base = n.split("(")[0]
-        ref = NAIVE[base][0] if base in NAIVE and NAIVE[base][0] in med else None
-        rows.append(PerfRow(n, 1e3 * med[n], 1 / med[n], med[n] / med["l1"], med[n] / med[ref] if ref else None,
-                            peak, gflop, (gflop / med[n] / 1e3) if gflop else None,
-                            getattr(cands[n][0], "provenance", "")))
+                try:
+                    with FlopCounterMode(display=False) as fc:
+                        s()
+                    gflop = fc.get_total_flops() / 1e9
+                except Exception as exc:  # noqa: BLE001 - counting is best effort (e.g. under compile)
+                    log.debug("flop count failed for %s: %s", n, exc)
+            base = n.split("(")[0]
+            ref = NAIVE[base][0] if base in NAIVE and NAIVE[base][0] in med else None
+            rows.append(PerfRow(n, 1e3 * med[n], 1 / med[n], med[n] / med["l1"], med[n] / med[ref] if ref else None,
+                                peak, gflop, (gflop / med[n] / 1e3) if gflop else None, provenance[n]))
     return rows
+
+
+class _nullctx:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        return False
 
 
 def format_rows(rows: list[PerfRow], header: str) -> str:
@@ -184,55 +212,171 @@ def format_rows(rows: list[PerfRow], header: str) -> str:
 # --------------------------------------------------------------------------------------------
 # grid estimate (--dry-run)
 # --------------------------------------------------------------------------------------------
-def estimate_grid(configs, metric_names, device, steps: int = 5) -> dict:
-    """Seconds the grid would take: measured ms/step per distinct (loss, net, batch, crop) and one
-    measured evaluation per task (on the untrained net), times the grid's iterations and runs."""
-    from benchmark.data import DataSpec  # noqa: F401 - imported for type context
+PROBE = (1, 64)  # (batch, crop) of the small steps a dry run times
+
+
+def _machine(dev: torch.device) -> str:
+    import platform
+
+    if dev.type == "cuda":
+        return f"cuda:{torch.cuda.get_device_name(dev)}"
+    return f"cpu:{platform.processor() or platform.machine()}:{torch.get_num_threads()}t"
+
+
+class StepTimes:
+    """Measured seconds per training step, kept on disk per (device, net, loss, task, shape, compile,
+    torch version) so a second dry run measures nothing (``<torch hub dir>/plbench/steptimes.json``)."""
+
+    def __init__(self, path: Path | None = None):
+        from benchmark.weights import cache_dir
+
+        self.path = Path(path) if path else cache_dir() / "steptimes.json"
+        try:
+            self.data = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            self.data = {}
+        self.measured = self.reused = 0
+
+    @staticmethod
+    def key(dev, net, loss, task, batch, crop, compile) -> str:
+        return "|".join(map(str, (_machine(dev), torch.__version__, net, loss, task, batch, crop, compile)))
+
+    def get(self, key: str, measure) -> float:
+        if key in self.data:
+            self.reused += 1
+            return self.data[key]
+        self.data[key] = measure()
+        self.measured += 1
+        return self.data[key]
+
+    def save(self) -> None:
+        from benchmark.results import atomic_write_json
+
+        try:
+            atomic_write_json(self.path, self.data)
+        except OSError as exc:  # a read-only cache only costs the next dry run its speed
+            log.warning("could not keep measured step times in %s: %s", self.path, exc)
+
+
+def _median_time(fn, dev: torch.device, reps: int) -> float:
+    times = []
+    for _ in range(reps):
+        _sync(dev)
+        t0 = time.perf_counter()
+        fn()
+        _sync(dev)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def _time_step(loss: str, net: str, task: str, batch: int, crop: int, dev: torch.device, compile: bool,
+               images, reps: int = 3) -> tuple[float, float]:
+    """(median seconds of a runner step, of its data part: sampling + degradation), after a warm-up."""
+    step, st = harness_step(loss, net=net, batch=batch, crop=crop, device=dev, task=task, compile=compile,
+                            images=images)
+    step()
+    data = _median_time(lambda: st.task.degrade(st.batch(), st.dgen if st.fast else st.gen), dev, reps)
+    return _median_time(step, dev, reps), data
+
+
+def _time_data(task: str, batch: int, crop: int, dev: torch.device, images, reps: int = 3) -> float:
+    """Median seconds of sampling and degrading one batch at the grid's own shape (cheap to time there)."""
+    _, st = harness_step("l1", net="tiny", batch=batch, crop=crop, device=dev, task=task, images=images)
+    st.task.degrade(st.batch(), st.dgen if st.fast else st.gen)
+    return _median_time(lambda: st.task.degrade(st.batch(), st.dgen if st.fast else st.gen), dev, reps)
+
+
+def loss_family(spec: str) -> str:
+    """The registry module(s) of a spec's terms: ``'l1 + 0.1*pdl'`` → ``'pixel+pdl'``."""
+    from benchmark.lossfn import parse_loss_spec
+    from benchmark.registry import LOSSES
+
+    mods = [LOSSES.get(t.name).obj.__module__.rsplit(".", 1)[-1] for t in parse_loss_spec(spec)]
+    return "+".join(dict.fromkeys(mods))
+
+
+def estimate_grid(configs, metric_names, device, cache: StepTimes | None = None) -> dict:
+    """The grid's wall time without training it.
+
+    Training: the runner's own step (:func:`harness_step`: sampling, degradation, checks) of every
+    loss, timed on one small batch (:data:`PROBE`, the grid's first task); its compute part (the
+    step minus sampling and degradation) is scaled by batch × crop² to the grid's shape, and the
+    data part of every task is timed at the grid's own shape (cheap). Costs that grow faster than
+    the pixels (the contextual loss's pairwise distances) are underestimated. Evaluation: one test
+    image per (test sets, net), scaled by the test sets' pixels. Times are kept in :class:`StepTimes`,
+    so a second dry run measures nothing."""
     from benchmark.metrics import MetricSet
     from benchmark.nets import build_net
     from benchmark.runner import DataCache, evaluate, held_out_items
     from benchmark.task import build_task
 
     dev = torch.device(device)
+    cache = cache or StepTimes()
+    first_task = configs[0].task
+    images: dict[int, list] = {}
+
+    def imgs(crop):
+        return images.setdefault(crop, training_images(crop))
+
+    def timed(key_parts, fn):
+        return cache.get(StepTimes.key(dev, *key_parts), fn)
+
     step_s: dict[tuple, float] = {}
-    shapes: dict[tuple, list[str]] = {}  # one interleaved measurement per (net, batch, crop): l1 timed once
     for c in configs:
-        shapes.setdefault((c.net, c.batch_size, c.crop), [])
-        if c.loss not in shapes[(c.net, c.batch_size, c.crop)]:
-            shapes[(c.net, c.batch_size, c.crop)].append(c.loss)
-    for (net, batch, crop), losses in shapes.items():
-        log.info("timing %d training step(s) of %d loss(es) + l1, net %s, batch %d×%d² on %s", steps + 1,
-                 len(losses), net, batch, crop, dev)
-        for r in measure(losses, net=net, batch=batch, crop=crop, device=str(dev), reps=steps, warmup=1,
-                         naive=False, flops=False):
-            step_s[(r.name, net, batch, crop)] = r.ms_per_step / 1e3
-    data, metrics = DataCache(), MetricSet(metric_names, dev)
+        key = (c.loss, c.task, c.net, c.batch_size, c.crop, c.compile)
+        if key in step_s:
+            continue
+        b, cr = PROBE if c.batch_size * c.crop**2 > PROBE[0] * PROBE[1] ** 2 else (c.batch_size, c.crop)
+        step, data = timed((c.net, c.loss, first_task, b, cr, c.compile),
+                           lambda c=c, b=b, cr=cr: _time_step(c.loss, c.net, first_task, b, cr, dev, c.compile,
+                                                              imgs(cr)))
+        real_data = timed(("data", "-", c.task, c.batch_size, c.crop, False),
+                          lambda c=c: _time_data(c.task, c.batch_size, c.crop, dev, imgs(c.crop)))
+        step_s[key] = max(step - data, 0.0) * (c.batch_size * c.crop**2) / (b * cr * cr) + real_data
+        log.debug("step %s/%s: %.1f ms estimated", c.task, c.loss, 1e3 * step_s[key])
+    data, metrics = DataCache(), None
     eval_s: dict[tuple, float] = {}
-    by_eval: dict[tuple, float] = {}  # evaluation cost hardly depends on the task: time one image per
-    for c in configs:                 # (test sets, net) and scale by the test sets' pixel count
-        key = (c.task, c.task_params, c.test_data, c.net)
+    for c in configs:
         shared = (c.test_data, c.net)
-        if shared not in by_eval:
-            task = build_task(c.task, **dict(c.task_params))
-            items = held_out_items(task, {s: data.images(s) for s in c.test_data})
+        if shared in eval_s:
+            continue
+        key = "|".join(map(str, (_machine(dev), torch.__version__, "eval", c.net, c.test_fingerprint
+                                 or ",".join(map(str, c.test_data)), ",".join(metric_names))))
+
+        def run(c=c):
+            nonlocal metrics
+            metrics = metrics or MetricSet(metric_names, dev)
+            items = held_out_items(build_task(c.task, **dict(c.task_params)), {s: data.images(s) for s in c.test_data})
             first = min(items, key=lambda it: it.clean.numel())
-            log.info("timing the evaluation of one test image (%s) on %s", first.image, dev)
             net = build_net(c.net).to(dev)
             evaluate(net, [first], metrics, dev)  # warm-up
             t0 = time.perf_counter()
             evaluate(net, [first], metrics, dev)
-            per_px = (time.perf_counter() - t0) / first.clean[0, 0].numel()
-            by_eval[shared] = per_px * sum(it.clean[0, 0].numel() for it in items)
-        eval_s[key] = by_eval[shared]
-    per_run = [c.iterations * step_s[(c.loss, c.net, c.batch_size, c.crop)]
-               + eval_s[(c.task, c.task_params, c.test_data, c.net)] for c in configs]
-    return {"runs": len(configs), "seconds": sum(per_run), "train_s": sum(c.iterations * step_s[(c.loss, c.net,
-            c.batch_size, c.crop)] for c in configs), "eval_s": sum(eval_s[(c.task, c.task_params, c.test_data, c.net)]
-            for c in configs), "ms_per_step": {k[0]: 1e3 * v for k, v in step_s.items()}}
+            return (time.perf_counter() - t0) / first.clean[0, 0].numel() * sum(it.clean[0, 0].numel() for it in items)
+
+        eval_s[shared] = cache.get(key, run)
+    cache.save()
+    per_run = {id(c): (c.iterations * step_s[(c.loss, c.task, c.net, c.batch_size, c.crop, c.compile)],
+                       eval_s[(c.test_data, c.net)]) for c in configs}
+    by_task: dict[str, float] = {}
+    by_family: dict[str, float] = {}
+    for c in configs:
+        tr, ev = per_run[id(c)]
+        by_task[c.task] = by_task.get(c.task, 0.0) + tr + ev
+        fam = loss_family(c.loss)
+        by_family[fam] = by_family.get(fam, 0.0) + tr + ev
+    train_s = sum(v[0] for v in per_run.values())
+    eval_total = sum(v[1] for v in per_run.values())
+    ms = {}
+    for (loss, task, *_), t in step_s.items():
+        ms.setdefault(loss, {})[task] = 1e3 * t
+    return {"runs": len(configs), "seconds": train_s + eval_total, "train_s": train_s, "eval_s": eval_total,
+            "by_task": by_task, "by_family": by_family, "ms_per_step": ms, "measured": cache.measured,
+            "reused": cache.reused, "cache": str(cache.path)}
 
 
 def setup_header(device, *, net: str, batch: int, crop: int, reps: int, compile: bool = False,
-                 channels_last: bool | None = None) -> str:
+                 task: str = "denoise") -> str:
     """One line saying what was measured where (device, threads, load, shapes, versions)."""
     import os
     import platform
@@ -246,6 +390,5 @@ def setup_header(device, *, net: str, batch: int, crop: int, reps: int, compile:
         load = " load avg " + "/".join(f"{x:.2f}" for x in os.getloadavg())
     except OSError:
         load = ""
-    cl = (dev.type == "cuda") if channels_last is None else channels_last
-    return (f"device={dev} ({where});{load}; net={net} batch={batch}x3x{crop}x{crop} reps={reps} "
-            f"channels_last={cl} compile={compile} torch={torch.__version__}")
+    return (f"device={dev} ({where});{load}; the runner's step (task {task}: sampling, degradation, checks); "
+            f"net={net} batch={batch}x3x{crop}x{crop} reps={reps} compile={compile} torch={torch.__version__}")

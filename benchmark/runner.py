@@ -21,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import os
 import platform
 import subprocess
 import time
@@ -149,86 +148,176 @@ class TrainResult:
     resumed_at: int | None = None  # iteration of the checkpoint this run resumed from
 
 
+class TrainStep:
+    """One training iteration of a run — what :func:`train` repeats and what ``perf`` and
+    ``--dry-run`` time: sample a batch, degrade it, net, loss, finiteness check, backward, Adam,
+    scheduler, and the loss's own ``train_step``.
+
+    On the CPU a batch is cropped from the decoded images by :func:`sample_batch` and the loss is
+    checked every iteration (a host check costs nothing there); results are bit-identical for a seed.
+    On a GPU the step is built not to wait on the host: training images live on the device as
+    uint8 (:class:`~benchmark.sampler.DeviceSampler`), crops, flips, rotations and noise are drawn
+    there from a seeded CUDA generator, constants are cached on the device, ``cudnn.benchmark`` is
+    on, and a non-finite loss is caught by a device-side flag that records its first iteration and
+    is read every ``check_every`` iterations (:meth:`check`), not by a sync per step.
+    ``cfg.compile`` runs the net and every frozen backbone of the loss through ``torch.compile``.
+    """
+
+    def __init__(self, cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.device,
+                 check_every: int = 50, device_path: bool | None = None):
+        from benchmark.sampler import DeviceSampler
+
+        if device.type != cfg.device_type:
+            raise UserError(f"run planned for {cfg.device_type} but this process trains on {device.type}; "
+                            "pass --device to match")
+        torch.manual_seed(cfg.seed)
+        self.cfg, self.task, self.images, self.device = cfg, task, images, device
+        # the GPU step (see the class docstring); ``device_path=True`` runs it on the CPU too, for tests
+        self.fast = device.type == "cuda" if device_path is None else bool(device_path)
+        self.check_every = max(1, int(check_every))
+        self.gen = torch.Generator().manual_seed(cfg.seed)
+        self.dgen = torch.Generator(device=device).manual_seed(cfg.seed) if self.fast else None
+        self.sampler = DeviceSampler(images, device) if self.fast else None
+        net = build_net(cfg.net).to(device)
+        if self.fast:
+            net = net.to(memory_format=torch.channels_last)
+        self.net = net
+        self.loss_fn = build_loss(cfg.loss, seed=cfg.seed, device=device, weights=cfg.backbone_weights)
+        self.needs_degraded = "degraded" in self.loss_fn.needs_all
+        self.opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, fused=device.type == "cuda")
+        self.sched = torch.optim.lr_scheduler.CosineAnnealingLR(self.opt, T_max=cfg.iterations,
+                                                                eta_min=cfg.lr * 0.01)
+        self.step_net = net
+        if cfg.compile:  # same parameters: checkpoints and net.pt are unchanged
+            from benchmark.backbones import compile_backbones
+
+            self.step_net = torch.compile(net)
+            compile_backbones(self.loss_fn)
+        self.autocast = torch.autocast(device.type, dtype=torch.bfloat16) if cfg.precision == "bf16" else _null()
+        self.first_bad = torch.zeros((), dtype=torch.long, device=device) if self.fast else None
+        self.diverged_at: int | None = None
+
+    def state(self) -> dict:
+        """What a checkpoint saves and restores (:class:`~benchmark.checkpoint.Checkpointer`)."""
+        return dict(net=self.net, opt=self.opt, sched=self.sched, loss_fn=self.loss_fn, gen=self.gen,
+                    device=self.device, dgen=self.dgen)
+
+    def batch(self) -> torch.Tensor:
+        """A clean training batch (B, 3, crop, crop) in [0, 1] on the device."""
+        cfg = self.cfg
+        if self.fast:
+            return self.sampler.sample(cfg.batch_size, cfg.crop, self.task.size_multiple, self.dgen).contiguous(
+                memory_format=torch.channels_last)
+        return sample_batch(self.images, cfg.batch_size, cfg.crop, self.task.size_multiple, self.gen)
+
+    def __call__(self, it: int) -> torch.Tensor | None:
+        """Iteration ``it``: the (detached) loss, or None when the CPU check found it non-finite
+        (nothing is stepped then; :attr:`diverged_at` is set)."""
+        clean = self.batch()
+        degraded = self.task.degrade(clean, self.dgen if self.fast else self.gen)
+        extra = {"degraded": degraded} if self.needs_degraded else {}
+        with self.autocast:
+            pred = self.step_net(degraded)
+            loss = self.loss_fn(pred, clean, **extra)
+        if self.fast:  # no host sync: remember the first non-finite iteration on the device
+            bad = ~torch.isfinite(loss.detach())
+            self.first_bad = torch.where((self.first_bad == 0) & bad, it, self.first_bad)
+        elif not torch.isfinite(loss):
+            self.diverged_at = it
+            return None
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        self.sched.step()
+        if hasattr(self.loss_fn, "train_step"):
+            with self.autocast:
+                self.loss_fn.train_step(pred.detach(), clean, **extra)
+        return loss.detach()
+
+    def check(self) -> int | None:
+        """The first non-finite iteration so far, or None (on a GPU: one host sync)."""
+        if self.fast and self.diverged_at is None:
+            first = int(self.first_bad)
+            self.diverged_at = first or None
+        return self.diverged_at
+
+    def due(self, it: int) -> bool:
+        """Is iteration ``it`` one where a GPU step reads its device-side checks?"""
+        return self.fast and (it % self.check_every == 0 or it == self.cfg.iterations)
+
+
 def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.device,
-          progress: bool = False, checkpoint: Checkpointer | None = None) -> TrainResult:
-    """Train one net on random crops. Stops and reports ``diverged`` if the loss goes non-finite.
+          progress: bool = False, checkpoint: Checkpointer | None = None, check_every: int = 50,
+          device_path: bool | None = None) -> TrainResult:
+    """Train one net on random crops (:class:`TrainStep`). Stops and reports ``diverged``, with the
+    first iteration whose loss was non-finite, when the loss goes non-finite.
 
     With a :class:`Checkpointer` the run starts from its checkpoint when there is one, saves one
     under its policy and once more at the end (so a crash during evaluation costs no training).
     SIGINT/SIGTERM are honoured between iterations, after saving a checkpoint.
     """
-    torch.manual_seed(cfg.seed)
-    gen = torch.Generator().manual_seed(cfg.seed)
-    fast = device.type == "cuda"  # GPU step: channels_last, fused Adam, pinned non-blocking copies, bf16
-    net = build_net(cfg.net).to(device)
-    if fast:
-        net = net.to(memory_format=torch.channels_last)
-    loss_fn = build_loss(cfg.loss, seed=cfg.seed, device=device, weights=cfg.backbone_weights)
-    needs_degraded = "degraded" in loss_fn.needs_all
-    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, fused=fast)
-    # optional torch.compile (PLBENCH_COMPILE=1): same parameters, so checkpoints and net.pt are unchanged
-    step_net = torch.compile(net) if fast and os.environ.get("PLBENCH_COMPILE") == "1" else net
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.iterations, eta_min=cfg.lr * 0.01)
-    if device.type != cfg.device_type:
-        raise UserError(f"run planned for {cfg.device_type} but this process trains on {device.type}; "
-                        "pass --device to match")
-    autocast = torch.autocast(device.type, dtype=torch.bfloat16) if cfg.precision == "bf16" else _null()
+    step = TrainStep(cfg, task, images, device, check_every, device_path)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
-    state = dict(net=net, opt=opt, sched=sched, loss_fn=loss_fn, gen=gen, device=device)
+    state = step.state()
     start, prior = checkpoint.restore(**state) if checkpoint else (0, {})
     curve = [tuple(p) for p in prior.get("curve", [])]
+    pending: list[tuple[int, torch.Tensor]] = []  # curve points not yet read from the device
     loss_val, train_s = prior.get("loss_val", float("nan")), prior.get("train_s", 0.0)
-    status, diverged_at = "ok", None
     every = max(1, cfg.iterations // 50)
     bar = _progress(cfg.iterations, f"{cfg.task}/{cfg.loss}/s{cfg.seed}", progress, initial=start)
     t0 = time.perf_counter()
 
+    def flush() -> None:
+        nonlocal loss_val
+        if pending:
+            values = torch.stack([v for _, v in pending]).float().tolist()
+            curve.extend((i, v) for (i, _), v in zip(pending, values))
+            loss_val = values[-1]
+            pending.clear()
+
     def save(at: int) -> None:
+        flush()
         checkpoint.save(at, **state, progress={"curve": [list(p) for p in curve], "loss_val": loss_val,
                                                "train_s": train_s + time.perf_counter() - t0})
 
     it = start
-    with DeferredInterrupt() as interrupt:
+    cudnn = torch.backends.cudnn.flags(enabled=True, benchmark=True) if device.type == "cuda" else _null()
+    with DeferredInterrupt() as interrupt, cudnn:
         for it in range(start + 1, cfg.iterations + 1):
-            clean = sample_batch(images, cfg.batch_size, cfg.crop, task.size_multiple, gen)
-            if fast:  # degradations run on the GPU (JPEG round-trips through the CPU codec)
-                clean = clean.pin_memory().to(device, non_blocking=True).contiguous(memory_format=torch.channels_last)
-            degraded = task.degrade(clean, gen)
-            extra = {"degraded": degraded} if needs_degraded else {}
-            with autocast:
-                pred = step_net(degraded)
-                loss = loss_fn(pred, clean, **extra)
-            if not torch.isfinite(loss):
-                status, diverged_at = "diverged", it
-                log.warning("%s/%s seed %d diverged at iteration %d", cfg.task, cfg.loss, cfg.seed, it)
+            loss = step(it)
+            if loss is None:
                 break
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            if hasattr(loss_fn, "train_step"):
-                with autocast:
-                    loss_fn.train_step(pred.detach(), clean, **extra)
             if it % every == 0 or it == cfg.iterations:
-                loss_val = float(loss.detach())
-                curve.append((it, loss_val))
+                pending.append((it, loss))
+                if not step.fast:
+                    flush()
             bar.update(1)
             crash_point("iteration")
-            if checkpoint and (interrupt.requested or (it < cfg.iterations and checkpoint.due(it))):
+            must_save = checkpoint and (interrupt.requested or (it < cfg.iterations and checkpoint.due(it)))
+            if (step.due(it) or must_save) and step.check() is not None:
+                break
+            if must_save:
                 save(it)
             if interrupt.requested:
                 log.warning("stopped at iteration %d of %s/%s seed %d%s", it, cfg.task, cfg.loss, cfg.seed,
                             "; the checkpoint resumes it" if checkpoint else "")
                 raise KeyboardInterrupt
-        if checkpoint and status == "ok" and it > start:
+        diverged_at = step.check()
+        if diverged_at is not None:
+            log.warning("%s/%s seed %d diverged at iteration %d", cfg.task, cfg.loss, cfg.seed, diverged_at)
+            curve = [p for p in curve if p[0] < diverged_at]
+            pending[:] = [p for p in pending if p[0] < diverged_at]
+        flush()
+        if checkpoint and diverged_at is None and it > start:
             save(it)  # training is done: a crash during evaluation must not cost it again
     bar.close()
     wall = train_s + time.perf_counter() - t0
     peak = torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else None
-    done = it if status == "ok" else it - 1
-    return TrainResult(net, loss_fn, status, done, wall, done / max(wall, 1e-9), loss_val, curve, peak, diverged_at,
-                       resumed_at=start or None)
+    status = "ok" if diverged_at is None else "diverged"
+    done = it if diverged_at is None else diverged_at - 1
+    return TrainResult(step.net, step.loss_fn, status, done, wall, done / max(wall, 1e-9), loss_val, curve, peak,
+                       diverged_at, resumed_at=start or None)
 
 
 class _null:

@@ -10,14 +10,16 @@ row), registered with ``@register_task(name, version=...)``::
         def degrade(self, clean, generator): ...
 
 ``degrade`` maps clean (N, 3, H, W) float32 images in [0, 1] to the net's input of the same
-shape and range. All randomness comes from the given ``torch.Generator`` (a CPU generator),
-so training batches are random but seeded and every test image's degradation is fixed by
-:func:`image_generator`.
+shape and range. All randomness comes from the given ``torch.Generator``, so training batches are
+random but seeded and every test image's degradation is fixed by :func:`image_generator`. On the
+CPU it is a CPU generator; a GPU training step passes a generator of the GPU, so noise is drawn
+where it is used (:func:`randn`) and nothing is copied from the host per step.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -71,6 +73,24 @@ def image_generator(task: Task, image_id: str, seed: int = 0) -> torch.Generator
     g = torch.Generator()
     g.manual_seed(int(hashlib.sha256(key.encode()).hexdigest()[:15], 16))
     return g
+
+
+def randn(shape, generator: torch.Generator, like: torch.Tensor) -> torch.Tensor:
+    """Standard normal noise drawn on the *generator's* device (a CUDA generator on a GPU: no host
+    copy), returned on ``like``'s device and dtype. With a CPU generator: exactly the old draw."""
+    return torch.randn(shape, generator=generator, device=generator.device).to(like.device, like.dtype)
+
+
+@functools.lru_cache(maxsize=128)
+def _constant(fn, args: tuple, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    return fn(*args).to(device=device, dtype=dtype)
+
+
+def device_constant(fn, *args, like: torch.Tensor) -> torch.Tensor:
+    """``fn(*args)`` (a small constant tensor: a filter, a window, weights) on ``like``'s device and
+    dtype, built and copied once per (args, device, dtype) — not copied to the GPU at every call.
+    Callers must not modify it."""
+    return _constant(fn, tuple(args), like.device, like.dtype)
 
 
 def uniform(generator: torch.Generator, lo: float, hi: float, n: int = 1) -> torch.Tensor:

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from benchmark.registry import register_loss
+from benchmark.task import device_constant
 
 MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)  # Wang, Simoncelli, Bovik 2003
 
@@ -26,10 +27,19 @@ def _gaussian_1d(size: int, sigma: float) -> torch.Tensor:
     return (g / g.sum()).float()
 
 
+def _ms_weights(levels: int) -> torch.Tensor:
+    w = torch.tensor(MS_SSIM_WEIGHTS[:levels])
+    return w / w.sum()
+
+
+def _luma() -> torch.Tensor:
+    return torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
+
+
 def _filter(x: torch.Tensor, size: int, sigma: float) -> torch.Tensor:
     """Separable Gaussian filter, 'valid' borders. x: (N, C, H, W)."""
     c = x.shape[1]
-    g = _gaussian_1d(size, sigma).to(x)
+    g = device_constant(_gaussian_1d, size, sigma, like=x)
     x = F.conv2d(x, g.view(1, 1, 1, -1).expand(c, 1, 1, size), groups=c)
     return F.conv2d(x, g.view(1, 1, -1, 1).expand(c, 1, size, 1), groups=c)
 
@@ -39,7 +49,7 @@ def rgb_to_y(x: torch.Tensor) -> torch.Tensor:
 
     x: (N, 3, H, W) in [0, 1] → (N, 1, H, W) in [0, 1].
     """
-    w = torch.tensor([0.299, 0.587, 0.114], dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+    w = device_constant(_luma, like=x)
     return (x * w).sum(1, keepdim=True)
 
 
@@ -89,8 +99,7 @@ def ms_ssim(x: torch.Tensor, y: torch.Tensor, *, levels: int = 5, win: int = 11,
     contrast-structure values are clamped to 0 before the fractional powers (as pytorch_msssim
     does) so the gradient stays finite.
     """
-    weights = torch.tensor(MS_SSIM_WEIGHTS[:levels], device=x.device)
-    weights = weights / weights.sum()
+    weights = device_constant(_ms_weights, levels, like=x[:0, 0, 0, 0].float())
     vals = []
     for i in range(levels):
         s, cs = ssim_components(x, y, data_range=1.0, win=win, sigma=sigma)

@@ -2,7 +2,8 @@
 
 A thin wrapper over :func:`benchmark.perf.measure` (the same code as ``plbench perf``). One step
 = the benchmark's restoration net (``--net``, default ``tiny``) forward + loss + backward + Adam
-step (+ the loss's own ``train_step`` for online losses), batch 8 of 64×64 by default. Losses are
+step (+ the loss's own ``train_step`` for online losses), batch 8 of 64×64 by default, sampled and
+degraded exactly as the runner does (:class:`benchmark.runner.TrainStep`). Losses are
 built with ``weights="random"`` (no downloads). For ``vgg`` and ``lpips`` the naive fp32 eager
 references — a straightforward torchvision VGG-16 (to relu2_2) MSE and the ``lpips`` package —
 are timed in the same run; all candidates are interleaved, one step each per repetition, and the
@@ -33,8 +34,7 @@ def main(argv=None) -> int:
     ap.add_argument("--net", default="tiny", help="net preset: tiny, small, base")
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--size", type=int, default=64, help="crop size")
-    ap.add_argument("--compile", action="store_true", help="torch.compile the net (harness path only)")
-    ap.add_argument("--no-channels-last", action="store_true")
+    ap.add_argument("--compile", action="store_true", help="torch.compile the net and backbones (harness step only)")
     ap.add_argument("--no-flops", action="store_true", help="skip the FLOP count (one extra step per loss)")
     args = ap.parse_args(argv)
 
@@ -45,11 +45,10 @@ def main(argv=None) -> int:
 
     dev = resolve_device(args.device)
     names = [n for n in (args.losses.split(",") if args.losses else LOSSES.names()) if n]
-    cl = False if args.no_channels_last else None
     rows = measure(names, net=args.net, batch=args.batch, crop=args.size, device=str(dev), reps=args.reps,
-                   warmup=args.warmup, channels_last=cl, compile=args.compile, flops=not args.no_flops)
+                   warmup=args.warmup, compile=args.compile, flops=not args.no_flops)
     print(format_rows(rows, setup_header(dev, net=args.net, batch=args.batch, crop=args.size, reps=args.reps,
-                                         compile=args.compile, channels_last=cl)))
+                                         compile=args.compile)))
     return 0
 
 

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from benchmark.registry import register_task
-from benchmark.task import Task, uniform
+from benchmark.task import Task, randn, uniform
 
 
 def gaussian_kernel(size: int, sigma: float) -> torch.Tensor:
@@ -35,6 +35,37 @@ def motion_kernel(size: int, length: float, angle: float) -> torch.Tensor:
         xi, yi = (x0 + dx).clamp(0, size - 1), (y0 + dy).clamp(0, size - 1)
         k.index_put_((yi, xi), w, accumulate=True)
     return k / k.sum()
+
+
+def gaussian_kernels(size: int, sigma: torch.Tensor) -> torch.Tensor:
+    """:func:`gaussian_kernel` for a batch of σ: (N,) → (N, size, size), on σ's device."""
+    x = torch.arange(size, dtype=torch.float32, device=sigma.device) - (size - 1) / 2
+    r2 = (x[:, None] ** 2 + x[None, :] ** 2)[None]
+    g = torch.exp(-r2 / (2 * sigma.float().view(-1, 1, 1) ** 2))
+    return g / g.sum((1, 2), keepdim=True)
+
+
+def motion_kernels(size: int, length: torch.Tensor, angle: torch.Tensor, max_length: float) -> torch.Tensor:
+    """:func:`motion_kernel` for a batch of (length, angle) (N,) → (N, size, size), with no host sync:
+    every kernel is sampled at the same ``max(2, int(8·length))`` points as on the CPU, padded to
+    the most any length in range needs and masked."""
+    dev = length.device
+    p_max = max(2, int(8 * max_length))
+    n_pts = (8 * length).floor().long().clamp_min(2)                                   # (N,)
+    j = torch.arange(p_max, device=dev).view(1, -1)
+    step = length.view(-1, 1) / (n_pts - 1).clamp_min(1).view(-1, 1)
+    t = -length.view(-1, 1) / 2 + j * step                                              # (N, P)
+    valid = (j < n_pts.view(-1, 1)).float()
+    c = (size - 1) / 2
+    xs, ys = c + t * torch.cos(angle).view(-1, 1), c + t * torch.sin(angle).view(-1, 1)
+    x0, y0 = xs.floor().long(), ys.floor().long()
+    fx, fy = xs - x0, ys - y0
+    k = torch.zeros(length.shape[0], size * size, device=dev)
+    for dx, dy, w in ((0, 0, (1 - fx) * (1 - fy)), (1, 0, fx * (1 - fy)), (0, 1, (1 - fx) * fy), (1, 1, fx * fy)):
+        xi, yi = (x0 + dx).clamp(0, size - 1), (y0 + dy).clamp(0, size - 1)
+        k.scatter_add_(1, yi * size + xi, w * valid)
+    k = k.view(-1, size, size)
+    return k / k.sum((1, 2), keepdim=True)
 
 
 @register_task("deblur", version="1", citation="Gaussian + motion blur with noise (e.g. Ding et al., IJCV 2021)")
@@ -66,10 +97,30 @@ class Deblur(Task):
             return motion_kernel(self.kernel_size, min(length, self.kernel_size - 1), angle)
         return gaussian_kernel(self.kernel_size, float(uniform(generator, *self.gaussian_sigma)))
 
+    def sample_kernels(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """(n, k, k) kernels drawn on the generator's device in one go (the GPU step: no host sync).
+
+        Same distribution as :meth:`sample_kernel` (motion with probability ``p_motion``, length
+        and angle uniform, else a Gaussian of uniform σ) and, for the same parameters, the same
+        kernels (:func:`motion_kernels` / :func:`gaussian_kernels`); a different random stream."""
+        u = torch.rand(n, 4, generator=generator, device=generator.device)
+        motion = u[:, 0] < self.p_motion
+        lo, hi = self.motion_length
+        length = (lo + (hi - lo) * u[:, 1]).clamp_max(self.kernel_size - 1)
+        angle = math.pi * u[:, 2]
+        lo, hi = self.gaussian_sigma
+        sigma = lo + (hi - lo) * u[:, 3]
+        k_motion = motion_kernels(self.kernel_size, length, angle, max_length=min(max(self.motion_length),
+                                                                                  self.kernel_size - 1))
+        return torch.where(motion.view(-1, 1, 1), k_motion, gaussian_kernels(self.kernel_size, sigma))
+
     def degrade(self, clean: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         n, c, h, w = clean.shape
-        kernels = torch.stack([self.sample_kernel(generator) for _ in range(n)])  # (N, k, k)
-        noise = torch.randn(clean.shape, generator=generator).to(clean.device, clean.dtype)
+        if generator.device.type == "cpu":
+            kernels = torch.stack([self.sample_kernel(generator) for _ in range(n)])  # (N, k, k)
+        else:
+            kernels = self.sample_kernels(n, generator)
+        noise = randn(clean.shape, generator, clean)
         weight = kernels.to(clean.device, clean.dtype).repeat_interleave(c, 0)[:, None]
         pad = self.kernel_size // 2
         mode = "reflect" if min(h, w) > pad else "replicate"

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from benchmark.registry import register_task
-from benchmark.task import Task
+from benchmark.task import Task, device_constant, randn
 
 _K_G = torch.tensor([[0, 1, 0], [1, 4, 1], [0, 1, 0]], dtype=torch.float32) / 4
 _K_RB = torch.tensor([[1, 2, 1], [2, 4, 2], [1, 2, 1]], dtype=torch.float32) / 4
@@ -23,9 +23,13 @@ def bayer_masks(h: int, w: int, device=None) -> torch.Tensor:
     return torch.stack([r, 1 - r - b, b])
 
 
+def _kernels() -> torch.Tensor:
+    return torch.stack([_K_RB, _K_G, _K_RB])[:, None]
+
+
 def bilinear_demosaic(mosaic: torch.Tensor) -> torch.Tensor:
     """Classic bilinear interpolation of a masked (N, 3, H, W) mosaic; reflect padding keeps parity."""
-    k = torch.stack([_K_RB, _K_G, _K_RB]).to(mosaic)[:, None]  # (3, 1, 3, 3)
+    k = device_constant(_kernels, like=mosaic)  # (3, 1, 3, 3), copied to the device once
     return F.conv2d(F.pad(mosaic, (1, 1, 1, 1), mode="reflect"), k, groups=3)
 
 
@@ -53,6 +57,6 @@ class Demosaic(Task):
             raise ValueError(f"image {h}x{w} must have even sides for a Bayer mosaic")
         mosaic = clean * bayer_masks(h, w, clean.device).to(clean.dtype)
         if self.noise_sigma > 0:
-            noise = torch.randn(clean.shape, generator=generator).to(clean.device, clean.dtype)
+            noise = randn(clean.shape, generator, clean)
             mosaic = (mosaic + self.noise_sigma * noise) * bayer_masks(h, w, clean.device)
         return bilinear_demosaic(mosaic).clamp(0, 1)

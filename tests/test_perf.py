@@ -39,7 +39,7 @@ def test_perf_command_prints_ratios(capsys):
 
 def test_perf_command_rejects_bad_numbers(capsys):
     assert main(["perf", "--losses", "l2", "--batch", "0", "--device", "cpu"]) == 2
-    assert "--batch must be positive" in capsys.readouterr().err
+    assert "--batch-size must be positive" in capsys.readouterr().err
 
 
 def test_bench_losses_script_wraps_perf(capsys):
@@ -58,3 +58,23 @@ def test_dry_run_prints_an_estimate_and_writes_no_runs(tmp_path, capsys):
     assert "estimated wall time" in text and " h sequential" in text and "on 2 workers" in text
     assert "l1" in text and "l2" in text
     assert not out.exists()
+
+
+def test_dry_run_measures_small_steps_once_and_then_reuses_them(tmp_path, capsys, monkeypatch):
+    """A grid at 16×128² is estimated from steps at 1×64² (each task's sampling and
+    degradation timed at 16×128²); the second dry run measures nothing (times are kept per device,
+    net, loss, task and shape)."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    args = ["--tasks", "denoise", "sr4", "--losses", "l1", "vgg", "--net", "tiny", "--iterations", "5000",
+            "--batch-size", "16", "--crop", "128", "--metrics", "psnr", "--test-data", "skimage-natural:test",
+            "--device", "cpu", "--no-progress", "-q", "--dry-run", "--out", str(tmp_path / "dry")]
+    assert main(args) == 0
+    first = capsys.readouterr().out
+    assert "per task:" in first and "per loss family: " in first and "perceptual" in first and "pixel" in first
+    measured = int(first.split("step times: ")[1].split(" measured")[0])
+    assert measured == 2 + 2 + 1  # (l1, vgg) steps on denoise, the data part of denoise and sr4, one evaluation
+    assert main(args) == 0
+    second = capsys.readouterr().out
+    assert "step times: 0 measured now" in second
+    hours = [float(t.split("estimated wall time: ")[1].split(" h")[0]) for t in (first, second)]
+    assert hours[0] == hours[1] > 0

@@ -1,0 +1,113 @@
+"""Training batches drawn on the device: uint8 images resident there, crops and augmentations by indexing.
+
+The CPU path (:func:`benchmark.runner.sample_batch`) loops over the batch in Python and crops
+float images on the host; on a GPU that would starve the device (a host loop, a float copy per
+step). :class:`DeviceSampler` keeps every training image on the device as uint8 in one flat
+buffer and draws a batch with a handful of tensor operations and no host synchronisation:
+
+* the image index, the crop's top/left corner, the number of 90° rotations and the flip are drawn
+  on the device from a seeded generator of that device, with the same distributions as the CPU
+  sampler (uniform image, uniform position among those where the crop fits, k ∈ {0, 1, 2, 3},
+  flip with probability ½);
+* the crop, rotated and flipped, is gathered from the flat buffer by computed indices (a rotation
+  or flip of a square crop is a permutation of its coordinates), then converted to float in [0, 1].
+
+:func:`gather` takes explicit draws, so tests check it pixel for pixel against the CPU loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from benchmark.data import ImageRecord
+
+
+@dataclass(frozen=True)
+class Draws:
+    """One batch's random choices, each a (B,) long tensor on the sampler's device."""
+
+    index: torch.Tensor
+    top: torch.Tensor
+    left: torch.Tensor
+    rot: torch.Tensor     # number of 90° rotations (torch.rot90 over H, W), 0..3
+    flip: torch.Tensor    # 1: flip left-right after rotating
+
+
+class DeviceSampler:
+    """Random square crops of uint8 images held on ``device``.
+
+    Args:
+        images: the training images; uint8 (3, H, W) (float images are quantised to uint8 — the
+            CPU path keeps them float, so 16-bit sources sample slightly differently on a GPU).
+        device: where the buffer lives and batches are made.
+    """
+
+    def __init__(self, images: list[ImageRecord], device: torch.device | str):
+        self.device = torch.device(device)
+        flat, offsets, heights, widths = [], [], [], []
+        pos = 0
+        for rec in images:
+            px = rec.pixels
+            if px.dtype != torch.uint8:
+                px = (px.float().clamp(0, 1) * 255).round().to(torch.uint8)
+            flat.append(px.reshape(-1))
+            offsets.append(pos)
+            heights.append(px.shape[-2])
+            widths.append(px.shape[-1])
+            pos += px.numel()
+        self.buffer = torch.cat(flat).to(self.device)
+        self.offsets = torch.tensor(offsets, dtype=torch.long, device=self.device)
+        self.heights = torch.tensor(heights, dtype=torch.long, device=self.device)
+        self.widths = torch.tensor(widths, dtype=torch.long, device=self.device)
+        self.n = len(images)
+
+    def draw(self, batch: int, crop: int, generator: torch.Generator) -> Draws:
+        """Random choices for one batch, on the device, without a host synchronisation."""
+        dev = self.device
+        index = torch.randint(self.n, (batch,), generator=generator, device=dev)
+        room_h = (self.heights[index] - crop + 1).clamp_min(1)
+        room_w = (self.widths[index] - crop + 1).clamp_min(1)
+        top = (torch.rand(batch, generator=generator, device=dev) * room_h).long().clamp_max(room_h - 1)
+        left = (torch.rand(batch, generator=generator, device=dev) * room_w).long().clamp_max(room_w - 1)
+        rot = torch.randint(4, (batch,), generator=generator, device=dev)
+        flip = (torch.rand(batch, generator=generator, device=dev) < 0.5).long()
+        return Draws(index, top, left, rot, flip)
+
+    def gather(self, draws: Draws, crop: int) -> torch.Tensor:
+        """The crops the draws describe: (B, 3, crop, crop) float32 in [0, 1] on the device."""
+        dev = self.device
+        r = torch.arange(crop, device=dev).view(1, crop, 1)
+        c = torch.arange(crop, device=dev).view(1, 1, crop)
+        last = crop - 1
+        k = draws.rot.view(-1, 1, 1)
+        # output (i, j) of rot90(x, k) (dims H, W; counter-clockwise) reads x at:
+        #   k=0: (i, j)   k=1: (j, last-i)   k=2: (last-i, last-j)   k=3: (last-j, i)
+        # and a left-right flip after it reads the rotated patch at (i, last-j)
+        b = draws.index.shape[0]
+        j = torch.where(draws.flip.view(-1, 1, 1) == 1, last - c, c).expand(b, crop, crop)
+        i = r.expand(b, crop, crop)
+        src_r = torch.where(k == 0, i, torch.where(k == 1, j, torch.where(k == 2, last - i, last - j)))
+        src_c = torch.where(k == 0, j, torch.where(k == 1, last - i, torch.where(k == 2, last - j, i)))
+        h = self.heights[draws.index].view(-1, 1, 1)
+        w = self.widths[draws.index].view(-1, 1, 1)
+        base = self.offsets[draws.index].view(-1, 1, 1)
+        pix = base + (draws.top.view(-1, 1, 1) + src_r) * w + (draws.left.view(-1, 1, 1) + src_c)  # (B, crop, crop)
+        chan = torch.arange(3, device=dev).view(1, 3, 1, 1) * (h * w).view(-1, 1, 1, 1)
+        return self.buffer[pix.unsqueeze(1) + chan].float().div_(255.0)
+
+    def sample(self, batch: int, crop: int, multiple: int, generator: torch.Generator) -> torch.Tensor:
+        """A batch of random crops (crop rounded down to ``multiple``), as :func:`sample_batch` on the CPU."""
+        crop -= crop % multiple
+        return self.gather(self.draw(batch, crop, generator), crop)
+
+
+def reference_crops(images: list[ImageRecord], draws: Draws, crop: int) -> torch.Tensor:
+    """The CPU loop's crops for given draws (crop, rot90 over (H, W), then flip): the test oracle."""
+    out = []
+    for i, t, l, k, f in zip(*(x.tolist() for x in (draws.index, draws.top, draws.left, draws.rot, draws.flip))):
+        patch = images[i].pixels[:, t:t + crop, l:l + crop]
+        patch = torch.rot90(patch, k, dims=(1, 2))
+        out.append(patch.flip(-1) if f else patch)
+    return torch.stack(out).float() / 255.0

@@ -1,0 +1,74 @@
+"""The training step: the GPU-style path (device sampler, device generator, device-side finiteness
+flag read every N iterations) run on the CPU; the CPU path's numbers unchanged; --compile wiring."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from benchmark.config import RunConfig
+from benchmark.data import ImageRecord
+from benchmark.registry import LOSSES
+from benchmark.runner import TrainStep, train
+from benchmark.task import build_task
+
+CPU = torch.device("cpu")
+
+
+@pytest.fixture(scope="module")
+def images() -> list[ImageRecord]:
+    rng = np.random.default_rng(0)
+    return [ImageRecord(f"i{k}", torch.from_numpy(rng.integers(0, 256, (3, 56, 64), dtype=np.uint8)))
+            for k in range(3)]
+
+
+@pytest.fixture
+def nan_at_3():
+    class NaNAt3(torch.nn.Module):
+        calls = 0
+
+        def forward(self, pred, target):
+            NaNAt3.calls += 1
+            loss = (pred - target).abs().mean()
+            return loss * float("nan") if NaNAt3.calls == 3 else loss
+
+    LOSSES.add("test_step_nan_at_3", NaNAt3)
+    yield
+    LOSSES.remove("test_step_nan_at_3")
+
+
+def test_device_path_reports_the_first_non_finite_iteration(images, nan_at_3):
+    """The flag is read every 5 iterations, yet the run reports iteration 3, as the CPU path does."""
+    cfg = RunConfig(task="denoise", loss="test_step_nan_at_3", iterations=12, batch_size=2, crop=32)
+    r = train(cfg, build_task("denoise"), images, CPU, check_every=5, device_path=True)
+    assert (r.status, r.diverged_at, r.iterations_done) == ("diverged", 3, 2)
+    assert all(i < 3 for i, _ in r.curve)
+
+
+def test_cpu_and_device_paths_both_train(images):
+    cfg = RunConfig(task="deblur", loss="l1", iterations=6, batch_size=2, crop=32)
+    task = build_task("deblur")
+    a = train(cfg, task, images, CPU)
+    b = train(cfg, task, images, CPU, device_path=True)
+    assert a.status == b.status == "ok" and a.iterations_done == b.iterations_done == 6
+    assert np.isfinite(a.final_loss) and np.isfinite(b.final_loss) and a.final_loss != b.final_loss  # other streams
+    again = train(cfg, task, images, CPU, device_path=True)
+    assert again.final_loss == b.final_loss  # the device path is seeded too
+
+
+def test_device_path_draws_noise_from_the_device_generator(images):
+    cfg = RunConfig(task="denoise", loss="l1", iterations=1, batch_size=2, crop=32)
+    step = TrainStep(cfg, build_task("denoise"), images, CPU, device_path=True)
+    before = step.gen.get_state().clone()
+    step(1)
+    assert torch.equal(step.gen.get_state(), before)  # the CPU generator is not used by the device path
+
+
+def test_compile_covers_the_net_and_the_frozen_backbones(images, monkeypatch):
+    compiled = []
+    monkeypatch.setattr(torch, "compile", lambda fn, *a, **k: compiled.append(fn) or fn)
+    cfg = RunConfig(task="denoise", loss="l1 + 0.1*vgg", iterations=1, batch_size=2, crop=32, compile=True)
+    TrainStep(cfg, build_task("denoise"), images, CPU)
+    kinds = {type(getattr(f, "__self__", f)).__name__ for f in compiled}
+    assert kinds == {"ResidualCNN", "Backbone"}
