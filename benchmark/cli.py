@@ -36,45 +36,55 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from benchmark import __version__
+
     parser = _Parser(prog="plbench", description="Which training loss gives the best-looking "
                                      "restorations? Train a small net per (task, loss, seed), score it with pyiqa.")
+    parser.add_argument("--version", action="version", version=f"plbench {__version__}")
     sub = parser.add_subparsers(dest="command")
 
     run = sub.add_parser("run", help="train and evaluate a grid (default)")
     _add_common(run)
-    run.add_argument("--profile", default="quick",
-                     help="quick (default: CPU, embedded photos) or full (GPU, overnight)")
+    run.add_argument("--config", metavar="FILE",
+                     help="a YAML file describing the grid (see configs/*.yaml); flags override it")
+    run.add_argument("--profile", help="quick (default: CPU, embedded photos), standard or full (GPU, overnight)")
     run.add_argument("--tasks", nargs="+", help="task names (default: the profile's)")
-    run.add_argument("--losses", nargs="+", help="loss specs, e.g. l1 'l1 + 0.01*pdl' 'vgg*' all")
+    run.add_argument("--losses", nargs="+", help="loss specs, e.g. l1 'l1 + 0.01*pdl' 'vgg*' all (default: the "
+                     "profile's)")
     run.add_argument("--loss-file", action="append", default=[], metavar="FILE",
                      help="a Python file outside the repo that registers losses (repeatable)")
-    run.add_argument("--seeds", nargs="+", type=int)
-    run.add_argument("--iterations", type=int)
-    run.add_argument("--batch-size", type=int)
-    run.add_argument("--crop", type=int)
-    run.add_argument("--lr", type=float)
-    run.add_argument("--net", help="net preset: tiny, small, base")
-    run.add_argument("--device", help="auto, cpu, cuda, cuda:N")
-    run.add_argument("--metrics", nargs="+", help="pyiqa metric names, or contrique_fr[@<checkpoint>]")
+    run.add_argument("--seeds", nargs="+", type=int, help="seeds (default: the profile's)")
+    run.add_argument("--iterations", type=int, help="training iterations per run (default: the profile's)")
+    run.add_argument("--batch-size", type=int, help="crops per training step (default: the profile's)")
+    run.add_argument("--crop", type=int, help="training crop side in pixels (default: the profile's)")
+    run.add_argument("--lr", type=float, help="Adam learning rate, cosine-annealed (default: the profile's)")
+    run.add_argument("--net", help="net preset: tiny, small, base (default: the profile's)")
+    run.add_argument("--device", help="auto, cpu, cuda, cuda:N (default: auto)")
+    run.add_argument("--metrics", nargs="+", help="pyiqa metric names, or contrique_fr[@<checkpoint>] (default: "
+                     "the profile's)")
     run.add_argument("--train-data", nargs="+", metavar="SOURCE",
                      help="SOURCE[@REV][:SPLIT][#COLUMN]: skimage, a folder, a saved dataset, a hub id; several are "
                           "pooled (e.g. ../shared/datasets/BSD200 ../shared/datasets/T91)")
-    run.add_argument("--test-data", nargs="+", help="one or more sources for the held-out test images")
-    run.add_argument("--max-train-images", type=int)
-    run.add_argument("--backbone-weights", help="random, pretrained or a checkpoint path (feature losses)")
+    run.add_argument("--test-data", nargs="+", metavar="SOURCE", help="one or more sources of held-out test images")
+    run.add_argument("--max-train-images", type=int, help="use at most N images of each training source")
+    run.add_argument("--backbone-weights", help="random, pretrained or a checkpoint path (feature losses; default: "
+                     "the profile's)")
     run.add_argument("--task-param", action="append", default=[], metavar="TASK.KEY=VALUE",
                      help="override a task parameter, e.g. denoise.sigma=0.1 (repeatable)")
-    run.add_argument("--out", default="results", help="results directory (default: results)")
+    run.add_argument("--out", help="results directory (default: results)")
     run.add_argument("--no-report", action="store_true", help="do not render the leaderboard afterwards")
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
-    run.add_argument("--checkpoint-every", type=int, default=500, metavar="N",
+    run.add_argument("--checkpoint-every", type=int, metavar="N",
                      help="checkpoint a training run every N iterations (0: never by count; default 500)")
-    run.add_argument("--checkpoint-seconds", type=float, default=60.0, metavar="S",
+    run.add_argument("--checkpoint-seconds", type=float, metavar="S",
                      help="… and at least every S seconds (0: never by time; default 60)")
-    run.add_argument("--compile", action="store_true",
+    run.add_argument("--compile", action="store_true", default=None,
                      help="torch.compile the net and the loss's frozen backbones (a GPU speed-up; part of the setting)")
+    run.add_argument("--logger", choices=("tensorboard", "wandb", "mlflow", "none"),
+                     help="live training curves: TensorBoard event files when tensorboard is installed (default), "
+                          "Weights & Biases or MLflow (optional extras); a CSV is always written")
     run.add_argument("--dry-run", action="store_true",
-                     help="train nothing: estimate the grid's wall time from a short measured warm-up")
+                     help="train nothing: estimate the grid's wall time from the runner's step timed at small shapes")
     _add_executor_options(run)
 
     perf = sub.add_parser("perf", help="time one training step per loss: it/s, × L1, × naive fp32 reference, "
@@ -82,7 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(perf)
     perf.add_argument("--losses", nargs="+", default=["vgg", "lpips", "pdl"],
                       help="loss specs (default: vgg lpips pdl; l1 is always timed as the baseline)")
-    perf.add_argument("--loss-file", action="append", default=[], metavar="FILE")
+    perf.add_argument("--loss-file", action="append", default=[], metavar="FILE",
+                      help="a Python file that registers losses (repeatable)")
     perf.add_argument("--net", default="small", help="net preset: tiny, small, base (default: small)")
     perf.add_argument("--batch-size", "--batch", dest="batch", type=int, default=16,
                       help="crops per step (default: 16)")
@@ -90,21 +101,23 @@ def build_parser() -> argparse.ArgumentParser:
     perf.add_argument("--task", default="denoise", help="task whose degradation the step runs (default: denoise)")
     perf.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
     perf.add_argument("--reps", type=int, default=20, help="timed steps per loss (median reported)")
-    perf.add_argument("--warmup", type=int, default=2)
+    perf.add_argument("--warmup", type=int, default=2, help="untimed steps per loss first (default: 2)")
     perf.add_argument("--compile", action="store_true",
                       help="torch.compile the net and the frozen backbones (the harness's step only)")
     perf.add_argument("--no-naive", action="store_true", help="skip the naive fp32 eager references")
 
     ls = sub.add_parser("list", help="show tasks, losses, metrics (and which metrics work offline)")
     _add_common(ls)
-    ls.add_argument("what", nargs="?", default="all", choices=("all", "tasks", "losses", "metrics"))
-    ls.add_argument("--loss-file", action="append", default=[], metavar="FILE")
+    ls.add_argument("what", nargs="?", default="all", choices=("all", "tasks", "losses", "metrics"),
+                    help="what to list (default: all)")
+    ls.add_argument("--loss-file", action="append", default=[], metavar="FILE",
+                    help="a Python file that registers losses, listed with the built-in ones (repeatable)")
     ls.add_argument("--probe", action="store_true", help="open every pyiqa metric to see which are usable offline")
 
     rep = sub.add_parser("report", help="re-derive leaderboards, statistics, figures, LaTeX/CSV/HTML exports "
                          "from the results table")
     _add_common(rep)
-    rep.add_argument("--out", default="results")
+    rep.add_argument("--out", default="results", help="results directory (default: results)")
     _add_report_options(rep)
 
     cmp = sub.add_parser("compare", help="train only a new loss under the cached field's exact settings "
@@ -122,44 +135,57 @@ def build_parser() -> argparse.ArgumentParser:
 
     w = sub.add_parser("weights", help="which weights each loss/metric needs and whether they are present")
     _add_common(w)
-    w.add_argument("action", nargs="?", default="list", choices=("list", "prefetch"))
-    w.add_argument("--losses", nargs="+")
+    w.add_argument("action", nargs="?", default="list", choices=("list", "prefetch"),
+                   help="list what is present and missing (default), or prefetch it (needs a network)")
+    w.add_argument("--losses", nargs="+", help="only these losses (default: every loss and the default metrics)")
     pt = sub.add_parser("pretrain", help="self-train a perceptual encoder (CONTRIQUE- or SimCLR-style)")
     _add_common(pt)
     pt.add_argument("--recipe", default="contrique", help="contrique (distortion classes) or simclr")
     pt.add_argument("--arch", default="tinycnn", help="tinycnn (CPU), resnet18, resnet50, vgg16, ...")
     pt.add_argument("--data", default="skimage:train", help="any source the benchmark can load")
-    pt.add_argument("--steps", type=int, default=500)
+    pt.add_argument("--steps", type=int, default=500, help="training steps (default: 500)")
     pt.add_argument("--batch-size", type=int, default=32, help="samples per batch (classes × regions)")
     pt.add_argument("--classes-per-batch", type=int, default=8, help="contrique: distortion classes per batch")
     pt.add_argument("--no-colour-spaces", action="store_true", help="contrique: RGB views only")
-    pt.add_argument("--crop", type=int, default=64)
-    pt.add_argument("--lr", type=float, default=2e-3)
-    pt.add_argument("--seed", type=int, default=0)
-    pt.add_argument("--device", default="auto")
+    pt.add_argument("--crop", type=int, default=64, help="crop side in pixels (default: 64)")
+    pt.add_argument("--lr", type=float, default=2e-3, help="learning rate (default: 0.002)")
+    pt.add_argument("--seed", type=int, default=0, help="seed of the initialisation and the batches (default: 0)")
+    pt.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N (default: auto)")
     pt.add_argument("--out-dir", help="where the checkpoint goes (default: <torch hub dir>/plbench/selftrained)")
     pt.add_argument("--save-every", type=int, default=25, help="checkpoint the training state every N steps")
     pt.add_argument("--probe", nargs="*", metavar="HELD_OUT",
                     help="afterwards, probe distortion type × level on held-out images (default "
                          "skimage:test) against random init")
     pt.add_argument("--probe-random-seeds", type=int, default=3, help="random inits to compare with (default 3)")
+    return _state_defaults(parser)
+
+
+def _state_defaults(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Append "(default: …)" to the help of every option whose default its text does not state."""
+    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    for p in [parser, *(sp for a in subs for sp in a.choices.values())]:
+        for a in p._actions:
+            d = a.default
+            if a.help and d not in (None, False, [], argparse.SUPPRESS) and "default" not in a.help.lower() and \
+                    not isinstance(a, (argparse._StoreTrueAction, argparse._HelpAction, argparse._VersionAction)):
+                a.help += f" (default: {' '.join(map(str, d)) if isinstance(d, (list, tuple)) else d})"
     return parser
 
 
 def _add_executor_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("executors (benchmark.executors): where the runs go")
-    g.add_argument("--executor", default="local", choices=("local", "ray", "slurm"),
+    g.add_argument("--executor", choices=("local", "ray", "slurm"),
                    help="local (default), ray (pip install .[ray]) or slurm (submitit; pip install .[slurm])")
     g.add_argument("--workers", metavar="N|auto",
                    help="concurrent runs. local: N processes (default 1: in this process; auto: one per visible "
                         "GPU × --workers-per-gpu); ray: N tasks (default: one per GPU share or CPU); "
                         "slurm: N jobs (default: one job per run)")
-    g.add_argument("--workers-per-gpu", type=int, default=1, metavar="K", help="runs sharing one GPU (default 1)")
+    g.add_argument("--workers-per-gpu", type=int, metavar="K", help="runs sharing one GPU (default 1)")
     g.add_argument("--ray-address", help="join this Ray cluster (auto or host:port); default: a local instance")
-    g.add_argument("--slurm-partition")
+    g.add_argument("--slurm-partition", help="SLURM partition (default: the cluster's)")
     g.add_argument("--slurm-gpus", type=int, help="GPUs per job (default: 1 for a cuda device, else 0)")
-    g.add_argument("--slurm-time", default="8:00:00", help="time limit per job: minutes or [D-]HH:MM:SS")
-    g.add_argument("--slurm-mem", help="memory per job, e.g. 32G")
+    g.add_argument("--slurm-time", help="time limit per job: minutes or [D-]HH:MM:SS (default 8:00:00)")
+    g.add_argument("--slurm-mem", help="memory per job, e.g. 32G (default: the cluster's)")
     g.add_argument("--submitit-cluster", choices=("slurm", "local", "debug"),
                    help="submitit backend (default: slurm when sbatch exists, else local)")
 
@@ -174,7 +200,7 @@ def _setup_logging(args) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
         argv = ["run", *argv]
     args = build_parser().parse_args(argv)
     _setup_logging(args)
@@ -241,161 +267,76 @@ def main_entry() -> None:
 
 
 # --------------------------------------------------------------------------------------------
-def _expand_losses(specs: list[str]) -> list[str]:
-    from benchmark.lossfn import canonical_spec
-    from benchmark.registry import LOSSES
+def grid_spec(args) -> "GridSpec":  # noqa: F821 - benchmark.config.GridSpec
+    """``run``'s flags (over ``--config FILE`` when given) → a :class:`~benchmark.config.GridSpec`."""
+    from benchmark.config import GridSpec, parse_task_params
 
-    out = []
-    for spec in specs:
-        if spec == "all":
-            out += LOSSES.names()
-        elif _is_pattern(spec):
-            matched = LOSSES.names(spec)
-            if not matched:
-                raise UserError(f"no loss matches {spec!r} (`plbench list losses` shows all)")
-            out += matched
-        else:
-            out.append(spec)
-    return list(dict.fromkeys(canonical_spec(s) for s in out))
-
-
-def _is_pattern(spec: str) -> bool:
-    """'vgg*' is a wildcard; '0.5*l2+0.1*ssim' (valid arithmetic) is a weighted sum."""
-    import ast
-
-    if not any(ch in spec for ch in "*?[") or " " in spec.strip():
-        return False
-    try:
-        ast.parse(spec.strip(), mode="eval")
-    except SyntaxError:
-        return True
-    return False
+    flags = GridSpec(
+        profile=args.profile, tasks=_tuple(args.tasks), task_params=parse_task_params(args.task_param),
+        losses=_tuple(args.losses), loss_files=tuple(args.loss_file), seeds=_tuple(args.seeds), net=args.net,
+        iterations=args.iterations, batch_size=args.batch_size, crop=args.crop, lr=args.lr,
+        train_data=_tuple(args.train_data), test_data=_tuple(args.test_data), max_train_images=args.max_train_images,
+        backbone_weights=args.backbone_weights, metrics=_tuple(args.metrics), device=args.device,
+        compile=args.compile, out=args.out, executor=args.executor, workers=args.workers,
+        workers_per_gpu=args.workers_per_gpu, ray_address=args.ray_address, slurm_partition=args.slurm_partition,
+        slurm_gpus=args.slurm_gpus, slurm_time=args.slurm_time, slurm_mem=args.slurm_mem,
+        submitit_cluster=args.submitit_cluster, checkpoint_every=args.checkpoint_every,
+        checkpoint_seconds=args.checkpoint_seconds, logger=args.logger)
+    base = GridSpec.from_file(args.config) if getattr(args, "config", None) else GridSpec()
+    return base.merged(flags)
 
 
-def _task_params(items: list[str], tasks: list[str]) -> dict[str, dict]:
-    import ast
-
-    from benchmark.registry import TASKS
-
-    params: dict[str, dict] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        task, dot, name = key.partition(".")
-        if not sep or not dot or not name:
-            raise UserError(f"--task-param {item!r}: expected TASK.KEY=VALUE, e.g. denoise.sigma=0.1")
-        TASKS.get(task)
-        try:
-            params.setdefault(task, {})[name] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            params.setdefault(task, {})[name] = value
-    return params
+def _tuple(v):
+    return tuple(v) if v is not None else None
 
 
 def build_configs(args, data=None):
-    """Profile defaults + command-line overrides → (resolved configs, metric names, device string).
+    """``run``'s flags → (resolved configs, metric names, device string); see :func:`benchmark.config.build_configs`."""
+    from benchmark.config import build_configs as build
 
-    Configs are resolved (:func:`benchmark.config.resolve`): the data is loaded (into ``data``, a
-    :class:`~benchmark.runner.DataCache`, when given) to fingerprint it, and the device type fixed."""
-    from benchmark.config import PROFILES, RunConfig, resolve
-    from benchmark.data import DataSpec
-    from benchmark.registry import LOSSES, TASKS, load_user_file
-    from benchmark.runner import DataCache
-    from benchmark.task import build_task
-
-    if args.profile not in PROFILES:
-        import difflib
-
-        close = difflib.get_close_matches(args.profile, list(PROFILES), n=1)
-        raise UserError(f"unknown profile {args.profile!r}" + (f"; did you mean {close[0]}?" if close else "")
-                        + f" (choose from {', '.join(PROFILES)})")
-    prof = PROFILES[args.profile]
-    added = []
-    for f in args.loss_file:
-        added += load_user_file(f, LOSSES)
-    tasks = args.tasks or list(prof.tasks)
-    for t in tasks:
-        TASKS.get(t)
-    loss_specs = _expand_losses(args.losses or (added if added and not args.losses else list(prof.losses)))
-    tparams = _task_params(args.task_param, tasks)
-    for t in tparams:
-        if t not in tasks:
-            raise UserError(f"--task-param names task {t!r}, which is not in this grid ({', '.join(tasks)})")
-    max_imgs = args.max_train_images
-    train = tuple(DataSpec.parse(s, max_images=max_imgs) for s in (args.train_data or prof.train_data))
-    tests = tuple(DataSpec.parse(s) for s in (args.test_data or prof.test_data))
-    common = dict(net=args.net or prof.net, iterations=args.iterations or prof.iterations,
-                  batch_size=args.batch_size or prof.batch_size, crop=args.crop or prof.crop,
-                  lr=args.lr or prof.lr, train_data=train, test_data=tests,
-                  backbone_weights=args.backbone_weights or prof.backbone_weights,
-                  compile=bool(getattr(args, "compile", False)))
-    for name in ("iterations", "batch_size", "crop", "lr", "max_train_images"):
-        v = getattr(args, name, None)
-        if v is not None and not v > 0:
-            raise UserError(f"--{name.replace('_', '-')} must be positive, got {v}")
-    for name in ("checkpoint_every", "checkpoint_seconds"):
-        v = getattr(args, name, 0)
-        if not v >= 0:
-            raise UserError(f"--{name.replace('_', '-')} must be 0 (off) or positive, got {v}")
-    from benchmark.lossfn import check_loss_arguments
-
-    for spec in loss_specs:
-        check_loss_arguments(spec)
-    from benchmark.nets import build_net
-
-    build_net(common["net"])  # validates the name
-    from benchmark.lossfn import build_loss
-
-    for spec in loss_specs:  # missing weights fail here, before anything is trained (no silent substitute)
-        build_loss(spec, seed=0, weights=common["backbone_weights"])
-    configs = []
-    for t in tasks:
-        p = tuple(sorted(tparams.get(t, {}).items()))
-        build_task(t, **dict(p))  # validates parameter names and values
-        for loss in loss_specs:
-            for seed in (args.seeds if args.seeds is not None else prof.seeds):
-                configs.append(RunConfig(task=t, loss=loss, seed=seed, task_params=p, **common))
-    metrics = tuple(args.metrics or prof.metrics)
-    device = args.device or prof.device
-    data = data if data is not None else DataCache()
-    device_type = _device_type(args, device)
-    return [resolve(c, data, device_type) for c in configs], metrics, device
-
-
-def _device_type(args, device: str) -> str:
-    """The device type the grid's runs are planned for (part of every run id): the local device, or
-    for Ray/SLURM the one their workers will have (cuda when asked for, or when SLURM jobs get GPUs)."""
-    from benchmark.executors import _uses_cuda
-    from benchmark.runner import resolve_device
-
-    if getattr(args, "executor", "local") == "local" or getattr(args, "dry_run", False):
-        return resolve_device(device).type
-    if args.executor == "slurm" and args.slurm_gpus is not None:
-        return "cuda" if args.slurm_gpus > 0 else "cpu"
-    return "cuda" if _uses_cuda(device) else "cpu"
+    spec = grid_spec(args)
+    return build(spec, data, local=(spec.executor or "local") == "local" or getattr(args, "dry_run", False))
 
 
 def cmd_run(args) -> int:
     from benchmark.checkpoint import CheckpointPolicy
+    from benchmark.config import build_configs as build
     from benchmark.config import setting, setting_json
-    from benchmark.executors import execute
+    from benchmark.executors import execute, executor_options
     from benchmark.metrics import check_metric_names
-    from benchmark.results import ResultsStore
+    from benchmark.results import ResultsStore, atomic_write_bytes
     from benchmark.runner import DataCache, resolve_device
 
     t0 = time.time()
+    spec = grid_spec(args)
+    s = spec.resolved()
     data = DataCache()  # decoded once: fingerprinted for the run ids, then trained on in this process
-    configs, metrics, device = build_configs(args, data)
+    configs, metrics, device = build(spec, data, local=s.executor == "local" or args.dry_run)
     check_metric_names(metrics)
-    dev = resolve_device(device) if args.executor == "local" else device  # remote: resolved where it runs
+    from benchmark.loggers import check_logger
+
+    check_logger(s.logger)
+    dev = resolve_device(device) if s.executor == "local" else device  # remote: resolved where it runs
     if args.dry_run:
         return _dry_run(args, configs, metrics, resolve_device(device))
-    store = ResultsStore(args.out)
+    store = ResultsStore(s.out)
     store.ensure_writable()
-    log.info("grid: %d runs (%s profile) on %s → %s", len(configs), args.profile, dev, store.root)
-    summary = execute(args.executor, configs, store.root, metrics, str(dev),
-                      progress=not args.no_progress and sys.stderr.isatty(),
-                      checkpoint=CheckpointPolicy(args.checkpoint_every, args.checkpoint_seconds),
-                      loss_files=args.loss_file, data=data, **_executor_options(args))
+    log.info("grid: %d runs (%s profile) on %s → %s", len(configs), s.profile, dev, store.root)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+
+    def save_grid() -> None:  # the resolved grid beside its results (not for input refused before any run)
+        atomic_write_bytes(store.root / "grids" / f"{stamp}.yaml", (
+            f"# the resolved grid of: {' '.join(_program() + (sys.argv[1:] or ['run']))}\n" + s.to_yaml()).encode())
+
+    try:
+        summary = execute(s.executor, configs, store.root, metrics, str(dev),
+                          progress=not args.no_progress and sys.stderr.isatty(),
+                          checkpoint=CheckpointPolicy(s.checkpoint_every, s.checkpoint_seconds),
+                          loss_files=s.loss_files, data=data, logger=s.logger, **executor_options(s))
+    except KeyboardInterrupt:
+        save_grid()
+        raise
+    save_grid()
     log.info("trained %d, skipped %d (already done), re-scored %d, diverged %d, failed %d%s in %.1f s",
              summary.trained, summary.skipped, summary.rescored, summary.diverged, summary.failed,
              f", left {summary.locked} to another process" if summary.locked else "", time.time() - t0)
@@ -407,29 +348,6 @@ def cmd_run(args) -> int:
         print(f"leaderboard: {paths['markdown']}" + (f"  heatmap: {paths['heatmap']}" if "heatmap" in paths else "")
               + (f"  report: {paths['html']}" if "html" in paths else ""))
     return 1 if summary.failed else 0
-
-
-def _executor_options(args) -> dict:
-    """--executor's options → keyword arguments of :func:`benchmark.executors.execute`."""
-    workers = args.workers
-    if workers not in (None, "auto"):
-        try:
-            workers = int(workers)
-        except ValueError:
-            raise UserError(f"--workers must be a number or auto, got {workers!r}") from None
-        if workers < 1:
-            raise UserError(f"--workers must be at least 1, got {workers}")
-    if args.workers_per_gpu < 1:
-        raise UserError(f"--workers-per-gpu must be at least 1, got {args.workers_per_gpu}")
-    opts = dict(workers=workers, workers_per_gpu=args.workers_per_gpu)
-    if args.executor == "local":
-        opts["workers"] = 1 if workers is None else workers
-    elif args.executor == "ray":
-        opts["ray_address"] = args.ray_address
-    else:  # slurm: one job per run unless --workers N asks for N shard jobs
-        opts.update(cluster=args.submitit_cluster, partition=args.slurm_partition, gpus=args.slurm_gpus,
-                    time=args.slurm_time, mem=args.slurm_mem, split="run" if workers in (None, "auto") else "shard")
-    return opts
 
 
 def _dry_run(args, configs, metrics, dev) -> int:
@@ -477,9 +395,10 @@ def cmd_perf(args) -> int:
             raise UserError(f"--{flag} must be positive, got {getattr(args, name)}")
     if args.warmup < 0:
         raise UserError(f"--warmup must be 0 or more, got {args.warmup}")
+    from benchmark.config import expand_losses
     from benchmark.lossfn import check_loss_arguments
 
-    losses = _expand_losses(args.losses)
+    losses = expand_losses(args.losses)
     for spec in losses:
         check_loss_arguments(spec)
     build_net(args.net)  # validates the name
@@ -508,7 +427,8 @@ def cmd_list(args) -> int:
     if args.what in ("all", "losses"):
         print("losses:")
         for e in LOSSES.entries():
-            extra = f"  [{e.meta['file']}]" if "file" in e.meta else ""
+            extra = f"  [{e.meta['file']}]" if "file" in e.meta else (
+                f"  [plugin: {e.meta['plugin']}]" if "plugin" in e.meta else "")
             print(f"  {e.name:<18} v{e.version}  {e.doc}{extra}")
     if args.what in ("all", "metrics"):
         from benchmark.config import DEFAULT_METRICS

@@ -217,3 +217,293 @@ PROFILES = {
     "full": Profile("full", DEFAULT_TASKS, ("all",), (0, 1, 2), "base", 5000, 16, 128, 2e-4,
                     *full_data(), "pretrained"),
 }
+
+
+# --------------------------------------------------------------------------------------------
+# a grid as the user describes it: profile + config file + command-line flags
+# --------------------------------------------------------------------------------------------
+#: invocation defaults (what is not part of a profile)
+RUN_DEFAULTS = {"out": "results", "executor": "local", "workers_per_gpu": 1, "slurm_time": "8:00:00",
+                "checkpoint_every": 500, "checkpoint_seconds": 60.0, "compile": False, "logger": "tensorboard"}
+
+
+@dataclass(frozen=True)
+class GridSpec:
+    """What a user asks for, from a config file (:meth:`from_file`) and/or flags; ``None`` = not
+    given (the profile's value, or :data:`RUN_DEFAULTS`, applies). :func:`build_configs` turns it
+    into resolved :class:`RunConfig` s; :meth:`resolved` fills every default, as saved beside the
+    results (``<out>/grids/<time>.yaml``)."""
+
+    profile: str | None = None
+    tasks: tuple[str, ...] | None = None
+    task_params: tuple[tuple[str, tuple[tuple[str, object], ...]], ...] = ()   # ((task, ((key, value), ...)), ...)
+    losses: tuple[str, ...] | None = None
+    loss_files: tuple[str, ...] = ()
+    seeds: tuple[int, ...] | None = None
+    net: str | None = None
+    iterations: int | None = None
+    batch_size: int | None = None
+    crop: int | None = None
+    lr: float | None = None
+    train_data: tuple[str, ...] | None = None
+    test_data: tuple[str, ...] | None = None
+    max_train_images: int | None = None
+    backbone_weights: str | None = None
+    metrics: tuple[str, ...] | None = None
+    device: str | None = None
+    compile: bool | None = None
+    out: str | None = None
+    executor: str | None = None
+    workers: str | None = None
+    workers_per_gpu: int | None = None
+    ray_address: str | None = None
+    slurm_partition: str | None = None
+    slurm_gpus: int | None = None
+    slurm_time: str | None = None
+    slurm_mem: str | None = None
+    submitit_cluster: str | None = None
+    checkpoint_every: int | None = None
+    checkpoint_seconds: float | None = None
+    logger: str | None = None
+
+    # -- building -------------------------------------------------------------------------
+    @classmethod
+    def from_mapping(cls, d: dict, source: str = "config") -> "GridSpec":
+        """A mapping (a parsed YAML file) → GridSpec. ``tasks`` may map each task to its parameters
+        (``{denoise: {sigma: 0.1}, sr4: {}}``) and ``losses`` may hold ``{name: {key: value}}``
+        items; ``executor`` may be a name or a mapping of the executor options. Unknown keys and
+        values of the wrong type are one-line errors naming the file."""
+        from benchmark.params import check_kwargs
+
+        if not isinstance(d, dict):
+            raise UserError(f"{source}: expected a mapping of settings, got {type(d).__name__}")
+        d = dict(d)
+        if isinstance(d.get("executor"), dict):
+            ex = dict(d.pop("executor"))
+            d["executor"] = ex.pop("name", None)
+            for k, v in ex.items():
+                d[k if k in ("workers", "workers_per_gpu", "ray_address", "submitit_cluster") or k.startswith("slurm_")
+                  else f"slurm_{k}"] = v
+        if isinstance(d.get("tasks"), dict):
+            tasks = d.pop("tasks")
+            d["tasks"] = list(tasks)
+            d["task_params"] = [(t, sorted((p or {}).items())) for t, p in tasks.items() if p]
+        if d.get("losses") is not None:
+            d["losses"] = [_loss_item(x, source) for x in (d["losses"] if isinstance(d["losses"], list)
+                                                           else [d["losses"]])]
+        for key in ("seeds", "train_data", "test_data", "metrics", "loss_files"):
+            if key in d and d[key] is not None and not isinstance(d[key], (list, tuple)):
+                d[key] = [d[key]]
+        if d.get("workers") is not None:
+            d["workers"] = str(d["workers"])
+        fields = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - fields)
+        if unknown:
+            import difflib
+
+            close = difflib.get_close_matches(unknown[0], sorted(fields), n=1)
+            hint = f"; did you mean {close[0]}?" if close else f" (settings: {', '.join(sorted(fields))})"
+            raise UserError(f"{source}: unknown setting {unknown[0]!r}{hint}")
+        d = check_kwargs(cls, d, f"{source}: setting")
+        if "task_params" in d:
+            d["task_params"] = tuple((t, tuple(tuple(kv) for kv in p)) for t, p in d["task_params"])
+        return cls(**d)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> "GridSpec":
+        import yaml
+
+        p = Path(path).expanduser()
+        if not p.is_file():
+            raise UserError(f"config file not found: {p}")
+        try:
+            data = yaml.safe_load(p.read_text()) or {}
+        except yaml.YAMLError as exc:
+            first = str(exc).strip().splitlines()[0]
+            raise UserError(f"{p.name} is not valid YAML: {first}") from None
+        return cls.from_mapping(data, p.name)
+
+    def merged(self, over: "GridSpec") -> "GridSpec":
+        """This spec with every field ``over`` sets (not None; non-empty for task parameters,
+        which are merged per task, and loss files, which are added)."""
+        changes = {f.name: getattr(over, f.name) for f in dataclasses.fields(self)
+                   if getattr(over, f.name) is not None and f.name not in ("task_params", "loss_files")}
+        params = dict(self.task_params)
+        for task, kv in over.task_params:
+            params[task] = tuple(sorted({**dict(params.get(task, ())), **dict(kv)}.items()))
+        changes["task_params"] = tuple(sorted(params.items()))
+        changes["loss_files"] = tuple(dict.fromkeys([*self.loss_files, *over.loss_files]))
+        return dataclasses.replace(self, **changes)
+
+    def resolved(self) -> "GridSpec":
+        """Every field filled: the profile's values and :data:`RUN_DEFAULTS` where nothing was given."""
+        prof = profile(self.profile or "quick")
+        filled = {"profile": prof.name, "tasks": prof.tasks, "losses": prof.losses, "seeds": prof.seeds,
+                  "net": prof.net, "iterations": prof.iterations, "batch_size": prof.batch_size, "crop": prof.crop,
+                  "lr": prof.lr, "train_data": prof.train_data, "test_data": prof.test_data,
+                  "backbone_weights": prof.backbone_weights, "metrics": prof.metrics, "device": prof.device,
+                  **RUN_DEFAULTS}
+        return dataclasses.replace(self, **{k: v for k, v in filled.items() if getattr(self, k) is None})
+
+    def to_mapping(self) -> dict:
+        """Plain types, as a config file holds them (task parameters under ``tasks``)."""
+        d = {}
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if v is None or (f.name in ("task_params", "loss_files") and not v):
+                continue
+            d[f.name] = list(v) if isinstance(v, tuple) else v
+        if self.task_params or self.tasks is not None:
+            params = {t: dict(kv) for t, kv in self.task_params}
+            d["tasks"] = {t: params.get(t, {}) for t in (self.tasks or list(params))}
+            d.pop("task_params", None)
+        return d
+
+    def to_yaml(self) -> str:
+        import yaml
+
+        return yaml.safe_dump(self.to_mapping(), sort_keys=False, allow_unicode=True)
+
+
+def _loss_item(x, source: str) -> str:
+    """A config file's loss entry → a loss spec: ``'l1'``, ``'0.84*ms_ssim + 0.16*l1'`` or
+    ``{pdl: {layers: [relu1_2]}}`` → ``"pdl(layers=('relu1_2',))"``."""
+    if isinstance(x, str):
+        return x
+    if isinstance(x, dict) and len(x) == 1:
+        name, kw = next(iter(x.items()))
+        kw = {k: tuple(v) if isinstance(v, list) else v for k, v in (kw or {}).items()}
+        return f"{name}(" + ", ".join(f"{k}={v!r}" for k, v in sorted(kw.items())) + ")" if kw else str(name)
+    raise UserError(f"{source}: a loss is a spec string or {{name: {{argument: value}}}}, got {x!r}")
+
+
+def profile(name: str) -> Profile:
+    """A profile by name; an unknown one is a one-line error with a suggestion."""
+    if name not in PROFILES:
+        import difflib
+
+        close = difflib.get_close_matches(name, list(PROFILES), n=1)
+        raise UserError(f"unknown profile {name!r}" + (f"; did you mean {close[0]}?" if close else "")
+                        + f" (choose from {', '.join(PROFILES)})")
+    return PROFILES[name]
+
+
+def expand_losses(specs) -> list[str]:
+    """Loss specs, wildcards (``'vgg*'``) and ``all`` → canonical specs, in order, without repeats."""
+    from benchmark.lossfn import canonical_spec
+    from benchmark.registry import LOSSES
+
+    out = []
+    for spec in specs:
+        if spec == "all":
+            out += LOSSES.names()
+        elif _is_pattern(spec):
+            matched = LOSSES.names(spec)
+            if not matched:
+                raise UserError(f"no loss matches {spec!r} (`plbench list losses` shows all)")
+            out += matched
+        else:
+            out.append(spec)
+    return list(dict.fromkeys(canonical_spec(s) for s in out))
+
+
+def _is_pattern(spec: str) -> bool:
+    """'vgg*' is a wildcard; '0.5*l2+0.1*ssim' (valid arithmetic) is a weighted sum."""
+    import ast
+
+    if not any(ch in spec for ch in "*?[") or " " in spec.strip():
+        return False
+    try:
+        ast.parse(spec.strip(), mode="eval")
+    except SyntaxError:
+        return True
+    return False
+
+
+def parse_task_params(items) -> tuple:
+    """``["denoise.sigma=0.1", …]`` (``--task-param``) → GridSpec's ``task_params``."""
+    import ast
+
+    from benchmark.registry import TASKS
+
+    params: dict[str, dict] = {}
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        task, dot, name = key.partition(".")
+        if not sep or not dot or not name:
+            raise UserError(f"--task-param {item!r}: expected TASK.KEY=VALUE, e.g. denoise.sigma=0.1")
+        TASKS.get(task)
+        try:
+            params.setdefault(task, {})[name] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            params.setdefault(task, {})[name] = value
+    return tuple(sorted((t, tuple(sorted(kv.items()))) for t, kv in params.items()))
+
+
+def device_type_for(spec: GridSpec, local: bool = True) -> str:
+    """The device type a grid's runs are planned for (part of every run id): the local device, or
+    for Ray/SLURM the one their workers will have (cuda when asked for, or when SLURM jobs get GPUs)."""
+    import torch
+
+    from benchmark.runner import resolve_device
+
+    device = spec.device or "auto"
+    if local or (spec.executor or "local") == "local":
+        return resolve_device(device).type
+    if spec.executor == "slurm" and spec.slurm_gpus is not None:
+        return "cuda" if spec.slurm_gpus > 0 else "cpu"
+    return "cuda" if device.startswith("cuda") or (device == "auto" and torch.cuda.is_available()) else "cpu"
+
+
+def build_configs(spec: GridSpec, data=None, local: bool = True) -> tuple[list[RunConfig], tuple[str, ...], str]:
+    """A grid spec → (resolved run configs, metric names, device string).
+
+    Everything is checked before anything runs: names (with suggestions), numbers, task parameters
+    and loss keywords (types), and every loss is built once, so missing weights fail here. Configs
+    are resolved (:func:`resolve`): the data is loaded (into ``data``, a DataCache, when given) to
+    fingerprint it, and the device type fixed (``local=False``: for a remote executor's workers)."""
+    from benchmark.lossfn import build_loss, check_loss_arguments
+    from benchmark.nets import build_net
+    from benchmark.registry import LOSSES, TASKS, load_user_file
+    from benchmark.runner import DataCache
+    from benchmark.task import build_task
+
+    s = spec.resolved()
+    for name in ("iterations", "batch_size", "crop", "lr", "max_train_images", "workers_per_gpu"):
+        v = getattr(s, name)
+        if v is not None and not v > 0:
+            raise UserError(f"--{name.replace('_', '-')} must be positive, got {v}")
+    for name in ("checkpoint_every", "checkpoint_seconds"):
+        if not getattr(s, name) >= 0:
+            raise UserError(f"--{name.replace('_', '-')} must be 0 (off) or positive, got {getattr(s, name)}")
+    added = []
+    for f in s.loss_files:
+        added += load_user_file(f, LOSSES)
+    tasks = list(s.tasks)
+    for t in tasks:
+        TASKS.get(t)
+    loss_specs = expand_losses(added if added and spec.losses is None else s.losses)
+    tparams = dict(s.task_params)
+    for t in tparams:
+        if t not in tasks:
+            raise UserError(f"--task-param names task {t!r}, which is not in this grid ({', '.join(tasks)})")
+    train = tuple(DataSpec.parse(x, max_images=s.max_train_images) for x in s.train_data)
+    tests = tuple(DataSpec.parse(x) for x in s.test_data)
+    common = dict(net=s.net, iterations=s.iterations, batch_size=s.batch_size, crop=s.crop, lr=s.lr,
+                  train_data=train, test_data=tests, backbone_weights=s.backbone_weights, compile=bool(s.compile))
+    for ls in loss_specs:
+        check_loss_arguments(ls)
+    build_net(s.net)  # validates the name
+    for ls in loss_specs:  # missing weights fail here, before anything is trained (no silent substitute)
+        build_loss(ls, seed=0, weights=s.backbone_weights)
+    configs = []
+    for t in tasks:
+        # validates names, types and values; every parameter is recorded (defaults too), so a parameter
+        # given with its default value plans the same run as one left out
+        p = tuple(sorted(build_task(t, **dict(tparams.get(t, ()))).params.items()))
+        for ls in loss_specs:
+            for seed in s.seeds:
+                configs.append(RunConfig(task=t, loss=ls, seed=seed, task_params=p, **common))
+    data = data if data is not None else DataCache()
+    dtype = device_type_for(s, local)
+    return [resolve(c, data, dtype) for c in configs], tuple(s.metrics), s.device

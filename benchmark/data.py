@@ -23,6 +23,7 @@ to three channels). Unreadable files are logged by name and skipped.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import io
@@ -78,6 +79,8 @@ class DataSpec:
             text, split = text.rsplit(":", 1)
         if "@" in text and not os.path.exists(text):
             text, revision = text.rsplit("@", 1)
+        if os.path.isdir(os.path.expanduser(text)):  # one name per folder, however it was typed
+            text = str(Path(text).expanduser().resolve())
         return cls(text, split or None, column or None, revision or None, max_images)
 
     def __str__(self) -> str:
@@ -284,9 +287,27 @@ def _image_column(ds, spec: DataSpec) -> str:
 def load_images(spec: DataSpec) -> list[ImageRecord]:
     """Decode every image of a source. Corrupt files are logged by name and skipped; a source
     that yields no image at all is a :class:`UserError`."""
+    with _quiet_datasets():
+        return _load_images(spec)
+
+
+@contextlib.contextmanager
+def _quiet_datasets():
+    """No `datasets` progress bars while we load (restored afterwards: no global state changed)."""
     import datasets
 
+    was = datasets.is_progress_bar_enabled()
     datasets.disable_progress_bars()
+    try:
+        yield
+    finally:
+        if was:
+            datasets.enable_progress_bars()
+
+
+def _load_images(spec: DataSpec) -> list[ImageRecord]:
+    import datasets
+
     ds = load_raw(spec)
     col = _image_column(ds, spec)
     if isinstance(ds.features[col], datasets.Image):

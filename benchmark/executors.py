@@ -77,6 +77,9 @@ class WorkUnit:
     log_level: int = logging.WARNING
     tag: str = ""                        # shown in this worker's log lines
     since: float | None = None           # grid start (time.time()): a run that failed after it is not retried
+    grid: tuple = ()                     # every config of the grid: progress lines count the whole grid
+    grid_workers: int = 1                # how many units run at once (for the ETA)
+    logger: str = "tensorboard"          # live curves besides the CSV (benchmark.loggers)
 
 
 def run_unit(unit: WorkUnit) -> dict:
@@ -101,16 +104,20 @@ def run_unit(unit: WorkUnit) -> dict:
             meta = store.meta(run_id(c)) or {}
             return unit.since is not None and meta.get("status") == "failed" and meta.get("started", 0) >= unit.since
 
+        from benchmark.progress import GridProgress
+
+        progress = GridProgress(store, unit.grid or (*unit.configs, *unit.steal), unit.grid_workers)
         own = [c for c in unit.configs if not failed_here(c)]
         summary = dataclasses.asdict(run_grid(own, store, tuple(unit.metrics), device, progress=unit.progress,
-                                              checkpoint=unit.checkpoint, data=data))
+                                              checkpoint=unit.checkpoint, data=data, grid_progress=progress,
+                                              logger=unit.logger))
         # Then the others' runs that nobody has attempted yet (no meta.json): a run another worker
         # is on is skipped by its lock; one that failed there is not tried again here.
         rest = [c for c in unit.steal if store.meta(run_id(c)) is None]
         if rest:
             log.info("own share done; taking over %d run(s) not started elsewhere", len(rest))
             more = run_grid(rest, store, tuple(unit.metrics), device, progress=unit.progress,
-                            checkpoint=unit.checkpoint, data=data)
+                            checkpoint=unit.checkpoint, data=data, grid_progress=progress, logger=unit.logger)
             summary = {k: v + getattr(more, k) for k, v in summary.items()}
     finally:  # in-process (submitit's debug cluster): leave the caller's thread count as it was
         torch.set_num_threads(before)
@@ -244,7 +251,7 @@ def _uses_cuda(device_spec: str) -> bool:
 # --------------------------------------------------------------------------------------------
 def execute_local(configs: list, store_root, metrics, device_spec: str, *, workers: int | str = 1,
                   workers_per_gpu: int = 1, progress: bool = False, checkpoint=None, loss_files=(),
-                  threads: int | None = None, data=None, **_ignored):
+                  threads: int | None = None, data=None, logger: str = "tensorboard", **_ignored):
     """``workers=1``: :func:`run_grid` in this process (``threads`` sets torch's thread count for
     it). ``workers=N`` (or ``"auto"``: one per visible GPU × ``workers_per_gpu``, else 1): N
     spawned processes, each running :func:`run_grid` on its :func:`shard_order`; with GPUs,
@@ -269,10 +276,18 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
         before = torch.get_num_threads()
         if threads:
             torch.set_num_threads(threads)
+        from benchmark.progress import GridProgress, log_to_bars
+
+        store = ResultsStore(store_root)
+        store.ensure_writable()
+        bars = GridProgress(store, configs, 1, bar=progress)
         try:
-            return run_grid(list(configs), ResultsStore(store_root), tuple(metrics), resolve_device(device_spec),
-                            progress=progress, checkpoint=checkpoint, data=data)
+            with log_to_bars(progress):
+                return run_grid(list(configs), store, tuple(metrics), resolve_device(device_spec),
+                                progress=progress, checkpoint=checkpoint, data=data, grid_progress=bars,
+                                logger=logger)
         finally:
+            bars.close()
             torch.set_num_threads(before)
     if cuda and not gpus:
         resolve_device(device_spec)  # raises the usual one-line error
@@ -291,19 +306,28 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
         own = len(configs[i::workers])
         units.append(WorkUnit(tuple(order[:own]), str(store_root), tuple(metrics), device, steal=tuple(order[own:]),
                               progress=False, checkpoint=checkpoint, loss_files=tuple(map(str, loss_files)),
-                              threads=per_worker_threads, log_level=_log_level(), tag=f"[w{i}]", since=since))
+                              threads=per_worker_threads, log_level=_log_level(), tag=f"[w{i}]", since=since,
+                              grid=tuple(configs), grid_workers=workers, logger=logger))
         envs.append(env)
     placement = (", ".join(f"w{i}→GPU {e['CUDA_VISIBLE_DEVICES']}" for i, e in enumerate(envs)) if gpus
                  else f"CPU, {per_worker_threads} thread(s) each")
     log.info("local executor: %d workers (%s) on %d runs", workers, placement, len(configs))
-    results = _run_processes(units, envs)
+    from benchmark.progress import GridProgress, Monitor, log_to_bars
+
+    bars = GridProgress(ResultsStore(store_root), configs, workers, bar=progress)
+    try:
+        with log_to_bars(progress):
+            results = _run_processes(units, envs, Monitor(bars))
+    finally:
+        bars.close()
     _raise_failures(results, "workers")
     return _merge(list(configs), store_root, metrics, [r["summary"] for r in results])
 
 
-def _run_processes(units: list[WorkUnit], envs: list[dict]) -> list[dict]:
+def _run_processes(units: list[WorkUnit], envs: list[dict], monitor=None) -> list[dict]:
     """Start one spawned process per unit (each in its own process group, so a terminal's Ctrl-C
-    reaches the driver only, which passes on exactly one SIGINT: workers checkpoint and stop)."""
+    reaches the driver only, which passes on exactly one SIGINT: workers checkpoint and stop).
+    While waiting, ``monitor.tick()`` (:class:`~benchmark.progress.Monitor`) reports the grid's progress."""
     import multiprocessing as mp
 
     ctx = mp.get_context("spawn")
@@ -316,15 +340,20 @@ def _run_processes(units: list[WorkUnit], envs: list[dict]) -> list[dict]:
                 p.start()
             send.close()
             procs.append((p, recv))
-        results = []
-        for p, recv in procs:
-            try:
-                results.append(recv.recv())
-            except EOFError:
+        results: dict[int, dict] = {}
+        while len(results) < len(procs):
+            for i, (p, recv) in enumerate(procs):
+                if i in results or not recv.poll(1.0 / len(procs)):
+                    continue
+                try:
+                    results[i] = recv.recv()
+                except EOFError:
+                    p.join()
+                    results[i] = {"error": f"worker {p.name} died (exit code {p.exitcode})", "user": False}
                 p.join()
-                results.append({"error": f"worker {p.name} died (exit code {p.exitcode})", "user": False})
-            p.join()
-        return results
+            if monitor is not None:
+                monitor.tick()
+        return [results[i] for i in range(len(procs))]
     except KeyboardInterrupt:
         log.warning("stopping %d worker(s); each saves a checkpoint first", sum(p.is_alive() for p, _ in procs))
         for p, _ in procs:
@@ -360,7 +389,7 @@ def _require(module: str, extra: str):
 def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_address: str | None = None,
                 workers: int | str | None = None, workers_per_gpu: int = 1, split: str = "shard",
                 progress: bool = False, checkpoint=None, loss_files=(), threads: int | None = None,
-                **_ignored):
+                logger: str = "tensorboard", **_ignored):
     """Each unit a Ray task asking for ``num_gpus=1/workers_per_gpu`` (GPU) or ``num_cpus=threads``
     (CPU). ``ray_address`` joins a running cluster (``"auto"`` or ``host:port``); without it a
     local instance is started (with ``workers`` CPUs on the CPU) and shut down afterwards.
@@ -391,7 +420,7 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
         task_threads = threads or max(1, cpus // max(1, slots))
         opts = ({"num_gpus": 1 / workers_per_gpu, "num_cpus": 1} if use_gpu else {"num_cpus": task_threads})
         device = "cuda" if use_gpu else device_spec
-        units = _units(list(configs), slots, split, store_root, metrics, device, checkpoint, loss_files,
+        units = _units(list(configs), slots, split, store_root, metrics, device, checkpoint, loss_files, logger,
                        task_threads)
         log.info("ray executor: %d task(s) (%s) on %d runs, each %s", len(units), split, len(configs), opts)
         remote = ray.remote(max_retries=0, **opts)(_worker_main)
@@ -416,12 +445,13 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
     return _merge(list(configs), store_root, metrics, [r["summary"] for r in results])
 
 
-def _units(configs: list, slots: int, split: str, store_root, metrics, device, checkpoint, loss_files,
+def _units(configs: list, slots: int, split: str, store_root, metrics, device, checkpoint, loss_files, logger,
            threads) -> list[WorkUnit]:
     if split not in ("shard", "run"):
         raise UserError(f"split must be 'shard' or 'run', got {split!r}")
     common = dict(store_root=str(store_root), metrics=tuple(metrics), device=device, checkpoint=checkpoint,
-                  loss_files=tuple(map(str, loss_files)), threads=threads, log_level=_log_level(), since=time.time())
+                  loss_files=tuple(map(str, loss_files)), threads=threads, log_level=_log_level(), since=time.time(),
+                  grid=tuple(configs), grid_workers=max(1, min(slots, len(configs))), logger=logger)
     if split == "run":
         return [WorkUnit((c,), tag=f"[r{i}]", **common) for i, c in enumerate(configs)]
     slots = max(1, min(slots, len(configs)))
@@ -487,7 +517,8 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
                   workers: int | str | None = None, split: str = "shard", partition: str | None = None,
                   gpus: int | None = None, time: str | int = "8:00:00", mem: str | None = None,
                   cpus_per_task: int | None = None, folder: str | Path | None = None, progress: bool = False,
-                  checkpoint=None, loss_files=(), threads: int | None = None, **_ignored):
+                  checkpoint=None, loss_files=(), threads: int | None = None, logger: str = "tensorboard",
+                  **_ignored):
     """Submit the grid through submitit's ``AutoExecutor`` as a job array and wait for it.
 
     ``cluster``: ``None``/``"slurm"`` (real SLURM), ``"local"`` (subprocesses on this machine) or
@@ -510,7 +541,7 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
                   slurm_partition=partition, mem_gb=parse_mem_gb(mem) if mem else None)
     ex.update_parameters(**{k: v for k, v in params.items() if v is not None})
     device = "cuda" if gpus else device_spec
-    units = _units(list(configs), slots, split, store_root, metrics, device, checkpoint, loss_files, cpus)
+    units = _units(list(configs), slots, split, store_root, metrics, device, checkpoint, loss_files, logger, cpus)
     with _environ(PYTHONPATH=_pythonpath()):
         jobs = ex.map_array(RequeueableUnit(), units)
     log.info("slurm executor (%s): %d job(s) submitted (%s); logs in %s", cluster or ex.cluster, len(jobs),
@@ -535,6 +566,31 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
 
 # --------------------------------------------------------------------------------------------
 EXECUTE: dict[str, Executor] = {"local": execute_local, "ray": execute_ray, "slurm": execute_slurm}
+
+
+def executor_options(s) -> dict:
+    """A resolved GridSpec's executor settings → keyword arguments of :func:`benchmark.executors.execute`."""
+    workers = s.workers
+    if workers not in (None, "auto"):
+        try:
+            workers = int(workers)
+        except ValueError:
+            raise UserError(f"--workers must be a number or auto, got {workers!r}") from None
+        if workers < 1:
+            raise UserError(f"--workers must be at least 1, got {workers}")
+    if s.workers_per_gpu < 1:
+        raise UserError(f"--workers-per-gpu must be at least 1, got {s.workers_per_gpu}")
+    opts = dict(workers=workers, workers_per_gpu=s.workers_per_gpu)
+    if s.executor == "local":
+        opts["workers"] = 1 if workers is None else workers
+    elif s.executor == "ray":
+        opts["ray_address"] = s.ray_address
+    elif s.executor == "slurm":  # one job per run unless --workers N asks for N shard jobs
+        opts.update(cluster=s.submitit_cluster, partition=s.slurm_partition, gpus=s.slurm_gpus,
+                    time=s.slurm_time, mem=s.slurm_mem, split="run" if workers in (None, "auto") else "shard")
+    else:
+        raise UserError(f"unknown executor {s.executor!r} (choose from local, ray, slurm)")
+    return opts
 
 
 def execute(name: str, configs: list, store_root, metrics, device_spec: str, **opts):

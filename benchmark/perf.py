@@ -60,9 +60,13 @@ class NaiveLPIPS(nn.Module):
 
     def __init__(self):
         super().__init__()
+        import warnings
+
         import lpips
 
-        self.m = lpips.LPIPS(net="alex", pnet_rand=True, verbose=False).eval().requires_grad_(False)
+        with warnings.catch_warnings():  # the package calls torchvision's deprecated `pretrained=`: not ours to fix
+            warnings.filterwarnings("ignore", category=UserWarning, module="torchvision")
+            self.m = lpips.LPIPS(net="alex", pnet_rand=True, verbose=False).eval().requires_grad_(False)
 
     def forward(self, pred, target):
         with torch.autocast(pred.device.type, enabled=False):

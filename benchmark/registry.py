@@ -7,8 +7,11 @@ unknown names raise with "did you mean …" suggestions, and metadata (citation,
 
 Registries fill themselves lazily: the first lookup imports every ``*.py`` in the
 package that holds the entries (``tasks/``, ``losses/``), BasicSR-style, so a new
-file is picked up with no second place to edit. A user's file outside the repo is
-added with :func:`load_user_file`.
+file is picked up with no second place to edit; then the entries of installed
+packages, through the entry-point groups ``plbench.losses``, ``plbench.tasks`` and
+``plbench.metrics`` (a plugin's ``pyproject.toml``: ``[project.entry-points."plbench.losses"]
+my_loss = "my_pkg.losses"``). A user's file outside the repo is added with
+:func:`load_user_file`.
 """
 
 from __future__ import annotations
@@ -50,13 +53,14 @@ class Entry:
 
 
 class Registry:
-    """A named collection of entries of one kind (``"loss"``, ``"task"``, ``"metric"``)."""
+    """A named collection of entries of one kind (``"loss"``, ``"task"``, ``"metric"``): the
+    built-in ones of ``package`` (every module in it), and those of installed plugins."""
 
     def __init__(self, kind: str, package: str | None = None):
         self.kind = kind
         self.package = package
         self._entries: dict[str, Entry] = {}
-        self._scanned = package is None
+        self._scanned = False
 
     # -- registration -------------------------------------------------------------------
     def register(self, name: str, *, version: str = "1", citation: str = "", **meta) -> Callable:
@@ -88,14 +92,42 @@ class Registry:
         self._entries.pop(name, None)
 
     # -- lookup -------------------------------------------------------------------------
+    @property
+    def group(self) -> str:
+        """The entry-point group third-party packages register into, e.g. ``plbench.losses``."""
+        return f"plbench.{self.kind}{'es' if self.kind.endswith('s') else 's'}"
+
     def _scan(self) -> None:
         if self._scanned:
             return
         self._scanned = True
-        pkg = importlib.import_module(self.package)
-        for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):
-            if not info.name.startswith("_"):
-                importlib.import_module(f"{self.package}.{info.name}")
+        if self.package is not None:
+            pkg = importlib.import_module(self.package)
+            for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):
+                if not info.name.startswith("_"):
+                    importlib.import_module(f"{self.package}.{info.name}")
+        self._load_plugins()
+
+    def _load_plugins(self) -> None:
+        """Entries of installed packages, from the entry-point group :attr:`group`: a point may name a
+        module (importing it runs its ``@register_…`` decorators) or an object, registered under the
+        entry point's name. A plugin that fails to import is logged and left out."""
+        from importlib.metadata import entry_points
+
+        for ep in sorted(entry_points(group=self.group), key=lambda e: e.name):
+            before = set(self._entries)
+            try:
+                obj = ep.load()
+            except Exception as exc:  # noqa: BLE001 - a broken plugin must not break the tool
+                log.warning("plugin %s = %s (group %s) failed to load: %s: %s", ep.name, ep.value, self.group,
+                            type(exc).__name__, exc)
+                continue
+            added = set(self._entries) - before
+            if not added and not isinstance(obj, type(importlib)) and ep.name not in self._entries:
+                self.add(ep.name, obj)
+                added = {ep.name}
+            for name in added:
+                self._entries[name].meta.setdefault("plugin", f"{ep.value} ({ep.dist.name if ep.dist else '?'})")
 
     def get(self, name: str) -> Entry:
         self._scan()

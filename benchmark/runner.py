@@ -248,13 +248,14 @@ class TrainStep:
 
 def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.device,
           progress: bool = False, checkpoint: Checkpointer | None = None, check_every: int = 50,
-          device_path: bool | None = None) -> TrainResult:
+          device_path: bool | None = None, curves=None) -> TrainResult:
     """Train one net on random crops (:class:`TrainStep`). Stops and reports ``diverged``, with the
     first iteration whose loss was non-finite, when the loss goes non-finite.
 
     With a :class:`Checkpointer` the run starts from its checkpoint when there is one, saves one
     under its policy and once more at the end (so a crash during evaluation costs no training).
-    SIGINT/SIGTERM are honoured between iterations, after saving a checkpoint.
+    SIGINT/SIGTERM are honoured between iterations, after saving a checkpoint. ``curves``
+    (:class:`~benchmark.loggers.CurveLog`) receives the loss and learning rate as the run trains.
     """
     step = TrainStep(cfg, task, images, device, check_every, device_path)
     if device.type == "cuda":
@@ -262,7 +263,9 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
     state = step.state()
     start, prior = checkpoint.restore(**state) if checkpoint else (0, {})
     curve = [tuple(p) for p in prior.get("curve", [])]
-    pending: list[tuple[int, torch.Tensor]] = []  # curve points not yet read from the device
+    pending: list[tuple[int, torch.Tensor, float]] = []  # curve points (with their lr) not yet read from the device
+    if curves is not None:
+        curves.begin(start)
     loss_val, train_s = prior.get("loss_val", float("nan")), prior.get("train_s", 0.0)
     every = max(1, cfg.iterations // 50)
     bar = _progress(cfg.iterations, f"{cfg.task}/{cfg.loss}/s{cfg.seed}", progress, initial=start)
@@ -271,8 +274,11 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
     def flush() -> None:
         nonlocal loss_val
         if pending:
-            values = torch.stack([v for _, v in pending]).float().tolist()
-            curve.extend((i, v) for (i, _), v in zip(pending, values))
+            values = torch.stack([v for _, v, _ in pending]).float().tolist()
+            curve.extend((i, v) for (i, _, _), v in zip(pending, values))
+            if curves is not None:
+                for (i, _, lr), v in zip(pending, values):
+                    curves.log(i, {"loss": v, "lr": lr})
             loss_val = values[-1]
             pending.clear()
 
@@ -289,7 +295,7 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
             if loss is None:
                 break
             if it % every == 0 or it == cfg.iterations:
-                pending.append((it, loss))
+                pending.append((it, loss, step.sched.get_last_lr()[0]))
                 if not step.fast:
                     flush()
             bar.update(1)
@@ -331,7 +337,9 @@ class _null:
 def _progress(total: int, desc: str, enabled: bool, initial: int = 0):
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, leave=False, disable=not enabled, dynamic_ncols=True, initial=initial)
+    # position 1: below the grid's overall bar (benchmark.progress)
+    return tqdm(total=total, desc=desc, leave=False, disable=not enabled, dynamic_ncols=True, initial=initial,
+                position=1)
 
 
 # --------------------------------------------------------------------------------------------
@@ -444,11 +452,13 @@ class _Grid:
     data: DataCache
     policy: CheckpointPolicy
     progress: bool
+    logger: str = "tensorboard"
+    grid_progress: object = None  # benchmark.progress.GridProgress of the whole grid
 
 
 def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[str, ...],
              device: torch.device, progress: bool = True, checkpoint: CheckpointPolicy | None = None,
-             data: DataCache | None = None) -> GridSummary:
+             data: DataCache | None = None, grid_progress=None, logger: str = "tensorboard") -> GridSummary:
     """Train and evaluate every config whose results are missing; resume skips the rest.
 
     Configs without data fingerprints are resolved here (:func:`benchmark.config.resolve`); a
@@ -461,6 +471,9 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
     recorded as ``failed`` with its message and the grid goes on; CUDA out-of-memory is retried
     once at half the batch size first. Unfinished runs resume from their checkpoint. ``data`` lets
     several calls in one process (an executor's worker) decode each image source once.
+    ``grid_progress`` (:class:`~benchmark.progress.GridProgress`) is the whole grid's, when these
+    configs are a worker's share of it: each run starts with its "run k/N … ETA" line. ``logger``
+    chooses where live training curves go besides ``runs/<id>/curve.csv`` (:mod:`benchmark.loggers`).
     """
     from benchmark.registry import TASKS
     from benchmark.resources import check_fits
@@ -499,8 +512,13 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
     eval_pixels = {c.test_data: max(r.size[0] * r.size[1] for r in data.pooled(c.test_data)) for c in pending}
     check_fits([c for c in pending if not store.is_done(ids[c])], device, eval_pixels)
     metrics = metrics or MetricSet(metric_names, device)
+    if grid_progress is None:
+        from benchmark.progress import GridProgress
+
+        grid_progress = GridProgress(store, configs)
     higher = {m.name: m.higher_is_better for m in metrics.metrics}
-    grid = _Grid(store, tuple(metric_names), metrics, higher, device, data, checkpoint or CheckpointPolicy(), progress)
+    grid = _Grid(store, tuple(metric_names), metrics, higher, device, data, checkpoint or CheckpointPolicy(), progress,
+                 logger, grid_progress)
     by_task: dict[tuple, list[RunConfig]] = {}
     for key in inputs_missing:  # an interrupted input scoring is finished even when no run is pending
         by_task.setdefault(key, [])
@@ -523,6 +541,7 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
     for key, cfg in waiting:  # held by another process a moment ago: finished, abandoned, or still going
         outcome = _run_locked(grid, cfg, ids[cfg], *prepared[key], last_try=True)
         summary.count(outcome)
+    grid_progress.update()
     return summary
 
 
@@ -578,6 +597,8 @@ def _run_locked(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version:
                 return "skipped"
             _rescore(grid, rid, cfg, task, task_version, items)
             return "rescored"
+        if grid.grid_progress is not None:  # "run k/N (…): … ETA": in every worker's, Ray task's, SLURM job's log
+            log.info("%s", grid.grid_progress.line(f"{cfg.task}/{cfg.loss} seed {cfg.seed}"))
         return _run_one(grid, cfg, rid, task, task_version, items)
 
 
@@ -590,13 +611,16 @@ def _row_args(cfg: RunConfig, task_version: str) -> dict:
 
 def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: str, items: list[TestItem]) -> str:
     store, device = grid.store, grid.device
-    log.info("run %s: task=%s loss=%s seed=%d", rid, cfg.task, cfg.loss, cfg.seed)
+    log.debug("run %s: task=%s loss=%s seed=%d", rid, cfg.task, cfg.loss, cfg.seed)
     started = time.time()
     store.archive_attempt(rid)  # a failed earlier attempt keeps its record under attempts/
     store.reset_run(rid)
+    from benchmark.loggers import CurveLog
+
+    curves = CurveLog(store.run_dir(rid), grid.logger, name=rid, config=cfg.to_dict())
     try:
         images = usable_for_crop(grid.data.pooled(cfg.train_data), cfg.crop, " + ".join(map(str, cfg.train_data)))
-        result, used = _train_with_oom_retry(grid, cfg, rid, task, images)
+        result, used = _train_with_oom_retry(grid, cfg, rid, task, images, curves)
         meta = _meta(cfg, rid, device, result, started)
         if used.batch_size != cfg.batch_size:
             meta.update(batch_size_used=used.batch_size,
@@ -609,6 +633,10 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
             rows = make_rows(scores, rid=rid, task=task, task_version=task_version, weights=result.loss_fn.provenance,
                              higher=grid.higher, **_row_args(cfg, task_version))
             _write_pass(store, rid, scores, grid.metrics, rows)
+            for m in grid.metrics.metrics:
+                vals = [v[m.name] for _, v in scores if m.name in v]
+                if vals:
+                    curves.log(result.iterations_done, {f"eval/{m.name}": sum(vals) / len(vals)})
         store.write_meta(rid, meta)
         _drop_checkpoints(store, rid)
         log.info("run %s %s in %.1f s (%.1f it/s)", rid, result.status, time.time() - started, result.it_per_s)
@@ -623,14 +651,17 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
                                "started": started, "code_version": code_version(),
                                "setting": setting(cfg)})
         return "failed"
+    finally:
+        curves.close()
 
 
-def _train_with_oom_retry(grid: _Grid, cfg: RunConfig, rid: str, task: Task,
-                          images: list[ImageRecord]) -> tuple[TrainResult, RunConfig]:
+def _train_with_oom_retry(grid: _Grid, cfg: RunConfig, rid: str, task: Task, images: list[ImageRecord],
+                          curves=None) -> tuple[TrainResult, RunConfig]:
     """Train; on CUDA out-of-memory free the cache and try once more at half the batch size.
     Returns the result and the config actually trained (its batch size may be halved)."""
     try:
-        return train(cfg, task, images, grid.device, grid.progress, _checkpointer(grid, rid, cfg, "ckpt.pt")), cfg
+        return train(cfg, task, images, grid.device, grid.progress, _checkpointer(grid, rid, cfg, "ckpt.pt"),
+                     curves=curves), cfg
     except torch.cuda.OutOfMemoryError as exc:
         if cfg.batch_size < 2:
             raise
@@ -646,7 +677,7 @@ def _train_with_oom_retry(grid: _Grid, cfg: RunConfig, rid: str, task: Task,
         torch.cuda.empty_cache()
     try:
         ckpt = _checkpointer(grid, rid, half, f"ckpt-b{half.batch_size}.pt")
-        return train(half, task, images, grid.device, grid.progress, ckpt), half
+        return train(half, task, images, grid.device, grid.progress, ckpt, curves=curves), half
     except torch.cuda.OutOfMemoryError as exc:
         again = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise torch.cuda.OutOfMemoryError(f"out of memory at batch size {cfg.batch_size} and again at "

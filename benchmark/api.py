@@ -1,0 +1,82 @@
+"""The Python API: run a grid, load its results table, make a report — what the CLI does, as calls.
+
+::
+
+    from benchmark import api
+
+    summary = api.run(tasks=["denoise"], losses=["l1", "ssim"], seeds=[0, 1], iterations=50,
+                      out="results/api")                    # trains what is missing, then reports
+    table = api.load_results("results/api")                 # the tidy table: one row per (run, image, metric)
+    paths = api.report("results/api", formats=("png",))     # leaderboard.md, report.html, figures …
+
+``run`` takes every setting of a config file (:class:`benchmark.config.GridSpec`: ``profile``,
+``tasks`` — a list, or ``{task: {parameter: value}}`` —, ``losses``, ``seeds``, ``net``,
+``iterations``, ``batch_size``, ``crop``, ``lr``, ``train_data``, ``test_data``, ``metrics``,
+``device``, ``out``, ``executor``, ``workers``, …) or a ``config=`` file, keywords overriding it.
+Bad input raises :class:`benchmark.errors.UserError` with the CLI's one-line message.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from benchmark.config import GridSpec
+from benchmark.errors import UserError
+
+__all__ = ["run", "load_results", "report", "GridSpec", "UserError"]
+
+
+def run(config: str | Path | None = None, *, report: bool = True, progress: bool = False, **settings):
+    """Train and evaluate a grid (resume skips what is done); returns its :class:`~benchmark.runner.GridSummary`."""
+    from benchmark.checkpoint import CheckpointPolicy
+    from benchmark.config import build_configs, setting, setting_json
+    from benchmark.executors import execute, executor_options
+    from benchmark.metrics import check_metric_names
+    from benchmark.results import ResultsStore
+    from benchmark.runner import DataCache, resolve_device
+
+    spec = GridSpec.from_file(config) if config else GridSpec()
+    spec = spec.merged(GridSpec.from_mapping(settings, "api.run()"))
+    s = spec.resolved()
+    data = DataCache()
+    configs, metrics, device = build_configs(spec, data, local=s.executor == "local")
+    check_metric_names(metrics)
+    from benchmark.loggers import check_logger
+
+    check_logger(s.logger)
+    store = ResultsStore(s.out)
+    store.ensure_writable()
+    dev = str(resolve_device(device)) if s.executor == "local" else device
+    summary = execute(s.executor, configs, store.root, metrics, dev, progress=progress,
+                      checkpoint=CheckpointPolicy(s.checkpoint_every, s.checkpoint_seconds),
+                      loss_files=s.loss_files, data=data, logger=s.logger, **executor_options(s))
+    if report:
+        from benchmark.report import write_report
+
+        write_report(store, formats=("png",), visual=False, keep={setting_json(setting(c)) for c in configs})
+    return summary
+
+
+def load_results(out: str | Path = "results") -> pd.DataFrame:
+    """The tidy results table of a results directory (:data:`benchmark.results.COLUMNS`)."""
+    from benchmark.results import ResultsStore
+
+    store = ResultsStore(out)
+    if not store.runs.exists():
+        raise UserError(f"no results in {store.root}")
+    return store.table()
+
+
+def report(out: str | Path = "results", **options) -> dict[str, Path]:
+    """Every leaderboard, figure and export of a results directory (:func:`benchmark.report.write_report`:
+    ``baseline``, ``alpha``, ``n_boot``, ``formats``, ``visual``, ``where``)."""
+    from benchmark.report import write_report
+    from benchmark.results import ResultsStore
+
+    store = ResultsStore(out)
+    store.check_version()
+    if not store.runs.exists():
+        raise UserError(f"no results in {store.root}")
+    return write_report(store, **options)

@@ -1,0 +1,111 @@
+"""Live training curves, written while a run trains.
+
+Every run writes ``runs/<id>/curve.csv`` (iteration, seconds since start, loss, learning rate),
+flushed at every point, so ``tail -f`` or a spreadsheet shows it live. Besides the CSV, one of:
+
+* ``tensorboard`` (default): event files in ``runs/<id>/tb/`` when the ``tensorboard`` package is
+  installed (``tensorboard --logdir results/runs`` shows every run); silently CSV-only otherwise;
+* ``wandb`` / ``mlflow``: a Weights & Biases or MLflow run per training run (optional extras:
+  ``pip install 'perceptual-loss-bench[wandb]'`` / ``[mlflow]``); missing packages are a one-line
+  error before anything trains (:func:`check_logger`);
+* ``none``: the CSV only.
+
+After evaluation the mean of each metric over the test images is logged as ``eval/<metric>``.
+A run that resumes from a checkpoint drops the CSV rows past the checkpoint and carries on (these
+live logs are the only files a resumed run rewrites; the results table is not derived from them).
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import logging
+import time
+from pathlib import Path
+
+from benchmark.errors import UserError
+
+log = logging.getLogger(__name__)
+LOGGERS = ("tensorboard", "wandb", "mlflow", "none")
+
+
+def check_logger(kind: str) -> None:
+    """Refuse an unknown logger, or a chosen optional one whose package is not installed."""
+    if kind not in LOGGERS:
+        raise UserError(f"unknown logger {kind!r} (choose from {', '.join(LOGGERS)})")
+    if kind in ("wandb", "mlflow") and importlib.util.find_spec(kind) is None:
+        raise UserError(f"--logger {kind} needs the {kind} package: pip install 'perceptual-loss-bench[{kind}]'")
+
+
+class CurveLog:
+    """Curves of one run in ``run_dir``: :meth:`begin` (at the iteration training starts or resumes
+    from), :meth:`log` while it trains and after it is evaluated, :meth:`close`."""
+
+    def __init__(self, run_dir: Path, kind: str = "tensorboard", name: str = "", config: dict | None = None):
+        self.dir, self.kind, self.name, self.config = Path(run_dir), kind, name, config or {}
+        self.csv_path = self.dir / "curve.csv"
+        self._file = self._tb = self._run = None
+
+    def begin(self, start: int = 0) -> None:
+        """Open the logs; a resumed run (``start`` > 0) keeps its CSV rows up to ``start``."""
+        self.close()
+        self.dir.mkdir(parents=True, exist_ok=True)
+        rows = []
+        if start and self.csv_path.exists():
+            with open(self.csv_path, newline="") as f:
+                rows = [r for r in csv.DictReader(f) if int(r["iteration"]) <= start]
+        self._file = open(self.csv_path, "w", newline="")  # noqa: SIM115 - closed in close()
+        self._csv = csv.DictWriter(self._file, fieldnames=["iteration", "seconds", "loss", "lr"])
+        self._csv.writeheader()
+        self._csv.writerows(rows)
+        self._file.flush()
+        self._t0 = time.perf_counter() - (float(rows[-1]["seconds"]) if rows else 0.0)
+        if self.kind == "tensorboard" and importlib.util.find_spec("tensorboard") is not None:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self._tb = SummaryWriter(log_dir=str(self.dir / "tb"), purge_step=start + 1 if start else None)
+        elif self.kind == "wandb":
+            import wandb
+
+            self._run = wandb.init(project="plbench", name=self.name, config=self.config, dir=str(self.dir),
+                                   reinit=True, resume="allow", id=self.name or None)
+        elif self.kind == "mlflow":
+            import mlflow
+
+            self._run = mlflow.start_run(run_name=self.name, nested=mlflow.active_run() is not None)
+            mlflow.log_params({k: str(v)[:250] for k, v in self.config.items()})
+
+    def log(self, iteration: int, values: dict[str, float]) -> None:
+        """Scalars of one training iteration (``loss``, ``lr``) or of the evaluation (``eval/<metric>``)."""
+        if self._file is None:
+            return
+        if "loss" in values:
+            self._csv.writerow({"iteration": iteration, "seconds": f"{time.perf_counter() - self._t0:.3f}",
+                                "loss": values["loss"], "lr": values.get("lr", "")})
+            self._file.flush()
+        scalars = {(k if "/" in k else f"train/{k}"): float(v) for k, v in values.items()}
+        if self._tb is not None:
+            for k, v in scalars.items():
+                self._tb.add_scalar(k, v, iteration)
+            self._tb.flush()
+        elif self.kind == "wandb" and self._run is not None:
+            self._run.log(scalars, step=iteration)
+        elif self.kind == "mlflow" and self._run is not None:
+            import mlflow
+
+            mlflow.log_metrics({k.replace("/", "_"): v for k, v in scalars.items()}, step=iteration)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        if self._tb is not None:
+            self._tb.close()
+            self._tb = None
+        elif self.kind == "wandb" and self._run is not None:
+            self._run.finish()
+        elif self.kind == "mlflow" and self._run is not None:
+            import mlflow
+
+            mlflow.end_run()
+        self._run = None

@@ -1,0 +1,34 @@
+"""The README's Python API example runs as written (in a temporary working directory)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_readme_api_example_runs(tmp_path, monkeypatch, capsys):
+    text = README.read_text()
+    section = text.split("## Config files, plugins and the Python API", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    monkeypatch.chdir(tmp_path)
+    ns: dict = {}
+    exec(compile(code, "README.md", "exec"), ns)  # noqa: S102 - the documented example itself
+    assert ns["summary"].trained == 4 and ns["summary"].failed == 0
+    table = ns["table"]
+    assert set(table["loss"]) == {"input", "l1", "ssim"} and set(table["metric"]) == {"psnr", "ssim"}
+    assert ns["paths"]["markdown"].exists() and (tmp_path / "results" / "api" / "report.html").exists()
+    assert "l1" in capsys.readouterr().out
+    again = ns["api"].run(tasks=["denoise"], losses=["l1", "ssim"], seeds=[0, 1], iterations=20,
+                          metrics=["psnr", "ssim"], out="results/api")
+    assert again.trained == 0 and again.skipped == 4  # resumed: nothing trained twice
+
+
+def test_api_bad_input_is_a_user_error(tmp_path):
+    import pytest
+
+    from benchmark import api
+
+    with pytest.raises(api.UserError, match="unknown setting 'iteratons'"):
+        api.run(iteratons=3, out=str(tmp_path))

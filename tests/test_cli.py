@@ -1,0 +1,87 @@
+"""The command line's surface: --version, help and defaults for every option, one name per thing,
+and no library warnings in normal output."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmark.cli import build_parser, main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _options():
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, sp in sub.choices.items():
+        for a in sp._actions:
+            if not isinstance(a, (argparse._HelpAction, argparse._VersionAction)):
+                yield name, a
+
+
+OPTIONS = list(_options())
+
+
+@pytest.mark.parametrize("command,action", OPTIONS, ids=[f"{c}:{a.dest}" for c, a in OPTIONS])
+def test_every_option_has_help_and_states_its_default(command, action):
+    assert action.help, f"{command} {action.option_strings or action.dest}: no help text"
+    default = action.default
+    if default not in (None, False, [], argparse.SUPPRESS) and not isinstance(action, argparse._StoreTrueAction):
+        assert "default" in action.help.lower(), f"{command} {action.option_strings}: default {default!r} not stated"
+
+
+def test_one_name_per_thing_across_subcommands():
+    """An option spelled in several subcommands means the same there: --batch-size, not --batch."""
+    names = {}
+    for _command, a in OPTIONS:
+        for opt in a.option_strings:
+            names.setdefault(opt, set()).add(a.dest)
+    assert names["--batch-size"] <= {"batch_size", "batch"} and "--crop" in names
+    assert all(len(d) == 1 or opt == "--batch-size" for opt, d in names.items()), names
+
+
+def test_version(capsys):
+    from benchmark import __version__
+
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0 and capsys.readouterr().out.strip() == f"plbench {__version__}"
+
+
+def test_no_library_warnings_in_normal_output(tmp_path):
+    """perf with the naive lpips reference and a small run, with every warning shown (-W default)."""
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    runs = [["perf", "--losses", "lpips", "--net", "tiny", "--batch-size", "2", "--crop", "32", "--reps", "1",
+             "--warmup", "0", "--device", "cpu"],
+            ["run", "--tasks", "denoise", "--losses", "l1", "--iterations", "2", "--crop", "32", "--batch-size",
+             "2", "--metrics", "psnr", "--test-data", "skimage-natural:test", "--device", "cpu", "--no-progress",
+             "--out", str(tmp_path / "r")]]
+    for argv in runs:
+        proc = subprocess.run([sys.executable, "-W", "default", str(ROOT / "run_all.py"), *argv], capture_output=True,
+                              text=True, env=env, cwd=ROOT, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        warned = [line for line in proc.stderr.splitlines() if "Warning:" in line]
+        assert not warned, warned
+
+
+def test_declared_dependencies_are_imported():
+    """Every runtime dependency in pyproject.toml is imported somewhere in the code."""
+    import re
+
+    import tomllib
+
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    modules = {"pillow": "PIL", "scikit-image": "skimage", "huggingface_hub": "huggingface_hub", "pyyaml": "yaml"}
+    used_without_import = {"pyarrow": "pandas' parquet engine (DataFrame.to_parquet / read_parquet)"}
+    deps = [d for d in deps if re.split(r"[<>=\[ ]", d)[0] not in used_without_import]
+    code = "\n".join(p.read_text() for d in ("benchmark", "losses", "tasks") for p in (ROOT / d).rglob("*.py"))
+    for dep in deps:
+        name = re.split(r"[<>=\[ ]", dep)[0]
+        mod = modules.get(name, name.replace("-", "_"))
+        assert re.search(rf"^\s*(import|from) {mod}\b", code, re.M), f"{name} is declared but never imported"
