@@ -306,10 +306,12 @@ def simclr_views(x: torch.Tensor, cfg: PretrainConfig, g: torch.Generator) -> to
 # training
 # --------------------------------------------------------------------------------------------
 def dataset_fingerprint(images: list[ImageRecord]) -> str:
+    """SHA-256 (16 hex digits) over every image's id, shape, dtype and *all* its pixel bytes."""
     h = hashlib.sha256()
     for r in images:
-        h.update(r.image_id.encode())
-        h.update(r.pixels.contiguous().numpy().tobytes()[:65536])
+        px = r.pixels.contiguous()
+        h.update(f"{r.image_id}|{tuple(px.shape)}|{px.dtype}|".encode())
+        h.update(px.numpy().tobytes())
     return h.hexdigest()[:16]
 
 
@@ -402,7 +404,7 @@ def pretrain(cfg: PretrainConfig, out_dir: str | Path | None = None, device: str
                           "rng": torch.get_rng_state(), "step": step + 1, "curve": curve}, state_path)
     bar.close()
     if cfg.bn_recalibrate:
-        recalibrate_bn(trunk, images, cfg, classes, g, device)
+        recalibrate_bn(trunk, images, cfg.crop, cfg.batch_size, seed=cfg.seed, device=device)
     wall = time.perf_counter() - t0
     manifest = {"recipe": cfg.recipe, "arch": cfg.arch, "data": cfg.data,
                 "dataset_fingerprint": dataset_fingerprint(images), "steps": cfg.steps, "seed": cfg.seed,
@@ -421,27 +423,35 @@ def pretrain(cfg: PretrainConfig, out_dir: str | Path | None = None, device: str
 
 
 @torch.no_grad()
-def recalibrate_bn(trunk: nn.Module, images, cfg: PretrainConfig, classes, g: torch.Generator,
-                   device: torch.device, batches: int = 16) -> None:
-    """Re-estimate BatchNorm running statistics on RGB inputs (pristine and distorted, both
-    scales). Training saw a mixture of colour spaces; a loss feeds RGB, so the frozen
-    encoder's normalisation should match RGB (cumulative average over ``batches`` batches)."""
+def recalibrate_bn(trunk: nn.Module, images: list[ImageRecord], crop: int, batch_size: int = 32,
+                   batches: int = 16, seed: int = 0, device: str | torch.device = "cpu") -> None:
+    """Re-estimate BatchNorm running statistics on RGB inputs, as a loss feeds a frozen encoder.
+
+    ``batches`` batches of ``batch_size`` crops (crop px) of ``images``, each pristine or in one
+    random distortion class (:func:`distortion_classes`), seen at both scales a quality vector
+    uses: as is and at ×0.5 (:func:`losses.contrique.half_scale`). Cumulative average (``momentum=None``). The batches
+    depend only on (images, crop, batch_size, batches, seed): every encoder recalibrated with
+    the same arguments sees the same pixels — the probe relies on that for a symmetric
+    comparison of trained and random encoders."""
+    from losses.contrique import half_scale
+
     bns = [m for m in trunk.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     if not bns:
         return
-    plain = PretrainConfig(**{**asdict(cfg), "colour_spaces": False})
+    device = torch.device(device)
+    classes = [("pristine", lambda x, g: x)] + distortion_classes()
+    g = torch.Generator().manual_seed(10_007 + int(seed))
     for m in bns:
         m.reset_running_stats()
         m.momentum = None
     trunk.train()
-    for step in range(batches):
-        if classes:
-            full, half, _ = contrique_batch(images, plain, classes, g, step)
-        else:  # simclr: plain RGB crops at the two scales a loss sees
-            full = _crops(images, cfg.batch_size, cfg.crop, g)[0]
-            half = F.interpolate(full, scale_factor=0.5, mode="bilinear", antialias=True, align_corners=False)
-        trunk(full.to(device))
-        trunk(half.to(device))
+    for _ in range(batches):
+        x, _ = _crops(images, batch_size, crop, g)
+        x = x.to(device)
+        pick = torch.randint(len(classes), (batch_size,), generator=g).tolist()
+        x = torch.cat([classes[k][1](x[i:i + 1], g).float().clamp(0, 1) for i, k in enumerate(pick)])
+        trunk(x)
+        trunk(half_scale(x))
     for m in bns:
         m.momentum = 0.1
     trunk.eval()
@@ -467,19 +477,24 @@ def read_manifest(path: str | Path) -> dict | None:
 # is the learned space quality-aware? a probe on held-out images
 # --------------------------------------------------------------------------------------------
 @torch.no_grad()
-def quality_features(trunk: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """CONTRIQUE's quality vector: GAP(features(x)) ⊕ GAP(features(x at half scale)). x: (N,3,H,W)."""
-    half = F.interpolate(x, scale_factor=0.5, mode="bilinear", antialias=True, align_corners=False)
-    return torch.cat([trunk(x).mean((2, 3)), trunk(half).mean((2, 3))], 1)
+def quality_features(trunk: nn.Module, x: torch.Tensor, normalize: bool = True) -> torch.Tensor:
+    """CONTRIQUE's quality vector (:func:`losses.contrique.quality_vector`): GAP of the last feature
+    map at full scale ⊕ at bicubic ×0.5, each L2-normalised (the authors' model). x: (N, 3, H, W)."""
+    from losses.contrique import quality_vector
+
+    return quality_vector(trunk, x, normalize)
 
 
-def _probe_set(images, crop: int, per_class: int, seed: int):
-    """Distorted crops of held-out images with (class, image) labels; pristine is class 0."""
+def _probe_set(images, crop: int, per_class: int, seed: int, device: torch.device = torch.device("cpu")):
+    """Distorted crops of held-out images with (class, image) labels; pristine is class 0.
+    Crops and distortion draws depend only on (images, crop, per_class, seed); the distortions
+    run on ``device``."""
     g = torch.Generator().manual_seed(seed)
     classes = [("pristine", lambda x, g: x)] + distortion_classes()
     xs, ys, imgs = [], [], []
     for img_idx, rec in enumerate(images):
         crops, _ = _crops([rec], per_class * len(classes), crop, g)
+        crops = crops.to(device)
         for c, (_, fn) in enumerate(classes):
             part = crops[c * per_class:(c + 1) * per_class]
             xs.append(fn(part, g).float().clamp(0, 1))
@@ -494,6 +509,7 @@ def _knn_and_linear(feats: torch.Tensor, y: torch.Tensor, groups: torch.Tensor,
 
     feats: (N, D), y: (N,) class ids, groups: (N,) image ids; features are standardised with
     the training fold's mean and standard deviation."""
+    feats, y, groups = feats.cpu(), y.cpu(), groups.cpu()
     n_cls = int(y.max()) + 1
     knn_hits = torch.zeros(len(y), dtype=torch.bool)
     lin_hits = torch.zeros(len(y), dtype=torch.bool)
@@ -513,18 +529,7 @@ def _knn_and_linear(feats: torch.Tensor, y: torch.Tensor, groups: torch.Tensor,
     return knn_hits, lin_hits
 
 
-def probe(arch: str, checkpoint: str | Path | None, data: str = "skimage:test", crop: int = 64,
-          per_class: int = 6, seed: int = 0) -> dict:
-    """Predict distortion type × level from frozen features of held-out images.
-
-    The probe set is fixed (crops and distortions), so two encoders probed with the same
-    arguments see the same samples. With a single held-out image, its 2×2 tiles are left out
-    one at a time instead. Returns {"knn": acc, "linear": acc, "chance":
-    1/classes, "weights": provenance, "per_image": {"knn": [acc per image], "linear": […]}};
-    with ``checkpoint=None`` the architecture at seeded random initialisation (``seed``) is probed.
-    """
-    from benchmark.weights import load_state
-
+def _probe_images(data: str, crop: int) -> list[ImageRecord]:
     spec = DataSpec.parse(data)
     images = usable_for_crop(load_images(spec), 2 * crop, spec)
     if len(images) == 1:  # one held-out image (e.g. skimage-medical:test): its 2×2 tiles are the units
@@ -532,6 +537,35 @@ def probe(arch: str, checkpoint: str | Path | None, data: str = "skimage:test", 
     if len(images) < 2:
         raise UserError(f"the probe needs at least 2 held-out images of {2 * crop}px (or one of {4 * crop}px) "
                         f"in {data}")
+    return images
+
+
+def probe(arch: str, checkpoint: str | Path | None, data: str = "skimage:test", crop: int = 64,
+          per_class: int = 6, seed: int = 0, bn: str = "recalibrate", bn_data: str = "skimage:train",
+          bn_batches: int = 16, bn_batch_size: int = 32, device: str | torch.device = "cpu") -> dict:
+    """Predict distortion type × level from frozen quality vectors of held-out images.
+
+    The probe set is fixed (crops and distortions), so two encoders probed with the same
+    arguments see the same samples. With a single held-out image, its 2×2 tiles are left out
+    one at a time instead. With ``checkpoint=None`` the architecture at seeded random
+    initialisation (``seed``) is probed.
+
+    BatchNorm treatment, the same for every encoder (``bn``):
+      * ``"recalibrate"`` (default): running statistics are reset and re-estimated with
+        :func:`recalibrate_bn` on ``bn_data`` (the pretraining images, never the probe's) with a
+        fixed seed — a trained checkpoint's own statistics are replaced by exactly the
+        procedure a random-init encoder gets, so neither side is favoured;
+      * ``"stored"``: the statistics as loaded (a random init's are mean 0 / variance 1).
+
+    Returns {"knn": acc, "linear": acc, "chance": 1/classes, "weights": provenance, "bn": …,
+    "per_image": {"knn": [acc per image], "linear": […]}, …}.
+    """
+    from benchmark.weights import load_state
+
+    if bn not in ("recalibrate", "stored"):
+        raise UserError(f"probe bn must be 'recalibrate' or 'stored', not {bn!r}")
+    device = torch.device(device)
+    images = _probe_images(data, crop)
     torch.manual_seed(seed)
     trunk = Trunk(arch)
     if checkpoint is not None:
@@ -539,15 +573,20 @@ def probe(arch: str, checkpoint: str | Path | None, data: str = "skimage:test", 
         label = (read_manifest(checkpoint) or {}).get("provenance", str(checkpoint))
     else:
         label = f"{arch}:random(seed={seed})"
+    trunk.to(device)
+    if bn == "recalibrate":
+        spec = DataSpec.parse(bn_data)
+        recalibrate_bn(trunk, usable_for_crop(load_images(spec), 2 * crop, spec), crop, bn_batch_size,
+                       batches=bn_batches, seed=0, device=device)
     trunk.eval()
-    x, y, groups, names = _probe_set(images, crop, per_class, 1)
+    x, y, groups, names = _probe_set(images, crop, per_class, 1, device)
     feats = torch.cat([quality_features(trunk, x[i:i + 64]) for i in range(0, len(x), 64)])
     knn, lin = _knn_and_linear(feats.float(), y, groups)
     per_image = {name: [float(h[groups == gid].float().mean()) for gid in groups.unique()]
                  for name, h in (("knn", knn), ("linear", lin))}
     return {"knn": float(knn.float().mean()), "linear": float(lin.float().mean()), "chance": 1 / len(names),
             "classes": len(names), "samples": len(y), "images": len(images), "weights": label,
-            "per_image": per_image}
+            "bn": bn if bn == "stored" else f"recalibrated on {bn_data}", "per_image": per_image}
 
 
 def _tiles(rec: ImageRecord, min_side: int) -> list[ImageRecord]:
