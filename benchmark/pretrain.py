@@ -62,6 +62,8 @@ class PretrainConfig:
     tau: float = 0.1
     proj_dim: int = 128
     classes_per_batch: int = 8
+    batch_design: str = "grid"
+    lab_ab: str = "offset"
     colour_spaces: bool = True
     bn_recalibrate: bool = True
     seed: int = 0
@@ -69,6 +71,8 @@ class PretrainConfig:
     def __post_init__(self):
         if self.recipe not in RECIPES:
             raise UserError(f"unknown recipe {self.recipe!r}; choose from {', '.join(RECIPES)}")
+        if self.batch_design not in ("grid", "random"):
+            raise UserError(f"batch_design must be 'grid' or 'random', not {self.batch_design!r}")
         for k in ("steps", "batch_size", "crop"):
             if getattr(self, k) <= 0:
                 raise UserError(f"{k} must be positive, got {getattr(self, k)}")
@@ -112,12 +116,17 @@ class Trunk(nn.Module):
 
 
 class Projector(nn.Module):
+    """CONTRIQUE's projector (``modules/CONTRIQUE_model.py``): the pooled vector is L2-normalised
+    (``normalize=True``), then Linear(C, C, no bias) → BatchNorm1d → ReLU → Linear(C, out, no
+    bias) → BatchNorm1d; the output is L2-normalised for the NT-Xent similarity."""
+
     def __init__(self, c: int, out: int):
         super().__init__()
-        self.net = nn.Sequential(nn.Linear(c, c), nn.ReLU(), nn.Linear(c, out))
+        self.net = nn.Sequential(nn.Linear(c, c, bias=False), nn.BatchNorm1d(c), nn.ReLU(),
+                                 nn.Linear(c, out, bias=False), nn.BatchNorm1d(out))
 
     def forward(self, v: torch.Tensor) -> torch.Tensor:
-        return F.normalize(self.net(v), dim=-1)
+        return F.normalize(self.net(F.normalize(v, dim=-1)), dim=-1)
 
 
 def nt_xent(z: torch.Tensor, labels: torch.Tensor, tau: float) -> torch.Tensor:
@@ -196,24 +205,58 @@ def _rgb_to_hsv(x: torch.Tensor) -> torch.Tensor:
     return torch.stack([h / 6, s, mx], 1)
 
 
-def _rgb_to_lab(x: torch.Tensor) -> torch.Tensor:
-    """sRGB (D65) → CIELAB, scaled to roughly [0, 1] per channel."""
-    lin = torch.where(x > 0.04045, ((x + 0.055) / 1.055) ** 2.4, x / 12.92)
-    m = torch.tensor([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]], dtype=x.dtype)
-    xyz = torch.einsum("ij,njhw->nihw", m.to(x.device), lin)
-    xyz = xyz / torch.tensor([0.9505, 1.0, 1.089], dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
-    f = torch.where(xyz > 0.008856, xyz.clamp_min(1e-8) ** (1 / 3), 7.787 * xyz + 16 / 116)
-    lab = torch.stack([116 * f[:, 1] - 16, 500 * (f[:, 0] - f[:, 1]), 200 * (f[:, 1] - f[:, 2])], 1)
-    return lab / torch.tensor([100.0, 128.0, 128.0], device=x.device).view(1, 3, 1, 1) * 0.5 + torch.tensor(
-        [0.0, 0.5, 0.5], device=x.device).view(1, 3, 1, 1)
+# sRGB (D65) → XYZ relative to D50, Bradford-adapted: the ICC profile connection space that
+# PIL.ImageCms (littleCMS) converts through with createProfile("LAB"), whose default white is D50
+_SRGB_TO_XYZ_D50 = ((0.4360747, 0.3850649, 0.1430804),
+                    (0.2225045, 0.7168786, 0.0606169),
+                    (0.0139322, 0.0971045, 0.7141733))
+_D50_WHITE = (0.9642, 1.0, 0.8249)
+
+
+def _rgb_to_lab(x: torch.Tensor, ab: str = "offset") -> torch.Tensor:
+    """sRGB → CIELAB (D50, as PIL's ``ImageCms`` sRGB → ``createProfile("LAB")`` of the authors'
+    loader), as a 3-channel image in [0, 1]: L* / 100 (PIL stores L* · 255/100, ``ToTensor``
+    divides by 255), and a*, b* encoded by ``ab``:
+
+    * ``"offset"`` (default): (a* + 128) / 255 — continuous, neutral grey at 0.5;
+    * ``"wrap"``: (a* mod 256) / 255 — the tensors the authors' code actually produces (PIL keeps
+      a*, b* as signed bytes, so ``ToTensor`` maps −1 to 255/255 and +1 to 1/255), a jump at
+      every neutral colour that we read as an artefact of PIL's storage, not the method.
+    """
+    lin = torch.where(x > 0.04045, ((x.clamp_min(0) + 0.055) / 1.055) ** 2.4, x / 12.92)
+    m = torch.tensor(_SRGB_TO_XYZ_D50, dtype=x.dtype, device=x.device)
+    xyz = torch.einsum("ij,njhw->nihw", m, lin)
+    xyz = xyz / torch.tensor(_D50_WHITE, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+    eps, kappa = 216 / 24389, 24389 / 27
+    f = torch.where(xyz > eps, xyz.clamp_min(1e-8) ** (1 / 3), (kappa * xyz + 16) / 116)
+    lum = (116 * f[:, 1] - 16) / 100
+    a, b = 500 * (f[:, 0] - f[:, 1]), 200 * (f[:, 1] - f[:, 2])
+    if ab == "wrap":
+        a, b = torch.remainder(a, 256) / 255, torch.remainder(b, 256) / 255
+    elif ab == "offset":
+        a, b = (a + 128) / 255, (b + 128) / 255
+    else:
+        raise UserError(f"lab encoding must be 'offset' or 'wrap', not {ab!r}")
+    return torch.stack([lum, a, b], 1).clamp(0, 1)
+
+
+def _symmetric_pad(x: torch.Tensor, p: int) -> torch.Tensor:
+    """Half-sample symmetric padding (d c b a | a b c d), scipy.ndimage's ``mode="reflect"``."""
+    x = torch.cat([x[..., :p].flip(-1), x, x[..., -p:].flip(-1)], -1)
+    return torch.cat([x[..., :p, :].flip(-2), x, x[..., -p:, :].flip(-2)], -2)
 
 
 def _local_mean_subtracted(x: torch.Tensor) -> torch.Tensor:
+    """The authors' "MS transform" (``modules/dataset_loader.py``): per channel, subtract the
+    local mean (7-tap Gaussian, σ = 7/6, scipy "reflect" borders), then rescale the result to
+    [0, 1] with the image's own min and range (+1e-3 on the 0–255 scale, i.e. 1e-3/255 here)."""
     from losses.ssim import _filter
 
-    pad = 3
-    mu = _filter(F.pad(x, (pad, pad, pad, pad), mode="reflect"), 7, 7 / 6)
-    return (x - mu) + 0.5
+    mu = _filter(_symmetric_pad(x, 3), 7, 7 / 6)
+    d = x - mu
+    lo = d.amin((2, 3), keepdim=True)
+    hi = d.amax((2, 3), keepdim=True)
+    return (d - lo) / (hi - lo + 1e-3 / 255)
 
 
 COLOUR_SPACES = {
@@ -225,11 +268,13 @@ COLOUR_SPACES = {
 }
 
 
-def random_colour_space(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
-    """Each image of the batch in a random one of :data:`COLOUR_SPACES`."""
+def random_colour_space(x: torch.Tensor, g: torch.Generator, lab_ab: str = "offset") -> torch.Tensor:
+    """Each image of the batch in a random one of :data:`COLOUR_SPACES` (uniform, RGB included,
+    as the authors' ``np.random.choice([0, 1, 2, 3, 4])``); ``lab_ab``: see :func:`_rgb_to_lab`."""
     names = list(COLOUR_SPACES)
     pick = torch.randint(len(names), (x.shape[0],), generator=g).tolist()
-    return torch.cat([COLOUR_SPACES[names[k]](x[i:i + 1]) for i, k in enumerate(pick)])
+    return torch.cat([_rgb_to_lab(x[i:i + 1], lab_ab) if names[k] == "lab" else COLOUR_SPACES[names[k]](x[i:i + 1])
+                      for i, k in enumerate(pick)])
 
 
 # --------------------------------------------------------------------------------------------
@@ -251,30 +296,51 @@ def _crops(images: list[ImageRecord], n: int, size: int, g: torch.Generator) -> 
     return to_float(torch.stack(out)), which
 
 
-def contrique_batch(images, cfg: PretrainConfig, classes, g: torch.Generator, step: int):
+def contrique_batch(images, cfg: PretrainConfig, classes, g: torch.Generator, step: int,
+                    device: str | torch.device = "cpu"):
     """Two views (full scale, half scale) of distorted regions and their class labels.
 
-    A batch is a grid: ``n_cls = cfg.classes_per_batch`` classes drawn from the
-    distortion classes plus "pristine", each applied to the same ``cfg.batch_size // n_cls``
-    regions. The same distortion on other content is a positive and other distortions of the
-    same content are negatives, so content cannot explain the classes. Returns
-    (full (B,3,crop,crop), half (B,3,crop,crop), labels (B,)), B = n_cls × regions, in random
-    colour spaces.
+    ``cfg.batch_design``:
+      * ``"grid"`` (our reading, default): ``n_cls = cfg.classes_per_batch`` classes drawn from
+        the distortion classes plus "pristine", each applied to the same ``cfg.batch_size //
+        n_cls`` regions. The same distortion on other content is a positive and other
+        distortions of the same content are negatives, so content cannot explain the classes.
+      * ``"random"`` (the authors' loader): every sample is a random region in a random class
+        (pristine included); samples that happen to share a class are positives.
+    Views, as the authors' ``image_data``: the region (2·crop px) distorted once, one view a
+    crop-px window of it at full scale, the other the whole region at ×0.5 (bilinear,
+    antialiased: torchvision ``Resize`` on a PIL image), each in its own random colour space.
+    Distortions and colour spaces run on ``device``. Returns (full (B,3,crop,crop), half
+    (B,3,crop,crop), labels (B,)) on ``device``.
     """
     k = len(classes) + 1  # the last class is pristine
-    n_cls = max(1, min(cfg.classes_per_batch, k, cfg.batch_size))
-    n_reg = max(1, cfg.batch_size // n_cls)
-    region, _ = _crops(images, n_reg, 2 * cfg.crop, g)
-    pick = torch.randperm(k, generator=g)[:n_cls].tolist()
-    distorted = torch.cat([region if c == k - 1 else classes[c][1](region, g).float().clamp(0, 1) for c in pick])
-    labels = torch.tensor(pick).repeat_interleave(n_reg)
+
+    def distort(x, c):
+        return x if c == k - 1 else classes[c][1](x, g).float().clamp(0, 1)
+
+    if cfg.batch_design == "random":
+        region, _ = _crops(images, cfg.batch_size, 2 * cfg.crop, g)
+        region = region.to(device)
+        pick = torch.randint(k, (cfg.batch_size,), generator=g).tolist()
+        distorted = torch.cat([distort(region[i:i + 1], c) for i, c in enumerate(pick)])
+        labels = torch.tensor(pick)
+    else:
+        n_cls = max(1, min(cfg.classes_per_batch, k, cfg.batch_size))
+        n_reg = max(1, cfg.batch_size // n_cls)
+        region, _ = _crops(images, n_reg, 2 * cfg.crop, g)
+        region = region.to(device)
+        pick = torch.randperm(k, generator=g)[:n_cls].tolist()
+        distorted = torch.cat([distort(region, c) for c in pick])
+        labels = torch.tensor(pick).repeat_interleave(n_reg)
     t = int(torch.randint(cfg.crop + 1, (1,), generator=g))
     l = int(torch.randint(cfg.crop + 1, (1,), generator=g))
     full = distorted[..., t:t + cfg.crop, l:l + cfg.crop]
-    half = F.interpolate(distorted, scale_factor=0.5, mode="bilinear", antialias=True, align_corners=False)
+    half = F.interpolate(distorted, scale_factor=0.5, mode="bilinear", antialias=True,
+                         align_corners=False).clamp(0, 1)
+    labels = labels.to(device)
     if not cfg.colour_spaces:
-        return full, half.clamp(0, 1), labels
-    return random_colour_space(full, g), random_colour_space(half.clamp(0, 1), g), labels
+        return full, half, labels
+    return random_colour_space(full, g, cfg.lab_ab), random_colour_space(half, g, cfg.lab_ab), labels
 
 
 def simclr_views(x: torch.Tensor, cfg: PretrainConfig, g: torch.Generator) -> torch.Tensor:
@@ -372,9 +438,10 @@ def pretrain(cfg: PretrainConfig, out_dir: str | Path | None = None, device: str
     loss_val = float("nan")
     for step in range(start, cfg.steps):
         if cfg.recipe == "contrique":
-            a, b, labels = contrique_batch(images, cfg, classes, g, step)
+            a, b, labels = contrique_batch(images, cfg, classes, g, step, device)
         else:
             x, _ = _crops(images, cfg.batch_size, 2 * cfg.crop, g)
+            x = x.to(device)
             a, b = simclr_views(x, cfg, g), simclr_views(x, cfg, g)
             labels = torch.arange(cfg.batch_size)
         with autocast:
@@ -485,7 +552,7 @@ def quality_features(trunk: nn.Module, x: torch.Tensor, normalize: bool = True) 
     return quality_vector(trunk, x, normalize)
 
 
-def _probe_set(images, crop: int, per_class: int, seed: int, device: torch.device = torch.device("cpu")):
+def _probe_set(images, crop: int, per_class: int, seed: int, device: str | torch.device = "cpu"):
     """Distorted crops of held-out images with (class, image) labels; pristine is class 0.
     Crops and distortion draws depend only on (images, crop, per_class, seed); the distortions
     run on ``device``."""
