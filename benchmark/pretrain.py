@@ -59,6 +59,7 @@ class PretrainConfig:
     batch_size: int = 32
     crop: int = 64
     lr: float = 2e-3
+    warmup: float = 0.1
     tau: float = 0.1
     proj_dim: int = 128
     classes_per_batch: int = 8
@@ -127,6 +128,16 @@ class Projector(nn.Module):
 
     def forward(self, v: torch.Tensor) -> torch.Tensor:
         return F.normalize(self.net(F.normalize(v, dim=-1)), dim=-1)
+
+
+def lr_factor(step: int, steps: int, warmup: float) -> float:
+    """The authors' ``LinearWarmupAndCosineAnneal``: linear warm-up over the first ``warmup``
+    fraction of the steps, then cosine annealing (here to 1 % of the peak, not 0)."""
+    warm = int(round(warmup * steps))
+    if step < warm:
+        return (step + 1) / warm
+    t = (step - warm) / max(1, steps - warm)
+    return 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(1.0, t)))
 
 
 def nt_xent(z: torch.Tensor, labels: torch.Tensor, tau: float) -> torch.Tensor:
@@ -416,7 +427,7 @@ def pretrain(cfg: PretrainConfig, out_dir: str | Path | None = None, device: str
     proj = Projector(c, cfg.proj_dim).to(device)
     params = list(trunk.parameters()) + list(proj.parameters())
     opt = torch.optim.Adam(params, lr=cfg.lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.steps, eta_min=cfg.lr * 0.01)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: lr_factor(i, cfg.steps, cfg.warmup))
     g = torch.Generator().manual_seed(cfg.seed)
     start, curve = 0, []
     if state_path.exists():
@@ -450,10 +461,12 @@ def pretrain(cfg: PretrainConfig, out_dir: str | Path | None = None, device: str
                 va = F.adaptive_avg_pool2d(fa, 2).flatten(2).transpose(1, 2).reshape(-1, c)
                 vb = F.adaptive_avg_pool2d(fb, 2).flatten(2).transpose(1, 2).reshape(-1, c)
                 lab = labels.to(device).repeat_interleave(4)
-                z = proj(torch.cat([va, vb]).float())
+                # each view through the projector on its own, as the authors' model (its BatchNorm1d
+                # then normalises the full- and half-scale views with their own batch statistics)
+                z = torch.cat([proj(va.float()), proj(vb.float())])
                 loss = nt_xent(z, torch.cat([lab, lab]), cfg.tau)
             else:
-                z = proj(torch.cat([fa.mean((2, 3)), fb.mean((2, 3))]).float())
+                z = torch.cat([proj(fa.mean((2, 3)).float()), proj(fb.mean((2, 3)).float())])
                 lab = labels.to(device)
                 loss = nt_xent(z, torch.cat([lab, lab]), cfg.tau)
         if not torch.isfinite(loss):

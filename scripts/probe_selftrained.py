@@ -43,6 +43,7 @@ def main(argv=None) -> int:
     ap.add_argument("--bn", default="recalibrate", choices=("recalibrate", "stored"))
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--json")
+    ap.add_argument("--random-cache", help="JSON file caching random-init probe results (same arguments → same result)")
     args = ap.parse_args(argv)
     cfg = PretrainConfig(**{k: getattr(args, k) for k in fields if getattr(args, k) is not None})
     t0 = time.perf_counter()
@@ -55,7 +56,7 @@ def main(argv=None) -> int:
         kw = dict(data=held, crop=cfg.crop, per_class=args.per_class, bn=args.bn, bn_data=cfg.data,
                   device=args.device)
         mine = probe(cfg.arch, path, **kw)
-        rand = [probe(cfg.arch, None, seed=s, **kw) for s in range(args.random_seeds)]
+        rand = [_random_probe(cfg.arch, s, kw, args.random_cache) for s in range(args.random_seeds)]
         print(f"\n{held}: {mine['images']} images, {mine['samples']} crops, {mine['classes']} classes "
               f"(chance {mine['chance']:.3f}), BN {mine['bn']}; {time.perf_counter() - t1:.0f} s")
         for r in [mine, *rand]:
@@ -76,6 +77,19 @@ def main(argv=None) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1))
     return 0
+
+
+def _random_probe(arch: str, seed: int, kw: dict, cache: str | None) -> dict:
+    """A random-init probe result, from ``cache`` when the same arguments were probed before."""
+    from benchmark.pretrain import probe
+
+    key = json.dumps({"arch": arch, "seed": seed, **{k: str(v) for k, v in kw.items()}}, sort_keys=True)
+    store = json.loads(Path(cache).read_text()) if cache and Path(cache).is_file() else {}
+    if key not in store:
+        store[key] = probe(arch, None, seed=seed, **kw)
+        if cache:
+            Path(cache).write_text(json.dumps(store))
+    return store[key]
 
 
 if __name__ == "__main__":
