@@ -2,17 +2,23 @@
 
 Two recipes, both contrastive and label-free:
 
-``contrique`` (Madhusudana et al., IEEE TIP 2022): classes are (distortion type × level), drawn
-    from this harness's own task degradations (noise, ×2/×4 bicubic, Gaussian and motion blur,
-    JPEG, Bayer demosaicing) plus other synthetic distortions (brightness, contrast, saturation,
-    pixelation), and "pristine". A batch is a grid of a few classes × a few image regions (our
-    choice): the same distortion on other content is a positive and other distortions of the
-    same content are negatives, so content cannot explain a class. Each sample gives two
-    views — a crop at full scale and the same region at half scale — each in a random colour
-    space (RGB, grey, LAB, HSV, local mean subtracted). The last feature map is pooled 2×2 into
-    4 patch vectors per view, projected (C → C → 128) and trained with the multi-class NT-Xent
-    loss (τ = 0.1): every patch of the same class is a positive. BatchNorm statistics are then
-    re-estimated on RGB inputs, which is what a loss feeds the frozen encoder.
+``contrique`` (Madhusudana et al., IEEE TIP 2022; checked against the authors' code,
+    github.com/pavancm/CONTRIQUE — read, not copied): classes are (distortion type × level),
+    drawn from this harness's own task degradations (noise, ×2/×4 bicubic, Gaussian and motion
+    blur, JPEG, Bayer demosaicing) plus other synthetic distortions (brightness, contrast,
+    saturation, pixelation), and "pristine". ``batch_design="grid"`` (our choice, default): a
+    batch is a few classes × a few image regions, so the same distortion on other content is a
+    positive and other distortions of the same content are negatives and content cannot explain
+    a class; ``"random"``: the authors' loader (random image, random class). Each sample gives
+    two views — a crop at full scale and the same region at half scale — each in a random colour
+    space as the authors' loader (RGB, grey, LAB as PIL's 8-bit encoding with L* in [0, 1],
+    HSV, local mean subtracted and min–max rescaled). The last feature map (``stages``: more
+    stages, each with its own head, as an option) is pooled 2×2 into 4 patch vectors per view,
+    L2-normalised and projected by the authors' head (Linear → BN → ReLU → Linear → BN, each
+    view on its own), and trained with the multi-class NT-Xent loss (τ = 0.1): every patch of
+    the same class is a positive. Linear warm-up (10 %) then cosine decay, as the authors'
+    schedule; Adam instead of their SGD at lr 0.6 with batch 1024 (a CPU-sized batch). BatchNorm
+    statistics are then re-estimated on RGB inputs, which is what a loss feeds the frozen encoder.
 ``simclr`` (Chen et al., ICML 2020): two views per crop with random resized crop, flips, colour
     jitter, grey and blur; global-pooled vectors, NT-Xent with each crop its own class.
 
@@ -64,6 +70,7 @@ class PretrainConfig:
     proj_dim: int = 128
     classes_per_batch: int = 8
     batch_design: str = "grid"
+    stages: tuple[str, ...] = ("layer4",)
     lab_ab: str = "offset"
     colour_spaces: bool = True
     bn_recalibrate: bool = True
@@ -72,6 +79,8 @@ class PretrainConfig:
     def __post_init__(self):
         if self.recipe not in RECIPES:
             raise UserError(f"unknown recipe {self.recipe!r}; choose from {', '.join(RECIPES)}")
+        if not self.stages:
+            raise UserError("stages must name at least one trunk stage")
         if self.batch_design not in ("grid", "random"):
             raise UserError(f"batch_design must be 'grid' or 'random', not {self.batch_design!r}")
         for k in ("steps", "batch_size", "crop"):
@@ -114,6 +123,18 @@ class Trunk(nn.Module):
         for p in self.paths:
             x = self.container.get_submodule(p)(x)
         return x
+
+    def taps(self, x: torch.Tensor, names: tuple[str, ...]) -> dict[str, torch.Tensor]:
+        """The feature maps after the modules named ``names`` (e.g. ``("layer3", "layer4")``)."""
+        out = {}
+        for p in self.paths:
+            x = self.container.get_submodule(p)(x)
+            if p in names:
+                out[p] = x
+        missing = [n for n in names if n not in out]
+        if missing:
+            raise UserError(f"the trunk has no stage {missing[0]!r}; stages: {', '.join(self.paths)}")
+        return out
 
 
 class Projector(nn.Module):
@@ -422,9 +443,14 @@ def pretrain(cfg: PretrainConfig, out_dir: str | Path | None = None, device: str
     classes = distortion_classes() if cfg.recipe == "contrique" else []
     torch.manual_seed(cfg.seed)
     trunk = Trunk(cfg.arch).to(device)
+    stages = tuple(cfg.stages) if cfg.recipe == "contrique" else (trunk.paths[-1],)
     with torch.no_grad():
-        c = trunk(torch.zeros(1, 3, cfg.crop, cfg.crop, device=device)).shape[1]
-    proj = Projector(c, cfg.proj_dim).to(device)
+        widths = {k: v.shape[1] for k, v in trunk.taps(torch.zeros(1, 3, cfg.crop, cfg.crop, device=device),
+                                                         stages).items()}
+    if stages == ("layer4",) or cfg.recipe != "contrique":
+        proj = Projector(widths[stages[0]], cfg.proj_dim).to(device)  # one head: the paper's (and old keys)
+    else:
+        proj = nn.ModuleDict({k: Projector(w, cfg.proj_dim) for k, w in widths.items()}).to(device)
     params = list(trunk.parameters()) + list(proj.parameters())
     opt = torch.optim.Adam(params, lr=cfg.lr)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: lr_factor(i, cfg.steps, cfg.warmup))
@@ -456,16 +482,21 @@ def pretrain(cfg: PretrainConfig, out_dir: str | Path | None = None, device: str
             a, b = simclr_views(x, cfg, g), simclr_views(x, cfg, g)
             labels = torch.arange(cfg.batch_size)
         with autocast:
-            fa, fb = trunk(a.to(device)), trunk(b.to(device))
-            if cfg.recipe == "contrique":  # 4 patch vectors per view (2×2 pooling)
-                va = F.adaptive_avg_pool2d(fa, 2).flatten(2).transpose(1, 2).reshape(-1, c)
-                vb = F.adaptive_avg_pool2d(fb, 2).flatten(2).transpose(1, 2).reshape(-1, c)
+            if cfg.recipe == "contrique":
+                ta, tb = trunk.taps(a.to(device), stages), trunk.taps(b.to(device), stages)
                 lab = labels.to(device).repeat_interleave(4)
-                # each view through the projector on its own, as the authors' model (its BatchNorm1d
-                # then normalises the full- and half-scale views with their own batch statistics)
-                z = torch.cat([proj(va.float()), proj(vb.float())])
-                loss = nt_xent(z, torch.cat([lab, lab]), cfg.tau)
+                terms = []
+                for k in stages:  # 4 patch vectors per view (2×2 pooling) of each supervised stage
+                    head = proj if isinstance(proj, Projector) else proj[k]
+                    va = F.adaptive_avg_pool2d(ta[k], 2).flatten(2).transpose(1, 2).reshape(-1, widths[k])
+                    vb = F.adaptive_avg_pool2d(tb[k], 2).flatten(2).transpose(1, 2).reshape(-1, widths[k])
+                    # each view through the projector on its own, as the authors' model (its
+                    # BatchNorm1d normalises the full- and half-scale views with their own statistics)
+                    z = torch.cat([head(va.float()), head(vb.float())])
+                    terms.append(nt_xent(z, torch.cat([lab, lab]), cfg.tau))
+                loss = torch.stack(terms).mean()
             else:
+                fa, fb = trunk(a.to(device)), trunk(b.to(device))
                 z = torch.cat([proj(fa.mean((2, 3)).float()), proj(fb.mean((2, 3)).float())])
                 lab = labels.to(device)
                 loss = nt_xent(z, torch.cat([lab, lab]), cfg.tau)
