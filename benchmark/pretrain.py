@@ -30,6 +30,12 @@ provenance ``<arch>:selftrained(<recipe>, …)``.
 
 Training is deterministic on the CPU for a seed; an interrupted run resumes from
 ``<name>.state.pt`` (saved atomically every ``save_every`` steps).
+
+What is shown to work (issue 15, :func:`probe` with the same BatchNorm recalibration for every
+encoder): ``data=<BSD200>, steps=1500`` (tinycnn, 32 × 64² crops, ~17 min on 2 CPU cores) beats
+three random inits on held-out skimage:test, CSet14 and Kodak24, k-NN and linear, with the paired
+95 % interval of the gain above 0; the 6 embedded ``skimage:train`` images are too little content
+for the authors' projector (500 or 1500 steps: below random on skimage:test, k-NN).
 """
 
 from __future__ import annotations
