@@ -316,6 +316,7 @@ class Backbone(nn.Module):
                 wf = W.get_file(key)
                 if wf.arch and wf.arch != arch:
                     raise UserError(f"weights {key} are for {wf.arch}, not {arch}")
+                normalize = normalize or wf.normalize  # e.g. SimCLR: trained on raw [0, 1] input
                 path = W.resolve(key, allow_download=allow_download)
                 state = W.load_state(path, wf.remap)
                 self.provenance = key

@@ -541,18 +541,21 @@ def cmd_pretrain(args) -> int:
     print(f"encoder: {path}")
     print(f"use it:  plbench run --losses \"csr(weights='{ref}')\" --metrics psnr ssim contrique_fr@{ref}")
     for held_out in ([] if args.probe is None else args.probe or ["skimage:test"]):
-        _print_probe(cfg, path, held_out, max(1, args.probe_random_seeds))
+        _print_probe(cfg, path, held_out, max(1, args.probe_random_seeds), dev)
     return 0
 
 
-def _print_probe(cfg, path, held_out: str, n_random: int) -> None:
-    """Self-trained vs random-init accuracies, and the paired gain over images with its 95 % CI."""
+def _print_probe(cfg, path, held_out: str, n_random: int, device="cpu") -> None:
+    """Self-trained vs random-init accuracies, and the paired gain over images with its 95 % CI.
+    Every encoder, trained or random, gets the same BatchNorm recalibration on ``cfg.data``."""
     from benchmark.pretrain import paired_gain, probe
 
-    mine = probe(cfg.arch, path, data=held_out, crop=cfg.crop)
-    rand = [probe(cfg.arch, None, data=held_out, crop=cfg.crop, seed=s) for s in range(n_random)]
+    kw = dict(data=held_out, crop=cfg.crop, bn_data=cfg.data, device=device)
+    mine = probe(cfg.arch, path, **kw)
+    rand = [probe(cfg.arch, None, seed=s, **kw) for s in range(n_random)]
     print(f"probe: distortion type × level on {held_out} ({mine['images']} held-out images or tiles, {mine['samples']} "
-          f"crops of {cfg.crop}², {mine['classes']} classes, chance {mine['chance']:.3f}; leave one image out)")
+          f"crops of {cfg.crop}², {mine['classes']} classes, chance {mine['chance']:.3f}; leave one image out; "
+          f"BatchNorm of every encoder {mine['bn']})")
     w = max(len(r["weights"]) for r in [mine, *rand])
     print(f"  {'encoder':<{w}s} {'k-NN':>6s} {'linear':>7s}")
     for r in [mine, *rand]:

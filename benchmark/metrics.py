@@ -87,14 +87,16 @@ NATIVE = ("contrique_fr",)
 
 
 class ContriqueFR(torch.nn.Module):
-    """CONTRIQUE-style full-reference distance: mean |q(pred) − q(target)| over the quality
-    vector q (global average pool of the encoder's last stage at full ⊕ ×0.5 scale, as
-    CONTRIQUE's FR model, whose regressor reads |q_ref − q_dist|; with no subjective scores to
-    fit, the unweighted mean is the score). Lower is better.
+    """CONTRIQUE full-reference distance: mean |q(pred) − q(target)| over the quality vector q of
+    the authors' model (:func:`losses.contrique.contrique_features`: global average pool of the
+    encoder's last stage at full ⊕ bicubic ×0.5 scale, each scale L2-normalised). CONTRIQUE's FR
+    model feeds |q_ref − q_dist| to a ridge regressor fitted per database; with no subjective
+    scores to fit, the unweighted mean is the score. Lower is better.
 
     ``weights``: ``"pretrained"`` (CONTRIQUE's ResNet-50, ``CONTRIQUE_checkpoint25.tar``) or a
     checkpoint: a path, or the name of one in ``<torch hub dir>/plbench/selftrained/`` (what
     ``plbench pretrain`` writes), e.g. ``contrique-tinycnn-skimage-train-s0-500-1a2b3c``.
+    :attr:`provenance` names the encoder and the feature version (``+contrique_features(v2)``).
 
     Forward: pred, target (N, 3, H, W) float in [0, 1], ≥ 64 px per side → (N,) distances.
     """
@@ -105,10 +107,11 @@ class ContriqueFR(torch.nn.Module):
     def __init__(self, weights: str = "pretrained", device: str | torch.device = "cpu"):
         super().__init__()
         from benchmark.backbones import Backbone
+        from losses.contrique import FEATURES_VERSION
 
         self.backbone = Backbone("resnet50", ("layer4",), weights=weights, pretrained="resnet50:contrique",
                                  normalize="none", fp32=True).to(device)
-        self.provenance = self.backbone.provenance
+        self.provenance = f"{self.backbone.provenance}+contrique_features(v{FEATURES_VERSION})"
 
     @torch.no_grad()
     def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

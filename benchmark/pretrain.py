@@ -2,17 +2,23 @@
 
 Two recipes, both contrastive and label-free:
 
-``contrique`` (Madhusudana et al., IEEE TIP 2022): classes are (distortion type × level), drawn
-    from this harness's own task degradations (noise, ×2/×4 bicubic, Gaussian and motion blur,
-    JPEG, Bayer demosaicing) plus other synthetic distortions (brightness, contrast, saturation,
-    pixelation), and "pristine". A batch is a grid of a few classes × a few image regions (our
-    choice): the same distortion on other content is a positive and other distortions of the
-    same content are negatives, so content cannot explain a class. Each sample gives two
-    views — a crop at full scale and the same region at half scale — each in a random colour
-    space (RGB, grey, LAB, HSV, local mean subtracted). The last feature map is pooled 2×2 into
-    4 patch vectors per view, projected (C → C → 128) and trained with the multi-class NT-Xent
-    loss (τ = 0.1): every patch of the same class is a positive. BatchNorm statistics are then
-    re-estimated on RGB inputs, which is what a loss feeds the frozen encoder.
+``contrique`` (Madhusudana et al., IEEE TIP 2022; checked against the authors' code,
+    github.com/pavancm/CONTRIQUE — read, not copied): classes are (distortion type × level),
+    drawn from this harness's own task degradations (noise, ×2/×4 bicubic, Gaussian and motion
+    blur, JPEG, Bayer demosaicing) plus other synthetic distortions (brightness, contrast,
+    saturation, pixelation), and "pristine". ``batch_design="grid"`` (our choice, default): a
+    batch is a few classes × a few image regions, so the same distortion on other content is a
+    positive and other distortions of the same content are negatives and content cannot explain
+    a class; ``"random"``: the authors' loader (random image, random class). Each sample gives
+    two views — a crop at full scale and the same region at half scale — each in a random colour
+    space as the authors' loader (RGB, grey, LAB as PIL's 8-bit encoding with L* in [0, 1],
+    HSV, local mean subtracted and min–max rescaled). The last feature map (``stages``: more
+    stages, each with its own head, as an option) is pooled 2×2 into 4 patch vectors per view,
+    L2-normalised and projected by the authors' head (Linear → BN → ReLU → Linear → BN, each
+    view on its own), and trained with the multi-class NT-Xent loss (τ = 0.1): every patch of
+    the same class is a positive. Linear warm-up (10 %) then cosine decay, as the authors'
+    schedule; Adam instead of their SGD at lr 0.6 with batch 1024 (a CPU-sized batch). BatchNorm
+    statistics are then re-estimated on RGB inputs, which is what a loss feeds the frozen encoder.
 ``simclr`` (Chen et al., ICML 2020): two views per crop with random resized crop, flips, colour
     jitter, grey and blur; global-pooled vectors, NT-Xent with each crop its own class.
 
@@ -24,6 +30,12 @@ provenance ``<arch>:selftrained(<recipe>, …)``.
 
 Training is deterministic on the CPU for a seed; an interrupted run resumes from
 ``<name>.state.pt`` (saved atomically every ``save_every`` steps).
+
+What is shown to work (issue 15, :func:`probe` with the same BatchNorm recalibration for every
+encoder): ``data=<BSD200>, steps=1500`` (tinycnn, 32 × 64² crops, ~17 min on 2 CPU cores) beats
+three random inits on held-out skimage:test, CSet14 and Kodak24, k-NN and linear, with the paired
+95 % interval of the gain above 0; the 6 embedded ``skimage:train`` images are too little content
+for the authors' projector (500 or 1500 steps: below random on skimage:test, k-NN).
 """
 
 from __future__ import annotations
@@ -59,9 +71,13 @@ class PretrainConfig:
     batch_size: int = 32
     crop: int = 64
     lr: float = 2e-3
+    warmup: float = 0.1
     tau: float = 0.1
     proj_dim: int = 128
     classes_per_batch: int = 8
+    batch_design: str = "grid"
+    stages: tuple[str, ...] = ("layer4",)
+    lab_ab: str = "offset"
     colour_spaces: bool = True
     bn_recalibrate: bool = True
     seed: int = 0
@@ -69,6 +85,10 @@ class PretrainConfig:
     def __post_init__(self):
         if self.recipe not in RECIPES:
             raise UserError(f"unknown recipe {self.recipe!r}; choose from {', '.join(RECIPES)}")
+        if not self.stages:
+            raise UserError("stages must name at least one trunk stage")
+        if self.batch_design not in ("grid", "random"):
+            raise UserError(f"batch_design must be 'grid' or 'random', not {self.batch_design!r}")
         for k in ("steps", "batch_size", "crop"):
             if getattr(self, k) <= 0:
                 raise UserError(f"{k} must be positive, got {getattr(self, k)}")
@@ -110,14 +130,41 @@ class Trunk(nn.Module):
             x = self.container.get_submodule(p)(x)
         return x
 
+    def taps(self, x: torch.Tensor, names: tuple[str, ...]) -> dict[str, torch.Tensor]:
+        """The feature maps after the modules named ``names`` (e.g. ``("layer3", "layer4")``)."""
+        out = {}
+        for p in self.paths:
+            x = self.container.get_submodule(p)(x)
+            if p in names:
+                out[p] = x
+        missing = [n for n in names if n not in out]
+        if missing:
+            raise UserError(f"the trunk has no stage {missing[0]!r}; stages: {', '.join(self.paths)}")
+        return out
+
 
 class Projector(nn.Module):
+    """CONTRIQUE's projector (``modules/CONTRIQUE_model.py``): the pooled vector is L2-normalised
+    (``normalize=True``), then Linear(C, C, no bias) → BatchNorm1d → ReLU → Linear(C, out, no
+    bias) → BatchNorm1d; the output is L2-normalised for the NT-Xent similarity."""
+
     def __init__(self, c: int, out: int):
         super().__init__()
-        self.net = nn.Sequential(nn.Linear(c, c), nn.ReLU(), nn.Linear(c, out))
+        self.net = nn.Sequential(nn.Linear(c, c, bias=False), nn.BatchNorm1d(c), nn.ReLU(),
+                                 nn.Linear(c, out, bias=False), nn.BatchNorm1d(out))
 
     def forward(self, v: torch.Tensor) -> torch.Tensor:
-        return F.normalize(self.net(v), dim=-1)
+        return F.normalize(self.net(F.normalize(v, dim=-1)), dim=-1)
+
+
+def lr_factor(step: int, steps: int, warmup: float) -> float:
+    """The authors' ``LinearWarmupAndCosineAnneal``: linear warm-up over the first ``warmup``
+    fraction of the steps, then cosine annealing (here to 1 % of the peak, not 0)."""
+    warm = int(round(warmup * steps))
+    if step < warm:
+        return (step + 1) / warm
+    t = (step - warm) / max(1, steps - warm)
+    return 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(1.0, t)))
 
 
 def nt_xent(z: torch.Tensor, labels: torch.Tensor, tau: float) -> torch.Tensor:
@@ -196,24 +243,58 @@ def _rgb_to_hsv(x: torch.Tensor) -> torch.Tensor:
     return torch.stack([h / 6, s, mx], 1)
 
 
-def _rgb_to_lab(x: torch.Tensor) -> torch.Tensor:
-    """sRGB (D65) → CIELAB, scaled to roughly [0, 1] per channel."""
-    lin = torch.where(x > 0.04045, ((x + 0.055) / 1.055) ** 2.4, x / 12.92)
-    m = torch.tensor([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]], dtype=x.dtype)
-    xyz = torch.einsum("ij,njhw->nihw", m.to(x.device), lin)
-    xyz = xyz / torch.tensor([0.9505, 1.0, 1.089], dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
-    f = torch.where(xyz > 0.008856, xyz.clamp_min(1e-8) ** (1 / 3), 7.787 * xyz + 16 / 116)
-    lab = torch.stack([116 * f[:, 1] - 16, 500 * (f[:, 0] - f[:, 1]), 200 * (f[:, 1] - f[:, 2])], 1)
-    return lab / torch.tensor([100.0, 128.0, 128.0], device=x.device).view(1, 3, 1, 1) * 0.5 + torch.tensor(
-        [0.0, 0.5, 0.5], device=x.device).view(1, 3, 1, 1)
+# sRGB (D65) → XYZ relative to D50, Bradford-adapted: the ICC profile connection space that
+# PIL.ImageCms (littleCMS) converts through with createProfile("LAB"), whose default white is D50
+_SRGB_TO_XYZ_D50 = ((0.4360747, 0.3850649, 0.1430804),
+                    (0.2225045, 0.7168786, 0.0606169),
+                    (0.0139322, 0.0971045, 0.7141733))
+_D50_WHITE = (0.9642, 1.0, 0.8249)
+
+
+def _rgb_to_lab(x: torch.Tensor, ab: str = "offset") -> torch.Tensor:
+    """sRGB → CIELAB (D50, as PIL's ``ImageCms`` sRGB → ``createProfile("LAB")`` of the authors'
+    loader), as a 3-channel image in [0, 1]: L* / 100 (PIL stores L* · 255/100, ``ToTensor``
+    divides by 255), and a*, b* encoded by ``ab``:
+
+    * ``"offset"`` (default): (a* + 128) / 255 — continuous, neutral grey at 0.5;
+    * ``"wrap"``: (a* mod 256) / 255 — the tensors the authors' code actually produces (PIL keeps
+      a*, b* as signed bytes, so ``ToTensor`` maps −1 to 255/255 and +1 to 1/255), a jump at
+      every neutral colour that we read as an artefact of PIL's storage, not the method.
+    """
+    lin = torch.where(x > 0.04045, ((x.clamp_min(0) + 0.055) / 1.055) ** 2.4, x / 12.92)
+    m = torch.tensor(_SRGB_TO_XYZ_D50, dtype=x.dtype, device=x.device)
+    xyz = torch.einsum("ij,njhw->nihw", m, lin)
+    xyz = xyz / torch.tensor(_D50_WHITE, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+    eps, kappa = 216 / 24389, 24389 / 27
+    f = torch.where(xyz > eps, xyz.clamp_min(1e-8) ** (1 / 3), (kappa * xyz + 16) / 116)
+    lum = (116 * f[:, 1] - 16) / 100
+    a, b = 500 * (f[:, 0] - f[:, 1]), 200 * (f[:, 1] - f[:, 2])
+    if ab == "wrap":
+        a, b = torch.remainder(a, 256) / 255, torch.remainder(b, 256) / 255
+    elif ab == "offset":
+        a, b = (a + 128) / 255, (b + 128) / 255
+    else:
+        raise UserError(f"lab encoding must be 'offset' or 'wrap', not {ab!r}")
+    return torch.stack([lum, a, b], 1).clamp(0, 1)
+
+
+def _symmetric_pad(x: torch.Tensor, p: int) -> torch.Tensor:
+    """Half-sample symmetric padding (d c b a | a b c d), scipy.ndimage's ``mode="reflect"``."""
+    x = torch.cat([x[..., :p].flip(-1), x, x[..., -p:].flip(-1)], -1)
+    return torch.cat([x[..., :p, :].flip(-2), x, x[..., -p:, :].flip(-2)], -2)
 
 
 def _local_mean_subtracted(x: torch.Tensor) -> torch.Tensor:
+    """The authors' "MS transform" (``modules/dataset_loader.py``): per channel, subtract the
+    local mean (7-tap Gaussian, σ = 7/6, scipy "reflect" borders), then rescale the result to
+    [0, 1] with the image's own min and range (+1e-3 on the 0–255 scale, i.e. 1e-3/255 here)."""
     from losses.ssim import _filter
 
-    pad = 3
-    mu = _filter(F.pad(x, (pad, pad, pad, pad), mode="reflect"), 7, 7 / 6)
-    return (x - mu) + 0.5
+    mu = _filter(_symmetric_pad(x, 3), 7, 7 / 6)
+    d = x - mu
+    lo = d.amin((2, 3), keepdim=True)
+    hi = d.amax((2, 3), keepdim=True)
+    return (d - lo) / (hi - lo + 1e-3 / 255)
 
 
 COLOUR_SPACES = {
@@ -225,11 +306,13 @@ COLOUR_SPACES = {
 }
 
 
-def random_colour_space(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
-    """Each image of the batch in a random one of :data:`COLOUR_SPACES`."""
+def random_colour_space(x: torch.Tensor, g: torch.Generator, lab_ab: str = "offset") -> torch.Tensor:
+    """Each image of the batch in a random one of :data:`COLOUR_SPACES` (uniform, RGB included,
+    as the authors' ``np.random.choice([0, 1, 2, 3, 4])``); ``lab_ab``: see :func:`_rgb_to_lab`."""
     names = list(COLOUR_SPACES)
     pick = torch.randint(len(names), (x.shape[0],), generator=g).tolist()
-    return torch.cat([COLOUR_SPACES[names[k]](x[i:i + 1]) for i, k in enumerate(pick)])
+    return torch.cat([_rgb_to_lab(x[i:i + 1], lab_ab) if names[k] == "lab" else COLOUR_SPACES[names[k]](x[i:i + 1])
+                      for i, k in enumerate(pick)])
 
 
 # --------------------------------------------------------------------------------------------
@@ -251,30 +334,51 @@ def _crops(images: list[ImageRecord], n: int, size: int, g: torch.Generator) -> 
     return to_float(torch.stack(out)), which
 
 
-def contrique_batch(images, cfg: PretrainConfig, classes, g: torch.Generator, step: int):
+def contrique_batch(images, cfg: PretrainConfig, classes, g: torch.Generator, step: int,
+                    device: str | torch.device = "cpu"):
     """Two views (full scale, half scale) of distorted regions and their class labels.
 
-    A batch is a grid: ``n_cls = cfg.classes_per_batch`` classes drawn from the
-    distortion classes plus "pristine", each applied to the same ``cfg.batch_size // n_cls``
-    regions. The same distortion on other content is a positive and other distortions of the
-    same content are negatives, so content cannot explain the classes. Returns
-    (full (B,3,crop,crop), half (B,3,crop,crop), labels (B,)), B = n_cls × regions, in random
-    colour spaces.
+    ``cfg.batch_design``:
+      * ``"grid"`` (our reading, default): ``n_cls = cfg.classes_per_batch`` classes drawn from
+        the distortion classes plus "pristine", each applied to the same ``cfg.batch_size //
+        n_cls`` regions. The same distortion on other content is a positive and other
+        distortions of the same content are negatives, so content cannot explain the classes.
+      * ``"random"`` (the authors' loader): every sample is a random region in a random class
+        (pristine included); samples that happen to share a class are positives.
+    Views, as the authors' ``image_data``: the region (2·crop px) distorted once, one view a
+    crop-px window of it at full scale, the other the whole region at ×0.5 (bilinear,
+    antialiased: torchvision ``Resize`` on a PIL image), each in its own random colour space.
+    Distortions and colour spaces run on ``device``. Returns (full (B,3,crop,crop), half
+    (B,3,crop,crop), labels (B,)) on ``device``.
     """
     k = len(classes) + 1  # the last class is pristine
-    n_cls = max(1, min(cfg.classes_per_batch, k, cfg.batch_size))
-    n_reg = max(1, cfg.batch_size // n_cls)
-    region, _ = _crops(images, n_reg, 2 * cfg.crop, g)
-    pick = torch.randperm(k, generator=g)[:n_cls].tolist()
-    distorted = torch.cat([region if c == k - 1 else classes[c][1](region, g).float().clamp(0, 1) for c in pick])
-    labels = torch.tensor(pick).repeat_interleave(n_reg)
+
+    def distort(x, c):
+        return x if c == k - 1 else classes[c][1](x, g).float().clamp(0, 1)
+
+    if cfg.batch_design == "random":
+        region, _ = _crops(images, cfg.batch_size, 2 * cfg.crop, g)
+        region = region.to(device)
+        pick = torch.randint(k, (cfg.batch_size,), generator=g).tolist()
+        distorted = torch.cat([distort(region[i:i + 1], c) for i, c in enumerate(pick)])
+        labels = torch.tensor(pick)
+    else:
+        n_cls = max(1, min(cfg.classes_per_batch, k, cfg.batch_size))
+        n_reg = max(1, cfg.batch_size // n_cls)
+        region, _ = _crops(images, n_reg, 2 * cfg.crop, g)
+        region = region.to(device)
+        pick = torch.randperm(k, generator=g)[:n_cls].tolist()
+        distorted = torch.cat([distort(region, c) for c in pick])
+        labels = torch.tensor(pick).repeat_interleave(n_reg)
     t = int(torch.randint(cfg.crop + 1, (1,), generator=g))
     l = int(torch.randint(cfg.crop + 1, (1,), generator=g))
     full = distorted[..., t:t + cfg.crop, l:l + cfg.crop]
-    half = F.interpolate(distorted, scale_factor=0.5, mode="bilinear", antialias=True, align_corners=False)
+    half = F.interpolate(distorted, scale_factor=0.5, mode="bilinear", antialias=True,
+                         align_corners=False).clamp(0, 1)
+    labels = labels.to(device)
     if not cfg.colour_spaces:
-        return full, half.clamp(0, 1), labels
-    return random_colour_space(full, g), random_colour_space(half.clamp(0, 1), g), labels
+        return full, half, labels
+    return random_colour_space(full, g, cfg.lab_ab), random_colour_space(half, g, cfg.lab_ab), labels
 
 
 def simclr_views(x: torch.Tensor, cfg: PretrainConfig, g: torch.Generator) -> torch.Tensor:
@@ -306,10 +410,12 @@ def simclr_views(x: torch.Tensor, cfg: PretrainConfig, g: torch.Generator) -> to
 # training
 # --------------------------------------------------------------------------------------------
 def dataset_fingerprint(images: list[ImageRecord]) -> str:
+    """SHA-256 (16 hex digits) over every image's id, shape, dtype and *all* its pixel bytes."""
     h = hashlib.sha256()
     for r in images:
-        h.update(r.image_id.encode())
-        h.update(r.pixels.contiguous().numpy().tobytes()[:65536])
+        px = r.pixels.contiguous()
+        h.update(f"{r.image_id}|{tuple(px.shape)}|{px.dtype}|".encode())
+        h.update(px.numpy().tobytes())
     return h.hexdigest()[:16]
 
 
@@ -343,12 +449,17 @@ def pretrain(cfg: PretrainConfig, out_dir: str | Path | None = None, device: str
     classes = distortion_classes() if cfg.recipe == "contrique" else []
     torch.manual_seed(cfg.seed)
     trunk = Trunk(cfg.arch).to(device)
+    stages = tuple(cfg.stages) if cfg.recipe == "contrique" else (trunk.paths[-1],)
     with torch.no_grad():
-        c = trunk(torch.zeros(1, 3, cfg.crop, cfg.crop, device=device)).shape[1]
-    proj = Projector(c, cfg.proj_dim).to(device)
+        widths = {k: v.shape[1] for k, v in trunk.taps(torch.zeros(1, 3, cfg.crop, cfg.crop, device=device),
+                                                         stages).items()}
+    if stages == ("layer4",) or cfg.recipe != "contrique":
+        proj = Projector(widths[stages[0]], cfg.proj_dim).to(device)  # one head: the paper's (and old keys)
+    else:
+        proj = nn.ModuleDict({k: Projector(w, cfg.proj_dim) for k, w in widths.items()}).to(device)
     params = list(trunk.parameters()) + list(proj.parameters())
     opt = torch.optim.Adam(params, lr=cfg.lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.steps, eta_min=cfg.lr * 0.01)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: lr_factor(i, cfg.steps, cfg.warmup))
     g = torch.Generator().manual_seed(cfg.seed)
     start, curve = 0, []
     if state_path.exists():
@@ -370,21 +481,29 @@ def pretrain(cfg: PretrainConfig, out_dir: str | Path | None = None, device: str
     loss_val = float("nan")
     for step in range(start, cfg.steps):
         if cfg.recipe == "contrique":
-            a, b, labels = contrique_batch(images, cfg, classes, g, step)
+            a, b, labels = contrique_batch(images, cfg, classes, g, step, device)
         else:
             x, _ = _crops(images, cfg.batch_size, 2 * cfg.crop, g)
+            x = x.to(device)
             a, b = simclr_views(x, cfg, g), simclr_views(x, cfg, g)
             labels = torch.arange(cfg.batch_size)
         with autocast:
-            fa, fb = trunk(a.to(device)), trunk(b.to(device))
-            if cfg.recipe == "contrique":  # 4 patch vectors per view (2×2 pooling)
-                va = F.adaptive_avg_pool2d(fa, 2).flatten(2).transpose(1, 2).reshape(-1, c)
-                vb = F.adaptive_avg_pool2d(fb, 2).flatten(2).transpose(1, 2).reshape(-1, c)
+            if cfg.recipe == "contrique":
+                ta, tb = trunk.taps(a.to(device), stages), trunk.taps(b.to(device), stages)
                 lab = labels.to(device).repeat_interleave(4)
-                z = proj(torch.cat([va, vb]).float())
-                loss = nt_xent(z, torch.cat([lab, lab]), cfg.tau)
+                terms = []
+                for k in stages:  # 4 patch vectors per view (2×2 pooling) of each supervised stage
+                    head = proj if isinstance(proj, Projector) else proj[k]
+                    va = F.adaptive_avg_pool2d(ta[k], 2).flatten(2).transpose(1, 2).reshape(-1, widths[k])
+                    vb = F.adaptive_avg_pool2d(tb[k], 2).flatten(2).transpose(1, 2).reshape(-1, widths[k])
+                    # each view through the projector on its own, as the authors' model (its
+                    # BatchNorm1d normalises the full- and half-scale views with their own statistics)
+                    z = torch.cat([head(va.float()), head(vb.float())])
+                    terms.append(nt_xent(z, torch.cat([lab, lab]), cfg.tau))
+                loss = torch.stack(terms).mean()
             else:
-                z = proj(torch.cat([fa.mean((2, 3)), fb.mean((2, 3))]).float())
+                fa, fb = trunk(a.to(device)), trunk(b.to(device))
+                z = torch.cat([proj(fa.mean((2, 3)).float()), proj(fb.mean((2, 3)).float())])
                 lab = labels.to(device)
                 loss = nt_xent(z, torch.cat([lab, lab]), cfg.tau)
         if not torch.isfinite(loss):
@@ -402,7 +521,7 @@ def pretrain(cfg: PretrainConfig, out_dir: str | Path | None = None, device: str
                           "rng": torch.get_rng_state(), "step": step + 1, "curve": curve}, state_path)
     bar.close()
     if cfg.bn_recalibrate:
-        recalibrate_bn(trunk, images, cfg, classes, g, device)
+        recalibrate_bn(trunk, images, cfg.crop, cfg.batch_size, seed=cfg.seed, device=device)
     wall = time.perf_counter() - t0
     manifest = {"recipe": cfg.recipe, "arch": cfg.arch, "data": cfg.data,
                 "dataset_fingerprint": dataset_fingerprint(images), "steps": cfg.steps, "seed": cfg.seed,
@@ -421,27 +540,35 @@ def pretrain(cfg: PretrainConfig, out_dir: str | Path | None = None, device: str
 
 
 @torch.no_grad()
-def recalibrate_bn(trunk: nn.Module, images, cfg: PretrainConfig, classes, g: torch.Generator,
-                   device: torch.device, batches: int = 16) -> None:
-    """Re-estimate BatchNorm running statistics on RGB inputs (pristine and distorted, both
-    scales). Training saw a mixture of colour spaces; a loss feeds RGB, so the frozen
-    encoder's normalisation should match RGB (cumulative average over ``batches`` batches)."""
+def recalibrate_bn(trunk: nn.Module, images: list[ImageRecord], crop: int, batch_size: int = 32,
+                   batches: int = 16, seed: int = 0, device: str | torch.device = "cpu") -> None:
+    """Re-estimate BatchNorm running statistics on RGB inputs, as a loss feeds a frozen encoder.
+
+    ``batches`` batches of ``batch_size`` crops (crop px) of ``images``, each pristine or in one
+    random distortion class (:func:`distortion_classes`), seen at both scales a quality vector
+    uses: as is and at ×0.5 (:func:`losses.contrique.half_scale`). Cumulative average (``momentum=None``). The batches
+    depend only on (images, crop, batch_size, batches, seed): every encoder recalibrated with
+    the same arguments sees the same pixels — the probe relies on that for a symmetric
+    comparison of trained and random encoders."""
+    from losses.contrique import half_scale
+
     bns = [m for m in trunk.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     if not bns:
         return
-    plain = PretrainConfig(**{**asdict(cfg), "colour_spaces": False})
+    device = torch.device(device)
+    classes = [("pristine", lambda x, g: x)] + distortion_classes()
+    g = torch.Generator().manual_seed(10_007 + int(seed))
     for m in bns:
         m.reset_running_stats()
         m.momentum = None
     trunk.train()
-    for step in range(batches):
-        if classes:
-            full, half, _ = contrique_batch(images, plain, classes, g, step)
-        else:  # simclr: plain RGB crops at the two scales a loss sees
-            full = _crops(images, cfg.batch_size, cfg.crop, g)[0]
-            half = F.interpolate(full, scale_factor=0.5, mode="bilinear", antialias=True, align_corners=False)
-        trunk(full.to(device))
-        trunk(half.to(device))
+    for _ in range(batches):
+        x, _ = _crops(images, batch_size, crop, g)
+        x = x.to(device)
+        pick = torch.randint(len(classes), (batch_size,), generator=g).tolist()
+        x = torch.cat([classes[k][1](x[i:i + 1], g).float().clamp(0, 1) for i, k in enumerate(pick)])
+        trunk(x)
+        trunk(half_scale(x))
     for m in bns:
         m.momentum = 0.1
     trunk.eval()
@@ -467,19 +594,24 @@ def read_manifest(path: str | Path) -> dict | None:
 # is the learned space quality-aware? a probe on held-out images
 # --------------------------------------------------------------------------------------------
 @torch.no_grad()
-def quality_features(trunk: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """CONTRIQUE's quality vector: GAP(features(x)) ⊕ GAP(features(x at half scale)). x: (N,3,H,W)."""
-    half = F.interpolate(x, scale_factor=0.5, mode="bilinear", antialias=True, align_corners=False)
-    return torch.cat([trunk(x).mean((2, 3)), trunk(half).mean((2, 3))], 1)
+def quality_features(trunk: nn.Module, x: torch.Tensor, normalize: bool = True) -> torch.Tensor:
+    """CONTRIQUE's quality vector (:func:`losses.contrique.quality_vector`): GAP of the last feature
+    map at full scale ⊕ at bicubic ×0.5, each L2-normalised (the authors' model). x: (N, 3, H, W)."""
+    from losses.contrique import quality_vector
+
+    return quality_vector(trunk, x, normalize)
 
 
-def _probe_set(images, crop: int, per_class: int, seed: int):
-    """Distorted crops of held-out images with (class, image) labels; pristine is class 0."""
+def _probe_set(images, crop: int, per_class: int, seed: int, device: str | torch.device = "cpu"):
+    """Distorted crops of held-out images with (class, image) labels; pristine is class 0.
+    Crops and distortion draws depend only on (images, crop, per_class, seed); the distortions
+    run on ``device``."""
     g = torch.Generator().manual_seed(seed)
     classes = [("pristine", lambda x, g: x)] + distortion_classes()
     xs, ys, imgs = [], [], []
     for img_idx, rec in enumerate(images):
         crops, _ = _crops([rec], per_class * len(classes), crop, g)
+        crops = crops.to(device)
         for c, (_, fn) in enumerate(classes):
             part = crops[c * per_class:(c + 1) * per_class]
             xs.append(fn(part, g).float().clamp(0, 1))
@@ -494,6 +626,7 @@ def _knn_and_linear(feats: torch.Tensor, y: torch.Tensor, groups: torch.Tensor,
 
     feats: (N, D), y: (N,) class ids, groups: (N,) image ids; features are standardised with
     the training fold's mean and standard deviation."""
+    feats, y, groups = feats.cpu(), y.cpu(), groups.cpu()
     n_cls = int(y.max()) + 1
     knn_hits = torch.zeros(len(y), dtype=torch.bool)
     lin_hits = torch.zeros(len(y), dtype=torch.bool)
@@ -513,18 +646,7 @@ def _knn_and_linear(feats: torch.Tensor, y: torch.Tensor, groups: torch.Tensor,
     return knn_hits, lin_hits
 
 
-def probe(arch: str, checkpoint: str | Path | None, data: str = "skimage:test", crop: int = 64,
-          per_class: int = 6, seed: int = 0) -> dict:
-    """Predict distortion type × level from frozen features of held-out images.
-
-    The probe set is fixed (crops and distortions), so two encoders probed with the same
-    arguments see the same samples. With a single held-out image, its 2×2 tiles are left out
-    one at a time instead. Returns {"knn": acc, "linear": acc, "chance":
-    1/classes, "weights": provenance, "per_image": {"knn": [acc per image], "linear": […]}};
-    with ``checkpoint=None`` the architecture at seeded random initialisation (``seed``) is probed.
-    """
-    from benchmark.weights import load_state
-
+def _probe_images(data: str, crop: int) -> list[ImageRecord]:
     spec = DataSpec.parse(data)
     images = usable_for_crop(load_images(spec), 2 * crop, spec)
     if len(images) == 1:  # one held-out image (e.g. skimage-medical:test): its 2×2 tiles are the units
@@ -532,6 +654,35 @@ def probe(arch: str, checkpoint: str | Path | None, data: str = "skimage:test", 
     if len(images) < 2:
         raise UserError(f"the probe needs at least 2 held-out images of {2 * crop}px (or one of {4 * crop}px) "
                         f"in {data}")
+    return images
+
+
+def probe(arch: str, checkpoint: str | Path | None, data: str = "skimage:test", crop: int = 64,
+          per_class: int = 6, seed: int = 0, bn: str = "recalibrate", bn_data: str = "skimage:train",
+          bn_batches: int = 16, bn_batch_size: int = 32, device: str | torch.device = "cpu") -> dict:
+    """Predict distortion type × level from frozen quality vectors of held-out images.
+
+    The probe set is fixed (crops and distortions), so two encoders probed with the same
+    arguments see the same samples. With a single held-out image, its 2×2 tiles are left out
+    one at a time instead. With ``checkpoint=None`` the architecture at seeded random
+    initialisation (``seed``) is probed.
+
+    BatchNorm treatment, the same for every encoder (``bn``):
+      * ``"recalibrate"`` (default): running statistics are reset and re-estimated with
+        :func:`recalibrate_bn` on ``bn_data`` (the pretraining images, never the probe's) with a
+        fixed seed — a trained checkpoint's own statistics are replaced by exactly the
+        procedure a random-init encoder gets, so neither side is favoured;
+      * ``"stored"``: the statistics as loaded (a random init's are mean 0 / variance 1).
+
+    Returns {"knn": acc, "linear": acc, "chance": 1/classes, "weights": provenance, "bn": …,
+    "per_image": {"knn": [acc per image], "linear": […]}, …}.
+    """
+    from benchmark.weights import load_state
+
+    if bn not in ("recalibrate", "stored"):
+        raise UserError(f"probe bn must be 'recalibrate' or 'stored', not {bn!r}")
+    device = torch.device(device)
+    images = _probe_images(data, crop)
     torch.manual_seed(seed)
     trunk = Trunk(arch)
     if checkpoint is not None:
@@ -539,15 +690,20 @@ def probe(arch: str, checkpoint: str | Path | None, data: str = "skimage:test", 
         label = (read_manifest(checkpoint) or {}).get("provenance", str(checkpoint))
     else:
         label = f"{arch}:random(seed={seed})"
+    trunk.to(device)
+    if bn == "recalibrate":
+        spec = DataSpec.parse(bn_data)
+        recalibrate_bn(trunk, usable_for_crop(load_images(spec), 2 * crop, spec), crop, bn_batch_size,
+                       batches=bn_batches, seed=0, device=device)
     trunk.eval()
-    x, y, groups, names = _probe_set(images, crop, per_class, 1)
+    x, y, groups, names = _probe_set(images, crop, per_class, 1, device)
     feats = torch.cat([quality_features(trunk, x[i:i + 64]) for i in range(0, len(x), 64)])
     knn, lin = _knn_and_linear(feats.float(), y, groups)
     per_image = {name: [float(h[groups == gid].float().mean()) for gid in groups.unique()]
                  for name, h in (("knn", knn), ("linear", lin))}
     return {"knn": float(knn.float().mean()), "linear": float(lin.float().mean()), "chance": 1 / len(names),
             "classes": len(names), "samples": len(y), "images": len(images), "weights": label,
-            "per_image": per_image}
+            "bn": bn if bn == "stored" else f"recalibrated on {bn_data}", "per_image": per_image}
 
 
 def _tiles(rec: ImageRecord, min_side: int) -> list[ImageRecord]:

@@ -107,10 +107,20 @@ def _remap_strip_module(state: dict) -> dict:
     return {k.removeprefix("module."): v for k, v in state.items()}
 
 
+def _remap_moco(state: dict) -> dict:
+    """MoCo (facebookresearch/moco) saves the DDP-wrapped query and key encoders plus the queue;
+    the feature extractor is ``module.encoder_q`` without its MLP head (``fc``), as the authors'
+    ``main_lincls.py`` reads it."""
+    prefix = "module.encoder_q."
+    return {k[len(prefix):]: v for k, v in state.items()
+            if k.startswith(prefix) and not k.startswith(prefix + "fc.")}
+
+
 REMAPS: dict[str, Callable[[dict], dict]] = {
     "none": lambda s: s,
     "strip_module": _remap_strip_module,
     "contrique": _remap_contrique,
+    "moco": _remap_moco,
 }
 
 
@@ -129,6 +139,8 @@ class WeightFile:
     sha256_prefix: str | None = None
     remap: str = "none"         # REMAPS key applied before strict matching
     note: str = ""              # how to obtain it when there is no direct URL
+    md5_prefix: str | None = None  # where the publisher gives an MD5 instead (MoCo's README)
+    normalize: str | None = None   # input convention the weights were trained with, if not the arch's
 
     @property
     def path(self) -> Path:
@@ -168,6 +180,16 @@ def known_files() -> dict[str, WeightFile]:
         WeightFile("resnet50:dino", "resnet50", "dino_resnet50_pretrain.pth", "checkpoints",
                    "https://dl.fbaipublicfiles.com/dino/dino_resnet50_pretrain/dino_resnet50_pretrain.pth",
                    remap="strip_module", note="DINO ResNet-50 backbone (Caron et al. 2021), torch.hub"),
+        # contrastive self-supervised ResNet-50s (the CSR loss's family: methods with negatives)
+        WeightFile("resnet50:moco_v2", "resnet50", "moco_v2_800ep_pretrain.pth.tar", "checkpoints",
+                   "https://dl.fbaipublicfiles.com/moco/moco_checkpoints/moco_v2_800ep/moco_v2_800ep_pretrain.pth.tar",
+                   remap="moco", md5_prefix="a04e12f8",
+                   note="MoCo v2, 800 epochs (Chen, Fan, Girshick, He 2020), facebookresearch/moco README; "
+                        "ImageNet-normalised input"),
+        WeightFile("resnet50:simclr", "resnet50", "resnet50-1x.pth", "checkpoints", None, normalize="none",
+                   note="SimCLR v1 ResNet-50 (1x) (Chen et al. 2020): the google-research/simclr TF checkpoint "
+                        "converted to PyTorch with github.com/tonylins/simclr-converter (convert.py "
+                        "ResNet50_1x/model.ckpt-225206 resnet50-1x.pth); trained without input normalisation"),
         WeightFile("resnet50:contrique", "resnet50", "CONTRIQUE_checkpoint25.tar", "plbench", None,
                    remap="contrique",
                    note="CONTRIQUE_checkpoint25.tar from https://github.com/pavancm/CONTRIQUE (README)"),
@@ -206,13 +228,27 @@ def file_sha256(path: str | Path) -> str:
     return _sha256_of(str(path), st.st_size, st.st_mtime_ns)
 
 
+@functools.lru_cache(maxsize=16)
+def _md5_of(path: str, size: int, mtime_ns: int) -> str:
+    h = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
 def verify(wf: WeightFile, path: Path) -> None:
-    if not wf.sha256_prefix:
-        return
-    digest = file_sha256(path)
-    if not digest.startswith(wf.sha256_prefix):
-        raise UserError(f"weights {wf.key}: {path} is corrupt (sha256 {digest[:12]}…, expected "
-                        f"{wf.sha256_prefix}…); delete it and fetch it again")
+    if wf.sha256_prefix:
+        digest = file_sha256(path)
+        if not digest.startswith(wf.sha256_prefix):
+            raise UserError(f"weights {wf.key}: {path} is corrupt (sha256 {digest[:12]}…, expected "
+                            f"{wf.sha256_prefix}…); delete it and fetch it again")
+    if wf.md5_prefix:
+        st = os.stat(path)
+        digest = _md5_of(str(path), st.st_size, st.st_mtime_ns)
+        if not digest.startswith(wf.md5_prefix):
+            raise UserError(f"weights {wf.key}: {path} is corrupt (md5 {digest[:12]}…, expected "
+                            f"{wf.md5_prefix}…); delete it and fetch it again")
 
 
 def missing_message(wf: WeightFile) -> str:

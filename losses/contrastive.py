@@ -1,5 +1,8 @@
-"""Online contrastive feature selection (Mei et al., "Disentangle Perceptual Learning through
-Online Contrastive Learning", 2020)."""
+"""Online contrastive feature selection (Kangfu Mei, Yao Lu, Qiaosi Yi, Haoyu Wu, Juncheng Li,
+Rui Huang, "Disentangle Perceptual Learning through Online Contrastive Learning", 2020).
+
+Version 2 corrects the citation's author list (version 1 named "Mei, Li, Li, Zhang"); what the
+loss computes is unchanged."""
 
 from __future__ import annotations
 
@@ -13,8 +16,8 @@ from benchmark.errors import UserError
 from benchmark.registry import register_loss
 
 
-@register_loss("contrastive_select", version="1", citation="Mei, Li, Li, Zhang, Disentangle Perceptual "
-               "Learning through Online Contrastive Learning, 2020", needs=("degraded",),
+@register_loss("contrastive_select", version="2", citation="Mei, Lu, Yi, Wu, Li, Huang, Disentangle "
+               "Perceptual Learning through Online Contrastive Learning, 2020", needs=("degraded",),
                weights=("vgg16:IMAGENET1K_V1",))
 class ContrastiveSelectionLoss(FeatureLoss):
     """Distance between S(φ(pred)) and S(φ(target)) for a frozen φ and a trainable selection S.

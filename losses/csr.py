@@ -1,29 +1,84 @@
 """CSR loss: LPIPS-style distance in a contrastive self-supervised encoder ("A Domain-specific
-Perceptual Metric via Contrastive Self-supervised Representation", 2022)."""
+Perceptual Metric via Contrastive Self-supervised Representation: Applications on Natural and
+Medical Images", 2022)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 import torch
 
 from benchmark.backbones import Backbone, FeatureLoss, unit_normalize
+from benchmark.errors import UserError
 from benchmark.registry import register_loss
 
+log = logging.getLogger(__name__)
 
-@register_loss("csr", version="1", citation="A Domain-specific Perceptual Metric via Contrastive "
+#: public contrastive (with negatives) ResNet-50 checkpoints, in order of preference
+CONTRASTIVE_ENCODERS = ("resnet50:moco_v2", "resnet50:simclr")
+
+
+def selftrained_simclr_config():
+    """The self-trained SimCLR encoder ``encoder="auto"`` falls back to: the harness's ``simclr``
+    recipe with :class:`~benchmark.pretrain.PretrainConfig`'s CPU defaults (tinycnn, 500 steps
+    × 32 crops of 64 px, ``skimage:train``)."""
+    from benchmark.pretrain import PretrainConfig
+
+    return PretrainConfig(recipe="simclr")
+
+
+def resolve_encoder(encoder: str = "auto", selftrain: bool = True) -> str:
+    """The weights behind ``encoder``: a weights key or a checkpoint path for :class:`Backbone`.
+
+    ``"auto"``: MoCo v2, else SimCLR ResNet-50 (:data:`CONTRASTIVE_ENCODERS`), whichever file is
+    present in the weights cache; else the self-trained SimCLR encoder
+    (:func:`selftrained_simclr_config`), trained now and cached if missing (``selftrain=True``;
+    about 2 min on 2 CPU cores) — or a one-line :class:`UserError` saying what to put where.
+    Any other value (a weights key such as ``"resnet50:dino"``, a path, a self-trained name) is
+    returned as is.
+    """
+    from benchmark import weights as W
+
+    if encoder != "auto":
+        return encoder
+    for key in CONTRASTIVE_ENCODERS:
+        if W.get_file(key).present:
+            return key
+    from benchmark.pretrain import output_path, pretrain
+
+    cfg = selftrained_simclr_config()
+    path = output_path(cfg)
+    if path.is_file():
+        return str(path)
+    if not selftrain:
+        wanted = "; ".join(W.missing_message(W.get_file(k)).split(";")[0] for k in CONTRASTIVE_ENCODERS)
+        raise UserError(f"csr: no contrastive encoder ({wanted}; or self-train one: plbench pretrain "
+                        f"--recipe simclr, or csr(selftrain=True))")
+    log.warning("csr: no MoCo v2 / SimCLR ResNet-50 weights in the cache; self-training the SimCLR encoder "
+                "%s (once, cached)", path.name)
+    return str(pretrain(cfg))
+
+
+@register_loss("csr", version="2", citation="A Domain-specific Perceptual Metric via Contrastive "
                "Self-supervised Representation: Applications on Natural and Medical Images, 2022",
-               weights=("resnet50:dino",))
+               weights=("resnet50:moco_v2",))
 class CSRLoss(FeatureLoss):
-    """mean over stages of mean_hw ‖f̂_pred − f̂_target‖²₂ in a self-supervised ResNet-50.
+    """mean over stages of mean_hw ‖f̂_pred − f̂_target‖²₂ in a contrastive self-supervised encoder.
 
     f̂: features unit-normalised over channels (eps inside the root), as LPIPS without learned
     heads (the paper's thesis: no human-judgement calibration is needed). Readings chosen:
-    ResNet-50 stages ``("relu", "layer1", "layer2", "layer3", "layer4")`` with equal weights,
-    ImageNet normalisation. Encoder (``weights="pretrained"``): ``encoder="resnet50:dino"`` (DINO,
-    Caron et al. 2021) by default, or any ResNet-50 weights key; ``weights=<path>`` loads a
-    self-trained (e.g. SimCLR on the benchmark's own domain) ResNet-50 state_dict;
-    ``weights="random"`` is a seeded random ResNet-50, labelled ``resnet50:random(seed=…)``.
+    ResNet stages ``("relu", "layer1", "layer2", "layer3", "layer4")`` with equal weights; the
+    input convention of the encoder's weights (ImageNet normalisation for MoCo v2, raw [0, 1]
+    for SimCLR and self-trained encoders).
+
+    Encoder (``weights="pretrained"``), ``encoder="auto"`` (version 2; see :func:`resolve_encoder`):
+    a *contrastive* encoder as the paper studies — MoCo v2 ResNet-50, else SimCLR ResNet-50 when
+    its file is present, else the harness's self-trained SimCLR encoder. Named options:
+    ``encoder="resnet50:dino"`` (DINO: self-distillation without negatives, version 1's default),
+    any ResNet-50 weights key, or a checkpoint path / self-trained name. ``weights=<path>`` also
+    loads a checkpoint; ``weights="random"`` is a seeded random ResNet-50, labelled
+    ``resnet50:random(seed=…)``.
 
     Args:
         pred, target: (N, 3, H, W) float tensors in [0, 1], at least 32 px per side.
@@ -32,10 +87,20 @@ class CSRLoss(FeatureLoss):
     """
 
     def __init__(self, layers: Sequence[str] = ("relu", "layer1", "layer2", "layer3", "layer4"),
-                 encoder: str = "resnet50:dino", eps: float = 1e-10, weights: str = "pretrained", seed: int = 0):
+                 encoder: str = "auto", selftrain: bool = True, eps: float = 1e-10, weights: str = "pretrained",
+                 seed: int = 0):
         super().__init__()
         self.layers, self.eps = tuple(layers), float(eps)
-        self.backbone = Backbone("resnet50", self.layers, weights=weights, seed=seed, pretrained=encoder)
+        pretrained = None
+        if str(weights) == "pretrained":
+            from benchmark import weights as W
+
+            chosen = resolve_encoder(encoder, selftrain)
+            if chosen in W.known_files():
+                pretrained = chosen
+            else:
+                weights = chosen
+        self.backbone = Backbone("resnet50", self.layers, weights=weights, seed=seed, pretrained=pretrained)
 
     def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         fp, ft = self.features(pred), self.features(target.detach())

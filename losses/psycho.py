@@ -3,7 +3,24 @@
 Every channel of the backbone is probed with sinusoidal gratings over a grid of spatial
 frequencies and orientations; channels whose frequency tuning follows the human contrast
 sensitivity function (CSF) and that are sharply orientation-tuned are kept (or up-weighted) in
-the perceptual loss. Probing is deterministic; scores are cached per backbone provenance.
+the perceptual loss. Probing is deterministic; the grating *responses* are cached, keyed by the
+backbone provenance, the layers, the probe settings and a hash of the probing code; the scores
+are recomputed from them on every construction, so a changed scoring formula never meets a
+stale cache.
+
+Sources of each reading. The paper introduces "two new formulations" (frequency and orientation
+selectivity) whose exact equations we could not check here (no copy of the paper text was
+available to this project; the abstract is in ``seeds/``); what follows is METHODS.md's reading,
+each piece a named keyword:
+  * frequency score = Pearson correlation of the channel's frequency tuning with the
+    Mannos & Sakrison (1974) CSF (the "standard CSF" METHODS.md names), clipped at 0;
+  * the CSF needs cycles/degree: ``pixels_per_degree=40`` ≈ a 24-inch 1920×1080 monitor
+    (0.277 mm pixels) seen from 63 cm (2·63·tan 0.5° = 1.10 cm per degree ≈ 40 px);
+  * orientation score = (max − min)/(max + min) over orientations (``orientation="minmax"``) or
+    1 − circular variance (``"circular"``), METHODS.md's two examples;
+  * combined score = ``freq_weight``·frequency + (1 − ``freq_weight``)·orientation, 0.5 by
+    default: the abstract presents the two scores side by side with no rule to combine them,
+    so they count equally.
 """
 
 from __future__ import annotations
@@ -101,42 +118,69 @@ def probe_responses(extract: Callable[[torch.Tensor], dict[str, torch.Tensor]], 
     return res
 
 
-def channel_scores(resp: torch.Tensor, cfg: ProbeConfig) -> dict[str, torch.Tensor]:
+def channel_scores(resp: torch.Tensor, cfg: ProbeConfig, pixels_per_degree: float | None = None,
+                   orientation: str = "minmax", freq_weight: float = 0.5) -> dict[str, torch.Tensor]:
     """Frequency, orientation and combined score per channel from (C, F, O) responses.
 
     * frequency: Pearson correlation between the channel's frequency tuning (response at its
-      preferred orientation) and the Mannos–Sakrison CSF at the probe frequencies, clipped at 0;
-    * orientation: (max − min)/(max + min) over orientations at the preferred frequency;
-    * score: their mean, in [0, 1]. Channels that do not respond score 0.
+      preferred orientation) and the Mannos–Sakrison CSF at the probe frequencies (cycles/pixel
+      × ``pixels_per_degree``, default ``cfg.pixels_per_degree``), clipped at 0;
+    * orientation at the preferred frequency: ``"minmax"`` (max − min)/(max + min) over
+      orientations, or ``"circular"`` 1 − circular variance = |Σ r_k e^{2iθ_k}| / Σ r_k
+      (orientation is π-periodic, hence the doubled angle);
+    * score: ``freq_weight``·frequency + (1 − ``freq_weight``)·orientation, in [0, 1].
+      Channels that do not respond score 0.
     """
+    if orientation not in ("minmax", "circular"):
+        raise UserError(f"psycho orientation must be 'minmax' or 'circular', not {orientation!r}")
+    if not 0 <= freq_weight <= 1:
+        raise UserError("psycho freq_weight must be in [0, 1]")
+    ppd = cfg.pixels_per_degree if pixels_per_degree is None else float(pixels_per_degree)
     c = resp.shape[0]
     tuning = resp.amax(2)  # (C, F)
-    csf = mannos_sakrison(cfg.freqs * cfg.pixels_per_degree).to(resp)
+    csf = mannos_sakrison(cfg.freqs * ppd).to(resp)
     t = tuning - tuning.mean(1, keepdim=True)
     s = csf - csf.mean()
     denom = t.norm(dim=1) * s.norm()
     freq = torch.where(denom > 1e-12, (t @ s) / denom.clamp_min(1e-12), torch.zeros(c, dtype=resp.dtype))
     fpref = tuning.argmax(1)
     orient_curve = resp[torch.arange(c), fpref]  # (C, O)
-    mx, mn = orient_curve.amax(1), orient_curve.amin(1)
-    orient = torch.where(mx + mn > 1e-12, (mx - mn) / (mx + mn).clamp_min(1e-12), torch.zeros_like(mx))
+    if orientation == "minmax":
+        mx, mn = orient_curve.amax(1), orient_curve.amin(1)
+        orient = torch.where(mx + mn > 1e-12, (mx - mn) / (mx + mn).clamp_min(1e-12), torch.zeros_like(mx))
+    else:
+        th = 2 * math.pi * torch.arange(cfg.n_orient, dtype=resp.dtype) / cfg.n_orient  # 2θ_k
+        tot = orient_curve.sum(1)
+        vec = torch.stack([(orient_curve * th.cos()).sum(1), (orient_curve * th.sin()).sum(1)], 1).norm(dim=1)
+        orient = torch.where(tot > 1e-12, vec / tot.clamp_min(1e-12), torch.zeros_like(tot))
     freq = freq.clamp_min(0)
-    return {"freq": freq, "orient": orient, "score": 0.5 * (freq + orient)}
+    return {"freq": freq, "orient": orient, "score": freq_weight * freq + (1 - freq_weight) * orient}
 
 
-@register_loss("psycho", version="1", citation="Tariq, Tursun, Kim, Didyk, Why Are Deep Representations "
+def _probe_code_digest() -> str:
+    """Hash of the source of every function that produces the cached responses: a change to the
+    probing code gives a new cache file instead of silently reusing old responses."""
+    import inspect
+
+    src = "".join(inspect.getsource(f) for f in (gratings, probe_responses, mannos_sakrison))
+    src += inspect.getsource(ProbeConfig)
+    return hashlib.sha256(src.encode()).hexdigest()[:10]
+
+
+@register_loss("psycho", version="2", citation="Tariq, Tursun, Kim, Didyk, Why Are Deep Representations "
                "Good Perceptual Quality Features?, ECCV 2020", weights=("vgg16:IMAGENET1K_V1",))
 class PsychovisualFeatureLoss(FeatureLoss):
     """MSE over psychovisually selected (or score-weighted) VGG-16 channels, averaged over layers.
 
-    Readings chosen (named kwargs): VGG-16 ``layers=("relu1_2", "relu2_2", "relu3_3")``; probe
-    :class:`ProbeConfig` (32 px gratings, 6 log-spaced frequencies 1/16–0.4 cycles/px mapped at
-    40 px/degree, 8 orientations, 2 phases, contrast 0.5); channel score = mean of the CSF
-    correlation (clipped at 0) and the orientation selectivity; ``selection="top"`` keeps the
-    top ``keep`` fraction of channels per layer with equal weight, ``selection="weight"`` uses
-    every channel weighted by score/mean(score). Scores are cached under
-    ``<cache>/plbench/psycho/`` keyed by backbone provenance, layers and probe (``cache=False``
-    disables the cache; a read-only cache only logs a warning).
+    Readings chosen (named kwargs; sources in the module docstring): VGG-16 ``layers=("relu1_2",
+    "relu2_2", "relu3_3")``; probe :class:`ProbeConfig` (32 px gratings, 6 log-spaced frequencies
+    1/16–0.4 cycles/px, 8 orientations, 2 phases, contrast 0.5); ``pixels_per_degree=40`` for the
+    CSF; ``orientation="minmax"``; ``freq_weight=0.5``; ``selection="top"`` keeps the top ``keep``
+    fraction of channels per layer with equal weight, ``selection="weight"`` uses every channel
+    weighted by score/mean(score). Grating responses are cached under ``<cache>/plbench/psycho/``
+    keyed by backbone provenance, layers, probe and a hash of the probing code; scores are
+    recomputed from them every time (``cache=False`` disables the cache; a read-only cache only
+    logs a warning).
 
     Args:
         pred, target: (N, 3, H, W) float tensors in [0, 1].
@@ -145,16 +189,24 @@ class PsychovisualFeatureLoss(FeatureLoss):
     """
 
     def __init__(self, layers: Sequence[str] = ("relu1_2", "relu2_2", "relu3_3"), selection: str = "top",
-                 keep: float = 0.5, cache: bool = True, weights: str = "pretrained", seed: int = 0):
+                 keep: float = 0.5, pixels_per_degree: float = 40.0, orientation: str = "minmax",
+                 freq_weight: float = 0.5, cache: bool = True, weights: str = "pretrained", seed: int = 0):
         super().__init__()
         if selection not in ("top", "weight"):
             raise UserError(f"psycho selection must be 'top' or 'weight', not {selection!r}")
         if not 0 < keep <= 1:
             raise UserError("psycho keep must be in (0, 1]")
+        if not pixels_per_degree > 0:
+            raise UserError("psycho pixels_per_degree must be > 0")
         self.layers, self.selection, self.keep = tuple(layers), selection, float(keep)
+        self.pixels_per_degree, self.orientation, self.freq_weight = float(pixels_per_degree), orientation, \
+            float(freq_weight)
         self.probe = ProbeConfig()
         self.backbone = Backbone("vgg16", self.layers, weights=weights, seed=seed)
-        scores = self._scores(cache)
+        resp = self._responses(cache)
+        parts = {n: channel_scores(resp[n], self.probe, self.pixels_per_degree, orientation, self.freq_weight)
+                 for n in self.layers}
+        scores = {n: parts[n]["score"] for n in self.layers}
         for i, n in enumerate(self.layers):
             s = scores[n].float()
             if selection == "top":
@@ -164,14 +216,16 @@ class PsychovisualFeatureLoss(FeatureLoss):
             else:
                 w = s / s.mean().clamp_min(1e-12) if s.sum() > 0 else torch.ones_like(s)
             self.register_buffer(f"w{i}", w / w.sum(), persistent=False)  # weights sum to 1 per layer
-        self.scores = {n: scores[n] for n in self.layers}
+        self.scores = scores
+        self.score_parts = parts
 
     def _cache_path(self):
         tag = re.sub(r"[^A-Za-z0-9_.=-]+", "_", self.backbone.provenance)
-        digest = hashlib.sha256(f"{self.layers}|{self.probe.digest()}".encode()).hexdigest()[:10]
-        return W.cache_dir() / "psycho" / f"{tag}-{digest}.pt"
+        key = f"{self.layers}|{self.probe.digest()}|{_probe_code_digest()}"
+        digest = hashlib.sha256(key.encode()).hexdigest()[:10]
+        return W.cache_dir() / "psycho" / f"{tag}-responses-{digest}.pt"
 
-    def _scores(self, cache: bool) -> dict[str, torch.Tensor]:
+    def _responses(self, cache: bool) -> dict[str, torch.Tensor]:
         path = self._cache_path()
         if cache and path.is_file():
             try:
@@ -182,20 +236,21 @@ class PsychovisualFeatureLoss(FeatureLoss):
                 log.warning("ignoring unreadable psycho cache %s: %s", path, exc)
         log.info("probing %s channels with gratings (%s)", self.backbone.provenance, self.probe)
         resp = probe_responses(self.backbone, self.probe)
-        scores = {n: channel_scores(resp[n], self.probe)["score"] for n in self.layers}
+        resp = {n: resp[n] for n in self.layers}
         if cache:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 tmp = path.with_suffix(f".tmp{os.getpid()}")
-                torch.save(scores, tmp)
+                torch.save(resp, tmp)
                 os.replace(tmp, path)
             except OSError as exc:
                 log.warning("could not write psycho cache %s: %s", path, exc)
-        return scores
+        return resp
 
     @property
     def provenance(self) -> str:
-        return f"{self.backbone.provenance}+psycho({self.selection},keep={self.keep:g},probe={self.probe.digest()})"
+        return (f"{self.backbone.provenance}+psycho({self.selection},keep={self.keep:g},probe={self.probe.digest()},"
+                f"ppd={self.pixels_per_degree:g},orient={self.orientation},fw={self.freq_weight:g})")
 
     def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         fp, ft = self.features(pred), self.features(target.detach())

@@ -159,7 +159,8 @@ def test_contrastive_selection_trains_and_stays_finite():
     ("vgg", "vgg16-397923af.pth"),
     ("lpips", "alexnet-owt-7be5be79.pth"),
     ("dists", "vgg16-397923af.pth"),
-    ("csr", "dino_resnet50_pretrain.pth"),
+    ("csr(selftrain=False)", "moco_v2_800ep_pretrain.pth.tar"),
+    ("csr(encoder='resnet50:dino')", "dino_resnet50_pretrain.pth"),
     ("contrique", "CONTRIQUE_checkpoint25.tar"),
 ])
 def test_missing_pretrained_offline_is_one_line_user_error(tmp_path, name, filename):
