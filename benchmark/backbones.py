@@ -239,7 +239,7 @@ def _selftrained_manifest(weights: str) -> dict | None:
     """The manifest beside a checkpoint made by ``plbench pretrain`` (None for other values)."""
     if weights in ("random", "pretrained") or not str(weights).endswith(".pt"):
         return None
-    from benchmark.pretrain import read_manifest
+    from benchmark.weights import read_manifest
 
     return read_manifest(weights)
 

@@ -55,6 +55,7 @@ from torch import nn
 
 from benchmark.data import DataSpec, ImageRecord, load_images, to_float, usable_for_crop
 from benchmark.errors import UserError
+from benchmark.weights import read_manifest  # noqa: F401 - part of this module's API
 
 log = logging.getLogger(__name__)
 RECIPES = ("contrique", "simclr")
@@ -577,17 +578,6 @@ def recalibrate_bn(trunk: nn.Module, images: list[ImageRecord], crop: int, batch
 def provenance(cfg: PretrainConfig) -> str:
     return (f"{cfg.arch}:selftrained({cfg.recipe},{DataSpec.parse(cfg.data).name},steps={cfg.steps},seed={cfg.seed},"
             f"cfg={cfg.digest})")
-
-
-def read_manifest(path: str | Path) -> dict | None:
-    """The manifest of a self-trained checkpoint (sidecar JSON), or None for other files."""
-    side = Path(path).with_suffix(".json")
-    if side.is_file():
-        try:
-            return json.loads(side.read_text())
-        except json.JSONDecodeError:
-            return None
-    return None
 
 
 # --------------------------------------------------------------------------------------------

@@ -369,3 +369,18 @@ def _all_losses() -> list[str]:
     from benchmark.registry import LOSSES
 
     return LOSSES.names()
+
+
+def read_manifest(path: str | Path) -> dict | None:
+    """The manifest of a self-trained checkpoint (its sidecar JSON, written by ``plbench pretrain``),
+    or None for other files. Here, not in :mod:`benchmark.pretrain`, so that reading a checkpoint
+    (:mod:`benchmark.backbones`) does not import the pretraining code (no import cycle)."""
+    import json
+
+    side = Path(path).with_suffix(".json")
+    if side.is_file():
+        try:
+            return json.loads(side.read_text())
+        except json.JSONDecodeError:
+            return None
+    return None

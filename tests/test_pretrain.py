@@ -108,11 +108,20 @@ def test_nt_xent_prefers_aligned_positives():
 
 
 def test_distortion_classes_are_distinct(images):
-    x = torch.rand(2, 3, 64, 64)
-    outs = [fn(x, torch.Generator().manual_seed(0)) for _, fn in distortion_classes()]
-    assert len(outs) >= 15
-    for o in outs:
+    """Every class changes the image, and no two classes produce the same output from the same input."""
+    from benchmark.data import to_float
+
+    x = to_float(images[0].pixels[:, :64, :64])[None].repeat(2, 1, 1, 1)
+    classes = distortion_classes()
+    outs = [fn(x, torch.Generator().manual_seed(0)) for _, fn in classes]
+    names = [name for name, _ in classes]
+    assert len(outs) >= 15 and len(set(names)) == len(names)
+    for name, o in zip(names, outs):
         assert o.shape == x.shape and float(o.min()) >= 0 and float(o.max()) <= 1
+        assert float((o - x).abs().mean()) > 1e-3, f"{name} leaves the image unchanged"
+    for i in range(len(outs)):
+        for j in range(i + 1, len(outs)):
+            assert float((outs[i] - outs[j]).abs().mean()) > 1e-4, f"{names[i]} and {names[j]} are the same"
 
 
 def test_contrique_batch_is_a_class_by_region_grid(images):
@@ -135,10 +144,26 @@ def test_contrique_batch_is_a_class_by_region_grid(images):
 
 def test_probe_runs_and_reports_chance():
     r = probe("tinycnn", None, data="skimage-natural:test", crop=32, per_class=2)
-    assert 0 <= r["knn"] <= 1 and 0 <= r["linear"] <= 1 and r["chance"] == pytest.approx(1 / r["classes"])
+    assert r["chance"] == pytest.approx(1 / r["classes"]) and r["samples"] == r["classes"] * 2 * r["images"]
     assert r["weights"] == "tinycnn:random(seed=0)"
     assert len(r["per_image"]["knn"]) == r["images"] == 3
     assert sum(r["per_image"]["linear"]) / 3 == pytest.approx(r["linear"])  # equal crops per image
+    assert r["knn"] == pytest.approx(sum(r["per_image"]["knn"]) / r["images"])
+
+
+def test_probe_classifiers_known_answers():
+    """Features that encode the class give 100 %; features of pure noise give about chance."""
+    from benchmark.pretrain import _knn_and_linear
+
+    g = torch.Generator().manual_seed(0)
+    y = torch.arange(6).repeat(8)                        # 6 classes, 8 images
+    groups = torch.arange(8).repeat_interleave(6)
+    perfect = torch.nn.functional.one_hot(y, 6).float() + 0.01 * torch.randn(48, 6, generator=g)
+    knn, lin = _knn_and_linear(perfect, y, groups)
+    assert bool(knn.all()) and bool(lin.all())
+    noise = torch.randn(48, 32, generator=g)
+    knn, lin = _knn_and_linear(noise, y, groups)
+    assert float(knn.float().mean()) < 0.45 and float(lin.float().mean()) < 0.45  # chance is 1/6
 
 
 def test_paired_gain_interval():
