@@ -200,11 +200,13 @@ HUB_TRAIN = ("goodfellowliu/DIV2K:train",)
 HUB_TEST = ("goodfellowliu/DIV2K:validation",)
 
 
-def full_data(shared: Path = SHARED_DATASETS) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def full_data(shared: Path = SHARED_DATASETS, test_sets=("CSet5", "CSet14", "Kodak24")
+              ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(training sources, test sources) of the full and standard profiles: BSD200 + T91 (the classic
-    291) and Set5, Set14, Kodak24 from ``shared`` when it has them, else script-free hub datasets."""
+    291) and the ``test_sets`` (Set5, Set14, Kodak24) from ``shared`` when it has them, else
+    script-free hub datasets."""
     train = [shared / "BSD200", shared / "T91"]
-    test = [shared / "CSet5", shared / "CSet14", shared / "Kodak24"]
+    test = [shared / t for t in test_sets]
     return (tuple(str(p) for p in train) if all(p.is_dir() for p in train) else HUB_TRAIN,
             tuple(str(p) for p in test) if all(p.is_dir() for p in test) else HUB_TEST)
 
@@ -213,10 +215,28 @@ PROFILES = {
     # CPU-friendly: embedded photos, tiny net, random-init backbones for feature losses.
     "quick": Profile("quick", DEFAULT_TASKS, PIXEL_LOSSES, (0,), "tiny", 120, 8, 48, 2e-3,
                      ("skimage:train",), ("skimage-natural:test",), "random", metrics=QUICK_METRICS),
+    # Real offline answers: BSD200 + T91 crops, Kodak24 + Set14, every loss family, 3 seeds; feature losses
+    # on pretrained backbones where their weights are cached, else random-init ("auto"). A GPU profile;
+    # configs/standard-cpu.yaml is the subset that finishes in under 2 h on 2 CPU cores.
+    "standard": Profile("standard", DEFAULT_TASKS, ("all",), (0, 1, 2), "small", 3000, 16, 96, 5e-4,
+                        *full_data(test_sets=("Kodak24", "CSet14")), "auto"),
     # Overnight on a GPU: BSD200 + T91 training crops, Set5/Set14/Kodak24 test sets, pretrained backbones.
     "full": Profile("full", DEFAULT_TASKS, ("all",), (0, 1, 2), "base", 5000, 16, 128, 2e-4,
                     *full_data(), "pretrained"),
 }
+
+
+def weights_for(loss: str, backbone_weights: str) -> str:
+    """The backbone weights a loss trains with: ``auto`` is ``pretrained`` when every file the loss
+    needs is in the cache and ``random`` otherwise (per loss, decided when the grid is planned, so a
+    run's id and label say which it got)."""
+    if backbone_weights != "auto":
+        return backbone_weights
+    from benchmark.lossfn import parse_loss_spec
+    from benchmark.weights import get_file, loss_weight_keys
+
+    keys = [k for t in parse_loss_spec(loss) for k in loss_weight_keys(t.name)]
+    return "pretrained" if keys and all(get_file(k).present for k in keys) else "random"
 
 
 # --------------------------------------------------------------------------------------------
@@ -490,12 +510,13 @@ def build_configs(spec: GridSpec, data=None, local: bool = True) -> tuple[list[R
     train = tuple(DataSpec.parse(x, max_images=s.max_train_images) for x in s.train_data)
     tests = tuple(DataSpec.parse(x) for x in s.test_data)
     common = dict(net=s.net, iterations=s.iterations, batch_size=s.batch_size, crop=s.crop, lr=s.lr,
-                  train_data=train, test_data=tests, backbone_weights=s.backbone_weights, compile=bool(s.compile))
+                  train_data=train, test_data=tests, compile=bool(s.compile))
     for ls in loss_specs:
         check_loss_arguments(ls)
     build_net(s.net)  # validates the name
+    weights = {ls: weights_for(ls, s.backbone_weights) for ls in loss_specs}
     for ls in loss_specs:  # missing weights fail here, before anything is trained (no silent substitute)
-        build_loss(ls, seed=0, weights=s.backbone_weights)
+        build_loss(ls, seed=0, weights=weights[ls])
     configs = []
     for t in tasks:
         # validates names, types and values; every parameter is recorded (defaults too), so a parameter
@@ -503,7 +524,8 @@ def build_configs(spec: GridSpec, data=None, local: bool = True) -> tuple[list[R
         p = tuple(sorted(build_task(t, **dict(tparams.get(t, ()))).params.items()))
         for ls in loss_specs:
             for seed in s.seeds:
-                configs.append(RunConfig(task=t, loss=ls, seed=seed, task_params=p, **common))
+                configs.append(RunConfig(task=t, loss=ls, seed=seed, task_params=p, backbone_weights=weights[ls],
+                                         **common))
     data = data if data is not None else DataCache()
     dtype = device_type_for(s, local)
     return [resolve(c, data, dtype) for c in configs], tuple(s.metrics), s.device

@@ -67,6 +67,14 @@ def notes(stats: Stats) -> list[str]:
     if stats.setting:
         out.append(f"Setting (every run in these tables shares it): {stats.setting}.")
     out += [f"Metric coverage: {line}" for line in stats.coverage]
+    from benchmark.stats import seed_agreement
+
+    agree = seed_agreement(stats.blocks)
+    if "rho" in agree:
+        per_task = ", ".join(f"{t} {r:.2f}" for t, r in agree["by_task"].items())
+        out.append(f"Ranking stability: the losses' order under one seed against another agrees with Spearman "
+                   f"ρ = {agree['rho']:.2f} on average (min {agree['min']:.2f}; {agree['pairs']} (task, metric) "
+                   f"blocks × seed pairs; per task: {per_task}).")
     if not stats.cells.empty:
         n = int(stats.cells["n_images"].max())
         out.append(f"Paired tests use {n} test images per task; the smallest attainable two-sided Wilcoxon "

@@ -473,6 +473,36 @@ def compute(table: pd.DataFrame, metas: list[dict] | None = None, baseline: str 
     return Stats(cells, ranks, task_ranks, fried, costs, task_costs, baseline, alpha, n_boot, blks)
 
 
+def seed_agreement(blks: list[Block]) -> dict:
+    """Is the ranking stable across seeds? For every (task, metric) block and every pair of seeds,
+    the Spearman correlation between the losses' means under one seed and under the other (losses
+    run with both seeds, at least 3). Returns ``{"rho": mean ρ, "min": …, "pairs": n blocks × seed
+    pairs, "by_task": {task: mean ρ}}`` or ``{"reason": why not}``."""
+    from scipy.stats import spearmanr
+
+    rhos, by_task = [], {}
+    for b in blks:
+        keep = [i for i, lab in enumerate(b.labels) if lab != INPUT]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            run_means = np.nanmean(b.values[keep], axis=2)  # (L, S)
+        for s1 in range(run_means.shape[1]):
+            for s2 in range(s1 + 1, run_means.shape[1]):
+                ok = ~np.isnan(run_means[:, s1]) & ~np.isnan(run_means[:, s2])
+                if ok.sum() < 3:
+                    continue
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    rho = float(spearmanr(run_means[ok, s1], run_means[ok, s2]).statistic)
+                if np.isfinite(rho):
+                    rhos.append(rho)
+                    by_task.setdefault(b.task, []).append(rho)
+    if not rhos:
+        return {"reason": "needs ≥ 2 seeds of ≥ 3 losses"}
+    return {"rho": float(np.mean(rhos)), "min": float(np.min(rhos)), "pairs": len(rhos),
+            "by_task": {t: float(np.mean(v)) for t, v in sorted(by_task.items())}}
+
+
 def pareto_front(x: np.ndarray, y: np.ndarray, x_higher: bool = True, y_higher: bool = True) -> np.ndarray:
     """Boolean mask of points not dominated by any other (both coordinates at least as good,
     one strictly better)."""

@@ -111,3 +111,18 @@ def test_pareto_front():
     y = np.array([3.0, 2.0, 1.0, 1.0])  # last is dominated by (2, 2)
     assert S.pareto_front(x, y).tolist() == [True, True, True, False]
     assert S.pareto_front(x, y, y_higher=False).tolist() == [False, False, True, False]  # (3, 1) beats (2, 1)
+
+
+def test_seed_agreement_of_rankings():
+    """Well-separated losses rank alike under every seed (ρ ≈ 1); identically distributed ones do not."""
+    from benchmark.stats import blocks, seed_agreement
+    from benchmark.synthetic import synthetic_table
+
+    clear = synthetic_table(offsets={"a": 0.0, "b": 1.0, "c": 2.0, "d": 3.0}, seeds=(0, 1, 2), noise=0.1)
+    got = seed_agreement(blocks(clear))
+    assert got["rho"] > 0.95 and got["pairs"] == 3 * 3  # 3 metrics × 3 seed pairs
+    tied = synthetic_table(offsets={"a": 0.0, "b": 0.0, "c": 0.0, "d": 0.0, "e": 0.0}, seeds=(0, 1, 2),
+                           noise=1.0, seed_sd=1.0)
+    assert abs(seed_agreement(blocks(tied))["rho"]) < 0.6
+    one = synthetic_table(offsets={"a": 0.0, "b": 1.0, "c": 2.0}, seeds=(0,))
+    assert "reason" in seed_agreement(blocks(one))
