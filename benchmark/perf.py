@@ -262,7 +262,9 @@ class StepTimes:
             log.warning("could not keep measured step times in %s: %s", self.path, exc)
 
 
-def _median_time(fn, dev: torch.device, reps: int) -> float:
+def _best_time(fn, dev: torch.device, reps: int) -> float:
+    """The fastest of ``reps`` calls: a machine shared with other jobs slows calls down at random
+    (several-fold when threads are preempted), never speeds them up."""
     times = []
     for _ in range(reps):
         _sync(dev)
@@ -270,24 +272,25 @@ def _median_time(fn, dev: torch.device, reps: int) -> float:
         fn()
         _sync(dev)
         times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    return min(times)
 
 
 def _time_step(loss: str, net: str, task: str, batch: int, crop: int, dev: torch.device, compile: bool,
                images, reps: int = 3) -> tuple[float, float]:
-    """(median seconds of a runner step, of its data part: sampling + degradation), after a warm-up."""
+    """(seconds of a runner step, of its data part: sampling + degradation; the fastest of ``reps``),
+    after a warm-up."""
     step, st = harness_step(loss, net=net, batch=batch, crop=crop, device=dev, task=task, compile=compile,
                             images=images)
     step()
-    data = _median_time(lambda: st.task.degrade(st.batch(), st.dgen if st.fast else st.gen), dev, reps)
-    return _median_time(step, dev, reps), data
+    data = _best_time(lambda: st.task.degrade(st.batch(), st.dgen if st.fast else st.gen), dev, reps)
+    return _best_time(step, dev, reps), data
 
 
 def _time_data(task: str, batch: int, crop: int, dev: torch.device, images, reps: int = 3) -> float:
-    """Median seconds of sampling and degrading one batch at the grid's own shape (cheap to time there)."""
+    """Seconds of sampling and degrading one batch at the grid's own shape (cheap to time there)."""
     _, st = harness_step("l1", net="tiny", batch=batch, crop=crop, device=dev, task=task, images=images)
     st.task.degrade(st.batch(), st.dgen if st.fast else st.gen)
-    return _median_time(lambda: st.task.degrade(st.batch(), st.dgen if st.fast else st.gen), dev, reps)
+    return _best_time(lambda: st.task.degrade(st.batch(), st.dgen if st.fast else st.gen), dev, reps)
 
 
 def loss_family(spec: str) -> str:
