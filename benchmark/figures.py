@@ -171,8 +171,12 @@ def fit_canvas(fig, pad: float = 0.04, max_iter: int = 6, min_axes: tuple[float,
 
     A label longer than the figure would otherwise be cut at the edge; here the figure becomes
     as large as its content needs, so the saved file (no ``bbox_inches``) shows all of it."""
+    import warnings
+
     for _ in range(max_iter):
-        fig.canvas.draw()
+        with warnings.catch_warnings():  # a too-small first guess collapses the layout: growing it is the fix
+            warnings.filterwarnings("ignore", message="constrained_layout not applied")
+            fig.canvas.draw()
         renderer = fig.canvas.get_renderer()
         bb = fig.get_tightbbox(renderer)
         w, h = fig.get_size_inches()
@@ -370,12 +374,17 @@ def draw_metric_points(stats: Stats, task: str, styles=None):
     ypos = {l: i for i, l in enumerate(order)}
     for ax, m in zip(axes.flat, metrics):
         g = c[c["metric"] == m]
-        for _, r in g.iterrows():
-            st = styles.get(r["label"], styles[INPUT])
-            top = bool(r["top_group"])
-            ax.errorbar(r["mean"], ypos[r["label"]], xerr=[[r["mean"] - r["ci_low"]], [r["ci_high"] - r["mean"]]],
-                        fmt="D" if r["circular"] else "o", ms=3.5, color=st.color, mfc=st.color if top else "white",
-                        mec=st.color, mew=0.9, elinewidth=0.8, capsize=1.2)
+        y = g["label"].map(ypos).to_numpy(float)
+        colours = [styles.get(l, styles[INPUT]).color for l in g["label"]]
+        ax.hlines(y, g["ci_low"], g["ci_high"], colors=colours, lw=0.8)  # one call per panel: fast
+        top, circ = g["top_group"].to_numpy(bool), g["circular"].to_numpy(bool)
+        for sel, marker in ((~circ, "o"), (circ, "D")):
+            for filled in (True, False):
+                k = sel & (top == filled)
+                if k.any():
+                    cs = [colours[i] for i in np.flatnonzero(k)]
+                    ax.scatter(g["mean"].to_numpy()[k], y[k], s=14, marker=marker, c=cs if filled else "white",
+                               edgecolors=cs, linewidths=0.9, zorder=3)
         ax.set_title(f"{m} {_arrow(bool(g['higher_is_better'].iloc[0]))}")
         ax.set_yticks(range(len(order)), ticks)
         ax.xaxis.set_major_locator(MaxNLocator(3))
