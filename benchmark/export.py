@@ -243,6 +243,7 @@ figure{margin:12px 0}figure img{max-width:min(100%,1000px);border:1px solid #eee
 .note{background:#f5f5f5;border-left:3px solid #90a4ae;padding:6px 10px;margin:8px 0}
 #js-errors{color:#b00;white-space:pre}
 td.wrap{white-space:normal;max-width:340px;text-align:left}
+table.findings th,table.findings td{text-align:left;vertical-align:top}
 .verdict{color:#fff;padding:2px 7px;border-radius:3px;font-weight:bold;white-space:nowrap}
 details{margin:6px 0}summary{cursor:pointer}
 """
@@ -262,7 +263,8 @@ JS = """
     document.querySelectorAll('section.tab').forEach(function(s){s.classList.toggle('active',s.id===id);});
     buttons.forEach(function(b){b.classList.toggle('active',b.dataset.tab===id);});
   }
-  buttons.forEach(function(b){b.addEventListener('click',function(){show(b.dataset.tab);});});
+  buttons.forEach(function(b){b.addEventListener('click',function(){
+    show(b.dataset.tab);if(history.replaceState){history.replaceState(null,'','#'+b.dataset.tab);}});});
   function key(td){
     var v=td.getAttribute('data-v');
     if(v!==null){return v===''?NaN:parseFloat(v);}
@@ -281,7 +283,11 @@ JS = """
     });});
     t.setAttribute('data-sortable-ready','1');
   });
-  show(buttons.length?buttons[0].dataset.tab:'');
+  var wanted=location.hash.slice(1);  /* report.html#findings opens that tab */
+  var known=Array.prototype.some.call(buttons,function(b){return b.dataset.tab===wanted;});
+  show(known?wanted:(buttons.length?buttons[0].dataset.tab:''));
+  if(known){  /* the tab from its top, not the browser's jump to the section's anchor */
+    window.addEventListener('load',function(){setTimeout(function(){window.scrollTo(0,0);},0);});}
   document.body.setAttribute('data-ready','1');
 })();
 """

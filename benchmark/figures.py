@@ -176,7 +176,7 @@ def fit_canvas(fig, pad: float = 0.04, max_iter: int = 6, min_axes: tuple[float,
     for _ in range(max_iter):
         with warnings.catch_warnings():  # a too-small first guess collapses the layout: growing it is the fix
             warnings.filterwarnings("ignore", message="constrained_layout not applied")
-            fig.canvas.draw()
+            fig.draw_without_rendering()  # layout and text extents, no rasterising
         renderer = fig.canvas.get_renderer()
         bb = fig.get_tightbbox(renderer)
         w, h = fig.get_size_inches()

@@ -26,7 +26,7 @@ Everything else is shared here, so every finding is judged by the same rules:
   is about pretrained networks and the results have none (never a verdict then); ``not
   applicable`` when the results lack the tasks, losses or metrics it needs. The headline part is
   the one that decides: the strongest contradiction, else the weakest reproduced part, else the
-  least decided one.
+  open part closest to a decision (smallest adjusted p, then largest effect relative to its CI).
 * **Setting**: findings are checked separately per setting (the columns of
   :data:`SETTING_COLUMNS` present in the table: net, training data, …; the task and its
   parameters are part of each comparison), and every verdict states the setting, test images
@@ -196,7 +196,8 @@ class FindingResult:
         if all(p.verdict == "reproduced" for p in c):
             return max(c, key=lambda p: (p.p_adj, -p.ci_low))
         open_ = [p for p in c if p.verdict != "reproduced"]
-        return max(open_, key=lambda p: p.p_adj)
+        width = {id(p): max(p.ci_high - p.ci_low, 1e-300) for p in open_}
+        return min(open_, key=lambda p: (p.p_adj, -abs(p.effect) / width[id(p)]))
 
     def tally(self) -> str:
         c = self.counted
