@@ -255,7 +255,7 @@ def draw_rank_heatmap(stats: Stats, styles=None):
 
     tr = stats.task_ranks.copy()
     tr["all"] = stats.ranks.set_index("label").loc[tr.index, "mean_rank"]
-    rows = [wrap_label(str(l)) for l in tr.index]
+    rows = [wrap_label(str(l), 34) for l in tr.index]
     row_h = 0.06 + 0.125 * max(_lines(r) for r in rows)
     fig, ax = plt.subplots(figsize=(min(COL2, 2.2 + 0.5 * tr.shape[1]), 1.0 + row_h * len(tr)), layout="constrained")
     sns.heatmap(tr, ax=ax, cmap="viridis", annot=True, fmt=".1f", annot_kws={"fontsize": 7}, linewidths=0.5,
@@ -317,9 +317,14 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
                         yerr=[[y.loc[l, "mean"] - y.loc[l, "ci_low"]], [y.loc[l, "ci_high"] - y.loc[l, "mean"]]],
                         fmt="none", ecolor=styles[l].color, elinewidth=0.6, capsize=1.2, alpha=0.45, zorder=2)
         df = pd.DataFrame({"x": x["mean"].to_numpy(), "y": y["mean"].to_numpy(), "label": labels})
-        sns.scatterplot(data=df, x="x", y="y", hue="label", style="label", ax=ax, legend=False, s=22,
-                        palette={l: styles[l].color for l in labels},
-                        markers={l: styles[l].marker for l in labels}, edgecolor="black", linewidth=0.3, zorder=3)
+        df["front"] = front
+        for on_front, size, edge in ((False, 22, 0.3), (True, 34, 1.0)):  # front points: larger, black rim
+            sub = df[df["front"] == on_front]
+            if len(sub):
+                sns.scatterplot(data=sub, x="x", y="y", hue="label", style="label", ax=ax, legend=False, s=size,
+                                palette={l: styles[l].color for l in sub["label"]},
+                                markers={l: styles[l].marker for l in sub["label"]}, edgecolor="black",
+                                linewidth=edge, zorder=3 + on_front)
         fx, fy = x["mean"].to_numpy()[front], y["mean"].to_numpy()[front]
         order = np.argsort(fx)
         ax.plot(fx[order], fy[order], color="0.1", lw=1.0, ls="--", zorder=4)
@@ -339,7 +344,7 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
         ax.set_visible(False)
     w = fig.get_size_inches()[0]
     fig.suptitle(wrap_title(f"Perception–distortion plane: perception = {perc}, distortion = {dist} (better: right "
-                            "and up; bars: 95% CI; dashed: Pareto front)", w))
+                            "and up; bars: 95% CI; dashed line and black rims: Pareto front)", w))
     _legend(fig, sorted(shown, key=list(styles).index), styles)
     fit_canvas(fig, min_axes=(1.5, 1.5))
     return fig
@@ -365,7 +370,7 @@ def draw_metric_points(stats: Stats, task: str, styles=None):
     metrics = metric_order(c["metric"].unique())
     order = c[c["label"] != INPUT].groupby("label")["rank"].mean().sort_values().index.tolist()
     order = order + [INPUT] * (INPUT in set(c["label"]))
-    ticks = [wrap_label(l) for l in order]
+    ticks = [wrap_label(l, 34) for l in order]
     row_h = 0.05 + 0.125 * max(_lines(t) for t in ticks)  # inches per loss row: its wrapped lines plus a gap
     rows, cols = _grid(len(metrics), 4)
     height = 0.8 + (row_h * len(order) + 0.55) * rows
@@ -568,7 +573,7 @@ def draw_leaderboard_heatmap(boards: dict[str, tuple[pd.DataFrame, pd.DataFrame]
     cols = 1 if n_metrics > 8 else min(2, n)
     rows = -(-n // cols)
     max_rows = max(r.shape[0] for r, _ in boards.values())
-    ylab = {t: [wrap_label(str(l)) for l in r.index] for t, (r, _) in boards.items()}
+    ylab = {t: [wrap_label(str(l), 34) for l in r.index] for t, (r, _) in boards.items()}
     row_h = 0.06 + 0.125 * max(_lines(l) for ls in ylab.values() for l in ls)
     fig, axes = plt.subplots(rows, cols, figsize=(cols * (0.5 * n_metrics + 2.4), rows * (row_h * max_rows + 1.3)),
                              squeeze=False, layout="constrained")
