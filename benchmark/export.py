@@ -396,6 +396,10 @@ def html_report(stats: Stats, figures: dict[str, list[Path]], title: str = "plbe
     from benchmark import stats as stats_mod
 
     method += "</p><p>" + html.escape(stats_mod.__doc__ or "").replace("\n\n", "</p><p>")
+    if findings:
+        from benchmark import findings as findings_mod
+
+        method += "</p><p>" + html.escape(findings_mod.__doc__ or "").replace("\n\n", "</p><p>")
     sections.append(f'<section class="tab" id="method"><h2>Method</h2><p>{method}</p></section>')
     return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>"

@@ -16,13 +16,21 @@ CANDIDATES = ("gpl", "vgg", "vgg_esrgan")
                   source="Fig. 1: ×4 super-resolution pilot, random-weight VGG loss on par with the pretrained one "
                          "and visually better than the per-pixel loss")
 class RandomVGGBeatsL2(Finding):
-    """On every task and perceptual metric: the random-init VGG loss (``gpl`` if present, else
-    ``vgg``/``vgg_esrgan`` run with random weights) > ℓ2. Circular parts are not counted."""
+    """On every task and perceptual metric: the random-init VGG loss > ℓ2. Circular parts are not
+    counted. The arm, in order of preference: ℓ2 plus a random-init VGG term (e.g.
+    ``'l2 + 0.1*gpl'``: the paper adds its loss to the pixel loss), then ``gpl``, then
+    ``vgg``/``vgg_esrgan`` run with random weights."""
 
     claim = "a random-init VGG perceptual loss scores better than ℓ2 on perceptual metrics"
     needs = Needs(losses=("l2",), metrics=("perceptual",))
 
     def _random_vgg(self, res, task):
+        from benchmark.stats import loss_terms
+
+        for arm in res.arms(task):  # the paper's setting: pixel loss + random-VGG loss
+            terms = loss_terms(arm.loss)
+            if arm.kind == "random" and len(terms) > 1 and "l2" in terms and set(terms) & set(CANDIDATES):
+                return arm
         for loss in CANDIDATES:
             arm = res.arm(task, loss, prefer=("random",))
             if arm is not None:

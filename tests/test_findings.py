@@ -116,6 +116,11 @@ def test_liu_random_vgg():
     # no gpl: a VGG loss on a random backbone stands in; a pretrained one does not
     r = run("liu2021_random_vgg", offsets={"vgg": better, "l2": 0.0}, **kw)
     assert r.verdict == "reproduced" and r.parts[0].a.startswith("vgg [vgg16:random")
+    # the paper's own setting, ℓ2 plus the random-VGG term, is preferred when present
+    mix = "l2 + 0.1*gpl"
+    r = run("liu2021_random_vgg", offsets={"gpl": 0.0, mix: better, "l2": 0.0},
+            **{**kw, "weights": {"gpl": R19, mix: R19}})
+    assert r.verdict == "reproduced" and all(p.a.startswith(mix) for p in r.parts)
     kw["weights"] = {"vgg": PRE}
     r = run("liu2021_random_vgg", offsets={"vgg": better, "l2": 0.0}, **kw)
     assert r.verdict == "not applicable" and "random" in r.reason
