@@ -104,10 +104,11 @@ class Arm:
 
 @dataclass(frozen=True)
 class Needs:
-    """What a finding needs from the results: any of ``tasks`` (empty: any task), every loss of
-    ``losses`` (by loss name, any weights unless ``weights`` says otherwise), any of ``metrics``
-    (``"perceptual"`` stands for any of :data:`PERCEPTUAL_METRICS`), and the weights kind of the
-    losses that carry weights (``any``, ``pretrained``, ``random``, ``selftrained``)."""
+    """What a finding needs from the results: any of ``tasks`` (empty: any task); every loss of
+    ``losses`` (by loss name, with any weights) — or, when ``weights`` names a kind (``pretrained``,
+    ``random``, ``selftrained``), at least one of them trained with that kind (a family such as
+    DISTS/LPIPS; ``pretrained`` missing is reported as ``needs weights``); and any of ``metrics``
+    (``"perceptual"`` stands for any of :data:`benchmark.stats.PERCEPTUAL_METRICS`)."""
 
     tasks: tuple[str, ...] = ()
     losses: tuple[str, ...] = ()
