@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import warnings
 import zlib
 from collections.abc import Iterable
@@ -68,6 +69,17 @@ NONINFERIORITY = 0.05
 SETTING_COLUMNS = ("net", "train_data", "iterations", "batch_size", "crop", "lr", "setting", "profile")
 
 
+_SEED = re.compile(r"\(seed=-?\d+\)")
+
+
+def arm_weights(provenance) -> str:
+    """The weights of an arm: the provenance without the random-init seed, which follows the
+    training seed — ``vgg16:random(seed=0)`` and ``vgg16:random(seed=1)`` are two seeds of one
+    arm, ``vgg16:random``."""
+    p = "none" if provenance is None or (isinstance(provenance, float) and math.isnan(provenance)) else str(provenance)
+    return _SEED.sub("", p)
+
+
 def weights_kind(provenance) -> str:
     """``none`` (no learned weights), ``random``, ``selftrained`` or ``pretrained`` from a provenance
     string such as ``vgg16:random(seed=0)`` or ``alexnet:IMAGENET1K_V1+lpips:alex:v0.1`` (the trunk
@@ -88,7 +100,8 @@ def weights_kind(provenance) -> str:
 # --------------------------------------------------------------------------------------------
 @dataclass(frozen=True, order=True)
 class Arm:
-    """One trained configuration compared by a finding: a loss spec and its weights provenance."""
+    """One trained configuration compared by a finding: a loss spec and its weights provenance
+    without the random-init seed (:func:`arm_weights`): its runs over seeds are one arm."""
 
     loss: str
     weights: str = "none"
@@ -267,7 +280,8 @@ class Results:
     """The tidy table of one setting, indexed for findings: arms per task, paired per-image values."""
 
     def __init__(self, table: pd.DataFrame, setting: str = "", inputs: pd.DataFrame | None = None):
-        self.table = table
+        self.table = table.assign(arm_weights=[arm_weights(w) for w in table["weights"].astype(str)]) \
+            if not table.empty else table.assign(arm_weights=pd.Series(dtype=str))
         self.setting = setting
         self.inputs = inputs if inputs is not None else table.iloc[:0]
         self.higher = table.groupby("metric", observed=True)["higher_is_better"].first().astype(bool).to_dict() \
@@ -299,7 +313,7 @@ class Results:
 
     def arms(self, task: str) -> list[Arm]:
         t = self.table[self.table["task"] == task]
-        pairs = t[["loss", "weights"]].astype(str).drop_duplicates()
+        pairs = t[["loss", "arm_weights"]].astype(str).drop_duplicates()
         return sorted(Arm(lo, w) for lo, w in pairs.itertuples(index=False) if lo != INPUT)
 
     def arm(self, task: str, loss: str, prefer: tuple[str, ...] = ("pretrained", "selftrained", "random", "none")
@@ -317,7 +331,7 @@ class Results:
         """(seed × item) values of one arm; duplicates averaged; items are ``dataset/image``."""
         if self._groups is None:
             t = self.table
-            keys = [t["task"].astype(str), t["metric"].astype(str), t["loss"].astype(str), t["weights"].astype(str)]
+            keys = [t["task"].astype(str), t["metric"].astype(str), t["loss"].astype(str), t["arm_weights"]]
             self._groups = t.groupby(keys, observed=True, sort=False).indices if not t.empty else {}
         key = (task, metric, arm.loss, arm.weights)
         if key not in self._arrays:

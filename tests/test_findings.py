@@ -242,3 +242,15 @@ def test_cli_and_report(tmp_path, capsys):
     assert (tmp_path / "findings.md").read_text().startswith("# Published findings")
     assert main(["findings", "--out", str(tmp_path), "--only", "zhao2017_l1_vs_l3", "-q"]) == 2
     assert "did you mean zhao2017_l1_vs_l2" in capsys.readouterr().err
+
+
+def test_random_init_seeds_are_one_arm():
+    """A random backbone is seeded by the training seed: ``vgg16:random(seed=0)`` and ``(seed=1)``
+    are two seeds of one arm, not two arms with one seed each."""
+    t = synthetic_table(tasks=("sr4",), metrics=PERC, offsets={"l2": 0.0, "vgg": {"vsi": 1.0, "gmsd": 1.0}},
+                        weights={"vgg": R16}, seeds=(0, 1, 2), n_images=12)
+    is_vgg = t["loss"] == "vgg"
+    t.loc[is_vgg, "weights"] = [f"vgg16:random(seed={s})" for s in t.loc[is_vgg, "seed"]]
+    (r,) = check_all(t, ["liu2021_random_vgg"], n_boot=300)
+    assert r.verdict == "reproduced"
+    assert {p.a for p in r.parts} == {"vgg [vgg16:random]"} and all(p.seeds_a == 3 for p in r.parts)
