@@ -100,25 +100,35 @@ class LossStyle:
 def loss_styles(labels, losses: dict[str, str] | None = None) -> dict[str, LossStyle]:
     """{label: LossStyle}: a colour-blind-safe colour, a marker and a line style per label.
 
-    seaborn's ``colorblind`` palette without its grey gives 9 colours; label i gets colour
-    ``i mod 9``, marker and line style ``i div 9``, so up to 63 labels stay distinct. Labels are
-    ordered with the pixel losses of :data:`CANONICAL` first (by their loss name, from ``losses``
-    {label: loss} or the label itself), then alphabetically; ``input`` is grey."""
+    seaborn's ``colorblind`` palette without its grey gives 9 colours; slot i is colour ``i mod 9``
+    with marker and line style ``i div 9``, so up to 63 labels stay distinct. The pixel losses of
+    :data:`CANONICAL` own slots 0–5 in every report (ℓ1 is always the blue circle), found by their
+    loss name (from ``losses`` {label: loss}, or the label itself); the other labels take the
+    following slots alphabetically; ``input`` is grey."""
     import seaborn as sns
 
     pal = [c for c in sns.color_palette("colorblind", 10) if not np.allclose(c, c[0])]  # drop the grey
     losses = losses or {}
 
-    def key(label):
-        loss = losses.get(label, label)
-        return (CANONICAL.index(loss) if loss in CANONICAL else len(CANONICAL), label)
+    def style_of(slot: int) -> LossStyle:
+        k = slot // len(pal)
+        return LossStyle(tuple(pal[slot % len(pal)]), MARKERS[k % len(MARKERS)], LINESTYLES[k % len(LINESTYLES)])
 
     out = {INPUT: LossStyle(INPUT_COLOUR, "o", "-")}
-    for i, label in enumerate(sorted(set(labels) - {INPUT}, key=key)):
-        k = i // len(pal)
-        out[label] = LossStyle(tuple(pal[i % len(pal)]), MARKERS[k % len(MARKERS)],
-                               LINESTYLES[k % len(LINESTYLES)])
-    return out
+    rest = []
+    taken = set()
+    for label in sorted(set(labels) - {INPUT}):
+        loss = losses.get(label, label)
+        if loss in CANONICAL and CANONICAL.index(loss) not in taken:
+            out[label] = style_of(CANONICAL.index(loss))
+            taken.add(CANONICAL.index(loss))
+        else:
+            rest.append(label)
+    for i, label in enumerate(rest):
+        out[label] = style_of(len(CANONICAL) + i)
+    canon = sorted((l for l in out if l != INPUT and losses.get(l, l) in CANONICAL and l not in rest),
+                   key=lambda l: CANONICAL.index(losses.get(l, l)))
+    return {INPUT: out[INPUT], **{l: out[l] for l in canon}, **{l: out[l] for l in rest}}
 
 
 def stats_styles(stats: Stats, metas: list[dict] | None = None) -> dict[str, LossStyle]:

@@ -123,9 +123,10 @@ def test_one_colour_per_loss_across_figures(report_figures):
     assert len(labels) == len(OFFSETS)
     keys = {(styles[l].color, styles[l].marker, styles[l].linestyle) for l in labels}
     assert len(keys) == len(labels)  # every label drawn distinctly
-    # pixel losses keep the first palette slots whatever else is in the report
-    small = F.loss_styles(["l1", "zzz", "l2"])
-    assert styles["l1"].color == small["l1"].color and styles["l2"].color == small["l2"].color
+    # pixel losses keep their palette slots whatever else is (or is not) in the report
+    small = F.loss_styles(["aaa", "l2", "ms_ssim_l1"])
+    assert styles["l2"].color == small["l2"].color and styles["ms_ssim_l1"] == small["ms_ssim_l1"]
+    assert small["aaa"] not in (styles["l1"], styles["l2"], styles["charbonnier"])
     import seaborn as sns
 
     cb = [tuple(c) for c in sns.color_palette("colorblind", 10)]
