@@ -19,7 +19,7 @@ import time
 from benchmark.errors import UserError
 
 log = logging.getLogger("benchmark")
-COMMANDS = ("run", "list", "report", "weights", "pretrain", "compare", "perf")
+COMMANDS = ("run", "list", "report", "weights", "pretrain", "compare", "perf", "findings")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -138,6 +138,15 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("action", nargs="?", default="list", choices=("list", "prefetch"),
                    help="list what is present and missing (default), or prefetch it (needs a network)")
     w.add_argument("--losses", nargs="+", help="only these losses (default: every loss and the default metrics)")
+    fnd = sub.add_parser("findings", help="check published claims (Zhao 2017, Blau 2018, …) on the results: "
+                         "reproduced / contradicted / inconclusive / needs weights / not applicable")
+    _add_common(fnd)
+    fnd.add_argument("--out", default="results", help="results directory (default: results); findings.md/.csv go there")
+    fnd.add_argument("--only", nargs="+", metavar="NAME", help="check only these findings")
+    fnd.add_argument("--list", action="store_true", help="list the registered findings and what each needs")
+    fnd.add_argument("--alpha", type=float, default=0.05, help="significance level after Holm correction")
+    fnd.add_argument("--bootstrap", type=int, default=2000, help="bootstrap resamples per CI (default: 2000)")
+
     pt = sub.add_parser("pretrain", help="self-train a perceptual encoder (CONTRIQUE- or SimCLR-style)")
     _add_common(pt)
     pt.add_argument("--recipe", default="contrique", help="contrique (distortion classes) or simclr")
@@ -207,7 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     previous_sigterm = _sigterm_as_interrupt()
     try:
         return {"run": cmd_run, "list": cmd_list, "report": cmd_report, "weights": cmd_weights,
-                "pretrain": cmd_pretrain, "compare": cmd_compare, "perf": cmd_perf}[args.command](args)
+                "pretrain": cmd_pretrain, "compare": cmd_compare, "perf": cmd_perf,
+                "findings": cmd_findings}[args.command](args)
     except UserError as exc:
         if getattr(args, "debug", False):
             raise
@@ -484,6 +494,30 @@ def cmd_report(args) -> int:
     for kind, p in paths.items():
         print(f"{kind}: {p}")
     log.info("report written in %.1f s", time.time() - t0)
+    return 0
+
+
+def cmd_findings(args) -> int:
+    from benchmark.findings import FINDINGS, check_all, to_text, write
+    from benchmark.results import ResultsStore
+
+    if args.list:
+        for e in FINDINGS.entries():
+            print(f"{e.name:<24} {e.obj.claim}\n{'':<24} needs {e.obj.needs.describe()}; {e.citation}")
+        return 0
+    if not 0 < args.alpha < 1:
+        raise UserError(f"--alpha must be in (0, 1), got {args.alpha}")
+    if args.bootstrap < 100:
+        raise UserError(f"--bootstrap must be at least 100, got {args.bootstrap}")
+    for name in args.only or []:
+        FINDINGS.get(name)  # unknown name: one line with suggestions
+    store = ResultsStore(args.out)
+    if not store.runs.exists():
+        raise UserError(f"no results in {store.root} (run `plbench run --out {args.out}` first)")
+    results = check_all(store.table(), args.only, alpha=args.alpha, n_boot=args.bootstrap)
+    print(to_text(results))
+    for kind, p in write(results, store.root, args.alpha).items():
+        print(f"{kind}: {p}")
     return 0
 
 

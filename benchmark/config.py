@@ -28,12 +28,20 @@ from benchmark import CODE_VERSION, __version__
 from benchmark.data import DataSpec
 from benchmark.errors import UserError
 
-# Learned metrics are skipped (with the reason recorded) when their weights are not cached.
-DEFAULT_METRICS = ("psnr", "ssim", "ms_ssim", "lpips", "dists", "niqe", "musiq")
-# The quick profile leaves out ms_ssim: pyiqa's float64 MS-SSIM costs ~0.6 s per 512² image on 2 cores,
-# a third of the whole CPU budget; `--metrics psnr ssim ms_ssim ...` puts it back.
-QUICK_METRICS = ("psnr", "ssim", "lpips", "dists", "niqe", "musiq")
+# Perceptual full-reference metrics that need no download are always in (pyiqa's vsi, fsim, gmsd, nlpd;
+# vif in the default set); learned ones (lpips, dists, niqe, musiq) are scored when their weights are
+# cached and skipped, with the reason recorded, when not. CPU ms per image on one thread (256² / 512²):
+# psnr 0.3/4, ssim 7/28 and ms_ssim 6/30 (separable, metrics.SeparableSSIM; pyiqa's own 150/737 and
+# 163/837), fsim 89/74, vsi 43/61, gmsd 2/7, nlpd 9/28, vif 70/281, mad 1376/16822 — mad (600× SSIM)
+# is left out: `--metrics ... mad` adds it.
+DEFAULT_METRICS = ("psnr", "ssim", "ms_ssim", "lpips", "dists", "vsi", "fsim", "gmsd", "nlpd", "vif", "niqe", "musiq")
+# The quick profile leaves out vif (~0.3 s per 512² image, more than its four other perceptual metrics
+# together); `--metrics ... vif` puts it back.
+QUICK_METRICS = ("psnr", "ssim", "ms_ssim", "lpips", "dists", "vsi", "fsim", "gmsd", "nlpd", "niqe", "musiq")
 PIXEL_LOSSES = ("l1", "l2", "charbonnier", "ssim", "ms_ssim", "ms_ssim_l1")
+# Deep-feature losses cheap enough for the quick profile on random-init backbones (ms per training step,
+# tiny net, batch 8 of 48², 2 CPU threads: l1 10, lpips 24, lpips_squeeze 27, vgg 45; pdl 177, gpl 161).
+QUICK_FEATURE_LOSSES = ("lpips", "lpips_squeeze", "vgg")
 DEFAULT_TASKS = ("denoise", "sr4", "deblur", "jpeg", "demosaic")
 SHARED_DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 DEVICE_TYPES = ("cpu", "cuda")
@@ -212,8 +220,8 @@ def full_data(shared: Path = SHARED_DATASETS, test_sets=("CSet5", "CSet14", "Kod
 
 
 PROFILES = {
-    # CPU-friendly: embedded photos, tiny net, random-init backbones for feature losses.
-    "quick": Profile("quick", DEFAULT_TASKS, PIXEL_LOSSES, (0,), "tiny", 120, 8, 48, 2e-3,
+    # CPU-friendly: embedded photos, tiny net, pixel losses plus three feature losses on random-init backbones.
+    "quick": Profile("quick", DEFAULT_TASKS, PIXEL_LOSSES + QUICK_FEATURE_LOSSES, (0,), "tiny", 120, 8, 48, 2e-3,
                      ("skimage:train",), ("skimage-natural:test",), "random", metrics=QUICK_METRICS),
     # Real offline answers: BSD200 + T91 crops, Kodak24 + Set14, every loss family, 3 seeds; feature losses
     # on pretrained backbones where their weights are cached, else random-init ("auto"). A GPU profile;

@@ -253,6 +253,10 @@ td.top{font-weight:bold;background:#fff8e1}tr.input td{color:#777;font-style:ita
 figure{margin:12px 0}figure img{max-width:min(100%,1000px);border:1px solid #eee}figcaption{font-size:12px;color:#555}
 .note{background:#f5f5f5;border-left:3px solid #90a4ae;padding:6px 10px;margin:8px 0}
 #js-errors{color:#b00;white-space:pre}
+td.wrap{white-space:normal;max-width:340px;text-align:left}
+table.findings th,table.findings td{text-align:left;vertical-align:top}
+.verdict{color:#fff;padding:2px 7px;border-radius:3px;font-weight:bold;white-space:nowrap}
+details{margin:6px 0}summary{cursor:pointer}
 """
 
 #: first script on the page: any later script error is written into the (then visible) #js-errors box
@@ -270,7 +274,8 @@ JS = """
     document.querySelectorAll('section.tab').forEach(function(s){s.classList.toggle('active',s.id===id);});
     buttons.forEach(function(b){b.classList.toggle('active',b.dataset.tab===id);});
   }
-  buttons.forEach(function(b){b.addEventListener('click',function(){show(b.dataset.tab);});});
+  buttons.forEach(function(b){b.addEventListener('click',function(){
+    show(b.dataset.tab);if(history.replaceState){history.replaceState(null,'','#'+b.dataset.tab);}});});
   function key(td){
     var v=td.getAttribute('data-v');
     if(v!==null){return v===''?NaN:parseFloat(v);}
@@ -289,7 +294,11 @@ JS = """
     });});
     t.setAttribute('data-sortable-ready','1');
   });
-  show(buttons.length?buttons[0].dataset.tab:'');
+  var wanted=location.hash.slice(1);  /* report.html#findings opens that tab */
+  var known=Array.prototype.some.call(buttons,function(b){return b.dataset.tab===wanted;});
+  show(known?wanted:(buttons.length?buttons[0].dataset.tab:''));
+  if(known){  /* the tab from its top, not the browser's jump to the section's anchor */
+    window.addEventListener('load',function(){setTimeout(function(){window.scrollTo(0,0);},0);});}
   document.body.setAttribute('data-ready','1');
 })();
 """
@@ -362,13 +371,16 @@ def _rank_table(stats: Stats) -> str:
     return f'<table class="sortable ranks"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
 
-def html_report(stats: Stats, figures: dict[str, list[Path]], title: str = "plbench report") -> str:
+def html_report(stats: Stats, figures: dict[str, list[Path]], title: str = "plbench report",
+                findings: str | None = None) -> str:
     """``report.html``: one page, no external resources. Tabs: *Overview* (ranking + cost table,
     Friedman/CD, rank heatmap, CD diagram, perception–distortion plane, training curves), one tab
     per task (sortable leaderboard with CI, significance and circularity marks; per-metric point
-    plot; visual comparison grid when available) and *Method*. Figures are embedded PNGs."""
+    plot; visual comparison grid when available), *Findings* (``findings``: the HTML of
+    :func:`benchmark.findings.to_html`, when given) and *Method*. Figures are embedded PNGs."""
     tasks = sorted(stats.cells["task"].unique()) if not stats.cells.empty else []
-    tabs = [("overview", "Overview")] + [(f"task-{i}", t) for i, t in enumerate(tasks)] + [("method", "Method")]
+    tabs = [("overview", "Overview")] + [(f"task-{i}", t) for i, t in enumerate(tasks)] + \
+        ([("findings", "Findings")] if findings else []) + [("method", "Method")]
     nav = "".join(f'<button data-tab="{tid}">{html.escape(name)}</button>' for tid, name in tabs)
     f = stats.friedman
     fr = (f"Friedman test over {f['n_blocks']} complete (task, metric) blocks × {f['k']} losses: "
@@ -386,10 +398,19 @@ def html_report(stats: Stats, figures: dict[str, list[Path]], title: str = "plbe
     for i, t in enumerate(tasks):
         sections.append(f'<section class="tab" id="task-{i}"><h2>{html.escape(t)}</h2>{_task_table(stats, t)}'
                         + figs(f"metrics_{t}", f"visual_{t}") + "</section>")
+    if findings:
+        sections.append('<section class="tab" id="findings"><h2>Published findings, checked on these results</h2>'
+                        '<p class="note">Each claim is tested with paired comparisons on the same test images '
+                        "(Wilcoxon signed-rank, Holm over the claim's parts; 95% bootstrap CI over images and seeds). "
+                        "Open a finding below for every part. Details: findings.md.</p>" + findings + "</section>")
     method = html.escape(__doc__ or "").replace("\n\n", "</p><p>")
     from benchmark import stats as stats_mod
 
     method += "</p><p>" + html.escape(stats_mod.__doc__ or "").replace("\n\n", "</p><p>")
+    if findings:
+        from benchmark import findings as findings_mod
+
+        method += "</p><p>" + html.escape(findings_mod.__doc__ or "").replace("\n\n", "</p><p>")
     sections.append(f'<section class="tab" id="method"><h2>Method</h2><p>{method}</p></section>')
     return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>"

@@ -86,6 +86,75 @@ def no_downloads():
 NATIVE = ("contrique_fr",)
 
 
+def _gauss1d(size: int = 11, sigma: float = 1.5) -> torch.Tensor:
+    x = torch.arange(size, dtype=torch.float64) - (size - 1) / 2
+    g = torch.exp(-(x * x) / (2 * sigma * sigma))
+    return g / g.sum()
+
+
+def _gauss_filter(x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+    """'valid' 2-D Gaussian filter of (N, C, H, W) as two 1-D passes (the kernel is separable)."""
+    c = x.shape[1]
+    k = g.to(x)
+    x = torch.nn.functional.conv2d(x, k.view(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c)
+    return torch.nn.functional.conv2d(x, k.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)
+
+
+def ssim_separable(x: torch.Tensor, y: torch.Tensor, data_range: float = 255.0, get_cs: bool = False):
+    """pyiqa's ``ssim`` (no downsampling, 11×11 Gaussian σ = 1.5, 'valid', negative cs clipped)
+    on float64 (N, C, H, W) → (N,) (and the mean contrast-structure term with ``get_cs``)."""
+    g = _gauss1d()
+    c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
+    mu1, mu2 = _gauss_filter(x, g), _gauss_filter(y, g)
+    mu1_sq, mu2_sq, mu12 = mu1 * mu1, mu2 * mu2, mu1 * mu2
+    s11 = _gauss_filter(x * x, g) - mu1_sq
+    s22 = _gauss_filter(y * y, g) - mu2_sq
+    s12 = _gauss_filter(x * y, g) - mu12
+    cs = torch.relu((2 * s12 + c2) / (s11 + s22 + c2))
+    val = (((2 * mu12 + c1) / (mu1_sq + mu2_sq + c1)) * cs).mean([1, 2, 3])
+    return (val, cs.mean([1, 2, 3])) if get_cs else val
+
+
+class SeparableSSIM(torch.nn.Module):
+    """pyiqa's ``ssim`` (``multiscale=False``) or ``ms_ssim`` (product form, 5 scales), computed
+    with the Gaussian window as two 1-D passes: the same inputs (Y of YIQ, ×255, rounded, float64)
+    and formulas, ~14× less CPU (62 vs 870 ms for a 512² image on one thread). Equal to pyiqa's to
+    1e-6 (pyiqa rounds its 2-D window to float32; tests/test_metrics.py checks it).
+
+    Forward: pred, target (N, 3, H, W) float in [0, 1] → (N,) float64; higher is better."""
+
+    lower_better = False
+    metric_mode = "FR"
+    MS_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
+
+    def __init__(self, multiscale: bool = False):
+        super().__init__()
+        self.multiscale = multiscale
+
+    @torch.no_grad()
+    def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        from pyiqa.archs.func_util import preprocess_rgb
+
+        x = preprocess_rgb(pred, True, 255, "yiq").to(torch.float64)
+        y = preprocess_rgb(target, True, 255, "yiq").to(torch.float64)
+        if not self.multiscale:
+            return ssim_separable(x, y)
+        w = torch.tensor(self.MS_WEIGHTS, dtype=torch.float32).to(x)  # pyiqa's FloatTensor weights
+        mcs = []
+        for _ in range(len(w)):
+            val, cs = ssim_separable(x, y, get_cs=True)
+            mcs.append(cs)
+            pad = (x.shape[2] % 2, x.shape[3] % 2)
+            x = torch.nn.functional.avg_pool2d(x, kernel_size=2, padding=pad)
+            y = torch.nn.functional.avg_pool2d(y, kernel_size=2, padding=pad)
+        mcs = torch.stack(mcs)
+        return torch.prod(mcs[:-1] ** w[:-1].unsqueeze(1), dim=0) * val ** w[-1]
+
+
+#: pyiqa metrics computed by an equivalent, faster module here (same numbers to 1e-6)
+FAST = {"ssim": lambda: SeparableSSIM(False), "ms_ssim": lambda: SeparableSSIM(True)}
+
+
 class ContriqueFR(torch.nn.Module):
     """CONTRIQUE full-reference distance: mean |q(pred) − q(target)| over the quality vector q of
     the authors' model (:func:`losses.contrique.contrique_features`: global average pool of the
@@ -176,6 +245,8 @@ def open_metric(name: str, device: str | torch.device = "cpu") -> tuple[OpenMetr
             return None, str(exc)
         return OpenMetric(name, m, False, True, m.provenance), ""
 
+    if name in FAST:
+        return OpenMetric(name, FAST[name]().to(device), True, True, "none"), ""
     out = io.StringIO()
     try:
         with no_downloads(), contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):

@@ -157,9 +157,11 @@ class Registry:
 
 TASKS = Registry("task", package="tasks")
 LOSSES = Registry("loss", package="losses")
+FINDINGS = Registry("finding", package="findings")  # published claims checked on results (benchmark.findings)
 
 register_task = TASKS.register
 register_loss = LOSSES.register
+register_finding = FINDINGS.register
 
 
 def file_sha256(path: str | Path) -> str:

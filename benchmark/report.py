@@ -8,6 +8,7 @@ writes, under the results directory:
   failed), Friedman/critical difference, then ``## <task>`` tables: ``input`` first, cells
   ``mean ± CI``, bold = not significantly different from the best, ▲/▼ vs the baseline, † circular;
 * ``leaderboard.tex`` — the same tables in booktabs LaTeX;
+* ``findings.md`` / ``findings.csv`` — published claims checked on these results (:mod:`benchmark.findings`);
 * ``results.csv`` (the raw tidy table), ``summary.csv`` (every cell statistic), ``ranks.csv``,
   ``costs.csv``;
 * ``report.html`` — one self-contained page (embedded figures, sortable tables, a tab per task);
@@ -101,37 +102,25 @@ def by_dataset_markdown(table: pd.DataFrame) -> str:
 
 
 def heatmap(table: pd.DataFrame, path: Path) -> Path | None:
-    """One panel per task (up to 3 per row): loss × metric, colour = rank within the metric
-    (dark = best), text = the mean value. The degraded input is the first row."""
-    from benchmark.figures import annotated_heatmap, style
+    """One panel per task: loss × metric, colour = rank within the metric (dark = best), text =
+    the mean value. The degraded input is the first row (:func:`benchmark.figures.leaderboard_heatmap`)."""
+    from benchmark.figures import leaderboard_heatmap
 
+    panels = heatmap_panels(table)
+    return leaderboard_heatmap(panels, path) if panels else None
+
+
+def heatmap_panels(table: pd.DataFrame) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
+    """{task: (rank within each metric, formatted means)}, input first, for :func:`heatmap`."""
     boards = leaderboard(table)
-    if not boards:
-        return None
-    higher = higher_map(table)
-    n = len(boards)
-    cols = min(3, n)
-    rows = -(-n // cols)
-    rows_max = max(len(w) for w in boards.values())
-    n_metrics = len(table["metric"].unique())
-    with style() as plt:
-        fig, axes = plt.subplots(rows, cols, figsize=(cols * (0.55 * n_metrics + 1.6), rows * (0.2 * rows_max + 0.9)),
-                                 squeeze=False)
-        for ax, (task, wide) in zip(axes.flat, sorted(boards.items())):
-            wide = order_rows(wide, higher)
-            ranks = pd.DataFrame({m: wide[m].rank(ascending=not higher.get(m, True)) for m in wide.columns})
-            annotated_heatmap(ax, ranks, wide.map(lambda v: "" if pd.isna(v) else f"{v:.3g}"), fontsize=6)
-            ax.set_title(task)
-            ax.set_xticklabels([f"{m} {'↑' if higher.get(m, True) else '↓'}" for m in wide.columns], rotation=30,
-                               ha="right")
-        for ax in list(axes.flat)[n:]:
-            ax.set_visible(False)
-        fig.suptitle("Colour: rank within each metric (dark = best)")
-        fig.tight_layout()
-        with atomic_output(path) as tmp:
-            fig.savefig(tmp, dpi=150, format="png")
-        plt.close(fig)
-    return path
+    higher = higher_map(table) if boards else {}
+    panels = {}
+    for task, wide in boards.items():
+        wide = order_rows(wide, higher)
+        ranks = pd.DataFrame({m: wide[m].rank(ascending=not higher.get(m, True)) for m in wide.columns})
+        ranks.columns = [f"{m} {'↑' if higher.get(m, True) else '↓'}" for m in wide.columns]
+        panels[task] = (ranks, wide.map(lambda v: "" if pd.isna(v) else f"{v:.3g}"))
+    return panels
 
 
 def _in_setting(meta: dict, settings: list[dict]) -> bool:
@@ -147,13 +136,14 @@ def make_figures(stats: Stats, store: ResultsStore, metas: list[dict], out: Path
     """Every figure of :mod:`benchmark.figures` under ``out``; {name: paths (PNG first)}."""
     from benchmark import figures as F
 
-    figs = {"rank_heatmap": F.rank_heatmap(stats, out / "rank_heatmap", formats),
-            "cd_diagram": F.cd_diagram(stats, out / "cd_diagram", formats),
-            "pd_plane": F.pd_plane(stats, out / "pd_plane", formats),
-            "training_curves": F.training_curves(metas, out / "training_curves", formats)}
+    styles = F.stats_styles(stats, metas)  # one colour per loss label in every figure
+    figs = {"rank_heatmap": F.rank_heatmap(stats, out / "rank_heatmap", formats, styles),
+            "cd_diagram": F.cd_diagram(stats, out / "cd_diagram", formats, styles),
+            "pd_plane": F.pd_plane(stats, out / "pd_plane", formats, styles=styles),
+            "training_curves": F.training_curves(metas, out / "training_curves", formats, styles)}
     tasks = sorted(stats.cells["task"].unique()) if not stats.cells.empty else []
     for t in tasks:
-        figs[f"metrics_{t}"] = F.metric_points(stats, t, out / f"metrics_{t}", formats)
+        figs[f"metrics_{t}"] = F.metric_points(stats, t, out / f"metrics_{t}", formats, styles)
     if visual:
         for t in tasks:
             figs[f"visual_{t}"] = F.visual_grid(store, t, out / f"visual_{t}", formats, run_ids=run_ids)
@@ -232,9 +222,15 @@ def write_report(store: ResultsStore, *, baseline: str = "l1", alpha: float = 0.
     tex = root / "leaderboard.tex"
     atomic_write_bytes(tex, export.latex(stats).encode())
     out["latex"] = tex
+    from benchmark import findings as findings_mod
+
+    checked = findings_mod.check_all(table, alpha=alpha, n_boot=n_boot) if not table.empty else []
+    out.update(findings_mod.write(checked, root, alpha))
     if html:
         page = root / "report.html"
-        atomic_write_bytes(page, export.html_report(stats, figs, title=f"plbench report: {root.name}").encode())
+        atomic_write_bytes(page, export.html_report(stats, figs, title=f"plbench report: {root.name}",
+                                                    findings=findings_mod.to_html(checked) if checked else None
+                                                    ).encode())
         out["html"] = page
     log.info("report: %d rows → %d files in %.1f s (read %.1f s, statistics %.1f s, figures %.1f s)",
              len(table), len(out), time.perf_counter() - t0, t_read - t0, t_stats - t_read, t_figs - t_stats)

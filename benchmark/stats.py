@@ -83,7 +83,8 @@ def loss_label(loss: str, weights) -> str:
 
 def metric_order(metrics) -> list[str]:
     """Common full-reference metrics first, in a fixed order, then the rest alphabetically."""
-    preferred = ["psnr", "ssim", "ms_ssim", "lpips", "dists", "niqe", "musiq"]
+    preferred = ["psnr", "ssim", "ms_ssim", "lpips", "dists", "vsi", "fsim", "gmsd", "nlpd", "vif", "mad", "niqe",
+                 "musiq"]
     return [m for m in preferred if m in metrics] + sorted(m for m in metrics if m not in preferred)
 
 
@@ -516,10 +517,32 @@ def pareto_front(x: np.ndarray, y: np.ndarray, x_higher: bool = True, y_higher: 
     return keep
 
 
+#: metrics of perceived quality: learned full-reference (LPIPS, DISTS, CONTRIQUE features), models of
+#: the visual system (VSI, FSIM, GMSD, NLPD, MAD, VIF) and no-reference quality (MUSIQ, NIQE)
+PERCEPTUAL_METRICS = ("lpips", "lpips-vgg", "dists", "vsi", "fsim", "gmsd", "nlpd", "mad", "vif", "musiq", "niqe",
+                      "contrique_fr")
+#: pixel-fidelity (distortion) metrics, the P–D plane's x axis in this order of preference
+DISTORTION_METRICS = ("psnr", "psnry", "ssim", "ssimc", "ms_ssim", "cw_ssim")
+#: the P–D plane's perception axis: the first of these present. Learned metrics first (LPIPS and
+#: DISTS agree best with human judgements of restored images: Zhang et al. CVPR 2018; Ding et al.
+#: TPAMI 2020); then the offline models of the visual system by their agreement with human scores
+#: on TID2013 (SRCC: VSI 0.897 > FSIM_c 0.851 > GMSD 0.804, Zhang, Shen, Li, TIP 2014, Table IV;
+#: NLPD, Laparra et al. 2016, about GMSD's level; MAD and VIF lower), then no-reference ones.
+PERCEPTION_AXIS = ("lpips", "lpips-vgg", "dists", "vsi", "fsim", "gmsd", "nlpd", "mad", "vif", "musiq", "niqe")
+
+
+def is_perceptual(metric: str) -> bool:
+    """True for a metric of :data:`PERCEPTUAL_METRICS` (``contrique_fr@<checkpoint>`` included)."""
+    return metric.split("@", 1)[0] in PERCEPTUAL_METRICS
+
+
 def pd_metrics(metrics) -> tuple[str | None, str | None]:
-    """(distortion metric, perceptual metric) for the perception–distortion plane."""
+    """(distortion metric, perceptual metric) for the perception–distortion plane: the first of
+    :data:`DISTORTION_METRICS` and of :data:`PERCEPTION_AXIS` present (None where there is none —
+    a fidelity metric such as SSIM is never used as the perception axis)."""
     ms = set(metrics)
-    dist = next((m for m in ("psnr", "psnry", "ssim") if m in ms), None)
-    perc = next((m for m in ("lpips", "lpips-vgg", "dists", "musiq", "niqe", "ms_ssim", "ssim", "gmsd")
-                 if m in ms and m != dist), None)
+    dist = next((m for m in DISTORTION_METRICS if m in ms), None)
+    perc = next((m for m in PERCEPTION_AXIS if m in ms), None)
+    if perc is None:
+        perc = next((m for m in sorted(ms) if is_perceptual(m)), None)
     return dist, perc

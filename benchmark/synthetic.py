@@ -18,9 +18,11 @@ import numpy as np
 from benchmark.results import ResultsStore, atomic_write_json, to_frame
 
 HIGHER = {"psnr": True, "ssim": True, "ms_ssim": True, "lpips": False, "dists": False, "niqe": False,
-          "musiq": True}
-BASE = {"psnr": 26.0, "ssim": 0.80, "ms_ssim": 0.85, "lpips": 0.30, "dists": 0.20, "niqe": 6.0, "musiq": 50.0}
-SCALE = {"psnr": 2.0, "ssim": 0.05, "ms_ssim": 0.04, "lpips": 0.05, "dists": 0.03, "niqe": 0.8, "musiq": 5.0}
+          "musiq": True, "fsim": True, "vsi": True, "gmsd": False, "nlpd": False, "vif": True, "mad": False}
+BASE = {"psnr": 26.0, "ssim": 0.80, "ms_ssim": 0.85, "lpips": 0.30, "dists": 0.20, "niqe": 6.0, "musiq": 50.0,
+        "fsim": 0.90, "vsi": 0.95, "gmsd": 0.08, "nlpd": 0.25, "vif": 0.5, "mad": 100.0}
+SCALE = {"psnr": 2.0, "ssim": 0.05, "ms_ssim": 0.04, "lpips": 0.05, "dists": 0.03, "niqe": 0.8, "musiq": 5.0,
+         "fsim": 0.02, "vsi": 0.01, "gmsd": 0.015, "nlpd": 0.03, "vif": 0.05, "mad": 15.0}
 
 
 def _rid(*parts) -> str:
@@ -29,13 +31,16 @@ def _rid(*parts) -> str:
 
 def synthetic_runs(tasks=("denoise",), offsets=None, metrics=("psnr", "ssim", "lpips"), seeds=(0, 1, 2),
                    n_images: int = 30, noise: float = 0.15, seed: int = 0, diverged: tuple[str, ...] = (),
-                   seed_sd: float = 0.0):
+                   seed_sd: float = 0.0, weights: dict[str, str] | None = None):
     """Yield ``(run_id, meta, rows)`` per run, input rows included (one input run per task).
 
-    ``offsets``: {loss: true advantage in units of each metric's SCALE}; default 4 losses where
-    ``good`` is clearly better than ``l1`` = ``l1_twin`` and ``bad`` is worse. ``seed_sd`` adds a
-    per-run shift shared by all images (training-seed variance). Losses named in
-    ``diverged`` get one diverged run (meta only) per task in addition."""
+    ``offsets``: {loss: true advantage in units of each metric's SCALE}, a number for every metric
+    or a {metric: number} dict (missing metrics: 0); default 4 losses where ``good`` is clearly
+    better than ``l1`` = ``l1_twin`` and ``bad`` is worse. ``seed_sd`` adds a per-run shift shared
+    by all images (training-seed variance). Losses named in ``diverged`` get one diverged run
+    (meta only) per task in addition. ``weights``: {loss: provenance} (default ``none``), e.g.
+    ``{"vgg": "vgg16:random(seed=0)"}``."""
+    weights = weights or {}
     offsets = offsets or {"l1": 0.0, "l1_twin": 0.0, "good": 1.0, "bad": -0.7}
     rng = np.random.default_rng(seed)
     for task in tasks:
@@ -47,12 +52,14 @@ def synthetic_runs(tasks=("denoise",), offsets=None, metrics=("psnr", "ssim", "l
             out = []
             for m in metrics:
                 sgn = 1.0 if HIGHER.get(m, True) else -1.0
+                off = shift.get(m, 0.0) if isinstance(shift, dict) else shift
                 vals = BASE.get(m, 1.0) + SCALE.get(m, 1.0) * (
-                    difficulty[m] + sgn * (shift + jitter) + rng.normal(0, noise, n_images))
+                    difficulty[m] + sgn * (off + jitter) + rng.normal(0, noise, n_images))
                 for img, v in zip(images, vals):
                     out.append({"run_id": rid, "task": task, "task_version": "1", "task_params": params,
                                 "loss": loss, "seed": s, "net": "tiny" if loss != "input" else "none",
-                                "weights": "none", "train_data": "skimage:train", "dataset": "synthetic",
+                                "weights": weights.get(loss, "none"), "train_data": "skimage:train",
+                                "dataset": "synthetic",
                                 "image": img, "metric": m, "value": float(v),
                                 "higher_is_better": HIGHER.get(m, True), "code_version": "0.1.0+c1"})
             return out
@@ -62,10 +69,13 @@ def synthetic_runs(tasks=("denoise",), offsets=None, metrics=("psnr", "ssim", "l
         for loss, off in offsets.items():
             for s in seeds:
                 rid = _rid(task, loss, s)
-                curve = [[it, float(np.exp(-it / 50) + 0.05 * (1 - off / 4))] for it in range(3, 151, 3)]
+                mean_off = float(np.mean(list(off.values()))) if isinstance(off, dict) and off else \
+                    (0.0 if isinstance(off, dict) else off)
+                curve = [[it, float(np.exp(-it / 50) + 0.05 * (1 - mean_off / 4))] for it in range(3, 151, 3)]
                 meta = {"run_id": rid, "status": "ok", "config": {"task": task, "loss": loss, "seed": s},
                         "ms_per_it": 10.0 + 5 * len(loss), "peak_mem_mb": None, "device": "cpu",
-                        "it_per_s": 1000 / (10.0 + 5 * len(loss)), "loss_curve": curve, "weights": "none"}
+                        "it_per_s": 1000 / (10.0 + 5 * len(loss)), "loss_curve": curve,
+                        "weights": weights.get(loss, "none")}
                 yield rid, meta, rows_for(rid, loss, s, off, rng.normal(0, seed_sd) if seed_sd else 0.0)
             if loss in diverged:
                 rid = _rid(task, loss, "diverged")

@@ -10,7 +10,7 @@ from benchmark.cli import main
 from benchmark.errors import UserError
 
 FIELD = ["--tasks", "denoise", "--losses", "l1", "ssim", "--iterations", "2", "--crop", "32", "--batch-size", "2",
-         "--metrics", "psnr", "ssim", "--device", "cpu", "--no-progress", "-q", "--no-report"]
+         "--metrics", "psnr", "ssim", "gmsd", "--device", "cpu", "--no-progress", "-q", "--no-report"]
 FAST = ["--device", "cpu", "--no-progress", "-q", "--no-visual", "--formats", "png", "--bootstrap", "100"]
 LOSS = ("import torch\nfrom benchmark.registry import register_loss\n\n"
         "@register_loss('cmp_user_huber', citation='test')\nclass H(torch.nn.Module):\n"

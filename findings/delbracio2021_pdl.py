@@ -1,0 +1,42 @@
+"""Delbracio, Talebi, Milanfar (ICCP 2021): the Projected Distribution Loss at least matches other
+reference-based perceptual losses on perceptual metrics, in five restoration tasks."""
+
+from __future__ import annotations
+
+from benchmark.findings import Comparison, Finding, Needs
+from benchmark.registry import register_finding
+
+PDL = ("pdl", "pdl_proj")
+
+
+@register_finding("delbracio2021_pdl", version="1",
+                  citation="Delbracio, Talebi, Milanfar, Projected Distribution Loss for Image Enhancement, ICCP 2021",
+                  source="experiments on denoising, super-resolution, demosaicking, deblurring and JPEG artefact "
+                         "removal: PDL against reference-based perceptual losses on perceptual metrics")
+class PDLAtLeastMatches(Finding):
+    """PDL ≥ every other deep-feature loss *with the same kind of backbone weights* (random vs
+    random, pretrained vs pretrained) on every task and perceptual metric. Circular parts (e.g. a
+    rival ``lpips`` loss scored by the lpips metric) are not counted."""
+
+    claim = "PDL is at least as good as other reference-based perceptual losses on perceptual metrics"
+    needs = Needs(losses=("pdl",), metrics=("perceptual",))
+
+    def applicable(self, res):
+        blocked = super().applicable(res)
+        if blocked:
+            return blocked
+        for t in res.tasks():
+            pdls = [a for a in res.arms(t) if a.loss in PDL]
+            if any(o.loss not in PDL and o.kind == p.kind for p in pdls for o in res.arms(t)):
+                return None
+        return "not applicable", "no other deep-feature loss with the same kind of weights as pdl in these results"
+
+    def comparisons(self, res):
+        for task in res.tasks():
+            arms = res.arms(task)
+            for p in (a for a in arms if a.loss == "pdl"):
+                for o in arms:
+                    if o.loss in PDL or o.kind == "none" or o.kind != p.kind:
+                        continue
+                    for m in res.perceptual_metrics(task):
+                        yield Comparison(task, m, p, o, "at_least")

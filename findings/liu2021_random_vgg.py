@@ -1,0 +1,54 @@
+"""Liu et al. (CVPR 2021): a perceptual loss on a *randomly initialised* VGG improves perceptual
+quality over a pixel loss — the network's structure, not its learned weights, carries the prior."""
+
+from __future__ import annotations
+
+from benchmark.findings import Comparison, Finding, Needs
+from benchmark.registry import register_finding
+
+#: random-init VGG feature losses, most faithful to the paper first (gpl is the paper's loss)
+CANDIDATES = ("gpl", "vgg", "vgg_esrgan")
+
+
+@register_finding("liu2021_random_vgg", version="1",
+                  citation="Liu, Chen, Chen, Yin, Shen, Generic Perceptual Loss for Modeling Structured Output "
+                           "Dependencies, CVPR 2021",
+                  source="Fig. 1: ×4 super-resolution pilot, random-weight VGG loss on par with the pretrained one "
+                         "and visually better than the per-pixel loss")
+class RandomVGGBeatsL2(Finding):
+    """On every task and perceptual metric: the random-init VGG loss > ℓ2. Circular parts are not
+    counted. The arm, in order of preference: ℓ2 plus a random-init VGG term (e.g.
+    ``'l2 + 0.1*gpl'``: the paper adds its loss to the pixel loss), then ``gpl``, then
+    ``vgg``/``vgg_esrgan`` run with random weights."""
+
+    claim = "a random-init VGG perceptual loss scores better than ℓ2 on perceptual metrics"
+    needs = Needs(losses=("l2",), metrics=("perceptual",))
+
+    def _random_vgg(self, res, task):
+        from benchmark.stats import loss_terms
+
+        for arm in res.arms(task):  # the paper's setting: pixel loss + random-VGG loss
+            terms = loss_terms(arm.loss)
+            if arm.kind == "random" and len(terms) > 1 and "l2" in terms and set(terms) & set(CANDIDATES):
+                return arm
+        for loss in CANDIDATES:
+            arm = res.arm(task, loss, prefer=("random",))
+            if arm is not None:
+                return arm
+        return None
+
+    def applicable(self, res):
+        blocked = super().applicable(res)
+        if blocked:
+            return blocked
+        if not any(self._random_vgg(res, t) for t in res.tasks()):
+            return "not applicable", f"no random-init VGG loss ({', '.join(CANDIDATES)} with random weights) " \
+                                     "in these results"
+        return None
+
+    def comparisons(self, res):
+        for task in res.tasks():
+            a, b = self._random_vgg(res, task), res.arm(task, "l2")
+            if a and b:
+                for m in res.perceptual_metrics(task):
+                    yield Comparison(task, m, a, b, "better")

@@ -1,0 +1,32 @@
+"""Zhao et al. (IEEE TCI 2017): a net trained with ℓ1 is at least as good as one trained with ℓ2,
+even on PSNR — ℓ2's own metric."""
+
+from __future__ import annotations
+
+from benchmark.findings import Comparison, Finding, Needs
+from benchmark.registry import register_finding
+
+TASKS = ("sr4", "jpeg", "demosaic")  # the paper's super-resolution, JPEG deblocking, demosaicking + denoising
+METRICS = ("psnr", "ssim", "ms_ssim")
+
+
+@register_finding("zhao2017_l1_vs_l2", version="1",
+                  citation="Zhao, Gallo, Frosio, Kautz, Loss Functions for Image Restoration with Neural Networks, "
+                           "IEEE TCI 3(1), 2017",
+                  source="Tables I–II: mean PSNR/SSIM/MS-SSIM per training loss (joint demosaicking + denoising; "
+                         "super-resolution; JPEG deblocking)")
+class L1AtLeastL2(Finding):
+    """ℓ1 ≥ ℓ2 on every (task, metric) of the paper: a non-inferiority part per (task, metric).
+
+    Circular parts count: that ℓ1 matches ℓ2 *on PSNR* is the point of the claim."""
+
+    claim = "ℓ1 ≥ ℓ2 on PSNR, SSIM and MS-SSIM for super-resolution, JPEG deblocking and demosaicking"
+    needs = Needs(tasks=TASKS, losses=("l1", "l2"), metrics=METRICS)
+    count_circular = True
+
+    def comparisons(self, res):
+        for task in res.tasks(TASKS):
+            a, b = res.arm(task, "l1"), res.arm(task, "l2")
+            if a and b:
+                for m in res.metrics(task, METRICS):
+                    yield Comparison(task, m, a, b, "at_least")

@@ -1,0 +1,36 @@
+"""Zhao et al. (IEEE TCI 2017): the MS-SSIM + ℓ1 mix ("Mix", α = 0.84) is the best loss overall."""
+
+from __future__ import annotations
+
+from benchmark.findings import Comparison, Finding, Needs
+from benchmark.registry import register_finding
+
+TASKS = ("sr4", "jpeg", "demosaic")
+METRICS = ("psnr", "ssim", "ms_ssim")
+#: the losses the paper compared Mix with (its SSIM₅/SSIM₉ are one ``ssim`` here); charbonnier is not in it
+RIVALS = ("l1", "l2", "ssim", "ms_ssim")
+
+
+@register_finding("zhao2017_mix_best", version="1",
+                  citation="Zhao, Gallo, Frosio, Kautz, Loss Functions for Image Restoration with Neural Networks, "
+                           "IEEE TCI 3(1), 2017",
+                  source="Tables I–II: Mix (MS-SSIM + ℓ1) has the best mean PSNR/SSIM/MS-SSIM of the losses compared")
+class MixBest(Finding):
+    """``ms_ssim_l1`` ≥ each of ℓ1, ℓ2, SSIM, MS-SSIM on every (task, metric) of the paper.
+
+    Circular parts count (the claim is about these metrics, which some rivals are trained on)."""
+
+    claim = "MS-SSIM+ℓ1 (Mix) is at least as good as ℓ1, ℓ2, SSIM and MS-SSIM on PSNR/SSIM/MS-SSIM"
+    needs = Needs(tasks=TASKS, losses=("ms_ssim_l1",), metrics=METRICS)
+    count_circular = True
+
+    def comparisons(self, res):
+        for task in res.tasks(TASKS):
+            mix = res.arm(task, "ms_ssim_l1")
+            if mix is None:
+                continue
+            for rival in RIVALS:
+                other = res.arm(task, rival)
+                if other:
+                    for m in res.metrics(task, METRICS):
+                        yield Comparison(task, m, mix, other, "at_least")

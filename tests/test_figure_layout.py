@@ -1,0 +1,163 @@
+"""Every figure of a report, drawn on a synthetic table with many losses and long loss names:
+no text falls outside the canvas and no two texts overlap (matplotlib's own renderer measures
+them); one colour per loss label across figures, colour-blind-safe; vector output."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from benchmark import figures as F
+from benchmark.stats import compute
+from benchmark.synthetic import synthetic_runs, synthetic_table, write_store
+
+R16, R19 = "vgg16:random(seed=0)", "vgg19:random(seed=0)"
+OFFSETS = {"l1": 0.0, "l2": 0.2, "charbonnier": 0.1, "ssim": -0.5, "ms_ssim": 0.3, "ms_ssim_l1": 0.4,
+           "lpips": {"vsi": 1.0, "psnr": -1.0}, "lpips_squeeze": {"vsi": 0.8}, "vgg": {"vsi": 0.5}, "gpl": 0.05,
+           "pdl": {"vsi": 1.2, "psnr": -0.4}, "contrastive_select(margin=0.2,distance='cosine')": 0.1,
+           "style": -1.0, "dists": 0.6, "0.84*ms_ssim + 0.16*l1 + 0.01*pdl(layers=('relu1_2','relu2_2'))": 0.5}
+WEIGHTS = {"vgg": R16, "pdl": R16, "style": R16, "gpl": R19, "contrastive_select(margin=0.2,distance='cosine')": R16,
+           "lpips": "alexnet:random(seed=0)+lpips:alex:v0.1",
+           "lpips_squeeze": "squeezenet1_1:random(seed=0)+lpips:squeeze:v0.1",
+           "dists": "vgg16:random(seed=0)(l2pool)+dists_ab:random(seed=0)"}
+KW = dict(tasks=("denoise", "sr4", "deblur"), offsets=OFFSETS, weights=WEIGHTS, n_images=8, seeds=(0, 1),
+          metrics=("psnr", "ssim", "ms_ssim", "fsim", "vsi", "gmsd", "nlpd"))
+
+
+def drawn_texts(fig) -> list[tuple[str, object]]:
+    """(text, window extent) of every text the renderer actually draws (hidden ticks excluded)."""
+    from matplotlib.text import Text
+
+    out = []
+    original = Text.draw
+
+    def record(self, renderer):
+        original(self, renderer)
+        if self.get_visible() and self.get_text().strip() and (self.axes is None or self.axes.get_visible()):
+            out.append((self.get_text(), self.get_window_extent(renderer)))
+
+    Text.draw = record
+    try:
+        fig.canvas.draw()
+    finally:
+        Text.draw = original
+    return out
+
+
+def layout_problems(fig, tol: float = 0.5) -> list[str]:
+    """Texts outside the canvas and pairs of overlapping texts, described."""
+    texts = drawn_texts(fig)
+    w, h = fig.canvas.get_width_height()
+    bad = [f"outside the canvas: {t!r} at x {b.x0:.0f}–{b.x1:.0f}, y {b.y0:.0f}–{b.y1:.0f} (canvas {w}×{h})"
+           for t, b in texts if b.x0 < -tol or b.y0 < -tol or b.x1 > w + tol or b.y1 > h + tol]
+    for (t1, b1), (t2, b2) in itertools.combinations(texts, 2):
+        if min(b1.x1, b2.x1) - max(b1.x0, b2.x0) > tol and min(b1.y1, b2.y1) - max(b1.y0, b2.y0) > tol:
+            bad.append(f"overlap: {t1!r} and {t2!r}")
+    return bad
+
+
+@pytest.fixture(scope="module")
+def report_figures():
+    import matplotlib.pyplot as plt
+
+    from benchmark.report import heatmap_panels
+
+    table = synthetic_table(**KW)
+    metas = [m for _, m, _ in synthetic_runs(**KW)]
+    stats = compute(table, metas, n_boot=100)
+    with F.style():
+        figs = F.draw_all(stats, metas)
+        figs["leaderboard"] = F.draw_leaderboard_heatmap(heatmap_panels(table))
+        rng = np.random.default_rng(0)
+        panels = [(name, rng.random((64, 64, 3))) for name in ["clean", "input", *sorted(OFFSETS)]]
+        title = "denoise: synthetic/img0000, 64×64 crop, inset ×2 zoom"
+        figs["visual_grid"] = F.draw_visual_grid(panels, title, 64, 16)
+        yield stats, figs
+        for f in figs.values():
+            plt.close(f)
+
+
+def test_every_report_figure_is_drawn(report_figures):
+    _, figs = report_figures
+    assert {"rank_heatmap", "cd_diagram", "pd_plane", "training_curves", "metrics_denoise", "metrics_sr4",
+            "metrics_deblur", "leaderboard", "visual_grid"} <= set(figs)
+
+
+@pytest.mark.parametrize("name", ["rank_heatmap", "cd_diagram", "pd_plane", "training_curves", "metrics_denoise",
+                                  "metrics_sr4", "metrics_deblur", "leaderboard", "visual_grid"])
+def test_no_text_clipped_or_overlapping(report_figures, name):
+    _, figs = report_figures
+    fig = figs[name]
+    texts = drawn_texts(fig)
+    assert len(texts) >= 5, f"{name}: only {len(texts)} texts drawn"
+    assert layout_problems(fig) == []
+
+
+def test_layout_check_catches_problems():
+    """The checker itself: a label off the canvas and two labels on top of each other are found."""
+    with F.style() as plt:
+        fig, ax = plt.subplots(figsize=(2, 2))
+        ax.text(0.5, 0.5, "here", transform=ax.transAxes)
+        ax.text(0.5, 0.5, "again", transform=ax.transAxes)
+        fig.text(0.95, 0.5, "a label far too long for this figure")
+        problems = layout_problems(fig)
+        plt.close(fig)
+    assert any("outside the canvas" in p for p in problems)
+    assert any("overlap: 'here' and 'again'" in p for p in problems)
+
+
+def test_long_labels_are_wrapped_not_cut():
+    label = "lpips_squeeze [squeezenet1_1:random(seed=0)+lpips:squeeze:v0.1]"
+    wrapped = F.wrap_label(label, 26)
+    assert all(len(line) <= 26 for line in wrapped.split("\n"))
+    assert wrapped.replace("\n", "").replace(" ", "") == label.replace(" ", "")  # nothing cut, only broken
+    assert F.wrap_label("l1") == "l1"
+
+
+def test_one_colour_per_loss_across_figures(report_figures):
+    stats, figs = report_figures
+    styles = F.stats_styles(stats)
+    labels = sorted(set(stats.cells["label"]) - {"input"})
+    assert len(labels) == len(OFFSETS)
+    keys = {(styles[l].color, styles[l].marker, styles[l].linestyle) for l in labels}
+    assert len(keys) == len(labels)  # every label drawn distinctly
+    # pixel losses keep their palette slots whatever else is (or is not) in the report
+    small = F.loss_styles(["aaa", "l2", "ms_ssim_l1"])
+    assert styles["l2"].color == small["l2"].color and styles["ms_ssim_l1"] == small["ms_ssim_l1"]
+    assert small["aaa"] not in (styles["l1"], styles["l2"], styles["charbonnier"])
+    import seaborn as sns
+
+    cb = [tuple(c) for c in sns.color_palette("colorblind", 10)]
+    assert all(tuple(styles[l].color) in cb for l in labels)  # colour-blind-safe palette only
+    # the P-D plane's legend and the training curves' legend give each label the same colour
+    from matplotlib.colors import to_rgb
+
+    def legend_colours(fig):
+        leg = fig.legends[0]
+        return {t.get_text().replace("\n", ""): to_rgb(h.get_color())
+                for t, h in zip(leg.get_texts(), leg.legend_handles)}
+
+    pd_cols, tc_cols = legend_colours(figs["pd_plane"]), legend_colours(figs["training_curves"])
+    shared = set(pd_cols) & set(tc_cols)
+    assert len(shared) >= 10
+    assert all(np.allclose(pd_cols[k], tc_cols[k]) for k in shared)
+
+
+def test_pd_plane_names_a_perceptual_axis(report_figures):
+    _, figs = report_figures
+    ax = figs["pd_plane"].axes[0]
+    assert ax.get_ylabel().startswith("vsi") and "perception" in ax.get_ylabel()
+    assert ax.get_xlabel().startswith("psnr")
+    assert "perception = vsi" in figs["pd_plane"]._suptitle.get_text().replace("\n", " ")
+
+
+def test_vector_output(tmp_path):
+    store = write_store(tmp_path, offsets={"l1": 0.0, "good": 1.0, "l2": 0.3}, metrics=("psnr", "vsi"), n_images=6)
+    stats = compute(store.table(), store.metas(), n_boot=100)
+    paths = F.pd_plane(stats, tmp_path / "pd", formats=("png", "pdf", "svg"))
+    assert [p.suffix for p in paths] == [".png", ".pdf", ".svg"]
+    assert paths[1].read_bytes()[:5] == b"%PDF-"
+    svg = paths[2].read_text()
+    assert "<svg" in svg and "vsi ↑ (perception)" in svg  # text kept as text, not outlines
