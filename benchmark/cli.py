@@ -443,14 +443,18 @@ def cmd_list(args) -> int:
     if args.what in ("all", "metrics"):
         from benchmark.config import DEFAULT_METRICS
         from benchmark.metrics import OFFLINE_OK, available_metrics, open_metric
+        from benchmark.registry import METRICS
 
         names = available_metrics()
-        print(f"metrics ({len(names)}: pyiqa's, and contrique_fr[@<self-trained checkpoint>]; "
+        print(f"metrics ({len(names)}: pyiqa's, the harness's own (NAME[@<checkpoint>]) and plugins'; "
               f"default: {', '.join(DEFAULT_METRICS)}):")
         for n in names:
             if args.probe:
                 m, reason = open_metric(n)
                 status = "usable" if m else f"skipped: {reason}"
+            elif n in METRICS:
+                e = METRICS.get(n)
+                status = f"harness metric: {e.doc}" + (f"  [plugin: {e.meta['plugin']}]" if "plugin" in e.meta else "")
             else:
                 status = "usable offline" if n in OFFLINE_OK else "needs cached weights (--probe checks)"
             print(f"  {n:<28} {status}")

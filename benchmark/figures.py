@@ -71,17 +71,39 @@ INPUT_COLOUR = (0.58, 0.58, 0.58)
 
 @contextmanager
 def style():
-    """Agg backend, seaborn's paper/ticks style and this module's sizes, for drawing and saving
-    (no global matplotlib or seaborn state is changed)."""
+    """Seaborn's paper/ticks style and this module's sizes, for drawing and saving; yields a small
+    stand-in for pyplot (:class:`_Figures`). Figures are plain ``matplotlib.figure.Figure`` objects
+    drawn by the Agg/PDF/SVG canvases on ``savefig``: no backend is selected, no pyplot state or
+    global rcParams are touched, so the library changes nothing in the caller's matplotlib."""
     import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import seaborn as sns
 
     rc = {**sns.axes_style("ticks"), **RC}
-    with plt.rc_context(rc):
-        yield plt
+    with matplotlib.rc_context(rc):
+        yield _Figures()
+
+
+class _Figures:
+    """The few pyplot calls the figures use, on ``Figure`` objects owned by the caller."""
+
+    @staticmethod
+    def subplots(*args, figsize=None, layout=None, **kwargs):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=figsize, layout=layout)
+        FigureCanvasAgg(fig)  # measures text for the layout checks; savefig picks PDF/SVG canvases itself
+        return fig, fig.subplots(*args, **kwargs)
+
+    @staticmethod
+    def close(fig) -> None:  # a Figure outside pyplot needs no closing; kept for symmetry
+        fig.clear()
+
+    @property
+    def Rectangle(self):  # noqa: N802 - pyplot's name
+        from matplotlib.patches import Rectangle
+
+        return Rectangle
 
 
 @dataclass(frozen=True)
@@ -211,8 +233,6 @@ def save(fig, base: Path, formats=("png", "pdf")) -> list[Path]:
 
     The canvas is saved as laid out (no ``bbox_inches="tight"``): :func:`fit_canvas` has already
     made room for every text, and the PDF/SVG page is the figure itself."""
-    import matplotlib.pyplot as plt
-
     from benchmark.results import atomic_output
 
     base.parent.mkdir(parents=True, exist_ok=True)
@@ -222,7 +242,7 @@ def save(fig, base: Path, formats=("png", "pdf")) -> list[Path]:
         with atomic_output(p) as tmp:
             fig.savefig(tmp, format=fmt, dpi=200 if fmt == "png" else None)
         out.append(p)
-    plt.close(fig)
+    fig.clear()  # drawn and saved: free its artists
     return out
 
 
@@ -261,7 +281,7 @@ def draw_rank_heatmap(stats: Stats, styles=None):
     if stats.task_ranks is None or stats.task_ranks.empty:
         log.info("rank heatmap skipped: no ranked restorations")
         return None
-    import matplotlib.pyplot as plt
+    plt = _Figures()
 
     tr = stats.task_ranks.copy()
     tr["all"] = stats.ranks.set_index("label").loc[tr.index, "mean_rank"]
@@ -294,7 +314,7 @@ def _cells(stats: Stats, task: str) -> pd.DataFrame:
 def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
     """Perception–distortion plane (see module docstring); labels in ``highlight`` are drawn as a
     large star (the loss being compared)."""
-    import matplotlib.pyplot as plt
+    plt = _Figures()
     import seaborn as sns
     from matplotlib.ticker import MaxNLocator
 
@@ -369,7 +389,7 @@ def pd_plane(stats: Stats, base: Path, formats=("png", "pdf"), highlight: set[st
 
 def draw_metric_points(stats: Stats, task: str, styles=None):
     """Per-metric point plots with 95% CIs for one task (see module docstring)."""
-    import matplotlib.pyplot as plt
+    plt = _Figures()
     from matplotlib.lines import Line2D
     from matplotlib.ticker import MaxNLocator
 
@@ -444,7 +464,7 @@ def draw_cd_diagram(stats: Stats, styles=None):
     Vertical positions are in inches (labels one row each, rows as tall as their wrapped lines),
     so labels never overlap however many losses there are; tick numbers are thinned to every
     2nd/5th/… rank when the axis is too short for all of them."""
-    import matplotlib.pyplot as plt
+    plt = _Figures()
 
     f = stats.friedman
     if "ranks" not in f:
@@ -516,7 +536,7 @@ def cd_diagram(stats: Stats, base: Path, formats=("png", "pdf"), styles=None) ->
 
 def draw_training_curves(metas: list[dict], styles=None):
     """Training-loss curves from ``meta.json`` (see module docstring)."""
-    import matplotlib.pyplot as plt
+    plt = _Figures()
     import seaborn as sns
 
     rows = []
@@ -573,7 +593,7 @@ def training_curves(metas: list[dict], base: Path, formats=("png", "pdf"), style
 def draw_leaderboard_heatmap(boards: dict[str, tuple[pd.DataFrame, pd.DataFrame]]):
     """``leaderboard.png``: one panel per task (2 per row), loss × metric; ``boards`` maps task →
     (colour frame = rank within each metric, text frame = the formatted means); rows top to bottom."""
-    import matplotlib.pyplot as plt
+    plt = _Figures()
     import seaborn as sns
 
     if not boards:
@@ -605,8 +625,6 @@ def draw_leaderboard_heatmap(boards: dict[str, tuple[pd.DataFrame, pd.DataFrame]
 
 def leaderboard_heatmap(boards, path: Path) -> Path | None:
     """Write :func:`draw_leaderboard_heatmap` as one PNG at ``path`` (150 dpi)."""
-    import matplotlib.pyplot as plt
-
     from benchmark.results import atomic_output
 
     with style():
@@ -615,7 +633,7 @@ def leaderboard_heatmap(boards, path: Path) -> Path | None:
             return None
         with atomic_output(path) as tmp:
             fig.savefig(tmp, dpi=150, format="png")
-        plt.close(fig)
+        fig.clear()
     return path
 
 
@@ -633,7 +651,7 @@ def draw_all(stats: Stats, metas: list[dict]) -> dict[str, object]:
 def draw_visual_grid(panels: list[tuple[str, object]], title: str, crop: int, zoom: int):
     """Panels of (name, (1, 3, H, W) tensor or (H, W, 3) array) side by side, six per row, each
     with a zoomed inset of its centre; names wrapped to the panel width."""
-    import matplotlib.pyplot as plt
+    plt = _Figures()
 
     n = len(panels)
     r, c = _grid(n, 6)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import torch
 
 from benchmark.errors import UserError
+from benchmark.registry import METRICS, register_metric
 
 log = logging.getLogger(__name__)
 
@@ -81,9 +82,6 @@ def no_downloads():
     finally:
         for obj, name, value in saved:
             setattr(obj, name, value)
-
-
-NATIVE = ("contrique_fr",)
 
 
 def _gauss1d(size: int = 11, sigma: float = 1.5) -> torch.Tensor:
@@ -189,11 +187,16 @@ class ContriqueFR(torch.nn.Module):
         return (contrique_features(self.backbone, pred) - contrique_features(self.backbone, target)).abs().mean(1)
 
 
+register_metric("contrique_fr", citation="Madhusudana et al., IEEE TIP 2022 (full-reference use of the quality "
+                "vector)")(ContriqueFR)
+
+
 def _native_weights(name: str) -> str | None:
-    """``contrique_fr`` → "pretrained"; ``contrique_fr@X`` → the checkpoint X (a path or the name
-    of a self-trained one in the weights cache); None for other names."""
+    """A harness metric (:data:`benchmark.registry.METRICS`: ``contrique_fr``, plugins): ``name`` →
+    "pretrained"; ``name@X`` → the checkpoint X (a path or the name of a self-trained one in the
+    weights cache); None for pyiqa's names."""
     base, _, arg = name.partition("@")
-    if base not in NATIVE:
+    if base not in METRICS:
         return None
     if not arg:
         return "pretrained"
@@ -208,7 +211,7 @@ def _native_weights(name: str) -> str | None:
 def available_metrics() -> list[str]:
     import pyiqa
 
-    return sorted([*pyiqa.list_models(), *NATIVE])
+    return sorted([*pyiqa.list_models(), *METRICS.names()])
 
 
 def check_metric_names(names) -> None:
@@ -237,13 +240,15 @@ def open_metric(name: str, device: str | torch.device = "cpu") -> tuple[OpenMetr
 
     weights = _native_weights(name)
     if weights is not None:
+        cls = METRICS.get(name.partition("@")[0]).obj
         try:
-            m = ContriqueFR(weights, device)
+            m = cls(weights=weights, device=device)
         except UserError as exc:
             if weights != "pretrained":
                 raise
             return None, str(exc)
-        return OpenMetric(name, m, False, True, m.provenance), ""
+        return OpenMetric(name, m, not getattr(m, "lower_better", False), getattr(m, "metric_mode", "FR") == "FR",
+                          getattr(m, "provenance", "none")), ""
 
     if name in FAST:
         return OpenMetric(name, FAST[name]().to(device), True, True, "none"), ""

@@ -157,6 +157,12 @@ class Registry:
 
 TASKS = Registry("task", package="tasks")
 LOSSES = Registry("loss", package="losses")
+#: the harness's own metrics (beside pyiqa's) and those of plugins. An entry is a module class
+#: built as ``cls(weights=…, device=…)`` (``weights``: the text after ``name@``, or "pretrained")
+#: whose forward maps pred[, target] (N, 3, H, W) in [0, 1] to (N,) scores; its attributes
+#: ``lower_better`` and ``metric_mode`` ("FR"/"NR") follow pyiqa's, ``provenance`` names its weights.
+METRICS = Registry("metric")
+register_metric = METRICS.register
 FINDINGS = Registry("finding", package="findings")  # published claims checked on results (benchmark.findings)
 
 register_task = TASKS.register
