@@ -328,7 +328,7 @@ def cmd_run(args) -> int:
     check_logger(s.logger)
     dev = resolve_device(device) if s.executor == "local" else device  # remote: resolved where it runs
     if args.dry_run:
-        return _dry_run(args, configs, metrics, resolve_device(device))
+        return _dry_run(args, configs, metrics, resolve_device(device), s.profile)
     store = ResultsStore(s.out)
     store.ensure_writable()
     log.info("grid: %d runs (%s profile) on %s → %s", len(configs), s.profile, dev, store.root)
@@ -360,7 +360,7 @@ def cmd_run(args) -> int:
     return 1 if summary.failed else 0
 
 
-def _dry_run(args, configs, metrics, dev) -> int:
+def _dry_run(args, configs, metrics, dev, profile_name) -> int:
     """``run --dry-run``: the grid's estimated wall time from the runner's step timed at small
     shapes (kept for the next dry run) and one evaluation per test set; trains nothing."""
     import torch
@@ -372,7 +372,7 @@ def _dry_run(args, configs, metrics, dev) -> int:
     name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
     hours = est["seconds"] / 3600
     c0 = configs[0]
-    print(f"dry run: {est['runs']} runs ({args.profile} profile; net {c0.net}, {c0.iterations} iterations of "
+    print(f"dry run: {est['runs']} runs ({profile_name} profile; net {c0.net}, {c0.iterations} iterations of "
           f"{c0.batch_size}×{c0.crop}²) on {dev} ({name}); nothing was trained")
     print(f"estimated wall time: {hours:.2f} h sequential (training {est['train_s'] / 3600:.2f} h, "
           f"evaluation {est['eval_s'] / 3600:.2f} h)")

@@ -57,7 +57,17 @@ def test_dry_run_prints_an_estimate_and_writes_no_runs(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "estimated wall time" in text and " h sequential" in text and "on 2 workers" in text
     assert "l1" in text and "l2" in text
+    assert "(quick profile; net" in text  # the profile named, resolved like a real run's
     assert not out.exists()
+
+
+def test_dry_run_names_the_profile_of_a_config_file(tmp_path, capsys):
+    cfg = tmp_path / "grid.yaml"
+    cfg.write_text("profile: standard\ntasks: [denoise]\nlosses: [l1]\nseeds: [0]\nnet: tiny\n"
+                   "iterations: 3\nmetrics: [psnr]\ntest_data: [skimage-natural:test]\n")
+    assert main(["run", "--config", str(cfg), "--device", "cpu", "--no-progress", "-q", "--dry-run",
+                 "--out", str(tmp_path / "dry")]) == 0
+    assert "(standard profile; net tiny, 3 iterations" in capsys.readouterr().out
 
 
 def test_dry_run_measures_small_steps_once_and_then_reuses_them(tmp_path, capsys, monkeypatch):
