@@ -145,7 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
     fnd.add_argument("--only", nargs="+", metavar="NAME", help="check only these findings")
     fnd.add_argument("--list", action="store_true", help="list the registered findings and what each needs")
     fnd.add_argument("--alpha", type=float, default=0.05, help="significance level after Holm correction")
-    fnd.add_argument("--bootstrap", type=int, default=2000, help="bootstrap resamples per CI (default: 2000)")
+    fnd.add_argument("--bootstrap", type=int, default=2000,  # = benchmark.findings.N_BOOT (tested)
+                     help="bootstrap resamples per CI (default: 2000, as the report's Findings tab)")
 
     pt = sub.add_parser("pretrain", help="self-train a perceptual encoder (CONTRIQUE- or SimCLR-style)")
     _add_common(pt)

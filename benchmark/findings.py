@@ -65,6 +65,8 @@ __all__ = ["FINDINGS", "register_finding", "Finding", "Needs", "Arm", "Compariso
 VERDICTS = ("reproduced", "contradicted", "inconclusive", "needs weights", "not applicable")
 #: non-inferiority margin of an ``at_least`` part, as a fraction of the reference arm's gain over the input
 NONINFERIORITY = 0.05
+#: bootstrap resamples per CI: one number, so `plbench findings` and the report's Findings tab agree
+N_BOOT = 2000
 #: columns that, when present, define one experimental setting (besides the task and its parameters)
 SETTING_COLUMNS = ("net", "train_data", "iterations", "batch_size", "crop", "lr", "profile")
 
@@ -371,7 +373,7 @@ def _pivot(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------------------------
-def paired_bootstrap(a: np.ndarray, b: np.ndarray, n_boot: int = 2000, level: float = 0.95,
+def paired_bootstrap(a: np.ndarray, b: np.ndarray, n_boot: int = N_BOOT, level: float = 0.95,
                      seed: int = 0) -> tuple[float, float]:
     """Percentile CI of mean_i(mean_s a[s, i] − mean_s b[s, i]) resampling images i (paired) and,
     independently per arm, seeds s. a: (Sa, I), b: (Sb, I), NaN where missing."""
@@ -401,7 +403,7 @@ def paired_bootstrap(a: np.ndarray, b: np.ndarray, n_boot: int = 2000, level: fl
     return float(lo), float(hi)
 
 
-def compare(res: Results, c: Comparison, n_boot: int = 2000) -> Part | None:
+def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
     """Statistics of one comparison (verdict filled in later by :func:`judge`); None when the two
     arms share no test image."""
     va, vb = res.values(c.task, c.metric, c.a), res.values(c.task, c.metric, c.b)
@@ -520,7 +522,7 @@ def describe_setting(res: Results, parts: list[Part]) -> str:
     return "; ".join(bits)
 
 
-def check(finding: Finding, res: Results, alpha: float = 0.05, n_boot: int = 2000, name: str = "",
+def check(finding: Finding, res: Results, alpha: float = 0.05, n_boot: int = N_BOOT, name: str = "",
           citation: str = "", source: str = "") -> FindingResult:
     """Run one finding on one setting's results."""
     base = FindingResult(name, finding.claim, citation, source, "not applicable", describe_setting(res, []))
@@ -545,7 +547,7 @@ def check(finding: Finding, res: Results, alpha: float = 0.05, n_boot: int = 200
 
 
 def check_all(table: pd.DataFrame, names: Iterable[str] | None = None, alpha: float = 0.05,
-              n_boot: int = 2000) -> list[FindingResult]:
+              n_boot: int = N_BOOT) -> list[FindingResult]:
     """Every registered finding (or ``names``) on every setting of ``table``."""
     names = list(names) if names else FINDINGS.names()
     entries = [FINDINGS.get(n) for n in names]

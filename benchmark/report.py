@@ -224,7 +224,7 @@ def write_report(store: ResultsStore, *, baseline: str = "l1", alpha: float = 0.
     out["latex"] = tex
     from benchmark import findings as findings_mod
 
-    checked = findings_mod.check_all(table, alpha=alpha, n_boot=n_boot) if not table.empty else []
+    checked = findings_mod.check_all(table, alpha=alpha) if not table.empty else []  # same CIs as `plbench findings`
     out.update(findings_mod.write(checked, root, alpha))
     if html:
         page = root / "report.html"

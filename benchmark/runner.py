@@ -629,7 +629,9 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
             store.save_state(rid, "net.pt", {k: v.float().cpu() for k, v in result.net.state_dict().items()})
             if any(p.requires_grad for p in result.loss_fn.parameters()):
                 store.save_state(rid, "loss.pt", {k: v.cpu() for k, v in result.loss_fn.state_dict().items()})
+            t_eval = time.time()
             scores = evaluate(result.net, items, grid.metrics, device)
+            meta["eval_s"] = time.time() - t_eval
             rows = make_rows(scores, rid=rid, task=task, task_version=task_version, weights=result.loss_fn.provenance,
                              higher=grid.higher, **_row_args(cfg, task_version))
             _write_pass(store, rid, scores, grid.metrics, rows)
@@ -637,6 +639,7 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
                 vals = [v[m.name] for _, v in scores if m.name in v]
                 if vals:
                     curves.log(result.iterations_done, {f"eval/{m.name}": sum(vals) / len(vals)})
+        meta["wall_s"] = time.time() - started  # training + evaluation: what the grid's ETA extrapolates
         store.write_meta(rid, meta)
         _drop_checkpoints(store, rid)
         log.info("run %s %s in %.1f s (%.1f it/s)", rid, result.status, time.time() - started, result.it_per_s)

@@ -69,3 +69,23 @@ def needs(available: bool, what: str) -> None:
     if os.environ.get("PLBENCH_CI") == "1":
         pytest.fail(f"{what} is missing, but .ci/run installs it: the install failed")
     pytest.skip(f"{what} not installed here (.ci/run installs it)")
+
+
+@pytest.fixture(scope="module")
+def built():
+    """``built(name)``: the registered loss ``name`` on seeded random-init backbones, built once per module."""
+    from benchmark.lossfn import build_loss
+
+    cache = {}
+
+    def get(name):
+        if name not in cache:
+            cache[name] = build_loss(name, seed=0, weights="random")
+        return cache[name]
+
+    return get
+
+
+def extra_inputs(loss, pred) -> dict:
+    """The keyword inputs a loss needs beyond (pred, target): the degraded image, here ``pred`` itself."""
+    return {"degraded": pred.detach().clone()} if "degraded" in loss.needs_all else {}

@@ -236,7 +236,12 @@ def test_cli_and_report(tmp_path, capsys):
     assert "REPRODUCED" in out and "NEEDS WEIGHTS" in out and "checked on: tasks" in out
     csv = pd.read_csv(tmp_path / "findings.csv")
     assert set(csv["verdict"]) <= set(VERDICTS)
+    assert main(["findings", "--out", str(tmp_path), "-q"]) == 0  # the default resamples
+    capsys.readouterr()
+    alone = (tmp_path / "findings.csv").read_text()
     assert main(["report", "--out", str(tmp_path), "--bootstrap", "200", "--no-visual", "-q"]) == 0
+    # the report's Findings tab is the same check as `plbench findings`, whatever the leaderboard's resamples
+    assert (tmp_path / "findings.csv").read_text() == alone
     page = (tmp_path / "report.html").read_text()
     assert 'data-tab="findings"' in page and 'id="findings"' in page and "zhao2017_l1_vs_l2" in page
     assert (tmp_path / "findings.md").read_text().startswith("# Published findings")

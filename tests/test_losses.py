@@ -9,6 +9,7 @@ import textwrap
 
 import pytest
 import torch
+from conftest import extra_inputs
 
 from benchmark.errors import UserError
 from benchmark.lossfn import build_loss, canonical_spec, parse_loss_spec
@@ -24,20 +25,6 @@ def _pair(n=2, size=64, seed=0):
     return pred, target
 
 
-def _extra(loss, pred):
-    return {"degraded": pred.detach().clone()} if "degraded" in loss.needs_all else {}
-
-
-@pytest.fixture(scope="module")
-def built():
-    cache = {}
-
-    def get(name):
-        if name not in cache:
-            cache[name] = build_loss(name, seed=0, weights="random")
-        return cache[name]
-
-    return get
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -45,7 +32,7 @@ def test_finite_value_and_gradient(name, built):
     loss = built(name)
     pred, target = _pair()
     pred.requires_grad_(True)
-    value = loss(pred, target, **_extra(loss, pred))
+    value = loss(pred, target, **extra_inputs(loss, pred))
     assert value.ndim == 0 and torch.isfinite(value)
     value.backward()
     assert pred.grad is not None and torch.isfinite(pred.grad).all()
@@ -56,8 +43,8 @@ def test_finite_value_and_gradient(name, built):
 def test_minimum_at_identity(name, built):
     loss = built(name)
     pred, target = _pair()
-    at_target = float(loss(target.clone(), target, **_extra(loss, target)))
-    away = float(loss(pred, target, **_extra(loss, pred)))
+    at_target = float(loss(target.clone(), target, **extra_inputs(loss, target)))
+    away = float(loss(pred, target, **extra_inputs(loss, pred)))
     assert abs(at_target) < 1e-4 or at_target < away
     assert at_target <= away + 1e-6
 
@@ -67,8 +54,8 @@ def test_batch_size_independence(name, built):
     """A loss is a mean over the batch: duplicating the batch does not change it."""
     loss = built(name)
     pred, target = _pair()
-    one = loss(pred, target, **_extra(loss, pred))
-    two = loss(torch.cat([pred, pred]), torch.cat([target, target]), **_extra(loss, torch.cat([pred, pred])))
+    one = loss(pred, target, **extra_inputs(loss, pred))
+    two = loss(torch.cat([pred, pred]), torch.cat([target, target]), **extra_inputs(loss, torch.cat([pred, pred])))
     torch.testing.assert_close(one, two, rtol=1e-3, atol=1e-5)
 
 
@@ -76,9 +63,9 @@ def test_batch_size_independence(name, built):
 def test_bf16_autocast_close_to_fp32(name, built):
     loss = built(name)
     pred, target = _pair()
-    ref = float(loss(pred, target, **_extra(loss, pred)))
+    ref = float(loss(pred, target, **extra_inputs(loss, pred)))
     with torch.autocast("cpu", dtype=torch.bfloat16):
-        low = loss(pred, target, **_extra(loss, pred))
+        low = loss(pred, target, **extra_inputs(loss, pred))
     assert torch.isfinite(low)
     assert abs(float(low) - ref) <= 0.05 * abs(ref) + 1e-3
 

@@ -83,6 +83,8 @@ def test_live_curves_csv_and_tensorboard(tmp_path):
     table = store.table()
     mean_psnr = table[(table["run_id"] == meta["run_id"]) & (table["metric"] == "psnr")]["value"].mean()
     assert len(psnr) == 1 and psnr[0].value == pytest.approx(mean_psnr, rel=1e-6)
+    # the ETA extrapolates a run's whole wall time: training and evaluation (which can dominate a short run)
+    assert meta["eval_s"] > 0 and meta["wall_s"] >= meta["train_s"] + meta["eval_s"]
 
 
 def test_unknown_or_missing_logger_is_refused(tmp_path, capsys):

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import extra_inputs
 
 from benchmark.lossfn import build_loss
 from benchmark.registry import LOSSES
@@ -40,36 +41,22 @@ def blur_ladder(x: torch.Tensor, sigmas=(0.7, 1.5, 3.0)) -> list[torch.Tensor]:
     return [gaussian_blur(x, [2 * math.ceil(3 * s) + 1] * 2, [s]) for s in sigmas]
 
 
-@pytest.fixture(scope="module")
-def seed_loss():
-    cache = {}
-
-    def get(name):
-        if name not in cache:
-            cache[name] = build_loss(name, seed=0, weights="random")
-        return cache[name]
-
-    return get
-
-
-def _extra(loss, x):
-    return {"degraded": x.detach().clone()} if "degraded" in loss.needs_all else {}
 
 
 @pytest.mark.parametrize("ladder", [noise_ladder, blur_ladder], ids=["noise", "blur"])
 @pytest.mark.parametrize("name", SEED_LOSSES)
-def test_ladder_is_ranked_in_order(name, ladder, seed_loss, photo):
-    loss = seed_loss(name)
-    values = [float(loss(x, photo, **_extra(loss, x))) for x in ladder(photo)]
+def test_ladder_is_ranked_in_order(name, ladder, built, photo):
+    loss = built(name)
+    values = [float(loss(x, photo, **extra_inputs(loss, x))) for x in ladder(photo)]
     assert all(a < b for a, b in zip(values, values[1:])), values
 
 
 @pytest.mark.parametrize("name", SEED_LOSSES)
-def test_zero_at_target_and_finite_nonzero_gradient(name, seed_loss, photo):
-    loss = seed_loss(name)
-    assert float(loss(photo.clone(), photo, **_extra(loss, photo))) == pytest.approx(0.0, abs=1e-7)
+def test_zero_at_target_and_finite_nonzero_gradient(name, built, photo):
+    loss = built(name)
+    assert float(loss(photo.clone(), photo, **extra_inputs(loss, photo))) == pytest.approx(0.0, abs=1e-7)
     pred = torch.rand(photo.shape, generator=torch.Generator().manual_seed(1)).requires_grad_(True)
-    value = loss(pred, photo, **_extra(loss, pred))
+    value = loss(pred, photo, **extra_inputs(loss, pred))
     value.backward()
     assert torch.isfinite(value) and float(value) > 0
     assert torch.isfinite(pred.grad).all() and float(pred.grad.abs().sum()) > 0
