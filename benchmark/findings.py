@@ -15,9 +15,12 @@ Everything else is shared here, so every finding is judged by the same rules:
   ``d + margin`` (Holm-adjusted over the counted parts of one finding and setting).
 * **Relations**: ``better`` (A > B: margin 0) and ``at_least`` (A ≥ B, a non-inferiority claim:
   ``margin`` = :data:`NONINFERIORITY` × |B's gain over the degraded input| on that metric, or 0
-  when the table has no ``input`` rows). A part is **reproduced** when the adjusted p < α and the
-  CI lies above −margin, **contradicted** when the adjusted p < α and the CI lies below −margin,
-  and **inconclusive** otherwise (with n test images no two-sided Wilcoxon p is below 2/2ⁿ, so 3
+  when the table has no ``input`` rows; only the inputs of the part's own setting count). A part is
+  **reproduced** when the adjusted p < α, the CI lies above −margin and the signed ranks of
+  ``d + margin`` favour A (W+ > W−); **contradicted** when the adjusted p < α, the CI lies below
+  −margin and the signed ranks favour B; **inconclusive** otherwise — also when the test and the
+  CI of the mean point to opposite sides (a few large gains against many small losses;
+  with n test images no two-sided Wilcoxon p is below 2/2ⁿ, so 3
   images can never decide anything; the note says so).
 * **Circular parts** (a loss scored by the metric it was trained on, :func:`benchmark.stats.is_circular`)
   are listed but not counted, unless the finding is *about* that metric (``count_circular``).
@@ -29,8 +32,11 @@ Everything else is shared here, so every finding is judged by the same rules:
   open part closest to a decision (smallest adjusted p, then largest effect relative to its CI).
 * **Setting**: findings are checked separately per setting (the part of each row's recorded
   ``setting`` shared by every task — net, schedule, data, device, code; or, in tables without
-  it, the :data:`SETTING_COLUMNS` present; the task and its parameters are part of each
-  comparison), and every verdict states the setting, test images and seeds it was checked on.
+  it, the :data:`SETTING_COLUMNS` present); a task recorded under several per-task settings
+  (parameters, task version) is split into as many groups, never pooled. An arm is one loss spec,
+  weights kind and — when the results hold several registry versions of it — version (labelled
+  ``(vN)``; a finding takes the newest). Every verdict states the setting, test images and seeds
+  it was checked on.
 """
 
 from __future__ import annotations
@@ -108,6 +114,9 @@ class Arm:
 
     loss: str
     weights: str = "none"
+    #: the loss's registry version when the results hold several versions of this loss and weights
+    #: (different code is never pooled; the label then ends in ``(vN)``, as on the leaderboard)
+    version: str = ""
 
     @property
     def kind(self) -> str:
@@ -115,7 +124,7 @@ class Arm:
 
     @property
     def label(self) -> str:
-        return loss_label(self.loss, self.weights)
+        return loss_label(self.loss, self.weights) + (f" (v{self.version})" if self.version else "")
 
 
 @dataclass(frozen=True)
@@ -182,6 +191,9 @@ class Part:
     counted: bool
     verdict: str = "inconclusive"
     note: str = ""
+    #: side the signed-rank test points to (+1: A better by more than the margin, −1: worse, 0: tie);
+    #: a verdict needs the test and the bootstrap CI of the mean to agree on the side
+    direction: int = 0
 
 
 @dataclass
@@ -285,6 +297,13 @@ class Results:
     def __init__(self, table: pd.DataFrame, setting: str = "", inputs: pd.DataFrame | None = None):
         self.table = table.assign(arm_weights=[arm_weights(w) for w in table["weights"].astype(str)]) \
             if not table.empty else table.assign(arm_weights=pd.Series(dtype=str))
+        version = ""
+        if "loss_version" in self.table.columns and not self.table.empty:
+            v = self.table["loss_version"].astype("string").fillna("").astype(str)
+            n = v.groupby([self.table["task"].astype(str), self.table["loss"].astype(str),
+                           self.table["arm_weights"]]).transform("nunique")
+            version = v.where(n > 1, "")
+        self.table = self.table.assign(arm_version=version)
         self.setting = setting
         self.inputs = inputs if inputs is not None else table.iloc[:0]
         self.higher = table.groupby("metric", observed=True)["higher_is_better"].first().astype(bool).to_dict() \
@@ -316,17 +335,18 @@ class Results:
 
     def arms(self, task: str) -> list[Arm]:
         t = self.table[self.table["task"] == task]
-        pairs = t[["loss", "arm_weights"]].astype(str).drop_duplicates()
-        return sorted(Arm(lo, w) for lo, w in pairs.itertuples(index=False) if lo != INPUT)
+        pairs = t[["loss", "arm_weights", "arm_version"]].astype(str).drop_duplicates()
+        return sorted(Arm(lo, w, v) for lo, w, v in pairs.itertuples(index=False) if lo != INPUT)
 
     def arm(self, task: str, loss: str, prefer: tuple[str, ...] = ("pretrained", "selftrained", "random", "none")
             ) -> Arm | None:
-        """The arm of ``loss`` on ``task``, by weights kind in order of ``prefer`` (None if absent)."""
+        """The arm of ``loss`` on ``task``, by weights kind in order of ``prefer`` (None if absent);
+        of several registry versions, the newest."""
         cands = [a for a in self.arms(task) if a.loss == loss]
         for kind in prefer:
-            for a in cands:
-                if a.kind == kind:
-                    return a
+            of_kind = [a for a in cands if a.kind == kind]
+            if of_kind:
+                return max(of_kind, key=lambda a: _version_key(a.version))
         return None
 
     # -- values ----------------------------------------------------------------------------------
@@ -334,9 +354,10 @@ class Results:
         """(seed × item) values of one arm; duplicates averaged; items are ``dataset/image``."""
         if self._groups is None:
             t = self.table
-            keys = [t["task"].astype(str), t["metric"].astype(str), t["loss"].astype(str), t["arm_weights"]]
+            keys = [t["task"].astype(str), t["metric"].astype(str), t["loss"].astype(str), t["arm_weights"],
+                    t["arm_version"].astype(str)]
             self._groups = t.groupby(keys, observed=True, sort=False).indices if not t.empty else {}
-        key = (task, metric, arm.loss, arm.weights)
+        key = (task, metric, arm.loss, arm.weights, arm.version)
         if key not in self._arrays:
             idx = self._groups.get(key)
             self._arrays[key] = _pivot(self.table.iloc[idx]) if idx is not None else pd.DataFrame()
@@ -361,6 +382,24 @@ class Results:
 
     def seeds(self) -> list[int]:
         return sorted({int(s) for s in self.table["seed"].dropna().unique()}) if not self.table.empty else []
+
+
+def _version_key(v: str) -> tuple:
+    """Natural order of registry versions ("2" < "10"; composite "a=1,b=2" compared part by part)."""
+    return tuple(int(x) if x.isdigit() else x for x in re.split(r"[^0-9A-Za-z]+", v or "") if x)
+
+
+def signed_rank_direction(d: np.ndarray) -> int:
+    """+1 when the signed ranks of the non-zero paired differences favour positive values (W+ > W−),
+    −1 when they favour negative ones, 0 on a tie: the side a Wilcoxon test rejects towards."""
+    x = np.asarray(d, float)
+    x = x[np.isfinite(x) & (np.abs(x) > 1e-12 * max(1.0, float(np.nanmax(np.abs(x), initial=0.0))))]
+    if x.size == 0:
+        return 0
+    from scipy.stats import rankdata
+
+    w = float(np.sum(np.sign(x) * rankdata(np.abs(x))))
+    return int(np.sign(w))
 
 
 def _pivot(rows: pd.DataFrame) -> pd.DataFrame:
@@ -434,9 +473,10 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
     key = f"{res.setting}\0{c.task}\0{c.metric}\0{c.a}\0{c.b}".encode()
     lo, hi = paired_bootstrap(sign * a, sign * b, n_boot=n_boot, seed=zlib.crc32(key))
     p = wilcoxon_p(d + margin)
+    direction = signed_rank_direction(d + margin)
     circ = is_circular(c.a.loss, c.metric) or is_circular(c.b.loss, c.metric)
     return Part(c.task, c.metric, c.a.label, c.b.label, c.relation, effect, lo, hi, dz, p, float("nan"), margin,
-                len(items), a.shape[0], b.shape[0], circ, True, note=c.note)
+                len(items), a.shape[0], b.shape[0], circ, True, note=c.note, direction=direction)
 
 
 def judge(parts: list[Part], alpha: float) -> None:
@@ -451,12 +491,15 @@ def judge(parts: list[Part], alpha: float) -> None:
             p.note = (p.note + "; " if p.note else "") + "circular: a loss scored by its own metric"
             continue
         sig = p.p_adj < alpha
-        if sig and p.ci_low > -p.margin:
+        if sig and p.ci_low > -p.margin and p.direction > 0:
             p.verdict = "reproduced"
-        elif sig and p.ci_high < -p.margin:
+        elif sig and p.ci_high < -p.margin and p.direction < 0:
             p.verdict = "contradicted"
         else:
             p.verdict = "inconclusive"
+            if sig and (p.ci_low > -p.margin or p.ci_high < -p.margin):
+                p.note = (p.note + "; " if p.note else "") + \
+                    "the signed-rank test and the bootstrap CI of the mean point to opposite sides"
             floor = 2.0 / 2 ** p.n_images if p.n_images else 1.0
             if floor >= alpha:
                 p.note = (p.note + "; " if p.note else "") + \
@@ -487,13 +530,42 @@ def settings(table: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
 
         from benchmark.settings import _parse, _shared, describe
 
-        shared = {k: json.dumps(_shared(_parse(k)), sort_keys=True) for k in rest["setting"].astype(str).unique()}
-        key = rest["setting"].astype(str).map(shared)
-        per_task = rest.assign(_shared=key)
-        if "task_params" in rest.columns and per_task.groupby(["_shared", "task"], observed=True)[
-                "task_params"].nunique().max() > 1:  # one task at several parameter values: never pool them
-            key = key + " | " + rest["task_params"].astype(str)
-        return [(describe(json.loads(str(k).split(" | ")[0])), g) for k, g in rest.groupby(key, sort=True)]
+        full = rest["setting"].astype(str)
+        shared = {k: json.dumps(_shared(_parse(k)), sort_keys=True) for k in full.unique()}
+        key = full.map(shared)
+        # one task under several per-task settings (parameters, task version): never pool them. The
+        # task's settings are numbered within its shared setting; variant v of every task is one group.
+        pairs = pd.DataFrame({"s": key, "t": rest["task"].astype(str), "f": full}).drop_duplicates()
+        pairs = pairs.sort_values(["s", "t", "f"])
+        pairs["v"] = pairs.groupby(["s", "t"]).cumcount()
+        variant = dict(zip(zip(pairs["s"], pairs["t"], pairs["f"]), pairs["v"]))
+        several = set(pairs.loc[pairs["v"] > 0, ["s", "t"]].itertuples(index=False, name=None))
+        if several:
+            key = key + " | variant " + pd.Series([str(variant[k]) for k in zip(key, rest["task"].astype(str), full)],
+                                                   index=rest.index)
+        out = []
+        for k, g in rest.groupby(key, sort=True):
+            shared_key = str(k).split(" | ")[0]
+            desc = describe(json.loads(shared_key))
+            split = sorted({(t, f) for t, f in zip(g["task"].astype(str), g["setting"].astype(str))
+                            if (shared_key, t) in several})
+            for t, f in split:  # what tells this group's runs of that task from its other settings
+                d = _parse(f)
+                desc += f"; {t}: task version {d.get('task_version', '?')}, " + \
+                    ", ".join(f"{a}={b}" for a, b in sorted((d.get("task_params") or {}).items()))
+            out.append((desc, g, json.loads(shared_key)))
+        seen: dict[str, list[int]] = {}
+        for i, (desc, _, _) in enumerate(out):
+            seen.setdefault(desc, []).append(i)
+        for same in (v for v in seen.values() if len(v) > 1):  # alike in print: name what tells them apart
+            dicts = [out[i][2] for i in same]
+            fields = sorted(k for k in set().union(*dicts) if len({json.dumps(d.get(k), sort_keys=True)
+                                                                    for d in dicts}) > 1)
+            for i in same:
+                desc, g, d = out[i]
+                extra = ", ".join(f"{k} {json.dumps(d.get(k), sort_keys=True, default=str)[:40]}" for k in fields)
+                out[i] = (f"{desc}; {extra}", g, d)
+        return [(desc, g) for desc, g, _ in out]
     cols = [c for c in SETTING_COLUMNS if c in rest.columns]
     if "task_params" in rest.columns and rest.groupby("task", observed=True)["task_params"].nunique().max() > 1:
         cols.append("task_params")  # one task at several parameter values: never pool them
@@ -559,10 +631,17 @@ def check_all(table: pd.DataFrame, names: Iterable[str] | None = None, alpha: fl
             out.append(FindingResult(e.name, e.obj.claim, e.citation, e.meta.get("source", ""), "not applicable",
                                      "", reason="no restored results"))
         return out
+    from benchmark.settings import _parse, matching_inputs
+
+    group_inputs = []
+    for _, rows in groups:  # each group's own degraded inputs (task parameters, version, test data, code)
+        chosen = ({str(t): _parse(s) for t, s in zip(rows["task"], rows["setting"].astype(str))}
+                  if "setting" in rows.columns else {str(t): {} for t in rows["task"].unique()})
+        group_inputs.append(matching_inputs(inputs, chosen))
     for e in entries:
         finding = e.obj()
-        for desc, rows in groups:
-            res = Results(rows, desc, inputs)
+        for (desc, rows), inp in zip(groups, group_inputs):
+            res = Results(rows, desc, inp)
             out.append(check(finding, res, alpha, n_boot, e.name, e.citation, e.meta.get("source", "")))
     return out
 

@@ -119,6 +119,21 @@ def _differences(settings: list[dict]) -> dict[str, list]:
     return diff
 
 
+def matching_inputs(inputs: pd.DataFrame, chosen: dict[str, dict]) -> pd.DataFrame:
+    """The degraded-input rows that belong to the chosen settings ({task: setting dict}): same task
+    and every field an input row records (task parameters and version, test data and its
+    fingerprint, code version) equal to the task's setting. Tables without a recorded setting: by task."""
+    if inputs.empty:
+        return inputs
+    if "setting" not in inputs.columns or not any(chosen.values()):
+        return inputs[inputs["task"].astype(str).isin(list(chosen))]
+    ok = []
+    for t, key in zip(inputs["task"].astype(str), inputs["setting"].astype("string").fillna("")):
+        s, want = _parse(key), chosen.get(t)
+        ok.append(want is not None and (not s or all(want.get(k, v) == v for k, v in s.items())))
+    return inputs[ok]
+
+
 def describe(setting: dict) -> str:
     """``net tiny, 120 iterations, batch 8 × 48², lr 0.002, train skimage:train, test …, cpu fp32``."""
     if not setting:
@@ -185,15 +200,7 @@ def select(table: pd.DataFrame, where: dict[str, str] | None = None, keep: set[s
     restored = table[(table["loss"] != INPUT) & table["setting"].astype("string").fillna("").isin(keys)] \
         if "setting" in table.columns else table[table["loss"] != INPUT]
     chosen = {t: s for t, s in zip(st["task"], st["setting"])}
-    inputs = table[table["loss"] == INPUT]
-    if not inputs.empty and "setting" in inputs.columns and any(chosen.values()):
-        ok = []
-        for t, key in zip(inputs["task"].astype(str), inputs["setting"].astype("string").fillna("")):
-            s, want = _parse(key), chosen.get(t)
-            ok.append(want is not None and (not s or all(want.get(k, v) == v for k, v in s.items())))
-        inputs = inputs[ok]
-    else:
-        inputs = inputs[inputs["task"].isin(list(chosen))]
+    inputs = matching_inputs(table[table["loss"] == INPUT], chosen)
     out = pd.concat([inputs, restored], ignore_index=True)
     first = next(iter(chosen.values()))
     return Selection(out, set(out["run_id"].astype(str)), describe(_shared(first)), list(chosen.values()))

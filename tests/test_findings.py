@@ -259,3 +259,109 @@ def test_random_init_seeds_are_one_arm():
     (r,) = check_all(t, ["liu2021_random_vgg"], n_boot=300)
     assert r.verdict == "reproduced"
     assert {p.a for p in r.parts} == {"vgg [vgg16:random]"} and all(p.seeds_a == 3 for p in r.parts)
+
+
+# --- the identity and the direction of a comparison (review of the findings code) ----------------
+def _table(arms, n_images=12, seeds=(0, 1), task_version="1", code="0.1.0+c2", noise=0.01, inputs=None):
+    """A hand-made tidy table: ``arms`` = [(loss, loss_version, mean psnr)] on sr4, with a recorded
+    setting; ``inputs`` = [(task_version, mean psnr)] degraded-input runs."""
+    import json
+
+    rng = np.random.default_rng(0)
+    base = rng.normal(0, 1, n_images)
+    setting = {"net": "tiny", "iterations": 100, "task": "sr4", "task_params": {"scale": 4},
+               "task_version": task_version, "code_version": code}
+    rows = []
+    for loss, version, mean in arms:
+        for s in seeds:
+            for i in range(n_images):
+                rows.append(dict(run_id=f"{loss}-{version}-{s}-{task_version}", task="sr4", task_version=task_version,
+                                 task_params='{"scale": 4}', loss=loss, loss_version=version, seed=s, net="tiny",
+                                 weights="none", weights_kind="none", setting=json.dumps(setting, sort_keys=True),
+                                 dataset="d", image=f"im{i}", metric="psnr", higher_is_better=True,
+                                 value=mean + base[i] + noise * rng.normal()))
+    for tv, mean in inputs or []:
+        in_setting = {"task": "sr4", "task_params": {"scale": 4}, "task_version": tv, "code_version": code}
+        for i in range(n_images):
+            rows.append(dict(run_id=f"input-{tv}", task="sr4", task_version=tv, task_params='{"scale": 4}',
+                             loss="input", loss_version=None, seed=None, net="none", weights="none",
+                             weights_kind=None, setting=json.dumps(in_setting, sort_keys=True), dataset="d",
+                             image=f"im{i}", metric="psnr", higher_is_better=True, value=mean + base[i]))
+    return pd.DataFrame(rows)
+
+
+def test_two_versions_of_a_loss_are_never_one_arm():
+    """l1 v1 (far ahead) and l1 v2 (behind l2): the claim is checked on the newest version, with
+    its own seeds, and labelled with its version — not on a pooled mean of different code."""
+    t = _table([("l1", "1", 31.0), ("l1", "2", 28.0), ("l2", "1", 30.0)])
+    (r,) = check_all(t, ["zhao2017_l1_vs_l2"], n_boot=300)
+    (p,) = r.parts
+    assert p.a == "l1 (v2)" and p.seeds_a == 2
+    assert p.effect == pytest.approx(-2.0, abs=0.05) and r.verdict == "contradicted"
+
+
+def test_a_task_at_two_versions_is_two_settings():
+    """Runs before and after a task's version bump are never pooled: their +1 and −1 do not cancel."""
+    t = pd.concat([_table([("l1", "1", 30.0), ("l2", "1", 29.0)], task_version="1"),
+                   _table([("l1", "1", 20.0), ("l2", "1", 21.0)], task_version="2")], ignore_index=True)
+    res = check_all(t, ["zhao2017_l1_vs_l2"], n_boot=300)
+    assert sorted(r.verdict for r in res) == ["contradicted", "reproduced"]
+    assert all("task version" in r.setting for r in res)  # the two settings are told apart in print
+
+
+def test_the_margin_uses_only_this_settings_inputs():
+    """A stale degraded-input run (old task version, far lower) must not widen the non-inferiority
+    margin: l1 0.1 dB behind l2, input 1 dB behind → margin 0.05 dB → contradicted."""
+    arms = [("l1", "1", 29.9), ("l2", "1", 30.0), ("ms_ssim_l1", "1", 29.9), ("ssim", "1", 25.0),
+            ("ms_ssim", "1", 25.0)]
+    fresh = _table(arms, inputs=[("1", 29.0)])
+    stale = _table([], inputs=[("0", 10.0)])
+    for t in (fresh, pd.concat([fresh, stale], ignore_index=True)):
+        (r,) = check_all(t, ["zhao2017_mix_best"], n_boot=300)
+        part = next(p for p in r.parts if p.b == "l2")
+        assert part.margin == pytest.approx(NONINFERIORITY * 1.0, abs=0.01)
+        assert part.verdict == "contradicted"
+
+
+def test_no_verdict_when_the_test_and_the_mean_point_to_opposite_sides():
+    """A worse by 0.01 on 40 images, better by 1.0 on 5: the mean favours A, the signed ranks favour
+    B — neither reproduced nor contradicted."""
+    from benchmark.findings import Comparison, Results, check, signed_rank_direction
+
+    d = np.r_[np.full(40, -0.01), np.full(5, 1.0)]
+    assert d.mean() > 0 and signed_rank_direction(d) == -1
+    rows = []
+    for loss, delta in (("a", d), ("b", np.zeros_like(d))):
+        for i, v in enumerate(delta):
+            rows.append(dict(task="sr4", loss=loss, seed=0, weights="none", dataset="d", image=f"im{i}",
+                             metric="psnr", higher_is_better=True, value=30.0 + v))
+    table = pd.DataFrame(rows)
+
+    class Claim:
+        claim = "a beats b"
+        count_circular = False
+
+        def applicable(self, res):
+            return None
+
+        def comparisons(self, res):
+            yield Comparison("sr4", "psnr", res.arm("sr4", "a"), res.arm("sr4", "b"), "better")
+
+    r = check(Claim(), Results(table), n_boot=300)
+    (p,) = r.parts
+    assert p.ci_low > 0 and p.p_adj < 0.05  # each statistic alone would say "reproduced"
+    assert p.verdict == "inconclusive" and "opposite sides" in p.note
+
+
+def test_settings_alike_in_print_are_told_apart():
+    """Two settings that differ only in a field the short description leaves out (here the test
+    data's fingerprint) get different 'checked on' lines naming that field."""
+    import json
+
+    a = _table([("l1", "1", 30.0), ("l2", "1", 29.0)])
+    b = _table([("l1", "1", 20.0), ("l2", "1", 21.0)])
+    for t, fp in ((a, "aaa"), (b, "bbb")):
+        t["setting"] = [json.dumps({**json.loads(x), "test_fingerprint": fp}, sort_keys=True) for x in t["setting"]]
+    res = check_all(pd.concat([a, b], ignore_index=True), ["zhao2017_l1_vs_l2"], n_boot=300)
+    assert len(res) == 2 and len({r.setting for r in res}) == 2
+    assert all("test_fingerprint" in r.setting for r in res)
