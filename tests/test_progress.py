@@ -96,3 +96,28 @@ def test_unknown_or_missing_logger_is_refused(tmp_path, capsys):
 
     if importlib.util.find_spec("mlflow") is None:
         assert "--logger mlflow needs the mlflow package: pip install 'perceptual-loss-bench[mlflow]'" in err
+
+
+def test_overall_bar_counts_finished_runs_and_shows_the_eta(tmp_path, capsys):
+    """In a terminal: one overall bar (runs done / total, ETA); a log line written while it is drawn
+    goes through tqdm (on its own line above the bar), never through the bar."""
+    import logging
+
+    from benchmark.progress import log_to_bars
+
+    store = ResultsStore(tmp_path)
+    store.ensure_writable()
+    cfgs = [_cfg("l1", s) for s in range(4)]
+    p = GridProgress(store, cfgs, workers=1, bar=True)
+    store.write_meta(run_id(cfgs[0]), {"status": "ok", "wall_s": 10.0})
+    store.write_meta(run_id(cfgs[1]), {"status": "ok", "wall_s": 10.0})
+    with log_to_bars():
+        p.update()
+        logging.getLogger("benchmark.test").warning("a log line while the bar is drawn")
+    assert p.bar.n == 2 and p.bar.total == 4
+    assert "ETA 0:00:20" in p.bar.postfix
+    p.close()
+    err = capsys.readouterr().err
+    bar_lines = [seg for seg in re.split(r"[\r\n]", err) if "grid:" in seg]
+    assert bar_lines and all("a log line" not in seg for seg in bar_lines)  # never on a bar's line
+    assert any(line.strip().endswith("a log line while the bar is drawn") for line in err.splitlines())
