@@ -386,7 +386,7 @@ class Results:
 
 def _version_key(v: str) -> tuple:
     """Natural order of registry versions ("2" < "10"; composite "a=1,b=2" compared part by part)."""
-    return tuple(int(x) if x.isdigit() else x for x in re.split(r"[^0-9A-Za-z]+", v or "") if x)
+    return tuple((0, int(x), "") if x.isdigit() else (1, 0, x) for x in re.split(r"[^0-9A-Za-z]+", v or "") if x)
 
 
 def signed_rank_direction(d: np.ndarray) -> int:

@@ -365,3 +365,11 @@ def test_settings_alike_in_print_are_told_apart():
     res = check_all(pd.concat([a, b], ignore_index=True), ["zhao2017_l1_vs_l2"], n_boot=300)
     assert len(res) == 2 and len({r.setting for r in res}) == 2
     assert all("test_fingerprint" in r.setting for r in res)
+
+
+def test_version_order_is_natural_and_total():
+    from benchmark.findings import _version_key
+
+    assert sorted(["10", "2", "1"], key=_version_key) == ["1", "2", "10"]
+    assert _version_key("pdl=2,vgg=10") > _version_key("pdl=2,vgg=9")
+    assert sorted(["a=1", "2"], key=_version_key) == ["2", "a=1"]  # mixed formats: no TypeError
