@@ -350,8 +350,8 @@ def usable_for_crop(records: list[ImageRecord], crop: int, spec: DataSpec) -> li
     return keep
 
 
-def fingerprint(records: list[ImageRecord]) -> str:
-    """12-hex content hash of decoded images: ids, shapes, dtypes and every pixel, in order.
+def fingerprint(records: list[ImageRecord], digits: int = 12) -> str:
+    """``digits``-hex (default 12) content hash of decoded images: ids, shapes, dtypes and every pixel, in order.
 
     It identifies *what was trained or tested on*, whatever the source (a folder edited in place,
     a hub dataset at a new revision, a different scikit-image release) — part of every run's id."""
@@ -360,7 +360,7 @@ def fingerprint(records: list[ImageRecord]) -> str:
         px = r.pixels.contiguous()
         h.update(f"{r.image_id}|{tuple(px.shape)}|{px.dtype}|".encode())
         h.update(px.numpy().tobytes())
-    return h.hexdigest()[:12]
+    return h.hexdigest()[:digits]
 
 
 def mod_crop(pixels: torch.Tensor, multiple: int) -> torch.Tensor:

@@ -53,7 +53,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from benchmark.data import DataSpec, ImageRecord, load_images, to_float, usable_for_crop
+from benchmark.data import DataSpec, ImageRecord, fingerprint, load_images, to_float, usable_for_crop
 from benchmark.errors import UserError
 from benchmark.weights import read_manifest  # noqa: F401 - part of this module's API
 
@@ -411,13 +411,9 @@ def simclr_views(x: torch.Tensor, cfg: PretrainConfig, g: torch.Generator) -> to
 # training
 # --------------------------------------------------------------------------------------------
 def dataset_fingerprint(images: list[ImageRecord]) -> str:
-    """SHA-256 (16 hex digits) over every image's id, shape, dtype and *all* its pixel bytes."""
-    h = hashlib.sha256()
-    for r in images:
-        px = r.pixels.contiguous()
-        h.update(f"{r.image_id}|{tuple(px.shape)}|{px.dtype}|".encode())
-        h.update(px.numpy().tobytes())
-    return h.hexdigest()[:16]
+    """SHA-256 (16 hex digits) over every image's id, shape, dtype and *all* its pixel bytes
+    (:func:`benchmark.data.fingerprint`, longer: it names checkpoint manifests)."""
+    return fingerprint(images, digits=16)
 
 
 def output_path(cfg: PretrainConfig, out_dir: str | Path | None = None) -> Path:

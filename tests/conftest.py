@@ -89,3 +89,13 @@ def built():
 def extra_inputs(loss, pred) -> dict:
     """The keyword inputs a loss needs beyond (pred, target): the degraded image, here ``pred`` itself."""
     return {"degraded": pred.detach().clone()} if "degraded" in loss.needs_all else {}
+
+
+@pytest.fixture
+def one_thread():
+    """torch on one thread for the test: golden numbers are made so (float reductions are split per
+    thread), and tiny nets on a shared 2-core machine run far faster on one thread than on two."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

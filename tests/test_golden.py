@@ -4,7 +4,6 @@ their fixed-seed numbers; a number that moved at an unchanged version fails here
 from __future__ import annotations
 
 import pytest
-import torch
 
 from benchmark import golden
 
@@ -12,13 +11,7 @@ ENTRIES = golden.entries()
 STORED = golden.load()
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Golden numbers are made with one thread (float reductions are split per thread)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.mark.parametrize("name", sorted(ENTRIES))
