@@ -86,10 +86,12 @@ class RunConfig:
     compile: bool = False                        # torch.compile the net and the loss's frozen backbones
 
     def __post_init__(self):
-        if isinstance(self.train_data, DataSpec):  # one source given bare
-            object.__setattr__(self, "train_data", (self.train_data,))
-        if isinstance(self.test_data, DataSpec):
-            object.__setattr__(self, "test_data", (self.test_data,))
+        # The one place a config's collections are normalised, however it was built (a grid, a meta.json
+        # read back by ``compare``, the Python API, ``dataclasses.replace``): every collection a tuple, so
+        # every RunConfig hashes and equal settings compare equal.
+        object.__setattr__(self, "task_params", freeze_params(self.task_params))
+        for name in ("train_data", "test_data"):
+            object.__setattr__(self, name, _sources(getattr(self, name)))
         for name in ("iterations", "batch_size", "crop"):
             if getattr(self, name) <= 0:
                 raise UserError(f"{name.replace('_', '-')} must be positive, got {getattr(self, name)}")
@@ -114,13 +116,41 @@ class RunConfig:
     @classmethod
     def from_dict(cls, d: dict) -> "RunConfig":
         """The inverse of :meth:`to_dict` (a ``meta.json`` config back into a RunConfig)."""
-        d = dict(d)
-        d["task_params"] = tuple(sorted(d.get("task_params", {}).items()))
-        for key in ("train_data", "test_data"):
-            v = d.get(key, [])
-            d[key] = tuple(DataSpec.parse(s) for s in ([v] if isinstance(v, str) else v))
+        d = {"task_params": {}, "train_data": (), "test_data": (), **d}  # __post_init__ normalises the rest
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in known})
+
+
+def _frozen(v):
+    """A JSON-ish value made hashable: lists/tuples → tuples, dicts → sorted (key, value) tuples."""
+    if isinstance(v, dict):
+        return tuple(sorted((str(k), _frozen(x)) for k, x in v.items()))
+    if isinstance(v, (list, tuple)):
+        return tuple(_frozen(x) for x in v)
+    return v
+
+
+def freeze_params(params) -> tuple[tuple[str, object], ...]:
+    """Task parameters (a dict, or ``(key, value)`` pairs; values as they read back from JSON, lists
+    included) → the sorted tuple of ``(key, hashable value)`` a :class:`RunConfig` holds."""
+    items = params.items() if isinstance(params, dict) else params
+    try:
+        pairs = [(str(k), _frozen(v)) for k, v in items]
+    except (TypeError, ValueError):
+        raise UserError(f"task parameters must be name=value pairs, got {params!r}") from None
+    return tuple(sorted(pairs))
+
+
+def _plain(v):
+    """The inverse of :func:`_frozen` for writing YAML/JSON: tuples → lists."""
+    return [_plain(x) for x in v] if isinstance(v, (list, tuple)) else v
+
+
+def _sources(v) -> tuple[DataSpec, ...]:
+    """One data source or several, each a :class:`DataSpec` or its token → a tuple of DataSpecs."""
+    if isinstance(v, (DataSpec, str)):
+        v = (v,)
+    return tuple(x if isinstance(x, DataSpec) else DataSpec.parse(str(x)) for x in v)
 
 
 def precision_for(device_type: str) -> str:
@@ -334,7 +364,7 @@ class GridSpec:
             raise UserError(f"{source}: unknown setting {unknown[0]!r}{hint}")
         d = check_kwargs(cls, d, f"{source}: setting")
         if "task_params" in d:
-            d["task_params"] = tuple((t, tuple(tuple(kv) for kv in p)) for t, p in d["task_params"])
+            d["task_params"] = tuple((t, freeze_params(p)) for t, p in d["task_params"])
         return cls(**d)
 
     @classmethod
@@ -357,8 +387,10 @@ class GridSpec:
         changes = {f.name: getattr(over, f.name) for f in dataclasses.fields(self)
                    if getattr(over, f.name) is not None and f.name not in ("task_params", "loss_files")}
         params = dict(self.task_params)
+        if over.tasks is not None:  # a narrower task list drops the parameters of the tasks it leaves out
+            params = {t: kv for t, kv in params.items() if t in over.tasks}
         for task, kv in over.task_params:
-            params[task] = tuple(sorted({**dict(params.get(task, ())), **dict(kv)}.items()))
+            params[task] = freeze_params({**dict(params.get(task, ())), **dict(kv)})
         changes["task_params"] = tuple(sorted(params.items()))
         changes["loss_files"] = tuple(dict.fromkeys([*self.loss_files, *over.loss_files]))
         return dataclasses.replace(self, **changes)
@@ -382,7 +414,7 @@ class GridSpec:
                 continue
             d[f.name] = list(v) if isinstance(v, tuple) else v
         if self.task_params or self.tasks is not None:
-            params = {t: dict(kv) for t, kv in self.task_params}
+            params = {t: {k: _plain(v) for k, v in kv} for t, kv in self.task_params}
             d["tasks"] = {t: params.get(t, {}) for t in (self.tasks or list(params))}
             d.pop("task_params", None)
         return d
@@ -465,7 +497,7 @@ def parse_task_params(items) -> tuple:
             params.setdefault(task, {})[name] = ast.literal_eval(value)
         except (ValueError, SyntaxError):
             params.setdefault(task, {})[name] = value
-    return tuple(sorted((t, tuple(sorted(kv.items()))) for t, kv in params.items()))
+    return tuple(sorted((t, freeze_params(kv)) for t, kv in params.items()))
 
 
 def device_type_for(spec: GridSpec, local: bool = True) -> str:
