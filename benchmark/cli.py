@@ -19,7 +19,7 @@ import time
 from benchmark.errors import UserError
 
 log = logging.getLogger("benchmark")
-COMMANDS = ("run", "list", "report", "weights", "pretrain", "compare", "perf", "findings")
+COMMANDS = ("run", "list", "report", "weights", "pretrain", "compare", "perf", "findings", "calibrate")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -148,6 +148,20 @@ def build_parser() -> argparse.ArgumentParser:
     fnd.add_argument("--bootstrap", type=int, default=2000,  # = benchmark.findings.N_BOOT (tested)
                      help="bootstrap resamples per CI (default: 2000, as the report's Findings tab)")
 
+    cal = sub.add_parser("calibrate", help="false-verdict rate of the findings checker on nulls drawn from the "
+                         "results' variance components and on A/A splits of real runs; runs needed for an effect")
+    _add_common(cal)
+    cal.add_argument("--out", default="results", help="results directory (calibration.md goes there)")
+    cal.add_argument("--nulls", type=int, default=200, help="simulated nulls per (task, metric) (default: 200)")
+    cal.add_argument("--runs", type=int, help="runs per arm (default: the checker's minimum, "
+                     "benchmark.runstats.MIN_RUNS = 5)")
+    cal.add_argument("--splits", type=int, default=300, help="A/A splits per (task, metric, loss) at most")
+    cal.add_argument("--effect", type=float, default=6.0,
+                     help="effect for the power, in practical margins of each metric (default: 6 = 0.3 dB PSNR)")
+    cal.add_argument("--metrics", nargs="+", help="only these metrics (default: every one in the results)")
+    cal.add_argument("--alpha", type=float, default=0.05, help="significance level (default: 0.05)")
+    cal.add_argument("--seed", type=int, default=0, help="seed of the simulations and splits (default: 0)")
+
     pt = sub.add_parser("pretrain", help="self-train a perceptual encoder (CONTRIQUE- or SimCLR-style)")
     _add_common(pt)
     pt.add_argument("--recipe", default="contrique", help="contrique (distortion classes) or simclr")
@@ -218,12 +232,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {"run": cmd_run, "list": cmd_list, "report": cmd_report, "weights": cmd_weights,
                 "pretrain": cmd_pretrain, "compare": cmd_compare, "perf": cmd_perf,
-                "findings": cmd_findings}[args.command](args)
+                "findings": cmd_findings, "calibrate": cmd_calibrate}[args.command](args)
     except UserError as exc:
         if getattr(args, "debug", False):
             raise
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:  # the reader went away (`plbench findings | head`): not an error of ours
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return 0
     except KeyboardInterrupt:
         if args.command != "run":
             print("\ninterrupted", file=sys.stderr)
@@ -519,10 +539,48 @@ def cmd_findings(args) -> int:
     store = ResultsStore(args.out)
     if not store.runs.exists():
         raise UserError(f"no results in {store.root} (run `plbench run --out {args.out}` first)")
-    results = check_all(store.table(), args.only, alpha=args.alpha, n_boot=args.bootstrap)
+    results = check_all(store.table(), args.only, alpha=args.alpha, n_boot=args.bootstrap, metas=store.metas())
     print(to_text(results))
     for kind, p in write(results, store.root, args.alpha).items():
         print(f"{kind}: {p}")
+    return 0
+
+
+def cmd_calibrate(args) -> int:
+    import math
+
+    from benchmark import calibrate as cal_mod
+    from benchmark.results import ResultsStore, atomic_write_bytes
+    from benchmark.runstats import MIN_RUNS
+
+    if args.runs is None:
+        args.runs = MIN_RUNS
+    if not 0 < args.alpha < 1:
+        raise UserError(f"--alpha must be in (0, 1), got {args.alpha}")
+    if args.nulls < 20:
+        raise UserError(f"--nulls must be at least 20, got {args.nulls}")
+    if args.runs < 2:
+        raise UserError(f"--runs must be at least 2 (run-to-run variance), got {args.runs}")
+    if args.splits < 1:
+        raise UserError(f"--splits must be at least 1, got {args.splits}")
+    if not (math.isfinite(args.effect) and args.effect > 0):
+        raise UserError(f"--effect must be a positive finite number of practical margins, got {args.effect}")
+    store = ResultsStore(args.out)
+    if not store.runs.exists():
+        raise UserError(f"no results in {store.root} (run `plbench run --out {args.out}` first)")
+    table = store.table()
+    if args.metrics:
+        have = set(table["metric"].astype(str))
+        unknown = [m for m in args.metrics if m not in have]
+        if unknown:
+            raise UserError(f"--metrics {unknown[0]}: not in these results (have: {', '.join(sorted(have))})")
+    cal = cal_mod.calibrate(table, n_nulls=args.nulls, runs=args.runs, splits=args.splits, effect=args.effect,
+                            alpha=args.alpha, seed=args.seed, metrics=args.metrics)
+    text = cal_mod.to_text(cal)
+    print(text)
+    path = store.root / "calibration.md"
+    atomic_write_bytes(path, text.encode())
+    print(f"calibration: {path}")
     return 0
 
 

@@ -14,8 +14,9 @@ crop, lr, data, task parameters, backbone weights) plus the code version, and:
   would not be comparable).
 
 It then writes ``compare/<loss>.md`` (and prints it): per task, the new loss's rank per metric
-and mean rank, its significant wins and losses against every existing loss (paired Wilcoxon on
-per-image values, Holm over the task's family of loss × metric comparisons), and its spot on the
+and mean rank, its significant wins and losses against every existing loss (the run as the unit: per-run
+scores paired by seed, :mod:`benchmark.runstats`; Holm over the task's family of loss × metric
+comparisons; none with fewer than ``MIN_RUNS`` runs), and its spot on the
 perception–distortion plane (coordinates, CI, whether it is on the Pareto front), with a
 ``compare/<loss>_pd_plane.png`` that highlights it; the full report is regenerated as well.
 """
@@ -28,12 +29,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from benchmark.errors import UserError
 from benchmark.results import ResultsStore, atomic_write_bytes
-from benchmark.stats import INPUT, compute, holm, pareto_front, pd_metrics, wilcoxon_rows
+from benchmark.runstats import MIN_RUNS, compare_runs
+from benchmark.stats import INPUT, compute, holm, pareto_front, pd_metrics
 
 log = logging.getLogger(__name__)
 IDENTITY_FREE = ("loss", "seed", "backbone_weights")
@@ -194,7 +195,8 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
     metas = {m["run_id"]: m for m in store.metas()}
     lines = [f"# Where {', '.join(f'`{n}`' for n in new)} lands", "",
              "Trained and evaluated with exactly the cached field's settings (seeds, iterations, net, data, task "
-             f"parameters). Wins/losses: paired Wilcoxon on per-image values (averaged over seeds), Holm over each "
+             f"parameters). Wins/losses: the run is the unit (per-run scores paired by seed; ≥ {MIN_RUNS} runs, "
+             f"else none is tested), Holm over each "
              f"task's loss × metric family, α = {alpha}.", ""]
     figs = {}
     for task in sorted(notes):
@@ -259,12 +261,9 @@ def _pairwise(st, label: str, alpha: float) -> tuple[dict, dict]:
         others = [j for j, l in enumerate(b.labels) if j != i and l != INPUT]
         if not others:
             continue
-        pi = b.per_image
-        p = wilcoxon_rows(pi[others] - pi[i])
-        sign = 1.0 if b.higher else -1.0
-        for j, pv in zip(others, p):
-            diff = sign * float(np.nanmean(pi[i] - pi[j]))
-            tests.append((b.metric, b.labels[j], pv, diff))
+        for j in others:
+            r = compare_runs(b.values[i], b.values[j], b.seeds, b.seeds, higher=b.higher)
+            tests.append((b.metric, b.labels[j], r.p, r.effect))
     if not tests:
         return {}, {}
     df = pd.DataFrame(tests, columns=["metric", "other", "p", "diff"])

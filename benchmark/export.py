@@ -5,7 +5,8 @@ Notation shared by every export (explained in each file's header):
 * a cell is ``mean ± h`` where ``mean`` is over test images within a run, then over seeds, and
   ``h`` is half the width of the 95% bootstrap CI (images and seeds resampled);
 * **bold**: the best restoration of the metric *and* every loss not significantly different from
-  it (paired Wilcoxon on per-image values, Holm, α) — a tie is shown, not ranked away;
+  it (the run as the unit: per-run scores paired by seed, Holm, α; :mod:`benchmark.runstats`) — a
+  tie is shown, not ranked away; with fewer than ``MIN_RUNS`` runs per loss nothing is bold;
 * ▲ / ▼: significantly better / worse than the baseline loss (Holm over the task);
 * † circular: the loss is trained on (a near copy of) that metric; see ``stats.CIRCULAR``.
 """
@@ -20,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmark.stats import INPUT, Stats, metric_order, min_attainable_p
+from benchmark.stats import INPUT, Stats, metric_order
 
 UP, DOWN = "▲", "▼"
 
@@ -63,7 +64,10 @@ def _cost(stats: Stats, loss: str, task: str | None = None) -> dict:
 
 def notes(stats: Stats) -> list[str]:
     """Plain-text notes: method, baseline, and what the test-set size allows."""
-    out = []
+    from benchmark.stats import smoke_test
+
+    smoke = smoke_test(stats)
+    out = [smoke + "."] if smoke else []
     if stats.setting:
         out.append(f"Setting (every run in these tables shares it): {stats.setting}.")
     out += [f"Metric coverage: {line}" for line in stats.coverage]
@@ -76,12 +80,50 @@ def notes(stats: Stats) -> list[str]:
                    f"ρ = {agree['rho']:.2f} on average (min {agree['min']:.2f}; {agree['pairs']} (task, metric) "
                    f"blocks × seed pairs; per task: {per_task}).")
     if not stats.cells.empty:
-        n = int(stats.cells["n_images"].max())
-        out.append(f"Paired tests use {n} test images per task; the smallest attainable two-sided Wilcoxon "
-                   f"p is {min_attainable_p(n):.2g}" + (" — too few images for any difference to be significant."
-                                                        if min_attainable_p(n) >= stats.alpha else "."))
+        from benchmark.runstats import MIN_RUNS
+
+        restored = stats.cells[stats.cells["label"] != INPUT]
+        runs = restored.groupby("task")["n_seeds"].min() if not restored.empty else pd.Series(dtype=int)
+        few = sorted(t for t, n in runs.items() if n < MIN_RUNS)
+        out.append(f"Significance: the training run is the unit — per-run scores (mean over the test images), "
+                   f"paired by seed, with the run-to-run and image levels in the standard error (Student's t, "
+                   f"Holm); a comparison needs ≥ {MIN_RUNS} paired runs (`plbench calibrate`).")
+        if few:
+            out.append(f"Too few runs for any verdict in {', '.join(few)} "
+                       f"({', '.join(f'{t}: {int(runs[t])}' for t in few)} run(s) per loss, < {MIN_RUNS}): no cell "
+                       f"there is bold or {UP}/{DOWN}; the ranks are descriptive (re-run with "
+                       f"`--seeds {' '.join(map(str, range(MIN_RUNS)))}`).")
         if stats.baseline not in set(stats.cells["loss"]):
             out.append(f"Baseline `{stats.baseline}` is not in the results: no ▲/▼ marks.")
+    out += convergence_notes(stats)
+    return out
+
+
+def convergence_notes(stats: Stats) -> list[str]:
+    """Unconverged runs per task and the agreement of the ranking at ½ budget with the final one."""
+    from benchmark.convergence import TAIL, TOLERANCE
+
+    out = []
+    tc = stats.task_costs
+    if not tc.empty and "unconverged" in tc.columns:
+        bad = tc[tc["unconverged"] > 0]
+        n_un, n_ok = int(tc["unconverged"].sum()), int(tc["ok"].sum())
+        if n_un:
+            per = ", ".join(f"{r.task}/{r.loss} {int(r.unconverged)} of {int(r.ok)}" for r in bad.itertuples())
+            out.append(f"Not shown converged: {n_un} of {n_ok} runs (training loss still falling by more than "
+                       f"{TOLERANCE:.0%} over the last {TAIL:.0%} of the iterations, or too noisy there to tell: "
+                       f"{per}); their ranks measure convergence speed as much as the loss. Column `unconv.` "
+                       "per task.")
+        elif n_ok:
+            out.append(f"Converged: every one of the {n_ok} runs reached its plateau (training loss within "
+                       f"{TOLERANCE:.0%} over the last {TAIL:.0%} of the iterations).")
+    cv = stats.convergence
+    if cv is not None and not cv.empty and cv["tau"].notna().any():
+        per = cv.groupby("task")["tau"].mean()
+        unstable = [t for t, v in per.items() if v < 0.8]
+        out.append("Budget stability: Kendall τ between the losses' ranking at ½ of the iterations and at the end "
+                   "(same test images, mean over metrics): " + ", ".join(f"{t} {v:.2f}" for t, v in per.items())
+                   + (f"; the ranking still moves in {', '.join(unstable)} (τ < 0.8)." if unstable else "."))
     return out
 
 
@@ -93,9 +135,10 @@ def markdown(stats: Stats, figures: dict[str, list[Path]] | None = None, root: P
     lines = ["# Leaderboard", "",
              f"Cells: mean over test images, then over seeds, ± half-width of the 95% bootstrap CI "
              f"(images and seeds resampled, {stats.n_boot} resamples). ↑ higher is better, ↓ lower is better. "
-             f"**Bold**: the best restoration and every loss not significantly different from it (paired "
-             f"Wilcoxon signed-rank on per-image values, Holm, α = {stats.alpha}). {UP}/{DOWN}: significantly "
-             f"better/worse than `{stats.baseline}` (Holm over the task). † circular: trained on (a near copy "
+             f"**Bold**: the best restoration and every loss not significantly different from it (runs paired "
+             f"by seed, Holm, α = {stats.alpha}; only with enough runs). {UP}/{DOWN}: significantly "
+             f"better/worse than `{stats.baseline}` (Holm over the task). `seeds`: the runs each cell rests on. "
+             f"† circular: trained on (a near copy "
              f"of) that metric. `input` is the degraded image itself. Losses with learned weights show their "
              f"provenance in brackets (`random` = randomly initialised backbone).", ""]
     lines += [f"> {n}" for n in notes(stats)]
@@ -124,7 +167,7 @@ def markdown(stats: Stats, figures: dict[str, list[Path]] | None = None, root: P
         losses = _losses_of(stats)
         lines += ["", f"## {task}", ""]
         header = ["loss", "seeds"] + [f"{m} {'↑' if higher[m] else '↓'}" for m in metrics] + \
-                 ["rank", "ms/it", "diverged"]
+                 ["rank", "ms/it", "diverged", "unconv."]
         lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         for label in order:
             cells = []
@@ -148,11 +191,12 @@ def markdown(stats: Stats, figures: dict[str, list[Path]] | None = None, root: P
                 if label != INPUT:
                     nseeds = str(int(r["n_seeds"]))
             if label == INPUT:
-                extra = ["–", "–", "–"]
+                extra = ["–", "–", "–", "–"]
             else:
                 cost = _cost(stats, losses.get(label, label), task)
                 rank = c.xs(label, level="label")["rank"].mean()
-                extra = [f"{rank:.1f}", _fmt(cost.get("ms_per_it"), ".1f"), str(cost.get("diverged", "–"))]
+                unconv = f"{int(cost['unconverged'])}/{int(cost['ok'])}" if "unconverged" in cost else "–"
+                extra = [f"{rank:.1f}", _fmt(cost.get("ms_per_it"), ".1f"), str(cost.get("diverged", "–")), unconv]
             lines.append("| " + " | ".join([label, nseeds, *cells, *extra]) + " |")
     if figures:
         lines += ["", "## Figures", ""]
@@ -181,7 +225,7 @@ def latex(stats: Stats) -> str:
         c, metrics, order = task_frame(stats, task)
         out += [r"\begin{table}[t]", r"\centering", r"\small",
                 rf"\caption{{{_tex(task)}: mean $\pm$ half-width of the 95\% bootstrap CI. Bold: best and not "
-                rf"significantly different from it (Wilcoxon, Holm, $\alpha={stats.alpha}$); "
+                rf"significantly different from it (runs paired by seed, Holm, $\alpha={stats.alpha}$); "
                 rf"$^\blacktriangle$/$^\blacktriangledown$: significantly better/worse than "
                 rf"{_tex(stats.baseline)}; $^\dagger$: circular.}}",
                 rf"\label{{tab:{_tex(task).replace(chr(92), '')}}}",
@@ -401,7 +445,8 @@ def html_report(stats: Stats, figures: dict[str, list[Path]], title: str = "plbe
     if findings:
         sections.append('<section class="tab" id="findings"><h2>Published findings, checked on these results</h2>'
                         '<p class="note">Each claim is tested with paired comparisons on the same test images '
-                        "(Wilcoxon signed-rank, Holm over the claim's parts; 95% bootstrap CI over images and seeds). "
+                        "(per-run scores paired by seed, the run-to-run and image levels in the CI, Holm over "
+                        "the claim's parts). "
                         "Open a finding below for every part. Details: findings.md.</p>" + findings + "</section>")
     method = html.escape(__doc__ or "").replace("\n\n", "</p><p>")
     from benchmark import stats as stats_mod

@@ -373,8 +373,12 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
     for ax in list(axes.flat)[len(tasks):]:
         ax.set_visible(False)
     w = fig.get_size_inches()[0]
+    from benchmark.stats import smoke_test
+
+    smoke = smoke_test(stats)
     fig.suptitle(wrap_title(f"Perception–distortion plane: perception = {perc}, distortion = {dist} (better: right "
-                            "and up; bars: 95% CI; dashed line and black rims: Pareto front)", w))
+                            "and up; bars: 95% CI; dashed line and black rims: Pareto front)"
+                            + (f". {smoke}" if smoke else ""), w))
     _legend(fig, sorted(shown, key=list(styles).index), styles)
     fit_canvas(fig, min_axes=(1.5, 1.5))
     return fig

@@ -7,25 +7,28 @@ weights kind), and :meth:`Finding.comparisons` — which paired comparisons of t
 with its weights provenance) on one (task, metric) the claim predicts, and in which direction.
 Everything else is shared here, so every finding is judged by the same rules:
 
-* **Per part** (one comparison): per-image values are averaged over each arm's seeds, then
-  ``d_i`` = arm A − arm B per test image, signed so that positive means A is better. The
-  **effect** is ``mean(d)`` in the metric's units (``dz`` = mean/sd is the standardised effect);
-  its **95% CI** is a two-level percentile bootstrap that resamples the test images (paired) and,
-  per arm, its seeds; the **paired test** is a two-sided Wilcoxon signed-rank test of
-  ``d + margin`` (Holm-adjusted over the counted parts of one finding and setting).
-* **Relations**: ``better`` (A > B: margin 0) and ``at_least`` (A ≥ B, a non-inferiority claim:
-  ``margin`` = :data:`NONINFERIORITY` × |B's gain over the degraded input| on that metric, or 0
-  when the table has no ``input`` rows; only the inputs of the part's own setting count). A part is
-  **reproduced** when the adjusted p < α, the CI lies above −margin and the signed ranks of
-  ``d + margin`` favour A (W+ > W−); **contradicted** when the adjusted p < α, the CI lies below
-  −margin and the signed ranks favour B; **inconclusive** otherwise — also when the test and the
-  CI of the mean point to opposite sides (a few large gains against many small losses;
-  with n test images no two-sided Wilcoxon p is below 2/2ⁿ, so 3
-  images can never decide anything; the note says so).
+* **Per part** (one comparison of arm A with arm B on one (task, metric)): the training run is the
+  unit (:mod:`benchmark.runstats`). Each run's score is its mean over the test images; the arms'
+  runs are paired by seed; the **effect** is the mean paired difference, signed so that positive
+  means A is better, in the metric's units (``dz``: effect / run-level sd). Its **95% CI** and the
+  two-sided **p** (Holm-adjusted over the counted parts of one finding and setting) come from a
+  standard error with the run-to-run and the image level in it. Below
+  :data:`benchmark.runstats.MIN_RUNS` paired runs a part is **too few runs**; an arm that lacks a
+  seed the other arms of its task have (a diverged or failed run) makes its parts **missing runs**.
+  Neither is ever reproduced or contradicted.
+* **Margins, fixed in advance** (:data:`PRACTICAL_MARGINS`, the smallest effect of interest per
+  metric): ``better`` (A > B) is **reproduced** when p_holm < α and the CI lies above 0;
+  ``at_least`` (A ≥ B, non-inferiority) when p_holm < α for ``effect + margin`` and the CI lies
+  above −margin. A part is **contradicted** only when p_holm < α and the whole CI lies below
+  −margin: worse than B by more than the smallest effect of interest.
 * **Circular parts** (a loss scored by the metric it was trained on, :func:`benchmark.stats.is_circular`)
   are listed but not counted, unless the finding is *about* that metric (``count_circular``).
-* **Verdict** of a finding in one setting: ``contradicted`` if any counted part is, else
-  ``reproduced`` if every counted part is, else ``inconclusive``; ``needs weights`` when the claim
+* **Verdict** of a finding in one setting, from its counted parts: the parts' effects are pooled
+  across tasks and metrics by a fixed-effect meta-analysis in units of each metric's margin
+  (:func:`pooled`). **mixed** when some parts are reproduced and others contradicted;
+  **contradicted** only when the pooled CI lies below −1 margin and no part supports the claim;
+  **reproduced** when some part does, none goes against it and the pooled CI is not below 0;
+  **inconclusive** otherwise (also when nothing could be tested); ``needs weights`` when the claim
   is about pretrained networks and the results have none (never a verdict then); ``not
   applicable`` when the results lack the tasks, losses or metrics it needs. The headline part is
   the one that decides: the strongest contradiction, else the weakest reproduced part, else the
@@ -44,8 +47,6 @@ from __future__ import annotations
 import logging
 import math
 import re
-import warnings
-import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
@@ -53,6 +54,7 @@ import numpy as np
 import pandas as pd
 
 from benchmark.registry import FINDINGS, register_finding
+from benchmark.runstats import MIN_RUNS, TOO_FEW
 from benchmark.stats import (
     INPUT,
     holm,
@@ -61,16 +63,34 @@ from benchmark.stats import (
     loss_label,
     metric_order,
     pd_metrics,
-    wilcoxon_p,
 )
 
 log = logging.getLogger(__name__)
 
 __all__ = ["FINDINGS", "register_finding", "Finding", "Needs", "Arm", "Comparison", "Results", "check", "check_all"]
 
-VERDICTS = ("reproduced", "contradicted", "inconclusive", "needs weights", "not applicable")
-#: non-inferiority margin of an ``at_least`` part, as a fraction of the reference arm's gain over the input
-NONINFERIORITY = 0.05
+VERDICTS = ("reproduced", "contradicted", "mixed", "inconclusive", "out of regime", "needs weights",
+            "not applicable")
+OUT_OF_REGIME = "out of regime"
+#: The smallest effect of interest per metric, fixed in advance (never estimated from the data being
+#: judged), in the metric's units. It is the non-inferiority margin of ``at_least`` parts and the
+#: distance by which a part must be significantly worse before it contradicts a claim. PSNR: 0.05 dB,
+#: half the 0.1 dB step restoration papers report as a gain (their tables give 0.01 dB); SSIM-family:
+#: 0.002 (tables give 3-4 decimals; ≈ the spread of SSIM between JPEG re-encodes that observers do
+#: not tell apart); LPIPS/DISTS: 0.005 (≈ 1-2 % of their range on restored images, below the
+#: per-image spread in Zhang et al. 2018's 2AFC sets); GMSD/VSI/FSIM: 0.002/0.001/0.002; NLPD 0.005;
+#: NIQE 0.1, MUSIQ 0.5 (no-reference scales). A metric not listed gets none: its parts can support a
+#: claim, never contradict it.
+PRACTICAL_MARGINS = {"psnr": 0.05, "psnry": 0.05, "ssim": 0.002, "ssimc": 0.002, "ms_ssim": 0.002,
+                     "cw_ssim": 0.002, "lpips": 0.005, "lpips-vgg": 0.005, "dists": 0.005, "gmsd": 0.002,
+                     "vsi": 0.001, "fsim": 0.002, "nlpd": 0.005, "niqe": 0.1, "musiq": 0.5}
+
+
+def practical_margin(metric: str) -> float:
+    """:data:`PRACTICAL_MARGINS` of a metric (``name@checkpoint`` by its name); inf when none."""
+    return PRACTICAL_MARGINS.get(metric.split("@", 1)[0], float("inf"))
+
+
 #: bootstrap resamples per CI: one number, so `plbench findings` and the report's Findings tab agree
 N_BOOT = 2000
 #: columns that, when present, define one experimental setting (besides the task and its parameters)
@@ -166,6 +186,9 @@ class Comparison:
     note: str = ""
     #: count this part even when circular (None: the finding's :attr:`Finding.count_circular`)
     count_circular: bool | None = None
+    #: the test items (``dataset/image``) to compare on (None: every shared one); a finding that
+    #: chose an arm by its scores tests it on the other items (:meth:`Results.split_items`)
+    items: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -191,9 +214,13 @@ class Part:
     counted: bool
     verdict: str = "inconclusive"
     note: str = ""
-    #: side the signed-rank test points to (+1: A better by more than the margin, −1: worse, 0: tie);
-    #: a verdict needs the test and the bootstrap CI of the mean to agree on the side
-    direction: int = 0
+    #: paired runs (seeds) the test rests on, and the run-level standard error of the effect
+    n_runs: int = 0
+    se: float = float("nan")
+    #: "ok" (tested), "too few runs", "missing runs" (an arm lacks or lost seeds), "no shared images"
+    status: str = "ok"
+    #: the metric's smallest effect of interest (:data:`PRACTICAL_MARGINS`; inf: none registered)
+    practical: float = float("inf")
 
 
 @dataclass
@@ -208,6 +235,8 @@ class FindingResult:
     setting: str
     parts: list[Part] = field(default_factory=list)
     reason: str = ""
+    #: the paper's regime (:attr:`Finding.regime`)
+    regime: str = ""
 
     @property
     def counted(self) -> list[Part]:
@@ -219,14 +248,20 @@ class FindingResult:
         c = self.counted
         if not c:
             return None
+
+        def p_of(p: Part) -> float:
+            return p.p_adj if math.isfinite(p.p_adj) else 2.0  # untested parts last
+
         contra = [p for p in c if p.verdict == "contradicted"]
         if contra:
-            return min(contra, key=lambda p: (p.p_adj, -abs(p.effect)))
-        if all(p.verdict == "reproduced" for p in c):
-            return max(c, key=lambda p: (p.p_adj, -p.ci_low))
+            return min(contra, key=lambda p: (p_of(p), -abs(p.effect)))
+        pro = [p for p in c if p.verdict == "reproduced"]
+        if pro and len(pro) == len(c):
+            return max(c, key=lambda p: (p_of(p), -p.ci_low))
         open_ = [p for p in c if p.verdict != "reproduced"]
-        width = {id(p): max(p.ci_high - p.ci_low, 1e-300) for p in open_}
-        return min(open_, key=lambda p: (p.p_adj, -abs(p.effect) / width[id(p)]))
+        width = {id(p): max(p.ci_high - p.ci_low, 1e-300) if math.isfinite(p.ci_high - p.ci_low) else math.inf
+                 for p in open_}
+        return min(open_, key=lambda p: (p_of(p), -abs(p.effect) / width[id(p)] if math.isfinite(p.effect) else 0))
 
     def tally(self) -> str:
         c = self.counted
@@ -234,17 +269,30 @@ class FindingResult:
             return "–"
         n_rep = sum(p.verdict == "reproduced" for p in c)
         n_con = sum(p.verdict == "contradicted" for p in c)
+        untested = {v: sum(p.verdict == v for p in c)
+                    for v in (TOO_FEW, "missing runs", "unsettled (not converged)", OUT_OF_REGIME)}
         extra = len(self.parts) - len(c)
-        return f"{n_rep}/{len(c)} reproduced, {n_con} contradicted" + (f" ({extra} circular not counted)"
-                                                                       if extra else "")
+        return (f"{n_rep}/{len(c)} reproduced, {n_con} contradicted"
+                + "".join(f", {n} {v}" for v, n in untested.items() if n)
+                + (f" ({extra} circular not counted)" if extra else ""))
+
+    def pooled_text(self) -> str:
+        """The pooled effect in practical margins (:func:`pooled`), or why there is none."""
+        pool = pooled(self.parts)
+        if pool is None:
+            return "pooled effect: none (no tested part with a practical margin)"
+        return f"pooled effect {pool[0]:+.2f} margins [{pool[1]:+.2f}, {pool[2]:+.2f}]"
 
     def effect_text(self) -> str:
         h = self.headline
         if h is None:
             return "–"
         rel = "≥" if h.relation == "at_least" else ">"
+        if not math.isfinite(h.p_adj):
+            return (f"{h.a} {rel} {h.b} on {h.task}/{h.metric}: {h.effect:+.3g} (not tested: {h.verdict}, "
+                    f"{h.n_runs} paired run(s))")
         return (f"{h.a} {rel} {h.b} on {h.task}/{h.metric}: {h.effect:+.3g} "
-                f"[{h.ci_low:+.3g}, {h.ci_high:+.3g}], p_holm = {h.p_adj:.2g}")
+                f"[{h.ci_low:+.3g}, {h.ci_high:+.3g}], p_holm = {h.p_adj:.2g}, {h.n_runs} runs")
 
 
 class Finding:
@@ -255,9 +303,16 @@ class Finding:
     needs: Needs = Needs()
     #: count parts where a loss is scored by its own metric (for claims *about* such metrics)
     count_circular: bool = False
+    #: the regime of the paper's experiments, in one line (printed with every verdict)
+    regime: str = ""
 
     def comparisons(self, res: "Results") -> Iterable[Comparison]:
         raise NotImplementedError
+
+    def out_of_regime(self, res: "Results", c: Comparison) -> str:
+        """Why comparison ``c`` lies outside the paper's regime ("" when it does not): its part is
+        then ``out of regime`` — listed, never reproduced or contradicted."""
+        return ""
 
     def applicable(self, res: "Results") -> tuple[str, str] | None:
         """``(verdict, reason)`` when the results cannot test the claim, else None. The default
@@ -294,7 +349,8 @@ class Finding:
 class Results:
     """The tidy table of one setting, indexed for findings: arms per task, paired per-image values."""
 
-    def __init__(self, table: pd.DataFrame, setting: str = "", inputs: pd.DataFrame | None = None):
+    def __init__(self, table: pd.DataFrame, setting: str = "", inputs: pd.DataFrame | None = None,
+                 metas: list[dict] | None = None):
         self.table = table.assign(arm_weights=[arm_weights(w) for w in table["weights"].astype(str)]) \
             if not table.empty else table.assign(arm_weights=pd.Series(dtype=str))
         version = ""
@@ -313,6 +369,47 @@ class Results:
                 self.higher.setdefault(m, bool(h))
         self._arrays: dict = {}
         self._groups: dict | None = None
+        #: run_id → convergence record (:func:`benchmark.convergence.run_table`); None: not known
+        self.runs = None
+        if metas is not None and "run_id" in self.table.columns:
+            from benchmark.convergence import half_and_final, run_table
+
+            rt = run_table(metas)
+            ids = set(self.table["run_id"].astype(str))
+            rt = rt[rt["run_id"].astype(str).isin(ids)]
+            self.runs = rt.set_index(rt["run_id"].astype(str))
+            self.half = half_and_final(self.table, rt)
+
+    def convergence_note(self, c: "Comparison") -> str:
+        """Why comparison ``c`` is unsettled (empty: it is not, or convergence is not known): an arm
+        with runs not shown converged, or an effect whose sign flips between ½ budget and the end."""
+        if self.runs is None:
+            return ""
+        t = self.table
+        why = []
+        signs = {}
+        for arm in (c.a, c.b):
+            sel = (t["task"] == c.task) & (t["loss"].astype(str) == arm.loss) & (t["arm_weights"] == arm.weights) \
+                & (t["arm_version"].astype(str) == arm.version)
+            ids = sorted(set(t.loc[sel, "run_id"].astype(str)))
+            known = [i for i in ids if i in self.runs.index]
+            if not known:
+                return ""  # runs without records (a table from elsewhere): convergence unknown
+            flags = [self.runs.loc[i, "converged"] for i in known]
+            bad = [i for i, v in zip(known, flags) if v is None or pd.isna(v) or not bool(v)]
+            if bad:
+                why.append(f"{len(bad)} of {len(known)} runs of {arm.label} not shown converged")
+            h = self.half[self.half["run_id"].astype(str).isin(ids) & (self.half["metric"] == c.metric)]
+            signs[arm] = h.groupby("seed")[["half", "final"]].mean()
+        a, b = signs[c.a], signs[c.b]
+        common = a.index.intersection(b.index)
+        if len(common):
+            sgn = 1.0 if self.higher.get(c.metric, True) else -1.0
+            e_half = sgn * float((a.loc[common, "half"] - b.loc[common, "half"]).mean())
+            e_end = sgn * float((a.loc[common, "final"] - b.loc[common, "final"]).mean())
+            if e_half * e_end < 0:
+                why.append(f"the effect changes sign between ½ budget ({e_half:+.3g}) and the end ({e_end:+.3g})")
+        return "; ".join(why)
 
     # -- what is there --------------------------------------------------------------------------
     def tasks(self, among: Iterable[str] = ()) -> list[str]:
@@ -375,6 +472,45 @@ class Results:
             return pd.Series(dtype=float)
         return _pivot(sel).mean(axis=0)
 
+    def expected_seeds(self, task: str) -> set[int]:
+        """Every seed some arm of ``task`` has results for: the runs each arm should have."""
+        t = self.table[self.table["task"] == task]
+        return {int(x) for x in t["seed"].dropna().unique()}
+
+    def ok_seeds(self, task: str, arm: Arm) -> set[int]:
+        """The seeds of ``arm`` on ``task`` with results (a diverged or failed run has none)."""
+        t = self.table
+        sel = t[(t["task"] == task) & (t["loss"].astype(str) == arm.loss) & (t["arm_weights"] == arm.weights)
+                & (t["arm_version"].astype(str) == arm.version)]
+        return {int(x) for x in sel["seed"].dropna().unique()}
+
+    def split_items(self, task: str) -> tuple[list[str], list[str]]:
+        """The test items of ``task`` in two fixed halves, (selection, test): a finding that picks an
+        arm by its scores picks it on the first half and tests it on the second, so the choice never
+        sees the data it is judged on. The halves are by a hash of each item's name (independent of
+        table order and of the scores); with fewer than 2 items the selection half is empty."""
+        import hashlib
+
+        t = self.table[self.table["task"] == task]
+        items = sorted(set(t["dataset"].astype(str) + "/" + t["image"].astype(str)))
+        key = {i: hashlib.sha256(i.encode()).hexdigest() for i in items}
+        ordered = sorted(items, key=key.get)
+        half = len(ordered) // 2
+        return sorted(ordered[:half]), sorted(ordered[half:])
+
+    def task_params(self, task: str) -> dict:
+        """The task's parameters in these results (``task_params`` JSON of its rows; {} when absent)."""
+        import json
+
+        t = self.table
+        if "task_params" not in t.columns:
+            return {}
+        vals = t.loc[t["task"] == task, "task_params"].dropna().astype(str).unique()
+        try:
+            return json.loads(vals[0]) if len(vals) else {}
+        except ValueError:
+            return {}
+
     def n_images(self) -> int:
         if self.table.empty:
             return 0
@@ -389,19 +525,6 @@ def _version_key(v: str) -> tuple:
     return tuple((0, int(x), "") if x.isdigit() else (1, 0, x) for x in re.split(r"[^0-9A-Za-z]+", v or "") if x)
 
 
-def signed_rank_direction(d: np.ndarray) -> int:
-    """+1 when the signed ranks of the non-zero paired differences favour positive values (W+ > W−),
-    −1 when they favour negative ones, 0 on a tie: the side a Wilcoxon test rejects towards."""
-    x = np.asarray(d, float)
-    x = x[np.isfinite(x) & (np.abs(x) > 1e-12 * max(1.0, float(np.nanmax(np.abs(x), initial=0.0))))]
-    if x.size == 0:
-        return 0
-    from scipy.stats import rankdata
-
-    w = float(np.sum(np.sign(x) * rankdata(np.abs(x))))
-    return int(np.sign(w))
-
-
 def _pivot(rows: pd.DataFrame) -> pd.DataFrame:
     if rows.empty:
         return pd.DataFrame()
@@ -412,76 +535,71 @@ def _pivot(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------------------------
-def paired_bootstrap(a: np.ndarray, b: np.ndarray, n_boot: int = N_BOOT, level: float = 0.95,
-                     seed: int = 0) -> tuple[float, float]:
-    """Percentile CI of mean_i(mean_s a[s, i] − mean_s b[s, i]) resampling images i (paired) and,
-    independently per arm, seeds s. a: (Sa, I), b: (Sb, I), NaN where missing."""
-    rng = np.random.default_rng(seed)
-    n_img = a.shape[1]
-    w_img = rng.multinomial(n_img, np.full(n_img, 1.0 / n_img), size=n_boot).astype(float)  # (B, I)
-
-    def seed_means(v: np.ndarray) -> np.ndarray:
-        mask = ~np.isnan(v)
-        s = v.shape[0]
-        if s == 1:
-            return np.broadcast_to(v[0], (n_boot, n_img))
-        cs = rng.multinomial(s, np.full(s, 1.0 / s), size=n_boot).astype(float)                 # (B, S)
-        num = cs @ np.where(mask, v, 0.0)
-        den = cs @ mask.astype(float)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out = num / den
-        fallback = np.nanmean(v, axis=0)
-        return np.where(np.isnan(out), fallback[None, :], out)
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        diff = seed_means(a) - seed_means(b)                                                      # (B, I)
-        est = (w_img * diff).sum(axis=1) / n_img
-    alpha = (1 - level) / 2
-    lo, hi = np.quantile(est, [alpha, 1 - alpha])
-    return float(lo), float(hi)
-
-
 def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
     """Statistics of one comparison (verdict filled in later by :func:`judge`); None when the two
-    arms share no test image."""
+    arms share no test image. The run is the unit (:func:`benchmark.runstats.compare_runs`): the
+    arms' runs are paired by seed; ``n_boot`` is kept for the callers' signature (the run-level SE
+    is analytic)."""
+    from benchmark.runstats import compare_runs
+
     va, vb = res.values(c.task, c.metric, c.a), res.values(c.task, c.metric, c.b)
     if va.empty or vb.empty:
         return None
     items = sorted(set(va.columns[va.notna().any()]) & set(vb.columns[vb.notna().any()]))
+    if c.items is not None:
+        items = sorted(set(items) & set(c.items))
     if not items:
         return None
-    a = va[items].to_numpy(float)
-    b = vb[items].to_numpy(float)
-    a = a[~np.isnan(a).all(axis=1)]
-    b = b[~np.isnan(b).all(axis=1)]
-    sign = 1.0 if res.higher.get(c.metric, True) else -1.0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        ma, mb = np.nanmean(a, axis=0), np.nanmean(b, axis=0)
-    d = sign * (ma - mb)
-    effect = float(np.mean(d))
-    sd = float(np.std(d, ddof=1)) if len(d) > 1 else float("nan")
-    dz = effect / sd if sd and np.isfinite(sd) and sd > 0 else float("nan")
-    margin = 0.0
-    if c.relation == "at_least":
-        inp = res.input_values(c.task, c.metric).reindex(items)
-        if inp.notna().all() and len(inp):
-            margin = NONINFERIORITY * abs(float(np.mean(sign * (mb - inp.to_numpy(float)))))
-    elif c.relation != "better":
+    if c.relation not in ("better", "at_least"):
         raise ValueError(f"unknown relation {c.relation!r} (better, at_least)")
-    key = f"{res.setting}\0{c.task}\0{c.metric}\0{c.a}\0{c.b}".encode()
-    lo, hi = paired_bootstrap(sign * a, sign * b, n_boot=n_boot, seed=zlib.crc32(key))
-    p = wilcoxon_p(d + margin)
-    direction = signed_rank_direction(d + margin)
+    higher = res.higher.get(c.metric, True)
+    margin = practical_margin(c.metric)
+    ni = margin if c.relation == "at_least" and math.isfinite(margin) else 0.0
+    r = compare_runs(va[items].to_numpy(float), vb[items].to_numpy(float), va.index, vb.index, higher=higher,
+                     margin=ni)
+    status = r.status
+    expected = res.expected_seeds(c.task)
+    lacking = {arm.label: sorted(expected - res.ok_seeds(c.task, arm)) for arm in (c.a, c.b)}
+    lacking = {k: v for k, v in lacking.items() if v}
+    note = c.note
+    unsettled = res.convergence_note(c)
+    if unsettled and not lacking:
+        from benchmark.convergence import UNSETTLED
+
+        status = UNSETTLED
+        note = (note + "; " if note else "") + unsettled
+    if lacking:
+        status = "missing runs"
+        note = (note + "; " if note else "") + "missing or diverged seeds: " + "; ".join(
+            f"{k} {', '.join(map(str, v))}" for k, v in lacking.items())
+    dz = r.effect / (r.se * math.sqrt(r.n_runs)) if r.se and math.isfinite(r.se) and r.se > 0 else float("nan")
     circ = is_circular(c.a.loss, c.metric) or is_circular(c.b.loss, c.metric)
-    return Part(c.task, c.metric, c.a.label, c.b.label, c.relation, effect, lo, hi, dz, p, float("nan"), margin,
-                len(items), a.shape[0], b.shape[0], circ, True, note=c.note, direction=direction)
+    return Part(c.task, c.metric, c.a.label, c.b.label, c.relation, r.effect, r.ci_low, r.ci_high, dz, r.p,
+                float("nan"), ni, r.n_images, int(va[items].notna().any(axis=1).sum()),
+                int(vb[items].notna().any(axis=1).sum()), circ, True, note=note, n_runs=r.n_runs, se=r.se,
+                status=status, practical=margin)
+
+
+def part_verdict(p_adj: float, ci_low: float, ci_high: float, margin: float, practical: float,
+                 alpha: float = 0.05) -> str:
+    """The verdict of one tested part (see :func:`judge`): ``reproduced``, ``contradicted`` or
+    ``inconclusive``. ``margin``: the part's non-inferiority margin (0 for ``better``);
+    ``practical``: its metric's smallest effect of interest (inf: none)."""
+    sig = p_adj < alpha
+    if sig and ci_low > -margin:
+        return "reproduced"
+    if sig and math.isfinite(practical) and ci_high < -practical:
+        return "contradicted"
+    return "inconclusive"
 
 
 def judge(parts: list[Part], alpha: float) -> None:
-    """Holm over the counted parts, then each part's verdict (in place)."""
-    counted = [p for p in parts if p.counted]
+    """Holm over the counted, tested parts, then each part's verdict (in place): **reproduced** when
+    the adjusted p < α and the CI lies above −(non-inferiority margin); **contradicted** when the
+    adjusted p < α and the whole CI lies below −(practical margin) (worse by more than the smallest
+    effect of interest); **too few runs** / **missing runs** when it could not be tested;
+    **inconclusive** otherwise."""
+    counted = [p for p in parts if p.counted and p.status == "ok" and math.isfinite(p.p)]
     adj = holm(np.array([p.p for p in counted], float)) if counted else []
     for p, pa in zip(counted, adj):
         p.p_adj = float(pa)
@@ -490,29 +608,62 @@ def judge(parts: list[Part], alpha: float) -> None:
             p.verdict = "not counted"
             p.note = (p.note + "; " if p.note else "") + "circular: a loss scored by its own metric"
             continue
+        if p.status != "ok" or not math.isfinite(p.p_adj):
+            p.verdict = p.status if p.status != "ok" else "inconclusive"
+            if p.status == TOO_FEW:
+                p.note = (p.note + "; " if p.note else "") + \
+                    f"{p.n_runs} paired run(s); a verdict needs ≥ {MIN_RUNS} (plbench calibrate)"
+            continue
         sig = p.p_adj < alpha
-        if sig and p.ci_low > -p.margin and p.direction > 0:
-            p.verdict = "reproduced"
-        elif sig and p.ci_high < -p.margin and p.direction < 0:
-            p.verdict = "contradicted"
-        else:
-            p.verdict = "inconclusive"
-            if sig and (p.ci_low > -p.margin or p.ci_high < -p.margin):
+        p.verdict = part_verdict(p.p_adj, p.ci_low, p.ci_high, p.margin, p.practical, alpha)
+        if p.verdict == "inconclusive":
+            if sig and not math.isfinite(p.practical):
                 p.note = (p.note + "; " if p.note else "") + \
-                    "the signed-rank test and the bootstrap CI of the mean point to opposite sides"
-            floor = 2.0 / 2 ** p.n_images if p.n_images else 1.0
-            if floor >= alpha:
-                p.note = (p.note + "; " if p.note else "") + \
-                    f"{p.n_images} images: no Wilcoxon p can be below {floor:.2g}"
+                    f"no practical margin registered for {p.metric}: it can support the claim, never contradict it"
+
+
+def pooled(parts: list[Part]) -> tuple[float, float, float] | None:
+    """Fixed-effect (inverse-variance) meta-analysis of the tested, counted parts, each effect in
+    units of its metric's practical margin (so PSNR and SSIM parts pool): (effect, ci_low, ci_high)
+    in margins, or None when no part can be pooled."""
+    from scipy.stats import norm
+
+    rows = [(p.effect / p.practical, p.se / p.practical) for p in parts
+            if p.counted and p.status == "ok" and math.isfinite(p.se) and p.se > 0
+            and math.isfinite(p.practical) and p.practical > 0]
+    if not rows:
+        return None
+    e = np.array([r[0] for r in rows])
+    w = 1.0 / np.array([r[1] for r in rows]) ** 2
+    est = float((w * e).sum() / w.sum())
+    se = float(1.0 / math.sqrt(w.sum()))
+    q = float(norm.ppf(0.975))
+    return est, est - q * se, est + q * se
 
 
 def verdict_of(parts: list[Part]) -> str:
+    """The finding's verdict from its judged parts: **mixed** when counted parts significantly point
+    both ways; **contradicted** only when the pooled effect (:func:`pooled`) lies below −1 practical
+    margin with its whole CI and no part supports the claim; **reproduced** when at least one part
+    does, none goes against it and the pooled CI is not below zero; **inconclusive** otherwise
+    (also when no part could be tested: too few or missing runs). **out of regime** when every
+    counted part lies outside the paper's regime, or when the parts inside it support the claim but
+    others could only be tested outside it (a verdict never rests on an out-of-regime part)."""
     counted = [p for p in parts if p.counted]
     if not counted:
         return "not applicable"
-    if any(p.verdict == "contradicted" for p in counted):
+    if all(p.verdict == OUT_OF_REGIME for p in counted):
+        return OUT_OF_REGIME
+    pro = [p for p in counted if p.verdict == "reproduced"]
+    con = [p for p in counted if p.verdict == "contradicted"]
+    pool = pooled(counted)
+    if pro and con:
+        return "mixed"
+    if con and pool is not None and pool[2] < -1.0:
         return "contradicted"
-    if all(p.verdict == "reproduced" for p in counted):
+    if pro and not con and any(p.verdict == OUT_OF_REGIME for p in counted):
+        return OUT_OF_REGIME  # supported where it could be tested, but part of the claim lies outside its regime
+    if pro and not con and (pool is None or pool[2] > 0):
         return "reproduced"
     return "inconclusive"
 
@@ -597,7 +748,8 @@ def describe_setting(res: Results, parts: list[Part]) -> str:
 def check(finding: Finding, res: Results, alpha: float = 0.05, n_boot: int = N_BOOT, name: str = "",
           citation: str = "", source: str = "") -> FindingResult:
     """Run one finding on one setting's results."""
-    base = FindingResult(name, finding.claim, citation, source, "not applicable", describe_setting(res, []))
+    base = FindingResult(name, finding.claim, citation, source, "not applicable", describe_setting(res, []),
+                         regime=getattr(finding, "regime", ""))
     blocked = finding.applicable(res)
     if blocked:
         return replace(base, verdict=blocked[0], reason=blocked[1])
@@ -606,6 +758,10 @@ def check(finding: Finding, res: Results, alpha: float = 0.05, n_boot: int = N_B
         p = compare(res, c, n_boot)
         if p is None:
             continue
+        why = finding.out_of_regime(res, c) if hasattr(finding, "out_of_regime") else ""
+        if why and p.status == "ok":
+            p.status = OUT_OF_REGIME
+            p.note = (p.note + "; " if p.note else "") + f"out of regime: {why}"
         count_circ = finding.count_circular if c.count_circular is None else c.count_circular
         if p.circular and not count_circ:
             p.counted = False
@@ -619,8 +775,10 @@ def check(finding: Finding, res: Results, alpha: float = 0.05, n_boot: int = N_B
 
 
 def check_all(table: pd.DataFrame, names: Iterable[str] | None = None, alpha: float = 0.05,
-              n_boot: int = N_BOOT) -> list[FindingResult]:
-    """Every registered finding (or ``names``) on every setting of ``table``."""
+              n_boot: int = N_BOOT, metas: list[dict] | None = None) -> list[FindingResult]:
+    """Every registered finding (or ``names``) on every setting of ``table``. With the runs'
+    ``metas`` (``ResultsStore.metas()``), parts whose arms are not shown converged, or whose
+    effect changes sign between ½ budget and the end, are unsettled (:mod:`benchmark.convergence`)."""
     names = list(names) if names else FINDINGS.names()
     entries = [FINDINGS.get(n) for n in names]
     groups = settings(table) if not table.empty else []
@@ -641,7 +799,7 @@ def check_all(table: pd.DataFrame, names: Iterable[str] | None = None, alpha: fl
     for e in entries:
         finding = e.obj()
         for (desc, rows), inp in zip(groups, group_inputs):
-            res = Results(rows, desc, inp)
+            res = Results(rows, desc, inp, metas)
             out.append(check(finding, res, alpha, n_boot, e.name, e.citation, e.meta.get("source", "")))
     return out
 
@@ -650,8 +808,8 @@ def check_all(table: pd.DataFrame, names: Iterable[str] | None = None, alpha: fl
 # exports: printed table, findings.md, findings.csv, the HTML report's Findings tab
 # --------------------------------------------------------------------------------------------
 PART_COLUMNS = ["finding", "verdict", "setting", "task", "metric", "a", "relation", "b", "effect", "ci_low",
-                "ci_high", "dz", "margin", "p", "p_holm", "n_images", "seeds_a", "seeds_b", "circular", "counted",
-                "part_verdict", "note"]
+                "ci_high", "dz", "margin", "practical_margin", "p", "p_holm", "n_runs", "n_images", "seeds_a",
+                "seeds_b", "circular", "counted", "part_verdict", "note"]
 
 
 def parts_frame(results: list[FindingResult]) -> pd.DataFrame:
@@ -663,8 +821,9 @@ def parts_frame(results: list[FindingResult]) -> pd.DataFrame:
         for p in r.parts:
             rows.append({"finding": r.name, "verdict": r.verdict, "setting": r.setting, "task": p.task,
                          "metric": p.metric, "a": p.a, "relation": p.relation, "b": p.b, "effect": p.effect,
-                         "ci_low": p.ci_low, "ci_high": p.ci_high, "dz": p.dz, "margin": p.margin, "p": p.p,
-                         "p_holm": p.p_adj, "n_images": p.n_images, "seeds_a": p.seeds_a, "seeds_b": p.seeds_b,
+                         "ci_low": p.ci_low, "ci_high": p.ci_high, "dz": p.dz, "margin": p.margin,
+                         "practical_margin": p.practical, "p": p.p, "p_holm": p.p_adj, "n_runs": p.n_runs,
+                         "n_images": p.n_images, "seeds_a": p.seeds_a, "seeds_b": p.seeds_b,
                          "circular": p.circular, "counted": p.counted, "part_verdict": p.verdict, "note": p.note})
     return pd.DataFrame(rows, columns=PART_COLUMNS)
 
@@ -684,11 +843,17 @@ def to_text(results: list[FindingResult]) -> str:
         pad = " " * (w + 2)
         lines.append(f"{pad}{_detail(r)}")
         if r.parts:
-            lines.append(f"{pad}parts: {r.tally()}")
+            lines.append(f"{pad}parts: {r.tally()}; {r.pooled_text()}")
         if r.setting:
             lines.append(f"{pad}checked on: {r.setting}")
+        if r.regime:
+            lines.append(f"{pad}paper's regime: {r.regime}")
         lines.append(f"{pad}source: {r.citation} — {r.source}")
     return "\n".join(lines)
+
+
+def _fmt_p(p: float) -> str:
+    return f"{p:.2g}" if math.isfinite(p) else "–"
 
 
 def _md(s) -> str:
@@ -698,34 +863,39 @@ def _md(s) -> str:
 def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
     """``findings.md``: the summary table, then each finding's parts."""
     lines = ["# Published findings, checked on these results", "",
-             f"Verdicts: **reproduced** (every counted part significant in the claimed direction: Holm-adjusted "
-             f"two-sided Wilcoxon p < {alpha} on per-image differences averaged over seeds, and the 95% bootstrap CI "
-             f"beyond the non-inferiority margin), **contradicted** (some part significant the other way), "
-             f"**inconclusive**, **needs weights** (the claim is about pretrained networks the results do not "
-             f"have), **not applicable** (tasks, losses or metrics not in these results). Effects are A − B in "
-             f"the metric's units, positive = A better; `≥` parts are non-inferiority tests with margin "
-             f"{NONINFERIORITY:.0%} of B's gain over the degraded input. See `benchmark/findings.py`.", "",
+             "Verdicts: **reproduced** (some counted part significant in the claimed direction, none against it, "
+             "the pooled effect not below 0), **contradicted** (the pooled effect worse than the claim by more than "
+             "each metric's practical margin, and no part for it), **mixed** (parts significant both ways), "
+             "**inconclusive** (also: too few or missing runs), **needs weights** (the claim is about pretrained "
+             "networks the results do not have), **not applicable** (tasks, losses or metrics not in these "
+             f"results). The run is the unit: per-run scores paired by seed, ≥ {MIN_RUNS} runs per part, the "
+             f"run-to-run and image levels in each 95% CI, Holm over a finding's parts, α = {alpha}. Effects are "
+             "A − B in the metric's units, positive = A better; `≥` parts are non-inferiority tests with the "
+             "metric's fixed margin. See `benchmark/findings.py`.", "",
              "| finding | verdict | claim | effect [95% CI], p (headline part) | parts | checked on | source |",
              "|---|---|---|---|---|---|---|"]
     for r in results:
-        lines.append(f"| {r.name} | **{r.verdict}** | {_md(r.claim)} | {_md(_detail(r))} | {_md(r.tally())} | "
+        lines.append(f"| {r.name} | **{r.verdict}** | {_md(r.claim)} | {_md(_detail(r))} | "
+                     f"{_md(r.tally() + ('; ' + r.pooled_text() if r.parts else ''))} | "
                      f"{_md(r.setting)} | {_md(r.citation)}: {_md(r.source)} |")
     for r in results:
         if not r.parts:
             continue
-        lines += ["", f"## {r.name}: {r.verdict}", "", f"{r.claim}. {r.setting}.", "",
+        lines += ["", f"## {r.name}: {r.verdict}", "", f"{r.claim}. {r.setting}."
+                  + (f" Paper's regime: {r.regime}." if r.regime else ""), "",
                   "| task | metric | A | rel | B | effect | 95% CI | p (Holm) | images | seeds A/B | part |",
                   "|---|---|---|---|---|---|---|---|---|---|---|"]
         for p in r.parts:
             rel = "≥" if p.relation == "at_least" else ">"
             lines.append(f"| {p.task} | {p.metric} | {_md(p.a)} | {rel} | {_md(p.b)} | {p.effect:+.4g} | "
-                         f"[{p.ci_low:+.3g}, {p.ci_high:+.3g}] | {p.p_adj:.2g} | {p.n_images} | "
+                         f"[{p.ci_low:+.3g}, {p.ci_high:+.3g}] | {_fmt_p(p.p_adj)} | {p.n_images} | "
                          f"{p.seeds_a}/{p.seeds_b} | {p.verdict}{' (' + _md(p.note) + ')' if p.note else ''} |")
     lines.append("")
     return "\n".join(lines)
 
 
-VERDICT_COLOURS = {"reproduced": "#1b7837", "contradicted": "#b2182b", "inconclusive": "#666",
+VERDICT_COLOURS = {"reproduced": "#1b7837", "contradicted": "#b2182b", "mixed": "#762a83", "inconclusive": "#666",
+                   "out of regime": "#4d6a8c",
                    "needs weights": "#8c510a", "not applicable": "#999"}
 
 

@@ -224,7 +224,8 @@ def write_report(store: ResultsStore, *, baseline: str = "l1", alpha: float = 0.
     out["latex"] = tex
     from benchmark import findings as findings_mod
 
-    checked = findings_mod.check_all(table, alpha=alpha) if not table.empty else []  # same CIs as `plbench findings`
+    # the same check as `plbench findings`
+    checked = findings_mod.check_all(table, alpha=alpha, metas=store.metas()) if not table.empty else []
     out.update(findings_mod.write(checked, root, alpha))
     if html:
         page = root / "report.html"

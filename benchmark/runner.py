@@ -38,7 +38,7 @@ from benchmark.faults import crash_point
 from benchmark.lossfn import build_loss
 from benchmark.metrics import MetricSet
 from benchmark.nets import build_net, count_params
-from benchmark.results import DeferredInterrupt, ResultsStore
+from benchmark.results import DeferredInterrupt, ResultsStore, atomic_write_json
 from benchmark.task import Task, build_task, image_generator
 
 log = logging.getLogger(__name__)
@@ -248,7 +248,7 @@ class TrainStep:
 
 def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.device,
           progress: bool = False, checkpoint: Checkpointer | None = None, check_every: int = 50,
-          device_path: bool | None = None, curves=None) -> TrainResult:
+          device_path: bool | None = None, curves=None, midway=None) -> TrainResult:
     """Train one net on random crops (:class:`TrainStep`). Stops and reports ``diverged``, with the
     first iteration whose loss was non-finite, when the loss goes non-finite.
 
@@ -256,6 +256,8 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
     under its policy and once more at the end (so a crash during evaluation costs no training).
     SIGINT/SIGTERM are honoured between iterations, after saving a checkpoint. ``curves``
     (:class:`~benchmark.loggers.CurveLog`) receives the loss and learning rate as the run trains.
+    ``midway(net, iteration)`` is called once at iteration ``iterations // 2`` (not again when a
+    resumed run starts past it); its time is not counted as training time.
     """
     step = TrainStep(cfg, task, images, device, check_every, device_path)
     if device.type == "cuda":
@@ -299,6 +301,10 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
                 if not step.fast:
                     flush()
             bar.update(1)
+            if midway is not None and it == cfg.iterations // 2 and it > 0:
+                t_mid = time.perf_counter()
+                midway(step.net, it)
+                t0 += time.perf_counter() - t_mid  # evaluation is not training time
             crash_point("iteration")
             must_save = checkpoint and (interrupt.requested or (it < cfg.iterations and checkpoint.due(it)))
             if (step.due(it) or must_save) and step.check() is not None:
@@ -620,11 +626,19 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
     curves = CurveLog(store.run_dir(rid), grid.logger, name=rid, config=cfg.to_dict())
     try:
         images = usable_for_crop(grid.data.pooled(cfg.train_data), cfg.crop, " + ".join(map(str, cfg.train_data)))
-        result, used = _train_with_oom_retry(grid, cfg, rid, task, images, curves)
+        midway = _half_budget_scorer(store, rid, items, grid.metrics, device)
+        result, used = _train_with_oom_retry(grid, cfg, rid, task, images, curves, midway)
         meta = _meta(cfg, rid, device, result, started)
+        half = store.run_dir(rid) / "half.json"
+        if half.exists():
+            import json
+
+            meta["half_eval"] = json.loads(half.read_text())
         if used.batch_size != cfg.batch_size:
-            meta.update(batch_size_used=used.batch_size,
-                        note=f"out of memory at batch size {cfg.batch_size}; trained at {used.batch_size}")
+            # a different setting, never pooled with the runs trained at the configured batch size
+            meta.update(batch_size_used=used.batch_size, setting=setting(used),
+                        note=f"out of memory at batch size {cfg.batch_size}; trained at {used.batch_size} "
+                             "(recorded as its own setting)")
         if result.status == "ok":
             store.save_state(rid, "net.pt", {k: v.float().cpu() for k, v in result.net.state_dict().items()})
             if any(p.requires_grad for p in result.loss_fn.parameters()):
@@ -633,7 +647,7 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
             scores = evaluate(result.net, items, grid.metrics, device)
             meta["eval_s"] = time.time() - t_eval
             rows = make_rows(scores, rid=rid, task=task, task_version=task_version, weights=result.loss_fn.provenance,
-                             higher=grid.higher, **_row_args(cfg, task_version))
+                             higher=grid.higher, **_row_args(used, task_version))
             _write_pass(store, rid, scores, grid.metrics, rows)
             for m in grid.metrics.metrics:
                 vals = [v[m.name] for _, v in scores if m.name in v]
@@ -658,13 +672,39 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
         curves.close()
 
 
+def _half_budget_scorer(store: ResultsStore, rid: str, items: list[TestItem], metrics: MetricSet,
+                        device: torch.device):
+    """The ``midway`` hook of :func:`train`: scores the net on the first
+    :data:`benchmark.convergence.HALF_ITEMS` test images and writes ``runs/<id>/half.json``
+    (iteration, items, {metric: mean}); the net's mode is restored afterwards."""
+    from benchmark.convergence import HALF_ITEMS
+
+    subset = items[:HALF_ITEMS]
+
+    def midway(net: torch.nn.Module, iteration: int) -> None:
+        was_training = net.training
+        net.eval()
+        sums: dict[str, list[float]] = {}
+        with torch.no_grad():
+            for item in subset:
+                pred = net(item.degraded.to(device)).float().clamp(0, 1)
+                for name, v in metrics.score(pred, item.clean.to(device)).items():
+                    sums.setdefault(name, []).append(float(v))
+        net.train(was_training)
+        atomic_write_json(store.run_dir(rid) / "half.json",
+                          {"iteration": iteration, "items": [f"{i.dataset}/{i.image}" for i in subset],
+                           "means": {k: sum(v) / len(v) for k, v in sums.items() if len(v) == len(subset)}})
+
+    return midway
+
+
 def _train_with_oom_retry(grid: _Grid, cfg: RunConfig, rid: str, task: Task, images: list[ImageRecord],
-                          curves=None) -> tuple[TrainResult, RunConfig]:
+                          curves=None, midway=None) -> tuple[TrainResult, RunConfig]:
     """Train; on CUDA out-of-memory free the cache and try once more at half the batch size.
     Returns the result and the config actually trained (its batch size may be halved)."""
     try:
         return train(cfg, task, images, grid.device, grid.progress, _checkpointer(grid, rid, cfg, "ckpt.pt"),
-                     curves=curves), cfg
+                     curves=curves, midway=midway), cfg
     except torch.cuda.OutOfMemoryError as exc:
         if cfg.batch_size < 2:
             raise
@@ -680,7 +720,7 @@ def _train_with_oom_retry(grid: _Grid, cfg: RunConfig, rid: str, task: Task, ima
         torch.cuda.empty_cache()
     try:
         ckpt = _checkpointer(grid, rid, half, f"ckpt-b{half.batch_size}.pt")
-        return train(half, task, images, grid.device, grid.progress, ckpt, curves=curves), half
+        return train(half, task, images, grid.device, grid.progress, ckpt, curves=curves, midway=midway), half
     except torch.cuda.OutOfMemoryError as exc:
         again = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise torch.cuda.OutOfMemoryError(f"out of memory at batch size {cfg.batch_size} and again at "

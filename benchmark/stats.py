@@ -10,16 +10,13 @@ Methods, per (task, metric) block:
   losses of the block: common random numbers) and, per loss, its seeds; seeded from a hash of
   (task, metric), so it is reproducible and independent of table order. Vectorised: counts of a
   multinomial resample times the value matrix, no Python loop over resamples.
-* **Paired tests** on identical test images: per-image values are averaged over seeds, then two
-  losses are compared with a two-sided Wilcoxon signed-rank test on the per-image differences.
-  *vs baseline* (default ``l1``): Holm correction over the family of every (loss, metric) of one
-  task. *vs best*: each loss against the block's best, Holm over the block's losses; a loss with
-  adjusted p ≥ alpha is in the **top group** (not significantly different from the best).
-  The paired test treats the trained nets as fixed (it asks "do these nets differ on these
-  images?"); seed-to-seed variance enters the CIs, not the test, so with few seeds a difference
-  between two training runs of equally good losses can test significant — look at the CIs too.
-  With n paired images the smallest attainable two-sided p is ``2 / 2**n`` (0.25 for 3 images):
-  small test sets cannot separate anything, and the report says so.
+* **Paired tests**: the training run is the unit (:mod:`benchmark.runstats`). Two losses are
+  compared by their per-run scores (mean over the test images), paired by seed, with a standard
+  error that has the run-to-run and the image level in it and Student's t. *vs baseline* (default
+  ``l1``): Holm correction over the family of every (loss, metric) of one task. *vs best*: each loss
+  against the block's best, Holm over the block's losses; a loss with adjusted p ≥ alpha is in the
+  **top group**. A pair with fewer than :data:`benchmark.runstats.MIN_RUNS` paired runs is not
+  tested (p NaN): never bold, never ▲/▼; every cell says how many runs it rests on (``n_seeds``).
 * **Ranks**: average ranks of the restorations (not the ``input`` row) within each block;
   aggregated per loss as mean ± sd (and min/max) over blocks, with and without circular cells;
   a Friedman test over the blocks complete for every loss, with the Nemenyi critical difference
@@ -40,6 +37,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+
+from benchmark.runstats import MIN_RUNS, compare_runs  # noqa: F401  (MIN_RUNS: re-exported for reports)
 
 log = logging.getLogger(__name__)
 
@@ -329,6 +328,9 @@ class Stats:
     blocks: list[Block] = field(default_factory=list, repr=False)
     setting: str = ""                                     # one line: the setting the table holds
     coverage: list[str] = field(default_factory=list)     # metrics skipped or partial, and why
+    #: per (task, metric): Kendall τ of the ranking at ½ budget vs the end, losses, runs, unconverged
+    #: (:func:`benchmark.convergence.budget_stability`)
+    convergence: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def higher(self) -> dict[str, bool]:
         return {b.metric: b.higher for b in self.blocks}
@@ -352,26 +354,26 @@ def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_b
         best = restored[int(np.argmax(sign * means[restored]))] if restored else None
         p_best = np.full(len(b.labels), np.nan)
         others = [i for i in restored if i != best]
-        if best is not None and others:
-            p_best[others] = wilcoxon_rows(per_img[others] - per_img[best])
+        for i in others if best is not None else ():
+            p_best[i] = compare_runs(b.values[i], b.values[best], b.seeds, b.seeds, higher=b.higher).p
         p_best_adj = holm(p_best)
+        tested_any = bool(np.isfinite(p_best).any())  # the best is bold only when something was tested against it
         base = next((i for i, l in enumerate(b.labels) if b.losses[i] == baseline and l != INPUT), None)
         p_base_all = np.full(len(b.labels), np.nan)
+        diff_all = np.full(len(b.labels), np.nan)
         tested = [i for i in restored if base is not None and i != base]
-        if tested:
-            p_base_all[tested] = wilcoxon_rows(per_img[tested] - per_img[base])
+        for i in tested:
+            r = compare_runs(b.values[i], b.values[base], b.seeds, b.seeds, higher=b.higher)
+            p_base_all[i], diff_all[i] = r.p, r.effect
         n_seeds = (~np.isnan(b.values)).any(axis=2).sum(axis=1)
         n_imgs = (~np.isnan(per_img)).sum(axis=1)
         for i, label in enumerate(b.labels):
-            p_base, diff = np.nan, np.nan
-            if i in tested:
-                p_base = p_base_all[i]
-                diff = sign * float(np.nanmean(per_img[i] - per_img[base]))
+            p_base, diff = p_base_all[i], diff_all[i]
             rows.append({"task": b.task, "label": label, "loss": b.losses[i], "metric": b.metric,
                          "higher_is_better": b.higher, "mean": means[i], "ci_low": ci[i, 0], "ci_high": ci[i, 1],
                          "n_seeds": int(n_seeds[i]), "n_images": int(n_imgs[i]), "rank": rank[i],
-                         "best": i == best, "top_group": (i == best) or (not np.isnan(p_best_adj[i])
-                                                                         and p_best_adj[i] >= alpha),
+                         "best": i == best, "top_group": (i == best and tested_any) or (not np.isnan(p_best_adj[i])
+                                                                                       and p_best_adj[i] >= alpha),
                          "p_best_adj": p_best_adj[i], "p_base": p_base, "diff_vs_base": diff,
                          "circular": label != INPUT and is_circular(b.losses[i], b.metric)})
     cells = pd.DataFrame(rows)
@@ -432,17 +434,37 @@ def friedman_nemenyi(cells: pd.DataFrame, alpha: float = 0.05) -> dict:
             "p": float(p), "cd": cd, "alpha": alpha, "excluded": excluded}
 
 
+def smoke_test(stats: "Stats") -> str:
+    """One line when these results are a smoke test rather than a ranking (runs not shown converged,
+    or fewer than :data:`MIN_RUNS` seeds per loss somewhere), else ""; leaderboards and the P–D plane
+    print it."""
+    why = []
+    tc = stats.task_costs
+    if not tc.empty and "unconverged" in tc.columns and int(tc["unconverged"].sum()):
+        why.append(f"{int(tc['unconverged'].sum())} of {int(tc['ok'].sum())} runs not shown converged")
+    restored = stats.cells[stats.cells["label"] != INPUT] if not stats.cells.empty else stats.cells
+    if not restored.empty and int(restored["n_seeds"].min()) < MIN_RUNS:
+        why.append(f"{int(restored['n_seeds'].min())} run(s) per loss where a verdict needs ≥ {MIN_RUNS}")
+    if not why:
+        return ""
+    return "Smoke test, not a ranking: " + "; ".join(why) + " — no verdicts"
+
+
 def cost_table(metas: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per loss and per (task, loss): runs, ok, diverged, failed, median ms/it, max peak MB."""
+    """Per loss and per (task, loss): runs, ok, diverged, failed, unconverged (finished runs whose
+    loss had not reached its plateau, :mod:`benchmark.convergence`), median ms/it, max peak MB."""
+    from benchmark.convergence import converged
+
     rows = []
     for m in metas:
         if m.get("kind") == "input" or "config" not in m:
             continue
         cfg = m["config"]
+        unconverged = m.get("status") == "ok" and converged(m) is not True  # unconverged or unclear
         rows.append({"task": cfg.get("task"), "loss": cfg.get("loss"), "status": m.get("status"),
                      "ms_per_it": m.get("ms_per_it"), "peak_mem_mb": m.get("peak_mem_mb"),
-                     "device": m.get("device")})
-    cols = ["runs", "ok", "diverged", "failed", "ms_per_it", "peak_mem_mb", "device"]
+                     "device": m.get("device"), "unconverged": unconverged})
+    cols = ["runs", "ok", "diverged", "failed", "unconverged", "ms_per_it", "peak_mem_mb", "device"]
     if not rows:
         return pd.DataFrame(columns=["loss", *cols]), pd.DataFrame(columns=["task", "loss", *cols])
     df = pd.DataFrame(rows)
@@ -453,6 +475,7 @@ def cost_table(metas: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
         return pd.Series({"runs": len(g), "ok": int((g["status"] == "ok").sum()),
                           "diverged": int((g["status"] == "diverged").sum()),
                           "failed": int((g["status"] == "failed").sum()),
+                          "unconverged": int(g["unconverged"].sum()),
                           "ms_per_it": g["ms_per_it"].median(), "peak_mem_mb": g["peak_mem_mb"].max(),
                           "device": ", ".join(sorted({str(d) for d in g["device"].dropna()}))})
 
@@ -471,7 +494,10 @@ def compute(table: pd.DataFrame, metas: list[dict] | None = None, baseline: str 
     costs, task_costs = cost_table(metas or [])
     if not cells.empty and baseline not in set(cells["loss"]):
         log.info("baseline %r is not in the results; no baseline comparisons", baseline)
-    return Stats(cells, ranks, task_ranks, fried, costs, task_costs, baseline, alpha, n_boot, blks)
+    from benchmark.convergence import budget_stability
+
+    conv = budget_stability(table, metas or [])
+    return Stats(cells, ranks, task_ranks, fried, costs, task_costs, baseline, alpha, n_boot, blks, convergence=conv)
 
 
 def seed_agreement(blks: list[Block]) -> dict:

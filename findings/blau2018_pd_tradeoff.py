@@ -8,9 +8,11 @@ from benchmark.registry import register_finding
 
 #: distortion-optimised reference, in order of preference (the MSE-trained net is the paper's anchor)
 REFERENCES = ("l2", "l1")
+#: no-reference quality measures: the stand-ins for the paper's perception (a distribution divergence)
+NO_REFERENCE = ("niqe", "musiq", "brisque", "nima", "pi")
 
 
-@register_finding("blau2018_pd_tradeoff", version="1",
+@register_finding("blau2018_pd_tradeoff", version="2",
                   citation="Blau, Michaeli, The Perception-Distortion Tradeoff, CVPR 2018",
                   source="Fig. 1 (the perception–distortion plane) and the super-resolution comparison in that "
                          "plane (Sec. 6)")
@@ -23,6 +25,14 @@ class PerceptionDistortionTradeoff(Finding):
 
     claim = "deep-feature losses trade distortion for perception: better perceptual score, worse PSNR than ℓ2"
     needs = Needs(metrics=("perceptual",))
+    regime = ("perception is a divergence between the distributions of restored and natural images, measured "
+              "without a reference (the paper's no-reference proxies; here niqe or musiq)")
+
+    def out_of_regime(self, res, c):
+        if c.note == "perception" and c.metric.split("@", 1)[0] not in NO_REFERENCE:
+            return (f"perception measured by {c.metric}, a full-reference metric; the paper's perception is a "
+                    "distribution divergence (no-reference niqe/musiq stand in for it: cache their weights)")
+        return ""
 
     def applicable(self, res):
         blocked = super().applicable(res)
@@ -40,6 +50,8 @@ class PerceptionDistortionTradeoff(Finding):
     def comparisons(self, res):
         for task in res.tasks():
             dist, perc = res.perception_axis(task)
+            nr = [m for m in res.metrics(task) if m.split("@", 1)[0] in NO_REFERENCE]
+            perc = nr[0] if nr else perc  # the paper's kind of perception measure when there is one
             ref = next((res.arm(task, r) for r in REFERENCES if res.arm(task, r)), None)
             if not (dist and perc and ref):
                 continue

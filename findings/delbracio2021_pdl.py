@@ -9,7 +9,7 @@ from benchmark.registry import register_finding
 PDL = ("pdl", "pdl_proj")
 
 
-@register_finding("delbracio2021_pdl", version="1",
+@register_finding("delbracio2021_pdl", version="2",
                   citation="Delbracio, Talebi, Milanfar, Projected Distribution Loss for Image Enhancement, ICCP 2021",
                   source="experiments on denoising, super-resolution, demosaicking, deblurring and JPEG artefact "
                          "removal: PDL against reference-based perceptual losses on perceptual metrics")
@@ -20,6 +20,12 @@ class PDLAtLeastMatches(Finding):
 
     claim = "PDL is at least as good as other reference-based perceptual losses on perceptual metrics"
     needs = Needs(losses=("pdl",), metrics=("perceptual",))
+    regime = "PDL on ImageNet-pretrained VGG features (the paper's), against perceptual losses on pretrained backbones"
+
+    def out_of_regime(self, res, c):
+        if c.a.kind != "pretrained":
+            return f"PDL on {c.a.kind} backbone weights; the paper's PDL projects ImageNet-pretrained VGG features"
+        return ""
 
     def applicable(self, res):
         blocked = super().applicable(res)

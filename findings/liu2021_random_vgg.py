@@ -23,6 +23,7 @@ class RandomVGGBeatsL2(Finding):
 
     claim = "a random-init VGG perceptual loss scores better than ℓ2 on perceptual metrics"
     needs = Needs(losses=("l2",), metrics=("perceptual",))
+    regime = "a randomly initialised VGG as the loss network (the paper's point), added to ℓ2, against ℓ2 alone"
 
     def _random_vgg(self, res, task):
         from benchmark.stats import loss_terms

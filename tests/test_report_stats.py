@@ -13,7 +13,7 @@ from benchmark.synthetic import synthetic_table
 @pytest.fixture(scope="module")
 def known():
     """`good` is built better than l1 on every metric, `bad` worse, `l1_twin` identically distributed."""
-    return S.compute(synthetic_table(tasks=("denoise", "sr4")), n_boot=500)
+    return S.compute(synthetic_table(tasks=("denoise", "sr4"), seeds=range(5), seed_sd=0.1), n_boot=500)
 
 
 def _cell(st, task, label, metric):
@@ -34,7 +34,7 @@ def test_better_loss_is_significantly_better(known, metric):
 
 
 def test_identical_losses_are_tied_not_ranked():
-    t = synthetic_table(offsets={"l1": 0.0, "other": 0.0})
+    t = synthetic_table(offsets={"l1": 0.0, "other": 0.0}, seeds=range(5))
     twin = t[t["loss"] == "l1"].copy()
     twin["loss"] = "l1_copy"
     twin["run_id"] = twin["run_id"] + "x"
@@ -44,6 +44,28 @@ def test_identical_losses_are_tied_not_ranked():
     # l1 and its exact copy are both in the top group wherever either is best
     for m, g in st.cells[st.cells.label.isin(["l1", "l1_copy"])].groupby("metric"):
         assert g["top_group"].nunique() == 1, m
+
+
+def test_too_few_runs_are_never_significant():
+    """With fewer paired runs than MIN_RUNS nothing is tested: even a huge effect gets no bold, no ▲/▼."""
+    st = S.compute(synthetic_table(seeds=range(S.MIN_RUNS - 1), offsets={"l1": 0.0, "good": 5.0}), n_boot=100)
+    c = st.cells[st.cells.label != "input"]
+    assert c["p_base"].isna().all() and (c["vs_base"].fillna(0) == 0).all()
+    assert not c["top_group"].any()
+    assert (c["n_seeds"] == S.MIN_RUNS - 1).all()
+
+
+def test_run_to_run_variance_is_not_mistaken_for_an_effect():
+    """Two equally good losses whose runs differ by a shift shared by all images (run-to-run sd ≫
+    image noise): the image-level test of the old code called most such pairs significant; the
+    run-level test keeps the false-positive rate near alpha."""
+    hits = 0
+    for seed in range(40):
+        t = synthetic_table(seeds=range(5), offsets={"l1": 0.0, "twin": 0.0}, metrics=("psnr",),
+                            seed_sd=1.0, noise=0.05, seed=seed)
+        c = S.compute(t, n_boot=50).cells
+        hits += int((c[c.label == "twin"]["p_base"] < 0.05).sum())
+    assert hits <= 6  # 40 nulls at 5 %: P(> 6) < 0.01
 
 
 def test_bootstrap_is_seeded_and_shrinks_with_more_images():

@@ -108,6 +108,10 @@ def test_nan_and_oom_are_recorded_and_the_grid_goes_on(tmp_path, tiny_data, faul
 
     table = store.table()
     assert set(table["loss"]) == {"input", "test_oom_above_2", "l1"}  # no rows for failed/diverged runs
+    # the run retried at half batch is another setting: never pooled with the configured batch size
+    assert retried["setting"]["batch_size"] == 2 and meta["l1"]["setting"]["batch_size"] == 4
+    keys = table.groupby("loss")["setting"].first()
+    assert '"batch_size": 2' in keys["test_oom_above_2"] and '"batch_size": 4' in keys["l1"]
     assert not list(store.runs.rglob("ckpt*.pt"))
     # a failed run is retried by the next invocation; finished and diverged ones are not
     again = run_grid(configs, store, ("psnr",), CPU, progress=False)

@@ -1,0 +1,333 @@
+"""``plbench calibrate``: how often the findings checker gives a wrong verdict, and how many runs it needs.
+
+Two kinds of null, both run through the checker itself (:func:`benchmark.findings.check` on a
+one-part claim "A is better than B"), so the figure is the false-verdict rate of the code that
+prints verdicts, not of a formula:
+
+* **Simulated nulls**: for every (task, metric) of a results directory, the variance components of
+  its runs — run-to-run, image, image×run (:func:`benchmark.runstats.variance_components`, pooled
+  over the losses with ≥ 2 seeds) — and ``n_nulls`` tables of two *equally good* losses drawn
+  with exactly those components, at :data:`benchmark.runstats.MIN_RUNS` runs each (``--runs``).
+  A null gets a false verdict when the part is reproduced or contradicted.
+* **A/A on real runs**: every loss with ≥ 2 × ``runs`` seeds is split into two arms of ``runs``
+  disjoint seeds ("the same loss under two names"): every distinct split, or ``splits`` distinct
+  ones at random when there are more (:func:`aa_splits`). The splits of one set of runs share
+  those runs, so their rate varies more from one set of runs to the next than a binomial count of
+  ``splits`` would suggest: read it together with the simulated nulls.
+
+The simulation draws A's and B's run effects independently; two losses trained on the same seeds
+share part of it (init, crops, noise), which pairing by seed removes, so the simulated power is a
+lower bound for real comparisons.
+
+It also prints the **power**: for an effect of ``effect`` × the metric's practical margin
+(:data:`benchmark.findings.PRACTICAL_MARGINS`; 6 × 0.05 dB = 0.3 dB PSNR by default), the fraction
+of simulated tables where the part is reproduced, and the fewest runs per arm reaching 80 %.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from benchmark.errors import UserError
+from benchmark.runstats import MIN_RUNS, variance_components
+
+log = logging.getLogger(__name__)
+
+#: a calibration passes when at most this fraction of nulls get a verdict
+TARGET = 0.05
+#: power target for "needs ≥ k runs"
+POWER = 0.8
+
+
+@dataclass
+class Calibration:
+    components: pd.DataFrame      # task, metric, higher, run_sd, image_sd, image_x_run_sd, n_images, losses
+    nulls: pd.DataFrame           # task, metric, n_nulls, false, rate
+    aa: pd.DataFrame              # task, metric, loss, splits, false, rate (empty: no loss has enough seeds)
+    power: pd.DataFrame           # task, metric, effect, runs, power
+    runs: int
+    aa_reason: str = ""
+    #: the pooled A/A rate of a calibrated checker on simulated sets of runs like these: mean, 95th percentile
+    aa_ref_p95: float = math.nan
+    aa_ref_mean: float = math.nan
+
+    @property
+    def null_rate(self) -> float:
+        n = self.nulls["n_nulls"].sum()
+        return float(self.nulls["false"].sum() / n) if n else math.nan
+
+    @property
+    def aa_rate(self) -> float:
+        n = self.aa["splits"].sum() if not self.aa.empty else 0
+        return float(self.aa["false"].sum() / n) if n else math.nan
+
+
+def components(table: pd.DataFrame) -> pd.DataFrame:
+    """Variance components per (task, metric), averaged over the losses with ≥ 2 seeds."""
+    from benchmark.stats import INPUT, blocks
+
+    rows = []
+    for b in blocks(table[table["loss"].astype(str) != INPUT]):
+        comps = [c for c in (variance_components(b.values[i]) for i in range(len(b.labels))) if c]
+        if not comps:
+            continue
+        rows.append({"task": b.task, "metric": b.metric, "higher": b.higher,
+                     "run_sd": math.sqrt(np.mean([c["run"] for c in comps])),
+                     "image_sd": math.sqrt(np.mean([c["image"] for c in comps])),
+                     "image_x_run_sd": math.sqrt(np.mean([c["image_x_run"] for c in comps])),
+                     "n_images": int(max(c["images"] for c in comps)), "losses": len(comps)})
+    return pd.DataFrame(rows, columns=["task", "metric", "higher", "run_sd", "image_sd", "image_x_run_sd",
+                                       "n_images", "losses"])
+
+
+def _table(a: np.ndarray, b: np.ndarray, task: str, metric: str, higher: bool, seeds_b=None) -> pd.DataFrame:
+    """A tidy table of two arms ``A`` (runs × images) and ``B``: what the checker reads."""
+    S, I = a.shape
+    sb = list(range(b.shape[0])) if seeds_b is None else list(seeds_b)
+    rows = {"task": [], "loss": [], "seed": [], "image": [], "value": []}
+    for name, v, seeds in (("A", a, range(S)), ("B", b, sb)):
+        for s, row in zip(seeds, v):
+            rows["task"] += [task] * I
+            rows["loss"] += [name] * I
+            rows["seed"] += [int(s)] * I
+            rows["image"] += [f"img{i:04d}" for i in range(I)]
+            rows["value"] += list(map(float, row))
+    n = len(rows["value"])
+    return pd.DataFrame({**rows, "metric": [metric] * n, "higher_is_better": [higher] * n,
+                         "dataset": ["calibration"] * n, "weights": ["none"] * n})
+
+
+class _AOverB:
+    """The one-part claim calibrated: A is better than B on (task, metric)."""
+
+    claim = "A is better than B"
+
+    def __init__(self, task: str, metric: str):
+        from benchmark.findings import Needs
+
+        self.task, self.metric = task, metric
+        self.needs = Needs()
+        self.count_circular = True
+
+    def applicable(self, res):
+        return None
+
+    def comparisons(self, res):
+        from benchmark.findings import Arm, Comparison
+
+        yield Comparison(self.task, self.metric, Arm("A"), Arm("B"), "better")
+
+
+def verdict(a: np.ndarray, b: np.ndarray, task: str, metric: str, higher: bool, alpha: float = 0.05,
+            seeds_b=None) -> str:
+    """The checker's verdict on "A better than B" for runs × images arrays ``a`` and ``b``, through
+    the whole checker (:func:`benchmark.findings.check` on a tidy table)."""
+    from benchmark.findings import Results, check
+
+    res = Results(_table(a, b, task, metric, higher, seeds_b), "calibration")
+    return check(_AOverB(task, metric), res, alpha).verdict
+
+
+def fast_verdict(a: np.ndarray, b: np.ndarray, task: str, metric: str, higher: bool, alpha: float = 0.05,
+                 seeds_b=None) -> str:
+    """:func:`verdict` without the table: the same two functions the checker applies to a one-part
+    claim (:func:`benchmark.runstats.compare_runs`, then :func:`benchmark.findings.part_verdict`;
+    with one part Holm leaves p as it is and the pooled rule adds nothing), ~100× faster. Runs
+    are paired by seed as in the checker (A's seeds 0..S−1, B's ``seeds_b``). Tests hold it equal
+    to :func:`verdict`."""
+    from benchmark.findings import part_verdict, practical_margin
+    from benchmark.runstats import compare_runs
+
+    r = compare_runs(a, b, None, seeds_b, higher=higher)
+    if not r.tested:
+        return "inconclusive"
+    return part_verdict(r.p, r.ci_low, r.ci_high, 0.0, practical_margin(metric), alpha)
+
+
+def simulate(comp: dict, runs: int, rng: np.random.Generator, effect: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Two arms of ``runs`` × ``n_images`` values with ``comp``'s variance components; A better by
+    ``effect`` (in the metric's units, signed by its direction); the images are shared."""
+    I = int(comp["n_images"])
+    img = rng.normal(0, comp["image_sd"], I)
+    sign = 1.0 if comp["higher"] else -1.0
+
+    def arm(shift):
+        return (img[None, :] + rng.normal(0, comp["run_sd"], (runs, 1))
+                + rng.normal(0, comp["image_x_run_sd"], (runs, I)) + sign * shift)
+
+    return arm(effect), arm(0.0)
+
+
+def aa_splits(n: int, runs: int, limit: int, rng: np.random.Generator) -> list[tuple[list[int], list[int]]]:
+    """Distinct ordered splits of ``n`` runs into two disjoint arms of ``runs`` (indices 0..n−1):
+    every one of them when there are at most ``limit`` (10 seeds into 5 + 5: 252), else ``limit``
+    distinct ones drawn at random — never the same split twice, so the A/A rate is not inflated by
+    repeats."""
+    from itertools import combinations
+
+    total = math.comb(n, runs) * math.comb(n - runs, runs)
+    if total <= limit:
+        out = []
+        for a in combinations(range(n), runs):
+            rest = [i for i in range(n) if i not in a]
+            out += [(list(a), list(b)) for b in combinations(rest, runs)]
+        return out
+    seen, out = set(), []
+    while len(out) < limit:
+        pick = rng.permutation(n)
+        key = (tuple(sorted(pick[:runs])), tuple(sorted(pick[runs:2 * runs])))
+        if key not in seen:
+            seen.add(key)
+            out.append((list(key[0]), list(key[1])))
+    return out
+
+
+def aa_reference(comp: dict, n: int, runs: int, sims: int, splits: int, rng: np.random.Generator,
+                 alpha: float = 0.05) -> np.ndarray:
+    """The A/A false-verdict rate of ``sims`` simulated sets of ``n`` runs with ``comp``'s variance
+    components (``splits`` splits each): how far one set of runs moves the A/A rate of a checker
+    whose nulls are calibrated. (sims,) rates."""
+    out = np.empty(sims)
+    for j in range(sims):
+        a, _ = simulate(comp, n, rng)
+        chosen = aa_splits(n, runs, splits, rng)
+        false = sum(fast_verdict(a[x], a[y], comp["task"], comp["metric"], comp["higher"], alpha, seeds_b=range(runs))
+                    in ("reproduced", "contradicted") for x, y in chosen)
+        out[j] = false / len(chosen)
+    return out
+
+
+def calibrate(table: pd.DataFrame, n_nulls: int = 200, runs: int = MIN_RUNS, splits: int = 200,
+              effect: float = 6.0, max_runs: int = 12, alpha: float = 0.05, seed: int = 0,
+              metrics=None, aa_sims: int = 20) -> Calibration:
+    """Simulated nulls, A/A splits of real runs and power (see the module docstring)."""
+    from benchmark.findings import practical_margin
+    from benchmark.stats import INPUT, blocks
+
+    if table.empty:
+        raise UserError("no results to calibrate on: run `plbench run --seeds 0 1 2 ...` first")
+    if metrics:
+        table = table[table["metric"].astype(str).isin(metrics)]
+    comps = components(table)
+    if comps.empty:
+        raise UserError("calibration needs ≥ 2 seeds of some loss (run-to-run variance); re-run with --seeds 0 1 ...")
+    rng = np.random.default_rng(seed)
+    null_rows, power_rows = [], []
+    for c in comps.to_dict("records"):
+        false = sum(fast_verdict(*simulate(c, runs, rng), c["task"], c["metric"], c["higher"], alpha)
+                    in ("reproduced", "contradicted") for _ in range(n_nulls))
+        null_rows.append({"task": c["task"], "metric": c["metric"], "n_nulls": n_nulls, "false": false,
+                          "rate": false / n_nulls})
+        m = practical_margin(c["metric"])
+        if math.isfinite(m):
+            delta = effect * m
+            n_pow = max(50, n_nulls // 2)
+            for k in range(2, max_runs + 1):
+                hits = sum(fast_verdict(*simulate(c, k, rng, delta), c["task"], c["metric"], c["higher"], alpha)
+                           == "reproduced" for _ in range(n_pow))
+                power_rows.append({"task": c["task"], "metric": c["metric"], "effect": delta, "runs": k,
+                                   "power": hits / n_pow})
+                if hits / n_pow >= POWER and k >= runs:
+                    break
+    aa_rows, reason = [], ""
+    restored = table[table["loss"].astype(str) != INPUT]
+    enough = 0
+    by_cell = {(c["task"], c["metric"]): c for c in comps.to_dict("records")}
+    reference: dict[tuple, np.ndarray] = {}
+    for b in blocks(restored):
+        for i, label in enumerate(b.labels):
+            have = np.flatnonzero(~np.isnan(b.values[i]).all(axis=1))
+            if have.size < 2 * runs:
+                continue
+            enough += 1
+            false = 0
+            chosen = aa_splits(have.size, runs, splits, rng)
+            for sa, sb in chosen:
+                v = fast_verdict(b.values[i][have[sa]], b.values[i][have[sb]], b.task, b.metric, b.higher, alpha,
+                                 seeds_b=range(runs))  # the split's arms, re-paired by order
+                false += v in ("reproduced", "contradicted")
+            key = (b.task, b.metric, int(have.size))
+            if key not in reference and aa_sims:
+                reference[key] = aa_reference(by_cell[(b.task, b.metric)], have.size, runs, aa_sims,
+                                              min(splits, 100), rng, alpha)
+            ref = reference.get(key, np.array([]))
+            aa_rows.append({"task": b.task, "metric": b.metric, "loss": label, "splits": len(chosen),
+                            "false": false, "rate": false / len(chosen),
+                            "ref_p95": float(np.percentile(ref, 95)) if ref.size else math.nan,
+                            "_ref": ref})
+    if not enough:
+        most = max((int((~np.isnan(b.values[i]).all(axis=1)).sum()) for b in blocks(restored)
+                    for i in range(len(b.labels))), default=0)
+        reason = (f"A/A needs a loss with ≥ {2 * runs} seeds (two disjoint arms of {runs}); the most here is {most} "
+                  f"(`plbench run --losses l1 --seeds {' '.join(map(str, range(2 * runs)))}`)")
+    refs = [r.pop("_ref") for r in aa_rows]
+    k = min((r.size for r in refs), default=0)
+    # the pooled A/A rate a calibrated checker gives on sets of runs like these: per simulation, the
+    # split-weighted mean over the cells (cells drawn independently, which understates the spread)
+    weights = np.array([r["splits"] for r in aa_rows], float)
+    pooled_ref = (np.stack([r[:k] for r in refs]).T @ weights / weights.sum()) if k else np.array([])
+    aa = pd.DataFrame(aa_rows, columns=["task", "metric", "loss", "splits", "false", "rate", "ref_p95"])
+    return Calibration(comps, pd.DataFrame(null_rows), aa,
+                       pd.DataFrame(power_rows, columns=["task", "metric", "effect", "runs", "power"]), runs, reason,
+                       aa_ref_p95=float(np.percentile(pooled_ref, 95)) if pooled_ref.size else math.nan,
+                       aa_ref_mean=float(pooled_ref.mean()) if pooled_ref.size else math.nan)
+
+
+def needs_runs(power: pd.DataFrame) -> pd.DataFrame:
+    """Per (task, metric): the effect and the fewest runs per arm with power ≥ :data:`POWER` (NaN: none tried)."""
+    out = []
+    for (task, metric), g in power.groupby(["task", "metric"], sort=True):
+        ok = g[g["power"] >= POWER]
+        out.append({"task": task, "metric": metric, "effect": float(g["effect"].iloc[0]),
+                    "runs": int(ok["runs"].min()) if not ok.empty else math.nan,
+                    "max_tried": int(g["runs"].max())})
+    return pd.DataFrame(out, columns=["task", "metric", "effect", "runs", "max_tried"])
+
+
+def to_text(cal: Calibration) -> str:
+    """The report ``plbench calibrate`` prints (Markdown)."""
+    ok = lambda r: "ok" if r <= TARGET else "TOO HIGH"  # noqa: E731
+    lines = ["# Calibration of the findings checker", "",
+             f"Claim checked: \"A is better than B\", {cal.runs} runs per arm, paired by seed. A false verdict: "
+             f"reproduced or contradicted on a null (two equally good arms). Target ≤ {TARGET:.0%}.", ""]
+    lines += [f"**Simulated nulls**: {int(cal.nulls['false'].sum())}/{int(cal.nulls['n_nulls'].sum())} false "
+              f"verdicts = {cal.null_rate:.1%} ({ok(cal.null_rate)}).", ""]
+    if cal.aa.empty:
+        lines += [f"**A/A on real runs**: not run: {cal.aa_reason}.", ""]
+    else:
+        rate = cal.aa_rate
+        status = ok(rate) if rate <= TARGET or not math.isfinite(cal.aa_ref_p95) else (
+            "above 5 %, within the spread one set of runs gives a calibrated checker" if rate <= cal.aa_ref_p95
+            else "TOO HIGH, beyond the spread of a calibrated checker")
+        ref = (f" A calibrated checker on simulated sets of runs like these: {cal.aa_ref_mean:.1%} on average, "
+               f"≤ {cal.aa_ref_p95:.1%} in 95 % of sets." if math.isfinite(cal.aa_ref_p95) else "")
+        lines += [f"**A/A on real runs**: {int(cal.aa['false'].sum())}/{int(cal.aa['splits'].sum())} false verdicts "
+                  f"= {rate:.1%} ({status}) over {len(cal.aa)} (task, metric, loss) cells; the splits of one set "
+                  f"of runs are not independent.{ref}", ""]
+    lines += ["| task | metric | run sd | image sd | image×run sd | images | nulls: false | needs runs for effect |",
+              "|---|---|---|---|---|---|---|---|"]
+    need = needs_runs(cal.power).set_index(["task", "metric"]) if not cal.power.empty else None
+    nulls = cal.nulls.set_index(["task", "metric"])
+    for c in cal.components.itertuples(index=False):
+        n = nulls.loc[(c.task, c.metric)]
+        if need is not None and (c.task, c.metric) in need.index:
+            r = need.loc[(c.task, c.metric)]
+            pw = (f"{r['effect']:.3g}: ≥ {int(r['runs'])} runs" if not math.isnan(r["runs"])
+                  else f"{r['effect']:.3g}: > {int(r['max_tried'])} runs")
+        else:
+            pw = "– (no practical margin)"
+        lines.append(f"| {c.task} | {c.metric} | {c.run_sd:.3g} | {c.image_sd:.3g} | {c.image_x_run_sd:.3g} | "
+                     f"{c.n_images} | {int(n['false'])}/{int(n['n_nulls'])} | {pw} |")
+    if not cal.aa.empty:
+        lines += ["", "| task | metric | loss | A/A splits | false | rate | calibrated: 95 % of sets ≤ |",
+                  "|---|---|---|---|---|---|---|"]
+        for r in cal.aa.itertuples(index=False):
+            lines.append(f"| {r.task} | {r.metric} | {r.loss} | {r.splits} | {r.false} | {r.rate:.1%} | "
+                         f"{r.ref_p95:.1%} |")
+    lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,164 @@
+"""The training run as the statistical unit: paired run-level comparisons of two losses.
+
+A restoration net trained with one seed is one draw from the loss's distribution of outcomes; two
+losses are compared by how their *runs* differ, not by how two particular nets differ on a few
+images. Every "significantly better" the project prints — the leaderboard's bold and ▲/▼,
+``plbench compare`` and each part of ``plbench findings`` — goes through :func:`compare_runs`:
+
+* **Observation**: the per-run score, the mean over the test images of one run. Runs of two losses
+  are **paired by seed** (a shared seed shares the net's initialisation, the training crops, their
+  order and the degradation noise drawn during training; the test degradations are fixed per
+  image and identical for every run). Seeds present in only one arm are left out of the pairing
+  and reported (``missing``).
+* **Effect**: the mean over paired seeds and test images of ``sign · (A − B)`` (positive = A better),
+  in the metric's units.
+* **Uncertainty**: the standard error has both levels in it, run-to-run and test image (every run
+  is scored on the same images, a crossed design), from the two-way mean squares of the paired
+  differences (:func:`two_level_se`); the 95 % CI and the two-sided p come from Student's t with
+  Satterthwaite's degrees of freedom (at least n - 1, n = paired runs).
+* **Too few runs**: below :data:`MIN_RUNS` paired runs a comparison is not tested (p is NaN,
+  status ``too few runs``): never bold, never ▲/▼, never reproduced or contradicted. The minimum
+  comes from ``plbench calibrate``: with 5 paired seeds the checker's false-verdict rate on
+  simulated nulls and on A/A splits of real runs is ≤ 5 % (README, *Calibration*).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+#: the fewest paired runs (seeds) a comparison needs before it can be significant (``plbench calibrate``)
+MIN_RUNS = 5
+TOO_FEW = "too few runs"
+
+
+@dataclass(frozen=True)
+class RunComparison:
+    """A − B, paired by seed. ``effect``/``ci_low``/``ci_high`` in the metric's units, signed so
+    that positive means A is better; ``p`` two-sided (NaN when not tested); ``n_runs`` paired
+    seeds, ``n_images`` test images; ``missing`` seeds of either arm without a partner."""
+
+    effect: float
+    se: float
+    ci_low: float
+    ci_high: float
+    p: float
+    n_runs: int
+    n_images: int
+    missing: int = 0
+    status: str = "ok"          # "ok" | TOO_FEW | "no shared images"
+
+    @property
+    def tested(self) -> bool:
+        return self.status == "ok" and not math.isnan(self.p)
+
+
+def two_level_se(d: np.ndarray) -> tuple[float, float]:
+    """(SE, degrees of freedom) of ``mean(d)`` for d: (S runs, I images) of a crossed design (every
+    run scored on the same images), with both levels in it: ``Var = σ²_run/S + σ²_image/I +
+    σ²_image×run/(S·I)``, estimated without bias from the two-way ANOVA mean squares as
+    ``(MS_run + MS_image − MS_res)/(S·I)`` (floored at ``max(MS_run, MS_image)/(S·I)``, each of which
+    is ≤ the variance in expectation); degrees of freedom by Satterthwaite, at least ``S − 1``.
+
+    Why not a two-way bootstrap: resampling runs and images both puts the image×run term in twice
+    (its variance is ≈ ``(MS_run + MS_image)/(S·I)``); on simulated nulls where that term dominates
+    it rejected 0 of 1000 at a nominal 5 % (no power), where this estimate rejects ≈ 5 %."""
+    S, I = d.shape
+    if S < 2:
+        return float("nan"), float("nan")
+    grand = d.mean()
+    row, col = d.mean(axis=1), d.mean(axis=0)
+    ms_row = I * float(((row - grand) ** 2).sum()) / (S - 1)
+    if I < 2:
+        return math.sqrt(ms_row / S), float(S - 1)
+    ms_col = S * float(((col - grand) ** 2).sum()) / (I - 1)
+    resid = d - row[:, None] - col[None, :] + grand
+    ms_res = float((resid ** 2).sum()) / ((S - 1) * (I - 1))
+    num = max(ms_row + ms_col - ms_res, ms_row, ms_col)
+    den = ms_row ** 2 / (S - 1) + ms_col ** 2 / (I - 1) + ms_res ** 2 / ((S - 1) * (I - 1))
+    df = num ** 2 / den if den > 0 else float(S - 1)
+    return math.sqrt(num / (S * I)), max(float(S - 1), df)
+
+
+def compare_runs(a: np.ndarray, b: np.ndarray, seeds_a=None, seeds_b=None, *, higher: bool = True,
+                 margin: float = 0.0, min_runs: int = MIN_RUNS, pair_by_order: bool = False) -> RunComparison:
+    """Paired run-level comparison of arm A with arm B on one (task, metric).
+
+    ``a``: (Sa, I) and ``b``: (Sb, I) values of each arm's runs (rows: seeds ``seeds_a``/``seeds_b``,
+    default 0..S−1) on the same I test images, NaN where missing; ``higher``: whether larger values
+    are better. ``margin`` ≥ 0 shifts the test to ``effect + margin`` (a non-inferiority test: A is
+    at least as good as B up to ``margin``). ``pair_by_order``: pair the i-th run of A with the i-th
+    of B (arms on disjoint seeds, as in an A/A split). Images missing in any paired run are dropped.
+    """
+    from scipy.stats import t as student_t
+
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    sa = list(range(a.shape[0])) if seeds_a is None else [int(s) for s in seeds_a]
+    sb = list(range(b.shape[0])) if seeds_b is None else [int(s) for s in seeds_b]
+    keep_a = ~np.isnan(a).all(axis=1)
+    keep_b = ~np.isnan(b).all(axis=1)
+    ra = {s: i for i, s in enumerate(sa) if keep_a[i]}
+    rb = {s: i for i, s in enumerate(sb) if keep_b[i]}
+    if pair_by_order:
+        la, lb = sorted(ra), sorted(rb)
+        n = min(len(la), len(lb))
+        pairs = [(ra[la[k]], rb[lb[k]]) for k in range(n)]
+        missing = len(la) + len(lb) - 2 * n
+    else:
+        common = sorted(set(ra) & set(rb))
+        pairs = [(ra[s], rb[s]) for s in common]
+        missing = len(ra) + len(rb) - 2 * len(common)
+    sign = 1.0 if higher else -1.0
+    if not pairs:
+        return RunComparison(math.nan, math.nan, math.nan, math.nan, math.nan, 0, 0, missing, TOO_FEW)
+    d = sign * (a[[i for i, _ in pairs]] - b[[j for _, j in pairs]])               # (S, I)
+    cols = ~np.isnan(d).any(axis=0)
+    d = d[:, cols]
+    S, I = d.shape
+    if I == 0:
+        return RunComparison(math.nan, math.nan, math.nan, math.nan, math.nan, S, 0, missing, "no shared images")
+    effect = float(d.mean())
+    if S < max(2, min_runs):
+        return RunComparison(effect, math.nan, math.nan, math.nan, math.nan, S, I, missing, TOO_FEW)
+    se, df = two_level_se(d)
+    q = float(student_t.ppf(0.975, df))
+    scale = float(np.abs(d).max()) + abs(margin)
+    if not se > 1e-12 * scale:  # every paired difference identical (up to rounding): no spread to test against
+        p = 1.0 if abs(effect + margin) <= 1e-12 * max(scale, 1e-300) else 0.0
+        return RunComparison(effect, 0.0, effect, effect, p, S, I, missing)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        p = float(2 * student_t.sf(abs((effect + margin) / se), df))
+    return RunComparison(effect, se, effect - q * se, effect + q * se, p, S, I, missing)
+
+
+def run_means(values: np.ndarray) -> np.ndarray:
+    """(..., S, I) → (..., S): each run's mean over its test images (NaN where a run has none)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(values, axis=-1)
+
+
+def variance_components(values: np.ndarray) -> dict[str, float] | None:
+    """Run, image and image×run variance of one arm's (S, I) values (two-way random-effects ANOVA
+    without replication, method of moments, negative estimates set to 0); None with < 2 runs or
+    images. Complete images only."""
+    v = np.asarray(values, float)
+    v = v[~np.isnan(v).all(axis=1)]
+    if v.shape[0] < 2:
+        return None
+    v = v[:, ~np.isnan(v).any(axis=0)]
+    S, I = v.shape
+    if I < 2:
+        return None
+    grand = v.mean()
+    row, col = v.mean(axis=1), v.mean(axis=0)
+    ms_row = I * ((row - grand) ** 2).sum() / (S - 1)
+    ms_col = S * ((col - grand) ** 2).sum() / (I - 1)
+    resid = v - row[:, None] - col[None, :] + grand
+    ms_res = (resid ** 2).sum() / ((S - 1) * (I - 1))
+    return {"run": max(0.0, (ms_row - ms_res) / I), "image": max(0.0, (ms_col - ms_res) / S),
+            "image_x_run": max(0.0, ms_res), "runs": S, "images": I}
