@@ -5,7 +5,7 @@ One loader (:func:`load_images`) for four kinds of source, all through Hugging F
 
 * the embedded default: the photographs bundled inside scikit-image (``skimage``), built as a
   ``datasets.Dataset`` with a fixed split by image;
-* a local image folder (``datasets``' ``imagefolder`` builder);
+* a local image folder (every image file under it, by :func:`folder_files`, as a ``datasets.Dataset``);
 * a dataset saved with ``Dataset.save_to_disk`` / ``DatasetDict.save_to_disk``;
 * any hub dataset id, with split, image column and revision. Offline (``HF_HUB_OFFLINE=1``) a
   hub id that is not cached fails at once with a one-line :class:`UserError`.
@@ -219,6 +219,75 @@ def _hub_error(spec: DataSpec, exc: Exception) -> UserError:
     return UserError(f"cannot load dataset {spec.source!r}: {first}")
 
 
+def image_extensions() -> frozenset[str]:
+    """File suffixes read as images in a folder: those of ``datasets``' imagefolder builder (PIL's)."""
+    try:
+        from datasets.packaged_modules.imagefolder.imagefolder import ImageFolder
+
+        return frozenset(e.lower() for e in ImageFolder.EXTENSIONS)
+    except Exception:  # noqa: BLE001 - a datasets release that moved it: PIL's registry
+        from PIL import Image
+
+        Image.init()
+        return frozenset(e.lower() for e in Image.registered_extensions())
+
+
+def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict[str, list[str]]]:
+    """The image files of a folder, by one rule: **every file under it, at any depth, whose suffix is
+    an image format** (:func:`image_extensions`), in sorted path order; hidden files and folders
+    (names starting with ``.``) are left out. No file or folder *name* is read as a split (``datasets``'
+    imagefolder builder would read ``train_x.jpg`` as a split and drop every other file). With
+    ``split`` (``FOLDER:SPLIT``), only the files under the top-level sub-folder of that name.
+
+    Returns (image files, {reason: [relative paths]}) with the skipped files by reason: ``not an
+    image`` (other suffixes) and ``dangling link`` (a symbolic link to nothing)."""
+    files, skipped = [], {}
+    exts = image_extensions()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if name.startswith("."):
+                continue
+            path = Path(dirpath) / name
+            rel = path.relative_to(root).as_posix()
+            if split is not None and rel.split("/", 1)[0] != split:
+                continue
+            if path.is_symlink() and not path.exists():
+                skipped.setdefault("dangling link", []).append(rel)
+            elif path.suffix.lower() not in exts:
+                skipped.setdefault("not an image", []).append(rel)
+            else:
+                files.append(path)
+    files.sort(key=lambda p: p.relative_to(root).as_posix())
+    return files, skipped
+
+
+def folder_dataset(spec: DataSpec):
+    """A local folder as a ``datasets.Dataset`` (columns ``image`` — :class:`datasets.Image` — and
+    ``image_id``, the path relative to the folder without its suffix), by the rule of
+    :func:`folder_files`; logs how many of the folder's files are image files, with the skipped
+    ones by reason (:func:`load_images` adds the unreadable ones)."""
+    import datasets
+
+    root = Path(spec.source).expanduser()
+    if spec.split:
+        subs = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
+        if spec.split not in subs:
+            raise UserError(f"image folder {spec.source} has no sub-folder {spec.split!r} to take as split "
+                            f"{spec.split!r} (sub-folders: {', '.join(subs) or 'none'})")
+    files, skipped = folder_files(root, spec.split)
+    total = len(files) + sum(len(v) for v in skipped.values())
+    if skipped:
+        why = "; ".join(f"{len(v)} {k}: {', '.join(v[:5])}{', …' if len(v) > 5 else ''}" for k, v in skipped.items())
+        log.warning("%s: %d of %d files are image files; skipped %s", spec, len(files), total, why)
+    if not files:
+        raise UserError(f"image folder {spec} holds no image file ({total} other file(s); image suffixes: "
+                        ".png, .jpg, .jpeg, .bmp, .tif, .webp, …)")
+    ids = [f.relative_to(root).with_suffix("").as_posix() for f in files]
+    features = datasets.Features({"image": datasets.Image(), "image_id": datasets.Value("string")})
+    return datasets.Dataset.from_dict({"image": [str(f) for f in files], "image_id": ids}, features=features)
+
+
 def load_raw(spec: DataSpec):
     """The ``datasets.Dataset`` behind a spec, split applied, before decoding."""
     import datasets
@@ -235,13 +304,7 @@ def load_raw(spec: DataSpec):
         raise UserError(f"dataset folder not found: {spec.source}")
     try:
         if kind == "folder":
-            dd = datasets.load_dataset("imagefolder", data_dir=str(Path(spec.source).expanduser()))
-            if spec.split:
-                if spec.split not in dd:
-                    raise UserError(f"image folder {spec.source} has splits {', '.join(dd)}; got {spec.split!r}")
-                ds = dd[spec.split]
-            else:  # a plain folder (or one named train/test): every image in it
-                ds = datasets.concatenate_datasets(list(dd.values())) if len(dd) > 1 else next(iter(dd.values()))
+            ds = folder_dataset(spec)
         elif kind == "saved":
             ds = datasets.load_from_disk(str(Path(spec.source).expanduser()))
             if isinstance(ds, datasets.DatasetDict):
@@ -333,6 +396,9 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
     if not records:
         what = f" ({len(bad)} unreadable files)" if bad else ""
         raise UserError(f"dataset {spec} contains no readable image{what}")
+    if bad:
+        log.warning("%s: loaded %d of %d image files; %d unreadable: %s", spec, len(records), len(records) + len(bad),
+                    len(bad), ", ".join(map(str, bad[:5])) + (", …" if len(bad) > 5 else ""))
     return records
 
 

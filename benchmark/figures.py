@@ -375,7 +375,7 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
     w = fig.get_size_inches()[0]
     from benchmark.stats import smoke_test
 
-    smoke = smoke_test(stats)
+    smoke = smoke_test(stats, short=True)
     fig.suptitle(wrap_title(f"Perception–distortion plane: perception = {perc}, distortion = {dist} (better: right "
                             "and up; bars: 95% CI; dashed line and black rims: Pareto front)"
                             + (f". {smoke}" if smoke else ""), w))

@@ -434,7 +434,7 @@ def friedman_nemenyi(cells: pd.DataFrame, alpha: float = 0.05) -> dict:
             "p": float(p), "cd": cd, "alpha": alpha, "excluded": excluded}
 
 
-def smoke_test(stats: "Stats") -> str:
+def smoke_test(stats: "Stats", short: bool = False) -> str:
     """One line when these results are a smoke test rather than a ranking (runs not shown converged,
     or fewer than :data:`MIN_RUNS` seeds per loss somewhere), else ""; leaderboards and the P–D plane
     print it."""
@@ -443,11 +443,17 @@ def smoke_test(stats: "Stats") -> str:
     if not tc.empty and "unconverged" in tc.columns and int(tc["unconverged"].sum()):
         why.append(f"{int(tc['unconverged'].sum())} of {int(tc['ok'].sum())} runs not shown converged")
     restored = stats.cells[stats.cells["label"] != INPUT] if not stats.cells.empty else stats.cells
-    if not restored.empty and int(restored["n_seeds"].min()) < MIN_RUNS:
+    few = not restored.empty and int(restored["n_seeds"].min()) < MIN_RUNS
+    if few:
         why.append(f"{int(restored['n_seeds'].min())} run(s) per loss where a verdict needs ≥ {MIN_RUNS}")
     if not why:
         return ""
-    return "Smoke test, not a ranking: " + "; ".join(why) + " — no verdicts"
+    if short:  # a figure's title
+        return "Smoke test, not a ranking: " + "; ".join(why)
+    tail = (" — no verdicts" if few else
+            " — findings give no verdict on them, and any bold or ▲/▼ compares where the runs stand after this "
+            "budget, not what the losses converge to")
+    return "Smoke test, not a ranking: " + "; ".join(why) + tail
 
 
 def cost_table(metas: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:

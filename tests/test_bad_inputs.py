@@ -115,7 +115,7 @@ CASES = [
     ("hub dataset offline (train)", ["--train-data", "nobody/nothing-here"], 2, r"not cached and the hub is offline"),
     ("hub dataset offline (test)", ["--test-data", "nobody/nothing-here"], 2, r"not cached and the hub is offline"),
     ("missing dataset folder", ["--train-data", "{d}/no/such/folder"], 2, r"dataset folder not found"),
-    ("empty dataset folder", ["--train-data", "{d}/empty"], 2, r"doesn't contain any data files"),
+    ("empty dataset folder", ["--train-data", "{d}/empty"], 2, r"holds no image file"),
     ("folder of only corrupt files (train)", ["--train-data", "{d}/corrupt"], 2,
      r"no readable image \(3 unreadable files\)"),
     ("folder of only corrupt files (test)", ["--test-data", "{d}/corrupt"], 2, r"no readable image"),
