@@ -19,7 +19,7 @@ import time
 from benchmark.errors import UserError
 
 log = logging.getLogger("benchmark")
-COMMANDS = ("run", "list", "report", "weights", "pretrain", "compare", "perf", "findings", "calibrate")
+COMMANDS = ("run", "list", "report", "weights", "pretrain", "compare", "perf", "findings", "calibrate", "check")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -162,6 +162,14 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--alpha", type=float, default=0.05, help="significance level (default: 0.05)")
     cal.add_argument("--seed", type=int, default=0, help="seed of the simulations and splits (default: 0)")
 
+    chk = sub.add_parser("check", help="verify a results directory: every run's records readable and their rows "
+                         "matching their checksums; --repair sets damaged runs aside for re-scoring or retraining")
+    _add_common(chk)
+    chk.add_argument("--out", default="results", help="results directory (default: results)")
+    chk.add_argument("--repair", action="store_true",
+                     help="move each damaged run's files to runs/<id>/damaged/<n>/ (nothing is deleted); the same "
+                          "`plbench run` then re-scores or retrains it")
+
     pt = sub.add_parser("pretrain", help="self-train a perceptual encoder (CONTRIQUE- or SimCLR-style)")
     _add_common(pt)
     pt.add_argument("--recipe", default="contrique", help="contrique (distortion classes) or simclr")
@@ -232,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {"run": cmd_run, "list": cmd_list, "report": cmd_report, "weights": cmd_weights,
                 "pretrain": cmd_pretrain, "compare": cmd_compare, "perf": cmd_perf,
-                "findings": cmd_findings, "calibrate": cmd_calibrate}[args.command](args)
+                "findings": cmd_findings, "calibrate": cmd_calibrate, "check": cmd_check}[args.command](args)
     except UserError as exc:
         if getattr(args, "debug", False):
             raise
@@ -514,6 +522,7 @@ def cmd_report(args) -> int:
     store.check_version()
     if not store.runs.exists():
         raise UserError(f"no results in {store.root} (run `plbench run --out {args.out}` first)")
+    store.check_foreign()  # the report writes next to runs/: never over files it did not write
     t0 = time.time()
     paths = write_report(store, **_report_kwargs(args))
     for kind, p in paths.items():
@@ -544,6 +553,35 @@ def cmd_findings(args) -> int:
     for kind, p in write(results, store.root, args.alpha).items():
         print(f"{kind}: {p}")
     return 0
+
+
+def cmd_check(args) -> int:
+    from benchmark.results import ResultsStore
+
+    store = ResultsStore(args.out)
+    if not store.runs.is_dir():
+        raise UserError(f"no results in {store.root} (run `plbench run --out {args.out}` first)")
+    damaged = store.check()
+    n = len(store.run_ids())
+    if not damaged:
+        print(f"{store.root}: {n} runs, every record readable and matching its checksum")
+        return 0
+    for rid, why in sorted(damaged.items()):
+        if args.repair:
+            lock = store.lock(rid)
+            if isinstance(lock, str):
+                print(f"run {rid}: {why} — held by {lock}; not repaired")
+                continue
+            with lock:
+                print(f"run {rid}: {why} — {store.repair(rid)}")
+        else:
+            print(f"run {rid}: {why}")
+    if args.repair:
+        print(f"{len(damaged)} of {n} runs set aside; run the same `plbench run` to re-score or retrain them")
+        return 0
+    print(f"{len(damaged)} of {n} runs damaged: `plbench check --out {args.out} --repair` sets them aside "
+          "(nothing is deleted), then the same `plbench run` re-scores or retrains them")
+    return 1
 
 
 def cmd_calibrate(args) -> int:

@@ -62,6 +62,13 @@ def _cost(stats: Stats, loss: str, task: str | None = None) -> dict:
     return hit.iloc[0].to_dict() if len(hit) else {}
 
 
+def md_text(s) -> str:
+    """Text from folders, files and specs made safe inside Markdown (and the HTML it renders to):
+    ``&``, ``<``, ``>`` as entities, ``|`` escaped (a table cell), newlines as spaces."""
+    return (str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+            .replace("\n", " "))
+
+
 def notes(stats: Stats) -> list[str]:
     """Plain-text notes: method, baseline, and what the test-set size allows."""
     from benchmark.stats import smoke_test
@@ -141,7 +148,7 @@ def markdown(stats: Stats, figures: dict[str, list[Path]] | None = None, root: P
              f"† circular: trained on (a near copy "
              f"of) that metric. `input` is the degraded image itself. Losses with learned weights show their "
              f"provenance in brackets (`random` = randomly initialised backbone).", ""]
-    lines += [f"> {n}" for n in notes(stats)]
+    lines += [f"> {md_text(n)}" for n in notes(stats)]
     if not stats.ranks.empty:
         lines += ["", "## Overall ranking", "",
                   "Mean rank over every (task, metric) block (1 = best); `excl. circular` drops the blocks "
@@ -151,7 +158,7 @@ def markdown(stats: Stats, figures: dict[str, list[Path]] | None = None, root: P
         losses = _losses_of(stats)
         for _, r in stats.ranks.iterrows():
             cost = _cost(stats, losses.get(r["label"], r["label"]))
-            lines.append(f"| {r['label']} | {r['mean_rank']:.2f} | {r['sd_rank']:.2f} | "
+            lines.append(f"| {md_text(r['label'])} | {r['mean_rank']:.2f} | {r['sd_rank']:.2f} | "
                          f"{r['min_rank']:g}–{r['max_rank']:g} | {_fmt(r['mean_rank_noncircular'], '.2f')} | "
                          f"{int(r['n_blocks'])} | {_fmt(cost.get('ms_per_it'), '.1f')} | "
                          f"{_fmt(cost.get('peak_mem_mb'), '.0f')} | {cost.get('runs', '–')} | "
@@ -197,7 +204,7 @@ def markdown(stats: Stats, figures: dict[str, list[Path]] | None = None, root: P
                 rank = c.xs(label, level="label")["rank"].mean()
                 unconv = f"{int(cost['unconverged'])}/{int(cost['ok'])}" if "unconverged" in cost else "–"
                 extra = [f"{rank:.1f}", _fmt(cost.get("ms_per_it"), ".1f"), str(cost.get("diverged", "–")), unconv]
-            lines.append("| " + " | ".join([label, nseeds, *cells, *extra]) + " |")
+            lines.append("| " + " | ".join([md_text(label), nseeds, *cells, *extra]) + " |")
     if figures:
         lines += ["", "## Figures", ""]
         for name, paths in figures.items():

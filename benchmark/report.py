@@ -90,13 +90,15 @@ def by_dataset_markdown(table: pd.DataFrame) -> str:
         metrics = metric_order(g["metric"].unique())
         datasets = sorted(g["dataset"].unique())
         cols = [(d, m) for m in metrics for d in datasets if (d, m) in wide.columns]
+        from benchmark.export import md_text
+
         lines += [f"### {task}", "", "| loss | " + " | ".join(f"{m} {'↑' if higher.get(m, True) else '↓'} "
-                                                            f"({d})" for d, m in cols) + " |",
+                                                            f"({md_text(d)})" for d, m in cols) + " |",
                   "|---|" + "---|" * len(cols)]
         order = ["input"] + sorted(l for l in wide.index if l != "input")
         for label in [l for l in order if l in wide.index]:
             cells = ["–" if pd.isna(wide.loc[label, c]) else f"{wide.loc[label, c]:.4g}" for c in cols]
-            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+            lines.append(f"| {md_text(label)} | " + " | ".join(cells) + " |")
         lines.append("")
     return "\n".join(lines)
 
@@ -197,7 +199,9 @@ def write_report(store: ResultsStore, *, baseline: str = "l1", alpha: float = 0.
     t_read = time.perf_counter()
     stats = compute(table, metas, baseline=baseline, alpha=alpha, n_boot=n_boot)
     stats.setting = chosen.description
-    stats.coverage = coverage_lines(coverage, len(chosen.run_ids))
+    stats.coverage = coverage_lines(coverage, len(chosen.run_ids)) + [
+        f"damaged run {rid} left out ({why}): `plbench check --out {store.root} --repair`, then the same "
+        "`plbench run`, re-scores or retrains it" for rid, why in sorted(store.damaged.items())]
     t_stats = time.perf_counter()
     root = store.root
     out: dict[str, Path] = {}

@@ -184,6 +184,14 @@ def atomic_write_json(path: Path, obj) -> None:
     atomic_write_bytes(path, json.dumps(obj, indent=2, sort_keys=True, default=str).encode())
 
 
+def _pass_index(p: Path) -> int:
+    """``eval-<k>.json`` → k (passes in the order they were written; a malformed name last)."""
+    try:
+        return int(p.stem.split("-", 1)[1])
+    except (IndexError, ValueError):
+        return 1 << 30
+
+
 def to_frame(rows: list[dict]) -> pd.DataFrame:
     """Rows → DataFrame with exactly :data:`COLUMNS` and their dtypes."""
     df = pd.DataFrame(rows, columns=list(COLUMNS))
@@ -248,12 +256,30 @@ class RunLock:
 # --------------------------------------------------------------------------------------------
 # the store
 # --------------------------------------------------------------------------------------------
+class Damage(Exception):
+    """A run's files that cannot be trusted (unreadable, truncated, checksum mismatch)."""
+
+
+#: a store's row key: no reader ever counts one (run, image, metric) twice
+ROW_KEY = ["run_id", "dataset", "image", "metric"]
+
+
+def _sha256(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
 class ResultsStore:
     """Reads and appends to one results directory."""
 
     def __init__(self, root: str | Path):
+        if str(root).strip() == "":
+            raise UserError("--out is empty: name a results directory (e.g. --out results)")
         self.root = Path(root).expanduser()
         self.runs = self.root / "runs"
+        #: {run_id: why} of the damaged runs the last :meth:`table` left out
+        self.damaged: dict[str, str] = {}
 
     def check_version(self) -> None:
         """Refuse a directory written with another layout (``store.json``), touching nothing."""
@@ -273,10 +299,33 @@ class ResultsStore:
             raise UserError(f"{self.root} was written by an incompatible version "
                             f"(store_version {version}, this is {STORE_VERSION}); use another --out")
 
+    def is_store(self) -> bool:
+        """Whether the directory is recognisably a results store: its ``store.json`` marker (or, for a
+        store written before the marker existed, a ``runs/`` folder of run directories)."""
+        if (self.root / "store.json").is_file():
+            return True
+        return self.runs.is_dir() and all(p.is_dir() for p in self.runs.iterdir())
+
+    def check_foreign(self) -> None:
+        """Refuse a directory that is neither empty nor a results store (a folder of the user's own
+        files: the report would overwrite their ``results.csv``, ``report.html``, …), and a store
+        nested inside another store."""
+        resolved = self.root.resolve()
+        for parent in resolved.parents:
+            if (parent / "store.json").is_file():
+                raise UserError(f"{self.root} is inside the results directory {parent}: use a directory outside "
+                                "it (a store inside another store's files is never read as either)")
+        if self.root.is_dir() and any(self.root.iterdir()) and not self.is_store():
+            names = sorted(p.name for p in self.root.iterdir())[:3]
+            raise UserError(f"{self.root} is not a plbench results directory (no store.json) and holds other files "
+                            f"({', '.join(names)}{', …' if len(list(self.root.iterdir())) > 3 else ''}): "
+                            "use a new or empty --out; plbench never writes over files it did not write")
+
     def ensure_writable(self) -> None:
         """Create the directory if needed and prove it is writable; every failure is one line."""
         if self.root.exists() and not self.root.is_dir():
             raise UserError(f"results directory {self.root} exists and is not a directory")
+        self.check_foreign()
         self.check_version()
         try:
             self.runs.mkdir(parents=True, exist_ok=True)
@@ -300,13 +349,69 @@ class ResultsStore:
 
     # -- status -------------------------------------------------------------------------
     def meta(self, run_id: str) -> dict | None:
+        """The run's ``meta.json``; None when it is absent or damaged (:meth:`meta_damage` tells)."""
         p = self.run_dir(run_id) / "meta.json"
         if not p.exists():
             return None
         try:
-            return json.loads(p.read_text())
-        except (OSError, json.JSONDecodeError):
+            meta = json.loads(p.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
             return None
+        return meta if isinstance(meta, dict) else None
+
+    def meta_damage(self, run_id: str) -> str:
+        """Why the run's ``meta.json`` cannot be read ("" when it is absent or fine)."""
+        p = self.run_dir(run_id) / "meta.json"
+        if p.exists() and self.meta(run_id) is None:
+            return "meta.json unreadable"
+        return ""
+
+    def damage_meta_matters(self, run_id: str) -> bool:
+        """An unreadable ``meta.json`` next to results (passes or a saved net): a damaged run. (One
+        with nothing else is an attempt that crashed while writing it, and simply not done.)"""
+        d = self.run_dir(run_id)
+        return bool(self.meta_damage(run_id)) and (any(d.glob("eval-*.json")) or (d / "net.pt").exists())
+
+    def damage(self, run_id: str) -> str:
+        """Why a run's files cannot be trusted, or "": an unreadable ``meta.json`` (while the run has
+        evaluation passes), an unreadable pass record, a pass whose rows are missing, truncated or
+        differ from the checksum its record holds."""
+        d = self.run_dir(run_id)
+        passes = sorted(d.glob("eval-*.json"), key=_pass_index)
+        if self.damage_meta_matters(run_id):
+            return self.meta_damage(run_id)
+        meta = self.meta(run_id)
+        if meta is None or meta.get("status") not in ("ok", "diverged"):
+            return ""  # unfinished: its passes are a crashed attempt's, removed before the run goes on
+        for rec_path in passes:
+            try:
+                self._read_pass(d, rec_path)
+            except Damage as exc:
+                return str(exc)
+        return ""
+
+    def _read_pass(self, d: Path, rec_path: Path) -> pd.DataFrame:
+        """One committed pass's rows, verified against its record (:class:`Damage` when they fail)."""
+        try:
+            rec = json.loads(rec_path.read_text())
+            if not isinstance(rec, dict):
+                raise ValueError("not an object")
+        except (OSError, UnicodeDecodeError, ValueError):
+            raise Damage(f"{rec_path.name} unreadable") from None
+        parquet = d / (rec_path.stem + ".parquet")
+        try:
+            data = parquet.read_bytes()
+        except OSError:
+            raise Damage(f"{parquet.name} missing") from None
+        if rec.get("sha256") and rec["sha256"] != _sha256(data):
+            raise Damage(f"{parquet.name} does not match its checksum (truncated or changed)")
+        try:
+            df = pd.read_parquet(io.BytesIO(data))
+        except Exception:  # noqa: BLE001 - pyarrow raises many types for a damaged file
+            raise Damage(f"{parquet.name} unreadable") from None
+        if "rows" in rec and rec["rows"] != len(df):
+            raise Damage(f"{parquet.name} holds {len(df)} rows, its record says {rec['rows']}")
+        return df
 
     def is_done(self, run_id: str) -> bool:
         meta = self.meta(run_id)
@@ -315,9 +420,15 @@ class ResultsStore:
     def eval_records(self, run_id: str) -> list[dict]:
         """The records of a run's committed evaluation passes, in order: ``scored`` (metrics),
         ``skipped`` ({metric: why}, e.g. weights not cached), ``unscorable`` ({metric: why no test
-        image could be scored}), ``partial`` ({metric: which images were left out and why})."""
+        image could be scored}), ``partial`` ({metric: which images were left out and why}).
+        A damaged run (:meth:`damage`) is a :class:`UserError`: re-scoring it would count its
+        rows twice."""
+        why = self.damage(run_id)
+        if why:
+            raise UserError(f"run {run_id}: {why} — `plbench check --out {self.root} --repair` sets it aside "
+                            "so the same `plbench run` re-scores or retrains it")
         out = []
-        for p in sorted(self.run_dir(run_id).glob("eval-*.json"), key=lambda p: int(p.stem.split("-")[1])):
+        for p in sorted(self.run_dir(run_id).glob("eval-*.json"), key=_pass_index):
             try:
                 out.append(json.loads(p.read_text()))
             except (OSError, json.JSONDecodeError):
@@ -401,10 +512,12 @@ class ResultsStore:
             k += 1
         buf = io.BytesIO()
         to_frame(rows).to_parquet(buf, index=False)
+        data = buf.getvalue()
         with DeferredInterrupt():  # both halves of the pass, or neither
-            atomic_write_bytes(d / f"eval-{k}.parquet", buf.getvalue())
+            atomic_write_bytes(d / f"eval-{k}.parquet", data)
             atomic_write_json(d / f"eval-{k}.json", {"scored": sorted(scored), "skipped": skipped,
-                                                     "unscorable": unscorable or {}, "partial": partial or {}})
+                                                     "unscorable": unscorable or {}, "partial": partial or {},
+                                                     "sha256": _sha256(data), "rows": len(rows)})
 
     def write_meta(self, run_id: str, meta: dict) -> None:
         atomic_write_json(self.run_dir(run_id) / "meta.json", meta)
@@ -426,15 +539,70 @@ class ResultsStore:
         return [m for m in (self.meta(r) for r in self.run_ids()) if m is not None]
 
     def table(self) -> pd.DataFrame:
-        """Every committed row of every finished run, as one tidy DataFrame."""
+        """Every committed row of every finished, intact run, as one tidy DataFrame. Damaged runs
+        (:meth:`damage`) are left out and named, one warning line each (also in :attr:`damaged`);
+        a (run, image, metric) is never counted twice (:data:`ROW_KEY`: the first pass's row wins)."""
         self.check_version()
-        frames = []
+        frames, self.damaged = [], {}
         for run_id in self.run_ids():
-            if not self.is_done(run_id):
+            why = self.meta_damage(run_id) if self.damage_meta_matters(run_id) else ""
+            run_frames = []
+            if not why and self.is_done(run_id):
+                d = self.run_dir(run_id)
+                try:  # each pass read once, verified as it is read
+                    run_frames = [self._read_pass(d, rec) for rec in sorted(d.glob("eval-*.json"), key=_pass_index)]
+                except Damage as exc:
+                    why = str(exc)
+            if why:
+                self.damaged[run_id] = why
+                log.warning("run %s: %s — left out; `plbench check --out %s --repair` sets it aside so the same "
+                            "`plbench run` re-scores or retrains it", run_id, why, self.root)
                 continue
-            d = self.run_dir(run_id)
-            for rec in sorted(d.glob("eval-*.json")):
-                frames.append(pd.read_parquet(d / (rec.stem + ".parquet")))
+            frames += run_frames
         if not frames:
             return to_frame([])
-        return pd.concat(frames, ignore_index=True).astype(COLUMNS)
+        table = pd.concat(frames, ignore_index=True).astype(COLUMNS)
+        dup = table.duplicated(ROW_KEY, keep="first")
+        if dup.any():
+            runs = sorted(set(table.loc[dup, "run_id"].astype(str)))
+            log.warning("%d duplicated (run, image, metric) rows ignored (runs %s): each counts once",
+                        int(dup.sum()), ", ".join(runs[:5]))
+            table = table[~dup].reset_index(drop=True)
+        return table
+
+    def check(self) -> dict[str, str]:
+        """{run_id: why} of every damaged run (:meth:`damage`)."""
+        self.check_version()
+        return {r: why for r in self.run_ids() if (why := self.damage(r))}
+
+    def repair(self, run_id: str) -> str:
+        """Set a damaged run aside (:meth:`set_aside`): only its evaluation passes when its
+        ``meta.json`` and ``net.pt`` are intact (the next ``plbench run`` re-scores the saved net, or
+        the degraded input), else every file (it retrains). Returns what was done, in words. Call
+        with the run's lock held."""
+        meta = self.meta(run_id)
+        d = self.run_dir(run_id)
+        rescore = meta is not None and (meta.get("kind") == "input" or (d / "net.pt").exists()
+                                        or meta.get("status") == "diverged")
+        dest = self.set_aside(run_id, passes_only=rescore)
+        return (f"evaluation passes moved to {dest}; the next run re-scores it" if rescore
+                else f"files moved to {dest}; the next run retrains it")
+
+    def set_aside(self, run_id: str, passes_only: bool = False) -> Path:
+        """Move a damaged run's files (all but its lock and earlier attempts; with ``passes_only``
+        its ``eval-*`` files only) to ``runs/<id>/damaged/<n>/``, so the same ``plbench run``
+        re-scores or retrains it while nothing is deleted."""
+        d = self.run_dir(run_id)
+        base = d / "damaged"
+        n = 0
+        while (base / str(n)).exists():
+            n += 1
+        dest = base / str(n)
+        dest.mkdir(parents=True)
+        for p in sorted(d.iterdir()):
+            if p.name in ("damaged", ".lock", "attempts") or (passes_only and not p.name.startswith("eval-")):
+                continue
+            os.replace(p, dest / p.name)
+        _fsync_dir(dest)
+        _fsync_dir(d)
+        return dest

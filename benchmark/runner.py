@@ -495,6 +495,7 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
     ids = {c: run_id(c) for c in configs}
     groups = {(c.task, c.task_params, c.test_data, c.test_fingerprint) for c in configs}
     input_ids = {k: input_run_id(build_task(k[0], **dict(k[1])), TASKS.get(k[0]).version, k[2], k[3]) for k in groups}
+    _repair_damaged(store, [*ids.values(), *input_ids.values()])
     candidates = [c for c in configs if not is_complete(store, ids[c], metric_names)]
     inputs_missing = [k for k in groups if not is_complete(store, input_ids[k], metric_names)]
     metrics = None
@@ -562,6 +563,21 @@ def is_complete(store: ResultsStore, rid: str, metric_names, unavailable=()) -> 
         return False
     cov = store.coverage(rid)
     return set(metric_names) - set(unavailable) <= cov["scored"] | set(cov["unscorable"])
+
+
+def _repair_damaged(store: ResultsStore, rids) -> None:
+    """A damaged run of this grid (:meth:`ResultsStore.damage`) is set aside — never deleted — so
+    this grid re-scores or retrains it; intact runs are not touched. One warning line each."""
+    for rid in rids:
+        why = store.damage(rid)
+        if not why:
+            continue
+        lock = store.lock(rid)
+        if isinstance(lock, str):
+            continue  # another process works on it
+        with lock:
+            if store.damage(rid):
+                log.warning("run %s: %s — %s", rid, why, store.repair(rid))
 
 
 def is_attempted(store: ResultsStore, rid: str, metric_names) -> bool:

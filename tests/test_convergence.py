@@ -102,9 +102,9 @@ def test_findings_parts_with_unconverged_arms_are_unsettled(tmp_path):
 
 
 def test_findings_part_whose_sign_flips_at_half_budget_is_unsettled(tmp_path):
-    write_store(tmp_path, tasks=("sr4",), metrics=("psnr",), seeds=FIVE, offsets={"l1": 0.6, "l2": 0.0},
+    write_store(tmp_path / "moving", tasks=("sr4",), metrics=("psnr",), seeds=FIVE, offsets={"l1": 0.6, "l2": 0.0},
                 half_offsets={"l1": -0.6})  # l1 behind l2 at ½ budget, ahead at the end
-    store = ResultsStore(tmp_path)
+    store = ResultsStore(tmp_path / "moving")
     (r,) = check_all(store.table(), ["zhao2017_l1_vs_l2"], metas=store.metas())
     (p,) = r.parts
     assert p.verdict == C.UNSETTLED and "changes sign between ½ budget" in p.note

@@ -1,0 +1,144 @@
+"""The results store detects damage and never touches what is not its own (issue 22): a foreign
+folder is refused, damaged runs are named and set aside (never deleted), no reader counts a
+(run, image, metric) twice, and a re-run re-scores or retrains only the damaged runs."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from benchmark.cli import main
+from benchmark.results import ROW_KEY, ResultsStore
+from benchmark.synthetic import write_store
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+def _store(path):
+    write_store(path, tasks=("sr4",), metrics=("psnr",), seeds=(0, 1), offsets={"l1": 0.0, "l2": 0.3})
+    return ResultsStore(path)
+
+
+def _a_run(store):
+    return next(r for r in store.run_ids() if not r.startswith("input"))
+
+
+def test_foreign_folder_is_refused_and_left_untouched(tmp_path, capsys):
+    own = tmp_path / "mine"
+    own.mkdir()
+    files = {"results.csv": "my,data\n1,2\n", "report.html": "<p>mine</p>", "leaderboard.md": "# mine"}
+    for name, text in files.items():
+        (own / name).write_text(text)
+    (own / "figures").mkdir()
+    (own / "figures" / "fig.png").write_bytes(b"png")
+    for argv in (["run", "--out", str(own), "--iterations", "2", "-q"], ["report", "--out", str(own), "-q"]):
+        assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "not a plbench results directory" in err or "no results in" in err
+    assert {n: (own / n).read_text() for n in files} == files and (own / "figures" / "fig.png").read_bytes() == b"png"
+    (own / "runs").mkdir()  # even with a runs/ folder of files, the report never writes over them
+    (own / "runs" / "note.txt").write_text("x")
+    assert main(["report", "--out", str(own), "-q"]) == 2
+    assert "not a plbench results directory" in capsys.readouterr().err
+    assert (own / "results.csv").read_text() == files["results.csv"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    ResultsStore(empty).ensure_writable()  # an empty folder becomes a store
+    assert (empty / "store.json").exists()
+
+
+def test_empty_and_nested_out_are_refused(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "--out", "", "-q"]) == 2
+    assert "--out is empty" in capsys.readouterr().err and not (tmp_path / "runs").exists()
+    store = _store(tmp_path / "s")
+    for inner in (store.runs / "x", store.root / "sub" / "deeper"):
+        assert main(["run", "--out", str(inner), "-q"]) == 2
+        assert "is inside the results directory" in capsys.readouterr().err
+        assert not inner.exists()
+
+
+@pytest.mark.parametrize("damage, why", [
+    (lambda d: (d / "meta.json").write_text("{garbage"), "meta.json unreadable"),
+    (lambda d: (d / "eval-0.json").write_text("\0\0"), "eval-0.json unreadable"),
+    (lambda d: (d / "eval-0.parquet").write_bytes((d / "eval-0.parquet").read_bytes()[:50]),
+     "eval-0.parquet does not match its checksum"),
+    (lambda d: (d / "eval-0.parquet").unlink(), "eval-0.parquet missing"),
+])
+def test_damaged_run_is_named_left_out_and_set_aside(tmp_path, capsys, damage, why):
+    store = _store(tmp_path)
+    before = store.table()
+    rid = _a_run(store)
+    damage(store.run_dir(rid))
+    t = store.table()  # never an internal error; the damaged run is left out and named
+    assert store.damaged == {rid: store.damage(rid)} and why in store.damaged[rid]
+    assert set(t["run_id"]) == set(before["run_id"]) - {rid} and len(t) == len(before[before.run_id != rid])
+    assert main(["report", "--out", str(tmp_path), "--no-visual", "--bootstrap", "100", "-q"]) == 0
+    assert f"damaged run {rid} left out" in (tmp_path / "leaderboard.md").read_text()
+    capsys.readouterr()
+    assert main(["check", "--out", str(tmp_path), "-q"]) == 1
+    assert f"run {rid}: {why}" in capsys.readouterr().out
+    assert main(["check", "--out", str(tmp_path), "--repair", "-q"]) == 0
+    kept = list((store.run_dir(rid) / "damaged" / "0").iterdir())
+    assert kept and {p.name for p in kept} >= {"eval-0.json"} - ({"eval-0.json"} if "missing" in why else set())
+    assert main(["check", "--out", str(tmp_path), "-q"]) == 0
+
+
+def test_a_row_is_never_counted_twice(tmp_path):
+    store = _store(tmp_path)
+    rid = _a_run(store)
+    n = len(store.table())
+    rows = store.table().query("run_id == @rid").to_dict("records")
+    store.write_eval(rid, rows, ["psnr"], {})  # the same rows again, as a second pass
+    t = store.table()
+    assert len(t) == n and not t.duplicated(ROW_KEY).any()
+
+
+def test_rerun_rescores_or_retrains_only_damaged_runs(tmp_path, capsys):
+    from PIL import Image
+
+    from benchmark.config import RunConfig, run_id
+    from benchmark.data import DataSpec
+    from benchmark.runner import resolve_all, run_grid
+
+    d = tmp_path / "imgs"
+    d.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)).save(d / f"im{i}.png")
+    data = DataSpec(str(d))
+    cfgs = resolve_all([RunConfig(task="denoise", loss=loss, iterations=4, batch_size=2, crop=32, train_data=data,
+                                  test_data=(data,)) for loss in ("l1", "l2", "charbonnier")])
+    store = ResultsStore(tmp_path / "r")
+    cpu = torch.device("cpu")
+    run_grid(cfgs, store, ("psnr",), cpu, progress=False)
+    first = store.table().sort_values(ROW_KEY).reset_index(drop=True)
+    ids = [run_id(c) for c in cfgs]
+    stamp = {p: p.stat().st_mtime_ns for p in store.run_dir(ids[2]).iterdir() if p.is_file()}
+    (store.run_dir(ids[0]) / "eval-0.parquet").write_bytes(b"truncated")       # re-scored from net.pt
+    (store.run_dir(ids[1]) / "meta.json").write_text("not json")                 # retrained
+    s = run_grid(cfgs, store, ("psnr",), cpu, progress=False)
+    assert (s.trained, s.rescored, s.skipped) == (1, 1, 1)
+    again = store.table().sort_values(ROW_KEY).reset_index(drop=True)
+    assert again[ROW_KEY + ["value"]].equals(first[ROW_KEY + ["value"]])  # CPU: bit-identical
+    assert {p: p.stat().st_mtime_ns for p in store.run_dir(ids[2]).iterdir() if p.is_file()} == stamp
+    assert (store.run_dir(ids[0]) / "damaged" / "0" / "eval-0.parquet").read_bytes() == b"truncated"
+    assert json.loads(json.dumps(store.meta(ids[1])))["status"] == "ok"
+    assert (store.run_dir(ids[1]) / "damaged" / "0" / "meta.json").read_text() == "not json"
+    assert os.path.exists(store.run_dir(ids[1]) / "net.pt")
+
+
+def test_leaderboard_markdown_escapes_names_from_folders_and_files():
+    from benchmark.report import by_dataset_markdown, to_markdown
+    from benchmark.synthetic import synthetic_table
+
+    evil = "<img src=x onerror=alert(1)>"
+    t = synthetic_table(tasks=("sr4",), metrics=("psnr",), seeds=(0, 1), offsets={"l1": 0.0, "a|b": 0.2})
+    t.loc[t.index % 2 == 0, "dataset"] = evil
+    md = to_markdown(t, n_boot=50) + by_dataset_markdown(t)
+    assert "<img" not in md and "&lt;img src=x onerror=alert(1)&gt;" in md
+    assert "| a\\|b |" in md  # a pipe in a name cannot split a table cell
