@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,6 +98,10 @@ class RunConfig:
                 raise UserError(f"{name.replace('_', '-')} must be positive, got {getattr(self, name)}")
         if not self.lr > 0:
             raise UserError(f"lr must be positive, got {self.lr}")
+        if not math.isfinite(self.lr):
+            raise UserError(f"lr must be finite, got {self.lr}")
+        if not 0 <= self.seed < 2**63:
+            raise UserError(f"seed must be in [0, 2**63), got {self.seed}")
         if not self.train_data or not self.test_data:
             raise UserError("a run needs at least one training and one test data source")
         if self.device_type not in DEVICE_TYPES:
@@ -208,6 +213,31 @@ def setting(cfg: RunConfig) -> dict:
 
 def setting_json(d: dict) -> str:
     return json.dumps(d, sort_keys=True, default=str)
+
+
+def _unique_key_loader():
+    """A YAML safe loader that refuses a key given twice in one mapping (the second would win silently)."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def mapping(loader, node, deep=False):
+        seen = {}
+        for key_node, _ in node.value:
+            key = loader.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise UserError(f"config key {key!r} is given twice (lines {seen[key] + 1} and "
+                                f"{key_node.start_mark.line + 1}): keep one")
+            seen[key] = key_node.start_mark.line
+        return yaml.SafeLoader.construct_mapping(loader, node, deep)
+
+    Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    return Loader
+
+
+#: the smallest training crop (px); a task needs at least 2 × its size multiple (×4 SR: 8 px → 2 px low-res)
+MIN_CROP = 8
 
 
 @dataclass(frozen=True)
@@ -375,7 +405,15 @@ class GridSpec:
         if not p.is_file():
             raise UserError(f"config file not found: {p}")
         try:
-            data = yaml.safe_load(p.read_text()) or {}
+            text = p.read_bytes().decode("utf-8")
+        except UnicodeDecodeError:
+            raise UserError(f"{p.name} is not a text file (not UTF-8): a config is YAML") from None
+        if "\0" in text:
+            raise UserError(f"{p.name} is a binary file: a config is YAML")
+        try:
+            data = yaml.load(text, Loader=_unique_key_loader()) or {}
+        except UserError as exc:
+            raise UserError(f"{p.name}: {exc}") from None
         except yaml.YAMLError as exc:
             first = str(exc).strip().splitlines()[0]
             raise UserError(f"{p.name} is not valid YAML: {first}") from None
@@ -533,6 +571,11 @@ def build_configs(spec: GridSpec, data=None, local: bool = True) -> tuple[list[R
         v = getattr(s, name)
         if v is not None and not v > 0:
             raise UserError(f"--{name.replace('_', '-')} must be positive, got {v}")
+        if v is not None and not math.isfinite(v):
+            raise UserError(f"--{name.replace('_', '-')} must be finite, got {v}")
+    for seed in s.seeds or ():
+        if not 0 <= seed < 2**63:
+            raise UserError(f"--seeds: {seed} is out of range (a seed is in [0, 2**63))")
     for name in ("checkpoint_every", "checkpoint_seconds"):
         if not getattr(s, name) >= 0:
             raise UserError(f"--{name.replace('_', '-')} must be 0 (off) or positive, got {getattr(s, name)}")
@@ -561,7 +604,12 @@ def build_configs(spec: GridSpec, data=None, local: bool = True) -> tuple[list[R
     for t in tasks:
         # validates names, types and values; every parameter is recorded (defaults too), so a parameter
         # given with its default value plans the same run as one left out
-        p = tuple(sorted(build_task(t, **dict(tparams.get(t, ()))).params.items()))
+        task = build_task(t, **dict(tparams.get(t, ())))
+        p = tuple(sorted(task.params.items()))
+        need = max(MIN_CROP, 2 * task.size_multiple)
+        if s.crop < need:
+            raise UserError(f"--crop {s.crop} is too small for task {t}: it needs ≥ {need} px (at least {MIN_CROP}, and "
+                            f"2 × its size multiple {task.size_multiple})")
         for ls in loss_specs:
             for seed in s.seeds:
                 configs.append(RunConfig(task=t, loss=ls, seed=seed, task_params=p, backbone_weights=weights[ls],

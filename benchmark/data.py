@@ -135,8 +135,9 @@ def to_float(pixels: torch.Tensor) -> torch.Tensor:
 # --------------------------------------------------------------------------------------------
 def pil_to_tensor(img) -> torch.Tensor:
     """Any PIL image → (3, H, W): uint8 for 8-bit modes, float32 in [0, 1] for I;16/I/F.
-
-    EXIF orientation is applied first. Alpha is dropped; greyscale is replicated.
+    EXIF orientation is applied first. Alpha is dropped; greyscale is replicated. A float (``F``) image
+    with non-finite pixels or values outside [0, 1] is a ``ValueError`` (never clipped): a folder skips
+    and counts it as unreadable, with the reason.
     """
     from PIL import ImageOps
 
@@ -147,8 +148,12 @@ def pil_to_tensor(img) -> torch.Tensor:
         peak = 65535.0 if mode != "I" or arr.max(initial=0) > 255 else 255.0
         arr = np.clip(arr / peak, 0, 1).astype(np.float32)
         return torch.from_numpy(arr).expand(3, *arr.shape).contiguous()
-    if mode == "F":
-        arr = np.clip(np.asarray(img, dtype=np.float32), 0, 1)
+    if mode == "F":  # a float image must already be in [0, 1]: never silently clipped (load_images skips it)
+        arr = np.asarray(img, dtype=np.float32)
+        if not np.isfinite(arr).all():
+            raise ValueError(f"{int((~np.isfinite(arr)).sum())} non-finite (NaN/inf) pixels")
+        if arr.size and (arr.min() < 0 or arr.max() > 1):
+            raise ValueError(f"float pixels outside [0, 1] (min {arr.min():.4g}, max {arr.max():.4g})")
         return torch.from_numpy(arr).expand(3, *arr.shape).contiguous()
     if mode in ("P", "PA"):
         img = img.convert("RGBA")

@@ -25,6 +25,9 @@ Optional hooks a loss may define:
 from __future__ import annotations
 
 import ast
+import math
+import re
+import sys
 from dataclasses import dataclass
 
 import torch
@@ -47,41 +50,81 @@ class Term:
 
 
 def parse_loss_spec(spec: str) -> tuple[Term, ...]:
-    """Parse ``"0.84*ms_ssim + 0.16*l1"`` into terms; raise :class:`UserError` if malformed."""
+    """Parse ``"0.84*ms_ssim + 0.16*l1"`` into terms; raise :class:`UserError` if malformed: weights
+    must be finite positive numbers (not booleans) whose product is a normal float, keywords
+    literals given once, and a spec at most :data:`MAX_SPEC` characters / :data:`MAX_TERMS` terms."""
+    short = spec if len(spec) <= 60 else spec[:57] + "..."
+    if len(spec) > MAX_SPEC:
+        raise UserError(f"loss spec {short!r} is {len(spec)} characters long; at most {MAX_SPEC}")
     try:
         tree = ast.parse(spec.strip(), mode="eval").body
-    except SyntaxError:
-        raise UserError(f"cannot parse loss spec {spec!r}: expected e.g. 'l1' or 'l1 + 0.01*pdl'") from None
+    except SyntaxError as exc:
+        dup = re.search(r"keyword argument repeated: (\w+)", str(exc))
+        if dup:
+            raise UserError(f"loss spec {short!r}: keyword {dup.group(1)!r} given twice") from None
+        raise UserError(f"cannot parse loss spec {short!r}: expected e.g. 'l1' or 'l1 + 0.01*pdl'") from None
+    except (RecursionError, MemoryError):
+        raise UserError(f"loss spec {short!r} is nested too deeply to parse") from None
     terms: list[Term] = []
 
-    def visit(node, weight=1.0):
+    def number(node) -> float | None:
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+            return float(node.value)
+        if isinstance(node, ast.Constant) and isinstance(node.value, bool):
+            raise UserError(f"loss spec {short!r}: weight {node.value!r} is not a number")
+        return None
+
+    def visit(node, weight=1.0, depth=0):
+        if depth > MAX_TERMS:
+            raise UserError(f"loss spec {short!r} has more than {MAX_TERMS} terms")
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-            visit(node.left, weight)
-            visit(node.right, weight)
+            visit(node.left, weight, depth + 1)
+            visit(node.right, weight, depth + 1)
         elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
-            if isinstance(node.left, ast.Constant) and isinstance(node.left.value, (int, float)):
-                visit(node.right, weight * float(node.left.value))
-            elif isinstance(node.right, ast.Constant) and isinstance(node.right.value, (int, float)):
-                visit(node.left, weight * float(node.right.value))
+            left, right = number(node.left), number(node.right)
+            if left is not None:
+                visit(node.right, weight * left, depth + 1)
+            elif right is not None:
+                visit(node.left, weight * right, depth + 1)
             else:
-                raise UserError(f"loss spec {spec!r}: only number*loss products are allowed")
+                raise UserError(f"loss spec {short!r}: only number*loss products are allowed")
         elif isinstance(node, ast.Name):
             terms.append(Term(weight, node.id))
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.args:
+            if any(k.arg is None for k in node.keywords):
+                raise UserError(f"loss spec {short!r}: arguments must be name=value")
+            names = [k.arg for k in node.keywords]
+            twice = sorted({n for n in names if names.count(n) > 1})
+            if twice:
+                raise UserError(f"loss spec {short!r}: keyword {twice[0]!r} of {node.func.id!r} given twice")
             try:
                 kwargs = tuple(sorted((k.arg, ast.literal_eval(k.value)) for k in node.keywords))
-            except ValueError:
-                raise UserError(f"loss spec {spec!r}: arguments must be literals") from None
+            except (ValueError, TypeError, SyntaxError, RecursionError):
+                raise UserError(f"loss spec {short!r}: arguments must be literals") from None
             terms.append(Term(weight, node.func.id, kwargs))
         else:
-            raise UserError(f"cannot parse loss spec {spec!r}: expected e.g. 'l1 + 0.01*pdl(k=v)'")
+            raise UserError(f"cannot parse loss spec {short!r}: expected e.g. 'l1 + 0.01*pdl(k=v)'")
 
-    visit(tree)
+    try:
+        visit(tree)
+    except RecursionError:
+        raise UserError(f"loss spec {short!r} is nested too deeply to parse") from None
     for t in terms:
+        if not math.isfinite(t.weight):
+            raise UserError(f"loss spec {short!r}: weight of {t.name!r} is {t.weight} (overflow): weights must be "
+                            "finite")
         if t.weight <= 0:
-            raise UserError(f"loss spec {spec!r}: weights must be positive")
+            raise UserError(f"loss spec {short!r}: weights must be positive")
+        if t.weight < sys.float_info.min:
+            raise UserError(f"loss spec {short!r}: weight of {t.name!r} is {t.weight:g}, below the smallest normal "
+                            f"float ({sys.float_info.min:g}): it would train nothing")
         LOSSES.get(t.name)  # unknown name → "did you mean"
     return tuple(terms)
+
+
+#: the longest loss spec and the most terms a spec may have (deeper nesting cannot be parsed)
+MAX_SPEC = 2000
+MAX_TERMS = 64
 
 
 def canonical_spec(spec: str) -> str:
@@ -144,6 +187,23 @@ def check_loss_arguments(spec: str) -> None:
         check_kwargs(obj, dict(term.kwargs), f"loss {term.name!r}")
 
 
+def check_loss_value(term, value, pred: torch.Tensor) -> None:
+    """A loss term must return a scalar tensor that depends differentiably on ``pred``; anything
+    else is a one-line :class:`UserError` naming the term (before any run is recorded)."""
+    from benchmark.errors import UserError
+
+    name = getattr(term, "name", str(term))
+    if not isinstance(value, torch.Tensor):
+        raise UserError(f"loss {name!r} returned a {type(value).__name__}, not a tensor: return a scalar torch "
+                        "tensor computed from pred (e.g. `(pred - target).abs().mean()`)")
+    if value.numel() != 1:
+        raise UserError(f"loss {name!r} returned a tensor of shape {tuple(value.shape)}: a loss must return one "
+                        "number (reduce it, e.g. with .mean())")
+    if pred.requires_grad and not value.requires_grad:
+        raise UserError(f"loss {name!r} does not depend differentiably on pred (its value has no gradient: "
+                        "detached, computed in numpy, or under torch.no_grad)")
+
+
 class WeightedSum(nn.Module):
     """Σ wᵢ·lossᵢ(pred, target). Each term gets only the extras its entry ``needs``."""
 
@@ -173,7 +233,12 @@ class WeightedSum(nn.Module):
 
     def forward(self, pred: torch.Tensor, target: torch.Tensor, **extra) -> torch.Tensor:
         total = None
-        for t, v in zip(self.terms, self.components(pred, target, **extra)):
+        values = self.components(pred, target, **extra)
+        if not getattr(self, "_checked", False):  # the first call: what the loss returns is a user input
+            for t, v in zip(self.terms, values):
+                check_loss_value(t, v, pred)
+            self._checked = True
+        for t, v in zip(self.terms, values):
             v = t.weight * v.float()
             total = v if total is None else total + v
         return total

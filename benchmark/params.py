@@ -9,9 +9,10 @@ names the parameter, the expected type and the value::
 
 Supported annotations: ``int``, ``float`` (an int is accepted), ``bool``, ``str``, ``None``,
 ``tuple[X, ...]``, ``tuple[X, Y]``, ``list[X]``, ``Sequence[X]`` (a tuple or list, never a string),
-``Literal[...]``, ``X | Y`` / ``Optional[X]``. A list given for a tuple parameter is accepted and
-converted. Anything else (``Any``, no
-annotation, a class) is not checked.
+``Literal[...]``, ``X | Y`` / ``Optional[X]``, and ``Annotated[X, Range(gt=…, ge=…, le=…)]`` for a
+bound (``Positive``). A float must be finite (``nan``/``inf``: "must be finite"). A list given for a
+tuple parameter is accepted and converted. Anything else (``Any``, no annotation, a class) is not
+checked.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import collections.abc
 import dataclasses
 import inspect
+import math
 import types
 import typing
 from collections.abc import Callable
@@ -28,11 +30,39 @@ from benchmark.errors import UserError
 _MISSING = object()
 
 
+@dataclasses.dataclass(frozen=True)
+class Range:
+    """A bound on a number, used as ``Annotated[float, Range(gt=0)]``: checked with the type, and
+    named in the message (``argument eps must be > 0, got -1``)."""
+
+    gt: float | None = None
+    ge: float | None = None
+    le: float | None = None
+
+    def violation(self, v) -> str:
+        if self.gt is not None and not v > self.gt:
+            return f"> {self.gt:g}"
+        if self.ge is not None and not v >= self.ge:
+            return f"≥ {self.ge:g}"
+        if self.le is not None and not v <= self.le:
+            return f"≤ {self.le:g}"
+        return ""
+
+
+Positive = Range(gt=0)
+
+
+class _Bad(typing.NamedTuple):
+    why: str
+
+
 def type_name(tp) -> str:
     """``tuple[float, float]`` → ``'tuple[float, float]'``; ``float | None`` → ``'float | None'``."""
     if tp is type(None):
         return "None"
     origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        return type_name(typing.get_args(tp)[0])
     if origin is typing.Literal:
         return "one of " + ", ".join(repr(a) for a in typing.get_args(tp))
     if origin in (typing.Union, types.UnionType):
@@ -53,23 +83,36 @@ def conform(value, tp):
     does not fit. Unknown annotations accept anything unchanged."""
     if tp is typing.Any or tp is inspect.Parameter.empty:
         return value
+    if typing.get_origin(tp) is typing.Annotated:
+        base, *marks = typing.get_args(tp)
+        got = conform(value, base)
+        if got is _MISSING or isinstance(got, _Bad):
+            return got
+        for m in marks:
+            if isinstance(m, Range) and isinstance(got, (int, float)) and m.violation(got):
+                return _Bad(f"must be {m.violation(got)}")
+        return got
     if tp is type(None):
         return value if value is None else _MISSING
     origin = typing.get_origin(tp)
     if origin is typing.Literal:
         return value if value in typing.get_args(tp) else _MISSING
     if origin in (typing.Union, types.UnionType):
+        bad = _MISSING
         for arg in typing.get_args(tp):
             got = conform(value, arg)
-            if got is not _MISSING:
+            if isinstance(got, _Bad):
+                bad = got
+            elif got is not _MISSING:
                 return got
-        return _MISSING
+        return bad
     if origin in (collections.abc.Sequence, typing.Sequence):  # Sequence[str]: a tuple or list, not a string
         if not isinstance(value, (tuple, list)):
             return _MISSING
         args = typing.get_args(tp)
         items = [conform(v, args[0]) if args else v for v in value]
-        return _MISSING if any(i is _MISSING for i in items) else tuple(items)
+        bad = next((i for i in items if isinstance(i, _Bad)), None)
+        return bad or (_MISSING if any(i is _MISSING for i in items) else tuple(items))
     if origin in (tuple, list):
         if not isinstance(value, (tuple, list)):
             return _MISSING
@@ -84,6 +127,9 @@ def conform(value, tp):
             if len(value) != len(args):
                 return _MISSING
             items = [conform(v, a) for v, a in zip(value, args)]
+        bad = next((i for i in items if isinstance(i, _Bad)), None)
+        if bad:
+            return bad
         if any(i is _MISSING for i in items):
             return _MISSING
         return tuple(items) if origin is tuple else list(items)
@@ -92,8 +138,12 @@ def conform(value, tp):
     if tp is int:
         return value if isinstance(value, int) and not isinstance(value, bool) else _MISSING
     if tp is float:
+        if isinstance(value, str) and value.strip().lower().lstrip("+-") in ("nan", "inf", "infinity"):
+            return _Bad("must be finite")
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return _MISSING
+        if not math.isfinite(float(value)):
+            return _Bad("must be finite")
         return float(value)
     if tp is str:
         return value if isinstance(value, str) else _MISSING
@@ -102,7 +152,7 @@ def conform(value, tp):
 
 def _hints(obj) -> dict:
     try:
-        return typing.get_type_hints(obj)
+        return typing.get_type_hints(obj, include_extras=True)
     except Exception:  # noqa: BLE001 - an annotation we cannot resolve is simply not checked
         return dict(getattr(obj, "__annotations__", {}))
 
@@ -132,8 +182,10 @@ def check_kwargs(obj: Callable | type, kwargs: dict, what: str) -> dict:
         if name not in hints:
             continue
         got = conform(value, hints[name])
+        noun = "parameter" if what.startswith("task") else "argument"
+        if isinstance(got, _Bad):
+            raise UserError(f"{what} {noun} {name} {got.why}, got {value!r}")
         if got is _MISSING:
-            noun = "parameter" if what.startswith("task") else "argument"
             raise UserError(f"{what} {noun} {name} expects {type_name(hints[name])}, got {value!r} "
                             f"({type(value).__name__})")
         out[name] = got

@@ -181,8 +181,12 @@ def load_user_file(path: str | Path, registry: Registry = LOSSES) -> list[str]:
     nothing, is a :class:`UserError` with one line saying why.
     """
     path = Path(path).expanduser().resolve()
+    if path.is_dir():
+        raise UserError(f"{registry.kind} file {path} is a directory: pass a Python file (.py)")
     if not path.is_file():
         raise UserError(f"{registry.kind} file not found: {path}")
+    if path.suffix != ".py":
+        raise UserError(f"{registry.kind} file {path.name} is not a Python file (.py): it is imported as Python")
     registry._scan()  # built-ins first so a clash is reported against them
     before = set(registry._entries)
     mod_name = f"plbench_user_{path.stem}_{file_sha256(path)[:8]}"
@@ -196,11 +200,15 @@ def load_user_file(path: str | Path, registry: Registry = LOSSES) -> list[str]:
     sys.modules[mod_name] = module
     try:
         spec.loader.exec_module(module)
-    except Exception as exc:  # noqa: BLE001 - any failure in user code is reported in one line
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - any failure in user code is reported in one line
         sys.modules.pop(mod_name, None)
         for name in set(registry._entries) - before:
             registry.remove(name)
-        raise UserError(f"{path.name} failed to import: {type(exc).__name__}: {exc}") from exc
+        if isinstance(exc, SystemExit):
+            raise UserError(f"{path.name} called sys.exit({exc.code!r}) while being imported: a loss file must "
+                            "only define and register losses") from None
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise UserError(f"{path.name} failed to import: {type(exc).__name__}{': ' + first if first else ''}") from exc
     added = sorted(set(registry._entries) - before)
     if not added:
         sys.modules.pop(mod_name, None)

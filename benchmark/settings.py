@@ -165,7 +165,7 @@ def select(table: pd.DataFrame, where: dict[str, str] | None = None, keep: set[s
     Raises :class:`UserError` (one line) when the rows left hold several settings, or none."""
     where = where or {}
     st = settings_of(table)
-    if keep is not None:
+    if keep is not None and "key" in st.columns:
         st = st[st["key"].isin(keep)]
     if where:
         unknown = sorted(k for k in where if "." not in k and not any(k in s for s in st["setting"]))

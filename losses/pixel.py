@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import torch
 from torch import nn
 
+from benchmark.params import Positive
 from benchmark.registry import register_loss
 
 
@@ -50,7 +53,7 @@ class CharbonnierLoss(nn.Module):
         Scalar tensor; 0 when pred == target.
     """
 
-    def __init__(self, eps: float = 1e-3):
+    def __init__(self, eps: Annotated[float, Positive] = 1e-3):
         super().__init__()
         self.eps = float(eps)
 

@@ -9,11 +9,13 @@ suite checks this); the losses use RGB and ``data_range=1``.
 from __future__ import annotations
 
 import functools
+from typing import Annotated
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from benchmark.params import Range
 from benchmark.registry import register_loss
 from benchmark.task import device_constant
 
@@ -136,7 +138,7 @@ class MSSSIMLoss(nn.Module):
         Scalar tensor; 0 when pred == target.
     """
 
-    def __init__(self, levels: int = 5):
+    def __init__(self, levels: Annotated[int, Range(ge=1, le=5)] = 5):
         super().__init__()
         self.levels = int(levels)
 
@@ -159,7 +161,8 @@ class MSSSIML1Loss(nn.Module):
         Scalar tensor; 0 when pred == target.
     """
 
-    def __init__(self, alpha: float = 0.84, levels: int = 5):
+    def __init__(self, alpha: Annotated[float, Range(ge=0, le=1)] = 0.84,
+                 levels: Annotated[int, Range(ge=1, le=5)] = 5):
         super().__init__()
         self.alpha, self.levels = float(alpha), int(levels)
 

@@ -27,6 +27,10 @@ from benchmark.results import ResultsStore
 ROOT = Path(__file__).resolve().parents[1]
 
 
+_LOSS = ("import torch\nfrom benchmark.registry import register_loss\n\n@register_loss('{name}')\n"
+         "class Bad(torch.nn.Module):\n    def forward(self, p, t):\n        return {body}\n")
+
+
 @pytest.fixture(scope="module")
 def d(tmp_path_factory) -> Path:
     """Files the corpus refers to as {d}/…: image folders good and bad, loss files, results dirs."""
@@ -47,12 +51,31 @@ def d(tmp_path_factory) -> Path:
         "raises.py": "raise RuntimeError('boom at import')\n",
         "syntax.py": "def broken(:\n",
         "imports_missing.py": "import not_a_module_anywhere_xyz\n",
+        "exits.py": "import sys\nsys.exit(3)\n",
+        "nonscalar.py": _LOSS.format(name="bad_nonscalar", body="(p - t).abs()"),
+        "pyfloat.py": _LOSS.format(name="bad_pyfloat", body="0.5"),
+        "numpy_value.py": _LOSS.format(name="bad_numpy", body="float((p - t).abs().mean().detach().numpy())"),
+        "detached.py": _LOSS.format(name="bad_detached", body="(p - t).abs().mean().detach()"),
         "duplicate.py": ("import torch\nfrom benchmark.registry import register_loss\n\n"
                          "@register_loss('l1')\nclass Again(torch.nn.Module):\n"
                          "    def forward(self, p, t):\n        return (p - t).abs().mean()\n"),
     }
     for name, text in losses.items():
         (d / name).write_text(text)
+    (d / "notes.txt").write_text("l1 is fine\n")
+    (d / "adir.py").mkdir()
+    (d / "nanimgs").mkdir()
+    (d / "rangeimgs").mkdir()
+    for i in range(2):
+        Image.fromarray(np.full((48, 48), np.nan, np.float32)).save(d / "nanimgs" / f"n{i}.tif")
+        Image.fromarray(np.full((48, 48), 3.5, np.float32)).save(d / "rangeimgs" / f"r{i}.tif")
+    configs = {"dup.yaml": "tasks: [denoise]\ntasks: [sr4]\n", "nested_dup.yaml": "task_params:\n  denoise:\n"
+               "    sigma: 0.1\n    sigma: 0.2\n", "list.yaml": "- denoise\n- sr4\n",
+               "wrongtype.yaml": "seeds: {a: 1}\n"}
+    for name, text in configs.items():
+        (d / name).write_text(text)
+    (d / "binary.yaml").write_bytes(bytes(range(256)))
+    (d / "nul.yaml").write_bytes(b"tasks: [denoise]\0\n")
     (d / "afile").write_text("not a directory")
 
     existing = ResultsStore(d / "existing")  # a finished (synthetic) run that must survive every case
@@ -127,6 +150,15 @@ CASES = [
     ("loss file raising on import", ["--loss-file", "{d}/raises.py"], 2, r"RuntimeError: boom at import"),
     ("loss file with a syntax error", ["--loss-file", "{d}/syntax.py"], 2, r"syntax\.py failed to import: SyntaxError"),
     ("loss file importing a missing module", ["--loss-file", "{d}/imports_missing.py"], 2, r"ModuleNotFoundError"),
+    ("loss file calling sys.exit at import", ["--loss-file", "{d}/exits.py"], 2, r"exits\.py called sys\.exit\(3\)"),
+    ("loss file that is not a .py file", ["--loss-file", "{d}/notes.txt"], 2, r"notes\.txt is not a Python file"),
+    ("loss file that is a directory", ["--loss-file", "{d}/adir.py"], 2, r"adir\.py is a directory"),
+    ("loss returning a non-scalar", ["--loss-file", "{d}/nonscalar.py", "--losses", "bad_nonscalar"], 2,
+     r"loss 'bad_nonscalar' returned a tensor of shape \(\d+, 3, \d+, \d+\): a loss must return one number"),
+    ("loss returning a Python float", ["--loss-file", "{d}/pyfloat.py", "--losses", "bad_pyfloat"], 2, r"returned a float, not a tensor"),
+    ("loss computed in numpy", ["--loss-file", "{d}/numpy_value.py", "--losses", "bad_numpy"], 2, r"'bad_numpy' returned a float"),
+    ("loss returning a detached value", ["--loss-file", "{d}/detached.py", "--losses", "bad_detached"], 2,
+     r"'bad_detached' does not depend differentiably on pred"),
     ("loss file re-registering a built-in name", ["--loss-file", "{d}/duplicate.py"], 2, r"'l1' is already registered"),
     # results directories
     ("results path is a file", ["--out", "{d}/afile"], 2, r"exists and is not a directory"),
@@ -193,6 +225,40 @@ CASES = [
     ("report: --where matching nothing", ["report", "--out", "{d}/mixed", "--where", "iterations=7"], 2,
      r"no results match iterations=7"),
     ("report: results of plbench 0.1", ["report", "--out", "{d}/v1"], 2, r"written by plbench 0\.1"),
+    # loss-spec arithmetic, checked at parse time with the term named
+    ("overflowing loss weight", ["--losses", "1e309*l1"], 2, r"weight of 'l1' is inf \(overflow\)"),
+    ("overflowing product of weights", ["--losses", "1e200*(1e200*l1)"], 2, r"weight of 'l1' is inf"),
+    ("underflowing loss weight", ["--losses", "1e-320*l1"], 2, r"below the smallest normal float"),
+    ("boolean loss weight", ["--losses", "True*l1"], 2, r"weight True is not a number"),
+    ("duplicate loss keyword", ["--losses", "charbonnier(eps=1, eps=2)"], 2, r"keyword 'eps' of 'charbonnier' given twice"),
+    ("negative charbonnier eps", ["--losses", "charbonnier(eps=-1)"], 2, r"argument eps must be > 0, got -1"),
+    ("zero ms_ssim levels", ["--losses", "ms_ssim(levels=0)"], 2, r"argument levels must be ≥ 1, got 0"),
+    ("too many ms_ssim levels", ["--losses", "ms_ssim_l1(levels=9)"], 2, r"argument levels must be ≤ 5, got 9"),
+    ("mix weight above 1", ["--losses", "ms_ssim_l1(alpha=1.5)"], 2, r"argument alpha must be ≤ 1, got 1\.5"),
+    ("NaN loss keyword", ["--losses", "charbonnier(eps=float('nan'))"], 2, r"arguments must be literals"),
+    ("very long loss spec", ["--losses", "+".join(["l1"] * 3000)], 2, r"characters long; at most 2000"),
+    ("deeply nested loss spec", ["--losses", "+".join(["l1"] * 200)], 2, r"more than 64 terms"),
+    # numeric flags
+    ("crop below the minimum", ["--crop", "4"], 2, r"--crop 4 is too small for task denoise: it needs ≥ 8 px"),
+    ("crop too small for x4 super-resolution", ["--tasks", "sr4", "--crop", "6"], 2,
+     r"--crop 6 is too small for task sr4: it needs ≥ 8 px"),
+    ("infinite learning rate", ["--lr", "inf"], 2, r"--lr must be finite, got inf"),
+    ("seed beyond 2**63", ["--seeds", str(2**64)], 2, r"--seeds: 18446744073709551616 is out of range"),
+    ("negative seed", ["--seeds", "-1"], 2, r"--seeds: -1 is out of range"),
+    ("NaN task parameter", ["--task-param", "denoise.sigma=nan"], 2, r"parameter sigma must be finite, got 'nan'"),
+    ("infinite task parameter", ["--task-param", "denoise.sigma=inf"], 2, r"parameter sigma must be finite"),
+    ("NaN inside a task parameter pair", ["--tasks", "deblur", "--task-param", "deblur.gaussian_sigma=(1.0, nan)"],
+     2, r"gaussian_sigma"),
+    # images
+    ("float images with NaN pixels (train)", ["--train-data", "{d}/nanimgs"], 2, r"no readable image \(2 unreadable"),
+    ("float images out of range (test)", ["--test-data", "{d}/rangeimgs"], 2, r"no readable image \(2 unreadable"),
+    # config files
+    ("config with a duplicate key", ["--config", "{d}/dup.yaml"], 2, r"config key 'tasks' is given twice"),
+    ("config with a duplicate nested key", ["--config", "{d}/nested_dup.yaml"], 2, r"key 'sigma' is given twice"),
+    ("config that is a list", ["--config", "{d}/list.yaml"], 2, r"expected a mapping of settings, got list"),
+    ("config with a wrong nested type", ["--config", "{d}/wrongtype.yaml"], 2, r"seeds"),
+    ("binary config file", ["--config", "{d}/binary.yaml"], 2, r"binary\.yaml is not a text file"),
+    ("config with a NUL byte", ["--config", "{d}/nul.yaml"], 2, r"nul\.yaml is a binary file"),
     ("run into results of plbench 0.1", ["--out", "{d}/v1"], 2, r"store_version 1"),
 ]
 CASE_IDS = [c[0].replace(" ", "-") for c in CASES]
@@ -218,12 +284,18 @@ def test_bad_input(name, args, code, pattern, d, capsys, monkeypatch):
         real = os.access
         monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if str(p).startswith(str(d / "readonly"))
                             and mode & os.W_OK else real(p, mode, **kw))
+    from benchmark.registry import LOSSES
+
     before = _snapshot(d)
+    registered = set(LOSSES.names())
     capsys.readouterr()
     try:
         got = main(_argv(args, d))
     except SystemExit as exc:  # argparse
         got = exc.code
+    finally:
+        for extra in set(LOSSES.names()) - registered:  # a loss file's losses: gone for the next test
+            LOSSES.remove(extra)
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if line.strip()]
     assert got == code, err
