@@ -608,8 +608,8 @@ def build_configs(spec: GridSpec, data=None, local: bool = True) -> tuple[list[R
         p = tuple(sorted(task.params.items()))
         need = max(MIN_CROP, 2 * task.size_multiple)
         if s.crop < need:
-            raise UserError(f"--crop {s.crop} is too small for task {t}: it needs ≥ {need} px (at least {MIN_CROP}, and "
-                            f"2 × its size multiple {task.size_multiple})")
+            raise UserError(f"--crop {s.crop} is too small for task {t}: it needs ≥ {need} px "
+                            f"(at least {MIN_CROP}, and 2 × its size multiple {task.size_multiple})")
         for ls in loss_specs:
             for seed in s.seeds:
                 configs.append(RunConfig(task=t, loss=ls, seed=seed, task_params=p, backbone_weights=weights[ls],
