@@ -1,0 +1,248 @@
+"""One command that measures a GPU for plbench: ``python scripts/gpu_check.py --out gpu_check``.
+
+What it measures (each section is timed and bounded; the whole check is sized for < 8 min on an H100):
+
+1. **environment**: device name, torch / CUDA / cuDNN versions, threads, which pretrained weights
+   are cached (``benchmark.weights.weights_report``);
+2. **training step** (``benchmark.perf.measure``: the runner's own step, sampling and degradation
+   included) for the ``small`` and ``base`` nets at 16 × 128² for ℓ1 and one loss of every family:
+   ms/step, × ℓ1, × a naive fp32 reference where there is one, peak memory, achieved TFLOP/s;
+3. **GPU utilisation** (``nvidia-smi``, sampled every 0.2 s) while a pixel-loss run trains;
+4. **runs per hour** with 1, 2 and 4 workers per GPU on a small grid (``execute_local``);
+5. **same-seed identity**: a tiny grid trained twice into two stores; the largest difference of any
+   (run, image, metric) value, and whether they are bit-identical.
+
+It writes ``gpu_check.md`` (the tables) and ``gpu_check.json`` (every number) under ``--out``.
+``--device cpu`` runs a reduced version (tiny net, small crops, fewer losses and workers) in about a
+minute: the test suite runs it (``tests/test_gpu_check.py``), so the script works before a GPU sees it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+log = logging.getLogger("gpu_check")
+
+#: one loss of every family (pixel, structural, frequency, VGG perceptual, LPIPS, DISTS, PDL, contextual)
+FAMILIES = ("l1", "ms_ssim", "ffl", "vgg", "lpips", "dists", "pdl", "contextual")
+CPU_FAMILIES = ("l1", "ms_ssim", "vgg")
+
+
+def environment(device) -> dict:
+    import torch
+
+    from benchmark import __version__
+    from benchmark.weights import weights_report
+
+    env = {"plbench": __version__, "python": platform.python_version(), "torch": torch.__version__,
+           "cuda": torch.version.cuda, "cudnn": torch.backends.cudnn.version() if torch.cuda.is_available() else None,
+           "device": str(device), "threads": torch.get_num_threads(), "host": platform.node(),
+           "cpu": platform.processor() or platform.machine()}
+    if device.type == "cuda":
+        props = torch.cuda.get_device_properties(device)
+        env.update(gpu=props.name, gpu_memory_gib=round(props.total_memory / 2**30, 1),
+                   capability=f"{props.major}.{props.minor}")
+    try:
+        env["weights"] = {r["file"] if "file" in r else str(i): r.get("status", r.get("present"))
+                          for i, r in enumerate(weights_report())}
+    except Exception as exc:  # noqa: BLE001 - the report is informative; never stop the check for it
+        env["weights"] = f"unavailable: {exc}"
+    return env
+
+
+def step_times(device, nets, batch: int, crop: int, losses, reps: int) -> list[dict]:
+    from benchmark.perf import measure
+
+    rows = []
+    for net in nets:
+        t0 = time.perf_counter()
+        for r in measure(list(losses), net=net, batch=batch, crop=crop, device=str(device), reps=reps, warmup=2):
+            rows.append({"net": net, "batch": batch, "crop": crop, "loss": r.name, "ms_per_step": r.ms_per_step,
+                         "x_l1": r.x_l1, "x_naive": r.x_naive, "peak_mem_mb": r.peak_mem_mb,
+                         "tflops": r.achieved_tflops, "weights": r.provenance})
+        log.info("step times, net %s: %.1f s", net, time.perf_counter() - t0)
+    return rows
+
+
+class Utilisation:
+    """``nvidia-smi`` sampled in a thread while the ``with`` block runs (empty without nvidia-smi)."""
+
+    def __init__(self, every: float = 0.2):
+        self.every, self.samples = every, []
+        self._stop = threading.Event()
+        self._thread = None
+
+    def _loop(self):
+        while not self._stop.is_set():
+            try:
+                out = subprocess.run(["nvidia-smi", "--query-gpu=utilization.gpu,memory.used",
+                                      "--format=csv,noheader,nounits"], capture_output=True, text=True, timeout=5)
+                first = out.stdout.strip().splitlines()[0].split(",")
+                self.samples.append((float(first[0]), float(first[1])))
+            except Exception:  # noqa: BLE001 - no nvidia-smi (CPU) or a transient failure
+                pass
+            self._stop.wait(self.every)
+
+    def __enter__(self):
+        if shutil.which("nvidia-smi"):
+            self._thread = threading.Thread(target=self._loop, daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=10)
+        return False
+
+    def summary(self) -> dict:
+        if not self.samples:
+            return {"samples": 0}
+        util = sorted(s[0] for s in self.samples)
+        return {"samples": len(util), "mean_util": sum(util) / len(util), "median_util": util[len(util) // 2],
+                "max_mem_mib": max(s[1] for s in self.samples)}
+
+
+def _configs(device, *, losses, seeds, iterations, net, batch, crop, tasks=("denoise",)):
+    from benchmark.config import GridSpec, build_configs
+
+    spec = GridSpec(profile="quick", tasks=tuple(tasks), losses=tuple(losses), seeds=tuple(seeds), net=net,
+                    iterations=iterations, batch_size=batch, crop=crop, device=str(device),
+                    metrics=("psnr", "ssim"))
+    return build_configs(spec)[0]
+
+
+def utilisation_during_run(device, *, iterations, net, batch, crop) -> dict:
+    from benchmark.results import ResultsStore
+    from benchmark.runner import run_grid
+
+    configs = _configs(device, losses=("l1",), seeds=(0,), iterations=iterations, net=net, batch=batch, crop=crop)
+    with tempfile.TemporaryDirectory() as d, Utilisation() as u:
+        t0 = time.perf_counter()
+        run_grid(configs, ResultsStore(Path(d) / "r"), ("psnr",), device, progress=False, logger="none")
+        wall = time.perf_counter() - t0
+    return {"iterations": iterations, "net": net, "batch": batch, "crop": crop, "wall_s": wall, **u.summary()}
+
+
+def runs_per_hour(device, workers_list, *, n_runs, iterations, net, batch, crop) -> list[dict]:
+    from benchmark.executors import execute_local
+
+    out = []
+    for k in workers_list:
+        configs = _configs(device, losses=("l1", "l2"), seeds=tuple(range(max(1, n_runs // 2))),
+                           iterations=iterations, net=net, batch=batch, crop=crop)
+        with tempfile.TemporaryDirectory() as d:
+            t0 = time.perf_counter()
+            if device.type == "cuda":
+                execute_local(configs, Path(d) / "r", ("psnr",), str(device), workers="auto", workers_per_gpu=k,
+                              logger="none")
+            else:
+                execute_local(configs, Path(d) / "r", ("psnr",), str(device), workers=k, logger="none")
+            wall = time.perf_counter() - t0
+        out.append({"workers_per_gpu" if device.type == "cuda" else "workers": k, "runs": len(configs),
+                    "iterations": iterations, "wall_s": wall, "runs_per_hour": 3600 * len(configs) / wall})
+        log.info("%d worker(s): %d runs in %.1f s", k, len(configs), wall)
+    return out
+
+
+def same_seed_identity(device, *, iterations, net, batch, crop) -> dict:
+    from benchmark.results import ROW_KEY, ResultsStore
+    from benchmark.runner import run_grid
+
+    configs = _configs(device, losses=("l1", "ms_ssim"), seeds=(0,), iterations=iterations, net=net, batch=batch,
+                       crop=crop)
+    tables = []
+    with tempfile.TemporaryDirectory() as d:
+        for i in range(2):
+            store = ResultsStore(Path(d) / f"r{i}")
+            run_grid(configs, store, ("psnr", "ssim"), device, progress=False, logger="none")
+            t = store.table()
+            tables.append(t[t["loss"] != "input"].sort_values(ROW_KEY).reset_index(drop=True))
+    a, b = tables
+    same_rows = len(a) == len(b) and (a[ROW_KEY].values == b[ROW_KEY].values).all()
+    diff = float((a["value"] - b["value"]).abs().max()) if same_rows and len(a) else float("nan")
+    return {"runs": len(configs), "rows": len(a), "same_rows": bool(same_rows), "max_abs_diff": diff,
+            "bit_identical": bool(same_rows and (a["value"].values == b["value"].values).all())}
+
+
+def to_markdown(res: dict) -> str:
+    env = res["environment"]
+    lines = [f"# plbench GPU check — {env.get('gpu', env['device'])}, {res['date']}", "",
+             f"torch {env['torch']}, CUDA {env['cuda']}, cuDNN {env['cudnn']}, plbench {env['plbench']}, "
+             f"{env['threads']} threads; total {res['wall_s']:.0f} s.", "",
+             "## Training step (the runner's step: sampling, degradation, forward, backward, Adam)", "",
+             "| net | batch × crop² | loss | ms/step | × ℓ1 | × naive fp32 | peak MB | TFLOP/s |",
+             "|---|---|---|---|---|---|---|---|"]
+    f = lambda v, spec: "–" if v is None else format(v, spec)  # noqa: E731
+    for r in res["steps"]:
+        lines.append(f"| {r['net']} | {r['batch']} × {r['crop']}² | {r['loss']} | {r['ms_per_step']:.2f} | "
+                     f"{r['x_l1']:.2f} | {f(r['x_naive'], '.2f')} | {f(r['peak_mem_mb'], '.0f')} | "
+                     f"{f(r['tflops'], '.2f')} |")
+    u = res["utilisation"]
+    lines += ["", "## GPU utilisation during a pixel-loss run", "",
+              (f"{u['samples']} nvidia-smi samples: mean {u['mean_util']:.0f} %, median {u['median_util']:.0f} %, "
+               f"max memory {u['max_mem_mib']:.0f} MiB; run of {u['iterations']} iterations in {u['wall_s']:.1f} s."
+               if u.get("samples") else f"no nvidia-smi samples (device {env['device']}); run of {u['iterations']} "
+               f"iterations in {u['wall_s']:.1f} s."), "",
+              "## Runs per hour", "", "| workers | runs | iterations | wall s | runs/hour |", "|---|---|---|---|---|"]
+    for r in res["runs_per_hour"]:
+        k = r.get("workers_per_gpu", r.get("workers"))
+        lines.append(f"| {k}{' per GPU' if 'workers_per_gpu' in r else ''} | {r['runs']} | {r['iterations']} | "
+                     f"{r['wall_s']:.1f} | {r['runs_per_hour']:.0f} |")
+    s = res["identity"]
+    lines += ["", "## Same seed, trained twice", "",
+              f"{s['runs']} runs, {s['rows']} rows: {'bit-identical' if s['bit_identical'] else 'not bit-identical'}"
+              f" (largest difference {s['max_abs_diff']:.3g}).", ""]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--out", default="gpu_check", help="folder for gpu_check.md and gpu_check.json")
+    p.add_argument("--device", default="auto", help="auto (cuda when present), cuda, cuda:N or cpu (reduced)")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname).1s %(asctime)s %(name)s: %(message)s",
+                        datefmt="%H:%M:%S")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from benchmark.runner import resolve_device
+
+    device = resolve_device(args.device)
+    gpu = device.type == "cuda"
+    t0 = time.perf_counter()
+    res = {"date": time.strftime("%Y-%m-%d"), "environment": environment(device)}
+    if gpu:
+        res["steps"] = step_times(device, ("small", "base"), 16, 128, FAMILIES, reps=10)
+        res["utilisation"] = utilisation_during_run(device, iterations=1000, net="small", batch=16, crop=128)
+        res["runs_per_hour"] = runs_per_hour(device, (1, 2, 4), n_runs=8, iterations=300, net="small", batch=16,
+                                             crop=96)
+        res["identity"] = same_seed_identity(device, iterations=100, net="small", batch=16, crop=96)
+    else:  # the reduced version: the same code paths, about a minute on 2 cores
+        res["steps"] = step_times(device, ("tiny",), 2, 48, CPU_FAMILIES, reps=2)
+        res["utilisation"] = utilisation_during_run(device, iterations=20, net="tiny", batch=2, crop=32)
+        res["runs_per_hour"] = runs_per_hour(device, (1, 2), n_runs=2, iterations=10, net="tiny", batch=2, crop=32)
+        res["identity"] = same_seed_identity(device, iterations=6, net="tiny", batch=2, crop=32)
+    res["wall_s"] = time.perf_counter() - t0
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "gpu_check.json").write_text(json.dumps(res, indent=2, default=str))
+    (out / "gpu_check.md").write_text(to_markdown(res))
+    print(to_markdown(res))
+    print(f"written: {out / 'gpu_check.md'}, {out / 'gpu_check.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
