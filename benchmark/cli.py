@@ -40,7 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(prog="plbench", description="Which training loss gives the best-looking "
                                      "restorations? Train a small net per (task, loss, seed), score it with pyiqa.")
-    parser.add_argument("--version", action="version", version=f"plbench {__version__}")
+    from benchmark import CODE_VERSION
+
+    # the same string every result row and report records (package version + code version)
+    parser.add_argument("--version", action="version", version=f"plbench {__version__}+c{CODE_VERSION}")
     sub = parser.add_subparsers(dest="command")
 
     run = sub.add_parser("run", help="train and evaluate a grid (default)")
@@ -226,8 +229,9 @@ def _setup_logging(args) -> None:
     level = logging.WARNING if getattr(args, "quiet", False) else logging.INFO
     logging.basicConfig(level=level, format="%(levelname).1s %(asctime)s %(name)s: %(message)s",
                         datefmt="%H:%M:%S", stream=sys.stderr)
-    for noisy in ("datasets", "huggingface_hub", "urllib3", "filelock", "fsspec", "matplotlib", "PIL"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    debug = getattr(args, "debug", False)
+    for noisy in ("datasets", "huggingface_hub", "urllib3", "filelock", "fsspec", "matplotlib", "PIL", "fontTools"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if debug else logging.WARNING)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -119,14 +119,34 @@ class LossStyle:
         return _DASHES[self.linestyle]
 
 
+def _home_slot(label: str, loss: str, first: int, n_slots: int) -> tuple[int, int]:
+    """A label's own style slot and the first slot of its region, the same in every report: a
+    built-in loss (by registry name) has a slot of its own right after ``first`` (its place among
+    the non-canonical built-ins); any other label (a user's loss, a weighted sum) hashes into the
+    slots after those."""
+    import hashlib
+
+    from benchmark.registry import LOSSES
+
+    builtin = [n for n in LOSSES.names() if n not in CANONICAL and "file" not in LOSSES.get(n).meta]
+    if loss in builtin:
+        return first + builtin.index(loss), first
+    start = first + len(builtin)
+    h = int(hashlib.sha256(label.encode()).hexdigest()[:8], 16)
+    return start + h % max(1, n_slots - start), start
+
+
 def loss_styles(labels, losses: dict[str, str] | None = None) -> dict[str, LossStyle]:
     """{label: LossStyle}: a colour-blind-safe colour, a marker and a line style per label.
 
     seaborn's ``colorblind`` palette without its grey gives 9 colours; slot i is colour ``i mod 9``
     with marker and line style ``i div 9``, so up to 63 labels stay distinct. The pixel losses of
     :data:`CANONICAL` own slots 0–5 in every report (ℓ1 is always the blue circle), found by their
-    loss name (from ``losses`` {label: loss}, or the label itself); the other labels take the
-    following slots alphabetically; ``input`` is grey."""
+    loss name (from ``losses`` {label: loss}, or the label itself). Every other built-in loss has a
+    slot of its own, and any other label hashes into the slots after those (:func:`_home_slot`), so
+    a label's style does not depend on which other losses a report holds: comparing a new loss never
+    recolours the field (two labels that meet — a loss under two weights kinds, two hashes — are
+    separated by probing, the alphabetically first keeping the slot); ``input`` is grey."""
     import seaborn as sns
 
     pal = [c for c in sns.color_palette("colorblind", 10) if not np.allclose(c, c[0])]  # drop the grey
@@ -146,8 +166,20 @@ def loss_styles(labels, losses: dict[str, str] | None = None) -> dict[str, LossS
             taken.add(CANONICAL.index(loss))
         else:
             rest.append(label)
-    for i, label in enumerate(rest):
-        out[label] = style_of(len(CANONICAL) + i)
+    n_slots = len(pal) * len(MARKERS)
+    used = set(taken) | set(range(len(CANONICAL)))  # the canonical slots stay theirs, present or not
+    homes = {label: _home_slot(label, losses.get(label, label).split(" [")[0].split("(")[0].strip(), len(CANONICAL),
+                               n_slots)
+             for label in rest}
+    # built-ins first (their own slots), then the rest alphabetically; a taken slot probes onwards
+    for label in sorted(rest, key=lambda lb: (homes[lb][1] != len(CANONICAL), lb)):
+        slot, start = homes[label]
+        for _ in range(n_slots):
+            if slot not in used:
+                break
+            slot = start + (slot - start + 1) % max(1, n_slots - start) if slot + 1 < n_slots else start
+        used.add(slot)
+        out[label] = style_of(slot)
     canon = sorted((l for l in out if l != INPUT and losses.get(l, l) in CANONICAL and l not in rest),
                    key=lambda l: CANONICAL.index(losses.get(l, l)))
     return {INPUT: out[INPUT], **{l: out[l] for l in canon}, **{l: out[l] for l in rest}}

@@ -150,7 +150,7 @@ def make_figures(stats: Stats, store: ResultsStore, metas: list[dict], out: Path
         for t in tasks:
             figs[f"visual_{t}"] = F.visual_grid(store, t, out / f"visual_{t}", formats, run_ids=run_ids)
     else:
-        log.info("visual comparison grids skipped: disabled (--no-visual)")
+        log.debug("visual comparison grids not drawn (`plbench report` draws them; --no-visual skips them)")
     return {k: v for k, v in figs.items() if v}
 
 

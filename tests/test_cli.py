@@ -47,11 +47,29 @@ def test_one_name_per_thing_across_subcommands():
 
 
 def test_version(capsys):
-    from benchmark import __version__
+    """--version prints the very string every result row and report records (``code_version``)."""
+    from benchmark.config import code_version
 
     with pytest.raises(SystemExit) as e:
         main(["--version"])
-    assert e.value.code == 0 and capsys.readouterr().out.strip() == f"plbench {__version__}"
+    assert e.value.code == 0 and capsys.readouterr().out.strip() == f"plbench {code_version()}"
+
+
+def test_third_party_loggers_are_quiet(caplog):
+    """fontTools (PDF subsetting) printed ≈ 1,000 INFO lines per report: quiet unless --debug."""
+    import logging
+
+    from benchmark.cli import _setup_logging
+
+    class Args:
+        quiet, debug = False, False
+
+    _setup_logging(Args())
+    assert logging.getLogger("fontTools.subset").getEffectiveLevel() == logging.WARNING
+    Args.debug = True
+    _setup_logging(Args())
+    assert logging.getLogger("fontTools.subset").getEffectiveLevel() == logging.DEBUG
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 
 def test_no_library_warnings_in_normal_output(tmp_path):

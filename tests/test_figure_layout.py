@@ -161,3 +161,19 @@ def test_vector_output(tmp_path):
     assert paths[1].read_bytes()[:5] == b"%PDF-"
     svg = paths[2].read_text()
     assert "<svg" in svg and "vsi ↑ (perception)" in svg  # text kept as text, not outlines
+
+
+def test_loss_colours_do_not_depend_on_which_losses_are_present():
+    """Comparing one new loss must not recolour the field (issue 25: lpips went pink → yellow)."""
+    from benchmark.figures import loss_styles
+
+    field = ["l1", "l2", "charbonnier", "ssim", "ms_ssim", "ms_ssim_l1", "lpips [alexnet:random+lpips:alex:v0.1]",
+             "lpips_squeeze [squeezenet:random+lpips:squeeze:v0.1]", "vgg [vgg16:random]"]
+    base = loss_styles(field)
+    for extra in (["gdl_l1"], ["a_new_loss", "zzz", "ffl", "pdl [vgg19:random]"], [f"loss{i}" for i in range(20)]):
+        grown = loss_styles(field + extra)
+        assert all(grown[k] == base[k] for k in base), extra
+        styles = [(s.color, s.marker) for s in grown.values()]
+        assert len(set(styles)) == len(styles)  # still one style per label
+    assert loss_styles(["vgg [vgg16:random]"])["vgg [vgg16:random]"] == base["vgg [vgg16:random]"]
+    assert base["l1"].marker == "o" and base["l1"] == loss_styles(["l1"])["l1"]  # l1: the blue circle, always
