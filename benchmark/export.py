@@ -24,6 +24,8 @@ import pandas as pd
 from benchmark.stats import INPUT, Stats, metric_order
 
 UP, DOWN = "▲", "▼"
+#: a loss whose runs restore worse than the degraded input itself (on psnr)
+WORSE = "⚠"
 
 
 def fmt_ci(mean: float, lo: float, hi: float) -> tuple[str, str]:
@@ -103,6 +105,13 @@ def notes(stats: Stats) -> list[str]:
         if stats.baseline not in set(stats.cells["loss"]):
             out.append(f"Baseline `{stats.baseline}` is not in the results: no ▲/▼ marks.")
     out += convergence_notes(stats)
+    w = stats.worse
+    if w is not None and not w.empty and (w["worse"] > 0).any():
+        bad = w[w["worse"] > 0]
+        out.append("Worse than the degraded input (psnr below the input's on the same images): "
+                   + ", ".join(f"{r.task}/{r.label} {r.worse} of {r.runs} runs ({r.mean_gap:+.2f} dB)"
+                               for r in bad.itertuples())
+                   + f"; marked {WORSE} in the task tables, counted in their `< input` column.")
     return out
 
 
@@ -174,7 +183,7 @@ def markdown(stats: Stats, figures: dict[str, list[Path]] | None = None, root: P
         losses = _losses_of(stats)
         lines += ["", f"## {task}", ""]
         header = ["loss", "seeds"] + [f"{m} {'↑' if higher[m] else '↓'}" for m in metrics] + \
-                 ["rank", "ms/it", "diverged", "unconv."]
+                 ["rank", "ms/it", "diverged", "unconv.", "< input"]
         lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         for label in order:
             cells = []
@@ -198,13 +207,20 @@ def markdown(stats: Stats, figures: dict[str, list[Path]] | None = None, root: P
                 if label != INPUT:
                     nseeds = str(int(r["n_seeds"]))
             if label == INPUT:
-                extra = ["–", "–", "–", "–"]
+                extra = ["–", "–", "–", "–", "–"]
             else:
                 cost = _cost(stats, losses.get(label, label), task)
                 rank = c.xs(label, level="label")["rank"].mean()
                 unconv = f"{int(cost['unconverged'])}/{int(cost['ok'])}" if "unconverged" in cost else "–"
-                extra = [f"{rank:.1f}", _fmt(cost.get("ms_per_it"), ".1f"), str(cost.get("diverged", "–")), unconv]
-            lines.append("| " + " | ".join([md_text(label), nseeds, *cells, *extra]) + " |")
+                w = stats.worse
+                hit = w[(w["task"] == task) & (w["label"] == label)] if w is not None and not w.empty else w
+                below = f"{int(hit['worse'].iloc[0])}/{int(hit['runs'].iloc[0])}" if hit is not None and len(hit) \
+                    else "–"
+                extra = [f"{rank:.1f}", _fmt(cost.get("ms_per_it"), ".1f"), str(cost.get("diverged", "–")), unconv,
+                         below]
+            flagged = below != "–" and not below.startswith("0/") if label != INPUT else False
+            lines.append("| " + " | ".join([md_text(label) + (f" {WORSE}" if flagged else ""), nseeds, *cells, *extra])
+                         + " |")
     if figures:
         lines += ["", "## Figures", ""]
         for name, paths in figures.items():

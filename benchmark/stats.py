@@ -331,6 +331,8 @@ class Stats:
     #: per (task, metric): Kendall τ of the ranking at ½ budget vs the end, losses, runs, unconverged
     #: (:func:`benchmark.convergence.budget_stability`)
     convergence: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: per (task, label): runs whose restoration scores below the degraded input (:func:`worse_than_input`)
+    worse: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def higher(self) -> dict[str, bool]:
         return {b.metric: b.higher for b in self.blocks}
@@ -434,6 +436,34 @@ def friedman_nemenyi(cells: pd.DataFrame, alpha: float = 0.05) -> dict:
             "p": float(p), "cd": cd, "alpha": alpha, "excluded": excluded}
 
 
+def worse_than_input(blks: list[Block], metric: str = "psnr") -> pd.DataFrame:
+    """Runs whose restoration is worse than the degraded input itself on the task's distortion
+    metric (``psnr``): per (task, label) how many of its runs score below the input on the same
+    test images. Columns: task, label, worse, runs, mean_gap (run mean − input mean, metric units,
+    negative = worse)."""
+    rows = []
+    for b in blks:
+        if b.metric != metric or INPUT not in b.labels:
+            continue
+        sign = 1.0 if b.higher else -1.0
+        inp = b.values[b.labels.index(INPUT)]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            inp_img = np.nanmean(inp, axis=0)                        # (I,)
+            for i, label in enumerate(b.labels):
+                if label == INPUT:
+                    continue
+                v = b.values[i]                                       # (S, I)
+                ok = ~np.isnan(v).all(axis=1)
+                if not ok.any():
+                    continue
+                both = ~np.isnan(v[ok]) & ~np.isnan(inp_img)[None, :]
+                gap = np.array([np.mean(r[m] - inp_img[m]) if m.any() else np.nan for r, m in zip(v[ok], both)])
+                rows.append({"task": b.task, "label": label, "worse": int((sign * gap < 0).sum()),
+                             "runs": int(ok.sum()), "mean_gap": float(np.nanmean(gap))})
+    return pd.DataFrame(rows, columns=["task", "label", "worse", "runs", "mean_gap"])
+
+
 def smoke_test(stats: "Stats", short: bool = False) -> str:
     """One line when these results are a smoke test rather than a ranking (runs not shown converged,
     or fewer than :data:`MIN_RUNS` seeds per loss somewhere), else ""; leaderboards and the P–D plane
@@ -503,7 +533,8 @@ def compute(table: pd.DataFrame, metas: list[dict] | None = None, baseline: str 
     from benchmark.convergence import budget_stability
 
     conv = budget_stability(table, metas or [])
-    return Stats(cells, ranks, task_ranks, fried, costs, task_costs, baseline, alpha, n_boot, blks, convergence=conv)
+    return Stats(cells, ranks, task_ranks, fried, costs, task_costs, baseline, alpha, n_boot, blks, convergence=conv,
+                 worse=worse_than_input(blks))
 
 
 def seed_agreement(blks: list[Block]) -> dict:

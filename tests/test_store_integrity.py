@@ -142,3 +142,4 @@ def test_leaderboard_markdown_escapes_names_from_folders_and_files():
     md = to_markdown(t, n_boot=50) + by_dataset_markdown(t)
     assert "<img" not in md and "&lt;img src=x onerror=alert(1)&gt;" in md
     assert "| a\\|b |" in md  # a pipe in a name cannot split a table cell
+
