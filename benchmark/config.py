@@ -540,7 +540,8 @@ def parse_task_params(items) -> tuple:
 
 def device_type_for(spec: GridSpec, local: bool = True) -> str:
     """The device type a grid's runs are planned for (part of every run id): the local device, or
-    for Ray/SLURM the one their workers will have (cuda when asked for, or when SLURM jobs get GPUs)."""
+    for Ray/SLURM the one their workers will have — cuda or cpu as asked for (``--device auto`` is
+    refused there: the head node's device is not the workers'), or cuda when SLURM jobs get GPUs."""
     import torch
 
     from benchmark.runner import resolve_device
@@ -550,7 +551,12 @@ def device_type_for(spec: GridSpec, local: bool = True) -> str:
         return resolve_device(device).type
     if spec.executor == "slurm" and spec.slurm_gpus is not None:
         return "cuda" if spec.slurm_gpus > 0 else "cpu"
-    return "cuda" if device.startswith("cuda") or (device == "auto" and torch.cuda.is_available()) else "cpu"
+    if device == "auto":  # this machine's device says nothing of the workers' (a GPU-less head node)
+        raise UserError(f"--executor {spec.executor} with --device auto: the runs would be planned for this "
+                        f"machine's device ({'cuda' if torch.cuda.is_available() else 'cpu'}), not the workers'; "
+                        "pass --device cuda or --device cpu"
+                        + (" (or --slurm-gpus N)" if spec.executor == "slurm" else ""))
+    return "cuda" if device.startswith("cuda") else "cpu"
 
 
 def build_configs(spec: GridSpec, data=None, local: bool = True) -> tuple[list[RunConfig], tuple[str, ...], str]:

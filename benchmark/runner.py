@@ -309,6 +309,8 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
             must_save = checkpoint and (interrupt.requested or (it < cfg.iterations and checkpoint.due(it)))
             if (step.due(it) or must_save) and step.check() is not None:
                 break
+            if step.due(it):  # the device path syncs here anyway: the pending curve points go out live
+                flush()
             if must_save:
                 save(it)
             if interrupt.requested:
