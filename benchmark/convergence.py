@@ -6,7 +6,8 @@ converges to. Two records of every run answer that:
 * **Plateau statistic** (:func:`plateau`): the relative drop of the smoothed training loss over
   the last :data:`TAIL` (20 %) of the iterations, ``(L(0.8·T) − L(T)) / |L(T)|``, where ``L(t)`` is
   the mean of the recorded loss points in the window of :data:`WINDOW` (20 %) of the iterations
-  ending at ``t``, with a standard error from the spread of those points (each is one batch's loss).
+  ending at ``t``, with a standard error from the spread of those points (each is the mean loss of
+  the iterations since the previous point, :func:`benchmark.runner.train`).
   A run is **converged** when the change is within ±:data:`TOLERANCE` (5 %) even at 2 SE,
   **unconverged** when it exceeds it even at −2 SE, and **unclear** otherwise — its batch losses
   are too noisy to tell (the quick profile's 8 × 48² batches are); only converged runs count as

@@ -265,29 +265,36 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
     state = step.state()
     start, prior = checkpoint.restore(**state) if checkpoint else (0, {})
     curve = [tuple(p) for p in prior.get("curve", [])]
-    pending: list[tuple[int, torch.Tensor, float]] = []  # curve points (with their lr) not yet read from the device
+    # curve points not yet read from the device: (iteration, mean loss since the last point, lr, last loss)
+    pending: list[tuple[int, torch.Tensor, float, torch.Tensor]] = []
     if curves is not None:
         curves.begin(start)
     loss_val, train_s = prior.get("loss_val", float("nan")), prior.get("train_s", 0.0)
     every = max(1, cfg.iterations // 50)
+    # each curve point is the mean loss over the iterations since the previous point (not one batch's
+    # loss): √every × less batch noise for the plateau statistic (benchmark.convergence), same cost
+    acc = prior.get("acc")
+    acc_sum = torch.tensor(acc[0] if acc else 0.0, dtype=torch.float64, device=device)
+    acc_n = int(acc[1]) if acc else 0
     bar = _progress(cfg.iterations, f"{cfg.task}/{cfg.loss}/s{cfg.seed}", progress, initial=start)
     t0 = time.perf_counter()
 
     def flush() -> None:
         nonlocal loss_val
         if pending:
-            values = torch.stack([v for _, v, _ in pending]).float().tolist()
-            curve.extend((i, v) for (i, _, _), v in zip(pending, values))
+            values = torch.stack([v for _, v, _, _ in pending]).float().tolist()
+            curve.extend((i, v) for (i, _, _, _), v in zip(pending, values))
             if curves is not None:
-                for (i, _, lr), v in zip(pending, values):
+                for (i, _, lr, _), v in zip(pending, values):
                     curves.log(i, {"loss": v, "lr": lr})
-            loss_val = values[-1]
+            loss_val = float(pending[-1][3].float())  # the last iteration's loss, as before
             pending.clear()
 
     def save(at: int) -> None:
         flush()
         checkpoint.save(at, **state, progress={"curve": [list(p) for p in curve], "loss_val": loss_val,
-                                               "train_s": train_s + time.perf_counter() - t0})
+                                               "train_s": train_s + time.perf_counter() - t0,
+                                               "acc": [float(acc_sum), acc_n]})
 
     it = start
     cudnn = torch.backends.cudnn.flags(enabled=True, benchmark=True) if device.type == "cuda" else _null()
@@ -296,8 +303,11 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
             loss = step(it)
             if loss is None:
                 break
+            acc_sum = acc_sum + loss.double()
+            acc_n += 1
             if it % every == 0 or it == cfg.iterations:
-                pending.append((it, loss, step.sched.get_last_lr()[0]))
+                pending.append((it, acc_sum / acc_n, step.sched.get_last_lr()[0], loss))
+                acc_sum, acc_n = torch.zeros((), dtype=torch.float64, device=device), 0
                 if not step.fast:
                     flush()
             bar.update(1)
