@@ -350,7 +350,7 @@ class Results:
     """The tidy table of one setting, indexed for findings: arms per task, paired per-image values."""
 
     def __init__(self, table: pd.DataFrame, setting: str = "", inputs: pd.DataFrame | None = None,
-                 metas: list[dict] | None = None):
+                 runs: pd.DataFrame | None = None):
         self.table = table.assign(arm_weights=[arm_weights(w) for w in table["weights"].astype(str)]) \
             if not table.empty else table.assign(arm_weights=pd.Series(dtype=str))
         version = ""
@@ -369,12 +369,15 @@ class Results:
                 self.higher.setdefault(m, bool(h))
         self._arrays: dict = {}
         self._groups: dict | None = None
-        #: run_id → convergence record (:func:`benchmark.convergence.run_table`); None: not known
+        self._arm_runs: dict | None = None
+        self._expected: dict[str, frozenset[int]] = {}
+        #: run_id → convergence record (``runs``: :func:`benchmark.convergence.run_table` of the
+        #: store's metas); None: not known
         self.runs = None
-        if metas is not None and "run_id" in self.table.columns:
-            from benchmark.convergence import half_and_final, run_table
+        if runs is not None and "run_id" in self.table.columns:
+            from benchmark.convergence import half_and_final
 
-            rt = run_table(metas)
+            rt = runs
             ids = set(self.table["run_id"].astype(str))
             rt = rt[rt["run_id"].astype(str).isin(ids)]
             self.runs = rt.set_index(rt["run_id"].astype(str))
@@ -385,13 +388,10 @@ class Results:
         with runs not shown converged, or an effect whose sign flips between ½ budget and the end."""
         if self.runs is None:
             return ""
-        t = self.table
         why = []
         signs = {}
         for arm in (c.a, c.b):
-            sel = (t["task"] == c.task) & (t["loss"].astype(str) == arm.loss) & (t["arm_weights"] == arm.weights) \
-                & (t["arm_version"].astype(str) == arm.version)
-            ids = sorted(set(t.loc[sel, "run_id"].astype(str)))
+            ids = sorted(set(self.arm_runs(c.task, arm)["run_id"].astype(str)))
             known = [i for i in ids if i in self.runs.index]
             if not known:
                 return ""  # runs without records (a table from elsewhere): convergence unknown
@@ -472,17 +472,27 @@ class Results:
             return pd.Series(dtype=float)
         return _pivot(sel).mean(axis=0)
 
-    def expected_seeds(self, task: str) -> set[int]:
+    def arm_runs(self, task: str, arm: Arm) -> pd.DataFrame:
+        """The (seed, run_id) pairs of ``arm``'s runs on ``task`` with results (indexed once per table)."""
+        if self._arm_runs is None:
+            t = self.table
+            if t.empty:
+                self._arm_runs = {}
+            else:
+                keys = [t["task"].astype(str), t["loss"].astype(str), t["arm_weights"], t["arm_version"].astype(str)]
+                cols = ["seed"] + (["run_id"] if "run_id" in t.columns else [])
+                self._arm_runs = {k: g.drop_duplicates() for k, g in t[cols].groupby(keys, observed=True, sort=False)}
+        return self._arm_runs.get((task, arm.loss, arm.weights, arm.version), pd.DataFrame(columns=["seed", "run_id"]))
+
+    def expected_seeds(self, task: str) -> frozenset[int]:
         """Every seed some arm of ``task`` has results for: the runs each arm should have."""
-        t = self.table[self.table["task"] == task]
-        return {int(x) for x in t["seed"].dropna().unique()}
+        if task not in self._expected:
+            self._expected[task] = frozenset(s for a in self.arms(task) for s in self.ok_seeds(task, a))
+        return self._expected[task]
 
     def ok_seeds(self, task: str, arm: Arm) -> set[int]:
         """The seeds of ``arm`` on ``task`` with results (a diverged or failed run has none)."""
-        t = self.table
-        sel = t[(t["task"] == task) & (t["loss"].astype(str) == arm.loss) & (t["arm_weights"] == arm.weights)
-                & (t["arm_version"].astype(str) == arm.version)]
-        return {int(x) for x in sel["seed"].dropna().unique()}
+        return {int(x) for x in self.arm_runs(task, arm)["seed"].dropna().unique()}
 
     def split_items(self, task: str) -> tuple[list[str], list[str]]:
         """The test items of ``task`` in two fixed halves, (selection, test): a finding that picks an
@@ -796,10 +806,15 @@ def check_all(table: pd.DataFrame, names: Iterable[str] | None = None, alpha: fl
         chosen = ({str(t): _parse(s) for t, s in zip(rows["task"], rows["setting"].astype(str))}
                   if "setting" in rows.columns else {str(t): {} for t in rows["task"].unique()})
         group_inputs.append(matching_inputs(inputs, chosen))
+    runs = None
+    if metas is not None:
+        from benchmark.convergence import run_table
+
+        runs = run_table(metas)  # once for every finding and setting
+    shared = [Results(rows, desc, inp, runs) for (desc, rows), inp in zip(groups, group_inputs)]  # one index each
     for e in entries:
         finding = e.obj()
-        for (desc, rows), inp in zip(groups, group_inputs):
-            res = Results(rows, desc, inp, metas)
+        for res in shared:
             out.append(check(finding, res, alpha, n_boot, e.name, e.citation, e.meta.get("source", "")))
     return out
 

@@ -372,10 +372,11 @@ class ResultsStore:
         d = self.run_dir(run_id)
         return bool(self.meta_damage(run_id)) and (any(d.glob("eval-*.json")) or (d / "net.pt").exists())
 
-    def damage(self, run_id: str) -> str:
+    def damage(self, run_id: str, deep: bool = True) -> str:
         """Why a run's files cannot be trusted, or "": an unreadable ``meta.json`` (while the run has
         evaluation passes), an unreadable pass record, a pass whose rows are missing, truncated or
-        differ from the checksum its record holds."""
+        differ from the checksum its record holds. ``deep=False`` checks the small files only
+        (meta.json, pass records, the rows' presence) without reading and hashing the rows."""
         d = self.run_dir(run_id)
         passes = sorted(d.glob("eval-*.json"), key=_pass_index)
         if self.damage_meta_matters(run_id):
@@ -385,19 +386,29 @@ class ResultsStore:
             return ""  # unfinished: its passes are a crashed attempt's, removed before the run goes on
         for rec_path in passes:
             try:
-                self._read_pass(d, rec_path)
+                if deep:
+                    self._read_pass(d, rec_path)
+                else:
+                    self._read_record(rec_path)
+                    if not (d / (rec_path.stem + ".parquet")).is_file():
+                        raise Damage(f"{rec_path.stem}.parquet missing")
             except Damage as exc:
                 return str(exc)
         return ""
 
-    def _read_pass(self, d: Path, rec_path: Path) -> pd.DataFrame:
-        """One committed pass's rows, verified against its record (:class:`Damage` when they fail)."""
+    @staticmethod
+    def _read_record(rec_path: Path) -> dict:
         try:
             rec = json.loads(rec_path.read_text())
             if not isinstance(rec, dict):
                 raise ValueError("not an object")
         except (OSError, UnicodeDecodeError, ValueError):
             raise Damage(f"{rec_path.name} unreadable") from None
+        return rec
+
+    def _read_pass(self, d: Path, rec_path: Path) -> pd.DataFrame:
+        """One committed pass's rows, verified against its record (:class:`Damage` when they fail)."""
+        rec = self._read_record(rec_path)
         parquet = d / (rec_path.stem + ".parquet")
         try:
             data = parquet.read_bytes()
@@ -423,7 +434,7 @@ class ResultsStore:
         image could be scored}), ``partial`` ({metric: which images were left out and why}).
         A damaged run (:meth:`damage`) is a :class:`UserError`: re-scoring it would count its
         rows twice."""
-        why = self.damage(run_id)
+        why = self.damage(run_id, deep=False)  # rows are verified where they are read (table, run start)
         if why:
             raise UserError(f"run {run_id}: {why} — `plbench check --out {self.root} --repair` sets it aside "
                             "so the same `plbench run` re-scores or retrains it")

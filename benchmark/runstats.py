@@ -56,6 +56,20 @@ class RunComparison:
         return self.status == "ok" and not math.isnan(self.p)
 
 
+def mean_squares(v: np.ndarray) -> tuple[float, float, float]:
+    """(MS_row, MS_col, MS_residual) of a complete (S, I) two-way table without replication
+    (rows: runs, columns: images); MS_col and MS_residual are NaN with one column."""
+    S, I = v.shape
+    grand = v.mean()
+    row, col = v.mean(axis=1), v.mean(axis=0)
+    ms_row = I * float(((row - grand) ** 2).sum()) / (S - 1)
+    if I < 2:
+        return ms_row, math.nan, math.nan
+    ms_col = S * float(((col - grand) ** 2).sum()) / (I - 1)
+    resid = v - row[:, None] - col[None, :] + grand
+    return ms_row, ms_col, float((resid ** 2).sum()) / ((S - 1) * (I - 1))
+
+
 def two_level_se(d: np.ndarray) -> tuple[float, float]:
     """(SE, degrees of freedom) of ``mean(d)`` for d: (S runs, I images) of a crossed design (every
     run scored on the same images), with both levels in it: ``Var = σ²_run/S + σ²_image/I +
@@ -69,14 +83,9 @@ def two_level_se(d: np.ndarray) -> tuple[float, float]:
     S, I = d.shape
     if S < 2:
         return float("nan"), float("nan")
-    grand = d.mean()
-    row, col = d.mean(axis=1), d.mean(axis=0)
-    ms_row = I * float(((row - grand) ** 2).sum()) / (S - 1)
+    ms_row, ms_col, ms_res = mean_squares(d)
     if I < 2:
         return math.sqrt(ms_row / S), float(S - 1)
-    ms_col = S * float(((col - grand) ** 2).sum()) / (I - 1)
-    resid = d - row[:, None] - col[None, :] + grand
-    ms_res = float((resid ** 2).sum()) / ((S - 1) * (I - 1))
     num = max(ms_row + ms_col - ms_res, ms_row, ms_col)
     den = ms_row ** 2 / (S - 1) + ms_col ** 2 / (I - 1) + ms_res ** 2 / ((S - 1) * (I - 1))
     df = num ** 2 / den if den > 0 else float(S - 1)
@@ -154,11 +163,6 @@ def variance_components(values: np.ndarray) -> dict[str, float] | None:
     S, I = v.shape
     if I < 2:
         return None
-    grand = v.mean()
-    row, col = v.mean(axis=1), v.mean(axis=0)
-    ms_row = I * ((row - grand) ** 2).sum() / (S - 1)
-    ms_col = S * ((col - grand) ** 2).sum() / (I - 1)
-    resid = v - row[:, None] - col[None, :] + grand
-    ms_res = (resid ** 2).sum() / ((S - 1) * (I - 1))
+    ms_row, ms_col, ms_res = mean_squares(v)
     return {"run": max(0.0, (ms_row - ms_res) / I), "image": max(0.0, (ms_col - ms_res) / S),
             "image_x_run": max(0.0, ms_res), "runs": S, "images": I}

@@ -61,6 +61,24 @@ def image_folder(tmp_path) -> Path:
     return d
 
 
+@pytest.fixture
+def random_images(tmp_path):
+    """``random_images(n=3, size=40)``: a folder of ``n`` seeded random RGB PNGs as a DataSpec."""
+    from PIL import Image
+
+    from benchmark.data import DataSpec
+
+    def make(n: int = 3, size: int = 40) -> DataSpec:
+        d = tmp_path / f"random{n}x{size}"
+        d.mkdir()
+        rng = np.random.default_rng(0)
+        for i in range(n):
+            Image.fromarray(rng.integers(0, 256, (size, size, 3), dtype=np.uint8)).save(d / f"im{i}.png")
+        return DataSpec(str(d))
+
+    return make
+
+
 def needs(available: bool, what: str) -> None:
     """Skip a test whose optional tool is missing here; under CI (``PLBENCH_CI=1``, set by .ci/run,
     which installs every such tool) a missing tool fails the test instead of hiding it."""

@@ -44,19 +44,11 @@ def test_kendall_tau():
 
 
 @pytest.mark.usefixtures("one_thread")
-def test_runner_scores_at_half_budget_without_changing_training(tmp_path):
-    from PIL import Image
-
+def test_runner_scores_at_half_budget_without_changing_training(tmp_path, random_images):
     from benchmark.config import RunConfig, run_id
-    from benchmark.data import DataSpec
     from benchmark.runner import resolve_all, run_grid
 
-    d = tmp_path / "imgs"
-    d.mkdir()
-    rng = np.random.default_rng(0)
-    for i in range(3):
-        Image.fromarray(rng.integers(0, 256, (48, 48, 3), dtype=np.uint8)).save(d / f"im{i}.png")
-    data = DataSpec(str(d))
+    data = random_images(3, 48)
     cfg = resolve_all([RunConfig(task="denoise", loss="l1", iterations=8, batch_size=2, crop=32, train_data=data,
                                  test_data=(data,))])[0]
     store = ResultsStore(tmp_path / "r")

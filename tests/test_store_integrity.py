@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 
-import numpy as np
 import pytest
 import torch
 
@@ -98,19 +97,11 @@ def test_a_row_is_never_counted_twice(tmp_path):
     assert len(t) == n and not t.duplicated(ROW_KEY).any()
 
 
-def test_rerun_rescores_or_retrains_only_damaged_runs(tmp_path, capsys):
-    from PIL import Image
-
+def test_rerun_rescores_or_retrains_only_damaged_runs(tmp_path, capsys, random_images):
     from benchmark.config import RunConfig, run_id
-    from benchmark.data import DataSpec
     from benchmark.runner import resolve_all, run_grid
 
-    d = tmp_path / "imgs"
-    d.mkdir()
-    rng = np.random.default_rng(0)
-    for i in range(3):
-        Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)).save(d / f"im{i}.png")
-    data = DataSpec(str(d))
+    data = random_images(3, 40)
     cfgs = resolve_all([RunConfig(task="denoise", loss=loss, iterations=4, batch_size=2, crop=32, train_data=data,
                                   test_data=(data,)) for loss in ("l1", "l2", "charbonnier")])
     store = ResultsStore(tmp_path / "r")
