@@ -74,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
                      "the profile's)")
     run.add_argument("--task-param", action="append", default=[], metavar="TASK.KEY=VALUE",
                      help="override a task parameter, e.g. denoise.sigma=0.1 (repeatable)")
+    run.add_argument("--loss-tasks", action="append", default=[], metavar="LOSS=TASK[,TASK]",
+                     help="run LOSS on these tasks only, e.g. vgg=sr4 (a slow loss on fewer tasks; repeatable)")
     run.add_argument("--out", help="results directory (default: results)")
     run.add_argument("--no-report", action="store_true", help="do not render the leaderboard afterwards")
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -312,11 +314,12 @@ def main_entry() -> None:
 # --------------------------------------------------------------------------------------------
 def grid_spec(args) -> "GridSpec":  # noqa: F821 - benchmark.config.GridSpec
     """``run``'s flags (over ``--config FILE`` when given) → a :class:`~benchmark.config.GridSpec`."""
-    from benchmark.config import GridSpec, parse_task_params
+    from benchmark.config import GridSpec, parse_loss_tasks, parse_task_params
 
     flags = GridSpec(
         profile=args.profile, tasks=_tuple(args.tasks), task_params=parse_task_params(args.task_param),
-        losses=_tuple(args.losses), loss_files=tuple(args.loss_file), seeds=_tuple(args.seeds), net=args.net,
+        losses=_tuple(args.losses), loss_files=tuple(args.loss_file), loss_tasks=parse_loss_tasks(args.loss_tasks),
+        seeds=_tuple(args.seeds), net=args.net,
         iterations=args.iterations, batch_size=args.batch_size, crop=args.crop, lr=args.lr,
         train_data=_tuple(args.train_data), test_data=_tuple(args.test_data), max_train_images=args.max_train_images,
         backbone_weights=args.backbone_weights, metrics=_tuple(args.metrics), device=args.device,

@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -327,6 +328,7 @@ class GridSpec:
     task_params: tuple[tuple[str, tuple[tuple[str, object], ...]], ...] = ()   # ((task, ((key, value), ...)), ...)
     losses: tuple[str, ...] | None = None
     loss_files: tuple[str, ...] = ()
+    loss_tasks: tuple[tuple[str, tuple[str, ...]], ...] = ()   # ((loss, (task, ...)), ...): a loss on those tasks only
     seeds: tuple[int, ...] | None = None
     net: str | None = None
     iterations: int | None = None
@@ -379,6 +381,8 @@ class GridSpec:
         if d.get("losses") is not None:
             d["losses"] = [_loss_item(x, source) for x in (d["losses"] if isinstance(d["losses"], list)
                                                            else [d["losses"]])]
+        if d.get("loss_tasks") is not None:
+            d["loss_tasks"] = _loss_tasks_item(d["loss_tasks"], source)
         for key in ("seeds", "train_data", "test_data", "metrics", "loss_files"):
             if key in d and d[key] is not None and not isinstance(d[key], (list, tuple)):
                 d[key] = [d[key]]
@@ -423,7 +427,7 @@ class GridSpec:
         """This spec with every field ``over`` sets (not None; non-empty for task parameters,
         which are merged per task, and loss files, which are added)."""
         changes = {f.name: getattr(over, f.name) for f in dataclasses.fields(self)
-                   if getattr(over, f.name) is not None and f.name not in ("task_params", "loss_files")}
+                   if getattr(over, f.name) is not None and f.name not in ("task_params", "loss_files", "loss_tasks")}
         params = dict(self.task_params)
         if over.tasks is not None:  # a narrower task list drops the parameters of the tasks it leaves out
             params = {t: kv for t, kv in params.items() if t in over.tasks}
@@ -431,6 +435,7 @@ class GridSpec:
             params[task] = freeze_params({**dict(params.get(task, ())), **dict(kv)})
         changes["task_params"] = tuple(sorted(params.items()))
         changes["loss_files"] = tuple(dict.fromkeys([*self.loss_files, *over.loss_files]))
+        changes["loss_tasks"] = tuple(sorted({**dict(self.loss_tasks), **dict(over.loss_tasks)}.items()))
         return dataclasses.replace(self, **changes)
 
     def resolved(self) -> "GridSpec":
@@ -448,9 +453,11 @@ class GridSpec:
         d = {}
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
-            if v is None or (f.name in ("task_params", "loss_files") and not v):
+            if v is None or (f.name in ("task_params", "loss_files", "loss_tasks") and not v):
                 continue
             d[f.name] = list(v) if isinstance(v, tuple) else v
+        if self.loss_tasks:
+            d["loss_tasks"] = {loss: list(ts) for loss, ts in self.loss_tasks}
         if self.task_params or self.tasks is not None:
             params = {t: {k: _plain(v) for k, v in kv} for t, kv in self.task_params}
             d["tasks"] = {t: params.get(t, {}) for t in (self.tasks or list(params))}
@@ -461,6 +468,33 @@ class GridSpec:
         import yaml
 
         return yaml.safe_dump(self.to_mapping(), sort_keys=False, allow_unicode=True)
+
+
+def _loss_tasks_item(x, source: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """A config file's ``loss_tasks`` (``{vgg: [sr4]}``: a slow loss on fewer tasks) → pairs."""
+    if isinstance(x, (list, tuple)) and all(isinstance(p, (list, tuple)) and len(p) == 2 for p in x):
+        x = dict(x)
+    if not isinstance(x, dict):
+        raise UserError(f"{source}: loss_tasks maps a loss to the tasks it runs on, e.g. {{vgg: [sr4]}}; got {x!r}")
+    out = {}
+    for loss, tasks in x.items():
+        tasks = [tasks] if isinstance(tasks, str) else tasks
+        if not isinstance(tasks, (list, tuple)) or not tasks or not all(isinstance(t, str) for t in tasks):
+            raise UserError(f"{source}: loss_tasks: {loss!r} needs a list of task names, got {tasks!r}")
+        out[_loss_item(loss, source)] = tuple(dict.fromkeys(tasks))
+    return tuple(sorted(out.items()))
+
+
+def parse_loss_tasks(items) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``--loss-tasks vgg=sr4,jpeg`` items → pairs for :attr:`GridSpec.loss_tasks`."""
+    out = {}
+    for item in items or ():
+        loss, sep, tasks = str(item).partition("=")
+        names = [t.strip() for t in tasks.split(",") if t.strip()]
+        if not sep or not loss.strip() or not names:
+            raise UserError(f"--loss-tasks expects LOSS=TASK[,TASK...], got {item!r}")
+        out[loss.strip()] = tuple(dict.fromkeys(names))
+    return tuple(sorted(out.items()))
 
 
 def _loss_item(x, source: str) -> str:
@@ -484,6 +518,31 @@ def profile(name: str) -> Profile:
         raise UserError(f"unknown profile {name!r}" + (f"; did you mean {close[0]}?" if close else "")
                         + f" (choose from {', '.join(PROFILES)})")
     return PROFILES[name]
+
+
+def _restricted_tasks(loss_tasks, loss_specs: list[str], tasks: list[str]) -> dict[str, tuple[str, ...]]:
+    """``loss_tasks`` checked against the grid → {canonical loss spec: the tasks it runs on}. An
+    unknown loss or task name is a one-line error; a loss the grid leaves out (a narrower
+    ``--losses``) is ignored, and one whose tasks all lie outside a narrower ``--tasks`` runs
+    nowhere (logged)."""
+    from benchmark.lossfn import check_loss_arguments
+    from benchmark.registry import TASKS
+
+    only = {}
+    for loss, names in loss_tasks:
+        specs = expand_losses([loss])
+        if len(specs) != 1:
+            raise UserError(f"loss_tasks: {loss!r} names {len(specs)} losses; name one loss per entry")
+        check_loss_arguments(specs[0])
+        for t in names:
+            TASKS.get(t)
+        if specs[0] not in loss_specs:
+            continue
+        only[specs[0]] = tuple(t for t in names if t in tasks)
+        if not only[specs[0]]:
+            logging.getLogger(__name__).warning("loss %s runs only on %s (loss_tasks), none of them in this grid",
+                                                specs[0], ", ".join(names))
+    return only
 
 
 def expand_losses(specs) -> list[str]:
@@ -603,6 +662,7 @@ def build_configs(spec: GridSpec, data=None, local: bool = True) -> tuple[list[R
     for ls in loss_specs:
         check_loss_arguments(ls)
     build_net(s.net)  # validates the name
+    only = _restricted_tasks(s.loss_tasks, loss_specs, tasks)
     weights = {ls: weights_for(ls, s.backbone_weights) for ls in loss_specs}
     for ls in loss_specs:  # missing weights fail here, before anything is trained (no silent substitute)
         build_loss(ls, seed=0, weights=weights[ls])
@@ -617,6 +677,8 @@ def build_configs(spec: GridSpec, data=None, local: bool = True) -> tuple[list[R
             raise UserError(f"--crop {s.crop} is too small for task {t}: it needs ≥ {need} px "
                             f"(at least {MIN_CROP}, and 2 × its size multiple {task.size_multiple})")
         for ls in loss_specs:
+            if ls in only and t not in only[ls]:
+                continue
             for seed in s.seeds:
                 configs.append(RunConfig(task=t, loss=ls, seed=seed, task_params=p, backbone_weights=weights[ls],
                                          **common))

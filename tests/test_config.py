@@ -91,3 +91,26 @@ def test_run_saves_the_resolved_grid(tmp_path):
     spec = GridSpec.from_file(saved)
     assert spec.seeds == (4,) and spec.iterations == 2 and spec.net == "tiny" and spec.tasks == ("denoise",)
     assert saved.read_text().startswith("# the resolved grid of:")
+
+
+def test_loss_tasks_runs_a_slow_loss_on_fewer_tasks(tmp_path):
+    """``loss_tasks`` (file) / ``--loss-tasks`` (flag): the named loss runs only on its tasks, the
+    others on every task; it round-trips through the saved YAML; a narrower ``--losses`` ignores it;
+    unknown names are one-line errors."""
+    f = tmp_path / "grid.yaml"
+    f.write_text("tasks: [denoise, sr4]\nlosses: [l1, vgg]\nloss_tasks: {vgg: [sr4]}\nseeds: [0, 1]\n"
+                 "iterations: 2\nbackbone_weights: random\n")
+    spec = _spec("--config", str(f))
+    configs, _, _ = build_configs(spec)
+    assert sorted((c.task, c.loss) for c in configs if c.seed == 0) == [("denoise", "l1"), ("sr4", "l1"),
+                                                                        ("sr4", "vgg")]
+    assert GridSpec.from_mapping(yaml.safe_load(spec.resolved().to_yaml()), "saved").resolved() == spec.resolved()
+    flag = _spec("--tasks", "denoise", "sr4", "--losses", "l1", "vgg", "--loss-tasks", "vgg=sr4", "--seeds", "0",
+                 "--iterations", "2", "--backbone-weights", "random")
+    assert sorted((c.task, c.loss) for c in build_configs(flag)[0]) == [("denoise", "l1"), ("sr4", "l1"),
+                                                                       ("sr4", "vgg")]
+    narrow, _, _ = build_configs(_spec("--config", str(f), "--losses", "l1"))
+    assert {c.loss for c in narrow} == {"l1"}
+    for bad, pattern in [("vgg=sr44", "sr44"), ("vggg=sr4", "vggg"), ("vgg", "LOSS=TASK")]:
+        with pytest.raises(UserError, match=pattern):
+            build_configs(_spec("--config", str(f), "--loss-tasks", bad))
