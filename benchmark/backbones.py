@@ -389,14 +389,42 @@ class Backbone(nn.Module):
         return f"arch={self.arch}, layers={self.layers}, provenance={self.provenance}"
 
 
+#: the ``torch.compile`` backend of ``--compile`` (tests on the CPU use ``"eager"``/``"aot_eager"``)
+COMPILE_BACKEND = "inductor"
+#: dynamo's per-function recompile limit while compiling: every Backbone instance with its own layer
+#: set adds a cache entry on one shared function, and ``plbench perf --compile`` holds many side by side
+RECOMPILE_LIMIT = 64
+
+
+def compile_fn(fn):
+    """``torch.compile(fn)`` with :data:`COMPILE_BACKEND`, configured so compiled code never falls
+    back to eager silently: the recompile limit is raised to :data:`RECOMPILE_LIMIT` and hitting it
+    is an error (torch's default is a warning and eager execution from then on, while timings and
+    the setting still say "compiled")."""
+    import torch._dynamo.config as dynamo_config
+
+    dynamo_config.recompile_limit = max(dynamo_config.recompile_limit, RECOMPILE_LIMIT)
+    dynamo_config.fail_on_recompile_limit_hit = True
+    return torch.compile(fn, backend=COMPILE_BACKEND)
+
+
+def fresh_compile_caches() -> None:
+    """Drop every compiled graph of this process (``torch._dynamo.reset``): the runner calls it at
+    the start of each compiled run, so a worker's tenth feature loss compiles like its first instead
+    of piling entries onto the functions the earlier runs compiled."""
+    import torch._dynamo
+
+    torch._dynamo.reset()
+
+
 def compile_backbones(module: nn.Module) -> int:
-    """Run every frozen :class:`Backbone` inside ``module`` through ``torch.compile`` (its forward
+    """Run every frozen :class:`Backbone` inside ``module`` through :func:`compile_fn` (its forward
     pass; the trunk is held outside the module tree, so compiling the loss module would miss it).
     Returns how many were compiled."""
     n = 0
     for m in module.modules():
         if isinstance(m, Backbone) and not getattr(m, "_compiled", False):
-            m._forward = torch.compile(m._forward)
+            m._forward = compile_fn(m._forward)
             m._compiled = True
             n += 1
     return n

@@ -423,8 +423,12 @@ def _dry_run(args, configs, metrics, dev, profile_name) -> int:
     print(f"  {'loss':<34}" + "".join(f"{t:>10}" for t in tasks))
     for loss, per in sorted(est["ms_per_step"].items(), key=lambda kv: min(kv[1].values())):
         print(f"  {loss[:34]:<34}" + "".join(f"{per[t]:10.1f}" if t in per else f"{'–':>10}" for t in tasks))
+    probes = ", ".join(f"{b}×{c}²" for b, c in est["probes"])
     print(f"step times: {est['measured']} measured now, {est['reused']} reused from {est['cache']}; "
-          f"estimate in {time.time() - t0:.0f} s")
+          f"estimate in {time.time() - t0:.0f} s (measured on {est['device']}, at {probes})")
+    if dev.type != "cuda":
+        print("this estimate is for this CPU; for a GPU, run the same dry run on the GPU machine (it times the "
+              "real shape there), or `python scripts/gpu_check.py` for a one-command GPU measurement")
     return 0
 
 
@@ -471,11 +475,14 @@ def cmd_list(args) -> int:
 
             print(f"  {e.name:<12} v{e.version}  {build_task(e.name).params}")
     if args.what in ("all", "losses"):
-        print("losses:")
+        from benchmark.docmarkup import inline_text
+
+        print("losses (name, registry version, what it computes, its citation):")
         for e in LOSSES.entries():
             extra = f"  [{e.meta['file']}]" if "file" in e.meta else (
                 f"  [plugin: {e.meta['plugin']}]" if "plugin" in e.meta else "")
-            print(f"  {e.name:<18} v{e.version}  {e.doc}{extra}")
+            print(f"  {e.name:<18} v{e.version}  {inline_text(e.doc)}{extra}")
+            print(f"  {'':<18} {'':<{len(e.version) + 1}}  citation: {e.citation or 'none registered'}")
     if args.what in ("all", "metrics"):
         from benchmark.config import DEFAULT_METRICS
         from benchmark.metrics import OFFLINE_OK, available_metrics, open_metric
@@ -489,8 +496,11 @@ def cmd_list(args) -> int:
                 m, reason = open_metric(n)
                 status = "usable" if m else f"skipped: {reason}"
             elif n in METRICS:
+                from benchmark.docmarkup import inline_text
+
                 e = METRICS.get(n)
-                status = f"harness metric: {e.doc}" + (f"  [plugin: {e.meta['plugin']}]" if "plugin" in e.meta else "")
+                status = f"harness metric: {inline_text(e.doc)}" + (
+                    f"  [plugin: {e.meta['plugin']}]" if "plugin" in e.meta else "")
             else:
                 status = "usable offline" if n in OFFLINE_OK else "needs cached weights (--probe checks)"
             print(f"  {n:<28} {status}")
@@ -642,28 +652,53 @@ def cmd_compare(args) -> int:
 
 
 def cmd_weights(args) -> int:
-    try:
-        from benchmark.weights import prefetch, weights_report
-    except ImportError:
-        raise UserError("the weights module is not available in this version") from None
+    from benchmark.config import DEFAULT_METRICS
+    from benchmark.weights import get_file, hub_dir, metric_weights_report, offline, prefetch, weights_report
+
     if args.action == "prefetch":
         prefetch(args.losses)
+        print("every file is in place" if not args.losses else f"the files of {', '.join(args.losses)} are in place")
         return 0
-    from benchmark.config import DEFAULT_METRICS
-    from benchmark.metrics import open_metric
+    missing: dict[str, bool] = {}  # file key → has a download URL
+
+    def show(rows, kind: str) -> None:
+        for r in rows:
+            name = r[kind]
+            if r["needs"] in ("none", "unknown"):
+                from benchmark.metrics import open_metric
+
+                if r["needs"] == "none":
+                    print(f"  {name:<20} no weights needed")
+                else:  # a metric the weights table does not know: ask pyiqa (offline)
+                    metric, reason = open_metric(name)
+                    print(f"  {name:<20} {'usable' if metric else 'MISSING  ' + reason}")
+                continue
+            if not r["present"]:
+                missing[r["needs"]] = bool(get_file(r["needs"]).url)
+            mark = "present" if r["present"] else "MISSING"
+            print(f"  {name:<20} {mark:<8} {r['file']}  →  {r['path']}")
 
     print("losses:")
-    for r in weights_report(args.losses):
-        if r.get("needs") == "none":
-            print(f"  {r.get('loss', ''):<20} no weights needed")
-            continue
-        mark = "present" if r.get("present") else "MISSING"
-        print(f"  {r.get('loss', ''):<20} {mark:<8} {r.get('file', '')}  →  {r.get('path', '')}")
+    show(weights_report(args.losses), "loss")
     if not args.losses:
         print("metrics (default set; the evaluator skips missing ones and records why):")
-        for name in DEFAULT_METRICS:
-            metric, reason = open_metric(name)
-            print(f"  {name:<20} {'usable' if metric else 'MISSING  ' + reason}")
+        show(metric_weights_report(DEFAULT_METRICS), "metric")
+    if not missing:
+        print("every listed file is present")
+        return 0
+    fetchable = sum(missing.values())
+    cmd = "plbench weights prefetch" + (f" --losses {' '.join(args.losses)}" if args.losses else "")
+    if offline():
+        print(f"{len(missing)} file(s) missing; this machine is offline (HF_HUB_OFFLINE / PLBENCH_OFFLINE), so "
+              f"nothing is downloaded here: run `HF_HUB_OFFLINE=0 {cmd}` on a machine with a network to fetch "
+              f"the {fetchable} that have a source URL, then copy its {hub_dir()} here (or point TORCH_HOME at it)")
+    else:
+        print(f"{len(missing)} file(s) missing: run `{cmd}` to download the {fetchable} that have a source URL "
+              "into the paths above")
+    for key, has_url in missing.items():
+        if not has_url:
+            wf = get_file(key)
+            print(f"  {wf.filename}: no download URL — {wf.note or 'see its source'}; put it at {wf.path}")
     return 0
 
 

@@ -132,10 +132,10 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         missing = sorted(set(tasks) - set(groups))
         if missing:
             raise UserError(f"no field results for task(s) {', '.join(missing)} in {store.root}")
-        groups = {t: g for t, g in groups.items() if t in tasks}
     if not groups:
         raise UserError(f"no finished field runs in {store.root} to compare against")
-    from benchmark.runner import DataCache
+    from benchmark.config import run_id
+    from benchmark.runner import DataCache, is_attempted
 
     dev = resolve_device(device)
     here = code_version()
@@ -145,32 +145,30 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     chosen: dict[str, list[dict]] = {}
     trained = 0
     for task, gs in sorted(groups.items()):
-        notes[task] = []
-        usable = [g for g in gs if g[0].get("code_version") == here]
-        for g in gs:
-            if g[0].get("code_version") != here:
-                notes[task].append(f"{len(g)} field run(s) were made by code version {g[0].get('code_version')} "
-                                   f"(this is {here}); they are not comparable and are left out.")
-        if not usable:
-            notes[task].append("skipped: no field runs made by this code version; re-run the field first.")
-            continue
-        group = usable[0]
-        for other in usable[1:]:
-            notes[task].append(f"{len(other)} field run(s) ({', '.join(sorted({m['config']['loss'] for m in other}))}) "
-                               f"used different settings ({_diff(other[0]['config'], group[0]['config'])}); "
-                               "they are set aside, not mixed in.")
-        for n in notes[task]:
-            log.warning("%s: %s", task, n)
-        chosen[task] = group
-        seeds = sorted({m["config"]["seed"] for m in group})
-        ids = {m["run_id"] for m in group}
+        group, task_notes = _pick_group(gs, here)
+        ids = {m["run_id"] for m in group or ()}
         metrics = tuple(sorted(set(table.loc[table["run_id"].isin(ids), "metric"].astype(str))))
+        seeds = sorted({m["config"]["seed"] for m in group or ()})
+        configs = [_config_from(group[0], loss, s, data, dev.type) for loss in new for s in seeds] if group else []
+        if tasks and task not in tasks:
+            # not asked for now: its section is kept (rebuilt from the store) when an earlier compare
+            # trained the new loss here, so `compare --tasks X` never drops the other tasks' results
+            if group and metrics and any(is_attempted(store, run_id(c), metrics) for c in configs):
+                notes[task], chosen[task] = task_notes, group
+            continue
+        notes[task] = task_notes
+        for n in task_notes:
+            log.warning("%s: %s", task, n)
+        if group is None:
+            continue
+        chosen[task] = group
         if not metrics:
             notes[task].append("skipped: the field has no scored metrics for this task.")
             continue
-        configs = [_config_from(group[0], loss, s, data, dev.type) for loss in new for s in seeds]
-        log.info("%s: training %d run(s) of %s with the field's settings (seeds %s; metrics %s)", task,
-                 len(configs), ", ".join(new), seeds, ", ".join(metrics))
+        cached = sum(is_attempted(store, run_id(c), metrics) for c in configs)
+        log.info("%s: %d run(s) of %s with the field's settings (seeds %s; metrics %s): %d to train, %d already "
+                 "in the store", task, len(configs), ", ".join(new), seeds, ", ".join(metrics),
+                 len(configs) - cached, cached)
         summary = run_grid(configs, store, metrics, dev, progress=progress, data=data)
         trained += summary.trained
         if summary.failed:
@@ -183,6 +181,25 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     atomic_write_bytes(path, text.encode())
     paths.update(figs)
     return CompareResult(text, path, trained, paths)
+
+
+def _pick_group(gs: list[list[dict]], here: str) -> tuple[list[dict] | None, list[str]]:
+    """The field group a task compares against (the first made by this code version) and the
+    notes on the groups set aside."""
+    notes = []
+    usable = [g for g in gs if g[0].get("code_version") == here]
+    for g in gs:
+        if g[0].get("code_version") != here:
+            notes.append(f"{len(g)} field run(s) were made by code version {g[0].get('code_version')} "
+                         f"(this is {here}); they are not comparable and are left out.")
+    if not usable:
+        notes.append("skipped: no field runs made by this code version; re-run the field first.")
+        return None, notes
+    for other in usable[1:]:
+        notes.append(f"{len(other)} field run(s) ({', '.join(sorted({m['config']['loss'] for m in other}))}) "
+                     f"used different settings ({_diff(other[0]['config'], usable[0]['config'])}); "
+                     "they are set aside, not mixed in.")
+    return usable[0], notes
 
 
 def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str], notes: dict[str, list[str]],

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import html
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -71,15 +72,17 @@ def md_text(s) -> str:
             .replace("\n", " "))
 
 
-def notes(stats: Stats) -> list[str]:
-    """Plain-text notes: method, baseline, and what the test-set size allows."""
+def notes(stats: Stats, coverage: bool = True) -> list[str]:
+    """Plain-text notes: method, baseline, and what the test-set size allows (``coverage``: with
+    one ``Metric coverage:`` line per :attr:`Stats.coverage` entry; the HTML folds them into one)."""
     from benchmark.stats import smoke_test
 
     smoke = smoke_test(stats)
     out = [smoke + "."] if smoke else []
     if stats.setting:
         out.append(f"Setting (every run in these tables shares it): {stats.setting}.")
-    out += [f"Metric coverage: {line}" for line in stats.coverage]
+    if coverage:
+        out += [f"Metric coverage: {line}" for line in stats.coverage]
     from benchmark.stats import seed_agreement
 
     agree = seed_agreement(stats.blocks)
@@ -159,17 +162,23 @@ def markdown(stats: Stats, figures: dict[str, list[Path]] | None = None, root: P
              f"provenance in brackets (`random` = randomly initialised backbone).", ""]
     lines += [f"> {md_text(n)}" for n in notes(stats)]
     if not stats.ranks.empty:
+        caveat = rank_caveat(stats)
+        common = caveat is not None
         lines += ["", "## Overall ranking", "",
                   "Mean rank over every (task, metric) block (1 = best); `excl. circular` drops the blocks "
-                  "where the loss is scored by its own metric.", "",
-                  "| loss | mean rank | sd | min–max | excl. circular | blocks | ms/it | peak MB | runs | diverged "
-                  "| failed |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+                  "where the loss is scored by its own metric.", ""]
+        lines += [f"> {md_text(caveat)}", ""] if caveat else []
+        lines += ["| loss | mean rank | sd | min–max | excl. circular | blocks |"
+                  + (" common blocks |" if common else "") + " ms/it | peak MB | runs | diverged | failed |",
+                  "|---" * (11 + common) + "|"]
         losses = _losses_of(stats)
         for _, r in stats.ranks.iterrows():
             cost = _cost(stats, losses.get(r["label"], r["label"]))
             lines.append(f"| {md_text(r['label'])} | {r['mean_rank']:.2f} | {r['sd_rank']:.2f} | "
                          f"{r['min_rank']:g}–{r['max_rank']:g} | {_fmt(r['mean_rank_noncircular'], '.2f')} | "
-                         f"{int(r['n_blocks'])} | {_fmt(cost.get('ms_per_it'), '.1f')} | "
+                         f"{int(r['n_blocks'])}{'' if r.get('complete', True) else ' ⚠'} | "
+                         + (f"{_fmt(r.get('mean_rank_common'), '.2f')} | " if common else "")
+                         + f"{_fmt(cost.get('ms_per_it'), '.1f')} | "
                          f"{_fmt(cost.get('peak_mem_mb'), '.0f')} | {cost.get('runs', '–')} | "
                          f"{cost.get('diverged', '–')} | {cost.get('failed', '–')} |")
         f = stats.friedman
@@ -316,6 +325,13 @@ th:first-child,td:first-child{text-align:left}
 th{cursor:pointer;background:#fafafa;position:relative}th:after{content:" ⇅";color:#aaa;font-size:10px}
 th.asc:after{content:" ▲";color:#333}th.desc:after{content:" ▼";color:#333}
 td.top{font-weight:bold;background:#fff8e1}tr.input td{color:#777;font-style:italic}
+.scroll{max-width:100%;overflow-x:auto}
+table.leaderboard{font-size:12px}
+table.leaderboard th{white-space:normal;vertical-align:bottom}table.leaderboard th:after{font-size:9px}
+table.leaderboard td{white-space:normal}table.leaderboard td:first-child{overflow-wrap:break-word;max-width:16em}
+table.leaderboard .pm,table.leaderboard .v,table.leaderboard .h{white-space:nowrap}
+.method{max-width:1000px}.method code,.note code{background:#eceff1;padding:0 3px;border-radius:3px;font-size:90%}
+pre{background:#f5f5f5;padding:6px 10px;overflow-x:auto}
 .pm{color:#888;font-size:11px}.up{color:#2e7d32}.down{color:#c62828}.circ{color:#6a1b9a}
 figure{margin:12px 0}figure img{max-width:min(100%,1000px);border:1px solid #eee}figcaption{font-size:12px;color:#555}
 .note{background:#f5f5f5;border-left:3px solid #90a4ae;padding:6px 10px;margin:8px 0}
@@ -385,10 +401,10 @@ def _task_table(stats: Stats, task: str) -> str:
     higher = stats.higher()
     c, metrics, order = task_frame(stats, task)
     losses = _losses_of(stats)
-    head = "".join(f"<th>{html.escape(m)} {'↑' if higher[m] else '↓'}</th>" for m in metrics)
+    head = "".join(f"<th><span class=\"h\">{html.escape(m)} {'↑' if higher[m] else '↓'}</span></th>" for m in metrics)
     rows = []
-    for label in order:
-        tds = [f"<td>{html.escape(label)}</td>"]
+    for label in order:  # a long label (a spec with its weights) may break after + and :
+        tds = [f"<td>{html.escape(label).replace('+', '+<wbr>').replace(':', ':<wbr>')}</td>"]
         for m in metrics:
             if (label, m) not in c.index:
                 tds.append('<td data-v="">–</td>')
@@ -405,8 +421,10 @@ def _task_table(stats: Stats, task: str) -> str:
             # sort key: larger = better, so a descending sort always puts the best first
             key = r["mean"] if higher[m] else -r["mean"]
             cls = ' class="top"' if r["top_group"] else ""
-            tds.append(f'<td{cls} data-v="{_num(key)}" title="{html.escape(title)}">{mean}'
-                       + (f' <span class="pm">± {h}</span>' if h else "") + f"{marks}</td>")
+            # the value and its ± stay on one line each; the cell wraps between them when the table
+            # is wider than the page (so 12+ metrics fit 1400 px without a scroll bar)
+            tds.append(f'<td{cls} data-v="{_num(key)}" title="{html.escape(title)}"><span class="v">{mean}</span>'
+                       + (f' <span class="pm">±&nbsp;{h}</span>' if h else "") + f"{marks}</td>")
         if label == INPUT:
             tds += ['<td data-v="">–</td>'] * 3
         else:
@@ -417,43 +435,128 @@ def _task_table(stats: Stats, task: str) -> str:
                     f'<td data-v="{_num(cost.get("diverged"))}">{cost.get("diverged", "–")}</td>']
         cls = ' class="input"' if label == INPUT else ""
         rows.append(f"<tr{cls}>" + "".join(tds) + "</tr>")
-    return (f'<table class="sortable leaderboard" data-task="{html.escape(task)}"><thead><tr><th>loss</th>{head}'
-            f"<th>rank</th><th>ms/it</th><th>diverged</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
+    return (f'<div class="scroll"><table class="sortable leaderboard" data-task="{html.escape(task)}"><thead><tr>'
+            f"<th>loss</th>{head}<th>rank</th><th>ms/it</th><th>diverged</th></tr></thead><tbody>{''.join(rows)}"
+            "</tbody></table></div>")
+
+
+def rank_caveat(stats: Stats) -> str | None:
+    """When some loss lacks (task, metric) blocks others have (a slow loss run on fewer tasks, a
+    ``compare`` on some tasks): which, and that its mean rank is not comparable; None otherwise."""
+    r = stats.ranks
+    if r.empty or "complete" not in r or r["complete"].all():
+        return None
+    cells = stats.cells[stats.cells["label"] != INPUT].dropna(subset=["rank"])
+    parts = []
+    for _, row in r[~r["complete"]].iterrows():
+        tasks = sorted(cells.loc[cells["label"] == row["label"], "task"].unique())
+        parts.append(f"{row['label']} ({int(row['n_blocks'])} blocks: {', '.join(tasks)})")
+    n = int(r["n_common"].iloc[0])
+    return ("Not every loss has every block: " + "; ".join(parts) + ". A mean rank over other blocks and "
+            "fewer rivals is not comparable with the others': those losses (⚠) are listed last, and `common "
+            f"blocks` gives every loss's mean rank over the {n} block(s) all of them have.")
 
 
 def _rank_table(stats: Stats) -> str:
     losses = _losses_of(stats)
+    common = rank_caveat(stats) is not None
     rows = []
     for _, r in stats.ranks.iterrows():
         cost = _cost(stats, losses.get(r["label"], r["label"]))
         vals = [(r["mean_rank"], ".2f"), (r["sd_rank"], ".2f"), (r["min_rank"], "g"), (r["max_rank"], "g"),
-                (r["mean_rank_noncircular"], ".2f"), (r["n_blocks"], "d"), (cost.get("ms_per_it"), ".1f"),
+                (r["mean_rank_noncircular"], ".2f"), (r["n_blocks"], "d"),
+                *([(r.get("mean_rank_common"), ".2f")] if common else []), (cost.get("ms_per_it"), ".1f"),
                 (cost.get("peak_mem_mb"), ".0f"), (cost.get("runs"), "d"), (cost.get("diverged"), "d"),
                 (cost.get("failed"), "d")]
         tds = "".join(f'<td data-v="{_num(v)}">{_fmt(v if v is None or pd.isna(v) or f != "d" else int(v), f)}</td>'
                       for v, f in vals)
-        rows.append(f"<tr><td>{html.escape(r['label'])}</td>{tds}</tr>")
+        flag = "" if r.get("complete", True) else " ⚠"
+        rows.append(f"<tr><td>{html.escape(r['label'])}{flag}</td>{tds}</tr>")
     head = "".join(f"<th>{h}</th>" for h in ("loss", "mean rank", "sd", "min", "max", "excl. circular", "blocks",
+                                              *(["common blocks"] if common else []),
                                               "ms/it", "peak MB", "runs", "diverged", "failed"))
-    return f'<table class="sortable ranks"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    caveat = rank_caveat(stats)
+    note = f"<p class=\"note\">{html.escape(caveat)}</p>" if caveat else ""
+    return note + f'<table class="sortable ranks"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
 
-def html_report(stats: Stats, figures: dict[str, list[Path]], title: str = "plbench report",
+BENCHMARK = "plbench perceptual-loss benchmark"
+_RESERVED_TABS = ("overview", "findings", "method")
+
+
+def task_tab_ids(tasks) -> dict[str, str]:
+    """{task: the id of its tab}: the task's name made a URL fragment (``report.html#denoise``);
+    one that would clash with another tab or task gets ``task-`` in front."""
+    out: dict[str, str] = {}
+    for t in tasks:
+        tid = re.sub(r"[^A-Za-z0-9_.-]+", "-", str(t)).strip("-") or "task"
+        while tid in _RESERVED_TABS or tid in out.values():
+            tid = f"task-{tid}"
+        out[t] = tid
+    return out
+
+
+def page_title(setting: dict | None = None, profile: str | None = None, tasks=()) -> str:
+    """The page title: the benchmark, the profile, the tasks and the training setting that matters
+    for reading it (net, iterations, batch × crop), e.g. ``plbench perceptual-loss benchmark —
+    quick profile: denoise, sr4 — net tiny, 120 iterations, batch 8 × 48²``."""
+    setting = setting or {}
+    head = f"{profile} profile" if profile else ""
+    if tasks:
+        head += (": " if head else "") + ", ".join(map(str, tasks))
+    bits = []
+    if "net" in setting:
+        bits.append(f"net {setting['net']}")
+    if "iterations" in setting:
+        bits.append(f"{setting['iterations']} iterations")
+    if "batch_size" in setting and "crop" in setting:
+        bits.append(f"batch {setting['batch_size']} × {setting['crop']}²")
+    return " — ".join(x for x in (BENCHMARK, head, ", ".join(bits)) if x)
+
+
+def _coverage_html(lines: list[str]) -> str:
+    """Every coverage line of :attr:`Stats.coverage` folded into one ``<details>``: a one-line
+    summary (which metrics are not fully scored, how many damaged runs are left out), the lines inside."""
+    from benchmark.docmarkup import inline_html
+
+    if not lines:
+        return ""
+    metrics = list(dict.fromkeys(m.group(1) for m in (re.match(r"`([^`]+)`", line) for line in lines) if m))
+    other = sum(1 for line in lines if not re.match(r"`[^`]+`", line))
+    bits = []
+    if metrics:
+        bits.append(f"{len(metrics)} metric{'s' if len(metrics) != 1 else ''} not scored in every run "
+                    f"({', '.join(metrics)})")
+    if other:
+        bits.append(f"{other} other note{'s' if other != 1 else ''} (damaged runs left out)")
+    items = "".join(f"<li>{inline_html(line)}</li>" for line in lines)
+    return (f'<details class="note coverage"><summary>Metric coverage: {html.escape("; ".join(bits))} — open for '
+            f"the reasons</summary><ul>{items}</ul></details>")
+
+
+def html_report(stats: Stats, figures: dict[str, list[Path]], title: str | None = None,
                 findings: str | None = None) -> str:
     """``report.html``: one page, no external resources. Tabs: *Overview* (ranking + cost table,
     Friedman/CD, rank heatmap, CD diagram, perception–distortion plane, training curves), one tab
-    per task (sortable leaderboard with CI, significance and circularity marks; per-metric point
-    plot; visual comparison grid when available), *Findings* (``findings``: the HTML of
-    :func:`benchmark.findings.to_html`, when given) and *Method*. Figures are embedded PNGs."""
+    per task (``report.html#<task>``: sortable leaderboard with CI, significance and circularity
+    marks; per-metric point plot; visual comparison grid when available), *Findings* (``findings``:
+    the HTML of :func:`benchmark.findings.to_html`, when given) and *Method* (the method docstrings,
+    rendered by :mod:`benchmark.docmarkup`). Figures are embedded PNGs. ``title``: the page title
+    (default :func:`page_title` of the tasks)."""
+    from benchmark.docmarkup import inline_html, to_html
+
     tasks = sorted(stats.cells["task"].unique()) if not stats.cells.empty else []
-    tabs = [("overview", "Overview")] + [(f"task-{i}", t) for i, t in enumerate(tasks)] + \
+    ids = task_tab_ids(tasks)
+    title = title or page_title(tasks=tasks)
+    tabs = [("overview", "Overview")] + [(ids[t], t) for t in tasks] + \
         ([("findings", "Findings")] if findings else []) + [("method", "Method")]
-    nav = "".join(f'<button data-tab="{tid}">{html.escape(name)}</button>' for tid, name in tabs)
+    nav = "".join(f'<button data-tab="{html.escape(tid)}">{html.escape(name)}</button>' for tid, name in tabs)
     f = stats.friedman
     fr = (f"Friedman test over {f['n_blocks']} complete (task, metric) blocks × {f['k']} losses: "
           f"χ² = {f['statistic']:.1f}, p = {f['p']:.2g}; Nemenyi CD = {f['cd']:.2f} ranks."
           if "cd" in f else f"No critical-difference summary: {f.get('reason')}.")
-    notes_html = "".join(f'<p class="note">{html.escape(n)}</p>' for n in notes(stats))
+    notes_html = "".join(f'<p class="note">{inline_html(n)}</p>' for n in notes(stats, coverage=False))
+    notes_html += _coverage_html(list(stats.coverage))
 
     def figs(*names):
         return "".join(_img(figures[n][0], n.replace("_", " ")) for n in names if figures.get(n))
@@ -462,28 +565,27 @@ def html_report(stats: Stats, figures: dict[str, list[Path]], title: str = "plbe
                 f"{_rank_table(stats) if not stats.ranks.empty else '<p>No ranked results.</p>'}"
                 f"<p>{html.escape(fr)}</p>"
                 + figs("rank_heatmap", "cd_diagram", "pd_plane", "training_curves") + "</section>"]
-    for i, t in enumerate(tasks):
-        sections.append(f'<section class="tab" id="task-{i}"><h2>{html.escape(t)}</h2>{_task_table(stats, t)}'
-                        + figs(f"metrics_{t}", f"visual_{t}") + "</section>")
+    for t in tasks:
+        sections.append(f'<section class="tab" id="{html.escape(ids[t])}"><h2>{html.escape(t)}</h2>'
+                        f"{_task_table(stats, t)}" + figs(f"metrics_{t}", f"visual_{t}") + "</section>")
     if findings:
         sections.append('<section class="tab" id="findings"><h2>Published findings, checked on these results</h2>'
                         '<p class="note">Each claim is tested with paired comparisons on the same test images '
                         "(per-run scores paired by seed, the run-to-run and image levels in the CI, Holm over "
                         "the claim's parts). "
                         "Open a finding below for every part. Details: findings.md.</p>" + findings + "</section>")
-    method = html.escape(__doc__ or "").replace("\n\n", "</p><p>")
+    from benchmark import findings as findings_mod
     from benchmark import stats as stats_mod
 
-    method += "</p><p>" + html.escape(stats_mod.__doc__ or "").replace("\n\n", "</p><p>")
-    if findings:
-        from benchmark import findings as findings_mod
-
-        method += "</p><p>" + html.escape(findings_mod.__doc__ or "").replace("\n\n", "</p><p>")
-    sections.append(f'<section class="tab" id="method"><h2>Method</h2><p>{method}</p></section>')
+    docs = [__doc__, stats_mod.__doc__] + ([findings_mod.__doc__] if findings else [])
+    method = "".join(f'<div class="method">{to_html(d or "")}</div>' for d in docs)
+    sections.append(f'<section class="tab" id="method"><h2>Method</h2>{method}</section>')
+    known = stats.setting and stats.setting not in ("setting not recorded", "no results")
+    setting = f"Setting: {html.escape(stats.setting)}. " if known else ""
     return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>"
-            f"<header><h1>{html.escape(title)}</h1><div>Cells: mean ± 95% CI half-width; bold: not significantly "
-            f"different from the best; {UP}/{DOWN} vs {html.escape(stats.baseline)}; † circular. "
+            f"<header><h1>{html.escape(title)}</h1><div>{setting}Cells: mean ± 95% CI half-width; bold: not "
+            f"significantly different from the best; {UP}/{DOWN} vs {html.escape(stats.baseline)}; † circular. "
             f"Click a column header to sort.</div></header><nav>{nav}</nav>"
             f'<div id="js-errors" hidden></div><script>{ERROR_TRAP}</script>{"".join(sections)}'
             f"<script>{JS}</script></body></html>")

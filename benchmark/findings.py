@@ -914,21 +914,47 @@ VERDICT_COLOURS = {"reproduced": "#1b7837", "contradicted": "#b2182b", "mixed": 
                    "needs weights": "#8c510a", "not applicable": "#999"}
 
 
+def _shared_setting(settings: list[str]) -> tuple[list[str], list[str]]:
+    """What the findings of one page were checked on, stated once: (the common parts, each
+    finding's own). A part (``tasks …``, ``3 seeds``, ``test …``) is keyed by its name; the value
+    most findings have is the common one, and a finding lists only the parts that differ from it
+    (``tasks sr4``) or that it lacks (``without feature weights random``)."""
+    from collections import Counter
+
+    def key(bit: str) -> str:
+        words = bit.split()
+        return words[-1].rstrip("s") if words[0][:1].isdigit() else words[0]
+
+    split = [{key(b): b for b in s.split("; ") if b.strip()} if s else {} for s in settings]
+    keys = list(dict.fromkeys(k for d in split for k in d))
+    common = {k: Counter(d[k] for d in split if k in d).most_common(1)[0][0] for k in keys}
+    common = {k: v for k, v in common.items() if 2 * sum(d.get(k) == v for d in split) > len(split)}
+    own = ["; ".join([b for k, b in d.items() if common.get(k) != b]
+                     + [f"without {v}" for k, v in common.items() if k not in d]) for d in split]
+    return list(common.values()), own
+
+
 def to_html(results: list[FindingResult]) -> str:
     """The body of the HTML report's *Findings* tab: a summary table and each finding's parts."""
     import html
 
     e = html.escape
+    shared, own = _shared_setting([r.setting for r in results])
+    column = any(own)
     rows = []
-    for r in results:
+    for r, mine in zip(results, own):
         colour = VERDICT_COLOURS.get(r.verdict, "#666")
         rows.append(f'<tr data-verdict="{e(r.verdict)}"><td>{e(r.name)}</td>'
                     f'<td><span class="verdict" style="background:{colour}">{e(r.verdict)}</span></td>'
                     f"<td class=\"wrap\">{e(r.claim)}</td><td class=\"wrap\">{e(_detail(r))}</td>"
-                    f"<td>{e(r.tally())}</td><td class=\"wrap\">{e(r.setting)}</td>"
-                    f"<td class=\"wrap\">{e(r.citation)}; {e(r.source)}</td></tr>")
-    out = ['<table class="sortable findings"><thead><tr><th>finding</th><th>verdict</th><th>claim</th>'
-           "<th>effect [95% CI], p (headline part)</th><th>parts</th><th>checked on</th><th>source</th></tr></thead>"
+                    f"<td>{e(r.tally())}</td>" + (f"<td class=\"wrap\">{e(mine) or '–'}</td>" if column else "")
+                    + f"<td class=\"wrap\">{e(r.citation)}; {e(r.source)}</td></tr>")
+    out = [f'<p class="note findings-setting">Checked on{" (unless a row says otherwise)" if column else ""}: '
+           f'{e("; ".join(shared))}.</p>' if shared else "",
+           '<table class="sortable findings"><thead><tr><th>finding</th><th>verdict</th><th>claim</th>'
+           "<th>effect [95% CI], p (headline part)</th><th>parts</th>"
+           + (f"<th>checked on{' (where it differs)' if shared else ''}</th>" if column else "")
+           + "<th>source</th></tr></thead>"
            f"<tbody>{''.join(rows)}</tbody></table>"]
     for r in results:
         if not r.parts:

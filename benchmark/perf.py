@@ -216,20 +216,38 @@ def format_rows(rows: list[PerfRow], header: str) -> str:
 # --------------------------------------------------------------------------------------------
 # grid estimate (--dry-run)
 # --------------------------------------------------------------------------------------------
-PROBE = (1, 64)  # (batch, crop) of the small steps a dry run times
+#: (batch, crop) of the small steps a CPU dry run times; the compute part is fitted as a + b·pixels
+#: through them (the fixed part is per-call overhead that does not grow with the batch)
+PROBES = ((1, 64), (4, 64))
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or platform.machine()
 
 
 def _machine(dev: torch.device) -> str:
-    import platform
+    """What makes a measured time valid elsewhere: the device model, and on a CPU its core count and
+    torch's thread count; on CUDA the device name and CUDA version."""
+    import os
 
     if dev.type == "cuda":
-        return f"cuda:{torch.cuda.get_device_name(dev)}"
-    return f"cpu:{platform.processor() or platform.machine()}:{torch.get_num_threads()}t"
+        return f"cuda:{torch.cuda.get_device_name(dev)}:cuda{torch.version.cuda}"
+    return f"cpu:{_cpu_model()}:{os.cpu_count()}cores:{torch.get_num_threads()}t"
 
 
 class StepTimes:
-    """Measured seconds per training step, kept on disk per (device, net, loss, task, shape, compile,
-    torch version) so a second dry run measures nothing (``<torch hub dir>/plbench/steptimes.json``)."""
+    """Measured seconds per training step, kept on disk per (machine, threads, torch version, device,
+    net, loss, task, shape, compile) so a second dry run measures nothing
+    (``<torch hub dir>/plbench/steptimes.json``). ``reused`` counts only times read from the file,
+    never a time measured earlier in the same dry run."""
 
     def __init__(self, path: Path | None = None):
         from benchmark.weights import cache_dir
@@ -239,6 +257,10 @@ class StepTimes:
             self.data = json.loads(self.path.read_text())
         except (OSError, ValueError):
             self.data = {}
+        if not isinstance(self.data, dict):
+            self.data = {}
+        self._from_disk = set(self.data)
+        self._counted: set[str] = set()
         self.measured = self.reused = 0
 
     @staticmethod
@@ -246,11 +268,12 @@ class StepTimes:
         return "|".join(map(str, (_machine(dev), torch.__version__, net, loss, task, batch, crop, compile)))
 
     def get(self, key: str, measure) -> float:
-        if key in self.data:
+        if key not in self.data:
+            self.data[key] = measure()
+            self.measured += 1
+        elif key in self._from_disk and key not in self._counted:
             self.reused += 1
-            return self.data[key]
-        self.data[key] = measure()
-        self.measured += 1
+        self._counted.add(key)
         return self.data[key]
 
     def save(self) -> None:
@@ -275,15 +298,60 @@ def _best_time(fn, dev: torch.device, reps: int) -> float:
     return min(times)
 
 
+_WARM: set = set()
+
+
+def _warm_process(dev: torch.device, images) -> None:
+    """One discarded step per process and device before anything is timed: the first step of a
+    process pays one-time costs (thread pools, kernel/primitive caches, lazy imports) that no later
+    step pays, and would be charged to whichever loss happens to be timed first."""
+    if (dev.type, dev.index) in _WARM:
+        return
+    step, _ = harness_step("l1", net="tiny", batch=PROBES[0][0], crop=PROBES[0][1], device=dev, images=images)
+    for _ in range(2):
+        step()
+    _WARM.add((dev.type, dev.index))
+
+
 def _time_step(loss: str, net: str, task: str, batch: int, crop: int, dev: torch.device, compile: bool,
-               images, reps: int = 3) -> tuple[float, float]:
+               images, reps: int = 3, warmup: int = 2) -> tuple[float, float]:
     """(seconds of a runner step, of its data part: sampling + degradation; the fastest of ``reps``),
-    after a warm-up."""
-    step, st = harness_step(loss, net=net, batch=batch, crop=crop, device=dev, task=task, compile=compile,
-                            images=images)
-    step()
-    data = _best_time(lambda: st.task.degrade(st.batch(), st.dgen if st.fast else st.gen), dev, reps)
-    return _best_time(step, dev, reps), data
+    after ``warmup`` discarded steps at this shape (on CUDA under ``cudnn.benchmark``, as the runner
+    trains)."""
+    _warm_process(dev, images)
+    cudnn = torch.backends.cudnn.flags(enabled=True, benchmark=True) if dev.type == "cuda" else _nullctx()
+    with cudnn:
+        step, st = harness_step(loss, net=net, batch=batch, crop=crop, device=dev, task=task, compile=compile,
+                                images=images)
+        for _ in range(warmup):
+            step()
+        data = _best_time(lambda: st.task.degrade(st.batch(), st.dgen if st.fast else st.gen), dev, reps)
+        return _best_time(step, dev, reps), data
+
+
+def probe_shapes(batch: int, crop: int, dev: torch.device) -> tuple[tuple[int, int], ...]:
+    """The shapes a dry run times for a grid of ``batch × crop²``: on CUDA the real shape (a small
+    step there is all launch overhead); on a CPU the real shape when it is no larger than the
+    biggest probe, else the :data:`PROBES` (fitted, :func:`scaled_compute`)."""
+    if dev.type == "cuda" or batch * crop**2 <= PROBES[-1][0] * PROBES[-1][1] ** 2:
+        return ((batch, crop),)
+    return PROBES
+
+
+def scaled_compute(points: list[tuple[int, float]], pixels: int) -> float:
+    """Seconds of compute at ``pixels`` (batch × crop²) from ``[(pixels_i, seconds_i)]``: one point
+    at the real shape is used as is; two are fitted as ``a + b·pixels`` with a, b ≥ 0 (a: fixed
+    per-step overhead; b: cost per pixel), falling back to proportional scaling of the larger probe
+    when the timings are too noisy to give a positive slope."""
+    if len(points) == 1:
+        (x, t), = points
+        return t * pixels / x
+    (x1, t1), (x2, t2) = sorted(points)[0], sorted(points)[-1]
+    b = (t2 - t1) / (x2 - x1)
+    if b <= 0:
+        return t2 * pixels / x2
+    a = max(t1 - b * x1, 0.0)
+    return a + b * pixels
 
 
 def _time_data(task: str, batch: int, crop: int, dev: torch.device, images, reps: int = 3) -> float:
@@ -306,12 +374,16 @@ def estimate_grid(configs, metric_names, device, cache: StepTimes | None = None)
     """The grid's wall time without training it.
 
     Training: the runner's own step (:func:`harness_step`: sampling, degradation, checks) of every
-    loss, timed on one small batch (:data:`PROBE`, the grid's first task); its compute part (the
-    step minus sampling and degradation) is scaled by batch × crop² to the grid's shape, and the
-    data part of every task is timed at the grid's own shape (cheap). Costs that grow faster than
+    loss on the grid's first task, after one discarded step per process (:func:`_warm_process`) and
+    two per shape; on a CPU at the two :data:`PROBES` shapes, its compute part (the step minus
+    sampling and degradation) fitted as ``a + b·pixels`` and extrapolated to the grid's batch × crop²
+    (:func:`scaled_compute`), on CUDA at the grid's own shape (:func:`probe_shapes`); the data part
+    of every task is timed at the grid's own shape (cheap). No loss is estimated below ℓ1 at the same
+    shape, nor a weighted sum below its dearest term. Costs that grow faster than
     the pixels (the contextual loss's pairwise distances) are underestimated. Evaluation: one test
     image per (test sets, net), scaled by the test sets' pixels. Times are kept in :class:`StepTimes`,
     so a second dry run measures nothing."""
+    from benchmark.lossfn import parse_loss_spec
     from benchmark.metrics import MetricSet
     from benchmark.nets import build_net
     from benchmark.runner import DataCache, evaluate, held_out_items
@@ -329,18 +401,32 @@ def estimate_grid(configs, metric_names, device, cache: StepTimes | None = None)
         return cache.get(StepTimes.key(dev, *key_parts), fn)
 
     step_s: dict[tuple, float] = {}
+
+    def estimate(loss: str, task: str, net: str, batch: int, crop: int, compile: bool) -> float:
+        key = (loss, task, net, batch, crop, compile)
+        if key not in step_s:
+            points = []
+            for b, cr in probe_shapes(batch, crop, dev):
+                step, data = timed((net, loss, first_task, b, cr, compile),
+                                   lambda b=b, cr=cr: _time_step(loss, net, first_task, b, cr, dev, compile, imgs(cr)))
+                points.append((b * cr * cr, max(step - data, 0.0)))
+            real_data = timed(("data", "-", task, batch, crop, False),
+                              lambda: _time_data(task, batch, crop, dev, imgs(crop)))
+            step_s[key] = scaled_compute(points, batch * crop**2) + real_data
+            log.debug("step %s/%s: %.1f ms estimated", task, loss, 1e3 * step_s[key])
+        return step_s[key]
+
     for c in configs:
-        key = (c.loss, c.task, c.net, c.batch_size, c.crop, c.compile)
-        if key in step_s:
-            continue
-        b, cr = PROBE if c.batch_size * c.crop**2 > PROBE[0] * PROBE[1] ** 2 else (c.batch_size, c.crop)
-        step, data = timed((c.net, c.loss, first_task, b, cr, c.compile),
-                           lambda c=c, b=b, cr=cr: _time_step(c.loss, c.net, first_task, b, cr, dev, c.compile,
-                                                              imgs(cr)))
-        real_data = timed(("data", "-", c.task, c.batch_size, c.crop, False),
-                          lambda c=c: _time_data(c.task, c.batch_size, c.crop, dev, imgs(c.crop)))
-        step_s[key] = max(step - data, 0.0) * (c.batch_size * c.crop**2) / (b * cr * cr) + real_data
-        log.debug("step %s/%s: %.1f ms estimated", c.task, c.loss, 1e3 * step_s[key])
+        estimate(c.loss, c.task, c.net, c.batch_size, c.crop, c.compile)
+    # ordering sanity: every step trains the net (forward + backward + Adam), which is all ℓ1 adds, so
+    # no loss costs less than ℓ1 at the same shape; a weighted sum costs at least its dearest term
+    for (loss, task, net, batch, crop, compile), t in list(step_s.items()):
+        terms = [x.name for x in parse_loss_spec(loss)]
+        floor = [estimate("l1", task, net, batch, crop, compile)]
+        if len(terms) > 1:
+            floor += [estimate(x, task, net, batch, crop, compile) for x in dict.fromkeys(terms)]
+        step_s[(loss, task, net, batch, crop, compile)] = max(t, *floor)
+    grid_keys = {(c.loss, c.task, c.net, c.batch_size, c.crop, c.compile) for c in configs}
     data, metrics = DataCache(), None
     eval_s: dict[tuple, float] = {}
     for c in configs:
@@ -375,11 +461,13 @@ def estimate_grid(configs, metric_names, device, cache: StepTimes | None = None)
     train_s = sum(v[0] for v in per_run.values())
     eval_total = sum(v[1] for v in per_run.values())
     ms = {}
-    for (loss, task, *_), t in step_s.items():
-        ms.setdefault(loss, {})[task] = 1e3 * t
+    for key, t in step_s.items():
+        if key in grid_keys:
+            ms.setdefault(key[0], {})[key[1]] = 1e3 * t
     return {"runs": len(configs), "seconds": train_s + eval_total, "train_s": train_s, "eval_s": eval_total,
             "by_task": by_task, "by_family": by_family, "ms_per_step": ms, "measured": cache.measured,
-            "reused": cache.reused, "cache": str(cache.path)}
+            "reused": cache.reused, "cache": str(cache.path), "device": _machine(dev),
+            "probes": sorted({p for c in configs for p in probe_shapes(c.batch_size, c.crop, dev)})}
 
 
 def setup_header(device, *, net: str, batch: int, crop: int, reps: int, compile: bool = False,

@@ -178,6 +178,24 @@ def coverage_lines(cov: pd.DataFrame, n_runs: int) -> list[str]:
             f"{r.reason}" for r in cov.itertuples()]
 
 
+def grid_profile(root: Path, setting: dict) -> str | None:
+    """The profile of the newest resolved grid under ``root/grids/`` (what ``plbench run`` saves)
+    whose net, iterations, batch size and crop are those of ``setting``; None when none matches."""
+    import yaml
+
+    keys = [k for k in ("net", "iterations", "batch_size", "crop") if k in setting]
+    if not keys:
+        return None
+    for path in sorted((Path(root) / "grids").glob("*.yaml"), reverse=True):
+        try:
+            grid = yaml.safe_load(path.read_text()) or {}
+        except (OSError, yaml.YAMLError):
+            continue
+        if isinstance(grid, dict) and grid.get("profile") and all(grid.get(k) == setting[k] for k in keys):
+            return str(grid["profile"])
+    return None
+
+
 def write_report(store: ResultsStore, *, baseline: str = "l1", alpha: float = 0.05, n_boot: int = 1000,
                  formats=("png", "pdf"), visual: bool = True, html: bool = True, where: dict | None = None,
                  keep: set[str] | None = None, hint: str = "plbench report") -> dict[str, Path]:
@@ -233,7 +251,10 @@ def write_report(store: ResultsStore, *, baseline: str = "l1", alpha: float = 0.
     out.update(findings_mod.write(checked, root, alpha))
     if html:
         page = root / "report.html"
-        atomic_write_bytes(page, export.html_report(stats, figs, title=f"plbench report: {root.name}",
+        setting = chosen.settings[0] if chosen.settings else {}
+        title = export.page_title(setting, grid_profile(root, setting),
+                                  sorted(stats.cells["task"].unique()) if not stats.cells.empty else ())
+        atomic_write_bytes(page, export.html_report(stats, figs, title=title,
                                                     findings=findings_mod.to_html(checked) if checked else None
                                                     ).encode())
         out["html"] = page

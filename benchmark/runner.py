@@ -189,9 +189,9 @@ class TrainStep:
                                                                 eta_min=cfg.lr * 0.01)
         self.step_net = net
         if cfg.compile:  # same parameters: checkpoints and net.pt are unchanged
-            from benchmark.backbones import compile_backbones
+            from benchmark.backbones import compile_backbones, compile_fn
 
-            self.step_net = torch.compile(net)
+            self.step_net = compile_fn(net)
             compile_backbones(self.loss_fn)
         self.autocast = torch.autocast(device.type, dtype=torch.bfloat16) if cfg.precision == "bf16" else _null()
         self.first_bad = torch.zeros((), dtype=torch.long, device=device) if self.fast else None
@@ -259,6 +259,10 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
     ``midway(net, iteration)`` is called once at iteration ``iterations // 2`` (not again when a
     resumed run starts past it); its time is not counted as training time.
     """
+    if cfg.compile:  # each compiled run starts from empty caches (benchmark.backbones.fresh_compile_caches)
+        from benchmark.backbones import fresh_compile_caches
+
+        fresh_compile_caches()
     step = TrainStep(cfg, task, images, device, check_every, device_path)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)

@@ -392,7 +392,9 @@ def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_b
 
 
 def rank_summary(cells: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(per-label rank aggregate over every block, label × task mean rank)."""
+    """(per-label rank aggregate over every block, label × task mean rank). ``complete``: the label
+    has every (task, metric) block; ``mean_rank_common``: its mean rank over the ``n_common`` blocks
+    every label has (the comparable figure when some are incomplete); complete labels first."""
     r = cells[cells["label"] != INPUT].dropna(subset=["rank"])
     if r.empty:
         return pd.DataFrame(), pd.DataFrame()
@@ -400,7 +402,18 @@ def rank_summary(cells: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
                                          n_blocks="count")
     nc = r[~r["circular"]].groupby("label")["rank"].agg(mean_rank_noncircular="mean", n_noncircular="count")
     n_circ = r.groupby("label")["circular"].sum().rename("n_circular")
-    agg = agg.join(nc).join(n_circ).sort_values("mean_rank")
+    agg = agg.join(nc).join(n_circ)
+    # a loss run on fewer tasks (loss_tasks, a compare on some tasks) is ranked over other blocks and
+    # against fewer rivals: its mean rank is not comparable with the others'. Every loss also gets its
+    # mean rank over the blocks all losses share; the table lists the complete losses first.
+    blocks = r.groupby("label").apply(lambda d: frozenset(zip(d["task"], d["metric"])), include_groups=False)
+    every = frozenset().union(*blocks)
+    common = frozenset.intersection(*blocks)
+    agg["complete"] = [blocks[l] == every for l in agg.index]
+    shared = r[[(t, m) in common for t, m in zip(r["task"], r["metric"])]]
+    agg = agg.join(shared.groupby("label")["rank"].mean().rename("mean_rank_common"))
+    agg["n_common"] = len(common)
+    agg = agg.sort_values(["complete", "mean_rank"], ascending=[False, True])
     agg["sd_rank"] = agg["sd_rank"].fillna(0.0)
     per_task = r.groupby(["label", "task"])["rank"].mean().unstack("task")
     return agg.reset_index(), per_task.loc[agg.index]

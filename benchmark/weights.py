@@ -194,14 +194,33 @@ def known_files() -> dict[str, WeightFile]:
                    remap="contrique",
                    note="CONTRIQUE_checkpoint25.tar from https://github.com/pavancm/CONTRIQUE (README)"),
         WeightFile("dists:alpha_beta", "", "DISTS_weights-f5e65c96.pth", "pyiqa",
-                   "https://huggingface.co/chaofengc/IQA-PyTorch-Weights/resolve/main/DISTS_weights-f5e65c96.pth",
+                   f"{PYIQA_STORE}/DISTS_weights-f5e65c96.pth",
                    sha256_prefix=None,  # pyiqa's name suffix is not documented as a sha256 prefix
                    note="DISTS alpha/beta (Ding et al. 2020), as pyiqa caches it"),
     ]
     for net in ("alex", "vgg", "squeeze"):
         files.append(WeightFile(f"lpips:{net}:v0.1", "", f"{net}.pth", "package:lpips/weights/v0.1",
                                 note="linear heads shipped in the lpips wheel"))
+    # pyiqa's metric files (pyiqa 0.1.16 names; its Hugging Face store, as pyiqa downloads them)
+    for key, filename, note in (
+            ("pyiqa:lpips:alex:v0.1", "LPIPS_v0.1_alex-df73285e.pth", "LPIPS v0.1 AlexNet heads, as pyiqa caches them"),
+            ("pyiqa:niqe", "niqe_modelparameters.mat", "NIQE natural-scene statistics model (Mittal et al. 2013)"),
+            ("pyiqa:musiq:koniq10k", "musiq_koniq_ckpt-e95806b9.pth", "MUSIQ trained on KonIQ-10k (Ke et al. 2021)")):
+        files.append(WeightFile(key, "", filename, "pyiqa", f"{PYIQA_STORE}/{filename}", note=note))
     return {f.key: f for f in files}
+
+
+PYIQA_STORE = "https://huggingface.co/chaofengc/IQA-PyTorch-Weights/resolve/main"
+
+#: the files each pyiqa metric loads (pyiqa 0.1.16, default options): what ``plbench weights``
+#: lists and ``plbench weights prefetch`` fetches for the metrics; a test checks
+#: that a metric opened without them names one of these files as missing (tests/test_list_weights.py)
+METRIC_WEIGHTS: dict[str, tuple[str, ...]] = {
+    "lpips": ("alexnet:IMAGENET1K_V1", "pyiqa:lpips:alex:v0.1"),
+    "dists": ("vgg16:IMAGENET1K_V1", "dists:alpha_beta"),
+    "niqe": ("pyiqa:niqe",),
+    "musiq": ("pyiqa:musiq:koniq10k",),
+}
 
 
 def get_file(key: str) -> WeightFile:
@@ -348,12 +367,52 @@ def weights_report(losses: list[str] | None = None) -> list[dict]:
     return rows
 
 
-def prefetch(losses: list[str] | None = None) -> None:
-    """Download (and hash-check) every file the given losses need; for a connected machine.
+def metric_weight_keys(metric: str) -> tuple[str, ...]:
+    """Weight keys a pyiqa metric loads (:data:`METRIC_WEIGHTS`); () for one that needs none or
+    that this table does not know."""
+    return METRIC_WEIGHTS.get(metric, ())
 
-    Raises :class:`UserError` listing, one per line, the files it could not get.
+
+def metric_weights_report(metrics) -> list[dict]:
+    """One row per (metric, needed file): ``metric, needs, file, path, present``; ``needs`` is
+    ``"none"`` for the metrics that work offline and ``"unknown"`` for those this table lacks."""
+    from benchmark.metrics import OFFLINE_OK
+
+    rows = []
+    for name in metrics:
+        keys = metric_weight_keys(name)
+        if not keys:
+            needs = "none" if name in OFFLINE_OK else "unknown"
+            rows.append({"metric": name, "needs": needs, "file": "", "path": "", "present": needs == "none"})
+        for key in keys:
+            wf = get_file(key)
+            rows.append({"metric": name, "needs": key, "file": wf.filename, "path": str(wf.path),
+                         "present": wf.present})
+    return rows
+
+
+def prefetch(losses: list[str] | None = None, metrics=None) -> None:
+    """Download (and hash-check) every file the given losses and metrics need; for a connected
+    machine. Without ``losses``: every registered loss and, unless ``metrics`` is given, the
+    default metrics (:data:`benchmark.config.DEFAULT_METRICS`).
+
+    Offline (``HF_HUB_OFFLINE`` / ``PLBENCH_OFFLINE``) it stops at once, before any attempt, with
+    one line saying so and how many files are missing. Else raises :class:`UserError` listing, one
+    per line, the files it could not get.
     """
-    keys = dict.fromkeys(k for name in (losses or _all_losses()) for k in loss_weight_keys(name))
+    if metrics is None and not losses:
+        from benchmark.config import DEFAULT_METRICS
+
+        metrics = DEFAULT_METRICS
+    keys = dict.fromkeys([*(k for name in (losses or _all_losses()) for k in loss_weight_keys(name)),
+                          *(k for name in (metrics or ()) for k in metric_weight_keys(name))])
+    missing = [k for k in keys if not get_file(k).present]
+    if missing and offline():
+        flag = next(v for v in ("HF_HUB_OFFLINE", "PLBENCH_OFFLINE")
+                    if os.environ.get(v, "").strip().lower() in ("1", "true", "yes", "on"))
+        raise UserError(f"{len(missing)} weight file(s) missing and {flag}={os.environ[flag]} forbids downloads: "
+                        f"run `{flag}=0 plbench weights prefetch` on a machine with a network (then copy "
+                        f"{hub_dir()} here), or put each file where `plbench weights` says")
     errors = []
     for key in keys:
         try:

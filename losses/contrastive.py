@@ -63,6 +63,7 @@ class ContrastiveSelectionLoss(FeatureLoss):
         else:
             self.select = nn.ParameterList([nn.Parameter(torch.zeros(c)) for c in chans.values()])
         self.register_buffer("steps", torch.zeros((), dtype=torch.long))
+        self._host_steps: int | None = None  # host mirror of ``steps`` (re-read after a state-dict load)
         self._opt: torch.optim.Optimizer | None = None
 
     def _apply_s(self, i: int, f: torch.Tensor, detach: bool) -> torch.Tensor:
@@ -100,8 +101,11 @@ class ContrastiveSelectionLoss(FeatureLoss):
         """One online update of S (every ``update_every`` calls). Inputs are detached."""
         if degraded is None:
             raise UserError("contrastive_select.train_step needs degraded= (declare needs=('degraded',))")
-        self.steps += 1
-        if int(self.steps) % self.update_every:
+        if self._host_steps is None:  # one read of the (checkpointed) buffer, then a host-side mirror
+            self._host_steps = int(self.steps)
+        self._host_steps += 1
+        self.steps += 1  # stays on the device: no host sync per step
+        if self._host_steps % self.update_every:
             return
         if degraded.shape[-2:] != pred.shape[-2:]:
             degraded = torch.nn.functional.interpolate(degraded.float(), size=pred.shape[-2:], mode="bilinear",
@@ -122,7 +126,11 @@ class ContrastiveSelectionLoss(FeatureLoss):
             loss.backward()
             self._opt.step()
             self._opt.zero_grad(set_to_none=True)  # leave no .grad behind for anyone else
-        self.last_triplet = float(loss.detach())
+        self.last_triplet = loss.detach()  # a device tensor: reading it is the caller's sync
+
+    def _load_from_state_dict(self, *args, **kwargs):
+        super()._load_from_state_dict(*args, **kwargs)
+        self._host_steps = None  # a restored checkpoint: the mirror re-reads the buffer
 
     @property
     def provenance(self) -> str:

@@ -45,11 +45,18 @@ class _SlicedBase(FeatureLoss):
             k = int(num_proj) if num_proj else c
             self.register_buffer(f"dirs{i}", random_directions(c, k, g), persistent=False)
         self._proj_gen = g
+        self._dev_gen: torch.Generator | None = None
 
     def _dirs(self, i: int) -> torch.Tensor:
         d = getattr(self, f"dirs{i}")
         if self.resample:  # the paper's fresh draw per call (non-deterministic across calls)
-            d = random_directions(d.shape[1], d.shape[0], self._proj_gen).to(d)
+            if d.device.type == "cpu":
+                return random_directions(d.shape[1], d.shape[0], self._proj_gen).to(d)
+            if self._dev_gen is None:  # drawn where the features are: no host draw and copy per call
+                seed = int(torch.randint(2**62, (1,), generator=self._proj_gen))
+                self._dev_gen = torch.Generator(device=d.device).manual_seed(seed)
+            v = torch.randn(d.shape, generator=self._dev_gen, device=d.device, dtype=d.dtype)
+            return v / v.norm(dim=1, keepdim=True)
         return d
 
 

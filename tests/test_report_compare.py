@@ -107,3 +107,26 @@ def test_compare_says_when_the_field_is_mixed(tmp_path, loss_file, capsys):
 def test_compare_needs_a_loss(tmp_path, capsys):
     assert main(["compare", "--out", str(tmp_path), "-q"]) == 2
     assert "--loss-file" in capsys.readouterr().err
+
+
+def test_compare_on_one_task_keeps_the_other_tasks_and_says_what_is_cached(tmp_path, loss_file, capsys, caplog):
+    """``compare --tasks X`` trains on X only but ``compare/<loss>.md`` keeps every task the new loss
+    was compared on before (rebuilt from the store, not overwritten); a repeated compare logs its
+    runs as already in the store, not as training."""
+    import logging
+
+    out = tmp_path / "r"
+    two = list(FIELD)
+    two.insert(two.index("denoise") + 1, "jpeg")
+    assert main([*two, "--out", str(out)]) == 0
+    assert main(["compare", "--loss-file", str(loss_file), "--out", str(out), *FAST]) == 0
+    md = out / "compare" / "cmp_user_huber.md"
+    assert "## denoise" in md.read_text() and "## jpeg" in md.read_text()
+    capsys.readouterr()
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="benchmark.compare"):
+        assert main(["compare", "--loss-file", str(loss_file), "--out", str(out), "--tasks", "jpeg", *FAST]) == 0
+    text = md.read_text()
+    assert "## denoise" in text and "## jpeg" in text and text.count("**cmp_user_huber**") == 2
+    said = " ".join(r.getMessage() for r in caplog.records)
+    assert "0 to train, 1 already in the store" in said and "denoise" not in said

@@ -148,3 +148,27 @@ def test_seed_agreement_of_rankings():
     assert abs(seed_agreement(blocks(tied))["rho"]) < 0.6
     one = synthetic_table(offsets={"a": 0.0, "b": 1.0, "c": 2.0}, seeds=(0,))
     assert "reason" in seed_agreement(blocks(one))
+
+
+def test_a_loss_on_fewer_tasks_is_flagged_not_ranked_among_the_complete():
+    """A loss run on one task only (``loss_tasks``, a ``compare --tasks``) is ranked over other blocks
+    and fewer rivals: it is listed after the complete losses, flagged in both tables, and every loss
+    gets its mean rank over the blocks all share."""
+    from benchmark.export import _rank_table, markdown, rank_caveat
+
+    t = synthetic_table(tasks=("denoise", "sr4"), seeds=range(5))
+    t = t[~((t["loss"] == "good") & (t["task"] == "sr4"))]  # the best loss ran on denoise only
+    st = S.compute(t, n_boot=200)
+    r = st.ranks.set_index("label")
+    assert not r.loc["good", "complete"] and r.drop("good")["complete"].all()
+    assert list(st.ranks["label"])[-1] == "good"  # not first, though its mean rank is the best
+    n_common = int(r["n_common"].iloc[0])
+    assert n_common == st.cells[(st.cells.task == "denoise")]["metric"].nunique()
+    assert r.loc["good", "mean_rank_common"] == pytest.approx(1.0)  # best on the shared blocks
+    caveat = rank_caveat(st)
+    assert "good (" in caveat and "denoise" in caveat and "not comparable" in caveat
+    assert "common blocks" in _rank_table(st) and "good ⚠" in _rank_table(st)
+    md = markdown(st)
+    assert "| common blocks |" in md and "⚠" in md
+    full = S.compute(synthetic_table(tasks=("denoise", "sr4"), seeds=range(5)), n_boot=200)
+    assert rank_caveat(full) is None and "common blocks" not in markdown(full)

@@ -331,3 +331,28 @@ def test_pdl_default_layers_and_weights(photo):
     torch.testing.assert_close(loss(x, photo), by_hand.mean(), rtol=1e-5, atol=1e-7)
     twice = build_loss("pdl(pixel_weight=2.0)", seed=0, weights="random")
     torch.testing.assert_close(twice(x, photo) - loss(x, photo), w1(x, photo).mean(), rtol=1e-4, atol=1e-7)
+
+
+def test_contrastive_train_step_reads_nothing_back_from_the_device(photo, monkeypatch):
+    """The online update used to sync with the host every step (``int(self.steps)``, ``float(loss)``):
+    after its first call (one read of the checkpointed counter) it converts no tensor to a Python
+    number; ``last_triplet`` stays a tensor. A restored state dict re-reads the counter."""
+    loss = build_loss("contrastive_select(layers=('relu1_2',), lr=0.05, update_every=2)", seed=0,
+                      weights="random").parts[0]
+    noisy = noise_ladder(photo)[-1]
+    loss.train_step(photo, photo, degraded=noisy)
+    reads = []
+    for name in ("__int__", "__float__", "__index__", "item"):
+        real = getattr(torch.Tensor, name)
+        monkeypatch.setattr(torch.Tensor, name, lambda self, *a, _r=real, _n=name, **k: reads.append(_n) or _r(self))
+    for _ in range(4):
+        loss.train_step(0.5 * (photo + noisy), photo, degraded=noisy)
+    monkeypatch.undo()
+    assert isinstance(loss.last_triplet, torch.Tensor)
+    assert int(loss.steps) == loss._host_steps == 5
+    state = loss.state_dict()
+    state["steps"] = torch.tensor(40)
+    loss.load_state_dict(state)
+    loss.train_step(photo, photo, degraded=noisy)
+    assert loss._host_steps == 41 and int(loss.steps) == 41
+    assert reads == ["item", "item"]  # only Adam's step counter at its 2 updates (a host tensor, also on CUDA)

@@ -94,3 +94,35 @@ def test_device_path_curves_stay_live(images):
           midway=lambda net, it: seen.setdefault(it, list(curves.logged)))
     assert seen[10] == [1, 2, 3, 4, 5]  # by iteration 10 the points of the first sync (5) are out
     assert curves.logged == list(range(1, 21))
+
+
+def test_compile_keeps_compiling_across_a_grid_of_feature_losses(images, monkeypatch):
+    """Every Backbone's forward is one function to dynamo; each feature loss used to add a cache
+    entry on it until torch's recompile limit (8), after which it ran eagerly with only a warning,
+    while the setting said "compiled". Ten feature losses in one worker (real torch.compile, eager
+    backend on the CPU): every run compiles its own graphs, none hits the limit."""
+    import torch._dynamo
+    import torch._dynamo.config as dynamo_config
+    from torch._dynamo.utils import counters
+
+    import benchmark.backbones as bb
+    from benchmark.runner import train
+
+    monkeypatch.setattr(bb, "COMPILE_BACKEND", "eager")
+    monkeypatch.setattr(dynamo_config, "recompile_limit", 8)  # torch's default, whatever an earlier test set
+    monkeypatch.setattr(dynamo_config, "fail_on_recompile_limit_hit", False)
+    layers = ["relu1_1", "relu1_2", "relu2_1", "relu2_2", "relu3_1", "relu3_2", "relu3_3", "relu4_1", "relu4_2",
+              "relu4_3"]
+    torch._dynamo.reset()
+    try:
+        for i, layer in enumerate(layers):
+            cfg = RunConfig(task="denoise", loss=f"l1 + 0.1*vgg(layers=('{layer}',))", iterations=2, batch_size=2,
+                            crop=32, compile=True, seed=i)
+            counters.clear()
+            result = train(cfg, build_task("denoise"), images, CPU)
+            assert result.status == "ok"
+            assert counters["frames"]["ok"] >= 2, (layer, dict(counters["frames"]))  # net + backbone compiled
+            assert not counters["stats"].get("recompile_limit_hit"), layer
+        assert dynamo_config.fail_on_recompile_limit_hit  # a run that would fall back to eager fails instead
+    finally:
+        torch._dynamo.reset()

@@ -1,0 +1,126 @@
+"""The reST/Markdown subset of this project's docstrings and notes, as HTML or as plain text.
+
+Block level: paragraphs (blank-line separated), bullet lists (``* `` or ``- `` items, indented
+continuation lines) and literal blocks (a paragraph ending in ``::``, then an indented block).
+Inline: ````code```` and ```code``` (Markdown), ``**bold**``, ``*italic*``, and the Sphinx roles
+``:class:`x```, ``:func:`x```, ``:data:`x```, ``:mod:`x```, ``:meth:`x```, ``:attr:`x``` shown as
+code (``~a.b.C`` shows ``C``, as Sphinx does). Anything else passes through as text, escaped for
+HTML. No dependency: docutils and markdown are not needed for this much.
+"""
+
+from __future__ import annotations
+
+import html
+import inspect
+import re
+
+_ROLE = re.compile(r":(?:py:)?(?:class|func|data|mod|meth|attr|obj|exc|const):`([^`]+)`")
+_CODE2 = re.compile(r"``(.+?)``")
+_CODE1 = re.compile(r"(?<![`\w])`([^`]+)`(?![`\w])")
+_BOLD = re.compile(r"(?<![\w*])\*\*(?=\S)(.+?)(?<=\S)\*\*(?![\w*])")
+_ITALIC = re.compile(r"(?<![\w*])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![\w*])")
+_BULLET = re.compile(r"^([*-]) +")
+_STASH = "\x00{}\x00"
+
+
+def _role_target(text: str) -> str:
+    """``~benchmark.errors.UserError`` → ``UserError``; ``title <target>`` → ``title``."""
+    text = re.sub(r"\s*<[^>]*>$", "", text.strip())
+    return text.rsplit(".", 1)[-1] if text.startswith("~") else text
+
+
+def _inline(text: str, html_out: bool) -> str:
+    """Inline markup of one paragraph (already joined into one line)."""
+    stash: list[str] = []
+
+    def code(s: str) -> str:
+        stash.append(f"<code>{html.escape(s, quote=False)}</code>" if html_out else s)
+        return _STASH.format(len(stash) - 1)
+
+    text = _ROLE.sub(lambda m: code(_role_target(m.group(1)).lstrip("~")), text)
+    text = _CODE2.sub(lambda m: code(m.group(1)), text)
+    text = _CODE1.sub(lambda m: code(m.group(1)), text)
+    if html_out:
+        text = html.escape(text, quote=False)
+    text = _BOLD.sub(r"<strong>\1</strong>" if html_out else r"\1", text)
+    text = _ITALIC.sub(r"<em>\1</em>" if html_out else r"\1", text)
+    return re.sub("\x00(\\d+)\x00", lambda m: stash[int(m.group(1))], text)
+
+
+def inline_html(text: str) -> str:
+    """One line of text with inline markup → HTML (escaped)."""
+    return _inline(" ".join(str(text).split("\n")), True)
+
+
+def inline_text(text: str) -> str:
+    """One line of text with inline markup → plain text (the markup dropped)."""
+    return _inline(" ".join(str(text).split("\n")), False)
+
+
+def _blocks(doc: str) -> list[tuple[str, object]]:
+    """[(kind, content)]: ("p", text), ("ul", [item text]), ("pre", text)."""
+    lines = inspect.cleandoc(doc or "").splitlines()
+    out: list[tuple[str, object]] = []
+    i, literal_next = 0, False
+    while i < len(lines):
+        if not lines[i].strip():
+            i += 1
+            continue
+        if literal_next and lines[i].startswith((" ", "\t")):
+            block = []
+            while i < len(lines) and (not lines[i].strip() or lines[i].startswith((" ", "\t"))):
+                block.append(lines[i])
+                i += 1
+            out.append(("pre", inspect.cleandoc("\n".join(block))))
+            literal_next = False
+            continue
+        literal_next = False
+        para = []
+        while i < len(lines) and lines[i].strip():
+            para.append(lines[i])
+            i += 1
+        if _BULLET.match(para[0]):
+            items: list[str] = []
+            for line in para:
+                m = _BULLET.match(line)
+                if m:
+                    items.append(line[m.end():].strip())
+                elif items:
+                    items[-1] += " " + line.strip()
+            out.append(("ul", items))
+            continue
+        text = " ".join(line.strip() for line in para)
+        if text.endswith("::"):
+            literal_next = True
+            text = text[:-1] if not text.endswith(" ::") else text[:-3]
+            if not text:
+                continue
+        out.append(("p", text))
+    return out
+
+
+def to_html(doc: str) -> str:
+    """A docstring → HTML paragraphs, lists and ``<pre>`` blocks."""
+    parts = []
+    for kind, body in _blocks(doc):
+        if kind == "ul":
+            parts.append("<ul>" + "".join(f"<li>{_inline(item, True)}</li>" for item in body) + "</ul>")
+        elif kind == "pre":
+            parts.append(f"<pre>{html.escape(body, quote=False)}</pre>")
+        else:
+            parts.append(f"<p>{_inline(body, True)}</p>")
+    return "".join(parts)
+
+
+def to_text(doc: str) -> str:
+    """A docstring → plain text: paragraphs on one line each, ``•`` items, markup dropped."""
+    parts = []
+    for kind, body in _blocks(doc):
+        if kind == "ul":
+            parts.append("\n".join(f"• {_inline(item, False)}" for item in body))
+        elif kind == "pre":
+            parts.append(body)
+        else:
+            parts.append(_inline(body, False))
+    return "\n\n".join(parts)
+
