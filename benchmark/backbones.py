@@ -39,6 +39,7 @@ from torch import nn
 
 from benchmark import weights as W
 from benchmark.errors import UserError
+from benchmark.precision import fp32_call
 
 log = logging.getLogger(__name__)
 
@@ -272,8 +273,9 @@ class Backbone(nn.Module):
         normalize: input normalisation (default: the architecture's, "imagenet").
         pool: ``"max"`` or ``"l2"`` (VGG only; DISTS's L2 pooling).
         allow_download: fetch a missing pretrained file (never when offline).
-        fp32: run the trunk in float32 even under autocast (for losses on globally pooled
-            features, where bf16 rounding swamps the small pred/target difference).
+        fp32: run the trunk in a float32 region, forward and backward, even under autocast and
+            with TF32 allowed (:mod:`benchmark.precision`; for losses on globally pooled features
+            or statistics, where bf16 rounding swamps the small pred/target difference).
     Forward:
         x: (N, 3, H, W) float in [0, 1] → dict name → (N, C_l, H_l, W_l).
     """
@@ -365,9 +367,8 @@ class Backbone(nn.Module):
         return ((self._a * x + self._b) - self._shift.to(x.dtype)) / self._scale.to(x.dtype)
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        if self.fp32 and torch.is_autocast_enabled(x.device.type):
-            with torch.autocast(device_type=x.device.type, enabled=False):
-                return self._forward(x.float())
+        if self.fp32:
+            return fp32_call(self._forward, x)
         return self._forward(x)
 
     def _forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:

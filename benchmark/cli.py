@@ -656,7 +656,9 @@ def cmd_weights(args) -> int:
     from benchmark.weights import get_file, hub_dir, metric_weights_report, offline, prefetch, weights_report
 
     if args.action == "prefetch":
-        prefetch(args.losses)
+        from benchmark.config import DEFAULT_METRICS
+
+        prefetch(args.losses, metrics=None if args.losses else DEFAULT_METRICS)
         print("every file is in place" if not args.losses else f"the files of {', '.join(args.losses)} are in place")
         return 0
     missing: dict[str, bool] = {}  # file key → has a download URL

@@ -604,7 +604,7 @@ def device_type_for(spec: GridSpec, local: bool = True) -> str:
     refused there: the head node's device is not the workers'), or cuda when SLURM jobs get GPUs."""
     import torch
 
-    from benchmark.runner import resolve_device
+    from benchmark.devices import resolve_device
 
     device = spec.device or "auto"
     if local or (spec.executor or "local") == "local":
@@ -626,10 +626,10 @@ def build_configs(spec: GridSpec, data=None, local: bool = True) -> tuple[list[R
     and loss keywords (types), and every loss is built once, so missing weights fail here. Configs
     are resolved (:func:`resolve`): the data is loaded (into ``data``, a DataCache, when given) to
     fingerprint it, and the device type fixed (``local=False``: for a remote executor's workers)."""
+    from benchmark.data import DataCache
     from benchmark.lossfn import build_loss, check_loss_arguments
     from benchmark.nets import build_net
     from benchmark.registry import LOSSES, TASKS, load_user_file
-    from benchmark.runner import DataCache
     from benchmark.task import build_task
 
     s = spec.resolved()

@@ -438,3 +438,27 @@ def mod_crop(pixels: torch.Tensor, multiple: int) -> torch.Tensor:
     """Crop the bottom/right so H and W are multiples of ``multiple``."""
     h, w = pixels.shape[-2:]
     return pixels[..., : h - h % multiple, : w - w % multiple]
+
+
+class DataCache:
+    """Decoded images per source, and their content fingerprints, shared by every run of a grid."""
+
+    def __init__(self):
+        self._images: dict[DataSpec, list[ImageRecord]] = {}
+        self._fingerprints: dict[tuple[DataSpec, ...], str] = {}
+
+    def images(self, spec: DataSpec) -> list[ImageRecord]:
+        if spec not in self._images:
+            self._images[spec] = load_images(spec)
+            log.info("loaded %d images from %s", len(self._images[spec]), spec)
+        return self._images[spec]
+
+    def pooled(self, specs: tuple[DataSpec, ...]) -> list[ImageRecord]:
+        """The images of several sources, in order (a training set such as BSD200 + T91)."""
+        return [r for s in specs for r in self.images(s)]
+
+    def fingerprint(self, specs: tuple[DataSpec, ...]) -> str:
+        """Content hash of the sources' decoded images (:func:`benchmark.data.fingerprint`)."""
+        if specs not in self._fingerprints:
+            self._fingerprints[specs] = fingerprint(self.pooled(specs))
+        return self._fingerprints[specs]

@@ -13,10 +13,14 @@ Conventions shared by every figure:
   colour-blind-safe ``colorblind`` palette without its grey (9 colours), extended deterministically
   beyond nine labels by marker shape and line style; pixel losses first in a fixed order, so ℓ1 is
   always the same blue; the degraded input is grey;
+* **a loss that restores worse than the degraded input** on psnr (:attr:`Stats.worse`, the runs the
+  tables mark ⚠) carries ⚠ in every figure that shows it per task: a red row label (leaderboard,
+  metric plots), a cell mark (rank heatmap), a mark beside its point (P–D plane);
 * **nothing clipped or overlapping**: long loss names are wrapped (:func:`wrap_label`), titles are
   wrapped to the figure width, crowded rank axes thin their tick numbers, and :func:`fit_canvas`
   grows a figure until every text is on the canvas; ``tests/test_figure_layout.py`` checks every
-  text of every figure of a report against the canvas and against every other text.
+  text of every figure of a report against the canvas and against every other text, and
+  ``tests/test_figures_readable.py`` what each figure encodes.
 
 Figures:
 
@@ -24,18 +28,24 @@ Figures:
   (1 = best), plus an ``all`` column; rows ordered by overall mean rank.
 * :func:`pd_plane` — per task, a distortion metric (PSNR) against the perceptual metric chosen by
   :func:`benchmark.stats.pd_metrics` (LPIPS/DISTS when present, else the best offline one), named
-  on the axes and in the title; one point per loss with 95% CI bars in both directions; the
-  Pareto front (no other loss better on both) is the dashed line.
+  on the axes and in a title of at most two lines; one point per loss with light 95% CI bars in
+  both directions, the degraded input as a grey cross; the Pareto front (no other loss better on
+  both) is a dashed staircase with black-rimmed points; axis ranges ignore far-off points
+  (:func:`robust_limits`), which are drawn at the edge as a triangle with their value.
 * :func:`metric_points` — per task, one panel per metric: cell means with 95% CIs; filled =
-  top group (not significantly different from the best), hollow = not; diamond = circular cell.
+  top group (not significantly different from the best), hollow = tested and significantly worse
+  (nothing is hollow when too few runs allow no test); diamond = circular cell; square = the
+  degraded input (a reference, never tested).
 * :func:`cd_diagram` — critical-difference summary: mean ranks on an axis, with bars joining
   losses whose mean ranks differ by less than the Nemenyi CD.
 * :func:`training_curves` — per task, each loss's training-loss curve from ``meta.json``
-  normalised to its first logged value (mean over seeds, band = min–max over seeds).
+  normalised to its first value and smoothed by a centred moving average (:func:`smooth_curve`,
+  the window in the title); mean over seeds, band = min–max over seeds where there are two or more.
 * :func:`visual_grid` — the same test crop restored by every loss (seed of the first run found),
   with the clean and degraded crops and a zoomed inset; needs ``net.pt`` and the test data.
-* :func:`leaderboard_heatmap` — the quick-look ``leaderboard.png``: per task, loss × metric,
-  colour = rank within the metric, text = the mean.
+* :func:`leaderboard_heatmap` — the quick-look ``leaderboard.png``: per task, loss × metric, text =
+  the mean (same decimals down a column), colour = the change from the degraded input scaled per
+  column (:func:`gain_over_input`, with its colourbar), rows in one order in every panel.
 """
 
 from __future__ import annotations
@@ -51,6 +61,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from benchmark.runstats import MIN_RUNS
 from benchmark.stats import INPUT, Stats, loss_label, metric_order, pareto_front, pd_metrics
 
 log = logging.getLogger(__name__)
@@ -67,6 +78,9 @@ MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 LINESTYLES = ("-", "--", ":", "-.")
 _DASHES = {"-": "", "--": (4, 1.5), ":": (1, 1.2), "-.": (3, 1.2, 1, 1.2)}
 INPUT_COLOUR = (0.58, 0.58, 0.58)
+#: the mark of a loss that restores worse than the degraded input (the tables' ``benchmark.export.WORSE``),
+#: judged on this metric (:func:`benchmark.stats.worse_than_input`)
+WORSE, WORSE_METRIC, WORSE_COLOUR = "⚠", "psnr", (0.75, 0.1, 0.1)
 
 
 @contextmanager
@@ -94,6 +108,15 @@ class _Figures:
         fig = Figure(figsize=figsize, layout=layout)
         FigureCanvasAgg(fig)  # measures text for the layout checks; savefig picks PDF/SVG canvases itself
         return fig, fig.subplots(*args, **kwargs)
+
+    @staticmethod
+    def figure(figsize=None, layout=None):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=figsize, layout=layout)
+        FigureCanvasAgg(fig)
+        return fig
 
     @staticmethod
     def close(fig) -> None:  # a Figure outside pyplot needs no closing; kept for symmetry
@@ -292,18 +315,80 @@ def _lines(label: str) -> int:
 
 
 def _legend(fig, labels: list[str], styles: dict[str, LossStyle], line: bool = False, marker: bool = True,
-            title: str | None = None) -> None:
-    """One shared legend below the panels, as many columns as the figure's width holds."""
+            title: str | None = None, markers: dict[str, str] | None = None, extra=(), names=None) -> None:
+    """One shared legend below the panels, as many columns as the figure's width holds.
+
+    ``markers`` overrides a label's marker (the compared loss is a star in the plot, so in the
+    legend too); ``extra``: (handle, text) pairs first (what the glyphs of the plot mean);
+    ``names``: {label: legend text} (default: the label, wrapped)."""
     from matplotlib.lines import Line2D
 
-    handles = [Line2D([], [], color=styles[l].color, marker=styles[l].marker if marker else None,
-                      linestyle=styles[l].linestyle if line else "none", markersize=4, lw=1.0) for l in labels]
-    text = [wrap_label(l, 34) for l in labels]
-    longest = max((max(len(s) for s in t.split("\n")) for t in text), default=10)
-    width = fig.get_size_inches()[0]
-    ncol = max(1, min(len(labels), int((width - 0.2) / (0.25 + 0.055 * longest))))
+    markers, names = markers or {}, names or {}
+    handles = [h for h, _ in extra]
+    handles += [Line2D([], [], color=styles[l].color, marker=markers.get(l, styles[l].marker) if marker else None,
+                       linestyle=styles[l].linestyle if line else "none",
+                       markersize=7 if markers.get(l) == "*" else 4, markeredgecolor="k" if l in markers else None,
+                       markeredgewidth=0.5, lw=1.0) for l in labels]
+    text = [wrap_label(t, 34) for _, t in extra] + [wrap_label(names.get(l, l), 34) for l in labels]
+    ncol = _legend_columns(fig.get_size_inches()[0], text)
     fig.legend(handles, text, loc="outside lower center", ncol=ncol, frameon=False, title=title,
                handletextpad=0.4, columnspacing=1.0, borderaxespad=0.2)
+
+
+def _legend_columns(width: float, text: list[str]) -> int:
+    """How many legend columns a figure ``width`` inches wide holds for these (wrapped) entries."""
+    longest = max((max(len(s) for s in t.split("\n")) for t in text), default=10)
+    return max(1, min(len(text), int((width - 0.2) / (0.25 + 0.055 * longest))))
+
+
+def _legend_height(width: float, labels: list[str], n_extra: int = 0) -> float:
+    """About how tall (inches) :func:`_legend` draws these labels plus ``n_extra`` one-line entries."""
+    text = ["x" * 20] * n_extra + [wrap_label(l, 34) for l in labels]
+    ncol = _legend_columns(width, text)
+    return 0.15 + 0.14 * math.ceil(sum(_lines(t) for t in text) / ncol)
+
+
+def worse_labels(stats: Stats, task: str | None = None) -> set[str]:
+    """Labels with a run that restores worse than the degraded input (:attr:`Stats.worse`, the runs
+    the tables mark ⚠), in ``task`` or in any task."""
+    w = stats.worse
+    if w is None or w.empty:
+        return set()
+    w = w[w["worse"] > 0]
+    return set(w["label"] if task is None else w.loc[w["task"] == task, "label"])
+
+
+def robust_limits(means, lows=None, highs=None, k: float = 4.0, pad: float = 0.06,
+                  reference=None) -> tuple[float, float]:
+    """An axis range that one outlier cannot squash: the points within ``k`` interquartile ranges of
+    the quartiles (all of them when fewer than 5), widened to their CI ends ``lows``/``highs`` by at
+    most half the points' span, and padded by ``pad`` of the span. ``reference`` (a bool mask, e.g.
+    the degraded input) marks points left out of the quartiles but kept when within range. Points
+    outside are drawn at the panel's edge (:func:`draw_pd_plane`)."""
+    m = np.asarray(means, float)
+    ok = np.isfinite(m)
+    if not ok.any():
+        return 0.0, 1.0
+    keep = ok.copy()
+    core = ok & ~np.asarray(reference if reference is not None else np.zeros(len(m), bool), bool)
+    if core.sum() >= 5:
+        q1, q3 = np.percentile(m[core], [25, 75])
+        iqr = float(q3 - q1) or 1e-3 * max(abs(float(q1)), 1e-12)
+        keep &= (m >= q1 - k * iqr) & (m <= q3 + k * iqr)
+    lo, hi = float(m[keep].min()), float(m[keep].max())
+    span = hi - lo or max(abs(hi), 1e-12) * 0.02
+    for ends, side in ((lows, -1), (highs, 1)):
+        if ends is None:
+            continue
+        e = np.asarray(ends, float)[keep]
+        e = e[np.isfinite(e)]
+        if e.size:
+            if side < 0:
+                lo = max(min(lo, float(e.min())), lo - span / 2)
+            else:
+                hi = min(max(hi, float(e.max())), hi + span / 2)
+    span = hi - lo
+    return lo - pad * span, hi + pad * span
 
 
 # --------------------------------------------------------------------------------------------
@@ -320,7 +405,10 @@ def draw_rank_heatmap(stats: Stats, styles=None):
     rows = [wrap_label(str(l), 34) for l in tr.index]
     row_h = 0.06 + 0.125 * max(_lines(r) for r in rows)
     fig, ax = plt.subplots(figsize=(min(COL2, 2.2 + 0.5 * tr.shape[1]), 1.0 + row_h * len(tr)), layout="constrained")
-    sns.heatmap(tr, ax=ax, cmap="viridis", annot=True, fmt=".1f", annot_kws={"fontsize": 7}, linewidths=0.5,
+    flagged = {t: worse_labels(stats, t) for t in tr.columns[:-1]}
+    annot = np.array([["" if not np.isfinite(v) else f"{v:.1f}" + (f" {WORSE}" if l in flagged.get(t, ()) else "")
+                       for t, v in row.items()] for l, row in tr.iterrows()], dtype=object)
+    sns.heatmap(tr, ax=ax, cmap="viridis", annot=annot, fmt="", annot_kws={"fontsize": 7}, linewidths=0.5,
                 linecolor="white", cbar_kws={"label": "mean rank (1 = best)", "shrink": 0.8, "aspect": 30})
     ax.set_yticks(np.arange(len(tr)) + 0.5, rows, rotation=0, va="center")
     ax.set_xticks(np.arange(tr.shape[1]) + 0.5, [str(c) for c in tr.columns], rotation=90)
@@ -328,7 +416,8 @@ def draw_rank_heatmap(stats: Stats, styles=None):
     ax.set_xlabel("")
     ax.set_ylabel("")
     ax.tick_params(length=0)
-    ax.set_title(wrap_title("Mean rank over each task's metrics", fig.get_size_inches()[0]))
+    note = f"; {WORSE}: runs worse than the degraded input on {WORSE_METRIC}" if any(flagged.values()) else ""
+    ax.set_title(wrap_title(f"Mean rank over each task's metrics{note}", fig.get_size_inches()[0]))
     fit_canvas(fig)
     return fig
 
@@ -343,12 +432,48 @@ def _cells(stats: Stats, task: str) -> pd.DataFrame:
     return stats.cells[stats.cells["task"] == task]
 
 
+def _spread(pos: list[float], gap: float, lo: float, hi: float) -> list[float]:
+    """Positions (sorted or not) moved apart to at least ``gap``, kept within [lo, hi] where they fit."""
+    order = np.argsort(pos)
+    out = np.asarray(pos, float)[order].copy()
+    for i in range(1, len(out)):
+        out[i] = max(out[i], out[i - 1] + gap)
+    if len(out) and out[-1] > hi:
+        out -= out[-1] - hi
+        for i in range(len(out) - 2, -1, -1):
+            out[i] = min(out[i], out[i + 1] - gap)
+    res = np.empty_like(out)
+    res[order] = np.clip(out, lo, hi) if len(out) else out
+    return res.tolist()
+
+
+def pareto_steps(x, y, x_higher: bool, y_higher: bool, far_x: float, far_y: float) -> tuple[np.ndarray, np.ndarray]:
+    """The Pareto front of points (x, y) as a staircase: the boundary of the region they dominate,
+    from ``far_x`` beyond the worst x to ``far_y`` beyond the worst y (data units), so that it shows
+    even with a single point on the front."""
+    sx, sy = (1.0 if x_higher else -1.0), (1.0 if y_higher else -1.0)
+    bx, by = sx * np.asarray(x, float), sy * np.asarray(y, float)
+    order = np.lexsort((-by, bx))
+    bx, by = bx[order], by[order]
+    px, py = [bx.min() - far_x], [by[0]]
+    for i in range(len(bx)):
+        px += [bx[i], bx[i]]
+        py += [by[i], by[i + 1] if i + 1 < len(bx) else by.min() - far_y]
+    return sx * np.asarray(px), sy * np.asarray(py)
+
+
 def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
     """Perception–distortion plane (see module docstring); labels in ``highlight`` are drawn as a
-    large star (the loss being compared)."""
+    star, in the plot and in the legend (the loss being compared).
+
+    Each panel's range comes from :func:`robust_limits`, so one far-off loss does not squash the
+    others: a point beyond it is drawn at the edge as a triangle pointing out, with its value. The
+    degraded input is a grey cross, the Pareto front a dashed staircase (front points with a black
+    rim), a loss with runs worse than the input on psnr carries ⚠ (:func:`worse_labels`)."""
     plt = _Figures()
-    import seaborn as sns
+    from matplotlib.lines import Line2D
     from matplotlib.ticker import MaxNLocator
+    from matplotlib.transforms import offset_copy
 
     tasks = sorted(stats.cells["task"].unique()) if not stats.cells.empty else []
     dist, perc = pd_metrics(stats.cells["metric"].unique()) if tasks else (None, None)
@@ -358,60 +483,130 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
         return None
     styles = styles or stats_styles(stats)
     higher = stats.higher()
+    highlight = set(highlight or ())
     rows, cols = _grid(len(tasks))
-    fig, axes = plt.subplots(rows, cols, figsize=(min(COL2, 2.4 * cols), 2.3 * rows + 0.6), squeeze=False,
-                             layout="constrained")
+    all_labels = sorted(set(stats.cells["label"]) - {INPUT})
+    one = len(tasks) == 1  # one panel (as `plbench compare` draws it): wide enough for a 2-column legend
+    width = 4.9 if one else min(COL2, 2.4 * cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(width, (2.9 if one else 2.3) * rows + 0.8 +
+                                                  _legend_height(width, all_labels, 5)),
+                             squeeze=False, layout="constrained")
     shown: list[str] = []
+    flags = {"input": False, "worse": False, "off": False}
     for ax, task in zip(axes.flat, tasks):
         c = _cells(stats, task)
-        c = c[c["label"] != INPUT]
         x = c[c["metric"] == dist].set_index("label")
         y = c[c["metric"] == perc].set_index("label")
-        labels = [l for l in x.index if l in y.index]
+        labels = [l for l in x.index if l in y.index and l != INPUT]
         if not labels:
             ax.set_visible(False)
             continue
-        x, y = x.loc[labels], y.loc[labels]
-        front = pareto_front(x["mean"].to_numpy(), y["mean"].to_numpy(), higher[dist], higher[perc])
+        pts = labels + [INPUT] * (INPUT in x.index and INPUT in y.index)
+        flags["input"] |= INPUT in pts
+        X, Y = x.loc[pts], y.loc[pts]
+        ref = [l == INPUT for l in pts]
+        xlim = robust_limits(X["mean"], X["ci_low"], X["ci_high"], reference=ref)
+        ylim = robust_limits(Y["mean"], Y["ci_low"], Y["ci_high"], reference=ref)
+        ax.set_xlim(xlim)
+        ax.set_ylim(ylim if higher[perc] else ylim[::-1])  # better is up
         for l in labels:
-            ax.errorbar(x.loc[l, "mean"], y.loc[l, "mean"],
-                        xerr=[[x.loc[l, "mean"] - x.loc[l, "ci_low"]], [x.loc[l, "ci_high"] - x.loc[l, "mean"]]],
-                        yerr=[[y.loc[l, "mean"] - y.loc[l, "ci_low"]], [y.loc[l, "ci_high"] - y.loc[l, "mean"]]],
-                        fmt="none", ecolor=styles[l].color, elinewidth=0.6, capsize=1.2, alpha=0.45, zorder=2)
-        df = pd.DataFrame({"x": x["mean"].to_numpy(), "y": y["mean"].to_numpy(), "label": labels})
-        df["front"] = front
-        for on_front, size, edge in ((False, 22, 0.3), (True, 34, 1.0)):  # front points: larger, black rim
-            sub = df[df["front"] == on_front]
-            if len(sub):
-                sns.scatterplot(data=sub, x="x", y="y", hue="label", style="label", ax=ax, legend=False, s=size,
-                                palette={l: styles[l].color for l in sub["label"]},
-                                markers={l: styles[l].marker for l in sub["label"]}, edgecolor="black",
-                                linewidth=edge, zorder=3 + on_front)
-        fx, fy = x["mean"].to_numpy()[front], y["mean"].to_numpy()[front]
-        order = np.argsort(fx)
-        ax.plot(fx[order], fy[order], color="0.1", lw=1.0, ls="--", zorder=4)
-        for l in labels:
-            if highlight and l in highlight:
-                ax.scatter([x.loc[l, "mean"]], [y.loc[l, "mean"]], s=90, marker="*", color=styles[l].color,
-                           edgecolor="k", linewidth=0.6, zorder=5)
+            ax.errorbar(X.loc[l, "mean"], Y.loc[l, "mean"],
+                        xerr=[[X.loc[l, "mean"] - X.loc[l, "ci_low"]], [X.loc[l, "ci_high"] - X.loc[l, "mean"]]],
+                        yerr=[[Y.loc[l, "mean"] - Y.loc[l, "ci_low"]], [Y.loc[l, "ci_high"] - Y.loc[l, "mean"]]],
+                        fmt="none", ecolor=styles[l].color, elinewidth=0.5, capsize=0, alpha=0.35, zorder=2)
+        front = pareto_front(X.loc[labels, "mean"].to_numpy(), Y.loc[labels, "mean"].to_numpy(), higher[dist],
+                             higher[perc])
+        fl = [l for l, on in zip(labels, front) if on]
+        px, py = pareto_steps(X.loc[fl, "mean"], Y.loc[fl, "mean"], higher[dist], higher[perc],
+                              10 * (xlim[1] - xlim[0]), 10 * (ylim[1] - ylim[0]))
+        ax.plot(px, py, color="0.15", lw=0.9, ls=(0, (4, 2)), zorder=3)  # clipped to the panel
+        worse = worse_labels(stats, task)
+        off: dict[str, list] = {}
+        for l in pts:
+            xm, ym = float(X.loc[l, "mean"]), float(Y.loc[l, "mean"])
+            xc, yc = min(max(xm, xlim[0]), xlim[1]), min(max(ym, ylim[0]), ylim[1])
+            colour = styles.get(l, styles[INPUT]).color
+            if (xc, yc) != (xm, ym):
+                flags["off"] = True
+                if xc != xm:
+                    edge, marker = ("left", "<") if xm < xlim[0] else ("right", ">")
+                else:
+                    edge = "bottom" if (ym < ylim[0]) == higher[perc] else "top"
+                    marker = "v" if edge == "bottom" else "^"
+                ax.scatter([xc], [yc], s=22, marker=marker, color=colour, edgecolor="k", linewidth=0.4,
+                           clip_on=False, zorder=5)
+                off.setdefault(edge, []).append((l, xc, yc, xm if xc != xm else ym))
+            elif l == INPUT:
+                ax.scatter([xm], [ym], s=30, marker="X", color=INPUT_COLOUR, edgecolor="k", linewidth=0.4, zorder=4)
+            else:
+                on = l in fl
+                star = l in highlight
+                ax.scatter([xm], [ym], s=80 if star else (24 if on else 14), marker="*" if star else styles[l].marker,
+                           color=colour, edgecolor="k", linewidth=0.9 if on else 0.3, zorder=6 if star else 4 + on)
+            if l in worse:
+                flags["worse"] = True
+            if l in worse and (xc, yc) == (xm, ym):  # an off-scale one carries ⚠ in its value instead
+                ax.plot([xc], [yc], ls="none", marker=f"${WORSE}$", ms=6, color=WORSE_COLOUR, clip_on=False,
+                        zorder=7, transform=offset_copy(ax.transData, fig=fig, x=5, y=5, units="points"))
+        for edge, items in off.items():  # each off-scale point's value beside its edge mark, kept apart
+            if edge in ("left", "right"):  # stacked along the edge
+                placed = _spread([yc for _, _, yc, _ in items], 0.09 * (ylim[1] - ylim[0]),
+                                 ylim[0] + 0.04 * (ylim[1] - ylim[0]), ylim[1] - 0.04 * (ylim[1] - ylim[0]))
+                spots = [((xc, p), 0) for (_, xc, _, _), p in zip(items, placed)]
+            else:  # side by side, a text that would touch its neighbour one line further in
+                levels: list[list[float]] = []
+                spots = []
+                for _, xc, yc, _ in items:
+                    k = next((i for i, xs in enumerate(levels) if all(abs(xc - o) > 0.35 * (xlim[1] - xlim[0])
+                                                                     for o in xs)), len(levels))
+                    levels += [[]] * (k == len(levels))
+                    levels[k] = levels[k] + [xc]
+                    spots.append(((xc, yc), k))
+            for (l, _, _, value), (pos, level) in zip(items, spots):
+                dx, dy = {"left": (5, 0), "right": (-5, 0), "bottom": (0, 4 + 7 * level),
+                          "top": (0, -4 - 7 * level)}[edge]  # offsets on the page, whichever way the axis runs
+                text = f"{'input ' if l == INPUT else ''}{value:.3g}" + (f" {WORSE}" if l in worse else "")
+                ax.annotate(text, pos, xytext=(dx, dy), textcoords="offset points", fontsize=5.5,
+                            color=WORSE_COLOUR if l in worse else "0.25", annotation_clip=False,
+                            ha={"left": "left", "right": "right"}.get(edge, "center"),
+                            va={"bottom": "bottom", "top": "top"}.get(edge, "center"))
         shown += [l for l in labels if l not in shown]
         ax.set_xlabel(f"{dist} {_arrow(higher[dist])} (distortion)")
         ax.set_ylabel(f"{perc} {_arrow(higher[perc])} (perception)")
         ax.xaxis.set_major_locator(MaxNLocator(4))
         ax.yaxis.set_major_locator(MaxNLocator(5))
-        if not higher[perc]:
-            ax.invert_yaxis()  # better is up
         ax.set_title(task)
+        if one:
+            ax.set_box_aspect(0.85)  # not a wide strip across the legend's width
     for ax in list(axes.flat)[len(tasks):]:
-        ax.set_visible(False)
+        ax.remove()
     w = fig.get_size_inches()[0]
     from benchmark.stats import smoke_test
 
+    chars = max(20, int(w * 72 / (0.55 * 8)))
+    head = (f"Perception–distortion plane: perception = {perc} {_arrow(higher[perc])}, distortion = {dist} "
+            f"{_arrow(higher[dist])}")
+    if len(head) + 25 <= chars:
+        head += " (better: right and up)"
     smoke = smoke_test(stats, short=True)
-    fig.suptitle(wrap_title(f"Perception–distortion plane: perception = {perc}, distortion = {dist} (better: right "
-                            "and up; bars: 95% CI; dashed line and black rims: Pareto front)"
-                            + (f". {smoke}" if smoke else ""), w))
-    _legend(fig, sorted(shown, key=list(styles).index), styles)
+    caption = None
+    if smoke and len(smoke) > chars:  # the title stays within 2 lines; the reasons go above the legend
+        caption, smoke = wrap_title(smoke, w, 7), smoke.split(":")[0]
+    fig.suptitle("\n".join(t for t in (head, smoke) if t))
+    grey = "0.35"
+    extra = [(Line2D([], [], color=grey, lw=0.6, alpha=0.6), "bars: 95% CI"),
+             (Line2D([], [], color="0.15", lw=0.9, ls=(0, (4, 2)), marker="o", mfc="white", mec="k", mew=0.9, ms=4),
+              "Pareto front (black rim)")]
+    if flags["input"]:
+        extra.append((Line2D([], [], ls="none", marker="X", color=INPUT_COLOUR, mec="k", mew=0.4, ms=5),
+                      "degraded input"))
+    if flags["worse"]:
+        extra.append((Line2D([], [], ls="none", marker=f"${WORSE}$", color=WORSE_COLOUR, ms=6),
+                      f"worse than the input on {WORSE_METRIC}"))
+    if flags["off"]:
+        extra.append((Line2D([], [], ls="none", marker=">", color=grey, ms=4), "off-scale (value shown)"))
+    _legend(fig, sorted(shown, key=list(styles).index), styles, markers={l: "*" for l in highlight if l in shown},
+            extra=extra, title=caption)
     fit_canvas(fig, min_axes=(1.5, 1.5))
     return fig
 
@@ -436,41 +631,62 @@ def draw_metric_points(stats: Stats, task: str, styles=None):
     metrics = metric_order(c["metric"].unique())
     order = c[c["label"] != INPUT].groupby("label")["rank"].mean().sort_values().index.tolist()
     order = order + [INPUT] * (INPUT in set(c["label"]))
-    ticks = [wrap_label(l, 34) for l in order]
+    worse = worse_labels(stats, task)
+    ticks = [wrap_label(l + (f" {WORSE}" if l in worse else ""), 34) for l in order]
     row_h = 0.05 + 0.125 * max(_lines(t) for t in ticks)  # inches per loss row: its wrapped lines plus a gap
     rows, cols = _grid(len(metrics), 4)
     height = 0.8 + (row_h * len(order) + 0.55) * rows
     fig, axes = plt.subplots(rows, cols, figsize=(min(COL2, 1.7 * cols + 1.6), height), squeeze=False, sharey=True,
                              layout="constrained")
     ypos = {l: i for i, l in enumerate(order)}
+    tested_any = False
     for ax, m in zip(axes.flat, metrics):
         g = c[c["metric"] == m]
         y = g["label"].map(ypos).to_numpy(float)
         colours = [styles.get(l, styles[INPUT]).color for l in g["label"]]
         ax.hlines(y, g["ci_low"], g["ci_high"], colors=colours, lw=0.8)  # one call per panel: fast
-        top, circ = g["top_group"].to_numpy(bool), g["circular"].to_numpy(bool)
-        for sel, marker in ((~circ, "o"), (circ, "D")):
+        # hollow only where a test found the loss worse than the best; with too few runs nothing is tested
+        is_input = (g["label"] == INPUT).to_numpy()
+        tested = np.isfinite(g["p_best_adj"].to_numpy(float)) & ~is_input
+        tested_any |= bool(tested.any())
+        hollow = tested & ~g["top_group"].to_numpy(bool)
+        circ = g["circular"].to_numpy(bool) & ~is_input
+        for sel, marker in ((~circ & ~is_input, "o"), (circ, "D"), (is_input, "s")):
             for filled in (True, False):
-                k = sel & (top == filled)
+                k = sel & (hollow != filled)
                 if k.any():
                     cs = [colours[i] for i in np.flatnonzero(k)]
                     ax.scatter(g["mean"].to_numpy()[k], y[k], s=14, marker=marker, c=cs if filled else "white",
                                edgecolors=cs, linewidths=0.9, zorder=3)
         ax.set_title(f"{m} {_arrow(bool(g['higher_is_better'].iloc[0]))}")
         ax.set_yticks(range(len(order)), ticks)
+        for tick, label in zip(ax.get_yticklabels(), order):
+            if label in worse:
+                tick.set_color(WORSE_COLOUR)
         ax.xaxis.set_major_locator(MaxNLocator(3))
         ax.grid(axis="x", lw=0.3, alpha=0.5)
         ax.set_ylim(len(order) - 0.5, -0.5)
     for ax in list(axes.flat)[len(metrics):]:
-        ax.set_visible(False)
+        ax.remove()
     w = fig.get_size_inches()[0]
     fig.suptitle(wrap_title(f"{task}: mean and 95% CI per metric", w))
-    proxies = [Line2D([], [], color="0.2", marker="o", ls="none", ms=4),
-               Line2D([], [], color="0.2", marker="o", mfc="white", ls="none", ms=4),
-               Line2D([], [], color="0.2", marker="D", mfc="white", ls="none", ms=4)]
-    fig.legend(proxies, ["filled: not significantly different from the best", "hollow: significantly worse",
-                         "diamond: circular (trained on this metric)"], loc="outside lower center",
-               ncol=1 if w < 5 else 3, frameon=False)
+    dot = dict(color="0.2", ls="none", ms=4)
+    if tested_any:
+        proxies = [(Line2D([], [], marker="o", **dot), "filled: not significantly different from the best"),
+                   (Line2D([], [], marker="o", mfc="white", **dot), "hollow: significantly worse")]
+    else:
+        n = int(c.loc[c["label"] != INPUT, "n_seeds"].min()) if (c["label"] != INPUT).any() else 0
+        proxies = [(Line2D([], [], marker="o", **dot),
+                    f"not tested: {n} run(s) per loss, a test needs ≥ {MIN_RUNS}")]
+    proxies.append((Line2D([], [], marker="D", **dot), "diamond: circular (trained on this metric)"))
+    if INPUT in ypos:
+        proxies.append((Line2D([], [], marker="s", color=INPUT_COLOUR, ls="none", ms=4),
+                        "square: the degraded input (not tested)"))
+    if worse:
+        proxies.append((Line2D([], [], marker=f"${WORSE}$", color=WORSE_COLOUR, ls="none", ms=6),
+                        f"worse than the input on {WORSE_METRIC}"))
+    fig.legend([h for h, _ in proxies], [t for _, t in proxies], loc="outside lower center",
+               ncol=1 if w < 5 else 2, frameon=False)
     fit_canvas(fig, min_axes=(1.0, row_h * len(order)))
     return fig
 
@@ -570,21 +786,39 @@ def cd_diagram(stats: Stats, base: Path, formats=("png", "pdf"), styles=None) ->
         return save(fig, base, formats) if fig is not None else []
 
 
+#: the training curves' moving average: this fraction of a run's logged values (odd, at least 1)
+SMOOTH = 0.1
+
+
+def smooth_curve(values, frac: float = SMOOTH) -> tuple[np.ndarray, int]:
+    """(centred moving average of ``values``, its window): the window is ``frac`` of the points,
+    rounded to an odd number; the ends average over the points they have."""
+    v = pd.Series(np.asarray(values, float))
+    k = max(1, int(round(frac * len(v))) // 2 * 2 + 1)
+    return v.rolling(k, center=True, min_periods=1).mean().to_numpy(), k
+
+
 def draw_training_curves(metas: list[dict], styles=None):
-    """Training-loss curves from ``meta.json`` (see module docstring)."""
+    """Training-loss curves from ``meta.json`` (see module docstring): each run's curve, relative
+    to its first value and smoothed by :func:`smooth_curve`, then the mean over seeds; the band is
+    the min–max over seeds, drawn (and named in the title) only where a loss has 2 or more."""
     plt = _Figures()
     import seaborn as sns
 
-    rows = []
+    rows, windows = [], []
     for m in metas:
         cfg, curve = m.get("config") or {}, m.get("loss_curve") or []
         if m.get("kind") == "input" or not curve or "task" not in cfg:
             continue
         first = float(curve[0][1]) if curve[0][1] not in (0, None) else 1.0
         label = loss_label(cfg["loss"], m.get("weights", "none"))
-        for it, v in curve:
-            if v is not None and np.isfinite(v):
-                rows.append((cfg["task"], label, cfg["loss"], cfg.get("seed", 0), int(it), float(v) / first))
+        pts = [(int(it), float(v) / first) for it, v in curve if v is not None and np.isfinite(v)]
+        if not pts:
+            continue
+        smoothed, k = smooth_curve([v for _, v in pts])
+        windows.append(k)
+        for (it, _), v in zip(pts, smoothed):
+            rows.append((cfg["task"], label, cfg["loss"], cfg.get("seed", 0), it, float(v)))
     if not rows:
         log.info("training curves skipped: no loss_curve in any meta.json")
         return None
@@ -595,6 +829,7 @@ def draw_training_curves(metas: list[dict], styles=None):
         return None
     if styles is None or not set(df["label"]) <= set(styles):
         styles = loss_styles(df["label"].unique(), dict(zip(df["label"], df["loss"])))
+    seeds = df.groupby(["task", "label"])["seed"].nunique()
     tasks = sorted(df["task"].unique())
     r, c = _grid(len(tasks))
     fig, axes = plt.subplots(r, c, figsize=(min(COL2, 2.4 * c), 1.9 * r + 0.5), squeeze=False, sharey=True,
@@ -603,21 +838,37 @@ def draw_training_curves(metas: list[dict], styles=None):
     for ax, task in zip(axes.flat, tasks):
         g = df[df["task"] == task]
         present = [l for l in labels if l in set(g["label"])]
+        band = bool((seeds.loc[task] >= 2).any())
         sns.lineplot(data=g, x="it", y="rel", hue="label", style="label", hue_order=present, style_order=present,
                      palette={l: styles[l].color for l in present}, dashes={l: styles[l].dashes for l in present},
-                     estimator="mean", errorbar=("pi", 100), err_kws={"alpha": 0.15, "lw": 0}, lw=0.9, ax=ax,
-                     legend=False)
+                     estimator="mean", errorbar=("pi", 100) if band else None, err_kws={"alpha": 0.12, "lw": 0},
+                     lw=0.8, alpha=0.9, ax=ax, legend=False)
         ax.set_yscale("log")
         ax.set_title(task)
         ax.set_xlabel("iteration")
         ax.set_ylabel("loss / first value")
     for ax in list(axes.flat)[len(tasks):]:
-        ax.set_visible(False)
+        ax.remove()
     w = fig.get_size_inches()[0]
-    fig.suptitle(wrap_title("Training loss relative to its first value (mean over seeds; band: min–max)", w))
+    k_lo, k_hi = min(windows), max(windows)
+    window = f"{k_lo}" if k_lo == k_hi else f"{k_lo}–{k_hi}"
+    if int(seeds.max()) < 2:
+        seeds_text = "one seed per loss"
+    elif int(seeds.min()) >= 2:
+        seeds_text = f"mean over {_count(seeds)} seeds; band: min–max"
+    else:
+        seeds_text = f"mean over {_count(seeds)} seeds; band: min–max where a loss has ≥ 2"
+    fig.suptitle(wrap_title(f"Training loss relative to its first value ({seeds_text}; moving average over "
+                            f"{window} logged values)", w))
     _legend(fig, labels, styles, line=True, marker=False)
     fit_canvas(fig, min_axes=(1.5, 1.2))
     return fig
+
+
+def _count(n: pd.Series) -> str:
+    """``3`` or ``1–3``: the range of a count over groups."""
+    lo, hi = int(n.min()), int(n.max())
+    return str(lo) if lo == hi else f"{lo}–{hi}"
 
 
 def training_curves(metas: list[dict], base: Path, formats=("png", "pdf"), styles=None) -> list[Path]:
@@ -626,45 +877,165 @@ def training_curves(metas: list[dict], base: Path, formats=("png", "pdf"), style
         return save(fig, base, formats) if fig is not None else []
 
 
-def draw_leaderboard_heatmap(boards: dict[str, tuple[pd.DataFrame, pd.DataFrame]]):
-    """``leaderboard.png``: one panel per task (2 per row), loss × metric; ``boards`` maps task →
-    (colour frame = rank within each metric, text frame = the formatted means); rows top to bottom."""
+def _board_values(board) -> pd.DataFrame:
+    """A leaderboard panel as numbers: loss label × ``"metric ↑/↓"`` means. Accepts the numeric frame
+    itself or :func:`benchmark.report.heatmap_panels`' (rank frame, text frame) pair, whose text is
+    the mean (3 significant digits, which is what the cell shows anyway)."""
+    if isinstance(board, pd.DataFrame):
+        return board.astype(float)
+    ranks, text = board
+    vals = text.apply(lambda col: pd.to_numeric(col.astype(str).str.replace("−", "-").str.strip(), errors="coerce"))
+    vals.columns = list(ranks.columns)
+    return vals.astype(float)
+
+
+def _metric_of(column: str) -> tuple[str, bool]:
+    """``"psnr ↑"`` → ("psnr", True); a column without an arrow counts as higher-is-better."""
+    name = str(column).strip()
+    if name.endswith(("↑", "↓")):
+        return name[:-1].strip(), name.endswith("↑")
+    return name, True
+
+
+def column_decimals(values) -> int:
+    """Decimals that give a column's largest magnitude 3 significant digits, 0–6: every cell of the
+    column is printed with these (26.3 / 20.7, 0.958 / 0.608, 0.083 / 0.135)."""
+    v = np.abs(np.asarray(values, float))
+    v = v[np.isfinite(v) & (v > 0)]
+    if not v.size:
+        return 0
+    return int(min(6, max(0, 2 - math.floor(math.log10(float(v.max()))))))
+
+
+def gain_over_input(col: pd.Series, higher: bool) -> pd.Series:
+    """A leaderboard column's colour value in [−1, 1]: the change from the degraded input's score
+    (the row ``input``; without one, the column median), signed so that positive is better, divided
+    by the column's largest gain (positive side) or largest loss (negative side). 0 is the input, 1
+    the best loss, −1 the loss furthest below the input; equal values get equal colours, and a
+    difference is only as dark as it is large next to the column's spread (not its rank)."""
+    restored = col.drop(INPUT, errors="ignore")
+    ref = col.get(INPUT, np.nan)
+    if not np.isfinite(ref):
+        ref = float(restored.median())
+    d = (col - ref) * (1.0 if higher else -1.0)
+    pos = float(d[d > 0].max()) if (d > 0).any() else 0.0
+    neg = float(-d[d < 0].min()) if (d < 0).any() else 0.0
+    return d.where(d <= 0, d / pos if pos > 0 else 0.0).where(d >= 0, d / neg if neg > 0 else 0.0)
+
+
+def leaderboard_order(values: dict[str, pd.DataFrame]) -> list[str]:
+    """One row order for every panel: ``input`` first, then losses by their mean over tasks of the
+    mean rank over the task's metrics (best first; ties by name)."""
+    score: dict[str, list[float]] = {}
+    for v in values.values():
+        restored = v.drop(INPUT, errors="ignore")
+        ranks = pd.DataFrame({c: restored[c].rank(ascending=not _metric_of(c)[1]) for c in restored.columns})
+        for label, r in ranks.mean(axis=1).items():
+            score.setdefault(label, []).append(float(r))
+    order = sorted(score, key=lambda l: (float(np.nanmean(score[l])), l))
+    return [INPUT] * any(INPUT in v.index for v in values.values()) + order
+
+
+def _mean_below_input(v: pd.DataFrame, metric: str = WORSE_METRIC) -> set[str]:
+    """Labels whose mean on ``metric`` is worse than the input's (when no run-level table is given)."""
+    col = next((c for c in v.columns if _metric_of(c)[0] == metric), None)
+    if col is None or INPUT not in v.index or not np.isfinite(v.loc[INPUT, col]):
+        return set()
+    sign = 1.0 if _metric_of(col)[1] else -1.0
+    d = (v[col].drop(INPUT) - v.loc[INPUT, col]) * sign
+    return set(d[d < 0].index)
+
+
+def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None):
+    """``leaderboard.png``: one panel per task (2 per row, a last odd panel centred), loss × metric.
+
+    ``boards`` maps task → the means (loss label × ``"metric ↑/↓"``), or the (rank frame, text
+    frame) pair of :func:`benchmark.report.heatmap_panels`. Colour = :func:`gain_over_input` on a
+    diverging scale with its colourbar (white = the degraded input, blue = better, red = worse);
+    text = the mean, with the same decimals down a column (:func:`column_decimals`); rows in one
+    order in every panel (:func:`leaderboard_order`; a loss a task lacks is a blank row). A label
+    marked ⚠ restores worse than the degraded input on psnr: from ``worse`` (:attr:`Stats.worse`,
+    any run below the input, as the tables mark it) when given, else from the means."""
     plt = _Figures()
     import seaborn as sns
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
 
     if not boards:
         return None
-    n = len(boards)
-    n_metrics = max(r.shape[1] for r, _ in boards.values())
+    values = {t: _board_values(b) for t, b in sorted(boards.items())}
+    order = leaderboard_order(values)
+    columns = list(dict.fromkeys(c for v in values.values() for c in v.columns))
+    rank_of = {m: i for i, m in enumerate(metric_order({_metric_of(c)[0] for c in columns}))}
+    columns.sort(key=lambda c: rank_of[_metric_of(c)[0]])
+    by_metric: dict[str, list[float]] = {}
+    for v in values.values():
+        for c in v.columns:
+            by_metric.setdefault(c, []).extend(v[c].dropna().tolist())
+    decimals = {c: column_decimals(by_metric.get(c, [])) for c in columns}
+    flagged = {}
+    for t, v in values.items():
+        if worse is not None and not worse.empty:
+            w = worse[(worse["task"] == t) & (worse["worse"] > 0)]
+            flagged[t] = set(w["label"])
+        else:
+            flagged[t] = _mean_below_input(v)
+    n = len(values)
+    n_metrics = len(columns)
     cols = 1 if n_metrics > 8 else min(2, n)
     rows = -(-n // cols)
-    max_rows = max(r.shape[0] for r, _ in boards.values())
-    ylab = {t: [wrap_label(str(l), 34) for l in r.index] for t, (r, _) in boards.items()}
-    row_h = 0.06 + 0.125 * max(_lines(l) for ls in ylab.values() for l in ls)
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * (0.5 * n_metrics + 2.4), rows * (row_h * max_rows + 1.3)),
-                             squeeze=False, layout="constrained")
-    for ax, (task, (ranks, text)) in zip(axes.flat, sorted(boards.items())):
-        sns.heatmap(ranks, ax=ax, cmap="viridis", annot=text.to_numpy(), fmt="", annot_kws={"fontsize": 6},
+    ylab = [wrap_label(str(l), 34) for l in order]
+    row_h = 0.06 + 0.125 * max(_lines(l) for l in ylab)
+    fig = plt.figure(figsize=(cols * (0.5 * n_metrics + 2.6), rows * (row_h * len(order) + 1.3) + 1.0),
+                     layout="constrained")
+    panel_h = row_h * len(order) + 1.3
+    gs = fig.add_gridspec(rows + 1, 2 * cols, height_ratios=[panel_h] * rows + [0.5])
+    cmap, norm = sns.color_palette("vlag_r", as_cmap=True), Normalize(-1.0, 1.0)
+    axes = []
+    for i, (task, v) in enumerate(values.items()):
+        r, k = divmod(i, cols)
+        in_row = min(cols, n - r * cols)
+        start = 2 * k + (cols - in_row)  # the last row's panels centred
+        ax = fig.add_subplot(gs[r, start:start + 2])
+        axes.append(ax)
+        v = v.reindex(index=order, columns=[c for c in columns if c in v.columns])
+        colour = pd.DataFrame({c: gain_over_input(v[c], _metric_of(c)[1]) for c in v.columns}, index=v.index)
+        text = np.array([["–" if not np.isfinite(x) else f"{x:.{decimals[c]}f}" for c, x in row.items()]
+                         for _, row in v.iterrows()], dtype=object)
+        sns.heatmap(colour, ax=ax, cmap=cmap, norm=norm, annot=text, fmt="", annot_kws={"fontsize": 6},
                     cbar=False, linewidths=0.5, linecolor="white")
-        ax.set_yticks(np.arange(len(ranks)) + 0.5, ylab[task], rotation=0, va="center")
-        ax.set_xticks(np.arange(ranks.shape[1]) + 0.5, [str(c) for c in ranks.columns], rotation=90)
+        ticks = [wrap_label(str(l) + (f" {WORSE}" if l in flagged[task] else ""), 34) for l in order]
+        ax.set_yticks(np.arange(len(order)) + 0.5, ticks, rotation=0, va="center")
+        for tick, label in zip(ax.get_yticklabels(), order):
+            if label in flagged[task]:
+                tick.set_color(WORSE_COLOUR)
+        ax.set_xticks(np.arange(v.shape[1]) + 0.5, [str(c) for c in v.columns], rotation=90)
         ax.set_xlabel("")
         ax.set_ylabel("")
         ax.tick_params(length=0)
         ax.set_title(task)
-    for ax in list(axes.flat)[n:]:
-        ax.set_visible(False)
-    fig.suptitle("Colour: rank within each metric (dark = best); text: mean over images and seeds")
+    holder = fig.add_subplot(gs[rows, :])  # the colourbar's own row: a thin bar centred under the panels
+    holder.axis("off")
+    cax = holder.inset_axes([0.3, 0.45, 0.4, 0.14])
+    cb = fig.colorbar(ScalarMappable(norm, cmap), cax=cax, orientation="horizontal", ticks=[-1, 0, 1])
+    cb.ax.set_xticklabels(["furthest below the input", "input", "best loss"])
+    cb.set_label("change from the degraded input, scaled per column", fontsize=7)
+    cb.ax.xaxis.set_label_position("top")
+    cb.ax.tick_params(labelsize=6)
+    note = (f"; {WORSE}: restores worse than the degraded input on {WORSE_METRIC}"
+            if any(flagged.values()) else "")
+    fig.suptitle(wrap_title("Leaderboard: mean over images and seeds; colour: change from the degraded input "
+                            f"(white), scaled per column{note}", fig.get_size_inches()[0]))
     fit_canvas(fig)
     return fig
 
 
-def leaderboard_heatmap(boards, path: Path) -> Path | None:
+def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None) -> Path | None:
     """Write :func:`draw_leaderboard_heatmap` as one PNG at ``path`` (150 dpi)."""
     from benchmark.results import atomic_output
 
     with style():
-        fig = draw_leaderboard_heatmap(boards)
+        fig = draw_leaderboard_heatmap(boards, worse)
         if fig is None:
             return None
         with atomic_output(path) as tmp:

@@ -273,3 +273,9 @@ def build_loss(spec: str, *, seed: int = 0, device: str | torch.device = "cpu", 
         modules.append(module.to(device))
         needs.append(tuple(entry.meta.get("needs", ())))
     return WeightedSum(terms, modules, needs).to(device)
+
+
+def loss_family(spec: str) -> str:
+    """The registry module(s) of a spec's terms: ``'l1 + 0.1*pdl'`` → ``'pixel+pdl'``."""
+    mods = [LOSSES.get(t.name).obj.__module__.rsplit(".", 1)[-1] for t in parse_loss_spec(spec)]
+    return "+".join(dict.fromkeys(mods))

@@ -25,12 +25,11 @@ import torch
 
 from benchmark.errors import UserError
 from benchmark.registry import METRICS, register_metric
+from benchmark.weights import OFFLINE_OK  # noqa: F401 - re-exported: the metrics that need no file
 
 log = logging.getLogger(__name__)
 
-#: metrics known to need a file (FACTS.md, pyiqa 0.1.16); the rest of pyiqa's list is probed
-OFFLINE_OK = ("psnr", "psnry", "ssim", "ssimc", "ms_ssim", "cw_ssim", "fsim", "vif", "gmsd",
-              "nlpd", "mad", "vsi", "piqe", "entropy")
+
 MIN_SIDE = {"ms_ssim": 176}
 
 

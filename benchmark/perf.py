@@ -34,6 +34,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from benchmark.lossfn import loss_family  # noqa: F401 - re-exported: benchmark.perf.loss_family
+
 log = logging.getLogger(__name__)
 
 
@@ -359,15 +361,6 @@ def _time_data(task: str, batch: int, crop: int, dev: torch.device, images, reps
     _, st = harness_step("l1", net="tiny", batch=batch, crop=crop, device=dev, task=task, images=images)
     st.task.degrade(st.batch(), st.dgen if st.fast else st.gen)
     return _best_time(lambda: st.task.degrade(st.batch(), st.dgen if st.fast else st.gen), dev, reps)
-
-
-def loss_family(spec: str) -> str:
-    """The registry module(s) of a spec's terms: ``'l1 + 0.1*pdl'`` → ``'pixel+pdl'``."""
-    from benchmark.lossfn import parse_loss_spec
-    from benchmark.registry import LOSSES
-
-    mods = [LOSSES.get(t.name).obj.__module__.rsplit(".", 1)[-1] for t in parse_loss_spec(spec)]
-    return "+".join(dict.fromkeys(mods))
 
 
 def estimate_grid(configs, metric_names, device, cache: StepTimes | None = None) -> dict:

@@ -36,7 +36,7 @@ class GridProgress:
 
     def __init__(self, store, configs, workers: int = 1, bar: bool = False):
         from benchmark.config import run_id
-        from benchmark.perf import loss_family
+        from benchmark.lossfn import loss_family
 
         self.store = store
         self.runs = {run_id(c): c for c in configs}

@@ -12,7 +12,7 @@ writes, under the results directory:
 * ``results.csv`` (the raw tidy table), ``summary.csv`` (every cell statistic), ``ranks.csv``,
   ``costs.csv``;
 * ``report.html`` — one self-contained page (embedded figures, sortable tables, a tab per task);
-* ``leaderboard.png`` — per task, loss × metric heatmap coloured by rank (the quick look);
+* ``leaderboard.png`` — per task, loss × metric heatmap coloured by the change from the input (the quick look);
 * ``figures/`` — rank heatmap, critical-difference diagram, perception–distortion plane,
   per-task metric point plots, training curves, visual comparison grids (PNG + PDF/SVG).
 """
@@ -103,13 +103,14 @@ def by_dataset_markdown(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def heatmap(table: pd.DataFrame, path: Path) -> Path | None:
-    """One panel per task: loss × metric, colour = rank within the metric (dark = best), text =
-    the mean value. The degraded input is the first row (:func:`benchmark.figures.leaderboard_heatmap`)."""
+def heatmap(table: pd.DataFrame, path: Path, worse: pd.DataFrame | None = None) -> Path | None:
+    """One panel per task: loss × metric, colour = the change from the degraded input (the first
+    row), text = the mean value; ``worse``: the runs worse than the input (:attr:`Stats.worse`),
+    flagged ⚠ as in the tables (:func:`benchmark.figures.leaderboard_heatmap`)."""
     from benchmark.figures import leaderboard_heatmap
 
     panels = heatmap_panels(table)
-    return leaderboard_heatmap(panels, path) if panels else None
+    return leaderboard_heatmap(panels, path, worse) if panels else None
 
 
 def heatmap_panels(table: pd.DataFrame) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
@@ -230,7 +231,7 @@ def write_report(store: ResultsStore, *, baseline: str = "l1", alpha: float = 0.
         log.info("report: %d of %d rows (one setting: %s)", len(table), len(full), chosen.description)
     out["csv"] = csv
     out.update(export.write_csvs(stats, root))
-    png = heatmap(table, root / "leaderboard.png")
+    png = heatmap(table, root / "leaderboard.png", stats.worse)
     if png:
         out["heatmap"] = png
     figs = make_figures(stats, store, metas, root / "figures", formats, visual, chosen.run_ids) if not table.empty \

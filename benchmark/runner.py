@@ -32,7 +32,17 @@ import torch
 from benchmark import CODE_VERSION
 from benchmark.checkpoint import Checkpointer, CheckpointPolicy
 from benchmark.config import RunConfig, code_version, resolve, run_id, setting, setting_json
-from benchmark.data import DataSpec, ImageRecord, fingerprint, load_images, mod_crop, to_float, usable_for_crop
+from benchmark.data import (  # noqa: F401 - DataCache re-exported
+    DataCache,
+    DataSpec,
+    ImageRecord,
+    fingerprint,
+    load_images,
+    mod_crop,
+    to_float,
+    usable_for_crop,
+)
+from benchmark.devices import resolve_device  # noqa: F401 - re-exported: benchmark.runner.resolve_device
 from benchmark.errors import UserError
 from benchmark.faults import crash_point
 from benchmark.lossfn import build_loss
@@ -43,18 +53,6 @@ from benchmark.task import Task, build_task, image_generator
 
 log = logging.getLogger(__name__)
 TEST_MULTIPLE = 8  # test images are cropped to multiples of 8 so every task scores the same pixels
-
-
-def resolve_device(device: str) -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except RuntimeError:
-        raise UserError(f"unknown device {device!r}: use auto, cpu, cuda or cuda:N") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise UserError(f"device {device!r} requested but CUDA is not available here")
-    return dev
 
 
 def git_commit() -> str:
@@ -81,30 +79,6 @@ def package_versions() -> dict[str, str]:
 # --------------------------------------------------------------------------------------------
 # data for a grid, loaded once
 # --------------------------------------------------------------------------------------------
-class DataCache:
-    """Decoded images per source, and their content fingerprints, shared by every run of a grid."""
-
-    def __init__(self):
-        self._images: dict[DataSpec, list[ImageRecord]] = {}
-        self._fingerprints: dict[tuple[DataSpec, ...], str] = {}
-
-    def images(self, spec: DataSpec) -> list[ImageRecord]:
-        if spec not in self._images:
-            self._images[spec] = load_images(spec)
-            log.info("loaded %d images from %s", len(self._images[spec]), spec)
-        return self._images[spec]
-
-    def pooled(self, specs: tuple[DataSpec, ...]) -> list[ImageRecord]:
-        """The images of several sources, in order (a training set such as BSD200 + T91)."""
-        return [r for s in specs for r in self.images(s)]
-
-    def fingerprint(self, specs: tuple[DataSpec, ...]) -> str:
-        """Content hash of the sources' decoded images (:func:`benchmark.data.fingerprint`)."""
-        if specs not in self._fingerprints:
-            self._fingerprints[specs] = fingerprint(self.pooled(specs))
-        return self._fingerprints[specs]
-
-
 def resolve_all(configs: list[RunConfig], data: DataCache | None = None, device_type: str | None = None
                 ) -> list[RunConfig]:
     """:func:`benchmark.config.resolve` for a list (one DataCache: each source decoded once)."""
@@ -148,6 +122,16 @@ class TrainResult:
     resumed_at: int | None = None  # iteration of the checkpoint this run resumed from
 
 
+def cuda_determinism() -> None:
+    """What a CUDA run guarantees (README, *Reproducibility*): deterministic kernels wherever PyTorch
+    has one (``use_deterministic_algorithms``, warning once for an op without one, e.g. the
+    antialiased bicubic backward of CONTRIQUE's resize; cuBLAS's fixed workspace is set on import,
+    :mod:`benchmark`). ``cudnn.benchmark`` stays on for speed and chooses convolution algorithms by
+    timing, so two processes may choose differently: same-seed CUDA runs agree to a tolerance that
+    ``scripts/gpu_check.py`` measures, not bit for bit (the CPU path is bit-identical)."""
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
 class TrainStep:
     """One training iteration of a run — what :func:`train` repeats and what ``perf`` and
     ``--dry-run`` time: sample a batch, degrade it, net, loss, finiteness check, backward, Adam,
@@ -171,13 +155,15 @@ class TrainStep:
             raise UserError(f"run planned for {cfg.device_type} but this process trains on {device.type}; "
                             "pass --device to match")
         torch.manual_seed(cfg.seed)
+        if device.type == "cuda":
+            cuda_determinism()
         self.cfg, self.task, self.images, self.device = cfg, task, images, device
         # the GPU step (see the class docstring); ``device_path=True`` runs it on the CPU too, for tests
         self.fast = device.type == "cuda" if device_path is None else bool(device_path)
         self.check_every = max(1, int(check_every))
         self.gen = torch.Generator().manual_seed(cfg.seed)
         self.dgen = torch.Generator(device=device).manual_seed(cfg.seed) if self.fast else None
-        self.sampler = DeviceSampler(images, device) if self.fast else None
+        self.sampler = DeviceSampler.shared(images, device) if self.fast else None
         net = build_net(cfg.net).to(device)
         if self.fast:
             net = net.to(memory_format=torch.channels_last)
@@ -737,8 +723,8 @@ def _train_with_oom_retry(grid: _Grid, cfg: RunConfig, rid: str, task: Task, ima
     try:
         return train(cfg, task, images, grid.device, grid.progress, _checkpointer(grid, rid, cfg, "ckpt.pt"),
                      curves=curves, midway=midway), cfg
-    except torch.cuda.OutOfMemoryError as exc:
-        if cfg.batch_size < 2:
+    except Exception as exc:  # noqa: BLE001 - only out-of-memory errors are retried; the rest re-raised
+        if not is_out_of_memory(exc) or cfg.batch_size < 2:
             raise
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "OutOfMemoryError"
     # outside the handler, so the failed attempt's frames (and its tensors) are already released
@@ -753,10 +739,32 @@ def _train_with_oom_retry(grid: _Grid, cfg: RunConfig, rid: str, task: Task, ima
     try:
         ckpt = _checkpointer(grid, rid, half, f"ckpt-b{half.batch_size}.pt")
         return train(half, task, images, grid.device, grid.progress, ckpt, curves=curves, midway=midway), half
-    except torch.cuda.OutOfMemoryError as exc:
+    except Exception as exc:  # noqa: BLE001
+        if not is_out_of_memory(exc):
+            raise
         again = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise torch.cuda.OutOfMemoryError(f"out of memory at batch size {cfg.batch_size} and again at "
                                           f"{half.batch_size}: {again}".rstrip(": ")) from None
+
+
+#: what an out-of-memory error says when it is not a ``torch.cuda.OutOfMemoryError``: cuDNN's and
+#: cuBLAS's allocation failures (raised as RuntimeError), the CUDA runtime's own, a compiled
+#: kernel's allocation
+OOM_MESSAGES = ("CUDNN_STATUS_ALLOC_FAILED", "CUBLAS_STATUS_ALLOC_FAILED", "CUDA out of memory",
+                "CUDA error: out of memory", "cudaErrorMemoryAllocation", "CUDNN_STATUS_NOT_ENOUGH_WORKSPACE",
+                "HIP out of memory")
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """Is ``exc`` (or its cause) the device running out of memory, which half the batch may fix?"""
+    seen = 0
+    while exc is not None and seen < 5:
+        if isinstance(exc, torch.cuda.OutOfMemoryError):
+            return True
+        if isinstance(exc, RuntimeError) and any(m in str(exc) for m in OOM_MESSAGES):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
 
 
 def _checkpointer(grid: _Grid, rid: str, cfg: RunConfig, name: str) -> Checkpointer | None:

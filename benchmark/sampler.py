@@ -44,6 +44,27 @@ class DeviceSampler:
         device: where the buffer lives and batches are made.
     """
 
+    #: samplers kept per (device, training images) in this process: a worker's runs on one training
+    #: set upload it once, not once per run (a few GB for a large set); at most this many sets
+    CACHE_SIZE = 1
+    _cache: dict = {}
+
+    @classmethod
+    def shared(cls, images: list[ImageRecord], device: torch.device | str) -> "DeviceSampler":
+        """The sampler of ``images`` on ``device``, built once per process (the sampler holds no
+        random state: the generator is the caller's, so sharing it changes no draw). Keyed by the
+        identity of the image tensors, which the cache keeps alive; the least recently used set is
+        dropped beyond :attr:`CACHE_SIZE`."""
+        dev = torch.device(device)
+        key = (str(dev), tuple(id(r.pixels) for r in images))
+        hit = cls._cache.pop(key, None)
+        if hit is None:
+            hit = (cls(images, dev), list(images))
+        cls._cache[key] = hit  # most recently used last
+        while len(cls._cache) > cls.CACHE_SIZE:
+            cls._cache.pop(next(iter(cls._cache)))
+        return hit[0]
+
     def __init__(self, images: list[ImageRecord], device: torch.device | str):
         self.device = torch.device(device)
         flat, offsets, heights, widths = [], [], [], []
@@ -57,7 +78,10 @@ class DeviceSampler:
             heights.append(px.shape[-2])
             widths.append(px.shape[-1])
             pos += px.numel()
-        self.buffer = torch.cat(flat).to(self.device)
+        host = torch.cat(flat)
+        if self.device.type == "cuda":  # one pinned, asynchronous copy instead of a pageable one
+            host = host.pin_memory()
+        self.buffer = host.to(self.device, non_blocking=True)
         self.offsets = torch.tensor(offsets, dtype=torch.long, device=self.device)
         self.heights = torch.tensor(heights, dtype=torch.long, device=self.device)
         self.widths = torch.tensor(widths, dtype=torch.long, device=self.device)

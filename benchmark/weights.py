@@ -367,6 +367,11 @@ def weights_report(losses: list[str] | None = None) -> list[dict]:
     return rows
 
 
+#: pyiqa metrics that need no weight file (FACTS.md, pyiqa 0.1.16); the rest of pyiqa's list is probed
+OFFLINE_OK = ("psnr", "psnry", "ssim", "ssimc", "ms_ssim", "cw_ssim", "fsim", "vif", "gmsd",
+              "nlpd", "mad", "vsi", "piqe", "entropy")
+
+
 def metric_weight_keys(metric: str) -> tuple[str, ...]:
     """Weight keys a pyiqa metric loads (:data:`METRIC_WEIGHTS`); () for one that needs none or
     that this table does not know."""
@@ -376,8 +381,6 @@ def metric_weight_keys(metric: str) -> tuple[str, ...]:
 def metric_weights_report(metrics) -> list[dict]:
     """One row per (metric, needed file): ``metric, needs, file, path, present``; ``needs`` is
     ``"none"`` for the metrics that work offline and ``"unknown"`` for those this table lacks."""
-    from benchmark.metrics import OFFLINE_OK
-
     rows = []
     for name in metrics:
         keys = metric_weight_keys(name)
@@ -394,16 +397,12 @@ def metric_weights_report(metrics) -> list[dict]:
 def prefetch(losses: list[str] | None = None, metrics=None) -> None:
     """Download (and hash-check) every file the given losses and metrics need; for a connected
     machine. Without ``losses``: every registered loss and, unless ``metrics`` is given, the
-    default metrics (:data:`benchmark.config.DEFAULT_METRICS`).
+    default metrics (``metrics``; the CLI passes :data:`benchmark.config.DEFAULT_METRICS`).
 
     Offline (``HF_HUB_OFFLINE`` / ``PLBENCH_OFFLINE``) it stops at once, before any attempt, with
     one line saying so and how many files are missing. Else raises :class:`UserError` listing, one
     per line, the files it could not get.
     """
-    if metrics is None and not losses:
-        from benchmark.config import DEFAULT_METRICS
-
-        metrics = DEFAULT_METRICS
     keys = dict.fromkeys([*(k for name in (losses or _all_losses()) for k in loss_weight_keys(name)),
                           *(k for name in (metrics or ()) for k in metric_weight_keys(name))])
     missing = [k for k in keys if not get_file(k).present]

@@ -61,3 +61,24 @@ def test_using_the_library_changes_no_global_state(tmp_path):
     changed = {k for k in before[1] if k != "backend" and before[1][k] != after[1].get(k)}
     assert not changed, f"rcParams changed: {sorted(changed)[:5]}"
     assert before[2:] == after[2:]
+
+
+def test_no_import_cycle_inside_the_harness():
+    """benchmark.* modules form no import cycle, lazy imports inside functions included (config →
+    runner → progress → perf → config was one: DataCache now lives in data, resolve_device in devices,
+    loss_family in lossfn, the offline metric list in weights)."""
+    mods = {p.stem for p in (ROOT / "benchmark").glob("*.py")}
+    graph = {m: _imports(m) & mods - {m} for m in mods}
+    state: dict[str, int] = {}
+
+    def visit(m, path):
+        state[m] = 1
+        for n in sorted(graph[m]):
+            assert state.get(n) != 1, "import cycle: " + " → ".join([*path, m, n])
+            if n not in state:
+                visit(n, [*path, m])
+        state[m] = 2
+
+    for m in sorted(mods):
+        if m not in state:
+            visit(m, [])

@@ -125,7 +125,8 @@ class _Crash(Exception):
     pass
 
 
-def _interrupted_then_resumed(cfg, images, tmp_path, monkeypatch, crash_after: int, every: int):
+def _interrupted_then_resumed(cfg, images, tmp_path, monkeypatch, crash_after: int, every: int,
+                              device_path: bool = False):
     """Train with a simulated crash after ``crash_after`` iterations, then again from the checkpoint."""
     import benchmark.runner as runner
 
@@ -139,24 +140,28 @@ def _interrupted_then_resumed(cfg, images, tmp_path, monkeypatch, crash_after: i
 
     monkeypatch.setattr(runner, "crash_point", crash)
     with pytest.raises(_Crash):
-        train(cfg, build_task(cfg.task), images, CPU, checkpoint=ckpt)
+        train(cfg, build_task(cfg.task), images, CPU, checkpoint=ckpt, device_path=device_path)
     torch.manual_seed(12345)  # the resumed run must not depend on the RNG state it starts with
     np.random.seed(99)
     resumed = train(cfg, build_task(cfg.task), images, CPU,
-                    checkpoint=Checkpointer(ckpt.path, ckpt.policy, ckpt.fingerprint))
+                    checkpoint=Checkpointer(ckpt.path, ckpt.policy, ckpt.fingerprint), device_path=device_path)
     monkeypatch.setattr(runner, "crash_point", lambda kind: None)
     return resumed
 
 
+@pytest.mark.parametrize("device_path", [False, True], ids=["cpu-path", "device-path"])
 @pytest.mark.parametrize("loss,iterations,crash_after,every", [
     ("l1", 9, 7, 3),                     # resumes from iteration 6
     ("contrastive_select", 4, 3, 2),     # a loss with its own trainable gate and lazily built Adam
 ])
-def test_resume_from_checkpoint_is_identical(loss, iterations, crash_after, every, tiny_data, tmp_path, monkeypatch):
+def test_resume_from_checkpoint_is_identical(loss, iterations, crash_after, every, device_path, tiny_data, tmp_path,
+                                             monkeypatch):
+    """Also on the GPU step's path (device sampler, device generator saved and restored, device-side
+    checks), run on the CPU: a resumed run equals an uninterrupted one bit for bit."""
     cfg = _cfg(tiny_data, loss, iterations=iterations)
     images = load_images(tiny_data)
-    straight = train(cfg, build_task(cfg.task), images, CPU)
-    resumed = _interrupted_then_resumed(cfg, images, tmp_path, monkeypatch, crash_after, every)
+    straight = train(cfg, build_task(cfg.task), images, CPU, device_path=device_path)
+    resumed = _interrupted_then_resumed(cfg, images, tmp_path, monkeypatch, crash_after, every, device_path)
     assert resumed.resumed_at == (crash_after // every) * every
     for (k, a), b in zip(straight.net.state_dict().items(), resumed.net.state_dict().values()):
         assert torch.equal(a, b), k
@@ -293,3 +298,33 @@ def test_incompatible_or_unwritable_store_is_refused(tmp_path, monkeypatch):
     (tmp_path / "file").write_text("x")
     with pytest.raises(UserError, match="not a directory"):
         ResultsStore(tmp_path / "file").ensure_writable()
+
+
+@pytest.mark.parametrize("message,retried", [
+    ("cuDNN error: CUDNN_STATUS_ALLOC_FAILED", True),
+    ("CUDA error: CUBLAS_STATUS_ALLOC_FAILED when calling `cublasCreate(handle)`", True),
+    ("CUDA error: out of memory\nCUDA kernel errors might be asynchronously reported", True),
+    ("mat1 and mat2 shapes cannot be multiplied", False),
+])
+def test_library_out_of_memory_errors_are_retried_at_half_batch(tmp_path, tiny_data, message, retried):
+    """cuDNN, cuBLAS and the CUDA runtime report running out of memory as a RuntimeError, not
+    ``torch.cuda.OutOfMemoryError``: those are retried at half the batch like it; other errors are not."""
+    class LibOOM(torch.nn.Module):
+        def forward(self, pred, target):
+            if pred.shape[0] > 2:
+                raise RuntimeError(message)
+            return (pred - target).abs().mean()
+
+    LOSSES.add("test_lib_oom", LibOOM)
+    try:
+        store = ResultsStore(tmp_path / "r")
+        cfg = _cfg(tiny_data, "test_lib_oom", batch_size=4)
+        run_grid([cfg], store, ("psnr",), CPU, progress=False)
+        meta = store.meta(run_id(cfg))
+        if retried:
+            assert meta["status"] == "ok" and meta["batch_size_used"] == 2
+        else:
+            assert meta["status"] == "failed" and "shapes cannot be multiplied" in meta["error"]
+            assert "batch_size_used" not in meta
+    finally:
+        LOSSES.remove("test_lib_oom")

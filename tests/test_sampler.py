@@ -3,6 +3,8 @@ distribution as the CPU sampler, seeded, and (on a GPU) free of host synchronisa
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -106,3 +108,26 @@ def test_no_host_sync_on_cuda():
     finally:
         torch.cuda.set_sync_debug_mode("default")
     assert batch.device.type == "cuda" and batch.shape == (16, 3, 16, 16)
+
+
+def test_a_worker_uploads_its_training_set_once():
+    """Every run of a worker on one training set shares one device buffer (it was re-uploaded per
+    run, a pageable copy of a few GB on a large set); another set gets its own, and at most
+    ``CACHE_SIZE`` sets stay resident."""
+    from benchmark.config import RunConfig
+    from benchmark.runner import TrainStep
+    from benchmark.task import build_task
+
+    DeviceSampler._cache.clear()
+    cfg = RunConfig(task="denoise", loss="l1", iterations=1, batch_size=2, crop=16)
+    a = TrainStep(cfg, build_task("denoise"), IMAGES, torch.device("cpu"), device_path=True)
+    b = TrainStep(dataclasses.replace(cfg, seed=1), build_task("denoise"), IMAGES, torch.device("cpu"),
+                  device_path=True)
+    assert a.sampler is b.sampler
+    other = [ImageRecord(f"x{i}", torch.randint(0, 256, (3, 20, 24), dtype=torch.uint8)) for i in range(2)]
+    c = TrainStep(cfg, build_task("denoise"), other, torch.device("cpu"), device_path=True)
+    assert c.sampler is not a.sampler and len(DeviceSampler._cache) == DeviceSampler.CACHE_SIZE
+    # a shared sampler changes no draw: the generator is the run's own
+    g1, g2 = torch.Generator().manual_seed(3), torch.Generator().manual_seed(3)
+    assert torch.equal(a.sampler.sample(2, 16, 1, g1), DeviceSampler(IMAGES, "cpu").sample(2, 16, 1, g2))
+    DeviceSampler._cache.clear()

@@ -126,3 +126,27 @@ def test_compile_keeps_compiling_across_a_grid_of_feature_losses(images, monkeyp
         assert dynamo_config.fail_on_recompile_limit_hit  # a run that would fall back to eager fails instead
     finally:
         torch._dynamo.reset()
+
+
+def test_cuda_runs_ask_for_deterministic_kernels():
+    """Every harness process has cuBLAS's fixed workspace before any CUDA call (set on import, a
+    user's own value kept), and a CUDA step turns deterministic algorithms on (warn-only)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "CUBLAS_WORKSPACE_CONFIG"}
+    code = "import os, benchmark; print(os.environ['CUBLAS_WORKSPACE_CONFIG'])"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ":4096:8"
+    out = subprocess.run([sys.executable, "-c", code], env={**env, "CUBLAS_WORKSPACE_CONFIG": ":16:8"},
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ":16:8"
+    from benchmark.runner import cuda_determinism
+
+    before = (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled())
+    try:
+        cuda_determinism()
+        assert torch.are_deterministic_algorithms_enabled() and torch.is_deterministic_algorithms_warn_only_enabled()
+    finally:
+        torch.use_deterministic_algorithms(before[0], warn_only=before[1])

@@ -1,0 +1,138 @@
+"""Float32 regions: computations that must run in true float32 inside a bf16-autocast GPU step.
+
+On CUDA the runner trains under bf16 autocast with cuDNN's TF32 convolutions allowed (the net's
+fp32 convolutions in ``precision="fp32"`` runs). Some loss computations lose their meaning at
+either precision near the identity, where a loss compares two nearly equal tensors: Gram
+matrices, PDL's projections before sorting, the contextual loss's cosine matrix, DISTS's VGG
+statistics, SSIM's E[x²] − μ² filtering, CONTRIQUE's pooled features, the contrastive loss's
+selection passes. Those run in a float32 region::
+
+    with fp32_region(x.device.type):         # autocast off, TF32 off; both restored on exit
+        ...                                  # (the caller casts its inputs with .float())
+
+    y = fp32_call(fn, a, b)                  # fn(a.float(), b.float()) in the region, and its
+                                             # backward pass too (see below)
+
+A context manager covers only what runs inside it; the backward pass of that code runs later,
+in the caller's ``loss.backward()``, where TF32 is on again. :func:`fp32_call` (and the
+:func:`fp32_function` decorator) therefore records ``fn``'s graph separately and runs its
+backward inside a region as well: the outer graph sees one node whose backward is
+``torch.autograd.grad`` of the inner graph under :func:`fp32_region`. Forward and backward
+compute exactly what the plain call computes (no recomputation); double backward is not
+supported. A region inside a region runs directly.
+
+TF32 flags are process-wide; they are set with the ``allow_tf32`` switches the runner's
+``torch.backends.cudnn.flags`` uses. On the CPU they change nothing, so CPU numbers of a float32
+run are the same with and without regions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import threading
+from collections.abc import Callable, Iterator
+
+import torch
+from torch.autograd.function import once_differentiable
+from torch.utils import _pytree as pytree
+
+_local = threading.local()  # per thread: how deep inside fp32 regions it is
+
+
+def tf32_flags() -> tuple[bool, bool]:
+    """(cuDNN convolutions may use TF32, cuBLAS float32 matmuls may use TF32)."""
+    return bool(torch.backends.cudnn.allow_tf32), bool(torch.backends.cuda.matmul.allow_tf32)
+
+
+def _set_tf32(conv: bool, matmul: bool) -> None:
+    torch.backends.cudnn.allow_tf32 = conv
+    torch.backends.cuda.matmul.allow_tf32 = matmul
+
+
+def in_fp32_region() -> bool:
+    """Whether this thread is inside :func:`fp32_region`."""
+    return getattr(_local, "depth", 0) > 0
+
+
+@contextlib.contextmanager
+def fp32_region(device_type: str) -> Iterator[None]:
+    """Autocast off for ``device_type`` and TF32 off (cuDNN and cuBLAS) for the block; the previous
+    settings come back on exit, also on an exception. Inputs made outside are the caller's to
+    ``.float()``."""
+    before = tf32_flags()
+    _set_tf32(False, False)
+    _local.depth = getattr(_local, "depth", 0) + 1
+    try:
+        with torch.autocast(device_type=device_type, enabled=False):
+            yield
+    finally:
+        _local.depth -= 1
+        _set_tf32(*before)
+
+
+def _float(x):
+    return x.float() if isinstance(x, torch.Tensor) and x.is_floating_point() else x
+
+
+class _Region(torch.autograd.Function):
+    """fn's own graph, recorded in a region; backward = autograd.grad of it in a region."""
+
+    @staticmethod
+    def forward(ctx, fn, device_type, box, *inputs):
+        ctx.set_materialize_grads(False)
+        ctx.device_type = device_type
+        needs = ctx.needs_input_grad[3:]
+        leaves = [x.detach().requires_grad_() if need else x for x, need in zip(inputs, needs)]
+        with torch.enable_grad(), fp32_region(device_type):
+            out = fn(*pytree.tree_unflatten([_float(x) for x in leaves], box["in"]))
+        flat, box["out"] = pytree.tree_flatten(out)
+        if not all(isinstance(o, torch.Tensor) for o in flat):
+            raise TypeError("fp32_call: fn must return tensors (or tuples/lists/dicts of tensors)")
+        ctx.leaves, ctx.outs = leaves, flat
+        result = tuple(o.detach() for o in flat)
+        ctx.mark_non_differentiable(*(r for r, o in zip(result, flat) if not o.requires_grad))
+        return result
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, *grads):
+        needs = ctx.needs_input_grad[3:]
+        pairs = [(o, g) for o, g in zip(ctx.outs, grads) if g is not None and o.requires_grad]
+        wanted = [x for x, need in zip(ctx.leaves, needs) if need]
+        got = [None] * len(wanted)
+        if pairs and wanted:
+            with fp32_region(ctx.device_type):
+                got = torch.autograd.grad([o for o, _ in pairs], wanted, [g for _, g in pairs],
+                                          allow_unused=True)
+        ctx.leaves = ctx.outs = None  # the inner graph has been used: let it go
+        it = iter(got)
+        return (None, None, None, *(next(it) if need else None for need in needs))
+
+
+def fp32_call(fn: Callable, *args):
+    """``fn(*args)`` with every floating-point tensor in ``args`` (also inside tuples, lists and
+    dicts) cast to float32, forward and backward in an :func:`fp32_region` on the device of the
+    first tensor. ``fn`` returns a tensor or tuples/lists/dicts of tensors. Tensors ``fn`` reaches
+    other than through ``args`` (module buffers, frozen weights) get no gradient through it."""
+    flat, spec = pytree.tree_flatten(args)
+    device_type = next((x.device.type for x in flat if isinstance(x, torch.Tensor)), "cpu")
+    grads = torch.is_grad_enabled() and any(isinstance(x, torch.Tensor) and x.requires_grad for x in flat)
+    if in_fp32_region() or not grads:
+        with fp32_region(device_type):
+            return fn(*pytree.tree_unflatten([_float(x) for x in flat], spec))
+    box: dict = {"in": spec}  # _Region.forward leaves the output structure under "out"
+    out = _Region.apply(fn, device_type, box, *flat)
+    return pytree.tree_unflatten(list(out), box["out"])
+
+
+def fp32_function(fn: Callable) -> Callable:
+    """Decorator: ``fn``'s positional arguments go through :func:`fp32_call` (floating-point
+    tensors cast to float32, forward and backward in a float32 region); keyword arguments pass
+    through unchanged."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return fp32_call(functools.partial(fn, **kwargs) if kwargs else fn, *args)
+
+    return wrapper
