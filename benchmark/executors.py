@@ -80,6 +80,7 @@ class WorkUnit:
     grid: tuple = ()                     # every config of the grid: progress lines count the whole grid
     grid_workers: int = 1                # how many units run at once (for the ETA)
     logger: str = "tensorboard"          # live curves besides the CSV (benchmark.loggers)
+    gpu_share: int = 1                   # workers sharing this worker's GPU (--workers-per-gpu)
 
 
 def run_unit(unit: WorkUnit) -> dict:
@@ -98,6 +99,8 @@ def run_unit(unit: WorkUnit) -> dict:
         for f in unit.loss_files:
             load_user_file(f, LOSSES)
         store, device = ResultsStore(unit.store_root), resolve_device(unit.device)
+        if device.type == "cuda" and unit.gpu_share > 1:  # K workers on one GPU: each keeps to its share
+            torch.cuda.set_per_process_memory_fraction(1 / unit.gpu_share, device)
         data = DataCache()  # decoded once for the worker's own share and what it takes over
 
         def failed_here(c) -> bool:  # failed during this grid (another worker, or this job before a requeue)
@@ -110,14 +113,15 @@ def run_unit(unit: WorkUnit) -> dict:
         own = [c for c in unit.configs if not failed_here(c)]
         summary = dataclasses.asdict(run_grid(own, store, tuple(unit.metrics), device, progress=unit.progress,
                                               checkpoint=unit.checkpoint, data=data, grid_progress=progress,
-                                              logger=unit.logger))
+                                              logger=unit.logger, gpu_share=unit.gpu_share))
         # Then the others' runs that nobody has attempted yet (no meta.json): a run another worker
         # is on is skipped by its lock; one that failed there is not tried again here.
         rest = [c for c in unit.steal if store.meta(run_id(c)) is None]
         if rest:
             log.info("own share done; taking over %d run(s) not started elsewhere", len(rest))
             more = run_grid(rest, store, tuple(unit.metrics), device, progress=unit.progress,
-                            checkpoint=unit.checkpoint, data=data, grid_progress=progress, logger=unit.logger)
+                            checkpoint=unit.checkpoint, data=data, grid_progress=progress, logger=unit.logger,
+                            gpu_share=unit.gpu_share)
             summary = {k: v + getattr(more, k) for k, v in summary.items()}
     finally:  # in-process (submitit's debug cluster): leave the caller's thread count as it was
         torch.set_num_threads(before)
@@ -146,6 +150,13 @@ def _worker_main(unit: WorkUnit) -> dict:
     except Exception as exc:  # noqa: BLE001 - reported by the driver in one line
         log.debug("worker %s failed", unit.tag, exc_info=True)
         return {"error": f"{type(exc).__name__}: {exc}", "user": False}
+
+
+def gpu_shares(workers: int, workers_per_gpu: int, n_gpus: int) -> list[int]:
+    """For each local worker, how many workers share its GPU (worker i is pinned to GPU
+    ``(i // workers_per_gpu) % n_gpus``)."""
+    pinned = [(i // workers_per_gpu) % n_gpus for i in range(workers)]
+    return [pinned.count(g) for g in pinned]
 
 
 def shard_order(configs: list, i: int, n: int) -> list:
@@ -307,7 +318,8 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
         units.append(WorkUnit(tuple(order[:own]), str(store_root), tuple(metrics), device, steal=tuple(order[own:]),
                               progress=False, checkpoint=checkpoint, loss_files=tuple(map(str, loss_files)),
                               threads=per_worker_threads, log_level=_log_level(), tag=f"[w{i}]", since=since,
-                              grid=tuple(configs), grid_workers=workers, logger=logger))
+                              grid=tuple(configs), grid_workers=workers, logger=logger,
+                              gpu_share=gpu_shares(workers, workers_per_gpu, len(gpus))[i] if gpus else 1))
         envs.append(env)
     placement = (", ".join(f"w{i}→GPU {e['CUDA_VISIBLE_DEVICES']}" for i, e in enumerate(envs)) if gpus
                  else f"CPU, {per_worker_threads} thread(s) each")
@@ -421,7 +433,7 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
         opts = ({"num_gpus": 1 / workers_per_gpu, "num_cpus": 1} if use_gpu else {"num_cpus": task_threads})
         device = "cuda" if use_gpu else device_spec
         units = _units(list(configs), slots, split, store_root, metrics, device, checkpoint, loss_files, logger,
-                       task_threads)
+                       task_threads, gpu_share=workers_per_gpu if use_gpu else 1)
         log.info("ray executor: %d task(s) (%s) on %d runs, each %s", len(units), split, len(configs), opts)
         remote = ray.remote(max_retries=0, **opts)(_worker_main)
         refs = [remote.remote(u) for u in units]
@@ -446,12 +458,13 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
 
 
 def _units(configs: list, slots: int, split: str, store_root, metrics, device, checkpoint, loss_files, logger,
-           threads) -> list[WorkUnit]:
+           threads, gpu_share: int = 1) -> list[WorkUnit]:
     if split not in ("shard", "run"):
         raise UserError(f"split must be 'shard' or 'run', got {split!r}")
     common = dict(store_root=str(store_root), metrics=tuple(metrics), device=device, checkpoint=checkpoint,
                   loss_files=tuple(map(str, loss_files)), threads=threads, log_level=_log_level(), since=time.time(),
-                  grid=tuple(configs), grid_workers=max(1, min(slots, len(configs))), logger=logger)
+                  grid=tuple(configs), grid_workers=max(1, min(slots, len(configs))), logger=logger,
+                  gpu_share=gpu_share)
     if split == "run":
         return [WorkUnit((c,), tag=f"[r{i}]", **common) for i, c in enumerate(configs)]
     slots = max(1, min(slots, len(configs)))

@@ -327,6 +327,8 @@ def _time_step(loss: str, net: str, task: str, batch: int, crop: int, dev: torch
                                 images=images)
         for _ in range(warmup):
             step()
+        if st.prefetch is not None:  # a host-side degradation: the step's own data part is made ahead
+            st.prefetch.rewind()
         data = _best_time(lambda: st.task.degrade(st.batch(), st.dgen if st.fast else st.gen), dev, reps)
         return _best_time(step, dev, reps), data
 

@@ -11,9 +11,13 @@ batch. Parameters count four times (weights, gradients, Adam's two moments), the
 adds its largest activation twice. Evaluation runs whole test images through the
 net without gradients: its peak is about three of the largest activation.
 
-The estimate is compared with what is free *now*: ``MemAvailable`` (and the cgroup limit when
-lower) on the CPU, ``torch.cuda.mem_get_info`` on a GPU. It is an estimate: a run that fits by a
-small margin may still fail (CUDA out-of-memory is then retried once at half the batch size).
+On a GPU the training step is not estimated but measured: two real steps of the runner's own
+step on the device (:func:`measure_cuda_step`: bf16, channels-last, cuDNN workspaces, the resident
+training set), the allocator's peak reservation. The figure is compared with what is free *now*:
+``MemAvailable`` (and the cgroup limit when lower) on the CPU, ``torch.cuda.mem_get_info`` on a
+GPU, divided by the runs sharing it (``--workers-per-gpu``; each worker also caps its allocator at
+that share, :func:`benchmark.executors.run_unit`). A run that fits by a small margin may still
+fail (out-of-memory is then retried once at half the batch size).
 """
 
 from __future__ import annotations
@@ -101,19 +105,24 @@ def _max_activation_bytes(net, side: int) -> float:
     return biggest[0]
 
 
-def estimate(net_name: str, loss_spec: str, batch: int, crop: int, weights: str, eval_pixels: int) -> Estimate:
-    """Peak bytes of a training step (batch × crop²) and of evaluating an image of ``eval_pixels``."""
-    from benchmark.lossfn import build_loss
+def estimate(net_name: str, loss_spec: str, batch: int, crop: int, weights: str, eval_pixels: int,
+             train: bool = True) -> Estimate:
+    """Peak bytes of a training step (batch × crop²; 0 with ``train=False``, when the step is
+    measured on the GPU instead) and of evaluating an image of ``eval_pixels``."""
     from benchmark.nets import build_net
 
     net = build_net(net_name)
-    loss_fn = build_loss(loss_spec, seed=0, weights=weights)
-    needs_degraded = "degraded" in loss_fn.needs_all
-    saved, largest = per_batch(net, loss_fn, crop, needs_degraded)
     params = sum(p.numel() * p.element_size() for p in net.parameters())
-    train = saved(batch) + 2 * batch * largest + 4 * params
+    train_bytes = 0.0
+    if train:
+        from benchmark.lossfn import build_loss
+
+        loss_fn = build_loss(loss_spec, seed=0, weights=weights)
+        needs_degraded = "degraded" in loss_fn.needs_all
+        saved, largest = per_batch(net, loss_fn, crop, needs_degraded)
+        train_bytes = saved(batch) + 2 * batch * largest + 4 * params
     act = _max_activation_bytes(net, EVAL_PROBE) / EVAL_PROBE**2
-    return Estimate(train_bytes=train, eval_bytes=3 * act * eval_pixels + params)
+    return Estimate(train_bytes=train_bytes, eval_bytes=3 * act * eval_pixels + params)
 
 
 def per_batch(net, loss_fn, crop: int, needs_degraded: bool = False):
@@ -126,16 +135,45 @@ def per_batch(net, loss_fn, crop: int, needs_degraded: bool = False):
     return (lambda b: const + b * per), m1
 
 
-def check_fits(configs, device: torch.device, eval_pixels: dict | None = None) -> None:
+def measure_cuda_step(cfg, images, device: torch.device) -> float:
+    """Peak bytes the caching allocator reserved for two real training steps of ``cfg`` on this
+    GPU (the runner's :class:`~benchmark.runner.TrainStep`: bf16 autocast, channels-last, the
+    training set resident as uint8, cuDNN workspaces, fused Adam, compile if the setting has it).
+    The CUDA context is outside the allocator and already out of what :func:`available_bytes`
+    calls free."""
+    from benchmark.runner import TrainStep
+    from benchmark.task import build_task
+
+    torch.cuda.synchronize(device)
+    torch.cuda.reset_peak_memory_stats(device)
+    base = torch.cuda.memory_reserved(device)
+    step = TrainStep(cfg, build_task(cfg.task, **dict(cfg.task_params)), images, device)
+    with torch.backends.cudnn.flags(enabled=True, benchmark=True):
+        for it in (1, 2):
+            step(it)
+    torch.cuda.synchronize(device)
+    peak = torch.cuda.max_memory_reserved(device) - base
+    sampler = step.sampler.buffer.numel() if step.sampler is not None else 0  # shared, kept after this step
+    del step
+    torch.cuda.empty_cache()
+    return float(peak + sampler)
+
+
+def check_fits(configs, device: torch.device, eval_pixels: dict | None = None, share: int = 1,
+               images=None) -> None:
     """Refuse (``UserError``, one line) a grid whose runs cannot fit in this device's free memory.
 
-    ``eval_pixels``: {test data tuple: pixels of its largest image}. One estimate per distinct
-    (net, loss, batch, crop, weights)."""
+    ``eval_pixels``: {test data tuple: pixels of its largest image}. ``share``: runs sharing this
+    GPU (``--workers-per-gpu``): each may use ``1/share`` of what is free. On a GPU the training
+    step is measured there (:func:`measure_cuda_step`; ``images(cfg)`` gives its training images),
+    on the CPU estimated (:func:`estimate`). One check per distinct (net, loss, batch, crop, weights)."""
     if not configs:
         return
     free, where = available_bytes(device)
     if free == float("inf"):
         return
+    if share > 1:
+        free, where = free / share, f"{where}, shared by {share} runs (--workers-per-gpu)"
     done = set()
     for c in configs:
         key = (c.net, c.loss, c.batch_size, c.crop, c.backbone_weights, c.test_data)
@@ -144,7 +182,9 @@ def check_fits(configs, device: torch.device, eval_pixels: dict | None = None) -
         done.add(key)
         pixels = (eval_pixels or {}).get(c.test_data, 0)
         try:
-            est = estimate(c.net, c.loss, c.batch_size, c.crop, c.backbone_weights, pixels)
+            est = estimate(c.net, c.loss, c.batch_size, c.crop, c.backbone_weights, pixels, train=device.type != "cuda")
+            if device.type == "cuda" and images is not None:
+                est = Estimate(train_bytes=measure_cuda_step(c, images(c), device), eval_bytes=est.eval_bytes)
         except UserError:
             raise
         except Exception as exc:  # noqa: BLE001 - a loss that fails here fails its run, recorded as such

@@ -132,6 +132,54 @@ def cuda_determinism() -> None:
     torch.use_deterministic_algorithms(True, warn_only=True)
 
 
+class HostPrefetch:
+    """Batches of a host-side degradation (``Task.host_only``: libjpeg) made one step ahead.
+
+    On the GPU step a host codec would stall the device every iteration (device → host copy,
+    codec, copy back). Here a thread crops the clean batch from the host images with the run's
+    CPU generator (:func:`sample_batch`, as the CPU path does), degrades it, pins both and hands
+    them over with non-blocking copies, while the device trains on the previous batch. Each
+    prepared batch carries the generator state it started from: :meth:`rewind` (called before a
+    checkpoint is saved) drops the batch made ahead and puts the generator back, so a resumed run
+    draws exactly what an uninterrupted one does.
+    """
+
+    def __init__(self, images, task: Task, cfg: RunConfig, generator: torch.Generator, device: torch.device):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.images, self.task, self.cfg, self.gen, self.device = images, task, cfg, generator, device
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="plbench-prefetch")
+        self.pending = None
+
+    def _make(self):
+        state = self.gen.get_state()
+        clean = sample_batch(self.images, self.cfg.batch_size, self.cfg.crop, self.task.size_multiple, self.gen)
+        degraded = self.task.degrade(clean, self.gen)
+        if self.device.type == "cuda":
+            clean, degraded = clean.pin_memory(), degraded.pin_memory()
+        return state, clean, degraded
+
+    def get(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(clean, degraded) on the device for this step; the next step's starts in the thread."""
+        fut = self.pending or self.pool.submit(self._make)
+        _, clean, degraded = fut.result()
+        self.pending = self.pool.submit(self._make)
+        mf = torch.channels_last if self.device.type == "cuda" else torch.contiguous_format
+        return (clean.to(self.device, non_blocking=True).contiguous(memory_format=mf),
+                degraded.to(self.device, non_blocking=True).contiguous(memory_format=mf))
+
+    def rewind(self) -> None:
+        """Forget the batch made ahead and restore the generator to where it began."""
+        if self.pending is not None:
+            state, _, _ = self.pending.result()
+            self.gen.set_state(state)
+            self.pending = None
+
+    def close(self) -> None:
+        self.rewind()
+        self.pool.shutdown(wait=True)
+
+
 class TrainStep:
     """One training iteration of a run — what :func:`train` repeats and what ``perf`` and
     ``--dry-run`` time: sample a batch, degrade it, net, loss, finiteness check, backward, Adam,
@@ -163,7 +211,9 @@ class TrainStep:
         self.check_every = max(1, int(check_every))
         self.gen = torch.Generator().manual_seed(cfg.seed)
         self.dgen = torch.Generator(device=device).manual_seed(cfg.seed) if self.fast else None
-        self.sampler = DeviceSampler.shared(images, device) if self.fast else None
+        # a host-side degradation on the GPU step: batches made one step ahead in a thread
+        self.prefetch = HostPrefetch(images, task, cfg, self.gen, device) if self.fast and task.host_only else None
+        self.sampler = DeviceSampler.shared(images, device) if self.fast and self.prefetch is None else None
         net = build_net(cfg.net).to(device)
         if self.fast:
             net = net.to(memory_format=torch.channels_last)
@@ -191,7 +241,7 @@ class TrainStep:
     def batch(self) -> torch.Tensor:
         """A clean training batch (B, 3, crop, crop) in [0, 1] on the device."""
         cfg = self.cfg
-        if self.fast:
+        if self.fast and self.sampler is not None:
             return self.sampler.sample(cfg.batch_size, cfg.crop, self.task.size_multiple, self.dgen).contiguous(
                 memory_format=torch.channels_last)
         return sample_batch(self.images, cfg.batch_size, cfg.crop, self.task.size_multiple, self.gen)
@@ -199,8 +249,11 @@ class TrainStep:
     def __call__(self, it: int) -> torch.Tensor | None:
         """Iteration ``it``: the (detached) loss, or None when the CPU check found it non-finite
         (nothing is stepped then; :attr:`diverged_at` is set)."""
-        clean = self.batch()
-        degraded = self.task.degrade(clean, self.dgen if self.fast else self.gen)
+        if self.prefetch is not None:
+            clean, degraded = self.prefetch.get()
+        else:
+            clean = self.batch()
+            degraded = self.task.degrade(clean, self.dgen if self.fast else self.gen)
         extra = {"degraded": degraded} if self.needs_degraded else {}
         with self.autocast:
             pred = self.step_net(degraded)
@@ -282,6 +335,8 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
 
     def save(at: int) -> None:
         flush()
+        if step.prefetch is not None:  # the generator as it was before the batch made ahead
+            step.prefetch.rewind()
         checkpoint.save(at, **state, progress={"curve": [list(p) for p in curve], "loss_val": loss_val,
                                                "train_s": train_s + time.perf_counter() - t0,
                                                "acc": [float(acc_sum), acc_n]})
@@ -326,6 +381,8 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
         if checkpoint and diverged_at is None and it > start:
             save(it)  # training is done: a crash during evaluation must not cost it again
     bar.close()
+    if step.prefetch is not None:
+        step.prefetch.close()
     wall = train_s + time.perf_counter() - t0
     peak = torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else None
     status = "ok" if diverged_at is None else "diverged"
@@ -466,7 +523,8 @@ class _Grid:
 
 def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[str, ...],
              device: torch.device, progress: bool = True, checkpoint: CheckpointPolicy | None = None,
-             data: DataCache | None = None, grid_progress=None, logger: str = "tensorboard") -> GridSummary:
+             data: DataCache | None = None, grid_progress=None, logger: str = "tensorboard",
+             gpu_share: int = 1) -> GridSummary:
     """Train and evaluate every config whose results are missing; resume skips the rest.
 
     Configs without data fingerprints are resolved here (:func:`benchmark.config.resolve`); a
@@ -482,6 +540,7 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
     ``grid_progress`` (:class:`~benchmark.progress.GridProgress`) is the whole grid's, when these
     configs are a worker's share of it: each run starts with its "run k/N … ETA" line. ``logger``
     chooses where live training curves go besides ``runs/<id>/curve.csv`` (:mod:`benchmark.loggers`).
+    ``gpu_share``: runs sharing this process's GPU (each may use that share of its free memory).
     """
     from benchmark.registry import TASKS
     from benchmark.resources import check_fits
@@ -519,7 +578,8 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
     for specs, crop in {(c.train_data, c.crop) for c in pending}:  # bad data fails before any work
         usable_for_crop(data.pooled(specs), crop, " + ".join(map(str, specs)))
     eval_pixels = {c.test_data: max(r.size[0] * r.size[1] for r in data.pooled(c.test_data)) for c in pending}
-    check_fits([c for c in pending if not store.is_done(ids[c])], device, eval_pixels)
+    check_fits([c for c in pending if not store.is_done(ids[c])], device, eval_pixels, share=gpu_share,
+               images=lambda c: data.pooled(c.train_data))
     metrics = metrics or MetricSet(metric_names, device)
     if grid_progress is None:
         from benchmark.progress import GridProgress

@@ -36,6 +36,9 @@ class Task:
 
     #: image sides must be a multiple of this (e.g. 4 for ×4 super-resolution)
     size_multiple = 1
+    #: the degradation runs on the host whatever the batch's device (a CPU codec such as libjpeg): the
+    #: GPU step then makes its batches one step ahead in a thread (benchmark.runner.HostPrefetch)
+    host_only = False
 
     def degrade(self, clean: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """clean: (N, 3, H, W) float32 in [0, 1] → degraded net input, same shape, in [0, 1]."""

@@ -15,10 +15,13 @@ from benchmark.task import Task
 class JPEGArtifacts(Task):
     """Quantise to 8 bit, encode with libjpeg at ``quality`` (4:2:0 chroma), decode.
 
-    Runs on the CPU whatever the device of the batch (libjpeg is a CPU codec).
+    Runs on the CPU whatever the device of the batch (libjpeg is a CPU codec): ``host_only``, so
+    the GPU step degrades the next batch in a thread while the device trains on this one
+    (:class:`benchmark.runner.HostPrefetch`) instead of waiting for a host round trip every step.
     """
 
     quality: int = 10
+    host_only = True
 
     def __post_init__(self):
         if not 1 <= self.quality <= 100:

@@ -174,3 +174,32 @@ def test_a_failed_run_is_not_retried_by_another_worker(tmp_path, monkeypatch):
         assert again.failed == 2 and attempts.read_text().count("attempt") == 4
     finally:
         LOSSES.remove("always_fails_executor_test")
+
+
+def test_workers_sharing_a_gpu_each_budget_their_share(monkeypatch):
+    """K workers on one GPU: each is told K (and caps its allocator at 1/K in run_unit); the memory
+    check gives each 1/K of the free memory and, on a GPU, measures the step there instead of
+    probing it on the CPU."""
+    import torch
+
+    import benchmark.resources as R
+    from benchmark.config import RunConfig
+    from benchmark.errors import UserError
+    from benchmark.executors import gpu_shares
+
+    assert gpu_shares(4, 2, 2) == [2, 2, 2, 2] and gpu_shares(3, 2, 1) == [3, 3, 3]
+    assert gpu_shares(3, 2, 2) == [2, 2, 1] and gpu_shares(2, 1, 4) == [1, 1]
+    gib = 2**30
+    monkeypatch.setattr(R, "available_bytes", lambda dev: (10 * gib, "free on a test GPU"))
+    monkeypatch.setattr(R, "measure_cuda_step", lambda cfg, images, dev: 6 * gib)
+    real_estimate = R.estimate
+
+    def no_cpu_training_probe(*a, train=True, **k):
+        assert not train, "a GPU run's step must be measured on the GPU, not probed on the CPU"
+        return real_estimate(*a, train=train, **k)
+
+    monkeypatch.setattr(R, "estimate", no_cpu_training_probe)
+    cfg = RunConfig(task="denoise", loss="l1", device_type="cuda", precision="bf16")
+    R.check_fits([cfg], torch.device("cuda"), share=1, images=lambda c: [])  # 6 of 10 GiB: fits alone
+    with pytest.raises(UserError, match=r"6\.0 GiB.*5\.0 GiB.*shared by 2 runs"):
+        R.check_fits([cfg], torch.device("cuda"), share=2, images=lambda c: [])

@@ -7,6 +7,8 @@ and files in ``test_bad_inputs.py``.
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import os
 import signal
@@ -153,12 +155,16 @@ def _interrupted_then_resumed(cfg, images, tmp_path, monkeypatch, crash_after: i
 @pytest.mark.parametrize("loss,iterations,crash_after,every", [
     ("l1", 9, 7, 3),                     # resumes from iteration 6
     ("contrastive_select", 4, 3, 2),     # a loss with its own trainable gate and lazily built Adam
+    ("jpeg:l1", 7, 5, 2),                # a host-side degradation: batches made one step ahead (HostPrefetch)
 ])
 def test_resume_from_checkpoint_is_identical(loss, iterations, crash_after, every, device_path, tiny_data, tmp_path,
                                              monkeypatch):
     """Also on the GPU step's path (device sampler, device generator saved and restored, device-side
     checks), run on the CPU: a resumed run equals an uninterrupted one bit for bit."""
+    task, _, loss = loss.rpartition(":")
     cfg = _cfg(tiny_data, loss, iterations=iterations)
+    if task:
+        cfg = dataclasses.replace(cfg, task=task)
     images = load_images(tiny_data)
     straight = train(cfg, build_task(cfg.task), images, CPU, device_path=device_path)
     resumed = _interrupted_then_resumed(cfg, images, tmp_path, monkeypatch, crash_after, every, device_path)

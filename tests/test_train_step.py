@@ -150,3 +150,56 @@ def test_cuda_runs_ask_for_deterministic_kernels():
         assert torch.are_deterministic_algorithms_enabled() and torch.is_deterministic_algorithms_warn_only_enabled()
     finally:
         torch.use_deterministic_algorithms(before[0], warn_only=before[1])
+
+
+def _one_loss_per_family() -> list[str]:
+    """The first registered loss of every loss file (family): pixel, ssim, perceptual, lpips, …"""
+    from benchmark.lossfn import loss_family
+
+    seen = {}
+    for name in LOSSES.names():
+        if name.startswith("test_"):
+            continue
+        seen.setdefault(loss_family(name), name)
+    return sorted(seen.values())
+
+
+def _all_tasks() -> list[str]:
+    from benchmark.registry import TASKS
+
+    return TASKS.names()
+
+
+@pytest.mark.parametrize("task", _all_tasks())
+@pytest.mark.parametrize("loss", _one_loss_per_family())
+def test_the_device_path_trains_every_task_with_every_loss_family(images, task, loss):
+    """The GPU step's path (device sampler and generator, device-side checks, the task's device
+    branch), run on the CPU: a whole TrainStep per task × one loss of every family trains, stays
+    finite and reproduces itself for a seed."""
+    cfg = RunConfig(task=task, loss=loss, iterations=2, batch_size=2, crop=32, backbone_weights="random")
+    t = build_task(task)
+    a = train(cfg, t, images, CPU, device_path=True)
+    assert a.status == "ok" and a.iterations_done == 2 and np.isfinite(a.final_loss), (task, loss)
+    b = train(cfg, t, images, CPU, device_path=True)
+    assert b.final_loss == a.final_loss
+
+
+def test_host_degradations_are_made_one_step_ahead_on_the_device_path(images):
+    """JPEG's libjpeg runs on the host: on the device path its batches come from a thread one step
+    ahead (no host round trip per step), the same batches the CPU sampler + codec make for the seed,
+    and ``rewind`` puts the generator back to before the batch made ahead."""
+    from benchmark.runner import sample_batch
+
+    cfg = RunConfig(task="jpeg", loss="l1", iterations=3, batch_size=2, crop=32)
+    task = build_task("jpeg")
+    step = TrainStep(cfg, task, images, CPU, device_path=True)
+    assert step.prefetch is not None and step.sampler is None
+    ref = torch.Generator().manual_seed(cfg.seed)
+    got = [step.prefetch.get() for _ in range(3)]
+    for clean, degraded in got:
+        want = sample_batch(images, 2, 32, task.size_multiple, ref)
+        assert torch.equal(clean, want) and torch.equal(degraded, task.degrade(want, ref))
+    step.prefetch.rewind()
+    assert torch.equal(step.gen.get_state(), ref.get_state())
+    step.prefetch.close()
+    assert TrainStep(cfg, build_task("denoise"), images, CPU, device_path=True).prefetch is None
