@@ -8,7 +8,6 @@ and files in ``test_bad_inputs.py``.
 from __future__ import annotations
 
 import dataclasses
-
 import json
 import os
 import signal
