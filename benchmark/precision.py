@@ -1,8 +1,8 @@
 """Float32 regions: computations that must run in true float32 inside a bf16-autocast GPU step.
 
-On CUDA the runner trains under bf16 autocast with cuDNN's TF32 convolutions allowed (the net's
-fp32 convolutions in ``precision="fp32"`` runs). Some loss computations lose their meaning at
-either precision near the identity, where a loss compares two nearly equal tensors: Gram
+On CUDA the runner trains under bf16 autocast, with cuDNN's TF32 convolutions allowed (they
+speed up the net's float32 convolutions in ``precision="fp32"`` runs). Some loss computations
+lose their meaning at either reduced precision near the identity, where a loss compares two nearly equal tensors: Gram
 matrices, PDL's projections before sorting, the contextual loss's cosine matrix, DISTS's VGG
 statistics, SSIM's E[x²] − μ² filtering, CONTRIQUE's pooled features, the contrastive loss's
 selection passes. Those run in a float32 region::
@@ -112,9 +112,10 @@ class _Region(torch.autograd.Function):
 
 def fp32_call(fn: Callable, *args):
     """``fn(*args)`` with every floating-point tensor in ``args`` (also inside tuples, lists and
-    dicts) cast to float32, forward and backward in an :func:`fp32_region` on the device of the
-    first tensor. ``fn`` returns a tensor or tuples/lists/dicts of tensors. Tensors ``fn`` reaches
-    other than through ``args`` (module buffers, frozen weights) get no gradient through it."""
+    dicts, which ``fn`` receives as new containers) cast to float32, forward and backward in an
+    :func:`fp32_region` on the device of the first tensor. ``fn`` returns a tensor or
+    tuples/lists/dicts of tensors. Tensors ``fn`` reaches other than through ``args`` (module
+    buffers, frozen weights) get no gradient through it."""
     flat, spec = pytree.tree_flatten(args)
     device_type = next((x.device.type for x in flat if isinstance(x, torch.Tensor)), "cpu")
     grads = torch.is_grad_enabled() and any(isinstance(x, torch.Tensor) and x.requires_grad for x in flat)

@@ -8,15 +8,19 @@ import torch
 import torch.nn.functional as F
 
 from benchmark.backbones import Backbone, FeatureLoss
+from benchmark.precision import fp32_function
 from benchmark.registry import register_loss
 
 
+@fp32_function
 def contextual_similarity(x: torch.Tensor, y: torch.Tensor, *, h: float = 0.5, eps: float = 1e-5) -> torch.Tensor:
     """CX(x, y) per image, shape (N,). x, y: (N, C, P) feature sets (P positions each).
 
     Following the paper: centre both sets by y's mean, cosine distances d_ij, relative distances
     d̃_ij = d_ij / (min_k d_ik + eps), affinities w_ij = exp((1 − d̃_ij)/h) normalised over j
     (computed as a softmax, which is the same and cannot overflow), CX = mean_j max_i CX_ij.
+    Computed in a float32 region (:mod:`benchmark.precision`): the relative distances divide by
+    min_k d_ik, which bf16 cosine products get wrong near the identity.
     """
     mu = y.mean(2, keepdim=True)
     xn = F.normalize(x - mu, dim=1, eps=1e-8)

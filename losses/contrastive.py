@@ -13,6 +13,7 @@ from torch import nn
 
 from benchmark.backbones import Backbone, FeatureLoss, unit_normalize
 from benchmark.errors import UserError
+from benchmark.precision import fp32_call, fp32_region
 from benchmark.registry import register_loss
 
 
@@ -38,6 +39,8 @@ class ContrastiveSelectionLoss(FeatureLoss):
     dimensions in which the output still looks like the degradation. Readings chosen (kwargs):
     ``margin=0.1``, Adam ``lr=1e-3``, one S step per net step (``update_every=1``).
     S's parameters are ordinary parameters: they are in ``state_dict()`` and saved with a run.
+    The S-distances and the whole of :meth:`train_step` run in a float32 region (no bf16
+    autocast, no TF32; :mod:`benchmark.precision`); the net's φ passes follow the run's precision.
 
     Args:
         pred, target: (N, 3, H, W) float tensors in [0, 1].
@@ -95,7 +98,8 @@ class ContrastiveSelectionLoss(FeatureLoss):
         return total / len(self.layers)
 
     def forward(self, pred: torch.Tensor, target: torch.Tensor, degraded: torch.Tensor | None = None) -> torch.Tensor:
-        return self._dist(self.features(pred), self.features(target.detach()), detach=True).mean()
+        fp, ft = self.features(pred), self.features(target.detach())
+        return fp32_call(lambda a, b: self._dist(a, b, detach=True), fp, ft).mean()
 
     def train_step(self, pred: torch.Tensor, target: torch.Tensor, degraded: torch.Tensor | None = None) -> None:
         """One online update of S (every ``update_every`` calls). Inputs are detached."""
@@ -112,11 +116,11 @@ class ContrastiveSelectionLoss(FeatureLoss):
                                                        align_corners=False)
         if self._opt is None:
             self._opt = torch.optim.Adam(self.select.parameters(), lr=self.lr)
-        with torch.no_grad(), torch.autocast(device_type=pred.device.type, enabled=False):
+        with torch.no_grad(), fp32_region(pred.device.type):
             fa = self.features(degraded.detach().float())
             fp = self.features(pred.detach().float())
             fn = self.features(target.detach().float())
-        with torch.enable_grad(), torch.autocast(device_type=pred.device.type, enabled=False):
+        with torch.enable_grad(), fp32_region(pred.device.type):
             d_ap = self._dist(fa, fp, detach=False)
             d_an = self._dist(fa, fn, detach=False)
             loss = torch.relu(d_ap - d_an + self.margin).mean()

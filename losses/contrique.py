@@ -15,6 +15,7 @@ import torch.nn.functional as F
 
 from benchmark.backbones import Backbone, FeatureLoss
 from benchmark.errors import UserError
+from benchmark.precision import fp32_call
 from benchmark.registry import register_loss
 
 #: what :func:`contrique_features` computes; part of the ``contrique_fr`` metric's provenance
@@ -48,9 +49,10 @@ def contrique_features(backbone: Backbone, x: torch.Tensor, normalize: bool = Tr
     """CONTRIQUE's quality representation, (N, 2C) float32 (4096-d for ResNet-50): the global average
     pool of the last stage at full size ⊕ at ×0.5 (:func:`half_scale`, bicubic), each scale's
     vector L2-normalised (``normalize=True``, as the authors' model). x: (N, 3, H, W) in [0, 1], no
-    ImageNet normalisation (CONTRIQUE has none), at least 64 px per side."""
+    ImageNet normalisation (CONTRIQUE has none), at least 64 px per side. All of it, the ×0.5
+    resize included, runs in a float32 region (:mod:`benchmark.precision`), forward and backward."""
     last = backbone.layers[-1]
-    return quality_vector(lambda t: backbone(t)[last], x, normalize)
+    return fp32_call(lambda t: quality_vector(lambda u: backbone(u)[last], t, normalize), x)
 
 
 @register_loss("contrique", version="2", citation="Madhusudana, Birkbeck, Wang, Adsumilli, Bovik, Image "
@@ -67,7 +69,8 @@ class ContriqueLoss(FeatureLoss):
     vectors of version 1). Reading chosen where the paper is silent (it never uses the features
     as a loss): ``distance="l1"`` — the mean of |q_pred − q_target|, i.e. the FR model's own input
     |q_ref − q_dist| averaged with equal weights since no regressor is fitted; also "l2" (MSE)
-    or "cosine" (1 − cos). ``fp32=True`` runs the encoder in float32 even under autocast: the
+    or "cosine" (1 − cos). ``fp32=True`` runs the encoder in a float32 region (no autocast, no
+    TF32; the features themselves always are, see :func:`contrique_features`): the
     difference of two globally pooled vectors is small next to their magnitude, and bf16
     rounding gave a 4.5 % relative error on 64×64 crops (random-init encoder).
 

@@ -9,6 +9,7 @@ import torch
 
 from benchmark.backbones import Backbone, FeatureLoss
 from benchmark.errors import UserError
+from benchmark.precision import fp32_function
 from benchmark.registry import register_loss
 
 
@@ -30,8 +31,10 @@ def random_directions(channels: int, count: int, generator: torch.Generator) -> 
     return v / v.norm(dim=1, keepdim=True)
 
 
+@fp32_function
 def project(f: torch.Tensor, directions: torch.Tensor) -> torch.Tensor:
-    """(N, C, H, W) features → (N, K, H·W) projections on K directions (float32)."""
+    """(N, C, H, W) features → (N, K, H·W) projections on K directions, float32, computed in a
+    float32 region (a bf16 matmul before sorting scrambles the order statistics near the identity)."""
     n, c = f.shape[:2]
     return torch.matmul(directions.to(f.device), f.float().reshape(n, c, -1))
 

@@ -9,6 +9,7 @@ import torch
 
 from benchmark.backbones import Backbone, FeatureLoss
 from benchmark.errors import UserError
+from benchmark.precision import fp32_function
 from benchmark.registry import register_loss
 
 
@@ -79,8 +80,10 @@ class ESRGANPerceptualLoss(_VGGFeatureLoss):
         super().__init__("vgg19", layers, criterion, layer_weights, weights, seed)
 
 
+@fp32_function
 def gram(f: torch.Tensor) -> torch.Tensor:
-    """Gram matrix normalised by C·H·W (Johnson et al.). f: (N, C, H, W) → (N, C, C), float32."""
+    """Gram matrix normalised by C·H·W (Johnson et al.). f: (N, C, H, W) → (N, C, C), float32,
+    computed in a float32 region (no bf16 autocast, no TF32; :mod:`benchmark.precision`)."""
     n, c, h, w = f.shape
     f = f.float().reshape(n, c, h * w)
     return torch.bmm(f, f.transpose(1, 2)) / (c * h * w)
@@ -92,7 +95,8 @@ class StyleLoss(FeatureLoss):
     """Gram-matrix (style) loss: Σ_layers ‖G(φ(pred)) − G(φ(target))‖²_F, batch mean.
 
     Johnson et al.'s style reconstruction loss on VGG-16 relu1_2, relu2_2, relu3_3, relu4_3 with
-    Gram matrices normalised by C·H·W. Gram matrices are computed in float32.
+    Gram matrices normalised by C·H·W. Gram matrices are computed in float32 (a float32 region:
+    under bf16 autocast the trunk runs in bf16, the Gram products not).
 
     Args:
         pred, target: (N, 3, H, W) float tensors in [0, 1].

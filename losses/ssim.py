@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from benchmark.params import Range
+from benchmark.precision import fp32_function
 from benchmark.registry import register_loss
 from benchmark.task import device_constant
 
@@ -55,14 +56,16 @@ def rgb_to_y(x: torch.Tensor) -> torch.Tensor:
     return (x * w).sum(1, keepdim=True)
 
 
+@fp32_function
 def ssim_components(x: torch.Tensor, y: torch.Tensor, *, data_range: float = 1.0, win: int = 11,
                     sigma: float = 1.5) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-image, per-channel mean SSIM and contrast-structure term, each (N, C).
 
     x, y: (N, C, H, W) in [0, data_range]. The window shrinks to the image if it is smaller.
+    Filtering runs in a float32 region, forward and backward (:mod:`benchmark.precision`):
+    E[x²] − μ² cancels badly in bf16 and in TF32 convolutions alike.
     """
-    with torch.autocast(x.device.type, enabled=False):  # E[x²] − μ² cancels badly in bf16
-        return _ssim_components(x.float(), y.float(), data_range, win, sigma)
+    return _ssim_components(x, y, data_range, win, sigma)
 
 
 def _ssim_components(x, y, data_range, win, sigma):
@@ -77,12 +80,14 @@ def _ssim_components(x, y, data_range, win, sigma):
     return ssim_map.mean((-2, -1)), cs_map.mean((-2, -1))
 
 
+@fp32_function
 def ssim(x: torch.Tensor, y: torch.Tensor, *, data_range: float = 1.0, y_channel: bool = False,
          win: int = 11, sigma: float = 1.5) -> torch.Tensor:
     """Mean SSIM per image, shape (N,). x, y: (N, 3, H, W) in [0, 1].
 
     ``data_range`` rescales the [0, 1] inputs before scoring; with ``data_range=255`` and
     ``y_channel=True`` the luma is rounded to integers, which is exactly pyiqa's ``ssim``.
+    Computed in a float32 region (:func:`ssim_components`).
     """
     x, y = x.float() * data_range, y.float() * data_range
     if y_channel:
@@ -92,6 +97,7 @@ def ssim(x: torch.Tensor, y: torch.Tensor, *, data_range: float = 1.0, y_channel
     return ssim_components(x, y, data_range=data_range, win=win, sigma=sigma)[0].mean(1)
 
 
+@fp32_function
 def ms_ssim(x: torch.Tensor, y: torch.Tensor, *, levels: int = 5, win: int = 11,
             sigma: float = 1.5) -> torch.Tensor:
     """Multi-scale SSIM per image, shape (N,). x, y: (N, C, H, W) in [0, 1].
@@ -99,7 +105,7 @@ def ms_ssim(x: torch.Tensor, y: torch.Tensor, *, levels: int = 5, win: int = 11,
     Scales are 2× average-pooled; the window is clipped to the image at coarse scales, so small
     training crops work (at full-size test images this is the standard MS-SSIM). Negative
     contrast-structure values are clamped to 0 before the fractional powers (as pytorch_msssim
-    does) so the gradient stays finite.
+    does) so the gradient stays finite. Computed in a float32 region, pooling included.
     """
     weights = device_constant(_ms_weights, levels, like=x[:0, 0, 0, 0].float())
     vals = []

@@ -109,6 +109,7 @@ def test_compare_needs_a_loss(tmp_path, capsys):
     assert "--loss-file" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_compare_on_one_task_keeps_the_other_tasks_and_says_what_is_cached(tmp_path, loss_file, capsys, caplog):
     """``compare --tasks X`` trains on X only but ``compare/<loss>.md`` keeps every task the new loss
     was compared on before (rebuilt from the store, not overwritten); a repeated compare logs its
