@@ -178,8 +178,11 @@ def _pairs(full: bool) -> list:
     return [(tasks[i % len(tasks)], loss) for i, loss in enumerate(losses)] + [(t, "l1") for t in tasks]
 
 
-@pytest.mark.parametrize("task,loss", [*_pairs(False), *(pytest.param(t, loss, marks=pytest.mark.slow)
-                                                         for t, loss in _pairs(True) if (t, loss) not in _pairs(False))])
+_DEFAULT_PAIRS = _pairs(False)
+
+
+@pytest.mark.parametrize("task,loss", [*_DEFAULT_PAIRS, *(pytest.param(t, loss, marks=pytest.mark.slow)
+                                                        for t, loss in _pairs(True) if (t, loss) not in _DEFAULT_PAIRS)])
 def test_the_device_path_trains_every_task_with_every_loss_family(images, task, loss):
     """The GPU step's path (device sampler and generator, device-side checks, the task's device
     branch, the JPEG prefetch), run on the CPU: a whole TrainStep per task × one loss of every
