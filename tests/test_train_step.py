@@ -179,10 +179,10 @@ def _pairs(full: bool) -> list:
 
 
 _DEFAULT_PAIRS = _pairs(False)
+_SLOW_PAIRS = [pytest.param(t, loss, marks=pytest.mark.slow) for t, loss in _pairs(True) if (t, loss) not in _DEFAULT_PAIRS]
 
 
-@pytest.mark.parametrize("task,loss", [*_DEFAULT_PAIRS, *(pytest.param(t, loss, marks=pytest.mark.slow)
-                                                        for t, loss in _pairs(True) if (t, loss) not in _DEFAULT_PAIRS)])
+@pytest.mark.parametrize("task,loss", [*_DEFAULT_PAIRS, *_SLOW_PAIRS])
 def test_the_device_path_trains_every_task_with_every_loss_family(images, task, loss):
     """The GPU step's path (device sampler and generator, device-side checks, the task's device
     branch, the JPEG prefetch), run on the CPU: a whole TrainStep per task × one loss of every
