@@ -179,7 +179,8 @@ def _pairs(full: bool) -> list:
 
 
 _DEFAULT_PAIRS = _pairs(False)
-_SLOW_PAIRS = [pytest.param(t, loss, marks=pytest.mark.slow) for t, loss in _pairs(True) if (t, loss) not in _DEFAULT_PAIRS]
+_SLOW_PAIRS = [pytest.param(t, loss, marks=pytest.mark.slow)
+               for t, loss in _pairs(True) if (t, loss) not in _DEFAULT_PAIRS]
 
 
 @pytest.mark.parametrize("task,loss", [*_DEFAULT_PAIRS, *_SLOW_PAIRS])
