@@ -196,7 +196,7 @@ class TrainStep:
     """
 
     def __init__(self, cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.device,
-                 check_every: int = 50, device_path: bool | None = None):
+                 check_every: int = 50, device_path: bool | None = None, autocast_bf16: bool | None = None):
         from benchmark.sampler import DeviceSampler
 
         if device.type != cfg.device_type:
@@ -220,7 +220,8 @@ class TrainStep:
         self.net = net
         self.loss_fn = build_loss(cfg.loss, seed=cfg.seed, device=device, weights=cfg.backbone_weights)
         self.needs_degraded = "degraded" in self.loss_fn.needs_all
-        self.opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, fused=device.type == "cuda")
+        # fused Adam on the GPU step (also on the CPU's device path, so the CPU suite runs it)
+        self.opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, fused=self.fast)
         self.sched = torch.optim.lr_scheduler.CosineAnnealingLR(self.opt, T_max=cfg.iterations,
                                                                 eta_min=cfg.lr * 0.01)
         self.step_net = net
@@ -229,7 +230,9 @@ class TrainStep:
 
             self.step_net = compile_fn(net)
             compile_backbones(self.loss_fn)
-        self.autocast = torch.autocast(device.type, dtype=torch.bfloat16) if cfg.precision == "bf16" else _null()
+        # bf16 autocast as the setting says (CUDA); ``autocast_bf16=True`` forces it on the CPU, for tests
+        bf16 = cfg.precision == "bf16" if autocast_bf16 is None else autocast_bf16
+        self.autocast = torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else _null()
         self.first_bad = torch.zeros((), dtype=torch.long, device=device) if self.fast else None
         self.diverged_at: int | None = None
 

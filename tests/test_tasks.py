@@ -103,3 +103,35 @@ def test_bad_params(name, params, match):
 def test_unknown_task_suggests():
     with pytest.raises(UserError, match="did you mean denoise"):
         build_task("denoize")
+
+
+def test_deblur_device_kernels_follow_the_host_kernels_distribution():
+    """The GPU step draws blur kernels in one batched call (``sample_kernels``; the CPU suite's
+    device path uses a CPU generator and so the per-image loop): same distribution as
+    ``sample_kernel`` — share of motion (anisotropic) kernels and mean spread — on 3000 draws each."""
+    from benchmark.task import build_task
+
+    task = build_task("deblur")
+    n = 3000
+    batched = task.sample_kernels(n, torch.Generator().manual_seed(0))
+    g = torch.Generator().manual_seed(1)
+    host = torch.stack([task.sample_kernel(g) for _ in range(n)])
+    k = task.kernel_size
+    yy, xx = torch.meshgrid(torch.arange(k) - k // 2, torch.arange(k) - k // 2, indexing="ij")
+
+    def stats(kernels):
+        kernels = kernels.double()
+        assert torch.allclose(kernels.sum((1, 2)), torch.ones(len(kernels), dtype=torch.double), atol=1e-5)
+        assert (kernels >= 0).all()
+        mx, my = (kernels * xx).sum((1, 2)), (kernels * yy).sum((1, 2))
+        cxx = (kernels * (xx - mx[:, None, None]) ** 2).sum((1, 2))
+        cyy = (kernels * (yy - my[:, None, None]) ** 2).sum((1, 2))
+        cxy = (kernels * (xx - mx[:, None, None]) * (yy - my[:, None, None])).sum((1, 2))
+        tr, det = cxx + cyy, cxx * cyy - cxy**2
+        gap = (tr**2 - 4 * det).clamp_min(0).sqrt()
+        aniso = gap / tr  # (λmax − λmin) / (λmax + λmin): ≈ 0 Gaussian, ≈ 1 motion
+        return float((aniso > 0.5).double().mean()), float(tr.mean())
+
+    (share_b, spread_b), (share_h, spread_h) = stats(batched), stats(host)
+    assert abs(share_b - task.p_motion) < 0.04 and abs(share_h - task.p_motion) < 0.04
+    assert abs(share_b - share_h) < 0.05 and spread_b == pytest.approx(spread_h, rel=0.06)

@@ -215,3 +215,18 @@ def test_host_degradations_are_made_one_step_ahead_on_the_device_path(images):
     assert torch.equal(step.gen.get_state(), ref.get_state())
     step.prefetch.close()
     assert TrainStep(cfg, build_task("denoise"), images, CPU, device_path=True).prefetch is None
+
+
+@pytest.mark.parametrize("loss", _one_loss_per_family())
+def test_bf16_autocast_steps_train_every_loss_family(images, loss):
+    """The GPU step's bf16 autocast (forced on the CPU with ``autocast_bf16=True``) on the device
+    path: every loss family steps with finite loss and gradients, and the net's parameters stay fp32
+    (autocast casts per op; fp32 regions: tests/test_fp32_regions.py)."""
+    cfg = RunConfig(task="denoise", loss=loss, iterations=2, batch_size=2, crop=32, backbone_weights="random")
+    step = TrainStep(cfg, build_task("denoise"), images, CPU, device_path=True, autocast_bf16=True)
+    for it in (1, 2):
+        loss_value = step(it)
+        assert loss_value is not None and torch.isfinite(loss_value.float()), loss
+    assert step.check() is None
+    for p in step.net.parameters():
+        assert p.dtype == torch.float32 and (p.grad is None or bool(torch.isfinite(p.grad).all()))
