@@ -12,7 +12,7 @@ adds its largest activation twice. Evaluation runs whole test images through the
 net without gradients: its peak is about three of the largest activation.
 
 On a GPU the training step is not estimated but measured: two real steps of the runner's own
-step on the device (:func:`measure_cuda_step`: bf16, channels-last, cuDNN workspaces, the resident
+step on the device (:func:`benchmark.runner.measure_cuda_step`: bf16, channels-last, cuDNN workspaces, the resident
 training set), the allocator's peak reservation. The figure is compared with what is free *now*:
 ``MemAvailable`` (and the cgroup limit when lower) on the CPU, ``torch.cuda.mem_get_info`` on a
 GPU, divided by the runs sharing it (``--workers-per-gpu``; each worker also caps its allocator at
@@ -135,37 +135,13 @@ def per_batch(net, loss_fn, crop: int, needs_degraded: bool = False):
     return (lambda b: const + b * per), m1
 
 
-def measure_cuda_step(cfg, images, device: torch.device) -> float:
-    """Peak bytes the caching allocator reserved for two real training steps of ``cfg`` on this
-    GPU (the runner's :class:`~benchmark.runner.TrainStep`: bf16 autocast, channels-last, the
-    training set resident as uint8, cuDNN workspaces, fused Adam, compile if the setting has it).
-    The CUDA context is outside the allocator and already out of what :func:`available_bytes`
-    calls free."""
-    from benchmark.runner import TrainStep
-    from benchmark.task import build_task
-
-    torch.cuda.synchronize(device)
-    torch.cuda.reset_peak_memory_stats(device)
-    base = torch.cuda.memory_reserved(device)
-    step = TrainStep(cfg, build_task(cfg.task, **dict(cfg.task_params)), images, device)
-    with torch.backends.cudnn.flags(enabled=True, benchmark=True):
-        for it in (1, 2):
-            step(it)
-    torch.cuda.synchronize(device)
-    peak = torch.cuda.max_memory_reserved(device) - base
-    sampler = step.sampler.buffer.numel() if step.sampler is not None else 0  # shared, kept after this step
-    del step
-    torch.cuda.empty_cache()
-    return float(peak + sampler)
-
-
 def check_fits(configs, device: torch.device, eval_pixels: dict | None = None, share: int = 1,
-               images=None) -> None:
+               measure=None) -> None:
     """Refuse (``UserError``, one line) a grid whose runs cannot fit in this device's free memory.
 
     ``eval_pixels``: {test data tuple: pixels of its largest image}. ``share``: runs sharing this
     GPU (``--workers-per-gpu``): each may use ``1/share`` of what is free. On a GPU the training
-    step is measured there (:func:`measure_cuda_step`; ``images(cfg)`` gives its training images),
+    step is measured there (``measure(cfg)`` → bytes: :func:`benchmark.runner.measure_cuda_step`),
     on the CPU estimated (:func:`estimate`). One check per distinct (net, loss, batch, crop, weights)."""
     if not configs:
         return
@@ -183,8 +159,8 @@ def check_fits(configs, device: torch.device, eval_pixels: dict | None = None, s
         pixels = (eval_pixels or {}).get(c.test_data, 0)
         try:
             est = estimate(c.net, c.loss, c.batch_size, c.crop, c.backbone_weights, pixels, train=device.type != "cuda")
-            if device.type == "cuda" and images is not None:
-                est = Estimate(train_bytes=measure_cuda_step(c, images(c), device), eval_bytes=est.eval_bytes)
+            if device.type == "cuda" and measure is not None:
+                est = Estimate(train_bytes=measure(c), eval_bytes=est.eval_bytes)
         except UserError:
             raise
         except Exception as exc:  # noqa: BLE001 - a loss that fails here fails its run, recorded as such

@@ -582,7 +582,7 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
         usable_for_crop(data.pooled(specs), crop, " + ".join(map(str, specs)))
     eval_pixels = {c.test_data: max(r.size[0] * r.size[1] for r in data.pooled(c.test_data)) for c in pending}
     check_fits([c for c in pending if not store.is_done(ids[c])], device, eval_pixels, share=gpu_share,
-               images=lambda c: data.pooled(c.train_data))
+               measure=lambda c: measure_cuda_step(c, data.pooled(c.train_data), device))
     metrics = metrics or MetricSet(metric_names, device)
     if grid_progress is None:
         from benchmark.progress import GridProgress
@@ -816,6 +816,27 @@ def _train_with_oom_retry(grid: _Grid, cfg: RunConfig, rid: str, task: Task, ima
 OOM_MESSAGES = ("CUDNN_STATUS_ALLOC_FAILED", "CUBLAS_STATUS_ALLOC_FAILED", "CUDA out of memory",
                 "CUDA error: out of memory", "cudaErrorMemoryAllocation", "CUDNN_STATUS_NOT_ENOUGH_WORKSPACE",
                 "HIP out of memory")
+
+
+def measure_cuda_step(cfg, images, device: torch.device) -> float:
+    """Peak bytes the caching allocator reserved for two real training steps of ``cfg`` on this
+    GPU (the runner's :class:`~benchmark.runner.TrainStep`: bf16 autocast, channels-last, the
+    training set resident as uint8, cuDNN workspaces, fused Adam, compile if the setting has it).
+    The CUDA context is outside the allocator and already out of what :func:`available_bytes`
+    calls free."""
+    torch.cuda.synchronize(device)
+    torch.cuda.reset_peak_memory_stats(device)
+    base = torch.cuda.memory_reserved(device)
+    step = TrainStep(cfg, build_task(cfg.task, **dict(cfg.task_params)), images, device)
+    with torch.backends.cudnn.flags(enabled=True, benchmark=True):
+        for it in (1, 2):
+            step(it)
+    torch.cuda.synchronize(device)
+    peak = torch.cuda.max_memory_reserved(device) - base
+    sampler = step.sampler.buffer.numel() if step.sampler is not None else 0  # shared, kept after this step
+    del step
+    torch.cuda.empty_cache()
+    return float(peak + sampler)
 
 
 def is_out_of_memory(exc: BaseException) -> bool:

@@ -191,7 +191,6 @@ def test_workers_sharing_a_gpu_each_budget_their_share(monkeypatch):
     assert gpu_shares(3, 2, 2) == [2, 2, 1] and gpu_shares(2, 1, 4) == [1, 1]
     gib = 2**30
     monkeypatch.setattr(R, "available_bytes", lambda dev: (10 * gib, "free on a test GPU"))
-    monkeypatch.setattr(R, "measure_cuda_step", lambda cfg, images, dev: 6 * gib)
     real_estimate = R.estimate
 
     def no_cpu_training_probe(*a, train=True, **k):
@@ -200,6 +199,7 @@ def test_workers_sharing_a_gpu_each_budget_their_share(monkeypatch):
 
     monkeypatch.setattr(R, "estimate", no_cpu_training_probe)
     cfg = RunConfig(task="denoise", loss="l1", device_type="cuda", precision="bf16")
-    R.check_fits([cfg], torch.device("cuda"), share=1, images=lambda c: [])  # 6 of 10 GiB: fits alone
+    measured = lambda c: 6 * gib  # noqa: E731 - the step as measured on the GPU
+    R.check_fits([cfg], torch.device("cuda"), share=1, measure=measured)  # 6 of 10 GiB: fits alone
     with pytest.raises(UserError, match=r"6\.0 GiB.*5\.0 GiB.*shared by 2 runs"):
-        R.check_fits([cfg], torch.device("cuda"), share=2, images=lambda c: [])
+        R.check_fits([cfg], torch.device("cuda"), share=2, measure=measured)
