@@ -504,13 +504,9 @@ def page_title(setting: dict | None = None, profile: str | None = None, tasks=()
     head = f"{profile} profile" if profile else ""
     if tasks:
         head += (": " if head else "") + ", ".join(map(str, tasks))
-    bits = []
-    if "net" in setting:
-        bits.append(f"net {setting['net']}")
-    if "iterations" in setting:
-        bits.append(f"{setting['iterations']} iterations")
-    if "batch_size" in setting and "crop" in setting:
-        bits.append(f"batch {setting['batch_size']} × {setting['crop']}²")
+    from benchmark.settings import schedule_parts
+
+    bits = schedule_parts(setting)
     return " — ".join(x for x in (BENCHMARK, head, ", ".join(bits)) if x)
 
 

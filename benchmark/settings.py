@@ -134,10 +134,8 @@ def matching_inputs(inputs: pd.DataFrame, chosen: dict[str, dict]) -> pd.DataFra
     return inputs[ok]
 
 
-def describe(setting: dict) -> str:
-    """``net tiny, 120 iterations, batch 8 × 48², lr 0.002, train skimage:train, test …, cpu fp32``."""
-    if not setting:
-        return "setting not recorded"
+def schedule_parts(setting: dict) -> list[str]:
+    """``["net tiny", "120 iterations", "batch 8 × 48²"]``: the parts of a setting a reader needs first."""
     parts = []
     if "net" in setting:
         parts.append(f"net {setting['net']}")
@@ -145,6 +143,14 @@ def describe(setting: dict) -> str:
         parts.append(f"{setting['iterations']} iterations")
     if "batch_size" in setting and "crop" in setting:
         parts.append(f"batch {setting['batch_size']} × {setting['crop']}²")
+    return parts
+
+
+def describe(setting: dict) -> str:
+    """``net tiny, 120 iterations, batch 8 × 48², lr 0.002, train skimage:train, test …, cpu fp32``."""
+    if not setting:
+        return "setting not recorded"
+    parts = schedule_parts(setting)
     if "lr" in setting:
         parts.append(f"lr {setting['lr']:g}" if isinstance(setting["lr"], (int, float)) else f"lr {setting['lr']}")
     if "train_data" in setting:

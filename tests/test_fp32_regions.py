@@ -215,19 +215,6 @@ def test_float32_compute_has_tf32_off_and_regions_stay_float32(name, built, tf32
         f"{name}: {'enters' if uses_region else 'no longer enters'} a float32 region; update TOL"
 
 
-@pytest.fixture(scope="module")
-def spec_loss():
-    """``spec_loss(spec)``: the loss of ``spec`` on seeded random-init backbones, built once per module."""
-    cache = {}
-
-    def get(spec):
-        if spec not in cache:
-            cache[spec] = build_loss(spec, seed=0, weights="random")
-        return cache[spec]
-
-    return get
-
-
 def _value_and_grad(loss, pred, target, autocast: bool):
     pred = pred.clone().requires_grad_(True)
     with torch.autocast(**BF16, enabled=autocast):
@@ -245,9 +232,9 @@ def _compare(spec, value, grad, ref_value, ref_grad, rel, cos_min, what):
 
 
 @pytest.mark.parametrize("spec,sigma", CASES)
-def test_near_identity_bf16_equals_bf16_trunk_float32_rest(spec, sigma, monkeypatch, spec_loss):
+def test_near_identity_bf16_equals_bf16_trunk_float32_rest(spec, sigma, monkeypatch, built):
     """(a): everything but a bf16 trunk is float32 under autocast."""
-    loss = spec_loss(spec)
+    loss = built(spec)
     pred, target = _pair(_size(spec), sigma)
     value, grad = _value_and_grad(loss, pred, target, autocast=True)
     real = Backbone.forward
@@ -264,9 +251,9 @@ def test_near_identity_bf16_equals_bf16_trunk_float32_rest(spec, sigma, monkeypa
 
 
 @pytest.mark.parametrize("spec,sigma", CASES)
-def test_near_identity_bf16_within_tolerance_of_float32(spec, sigma, spec_loss):
+def test_near_identity_bf16_within_tolerance_of_float32(spec, sigma, built):
     """(b): value and gradient under bf16 autocast against full float32, :data:`TOL`."""
-    loss = spec_loss(spec)
+    loss = built(spec)
     _, rel, cos_min = TOL[spec]
     pred, target = _pair(_size(spec), sigma)
     value, grad = _value_and_grad(loss, pred, target, autocast=True)
