@@ -6,12 +6,17 @@ converges to. Two records of every run answer that:
 * **Plateau statistic** (:func:`plateau`): the relative drop of the smoothed training loss over
   the last :data:`TAIL` (20 %) of the iterations, ``(L(0.8·T) − L(T)) / |L(T)|``, where ``L(t)`` is
   the mean of the recorded loss points in the window of :data:`WINDOW` (20 %) of the iterations
-  ending at ``t``, with a standard error from the spread of those points (each is the mean loss of
-  the iterations since the previous point, :func:`benchmark.runner.train`).
+  ending at ``t``, with a standard error from the spread of those points.
+  The loss read is the run's **probe curve** (``probe_curve`` in ``meta.json``): the training loss
+  on a fixed set of training crops, recorded at every curve point of the last 40 %
+  (:meth:`benchmark.runner.TrainStep.probe`). The batch losses of the training curve (each point
+  the mean loss of the iterations since the previous one) differ mostly because their crops do —
+  ℓ2's and VGG's by ±2–3 % per window at 16 × 48², which left most of their runs *unclear* — while
+  on fixed crops the curve moves only as the net does. Runs recorded before the probe existed fall
+  back to the training curve (:func:`curve_of`).
   A run is **converged** when the change is within ±:data:`TOLERANCE` (5 %) even at 2 SE,
-  **unconverged** when it exceeds it even at −2 SE, and **unclear** otherwise — its batch losses
-  are too noisy to tell (the quick profile's 8 × 48² batches are); only converged runs count as
-  converged anywhere. (The cosine schedule slows the last fifth down by itself, so 5 % is a
+  **unconverged** when it exceeds it even at −2 SE, and **unclear** otherwise (too noisy to tell);
+  only converged runs count as converged anywhere. (The cosine schedule slows the last fifth down by itself, so 5 % is a
   loose bar: a run that fails it is still learning.)
 * **Half-budget scores** (``runs/<id>/half.json``, written by the runner at iteration T/2): the
   net's scores on a fixed subset of the test images (the first :data:`HALF_ITEMS`). Per task and
@@ -82,10 +87,17 @@ def status(curve, iterations: int | None = None) -> str:
     return "unclear"
 
 
+def curve_of(meta: dict) -> list:
+    """The curve a run's plateau is measured on: its probe curve, or (a run recorded before the
+    probe existed, or one too short to have one) its training curve."""
+    probe = meta.get("probe_curve") or []
+    return probe if len(probe) >= 4 else (meta.get("loss_curve") or [])
+
+
 def converged(meta: dict) -> bool | None:
     """Whether a finished run is shown to have reached its plateau: True, False (unconverged or
     unclear: not shown), None (curve too short to measure)."""
-    s = status(meta.get("loss_curve"), (meta.get("config") or {}).get("iterations"))
+    s = status(curve_of(meta), (meta.get("config") or {}).get("iterations"))
     return None if s == "unknown" else s == "converged"
 
 
@@ -97,7 +109,7 @@ def run_table(metas: list[dict]) -> pd.DataFrame:
         if m.get("kind") == "input" or m.get("status") != "ok" or "config" not in m:
             continue
         cfg = m["config"]
-        p = plateau(m.get("loss_curve"), cfg.get("iterations"))
+        p = plateau(curve_of(m), cfg.get("iterations"))
         rows.append({"run_id": m.get("run_id"), "task": cfg.get("task"), "loss": cfg.get("loss"),
                      "seed": cfg.get("seed"), "plateau": p, "converged": converged(m),
                      "half": (m.get("half_eval") or {}).get("means"),

@@ -32,6 +32,7 @@ import torch
 from benchmark import CODE_VERSION
 from benchmark.checkpoint import Checkpointer, CheckpointPolicy
 from benchmark.config import RunConfig, code_version, resolve, run_id, setting, setting_json
+from benchmark.convergence import TAIL, WINDOW
 from benchmark.data import (  # noqa: F401 - DataCache re-exported
     DataCache,
     DataSpec,
@@ -53,6 +54,10 @@ from benchmark.task import Task, build_task, image_generator
 
 log = logging.getLogger(__name__)
 TEST_MULTIPLE = 8  # test images are cropped to multiples of 8 so every task scores the same pixels
+#: batches (of the run's batch size) in the fixed probe set of :meth:`TrainStep.probe`
+PROBE_BATCHES = 2
+#: the probe set's generator is seeded with the run's seed + this (its crops differ from the training's)
+PROBE_SEED = 104_729
 
 
 def git_commit() -> str:
@@ -120,6 +125,7 @@ class TrainResult:
     peak_mem_mb: float | None = None
     diverged_at: int | None = None
     resumed_at: int | None = None  # iteration of the checkpoint this run resumed from
+    probe_curve: list[tuple[int, float]] = field(default_factory=list)  # TrainStep.probe at curve points
 
 
 def cuda_determinism() -> None:
@@ -235,6 +241,7 @@ class TrainStep:
         self.autocast = torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else _null()
         self.first_bad = torch.zeros((), dtype=torch.long, device=device) if self.fast else None
         self.diverged_at: int | None = None
+        self._probe: list[tuple[torch.Tensor, torch.Tensor]] | None = None  # built by the first probe()
 
     def state(self) -> dict:
         """What a checkpoint saves and restores (:class:`~benchmark.checkpoint.Checkpointer`)."""
@@ -287,10 +294,53 @@ class TrainStep:
         """Is iteration ``it`` one where a GPU step reads its device-side checks?"""
         return self.fast and (it % self.check_every == 0 or it == self.cfg.iterations)
 
+    def probe(self) -> torch.Tensor:
+        """The training loss on a fixed probe set — :data:`PROBE_BATCHES` batches of the run's batch
+        size, cropped and degraded once from the run's images with a generator of its own (seed + 
+        :data:`PROBE_SEED`) — as a float32 scalar on the device (no host sync): the mean of the loss
+        over the batches, without gradients, net and loss in eval mode, under the run's autocast.
+
+        The batch losses of the training curve differ mostly because their crops differ (ℓ2 on a sky
+        crop vs on foliage); on fixed crops the curve moves only as the net does, which is what the
+        plateau statistic asks (:mod:`benchmark.convergence`). The training is left exactly as it
+        would be without the probe: the data generators are not touched, and torch's CPU RNG and
+        every ``torch.Generator`` the loss keeps are restored afterwards (a test checks the net is
+        bit-identical)."""
+        from benchmark.checkpoint import _loss_attrs
+
+        if self._probe is None:
+            cfg, g = self.cfg, torch.Generator().manual_seed(self.cfg.seed + PROBE_SEED)
+            batches = []
+            for _ in range(PROBE_BATCHES):
+                clean = sample_batch(self.images, cfg.batch_size, cfg.crop, self.task.size_multiple, g)
+                degraded = self.task.degrade(clean, g)
+                fmt = torch.channels_last if self.fast else torch.contiguous_format
+                batches.append((clean.to(self.device).contiguous(memory_format=fmt),
+                                degraded.to(self.device).contiguous(memory_format=fmt)))
+            self._probe = batches
+        gens = [g for _, _, g in _loss_attrs(self.loss_fn, torch.Generator)]
+        saved = torch.get_rng_state(), [g.get_state() for g in gens]
+        modes = [(m, m.training) for m in (*self.net.modules(), *self.loss_fn.modules())]
+        self.net.eval()
+        self.loss_fn.eval()
+        try:
+            total = torch.zeros((), device=self.device)
+            with torch.no_grad(), self.autocast:
+                for clean, degraded in self._probe:
+                    extra = {"degraded": degraded} if self.needs_degraded else {}
+                    total = total + self.loss_fn(self.net(degraded), clean, **extra).float()
+            return total / len(self._probe)
+        finally:
+            for m, was in modes:
+                m.training = was
+            torch.set_rng_state(saved[0])
+            for g, st in zip(gens, saved[1]):
+                g.set_state(st)
+
 
 def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.device,
           progress: bool = False, checkpoint: Checkpointer | None = None, check_every: int = 50,
-          device_path: bool | None = None, curves=None, midway=None) -> TrainResult:
+          device_path: bool | None = None, curves=None, midway=None, probe: bool = True) -> TrainResult:
     """Train one net on random crops (:class:`TrainStep`). Stops and reports ``diverged``, with the
     first iteration whose loss was non-finite, when the loss goes non-finite.
 
@@ -299,7 +349,9 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
     SIGINT/SIGTERM are honoured between iterations, after saving a checkpoint. ``curves``
     (:class:`~benchmark.loggers.CurveLog`) receives the loss and learning rate as the run trains.
     ``midway(net, iteration)`` is called once at iteration ``iterations // 2`` (not again when a
-    resumed run starts past it); its time is not counted as training time.
+    resumed run starts past it); its time is not counted as training time. ``probe``: record
+    :meth:`TrainStep.probe` at the curve points of the last 40 % (``probe_curve``, what
+    :mod:`benchmark.convergence` reads); it does not change the training.
     """
     if cfg.compile:  # each compiled run starts from empty caches (benchmark.backbones.fresh_compile_caches)
         from benchmark.backbones import fresh_compile_caches
@@ -311,6 +363,11 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
     state = step.state()
     start, prior = checkpoint.restore(**state) if checkpoint else (0, {})
     curve = [tuple(p) for p in prior.get("curve", [])]
+    # the probe-set loss (TrainStep.probe) at the curve points the plateau statistic reads: its two
+    # windows, the last TAIL + WINDOW of the iterations (about 1 % of the training's cost)
+    probe_curve = [tuple(p) for p in prior.get("probe", [])]
+    pending_probe: list[tuple[int, torch.Tensor]] = []
+    probe_from = (1 - TAIL - WINDOW) * cfg.iterations
     # curve points not yet read from the device: (iteration, mean loss since the last point, lr, last loss)
     pending: list[tuple[int, torch.Tensor, float, torch.Tensor]] = []
     if curves is not None:
@@ -335,12 +392,17 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
                     curves.log(i, {"loss": v, "lr": lr})
             loss_val = float(pending[-1][3].float())  # the last iteration's loss, as before
             pending.clear()
+        if pending_probe:
+            values = torch.stack([v for _, v in pending_probe]).tolist()
+            probe_curve.extend((i, v) for (i, _), v in zip(pending_probe, values))
+            pending_probe.clear()
 
     def save(at: int) -> None:
         flush()
         if step.prefetch is not None:  # the generator as it was before the batch made ahead
             step.prefetch.rewind()
-        checkpoint.save(at, **state, progress={"curve": [list(p) for p in curve], "loss_val": loss_val,
+        checkpoint.save(at, **state, progress={"curve": [list(p) for p in curve], "probe": [list(p) for p in probe_curve],
+                                               "loss_val": loss_val,
                                                "train_s": train_s + time.perf_counter() - t0,
                                                "acc": [float(acc_sum), acc_n]})
 
@@ -356,6 +418,8 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
             if it % every == 0 or it == cfg.iterations:
                 pending.append((it, acc_sum / acc_n, step.sched.get_last_lr()[0], loss))
                 acc_sum, acc_n = torch.zeros((), dtype=torch.float64, device=device), 0
+                if probe and it > probe_from:
+                    pending_probe.append((it, step.probe()))
                 if not step.fast:
                     flush()
             bar.update(1)
@@ -380,6 +444,8 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
             log.warning("%s/%s seed %d diverged at iteration %d", cfg.task, cfg.loss, cfg.seed, diverged_at)
             curve = [p for p in curve if p[0] < diverged_at]
             pending[:] = [p for p in pending if p[0] < diverged_at]
+            probe_curve = [p for p in probe_curve if p[0] < diverged_at]
+            pending_probe[:] = [p for p in pending_probe if p[0] < diverged_at]
         flush()
         if checkpoint and diverged_at is None and it > start:
             save(it)  # training is done: a crash during evaluation must not cost it again
@@ -391,7 +457,7 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
     status = "ok" if diverged_at is None else "diverged"
     done = it if diverged_at is None else diverged_at - 1
     return TrainResult(step.net, step.loss_fn, status, done, wall, done / max(wall, 1e-9), loss_val, curve, peak,
-                       diverged_at, resumed_at=start or None)
+                       diverged_at, resumed_at=start or None, probe_curve=probe_curve)
 
 
 class _null:
@@ -871,7 +937,7 @@ def _meta(cfg: RunConfig, rid: str, device: torch.device, r: TrainResult, starte
             "threads": torch.get_num_threads(), "started": started, "wall_s": time.time() - started,
             "train_s": r.wall_s, "iterations_done": r.iterations_done, "it_per_s": r.it_per_s,
             "ms_per_it": 1000 / r.it_per_s if r.it_per_s else None, "final_loss": r.final_loss,
-            "loss_curve": r.curve, "peak_mem_mb": r.peak_mem_mb, "diverged_at": r.diverged_at,
+            "loss_curve": r.curve, "probe_curve": r.probe_curve, "peak_mem_mb": r.peak_mem_mb, "diverged_at": r.diverged_at,
             "weights": r.loss_fn.provenance, "net_params": count_params(r.net), "resumed_at": r.resumed_at}
 
 

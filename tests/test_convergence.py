@@ -135,3 +135,40 @@ def test_smoke_test_is_said_plainly(tmp_path):
                                   [m for _, m, _ in synthetic_runs(tasks=("sr4",), metrics=("psnr", "vsi"), seeds=FIVE,
                                                                    offsets={"vgg": 0.5})
                                    if "config" in m], n_boot=50)) == ""
+
+
+@pytest.mark.usefixtures("one_thread")
+@pytest.mark.parametrize("loss,device_path", [("l1", False), ("l1", True), ("pdl", False)])
+def test_probe_curve_is_recorded_without_changing_training(random_images, loss, device_path):
+    """The probe (fixed training crops, TrainStep.probe) is read at the curve points of the last 40 %;
+    the net, the training curve and the loss's own generators (pdl draws random projections per call)
+    are bit-identical with and without it."""
+    from benchmark.config import RunConfig
+    from benchmark.data import load_images
+    from benchmark.runner import resolve_all, train
+    from benchmark.task import build_task
+
+    data = random_images(3, 48)
+    cfg = resolve_all([RunConfig(task="denoise", loss=loss, iterations=10, batch_size=2, crop=32, train_data=data,
+                                 test_data=(data,), backbone_weights="random")])[0]
+    images, dev = load_images(data), torch.device("cpu")
+    a = train(cfg, build_task("denoise"), images, dev, device_path=device_path)
+    b = train(cfg, build_task("denoise"), images, dev, device_path=device_path, probe=False)
+    assert [i for i, _ in a.probe_curve] == [7, 8, 9, 10] and b.probe_curve == []
+    assert all(np.isfinite(v) and v > 0 for _, v in a.probe_curve)
+    assert a.curve == b.curve
+    sa, sb = a.net.state_dict(), b.net.state_dict()
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+def test_plateau_reads_the_probe_curve_and_falls_back_to_the_training_curve():
+    rng = np.random.default_rng(1)
+    noisy = _curve(lambda it: 0.05 * (1 + 0.5 * rng.normal()))    # content noise of the batch losses
+    probe = [p for p in _curve(lambda it: 0.05 + np.exp(-it / 10)) if p[0] > 180]   # fixed crops: flat
+    meta = {"loss_curve": noisy, "probe_curve": probe, "config": {"iterations": 300}}
+    assert C.curve_of(meta) == probe and C.converged(meta) is True
+    assert C.converged({**meta, "probe_curve": []}) is False      # older records: the training curve
+    assert C.curve_of({**meta, "probe_curve": probe[:3]}) == noisy  # too short to measure
+    table = C.run_table([{**meta, "run_id": "r", "status": "ok", "config": {**meta["config"], "task": "t",
+                                                                             "loss": "l", "seed": 0}}])
+    assert table["converged"].tolist() == [True] and table["plateau"].iloc[0] < 0.01
