@@ -129,13 +129,13 @@ def convergence_notes(stats: Stats) -> list[str]:
         n_un, n_ok = int(tc["unconverged"].sum()), int(tc["ok"].sum())
         if n_un:
             per = ", ".join(f"{r.task}/{r.loss} {int(r.unconverged)} of {int(r.ok)}" for r in bad.itertuples())
-            out.append(f"Not shown converged: {n_un} of {n_ok} runs (training loss still falling by more than "
-                       f"{TOLERANCE:.0%} over the last {TAIL:.0%} of the iterations, or too noisy there to tell: "
-                       f"{per}); their ranks measure convergence speed as much as the loss. Column `unconv.` "
-                       "per task.")
+            out.append(f"Not shown converged: {n_un} of {n_ok} runs (training loss still "
+                       f"falling by more than {TOLERANCE:.0%} over the last {TAIL:.0%} of the iterations, or too "
+                       f"noisy there to tell: {per}); their ranks measure convergence speed as much as the loss. "
+                       "Column `unconv.` per task.")
         elif n_ok:
             out.append(f"Converged: every one of the {n_ok} runs reached its plateau (training loss within "
-                       f"{TOLERANCE:.0%} over the last {TAIL:.0%} of the iterations).")
+                       f"{TOLERANCE:.0%} over the last {TAIL:.0%} of the iterations, at 2 SE).")
     cv = stats.convergence
     if cv is not None and not cv.empty and cv["tau"].notna().any():
         per = cv.groupby("task")["tau"].mean()

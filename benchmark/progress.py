@@ -4,7 +4,10 @@ The ETA comes from measured run times per *loss family* (the registry module of 
 costs many times an ℓ1 run, so one mean for all would mislead): the wall time recorded in the
 ``meta.json`` of every finished run of the grid — this invocation's and earlier ones' — averaged per
 family, times the runs of that family still to do, divided by the number of workers. A family with
-no finished run yet is estimated from the mean of all finished runs, and the line says so.
+no finished run yet is estimated from the mean of all finished runs, and the line says so. A run in
+flight (its ``.lock`` held by a live process on this host, :class:`benchmark.results.RunLock`) is
+charged only what its family's mean leaves after the time it has already run (the lock file's
+age), so the ETA counts down between finished runs instead of standing still for a long run.
 
 Because it reads the results store, every process of a grid — the driver, local workers, Ray tasks,
 SLURM jobs — reports the same progress: each run starts with a log line
@@ -19,8 +22,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import re
+import socket
 import statistics
 import time
+from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +58,12 @@ class GridProgress:
         self._shown = 0
 
     def status(self) -> dict:
-        """``{"done", "failed", "todo": {family: runs left}, "seconds": {family: [wall s of finished runs]}}``."""
+        """``{"done", "failed", "todo": {family: runs left}, "seconds": {family: [wall s of finished runs]},
+        "running": {family: [seconds each run in flight has run]}}``."""
         done = failed = 0
         todo: dict[str, int] = {}
         seconds: dict[str, list[float]] = {}
+        running: dict[str, list[float]] = {}
         for rid in self.runs:
             meta = self.store.meta(rid) or {}
             st = meta.get("status")
@@ -66,7 +75,10 @@ class GridProgress:
             else:
                 todo[fam] = todo.get(fam, 0) + 1
                 failed += st == "failed"
-        return {"done": done, "failed": failed, "todo": todo, "seconds": seconds}
+                age = _in_flight_for(self.store.run_dir(rid) / ".lock")
+                if age is not None:
+                    running.setdefault(fam, []).append(age)
+        return {"done": done, "failed": failed, "todo": todo, "seconds": seconds, "running": running}
 
     def eta(self, status: dict | None = None) -> tuple[float | None, list[str]]:
         """(seconds left, families estimated from the overall mean), or (None, …) before any run finished."""
@@ -77,14 +89,18 @@ class GridProgress:
         overall = statistics.mean(t for v in st["seconds"].values() for t in v)
         guessed = sorted(f for f in st["todo"] if f not in per)
         left = sum(n * per.get(f, overall) for f, n in st["todo"].items())
-        return left / self.workers, guessed
+        # a run in flight has already spent its age (never more than its family's mean: an over-long
+        # run is assumed about to finish, not negative time)
+        left -= sum(min(age, per.get(f, overall)) for f, ages in st.get("running", {}).items() for age in ages)
+        return max(left, 0.0) / self.workers, guessed
 
     def line(self, current: str | None = None) -> str:
         """``run k/N (current): d done, f failed; ETA h:mm:ss (measured per family: …)``."""
         st = self.status()
         eta, guessed = self.eta(st)
         head = f"run {min(st['done'] + 1, self.total)}/{self.total}" + (f" ({current})" if current else "")
-        body = f"{st['done']} done, {st['failed']} failed"
+        n_running = sum(len(v) for v in st.get("running", {}).values())
+        body = f"{st['done']} done, " + (f"{n_running} running, " if n_running else "") + f"{st['failed']} failed"
         if eta is None:
             tail = "ETA after the first finished run"
         else:
@@ -111,6 +127,27 @@ class GridProgress:
         if self.bar is not None:
             self.update()
             self.bar.close()
+
+
+def _in_flight_for(lock: Path) -> float | None:
+    """Seconds since the live holder of a run's lock took it (the file's age), or None: no lock, or
+    a lock left by a process that is gone or on another host (read only: probing the flock itself
+    could make a worker's own attempt at the run fail)."""
+    try:
+        holder = lock.read_text(errors="replace")
+        age = time.time() - lock.stat().st_mtime
+    except OSError:
+        return None
+    m = re.match(r"pid (\d+) on (\S+) ", holder)
+    if not m or m.group(2) != socket.gethostname():
+        return None
+    try:
+        os.kill(int(m.group(1)), 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:  # alive, another user's
+        pass
+    return max(age, 0.0)
 
 
 @contextlib.contextmanager

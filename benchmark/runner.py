@@ -296,13 +296,14 @@ class TrainStep:
 
     def probe(self) -> torch.Tensor:
         """The training loss on a fixed probe set — :data:`PROBE_BATCHES` batches of the run's batch
-        size, cropped and degraded once from the run's images with a generator of its own (seed + 
+        size, cropped and degraded once from the run's images with a generator of its own (seed +
         :data:`PROBE_SEED`) — as a float32 scalar on the device (no host sync): the mean of the loss
         over the batches, without gradients, net and loss in eval mode, under the run's autocast.
 
         The batch losses of the training curve differ mostly because their crops differ (ℓ2 on a sky
-        crop vs on foliage); on fixed crops the curve moves only as the net does, which is what the
-        plateau statistic asks (:mod:`benchmark.convergence`). The training is left exactly as it
+        crop vs on foliage); on fixed crops the curve moves only as the net does (``plateau_probe``
+        in :func:`benchmark.convergence.run_table`: a diagnostic, not the convergence verdict).
+        The training is left exactly as it
         would be without the probe: the data generators are not touched, and torch's CPU RNG and
         every ``torch.Generator`` the loss keeps are restored afterwards (a test checks the net is
         bit-identical)."""
@@ -350,8 +351,8 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
     (:class:`~benchmark.loggers.CurveLog`) receives the loss and learning rate as the run trains.
     ``midway(net, iteration)`` is called once at iteration ``iterations // 2`` (not again when a
     resumed run starts past it); its time is not counted as training time. ``probe``: record
-    :meth:`TrainStep.probe` at the curve points of the last 40 % (``probe_curve``, what
-    :mod:`benchmark.convergence` reads); it does not change the training.
+    :meth:`TrainStep.probe` at the curve points of the last 40 % (``probe_curve``, a diagnostic
+    :mod:`benchmark.convergence` reports); it does not change the training.
     """
     if cfg.compile:  # each compiled run starts from empty caches (benchmark.backbones.fresh_compile_caches)
         from benchmark.backbones import fresh_compile_caches
@@ -401,8 +402,8 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
         flush()
         if step.prefetch is not None:  # the generator as it was before the batch made ahead
             step.prefetch.rewind()
-        checkpoint.save(at, **state, progress={"curve": [list(p) for p in curve], "probe": [list(p) for p in probe_curve],
-                                               "loss_val": loss_val,
+        checkpoint.save(at, **state, progress={"curve": [list(p) for p in curve],
+                                               "probe": [list(p) for p in probe_curve], "loss_val": loss_val,
                                                "train_s": train_s + time.perf_counter() - t0,
                                                "acc": [float(acc_sum), acc_n]})
 
@@ -937,7 +938,8 @@ def _meta(cfg: RunConfig, rid: str, device: torch.device, r: TrainResult, starte
             "threads": torch.get_num_threads(), "started": started, "wall_s": time.time() - started,
             "train_s": r.wall_s, "iterations_done": r.iterations_done, "it_per_s": r.it_per_s,
             "ms_per_it": 1000 / r.it_per_s if r.it_per_s else None, "final_loss": r.final_loss,
-            "loss_curve": r.curve, "probe_curve": r.probe_curve, "peak_mem_mb": r.peak_mem_mb, "diverged_at": r.diverged_at,
+            "loss_curve": r.curve, "probe_curve": r.probe_curve, "peak_mem_mb": r.peak_mem_mb,
+            "diverged_at": r.diverged_at,
             "weights": r.loss_fn.provenance, "net_params": count_params(r.net), "resumed_at": r.resumed_at}
 
 

@@ -6,14 +6,22 @@ import os
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
-if "TORCH_HOME" not in os.environ:  # weights/probe caches: never the user's, never a download
+
+def _session_dir(var: str, prefix: str) -> None:
+    """``var`` → a fresh temporary folder for this test session, removed when it ends (unless the
+    caller set ``var``: then theirs is used and kept)."""
+    if var in os.environ:
+        return
+    import atexit
+    import shutil
     import tempfile
 
-    os.environ["TORCH_HOME"] = tempfile.mkdtemp(prefix="plbench-torch-")
-if "HF_DATASETS_CACHE" not in os.environ:  # keep imagefolder caches out of the user's home
-    import tempfile
+    os.environ[var] = path = tempfile.mkdtemp(prefix=prefix)
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
 
-    os.environ["HF_DATASETS_CACHE"] = tempfile.mkdtemp(prefix="plbench-hf-")
+
+_session_dir("TORCH_HOME", "plbench-torch-")         # weights/probe caches: never the user's, never a download
+_session_dir("HF_DATASETS_CACHE", "plbench-hf-")     # keep imagefolder caches out of the user's home
 
 from pathlib import Path  # noqa: E402
 

@@ -357,7 +357,7 @@ def _check_disk_full(proc, out: Path, before: dict) -> None:
     assert {k: after.get(k) for k in before} == before, "results written before were changed"
 
 
-@pytest.mark.parametrize("nth", [1, 4, 9])
+@pytest.mark.parametrize("nth", [pytest.param(1, marks=pytest.mark.slow), 4, pytest.param(9, marks=pytest.mark.slow)])
 def test_disk_full_mid_grid(nth, d, tmp_path):
     """ENOSPC injected at the n-th file write of a grid: one line, exit 3, no temporary file left,
     every file written before untouched; the same command afterwards finishes the grid."""

@@ -90,6 +90,7 @@ def test_cli_executor_options_and_resume(tmp_path, caplog):
     assert "4 of 4 runs already have results" in caplog.text
 
 
+@pytest.mark.slow  # submitit in the default suite: test_submitit_debug_one_job_per_run
 def test_submitit_local_matches_sequential(sequential, tmp_path):
     configs, metrics, device = _grid()
     root = tmp_path / "submitit"

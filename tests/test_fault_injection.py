@@ -116,8 +116,9 @@ def reference_in_process(out: Path, args: list[str]) -> None:
         torch.set_num_threads(threads)
 
 
+@pytest.mark.slow  # 30 s; the default suite resumes in process: test_robustness.test_resume_from_checkpoint_*
 def test_three_kills_then_resume_gives_identical_results(tmp_path, data):
-    """The default-suite version: SIGKILL in training, in evaluation and mid-write, then resume."""
+    """SIGKILL in training, in evaluation and mid-write, then resume."""
     args = GRID + data
     rng = random.Random(7)
     points = [f"iteration:{rng.randint(6, 40)}", f"image:{rng.randint(2, 9)}", f"write:{rng.randint(2, 16)}"]

@@ -120,22 +120,26 @@ def test_zhao_mix_best():
 # --- Liu et al. 2021 ---------------------------------------------------------------------------
 def test_liu_random_vgg():
     better = {"vsi": 1.0, "gmsd": 1.0, "psnr": -0.5}
-    kw = dict(tasks=("sr4", "denoise"), metrics=PERC, weights={"gpl": R19, "vgg": R16})
-    r = run("liu2021_random_vgg", offsets={"gpl": better, "l2": 0.0}, **kw)
+    mix = "l2 + 0.1*gpl"  # the paper's setting: ℓ2 plus the random-VGG term
+    kw = dict(tasks=("sr4", "denoise"), metrics=PERC, weights={"gpl": R19, "vgg": R16, mix: R19})
+    r = run("liu2021_random_vgg", offsets={mix: better, "l2": 0.0}, **kw)
     assert r.verdict == "reproduced"
     assert {p.metric for p in r.parts} == {"vsi", "gmsd"}  # perceptual metrics only, not PSNR
-    assert all(p.a.startswith("gpl [vgg19:random") for p in r.parts)
+    assert all(p.a.startswith(mix + " [vgg19:random") for p in r.parts)
     worse = {"vsi": -1.0, "gmsd": -1.0}
-    assert run("liu2021_random_vgg", offsets={"gpl": worse, "l2": 0.0}, **kw).verdict == "contradicted"
-    assert run("liu2021_random_vgg", offsets={"gpl": better, "l2": 0.0}, seeds=FEW, **kw).verdict == "inconclusive"
-    # no gpl: a VGG loss on a random backbone stands in; a pretrained one does not
-    r = run("liu2021_random_vgg", offsets={"vgg": better, "l2": 0.0}, **kw)
-    assert r.verdict == "reproduced" and r.parts[0].a.startswith("vgg [vgg16:random")
-    # the paper's own setting, ℓ2 plus the random-VGG term, is preferred when present
-    mix = "l2 + 0.1*gpl"
-    r = run("liu2021_random_vgg", offsets={"gpl": 0.0, mix: better, "l2": 0.0},
-            **{**kw, "weights": {"gpl": R19, mix: R19}})
+    assert run("liu2021_random_vgg", offsets={mix: worse, "l2": 0.0}, **kw).verdict == "contradicted"
+    assert run("liu2021_random_vgg", offsets={mix: better, "l2": 0.0}, seeds=FEW, **kw).verdict == "inconclusive"
+    # preferred over gpl alone when both are present
+    r = run("liu2021_random_vgg", offsets={"gpl": 0.0, mix: better, "l2": 0.0}, **kw)
     assert r.verdict == "reproduced" and all(p.a.startswith(mix) for p in r.parts)
+    # a random-VGG loss trained alone (gpl or vgg, no pixel term) stands in, but out of the paper's
+    # regime: listed, never reproduced or contradicted, whichever way it points
+    for loss in ("gpl", "vgg"):
+        for off in (better, worse):
+            r = run("liu2021_random_vgg", offsets={loss: off, "l2": 0.0}, **kw)
+            assert r.verdict == "out of regime", (loss, off, r.verdict)
+            assert all(p.verdict == "out of regime" and "trained alone" in p.note for p in r.parts)
+            assert r.parts[0].a.startswith(f"{loss} [vgg1")
     kw["weights"] = {"vgg": PRE}
     r = run("liu2021_random_vgg", offsets={"vgg": better, "l2": 0.0}, **kw)
     assert r.verdict == "not applicable" and "random" in r.reason
@@ -289,7 +293,7 @@ def test_random_init_seeds_are_one_arm():
     is_vgg = t["loss"] == "vgg"
     t.loc[is_vgg, "weights"] = [f"vgg16:random(seed={s})" for s in t.loc[is_vgg, "seed"]]
     (r,) = check_all(t, ["liu2021_random_vgg"], n_boot=300)
-    assert r.verdict == "reproduced"
+    assert r.verdict == "out of regime"  # vgg trained alone (no ℓ2 term): test_liu_random_vgg
     assert {p.a for p in r.parts} == {"vgg [vgg16:random]"} and all(p.seeds_a == 5 for p in r.parts)
 
 

@@ -9,9 +9,12 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow  # builds and installs a wheel (20 s); a loss in one file: tests/test_end_to_end.py
 def test_a_plugin_package_is_found(tmp_path):
     pkg = tmp_path / "plbench-huber"
     (pkg / "plbench_huber").mkdir(parents=True)

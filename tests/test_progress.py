@@ -46,6 +46,38 @@ def test_eta_is_per_loss_family(tmp_path):
     assert "not yet measured, assumed average: ssim" in p2.line()
 
 
+def test_eta_counts_down_while_runs_are_in_flight(tmp_path):
+    """A run whose lock a live process on this host has held for 120 s is charged its family's mean
+    minus 120 s (never below 0); a lock left by a dead process or another host is not in flight."""
+    import os
+    import socket
+    import time
+
+    from benchmark.results import RunLock
+
+    store = ResultsStore(tmp_path)
+    store.ensure_writable()
+    done, left = [_cfg("pdl", 0)], [_cfg("pdl", 1), _cfg("pdl", 2), _cfg("l1", 0)]
+    store.write_meta(run_id(done[0]), {"status": "ok", "wall_s": 200.0})
+    p = GridProgress(store, done + left, workers=1)
+    assert p.eta()[0] == pytest.approx(3 * 200)
+    lock = RunLock.acquire(store.run_dir(run_id(left[0])) / ".lock")   # held by this (live) process
+    then = time.time() - 120
+    os.utime(lock.path, (then, then))
+    eta, _ = p.eta()
+    assert eta == pytest.approx(3 * 200 - 120, abs=2) and "1 done, 1 running, 0 failed" in p.line()
+    os.utime(lock.path, (then - 1000, then - 1000))                     # longer than its family's mean
+    assert p.eta()[0] == pytest.approx(2 * 200, abs=2)
+    lock.release()
+    for holder in ("pid 999999999 on " + socket.gethostname() + " since 10:00:00",   # no such process
+                   f"pid {os.getpid()} on another-host.example since 10:00:00"):
+        stale = store.run_dir(run_id(left[1])) / ".lock"
+        stale.parent.mkdir(parents=True, exist_ok=True)
+        stale.write_text(holder)
+        assert p.eta()[0] == pytest.approx(3 * 200) and "running" not in p.line()
+
+
+@pytest.mark.slow  # the line and its ETA: the tests above; two workers: test_executors
 def test_two_worker_grid_logs_progress_and_eta(tmp_path):
     """Every worker's log has "run k/N (…)" lines counting the whole grid, with an ETA once a run finished."""
     out = tmp_path / "r"

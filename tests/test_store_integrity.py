@@ -63,10 +63,10 @@ def test_empty_and_nested_out_are_refused(tmp_path, capsys, monkeypatch):
 
 @pytest.mark.parametrize("damage, why", [
     (lambda d: (d / "meta.json").write_text("{garbage"), "meta.json unreadable"),
-    (lambda d: (d / "eval-0.json").write_text("\0\0"), "eval-0.json unreadable"),
+    pytest.param(lambda d: (d / "eval-0.json").write_text("\0\0"), "eval-0.json unreadable", marks=pytest.mark.slow),
     (lambda d: (d / "eval-0.parquet").write_bytes((d / "eval-0.parquet").read_bytes()[:50]),
      "eval-0.parquet does not match its checksum"),
-    (lambda d: (d / "eval-0.parquet").unlink(), "eval-0.parquet missing"),
+    pytest.param(lambda d: (d / "eval-0.parquet").unlink(), "eval-0.parquet missing", marks=pytest.mark.slow),
 ])
 def test_damaged_run_is_named_left_out_and_set_aside(tmp_path, capsys, damage, why):
     store = _store(tmp_path)
