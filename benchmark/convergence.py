@@ -112,10 +112,9 @@ def run_table(metas: list[dict]) -> pd.DataFrame:
             continue
         cfg = m["config"]
         p = plateau(m.get("loss_curve"), cfg.get("iterations"))
-        probe = m.get("probe_curve") or []
         rows.append({"run_id": m.get("run_id"), "task": cfg.get("task"), "loss": cfg.get("loss"),
                      "seed": cfg.get("seed"), "plateau": p, "converged": converged(m),
-                     "plateau_probe": plateau(probe, cfg.get("iterations")) if len(probe) >= 4 else math.nan,
+                     "plateau_probe": plateau(m.get("probe_curve"), cfg.get("iterations")),
                      "half": (m.get("half_eval") or {}).get("means"),
                      "half_items": (m.get("half_eval") or {}).get("items")})
     return pd.DataFrame(rows, columns=["run_id", "task", "loss", "seed", "plateau", "converged", "plateau_probe",

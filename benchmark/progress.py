@@ -22,12 +22,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import re
-import socket
 import statistics
 import time
-from pathlib import Path
+
+from benchmark.results import RunLock
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +73,7 @@ class GridProgress:
             else:
                 todo[fam] = todo.get(fam, 0) + 1
                 failed += st == "failed"
-                age = _in_flight_for(self.store.run_dir(rid) / ".lock")
+                age = RunLock.held_for(self.store.run_dir(rid) / ".lock")
                 if age is not None:
                     running.setdefault(fam, []).append(age)
         return {"done": done, "failed": failed, "todo": todo, "seconds": seconds, "running": running}
@@ -127,27 +125,6 @@ class GridProgress:
         if self.bar is not None:
             self.update()
             self.bar.close()
-
-
-def _in_flight_for(lock: Path) -> float | None:
-    """Seconds since the live holder of a run's lock took it (the file's age), or None: no lock, or
-    a lock left by a process that is gone or on another host (read only: probing the flock itself
-    could make a worker's own attempt at the run fail)."""
-    try:
-        holder = lock.read_text(errors="replace")
-        age = time.time() - lock.stat().st_mtime
-    except OSError:
-        return None
-    m = re.match(r"pid (\d+) on (\S+) ", holder)
-    if not m or m.group(2) != socket.gethostname():
-        return None
-    try:
-        os.kill(int(m.group(1)), 0)
-    except ProcessLookupError:
-        return None
-    except PermissionError:  # alive, another user's
-        pass
-    return max(age, 0.0)
 
 
 @contextlib.contextmanager

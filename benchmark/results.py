@@ -237,6 +237,29 @@ class RunLock:
                 return cls(path, fd)
             os.close(fd)  # the previous holder removed it between our open and flock: retry
 
+    @staticmethod
+    def held_for(path: Path) -> float | None:
+        """Seconds since a live process on this host took the lock at ``path`` (the file's age), or
+        None: no lock, or one left by a process that is gone or on another host. Read only — it
+        never touches the flock, so it cannot make a worker's own :meth:`acquire` fail."""
+        import re
+
+        try:
+            holder = path.read_text(errors="replace")
+            age = time.time() - path.stat().st_mtime
+        except OSError:
+            return None
+        m = re.match(r"pid (\d+) on (\S+) ", holder)  # what acquire writes
+        if not m or m.group(2) != socket.gethostname():
+            return None
+        try:
+            os.kill(int(m.group(1)), 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:  # alive, another user's
+            pass
+        return max(age, 0.0)
+
     def release(self) -> None:
         if self._fd is None:
             return

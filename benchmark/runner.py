@@ -311,11 +311,11 @@ class TrainStep:
 
         if self._probe is None:
             cfg, g = self.cfg, torch.Generator().manual_seed(self.cfg.seed + PROBE_SEED)
+            fmt = torch.channels_last if self.fast else torch.contiguous_format
             batches = []
             for _ in range(PROBE_BATCHES):
                 clean = sample_batch(self.images, cfg.batch_size, cfg.crop, self.task.size_multiple, g)
                 degraded = self.task.degrade(clean, g)
-                fmt = torch.channels_last if self.fast else torch.contiguous_format
                 batches.append((clean.to(self.device).contiguous(memory_format=fmt),
                                 degraded.to(self.device).contiguous(memory_format=fmt)))
             self._probe = batches
@@ -364,8 +364,8 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
     state = step.state()
     start, prior = checkpoint.restore(**state) if checkpoint else (0, {})
     curve = [tuple(p) for p in prior.get("curve", [])]
-    # the probe-set loss (TrainStep.probe) at the curve points the plateau statistic reads: its two
-    # windows, the last TAIL + WINDOW of the iterations (about 1 % of the training's cost)
+    # the probe-set loss (TrainStep.probe, a diagnostic) at the curve points in the plateau
+    # statistic's two windows, the last TAIL + WINDOW of the iterations (40 forward passes per run)
     probe_curve = [tuple(p) for p in prior.get("probe", [])]
     pending_probe: list[tuple[int, torch.Tensor]] = []
     probe_from = (1 - TAIL - WINDOW) * cfg.iterations
