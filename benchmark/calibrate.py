@@ -211,6 +211,9 @@ def calibrate(table: pd.DataFrame, n_nulls: int = 200, runs: int = MIN_RUNS, spl
 
     if table.empty:
         raise UserError("no results to calibrate on: run `plbench run --seeds 0 1 2 ...` first")
+    from benchmark.settings import drop_budget_checks
+
+    table, _ = drop_budget_checks(table)  # a run and its budget check are not two runs of one arm
     if metrics:
         table = table[table["metric"].astype(str).isin(metrics)]
     comps = components(table)

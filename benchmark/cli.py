@@ -10,6 +10,7 @@ and prints the command that resumes.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import shlex
@@ -58,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="a Python file outside the repo that registers losses (repeatable)")
     run.add_argument("--seeds", nargs="+", type=int, help="seeds (default: the profile's)")
     run.add_argument("--iterations", type=int, help="training iterations per run (default: the profile's)")
+    run.add_argument("--budget-check", action=argparse.BooleanOptionalAction, default=None,
+                     help="also train every run with half the iterations, to test that the runs are trained to "
+                          "their plateau (default: on; off saves a third of the time but no run is shown converged)")
     run.add_argument("--batch-size", type=int, help="crops per training step (default: the profile's)")
     run.add_argument("--crop", type=int, help="training crop side in pixels (default: the profile's)")
     run.add_argument("--lr", type=float, help="Adam learning rate, cosine-annealed (default: the profile's)")
@@ -320,7 +324,8 @@ def grid_spec(args) -> "GridSpec":  # noqa: F821 - benchmark.config.GridSpec
         profile=args.profile, tasks=_tuple(args.tasks), task_params=parse_task_params(args.task_param),
         losses=_tuple(args.losses), loss_files=tuple(args.loss_file), loss_tasks=parse_loss_tasks(args.loss_tasks),
         seeds=_tuple(args.seeds), net=args.net,
-        iterations=args.iterations, batch_size=args.batch_size, crop=args.crop, lr=args.lr,
+        iterations=args.iterations, budget_check=args.budget_check, batch_size=args.batch_size, crop=args.crop,
+        lr=args.lr,
         train_data=_tuple(args.train_data), test_data=_tuple(args.test_data), max_train_images=args.max_train_images,
         backbone_weights=args.backbone_weights, metrics=_tuple(args.metrics), device=args.device,
         compile=args.compile, out=args.out, executor=args.executor, workers=args.workers,
@@ -367,7 +372,11 @@ def cmd_run(args) -> int:
         return _dry_run(args, configs, metrics, resolve_device(device), s.profile)
     store = ResultsStore(s.out)
     store.ensure_writable()
-    log.info("grid: %d runs (%s profile) on %s → %s", len(configs), s.profile, dev, store.root)
+    planned = set(configs)
+    checks = sum(any(dataclasses.replace(c, iterations=2 * c.iterations + k) in planned for k in (0, 1))
+                 for c in configs)
+    log.info("grid: %d runs (%s profile%s) on %s → %s", len(configs), s.profile,
+             f"; {checks} of them budget checks at half the iterations" if checks else "", dev, store.root)
     stamp = time.strftime("%Y%m%d-%H%M%S")
 
     def save_grid() -> None:  # the resolved grid beside its results (not for input refused before any run)
@@ -565,7 +574,7 @@ def cmd_findings(args) -> int:
     store = ResultsStore(args.out)
     if not store.runs.exists():
         raise UserError(f"no results in {store.root} (run `plbench run --out {args.out}` first)")
-    results = check_all(store.table(), args.only, alpha=args.alpha, n_boot=args.bootstrap, metas=store.metas())
+    results = check_all(store.table(), args.only, alpha=args.alpha, n_boot=args.bootstrap, convergence=True)
     print(to_text(results))
     for kind, p in write(results, store.root, args.alpha).items():
         print(f"{kind}: {p}")

@@ -59,8 +59,12 @@ def _setting(meta: dict) -> str:
                          "code_version": meta.get("code_version")})
 
 
-def field_groups(metas: list[dict], exclude: set[str]) -> dict[str, list[list[dict]]]:
-    """{task: [group of metas sharing one setting (code version included), largest first]}."""
+def field_groups(metas: list[dict], exclude: set[str]) -> tuple[dict[str, list[list[dict]]], dict[str, list[dict]]]:
+    """({task: [group of metas sharing one setting (code version included), largest first]},
+    {setting key of a group: the metas of its budget checks}); budget checks
+    (:func:`benchmark.settings.is_budget_check`) are not groups of their own."""
+    from benchmark.settings import is_budget_check
+
     by_task: dict[str, dict[str, list[dict]]] = {}
     for m in metas:
         cfg = m.get("config")
@@ -69,8 +73,15 @@ def field_groups(metas: list[dict], exclude: set[str]) -> dict[str, list[list[di
         if cfg["loss"] in exclude:
             continue
         by_task.setdefault(cfg["task"], {}).setdefault(_setting(m), []).append(m)
-    return {t: sorted(g.values(), key=lambda ms: (-len({m["config"]["loss"] for m in ms}), -len(ms)))
-            for t, g in by_task.items()}
+    checks = {}
+    for g in by_task.values():
+        for key, ms in list(g.items()):
+            main = next((k for k, other in g.items() if k != key and
+                         is_budget_check(ms[0].get("setting") or {}, other[0].get("setting") or {})), None)
+            if main is not None:
+                checks[main] = g.pop(key)
+    return ({t: sorted(g.values(), key=lambda ms: (-len({m["config"]["loss"] for m in ms}), -len(ms)))
+             for t, g in by_task.items()}, checks)
 
 
 def _diff(a: dict, b: dict) -> str:
@@ -127,7 +138,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         from benchmark.settings import _matches
 
         metas = [m for m in metas if m.get("setting") and _matches(m["setting"].get("task", ""), m["setting"], where)]
-    groups = field_groups(metas, set(new))
+    groups, check_groups = field_groups(metas, set(new))
     if tasks:
         missing = sorted(set(tasks) - set(groups))
         if missing:
@@ -150,6 +161,9 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         metrics = tuple(sorted(set(table.loc[table["run_id"].isin(ids), "metric"].astype(str))))
         seeds = sorted({m["config"]["seed"] for m in group or ()})
         configs = [_config_from(group[0], loss, s, data, dev.type) for loss in new for s in seeds] if group else []
+        check = check_groups.get(_setting(group[0])) if group else None
+        if check:  # the field has budget checks (benchmark.convergence): the new loss gets them too
+            configs += [_config_from(check[0], loss, s, data, dev.type) for loss in new for s in seeds]
         if tasks and task not in tasks:
             # not asked for now: its section is kept (rebuilt from the store) when an earlier compare
             # trained the new loss here, so `compare --tasks X` never drops the other tasks' results
@@ -225,7 +239,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         picked = select(table[table["task"] == task], keep={_setting(chosen[task][0])}, hint="plbench compare")
         t = picked.table
         ids = {r for r in picked.run_ids if r in metas}
-        st = compute(t, [metas[r] for r in ids], baseline=baseline, alpha=alpha, n_boot=n_boot)
+        st = compute(t, [metas[r] for r in ids], baseline=baseline, alpha=alpha, n_boot=n_boot, checks=picked.checks)
         cov = coverage_lines(coverage_table(store, ids), len(ids))
         lines += [f"> Metric coverage: {line}" for line in cov]
         c = st.cells

@@ -313,8 +313,9 @@ def weights_for(loss: str, backbone_weights: str) -> str:
 # a grid as the user describes it: profile + config file + command-line flags
 # --------------------------------------------------------------------------------------------
 #: invocation defaults (what is not part of a profile)
-RUN_DEFAULTS = {"out": "results", "executor": "local", "workers_per_gpu": 1, "slurm_time": "8:00:00",
-                "checkpoint_every": 500, "checkpoint_seconds": 60.0, "compile": False, "logger": "tensorboard"}
+RUN_DEFAULTS = {"budget_check": True, "out": "results", "executor": "local", "workers_per_gpu": 1,
+                "slurm_time": "8:00:00", "checkpoint_every": 500, "checkpoint_seconds": 60.0, "compile": False,
+                "logger": "tensorboard"}
 
 
 @dataclass(frozen=True)
@@ -333,6 +334,7 @@ class GridSpec:
     seeds: tuple[int, ...] | None = None
     net: str | None = None
     iterations: int | None = None
+    budget_check: bool | None = None   # also train each run at half the iterations (benchmark.convergence)
     batch_size: int | None = None
     crop: int | None = None
     lr: float | None = None
@@ -683,6 +685,8 @@ def build_configs(spec: GridSpec, data=None, local: bool = True) -> tuple[list[R
             for seed in s.seeds:
                 configs.append(RunConfig(task=t, loss=ls, seed=seed, task_params=p, backbone_weights=weights[ls],
                                          **common))
+    if s.budget_check:  # the same runs at half the budget: is the last doubling still buying anything?
+        configs += [dataclasses.replace(c, iterations=c.iterations // 2) for c in configs if c.iterations >= 2]
     data = data if data is not None else DataCache()
     dtype = device_type_for(s, local)
     return [resolve(c, data, dtype) for c in configs], tuple(s.metrics), s.device

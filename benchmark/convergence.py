@@ -1,29 +1,33 @@
-"""Is a run trained to its plateau, and does the ranking still move? Convergence from the runs' records.
+"""Are the runs trained to their plateau, and does the ranking still move? The budget check.
 
 A ranking of losses after a short schedule measures how fast each loss converges, not what it
-converges to. Two records of every run answer that:
+converges to. The test is empirical: every run is also trained with **half its iterations** — its
+*budget check*: the same setting, seed, initialisation and data order, with a cosine schedule of its
+own (``plbench run`` does this unless ``--no-budget-check``; :func:`benchmark.settings.is_budget_check`
+recognises such runs) — and both are scored on the whole test set. A run's **budget gain** on a
+metric is its mean score minus its check's, signed so that positive means the second half of the
+budget made it better (:func:`budget_gains`).
 
-* **Plateau statistic** (:func:`plateau`): the relative drop of the smoothed training loss over
-  the last :data:`TAIL` (20 %) of the iterations, ``(L(0.8·T) − L(T)) / |L(T)|``, where ``L(t)`` is
-  the mean of the recorded loss points in the window of :data:`WINDOW` (20 %) of the iterations
-  ending at ``t``, with a standard error from the spread of those points.
-  The verdict reads the training curve (each point the mean batch loss of the iterations since the
-  previous one). Every run also records a **probe curve** (``probe_curve`` in ``meta.json``): the
-  training loss on a fixed set of training crops at every curve point of the last 40 %
-  (:meth:`benchmark.runner.TrainStep.probe`), free of the batch-content noise (``plateau_probe``
-  in :func:`run_table`). It is a diagnostic, not the verdict: measured, it passes 38 of 40 runs of
-  the quick profile (120 iterations), because under the cosine schedule the net barely moves in
-  the last fifth whether or not it is trained — a flat tail is not a converged run. A criterion the
-  schedule cannot fool is still to be built (README, *Convergence*).
-  A run is **converged** when the change is within ±:data:`TOLERANCE` (5 %) even at 2 SE,
-  **unconverged** when it exceeds it even at −2 SE, and **unclear** otherwise (too noisy to tell);
-  only converged runs count as converged anywhere. (The cosine schedule slows the last fifth down by itself, so 5 % is a
-  loose bar: a run that fails it is still learning.)
-* **Half-budget scores** (``runs/<id>/half.json``, written by the runner at iteration T/2): the
-  net's scores on a fixed subset of the test images (the first :data:`HALF_ITEMS`). Per task and
-  metric the ranking of the losses at ½ budget is compared with the final one on the same images
-  (Kendall τ, :func:`budget_stability`); a findings part whose effect changes sign between ½
-  budget and the end is **unsettled** (:func:`benchmark.findings.check`).
+* An **arm** (task, loss) is **converged** on a metric when both one-sided 95 % bounds of its mean
+  budget gain over the seeds (Student's t) lie within ± the metric's practical margin — the
+  smallest effect of interest the verdicts use (:data:`benchmark.runstats.PRACTICAL_MARGINS`,
+  0.05 dB PSNR): doubling the budget changed it by less than any effect a verdict cares about. It
+  is **still improving** when the lower bound exceeds the margin (with one run: when its gain
+  does), **worse with more budget** when the upper bound is below −margin, **unclear** otherwise,
+  **not checked** without check runs. An arm is converged overall when it
+  is converged on every scored metric that has a margin (:func:`arm_budget`, :func:`arm_status`).
+  Runs take their arm's status.
+* **Budget stability**: per (task, metric), Kendall τ between the losses' mean scores at ½ budget
+  (the checks) and at the full budget, same images and seeds (:func:`budget_stability`); a findings
+  part whose effect changes sign between the two is unsettled (:mod:`benchmark.findings`).
+
+Why not the training curve. The issue that built this asked for a plateau statistic (the relative
+drop of the smoothed training loss over the last 20 % of the iterations), and every run still records
+it (:func:`plateau`, ``plateau`` in :func:`run_table`) — as a diagnostic only: under the cosine
+schedule the learning rate in the last fifth is below 10 % of its peak, so the loss is flat there
+whether or not the net is trained. Measured (README, *Convergence*): on fixed probe crops 38 of 40
+quick-profile runs (120 iterations) looked flat, and on the CPU profile ℓ1 passed the plateau test on
+every task while doubling its budget from 800 to 1600 iterations still raised PSNR by 0.12–0.56 dB.
 """
 
 from __future__ import annotations
@@ -33,23 +37,30 @@ import math
 import numpy as np
 import pandas as pd
 
-#: fraction of the iterations the plateau statistic looks back over
+#: fraction of the iterations the (diagnostic) plateau statistic looks back over
 TAIL = 0.2
-#: smoothing window, as a fraction of the iterations
+#: smoothing window of the plateau statistic, as a fraction of the iterations
 WINDOW = 0.2
-#: a run whose smoothed loss fell by more than this (relative) over the last TAIL is unconverged
-TOLERANCE = 0.05
-#: test images scored at half budget (the first ones, in the order the runner holds them)
-HALF_ITEMS = 8
+#: one-sided level of the bounds on an arm's mean budget gain
+LEVEL = 0.95
 UNSETTLED = "unsettled (not converged)"
+CONVERGED, IMPROVING, DECLINING, UNCLEAR, NOT_CHECKED = ("converged", "still improving", "worse with more budget",
+                                                         "unclear", "not checked")
+
+GAIN_COLUMNS = ["task", "loss", "arm", "seed", "metric", "run_id", "check_id", "final", "check", "gain"]
+ARM_COLUMNS = ["task", "loss", "arm", "metric", "runs", "gain", "low", "high", "margin", "status"]
 
 
+# --------------------------------------------------------------------------------------------
+# the diagnostic: plateau of the training curve
+# --------------------------------------------------------------------------------------------
 def plateau_stat(curve, iterations: int | None = None) -> tuple[float, float]:
     """(drop, se): the relative drop of the smoothed loss over the last :data:`TAIL` of
     ``iterations`` (default: the last recorded iteration) and its standard error from the spread
     of the recorded points in the two windows. ``curve``: [(iteration, loss)] as in ``meta.json``'s
     ``loss_curve``. NaN when the curve is too short to tell (fewer than 2 points in either window).
-    Positive drop: still falling; about 0: flat; negative: rising."""
+    Positive drop: still falling; about 0: flat; negative: rising. A diagnostic, not a verdict
+    (module docstring)."""
     pts = [(float(i), float(v)) for i, v in (curve or []) if v is not None and math.isfinite(float(v))]
     if len(pts) < 4:
         return math.nan, math.nan
@@ -74,55 +85,137 @@ def plateau(curve, iterations: int | None = None) -> float:
     return plateau_stat(curve, iterations)[0]
 
 
-def status(curve, iterations: int | None = None) -> str:
-    """``converged`` (the change is within ±:data:`TOLERANCE` even at 2 SE), ``unconverged`` (above it
-    even at −2 SE: still learning), ``unclear`` (the training loss is too noisy over the last
-    :data:`TAIL` to tell) or ``unknown`` (curve too short)."""
-    drop, se = plateau_stat(curve, iterations)
-    if math.isnan(drop):
-        return "unknown"
-    if abs(drop) + 2 * se <= TOLERANCE:
-        return "converged"
-    if drop - 2 * se > TOLERANCE:
-        return "unconverged"
-    return "unclear"
+# --------------------------------------------------------------------------------------------
+# the test: budget checks
+# --------------------------------------------------------------------------------------------
+def _arm_key(df: pd.DataFrame) -> pd.Series:
+    """A run's arm within its task: the loss and the kind of its weights (``vgg16:random``)."""
+    kind = df["weights_kind"] if "weights_kind" in df.columns else pd.Series("", index=df.index)
+    return df["loss"].astype(str) + "|" + kind.astype("string").fillna("").astype(str)
 
 
-def curve_of(meta: dict) -> list:
-    """The run's probe curve, or (recorded before the probe existed, or too short to have one) its
-    training curve: the least noisy curve it has (a diagnostic; :func:`converged` reads the
-    training curve)."""
-    probe = meta.get("probe_curve") or []
-    return probe if len(probe) >= 4 else (meta.get("loss_curve") or [])
+def _keyed(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows with their arm and test item (``dataset/image``), task and metric as plain strings."""
+    return rows.assign(arm=_arm_key(rows), item=rows["dataset"].astype(str) + "/" + rows["image"].astype(str),
+                       task=rows["task"].astype(str), metric=rows["metric"].astype(str))
 
 
-def converged(meta: dict) -> bool | None:
-    """Whether a finished run is shown to have reached its plateau on its training curve: True,
-    False (unconverged or unclear: not shown), None (curve too short to measure)."""
-    s = status(meta.get("loss_curve"), (meta.get("config") or {}).get("iterations"))
-    return None if s == "unknown" else s == "converged"
+def budget_gains(table: pd.DataFrame, checks: pd.DataFrame | None) -> pd.DataFrame:
+    """Per run and metric: its mean score (``final``), its budget check's on the same test images
+    (``check``) and the ``gain`` (final − check, signed: positive = better at the full budget).
+    ``table``: the restored rows of one setting; ``checks``: the rows of its budget checks
+    (:attr:`benchmark.settings.Selection.checks`). Runs are paired by task, loss, weights kind and
+    seed. Columns: :data:`GAIN_COLUMNS`."""
+    if checks is None or checks.empty or table.empty:
+        return pd.DataFrame(columns=GAIN_COLUMNS)
+    main = _keyed(table[table["loss"].astype(str) != "input"])
+    chk = _keyed(checks)
+    key = ["task", "arm", "seed", "metric", "item"]
+    m = main[[*key, "loss", "run_id", "value", "higher_is_better"]]
+    c = chk[[*key, "run_id", "value"]].rename(columns={"run_id": "check_id", "value": "check"})
+    both = m.merge(c, on=key, how="inner")
+    if both.empty:
+        return pd.DataFrame(columns=GAIN_COLUMNS)
+    g = both.groupby(["task", "arm", "seed", "metric"], observed=True, sort=True).agg(
+        loss=("loss", "first"), run_id=("run_id", "first"), check_id=("check_id", "first"),
+        final=("value", "mean"), check=("check", "mean"), higher=("higher_is_better", "first")).reset_index()
+    sign = np.where(g["higher"].astype(bool), 1.0, -1.0)
+    g["gain"] = sign * (g["final"].astype(float) - g["check"].astype(float))
+    g["loss"] = g["loss"].astype(str)
+    g["run_id"] = g["run_id"].astype(str)
+    g["check_id"] = g["check_id"].astype(str)
+    return g[GAIN_COLUMNS]
 
 
-def run_table(metas: list[dict]) -> pd.DataFrame:
-    """One row per finished training run: task, loss, seed, run_id, plateau, converged, and the
-    half-budget means (``half`` = {metric: mean over the subset} or None)."""
+def gain_bounds(gains: np.ndarray, level: float = LEVEL) -> tuple[float, float, float]:
+    """(mean, lower, upper): the mean budget gain over runs and its one-sided ``level`` bounds
+    (Student's t over the runs; with one run both bounds are the gain itself)."""
+    from scipy.stats import t as student
+
+    x = np.asarray(gains, float)
+    x = x[np.isfinite(x)]
+    if len(x) == 0:
+        return math.nan, math.nan, math.nan
+    mean = float(x.mean())
+    if len(x) == 1:
+        return mean, mean, mean
+    half = float(student.ppf(level, len(x) - 1)) * float(x.std(ddof=1)) / math.sqrt(len(x))
+    return mean, mean - half, mean + half
+
+
+def classify(runs: int, low: float, high: float, margin: float) -> str:
+    """An arm's status on one metric from the one-sided bounds of its mean budget gain and the
+    metric's practical margin: converged when both lie within ±margin (an equivalence test: the
+    last doubling changed it by less than the margin either way), still improving when the lower
+    bound is above +margin, worse with more budget when the upper one is below −margin, else unclear."""
+    if runs == 0 or not math.isfinite(margin) or math.isnan(high):
+        return NOT_CHECKED
+    if runs >= 2 and -margin <= low and high <= margin:
+        return CONVERGED
+    if low > margin:
+        return IMPROVING
+    if high < -margin:
+        return DECLINING
+    return UNCLEAR
+
+
+def arm_budget(gains: pd.DataFrame) -> pd.DataFrame:
+    """Per (task, arm, metric): runs with a check, mean budget gain, its one-sided bounds, the
+    metric's practical margin and the status (:func:`classify`). Columns: :data:`ARM_COLUMNS`.
+    Metrics without a practical margin are left out."""
+    from benchmark.runstats import practical_margin
+
+    rows = []
+    for (task, arm, metric), g in gains.groupby(["task", "arm", "metric"], sort=True):
+        margin = practical_margin(str(metric))
+        if not math.isfinite(margin):
+            continue
+        mean, low, high = gain_bounds(g["gain"].to_numpy(float))
+        n = int(np.isfinite(g["gain"].to_numpy(float)).sum())
+        rows.append({"task": task, "loss": g["loss"].iloc[0], "arm": arm, "metric": metric, "runs": n,
+                     "gain": mean, "low": low, "high": high, "margin": margin,
+                     "status": classify(n, low, high, margin)})
+    return pd.DataFrame(rows, columns=ARM_COLUMNS)
+
+
+def arm_status(arms: pd.DataFrame, task: str, loss: str, metric: str | None = None) -> str:
+    """The status of arm (task, loss) on ``metric``, or overall (converged on every metric with a
+    margin; else still improving if it is on one; else unclear); :data:`NOT_CHECKED` without checks."""
+    if arms is None or arms.empty:
+        return NOT_CHECKED
+    a = arms[(arms["task"] == task) & (arms["loss"] == loss)]
+    if metric is not None:
+        a = a[a["metric"] == metric]
+    if a.empty:
+        return NOT_CHECKED
+    st = set(a["status"])
+    if st == {CONVERGED}:
+        return CONVERGED
+    for s in (IMPROVING, DECLINING):
+        if s in st:
+            return s
+    if st <= {NOT_CHECKED}:
+        return NOT_CHECKED
+    return UNCLEAR
+
+
+def run_table(metas: list[dict], arms: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per finished training run: task, loss, seed, run_id, ``plateau`` (the diagnostic),
+    ``status`` (its arm's, :func:`arm_status`) and ``converged`` (status is converged)."""
     rows = []
     for m in metas:
         if m.get("kind") == "input" or m.get("status") != "ok" or "config" not in m:
             continue
         cfg = m["config"]
-        p = plateau(m.get("loss_curve"), cfg.get("iterations"))
+        st = arm_status(arms, cfg.get("task"), cfg.get("loss"))
         rows.append({"run_id": m.get("run_id"), "task": cfg.get("task"), "loss": cfg.get("loss"),
-                     "seed": cfg.get("seed"), "plateau": p, "converged": converged(m),
-                     "plateau_probe": plateau(m.get("probe_curve"), cfg.get("iterations")),
-                     "half": (m.get("half_eval") or {}).get("means"),
-                     "half_items": (m.get("half_eval") or {}).get("items")})
-    return pd.DataFrame(rows, columns=["run_id", "task", "loss", "seed", "plateau", "converged", "plateau_probe",
-                                       "half", "half_items"])
+                     "seed": cfg.get("seed"), "plateau": plateau(m.get("loss_curve"), cfg.get("iterations")),
+                     "status": st, "converged": st == CONVERGED})
+    return pd.DataFrame(rows, columns=["run_id", "task", "loss", "seed", "plateau", "status", "converged"])
 
 
 def kendall_tau(x, y) -> float:
-    """Kendall's τ-b of two score vectors (NaN with fewer than 2 pairs)."""
+    """Kendall's τ-b of two score vectors (NaN with fewer than 3 pairs)."""
     from scipy.stats import kendalltau
 
     x, y = np.asarray(x, float), np.asarray(y, float)
@@ -132,39 +225,12 @@ def kendall_tau(x, y) -> float:
     return float(kendalltau(x[ok], y[ok]).statistic)
 
 
-def half_and_final(table: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
-    """Per run and metric: the mean at ½ budget and the final mean on the same test images.
-    Columns: run_id, task, loss, seed, metric, half, final."""
-    rows = []
-    if runs.empty or table.empty:
-        return pd.DataFrame(rows, columns=["run_id", "task", "loss", "seed", "metric", "half", "final"])
-    by_run = table.groupby(table["run_id"].astype(str), observed=True)
-    groups = by_run.indices
-    for r in runs.itertuples(index=False):
-        if not r.half or str(r.run_id) not in groups:
-            continue
-        t = table.iloc[groups[str(r.run_id)]]
-        keys = t["dataset"].astype(str) + "/" + t["image"].astype(str)
-        items = set(r.half_items or [])
-        for metric, half in r.half.items():
-            sel = (t["metric"].astype(str) == metric) & (keys.isin(items) if items else True)
-            if not sel.any() or half is None:
-                continue
-            rows.append({"run_id": r.run_id, "task": r.task, "loss": r.loss, "seed": r.seed, "metric": metric,
-                         "half": float(half), "final": float(t.loc[sel, "value"].astype(float).mean())})
-    return pd.DataFrame(rows, columns=["run_id", "task", "loss", "seed", "metric", "half", "final"])
-
-
-def budget_stability(table: pd.DataFrame, metas: list[dict]) -> pd.DataFrame:
-    """Per (task, metric): Kendall τ between the losses' mean scores at ½ budget and at the end
-    (same test images), the number of losses, and how many runs are unconverged.
-    Columns: task, metric, tau, losses, runs, unconverged."""
-    runs = run_table(metas)
-    hf = half_and_final(table, runs)
+def budget_stability(gains: pd.DataFrame) -> pd.DataFrame:
+    """Per (task, metric): Kendall τ between the losses' mean scores at ½ budget and at the full
+    budget (the seeds and images both have), and the number of losses. Columns: task, metric, tau, losses."""
     out = []
-    for (task, metric), g in hf.groupby(["task", "metric"], sort=True):
-        means = g.groupby("loss")[["half", "final"]].mean()
-        r = runs[runs["task"] == task]
-        out.append({"task": task, "metric": metric, "tau": kendall_tau(means["half"], means["final"]),
-                    "losses": len(means), "runs": len(r), "unconverged": int((r["converged"] == False).sum())})  # noqa: E712
-    return pd.DataFrame(out, columns=["task", "metric", "tau", "losses", "runs", "unconverged"])
+    for (task, metric), g in gains.groupby(["task", "metric"], sort=True):
+        means = g.groupby("arm")[["check", "final"]].mean()
+        out.append({"task": task, "metric": metric, "tau": kendall_tau(means["check"], means["final"]),
+                    "losses": len(means)})
+    return pd.DataFrame(out, columns=["task", "metric", "tau", "losses"])

@@ -119,29 +119,45 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
 
 
 def convergence_notes(stats: Stats) -> list[str]:
-    """Unconverged runs per task and the agreement of the ranking at ½ budget with the final one."""
-    from benchmark.convergence import TAIL, TOLERANCE
+    """Runs not shown converged by their budget checks, per task and loss, and the agreement of the
+    ranking at ½ budget with the final one (:mod:`benchmark.convergence`)."""
+    from benchmark.convergence import arm_status
 
     out = []
     tc = stats.task_costs
-    if not tc.empty and "unconverged" in tc.columns:
+    n_ok = int(tc["ok"].sum()) if not tc.empty and "ok" in tc.columns else 0
+    arms = stats.budget
+    its = stats.budget_iterations
+    if n_ok and (arms is None or arms.empty):
+        out.append(f"Convergence not checked: none of the {n_ok} runs has a budget check (the same run with half "
+                   "the iterations, trained unless `--no-budget-check`), so none is shown converged.")
+    elif n_ok:
+        span = f"from {its[1]} to {its[0]} iterations" if its else "from ½ budget to the end"
         bad = tc[tc["unconverged"] > 0]
-        n_un, n_ok = int(tc["unconverged"].sum()), int(tc["ok"].sum())
+        n_un = int(tc["unconverged"].sum())
+        rule = ("converged: the one-sided 95 % bounds of the mean change over seeds lie within ± every metric's "
+                "practical margin, 0.05 dB PSNR")
         if n_un:
-            per = ", ".join(f"{r.task}/{r.loss} {int(r.unconverged)} of {int(r.ok)}" for r in bad.itertuples())
-            out.append(f"Not shown converged: {n_un} of {n_ok} runs (training loss still "
-                       f"falling by more than {TOLERANCE:.0%} over the last {TAIL:.0%} of the iterations, or too "
-                       f"noisy there to tell: {per}); their ranks measure convergence speed as much as the loss. "
+            per = []
+            for r in bad.itertuples():
+                a = arms[(arms["task"] == r.task) & (arms["loss"] == r.loss)]
+                p = a[a["metric"] == "psnr"]
+                gain = f", psnr {p['gain'].iloc[0]:+.2f} dB" if len(p) else ""
+                per.append(f"{r.task}/{r.loss} {arm_status(arms, r.task, r.loss)}{gain}")
+            out.append(f"Not shown converged: {n_un} of {n_ok} runs — doubling the budget ({span}) still changed "
+                       f"them by more than the margins, or cannot be shown not to ({'; '.join(per)}; {rule}). "
+                       "Their ranks measure where the losses stand after this budget, not what they converge to. "
                        "Column `unconv.` per task.")
-        elif n_ok:
-            out.append(f"Converged: every one of the {n_ok} runs reached its plateau (training loss within "
-                       f"{TOLERANCE:.0%} over the last {TAIL:.0%} of the iterations, at 2 SE).")
+        else:
+            out.append(f"Converged: doubling the budget ({span}) changed none of the {n_ok} runs' losses by a "
+                       f"practical margin ({rule}).")
     cv = stats.convergence
     if cv is not None and not cv.empty and cv["tau"].notna().any():
         per = cv.groupby("task")["tau"].mean()
         unstable = [t for t, v in per.items() if v < 0.8]
-        out.append("Budget stability: Kendall τ between the losses' ranking at ½ of the iterations and at the end "
-                   "(same test images, mean over metrics): " + ", ".join(f"{t} {v:.2f}" for t, v in per.items())
+        out.append("Budget stability: Kendall τ between the losses' ranking at ½ of the iterations (the budget "
+                   "checks) and at the full budget (same images and seeds, mean over metrics): "
+                   + ", ".join(f"{t} {v:.2f}" for t, v in per.items())
                    + (f"; the ranking still moves in {', '.join(unstable)} (τ < 0.8)." if unstable else "."))
     return out
 
@@ -299,9 +315,15 @@ def latex(stats: Stats) -> str:
 
 # --------------------------------------------------------------------------------------------
 def write_csvs(stats: Stats, root: Path) -> dict[str, Path]:
-    """``summary.csv`` (one row per cell, every statistic), ``ranks.csv``, ``costs.csv``."""
+    """``summary.csv`` (one row per cell, every statistic), ``ranks.csv``, ``costs.csv`` and
+    ``convergence.csv`` (per task, loss and metric: runs with a budget check, mean gain from ½ budget
+    to the end, its one-sided 95 % bounds, the practical margin, the status; :mod:`benchmark.convergence`)."""
+    from benchmark.convergence import ARM_COLUMNS
+
     out = {}
-    for name, df in (("summary", stats.cells), ("ranks", stats.ranks), ("costs", stats.costs)):
+    budget = stats.budget if stats.budget is not None and not stats.budget.empty else pd.DataFrame(columns=ARM_COLUMNS)
+    for name, df in (("summary", stats.cells), ("ranks", stats.ranks), ("costs", stats.costs),
+                     ("convergence", budget.drop(columns="arm"))):
         p = root / f"{name}.csv"
         from benchmark.results import atomic_output
 

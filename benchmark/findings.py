@@ -54,7 +54,7 @@ import numpy as np
 import pandas as pd
 
 from benchmark.registry import FINDINGS, register_finding
-from benchmark.runstats import MIN_RUNS, TOO_FEW
+from benchmark.runstats import MIN_RUNS, PRACTICAL_MARGINS, TOO_FEW, practical_margin  # noqa: F401 (margins: API)
 from benchmark.stats import (
     INPUT,
     holm,
@@ -72,25 +72,6 @@ __all__ = ["FINDINGS", "register_finding", "Finding", "Needs", "Arm", "Compariso
 VERDICTS = ("reproduced", "contradicted", "mixed", "inconclusive", "out of regime", "needs weights",
             "not applicable")
 OUT_OF_REGIME = "out of regime"
-#: The smallest effect of interest per metric, fixed in advance (never estimated from the data being
-#: judged), in the metric's units. It is the non-inferiority margin of ``at_least`` parts and the
-#: distance by which a part must be significantly worse before it contradicts a claim. PSNR: 0.05 dB,
-#: half the 0.1 dB step restoration papers report as a gain (their tables give 0.01 dB); SSIM-family:
-#: 0.002 (tables give 3-4 decimals; ≈ the spread of SSIM between JPEG re-encodes that observers do
-#: not tell apart); LPIPS/DISTS: 0.005 (≈ 1-2 % of their range on restored images, below the
-#: per-image spread in Zhang et al. 2018's 2AFC sets); GMSD/VSI/FSIM: 0.002/0.001/0.002; NLPD 0.005;
-#: NIQE 0.1, MUSIQ 0.5 (no-reference scales). A metric not listed gets none: its parts can support a
-#: claim, never contradict it.
-PRACTICAL_MARGINS = {"psnr": 0.05, "psnry": 0.05, "ssim": 0.002, "ssimc": 0.002, "ms_ssim": 0.002,
-                     "cw_ssim": 0.002, "lpips": 0.005, "lpips-vgg": 0.005, "dists": 0.005, "gmsd": 0.002,
-                     "vsi": 0.001, "fsim": 0.002, "nlpd": 0.005, "niqe": 0.1, "musiq": 0.5}
-
-
-def practical_margin(metric: str) -> float:
-    """:data:`PRACTICAL_MARGINS` of a metric (``name@checkpoint`` by its name); inf when none."""
-    return PRACTICAL_MARGINS.get(metric.split("@", 1)[0], float("inf"))
-
-
 #: bootstrap resamples per CI: one number, so `plbench findings` and the report's Findings tab agree
 N_BOOT = 2000
 #: columns that, when present, define one experimental setting (besides the task and its parameters)
@@ -350,7 +331,7 @@ class Results:
     """The tidy table of one setting, indexed for findings: arms per task, paired per-image values."""
 
     def __init__(self, table: pd.DataFrame, setting: str = "", inputs: pd.DataFrame | None = None,
-                 runs: pd.DataFrame | None = None):
+                 budget: pd.DataFrame | None = None):
         self.table = table.assign(arm_weights=[arm_weights(w) for w in table["weights"].astype(str)]) \
             if not table.empty else table.assign(arm_weights=pd.Series(dtype=str))
         version = ""
@@ -371,41 +352,55 @@ class Results:
         self._groups: dict | None = None
         self._arm_runs: dict | None = None
         self._expected: dict[str, frozenset[int]] = {}
-        #: run_id → convergence record (``runs``: :func:`benchmark.convergence.run_table` of the
-        #: store's metas); None: not known
-        self.runs = None
-        if runs is not None and "run_id" in self.table.columns:
-            from benchmark.convergence import half_and_final
-
-            rt = runs
+        #: the budget gains of the runs (:func:`benchmark.convergence.budget_gains`); None: convergence
+        #: is not judged (a table from elsewhere, without a results store)
+        self.budget = None
+        if budget is not None and "run_id" in self.table.columns:
             ids = set(self.table["run_id"].astype(str))
-            rt = rt[rt["run_id"].astype(str).isin(ids)]
-            self.runs = rt.set_index(rt["run_id"].astype(str))
-            self.half = half_and_final(self.table, rt)
+            self.budget = budget[budget["run_id"].astype(str).isin(ids)]
 
     def convergence_note(self, c: "Comparison") -> str:
-        """Why comparison ``c`` is unsettled (empty: it is not, or convergence is not known): an arm
-        with runs not shown converged, or an effect whose sign flips between ½ budget and the end."""
-        if self.runs is None:
+        """Why comparison ``c`` is unsettled (empty: it is not, or convergence is not judged): an arm
+        not shown converged on the part's metric by its budget checks, or an effect whose sign
+        differs between ½ budget and the end (:mod:`benchmark.convergence`)."""
+        from benchmark.convergence import (
+            CONVERGED,
+            NOT_CHECKED,
+            UNCLEAR,
+            arm_budget,
+            arm_status,
+            classify,
+            gain_bounds,
+        )
+
+        if self.budget is None:
             return ""
         why = []
-        signs = {}
+        sides = {}
+        margin = practical_margin(c.metric)
         for arm in (c.a, c.b):
-            ids = sorted(set(self.arm_runs(c.task, arm)["run_id"].astype(str)))
-            known = [i for i in ids if i in self.runs.index]
-            if not known:
-                return ""  # runs without records (a table from elsewhere): convergence unknown
-            flags = [self.runs.loc[i, "converged"] for i in known]
-            bad = [i for i, v in zip(known, flags) if v is None or pd.isna(v) or not bool(v)]
-            if bad:
-                why.append(f"{len(bad)} of {len(known)} runs of {arm.label} not shown converged")
-            h = self.half[self.half["run_id"].astype(str).isin(ids) & (self.half["metric"] == c.metric)]
-            signs[arm] = h.groupby("seed")[["half", "final"]].mean()
-        a, b = signs[c.a], signs[c.b]
+            ids = set(self.arm_runs(c.task, arm)["run_id"].astype(str))
+            mine = self.budget[self.budget["run_id"].isin(ids)]
+            g = mine[mine["metric"] == c.metric]
+            sides[arm] = g.set_index("seed")[["final", "check"]]
+            if math.isfinite(margin):
+                gain, low, high = gain_bounds(g["gain"].to_numpy(float))
+                status = classify(len(g), low, high, margin)
+            else:  # no margin on this metric: the arm's status over the metrics that have one
+                gain, status = math.nan, arm_status(arm_budget(mine), c.task, arm.loss)
+            if status == CONVERGED:
+                continue
+            if status == NOT_CHECKED:
+                why.append(f"{arm.label}: convergence not checked (no runs at ½ budget)")
+            else:
+                word = "not shown converged" if status == UNCLEAR else status
+                why.append(f"{arm.label} {word}" + (f" ({gain:+.3g} from ½ budget to the end, margin {margin:g})"
+                                                    if math.isfinite(gain) else ""))
+        a, b = sides[c.a], sides[c.b]
         common = a.index.intersection(b.index)
         if len(common):
             sgn = 1.0 if self.higher.get(c.metric, True) else -1.0
-            e_half = sgn * float((a.loc[common, "half"] - b.loc[common, "half"]).mean())
+            e_half = sgn * float((a.loc[common, "check"] - b.loc[common, "check"]).mean())
             e_end = sgn * float((a.loc[common, "final"] - b.loc[common, "final"]).mean())
             if e_half * e_end < 0:
                 why.append(f"the effect changes sign between ½ budget ({e_half:+.3g}) and the end ({e_end:+.3g})")
@@ -785,12 +780,19 @@ def check(finding: Finding, res: Results, alpha: float = 0.05, n_boot: int = N_B
 
 
 def check_all(table: pd.DataFrame, names: Iterable[str] | None = None, alpha: float = 0.05,
-              n_boot: int = N_BOOT, metas: list[dict] | None = None) -> list[FindingResult]:
-    """Every registered finding (or ``names``) on every setting of ``table``. With the runs'
-    ``metas`` (``ResultsStore.metas()``), parts whose arms are not shown converged, or whose
-    effect changes sign between ½ budget and the end, are unsettled (:mod:`benchmark.convergence`)."""
+              n_boot: int = N_BOOT, convergence: bool = False, checks: pd.DataFrame | None = None
+              ) -> list[FindingResult]:
+    """Every registered finding (or ``names``) on every setting of ``table`` — the budget checks of
+    another setting (:func:`benchmark.settings.is_budget_check`) are not settings of their own.
+    With ``convergence`` (results from a store), parts whose arms are not shown converged by their
+    budget checks (``checks``: their rows; default: those found in ``table``), or whose effect
+    changes sign between ½ budget and the end, are unsettled (:mod:`benchmark.convergence`)."""
+    from benchmark.settings import drop_budget_checks
+
     names = list(names) if names else FINDINGS.names()
     entries = [FINDINGS.get(n) for n in names]
+    table, found = drop_budget_checks(table)
+    checks = found if checks is None else checks
     groups = settings(table) if not table.empty else []
     inputs = table[table["loss"].astype(str) == INPUT] if not table.empty else table
     out = []
@@ -806,12 +808,12 @@ def check_all(table: pd.DataFrame, names: Iterable[str] | None = None, alpha: fl
         chosen = ({str(t): _parse(s) for t, s in zip(rows["task"], rows["setting"].astype(str))}
                   if "setting" in rows.columns else {str(t): {} for t in rows["task"].unique()})
         group_inputs.append(matching_inputs(inputs, chosen))
-    runs = None
-    if metas is not None:
-        from benchmark.convergence import run_table
+    budget = None
+    if convergence:
+        from benchmark.convergence import budget_gains
 
-        runs = run_table(metas)  # once for every finding and setting
-    shared = [Results(rows, desc, inp, runs) for (desc, rows), inp in zip(groups, group_inputs)]  # one index each
+        budget = budget_gains(table, checks)  # once for every finding and setting
+    shared = [Results(rows, desc, inp, budget) for (desc, rows), inp in zip(groups, group_inputs)]  # one index each
     for e in entries:
         finding = e.obj()
         for res in shared:

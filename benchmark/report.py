@@ -216,7 +216,7 @@ def write_report(store: ResultsStore, *, baseline: str = "l1", alpha: float = 0.
         m.get("status") in ("failed", "diverged") and _in_setting(m, chosen.settings))]
     coverage = coverage_table(store, chosen.run_ids)
     t_read = time.perf_counter()
-    stats = compute(table, metas, baseline=baseline, alpha=alpha, n_boot=n_boot)
+    stats = compute(table, metas, baseline=baseline, alpha=alpha, n_boot=n_boot, checks=chosen.checks)
     stats.setting = chosen.description
     stats.coverage = coverage_lines(coverage, len(chosen.run_ids)) + [
         f"damaged run {rid} left out ({why}): `plbench check --out {store.root} --repair`, then the same "
@@ -248,7 +248,8 @@ def write_report(store: ResultsStore, *, baseline: str = "l1", alpha: float = 0.
     from benchmark import findings as findings_mod
 
     # the same check as `plbench findings`
-    checked = findings_mod.check_all(table, alpha=alpha, metas=store.metas()) if not table.empty else []
+    checked = findings_mod.check_all(table, alpha=alpha, convergence=True, checks=chosen.checks) \
+        if not table.empty else []
     out.update(findings_mod.write(checked, root, alpha))
     if html:
         page = root / "report.html"

@@ -32,7 +32,6 @@ import torch
 from benchmark import CODE_VERSION
 from benchmark.checkpoint import Checkpointer, CheckpointPolicy
 from benchmark.config import RunConfig, code_version, resolve, run_id, setting, setting_json
-from benchmark.convergence import TAIL, WINDOW
 from benchmark.data import (  # noqa: F401 - DataCache re-exported
     DataCache,
     DataSpec,
@@ -49,15 +48,11 @@ from benchmark.faults import crash_point
 from benchmark.lossfn import build_loss
 from benchmark.metrics import MetricSet
 from benchmark.nets import build_net, count_params
-from benchmark.results import DeferredInterrupt, ResultsStore, atomic_write_json
+from benchmark.results import DeferredInterrupt, ResultsStore
 from benchmark.task import Task, build_task, image_generator
 
 log = logging.getLogger(__name__)
 TEST_MULTIPLE = 8  # test images are cropped to multiples of 8 so every task scores the same pixels
-#: batches (of the run's batch size) in the fixed probe set of :meth:`TrainStep.probe`
-PROBE_BATCHES = 2
-#: the probe set's generator is seeded with the run's seed + this (its crops differ from the training's)
-PROBE_SEED = 104_729
 
 
 def git_commit() -> str:
@@ -125,7 +120,6 @@ class TrainResult:
     peak_mem_mb: float | None = None
     diverged_at: int | None = None
     resumed_at: int | None = None  # iteration of the checkpoint this run resumed from
-    probe_curve: list[tuple[int, float]] = field(default_factory=list)  # TrainStep.probe at curve points
 
 
 def cuda_determinism() -> None:
@@ -241,7 +235,6 @@ class TrainStep:
         self.autocast = torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else _null()
         self.first_bad = torch.zeros((), dtype=torch.long, device=device) if self.fast else None
         self.diverged_at: int | None = None
-        self._probe: list[tuple[torch.Tensor, torch.Tensor]] | None = None  # built by the first probe()
 
     def state(self) -> dict:
         """What a checkpoint saves and restores (:class:`~benchmark.checkpoint.Checkpointer`)."""
@@ -294,54 +287,10 @@ class TrainStep:
         """Is iteration ``it`` one where a GPU step reads its device-side checks?"""
         return self.fast and (it % self.check_every == 0 or it == self.cfg.iterations)
 
-    def probe(self) -> torch.Tensor:
-        """The training loss on a fixed probe set — :data:`PROBE_BATCHES` batches of the run's batch
-        size, cropped and degraded once from the run's images with a generator of its own (seed +
-        :data:`PROBE_SEED`) — as a float32 scalar on the device (no host sync): the mean of the loss
-        over the batches, without gradients, net and loss in eval mode, under the run's autocast.
-
-        The batch losses of the training curve differ mostly because their crops differ (ℓ2 on a sky
-        crop vs on foliage); on fixed crops the curve moves only as the net does (``plateau_probe``
-        in :func:`benchmark.convergence.run_table`: a diagnostic, not the convergence verdict).
-        The training is left exactly as it
-        would be without the probe: the data generators are not touched, and torch's CPU RNG and
-        every ``torch.Generator`` the loss keeps are restored afterwards (a test checks the net is
-        bit-identical)."""
-        from benchmark.checkpoint import _loss_attrs
-
-        if self._probe is None:
-            cfg, g = self.cfg, torch.Generator().manual_seed(self.cfg.seed + PROBE_SEED)
-            fmt = torch.channels_last if self.fast else torch.contiguous_format
-            batches = []
-            for _ in range(PROBE_BATCHES):
-                clean = sample_batch(self.images, cfg.batch_size, cfg.crop, self.task.size_multiple, g)
-                degraded = self.task.degrade(clean, g)
-                batches.append((clean.to(self.device).contiguous(memory_format=fmt),
-                                degraded.to(self.device).contiguous(memory_format=fmt)))
-            self._probe = batches
-        gens = [g for _, _, g in _loss_attrs(self.loss_fn, torch.Generator)]
-        saved = torch.get_rng_state(), [g.get_state() for g in gens]
-        modes = [(m, m.training) for m in (*self.net.modules(), *self.loss_fn.modules())]
-        self.net.eval()
-        self.loss_fn.eval()
-        try:
-            total = torch.zeros((), device=self.device)
-            with torch.no_grad(), self.autocast:
-                for clean, degraded in self._probe:
-                    extra = {"degraded": degraded} if self.needs_degraded else {}
-                    total = total + self.loss_fn(self.net(degraded), clean, **extra).float()
-            return total / len(self._probe)
-        finally:
-            for m, was in modes:
-                m.training = was
-            torch.set_rng_state(saved[0])
-            for g, st in zip(gens, saved[1]):
-                g.set_state(st)
-
 
 def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.device,
           progress: bool = False, checkpoint: Checkpointer | None = None, check_every: int = 50,
-          device_path: bool | None = None, curves=None, midway=None, probe: bool = True) -> TrainResult:
+          device_path: bool | None = None, curves=None) -> TrainResult:
     """Train one net on random crops (:class:`TrainStep`). Stops and reports ``diverged``, with the
     first iteration whose loss was non-finite, when the loss goes non-finite.
 
@@ -349,10 +298,6 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
     under its policy and once more at the end (so a crash during evaluation costs no training).
     SIGINT/SIGTERM are honoured between iterations, after saving a checkpoint. ``curves``
     (:class:`~benchmark.loggers.CurveLog`) receives the loss and learning rate as the run trains.
-    ``midway(net, iteration)`` is called once at iteration ``iterations // 2`` (not again when a
-    resumed run starts past it); its time is not counted as training time. ``probe``: record
-    :meth:`TrainStep.probe` at the curve points of the last 40 % (``probe_curve``, a diagnostic
-    :mod:`benchmark.convergence` reports); it does not change the training.
     """
     if cfg.compile:  # each compiled run starts from empty caches (benchmark.backbones.fresh_compile_caches)
         from benchmark.backbones import fresh_compile_caches
@@ -364,11 +309,6 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
     state = step.state()
     start, prior = checkpoint.restore(**state) if checkpoint else (0, {})
     curve = [tuple(p) for p in prior.get("curve", [])]
-    # the probe-set loss (TrainStep.probe, a diagnostic) at the curve points in the plateau
-    # statistic's two windows, the last TAIL + WINDOW of the iterations (40 forward passes per run)
-    probe_curve = [tuple(p) for p in prior.get("probe", [])]
-    pending_probe: list[tuple[int, torch.Tensor]] = []
-    probe_from = (1 - TAIL - WINDOW) * cfg.iterations
     # curve points not yet read from the device: (iteration, mean loss since the last point, lr, last loss)
     pending: list[tuple[int, torch.Tensor, float, torch.Tensor]] = []
     if curves is not None:
@@ -393,17 +333,12 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
                     curves.log(i, {"loss": v, "lr": lr})
             loss_val = float(pending[-1][3].float())  # the last iteration's loss, as before
             pending.clear()
-        if pending_probe:
-            values = torch.stack([v for _, v in pending_probe]).tolist()
-            probe_curve.extend((i, v) for (i, _), v in zip(pending_probe, values))
-            pending_probe.clear()
 
     def save(at: int) -> None:
         flush()
         if step.prefetch is not None:  # the generator as it was before the batch made ahead
             step.prefetch.rewind()
-        checkpoint.save(at, **state, progress={"curve": [list(p) for p in curve],
-                                               "probe": [list(p) for p in probe_curve], "loss_val": loss_val,
+        checkpoint.save(at, **state, progress={"curve": [list(p) for p in curve], "loss_val": loss_val,
                                                "train_s": train_s + time.perf_counter() - t0,
                                                "acc": [float(acc_sum), acc_n]})
 
@@ -419,15 +354,9 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
             if it % every == 0 or it == cfg.iterations:
                 pending.append((it, acc_sum / acc_n, step.sched.get_last_lr()[0], loss))
                 acc_sum, acc_n = torch.zeros((), dtype=torch.float64, device=device), 0
-                if probe and it > probe_from:
-                    pending_probe.append((it, step.probe()))
                 if not step.fast:
                     flush()
             bar.update(1)
-            if midway is not None and it == cfg.iterations // 2 and it > 0:
-                t_mid = time.perf_counter()
-                midway(step.net, it)
-                t0 += time.perf_counter() - t_mid  # evaluation is not training time
             crash_point("iteration")
             must_save = checkpoint and (interrupt.requested or (it < cfg.iterations and checkpoint.due(it)))
             if (step.due(it) or must_save) and step.check() is not None:
@@ -445,8 +374,6 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
             log.warning("%s/%s seed %d diverged at iteration %d", cfg.task, cfg.loss, cfg.seed, diverged_at)
             curve = [p for p in curve if p[0] < diverged_at]
             pending[:] = [p for p in pending if p[0] < diverged_at]
-            probe_curve = [p for p in probe_curve if p[0] < diverged_at]
-            pending_probe[:] = [p for p in pending_probe if p[0] < diverged_at]
         flush()
         if checkpoint and diverged_at is None and it > start:
             save(it)  # training is done: a crash during evaluation must not cost it again
@@ -458,7 +385,7 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
     status = "ok" if diverged_at is None else "diverged"
     done = it if diverged_at is None else diverged_at - 1
     return TrainResult(step.net, step.loss_fn, status, done, wall, done / max(wall, 1e-9), loss_val, curve, peak,
-                       diverged_at, resumed_at=start or None, probe_curve=probe_curve)
+                       diverged_at, resumed_at=start or None)
 
 
 class _null:
@@ -774,14 +701,8 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
     curves = CurveLog(store.run_dir(rid), grid.logger, name=rid, config=cfg.to_dict())
     try:
         images = usable_for_crop(grid.data.pooled(cfg.train_data), cfg.crop, " + ".join(map(str, cfg.train_data)))
-        midway = _half_budget_scorer(store, rid, items, grid.metrics, device)
-        result, used = _train_with_oom_retry(grid, cfg, rid, task, images, curves, midway)
+        result, used = _train_with_oom_retry(grid, cfg, rid, task, images, curves)
         meta = _meta(cfg, rid, device, result, started)
-        half = store.run_dir(rid) / "half.json"
-        if half.exists():
-            import json
-
-            meta["half_eval"] = json.loads(half.read_text())
         if used.batch_size != cfg.batch_size:
             # a different setting, never pooled with the runs trained at the configured batch size
             meta.update(batch_size_used=used.batch_size, setting=setting(used),
@@ -820,39 +741,13 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
         curves.close()
 
 
-def _half_budget_scorer(store: ResultsStore, rid: str, items: list[TestItem], metrics: MetricSet,
-                        device: torch.device):
-    """The ``midway`` hook of :func:`train`: scores the net on the first
-    :data:`benchmark.convergence.HALF_ITEMS` test images and writes ``runs/<id>/half.json``
-    (iteration, items, {metric: mean}); the net's mode is restored afterwards."""
-    from benchmark.convergence import HALF_ITEMS
-
-    subset = items[:HALF_ITEMS]
-
-    def midway(net: torch.nn.Module, iteration: int) -> None:
-        was_training = net.training
-        net.eval()
-        sums: dict[str, list[float]] = {}
-        with torch.no_grad():
-            for item in subset:
-                pred = net(item.degraded.to(device)).float().clamp(0, 1)
-                for name, v in metrics.score(pred, item.clean.to(device)).items():
-                    sums.setdefault(name, []).append(float(v))
-        net.train(was_training)
-        atomic_write_json(store.run_dir(rid) / "half.json",
-                          {"iteration": iteration, "items": [f"{i.dataset}/{i.image}" for i in subset],
-                           "means": {k: sum(v) / len(v) for k, v in sums.items() if len(v) == len(subset)}})
-
-    return midway
-
-
 def _train_with_oom_retry(grid: _Grid, cfg: RunConfig, rid: str, task: Task, images: list[ImageRecord],
-                          curves=None, midway=None) -> tuple[TrainResult, RunConfig]:
+                          curves=None) -> tuple[TrainResult, RunConfig]:
     """Train; on CUDA out-of-memory free the cache and try once more at half the batch size.
     Returns the result and the config actually trained (its batch size may be halved)."""
     try:
         return train(cfg, task, images, grid.device, grid.progress, _checkpointer(grid, rid, cfg, "ckpt.pt"),
-                     curves=curves, midway=midway), cfg
+                     curves=curves), cfg
     except Exception as exc:  # noqa: BLE001 - only out-of-memory errors are retried; the rest re-raised
         if not is_out_of_memory(exc) or cfg.batch_size < 2:
             raise
@@ -868,7 +763,7 @@ def _train_with_oom_retry(grid: _Grid, cfg: RunConfig, rid: str, task: Task, ima
         torch.cuda.empty_cache()
     try:
         ckpt = _checkpointer(grid, rid, half, f"ckpt-b{half.batch_size}.pt")
-        return train(half, task, images, grid.device, grid.progress, ckpt, curves=curves, midway=midway), half
+        return train(half, task, images, grid.device, grid.progress, ckpt, curves=curves), half
     except Exception as exc:  # noqa: BLE001
         if not is_out_of_memory(exc):
             raise
@@ -938,7 +833,7 @@ def _meta(cfg: RunConfig, rid: str, device: torch.device, r: TrainResult, starte
             "threads": torch.get_num_threads(), "started": started, "wall_s": time.time() - started,
             "train_s": r.wall_s, "iterations_done": r.iterations_done, "it_per_s": r.it_per_s,
             "ms_per_it": 1000 / r.it_per_s if r.it_per_s else None, "final_loss": r.final_loss,
-            "loss_curve": r.curve, "probe_curve": r.probe_curve, "peak_mem_mb": r.peak_mem_mb,
+            "loss_curve": r.curve, "peak_mem_mb": r.peak_mem_mb,
             "diverged_at": r.diverged_at,
             "weights": r.loss_fn.provenance, "net_params": count_params(r.net), "resumed_at": r.resumed_at}
 

@@ -166,3 +166,22 @@ def variance_components(values: np.ndarray) -> dict[str, float] | None:
     ms_row, ms_col, ms_res = mean_squares(v)
     return {"run": max(0.0, (ms_row - ms_res) / I), "image": max(0.0, (ms_col - ms_res) / S),
             "image_x_run": max(0.0, ms_res), "runs": S, "images": I}
+
+
+#: The smallest effect of interest per metric, fixed in advance (never estimated from the data being
+#: judged), in the metric's units. It is the non-inferiority margin of ``at_least`` parts and the
+#: distance by which a part must be significantly worse before it contradicts a claim. PSNR: 0.05 dB,
+#: half the 0.1 dB step restoration papers report as a gain (their tables give 0.01 dB); SSIM-family:
+#: 0.002 (tables give 3-4 decimals; ≈ the spread of SSIM between JPEG re-encodes that observers do
+#: not tell apart); LPIPS/DISTS: 0.005 (≈ 1-2 % of their range on restored images, below the
+#: per-image spread in Zhang et al. 2018's 2AFC sets); GMSD/VSI/FSIM: 0.002/0.001/0.002; NLPD 0.005;
+#: NIQE 0.1, MUSIQ 0.5 (no-reference scales). A metric not listed gets none: its parts can support a
+#: claim, never contradict it.
+PRACTICAL_MARGINS = {"psnr": 0.05, "psnry": 0.05, "ssim": 0.002, "ssimc": 0.002, "ms_ssim": 0.002,
+                     "cw_ssim": 0.002, "lpips": 0.005, "lpips-vgg": 0.005, "dists": 0.005, "gmsd": 0.002,
+                     "vsi": 0.001, "fsim": 0.002, "nlpd": 0.005, "niqe": 0.1, "musiq": 0.5}
+
+
+def practical_margin(metric: str) -> float:
+    """:data:`PRACTICAL_MARGINS` of a metric (``name@checkpoint`` by its name); inf when none."""
+    return PRACTICAL_MARGINS.get(metric.split("@", 1)[0], float("inf"))

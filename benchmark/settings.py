@@ -89,13 +89,53 @@ class Selection:
     run_ids: set[str]
     description: str             # one line: the chosen setting, for report headers
     settings: list[dict]         # the chosen setting of each task
+    #: the rows of the chosen settings' budget checks (:func:`is_budget_check`; empty: none trained)
+    checks: pd.DataFrame | None = None
+
+
+def is_budget_check(setting: dict, of: dict) -> bool:
+    """Is ``setting`` the budget check of ``of``: the same setting (task included) with half its
+    iterations (:mod:`benchmark.convergence`)? Such runs test whether ``of``'s runs are trained to
+    their plateau; they are never a leaderboard of their own while ``of`` is there."""
+    if not setting or not of or "iterations" not in setting or "iterations" not in of:
+        return False
+    try:
+        half = int(of["iterations"]) // 2
+    except (TypeError, ValueError):
+        return False
+    return half >= 1 and setting["iterations"] == half and \
+        all(setting.get(k) == v for k, v in of.items() if k != "iterations") and set(setting) == set(of)
+
+
+def budget_checks(st: pd.DataFrame) -> dict[str, str]:
+    """{check key: main key} among the (task, setting) rows of :func:`settings_of`."""
+    out = {}
+    for _, g in st.groupby("task"):
+        rows = list(zip(g["key"], g["setting"]))
+        for k, s in rows:
+            for k2, s2 in rows:
+                if k != k2 and is_budget_check(s, s2):
+                    out[k] = k2
+    return out
+
+
+def drop_budget_checks(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(rows of every setting that is not the budget check of another setting in ``table``, the
+    rows of those that are); the degraded-input rows stay with the first."""
+    if table.empty or "setting" not in table.columns:
+        return table, table.iloc[0:0]
+    checks = budget_checks(settings_of(table))
+    if not checks:
+        return table, table.iloc[0:0]
+    is_check = (table["loss"] != INPUT) & table["setting"].astype("string").fillna("").isin(set(checks))
+    return table[~is_check], table[is_check]
 
 
 def settings_of(table: pd.DataFrame) -> pd.DataFrame:
     """One row per (task, setting) of the restored runs: task, setting (dict), runs, losses."""
     t = table[table["loss"] != INPUT]
     if t.empty:
-        return pd.DataFrame(columns=["task", "setting", "runs", "losses"])
+        return pd.DataFrame(columns=["task", "key", "setting", "runs", "losses"])
     col = t["setting"] if "setting" in t.columns else pd.Series([None] * len(t), index=t.index)
     g = pd.DataFrame({"task": t["task"].astype(str), "key": col.astype("string").fillna(""),
                       "run_id": t["run_id"].astype(str), "loss": t["loss"].astype(str)})
@@ -171,6 +211,7 @@ def select(table: pd.DataFrame, where: dict[str, str] | None = None, keep: set[s
     Raises :class:`UserError` (one line) when the rows left hold several settings, or none."""
     where = where or {}
     st = settings_of(table)
+    all_checks = budget_checks(st)
     if keep is not None and "key" in st.columns:
         st = st[st["key"].isin(keep)]
     if where:
@@ -180,6 +221,7 @@ def select(table: pd.DataFrame, where: dict[str, str] | None = None, keep: set[s
             raise UserError(f"--where {unknown[0]}: no such setting field (fields: {', '.join(fields)}; "
                             "task parameters as TASK.PARAM)")
         st = st[[_matches(t, s, where) for t, s in zip(st["task"], st["setting"])]]
+    st = st[~st["key"].isin({k for k, main in all_checks.items() if main in set(st["key"])})]
     if st.empty:
         if table.empty or (table["loss"] == INPUT).all():
             return Selection(table.iloc[0:0], set(), "no results", [])
@@ -209,4 +251,7 @@ def select(table: pd.DataFrame, where: dict[str, str] | None = None, keep: set[s
     inputs = matching_inputs(table[table["loss"] == INPUT], chosen)
     out = pd.concat([inputs, restored], ignore_index=True)
     first = next(iter(chosen.values()))
-    return Selection(out, set(out["run_id"].astype(str)), describe(_shared(first)), list(chosen.values()))
+    check_keys = {k for k, main in all_checks.items() if main in keys}
+    checks = table[(table["loss"] != INPUT) & table["setting"].astype("string").fillna("").isin(check_keys)] \
+        if check_keys else table.iloc[0:0]
+    return Selection(out, set(out["run_id"].astype(str)), describe(_shared(first)), list(chosen.values()), checks)

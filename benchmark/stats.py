@@ -328,9 +328,13 @@ class Stats:
     blocks: list[Block] = field(default_factory=list, repr=False)
     setting: str = ""                                     # one line: the setting the table holds
     coverage: list[str] = field(default_factory=list)     # metrics skipped or partial, and why
-    #: per (task, metric): Kendall τ of the ranking at ½ budget vs the end, losses, runs, unconverged
+    #: per (task, metric): Kendall τ of the ranking at ½ budget vs the end, and the number of losses
     #: (:func:`benchmark.convergence.budget_stability`)
     convergence: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: per (task, arm, metric): mean budget gain, bounds, margin, status (:func:`benchmark.convergence.arm_budget`)
+    budget: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: iterations of the runs and of their budget checks (None: unknown or no checks)
+    budget_iterations: tuple[int, int] | None = None
     #: per (task, label): runs whose restoration scores below the degraded input (:func:`worse_than_input`)
     worse: pd.DataFrame = field(default_factory=pd.DataFrame)
 
@@ -499,17 +503,18 @@ def smoke_test(stats: "Stats", short: bool = False) -> str:
     return "Smoke test, not a ranking: " + "; ".join(why) + tail
 
 
-def cost_table(metas: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def cost_table(metas: list[dict], arms: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per loss and per (task, loss): runs, ok, diverged, failed, unconverged (finished runs whose
-    loss had not reached its plateau, :mod:`benchmark.convergence`), median ms/it, max peak MB."""
-    from benchmark.convergence import converged
+    arm is not shown converged by its budget checks, ``arms`` of :func:`benchmark.convergence.arm_budget`),
+    median ms/it, max peak MB."""
+    from benchmark.convergence import CONVERGED, arm_status
 
     rows = []
     for m in metas:
         if m.get("kind") == "input" or "config" not in m:
             continue
         cfg = m["config"]
-        unconverged = m.get("status") == "ok" and converged(m) is not True  # unconverged or unclear
+        unconverged = m.get("status") == "ok" and arm_status(arms, cfg.get("task"), cfg.get("loss")) != CONVERGED
         rows.append({"task": cfg.get("task"), "loss": cfg.get("loss"), "status": m.get("status"),
                      "ms_per_it": m.get("ms_per_it"), "peak_mem_mb": m.get("peak_mem_mb"),
                      "device": m.get("device"), "unconverged": unconverged})
@@ -534,20 +539,37 @@ def cost_table(metas: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def compute(table: pd.DataFrame, metas: list[dict] | None = None, baseline: str = "l1", alpha: float = 0.05,
-            n_boot: int = 1000) -> Stats:
-    """Every statistic of the report from the tidy table (and run metadata for cost)."""
+            n_boot: int = 1000, checks: pd.DataFrame | None = None) -> Stats:
+    """Every statistic of the report from the tidy table (and run metadata for cost; ``checks``: the
+    rows of the runs' budget checks, :attr:`benchmark.settings.Selection.checks`)."""
+    from benchmark.convergence import arm_budget, budget_gains, budget_stability
+
     blks = blocks(table)
     cells = cell_table(blks, baseline, alpha, n_boot)
     ranks, task_ranks = rank_summary(cells) if not cells.empty else (pd.DataFrame(), pd.DataFrame())
     fried = friedman_nemenyi(cells, alpha) if not cells.empty else {"reason": "empty table"}
-    costs, task_costs = cost_table(metas or [])
+    gains = budget_gains(table, checks)
+    arms = arm_budget(gains)
+    costs, task_costs = cost_table(metas or [], arms)
     if not cells.empty and baseline not in set(cells["loss"]):
         log.info("baseline %r is not in the results; no baseline comparisons", baseline)
-    from benchmark.convergence import budget_stability
-
-    conv = budget_stability(table, metas or [])
-    return Stats(cells, ranks, task_ranks, fried, costs, task_costs, baseline, alpha, n_boot, blks, convergence=conv,
+    return Stats(cells, ranks, task_ranks, fried, costs, task_costs, baseline, alpha, n_boot, blks,
+                 convergence=budget_stability(gains), budget=arms, budget_iterations=_budget_iterations(table, checks),
                  worse=worse_than_input(blks))
+
+
+def _budget_iterations(table: pd.DataFrame, checks: pd.DataFrame | None) -> tuple[int, int] | None:
+    """(iterations of the runs, of their budget checks) from the recorded settings, or None."""
+    import json
+
+    def its(t):
+        if t is None or t.empty or "setting" not in t.columns:
+            return None
+        vals = {json.loads(s).get("iterations") for s in t["setting"].dropna().astype(str).unique() if s}
+        return vals.pop() if len(vals) == 1 else None
+
+    a, b = its(table[table["loss"] != INPUT] if not table.empty else table), its(checks)
+    return (int(a), int(b)) if a and b else None
 
 
 def seed_agreement(blks: list[Block]) -> dict:

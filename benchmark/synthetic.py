@@ -32,7 +32,8 @@ def _rid(*parts) -> str:
 def synthetic_runs(tasks=("denoise",), offsets=None, metrics=("psnr", "ssim", "lpips"), seeds=(0, 1, 2),
                    n_images: int = 30, noise: float = 0.15, seed: int = 0, diverged: tuple[str, ...] = (),
                    seed_sd: float = 0.0, weights: dict[str, str] | None = None,
-                   unconverged: tuple[str, ...] = (), half_offsets: dict[str, float] | None = None):
+                   unconverged: tuple[str, ...] = (), half_offsets: dict[str, float] | None = None,
+                   budget_check: bool = True):
     """Yield ``(run_id, meta, rows)`` per run, input rows included (one input run per task).
 
     ``offsets``: {loss: true advantage in units of each metric's SCALE}, a number for every metric
@@ -40,10 +41,12 @@ def synthetic_runs(tasks=("denoise",), offsets=None, metrics=("psnr", "ssim", "l
     better than ``l1`` = ``l1_twin`` and ``bad`` is worse. ``seed_sd`` adds a per-run shift shared
     by all images (training-seed variance). Losses named in ``diverged`` get one diverged run
     (meta only) per task in addition. ``weights``: {loss: provenance} (default ``none``), e.g.
-    ``{"vgg": "vgg16:random(seed=0)"}``. Training curves reach their plateau, except for the losses
-    in ``unconverged`` (still falling steeply at the end). Every run records half-budget scores
-    (``half_eval``, on all images) equal to its final means, or — for the losses in ``half_offsets``
-    — those of offset ``half_offsets[loss]`` instead of its final one (a ranking that moves)."""
+    ``{"vgg": "vgg16:random(seed=0)"}``. Rows record a setting (150 iterations). With ``budget_check``
+    every run has a budget check (the same run at 75 iterations, :mod:`benchmark.convergence`) whose
+    values equal the run's — a converged run — except for the losses in ``unconverged`` (1 SCALE unit
+    worse at ½ budget: still improving) and in ``half_offsets`` (offset ``half_offsets[loss]`` at ½
+    budget instead of the final one: a ranking that moves). Training curves fall steeply to the end
+    for the losses in ``unconverged`` and are flat otherwise."""
     half_offsets = half_offsets or {}
     weights = weights or {}
     offsets = offsets or {"l1": 0.0, "l1_twin": 0.0, "good": 1.0, "bad": -0.7}
@@ -53,8 +56,10 @@ def synthetic_runs(tasks=("denoise",), offsets=None, metrics=("psnr", "ssim", "l
         images = [f"img{i:04d}" for i in range(n_images)]
         params = json.dumps({"noise_sigma": 0.02} if task == "demosaic" else {"sigma": 0.1})
 
-        def rows_for(rid, loss, s, shift, jitter, task=task, difficulty=difficulty, images=images, params=params):
+        def rows_for(rid, loss, s, shift, jitter, task=task, difficulty=difficulty, images=images, params=params,
+                     iterations=150):
             out = []
+            setting = None if loss == "input" else setting_of(iterations)
             for m in metrics:
                 sgn = 1.0 if HIGHER.get(m, True) else -1.0
                 off = shift.get(m, 0.0) if isinstance(shift, dict) else shift
@@ -66,8 +71,13 @@ def synthetic_runs(tasks=("denoise",), offsets=None, metrics=("psnr", "ssim", "l
                                 "weights": weights.get(loss, "none"), "train_data": "skimage:train",
                                 "dataset": "synthetic",
                                 "image": img, "metric": m, "value": float(v),
-                                "higher_is_better": HIGHER.get(m, True), "code_version": "0.1.0+c1"})
+                                "higher_is_better": HIGHER.get(m, True), "code_version": "0.1.0+c1",
+                                "setting": setting})
             return out
+
+        def setting_of(iterations, task=task, params=params):
+            return json.dumps({"task": task, "task_params": json.loads(params), "net": "tiny",
+                               "iterations": iterations, "code_version": "0.1.0+c1"}, sort_keys=True)
 
         rid = "input-" + _rid(task)[:12]
         yield rid, {"run_id": rid, "status": "ok", "kind": "input", "task": task}, rows_for(rid, "input", None, -3.0, 0)
@@ -81,29 +91,39 @@ def synthetic_runs(tasks=("denoise",), offsets=None, metrics=("psnr", "ssim", "l
                 meta = {"run_id": rid, "status": "ok", "config": {"task": task, "loss": loss, "seed": s},
                         "ms_per_it": 10.0 + 5 * len(loss), "peak_mem_mb": None, "device": "cpu",
                         "it_per_s": 1000 / (10.0 + 5 * len(loss)), "loss_curve": curve,
-                        "weights": weights.get(loss, "none")}
+                        "weights": weights.get(loss, "none"), "setting": json.loads(setting_of(150))}
                 meta["config"]["iterations"] = 150
-                rows = rows_for(rid, loss, s, off, rng.normal(0, seed_sd) if seed_sd else 0.0)
-                means = {}
-                for r in rows:
-                    means.setdefault(r["metric"], []).append(r["value"])
-                half = {}
-                for m, v in means.items():
-                    sgn = 1.0 if HIGHER.get(m, True) else -1.0
-                    final_off = off.get(m, 0.0) if isinstance(off, dict) else off
-                    ho = half_offsets.get(loss, final_off)
-                    ho = ho.get(m, 0.0) if isinstance(ho, dict) else ho
-                    half[m] = float(np.mean(v)) + sgn * SCALE.get(m, 1.0) * (ho - final_off)
-                meta["half_eval"] = {"iteration": 75, "items": [f"synthetic/{i}" for i in images], "means": half}
+                jitter = rng.normal(0, seed_sd) if seed_sd else 0.0
+                rows = rows_for(rid, loss, s, off, jitter)
                 yield rid, meta, rows
+                if not budget_check:
+                    continue
+                half = half_offsets.get(loss, off)
+                if loss in unconverged:
+                    half = {m: (half.get(m, 0.0) if isinstance(half, dict) else half) - 1.0 for m in metrics}
+                crid = _rid(task, loss, s, "check")
+                cmeta = {**meta, "run_id": crid, "config": {**meta["config"], "iterations": 75},
+                         "setting": json.loads(setting_of(75)),
+                         "loss_curve": [p for p in curve if p[0] <= 75]}
+                check = []
+                for r in rows:
+                    sgn = 1.0 if HIGHER.get(r["metric"], True) else -1.0
+                    final_off = off.get(r["metric"], 0.0) if isinstance(off, dict) else off
+                    ho = half.get(r["metric"], 0.0) if isinstance(half, dict) else half
+                    check.append({**r, "run_id": crid, "value": r["value"] + sgn * SCALE.get(r["metric"], 1.0) * (
+                        ho - final_off), "setting": setting_of(75)})
+                yield crid, cmeta, check
             if loss in diverged:
                 rid = _rid(task, loss, "diverged")
-                yield rid, {"run_id": rid, "status": "diverged", "config": {"task": task, "loss": loss, "seed": 99},
-                            "ms_per_it": 12.0, "loss_curve": [[1, 1.0]], "diverged_at": 2}, []
+                yield rid, {"run_id": rid, "status": "diverged", "ms_per_it": 12.0, "loss_curve": [[1, 1.0]],
+                            "config": {"task": task, "loss": loss, "seed": 99, "iterations": 150},
+                            "setting": json.loads(setting_of(150)), "diverged_at": 2}, []
 
 
 def synthetic_table(**kw):
-    """All rows of :func:`synthetic_runs` as one tidy DataFrame."""
+    """All rows of :func:`synthetic_runs` as one tidy DataFrame (without budget checks unless
+    ``budget_check=True``: one setting)."""
+    kw.setdefault("budget_check", False)
     rows = [r for _, _, rs in synthetic_runs(**kw) for r in rs]
     return to_frame(rows)
 

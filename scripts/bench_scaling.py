@@ -35,7 +35,8 @@ def _grid(args):
 
     argv = ["run", "--tasks", *args.tasks, "--losses", *args.losses, "--seeds", *map(str, args.seeds),
             "--iterations", str(args.iterations), "--crop", str(args.crop), "--batch-size", str(args.batch_size),
-            "--net", args.net, "--metrics", *args.metrics, "--test-data", "skimage-natural:test", "--device", "cpu"]
+            "--net", args.net, "--metrics", *args.metrics, "--test-data", "skimage-natural:test", "--device", "cpu",
+            "--no-budget-check"]
     return build_configs(build_parser().parse_args(argv))
 
 

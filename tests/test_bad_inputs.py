@@ -85,9 +85,9 @@ def d(tmp_path_factory) -> Path:
            "value": 30.0, "higher_is_better": True, "code_version": "0.1.0+c1"}
     existing.write_eval("done1", [row], ["psnr"], {})
     existing.write_meta("done1", {"run_id": "done1", "status": "ok"})
-    mixed = ResultsStore(d / "mixed")  # two settings (iterations 1 and 2) of one loss: report must refuse
+    mixed = ResultsStore(d / "mixed")  # two settings (iterations 2 and 3) of one loss: report must refuse
     mixed.ensure_writable()
-    for it in (1, 2):
+    for it in (2, 3):
         setting = json.dumps({"iterations": it, "net": "tiny", "task": "denoise", "task_params": {}})
         mixed.write_eval(f"it{it}", [{**row, "run_id": f"it{it}", "setting": setting}], ["psnr"], {})
         mixed.write_meta(f"it{it}", {"run_id": f"it{it}", "status": "ok"})
@@ -219,7 +219,7 @@ CASES = [
      r"dataset folder not found"),
     # settings
     ("report: results mixing two settings", ["report", "--out", "{d}/mixed"], 2,
-     r"differ in iterations \(1 \| 2\).*--where iterations=2"),
+     r"differ in iterations \(2 \| 3\).*--where iterations=3"),
     ("report: --where naming no field", ["report", "--out", "{d}/mixed", "--where", "iteratons=2"], 2,
      r"--where iteratons: no such setting field"),
     ("report: --where without a value", ["report", "--out", "{d}/mixed", "--where", "iterations"], 2,

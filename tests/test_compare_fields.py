@@ -75,7 +75,8 @@ def test_compare_a_loss_file_against_each_kind_of_field(field, tmp_path, gdl_fil
                  "--formats", "png", "--bootstrap", "100"]) == 0
     text = capsys.readouterr().out
     tasks = _tasks(args)
-    assert len(list((out / "runs").glob("*/meta.json"))) == field_runs + len(tasks)  # one new run per task
+    # one new run per task, and its budget check (the field has them: `run`'s default)
+    assert len(list((out / "runs").glob("*/meta.json"))) == field_runs + 2 * len(tasks)
     for task in tasks:
         section = text.split(f"## {task}\n", 1)[1].split("\n## ", 1)[0]
         m = re.search(r"\*\*gdl_l1\*\* — mean rank (\d+\.\d+) of (\d+) losses", section)
@@ -84,7 +85,8 @@ def test_compare_a_loss_file_against_each_kind_of_field(field, tmp_path, gdl_fil
     metas = [m for p in (out / "runs").glob("*/meta.json") if "config" in (m := json.loads(p.read_text()))]
     new = [m for m in metas if m["config"]["loss"] == "gdl_l1"]
     for m in new:  # trained under exactly the field's recorded setting
-        twin = next(f for f in metas if f["config"]["loss"] == "l1" and f["config"]["task"] == m["config"]["task"])
+        twin = next(f for f in metas if f["config"]["loss"] == "l1" and f["config"]["task"] == m["config"]["task"]
+                    and f["config"]["iterations"] == m["config"]["iterations"])
         assert m["setting"] == twin["setting"] and m["status"] == "ok"
 
 
@@ -146,7 +148,7 @@ def test_python_api_and_dry_run_plan_hashable_configs(tmp_path, monkeypatch):
     assert planned and all(dict(c.task_params)["motion_length"] == (3, 7) for c in planned)
     assert main(["run", "--tasks", "deblur", "--losses", "l1", "--task-param", "deblur.motion_length=[3, 7]",
                  "--dry-run", "--out", str(tmp_path / "d"), *QUIET]) == 0
-    assert len(planned) == 2  # the CLI's dry run planned through the same function
+    assert len(planned) == 4  # the CLI's dry run planned through the same function (each: a run and its budget check)
 
 
 @pytest.mark.slow

@@ -1,6 +1,8 @@
-"""Convergence (issue 21): the plateau statistic on known curves, half-budget scores recorded by the
-runner without changing training, unconverged runs marked on the leaderboard, and findings parts
-whose arms are not converged — or whose sign flips between ½ budget and the end — unsettled."""
+"""Convergence (issue 21): every run is also trained at half its budget (its budget check); an arm is
+converged when doubling the budget changes it by less than the metric's practical margin. Known
+answers for the test, budget checks planned, trained and paired by the runner, kept out of
+leaderboards, unconverged arms marked on the leaderboard, and findings parts on arms not shown
+converged — or whose sign flips between ½ budget and the end — unsettled."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import torch
 from benchmark import convergence as C
 from benchmark.findings import check_all
 from benchmark.results import ResultsStore
-from benchmark.synthetic import synthetic_runs, write_store
+from benchmark.synthetic import synthetic_runs, synthetic_table, write_store
 
 FIVE = tuple(range(5))
 
@@ -22,19 +24,50 @@ def _curve(f, T=300, every=6):
     return [[it, float(f(it))] for it in range(every, T + 1, every)]
 
 
-def test_plateau_status_of_known_curves():
-    rng = np.random.default_rng(0)
+def test_plateau_diagnostic_of_known_curves():
     flat = _curve(lambda it: 0.05 + np.exp(-it / 10))
     falling = _curve(lambda it: 1.0 - it / 400)                   # still falling steeply at the end
-    noisy = _curve(lambda it: 0.05 * (1 + 0.5 * rng.normal()))    # batch noise ≫ any trend
-    assert C.status(flat, 300) == "converged" and C.plateau(flat, 300) < 0.01
-    assert C.status(falling, 300) == "unconverged"
+    assert abs(C.plateau(flat, 300)) < 0.01
     # windows (180, 240] and (240, 300]: mean iterations 213 and 273 → drop (60/400) / (1 − 273/400)
     assert C.plateau(falling, 300) == pytest.approx((60 / 400) / (1 - 273 / 400))
-    assert C.status(noisy, 300) == "unclear"
-    assert C.status([[1, 1.0], [2, 0.9]], 2) == "unknown"
-    assert C.converged({"loss_curve": falling, "config": {"iterations": 300}}) is False
-    assert C.converged({"loss_curve": flat, "config": {"iterations": 300}}) is True
+    assert np.isnan(C.plateau([[1, 1.0], [2, 0.9]], 2))
+
+
+def test_gain_bounds_and_status_known_answers():
+    """One-sided 95 % t bounds on the mean gain over runs against the practical margin (0.05 dB)."""
+    mean, low, high = C.gain_bounds([0.1, 0.2, 0.3])
+    half = 2.919986 * 0.1 / np.sqrt(3)                            # t(0.95, 2) × sd / √n
+    assert (mean, low, high) == pytest.approx((0.2, 0.2 - half, 0.2 + half), rel=1e-5)
+    m = 0.05
+    assert C.classify(5, *C.gain_bounds([0.0, 0.01, -0.01, 0.02, 0.0])[1:], m) == C.CONVERGED
+    assert C.classify(5, *C.gain_bounds([0.3, 0.25, 0.35, 0.2, 0.3])[1:], m) == C.IMPROVING
+    assert C.classify(5, *C.gain_bounds([0.2, -0.1, 0.15, -0.05, 0.1])[1:], m) == C.UNCLEAR
+    assert C.classify(1, 0.2, 0.2, m) == C.IMPROVING              # one run above the margin: still improving
+    assert C.classify(1, 0.0, 0.0, m) == C.UNCLEAR                # one run cannot show convergence
+    assert C.classify(5, *C.gain_bounds([-0.3, -0.25, -0.35, -0.2, -0.3])[1:], m) == C.DECLINING
+    assert C.classify(0, np.nan, np.nan, m) == C.NOT_CHECKED
+    assert C.classify(5, 0.0, 0.01, float("inf")) == C.NOT_CHECKED   # a metric without a margin
+
+
+def test_a_flat_training_curve_is_not_convergence():
+    """The cosine tail is flat whether or not the net is trained: a run whose curve passes the plateau
+    diagnostic but which doubling the budget still improves is *still improving* (the issue's known
+    unconverged case)."""
+    t = synthetic_table(tasks=("sr4",), metrics=("psnr",), seeds=FIVE, offsets={"l1": 0.0}, unconverged=("l1",),
+                        budget_check=True)
+    from benchmark.settings import drop_budget_checks
+
+    main, checks = drop_budget_checks(t)
+    flat = _curve(lambda it: 0.05 + np.exp(-it / 10), T=150, every=3)
+    metas = [{"run_id": r, "status": "ok", "loss_curve": flat,
+              "config": {"task": "sr4", "loss": "l1", "seed": s, "iterations": 150}}
+             for r, s in main[["run_id", "seed"]].drop_duplicates().itertuples(index=False)]
+    arms = C.arm_budget(C.budget_gains(main, checks))
+    table = C.run_table(metas, arms)
+    assert (table["plateau"].abs() < 0.01).all()                 # the diagnostic says "flat"
+    assert set(table["status"]) == {C.IMPROVING} and not table["converged"].any()
+    (row,) = arms.itertuples()
+    assert row.gain == pytest.approx(2.0) and row.runs == 5       # 1 SCALE unit of psnr = 2 dB
 
 
 def test_kendall_tau():
@@ -43,53 +76,83 @@ def test_kendall_tau():
     assert np.isnan(C.kendall_tau([1, 2], [1, 2]))
 
 
+def test_budget_checks_are_planned_unless_turned_off():
+    from benchmark.config import GridSpec, build_configs
+
+    spec = GridSpec(tasks=("denoise",), losses=("l1", "l2"), seeds=(0, 1), iterations=9, train_data=("skimage:train",),
+                    test_data=("skimage-natural:test",), metrics=("psnr",))
+    on, _, _ = build_configs(spec)
+    off, _, _ = build_configs(GridSpec(**{**spec.__dict__, "budget_check": False}))
+    assert sorted(c.iterations for c in on) == [4] * 4 + [9] * 4 and [c.iterations for c in off] == [9] * 4
+    assert {(c.loss, c.seed) for c in on if c.iterations == 4} == {(c.loss, c.seed) for c in off}
+
+
 @pytest.mark.usefixtures("one_thread")
-def test_runner_scores_at_half_budget_without_changing_training(tmp_path, random_images):
-    from benchmark.config import RunConfig, run_id
+def test_runner_trains_the_checks_and_the_leaderboard_pairs_them(tmp_path, random_images):
+    """A real grid with its checks: two settings in the store, the leaderboard is the full budget's,
+    each run is paired with its own check (same seed), and ``--where iterations=…`` still picks the check."""
+    import dataclasses
+
+    from benchmark.config import RunConfig
     from benchmark.runner import resolve_all, run_grid
+    from benchmark.settings import select
 
     data = random_images(3, 48)
-    cfg = resolve_all([RunConfig(task="denoise", loss="l1", iterations=8, batch_size=2, crop=32, train_data=data,
-                                 test_data=(data,))])[0]
+    base = [RunConfig(task="denoise", loss="l1", seed=s, iterations=8, batch_size=2, crop=32, train_data=data,
+                      test_data=(data,)) for s in (0, 1)]
+    cfgs = resolve_all(base + [dataclasses.replace(c, iterations=4) for c in base])
     store = ResultsStore(tmp_path / "r")
-    run_grid([cfg], store, ("psnr",), torch.device("cpu"), progress=False)
-    meta = store.meta(run_id(cfg))
-    half = json.loads((store.run_dir(run_id(cfg)) / "half.json").read_text())
-    assert half["iteration"] == 4 and meta["half_eval"] == half and len(half["items"]) == 3
-    assert set(half["means"]) == {"psnr"} and np.isfinite(half["means"]["psnr"])
-    # the hook evaluates in no_grad and eval mode, then restores: training is bit-identical without it
-    from benchmark.data import load_images
-    from benchmark.runner import train
-    from benchmark.task import build_task
-
-    images = load_images(data)
-    a = train(cfg, build_task("denoise"), images, torch.device("cpu"))
-    calls = []
-    b = train(cfg, build_task("denoise"), images, torch.device("cpu"), midway=lambda net, it: calls.append(it))
-    assert calls == [4] and a.curve == b.curve and a.final_loss == b.final_loss
+    run_grid(cfgs, store, ("psnr",), torch.device("cpu"), progress=False)
+    full = store.table()
+    chosen = select(full)
+    assert json.loads(chosen.settings[0])["iterations"] == 8 if isinstance(chosen.settings[0], str) else \
+        chosen.settings[0]["iterations"] == 8
+    assert set(chosen.checks["seed"].astype(int)) == {0, 1}
+    gains = C.budget_gains(chosen.table, chosen.checks)
+    assert len(gains) == 2 and set(gains["seed"].astype(int)) == {0, 1} and np.isfinite(gains["gain"]).all()
+    assert (gains["run_id"] != gains["check_id"]).all()
+    half = select(full, where={"iterations": "4"})
+    assert half.settings[0]["iterations"] == 4 and half.checks.empty
 
 
 def test_leaderboard_marks_unconverged_runs_and_budget_stability(tmp_path):
     from benchmark.report import write_report
 
-    write_store(tmp_path, tasks=("sr4",), metrics=("psnr", "ssim"), seeds=FIVE, unconverged=("bad",),
+    write_store(tmp_path, tasks=("sr4",), metrics=("psnr", "ssim"), seeds=FIVE,
                 half_offsets={"good": -1.0, "bad": 1.0})  # the ranking at ½ budget is reversed for those two
     write_report(ResultsStore(tmp_path), html=False, visual=False, n_boot=100)
     md = (tmp_path / "leaderboard.md").read_text()
-    assert "Not shown converged: 5 of 20 runs" in md and "sr4/bad 5 of 5" in md
+    assert "Not shown converged: 10 of 20 runs" in md and "from 75 to 150 iterations" in md
+    assert "sr4/good still improving, psnr +4.00 dB" in md and "sr4/bad worse with more budget, psnr -3.40 dB" in md
     assert "| unconv. |" in md and "| 5/5 |" in md and "| 0/5 |" in md
     assert "Budget stability: Kendall τ" in md and "the ranking still moves in sr4" in md
+    assert "75 iterations" not in md.split("\n")[4]               # the checks are no leaderboard of their own
+
+
+def test_no_budget_checks_means_no_run_is_shown_converged(tmp_path):
+    from benchmark.report import write_report
+
+    write_store(tmp_path, tasks=("sr4",), metrics=("psnr",), seeds=FIVE, offsets={"l1": 0.6, "l2": 0.0},
+                budget_check=False)
+    store = ResultsStore(tmp_path)
+    write_report(store, html=False, visual=False, n_boot=100)
+    md = (tmp_path / "leaderboard.md").read_text()
+    assert "Convergence not checked: none of the 10 runs has a budget check" in md
+    (r,) = check_all(store.table(), ["zhao2017_l1_vs_l2"], convergence=True)
+    (p,) = r.parts
+    assert p.verdict == C.UNSETTLED and "convergence not checked" in p.note
 
 
 def test_findings_parts_with_unconverged_arms_are_unsettled(tmp_path):
     write_store(tmp_path, tasks=("sr4",), metrics=("psnr",), seeds=FIVE, offsets={"l1": 0.6, "l2": 0.0},
                 unconverged=("l2",))
     store = ResultsStore(tmp_path)
-    (r,) = check_all(store.table(), ["zhao2017_l1_vs_l2"], metas=store.metas())
+    (r,) = check_all(store.table(), ["zhao2017_l1_vs_l2"], convergence=True)
     (p,) = r.parts
-    assert p.verdict == C.UNSETTLED and "5 of 5 runs of l2 not shown converged" in p.note
+    assert p.verdict == C.UNSETTLED and "l2 still improving (+2 from ½ budget to the end, margin 0.05)" in p.note
     assert r.verdict == "inconclusive" and "1 unsettled (not converged)" in r.tally()
-    (plain,) = check_all(store.table(), ["zhao2017_l1_vs_l2"])  # without the run records: not known
+    assert len(check_all(store.table(), ["zhao2017_l1_vs_l2"])) == 1   # the checks are no setting of their own
+    (plain,) = check_all(store.table(), ["zhao2017_l1_vs_l2"])  # a table without its store: not judged
     assert plain.verdict == "reproduced"
 
 
@@ -97,19 +160,13 @@ def test_findings_part_whose_sign_flips_at_half_budget_is_unsettled(tmp_path):
     write_store(tmp_path / "moving", tasks=("sr4",), metrics=("psnr",), seeds=FIVE, offsets={"l1": 0.6, "l2": 0.0},
                 half_offsets={"l1": -0.6})  # l1 behind l2 at ½ budget, ahead at the end
     store = ResultsStore(tmp_path / "moving")
-    (r,) = check_all(store.table(), ["zhao2017_l1_vs_l2"], metas=store.metas())
+    (r,) = check_all(store.table(), ["zhao2017_l1_vs_l2"], convergence=True)
     (p,) = r.parts
     assert p.verdict == C.UNSETTLED and "changes sign between ½ budget" in p.note
     write_store(tmp_path / "steady", tasks=("sr4",), metrics=("psnr",), seeds=FIVE, offsets={"l1": 0.6, "l2": 0.0})
     s2 = ResultsStore(tmp_path / "steady")
-    (ok,) = check_all(s2.table(), ["zhao2017_l1_vs_l2"], metas=s2.metas())
+    (ok,) = check_all(s2.table(), ["zhao2017_l1_vs_l2"], convergence=True)
     assert ok.verdict == "reproduced"
-
-
-def test_synthetic_curves_are_converged_unless_asked():
-    st = {meta["config"]["loss"]: C.converged(meta) for _, meta, _ in synthetic_runs(unconverged=("bad",))
-          if "config" in meta}
-    assert st == {"l1": True, "l1_twin": True, "good": True, "bad": False}
 
 
 def test_smoke_test_is_said_plainly(tmp_path):
@@ -117,59 +174,31 @@ def test_smoke_test_is_said_plainly(tmp_path):
     from benchmark import stats as S
     from benchmark.figures import draw_pd_plane
     from benchmark.report import write_report
-    from benchmark.synthetic import synthetic_table
+    from benchmark.settings import drop_budget_checks
 
     write_store(tmp_path / "few", tasks=("sr4",), metrics=("psnr", "vsi"), seeds=(0, 1),
                 weights={"vgg": "vgg16:random(seed=0)"}, offsets={"l1": 0.0, "vgg": 0.5})
     write_report(ResultsStore(tmp_path / "few"), html=False, visual=False, n_boot=100)
     md = (tmp_path / "few" / "leaderboard.md").read_text()
     assert "> Smoke test, not a ranking: 2 run(s) per loss where a verdict needs ≥ 5 — no verdicts." in md
-    t = synthetic_table(tasks=("sr4",), metrics=("psnr", "vsi"), seeds=FIVE, offsets={"l1": 0.0, "vgg": 0.5})
-    metas = [m for _, m, _ in synthetic_runs(tasks=("sr4",), metrics=("psnr", "vsi"), seeds=FIVE,
-                                             offsets={"l1": 0.0, "vgg": 0.5}, unconverged=("vgg",))]
-    st = S.compute(t, metas, n_boot=50)
+    kw = dict(tasks=("sr4",), metrics=("psnr", "vsi"), seeds=FIVE, offsets={"l1": 0.0, "vgg": 0.5})
+    t, checks = drop_budget_checks(synthetic_table(**kw, unconverged=("vgg",), budget_check=True))
+    metas = [m for _, m, _ in synthetic_runs(**kw) if m.get("config", {}).get("iterations") == 150]
+    st = S.compute(t, metas, n_boot=50, checks=checks)
     assert S.smoke_test(st).startswith("Smoke test, not a ranking: 5 of 10 runs not shown converged")
     fig = draw_pd_plane(st, None, None)
     assert "Smoke test" in fig._suptitle.get_text()
-    assert S.smoke_test(S.compute(t, [m for m in metas if m.get("config", {}).get("loss") != "vgg"] +
-                                  [m for _, m, _ in synthetic_runs(tasks=("sr4",), metrics=("psnr", "vsi"), seeds=FIVE,
-                                                                   offsets={"vgg": 0.5})
-                                   if "config" in m], n_boot=50)) == ""
+    t, checks = drop_budget_checks(synthetic_table(**kw, budget_check=True))
+    assert S.smoke_test(S.compute(t, metas, n_boot=50, checks=checks)) == ""
 
 
-@pytest.mark.usefixtures("one_thread")
-@pytest.mark.parametrize("loss,device_path", [("l1", False), ("l1", True), ("pdl", False)])
-def test_probe_curve_is_recorded_without_changing_training(random_images, loss, device_path):
-    """The probe (fixed training crops, TrainStep.probe) is read at the curve points of the last 40 %;
-    the net, the training curve and the loss's own generators (pdl draws random projections per call)
-    are bit-identical with and without it."""
-    from benchmark.config import RunConfig
-    from benchmark.data import load_images
-    from benchmark.runner import resolve_all, train
-    from benchmark.task import build_task
+def test_calibrate_leaves_budget_checks_out():
+    """A run and its budget check are not two runs of one arm: the variance components and the
+    simulated nulls are those of the table without its checks."""
+    from benchmark.calibrate import calibrate
 
-    data = random_images(3, 48)
-    cfg = resolve_all([RunConfig(task="denoise", loss=loss, iterations=10, batch_size=2, crop=32, train_data=data,
-                                 test_data=(data,), backbone_weights="random")])[0]
-    images, dev = load_images(data), torch.device("cpu")
-    a = train(cfg, build_task("denoise"), images, dev, device_path=device_path)
-    b = train(cfg, build_task("denoise"), images, dev, device_path=device_path, probe=False)
-    assert [i for i, _ in a.probe_curve] == [7, 8, 9, 10] and b.probe_curve == []
-    assert all(np.isfinite(v) and v > 0 for _, v in a.probe_curve)
-    assert a.curve == b.curve
-    sa, sb = a.net.state_dict(), b.net.state_dict()
-    assert all(torch.equal(sa[k], sb[k]) for k in sa)
-
-
-def test_the_probe_curve_is_a_diagnostic_and_the_verdict_reads_the_training_curve():
-    """A flat probe does not make a run converged: under a cosine schedule the tail of a short run is
-    flat whether or not it is trained (measured on the quick profile: README, *Convergence*)."""
-    rng = np.random.default_rng(1)
-    noisy = _curve(lambda it: 0.05 * (1 + 0.5 * rng.normal()))    # content noise of the batch losses
-    probe = [p for p in _curve(lambda it: 0.05 + np.exp(-it / 10)) if p[0] > 180]   # fixed crops: flat
-    meta = {"loss_curve": noisy, "probe_curve": probe, "config": {"iterations": 300}}
-    assert C.curve_of(meta) == probe and C.converged(meta) is False
-    assert C.curve_of({**meta, "probe_curve": probe[:3]}) == noisy  # too short to measure
-    table = C.run_table([{**meta, "run_id": "r", "status": "ok", "config": {**meta["config"], "task": "t",
-                                                                             "loss": "l", "seed": 0}}])
-    assert table["converged"].tolist() == [False] and table["plateau_probe"].iloc[0] < 0.01
+    kw = dict(tasks=("sr4",), metrics=("psnr",), seeds=FIVE, offsets={"l1": 0.0, "l2": 0.0}, seed_sd=0.1,
+              half_offsets={"l1": -0.5})
+    with_checks = calibrate(synthetic_table(**kw, budget_check=True), n_nulls=20, max_runs=5, aa_sims=2)
+    without = calibrate(synthetic_table(**kw), n_nulls=20, max_runs=5, aa_sims=2)
+    assert with_checks.components.equals(without.components) and with_checks.nulls.equals(without.nulls)

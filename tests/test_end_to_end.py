@@ -27,16 +27,20 @@ def test_table_and_leaderboard(grid):
     store = ResultsStore(grid)
     table = store.table()
     assert list(table.columns) == list(COLUMNS)
-    # 2 tasks × (2 losses + input) × 3 test images × 2 metrics
-    assert len(table) == 2 * 3 * 3 * 2
+    # 2 tasks × (2 losses × 2 budgets (each run and its budget check at half the iterations) + input)
+    # × 3 test images × 2 metrics
+    assert len(table) == 2 * 5 * 3 * 2
     assert set(table["loss"]) == {"l1", "ssim", "input"}
     assert table["value"].notna().all()
     assert set(table.loc[table.metric == "psnr", "higher_is_better"]) == {True}
     md = (grid / "leaderboard.md").read_text()
     assert "## denoise" in md and "## sr4" in md and "| input |" in md and "**" in md
+    assert "3 iterations" in md and "1 iterations" not in md  # the checks are no leaderboard of their own
+    assert "from 1 to 3 iterations" in md or "Convergence not checked" not in md
     assert (grid / "leaderboard.png").stat().st_size > 1000
     metas = [m for m in store.metas() if m.get("kind") != "input"]
-    assert len(metas) == 4 and all(m["status"] == "ok" for m in metas)
+    assert len(metas) == 8 and all(m["status"] == "ok" for m in metas)
+    assert sorted(m["config"]["iterations"] for m in metas) == [1] * 4 + [3] * 4
     m = metas[0]
     for key in ("config", "git_commit", "versions", "device", "wall_s", "it_per_s", "code_version"):
         assert key in m
@@ -48,14 +52,14 @@ def test_second_invocation_trains_nothing(grid, caplog):
         assert main([*TINY, "--out", str(grid)]) == 0
     after = {p: p.stat().st_mtime_ns for p in (grid / "runs").rglob("*") if p.is_file()}
     assert before == after
-    assert "4 of 4 runs already have results" in caplog.text
+    assert "8 of 8 runs already have results" in caplog.text
 
 
 def test_new_metric_rescores_without_training(tmp_path):
     out = tmp_path / "r"
     args = ["--tasks", "denoise", "--losses", "l1", "--iterations", "2", "--crop", "32", "--batch-size", "2",
             "--test-data", "skimage-natural:test",
-            "--device", "cpu", "--no-progress", "-q", "--no-report", "--out", str(out)]
+            "--device", "cpu", "--no-progress", "-q", "--no-report", "--no-budget-check", "--out", str(out)]
     assert main([*args, "--metrics", "psnr"]) == 0
     run = next(p for p in (out / "runs").iterdir() if not p.name.startswith("input"))
     net_mtime = (run / "net.pt").stat().st_mtime_ns

@@ -14,7 +14,8 @@ from benchmark.stats import is_perceptual, loss_label, pd_metrics
 def test_quick_profile_composition():
     configs, metrics, _ = build_configs(build_parser().parse_args(["run"]))
     losses = sorted({c.loss for c in configs})
-    assert len({c.task for c in configs}) == 5 and len(configs) == 5 * len(losses)
+    assert len({c.task for c in configs}) == 5 and len(configs) == 2 * 5 * len(losses)  # runs and budget checks
+    assert sorted({c.iterations for c in configs}) == [60, 120]
     assert len(losses) >= 9
     weights = {c.loss: c.backbone_weights for c in configs}  # "none" for losses without a backbone
     provenance = {l: build_loss(l, seed=0, weights=weights[l]).provenance for l in losses}

@@ -41,7 +41,7 @@ def test_field_groups_split_settings_and_code_versions():
 
     metas = [meta("l1"), meta("ssim"), meta("l2", it=5), meta("charbonnier", code="0.0.1+c0"),
              meta("new"), meta("bad", status="failed"), {"run_id": "input-x", "kind": "input", "status": "ok"}]
-    groups = field_groups(metas, exclude={"new"})["denoise"]
+    groups = field_groups(metas, exclude={"new"})[0]["denoise"]
     assert [sorted(m["config"]["loss"] for m in g) for g in groups] == [["l1", "ssim"], ["l2"], ["charbonnier"]]
     assert _diff(groups[1][0]["config"], groups[0][0]["config"]) == "iterations: 5 vs 2"
 

@@ -33,6 +33,8 @@ def test_exports_written(report_dir):
     assert len(summary) == 2 * 5 * 3  # tasks × (4 losses + input) × metrics
     costs = pd.read_csv(report_dir / "costs.csv").set_index("loss")
     assert costs.loc["l2", "diverged"] == 2 and costs.loc["l1", "diverged"] == 0
+    conv = pd.read_csv(report_dir / "convergence.csv")  # every run has its budget check: all converged
+    assert len(conv) == 2 * 4 * 3 and set(conv["status"]) == {"converged"} and set(conv["runs"]) == {3}
 
 
 def test_figures_written(report_dir):

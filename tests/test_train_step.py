@@ -74,7 +74,7 @@ def test_compile_covers_the_net_and_the_frozen_backbones(images, monkeypatch):
     assert kinds == {"ResidualCNN", "Backbone"}
 
 
-def test_device_path_curves_stay_live(images):
+def test_device_path_curves_stay_live(images, monkeypatch):
     """On the device path the loss points used to reach curve.csv only at checkpoint saves; they now
     go out at every device sync (every ``check_every`` iterations), so a live curve stays live."""
 
@@ -88,11 +88,13 @@ def test_device_path_curves_stay_live(images):
         def log(self, it, values):
             self.logged.append(it)
 
+    import benchmark.runner as R
+
     cfg = RunConfig(task="denoise", loss="l1", iterations=20, batch_size=2, crop=32)
-    curves, seen = Curves(), {}
-    train(cfg, build_task("denoise"), images, CPU, check_every=5, device_path=True, curves=curves,
-          midway=lambda net, it: seen.setdefault(it, list(curves.logged)))
-    assert seen[10] == [1, 2, 3, 4, 5]  # by iteration 10 the points of the first sync (5) are out
+    curves, seen = Curves(), []
+    monkeypatch.setattr(R, "crash_point", lambda where: seen.append(list(curves.logged)))  # once per iteration
+    train(cfg, build_task("denoise"), images, CPU, check_every=5, device_path=True, curves=curves)
+    assert seen[9] == [1, 2, 3, 4, 5]  # by iteration 10 the points of the first sync (5) are out
     assert curves.logged == list(range(1, 21))
 
 
