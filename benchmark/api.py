@@ -59,14 +59,17 @@ def run(config: str | Path | None = None, *, report: bool = True, progress: bool
     return summary
 
 
-def load_results(out: str | Path = "results") -> pd.DataFrame:
-    """The tidy results table of a results directory (:data:`benchmark.results.COLUMNS`)."""
+def load_results(out: str | Path = "results", budget_checks: bool = False) -> pd.DataFrame:
+    """The tidy results table of a results directory (:data:`benchmark.results.COLUMNS`), without the
+    runs' budget checks (the same runs at half the iterations, :mod:`benchmark.convergence`) unless
+    ``budget_checks``: a mean over the table is then a mean over one budget."""
     from benchmark.results import ResultsStore
+    from benchmark.settings import drop_budget_checks
 
     store = ResultsStore(out)
     if not store.runs.exists():
         raise UserError(f"no results in {store.root}")
-    return store.table()
+    return store.table() if budget_checks else drop_budget_checks(store.table())[0]
 
 
 def report(out: str | Path = "results", **options) -> dict[str, Path]:

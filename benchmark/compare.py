@@ -75,9 +75,10 @@ def field_groups(metas: list[dict], exclude: set[str]) -> tuple[dict[str, list[l
         by_task.setdefault(cfg["task"], {}).setdefault(_setting(m), []).append(m)
     checks = {}
     for g in by_task.values():
-        for key, ms in list(g.items()):
-            main = next((k for k, other in g.items() if k != key and
+        of = {key: next((k for k, other in g.items() if k != key and
                          is_budget_check(ms[0].get("setting") or {}, other[0].get("setting") or {})), None)
+              for key, ms in g.items()}  # decided before any is taken out: a chain 3200/1600/800 leaves 3200
+        for key, main in of.items():
             if main is not None:
                 checks[main] = g.pop(key)
     return ({t: sorted(g.values(), key=lambda ms: (-len({m["config"]["loss"] for m in ms}), -len(ms)))
@@ -133,12 +134,13 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         new += load_user_file(f, LOSSES)
     new += list(losses)
     new = list(dict.fromkeys(canonical_spec(s) for s in new))
-    metas = store.metas()
+    groups, check_groups = field_groups(store.metas(), set(new))  # checks found before `where` narrows the field
     if where:
         from benchmark.settings import _matches
 
-        metas = [m for m in metas if m.get("setting") and _matches(m["setting"].get("task", ""), m["setting"], where)]
-    groups, check_groups = field_groups(metas, set(new))
+        groups = {t: kept for t, gs in groups.items()
+                  if (kept := [g for g in gs if g[0].get("setting") and
+                               _matches(g[0]["setting"].get("task", ""), g[0]["setting"], where)])}
     if tasks:
         missing = sorted(set(tasks) - set(groups))
         if missing:

@@ -16,14 +16,15 @@ budget made it better (:func:`budget_gains`).
   does), **worse with more budget** when the upper bound is below −margin, **unclear** otherwise,
   **not checked** without check runs. An arm is converged overall when it
   is converged on every scored metric that has a margin (:func:`arm_budget`, :func:`arm_status`).
-  Runs take their arm's status.
+  Runs take their arm's status, and so do the findings parts on them, whatever the part's metric
+  (:meth:`benchmark.findings.Results.convergence_note`).
 * **Budget stability**: per (task, metric), Kendall τ between the losses' mean scores at ½ budget
   (the checks) and at the full budget, same images and seeds (:func:`budget_stability`); a findings
   part whose effect changes sign between the two is unsettled (:mod:`benchmark.findings`).
 
 Why not the training curve. The issue that built this asked for a plateau statistic (the relative
-drop of the smoothed training loss over the last 20 % of the iterations), and every run still records
-it (:func:`plateau`, ``plateau`` in :func:`run_table`) — as a diagnostic only: under the cosine
+drop of the smoothed training loss over the last 20 % of the iterations); :func:`plateau` still computes
+it from any run's recorded ``loss_curve`` (``meta.json``) — as a diagnostic only: under the cosine
 schedule the learning rate in the last fifth is below 10 % of its peak, so the loss is flat there
 whether or not the net is trained. Measured (README, *Convergence*): on fixed probe crops 38 of 40
 quick-profile runs (120 iterations) looked flat, and on the CPU profile ℓ1 passed the plateau test on
@@ -47,8 +48,11 @@ UNSETTLED = "unsettled (not converged)"
 CONVERGED, IMPROVING, DECLINING, UNCLEAR, NOT_CHECKED = ("converged", "still improving", "worse with more budget",
                                                          "unclear", "not checked")
 
-GAIN_COLUMNS = ["task", "loss", "arm", "seed", "metric", "run_id", "check_id", "final", "check", "gain"]
-ARM_COLUMNS = ["task", "loss", "arm", "metric", "runs", "gain", "low", "high", "margin", "status"]
+GAIN_COLUMNS = ["setting", "task", "loss", "weights_kind", "loss_version", "seed", "metric", "run_id", "check_id",
+                "final", "check", "gain"]
+#: an arm: one loss (and version) with one kind of weights on one task, in one setting
+ARM = ["setting", "task", "loss", "weights_kind", "loss_version"]
+ARM_COLUMNS = [*ARM, "metric", "runs", "gain", "low", "high", "margin", "status"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -88,59 +92,66 @@ def plateau(curve, iterations: int | None = None) -> float:
 # --------------------------------------------------------------------------------------------
 # the test: budget checks
 # --------------------------------------------------------------------------------------------
-def _arm_key(df: pd.DataFrame) -> pd.Series:
-    """A run's arm within its task: the loss and the kind of its weights (``vgg16:random``)."""
-    kind = df["weights_kind"] if "weights_kind" in df.columns else pd.Series("", index=df.index)
-    return df["loss"].astype(str) + "|" + kind.astype("string").fillna("").astype(str)
+#: what pairs a run with its check besides the test item: the run's setting and identity within it
+PAIR = ["setting", "task", "loss", "weights_kind", "loss_version", "seed", "metric"]
 
 
-def _keyed(rows: pd.DataFrame) -> pd.DataFrame:
-    """The rows with their arm and test item (``dataset/image``), task and metric as plain strings."""
-    return rows.assign(arm=_arm_key(rows), item=rows["dataset"].astype(str) + "/" + rows["image"].astype(str),
-                       task=rows["task"].astype(str), metric=rows["metric"].astype(str))
+def _keyed(rows: pd.DataFrame, setting: pd.Series) -> pd.DataFrame:
+    """``rows`` with the pairing columns as plain strings (``setting``: the main setting's key)."""
+    out = rows.assign(setting=setting, item=rows["dataset"].astype(str) + "/" + rows["image"].astype(str))
+    for col in PAIR:
+        if col not in out.columns:
+            out[col] = ""
+        if col != "seed":
+            out[col] = out[col].astype("string").fillna("").astype(str)
+    return out
 
 
 def budget_gains(table: pd.DataFrame, checks: pd.DataFrame | None) -> pd.DataFrame:
     """Per run and metric: its mean score (``final``), its budget check's on the same test images
     (``check``) and the ``gain`` (final − check, signed: positive = better at the full budget).
-    ``table``: the restored rows of one setting; ``checks``: the rows of its budget checks
-    (:attr:`benchmark.settings.Selection.checks`). Runs are paired by task, loss, weights kind and
-    seed. Columns: :data:`GAIN_COLUMNS`."""
-    if checks is None or checks.empty or table.empty:
+    ``table``: restored rows (any settings); ``checks``: the rows of their budget checks
+    (:attr:`benchmark.settings.Selection.checks`, :func:`benchmark.settings.drop_budget_checks`).
+    A run is paired with the check of its own setting (:func:`benchmark.settings.budget_checks`)
+    with the same task, loss and version, weights kind and seed. Columns: :data:`GAIN_COLUMNS`."""
+    from benchmark.settings import budget_checks, settings_of
+
+    main = table[table["loss"].astype(str) != "input"] if not table.empty else table
+    if checks is None or checks.empty or main.empty or "setting" not in main.columns:
         return pd.DataFrame(columns=GAIN_COLUMNS)
-    main = _keyed(table[table["loss"].astype(str) != "input"])
-    chk = _keyed(checks)
-    key = ["task", "arm", "seed", "metric", "item"]
-    m = main[[*key, "loss", "run_id", "value", "higher_is_better"]]
-    c = chk[[*key, "run_id", "value"]].rename(columns={"run_id": "check_id", "value": "check"})
-    both = m.merge(c, on=key, how="inner")
+    mapping = budget_checks(settings_of(pd.concat([main, checks], ignore_index=True)))  # check key → main key
+    m = _keyed(main, main["setting"].astype("string").fillna("").astype(str))
+    c = _keyed(checks, checks["setting"].astype("string").fillna("").astype(str).map(mapping))
+    c = c[c["setting"] != ""]  # a check whose run is not in ``table``
+    key = [*PAIR, "item"]
+    both = m[[*key, "run_id", "value", "higher_is_better"]].merge(
+        c[[*key, "run_id", "value"]].rename(columns={"run_id": "check_id", "value": "check"}), on=key, how="inner")
     if both.empty:
         return pd.DataFrame(columns=GAIN_COLUMNS)
-    g = both.groupby(["task", "arm", "seed", "metric"], observed=True, sort=True).agg(
-        loss=("loss", "first"), run_id=("run_id", "first"), check_id=("check_id", "first"),
-        final=("value", "mean"), check=("check", "mean"), higher=("higher_is_better", "first")).reset_index()
-    sign = np.where(g["higher"].astype(bool), 1.0, -1.0)
+    g = both.groupby([*PAIR, "run_id"], observed=True, sort=True).agg(
+        check_id=("check_id", "first"), final=("value", "mean"), check=("check", "mean"),
+        higher=("higher_is_better", "first")).reset_index()
+    sign = np.where(g["higher"].astype("boolean").fillna(True).astype(bool), 1.0, -1.0)
     g["gain"] = sign * (g["final"].astype(float) - g["check"].astype(float))
-    g["loss"] = g["loss"].astype(str)
     g["run_id"] = g["run_id"].astype(str)
     g["check_id"] = g["check_id"].astype(str)
     return g[GAIN_COLUMNS]
 
 
-def gain_bounds(gains: np.ndarray, level: float = LEVEL) -> tuple[float, float, float]:
-    """(mean, lower, upper): the mean budget gain over runs and its one-sided ``level`` bounds
-    (Student's t over the runs; with one run both bounds are the gain itself)."""
+def gain_bounds(gains: np.ndarray, level: float = LEVEL) -> tuple[int, float, float, float]:
+    """(runs, mean, lower, upper): the finite budget gains' count, mean and one-sided ``level``
+    bounds (Student's t over the runs; with one run both bounds are the gain itself)."""
     from scipy.stats import t as student
 
     x = np.asarray(gains, float)
     x = x[np.isfinite(x)]
     if len(x) == 0:
-        return math.nan, math.nan, math.nan
+        return 0, math.nan, math.nan, math.nan
     mean = float(x.mean())
     if len(x) == 1:
-        return mean, mean, mean
+        return 1, mean, mean, mean
     half = float(student.ppf(level, len(x) - 1)) * float(x.std(ddof=1)) / math.sqrt(len(x))
-    return mean, mean - half, mean + half
+    return len(x), mean, mean - half, mean + half
 
 
 def classify(runs: int, low: float, high: float, margin: float) -> str:
@@ -166,20 +177,20 @@ def arm_budget(gains: pd.DataFrame) -> pd.DataFrame:
     from benchmark.runstats import practical_margin
 
     rows = []
-    for (task, arm, metric), g in gains.groupby(["task", "arm", "metric"], sort=True):
+    for keys, g in gains.groupby([*ARM, "metric"], sort=True):
+        metric = keys[-1]
         margin = practical_margin(str(metric))
         if not math.isfinite(margin):
             continue
-        mean, low, high = gain_bounds(g["gain"].to_numpy(float))
-        n = int(np.isfinite(g["gain"].to_numpy(float)).sum())
-        rows.append({"task": task, "loss": g["loss"].iloc[0], "arm": arm, "metric": metric, "runs": n,
-                     "gain": mean, "low": low, "high": high, "margin": margin,
-                     "status": classify(n, low, high, margin)})
+        n, mean, low, high = gain_bounds(g["gain"].to_numpy(float))
+        rows.append({**dict(zip([*ARM, "metric"], keys)), "runs": n, "gain": mean, "low": low, "high": high,
+                     "margin": margin, "status": classify(n, low, high, margin)})
     return pd.DataFrame(rows, columns=ARM_COLUMNS)
 
 
 def arm_status(arms: pd.DataFrame, task: str, loss: str, metric: str | None = None) -> str:
-    """The status of arm (task, loss) on ``metric``, or overall (converged on every metric with a
+    """The status of arm (task, loss — every kind of weights and version of that loss together) on
+    ``metric``, or overall (converged on every metric with a
     margin; else still improving if it is on one; else unclear); :data:`NOT_CHECKED` without checks."""
     if arms is None or arms.empty:
         return NOT_CHECKED
@@ -199,21 +210,6 @@ def arm_status(arms: pd.DataFrame, task: str, loss: str, metric: str | None = No
     return UNCLEAR
 
 
-def run_table(metas: list[dict], arms: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One row per finished training run: task, loss, seed, run_id, ``plateau`` (the diagnostic),
-    ``status`` (its arm's, :func:`arm_status`) and ``converged`` (status is converged)."""
-    rows = []
-    for m in metas:
-        if m.get("kind") == "input" or m.get("status") != "ok" or "config" not in m:
-            continue
-        cfg = m["config"]
-        st = arm_status(arms, cfg.get("task"), cfg.get("loss"))
-        rows.append({"run_id": m.get("run_id"), "task": cfg.get("task"), "loss": cfg.get("loss"),
-                     "seed": cfg.get("seed"), "plateau": plateau(m.get("loss_curve"), cfg.get("iterations")),
-                     "status": st, "converged": st == CONVERGED})
-    return pd.DataFrame(rows, columns=["run_id", "task", "loss", "seed", "plateau", "status", "converged"])
-
-
 def kendall_tau(x, y) -> float:
     """Kendall's τ-b of two score vectors (NaN with fewer than 3 pairs)."""
     from scipy.stats import kendalltau
@@ -230,7 +226,7 @@ def budget_stability(gains: pd.DataFrame) -> pd.DataFrame:
     budget (the seeds and images both have), and the number of losses. Columns: task, metric, tau, losses."""
     out = []
     for (task, metric), g in gains.groupby(["task", "metric"], sort=True):
-        means = g.groupby("arm")[["check", "final"]].mean()
+        means = g.groupby(["loss", "weights_kind", "loss_version"])[["check", "final"]].mean()
         out.append({"task": task, "metric": metric, "tau": kendall_tau(means["check"], means["final"]),
                     "losses": len(means)})
     return pd.DataFrame(out, columns=["task", "metric", "tau", "losses"])

@@ -323,7 +323,7 @@ def write_csvs(stats: Stats, root: Path) -> dict[str, Path]:
     out = {}
     budget = stats.budget if stats.budget is not None and not stats.budget.empty else pd.DataFrame(columns=ARM_COLUMNS)
     for name, df in (("summary", stats.cells), ("ranks", stats.ranks), ("costs", stats.costs),
-                     ("convergence", budget.drop(columns="arm"))):
+                     ("convergence", budget.drop(columns="setting"))):
         p = root / f"{name}.csv"
         from benchmark.results import atomic_output
 

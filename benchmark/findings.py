@@ -361,41 +361,34 @@ class Results:
 
     def convergence_note(self, c: "Comparison") -> str:
         """Why comparison ``c`` is unsettled (empty: it is not, or convergence is not judged): an arm
-        not shown converged on the part's metric by its budget checks, or an effect whose sign
-        differs between ½ budget and the end (:mod:`benchmark.convergence`)."""
-        from benchmark.convergence import (
-            CONVERGED,
-            NOT_CHECKED,
-            UNCLEAR,
-            arm_budget,
-            arm_status,
-            classify,
-            gain_bounds,
-        )
+        not shown converged by its budget checks — on every metric with a practical margin, as on
+        the leaderboard: a net whose PSNR still moves is not trained out, whatever the part's metric
+        — or an effect whose sign differs between ½ budget and the end (:mod:`benchmark.convergence`).
+        The note names the part's own metric when that one moved, else the first metric that did."""
+        from benchmark.convergence import CONVERGED, IMPROVING, NOT_CHECKED, UNCLEAR, arm_budget, arm_status
 
         if self.budget is None:
             return ""
         why = []
         sides = {}
-        margin = practical_margin(c.metric)
         for arm in (c.a, c.b):
             ids = set(self.arm_runs(c.task, arm)["run_id"].astype(str))
             mine = self.budget[self.budget["run_id"].isin(ids)]
-            g = mine[mine["metric"] == c.metric]
-            sides[arm] = g.set_index("seed")[["final", "check"]]
-            if math.isfinite(margin):
-                gain, low, high = gain_bounds(g["gain"].to_numpy(float))
-                status = classify(len(g), low, high, margin)
-            else:  # no margin on this metric: the arm's status over the metrics that have one
-                gain, status = math.nan, arm_status(arm_budget(mine), c.task, arm.loss)
+            sides[arm] = mine[mine["metric"] == c.metric].set_index("seed")[["final", "check"]]
+            arms = arm_budget(mine)
+            status = arm_status(arms, c.task, arm.loss)
             if status == CONVERGED:
                 continue
             if status == NOT_CHECKED:
                 why.append(f"{arm.label}: convergence not checked (no runs at ½ budget)")
-            else:
-                word = "not shown converged" if status == UNCLEAR else status
-                why.append(f"{arm.label} {word}" + (f" ({gain:+.3g} from ½ budget to the end, margin {margin:g})"
-                                                    if math.isfinite(gain) else ""))
+                continue
+            moved = arms[arms["status"] != CONVERGED]
+            own = moved[moved["metric"] == c.metric]
+            row = (own if not own.empty else moved.sort_values(
+                "status", key=lambda s: s.ne(IMPROVING))).iloc[0]  # the part's metric, else one still improving
+            word = "not shown converged" if row["status"] == UNCLEAR else row["status"]
+            why.append(f"{arm.label} {word} on {row['metric']} ({row['gain']:+.3g} from ½ budget to the end, "
+                       f"margin {row['margin']:g})")
         a, b = sides[c.a], sides[c.b]
         common = a.index.intersection(b.index)
         if len(common):

@@ -6,9 +6,8 @@ converged — or whose sign flips between ½ budget and the end — unsettled.""
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -35,16 +34,22 @@ def test_plateau_diagnostic_of_known_curves():
 
 def test_gain_bounds_and_status_known_answers():
     """One-sided 95 % t bounds on the mean gain over runs against the practical margin (0.05 dB)."""
-    mean, low, high = C.gain_bounds([0.1, 0.2, 0.3])
+    n, mean, low, high = C.gain_bounds([0.1, 0.2, 0.3, np.nan])
     half = 2.919986 * 0.1 / np.sqrt(3)                            # t(0.95, 2) × sd / √n
-    assert (mean, low, high) == pytest.approx((0.2, 0.2 - half, 0.2 + half), rel=1e-5)
+    assert n == 3 and (mean, low, high) == pytest.approx((0.2, 0.2 - half, 0.2 + half), rel=1e-5)
+
+    def status(gains, m=0.05):
+        n, _, low, high = C.gain_bounds(gains)
+        return C.classify(n, low, high, m)
+
+    assert status([0.0, 0.01, -0.01, 0.02, 0.0]) == C.CONVERGED
+    assert status([0.3, 0.25, 0.35, 0.2, 0.3]) == C.IMPROVING
+    assert status([0.2, -0.1, 0.15, -0.05, 0.1]) == C.UNCLEAR
+    assert status([0.0, np.nan]) == C.UNCLEAR                     # one finite gain cannot show convergence
     m = 0.05
-    assert C.classify(5, *C.gain_bounds([0.0, 0.01, -0.01, 0.02, 0.0])[1:], m) == C.CONVERGED
-    assert C.classify(5, *C.gain_bounds([0.3, 0.25, 0.35, 0.2, 0.3])[1:], m) == C.IMPROVING
-    assert C.classify(5, *C.gain_bounds([0.2, -0.1, 0.15, -0.05, 0.1])[1:], m) == C.UNCLEAR
     assert C.classify(1, 0.2, 0.2, m) == C.IMPROVING              # one run above the margin: still improving
     assert C.classify(1, 0.0, 0.0, m) == C.UNCLEAR                # one run cannot show convergence
-    assert C.classify(5, *C.gain_bounds([-0.3, -0.25, -0.35, -0.2, -0.3])[1:], m) == C.DECLINING
+    assert status([-0.3, -0.25, -0.35, -0.2, -0.3]) == C.DECLINING
     assert C.classify(0, np.nan, np.nan, m) == C.NOT_CHECKED
     assert C.classify(5, 0.0, 0.01, float("inf")) == C.NOT_CHECKED   # a metric without a margin
 
@@ -58,14 +63,10 @@ def test_a_flat_training_curve_is_not_convergence():
     from benchmark.settings import drop_budget_checks
 
     main, checks = drop_budget_checks(t)
-    flat = _curve(lambda it: 0.05 + np.exp(-it / 10), T=150, every=3)
-    metas = [{"run_id": r, "status": "ok", "loss_curve": flat,
-              "config": {"task": "sr4", "loss": "l1", "seed": s, "iterations": 150}}
-             for r, s in main[["run_id", "seed"]].drop_duplicates().itertuples(index=False)]
+    flat = _curve(lambda it: 0.05 + np.exp(-it / 10), T=150, every=3)   # what each run's curve looks like
+    assert abs(C.plateau(flat, 150)) < 0.01                       # the diagnostic says "flat"
     arms = C.arm_budget(C.budget_gains(main, checks))
-    table = C.run_table(metas, arms)
-    assert (table["plateau"].abs() < 0.01).all()                 # the diagnostic says "flat"
-    assert set(table["status"]) == {C.IMPROVING} and not table["converged"].any()
+    assert C.arm_status(arms, "sr4", "l1") == C.IMPROVING
     (row,) = arms.itertuples()
     assert row.gain == pytest.approx(2.0) and row.runs == 5       # 1 SCALE unit of psnr = 2 dB
 
@@ -105,10 +106,10 @@ def test_runner_trains_the_checks_and_the_leaderboard_pairs_them(tmp_path, rando
     run_grid(cfgs, store, ("psnr",), torch.device("cpu"), progress=False)
     full = store.table()
     chosen = select(full)
-    assert json.loads(chosen.settings[0])["iterations"] == 8 if isinstance(chosen.settings[0], str) else \
-        chosen.settings[0]["iterations"] == 8
+    assert chosen.settings[0]["iterations"] == 8
     assert set(chosen.checks["seed"].astype(int)) == {0, 1}
     gains = C.budget_gains(chosen.table, chosen.checks)
+    assert C.budget_gains(chosen.table, chosen.checks[chosen.checks["seed"] == 0])["seed"].tolist() == [0]
     assert len(gains) == 2 and set(gains["seed"].astype(int)) == {0, 1} and np.isfinite(gains["gain"]).all()
     assert (gains["run_id"] != gains["check_id"]).all()
     half = select(full, where={"iterations": "4"})
@@ -149,11 +150,29 @@ def test_findings_parts_with_unconverged_arms_are_unsettled(tmp_path):
     store = ResultsStore(tmp_path)
     (r,) = check_all(store.table(), ["zhao2017_l1_vs_l2"], convergence=True)
     (p,) = r.parts
-    assert p.verdict == C.UNSETTLED and "l2 still improving (+2 from ½ budget to the end, margin 0.05)" in p.note
+    assert p.verdict == C.UNSETTLED
+    assert "l2 still improving on psnr (+2 from ½ budget to the end, margin 0.05)" in p.note
     assert r.verdict == "inconclusive" and "1 unsettled (not converged)" in r.tally()
     assert len(check_all(store.table(), ["zhao2017_l1_vs_l2"])) == 1   # the checks are no setting of their own
     (plain,) = check_all(store.table(), ["zhao2017_l1_vs_l2"])  # a table without its store: not judged
     assert plain.verdict == "reproduced"
+
+
+def test_a_part_on_a_metric_that_stopped_moving_is_unsettled_while_the_arm_still_improves(tmp_path):
+    """Convergence is the arm's, as on the leaderboard: l2's SSIM no longer moves with the budget but
+    its PSNR does, so its SSIM part is unsettled too (a net still improving is not trained out)."""
+    write_store(tmp_path, tasks=("sr4",), metrics=("psnr", "ssim"), seeds=FIVE, offsets={"l1": 0.6, "l2": 0.0},
+                half_offsets={"l2": {"psnr": -1.0, "ssim": 0.0}})
+    store = ResultsStore(tmp_path)
+    from benchmark.settings import drop_budget_checks
+
+    arms = C.arm_budget(C.budget_gains(*drop_budget_checks(store.table())))
+    assert C.arm_status(arms, "sr4", "l2", "ssim") == C.CONVERGED and C.arm_status(arms, "sr4", "l2") == C.IMPROVING
+    (r,) = check_all(store.table(), ["zhao2017_l1_vs_l2"], convergence=True)
+    by_metric = {p.metric: p for p in r.parts}
+    assert set(by_metric) == {"psnr", "ssim"}
+    assert by_metric["ssim"].verdict == C.UNSETTLED and "l2 still improving on psnr (+2" in by_metric["ssim"].note
+    assert by_metric["psnr"].verdict == C.UNSETTLED and r.verdict == "inconclusive"
 
 
 def test_findings_part_whose_sign_flips_at_half_budget_is_unsettled(tmp_path):
@@ -202,3 +221,26 @@ def test_calibrate_leaves_budget_checks_out():
     with_checks = calibrate(synthetic_table(**kw, budget_check=True), n_nulls=20, max_runs=5, aa_sims=2)
     without = calibrate(synthetic_table(**kw), n_nulls=20, max_runs=5, aa_sims=2)
     assert with_checks.components.equals(without.components) and with_checks.nulls.equals(without.nulls)
+
+
+def test_runs_are_paired_with_the_checks_of_their_own_setting():
+    """Two settings (nets) in one store, each with its checks: every run gets its own setting's
+    check, so one setting's convergence is not averaged into the other's."""
+    from benchmark.settings import drop_budget_checks
+
+    kw = dict(tasks=("sr4",), metrics=("psnr",), seeds=FIVE, offsets={"l1": 0.6, "l2": 0.0}, budget_check=True)
+    a = synthetic_table(**kw)
+    b = synthetic_table(**kw, unconverged=("l1",), seed=1)
+    b = b.assign(setting=b["setting"].str.replace('"net": "tiny"', '"net": "small"'),
+                 run_id=b["run_id"].astype(str) + "-small")
+    main, checks = drop_budget_checks(pd.concat([a, b], ignore_index=True))
+    gains = C.budget_gains(main, checks)
+    assert len(gains) == 20 and gains["run_id"].is_unique
+    small = gains["setting"].str.contains('"small"')
+    assert (gains.loc[~small, "gain"] == 0).all()
+    assert gains.loc[small & (gains["loss"] == "l1"), "gain"].tolist() == pytest.approx([2.0] * 5)
+    arms = C.arm_budget(gains)
+    assert (arms["status"] == C.IMPROVING).sum() == 1 and (arms["status"] == C.CONVERGED).sum() == 3
+    results = check_all(pd.concat([a, b], ignore_index=True), ["zhao2017_l1_vs_l2"], convergence=True)
+    verdicts = {r.setting.split("net ")[1].split(",")[0]: r.verdict for r in results}  # one per setting
+    assert verdicts == {"tiny": "reproduced", "small": "inconclusive"}
