@@ -387,8 +387,9 @@ class Results:
             row = (own if not own.empty else moved.sort_values(
                 "status", key=lambda s: s.ne(IMPROVING))).iloc[0]  # the part's metric, else one still improving
             word = "not shown converged" if row["status"] == UNCLEAR else row["status"]
-            why.append(f"{arm.label} {word} on {row['metric']} ({row['gain']:+.3g} from ½ budget to the end, "
-                       f"margin {row['margin']:g})")
+            gain = float(row["gain"])
+            why.append(f"{arm.label} {word} on {row['metric']}" + (
+                f" ({gain:+.3g} from ½ budget to the end, margin {row['margin']:g})" if math.isfinite(gain) else ""))
         a, b = sides[c.a], sides[c.b]
         common = a.index.intersection(b.index)
         if len(common):
