@@ -261,7 +261,9 @@ class FindingResult:
         """The pooled effect in practical margins (:func:`pooled`), or why there is none."""
         pool = pooled(self.parts)
         if pool is None:
-            return "pooled effect: none (no tested part with a practical margin)"
+            tested = any(p.counted and p.status == "ok" for p in self.parts)
+            return ("pooled effect: none (no tested part with a practical margin)" if tested
+                    else "pooled effect: none (no part could be tested)")
         return f"pooled effect {pool[0]:+.2f} margins [{pool[1]:+.2f}, {pool[2]:+.2f}]"
 
     def effect_text(self) -> str:
