@@ -357,6 +357,7 @@ class Results:
         #: the budget gains of the runs (:func:`benchmark.convergence.budget_gains`); None: convergence
         #: is not judged (a table from elsewhere, without a results store)
         self.budget = None
+        self._budget_arms: dict = {}  # (task, arm) → (its budget gains, arm_budget of them, overall status)
         if budget is not None and "run_id" in self.table.columns:
             ids = set(self.table["run_id"].astype(str))
             self.budget = budget[budget["run_id"].astype(str).isin(ids)]
@@ -374,11 +375,13 @@ class Results:
         why = []
         sides = {}
         for arm in (c.a, c.b):
-            ids = set(self.arm_runs(c.task, arm)["run_id"].astype(str))
-            mine = self.budget[self.budget["run_id"].isin(ids)]
+            if (c.task, arm) not in self._budget_arms:  # once per arm, not once per part
+                ids = set(self.arm_runs(c.task, arm)["run_id"].astype(str))
+                mine = self.budget[self.budget["run_id"].isin(ids)]
+                arms = arm_budget(mine)
+                self._budget_arms[c.task, arm] = mine, arms, arm_status(arms, c.task, arm.loss)
+            mine, arms, status = self._budget_arms[c.task, arm]
             sides[arm] = mine[mine["metric"] == c.metric].set_index("seed")[["final", "check"]]
-            arms = arm_budget(mine)
-            status = arm_status(arms, c.task, arm.loss)
             if status == CONVERGED:
                 continue
             if status == NOT_CHECKED:
