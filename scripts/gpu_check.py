@@ -64,17 +64,39 @@ def environment(device) -> dict:
 
 
 def step_times(device, nets, batch: int, crop: int, losses, reps: int) -> list[dict]:
+    """Every loss timed interleaved with ℓ1; where the set fails (a loss that cannot be built or run on this
+    device), each loss again on its own, so one failure costs only its own row (``error``)."""
     from benchmark.perf import measure
+
+    def rows_of(names, net):
+        return [{"net": net, "batch": batch, "crop": crop, "loss": r.name, "ms_per_step": r.ms_per_step,
+                 "x_l1": r.x_l1, "x_naive": r.x_naive, "peak_mem_mb": r.peak_mem_mb, "tflops": r.achieved_tflops,
+                 "weights": r.provenance}
+                for r in measure(list(names), net=net, batch=batch, crop=crop, device=str(device), reps=reps,
+                                 warmup=2)]
 
     rows = []
     for net in nets:
         t0 = time.perf_counter()
-        for r in measure(list(losses), net=net, batch=batch, crop=crop, device=str(device), reps=reps, warmup=2):
-            rows.append({"net": net, "batch": batch, "crop": crop, "loss": r.name, "ms_per_step": r.ms_per_step,
-                         "x_l1": r.x_l1, "x_naive": r.x_naive, "peak_mem_mb": r.peak_mem_mb,
-                         "tflops": r.achieved_tflops, "weights": r.provenance})
+        try:
+            rows += rows_of(losses, net)
+        except Exception as exc:  # noqa: BLE001 - find which loss fails and keep the others' times
+            log.warning("step times, net %s: %s; timing each loss on its own", net, _one_line(exc))
+            seen = set()
+            for loss in losses:
+                try:
+                    new = [r for r in rows_of([loss], net) if r["loss"] not in seen]
+                except Exception as e:  # noqa: BLE001
+                    new = [{"net": net, "batch": batch, "crop": crop, "loss": loss, "error": _one_line(e)}]
+                seen.update(r["loss"] for r in new)
+                rows += new
         log.info("step times, net %s: %.1f s", net, time.perf_counter() - t0)
     return rows
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:300]}"
 
 
 class Utilisation:
@@ -178,34 +200,55 @@ def same_seed_identity(device, *, iterations, net, batch, crop) -> dict:
             "bit_identical": bool(same_rows and (a["value"].values == b["value"].values).all())}
 
 
+SECTIONS = {"steps": "Training step (the runner's step: sampling, degradation, forward, backward, Adam)",
+            "utilisation": "GPU utilisation during a pixel-loss run", "runs_per_hour": "Runs per hour",
+            "identity": "Same seed, trained twice"}
+
+
+def _section_md(key: str, val, env: dict) -> list[str]:
+    if isinstance(val, dict) and "error" in val:
+        return [f"failed: {val['error']}"]
+    if isinstance(val, dict) and "skipped" in val:
+        return [f"skipped: {val['skipped']}"]
+    f = lambda v, spec: "–" if v is None else format(v, spec)  # noqa: E731
+    if key == "steps":
+        lines = ["| net | batch × crop² | loss | ms/step | × ℓ1 | × naive fp32 | peak MB | TFLOP/s |",
+                 "|---|---|---|---|---|---|---|---|"]
+        for r in val:
+            head = f"| {r['net']} | {r['batch']} × {r['crop']}² | {r['loss']} |"
+            if "error" in r:
+                lines.append(f"{head} failed: {r['error'].replace('|', '/')} | | | | |")
+                continue
+            lines.append(f"{head} {r['ms_per_step']:.2f} | {r['x_l1']:.2f} | {f(r['x_naive'], '.2f')} | "
+                         f"{f(r['peak_mem_mb'], '.0f')} | {f(r['tflops'], '.3g')} |")
+        return lines
+    if key == "utilisation":
+        u = val
+        return [f"{u['samples']} nvidia-smi samples: mean {u['mean_util']:.0f} %, median {u['median_util']:.0f} %, "
+                f"max memory {u['max_mem_mib']:.0f} MiB; run of {u['iterations']} iterations in {u['wall_s']:.1f} s."
+                if u.get("samples") else f"no nvidia-smi samples (device {env['device']}); run of "
+                f"{u['iterations']} iterations in {u['wall_s']:.1f} s."]
+    if key == "runs_per_hour":
+        lines = ["| workers | runs | iterations | wall s | runs/hour |", "|---|---|---|---|---|"]
+        for r in val:
+            k = r.get("workers_per_gpu", r.get("workers"))
+            lines.append(f"| {k}{' per GPU' if 'workers_per_gpu' in r else ''} | {r['runs']} | {r['iterations']} | "
+                         f"{r['wall_s']:.1f} | {r['runs_per_hour']:.0f} |")
+        return lines
+    s = val
+    return [f"{s['runs']} runs, {s['rows']} rows: {'bit-identical' if s['bit_identical'] else 'not bit-identical'}"
+            f" (largest difference {s['max_abs_diff']:.3g})."]
+
+
 def to_markdown(res: dict) -> str:
     env = res["environment"]
+    total = f"total {res['wall_s']:.0f} s" if "wall_s" in res else "unfinished"
     lines = [f"# plbench GPU check — {env.get('gpu', env['device'])}, {res['date']}", "",
              f"torch {env['torch']}, CUDA {env['cuda']}, cuDNN {env['cudnn']}, plbench {env['plbench']}, "
-             f"{env['threads']} threads; total {res['wall_s']:.0f} s.", "",
-             "## Training step (the runner's step: sampling, degradation, forward, backward, Adam)", "",
-             "| net | batch × crop² | loss | ms/step | × ℓ1 | × naive fp32 | peak MB | TFLOP/s |",
-             "|---|---|---|---|---|---|---|---|"]
-    f = lambda v, spec: "–" if v is None else format(v, spec)  # noqa: E731
-    for r in res["steps"]:
-        lines.append(f"| {r['net']} | {r['batch']} × {r['crop']}² | {r['loss']} | {r['ms_per_step']:.2f} | "
-                     f"{r['x_l1']:.2f} | {f(r['x_naive'], '.2f')} | {f(r['peak_mem_mb'], '.0f')} | "
-                     f"{f(r['tflops'], '.2f')} |")
-    u = res["utilisation"]
-    lines += ["", "## GPU utilisation during a pixel-loss run", "",
-              (f"{u['samples']} nvidia-smi samples: mean {u['mean_util']:.0f} %, median {u['median_util']:.0f} %, "
-               f"max memory {u['max_mem_mib']:.0f} MiB; run of {u['iterations']} iterations in {u['wall_s']:.1f} s."
-               if u.get("samples") else f"no nvidia-smi samples (device {env['device']}); run of {u['iterations']} "
-               f"iterations in {u['wall_s']:.1f} s."), "",
-              "## Runs per hour", "", "| workers | runs | iterations | wall s | runs/hour |", "|---|---|---|---|---|"]
-    for r in res["runs_per_hour"]:
-        k = r.get("workers_per_gpu", r.get("workers"))
-        lines.append(f"| {k}{' per GPU' if 'workers_per_gpu' in r else ''} | {r['runs']} | {r['iterations']} | "
-                     f"{r['wall_s']:.1f} | {r['runs_per_hour']:.0f} |")
-    s = res["identity"]
-    lines += ["", "## Same seed, trained twice", "",
-              f"{s['runs']} runs, {s['rows']} rows: {'bit-identical' if s['bit_identical'] else 'not bit-identical'}"
-              f" (largest difference {s['max_abs_diff']:.3g}).", ""]
+             f"{env['threads']} threads; {total}.", ""]
+    for key, title in SECTIONS.items():
+        if key in res:
+            lines += [f"## {title}", "", *_section_md(key, res[key], env), ""]
     return "\n".join(lines)
 
 
@@ -213,6 +256,9 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--out", default="gpu_check", help="folder for gpu_check.md and gpu_check.json")
     p.add_argument("--device", default="auto", help="auto (cuda when present), cuda, cuda:N or cpu (reduced)")
+    p.add_argument("--budget-s", type=float, default=480.0,
+                   help="skip the sections not started by then, so a lent machine's time limit never loses "
+                        "what was measured (default 480)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname).1s %(asctime)s %(name)s: %(message)s",
                         datefmt="%H:%M:%S")
@@ -222,26 +268,47 @@ def main(argv=None) -> int:
     device = resolve_device(args.device)
     gpu = device.type == "cuda"
     t0 = time.perf_counter()
-    res = {"date": time.strftime("%Y-%m-%d"), "environment": environment(device)}
-    if gpu:
-        res["steps"] = step_times(device, ("small", "base"), 16, 128, FAMILIES, reps=10)
-        res["utilisation"] = utilisation_during_run(device, iterations=1000, net="small", batch=16, crop=128)
-        res["runs_per_hour"] = runs_per_hour(device, (1, 2, 4), n_runs=8, iterations=300, net="small", batch=16,
-                                             crop=96)
-        res["identity"] = same_seed_identity(device, iterations=100, net="small", batch=16, crop=96)
-    else:  # the reduced version: the same code paths, about a minute on 2 cores
-        res["steps"] = step_times(device, ("tiny",), 2, 48, CPU_FAMILIES, reps=2)
-        res["utilisation"] = utilisation_during_run(device, iterations=20, net="tiny", batch=2, crop=32)
-        res["runs_per_hour"] = runs_per_hour(device, (1, 2), n_runs=2, iterations=10, net="tiny", batch=2, crop=32)
-        res["identity"] = same_seed_identity(device, iterations=6, net="tiny", batch=2, crop=32)
-    res["wall_s"] = time.perf_counter() - t0
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "gpu_check.json").write_text(json.dumps(res, indent=2, default=str))
-    (out / "gpu_check.md").write_text(to_markdown(res))
+    res = {"date": time.strftime("%Y-%m-%d"), "environment": environment(device)}
+
+    def save():
+        (out / "gpu_check.json").write_text(json.dumps(res, indent=2, default=str))
+        (out / "gpu_check.md").write_text(to_markdown(res))
+
+    if gpu:
+        sections = {
+            "steps": lambda: step_times(device, ("small", "base"), 16, 128, FAMILIES, reps=10),
+            "utilisation": lambda: utilisation_during_run(device, iterations=1000, net="small", batch=16, crop=128),
+            "runs_per_hour": lambda: runs_per_hour(device, (1, 2, 4), n_runs=8, iterations=300, net="small",
+                                                   batch=16, crop=96),
+            "identity": lambda: same_seed_identity(device, iterations=100, net="small", batch=16, crop=96)}
+    else:  # the reduced version: the same code paths, about a minute on 2 cores
+        sections = {
+            "steps": lambda: step_times(device, ("tiny",), 2, 48, CPU_FAMILIES, reps=2),
+            "utilisation": lambda: utilisation_during_run(device, iterations=20, net="tiny", batch=2, crop=32),
+            "runs_per_hour": lambda: runs_per_hour(device, (1, 2), n_runs=2, iterations=10, net="tiny", batch=2,
+                                                   crop=32),
+            "identity": lambda: same_seed_identity(device, iterations=6, net="tiny", batch=2, crop=32)}
+    failed = 0
+    for key, fn in sections.items():
+        spent = time.perf_counter() - t0
+        if spent > args.budget_s:
+            res[key] = {"skipped": f"{spent:.0f} s spent of the {args.budget_s:.0f} s budget"}
+            log.warning("%s skipped: %s", key, res[key]["skipped"])
+        else:
+            try:
+                res[key] = fn()
+            except Exception as exc:  # noqa: BLE001 - keep what the other sections measure
+                failed += 1
+                res[key] = {"error": _one_line(exc)}
+                log.error("%s failed: %s", key, res[key]["error"])
+        save()  # after every section: a run cut short by the machine's limit keeps what it measured
+    res["wall_s"] = time.perf_counter() - t0
+    save()
     print(to_markdown(res))
     print(f"written: {out / 'gpu_check.md'}, {out / 'gpu_check.json'}")
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
