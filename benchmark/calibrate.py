@@ -55,6 +55,8 @@ class Calibration:
     #: the pooled A/A rate of a calibrated checker on simulated sets of runs like these: mean, 95th percentile
     aa_ref_p95: float = math.nan
     aa_ref_mean: float = math.nan
+    #: the setting calibrated on (one line, :func:`benchmark.settings.select`); "" when not given
+    setting: str = ""
 
     @property
     def null_rate(self) -> float:
@@ -80,9 +82,22 @@ def components(table: pd.DataFrame) -> pd.DataFrame:
                      "run_sd": math.sqrt(np.mean([c["run"] for c in comps])),
                      "image_sd": math.sqrt(np.mean([c["image"] for c in comps])),
                      "image_x_run_sd": math.sqrt(np.mean([c["image_x_run"] for c in comps])),
-                     "n_images": int(max(c["images"] for c in comps)), "losses": len(comps)})
+                     "n_images": int(max(c["images"] for c in comps)), "losses": len(comps),
+                     "runs": int(min(c["runs"] for c in comps))})
     return pd.DataFrame(rows, columns=["task", "metric", "higher", "run_sd", "image_sd", "image_x_run_sd",
-                                       "n_images", "losses"])
+                                       "n_images", "losses", "runs"])
+
+
+def _rng(seed: int, *key) -> np.random.Generator:
+    """A generator of its own for one (task, metric[, loss]) cell: a cell's figures never depend on
+    which other cells the results hold."""
+    import zlib
+
+    return np.random.default_rng([seed, zlib.crc32("\x1f".join(map(str, key)).encode())])
+
+
+#: variance components from fewer runs or test images than these are rough: the runs-needed advice says so
+THIN_RUNS, THIN_IMAGES = MIN_RUNS, 10
 
 
 def _table(a: np.ndarray, b: np.ndarray, task: str, metric: str, higher: bool, seeds_b=None) -> pd.DataFrame:
@@ -219,9 +234,9 @@ def calibrate(table: pd.DataFrame, n_nulls: int = 200, runs: int = MIN_RUNS, spl
     comps = components(table)
     if comps.empty:
         raise UserError("calibration needs ≥ 2 seeds of some loss (run-to-run variance); re-run with --seeds 0 1 ...")
-    rng = np.random.default_rng(seed)
     null_rows, power_rows = [], []
     for c in comps.to_dict("records"):
+        rng = _rng(seed, c["task"], c["metric"])
         false = sum(fast_verdict(*simulate(c, runs, rng), c["task"], c["metric"], c["higher"], alpha)
                     in ("reproduced", "contradicted") for _ in range(n_nulls))
         null_rows.append({"task": c["task"], "metric": c["metric"], "n_nulls": n_nulls, "false": false,
@@ -249,6 +264,7 @@ def calibrate(table: pd.DataFrame, n_nulls: int = 200, runs: int = MIN_RUNS, spl
                 continue
             enough += 1
             false = 0
+            rng = _rng(seed, b.task, b.metric, label, "aa")
             chosen = aa_splits(have.size, runs, splits, rng)
             for sa, sb in chosen:
                 v = fast_verdict(b.values[i][have[sa]], b.values[i][have[sb]], b.task, b.metric, b.higher, alpha,
@@ -256,6 +272,7 @@ def calibrate(table: pd.DataFrame, n_nulls: int = 200, runs: int = MIN_RUNS, spl
                 false += v in ("reproduced", "contradicted")
             key = (b.task, b.metric, int(have.size))
             if key not in reference and aa_sims:
+                rng = _rng(seed, *key, "aa-reference")
                 reference[key] = aa_reference(by_cell[(b.task, b.metric)], have.size, runs, aa_sims,
                                               min(splits, 100), rng, alpha)
             ref = reference.get(key, np.array([]))
@@ -298,6 +315,15 @@ def to_text(cal: Calibration) -> str:
     lines = ["# Calibration of the findings checker", "",
              f"Claim checked: \"A is better than B\", {cal.runs} runs per arm, paired by seed. A false verdict: "
              f"reproduced or contradicted on a null (two equally good arms). Target ≤ {TARGET:.0%}.", ""]
+    if cal.setting:
+        lines += [f"Setting (every run used shares it): {cal.setting}.", ""]
+    thin = cal.components[(cal.components["runs"] < THIN_RUNS) | (cal.components["n_images"] < THIN_IMAGES)] \
+        if "runs" in cal.components.columns else cal.components.iloc[:0]
+    if not thin.empty:
+        lines += [f"> Rough: the variance components of {len(thin)} of {len(cal.components)} (task, metric) cells "
+                  f"rest on fewer than {THIN_RUNS} runs per loss or {THIN_IMAGES} test images (marked ⚠): their "
+                  "false-verdict rates and runs needed are estimates from thin data — add seeds "
+                  "(`--seeds 0 1 2 3 4`) or test images before relying on them.", ""]
     lines += [f"**Simulated nulls**: {int(cal.nulls['false'].sum())}/{int(cal.nulls['n_nulls'].sum())} false "
               f"verdicts = {cal.null_rate:.1%} ({ok(cal.null_rate)}).", ""]
     if cal.aa.empty:
@@ -324,7 +350,8 @@ def to_text(cal: Calibration) -> str:
                   else f"{r['effect']:.3g}: > {int(r['max_tried'])} runs")
         else:
             pw = "– (no practical margin)"
-        lines.append(f"| {c.task} | {c.metric} | {c.run_sd:.3g} | {c.image_sd:.3g} | {c.image_x_run_sd:.3g} | "
+        warn = " ⚠" if getattr(c, "runs", THIN_RUNS) < THIN_RUNS or c.n_images < THIN_IMAGES else ""
+        lines.append(f"| {c.task}{warn} | {c.metric} | {c.run_sd:.3g} | {c.image_sd:.3g} | {c.image_x_run_sd:.3g} | "
                      f"{c.n_images} | {int(n['false'])}/{int(n['n_nulls'])} | {pw} |")
     if not cal.aa.empty:
         lines += ["", "| task | metric | loss | A/A splits | false | rate | calibrated: 95 % of sets ≤ |",

@@ -170,6 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--metrics", nargs="+", help="only these metrics (default: every one in the results)")
     cal.add_argument("--alpha", type=float, default=0.05, help="significance level (default: 0.05)")
     cal.add_argument("--seed", type=int, default=0, help="seed of the simulations and splits (default: 0)")
+    cal.add_argument("--where", nargs="+", metavar="FIELD=VALUE",
+                     help="calibrate on one setting of a directory that holds several, e.g. iterations=300 lr=0.002")
 
     chk = sub.add_parser("check", help="verify a results directory: every run's records readable and their rows "
                          "matching their checksums; --repair sets damaged runs aside for re-scoring or retraining")
@@ -558,7 +560,7 @@ def cmd_report(args) -> int:
 
 
 def cmd_findings(args) -> int:
-    from benchmark.findings import FINDINGS, check_all, to_text, write
+    from benchmark.findings import FINDINGS, check_all, lost_runs, to_text, write
     from benchmark.results import ResultsStore
 
     if args.list:
@@ -574,7 +576,8 @@ def cmd_findings(args) -> int:
     store = ResultsStore(args.out)
     if not store.runs.exists():
         raise UserError(f"no results in {store.root} (run `plbench run --out {args.out}` first)")
-    results = check_all(store.table(), args.only, alpha=args.alpha, n_boot=args.bootstrap, convergence=True)
+    results = check_all(store.table(), args.only, alpha=args.alpha, n_boot=args.bootstrap, convergence=True,
+                        lost=lost_runs(store.metas()))
     print(to_text(results))
     for kind, p in write(results, store.root, args.alpha).items():
         print(f"{kind}: {p}")
@@ -632,7 +635,11 @@ def cmd_calibrate(args) -> int:
     store = ResultsStore(args.out)
     if not store.runs.exists():
         raise UserError(f"no results in {store.root} (run `plbench run --out {args.out}` first)")
-    table = store.table()
+    from benchmark.settings import parse_where, select
+
+    # one setting, as the leaderboard: the variance of runs trained differently is not run-to-run variance
+    chosen = select(store.table(), where=parse_where(args.where), hint="plbench calibrate")
+    table = chosen.table
     if args.metrics:
         have = set(table["metric"].astype(str))
         unknown = [m for m in args.metrics if m not in have]
@@ -640,6 +647,7 @@ def cmd_calibrate(args) -> int:
             raise UserError(f"--metrics {unknown[0]}: not in these results (have: {', '.join(sorted(have))})")
     cal = cal_mod.calibrate(table, n_nulls=args.nulls, runs=args.runs, splits=args.splits, effect=args.effect,
                             alpha=args.alpha, seed=args.seed, metrics=args.metrics)
+    cal.setting = chosen.description
     text = cal_mod.to_text(cal)
     print(text)
     path = store.root / "calibration.md"

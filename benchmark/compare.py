@@ -101,6 +101,14 @@ def _config_from(meta: dict, loss: str, seed: int, data, device_type: str):
         raise UserError(f"the field of task {cfg['task']!r} was trained on {cfg.get('device_type')} "
                         f"({cfg.get('precision')}); compare on the same kind of device (--device)")
     base = RunConfig.from_dict(cfg)
+    for key, specs in (("train_fingerprint", base.train_data), ("test_fingerprint", base.test_data)):
+        old, now = getattr(base, key), data.fingerprint(specs)
+        if old and old != now:  # the field cannot be re-planned from here: say what would make them comparable
+            which = key.split("_")[0]
+            raise UserError(f"the {which} data {', '.join(map(str, specs))} is not what the field of task "
+                            f"{cfg['task']!r} was {'trained' if which == 'train' else 'scored'} on (content "
+                            f"fingerprint {old} → {now}): a new loss would not be comparable; restore that data, "
+                            f"or re-run the field on it (`plbench run --out <new dir> ...`) and compare there")
     new = resolve(dataclasses.replace(base, loss=loss, seed=seed, backbone_weights=cfg.get("backbone_weights", "random")
                                       if cfg.get("backbone_weights") != "none" else "random"), data)
     want = meta.get("setting") or {}

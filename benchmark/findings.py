@@ -272,6 +272,8 @@ class FindingResult:
             return "–"
         rel = "≥" if h.relation == "at_least" else ">"
         if not math.isfinite(h.p_adj):
+            if not math.isfinite(h.effect):  # nothing to estimate: say why instead of a number
+                return f"{h.a} {rel} {h.b} on {h.task}/{h.metric}: not tested ({h.verdict}: {h.note or 'no effect'})"
             return (f"{h.a} {rel} {h.b} on {h.task}/{h.metric}: {h.effect:+.3g} (not tested: {h.verdict}, "
                     f"{h.n_runs} paired run(s))")
         return (f"{h.a} {rel} {h.b} on {h.task}/{h.metric}: {h.effect:+.3g} "
@@ -333,7 +335,7 @@ class Results:
     """The tidy table of one setting, indexed for findings: arms per task, paired per-image values."""
 
     def __init__(self, table: pd.DataFrame, setting: str = "", inputs: pd.DataFrame | None = None,
-                 budget: pd.DataFrame | None = None):
+                 budget: pd.DataFrame | None = None, lost: pd.DataFrame | None = None):
         self.table = table.assign(arm_weights=[arm_weights(w) for w in table["weights"].astype(str)]) \
             if not table.empty else table.assign(arm_weights=pd.Series(dtype=str))
         version = ""
@@ -361,6 +363,9 @@ class Results:
         if budget is not None and "run_id" in self.table.columns:
             ids = set(self.table["run_id"].astype(str))
             self.budget = budget[budget["run_id"].astype(str).isin(ids)]
+        #: the runs of this setting with no rows (diverged or failed; :func:`lost_runs`): an arm whose
+        #: every run is lost is still an arm, its parts **missing runs**, never "not in these results"
+        self.lost = lost if lost is not None and not lost.empty else pd.DataFrame(columns=LOST_COLUMNS)
 
     def convergence_note(self, c: "Comparison") -> str:
         """Why comparison ``c`` is unsettled (empty: it is not, or convergence is not judged): an arm
@@ -425,9 +430,20 @@ class Results:
         return pd_metrics(self.metrics(task))
 
     def arms(self, task: str) -> list[Arm]:
+        """The arms of ``task``: those with results, and those whose every run was lost (version "")."""
         t = self.table[self.table["task"] == task]
         pairs = t[["loss", "arm_weights", "arm_version"]].astype(str).drop_duplicates()
-        return sorted(Arm(lo, w, v) for lo, w, v in pairs.itertuples(index=False) if lo != INPUT)
+        arms = {Arm(lo, w, v) for lo, w, v in pairs.itertuples(index=False) if lo != INPUT}
+        have = {(a.loss, a.weights) for a in arms}
+        lost = self.lost[self.lost["task"] == task]
+        arms |= {Arm(lo, w, "") for lo, w in zip(lost["loss"], lost["arm_weights"]) if (lo, w) not in have}
+        return sorted(arms)
+
+    def lost_seeds(self, task: str, arm: Arm) -> dict[int, str]:
+        """{seed: "diverged" | "failed"} of ``arm``'s runs on ``task`` that left no results."""
+        lost = self.lost[(self.lost["task"] == task) & (self.lost["loss"] == arm.loss)
+                         & (self.lost["arm_weights"] == arm.weights)]
+        return {int(sd): st for sd, st in zip(lost["seed"], lost["status"]) if pd.notna(sd)}
 
     def arm(self, task: str, loss: str, prefer: tuple[str, ...] = ("pretrained", "selftrained", "random", "none")
             ) -> Arm | None:
@@ -548,7 +564,16 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
 
     va, vb = res.values(c.task, c.metric, c.a), res.values(c.task, c.metric, c.b)
     if va.empty or vb.empty:
-        return None
+        gone = {arm.label: res.lost_seeds(c.task, arm) for arm, v in ((c.a, va), (c.b, vb)) if v.empty}
+        if not all(gone.values()):
+            return None
+        note = "; ".join(f"{k}: no results — every run {_lost_words(v)}" for k, v in gone.items())
+        nan = float("nan")
+        return Part(c.task, c.metric, c.a.label, c.b.label, c.relation, nan, nan, nan, nan, nan, nan, nan, 0,
+                    len(res.ok_seeds(c.task, c.a)), len(res.ok_seeds(c.task, c.b)),
+                    is_circular(c.a.loss, c.metric) or is_circular(c.b.loss, c.metric), True,
+                    note=(c.note + "; " if c.note else "") + note, status="missing runs",
+                    practical=practical_margin(c.metric))
     items = sorted(set(va.columns[va.notna().any()]) & set(vb.columns[vb.notna().any()]))
     if c.items is not None:
         items = sorted(set(items) & set(c.items))
@@ -567,10 +592,11 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
     lacking = {k: v for k, v in lacking.items() if v}
     note = c.note
     unsettled = res.convergence_note(c)
-    if unsettled and not lacking:
+    if unsettled:
         from benchmark.convergence import UNSETTLED
 
-        status = UNSETTLED
+        if not lacking and status != TOO_FEW:  # too few or missing runs say first why nothing was tested
+            status = UNSETTLED
         note = (note + "; " if note else "") + unsettled
     if lacking:
         status = "missing runs"
@@ -582,6 +608,13 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
                 float("nan"), ni, r.n_images, int(va[items].notna().any(axis=1).sum()),
                 int(vb[items].notna().any(axis=1).sum()), circ, True, note=note, n_runs=r.n_runs, se=r.se,
                 status=status, practical=margin)
+
+
+def _lost_words(seeds: dict[int, str]) -> str:
+    """``diverged (seeds 0, 1)`` / ``failed (seed 2)`` / ``diverged or failed (seeds 0, 1, 2)``."""
+    kinds = sorted(set(seeds.values()))
+    ks = sorted(seeds)
+    return (" or ".join(kinds) + f" (seed{'s' if len(ks) > 1 else ''} {', '.join(map(str, ks))})")
 
 
 def part_verdict(p_adj: float, ci_low: float, ci_high: float, margin: float, practical: float,
@@ -778,14 +811,35 @@ def check(finding: Finding, res: Results, alpha: float = 0.05, n_boot: int = N_B
     return replace(base, verdict=verdict, parts=parts, setting=describe_setting(res, parts), reason=reason)
 
 
+LOST_COLUMNS = ["task", "loss", "arm_weights", "seed", "status", "setting"]
+
+
+def lost_runs(metas: Iterable[dict]) -> pd.DataFrame:
+    """The runs that left no rows (``status`` diverged or failed) from their ``meta.json``: task, loss,
+    arm weights, seed, status and the run's setting in the table's own form (the ``setting`` column),
+    so each is matched to the setting its rows would have had."""
+    from benchmark.config import setting_json
+
+    rows = []
+    for m in metas:
+        cfg = m.get("config") or {}
+        if m.get("status") not in ("diverged", "failed") or not cfg.get("task") or not cfg.get("loss"):
+            continue
+        rows.append({"task": str(cfg["task"]), "loss": str(cfg["loss"]), "arm_weights": arm_weights(m.get("weights")),
+                     "seed": cfg.get("seed"), "status": m["status"],
+                     "setting": setting_json(m["setting"]) if m.get("setting") else ""})
+    return pd.DataFrame(rows, columns=LOST_COLUMNS)
+
+
 def check_all(table: pd.DataFrame, names: Iterable[str] | None = None, alpha: float = 0.05,
-              n_boot: int = N_BOOT, convergence: bool = False, checks: pd.DataFrame | None = None
-              ) -> list[FindingResult]:
+              n_boot: int = N_BOOT, convergence: bool = False, checks: pd.DataFrame | None = None,
+              lost: pd.DataFrame | None = None) -> list[FindingResult]:
     """Every registered finding (or ``names``) on every setting of ``table`` — the budget checks of
     another setting (:func:`benchmark.settings.is_budget_check`) are not settings of their own.
     With ``convergence`` (results from a store), parts whose arms are not shown converged by their
     budget checks (``checks``: their rows; default: those found in ``table``), or whose effect
-    changes sign between ½ budget and the end, are unsettled (:mod:`benchmark.convergence`)."""
+    changes sign between ½ budget and the end, are unsettled (:mod:`benchmark.convergence`).
+    ``lost`` (:func:`lost_runs`): the runs that left no rows, each given to the setting it belongs to."""
     from benchmark.settings import drop_budget_checks
 
     names = list(names) if names else FINDINGS.names()
@@ -812,7 +866,13 @@ def check_all(table: pd.DataFrame, names: Iterable[str] | None = None, alpha: fl
         from benchmark.convergence import budget_gains
 
         budget = budget_gains(table, checks)  # once for every finding and setting
-    shared = [Results(rows, desc, inp, budget) for (desc, rows), inp in zip(groups, group_inputs)]  # one index each
+    def lost_of(rows):
+        if lost is None or lost.empty or "setting" not in rows.columns:
+            return None
+        return lost[lost["setting"].isin(set(rows["setting"].astype(str)))]
+
+    shared = [Results(rows, desc, inp, budget, lost_of(rows))  # one index each
+              for (desc, rows), inp in zip(groups, group_inputs)]
     for e in entries:
         finding = e.obj()
         for res in shared:
@@ -872,6 +932,20 @@ def _fmt_p(p: float) -> str:
     return f"{p:.2g}" if math.isfinite(p) else "–"
 
 
+def _num(v: float, spec: str) -> str:
+    """``v`` formatted, or "–" when it is not a finite number (never "nan" in a table)."""
+    return format(v, spec) if isinstance(v, (int, float)) and math.isfinite(v) else "–"
+
+
+def _key(v: float) -> str:
+    """A sortable cell's ``data-v``: the number, or empty (sorted as missing)."""
+    return _num(v, ".10g").strip("–")
+
+
+def _ci(lo: float, hi: float) -> str:
+    return f"[{lo:+.3g}, {hi:+.3g}]" if math.isfinite(lo) and math.isfinite(hi) else "–"
+
+
 def _md(s) -> str:
     return str(s).replace("|", "\\|")
 
@@ -903,8 +977,8 @@ def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
                   "|---|---|---|---|---|---|---|---|---|---|---|"]
         for p in r.parts:
             rel = "≥" if p.relation == "at_least" else ">"
-            lines.append(f"| {p.task} | {p.metric} | {_md(p.a)} | {rel} | {_md(p.b)} | {p.effect:+.4g} | "
-                         f"[{p.ci_low:+.3g}, {p.ci_high:+.3g}] | {_fmt_p(p.p_adj)} | {p.n_images} | "
+            lines.append(f"| {p.task} | {p.metric} | {_md(p.a)} | {rel} | {_md(p.b)} | {_num(p.effect, '+.4g')} | "
+                         f"{_ci(p.ci_low, p.ci_high)} | {_fmt_p(p.p_adj)} | {p.n_images} | "
                          f"{p.seeds_a}/{p.seeds_b} | {p.verdict}{' (' + _md(p.note) + ')' if p.note else ''} |")
     lines.append("")
     return "\n".join(lines)
@@ -964,8 +1038,8 @@ def to_html(results: list[FindingResult]) -> str:
         for p in r.parts:
             rel = "≥" if p.relation == "at_least" else ">"
             body.append(f"<tr><td>{e(p.task)}</td><td>{e(p.metric)}</td><td>{e(p.a)}</td><td>{rel}</td>"
-                        f"<td>{e(p.b)}</td><td data-v=\"{p.effect:.10g}\">{p.effect:+.4g}</td>"
-                        f"<td>[{p.ci_low:+.3g}, {p.ci_high:+.3g}]</td><td data-v=\"{p.p_adj:.10g}\">{p.p_adj:.2g}</td>"
+                        f"<td>{e(p.b)}</td><td data-v=\"{_key(p.effect)}\">{_num(p.effect, '+.4g')}</td>"
+                        f"<td>{_ci(p.ci_low, p.ci_high)}</td><td data-v=\"{_key(p.p_adj)}\">{_fmt_p(p.p_adj)}</td>"
                         f"<td>{p.n_images}</td><td>{p.seeds_a}/{p.seeds_b}</td><td>{e(p.verdict)}</td>"
                         f"<td class=\"wrap\">{e(p.note)}</td></tr>")
         out.append(f"<details><summary>{e(r.name)}: {e(r.verdict)} — {e(r.tally())}</summary>"

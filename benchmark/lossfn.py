@@ -46,7 +46,14 @@ class Term:
     def __str__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.kwargs)
         core = f"{self.name}({args})" if args else self.name
-        return core if self.weight == 1.0 else f"{self.weight:g}*{core}"
+        return core if self.weight == 1.0 else f"{_weight_text(self.weight)}*{core}"
+
+
+def _weight_text(w: float) -> str:
+    """A weight as written in labels and run ids: ``%g`` where that round-trips (``0.01``, ``100``), else the
+    shortest exact form, so two distinct weights never share a label (``0.1234567`` vs ``0.1234568``)."""
+    short = f"{w:g}"
+    return short if float(short) == w else repr(w)
 
 
 def parse_loss_spec(spec: str) -> tuple[Term, ...]:

@@ -248,7 +248,8 @@ def write_report(store: ResultsStore, *, baseline: str = "l1", alpha: float = 0.
     from benchmark import findings as findings_mod
 
     # the same check as `plbench findings`
-    checked = findings_mod.check_all(table, alpha=alpha, convergence=True, checks=chosen.checks) \
+    checked = findings_mod.check_all(table, alpha=alpha, convergence=True, checks=chosen.checks,
+                                     lost=findings_mod.lost_runs(metas)) \
         if not table.empty else []
     out.update(findings_mod.write(checked, root, alpha))
     if html:

@@ -47,7 +47,7 @@ CIRCULAR: dict[str, tuple[str, ...]] = {
     "l2": ("psnr*",),
     "ssim": ("ssim*", "ms_ssim*"),
     "ms_ssim": ("ms_ssim*", "ssim*"),
-    "ms_ssim_l1": ("ms_ssim*",),
+    "ms_ssim_l1": ("ms_ssim*", "ssim*"),  # as its MS-SSIM term (a weighted sum inherits the same)
     "lpips*": ("lpips*",),
     "dists": ("dists*",),
     "contrique": ("contrique_fr*",),
@@ -457,7 +457,8 @@ def worse_than_input(blks: list[Block], metric: str = "psnr") -> pd.DataFrame:
     """Runs whose restoration is worse than the degraded input itself on the task's distortion
     metric (``psnr``): per (task, label) how many of its runs score below the input on the same
     test images. Columns: task, label, worse, runs, mean_gap (run mean − input mean, metric units,
-    negative = worse)."""
+    negative = worse, over every run), worse_gap (the same over the runs below the input only: what a
+    note about those runs reports; NaN when none is)."""
     rows = []
     for b in blks:
         if b.metric != metric or INPUT not in b.labels:
@@ -476,9 +477,11 @@ def worse_than_input(blks: list[Block], metric: str = "psnr") -> pd.DataFrame:
                     continue
                 both = ~np.isnan(v[ok]) & ~np.isnan(inp_img)[None, :]
                 gap = np.array([np.mean(r[m] - inp_img[m]) if m.any() else np.nan for r, m in zip(v[ok], both)])
-                rows.append({"task": b.task, "label": label, "worse": int((sign * gap < 0).sum()),
-                             "runs": int(ok.sum()), "mean_gap": float(np.nanmean(gap))})
-    return pd.DataFrame(rows, columns=["task", "label", "worse", "runs", "mean_gap"])
+                below = sign * gap < 0
+                rows.append({"task": b.task, "label": label, "worse": int(below.sum()),
+                             "runs": int(ok.sum()), "mean_gap": float(np.nanmean(gap)),
+                             "worse_gap": float(np.mean(gap[below])) if below.any() else float("nan")})
+    return pd.DataFrame(rows, columns=["task", "label", "worse", "runs", "mean_gap", "worse_gap"])
 
 
 def smoke_test(stats: "Stats", short: bool = False) -> str:

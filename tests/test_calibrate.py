@@ -123,3 +123,58 @@ def test_cli(tmp_path, capsys):
         assert main(["calibrate", "--out", str(tmp_path), *bad, "-q"]) == 2
         assert msg in capsys.readouterr().err
     assert main(["calibrate", "--out", str(tmp_path / "none"), "-q"]) == 2
+
+
+def _two_settings_store(root):
+    """The same synthetic runs twice: at 150 iterations and (other run ids, another run sd) at 400 (150
+    is not 400's budget check)."""
+    import json
+
+    from benchmark.results import ResultsStore, atomic_write_json
+    from benchmark.synthetic import synthetic_runs
+
+    store = ResultsStore(root)
+    store.ensure_writable()
+    for tag, sd in (("", 0.05), ("b", 0.6)):
+        for rid, meta, rows in synthetic_runs(tasks=("sr4",), metrics=("psnr",), seeds=range(6), seed_sd=sd,
+                                              offsets={"l1": 0.0, "l2": 0.0}, budget_check=False, seed=len(tag)):
+            if tag and meta.get("kind") == "input":
+                continue
+            rid = rid + tag
+            if tag:
+                rows = [{**r, "run_id": rid, "setting": r["setting"].replace('"iterations": 150', '"iterations": 400')}
+                        for r in rows]
+                meta = {**meta, "run_id": rid, "setting": {**meta["setting"], "iterations": 400}}
+            store.write_eval(rid, rows, ["psnr"], {})
+            atomic_write_json(store.run_dir(rid) / "meta.json", json.loads(json.dumps(meta)))
+    return store
+
+
+def test_calibrate_takes_one_setting_and_says_which(tmp_path, capsys):
+    """Runs trained in two settings are not run-to-run variance: calibrate refuses to pool them (one line,
+    naming the field), calibrates the one chosen with --where, and says which it used. A cell's figures
+    do not depend on which other cells the results hold (each draws from its own generator)."""
+    _two_settings_store(tmp_path)
+    assert main(["calibrate", "--out", str(tmp_path), "--nulls", "40", "--splits", "5", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "iterations" in err and "--where" in err and len(err.strip().splitlines()) == 1
+    assert main(["calibrate", "--out", str(tmp_path), "--nulls", "40", "--splits", "5", "--where",
+                 "iterations=150", "-q"]) == 0
+    md = (tmp_path / "calibration.md").read_text()
+    assert "Setting (every run used shares it):" in md and "150 iterations" in md
+    t = synthetic_table(tasks=("sr4", "denoise"), metrics=("psnr",), seeds=range(6), seed_sd=0.2,
+                        offsets={"l1": 0.0})
+    both = C.calibrate(t, n_nulls=40, splits=5, aa_sims=0)
+    one = C.calibrate(t[t["task"] == "sr4"], n_nulls=40, splits=5, aa_sims=0)
+    assert both.nulls.set_index("task").loc["sr4", "false"] == one.nulls.set_index("task").loc["sr4", "false"]
+    pd_ = one.power.reset_index(drop=True)
+    pb = both.power[both.power["task"] == "sr4"].reset_index(drop=True)
+    assert pd_.equals(pb)
+
+
+def test_thin_variance_components_are_marked_rough():
+    t = synthetic_table(metrics=("psnr",), seeds=range(3), n_images=4, seed_sd=0.2, offsets={"l1": 0.0})
+    text = C.to_text(C.calibrate(t, n_nulls=20, aa_sims=0))
+    assert "> Rough:" in text and "| denoise ⚠ |" in text
+    t = synthetic_table(metrics=("psnr",), seeds=range(6), n_images=20, seed_sd=0.2, offsets={"l1": 0.0})
+    assert "Rough" not in C.to_text(C.calibrate(t, n_nulls=20, aa_sims=0))

@@ -485,3 +485,36 @@ def test_ding_chooses_its_arm_on_images_it_does_not_test_on():
     assert len(pick) == len(test) == 10 and not set(pick) & set(test)
     assert all(p.n_images == len(test) and "chosen on 10 other" in p.note for p in r.parts)
     assert r.verdict == "reproduced"
+
+
+def test_an_arm_whose_every_run_diverged_is_missing_runs_not_absent(tmp_path, capsys):
+    """A loss that diverged in every run has no rows, but it was run: its parts are *missing runs*
+    (the finding inconclusive, naming the diverged seeds), never "not in these results"."""
+    from benchmark.results import atomic_write_json
+    from benchmark.synthetic import synthetic_runs
+
+    store = write_store(tmp_path, tasks=("sr4",), metrics=("psnr", "ssim"), seeds=range(5), seed_sd=0.1,
+                        offsets={"l1": 0.0}, budget_check=False)
+    setting = next(m for _, m, _ in synthetic_runs(tasks=("sr4",), metrics=("psnr",), seeds=(0,),
+                                                   offsets={"l1": 0.0}, budget_check=False)
+                   if m.get("status") == "ok" and m.get("config"))["setting"]
+    for s in range(5):
+        rid = f"lost-l2-{s}"
+        atomic_write_json(store.run_dir(rid) / "meta.json", {
+            "run_id": rid, "status": "diverged", "diverged_at": 3, "weights": "none", "setting": setting,
+            "config": {"task": "sr4", "loss": "l2", "seed": s, "iterations": 150}})
+    assert main(["findings", "--out", str(tmp_path), "--only", "zhao2017_l1_vs_l2", "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "INCONCLUSIVE" in out and "not in these results" not in out
+    assert "l2: no results — every run diverged (seeds 0, 1, 2, 3, 4)" in out
+    md = (tmp_path / "findings.md").read_text()
+    assert "missing runs" in md and "nan" not in md.lower().replace("nanoseconds", "")
+
+
+@pytest.mark.parametrize("metric", ["psnr", "ssim", "ms_ssim", "lpips", "dists", "gmsd"])
+def test_a_named_mix_is_as_circular_as_its_weighted_sum(metric):
+    """``ms_ssim_l1`` is 0.84·MS-SSIM + 0.16·ℓ1 (Zhao et al.): it is scored by its own metric exactly
+    where the spelled-out weighted sum is, so the two never get different † flags or excl.-circular ranks."""
+    from benchmark.stats import is_circular
+
+    assert is_circular("ms_ssim_l1", metric) == is_circular("0.84*ms_ssim + 0.16*l1", metric)

@@ -87,6 +87,15 @@ def test_weighted_sum_spec():
     assert mix.provenance == "none"
 
 
+def test_distinct_weights_keep_distinct_labels():
+    """A weight is never rounded in the label (which is part of the run id): two weights that differ in
+    the 7th digit are two losses, and common weights keep their short form."""
+    a, b = canonical_spec("0.1234567*l1"), canonical_spec("0.1234568*l1")
+    assert a != b and parse_loss_spec(a)[0].weight == 0.1234567
+    assert canonical_spec("0.123456789*l1") == "0.123456789*l1"
+    assert canonical_spec("100*l1 + 1e-05*l2") == "100*l1 + 1e-05*l2"
+
+
 @pytest.mark.parametrize("bad,match", [("l1 +", "cannot parse"), ("l3", "did you mean .*l1"),
                                        ("-1*l1", "cannot parse|positive|products"), ("l1*l2", "number\\*loss"),
                                        ("charbonnier(eps=x)", "literals"), ("charbonnier(foo=1)", "bad arguments")])

@@ -62,6 +62,10 @@ def test_config_rebuilt_from_meta_is_identical():
     changed = dict(meta, setting=dict(meta["setting"], iterations=8))
     with pytest.raises(UserError, match="iterations"):
         _config_from(changed, "l1", 3, data, "cpu")
+    # the field's test images changed since it was scored: re-planning cannot help, so say what can
+    moved = dict(meta, config=dict(meta["config"], test_fingerprint="0123456789ab"))
+    with pytest.raises(UserError, match="is not what the field of task 'denoise' was scored on .*restore that data"):
+        _config_from(moved, "l1", 3, data, "cpu")
 
 
 @pytest.mark.slow
