@@ -3,12 +3,21 @@
 Notation shared by every export (explained in each file's header):
 
 * a cell is ``mean ± h`` where ``mean`` is over test images within a run, then over seeds, and
-  ``h`` is half the width of the 95% bootstrap CI (images and seeds resampled);
+  ``h`` is half the width of the 95% bootstrap CI (images and seeds resampled); in a column where
+  some CI is asymmetric — ``mean ± h`` would misplace an end by more than one rounding step — every
+  cell is ``mean [low, high]`` instead (:func:`ci_spread`). Every cell of one (task, metric) column
+  has the same decimals: two significant digits of the column's narrowest half-width
+  (:func:`column_decimals`);
 * **bold**: the best restoration of the metric *and* every loss not significantly different from
   it (the run as the unit: per-run scores paired by seed, Holm, α; :mod:`benchmark.runstats`) — a
-  tie is shown, not ranked away; with fewer than ``MIN_RUNS`` runs per loss nothing is bold;
+  tie is shown, not ranked away; with fewer than ``MIN_RUNS`` runs per loss nothing is bold, and
+  the overall ranking (descriptive mean ranks) never bolds anything;
 * ▲ / ▼: significantly better / worse than the baseline loss (Holm over the task);
-* † circular: the loss is trained on (a near copy of) that metric; see ``stats.CIRCULAR``.
+* † circular: the loss is trained on (a near copy of) that metric; see ``stats.CIRCULAR``;
+* ⚠: some runs of the loss restore worse than the degraded input (psnr), counted in ``< input``;
+* a loss none of whose runs left a restoration (every run diverged or failed) keeps a row without
+  a rank, its cells saying so (``diverged 2/2``), and is named under the overall ranking;
+* a number that is not finite (no CI, an untested p) is printed "–".
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ import base64
 import html
 import math
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -27,27 +37,87 @@ from benchmark.stats import INPUT, Stats, metric_order
 UP, DOWN = "▲", "▼"
 #: a loss whose runs restore worse than the degraded input itself (on psnr)
 WORSE = "⚠"
+#: the ⚠ mark in LaTeX (amssymb has no warning sign)
+WORSE_TEX = "(!)"
+NAN = float("nan")
 
 
-def fmt_ci(mean: float, lo: float, hi: float) -> tuple[str, str]:
-    """('28.31', '0.12'): the mean rounded to the precision of the CI half-width (2 digits)."""
-    if mean is None or pd.isna(mean):
-        return "–", ""
-    h = (hi - lo) / 2 if not (pd.isna(lo) or pd.isna(hi)) else float("nan")
-    if not np.isfinite(h) or h <= 0:
-        return f"{mean:.4g}", ""
-    dec = max(0, 1 - int(math.floor(math.log10(h))))
-    dec = min(dec, 6)
-    return f"{mean:.{dec}f}", f"{h:.{dec}f}"
+def _finite(v) -> bool:
+    """True for a finite number; False for None, NaN, ±inf, ``pd.NA`` and text."""
+    try:
+        return v is not None and math.isfinite(float(v))
+    except (TypeError, ValueError):
+        return False
 
 
 def _fmt(v, spec=".3g") -> str:
-    return "–" if v is None or pd.isna(v) else format(v, spec)
+    """``v`` formatted with ``spec`` (``"d"``: rounded to an integer); "–" when it is not a finite number."""
+    if not _finite(v):
+        return "–"
+    return format(int(round(float(v))), spec) if spec.endswith("d") else format(float(v), spec)
+
+
+def _decimals(x: float, digits: int = 2) -> int:
+    """Decimals that show ``x`` (≠ 0) to ``digits`` significant digits, 0 to 6."""
+    return int(min(6, max(0, digits - 1 - math.floor(math.log10(abs(x))))))
+
+
+def fmt_ci(mean: float, lo: float, hi: float, dec: int | None = None) -> tuple[str, str]:
+    """('28.31', '0.12'): the mean and the CI half-width with ``dec`` decimals (default: two
+    significant digits of the half-width); ('–', '') without a finite mean, (mean, '') without a CI."""
+    if not _finite(mean):
+        return "–", ""
+    h = (float(hi) - float(lo)) / 2 if _finite(lo) and _finite(hi) else NAN
+    ok = math.isfinite(h) and h > 0
+    if dec is None:
+        if not ok:
+            return f"{float(mean):.4g}", ""
+        dec = _decimals(h)
+    return f"{float(mean):.{dec}f}", (f"{h:.{dec}f}" if ok else "")
+
+
+def ci_spread(mean: float, lo: float, hi: float, dec: int) -> tuple:
+    """How a cell shows its 95% CI at ``dec`` decimals: ``("pm", h)`` when ``mean ± h`` puts both
+    ends within one rounding step of the CI's; ``("iv", low, high)`` for an asymmetric CI (the cell
+    reads ``mean [low, high]``); ``()`` without a CI of positive width."""
+    if not (_finite(mean) and _finite(lo) and _finite(hi)) or float(hi) <= float(lo):
+        return ()
+    m, lo, hi = float(mean), float(lo), float(hi)
+    h = (hi - lo) / 2
+    step = 10.0 ** -dec * (1 + 1e-9)
+    if abs(round(m - h, dec) - round(lo, dec)) <= step and abs(round(m + h, dec) - round(hi, dec)) <= step:
+        return ("pm", f"{h:.{dec}f}")
+    return ("iv", f"{lo:.{dec}f}", f"{hi:.{dec}f}")
+
+
+def column_decimals(means, lows, highs) -> int:
+    """The fixed decimals of one (task, metric) column: two significant digits of its narrowest
+    CI half-width (so no ± rounds to 0), or four significant digits of its largest value where no
+    cell has a CI (2 for an empty column)."""
+    h = (np.asarray(highs, float) - np.asarray(lows, float)) / 2 if len(lows) else np.array([])
+    h = h[np.isfinite(h) & (h > 0)]
+    if h.size:
+        return _decimals(float(h.min()))
+    m = np.abs(np.asarray(means, float)) if len(means) else np.array([])
+    m = m[np.isfinite(m) & (m > 0)]
+    return _decimals(float(m.max()), 4) if m.size else 2
+
+
+def metric_decimals(stats: Stats, task: str, metric: str) -> int:
+    """:func:`column_decimals` of the (task, metric) column of the task tables; every table that
+    shows that metric of that task (the per-test-set means of :func:`by_dataset_markdown`) uses them."""
+    c = stats.cells
+    if c.empty:
+        return column_decimals([], [], [])
+    c = c[(c["task"] == task) & (c["metric"] == metric)]
+    return column_decimals(c["mean"], c["ci_low"], c["ci_high"])
 
 
 def task_frame(stats: Stats, task: str) -> tuple[pd.DataFrame, list[str], list[str]]:
     """Cells of one task, rows ordered input first then by mean rank; and the metric order."""
-    c = stats.cells[stats.cells["task"] == task]
+    c = stats.cells[stats.cells["task"] == task] if not stats.cells.empty else stats.cells
+    if c.empty:
+        return pd.DataFrame(), [], []
     metrics = metric_order(c["metric"].unique())
     order = c[c["label"] != INPUT].groupby("label")["rank"].mean().sort_values().index.tolist()
     if INPUT in set(c["label"]):
@@ -60,21 +130,172 @@ def _losses_of(stats: Stats) -> dict[str, str]:
 
 
 def _cost(stats: Stats, loss: str, task: str | None = None) -> dict:
-    df = stats.costs if task is None else stats.task_costs[stats.task_costs["task"] == task]
+    df = stats.costs if task is None else stats.task_costs[stats.task_costs["task"] == task] \
+        if not stats.task_costs.empty else stats.task_costs
     hit = df[df["loss"] == loss] if not df.empty else df
     return hit.iloc[0].to_dict() if len(hit) else {}
 
 
-def md_text(s) -> str:
-    """Text from folders, files and specs made safe inside Markdown (and the HTML it renders to):
-    ``&``, ``<``, ``>`` as entities, ``|`` escaped (a table cell), newlines as spaces."""
-    return (str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
-            .replace("\n", " "))
+def _count(v) -> str:
+    return str(int(v)) if _finite(v) else "–"
+
+
+_CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)")
+
+
+def md_text(s, cell: bool = True) -> str:
+    """Plain text — names from folders, files and specs, or a note with ```code``` — made safe
+    inside Markdown (and the HTML it renders to) and left readable: outside code spans, a ``<``
+    that could open a tag or comment (before a letter, ``/``, ``!`` or ``?``), every ``>`` and an
+    ``&`` that could start an entity become entities, while a ``<`` before a space or a digit
+    (``< 5``) stays as it is; code spans are literal in Markdown and stay as written. In a table
+    cell (``cell``) ``|`` is escaped, in code spans too (GFM); newlines become spaces."""
+    text = str(s).replace("\r", " ").replace("\n", " ")
+
+    def esc(t: str) -> str:
+        t = re.sub(r"&(?=[A-Za-z0-9#])", "&amp;", t)
+        return re.sub(r"<(?=[A-Za-z/!?])", "&lt;", t).replace(">", "&gt;")
+
+    out, pos = [], 0
+    for m in _CODE_SPAN.finditer(text):
+        out += [esc(text[pos:m.start()]), m.group(0)]
+        pos = m.end()
+    out.append(esc(text[pos:]))
+    res = "".join(out)
+    return res.replace("|", "\\|") if cell else res
+
+
+# --------------------------------------------------------------------------------------------
+def fewest_runs(stats: Stats, task: str | None = None) -> int | None:
+    """The fewest runs a restored cell rests on (of ``task``, or anywhere); None without one."""
+    c = stats.cells
+    if c.empty:
+        return None
+    r = c[(c["label"] != INPUT) & ((c["task"] == task) if task is not None else True)]
+    return int(r["n_seeds"].min()) if not r.empty and r["n_seeds"].notna().any() else None
+
+
+def _too_few(stats: Stats, task: str | None = None) -> int | None:
+    """The fewest runs per loss when that is below ``MIN_RUNS`` (no verdict there), else None."""
+    from benchmark.runstats import MIN_RUNS
+
+    n = fewest_runs(stats, task)
+    return n if n is not None and n < MIN_RUNS else None
+
+
+def lost_status(diverged, failed, runs) -> str:
+    """``"diverged 2/2"``, ``"failed 1/1"`` or ``"diverged 1/2, failed 1/2"``."""
+    n = int(runs)
+    return ", ".join(f"{what} {int(k)}/{n}" for what, k in (("diverged", diverged), ("failed", failed))
+                     if _finite(k) and int(k))
+
+
+def unscored(stats: Stats) -> pd.DataFrame:
+    """Per (task, loss) with runs but no restoration to score — every run diverged or failed — so
+    no cell in the task's table: task, loss, runs, diverged, failed, ms_per_it, status
+    (:func:`lost_status`)."""
+    cols = ["task", "loss", "runs", "diverged", "failed", "ms_per_it", "status"]
+    tc = stats.task_costs
+    if tc is None or tc.empty or not {"ok", "diverged", "failed", "runs"} <= set(tc.columns):
+        return pd.DataFrame(columns=cols)
+    scored = set(zip(stats.cells["task"], stats.cells["loss"])) if not stats.cells.empty else set()
+    rows = []
+    for r in tc.itertuples(index=False):
+        dead = int(r.diverged) + int(r.failed)
+        if int(r.ok) or not dead or (r.task, r.loss) in scored:
+            continue
+        rows.append({"task": r.task, "loss": r.loss, "runs": int(r.runs), "diverged": int(r.diverged),
+                     "failed": int(r.failed), "ms_per_it": getattr(r, "ms_per_it", NAN),
+                     "status": lost_status(r.diverged, r.failed, r.runs)})
+    return pd.DataFrame(rows, columns=cols).sort_values(["task", "loss"]).reset_index(drop=True)
+
+
+def not_ranked(stats: Stats) -> dict[str, list[tuple[str, str]]]:
+    """{loss: [(task, status)]}: losses with no restoration anywhere (every run diverged or failed),
+    so with no rank in the overall ranking."""
+    lost = unscored(stats)
+    ranked = set(stats.cells.loc[stats.cells["label"] != INPUT, "loss"]) if not stats.cells.empty else set()
+    out: dict[str, list[tuple[str, str]]] = {}
+    for r in lost.itertuples(index=False):
+        if r.loss not in ranked:
+            out.setdefault(r.loss, []).append((r.task, r.status))
+    return out
+
+
+def not_ranked_text(stats: Stats) -> str:
+    """``Not ranked — every run diverged: l2 (denoise 2/2)``, or "" when every loss is ranked."""
+    nr = not_ranked(stats)
+    if not nr:
+        return ""
+    statuses = [s for parts in nr.values() for _, s in parts]
+    for kind in ("diverged", "failed"):
+        if all(s.startswith(kind) and "," not in s for s in statuses):
+            return (f"Not ranked — every run {kind}: "
+                    + "; ".join(f"{loss} (" + ", ".join(f"{t} {s.split(' ', 1)[1]}" for t, s in parts) + ")"
+                                for loss, parts in nr.items()) + ".")
+    return ("Not ranked — every run diverged or failed: "
+            + "; ".join(f"{loss} (" + ", ".join(f"{t}: {s}" for t, s in parts) + ")" for loss, parts in nr.items())
+            + ".")
+
+
+def _below_gap(stats: Stats, task: str, label: str) -> float:
+    """The mean gap to the degraded input (metric units, negative) of only the runs of ``label``
+    that score below it — ``stats.worse``'s ``worse_gap`` (:func:`benchmark.stats.worse_than_input`),
+    never ``mean_gap``, which averages the better runs in; NaN when it is not there."""
+    w = stats.worse
+    if w is None or w.empty or "worse_gap" not in w.columns:
+        return NAN
+    hit = w[(w["task"] == task) & (w["label"] == label)]
+    return float(hit["worse_gap"].iloc[0]) if len(hit) else NAN
+
+
+def _gap_text(g: float) -> str:
+    if not _finite(g):
+        return ""
+    return f"{g:+.2f}" if round(g, 2) != 0 else f"{g:+.1g}"
+
+
+def worse_text(stats: Stats, task: str | None = None) -> str:
+    """``denoise/l2 1 of 2 runs (-0.05 dB in those runs)``, for every (task, label) with runs below
+    the degraded input (of ``task`` only, when given); "" when there are none."""
+    w = stats.worse
+    if w is None or w.empty or not (w["worse"] > 0).any():
+        return ""
+    bad = w[(w["worse"] > 0) & ((w["task"] == task) if task is not None else True)]
+    parts = []
+    for r in bad.itertuples(index=False):
+        gap = _gap_text(_below_gap(stats, r.task, r.label))
+        where = f"{r.task}/{r.label}" if task is None else str(r.label)
+        parts.append(f"{where} {int(r.worse)} of {int(r.runs)} runs"
+                     + (f" ({gap} dB{'' if int(r.worse) == int(r.runs) else ' in those runs'})" if gap else ""))
+    return ", ".join(parts)
+
+
+def friedman_text(stats: Stats) -> str:
+    """The Friedman/Nemenyi line under the overall ranking, the same in every export. With too few
+    runs for any verdict it is said to be descriptive, without a χ² or p: its blocks are the
+    (task, metric) scores of the same few runs, not replicates, so a p-value would not test the losses."""
+    from benchmark.runstats import MIN_RUNS
+
+    f = stats.friedman or {}
+    if "cd" not in f:
+        return f"No critical-difference summary: {f.get('reason', 'not computed')}."
+    left = f" Not in every block (left out): {', '.join(f['excluded'])}." if f.get("excluded") else ""
+    few = _too_few(stats)
+    if few is not None:
+        return (f"Friedman/Nemenyi: descriptive only, not a test of the losses — {few} run(s) per loss where a "
+                f"verdict needs ≥ {MIN_RUNS}, and its {f['n_blocks']} blocks are (task, metric) scores of those "
+                f"same runs, not independent replicates; no χ², p or critical difference is given. The mean ranks "
+                f"are descriptive." + left)
+    return (f"Friedman test over {f['n_blocks']} complete (task, metric) blocks × {f['k']} losses: χ² = "
+            f"{_fmt(f.get('statistic'), '.1f')}, p = {_fmt(f.get('p'), '.2g')}; Nemenyi critical difference "
+            f"(α = {f.get('alpha', stats.alpha)}) = {_fmt(f.get('cd'), '.2f')} ranks." + left)
 
 
 def notes(stats: Stats, coverage: bool = True) -> list[str]:
     """Plain-text notes: method, baseline, and what the test-set size allows (``coverage``: with
-    one ``Metric coverage:`` line per :attr:`Stats.coverage` entry; the HTML folds them into one)."""
+    one ``Metric coverage:`` line per :attr:`Stats.coverage` entry; the HTML folds them into one).
+    Markdown, LaTeX and HTML print the same lines."""
     from benchmark.stats import smoke_test
 
     smoke = smoke_test(stats)
@@ -86,11 +307,11 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
     from benchmark.stats import seed_agreement
 
     agree = seed_agreement(stats.blocks)
-    if "rho" in agree:
-        per_task = ", ".join(f"{t} {r:.2f}" for t, r in agree["by_task"].items())
+    if "rho" in agree and _finite(agree["rho"]):
+        per_task = ", ".join(f"{t} {_fmt(r, '.2f')}" for t, r in agree["by_task"].items())
         out.append(f"Ranking stability: the losses' order under one seed against another agrees with Spearman "
-                   f"ρ = {agree['rho']:.2f} on average (min {agree['min']:.2f}; {agree['pairs']} (task, metric) "
-                   f"blocks × seed pairs; per task: {per_task}).")
+                   f"ρ = {_fmt(agree['rho'], '.2f')} on average (min {_fmt(agree['min'], '.2f')}; {agree['pairs']} "
+                   f"(task, metric) blocks × seed pairs; per task: {per_task}).")
     if not stats.cells.empty:
         from benchmark.runstats import MIN_RUNS
 
@@ -107,13 +328,16 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
                        f"`--seeds {' '.join(map(str, range(MIN_RUNS)))}`).")
         if stats.baseline not in set(stats.cells["loss"]):
             out.append(f"Baseline `{stats.baseline}` is not in the results: no ▲/▼ marks.")
+    lost = unscored(stats)
+    if not lost.empty:
+        out.append("No restoration to score — every run diverged or failed: "
+                   + "; ".join(f"{r.task}/{r.loss} ({r.status})" for r in lost.itertuples(index=False))
+                   + ". Listed in the task tables without a rank"
+                   + (f"; not in the overall ranking: {', '.join(not_ranked(stats))}." if not_ranked(stats) else "."))
     out += convergence_notes(stats)
-    w = stats.worse
-    if w is not None and not w.empty and (w["worse"] > 0).any():
-        bad = w[w["worse"] > 0]
-        out.append("Worse than the degraded input (psnr below the input's on the same images): "
-                   + ", ".join(f"{r.task}/{r.label} {r.worse} of {r.runs} runs ({r.mean_gap:+.2f} dB)"
-                               for r in bad.itertuples())
+    worse = worse_text(stats)
+    if worse:
+        out.append("Worse than the degraded input (psnr below the input's on the same images): " + worse
                    + f"; marked {WORSE} in the task tables, counted in their `< input` column.")
     return out
 
@@ -141,9 +365,15 @@ def convergence_notes(stats: Stats) -> list[str]:
             per = []
             for r in bad.itertuples():
                 a = arms[(arms["task"] == r.task) & (arms["loss"] == r.loss)]
-                p = a[a["metric"] == "psnr"]
-                gain = f", psnr {p['gain'].iloc[0]:+.2f} dB" if len(p) else ""
-                per.append(f"{r.task}/{r.loss} {arm_status(arms, r.task, r.loss)}{gain}")
+                status = arm_status(arms, r.task, r.loss)
+                # the metric that decides the status (PSNR first where it does), with its gain
+                deciding = a[a["status"] == status].sort_values("metric", key=lambda m: m.ne("psnr"))
+                gain = ""
+                if len(deciding) and _finite(deciding["gain"].iloc[0]):
+                    m = str(deciding["metric"].iloc[0])
+                    g = float(deciding["gain"].iloc[0])
+                    gain = f" on {m} ({g:+.2f} dB)" if m == "psnr" else f" on {m} ({g:+.3g})"
+                per.append(f"{r.task}/{r.loss} {status}{gain}")
             out.append(f"Not shown converged: {n_un} of {n_ok} runs — doubling the budget ({span}) still changed "
                        f"them by more than the margins, or cannot be shown not to ({'; '.join(per)}; {rule}). "
                        "Their ranks measure where the losses stand after this budget, not what they converge to. "
@@ -153,99 +383,184 @@ def convergence_notes(stats: Stats) -> list[str]:
                        f"practical margin ({rule}).")
     cv = stats.convergence
     if cv is not None and not cv.empty and cv["tau"].notna().any():
-        per = cv.groupby("task")["tau"].mean()
+        per = cv.groupby("task")["tau"].mean().dropna()
         unstable = [t for t, v in per.items() if v < 0.8]
         out.append("Budget stability: Kendall τ between the losses' ranking at ½ of the iterations (the budget "
                    "checks) and at the full budget (same images and seeds, mean over metrics): "
-                   + ", ".join(f"{t} {v:.2f}" for t, v in per.items())
+                   + ", ".join(f"{t} {_fmt(v, '.2f')}" for t, v in per.items())
                    + (f"; the ranking still moves in {', '.join(unstable)} (τ < 0.8)." if unstable else "."))
     return out
 
 
 # --------------------------------------------------------------------------------------------
+@dataclass
+class Cell:
+    """One metric cell of a task table, as every export shows it."""
+
+    mean: str = "–"
+    spread: tuple = ()            # ("pm", h) | ("iv", low, high) | (): see :func:`ci_spread`
+    bold: bool = False            # in the top group (only where something was tested)
+    vs: float = NAN               # +1 / -1: significantly better / worse than the baseline
+    circular: bool = False
+    status: str = ""              # a loss with no restoration: "diverged 2/2"
+    key: float = NAN              # sort key, larger = better
+    title: str = ""               # CI and p-values (HTML tooltip)
+    lo: float = NAN               # the CI's ends
+    hi: float = NAN
+
+
+@dataclass
+class Row:
+    """One row of a task table: the degraded ``input``, a scored ``loss``, or a ``lost`` one
+    (every run diverged or failed: no restoration, no rank)."""
+
+    label: str
+    kind: str
+    seeds: str = "–"
+    cells: list[Cell] = field(default_factory=list)
+    rank: float = NAN
+    ms_per_it: float = NAN
+    diverged: str = "–"
+    unconv: str = "–"
+    below: str = "–"              # runs below the degraded input, "1/2"
+    below_frac: float = NAN
+    flagged: bool = False         # ⚠: some run below the input
+
+
+def task_rows(stats: Stats, task: str) -> tuple[list[str], list[Row]]:
+    """(metric order, rows) of one task's table — the one model the Markdown, LaTeX and HTML tables
+    are printed from: ``input`` first, the scored losses by mean rank, then the losses with no
+    restoration (:func:`unscored`)."""
+    c, metrics, order = task_frame(stats, task)
+    losses = _losses_of(stats)
+    higher = stats.higher()
+    decs = {m: metric_decimals(stats, task, m) for m in metrics}
+    w = stats.worse
+    rows = []
+    for label in order:
+        inp = label == INPUT
+        row = Row(label, "input" if inp else "loss")
+        seeds = set()
+        for m in metrics:
+            if (label, m) not in c.index:
+                row.cells.append(Cell())
+                continue
+            r = c.loc[(label, m)]
+            mean, _ = fmt_ci(r["mean"], r["ci_low"], r["ci_high"], decs[m])
+            lo, hi = _fmt(r["ci_low"], ".4g"), _fmt(r["ci_high"], ".4g")
+            title = (f"95% CI [{lo}, {hi}]; {_count(r['n_seeds'])} run(s); p vs {stats.baseline} (Holm) = "
+                     f"{_fmt(r['p_base_adj'], '.2g')}; p vs best (Holm) = {_fmt(r['p_best_adj'], '.2g')}")
+            key = float(r["mean"]) if higher.get(m, True) else -float(r["mean"])
+            row.cells.append(Cell(mean, ci_spread(r["mean"], r["ci_low"], r["ci_high"], decs[m]),
+                                  bool(r["top_group"]), float(r["vs_base"]) if _finite(r["vs_base"]) else NAN,
+                                  bool(r["circular"]), key=key, title=title, lo=float(r["ci_low"]),
+                                  hi=float(r["ci_high"])))
+            if _finite(r["n_seeds"]):
+                seeds.add(int(r["n_seeds"]))
+        if not inp:
+            row.seeds = (f"{min(seeds)}–{max(seeds)}" if len(seeds) > 1 else str(seeds.pop())) if seeds else "–"
+            cost = _cost(stats, losses.get(label, label), task)
+            row.rank = float(c.xs(label, level="label")["rank"].mean())
+            row.ms_per_it = cost.get("ms_per_it", NAN)
+            row.diverged = _count(cost.get("diverged"))
+            if _finite(cost.get("unconverged")) and _finite(cost.get("ok")):
+                row.unconv = f"{int(cost['unconverged'])}/{int(cost['ok'])}"
+            hit = w[(w["task"] == task) & (w["label"] == label)] if w is not None and not w.empty else None
+            if hit is not None and len(hit):
+                k, n = int(hit["worse"].iloc[0]), int(hit["runs"].iloc[0])
+                row.below, row.below_frac, row.flagged = f"{k}/{n}", (k / n if n else NAN), k > 0
+        rows.append(row)
+    for j in range(len(metrics)):  # one form per column: where any cell's CI is asymmetric, all show [low, high]
+        col = [row.cells[j] for row in rows]
+        if any(cl.spread[:1] == ("iv",) for cl in col):
+            for cl in col:
+                if cl.spread[:1] == ("pm",):
+                    cl.spread = ("iv", f"{cl.lo:.{decs[metrics[j]]}f}", f"{cl.hi:.{decs[metrics[j]]}f}")
+    lost = unscored(stats)
+    for r in lost[lost["task"] == task].itertuples(index=False):
+        rows.append(Row(r.loss, "lost", seeds="0", cells=[Cell(status=r.status) for _ in metrics],
+                        ms_per_it=r.ms_per_it, diverged=str(r.diverged)))
+    return metrics, rows
+
+
+def report_tasks(stats: Stats) -> list[str]:
+    """Every task with a table: those with cells and those whose losses all diverged or failed."""
+    tasks = set(stats.cells["task"].unique()) if not stats.cells.empty else set()
+    return sorted(tasks | set(unscored(stats)["task"]))
+
+
+def _md_cell(cell: Cell) -> str:
+    if cell.status:
+        return cell.status
+    txt = cell.mean + (f" ± {cell.spread[1]}" if cell.spread[:1] == ("pm",) else
+                       f" [{cell.spread[1]}, {cell.spread[2]}]" if cell.spread[:1] == ("iv",) else "")
+    if cell.bold:
+        txt = f"**{txt}**"
+    txt += f" {UP}" if cell.vs == 1 else f" {DOWN}" if cell.vs == -1 else ""
+    return txt + (" †" if cell.circular else "")
+
+
+# --------------------------------------------------------------------------------------------
 def markdown(stats: Stats, figures: dict[str, list[Path]] | None = None, root: Path | None = None) -> str:
     """``leaderboard.md``: notation, overall ranking (+ cost, Friedman/CD), one section per task
-    (``## <task>``: ``input`` row first, then losses by mean rank; cost columns), figure links."""
+    (``## <task>``: ``input`` row first, then losses by mean rank, then the losses every run of
+    which diverged or failed; cost columns), figure links."""
     higher = stats.higher()
     lines = ["# Leaderboard", "",
              f"Cells: mean over test images, then over seeds, ± half-width of the 95% bootstrap CI "
-             f"(images and seeds resampled, {stats.n_boot} resamples). ↑ higher is better, ↓ lower is better. "
+             f"(images and seeds resampled, {stats.n_boot} resamples), or mean [low, high] in a column where "
+             f"some CI is asymmetric; the decimals are fixed per metric column. ↑ higher is better, ↓ lower is better. "
              f"**Bold**: the best restoration and every loss not significantly different from it (runs paired "
              f"by seed, Holm, α = {stats.alpha}; only with enough runs). {UP}/{DOWN}: significantly "
              f"better/worse than `{stats.baseline}` (Holm over the task). `seeds`: the runs each cell rests on. "
              f"† circular: trained on (a near copy "
-             f"of) that metric. `input` is the degraded image itself. Losses with learned weights show their "
+             f"of) that metric. {WORSE}: some runs restore worse than the degraded input (`< input`). `input` is "
+             f"the degraded image itself. Losses with learned weights show their "
              f"provenance in brackets (`random` = randomly initialised backbone).", ""]
-    lines += [f"> {md_text(n)}" for n in notes(stats)]
-    if not stats.ranks.empty:
+    lines += [f"> {md_text(n, cell=False)}" for n in notes(stats)]
+    losses = _losses_of(stats)
+    unranked = not_ranked(stats)
+    if not stats.ranks.empty or unranked:
         caveat = rank_caveat(stats)
         common = caveat is not None
         lines += ["", "## Overall ranking", "",
                   "Mean rank over every (task, metric) block (1 = best); `excl. circular` drops the blocks "
-                  "where the loss is scored by its own metric.", ""]
-        lines += [f"> {md_text(caveat)}", ""] if caveat else []
+                  "where the loss is scored by its own metric. Mean ranks are descriptive: nothing is bold here "
+                  "(significance is tested cell by cell, in the task tables).", ""]
+        lines += [f"> {md_text(caveat, cell=False)}", ""] if caveat else []
         lines += ["| loss | mean rank | sd | min–max | excl. circular | blocks |"
                   + (" common blocks |" if common else "") + " ms/it | peak MB | runs | diverged | failed |",
                   "|---" * (11 + common) + "|"]
-        losses = _losses_of(stats)
         for _, r in stats.ranks.iterrows():
             cost = _cost(stats, losses.get(r["label"], r["label"]))
-            lines.append(f"| {md_text(r['label'])} | {r['mean_rank']:.2f} | {r['sd_rank']:.2f} | "
-                         f"{r['min_rank']:g}–{r['max_rank']:g} | {_fmt(r['mean_rank_noncircular'], '.2f')} | "
-                         f"{int(r['n_blocks'])}{'' if r.get('complete', True) else ' ⚠'} | "
+            span = f"{_fmt(r['min_rank'], 'g')}–{_fmt(r['max_rank'], 'g')}"
+            lines.append(f"| {md_text(r['label'])} | {_fmt(r['mean_rank'], '.2f')} | {_fmt(r['sd_rank'], '.2f')} | "
+                         f"{span} | {_fmt(r['mean_rank_noncircular'], '.2f')} | "
+                         f"{_count(r['n_blocks'])}{'' if r.get('complete', True) else ' ⚠'} | "
                          + (f"{_fmt(r.get('mean_rank_common'), '.2f')} | " if common else "")
                          + f"{_fmt(cost.get('ms_per_it'), '.1f')} | "
-                         f"{_fmt(cost.get('peak_mem_mb'), '.0f')} | {cost.get('runs', '–')} | "
-                         f"{cost.get('diverged', '–')} | {cost.get('failed', '–')} |")
-        f = stats.friedman
-        lines += ["", (f"Friedman test over {f['n_blocks']} complete blocks × {f['k']} losses: χ² = "
-                       f"{f['statistic']:.1f}, p = {f['p']:.2g}; Nemenyi critical difference (α = {f['alpha']}) = "
-                       f"{f['cd']:.2f} ranks." + (f" Not in every block (left out): {', '.join(f['excluded'])}."
-                                                  if f.get("excluded") else ""))
-                      if "cd" in f else f"No critical-difference summary: {f.get('reason')}."]
-    for task in sorted(stats.cells["task"].unique()) if not stats.cells.empty else []:
-        c, metrics, order = task_frame(stats, task)
-        losses = _losses_of(stats)
-        lines += ["", f"## {task}", ""]
-        header = ["loss", "seeds"] + [f"{m} {'↑' if higher[m] else '↓'}" for m in metrics] + \
+                         f"{_fmt(cost.get('peak_mem_mb'), '.0f')} | {_count(cost.get('runs'))} | "
+                         f"{_count(cost.get('diverged'))} | {_count(cost.get('failed'))} |")
+        for loss in unranked:
+            cost = _cost(stats, loss)
+            lines.append(f"| {md_text(loss)} | not ranked | – | – | – | 0 | " + ("– | " if common else "")
+                         + f"{_fmt(cost.get('ms_per_it'), '.1f')} | {_fmt(cost.get('peak_mem_mb'), '.0f')} | "
+                         f"{_count(cost.get('runs'))} | {_count(cost.get('diverged'))} | "
+                         f"{_count(cost.get('failed'))} |")
+        lines += ["", md_text(friedman_text(stats), cell=False)]
+        if unranked:
+            lines += ["", md_text(not_ranked_text(stats), cell=False)]
+    for task in report_tasks(stats):
+        metrics, rows = task_rows(stats, task)
+        lines += ["", f"## {md_text(task, cell=False)}", ""]
+        header = ["loss", "seeds"] + [f"{md_text(m)} {'↑' if higher.get(m, True) else '↓'}" for m in metrics] + \
                  ["rank", "ms/it", "diverged", "unconv.", "< input"]
         lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        for label in order:
-            cells = []
-            nseeds = "–"
-            for m in metrics:
-                if (label, m) not in c.index:
-                    cells.append("–")
-                    continue
-                r = c.loc[(label, m)]
-                mean, h = fmt_ci(r["mean"], r["ci_low"], r["ci_high"])
-                txt = mean + (f" ± {h}" if h else "")
-                if r["top_group"]:
-                    txt = f"**{txt}**"
-                if r["vs_base"] == 1:
-                    txt += f" {UP}"
-                elif r["vs_base"] == -1:
-                    txt += f" {DOWN}"
-                if r["circular"]:
-                    txt += " †"
-                cells.append(txt)
-                if label != INPUT:
-                    nseeds = str(int(r["n_seeds"]))
-            if label == INPUT:
-                extra = ["–", "–", "–", "–", "–"]
-            else:
-                cost = _cost(stats, losses.get(label, label), task)
-                rank = c.xs(label, level="label")["rank"].mean()
-                unconv = f"{int(cost['unconverged'])}/{int(cost['ok'])}" if "unconverged" in cost else "–"
-                w = stats.worse
-                hit = w[(w["task"] == task) & (w["label"] == label)] if w is not None and not w.empty else w
-                below = f"{int(hit['worse'].iloc[0])}/{int(hit['runs'].iloc[0])}" if hit is not None and len(hit) \
-                    else "–"
-                extra = [f"{rank:.1f}", _fmt(cost.get("ms_per_it"), ".1f"), str(cost.get("diverged", "–")), unconv,
-                         below]
-            flagged = below != "–" and not below.startswith("0/") if label != INPUT else False
-            lines.append("| " + " | ".join([md_text(label) + (f" {WORSE}" if flagged else ""), nseeds, *cells, *extra])
-                         + " |")
+        for row in rows:
+            extra = ["–"] * 5 if row.kind == "input" else \
+                [_fmt(row.rank, ".1f"), _fmt(row.ms_per_it, ".1f"), row.diverged, row.unconv, row.below]
+            label = md_text(row.label) + (f" {WORSE}" if row.flagged else "")
+            lines.append("| " + " | ".join([label, row.seeds, *map(_md_cell, row.cells), *extra]) + " |")
     if figures:
         lines += ["", "## Figures", ""]
         for name, paths in figures.items():
@@ -256,59 +571,170 @@ def markdown(stats: Stats, figures: dict[str, list[Path]] | None = None, root: P
     return "\n".join(lines)
 
 
+def by_dataset_markdown(table: pd.DataFrame, stats: Stats | None = None) -> str:
+    """When a grid has several test sets (e.g. natural and medical photos), one table per task with
+    the means per test set side by side: does the ranking of losses transfer across domains? Each
+    (task, metric) has the fixed decimals of its column in the task tables (:func:`metric_decimals`
+    of ``stats``; without ``stats``, :func:`column_decimals` of the means shown)."""
+    from benchmark.stats import labels
+
+    if table.empty or table["dataset"].nunique() < 2:
+        return ""
+    higher = table.groupby("metric", observed=True)["higher_is_better"].first().astype(bool).to_dict()
+    t = table.copy()
+    t["label"] = labels(table)
+    lines = ["", "## By test set", "",
+             "Mean over the images of each test set, then over seeds (no intervals: see the per-task tables; "
+             "the same decimals).", ""]
+    for task, g in t.groupby("task", observed=True):
+        per_run = g.groupby(["label", "seed", "dataset", "metric"], observed=True, dropna=False)["value"].mean()
+        wide = per_run.groupby(["label", "dataset", "metric"], observed=True).mean().unstack(["dataset", "metric"])
+        metrics = metric_order(g["metric"].unique())
+        datasets = sorted(g["dataset"].unique())
+        cols = [(d, m) for m in metrics for d in datasets if (d, m) in wide.columns]
+        scored = set(stats.cells.loc[stats.cells["task"] == task, "metric"]) if stats is not None and \
+            not stats.cells.empty else set()
+        decs = {m: (metric_decimals(stats, task, m) if m in scored else
+                    column_decimals(wide[[c for c in cols if c[1] == m]].to_numpy().ravel(), [], []))
+                for m in metrics}
+        lines += [f"### {md_text(task, cell=False)}", "",
+                  "| loss | " + " | ".join(f"{md_text(m)} {'↑' if higher.get(m, True) else '↓'} ({md_text(d)})"
+                                          for d, m in cols) + " |",
+                  "|---|" + "---|" * len(cols)]
+        order = [INPUT] + sorted(lb for lb in wide.index if lb != INPUT)
+        for label in [lb for lb in order if lb in wide.index]:
+            cells = [_fmt(wide.loc[label, c], f".{decs[c[1]]}f") for c in cols]
+            lines.append(f"| {md_text(label)} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
 # --------------------------------------------------------------------------------------------
+#: characters of the notes and names that LaTeX's text mode does not take as they are
+_TEX_SYMBOLS = {"≥": r"$\geq$", "≤": r"$\leq$", "±": r"$\pm$", "×": r"$\times$", "²": r"$^2$", "½": "1/2",
+                "ρ": r"$\rho$", "τ": r"$\tau$", "χ": r"$\chi$", "α": r"$\alpha$", "μ": r"$\mu$", "σ": r"$\sigma$",
+                "▲": r"$^\blacktriangle$", "▼": r"$^\blacktriangledown$", "†": r"$^\dagger$", "⚠": WORSE_TEX,
+                "–": "--", "—": "---", "→": r"$\rightarrow$", "…": r"\dots{}", "·": r"$\cdot$", "≈": r"$\approx$",
+                "−": "-", "↑": r"$\uparrow$", "↓": r"$\downarrow$", "<": r"$<$", ">": r"$>$", "|": r"$|$",
+                "\u00a0": "~"}
+
+
 def _tex(s: str) -> str:
     rep = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-           "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}"}
+           "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}", **_TEX_SYMBOLS}
     return "".join(rep.get(ch, ch) for ch in str(s))
 
 
+def tex_text(s: str) -> str:
+    """A plain-text note (```code``` spans) as LaTeX: specials escaped, symbols as math, code as
+    ``\\texttt``."""
+    text = str(s).replace("\n", " ")
+    out, pos = [], 0
+    for m in _CODE_SPAN.finditer(text):
+        out += [_tex(text[pos:m.start()]), r"\texttt{" + _tex(m.group(2)) + "}"]
+        pos = m.end()
+    out.append(_tex(text[pos:]))
+    return "".join(out)
+
+
+def task_caveats(stats: Stats, task: str) -> list[str]:
+    """What a reader of one task's table alone must know (LaTeX captions): too few runs, runs not
+    shown converged, losses with no restoration, runs worse than the degraded input."""
+    from benchmark.runstats import MIN_RUNS
+
+    out = []
+    few = _too_few(stats, task)
+    if few is not None:
+        out.append(f"Too few runs for any verdict ({few} per loss, a verdict needs ≥ {MIN_RUNS}): nothing is bold "
+                   f"or {UP}/{DOWN}; the values and ranks are descriptive.")
+    tc = stats.task_costs
+    if not tc.empty and "unconverged" in tc.columns:
+        t = tc[tc["task"] == task]
+        n_un, n_ok = int(t["unconverged"].sum()), int(t["ok"].sum())
+        if n_un:
+            out.append(f"Not shown converged: {n_un} of {n_ok} runs (their ranks are where the losses stand after "
+                       "this budget).")
+    lost = unscored(stats)
+    lost = lost[lost["task"] == task]
+    if not lost.empty:
+        out.append("No restoration to score (every run diverged or failed): "
+                   + "; ".join(f"{r.loss} ({r.status})" for r in lost.itertuples(index=False)) + ".")
+    worse = worse_text(stats, task)
+    if worse:
+        out.append(f"{WORSE}: worse than the degraded input (psnr) in some runs: {worse}.")
+    return out
+
+
+def _tex_cell(cell: Cell) -> str:
+    if cell.status:
+        return _tex(cell.status)
+    if cell.mean == "–":
+        return "--"
+    txt = cell.mean + (f" $\\pm$ {cell.spread[1]}" if cell.spread[:1] == ("pm",) else
+                       f" [{cell.spread[1]}, {cell.spread[2]}]" if cell.spread[:1] == ("iv",) else "")
+    if cell.bold:
+        txt = rf"\textbf{{{txt}}}"
+    sup = ("\\blacktriangle" if cell.vs == 1 else "\\blacktriangledown" if cell.vs == -1 else "") + \
+        ("\\dagger" if cell.circular else "")
+    return txt + (f"$^{{{sup}}}$" if sup else "")
+
+
 def latex(stats: Stats) -> str:
-    """``leaderboard.tex``: one booktabs ``table`` per task (mean $\\pm$ CI half-width; bold = top
-    group; $^\\blacktriangle$/$^\\blacktriangledown$ vs baseline; $^\\dagger$ circular) and one for the
-    overall ranking. Needs ``booktabs`` and ``amssymb``."""
+    """``leaderboard.tex``: the notes of the other exports, then one booktabs ``table`` per task
+    (seeds, mean $\\pm$ CI half-width or mean [low, high]; bold = top group, only where something
+    was tested; $^\\blacktriangle$/$^\\blacktriangledown$ vs baseline; $^\\dagger$ circular; (!) worse
+    than the input; the task's caveats in the caption) and one for the overall ranking (nothing
+    bold: the mean ranks are descriptive). Needs ``booktabs`` and ``amssymb``."""
     higher = stats.higher()
     out = ["% Generated by plbench report; needs \\usepackage{booktabs,amssymb}", ""]
-    for task in sorted(stats.cells["task"].unique()) if not stats.cells.empty else []:
-        c, metrics, order = task_frame(stats, task)
-        out += [r"\begin{table}[t]", r"\centering", r"\small",
-                rf"\caption{{{_tex(task)}: mean $\pm$ half-width of the 95\% bootstrap CI. Bold: best and not "
-                rf"significantly different from it (runs paired by seed, Holm, $\alpha={stats.alpha}$); "
-                rf"$^\blacktriangle$/$^\blacktriangledown$: significantly better/worse than "
-                rf"{_tex(stats.baseline)}; $^\dagger$: circular.}}",
+    lines = notes(stats)
+    if lines:
+        out += [r"\begin{flushleft}\footnotesize", r"\textbf{Notes.}"] + [tex_text(n) + r"\par" for n in lines] + \
+               [r"\end{flushleft}", ""]
+    smoke = next((n for n in lines if n.startswith("Smoke test")), "")
+    short = "Smoke test, not a ranking (see the notes)." if smoke else ""
+    for task in report_tasks(stats):
+        metrics, rows = task_rows(stats, task)
+        tested = _too_few(stats, task) is None and not stats.cells.empty and \
+            stats.cells.loc[stats.cells["task"] == task, ["p_best_adj", "p_base_adj"]].notna().any().any()
+        what = (rf"Bold: best and not significantly different from it (runs paired by seed, Holm, "
+                rf"$\alpha={stats.alpha}$); $^\blacktriangle$/$^\blacktriangledown$: significantly better/worse than "
+                rf"{_tex(stats.baseline)}; " if tested else "")
+        caption = (rf"{_tex(task)}: mean $\pm$ half-width of the 95\% bootstrap CI, or mean [low, high] in a column "
+                   rf"where some CI is asymmetric; Seeds: the runs each row rests on. {what}$^\dagger$: circular. "
+                   + " ".join(tex_text(x) for x in ([short] if short else []) + task_caveats(stats, task)))
+        out += [r"\begin{table}[t]", r"\centering", r"\small", rf"\caption{{{caption.strip()}}}",
                 rf"\label{{tab:{_tex(task).replace(chr(92), '')}}}",
-                r"\begin{tabular}{l" + "r" * len(metrics) + "}", r"\toprule",
-                "Loss & " + " & ".join(_tex(m) + (r" $\uparrow$" if higher[m] else r" $\downarrow$")
-                                       for m in metrics) + r" \\", r"\midrule"]
-        for label in order:
-            cells = []
-            for m in metrics:
-                if (label, m) not in c.index:
-                    cells.append("--")
-                    continue
-                r = c.loc[(label, m)]
-                mean, h = fmt_ci(r["mean"], r["ci_low"], r["ci_high"])
-                txt = f"{mean} $\\pm$ {h}" if h else mean
-                if r["top_group"]:
-                    txt = rf"\textbf{{{txt}}}"
-                sup = ("\\blacktriangle" if r["vs_base"] == 1 else "\\blacktriangledown" if r["vs_base"] == -1
-                       else "") + ("\\dagger" if r["circular"] else "")
-                cells.append(txt + (f"$^{{{sup}}}$" if sup else ""))
-            out.append(f"{_tex(label)} & " + " & ".join(cells) + r" \\")
-            if label == INPUT:
+                r"\begin{tabular}{lr" + "r" * len(metrics) + "}", r"\toprule",
+                "Loss & Seeds" + "".join(" & " + _tex(m) + (r" $\uparrow$" if higher.get(m, True) else r" $\downarrow$")
+                                         for m in metrics) + r" \\", r"\midrule"]
+        for row in rows:
+            label = _tex(row.label) + (rf" {WORSE_TEX}" if row.flagged else "")
+            out.append(" & ".join([label, _tex(row.seeds), *map(_tex_cell, row.cells)]) + r" \\")
+            if row.kind == "input":
                 out.append(r"\midrule")
         out += [r"\bottomrule", r"\end{tabular}", r"\end{table}", ""]
-    if not stats.ranks.empty:
+    unranked = not_ranked(stats)
+    if not stats.ranks.empty or unranked:
+        caveat = rank_caveat(stats)
+        extra = [x for x in (smoke, caveat, friedman_text(stats), not_ranked_text(stats)) if x]
         out += [r"\begin{table}[t]", r"\centering", r"\small",
                 r"\caption{Mean rank over all (task, metric) blocks (1 = best), its standard deviation, and the "
-                r"mean rank without circular blocks.}", r"\begin{tabular}{lrrr}", r"\toprule",
-                r"Loss & Mean rank & SD & Excl.\ circular \\", r"\midrule"]
-        best = stats.ranks["mean_rank"].min()
+                r"mean rank without circular blocks; Blocks: how many it rests on ($^{*}$: not every "
+                r"block). Mean ranks are descriptive: nothing is bold (significance is tested per cell, in the task "
+                r"tables). " + " ".join(tex_text(x).replace(f"({WORSE_TEX})", "($^{*}$)") for x in extra) + "}",
+                r"\begin{tabular}{lrrrrr}", r"\toprule",
+                r"Loss & Mean rank & SD & Excl.\ circular & Blocks & Runs \\", r"\midrule"]
+        losses = _losses_of(stats)
         for _, r in stats.ranks.iterrows():
-            mr = f"{r['mean_rank']:.2f}"
-            mr = rf"\textbf{{{mr}}}" if r["mean_rank"] == best else mr
-            out.append(f"{_tex(r['label'])} & {mr} & {r['sd_rank']:.2f} & "
-                       f"{_fmt(r['mean_rank_noncircular'], '.2f')} \\\\")
+            cost = _cost(stats, losses.get(r["label"], r["label"]))
+            flag = "" if r.get("complete", True) else r"$^{*}$"
+            vals = [_fmt(r[k], ".2f") for k in ("mean_rank", "sd_rank", "mean_rank_noncircular")]
+            out.append(" & ".join([_tex(r["label"]), *map(_tex, vals), _count(r["n_blocks"]) + flag,
+                                   _tex(_count(cost.get("runs")))]) + r" \\")
+        for loss in unranked:
+            out.append(rf"{_tex(loss)} & \multicolumn{{4}}{{l}}{{not ranked: every run diverged or failed}} & "
+                       f"{_tex(_count(_cost(stats, loss).get('runs')))} \\\\")
         out += [r"\bottomrule", r"\end{tabular}", r"\end{table}", ""]
     return "\n".join(out)
 
@@ -352,11 +778,13 @@ table.leaderboard{font-size:12px}
 table.leaderboard th{white-space:normal;vertical-align:bottom}table.leaderboard th:after{font-size:9px}
 table.leaderboard td{white-space:normal}table.leaderboard td:first-child{overflow-wrap:break-word;max-width:16em}
 table.leaderboard .pm,table.leaderboard .v,table.leaderboard .h{white-space:nowrap}
+table.leaderboard .pm.iv{white-space:normal}
 .method{max-width:1000px}.method code,.note code{background:#eceff1;padding:0 3px;border-radius:3px;font-size:90%}
 pre{background:#f5f5f5;padding:6px 10px;overflow-x:auto}
 .pm{color:#888;font-size:11px}.up{color:#2e7d32}.down{color:#c62828}.circ{color:#6a1b9a}
 figure{margin:12px 0}figure img{max-width:min(100%,1000px);border:1px solid #eee}figcaption{font-size:12px;color:#555}
 .note{background:#f5f5f5;border-left:3px solid #90a4ae;padding:6px 10px;margin:8px 0}
+.worse{color:#e65100}tr.lost td{color:#b71c1c}
 #js-errors{color:#b00;white-space:pre}
 td.wrap{white-space:normal;max-width:340px;text-align:left}
 table.findings th,table.findings td{text-align:left;vertical-align:top}
@@ -416,50 +844,56 @@ def _img(path: Path, caption: str) -> str:
 
 
 def _num(v) -> str:
-    return "" if v is None or pd.isna(v) else f"{float(v):.10g}"
+    return f"{float(v):.10g}" if _finite(v) else ""
+
+
+def _html_cell(cell: Cell) -> str:
+    if cell.status:
+        return f'<td class="lost" data-v="">{html.escape(cell.status)}</td>'
+    if cell.mean == "–":
+        return '<td data-v="">–</td>'
+    marks = (f' <span class="up" title="significantly better than the baseline">{UP}</span>' if cell.vs == 1 else
+             f' <span class="down" title="significantly worse than the baseline">{DOWN}</span>' if cell.vs == -1
+             else "")
+    marks += ' <span class="circ" title="circular: trained on this metric">†</span>' if cell.circular else ""
+    spread = (f' <span class="pm">±&nbsp;{cell.spread[1]}</span>' if cell.spread[:1] == ("pm",) else
+              f' <span class="pm iv">[{cell.spread[1]}, {cell.spread[2]}]</span>' if cell.spread[:1] == ("iv",)
+              else "")
+    cls = ' class="top"' if cell.bold else ""
+    # the value and its ± (or interval) stay on one line each; the cell wraps between them when the
+    # table is wider than the page (so 12+ metrics fit 1400 px without a scroll bar)
+    return (f'<td{cls} data-v="{_num(cell.key)}" title="{html.escape(cell.title)}"><span class="v">{cell.mean}</span>'
+            f"{spread}{marks}</td>")
 
 
 def _task_table(stats: Stats, task: str) -> str:
+    """One task's sortable table: the columns and marks of the Markdown table (:func:`task_rows`)."""
     higher = stats.higher()
-    c, metrics, order = task_frame(stats, task)
-    losses = _losses_of(stats)
-    head = "".join(f"<th><span class=\"h\">{html.escape(m)} {'↑' if higher[m] else '↓'}</span></th>" for m in metrics)
-    rows = []
-    for label in order:  # a long label (a spec with its weights) may break after + and :
-        tds = [f"<td>{html.escape(label).replace('+', '+<wbr>').replace(':', ':<wbr>')}</td>"]
-        for m in metrics:
-            if (label, m) not in c.index:
-                tds.append('<td data-v="">–</td>')
-                continue
-            r = c.loc[(label, m)]
-            mean, h = fmt_ci(r["mean"], r["ci_low"], r["ci_high"])
-            marks = (f' <span class="up" title="significantly better than {stats.baseline}">{UP}</span>'
-                     if r["vs_base"] == 1 else
-                     f' <span class="down" title="significantly worse than {stats.baseline}">{DOWN}</span>'
-                     if r["vs_base"] == -1 else "")
-            marks += ' <span class="circ" title="circular: trained on this metric">†</span>' if r["circular"] else ""
-            title = f"95% CI [{r['ci_low']:.4g}, {r['ci_high']:.4g}]; p vs {stats.baseline} (Holm) = " \
-                    f"{_fmt(r['p_base_adj'], '.2g')}; p vs best (Holm) = {_fmt(r['p_best_adj'], '.2g')}"
-            # sort key: larger = better, so a descending sort always puts the best first
-            key = r["mean"] if higher[m] else -r["mean"]
-            cls = ' class="top"' if r["top_group"] else ""
-            # the value and its ± stay on one line each; the cell wraps between them when the table
-            # is wider than the page (so 12+ metrics fit 1400 px without a scroll bar)
-            tds.append(f'<td{cls} data-v="{_num(key)}" title="{html.escape(title)}"><span class="v">{mean}</span>'
-                       + (f' <span class="pm">±&nbsp;{h}</span>' if h else "") + f"{marks}</td>")
-        if label == INPUT:
-            tds += ['<td data-v="">–</td>'] * 3
+    metrics, rows = task_rows(stats, task)
+    head = "".join(f"<th><span class=\"h\">{html.escape(m)} {'↑' if higher.get(m, True) else '↓'}</span></th>"
+                   for m in metrics)
+    body = []
+    for row in rows:  # a long label (a spec with its weights) may break after + and :
+        label = html.escape(row.label).replace("+", "+<wbr>").replace(":", ":<wbr>")
+        if row.flagged:
+            label += f' <span class="worse" title="some runs restore worse than the degraded input">{WORSE}</span>'
+        tds = [f"<td>{label}</td>", f'<td data-v="{_num(row.seeds) if row.seeds.isdigit() else ""}">'
+                                     f"{html.escape(row.seeds)}</td>"]
+        tds += [_html_cell(cell) for cell in row.cells]
+        if row.kind == "input":
+            tds += ['<td data-v="">–</td>'] * 5
         else:
-            cost = _cost(stats, losses.get(label, label), task)
-            rank = c.xs(label, level="label")["rank"].mean()
-            tds += [f'<td data-v="{_num(rank)}">{rank:.1f}</td>',
-                    f'<td data-v="{_num(cost.get("ms_per_it"))}">{_fmt(cost.get("ms_per_it"), ".1f")}</td>',
-                    f'<td data-v="{_num(cost.get("diverged"))}">{cost.get("diverged", "–")}</td>']
-        cls = ' class="input"' if label == INPUT else ""
-        rows.append(f"<tr{cls}>" + "".join(tds) + "</tr>")
+            div = row.diverged if row.diverged.isdigit() else ""
+            tds += [f'<td data-v="{_num(row.rank)}">{_fmt(row.rank, ".1f")}</td>',
+                    f'<td data-v="{_num(row.ms_per_it)}">{_fmt(row.ms_per_it, ".1f")}</td>',
+                    f'<td data-v="{div}">{html.escape(row.diverged)}</td>',
+                    f"<td>{html.escape(row.unconv)}</td>",
+                    f'<td data-v="{_num(row.below_frac)}">{html.escape(row.below)}</td>']
+        cls = {"input": ' class="input"', "lost": ' class="lost"'}.get(row.kind, "")
+        body.append(f"<tr{cls}>" + "".join(tds) + "</tr>")
     return (f'<div class="scroll"><table class="sortable leaderboard" data-task="{html.escape(task)}"><thead><tr>'
-            f"<th>loss</th>{head}<th>rank</th><th>ms/it</th><th>diverged</th></tr></thead><tbody>{''.join(rows)}"
-            "</tbody></table></div>")
+            f"<th>loss</th><th>seeds</th>{head}<th>rank</th><th>ms/it</th><th>diverged</th><th>unconv.</th>"
+            f"<th>&lt; input</th></tr></thead><tbody>{''.join(body)}</tbody></table></div>")
 
 
 def rank_caveat(stats: Stats) -> str | None:
@@ -483,6 +917,10 @@ def _rank_table(stats: Stats) -> str:
     losses = _losses_of(stats)
     common = rank_caveat(stats) is not None
     rows = []
+
+    def tds(vals):
+        return "".join(f'<td data-v="{_num(v)}">{_fmt(v, f)}</td>' for v, f in vals)
+
     for _, r in stats.ranks.iterrows():
         cost = _cost(stats, losses.get(r["label"], r["label"]))
         vals = [(r["mean_rank"], ".2f"), (r["sd_rank"], ".2f"), (r["min_rank"], "g"), (r["max_rank"], "g"),
@@ -490,20 +928,28 @@ def _rank_table(stats: Stats) -> str:
                 *([(r.get("mean_rank_common"), ".2f")] if common else []), (cost.get("ms_per_it"), ".1f"),
                 (cost.get("peak_mem_mb"), ".0f"), (cost.get("runs"), "d"), (cost.get("diverged"), "d"),
                 (cost.get("failed"), "d")]
-        tds = "".join(f'<td data-v="{_num(v)}">{_fmt(v if v is None or pd.isna(v) or f != "d" else int(v), f)}</td>'
-                      for v, f in vals)
         flag = "" if r.get("complete", True) else " ⚠"
-        rows.append(f"<tr><td>{html.escape(r['label'])}{flag}</td>{tds}</tr>")
+        rows.append(f"<tr><td>{html.escape(r['label'])}{flag}</td>{tds(vals)}</tr>")
+    for loss in not_ranked(stats):
+        cost = _cost(stats, loss)
+        vals = [(cost.get("ms_per_it"), ".1f"), (cost.get("peak_mem_mb"), ".0f"), (cost.get("runs"), "d"),
+                (cost.get("diverged"), "d"), (cost.get("failed"), "d")]
+        rows.append(f'<tr class="lost"><td>{html.escape(loss)}</td><td data-v="">not ranked</td>'
+                    + '<td data-v="">–</td>' * (4 + common) + '<td data-v="0">0</td>' + tds(vals) + "</tr>")
     head = "".join(f"<th>{h}</th>" for h in ("loss", "mean rank", "sd", "min", "max", "excl. circular", "blocks",
                                               *(["common blocks"] if common else []),
                                               "ms/it", "peak MB", "runs", "diverged", "failed"))
     caveat = rank_caveat(stats)
     note = f"<p class=\"note\">{html.escape(caveat)}</p>" if caveat else ""
-    return note + f'<table class="sortable ranks"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    lost = not_ranked_text(stats)
+    return (note + f'<table class="sortable ranks"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody>'
+            "</table>" + (f'<p class="note">{html.escape(lost)}</p>' if lost else ""))
 
 
 BENCHMARK = "plbench perceptual-loss benchmark"
 _RESERVED_TABS = ("overview", "findings", "method")
+#: the fields of a profile a setting records and the title shows: one that differs overrides the profile
+_PROFILE_FIELDS = ("net", "iterations", "batch_size", "crop", "lr")
 
 
 def task_tab_ids(tasks) -> dict[str, str]:
@@ -518,12 +964,37 @@ def task_tab_ids(tasks) -> dict[str, str]:
     return out
 
 
+def profile_overrides(profile: str | None, setting: dict) -> list[str]:
+    """The fields of ``setting`` (net, iterations, batch size, crop, lr) that differ from the named
+    profile's (:data:`benchmark.config.PROFILES`): a config file that names ``profile: standard``
+    and sets its own net and iterations runs no standard profile. [] for an unknown profile."""
+    if not profile:
+        return []
+    from benchmark.config import PROFILES
+
+    prof = PROFILES.get(profile)
+    if prof is None:
+        return []
+    out = []
+    for key in _PROFILE_FIELDS:
+        if key not in setting or setting[key] is None:
+            continue
+        mine, theirs = setting[key], getattr(prof, key)
+        same = math.isclose(float(mine), float(theirs), rel_tol=1e-9) if _finite(mine) and _finite(theirs) \
+            else str(mine) == str(theirs)
+        if not same:
+            out.append(key)
+    return out
+
+
 def page_title(setting: dict | None = None, profile: str | None = None, tasks=()) -> str:
     """The page title: the benchmark, the profile, the tasks and the training setting that matters
     for reading it (net, iterations, batch × crop), e.g. ``plbench perceptual-loss benchmark —
-    quick profile: denoise, sr4 — net tiny, 120 iterations, batch 8 × 48²``."""
+    quick profile: denoise, sr4 — net tiny, 120 iterations, batch 8 × 48²``. A profile whose net,
+    iterations, batch size, crop or lr the setting overrides (:func:`profile_overrides`) is not
+    named: the head reads ``custom`` and the setting that was run follows."""
     setting = setting or {}
-    head = f"{profile} profile" if profile else ""
+    head = ("custom" if profile_overrides(profile, setting) else f"{profile} profile") if profile else ""
     if tasks:
         head += (": " if head else "") + ", ".join(map(str, tasks))
     from benchmark.settings import schedule_parts
@@ -554,33 +1025,34 @@ def _coverage_html(lines: list[str]) -> str:
 
 def html_report(stats: Stats, figures: dict[str, list[Path]], title: str | None = None,
                 findings: str | None = None) -> str:
-    """``report.html``: one page, no external resources. Tabs: *Overview* (ranking + cost table,
-    Friedman/CD, rank heatmap, CD diagram, perception–distortion plane, training curves), one tab
-    per task (``report.html#<task>``: sortable leaderboard with CI, significance and circularity
-    marks; per-metric point plot; visual comparison grid when available), *Findings* (``findings``:
-    the HTML of :func:`benchmark.findings.to_html`, when given) and *Method* (the method docstrings,
-    rendered by :mod:`benchmark.docmarkup`). Figures are embedded PNGs. ``title``: the page title
-    (default :func:`page_title` of the tasks)."""
+    """``report.html``: one page, no external resources. Tabs: *Overview* (notes, ranking + cost
+    table, Friedman/CD, rank heatmap, CD diagram, perception–distortion plane, training curves), one
+    tab per task (``report.html#<task>``: sortable leaderboard with the Markdown table's columns and
+    marks — seeds, CI, significance and circularity marks, ⚠, ``unconv.``, ``< input`` — per-metric
+    point plot; visual comparison grid when available), *Findings* (``findings``: the HTML of
+    :func:`benchmark.findings.to_html`, when given) and *Method* (the method docstrings, rendered by
+    :mod:`benchmark.docmarkup`). Figures are embedded PNGs. ``title``: the page title (default
+    :func:`page_title` of the tasks)."""
     from benchmark.docmarkup import inline_html, to_html
 
-    tasks = sorted(stats.cells["task"].unique()) if not stats.cells.empty else []
+    tasks = report_tasks(stats)
     ids = task_tab_ids(tasks)
     title = title or page_title(tasks=tasks)
     tabs = [("overview", "Overview")] + [(ids[t], t) for t in tasks] + \
         ([("findings", "Findings")] if findings else []) + [("method", "Method")]
     nav = "".join(f'<button data-tab="{html.escape(tid)}">{html.escape(name)}</button>' for tid, name in tabs)
-    f = stats.friedman
-    fr = (f"Friedman test over {f['n_blocks']} complete (task, metric) blocks × {f['k']} losses: "
-          f"χ² = {f['statistic']:.1f}, p = {f['p']:.2g}; Nemenyi CD = {f['cd']:.2f} ranks."
-          if "cd" in f else f"No critical-difference summary: {f.get('reason')}.")
+    fr = friedman_text(stats)
     notes_html = "".join(f'<p class="note">{inline_html(n)}</p>' for n in notes(stats, coverage=False))
     notes_html += _coverage_html(list(stats.coverage))
 
     def figs(*names):
         return "".join(_img(figures[n][0], n.replace("_", " ")) for n in names if figures.get(n))
 
+    ranked = not stats.ranks.empty or bool(not_ranked(stats))
     sections = [f'<section class="tab" id="overview"><h2>Overall ranking</h2>{notes_html}'
-                f"{_rank_table(stats) if not stats.ranks.empty else '<p>No ranked results.</p>'}"
+                "<p>Mean rank over every (task, metric) block (1 = best). Mean ranks are descriptive: nothing is "
+                "bold here (significance is tested cell by cell, in the task tables).</p>"
+                f"{_rank_table(stats) if ranked else '<p>No ranked results.</p>'}"
                 f"<p>{html.escape(fr)}</p>"
                 + figs("rank_heatmap", "cd_diagram", "pd_plane", "training_curves") + "</section>"]
     for t in tasks:
@@ -602,8 +1074,9 @@ def html_report(stats: Stats, figures: dict[str, list[Path]], title: str | None 
     setting = f"Setting: {html.escape(stats.setting)}. " if known else ""
     return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>"
-            f"<header><h1>{html.escape(title)}</h1><div>{setting}Cells: mean ± 95% CI half-width; bold: not "
-            f"significantly different from the best; {UP}/{DOWN} vs {html.escape(stats.baseline)}; † circular. "
-            f"Click a column header to sort.</div></header><nav>{nav}</nav>"
+            f"<header><h1>{html.escape(title)}</h1><div>{setting}Cells: mean ± 95% CI half-width, or mean [low, "
+            f"high] in a column where some CI is asymmetric; bold: not significantly different from the best "
+            f"(only with enough runs); {UP}/{DOWN} vs {html.escape(stats.baseline)}; † circular; {WORSE} some runs "
+            f"worse than the degraded input. Click a column header to sort.</div></header><nav>{nav}</nav>"
             f'<div id="js-errors" hidden></div><script>{ERROR_TRAP}</script>{"".join(sections)}'
             f"<script>{JS}</script></body></html>")

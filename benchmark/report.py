@@ -74,33 +74,11 @@ def to_markdown(table: pd.DataFrame, stats: Stats | None = None, **kw) -> str:
     return markdown(stats if stats is not None else compute(table, **kw))
 
 
-def by_dataset_markdown(table: pd.DataFrame) -> str:
-    """When a grid has several test sets (e.g. natural and medical photos), one table per task with
-    the means per test set side by side: does the ranking of losses transfer across domains?"""
-    if table.empty or table["dataset"].nunique() < 2:
-        return ""
-    higher = higher_map(table)
-    t = table.copy()
-    t["label"] = labels(table)
-    lines = ["", "## By test set", "",
-             "Mean over the images of each test set, then over seeds (no intervals: see the per-task tables).", ""]
-    for task, g in t.groupby("task", observed=True):
-        per_run = g.groupby(["label", "seed", "dataset", "metric"], observed=True, dropna=False)["value"].mean()
-        wide = per_run.groupby(["label", "dataset", "metric"], observed=True).mean().unstack(["dataset", "metric"])
-        metrics = metric_order(g["metric"].unique())
-        datasets = sorted(g["dataset"].unique())
-        cols = [(d, m) for m in metrics for d in datasets if (d, m) in wide.columns]
-        from benchmark.export import md_text
+def by_dataset_markdown(table: pd.DataFrame, stats=None) -> str:
+    """The per-test-set means (:func:`benchmark.export.by_dataset_markdown`)."""
+    from benchmark.export import by_dataset_markdown as by_dataset
 
-        lines += [f"### {task}", "", "| loss | " + " | ".join(f"{m} {'↑' if higher.get(m, True) else '↓'} "
-                                                            f"({md_text(d)})" for d, m in cols) + " |",
-                  "|---|" + "---|" * len(cols)]
-        order = ["input"] + sorted(l for l in wide.index if l != "input")
-        for label in [l for l in order if l in wide.index]:
-            cells = ["–" if pd.isna(wide.loc[label, c]) else f"{wide.loc[label, c]:.4g}" for c in cols]
-            lines.append(f"| {md_text(label)} | " + " | ".join(cells) + " |")
-        lines.append("")
-    return "\n".join(lines)
+    return by_dataset(table, stats)
 
 
 def heatmap(table: pd.DataFrame, path: Path, worse: pd.DataFrame | None = None) -> Path | None:
@@ -240,7 +218,7 @@ def write_report(store: ResultsStore, *, baseline: str = "l1", alpha: float = 0.
         out[f"fig_{name}"] = paths[0]
     t_figs = time.perf_counter()
     md = root / "leaderboard.md"
-    atomic_write_bytes(md, (export.markdown(stats, figs, root) + by_dataset_markdown(table)).encode())
+    atomic_write_bytes(md, (export.markdown(stats, figs, root) + export.by_dataset_markdown(table, stats)).encode())
     out["markdown"] = md
     tex = root / "leaderboard.tex"
     atomic_write_bytes(tex, export.latex(stats).encode())
