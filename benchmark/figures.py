@@ -2,20 +2,25 @@
 
 Every public function writes one figure in each requested format (PNG at 200 dpi; PDF/SVG are
 vector, with text kept as text in embedded TrueType fonts) and returns the written paths (PNG
-first), or ``[]`` with a logged reason when it has nothing to draw. Each has a ``draw_*`` twin
+first), or ``[]`` with a logged reason when it has nothing to draw; either way it removes that
+figure's files in formats it did not write now (:func:`remove_figure`), so no stale file is left
+beside a fresh one; :func:`prune_figures` does the same for figures a report no longer draws. Each has a ``draw_*`` twin
 that returns the :class:`matplotlib.figure.Figure` unsaved (what the layout test inspects).
 
 Conventions shared by every figure:
 
 * **seaborn** draws the statistical plots (heatmaps, the perception–distortion scatter, training
   curves with their min–max band over seeds) in its ``paper``/``ticks`` style at 7–8 pt;
-* **one colour per loss label across every figure** of a report (:func:`loss_styles`): seaborn's
-  colour-blind-safe ``colorblind`` palette without its grey (9 colours), extended deterministically
-  beyond nine labels by marker shape and line style; pixel losses first in a fixed order, so ℓ1 is
-  always the same blue; the degraded input is grey;
+* **one colour per loss label across every figure** of a report (:func:`loss_styles`): a
+  10-colour qualitative palette (:data:`PALETTE`, no pale yellow, any two clearly apart), every label
+  present a colour of its own up to 10 labels, beyond that a colour reused with another marker and
+  line style; markers differ between labels too (never a triangle or a cross, which mean
+  off-scale and the degraded input); pixel losses first in a fixed order, so ℓ1 is always the same
+  blue circle; the degraded input is a grey cross;
 * **a loss that restores worse than the degraded input** on psnr (:attr:`Stats.worse`, the runs the
   tables mark ⚠) carries ⚠ in every figure that shows it per task: a red row label (leaderboard,
-  metric plots), a cell mark (rank heatmap), a mark beside its point (P–D plane);
+  metric plots), a cell mark (rank heatmap), a red ring around its point (P–D plane);
+* **units**: PSNR is labelled in dB wherever it is an axis or a column (:func:`metric_name`);
 * **nothing clipped or overlapping**: long loss names are wrapped (:func:`wrap_label`), titles are
   wrapped to the figure width, crowded rank axes thin their tick numbers, and :func:`fit_canvas`
   grows a figure until every text is on the canvas; ``tests/test_figure_layout.py`` checks every
@@ -25,22 +30,25 @@ Conventions shared by every figure:
 Figures:
 
 * :func:`rank_heatmap` — loss × task, colour and text = mean rank over the task's metrics
-  (1 = best), plus an ``all`` column; rows ordered by overall mean rank.
+  (1 = best), plus an ``all`` column; rows ordered by overall mean rank; the colour scale spans the
+  possible ranks, 1 to the number of losses.
 * :func:`pd_plane` — per task, a distortion metric (PSNR) against the perceptual metric chosen by
   :func:`benchmark.stats.pd_metrics` (LPIPS/DISTS when present, else the best offline one), named
   on the axes and in a title of at most two lines; one point per loss with light 95% CI bars in
   both directions, the degraded input as a grey cross; the Pareto front (no other loss better on
-  both) is a dashed staircase with black-rimmed points; axis ranges ignore far-off points
-  (:func:`robust_limits`), which are drawn at the edge as a triangle with their value.
+  both) is a dashed staircase with black-rimmed points; axis ranges hold every CI bar whole but
+  ignore far-off points (:func:`robust_limits`), which are drawn at the edge as a triangle with
+  their value.
 * :func:`metric_points` — per task, one panel per metric: cell means with 95% CIs; filled =
   top group (not significantly different from the best), hollow = tested and significantly worse
-  (nothing is hollow when too few runs allow no test); diamond = circular cell; square = the
-  degraded input (a reference, never tested).
+  (nothing is hollow when too few runs allow no test); each loss its colour and marker; a dark ring
+  = circular cell; grey cross = the degraded input (a reference, never tested).
 * :func:`cd_diagram` — critical-difference summary: mean ranks on an axis, with bars joining
   losses whose mean ranks differ by less than the Nemenyi CD.
-* :func:`training_curves` — per task, each loss's training-loss curve from ``meta.json``
-  normalised to its first value and smoothed by a centred moving average (:func:`smooth_curve`,
-  the window in the title); mean over seeds, band = min–max over seeds where there are two or more.
+* :func:`training_curves` — per task, each loss's training-loss curve from ``meta.json`` smoothed by
+  a centred moving average (:func:`smooth_curve`, the window in the title) and divided by its first
+  smoothed value (every curve starts at 1); mean over seeds, band = min–max over seeds where there
+  are two or more; each task its own y-axis, whole-number iterations, plain decimal ticks.
 * :func:`visual_grid` — the same test crop restored by every loss (seed of the first run found),
   with the clean and degraded crops and a zoomed inset; needs ``net.pt`` and the test data.
 * :func:`leaderboard_heatmap` — the quick-look ``leaderboard.png``: per task, loss × metric, text =
@@ -74,13 +82,29 @@ RC = {"font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "xtick.labelsize
       "legend.frameon": False}
 #: loss names that always get the first colours, in this order (so ℓ1 is the same blue in every report)
 CANONICAL = ("l1", "l2", "charbonnier", "ssim", "ms_ssim", "ms_ssim_l1")
-MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+#: the loss markers: no triangle (an off-scale point in the P–D plane), no cross (the degraded input), no star
+#: (the compared loss)
+MARKERS = ("o", "s", "D", "P", "p", "h")
+#: each palette colour's first marker: the six pixel losses' colours take the six shapes; the four
+#: colours after them repeat a shape only next to a very different colour (sky blue plus / vermillion
+#: plus, not sky blue circle / blue circle)
+COLOUR_MARKERS = ("o", "s", "D", "P", "p", "h", "P", "s", "D", "p")
 LINESTYLES = ("-", "--", ":", "-.")
 _DASHES = {"-": "", "--": (4, 1.5), ":": (1, 1.2), "-.": (3, 1.2, 1, 1.2)}
 INPUT_COLOUR = (0.58, 0.58, 0.58)
+#: one colour per loss label (:func:`loss_styles`): Okabe–Ito's blue, orange, green, vermillion and
+#: purple, a dark brown, Okabe–Ito's sky blue, and Tol's indigo, wine and olive. Any two differ by
+#: CIEDE2000 ≥ 20 (seaborn's ``colorblind`` has orange and tan at 12, and a pale yellow);
+#: ``tests/test_figures_defects.py`` checks it
+PALETTE = tuple(tuple(int(h[i:i + 2], 16) / 255 for i in (1, 3, 5)) for h in (
+    "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#8C564B", "#56B4E9", "#332288", "#882255", "#999933"))
 #: the mark of a loss that restores worse than the degraded input (the tables' ``benchmark.export.WORSE``),
 #: judged on this metric (:func:`benchmark.stats.worse_than_input`)
 WORSE, WORSE_METRIC, WORSE_COLOUR = "⚠", "psnr", (0.75, 0.1, 0.1)
+#: the P–D plane's mark of such a loss: a red ring of this area (points²) around its point
+WORSE_RING, WORSE_GID = 75.0, "worse-than-input"
+#: the metric plots' mark of a circular cell (the loss trained on that metric): a dark ring
+CIRCULAR_RING, CIRCULAR_GID = 60.0, "circular"
 
 
 @contextmanager
@@ -142,70 +166,83 @@ class LossStyle:
         return _DASHES[self.linestyle]
 
 
-def _home_slot(label: str, loss: str, first: int, n_slots: int) -> tuple[int, int]:
-    """A label's own style slot and the first slot of its region, the same in every report: a
-    built-in loss (by registry name) has a slot of its own right after ``first`` (its place among
-    the non-canonical built-ins); any other label (a user's loss, a weighted sum) hashes into the
-    slots after those."""
-    import hashlib
-
+def _priority(label: str, loss: str) -> tuple[int, int, str]:
+    """Who chooses a style first: the pixel losses of :data:`CANONICAL` (their own colours), then
+    every other built-in loss in registry order, then any other label (a user's loss, a weighted
+    sum) by name. A new user loss therefore never takes a colour from the built-in field."""
     from benchmark.registry import LOSSES
 
+    base = loss.split(" [")[0].split("(")[0].strip()
+    if loss in CANONICAL:
+        return 0, CANONICAL.index(loss), label
     builtin = [n for n in LOSSES.names() if n not in CANONICAL and "file" not in LOSSES.get(n).meta]
-    if loss in builtin:
-        return first + builtin.index(loss), first
-    start = first + len(builtin)
-    h = int(hashlib.sha256(label.encode()).hexdigest()[:8], 16)
-    return start + h % max(1, n_slots - start), start
+    if base in builtin:
+        return 1, builtin.index(base), label
+    return 2, 0, label
+
+
+def _home_colour(label: str, loss: str, n_colours: int) -> int:
+    """A non-canonical label's preferred colour among the ones after :data:`CANONICAL`'s: a built-in
+    loss's by its place in the registry (the same in every report); any other label starts at the
+    first of them, so the one new loss of a comparison is always the sky blue."""
+    n_extra = max(1, n_colours - len(CANONICAL))
+    group, index, _ = _priority(label, loss)
+    return len(CANONICAL) + (index % n_extra if group == 1 else 0)
 
 
 def loss_styles(labels, losses: dict[str, str] | None = None) -> dict[str, LossStyle]:
-    """{label: LossStyle}: a colour-blind-safe colour, a marker and a line style per label.
+    """{label: LossStyle}: a clearly distinct colour, a marker and a line style per label.
 
-    seaborn's ``colorblind`` palette without its grey gives 9 colours; slot i is colour ``i mod 9``
-    with marker and line style ``i div 9``, so up to 63 labels stay distinct. The pixel losses of
-    :data:`CANONICAL` own slots 0–5 in every report (ℓ1 is always the blue circle), found by their
-    loss name (from ``losses`` {label: loss}, or the label itself). Every other built-in loss has a
-    slot of its own, and any other label hashes into the slots after those (:func:`_home_slot`), so
-    a label's style does not depend on which other losses a report holds: comparing a new loss never
-    recolours the field (two labels that meet — a loss under two weights kinds, two hashes — are
-    separated by probing, the alphabetically first keeping the slot); ``input`` is grey."""
-    import seaborn as sns
+    :data:`PALETTE` holds 10 colours, far apart for normal vision (CIEDE2000 ≥ 20 between any two,
+    none paler than L* 72 on white, none close to the input's grey). Every label present gets a
+    colour of its own while there are colours left; beyond 10 labels a colour is reused in a next
+    layer with another marker and line style (:func:`_style_of`), so (colour, marker) stays unique
+    (for 60 labels; (colour, marker, line style) for 120). Markers vary between
+    labels of one colour layer too, so shape helps wherever colour is hard to tell. No loss marker is
+    a triangle (the P–D plane's off-scale points) or a cross (the degraded input).
 
-    pal = [c for c in sns.color_palette("colorblind", 10) if not np.allclose(c, c[0])]  # drop the grey
+    Assignment (:func:`_priority`): the pixel losses of :data:`CANONICAL` own colours 0–5 in every
+    report (ℓ1 is always the blue circle), found by their loss name (``losses`` {label: loss}, or the
+    label itself); then the other built-in losses in registry order, then any other label by name,
+    each taking its home colour (:func:`_home_colour`) when free, else the next free one (the extra
+    colours first, then those of pixel losses this report lacks). A label's style depends only on
+    itself and on the labels that choose before it, so comparing a new loss of one's own never
+    recolours the field; ``input`` is grey with the cross the figures draw it as."""
     losses = losses or {}
-
-    def style_of(slot: int) -> LossStyle:
-        k = slot // len(pal)
-        return LossStyle(tuple(pal[slot % len(pal)]), MARKERS[k % len(MARKERS)], LINESTYLES[k % len(LINESTYLES)])
-
-    out = {INPUT: LossStyle(INPUT_COLOUR, "o", "-")}
-    rest = []
-    taken = set()
-    for label in sorted(set(labels) - {INPUT}):
+    n = len(PALETTE)
+    out = {INPUT: LossStyle(INPUT_COLOUR, "X", "-")}
+    todo = sorted(set(labels) - {INPUT}, key=lambda l: _priority(l, losses.get(l, l)))
+    present = {CANONICAL.index(losses.get(l, l)) for l in todo if losses.get(l, l) in CANONICAL}
+    taken: set[tuple[int, int]] = set()
+    for label in todo:
         loss = losses.get(label, label)
-        if loss in CANONICAL and CANONICAL.index(loss) not in taken:
-            out[label] = style_of(CANONICAL.index(loss))
-            taken.add(CANONICAL.index(loss))
+        if loss in CANONICAL:
+            order = [CANONICAL.index(loss)]
         else:
-            rest.append(label)
-    n_slots = len(pal) * len(MARKERS)
-    used = set(taken) | set(range(len(CANONICAL)))  # the canonical slots stay theirs, present or not
-    homes = {label: _home_slot(label, losses.get(label, label).split(" [")[0].split("(")[0].strip(), len(CANONICAL),
-                               n_slots)
-             for label in rest}
-    # built-ins first (their own slots), then the rest alphabetically; a taken slot probes onwards
-    for label in sorted(rest, key=lambda lb: (homes[lb][1] != len(CANONICAL), lb)):
-        slot, start = homes[label]
-        for _ in range(n_slots):
-            if slot not in used:
+            h = _home_colour(label, loss, n)
+            extra = list(range(len(CANONICAL), n))
+            extra = extra[extra.index(h):] + extra[:extra.index(h)]
+            order = extra + [c for c in range(len(CANONICAL)) if c not in present]
+        layer = 0
+        while True:  # the first free (colour, layer) slot: a new colour before a reused one
+            colour = next((c for c in order if (c, layer) not in taken), None)
+            if colour is not None:
                 break
-            slot = start + (slot - start + 1) % max(1, n_slots - start) if slot + 1 < n_slots else start
-        used.add(slot)
-        out[label] = style_of(slot)
-    canon = sorted((l for l in out if l != INPUT and losses.get(l, l) in CANONICAL and l not in rest),
-                   key=lambda l: CANONICAL.index(losses.get(l, l)))
-    return {INPUT: out[INPUT], **{l: out[l] for l in canon}, **{l: out[l] for l in rest}}
+            layer += 1
+            if loss not in CANONICAL:  # a reused colour: the palette's strongest first
+                order = list(range(n))
+        taken.add((colour, layer))
+        out[label] = _style_of(colour, layer)
+    return out
+
+
+def _style_of(colour: int, layer: int) -> LossStyle:
+    """Slot (colour, layer): layer 0 gives colour i the marker ``COLOUR_MARKERS[i]``; each
+    further layer shifts it (by 3, 1, 4, 2, 5 places in :data:`MARKERS`: a blue circle's reuse is a
+    blue plus) and takes the next line style."""
+    base = MARKERS.index(COLOUR_MARKERS[colour % len(COLOUR_MARKERS)])
+    return LossStyle(PALETTE[colour], MARKERS[(base + 3 * layer + layer // 2) % len(MARKERS)],
+                     LINESTYLES[layer % len(LINESTYLES)])
 
 
 def stats_styles(stats: Stats, metas: list[dict] | None = None) -> dict[str, LossStyle]:
@@ -283,8 +320,16 @@ def fit_canvas(fig, pad: float = 0.04, max_iter: int = 6, min_axes: tuple[float,
                             h + over[2] + over[3] + max(0.0, grow_h) + pad)
 
 
+#: every format a figure may be written in (``plbench report --formats``)
+FIGURE_FORMATS = ("png", "pdf", "svg")
+#: the file names (without suffix) of the figures :mod:`benchmark.report` writes with this module
+FIGURE_PATTERNS = ("rank_heatmap", "cd_diagram", "pd_plane", "training_curves", "metrics_*", "visual_*")
+
+
 def save(fig, base: Path, formats=("png", "pdf")) -> list[Path]:
-    """Write ``base.<fmt>`` for each format (PNG first), close the figure, return the paths.
+    """Write ``base.<fmt>`` for each format (PNG first), close the figure, return the paths; the
+    figure's files in formats not asked for this time (a PDF left by an earlier ``--formats png
+    pdf``) are removed, as they no longer show what the PNG does.
 
     The canvas is saved as laid out (no ``bbox_inches="tight"``): :func:`fit_canvas` has already
     made room for every text, and the PDF/SVG page is the figure itself."""
@@ -298,7 +343,54 @@ def save(fig, base: Path, formats=("png", "pdf")) -> list[Path]:
             fig.savefig(tmp, format=fmt, dpi=200 if fmt == "png" else None)
         out.append(p)
     fig.clear()  # drawn and saved: free its artists
+    remove_figure(base, keep=out)
     return out
+
+
+def remove_figure(base: Path, keep=()) -> list[Path]:
+    """Delete ``base.<fmt>`` in every :data:`FIGURE_FORMATS` but the paths in ``keep``: a figure
+    this report drew in fewer formats, or could not draw at all, leaves no stale file behind."""
+    keep = {Path(k) for k in keep}
+    removed = []
+    for fmt in FIGURE_FORMATS:
+        p = base.with_suffix(f".{fmt}")
+        if p not in keep and p.is_file():
+            p.unlink()
+            removed.append(p)
+    if removed:
+        log.info("removed stale figure file(s): %s", ", ".join(p.name for p in removed))
+    return removed
+
+
+def prune_figures(directory: Path, keep) -> list[Path]:
+    """Delete the figure files in ``directory`` that this report did not write (``keep``: every
+    path it wrote): only files named like a figure of this module (:data:`FIGURE_PATTERNS`, e.g.
+    ``visual_sr4.pdf`` from an earlier setting or ``metrics_jpeg.png`` of a task no longer
+    reported) in one of :data:`FIGURE_FORMATS`; anything else in the folder stays. For
+    :func:`benchmark.report.make_figures` to call once all figures are written."""
+    import fnmatch
+
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    keep = {Path(k).resolve() for k in keep}
+    removed = []
+    for p in sorted(directory.iterdir()):
+        if (p.is_file() and p.suffix[1:] in FIGURE_FORMATS and p.resolve() not in keep
+                and any(fnmatch.fnmatchcase(p.stem, pat) for pat in FIGURE_PATTERNS)):
+            p.unlink()
+            removed.append(p)
+    if removed:
+        log.info("removed %d stale figure file(s): %s", len(removed), ", ".join(p.name for p in removed))
+    return removed
+
+
+def _drawn(fig, base: Path, formats) -> list[Path]:
+    """:func:`save` a drawn figure; with nothing drawn (``None``), remove the figure's old files."""
+    if fig is None:
+        remove_figure(base)
+        return []
+    return save(fig, base, formats)
 
 
 def _arrow(higher: bool) -> str:
@@ -361,10 +453,11 @@ def worse_labels(stats: Stats, task: str | None = None) -> set[str]:
 def robust_limits(means, lows=None, highs=None, k: float = 4.0, pad: float = 0.06,
                   reference=None) -> tuple[float, float]:
     """An axis range that one outlier cannot squash: the points within ``k`` interquartile ranges of
-    the quartiles (all of them when fewer than 5), widened to their CI ends ``lows``/``highs`` by at
-    most half the points' span, and padded by ``pad`` of the span. ``reference`` (a bool mask, e.g.
-    the degraded input) marks points left out of the quartiles but kept when within range. Points
-    outside are drawn at the panel's edge (:func:`draw_pd_plane`)."""
+    the quartiles (all of them when fewer than 5), widened to hold the whole CI bar ``lows``–``highs``
+    of each of those points (a bar is never cut at the axis; NaN: no bar), and padded by ``pad`` of
+    the span. ``reference`` (a bool mask, e.g. the degraded input) marks points left out of the
+    quartiles but kept when within range. Points outside are drawn at the panel's edge
+    (:func:`draw_pd_plane`), their bars with them."""
     m = np.asarray(means, float)
     ok = np.isfinite(m)
     if not ok.any():
@@ -376,19 +469,20 @@ def robust_limits(means, lows=None, highs=None, k: float = 4.0, pad: float = 0.0
         iqr = float(q3 - q1) or 1e-3 * max(abs(float(q1)), 1e-12)
         keep &= (m >= q1 - k * iqr) & (m <= q3 + k * iqr)
     lo, hi = float(m[keep].min()), float(m[keep].max())
-    span = hi - lo or max(abs(hi), 1e-12) * 0.02
-    for ends, side in ((lows, -1), (highs, 1)):
+    for ends in (lows, highs):
         if ends is None:
             continue
         e = np.asarray(ends, float)[keep]
         e = e[np.isfinite(e)]
         if e.size:
-            if side < 0:
-                lo = max(min(lo, float(e.min())), lo - span / 2)
-            else:
-                hi = min(max(hi, float(e.max())), hi + span / 2)
-    span = hi - lo
+            lo, hi = min(lo, float(e.min())), max(hi, float(e.max()))
+    span = hi - lo or max(abs(hi), 1e-12) * 0.02
     return lo - pad * span, hi + pad * span
+
+
+def metric_name(metric: str) -> str:
+    """A metric as an axis or column names it, with its unit: ``psnr`` → ``psnr (dB)``."""
+    return f"{metric} (dB)" if str(metric).partition("@")[0].startswith("psnr") else str(metric)
 
 
 # --------------------------------------------------------------------------------------------
@@ -408,8 +502,13 @@ def draw_rank_heatmap(stats: Stats, styles=None):
     flagged = {t: worse_labels(stats, t) for t in tr.columns[:-1]}
     annot = np.array([["" if not np.isfinite(v) else f"{v:.1f}" + (f" {WORSE}" if l in flagged.get(t, ()) else "")
                        for t, v in row.items()] for l, row in tr.iterrows()], dtype=object)
+    # the scale is the possible range of a rank, 1 (best) to k losses, not the data's min–max; with
+    # one loss there is nothing to compare and no colourbar
+    k = len(tr)
     sns.heatmap(tr, ax=ax, cmap="viridis", annot=annot, fmt="", annot_kws={"fontsize": 7}, linewidths=0.5,
-                linecolor="white", cbar_kws={"label": "mean rank (1 = best)", "shrink": 0.8, "aspect": 30})
+                linecolor="white", vmin=1, vmax=max(k, 1), cbar=k > 1,
+                cbar_kws={"label": f"mean rank (1 = best, {k} = worst)", "shrink": 0.8, "aspect": 30,
+                          "ticks": _rank_ticks(k)})
     ax.set_yticks(np.arange(len(tr)) + 0.5, rows, rotation=0, va="center")
     ax.set_xticks(np.arange(tr.shape[1]) + 0.5, [str(c) for c in tr.columns], rotation=90)
     ax.axvline(tr.shape[1] - 1, color="white", lw=2.5)
@@ -422,10 +521,20 @@ def draw_rank_heatmap(stats: Stats, styles=None):
     return fig
 
 
+def _rank_ticks(k: int) -> list[int]:
+    """Whole ranks from 1 to ``k`` for a colourbar: every one up to 6 losses, else every 2nd/5th/…
+    from 1 (at most six), with ``k`` itself when it is not next to the last."""
+    step = next(s for s in (1, 2, 5, 10, 20, 50, 100, 1000) if (k - 1) / s <= 5)
+    ticks = list(range(1, k + 1, step))
+    if ticks[-1] != k and 2 * (k - ticks[-1]) >= step:
+        ticks.append(k)
+    return ticks
+
+
 def rank_heatmap(stats: Stats, base: Path, formats=("png", "pdf"), styles=None) -> list[Path]:
     with style():
         fig = draw_rank_heatmap(stats, styles)
-        return save(fig, base, formats) if fig is not None else []
+        return _drawn(fig, base, formats)
 
 
 def _cells(stats: Stats, task: str) -> pd.DataFrame:
@@ -469,11 +578,12 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
     Each panel's range comes from :func:`robust_limits`, so one far-off loss does not squash the
     others: a point beyond it is drawn at the edge as a triangle pointing out, with its value. The
     degraded input is a grey cross, the Pareto front a dashed staircase (front points with a black
-    rim), a loss with runs worse than the input on psnr carries ⚠ (:func:`worse_labels`)."""
+    rim), a loss with runs worse than the input on psnr a red ring around its point (red-edged at
+    the panel's edge, ⚠ in its value, when off-scale; :func:`worse_labels`). The limits hold every
+    drawn CI bar whole."""
     plt = _Figures()
     from matplotlib.lines import Line2D
     from matplotlib.ticker import MaxNLocator
-    from matplotlib.transforms import offset_copy
 
     tasks = sorted(stats.cells["task"].unique()) if not stats.cells.empty else []
     dist, perc = pd_metrics(stats.cells["metric"].unique()) if tasks else (None, None)
@@ -504,9 +614,10 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
         pts = labels + [INPUT] * (INPUT in x.index and INPUT in y.index)
         flags["input"] |= INPUT in pts
         X, Y = x.loc[pts], y.loc[pts]
-        ref = [l == INPUT for l in pts]
-        xlim = robust_limits(X["mean"], X["ci_low"], X["ci_high"], reference=ref)
-        ylim = robust_limits(Y["mean"], Y["ci_low"], Y["ci_high"], reference=ref)
+        ref = np.array([l == INPUT for l in pts])
+        # the limits hold every drawn bar whole (the input has none)
+        xlim = robust_limits(X["mean"], X["ci_low"].where(~ref), X["ci_high"].where(~ref), reference=ref)
+        ylim = robust_limits(Y["mean"], Y["ci_low"].where(~ref), Y["ci_high"].where(~ref), reference=ref)
         ax.set_xlim(xlim)
         ax.set_ylim(ylim if higher[perc] else ylim[::-1])  # better is up
         for l in labels:
@@ -533,7 +644,8 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
                 else:
                     edge = "bottom" if (ym < ylim[0]) == higher[perc] else "top"
                     marker = "v" if edge == "bottom" else "^"
-                ax.scatter([xc], [yc], s=22, marker=marker, color=colour, edgecolor="k", linewidth=0.4,
+                ax.scatter([xc], [yc], s=22, marker=marker, color=colour,
+                           edgecolor=WORSE_COLOUR if l in worse else "k", linewidth=1.0 if l in worse else 0.4,
                            clip_on=False, zorder=5)
                 off.setdefault(edge, []).append((l, xc, yc, xm if xc != xm else ym))
             elif l == INPUT:
@@ -545,9 +657,9 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
                            color=colour, edgecolor="k", linewidth=0.9 if on else 0.3, zorder=6 if star else 4 + on)
             if l in worse:
                 flags["worse"] = True
-            if l in worse and (xc, yc) == (xm, ym):  # an off-scale one carries ⚠ in its value instead
-                ax.plot([xc], [yc], ls="none", marker=f"${WORSE}$", ms=6, color=WORSE_COLOUR, clip_on=False,
-                        zorder=7, transform=offset_copy(ax.transData, fig=fig, x=5, y=5, units="points"))
+            if l in worse and (xc, yc) == (xm, ym):  # a red ring on the point itself (off-scale: ⚠ in its value)
+                ax.scatter([xm], [ym], s=WORSE_RING * (2 if l in highlight else 1), marker="o", facecolors="none",
+                           edgecolors=WORSE_COLOUR, linewidths=1.1, zorder=7, gid=WORSE_GID)
         for edge, items in off.items():  # each off-scale point's value beside its edge mark, kept apart
             if edge in ("left", "right"):  # stacked along the edge
                 placed = _spread([yc for _, _, yc, _ in items], 0.09 * (ylim[1] - ylim[0]),
@@ -571,8 +683,8 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
                             ha={"left": "left", "right": "right"}.get(edge, "center"),
                             va={"bottom": "bottom", "top": "top"}.get(edge, "center"))
         shown += [l for l in labels if l not in shown]
-        ax.set_xlabel(f"{dist} {_arrow(higher[dist])} (distortion)")
-        ax.set_ylabel(f"{perc} {_arrow(higher[perc])} (perception)")
+        ax.set_xlabel(f"{metric_name(dist)} {_arrow(higher[dist])} (distortion)")
+        ax.set_ylabel(f"{metric_name(perc)} {_arrow(higher[perc])} (perception)")
         ax.xaxis.set_major_locator(MaxNLocator(4))
         ax.yaxis.set_major_locator(MaxNLocator(5))
         ax.set_title(task)
@@ -601,8 +713,8 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
         extra.append((Line2D([], [], ls="none", marker="X", color=INPUT_COLOUR, mec="k", mew=0.4, ms=5),
                       "degraded input"))
     if flags["worse"]:
-        extra.append((Line2D([], [], ls="none", marker=f"${WORSE}$", color=WORSE_COLOUR, ms=6),
-                      f"worse than the input on {WORSE_METRIC}"))
+        extra.append((Line2D([], [], ls="none", marker="o", mfc="none", mec=WORSE_COLOUR, mew=1.1,
+                             ms=math.sqrt(WORSE_RING)), f"worse than the input on {WORSE_METRIC}"))
     if flags["off"]:
         extra.append((Line2D([], [], ls="none", marker=">", color=grey, ms=4), "off-scale (value shown)"))
     _legend(fig, sorted(shown, key=list(styles).index), styles, markers={l: "*" for l in highlight if l in shown},
@@ -615,7 +727,7 @@ def pd_plane(stats: Stats, base: Path, formats=("png", "pdf"), highlight: set[st
              styles=None) -> list[Path]:
     with style():
         fig = draw_pd_plane(stats, highlight, styles)
-        return save(fig, base, formats) if fig is not None else []
+        return _drawn(fig, base, formats)
 
 
 def draw_metric_points(stats: Stats, task: str, styles=None):
@@ -639,7 +751,7 @@ def draw_metric_points(stats: Stats, task: str, styles=None):
     fig, axes = plt.subplots(rows, cols, figsize=(min(COL2, 1.7 * cols + 1.6), height), squeeze=False, sharey=True,
                              layout="constrained")
     ypos = {l: i for i, l in enumerate(order)}
-    tested_any = False
+    tested_any = circular_any = False
     for ax, m in zip(axes.flat, metrics):
         g = c[c["metric"] == m]
         y = g["label"].map(ypos).to_numpy(float)
@@ -649,16 +761,21 @@ def draw_metric_points(stats: Stats, task: str, styles=None):
         is_input = (g["label"] == INPUT).to_numpy()
         tested = np.isfinite(g["p_best_adj"].to_numpy(float)) & ~is_input
         tested_any |= bool(tested.any())
+        circular_any |= bool((g["circular"].to_numpy(bool) & ~is_input).any())
         hollow = tested & ~g["top_group"].to_numpy(bool)
         circ = g["circular"].to_numpy(bool) & ~is_input
-        for sel, marker in ((~circ & ~is_input, "o"), (circ, "D"), (is_input, "s")):
+        markers = np.array([styles.get(l, styles[INPUT]).marker for l in g["label"]])
+        for marker in dict.fromkeys(markers):  # each loss its own marker, as in every figure
             for filled in (True, False):
-                k = sel & (hollow != filled)
+                k = (markers == marker) & (hollow != filled)
                 if k.any():
                     cs = [colours[i] for i in np.flatnonzero(k)]
-                    ax.scatter(g["mean"].to_numpy()[k], y[k], s=14, marker=marker, c=cs if filled else "white",
-                               edgecolors=cs, linewidths=0.9, zorder=3)
-        ax.set_title(f"{m} {_arrow(bool(g['higher_is_better'].iloc[0]))}")
+                    ax.scatter(g["mean"].to_numpy()[k], y[k], s=22 if marker == "X" else 14, marker=marker,
+                               c=cs if filled else "white", edgecolors=cs, linewidths=0.9, zorder=3)
+        if circ.any():  # a circular cell: a dark ring around its point
+            ax.scatter(g["mean"].to_numpy()[circ], y[circ], s=CIRCULAR_RING, marker="o", facecolors="none",
+                       edgecolors="0.15", linewidths=0.7, zorder=4, gid=CIRCULAR_GID)
+        ax.set_title(f"{metric_name(m)} {_arrow(bool(g['higher_is_better'].iloc[0]))}")
         ax.set_yticks(range(len(order)), ticks)
         for tick, label in zip(ax.get_yticklabels(), order):
             if label in worse:
@@ -678,10 +795,12 @@ def draw_metric_points(stats: Stats, task: str, styles=None):
         n = int(c.loc[c["label"] != INPUT, "n_seeds"].min()) if (c["label"] != INPUT).any() else 0
         proxies = [(Line2D([], [], marker="o", **dot),
                     f"not tested: {n} run(s) per loss, a test needs ≥ {MIN_RUNS}")]
-    proxies.append((Line2D([], [], marker="D", **dot), "diamond: circular (trained on this metric)"))
+    if circular_any:
+        proxies.append((Line2D([], [], marker="o", ls="none", mfc="none", mec="0.15", mew=0.7,
+                               ms=math.sqrt(CIRCULAR_RING)), "ringed: circular (trained on this metric)"))
     if INPUT in ypos:
-        proxies.append((Line2D([], [], marker="s", color=INPUT_COLOUR, ls="none", ms=4),
-                        "square: the degraded input (not tested)"))
+        proxies.append((Line2D([], [], marker="X", color=INPUT_COLOUR, ls="none", ms=5),
+                        "grey cross: the degraded input (not tested)"))
     if worse:
         proxies.append((Line2D([], [], marker=f"${WORSE}$", color=WORSE_COLOUR, ls="none", ms=6),
                         f"worse than the input on {WORSE_METRIC}"))
@@ -694,7 +813,7 @@ def draw_metric_points(stats: Stats, task: str, styles=None):
 def metric_points(stats: Stats, task: str, base: Path, formats=("png", "pdf"), styles=None) -> list[Path]:
     with style():
         fig = draw_metric_points(stats, task, styles)
-        return save(fig, base, formats) if fig is not None else []
+        return _drawn(fig, base, formats)
 
 
 def _cd_groups(vals: np.ndarray, cd: float) -> list[tuple[int, int]]:
@@ -783,7 +902,7 @@ def draw_cd_diagram(stats: Stats, styles=None):
 def cd_diagram(stats: Stats, base: Path, formats=("png", "pdf"), styles=None) -> list[Path]:
     with style():
         fig = draw_cd_diagram(stats, styles)
-        return save(fig, base, formats) if fig is not None else []
+        return _drawn(fig, base, formats)
 
 
 #: the training curves' moving average: this fraction of a run's logged values (odd, at least 1)
@@ -799,26 +918,30 @@ def smooth_curve(values, frac: float = SMOOTH) -> tuple[np.ndarray, int]:
 
 
 def draw_training_curves(metas: list[dict], styles=None):
-    """Training-loss curves from ``meta.json`` (see module docstring): each run's curve, relative
-    to its first value and smoothed by :func:`smooth_curve`, then the mean over seeds; the band is
-    the min–max over seeds, drawn (and named in the title) only where a loss has 2 or more."""
+    """Training-loss curves from ``meta.json`` (see module docstring): each run's curve smoothed by
+    :func:`smooth_curve` and divided by its (smoothed) first value, so every curve starts at 1 as the
+    title says; then the mean over seeds; the band is the min–max over seeds, drawn (and named in
+    the title) only where a loss has 2 or more. Each task has its own y-axis (one loss falling ten
+    times would flatten a task whose losses move by 5 %), logarithmic only where a panel spans a
+    factor of 5 or more, with plain decimal tick labels; iterations are whole numbers."""
     plt = _Figures()
     import seaborn as sns
+    from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
     rows, windows = [], []
     for m in metas:
         cfg, curve = m.get("config") or {}, m.get("loss_curve") or []
         if m.get("kind") == "input" or not curve or "task" not in cfg:
             continue
-        first = float(curve[0][1]) if curve[0][1] not in (0, None) else 1.0
         label = loss_label(cfg["loss"], m.get("weights", "none"))
-        pts = [(int(it), float(v) / first) for it, v in curve if v is not None and np.isfinite(v)]
+        pts = [(int(it), float(v)) for it, v in curve if v is not None and np.isfinite(v)]
         if not pts:
             continue
         smoothed, k = smooth_curve([v for _, v in pts])
+        first = float(smoothed[0]) if smoothed[0] not in (0.0,) and np.isfinite(smoothed[0]) else 1.0
         windows.append(k)
         for (it, _), v in zip(pts, smoothed):
-            rows.append((cfg["task"], label, cfg["loss"], cfg.get("seed", 0), it, float(v)))
+            rows.append((cfg["task"], label, cfg["loss"], cfg.get("seed", 0), it, float(v) / first))
     if not rows:
         log.info("training curves skipped: no loss_curve in any meta.json")
         return None
@@ -832,35 +955,55 @@ def draw_training_curves(metas: list[dict], styles=None):
     seeds = df.groupby(["task", "label"])["seed"].nunique()
     tasks = sorted(df["task"].unique())
     r, c = _grid(len(tasks))
-    fig, axes = plt.subplots(r, c, figsize=(min(COL2, 2.4 * c), 1.9 * r + 0.5), squeeze=False, sharey=True,
+    fig, axes = plt.subplots(r, c, figsize=(min(COL2, max(COL1, 2.4 * c)), 1.9 * r + 0.5), squeeze=False,
                              layout="constrained")
     labels = sorted(df["label"].unique(), key=list(styles).index)
-    for ax, task in zip(axes.flat, tasks):
+    plain = FuncFormatter(lambda v, _: f"{v:.4g}")
+    for i, (ax, task) in enumerate(zip(axes.flat, tasks)):
         g = df[df["task"] == task]
         present = [l for l in labels if l in set(g["label"])]
         band = bool((seeds.loc[task] >= 2).any())
+        n_points = int(g.groupby(["label", "seed"]).size().max())
         sns.lineplot(data=g, x="it", y="rel", hue="label", style="label", hue_order=present, style_order=present,
                      palette={l: styles[l].color for l in present}, dashes={l: styles[l].dashes for l in present},
-                     estimator="mean", errorbar=("pi", 100) if band else None, err_kws={"alpha": 0.12, "lw": 0},
-                     lw=0.8, alpha=0.9, ax=ax, legend=False)
-        ax.set_yscale("log")
+                     markers={l: styles[l].marker for l in present}, markevery=max(1, n_points // 6), ms=3.5,
+                     markeredgewidth=0, estimator="mean", errorbar=("pi", 100) if band else None,
+                     err_kws={"alpha": 0.12, "lw": 0}, lw=0.8, alpha=0.9, ax=ax, legend=False)
+        # the drawn range (the band's ends included) decides linear or log
+        ys = np.concatenate([ln.get_ydata() for ln in ax.get_lines()] +
+                            [np.asarray(p.get_paths()[0].vertices[:, 1]) for p in ax.collections if p.get_paths()])
+        ys = ys[np.isfinite(ys) & (ys > 0)]
+        if ys.size and ys.max() / ys.min() >= 5:
+            ax.set_yscale("log")  # 1, 2, 5 per decade over a few decades, else whole decades (a diverged run)
+            decades = math.log10(ys.max() / ys.min())
+            ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0) if decades <= 3 else (1.0,),
+                                                  numticks=6))
+            ax.yaxis.set_minor_locator(LogLocator(base=10, subs=np.arange(2, 10) * 1.0))
+            ax.yaxis.set_minor_formatter(NullFormatter())
+        else:
+            ax.yaxis.set_major_locator(MaxNLocator(5, steps=[1, 2, 2.5, 5, 10]))
+        ax.yaxis.set_major_formatter(plain)
+        ax.xaxis.set_major_locator(MaxNLocator(5, integer=True))
         ax.set_title(task)
         ax.set_xlabel("iteration")
-        ax.set_ylabel("loss / first value")
+        ax.set_ylabel("loss / first value" if i % c == 0 else "")
     for ax in list(axes.flat)[len(tasks):]:
         ax.remove()
     w = fig.get_size_inches()[0]
     k_lo, k_hi = min(windows), max(windows)
-    window = f"{k_lo}" if k_lo == k_hi else f"{k_lo}–{k_hi}"
     if int(seeds.max()) < 2:
         seeds_text = "one seed per loss"
     elif int(seeds.min()) >= 2:
         seeds_text = f"mean over {_count(seeds)} seeds; band: min–max"
     else:
         seeds_text = f"mean over {_count(seeds)} seeds; band: min–max where a loss has ≥ 2"
-    fig.suptitle(wrap_title(f"Training loss relative to its first value ({seeds_text}; moving average over "
-                            f"{window} logged values)", w))
-    _legend(fig, labels, styles, line=True, marker=False)
+    if k_hi <= 1:  # nothing smoothed: nothing to say
+        head = "Training loss relative to its first value"
+    else:
+        window = f"{k_lo}" if k_lo == k_hi else f"{k_lo}–{k_hi}"
+        head = f"Training loss, moving average over {window} logged values, relative to its first value"
+    fig.suptitle(wrap_title(f"{head} ({seeds_text})", w))
+    _legend(fig, labels, styles, line=True, marker=True)
     fit_canvas(fig, min_axes=(1.5, 1.2))
     return fig
 
@@ -874,7 +1017,7 @@ def _count(n: pd.Series) -> str:
 def training_curves(metas: list[dict], base: Path, formats=("png", "pdf"), styles=None) -> list[Path]:
     with style():
         fig = draw_training_curves(metas, styles)
-        return save(fig, base, formats) if fig is not None else []
+        return _drawn(fig, base, formats)
 
 
 def _board_values(board) -> pd.DataFrame:
@@ -887,6 +1030,14 @@ def _board_values(board) -> pd.DataFrame:
     vals = text.apply(lambda col: pd.to_numeric(col.astype(str).str.replace("−", "-").str.strip(), errors="coerce"))
     vals.columns = list(ranks.columns)
     return vals.astype(float)
+
+
+def _column_name(column: str) -> str:
+    """A leaderboard column as its header shows it: ``"psnr ↑"`` → ``"psnr (dB) ↑"``."""
+    name = str(column).strip()
+    if name.endswith(("↑", "↓")):
+        return f"{metric_name(name[:-1].strip())} {name[-1]}"
+    return metric_name(name)
 
 
 def _metric_of(column: str) -> tuple[str, bool]:
@@ -1009,16 +1160,23 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None):
         for tick, label in zip(ax.get_yticklabels(), order):
             if label in flagged[task]:
                 tick.set_color(WORSE_COLOUR)
-        ax.set_xticks(np.arange(v.shape[1]) + 0.5, [str(c) for c in v.columns], rotation=90)
+        ax.set_xticks(np.arange(v.shape[1]) + 0.5, [_column_name(c) for c in v.columns], rotation=90)
         ax.set_xlabel("")
         ax.set_ylabel("")
         ax.tick_params(length=0)
         ax.set_title(task)
     holder = fig.add_subplot(gs[rows, :])  # the colourbar's own row: a thin bar centred under the panels
     holder.axis("off")
-    cax = holder.inset_axes([0.3, 0.45, 0.4, 0.14])
+    fw = fig.get_size_inches()[0]
+    bar = min(3.0, max(1.4, 0.4 * fw)) / fw  # inches → a fraction of the row; its names go beside it
+    cax = holder.inset_axes([0.5 - bar / 2, 0.45, bar, 0.14])
     cb = fig.colorbar(ScalarMappable(norm, cmap), cax=cax, orientation="horizontal", ticks=[-1, 0, 1])
-    cb.ax.set_xticklabels(["furthest below the input", "input", "best loss"])
+    # the ends are named beside the bar, the input under its middle: however narrow the figure,
+    # the three names cannot run into each other
+    cb.ax.set_xticklabels(["", "input", ""])
+    cb.ax.text(-0.03, 0.5, "furthest below the input", transform=cb.ax.transAxes, ha="right", va="center",
+               fontsize=6)
+    cb.ax.text(1.03, 0.5, "best loss", transform=cb.ax.transAxes, ha="left", va="center", fontsize=6)
     cb.set_label("change from the degraded input, scaled per column", fontsize=7)
     cb.ax.xaxis.set_label_position("top")
     cb.ax.tick_params(labelsize=6)
@@ -1055,9 +1213,22 @@ def draw_all(stats: Stats, metas: list[dict]) -> dict[str, object]:
 
 
 # --------------------------------------------------------------------------------------------
+#: the visual grid's inset covers at most this fraction of a panel's side (its bottom-right corner)
+INSET_MAX = 0.5
+
+
+def inset_zoom(crop: int, box: int) -> int:
+    """The whole magnification of :func:`draw_visual_grid`'s inset: a ``box``-pixel square of a
+    ``crop``-pixel panel shown ``zoom`` times larger, as large as fits in :data:`INSET_MAX` of it."""
+    return max(1, int(INSET_MAX * crop // box))
+
+
 def draw_visual_grid(panels: list[tuple[str, object]], title: str, crop: int, zoom: int):
     """Panels of (name, (1, 3, H, W) tensor or (H, W, 3) array) side by side, six per row, each
-    with a zoomed inset of its centre; names wrapped to the panel width."""
+    a centred ``crop`` with an inset (bottom right) magnifying a ``zoom``-pixel box drawn just above
+    and left of the centre; names wrapped to the panel width. The inset's size is chosen so that
+    its magnification is a whole number (:func:`inset_zoom`), which the title states (``title``
+    plus ``, inset ×N zoom``)."""
     plt = _Figures()
 
     n = len(panels)
@@ -1066,15 +1237,19 @@ def draw_visual_grid(panels: list[tuple[str, object]], title: str, crop: int, zo
     title_h = 0.11 * max(_lines(t) for t in names)
     fig, axes = plt.subplots(r, c, figsize=(min(COL2, 1.2 * c), (1.15 + title_h) * r + 0.3), squeeze=False,
                              layout="constrained")
+    factors = set()
     for ax, (_, img), label in zip(axes.flat, panels, names):
         arr = img[0].permute(1, 2, 0).numpy() if hasattr(img, "permute") else np.asarray(img)
         cs = min(crop, arr.shape[0], arr.shape[1])
         top, left = (arr.shape[0] - cs) // 2, (arr.shape[1] - cs) // 2
         arr = arr[top:top + cs, left:left + cs]
-        z = min(zoom, cs // 2)
-        zt = zl = cs // 2 - z // 2
+        z = max(1, min(zoom, cs // 2 - 1))
+        f = inset_zoom(cs, z)
+        factors.add(f)
+        zt = zl = max(0, cs // 2 - z - 1)  # the box ends just before the centre, where the inset begins
         ax.imshow(arr, interpolation="nearest")
-        ins = ax.inset_axes([0.55, 0.0, 0.45, 0.45])
+        side = f * z / cs  # the inset's side as a fraction of the panel's: exactly f times the box
+        ins = ax.inset_axes([1 - side, 0.0, side, side])
         ins.imshow(arr[zt:zt + z, zl:zl + z], interpolation="nearest")
         ins.set_xticks([])
         ins.set_yticks([])
@@ -1086,14 +1261,16 @@ def draw_visual_grid(panels: list[tuple[str, object]], title: str, crop: int, zo
         ax.axis("off")
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
-    fig.suptitle(wrap_title(title, fig.get_size_inches()[0], 7), fontsize=7)
+    zoom_text = "×" + "/".join(str(f) for f in sorted(factors))
+    fig.suptitle(wrap_title(f"{title}, inset {zoom_text} zoom", fig.get_size_inches()[0], 7), fontsize=7)
     fit_canvas(fig)
     return fig
 
 
 def visual_grid(store, task: str, base: Path, formats=("png", "pdf"), crop: int = 96,
-                zoom: int = 24, run_ids: set[str] | None = None) -> list[Path]:
-    """Clean, degraded and every loss's restoration of one test crop, with a zoomed inset.
+                zoom: int = 16, run_ids: set[str] | None = None) -> list[Path]:
+    """Clean, degraded and every loss's restoration of one test crop, with a zoomed inset (a
+    ``zoom``-pixel box shown :func:`inset_zoom` times larger: ×3 for the defaults).
 
     Uses the first seed of each loss's first finished run of ``task`` (its ``net.pt`` and the
     ``test_data`` of its config), among ``run_ids`` when given (the report's setting); skipped
@@ -1107,7 +1284,7 @@ def visual_grid(store, task: str, base: Path, formats=("png", "pdf"), crop: int 
             runs.append((cfg.get("seed", 0), cfg["loss"], m))
     if not runs:
         log.info("visual grid for %s skipped: no saved nets (runs/<id>/net.pt)", task)
-        return []
+        return _drawn(None, base, formats)
     first: dict[str, dict] = {}
     for _, loss, m in sorted(runs, key=lambda r: (r[0], r[1])):
         first.setdefault(loss_label(loss, m.get("weights", "none")), m)
@@ -1125,7 +1302,7 @@ def visual_grid(store, task: str, base: Path, formats=("png", "pdf"), crop: int 
         items = held_out_items(task_obj, {spec: load_images(spec)[:1]})
     except Exception as exc:  # noqa: BLE001 - missing data/offline hub/torch: skip the figure
         log.info("visual grid for %s skipped: test data unavailable (%s: %s)", task, type(exc).__name__, exc)
-        return []
+        return _drawn(None, base, formats)
     item = items[0]
     _, _, h, w = item.clean.shape
     cs = min(crop, h, w)
@@ -1143,8 +1320,6 @@ def visual_grid(store, task: str, base: Path, formats=("png", "pdf"), crop: int 
                 panels.append((label, net(item.degraded).float().clamp(0, 1)))
             except Exception as exc:  # noqa: BLE001 - one unreadable net drops one panel
                 log.info("visual grid: %s skipped (%s)", label, exc)
-    z = min(zoom, cs // 2)
     with style():
-        fig = draw_visual_grid(panels, f"{task}: {item.dataset}/{item.image}, {cs}×{cs} crop, inset ×{cs // z} zoom",
-                               cs, z)
+        fig = draw_visual_grid(panels, f"{task}: {item.dataset}/{item.image}, {cs}×{cs} crop", cs, zoom)
         return save(fig, base, formats)

@@ -130,6 +130,11 @@ def make_figures(stats: Stats, store: ResultsStore, metas: list[dict], out: Path
             figs[f"visual_{t}"] = F.visual_grid(store, t, out / f"visual_{t}", formats, run_ids=run_ids)
     else:
         log.debug("visual comparison grids not drawn (`plbench report` draws them; --no-visual skips them)")
+    # figure files of an earlier report that this one did not write (another setting, a task no longer
+    # reported, another format) go; the visual grids only when they were redrawn (they re-run nets)
+    written = [p for ps in figs.values() if ps for p in ps]
+    keep = written if visual else written + [p for p in out.glob("visual_*") if p.is_file()]
+    F.prune_figures(out, keep)
     return {k: v for k, v in figs.items() if v}
 
 

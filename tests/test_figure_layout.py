@@ -1,6 +1,6 @@
 """Every figure of a report, drawn on a synthetic table with many losses and long loss names:
 no text falls outside the canvas and no two texts overlap (matplotlib's own renderer measures
-them); one colour per loss label across figures, colour-blind-safe; vector output."""
+them); one colour per loss label across figures, from the module's palette; vector output."""
 
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ def report_figures():
         figs["leaderboard"] = F.draw_leaderboard_heatmap(heatmap_panels(table))
         rng = np.random.default_rng(0)
         panels = [(name, rng.random((64, 64, 3))) for name in ["clean", "input", *sorted(OFFSETS)]]
-        title = "denoise: synthetic/img0000, 64×64 crop, inset ×2 zoom"
+        title = "denoise: synthetic/img0000, 64×64 crop"  # the grid adds the inset's zoom
         figs["visual_grid"] = F.draw_visual_grid(panels, title, 64, 16)
         yield stats, figs
         for f in figs.values():
@@ -127,10 +127,10 @@ def test_one_colour_per_loss_across_figures(report_figures):
     small = F.loss_styles(["aaa", "l2", "ms_ssim_l1"])
     assert styles["l2"].color == small["l2"].color and styles["ms_ssim_l1"] == small["ms_ssim_l1"]
     assert small["aaa"] not in (styles["l1"], styles["l2"], styles["charbonnier"])
-    import seaborn as sns
-
-    cb = [tuple(c) for c in sns.color_palette("colorblind", 10)]
-    assert all(tuple(styles[l].color) in cb for l in labels)  # colour-blind-safe palette only
+    assert all(tuple(styles[l].color) in F.PALETTE for l in labels)  # the module's palette only
+    # 15 labels, 10 colours: every colour used before any is reused; (colour, marker) still unique
+    assert len({styles[l].color for l in labels}) == len(F.PALETTE)
+    assert len({(styles[l].color, styles[l].marker) for l in labels}) == len(labels)
     # the P-D plane's legend and the training curves' legend give each label the same colour
     from matplotlib.colors import to_rgb
 
@@ -164,16 +164,22 @@ def test_vector_output(tmp_path):
 
 
 def test_loss_colours_do_not_depend_on_which_losses_are_present():
-    """Comparing one new loss must not recolour the field (issue 25: lpips went pink → yellow)."""
+    """Comparing one new loss must not recolour the field (issue 25: lpips went pink → yellow): a
+    user's loss chooses after every built-in, and the pixel losses own their colours outright."""
     from benchmark.figures import loss_styles
 
     field = ["l1", "l2", "charbonnier", "ssim", "ms_ssim", "ms_ssim_l1", "lpips [alexnet:random+lpips:alex:v0.1]",
              "lpips_squeeze [squeezenet:random+lpips:squeeze:v0.1]", "vgg [vgg16:random]"]
-    base = loss_styles(field)
-    for extra in (["gdl_l1"], ["a_new_loss", "zzz", "ffl", "pdl [vgg19:random]"], [f"loss{i}" for i in range(20)]):
-        grown = loss_styles(field + extra)
+    losses = {l: l.split(" [")[0] for l in field}
+    base = loss_styles(field, losses)
+    for extra in (["gdl_l1"], ["a_new_loss", "zzz", "my_loss(alpha=2)"], [f"loss{i}" for i in range(20)]):
+        grown = loss_styles(field + extra, losses)
         assert all(grown[k] == base[k] for k in base), extra
         styles = [(s.color, s.marker) for s in grown.values()]
         assert len(set(styles)) == len(styles)  # still one style per label
-    assert loss_styles(["vgg [vgg16:random]"])["vgg [vgg16:random]"] == base["vgg [vgg16:random]"]
+    # another built-in may take a colour from the built-ins after it, never from a pixel loss
+    grown = loss_styles(field + ["ffl", "pdl [vgg19:random]"], {**losses, "pdl [vgg19:random]": "pdl"})
+    assert all(grown[k] == base[k] for k in field[:6])
+    assert len({s.color for k, s in grown.items() if k != "input"}) == 10  # 11 losses: all 10 colours in use
+    assert loss_styles(["l1", "a_new_loss"])["a_new_loss"] == loss_styles(["l1", "l2", "a_new_loss"])["a_new_loss"]
     assert base["l1"].marker == "o" and base["l1"] == loss_styles(["l1"])["l1"]  # l1: the blue circle, always
