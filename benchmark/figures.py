@@ -841,11 +841,14 @@ def draw_cd_diagram(stats: Stats, styles=None):
     if "ranks" not in f:
         log.info("critical-difference diagram skipped: %s", f.get("reason", "no Friedman test"))
         return None
+    from benchmark.export import _too_few
+
     styles = styles or stats_styles(stats)
     ranks = pd.Series(f["ranks"]).sort_values()
     k, cd = len(ranks), f["cd"]
     vals = ranks.to_numpy()
-    groups = _cd_groups(vals, cd)
+    few = _too_few(stats)  # fewer runs per loss than a verdict needs: the mean ranks are descriptive only
+    groups = [] if few is not None else _cd_groups(vals, cd)
     half = math.ceil(k / 2)
     texts = []
     for label, r in ranks.items():  # the rank stays whole, on the label's last line when it fits
@@ -878,14 +881,17 @@ def draw_cd_diagram(stats: Stats, styles=None):
     for n, (a, b) in enumerate(groups):
         yb = -0.1 - 0.07 * n
         ax.plot([vals[a] - 0.03, vals[b] + 0.03], [yb, yb], color="k", lw=2.2, solid_capstyle="round", zorder=3)
-    ax.plot([lo, lo + cd], [0.55, 0.55], color="k", lw=1)
-    ax.vlines([lo, lo + cd], 0.5, 0.6, color="k", lw=1)
-    ax.text(lo + cd / 2, 0.6, f"CD = {cd:.2f}", ha="center", va="bottom", fontsize=7)
+    if few is None:
+        ax.plot([lo, lo + cd], [0.55, 0.55], color="k", lw=1)
+        ax.vlines([lo, lo + cd], 0.5, 0.6, color="k", lw=1)
+        ax.text(lo + cd / 2, 0.6, f"CD = {cd:.2f}", ha="center", va="bottom", fontsize=7)
     ax.axis("off")
     w = fig.get_size_inches()[0]
-    ax.set_title(wrap_title(f"Mean rank over {f['n_blocks']} (task, metric) blocks; Friedman p = {f['p']:.2g}; "
-                            f"black bars join losses not significantly different (Nemenyi, α = {f['alpha']})",
-                            w, 7), fontsize=7)
+    title = (f"Mean rank over {f['n_blocks']} (task, metric) blocks; Friedman p = {f['p']:.2g}; black bars join "
+             f"losses not significantly different (Nemenyi, α = {f['alpha']})" if few is None else
+             f"Mean rank over {f['n_blocks']} (task, metric) blocks — descriptive only: {few} run(s) per loss, "
+             f"nothing tested (a verdict needs ≥ {MIN_RUNS})")
+    ax.set_title(wrap_title(title, w, 7), fontsize=7)
     fit_canvas(fig)
     # tick numbers last, thinned to what the final axis width holds (≥ 0.28 in apart)
     renderer = fig.canvas.get_renderer()

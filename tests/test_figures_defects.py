@@ -336,3 +336,23 @@ def test_a_report_removes_the_figures_of_an_earlier_report_it_does_not_redraw(tm
     left = {p.name for p in figs.iterdir()}
     assert "metrics_gone.png" not in left and "metrics_gone.pdf" not in left
     assert {"visual_sr4.png", "notes.txt", "metrics_sr4.png"} <= left
+
+
+def test_cd_diagram_is_descriptive_below_the_minimum_runs():
+    """With fewer runs per loss than a verdict needs, the CD diagram states no p-value and draws no
+    'not significantly different' bars or CD scale."""
+    from benchmark.figures import draw_cd_diagram
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_table
+
+    def drawn(seeds):
+        t = synthetic_table(tasks=("denoise", "sr4"), metrics=("psnr", "ssim"), seeds=seeds,
+                            offsets={"l1": 0.0, "l2": 0.05, "good": 1.0})
+        fig = draw_cd_diagram(compute(t, n_boot=100))
+        ax = fig.axes[0]
+        return ax.get_title(), [t.get_text() for t in ax.texts]
+
+    title, texts = drawn((0, 1))
+    assert "descriptive only" in title and "Friedman p" not in title and not any("CD =" in t for t in texts)
+    title, texts = drawn(range(5))
+    assert "Friedman p" in title and any("CD =" in t for t in texts)
