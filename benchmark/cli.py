@@ -542,6 +542,33 @@ def _report_kwargs(args) -> dict:
                 where=parse_where(args.where))
 
 
+def _outputs_writable(store) -> None:
+    """``report``, ``findings`` and ``calibrate`` write next to ``runs/``: one line, before any work,
+    when they cannot (a read-only mount, another user's directory)."""
+    import tempfile
+
+    try:
+        if not os.access(store.root, os.W_OK):
+            raise PermissionError(13, "permission denied")
+        with tempfile.TemporaryFile(dir=store.root):
+            pass
+    except OSError as exc:
+        raise UserError(f"results directory {store.root} is not writable ({exc.strerror}): this command writes its "
+                        f"outputs there; copy it first (cp -r {store.root} <a writable place>) and run on the "
+                        "copy") from None
+
+
+def _known_loss(store, name: str, flag: str) -> None:
+    """``name`` is a loss of the results in ``store`` (by its spec), else one line with suggestions."""
+    import difflib
+
+    have = sorted(set(store.table()["loss"].astype(str)) - {"input"})
+    if name not in have:
+        close = difflib.get_close_matches(name, have, n=3, cutoff=0.5)
+        raise UserError(f"{flag} {name!r} is not a loss of these results"
+                        + (f"; did you mean {', '.join(close)}?" if close else f" (they have {', '.join(have)})"))
+
+
 def cmd_report(args) -> int:
     from benchmark.report import write_report
     from benchmark.results import ResultsStore
@@ -551,8 +578,12 @@ def cmd_report(args) -> int:
     if not store.runs.exists():
         raise UserError(f"no results in {store.root} (run `plbench run --out {args.out}` first)")
     store.check_foreign()  # the report writes next to runs/: never over files it did not write
+    _outputs_writable(store)
+    kwargs = _report_kwargs(args)
+    if args.baseline != "l1":  # asked for by name: a typo is an error, not a report without ▲/▼ marks
+        _known_loss(store, args.baseline, "--baseline")
     t0 = time.time()
-    paths = write_report(store, **_report_kwargs(args))
+    paths = write_report(store, **kwargs)
     for kind, p in paths.items():
         print(f"{kind}: {p}")
     log.info("report written in %.1f s", time.time() - t0)
@@ -576,6 +607,7 @@ def cmd_findings(args) -> int:
     store = ResultsStore(args.out)
     if not store.runs.exists():
         raise UserError(f"no results in {store.root} (run `plbench run --out {args.out}` first)")
+    _outputs_writable(store)
     results = check_all(store.table(), args.only, alpha=args.alpha, n_boot=args.bootstrap, convergence=True,
                         lost=lost_runs(store.metas()))
     print(to_text(results))
@@ -630,11 +662,14 @@ def cmd_calibrate(args) -> int:
         raise UserError(f"--runs must be at least 2 (run-to-run variance), got {args.runs}")
     if args.splits < 1:
         raise UserError(f"--splits must be at least 1, got {args.splits}")
+    if not 0 <= args.seed < 2**63:
+        raise UserError(f"--seed must be in [0, 2**63), got {args.seed}")
     if not (math.isfinite(args.effect) and args.effect > 0):
         raise UserError(f"--effect must be a positive finite number of practical margins, got {args.effect}")
     store = ResultsStore(args.out)
     if not store.runs.exists():
         raise UserError(f"no results in {store.root} (run `plbench run --out {args.out}` first)")
+    _outputs_writable(store)
     from benchmark.settings import parse_where, select
 
     # one setting, as the leaderboard: the variance of runs trained differently is not run-to-run variance
@@ -665,7 +700,9 @@ def cmd_compare(args) -> int:
                      progress=not args.no_progress and sys.stderr.isatty(), **_report_kwargs(args))
     print(result.text)
     print(f"comparison: {result.path}")
-    return 0
+    if result.failed:
+        log.error("%d run(s) of the new loss failed: see the note in %s", result.failed, result.path)
+    return 1 if result.failed else 0
 
 
 def cmd_weights(args) -> int:

@@ -46,6 +46,8 @@ class CompareResult:
     path: Path
     trained: int
     paths: dict
+    #: runs of the new losses that failed (``plbench compare`` then exits 1, as ``plbench run`` does)
+    failed: int = 0
 
 
 def _setting(meta: dict) -> str:
@@ -164,7 +166,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     data = DataCache()
     notes: dict[str, list[str]] = {}
     chosen: dict[str, list[dict]] = {}
-    trained = 0
+    trained = failed = 0
     for task, gs in sorted(groups.items()):
         group, task_notes = _pick_group(gs, here)
         ids = {m["run_id"] for m in group or ()}
@@ -195,8 +197,12 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
                  len(configs) - cached, cached)
         summary = run_grid(configs, store, metrics, dev, progress=progress, data=data)
         trained += summary.trained
+        failed += summary.failed
         if summary.failed:
             notes[task].append(f"{summary.failed} run(s) of the new loss failed (see meta.json).")
+        if summary.diverged:
+            notes[task].append(f"{summary.diverged} run(s) of the new loss diverged (a non-finite loss; "
+                               "see meta.json's diverged_at).")
     keep = {_setting(g[0]) for g in chosen.values()}
     paths = write_report(store, baseline=baseline, alpha=alpha, n_boot=n_boot, formats=formats, visual=visual,
                          keep=keep or None, hint="plbench compare")
@@ -204,7 +210,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     path = store.root / "compare" / f"{_safe('_'.join(new))}.md"
     atomic_write_bytes(path, text.encode())
     paths.update(figs)
-    return CompareResult(text, path, trained, paths)
+    return CompareResult(text, path, trained, paths, failed)
 
 
 def _pick_group(gs: list[list[dict]], here: str) -> tuple[list[dict] | None, list[str]]:
@@ -221,7 +227,7 @@ def _pick_group(gs: list[list[dict]], here: str) -> tuple[list[dict] | None, lis
         return None, notes
     for other in usable[1:]:
         notes.append(f"{len(other)} field run(s) ({', '.join(sorted({m['config']['loss'] for m in other}))}) "
-                     f"used different settings ({_diff(other[0]['config'], usable[0]['config'])}); "
+                     f"used different settings ({_diff(other[0]['config'], usable[0][0]['config'])}); "
                      "they are set aside, not mixed in.")
     return usable[0], notes
 
@@ -252,6 +258,8 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         st = compute(t, [metas[r] for r in ids], baseline=baseline, alpha=alpha, n_boot=n_boot, checks=picked.checks)
         cov = coverage_lines(coverage_table(store, ids), len(ids))
         lines += [f"> Metric coverage: {line}" for line in cov]
+        if notes[task] or cov:
+            lines.append("")  # a blank line ends the quotes (else Markdown folds what follows into them)
         c = st.cells
         new_labels = sorted(set(c.loc[c["loss"].isin(new), "label"]))
         if not new_labels:
@@ -267,7 +275,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
             for m in mine.index:
                 r = mine.loc[m]
                 lines.append(f"| {m} {'↑' if r['higher_is_better'] else '↓'} | {r['mean']:.4g} "
-                             f"[{r['ci_low']:.4g}, {r['ci_high']:.4g}] | {r['rank']:.0f} | "
+                             f"[{r['ci_low']:.4g}, {r['ci_high']:.4g}] | {r['rank']:g} | "
                              f"{'yes' if r['top_group'] else 'no'} | {', '.join(wins.get(m, [])) or '–'} | "
                              f"{', '.join(losses.get(m, [])) or '–'} |")
             dist, perc = pd_metrics(c["metric"].unique())

@@ -13,23 +13,33 @@ One loader (:func:`load_images`) for four kinds of source, all through Hugging F
 A source is written ``SOURCE[@REVISION][:SPLIT][#COLUMN]``, e.g. ``skimage:test``,
 ``/data/photos``, ``owner/name@main:train#image``. A hub id may carry a config name as a third
 path segment: ``eugenesiow/Div2k/bicubic_x4:train#hr``. An image column may hold images or
-file paths (strings).
+file paths (strings; a relative path is looked up in the saved dataset's folder, then the cwd).
+An existing path is one name whatever it contains (``with#hash``, ``at@sign``). Only hub ids
+have revisions; only hub ids, embedded sets, folders (a top-level sub-folder) and a saved
+``DatasetDict`` have splits: anything else is a :class:`UserError`. A saved ``DatasetDict``
+named without ``:SPLIT`` is tested on its ``test`` split (else ``validation``) and trained on
+its ``train`` split (:func:`default_split`); where that is ambiguous, the error lists the splits.
 
 Every image becomes a (3, H, W) tensor: uint8 for 8-bit sources, float32 in [0, 1] for 16-bit
-or float sources (:func:`to_float` turns either into float32 in [0, 1]). EXIF orientation is
-applied; L/LA/P/RGBA/CMYK/I;16/F modes are converted (alpha is dropped, greyscale is replicated
-to three channels). Unreadable files are logged by name and skipped.
+greyscale or float sources (:func:`to_float` turns either into float32 in [0, 1]); Pillow reads
+16-bit colour (RGB) PNG and TIFF at 8 bits per channel, so those arrive as uint8. EXIF
+orientation is applied; L/LA/P/RGBA/CMYK/I;16/F modes are converted (alpha is dropped,
+greyscale is replicated to three channels). Unreadable files and images under
+:data:`MIN_IMAGE_SIDE` px on a side are logged by name and skipped.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import io
+import json
 import logging
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,12 +60,16 @@ SKIMAGE_NATURAL = {
 SKIMAGE_MEDICAL = {"immunohistochemistry": "test", "retina": "train", "cell": "train"}
 EMBEDDED = {"skimage": {**SKIMAGE_NATURAL, **SKIMAGE_MEDICAL},
             "skimage-natural": SKIMAGE_NATURAL, "skimage-medical": SKIMAGE_MEDICAL}
+#: images with a side under this are skipped when loaded: no task can use them (test images are cut to
+#: multiples of 8 px, benchmark.runner.TEST_MULTIPLE; a training crop is ≥ 8 px, benchmark.config.MIN_CROP)
+MIN_IMAGE_SIDE = 8
 
 
 @dataclass(frozen=True)
 class DataSpec:
     """Where images come from. ``split=None`` means the source's default (``train`` for hub ids,
-    everything for folders and embedded sets)."""
+    everything for folders and embedded sets; for a saved ``DatasetDict`` the split that
+    :meth:`parse` picks for the source's role, or ``train`` for a token written without one)."""
 
     source: str
     split: str | None = None
@@ -64,24 +78,29 @@ class DataSpec:
     max_images: int | None = None
 
     @classmethod
-    def parse(cls, text: str, max_images: int | None = None) -> "DataSpec":
-        """``SOURCE[@REVISION][:SPLIT][#COLUMN]`` → DataSpec. Existing paths are taken whole."""
+    def parse(cls, text: str, max_images: int | None = None, role: str | None = None) -> "DataSpec":
+        """``SOURCE[@REVISION][:SPLIT][#COLUMN]`` → DataSpec. An existing path is taken whole, and so
+        is the longest existing path before an ``@``, ``:`` or ``#`` (a folder named ``with#hash`` or
+        ``at@sign`` stays one name). ``role`` (``"train"`` or ``"test"``): what the source is for; a
+        saved ``DatasetDict`` named without ``:SPLIT`` then gets its split here (:func:`default_split`),
+        so the spec, and every token written from it, names the split that was used."""
         text = text.strip()
         if not text:
             raise UserError("empty dataset source")
+        if role not in (None, "train", "test"):
+            raise ValueError(f"role must be 'train', 'test' or None, got {role!r}")
         m = re.fullmatch(r"(.*)\[max_images=(\d+)\]", text)  # the form token() writes
         if m and not os.path.exists(text):
             text, max_images = m.group(1), int(m.group(2))
-        column = split = revision = None
-        if "#" in text and not os.path.exists(text):
-            text, column = text.rsplit("#", 1)
-        if ":" in text and not os.path.exists(text):
-            text, split = text.rsplit(":", 1)
-        if "@" in text and not os.path.exists(text):
-            text, revision = text.rsplit("@", 1)
+        text, revision, split, column = _split_source(text)
         if os.path.isdir(os.path.expanduser(text)):  # one name per folder, however it was typed
             text = str(Path(text).expanduser().resolve())
-        return cls(text, split or None, column or None, revision or None, max_images)
+        spec = cls(text, split or None, column or None, revision or None, max_images)
+        if role is not None and spec.split is None and spec.kind == "saved":
+            splits = saved_splits(Path(spec.source))
+            if splits is not None:
+                spec = dataclasses.replace(spec, split=default_split(spec, splits, role))
+        return spec
 
     def __str__(self) -> str:
         s = self.source + (f"@{self.revision}" if self.revision else "")
@@ -94,21 +113,110 @@ class DataSpec:
 
     @property
     def name(self) -> str:
-        """Short name for result rows: the folder name or the id, plus the split."""
+        """Short name for result rows: the folder name or the id, plus the split (several sources
+        sharing one: :func:`dataset_names`)."""
         base = Path(self.source).name if os.path.isdir(self.source) else self.source
         return base + (f":{self.split}" if self.split else "")
 
     @property
     def kind(self) -> str:
+        """``embedded``, ``folder``, ``saved``, ``file`` (an existing file: not a source),
+        ``missing-path`` (a path that does not exist) or ``hub``."""
         if self.source in EMBEDDED:
             return "embedded"
         p = Path(self.source).expanduser()
         if p.is_dir():
-            saved = (p / "state.json").exists() or (p / "dataset_dict.json").exists()
-            return "saved" if saved else "folder"
+            return "saved" if _is_saved_dataset(p) else "folder"
+        if p.exists():
+            return "file"
         if p.suffix or self.source.startswith((".", "/", "~")):
             return "missing-path"
         return "hub"
+
+
+_TAIL = re.compile(r"(?:@(?P<revision>[^:#]+))?(?::(?P<split>[^#]+))?(?:#(?P<column>.+))?")
+
+
+def _split_source(text: str) -> tuple[str, str | None, str | None, str | None]:
+    """``SOURCE[@REVISION][:SPLIT][#COLUMN]`` → (source, revision, split, column). An existing path is
+    the whole source; else the longest existing path before an ``@``, ``:`` or ``#`` followed by a
+    well-formed tail; else the parts are cut from the right (``#``, then ``:``, then ``@``)."""
+    if os.path.exists(os.path.expanduser(text)):
+        return text, None, None, None
+    for i in sorted((i for i, ch in enumerate(text) if ch in "@:#"), reverse=True):
+        head, tail = text[:i], _TAIL.fullmatch(text[i:])
+        if head and tail and os.path.exists(os.path.expanduser(head)):
+            return head, tail["revision"], tail["split"], tail["column"]
+    column = split = revision = None
+    if "#" in text:
+        text, column = text.rsplit("#", 1)
+    if ":" in text:
+        text, split = text.rsplit(":", 1)
+    if "@" in text:
+        text, revision = text.rsplit("@", 1)
+    return text, revision, split, column
+
+
+def _read_json(path: Path):
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _is_saved_dataset(p: Path) -> bool:
+    """A folder written by ``save_to_disk``: a ``dataset_dict.json`` naming splits or a ``state.json``
+    naming data files. A folder with another program's ``state.json`` (or ``dataset_dict.json``)
+    that holds image files is an image folder; without image files it counts as a (broken) saved
+    dataset, so that loading it says what is wrong with it."""
+    dd, state = p / "dataset_dict.json", p / "state.json"
+    if not dd.is_file() and not state.is_file():
+        return False
+    if saved_splits(p) is not None:
+        return True
+    info = _read_json(state) if state.is_file() else None
+    if isinstance(info, dict) and "_data_files" in info:
+        return True
+    return not _holds_image_file(p)
+
+
+def _holds_image_file(root: Path) -> bool:
+    exts = image_extensions()
+    for _dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        if any(Path(f).suffix.lower() in exts and not f.startswith(".") for f in filenames):
+            return True
+    return False
+
+
+def saved_splits(path: Path) -> list[str] | None:
+    """The split names of a saved ``DatasetDict`` (its ``dataset_dict.json``); None for anything else."""
+    info = _read_json(path / "dataset_dict.json")
+    if isinstance(info, dict) and isinstance(info.get("splits"), list):
+        return [str(s) for s in info["splits"]]
+    return None
+
+
+def default_split(spec: "DataSpec", splits: list[str], role: str | None) -> str:
+    """The split of a saved ``DatasetDict`` that ``spec`` (given without ``:SPLIT``) stands for.
+
+    Test data: ``test``, else ``validation`` (logged), else the only split (logged). Training data:
+    ``train``, else the only split (logged). ``role=None`` (a token written before roles were
+    recorded): ``train`` when present, as then. Anything else is ambiguous: a :class:`UserError`
+    listing the splits."""
+    wanted = {"test": ("test", "validation"), "train": ("train",), None: ("train",)}[role]
+    for i, name in enumerate(wanted):
+        if name in splits:
+            if i or (role is None and len(splits) > 1):
+                log.info("%s: no split given; %s its %r split (splits: %s)", spec.source,
+                         {"test": "testing on", "train": "training on", None: "using"}[role], name, ", ".join(splits))
+            return name
+    if len(splits) == 1:
+        log.info("%s: no split given; using its only split, %r", spec.source, splits[0])
+        return splits[0]
+    what = {"test": "test on", "train": "train on", None: "use"}[role]
+    raise UserError(f"saved dataset {spec.source} has splits {', '.join(splits)}, none of them "
+                    f"{' or '.join(repr(w) for w in wanted)}: name the one to {what} as {spec.source}:SPLIT")
 
 
 @dataclass(frozen=True)
@@ -149,7 +257,7 @@ def pil_to_tensor(img) -> torch.Tensor:
         arr = np.clip(arr / peak, 0, 1).astype(np.float32)
         return torch.from_numpy(arr).expand(3, *arr.shape).contiguous()
     if mode == "F":  # a float image must already be in [0, 1]: never silently clipped (load_images skips it)
-        arr = np.asarray(img, dtype=np.float32)
+        arr = np.array(img, dtype=np.float32)  # a copy: torch warns on (and must not share) Pillow's read-only buffer
         if not np.isfinite(arr).all():
             raise ValueError(f"{int((~np.isfinite(arr)).sum())} non-finite (NaN/inf) pixels")
         if arr.size and (arr.min() < 0 or arr.max() > 1):
@@ -163,18 +271,52 @@ def pil_to_tensor(img) -> torch.Tensor:
     return torch.from_numpy(arr.copy()).permute(2, 0, 1).contiguous()
 
 
-def decode_image(value, name: str) -> torch.Tensor:
-    """Decode one ``datasets.Image(decode=False)`` cell ({'bytes', 'path'}) or a PIL image."""
+def decode_image(value, name: str, base: Path | None = None) -> torch.Tensor:
+    """Decode one cell of an image column: a ``datasets.Image(decode=False)`` cell ({'bytes', 'path'}),
+    a file path (str) or a PIL image. A relative path is looked up in ``base`` (the saved dataset's
+    folder) first, then in the cwd (:func:`find_file`). A cell that holds no image is a ``ValueError``
+    saying what it holds."""
     from PIL import Image
 
+    if value is None:
+        raise ValueError("empty image cell")
     if hasattr(value, "mode"):  # already a PIL image
         return pil_to_tensor(value)
     if isinstance(value, str):  # a column of file paths
         value = {"bytes": None, "path": value}
+    if not isinstance(value, dict):
+        raise ValueError(f"the cell holds {_what(value)}, not an image or a file path")
     data, path = value.get("bytes"), value.get("path")
+    if data is None:
+        if not path:
+            raise ValueError("empty image cell (neither bytes nor a path)")
+        path = find_file(path, base)
     with Image.open(io.BytesIO(data) if data is not None else path) as img:
         img.load()
         return pil_to_tensor(img)
+
+
+def find_file(path: str, base: Path | None = None) -> Path:
+    """A file path from an image column: absolute as it is; relative, in ``base`` (the saved
+    dataset's folder) if it is there, else in the cwd. None there is a ``FileNotFoundError`` naming
+    the places looked in."""
+    p = Path(path).expanduser()
+    if p.is_absolute():
+        if not p.exists():
+            raise FileNotFoundError(f"no such file: {p}")
+        return p
+    places = ([base] if base is not None else []) + [Path.cwd()]
+    for place in places:
+        if (place / p).exists():
+            return place / p
+    raise FileNotFoundError(f"no such file: {path} (looked in {' and '.join(map(str, places))})")
+
+
+def _what(value) -> str:
+    """A few words for what a cell holds (an error message's)."""
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return f"an array ({type(value).__name__})"
+    return f"a {type(value).__name__} ({str(value)[:40]!r})"
 
 
 # --------------------------------------------------------------------------------------------
@@ -213,14 +355,19 @@ def embedded_dataset(name: str = "skimage"):
 
 
 def _hub_error(spec: DataSpec, exc: Exception) -> UserError:
+    """One line for a hub id that did not load; where the dataset was not found, it also says that no
+    local folder has that name (a mistyped relative path reads as a hub id)."""
     from huggingface_hub import constants
 
     cache = os.environ.get("HF_DATASETS_CACHE") or os.path.join(constants.HF_HOME, "datasets")
     offline = constants.HF_HUB_OFFLINE or "Offline" in type(exc).__name__ or "offline" in str(exc).lower()
+    local = f"there is no local folder {spec.source!r} (cwd {os.getcwd()})"
     if offline:
-        return UserError(f"dataset {spec.source!r} is not cached and the hub is offline (HF_HUB_OFFLINE=1): "
-                         f"download it on a connected machine into {cache}, or pass a local folder")
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return UserError(f"dataset {spec.source!r} is not cached and the hub is offline (HF_HUB_OFFLINE=1), and "
+                         f"{local}: download it on a connected machine into {cache}, or pass a local folder")
+    first = _first_line(exc)
+    if isinstance(exc, FileNotFoundError) or "NotFound" in type(exc).__name__:
+        return UserError(f"cannot load dataset {spec.source!r} from the hub ({first}), and {local}")
     return UserError(f"cannot load dataset {spec.source!r}: {first}")
 
 
@@ -243,12 +390,38 @@ def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict
     (names starting with ``.``) are left out. No file or folder *name* is read as a split (``datasets``'
     imagefolder builder would read ``train_x.jpg`` as a split and drop every other file). With
     ``split`` (``FOLDER:SPLIT``), only the files under the top-level sub-folder of that name.
+    Links to folders are followed, each folder read once: a link to a folder above (``up -> ..``) or
+    to one the walk reads under its own path, or a folder reached a second time, is logged and not
+    followed.
 
     Returns (image files, {reason: [relative paths]}) with the skipped files by reason: ``not an
     image`` (other suffixes) and ``dangling link`` (a symbolic link to nothing)."""
-    files, skipped = [], {}
+    files, skipped, loops = [], {}, []
     exts = image_extensions()
+    real_root = root.resolve()
+    above = {real_root, *real_root.parents}  # a link to one of these is a loop
+
+    def not_to_follow(link: Path) -> bool:  # to a folder above, or one the walk reads under its own path
+        target = link.resolve()
+        if target in above:
+            return True
+        if not target.is_relative_to(real_root):
+            return False
+        parts = target.relative_to(real_root).parts
+        return not any(p.startswith(".") for p in parts) and (split is None or parts[0] == split)
+
+    seen: set[tuple[int, int]] = set()
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        st = os.stat(dirpath)
+        if (st.st_dev, st.st_ino) in seen:  # reached a second time through links: read once
+            loops.append(Path(dirpath).relative_to(root).as_posix())
+            dirnames[:] = []
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        for d in sorted(dirnames):
+            if not d.startswith(".") and os.path.islink(os.path.join(dirpath, d)) and not_to_follow(Path(dirpath, d)):
+                loops.append((Path(dirpath, d).relative_to(root)).as_posix())
+                dirnames.remove(d)
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
             if name.startswith("."):
@@ -263,15 +436,19 @@ def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict
                 skipped.setdefault("not an image", []).append(rel)
             else:
                 files.append(path)
+    if loops:
+        log.warning("%s: not following %d link(s) to a folder above it or read under its own path (a loop or a "
+                    "second way in): %s", root, len(loops), ", ".join(loops[:5]) + (", …" if len(loops) > 5 else ""))
     files.sort(key=lambda p: p.relative_to(root).as_posix())
     return files, skipped
 
 
 def folder_dataset(spec: DataSpec):
     """A local folder as a ``datasets.Dataset`` (columns ``image`` — :class:`datasets.Image` — and
-    ``image_id``, the path relative to the folder without its suffix), by the rule of
-    :func:`folder_files`; logs how many of the folder's files are image files, with the skipped
-    ones by reason (:func:`load_images` adds the unreadable ones)."""
+    ``image_id``, the path relative to the folder without its suffix, or with it where files differ
+    only by suffix: ``photo.bmp``, ``photo.webp``), by the rule of :func:`folder_files`; logs how
+    many of the folder's files are image files, with the skipped ones by reason (:func:`load_images`
+    adds the unreadable ones)."""
     import datasets
 
     root = Path(spec.source).expanduser()
@@ -288,60 +465,132 @@ def folder_dataset(spec: DataSpec):
     if not files:
         raise UserError(f"image folder {spec} holds no image file ({total} other file(s); image suffixes: "
                         ".png, .jpg, .jpeg, .bmp, .tif, .webp, …)")
-    ids = [f.relative_to(root).with_suffix("").as_posix() for f in files]
+    rels = [f.relative_to(root).as_posix() for f in files]
+    stems = [f.relative_to(root).with_suffix("").as_posix() for f in files]
+    n = Counter(stems)
+    ids = [stem if n[stem] == 1 else rel for rel, stem in zip(rels, stems)]
     features = datasets.Features({"image": datasets.Image(), "image_id": datasets.Value("string")})
     return datasets.Dataset.from_dict({"image": [str(f) for f in files], "image_id": ids}, features=features)
 
 
+def _no_revision(spec: DataSpec, what: str) -> None:
+    if spec.revision:
+        raise UserError(f"{what} has no revisions: drop '@{spec.revision}' from {str(spec)!r} "
+                        "(a revision is a hub dataset's)")
+
+
 def load_raw(spec: DataSpec):
-    """The ``datasets.Dataset`` behind a spec, split applied, before decoding."""
+    """The ``datasets.Dataset`` behind a spec, split applied, before decoding. A revision or a split
+    the source cannot honour is a :class:`UserError`."""
     import datasets
 
     kind = spec.kind
     if kind == "embedded":
+        _no_revision(spec, f"the embedded dataset {spec.source!r}")
         ds = embedded_dataset(spec.source)
         if spec.split and spec.split != "all":
             if spec.split not in set(ds["split"]):
                 raise UserError(f"embedded dataset {spec.source!r} has splits train, test, all; got {spec.split!r}")
             ds = ds.filter(lambda s: s == spec.split, input_columns="split")
         return ds
+    if kind == "file":
+        raise UserError(f"{spec.source} is a file, not a dataset: a source is an image folder, a saved dataset "
+                        "(a folder written by save_to_disk) or a hub id")
     if kind == "missing-path":
-        raise UserError(f"dataset folder not found: {spec.source}")
+        where = "" if os.path.isabs(os.path.expanduser(spec.source)) else f" (cwd {os.getcwd()})"
+        raise UserError(f"dataset folder not found: {spec.source}{where}")
+    if kind == "folder":
+        _no_revision(spec, f"the local folder {spec.source}")
+        if (Path(spec.source) / "state.json").exists() or (Path(spec.source) / "dataset_dict.json").exists():
+            log.info("%s: not a saved dataset (its state.json / dataset_dict.json are not datasets'): "
+                     "read as an image folder", spec.source)
+        return folder_dataset(spec)
+    if kind == "saved":
+        _no_revision(spec, f"the saved dataset {spec.source}")
+        return _load_saved(spec)
     try:
-        if kind == "folder":
-            ds = folder_dataset(spec)
-        elif kind == "saved":
-            ds = datasets.load_from_disk(str(Path(spec.source).expanduser()))
-            if isinstance(ds, datasets.DatasetDict):
-                split = spec.split or ("train" if "train" in ds else next(iter(ds)))
-                if split not in ds:
-                    raise UserError(f"saved dataset {spec.source} has splits {', '.join(ds)}; got {split!r}")
-                ds = ds[split]
-        else:
-            parts = spec.source.split("/")
-            repo, config = "/".join(parts[:2]), ("/".join(parts[2:]) or None)
-            ds = datasets.load_dataset(repo, config, split=spec.split or "train", revision=spec.revision)
+        parts = spec.source.split("/")
+        repo, config = "/".join(parts[:2]), ("/".join(parts[2:]) or None)
+        return datasets.load_dataset(repo, config, split=spec.split or "train", revision=spec.revision)
     except UserError:
         raise
-    except (FileNotFoundError, ValueError) as exc:
-        if kind == "hub":
-            raise _hub_error(spec, exc) from None
-        raise UserError(f"cannot load {kind} dataset {spec.source}: {str(exc).splitlines()[0]}") from None
     except Exception as exc:  # noqa: BLE001 - hub errors come in many types; all become one line
-        if kind == "hub":
-            raise _hub_error(spec, exc) from None
-        raise
+        raise _hub_error(spec, exc) from None
+
+
+def _load_saved(spec: DataSpec):
+    """A ``save_to_disk`` folder → the ``datasets.Dataset`` of the spec's split (only that split is
+    read). An empty, damaged or incomplete one is a one-line :class:`UserError` naming what is wrong."""
+    import datasets
+    import pyarrow as pa
+
+    root = Path(spec.source).expanduser()
+    splits = saved_splits(root)
+    if splits is None:
+        if spec.split:
+            raise UserError(f"saved dataset {spec.source} is a single Dataset, with no splits: drop ':{spec.split}'")
+        folder, where = root, spec.source
+    else:
+        split = spec.split or default_split(spec, splits, None)
+        if split not in splits:
+            raise UserError(f"saved dataset {spec.source} has splits {', '.join(splits)}; got {split!r}")
+        folder, where = root / split, f"{spec.source}:{split}"
+    state = _read_json(folder / "state.json")
+    if not isinstance(state, dict) or not isinstance(state.get("_data_files"), list):
+        problem = ("has no state.json" if not (folder / "state.json").exists()
+                   else "has a state.json that is not datasets'")
+        raise UserError(f"{folder} is not a readable saved dataset: it {problem}"
+                        + ("" if splits is not None else " and holds no image file"))
+    names = [f.get("filename", "?") if isinstance(f, dict) else str(f) for f in state["_data_files"]]
+    if not names:
+        raise UserError(f"saved dataset {where} holds no rows")
+    missing = [n for n in names if not (folder / n).is_file()]
+    if missing:
+        raise UserError(f"saved dataset {where} is incomplete: {', '.join(missing[:3])} "
+                        f"{'is' if len(missing) == 1 else 'are'} missing from {folder}")
+    try:
+        ds = datasets.Dataset.load_from_disk(str(folder))
+    except (OSError, ValueError, KeyError, TypeError, pa.ArrowException) as exc:
+        bad, why = _damaged_file(folder, names)
+        what = f"{bad} cannot be read ({why})" if bad else f"cannot be read ({_first_line(exc)})"
+        raise UserError(f"saved dataset {where} is damaged: {what}") from None
+    if len(ds) == 0:
+        raise UserError(f"saved dataset {where} holds no rows")
     return ds
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _damaged_file(folder: Path, names: list[str]) -> tuple[str | None, str]:
+    """The first of a saved dataset's .arrow files that pyarrow cannot read through, and why."""
+    import pyarrow as pa
+
+    for n in names:
+        try:
+            with pa.memory_map(str(folder / n)) as src:
+                pa.ipc.open_stream(src).read_all()
+        except Exception as exc:  # noqa: BLE001 - pyarrow raises OSError, ArrowInvalid, …
+            return n, _first_line(exc)
+    return None, ""
 
 
 def _image_column(ds, spec: DataSpec) -> str:
     import datasets
 
     if spec.image_column:
-        if spec.image_column not in ds.column_names:
-            raise UserError(f"dataset {spec.source!r} has no column {spec.image_column!r} "
+        col = spec.image_column
+        if col not in ds.column_names:
+            raise UserError(f"dataset {spec.source!r} has no column {col!r} "
                             f"(columns: {', '.join(ds.column_names)})")
-        return spec.image_column
+        feat = ds.features[col]
+        if not isinstance(feat, datasets.Image) and getattr(feat, "dtype", None) not in ("string", "large_string"):
+            kind = (f"arrays ({type(feat).__name__})" if not isinstance(feat, datasets.Value)
+                    else f"{feat.dtype} values")
+            raise UserError(f"column {col!r} of {spec.source} holds {kind}, not images or file paths")
+        return col
     for name, feat in ds.features.items():
         if isinstance(feat, datasets.Image):
             return name
@@ -380,31 +629,62 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
     col = _image_column(ds, spec)
     if isinstance(ds.features[col], datasets.Image):
         ds = ds.cast_column(col, datasets.Image(decode=False))
+    base = Path(spec.source).expanduser() if spec.kind == "saved" else None  # relative paths: from here first
     id_col = next((c for c in ("image_id", "file_name", "name", "id") if c in ds.column_names), None)
-    records, bad, seen = [], [], set()
+    records, keys, bad, small = [], [], [], []
     for i, row in enumerate(ds):
         if spec.max_images is not None and len(records) >= spec.max_images:
             break
         value = row[col]
         path = value.get("path") if isinstance(value, dict) else (value if isinstance(value, str) else None)
-        image_id = str(row[id_col]) if id_col else (Path(path).stem if path else f"{i:05d}")
-        if image_id in seen:
-            image_id = f"{image_id}_{i}"
-        seen.add(image_id)
+        where = path or f"row {i}"
         try:
-            pixels = decode_image(value, image_id)
+            pixels = decode_image(value, where, base)
         except Exception as exc:  # noqa: BLE001 - PIL raises many types for bad files
-            bad.append(path or image_id)
-            log.warning("skipping unreadable image %s: %s", path or image_id, exc)
+            bad.append(where)
+            log.warning("skipping %s: %s", f"unreadable image {path}" if path else f"row {i}", exc)
             continue
-        records.append(ImageRecord(image_id, pixels))
+        if min(pixels.shape[-2:]) < MIN_IMAGE_SIDE:
+            small.append(f"{Path(path).name if path else where} ({pixels.shape[-2]}×{pixels.shape[-1]})")
+            continue
+        if id_col and row[id_col] is not None:
+            keys.append((i, str(row[id_col]), None))
+        elif path:
+            keys.append((i, Path(path).stem, Path(path).name))  # the name with its suffix tells same stems apart
+        else:
+            keys.append((i, f"{i:05d}", None))
+        records.append(pixels)
+    if small:
+        log.warning("%s: skipped %d image(s) smaller than %d px on a side (test images are cut to multiples of "
+                    "%d px; a training crop is ≥ %d px): %s", spec, len(small), MIN_IMAGE_SIDE, MIN_IMAGE_SIDE,
+                    MIN_IMAGE_SIDE, ", ".join(small[:10]) + (", …" if len(small) > 10 else ""))
     if not records:
+        if small:
+            also = f"; {len(bad)} unreadable" if bad else ""
+            raise UserError(f"every image in {spec} is smaller than {MIN_IMAGE_SIDE} px on a side "
+                            f"({', '.join(small[:5])}{', …' if len(small) > 5 else ''}{also})")
         what = f" ({len(bad)} unreadable files)" if bad else ""
         raise UserError(f"dataset {spec} contains no readable image{what}")
     if bad:
-        log.warning("%s: loaded %d of %d image files; %d unreadable: %s", spec, len(records), len(records) + len(bad),
-                    len(bad), ", ".join(map(str, bad[:5])) + (", …" if len(bad) > 5 else ""))
-    return records
+        log.warning("%s: loaded %d of %d image files; %d unreadable: %s", spec, len(records),
+                    len(records) + len(small) + len(bad), len(bad),
+                    ", ".join(map(str, bad[:5])) + (", …" if len(bad) > 5 else ""))
+    return [ImageRecord(image_id, px) for image_id, px in zip(_distinct_ids(keys), records)]
+
+
+def _distinct_ids(keys: list[tuple[int, str, str | None]]) -> list[str]:
+    """(row, id, alternative id) → distinct ids: ids given more than once take their alternative (a
+    file's name with its suffix: ``photo.bmp``, ``photo.webp``) where there is one; an id still seen
+    before gets ``_<row>``."""
+    n = Counter(key for _, key, _ in keys)
+    out, seen = [], set()
+    for i, key, alt in keys:
+        image_id = alt if n[key] > 1 and alt else key
+        if image_id in seen:
+            image_id = f"{image_id}_{i}"
+        seen.add(image_id)
+        out.append(image_id)
+    return out
 
 
 def usable_for_crop(records: list[ImageRecord], crop: int, spec: DataSpec) -> list[ImageRecord]:
@@ -434,6 +714,36 @@ def fingerprint(records: list[ImageRecord], digits: int = 12) -> str:
     return h.hexdigest()[:digits]
 
 
+def image_hash(pixels: torch.Tensor) -> str:
+    """16-hex content hash of one decoded image (shape, dtype, every pixel; not its id)."""
+    px = pixels.contiguous()
+    h = hashlib.sha256(f"{tuple(px.shape)}|{px.dtype}|".encode())
+    h.update(px.numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def dataset_names(specs) -> dict[DataSpec, str]:
+    """A distinct short name per source, for result rows: :attr:`DataSpec.name`, except where two
+    sources share one (``a/Set5`` and ``b/Set5``): those take as many parent folders as tell them
+    apart (``a/Set5``, ``b/Set5``), or their full token where nothing does."""
+    specs = list(dict.fromkeys(specs))
+    names = {s: s.name for s in specs}
+    for name, count in Counter(names.values()).items():
+        if count < 2:
+            continue
+        group = [s for s in specs if names[s] == name]
+        depth = max((len(Path(s.source).parts) for s in group), default=1)
+        for k in range(2, depth + 1):
+            tried = {s: "/".join(Path(s.source).parts[-k:]).lstrip("/") + (f":{s.split}" if s.split else "")
+                     for s in group}
+            if len(set(tried.values())) == len(group) and not set(tried.values()) & (set(names.values()) - {name}):
+                names.update(tried)
+                break
+        else:
+            names.update({s: s.token() for s in group})
+    return names
+
+
 def mod_crop(pixels: torch.Tensor, multiple: int) -> torch.Tensor:
     """Crop the bottom/right so H and W are multiples of ``multiple``."""
     h, w = pixels.shape[-2:]
@@ -446,6 +756,8 @@ class DataCache:
     def __init__(self):
         self._images: dict[DataSpec, list[ImageRecord]] = {}
         self._fingerprints: dict[tuple[DataSpec, ...], str] = {}
+        self._hashes: dict[DataSpec, list[str]] = {}
+        self._overlaps: dict[tuple[tuple[DataSpec, ...], tuple[DataSpec, ...]], list[str]] = {}
 
     def images(self, spec: DataSpec) -> list[ImageRecord]:
         if spec not in self._images:
@@ -462,3 +774,28 @@ class DataCache:
         if specs not in self._fingerprints:
             self._fingerprints[specs] = fingerprint(self.pooled(specs))
         return self._fingerprints[specs]
+
+    def hashes(self, spec: DataSpec) -> list[str]:
+        """:func:`image_hash` of each of the source's images, in order."""
+        if spec not in self._hashes:
+            self._hashes[spec] = [image_hash(r.pixels) for r in self.images(spec)]
+        return self._hashes[spec]
+
+    def overlap(self, train: tuple[DataSpec, ...], test: tuple[DataSpec, ...]) -> list[str]:
+        """The test images (``dataset/image``, names by :func:`dataset_names`) identical, pixel for pixel,
+        to a training image: ``--test-data X`` with ``--train-data X``, a folder and its ``:train``
+        sub-folder, ``skimage`` (all of it) against ``skimage:train``. The first time a pair is asked,
+        a non-empty answer is logged as a WARNING with the count."""
+        key = (tuple(train), tuple(test))
+        if key not in self._overlaps:
+            seen = {h for s in train for h in self.hashes(s)}
+            names = dataset_names(test)
+            both = [f"{names[s]}/{r.image_id}" for s in dict.fromkeys(test)
+                    for r, h in zip(self.images(s), self.hashes(s)) if h in seen]
+            self._overlaps[key] = both
+            if both:
+                n = sum(len(self.images(s)) for s in dict.fromkeys(test))
+                log.warning("%d of %d test images are also training images (identical pixels; train: %s, test: %s): "
+                            "their scores are not held out: %s", len(both), n, " + ".join(map(str, train)),
+                            " + ".join(map(str, test)), ", ".join(both[:5]) + (", …" if len(both) > 5 else ""))
+        return self._overlaps[key]

@@ -30,7 +30,20 @@ from benchmark.weights import OFFLINE_OK  # noqa: F401 - re-exported: the metric
 log = logging.getLogger(__name__)
 
 
-MIN_SIDE = {"ms_ssim": 176}
+#: The smallest image side (px) each metric can score: :meth:`MetricSet.score` leaves smaller images out
+#: for that metric (runner.coverage reports them) instead of crashing in a convolution. Measured on
+#: (s, 2s) and (2s, s) inputs as the first s that scores: ssim/ssimc's 11×11 window (valid filtering),
+#: the same at ms_ssim's 5 scales (11·2⁴), cw_ssim's 4-level steerable pyramid, vif's 4 scales of
+#: reflect padding, mad's 16×16 blocks, lpips' AlexNet (an 11/4 conv and two 3/2 pools), niqe's 96×96
+#: blocks. The others the harness uses (psnr, psnry, fsim, vsi, gmsd, nlpd, piqe, entropy, dists, musiq,
+#: contrique_fr) score any image of ≥ 8 px a side (benchmark.data.MIN_IMAGE_SIDE: smaller ones are never
+#: loaded). tests/test_metrics.py checks the offline ones on both sides of their minimum.
+MIN_SIDE = {"ssim": 11, "ssimc": 11, "ms_ssim": 176, "cw_ssim": 64, "vif": 33, "mad": 16, "lpips": 31, "niqe": 96}
+
+
+def min_side(name: str) -> int:
+    """The smallest image side ``name`` (``contrique_fr@checkpoint`` too) can score; 0 for any."""
+    return MIN_SIDE.get(name.partition("@")[0], 0)
 
 
 def psnr(x: torch.Tensor, y: torch.Tensor, data_range: float = 1.0, eps: float = 1e-8) -> torch.Tensor:
@@ -219,7 +232,8 @@ def check_metric_names(names) -> None:
         if _native_weights(n) is not None:
             continue
         if n not in known:
-            close = difflib.get_close_matches(n, sorted(known), n=3, cutoff=0.5)
+            close = [k for k in sorted(known) if k.lower() == n.lower()] or \
+                difflib.get_close_matches(n, sorted(known), n=3, cutoff=0.5)  # a case slip first (PSNR)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise UserError(f"unknown metric {n!r}{hint} (`plbench list metrics` shows all)")
 
@@ -295,11 +309,12 @@ class MetricSet:
     @torch.no_grad()
     def score(self, pred: torch.Tensor, target: torch.Tensor) -> dict[str, float]:
         """pred, target: (1, 3, H, W) float in [0, 1] → {metric: value}. Metrics that cannot score
-        this image (e.g. ms_ssim below 176 px) are left out and logged."""
+        this image (a side under :func:`min_side`: ssim below 11 px, ms_ssim below 176 px, …) are left
+        out and logged."""
         out = {}
         for m in self.metrics:
-            if min(pred.shape[-2:]) < MIN_SIDE.get(m.name, 0):
-                log.debug("%s needs ≥ %d px; image is %s", m.name, MIN_SIDE[m.name], tuple(pred.shape[-2:]))
+            if min(pred.shape[-2:]) < min_side(m.name):
+                log.debug("%s needs ≥ %d px; image is %s", m.name, min_side(m.name), tuple(pred.shape[-2:]))
                 continue
             val = m.module(pred, target) if m.full_reference else m.module(pred)
             out[m.name] = float(torch.as_tensor(val).float().mean())

@@ -137,10 +137,16 @@ class Registry:
             raise UserError(self.unknown_message(name)) from None
 
     def unknown_message(self, name: str) -> str:
-        close = difflib.get_close_matches(name, list(self._entries), n=3, cutoff=0.5)
+        """One line: the unknown name, the names it may mean (close spellings, or names it begins:
+        ``zhao`` → ``zhao2017_l1_vs_l2, zhao2017_mix_best``) and the command that lists them all."""
+        prefix = sorted(n for n in self._entries if n.lower().startswith(name.lower()))[:4] if name else []
+        close = prefix or difflib.get_close_matches(name, list(self._entries), n=3, cutoff=0.5)
+        if not close:  # a case slip (`PSNR`)
+            close = [n for n in self._entries if n.lower() == name.lower()]
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         plural = self.kind + ("es" if self.kind.endswith("s") else "s")
-        return f"unknown {self.kind} {name!r}{hint} (`plbench list {plural}` shows all)"
+        lister = "plbench findings --list" if self.kind == "finding" else f"plbench list {plural}"
+        return f"unknown {self.kind} {name!r}{hint} (`{lister}` shows all)"
 
     def __contains__(self, name: str) -> bool:
         self._scan()

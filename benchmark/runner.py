@@ -418,12 +418,14 @@ class TestItem:
 def held_out_items(task: Task, test_sets: dict[DataSpec, list[ImageRecord]]) -> list[TestItem]:
     """Degrade every test image once, with a generator fixed by (task, image): identical inputs
     for every loss and seed."""
-    items = []
+    from benchmark.data import dataset_names
+
+    items, names = [], dataset_names(test_sets)  # a/Set5 and b/Set5 stay two data sets
     for spec, records in test_sets.items():
         for rec in records:
             clean = to_float(mod_crop(rec.pixels, TEST_MULTIPLE))[None]
-            items.append(TestItem(spec.name, rec.image_id, clean,
-                                  task.degrade(clean, image_generator(task, f"{spec.name}/{rec.image_id}"))))
+            items.append(TestItem(names[spec], rec.image_id, clean,
+                                  task.degrade(clean, image_generator(task, f"{names[spec]}/{rec.image_id}"))))
     return items
 
 
@@ -446,13 +448,13 @@ def coverage(scores, metrics: MetricSet) -> tuple[list[str], dict[str, str], dic
     """(metrics scored on at least one image, {metric: why it scored none}, {metric: which images
     it left out and why}) for one evaluation pass; a metric that cannot score an image (e.g. ms_ssim
     below 176 px per side) is *partial*, or *unscorable* when that holds for every test image."""
-    from benchmark.metrics import MIN_SIDE
+    from benchmark.metrics import min_side
 
     n = len(scores)
     scored, unscorable, partial = [], {}, {}
     for m in metrics.metrics:
         k = sum(m.name in vals for _, vals in scores)
-        why = f"needs ≥ {MIN_SIDE[m.name]} px per side" if m.name in MIN_SIDE else "not scorable"
+        why = f"needs ≥ {min_side(m.name)} px per side" if min_side(m.name) else "not scorable"
         if k == 0 and n:
             unscorable[m.name] = f"no test image could be scored: {why}"
         else:

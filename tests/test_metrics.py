@@ -135,3 +135,36 @@ def test_fast_ssim_equals_pyiqa(name, pair):
     # its speed against pyiqa's is a benchmark's question, not a unit test's (a timed assertion flakes on a
     # loaded machine: 12.8 vs 46.8 ms failed the old 4× bar here); the module comment's figures come from a
     # side-by-side timing
+
+
+#: metrics that open with no weight file, each scored on both sides of its minimum image side
+OFFLINE_FR = ["psnr", "ssim", "ssimc", "ms_ssim", "cw_ssim", "vif", "mad", "fsim", "vsi", "gmsd", "nlpd"]
+
+
+@pytest.mark.parametrize("name", OFFLINE_FR)
+def test_small_images_are_left_out_for_a_metric_not_crashed_on(name):
+    """A metric with a window (ssim's 11 px, vif's scales, …) leaves out images under its minimum side
+    (benchmark.metrics.MIN_SIDE) instead of raising; at its minimum it scores, finite."""
+    from types import SimpleNamespace
+
+    from benchmark.metrics import min_side
+    from benchmark.runner import coverage
+
+    ms = MetricSet([name])
+    assert ms.metrics, ms.skipped
+    need = max(min_side(name), 8)
+    g = torch.Generator().manual_seed(0)
+    shapes = [(8, 8), (8, 16), (16, 8), (need - 1, 2 * need), (2 * need, need - 1), (need, need), (need, 2 * need)]
+    seen = []
+    for h, w in shapes:
+        y = torch.rand(1, 3, h, w, generator=g)
+        x = (y + 0.05 * torch.rand(1, 3, h, w, generator=g)).clamp(0, 1)
+        out = ms.score(x, y)  # never raises
+        if min(h, w) >= min_side(name):
+            assert name in out and out[name] == out[name], (name, h, w)  # scored, not NaN
+        else:
+            assert name not in out, (name, h, w)
+        seen.append((SimpleNamespace(dataset="d", image=f"{h}x{w}"), out))
+    scored, unscorable, partial = coverage(seen, ms)
+    if min_side(name) > 8:
+        assert f"needs ≥ {min_side(name)} px per side" in partial[name]

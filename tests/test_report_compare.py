@@ -135,3 +135,41 @@ def test_compare_on_one_task_keeps_the_other_tasks_and_says_what_is_cached(tmp_p
     assert "## denoise" in text and "## jpeg" in text and text.count("**cmp_user_huber**") == 2
     said = " ".join(r.getMessage() for r in caplog.records)
     assert "0 to train, 1 already in the store" in said and "denoise" not in said
+
+
+def test_pick_group_sets_aside_a_second_setting_with_a_note():
+    """Two settings made by this code version: the first is compared against, the other set aside by
+    name and difference (this crashed with a TypeError)."""
+    from benchmark.compare import _pick_group
+
+    def meta(loss, it):
+        return {"run_id": f"{loss}{it}", "status": "ok", "code_version": "x",
+                "config": {"task": "denoise", "loss": loss, "seed": 0, "iterations": it}}
+
+    group, notes = _pick_group([[meta("l1", 2), meta("l2", 2)], [meta("l1", 3)]], "x")
+    assert [m["run_id"] for m in group] == ["l12", "l22"]
+    assert len(notes) == 1 and "(l1) used different settings (iterations: 3 vs 2)" in notes[0]
+
+
+RAISES = ("import torch\nfrom benchmark.registry import register_loss\n\n"
+          "@register_loss('cmp_user_raises', citation='test')\nclass R(torch.nn.Module):\n"
+          "    '''raises'''\n    def forward(self, p, t):\n        raise ValueError('boom')\n")
+
+
+def test_compare_exits_non_zero_when_the_new_loss_fails(tmp_path, capsys):
+    """Every run of the new loss failing is a failure of the command (exit 1, as `plbench run`), and the
+    comparison says so; the field stays as it was."""
+    out = tmp_path / "r"
+    assert main([*FIELD, "--out", str(out)]) == 0
+    before = {p: p.stat().st_mtime_ns for p in (out / "runs").rglob("*") if p.is_file()}
+    f = tmp_path / "raises.py"
+    f.write_text(RAISES + f"# {tmp_path.name}\n")
+    try:
+        assert main(["compare", "--loss-file", str(f), "--out", str(out), *FAST]) == 1
+    finally:
+        from benchmark.registry import LOSSES
+
+        LOSSES.remove("cmp_user_raises")
+    md = (out / "compare" / "cmp_user_raises.md").read_text()
+    assert "run(s) of the new loss failed" in md
+    assert {p: p.stat().st_mtime_ns for p in before} == before
