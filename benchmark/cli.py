@@ -467,6 +467,13 @@ def cmd_perf(args) -> int:
     from benchmark.registry import TASKS
 
     TASKS.get(args.task)
+    from benchmark.config import MIN_CROP
+    from benchmark.task import build_task
+
+    need = max(MIN_CROP, 2 * build_task(args.task).size_multiple)  # as `plbench run` plans a grid
+    if args.crop < need:
+        raise UserError(f"--crop {args.crop} is too small for task {args.task}: it needs ≥ {need} px "
+                        f"(at least {MIN_CROP}, and 2 × its size multiple)")
     rows = measure(losses, net=args.net, batch=args.batch, crop=args.crop, device=str(dev), reps=args.reps,
                    warmup=args.warmup, naive=not args.no_naive, compile=args.compile, task=args.task)
     print(format_rows(rows, setup_header(dev, net=args.net, batch=args.batch, crop=args.crop, reps=args.reps,

@@ -125,14 +125,15 @@ def task_frame(stats: Stats, task: str) -> tuple[pd.DataFrame, list[str], list[s
     return c.set_index(["label", "metric"]), metrics, order
 
 
-def _losses_of(stats: Stats) -> dict[str, str]:
-    return dict(zip(stats.cells["label"], stats.cells["loss"])) if not stats.cells.empty else {}
-
-
-def _cost(stats: Stats, loss: str, task: str | None = None) -> dict:
+def _cost(stats: Stats, key: str, task: str | None = None) -> dict:
+    """The cost row of a loss label (two versions of one loss are two labels), else of a loss spec."""
     df = stats.costs if task is None else stats.task_costs[stats.task_costs["task"] == task] \
         if not stats.task_costs.empty else stats.task_costs
-    hit = df[df["loss"] == loss] if not df.empty else df
+    if df.empty:
+        return {}
+    hit = df[df["label"] == key] if "label" in df.columns else df.iloc[:0]
+    if hit.empty:
+        hit = df[df["loss"] == key]
     return hit.iloc[0].to_dict() if len(hit) else {}
 
 
@@ -373,7 +374,7 @@ def convergence_notes(stats: Stats) -> list[str]:
                     m = str(deciding["metric"].iloc[0])
                     g = float(deciding["gain"].iloc[0])
                     gain = f" on {m} ({g:+.2f} dB)" if m == "psnr" else f" on {m} ({g:+.3g})"
-                per.append(f"{r.task}/{r.loss} {status}{gain}")
+                per.append(f"{r.task}/{getattr(r, 'label', r.loss)} {status}{gain}")
             out.append(f"Not shown converged: {n_un} of {n_ok} runs — doubling the budget ({span}) still changed "
                        f"them by more than the margins, or cannot be shown not to ({'; '.join(per)}; {rule}). "
                        "Their ranks measure where the losses stand after this budget, not what they converge to. "
@@ -432,7 +433,6 @@ def task_rows(stats: Stats, task: str) -> tuple[list[str], list[Row]]:
     are printed from: ``input`` first, the scored losses by mean rank, then the losses with no
     restoration (:func:`unscored`)."""
     c, metrics, order = task_frame(stats, task)
-    losses = _losses_of(stats)
     higher = stats.higher()
     decs = {m: metric_decimals(stats, task, m) for m in metrics}
     w = stats.worse
@@ -459,7 +459,7 @@ def task_rows(stats: Stats, task: str) -> tuple[list[str], list[Row]]:
                 seeds.add(int(r["n_seeds"]))
         if not inp:
             row.seeds = (f"{min(seeds)}–{max(seeds)}" if len(seeds) > 1 else str(seeds.pop())) if seeds else "–"
-            cost = _cost(stats, losses.get(label, label), task)
+            cost = _cost(stats, label, task)
             row.rank = float(c.xs(label, level="label")["rank"].mean())
             row.ms_per_it = cost.get("ms_per_it", NAN)
             row.diverged = _count(cost.get("diverged"))
@@ -518,7 +518,6 @@ def markdown(stats: Stats, figures: dict[str, list[Path]] | None = None, root: P
              f"the degraded image itself. Losses with learned weights show their "
              f"provenance in brackets (`random` = randomly initialised backbone).", ""]
     lines += [f"> {md_text(n, cell=False)}" for n in notes(stats)]
-    losses = _losses_of(stats)
     unranked = not_ranked(stats)
     if not stats.ranks.empty or unranked:
         caveat = rank_caveat(stats)
@@ -532,7 +531,7 @@ def markdown(stats: Stats, figures: dict[str, list[Path]] | None = None, root: P
                   + (" common blocks |" if common else "") + " ms/it | peak MB | runs | diverged | failed |",
                   "|---" * (11 + common) + "|"]
         for _, r in stats.ranks.iterrows():
-            cost = _cost(stats, losses.get(r["label"], r["label"]))
+            cost = _cost(stats, r["label"])
             span = f"{_fmt(r['min_rank'], 'g')}–{_fmt(r['max_rank'], 'g')}"
             lines.append(f"| {md_text(r['label'])} | {_fmt(r['mean_rank'], '.2f')} | {_fmt(r['sd_rank'], '.2f')} | "
                          f"{span} | {_fmt(r['mean_rank_noncircular'], '.2f')} | "
@@ -725,9 +724,8 @@ def latex(stats: Stats) -> str:
                 r"tables). " + " ".join(tex_text(x).replace(f"({WORSE_TEX})", "($^{*}$)") for x in extra) + "}",
                 r"\begin{tabular}{lrrrrr}", r"\toprule",
                 r"Loss & Mean rank & SD & Excl.\ circular & Blocks & Runs \\", r"\midrule"]
-        losses = _losses_of(stats)
         for _, r in stats.ranks.iterrows():
-            cost = _cost(stats, losses.get(r["label"], r["label"]))
+            cost = _cost(stats, r["label"])
             flag = "" if r.get("complete", True) else r"$^{*}$"
             vals = [_fmt(r[k], ".2f") for k in ("mean_rank", "sd_rank", "mean_rank_noncircular")]
             out.append(" & ".join([_tex(r["label"]), *map(_tex, vals), _count(r["n_blocks"]) + flag,
@@ -914,7 +912,6 @@ def rank_caveat(stats: Stats) -> str | None:
 
 
 def _rank_table(stats: Stats) -> str:
-    losses = _losses_of(stats)
     common = rank_caveat(stats) is not None
     rows = []
 
@@ -922,7 +919,7 @@ def _rank_table(stats: Stats) -> str:
         return "".join(f'<td data-v="{_num(v)}">{_fmt(v, f)}</td>' for v, f in vals)
 
     for _, r in stats.ranks.iterrows():
-        cost = _cost(stats, losses.get(r["label"], r["label"]))
+        cost = _cost(stats, r["label"])
         vals = [(r["mean_rank"], ".2f"), (r["sd_rank"], ".2f"), (r["min_rank"], "g"), (r["max_rank"], "g"),
                 (r["mean_rank_noncircular"], ".2f"), (r["n_blocks"], "d"),
                 *([(r.get("mean_rank_common"), ".2f")] if common else []), (cost.get("ms_per_it"), ".1f"),

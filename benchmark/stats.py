@@ -506,24 +506,32 @@ def smoke_test(stats: "Stats", short: bool = False) -> str:
     return "Smoke test, not a ranking: " + "; ".join(why) + tail
 
 
-def cost_table(metas: list[dict], arms: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per loss and per (task, loss): runs, ok, diverged, failed, unconverged (finished runs whose
-    arm is not shown converged by its budget checks, ``arms`` of :func:`benchmark.convergence.arm_budget`),
-    median ms/it, max peak MB."""
+def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: dict[str, str] | None = None
+               ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per loss label and per (task, label): runs, ok, diverged, failed, unconverged (finished runs
+    whose arm is not shown converged by its budget checks, ``arms`` of
+    :func:`benchmark.convergence.arm_budget`), median ms/it, max peak MB. ``label_of``: {run id: its
+    rows' label (:func:`labels`)}, so two versions of one loss (two labels) never pool their costs; a
+    run without rows (diverged, failed) is labelled from its spec and weights kind."""
     from benchmark.convergence import CONVERGED, arm_status
 
+    label_of = label_of or {}
     rows = []
     for m in metas:
         if m.get("kind") == "input" or "config" not in m:
             continue
         cfg = m["config"]
         unconverged = m.get("status") == "ok" and arm_status(arms, cfg.get("task"), cfg.get("loss")) != CONVERGED
-        rows.append({"task": cfg.get("task"), "loss": cfg.get("loss"), "status": m.get("status"),
+        kind = weights_kind(m.get("weights"))
+        label = label_of.get(m.get("run_id")) or (
+            str(cfg.get("loss")) if kind in ("none", "") else f"{cfg.get('loss')} [{kind}]")
+        rows.append({"task": cfg.get("task"), "loss": cfg.get("loss"), "label": label, "status": m.get("status"),
                      "ms_per_it": m.get("ms_per_it"), "peak_mem_mb": m.get("peak_mem_mb"),
                      "device": m.get("device"), "unconverged": unconverged})
     cols = ["runs", "ok", "diverged", "failed", "unconverged", "ms_per_it", "peak_mem_mb", "device"]
     if not rows:
-        return pd.DataFrame(columns=["loss", *cols]), pd.DataFrame(columns=["task", "loss", *cols])
+        return (pd.DataFrame(columns=["label", "loss", *cols]),
+                pd.DataFrame(columns=["task", "label", "loss", *cols]))
     df = pd.DataFrame(rows)
     df["ms_per_it"] = pd.to_numeric(df["ms_per_it"], errors="coerce")
     df["peak_mem_mb"] = pd.to_numeric(df["peak_mem_mb"], errors="coerce")
@@ -536,8 +544,8 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None) -> tuple[pd.
                           "ms_per_it": g["ms_per_it"].median(), "peak_mem_mb": g["peak_mem_mb"].max(),
                           "device": ", ".join(sorted({str(d) for d in g["device"].dropna()}))})
 
-    per_loss = df.groupby("loss").apply(agg, include_groups=False).reset_index()
-    per_task = df.groupby(["task", "loss"]).apply(agg, include_groups=False).reset_index()
+    per_loss = df.groupby(["label", "loss"]).apply(agg, include_groups=False).reset_index()
+    per_task = df.groupby(["task", "label", "loss"]).apply(agg, include_groups=False).reset_index()
     return per_loss, per_task
 
 
@@ -553,7 +561,9 @@ def compute(table: pd.DataFrame, metas: list[dict] | None = None, baseline: str 
     fried = friedman_nemenyi(cells, alpha) if not cells.empty else {"reason": "empty table"}
     gains = budget_gains(table, checks)
     arms = arm_budget(gains)
-    costs, task_costs = cost_table(metas or [], arms)
+    label_of = dict(zip(table["run_id"].astype(str), labels(table))) \
+        if not table.empty and "run_id" in table.columns else {}
+    costs, task_costs = cost_table(metas or [], arms, label_of)
     if not cells.empty and baseline not in set(cells["loss"]):
         log.info("baseline %r is not in the results; no baseline comparisons", baseline)
     return Stats(cells, ranks, task_ranks, fried, costs, task_costs, baseline, alpha, n_boot, blks,

@@ -46,3 +46,29 @@ def test_typos_get_suggestions(store, capsys):
 
     with pytest.raises(UserError, match="did you mean psnr"):
         check_metric_names(["PSNR"])
+
+
+def test_costs_keep_two_versions_of_one_loss_apart():
+    """Two versions of a loss file (same name, other code) are two leaderboard rows; their runs and
+    speeds are counted per row, never pooled by name."""
+    from benchmark.stats import cost_table
+
+    def meta(rid, ms):
+        return {"run_id": rid, "status": "ok", "ms_per_it": ms, "weights": "none",
+                "config": {"task": "denoise", "loss": "my_loss", "seed": 0}}
+
+    metas = [meta("a0", 300.0), meta("a1", 310.0), meta("b0", 180.0),
+             {"run_id": "b1", "status": "diverged", "weights": "none",
+              "config": {"task": "denoise", "loss": "my_loss", "seed": 1}}]
+    per_loss, per_task = cost_table(metas, None, {"a0": "my_loss (v1+aa)", "a1": "my_loss (v1+aa)",
+                                                  "b0": "my_loss (v1+bb)"})
+    rows = per_loss.set_index("label")
+    assert rows.loc["my_loss (v1+aa)", "runs"] == 2 and rows.loc["my_loss (v1+aa)", "ms_per_it"] == 305.0
+    assert rows.loc["my_loss (v1+bb)", "runs"] == 1 and rows.loc["my_loss (v1+bb)", "ms_per_it"] == 180.0
+    assert rows.loc["my_loss", "diverged"] == 1  # a run without rows: labelled from its spec
+    assert len(per_task) == 3
+
+
+def test_perf_checks_the_crop_as_run_does(capsys):
+    assert main(["perf", "--losses", "l1", "--net", "tiny", "--batch-size", "2", "--crop", "3", "-q"]) == 2
+    assert "--crop 3 is too small for task denoise" in _one_error(capsys)
