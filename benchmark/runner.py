@@ -417,13 +417,23 @@ class TestItem:
 
 def held_out_items(task: Task, test_sets: dict[DataSpec, list[ImageRecord]]) -> list[TestItem]:
     """Degrade every test image once, with a generator fixed by (task, image): identical inputs
-    for every loss and seed."""
+    for every loss and seed. Images are cut to multiples of :data:`TEST_MULTIPLE` — of the least common
+    multiple with the task's size multiple where that does not divide it (×3 super-resolution: 24) —
+    and an image smaller than that multiple is left out with a warning."""
+    import math
+
     from benchmark.data import dataset_names
 
+    multiple = math.lcm(TEST_MULTIPLE, int(task.size_multiple))
     items, names = [], dataset_names(test_sets)  # a/Set5 and b/Set5 stay two data sets
     for spec, records in test_sets.items():
         for rec in records:
-            clean = to_float(mod_crop(rec.pixels, TEST_MULTIPLE))[None]
+            h, w = rec.size
+            if min(h, w) < multiple:
+                log.warning("test image %s/%s (%d×%d) is smaller than %d px, the multiple task %s needs: left out",
+                            names[spec], rec.image_id, w, h, multiple, task.name)
+                continue
+            clean = to_float(mod_crop(rec.pixels, multiple))[None]
             items.append(TestItem(names[spec], rec.image_id, clean,
                                   task.degrade(clean, image_generator(task, f"{names[spec]}/{rec.image_id}"))))
     return items

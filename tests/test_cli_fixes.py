@@ -72,3 +72,18 @@ def test_costs_keep_two_versions_of_one_loss_apart():
 def test_perf_checks_the_crop_as_run_does(capsys):
     assert main(["perf", "--losses", "l1", "--net", "tiny", "--batch-size", "2", "--crop", "3", "-q"]) == 2
     assert "--crop 3 is too small for task denoise" in _one_error(capsys)
+
+
+def test_a_super_resolution_scale_that_does_not_divide_8_scores_its_test_images():
+    """×3 super-resolution: test images are cut to multiples of 24 (lcm of 8 and 3), not refused."""
+    import torch
+
+    from benchmark.data import DataSpec, ImageRecord
+    from benchmark.runner import held_out_items
+    from benchmark.task import build_task
+
+    task = build_task("sr4", scale=3)
+    recs = [ImageRecord("a", torch.randint(0, 255, (3, 50, 77), dtype=torch.uint8)),
+            ImageRecord("tiny", torch.randint(0, 255, (3, 20, 30), dtype=torch.uint8))]
+    items = held_out_items(task, {DataSpec.parse("skimage"): recs})
+    assert [i.image for i in items] == ["a"] and tuple(items[0].clean.shape[-2:]) == (48, 72)
