@@ -436,6 +436,9 @@ def held_out_items(task: Task, test_sets: dict[DataSpec, list[ImageRecord]]) -> 
             clean = to_float(mod_crop(rec.pixels, multiple))[None]
             items.append(TestItem(names[spec], rec.image_id, clean,
                                   task.degrade(clean, image_generator(task, f"{names[spec]}/{rec.image_id}"))))
+    if not items and any(test_sets.values()):
+        raise UserError(f"no test image is at least {multiple} px on each side, the multiple task {task.name} needs "
+                        f"({', '.join(str(s) for s in test_sets)})")
     return items
 
 

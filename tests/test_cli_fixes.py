@@ -87,3 +87,15 @@ def test_a_super_resolution_scale_that_does_not_divide_8_scores_its_test_images(
             ImageRecord("tiny", torch.randint(0, 255, (3, 20, 30), dtype=torch.uint8))]
     items = held_out_items(task, {DataSpec.parse("skimage"): recs})
     assert [i.image for i in items] == ["a"] and tuple(items[0].clean.shape[-2:]) == (48, 72)
+
+
+def test_no_test_image_large_enough_is_one_line():
+    import torch
+
+    from benchmark.data import DataSpec, ImageRecord
+    from benchmark.runner import held_out_items
+    from benchmark.task import build_task
+
+    recs = [ImageRecord("tiny", torch.randint(0, 255, (3, 20, 30), dtype=torch.uint8))]
+    with pytest.raises(UserError, match="at least 24 px on each side"):
+        held_out_items(build_task("sr4", scale=3), {DataSpec.parse("skimage"): recs})
