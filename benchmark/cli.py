@@ -244,6 +244,14 @@ def _setup_logging(args) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and not argv[0].startswith("-") and argv[0] not in COMMANDS:
+        import difflib
+
+        close = difflib.get_close_matches(argv[0], COMMANDS, n=2, cutoff=0.6)
+        if close:  # `plbench rn`, `plbench reprot`: a misspelt command, not an argument of `run`
+            print(f"error: unknown command {argv[0]!r}; did you mean {' or '.join(close)}? (`plbench -h` lists "
+                  "them)", file=sys.stderr)
+            return 2
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
         argv = ["run", *argv]
     args = build_parser().parse_args(argv)

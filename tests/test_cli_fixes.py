@@ -99,3 +99,9 @@ def test_no_test_image_large_enough_is_one_line():
     recs = [ImageRecord("tiny", torch.randint(0, 255, (3, 20, 30), dtype=torch.uint8))]
     with pytest.raises(UserError, match="at least 24 px on each side"):
         held_out_items(build_task("sr4", scale=3), {DataSpec.parse("skimage"): recs})
+
+
+@pytest.mark.parametrize("typo, meant", [("rn", "run"), ("reprot", "report"), ("findigns", "findings")])
+def test_a_misspelt_command_is_named(typo, meant, capsys):
+    assert main([typo, "--out", "x"]) == 2
+    assert f"did you mean {meant}?" in _one_error(capsys)
