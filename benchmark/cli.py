@@ -724,6 +724,13 @@ def cmd_weights(args) -> int:
     from benchmark.config import DEFAULT_METRICS
     from benchmark.weights import get_file, hub_dir, metric_weights_report, offline, prefetch, weights_report
 
+    if args.losses:  # specs too ('l1 + 0.1*vgg'): the files of their terms; bad names fail before any output
+        from benchmark.lossfn import parse_loss_spec
+        from benchmark.registry import LOSSES
+
+        args.losses = list(dict.fromkeys(t.name for spec in args.losses for t in parse_loss_spec(spec)))
+        for name in args.losses:
+            LOSSES.get(name)
     if args.action == "prefetch":
         from benchmark.config import DEFAULT_METRICS
 

@@ -105,3 +105,12 @@ def test_no_test_image_large_enough_is_one_line():
 def test_a_misspelt_command_is_named(typo, meant, capsys):
     assert main([typo, "--out", "x"]) == 2
     assert f"did you mean {meant}?" in _one_error(capsys)
+
+
+def test_weights_takes_loss_specs_and_fails_before_printing(capsys):
+    assert main(["weights", "--losses", "l1 + 0.1*vgg", "-q"]) in (0, 1)
+    out = capsys.readouterr().out
+    assert "l1" in out and "vgg" in out and "unknown loss" not in out
+    assert main(["weights", "--losses", "l1 + 0.1*vggg", "-q"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "did you mean vgg" in captured.err
