@@ -238,8 +238,10 @@ def _setup_logging(args) -> None:
     logging.basicConfig(level=level, format="%(levelname).1s %(asctime)s %(name)s: %(message)s",
                         datefmt="%H:%M:%S", stream=sys.stderr)
     debug = getattr(args, "debug", False)
-    for noisy in ("datasets", "huggingface_hub", "urllib3", "filelock", "fsspec", "matplotlib", "PIL", "fontTools"):
+    for noisy in ("datasets", "huggingface_hub", "urllib3", "filelock", "fsspec"):  # --debug: where data came from
         logging.getLogger(noisy).setLevel(logging.DEBUG if debug else logging.WARNING)
+    for noisy in ("matplotlib", "PIL", "fontTools"):  # font and codec chatter: never about the user's problem
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def main(argv: list[str] | None = None) -> int:
