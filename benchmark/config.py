@@ -23,6 +23,7 @@ import hashlib
 import json
 import logging
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -318,6 +319,13 @@ RUN_DEFAULTS = {"budget_check": True, "out": "results", "executor": "local", "wo
                 "logger": "tensorboard"}
 
 
+#: the executor options a config file's ``executor:`` mapping may hold besides ``name``: the
+#: :class:`GridSpec` fields of that name, and SLURM's options with or without their ``slurm_`` prefix
+_EXECUTOR_FIELDS = ("workers", "workers_per_gpu", "ray_address", "submitit_cluster", "slurm_partition", "slurm_gpus",
+                    "slurm_time", "slurm_mem")
+EXECUTOR_KEYS = ("name", *_EXECUTOR_FIELDS, "partition", "gpus", "time", "mem")
+
+
 @dataclass(frozen=True)
 class GridSpec:
     """What a user asks for, from a config file (:meth:`from_file`) and/or flags; ``None`` = not
@@ -364,8 +372,10 @@ class GridSpec:
     def from_mapping(cls, d: dict, source: str = "config") -> "GridSpec":
         """A mapping (a parsed YAML file) → GridSpec. ``tasks`` may map each task to its parameters
         (``{denoise: {sigma: 0.1}, sr4: {}}``) and ``losses`` may hold ``{name: {key: value}}``
-        items; ``executor`` may be a name or a mapping of the executor options. Unknown keys and
-        values of the wrong type are one-line errors naming the file."""
+        items; every list setting (``tasks``, ``losses``, ``seeds``, ``train_data``, ``test_data``,
+        ``metrics``, ``loss_files``) may also be one value (``seeds: 0`` is ``seeds: [0]``);
+        ``executor`` may be a name or a mapping of the executor options (:data:`EXECUTOR_KEYS`).
+        Unknown keys and values of the wrong type are one-line errors naming the file."""
         from benchmark.params import check_kwargs
 
         if not isinstance(d, dict):
@@ -373,10 +383,20 @@ class GridSpec:
         d = dict(d)
         if isinstance(d.get("executor"), dict):
             ex = dict(d.pop("executor"))
+            for k in ex:
+                if k not in EXECUTOR_KEYS:
+                    import difflib
+
+                    close = difflib.get_close_matches(str(k), EXECUTOR_KEYS, n=1)
+                    hint = f"; did you mean {close[0]}?" if close else f" (keys: {', '.join(EXECUTOR_KEYS)})"
+                    raise UserError(f"{source}: unknown executor key {k!r}{hint}")
             d["executor"] = ex.pop("name", None)
             for k, v in ex.items():
-                d[k if k in ("workers", "workers_per_gpu", "ray_address", "submitit_cluster") or k.startswith("slurm_")
-                  else f"slurm_{k}"] = v
+                key = k if k in _EXECUTOR_FIELDS else f"slurm_{k}"  # partition: → slurm_partition
+                if key in d:
+                    raise UserError(f"{source}: {key} is given twice (in the executor block and beside it, or as "
+                                    f"{key.removeprefix('slurm_')} and {key}): keep one")
+                d[key] = v
         if isinstance(d.get("tasks"), dict):
             tasks = d.pop("tasks")
             d["tasks"] = list(tasks)
@@ -386,7 +406,7 @@ class GridSpec:
                                                            else [d["losses"]])]
         if d.get("loss_tasks") is not None:
             d["loss_tasks"] = _loss_tasks_item(d["loss_tasks"], source)
-        for key in ("seeds", "train_data", "test_data", "metrics", "loss_files"):
+        for key in ("tasks", "seeds", "train_data", "test_data", "metrics", "loss_files"):  # one value: a list of one
             if key in d and d[key] is not None and not isinstance(d[key], (list, tuple)):
                 d[key] = [d[key]]
         if d.get("workers") is not None:
@@ -406,9 +426,20 @@ class GridSpec:
 
     @classmethod
     def from_file(cls, path: str | Path) -> "GridSpec":
+        """A YAML config file (see ``configs/*.yaml``) → GridSpec (:meth:`from_mapping`).
+
+        Relative paths in a config (``train_data``, ``test_data``, ``loss_files``, ``out``) are
+        resolved against the current directory — the directory plbench runs in, as for the same
+        values given as flags — not against the config file's folder: the shipped configs are
+        written for a run from the repository root (``out: results/cpu``,
+        ``train_data: [../shared/datasets/BSD200]``). A loss file that is not there, or a data
+        folder that is only beside the config file, is a one-line error saying so. An empty config
+        file (or one of comments only) is refused: it would silently run the whole default profile."""
         import yaml
 
         p = Path(path).expanduser()
+        if p.is_dir():
+            raise UserError(f"config file {p} is a directory: pass a YAML file (e.g. configs/quick.yaml)")
         if not p.is_file():
             raise UserError(f"config file not found: {p}")
         try:
@@ -418,13 +449,31 @@ class GridSpec:
         if "\0" in text:
             raise UserError(f"{p.name} is a binary file: a config is YAML")
         try:
-            data = yaml.load(text, Loader=_unique_key_loader()) or {}
+            data = yaml.load(text, Loader=_unique_key_loader())
         except UserError as exc:
             raise UserError(f"{p.name}: {exc}") from None
         except yaml.YAMLError as exc:
             first = str(exc).strip().splitlines()[0]
             raise UserError(f"{p.name} is not valid YAML: {first}") from None
-        return cls.from_mapping(data, p.name)
+        if data is None or data == {}:
+            raise UserError(f"config file {p} is empty: it names no settings (give at least one, e.g. "
+                            "`profile: quick`, or leave out --config)")
+        spec = cls.from_mapping(data, p.name)
+        where = ("relative paths in a config file are resolved against the current directory, not the config "
+                 "file's folder")
+        for f in spec.loss_files:
+            if not Path(f).expanduser().is_absolute() and not Path(f).exists():
+                near = p.parent / f
+                raise UserError(f"{p.name}: loss file {f!r} not found in {Path.cwd()}: {where}"
+                                + (f" (it is at {near}: write that path)" if near.exists() else ""))
+        for key in ("train_data", "test_data"):  # only where the path exists beside the config and not here
+            for token in getattr(spec, key) or ():
+                path = re.split(r"[@:#\[]", str(token), maxsplit=1)[0]
+                if path and not Path(path).expanduser().is_absolute() and not Path(path).exists() \
+                        and (p.parent / path).exists():
+                    raise UserError(f"{p.name}: {key} {token!r} is not in {Path.cwd()}: {where} (it is at "
+                                    f"{p.parent / path}: write that path)")
+        return spec
 
     def merged(self, over: "GridSpec") -> "GridSpec":
         """This spec with every field ``over`` sets (not None; non-empty for task parameters,
@@ -449,7 +498,9 @@ class GridSpec:
                   "lr": prof.lr, "train_data": prof.train_data, "test_data": prof.test_data,
                   "backbone_weights": prof.backbone_weights, "metrics": prof.metrics, "device": prof.device,
                   **RUN_DEFAULTS}
-        return dataclasses.replace(self, **{k: v for k, v in filled.items() if getattr(self, k) is None})
+        out = dataclasses.replace(self, **{k: v for k, v in filled.items() if getattr(self, k) is None})
+        unique = {k: _unique(getattr(out, k)) for k in ("tasks", "seeds")}  # a repeat counts once (build_configs warns)
+        return dataclasses.replace(out, **{k: v for k, v in unique.items() if v != getattr(out, k)})
 
     def to_mapping(self) -> dict:
         """Plain types, as a config file holds them (task parameters under ``tasks``)."""
@@ -471,6 +522,24 @@ class GridSpec:
         import yaml
 
         return yaml.safe_dump(self.to_mapping(), sort_keys=False, allow_unicode=True)
+
+
+def _unique(values):
+    """A tuple without repeats, in order (unhashable values, refused later anyway, left as they are)."""
+    try:
+        return tuple(dict.fromkeys(values))
+    except TypeError:
+        return values
+
+
+def _repeated(values) -> list:
+    """The values given more than once, in order of first repeat."""
+    seen, out = [], []
+    for v in values:
+        if v in seen and v not in out:
+            out.append(v)
+        seen.append(v)
+    return out
 
 
 def _loss_tasks_item(x, source: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -549,11 +618,15 @@ def _restricted_tasks(loss_tasks, loss_specs: list[str], tasks: list[str]) -> di
 
 
 def expand_losses(specs) -> list[str]:
-    """Loss specs, wildcards (``'vgg*'``) and ``all`` → canonical specs, in order, without repeats."""
+    """Loss specs, wildcards (``'vgg*'``) and ``all`` → canonical specs, in order, without repeats.
+    A loss named twice — the same spec, or two specs that are one loss once canonical (``l1`` and
+    ``1*l1``) — runs once, with a warning naming it (an overlap of a wildcard or ``all`` with a
+    named loss is what wildcards are for, and not warned about)."""
     from benchmark.lossfn import canonical_spec
     from benchmark.registry import LOSSES
 
     out = []
+    named: dict[str, list[str]] = {}  # canonical spec → how it was written, where a spec was named
     for spec in specs:
         if spec == "all":
             out += LOSSES.names()
@@ -564,6 +637,12 @@ def expand_losses(specs) -> list[str]:
             out += matched
         else:
             out.append(spec)
+            named.setdefault(canonical_spec(spec), []).append(spec)
+    for canon, written in named.items():
+        if len(written) > 1:
+            forms = ", ".join(dict.fromkeys(repr(w) for w in written))
+            logging.getLogger(__name__).warning("losses: %s is given %d times (%s): it runs once", canon,
+                                                len(written), forms)
     return list(dict.fromkeys(canonical_spec(s) for s in out))
 
 
@@ -634,6 +713,11 @@ def build_configs(spec: GridSpec, data=None, local: bool = True) -> tuple[list[R
     from benchmark.registry import LOSSES, TASKS, load_user_file
     from benchmark.task import build_task
 
+    for name in ("tasks", "seeds"):  # resolved() keeps the first of each: say so, as for losses
+        repeats = _repeated(getattr(spec, name) or ())
+        if repeats:
+            logging.getLogger(__name__).warning("%s: %s given more than once: each runs once", name,
+                                                ", ".join(map(str, repeats)))
     s = spec.resolved()
     for name in ("iterations", "batch_size", "crop", "lr", "max_train_images", "workers_per_gpu"):
         v = getattr(s, name)
@@ -658,8 +742,8 @@ def build_configs(spec: GridSpec, data=None, local: bool = True) -> tuple[list[R
     for t in tparams:
         if t not in tasks:
             raise UserError(f"--task-param names task {t!r}, which is not in this grid ({', '.join(tasks)})")
-    train = tuple(DataSpec.parse(x, max_images=s.max_train_images) for x in s.train_data)
-    tests = tuple(DataSpec.parse(x) for x in s.test_data)
+    train = tuple(DataSpec.parse(x, max_images=s.max_train_images, role="train") for x in s.train_data)
+    tests = tuple(DataSpec.parse(x, role="test") for x in s.test_data)
     common = dict(net=s.net, iterations=s.iterations, batch_size=s.batch_size, crop=s.crop, lr=s.lr,
                   train_data=train, test_data=tests, compile=bool(s.compile))
     for ls in loss_specs:
@@ -689,4 +773,7 @@ def build_configs(spec: GridSpec, data=None, local: bool = True) -> tuple[list[R
         configs += [dataclasses.replace(c, iterations=c.iterations // 2) for c in configs if c.iterations >= 2]
     data = data if data is not None else DataCache()
     dtype = device_type_for(s, local)
-    return [resolve(c, data, dtype) for c in configs], tuple(s.metrics), s.device
+    resolved = [resolve(c, data, dtype) for c in configs]
+    for train_specs, test_specs in dict.fromkeys((c.train_data, c.test_data) for c in resolved):
+        data.overlap(train_specs, test_specs)  # a WARNING with the count where test images are training images
+    return resolved, tuple(s.metrics), s.device

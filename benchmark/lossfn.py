@@ -58,8 +58,10 @@ def _weight_text(w: float) -> str:
 
 def parse_loss_spec(spec: str) -> tuple[Term, ...]:
     """Parse ``"0.84*ms_ssim + 0.16*l1"`` into terms; raise :class:`UserError` if malformed: weights
-    must be finite positive numbers (not booleans) whose product is a normal float, keywords
-    literals given once, and a spec at most :data:`MAX_SPEC` characters / :data:`MAX_TERMS` terms."""
+    must be finite positive numbers (not booleans, ``nan``, ``inf``, negative or subtracted) whose
+    product is a normal float, keywords literals given once, each term (a loss with its keywords)
+    at most once (``'l1 + 0.1*l1'`` is refused: write ``1.1*l1``), and a spec at most
+    :data:`MAX_SPEC` characters / :data:`MAX_TERMS` terms."""
     short = spec if len(spec) <= 60 else spec[:57] + "..."
     if len(spec) > MAX_SPEC:
         raise UserError(f"loss spec {short!r} is {len(spec)} characters long; at most {MAX_SPEC}")
@@ -79,6 +81,15 @@ def parse_loss_spec(spec: str) -> tuple[Term, ...]:
             return float(node.value)
         if isinstance(node, ast.Constant) and isinstance(node.value, bool):
             raise UserError(f"loss spec {short!r}: weight {node.value!r} is not a number")
+        if isinstance(node, ast.Name) and node.id.lower() in NON_FINITE and node.id not in LOSSES:
+            raise UserError(f"loss spec {short!r}: weight {node.id} is not a finite number: weights must be finite "
+                            "positive numbers")
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            inner = number(node.operand)
+            if inner is not None and isinstance(node.op, ast.USub):
+                raise UserError(f"loss spec {short!r}: weight -{_weight_text(inner)} is negative: weights must be "
+                                "positive")
+            return inner
         return None
 
     def visit(node, weight=1.0, depth=0):
@@ -95,6 +106,10 @@ def parse_loss_spec(spec: str) -> tuple[Term, ...]:
                 visit(node.left, weight * right, depth + 1)
             else:
                 raise UserError(f"loss spec {short!r}: only number*loss products are allowed")
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub):
+            raise UserError(f"loss spec {short!r}: terms are added, never subtracted: weights must be positive")
+        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            raise UserError(f"loss spec {short!r}: a negated term: weights must be positive")
         elif isinstance(node, ast.Name):
             terms.append(Term(weight, node.id))
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.args:
@@ -126,7 +141,19 @@ def parse_loss_spec(spec: str) -> tuple[Term, ...]:
             raise UserError(f"loss spec {short!r}: weight of {t.name!r} is {t.weight:g}, below the smallest normal "
                             f"float ({sys.float_info.min:g}): it would train nothing")
         LOSSES.get(t.name)  # unknown name → "did you mean"
+    seen: dict[tuple, float] = {}
+    for t in terms:  # 'l1 + 0.1*l1' is 1.1*l1 written twice: one term, one weight
+        key = (t.name, t.kwargs)
+        if key in seen:
+            core = str(Term(1.0, t.name, t.kwargs))
+            raise UserError(f"term {core} appears twice in {short!r}: combine the weights "
+                            f"({_weight_text(seen[key] + t.weight)}*{core})")
+        seen[key] = t.weight
     return tuple(terms)
+
+
+#: names that read as numbers but are not finite ones: ``nan*l1``, ``inf*l1`` are weights, not products
+NON_FINITE = ("nan", "inf", "infinity")
 
 
 #: the longest loss spec and the most terms a spec may have (deeper nesting cannot be parsed)

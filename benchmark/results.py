@@ -14,12 +14,19 @@ Layout under the results directory::
     runs/<run_id>/.lock              held (flock) by the process working on the run
 
 What is ever rewritten or deleted: a checkpoint (replaced by the next, deleted when its run is
-done); evaluation passes of a run that never finished (not in the table: a crashed attempt's);
-``meta.json`` of a failed run, which is moved to ``attempts/`` before the retry. A finished run's
+done); evaluation passes of a run that never finished (not in the table: a crashed attempt's, i.e.
+no ``meta.json`` yet, or one saying the attempt failed); ``meta.json`` of a failed run, which is
+moved to ``attempts/`` before the retry. Files whose origin cannot be proven (passes next to a
+damaged ``meta.json``) are moved to ``runs/<id>/damaged/<n>/``, never deleted. A finished run's
 rows and records are never touched again; new metrics add passes.
 
 A run counts as done when ``meta.json`` says ``status: ok`` (or ``diverged``); an evaluation pass
-counts when its ``.json`` exists (it is written after its ``.parquet``). Every file is written
+counts when its ``.json`` exists (it is written after its ``.parquet``). A ``meta.json`` is only
+trusted when it is complete (:func:`meta_problem`: the ``run_id`` of its folder, a known
+``status``, and the task, loss and seed of a trained run); one that does not parse, or parses with
+missing or wrong fields, is *damaged*, and both are handled alike: next to results it makes the
+run damaged (named by ``check``, left out of every reader, set aside by ``run``), and it is never
+deleted or overwritten (:meth:`ResultsStore.reset_run` moves it to ``damaged/``). Every file is written
 atomically (temporary file, fsync, rename, fsync of the folder), with SIGINT/SIGTERM held back
 until the write is complete, so a crash leaves either the old state or the new one. Before an
 unfinished run is evaluated its stale passes are removed (:meth:`ResultsStore.reset_run`), so a
@@ -283,6 +290,46 @@ class Damage(Exception):
     """A run's files that cannot be trusted (unreadable, truncated, checksum mismatch)."""
 
 
+#: the statuses a run's ``meta.json`` may record (:mod:`benchmark.runner` writes no other)
+STATUSES = ("ok", "diverged", "failed")
+
+
+def meta_problem(meta, run_id: str) -> str:
+    """Why a parsed ``meta.json`` of run ``run_id`` cannot be trusted, or "" when it is complete.
+
+    What :mod:`benchmark.runner` writes and every reader relies on: a JSON object whose ``run_id``
+    is its folder's name and whose ``status`` is one of :data:`STATUSES`; an input run
+    (``kind: input``) names its ``task``; any other run holds its ``config`` with the ``task``,
+    ``loss`` (strings) and ``seed`` (an integer) that tell runs apart in every table and figure."""
+    if not isinstance(meta, dict):
+        return f"meta.json holds a {type(meta).__name__}, not a run's record"
+    if "run_id" not in meta:
+        return "meta.json incomplete (no run_id)"
+    if meta["run_id"] != run_id:
+        return f"meta.json names another run ({str(meta['run_id'])[:40]!r})"
+    status = meta.get("status")
+    if status is None:
+        return "meta.json incomplete (no status)"
+    if status not in STATUSES:
+        return f"meta.json has an unknown status {str(status)[:40]!r} (one of {', '.join(STATUSES)})"
+    if meta.get("kind") == "input":
+        if not isinstance(meta.get("task"), str) or not meta["task"]:
+            return "meta.json incomplete (input run without its task)"
+        return ""
+    cfg = meta.get("config")
+    if not isinstance(cfg, dict):
+        return "meta.json incomplete (no config)" if cfg is None else "meta.json has a config that is not a mapping"
+    missing = [k for k in ("task", "loss", "seed") if k not in cfg]
+    if missing:
+        return f"meta.json incomplete (config without {', '.join(missing)})"
+    for k in ("task", "loss"):
+        if not isinstance(cfg[k], str) or not cfg[k]:
+            return f"meta.json has a config whose {k} is not a name ({str(cfg[k])[:40]!r})"
+    if not isinstance(cfg["seed"], int) or isinstance(cfg["seed"], bool):
+        return f"meta.json has a config whose seed is not an integer ({str(cfg['seed'])[:40]!r})"
+    return ""
+
+
 #: a store's row key: no reader ever counts one (run, image, metric) twice
 ROW_KEY = ["run_id", "dataset", "image", "metric"]
 
@@ -371,35 +418,47 @@ class ResultsStore:
         return self.runs / run_id
 
     # -- status -------------------------------------------------------------------------
-    def meta(self, run_id: str) -> dict | None:
-        """The run's ``meta.json``; None when it is absent or damaged (:meth:`meta_damage` tells)."""
+    def _load_meta(self, run_id: str) -> tuple[dict | None, str]:
+        """(the run's ``meta.json``, "") when it is present and complete; (None, why) when it is
+        damaged — unreadable, or complete JSON with missing or wrong fields (:func:`meta_problem`);
+        (None, "") when it is absent."""
         p = self.run_dir(run_id) / "meta.json"
-        if not p.exists():
-            return None
         try:
-            meta = json.loads(p.read_text())
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-            return None
-        return meta if isinstance(meta, dict) else None
+            text = p.read_text()
+        except FileNotFoundError:
+            return None, ""
+        except (OSError, UnicodeDecodeError):
+            return None, "meta.json unreadable"
+        try:
+            meta = json.loads(text)
+        except (json.JSONDecodeError, RecursionError):
+            return None, "meta.json unreadable"
+        why = meta_problem(meta, run_id)
+        return (None, why) if why else (meta, "")
+
+    def meta(self, run_id: str) -> dict | None:
+        """The run's ``meta.json``; None when it is absent or damaged — unreadable or incomplete
+        (:meth:`meta_damage` tells which)."""
+        return self._load_meta(run_id)[0]
 
     def meta_damage(self, run_id: str) -> str:
-        """Why the run's ``meta.json`` cannot be read ("" when it is absent or fine)."""
-        p = self.run_dir(run_id) / "meta.json"
-        if p.exists() and self.meta(run_id) is None:
-            return "meta.json unreadable"
-        return ""
+        """Why the run's ``meta.json`` cannot be trusted ("" when it is absent or fine): unreadable,
+        or readable with missing or wrong fields (:func:`meta_problem`)."""
+        return self._load_meta(run_id)[1]
 
     def damage_meta_matters(self, run_id: str) -> bool:
-        """An unreadable ``meta.json`` next to results (passes or a saved net): a damaged run. (One
-        with nothing else is an attempt that crashed while writing it, and simply not done.)"""
+        """A damaged ``meta.json`` (unreadable or incomplete) next to results (passes or a saved net):
+        a damaged run. (One with nothing else is an attempt that crashed while writing it, and simply
+        not done; :meth:`reset_run` moves it aside before the run is retried.)"""
         d = self.run_dir(run_id)
         return bool(self.meta_damage(run_id)) and (any(d.glob("eval-*.json")) or (d / "net.pt").exists())
 
     def damage(self, run_id: str, deep: bool = True) -> str:
-        """Why a run's files cannot be trusted, or "": an unreadable ``meta.json`` (while the run has
-        evaluation passes), an unreadable pass record, a pass whose rows are missing, truncated or
-        differ from the checksum its record holds. ``deep=False`` checks the small files only
-        (meta.json, pass records, the rows' presence) without reading and hashing the rows."""
+        """Why a run's files cannot be trusted, or "": an unreadable or incomplete ``meta.json``
+        (while the run has evaluation passes or a saved net), an unreadable pass record, a pass
+        whose rows are missing, truncated or differ from the checksum its record holds.
+        ``deep=False`` checks the small files only (meta.json, pass records, the rows' presence)
+        without reading and hashing the rows."""
         d = self.run_dir(run_id)
         passes = sorted(d.glob("eval-*.json"), key=_pass_index)
         if self.damage_meta_matters(run_id):
@@ -501,10 +560,19 @@ class ResultsStore:
     def reset_run(self, run_id: str) -> None:
         """Before (re-)evaluating an unfinished run: drop evaluation passes and temporary files a
         crashed attempt left behind. None of them is in the table (the run was not done). Keeps
-        checkpoints. Call with the run's lock held."""
+        checkpoints. Call with the run's lock held.
+
+        Passes are only deleted when they provably belong to an interrupted attempt: no
+        ``meta.json`` (it is written last) or one recording a failed attempt. A damaged
+        ``meta.json`` (unreadable or incomplete) proves nothing: it and the passes beside it are
+        moved to ``damaged/<n>/`` instead (:meth:`set_aside`), so the retry never writes over it."""
         d = self.run_dir(run_id)
         if not d.is_dir() or self.is_done(run_id):
             return
+        why = self.meta_damage(run_id)
+        if why:
+            dest = self.set_aside(run_id, only=lambda p: p.name == "meta.json" or p.name.startswith("eval-"))
+            log.warning("run %s: %s — moved it and its evaluation passes to %s before the retry", run_id, why, dest)
         stale = [*d.glob("eval-*.json"), *d.glob("eval-*.parquet"), *d.glob(".*.tmp*")]
         for p in sorted(stale, key=lambda p: p.suffix != ".json"):  # records first
             p.unlink(missing_ok=True)
@@ -622,10 +690,13 @@ class ResultsStore:
         return (f"evaluation passes moved to {dest}; the next run re-scores it" if rescore
                 else f"files moved to {dest}; the next run retrains it")
 
-    def set_aside(self, run_id: str, passes_only: bool = False) -> Path:
+    def set_aside(self, run_id: str, passes_only: bool = False, only=None) -> Path:
         """Move a damaged run's files (all but its lock and earlier attempts; with ``passes_only``
-        its ``eval-*`` files only) to ``runs/<id>/damaged/<n>/``, so the same ``plbench run``
-        re-scores or retrains it while nothing is deleted."""
+        its ``eval-*`` files only; with ``only``, a predicate on the path, those it accepts) to
+        ``runs/<id>/damaged/<n>/``, so the same ``plbench run`` re-scores or retrains it while
+        nothing is deleted."""
+        if passes_only:
+            only = lambda p: p.name.startswith("eval-")  # noqa: E731
         d = self.run_dir(run_id)
         base = d / "damaged"
         n = 0
@@ -634,7 +705,7 @@ class ResultsStore:
         dest = base / str(n)
         dest.mkdir(parents=True)
         for p in sorted(d.iterdir()):
-            if p.name in ("damaged", ".lock", "attempts") or (passes_only and not p.name.startswith("eval-")):
+            if p.name in ("damaged", ".lock", "attempts") or (only is not None and not only(p)):
                 continue
             os.replace(p, dest / p.name)
         _fsync_dir(dest)

@@ -71,7 +71,9 @@ def d(tmp_path_factory) -> Path:
         Image.fromarray(np.full((48, 48), 3.5, np.float32)).save(d / "rangeimgs" / f"r{i}.tif")
     configs = {"dup.yaml": "tasks: [denoise]\ntasks: [sr4]\n", "nested_dup.yaml": "task_params:\n  denoise:\n"
                "    sigma: 0.1\n    sigma: 0.2\n", "list.yaml": "- denoise\n- sr4\n",
-               "wrongtype.yaml": "seeds: {a: 1}\n"}
+               "wrongtype.yaml": "seeds: {a: 1}\n", "empty.yaml": "# nothing but a comment\n",
+               "executor_typo.yaml": "executor: {name: local, worker: 2}\n"}
+    (d / "configdir").mkdir()
     for name, text in configs.items():
         (d / name).write_text(text)
     (d / "binary.yaml").write_bytes(bytes(range(256)))
@@ -84,13 +86,14 @@ def d(tmp_path_factory) -> Path:
            "net": "tiny", "weights": "none", "train_data": "x", "dataset": "imgs", "image": "im0", "metric": "psnr",
            "value": 30.0, "higher_is_better": True, "code_version": "0.1.0+c1"}
     existing.write_eval("done1", [row], ["psnr"], {})
-    existing.write_meta("done1", {"run_id": "done1", "status": "ok"})
+    cfg = {"task": "denoise", "loss": "l1", "seed": 0}  # a complete record (an incomplete one is a damaged run)
+    existing.write_meta("done1", {"run_id": "done1", "status": "ok", "config": cfg})
     mixed = ResultsStore(d / "mixed")  # two settings (iterations 2 and 3) of one loss: report must refuse
     mixed.ensure_writable()
     for it in (2, 3):
         setting = json.dumps({"iterations": it, "net": "tiny", "task": "denoise", "task_params": {}})
         mixed.write_eval(f"it{it}", [{**row, "run_id": f"it{it}", "setting": setting}], ["psnr"], {})
-        mixed.write_meta(f"it{it}", {"run_id": f"it{it}", "status": "ok"})
+        mixed.write_meta(f"it{it}", {"run_id": f"it{it}", "status": "ok", "config": {**cfg, "iterations": it}})
     (d / "v1").mkdir()
     (d / "v1" / "store.json").write_text('{"store_version": 1}')
     (d / "old").mkdir()
@@ -265,6 +268,15 @@ CASES = [
     ("config with a wrong nested type", ["--config", "{d}/wrongtype.yaml"], 2, r"seeds"),
     ("binary config file", ["--config", "{d}/binary.yaml"], 2, r"binary\.yaml is not a text file"),
     ("config with a NUL byte", ["--config", "{d}/nul.yaml"], 2, r"nul\.yaml is a binary file"),
+    ("empty config file", ["--config", "{d}/empty.yaml"], 2, r"config file .*empty\.yaml is empty"),
+    ("config that is a directory", ["--config", "{d}/configdir"], 2, r"config file .*configdir is a directory"),
+    ("typo in a config's executor block", ["--config", "{d}/executor_typo.yaml"], 2,
+     r"unknown executor key 'worker'; did you mean workers\?"),
+    # loss specs
+    ("NaN loss weight", ["--losses", "0.5*l1 + nan*l2"], 2, r"weight nan is not a finite number"),
+    ("infinite loss weight", ["--losses", "inf*l1"], 2, r"weight inf is not a finite number"),
+    ("negative loss weight", ["--losses=-1*l1"], 2, r"weight -1 is negative: weights must be positive"),
+    ("a loss term given twice", ["--losses", "l1 + 0.1*l1"], 2, r"term l1 appears twice .* combine the weights"),
     ("run into results of plbench 0.1", ["--out", "{d}/v1"], 2, r"store_version 1"),
 ]
 CASE_IDS = [c[0].replace(" ", "-") for c in CASES]

@@ -114,3 +114,119 @@ def test_loss_tasks_runs_a_slow_loss_on_fewer_tasks(tmp_path):
     for bad, pattern in [("vgg=sr44", "sr44"), ("vggg=sr4", "vggg"), ("vgg", "LOSS=TASK")]:
         with pytest.raises(UserError, match=pattern):
             build_configs(_spec("--config", str(f), "--loss-tasks", bad))
+
+
+@pytest.mark.parametrize("block, pattern", [
+    ("{name: local, worker: 2}", r"grid\.yaml: unknown executor key 'worker'; did you mean workers\?"),
+    ("{name: slurm, partiton: gpu}", r"unknown executor key 'partiton'; did you mean partition\?"),
+    ("{name: local, colour: blue}", r"unknown executor key 'colour' \(keys: name, workers, "),
+    ("{name: slurm, time: '1:00:00', slurm_time: '2:00:00'}", r"slurm_time is given twice"),
+])
+def test_executor_block_typos_name_the_key_written(tmp_path, block, pattern):
+    """A typo in ``executor:`` names the key the user wrote, suggesting among the block's keys (it
+    said "unknown setting 'slurm_worker'; did you mean slurm_mem?")."""
+    f = tmp_path / "grid.yaml"
+    f.write_text(f"executor: {block}\n")
+    with pytest.raises(UserError, match=pattern):
+        GridSpec.from_file(f)
+
+
+def test_executor_block_keys_map_to_their_settings(tmp_path):
+    f = tmp_path / "grid.yaml"
+    f.write_text("executor: {name: slurm, partition: gpu, gpus: 1, slurm_time: '1:00:00', mem: 8G, workers: 2}\n")
+    spec = GridSpec.from_file(f)
+    assert (spec.executor, spec.slurm_partition, spec.slurm_gpus, spec.slurm_time, spec.slurm_mem, spec.workers) == (
+        "slurm", "gpu", 1, "1:00:00", "8G", "2")
+
+
+def test_a_scalar_is_a_list_of_one_for_every_list_setting(tmp_path):
+    f = tmp_path / "grid.yaml"
+    f.write_text("tasks: denoise\nlosses: l1\nseeds: 0\nmetrics: psnr\ntrain_data: skimage:train\n"
+                 "test_data: skimage-natural:test\n")
+    spec = GridSpec.from_file(f)
+    assert (spec.tasks, spec.losses, spec.seeds, spec.metrics, spec.train_data, spec.test_data) == (
+        ("denoise",), ("l1",), (0,), ("psnr",), ("skimage:train",), ("skimage-natural:test",))
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "# only a comment\n", "{}\n", "null\n"])
+def test_an_empty_config_file_is_refused(tmp_path, text):
+    """It silently ran the whole quick profile."""
+    f = tmp_path / "grid.yaml"
+    f.write_text(text)
+    with pytest.raises(UserError, match=r"config file .*grid\.yaml is empty"):
+        GridSpec.from_file(f)
+
+
+def test_a_config_directory_is_named_as_one(tmp_path):
+    with pytest.raises(UserError, match=r"config file .* is a directory: pass a YAML file"):
+        GridSpec.from_file(tmp_path)
+
+
+def test_relative_paths_in_a_config_are_the_current_directorys(tmp_path, monkeypatch):
+    """Relative paths resolve against the current directory, as the shipped configs are written
+    (``out: results/cpu``, ``../shared/datasets/...`` from the repo root); a loss file that is only
+    next to the config says where it looked and where the file is."""
+    (tmp_path / "cfg").mkdir()
+    (tmp_path / "cfg" / "my_loss.py").write_text("X = 1\n")
+    f = tmp_path / "cfg" / "grid.yaml"
+    f.write_text("loss_files: [my_loss.py]\nout: res\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UserError, match=r"grid\.yaml: loss file 'my_loss\.py' not found in .*: relative paths in a "
+                       r"config file are resolved against the current directory, not the config file's folder "
+                       r"\(it is at .*cfg/my_loss\.py"):
+        GridSpec.from_file(f)
+    f.write_text("loss_files: [cfg/my_loss.py]\nout: res\n")
+    spec = GridSpec.from_file(f)
+    assert spec.loss_files == ("cfg/my_loss.py",) and spec.out == "res"  # kept as written: the cwd's
+    (tmp_path / "cfg" / "imgs").mkdir()
+    f.write_text("train_data: [imgs]\ntest_data: ['skimage-natural:test']\n")
+    with pytest.raises(UserError, match=r"grid\.yaml: train_data 'imgs' is not in .*: relative paths in a config file "
+                       r"are resolved against the current directory.*\(it is at .*cfg/imgs: write that path\)"):
+        GridSpec.from_file(f)
+    assert "../shared/datasets/BSD200" in (ROOT / "configs" / "cpu.yaml").read_text()  # why: repo-root relative
+
+
+def test_repeated_tasks_losses_and_seeds_run_once_with_a_warning(tmp_path, caplog):
+    """``--tasks denoise denoise --losses l1 l1 '1*l1' --seeds 0 0`` planned 4 runs; it is one, and
+    each repeat is named (losses the same once canonical count as repeats)."""
+    import logging
+
+    with caplog.at_level(logging.WARNING, logger="benchmark.config"):
+        configs, _, _ = build_configs(_spec("--tasks", "denoise", "denoise", "--losses", "l1", "l1", "1*l1",
+                                            "--seeds", "0", "0", "--iterations", "2", "--no-budget-check"))
+    assert [(c.task, c.loss, c.seed) for c in configs] == [("denoise", "l1", 0)]
+    text = caplog.text
+    assert "tasks: denoise given more than once" in text and "seeds: 0 given more than once" in text
+    assert "losses: l1 is given 3 times ('l1', '1*l1'): it runs once" in text
+    f = tmp_path / "grid.yaml"
+    f.write_text("tasks: [denoise, sr4, denoise]\nseeds: [0, 0, 1]\nlosses: [l1]\niterations: 2\n"
+                 "budget_check: false\n")
+    spec = _spec("--config", str(f))
+    assert spec.resolved().tasks == ("denoise", "sr4") and spec.resolved().seeds == (0, 1)
+    assert len(build_configs(spec)[0]) == 4
+
+
+@pytest.mark.parametrize("spec, pattern", [
+    ("0.5*l1 + nan*l2", r"weight nan is not a finite number: weights must be finite"),
+    ("inf*l1", r"weight inf is not a finite number"),
+    ("l1*inf", r"weight inf is not a finite number"),
+    ("1e999*l1", r"\(overflow\): weights must be finite"),
+    ("-1*l1", r"weight -1 is negative: weights must be positive"),
+    ("-l1", r"weights must be positive"),
+    ("l1 - 0.1*l2", r"never subtracted: weights must be positive"),
+    ("l1 + l1", r"term l1 appears twice in 'l1 \+ l1': combine the weights \(2\*l1\)"),
+    ("l1 + 0.1*l1", r"term l1 appears twice in 'l1 \+ 0\.1\*l1': combine the weights \(1\.1\*l1\)"),
+    ("ssim(window=7) + ssim(window=7)", r"term ssim\(window=7\) appears twice"),
+])
+def test_loss_spec_messages_say_what_is_wrong(spec, pattern):
+    from benchmark.lossfn import canonical_spec
+
+    with pytest.raises(UserError, match=pattern):
+        canonical_spec(spec)
+
+
+def test_a_loss_with_different_arguments_is_not_a_repeat():
+    from benchmark.lossfn import canonical_spec
+
+    assert canonical_spec("ssim(window=7) + 0.5*ssim(window=5)") == "ssim(window=7) + 0.5*ssim(window=5)"
+    assert canonical_spec("+1*l1") == "l1"

@@ -33,7 +33,7 @@ def test_eta_is_per_loss_family(tmp_path):
     done = [_cfg("l1", 0), _cfg("l1", 1), _cfg("pdl", 0)]
     left = [_cfg("l1", 2), _cfg("l1", 3), _cfg("pdl", 1), _cfg("pdl", 2), _cfg("pdl", 3)]
     for c, wall in zip(done, (10.0, 10.0, 200.0)):
-        store.write_meta(run_id(c), {"status": "ok", "wall_s": wall})
+        store.write_meta(run_id(c), {"run_id": run_id(c), "status": "ok", "config": c.to_dict(), "wall_s": wall})
     p = GridProgress(store, done + left, workers=2)
     eta, guessed = p.eta()
     assert eta == pytest.approx((2 * 10 + 3 * 200) / 2) and guessed == []
@@ -58,7 +58,8 @@ def test_eta_counts_down_while_runs_are_in_flight(tmp_path):
     store = ResultsStore(tmp_path)
     store.ensure_writable()
     done, left = [_cfg("pdl", 0)], [_cfg("pdl", 1), _cfg("pdl", 2), _cfg("l1", 0)]
-    store.write_meta(run_id(done[0]), {"status": "ok", "wall_s": 200.0})
+    store.write_meta(run_id(done[0]), {"run_id": run_id(done[0]), "status": "ok", "config": done[0].to_dict(),
+                                       "wall_s": 200.0})
     p = GridProgress(store, done + left, workers=1)
     assert p.eta()[0] == pytest.approx(3 * 200)
     lock = RunLock.acquire(store.run_dir(run_id(left[0])) / ".lock")   # held by this (live) process
@@ -141,8 +142,8 @@ def test_overall_bar_counts_finished_runs_and_shows_the_eta(tmp_path, capsys):
     store.ensure_writable()
     cfgs = [_cfg("l1", s) for s in range(4)]
     p = GridProgress(store, cfgs, workers=1, bar=True)
-    store.write_meta(run_id(cfgs[0]), {"status": "ok", "wall_s": 10.0})
-    store.write_meta(run_id(cfgs[1]), {"status": "ok", "wall_s": 10.0})
+    for c in cfgs[:2]:
+        store.write_meta(run_id(c), {"run_id": run_id(c), "status": "ok", "config": c.to_dict(), "wall_s": 10.0})
     with log_to_bars():
         p.update()
         logging.getLogger("benchmark.test").warning("a log line while the bar is drawn")

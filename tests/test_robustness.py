@@ -287,7 +287,7 @@ def test_stale_passes_of_an_unfinished_run_are_removed(tmp_path):
     store.reset_run("r1")
     assert sorted(p.name for p in store.run_dir("r1").iterdir()) == []
     store.write_eval("r1", [row], ["psnr"], {})
-    store.write_meta("r1", {"status": "ok"})
+    store.write_meta("r1", {"run_id": "r1", "status": "ok", "config": {"task": "denoise", "loss": "l1", "seed": 0}})
     store.reset_run("r1")  # a finished run is never touched
     assert len(store.table()) == 1
 

@@ -134,3 +134,116 @@ def test_leaderboard_markdown_escapes_names_from_folders_and_files():
     assert "<img" not in md and "&lt;img src=x onerror=alert(1)&gt;" in md
     assert "| a\\|b |" in md  # a pipe in a name cannot split a table cell
 
+
+
+# a meta.json that parses but is not a run's record: damaged exactly like a garbled one (issue: data loss)
+INCOMPLETE_METAS = [
+    ({}, "meta.json incomplete (no run_id)"),
+    ({"status": "ok"}, "meta.json incomplete (no run_id)"),
+    ([1, 2], "meta.json holds a list"),
+    ({"run_id": "{rid}"}, "meta.json incomplete (no status)"),
+    ({"run_id": "{rid}", "status": "OK"}, "unknown status 'OK'"),
+    ({"run_id": "someone-else", "status": "ok", "config": {"task": "sr4", "loss": "l1", "seed": 0}},
+     "meta.json names another run"),
+    ({"run_id": "{rid}", "status": "ok"}, "meta.json incomplete (no config)"),
+    ({"run_id": "{rid}", "status": "ok", "config": {"task": "sr4", "seed": 0}}, "config without loss"),
+    ({"run_id": "{rid}", "status": "ok", "config": {"task": "sr4", "loss": "l1", "seed": "0"}},
+     "seed is not an integer"),
+]
+
+
+@pytest.mark.parametrize("meta, why", INCOMPLETE_METAS, ids=[w.split("(")[-1].strip(")") for _, w in INCOMPLETE_METAS])
+def test_incomplete_meta_is_damage(tmp_path, meta, why):
+    """Every reader sees it as damaged: named by check, left out of the table and of metas(), not done."""
+    from benchmark.results import meta_problem
+
+    store = _store(tmp_path)
+    rid = _a_run(store)
+    meta = json.loads(json.dumps(meta).replace("{rid}", rid))
+    (store.run_dir(rid) / "meta.json").write_text(json.dumps(meta))
+    assert why in meta_problem(meta, rid)
+    assert store.meta(rid) is None and not store.is_done(rid) and why in store.meta_damage(rid)
+    assert why in store.check()[rid]
+    assert rid not in set(store.table()["run_id"]) and why in store.damaged[rid]
+    assert rid not in {m["run_id"] for m in store.metas()}
+
+
+def test_complete_metas_of_every_kind_are_trusted():
+    from benchmark.results import meta_problem
+
+    cfg = {"task": "denoise", "loss": "l1", "seed": 0}
+    assert meta_problem({"run_id": "a", "status": "ok", "config": cfg}, "a") == ""
+    assert meta_problem({"run_id": "a", "status": "diverged", "config": cfg}, "a") == ""
+    assert meta_problem({"run_id": "a", "status": "failed", "config": cfg, "error": "x"}, "a") == ""
+    assert meta_problem({"run_id": "input-x", "status": "ok", "kind": "input", "task": "denoise"}, "input-x") == ""
+    assert "without its task" in meta_problem({"run_id": "input-x", "status": "ok", "kind": "input"}, "input-x")
+
+
+def test_incomplete_meta_is_set_aside_and_report_findings_name_it(tmp_path, capsys):
+    """`{"status": "ok"}` beside intact passes: check names it (exit 1), report and findings leave it
+    out naming it, and --repair moves every file to damaged/ — the passes byte for byte."""
+    store = _store(tmp_path)
+    rid = _a_run(store)
+    d = store.run_dir(rid)
+    passes = {p.name: p.read_bytes() for p in d.glob("eval-*")}
+    (d / "meta.json").write_text('{"status": "ok"}')
+    assert main(["check", "--out", str(tmp_path), "-q"]) == 1
+    assert f"run {rid}: meta.json incomplete (no run_id)" in capsys.readouterr().out
+    assert main(["report", "--out", str(tmp_path), "--no-visual", "--bootstrap", "100", "-q"]) == 0
+    assert f"damaged run {rid} left out (meta.json incomplete" in (tmp_path / "leaderboard.md").read_text()
+    assert main(["findings", "--out", str(tmp_path), "--bootstrap", "100", "-q"]) == 0
+    from benchmark.compare import field_groups  # compare's field: once a KeyError 'run_id'
+
+    groups, checks = field_groups(store.metas(), set())
+    grouped = {m["run_id"] for ms in [*groups["sr4"], *checks.values()] for m in ms}
+    assert rid not in grouped and len(grouped) == len(store.metas()) - 1  # every run but the input's
+    assert main(["check", "--out", str(tmp_path), "--repair", "-q"]) == 0
+    kept = d / "damaged" / "0"
+    assert {p: (kept / p).read_bytes() for p in passes} == passes and (kept / "meta.json").exists()
+    assert not list(d.glob("eval-*")) and main(["check", "--out", str(tmp_path), "-q"]) == 0
+
+
+def test_reset_run_never_deletes_beside_a_damaged_meta(tmp_path):
+    """reset_run deletes the passes of an interrupted attempt (no meta.json, or a failed one) but
+    moves a damaged meta.json and the passes beside it to damaged/ (their origin is unknown)."""
+    store = _store(tmp_path)
+    rid = _a_run(store)
+    d = store.run_dir(rid)
+    passes = {p.name: p.read_bytes() for p in d.glob("eval-*")}
+    (d / "meta.json").write_text("{}")
+    store.reset_run(rid)
+    kept = d / "damaged" / "0"
+    assert {p: (kept / p).read_bytes() for p in passes} == passes and (kept / "meta.json").read_text() == "{}"
+    assert not (d / "meta.json").exists() and not list(d.glob("eval-*"))
+    lone = "lone-run"  # a damaged meta.json with nothing else: not a damaged run, but never written over
+    store.run_dir(lone).mkdir()
+    (store.run_dir(lone) / "meta.json").write_text('{"status": "ok"}')
+    assert store.check().get(lone) is None and not store.is_done(lone)
+    store.reset_run(lone)
+    assert (store.run_dir(lone) / "damaged" / "0" / "meta.json").read_text() == '{"status": "ok"}'
+
+
+def test_rerun_sets_aside_an_incomplete_meta_and_keeps_its_passes(tmp_path, random_images):
+    """The regression: a re-run deleted the intact, checksummed eval-0.* beside an `{}` meta.json
+    ("removed 2 file(s) left by an interrupted attempt"). Now they are moved to damaged/ and the
+    run retrains to the same numbers."""
+    from benchmark.config import RunConfig, run_id
+    from benchmark.runner import resolve_all, run_grid
+
+    data = random_images(3, 40)
+    (cfg,) = resolve_all([RunConfig(task="denoise", loss="l1", iterations=2, batch_size=2, crop=32, train_data=data,
+                                    test_data=(data,))])
+    store = ResultsStore(tmp_path / "r")
+    cpu = torch.device("cpu")
+    run_grid([cfg], store, ("psnr",), cpu, progress=False)
+    first = store.table().sort_values(ROW_KEY).reset_index(drop=True)
+    rid = run_id(cfg)
+    d = store.run_dir(rid)
+    passes = {p.name: p.read_bytes() for p in d.glob("eval-*")}
+    (d / "meta.json").write_text("{}")
+    s = run_grid([cfg], store, ("psnr",), cpu, progress=False)
+    assert s.trained == 1 and store.is_done(rid)
+    kept = d / "damaged" / "0"
+    assert {p: (kept / p).read_bytes() for p in passes} == passes
+    again = store.table().sort_values(ROW_KEY).reset_index(drop=True)
+    assert again[ROW_KEY + ["value"]].equals(first[ROW_KEY + ["value"]])
