@@ -38,9 +38,10 @@ def d(tmp_path_factory) -> Path:
 
     d = tmp_path_factory.mktemp("bad")
     rng = np.random.default_rng(0)
-    (d / "imgs").mkdir()
-    for i in range(3):
-        Image.fromarray(rng.integers(0, 256, (48, 48, 3), dtype=np.uint8)).save(d / "imgs" / f"im{i}.png")
+    for folder in ("imgs", "timgs"):  # training and held-out test images (other pixels: no overlap warning)
+        (d / folder).mkdir()
+        for i in range(3):
+            Image.fromarray(rng.integers(0, 256, (48, 48, 3), dtype=np.uint8)).save(d / folder / f"im{i}.png")
     (d / "empty").mkdir()
     (d / "corrupt").mkdir()
     (d / "corrupt" / "a.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
@@ -107,7 +108,7 @@ def d(tmp_path_factory) -> Path:
 
 # Every run case starts from this valid, tiny command line; the case's arguments override it.
 BASE = ["--tasks", "denoise", "--losses", "l1", "--iterations", "1", "--crop", "32", "--batch-size", "2",
-        "--metrics", "psnr", "--device", "cpu", "--train-data", "{d}/imgs", "--test-data", "{d}/imgs",
+        "--metrics", "psnr", "--device", "cpu", "--train-data", "{d}/imgs", "--test-data", "{d}/timgs",
         "--out", "{d}/existing", "--no-progress", "--no-report", "-q"]
 
 CASES = [
