@@ -143,7 +143,7 @@ def parse_loss_spec(spec: str) -> tuple[Term, ...]:
         LOSSES.get(t.name)  # unknown name → "did you mean"
     seen: dict[tuple, float] = {}
     for t in terms:  # 'l1 + 0.1*l1' is 1.1*l1 written twice: one term, one weight
-        key = (t.name, t.kwargs)
+        key = (t.name, repr(t.kwargs))  # kwargs may hold lists or dicts (unhashable)
         if key in seen:
             core = str(Term(1.0, t.name, t.kwargs))
             raise UserError(f"term {core} appears twice in {short!r}: combine the weights "

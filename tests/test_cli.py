@@ -66,10 +66,12 @@ def test_third_party_loggers_are_quiet(caplog):
 
     _setup_logging(Args())
     assert logging.getLogger("fontTools.subset").getEffectiveLevel() == logging.WARNING
-    Args.debug = True
+    Args.debug = True  # --debug shows where data came from, never font or codec chatter
     _setup_logging(Args())
-    assert logging.getLogger("fontTools.subset").getEffectiveLevel() == logging.DEBUG
-    logging.getLogger("fontTools").setLevel(logging.WARNING)
+    assert logging.getLogger("fontTools.subset").getEffectiveLevel() == logging.WARNING
+    assert logging.getLogger("matplotlib.font_manager").getEffectiveLevel() == logging.WARNING
+    assert logging.getLogger("datasets").getEffectiveLevel() == logging.DEBUG
+    logging.getLogger("datasets").setLevel(logging.WARNING)
 
 
 def test_no_library_warnings_in_normal_output(tmp_path):

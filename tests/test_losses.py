@@ -145,3 +145,14 @@ def test_listing_losses_is_fast_and_light():
             "print(','.join(m for m in ('lpips', 'pyiqa') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_repeated_terms_with_list_or_dict_arguments():
+    """Keyword values may be lists or dicts: the repeated-term check must not need them hashable."""
+    from benchmark.errors import UserError
+
+    with pytest.raises(UserError, match="appears twice"):
+        parse_loss_spec("contextual(layers=('relu2_2',)) + 0.5*contextual(layers=('relu2_2',))")
+    assert len(parse_loss_spec("charbonnier(eps=0.01) + charbonnier(eps=0.001)")) == 2
+    with pytest.raises(UserError, match="expects a sequence of str"):  # a dict value: its type check, not a crash
+        build_loss("contextual(layers={'a': 1})")
