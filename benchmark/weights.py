@@ -306,7 +306,17 @@ def load_state(path: str | Path, remap: str = "none") -> dict[str, torch.Tensor]
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001
-        raise UserError(f"cannot load {path} with weights_only=True: {type(exc).__name__}: {exc}") from exc
+        import pickle
+        import zipfile
+
+        with open(path, "rb") as f:
+            head = f.read(4)
+        if not (head.startswith(b"PK") or head[:1] == b"\x80"):  # neither torch's zip nor a legacy pickle
+            raise UserError(f"{path} is not a PyTorch checkpoint (a state dict saved by torch.save)") from None
+        why = "damaged" if isinstance(exc, (zipfile.BadZipFile, EOFError, pickle.UnpicklingError, RuntimeError)) \
+            else "not loadable with weights_only=True"
+        raise UserError(f"cannot load checkpoint {path} ({why}): {type(exc).__name__}: "
+                        f"{' '.join(str(exc).split())[:200]}") from exc
     for wrapper in ("state_dict", "model", "encoder"):
         if isinstance(state, dict) and wrapper in state and isinstance(state[wrapper], dict):
             state = state[wrapper]

@@ -114,3 +114,21 @@ def test_weights_takes_loss_specs_and_fails_before_printing(capsys):
     assert main(["weights", "--losses", "l1 + 0.1*vggg", "-q"]) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and "did you mean vgg" in captured.err
+
+
+def test_a_file_that_is_not_a_checkpoint_says_so(tmp_path):
+    import torch
+
+    from benchmark.weights import load_state
+
+    junk = tmp_path / "notes.txt"
+    junk.write_text("hi\n")
+    with pytest.raises(UserError, match="is not a PyTorch checkpoint"):
+        load_state(junk)
+    good = tmp_path / "w.pt"
+    torch.save({"a": torch.zeros(2)}, good)
+    cut = tmp_path / "cut.pt"
+    cut.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    with pytest.raises(UserError, match=r"cannot load checkpoint .*cut\.pt \(damaged\)"):
+        load_state(cut)
+    assert set(load_state(good)) == {"a"}
