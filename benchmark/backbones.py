@@ -236,6 +236,19 @@ def _normalizer(kind: str) -> tuple[tuple[float, ...], tuple[float, ...], float,
     raise UserError(f"unknown normalisation {kind!r}: use imagenet, lpips or none")
 
 
+def _weights_hint(weights: str) -> str:
+    """``; did you mean …?`` for a slip of a keyword, a known key or a self-trained encoder's name."""
+    import difflib
+
+    from benchmark.weights import cache_dir, known_files
+
+    own = cache_dir() / "selftrained"
+    names = ["pretrained", "random", "auto", "none", *known_files(),
+             *(p.stem for p in own.glob("*.pt") if own.is_dir())]
+    close = difflib.get_close_matches(weights, names, n=3, cutoff=0.6)
+    return f"; did you mean {', '.join(close)}?" if close else ""
+
+
 def _selftrained_manifest(weights: str) -> dict | None:
     """The manifest beside a checkpoint made by ``plbench pretrain`` (None for other values)."""
     if weights in ("random", "pretrained") or not str(weights).endswith(".pt"):
@@ -327,7 +340,8 @@ class Backbone(nn.Module):
                 if not path.is_file():
                     raise UserError(f"backbone {arch}: weights must be 'pretrained', 'random', a known "
                                     f"key, a checkpoint file or a self-trained encoder in "
-                                    f"{W.cache_dir() / 'selftrained'}; not found: {path}")
+                                    f"{W.cache_dir() / 'selftrained'}; not found: {path}"
+                                    f"{_weights_hint(str(weights))}")
                 state = W.load_state(path, "strip_module")
                 manifest = _selftrained_manifest(weights) or {}
                 self.provenance = manifest.get("provenance") or \

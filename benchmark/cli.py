@@ -13,6 +13,7 @@ import argparse
 import dataclasses
 import logging
 import os
+import re
 import shlex
 import sys
 import time
@@ -27,7 +28,12 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a bad command line is one line (``error: …``) and exit code 2, like every
     other bad input (argparse's default prints the usage block too). Subcommands inherit it."""
 
+    argv: list[str] = []  # what main() parses (for hints that look at the command line)
+
     def error(self, message: str):
+        m = re.match(r"argument (--[\w-]+)(?:/[\w-]+)*: expected (?:at least )?one argument", message)
+        if m and any(re.match(r"-[\d.]", a) for a in self.argv):  # `--losses -1*l1`: argparse saw an option
+            message += f" (a value that begins with '-' is written {m.group(1)}=VALUE)"
         self.exit(2, f"error: {message} (`{self.prog} -h` shows the options)\n")
 
 
@@ -256,6 +262,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
         argv = ["run", *argv]
+    _Parser.argv = argv
     args = build_parser().parse_args(argv)
     _setup_logging(args)
     previous_sigterm = _sigterm_as_interrupt()
@@ -366,6 +373,7 @@ def cmd_run(args) -> int:
     from benchmark.config import build_configs as build
     from benchmark.config import setting, setting_json
     from benchmark.executors import execute, executor_options
+    from benchmark.loggers import check_logger
     from benchmark.metrics import check_metric_names
     from benchmark.results import ResultsStore, atomic_write_bytes
     from benchmark.runner import DataCache, resolve_device
@@ -373,12 +381,12 @@ def cmd_run(args) -> int:
     t0 = time.time()
     spec = grid_spec(args)
     s = spec.resolved()
+    check_metric_names(s.metrics)  # names, logger and --out fail before the data is loaded
+    check_logger(s.logger)
+    if not args.dry_run:
+        ResultsStore(s.out).preflight()
     data = DataCache()  # decoded once: fingerprinted for the run ids, then trained on in this process
     configs, metrics, device = build(spec, data, local=s.executor == "local" or args.dry_run)
-    check_metric_names(metrics)
-    from benchmark.loggers import check_logger
-
-    check_logger(s.logger)
     dev = resolve_device(device) if s.executor == "local" else device  # remote: resolved where it runs
     if args.dry_run:
         return _dry_run(args, configs, metrics, resolve_device(device), s.profile)
@@ -592,8 +600,7 @@ def cmd_report(args) -> int:
 
     store = ResultsStore(args.out)
     store.check_version()
-    if not store.runs.exists():
-        raise UserError(f"no results in {store.root} (run `plbench run --out {args.out}` first)")
+    store.require_results(args.out)
     store.check_foreign()  # the report writes next to runs/: never over files it did not write
     _outputs_writable(store)
     kwargs = _report_kwargs(args)
@@ -622,8 +629,7 @@ def cmd_findings(args) -> int:
     for name in args.only or []:
         FINDINGS.get(name)  # unknown name: one line with suggestions
     store = ResultsStore(args.out)
-    if not store.runs.exists():
-        raise UserError(f"no results in {store.root} (run `plbench run --out {args.out}` first)")
+    store.require_results(args.out)
     _outputs_writable(store)
     results = check_all(store.table(), args.only, alpha=args.alpha, n_boot=args.bootstrap, convergence=True,
                         lost=lost_runs(store.metas()))
@@ -637,8 +643,7 @@ def cmd_check(args) -> int:
     from benchmark.results import ResultsStore
 
     store = ResultsStore(args.out)
-    if not store.runs.is_dir():
-        raise UserError(f"no results in {store.root} (run `plbench run --out {args.out}` first)")
+    store.require_results(args.out)
     damaged = store.check()
     n = len(store.run_ids())
     if not damaged:
@@ -684,8 +689,7 @@ def cmd_calibrate(args) -> int:
     if not (math.isfinite(args.effect) and args.effect > 0):
         raise UserError(f"--effect must be a positive finite number of practical margins, got {args.effect}")
     store = ResultsStore(args.out)
-    if not store.runs.exists():
-        raise UserError(f"no results in {store.root} (run `plbench run --out {args.out}` first)")
+    store.require_results(args.out)
     _outputs_writable(store)
     from benchmark.settings import parse_where, select
 

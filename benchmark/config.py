@@ -510,6 +510,8 @@ class GridSpec:
             if v is None or (f.name in ("task_params", "loss_files", "loss_tasks") and not v):
                 continue
             d[f.name] = list(v) if isinstance(v, tuple) else v
+        if self.losses:  # a loss typed twice runs once (build_configs warns): the saved grid names it once
+            d["losses"] = list(_unique(self.losses))
         if self.loss_tasks:
             d["loss_tasks"] = {loss: list(ts) for loss, ts in self.loss_tasks}
         if self.task_params or self.tasks is not None:
@@ -609,6 +611,7 @@ def _restricted_tasks(loss_tasks, loss_specs: list[str], tasks: list[str]) -> di
         for t in names:
             TASKS.get(t)
         if specs[0] not in loss_specs:
+            logging.getLogger(__name__).info("loss_tasks names %s, which this grid does not train: ignored", specs[0])
             continue
         only[specs[0]] = tuple(t for t in names if t in tasks)
         if not only[specs[0]]:
@@ -769,6 +772,9 @@ def build_configs(spec: GridSpec, data=None, local: bool = True) -> tuple[list[R
             for seed in s.seeds:
                 configs.append(RunConfig(task=t, loss=ls, seed=seed, task_params=p, backbone_weights=weights[ls],
                                          **common))
+    if not configs:
+        raise UserError("the grid is empty: no (task, loss, seed) is left to run"
+                        + (" — loss_tasks keeps every loss off this grid's tasks" if only else ""))
     if s.budget_check:  # the same runs at half the budget: is the last doubling still buying anything?
         configs += [dataclasses.replace(c, iterations=c.iterations // 2) for c in configs if c.iterations >= 2]
     data = data if data is not None else DataCache()

@@ -56,9 +56,10 @@ class GridProgress:
         self._shown = 0
 
     def status(self) -> dict:
-        """``{"done", "failed", "todo": {family: runs left}, "seconds": {family: [wall s of finished runs]},
-        "running": {family: [seconds each run in flight has run]}}``."""
-        done = failed = 0
+        """``{"done", "failed", "started" (not done: failed or in flight), "todo": {family: runs left},
+        "seconds": {family: [wall s of finished runs]}, "running": {family: [seconds each run in flight
+        has run]}}``."""
+        done = failed = started = 0  # started: not done, but failed or in flight
         todo: dict[str, int] = {}
         seconds: dict[str, list[float]] = {}
         running: dict[str, list[float]] = {}
@@ -76,7 +77,9 @@ class GridProgress:
                 age = RunLock.held_for(self.store.run_dir(rid) / ".lock")
                 if age is not None:
                     running.setdefault(fam, []).append(age)
-        return {"done": done, "failed": failed, "todo": todo, "seconds": seconds, "running": running}
+                started += st == "failed" or age is not None
+        return {"done": done, "failed": failed, "started": started, "todo": todo, "seconds": seconds,
+                "running": running}
 
     def eta(self, status: dict | None = None) -> tuple[float | None, list[str]]:
         """(seconds left, families estimated from the overall mean), or (None, …) before any run finished."""
@@ -96,8 +99,11 @@ class GridProgress:
         """``run k/N (current): d done, f failed; ETA h:mm:ss (measured per family: …)``."""
         st = self.status()
         eta, guessed = self.eta(st)
-        head = f"run {min(st['done'] + 1, self.total)}/{self.total}" + (f" ({current})" if current else "")
         n_running = sum(len(v) for v in st.get("running", {}).values())
+        # k counts finished, failed and in-flight runs (a worker's own run holds its lock): a failure or a
+        # second worker moves it on; with nothing in flight it is the next run to start
+        k = st["done"] + st.get("started", st["failed"]) + (0 if n_running else 1)
+        head = f"run {min(max(k, 1), self.total)}/{self.total}" + (f" ({current})" if current else "")
         body = f"{st['done']} done, " + (f"{n_running} running, " if n_running else "") + f"{st['failed']} failed"
         if eta is None:
             tail = "ETA after the first finished run"

@@ -376,6 +376,22 @@ class ResultsStore:
             return True
         return self.runs.is_dir() and all(p.is_dir() for p in self.runs.iterdir())
 
+    def require_results(self, out: str | Path) -> None:
+        """A one-line error unless this is a results store with a ``runs/`` folder: a missing
+        directory, a folder of other files (which is not offered as a place to run) and a store
+        with no runs yet each say which they are; ``out`` is the folder as the user typed it."""
+        if self.runs.is_dir() and self.is_store():
+            return
+        if not self.root.exists():
+            raise UserError(f"no results in {self.root}: no such directory (run `plbench run --out {out}` first, "
+                            "or pass the --out a run wrote to)")
+        if not self.root.is_dir():
+            raise UserError(f"{self.root} is a file, not a results directory (pass the --out a run wrote to)")
+        if self.is_store() or not any(self.root.iterdir()):
+            raise UserError(f"no results in {self.root} (run `plbench run --out {out}` first)")
+        raise UserError(f"{self.root} is not a plbench results directory (no store.json, no runs/): "
+                        "pass the --out a run wrote to")
+
     def check_foreign(self) -> None:
         """Refuse a directory that is neither empty nor a results store (a folder of the user's own
         files: the report would overwrite their ``results.csv``, ``report.html``, …), and a store
@@ -390,6 +406,22 @@ class ResultsStore:
             raise UserError(f"{self.root} is not a plbench results directory (no store.json) and holds other files "
                             f"({', '.join(names)}{', …' if len(list(self.root.iterdir())) > 3 else ''}): "
                             "use a new or empty --out; plbench never writes over files it did not write")
+
+    def preflight(self) -> None:
+        """The checks of :meth:`ensure_writable` that create nothing, for a run to make before it loads
+        its data: a file in the way, a folder of other files, an incompatible store, no permission
+        to create the directory (its nearest existing parent not writable)."""
+        if self.root.exists() and not self.root.is_dir():
+            raise UserError(f"results directory {self.root} exists and is not a directory")
+        self.check_foreign()
+        if self.root.is_dir():
+            self.check_version()
+        parent = self.root if self.root.is_dir() else next(
+            (p for p in self.root.absolute().parents if p.exists()), None)
+        if parent is not None and not parent.is_dir():
+            raise UserError(f"cannot create results directory {self.root}: {parent} is not a directory")
+        if parent is not None and not os.access(parent, os.W_OK | os.X_OK):
+            raise UserError(f"cannot create results directory {self.root}: {parent} is not writable")
 
     def ensure_writable(self) -> None:
         """Create the directory if needed and prove it is writable; every failure is one line."""

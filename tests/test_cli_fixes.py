@@ -132,3 +132,35 @@ def test_a_file_that_is_not_a_checkpoint_says_so(tmp_path):
     with pytest.raises(UserError, match=r"cannot load checkpoint .*cut\.pt \(damaged\)"):
         load_state(cut)
     assert set(load_state(good)) == {"a"}
+
+
+def test_a_misspelt_weights_keyword_gets_a_suggestion():
+    from benchmark.backbones import Backbone
+
+    with pytest.raises(UserError, match="did you mean pretrained"):
+        Backbone("alexnet", ("relu1",), weights="pretraind")
+
+
+def test_metric_names_and_out_fail_before_the_data_is_loaded(tmp_path, capsys):
+    """A metric typo or an unusable --out is reported before any image is read (it came after the
+    data had loaded: minutes on a large training set); a missing data folder shows they come first."""
+    missing = str(tmp_path / "no-such-photos")
+    assert main(["run", "--train-data", missing, "--metrics", "psnrr", "--out", str(tmp_path / "r"), "-q"]) == 2
+    assert "unknown metric 'psnrr'" in capsys.readouterr().err
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("x")
+    assert main(["run", "--train-data", missing, "--out", str(mine), "-q"]) == 2
+    assert "not a plbench results directory" in capsys.readouterr().err
+    assert main(["run", "--train-data", missing, "--out", str(mine / "notes.txt" / "sub"), "-q"]) == 2
+    assert "is not a directory" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists() and sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
+
+
+def test_a_loss_spec_that_begins_with_minus_gets_the_equals_hint(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["run", "--losses", "-1*l1", "--dry-run"])
+    assert e.value.code == 2
+    assert "written --losses=VALUE" in capsys.readouterr().err
+    assert main(["run", "--losses=-1*l1", "--dry-run", "-q"]) == 2  # then the spec itself is judged
+    assert "weights must be positive" in capsys.readouterr().err

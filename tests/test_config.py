@@ -114,6 +114,10 @@ def test_loss_tasks_runs_a_slow_loss_on_fewer_tasks(tmp_path):
     for bad, pattern in [("vgg=sr44", "sr44"), ("vggg=sr4", "vggg"), ("vgg", "LOSS=TASK")]:
         with pytest.raises(UserError, match=pattern):
             build_configs(_spec("--config", str(f), "--loss-tasks", bad))
+    # every loss kept off this grid's tasks: a one-line error, not an empty (or crashing) run
+    with pytest.raises(UserError, match="the grid is empty.*loss_tasks"):
+        build_configs(_spec("--tasks", "denoise", "--losses", "vgg", "--loss-tasks", "vgg=sr4", "--seeds", "0",
+                            "--iterations", "2", "--backbone-weights", "random"))
 
 
 @pytest.mark.parametrize("block, pattern", [
@@ -198,6 +202,8 @@ def test_repeated_tasks_losses_and_seeds_run_once_with_a_warning(tmp_path, caplo
     text = caplog.text
     assert "tasks: denoise given more than once" in text and "seeds: 0 given more than once" in text
     assert "losses: l1 is given 3 times ('l1', '1*l1'): it runs once" in text
+    saved = _spec("--losses", "l1", "l1", "ssim", "l1").resolved().to_mapping()["losses"]
+    assert saved == ["l1", "ssim"]  # the saved grid names a repeated loss once
     f = tmp_path / "grid.yaml"
     f.write_text("tasks: [denoise, sr4, denoise]\nseeds: [0, 0, 1]\nlosses: [l1]\niterations: 2\n"
                  "budget_check: false\n")

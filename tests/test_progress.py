@@ -78,6 +78,23 @@ def test_eta_counts_down_while_runs_are_in_flight(tmp_path):
         assert p.eta()[0] == pytest.approx(3 * 200) and "running" not in p.line()
 
 
+def test_the_run_counter_moves_past_failed_and_running_runs(tmp_path):
+    """"run k/N" counts finished, failed and in-flight runs: after a failure the next run is not
+    numbered like the one that failed (it said "run 1/2" twice), and a run in flight is counted."""
+    from benchmark.results import RunLock
+
+    store = ResultsStore(tmp_path)
+    store.ensure_writable()
+    cfgs = [_cfg("l1", 0), _cfg("l1", 1), _cfg("l1", 2)]
+    p = GridProgress(store, cfgs, workers=1)
+    assert p.line().startswith("run 1/3:")
+    store.write_meta(run_id(cfgs[0]), {"run_id": run_id(cfgs[0]), "status": "failed", "config": cfgs[0].to_dict()})
+    assert p.line("denoise/l1 seed 1").startswith("run 2/3 (denoise/l1 seed 1): 0 done, 1 failed")
+    lock = RunLock.acquire(store.run_dir(run_id(cfgs[1])) / ".lock")  # this worker's own run, in flight
+    assert p.line("denoise/l1 seed 1").startswith("run 2/3 (denoise/l1 seed 1): 0 done, 1 running, 1 failed")
+    lock.release()
+
+
 @pytest.mark.slow  # the line and its ETA: the tests above; two workers: test_executors
 def test_two_worker_grid_logs_progress_and_eta(tmp_path):
     """Every worker's log has "run k/N (…)" lines counting the whole grid, with an ETA once a run finished."""

@@ -38,6 +38,11 @@ def test_foreign_folder_is_refused_and_left_untouched(tmp_path, capsys):
         assert main(argv) == 2
     err = capsys.readouterr().err
     assert "not a plbench results directory" in err or "no results in" in err
+    assert main(["report", "--out", str(own), "-q"]) == 2  # and is not offered as a place to run
+    err = capsys.readouterr().err
+    assert "not a plbench results directory" in err and "plbench run" not in err
+    assert main(["report", "--out", str(tmp_path / "nowhere"), "-q"]) == 2
+    assert "no such directory" in capsys.readouterr().err
     assert {n: (own / n).read_text() for n in files} == files and (own / "figures" / "fig.png").read_bytes() == b"png"
     (own / "runs").mkdir()  # even with a runs/ folder of files, the report never writes over them
     (own / "runs" / "note.txt").write_text("x")
