@@ -139,7 +139,7 @@ class Checkpointer:
         except Exception as exc:  # noqa: BLE001 - an unusable checkpoint only costs the time it saved
             log.warning("ignoring unreadable checkpoint %s (%s: %s)", self.path, type(exc).__name__, exc)
             return 0, {}
-        if state.get("format") != FORMAT or state.get("fingerprint") != self.fingerprint:
+        if not isinstance(state, dict) or state.get("format") != FORMAT or state.get("fingerprint") != self.fingerprint:
             log.warning("ignoring checkpoint %s: written for another configuration", self.path)
             return 0, {}
         net.load_state_dict(state["net"])

@@ -662,7 +662,7 @@ def cmd_check(args) -> int:
     if args.repair:
         print(f"{len(damaged)} of {n} runs set aside; run the same `plbench run` to re-score or retrain them")
         return 0
-    print(f"{len(damaged)} of {n} runs damaged: `plbench check --out {args.out} --repair` sets them aside "
+    print(f"{len(damaged)} of {n} runs damaged: `plbench check --out {shlex.quote(args.out)} --repair` sets them aside "
           "(nothing is deleted), then the same `plbench run` re-scores or retrains them")
     return 1
 

@@ -200,8 +200,10 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         failed += summary.failed
         if summary.failed:
             notes[task].append(f"{summary.failed} run(s) of the new loss failed (see meta.json).")
-        if summary.diverged:
-            notes[task].append(f"{summary.diverged} run(s) of the new loss diverged (a non-finite loss; "
+        # a diverged run is cached (a second compare skips it): counted from the store, not from this pass
+        diverged = sum((store.meta(run_id(c)) or {}).get("status") == "diverged" for c in configs)
+        if diverged:
+            notes[task].append(f"{diverged} of {len(configs)} run(s) of the new loss diverged (a non-finite loss; "
                                "see meta.json's diverged_at).")
     keep = {_setting(g[0]) for g in chosen.values()}
     paths = write_report(store, baseline=baseline, alpha=alpha, n_boot=n_boot, formats=formats, visual=visual,

@@ -57,6 +57,18 @@ def _fmt(v, spec=".3g") -> str:
     return format(int(round(float(v))), spec) if spec.endswith("d") else format(float(v), spec)
 
 
+#: the smallest p-value printed as a number; below it (down to a p that underflowed to 0) "< 1e-16"
+P_FLOOR = 1e-16
+
+
+def p_text(p) -> str:
+    """A p-value with its relation, for ``p …``: ``= 0.034``, ``= 2.1e-05``, ``< 1e-16`` (never
+    ``= 0``: a p that underflowed is tiny, not zero); ``= –`` when there is none."""
+    if _finite(p) and float(p) < P_FLOOR:
+        return f"< {P_FLOOR:.0e}"
+    return f"= {_fmt(p, '.2g')}"
+
+
 def _decimals(x: float, digits: int = 2) -> int:
     """Decimals that show ``x`` (≠ 0) to ``digits`` significant digits, 0 to 6."""
     return int(min(6, max(0, digits - 1 - math.floor(math.log10(abs(x))))))
@@ -149,11 +161,14 @@ def md_text(s, cell: bool = True) -> str:
     inside Markdown (and the HTML it renders to) and left readable: outside code spans, a ``<``
     that could open a tag or comment (before a letter, ``/``, ``!`` or ``?``), every ``>`` and an
     ``&`` that could start an entity become entities, while a ``<`` before a space or a digit
-    (``< 5``) stays as it is; code spans are literal in Markdown and stay as written. In a table
+    (``< 5``) stays as it is; code spans are literal in Markdown and stay as written. A ``\\``, a
+    ``*`` and a ``_`` that is not between two letters or digits are backslash-escaped, so a loss spec
+    ``0.5*l1 + 0.1*vgg`` is not read as emphasis (``ms_ssim`` stays as it is). In a table
     cell (``cell``) ``|`` is escaped, in code spans too (GFM); newlines become spaces."""
     text = str(s).replace("\r", " ").replace("\n", " ")
 
     def esc(t: str) -> str:
+        t = re.sub(r"(?<![^\W_])_|_(?![^\W_])", r"\\_", re.sub(r"([\\*])", r"\\\1", t))
         t = re.sub(r"&(?=[A-Za-z0-9#])", "&amp;", t)
         return re.sub(r"<(?=[A-Za-z/!?])", "&lt;", t).replace(">", "&gt;")
 
@@ -289,7 +304,7 @@ def friedman_text(stats: Stats) -> str:
                 f"same runs, not independent replicates; no χ², p or critical difference is given. The mean ranks "
                 f"are descriptive." + left)
     return (f"Friedman test over {f['n_blocks']} complete (task, metric) blocks × {f['k']} losses: χ² = "
-            f"{_fmt(f.get('statistic'), '.1f')}, p = {_fmt(f.get('p'), '.2g')}; Nemenyi critical difference "
+            f"{_fmt(f.get('statistic'), '.1f')}, p {p_text(f.get('p'))}; Nemenyi critical difference "
             f"(α = {f.get('alpha', stats.alpha)}) = {_fmt(f.get('cd'), '.2f')} ranks." + left)
 
 
@@ -448,8 +463,8 @@ def task_rows(stats: Stats, task: str) -> tuple[list[str], list[Row]]:
             r = c.loc[(label, m)]
             mean, _ = fmt_ci(r["mean"], r["ci_low"], r["ci_high"], decs[m])
             lo, hi = _fmt(r["ci_low"], ".4g"), _fmt(r["ci_high"], ".4g")
-            title = (f"95% CI [{lo}, {hi}]; {_count(r['n_seeds'])} run(s); p vs {stats.baseline} (Holm) = "
-                     f"{_fmt(r['p_base_adj'], '.2g')}; p vs best (Holm) = {_fmt(r['p_best_adj'], '.2g')}")
+            title = (f"95% CI [{lo}, {hi}]; {_count(r['n_seeds'])} run(s); p vs {stats.baseline} (Holm) "
+                     f"{p_text(r['p_base_adj'])}; p vs best (Holm) {p_text(r['p_best_adj'])}")
             key = float(r["mean"]) if higher.get(m, True) else -float(r["mean"])
             row.cells.append(Cell(mean, ci_spread(r["mean"], r["ci_low"], r["ci_high"], decs[m]),
                                   bool(r["top_group"]), float(r["vs_base"]) if _finite(r["vs_base"]) else NAN,
@@ -529,7 +544,7 @@ def markdown(stats: Stats, figures: dict[str, list[Path]] | None = None, root: P
         lines += [f"> {md_text(caveat, cell=False)}", ""] if caveat else []
         lines += ["| loss | mean rank | sd | min–max | excl. circular | blocks |"
                   + (" common blocks |" if common else "") + " ms/it | peak MB | runs | diverged | failed |",
-                  "|---" * (11 + common) + "|"]
+                  "|---|" + "---:|" * (10 + common)]  # numbers right-aligned
         for _, r in stats.ranks.iterrows():
             cost = _cost(stats, r["label"])
             span = f"{_fmt(r['min_rank'], 'g')}–{_fmt(r['max_rank'], 'g')}"
@@ -554,7 +569,7 @@ def markdown(stats: Stats, figures: dict[str, list[Path]] | None = None, root: P
         lines += ["", f"## {md_text(task, cell=False)}", ""]
         header = ["loss", "seeds"] + [f"{md_text(m)} {'↑' if higher.get(m, True) else '↓'}" for m in metrics] + \
                  ["rank", "ms/it", "diverged", "unconv.", "< input"]
-        lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(header) + " |", "|---|" + "---:|" * (len(header) - 1)]  # numbers right-aligned
         for row in rows:
             extra = ["–"] * 5 if row.kind == "input" else \
                 [_fmt(row.rank, ".1f"), _fmt(row.ms_per_it, ".1f"), row.diverged, row.unconv, row.below]
@@ -599,7 +614,7 @@ def by_dataset_markdown(table: pd.DataFrame, stats: Stats | None = None) -> str:
         lines += [f"### {md_text(task, cell=False)}", "",
                   "| loss | " + " | ".join(f"{md_text(m)} {'↑' if higher.get(m, True) else '↓'} ({md_text(d)})"
                                           for d, m in cols) + " |",
-                  "|---|" + "---|" * len(cols)]
+                  "|---|" + "---:|" * len(cols)]
         order = [INPUT] + sorted(lb for lb in wide.index if lb != INPUT)
         for label in [lb for lb in order if lb in wide.index]:
             cells = [_fmt(wide.loc[label, c], f".{decs[c[1]]}f") for c in cols]
@@ -618,10 +633,29 @@ _TEX_SYMBOLS = {"≥": r"$\geq$", "≤": r"$\leq$", "±": r"$\pm$", "×": r"$\ti
                 "\u00a0": "~"}
 
 
+def _tex_greek(ch: str) -> str:
+    """A Greek letter as LaTeX math (``λ`` → ``$\\lambda$``; a capital without a macro of its own
+    as its Latin twin); any other character as it is. pdfLaTeX stops at a Greek letter in text
+    (a loss spec ``perceptual(λ=0.5)``), which UTF-8 input does not map."""
+    import unicodedata
+
+    m = re.fullmatch(r"GREEK (SMALL|CAPITAL) LETTER ([A-Z ]+)", unicodedata.name(ch, ""))
+    if not m:
+        return ch
+    word = m.group(2).lower().replace("lamda", "lambda").replace("final sigma", "varsigma")
+    if m.group(1) == "SMALL":
+        return "o" if word == "omicron" else rf"$\{word}$" if word.isalpha() else ch
+    if word in ("gamma", "delta", "theta", "lambda", "xi", "pi", "sigma", "upsilon", "phi", "psi", "omega"):
+        return rf"$\{word.capitalize()}$"
+    latin = {"alpha": "A", "beta": "B", "epsilon": "E", "zeta": "Z", "eta": "H", "iota": "I", "kappa": "K",
+             "mu": "M", "nu": "N", "omicron": "O", "rho": "P", "tau": "T", "chi": "X"}
+    return latin.get(word, ch)
+
+
 def _tex(s: str) -> str:
     rep = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
            "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}", **_TEX_SYMBOLS}
-    return "".join(rep.get(ch, ch) for ch in str(s))
+    return "".join(rep.get(ch) or _tex_greek(ch) for ch in str(s))
 
 
 def tex_text(s: str) -> str:
@@ -678,12 +712,36 @@ def _tex_cell(cell: Cell) -> str:
     return txt + (f"$^{{{sup}}}$" if sup else "")
 
 
+#: characters of ``\\small`` text one LaTeX table row may take (a 6.5 in text width, column gaps included)
+TEX_LINE = 100
+
+
+def tex_column_groups(metrics: list[str], rows: list[Row], line: int = TEX_LINE) -> list[list[int]]:
+    """The metric columns of a task table split into consecutive groups whose tables fit the text
+    width (:data:`TEX_LINE` characters: the loss name, counted up to 30, the seeds and each column's
+    widest cell or header, plus its gap): twelve metrics with ``mean [low, high]`` cells are one
+    table three text widths wide otherwise. Each group is at least one column."""
+    fixed = min(30, max((len(r.label) for r in rows), default=4)) + 3 + 8
+    groups: list[list[int]] = []
+    used = fixed
+    for j, m in enumerate(metrics):
+        w = max([len(m) + 2] + [len(_md_cell(r.cells[j]).replace("**", "")) for r in rows]) + 3
+        if not groups or (groups[-1] and used + w > line):
+            groups.append([])
+            used = fixed
+        groups[-1].append(j)
+        used += w
+    return groups or [[]]
+
+
 def latex(stats: Stats) -> str:
     """``leaderboard.tex``: the notes of the other exports, then one booktabs ``table`` per task
     (seeds, mean $\\pm$ CI half-width or mean [low, high]; bold = top group, only where something
     was tested; $^\\blacktriangle$/$^\\blacktriangledown$ vs baseline; $^\\dagger$ circular; (!) worse
-    than the input; the task's caveats in the caption) and one for the overall ranking (nothing
-    bold: the mean ranks are descriptive). Needs ``booktabs`` and ``amssymb``."""
+    than the input; the task's caveats in the caption) — split into parts of as many metric columns
+    as fit the text width (:func:`tex_column_groups`), the later parts captioned as continuations —
+    and one for the overall ranking (nothing bold: the mean ranks are descriptive). Needs
+    ``booktabs`` and ``amssymb``."""
     higher = stats.higher()
     out = ["% Generated by plbench report; needs \\usepackage{booktabs,amssymb}", ""]
     lines = notes(stats)
@@ -702,17 +760,23 @@ def latex(stats: Stats) -> str:
         caption = (rf"{_tex(task)}: mean $\pm$ half-width of the 95\% bootstrap CI, or mean [low, high] in a column "
                    rf"where some CI is asymmetric; Seeds: the runs each row rests on. {what}$^\dagger$: circular. "
                    + " ".join(tex_text(x) for x in ([short] if short else []) + task_caveats(stats, task)))
-        out += [r"\begin{table}[t]", r"\centering", r"\small", rf"\caption{{{caption.strip()}}}",
-                rf"\label{{tab:{_tex(task).replace(chr(92), '')}}}",
-                r"\begin{tabular}{lr" + "r" * len(metrics) + "}", r"\toprule",
-                "Loss & Seeds" + "".join(" & " + _tex(m) + (r" $\uparrow$" if higher.get(m, True) else r" $\downarrow$")
-                                         for m in metrics) + r" \\", r"\midrule"]
-        for row in rows:
-            label = _tex(row.label) + (rf" {WORSE_TEX}" if row.flagged else "")
-            out.append(" & ".join([label, _tex(row.seeds), *map(_tex_cell, row.cells)]) + r" \\")
-            if row.kind == "input":
-                out.append(r"\midrule")
-        out += [r"\bottomrule", r"\end{tabular}", r"\end{table}", ""]
+        key = f"tab:{_tex(task).replace(chr(92), '')}"
+        groups = tex_column_groups(metrics, rows)
+        for part, cols in enumerate(groups, 1):
+            if part > 1:
+                caption = rf"{_tex(task)}, continued from Table~\ref{{{key}}} (part {part} of {len(groups)})."
+            out += [r"\begin{table}[t]", r"\centering", r"\small", rf"\caption{{{caption.strip()}}}",
+                    rf"\label{{{key}{'' if part == 1 else f'-{part}'}}}",
+                    r"\begin{tabular}{lr" + "r" * len(cols) + "}", r"\toprule",
+                    "Loss & Seeds" + "".join(" & " + _tex(metrics[j]) + (r" $\uparrow$" if higher.get(metrics[j], True)
+                                                                        else r" $\downarrow$") for j in cols)
+                    + r" \\", r"\midrule"]
+            for row in rows:
+                label = _tex(row.label) + (rf" {WORSE_TEX}" if row.flagged else "")
+                out.append(" & ".join([label, _tex(row.seeds), *(_tex_cell(row.cells[j]) for j in cols)]) + r" \\")
+                if row.kind == "input":
+                    out.append(r"\midrule")
+            out += [r"\bottomrule", r"\end{tabular}", r"\end{table}", ""]
     unranked = not_ranked(stats)
     if not stats.ranks.empty or unranked:
         caveat = rank_caveat(stats)

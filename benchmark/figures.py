@@ -38,11 +38,12 @@ Figures:
   both directions, the degraded input as a grey cross; the Pareto front (no other loss better on
   both) is a dashed staircase with black-rimmed points; axis ranges hold every CI bar whole but
   ignore far-off points (:func:`robust_limits`), which are drawn at the edge as a triangle with
-  their value.
+  their value (both values when off-scale on both axes).
 * :func:`metric_points` — per task, one panel per metric: cell means with 95% CIs; filled =
   top group (not significantly different from the best), hollow = tested and significantly worse
   (nothing is hollow when too few runs allow no test); each loss its colour and marker; a dark ring
-  = circular cell; grey cross = the degraded input (a reference, never tested).
+  = circular cell; grey cross = the degraded input (a reference, never tested); "not scored" in the
+  row of a loss the metric has no score for (the tables' "–"); each row as tall as its own name.
 * :func:`cd_diagram` — critical-difference summary: mean ranks on an axis, with bars joining
   losses whose mean ranks differ by less than the Nemenyi CD.
 * :func:`training_curves` — per task, each loss's training-loss curve from ``meta.json`` smoothed by
@@ -282,6 +283,16 @@ def wrap_label(label: str, width: int = 26, max_lines: int = 4) -> str:
     return "\n".join(lines)
 
 
+def row_labels(labels, width: int = 34, widest: int = 44) -> list[str]:
+    """Labels for the rows of a heatmap, where every row is as tall as the tallest label: wrapped
+    at ``width`` characters (:func:`wrap_label`), or at up to ``widest`` when that keeps every label
+    on one line (``lpips [alexnet:random+lpips:alex:v0.1]`` would otherwise make every row twice as
+    tall)."""
+    labels = [str(l) for l in labels]
+    longest = max((len(l) for l in labels), default=0)
+    return [wrap_label(l, longest if width < longest <= widest else width) for l in labels]
+
+
 def wrap_title(text: str, width_in: float, fontsize: float = 8) -> str:
     """Wrap a title to a figure ``width_in`` inches wide (about 0.55 em per character)."""
     chars = max(20, int(width_in * 72 / (0.55 * fontsize)))
@@ -496,7 +507,7 @@ def draw_rank_heatmap(stats: Stats, styles=None):
 
     tr = stats.task_ranks.copy()
     tr["all"] = stats.ranks.set_index("label").loc[tr.index, "mean_rank"]
-    rows = [wrap_label(str(l), 34) for l in tr.index]
+    rows = row_labels(tr.index, 34)
     row_h = 0.06 + 0.125 * max(_lines(r) for r in rows)
     fig, ax = plt.subplots(figsize=(min(COL2, 2.2 + 0.5 * tr.shape[1]), 1.0 + row_h * len(tr)), layout="constrained")
     flagged = {t: worse_labels(stats, t) for t in tr.columns[:-1]}
@@ -647,7 +658,9 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
                 ax.scatter([xc], [yc], s=22, marker=marker, color=colour,
                            edgecolor=WORSE_COLOUR if l in worse else "k", linewidth=1.0 if l in worse else 0.4,
                            clip_on=False, zorder=5)
-                off.setdefault(edge, []).append((l, xc, yc, xm if xc != xm else ym))
+                # the value(s) beyond the range: both, as "x, y", when the point is off-scale on both axes
+                value = f"{xm:.3g}, {ym:.3g}" if xc != xm and yc != ym else f"{xm if xc != xm else ym:.3g}"
+                off.setdefault(edge, []).append((l, xc, yc, value))
             elif l == INPUT:
                 ax.scatter([xm], [ym], s=30, marker="X", color=INPUT_COLOUR, edgecolor="k", linewidth=0.4, zorder=4)
             else:
@@ -677,7 +690,7 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
             for (l, _, _, value), (pos, level) in zip(items, spots):
                 dx, dy = {"left": (5, 0), "right": (-5, 0), "bottom": (0, 4 + 7 * level),
                           "top": (0, -4 - 7 * level)}[edge]  # offsets on the page, whichever way the axis runs
-                text = f"{'input ' if l == INPUT else ''}{value:.3g}" + (f" {WORSE}" if l in worse else "")
+                text = f"{'input ' if l == INPUT else ''}{value}" + (f" {WORSE}" if l in worse else "")
                 ax.annotate(text, pos, xytext=(dx, dy), textcoords="offset points", fontsize=5.5,
                             color=WORSE_COLOUR if l in worse else "0.25", annotation_clip=False,
                             ha={"left": "left", "right": "right"}.get(edge, "center"),
@@ -745,12 +758,16 @@ def draw_metric_points(stats: Stats, task: str, styles=None):
     order = order + [INPUT] * (INPUT in set(c["label"]))
     worse = worse_labels(stats, task)
     ticks = [wrap_label(l + (f" {WORSE}" if l in worse else ""), 34) for l in order]
-    row_h = 0.05 + 0.125 * max(_lines(t) for t in ticks)  # inches per loss row: its wrapped lines plus a gap
+    # each loss row as tall as its own wrapped label plus a gap (inches), so one long label does not
+    # double the height of every row; positions in units of a one-line row
+    heights = [0.05 + 0.125 * _lines(t) for t in ticks]
+    span = sum(heights)  # inches of loss rows per panel
     rows, cols = _grid(len(metrics), 4)
-    height = 0.8 + (row_h * len(order) + 0.55) * rows
+    height = 0.8 + (span + 0.55) * rows
     fig, axes = plt.subplots(rows, cols, figsize=(min(COL2, 1.7 * cols + 1.6), height), squeeze=False, sharey=True,
                              layout="constrained")
-    ypos = {l: i for i, l in enumerate(order)}
+    unit = 0.05 + 0.125  # a one-line row (inches): one y unit; row centres at 0, 1, … when all are one line
+    ypos = {l: float((np.sum(heights[:i]) + heights[i] / 2) / unit - 0.5) for i, l in enumerate(order)}
     tested_any = circular_any = False
     for ax, m in zip(axes.flat, metrics):
         g = c[c["metric"] == m]
@@ -776,13 +793,16 @@ def draw_metric_points(stats: Stats, task: str, styles=None):
             ax.scatter(g["mean"].to_numpy()[circ], y[circ], s=CIRCULAR_RING, marker="o", facecolors="none",
                        edgecolors="0.15", linewidths=0.7, zorder=4, gid=CIRCULAR_GID)
         ax.set_title(f"{metric_name(m)} {_arrow(bool(g['higher_is_better'].iloc[0]))}")
-        ax.set_yticks(range(len(order)), ticks)
+        ax.set_yticks([ypos[l] for l in order], ticks)
+        for l in [l for l in order if l not in set(g["label"])]:  # an empty row says why, as the tables' "–"
+            ax.text(0.5, ypos[l], "not scored", transform=ax.get_yaxis_transform(), ha="center", va="center",
+                    fontsize=6, color="0.45", fontstyle="italic")
         for tick, label in zip(ax.get_yticklabels(), order):
             if label in worse:
                 tick.set_color(WORSE_COLOUR)
         ax.xaxis.set_major_locator(MaxNLocator(3))
         ax.grid(axis="x", lw=0.3, alpha=0.5)
-        ax.set_ylim(len(order) - 0.5, -0.5)
+        ax.set_ylim(span / unit - 0.5, -0.5)
     for ax in list(axes.flat)[len(metrics):]:
         ax.remove()
     w = fig.get_size_inches()[0]
@@ -806,7 +826,7 @@ def draw_metric_points(stats: Stats, task: str, styles=None):
                         f"worse than the input on {WORSE_METRIC}"))
     fig.legend([h for h, _ in proxies], [t for _, t in proxies], loc="outside lower center",
                ncol=1 if w < 5 else 2, frameon=False)
-    fit_canvas(fig, min_axes=(1.0, row_h * len(order)))
+    fit_canvas(fig, min_axes=(1.0, span))
     return fig
 
 
@@ -841,7 +861,7 @@ def draw_cd_diagram(stats: Stats, styles=None):
     if "ranks" not in f:
         log.info("critical-difference diagram skipped: %s", f.get("reason", "no Friedman test"))
         return None
-    from benchmark.export import _too_few
+    from benchmark.export import _too_few, p_text
 
     styles = styles or stats_styles(stats)
     ranks = pd.Series(f["ranks"]).sort_values()
@@ -887,8 +907,8 @@ def draw_cd_diagram(stats: Stats, styles=None):
         ax.text(lo + cd / 2, 0.6, f"CD = {cd:.2f}", ha="center", va="bottom", fontsize=7)
     ax.axis("off")
     w = fig.get_size_inches()[0]
-    title = (f"Mean rank over {f['n_blocks']} (task, metric) blocks; Friedman p = {f['p']:.2g}; black bars join "
-             f"losses not significantly different (Nemenyi, α = {f['alpha']})" if few is None else
+    title = (f"Mean rank over {f['n_blocks']} (task, metric) blocks; Friedman p {p_text(f['p'])}; black bars "
+             f"join losses not significantly different (Nemenyi, α = {f['alpha']})" if few is None else
              f"Mean rank over {f['n_blocks']} (task, metric) blocks — descriptive only: {few} run(s) per loss, "
              f"nothing tested (a verdict needs ≥ {MIN_RUNS})")
     ax.set_title(wrap_title(title, w, 7), fontsize=7)
@@ -935,6 +955,8 @@ def draw_training_curves(metas: list[dict], styles=None):
     from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
     rows, windows = [], []
+    runs: dict[str, int] = {}
+    stopped: dict[str, dict[str, int]] = {}  # label → {"diverged"/"failed": runs}: their curves end early
     for m in metas:
         cfg, curve = m.get("config") or {}, m.get("loss_curve") or []
         if m.get("kind") == "input" or not curve or "task" not in cfg:
@@ -943,6 +965,10 @@ def draw_training_curves(metas: list[dict], styles=None):
         pts = [(int(it), float(v)) for it, v in curve if v is not None and np.isfinite(v)]
         if not pts:
             continue
+        runs[label] = runs.get(label, 0) + 1
+        if m.get("status") in ("diverged", "failed"):
+            stopped.setdefault(label, {}).setdefault(m["status"], 0)
+            stopped[label][m["status"]] += 1
         smoothed, k = smooth_curve([v for _, v in pts])
         first = float(smoothed[0]) if smoothed[0] not in (0.0,) and np.isfinite(smoothed[0]) else 1.0
         windows.append(k)
@@ -1009,7 +1035,9 @@ def draw_training_curves(metas: list[dict], styles=None):
         window = f"{k_lo}" if k_lo == k_hi else f"{k_lo}–{k_hi}"
         head = f"Training loss, moving average over {window} logged values, relative to its first value"
     fig.suptitle(wrap_title(f"{head} ({seeds_text})", w))
-    _legend(fig, labels, styles, line=True, marker=True)
+    names = {l: f"{l} ({', '.join(f'{k}/{runs[l]} {what}' for what, k in sorted(st.items()))})"
+             for l, st in stopped.items()}  # a curve that stops early says why
+    _legend(fig, labels, styles, line=True, marker=True, names=names)
     fit_canvas(fig, min_axes=(1.5, 1.2))
     return fig
 
@@ -1141,8 +1169,10 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None):
     n_metrics = len(columns)
     cols = 1 if n_metrics > 8 else min(2, n)
     rows = -(-n // cols)
-    ylab = [wrap_label(str(l), 34) for l in order]
-    row_h = 0.06 + 0.125 * max(_lines(l) for l in ylab)
+    # every panel's row names, ⚠ included, wrapped alike; the rows are as tall as the tallest of them
+    names = [str(l) + (f" {WORSE}" if l in flagged[t] else "") for t in values for l in order]
+    ylab = dict(zip(((t, l) for t in values for l in order), row_labels(names, 34)))
+    row_h = 0.06 + 0.125 * max(_lines(l) for l in ylab.values())
     fig = plt.figure(figsize=(cols * (0.5 * n_metrics + 2.6), rows * (row_h * len(order) + 1.3) + 1.0),
                      layout="constrained")
     panel_h = row_h * len(order) + 1.3
@@ -1161,7 +1191,7 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None):
                          for _, row in v.iterrows()], dtype=object)
         sns.heatmap(colour, ax=ax, cmap=cmap, norm=norm, annot=text, fmt="", annot_kws={"fontsize": 6},
                     cbar=False, linewidths=0.5, linecolor="white")
-        ticks = [wrap_label(str(l) + (f" {WORSE}" if l in flagged[task] else ""), 34) for l in order]
+        ticks = [ylab[task, l] for l in order]
         ax.set_yticks(np.arange(len(order)) + 0.5, ticks, rotation=0, va="center")
         for tick, label in zip(ax.get_yticklabels(), order):
             if label in flagged[task]:

@@ -17,6 +17,7 @@ live logs are the only files a resumed run rewrites; the results table is not de
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import importlib.util
 import logging
@@ -37,6 +38,15 @@ def check_logger(kind: str) -> None:
         raise UserError(f"--logger {kind} needs the {kind} package: pip install 'perceptual-loss-bench[{kind}]'")
 
 
+def _row_ok(row: dict) -> bool:
+    """A complete curve.csv row (a line cut by a crash or edited by hand is dropped, not fatal)."""
+    try:
+        int(row["iteration"]), float(row["seconds"]), float(row["loss"])
+    except (KeyError, TypeError, ValueError):
+        return False
+    return True
+
+
 class CurveLog:
     """Curves of one run in ``run_dir``: :meth:`begin` (at the iteration training starts or resumes
     from), :meth:`log` while it trains and after it is evaluated, :meth:`close`."""
@@ -52,8 +62,8 @@ class CurveLog:
         self.dir.mkdir(parents=True, exist_ok=True)
         rows = []
         if start and self.csv_path.exists():
-            with open(self.csv_path, newline="") as f:
-                rows = [r for r in csv.DictReader(f) if int(r["iteration"]) <= start]
+            with open(self.csv_path, newline="", errors="replace") as f:
+                rows = [r for r in csv.DictReader(f) if _row_ok(r) and int(r["iteration"]) <= start]
         self._file = open(self.csv_path, "w", newline="")  # noqa: SIM115 - closed in close()
         self._csv = csv.DictWriter(self._file, fieldnames=["iteration", "seconds", "loss", "lr"])
         self._csv.writeheader()
@@ -79,16 +89,22 @@ class CurveLog:
         """Scalars of one training iteration (``loss``, ``lr``) or of the evaluation (``eval/<metric>``)."""
         if self._file is None:
             return
-        if "loss" in values:
-            self._csv.writerow({"iteration": iteration, "seconds": f"{time.perf_counter() - self._t0:.3f}",
-                                "loss": values["loss"], "lr": values.get("lr", "")})
-            self._file.flush()
         scalars = {(k if "/" in k else f"train/{k}"): float(v) for k, v in values.items()}
-        if self._tb is not None:
-            for k, v in scalars.items():
-                self._tb.add_scalar(k, v, iteration)
-            self._tb.flush()
-        elif self.kind == "wandb" and self._run is not None:
+        try:  # live logs, not results: a full disk or a run folder deleted by hand must not stop the run
+            if "loss" in values:
+                self._csv.writerow({"iteration": iteration, "seconds": f"{time.perf_counter() - self._t0:.3f}",
+                                    "loss": values["loss"], "lr": values.get("lr", "")})
+                self._file.flush()
+            if self._tb is not None:
+                for k, v in scalars.items():
+                    self._tb.add_scalar(k, v, iteration)
+                self._tb.flush()
+        except OSError as exc:
+            log.warning("live curves of %s stopped (%s); the run goes on (its results do not depend on them)",
+                        self.dir, exc.strerror or exc)
+            self.close()
+            return
+        if self.kind == "wandb" and self._run is not None:
             self._run.log(scalars, step=iteration)
         elif self.kind == "mlflow" and self._run is not None:
             import mlflow
@@ -97,10 +113,12 @@ class CurveLog:
 
     def close(self) -> None:
         if self._file is not None:
-            self._file.close()
+            with contextlib.suppress(OSError):
+                self._file.close()
             self._file = None
         if self._tb is not None:
-            self._tb.close()
+            with contextlib.suppress(OSError):
+                self._tb.close()
             self._tb = None
         elif self.kind == "wandb" and self._run is not None:
             self._run.finish()

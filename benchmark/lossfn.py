@@ -29,6 +29,7 @@ import math
 import re
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -304,12 +305,44 @@ def build_loss(spec: str, *, seed: int = 0, device: str | torch.device = "cpu", 
             raise UserError(f"loss {t.name!r}: bad arguments {dict(t.kwargs)}: {exc}") from None
         if not isinstance(module, nn.Module):
             raise UserError(f"loss {t.name!r} must build an nn.Module, got {type(module).__name__}")
+        check_forward(t.name, module, tuple(entry.meta.get("needs", ())))
         modules.append(module.to(device))
         needs.append(tuple(entry.meta.get("needs", ())))
     return WeightedSum(terms, modules, needs).to(device)
 
 
+def check_forward(name: str, module: nn.Module, needs: tuple[str, ...]) -> None:
+    """The loss protocol, checked on the signature before anything trains: ``forward(pred, target)``,
+    plus ``degraded=`` when the entry declares ``needs=("degraded",)``. A mismatch is a one-line
+    :class:`UserError` (else every run of the grid would fail at its first iteration)."""
+    import inspect
+
+    cls = type(module)
+    if cls.forward is not nn.Module.forward:
+        fn, what = module.forward, "forward"
+    elif cls.__call__ is not nn.Module.__call__:  # __call__ overridden instead: that is what is called
+        fn, what = module.__call__, "__call__"
+    else:
+        raise UserError(f"loss {name!r} ({cls.__name__}) defines no forward(self, pred, target)")
+    extra = {k: None for k in needs if k == "degraded"}  # the only extra the runner passes
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):  # no signature to read (a builtin): left to the first call
+        return
+    try:
+        sig.bind(None, None, **extra)
+    except TypeError as exc:
+        call = "forward(pred, target" + (", degraded=…" if extra else "") + ")"
+        takes = "degraded" in sig.parameters
+        hint = "; a loss that needs the degraded input declares needs=(\"degraded\",)" if takes and not extra else ""
+        raise UserError(f"loss {name!r}: {cls.__name__}.{what}{sig} cannot be called as {call} ({exc}){hint}") \
+            from None
+
+
 def loss_family(spec: str) -> str:
     """The registry module(s) of a spec's terms: ``'l1 + 0.1*pdl'`` → ``'pixel+pdl'``."""
-    mods = [LOSSES.get(t.name).obj.__module__.rsplit(".", 1)[-1] for t in parse_loss_spec(spec)]
+    entries = [LOSSES.get(t.name) for t in parse_loss_spec(spec)]
+    # a user's --loss-file: its file name (its module name carries the file hash, which changes on each edit)
+    mods = [Path(e.meta["file"]).stem if "file" in e.meta else e.obj.__module__.rsplit(".", 1)[-1]
+            for e in entries]
     return "+".join(dict.fromkeys(mods))

@@ -11,8 +11,9 @@ Supported annotations: ``int``, ``float`` (an int is accepted), ``bool``, ``str`
 ``tuple[X, ...]``, ``tuple[X, Y]``, ``list[X]``, ``Sequence[X]`` (a tuple or list, never a string),
 ``Literal[...]``, ``X | Y`` / ``Optional[X]``, and ``Annotated[X, Range(gt=…, ge=…, le=…)]`` for a
 bound (``Positive``). A float must be finite (``nan``/``inf``: "must be finite"). A list given for a
-tuple parameter is accepted and converted. Anything else (``Any``, no annotation, a class) is not
-checked.
+tuple parameter is accepted and converted. An unannotated argument whose default is a number, bool or
+string (``alpha=1.0`` in a user's loss file) is checked against its default's type. Anything else
+(``Any``, no annotation and no such default, a class) is not checked.
 """
 
 from __future__ import annotations
@@ -177,16 +178,35 @@ def check_kwargs(obj: Callable | type, kwargs: dict, what: str) -> dict:
 
     ``what`` names the owner in messages, e.g. ``"task 'denoise'"`` or ``"loss 'pdl'"``."""
     hints = annotations_of(obj)
+    defaults = _default_types(obj)
     out = dict(kwargs)
     for name, value in kwargs.items():
         if name not in hints:
             continue
-        got = conform(value, hints[name])
+        tp, like = hints[name], ""
+        if tp is typing.Any and name in defaults:  # `alpha=1.0` unannotated (a user's loss file): typed as 1.0
+            tp, like = defaults[name]
+        got = conform(value, tp)
         noun = "parameter" if what.startswith("task") else "argument"
         if isinstance(got, _Bad):
             raise UserError(f"{what} {noun} {name} {got.why}, got {value!r}")
         if got is _MISSING:
-            raise UserError(f"{what} {noun} {name} expects {type_name(hints[name])}, got {value!r} "
+            raise UserError(f"{what} {noun} {name} expects {type_name(tp)}{like}, got {value!r} "
                             f"({type(value).__name__})")
         out[name] = got
     return out
+
+
+def _default_types(obj: Callable | type) -> dict[str, tuple[object, str]]:
+    """{argument: (type, " (like its default …)")} for the unannotated constructor arguments whose
+    default is a number, a bool or a string: what a value given for them must be. An int default
+    also takes a float (``weight=1`` given ``0.5``); a default of None or a container checks nothing."""
+    if dataclasses.is_dataclass(obj):
+        return {}
+    try:
+        sig = inspect.signature(obj.__init__ if isinstance(obj, type) else obj)
+    except (TypeError, ValueError):
+        return {}
+    kinds = {bool: bool, int: int | float, float: float, str: str}
+    return {n: (kinds[type(p.default)], f" (like its default {p.default!r})") for n, p in sig.parameters.items()
+            if p.annotation is inspect.Parameter.empty and type(p.default) in kinds}

@@ -21,8 +21,10 @@ import fnmatch
 import hashlib
 import importlib
 import importlib.util
+import keyword
 import logging
 import pkgutil
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -56,9 +58,10 @@ class Registry:
     """A named collection of entries of one kind (``"loss"``, ``"task"``, ``"metric"``): the
     built-in ones of ``package`` (every module in it), and those of installed plugins."""
 
-    def __init__(self, kind: str, package: str | None = None):
+    def __init__(self, kind: str, package: str | None = None, identifiers: bool = False):
         self.kind = kind
         self.package = package
+        self.identifiers = identifiers  # names must be Python identifiers (loss specs are parsed as Python)
         self._entries: dict[str, Entry] = {}
         self._scanned = False
 
@@ -75,9 +78,16 @@ class Registry:
     def add(self, name: str, obj: Any, *, version: str = "1", citation: str = "", **meta) -> Entry:
         if not name or not all(c.isalnum() or c in "_-." for c in name):
             raise ValueError(f"invalid {self.kind} name {name!r}: use letters, digits, _ - .")
+        if self.identifiers and (not name.isidentifier() or keyword.iskeyword(name)):
+            like = re.sub(r"\W", "_", name)
+            like = like if like.isidentifier() and not keyword.iskeyword(like) else f"my_{like}"
+            raise ValueError(f"invalid {self.kind} name {name!r}: {self.kind} specs ('0.5*name + l1') are parsed as "
+                             f"Python, so a name is an identifier: letters, digits and _ (e.g. {like!r})")
         if name in self._entries:
             other = self._entries[name]
             raise ValueError(f"{self.kind} {name!r} is already registered (by {other.source})")
+        if isinstance(meta.get("needs"), str):  # needs="degraded" means ("degraded",), not its letters
+            meta["needs"] = (meta["needs"],)
         entry = Entry(name, obj, self.kind, str(version), citation, dict(meta),
                       getattr(obj, "__module__", ""))
         self._entries[name] = entry
@@ -124,7 +134,11 @@ class Registry:
                 continue
             added = set(self._entries) - before
             if not added and not isinstance(obj, type(importlib)) and ep.name not in self._entries:
-                self.add(ep.name, obj)
+                try:
+                    self.add(ep.name, obj)
+                except ValueError as exc:  # a name a spec cannot write (`my-loss`): left out, as a failed import
+                    log.warning("plugin %s = %s (group %s) left out: %s", ep.name, ep.value, self.group, exc)
+                    continue
                 added = {ep.name}
             for name in added:
                 self._entries[name].meta.setdefault("plugin", f"{ep.value} ({ep.dist.name if ep.dist else '?'})")
@@ -162,7 +176,7 @@ class Registry:
 
 
 TASKS = Registry("task", package="tasks")
-LOSSES = Registry("loss", package="losses")
+LOSSES = Registry("loss", package="losses", identifiers=True)
 #: the harness's own metrics (beside pyiqa's) and those of plugins. An entry is a module class
 #: built as ``cls(weights=…, device=…)`` (``weights``: the text after ``name@``, or "pretrained")
 #: whose forward maps pred[, target] (N, 3, H, W) in [0, 1] to (N,) scores; its attributes
@@ -194,13 +208,20 @@ def load_user_file(path: str | Path, registry: Registry = LOSSES) -> list[str]:
     if path.suffix != ".py":
         raise UserError(f"{registry.kind} file {path.name} is not a Python file (.py): it is imported as Python")
     registry._scan()  # built-ins first so a clash is reported against them
-    before = set(registry._entries)
-    mod_name = f"plbench_user_{path.stem}_{file_sha256(path)[:8]}"
+    sha = file_sha256(path)
+    mod_name = f"plbench_user_{path.stem}_{sha[:8]}"
     if mod_name in sys.modules:  # already loaded in this process
         names = sorted(getattr(sys.modules[mod_name], "__plbench_registered__", []))
-        if names and all(n in registry._entries for n in names):
+        if names and all(n in registry._entries and registry._entries[n].meta.get("file_sha256") == sha
+                         for n in names):
             return names
-        sys.modules.pop(mod_name)  # its entries were removed since: load it again
+        sys.modules.pop(mod_name)  # its entries were removed or replaced since: load it again
+    # the same file loaded before with other contents (edited in a notebook session): its new version
+    # replaces the entries of the old one instead of clashing with them; they come back if it fails
+    stale = {n: e for n, e in registry._entries.items() if e.meta.get("file") == str(path)}
+    for name in stale:
+        registry.remove(name)
+    before = set(registry._entries)
     spec = importlib.util.spec_from_file_location(mod_name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[mod_name] = module
@@ -210,20 +231,27 @@ def load_user_file(path: str | Path, registry: Registry = LOSSES) -> list[str]:
         sys.modules.pop(mod_name, None)
         for name in set(registry._entries) - before:
             registry.remove(name)
+        registry._entries.update(stale)
         if isinstance(exc, SystemExit):
             raise UserError(f"{path.name} called sys.exit({exc.code!r}) while being imported: a loss file must "
                             "only define and register losses") from None
+        near = (getattr(exc, "name", None) or "").split(".")[0] if isinstance(exc, ModuleNotFoundError) else ""
+        if near and ((path.parent / f"{near}.py").is_file() or (path.parent / near / "__init__.py").is_file()):
+            raise UserError(f"{path.name} imports {near!r} from its folder, which is not on the import path: a "
+                            f"{registry.kind} file is one self-contained file (its hash versions the results): "
+                            "copy what it needs into it, or install the helpers as a package") from None
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise UserError(f"{path.name} failed to import: {type(exc).__name__}{': ' + first if first else ''}") from exc
     added = sorted(set(registry._entries) - before)
     if not added:
         sys.modules.pop(mod_name, None)
+        registry._entries.update(stale)
         raise UserError(f"{path.name} registers no {registry.kind}: decorate a class with "
                         f"@register_{registry.kind}(\"name\") from benchmark.registry")
     for name in added:
         entry = registry._entries[name]
         entry.meta.setdefault("file", str(path))
-        entry.meta.setdefault("file_sha256", file_sha256(path))
+        entry.meta.setdefault("file_sha256", sha)
     module.__plbench_registered__ = added
     log.info("loaded %s from %s: %s", registry.kind, path, ", ".join(added))
     return added

@@ -20,6 +20,7 @@ writes, under the results directory:
 from __future__ import annotations
 
 import logging
+import shlex
 import time
 from pathlib import Path
 
@@ -202,8 +203,8 @@ def write_report(store: ResultsStore, *, baseline: str = "l1", alpha: float = 0.
     stats = compute(table, metas, baseline=baseline, alpha=alpha, n_boot=n_boot, checks=chosen.checks)
     stats.setting = chosen.description
     stats.coverage = coverage_lines(coverage, len(chosen.run_ids)) + [
-        f"damaged run {rid} left out ({why}): `plbench check --out {store.root} --repair`, then the same "
-        "`plbench run`, re-scores or retrains it" for rid, why in sorted(store.damaged.items())]
+        f"damaged run {rid} left out ({why}): `plbench check --out {shlex.quote(str(store.root))} --repair`, "
+        "then the same `plbench run`, re-scores or retrains it" for rid, why in sorted(store.damaged.items())]
     t_stats = time.perf_counter()
     root = store.root
     out: dict[str, Path] = {}

@@ -47,6 +47,7 @@ import io
 import json
 import logging
 import os
+import shlex
 import signal
 import socket
 import tempfile
@@ -158,8 +159,11 @@ def atomic_output(path: str | Path):
             table.to_csv(tmp, index=False)
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp" + path.suffix)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp" + path.suffix)
+    except OSError as exc:
+        raise _write_error(path, exc) from None
     os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; results should be readable like any file
     os.close(fd)
     try:
@@ -173,12 +177,27 @@ def atomic_output(path: str | Path):
             _fsync_dir(path.parent)
             crash_point("written")
     except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise DiskFull(f"disk full while writing {path} ({exc.strerror}); nothing half-written was left, "
-                           "results written before are intact: free space and run the same command again "
-                           "to resume") from None
+        with contextlib.suppress(OSError):
+            Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise _write_error(path, exc) from None
         raise
+
+
+class NotWritable(UserError):
+    """The results directory stopped being writable mid-way (read-only mount, permissions): one line."""
+
+
+def _write_error(path: Path, exc: OSError) -> OSError | UserError:
+    """What a failed write of ``path`` raises: one line for a full disk (:class:`DiskFull`) or a
+    directory that cannot be written to (:class:`NotWritable`), else the error itself."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return DiskFull(f"disk full while writing {path} ({exc.strerror}); nothing half-written was left, results "
+                        "written before are intact: free space and run the same command again to resume")
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return NotWritable(f"cannot write {path} ({exc.strerror}); nothing half-written was left, results written "
+                           "before are intact: make the folder writable and run the same command again to resume")
+    return exc
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -359,6 +378,10 @@ class ResultsStore:
         try:
             version = json.loads(marker.read_text()).get("store_version")
         except (OSError, ValueError, AttributeError) as exc:
+            if self.runs.is_dir() and any((p / "meta.json").is_file() for p in self.runs.iterdir()):
+                raise UserError(f"{marker} is unreadable ({type(exc).__name__}), but {self.runs} holds runs: if this "
+                                f"is a plbench results directory, write {{\"store_version\": {STORE_VERSION}}} into "
+                                f"{marker.name} and run the same command again (no run is touched meanwhile)") from None
             raise UserError(f"{marker} is unreadable ({type(exc).__name__}); is {self.root} a plbench "
                             "results directory? use another --out") from None
         if version == 1:
@@ -367,7 +390,7 @@ class ResultsStore:
                             "mixed with new ones; use another --out (its leaderboard.md and results.csv stay readable)")
         if version != STORE_VERSION:
             raise UserError(f"{self.root} was written by an incompatible version "
-                            f"(store_version {version}, this is {STORE_VERSION}); use another --out")
+                            f"(store_version {version!r}, this is {STORE_VERSION}); use another --out")
 
     def is_store(self) -> bool:
         """Whether the directory is recognisably a results store: its ``store.json`` marker (or, for a
@@ -498,6 +521,8 @@ class ResultsStore:
         meta = self.meta(run_id)
         if meta is None or meta.get("status") not in ("ok", "diverged"):
             return ""  # unfinished: its passes are a crashed attempt's, removed before the run goes on
+        if why := self._missing_record(d, passes):
+            return why
         for rec_path in passes:
             try:
                 if deep:
@@ -508,6 +533,18 @@ class ResultsStore:
                         raise Damage(f"{rec_path.stem}.parquet missing")
             except Damage as exc:
                 return str(exc)
+        return ""
+
+    @staticmethod
+    def _missing_record(d: Path, passes: list[Path]) -> str:
+        """A finished run's rows whose pass record is gone (deleted or moved by hand), or "": a crash
+        can leave only the newest pass without its record (written after its rows), and only while
+        an earlier pass is committed (a run's first pass precedes its ``meta.json``)."""
+        have = {p.stem for p in passes}
+        last = max(map(_pass_index, passes), default=-1)
+        for rows in sorted(d.glob("eval-*.parquet"), key=_pass_index):
+            if rows.stem not in have and (_pass_index(rows) < last or not passes):
+                return f"{rows.stem}.json missing (its rows {rows.name} have no record)"
         return ""
 
     @staticmethod
@@ -550,8 +587,8 @@ class ResultsStore:
         rows twice."""
         why = self.damage(run_id, deep=False)  # rows are verified where they are read (table, run start)
         if why:
-            raise UserError(f"run {run_id}: {why} — `plbench check --out {self.root} --repair` sets it aside "
-                            "so the same `plbench run` re-scores or retrains it")
+            raise UserError(f"run {run_id}: {why} — `plbench check --out {shlex.quote(str(self.root))} --repair` sets "
+                            "it aside so the same `plbench run` re-scores or retrains it")
         out = []
         for p in sorted(self.run_dir(run_id).glob("eval-*.json"), key=_pass_index):
             try:
@@ -683,14 +720,16 @@ class ResultsStore:
             run_frames = []
             if not why and self.is_done(run_id):
                 d = self.run_dir(run_id)
+                passes = sorted(d.glob("eval-*.json"), key=_pass_index)
+                why = self._missing_record(d, passes)
                 try:  # each pass read once, verified as it is read
-                    run_frames = [self._read_pass(d, rec) for rec in sorted(d.glob("eval-*.json"), key=_pass_index)]
+                    run_frames = [] if why else [self._read_pass(d, rec) for rec in passes]
                 except Damage as exc:
                     why = str(exc)
             if why:
                 self.damaged[run_id] = why
                 log.warning("run %s: %s — left out; `plbench check --out %s --repair` sets it aside so the same "
-                            "`plbench run` re-scores or retrains it", run_id, why, self.root)
+                            "`plbench run` re-scores or retrains it", run_id, why, shlex.quote(str(self.root)))
                 continue
             frames += run_frames
         if not frames:

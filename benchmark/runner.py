@@ -691,8 +691,7 @@ def _run_locked(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version:
             _drop_checkpoints(grid.store, rid)
             if is_complete(grid.store, rid, grid.metric_names, set(grid.metrics.skipped)):
                 return "skipped"
-            _rescore(grid, rid, cfg, task, task_version, items)
-            return "rescored"
+            return _rescore(grid, rid, cfg, task, task_version, items)
         if grid.grid_progress is not None:  # "run k/N (…): … ETA": in every worker's, Ray task's, SLURM job's log
             log.info("%s", grid.grid_progress.line(f"{cfg.task}/{cfg.loss} seed {cfg.seed}"))
         return _run_one(grid, cfg, rid, task, task_version, items)
@@ -897,16 +896,27 @@ def _score_input(grid: _Grid, task, task_version, test_specs, test_fp, items) ->
                                    "code_version": code_version()})
 
 
-def _rescore(grid: _Grid, rid, cfg, task, task_version, items) -> None:
+def _rescore(grid: _Grid, rid, cfg, task, task_version, items) -> str:
+    """Score a finished run's saved net on the metrics it lacks: "rescored", or "failed" (one error
+    line, the grid goes on, its rows so far untouched) when its ``net.pt`` is missing or unreadable."""
     store, device = grid.store, grid.device
     todo = MetricSet.subset(grid.metrics, store.metrics_scored(rid))
     if not todo.metrics:
-        return
+        return "rescored"
     net = build_net(cfg.net).to(device)
-    net.load_state_dict(torch.load(store.run_dir(rid) / "net.pt", map_location=device, weights_only=True))
+    path = store.run_dir(rid) / "net.pt"
+    try:
+        net.load_state_dict(torch.load(path, map_location=device, weights_only=True))
+    except Exception as exc:  # noqa: BLE001 - missing, truncated or not this net's: the run's rows stay as they are
+        why = "missing" if isinstance(exc, FileNotFoundError) else f"unreadable ({type(exc).__name__})"
+        log.error("run %s (%s/%s seed %d): cannot score %s: its net.pt is %s; its other rows are kept — put the file "
+                  "back, or move %s aside to retrain the run", rid, cfg.task, cfg.loss, cfg.seed,
+                  ", ".join(m.name for m in todo.metrics), why, store.run_dir(rid))
+        return "failed"
     meta = store.meta(rid)
     scores = evaluate(net, items, todo, device)
     rows = make_rows(scores, rid=rid, task=task, task_version=task_version, weights=meta.get("weights", "none"),
                      higher=grid.higher, **_row_args(cfg, task_version))
     _write_pass(store, rid, scores, todo, rows)
     log.info("run %s re-scored on %s", rid, ", ".join(m.name for m in todo.metrics) or "nothing new")
+    return "rescored"

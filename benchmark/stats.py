@@ -356,7 +356,7 @@ def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_b
         restored = [i for i, l in enumerate(b.labels) if l != INPUT and not np.isnan(means[i])]
         rank = np.full(len(b.labels), np.nan)
         if restored:
-            rank[restored] = pd.Series(-sign * means[restored]).rank(method="average").to_numpy()
+            rank[restored] = pd.Series(_tie_key(-sign * means[restored])).rank(method="average").to_numpy()
         best = restored[int(np.argmax(sign * means[restored]))] if restored else None
         p_best = np.full(len(b.labels), np.nan)
         others = [i for i in restored if i != best]
@@ -423,6 +423,14 @@ def rank_summary(cells: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return agg.reset_index(), per_task.loc[agg.index]
 
 
+def _tie_key(x):
+    """Scores rounded to 12 significant digits for ranking: equal scores averaged over different
+    numbers of runs differ in the last bits (float noise) and must tie, not rank 6.3 against 6.8."""
+    a = np.asarray(x, dtype=float)
+    out = np.array([float(f"{v:.12g}") if np.isfinite(v) else v for v in a.ravel()]).reshape(a.shape)
+    return pd.Series(out, index=x.index) if isinstance(x, pd.Series) else out
+
+
 def friedman_nemenyi(cells: pd.DataFrame, alpha: float = 0.05) -> dict:
     """Friedman test over (task, metric) blocks complete for every loss, and the Nemenyi CD.
 
@@ -437,13 +445,15 @@ def friedman_nemenyi(cells: pd.DataFrame, alpha: float = 0.05) -> dict:
         index=["task", "metric"], columns="label", values="score")
     # keep losses present in most blocks, then blocks complete for those
     keep = wide.columns[wide.notna().mean() >= 0.999]
+    if len(keep) < 3 <= len(wide.columns) and len(wide.dropna()) >= 2:
+        keep = wide.columns  # a metric missing from a few runs of many losses: drop its blocks, not every loss
     excluded = sorted(set(wide.columns) - set(keep))
     wide = wide[keep].dropna()
     k, n = wide.shape[1], wide.shape[0]
     if k < 3 or n < 2:
         return {"reason": f"needs ≥3 losses and ≥2 complete (task, metric) blocks; have {k} and {n}",
                 "excluded": excluded}
-    ranks = wide.rank(axis=1, method="average")
+    ranks = wide.apply(_tie_key).rank(axis=1, method="average")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         stat, p = friedmanchisquare(*[wide[c].to_numpy() for c in wide.columns])

@@ -264,3 +264,62 @@ def test_asymmetric_ci_is_shown_as_an_interval_in_every_export():
     assert len(rows) == 3 and all("[" in r[2] and "±" not in r[2] for r in rows)
     assert all("± 0.020" in r[3] for r in rows)
     assert tex.count(r"$\pm$ 0.020") == len(rows)
+
+
+# -- 11. loss specs with * and _ are text in Markdown, and Greek letters are math in LaTeX -----------
+SPEC = "0.5*l1 + 0.1*vgg(layers=relu1_2,relu2_2) + 0.01*style"
+
+
+def test_markdown_never_reads_a_loss_spec_as_emphasis():
+    markdown_it = pytest.importorskip("markdown_it")
+    st = _stats(offsets={"l1": 0.0, SPEC: 0.3, "_private_": 0.1, "ms_ssim_l1": 0.2})
+    md = E.markdown(st)
+    html = markdown_it.MarkdownIt("commonmark").enable("table").render(md)
+    assert "<em>" not in html and "<strong>" not in html.replace("<strong>Bold</strong>", "")
+    assert SPEC in html and "_private_" in html and "| ms_ssim_l1 |" in md  # intraword _ left as it is
+    assert E.md_text("a\\*b") == "a\\\\\\*b" and E.md_text("`0.5*l1`") == "`0.5*l1`"
+
+
+def test_latex_greek_letters_in_a_loss_name_are_math():
+    st = _stats(offsets={"l1": 0.0, "perceptual_µ_ß_über(λ=0.5)": 0.3, "frequency_50%_&_more": 0.1})
+    tex = E.latex(st)
+    assert r"perceptual\_µ\_ß\_über($\lambda$=0.5)" in tex and r"frequency\_50\%\_\&\_more" in tex
+    assert all(ord(ch) < 256 for ch in tex)  # Latin-1 only: what pdfLaTeX's UTF-8 input maps
+    assert E._tex("ΣΑως") == r"$\Sigma$A$\omega$$\varsigma$"
+
+
+def test_markdown_tables_right_align_numbers_and_every_row_has_the_header_s_cells():
+    st = _stats(offsets={"l1": 0.0, SPEC: 0.3, "a|b": 0.1}, extra_metas=_dead("denoise", "l2", "diverged", (0, 1)))
+    md = E.markdown(st)
+    tables, cur = [], []
+    for line in md.splitlines() + [""]:
+        if line.startswith("|"):
+            cur.append(line)
+        elif cur:
+            tables, cur = tables + [cur], []
+    assert len(tables) >= 2
+    for t in tables:
+        cells = [len(re.split(r"(?<!\\)\|", row)) for row in t]  # an escaped \| splits no cell
+        assert len(set(cells)) == 1, t[0]
+        delim = t[1].strip("|").split("|")
+        assert delim[0] == "---" and all(d == "---:" for d in delim[1:])  # name left, numbers right
+
+
+def test_latex_task_table_with_many_metrics_is_split_to_fit_the_text_width():
+    """Twelve metrics with their CIs made one tabular about three text widths wide; the columns are
+    split into parts that fit (the later ones captioned as continuations), each metric once."""
+    from benchmark.synthetic import HIGHER
+
+    st = _stats(metrics=tuple(HIGHER), offsets={"l1": 0.0, "l2": 0.2, "lpips": 0.5}, n_images=6)
+    tex = E.latex(st)
+    parts = [t for t in tex.split(r"\begin{table}")[1:] if r"\label{tab:denoise" in t]
+    assert len(parts) >= 3
+    assert r"\label{tab:denoise}" in parts[0] and all(r"continued from Table~\ref{tab:denoise}" in p for p in parts[1:])
+    heads = [re.search(r"Loss & Seeds(.*?) \\\\", p).group(1) for p in parts]
+    shown = [h.split(" $")[0] for head in heads for h in head.split(" & ")[1:]]
+    assert sorted(shown) == sorted(E._tex(m) for m in HIGHER)  # every metric, once
+    for p in parts:
+        body = [ln for ln in p.splitlines() if ln.endswith(r"\\") and not ln.startswith("Loss")]
+        assert len(body) == 4  # input and the three losses in every part
+        plain = [re.sub(r"\\[a-zA-Z]+|[{}$^]", "", ln) for ln in body]
+        assert max(map(len, plain)) <= E.TEX_LINE

@@ -182,3 +182,96 @@ def test_two_processes_share_a_results_directory(tmp_path, data):
     assert sum(trained) == 4 and len(started) == 4, (trained, started)
     reference_in_process(tmp_path / "ref", args)
     assert_identical(tmp_path / "shared", tmp_path / "ref")
+
+
+def test_damaged_curve_csv_does_not_fail_the_resumed_run(tmp_path):
+    """A curve.csv cut by a crash or edited by hand made every retry of its run fail (ValueError on
+    resume); its bad lines are dropped instead, the good ones up to the checkpoint kept."""
+    from benchmark.loggers import CurveLog
+
+    (tmp_path / "curve.csv").write_text("iteration,seconds,loss,lr\n1,0.1,0.5,0.01\n,\n2,0.2\n3,x,0.4,0.01\n"
+                                        "4,0.4,0.3,0.01\n9,0.9,0.1,0.01\n")
+    curves = CurveLog(tmp_path, "none")
+    curves.begin(5)
+    curves.log(6, {"loss": 0.2, "lr": 0.01})
+    curves.close()
+    lines = (tmp_path / "curve.csv").read_text().splitlines()
+    assert [ln.split(",")[0] for ln in lines] == ["iteration", "1", "4", "6"]
+
+
+def test_live_log_write_error_does_not_stop_the_run(tmp_path, caplog):
+    """curve.csv / TensorBoard are live logs, not results: a write error there (disk full, the run
+    folder deleted by hand) is one warning and the run goes on, instead of failing it."""
+    import errno
+
+    from benchmark.loggers import CurveLog
+
+    class Full:
+        def write(self, *_):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        flush = close = write
+
+    curves = CurveLog(tmp_path, "none")
+    curves.begin(0)
+    curves._file.close()
+    curves._file = Full()
+    curves._csv = __import__("csv").DictWriter(curves._file, fieldnames=["iteration", "seconds", "loss", "lr"])
+    curves.log(1, {"loss": 0.5, "lr": 0.01})  # no exception
+    curves.log(2, {"loss": 0.4, "lr": 0.01})
+    curves.close()
+    assert "live curves" in caplog.text and "the run goes on" in caplog.text
+
+
+def test_results_folder_made_read_only_is_one_line(tmp_path, monkeypatch):
+    """EROFS/EPERM/EACCES while writing a result: one line (a UserError, not an internal error),
+    no temporary file left, the file already there untouched."""
+    import errno
+
+    from benchmark.errors import UserError
+    from benchmark.results import atomic_write_bytes
+
+    target = tmp_path / "meta.json"
+    target.write_bytes(b"old")
+    real_replace = os.replace
+
+    def read_only(*a, **k):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(os, "replace", read_only)
+    with pytest.raises(UserError, match="cannot write .*meta.json .Read-only file system.*run the same command"):
+        atomic_write_bytes(target, b"new")
+    monkeypatch.setattr(os, "replace", real_replace)
+    import tempfile
+
+    def no_permission(*a, **k):
+        raise PermissionError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(tempfile, "mkstemp", no_permission)
+    with pytest.raises(UserError, match="Operation not permitted"):
+        atomic_write_bytes(target, b"new")
+    assert target.read_bytes() == b"old" and sorted(p.name for p in tmp_path.iterdir()) == ["meta.json"]
+
+
+def test_rescore_without_net_is_one_error_and_the_grid_goes_on(tmp_path, capsys, caplog, random_images):
+    """Asking for a new metric when a finished run's net.pt was deleted stopped the whole grid with
+    'internal error: FileNotFoundError'; now that run is one error line (exit 1), the others are
+    re-scored, and its rows so far are kept."""
+    from benchmark.cli import main
+
+    data = str(random_images(3, 40))
+    args = ["run", "--tasks", "denoise", "--losses", "l1", "l2", "--iterations", "2", "--crop", "32",
+            "--batch-size", "2", "--no-budget-check", "--seeds", "0", "--device", "cpu", "--no-progress",
+            "--no-report", "--checkpoint-every", "0", "--checkpoint-seconds", "0", "--train-data", data,
+            "--test-data", data, "--out", str(tmp_path / "r"), "-q"]
+    assert main([*args, "--metrics", "psnr"]) == 0
+    store = ResultsStore(tmp_path / "r")
+    before = store.table()
+    gone = next(r for r in store.run_ids() if not r.startswith("input"))
+    (store.run_dir(gone) / "net.pt").unlink()
+    assert main([*args, "--metrics", "psnr", "ssim"]) == 1
+    assert "cannot score ssim: its net.pt is missing" in caplog.text and "internal error" not in capsys.readouterr().err
+    after = store.table()
+    assert set(after.query("run_id == @gone")["metric"]) == {"psnr"}
+    assert len(after.query("metric == 'ssim' and run_id != @gone and loss != 'input'")) > 0
+    assert len(after.query("metric == 'psnr'")) == len(before)

@@ -9,7 +9,10 @@
 6. the rank heatmap's colour scale is the possible rank range [1, k];
 7. a loss worse than the input is ringed in red on its own point in the P–D plane;
 8. the visual grid's stated zoom is the inset's true magnification;
-9. no stale figure file is left beside fresh ones.
+9. no stale figure file is left beside fresh ones;
+10. a Friedman p that underflowed to 0 is printed as p < 1e-16, never p = 0;
+11. the training curves' legend names the runs that diverged (their curves stop early);
+12. the CD diagram is drawn when a metric is missing for some runs of every loss (its blocks go).
 """
 
 from __future__ import annotations
@@ -356,3 +359,50 @@ def test_cd_diagram_is_descriptive_below_the_minimum_runs():
     assert "descriptive only" in title and "Friedman p" not in title and not any("CD =" in t for t in texts)
     title, texts = drawn(range(5))
     assert "Friedman p" in title and any("CD =" in t for t in texts)
+
+
+def test_a_p_value_that_underflowed_is_never_printed_as_zero():
+    """35 losses over 104 blocks give a Friedman p that underflows to 0.0: the CD diagram and the
+    tables say p < 1e-16, not p = 0."""
+    from benchmark.export import friedman_text
+
+    t = synthetic_table(tasks=("denoise", "sr4"), metrics=("psnr", "ssim"), seeds=range(5),
+                        offsets={"l1": 0.0, "l2": 0.05, "good": 1.0})
+    st = compute(t, n_boot=100)
+    st.friedman["p"] = 0.0
+    with F.style():
+        title = F.draw_cd_diagram(st).axes[0].get_title().replace("\n", " ")
+    assert "Friedman p < 1e-16;" in title and "p = 0" not in title
+    assert "p < 1e-16;" in friedman_text(st) and "p = 0;" not in friedman_text(st)
+
+
+def test_training_curves_name_the_runs_that_diverged():
+    """A diverged run's curve stops where it diverged; the legend says so (it looked like a loss that
+    trained normally, or drew nothing at all)."""
+    metas = _metas({("denoise", "l1"): [[i, 1.0 / i] for i in range(1, 30)],
+                    ("denoise", "0.5*l1 + 0.1*vgg(layers=relu1_2,relu2_2)"): [[i, 1.0 / i] for i in range(1, 30)]})
+    metas[-1].update(status="diverged", loss_curve=[[1, 1.0], [2, 0.9], [3, float("nan")]])
+    with F.style():
+        fig = F.draw_training_curves(metas)
+        legend = [t.get_text().replace("\n", " ") for t in fig.legends[0].get_texts()]
+        assert any(t.endswith("(1/2 diverged)") and t.startswith("0.5*l1") for t in legend)
+        assert "l1" in legend  # the others as they are
+        assert layout_problems(fig) == []
+
+
+def test_cd_diagram_drawn_when_a_metric_is_missing_for_some_runs_of_every_loss():
+    """musiq unscored in one task for each loss (its weights were not cached for those runs): every
+    loss misses a block, and the CD diagram vanished ("needs ≥3 losses …; have 0"); the incomplete
+    blocks are left out instead, and the others still rank every loss."""
+    losses = ["l1", "l2", "charbonnier", "good"]
+    kw = dict(tasks=("denoise", "sr4", "deblur", "jpeg"), metrics=("psnr", "ssim", "musiq"), seeds=range(5),
+              offsets={"l1": 0.0, "l2": 0.05, "charbonnier": 0.1, "good": 1.0}, n_images=4)
+    t = synthetic_table(**kw)
+    for task, loss in zip(kw["tasks"], losses):
+        t = t[~((t["task"] == task) & (t["loss"] == loss) & (t["metric"] == "musiq"))]
+    st = compute(t, n_boot=100)
+    assert st.friedman["k"] == 4 and st.friedman["n_blocks"] == 8 and not st.friedman["excluded"]
+    with F.style():
+        fig = F.draw_cd_diagram(st)
+        assert fig is not None and "over 8 (task, metric) blocks" in fig.axes[0].get_title().replace("\n", " ")
+        assert layout_problems(fig) == []

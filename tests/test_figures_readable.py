@@ -227,3 +227,70 @@ def test_pd_plane_outliers_on_an_inverted_axis_stay_readable():
         assert {f"{lp['pdl']:.3g}", f"{lp['style']:.3g}"} <= values
         assert max(ax.get_ylim()) < min(lp["pdl"], lp["style"])
         assert layout_problems(fig) == []
+
+
+def test_pd_plane_point_off_scale_on_both_axes_shows_both_values():
+    """Nearly tied losses zoom the panel in: the degraded input is then off-scale on psnr *and* on
+    lpips, drawn in the corner; its label gives both values, not only the psnr one."""
+    offsets = {f"loss{i}": 0.01 * i for i in range(8)}
+    kw = dict(tasks=("denoise",), offsets=offsets, metrics=("psnr", "lpips"), n_images=6, seeds=(0, 1), noise=0.01)
+    st = compute(synthetic_table(**kw), [m for _, m, _ in synthetic_runs(**kw)], n_boot=50)
+    inp = st.cells[st.cells["label"] == "input"].set_index("metric")["mean"]
+    with F.style():
+        fig = F.draw_pd_plane(st)
+        (ax,) = [a for a in fig.axes if a.get_visible()]
+        assert inp["psnr"] < min(ax.get_xlim()) and inp["lpips"] > max(ax.get_ylim())  # off on both axes
+        assert f"input {inp['psnr']:.3g}, {inp['lpips']:.3g}" in {t.get_text() for t in ax.texts}
+        assert layout_problems(fig) == []
+
+
+def test_metric_points_say_not_scored_in_an_empty_row():
+    """A loss with no score on a metric (its weights were not cached) has an empty row in that
+    panel: it says "not scored", as the tables print "–", instead of looking like a missing point."""
+    kw = dict(tasks=("denoise",), offsets={"l1": 0.0, "l2": 0.2, "lpips": 0.4}, metrics=("psnr", "musiq"),
+              n_images=6, seeds=(0, 1))
+    table = synthetic_table(**kw)
+    table = table[~((table["loss"] == "lpips") & (table["metric"] == "musiq"))]
+    st = compute(table, [m for _, m, _ in synthetic_runs(**kw)], n_boot=50)
+    with F.style():
+        fig = F.draw_metric_points(st, "denoise")
+        psnr, musiq = (a for a in fig.axes if a.get_title())
+        assert [t.get_text() for t in musiq.texts] == ["not scored"] and not psnr.texts
+        row = [t.get_text() for t in psnr.get_yticklabels()].index("lpips")
+        assert musiq.texts[0].get_position()[1] == psnr.get_yticks()[row]
+        assert layout_problems(fig) == []
+
+
+def test_metric_points_one_long_label_does_not_stretch_every_row():
+    """20 one-line loss names and one that wraps to two lines (lpips with its weights, in nearly
+    every report): only that row is taller, so the figure is about as tall as with 21 one-line names
+    (it was 2.6 in taller, every row as tall as the longest label), and still nothing overlaps."""
+    offsets = {"lpips": 0.5, **{f"loss{i:02d}": 0.05 * i for i in range(20)}}
+    kw = dict(tasks=("denoise",), offsets=offsets, metrics=("psnr", "ssim"), n_images=4, seeds=(0,))
+    heights = {}
+    for weights in ("none", "alexnet:random(seed=0)+lpips:alex:v0.1"):
+        kw["weights"] = {"lpips": weights}
+        st = compute(synthetic_table(**kw), [m for _, m, _ in synthetic_runs(**kw)], n_boot=50)
+        with F.style():
+            fig = F.draw_metric_points(st, "denoise")
+            heights[weights] = fig.get_size_inches()[1]
+            ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+            assert layout_problems(fig) == []
+    assert any("\n" in t for t in ticks)  # the long label is wrapped
+    assert heights["alexnet:random(seed=0)+lpips:alex:v0.1"] - heights["none"] < 0.3
+
+
+def test_heatmap_rows_one_line_when_the_names_fit_and_flags_counted():
+    """The leaderboard and rank heatmaps' rows are as tall as their tallest name: names up to 44
+    characters stay on one line (lpips with its weights no longer doubles every row), and the row
+    height counts the ⚠ the name carries (two flagged 33-character names ran into each other)."""
+    long = ["my_plugin_loss_with_a_long_name_a", "my_plugin_loss_with_a_long_name_b"]  # 33 characters
+    vals = pd.DataFrame({"psnr ↑": [22.0, 21.0, 21.5, 25.0, 26.0], "ssim ↑": [0.6, 0.7, 0.7, 0.8, 0.8]},
+                        index=["input", *long, "l1", "lpips [alexnet:random+lpips:alex:v0.1]"])
+    with F.style():
+        fig = F.draw_leaderboard_heatmap({"denoise": vals})
+        (ax,) = panels(fig)
+        ticks = [t.get_text() for t in ax.get_yticklabels()]
+        assert all("\n" not in t for t in ticks) and sum(F.WORSE in t for t in ticks) == 2
+        assert layout_problems(fig) == []
+    assert F.row_labels(["a" * 50, "b"]) == [F.wrap_label("a" * 50, 34), "b"]  # too long for one line: wrapped

@@ -173,3 +173,27 @@ def test_compare_exits_non_zero_when_the_new_loss_fails(tmp_path, capsys):
     md = (out / "compare" / "cmp_user_raises.md").read_text()
     assert "run(s) of the new loss failed" in md
     assert {p: p.stat().st_mtime_ns for p in before} == before
+
+
+def test_compare_counts_diverged_runs_of_the_new_loss_also_when_they_are_cached(tmp_path, capsys, monkeypatch):
+    """Was: compare counted only the diverged runs it trained itself; one already in the store (a second
+    compare, or a `plbench run` before) went unmentioned, leaving 'no scored results' unexplained."""
+    import benchmark.report
+    from benchmark.registry import LOSSES
+
+    monkeypatch.setattr(benchmark.report, "write_report", lambda *a, **k: {})  # the note is what is tested
+    out = tmp_path / "r"
+    f = tmp_path / "nan_loss.py"
+    f.write_text("import torch\nfrom benchmark.registry import register_loss\n\n"
+                 "@register_loss('cmp_nan_test')\nclass N(torch.nn.Module):\n"
+                 "    def forward(self, p, t):\n        return (p - t).abs().mean() * float('nan')\n")
+    try:
+        assert main(["--tasks", "denoise", "--losses", "l1", "cmp_nan_test", "--loss-file", str(f), "--iterations",
+                     "2", "--crop", "32", "--batch-size", "2", "--metrics", "psnr", "--seeds", "0",
+                     "--no-budget-check", "--device", "cpu", "--no-progress", "-q", "--no-report",
+                     "--out", str(out)]) == 0
+        capsys.readouterr()
+        assert main(["compare", "--loss-file", str(f), "--out", str(out), *FAST]) == 0
+        assert "1 of 1 run(s) of the new loss diverged" in capsys.readouterr().out
+    finally:
+        LOSSES.remove("cmp_nan_test")

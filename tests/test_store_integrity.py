@@ -252,3 +252,33 @@ def test_rerun_sets_aside_an_incomplete_meta_and_keeps_its_passes(tmp_path, rand
     assert {p: (kept / p).read_bytes() for p in passes} == passes
     again = store.table().sort_values(ROW_KEY).reset_index(drop=True)
     assert again[ROW_KEY + ["value"]].equals(first[ROW_KEY + ["value"]])
+
+
+def test_finished_run_whose_pass_record_was_deleted_is_damage_not_silence(tmp_path, capsys):
+    """A finished run's ``eval-0.json`` deleted by hand: its rows are not silently dropped from every
+    table — ``check`` names it (exit 1), the table leaves it out with a warning, ``--repair`` sets the
+    orphaned rows aside (never deleted). Its hint quotes a folder with a space."""
+    store = _store(tmp_path / "my results")
+    rid = _a_run(store)
+    n = len(store.table())
+    rows = (store.run_dir(rid) / "eval-0.parquet").read_bytes()
+    (store.run_dir(rid) / "eval-0.json").unlink()
+    assert store.check() == {rid: "eval-0.json missing (its rows eval-0.parquet have no record)"}
+    assert len(store.table()) < n and rid in store.damaged
+    assert main(["check", "--out", str(tmp_path / "my results")]) == 1
+    out = capsys.readouterr().out
+    assert "eval-0.json missing" in out and f"--out '{tmp_path}/my results' --repair" in out  # copy-pasteable
+    assert main(["check", "--out", str(tmp_path / "my results"), "--repair", "-q"]) == 0
+    assert (store.run_dir(rid) / "damaged" / "0" / "eval-0.parquet").read_bytes() == rows
+    assert store.check() == {}  # now a run to re-score, as after any repair
+
+
+def test_unreadable_store_marker_next_to_runs_says_how_to_restore_it(tmp_path, capsys):
+    store = _store(tmp_path / "r")
+    (tmp_path / "r" / "store.json").write_text('{"store_')  # truncated or hand-edited
+    for cmd in ("check", "report"):
+        assert main([cmd, "--out", str(tmp_path / "r"), "-q"]) == 2
+        err = capsys.readouterr().err
+        assert '{"store_version": 2}' in err and "use another --out" not in err and len(err.splitlines()) == 1
+    (tmp_path / "r" / "store.json").write_text('{"store_version": 2}')
+    assert store.check() == {}
