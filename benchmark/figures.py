@@ -1131,7 +1131,8 @@ def _mean_below_input(v: pd.DataFrame, metric: str = WORSE_METRIC) -> set[str]:
     return set(d[d < 0].index)
 
 
-def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None):
+def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, order: list[str] | None = None,
+                             part: tuple[int, int] | None = None):
     """``leaderboard.png``: one panel per task (2 per row, a last odd panel centred), loss × metric.
 
     ``boards`` maps task → the means (loss label × ``"metric ↑/↓"``), or the (rank frame, text
@@ -1140,7 +1141,9 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None):
     text = the mean, with the same decimals down a column (:func:`column_decimals`); rows in one
     order in every panel (:func:`leaderboard_order`; a loss a task lacks is a blank row). A label
     marked ⚠ restores worse than the degraded input on psnr: from ``worse`` (:attr:`Stats.worse`,
-    any run below the input, as the tables mark it) when given, else from the means."""
+    any run below the input, as the tables mark it) when given, else from the means. ``order``: the
+    row order to use (a part of a longer leaderboard keeps the whole one's); ``part``: (i, n) for
+    "part i of n" in the title. The figure's ``plb_panel_height`` is one panel row's height in inches."""
     plt = _Figures()
     import seaborn as sns
     from matplotlib.cm import ScalarMappable
@@ -1149,7 +1152,7 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None):
     if not boards:
         return None
     values = {t: _board_values(b) for t, b in sorted(boards.items())}
-    order = leaderboard_order(values)
+    order = list(order) if order is not None else leaderboard_order(values)
     columns = list(dict.fromkeys(c for v in values.values() for c in v.columns))
     rank_of = {m: i for i, m in enumerate(metric_order({_metric_of(c)[0] for c in columns}))}
     columns.sort(key=lambda c: rank_of[_metric_of(c)[0]])
@@ -1218,23 +1221,56 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None):
     cb.ax.tick_params(labelsize=6)
     note = (f"; {WORSE}: restores worse than the degraded input on {WORSE_METRIC}"
             if any(flagged.values()) else "")
-    fig.suptitle(wrap_title("Leaderboard: mean over images and seeds; colour: change from the degraded input "
+    head = "Leaderboard" + (f" (part {part[0]} of {part[1]}: {', '.join(values)})" if part else "")
+    fig.suptitle(wrap_title(f"{head}: mean over images and seeds; colour: change from the degraded input "
                             f"(white), scaled per column{note}", fig.get_size_inches()[0]))
+    fig.plb_panel_height, fig.plb_columns = panel_h, cols
     fit_canvas(fig)
     return fig
 
 
+LEADERBOARD_PAGE_IN = 24.0  # the tallest leaderboard figure (inches); more tasks go to further parts
+
+
+def leaderboard_parts(path: Path) -> list[Path]:
+    """The continuation files of the leaderboard figure at ``path``: ``leaderboard-2.png``, …"""
+    path = Path(path)
+    return sorted((p for p in path.parent.glob(f"{path.stem}-*{path.suffix}") if p.stem.rsplit("-", 1)[1].isdigit()),
+                  key=lambda p: int(p.stem.rsplit("-", 1)[1]))
+
+
 def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None) -> Path | None:
-    """Write :func:`draw_leaderboard_heatmap` as one PNG at ``path`` (150 dpi)."""
+    """Write :func:`draw_leaderboard_heatmap` as a PNG at ``path`` (150 dpi). A leaderboard taller
+    than :data:`LEADERBOARD_PAGE_IN` (many tasks × many losses) is split by task into parts that
+    each fit it, ``path`` then ``<stem>-2.png``, …, every part with its colourbar, the same row
+    order and "part i of n" in its title; parts left by an earlier, longer report are removed."""
     from benchmark.results import atomic_output
 
+    written = []
     with style():
         fig = draw_leaderboard_heatmap(boards, worse)
         if fig is None:
             return None
-        with atomic_output(path) as tmp:
-            fig.savefig(tmp, dpi=150, format="png")
-        fig.clear()
+        groups = [sorted(boards)]
+        if fig.get_size_inches()[1] > LEADERBOARD_PAGE_IN and len(boards) > fig.plb_columns:
+            per = fig.plb_columns * max(1, int((LEADERBOARD_PAGE_IN - 1.8) // fig.plb_panel_height))
+            groups = [groups[0][i:i + per] for i in range(0, len(boards), per)]
+        if len(groups) > 1:
+            order = leaderboard_order({t: _board_values(b) for t, b in boards.items()})
+            fig.clear()
+        for i, tasks in enumerate(groups):
+            if len(groups) > 1:
+                fig = draw_leaderboard_heatmap({t: boards[t] for t in tasks}, worse, order, (i + 1, len(groups)))
+            target = path if i == 0 else path.with_name(f"{path.stem}-{i + 1}{path.suffix}")
+            with atomic_output(target) as tmp:
+                fig.savefig(tmp, dpi=150, format="png")
+            fig.clear()
+            written.append(target)
+    for stale in set(leaderboard_parts(path)) - set(written):
+        stale.unlink()
+    if len(written) > 1:
+        log.info("leaderboard figure in %d parts (each at most %.0f in tall): %s", len(written),
+                 LEADERBOARD_PAGE_IN, ", ".join(p.name for p in written))
     return path
 
 

@@ -406,3 +406,31 @@ def test_cd_diagram_drawn_when_a_metric_is_missing_for_some_runs_of_every_loss()
         fig = F.draw_cd_diagram(st)
         assert fig is not None and "over 8 (task, metric) blocks" in fig.axes[0].get_title().replace("\n", " ")
         assert layout_problems(fig) == []
+
+
+# leaderboard at scale ---------------------------------------------------------------------------
+def test_a_leaderboard_taller_than_a_page_is_split_by_task_into_parts(tmp_path, monkeypatch):
+    """8 tasks × 35 losses drew one 98-inch PNG: a leaderboard taller than a page goes into parts,
+    each within the page, every task in exactly one, one row order throughout; a later, shorter
+    report removes the parts it no longer writes."""
+    import matplotlib.image as mpimg
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    losses = ["input", *(f"loss_{i:02d}" for i in range(12))]
+    boards = {f"task{t}": pd.DataFrame({"psnr ↑": rng.normal(25, 2, len(losses)),
+                                        "lpips ↓": rng.uniform(0.1, 0.5, len(losses))}, index=losses)
+              for t in range(5)}
+    monkeypatch.setattr(F, "LEADERBOARD_PAGE_IN", 7.0)
+    path = tmp_path / "leaderboard.png"
+    assert F.leaderboard_heatmap(boards, path) == path
+    parts = [path, *F.leaderboard_parts(path)]
+    assert len(parts) > 1
+    heights = [mpimg.imread(p).shape[0] / 150 for p in parts]
+    assert max(heights) <= 7.0 + 0.05
+    with F.style():  # every part lays out cleanly, with the whole leaderboard's row order
+        fig = F.draw_leaderboard_heatmap({"task0": boards["task0"]}, order=losses[::-1], part=(1, 2))
+        assert [t.get_text().split(" ")[0] for t in fig.axes[0].get_yticklabels()] == losses[::-1]
+        assert "part 1 of 2: task0" in fig._suptitle.get_text() and layout_problems(fig) == []
+    F.leaderboard_heatmap({"task0": boards["task0"]}, path)
+    assert F.leaderboard_parts(path) == [] and path.exists()
