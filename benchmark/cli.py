@@ -75,10 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--device", help="auto, cpu, cuda, cuda:N (default: auto)")
     run.add_argument("--metrics", nargs="+", help="pyiqa metric names, or contrique_fr[@<checkpoint>] (default: "
                      "the profile's)")
-    run.add_argument("--train-data", nargs="+", metavar="SOURCE",
+    run.add_argument("--train-data", nargs="+", action="extend", metavar="SOURCE",  # repeated: all of them
                      help="SOURCE[@REV][:SPLIT][#COLUMN]: skimage, a folder, a saved dataset, a hub id; several are "
                           "pooled (e.g. ../shared/datasets/BSD200 ../shared/datasets/T91)")
-    run.add_argument("--test-data", nargs="+", metavar="SOURCE", help="one or more sources of held-out test images")
+    run.add_argument("--test-data", nargs="+", action="extend", metavar="SOURCE",
+                     help="one or more sources of held-out test images")
     run.add_argument("--max-train-images", type=int, help="use at most N images of each training source")
     run.add_argument("--backbone-weights", help="random, pretrained or a checkpoint path (feature losses; default: "
                      "the profile's)")
@@ -555,11 +556,18 @@ def _add_report_options(p: argparse.ArgumentParser) -> None:
                         "denoise.sigma=0.1")
 
 
+#: the most bootstrap resamples per CI ``report``/``compare`` accept
+MAX_BOOT = 100_000
+
+
 def _report_kwargs(args) -> dict:
     if not 0 < args.alpha < 1:
         raise UserError(f"--alpha must be in (0, 1), got {args.alpha}")
     if args.bootstrap < 100:
         raise UserError(f"--bootstrap must be at least 100, got {args.bootstrap}")
+    if args.bootstrap > MAX_BOOT:  # its arrays grow with resamples × runs × images: 10⁶ ran out of memory
+        raise UserError(f"--bootstrap must be at most {MAX_BOOT}, got {args.bootstrap} (its memory grows with "
+                        "resamples × runs × test images)")
     from benchmark.settings import parse_where
 
     return dict(baseline=args.baseline, alpha=args.alpha, n_boot=args.bootstrap,
@@ -628,6 +636,7 @@ def cmd_findings(args) -> int:
         raise UserError(f"--bootstrap must be at least 100, got {args.bootstrap}")
     for name in args.only or []:
         FINDINGS.get(name)  # unknown name: one line with suggestions
+    args.only = list(dict.fromkeys(args.only)) if args.only else None  # a name given twice is checked once
     store = ResultsStore(args.out)
     store.require_results(args.out)
     _outputs_writable(store)

@@ -146,8 +146,9 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     new = list(dict.fromkeys(canonical_spec(s) for s in new))
     groups, check_groups = field_groups(store.metas(), set(new))  # checks found before `where` narrows the field
     if where:
-        from benchmark.settings import _matches
+        from benchmark.settings import _matches, check_where, settings_of
 
+        check_where(settings_of(store.table()), where)  # a typo'd field, task, parameter or value: one line
         groups = {t: kept for t, gs in groups.items()
                   if (kept := [g for g in gs if g[0].get("setting") and
                                _matches(g[0]["setting"].get("task", ""), g[0]["setting"], where)])}

@@ -747,6 +747,11 @@ def build_configs(spec: GridSpec, data=None, local: bool = True) -> tuple[list[R
             raise UserError(f"--task-param names task {t!r}, which is not in this grid ({', '.join(tasks)})")
     train = tuple(DataSpec.parse(x, max_images=s.max_train_images, role="train") for x in s.train_data)
     tests = tuple(DataSpec.parse(x, role="test") for x in s.test_data)
+    if len(set(tests)) < len(tests):  # each is scored once: a repeat would only change the runs' ids
+        logging.getLogger(__name__).warning("test data named more than once, scored once: %s",
+                                            ", ".join(dict.fromkeys(str(t) for i, t in enumerate(tests)
+                                                                    if t in tests[:i])))
+        tests = tuple(dict.fromkeys(tests))
     common = dict(net=s.net, iterations=s.iterations, batch_size=s.batch_size, crop=s.crop, lr=s.lr,
                   train_data=train, test_data=tests, compile=bool(s.compile))
     for ls in loss_specs:

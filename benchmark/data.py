@@ -12,8 +12,10 @@ One loader (:func:`load_images`) for four kinds of source, all through Hugging F
 
 A source is written ``SOURCE[@REVISION][:SPLIT][#COLUMN]``, e.g. ``skimage:test``,
 ``/data/photos``, ``owner/name@main:train#image``. A hub id may carry a config name as a third
-path segment: ``eugenesiow/Div2k/bicubic_x4:train#hr``. An image column may hold images or
-file paths (strings; a relative path is looked up in the saved dataset's folder, then the cwd).
+path segment: ``eugenesiow/Div2k/bicubic_x4:train#hr``. An image column may hold images,
+encoded image files (binary, or a ``{bytes, path}`` struct) or file paths (strings; a relative
+path is looked up in the saved dataset's folder, then the cwd); of several image columns,
+``image``/``img``/``hr`` is taken, else ``#COLUMN`` must name one.
 An existing path is one name whatever it contains (``with#hash``, ``at@sign``). Only hub ids
 have revisions; only hub ids, embedded sets, folders (a top-level sub-folder) and a saved
 ``DatasetDict`` have splits: anything else is a :class:`UserError`. A saved ``DatasetDict``
@@ -84,7 +86,7 @@ class DataSpec:
         ``at@sign`` stays one name). ``role`` (``"train"`` or ``"test"``): what the source is for; a
         saved ``DatasetDict`` named without ``:SPLIT`` then gets its split here (:func:`default_split`),
         so the spec, and every token written from it, names the split that was used."""
-        text = text.strip()
+        text = original = text.strip()
         if not text:
             raise UserError("empty dataset source")
         if role not in (None, "train", "test"):
@@ -92,10 +94,25 @@ class DataSpec:
         m = re.fullmatch(r"(.*)\[max_images=(\d+)\]", text)  # the form token() writes
         if m and not os.path.exists(text):
             text, max_images = m.group(1), int(m.group(2))
+        if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", text) and not os.path.exists(text):
+            raise UserError(f"{text} is a URL: a source is an image folder, a saved dataset or a hub id "
+                            "(download the files and pass their folder)")
         text, revision, split, column = _split_source(text)
+        if not text:
+            raise UserError(f"dataset source {original!r} names no source before its '@', ':' or '#' "
+                            "(write SOURCE[@REVISION][:SPLIT][#COLUMN])")
         if os.path.isdir(os.path.expanduser(text)):  # one name per folder, however it was typed
             text = str(Path(text).expanduser().resolve())
         spec = cls(text, split or None, column or None, revision or None, max_images)
+        if role == "test" and spec.split is None and spec.kind == "hub":  # scores on training images, silently
+            log.warning("%s: no split given for test data; testing on its 'train' split (a hub id's default): "
+                        "name the held-out one as %s:SPLIT (e.g. :test, :validation)", spec.source, spec.source)
+        if role == "test" and spec.split is None and spec.kind == "folder":  # imagefolder layout, read whole
+            subs = {d.name for d in Path(spec.source).iterdir() if d.is_dir()}
+            held_out = sorted(subs & {"test", "validation", "val", "valid"})
+            if "train" in subs and held_out:
+                log.warning("%s: test data read whole, its train/ sub-folder included (no folder name is read as a "
+                            "split): name the held-out one as %s:%s", spec.source, spec.source, held_out[0])
         if role is not None and spec.split is None and spec.kind == "saved":
             splits = saved_splits(Path(spec.source))
             if splits is not None:
@@ -273,9 +290,9 @@ def pil_to_tensor(img) -> torch.Tensor:
 
 def decode_image(value, name: str, base: Path | None = None) -> torch.Tensor:
     """Decode one cell of an image column: a ``datasets.Image(decode=False)`` cell ({'bytes', 'path'}),
-    a file path (str) or a PIL image. A relative path is looked up in ``base`` (the saved dataset's
-    folder) first, then in the cwd (:func:`find_file`). A cell that holds no image is a ``ValueError``
-    saying what it holds."""
+    a file path (str), encoded image bytes (a binary column) or a PIL image. A relative path is looked
+    up in ``base`` (the saved dataset's folder) first, then in the cwd (:func:`find_file`). A cell that
+    holds no image is a ``ValueError`` saying what it holds."""
     from PIL import Image
 
     if value is None:
@@ -284,6 +301,8 @@ def decode_image(value, name: str, base: Path | None = None) -> torch.Tensor:
         return pil_to_tensor(value)
     if isinstance(value, str):  # a column of file paths
         value = {"bytes": None, "path": value}
+    elif isinstance(value, (bytes, bytearray, memoryview)):  # a binary column of encoded files (PNG, JPEG, …)
+        value = {"bytes": bytes(value), "path": None}
     if not isinstance(value, dict):
         raise ValueError(f"the cell holds {_what(value)}, not an image or a file path")
     data, path = value.get("bytes"), value.get("path")
@@ -362,9 +381,16 @@ def _hub_error(spec: DataSpec, exc: Exception) -> UserError:
     cache = os.environ.get("HF_DATASETS_CACHE") or os.path.join(constants.HF_HOME, "datasets")
     offline = constants.HF_HUB_OFFLINE or "Offline" in type(exc).__name__ or "offline" in str(exc).lower()
     local = f"there is no local folder {spec.source!r} (cwd {os.getcwd()})"
+    text = " ".join(str(exc).split())
+    if isinstance(exc, ValueError) and ("Unknown split" in text or "Available configs" in text):
+        return UserError(f"dataset {spec.source!r}: {text}")  # it is there (cached): the split or config is not
     if offline:
         return UserError(f"dataset {spec.source!r} is not cached and the hub is offline (HF_HUB_OFFLINE=1), and "
                          f"{local}: download it on a connected machine into {cache}, or pass a local folder")
+    if isinstance(exc, ConnectionError) or "Couldn't reach" in text:  # no network, and not in the cache
+        return UserError(f"dataset {spec.source!r} is not cached and the hub cannot be reached, and {local}: "
+                         f"download it on a connected machine into {cache}, or pass a local folder "
+                         "(HF_HUB_OFFLINE=1 skips the hub's retries)")
     first = _first_line(exc)
     if isinstance(exc, FileNotFoundError) or "NotFound" in type(exc).__name__:
         return UserError(f"cannot load dataset {spec.source!r} from the hub ({first}), and {local}")
@@ -511,11 +537,20 @@ def load_raw(spec: DataSpec):
     try:
         parts = spec.source.split("/")
         repo, config = "/".join(parts[:2]), ("/".join(parts[2:]) or None)
-        return datasets.load_dataset(repo, config, split=spec.split or "train", revision=spec.revision)
+        ds = datasets.load_dataset(repo, config, split=spec.split or "train", revision=spec.revision)
     except UserError:
         raise
     except Exception as exc:  # noqa: BLE001 - hub errors come in many types; all become one line
         raise _hub_error(spec, exc) from None
+    from huggingface_hub import constants
+
+    files = [f.get("filename", "") for f in ds.cache_files]
+    if spec.revision and constants.HF_HUB_OFFLINE and not any(f"/{spec.revision}" in f for f in files):
+        # datasets reads the latest cached copy whatever the revision: say which one was read
+        log.warning("%s: revision %r cannot be resolved offline (HF_HUB_OFFLINE=1): read the latest cached copy, "
+                    "%s, which may be another revision", spec.source, spec.revision,
+                    Path(files[0]).parent if files else "?")
+    return ds
 
 
 def _load_saved(spec: DataSpec):
@@ -577,6 +612,18 @@ def _damaged_file(folder: Path, names: list[str]) -> tuple[str | None, str]:
     return None, ""
 
 
+#: column dtypes read as file paths (strings) or encoded image files (binary), besides ``datasets.Image``
+_PATH_OR_BYTES = ("string", "large_string", "binary", "large_binary")
+
+
+def _is_image(feat) -> bool:
+    """A ``datasets.Image`` feature, or the struct it is stored as (``{bytes, path}``: parquet written
+    without Hugging Face's feature metadata)."""
+    import datasets
+
+    return isinstance(feat, datasets.Image) or (isinstance(feat, dict) and set(feat) == {"bytes", "path"})
+
+
 def _image_column(ds, spec: DataSpec) -> str:
     import datasets
 
@@ -586,16 +633,25 @@ def _image_column(ds, spec: DataSpec) -> str:
             raise UserError(f"dataset {spec.source!r} has no column {col!r} "
                             f"(columns: {', '.join(ds.column_names)})")
         feat = ds.features[col]
-        if not isinstance(feat, datasets.Image) and getattr(feat, "dtype", None) not in ("string", "large_string"):
+        if not _is_image(feat) and getattr(feat, "dtype", None) not in _PATH_OR_BYTES:
             kind = (f"arrays ({type(feat).__name__})" if not isinstance(feat, datasets.Value)
                     else f"{feat.dtype} values")
-            raise UserError(f"column {col!r} of {spec.source} holds {kind}, not images or file paths")
+            raise UserError(f"column {col!r} of {spec.source} holds {kind}, not images, encoded image bytes "
+                            "or file paths")
         return col
-    for name, feat in ds.features.items():
-        if isinstance(feat, datasets.Image):
-            return name
-    for name in ("image", "img", "hr", "path", "file"):  # string columns holding file paths
-        if name in ds.column_names and getattr(ds.features[name], "dtype", None) == "string":
+    preferred = ("image", "img", "hr")
+    images = [name for name, feat in ds.features.items() if _is_image(feat)]
+    if len(images) > 1:  # e.g. lr and hr: the clean one is not necessarily the first
+        pick = next((n for n in preferred if n in images), None)
+        if pick is None:
+            raise UserError(f"dataset {spec.source!r} has several image columns ({', '.join(images)}): "
+                            "name the one holding the clean images with '#COLUMN'")
+        log.info("%s: using image column %r of %s (name another with '#COLUMN')", spec, pick, ", ".join(images))
+        return pick
+    if images:
+        return images[0]
+    for name in (*preferred, "path", "file"):  # columns holding file paths or encoded image bytes
+        if name in ds.column_names and getattr(ds.features[name], "dtype", None) in _PATH_OR_BYTES:
             return name
     raise UserError(f"dataset {spec.source!r} has no image column; name one with '#COLUMN' "
                     f"(columns: {', '.join(ds.column_names)})")

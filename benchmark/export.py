@@ -199,6 +199,33 @@ def _too_few(stats: Stats, task: str | None = None) -> int | None:
     return n if n is not None and n < MIN_RUNS else None
 
 
+def _untested(stats: Stats, task: str) -> int | None:
+    """:func:`_too_few` when no comparison of ``task`` was tested either — nothing there is bold or
+    ▲/▼ — else None (a loss short of runs beside losses that have them gets no verdict; they keep theirs)."""
+    few = _too_few(stats, task)
+    c = stats.cells
+    if few is None or c[(c["task"] == task) & (c["label"] != INPUT)][["p_base", "p_best_adj"]].notna().any().any():
+        return None
+    return few
+
+
+def _unpaired(stats: Stats) -> list[str]:
+    """``["good (denoise)"]``: losses with ≥ ``MIN_RUNS`` runs of a task that share fewer than that
+    many seeds with every other loss there (seeds 0–4 against 5–9), so nothing is tested against them."""
+    from benchmark.runstats import MIN_RUNS
+
+    out = []
+    for b in stats.blocks:
+        has = ~np.isnan(b.values).all(axis=2)                                   # (L, S): run present
+        shared = has.astype(int) @ has.T.astype(int)                            # (L, L): seeds in common
+        np.fill_diagonal(shared, 0)
+        rest = [i for i, lab in enumerate(b.labels) if lab != INPUT]
+        for i in rest:
+            if has[i].sum() >= MIN_RUNS and len(rest) > 1 and max(shared[i, j] for j in rest if j != i) < MIN_RUNS:
+                out.append(f"{b.labels[i]} ({b.task})")
+    return list(dict.fromkeys(out))
+
+
 def lost_status(diverged, failed, runs) -> str:
     """``"diverged 2/2"``, ``"failed 1/1"`` or ``"diverged 1/2, failed 1/2"``."""
     n = int(runs)
@@ -333,7 +360,7 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
 
         restored = stats.cells[stats.cells["label"] != INPUT]
         runs = restored.groupby("task")["n_seeds"].min() if not restored.empty else pd.Series(dtype=int)
-        few = sorted(t for t, n in runs.items() if n < MIN_RUNS)
+        few = sorted(t for t, n in runs.items() if n < MIN_RUNS and _untested(stats, t) is not None)
         out.append(f"Significance: the training run is the unit — per-run scores (mean over the test images), "
                    f"paired by seed, with the run-to-run and image levels in the standard error (Student's t, "
                    f"Holm); a comparison needs ≥ {MIN_RUNS} paired runs (`plbench calibrate`).")
@@ -342,8 +369,24 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
                        f"({', '.join(f'{t}: {int(runs[t])}' for t in few)} run(s) per loss, < {MIN_RUNS}): no cell "
                        f"there is bold or {UP}/{DOWN}; the ranks are descriptive (re-run with "
                        f"`--seeds {' '.join(map(str, range(MIN_RUNS)))}`).")
+        per_loss = restored.groupby(["task", "label"])["n_seeds"].min() if not restored.empty else runs
+        thin = [f"{label} ({task}: {int(n)} run(s))" for (task, label), n in per_loss.items()
+                if n < MIN_RUNS and task not in few]
+        if thin:  # the other losses of those tasks have the runs: their marks stand, these get none
+            out.append(f"Too few runs for a verdict on {', '.join(thin)}, where one needs ≥ {MIN_RUNS}: those "
+                       f"cells are never bold or {UP}/{DOWN}, and no other loss is tested against them.")
+        unpaired = _unpaired(stats)
+        if unpaired:
+            out.append(f"Not tested — no other loss shares ≥ {MIN_RUNS} of their seeds (runs are paired by seed): "
+                       f"{', '.join(unpaired)}; never bold or {UP}/{DOWN}, whatever their means.")
         if stats.baseline not in set(stats.cells["loss"]):
-            out.append(f"Baseline `{stats.baseline}` is not in the results: no ▲/▼ marks.")
+            dead = stats.baseline in set(unscored(stats)["loss"])  # it ran, but every run diverged or failed
+            out.append(f"Baseline `{stats.baseline}` " + ("has no scored run (every run diverged or failed)" if dead
+                                                           else "is not in the results") + ": no ▲/▼ marks.")
+        else:
+            gone = sorted(set(restored["task"]) - set(restored.loc[restored["loss"] == stats.baseline, "task"]))
+            if gone:
+                out.append(f"Baseline `{stats.baseline}` has no results in {', '.join(gone)}: no ▲/▼ marks there.")
     lost = unscored(stats)
     if not lost.empty:
         out.append("No restoration to score — every run diverged or failed: "
@@ -676,10 +719,19 @@ def task_caveats(stats: Stats, task: str) -> list[str]:
     from benchmark.runstats import MIN_RUNS
 
     out = []
-    few = _too_few(stats, task)
+    few = _untested(stats, task)
     if few is not None:
         out.append(f"Too few runs for any verdict ({few} per loss, a verdict needs ≥ {MIN_RUNS}): nothing is bold "
                    f"or {UP}/{DOWN}; the values and ranks are descriptive.")
+    elif _too_few(stats, task) is not None:
+        c = stats.cells
+        thin = c[(c["task"] == task) & (c["label"] != INPUT) & (c["n_seeds"] < MIN_RUNS)]
+        out.append(f"Too few runs for a verdict on {', '.join(dict.fromkeys(thin['label']))} "
+                   f"({int(thin['n_seeds'].min())} run(s), a verdict needs ≥ {MIN_RUNS}): never bold or {UP}/{DOWN}.")
+    c = stats.cells
+    base_tasks = set(c.loc[c["loss"] == stats.baseline, "task"]) if not c.empty else set()
+    if base_tasks and task not in base_tasks:
+        out.append(f"Baseline {stats.baseline} has no results here: no {UP}/{DOWN}.")
     tc = stats.task_costs
     if not tc.empty and "unconverged" in tc.columns:
         t = tc[tc["task"] == task]
@@ -752,7 +804,7 @@ def latex(stats: Stats) -> str:
     short = "Smoke test, not a ranking (see the notes)." if smoke else ""
     for task in report_tasks(stats):
         metrics, rows = task_rows(stats, task)
-        tested = _too_few(stats, task) is None and not stats.cells.empty and \
+        tested = _untested(stats, task) is None and not stats.cells.empty and \
             stats.cells.loc[stats.cells["task"] == task, ["p_best_adj", "p_base_adj"]].notna().any().any()
         what = (rf"Bold: best and not significantly different from it (runs paired by seed, Holm, "
                 rf"$\alpha={stats.alpha}$); $^\blacktriangle$/$^\blacktriangledown$: significantly better/worse than "

@@ -261,7 +261,9 @@ class FindingResult:
         """The pooled effect in practical margins (:func:`pooled`), or why there is none."""
         pool = pooled(self.parts)
         if pool is None:
-            tested = any(p.counted and p.status == "ok" for p in self.parts)
+            tested = [p for p in self.parts if p.counted and p.status == "ok"]
+            if any(math.isfinite(p.practical) for p in tested):  # left out of the pooling by their SE of 0
+                return "pooled effect: none (the tested parts' paired differences have no spread: SE 0)"
             return ("pooled effect: none (no tested part with a practical margin)" if tested
                     else "pooled effect: none (no part could be tested)")
         return f"pooled effect {pool[0]:+.2f} margins [{pool[1]:+.2f}, {pool[2]:+.2f}]"

@@ -93,6 +93,8 @@ class PretrainConfig:
         for k in ("steps", "batch_size", "crop"):
             if getattr(self, k) <= 0:
                 raise UserError(f"{k} must be positive, got {getattr(self, k)}")
+        if self.batch_size < 2:  # NT-Xent needs negatives; BatchNorm, two samples per channel
+            raise UserError(f"batch_size must be at least 2 for contrastive pretraining, got {self.batch_size}")
 
     @property
     def name(self) -> str:
@@ -448,7 +450,7 @@ def pretrain(cfg: PretrainConfig, out_dir: str | Path | None = None, device: str
     trunk = Trunk(cfg.arch).to(device)
     stages = tuple(cfg.stages) if cfg.recipe == "contrique" else (trunk.paths[-1],)
     with torch.no_grad():
-        widths = {k: v.shape[1] for k, v in trunk.taps(torch.zeros(1, 3, cfg.crop, cfg.crop, device=device),
+        widths = {k: v.shape[1] for k, v in trunk.taps(torch.zeros(2, 3, cfg.crop, cfg.crop, device=device),
                                                          stages).items()}
     if stages == ("layer4",) or cfg.recipe != "contrique":
         proj = Projector(widths[stages[0]], cfg.proj_dim).to(device)  # one head: the paper's (and old keys)

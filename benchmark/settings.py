@@ -54,7 +54,11 @@ def parse_where(items) -> dict[str, str]:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise UserError(f"--where {item!r}: expected FIELD=VALUE, e.g. iterations=300 or denoise.sigma=0.1")
-        out[key.strip()] = value.strip()
+        key, value = key.strip(), value.strip()
+        if key in out and out[key] != value:
+            raise UserError(f"--where {key} is given twice ({out[key]} and {value}): a run has one value; "
+                            "give it once")
+        out[key] = value
     return out
 
 
@@ -81,6 +85,35 @@ def _matches(task: str, setting: dict, where: dict[str, str]) -> bool:
         elif key not in setting or not _equal(setting[key], wanted):
             return False
     return True
+
+
+def check_where(st: pd.DataFrame, where: dict[str, str]) -> None:
+    """One line for a ``--where`` field that no setting in ``st`` (:func:`settings_of`) has, and for a
+    ``TASK.PARAM=VALUE`` that names no task, no parameter or no value of it: a typo must not silently
+    keep every task, or drop one. Tables without recorded settings are not checked."""
+    if st.empty or not all(st["setting"].map(bool)):
+        return
+    unknown = sorted(k for k in where if "." not in k and not any(k in s for s in st["setting"]))
+    if unknown:
+        fields = sorted({k for s in st["setting"] for k in s if k not in PER_TASK})
+        raise UserError(f"--where {unknown[0]}: no such setting field (fields: {', '.join(fields)}; "
+                        "task parameters as TASK.PARAM)")
+    tasks = sorted(set(st["task"]))
+    for key, wanted in where.items():
+        if "." not in key:
+            continue
+        task, name = key.split(".", 1)
+        if task not in tasks:
+            raise UserError(f"--where {key}: no task {task!r} in these results (tasks: {', '.join(tasks)})")
+        params = [s.get("task_params") or {} for t, s in zip(st["task"], st["setting"]) if t == task]
+        have = sorted({k for p in params for k in p})
+        if name not in have:
+            raise UserError(f"--where {key}: {task} has no parameter {name!r} "
+                            f"(parameters: {', '.join(have) or 'none'})")
+        if not any(name in p and _equal(p[name], wanted) for p in params):
+            values = sorted({_fmt(p[name]) for p in params if name in p})
+            raise UserError(f"--where {key}={wanted}: no {task} runs have {name} {wanted} "
+                            f"(they have {' | '.join(values)})")
 
 
 @dataclass
@@ -215,11 +248,7 @@ def select(table: pd.DataFrame, where: dict[str, str] | None = None, keep: set[s
     if keep is not None and "key" in st.columns:
         st = st[st["key"].isin(keep)]
     if where:
-        unknown = sorted(k for k in where if "." not in k and not any(k in s for s in st["setting"]))
-        if unknown and not st.empty and all(st["setting"].map(bool)):
-            fields = sorted({k for s in st["setting"] for k in s if k not in PER_TASK})
-            raise UserError(f"--where {unknown[0]}: no such setting field (fields: {', '.join(fields)}; "
-                            "task parameters as TASK.PARAM)")
+        check_where(st, where)
         st = st[[_matches(t, s, where) for t, s in zip(st["task"], st["setting"])]]
     st = st[~st["key"].isin({k for k, main in all_checks.items() if main in set(st["key"])})]
     if st.empty:
@@ -240,7 +269,7 @@ def select(table: pd.DataFrame, where: dict[str, str] | None = None, keep: set[s
             param = next(iter(_differences([v if isinstance(v, dict) else {} for v in values])), None)
             example = f"{tasks[0]}.{param}={values[0].get(param)}" if param and tasks else "TASK.PARAM=VALUE"
         else:
-            example = f"{field_}={_fmt(values[-1])}"
+            example = f"{field_}={_fmt(next(v for v in reversed(values) if v != '–'))}"  # '–': field not recorded
         counts = ", ".join(f"{k} ({' | '.join(_fmt(x) for x in v)})" for k, v in diff.items())
         raise UserError(f"the results hold {len(st)} settings that differ in {counts}; a leaderboard never "
                         f"averages across settings: pick one with `{hint} --where {example}`")

@@ -500,19 +500,27 @@ def smoke_test(stats: "Stats", short: bool = False) -> str:
     print it."""
     why = []
     tc = stats.task_costs
-    if not tc.empty and "unconverged" in tc.columns and int(tc["unconverged"].sum()):
+    unconverged = not tc.empty and "unconverged" in tc.columns and int(tc["unconverged"].sum())
+    if unconverged:
         why.append(f"{int(tc['unconverged'].sum())} of {int(tc['ok'].sum())} runs not shown converged")
     restored = stats.cells[stats.cells["label"] != INPUT] if not stats.cells.empty else stats.cells
     few = not restored.empty and int(restored["n_seeds"].min()) < MIN_RUNS
-    if few:
+    # "no verdicts" only when nothing was tested: other losses of the table may have the runs for one
+    untested = few and not restored[["p_base", "p_best_adj"]].notna().any().any()
+    if untested:
         why.append(f"{int(restored['n_seeds'].min())} run(s) per loss where a verdict needs ≥ {MIN_RUNS}")
+    elif few:
+        thin = sorted(restored.loc[restored["n_seeds"] < MIN_RUNS, "label"].unique())
+        who = ", ".join(thin) if len(thin) <= 3 else f"{len(thin)} losses"
+        why.append(f"{who} with {int(restored['n_seeds'].min())} run(s) where a verdict needs ≥ {MIN_RUNS}"
+                   f" (no verdict on {'it' if len(thin) == 1 else 'them'})")
     if not why:
         return ""
     if short:  # a figure's title
         return "Smoke test, not a ranking: " + "; ".join(why)
-    tail = (" — no verdicts" if few else
+    tail = (" — no verdicts" if untested else
             " — findings give no verdict on them, and any bold or ▲/▼ compares where the runs stand after this "
-            "budget, not what the losses converge to")
+            "budget, not what the losses converge to" if unconverged else "")
     return "Smoke test, not a ranking: " + "; ".join(why) + tail
 
 

@@ -89,6 +89,16 @@ class Deblur(Task):
             raise ValueError(f"kernel_size must be odd and ≥ 3, got {self.kernel_size}")
         object.__setattr__(self, "gaussian_sigma", tuple(float(v) for v in self.gaussian_sigma))
         object.__setattr__(self, "motion_length", tuple(float(v) for v in self.motion_length))
+        lo, hi = self.gaussian_sigma
+        if not 0 < lo <= hi:  # σ = 0 divides by zero: NaN kernels
+            raise ValueError(f"gaussian_sigma must be a range (lo, hi) with 0 < lo ≤ hi, got {self.gaussian_sigma}")
+        lo, hi = self.motion_length
+        if not 0 <= lo <= hi:
+            raise ValueError(f"motion_length must be a range (lo, hi) with 0 ≤ lo ≤ hi, got {self.motion_length}")
+        if not 0 <= self.p_motion <= 1:
+            raise ValueError(f"p_motion must be a probability in [0, 1], got {self.p_motion}")
+        if not 0 <= self.noise_sigma < 1:
+            raise ValueError(f"noise_sigma must be in [0, 1) on the [0, 1] scale, got {self.noise_sigma}")
 
     def sample_kernel(self, generator: torch.Generator) -> torch.Tensor:
         if float(torch.rand(1, generator=generator)) < self.p_motion:

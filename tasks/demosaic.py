@@ -50,6 +50,8 @@ class Demosaic(Task):
     def __post_init__(self):
         if self.pattern != "RGGB":
             raise ValueError(f"only the RGGB pattern is implemented, got {self.pattern!r}")
+        if not 0 <= self.noise_sigma < 1:
+            raise ValueError(f"noise_sigma must be in [0, 1) on the [0, 1] scale, got {self.noise_sigma}")
 
     def degrade(self, clean: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         n, c, h, w = clean.shape

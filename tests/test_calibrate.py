@@ -10,6 +10,7 @@ import pytest
 
 from benchmark import calibrate as C
 from benchmark.cli import main
+from benchmark.errors import UserError
 from benchmark.runstats import MIN_RUNS, compare_runs, two_level_se, variance_components
 from benchmark.synthetic import SCALE, synthetic_table, write_store
 
@@ -110,6 +111,14 @@ def test_aa_needs_enough_seeds():
     assert cal.aa.empty and "≥ 10 seeds" in cal.aa_reason and "most here is 6" in cal.aa_reason
     with pytest.raises(Exception, match="≥ 2 seeds"):
         C.calibrate(synthetic_table(metrics=("psnr",), seeds=(0,), offsets={"l1": 0.0}), n_nulls=20)
+
+
+def test_one_test_image_is_named_as_what_is_missing():
+    """10 seeds scored on one test image: the error named seeds (it has them), not the test set."""
+    t = synthetic_table(metrics=("psnr",), seeds=range(10), n_images=1, offsets={"l1": 0.0})
+    with pytest.raises(UserError, match="≥ 2 test images") as e:
+        C.calibrate(t, n_nulls=20)
+    assert "seeds" not in str(e.value).split(";")[0] and "\n" not in str(e.value)
 
 
 def test_cli(tmp_path, capsys):

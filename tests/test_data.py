@@ -123,6 +123,16 @@ def test_spec_parsing():
     assert DataSpec.parse("skimage").kind == "embedded"
 
 
+@pytest.mark.parametrize("text,match", [(":test", "names no source"), ("@main", "names no source"),
+                                        ("#image", "names no source"), ("https://example.com/d.zip", "is a URL")])
+def test_a_source_that_is_no_source_is_one_line(text, match, tmp_path, monkeypatch):
+    """':test' alone read the cwd as an image folder; a URL read as the hub id 'https'."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UserError, match=match) as err:
+        DataSpec.parse(text)
+    assert "\n" not in str(err.value)
+
+
 def test_small_images_skipped_or_error(image_folder):
     recs = load_images(DataSpec(str(image_folder)))
     assert len(usable_for_crop(recs, 40, DataSpec("x"))) == len(recs)

@@ -274,6 +274,39 @@ def test_relative_paths_in_a_path_column_resolve_from_the_datasets_folder(tmp_pa
     assert [r.image_id for r in recs] == ["a"] and recs[0].size == (16, 16)
 
 
+def test_a_binary_column_of_encoded_images_loads(tmp_path):
+    import datasets
+
+    files = [_png(tmp_path / "src" / f"im{i}.png", 16, 24, i) for i in range(2)]
+    datasets.Dataset.from_dict({"image": [f.read_bytes() for f in files]}).save_to_disk(str(tmp_path / "auto"))
+    datasets.Dataset.from_dict({"data": [f.read_bytes() for f in files]}).save_to_disk(str(tmp_path / "named"))
+    struct = datasets.Features({"img": {"bytes": datasets.Value("binary"), "path": datasets.Value("string")}})
+    datasets.Dataset.from_dict({"img": [{"bytes": f.read_bytes(), "path": None} for f in files]}, features=struct
+                               ).save_to_disk(str(tmp_path / "struct"))  # an Image column's storage, untyped
+    for source in (str(tmp_path / "auto"), f"{tmp_path / 'named'}#data", str(tmp_path / "struct")):
+        recs = load_images(DataSpec.parse(source))
+        assert [r.size for r in recs] == [(16, 24)] * 2
+        assert torch.equal(recs[1].pixels, load_images(DataSpec(str(tmp_path / "src")))[1].pixels)
+
+
+def test_of_several_image_columns_the_clean_one_is_taken_or_asked_for(tmp_path, caplog):
+    import datasets
+
+    lr = [str(_png(tmp_path / "lr" / f"im{i}.png", 8, 8, i)) for i in range(2)]
+    hr = [str(_png(tmp_path / "hr" / f"im{i}.png", 32, 32, i)) for i in range(2)]
+    two = datasets.Features({"lr": datasets.Image(), "hr": datasets.Image()})
+    datasets.Dataset.from_dict({"lr": lr, "hr": hr}, features=two).save_to_disk(str(tmp_path / "lrhr"))
+    with caplog.at_level(logging.INFO):
+        assert [r.size for r in load_images(DataSpec(str(tmp_path / "lrhr")))] == [(32, 32)] * 2
+    assert "using image column 'hr'" in caplog.text
+    ab = datasets.Features({"a": datasets.Image(), "b": datasets.Image()})
+    datasets.Dataset.from_dict({"a": lr, "b": hr}, features=ab).save_to_disk(str(tmp_path / "ab"))
+    with pytest.raises(UserError) as err:
+        load_images(DataSpec(str(tmp_path / "ab")))
+    assert "several image columns (a, b)" in _one_line(err) and "#COLUMN" in str(err.value)
+    assert [r.size for r in load_images(DataSpec.parse(f"{tmp_path / 'ab'}#b"))] == [(32, 32)] * 2
+
+
 def test_16_bit_grey_stays_float_as_documented(tmp_path):
     from PIL import Image
 
@@ -296,6 +329,44 @@ def test_overlap_between_training_and_test_data_is_warned(tmp_path, caplog):
         assert len(data.overlap((train,), (folder,))) == 3  # FOLDER vs FOLDER:train
         assert "3 of 4 test images are also training images" in caplog.text
         assert len(data.overlap((folder,), (folder,))) == 4  # the same source for both
+
+
+def test_test_data_named_twice_is_scored_once_with_the_same_run_ids(tmp_path, caplog):
+    from benchmark.config import GridSpec, build_configs, run_id
+    from benchmark.runner import DataCache
+
+    folder = tmp_path / "d"
+    _png(folder / "a.png", 16, 16)
+    data = DataCache()
+    ids = []
+    for test in ((str(folder),), (str(folder), str(folder) + "/")):
+        spec = GridSpec(tasks=("denoise",), losses=("l1",), seeds=(0,), iterations=2, crop=8,
+                        train_data=("skimage-medical:train",), test_data=test, metrics=("psnr",))
+        with caplog.at_level(logging.WARNING):
+            configs, _, _ = build_configs(spec, data)
+        ids.append([run_id(c) for c in configs])
+    assert ids[0] == ids[1] and "test data named more than once" in caplog.text
+
+
+def test_a_folder_with_train_and_test_subfolders_as_test_data_warns(tmp_path, caplog):
+    for split in ("train", "test"):
+        _png(tmp_path / "d" / split / "cat" / "a.png", 16, 16)
+    with caplog.at_level(logging.WARNING):
+        DataSpec.parse(str(tmp_path / "d"), role="train")
+        DataSpec.parse(f"{tmp_path / 'd'}:test", role="test")
+        assert not caplog.text
+        DataSpec.parse(str(tmp_path / "d"), role="test")
+    assert "train/ sub-folder included" in caplog.text and f"{tmp_path / 'd'}:test" in caplog.text
+
+
+def test_a_repeated_data_flag_adds_its_sources():
+    """`--test-data A --test-data B` kept only B, silently."""
+    from benchmark.cli import build_parser
+
+    args = build_parser().parse_args(["run", "--test-data", "a", "--test-data", "b", "c", "--train-data", "x",
+                                      "--train-data", "y"])
+    assert args.test_data == ["a", "b", "c"] and args.train_data == ["x", "y"]
+    assert build_parser().parse_args(["run"]).test_data is None  # not given: the profile's
 
 
 def test_the_whole_embedded_set_overlaps_its_training_split():

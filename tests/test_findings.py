@@ -83,6 +83,16 @@ def test_zhao_identical_losses_are_non_inferior():
     assert p.ci_low > -p.margin and p.ci_low < 0 < p.ci_high
 
 
+def test_zero_spread_parts_say_why_nothing_is_pooled():
+    """Every run scores exactly alike (ℓ1 0.2 dB above ℓ2 on every image and seed): the parts are
+    tested (SE 0) but left out of the pooling; the text said they had no practical margin (PSNR has one)."""
+    t = synthetic_table(tasks=("sr4",), metrics=("psnr",), seeds=FIVE, offsets={"l1": 0.0, "l2": 0.0})
+    t["value"] = np.where(t["loss"] == "l1", 25.2, 25.0)
+    (r,) = check_all(t, ["zhao2017_l1_vs_l2"])
+    assert r.parts[0].se == 0 and r.parts[0].status == "ok"
+    assert "SE 0" in r.pooled_text() and "no tested part with a practical margin" not in r.pooled_text()
+
+
 def test_zhao_too_few_runs_is_never_a_verdict():
     """Three seeds of a huge effect either way: every part "too few runs", the finding inconclusive."""
     for sign in (1, -1):
@@ -284,6 +294,15 @@ def test_cli_and_report(tmp_path, capsys):
     assert (tmp_path / "findings.md").read_text().startswith("# Published findings")
     assert main(["findings", "--out", str(tmp_path), "--only", "zhao2017_l1_vs_l3", "-q"]) == 2
     assert "did you mean zhao2017_l1_vs_l2" in capsys.readouterr().err
+
+
+def test_a_finding_named_twice_in_only_is_checked_once(tmp_path, capsys):
+    write_store(tmp_path, tasks=("sr4",), metrics=("psnr",), n_images=6, offsets={"l1": 0.6, "l2": 0.0}, seeds=FIVE)
+    assert main(["findings", "--out", str(tmp_path), "--only", "zhao2017_l1_vs_l2", "zhao2017_l1_vs_l2", "-q"]) == 0
+    out = capsys.readouterr().out
+    assert sum(line.startswith("zhao2017_l1_vs_l2 ") for line in out.splitlines()) == 1
+    csv = pd.read_csv(tmp_path / "findings.csv")
+    assert not csv.duplicated(subset=["finding", "task", "metric", "a", "b"]).any()
 
 
 def test_random_init_seeds_are_one_arm():

@@ -32,6 +32,55 @@ def test_a_hub_id_not_in_the_cache_fails_at_once_naming_the_cache():
         load_images(DataSpec.parse("plbench-test/never-downloaded:train"))
 
 
+def test_a_cached_hub_id_with_a_wrong_split_names_the_split_not_the_cache():
+    cache_hub_dataset("plbench-test/split-typo", {"train": _arrays(1, 16, 0), "validation": _arrays(1, 16, 1)})
+    with pytest.raises(UserError) as err:
+        load_images(DataSpec.parse("plbench-test/split-typo:validaton"))
+    msg = str(err.value)
+    assert "\n" not in msg and "not cached" not in msg
+    assert "validaton" in msg and "'train', 'validation'" in msg
+    with pytest.raises(UserError) as err:  # a config that is not in the cache, of a dataset that is
+        load_images(DataSpec.parse("plbench-test/split-typo/x4:train"))
+    msg = str(err.value)
+    assert "\n" not in msg and "not cached and the hub is offline" not in msg and "'x4'" in msg
+
+
+def test_a_hub_id_as_test_data_without_a_split_warns_it_is_the_train_split(caplog):
+    import logging
+
+    with caplog.at_level(logging.WARNING):
+        assert DataSpec.parse("plbench-test/tiny-photos", role="train").split is None
+        assert not caplog.text
+        DataSpec.parse("plbench-test/tiny-photos", role="test")
+    assert "testing on its 'train' split" in caplog.text and "plbench-test/tiny-photos:SPLIT" in caplog.text
+
+
+def test_a_revision_offline_says_the_cached_copy_was_read_unless_it_is_that_commit(caplog):
+    import hashlib
+    import logging
+
+    cache_hub_dataset("plbench-test/revs", {"train": _arrays(1, 16, 0)})
+    commit = hashlib.sha1(b"plbench-test/revs").hexdigest()  # the commit cache_hub_dataset files it under
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        assert len(load_images(DataSpec.parse(f"plbench-test/revs@{commit[:10]}:train"))) == 1
+        assert "cannot be resolved offline" not in caplog.text
+        assert len(load_images(DataSpec.parse("plbench-test/revs@v2:train"))) == 1
+    assert "revision 'v2' cannot be resolved offline" in caplog.text and commit in caplog.text
+
+
+def test_an_unreachable_hub_names_the_cache_and_the_offline_switch(monkeypatch):
+    """Online without a network, datasets' ConnectionError said only "Couldn't reach …"."""
+    from huggingface_hub import constants
+
+    from benchmark.data import _hub_error
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    exc = ConnectionError("Couldn't reach 'someone/photos' on the Hub (LocalEntryNotFoundError)")
+    msg = str(_hub_error(DataSpec.parse("someone/photos"), exc))
+    assert "\n" not in msg and "not cached and the hub cannot be reached" in msg
+    assert "download it on a connected machine into" in msg and "HF_HUB_OFFLINE=1" in msg
+
+
 def test_full_profile_falls_back_to_hub_ids_and_they_load(tmp_path):
     """Where ../shared/datasets is absent the full profile names script-free hub datasets; with
     them in the cache (as a download leaves them) its training and test data load by hub id."""

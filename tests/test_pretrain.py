@@ -189,6 +189,14 @@ def test_bad_recipe():
         PretrainConfig(recipe="byol")
 
 
+def test_a_batch_of_one_is_refused_and_a_small_crop_trains(tmp_path, images):
+    """--batch-size 1 and --crop 16 (the trunk's last stage at 1×1) were internal BatchNorm errors."""
+    with pytest.raises(UserError, match="batch_size must be at least 2"):
+        PretrainConfig(**{**TINY, "batch_size": 1})
+    assert pretrain(PretrainConfig(recipe="simclr", **{**TINY, "steps": 1, "crop": 16}), out_dir=tmp_path,
+                    images=images).exists()
+
+
 def test_probe_on_a_single_held_out_image_uses_its_tiles():
     r = probe("tinycnn", None, data="skimage-medical:test", crop=32, per_class=1)
     assert r["images"] == 4 and len(r["per_image"]["knn"]) == 4 and r["samples"] == 4 * r["classes"]

@@ -113,6 +113,20 @@ def test_compare_needs_a_loss(tmp_path, capsys):
     assert "--loss-file" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("where, msg", [("dnoise.sigma=0.1", "no task 'dnoise'"),
+                                        ("denoise.sigmx=0.1", "no parameter 'sigmx'")])
+def test_compare_refuses_a_typo_in_where_before_training(tmp_path, capsys, where, msg):
+    """A typo'd task was ignored (the whole field compared); a typo'd parameter dropped the task."""
+    from benchmark.synthetic import write_store
+
+    write_store(tmp_path, tasks=("denoise",), metrics=("psnr",), seeds=(0, 1), offsets={"l1": 0.0})
+    n = len(_metas(tmp_path))
+    assert main(["compare", "--out", str(tmp_path), "--loss", "l2", "--where", where, *FAST]) == 2
+    err = capsys.readouterr().err
+    assert msg in err and len(err.strip().splitlines()) == 1
+    assert len(_metas(tmp_path)) == n  # nothing trained
+
+
 @pytest.mark.slow
 def test_compare_on_one_task_keeps_the_other_tasks_and_says_what_is_cached(tmp_path, loss_file, capsys, caplog):
     """``compare --tasks X`` trains on X only but ``compare/<loss>.md`` keeps every task the new loss

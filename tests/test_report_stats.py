@@ -184,3 +184,109 @@ def test_equal_scores_with_float_noise_tie_in_the_ranks():
     assert a != b
     ranks = pd.Series(_tie_key(np.array([a, b, 0.3]))).rank(method="average").to_list()
     assert ranks == [1.5, 1.5, 3.0]
+
+
+def test_a_loss_short_of_runs_beside_full_ones_keeps_their_marks_and_the_notes_say_so():
+    """One loss with 2 seeds among losses with 5: the others' bold and ▲/▼ stand (5 paired runs), the
+    short one gets none; the notes said "no verdicts" / "no cell there is bold or ▲/▼" over a table
+    that showed them."""
+    from benchmark.export import latex, notes
+
+    t = synthetic_table(seeds=range(5), seed_sd=0.1, metrics=("psnr",))
+    t = t[~((t["loss"] == "l1_twin") & (t["seed"] >= 2))]
+    st = S.compute(t, n_boot=100)
+    assert _cell(st, "denoise", "good", "psnr")["vs_base"] == 1
+    assert np.isnan(_cell(st, "denoise", "l1_twin", "psnr")["p_base"])
+    text = " ".join(notes(st))
+    assert "no verdicts" not in S.smoke_test(st) and "Too few runs for any verdict" not in text
+    assert "Too few runs for a verdict on l1_twin (denoise: 2 run(s))" in text
+    caption = latex(st).split(r"\caption{denoise:", 1)[1].split("}\n", 1)[0]
+    assert "Bold: best" in caption and "nothing is bold" not in caption and "l1\\_twin" in caption
+    few = S.compute(synthetic_table(seeds=range(2), metrics=("psnr",)), n_boot=100)  # nothing tested anywhere
+    assert S.smoke_test(few).endswith("— no verdicts") and "Too few runs for any verdict" in " ".join(notes(few))
+
+
+def test_a_baseline_missing_from_one_task_is_said_there():
+    from benchmark.export import notes, task_caveats
+
+    t = synthetic_table(tasks=("denoise", "sr4"), seeds=range(5), metrics=("psnr",))
+    st = S.compute(t[~((t["loss"] == "l1") & (t["task"] == "sr4"))], n_boot=100)
+    assert st.cells.loc[st.cells.task == "sr4", "vs_base"].isna().all()
+    assert "Baseline `l1` has no results in sr4: no ▲/▼ marks there." in notes(st)
+    assert any("has no results here" in c for c in task_caveats(st, "sr4"))
+    assert not any("has no results here" in c for c in task_caveats(st, "denoise"))
+
+
+@pytest.mark.parametrize("where, msg", [
+    (["dnoise.sigma=0.1"], "no task 'dnoise'"),                 # was ignored: every task reported
+    (["denoise.sigmx=0.1"], "denoise has no parameter 'sigmx'"),  # was: denoise silently dropped
+    (["denoise.sigma=0.2"], "no denoise runs have sigma 0.2 (they have 0.1)"),
+    (["net=tiny", "net=small"], "--where net is given twice"),  # was: the last one won
+])
+def test_where_typos_are_one_line_errors_not_a_smaller_report(where, msg):
+    from benchmark.errors import UserError
+    from benchmark.settings import parse_where, select
+
+    t = synthetic_table(tasks=("denoise", "sr4"), seeds=range(2), metrics=("psnr",))
+    with pytest.raises(UserError, match=msg.replace("(", r"\(").replace(")", r"\)")):
+        select(t, where=parse_where(where))
+    assert set(select(t, where=parse_where(["denoise.sigma=0.10"])).table["task"]) == {"denoise", "sr4"}
+
+
+def test_settings_differing_in_an_unrecorded_field_suggest_a_value_that_exists():
+    """One setting lacks a field the other has: the hint said `--where lr=–`, which matches nothing."""
+    import json
+
+    from benchmark.errors import UserError
+    from benchmark.settings import parse_where, select
+
+    a = synthetic_table(seeds=range(2), metrics=("psnr",))
+    b = a[a["loss"] != "input"].copy()
+    b["setting"] = [json.dumps({**json.loads(s), "lr": 0.01}, sort_keys=True) for s in b["setting"]]
+    b["run_id"] = b["run_id"] + "-lr"
+    t = pd.concat([a, b], ignore_index=True)
+    with pytest.raises(UserError, match="--where lr=0.01`") as e:
+        select(t)
+    hint = str(e.value).rsplit("--where ", 1)[1].rstrip("`")
+    assert set(select(t, where=parse_where([hint])).table["run_id"]) >= set(b["run_id"])
+
+
+def test_a_loss_whose_seeds_pair_with_no_other_is_said_to_be_untested():
+    """`good` on seeds 5–9, the rest on 0–4: 5 runs each but no pair, so `good` — best by far — is
+    neither bold nor ▲; the leaderboard said nothing about why."""
+    from benchmark.export import notes
+
+    t = synthetic_table(seeds=range(5), metrics=("psnr",))
+    t.loc[t["loss"] == "good", "seed"] += 5
+    st = S.compute(t, n_boot=100)
+    g = _cell(st, "denoise", "good", "psnr")
+    assert g["n_seeds"] == 5 and np.isnan(g["p_base"]) and not g["top_group"]
+    assert _cell(st, "denoise", "bad", "psnr")["vs_base"] == -1  # the pairs that exist are still tested
+    line = next(n for n in notes(st) if n.startswith("Not tested"))
+    assert "good (denoise)" in line and "l1" not in line and "bad" not in line
+    assert not any(n.startswith("Not tested") for n in notes(S.compute(synthetic_table(seeds=range(5)), n_boot=100)))
+
+
+def test_a_baseline_whose_every_run_diverged_is_not_called_absent():
+    from benchmark.export import notes
+    from benchmark.synthetic import synthetic_runs
+
+    kw = dict(seeds=range(5), metrics=("psnr",), offsets={"l1": 0.0, "good": 1.0, "bad": -1.0}, budget_check=False)
+    runs = list(synthetic_runs(**kw))
+    metas = [{**m, "status": "diverged"} if (m.get("config") or {}).get("loss") == "l1" else m for _, m, _ in runs]
+    t = synthetic_table(**kw)
+    st = S.compute(t[t["loss"] != "l1"], metas, n_boot=100)
+    assert st.cells["vs_base"].isna().all()
+    assert "Baseline `l1` has no scored run (every run diverged or failed): no ▲/▼ marks." in notes(st)
+
+
+def test_bootstrap_beyond_the_cap_is_one_line_not_a_memory_error(tmp_path, capsys):
+    """`--bootstrap 1000000` died with "internal error: MemoryError" under a 6 GB limit on a 40-run store."""
+    from benchmark.cli import MAX_BOOT, main
+    from benchmark.synthetic import write_store
+
+    write_store(tmp_path, seeds=range(2), metrics=("psnr",), n_images=4)
+    assert main(["report", "--out", str(tmp_path), "-q", "--bootstrap", str(MAX_BOOT + 1)]) == 2
+    err = capsys.readouterr().err
+    assert f"--bootstrap must be at most {MAX_BOOT}" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "leaderboard.md").exists()

@@ -100,6 +100,20 @@ def test_bad_params(name, params, match):
         build_task(name, **params)
 
 
+@pytest.mark.parametrize("name,params,match", [
+    ("deblur", {"gaussian_sigma": (0, 0)}, "gaussian_sigma"),  # σ = 0 made NaN kernels: an internal error later
+    ("deblur", {"gaussian_sigma": (3, 1)}, "gaussian_sigma"),
+    ("deblur", {"motion_length": (-1, 5)}, "motion_length"),
+    ("deblur", {"p_motion": 2}, "p_motion"),
+    ("deblur", {"noise_sigma": -0.1}, "noise_sigma"),
+    ("demosaic", {"noise_sigma": -1}, "noise_sigma"),
+])
+def test_out_of_range_params_are_one_line_errors(name, params, match):
+    with pytest.raises(UserError, match=match) as err:
+        build_task(name, **params)
+    assert "\n" not in str(err.value)
+
+
 def test_unknown_task_suggests():
     with pytest.raises(UserError, match="did you mean denoise"):
         build_task("denoize")
