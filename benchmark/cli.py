@@ -655,6 +655,14 @@ def cmd_check(args) -> int:
     store.require_results(args.out)
     damaged = store.check()
     n = len(store.run_ids())
+    leftovers = store.leftover_temp_files()
+    if leftovers:  # harmless (nothing reads them), but they pile up: --repair removes them
+        names = ", ".join(str(p.relative_to(store.root)) for p in leftovers[:3]) + (", …" if len(leftovers) > 3 else "")
+        if args.repair:
+            for p in leftovers:
+                p.unlink(missing_ok=True)
+        print(f"{len(leftovers)} temporary file(s) left by interrupted writes ({names}): "
+              + ("removed" if args.repair else "never read; --repair removes them"))
     if not damaged:
         print(f"{store.root}: {n} runs, every record readable and matching its checksum")
         return 0

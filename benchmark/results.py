@@ -415,6 +415,22 @@ class ResultsStore:
         raise UserError(f"{self.root} is not a plbench results directory (no store.json, no runs/): "
                         "pass the --out a run wrote to")
 
+    def leftover_temp_files(self, min_age_s: float = 3600.0) -> list[Path]:
+        """Temporary files of :func:`atomic_output` that a killed process left in the store's root,
+        ``grids/`` or ``figures/`` (run folders clean their own on the next run), untouched for at
+        least ``min_age_s`` seconds: younger ones may be another process's write in flight."""
+        now = time.time()
+        found = []
+        for folder in (self.root, self.root / "grids", self.root / "figures"):
+            if not folder.is_dir():
+                continue
+            for p in folder.iterdir():
+                if p.name.startswith(".") and ".tmp" in p.name and p.is_file():
+                    with contextlib.suppress(OSError):
+                        if now - p.stat().st_mtime >= min_age_s:
+                            found.append(p)
+        return sorted(found)
+
     def check_foreign(self) -> None:
         """Refuse a directory that is neither empty nor a results store (a folder of the user's own
         files: the report would overwrite their ``results.csv``, ``report.html``, …), and a store

@@ -282,3 +282,24 @@ def test_unreadable_store_marker_next_to_runs_says_how_to_restore_it(tmp_path, c
         assert '{"store_version": 2}' in err and "use another --out" not in err and len(err.splitlines()) == 1
     (tmp_path / "r" / "store.json").write_text('{"store_version": 2}')
     assert store.check() == {}
+
+
+def test_check_names_old_temporary_files_and_repair_removes_them(tmp_path, capsys):
+    """A process killed mid-write leaves ``.results.csv.XXXX.tmp.csv`` in the root (or grids/,
+    figures/) for ever; ``check`` names the old ones (a young one may be a write in flight) and
+    ``--repair`` removes them, touching nothing else."""
+    store = _store(tmp_path / "r")
+    old = [store.root / ".results.csv.ab12.tmp.csv", store.root / "grids" / ".20260101.yaml.cd34.tmp.yaml"]
+    young = store.root / ".store.json.ef56.tmp.json"
+    for p in [*old, young]:
+        p.parent.mkdir(exist_ok=True)
+        p.write_text("half")
+    for p in old:
+        os.utime(p, (1e9, 1e9))
+    before = sorted(p for p in store.root.rglob("*") if p not in old)
+    assert main(["check", "--out", str(store.root)]) == 0
+    out = capsys.readouterr().out
+    assert "2 temporary file(s) left by interrupted writes" in out and "--repair removes them" in out
+    assert main(["check", "--out", str(store.root), "--repair"]) == 0
+    assert "removed" in capsys.readouterr().out
+    assert not any(p.exists() for p in old) and sorted(store.root.rglob("*")) == before
