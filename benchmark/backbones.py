@@ -38,7 +38,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from benchmark import weights as W
-from benchmark.errors import UserError
+from benchmark.errors import UserError, did_you_mean
 from benchmark.precision import fp32_call
 
 log = logging.getLogger(__name__)
@@ -238,15 +238,12 @@ def _normalizer(kind: str) -> tuple[tuple[float, ...], tuple[float, ...], float,
 
 def _weights_hint(weights: str) -> str:
     """``; did you mean …?`` for a slip of a keyword, a known key or a self-trained encoder's name."""
-    import difflib
-
     from benchmark.weights import cache_dir, known_files
 
     own = cache_dir() / "selftrained"
     names = ["pretrained", "random", "auto", "none", *known_files(),
              *(p.stem for p in own.glob("*.pt") if own.is_dir())]
-    close = difflib.get_close_matches(weights, names, n=3, cutoff=0.6)
-    return f"; did you mean {', '.join(close)}?" if close else ""
+    return did_you_mean(weights, names, n=3)
 
 
 def _selftrained_manifest(weights: str) -> dict | None:

@@ -18,7 +18,7 @@ import shlex
 import sys
 import time
 
-from benchmark.errors import UserError
+from benchmark.errors import UserError, did_you_mean
 
 log = logging.getLogger("benchmark")
 COMMANDS = ("run", "list", "report", "weights", "pretrain", "compare", "perf", "findings", "calibrate", "check")
@@ -593,13 +593,10 @@ def _outputs_writable(store) -> None:
 
 def _known_loss(store, name: str, flag: str) -> None:
     """``name`` is a loss of the results in ``store`` (by its spec), else one line with suggestions."""
-    import difflib
-
     have = sorted(set(store.table()["loss"].astype(str)) - {"input"})
     if name not in have:
-        close = difflib.get_close_matches(name, have, n=3, cutoff=0.5)
         raise UserError(f"{flag} {name!r} is not a loss of these results"
-                        + (f"; did you mean {', '.join(close)}?" if close else f" (they have {', '.join(have)})"))
+                        + (did_you_mean(name, have, n=3, cutoff=0.5) or f" (they have {', '.join(have)})"))
 
 
 def cmd_report(args) -> int:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from benchmark import CODE_VERSION, __version__
 from benchmark.data import DataSpec
-from benchmark.errors import UserError
+from benchmark.errors import UserError, did_you_mean
 
 # Perceptual full-reference metrics that need no download are always in (pyiqa's vsi, fsim, gmsd, nlpd;
 # vif in the default set); learned ones (lpips, dists, niqe, musiq) are scored when their weights are
@@ -385,10 +385,7 @@ class GridSpec:
             ex = dict(d.pop("executor"))
             for k in ex:
                 if k not in EXECUTOR_KEYS:
-                    import difflib
-
-                    close = difflib.get_close_matches(str(k), EXECUTOR_KEYS, n=1)
-                    hint = f"; did you mean {close[0]}?" if close else f" (keys: {', '.join(EXECUTOR_KEYS)})"
+                    hint = did_you_mean(str(k), EXECUTOR_KEYS) or f" (keys: {', '.join(EXECUTOR_KEYS)})"
                     raise UserError(f"{source}: unknown executor key {k!r}{hint}")
             d["executor"] = ex.pop("name", None)
             for k, v in ex.items():
@@ -414,10 +411,7 @@ class GridSpec:
         fields = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(d) - fields)
         if unknown:
-            import difflib
-
-            close = difflib.get_close_matches(unknown[0], sorted(fields), n=1)
-            hint = f"; did you mean {close[0]}?" if close else f" (settings: {', '.join(sorted(fields))})"
+            hint = did_you_mean(unknown[0], sorted(fields)) or f" (settings: {', '.join(sorted(fields))})"
             raise UserError(f"{source}: unknown setting {unknown[0]!r}{hint}")
         d = check_kwargs(cls, d, f"{source}: setting")
         if "task_params" in d:
@@ -586,10 +580,7 @@ def _loss_item(x, source: str) -> str:
 def profile(name: str) -> Profile:
     """A profile by name; an unknown one is a one-line error with a suggestion."""
     if name not in PROFILES:
-        import difflib
-
-        close = difflib.get_close_matches(name, list(PROFILES), n=1)
-        raise UserError(f"unknown profile {name!r}" + (f"; did you mean {close[0]}?" if close else "")
+        raise UserError(f"unknown profile {name!r}" + did_you_mean(name, PROFILES)
                         + f" (choose from {', '.join(PROFILES)})")
     return PROFILES[name]
 

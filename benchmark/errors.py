@@ -9,3 +9,14 @@ class UserError(Exception):
     """
 
     exit_code = 2
+
+
+def did_you_mean(name: str, choices, n: int = 1, cutoff: float = 0.6) -> str:
+    """``"; did you mean a, b?"`` for a misspelt ``name`` among ``choices`` (a case slip such as
+    ``PSNR`` first, then up to ``n`` close spellings), or ``""`` when nothing is close."""
+    import difflib
+
+    choices = [str(c) for c in choices]
+    close = [c for c in choices if c.lower() == str(name).lower()] or \
+        difflib.get_close_matches(str(name), choices, n=n, cutoff=cutoff)
+    return f"; did you mean {', '.join(close)}?" if close else ""

@@ -15,7 +15,6 @@ pyiqa caches weights in ``<torch hub dir>/pyiqa/`` and backbones in
 from __future__ import annotations
 
 import contextlib
-import difflib
 import io
 import logging
 import os
@@ -23,7 +22,7 @@ from dataclasses import dataclass
 
 import torch
 
-from benchmark.errors import UserError
+from benchmark.errors import UserError, did_you_mean
 from benchmark.registry import METRICS, register_metric
 from benchmark.weights import OFFLINE_OK  # noqa: F401 - re-exported: the metrics that need no file
 
@@ -232,10 +231,8 @@ def check_metric_names(names) -> None:
         if _native_weights(n) is not None:
             continue
         if n not in known:
-            close = [k for k in sorted(known) if k.lower() == n.lower()] or \
-                difflib.get_close_matches(n, sorted(known), n=3, cutoff=0.5)  # a case slip first (PSNR)
-            hint = f"; did you mean {', '.join(close)}?" if close else ""
-            raise UserError(f"unknown metric {n!r}{hint} (`plbench list metrics` shows all)")
+            raise UserError(f"unknown metric {n!r}{did_you_mean(n, sorted(known), n=3, cutoff=0.5)} "
+                            "(`plbench list metrics` shows all)")
 
 
 @dataclass

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from benchmark.errors import UserError
+from benchmark.errors import UserError, did_you_mean
 
 #: Bumped whenever the nets' forward computation changes (guarded by tests/golden: net:<preset>).
 NET_VERSION = "1"
@@ -68,11 +68,7 @@ class ResidualCNN(nn.Module):
 
 def build_net(name: str) -> ResidualCNN:
     if name not in NET_PRESETS:
-        import difflib
-
-        close = difflib.get_close_matches(name, list(NET_PRESETS), n=1)
-        hint = f"; did you mean {close[0]}?" if close else ""
-        raise UserError(f"unknown net {name!r}{hint} (choose from {', '.join(NET_PRESETS)})")
+        raise UserError(f"unknown net {name!r}{did_you_mean(name, NET_PRESETS)} (choose from {', '.join(NET_PRESETS)})")
     p = NET_PRESETS[name]
     return ResidualCNN(p.channels, p.blocks)
 
