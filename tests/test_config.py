@@ -236,3 +236,12 @@ def test_a_loss_with_different_arguments_is_not_a_repeat():
 
     assert canonical_spec("ssim(window=7) + 0.5*ssim(window=5)") == "ssim(window=7) + 0.5*ssim(window=5)"
     assert canonical_spec("+1*l1") == "l1"
+
+
+def test_a_product_of_weights_is_one_label_and_distinct_weights_stay_distinct():
+    """``3*(0.1*l1)`` is ``0.3*l1`` (the float product 0.30000000000000004 made it another run id),
+    while two weights that differ in the 7th digit keep their own labels."""
+    from benchmark.lossfn import canonical_spec
+
+    assert canonical_spec("3*(0.1*l1)") == canonical_spec("0.3*l1") == "0.3*l1"
+    assert canonical_spec("0.1234567*l1") != canonical_spec("0.1234568*l1")
