@@ -254,12 +254,9 @@ def _setup_logging(args) -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and not argv[0].startswith("-") and argv[0] not in COMMANDS:
-        import difflib
-
-        close = difflib.get_close_matches(argv[0], COMMANDS, n=2, cutoff=0.6)
-        if close:  # `plbench rn`, `plbench reprot`: a misspelt command, not an argument of `run`
-            print(f"error: unknown command {argv[0]!r}; did you mean {' or '.join(close)}? (`plbench -h` lists "
-                  "them)", file=sys.stderr)
+        hint = did_you_mean(argv[0], COMMANDS, n=2)
+        if hint:  # `plbench rn`, `plbench reprot`: a misspelt command, not an argument of `run`
+            print(f"error: unknown command {argv[0]!r}{hint} (`plbench -h` lists them)", file=sys.stderr)
             return 2
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
         argv = ["run", *argv]
@@ -413,8 +410,9 @@ def cmd_run(args) -> int:
         save_grid()
         raise
     save_grid()
-    log.info("trained %d, skipped %d (already done), re-scored %d, diverged %d, failed %d%s in %.1f s",
+    log.info("trained %d, skipped %d (already done), re-scored %d, diverged %d, failed %d%s%s in %.1f s",
              summary.trained, summary.skipped, summary.rescored, summary.diverged, summary.failed,
+             f", not re-scored {summary.unscored} (net.pt missing or unreadable)" if summary.unscored else "",
              f", left {summary.locked} to another process" if summary.locked else "", time.time() - t0)
     if not args.no_report:
         from benchmark.report import write_report
@@ -423,7 +421,7 @@ def cmd_run(args) -> int:
         paths = write_report(store, formats=("png",), visual=False, keep=keep)  # `plbench report` adds PDFs + visuals
         print(f"leaderboard: {paths['markdown']}" + (f"  heatmap: {paths['heatmap']}" if "heatmap" in paths else "")
               + (f"  report: {paths['html']}" if "html" in paths else ""))
-    return 1 if summary.failed else 0
+    return 1 if summary.failed or summary.unscored else 0
 
 
 def _dry_run(args, configs, metrics, dev, profile_name) -> int:
@@ -746,11 +744,9 @@ def cmd_weights(args) -> int:
 
     if args.losses:  # specs too ('l1 + 0.1*vgg'): the files of their terms; bad names fail before any output
         from benchmark.lossfn import parse_loss_spec
-        from benchmark.registry import LOSSES
 
+        # every term's name is checked against the registry by the parse (a typo: one line, before any output)
         args.losses = list(dict.fromkeys(t.name for spec in args.losses for t in parse_loss_spec(spec)))
-        for name in args.losses:
-            LOSSES.get(name)
     if args.action == "prefetch":
         from benchmark.config import DEFAULT_METRICS
 

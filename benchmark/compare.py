@@ -145,10 +145,11 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     new += list(losses)
     new = list(dict.fromkeys(canonical_spec(s) for s in new))
     groups, check_groups = field_groups(store.metas(), set(new))  # checks found before `where` narrows the field
+    table = store.table()
     if where:
         from benchmark.settings import _matches, check_where, settings_of
 
-        check_where(settings_of(store.table()), where)  # a typo'd field, task, parameter or value: one line
+        check_where(settings_of(table), where)  # a typo'd field, task, parameter or value: one line
         groups = {t: kept for t, gs in groups.items()
                   if (kept := [g for g in gs if g[0].get("setting") and
                                _matches(g[0]["setting"].get("task", ""), g[0]["setting"], where)])}
@@ -163,7 +164,6 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
 
     dev = resolve_device(device)
     here = code_version()
-    table = store.table()
     data = DataCache()
     notes: dict[str, list[str]] = {}
     chosen: dict[str, list[dict]] = {}
@@ -198,9 +198,12 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
                  len(configs) - cached, cached)
         summary = run_grid(configs, store, metrics, dev, progress=progress, data=data)
         trained += summary.trained
-        failed += summary.failed
+        failed += summary.failed + summary.unscored
         if summary.failed:
             notes[task].append(f"{summary.failed} run(s) of the new loss failed (see meta.json).")
+        if summary.unscored:
+            notes[task].append(f"{summary.unscored} run(s) of the new loss could not be re-scored: net.pt missing "
+                               "or unreadable (see the log).")
         # a diverged run is cached (a second compare skips it): counted from the store, not from this pass
         diverged = sum((store.meta(run_id(c)) or {}).get("status") == "diverged" for c in configs)
         if diverged:

@@ -178,13 +178,14 @@ def _merge(configs: list, store_root, metrics, results: list[dict]):
 
     out = GridSummary()
     for r in results:
-        for k in ("trained", "rescored", "diverged"):
+        for k in ("trained", "rescored", "diverged", "unscored"):  # failed: from the store, below
             setattr(out, k, getattr(out, k) + r.get(k, 0))
     store = ResultsStore(store_root)
     out.failed = sum((store.meta(run_id(c)) or {}).get("status") == "failed" for c in configs)
     incomplete = sum(not is_attempted(store, run_id(c), metrics) for c in configs)
-    out.locked = max(0, incomplete - out.failed)
-    out.skipped = max(0, len(configs) - out.trained - out.rescored - out.failed - out.diverged - out.locked)
+    out.locked = max(0, incomplete - out.failed - out.unscored)
+    out.skipped = max(0, len(configs) - out.trained - out.rescored - out.failed - out.diverged - out.locked
+                      - out.unscored)
     return out
 
 

@@ -102,7 +102,7 @@ class GridProgress:
         n_running = sum(len(v) for v in st.get("running", {}).values())
         # k counts finished, failed and in-flight runs (a worker's own run holds its lock): a failure or a
         # second worker moves it on; with nothing in flight it is the next run to start
-        k = st["done"] + st.get("started", st["failed"]) + (0 if n_running else 1)
+        k = st["done"] + st["started"] + (0 if n_running else 1)
         head = f"run {min(max(k, 1), self.total)}/{self.total}" + (f" ({current})" if current else "")
         body = f"{st['done']} done, " + (f"{n_running} running, " if n_running else "") + f"{st['failed']} failed"
         if eta is None:

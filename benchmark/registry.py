@@ -16,7 +16,6 @@ my_loss = "my_pkg.losses"``). A user's file outside the repo is added with
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import hashlib
 import importlib
@@ -31,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmark.errors import UserError
+from benchmark.errors import UserError, did_you_mean
 
 log = logging.getLogger(__name__)
 
@@ -154,10 +153,7 @@ class Registry:
         """One line: the unknown name, the names it may mean (close spellings, or names it begins:
         ``zhao`` → ``zhao2017_l1_vs_l2, zhao2017_mix_best``) and the command that lists them all."""
         prefix = sorted(n for n in self._entries if n.lower().startswith(name.lower()))[:4] if name else []
-        close = prefix or difflib.get_close_matches(name, list(self._entries), n=3, cutoff=0.5)
-        if not close:  # a case slip (`PSNR`)
-            close = [n for n in self._entries if n.lower() == name.lower()]
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        hint = f"; did you mean {', '.join(prefix)}?" if prefix else did_you_mean(name, self._entries, n=3, cutoff=0.5)
         plural = self.kind + ("es" if self.kind.endswith("s") else "s")
         lister = "plbench findings --list" if self.kind == "finding" else f"plbench list {plural}"
         return f"unknown {self.kind} {name!r}{hint} (`{lister}` shows all)"

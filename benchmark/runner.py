@@ -512,6 +512,7 @@ class GridSummary:
     failed: int = 0
     diverged: int = 0
     locked: int = 0   # left to another live process working on the same results directory
+    unscored: int = 0  # finished runs that could not be re-scored on a new metric (net.pt missing or unreadable)
 
     def count(self, outcome: str) -> None:
         setattr(self, outcome, getattr(self, outcome) + 1)
@@ -897,7 +898,7 @@ def _score_input(grid: _Grid, task, task_version, test_specs, test_fp, items) ->
 
 
 def _rescore(grid: _Grid, rid, cfg, task, task_version, items) -> str:
-    """Score a finished run's saved net on the metrics it lacks: "rescored", or "failed" (one error
+    """Score a finished run's saved net on the metrics it lacks: "rescored", or "unscored" (one error
     line, the grid goes on, its rows so far untouched) when its ``net.pt`` is missing or unreadable."""
     store, device = grid.store, grid.device
     todo = MetricSet.subset(grid.metrics, store.metrics_scored(rid))
@@ -912,7 +913,7 @@ def _rescore(grid: _Grid, rid, cfg, task, task_version, items) -> str:
         log.error("run %s (%s/%s seed %d): cannot score %s: its net.pt is %s; its other rows are kept — put the file "
                   "back, or move %s aside to retrain the run", rid, cfg.task, cfg.loss, cfg.seed,
                   ", ".join(m.name for m in todo.metrics), why, store.run_dir(rid))
-        return "failed"
+        return "unscored"
     meta = store.meta(rid)
     scores = evaluate(net, items, todo, device)
     rows = make_rows(scores, rid=rid, task=task, task_version=task_version, weights=meta.get("weights", "none"),

@@ -275,3 +275,7 @@ def test_rescore_without_net_is_one_error_and_the_grid_goes_on(tmp_path, capsys,
     assert set(after.query("run_id == @gone")["metric"]) == {"psnr"}
     assert len(after.query("metric == 'ssim' and run_id != @gone and loss != 'input'")) > 0
     assert len(after.query("metric == 'psnr'")) == len(before)
+    caplog.clear()  # with two workers the summary is merged from the store: the run must still count (exit 1)
+    with caplog.at_level("INFO"):
+        assert main([*args, "--metrics", "psnr", "ssim", "--workers", "2"]) == 1
+    assert "not re-scored 1" in caplog.text and "to another process" not in caplog.text
