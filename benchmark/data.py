@@ -812,7 +812,7 @@ class DataCache:
     def __init__(self):
         self._images: dict[DataSpec, list[ImageRecord]] = {}
         self._fingerprints: dict[tuple[DataSpec, ...], str] = {}
-        self._hashes: dict[DataSpec, list[str]] = {}
+        self._hashes: dict[int, str] = {}  # id(ImageRecord) → image_hash; the records live as long as the cache
         self._overlaps: dict[tuple[tuple[DataSpec, ...], tuple[DataSpec, ...]], list[str]] = {}
 
     def images(self, spec: DataSpec) -> list[ImageRecord]:
@@ -831,11 +831,11 @@ class DataCache:
             self._fingerprints[specs] = fingerprint(self.pooled(specs))
         return self._fingerprints[specs]
 
-    def hashes(self, spec: DataSpec) -> list[str]:
-        """:func:`image_hash` of each of the source's images, in order."""
-        if spec not in self._hashes:
-            self._hashes[spec] = [image_hash(r.pixels) for r in self.images(spec)]
-        return self._hashes[spec]
+    def _hash(self, r: ImageRecord) -> str:
+        """:func:`image_hash` of one image, once per image (by identity) for this cache's life."""
+        if id(r) not in self._hashes:
+            self._hashes[id(r)] = image_hash(r.pixels)
+        return self._hashes[id(r)]
 
     def overlap(self, train: tuple[DataSpec, ...], test: tuple[DataSpec, ...]) -> list[str]:
         """The test images (``dataset/image``, names by :func:`dataset_names`) identical, pixel for pixel,
@@ -844,10 +844,17 @@ class DataCache:
         a non-empty answer is logged as a WARNING with the count."""
         key = (tuple(train), tuple(test))
         if key not in self._overlaps:
-            seen = {h for s in train for h in self.hashes(s)}
+            def shape(r):
+                return tuple(r.pixels.shape), r.pixels.dtype
+
+            # identical images share a shape: only images whose shape the other side has are hashed
+            train_recs = [r for s in dict.fromkeys(train) for r in self.images(s)]
+            test_recs = {s: self.images(s) for s in dict.fromkeys(test)}
+            common = {shape(r) for r in train_recs} & {shape(r) for rs in test_recs.values() for r in rs}
+            seen = {self._hash(r) for r in train_recs if shape(r) in common}
             names = dataset_names(test)
-            both = [f"{names[s]}/{r.image_id}" for s in dict.fromkeys(test)
-                    for r, h in zip(self.images(s), self.hashes(s)) if h in seen]
+            both = [f"{names[s]}/{r.image_id}" for s, rs in test_recs.items()
+                    for r in rs if shape(r) in common and self._hash(r) in seen]
             self._overlaps[key] = both
             if both:
                 n = sum(len(self.images(s)) for s in dict.fromkeys(test))
