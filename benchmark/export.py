@@ -234,34 +234,36 @@ def lost_status(diverged, failed, runs) -> str:
 
 
 def unscored(stats: Stats) -> pd.DataFrame:
-    """Per (task, loss) with runs but no restoration to score — every run diverged or failed — so
-    no cell in the task's table: task, loss, runs, diverged, failed, ms_per_it, status
-    (:func:`lost_status`)."""
-    cols = ["task", "loss", "runs", "diverged", "failed", "ms_per_it", "status"]
+    """Per (task, loss label) with runs but no restoration to score — every run diverged or failed —
+    so no cell in the task's table: task, label, loss, runs, diverged, failed, ms_per_it, status
+    (:func:`lost_status`). Keyed by label: ``lpips [random]`` lost beside a scored ``lpips
+    [IMAGENET1K_V1]`` is lost, and two lost weight kinds of one loss are two rows."""
+    cols = ["task", "label", "loss", "runs", "diverged", "failed", "ms_per_it", "status"]
     tc = stats.task_costs
     if tc is None or tc.empty or not {"ok", "diverged", "failed", "runs"} <= set(tc.columns):
         return pd.DataFrame(columns=cols)
-    scored = set(zip(stats.cells["task"], stats.cells["loss"])) if not stats.cells.empty else set()
+    scored = set(zip(stats.cells["task"], stats.cells["label"])) if not stats.cells.empty else set()
     rows = []
     for r in tc.itertuples(index=False):
         dead = int(r.diverged) + int(r.failed)
-        if int(r.ok) or not dead or (r.task, r.loss) in scored:
+        label = getattr(r, "label", r.loss)
+        if int(r.ok) or not dead or (r.task, label) in scored:
             continue
-        rows.append({"task": r.task, "loss": r.loss, "runs": int(r.runs), "diverged": int(r.diverged),
+        rows.append({"task": r.task, "label": label, "loss": r.loss, "runs": int(r.runs), "diverged": int(r.diverged),
                      "failed": int(r.failed), "ms_per_it": getattr(r, "ms_per_it", NAN),
                      "status": lost_status(r.diverged, r.failed, r.runs)})
-    return pd.DataFrame(rows, columns=cols).sort_values(["task", "loss"]).reset_index(drop=True)
+    return pd.DataFrame(rows, columns=cols).sort_values(["task", "label"]).reset_index(drop=True)
 
 
 def not_ranked(stats: Stats) -> dict[str, list[tuple[str, str]]]:
-    """{loss: [(task, status)]}: losses with no restoration anywhere (every run diverged or failed),
-    so with no rank in the overall ranking."""
+    """{loss label: [(task, status)]}: losses with no restoration anywhere (every run diverged or
+    failed), so with no rank in the overall ranking."""
     lost = unscored(stats)
-    ranked = set(stats.cells.loc[stats.cells["label"] != INPUT, "loss"]) if not stats.cells.empty else set()
+    ranked = set(stats.cells.loc[stats.cells["label"] != INPUT, "label"]) if not stats.cells.empty else set()
     out: dict[str, list[tuple[str, str]]] = {}
     for r in lost.itertuples(index=False):
-        if r.loss not in ranked:
-            out.setdefault(r.loss, []).append((r.task, r.status))
+        if r.label not in ranked:
+            out.setdefault(r.label, []).append((r.task, r.status))
     return out
 
 
@@ -390,7 +392,7 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
     lost = unscored(stats)
     if not lost.empty:
         out.append("No restoration to score — every run diverged or failed: "
-                   + "; ".join(f"{r.task}/{r.loss} ({r.status})" for r in lost.itertuples(index=False))
+                   + "; ".join(f"{r.task}/{r.label} ({r.status})" for r in lost.itertuples(index=False))
                    + ". Listed in the task tables without a rank"
                    + (f"; not in the overall ranking: {', '.join(not_ranked(stats))}." if not_ranked(stats) else "."))
     out += convergence_notes(stats)
@@ -536,7 +538,7 @@ def task_rows(stats: Stats, task: str) -> tuple[list[str], list[Row]]:
                     cl.spread = ("iv", f"{cl.lo:.{decs[metrics[j]]}f}", f"{cl.hi:.{decs[metrics[j]]}f}")
     lost = unscored(stats)
     for r in lost[lost["task"] == task].itertuples(index=False):
-        rows.append(Row(r.loss, "lost", seeds="0", cells=[Cell(status=r.status) for _ in metrics],
+        rows.append(Row(r.label, "lost", seeds="0", cells=[Cell(status=r.status) for _ in metrics],
                         ms_per_it=r.ms_per_it, diverged=str(r.diverged)))
     return metrics, rows
 
@@ -743,7 +745,7 @@ def task_caveats(stats: Stats, task: str) -> list[str]:
     lost = lost[lost["task"] == task]
     if not lost.empty:
         out.append("No restoration to score (every run diverged or failed): "
-                   + "; ".join(f"{r.loss} ({r.status})" for r in lost.itertuples(index=False)) + ".")
+                   + "; ".join(f"{r.label} ({r.status})" for r in lost.itertuples(index=False)) + ".")
     worse = worse_text(stats, task)
     if worse:
         out.append(f"{WORSE}: worse than the degraded input (psnr) in some runs: {worse}.")

@@ -931,7 +931,11 @@ def to_text(results: list[FindingResult]) -> str:
 
 
 def _fmt_p(p: float) -> str:
-    return f"{p:.2g}" if math.isfinite(p) else "–"
+    """As the leaderboard writes p (:func:`benchmark.export.p_text`): ``0.034``, ``< 1e-16`` for one
+    that underflowed (never ``0``), ``–`` for none."""
+    from benchmark.export import p_text
+
+    return p_text(p).removeprefix("= ") if math.isfinite(p) else "–"
 
 
 def _num(v: float, spec: str) -> str:

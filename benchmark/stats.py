@@ -540,9 +540,7 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
             continue
         cfg = m["config"]
         unconverged = m.get("status") == "ok" and arm_status(arms, cfg.get("task"), cfg.get("loss")) != CONVERGED
-        kind = weights_kind(m.get("weights"))
-        label = label_of.get(m.get("run_id")) or (
-            str(cfg.get("loss")) if kind in ("none", "") else f"{cfg.get('loss')} [{kind}]")
+        label = label_of.get(m.get("run_id")) or loss_label(str(cfg.get("loss")), m.get("weights"))
         rows.append({"task": cfg.get("task"), "loss": cfg.get("loss"), "label": label, "status": m.get("status"),
                      "ms_per_it": m.get("ms_per_it"), "peak_mem_mb": m.get("peak_mem_mb"),
                      "device": m.get("device"), "unconverged": unconverged})

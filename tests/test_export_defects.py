@@ -61,6 +61,17 @@ def lost():
     return compute(table, ok + metas, n_boot=50)
 
 
+def test_a_lost_weight_kind_beside_a_scored_one_of_the_same_loss_keeps_its_own_row():
+    """Lost runs are matched by label: ``good [alexnet:random]`` diverging in every run beside a
+    scored ``good`` was hidden (matched by the loss name ``good``)."""
+    dead = [{**m, "weights": "alexnet:random(seed=0)"} for m in _dead("denoise", "good", "diverged", (0, 1))]
+    stats = _stats(offsets={"l1": 0.0, "good": 1.0}, extra_metas=dead)
+    u = E.unscored(stats)
+    assert list(zip(u["label"], u["loss"], u["status"])) == [("good [alexnet:random]", "good", "diverged 2/2")]
+    assert set(E.not_ranked(stats)) == {"good [alexnet:random]"}
+    assert "| good [alexnet:random] | 0 | diverged 2/2 |" in _section(E.markdown(stats), "denoise")
+
+
 def test_a_loss_whose_every_run_diverged_keeps_a_row_in_every_export(lost):
     u = E.unscored(lost).set_index(["task", "loss"])
     assert u.loc[("denoise", "l2"), "status"] == "diverged 2/2" and u.loc[("sr4", "broken"), "status"] == "failed 1/1"
