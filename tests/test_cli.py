@@ -90,6 +90,18 @@ def test_no_library_warnings_in_normal_output(tmp_path):
         assert not warned, warned
 
 
+@pytest.mark.parametrize("module", ["benchmark", "benchmark.cli"])
+def test_python_dash_m_runs_the_cli(module, tmp_path):
+    """``python -m benchmark`` and ``python -m benchmark.cli`` are the CLI: they used to exit 0 doing nothing."""
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    ok = subprocess.run([sys.executable, "-m", module, "--version"], capture_output=True, text=True, env=env,
+                        cwd=ROOT, timeout=120)
+    assert ok.returncode == 0 and ok.stdout.startswith("plbench "), ok.stderr[-2000:]
+    bad = subprocess.run([sys.executable, "-m", module, "repot"], capture_output=True, text=True, env=env,
+                         cwd=tmp_path, timeout=120)
+    assert bad.returncode == 2 and "did you mean report?" in bad.stderr, bad.stderr[-2000:]
+
+
 def test_declared_dependencies_are_imported():
     """Every runtime dependency in pyproject.toml is imported somewhere in the code."""
     import re
