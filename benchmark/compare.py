@@ -32,6 +32,7 @@ from pathlib import Path
 import pandas as pd
 
 from benchmark.errors import UserError
+from benchmark.export import one_image_text
 from benchmark.results import ResultsStore, atomic_write_bytes
 from benchmark.runstats import MIN_RUNS, compare_runs
 from benchmark.stats import INPUT, compute, holm, pareto_front, pd_metrics
@@ -262,8 +263,9 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         t = picked.table
         ids = {r for r in picked.run_ids if r in metas}
         st = compute(t, [metas[r] for r in ids], baseline=baseline, alpha=alpha, n_boot=n_boot, checks=picked.checks)
-        cov = coverage_lines(coverage_table(store, ids), len(ids))
-        lines += [f"> Metric coverage: {line}" for line in cov]
+        cov = [f"Metric coverage: {line}" for line in coverage_lines(coverage_table(store, ids), len(ids))]
+        cov += [x for x in [one_image_text(st, task)] if x]
+        lines += [f"> {line}" for line in cov]
         if notes[task] or cov:
             lines.append("")  # a blank line ends the quotes (else Markdown folds what follows into them)
         c = st.cells

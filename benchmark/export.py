@@ -226,6 +226,30 @@ def _unpaired(stats: Stats) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def one_image(stats: Stats, task: str | None = None) -> dict[str, int]:
+    """{task: test images} for the tasks (``task`` only, when given) whose comparisons were tested on
+    fewer than 2 test images: their verdicts hold over training runs on that image, not over images
+    (the image level of :func:`benchmark.runstats.two_level_se` needs ≥ 2)."""
+    c = stats.cells
+    if c.empty:
+        return {}
+    r = c[(c["label"] != INPUT) & ((c["task"] == task) if task is not None else True)]
+    tested = r[r[["p_base", "p_best_adj"]].notna().any(axis=1)]
+    n = tested.groupby("task")["n_images"].min()
+    return {t: int(k) for t, k in n.items() if _finite(k) and k < 2}
+
+
+def one_image_text(stats: Stats, task: str | None = None) -> str:
+    """The note for :func:`one_image`, or ""."""
+    few = one_image(stats, task)
+    if not few:
+        return ""
+    where = "" if task is not None else " in " + ", ".join(few)
+    return (f"One test image{where}: its bold and {UP}/{DOWN} hold over training runs on that image only, not over "
+            "images (the image level of the uncertainty needs ≥ 2 test images); add test images (`--test-data`) "
+            "before generalising.")
+
+
 def lost_status(diverged, failed, runs) -> str:
     """``"diverged 2/2"``, ``"failed 1/1"`` or ``"diverged 1/2, failed 1/2"``."""
     n = int(runs)
@@ -377,6 +401,9 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
         if thin:  # the other losses of those tasks have the runs: their marks stand, these get none
             out.append(f"Too few runs for a verdict on {', '.join(thin)}, where one needs ≥ {MIN_RUNS}: those "
                        f"cells are never bold or {UP}/{DOWN}, and no other loss is tested against them.")
+        single = one_image_text(stats)
+        if single:
+            out.append(single)
         unpaired = _unpaired(stats)
         if unpaired:
             out.append(f"Not tested — no other loss shares ≥ {MIN_RUNS} of their seeds (runs are paired by seed): "
@@ -730,6 +757,9 @@ def task_caveats(stats: Stats, task: str) -> list[str]:
         thin = c[(c["task"] == task) & (c["label"] != INPUT) & (c["n_seeds"] < MIN_RUNS)]
         out.append(f"Too few runs for a verdict on {', '.join(dict.fromkeys(thin['label']))} "
                    f"({int(thin['n_seeds'].min())} run(s), a verdict needs ≥ {MIN_RUNS}): never bold or {UP}/{DOWN}.")
+    single = one_image_text(stats, task)
+    if single:
+        out.append(single)
     c = stats.cells
     base_tasks = set(c.loc[c["loss"] == stats.baseline, "task"]) if not c.empty else set()
     if base_tasks and task not in base_tasks:

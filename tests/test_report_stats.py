@@ -290,3 +290,22 @@ def test_bootstrap_beyond_the_cap_is_one_line_not_a_memory_error(tmp_path, capsy
     err = capsys.readouterr().err
     assert f"--bootstrap must be at most {MAX_BOOT}" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "leaderboard.md").exists()
+
+
+def test_one_test_image_is_said_wherever_verdicts_are_printed():
+    """One test image: the image level of the SE cannot be estimated, so a verdict holds over runs on
+    that image only; the notes, the task's LaTeX caption and nothing else say so (≥ 2 images, or no
+    verdict at all, say nothing)."""
+    from benchmark import export as E
+
+    offsets = {"l1": 0.0, "good": 5.0}
+    one = S.compute(synthetic_table(tasks=("denoise", "sr4"), seeds=range(5), offsets=offsets, n_images=1,
+                                    seed_sd=0.1), n_boot=100)
+    assert one.cells.loc[one.cells["label"] == "good", "p_base"].notna().all()   # verdicts are given
+    assert E.one_image(one) == {"denoise": 1, "sr4": 1}
+    assert any(n.startswith("One test image in denoise, sr4") for n in E.notes(one))
+    assert any(n.startswith("One test image:") for n in E.task_caveats(one, "sr4"))
+    two = S.compute(synthetic_table(seeds=range(5), offsets=offsets, n_images=2, seed_sd=0.1), n_boot=100)
+    untested = S.compute(synthetic_table(seeds=range(2), offsets=offsets, n_images=1), n_boot=100)
+    for st in (two, untested):
+        assert E.one_image(st) == {} and not any("One test image" in n for n in E.notes(st))
