@@ -235,12 +235,17 @@ def calibrate(table: pd.DataFrame, n_nulls: int = 200, runs: int = MIN_RUNS, spl
     if comps.empty:
         from benchmark.stats import INPUT, blocks
 
-        shapes = [(int((~np.isnan(b.values[i])).any(axis=1).sum()), int((~np.isnan(b.values[i])).any(axis=0).sum()))
-                  for b in blocks(table[table["loss"].astype(str) != INPUT]) for i in range(len(b.labels))]
+        def shape(v: np.ndarray) -> tuple[int, int]:  # (runs, images every one of them has): what the components use
+            v = v[~np.isnan(v).all(axis=1)]
+            return len(v), int((~np.isnan(v)).all(axis=0).sum()) if len(v) else 0
+
+        shapes = [shape(b.values[i]) for b in blocks(table[table["loss"].astype(str) != INPUT])
+                  for i in range(len(b.labels))]
         images = [n for s, n in shapes if s >= 2]
         if images:  # a loss has the seeds: its test set is what is too small
-            raise UserError(f"calibration needs ≥ 2 test images (the image and image×run variance); the losses "
-                            f"with ≥ 2 seeds have {max(images)} — score them on a larger test set (--test-data)")
+            raise UserError(f"calibration needs ≥ 2 test images scored in every run of a loss (the image and "
+                            f"image×run variance); the losses with ≥ 2 seeds have {max(images)} — score them on a "
+                            f"larger test set (--test-data)")
         raise UserError("calibration needs ≥ 2 seeds of some loss (run-to-run variance); re-run with --seeds 0 1 ...")
     null_rows, power_rows = [], []
     for c in comps.to_dict("records"):

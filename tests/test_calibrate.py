@@ -121,6 +121,19 @@ def test_one_test_image_is_named_as_what_is_missing():
     assert "seeds" not in str(e.value).split(";")[0] and "\n" not in str(e.value)
 
 
+def test_images_counted_are_those_every_run_has():
+    """Two seeds scored on 3 images, but each run is missing a different one: 1 image is complete in
+    both runs, and the message counts that one (it said 3, beside "needs ≥ 2")."""
+    t = synthetic_table(metrics=("psnr",), seeds=range(2), n_images=3, offsets={"l1": 0.0})
+    runs = t.loc[t["loss"] == "l1", "run_id"].unique()
+    images = sorted(t["image"].unique())
+    drop = (((t["run_id"] == runs[0]) & (t["image"] == images[0]))
+            | ((t["run_id"] == runs[1]) & (t["image"] == images[1])))
+    with pytest.raises(UserError, match="have 1 ") as e:
+        C.calibrate(t[~drop], n_nulls=20)
+    assert "≥ 2 test images" in str(e.value)
+
+
 def test_cli(tmp_path, capsys):
     write_store(tmp_path, tasks=("sr4",), metrics=("psnr",), seeds=range(10), seed_sd=0.2,
                 offsets={"l1": 0.0, "l2": 0.5})
