@@ -650,9 +650,9 @@ def markdown(stats: Stats, figures: dict[str, list[Path]] | None = None, root: P
     if figures:
         lines += ["", "## Figures", ""]
         for name, paths in figures.items():
-            if paths:
-                rel = paths[0].relative_to(root) if root else paths[0]
-                lines.append(f"- {name}: [{rel}]({rel})")
+            rels = [p.relative_to(root) if root else p for p in _pngs(paths) or paths[:1]]
+            if rels:
+                lines.append(f"- {name}: " + ", ".join(f"[{rel}]({rel})" for rel in rels))
     lines.append("")
     return "\n".join(lines)
 
@@ -983,6 +983,11 @@ JS = """
 """
 
 
+def _pngs(paths) -> list[Path]:
+    """The PNG files of a figure's paths, part by part (a figure split into parts has one per part)."""
+    return [Path(p) for p in paths or () if Path(p).suffix == ".png"]
+
+
 def _img(path: Path, caption: str) -> str:
     data = base64.b64encode(Path(path).read_bytes()).decode()
     return (f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
@@ -1190,8 +1195,9 @@ def html_report(stats: Stats, figures: dict[str, list[Path]], title: str | None 
     notes_html = "".join(f'<p class="note">{inline_html(n)}</p>' for n in notes(stats, coverage=False))
     notes_html += _coverage_html(list(stats.coverage))
 
-    def figs(*names):
-        return "".join(_img(figures[n][0], n.replace("_", " ")) for n in names if figures.get(n))
+    def figs(*names):  # every part of a figure split into parts (metrics_sr4.png, metrics_sr4-2.png)
+        return "".join(_img(p, n.replace("_", " ") + (f" (part {i} of {len(pngs)})" if len(pngs) > 1 else ""))
+                       for n in names for pngs in [_pngs(figures.get(n))] for i, p in enumerate(pngs, 1))
 
     ranked = not stats.ranks.empty or bool(not_ranked(stats))
     sections = [f'<section class="tab" id="overview"><h2>Overall ranking</h2>{notes_html}'

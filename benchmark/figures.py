@@ -334,6 +334,8 @@ def fit_canvas(fig, pad: float = 0.04, max_iter: int = 6, min_axes: tuple[float,
 #: every format a figure may be written in (``plbench report --formats``)
 FIGURE_FORMATS = ("png", "pdf", "svg")
 #: the file names (without suffix) of the figures :mod:`benchmark.report` writes with this module
+#: the tallest figure (inches): a taller leaderboard or metrics figure is split into parts
+PAGE_IN = 24.0
 FIGURE_PATTERNS = ("rank_heatmap", "cd_diagram", "pd_plane", "training_curves", "metrics_*", "visual_*")
 
 
@@ -743,8 +745,12 @@ def pd_plane(stats: Stats, base: Path, formats=("png", "pdf"), highlight: set[st
         return _drawn(fig, base, formats)
 
 
-def draw_metric_points(stats: Stats, task: str, styles=None):
-    """Per-metric point plots with 95% CIs for one task (see module docstring)."""
+def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] | None = None,
+                       part: tuple[int, int] | None = None):
+    """Per-metric point plots with 95% CIs for one task (see module docstring); ``metrics``: only
+    these panels (a part of a longer figure: the loss order stays the whole task's), ``part``: (i, n)
+    for "part i of n" in the title. The figure records its panels (``plb_metrics``), grid
+    (``plb_rows`` × ``plb_columns``) and one panel row's height in inches (``plb_panel_height``)."""
     plt = _Figures()
     from matplotlib.lines import Line2D
     from matplotlib.ticker import MaxNLocator
@@ -753,7 +759,7 @@ def draw_metric_points(stats: Stats, task: str, styles=None):
     if c.empty:
         return None
     styles = styles or stats_styles(stats)
-    metrics = metric_order(c["metric"].unique())
+    metrics = [m for m in metric_order(c["metric"].unique()) if metrics is None or m in metrics]
     order = c[c["label"] != INPUT].groupby("label")["rank"].mean().sort_values().index.tolist()
     order = order + [INPUT] * (INPUT in set(c["label"]))
     worse = worse_labels(stats, task)
@@ -806,7 +812,9 @@ def draw_metric_points(stats: Stats, task: str, styles=None):
     for ax in list(axes.flat)[len(metrics):]:
         ax.remove()
     w = fig.get_size_inches()[0]
-    fig.suptitle(wrap_title(f"{task}: mean and 95% CI per metric", w))
+    fig.suptitle(wrap_title(f"{task}: mean and 95% CI per metric" + (f" (part {part[0]} of {part[1]})" if part
+                                                                     else ""), w))
+    fig.plb_metrics, fig.plb_rows, fig.plb_columns, fig.plb_panel_height = metrics, rows, cols, span + 0.55
     dot = dict(color="0.2", ls="none", ms=4)
     if tested_any:
         proxies = [(Line2D([], [], marker="o", **dot), "filled: not significantly different from the best"),
@@ -831,9 +839,26 @@ def draw_metric_points(stats: Stats, task: str, styles=None):
 
 
 def metric_points(stats: Stats, task: str, base: Path, formats=("png", "pdf"), styles=None) -> list[Path]:
+    """Write :func:`draw_metric_points` and return its paths, PNG first. A figure taller than :data:`PAGE_IN`
+    (many losses × many metrics) is split by rows of metric panels into parts that each fit it,
+    ``base`` then ``<base>-2``, …, balanced, every part with the whole figure's loss order, its own
+    legend and "part i of n" in its title; the paths are part by part. Parts an earlier, longer
+    report left behind go with :func:`prune_figures`."""
     with style():
         fig = draw_metric_points(stats, task, styles)
-        return _drawn(fig, base, formats)
+        if fig is None or fig.get_size_inches()[1] <= PAGE_IN or fig.plb_rows == 1:
+            return _drawn(fig, base, formats)
+        metrics, cols, rows, panel = fig.plb_metrics, fig.plb_columns, fig.plb_rows, fig.plb_panel_height
+        fig.clear()
+        n = math.ceil(rows / max(1, int((PAGE_IN - 1.8) // panel)))
+        per = math.ceil(rows / n) * cols
+        parts = [metrics[i:i + per] for i in range(0, len(metrics), per)]
+        out = []
+        for i, part in enumerate(parts):
+            fig = draw_metric_points(stats, task, styles, part, (i + 1, len(parts)))
+            out += save(fig, base if i == 0 else base.with_name(f"{base.name}-{i + 1}"), formats)
+        log.info("%s in %d parts (each at most %.0f in tall)", base.name, len(parts), PAGE_IN)
+        return out
 
 
 def _cd_groups(vals: np.ndarray, cd: float) -> list[tuple[int, int]]:
@@ -1229,7 +1254,6 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     return fig
 
 
-LEADERBOARD_PAGE_IN = 24.0  # the tallest leaderboard figure (inches); more tasks go to further parts
 
 
 def leaderboard_parts(path: Path) -> list[Path]:
@@ -1241,7 +1265,7 @@ def leaderboard_parts(path: Path) -> list[Path]:
 
 def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None) -> Path | None:
     """Write :func:`draw_leaderboard_heatmap` as a PNG at ``path`` (150 dpi). A leaderboard taller
-    than :data:`LEADERBOARD_PAGE_IN` (many tasks × many losses) is split by task into parts that
+    than :data:`PAGE_IN` (many tasks × many losses) is split by task into parts that
     each fit it, ``path`` then ``<stem>-2.png``, …, every part with its colourbar, the same row
     order and "part i of n" in its title; parts left by an earlier, longer report are removed."""
     from benchmark.results import atomic_output
@@ -1252,8 +1276,8 @@ def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None) -
         if fig is None:
             return None
         groups = [sorted(boards)]
-        if fig.get_size_inches()[1] > LEADERBOARD_PAGE_IN and len(boards) > fig.plb_columns:
-            per = fig.plb_columns * max(1, int((LEADERBOARD_PAGE_IN - 1.8) // fig.plb_panel_height))
+        if fig.get_size_inches()[1] > PAGE_IN and len(boards) > fig.plb_columns:
+            per = fig.plb_columns * max(1, int((PAGE_IN - 1.8) // fig.plb_panel_height))
             groups = [groups[0][i:i + per] for i in range(0, len(boards), per)]
         if len(groups) > 1:
             order = leaderboard_order({t: _board_values(b) for t, b in boards.items()})
@@ -1270,7 +1294,7 @@ def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None) -
         stale.unlink()
     if len(written) > 1:
         log.info("leaderboard figure in %d parts (each at most %.0f in tall): %s", len(written),
-                 LEADERBOARD_PAGE_IN, ", ".join(p.name for p in written))
+                 PAGE_IN, ", ".join(p.name for p in written))
     return path
 
 

@@ -421,7 +421,7 @@ def test_a_leaderboard_taller_than_a_page_is_split_by_task_into_parts(tmp_path, 
     boards = {f"task{t}": pd.DataFrame({"psnr ↑": rng.normal(25, 2, len(losses)),
                                         "lpips ↓": rng.uniform(0.1, 0.5, len(losses))}, index=losses)
               for t in range(5)}
-    monkeypatch.setattr(F, "LEADERBOARD_PAGE_IN", 7.0)
+    monkeypatch.setattr(F, "PAGE_IN", 7.0)
     path = tmp_path / "leaderboard.png"
     assert F.leaderboard_heatmap(boards, path) == path
     parts = [path, *F.leaderboard_parts(path)]
@@ -434,3 +434,47 @@ def test_a_leaderboard_taller_than_a_page_is_split_by_task_into_parts(tmp_path, 
         assert "part 1 of 2: task0" in fig._suptitle.get_text() and layout_problems(fig) == []
     F.leaderboard_heatmap({"task0": boards["task0"]}, path)
     assert F.leaderboard_parts(path) == [] and path.exists()
+
+
+def test_a_metrics_figure_taller_than_a_page_is_split_into_balanced_parts(tmp_path, monkeypatch):
+    """35 losses × 13 metrics drew one ~39-inch metrics_<task>.png: a figure taller than a page goes
+    into parts of whole panel rows, balanced, each within the page and with the whole loss order;
+    the HTML embeds and the Markdown links every part; a later, shorter report prunes the parts."""
+    import matplotlib.image as mpimg
+
+    from benchmark import export as E
+
+    offsets = {f"loss_{i:02d}": 0.1 * i for i in range(10)}
+    metrics = ("psnr", "ssim", "ms_ssim", "lpips", "dists", "gmsd", "vsi")
+    st = compute(synthetic_table(offsets=offsets, metrics=metrics, seeds=(0, 1), n_images=4), n_boot=50)
+    with F.style():
+        whole = F.draw_metric_points(st, "denoise")
+        order = [t.get_text() for t in whole.axes[0].get_yticklabels()]
+        tall, panels = whole.get_size_inches()[1], whole.plb_metrics
+    monkeypatch.setattr(F, "PAGE_IN", tall - 0.5)   # two panel rows do not fit one page any more
+    drawn, draw = [], F.draw_metric_points
+
+    def spy(*a, **kw):  # each part as drawn, before it is saved (and cleared)
+        fig = draw(*a, **kw)
+        drawn.append((fig.plb_metrics, [t.get_text() for t in fig.axes[0].get_yticklabels()],
+                      fig._suptitle.get_text(), layout_problems(fig)))
+        return fig
+
+    monkeypatch.setattr(F, "draw_metric_points", spy)
+    base = tmp_path / "figures" / "metrics_denoise"
+    paths = F.metric_points(st, "denoise", base, ("png", "pdf"))
+    pngs = [p for p in paths if p.suffix == ".png"]
+    assert [p.name for p in pngs] == ["metrics_denoise.png", "metrics_denoise-2.png"]
+    assert all(p.with_suffix(".pdf") in paths for p in pngs)
+    assert max(mpimg.imread(p).shape[0] / 200 for p in pngs) <= tall - 0.5
+    assert [m for m, *_ in drawn[1:]] == [panels[:4], panels[4:]]   # whole panel rows, in order
+    for i, (_, ticks, title, problems) in enumerate(drawn[1:], 1):
+        assert ticks == order and f"(part {i} of 2)" in title and problems == []
+    html = E.html_report(st, {"metrics_denoise": paths})
+    assert html.count("<img") == 2 and "metrics denoise (part 2 of 2)" in html
+    md = E.markdown(st, {"metrics_denoise": paths}, tmp_path)
+    assert "[figures/metrics_denoise.png](figures/metrics_denoise.png), [figures/metrics_denoise-2.png]" in md
+    monkeypatch.setattr(F, "PAGE_IN", 100.0)
+    written = F.metric_points(st, "denoise", base, ("png",))
+    F.prune_figures(base.parent, written)
+    assert sorted(p.name for p in base.parent.iterdir()) == ["metrics_denoise.png"]
