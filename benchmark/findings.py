@@ -53,6 +53,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from benchmark.export import _fmt, p_text
+from benchmark.export import _num as _sort_key
 from benchmark.registry import FINDINGS, register_finding
 from benchmark.runstats import MIN_RUNS, PRACTICAL_MARGINS, TOO_FEW, practical_margin  # noqa: F401 (margins: API)
 from benchmark.stats import (
@@ -933,19 +935,7 @@ def to_text(results: list[FindingResult]) -> str:
 def _fmt_p(p: float) -> str:
     """As the leaderboard writes p (:func:`benchmark.export.p_text`): ``0.034``, ``< 1e-16`` for one
     that underflowed (never ``0``), ``–`` for none."""
-    from benchmark.export import p_text
-
     return p_text(p).removeprefix("= ") if math.isfinite(p) else "–"
-
-
-def _num(v: float, spec: str) -> str:
-    """``v`` formatted, or "–" when it is not a finite number (never "nan" in a table)."""
-    return format(v, spec) if isinstance(v, (int, float)) and math.isfinite(v) else "–"
-
-
-def _key(v: float) -> str:
-    """A sortable cell's ``data-v``: the number, or empty (sorted as missing)."""
-    return _num(v, ".10g").strip("–")
 
 
 def _ci(lo: float, hi: float) -> str:
@@ -983,7 +973,7 @@ def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
                   "|---|---|---|---|---|---|---|---|---|---|---|"]
         for p in r.parts:
             rel = "≥" if p.relation == "at_least" else ">"
-            lines.append(f"| {p.task} | {p.metric} | {_md(p.a)} | {rel} | {_md(p.b)} | {_num(p.effect, '+.4g')} | "
+            lines.append(f"| {p.task} | {p.metric} | {_md(p.a)} | {rel} | {_md(p.b)} | {_fmt(p.effect, '+.4g')} | "
                          f"{_ci(p.ci_low, p.ci_high)} | {_fmt_p(p.p_adj)} | {p.n_images} | "
                          f"{p.seeds_a}/{p.seeds_b} | {p.verdict}{' (' + _md(p.note) + ')' if p.note else ''} |")
     lines.append("")
@@ -1044,8 +1034,8 @@ def to_html(results: list[FindingResult]) -> str:
         for p in r.parts:
             rel = "≥" if p.relation == "at_least" else ">"
             body.append(f"<tr><td>{e(p.task)}</td><td>{e(p.metric)}</td><td>{e(p.a)}</td><td>{rel}</td>"
-                        f"<td>{e(p.b)}</td><td data-v=\"{_key(p.effect)}\">{_num(p.effect, '+.4g')}</td>"
-                        f"<td>{_ci(p.ci_low, p.ci_high)}</td><td data-v=\"{_key(p.p_adj)}\">{_fmt_p(p.p_adj)}</td>"
+                        f"<td>{e(p.b)}</td><td data-v=\"{_sort_key(p.effect)}\">{_fmt(p.effect, '+.4g')}</td>"
+                        f"<td>{_ci(p.ci_low, p.ci_high)}</td><td data-v=\"{_sort_key(p.p_adj)}\">{_fmt_p(p.p_adj)}</td>"
                         f"<td>{p.n_images}</td><td>{p.seeds_a}/{p.seeds_b}</td><td>{e(p.verdict)}</td>"
                         f"<td class=\"wrap\">{e(p.note)}</td></tr>")
         out.append(f"<details><summary>{e(r.name)}: {e(r.verdict)} — {e(r.tally())}</summary>"
