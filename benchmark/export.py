@@ -444,7 +444,14 @@ def convergence_notes(stats: Stats) -> list[str]:
         out.append(f"Convergence not checked: none of the {n_ok} runs has a budget check (the same run with half "
                    "the iterations, trained unless `--no-budget-check`), so none is shown converged.")
     elif n_ok:
+        from benchmark.convergence import ARM
+
         span = f"from {its[1]} to {its[0]} iterations" if its else "from ½ budget to the end"
+        keys = [k for k in ARM if k in arms.columns]
+        checked = min(n_ok, int(arms.groupby(keys, dropna=False)["runs"].max().sum()))
+        # seeds added with --no-budget-check take the status of their task and loss, judged on the others
+        rest = (f" The other {n_ok - checked} runs (seeds without a budget check) take the status of their task "
+                "and loss." if checked < n_ok else "")
         bad = tc[tc["unconverged"] > 0]
         n_un = int(tc["unconverged"].sum())
         rule = ("converged: the one-sided 95 % bounds of the mean change over seeds lie within ± every metric's "
@@ -465,10 +472,10 @@ def convergence_notes(stats: Stats) -> list[str]:
             out.append(f"Not shown converged: {n_un} of {n_ok} runs — doubling the budget ({span}) still changed "
                        f"them by more than the margins, or cannot be shown not to ({'; '.join(per)}; {rule}). "
                        "Their ranks measure where the losses stand after this budget, not what they converge to. "
-                       "Column `unconv.` per task.")
+                       "Column `unconv.` per task." + rest)
         else:
-            out.append(f"Converged: doubling the budget ({span}) changed none of the {n_ok} runs' losses by a "
-                       f"practical margin ({rule}).")
+            out.append(f"Converged: doubling the budget ({span}) changed the losses of none of the {checked} "
+                       f"runs{' with a budget check' if rest else ''} by a practical margin ({rule})." + rest)
     cv = stats.convergence
     if cv is not None and not cv.empty and cv["tau"].notna().any():
         per = cv.groupby("task")["tau"].mean().dropna()

@@ -145,6 +145,24 @@ def test_no_budget_checks_means_no_run_is_shown_converged(tmp_path):
     assert p.verdict == C.UNSETTLED and "convergence not checked" in p.note
 
 
+def test_seeds_added_without_checks_are_not_counted_as_checked(tmp_path):
+    """Seeds 0-2 with budget checks, 3-4 added with --no-budget-check: the note said doubling the
+    budget "changed none of the 10 runs"; it names the 6 checked and what the other 4 take."""
+    from benchmark.report import write_report
+
+    offsets = {"l1": 0.0, "good": 1.0}
+    for root, extra in ((tmp_path / "part", True), (tmp_path / "full", False)):
+        write_store(root, seeds=(0, 1, 2), offsets=offsets, metrics=("psnr",), n_images=8)
+        if extra:
+            write_store(root, seeds=(3, 4), offsets=offsets, metrics=("psnr",), n_images=8, budget_check=False)
+        write_report(ResultsStore(root), html=False, visual=False, n_boot=50)
+    part = (tmp_path / "part" / "leaderboard.md").read_text()
+    assert "Converged: doubling the budget" in part and "none of the 6 runs with a budget check by" in part
+    assert "The other 4 runs (seeds without a budget check) take the status of their task and loss." in part
+    full = (tmp_path / "full" / "leaderboard.md").read_text()
+    assert "none of the 6 runs by" in full and "The other" not in full
+
+
 def test_findings_parts_with_unconverged_arms_are_unsettled(tmp_path):
     write_store(tmp_path, tasks=("sr4",), metrics=("psnr",), seeds=FIVE, offsets={"l1": 0.6, "l2": 0.0},
                 unconverged=("l2",))
