@@ -1026,10 +1026,9 @@ def draw_training_curves(metas: list[dict], styles=None):
                      markers={l: styles[l].marker for l in present}, markevery=max(1, n_points // 6), ms=3.5,
                      markeredgewidth=0, estimator="mean", errorbar=("pi", 100) if band else None,
                      err_kws={"alpha": 0.12, "lw": 0}, lw=0.8, alpha=0.9, ax=ax, legend=False)
-        # the drawn range (the band's ends included) decides linear or log
-        ys = np.concatenate([ln.get_ydata() for ln in ax.get_lines()] +
-                            [np.asarray(p.get_paths()[0].vertices[:, 1]) for p in ax.collections if p.get_paths()])
-        ys = ys[np.isfinite(ys) & (ys > 0)]
+        # the drawn range decides linear or log: the band spans every seed's values (pi 100), the
+        # line their mean, so the range is that of the values
+        ys = g["rel"].to_numpy(float)
         if ys.size and ys.max() / ys.min() >= 5:
             ax.set_yscale("log")  # 1, 2, 5 per decade over a few decades, else whole decades (a diverged run)
             decades = math.log10(ys.max() / ys.min())
