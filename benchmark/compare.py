@@ -241,6 +241,7 @@ def _pick_group(gs: list[list[dict]], here: str) -> tuple[list[dict] | None, lis
 def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str], notes: dict[str, list[str]],
              alpha: float, n_boot: int, baseline: str, formats) -> tuple[str, dict]:
     from benchmark import figures as F
+    from benchmark.export import metric_decimals
     from benchmark.report import coverage_lines, coverage_table
     from benchmark.settings import select
 
@@ -280,9 +281,12 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
             wins, losses = _pairwise(st, label, alpha)
             for m in mine.index:
                 r = mine.loc[m]
-                lines.append(f"| {m} {'↑' if r['higher_is_better'] else '↓'} | {r['mean']:.4g} "
-                             f"[{r['ci_low']:.4g}, {r['ci_high']:.4g}] | {r['rank']:g} | "
-                             f"{'yes' if r['top_group'] else 'no'} | {', '.join(wins.get(m, [])) or '–'} | "
+                dec = metric_decimals(st, task, m)  # the leaderboard's fixed decimals for this column
+                # untested (too few runs): neither in nor out of the top group
+                top = "yes" if r["top_group"] else "not tested" if pd.isna(r["p_best_adj"]) else "no"
+                lines.append(f"| {m} {'↑' if r['higher_is_better'] else '↓'} | {_num(r['mean'], dec)} "
+                             f"[{_num(r['ci_low'], dec)}, {_num(r['ci_high'], dec)}] | {r['rank']:g} | "
+                             f"{top} | {', '.join(wins.get(m, [])) or '–'} | "
                              f"{', '.join(losses.get(m, [])) or '–'} |")
             dist, perc = pd_metrics(c["metric"].unique())
             if dist and perc:
@@ -293,10 +297,11 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
                 front = dict(zip(labs, pareto_front(x.loc[labs, "mean"].to_numpy(), y.loc[labs, "mean"].to_numpy(),
                                                     st.higher()[dist], st.higher()[perc])))
                 on = [l for l in labs if front[l]]
-                lines += ["", f"Perception–distortion plane: {dist} = {x.loc[label, 'mean']:.4g}, {perc} = "
-                              f"{y.loc[label, 'mean']:.4g}; " + ("**on the Pareto front**" if front.get(label)
-                                                                 else "dominated") +
-                          f" (front: {', '.join(on)})."]
+                where = "**on the Pareto front**" if front.get(label) else "dominated"
+                lines += ["", f"Perception–distortion plane: {dist} = "
+                              f"{_num(x.loc[label, 'mean'], metric_decimals(st, task, dist))}, {perc} = "
+                              f"{_num(y.loc[label, 'mean'], metric_decimals(st, task, perc))}; {where}"
+                              f" (front: {', '.join(on)})."]
             lines.append("")
         base = store.root / "compare" / f"{_safe('_'.join(new))}_{task}_pd_plane"
         p = F.pd_plane(st, base, formats, highlight=set(new_labels))
@@ -304,6 +309,11 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
             figs[f"compare_pd_{task}"] = p[0]
             lines += [f"![perception–distortion]({p[0].name})", ""]
     return "\n".join(lines), figs
+
+
+def _num(v, dec: int) -> str:
+    """``v`` with ``dec`` decimals; "–" when it is not a finite number."""
+    return f"{float(v):.{dec}f}" if pd.notna(v) and abs(float(v)) != float("inf") else "–"
 
 
 def _pairwise(st, label: str, alpha: float) -> tuple[dict, dict]:

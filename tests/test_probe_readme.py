@@ -43,3 +43,27 @@ def test_flag_and_choice_typos_name_the_closest_option(argv, expected, capsys):
         main(argv)
     err = capsys.readouterr().err
     assert e.value.code == 2 and err.count("\n") == 1 and expected in err, err
+
+
+def test_compare_table_says_not_tested_below_the_minimum_runs(tmp_path):
+    """With 1 run per loss nothing is tested, yet compare's table said "top group: no" for every
+    metric (as if tested and found worse), and printed 0.96 beside 0.9506 (``.4g``) where the
+    leaderboard prints 0.9600."""
+    from benchmark.compare import _summary
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0, "good": 1.0}, seeds=(0,), metrics=("psnr", "vsi"),
+                        n_images=6, budget_check=False)
+    group = [m for m in store.metas() if m.get("config")]
+    text, _ = _summary(store, {"denoise": group}, ["good"], {"denoise": []}, 0.05, 50, "l1", ("png",))
+    rows = [line for line in text.splitlines() if line.startswith(("| psnr", "| vsi"))]
+    assert len(rows) == 2 and all("| not tested |" in r and "| no |" not in r for r in rows), rows
+    vsi = rows[1].split("|")[2].strip()  # "0.9xxx [0.9xxx, 0.9xxx]": one number of decimals throughout
+    assert len({len(x.split(".")[1]) for x in vsi.replace("[", "").replace("]", "").split(", ")[0].split()
+                + vsi.split("[")[1].rstrip("]").split(", ")}) == 1, vsi
+
+    store5 = write_store(tmp_path / "r5", offsets={"l1": 0.0, "good": 1.0}, seeds=(0, 1, 2, 3, 4),
+                         metrics=("psnr",), n_images=6, budget_check=False)
+    group5 = [m for m in store5.metas() if m.get("config")]
+    text5, _ = _summary(store5, {"denoise": group5}, ["good"], {"denoise": []}, 0.05, 50, "l1", ("png",))
+    assert "| yes |" in text5 and "not tested" not in text5  # tested: the clearly better loss is the top group
