@@ -67,3 +67,26 @@ def test_compare_table_says_not_tested_below_the_minimum_runs(tmp_path):
     group5 = [m for m in store5.metas() if m.get("config")]
     text5, _ = _summary(store5, {"denoise": group5}, ["good"], {"denoise": []}, 0.05, 50, "l1", ("png",))
     assert "| yes |" in text5 and "not tested" not in text5  # tested: the clearly better loss is the top group
+
+
+def test_profile_on_hub_data_says_which_local_folders_are_missing(tmp_path, monkeypatch, caplog):
+    """`run --profile full` without ../shared/datasets fell back to the hub in silence: offline the
+    only message was that goodfellowliu/DIV2K is not cached, never that the profile looked for
+    BSD200/T91/Set5/… and where."""
+    import dataclasses
+    import logging
+
+    from benchmark import config
+    from benchmark.errors import UserError
+
+    monkeypatch.setattr(config, "SHARED_DATASETS", tmp_path / "shared" / "datasets")
+    (tmp_path / "shared" / "datasets" / "CSet5").mkdir(parents=True)
+    monkeypatch.setitem(config.PROFILES, "full", dataclasses.replace(
+        config.PROFILES["full"], train_data=config.HUB_TRAIN, test_data=config.HUB_TEST))
+    spec = config.GridSpec(profile="full", tasks=("denoise",), losses=("l1",), backbone_weights="random",
+                           train_data=("skimage:train",), device="cpu")
+    with caplog.at_level(logging.WARNING, logger="benchmark.config"), pytest.raises(UserError, match="DIV2K"):
+        config.build_configs(spec)
+    said = [r.getMessage() for r in caplog.records if "from the hub" in r.getMessage()]
+    assert len(said) == 1, said  # --train-data was given: only the test data fell back
+    assert f"CSet14, Kodak24 not in {tmp_path / 'shared' / 'datasets'}" in said[0] and "--test-data" in said[0]
