@@ -34,7 +34,7 @@ import pandas as pd
 from benchmark.errors import UserError
 from benchmark.results import ResultsStore, atomic_write_bytes
 from benchmark.runstats import MIN_RUNS, compare_runs
-from benchmark.stats import INPUT, compute, holm, pareto_front, pd_metrics
+from benchmark.stats import INPUT, compute, holm, labels, pareto_front, pd_metrics
 
 log = logging.getLogger(__name__)
 IDENTITY_FREE = ("loss", "seed", "backbone_weights")
@@ -168,6 +168,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     notes: dict[str, list[str]] = {}
     chosen: dict[str, list[dict]] = {}
     trained = failed = 0
+    current: set[str] = set()  # the run ids of the loss files as they are now (not of an earlier edit)
     for task, gs in sorted(groups.items()):
         group, task_notes = _pick_group(gs, here)
         ids = {m["run_id"] for m in group or ()}
@@ -177,6 +178,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         check = check_groups.get(_setting(group[0])) if group else None
         if check:  # the field has budget checks (benchmark.convergence): the new loss gets them too
             configs += [_config_from(check[0], loss, s, data, dev.type) for loss in new for s in seeds]
+        current |= {run_id(c) for c in configs}
         if tasks and task not in tasks:
             # not asked for now: its section is kept (rebuilt from the store) when an earlier compare
             # trained the new loss here, so `compare --tasks X` never drops the other tasks' results
@@ -212,7 +214,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     keep = {_setting(g[0]) for g in chosen.values()}
     paths = write_report(store, baseline=baseline, alpha=alpha, n_boot=n_boot, formats=formats, visual=visual,
                          keep=keep or None, hint="plbench compare")
-    text, figs = _summary(store, chosen, new, notes, alpha, n_boot, baseline, formats)
+    text, figs = _summary(store, chosen, new, notes, alpha, n_boot, baseline, formats, current)
     path = store.root / "compare" / f"{_safe('_'.join(new))}.md"
     atomic_write_bytes(path, text.encode())
     paths.update(figs)
@@ -239,7 +241,11 @@ def _pick_group(gs: list[list[dict]], here: str) -> tuple[list[dict] | None, lis
 
 
 def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str], notes: dict[str, list[str]],
-             alpha: float, n_boot: int, baseline: str, formats) -> tuple[str, dict]:
+             alpha: float, n_boot: int, baseline: str, formats, current: set[str] | None = None
+             ) -> tuple[str, dict]:
+    """The Markdown of ``compare`` and its figures. ``current``: the run ids of the new loss as its
+    file is now; runs of an earlier version of that file (another hash, another label) are then
+    part of the field, not the loss being compared."""
     from benchmark import figures as F
     from benchmark.export import metric_decimals
     from benchmark.report import coverage_lines, coverage_table
@@ -268,7 +274,10 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         if notes[task] or cov:
             lines.append("")  # a blank line ends the quotes (else Markdown folds what follows into them)
         c = st.cells
-        new_labels = sorted(set(c.loc[c["loss"].isin(new), "label"]))
+        new_labels = set(c.loc[c["loss"].isin(new), "label"])
+        if current is not None:
+            new_labels &= set(labels(t)[t["run_id"].isin(current)])
+        new_labels = sorted(new_labels)
         if not new_labels:
             lines += ["The new loss has no scored results for this task (diverged or failed).", ""]
             continue
