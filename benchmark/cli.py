@@ -428,7 +428,8 @@ def cmd_run(args) -> int:
 
     def save_grid() -> None:  # the resolved grid beside its results (not for input refused before any run)
         atomic_write_bytes(store.root / "grids" / f"{stamp}.yaml", (
-            f"# the resolved grid of: {' '.join(_program() + (sys.argv[1:] or ['run']))}\n" + s.to_yaml()).encode())
+            f"# the resolved grid of: {shlex.join(_program() + (sys.argv[1:] or ['run']))} (in {os.getcwd()})\n"
+            + s.with_absolute_paths().to_yaml()).encode())
 
     try:
         summary = execute(s.executor, configs, store.root, metrics, str(dev),

@@ -522,6 +522,27 @@ class GridSpec:
 
         return yaml.safe_dump(self.to_mapping(), sort_keys=False, allow_unicode=True)
 
+    def with_absolute_paths(self) -> "GridSpec":
+        """A copy whose relative local paths — data folders, loss files, ``out`` — are absolute
+        (against the current directory, as plbench reads them): what the saved grid
+        ``<out>/grids/<time>.yaml`` records, so ``--config`` on it from another directory runs the
+        same grid into the same results instead of looking for ``my_loss.py`` or writing a new
+        ``results/`` there. Hub ids and the embedded sources are left as they are."""
+        from benchmark.data import EMBEDDED, _split_source
+
+        def absolute(token: str) -> str:
+            source = _split_source(str(token))[0]
+            p = Path(source).expanduser()
+            if not source or source in EMBEDDED or p.is_absolute() or not p.exists():
+                return token
+            return str(p.resolve()) + str(token)[len(source):]
+
+        changes = {k: tuple(absolute(t) for t in getattr(self, k)) for k in ("train_data", "test_data", "loss_files")
+                   if getattr(self, k)}
+        if self.out and not Path(self.out).expanduser().is_absolute():
+            changes["out"] = str(Path(self.out).expanduser().resolve())
+        return dataclasses.replace(self, **changes)
+
 
 def _unique(values):
     """A tuple without repeats, in order (unhashable values, refused later anyway, left as they are)."""

@@ -119,3 +119,25 @@ def test_compare_after_editing_the_loss_file_shows_the_current_version_only(tmp_
     sections = [line for line in text.splitlines() if line.startswith("**mine")]
     # one section, for the file as it is now; the earlier version is one of the 3 losses of the field
     assert sections == ["**mine (v1+n3w)** — mean rank 1.00 of 3 losses"], sections
+
+
+def test_saved_grid_reruns_from_another_directory(tmp_path, monkeypatch):
+    """The saved grid (`<out>/grids/<time>.yaml`) kept relative paths as typed: `--config` on it
+    from another directory could not find the loss file or data folder, and a relative `out`
+    trained the whole grid again into a new results folder there."""
+    from benchmark.config import GridSpec
+
+    work, elsewhere = tmp_path / "work", tmp_path / "elsewhere"
+    (work / "photos").mkdir(parents=True)
+    elsewhere.mkdir()
+    (work / "my_loss.py").write_text("# a loss file\n")
+    monkeypatch.chdir(work)
+    spec = GridSpec(train_data=("skimage:train", "photos"), test_data=("photos:test", "owner/name:test"),
+                    loss_files=("my_loss.py",), out="results").resolved()
+    saved = tmp_path / "grid.yaml"
+    saved.write_text(spec.with_absolute_paths().to_yaml())
+    monkeypatch.chdir(elsewhere)
+    again = GridSpec.from_file(saved)
+    assert again.train_data == ("skimage:train", str(work / "photos"))
+    assert again.test_data == (f"{work / 'photos'}:test", "owner/name:test")  # a hub id stays an id
+    assert again.loss_files == (str(work / "my_loss.py"),) and again.out == str(work / "results")
