@@ -141,3 +141,24 @@ def test_saved_grid_reruns_from_another_directory(tmp_path, monkeypatch):
     assert again.train_data == ("skimage:train", str(work / "photos"))
     assert again.test_data == (f"{work / 'photos'}:test", "owner/name:test")  # a hub id stays an id
     assert again.loss_files == (str(work / "my_loss.py"),) and again.out == str(work / "results")
+
+
+@pytest.mark.parametrize("where, msg", [
+    (["iteration=150"], "--where iteration: no such setting field; did you mean iterations?"),
+    (["dnoise.sigma=0.1"], "no task 'dnoise' in these results; did you mean denoise?"),
+    (["denoise.sigmx=0.1"], "denoise has no parameter 'sigmx'; did you mean sigma?"),
+    (["iterations=5"], "no results match iterations=5 (they have iterations: 75 | 150; `plbench report`"),
+    (["iterations=150", "net=small"], "(they have iterations: 75 | 150; net: tiny;"),
+])
+def test_where_typos_and_misses_name_what_is_there(where, msg):
+    """`--where` typos got the field list but no suggestion, and a value no run has said only
+    "no results match iterations=5", not which values the runs have."""
+    from benchmark.errors import UserError
+    from benchmark.results import to_frame
+    from benchmark.settings import parse_where, select
+    from benchmark.synthetic import synthetic_runs
+
+    t = to_frame([r for _, _, rows in synthetic_runs(seeds=(0, 1), metrics=("psnr",), n_images=4) for r in rows])
+    with pytest.raises(UserError) as e:
+        select(t, where=parse_where(where))
+    assert msg in str(e.value), str(e.value)
