@@ -162,3 +162,36 @@ def test_where_typos_and_misses_name_what_is_there(where, msg):
     with pytest.raises(UserError) as e:
         select(t, where=parse_where(where))
     assert msg in str(e.value), str(e.value)
+
+
+def test_figures_of_a_self_trained_encoder_run_fit(recwarn):
+    """The README's `pretrain` → `run --losses "csr(weights='<encoder .pt>')" --metrics …
+    contrique_fr@<encoder .pt>` journey: the metric's full checkpoint path ran off the metrics
+    figure and over the P–D plane's title, the leaderboard's rows ran into each other once the
+    column names were long, the rank heatmap's colourbar label crossed its title with 2 losses, and
+    seaborn's first draw printed "constrained_layout not applied" warnings on the terminal."""
+    import matplotlib.pyplot as plt
+    from test_figure_layout import layout_problems
+
+    from benchmark import figures as F
+    from benchmark.report import heatmap_panels
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_runs, synthetic_table
+
+    metric = "contrique_fr@/tmp/u/pre/deeper/folder/contrique-tinycnn-photos-s0-4-7e88ea.pt"
+    loss = "csr(weights='/tmp/u/pre/contrique-tinycnn-photos-s0-4-7e88ea.pt')"
+    kw = dict(tasks=("denoise",), offsets={"l1": 0.0, loss: -0.5}, seeds=(0,), n_images=6,
+              metrics=("psnr", "ssim", metric), weights={loss: "tinycnn:selftrained(contrique,photos,steps=4)"})
+    table = synthetic_table(**kw)
+    stats = compute(table, [m for _, m, _ in synthetic_runs(**kw)], n_boot=50)
+    with F.style():
+        figs = F.draw_all(stats, [m for _, m, _ in synthetic_runs(**kw)])
+        figs["leaderboard"] = F.draw_leaderboard_heatmap(heatmap_panels(table))
+        problems = {k: layout_problems(f) for k, f in figs.items() if f is not None}
+        for f in figs.values():
+            if f is not None:
+                plt.close(f)
+    assert {"pd_plane", "metrics_denoise", "rank_heatmap", "leaderboard"} <= set(problems)
+    assert not any(problems.values()), problems
+    assert not [w for w in recwarn if "constrained_layout" in str(w.message)]
+    assert F.metric_name(metric) == "contrique_fr@contrique-tinycnn-photos-s0-4-7e88ea.pt"
