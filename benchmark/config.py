@@ -763,6 +763,15 @@ def build_configs(spec: GridSpec, data=None, local: bool = True) -> tuple[list[R
     for t in tasks:
         TASKS.get(t)
     loss_specs = expand_losses(added if added and spec.losses is None else s.losses)
+    if added and spec.losses is not None:  # --losses names the grid: a loss of the file left out is said
+        from benchmark.stats import loss_terms
+
+        used = {t for ls in loss_specs for t in loss_terms(ls)}
+        left = [n for n in added if n not in used]
+        if left:
+            logging.getLogger(__name__).warning(
+                "the loss file registers %s, which --losses does not name: not trained (add it to --losses, or "
+                "leave --losses out to train only the file's losses)", ", ".join(left))
     tparams = dict(s.task_params)
     for t in tparams:
         if t not in tasks:

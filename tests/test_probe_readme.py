@@ -195,3 +195,30 @@ def test_figures_of_a_self_trained_encoder_run_fit(recwarn):
     assert not any(problems.values()), problems
     assert not [w for w in recwarn if "constrained_layout" in str(w.message)]
     assert F.metric_name(metric) == "contrique_fr@contrique-tinycnn-photos-s0-4-7e88ea.pt"
+
+
+def test_a_loss_file_beside_losses_that_leave_its_loss_out_is_said(tmp_path, caplog):
+    """`run --losses l1 --loss-file my_loss.py` trained l1 only, in silence: the file's loss is
+    trained only when --losses names it (or is left out)."""
+    import logging
+
+    from benchmark.config import GridSpec, build_configs
+    from benchmark.errors import UserError
+    from benchmark.registry import LOSSES
+
+    f = tmp_path / "probe_readme_loss.py"
+    f.write_text("import torch\nfrom benchmark.registry import register_loss\n\n"
+                 "@register_loss('probe_readme_loss', citation='test')\nclass P(torch.nn.Module):\n"
+                 "    '''l1'''\n    def forward(self, p, t):\n        return (p - t).abs().mean()\n")
+    try:
+        for losses, said in ((("l1",), True), (("l1", "probe_readme_loss"), False),
+                             (("l1 + 0.1*probe_readme_loss",), False), (None, False)):
+            caplog.clear()
+            spec = GridSpec(tasks=("denoise",), losses=losses, loss_files=(str(f),), crop=2, device="cpu")
+            with caplog.at_level(logging.WARNING, logger="benchmark.config"), pytest.raises(UserError, match="crop"):
+                build_configs(spec)  # the crop is refused after the losses are planned: no data is loaded
+            warned = [r.getMessage() for r in caplog.records if "does not name" in r.getMessage()]
+            assert bool(warned) == said, (losses, warned)
+            assert not said or "registers probe_readme_loss, which --losses does not name: not trained" in warned[0]
+    finally:
+        LOSSES.remove("probe_readme_loss")
