@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmark.errors import UserError
+from benchmark.errors import UserError, did_you_mean
 from benchmark.results import ResultsStore, atomic_write_bytes
 from benchmark.runstats import MIN_RUNS, compare_runs
 from benchmark.stats import INPUT, compute, holm, labels, pareto_front, pd_metrics
@@ -156,7 +156,13 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     if tasks:
         missing = sorted(set(tasks) - set(groups))
         if missing:
-            raise UserError(f"no field results for task(s) {', '.join(missing)} in {store.root}")
+            raise UserError(f"no field results for task(s) {', '.join(missing)} in {store.root}"
+                            + did_you_mean(missing[0], sorted(groups)) + f" (field tasks: {', '.join(sorted(groups))})")
+    if baseline != "l1":  # asked for by name, as `plbench report --baseline`: a typo is refused before training
+        have = sorted((set(table["loss"].astype(str)) - {INPUT}) | set(new)) if not table.empty else sorted(new)
+        if baseline not in have:
+            raise UserError(f"--baseline {baseline!r} is not a loss of these results or the new one"
+                            + (did_you_mean(baseline, have, n=3, cutoff=0.5) or f" (they have {', '.join(have)})"))
     if not groups:
         raise UserError(f"no finished field runs in {store.root} to compare against")
     from benchmark.config import run_id

@@ -222,3 +222,24 @@ def test_a_loss_file_beside_losses_that_leave_its_loss_out_is_said(tmp_path, cap
             assert not said or "registers probe_readme_loss, which --losses does not name: not trained" in warned[0]
     finally:
         LOSSES.remove("probe_readme_loss")
+
+
+@pytest.mark.parametrize("kw, msg", [
+    ({"baseline": "l3"}, "--baseline 'l3' is not a loss of these results or the new one; did you mean"),
+    ({"tasks": ["denoize"]}, "no field results for task(s) denoize in"),
+    ({"tasks": ["denoize"]}, "; did you mean denoise? (field tasks: denoise)"),
+])
+def test_compare_refuses_a_misspelt_baseline_or_task_before_training(tmp_path, kw, msg):
+    """`compare --baseline l3` was accepted (the regenerated leaderboard lost its ▲/▼ marks, where
+    `report --baseline l3` is refused); `--tasks denoize` named neither the field's tasks nor the
+    closest one."""
+    from benchmark.compare import compare
+    from benchmark.errors import UserError
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0, "l2": 0.1}, seeds=(0,), metrics=("psnr",), n_images=4,
+                        budget_check=False)
+    with pytest.raises(UserError) as e:
+        compare(store.root, losses=["ssim"], device="cpu", **kw)
+    assert msg in str(e.value), str(e.value)
+    assert not any(m.get("config", {}).get("loss") == "ssim" for m in store.metas())  # nothing trained
