@@ -137,8 +137,11 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     from benchmark.runner import code_version, resolve_device, run_grid
 
     store = ResultsStore(out)
-    if not store.runs.exists():
-        raise UserError(f"no field in {store.root}: run `plbench run --out {out}` first")
+    # as `plbench report`: a missing folder, a file, a folder of other files (where `plbench run`
+    # would refuse to write: never offered), a store of plbench 0.1 — one line each, nothing trained
+    store.require_results(out)
+    store.check_version()
+    store.check_foreign()
     new: list[str] = []
     for f in loss_files:
         new += load_user_file(f, LOSSES)

@@ -243,3 +243,19 @@ def test_compare_refuses_a_misspelt_baseline_or_task_before_training(tmp_path, k
         compare(store.root, losses=["ssim"], device="cpu", **kw)
     assert msg in str(e.value), str(e.value)
     assert not any(m.get("config", {}).get("loss") == "ssim" for m in store.metas())  # nothing trained
+
+
+def test_compare_on_a_folder_that_is_no_store_does_not_offer_to_run_there(tmp_path, capsys):
+    """`compare --out <a folder of photos>` said "run `plbench run --out <that folder>` first",
+    which `run` refuses (a non-empty folder of other files); a file as --out got the same hint."""
+    from benchmark.cli import main
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    (photos / "a.png").write_bytes(b"not really")
+    for out, said in ((photos, "is not a plbench results directory"), (photos / "a.png", "is a file"),
+                      (tmp_path / "none", "no such directory")):
+        assert main(["compare", "--loss", "l2", "--out", str(out), "--device", "cpu"]) == 2
+        err = capsys.readouterr().err
+        assert said in err and err.count("\n") == 1, err
+        assert "plbench run --out" not in err or said == "no such directory"
