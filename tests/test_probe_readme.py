@@ -259,3 +259,19 @@ def test_compare_on_a_folder_that_is_no_store_does_not_offer_to_run_there(tmp_pa
         err = capsys.readouterr().err
         assert said in err and err.count("\n") == 1, err
         assert "plbench run --out" not in err or said == "no such directory"
+
+
+def test_a_vgg_tap_on_a_self_trained_tinycnn_says_which_layers_it_has(monkeypatch):
+    """The README's `pdl(weights='<encoder .pt>')` on the CPU encoder (`pretrain`'s default
+    tinycnn) failed with "has no layer 'relu1_2' this loss taps" and no way forward: the error now
+    names the encoder's layers and the keyword (the README's command passes them)."""
+    from benchmark import backbones
+    from benchmark.errors import UserError
+
+    monkeypatch.setattr(backbones, "_selftrained_manifest", lambda w: {"arch": "tinycnn"})
+    with pytest.raises(UserError) as e:
+        backbones._adopt_selftrained("vgg16", ("relu1_2", "relu2_2"), "/x/enc.pt", None)
+    msg = str(e.value)
+    assert "no layer 'relu1_2' this loss taps; a loss with a layers=(…) keyword" in msg
+    assert "layers=('layer1', 'layer2', 'layer3', 'layer4')" in msg and "\n" not in msg
+    assert backbones._adopt_selftrained("vgg16", ("layer1", "layer2"), "/x/enc.pt", None)[0] == "tinycnn"
