@@ -130,8 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     perf = sub.add_parser("perf", help="time one training step per loss: it/s, × L1, × naive fp32 reference, "
                           "peak memory, FLOP/s")
     _add_common(perf)
-    perf.add_argument("--losses", nargs="+", default=["vgg", "lpips", "pdl"],
-                      help="loss specs (default: vgg lpips pdl; l1 is always timed as the baseline)")
+    perf.add_argument("--losses", nargs="+",
+                      help="loss specs (default: the --loss-file's losses, else vgg lpips pdl; l1 is always timed "
+                           "as the baseline)")
     perf.add_argument("--loss-file", action="append", default=[], metavar="FILE",
                       help="a Python file that registers losses (repeatable)")
     perf.add_argument("--net", default="small", help="net preset: tiny, small, base (default: small)")
@@ -496,8 +497,11 @@ def cmd_perf(args) -> int:
     from benchmark.registry import LOSSES, load_user_file
     from benchmark.runner import resolve_device
 
+    added = []
     for f in args.loss_file:
-        load_user_file(f, LOSSES)
+        added += load_user_file(f, LOSSES)
+    if args.losses is None:  # as `plbench run --loss-file FILE`: the file's losses are what is asked about
+        args.losses = added or ["vgg", "lpips", "pdl"]
     for name, flag in (("batch", "batch-size"), ("crop", "crop"), ("reps", "reps")):
         if not getattr(args, name) > 0:
             raise UserError(f"--{flag} must be positive, got {getattr(args, name)}")

@@ -275,3 +275,26 @@ def test_a_vgg_tap_on_a_self_trained_tinycnn_says_which_layers_it_has(monkeypatc
     assert "no layer 'relu1_2' this loss taps; a loss with a layers=(…) keyword" in msg
     assert "layers=('layer1', 'layer2', 'layer3', 'layer4')" in msg and "\n" not in msg
     assert backbones._adopt_selftrained("vgg16", ("layer1", "layer2"), "/x/enc.pt", None)[0] == "tinycnn"
+
+
+def test_perf_with_a_loss_file_times_the_files_losses(tmp_path, monkeypatch, capsys):
+    """`perf --loss-file my_loss.py` timed vgg, lpips and pdl at 16 × 128² (minutes on a CPU) and
+    not the file's loss, where `run --loss-file` trains only the file's losses."""
+    from benchmark import perf
+    from benchmark.cli import main
+    from benchmark.registry import LOSSES
+
+    timed = []
+    monkeypatch.setattr(perf, "measure", lambda losses, **kw: timed.append(list(losses)) or [])
+    monkeypatch.setattr(perf, "format_rows", lambda rows, header: "")
+    f = tmp_path / "probe_perf_loss.py"
+    f.write_text("import torch\nfrom benchmark.registry import register_loss\n\n"
+                 "@register_loss('probe_perf_loss', citation='test')\nclass P(torch.nn.Module):\n"
+                 "    '''l1'''\n    def forward(self, p, t):\n        return (p - t).abs().mean()\n")
+    try:
+        assert main(["perf", "--loss-file", str(f), "--device", "cpu"]) == 0
+        assert main(["perf", "--loss-file", str(f), "--losses", "l2", "--device", "cpu"]) == 0
+    finally:
+        LOSSES.remove("probe_perf_loss")
+    assert main(["perf", "--device", "cpu"]) == 0
+    assert timed == [["probe_perf_loss"], ["l2"], ["vgg", "lpips", "pdl"]]
