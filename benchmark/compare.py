@@ -34,7 +34,7 @@ import pandas as pd
 from benchmark.errors import UserError, did_you_mean
 from benchmark.results import ResultsStore, atomic_write_bytes
 from benchmark.runstats import MIN_RUNS, compare_runs
-from benchmark.stats import INPUT, compute, holm, labels, pareto_front, pd_metrics
+from benchmark.stats import INPUT, compute, holm, labels, pareto_front, pd_metrics, smoke_test
 
 log = logging.getLogger(__name__)
 IDENTITY_FREE = ("loss", "seed", "backbone_weights")
@@ -280,7 +280,9 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         st = compute(t, [metas[r] for r in ids], baseline=baseline, alpha=alpha, n_boot=n_boot, checks=picked.checks)
         cov = coverage_lines(coverage_table(store, ids), len(ids))
         lines += [f"> Metric coverage: {line}" for line in cov]
-        if notes[task] or cov:
+        smoke = smoke_test(st)  # as the leaderboard opens: runs not shown converged, too few runs
+        lines += [f"> {smoke}"] if smoke else []
+        if notes[task] or cov or smoke:
             lines.append("")  # a blank line ends the quotes (else Markdown folds what follows into them)
         c = st.cells
         new_labels = set(c.loc[c["loss"].isin(new), "label"])
@@ -320,6 +322,14 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
                               f"{_num(x.loc[label, 'mean'], metric_decimals(st, task, dist))}, {perc} = "
                               f"{_num(y.loc[label, 'mean'], metric_decimals(st, task, perc))}; {where}"
                               f" (front: {', '.join(on)})."]
+            tc = st.task_costs
+            mine_tc = tc[(tc["task"] == task) & (tc["label"] == label)] if "unconverged" in tc.columns else tc.iloc[0:0]
+            if len(mine_tc):  # the leaderboard's `unconv.` column, said in words
+                ok, un = int(mine_tc["ok"].iloc[0]), int(mine_tc["unconverged"].iloc[0])
+                checked = st.budget_iterations
+                lines += ["", f"Convergence: {ok - un} of {ok} run(s) of {label} shown converged" + (
+                    f" (budget checks at {checked[1]} of {checked[0]} iterations)." if checked else
+                    " (the field has no budget checks: none can be).")]
             lines.append("")
         base = store.root / "compare" / f"{_safe('_'.join(new))}_{task}_pd_plane"
         p = F.pd_plane(st, base, formats, highlight=set(new_labels))

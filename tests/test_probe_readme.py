@@ -298,3 +298,17 @@ def test_perf_with_a_loss_file_times_the_files_losses(tmp_path, monkeypatch, cap
         LOSSES.remove("probe_perf_loss")
     assert main(["perf", "--device", "cpu"]) == 0
     assert timed == [["probe_perf_loss"], ["l2"], ["vgg", "lpips", "pdl"]]
+
+
+def test_compare_says_whether_the_new_loss_is_shown_converged(tmp_path):
+    """compare trained the new loss's budget checks but its report never said what they showed, nor
+    that the field is a smoke test (the leaderboard opens with both)."""
+    from benchmark.compare import _summary
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0, "good": 1.0}, seeds=(0, 1, 2, 3, 4), metrics=("psnr",),
+                        n_images=6, unconverged=("good",))
+    group = [m for m in store.metas() if m.get("config", {}).get("iterations") == 150]
+    text, _ = _summary(store, {"denoise": group}, ["good"], {"denoise": []}, 0.05, 50, "l1", ("png",))
+    assert "Convergence: 0 of 5 run(s) of good shown converged (budget checks at 75 of 150 iterations)." in text
+    assert "> Smoke test, not a ranking: 5 of 10 runs not shown converged" in text
