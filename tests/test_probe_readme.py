@@ -312,3 +312,12 @@ def test_compare_says_whether_the_new_loss_is_shown_converged(tmp_path):
     text, _ = _summary(store, {"denoise": group}, ["good"], {"denoise": []}, 0.05, 50, "l1", ("png",))
     assert "Convergence: 0 of 5 run(s) of good shown converged (budget checks at 75 of 150 iterations)." in text
     assert "> Smoke test, not a ranking: 5 of 10 runs not shown converged" in text
+
+
+def test_a_misspelt_task_parameter_gets_the_closest_name(capsys):
+    """`--task-param denoise.sgma=0.1` listed the parameters but suggested none (every other name
+    typo gets did_you_mean)."""
+    assert main(["run", "--tasks", "denoise", "--losses", "l1", "--task-param", "denoise.sgma=0.1",
+                 "--dry-run", "--device", "cpu"]) == 2
+    err = capsys.readouterr().err
+    assert "task 'denoise' has no parameter sgma; did you mean sigma? (it has: clip, sigma)" in err, err
