@@ -266,8 +266,11 @@ def _adopt_selftrained(arch: str, layers: tuple[str, ...], weights: str, normali
     if own in ARCHS and all(n in ARCHS[own].names for n in layers):
         log.info("backbone: using %s from the self-trained checkpoint instead of %s", own, arch)
         return own, normalize or "none"
+    names = ARCHS.get(own, ARCHS[arch]).names
     raise UserError(f"checkpoint {weights} holds a {own}, which has no layer "
-                    f"{next(n for n in layers if n not in ARCHS.get(own, ARCHS[arch]).names)!r} this loss taps")
+                    f"{next(n for n in layers if n not in names)!r} this loss taps; a loss with a layers=(…) "
+                    f"keyword (vgg, pdl, style, …) can tap the {own}'s own ({', '.join(names)}), e.g. "
+                    f"layers=({', '.join(repr(n) for n in names if n.startswith('layer')) or repr(names[-1])})")
 
 
 class Backbone(nn.Module):

@@ -34,7 +34,31 @@ class _Parser(argparse.ArgumentParser):
         m = re.match(r"argument (--[\w-]+)(?:/[\w-]+)*: expected (?:at least )?one argument", message)
         if m and any(re.match(r"-[\d.]", a) for a in self.argv):  # `--losses -1*l1`: argparse saw an option
             message += f" (a value that begins with '-' is written {m.group(1)}=VALUE)"
-        self.exit(2, f"error: {message} (`{self.prog} -h` shows the options)\n")
+        prog = self.prog
+        m = re.match(r"invalid choice: '([^']*)' \(choose from (.*)\)$", message.split(": ", 1)[-1])
+        if m:  # `list metric`, `--logger tensorbord`: the closest choice first
+            message += did_you_mean(m.group(1), re.findall(r"'([^']*)'", m.group(2)))
+        if message.startswith("unrecognized arguments:"):
+            # reported by the top-level parser: name the subcommand's options, not plbench's
+            sub = self._subcommand()
+            if sub is not None:
+                prog = sub.prog
+                options = {o.lstrip("-"): o for p in (self, sub) for a in p._actions for o in a.option_strings
+                           if o.startswith("--")}
+                flags = [w.split("=", 1)[0] for w in message.split(":", 1)[1].split() if w.startswith("--")]
+                for flag in flags:  # compared without the dashes every option shares
+                    hint = did_you_mean(flag.lstrip("-"), options)
+                    if hint:
+                        close = ", ".join(options[o] for o in hint.removeprefix("; did you mean ")[:-1].split(", "))
+                        message += f"; did you mean {close}" + (f" (for {flag})?" if len(flags) > 1 else "?")
+        self.exit(2, f"error: {message} (`{prog} -h` shows the options)\n")
+
+    def _subcommand(self) -> argparse.ArgumentParser | None:
+        """The parser of the subcommand named in :attr:`argv` (``None`` if none)."""
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                return next((action.choices[a] for a in self.argv if a in action.choices), None)
+        return None
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -106,8 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     perf = sub.add_parser("perf", help="time one training step per loss: it/s, × L1, × naive fp32 reference, "
                           "peak memory, FLOP/s")
     _add_common(perf)
-    perf.add_argument("--losses", nargs="+", default=["vgg", "lpips", "pdl"],
-                      help="loss specs (default: vgg lpips pdl; l1 is always timed as the baseline)")
+    perf.add_argument("--losses", nargs="+",
+                      help="loss specs (default: the --loss-file's losses, else vgg lpips pdl; l1 is always timed "
+                           "as the baseline)")
     perf.add_argument("--loss-file", action="append", default=[], metavar="FILE",
                       help="a Python file that registers losses (repeatable)")
     perf.add_argument("--net", default="small", help="net preset: tiny, small, base (default: small)")
@@ -298,7 +323,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _program() -> list[str]:
-    """How this process was started, for the resume hint: ``plbench`` or ``python run_all.py``."""
+    """How this process was started, for the resume hint: ``plbench``, ``python run_all.py`` or
+    ``python -m benchmark.cli``."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    if spec is not None and spec.name.startswith("benchmark"):  # python -m benchmark[.cli]
+        return [os.path.basename(sys.executable) or "python", "-m", spec.name.removesuffix(".__main__")]
     prog = sys.argv[0] if sys.argv and sys.argv[0] else "plbench"
     if prog.endswith(".py"):
         return [os.path.basename(sys.executable) or "python", prog]
@@ -330,6 +359,7 @@ def _restore_sigterm(previous) -> None:
 
 def main_entry() -> None:
     sys.exit(main())
+
 
 
 # --------------------------------------------------------------------------------------------
@@ -399,7 +429,8 @@ def cmd_run(args) -> int:
 
     def save_grid() -> None:  # the resolved grid beside its results (not for input refused before any run)
         atomic_write_bytes(store.root / "grids" / f"{stamp}.yaml", (
-            f"# the resolved grid of: {' '.join(_program() + (sys.argv[1:] or ['run']))}\n" + s.to_yaml()).encode())
+            f"# the resolved grid of: {shlex.join(_program() + (sys.argv[1:] or ['run']))} (in {os.getcwd()})\n"
+            + s.with_absolute_paths().to_yaml()).encode())
 
     try:
         summary = execute(s.executor, configs, store.root, metrics, str(dev),
@@ -466,8 +497,11 @@ def cmd_perf(args) -> int:
     from benchmark.registry import LOSSES, load_user_file
     from benchmark.runner import resolve_device
 
+    added = []
     for f in args.loss_file:
-        load_user_file(f, LOSSES)
+        added += load_user_file(f, LOSSES)
+    if args.losses is None:  # as `plbench run --loss-file FILE`: the file's losses are what is asked about
+        args.losses = added or ["vgg", "lpips", "pdl"]
     for name, flag in (("batch", "batch-size"), ("crop", "crop"), ("reps", "reps")):
         if not getattr(args, name) > 0:
             raise UserError(f"--{flag} must be positive, got {getattr(args, name)}")

@@ -31,11 +31,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmark.errors import UserError
+from benchmark.errors import UserError, did_you_mean
 from benchmark.export import one_image_text
 from benchmark.results import ResultsStore, atomic_write_bytes
 from benchmark.runstats import MIN_RUNS, compare_runs
-from benchmark.stats import INPUT, compute, holm, pareto_front, pd_metrics
+from benchmark.stats import INPUT, compute, holm, labels, pareto_front, pd_metrics, smoke_test
 
 log = logging.getLogger(__name__)
 IDENTITY_FREE = ("loss", "seed", "backbone_weights")
@@ -138,8 +138,11 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     from benchmark.runner import code_version, resolve_device, run_grid
 
     store = ResultsStore(out)
-    if not store.runs.exists():
-        raise UserError(f"no field in {store.root}: run `plbench run --out {out}` first")
+    # as `plbench report`: a missing folder, a file, a folder of other files (where `plbench run`
+    # would refuse to write: never offered), a store of plbench 0.1 — one line each, nothing trained
+    store.require_results(out)
+    store.check_version()
+    store.check_foreign()
     new: list[str] = []
     for f in loss_files:
         new += load_user_file(f, LOSSES)
@@ -157,7 +160,13 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     if tasks:
         missing = sorted(set(tasks) - set(groups))
         if missing:
-            raise UserError(f"no field results for task(s) {', '.join(missing)} in {store.root}")
+            raise UserError(f"no field results for task(s) {', '.join(missing)} in {store.root}"
+                            + did_you_mean(missing[0], sorted(groups)) + f" (field tasks: {', '.join(sorted(groups))})")
+    if baseline != "l1":  # asked for by name, as `plbench report --baseline`: a typo is refused before training
+        have = sorted((set(table["loss"].astype(str)) - {INPUT}) | set(new)) if not table.empty else sorted(new)
+        if baseline not in have:
+            raise UserError(f"--baseline {baseline!r} is not a loss of these results or the new one"
+                            + (did_you_mean(baseline, have, n=3, cutoff=0.5) or f" (they have {', '.join(have)})"))
     if not groups:
         raise UserError(f"no finished field runs in {store.root} to compare against")
     from benchmark.config import run_id
@@ -169,6 +178,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     notes: dict[str, list[str]] = {}
     chosen: dict[str, list[dict]] = {}
     trained = failed = 0
+    current: set[str] = set()  # the run ids of the loss files as they are now (not of an earlier edit)
     for task, gs in sorted(groups.items()):
         group, task_notes = _pick_group(gs, here)
         ids = {m["run_id"] for m in group or ()}
@@ -178,6 +188,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         check = check_groups.get(_setting(group[0])) if group else None
         if check:  # the field has budget checks (benchmark.convergence): the new loss gets them too
             configs += [_config_from(check[0], loss, s, data, dev.type) for loss in new for s in seeds]
+        current |= {run_id(c) for c in configs}
         if tasks and task not in tasks:
             # not asked for now: its section is kept (rebuilt from the store) when an earlier compare
             # trained the new loss here, so `compare --tasks X` never drops the other tasks' results
@@ -213,7 +224,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     keep = {_setting(g[0]) for g in chosen.values()}
     paths = write_report(store, baseline=baseline, alpha=alpha, n_boot=n_boot, formats=formats, visual=visual,
                          keep=keep or None, hint="plbench compare")
-    text, figs = _summary(store, chosen, new, notes, alpha, n_boot, baseline, formats)
+    text, figs = _summary(store, chosen, new, notes, alpha, n_boot, baseline, formats, current)
     path = store.root / "compare" / f"{_safe('_'.join(new))}.md"
     atomic_write_bytes(path, text.encode())
     paths.update(figs)
@@ -240,8 +251,13 @@ def _pick_group(gs: list[list[dict]], here: str) -> tuple[list[dict] | None, lis
 
 
 def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str], notes: dict[str, list[str]],
-             alpha: float, n_boot: int, baseline: str, formats) -> tuple[str, dict]:
+             alpha: float, n_boot: int, baseline: str, formats, current: set[str] | None = None
+             ) -> tuple[str, dict]:
+    """The Markdown of ``compare`` and its figures. ``current``: the run ids of the new loss as its
+    file is now; runs of an earlier version of that file (another hash, another label) are then
+    part of the field, not the loss being compared."""
     from benchmark import figures as F
+    from benchmark.export import metric_decimals
     from benchmark.report import coverage_lines, coverage_table
     from benchmark.settings import select
 
@@ -263,13 +279,17 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         t = picked.table
         ids = {r for r in picked.run_ids if r in metas}
         st = compute(t, [metas[r] for r in ids], baseline=baseline, alpha=alpha, n_boot=n_boot, checks=picked.checks)
+        # as the leaderboard opens: metric coverage, runs not shown converged or too few, one test image
         cov = [f"Metric coverage: {line}" for line in coverage_lines(coverage_table(store, ids), len(ids))]
-        cov += [x for x in [one_image_text(st, task)] if x]
+        cov += [x for x in (smoke_test(st), one_image_text(st, task)) if x]
         lines += [f"> {line}" for line in cov]
         if notes[task] or cov:
             lines.append("")  # a blank line ends the quotes (else Markdown folds what follows into them)
         c = st.cells
-        new_labels = sorted(set(c.loc[c["loss"].isin(new), "label"]))
+        new_labels = set(c.loc[c["loss"].isin(new), "label"])
+        if current is not None:
+            new_labels &= set(labels(t)[t["run_id"].isin(current)])
+        new_labels = sorted(new_labels)
         if not new_labels:
             lines += ["The new loss has no scored results for this task (diverged or failed).", ""]
             continue
@@ -282,9 +302,12 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
             wins, losses = _pairwise(st, label, alpha)
             for m in mine.index:
                 r = mine.loc[m]
-                lines.append(f"| {m} {'↑' if r['higher_is_better'] else '↓'} | {r['mean']:.4g} "
-                             f"[{r['ci_low']:.4g}, {r['ci_high']:.4g}] | {r['rank']:g} | "
-                             f"{'yes' if r['top_group'] else 'no'} | {', '.join(wins.get(m, [])) or '–'} | "
+                dec = metric_decimals(st, task, m)  # the leaderboard's fixed decimals for this column
+                # untested (too few runs): neither in nor out of the top group
+                top = "yes" if r["top_group"] else "not tested" if pd.isna(r["p_best_adj"]) else "no"
+                lines.append(f"| {m} {'↑' if r['higher_is_better'] else '↓'} | {_num(r['mean'], dec)} "
+                             f"[{_num(r['ci_low'], dec)}, {_num(r['ci_high'], dec)}] | {r['rank']:g} | "
+                             f"{top} | {', '.join(wins.get(m, [])) or '–'} | "
                              f"{', '.join(losses.get(m, [])) or '–'} |")
             dist, perc = pd_metrics(c["metric"].unique())
             if dist and perc:
@@ -295,10 +318,19 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
                 front = dict(zip(labs, pareto_front(x.loc[labs, "mean"].to_numpy(), y.loc[labs, "mean"].to_numpy(),
                                                     st.higher()[dist], st.higher()[perc])))
                 on = [l for l in labs if front[l]]
-                lines += ["", f"Perception–distortion plane: {dist} = {x.loc[label, 'mean']:.4g}, {perc} = "
-                              f"{y.loc[label, 'mean']:.4g}; " + ("**on the Pareto front**" if front.get(label)
-                                                                 else "dominated") +
-                          f" (front: {', '.join(on)})."]
+                where = "**on the Pareto front**" if front.get(label) else "dominated"
+                lines += ["", f"Perception–distortion plane: {dist} = "
+                              f"{_num(x.loc[label, 'mean'], metric_decimals(st, task, dist))}, {perc} = "
+                              f"{_num(y.loc[label, 'mean'], metric_decimals(st, task, perc))}; {where}"
+                              f" (front: {', '.join(on)})."]
+            tc = st.task_costs
+            mine_tc = tc[(tc["task"] == task) & (tc["label"] == label)] if "unconverged" in tc.columns else tc.iloc[0:0]
+            if len(mine_tc):  # the leaderboard's `unconv.` column, said in words
+                ok, un = int(mine_tc["ok"].iloc[0]), int(mine_tc["unconverged"].iloc[0])
+                checked = st.budget_iterations
+                lines += ["", f"Convergence: {ok - un} of {ok} run(s) of {label} shown converged" + (
+                    f" (budget checks at {checked[1]} of {checked[0]} iterations)." if checked else
+                    " (the field has no budget checks: none can be).")]
             lines.append("")
         base = store.root / "compare" / f"{_safe('_'.join(new))}_{task}_pd_plane"
         p = F.pd_plane(st, base, formats, highlight=set(new_labels))
@@ -306,6 +338,11 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
             figs[f"compare_pd_{task}"] = p[0]
             lines += [f"![perception–distortion]({p[0].name})", ""]
     return "\n".join(lines), figs
+
+
+def _num(v, dec: int) -> str:
+    """``v`` with ``dec`` decimals; "–" when it is not a finite number."""
+    return f"{float(v):.{dec}f}" if pd.notna(v) and abs(float(v)) != float("inf") else "–"
 
 
 def _pairwise(st, label: str, alpha: float) -> tuple[dict, dict]:

@@ -269,6 +269,9 @@ class Profile:
 # validation split is the test set where Set5/Set14/Kodak24 are not on this machine.
 HUB_TRAIN = ("goodfellowliu/DIV2K:train",)
 HUB_TEST = ("goodfellowliu/DIV2K:validation",)
+#: the folders of ``shared/datasets`` each profile trains and tests on when they are there
+LOCAL_SETS = {"standard": (("BSD200", "T91"), ("Kodak24", "CSet14")),
+              "full": (("BSD200", "T91"), ("CSet5", "CSet14", "Kodak24"))}
 
 
 def full_data(shared: Path = SHARED_DATASETS, test_sets=("CSet5", "CSet14", "Kodak24")
@@ -290,10 +293,10 @@ PROFILES = {
     # on pretrained backbones where their weights are cached, else random-init ("auto"). A GPU profile;
     # configs/standard-cpu.yaml is the subset that finishes in under 2 h on 2 CPU cores.
     "standard": Profile("standard", DEFAULT_TASKS, ("all",), (0, 1, 2), "small", 3000, 16, 96, 5e-4,
-                        *full_data(test_sets=("Kodak24", "CSet14")), "auto"),
+                        *full_data(test_sets=LOCAL_SETS["standard"][1]), "auto"),
     # Overnight on a GPU: BSD200 + T91 training crops, Set5/Set14/Kodak24 test sets, pretrained backbones.
     "full": Profile("full", DEFAULT_TASKS, ("all",), (0, 1, 2), "base", 5000, 16, 128, 2e-4,
-                    *full_data(), "pretrained"),
+                    *full_data(test_sets=LOCAL_SETS["full"][1]), "pretrained"),
 }
 
 
@@ -519,6 +522,27 @@ class GridSpec:
 
         return yaml.safe_dump(self.to_mapping(), sort_keys=False, allow_unicode=True)
 
+    def with_absolute_paths(self) -> "GridSpec":
+        """A copy whose relative local paths — data folders, loss files, ``out`` — are absolute
+        (against the current directory, as plbench reads them): what the saved grid
+        ``<out>/grids/<time>.yaml`` records, so ``--config`` on it from another directory runs the
+        same grid into the same results instead of looking for ``my_loss.py`` or writing a new
+        ``results/`` there. Hub ids and the embedded sources are left as they are."""
+        from benchmark.data import EMBEDDED, _split_source
+
+        def absolute(token: str) -> str:
+            source = _split_source(str(token))[0]
+            p = Path(source).expanduser()
+            if not source or source in EMBEDDED or p.is_absolute() or not p.exists():
+                return token
+            return str(p.resolve()) + str(token)[len(source):]
+
+        changes = {k: tuple(absolute(t) for t in getattr(self, k)) for k in ("train_data", "test_data", "loss_files")
+                   if getattr(self, k)}
+        if self.out and not Path(self.out).expanduser().is_absolute():
+            changes["out"] = str(Path(self.out).expanduser().resolve())
+        return dataclasses.replace(self, **changes)
+
 
 def _unique(values):
     """A tuple without repeats, in order (unhashable values, refused later anyway, left as they are)."""
@@ -713,6 +737,13 @@ def build_configs(spec: GridSpec, data=None, local: bool = True) -> tuple[list[R
             logging.getLogger(__name__).warning("%s: %s given more than once: each runs once", name,
                                                 ", ".join(map(str, repeats)))
     s = spec.resolved()
+    for i, (role, given, hub) in enumerate((("train", spec.train_data, HUB_TRAIN),
+                                            ("test", spec.test_data, HUB_TEST))):
+        if given is None and tuple(getattr(s, f"{role}_data")) == hub:  # the profile fell back to the hub: say why
+            missing = [n for n in LOCAL_SETS.get(s.profile, ((), ()))[i] if not (SHARED_DATASETS / n).is_dir()]
+            logging.getLogger(__name__).warning(
+                "profile %s: %s data from the hub (%s): %s not in %s (pass --%s-data to use other folders)",
+                s.profile, role, ", ".join(hub), ", ".join(missing) or "its local copies", SHARED_DATASETS, role)
     for name in ("iterations", "batch_size", "crop", "lr", "max_train_images", "workers_per_gpu"):
         v = getattr(s, name)
         if v is not None and not v > 0:
@@ -732,6 +763,15 @@ def build_configs(spec: GridSpec, data=None, local: bool = True) -> tuple[list[R
     for t in tasks:
         TASKS.get(t)
     loss_specs = expand_losses(added if added and spec.losses is None else s.losses)
+    if added and spec.losses is not None:  # --losses names the grid: a loss of the file left out is said
+        from benchmark.stats import loss_terms
+
+        used = {t for ls in loss_specs for t in loss_terms(ls)}
+        left = [n for n in added if n not in used]
+        if left:
+            logging.getLogger(__name__).warning(
+                "the loss file registers %s, which --losses does not name: not trained (add it to --losses, or "
+                "leave --losses out to train only the file's losses)", ", ".join(left))
     tparams = dict(s.task_params)
     for t in tparams:
         if t not in tasks:

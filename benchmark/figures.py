@@ -299,6 +299,19 @@ def wrap_title(text: str, width_in: float, fontsize: float = 8) -> str:
     return "\n".join(textwrap.wrap(text, chars))
 
 
+@contextmanager
+def _first_guess_layout():
+    """Silence matplotlib's "constrained_layout not applied" while a figure still has its first
+    guessed size: a long label collapses the layout until :func:`fit_canvas` grows the figure,
+    which is the fix (seaborn's heatmap draws the figure once before that, and the warning
+    reached the user's terminal)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="constrained_layout not applied")
+        yield
+
+
 def fit_canvas(fig, pad: float = 0.04, max_iter: int = 6, min_axes: tuple[float, float] | None = None) -> None:
     """Grow ``fig`` until every artist is on the canvas (constrained layout re-runs each time),
     and, with ``min_axes=(w, h)`` inches, until every visible plot panel is at least that large
@@ -306,11 +319,8 @@ def fit_canvas(fig, pad: float = 0.04, max_iter: int = 6, min_axes: tuple[float,
 
     A label longer than the figure would otherwise be cut at the edge; here the figure becomes
     as large as its content needs, so the saved file (no ``bbox_inches``) shows all of it."""
-    import warnings
-
     for _ in range(max_iter):
-        with warnings.catch_warnings():  # a too-small first guess collapses the layout: growing it is the fix
-            warnings.filterwarnings("ignore", message="constrained_layout not applied")
+        with _first_guess_layout():
             fig.draw_without_rendering()  # layout and text extents, no rasterising
         renderer = fig.canvas.get_renderer()
         bb = fig.get_tightbbox(renderer)
@@ -493,9 +503,24 @@ def robust_limits(means, lows=None, highs=None, k: float = 4.0, pad: float = 0.0
     return lo - pad * span, hi + pad * span
 
 
+def short_metric(metric: str) -> str:
+    """A metric scored with a checkpoint file, ``NAME@<path>``, by the file's name only
+    (``contrique_fr@/…/enc.pt`` → ``contrique_fr@enc.pt``): the whole path ran off the canvas
+    and over the titles. Tables keep the full name."""
+    name, at, ckpt = str(metric).partition("@")
+    return f"{name}@{Path(ckpt).name}" if at and ("/" in ckpt or "\\" in ckpt) and Path(ckpt).name else str(metric)
+
+
+def _wrap(text: str, chars: int) -> str:
+    """An axis label or panel title of more than ``chars`` characters on several lines (a long
+    metric name otherwise runs past its panel, off the canvas or into the figure's title)."""
+    return "\n".join(textwrap.wrap(text, chars)) if len(text) > chars else text
+
+
 def metric_name(metric: str) -> str:
     """A metric as an axis or column names it, with its unit: ``psnr`` → ``psnr (dB)``."""
-    return f"{metric} (dB)" if str(metric).partition("@")[0].startswith("psnr") else str(metric)
+    metric = short_metric(metric)
+    return f"{metric} (dB)" if metric.partition("@")[0].startswith("psnr") else metric
 
 
 # --------------------------------------------------------------------------------------------
@@ -518,10 +543,11 @@ def draw_rank_heatmap(stats: Stats, styles=None):
     # the scale is the possible range of a rank, 1 (best) to k losses, not the data's min–max; with
     # one loss there is nothing to compare and no colourbar
     k = len(tr)
-    sns.heatmap(tr, ax=ax, cmap="viridis", annot=annot, fmt="", annot_kws={"fontsize": 7}, linewidths=0.5,
-                linecolor="white", vmin=1, vmax=max(k, 1), cbar=k > 1,
-                cbar_kws={"label": f"mean rank (1 = best, {k} = worst)", "shrink": 0.8, "aspect": 30,
-                          "ticks": _rank_ticks(k)})
+    with _first_guess_layout():
+        sns.heatmap(tr, ax=ax, cmap="viridis", annot=annot, fmt="", annot_kws={"fontsize": 7}, linewidths=0.5,
+                    linecolor="white", vmin=1, vmax=max(k, 1), cbar=k > 1,
+                    cbar_kws={"label": f"mean rank\n(1 = best, {k} = worst)", "shrink": 0.8, "aspect": 30,
+                              "ticks": _rank_ticks(k)})
     ax.set_yticks(np.arange(len(tr)) + 0.5, rows, rotation=0, va="center")
     ax.set_xticks(np.arange(tr.shape[1]) + 0.5, [str(c) for c in tr.columns], rotation=90)
     ax.axvline(tr.shape[1] - 1, color="white", lw=2.5)
@@ -699,7 +725,7 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
                             va={"bottom": "bottom", "top": "top"}.get(edge, "center"))
         shown += [l for l in labels if l not in shown]
         ax.set_xlabel(f"{metric_name(dist)} {_arrow(higher[dist])} (distortion)")
-        ax.set_ylabel(f"{metric_name(perc)} {_arrow(higher[perc])} (perception)")
+        ax.set_ylabel(_wrap(f"{metric_name(perc)} {_arrow(higher[perc])} (perception)", 40))
         ax.xaxis.set_major_locator(MaxNLocator(4))
         ax.yaxis.set_major_locator(MaxNLocator(5))
         ax.set_title(task)
@@ -711,8 +737,8 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
     from benchmark.stats import smoke_test
 
     chars = max(20, int(w * 72 / (0.55 * 8)))
-    head = (f"Perception–distortion plane: perception = {perc} {_arrow(higher[perc])}, distortion = {dist} "
-            f"{_arrow(higher[dist])}")
+    head = (f"Perception–distortion plane: perception = {short_metric(perc)} {_arrow(higher[perc])}, distortion = "
+            f"{short_metric(dist)} {_arrow(higher[dist])}")
     if len(head) + 25 <= chars:
         head += " (better: right and up)"
     smoke = smoke_test(stats, short=True)
@@ -798,7 +824,7 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
         if circ.any():  # a circular cell: a dark ring around its point
             ax.scatter(g["mean"].to_numpy()[circ], y[circ], s=CIRCULAR_RING, marker="o", facecolors="none",
                        edgecolors="0.15", linewidths=0.7, zorder=4, gid=CIRCULAR_GID)
-        ax.set_title(f"{metric_name(m)} {_arrow(bool(g['higher_is_better'].iloc[0]))}")
+        ax.set_title(_wrap(f"{metric_name(m)} {_arrow(bool(g['higher_is_better'].iloc[0]))}", 22))
         ax.set_yticks([ypos[l] for l in order], ticks)
         for l in [l for l in order if l not in set(g["label"])]:  # an empty row says why, as the tables' "–"
             ax.text(0.5, ypos[l], "not scored", transform=ax.get_yaxis_transform(), ha="center", va="center",
@@ -1200,9 +1226,11 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     names = [str(l) + (f" {WORSE}" if l in flagged[t] else "") for t in values for l in order]
     ylab = dict(zip(((t, l) for t in values for l in order), row_labels(names, 34)))
     row_h = 0.06 + 0.125 * max(_lines(l) for l in ylab.values())
-    fig = plt.figure(figsize=(cols * (0.5 * n_metrics + 2.6), rows * (row_h * len(order) + 1.3) + 1.0),
-                     layout="constrained")
-    panel_h = row_h * len(order) + 1.3
+    # room for long column names under the panels (a metric scored with a checkpoint): without it
+    # they took the rows' height and the rows' names and values ran into each other
+    names_in = max((len(_column_name(c)) for c in columns), default=0) * 0.55 * 8 / 72
+    panel_h = row_h * len(order) + 1.3 + max(0.0, names_in - 0.9)
+    fig = plt.figure(figsize=(cols * (0.5 * n_metrics + 2.6), rows * panel_h + 1.0), layout="constrained")
     gs = fig.add_gridspec(rows + 1, 2 * cols, height_ratios=[panel_h] * rows + [0.5])
     cmap, norm = sns.color_palette("vlag_r", as_cmap=True), Normalize(-1.0, 1.0)
     axes = []
@@ -1216,8 +1244,9 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
         colour = pd.DataFrame({c: gain_over_input(v[c], _metric_of(c)[1]) for c in v.columns}, index=v.index)
         text = np.array([["–" if not np.isfinite(x) else f"{x:.{decimals[c]}f}" for c, x in row.items()]
                          for _, row in v.iterrows()], dtype=object)
-        sns.heatmap(colour, ax=ax, cmap=cmap, norm=norm, annot=text, fmt="", annot_kws={"fontsize": 6},
-                    cbar=False, linewidths=0.5, linecolor="white")
+        with _first_guess_layout():
+            sns.heatmap(colour, ax=ax, cmap=cmap, norm=norm, annot=text, fmt="", annot_kws={"fontsize": 6},
+                        cbar=False, linewidths=0.5, linecolor="white")
         ticks = [ylab[task, l] for l in order]
         ax.set_yticks(np.arange(len(order)) + 0.5, ticks, rotation=0, va="center")
         for tick, label in zip(ax.get_yticklabels(), order):

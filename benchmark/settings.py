@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from benchmark.config import PER_TASK
-from benchmark.errors import UserError
+from benchmark.errors import UserError, did_you_mean
 
 INPUT = "input"
 
@@ -45,6 +45,14 @@ def _fmt(v) -> str:
     if isinstance(v, dict):
         return ", ".join(f"{k}={x}" for k, x in sorted(v.items())) or "defaults"
     return str(v)
+
+
+def _by_value(text: str) -> tuple:
+    """Sort key: numbers by value (6 before 10), then the rest by text."""
+    try:
+        return (0, float(text), "")
+    except ValueError:
+        return (1, 0.0, text)
 
 
 def parse_where(items) -> dict[str, str]:
@@ -96,7 +104,8 @@ def check_where(st: pd.DataFrame, where: dict[str, str]) -> None:
     unknown = sorted(k for k in where if "." not in k and not any(k in s for s in st["setting"]))
     if unknown:
         fields = sorted({k for s in st["setting"] for k in s if k not in PER_TASK})
-        raise UserError(f"--where {unknown[0]}: no such setting field (fields: {', '.join(fields)}; "
+        raise UserError(f"--where {unknown[0]}: no such setting field{did_you_mean(unknown[0], fields)} "
+                        f"(fields: {', '.join(fields)}; "
                         "task parameters as TASK.PARAM)")
     tasks = sorted(set(st["task"]))
     for key, wanted in where.items():
@@ -104,11 +113,12 @@ def check_where(st: pd.DataFrame, where: dict[str, str]) -> None:
             continue
         task, name = key.split(".", 1)
         if task not in tasks:
-            raise UserError(f"--where {key}: no task {task!r} in these results (tasks: {', '.join(tasks)})")
+            raise UserError(f"--where {key}: no task {task!r} in these results{did_you_mean(task, tasks)} "
+                            f"(tasks: {', '.join(tasks)})")
         params = [s.get("task_params") or {} for t, s in zip(st["task"], st["setting"]) if t == task]
         have = sorted({k for p in params for k in p})
         if name not in have:
-            raise UserError(f"--where {key}: {task} has no parameter {name!r} "
+            raise UserError(f"--where {key}: {task} has no parameter {name!r}{did_you_mean(name, have)} "
                             f"(parameters: {', '.join(have) or 'none'})")
         if not any(name in p and _equal(p[name], wanted) for p in params):
             values = sorted({_fmt(p[name]) for p in params if name in p})
@@ -247,6 +257,7 @@ def select(table: pd.DataFrame, where: dict[str, str] | None = None, keep: set[s
     all_checks = budget_checks(st)
     if keep is not None and "key" in st.columns:
         st = st[st["key"].isin(keep)]
+    before = st
     if where:
         check_where(st, where)
         st = st[[_matches(t, s, where) for t, s in zip(st["task"], st["setting"])]]
@@ -254,8 +265,11 @@ def select(table: pd.DataFrame, where: dict[str, str] | None = None, keep: set[s
     if st.empty:
         if table.empty or (table["loss"] == INPUT).all():
             return Selection(table.iloc[0:0], set(), "no results", [])
+        have = "; ".join(f"{k}: {' | '.join(sorted({_fmt(s[k]) for s in before['setting'] if k in s}, key=_by_value))}"
+                         for k in where if "." not in k and any(k in s for s in before["setting"]))
         raise UserError("no results match " + (" ".join(f"{k}={v}" for k, v in where.items()) or "this grid's "
-                                               "settings") + f" (`{hint}` without --where lists the settings)")
+                                               "settings") + f" ({'they have ' + have + '; ' if have else ''}"
+                        f"`{hint}` without --where lists the settings)")
     shared = {json.dumps(_shared(s), sort_keys=True, default=str) for s in st["setting"]}
     per_task_conflict = st.groupby("task")["key"].nunique()
     if len(shared) > 1 or (per_task_conflict > 1).any():

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import torch
 
-from benchmark.errors import UserError
+from benchmark.errors import UserError, did_you_mean
 from benchmark.registry import TASKS
 
 
@@ -59,7 +59,8 @@ def build_task(name: str, **params) -> Task:
     fields = {f.name for f in dataclasses.fields(entry.obj)}
     unknown = set(params) - fields
     if unknown:
-        raise UserError(f"task {name!r} has no parameter {', '.join(sorted(unknown))} "
+        hint = did_you_mean(sorted(unknown)[0], sorted(fields))
+        raise UserError(f"task {name!r} has no parameter {', '.join(sorted(unknown))}{hint} "
                         f"(it has: {', '.join(sorted(fields)) or 'none'})")
     from benchmark.params import check_kwargs
 

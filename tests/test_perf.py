@@ -63,8 +63,10 @@ def test_dry_run_prints_an_estimate_and_writes_no_runs(tmp_path, capsys):
 
 def test_dry_run_names_the_profile_of_a_config_file(tmp_path, capsys):
     cfg = tmp_path / "grid.yaml"
+    # the embedded photos for training too: the standard profile's own (../shared/datasets, else the
+    # hub) are not on a fresh clone, and offline the dry run failed there
     cfg.write_text("profile: standard\ntasks: [denoise]\nlosses: [l1]\nseeds: [0]\nnet: tiny\n"
-                   "iterations: 3\nmetrics: [psnr]\ntest_data: [skimage-natural:test]\n")
+                   "iterations: 3\nmetrics: [psnr]\ntrain_data: [skimage:train]\ntest_data: [skimage-natural:test]\n")
     assert main(["run", "--config", str(cfg), "--device", "cpu", "--no-progress", "-q", "--dry-run",
                  "--out", str(tmp_path / "dry")]) == 0
     assert "(standard profile; net tiny, 3 iterations" in capsys.readouterr().out
