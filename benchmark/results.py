@@ -505,11 +505,18 @@ class ResultsStore:
         except (json.JSONDecodeError, RecursionError):
             return None, "meta.json unreadable"
         why = meta_problem(meta, run_id)
-        return (None, why) if why else (meta, "")
+        if why:
+            return None, why
+        if isinstance(meta.get("setting"), dict):  # another release of the same numbers code: one setting
+            from benchmark.config import current_setting
+
+            meta["setting"] = current_setting(meta["setting"])
+        return meta, ""
 
     def meta(self, run_id: str) -> dict | None:
         """The run's ``meta.json``; None when it is absent or damaged — unreadable or incomplete
-        (:meth:`meta_damage` tells which)."""
+        (:meth:`meta_damage` tells which). Its ``setting`` is read as :meth:`table` reads the rows'
+        (:func:`benchmark.config.current_setting`); its top-level ``code_version`` is the writer's."""
         return self._load_meta(run_id)[0]
 
     def meta_damage(self, run_id: str) -> str:
@@ -728,7 +735,9 @@ class ResultsStore:
     def table(self) -> pd.DataFrame:
         """Every committed row of every finished, intact run, as one tidy DataFrame. Damaged runs
         (:meth:`damage`) are left out and named, one warning line each (also in :attr:`damaged`);
-        a (run, image, metric) is never counted twice (:data:`ROW_KEY`: the first pass's row wins)."""
+        a (run, image, metric) is never counted twice (:data:`ROW_KEY`: the first pass's row wins).
+        The ``setting`` of rows written by another release of the same numbers code reads as this
+        release's (:func:`benchmark.config.as_current_code`; the ``code_version`` column keeps the writer's)."""
         self.check_version()
         frames, self.damaged = [], {}
         for run_id in self.run_ids():
@@ -751,6 +760,12 @@ class ResultsStore:
         if not frames:
             return to_frame([])
         table = pd.concat(frames, ignore_index=True).astype(COLUMNS)
+        if not table.empty:  # rows of another release of the same numbers code share this one's setting
+            from benchmark.config import current_setting_json
+
+            settings = table["setting"].astype(object)
+            table["setting"] = settings.map({s: current_setting_json(s) for s in settings.dropna().unique()}
+                                            ).astype(COLUMNS["setting"])
         dup = table.duplicated(ROW_KEY, keep="first")
         if dup.any():
             runs = sorted(set(table.loc[dup, "run_id"].astype(str)))

@@ -1,0 +1,60 @@
+"""A results store over a project's life: releases, machines, copies (probe round 4)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from benchmark.results import ResultsStore, atomic_write_json
+from benchmark.synthetic import synthetic_runs
+
+
+def _store_by_two_releases(root, second="0.2.0+c1", first="0.1.0+c1"):
+    """A synthetic store whose seed-1 runs were written by another release (``second``)."""
+    store = ResultsStore(root)
+    store.ensure_writable()
+    for rid, meta, rows in synthetic_runs(offsets={"l1": 0.0, "l2": -0.5}, metrics=("psnr",), seeds=(0, 1),
+                                          n_images=6, budget_check=False):
+        if meta.get("setting"):  # what the runner records beside the setting
+            meta = {**meta, "code_version": meta["setting"]["code_version"]}
+        if (meta.get("config") or {}).get("seed") == 1:
+            meta = json.loads(json.dumps(meta).replace(first, second))
+            rows = [json.loads(json.dumps(r).replace(first, second)) for r in rows]
+        if rows:
+            store.write_eval(rid, rows, sorted({r["metric"] for r in rows}), {})
+        atomic_write_json(store.run_dir(rid) / "meta.json", meta)
+    return store
+
+
+def test_a_release_that_keeps_the_numbers_code_keeps_one_setting(tmp_path, monkeypatch):
+    """After an upgrade that left CODE_VERSION (what run ids hash) alone, ``run`` skipped the old runs
+    as done, but their rows' setting named the old package version: the grid's leaderboard dropped
+    them (12 of 30 rows), ``report`` refused the directory and ``compare`` left the field out."""
+    from benchmark.compare import _pick_group, field_groups
+    from benchmark.config import code_version
+    from benchmark.settings import select
+
+    monkeypatch.setattr("benchmark.config.CODE_VERSION", "1")
+    monkeypatch.setattr("benchmark.config.__version__", "0.2.0")
+    store = _store_by_two_releases(tmp_path)
+    table = store.table()
+    chosen = select(table)  # one setting, not "settings that differ in code_version"
+    runs = chosen.table[chosen.table["loss"] != "input"].groupby("loss")["seed"].nunique()
+    assert runs.to_dict() == {"l1": 2, "l2": 2}
+    assert "code 0.2.0+c1" in chosen.description
+    assert set(table["code_version"]) == {"0.1.0+c1", "0.2.0+c1"}  # each row still says who wrote it
+    groups = field_groups(store.metas(), set())[0]["denoise"]
+    assert len(groups) == 1 and len(groups[0]) == 4
+    group, notes = _pick_group(groups, code_version())
+    assert group is not None and notes == []
+
+
+def test_another_numbers_code_stays_its_own_setting(tmp_path, monkeypatch):
+    monkeypatch.setattr("benchmark.config.CODE_VERSION", "1")
+    from benchmark.errors import UserError
+    from benchmark.settings import select
+
+    store = _store_by_two_releases(tmp_path, second="0.2.0+c7")
+    with pytest.raises(UserError, match="differ in code_version"):
+        select(store.table())
