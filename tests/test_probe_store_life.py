@@ -58,3 +58,28 @@ def test_another_numbers_code_stays_its_own_setting(tmp_path, monkeypatch):
     store = _store_by_two_releases(tmp_path, second="0.2.0+c7")
     with pytest.raises(UserError, match="differ in code_version"):
         select(store.table())
+
+
+@pytest.mark.parametrize("fingerprints, same", [(("f0", "f0"), True), (("f0", "f1"), False)])
+def test_settings_apart_only_by_the_data_path_say_so(fingerprints, same):
+    """Two machines (or a moved data folder) with the same images at other paths: the refusal named
+    two test sets, and nothing said they were the same images, nor why they are not pooled."""
+    from benchmark.errors import UserError
+    from benchmark.settings import select
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(offsets={"l1": 0.0}, metrics=("psnr",), seeds=(0, 1), n_images=4)
+    restored = t["loss"] != "input"
+
+    def moved(setting: str, seed: int) -> str:  # seed k's run made on machine k
+        d = json.loads(setting)
+        d.update(test_data=[f"/machine{seed}/datasets/CSet5"], test_fingerprint=fingerprints[seed])
+        return json.dumps(d, sort_keys=True)
+
+    t.loc[restored, "setting"] = [moved(s, int(k)) for s, k in zip(t.loc[restored, "setting"], t.loc[restored, "seed"])]
+    with pytest.raises(UserError) as e:
+        select(t)
+    msg = str(e.value)
+    assert "differ in test_data (/machine0/datasets/CSet5 | /machine1/datasets/CSet5)" in msg
+    assert ("same images" in msg and "one absolute path" in msg) is same
+    assert len(msg.splitlines()) == 1
