@@ -83,3 +83,26 @@ def test_settings_apart_only_by_the_data_path_say_so(fingerprints, same):
     assert "differ in test_data (/machine0/datasets/CSet5 | /machine1/datasets/CSet5)" in msg
     assert ("same images" in msg and "one absolute path" in msg) is same
     assert len(msg.splitlines()) == 1
+
+
+def test_the_rows_of_an_edited_loss_file_say_which_text_is_newer():
+    """Two versions of a loss file (its hash) were two rows ``myl1 (v1+…)`` that nothing explained,
+    nor which one the file's current text made."""
+    from benchmark.export import notes
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(offsets={"l1": 0.0, "myl1": 0.1}, metrics=("psnr",), seeds=(0, 1), n_images=4)
+    mine = t["loss"] == "myl1"
+    t.loc[t["loss"] == "l1", "loss_version"] = "l1=1"
+    t.loc[mine, "loss_version"] = ["myl1=1+0123456789ab" if s == 0 else "myl1=1+ba9876543210"
+                                   for s in t.loc[mine, "seed"]]
+    metas = [{"run_id": r, "started": 1_800_000_000.0 + (100 if s == 0 else 0)}  # the seed-0 text is the newer
+             for r, s in set(zip(t.loc[mine, "run_id"], t.loc[mine, "seed"]))]
+    stats = compute(t, metas, n_boot=50)
+    assert len(stats.versions) == 1
+    line = stats.versions[0]
+    assert line.startswith("`myl1`: (v1+ba9876543210) (1 run, newest started ")
+    assert line.index("ba9876543210") < line.index("0123456789ab")  # oldest first
+    assert any("Several versions of one loss" in n and line in n for n in notes(stats))
+    assert compute(t[~mine], metas, n_boot=50).versions == []
