@@ -388,6 +388,13 @@ class ResultsStore:
             raise UserError(f"{self.root} was written by plbench 0.1 (store_version 1), whose run ids did not cover "
                             "the data's content, the device or the net's definition: its runs cannot be resumed or "
                             "mixed with new ones; use another --out (its leaderboard.md and results.csv stay readable)")
+        if isinstance(version, int) and not isinstance(version, bool) and version > STORE_VERSION:
+            from benchmark import __version__
+
+            raise UserError(f"{self.root} was written by an incompatible version (store_version {version}, this is "
+                            f"{STORE_VERSION}): a newer plbench's layout, which plbench {__version__} cannot read; "
+                            "upgrade plbench to read or extend it (nothing here was changed), or use another --out "
+                            "for new runs")
         if version != STORE_VERSION:
             raise UserError(f"{self.root} was written by an incompatible version "
                             f"(store_version {version!r}, this is {STORE_VERSION}); use another --out")

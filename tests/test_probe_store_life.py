@@ -106,3 +106,18 @@ def test_the_rows_of_an_edited_loss_file_say_which_text_is_newer():
     assert line.index("ba9876543210") < line.index("0123456789ab")  # oldest first
     assert any("Several versions of one loss" in n and line in n for n in notes(stats))
     assert compute(t[~mine], metas, n_boot=50).versions == []
+
+
+@pytest.mark.parametrize("command", ["report", "check", "run"])
+def test_a_store_of_a_newer_layout_asks_for_an_upgrade(tmp_path, capsys, command):
+    """A downloaded results folder written by a newer plbench was told to "use another --out", which
+    cannot help a reader: it needs a newer plbench."""
+    from benchmark.cli import main
+
+    out = tmp_path / "r"
+    (out / "runs").mkdir(parents=True)
+    (out / "store.json").write_text('{"store_version": 3}')
+    assert main([command, "--out", str(out), "-q"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "newer plbench" in err and "upgrade plbench" in err
+    assert sorted(p.name for p in out.iterdir()) == ["runs", "store.json"]
