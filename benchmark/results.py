@@ -467,6 +467,10 @@ class ResultsStore:
         if parent is not None and not parent.is_dir():
             raise UserError(f"cannot create results directory {self.root}: {parent} is not a directory")
         if parent is not None and not os.access(parent, os.W_OK | os.X_OK):
+            if parent == self.root:  # it exists: nothing to create (a read-only copy, a read-only mount)
+                raise UserError(f"results directory {self.root} is not writable: `plbench run` writes its runs and "
+                                "report there; make it writable or copy it (its results stay readable by `check` "
+                                "and `api.load_results`)")
             raise UserError(f"cannot create results directory {self.root}: {parent} is not writable")
 
     def ensure_writable(self) -> None:

@@ -121,3 +121,18 @@ def test_a_store_of_a_newer_layout_asks_for_an_upgrade(tmp_path, capsys, command
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "newer plbench" in err and "upgrade plbench" in err
     assert sorted(p.name for p in out.iterdir()) == ["runs", "store.json"]
+
+
+def test_run_into_an_existing_read_only_store_does_not_say_create(tmp_path, capsys, monkeypatch):
+    """``run`` on a read-only copy said "cannot create results directory X: X is not writable"."""
+    import benchmark.results as results
+    from benchmark.cli import main
+    from benchmark.synthetic import write_store
+
+    write_store(tmp_path, offsets={"l1": 0.0}, metrics=("psnr",), seeds=(0,), n_images=3, budget_check=False)
+    real = results.os.access
+    monkeypatch.setattr(results.os, "access",
+                        lambda p, mode, **k: False if str(p) == str(tmp_path) else real(p, mode, **k))
+    assert main(["run", "--tasks", "denoise", "--losses", "l1", "--out", str(tmp_path), "-q"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "is not writable" in err and "cannot create" not in err
