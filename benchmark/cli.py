@@ -17,6 +17,7 @@ import re
 import shlex
 import sys
 import time
+from pathlib import Path
 
 from benchmark.errors import UserError, did_you_mean
 
@@ -351,7 +352,30 @@ def grid_spec(args) -> "GridSpec":  # noqa: F821 - benchmark.config.GridSpec
         submitit_cluster=args.submitit_cluster, checkpoint_every=args.checkpoint_every,
         checkpoint_seconds=args.checkpoint_seconds, logger=args.logger)
     base = GridSpec.from_file(args.config) if getattr(args, "config", None) else GridSpec()
+    if getattr(args, "config", None):
+        base = _grid_of_its_store(base, Path(args.config).expanduser())
     return base.merged(flags)
+
+
+def _grid_of_its_store(spec, path: Path):
+    """A grid file that ``run`` saved in a results directory (``<out>/grids/<time>.yaml``) names the
+    ``out`` it was run with; once that directory is moved, copied or downloaded, the file's runs
+    belong to the directory that holds it, not to a path on the machine that wrote it (which the
+    replay would otherwise create, or extend, training everything there again). ``--out`` overrides."""
+    from benchmark.results import ResultsStore
+
+    store = path.resolve().parent.parent
+    if path.resolve().parent.name != "grids" or not (store / "store.json").is_file() or not spec.out:
+        return spec
+    try:
+        same = Path(spec.out).expanduser().resolve() == store
+    except OSError:
+        same = False
+    if not same and ResultsStore(store).is_store():
+        log.warning("%s is a grid saved in the results directory %s: its runs go there (the file names out: %s, "
+                    "where it was written; --out overrides)", path.name, store, spec.out)
+        return dataclasses.replace(spec, out=str(store))
+    return spec
 
 
 def _tuple(v):

@@ -136,3 +136,26 @@ def test_run_into_an_existing_read_only_store_does_not_say_create(tmp_path, caps
     assert main(["run", "--tasks", "denoise", "--losses", "l1", "--out", str(tmp_path), "-q"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "is not writable" in err and "cannot create" not in err
+
+
+def test_a_saved_grid_replayed_from_a_moved_store_runs_there(tmp_path, caplog):
+    """``run --config STORE/grids/<time>.yaml`` in a moved or downloaded store wrote to the ``out`` the
+    grid was first run with: another folder (created afresh, every run trained again) or the
+    original, not the store that holds the file."""
+    from benchmark.cli import build_parser, grid_spec
+    from benchmark.results import ResultsStore
+
+    store = tmp_path / "moved"
+    ResultsStore(store).ensure_writable()
+    grid = store / "grids" / "20261205-021720.yaml"
+    grid.parent.mkdir()
+    grid.write_text(f"tasks: {{denoise: {{}}}}\nlosses: [l1]\nout: {tmp_path / 'where-it-was-written'}\n")
+    with caplog.at_level("WARNING"):
+        assert grid_spec(build_parser().parse_args(["run", "--config", str(grid)])).out == str(store)
+    assert "its runs go there" in caplog.text
+    other = str(tmp_path / "elsewhere")
+    assert grid_spec(build_parser().parse_args(["run", "--config", str(grid), "--out", other])).out == other
+    plain = tmp_path / "mine.yaml"  # a config file outside a store keeps its out
+    plain.write_text(grid.read_text())
+    kept = grid_spec(build_parser().parse_args(["run", "--config", str(plain)])).out
+    assert kept == str(tmp_path / "where-it-was-written")
