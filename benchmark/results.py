@@ -542,12 +542,13 @@ class ResultsStore:
         d = self.run_dir(run_id)
         return bool(self.meta_damage(run_id)) and (any(d.glob("eval-*.json")) or (d / "net.pt").exists())
 
-    def damage(self, run_id: str, deep: bool = True) -> str:
+    def damage(self, run_id: str, deep: bool = True, lost_rows: bool = True) -> str:
         """Why a run's files cannot be trusted, or "": an unreadable or incomplete ``meta.json``
         (while the run has evaluation passes or a saved net), an unreadable pass record, a pass
         whose rows are missing, truncated or differ from the checksum its record holds.
         ``deep=False`` checks the small files only (meta.json, pass records, the rows' presence)
-        without reading and hashing the rows."""
+        without reading and hashing the rows; ``lost_rows=False`` accepts a finished run whose passes
+        are all gone (:meth:`_no_pass`: nothing is there to count twice, so it can be re-scored)."""
         d = self.run_dir(run_id)
         passes = sorted(d.glob("eval-*.json"), key=_pass_index)
         if self.damage_meta_matters(run_id):
@@ -555,7 +556,7 @@ class ResultsStore:
         meta = self.meta(run_id)
         if meta is None or meta.get("status") not in ("ok", "diverged"):
             return ""  # unfinished: its passes are a crashed attempt's, removed before the run goes on
-        if why := self._missing_record(d, passes):
+        if why := self._missing_record(d, passes) or (self._no_pass(meta, d, passes) if lost_rows else ""):
             return why
         for rec_path in passes:
             try:
@@ -580,6 +581,15 @@ class ResultsStore:
             if rows.stem not in have and (_pass_index(rows) < last or not passes):
                 return f"{rows.stem}.json missing (its rows {rows.name} have no record)"
         return ""
+
+    @staticmethod
+    def _no_pass(meta: dict, d: Path, passes: list[Path]) -> str:
+        """A run recorded ``ok`` without any evaluation pass, or "": its first pass is written before
+        its ``meta.json``, so every file of its rows was deleted or lost (a copy or sync that left
+        them out) — not a run without results, which the table would silently lack."""
+        if meta.get("status") != "ok" or passes or any(d.glob("eval-*.parquet")):
+            return ""
+        return "no evaluation pass (its eval-*.json and eval-*.parquet are gone)"
 
     @staticmethod
     def _read_record(rec_path: Path) -> dict:
@@ -619,7 +629,7 @@ class ResultsStore:
         image could be scored}), ``partial`` ({metric: which images were left out and why}).
         A damaged run (:meth:`damage`) is a :class:`UserError`: re-scoring it would count its
         rows twice."""
-        why = self.damage(run_id, deep=False)  # rows are verified where they are read (table, run start)
+        why = self.damage(run_id, deep=False, lost_rows=False)  # rows are verified where they are read
         if why:
             raise UserError(f"run {run_id}: {why} — `plbench check --out {shlex.quote(str(self.root))} --repair` sets "
                             "it aside so the same `plbench run` re-scores or retrains it")
@@ -757,7 +767,7 @@ class ResultsStore:
             if not why and self.is_done(run_id):
                 d = self.run_dir(run_id)
                 passes = sorted(d.glob("eval-*.json"), key=_pass_index)
-                why = self._missing_record(d, passes)
+                why = self._missing_record(d, passes) or self._no_pass(self.meta(run_id) or {}, d, passes)
                 try:  # each pass read once, verified as it is read
                     run_frames = [] if why else [self._read_pass(d, rec) for rec in passes]
                 except Damage as exc:
@@ -799,6 +809,8 @@ class ResultsStore:
         d = self.run_dir(run_id)
         rescore = meta is not None and (meta.get("kind") == "input" or (d / "net.pt").exists()
                                         or meta.get("status") == "diverged")
+        if rescore and not any(p.name.startswith("eval-") for p in d.iterdir()):
+            return "no evaluation pass to set aside; the next run re-scores it"
         dest = self.set_aside(run_id, passes_only=rescore)
         return (f"evaluation passes moved to {dest}; the next run re-scores it" if rescore
                 else f"files moved to {dest}; the next run retrains it")

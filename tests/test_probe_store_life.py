@@ -159,3 +159,22 @@ def test_a_saved_grid_replayed_from_a_moved_store_runs_there(tmp_path, caplog):
     plain.write_text(grid.read_text())
     kept = grid_spec(build_parser().parse_args(["run", "--config", str(plain)])).out
     assert kept == str(tmp_path / "where-it-was-written")
+
+
+def test_a_finished_run_whose_rows_are_all_gone_is_named(tmp_path):
+    """A run recorded ``ok`` whose eval-* files were deleted (or left out of a copy) vanished from
+    the leaderboard — the baseline's row with it — while ``check`` said every record was intact."""
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path, offsets={"l1": 0.0, "l2": -0.3}, metrics=("psnr",), seeds=(0,), n_images=3,
+                        budget_check=False)
+    rid = next(m["run_id"] for m in store.metas() if (m.get("config") or {}).get("loss") == "l1")
+    for p in store.run_dir(rid).glob("eval-*"):
+        p.unlink()
+    (store.run_dir(rid) / "net.pt").write_bytes(b"a saved net")  # what a trained run has
+    assert "no evaluation pass" in store.check()[rid]
+    store.table()
+    assert rid in store.damaged  # named on the leaderboard, not silently absent
+    assert store.eval_records(rid) == []  # re-scoring it counts nothing twice: allowed
+    assert "re-scores" in store.repair(rid)
+    assert sorted(p.name for p in store.run_dir(rid).iterdir()) == ["meta.json", "net.pt"]  # nothing moved
