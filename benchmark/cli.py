@@ -301,6 +301,8 @@ def main(argv: list[str] | None = None) -> int:
 def _program() -> list[str]:
     """How this process was started, for the resume hint: ``plbench`` or ``python run_all.py``."""
     prog = sys.argv[0] if sys.argv and sys.argv[0] else "plbench"
+    if Path(prog).parts[-2:] == ("benchmark", "cli.py"):  # python -m benchmark.cli
+        return [os.path.basename(sys.executable) or "python", "-m", "benchmark.cli"]
     if prog.endswith(".py"):
         return [os.path.basename(sys.executable) or "python", prog]
     return [os.path.basename(prog)]
@@ -860,3 +862,7 @@ def _print_probe(cfg, path, held_out: str, n_random: int, device="cpu") -> None:
         gain, lo, hi = paired_gain(mine["per_image"][kind], base)
         print(f"  gain over random init ({'k-NN' if kind == 'knn' else 'linear'}): {gain:+.3f} "
               f"(95% CI over images {lo:+.3f} … {hi:+.3f})")
+
+
+if __name__ == "__main__":  # python -m benchmark.cli: the same CLI as plbench and run_all.py (it did nothing)
+    main_entry()

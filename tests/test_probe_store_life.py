@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -178,3 +179,14 @@ def test_a_finished_run_whose_rows_are_all_gone_is_named(tmp_path):
     assert store.eval_records(rid) == []  # re-scoring it counts nothing twice: allowed
     assert "re-scores" in store.repair(rid)
     assert sorted(p.name for p in store.run_dir(rid).iterdir()) == ["meta.json", "net.pt"]  # nothing moved
+
+
+def test_python_dash_m_benchmark_cli_is_the_cli(tmp_path):
+    """``python -m benchmark.cli …`` exited 0 having done nothing (the module had no main guard)."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    got = subprocess.run([sys.executable, "-m", "benchmark.cli", "check", "--out", str(tmp_path / "none")],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert got.returncode == 2 and "no results in" in got.stderr
