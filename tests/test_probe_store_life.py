@@ -190,3 +190,43 @@ def test_python_dash_m_benchmark_cli_is_the_cli(tmp_path):
     got = subprocess.run([sys.executable, "-m", "benchmark.cli", "check", "--out", str(tmp_path / "none")],
                          capture_output=True, text=True, env=env, timeout=120)
     assert got.returncode == 2 and "no results in" in got.stderr
+
+
+def test_a_run_retried_at_half_batch_is_re_scored_in_its_own_setting(tmp_path):
+    """A new metric on a run retried at half batch after running out of memory wrote its rows under
+    the configured batch size's setting: the run's rows split over two leaderboards."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    from benchmark.config import RunConfig, run_id
+    from benchmark.data import DataSpec
+    from benchmark.registry import LOSSES
+    from benchmark.runner import resolve_all, run_grid
+
+    class OOMAboveTwo(torch.nn.Module):
+        def forward(self, pred, target):
+            if pred.shape[0] > 2:
+                raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 4 GiB")
+            return (pred - target).abs().mean()
+
+    d = tmp_path / "img"
+    d.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(d / f"im{i}.png")
+    LOSSES.add("probe_oom_above_2", OOMAboveTwo)
+    try:
+        data = DataSpec(str(d))
+        cfg = resolve_all([RunConfig(task="denoise", loss="probe_oom_above_2", iterations=3, batch_size=4, crop=16,
+                                     train_data=data, test_data=(data,))])[0]
+        store, rid = ResultsStore(tmp_path / "r"), run_id(cfg)
+        run_grid([cfg], store, ("psnr",), torch.device("cpu"), progress=False)
+        assert store.meta(rid)["batch_size_used"] == 2
+        run_grid([cfg], store, ("psnr", "ssim"), torch.device("cpu"), progress=False)  # a new metric: re-scored
+    finally:
+        LOSSES.remove("probe_oom_above_2")
+    rows = store.table()
+    rows = rows[rows["run_id"] == rid]
+    assert set(rows["metric"]) == {"psnr", "ssim"}
+    assert rows["setting"].nunique() == 1 and '"batch_size": 2' in rows["setting"].iloc[0]
