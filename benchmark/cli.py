@@ -677,6 +677,8 @@ def cmd_check(args) -> int:
     damaged = store.check()
     n = len(store.run_ids())
     leftovers = store.leftover_temp_files()
+    if args.repair and (damaged or leftovers):
+        _repairable(store)
     if leftovers:  # harmless (nothing reads them), but they pile up: --repair removes them
         names = ", ".join(str(p.relative_to(store.root)) for p in leftovers[:3]) + (", …" if len(leftovers) > 3 else "")
         if args.repair:
@@ -703,6 +705,22 @@ def cmd_check(args) -> int:
     print(f"{len(damaged)} of {n} runs damaged: `plbench check --out {shlex.quote(args.out)} --repair` sets them aside "
           "(nothing is deleted), then the same `plbench run` re-scores or retrains them")
     return 1
+
+
+def _repairable(store) -> None:
+    """``check --repair`` moves files inside ``runs/``: one line, before anything moves, when it
+    cannot (a read-only copy or mount; it was an internal error on the first run's lock file)."""
+    import tempfile
+
+    try:
+        with tempfile.TemporaryFile(dir=store.runs):  # first: it names the reason (a read-only file system)
+            pass
+        if not os.access(store.runs, os.W_OK):
+            raise PermissionError(13, "permission denied")
+    except OSError as exc:
+        raise UserError(f"cannot repair {store.root}: not writable ({exc.strerror}); nothing was moved — "
+                        f"`plbench check` without --repair lists the damage; repair a writable copy "
+                        f"(cp -r {shlex.quote(str(store.root))} <a writable place>)") from None
 
 
 def cmd_calibrate(args) -> int:

@@ -230,3 +230,22 @@ def test_a_run_retried_at_half_batch_is_re_scored_in_its_own_setting(tmp_path):
     rows = rows[rows["run_id"] == rid]
     assert set(rows["metric"]) == {"psnr", "ssim"}
     assert rows["setting"].nunique() == 1 and '"batch_size": 2' in rows["setting"].iloc[0]
+
+
+def test_check_repair_on_a_read_only_store_is_one_line(tmp_path, capsys, monkeypatch):
+    """``check --repair`` on a read-only copy was ``internal error: OSError`` (the first lock file)."""
+    import benchmark.cli as cli
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path, offsets={"l1": 0.0}, metrics=("psnr",), seeds=(0,), n_images=3, budget_check=False)
+    rid = next(r for r in store.run_ids() if not r.startswith("input"))
+    (store.run_dir(rid) / "eval-0.json").write_text("garbage")
+    before = sorted(str(p) for p in tmp_path.rglob("*"))
+    real = cli.os.access
+    monkeypatch.setattr(cli.os, "access",
+                        lambda p, mode, **k: False if str(p) == str(store.runs) else real(p, mode, **k))
+    assert cli.main(["check", "--out", str(tmp_path), "--repair"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "cannot repair" in err and "nothing was moved" in err
+    assert sorted(str(p) for p in tmp_path.rglob("*")) == before
+    assert cli.main(["check", "--out", str(tmp_path)]) == 1  # listing needs no write
