@@ -17,6 +17,7 @@ import re
 import shlex
 import sys
 import time
+from pathlib import Path
 
 from benchmark.errors import UserError, did_you_mean
 
@@ -381,7 +382,30 @@ def grid_spec(args) -> "GridSpec":  # noqa: F821 - benchmark.config.GridSpec
         submitit_cluster=args.submitit_cluster, checkpoint_every=args.checkpoint_every,
         checkpoint_seconds=args.checkpoint_seconds, logger=args.logger)
     base = GridSpec.from_file(args.config) if getattr(args, "config", None) else GridSpec()
+    if getattr(args, "config", None):
+        base = _grid_of_its_store(base, Path(args.config).expanduser())
     return base.merged(flags)
+
+
+def _grid_of_its_store(spec, path: Path):
+    """A grid file that ``run`` saved in a results directory (``<out>/grids/<time>.yaml``) names the
+    ``out`` it was run with; once that directory is moved, copied or downloaded, the file's runs
+    belong to the directory that holds it, not to a path on the machine that wrote it (which the
+    replay would otherwise create, or extend, training everything there again). ``--out`` overrides."""
+    from benchmark.results import ResultsStore
+
+    store = path.resolve().parent.parent
+    if path.resolve().parent.name != "grids" or not (store / "store.json").is_file() or not spec.out:
+        return spec
+    try:
+        same = Path(spec.out).expanduser().resolve() == store
+    except OSError:
+        same = False
+    if not same and ResultsStore(store).is_store():
+        log.warning("%s is a grid saved in the results directory %s: its runs go there (the file names out: %s, "
+                    "where it was written; --out overrides)", path.name, store, spec.out)
+        return dataclasses.replace(spec, out=str(store))
+    return spec
 
 
 def _tuple(v):
@@ -685,6 +709,8 @@ def cmd_check(args) -> int:
     damaged = store.check()
     n = len(store.run_ids())
     leftovers = store.leftover_temp_files()
+    if args.repair and (damaged or leftovers):
+        _repairable(store)
     if leftovers:  # harmless (nothing reads them), but they pile up: --repair removes them
         names = ", ".join(str(p.relative_to(store.root)) for p in leftovers[:3]) + (", …" if len(leftovers) > 3 else "")
         if args.repair:
@@ -711,6 +737,22 @@ def cmd_check(args) -> int:
     print(f"{len(damaged)} of {n} runs damaged: `plbench check --out {shlex.quote(args.out)} --repair` sets them aside "
           "(nothing is deleted), then the same `plbench run` re-scores or retrains them")
     return 1
+
+
+def _repairable(store) -> None:
+    """``check --repair`` moves files inside ``runs/``: one line, before anything moves, when it
+    cannot (a read-only copy or mount; it was an internal error on the first run's lock file)."""
+    import tempfile
+
+    try:
+        with tempfile.TemporaryFile(dir=store.runs):  # first: it names the reason (a read-only file system)
+            pass
+        if not os.access(store.runs, os.W_OK):
+            raise PermissionError(13, "permission denied")
+    except OSError as exc:
+        raise UserError(f"cannot repair {store.root}: not writable ({exc.strerror}); nothing was moved — "
+                        f"`plbench check` without --repair lists the damage; repair a writable copy "
+                        f"(cp -r {shlex.quote(str(store.root))} <a writable place>)") from None
 
 
 def cmd_calibrate(args) -> int:

@@ -53,13 +53,13 @@ class CompareResult:
 
 def _setting(meta: dict) -> str:
     """The run's setting as a JSON key (``meta["setting"]``; the config minus loss, seed and weights)."""
-    from benchmark.config import setting_json
+    from benchmark.config import as_current_code, setting_json
 
     if meta.get("setting"):
         return setting_json(meta["setting"])
     cfg = meta.get("config") or {}  # a meta without its setting: the config and code version stand for it
     return setting_json({**{k: v for k, v in cfg.items() if k not in IDENTITY_FREE},
-                         "code_version": meta.get("code_version")})
+                         "code_version": as_current_code(meta.get("code_version"))})
 
 
 def field_groups(metas: list[dict], exclude: set[str]) -> tuple[dict[str, list[list[dict]]], dict[str, list[dict]]]:
@@ -234,10 +234,12 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
 def _pick_group(gs: list[list[dict]], here: str) -> tuple[list[dict] | None, list[str]]:
     """The field group a task compares against (the first made by this code version) and the
     notes on the groups set aside."""
+    from benchmark.config import as_current_code
+
     notes = []
-    usable = [g for g in gs if g[0].get("code_version") == here]
+    usable = [g for g in gs if as_current_code(g[0].get("code_version")) == here]
     for g in gs:
-        if g[0].get("code_version") != here:
+        if as_current_code(g[0].get("code_version")) != here:
             notes.append(f"{len(g)} field run(s) were made by code version {g[0].get('code_version')} "
                          f"(this is {here}); they are not comparable and are left out.")
     if not usable:

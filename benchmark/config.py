@@ -61,6 +61,38 @@ def code_version() -> str:
     return f"{__version__}+c{CODE_VERSION}"
 
 
+def as_current_code(version):
+    """A recorded code version as this package reads it: one written by another release of the same
+    numbers code (its ``+cN`` is this :data:`~benchmark.CODE_VERSION`, the part run ids hash) is
+    today's :func:`code_version` — such runs share their ids with this release's, are resumed as done,
+    and so belong to one setting with them; any other version is returned as recorded."""
+    if isinstance(version, str) and version.rpartition("+c")[1] and version.rpartition("+c")[2] == CODE_VERSION:
+        return code_version()
+    return version
+
+
+def current_setting(setting: dict) -> dict:
+    """A recorded setting (:func:`setting`) with its ``code_version`` read by :func:`as_current_code`."""
+    if isinstance(setting, dict) and "code_version" in setting:
+        now = as_current_code(setting["code_version"])
+        if now != setting["code_version"]:
+            return {**setting, "code_version": now}
+    return setting
+
+
+def current_setting_json(text):
+    """A row's ``setting`` JSON with its code version read by :func:`as_current_code`; text that is
+    not a setting, or needs no change, is returned as it is (so its key stays byte-identical)."""
+    if not isinstance(text, str) or "code_version" not in text:
+        return text
+    try:
+        d = json.loads(text)
+    except ValueError:
+        return text
+    now = current_setting(d)
+    return text if now is d else setting_json(now)
+
+
 @dataclass(frozen=True)
 class RunConfig:
     """One (task, loss, seed) training run and its evaluation data.

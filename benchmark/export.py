@@ -422,6 +422,10 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
                    + "; ".join(f"{r.task}/{r.label} ({r.status})" for r in lost.itertuples(index=False))
                    + ". Listed in the task tables without a rank"
                    + (f"; not in the overall ranking: {', '.join(not_ranked(stats))}." if not_ranked(stats) else "."))
+    if stats.versions:
+        out.append("Several versions of one loss, each its own row and never pooled (the registry version, and for "
+                   "a loss file the hash of its text: an edited file's runs are a version of their own), oldest "
+                   "first: " + "; ".join(stats.versions) + ".")
     out += convergence_notes(stats)
     worse = worse_text(stats)
     if worse:

@@ -388,6 +388,13 @@ class ResultsStore:
             raise UserError(f"{self.root} was written by plbench 0.1 (store_version 1), whose run ids did not cover "
                             "the data's content, the device or the net's definition: its runs cannot be resumed or "
                             "mixed with new ones; use another --out (its leaderboard.md and results.csv stay readable)")
+        if isinstance(version, int) and not isinstance(version, bool) and version > STORE_VERSION:
+            from benchmark import __version__
+
+            raise UserError(f"{self.root} was written by an incompatible version (store_version {version}, this is "
+                            f"{STORE_VERSION}): a newer plbench's layout, which plbench {__version__} cannot read; "
+                            "upgrade plbench to read or extend it (nothing here was changed), or use another --out "
+                            "for new runs")
         if version != STORE_VERSION:
             raise UserError(f"{self.root} was written by an incompatible version "
                             f"(store_version {version!r}, this is {STORE_VERSION}); use another --out")
@@ -460,6 +467,10 @@ class ResultsStore:
         if parent is not None and not parent.is_dir():
             raise UserError(f"cannot create results directory {self.root}: {parent} is not a directory")
         if parent is not None and not os.access(parent, os.W_OK | os.X_OK):
+            if parent == self.root:  # it exists: nothing to create (a read-only copy, a read-only mount)
+                raise UserError(f"results directory {self.root} is not writable: `plbench run` writes its runs and "
+                                "report there; make it writable or copy it (its results stay readable by `check` "
+                                "and `api.load_results`)")
             raise UserError(f"cannot create results directory {self.root}: {parent} is not writable")
 
     def ensure_writable(self) -> None:
@@ -505,11 +516,18 @@ class ResultsStore:
         except (json.JSONDecodeError, RecursionError):
             return None, "meta.json unreadable"
         why = meta_problem(meta, run_id)
-        return (None, why) if why else (meta, "")
+        if why:
+            return None, why
+        if isinstance(meta.get("setting"), dict):  # another release of the same numbers code: one setting
+            from benchmark.config import current_setting
+
+            meta["setting"] = current_setting(meta["setting"])
+        return meta, ""
 
     def meta(self, run_id: str) -> dict | None:
         """The run's ``meta.json``; None when it is absent or damaged — unreadable or incomplete
-        (:meth:`meta_damage` tells which)."""
+        (:meth:`meta_damage` tells which). Its ``setting`` is read as :meth:`table` reads the rows'
+        (:func:`benchmark.config.current_setting`); its top-level ``code_version`` is the writer's."""
         return self._load_meta(run_id)[0]
 
     def meta_damage(self, run_id: str) -> str:
@@ -524,12 +542,13 @@ class ResultsStore:
         d = self.run_dir(run_id)
         return bool(self.meta_damage(run_id)) and (any(d.glob("eval-*.json")) or (d / "net.pt").exists())
 
-    def damage(self, run_id: str, deep: bool = True) -> str:
+    def damage(self, run_id: str, deep: bool = True, lost_rows: bool = True) -> str:
         """Why a run's files cannot be trusted, or "": an unreadable or incomplete ``meta.json``
         (while the run has evaluation passes or a saved net), an unreadable pass record, a pass
         whose rows are missing, truncated or differ from the checksum its record holds.
         ``deep=False`` checks the small files only (meta.json, pass records, the rows' presence)
-        without reading and hashing the rows."""
+        without reading and hashing the rows; ``lost_rows=False`` accepts a finished run whose passes
+        are all gone (:meth:`_no_pass`: nothing is there to count twice, so it can be re-scored)."""
         d = self.run_dir(run_id)
         passes = sorted(d.glob("eval-*.json"), key=_pass_index)
         if self.damage_meta_matters(run_id):
@@ -537,7 +556,7 @@ class ResultsStore:
         meta = self.meta(run_id)
         if meta is None or meta.get("status") not in ("ok", "diverged"):
             return ""  # unfinished: its passes are a crashed attempt's, removed before the run goes on
-        if why := self._missing_record(d, passes):
+        if why := self._missing_record(d, passes) or (self._no_pass(meta, d, passes) if lost_rows else ""):
             return why
         for rec_path in passes:
             try:
@@ -562,6 +581,15 @@ class ResultsStore:
             if rows.stem not in have and (_pass_index(rows) < last or not passes):
                 return f"{rows.stem}.json missing (its rows {rows.name} have no record)"
         return ""
+
+    @staticmethod
+    def _no_pass(meta: dict, d: Path, passes: list[Path]) -> str:
+        """A run recorded ``ok`` without any evaluation pass, or "": its first pass is written before
+        its ``meta.json``, so every file of its rows was deleted or lost (a copy or sync that left
+        them out) — not a run without results, which the table would silently lack."""
+        if meta.get("status") != "ok" or passes or any(d.glob("eval-*.parquet")):
+            return ""
+        return "no evaluation pass (its eval-*.json and eval-*.parquet are gone)"
 
     @staticmethod
     def _read_record(rec_path: Path) -> dict:
@@ -601,7 +629,7 @@ class ResultsStore:
         image could be scored}), ``partial`` ({metric: which images were left out and why}).
         A damaged run (:meth:`damage`) is a :class:`UserError`: re-scoring it would count its
         rows twice."""
-        why = self.damage(run_id, deep=False)  # rows are verified where they are read (table, run start)
+        why = self.damage(run_id, deep=False, lost_rows=False)  # rows are verified where they are read
         if why:
             raise UserError(f"run {run_id}: {why} — `plbench check --out {shlex.quote(str(self.root))} --repair` sets "
                             "it aside so the same `plbench run` re-scores or retrains it")
@@ -728,7 +756,9 @@ class ResultsStore:
     def table(self) -> pd.DataFrame:
         """Every committed row of every finished, intact run, as one tidy DataFrame. Damaged runs
         (:meth:`damage`) are left out and named, one warning line each (also in :attr:`damaged`);
-        a (run, image, metric) is never counted twice (:data:`ROW_KEY`: the first pass's row wins)."""
+        a (run, image, metric) is never counted twice (:data:`ROW_KEY`: the first pass's row wins).
+        The ``setting`` of rows written by another release of the same numbers code reads as this
+        release's (:func:`benchmark.config.as_current_code`; the ``code_version`` column keeps the writer's)."""
         self.check_version()
         frames, self.damaged = [], {}
         for run_id in self.run_ids():
@@ -737,7 +767,7 @@ class ResultsStore:
             if not why and self.is_done(run_id):
                 d = self.run_dir(run_id)
                 passes = sorted(d.glob("eval-*.json"), key=_pass_index)
-                why = self._missing_record(d, passes)
+                why = self._missing_record(d, passes) or self._no_pass(self.meta(run_id) or {}, d, passes)
                 try:  # each pass read once, verified as it is read
                     run_frames = [] if why else [self._read_pass(d, rec) for rec in passes]
                 except Damage as exc:
@@ -751,6 +781,12 @@ class ResultsStore:
         if not frames:
             return to_frame([])
         table = pd.concat(frames, ignore_index=True).astype(COLUMNS)
+        if not table.empty:  # rows of another release of the same numbers code share this one's setting
+            from benchmark.config import current_setting_json
+
+            settings = table["setting"].astype(object)
+            table["setting"] = settings.map({s: current_setting_json(s) for s in settings.dropna().unique()}
+                                            ).astype(COLUMNS["setting"])
         dup = table.duplicated(ROW_KEY, keep="first")
         if dup.any():
             runs = sorted(set(table.loc[dup, "run_id"].astype(str)))
@@ -773,6 +809,8 @@ class ResultsStore:
         d = self.run_dir(run_id)
         rescore = meta is not None and (meta.get("kind") == "input" or (d / "net.pt").exists()
                                         or meta.get("status") == "diverged")
+        if rescore and not any(p.name.startswith("eval-") for p in d.iterdir()):
+            return "no evaluation pass to set aside; the next run re-scores it"
         dest = self.set_aside(run_id, passes_only=rescore)
         return (f"evaluation passes moved to {dest}; the next run re-scores it" if rescore
                 else f"files moved to {dest}; the next run retrains it")

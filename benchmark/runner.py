@@ -915,6 +915,8 @@ def _rescore(grid: _Grid, rid, cfg, task, task_version, items) -> str:
                   ", ".join(m.name for m in todo.metrics), why, store.run_dir(rid))
         return "unscored"
     meta = store.meta(rid)
+    if isinstance(meta.get("batch_size_used"), int):  # retried at half batch: its rows are that setting's
+        cfg = dataclasses.replace(cfg, batch_size=meta["batch_size_used"])
     scores = evaluate(net, items, todo, device)
     rows = make_rows(scores, rid=rid, task=task, task_version=task_version, weights=meta.get("weights", "none"),
                      higher=grid.higher, **_row_args(cfg, task_version))

@@ -247,6 +247,23 @@ def describe(setting: dict) -> str:
     return ", ".join(parts)
 
 
+def _same_images(pool: list[dict], diff: dict[str, list]) -> str:
+    """The end of :func:`select`'s error when the settings differ only in where their data lay: the
+    same images (equal content fingerprints) read from folders at other paths — a copy of the data,
+    another machine's layout, a moved folder. A folder is recorded by its resolved path (part of
+    each run's id), so such runs are never pooled: say so, and what makes them one setting."""
+    paths = [k for k in ("train_data", "test_data") if k in diff]
+    if not paths or set(diff) - {*paths, "train_fingerprint", "test_fingerprint"}:
+        return ""
+    for k in paths:
+        fp = k.split("_")[0] + "_fingerprint"
+        if len({s.get(fp) for s in pool}) != 1 or not pool[0].get(fp):
+            return ""
+    return (" (the same images — equal content fingerprints — at different paths: a folder is recorded by its "
+            "resolved path, so runs made from a copy, a moved folder or another machine's layout are never pooled; "
+            "keep the data at one absolute path on every machine and re-run there the runs made elsewhere)")
+
+
 def select(table: pd.DataFrame, where: dict[str, str] | None = None, keep: set[str] | None = None,
            hint: str = "plbench report") -> Selection:
     """Keep one setting (see the module docstring); ``keep``: setting JSON strings to keep (a grid's own).
@@ -286,7 +303,8 @@ def select(table: pd.DataFrame, where: dict[str, str] | None = None, keep: set[s
             example = f"{field_}={_fmt(next(v for v in reversed(values) if v != '–'))}"  # '–': field not recorded
         counts = ", ".join(f"{k} ({' | '.join(_fmt(x) for x in v)})" for k, v in diff.items())
         raise UserError(f"the results hold {len(st)} settings that differ in {counts}; a leaderboard never "
-                        f"averages across settings: pick one with `{hint} --where {example}`")
+                        f"averages across settings: pick one with `{hint} --where {example}`"
+                        + _same_images(pool, diff))
     keys = set(st["key"])
     restored = table[(table["loss"] != INPUT) & table["setting"].astype("string").fillna("").isin(keys)] \
         if "setting" in table.columns else table[table["loss"] != INPUT]

@@ -337,6 +337,8 @@ class Stats:
     budget_iterations: tuple[int, int] | None = None
     #: per (task, label): runs whose restoration scores below the degraded input (:func:`worse_than_input`)
     worse: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: one line per loss whose rows hold several versions (:func:`versions_of`)
+    versions: list[str] = field(default_factory=list)
 
     def higher(self) -> dict[str, bool]:
         return {b.metric: b.higher for b in self.blocks}
@@ -584,7 +586,38 @@ def compute(table: pd.DataFrame, metas: list[dict] | None = None, baseline: str 
         log.info("baseline %r is not in the results; no baseline comparisons", baseline)
     return Stats(cells, ranks, task_ranks, fried, costs, task_costs, baseline, alpha, n_boot, blks,
                  convergence=budget_stability(gains), budget=arms, budget_iterations=_budget_iterations(table, checks),
-                 worse=worse_than_input(blks))
+                 worse=worse_than_input(blks), versions=versions_of(table, metas or []))
+
+
+def versions_of(table: pd.DataFrame, metas: list[dict]) -> list[str]:
+    """For each loss whose rows hold several versions (its registry version and, for a loss file, the
+    file's hash: each its own row, :func:`labels`), one line naming each version's label suffix, its
+    runs and when its newest run started (``meta.json``'s ``started``), oldest first — so a reader
+    can tell the rows of an edited loss file from those of its earlier text."""
+    import time
+
+    if table.empty or "loss_version" not in table.columns:
+        return []
+    t = table[table["loss"] != INPUT]
+    if t.empty:
+        return []
+    full, base = labels(t), labels(t.drop(columns="loss_version"))
+    started = {m.get("run_id"): m.get("started") for m in metas}
+    out = []
+    for name, g in pd.DataFrame({"base": base, "full": full, "run": t["run_id"].astype(str)}).groupby("base"):
+        if g["full"].nunique() < 2:
+            continue
+        parts = []
+        for label, v in g.groupby("full"):
+            runs = sorted(set(v["run"]))
+            when = [x for x in (started.get(r) for r in runs) if isinstance(x, (int, float))]
+            parts.append((max(when, default=-1.0), label[len(name):].strip(), len(runs)))
+        parts.sort()
+        out.append(f"`{name}`: " + ", ".join(
+            f"{suffix} ({n} run{'s' if n != 1 else ''}"
+            + (f", newest started {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(w))}" if w >= 0 else "") + ")"
+            for w, suffix, n in parts))
+    return out
 
 
 def _budget_iterations(table: pd.DataFrame, checks: pd.DataFrame | None) -> tuple[int, int] | None:
