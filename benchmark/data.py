@@ -260,18 +260,23 @@ def to_float(pixels: torch.Tensor) -> torch.Tensor:
 # --------------------------------------------------------------------------------------------
 def pil_to_tensor(img) -> torch.Tensor:
     """Any PIL image → (3, H, W): uint8 for 8-bit modes, float32 in [0, 1] for I;16/I/F.
-    EXIF orientation is applied first. Alpha is dropped; greyscale is replicated. A float (``F``) image
-    with non-finite pixels or values outside [0, 1] is a ``ValueError`` (never clipped): a folder skips
-    and counts it as unreadable, with the reason.
+    EXIF orientation is applied first. Alpha is dropped; greyscale is replicated. Integer greyscale
+    (``I;16``, ``I``) is read on the 16-bit scale, value / 65535, whatever its content. A float (``F``)
+    image with non-finite pixels or values outside [0, 1], or an ``I`` image outside [0, 65535], is a
+    ``ValueError`` (never clipped): a folder skips and counts it as unreadable, with the reason.
     """
     from PIL import ImageOps
 
     img = ImageOps.exif_transpose(img)
     mode = img.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        # 16-bit greyscale (Pillow opens 16-bit PGM/PPM, and some PNG/TIFF, as 32-bit "I"): the scale is the
+        # format's, 0..65535, never read off the content (a dark 16-bit image is not an 8-bit one)
         arr = np.asarray(img, dtype=np.float64)
-        peak = 65535.0 if mode != "I" or arr.max(initial=0) > 255 else 255.0
-        arr = np.clip(arr / peak, 0, 1).astype(np.float32)
+        if arr.size and (arr.min() < 0 or arr.max() > 65535):
+            raise ValueError(f"integer pixels outside the 16-bit range [0, 65535] (min {arr.min():.0f}, "
+                             f"max {arr.max():.0f}): convert the image to 8 or 16 bits")
+        arr = (arr / 65535.0).astype(np.float32)
         return torch.from_numpy(arr).expand(3, *arr.shape).contiguous()
     if mode == "F":  # a float image must already be in [0, 1]: never silently clipped (load_images skips it)
         arr = np.array(img, dtype=np.float32)  # a copy: torch warns on (and must not share) Pillow's read-only buffer
