@@ -55,6 +55,18 @@ def test_version(capsys):
     assert e.value.code == 0 and capsys.readouterr().out.strip() == f"plbench {code_version()}"
 
 
+def test_python_m_benchmark_cli_is_the_command():
+    """``python -m benchmark.cli run …`` did nothing at all and exited 0 (no ``__main__`` block)."""
+    from benchmark.config import code_version
+
+    proc = subprocess.run([sys.executable, "-m", "benchmark.cli", "--version"], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == f"plbench {code_version()}", proc.stderr[-2000:]
+    proc = subprocess.run([sys.executable, "-m", "benchmark.cli", "lsit"], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+    assert proc.returncode != 0 and "list" in proc.stderr
+
+
 def test_third_party_loggers_are_quiet(caplog):
     """fontTools (PDF subsetting) printed ≈ 1,000 INFO lines per report: quiet unless --debug."""
     import logging
