@@ -9,7 +9,8 @@ share (activations, pairwise terms such as the contextual loss's distances inclu
 what does not grow with the batch (weights a frozen backbone keeps), and the two scale to the
 batch. Parameters count four times (weights, gradients, Adam's two moments), the gradient pass
 adds its largest activation twice. Evaluation runs whole test images through the
-net without gradients: its peak is about three of the largest activation.
+net without gradients: its peak is :data:`EVAL_ACTIVATIONS` of the largest activation, plus the test
+image's clean, degraded and restored copies.
 
 On a GPU the training step is not estimated but measured: two real steps of the runner's own
 step on the device (:func:`benchmark.runner.measure_cuda_step`: bf16, channels-last, cuDNN workspaces, the resident
@@ -32,6 +33,11 @@ from benchmark.errors import UserError
 
 log = logging.getLogger(__name__)
 EVAL_PROBE = 64
+#: a no-grad pass of the residual nets peaks at this many of their largest activation (the block's input and
+#: the body's input kept for the skips, a conv's output, the ReLU's, the sum): measured as peak RSS growth on
+#: the CPU for tiny, small and base at 1.5–24 Mpx, 5.0 each time (3, the figure used before, let a
+#: 6000×4000 test image pass a check it then needed 1.7× of)
+EVAL_ACTIVATIONS = 5
 
 
 @dataclass(frozen=True)
@@ -122,7 +128,8 @@ def estimate(net_name: str, loss_spec: str, batch: int, crop: int, weights: str,
         saved, largest = per_batch(net, loss_fn, crop, needs_degraded)
         train_bytes = saved(batch) + 2 * batch * largest + 4 * params
     act = _max_activation_bytes(net, EVAL_PROBE) / EVAL_PROBE**2
-    return Estimate(train_bytes=train_bytes, eval_bytes=3 * act * eval_pixels + params)
+    images = 4 * 3 * 4 * eval_pixels  # clean, degraded, the net's output and its clamped copy: 3 × fp32 each
+    return Estimate(train_bytes=train_bytes, eval_bytes=EVAL_ACTIVATIONS * act * eval_pixels + images + params)
 
 
 def per_batch(net, loss_fn, crop: int, needs_degraded: bool = False):

@@ -4,8 +4,10 @@ viewer shows, on the scale of its format, or skipped by name with the reason."""
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from benchmark.data import DataSpec, load_images, to_float
@@ -38,3 +40,39 @@ def test_integer_pixels_beyond_16_bits_are_skipped_with_the_reason_not_clipped(t
         recs = load_images(DataSpec(str(tmp_path)))
     assert [r.image_id for r in recs] == ["ok"]
     assert "deep32.tif" in caplog.text and "outside the 16-bit range" in caplog.text
+
+
+def test_the_memory_check_covers_evaluating_a_large_test_image():
+    """A 6000×4000 test image passed the check (3 activations estimated) and then took 1.7× that: on a
+    machine with less free memory the OOM killer, not the one-line refusal. Peak RSS growth of a real
+    evaluation (fresh process: clean and degraded images, net, clamp) is what the estimate says (±5 %)."""
+    import subprocess
+    import sys
+
+    code = """
+import torch
+from pathlib import Path
+from benchmark.nets import build_net
+from benchmark.resources import estimate
+
+def kib(field):
+    return next(int(line.split()[1]) for line in Path("/proc/self/status").read_text().splitlines()
+                if line.startswith(field + ":"))
+
+torch.set_num_threads(2)
+h, w = 750, 1000
+net = build_net("tiny").eval()
+Path("/proc/self/clear_refs").write_text("5")  # the high-water mark restarts from the RSS now
+r0 = kib("VmRSS")
+clean = torch.rand(1, 3, h, w)
+degraded = (clean + 0.1).clamp(0, 1)
+with torch.no_grad():
+    pred = net(degraded).float().clamp(0, 1)
+print((kib("VmHWM") - r0) * 1024, estimate("tiny", "l1", 1, 32, "random", h * w, train=False).eval_bytes)
+"""
+    if not Path("/proc/self/clear_refs").exists():
+        pytest.skip("needs Linux's /proc/self/clear_refs to measure a peak")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    grew, est = map(float, proc.stdout.split())
+    assert 0.95 * grew <= est <= 1.6 * grew, (grew, est)  # 3 activations: est ≈ 0.6 × grew
