@@ -26,7 +26,8 @@ Every image becomes a (3, H, W) tensor: uint8 for 8-bit sources, float32 in [0, 
 greyscale or float sources (:func:`to_float` turns either into float32 in [0, 1]); Pillow reads
 16-bit colour (RGB) PNG and TIFF at 8 bits per channel, so those arrive as uint8. EXIF
 orientation is applied; L/LA/P/RGBA/CMYK/I;16/F modes are converted (alpha is dropped,
-greyscale is replicated to three channels). Unreadable files and images under
+greyscale is replicated to three channels); of an animation or a multi-page file the first frame
+is used, and the files named in a warning. Unreadable files and images under
 :data:`MIN_IMAGE_SIDE` px on a side are logged by name and skipped.
 """
 
@@ -293,11 +294,13 @@ def pil_to_tensor(img) -> torch.Tensor:
     return torch.from_numpy(arr.copy()).permute(2, 0, 1).contiguous()
 
 
-def decode_image(value, name: str, base: Path | None = None) -> torch.Tensor:
+def decode_image(value, name: str, base: Path | None = None, frames: list | None = None) -> torch.Tensor:
     """Decode one cell of an image column: a ``datasets.Image(decode=False)`` cell ({'bytes', 'path'}),
     a file path (str), encoded image bytes (a binary column) or a PIL image. A relative path is looked
     up in ``base`` (the saved dataset's folder) first, then in the cwd (:func:`find_file`). A cell that
-    holds no image is a ``ValueError`` saying what it holds."""
+    holds no image is a ``ValueError`` saying what it holds. Of a file of several frames (animated
+    GIF/PNG/WebP, multi-page TIFF) the first is decoded, and ``(name, frame count)`` appended to
+    ``frames`` when given (a camera's MPO JPEG, a photo plus its previews, is not counted)."""
     from PIL import Image
 
     if value is None:
@@ -317,6 +320,9 @@ def decode_image(value, name: str, base: Path | None = None) -> torch.Tensor:
         path = find_file(path, base)
     with Image.open(io.BytesIO(data) if data is not None else path) as img:
         img.load()
+        n = getattr(img, "n_frames", 1)
+        if frames is not None and n > 1 and img.format != "MPO":
+            frames.append((name, n))
         return pil_to_tensor(img)
 
 
@@ -692,7 +698,7 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
         ds = ds.cast_column(col, datasets.Image(decode=False))
     base = Path(spec.source).expanduser() if spec.kind == "saved" else None  # relative paths: from here first
     id_col = next((c for c in ("image_id", "file_name", "name", "id") if c in ds.column_names), None)
-    records, keys, bad, small = [], [], [], []
+    records, keys, bad, small, frames = [], [], [], [], []
     for i, row in enumerate(ds):
         if spec.max_images is not None and len(records) >= spec.max_images:
             break
@@ -700,7 +706,7 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
         path = value.get("path") if isinstance(value, dict) else (value if isinstance(value, str) else None)
         where = path or f"row {i}"
         try:
-            pixels = decode_image(value, where, base)
+            pixels = decode_image(value, where, base, frames)
         except Exception as exc:  # noqa: BLE001 - PIL raises many types for bad files
             bad.append(where)
             log.warning("skipping %s: %s", f"unreadable image {path}" if path else f"row {i}", exc)
@@ -715,6 +721,10 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
         else:
             keys.append((i, f"{i:05d}", None))
         records.append(pixels)
+    if frames:
+        log.warning("%s: %d file(s) hold several frames (animation, pages): the first frame of each is used: %s",
+                    spec, len(frames), ", ".join(f"{Path(str(n)).name} ({k} frames)" for n, k in frames[:5])
+                    + (", …" if len(frames) > 5 else ""))
     if small:
         log.warning("%s: skipped %d image(s) smaller than %d px on a side (test images are cut to multiples of "
                     "%d px; a training crop is ≥ %d px): %s", spec, len(small), MIN_IMAGE_SIDE, MIN_IMAGE_SIDE,

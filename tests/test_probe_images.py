@@ -76,3 +76,23 @@ print((kib("VmHWM") - r0) * 1024, estimate("tiny", "l1", 1, 32, "random", h * w,
     assert proc.returncode == 0, proc.stderr[-2000:]
     grew, est = map(float, proc.stdout.split())
     assert 0.95 * grew <= est <= 1.6 * grew, (grew, est)  # 3 activations: est ≈ 0.6 × grew
+
+
+def test_of_a_file_of_several_frames_the_first_is_used_and_named(tmp_path, caplog):
+    """An animated GIF or a multi-page TIFF silently became its first frame."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    frames = [Image.fromarray(rng.integers(0, 256, (16, 20, 3), dtype=np.uint8)) for _ in range(3)]
+    frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:])
+    frames[0].save(tmp_path / "pages.tif", save_all=True, append_images=frames[1:2])
+    frames[0].save(tmp_path / "still.png")
+    frames[0].save(tmp_path / "camera.jpg", format="MPO", save_all=True, append_images=frames[1:2])  # photo + preview
+    assert Image.open(tmp_path / "camera.jpg").n_frames == 2
+    with caplog.at_level(logging.WARNING):
+        recs = {r.image_id: r.pixels for r in load_images(DataSpec(str(tmp_path)))}
+    assert set(recs) == {"anim", "pages", "still", "camera"}
+    assert torch.equal(recs["pages"], recs["still"])  # the first page
+    assert "2 file(s) hold several frames" in caplog.text
+    assert "anim.gif (3 frames)" in caplog.text and "pages.tif (2 frames)" in caplog.text
+    assert "still.png" not in caplog.text and "camera.jpg" not in caplog.text
