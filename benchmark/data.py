@@ -429,10 +429,12 @@ def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict
     ``split`` (``FOLDER:SPLIT``), only the files under the top-level sub-folder of that name.
     Links to folders are followed, each folder read once: a link to a folder above (``up -> ..``) or
     to one the walk reads under its own path, or a folder reached a second time, is logged and not
-    followed.
+    followed. Each file is read once too: of several paths to one file (a link beside its target, hard
+    links) the one that is not a symbolic link is kept, else the first.
 
     Returns (image files, {reason: [relative paths]}) with the skipped files by reason: ``not an
-    image`` (other suffixes) and ``dangling link`` (a symbolic link to nothing)."""
+    image`` (other suffixes), ``dangling link`` (a symbolic link to nothing) and ``second path to a
+    file read as …`` (a link to a file read under another name)."""
     files, skipped, loops = [], {}, []
     exts = image_extensions()
     real_root = root.resolve()
@@ -473,6 +475,18 @@ def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict
                 skipped.setdefault("not an image", []).append(rel)
             else:
                 files.append(path)
+    by_file: dict[tuple[int, int], list[Path]] = {}
+    for f in files:  # one file, one image: a link to a file also read by its own name would count it twice
+        st = f.stat()
+        by_file.setdefault((st.st_dev, st.st_ino), []).append(f)
+    for paths in by_file.values():
+        if len(paths) > 1:
+            keep = next((f for f in paths if not f.is_symlink()), paths[0])
+            for f in paths:
+                if f is not keep:
+                    files.remove(f)
+                    why = f"second path to a file read as {keep.relative_to(root).as_posix()}"
+                    skipped.setdefault(why, []).append(f.relative_to(root).as_posix())
     if loops:
         log.warning("%s: not following %d link(s) to a folder above it or read under its own path (a loop or a "
                     "second way in): %s", root, len(loops), ", ".join(loops[:5]) + (", …" if len(loops) > 5 else ""))

@@ -96,3 +96,26 @@ def test_of_a_file_of_several_frames_the_first_is_used_and_named(tmp_path, caplo
     assert "2 file(s) hold several frames" in caplog.text
     assert "anim.gif (3 frames)" in caplog.text and "pages.tif (2 frames)" in caplog.text
     assert "still.png" not in caplog.text and "camera.jpg" not in caplog.text
+
+
+def test_a_link_to_an_image_beside_it_is_read_once(tmp_path, caplog):
+    """``best.png -> photo.png`` in one folder scored the same image twice (twice its weight in every mean)."""
+    import os
+
+    from PIL import Image
+
+    rng = np.random.default_rng(1)
+    for name in ("photo", "other"):
+        Image.fromarray(rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)).save(tmp_path / f"{name}.png")
+    os.symlink(tmp_path / "photo.png", tmp_path / "best.png")          # sorts before its target
+    (tmp_path / "sub").mkdir()
+    os.symlink("../other.png", tmp_path / "sub" / "again.png")         # relative, in a sub-folder
+    os.link(tmp_path / "other.png", tmp_path / "sub" / "hard.png")     # a hard link: one file too
+    outside = tmp_path.parent / f"{tmp_path.name}_elsewhere.png"
+    Image.fromarray(rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)).save(outside)
+    os.symlink(outside, tmp_path / "linked_in.png")                   # a link to a file read nowhere else: kept
+    with caplog.at_level(logging.WARNING):
+        recs = load_images(DataSpec(str(tmp_path)))
+    assert sorted(r.image_id for r in recs) == ["linked_in", "other", "photo"]
+    assert "second path to a file read as photo.png: best.png" in caplog.text
+    assert "sub/again.png" in caplog.text and "sub/hard.png" in caplog.text
