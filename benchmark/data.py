@@ -263,16 +263,23 @@ def pil_to_tensor(img) -> torch.Tensor:
     """Any PIL image → (3, H, W): uint8 for 8-bit modes, float32 in [0, 1] for I;16/I/F.
     EXIF orientation is applied first. Alpha is dropped; greyscale is replicated. Integer greyscale
     (``I;16``, ``I``) is read on the 16-bit scale, value / 65535, whatever its content. A float (``F``)
-    image with non-finite pixels or values outside [0, 1], or an ``I`` image outside [0, 65535], is a
-    ``ValueError`` (never clipped): a folder skips and counts it as unreadable, with the reason.
+    image with non-finite pixels or values outside [0, 1], an ``I`` image outside [0, 65535] or a 32-bit
+    integer TIFF (its scale unknown) is a ``ValueError`` (never clipped or guessed): a folder skips and
+    counts it as unreadable, with the reason.
     """
     from PIL import ImageOps
 
+    tag = getattr(img, "tag_v2", None)  # a TIFF's BitsPerSample (exif_transpose's copy has no tags)
+    bits = tag.get(258) if tag is not None else None
+    bits = max(bits) if isinstance(bits, tuple) and bits else bits
     img = ImageOps.exif_transpose(img)
     mode = img.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
         # 16-bit greyscale (Pillow opens 16-bit PGM/PPM, and some PNG/TIFF, as 32-bit "I"): the scale is the
         # format's, 0..65535, never read off the content (a dark 16-bit image is not an 8-bit one)
+        if isinstance(bits, int) and bits > 16:
+            raise ValueError(f"{bits}-bit integer pixels: no scale to read them on (8- and 16-bit images are read; "
+                             "convert it to one of those)")
         arr = np.asarray(img, dtype=np.float64)
         if arr.size and (arr.min() < 0 or arr.max() > 65535):
             raise ValueError(f"integer pixels outside the 16-bit range [0, 65535] (min {arr.min():.0f}, "

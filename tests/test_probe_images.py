@@ -32,14 +32,17 @@ def test_a_dark_16_bit_image_keeps_the_16_bit_scale(tmp_path):
 
 
 def test_integer_pixels_beyond_16_bits_are_skipped_with_the_reason_not_clipped(tmp_path, caplog):
+    """A 32-bit integer TIFF has no scale to read it on: 100000 was clipped to white, and 0..255 content read
+    as 8-bit (or, on the 16-bit scale, near black)."""
     from PIL import Image
 
     Image.fromarray(np.full((16, 16), 100000, dtype=np.int32)).save(tmp_path / "deep32.tif")
+    Image.fromarray(np.full((16, 16), 200, dtype=np.int32)).save(tmp_path / "dim32.tif")
     Image.fromarray(np.zeros((16, 16, 3), dtype=np.uint8)).save(tmp_path / "ok.png")
     with caplog.at_level(logging.WARNING):
         recs = load_images(DataSpec(str(tmp_path)))
     assert [r.image_id for r in recs] == ["ok"]
-    assert "deep32.tif" in caplog.text and "outside the 16-bit range" in caplog.text
+    assert "deep32.tif" in caplog.text and "dim32.tif" in caplog.text and "32-bit integer pixels" in caplog.text
 
 
 def test_the_memory_check_covers_evaluating_a_large_test_image():
