@@ -308,7 +308,7 @@ def decode_image(value, name: str, base: Path | None = None, frames: list | None
     holds no image is a ``ValueError`` saying what it holds. Of a file of several frames (animated
     GIF/PNG/WebP, multi-page TIFF) the first is decoded, and ``(name, frame count)`` appended to
     ``frames`` when given (a camera's MPO JPEG, a photo plus its previews, is not counted)."""
-    from PIL import Image
+    from PIL import Image, UnidentifiedImageError
 
     if value is None:
         raise ValueError("empty image cell")
@@ -325,12 +325,34 @@ def decode_image(value, name: str, base: Path | None = None, frames: list | None
         if not path:
             raise ValueError("empty image cell (neither bytes nor a path)")
         path = find_file(path, base)
-    with Image.open(io.BytesIO(data) if data is not None else path) as img:
+    if (len(data) if data is not None else Path(path).stat().st_size) == 0:
+        raise ValueError("empty file (0 bytes)")
+    try:
+        img = Image.open(io.BytesIO(data) if data is not None else path)
+    except UnidentifiedImageError:  # its own text names a BytesIO object's address, or repeats the path
+        head = data[:8] if data is not None else Path(path).read_bytes()[:8]
+        raise ValueError(_undecodable(head)) from None
+    with img:
         img.load()
         n = getattr(img, "n_frames", 1)
         if frames is not None and n > 1 and img.format != "MPO":
             frames.append((name, n))
         return pil_to_tensor(img)
+
+
+#: the first bytes of image formats, to say what a file Pillow cannot open is
+_MAGIC = {b"\x89PNG": "PNG", b"\xff\xd8\xff": "JPEG", b"II*\x00": "TIFF", b"MM\x00*": "TIFF", b"GIF8": "GIF",
+          b"BM": "BMP", b"RIFF": "RIFF (WebP)"}
+
+
+def _undecodable(head: bytes) -> str:
+    """Why Pillow could not open a file that starts with ``head``: a damaged or unsupported file of an
+    image format, or no image at all."""
+    kind = next((k for magic, k in _MAGIC.items() if head.startswith(magic)), None)
+    if kind is None:
+        return "not an image file (no image format's signature)"
+    extra = " (float or many-channel TIFFs are not read: save it as 8- or 16-bit)" if kind == "TIFF" else ""
+    return f"a {kind} file Pillow cannot decode: damaged, or an encoding it does not read{extra}"
 
 
 def find_file(path: str, base: Path | None = None) -> Path:

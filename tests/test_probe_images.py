@@ -122,3 +122,33 @@ def test_a_link_to_an_image_beside_it_is_read_once(tmp_path, caplog):
     assert sorted(r.image_id for r in recs) == ["linked_in", "other", "photo"]
     assert "second path to a file read as photo.png: best.png" in caplog.text
     assert "sub/again.png" in caplog.text and "sub/hard.png" in caplog.text
+
+
+@pytest.mark.parametrize("source", ["folder", "saved"])
+def test_undecodable_files_say_what_they_are(tmp_path, caplog, source):
+    """A zero-byte or text file named .png was 'cannot identify image file <_io.BytesIO object at 0x…>' from a
+    saved dataset (from a folder: the path again); a TIFF Pillow cannot decode looked like a non-image."""
+
+    from PIL import Image
+
+    d = tmp_path / "imgs"
+    d.mkdir()
+    Image.fromarray(np.zeros((16, 16, 3), dtype=np.uint8)).save(d / "ok.png")
+    (d / "zero.png").write_bytes(b"")
+    (d / "text.png").write_text("hello, not a picture")
+    (d / "odd.tif").write_bytes(b"II*\x00" + b"\x00" * 60)  # a TIFF header and nothing Pillow can use
+    if source == "saved":
+        import datasets
+
+        files = sorted(str(f) for f in d.iterdir())
+        feats = datasets.Features({"image": datasets.Image(decode=False)})
+        datasets.Dataset.from_dict({"image": files}, features=feats).save_to_disk(str(tmp_path / "saved"))
+    with caplog.at_level(logging.WARNING):
+        recs = load_images(DataSpec(str(tmp_path / ("saved" if source == "saved" else "imgs"))))
+    assert [r.image_id for r in recs] == ["ok"]
+    lines = {ln.split(": ", 1)[0].rsplit("/", 1)[-1].split()[-1]: ln.split(": ", 1)[1]
+             for ln in caplog.text.splitlines() if "skipping unreadable image" in ln}
+    assert lines["zero.png"] == "empty file (0 bytes)"
+    assert lines["text.png"].startswith("not an image file")
+    assert lines["odd.tif"].startswith("a TIFF file Pillow cannot decode")
+    assert "BytesIO" not in caplog.text
