@@ -42,6 +42,7 @@ import json
 import logging
 import os
 import re
+import warnings
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -327,17 +328,28 @@ def decode_image(value, name: str, base: Path | None = None, frames: list | None
         path = find_file(path, base)
     if (len(data) if data is not None else Path(path).stat().st_size) == 0:
         raise ValueError("empty file (0 bytes)")
-    try:
-        img = Image.open(io.BytesIO(data) if data is not None else path)
-    except UnidentifiedImageError:  # its own text names a BytesIO object's address, or repeats the path
-        head = data[:8] if data is not None else Path(path).read_bytes()[:8]
-        raise ValueError(_undecodable(head)) from None
-    with img:
-        img.load()
-        n = getattr(img, "n_frames", 1)
-        if frames is not None and n > 1 and img.format != "MPO":
-            frames.append((name, n))
-        return pil_to_tensor(img)
+    # Pillow's own warnings (corrupt EXIF, a decompression-bomb size, …) went to stderr as library
+    # warnings naming neither the file nor the outcome: logged here under the image's name
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            img = Image.open(io.BytesIO(data) if data is not None else path)
+        except UnidentifiedImageError:  # its own text names a BytesIO object's address, or repeats the path
+            if data is not None:
+                head = data[:8]
+            else:
+                with open(path, "rb") as f:
+                    head = f.read(8)
+            raise ValueError(_undecodable(head)) from None
+        with img:
+            img.load()
+            n = getattr(img, "n_frames", 1)
+            if frames is not None and n > 1 and img.format != "MPO":
+                frames.append((name, n))
+            pixels = pil_to_tensor(img)
+    for text in dict.fromkeys(" ".join(str(w.message).split()) for w in caught):
+        log.warning("%s: read, with Pillow's warning: %s", name, text)
+    return pixels
 
 
 #: the first bytes of image formats, to say what a file Pillow cannot open is

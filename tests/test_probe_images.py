@@ -4,6 +4,7 @@ viewer shows, on the scale of its format, or skipped by name with the reason."""
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 import numpy as np
@@ -152,3 +153,29 @@ def test_undecodable_files_say_what_they_are(tmp_path, caplog, source):
     assert lines["text.png"].startswith("not an image file")
     assert lines["odd.tif"].startswith("a TIFF file Pillow cannot decode")
     assert "BytesIO" not in caplog.text
+
+
+def test_pillows_warnings_name_the_image(tmp_path, caplog, recwarn, monkeypatch):
+    """Corrupt EXIF and a decompression-bomb size were library warnings on stderr naming no file."""
+    import io
+    import struct
+
+    from PIL import Image
+
+    rgb = np.random.default_rng(0).integers(0, 256, (40, 48, 3), dtype=np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, "JPEG")
+    payload = b"Exif\x00\x00MM\x00*\x00\x00\x00\x08\x00\x05\x01\x12"  # an IFD of 5 entries, cut short
+    jpeg = buf.getvalue()
+    (tmp_path / "camera.jpg").write_bytes(jpeg[:2] + b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
+                                          + jpeg[2:])
+    Image.fromarray(rgb).save(tmp_path / "big.png")                  # 1920 px: over a limit of 1500
+    Image.fromarray(np.zeros((8, 8, 3), dtype=np.uint8)).save(tmp_path / "small.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1500)
+    with caplog.at_level(logging.WARNING):
+        recs = load_images(DataSpec(str(tmp_path)))
+    assert sorted(r.image_id for r in recs) == ["big", "camera", "small"]  # all read, as Pillow reads them
+    assert not [w for w in recwarn if "PIL" in w.filename]
+    assert re.search(r"camera\.jpg: read, with Pillow's warning: Corrupt EXIF data", caplog.text)
+    assert re.search(r"big\.png: read, with Pillow's warning: Image size \(1920 pixels\) exceeds limit", caplog.text)
+    assert "small.png" not in caplog.text
