@@ -884,6 +884,7 @@ class DataCache:
         self._fingerprints: dict[tuple[DataSpec, ...], str] = {}
         self._hashes: dict[int, str] = {}  # id(ImageRecord) → image_hash; the records live as long as the cache
         self._overlaps: dict[tuple[tuple[DataSpec, ...], tuple[DataSpec, ...]], list[str]] = {}
+        self._repeats: dict[DataSpec, list[str]] = {}
 
     def images(self, spec: DataSpec) -> list[ImageRecord]:
         if spec not in self._images:
@@ -907,11 +908,36 @@ class DataCache:
             self._hashes[id(r)] = image_hash(r.pixels)
         return self._hashes[id(r)]
 
+    def repeats(self, spec: DataSpec, name: str | None = None, records: list[ImageRecord] | None = None) -> list[str]:
+        """The images of ``spec`` identical, pixel for pixel, to an earlier image of it (``copy (= first)``):
+        each copy would be scored, weighing twice in every mean of a test set. Logged as a WARNING once per
+        source; :meth:`overlap` asks it of every test source."""
+        if spec not in self._repeats:
+            records = self.images(spec) if records is None else records
+            shapes = Counter((tuple(r.pixels.shape), r.pixels.dtype) for r in records)
+            first: dict[str, str] = {}
+            out = []
+            for r in records:
+                if shapes[(tuple(r.pixels.shape), r.pixels.dtype)] < 2:
+                    continue
+                h = self._hash(r)
+                if h in first:
+                    out.append(f"{r.image_id} (= {first[h]})")
+                else:
+                    first[h] = r.image_id
+            self._repeats[spec] = out
+            if out:
+                log.warning("%s: %d of %d test images repeat an earlier one (identical pixels): each copy is scored "
+                            "and weighs in every mean: %s", name or spec, len(out), len(records),
+                            ", ".join(out[:5]) + (", …" if len(out) > 5 else ""))
+        return self._repeats[spec]
+
     def overlap(self, train: tuple[DataSpec, ...], test: tuple[DataSpec, ...]) -> list[str]:
         """The test images (``dataset/image``, names by :func:`dataset_names`) identical, pixel for pixel,
         to a training image: ``--test-data X`` with ``--train-data X``, a folder and its ``:train``
         sub-folder, ``skimage`` (all of it) against ``skimage:train``. The first time a pair is asked,
-        a non-empty answer is logged as a WARNING with the count."""
+        a non-empty answer is logged as a WARNING with the count; so are images repeated within a test
+        source (:meth:`repeats`)."""
         key = (tuple(train), tuple(test))
         if key not in self._overlaps:
             def shape(r):
@@ -926,6 +952,8 @@ class DataCache:
             both = [f"{names[s]}/{r.image_id}" for s, rs in test_recs.items()
                     for r in rs if shape(r) in common and self._hash(r) in seen]
             self._overlaps[key] = both
+            for s, rs in test_recs.items():  # one image twice in a test set weighs twice in its every mean
+                self.repeats(s, names[s], rs)
             if both:
                 n = sum(len(self.images(s)) for s in dict.fromkeys(test))
                 log.warning("%d of %d test images are also training images (identical pixels; train: %s, test: %s): "

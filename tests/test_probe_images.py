@@ -179,3 +179,31 @@ def test_pillows_warnings_name_the_image(tmp_path, caplog, recwarn, monkeypatch)
     assert re.search(r"camera\.jpg: read, with Pillow's warning: Corrupt EXIF data", caplog.text)
     assert re.search(r"big\.png: read, with Pillow's warning: Image size \(1920 pixels\) exceeds limit", caplog.text)
     assert "small.png" not in caplog.text
+
+
+def test_an_image_repeated_in_a_test_set_is_warned(tmp_path, caplog):
+    """Two copies of one photo (another name, another lossless format) were both scored, silently: twice
+    its weight in every mean of the test set."""
+    import shutil
+
+    from PIL import Image
+
+    from benchmark.data import DataCache
+
+    rng = np.random.default_rng(2)
+    d = tmp_path / "test"
+    d.mkdir()
+    photo = rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    Image.fromarray(photo).save(d / "a.png")
+    shutil.copy(d / "a.png", d / "a_copy.png")
+    Image.fromarray(photo).save(d / "a.bmp")                        # the same pixels in another format
+    Image.fromarray(rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)).save(d / "b.png")
+    train = tmp_path / "train"
+    train.mkdir()
+    Image.fromarray(rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)).save(train / "t.png")
+    data = DataCache()
+    with caplog.at_level(logging.WARNING):
+        assert data.overlap((DataSpec(str(train)),), (DataSpec(str(d)),)) == []
+    assert "2 of 4 test images repeat an earlier one" in caplog.text
+    assert "a.png (= a.bmp)" in caplog.text and "a_copy (= a.bmp)" in caplog.text
+    assert "also training images" not in caplog.text
