@@ -813,11 +813,12 @@ def _distinct_ids(keys: list[tuple[int, str, str | None]]) -> list[str]:
     return out
 
 
-def usable_for_crop(records: list[ImageRecord], crop: int, spec: DataSpec) -> list[ImageRecord]:
-    """Images with both sides ≥ crop; smaller ones are logged and skipped, none left is an error."""
+def usable_for_crop(records: list[ImageRecord], crop: int, spec: DataSpec, quiet: bool = False) -> list[ImageRecord]:
+    """Images with both sides ≥ crop; smaller ones are logged (unless ``quiet``: a grid names them once,
+    when it starts, not again for every run) and skipped, none left is an error."""
     keep = [r for r in records if min(r.size) >= crop]
     small = [r.image_id for r in records if min(r.size) < crop]
-    if small:
+    if small and not quiet:
         log.warning("skipping %d image(s) of %s smaller than the %d px crop: %s",
                     len(small), spec, crop, ", ".join(small[:10]))
     if not keep:

@@ -715,7 +715,8 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
 
     curves = CurveLog(store.run_dir(rid), grid.logger, name=rid, config=cfg.to_dict())
     try:
-        images = usable_for_crop(grid.data.pooled(cfg.train_data), cfg.crop, " + ".join(map(str, cfg.train_data)))
+        images = usable_for_crop(grid.data.pooled(cfg.train_data), cfg.crop, " + ".join(map(str, cfg.train_data)),
+                                 quiet=True)  # named once by run_grid
         result, used = _train_with_oom_retry(grid, cfg, rid, task, images, curves)
         meta = _meta(cfg, rid, device, result, started)
         if used.batch_size != cfg.batch_size:

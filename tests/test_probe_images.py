@@ -207,3 +207,25 @@ def test_an_image_repeated_in_a_test_set_is_warned(tmp_path, caplog):
     assert "2 of 4 test images repeat an earlier one" in caplog.text
     assert "a.png (= a.bmp)" in caplog.text and "a_copy (= a.bmp)" in caplog.text
     assert "also training images" not in caplog.text
+
+
+def test_training_images_smaller_than_the_crop_are_named_once_per_grid(tmp_path, caplog):
+    """The same 'skipping 1 image(s) … smaller than the 32 px crop' line came again before every run."""
+    from PIL import Image
+
+    from benchmark.config import RunConfig
+    from benchmark.results import ResultsStore
+    from benchmark.runner import resolve_all, run_grid
+
+    rng = np.random.default_rng(3)
+    d = tmp_path / "train"
+    d.mkdir()
+    for name, side in (("big", 40), ("big2", 40), ("tiny", 16)):
+        Image.fromarray(rng.integers(0, 256, (side, side, 3), dtype=np.uint8)).save(d / f"{name}.png")
+    spec = DataSpec(str(d))
+    cfgs = resolve_all([RunConfig(task="denoise", loss=loss, iterations=1, batch_size=2, crop=32, train_data=(spec,),
+                                  test_data=(spec,)) for loss in ("l1", "l2")])
+    with caplog.at_level(logging.WARNING):
+        summary = run_grid(cfgs, ResultsStore(tmp_path / "r"), ("psnr",), torch.device("cpu"), progress=False)
+    assert summary.trained == 2
+    assert caplog.text.count("smaller than the 32 px crop: tiny") == 1
