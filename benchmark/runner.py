@@ -88,7 +88,8 @@ def resolve_all(configs: list[RunConfig], data: DataCache | None = None, device_
 
 def sample_batch(images: list[ImageRecord], batch: int, crop: int, multiple: int,
                  generator: torch.Generator) -> torch.Tensor:
-    """Random crops (with random flips and 90° rotations) → (B, 3, crop, crop) float in [0, 1]."""
+    """Random crops (with random flips and 90° rotations) → (B, 3, crop, crop) float in [0, 1]. Each crop is
+    scaled by its own image's dtype (a set may mix 8-bit images with 16-bit or float ones)."""
     crop -= crop % multiple
     out = []
     idx = torch.randint(len(images), (batch,), generator=generator).tolist()
@@ -101,7 +102,9 @@ def sample_batch(images: list[ImageRecord], batch: int, crop: int, multiple: int
         k, flip = torch.randint(4, (1,), generator=generator).item(), torch.rand(1, generator=generator).item() < 0.5
         patch = torch.rot90(patch, k, dims=(1, 2))
         out.append(patch.flip(-1) if flip else patch)
-    return to_float(torch.stack(out))
+    # per crop: stacking uint8 with float32 crops promotes the uint8 ones to float 0..255, which to_float then
+    # took for [0, 1] values (the same arithmetic as on the stack, so an 8-bit set's batches are unchanged)
+    return torch.stack([to_float(p) for p in out])
 
 
 # --------------------------------------------------------------------------------------------

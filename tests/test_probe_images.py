@@ -229,3 +229,41 @@ def test_training_images_smaller_than_the_crop_are_named_once_per_grid(tmp_path,
         summary = run_grid(cfgs, ResultsStore(tmp_path / "r"), ("psnr",), torch.device("cpu"), progress=False)
     assert summary.trained == 2
     assert caplog.text.count("smaller than the 32 px crop: tiny") == 1
+
+
+def test_a_training_set_mixing_8_and_16_bit_images_gives_batches_in_0_1():
+    """Stacking a uint8 crop with a float32 one (a 16-bit or float image) promoted the uint8 crop to float 0..255,
+    which to_float then passed through: about half the CPU batches of such a set held pixels up to 255."""
+    from benchmark.data import ImageRecord
+    from benchmark.pretrain import _crops
+    from benchmark.runner import sample_batch
+
+    eight = ImageRecord("eight", torch.full((3, 40, 40), 200, dtype=torch.uint8))
+    sixteen = ImageRecord("sixteen", torch.full((3, 40, 40), 0.25))
+    g = torch.Generator().manual_seed(0)
+    for _ in range(10):
+        batch = sample_batch([eight, sixteen], 6, 32, 1, g)
+        assert batch.dtype == torch.float32 and float(batch.max()) <= 1
+        assert all(min(abs(v - 200 / 255), abs(v - 0.25)) < 1e-6 for v in torch.unique(batch).tolist())
+        crops, _ = _crops([eight, sixteen], 6, 32, g)
+        assert float(crops.max()) <= 1
+    only8 = [eight, ImageRecord("other", torch.arange(3 * 40 * 40, dtype=torch.int64).remainder(256)
+                                .to(torch.uint8).reshape(3, 40, 40))]
+    a = sample_batch(only8, 4, 32, 1, torch.Generator().manual_seed(1))
+    ref = torch.Generator().manual_seed(1)  # an 8-bit set's batch is what it was: to_float of the stack
+    assert torch.equal(a, _old_sample_batch(only8, 4, 32, 1, ref))
+
+
+def _old_sample_batch(images, batch, crop, multiple, generator):
+    """The sampler before per-crop scaling (every crop uint8 here), to check 8-bit batches are unchanged."""
+    crop -= crop % multiple
+    out = []
+    for i in torch.randint(len(images), (batch,), generator=generator).tolist():
+        px = images[i].pixels
+        h, w = px.shape[-2:]
+        top = int(torch.randint(h - crop + 1, (1,), generator=generator))
+        left = int(torch.randint(w - crop + 1, (1,), generator=generator))
+        patch = torch.rot90(px[:, top:top + crop, left:left + crop],
+                            torch.randint(4, (1,), generator=generator).item(), dims=(1, 2))
+        out.append(patch.flip(-1) if torch.rand(1, generator=generator).item() < 0.5 else patch)
+    return to_float(torch.stack(out))
