@@ -24,10 +24,11 @@ its ``train`` split (:func:`default_split`); where that is ambiguous, the error 
 
 Every image becomes a (3, H, W) tensor: uint8 for 8-bit sources, float32 in [0, 1] for 16-bit
 greyscale or float sources (:func:`to_float` turns either into float32 in [0, 1]); Pillow reads
-16-bit colour (RGB) PNG and TIFF at 8 bits per channel, so those arrive as uint8. EXIF
-orientation is applied; L/LA/P/RGBA/CMYK/I;16/F modes are converted (alpha is dropped,
-greyscale is replicated to three channels); of an animation or a multi-page file the first frame
-is used, and the files named in a warning. Unreadable files and images under
+16-bit colour (RGB) PNG and TIFF at 8 bits per channel (the high byte), so those arrive as uint8.
+EXIF orientation is applied; L/LA/P/RGBA/CMYK/I;16/F modes are converted (alpha is dropped,
+greyscale is replicated to three channels; images with transparent pixels are named in a warning);
+of an animation or a multi-page file the first frame is used, and the files named in a warning.
+ICC colour profiles are not applied: pixels are read as stored. Unreadable files and images under
 :data:`MIN_IMAGE_SIDE` px on a side are logged by name and skipped.
 """
 
@@ -302,13 +303,15 @@ def pil_to_tensor(img) -> torch.Tensor:
     return torch.from_numpy(arr.copy()).permute(2, 0, 1).contiguous()
 
 
-def decode_image(value, name: str, base: Path | None = None, frames: list | None = None) -> torch.Tensor:
+def decode_image(value, name: str, base: Path | None = None, notes: dict | None = None) -> torch.Tensor:
     """Decode one cell of an image column: a ``datasets.Image(decode=False)`` cell ({'bytes', 'path'}),
     a file path (str), encoded image bytes (a binary column) or a PIL image. A relative path is looked
     up in ``base`` (the saved dataset's folder) first, then in the cwd (:func:`find_file`). A cell that
     holds no image is a ``ValueError`` saying what it holds. Of a file of several frames (animated
     GIF/PNG/WebP, multi-page TIFF) the first is decoded, and ``(name, frame count)`` appended to
-    ``frames`` when given (a camera's MPO JPEG, a photo plus its previews, is not counted)."""
+    ``notes["frames"]`` when ``notes`` is given (a camera's MPO JPEG, a photo plus its previews, is not
+    counted); an image with transparent pixels (alpha < 255: dropped, the colours under it kept) is
+    appended to ``notes["transparent"]``."""
     from PIL import Image, UnidentifiedImageError
 
     if value is None:
@@ -344,12 +347,22 @@ def decode_image(value, name: str, base: Path | None = None, frames: list | None
         with img:
             img.load()
             n = getattr(img, "n_frames", 1)
-            if frames is not None and n > 1 and img.format != "MPO":
-                frames.append((name, n))
+            if notes is not None and n > 1 and img.format != "MPO":
+                notes.setdefault("frames", []).append((name, n))
+            if notes is not None and _transparent(img):
+                notes.setdefault("transparent", []).append(name)
             pixels = pil_to_tensor(img)
     for text in dict.fromkeys(" ".join(str(w.message).split()) for w in caught):
         log.warning("%s: read, with Pillow's warning: %s", name, text)
     return pixels
+
+
+def _transparent(img) -> bool:
+    """Whether ``img`` has a pixel that is not fully opaque (an alpha channel or a palette's transparency)."""
+    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (img.mode == "P" and "transparency" in img.info):
+        alpha = img.convert("RGBA").getchannel("A") if img.mode in ("P", "PA") else img.getchannel("A")
+        return alpha.getextrema()[0] < 255
+    return False
 
 
 #: the first bytes of image formats, to say what a file Pillow cannot open is
@@ -753,7 +766,7 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
         ds = ds.cast_column(col, datasets.Image(decode=False))
     base = Path(spec.source).expanduser() if spec.kind == "saved" else None  # relative paths: from here first
     id_col = next((c for c in ("image_id", "file_name", "name", "id") if c in ds.column_names), None)
-    records, keys, bad, small, frames = [], [], [], [], []
+    records, keys, bad, small, notes = [], [], [], [], {}
     for i, row in enumerate(ds):
         if spec.max_images is not None and len(records) >= spec.max_images:
             break
@@ -761,7 +774,7 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
         path = value.get("path") if isinstance(value, dict) else (value if isinstance(value, str) else None)
         where = path or f"row {i}"
         try:
-            pixels = decode_image(value, where, base, frames)
+            pixels = decode_image(value, where, base, notes)
         except Exception as exc:  # noqa: BLE001 - PIL raises many types for bad files
             bad.append(where)
             log.warning("skipping %s: %s", f"unreadable image {path}" if path else f"row {i}", exc)
@@ -776,7 +789,12 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
         else:
             keys.append((i, f"{i:05d}", None))
         records.append(pixels)
-    if frames:
+    if notes.get("transparent"):
+        seen = notes["transparent"]
+        log.warning("%s: %d image(s) have transparent pixels: alpha is dropped and the colours stored under it are "
+                    "used (not what a viewer shows over a background): %s", spec, len(seen),
+                    ", ".join(Path(str(n)).name for n in seen[:5]) + (", …" if len(seen) > 5 else ""))
+    if frames := notes.get("frames"):
         log.warning("%s: %d file(s) hold several frames (animation, pages): the first frame of each is used: %s",
                     spec, len(frames), ", ".join(f"{Path(str(n)).name} ({k} frames)" for n, k in frames[:5])
                     + (", …" if len(frames) > 5 else ""))

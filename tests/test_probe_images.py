@@ -267,3 +267,25 @@ def _old_sample_batch(images, batch, crop, multiple, generator):
                             torch.randint(4, (1,), generator=generator).item(), dims=(1, 2))
         out.append(patch.flip(-1) if torch.rand(1, generator=generator).item() < 0.5 else patch)
     return to_float(torch.stack(out))
+
+
+def test_images_with_transparent_pixels_are_named(tmp_path, caplog):
+    """RGBA, LA and palette images with transparent pixels lost their alpha silently (the colours under it,
+    often black, are what is scored); an opaque RGBA image is not named."""
+    from PIL import Image
+
+    rgb = np.random.default_rng(4).integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    alpha = np.full((16, 16, 1), 255, dtype=np.uint8)
+    Image.fromarray(np.concatenate([rgb, alpha], -1), "RGBA").save(tmp_path / "opaque.png")
+    alpha[:8] = 0
+    Image.fromarray(np.concatenate([rgb, alpha], -1), "RGBA").save(tmp_path / "cutout.png")
+    Image.fromarray(rgb).convert("LA").save(tmp_path / "grey_opaque.png")
+    pal = Image.fromarray(rgb).convert("P")
+    pal.save(tmp_path / "pal.png", transparency=int(np.asarray(pal)[0, 0]))
+    Image.fromarray(rgb).convert("P").save(tmp_path / "pal_opaque.png")
+    with caplog.at_level(logging.WARNING):
+        recs = {r.image_id: r.pixels for r in load_images(DataSpec(str(tmp_path)))}
+    assert len(recs) == 5 and torch.equal(recs["cutout"], recs["opaque"])  # colours kept under the alpha
+    line = next(ln for ln in caplog.text.splitlines() if "transparent pixels" in ln)
+    assert "2 image(s)" in line and "cutout.png" in line and "pal.png" in line
+    assert "opaque" not in line
