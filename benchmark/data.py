@@ -487,8 +487,9 @@ def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict
     links) the one that is not a symbolic link is kept, else the first.
 
     Returns (image files, {reason: [relative paths]}) with the skipped files by reason: ``not an
-    image`` (other suffixes), ``dangling link`` (a symbolic link to nothing) and ``second path to a
-    file read as …`` (a link to a file read under another name)."""
+    image`` (other suffixes), ``dangling link`` (a symbolic link to nothing), ``name not UTF-8`` (bytes
+    in its name that no id or results file can hold, shown escaped) and ``second path to a file read
+    as …`` (a link to a file read under another name)."""
     files, skipped, loops = [], {}, []
     exts = image_extensions()
     real_root = root.resolve()
@@ -522,6 +523,12 @@ def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict
             path = Path(dirpath) / name
             rel = path.relative_to(root).as_posix()
             if split is not None and rel.split("/", 1)[0] != split:
+                continue
+            try:
+                rel.encode("utf-8")
+            except UnicodeEncodeError:  # bytes no encoding decodes (a Latin-1 archive): no id or path can hold it
+                shown = os.fsencode(rel).decode("utf-8", "backslashreplace")
+                skipped.setdefault("name not UTF-8 (rename the file)", []).append(shown)
                 continue
             if path.is_symlink() and not path.exists():
                 skipped.setdefault("dangling link", []).append(rel)
@@ -557,6 +564,12 @@ def folder_dataset(spec: DataSpec):
     import datasets
 
     root = Path(spec.source).expanduser()
+    try:
+        str(root).encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(str(root)).decode("utf-8", "backslashreplace")
+        raise UserError(f"image folder {shown}: its path is not UTF-8, which no results file can record: "
+                        "rename it (or link to it from a UTF-8 name)") from None
     if spec.split:
         subs = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
         if spec.split not in subs:

@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from benchmark.data import DataSpec, load_images, to_float
+from benchmark.errors import UserError
 
 
 def _pgm16(path, values: np.ndarray) -> None:
@@ -289,3 +290,26 @@ def test_images_with_transparent_pixels_are_named(tmp_path, caplog):
     line = next(ln for ln in caplog.text.splitlines() if "transparent pixels" in ln)
     assert "2 image(s)" in line and "cutout.png" in line and "pal.png" in line
     assert "opaque" not in line
+
+
+def test_a_file_name_that_is_not_utf8_is_skipped_by_name(tmp_path, caplog):
+    """A Latin-1 name (bytes no encoding decodes) ended the grid as 'internal error: UnicodeEncodeError'."""
+    import os
+
+    from PIL import Image
+
+    Image.fromarray(np.zeros((16, 16, 3), dtype=np.uint8)).save(tmp_path / "ok.png")
+    try:
+        Image.fromarray(np.ones((16, 16, 3), dtype=np.uint8)).save(os.fsdecode(bytes(tmp_path) + b"/caf\xe9.png"))
+    except (OSError, UnicodeError):
+        pytest.skip("this file system refuses names that are not UTF-8")
+    with caplog.at_level(logging.WARNING):
+        recs = load_images(DataSpec(str(tmp_path)))
+    assert [r.image_id for r in recs] == ["ok"]
+    assert "1 name not UTF-8 (rename the file): caf\\xe9.png" in caplog.text
+    folder = os.fsdecode(bytes(tmp_path) + b"/d\xe9j\xe0")
+    os.mkdir(folder)
+    Image.fromarray(np.zeros((16, 16, 3), dtype=np.uint8)).save(os.path.join(folder, "ok.png"))
+    with pytest.raises(UserError, match=r"d\\xe9j\\xe0: its path is not UTF-8") as err:
+        load_images(DataSpec.parse(folder))
+    assert "\n" not in str(err.value)
