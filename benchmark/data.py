@@ -463,16 +463,22 @@ def _hub_error(spec: DataSpec, exc: Exception) -> UserError:
 
 
 def image_extensions() -> frozenset[str]:
-    """File suffixes read as images in a folder: those of ``datasets``' imagefolder builder (PIL's)."""
+    """File suffixes read as images in a folder: those of ``datasets``' imagefolder builder and every one
+    this Pillow can open (``datasets``' list is fixed: it lacks AVIF, QOI, PFM and MPO, which Pillow reads);
+    not HDF5 (``.h5``: data files, for which Pillow has only a stub) nor formats Pillow only writes (PDF)."""
+    from PIL import Image
+
+    exts: set[str] = set()
     try:
         from datasets.packaged_modules.imagefolder.imagefolder import ImageFolder
 
-        return frozenset(e.lower() for e in ImageFolder.EXTENSIONS)
-    except Exception:  # noqa: BLE001 - a datasets release that moved it: PIL's registry
-        from PIL import Image
-
-        Image.init()
-        return frozenset(e.lower() for e in Image.registered_extensions())
+        exts |= {e.lower() for e in ImageFolder.EXTENSIONS}
+    except Exception:  # noqa: BLE001 - a datasets release that moved it: Pillow's registry below
+        pass
+    Image.init()
+    readable = (set(Image.OPEN) | {"MPO"}) - {"HDF5"}  # MPO files open through the JPEG plugin
+    exts |= {e.lower() for e, fmt in Image.registered_extensions().items() if fmt in readable}
+    return frozenset(exts)
 
 
 def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict[str, list[str]]]:

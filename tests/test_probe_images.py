@@ -313,3 +313,25 @@ def test_a_file_name_that_is_not_utf8_is_skipped_by_name(tmp_path, caplog):
     with pytest.raises(UserError, match=r"d\\xe9j\\xe0: its path is not UTF-8") as err:
         load_images(DataSpec.parse(folder))
     assert "\n" not in str(err.value)
+
+
+def test_every_format_pillow_reads_is_an_image_in_a_folder(tmp_path, caplog):
+    """AVIF, QOI and MPO files were skipped as 'not an image' (datasets' fixed suffix list), though Pillow reads
+    them; HDF5 data files stay out."""
+    from PIL import Image, features
+
+    from benchmark.data import image_extensions
+
+    rgb = np.random.default_rng(5).integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    Image.fromarray(rgb).save(tmp_path / "a.qoi")
+    Image.fromarray(rgb).save(tmp_path / "b.mpo", format="MPO")
+    expected = {"a", "b"}
+    if features.check("avif"):
+        Image.fromarray(rgb).save(tmp_path / "c.avif")
+        expected.add("c")
+    (tmp_path / "d.h5").write_bytes(b"\x89HDF\r\n\x1a\n")
+    with caplog.at_level(logging.WARNING):
+        recs = {r.image_id: r.pixels for r in load_images(DataSpec(str(tmp_path)))}
+    assert set(recs) == expected and torch.equal(recs["a"], torch.from_numpy(rgb).permute(2, 0, 1))
+    assert "1 not an image: d.h5" in caplog.text
+    assert {".png", ".jpg", ".tif", ".webp", ".bmp"} <= image_extensions() and ".pdf" not in image_extensions()
