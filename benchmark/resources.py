@@ -143,10 +143,13 @@ def per_batch(net, loss_fn, crop: int, needs_degraded: bool = False):
 
 
 def check_fits(configs, device: torch.device, eval_pixels: dict | None = None, share: int = 1,
-               measure=None) -> None:
+               measure=None, test_pixels: dict | None = None) -> None:
     """Refuse (``UserError``, one line) a grid whose runs cannot fit in this device's free memory.
 
-    ``eval_pixels``: {test data tuple: pixels of its largest image}. ``share``: runs sharing this
+    ``eval_pixels``: {test data tuple: pixels of its largest image}. ``test_pixels``: {test data tuple:
+    pixels of all its images}: a task's runs hold a float32 clean and degraded copy of every test image
+    (:func:`benchmark.runner.held_out_items`, on the host), counted beside training and evaluation on
+    the CPU. ``share``: runs sharing this
     GPU (``--workers-per-gpu``): each may use ``1/share`` of what is free. On a GPU the training
     step is measured there (``measure(cfg)`` → bytes: :func:`benchmark.runner.measure_cuda_step`),
     on the CPU estimated (:func:`estimate`). One check per distinct (net, loss, batch, crop, weights)."""
@@ -175,10 +178,15 @@ def check_fits(configs, device: torch.device, eval_pixels: dict | None = None, s
             continue
         log.debug("memory estimate %s/%s batch %d crop %d: train %s, eval %s; %s %s", c.net, c.loss,
                   c.batch_size, c.crop, _gib(est.train_bytes), _gib(est.eval_bytes), where, _gib(free))
-        if est.train_bytes > free:
+        held = 2 * 3 * 4 * (test_pixels or {}).get(c.test_data, 0) if device.type != "cuda" else 0
+        also = (f" besides the test set's float copies (≈ {_gib(held)}, {(test_pixels or {})[c.test_data] / 1e6:.0f} "
+                "Mpx × clean and degraded)" if held > 0.05 * free else "")
+        if est.train_bytes + held > free:
             raise UserError(f"a training step of net {c.net} with loss {c.loss!r} at batch {c.batch_size} × "
-                            f"{c.crop}² crops needs ≈ {_gib(est.train_bytes)}, but only {_gib(free)} is {where}; "
-                            "lower --batch-size or --crop (or use a smaller --net)")
-        if est.eval_bytes > free:
+                            f"{c.crop}² crops needs ≈ {_gib(est.train_bytes)}{also}, but only {_gib(free)} is {where}; "
+                            + ("use fewer or smaller test images" if also and est.train_bytes < free else
+                               "lower --batch-size or --crop (or use a smaller --net)"))
+        if est.eval_bytes + held > free:
             raise UserError(f"evaluating net {c.net} on the largest test image ({pixels / 1e6:.1f} Mpx) needs "
-                            f"≈ {_gib(est.eval_bytes)}, but only {_gib(free)} is {where}; use smaller test images")
+                            f"≈ {_gib(est.eval_bytes)}{also}, but only {_gib(free)} is {where}; "
+                            "use fewer or smaller test images")

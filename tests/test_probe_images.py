@@ -335,3 +335,55 @@ def test_every_format_pillow_reads_is_an_image_in_a_folder(tmp_path, caplog):
     assert set(recs) == expected and torch.equal(recs["a"], torch.from_numpy(rgb).permute(2, 0, 1))
     assert "1 not an image: d.h5" in caplog.text
     assert {".png", ".jpg", ".tif", ".webp", ".bmp"} <= image_extensions() and ".pdf" not in image_extensions()
+
+
+def test_the_memory_check_counts_the_test_sets_float_copies(monkeypatch):
+    """A task's runs hold a float clean and degraded copy of every test image (24 B/px): a folder of large
+    photos as test data passed the check (only the largest image was counted) and then exhausted memory."""
+    from types import SimpleNamespace
+
+    from benchmark import resources
+
+    monkeypatch.setattr(resources, "available_bytes", lambda device: (2 * 2**30, "available RAM"))
+    cfg = SimpleNamespace(net="tiny", loss="l1", batch_size=2, crop=32, backbone_weights="random",
+                          test_data=("photos",))
+    cpu = torch.device("cpu")
+    resources.check_fits([cfg], cpu, {("photos",): 1_000_000}, test_pixels={("photos",): 24_000_000})  # fits
+    with pytest.raises(UserError) as err:  # 1200 photos of 1 Mpx: 29 GB of float copies
+        resources.check_fits([cfg], cpu, {("photos",): 1_000_000}, test_pixels={("photos",): 1_200_000_000})
+    msg = str(err.value)
+    assert "\n" not in msg and "test set's float copies (≈ 26.8 GiB, 1200 Mpx" in msg
+    assert msg.endswith("use fewer or smaller test images")
+
+
+def test_a_grid_holds_one_tasks_test_items_at_a_time(tmp_path, monkeypatch):
+    """Every task's float copies of the test set were kept until the grid ended (5 tasks: 10 copies)."""
+    import gc
+    import weakref
+
+    from PIL import Image
+
+    from benchmark import runner
+    from benchmark.config import RunConfig
+    from benchmark.results import ResultsStore
+
+    rng = np.random.default_rng(6)
+    for i in range(2):
+        Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)).save(tmp_path / f"im{i}.png")
+    spec = DataSpec(str(tmp_path))
+    made, alive_then = [], []
+    real = runner.held_out_items
+
+    def spy(task, test_sets):
+        gc.collect()
+        alive_then.append([ref() is not None for ref in made])
+        items = real(task, test_sets)
+        made.append(weakref.ref(items[0]))
+        return items
+
+    monkeypatch.setattr(runner, "held_out_items", spy)
+    cfgs = runner.resolve_all([RunConfig(task=t, loss="l1", iterations=1, batch_size=2, crop=32, train_data=(spec,),
+                                         test_data=(spec,)) for t in ("denoise", "deblur", "sr4")])
+    summary = runner.run_grid(cfgs, ResultsStore(tmp_path / "r"), ("psnr",), torch.device("cpu"), progress=False)
+    assert summary.trained == 3 and len(made) == 3
+    assert alive_then == [[], [False], [False, False]]
