@@ -360,7 +360,8 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
 def _transparent(img) -> bool:
     """Whether ``img`` has a pixel that is not fully opaque (an alpha channel or a palette's transparency)."""
     if img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (img.mode == "P" and "transparency" in img.info):
-        alpha = img.convert("RGBA").getchannel("A") if img.mode in ("P", "PA") else img.getchannel("A")
+        rgba = img.convert("RGBA") if img.mode in ("P", "PA") else img
+        alpha = rgba.getchannel(rgba.getbands()[-1])  # "A", or "a" where the colours are premultiplied (RGBa)
         return alpha.getextrema()[0] < 255
     return False
 

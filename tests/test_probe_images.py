@@ -290,6 +290,10 @@ def test_images_with_transparent_pixels_are_named(tmp_path, caplog):
     line = next(ln for ln in caplog.text.splitlines() if "transparent pixels" in ln)
     assert "2 image(s)" in line and "cutout.png" in line and "pal.png" in line
     assert "opaque" not in line
+    from benchmark.data import _transparent
+
+    assert _transparent(Image.new("RGBa", (2, 2))) and _transparent(Image.new("La", (2, 2)))  # alpha band "a"
+    assert not _transparent(Image.new("RGBa", (2, 2), (0, 0, 0, 255)))
 
 
 def test_a_file_name_that_is_not_utf8_is_skipped_by_name(tmp_path, caplog):
