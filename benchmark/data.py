@@ -24,9 +24,11 @@ its ``train`` split (:func:`default_split`); where that is ambiguous, the error 
 
 Every image becomes a (3, H, W) tensor: uint8 for 8-bit sources, float32 in [0, 1] for 16-bit
 greyscale or float sources (:func:`to_float` turns either into float32 in [0, 1]); Pillow reads
-16-bit colour (RGB) PNG and TIFF at 8 bits per channel, so those arrive as uint8. EXIF
-orientation is applied; L/LA/P/RGBA/CMYK/I;16/F modes are converted (alpha is dropped,
-greyscale is replicated to three channels). Unreadable files and images under
+16-bit colour (RGB) PNG and TIFF at 8 bits per channel (the high byte), so those arrive as uint8.
+EXIF orientation is applied; L/LA/P/RGBA/CMYK/I;16/F modes are converted (alpha is dropped,
+greyscale is replicated to three channels; images with transparent pixels are named in a warning);
+of an animation or a multi-page file the first frame is used, and the files named in a warning.
+ICC colour profiles are not applied: pixels are read as stored. Unreadable files and images under
 :data:`MIN_IMAGE_SIDE` px on a side are logged by name and skipped.
 """
 
@@ -41,6 +43,7 @@ import json
 import logging
 import os
 import re
+import warnings
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -260,18 +263,30 @@ def to_float(pixels: torch.Tensor) -> torch.Tensor:
 # --------------------------------------------------------------------------------------------
 def pil_to_tensor(img) -> torch.Tensor:
     """Any PIL image → (3, H, W): uint8 for 8-bit modes, float32 in [0, 1] for I;16/I/F.
-    EXIF orientation is applied first. Alpha is dropped; greyscale is replicated. A float (``F``) image
-    with non-finite pixels or values outside [0, 1] is a ``ValueError`` (never clipped): a folder skips
-    and counts it as unreadable, with the reason.
+    EXIF orientation is applied first. Alpha is dropped; greyscale is replicated. Integer greyscale
+    (``I;16``, ``I``) is read on the 16-bit scale, value / 65535, whatever its content. A float (``F``)
+    image with non-finite pixels or values outside [0, 1], an ``I`` image outside [0, 65535] or a 32-bit
+    integer TIFF (its scale unknown) is a ``ValueError`` (never clipped or guessed): a folder skips and
+    counts it as unreadable, with the reason.
     """
     from PIL import ImageOps
 
+    tag = getattr(img, "tag_v2", None)  # a TIFF's BitsPerSample (exif_transpose's copy has no tags)
+    bits = tag.get(258) if tag is not None else None
+    bits = max(bits) if isinstance(bits, tuple) and bits else bits
     img = ImageOps.exif_transpose(img)
     mode = img.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        # 16-bit greyscale (Pillow opens 16-bit PGM/PPM, and some PNG/TIFF, as 32-bit "I"): the scale is the
+        # format's, 0..65535, never read off the content (a dark 16-bit image is not an 8-bit one)
+        if isinstance(bits, int) and bits > 16:
+            raise ValueError(f"{bits}-bit integer pixels: no scale to read them on (8- and 16-bit images are read; "
+                             "convert it to one of those)")
         arr = np.asarray(img, dtype=np.float64)
-        peak = 65535.0 if mode != "I" or arr.max(initial=0) > 255 else 255.0
-        arr = np.clip(arr / peak, 0, 1).astype(np.float32)
+        if arr.size and (arr.min() < 0 or arr.max() > 65535):
+            raise ValueError(f"integer pixels outside the 16-bit range [0, 65535] (min {arr.min():.0f}, "
+                             f"max {arr.max():.0f}): convert the image to 8 or 16 bits")
+        arr = (arr / 65535.0).astype(np.float32)
         return torch.from_numpy(arr).expand(3, *arr.shape).contiguous()
     if mode == "F":  # a float image must already be in [0, 1]: never silently clipped (load_images skips it)
         arr = np.array(img, dtype=np.float32)  # a copy: torch warns on (and must not share) Pillow's read-only buffer
@@ -288,12 +303,16 @@ def pil_to_tensor(img) -> torch.Tensor:
     return torch.from_numpy(arr.copy()).permute(2, 0, 1).contiguous()
 
 
-def decode_image(value, name: str, base: Path | None = None) -> torch.Tensor:
+def decode_image(value, name: str, base: Path | None = None, notes: dict | None = None) -> torch.Tensor:
     """Decode one cell of an image column: a ``datasets.Image(decode=False)`` cell ({'bytes', 'path'}),
     a file path (str), encoded image bytes (a binary column) or a PIL image. A relative path is looked
     up in ``base`` (the saved dataset's folder) first, then in the cwd (:func:`find_file`). A cell that
-    holds no image is a ``ValueError`` saying what it holds."""
-    from PIL import Image
+    holds no image is a ``ValueError`` saying what it holds. Of a file of several frames (animated
+    GIF/PNG/WebP, multi-page TIFF) the first is decoded, and ``(name, frame count)`` appended to
+    ``notes["frames"]`` when ``notes`` is given (a camera's MPO JPEG, a photo plus its previews, is not
+    counted); an image with transparent pixels (alpha < 255: dropped, the colours under it kept) is
+    appended to ``notes["transparent"]``."""
+    from PIL import Image, UnidentifiedImageError
 
     if value is None:
         raise ValueError("empty image cell")
@@ -310,9 +329,56 @@ def decode_image(value, name: str, base: Path | None = None) -> torch.Tensor:
         if not path:
             raise ValueError("empty image cell (neither bytes nor a path)")
         path = find_file(path, base)
-    with Image.open(io.BytesIO(data) if data is not None else path) as img:
-        img.load()
-        return pil_to_tensor(img)
+    if (len(data) if data is not None else Path(path).stat().st_size) == 0:
+        raise ValueError("empty file (0 bytes)")
+    # Pillow's own warnings (corrupt EXIF, a decompression-bomb size, …) went to stderr as library
+    # warnings naming neither the file nor the outcome: logged here under the image's name
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            img = Image.open(io.BytesIO(data) if data is not None else path)
+        except UnidentifiedImageError:  # its own text names a BytesIO object's address, or repeats the path
+            if data is not None:
+                head = data[:8]
+            else:
+                with open(path, "rb") as f:
+                    head = f.read(8)
+            raise ValueError(_undecodable(head)) from None
+        with img:
+            img.load()
+            n = getattr(img, "n_frames", 1)
+            if notes is not None and n > 1 and img.format != "MPO":
+                notes.setdefault("frames", []).append((name, n))
+            if notes is not None and _transparent(img):
+                notes.setdefault("transparent", []).append(name)
+            pixels = pil_to_tensor(img)
+    for text in dict.fromkeys(" ".join(str(w.message).split()) for w in caught):
+        log.warning("%s: read, with Pillow's warning: %s", name, text)
+    return pixels
+
+
+def _transparent(img) -> bool:
+    """Whether ``img`` has a pixel that is not fully opaque (an alpha channel or a palette's transparency)."""
+    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA") if img.mode in ("P", "PA") else img
+        alpha = rgba.getchannel(rgba.getbands()[-1])  # "A", or "a" where the colours are premultiplied (RGBa)
+        return alpha.getextrema()[0] < 255
+    return False
+
+
+#: the first bytes of image formats, to say what a file Pillow cannot open is
+_MAGIC = {b"\x89PNG": "PNG", b"\xff\xd8\xff": "JPEG", b"II*\x00": "TIFF", b"MM\x00*": "TIFF", b"GIF8": "GIF",
+          b"BM": "BMP", b"RIFF": "RIFF (WebP)"}
+
+
+def _undecodable(head: bytes) -> str:
+    """Why Pillow could not open a file that starts with ``head``: a damaged or unsupported file of an
+    image format, or no image at all."""
+    kind = next((k for magic, k in _MAGIC.items() if head.startswith(magic)), None)
+    if kind is None:
+        return "not an image file (no image format's signature)"
+    extra = " (float or many-channel TIFFs are not read: save it as 8- or 16-bit)" if kind == "TIFF" else ""
+    return f"a {kind} file Pillow cannot decode: damaged, or an encoding it does not read{extra}"
 
 
 def find_file(path: str, base: Path | None = None) -> Path:
@@ -398,16 +464,22 @@ def _hub_error(spec: DataSpec, exc: Exception) -> UserError:
 
 
 def image_extensions() -> frozenset[str]:
-    """File suffixes read as images in a folder: those of ``datasets``' imagefolder builder (PIL's)."""
+    """File suffixes read as images in a folder: those of ``datasets``' imagefolder builder and every one
+    this Pillow can open (``datasets``' list is fixed: it lacks AVIF, QOI, PFM and MPO, which Pillow reads);
+    not HDF5 (``.h5``: data files, for which Pillow has only a stub) nor formats Pillow only writes (PDF)."""
+    from PIL import Image
+
+    exts: set[str] = set()
     try:
         from datasets.packaged_modules.imagefolder.imagefolder import ImageFolder
 
-        return frozenset(e.lower() for e in ImageFolder.EXTENSIONS)
-    except Exception:  # noqa: BLE001 - a datasets release that moved it: PIL's registry
-        from PIL import Image
-
-        Image.init()
-        return frozenset(e.lower() for e in Image.registered_extensions())
+        exts |= {e.lower() for e in ImageFolder.EXTENSIONS}
+    except Exception:  # noqa: BLE001 - a datasets release that moved it: Pillow's registry below
+        pass
+    Image.init()
+    readable = (set(Image.OPEN) | {"MPO"}) - {"HDF5"}  # MPO files open through the JPEG plugin
+    exts |= {e.lower() for e, fmt in Image.registered_extensions().items() if fmt in readable}
+    return frozenset(exts)
 
 
 def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict[str, list[str]]]:
@@ -418,10 +490,13 @@ def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict
     ``split`` (``FOLDER:SPLIT``), only the files under the top-level sub-folder of that name.
     Links to folders are followed, each folder read once: a link to a folder above (``up -> ..``) or
     to one the walk reads under its own path, or a folder reached a second time, is logged and not
-    followed.
+    followed. Each file is read once too: of several paths to one file (a link beside its target, hard
+    links) the one that is not a symbolic link is kept, else the first.
 
     Returns (image files, {reason: [relative paths]}) with the skipped files by reason: ``not an
-    image`` (other suffixes) and ``dangling link`` (a symbolic link to nothing)."""
+    image`` (other suffixes), ``dangling link`` (a symbolic link to nothing), ``name not UTF-8`` (bytes
+    in its name that no id or results file can hold, shown escaped) and ``second path to a file read
+    as …`` (a link to a file read under another name)."""
     files, skipped, loops = [], {}, []
     exts = image_extensions()
     real_root = root.resolve()
@@ -456,12 +531,30 @@ def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict
             rel = path.relative_to(root).as_posix()
             if split is not None and rel.split("/", 1)[0] != split:
                 continue
+            try:
+                rel.encode("utf-8")
+            except UnicodeEncodeError:  # bytes no encoding decodes (a Latin-1 archive): no id or path can hold it
+                shown = os.fsencode(rel).decode("utf-8", "backslashreplace")
+                skipped.setdefault("name not UTF-8 (rename the file)", []).append(shown)
+                continue
             if path.is_symlink() and not path.exists():
                 skipped.setdefault("dangling link", []).append(rel)
             elif path.suffix.lower() not in exts:
                 skipped.setdefault("not an image", []).append(rel)
             else:
                 files.append(path)
+    by_file: dict[tuple[int, int], list[Path]] = {}
+    for f in files:  # one file, one image: a link to a file also read by its own name would count it twice
+        st = f.stat()
+        by_file.setdefault((st.st_dev, st.st_ino), []).append(f)
+    for paths in by_file.values():
+        if len(paths) > 1:
+            keep = next((f for f in paths if not f.is_symlink()), paths[0])
+            for f in paths:
+                if f is not keep:
+                    files.remove(f)
+                    why = f"second path to a file read as {keep.relative_to(root).as_posix()}"
+                    skipped.setdefault(why, []).append(f.relative_to(root).as_posix())
     if loops:
         log.warning("%s: not following %d link(s) to a folder above it or read under its own path (a loop or a "
                     "second way in): %s", root, len(loops), ", ".join(loops[:5]) + (", …" if len(loops) > 5 else ""))
@@ -478,6 +571,12 @@ def folder_dataset(spec: DataSpec):
     import datasets
 
     root = Path(spec.source).expanduser()
+    try:
+        str(root).encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(str(root)).decode("utf-8", "backslashreplace")
+        raise UserError(f"image folder {shown}: its path is not UTF-8, which no results file can record: "
+                        "rename it (or link to it from a UTF-8 name)") from None
     if spec.split:
         subs = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
         if spec.split not in subs:
@@ -687,7 +786,7 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
         ds = ds.cast_column(col, datasets.Image(decode=False))
     base = Path(spec.source).expanduser() if spec.kind == "saved" else None  # relative paths: from here first
     id_col = next((c for c in ("image_id", "file_name", "name", "id") if c in ds.column_names), None)
-    records, keys, bad, small = [], [], [], []
+    records, keys, bad, small, notes = [], [], [], [], {}
     for i, row in enumerate(ds):
         if spec.max_images is not None and len(records) >= spec.max_images:
             break
@@ -695,7 +794,7 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
         path = value.get("path") if isinstance(value, dict) else (value if isinstance(value, str) else None)
         where = path or f"row {i}"
         try:
-            pixels = decode_image(value, where, base)
+            pixels = decode_image(value, where, base, notes)
         except Exception as exc:  # noqa: BLE001 - PIL raises many types for bad files
             bad.append(where)
             log.warning("skipping %s: %s", f"unreadable image {path}" if path else f"row {i}", exc)
@@ -710,6 +809,15 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
         else:
             keys.append((i, f"{i:05d}", None))
         records.append(pixels)
+    if notes.get("transparent"):
+        seen = notes["transparent"]
+        log.warning("%s: %d image(s) have transparent pixels: alpha is dropped and the colours stored under it are "
+                    "used (not what a viewer shows over a background): %s", spec, len(seen),
+                    ", ".join(Path(str(n)).name for n in seen[:5]) + (", …" if len(seen) > 5 else ""))
+    if frames := notes.get("frames"):
+        log.warning("%s: %d file(s) hold several frames (animation, pages): the first frame of each is used: %s",
+                    spec, len(frames), ", ".join(f"{Path(str(n)).name} ({k} frames)" for n, k in frames[:5])
+                    + (", …" if len(frames) > 5 else ""))
     if small:
         log.warning("%s: skipped %d image(s) smaller than %d px on a side (test images are cut to multiples of "
                     "%d px; a training crop is ≥ %d px): %s", spec, len(small), MIN_IMAGE_SIDE, MIN_IMAGE_SIDE,
@@ -743,11 +851,12 @@ def _distinct_ids(keys: list[tuple[int, str, str | None]]) -> list[str]:
     return out
 
 
-def usable_for_crop(records: list[ImageRecord], crop: int, spec: DataSpec) -> list[ImageRecord]:
-    """Images with both sides ≥ crop; smaller ones are logged and skipped, none left is an error."""
+def usable_for_crop(records: list[ImageRecord], crop: int, spec: DataSpec, quiet: bool = False) -> list[ImageRecord]:
+    """Images with both sides ≥ crop; smaller ones are logged (unless ``quiet``: a grid names them once,
+    when it starts, not again for every run) and skipped, none left is an error."""
     keep = [r for r in records if min(r.size) >= crop]
     small = [r.image_id for r in records if min(r.size) < crop]
-    if small:
+    if small and not quiet:
         log.warning("skipping %d image(s) of %s smaller than the %d px crop: %s",
                     len(small), spec, crop, ", ".join(small[:10]))
     if not keep:
@@ -814,6 +923,7 @@ class DataCache:
         self._fingerprints: dict[tuple[DataSpec, ...], str] = {}
         self._hashes: dict[int, str] = {}  # id(ImageRecord) → image_hash; the records live as long as the cache
         self._overlaps: dict[tuple[tuple[DataSpec, ...], tuple[DataSpec, ...]], list[str]] = {}
+        self._repeats: dict[DataSpec, list[str]] = {}
 
     def images(self, spec: DataSpec) -> list[ImageRecord]:
         if spec not in self._images:
@@ -837,11 +947,36 @@ class DataCache:
             self._hashes[id(r)] = image_hash(r.pixels)
         return self._hashes[id(r)]
 
+    def repeats(self, spec: DataSpec, name: str | None = None, records: list[ImageRecord] | None = None) -> list[str]:
+        """The images of ``spec`` identical, pixel for pixel, to an earlier image of it (``copy (= first)``):
+        each copy would be scored, weighing twice in every mean of a test set. Logged as a WARNING once per
+        source; :meth:`overlap` asks it of every test source."""
+        if spec not in self._repeats:
+            records = self.images(spec) if records is None else records
+            shapes = Counter((tuple(r.pixels.shape), r.pixels.dtype) for r in records)
+            first: dict[str, str] = {}
+            out = []
+            for r in records:
+                if shapes[(tuple(r.pixels.shape), r.pixels.dtype)] < 2:
+                    continue
+                h = self._hash(r)
+                if h in first:
+                    out.append(f"{r.image_id} (= {first[h]})")
+                else:
+                    first[h] = r.image_id
+            self._repeats[spec] = out
+            if out:
+                log.warning("%s: %d of %d test images repeat an earlier one (identical pixels): each copy is scored "
+                            "and weighs in every mean: %s", name or spec, len(out), len(records),
+                            ", ".join(out[:5]) + (", …" if len(out) > 5 else ""))
+        return self._repeats[spec]
+
     def overlap(self, train: tuple[DataSpec, ...], test: tuple[DataSpec, ...]) -> list[str]:
         """The test images (``dataset/image``, names by :func:`dataset_names`) identical, pixel for pixel,
         to a training image: ``--test-data X`` with ``--train-data X``, a folder and its ``:train``
         sub-folder, ``skimage`` (all of it) against ``skimage:train``. The first time a pair is asked,
-        a non-empty answer is logged as a WARNING with the count."""
+        a non-empty answer is logged as a WARNING with the count; so are images repeated within a test
+        source (:meth:`repeats`)."""
         key = (tuple(train), tuple(test))
         if key not in self._overlaps:
             def shape(r):
@@ -856,6 +991,8 @@ class DataCache:
             both = [f"{names[s]}/{r.image_id}" for s, rs in test_recs.items()
                     for r in rs if shape(r) in common and self._hash(r) in seen]
             self._overlaps[key] = both
+            for s, rs in test_recs.items():  # one image twice in a test set weighs twice in its every mean
+                self.repeats(s, names[s], rs)
             if both:
                 n = sum(len(self.images(s)) for s in dict.fromkeys(test))
                 log.warning("%d of %d test images are also training images (identical pixels; train: %s, test: %s): "

@@ -334,7 +334,7 @@ def _crops(images: list[ImageRecord], n: int, size: int, g: torch.Generator) -> 
             patch = patch.flip(-1)
         out.append(patch)
         which.append(i)
-    return to_float(torch.stack(out)), which
+    return torch.stack([to_float(p) for p in out]), which  # per crop: 8- and 16-bit images may mix
 
 
 def contrique_batch(images, cfg: PretrainConfig, classes, g: torch.Generator, step: int,

@@ -9,7 +9,8 @@ share (activations, pairwise terms such as the contextual loss's distances inclu
 what does not grow with the batch (weights a frozen backbone keeps), and the two scale to the
 batch. Parameters count four times (weights, gradients, Adam's two moments), the gradient pass
 adds its largest activation twice. Evaluation runs whole test images through the
-net without gradients: its peak is about three of the largest activation.
+net without gradients: its peak is :data:`EVAL_ACTIVATIONS` of the largest activation, plus the test
+image's clean, degraded and restored copies.
 
 On a GPU the training step is not estimated but measured: two real steps of the runner's own
 step on the device (:func:`benchmark.runner.measure_cuda_step`: bf16, channels-last, cuDNN workspaces, the resident
@@ -32,6 +33,11 @@ from benchmark.errors import UserError
 
 log = logging.getLogger(__name__)
 EVAL_PROBE = 64
+#: a no-grad pass of the residual nets peaks at this many of their largest activation (the block's input and
+#: the body's input kept for the skips, a conv's output, the ReLU's, the sum): measured as peak RSS growth on
+#: the CPU for tiny, small and base at 1.5–24 Mpx, 5.0 each time (3, the figure used before, let a
+#: 6000×4000 test image pass a check it then needed 1.7× of)
+EVAL_ACTIVATIONS = 5
 
 
 @dataclass(frozen=True)
@@ -122,7 +128,8 @@ def estimate(net_name: str, loss_spec: str, batch: int, crop: int, weights: str,
         saved, largest = per_batch(net, loss_fn, crop, needs_degraded)
         train_bytes = saved(batch) + 2 * batch * largest + 4 * params
     act = _max_activation_bytes(net, EVAL_PROBE) / EVAL_PROBE**2
-    return Estimate(train_bytes=train_bytes, eval_bytes=3 * act * eval_pixels + params)
+    images = 4 * 3 * 4 * eval_pixels  # clean, degraded, the net's output and its clamped copy: 3 × fp32 each
+    return Estimate(train_bytes=train_bytes, eval_bytes=EVAL_ACTIVATIONS * act * eval_pixels + images + params)
 
 
 def per_batch(net, loss_fn, crop: int, needs_degraded: bool = False):
@@ -136,10 +143,13 @@ def per_batch(net, loss_fn, crop: int, needs_degraded: bool = False):
 
 
 def check_fits(configs, device: torch.device, eval_pixels: dict | None = None, share: int = 1,
-               measure=None) -> None:
+               measure=None, test_pixels: dict | None = None) -> None:
     """Refuse (``UserError``, one line) a grid whose runs cannot fit in this device's free memory.
 
-    ``eval_pixels``: {test data tuple: pixels of its largest image}. ``share``: runs sharing this
+    ``eval_pixels``: {test data tuple: pixels of its largest image}. ``test_pixels``: {test data tuple:
+    pixels of all its images}: a task's runs hold a float32 clean and degraded copy of every test image
+    (:func:`benchmark.runner.held_out_items`, on the host), counted beside training and evaluation on
+    the CPU. ``share``: runs sharing this
     GPU (``--workers-per-gpu``): each may use ``1/share`` of what is free. On a GPU the training
     step is measured there (``measure(cfg)`` → bytes: :func:`benchmark.runner.measure_cuda_step`),
     on the CPU estimated (:func:`estimate`). One check per distinct (net, loss, batch, crop, weights)."""
@@ -168,10 +178,15 @@ def check_fits(configs, device: torch.device, eval_pixels: dict | None = None, s
             continue
         log.debug("memory estimate %s/%s batch %d crop %d: train %s, eval %s; %s %s", c.net, c.loss,
                   c.batch_size, c.crop, _gib(est.train_bytes), _gib(est.eval_bytes), where, _gib(free))
-        if est.train_bytes > free:
+        held = 2 * 3 * 4 * (test_pixels or {}).get(c.test_data, 0) if device.type != "cuda" else 0
+        also = (f" besides the test set's float copies (≈ {_gib(held)}, {(test_pixels or {})[c.test_data] / 1e6:.0f} "
+                "Mpx × clean and degraded)" if held > 0.05 * free else "")
+        if est.train_bytes + held > free:
             raise UserError(f"a training step of net {c.net} with loss {c.loss!r} at batch {c.batch_size} × "
-                            f"{c.crop}² crops needs ≈ {_gib(est.train_bytes)}, but only {_gib(free)} is {where}; "
-                            "lower --batch-size or --crop (or use a smaller --net)")
-        if est.eval_bytes > free:
+                            f"{c.crop}² crops needs ≈ {_gib(est.train_bytes)}{also}, but only {_gib(free)} is {where}; "
+                            + ("use fewer or smaller test images" if also and est.train_bytes < free else
+                               "lower --batch-size or --crop (or use a smaller --net)"))
+        if est.eval_bytes + held > free:
             raise UserError(f"evaluating net {c.net} on the largest test image ({pixels / 1e6:.1f} Mpx) needs "
-                            f"≈ {_gib(est.eval_bytes)}, but only {_gib(free)} is {where}; use smaller test images")
+                            f"≈ {_gib(est.eval_bytes)}{also}, but only {_gib(free)} is {where}; "
+                            "use fewer or smaller test images")

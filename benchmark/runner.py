@@ -19,6 +19,7 @@ exception is recorded as ``failed`` with its message and the grid goes on. Bad i
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import logging
 import platform
@@ -88,7 +89,8 @@ def resolve_all(configs: list[RunConfig], data: DataCache | None = None, device_
 
 def sample_batch(images: list[ImageRecord], batch: int, crop: int, multiple: int,
                  generator: torch.Generator) -> torch.Tensor:
-    """Random crops (with random flips and 90° rotations) → (B, 3, crop, crop) float in [0, 1]."""
+    """Random crops (with random flips and 90° rotations) → (B, 3, crop, crop) float in [0, 1]. Each crop is
+    scaled by its own image's dtype (a set may mix 8-bit images with 16-bit or float ones)."""
     crop -= crop % multiple
     out = []
     idx = torch.randint(len(images), (batch,), generator=generator).tolist()
@@ -101,7 +103,9 @@ def sample_batch(images: list[ImageRecord], batch: int, crop: int, multiple: int
         k, flip = torch.randint(4, (1,), generator=generator).item(), torch.rand(1, generator=generator).item() < 0.5
         patch = torch.rot90(patch, k, dims=(1, 2))
         out.append(patch.flip(-1) if flip else patch)
-    return to_float(torch.stack(out))
+    # per crop: stacking uint8 with float32 crops promotes the uint8 ones to float 0..255, which to_float then
+    # took for [0, 1] values (the same arithmetic as on the stack, so an 8-bit set's batches are unchanged)
+    return torch.stack([to_float(p) for p in out])
 
 
 # --------------------------------------------------------------------------------------------
@@ -591,8 +595,9 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
     for specs, crop in {(c.train_data, c.crop) for c in pending}:  # bad data fails before any work
         usable_for_crop(data.pooled(specs), crop, " + ".join(map(str, specs)))
     eval_pixels = {c.test_data: max(r.size[0] * r.size[1] for r in data.pooled(c.test_data)) for c in pending}
+    test_pixels = {c.test_data: sum(r.size[0] * r.size[1] for r in data.pooled(c.test_data)) for c in pending}
     check_fits([c for c in pending if not store.is_done(ids[c])], device, eval_pixels, share=gpu_share,
-               measure=lambda c: measure_cuda_step(c, data.pooled(c.train_data), device))
+               measure=lambda c: measure_cuda_step(c, data.pooled(c.train_data), device), test_pixels=test_pixels)
     metrics = metrics or MetricSet(metric_names, device)
     if grid_progress is None:
         from benchmark.progress import GridProgress
@@ -606,23 +611,28 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
         by_task.setdefault(key, [])
     for c in pending:
         by_task.setdefault((c.task, c.task_params, c.test_data, c.test_fingerprint), []).append(c)
-    prepared, waiting = {}, []
-    for key, group in by_task.items():
-        task_name, task_params, test_specs, test_fp = key
+    def prepare(key):
+        task_name, task_params, test_specs, _fp = key
         task = build_task(task_name, **dict(task_params))
-        task_version = TASKS.get(task_name).version
-        items = held_out_items(task, {s: data.images(s) for s in test_specs})
-        prepared[key] = (task, task_version, items)
-        _score_input(grid, task, task_version, test_specs, test_fp, items)
+        return task, TASKS.get(task_name).version, held_out_items(task, {s: data.images(s) for s in test_specs})
+
+    waiting = []
+    for key, group in by_task.items():
+        # one task's test items at a time: each holds a float clean and degraded copy of every test image
+        # (kept for every task until the grid ended, they were 10 float copies of a large test set per grid)
+        task, task_version, items = prepared = prepare(key)
+        _score_input(grid, task, task_version, key[2], key[3], items)
         for cfg in group:
-            outcome = _run_locked(grid, cfg, ids[cfg], *prepared[key])
+            outcome = _run_locked(grid, cfg, ids[cfg], *prepared)
             if outcome == "locked":
                 waiting.append((key, cfg))
             else:
                 summary.count(outcome)
-    for key, cfg in waiting:  # held by another process a moment ago: finished, abandoned, or still going
-        outcome = _run_locked(grid, cfg, ids[cfg], *prepared[key], last_try=True)
-        summary.count(outcome)
+        del prepared, items
+    for key, group in itertools.groupby(waiting, key=lambda kc: kc[0]):  # held by another process a moment ago
+        prepared = prepare(key)  # the same items again: each image's degradation is fixed by (task, image)
+        for _key, cfg in group:
+            summary.count(_run_locked(grid, cfg, ids[cfg], *prepared, last_try=True))
     grid_progress.update()
     return summary
 
@@ -715,7 +725,8 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
 
     curves = CurveLog(store.run_dir(rid), grid.logger, name=rid, config=cfg.to_dict())
     try:
-        images = usable_for_crop(grid.data.pooled(cfg.train_data), cfg.crop, " + ".join(map(str, cfg.train_data)))
+        images = usable_for_crop(grid.data.pooled(cfg.train_data), cfg.crop, " + ".join(map(str, cfg.train_data)),
+                                 quiet=True)  # named once by run_grid
         result, used = _train_with_oom_retry(grid, cfg, rid, task, images, curves)
         meta = _meta(cfg, rid, device, result, started)
         if used.batch_size != cfg.batch_size:
