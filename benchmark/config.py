@@ -218,8 +218,21 @@ def setting_json(d: dict) -> str:
     return json.dumps(d, sort_keys=True, default=str)
 
 
+#: YAML 1.2's floats: PyYAML (YAML 1.1) reads ``1e-3`` and ``1e3`` — no dot — as strings, so
+#: ``lr: 1e-3`` was refused as "expects float, got '1e-3' (str)"
+_YAML_FLOAT = re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+    |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+    |\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+    |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*
+    |[-+]?\.(?:inf|Inf|INF)
+    |\.(?:nan|NaN|NAN))$""", re.X)
+
+
 def _unique_key_loader():
-    """A YAML safe loader that refuses a key given twice in one mapping (the second would win silently)."""
+    """A YAML safe loader that refuses a key given twice in one mapping (the second would win
+    silently) and a key that is not a scalar (a list or mapping as a key), reads ``1e-3`` as a
+    float (YAML 1.2; PyYAML's YAML 1.1 reads it as a string) and keeps YAML's merge keys
+    (``<<: *defaults``; a key written beside the merge overrides the merged one, as YAML says)."""
     import yaml
 
     class Loader(yaml.SafeLoader):
@@ -228,6 +241,11 @@ def _unique_key_loader():
     def mapping(loader, node, deep=False):
         seen = {}
         for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":  # `<<:`: flattened by SafeLoader below
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise UserError(f"line {key_node.start_mark.line + 1}: a config key is a name, not a "
+                                f"{'list' if isinstance(key_node, yaml.SequenceNode) else 'mapping'}")
             key = loader.construct_object(key_node, deep=deep)
             if key in seen:
                 raise UserError(f"config key {key!r} is given twice (lines {seen[key] + 1} and "
@@ -236,6 +254,7 @@ def _unique_key_loader():
         return yaml.SafeLoader.construct_mapping(loader, node, deep)
 
     Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    Loader.add_implicit_resolver("tag:yaml.org,2002:float", _YAML_FLOAT, list("-+0123456789."))
     return Loader
 
 
@@ -394,10 +413,17 @@ class GridSpec:
                     raise UserError(f"{source}: {key} is given twice (in the executor block and beside it, or as "
                                     f"{key.removeprefix('slurm_')} and {key}): keep one")
                 d[key] = v
+        if isinstance(d.get("task_params"), dict):  # {denoise: {sigma: 0.1}}, as --task-param denoise.sigma=0.1
+            d["task_params"] = [(str(t), _task_params_item(t, p, source)) for t, p in d["task_params"].items()]
+        if isinstance(d.get("tasks"), list) and any(isinstance(t, dict) for t in d["tasks"]):
+            d["tasks"] = _task_list_items(d["tasks"], source)  # [{denoise: {sigma: 0.1}}, sr4]: as the mapping
         if isinstance(d.get("tasks"), dict):
             tasks = d.pop("tasks")
             d["tasks"] = list(tasks)
-            d["task_params"] = [(t, sorted((p or {}).items())) for t, p in tasks.items() if p]
+            params = [(t, _task_params_item(t, p, source)) for t, p in tasks.items() if p]
+            if params and d.get("task_params"):
+                raise UserError(f"{source}: task parameters are given under tasks and under task_params: keep one")
+            d["task_params"] = params or d.get("task_params") or []
         if d.get("losses") is not None:
             d["losses"] = [_loss_item(x, source) for x in (d["losses"] if isinstance(d["losses"], list)
                                                            else [d["losses"]])]
@@ -565,6 +591,37 @@ def parse_loss_tasks(items) -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple(sorted(out.items()))
 
 
+def _task_params_item(task, params, source: str) -> list:
+    """One task's parameters in a config file (``{sigma: 0.1}``, or nothing) → sorted pairs; anything
+    else (``denoise: [0.1]``, ``denoise: 'sigma=0.1'``) is a one-line error."""
+    if params is None:
+        return []
+    if not isinstance(params, dict):
+        raise UserError(f"{source}: the parameters of task {task!r} are a mapping {{name: value}}, e.g. "
+                        f"{{{task}: {{sigma: 0.1}}}}; got {params!r}")
+    return sorted((str(k), v) for k, v in params.items())
+
+
+def _task_list_items(items: list, source: str) -> dict:
+    """A config file's ``tasks`` written as a list whose items are names or ``{task: {parameter:
+    value}}`` → the mapping form. A task listed twice with different parameters is refused: a grid
+    runs each task with one set of parameters."""
+    out: dict = {}
+    for x in items:
+        if isinstance(x, dict) and len(x) == 1:
+            task, params = next(iter(x.items()))
+        elif isinstance(x, str):
+            task, params = x, None
+        else:
+            raise UserError(f"{source}: a task is a name or {{name: {{parameter: value}}}}, got {x!r}")
+        params = dict(_task_params_item(task, params, source))
+        if task in out and out[task] != params:
+            raise UserError(f"{source}: task {task!r} is given twice with different parameters ({out[task]} and "
+                            f"{params}): a grid runs each task with one set of parameters")
+        out[task] = params
+    return out
+
+
 def _loss_item(x, source: str) -> str:
     """A config file's loss entry → a loss spec: ``'l1'``, ``'0.84*ms_ssim + 0.16*l1'`` or
     ``{pdl: {layers: [relu1_2]}}`` → ``"pdl(layers=('relu1_2',))"``."""
@@ -572,6 +629,9 @@ def _loss_item(x, source: str) -> str:
         return x
     if isinstance(x, dict) and len(x) == 1:
         name, kw = next(iter(x.items()))
+        if kw is not None and not isinstance(kw, dict):
+            raise UserError(f"{source}: the arguments of loss {name!r} are a mapping {{argument: value}}, e.g. "
+                            f"{{{name}: {{argument: value}}}}; got {kw!r}")
         kw = {k: tuple(v) if isinstance(v, list) else v for k, v in (kw or {}).items()}
         return f"{name}(" + ", ".join(f"{k}={v!r}" for k, v in sorted(kw.items())) + ")" if kw else str(name)
     raise UserError(f"{source}: a loss is a spec string or {{name: {{argument: value}}}}, got {x!r}")

@@ -1,0 +1,70 @@
+"""Probe round (configuration and spec grammar): config files whose shape or YAML spelling crashed
+or was misread, and loss/task spec forms that must plan the same runs (benchmark/config.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmark.cli import build_parser, grid_spec
+from benchmark.config import GridSpec
+from benchmark.errors import UserError
+
+
+def _spec(*argv) -> GridSpec:
+    return grid_spec(build_parser().parse_args(["run", *argv]))
+
+
+def _file(tmp_path, text: str):
+    f = tmp_path / "grid.yaml"
+    f.write_text(text)
+    return f
+
+
+@pytest.mark.parametrize("text, pattern", [
+    # were AttributeError ("'list' object has no attribute 'items'"): an internal error
+    ("tasks: {denoise: [0.1]}\n", r"grid\.yaml: the parameters of task 'denoise' are a mapping \{name: value\}"),
+    ("tasks: {denoise: 'sigma=0.1'}\n", r"the parameters of task 'denoise' are a mapping"),
+    ("losses: [{pdl: [1, 2]}]\n", r"grid\.yaml: the arguments of loss 'pdl' are a mapping \{argument: value\}"),
+    ("losses: [{charbonnier: 'eps=1'}]\n", r"the arguments of loss 'charbonnier' are a mapping"),
+    # were TypeError (unhashable type): a list or mapping as a key
+    ("? [a]\n: 1\n", r"grid\.yaml: line 1: a config key is a name, not a list"),
+    ("{[lr]: 1}\n", r"a config key is a name, not a list"),
+    ("tasks: {? {a: 1} : 2}\n", r"a config key is a name, not a mapping"),
+    ("tasks: [{denoise: {sigma: 0.1}}, {denoise: {sigma: 0.2}}]\n", r"task 'denoise' is given twice with different"),
+    ("tasks: [{denoise: {}, sr4: {}}]\n", r"a task is a name or \{name: \{parameter: value\}\}"),
+    ("tasks: {denoise: {sigma: 0.1}}\ntask_params: {denoise: {sigma: 0.1}}\n", r"under tasks and under task_params"),
+])
+def test_config_shapes_that_crashed_are_one_line_errors(tmp_path, text, pattern):
+    with pytest.raises(UserError, match=pattern):
+        GridSpec.from_file(_file(tmp_path, text))
+
+
+def test_scientific_notation_is_a_float(tmp_path):
+    """PyYAML reads ``1e-3`` (no dot) as a string: ``lr: 1e-3`` was refused as "expects float, got
+    '1e-3' (str)", and so were task parameters and loss arguments written that way."""
+    spec = GridSpec.from_file(_file(tmp_path, "lr: 1e-3\ntasks: {denoise: {sigma: 1e-1}}\n"
+                                              "losses: [{charbonnier: {eps: 1e-3}}, '1e-2*l1']\n"))
+    assert spec.lr == 0.001 and dict(spec.task_params)["denoise"] == (("sigma", 0.1),)
+    assert spec.losses == ("charbonnier(eps=0.001)", "1e-2*l1")
+    assert GridSpec.from_file(_file(tmp_path, "out: 1.0.0\nslurm_mem: 1e\n")).out == "1.0.0"  # strings stay strings
+
+
+def test_yaml_merge_keys_are_read(tmp_path):
+    """``<<: *defaults`` is YAML; it was "not valid YAML: could not determine a constructor for the tag
+    'tag:yaml.org,2002:merge'". A key beside the merge overrides the merged one (YAML's rule), not a
+    duplicate; a key written twice is still refused."""
+    spec = GridSpec.from_file(_file(tmp_path, "<<: {lr: 0.1, iterations: 5}\nlr: 0.2\n"))
+    assert (spec.lr, spec.iterations) == (0.2, 5)
+    with pytest.raises(UserError, match="config key 'lr' is given twice"):
+        GridSpec.from_file(_file(tmp_path, "lr: 0.2\n<<: {lr: 0.1}\nlr: 0.3\n"))
+
+
+def test_tasks_as_a_list_with_parameters_and_task_params_as_a_mapping(tmp_path):
+    """``tasks: [{denoise: {sigma: 0.1}}, sr4]`` (the list form losses also take) and
+    ``task_params: {denoise: {sigma: 0.1}}`` (a listed setting; its mapping was a type error naming
+    the internal tuple type) plan what the documented mapping form plans."""
+    want = _spec("--config", str(_file(tmp_path, "tasks: {denoise: {sigma: 0.1}, sr4: {}}\n"))).resolved()
+    for text in ("tasks: [{denoise: {sigma: 0.1}}, sr4]\n", "tasks: [{denoise: {sigma: 0.1}}, {sr4: null}]\n",
+                 "tasks: [denoise, sr4]\ntask_params: {denoise: {sigma: 0.1}}\n"):
+        got = _spec("--config", str(_file(tmp_path, text))).resolved()
+        assert (got.tasks, got.task_params) == (want.tasks, want.task_params), text
