@@ -727,9 +727,13 @@ def parse_task_params(items) -> tuple:
             raise UserError(f"--task-param {item!r}: expected TASK.KEY=VALUE, e.g. denoise.sigma=0.1")
         TASKS.get(task)
         try:
-            params.setdefault(task, {})[name] = ast.literal_eval(value)
+            v = ast.literal_eval(value)
         except (ValueError, SyntaxError):
-            params.setdefault(task, {})[name] = value
+            v = value
+        given = params.setdefault(task, {})
+        if name in given and given[name] != v:  # the last one won silently (a config file refuses a key twice)
+            raise UserError(f"--task-param {task}.{name} is given twice ({given[name]!r} and {v!r}): keep one")
+        given[name] = v
     return tuple(sorted((t, freeze_params(kv)) for t, kv in params.items()))
 
 
@@ -773,6 +777,11 @@ def build_configs(spec: GridSpec, data=None, local: bool = True) -> tuple[list[R
             logging.getLogger(__name__).warning("%s: %s given more than once: each runs once", name,
                                                 ", ".join(map(str, repeats)))
     s = spec.resolved()
+    from benchmark.executors import EXECUTORS
+
+    if s.executor not in EXECUTORS:  # before the device check, which would blame --device auto for a typo
+        raise UserError(f"unknown executor {s.executor!r}" + did_you_mean(s.executor, EXECUTORS)
+                        + f" (choose from {', '.join(EXECUTORS)})")
     for name in ("iterations", "batch_size", "crop", "lr", "max_train_images", "workers_per_gpu"):
         v = getattr(s, name)
         if v is not None and not v > 0:

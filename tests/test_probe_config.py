@@ -68,3 +68,36 @@ def test_tasks_as_a_list_with_parameters_and_task_params_as_a_mapping(tmp_path):
                  "tasks: [denoise, sr4]\ntask_params: {denoise: {sigma: 0.1}}\n"):
         got = _spec("--config", str(_file(tmp_path, text))).resolved()
         assert (got.tasks, got.task_params) == (want.tasks, want.task_params), text
+
+
+def test_a_misspelt_executor_in_a_config_is_named(tmp_path):
+    """``executor: {name: locl}`` was refused for ``--device auto`` ("the runs would be planned for
+    this machine's device ... pass --device cuda or --device cpu"), not for the typo."""
+    from benchmark.config import build_configs
+
+    f = _file(tmp_path, "executor: {name: locl}\n")
+    with pytest.raises(UserError, match=r"unknown executor 'locl'; did you mean local\?"):
+        build_configs(_spec("--config", str(f), "--tasks", "denoise", "--losses", "l1", "--seeds", "0"))
+
+
+def test_a_task_parameter_given_twice_with_two_values_is_refused():
+    """``--task-param denoise.sigma=0.1 --task-param denoise.sigma=0.2`` ran sigma 0.2 silently."""
+    with pytest.raises(UserError, match=r"--task-param denoise\.sigma is given twice \(0\.1 and 0\.2\): keep one"):
+        _spec("--tasks", "denoise", "--task-param", "denoise.sigma=0.1", "--task-param", "denoise.sigma=0.2")
+    spec = _spec("--tasks", "denoise", "--task-param", "denoise.sigma=0.1", "--task-param", "denoise.sigma=0.10")
+    assert dict(spec.task_params)["denoise"] == (("sigma", 0.1),)  # the same value twice is one value
+
+
+def test_python_m_benchmark_cli_runs_the_cli():
+    """``python -m benchmark.cli list tasks`` printed nothing and exited 0 (no ``__main__`` block)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    r = subprocess.run([sys.executable, "-m", "benchmark.cli", "--version"], capture_output=True, text=True, cwd=root,
+                       timeout=60)
+    assert r.returncode == 0 and r.stdout.startswith("plbench ")
+    r = subprocess.run([sys.executable, "-m", "benchmark.cli", "run", "--iterations", "x"], capture_output=True,
+                       text=True, cwd=root, timeout=60)
+    assert r.returncode == 2 and "--iterations: invalid int value" in r.stderr
