@@ -396,10 +396,15 @@ def cmd_run(args) -> int:
     log.info("grid: %d runs (%s profile%s) on %s → %s", len(configs), s.profile,
              f"; {checks} of them budget checks at half the iterations" if checks else "", dev, store.root)
     stamp = time.strftime("%Y%m%d-%H%M%S")
+    # `--loss-file F` without --losses trains F's losses, not the profile's that resolved() fills in: the
+    # saved grid names what was planned (it named the profile's nine losses, which a re-run then trained)
+    saved = dataclasses.replace(s, losses=tuple(dict.fromkeys(c.loss for c in configs))) \
+        if spec.losses is None and s.loss_files else s
 
     def save_grid() -> None:  # the resolved grid beside its results (not for input refused before any run)
         atomic_write_bytes(store.root / "grids" / f"{stamp}.yaml", (
-            f"# the resolved grid of: {' '.join(_program() + (sys.argv[1:] or ['run']))}\n" + s.to_yaml()).encode())
+            f"# the resolved grid of: {' '.join(_program() + (sys.argv[1:] or ['run']))}\n"
+            + saved.to_yaml()).encode())
 
     try:
         summary = execute(s.executor, configs, store.root, metrics, str(dev),

@@ -101,3 +101,27 @@ def test_python_m_benchmark_cli_runs_the_cli():
     r = subprocess.run([sys.executable, "-m", "benchmark.cli", "run", "--iterations", "x"], capture_output=True,
                        text=True, cwd=root, timeout=60)
     assert r.returncode == 2 and "--iterations: invalid int value" in r.stderr
+
+
+def test_the_saved_grid_of_a_loss_file_run_names_its_losses_and_replans_the_same_runs(tmp_path):
+    """``run --loss-file F`` (no --losses) trains F's losses, but the saved grid listed the quick
+    profile's nine losses: re-running it as ``--config`` trained those and not F's."""
+    from benchmark.cli import main
+    from benchmark.config import build_configs, run_id
+    from benchmark.runner import DataCache
+
+    loss = tmp_path / "probe_cfg_loss.py"
+    loss.write_text("import torch\nfrom benchmark.registry import register_loss\n\n\n"
+                    "@register_loss('probe_cfg_l1', version='1')\nclass L(torch.nn.Module):\n"
+                    "    def forward(self, pred, target):\n        return (pred - target).abs().mean()\n")
+    out = tmp_path / "r"
+    argv = ["--loss-file", str(loss), "--tasks", "denoise", "--seeds", "0", "--iterations", "2", "--crop", "16",
+            "--batch-size", "2", "--max-train-images", "1", "--metrics", "psnr", "--no-budget-check",
+            "--device", "cpu", "--out", str(out)]
+    assert main(["run", *argv, "--no-progress", "--no-report", "-q"]) == 0
+    (saved,) = list((out / "grids").glob("*.yaml"))
+    assert GridSpec.from_file(saved).losses == ("probe_cfg_l1",)
+    data = DataCache()
+    first = [run_id(c) for c in build_configs(_spec(*argv), data)[0]]
+    again = [run_id(c) for c in build_configs(_spec("--config", str(saved)), data)[0]]
+    assert again == first
