@@ -75,6 +75,9 @@ def parse_loss_spec(spec: str) -> tuple[Term, ...]:
         raise UserError(f"cannot parse loss spec {short!r}: expected e.g. 'l1' or 'l1 + 0.01*pdl'") from None
     except (RecursionError, MemoryError):
         raise UserError(f"loss spec {short!r} is nested too deeply to parse") from None
+    if "#" in spec and _has_comment(spec.strip()):  # 'l1 # + 0.1*vgg' was l1: the rest dropped silently
+        raise UserError(f"loss spec {short!r}: '#' outside quotes would end the spec there (a Python comment): "
+                        "remove it")
     terms: list[Term] = []
 
     def number(node) -> float | None:
@@ -85,6 +88,9 @@ def parse_loss_spec(spec: str) -> tuple[Term, ...]:
         if isinstance(node, ast.Name) and node.id.lower() in NON_FINITE and node.id not in LOSSES:
             raise UserError(f"loss spec {short!r}: weight {node.id} is not a finite number: weights must be finite "
                             "positive numbers")
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):  # 2*0.5*l1 is (2*0.5)*l1
+            left, right = number(node.left), number(node.right)
+            return left * right if left is not None and right is not None else None
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             inner = number(node.operand)
             if inner is not None and isinstance(node.op, ast.USub):
@@ -150,6 +156,17 @@ def parse_loss_spec(spec: str) -> tuple[Term, ...]:
                             f"({_weight_text(seen[key] + t.weight)}*{core})")
         seen[key] = t.weight
     return tuple(terms)
+
+
+def _has_comment(text: str) -> bool:
+    """Does ``text`` (Python source that parses) hold a ``#`` comment (not a ``#`` inside a string)?"""
+    import io
+    import tokenize
+
+    try:
+        return any(t.type == tokenize.COMMENT for t in tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return False
 
 
 #: names that read as numbers but are not finite ones: ``nan*l1``, ``inf*l1`` are weights, not products

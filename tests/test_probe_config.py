@@ -125,3 +125,25 @@ def test_the_saved_grid_of_a_loss_file_run_names_its_losses_and_replans_the_same
     first = [run_id(c) for c in build_configs(_spec(*argv), data)[0]]
     again = [run_id(c) for c in build_configs(_spec("--config", str(saved)), data)[0]]
     assert again == first
+
+
+@pytest.mark.parametrize("spec, canonical", [
+    ("2*0.5*l1", "l1"),                          # was "only number*loss products are allowed"
+    ("0.5*2*l2 + 2*3*l1", "l2 + 6*l1"),
+    ("0.1*0.2*l1", "0.02*l1"),                   # as 0.1*(0.2*l1): one weight, to 15 digits
+    ("(2*0.5)*(3*l1)", "3*l1"),
+])
+def test_a_product_of_numbers_is_one_weight(spec, canonical):
+    from benchmark.lossfn import canonical_spec
+
+    assert canonical_spec(spec) == canonical == canonical_spec(canonical)
+
+
+@pytest.mark.parametrize("spec", ["l1 # + 0.1*vgg", "l1 + 0.1*vgg  # perceptual", "l1#"])
+def test_a_comment_in_a_loss_spec_is_refused(spec):
+    """``'l1 # + 0.1*vgg'`` trained ``l1``: Python's parser dropped the rest as a comment."""
+    from benchmark.lossfn import canonical_spec
+
+    with pytest.raises(UserError, match=r"'#' outside quotes would end the spec there"):
+        canonical_spec(spec)
+    assert canonical_spec("pdl(weights='a#b.pt')") == "pdl(weights='a#b.pt')"  # inside quotes: part of a value
