@@ -338,6 +338,8 @@ RUN_DEFAULTS = {"budget_check": True, "out": "results", "executor": "local", "wo
                 "logger": "tensorboard"}
 
 
+#: the executors' names (= :data:`benchmark.executors.EXECUTORS`, which imports this module: not imported here)
+EXECUTOR_NAMES = ("local", "ray", "slurm")
 #: the executor options a config file's ``executor:`` mapping may hold besides ``name``: the
 #: :class:`GridSpec` fields of that name, and SLURM's options with or without their ``slurm_`` prefix
 _EXECUTOR_FIELDS = ("workers", "workers_per_gpu", "ray_address", "submitit_cluster", "slurm_partition", "slurm_gpus",
@@ -650,10 +652,11 @@ def _restricted_tasks(loss_tasks, loss_specs: list[str], tasks: list[str]) -> di
     unknown loss or task name is a one-line error; a loss the grid leaves out (a narrower
     ``--losses``) is ignored, and one whose tasks all lie outside a narrower ``--tasks`` runs
     nowhere (logged)."""
-    from benchmark.lossfn import check_loss_arguments
+    from benchmark.lossfn import check_loss_arguments, loss_identity
     from benchmark.registry import TASKS
 
     only = {}
+    by_identity = {loss_identity(ls): ls for ls in loss_specs}
     for loss, names in loss_tasks:
         specs = expand_losses([loss])
         if len(specs) != 1:
@@ -661,6 +664,7 @@ def _restricted_tasks(loss_tasks, loss_specs: list[str], tasks: list[str]) -> di
         check_loss_arguments(specs[0])
         for t in names:
             TASKS.get(t)
+        specs[0] = by_identity.get(loss_identity(specs[0]), specs[0])  # the grid's spelling of the same loss
         if specs[0] not in loss_specs:
             logging.getLogger(__name__).info("loss_tasks names %s, which this grid does not train: ignored", specs[0])
             continue
@@ -675,8 +679,10 @@ def expand_losses(specs) -> list[str]:
     """Loss specs, wildcards (``'vgg*'``) and ``all`` → canonical specs, in order, without repeats.
     A loss named twice — the same spec, or two specs that are one loss once canonical (``l1`` and
     ``1*l1``) — runs once, with a warning naming it (an overlap of a wildcard or ``all`` with a
-    named loss is what wildcards are for, and not warned about)."""
-    from benchmark.lossfn import canonical_spec
+    named loss is what wildcards are for, and not warned about). So does one loss written two ways
+    (:func:`benchmark.lossfn.loss_identity`: term order, ``eps=1``/``eps=1.0``, a list/tuple, a
+    default value given), kept as first written, with a warning: each spelling has its own run id."""
+    from benchmark.lossfn import canonical_spec, loss_identity
     from benchmark.registry import LOSSES
 
     out = []
@@ -697,7 +703,17 @@ def expand_losses(specs) -> list[str]:
             forms = ", ".join(dict.fromkeys(repr(w) for w in written))
             logging.getLogger(__name__).warning("losses: %s is given %d times (%s): it runs once", canon,
                                                 len(written), forms)
-    return list(dict.fromkeys(canonical_spec(s) for s in out))
+    first: dict[tuple, str] = {}  # loss identity → the canonical spec that runs
+    for canon in dict.fromkeys(canonical_spec(s) for s in out):
+        key = loss_identity(canon)
+        if key in first:
+            logging.getLogger(__name__).warning(
+                "losses: %s is %s written differently (term order, argument types or default arguments): it runs "
+                "once, as %s; results cached under one spelling are not reused for another, so keep one spelling",
+                canon, first[key], first[key])
+        else:
+            first[key] = canon
+    return list(first.values())
 
 
 def _is_pattern(spec: str) -> bool:
@@ -777,11 +793,9 @@ def build_configs(spec: GridSpec, data=None, local: bool = True) -> tuple[list[R
             logging.getLogger(__name__).warning("%s: %s given more than once: each runs once", name,
                                                 ", ".join(map(str, repeats)))
     s = spec.resolved()
-    from benchmark.executors import EXECUTORS
-
-    if s.executor not in EXECUTORS:  # before the device check, which would blame --device auto for a typo
-        raise UserError(f"unknown executor {s.executor!r}" + did_you_mean(s.executor, EXECUTORS)
-                        + f" (choose from {', '.join(EXECUTORS)})")
+    if s.executor not in EXECUTOR_NAMES:  # before the device check, which would blame --device auto for a typo
+        raise UserError(f"unknown executor {s.executor!r}" + did_you_mean(s.executor, EXECUTOR_NAMES)
+                        + f" (choose from {', '.join(EXECUTOR_NAMES)})")
     for name in ("iterations", "batch_size", "crop", "lr", "max_train_images", "workers_per_gpu"):
         v = getattr(s, name)
         if v is not None and not v > 0:

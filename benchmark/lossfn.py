@@ -183,6 +183,41 @@ def canonical_spec(spec: str) -> str:
     return " + ".join(str(t) for t in parse_loss_spec(spec))
 
 
+#: constructor arguments the runner fills itself when a spec leaves them out (``build_loss``'s
+#: ``seed`` and ``weights=`` the run's backbone weights): never dropped as defaults by :func:`loss_identity`
+RUN_ARGUMENTS = ("seed", "weights")
+
+
+def loss_identity(spec: str) -> tuple:
+    """What a spec trains, however it is written: its terms in name order, each argument conformed to
+    its annotation (``eps=1`` is ``eps=1.0``, a list a tuple) and an argument given its default value
+    left out (``charbonnier(eps=0.001)`` is ``charbonnier``). Two specs of one identity train the
+    same loss but have different canonical specs, hence run ids; :func:`benchmark.config.expand_losses`
+    runs them once. (Not part of the run id: changing the canonical spec would orphan cached runs.)"""
+    from benchmark.params import check_kwargs
+
+    out = []
+    for t in parse_loss_spec(spec):
+        obj = LOSSES.get(t.name).obj
+        kwargs = check_kwargs(obj, dict(t.kwargs), f"loss {t.name!r}")
+        params, _ = _init_params(obj)
+        kept = {k: v for k, v in kwargs.items()
+                if k in RUN_ARGUMENTS or k not in params or params[k].default is params[k].empty
+                or not _same_value(v, params[k].default)}
+        out.append((t.name, repr(sorted(kept.items())), t.weight))
+    return tuple(sorted(out))
+
+
+def _same_value(a, b) -> bool:
+    """``a == b`` for argument values, a list equal to a tuple of the same items; False if they cannot be compared."""
+    try:
+        if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+            return len(a) == len(b) and all(_same_value(x, y) for x, y in zip(a, b))
+        return type(a) is not bool and type(b) is not bool and bool(a == b) or (a is b)
+    except Exception:  # noqa: BLE001 - an exotic default (a tensor): never dropped
+        return False
+
+
 def loss_versions(spec: str) -> dict[str, str]:
     """``{loss name: version[, file hash]}`` for every term: part of the run identity."""
     out = {}

@@ -73,8 +73,10 @@ def test_tasks_as_a_list_with_parameters_and_task_params_as_a_mapping(tmp_path):
 def test_a_misspelt_executor_in_a_config_is_named(tmp_path):
     """``executor: {name: locl}`` was refused for ``--device auto`` ("the runs would be planned for
     this machine's device ... pass --device cuda or --device cpu"), not for the typo."""
-    from benchmark.config import build_configs
+    from benchmark.config import EXECUTOR_NAMES, build_configs
+    from benchmark.executors import EXECUTORS
 
+    assert EXECUTOR_NAMES == EXECUTORS
     f = _file(tmp_path, "executor: {name: locl}\n")
     with pytest.raises(UserError, match=r"unknown executor 'locl'; did you mean local\?"):
         build_configs(_spec("--config", str(f), "--tasks", "denoise", "--losses", "l1", "--seeds", "0"))
@@ -147,3 +149,40 @@ def test_a_comment_in_a_loss_spec_is_refused(spec):
     with pytest.raises(UserError, match=r"'#' outside quotes would end the spec there"):
         canonical_spec(spec)
     assert canonical_spec("pdl(weights='a#b.pt')") == "pdl(weights='a#b.pt')"  # inside quotes: part of a value
+
+
+@pytest.mark.parametrize("a, b", [
+    ("0.5*l1 + 0.5*l2", "0.5*l2+0.5*l1"),                       # term order
+    ("charbonnier(eps=1)", "charbonnier(eps=1.0)"),              # an int for a float argument
+    ("pdl(layers=['relu1_2'])", "pdl(layers=('relu1_2',))"),    # the command line's list, a config file's tuple
+    ("charbonnier", "charbonnier(eps=0.001)"),                   # a default given
+    ("l1 + 0.1*charbonnier(eps=1e-3)", "0.1*charbonnier + l1"),
+])
+def test_one_loss_written_two_ways_runs_once_with_a_warning(a, b, caplog):
+    """Each spelling has its own run id (changing that would orphan cached runs), so one grid naming
+    both trained the same loss twice and showed it as two leaderboard rows, without a word."""
+    import logging
+
+    from benchmark.config import expand_losses
+    from benchmark.lossfn import canonical_spec
+
+    with caplog.at_level(logging.WARNING, logger="benchmark.config"):
+        assert expand_losses([a, b]) == [canonical_spec(a)]
+    assert f"{canonical_spec(b)} is {canonical_spec(a)} written differently" in caplog.text
+    assert canonical_spec(a) != canonical_spec(b)  # the ids stay as they were
+
+
+def test_arguments_the_runner_fills_are_not_defaults():
+    """``vgg(weights='pretrained')`` is not ``vgg`` (the run's --backbone-weights fill it), nor is
+    ``vgg(seed=0)`` (the run's seed): they stay distinct losses."""
+    from benchmark.config import expand_losses
+
+    specs = ["vgg", "vgg(weights='pretrained')", "vgg(seed=0)", "pdl", "pdl(layers=('relu1_2',))"]
+    assert expand_losses(specs) == specs
+
+
+def test_loss_tasks_finds_the_grids_spelling_of_a_loss():
+    from benchmark.config import _restricted_tasks
+
+    only = _restricted_tasks((("charbonnier(eps=1e-3)", ("sr4",)),), ["charbonnier", "l1"], ["denoise", "sr4"])
+    assert only == {"charbonnier": ("sr4",)}
