@@ -94,8 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="checkpoint a training run every N iterations (0: never by count; default 500)")
     run.add_argument("--checkpoint-seconds", type=float, metavar="S",
                      help="… and at least every S seconds (0: never by time; default 60)")
-    run.add_argument("--compile", action="store_true", default=None,
-                     help="torch.compile the net and the loss's frozen backbones (a GPU speed-up; part of the setting)")
+    run.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
+                     help="torch.compile the net and the loss's frozen backbones (a GPU speed-up; part of the setting; "
+                          "--no-compile overrides a config file's compile: true)")
     run.add_argument("--logger", choices=("tensorboard", "wandb", "mlflow", "none"),
                      help="live training curves: TensorBoard event files when tensorboard is installed (default), "
                           "Weights & Biases or MLflow (optional extras); a CSV is always written")

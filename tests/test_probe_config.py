@@ -186,3 +186,13 @@ def test_loss_tasks_finds_the_grids_spelling_of_a_loss():
 
     only = _restricted_tasks((("charbonnier(eps=1e-3)", ("sr4",)),), ["charbonnier", "l1"], ["denoise", "sr4"])
     assert only == {"charbonnier": ("sr4",)}
+
+
+def test_every_boolean_setting_of_a_config_can_be_turned_off_by_a_flag(tmp_path):
+    """Flags override the file, but ``compile: true`` in a config had no flag to undo it
+    (``--compile`` only turned it on)."""
+    f = _file(tmp_path, "compile: true\nbudget_check: true\n")
+    spec = _spec("--config", str(f), "--no-compile", "--no-budget-check")
+    assert (spec.compile, spec.budget_check) == (False, False)
+    assert _spec("--config", str(f)).compile is True and _spec("--compile").compile is True
+    assert _spec().compile is None  # not given: the profile's (off)
