@@ -83,9 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-train-images", type=int, help="use at most N images of each training source")
     run.add_argument("--backbone-weights", help="random, pretrained or a checkpoint path (feature losses; default: "
                      "the profile's)")
-    run.add_argument("--task-param", action="append", default=[], metavar="TASK.KEY=VALUE",
-                     help="override a task parameter, e.g. denoise.sigma=0.1 (repeatable)")
-    run.add_argument("--loss-tasks", action="append", default=[], metavar="LOSS=TASK[,TASK]",
+    run.add_argument("--task-param", nargs="+", action="extend", default=[], metavar="TASK.KEY=VALUE",
+                     help="override task parameters, e.g. denoise.sigma=0.1 sr4.scale=2 (repeatable)")
+    run.add_argument("--loss-tasks", nargs="+", action="extend", default=[], metavar="LOSS=TASK[,TASK]",
                      help="run LOSS on these tasks only, e.g. vgg=sr4 (a slow loss on fewer tasks; repeatable)")
     run.add_argument("--out", help="results directory (default: results)")
     run.add_argument("--no-report", action="store_true", help="do not render the leaderboard afterwards")

@@ -729,6 +729,34 @@ def _is_pattern(spec: str) -> bool:
     return False
 
 
+def _task_with_parameters(token: str) -> None:
+    """``denoise(sigma=0.1)`` or ``denoise.sigma=0.1`` given as a task (the loss grammar, or
+    --task-param's): a one-line error saying where task parameters go (it was "unknown task ...;
+    did you mean denoise?")."""
+    import ast
+
+    m = re.fullmatch(r"\s*(\w+)\s*\((.*)\)\s*", token) or re.fullmatch(r"\s*(\w+)\.(\w+\s*=.*)", token)
+    if not m:
+        return
+    name, rest = m.groups()
+    try:
+        call = ast.parse(f"f({rest})", mode="eval").body
+        pairs = [(k.arg, ast.get_source_segment(f"f({rest})", k.value)) for k in call.keywords if k.arg]
+    except SyntaxError:
+        pairs = []
+    def yaml_value(src: str) -> str:  # a tuple is a YAML list: (1.0, 2.0) → [1.0, 2.0]
+        try:
+            v = ast.literal_eval(src)
+        except (ValueError, SyntaxError):
+            return src
+        return "[" + ", ".join(map(str, v)) + "]" if isinstance(v, (tuple, list)) else src
+
+    flags = " ".join(f"{name}.{k}={v}" for k, v in pairs) or f"{name}.KEY=VALUE"
+    mapping = ", ".join(f"{k}: {yaml_value(v)}" for k, v in pairs) or "KEY: VALUE"
+    raise UserError(f"task {token!r}: a task is a name; its parameters go in --task-param {flags} (or a config "
+                    f"file's tasks: {{{name}: {{{mapping}}}}})")
+
+
 def parse_task_params(items) -> tuple:
     """``["denoise.sigma=0.1", …]`` (``--task-param``) → GridSpec's ``task_params``."""
     import ast
@@ -813,6 +841,8 @@ def build_configs(spec: GridSpec, data=None, local: bool = True) -> tuple[list[R
         added += load_user_file(f, LOSSES)
     tasks = list(s.tasks)
     for t in tasks:
+        if t not in TASKS.names():
+            _task_with_parameters(t)
         TASKS.get(t)
     loss_specs = expand_losses(added if added and spec.losses is None else s.losses)
     tparams = dict(s.task_params)

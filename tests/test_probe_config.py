@@ -196,3 +196,28 @@ def test_every_boolean_setting_of_a_config_can_be_turned_off_by_a_flag(tmp_path)
     assert (spec.compile, spec.budget_check) == (False, False)
     assert _spec("--config", str(f)).compile is True and _spec("--compile").compile is True
     assert _spec().compile is None  # not given: the profile's (off)
+
+
+@pytest.mark.parametrize("token, flags, mapping", [
+    ("denoise(sigma=0.1)", "denoise.sigma=0.1", "{denoise: {sigma: 0.1}}"),
+    ("denoise.sigma=0.1", "denoise.sigma=0.1", "{denoise: {sigma: 0.1}}"),
+    ("deblur(gaussian_sigma=(1.0, 2.0), p_motion=0)", "deblur.gaussian_sigma=(1.0, 2.0) deblur.p_motion=0",
+     "{deblur: {gaussian_sigma: [1.0, 2.0], p_motion: 0}}"),
+])
+def test_a_task_written_with_parameters_says_where_they_go(token, flags, mapping):
+    """``--tasks 'denoise(sigma=0.1)'`` (the loss grammar) was "unknown task ...; did you mean denoise?"."""
+    import re
+
+    from benchmark.config import build_configs
+
+    with pytest.raises(UserError, match=re.escape(f"task {token!r}: a task is a name; its parameters go in "
+                                                  f"--task-param {flags} (or a config file's tasks: {mapping})")):
+        build_configs(_spec("--tasks", token, "--losses", "l1"))
+
+
+def test_task_param_and_loss_tasks_take_several_values():
+    """``--task-param denoise.sigma=0.1 sr4.scale=2`` was "unrecognized arguments: sr4.scale=2"."""
+    spec = _spec("--tasks", "denoise", "sr4", "--task-param", "denoise.sigma=0.1", "sr4.scale=2",
+                 "--task-param", "denoise.clip=False", "--loss-tasks", "vgg=sr4", "l2=denoise")
+    assert dict(spec.task_params) == {"denoise": (("clip", False), ("sigma", 0.1)), "sr4": (("scale", 2),)}
+    assert dict(spec.loss_tasks) == {"vgg": ("sr4",), "l2": ("denoise",)}
