@@ -402,6 +402,9 @@ class GridSpec:
         if not isinstance(d, dict):
             raise UserError(f"{source}: expected a mapping of settings, got {type(d).__name__}")
         d = dict(d)
+        for key in ("tasks", "losses", "seeds", "train_data", "test_data", "metrics", "loss_files"):
+            if isinstance(d.get(key), (tuple, range)):  # api.run(losses=("l1", "l2"), seeds=range(5)): a list
+                d[key] = list(d[key])
         if isinstance(d.get("executor"), dict):
             ex = dict(d.pop("executor"))
             for k in ex:

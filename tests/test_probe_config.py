@@ -221,3 +221,12 @@ def test_task_param_and_loss_tasks_take_several_values():
                  "--task-param", "denoise.clip=False", "--loss-tasks", "vgg=sr4", "l2=denoise")
     assert dict(spec.task_params) == {"denoise": (("clip", False), ("sigma", 0.1)), "sr4": (("scale", 2),)}
     assert dict(spec.loss_tasks) == {"vgg": ("sr4",), "l2": ("denoise",)}
+
+
+def test_the_python_api_takes_tuples_and_ranges_for_list_settings():
+    """``api.run(losses=("l1", "l2"))`` was "a loss is a spec string or {name: {argument: value}}, got
+    ('l1', 'l2')" and ``seeds=range(3)`` "expects tuple[int, ...]"."""
+    spec = GridSpec.from_mapping({"losses": ("l1", "l2"), "seeds": range(3), "tasks": ({"denoise": {"sigma": 0.1}},),
+                                  "metrics": ("psnr",)}, "api.run()")
+    assert (spec.losses, spec.seeds, spec.tasks, spec.metrics) == (("l1", "l2"), (0, 1, 2), ("denoise",), ("psnr",))
+    assert dict(spec.task_params) == {"denoise": (("sigma", 0.1),)}
