@@ -848,6 +848,16 @@ def build_configs(spec: GridSpec, data=None, local: bool = True) -> tuple[list[R
             _task_with_parameters(t)
         TASKS.get(t)
     loss_specs = expand_losses(added if added and spec.losses is None else s.losses)
+    if added and spec.losses is not None:  # `--config grid.yaml --loss-file mine.py`: the file's losses named?
+        from benchmark.lossfn import parse_loss_spec
+
+        used = {t.name for ls in loss_specs for t in parse_loss_spec(ls)}
+        unused = [n for n in dict.fromkeys(added) if n not in used]
+        if unused:
+            logging.getLogger(__name__).warning(
+                "the loss file(s) register %s, which this grid does not train: its losses are %s (from --losses or "
+                "the config file); add %s to them to train it", ", ".join(unused), ", ".join(loss_specs),
+                " ".join(unused))
     tparams = dict(s.task_params)
     for t in tparams:
         if t not in tasks:

@@ -230,3 +230,59 @@ def test_the_python_api_takes_tuples_and_ranges_for_list_settings():
                                   "metrics": ("psnr",)}, "api.run()")
     assert (spec.losses, spec.seeds, spec.tasks, spec.metrics) == (("l1", "l2"), (0, 1, 2), ("denoise",), ("psnr",))
     assert dict(spec.task_params) == {"denoise": (("sigma", 0.1),)}
+
+
+@pytest.mark.parametrize("spec, pattern", [
+    ("contextual(max_positions=-1)", r"max_positions must be ≥ 1"),    # its pooling loop never ended: a hung grid
+    ("contextual(max_positions=0)", r"max_positions must be ≥ 1"),     # a failed run (RuntimeError)
+    ("contextual(h=0.0)", r"argument h must be > 0"),                   # a NaN loss: a diverged run
+    ("ffl(patch_factor=0)", r"patch_factor must be ≥ 1"),              # ZeroDivisionError at the first step
+    ("swd(num_proj=-1)", r"num_proj must be ≥ 1"),                     # RuntimeError (negative dimension)
+    ("pdl_proj(num_proj=-1)", r"num_proj must be ≥ 1"),
+    ("lpips(eps=-1.0)", r"argument eps must be > 0"),                   # NaN
+    ("dists(c1=0.0)", r"argument c1 must be > 0"),                      # NaN
+    ("dists(c2=0.0)", r"argument c2 must be > 0"),
+    ("contrastive_select(lr=-1.0)", r"argument lr must be > 0"),       # Adam refused it at the first step
+    ("contrastive_select(update_every=0)", r"update_every must be ≥ 1"),  # silently 1: another id, same loss
+])
+def test_loss_arguments_that_hung_failed_or_gave_nan_are_refused_when_planned(spec, pattern):
+    from benchmark.lossfn import check_loss_arguments
+
+    with pytest.raises(UserError, match=pattern):
+        check_loss_arguments(spec)
+
+
+@pytest.mark.parametrize("spec", ["swd(layers=('relu1_1', 'relu1_1'))", "pdl_proj(layers=('relu1_2', 'relu1_2'))",
+                                  "vgg(layers=('relu2_2', 'relu2_2'))"])
+def test_a_layer_named_twice_is_refused(spec):
+    """swd and pdl_proj failed at their first step (AttributeError: no attribute 'dirs1'); the others
+    silently counted the layer twice."""
+    from benchmark.lossfn import build_loss
+
+    with pytest.raises(UserError, match=r"layer 'relu\d_\d' is given twice in layers"):
+        build_loss(spec, weights="random")
+
+
+def test_a_loss_file_whose_losses_the_grid_does_not_train_is_named(tmp_path, caplog):
+    """``--config grid.yaml --loss-file mine.py`` (the file lists its losses) loaded mine.py and
+    trained only the file's losses, without a word: the new loss was not in the grid."""
+    import logging
+
+    from benchmark.config import build_configs
+    from benchmark.runner import DataCache
+
+    loss = tmp_path / "probe_unused_loss.py"
+    loss.write_text("import torch\nfrom benchmark.registry import register_loss\n\n\n"
+                    "@register_loss('probe_unused_l1', version='1')\nclass L(torch.nn.Module):\n"
+                    "    def forward(self, pred, target):\n        return (pred - target).abs().mean()\n")
+    f = _file(tmp_path, "tasks: [denoise]\nlosses: [l1]\nseeds: [0]\niterations: 2\nmetrics: [psnr]\n")
+    data = DataCache()
+    with caplog.at_level(logging.WARNING, logger="benchmark.config"):
+        configs, _, _ = build_configs(_spec("--config", str(f), "--loss-file", str(loss), "--no-budget-check"), data)
+    assert [c.loss for c in configs] == ["l1"]
+    assert "register probe_unused_l1, which this grid does not train" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="benchmark.config"):
+        build_configs(_spec("--config", str(f), "--loss-file", str(loss), "--losses", "l1 + 0.1*probe_unused_l1",
+                            "--no-budget-check"), data)
+    assert "does not train" not in caplog.text  # a term of a planned spec is trained
