@@ -429,6 +429,8 @@ class GridSpec:
             if params and d.get("task_params"):
                 raise UserError(f"{source}: task parameters are given under tasks and under task_params: keep one")
             d["task_params"] = params or d.get("task_params") or []
+        if isinstance(d.get("losses"), dict):  # {l1: null, charbonnier: {eps: 0.01}}: as tasks take it
+            d["losses"] = [{name: kw} for name, kw in d["losses"].items()]
         if d.get("losses") is not None:
             d["losses"] = [_loss_item(x, source) for x in (d["losses"] if isinstance(d["losses"], list)
                                                            else [d["losses"]])]

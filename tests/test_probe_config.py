@@ -286,3 +286,25 @@ def test_a_loss_file_whose_losses_the_grid_does_not_train_is_named(tmp_path, cap
         build_configs(_spec("--config", str(f), "--loss-file", str(loss), "--losses", "l1 + 0.1*probe_unused_l1",
                             "--no-budget-check"), data)
     assert "does not train" not in caplog.text  # a term of a planned spec is trained
+
+
+def test_compare_names_a_new_loss_that_is_a_field_loss_written_differently(caplog):
+    """``compare --loss '0.5*l2+0.5*l1'`` against a field holding ``0.5*l1 + 0.5*l2`` trained it again
+    and ranked it as a second loss, without a word."""
+    import logging
+
+    from benchmark.compare import _warn_respelt
+
+    with caplog.at_level(logging.WARNING, logger="benchmark.compare"):
+        _warn_respelt(["0.5*l2 + 0.5*l1", "charbonnier(eps=1.0)", "l2"],
+                      {"0.5*l1 + 0.5*l2", "charbonnier(eps=1)", "l2", "gone_loss(x=1)"})
+    assert "0.5*l2 + 0.5*l1 is the field's 0.5*l1 + 0.5*l2 written differently" in caplog.text
+    assert "charbonnier(eps=1.0) is the field's charbonnier(eps=1)" in caplog.text
+    assert "l2 is the field's" not in caplog.text  # the same spelling: its runs are the field's
+
+
+def test_losses_as_a_mapping_like_tasks(tmp_path):
+    """``losses: {l1: null, charbonnier: {eps: 0.01}}`` (the form tasks take) was "a loss is a spec
+    string or {name: {argument: value}}, got {...}"."""
+    spec = GridSpec.from_file(_file(tmp_path, "losses: {l1: null, charbonnier: {eps: 0.01}, '0.5*l1 + 0.5*l2': {}}\n"))
+    assert spec.losses == ("l1", "charbonnier(eps=0.01)", "0.5*l1 + 0.5*l2")
