@@ -308,3 +308,18 @@ def test_losses_as_a_mapping_like_tasks(tmp_path):
     string or {name: {argument: value}}, got {...}"."""
     spec = GridSpec.from_file(_file(tmp_path, "losses: {l1: null, charbonnier: {eps: 0.01}, '0.5*l1 + 0.5*l2': {}}\n"))
     assert spec.losses == ("l1", "charbonnier(eps=0.01)", "0.5*l1 + 0.5*l2")
+
+
+def test_a_leaderboard_names_the_task_parameters_that_differ_from_the_defaults():
+    """A grid at ``denoise.sigma=0.2`` or ``sr4.scale=2`` was headed ``denoise`` / ``sr4`` with nothing
+    in the setting line to tell it from the defaults."""
+    from benchmark.settings import task_parameters_text
+    from benchmark.task import build_task
+
+    default = {"task_params": dict(build_task("denoise").params)}
+    assert task_parameters_text({"denoise": default}) == ""
+    assert task_parameters_text({"denoise": {"task_params": {**default["task_params"], "sigma": 0.2}},
+                                 "sr4": {"task_params": {"scale": 2}},
+                                 "deblur": {"task_params": {**build_task("deblur").params,
+                                                            "gaussian_sigma": [1.0, 2.0]}}}) == \
+        ", task parameters: deblur gaussian_sigma=(1.0, 2.0); denoise sigma=0.2; sr4 scale=2"
