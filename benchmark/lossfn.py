@@ -72,9 +72,18 @@ def parse_loss_spec(spec: str) -> tuple[Term, ...]:
         dup = re.search(r"keyword argument repeated: (\w+)", str(exc))
         if dup:
             raise UserError(f"loss spec {short!r}: keyword {dup.group(1)!r} given twice") from None
+        words = spec.split()
+        if len(words) > 1 and all(w.strip(",") in LOSSES.names() for w in words):  # --losses "l1 l2"
+            raise UserError(f"loss spec {short!r} names {len(words)} losses: give each as its own argument "
+                            f"(--losses {' '.join(w.strip(',') for w in words)}; a config file's list: "
+                            f"[{', '.join(w.strip(',') for w in words)}])") from None
         raise UserError(f"cannot parse loss spec {short!r}: expected e.g. 'l1' or 'l1 + 0.01*pdl'") from None
     except (RecursionError, MemoryError):
         raise UserError(f"loss spec {short!r} is nested too deeply to parse") from None
+    if isinstance(tree, ast.Tuple):  # 'l1, l2' or 'l1,' (--losses l1, l2)
+        names = " ".join(ast.get_source_segment(spec.strip(), e) or "?" for e in tree.elts)
+        raise UserError(f"loss spec {short!r} holds a comma: give each loss as its own argument (--losses {names}); "
+                        "a sum is written with + (l1 + 0.1*vgg)")
     if "#" in spec and _has_comment(spec.strip()):  # 'l1 # + 0.1*vgg' was l1: the rest dropped silently
         raise UserError(f"loss spec {short!r}: '#' outside quotes would end the spec there (a Python comment): "
                         "remove it")

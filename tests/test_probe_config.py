@@ -323,3 +323,16 @@ def test_a_leaderboard_names_the_task_parameters_that_differ_from_the_defaults()
                                  "deblur": {"task_params": {**build_task("deblur").params,
                                                             "gaussian_sigma": [1.0, 2.0]}}}) == \
         ", task parameters: deblur gaussian_sigma=(1.0, 2.0); denoise sigma=0.2; sr4 scale=2"
+
+
+@pytest.mark.parametrize("spec, pattern", [
+    ("l1, l2", r"holds a comma: give each loss as its own argument \(--losses l1 l2\)"),
+    ("l1,", r"holds a comma: give each loss as its own argument \(--losses l1\)"),  # `--losses l1, l2`
+    ("l1 l2", r"names 2 losses: give each as its own argument \(--losses l1 l2; a config file's list: \[l1, l2\]\)"),
+])
+def test_several_losses_in_one_spec_say_how_to_list_them(spec, pattern):
+    """``'l1, l2'`` / ``'l1 l2'`` (one quoted argument) were "cannot parse loss spec"."""
+    from benchmark.lossfn import canonical_spec
+
+    with pytest.raises(UserError, match=pattern):
+        canonical_spec(spec)
