@@ -3,6 +3,8 @@ or was misread, and loss/task spec forms that must plan the same runs (benchmark
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from benchmark.cli import build_parser, grid_spec
@@ -336,3 +338,19 @@ def test_several_losses_in_one_spec_say_how_to_list_them(spec, pattern):
 
     with pytest.raises(UserError, match=pattern):
         canonical_spec(spec)
+
+
+def test_the_repositorys_results_folder_with_its_gitkeep_is_a_fresh_out(tmp_path):
+    """A fresh clone's default ``--out results`` holds the tracked ``results/.gitkeep``: the README's
+    first command (``run_all.py``) was refused ("results is not a plbench results directory (no
+    store.json) and holds other files (.gitkeep)")."""
+    from benchmark.results import ResultsStore
+
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / ".gitkeep").write_text("")
+    ResultsStore(out).preflight()
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(UserError, match=r"holds other files \(notes\.txt\)"):
+        ResultsStore(out).preflight()
+    assert (Path(__file__).resolve().parents[1] / "results" / ".gitkeep").is_file()  # what a clone holds
