@@ -72,6 +72,11 @@ def parse_loss_spec(spec: str) -> tuple[Term, ...]:
         dup = re.search(r"keyword argument repeated: (\w+)", str(exc))
         if dup:
             raise UserError(f"loss spec {short!r}: keyword {dup.group(1)!r} given twice") from None
+        odd = next((ch for ch in spec if ord(ch) > 127 and not ch.isidentifier() and not ch.isspace()), None) or \
+            next((ch for ch in spec if ord(ch) > 127 and ch.isspace()), None)
+        if odd is not None and not re.search(r"['\"]", spec):  # pasted from a paper: 0.5×l1, 0.5·l1, a no-break space
+            raise UserError(f"loss spec {short!r} holds {odd!r} (U+{ord(odd):04X}): write products with * and "
+                            "separate with plain spaces, e.g. 'l1 + 0.01*ms_ssim'") from None
         words = spec.split()
         if len(words) > 1 and all(w.strip(",") in LOSSES.names() for w in words):  # --losses "l1 l2"
             raise UserError(f"loss spec {short!r} names {len(words)} losses: give each as its own argument "

@@ -354,3 +354,12 @@ def test_the_repositorys_results_folder_with_its_gitkeep_is_a_fresh_out(tmp_path
     with pytest.raises(UserError, match=r"holds other files \(notes\.txt\)"):
         ResultsStore(out).preflight()
     assert (Path(__file__).resolve().parents[1] / "results" / ".gitkeep").is_file()  # what a clone holds
+
+
+@pytest.mark.parametrize("spec, char", [("0.5×l1", "U+00D7"), ("l1\u00a0+ l2", "U+00A0"), ("l1 + 0.01∗vgg", "U+2217")])
+def test_a_character_pasted_from_a_paper_is_named(spec, char):
+    """``0.5×l1`` or a no-break space were "cannot parse loss spec" with nothing pointing at the character."""
+    from benchmark.lossfn import canonical_spec
+
+    with pytest.raises(UserError, match=rf"holds .* \({char}\): write products with \* and separate with plain spaces"):
+        canonical_spec(spec)
