@@ -361,5 +361,5 @@ def test_a_character_pasted_from_a_paper_is_named(spec, char):
     """``0.5×l1`` or a no-break space were "cannot parse loss spec" with nothing pointing at the character."""
     from benchmark.lossfn import canonical_spec
 
-    with pytest.raises(UserError, match=rf"holds .* \({char}\): write products with \* and separate with plain spaces"):
+    with pytest.raises(UserError, match=rf"holds .* \(U\+{char[2:]}\): write products with \* and separate"):
         canonical_spec(spec)
