@@ -479,8 +479,15 @@ class GridSpec:
             data = yaml.load(text, Loader=_unique_key_loader())
         except UserError as exc:
             raise UserError(f"{p.name}: {exc}") from None
-        except yaml.YAMLError as exc:
+        except yaml.YAMLError as exc:  # the problem and where (the first line alone said "while scanning ...")
             first = str(exc).strip().splitlines()[0]
+            mark = getattr(exc, "problem_mark", None)
+            problem = getattr(exc, "problem", None)
+            if problem and mark is not None:
+                context = getattr(exc, "context", None)
+                first = f"{context + ', ' if context else ''}{problem} (line {mark.line + 1}, column {mark.column + 1})"
+                if "'\\t'" in problem:
+                    first += ": YAML indents with spaces, not tabs"
             raise UserError(f"{p.name} is not valid YAML: {first}") from None
         if data is None or data == {}:
             raise UserError(f"config file {p} is empty: it names no settings (give at least one, e.g. "

@@ -363,3 +363,14 @@ def test_a_character_pasted_from_a_paper_is_named(spec, char):
 
     with pytest.raises(UserError, match=rf"holds .* \(U\+{char[2:]}\): write products with \* and separate"):
         canonical_spec(spec)
+
+
+@pytest.mark.parametrize("text, pattern", [
+    ("losses:\n\t- l1\n", r"found character '\\t' that cannot start any token \(line 2, column 1\): YAML indents with "
+                          r"spaces, not tabs"),
+    ("a: b: c\n", r"not valid YAML: mapping values are not allowed here \(line 1, column 5\)"),
+])
+def test_invalid_yaml_says_what_and_where(tmp_path, text, pattern):
+    """A tab was "not valid YAML: while scanning for the next token": no line, no word of the tab."""
+    with pytest.raises(UserError, match=pattern):
+        GridSpec.from_file(_file(tmp_path, text))
