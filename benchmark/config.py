@@ -441,6 +441,11 @@ class GridSpec:
                 d[key] = [d[key]]
         if d.get("workers") is not None:
             d["workers"] = str(d["workers"])
+        for key in _INT_SETTINGS:  # iterations: 1e4 (a float in YAML 1.2, as in ML configs) is 10000
+            if key in d:
+                d[key] = _integral(d[key])
+        if isinstance(d.get("seeds"), list):
+            d["seeds"] = [_integral(x) for x in d["seeds"]]
         fields = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(d) - fields)
         if unknown:
@@ -603,6 +608,16 @@ def parse_loss_tasks(items) -> tuple[tuple[str, tuple[str, ...]], ...]:
             raise UserError(f"--loss-tasks expects LOSS=TASK[,TASK...], got {item!r}")
         out[loss.strip()] = tuple(dict.fromkeys(names))
     return tuple(sorted(out.items()))
+
+
+#: GridSpec settings that are integers (a config file's integral float, ``1e4``, is taken as one)
+_INT_SETTINGS = ("iterations", "batch_size", "crop", "max_train_images", "workers_per_gpu", "slurm_gpus",
+                 "checkpoint_every")
+
+
+def _integral(v):
+    """``1e4`` → ``10000``; anything else (``10.5``, a string, a bool) unchanged, for the type check to judge."""
+    return int(v) if isinstance(v, float) and v.is_integer() and abs(v) < 2**63 else v
 
 
 def _task_params_item(task, params, source: str) -> list:

@@ -374,3 +374,12 @@ def test_invalid_yaml_says_what_and_where(tmp_path, text, pattern):
     """A tab was "not valid YAML: while scanning for the next token": no line, no word of the tab."""
     with pytest.raises(UserError, match=pattern):
         GridSpec.from_file(_file(tmp_path, text))
+
+
+def test_an_integral_float_is_an_integer_setting(tmp_path):
+    """``iterations: 1e4`` (YAML 1.2 reads it as a float, as ML configs write it) is 10000; 10.5 is still refused."""
+    spec = GridSpec.from_file(_file(tmp_path, "iterations: 1e4\nbatch_size: 16.0\nseeds: [0, 1e0]\n"))
+    assert (spec.iterations, spec.batch_size, spec.seeds) == (10000, 16, (0, 1))
+    assert isinstance(spec.iterations, int)
+    with pytest.raises(UserError, match=r"iterations expects int \| None, got 10\.5"):
+        GridSpec.from_file(_file(tmp_path, "iterations: 10.5\n"))
