@@ -602,9 +602,9 @@ def parse_loss_tasks(items) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """``--loss-tasks vgg=sr4,jpeg`` items → pairs for :attr:`GridSpec.loss_tasks`."""
     out = {}
     for item in items or ():
-        loss, sep, tasks = str(item).partition("=")
+        loss, sep, tasks = str(item).rpartition("=")  # the last '=': a loss spec may hold keywords (eps=1e-3)
         names = [t.strip() for t in tasks.split(",") if t.strip()]
-        if not sep or not loss.strip() or not names:
+        if not sep or not loss.strip() or not names or not all(n.isidentifier() for n in names):
             raise UserError(f"--loss-tasks expects LOSS=TASK[,TASK...], got {item!r}")
         out[loss.strip()] = tuple(dict.fromkeys(names))
     return tuple(sorted(out.items()))

@@ -383,3 +383,12 @@ def test_an_integral_float_is_an_integer_setting(tmp_path):
     assert isinstance(spec.iterations, int)
     with pytest.raises(UserError, match=r"iterations expects int \| None, got 10\.5"):
         GridSpec.from_file(_file(tmp_path, "iterations: 10.5\n"))
+
+
+def test_loss_tasks_takes_a_loss_with_keywords():
+    """``--loss-tasks 'charbonnier(eps=1e-3)=sr4'`` was split at its first '=' (loss 'charbonnier(eps')."""
+    from benchmark.config import parse_loss_tasks
+
+    assert parse_loss_tasks(["charbonnier(eps=1e-3)=sr4,jpeg"]) == (("charbonnier(eps=1e-3)", ("sr4", "jpeg")),)
+    with pytest.raises(UserError, match=r"--loss-tasks expects LOSS=TASK\[,TASK\.\.\.\], got 'charbonnier\(eps=1\)'"):
+        parse_loss_tasks(["charbonnier(eps=1)"])
