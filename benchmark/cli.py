@@ -55,8 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="train and evaluate a grid (default)")
     _add_common(run)
-    run.add_argument("--config", metavar="FILE",
-                     help="a YAML file describing the grid (see configs/*.yaml); flags override it")
+    run.add_argument("--config", metavar="FILE", action="append",
+                     help="a YAML file describing the grid (see configs/*.yaml); flags override it; given twice, "
+                          "the second file overrides the first (it was the only one read)")
     run.add_argument("--profile", help="quick (default: CPU, embedded photos), standard or full (GPU, overnight)")
     run.add_argument("--tasks", nargs="+", help="task names (default: the profile's)")
     run.add_argument("--losses", nargs="+", help="loss specs, e.g. l1 'l1 + 0.01*pdl' 'vgg*' all (default: the "
@@ -351,7 +352,10 @@ def grid_spec(args) -> "GridSpec":  # noqa: F821 - benchmark.config.GridSpec
         slurm_gpus=args.slurm_gpus, slurm_time=args.slurm_time, slurm_mem=args.slurm_mem,
         submitit_cluster=args.submitit_cluster, checkpoint_every=args.checkpoint_every,
         checkpoint_seconds=args.checkpoint_seconds, logger=args.logger)
-    base = GridSpec.from_file(args.config) if getattr(args, "config", None) else GridSpec()
+    base = GridSpec()
+    paths = getattr(args, "config", None) or ()
+    for path in [paths] if isinstance(paths, str) else paths:  # several: each over the one before, flags over all
+        base = base.merged(GridSpec.from_file(path))
     return base.merged(flags)
 
 

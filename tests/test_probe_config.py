@@ -392,3 +392,13 @@ def test_loss_tasks_takes_a_loss_with_keywords():
     assert parse_loss_tasks(["charbonnier(eps=1e-3)=sr4,jpeg"]) == (("charbonnier(eps=1e-3)", ("sr4", "jpeg")),)
     with pytest.raises(UserError, match=r"--loss-tasks expects LOSS=TASK\[,TASK\.\.\.\], got 'charbonnier\(eps=1\)'"):
         parse_loss_tasks(["charbonnier(eps=1)"])
+
+
+def test_a_second_config_file_overrides_the_first(tmp_path):
+    """``--config base.yaml --config mine.yaml`` read mine.yaml alone: base.yaml was dropped silently."""
+    a, b = tmp_path / "base.yaml", tmp_path / "mine.yaml"
+    a.write_text("tasks: {denoise: {sigma: 0.1}}\nlosses: [l1]\niterations: 50\ncrop: 32\n")
+    b.write_text("tasks: {denoise: {clip: false}}\niterations: 20\n")
+    spec = _spec("--config", str(a), "--config", str(b), "--crop", "16")
+    assert (spec.losses, spec.iterations, spec.crop) == (("l1",), 20, 16)
+    assert dict(spec.task_params)["denoise"] == (("clip", False), ("sigma", 0.1))
