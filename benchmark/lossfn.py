@@ -208,18 +208,20 @@ def loss_identity(spec: str) -> tuple:
     left out (``charbonnier(eps=0.001)`` is ``charbonnier``). Two specs of one identity train the
     same loss but have different canonical specs, hence run ids; :func:`benchmark.config.expand_losses`
     runs them once. (Not part of the run id: changing the canonical spec would orphan cached runs.)"""
+    return tuple(sorted((*_term_identity(t), t.weight) for t in parse_loss_spec(spec)))
+
+
+def _term_identity(t: Term) -> tuple[str, str]:
+    """(name, its arguments conformed, defaults left out): what one term computes (see :func:`loss_identity`)."""
     from benchmark.params import check_kwargs
 
-    out = []
-    for t in parse_loss_spec(spec):
-        obj = LOSSES.get(t.name).obj
-        kwargs = check_kwargs(obj, dict(t.kwargs), f"loss {t.name!r}")
-        params, _ = _init_params(obj)
-        kept = {k: v for k, v in kwargs.items()
-                if k in RUN_ARGUMENTS or k not in params or params[k].default is params[k].empty
-                or not _same_value(v, params[k].default)}
-        out.append((t.name, repr(sorted(kept.items())), t.weight))
-    return tuple(sorted(out))
+    obj = LOSSES.get(t.name).obj
+    kwargs = check_kwargs(obj, dict(t.kwargs), f"loss {t.name!r}")
+    params, _ = _init_params(obj)
+    kept = {k: v for k, v in kwargs.items()
+            if k in RUN_ARGUMENTS or k not in params or params[k].default is params[k].empty
+            or not _same_value(v, params[k].default)}
+    return t.name, repr(sorted(kept.items()))
 
 
 def _same_value(a, b) -> bool:
@@ -285,6 +287,14 @@ def check_loss_arguments(spec: str) -> None:
             raise UserError(f"loss {term.name!r} has no argument {', '.join(map(repr, unknown))} "
                             f"(it takes: {', '.join(params) or 'none'})")
         check_kwargs(obj, dict(term.kwargs), f"loss {term.name!r}")
+    seen: dict[tuple, Term] = {}
+    for term in parse_loss_spec(spec):  # 'charbonnier + charbonnier(eps=0.001)': one term (its default) twice
+        key = _term_identity(term)
+        if key in seen:
+            first, again = Term(1.0, seen[key].name, seen[key].kwargs), Term(1.0, term.name, term.kwargs)
+            raise UserError(f"{first} and {again} in {spec!r} are one term (argument types or default values aside): "
+                            f"combine the weights ({_weight_text(seen[key].weight + term.weight)}*{first})")
+        seen[key] = term
 
 
 def check_loss_value(term, value, pred: torch.Tensor) -> None:

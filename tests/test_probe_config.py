@@ -402,3 +402,18 @@ def test_a_second_config_file_overrides_the_first(tmp_path):
     spec = _spec("--config", str(a), "--config", str(b), "--crop", "16")
     assert (spec.losses, spec.iterations, spec.crop) == (("l1",), 20, 16)
     assert dict(spec.task_params)["denoise"] == (("clip", False), ("sigma", 0.1))
+
+
+@pytest.mark.parametrize("spec, combined", [
+    ("charbonnier + charbonnier(eps=0.001)", "2*charbonnier"),            # the default written out
+    ("0.5*charbonnier(eps=1) + charbonnier(eps=1.0)", "1.5*charbonnier(eps=1)"),
+])
+def test_one_term_written_twice_in_a_sum_is_refused(spec, combined):
+    """``'l1 + l1'`` was refused but ``'charbonnier + charbonnier(eps=0.001)'`` trained 2*charbonnier as two terms."""
+    import re
+
+    from benchmark.lossfn import check_loss_arguments
+
+    with pytest.raises(UserError, match=r"are one term .*: combine the weights \(" + re.escape(combined) + r"\)"):
+        check_loss_arguments(spec)
+    check_loss_arguments("charbonnier(eps=0.01) + charbonnier(eps=0.001)")  # two eps: two terms
