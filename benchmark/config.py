@@ -439,8 +439,8 @@ class GridSpec:
         for key in ("tasks", "seeds", "train_data", "test_data", "metrics", "loss_files"):  # one value: a list of one
             if key in d and d[key] is not None and not isinstance(d[key], (list, tuple)):
                 d[key] = [d[key]]
-        if d.get("workers") is not None:
-            d["workers"] = str(d["workers"])
+        if d.get("workers") is not None and not isinstance(d["workers"], bool):  # 2 → '2' (as --workers); 2.0 too
+            d["workers"] = str(_integral(d["workers"]))
         for key in _INT_SETTINGS:  # iterations: 1e4 (a float in YAML 1.2, as in ML configs) is 10000
             if key in d:
                 d[key] = _integral(d[key])

@@ -383,6 +383,9 @@ def test_an_integral_float_is_an_integer_setting(tmp_path):
     assert isinstance(spec.iterations, int)
     with pytest.raises(UserError, match=r"iterations expects int \| None, got 10\.5"):
         GridSpec.from_file(_file(tmp_path, "iterations: 10.5\n"))
+    assert GridSpec.from_file(_file(tmp_path, "executor: {name: local, workers: 2.0}\n")).workers == "2"  # was '2.0'
+    with pytest.raises(UserError, match=r"workers expects str \| None, got True"):  # was 'True', refused later
+        GridSpec.from_file(_file(tmp_path, "workers: true\n"))
 
 
 def test_loss_tasks_takes_a_loss_with_keywords():
