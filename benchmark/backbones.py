@@ -309,6 +309,10 @@ class Backbone(nn.Module):
         unknown = [n for n in layers if n not in spec.names]
         if unknown:
             raise UserError(f"backbone {arch} has no layer {unknown[0]!r}; layers: {', '.join(spec.names)}")
+        twice = [n for i, n in enumerate(layers) if n in layers[:i]]
+        if twice:  # swd/pdl_proj failed at their first step (AttributeError), others counted the layer twice
+            raise UserError(f"backbone {arch}: layer {twice[0]!r} is given twice in layers; name each layer once "
+                            "(layer_weights weights them)")
         if pool != "max" and not arch.startswith("vgg"):
             raise UserError(f"pool={pool!r} is only available for VGG backbones")
         self.arch, self.layers, self.pool, self.fp32 = arch, layers, pool, bool(fp32)

@@ -80,8 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="train and evaluate a grid (default)")
     _add_common(run)
-    run.add_argument("--config", metavar="FILE",
-                     help="a YAML file describing the grid (see configs/*.yaml); flags override it")
+    run.add_argument("--config", metavar="FILE", action="append",
+                     help="a YAML file describing the grid (see configs/*.yaml); flags override it; given twice, "
+                          "the second file overrides the first (it was the only one read)")
     run.add_argument("--profile", help="quick (default: CPU, embedded photos), standard or full (GPU, overnight)")
     run.add_argument("--tasks", nargs="+", help="task names (default: the profile's)")
     run.add_argument("--losses", nargs="+", help="loss specs, e.g. l1 'l1 + 0.01*pdl' 'vgg*' all (default: the "
@@ -108,9 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-train-images", type=int, help="use at most N images of each training source")
     run.add_argument("--backbone-weights", help="random, pretrained or a checkpoint path (feature losses; default: "
                      "the profile's)")
-    run.add_argument("--task-param", action="append", default=[], metavar="TASK.KEY=VALUE",
-                     help="override a task parameter, e.g. denoise.sigma=0.1 (repeatable)")
-    run.add_argument("--loss-tasks", action="append", default=[], metavar="LOSS=TASK[,TASK]",
+    run.add_argument("--task-param", nargs="+", action="extend", default=[], metavar="TASK.KEY=VALUE",
+                     help="override task parameters, e.g. denoise.sigma=0.1 sr4.scale=2 (repeatable)")
+    run.add_argument("--loss-tasks", nargs="+", action="extend", default=[], metavar="LOSS=TASK[,TASK]",
                      help="run LOSS on these tasks only, e.g. vgg=sr4 (a slow loss on fewer tasks; repeatable)")
     run.add_argument("--out", help="results directory (default: results)")
     run.add_argument("--no-report", action="store_true", help="do not render the leaderboard afterwards")
@@ -119,8 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="checkpoint a training run every N iterations (0: never by count; default 500)")
     run.add_argument("--checkpoint-seconds", type=float, metavar="S",
                      help="… and at least every S seconds (0: never by time; default 60)")
-    run.add_argument("--compile", action="store_true", default=None,
-                     help="torch.compile the net and the loss's frozen backbones (a GPU speed-up; part of the setting)")
+    run.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
+                     help="torch.compile the net and the loss's frozen backbones (a GPU speed-up; part of the setting; "
+                          "--no-compile overrides a config file's compile: true)")
     run.add_argument("--logger", choices=("tensorboard", "wandb", "mlflow", "none"),
                      help="live training curves: TensorBoard event files when tensorboard is installed (default), "
                           "Weights & Biases or MLflow (optional extras); a CSV is always written")
@@ -381,9 +383,10 @@ def grid_spec(args) -> "GridSpec":  # noqa: F821 - benchmark.config.GridSpec
         slurm_gpus=args.slurm_gpus, slurm_time=args.slurm_time, slurm_mem=args.slurm_mem,
         submitit_cluster=args.submitit_cluster, checkpoint_every=args.checkpoint_every,
         checkpoint_seconds=args.checkpoint_seconds, logger=args.logger)
-    base = GridSpec.from_file(args.config) if getattr(args, "config", None) else GridSpec()
-    if getattr(args, "config", None):
-        base = _grid_of_its_store(base, Path(args.config).expanduser())
+    base = GridSpec()
+    paths = getattr(args, "config", None) or ()
+    for path in [paths] if isinstance(paths, str) else paths:  # several: each over the one before, flags over all
+        base = base.merged(_grid_of_its_store(GridSpec.from_file(path), Path(path).expanduser()))
     return base.merged(flags)
 
 
@@ -450,11 +453,15 @@ def cmd_run(args) -> int:
     log.info("grid: %d runs (%s profile%s) on %s → %s", len(configs), s.profile,
              f"; {checks} of them budget checks at half the iterations" if checks else "", dev, store.root)
     stamp = time.strftime("%Y%m%d-%H%M%S")
+    # `--loss-file F` without --losses trains F's losses, not the profile's that resolved() fills in: the
+    # saved grid names what was planned (it named the profile's nine losses, which a re-run then trained)
+    saved = dataclasses.replace(s, losses=tuple(dict.fromkeys(c.loss for c in configs))) \
+        if spec.losses is None and s.loss_files else s
 
     def save_grid() -> None:  # the resolved grid beside its results (not for input refused before any run)
         atomic_write_bytes(store.root / "grids" / f"{stamp}.yaml", (
             f"# the resolved grid of: {shlex.join(_program() + (sys.argv[1:] or ['run']))} (in {os.getcwd()})\n"
-            + s.with_absolute_paths().to_yaml()).encode())
+            + saved.with_absolute_paths().to_yaml()).encode())
 
     try:
         summary = execute(s.executor, configs, store.root, metrics, str(dev),

@@ -88,6 +88,27 @@ def field_groups(metas: list[dict], exclude: set[str]) -> tuple[dict[str, list[l
              for t, g in by_task.items()}, checks)
 
 
+def _warn_respelt(new: list[str], field: set[str]) -> None:
+    """A new loss that is a field loss written differently (:func:`benchmark.lossfn.loss_identity`:
+    term order, argument types, a default given) is trained again under its own run ids and ranked
+    as a second row: say so, naming the field's spelling."""
+    from benchmark.lossfn import loss_identity
+
+    def identity(spec):
+        try:
+            return loss_identity(spec)
+        except UserError:  # a field loss this code no longer knows: compared by name only
+            return None
+
+    known = {identity(f): f for f in sorted(field)}
+    for spec in new:
+        key = identity(spec)
+        twin = known.get(key) if key is not None else None
+        if twin is not None and twin != spec:
+            log.warning("%s is the field's %s written differently: it is trained again under its own run ids and "
+                        "ranked as another loss; `--loss '%s'` reuses the field's runs", spec, twin, twin)
+
+
 def _diff(a: dict, b: dict) -> str:
     keys = sorted(k for k in set(a) | set(b) if k not in IDENTITY_FREE and a.get(k) != b.get(k))
     return ", ".join(f"{k}: {a.get(k)!r} vs {b.get(k)!r}" for k in keys)
@@ -149,6 +170,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     new += list(losses)
     new = list(dict.fromkeys(canonical_spec(s) for s in new))
     groups, check_groups = field_groups(store.metas(), set(new))  # checks found before `where` narrows the field
+    _warn_respelt(new, {m["config"]["loss"] for gs in groups.values() for g in gs for m in g})
     table = store.table()
     if where:
         from benchmark.settings import _matches, check_where, settings_of

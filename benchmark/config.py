@@ -250,8 +250,21 @@ def setting_json(d: dict) -> str:
     return json.dumps(d, sort_keys=True, default=str)
 
 
+#: YAML 1.2's floats: PyYAML (YAML 1.1) reads ``1e-3`` and ``1e3`` — no dot — as strings, so
+#: ``lr: 1e-3`` was refused as "expects float, got '1e-3' (str)"
+_YAML_FLOAT = re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+    |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+    |\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+    |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*
+    |[-+]?\.(?:inf|Inf|INF)
+    |\.(?:nan|NaN|NAN))$""", re.X)
+
+
 def _unique_key_loader():
-    """A YAML safe loader that refuses a key given twice in one mapping (the second would win silently)."""
+    """A YAML safe loader that refuses a key given twice in one mapping (the second would win
+    silently) and a key that is not a scalar (a list or mapping as a key), reads ``1e-3`` as a
+    float (YAML 1.2; PyYAML's YAML 1.1 reads it as a string) and keeps YAML's merge keys
+    (``<<: *defaults``; a key written beside the merge overrides the merged one, as YAML says)."""
     import yaml
 
     class Loader(yaml.SafeLoader):
@@ -260,6 +273,11 @@ def _unique_key_loader():
     def mapping(loader, node, deep=False):
         seen = {}
         for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":  # `<<:`: flattened by SafeLoader below
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise UserError(f"line {key_node.start_mark.line + 1}: a config key is a name, not a "
+                                f"{'list' if isinstance(key_node, yaml.SequenceNode) else 'mapping'}")
             key = loader.construct_object(key_node, deep=deep)
             if key in seen:
                 raise UserError(f"config key {key!r} is given twice (lines {seen[key] + 1} and "
@@ -268,6 +286,7 @@ def _unique_key_loader():
         return yaml.SafeLoader.construct_mapping(loader, node, deep)
 
     Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    Loader.add_implicit_resolver("tag:yaml.org,2002:float", _YAML_FLOAT, list("-+0123456789."))
     return Loader
 
 
@@ -354,6 +373,8 @@ RUN_DEFAULTS = {"budget_check": True, "out": "results", "executor": "local", "wo
                 "logger": "tensorboard"}
 
 
+#: the executors' names (= :data:`benchmark.executors.EXECUTORS`, which imports this module: not imported here)
+EXECUTOR_NAMES = ("local", "ray", "slurm")
 #: the executor options a config file's ``executor:`` mapping may hold besides ``name``: the
 #: :class:`GridSpec` fields of that name, and SLURM's options with or without their ``slurm_`` prefix
 _EXECUTOR_FIELDS = ("workers", "workers_per_gpu", "ray_address", "submitit_cluster", "slurm_partition", "slurm_gpus",
@@ -416,6 +437,9 @@ class GridSpec:
         if not isinstance(d, dict):
             raise UserError(f"{source}: expected a mapping of settings, got {type(d).__name__}")
         d = dict(d)
+        for key in ("tasks", "losses", "seeds", "train_data", "test_data", "metrics", "loss_files"):
+            if isinstance(d.get(key), (tuple, range)):  # api.run(losses=("l1", "l2"), seeds=range(5)): a list
+                d[key] = list(d[key])
         if isinstance(d.get("executor"), dict):
             ex = dict(d.pop("executor"))
             for k in ex:
@@ -429,10 +453,19 @@ class GridSpec:
                     raise UserError(f"{source}: {key} is given twice (in the executor block and beside it, or as "
                                     f"{key.removeprefix('slurm_')} and {key}): keep one")
                 d[key] = v
+        if isinstance(d.get("task_params"), dict):  # {denoise: {sigma: 0.1}}, as --task-param denoise.sigma=0.1
+            d["task_params"] = [(str(t), _task_params_item(t, p, source)) for t, p in d["task_params"].items()]
+        if isinstance(d.get("tasks"), list) and any(isinstance(t, dict) for t in d["tasks"]):
+            d["tasks"] = _task_list_items(d["tasks"], source)  # [{denoise: {sigma: 0.1}}, sr4]: as the mapping
         if isinstance(d.get("tasks"), dict):
             tasks = d.pop("tasks")
             d["tasks"] = list(tasks)
-            d["task_params"] = [(t, sorted((p or {}).items())) for t, p in tasks.items() if p]
+            params = [(t, _task_params_item(t, p, source)) for t, p in tasks.items() if p]
+            if params and d.get("task_params"):
+                raise UserError(f"{source}: task parameters are given under tasks and under task_params: keep one")
+            d["task_params"] = params or d.get("task_params") or []
+        if isinstance(d.get("losses"), dict):  # {l1: null, charbonnier: {eps: 0.01}}: as tasks take it
+            d["losses"] = [{name: kw} for name, kw in d["losses"].items()]
         if d.get("losses") is not None:
             d["losses"] = [_loss_item(x, source) for x in (d["losses"] if isinstance(d["losses"], list)
                                                            else [d["losses"]])]
@@ -441,8 +474,13 @@ class GridSpec:
         for key in ("tasks", "seeds", "train_data", "test_data", "metrics", "loss_files"):  # one value: a list of one
             if key in d and d[key] is not None and not isinstance(d[key], (list, tuple)):
                 d[key] = [d[key]]
-        if d.get("workers") is not None:
-            d["workers"] = str(d["workers"])
+        if d.get("workers") is not None and not isinstance(d["workers"], bool):  # 2 → '2' (as --workers); 2.0 too
+            d["workers"] = str(_integral(d["workers"]))
+        for key in _INT_SETTINGS:  # iterations: 1e4 (a float in YAML 1.2, as in ML configs) is 10000
+            if key in d:
+                d[key] = _integral(d[key])
+        if isinstance(d.get("seeds"), list):
+            d["seeds"] = [_integral(x) for x in d["seeds"]]
         fields = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(d) - fields)
         if unknown:
@@ -481,8 +519,15 @@ class GridSpec:
             data = yaml.load(text, Loader=_unique_key_loader())
         except UserError as exc:
             raise UserError(f"{p.name}: {exc}") from None
-        except yaml.YAMLError as exc:
+        except yaml.YAMLError as exc:  # the problem and where (the first line alone said "while scanning ...")
             first = str(exc).strip().splitlines()[0]
+            mark = getattr(exc, "problem_mark", None)
+            problem = getattr(exc, "problem", None)
+            if problem and mark is not None:
+                context = getattr(exc, "context", None)
+                first = f"{context + ', ' if context else ''}{problem} (line {mark.line + 1}, column {mark.column + 1})"
+                if "'\\t'" in problem:
+                    first += ": YAML indents with spaces, not tabs"
             raise UserError(f"{p.name} is not valid YAML: {first}") from None
         if data is None or data == {}:
             raise UserError(f"config file {p} is empty: it names no settings (give at least one, e.g. "
@@ -613,12 +658,53 @@ def parse_loss_tasks(items) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """``--loss-tasks vgg=sr4,jpeg`` items → pairs for :attr:`GridSpec.loss_tasks`."""
     out = {}
     for item in items or ():
-        loss, sep, tasks = str(item).partition("=")
+        loss, sep, tasks = str(item).rpartition("=")  # the last '=': a loss spec may hold keywords (eps=1e-3)
         names = [t.strip() for t in tasks.split(",") if t.strip()]
-        if not sep or not loss.strip() or not names:
+        if not sep or not loss.strip() or not names or not all(n.isidentifier() for n in names):
             raise UserError(f"--loss-tasks expects LOSS=TASK[,TASK...], got {item!r}")
         out[loss.strip()] = tuple(dict.fromkeys(names))
     return tuple(sorted(out.items()))
+
+
+#: GridSpec settings that are integers (a config file's integral float, ``1e4``, is taken as one)
+_INT_SETTINGS = ("iterations", "batch_size", "crop", "max_train_images", "workers_per_gpu", "slurm_gpus",
+                 "checkpoint_every")
+
+
+def _integral(v):
+    """``1e4`` → ``10000``; anything else (``10.5``, a string, a bool) unchanged, for the type check to judge."""
+    return int(v) if isinstance(v, float) and v.is_integer() and abs(v) < 2**63 else v
+
+
+def _task_params_item(task, params, source: str) -> list:
+    """One task's parameters in a config file (``{sigma: 0.1}``, or nothing) → sorted pairs; anything
+    else (``denoise: [0.1]``, ``denoise: 'sigma=0.1'``) is a one-line error."""
+    if params is None:
+        return []
+    if not isinstance(params, dict):
+        raise UserError(f"{source}: the parameters of task {task!r} are a mapping {{name: value}}, e.g. "
+                        f"{{{task}: {{sigma: 0.1}}}}; got {params!r}")
+    return sorted((str(k), v) for k, v in params.items())
+
+
+def _task_list_items(items: list, source: str) -> dict:
+    """A config file's ``tasks`` written as a list whose items are names or ``{task: {parameter:
+    value}}`` → the mapping form. A task listed twice with different parameters is refused: a grid
+    runs each task with one set of parameters."""
+    out: dict = {}
+    for x in items:
+        if isinstance(x, dict) and len(x) == 1:
+            task, params = next(iter(x.items()))
+        elif isinstance(x, str):
+            task, params = x, None
+        else:
+            raise UserError(f"{source}: a task is a name or {{name: {{parameter: value}}}}, got {x!r}")
+        params = dict(_task_params_item(task, params, source))
+        if task in out and out[task] != params:
+            raise UserError(f"{source}: task {task!r} is given twice with different parameters ({out[task]} and "
+                            f"{params}): a grid runs each task with one set of parameters")
+        out[task] = params
+    return out
 
 
 def _loss_item(x, source: str) -> str:
@@ -628,6 +714,9 @@ def _loss_item(x, source: str) -> str:
         return x
     if isinstance(x, dict) and len(x) == 1:
         name, kw = next(iter(x.items()))
+        if kw is not None and not isinstance(kw, dict):
+            raise UserError(f"{source}: the arguments of loss {name!r} are a mapping {{argument: value}}, e.g. "
+                            f"{{{name}: {{argument: value}}}}; got {kw!r}")
         kw = {k: tuple(v) if isinstance(v, list) else v for k, v in (kw or {}).items()}
         return f"{name}(" + ", ".join(f"{k}={v!r}" for k, v in sorted(kw.items())) + ")" if kw else str(name)
     raise UserError(f"{source}: a loss is a spec string or {{name: {{argument: value}}}}, got {x!r}")
@@ -646,10 +735,11 @@ def _restricted_tasks(loss_tasks, loss_specs: list[str], tasks: list[str]) -> di
     unknown loss or task name is a one-line error; a loss the grid leaves out (a narrower
     ``--losses``) is ignored, and one whose tasks all lie outside a narrower ``--tasks`` runs
     nowhere (logged)."""
-    from benchmark.lossfn import check_loss_arguments
+    from benchmark.lossfn import check_loss_arguments, loss_identity
     from benchmark.registry import TASKS
 
     only = {}
+    by_identity = {loss_identity(ls): ls for ls in loss_specs}
     for loss, names in loss_tasks:
         specs = expand_losses([loss])
         if len(specs) != 1:
@@ -657,6 +747,7 @@ def _restricted_tasks(loss_tasks, loss_specs: list[str], tasks: list[str]) -> di
         check_loss_arguments(specs[0])
         for t in names:
             TASKS.get(t)
+        specs[0] = by_identity.get(loss_identity(specs[0]), specs[0])  # the grid's spelling of the same loss
         if specs[0] not in loss_specs:
             logging.getLogger(__name__).info("loss_tasks names %s, which this grid does not train: ignored", specs[0])
             continue
@@ -671,8 +762,10 @@ def expand_losses(specs) -> list[str]:
     """Loss specs, wildcards (``'vgg*'``) and ``all`` → canonical specs, in order, without repeats.
     A loss named twice — the same spec, or two specs that are one loss once canonical (``l1`` and
     ``1*l1``) — runs once, with a warning naming it (an overlap of a wildcard or ``all`` with a
-    named loss is what wildcards are for, and not warned about)."""
-    from benchmark.lossfn import canonical_spec
+    named loss is what wildcards are for, and not warned about). So does one loss written two ways
+    (:func:`benchmark.lossfn.loss_identity`: term order, ``eps=1``/``eps=1.0``, a list/tuple, a
+    default value given), kept as first written, with a warning: each spelling has its own run id."""
+    from benchmark.lossfn import canonical_spec, loss_identity
     from benchmark.registry import LOSSES
 
     out = []
@@ -693,7 +786,17 @@ def expand_losses(specs) -> list[str]:
             forms = ", ".join(dict.fromkeys(repr(w) for w in written))
             logging.getLogger(__name__).warning("losses: %s is given %d times (%s): it runs once", canon,
                                                 len(written), forms)
-    return list(dict.fromkeys(canonical_spec(s) for s in out))
+    first: dict[tuple, str] = {}  # loss identity → the canonical spec that runs
+    for canon in dict.fromkeys(canonical_spec(s) for s in out):
+        key = loss_identity(canon)
+        if key in first:
+            logging.getLogger(__name__).warning(
+                "losses: %s is %s written differently (term order, argument types or default arguments): it runs "
+                "once, as %s; results cached under one spelling are not reused for another, so keep one spelling",
+                canon, first[key], first[key])
+        else:
+            first[key] = canon
+    return list(first.values())
 
 
 def _is_pattern(spec: str) -> bool:
@@ -707,6 +810,34 @@ def _is_pattern(spec: str) -> bool:
     except SyntaxError:
         return True
     return False
+
+
+def _task_with_parameters(token: str) -> None:
+    """``denoise(sigma=0.1)`` or ``denoise.sigma=0.1`` given as a task (the loss grammar, or
+    --task-param's): a one-line error saying where task parameters go (it was "unknown task ...;
+    did you mean denoise?")."""
+    import ast
+
+    m = re.fullmatch(r"\s*(\w+)\s*\((.*)\)\s*", token) or re.fullmatch(r"\s*(\w+)\.(\w+\s*=.*)", token)
+    if not m:
+        return
+    name, rest = m.groups()
+    try:
+        call = ast.parse(f"f({rest})", mode="eval").body
+        pairs = [(k.arg, ast.get_source_segment(f"f({rest})", k.value)) for k in call.keywords if k.arg]
+    except SyntaxError:
+        pairs = []
+    def yaml_value(src: str) -> str:  # a tuple is a YAML list: (1.0, 2.0) → [1.0, 2.0]
+        try:
+            v = ast.literal_eval(src)
+        except (ValueError, SyntaxError):
+            return src
+        return "[" + ", ".join(map(str, v)) + "]" if isinstance(v, (tuple, list)) else src
+
+    flags = " ".join(f"{name}.{k}={v}" for k, v in pairs) or f"{name}.KEY=VALUE"
+    mapping = ", ".join(f"{k}: {yaml_value(v)}" for k, v in pairs) or "KEY: VALUE"
+    raise UserError(f"task {token!r}: a task is a name; its parameters go in --task-param {flags} (or a config "
+                    f"file's tasks: {{{name}: {{{mapping}}}}})")
 
 
 def parse_task_params(items) -> tuple:
@@ -723,9 +854,13 @@ def parse_task_params(items) -> tuple:
             raise UserError(f"--task-param {item!r}: expected TASK.KEY=VALUE, e.g. denoise.sigma=0.1")
         TASKS.get(task)
         try:
-            params.setdefault(task, {})[name] = ast.literal_eval(value)
+            v = ast.literal_eval(value)
         except (ValueError, SyntaxError):
-            params.setdefault(task, {})[name] = value
+            v = value
+        given = params.setdefault(task, {})
+        if name in given and given[name] != v:  # the last one won silently (a config file refuses a key twice)
+            raise UserError(f"--task-param {task}.{name} is given twice ({given[name]!r} and {v!r}): keep one")
+        given[name] = v
     return tuple(sorted((t, freeze_params(kv)) for t, kv in params.items()))
 
 
@@ -769,6 +904,9 @@ def build_configs(spec: GridSpec, data=None, local: bool = True) -> tuple[list[R
             logging.getLogger(__name__).warning("%s: %s given more than once: each runs once", name,
                                                 ", ".join(map(str, repeats)))
     s = spec.resolved()
+    if s.executor not in EXECUTOR_NAMES:  # before the device check, which would blame --device auto for a typo
+        raise UserError(f"unknown executor {s.executor!r}" + did_you_mean(s.executor, EXECUTOR_NAMES)
+                        + f" (choose from {', '.join(EXECUTOR_NAMES)})")
     for i, (role, given, hub) in enumerate((("train", spec.train_data, HUB_TRAIN),
                                             ("test", spec.test_data, HUB_TEST))):
         if given is None and tuple(getattr(s, f"{role}_data")) == hub:  # the profile fell back to the hub: say why
@@ -793,17 +931,20 @@ def build_configs(spec: GridSpec, data=None, local: bool = True) -> tuple[list[R
         added += load_user_file(f, LOSSES)
     tasks = list(s.tasks)
     for t in tasks:
+        if t not in TASKS.names():
+            _task_with_parameters(t)
         TASKS.get(t)
     loss_specs = expand_losses(added if added and spec.losses is None else s.losses)
-    if added and spec.losses is not None:  # --losses names the grid: a loss of the file left out is said
-        from benchmark.stats import loss_terms
+    if added and spec.losses is not None:  # `--config grid.yaml --loss-file mine.py`: the file's losses named?
+        from benchmark.lossfn import parse_loss_spec
 
-        used = {t for ls in loss_specs for t in loss_terms(ls)}
-        left = [n for n in added if n not in used]
-        if left:
+        used = {t.name for ls in loss_specs for t in parse_loss_spec(ls)}
+        unused = [n for n in dict.fromkeys(added) if n not in used]
+        if unused:
             logging.getLogger(__name__).warning(
-                "the loss file registers %s, which --losses does not name: not trained (add it to --losses, or "
-                "leave --losses out to train only the file's losses)", ", ".join(left))
+                "the loss file(s) register %s, which this grid does not train: its losses are %s (from --losses or "
+                "the config file); add %s to them to train it", ", ".join(unused), ", ".join(loss_specs),
+                " ".join(unused))
     tparams = dict(s.task_params)
     for t in tparams:
         if t not in tasks:

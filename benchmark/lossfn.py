@@ -72,9 +72,26 @@ def parse_loss_spec(spec: str) -> tuple[Term, ...]:
         dup = re.search(r"keyword argument repeated: (\w+)", str(exc))
         if dup:
             raise UserError(f"loss spec {short!r}: keyword {dup.group(1)!r} given twice") from None
+        odd = next((ch for ch in spec if ord(ch) > 127 and not ch.isidentifier() and not ch.isspace()), None) or \
+            next((ch for ch in spec if ord(ch) > 127 and ch.isspace()), None)
+        if odd is not None and not re.search(r"['\"]", spec):  # pasted from a paper: 0.5×l1, 0.5·l1, a no-break space
+            raise UserError(f"loss spec {short!r} holds {odd!r} (U+{ord(odd):04X}): write products with * and "
+                            "separate with plain spaces, e.g. 'l1 + 0.01*ms_ssim'") from None
+        words = spec.split()
+        if len(words) > 1 and all(w.strip(",") in LOSSES.names() for w in words):  # --losses "l1 l2"
+            raise UserError(f"loss spec {short!r} names {len(words)} losses: give each as its own argument "
+                            f"(--losses {' '.join(w.strip(',') for w in words)}; a config file's list: "
+                            f"[{', '.join(w.strip(',') for w in words)}])") from None
         raise UserError(f"cannot parse loss spec {short!r}: expected e.g. 'l1' or 'l1 + 0.01*pdl'") from None
     except (RecursionError, MemoryError):
         raise UserError(f"loss spec {short!r} is nested too deeply to parse") from None
+    if isinstance(tree, ast.Tuple):  # 'l1, l2' or 'l1,' (--losses l1, l2)
+        names = " ".join(ast.get_source_segment(spec.strip(), e) or "?" for e in tree.elts)
+        raise UserError(f"loss spec {short!r} holds a comma: give each loss as its own argument (--losses {names}); "
+                        "a sum is written with + (l1 + 0.1*vgg)")
+    if "#" in spec and _has_comment(spec.strip()):  # 'l1 # + 0.1*vgg' was l1: the rest dropped silently
+        raise UserError(f"loss spec {short!r}: '#' outside quotes would end the spec there (a Python comment): "
+                        "remove it")
     terms: list[Term] = []
 
     def number(node) -> float | None:
@@ -85,6 +102,9 @@ def parse_loss_spec(spec: str) -> tuple[Term, ...]:
         if isinstance(node, ast.Name) and node.id.lower() in NON_FINITE and node.id not in LOSSES:
             raise UserError(f"loss spec {short!r}: weight {node.id} is not a finite number: weights must be finite "
                             "positive numbers")
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):  # 2*0.5*l1 is (2*0.5)*l1
+            left, right = number(node.left), number(node.right)
+            return left * right if left is not None and right is not None else None
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             inner = number(node.operand)
             if inner is not None and isinstance(node.op, ast.USub):
@@ -152,6 +172,17 @@ def parse_loss_spec(spec: str) -> tuple[Term, ...]:
     return tuple(terms)
 
 
+def _has_comment(text: str) -> bool:
+    """Does ``text`` (Python source that parses) hold a ``#`` comment (not a ``#`` inside a string)?"""
+    import io
+    import tokenize
+
+    try:
+        return any(t.type == tokenize.COMMENT for t in tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return False
+
+
 #: names that read as numbers but are not finite ones: ``nan*l1``, ``inf*l1`` are weights, not products
 NON_FINITE = ("nan", "inf", "infinity")
 
@@ -164,6 +195,43 @@ MAX_TERMS = 64
 def canonical_spec(spec: str) -> str:
     """The normalised string results record, e.g. ``"0.84*ms_ssim + 0.16*l1"``."""
     return " + ".join(str(t) for t in parse_loss_spec(spec))
+
+
+#: constructor arguments the runner fills itself when a spec leaves them out (``build_loss``'s
+#: ``seed`` and ``weights=`` the run's backbone weights): never dropped as defaults by :func:`loss_identity`
+RUN_ARGUMENTS = ("seed", "weights")
+
+
+def loss_identity(spec: str) -> tuple:
+    """What a spec trains, however it is written: its terms in name order, each argument conformed to
+    its annotation (``eps=1`` is ``eps=1.0``, a list a tuple) and an argument given its default value
+    left out (``charbonnier(eps=0.001)`` is ``charbonnier``). Two specs of one identity train the
+    same loss but have different canonical specs, hence run ids; :func:`benchmark.config.expand_losses`
+    runs them once. (Not part of the run id: changing the canonical spec would orphan cached runs.)"""
+    return tuple(sorted((*_term_identity(t), t.weight) for t in parse_loss_spec(spec)))
+
+
+def _term_identity(t: Term) -> tuple[str, str]:
+    """(name, its arguments conformed, defaults left out): what one term computes (see :func:`loss_identity`)."""
+    from benchmark.params import check_kwargs
+
+    obj = LOSSES.get(t.name).obj
+    kwargs = check_kwargs(obj, dict(t.kwargs), f"loss {t.name!r}")
+    params, _ = _init_params(obj)
+    kept = {k: v for k, v in kwargs.items()
+            if k in RUN_ARGUMENTS or k not in params or params[k].default is params[k].empty
+            or not _same_value(v, params[k].default)}
+    return t.name, repr(sorted(kept.items()))
+
+
+def _same_value(a, b) -> bool:
+    """``a == b`` for argument values, a list equal to a tuple of the same items; False if they cannot be compared."""
+    try:
+        if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+            return len(a) == len(b) and all(_same_value(x, y) for x, y in zip(a, b))
+        return type(a) is not bool and type(b) is not bool and bool(a == b) or (a is b)
+    except Exception:  # noqa: BLE001 - an exotic default (a tensor): never dropped
+        return False
 
 
 def loss_versions(spec: str) -> dict[str, str]:
@@ -219,6 +287,14 @@ def check_loss_arguments(spec: str) -> None:
             raise UserError(f"loss {term.name!r} has no argument {', '.join(map(repr, unknown))} "
                             f"(it takes: {', '.join(params) or 'none'})")
         check_kwargs(obj, dict(term.kwargs), f"loss {term.name!r}")
+    seen: dict[tuple, Term] = {}
+    for term in parse_loss_spec(spec):  # 'charbonnier + charbonnier(eps=0.001)': one term (its default) twice
+        key = _term_identity(term)
+        if key in seen:
+            first, again = Term(1.0, seen[key].name, seen[key].kwargs), Term(1.0, term.name, term.kwargs)
+            raise UserError(f"{first} and {again} in {spec!r} are one term (argument types or default values aside): "
+                            f"combine the weights ({_weight_text(seen[key].weight + term.weight)}*{first})")
+        seen[key] = term
 
 
 def check_loss_value(term, value, pred: torch.Tensor) -> None:

@@ -359,6 +359,10 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+#: files a results folder may hold and still count as empty (version-control and desktop placeholders)
+PLACEHOLDERS = (".gitkeep", ".gitignore", ".keep", ".DS_Store")
+
+
 class ResultsStore:
     """Reads and appends to one results directory."""
 
@@ -447,10 +451,13 @@ class ResultsStore:
             if (parent / "store.json").is_file():
                 raise UserError(f"{self.root} is inside the results directory {parent}: use a directory outside "
                                 "it (a store inside another store's files is never read as either)")
-        if self.root.is_dir() and any(self.root.iterdir()) and not self.is_store():
-            names = sorted(p.name for p in self.root.iterdir())[:3]
+        # a placeholder (the repository's own results/.gitkeep, which a fresh clone's default --out holds)
+        # is not a file plbench could write over: such a folder counts as empty
+        others = sorted(p.name for p in self.root.iterdir() if p.name not in PLACEHOLDERS) \
+            if self.root.is_dir() else []
+        if others and not self.is_store():
             raise UserError(f"{self.root} is not a plbench results directory (no store.json) and holds other files "
-                            f"({', '.join(names)}{', …' if len(list(self.root.iterdir())) > 3 else ''}): "
+                            f"({', '.join(others[:3])}{', …' if len(others) > 3 else ''}): "
                             "use a new or empty --out; plbench never writes over files it did not write")
 
     def preflight(self) -> None:

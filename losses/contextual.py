@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Annotated
 
 import torch
 import torch.nn.functional as F
 
 from benchmark.backbones import Backbone, FeatureLoss
+from benchmark.params import Positive, Range
 from benchmark.precision import fp32_function
 from benchmark.registry import register_loss
 
@@ -49,8 +51,10 @@ class ContextualLoss(FeatureLoss):
         at pred == target.
     """
 
-    def __init__(self, layers: Sequence[str] = ("relu3_4",), h: float = 0.5, eps: float = 1e-5,
-                 max_positions: int = 1024, weights: str = "pretrained", seed: int = 0):
+    def __init__(self, layers: Sequence[str] = ("relu3_4",), h: Annotated[float, Positive] = 0.5,
+                 eps: Annotated[float, Range(ge=0)] = 1e-5, max_positions: Annotated[int, Range(ge=1)] = 1024,
+                 weights: str = "pretrained", seed: int = 0):
+        # h = 0 is a NaN loss, max_positions 0 a failed run and < 0 a run that never ends (the pooling loop)
         super().__init__()
         self.layers, self.h, self.eps, self.max_positions = tuple(layers), float(h), float(eps), int(max_positions)
         self.backbone = Backbone("vgg19", self.layers, weights=weights, seed=seed)

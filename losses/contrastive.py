@@ -7,12 +7,14 @@ loss computes is unchanged."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Annotated
 
 import torch
 from torch import nn
 
 from benchmark.backbones import Backbone, FeatureLoss, unit_normalize
 from benchmark.errors import UserError
+from benchmark.params import Positive, Range
 from benchmark.precision import fp32_call, fp32_region
 from benchmark.registry import register_loss
 
@@ -51,7 +53,8 @@ class ContrastiveSelectionLoss(FeatureLoss):
     """
 
     def __init__(self, layers: Sequence[str] = ("relu1_2", "relu2_2", "relu3_3"), gate: str = "softmax",
-                 margin: float = 0.1, lr: float = 1e-3, sparsity: float = 0.0, update_every: int = 1,
+                 margin: float = 0.1, lr: Annotated[float, Positive] = 1e-3,
+                 sparsity: Annotated[float, Range(ge=0)] = 0.0, update_every: Annotated[int, Range(ge=1)] = 1,
                  weights: str = "pretrained", seed: int = 0):
         super().__init__()
         if gate not in ("softmax", "sigmoid", "conv1x1"):

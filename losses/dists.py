@@ -3,11 +3,14 @@ features with L2 pooling."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import torch
 
 from benchmark import weights as W
 from benchmark.backbones import Backbone, FeatureLoss
 from benchmark.errors import UserError
+from benchmark.params import Positive
 from benchmark.registry import register_loss
 
 _LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3", "relu5_3")
@@ -35,7 +38,8 @@ class DISTSLoss(FeatureLoss):
         Scalar tensor; 0 when pred == target (up to rounding).
     """
 
-    def __init__(self, weights: str = "pretrained", seed: int = 0, c1: float = 1e-6, c2: float = 1e-6):
+    def __init__(self, weights: str = "pretrained", seed: int = 0, c1: Annotated[float, Positive] = 1e-6,
+                 c2: Annotated[float, Positive] = 1e-6):
         super().__init__()
         self.c1, self.c2 = float(c1), float(c2)
         self.backbone = Backbone("vgg16", _LAYERS, weights=weights, seed=seed, pool="l2", fp32=True)

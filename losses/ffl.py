@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import torch
 from torch import nn
 
 from benchmark.errors import UserError
+from benchmark.params import Range
 from benchmark.registry import register_loss
 
 
@@ -26,7 +29,7 @@ class FocalFrequencyLoss(nn.Module):
         Scalar tensor; 0 when pred == target.
     """
 
-    def __init__(self, alpha: float = 1.0, patch_factor: int = 1, log_matrix: bool = False,
+    def __init__(self, alpha: float = 1.0, patch_factor: Annotated[int, Range(ge=1)] = 1, log_matrix: bool = False,
                  batch_matrix: bool = False):
         super().__init__()
         self.alpha, self.patch_factor = float(alpha), int(patch_factor)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import torch
 
 from benchmark import weights as W
 from benchmark.backbones import Backbone, FeatureLoss, unit_normalize
 from benchmark.errors import UserError
+from benchmark.params import Positive
 from benchmark.registry import register_loss
 
 # lpips's taps, in our layer names (lpips slices torchvision's `features` at the same indices)
@@ -36,7 +39,8 @@ class LPIPSLoss(FeatureLoss):
         Scalar tensor; 0 when pred == target.
     """
 
-    def __init__(self, net: str = "alex", weights: str = "pretrained", seed: int = 0, eps: float = 1e-10):
+    def __init__(self, net: str = "alex", weights: str = "pretrained", seed: int = 0,
+                 eps: Annotated[float, Positive] = 1e-10):
         super().__init__()
         if net not in LPIPS_TAPS:
             raise UserError(f"lpips net must be one of {', '.join(LPIPS_TAPS)}, not {net!r}")
@@ -75,7 +79,7 @@ register_loss("lpips", version="1", citation="Zhang et al., The Unreasonable Eff
 class LPIPSVGGLoss(LPIPSLoss):
     """LPIPS with the VGG-16 trunk (see :class:`LPIPSLoss`)."""
 
-    def __init__(self, weights: str = "pretrained", seed: int = 0, eps: float = 1e-10):
+    def __init__(self, weights: str = "pretrained", seed: int = 0, eps: Annotated[float, Positive] = 1e-10):
         super().__init__("vgg", weights=weights, seed=seed, eps=eps)
 
 
@@ -84,5 +88,5 @@ class LPIPSVGGLoss(LPIPSLoss):
 class LPIPSSqueezeLoss(LPIPSLoss):
     """LPIPS with the SqueezeNet 1.1 trunk (see :class:`LPIPSLoss`)."""
 
-    def __init__(self, weights: str = "pretrained", seed: int = 0, eps: float = 1e-10):
+    def __init__(self, weights: str = "pretrained", seed: int = 0, eps: Annotated[float, Positive] = 1e-10):
         super().__init__("squeeze", weights=weights, seed=seed, eps=eps)

@@ -4,13 +4,18 @@ texture loss (Heitz et al., CVPR 2021): 1-D Wasserstein distances between featur
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Annotated
 
 import torch
 
 from benchmark.backbones import Backbone, FeatureLoss
 from benchmark.errors import UserError
+from benchmark.params import Range
 from benchmark.precision import fp32_function
 from benchmark.registry import register_loss
+
+#: a number of random projections (num_proj=): at least one (-1 failed the run's first step)
+Projections = Annotated[int, Range(ge=1)]
 
 
 def sorted_w(a: torch.Tensor, b: torch.Tensor, p: int = 1) -> torch.Tensor:
@@ -102,7 +107,7 @@ class ProjectedDistributionLoss(_SlicedBase):
     """
 
     def __init__(self, layers: Sequence[str] = PDL_LAYERS, pixels: bool = True, mode: str = "channel",
-                 num_proj: int | None = None, resample: bool = False, pixel_weight: float = 1.0,
+                 num_proj: Projections | None = None, resample: bool = False, pixel_weight: float = 1.0,
                  layer_weights: Sequence[float] | None = None, weights: str = "pretrained", seed: int = 0):
         super().__init__()
         if mode not in ("channel", "proj"):
@@ -147,7 +152,7 @@ class ProjectedDistributionLoss(_SlicedBase):
 class ProjectedDistributionLossProj(ProjectedDistributionLoss):
     """PDL with fixed random 1-D projections across channels (sliced W1); see :class:`ProjectedDistributionLoss`."""
 
-    def __init__(self, layers: Sequence[str] = PDL_LAYERS, pixels: bool = True, num_proj: int | None = None,
+    def __init__(self, layers: Sequence[str] = PDL_LAYERS, pixels: bool = True, num_proj: Projections | None = None,
                  resample: bool = False, pixel_weight: float = 1.0, layer_weights: Sequence[float] | None = None,
                  weights: str = "pretrained", seed: int = 0):
         super().__init__(layers, pixels, "proj", num_proj, resample, pixel_weight, layer_weights, weights, seed)
@@ -171,7 +176,8 @@ class SlicedWassersteinLoss(_SlicedBase):
     """
 
     def __init__(self, layers: Sequence[str] = ("relu1_1", "relu2_1", "relu3_1", "relu4_1"),
-                 num_proj: int | None = None, resample: bool = False, weights: str = "pretrained", seed: int = 0):
+                 num_proj: Projections | None = None, resample: bool = False, weights: str = "pretrained",
+                 seed: int = 0):
         super().__init__()
         self.layers, self.resample = tuple(layers), bool(resample)
         self.backbone = Backbone("vgg19", self.layers, weights=weights, seed=seed)
