@@ -110,13 +110,13 @@ def test_estimates_keep_containment_order_and_exclude_warm_up(tmp_path, monkeypa
     real = perf.harness_step
     first = {"paid": False}
 
-    def slow_first_step(*a, **kw):  # the process's very first step pays a one-time 0.3 s
+    def slow_first_step(*a, **kw):  # the process's very first step pays a one-time 3 s
         fn, st = real(*a, **kw)
 
         def step():
             if not first["paid"]:
                 first["paid"] = True
-                time.sleep(0.3)
+                time.sleep(3.0)  # far above a loaded machine's step (~1 s at 2 cores under 5 jobs)
             return fn()
         return step, st
 
@@ -126,7 +126,7 @@ def test_estimates_keep_containment_order_and_exclude_warm_up(tmp_path, monkeypa
                              perf.StepTimes(tmp_path / "t.json"))
     ms = {k: v["denoise"] for k, v in est["ms_per_step"].items()}
     assert set(ms) == {"l1", "ssim", "l2 + 0.5*ssim"}  # only the grid's losses are reported
-    assert first["paid"] and ms["l1"] < 300  # the warm-up went to the discarded step
+    assert first["paid"] and ms["l1"] < 2500  # the warm-up went to the discarded step
     assert ms["ssim"] >= ms["l1"] and ms["l2 + 0.5*ssim"] >= max(ms["ssim"], ms["l1"])
     assert est["probes"] == [(1, 64), (4, 64)] and est["device"].startswith("cpu:")
 

@@ -84,8 +84,9 @@ def test_profile_on_hub_data_says_which_local_folders_are_missing(tmp_path, monk
     monkeypatch.setitem(config.PROFILES, "full", dataclasses.replace(
         config.PROFILES["full"], train_data=config.HUB_TRAIN, test_data=config.HUB_TEST))
     spec = config.GridSpec(profile="full", tasks=("denoise",), losses=("l1",), backbone_weights="random",
-                           train_data=("skimage:train",), device="cpu")
-    with caplog.at_level(logging.WARNING, logger="benchmark.config"), pytest.raises(UserError, match="DIV2K"):
+                           train_data=("skimage:train",), device="cpu", crop=2)
+    # the crop is refused after the warning and before any data loads (a DIV2K another test cached is not read)
+    with caplog.at_level(logging.WARNING, logger="benchmark.config"), pytest.raises(UserError, match="crop"):
         config.build_configs(spec)
     said = [r.getMessage() for r in caplog.records if "from the hub" in r.getMessage()]
     assert len(said) == 1, said  # --train-data was given: only the test data fell back
