@@ -386,7 +386,8 @@ def grid_spec(args) -> "GridSpec":  # noqa: F821 - benchmark.config.GridSpec
     base = GridSpec()
     paths = getattr(args, "config", None) or ()
     for path in [paths] if isinstance(paths, str) else paths:  # several: each over the one before, flags over all
-        base = base.merged(_grid_of_its_store(GridSpec.from_file(path), Path(path).expanduser()))
+        grid = GridSpec.from_file(path)
+        base = base.merged(grid if flags.out else _grid_of_its_store(grid, Path(path).expanduser()))
     return base.merged(flags)
 
 
@@ -394,7 +395,8 @@ def _grid_of_its_store(spec, path: Path):
     """A grid file that ``run`` saved in a results directory (``<out>/grids/<time>.yaml``) names the
     ``out`` it was run with; once that directory is moved, copied or downloaded, the file's runs
     belong to the directory that holds it, not to a path on the machine that wrote it (which the
-    replay would otherwise create, or extend, training everything there again). ``--out`` overrides."""
+    replay would otherwise create, or extend, training everything there again). Not called when
+    ``--out`` is given: it overrides."""
     from benchmark.results import ResultsStore
 
     store = path.resolve().parent.parent
@@ -406,7 +408,7 @@ def _grid_of_its_store(spec, path: Path):
         same = False
     if not same and ResultsStore(store).is_store():
         log.warning("%s is a grid saved in the results directory %s: its runs go there (the file names out: %s, "
-                    "where it was written; --out overrides)", path.name, store, spec.out)
+                    "where it was written; --out chooses another)", path.name, store, spec.out)
         return dataclasses.replace(spec, out=str(store))
     return spec
 

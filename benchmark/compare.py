@@ -126,7 +126,7 @@ def _config_from(meta: dict, loss: str, seed: int, data, device_type: str):
                         f"({cfg.get('precision')}); compare on the same kind of device (--device)")
     base = RunConfig.from_dict(cfg)
     for key, specs in (("train_fingerprint", base.train_data), ("test_fingerprint", base.test_data)):
-        old, now = getattr(base, key), data.fingerprint(specs)
+        old, now = getattr(base, key), data.fingerprint(specs, role=key.split("_")[0])
         if old and old != now:  # the field cannot be re-planned from here: say what would make them comparable
             which = key.split("_")[0]
             raise UserError(f"the {which} data {', '.join(map(str, specs))} is not what the field of task "

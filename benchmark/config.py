@@ -213,7 +213,7 @@ def resolve(cfg: RunConfig, data=None, device_type: str | None = None) -> RunCon
         changes["backbone_weights"] = "none"
     if data is not None:
         for key, specs in (("train_fingerprint", cfg.train_data), ("test_fingerprint", cfg.test_data)):
-            fp = data.fingerprint(specs)
+            fp = data.fingerprint(specs, role=key.split("_")[0])
             old = getattr(cfg, key)
             if old and old != fp:
                 which = key.split("_")[0]
@@ -660,7 +660,8 @@ def parse_loss_tasks(items) -> tuple[tuple[str, tuple[str, ...]], ...]:
     for item in items or ():
         loss, sep, tasks = str(item).rpartition("=")  # the last '=': a loss spec may hold keywords (eps=1e-3)
         names = [t.strip() for t in tasks.split(",") if t.strip()]
-        if not sep or not loss.strip() or not names or not all(n.isidentifier() for n in names):
+        # a task name as the registry takes it (my-task, t.v2); `pdl(k=v)` without its `=TASK` splits into "v)"
+        if not sep or not loss.strip() or not names or not all(re.fullmatch(r"[\w.-]+", n) for n in names):
             raise UserError(f"--loss-tasks expects LOSS=TASK[,TASK...], got {item!r}")
         out[loss.strip()] = tuple(dict.fromkeys(names))
     return tuple(sorted(out.items()))

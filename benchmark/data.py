@@ -377,7 +377,7 @@ def _undecodable(head: bytes) -> str:
     kind = next((k for magic, k in _MAGIC.items() if head.startswith(magic)), None)
     if kind is None:
         return "not an image file (no image format's signature)"
-    extra = " (float or many-channel TIFFs are not read: save it as 8- or 16-bit)" if kind == "TIFF" else ""
+    extra = " (colour float or many-channel TIFFs are not read: save it as 8- or 16-bit)" if kind == "TIFF" else ""
     return f"a {kind} file Pillow cannot decode: damaged, or an encoding it does not read{extra}"
 
 
@@ -543,10 +543,10 @@ def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict
                 skipped.setdefault("not an image", []).append(rel)
             else:
                 files.append(path)
-    by_file: dict[tuple[int, int], list[Path]] = {}
+    by_file: dict[tuple, list[Path]] = {}
     for f in files:  # one file, one image: a link to a file also read by its own name would count it twice
-        st = f.stat()
-        by_file.setdefault((st.st_dev, st.st_ino), []).append(f)
+        st = f.stat()  # (a file system without inode numbers reports 0 for all: each path is its own file)
+        by_file.setdefault((st.st_dev, st.st_ino) if st.st_ino else (str(f),), []).append(f)
     for paths in by_file.values():
         if len(paths) > 1:
             keep = next((f for f in paths if not f.is_symlink()), paths[0])
@@ -920,7 +920,7 @@ class DataCache:
 
     def __init__(self):
         self._images: dict[DataSpec, list[ImageRecord]] = {}
-        self._fingerprints: dict[tuple[DataSpec, ...], str] = {}
+        self._fingerprints: dict[tuple[tuple[DataSpec, ...], bool], str] = {}
         self._hashes: dict[int, str] = {}  # id(ImageRecord) → image_hash; the records live as long as the cache
         self._overlaps: dict[tuple[tuple[DataSpec, ...], tuple[DataSpec, ...]], list[str]] = {}
         self._repeats: dict[DataSpec, list[str]] = {}
@@ -935,11 +935,19 @@ class DataCache:
         """The images of several sources, in order (a training set such as BSD200 + T91)."""
         return [r for s in specs for r in self.images(s)]
 
-    def fingerprint(self, specs: tuple[DataSpec, ...]) -> str:
-        """Content hash of the sources' decoded images (:func:`benchmark.data.fingerprint`)."""
-        if specs not in self._fingerprints:
-            self._fingerprints[specs] = fingerprint(self.pooled(specs))
-        return self._fingerprints[specs]
+    def fingerprint(self, specs: tuple[DataSpec, ...], role: str = "test") -> str:
+        """Content hash of the sources' decoded images (:func:`benchmark.data.fingerprint`). A
+        training pool (``role="train"``) that mixes 8-bit with 16-bit or float images gets another
+        one: before plbench scaled each crop by its own type, such batches were stacked as 0..255
+        floats, so runs trained on them then must not be resumed as done now (every other pool,
+        and every test set, keeps its fingerprint and its run ids)."""
+        key = (specs, role == "train")
+        if key not in self._fingerprints:
+            pool = self.pooled(specs)
+            mixed = role == "train" and len({r.pixels.dtype for r in pool}) > 1
+            self._fingerprints[key] = fingerprint(pool) if not mixed else \
+                hashlib.sha256(f"mixed dtypes, each crop scaled|{fingerprint(pool)}".encode()).hexdigest()[:12]
+        return self._fingerprints[key]
 
     def _hash(self, r: ImageRecord) -> str:
         """:func:`image_hash` of one image, once per image (by identity) for this cache's life."""

@@ -103,30 +103,30 @@ def test_estimates_keep_containment_order_and_exclude_warm_up(tmp_path, monkeypa
     """No loss is estimated below ℓ1 at its shape (every step trains the net, which is all ℓ1 adds),
     a weighted sum not below its dearest term, and a one-time cost of the process's first step is
     not charged to the loss timed first."""
-    import time
-
     import benchmark.perf as perf
 
-    real = perf.harness_step
-    first = {"paid": False}
+    real_step, real_warm = perf.harness_step, perf._warm_process
+    inside, calls = {"warm": False}, []
 
-    def slow_first_step(*a, **kw):  # the process's very first step pays a one-time 3 s
-        fn, st = real(*a, **kw)
+    def warm(*a, **kw):  # the process's discarded first step
+        inside["warm"] = True
+        try:
+            return real_warm(*a, **kw)
+        finally:
+            inside["warm"] = False
 
-        def step():
-            if not first["paid"]:
-                first["paid"] = True
-                time.sleep(3.0)  # far above a loaded machine's step (~1 s at 2 cores under 5 jobs)
-            return fn()
-        return step, st
+    def spy(*a, **kw):  # which harness steps are built, in order, and whether by the warm-up
+        calls.append(inside["warm"])
+        return real_step(*a, **kw)
 
-    monkeypatch.setattr(perf, "harness_step", slow_first_step)
+    monkeypatch.setattr(perf, "_warm_process", warm)
+    monkeypatch.setattr(perf, "harness_step", spy)
     monkeypatch.setattr(perf, "_WARM", set())
     est = perf.estimate_grid(_grid(["l1", "ssim", "l2 + 0.5*ssim"]), ["psnr"], "cpu",
                              perf.StepTimes(tmp_path / "t.json"))
     ms = {k: v["denoise"] for k, v in est["ms_per_step"].items()}
     assert set(ms) == {"l1", "ssim", "l2 + 0.5*ssim"}  # only the grid's losses are reported
-    assert first["paid"] and ms["l1"] < 2500  # the warm-up went to the discarded step
+    assert calls[0] and calls.count(True) == 1  # one discarded step, before the first timed one, once per process
     assert ms["ssim"] >= ms["l1"] and ms["l2 + 0.5*ssim"] >= max(ms["ssim"], ms["l1"])
     assert est["probes"] == [(1, 64), (4, 64)] and est["device"].startswith("cpu:")
 
