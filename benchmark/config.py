@@ -894,7 +894,7 @@ def build_configs(spec: GridSpec, data=None, local: bool = True) -> tuple[list[R
     are resolved (:func:`resolve`): the data is loaded (into ``data``, a DataCache, when given) to
     fingerprint it, and the device type fixed (``local=False``: for a remote executor's workers)."""
     from benchmark.data import DataCache
-    from benchmark.lossfn import build_loss, check_loss_arguments
+    from benchmark.lossfn import build_loss, check_loss_arguments, takes_weights
     from benchmark.nets import build_net
     from benchmark.registry import LOSSES, TASKS, load_user_file
     from benchmark.task import build_task
@@ -966,6 +966,11 @@ def build_configs(spec: GridSpec, data=None, local: bool = True) -> tuple[list[R
     weights = {ls: weights_for(ls, s.backbone_weights) for ls in loss_specs}
     for ls in loss_specs:  # missing weights fail here, before anything is trained (no silent substitute)
         build_loss(ls, seed=0, weights=weights[ls])
+    if spec.backbone_weights is not None and s.backbone_weights not in ("random", "pretrained", "auto", "none") \
+            and not any(takes_weights(ls) for ls in loss_specs):  # checked by no loss: a typo would pass unseen
+        logging.getLogger(__name__).warning(
+            "--backbone-weights %s: no loss of this grid takes backbone weights, so it is not used or checked%s",
+            s.backbone_weights, did_you_mean(s.backbone_weights, ["random", "pretrained", "auto", "none"]))
     configs = []
     for t in tasks:
         # validates names, types and values; every parameter is recorded (defaults too), so a parameter

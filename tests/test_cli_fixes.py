@@ -164,3 +164,21 @@ def test_a_loss_spec_that_begins_with_minus_gets_the_equals_hint(capsys):
     assert "written --losses=VALUE" in capsys.readouterr().err
     assert main(["run", "--losses=-1*l1", "--dry-run", "-q"]) == 2  # then the spec itself is judged
     assert "weights must be positive" in capsys.readouterr().err
+
+
+def test_backbone_weights_no_loss_uses_is_said(caplog):
+    """``--losses l1 --backbone-weights pretraind``: no loss takes backbone weights, so nothing checked
+    the typo and it passed unseen; it is a warning with the suggestion (a used value is still an error)."""
+    import logging
+
+    from benchmark.config import GridSpec, build_configs
+    from benchmark.errors import UserError
+
+    for weights, said in (("pretraind", True), ("pretrained", False), (None, False)):
+        caplog.clear()
+        spec = GridSpec(tasks=("denoise",), losses=("l1",), backbone_weights=weights, crop=2, device="cpu")
+        with caplog.at_level(logging.WARNING, logger="benchmark.config"), pytest.raises(UserError, match="crop"):
+            build_configs(spec)  # the crop is refused after the losses are planned: no data is loaded
+        warned = [r.getMessage() for r in caplog.records if "--backbone-weights" in r.getMessage()]
+        assert bool(warned) == said, (weights, warned)
+        assert not said or "did you mean pretrained?" in warned[0]
