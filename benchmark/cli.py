@@ -730,18 +730,26 @@ def cmd_check(args) -> int:
     if not damaged:
         print(f"{store.root}: {n} runs, every record readable and matching its checksum")
         return 0
+    held = untouched = 0
     for rid, why in sorted(damaged.items()):
         if args.repair:
             lock = store.lock(rid)
             if isinstance(lock, str):
                 print(f"run {rid}: {why} — held by {lock}; not repaired")
+                held += 1
                 continue
             with lock:
-                print(f"run {rid}: {why} — {store.repair(rid)}")
+                done = store.repair(rid)
+            untouched += done.startswith("no evaluation pass to set aside")
+            print(f"run {rid}: {why} — {done}")
         else:
             print(f"run {rid}: {why}")
-    if args.repair:
-        print(f"{len(damaged)} of {n} runs set aside; run the same `plbench run` to re-score or retrain them")
+    if args.repair:  # say what was done: a run with nothing to move, or held by a live run, was not set aside
+        moved = len(damaged) - held - untouched
+        print(f"{moved} of {n} runs set aside"
+              + (f", {untouched} had nothing to set aside" if untouched else "")
+              + (f", {held} held by a running process (not repaired)" if held else "")
+              + "; run the same `plbench run` to re-score or retrain them")
         return 0
     print(f"{len(damaged)} of {n} runs damaged: `plbench check --out {shlex.quote(args.out)} --repair` sets them aside "
           "(nothing is deleted), then the same `plbench run` re-scores or retrains them")

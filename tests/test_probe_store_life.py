@@ -240,3 +240,19 @@ def test_check_repair_on_a_read_only_store_is_one_line(tmp_path, capsys, monkeyp
     assert len(err.splitlines()) == 1 and "cannot repair" in err and "nothing was moved" in err
     assert sorted(str(p) for p in tmp_path.rglob("*")) == before
     assert cli.main(["check", "--out", str(tmp_path)]) == 1  # listing needs no write
+
+
+def test_repair_says_what_it_set_aside(tmp_path, capsys):
+    """A run with no evaluation pass has nothing to move: ``check --repair`` said "1 of N runs set
+    aside" all the same."""
+    from benchmark.cli import main
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path, offsets={"l1": 0.0, "l2": -0.3}, metrics=("psnr",), seeds=(0,), n_images=3,
+                        budget_check=False)
+    rid = next(m["run_id"] for m in store.metas() if (m.get("config") or {}).get("loss") == "l1")
+    for p in store.run_dir(rid).glob("eval-*"):
+        p.unlink()
+    (store.run_dir(rid) / "net.pt").write_bytes(b"a saved net")  # re-scored from it: nothing to move
+    assert main(["check", "--out", str(tmp_path), "--repair"]) == 0
+    assert "0 of 3 runs set aside, 1 had nothing to set aside;" in capsys.readouterr().out
