@@ -364,7 +364,6 @@ def main_entry() -> None:
     sys.exit(main())
 
 
-
 # --------------------------------------------------------------------------------------------
 def grid_spec(args) -> "GridSpec":  # noqa: F821 - benchmark.config.GridSpec
     """``run``'s flags (over ``--config FILE`` when given) → a :class:`~benchmark.config.GridSpec`."""
@@ -640,20 +639,27 @@ def _report_kwargs(args) -> dict:
                 where=parse_where(args.where))
 
 
-def _outputs_writable(store) -> None:
-    """``report``, ``findings`` and ``calibrate`` write next to ``runs/``: one line, before any work,
-    when they cannot (a read-only mount, another user's directory)."""
+def _not_writable(folder) -> str:
+    """Why nothing can be written in ``folder`` (a read-only mount, another user's directory), or ""."""
     import tempfile
 
     try:
-        if not os.access(store.root, os.W_OK):
-            raise PermissionError(13, "permission denied")
-        with tempfile.TemporaryFile(dir=store.root):
+        with tempfile.TemporaryFile(dir=folder):  # first: it names the reason (a read-only file system)
             pass
+        if not os.access(folder, os.W_OK):
+            raise PermissionError(13, "permission denied")
     except OSError as exc:
-        raise UserError(f"results directory {store.root} is not writable ({exc.strerror}): this command writes its "
+        return exc.strerror or str(exc)
+    return ""
+
+
+def _outputs_writable(store) -> None:
+    """``report``, ``findings`` and ``calibrate`` write next to ``runs/``: one line, before any work,
+    when they cannot (a read-only mount, another user's directory)."""
+    if why := _not_writable(store.root):
+        raise UserError(f"results directory {store.root} is not writable ({why}): this command writes its "
                         f"outputs there; copy it first (cp -r {store.root} <a writable place>) and run on the "
-                        "copy") from None
+                        "copy")
 
 
 def _known_loss(store, name: str, flag: str) -> None:
@@ -711,7 +717,7 @@ def cmd_findings(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from benchmark.results import ResultsStore
+    from benchmark.results import NOTHING_TO_SET_ASIDE, ResultsStore
 
     store = ResultsStore(args.out)
     store.require_results(args.out)
@@ -740,7 +746,7 @@ def cmd_check(args) -> int:
                 continue
             with lock:
                 done = store.repair(rid)
-            untouched += done.startswith("no evaluation pass to set aside")
+            untouched += done == NOTHING_TO_SET_ASIDE
             print(f"run {rid}: {why} — {done}")
         else:
             print(f"run {rid}: {why}")
@@ -759,17 +765,10 @@ def cmd_check(args) -> int:
 def _repairable(store) -> None:
     """``check --repair`` moves files inside ``runs/``: one line, before anything moves, when it
     cannot (a read-only copy or mount; it was an internal error on the first run's lock file)."""
-    import tempfile
-
-    try:
-        with tempfile.TemporaryFile(dir=store.runs):  # first: it names the reason (a read-only file system)
-            pass
-        if not os.access(store.runs, os.W_OK):
-            raise PermissionError(13, "permission denied")
-    except OSError as exc:
-        raise UserError(f"cannot repair {store.root}: not writable ({exc.strerror}); nothing was moved — "
+    if why := _not_writable(store.runs):
+        raise UserError(f"cannot repair {store.root}: not writable ({why}); nothing was moved — "
                         f"`plbench check` without --repair lists the damage; repair a writable copy "
-                        f"(cp -r {shlex.quote(str(store.root))} <a writable place>)") from None
+                        f"(cp -r {shlex.quote(str(store.root))} <a writable place>)")
 
 
 def cmd_calibrate(args) -> int:

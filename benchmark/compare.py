@@ -32,7 +32,7 @@ from pathlib import Path
 import pandas as pd
 
 from benchmark.errors import UserError, did_you_mean
-from benchmark.export import one_image_text
+from benchmark.export import _fmt, one_image_text
 from benchmark.results import ResultsStore, atomic_write_bytes
 from benchmark.runstats import MIN_RUNS, compare_runs
 from benchmark.stats import INPUT, compute, holm, labels, pareto_front, pd_metrics, smoke_test
@@ -329,8 +329,8 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
                 dec = metric_decimals(st, task, m)  # the leaderboard's fixed decimals for this column
                 # untested (too few runs): neither in nor out of the top group
                 top = "yes" if r["top_group"] else "not tested" if pd.isna(r["p_best_adj"]) else "no"
-                lines.append(f"| {m} {'↑' if r['higher_is_better'] else '↓'} | {_num(r['mean'], dec)} "
-                             f"[{_num(r['ci_low'], dec)}, {_num(r['ci_high'], dec)}] | {r['rank']:g} | "
+                val, lo, hi = (_fmt(r[k], f".{dec}f") for k in ("mean", "ci_low", "ci_high"))
+                lines.append(f"| {m} {'↑' if r['higher_is_better'] else '↓'} | {val} [{lo}, {hi}] | {r['rank']:g} | "
                              f"{top} | {', '.join(wins.get(m, [])) or '–'} | "
                              f"{', '.join(losses.get(m, [])) or '–'} |")
             dist, perc = pd_metrics(c["metric"].unique())
@@ -343,9 +343,9 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
                                                     st.higher()[dist], st.higher()[perc])))
                 on = [l for l in labs if front[l]]
                 where = "**on the Pareto front**" if front.get(label) else "dominated"
-                lines += ["", f"Perception–distortion plane: {dist} = "
-                              f"{_num(x.loc[label, 'mean'], metric_decimals(st, task, dist))}, {perc} = "
-                              f"{_num(y.loc[label, 'mean'], metric_decimals(st, task, perc))}; {where}"
+                xd, yd = (_fmt(v.loc[label, "mean"], f".{metric_decimals(st, task, m)}f")
+                          for v, m in ((x, dist), (y, perc)))
+                lines += ["", f"Perception–distortion plane: {dist} = {xd}, {perc} = {yd}; {where}"
                               f" (front: {', '.join(on)})."]
             tc = st.task_costs
             mine_tc = tc[(tc["task"] == task) & (tc["label"] == label)] if "unconverged" in tc.columns else tc.iloc[0:0]
@@ -362,11 +362,6 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
             figs[f"compare_pd_{task}"] = p[0]
             lines += [f"![perception–distortion]({p[0].name})", ""]
     return "\n".join(lines), figs
-
-
-def _num(v, dec: int) -> str:
-    """``v`` with ``dec`` decimals; "–" when it is not a finite number."""
-    return f"{float(v):.{dec}f}" if pd.notna(v) and abs(float(v)) != float("inf") else "–"
 
 
 def _pairwise(st, label: str, alpha: float) -> tuple[dict, dict]:

@@ -482,6 +482,16 @@ def image_extensions() -> frozenset[str]:
     return frozenset(exts)
 
 
+def _not_utf8(name: str) -> str:
+    """``name`` shown with its undecodable bytes escaped when it is not UTF-8 (a file system name
+    Python holds as surrogates), else "": such a name fits no id, path column or results file."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(name).decode("utf-8", "backslashreplace")
+    return ""
+
+
 def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict[str, list[str]]]:
     """The image files of a folder, by one rule: **every file under it, at any depth, whose suffix is
     an image format** (:func:`image_extensions`), in sorted path order; hidden files and folders
@@ -531,10 +541,7 @@ def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict
             rel = path.relative_to(root).as_posix()
             if split is not None and rel.split("/", 1)[0] != split:
                 continue
-            try:
-                rel.encode("utf-8")
-            except UnicodeEncodeError:  # bytes no encoding decodes (a Latin-1 archive): no id or path can hold it
-                shown = os.fsencode(rel).decode("utf-8", "backslashreplace")
+            if shown := _not_utf8(rel):  # bytes no encoding decodes (a Latin-1 archive): no id or path can hold it
                 skipped.setdefault("name not UTF-8 (rename the file)", []).append(shown)
                 continue
             if path.is_symlink() and not path.exists():
@@ -571,12 +578,9 @@ def folder_dataset(spec: DataSpec):
     import datasets
 
     root = Path(spec.source).expanduser()
-    try:
-        str(root).encode("utf-8")
-    except UnicodeEncodeError:
-        shown = os.fsencode(str(root)).decode("utf-8", "backslashreplace")
+    if shown := _not_utf8(str(root)):
         raise UserError(f"image folder {shown}: its path is not UTF-8, which no results file can record: "
-                        "rename it (or link to it from a UTF-8 name)") from None
+                        "rename it (or link to it from a UTF-8 name)")
     if spec.split:
         subs = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
         if spec.split not in subs:

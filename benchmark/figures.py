@@ -346,6 +346,12 @@ FIGURE_FORMATS = ("png", "pdf", "svg")
 #: the file names (without suffix) of the figures :mod:`benchmark.report` writes with this module
 #: the tallest figure (inches): a taller leaderboard or metrics figure is split into parts
 PAGE_IN = 24.0
+
+
+def rows_per_page(panel_height: float) -> int:
+    """How many rows of panels ``panel_height`` inches tall fit in :data:`PAGE_IN` beside a title
+    and a legend or colourbar (1.8 in); at least one."""
+    return max(1, int((PAGE_IN - 1.8) // panel_height))
 FIGURE_PATTERNS = ("rank_heatmap", "cd_diagram", "pd_plane", "training_curves", "metrics_*", "visual_*")
 
 
@@ -876,7 +882,7 @@ def metric_points(stats: Stats, task: str, base: Path, formats=("png", "pdf"), s
             return _drawn(fig, base, formats)
         metrics, cols, rows, panel = fig.plb_metrics, fig.plb_columns, fig.plb_rows, fig.plb_panel_height
         fig.clear()
-        n = math.ceil(rows / max(1, int((PAGE_IN - 1.8) // panel)))
+        n = math.ceil(rows / rows_per_page(panel))
         per = math.ceil(rows / n) * cols
         parts = [metrics[i:i + per] for i in range(0, len(metrics), per)]
         out = []
@@ -1305,7 +1311,7 @@ def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None) -
             return None
         groups = [sorted(boards)]
         if fig.get_size_inches()[1] > PAGE_IN and len(boards) > fig.plb_columns:
-            per = fig.plb_columns * max(1, int((PAGE_IN - 1.8) // fig.plb_panel_height))
+            per = fig.plb_columns * rows_per_page(fig.plb_panel_height)
             groups = [groups[0][i:i + per] for i in range(0, len(boards), per)]
         if len(groups) > 1:
             order = leaderboard_order({t: _board_values(b) for t, b in boards.items()})

@@ -359,6 +359,9 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+#: what :meth:`ResultsStore.repair` says of a run with no evaluation pass to move (it is re-scored as it is)
+NOTHING_TO_SET_ASIDE = "no evaluation pass to set aside; the next run re-scores it"
+
 #: files a results folder may hold and still count as empty (version-control and desktop placeholders)
 PLACEHOLDERS = (".gitkeep", ".gitignore", ".keep", ".DS_Store")
 
@@ -817,7 +820,7 @@ class ResultsStore:
         rescore = meta is not None and (meta.get("kind") == "input" or (d / "net.pt").exists()
                                         or meta.get("status") == "diverged")
         if rescore and not any(p.name.startswith("eval-") for p in d.iterdir()):
-            return "no evaluation pass to set aside; the next run re-scores it"
+            return NOTHING_TO_SET_ASIDE
         dest = self.set_aside(run_id, passes_only=rescore)
         return (f"evaluation passes moved to {dest}; the next run re-scores it" if rescore
                 else f"files moved to {dest}; the next run retrains it")
