@@ -408,6 +408,13 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
         if unpaired:
             out.append(f"Not tested — no other loss shares ≥ {MIN_RUNS} of their seeds (runs are paired by seed): "
                        f"{', '.join(unpaired)}; never bold or {UP}/{DOWN}, whatever their means.")
+        flat = restored[restored["no_spread"].astype(bool)] if "no_spread" in restored.columns else restored.iloc[0:0]
+        if not flat.empty:
+            seen = dict.fromkeys((r.task, r.metric, *sorted((r.label, other)))  # each pair once, either order
+                                 for r in flat.itertuples(index=False) for other in r.no_spread.split("; "))
+            pairs = "; ".join(f"{t}/{m}: {a} vs {b}" for t, m, a, b in seen)
+            out.append(f"Not tested — every paired (run, image) difference is the same number (no spread, SE 0: "
+                       f"duplicated runs or a saturated metric?): {pairs}; never bold or {UP}/{DOWN} for that.")
         if stats.baseline not in set(stats.cells["loss"]):
             dead = stats.baseline in set(unscored(stats)["loss"])  # it ran, but every run diverged or failed
             out.append(f"Baseline `{stats.baseline}` " + ("has no scored run (every run diverged or failed)" if dead

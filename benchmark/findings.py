@@ -13,9 +13,10 @@ Everything else is shared here, so every finding is judged by the same rules:
   means A is better, in the metric's units (``dz``: effect / run-level sd). Its **95% CI** and the
   two-sided **p** (Holm-adjusted over the counted parts of one finding and setting) come from a
   standard error with the run-to-run and the image level in it. Below
-  :data:`benchmark.runstats.MIN_RUNS` paired runs a part is **too few runs**; an arm that lacks a
-  seed the other arms of its task have (a diverged or failed run) makes its parts **missing runs**.
-  Neither is ever reproduced or contradicted.
+  :data:`benchmark.runstats.MIN_RUNS` paired runs a part is **too few runs**; one whose paired
+  differences are all the same non-zero number (SE 0, a degenerate t) is **no spread**; an arm that
+  lacks a seed the other arms of its task have (a diverged or failed run) makes its parts **missing
+  runs**. None of these is ever reproduced or contradicted.
 * **Margins, fixed in advance** (:data:`PRACTICAL_MARGINS`, the smallest effect of interest per
   metric): ``better`` (A > B) is **reproduced** when p_holm < α and the CI lies above 0;
   ``at_least`` (A ≥ B, non-inferiority) when p_holm < α for ``effect + margin`` and the CI lies
@@ -56,7 +57,13 @@ import pandas as pd
 from benchmark.export import _fmt, p_text
 from benchmark.export import _num as _sort_key
 from benchmark.registry import FINDINGS, register_finding
-from benchmark.runstats import MIN_RUNS, PRACTICAL_MARGINS, TOO_FEW, practical_margin  # noqa: F401 (margins: API)
+from benchmark.runstats import (  # noqa: F401 (margins: API)
+    MIN_RUNS,
+    NO_SPREAD,
+    PRACTICAL_MARGINS,
+    TOO_FEW,
+    practical_margin,
+)
 from benchmark.stats import (
     INPUT,
     holm,
@@ -200,7 +207,8 @@ class Part:
     #: paired runs (seeds) the test rests on, and the run-level standard error of the effect
     n_runs: int = 0
     se: float = float("nan")
-    #: "ok" (tested), "too few runs", "missing runs" (an arm lacks or lost seeds), "no shared images"
+    #: "ok" (tested), "too few runs", "no spread" (every paired difference the same: SE 0), "missing runs"
+    #: (an arm lacks or lost seeds), "no shared images"
     status: str = "ok"
     #: the metric's smallest effect of interest (:data:`PRACTICAL_MARGINS`; inf: none registered)
     practical: float = float("inf")
@@ -253,7 +261,7 @@ class FindingResult:
         n_rep = sum(p.verdict == "reproduced" for p in c)
         n_con = sum(p.verdict == "contradicted" for p in c)
         untested = {v: sum(p.verdict == v for p in c)
-                    for v in (TOO_FEW, "missing runs", "unsettled (not converged)", OUT_OF_REGIME)}
+                    for v in (TOO_FEW, NO_SPREAD, "missing runs", "unsettled (not converged)", OUT_OF_REGIME)}
         extra = len(self.parts) - len(c)
         return (f"{n_rep}/{len(c)} reproduced, {n_con} contradicted"
                 + "".join(f", {n} {v}" for v, n in untested.items() if n)
@@ -264,7 +272,9 @@ class FindingResult:
         pool = pooled(self.parts)
         if pool is None:
             tested = [p for p in self.parts if p.counted and p.status == "ok"]
-            if any(math.isfinite(p.practical) for p in tested):  # left out of the pooling by their SE of 0
+            if any(p.counted and p.status == NO_SPREAD for p in self.parts):  # SE 0: not tested, not pooled
+                return "pooled effect: none (the parts' paired differences have no spread: SE 0, not tested)"
+            if any(math.isfinite(p.practical) for p in tested):  # exact copies: tested (p = 1), SE 0, not pooled
                 return "pooled effect: none (the tested parts' paired differences have no spread: SE 0)"
             return ("pooled effect: none (no tested part with a practical margin)" if tested
                     else "pooled effect: none (no part could be tested)")
@@ -654,6 +664,9 @@ def judge(parts: list[Part], alpha: float) -> None:
             if p.status == TOO_FEW:
                 p.note = (p.note + "; " if p.note else "") + \
                     f"{p.n_runs} paired run(s); a verdict needs ≥ {MIN_RUNS} (plbench calibrate)"
+            elif p.status == NO_SPREAD:
+                p.note = (p.note + "; " if p.note else "") + \
+                    "every paired difference is the same (SE 0): no test; are the runs copies, or the metric saturated?"
             continue
         sig = p.p_adj < alpha
         p.verdict = part_verdict(p.p_adj, p.ci_low, p.ci_high, p.margin, p.practical, alpha)

@@ -16,6 +16,10 @@ images. Every "significantly better" the project prints — the leaderboard's bo
   is scored on the same images, a crossed design), from the two-way mean squares of the paired
   differences (:func:`two_level_se`); the 95 % CI and the two-sided p come from Student's t with
   Satterthwaite's degrees of freedom (at least n - 1, n = paired runs).
+* **No spread**: when every paired (run, image) difference is the same non-zero number (duplicated
+  runs, a saturated or quantised metric), the standard error is 0 and Student's t is degenerate:
+  the comparison is not tested (p is NaN, status ``no spread``), never p = 0. An exact copy (every
+  difference 0) is tested and gets p = 1.
 * **Too few runs**: below :data:`MIN_RUNS` paired runs a comparison is not tested (p is NaN,
   status ``too few runs``): never bold, never ▲/▼, never reproduced or contradicted. The minimum
   comes from ``plbench calibrate``: with 5 paired seeds the checker's false-verdict rate on
@@ -33,6 +37,8 @@ import numpy as np
 #: the fewest paired runs (seeds) a comparison needs before it can be significant (``plbench calibrate``)
 MIN_RUNS = 5
 TOO_FEW = "too few runs"
+#: every paired difference identical and non-zero: SE 0, a degenerate test (not tested)
+NO_SPREAD = "no spread"
 
 
 @dataclass(frozen=True)
@@ -49,7 +55,7 @@ class RunComparison:
     n_runs: int
     n_images: int
     missing: int = 0
-    status: str = "ok"          # "ok" | TOO_FEW | "no shared images"
+    status: str = "ok"          # "ok" | TOO_FEW | NO_SPREAD | "no shared images"
 
     @property
     def tested(self) -> bool:
@@ -136,8 +142,10 @@ def compare_runs(a: np.ndarray, b: np.ndarray, seeds_a=None, seeds_b=None, *, hi
     q = float(student_t.ppf(0.975, df))
     scale = float(np.abs(d).max()) + abs(margin)
     if not se > 1e-12 * scale:  # every paired difference identical (up to rounding): no spread to test against
-        p = 1.0 if abs(effect + margin) <= 1e-12 * max(scale, 1e-300) else 0.0
-        return RunComparison(effect, 0.0, effect, effect, p, S, I, missing)
+        if abs(effect + margin) <= 1e-12 * max(scale, 1e-300):  # an exact copy: no difference to find
+            return RunComparison(effect, 0.0, effect, effect, 1.0, S, I, missing)
+        # a t statistic of ±inf is no evidence: duplicated runs or a saturated metric, not a p of 0
+        return RunComparison(effect, 0.0, math.nan, math.nan, math.nan, S, I, missing, NO_SPREAD)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         p = float(2 * student_t.sf(abs((effect + margin) / se), df))

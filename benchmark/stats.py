@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from benchmark.runstats import MIN_RUNS, compare_runs  # noqa: F401  (MIN_RUNS: re-exported for reports)
+from benchmark.runstats import MIN_RUNS, NO_SPREAD, compare_runs  # noqa: F401  (MIN_RUNS: re-exported for reports)
 
 log = logging.getLogger(__name__)
 
@@ -307,7 +307,8 @@ class Stats:
     ``cells``: one row per (task, label, metric): ``mean``, ``ci_low``, ``ci_high``, ``n_seeds``,
     ``n_images``, ``rank`` (NaN for input), ``best``, ``top_group``, ``p_best_adj``,
     ``p_base``/``p_base_adj`` and ``vs_base`` (+1 significantly better than the baseline, -1
-    worse, 0 not significant, NaN not tested), ``circular``.
+    worse, 0 not significant, NaN not tested), ``circular``, ``no_spread`` (the labels — the best, the
+    baseline — this cell was not tested against because every paired difference is the same: SE 0).
     ``ranks``: one row per label: mean/sd/min/max rank over all (task, metric) blocks and the mean
     over non-circular blocks. ``task_ranks``: label × task mean rank over that task's metrics.
     ``friedman``: the Friedman test and Nemenyi CD over complete blocks (or a reason it is absent).
@@ -362,8 +363,12 @@ def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_b
         best = restored[int(np.argmax(sign * means[restored]))] if restored else None
         p_best = np.full(len(b.labels), np.nan)
         others = [i for i in restored if i != best]
+        flat = {i: [] for i in range(len(b.labels))}  # labels each one was not tested against: no spread (SE 0)
         for i in others if best is not None else ():
-            p_best[i] = compare_runs(b.values[i], b.values[best], b.seeds, b.seeds, higher=b.higher).p
+            r = compare_runs(b.values[i], b.values[best], b.seeds, b.seeds, higher=b.higher)
+            p_best[i] = r.p
+            if r.status == NO_SPREAD:
+                flat[i].append(b.labels[best])
         p_best_adj = holm(p_best)
         tested_any = bool(np.isfinite(p_best).any())  # the best is bold only when something was tested against it
         base = next((i for i, l in enumerate(b.labels) if b.losses[i] == baseline and l != INPUT), None)
@@ -373,6 +378,8 @@ def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_b
         for i in tested:
             r = compare_runs(b.values[i], b.values[base], b.seeds, b.seeds, higher=b.higher)
             p_base_all[i], diff_all[i] = r.p, r.effect
+            if r.status == NO_SPREAD and b.labels[base] not in flat[i]:
+                flat[i].append(b.labels[base])
         n_seeds = (~np.isnan(b.values)).any(axis=2).sum(axis=1)
         n_imgs = (~np.isnan(per_img)).sum(axis=1)
         for i, label in enumerate(b.labels):
@@ -383,7 +390,8 @@ def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_b
                          "best": i == best, "top_group": (i == best and tested_any) or (not np.isnan(p_best_adj[i])
                                                                                        and p_best_adj[i] >= alpha),
                          "p_best_adj": p_best_adj[i], "p_base": p_base, "diff_vs_base": diff,
-                         "circular": label != INPUT and is_circular(b.losses[i], b.metric)})
+                         "circular": label != INPUT and is_circular(b.losses[i], b.metric),
+                         "no_spread": "; ".join(flat[i])})
     cells = pd.DataFrame(rows)
     if cells.empty:
         return cells

@@ -85,11 +85,12 @@ def test_zhao_identical_losses_are_non_inferior():
 
 def test_zero_spread_parts_say_why_nothing_is_pooled():
     """Every run scores exactly alike (ℓ1 0.2 dB above ℓ2 on every image and seed): the parts are
-    tested (SE 0) but left out of the pooling; the text said they had no practical margin (PSNR has one)."""
+    not tested (SE 0: "no spread", never p = 0) and left out of the pooling; the text said they had no
+    practical margin (PSNR has one)."""
     t = synthetic_table(tasks=("sr4",), metrics=("psnr",), seeds=FIVE, offsets={"l1": 0.0, "l2": 0.0})
     t["value"] = np.where(t["loss"] == "l1", 25.2, 25.0)
     (r,) = check_all(t, ["zhao2017_l1_vs_l2"])
-    assert r.parts[0].se == 0 and r.parts[0].status == "ok"
+    assert r.parts[0].se == 0 and r.parts[0].status == "no spread" and r.verdict == "inconclusive"
     assert "SE 0" in r.pooled_text() and "no tested part with a practical margin" not in r.pooled_text()
 
 

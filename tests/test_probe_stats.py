@@ -1,0 +1,58 @@
+"""Adversarial results tables against the verdict machinery (leaderboard bold and ▲/▼, findings,
+``compare``): degenerate tests, selection of the best, and what the published wording claims."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from benchmark import stats as S
+from benchmark.findings import check_all
+from benchmark.runstats import NO_SPREAD, compare_runs
+from benchmark.synthetic import synthetic_table
+
+FIVE = tuple(range(5))
+
+
+def _shifted_copy(t: pd.DataFrame, loss: str, name: str, shift: float) -> pd.DataFrame:
+    """The rows of ``loss`` again as ``name``, every value moved by ``shift`` in the better direction:
+    every paired (run, image) difference is exactly ``shift`` — no spread at all."""
+    c = t[t["loss"] == loss].copy()
+    c["loss"], c["run_id"] = name, c["run_id"] + "-copy"
+    c["value"] = c["value"] + np.where(c["higher_is_better"], shift, -shift)
+    return c
+
+
+def test_identical_paired_differences_are_not_a_significant_verdict():
+    """A copy of ℓ1's runs moved by 1e-4 on every image and seed: the paired differences have no spread,
+    so the t-test is degenerate (SE 0). It used to return p = 0 — a ▲ over ℓ1 and ℓ1 thrown out of
+    the top group on a 0.0001 dB difference. Now not tested (p NaN, status "no spread")."""
+    rng = np.random.default_rng(0)
+    a = rng.normal(25, 1, (5, 12))
+    r = compare_runs(a + 1e-4, a)
+    assert r.status == NO_SPREAD and not r.tested and math.isnan(r.p)
+    assert abs(r.effect - 1e-4) < 1e-9  # the effect is still reported
+    assert compare_runs(a, a.copy()).p == 1.0  # an exact copy: no difference, p = 1 (never significant)
+
+    t = synthetic_table(offsets={"l1": 0.0, "other": 0.0}, seeds=FIVE, metrics=("psnr", "lpips"))
+    st = S.compute(pd.concat([t, _shifted_copy(t, "l1", "shift", 1e-4)], ignore_index=True), n_boot=50)
+    c = st.cells.set_index(["label", "metric"])
+    for m in ("psnr", "lpips"):
+        assert math.isnan(c.loc[("shift", m), "vs_base"]), m           # no ▲
+        assert not (c.loc[("l1", m), "p_best_adj"] < 0.05), m          # ℓ1 not "significantly worse" than its copy
+    from benchmark.export import notes
+
+    said = [n for n in notes(st) if "no spread" in n]  # the reader is told why nothing was tested there
+    assert len(said) == 1 and "denoise/psnr: l1 vs shift" in said[0] and "denoise/lpips: l1 vs shift" in said[0]
+
+
+def test_zero_spread_finding_is_not_reproduced():
+    """ℓ1 0.2 dB above ℓ2 on every image and seed: before, the part was "reproduced" with p = 0."""
+    t = synthetic_table(tasks=("sr4",), metrics=("psnr",), seeds=FIVE, offsets={"l1": 0.0, "l2": 0.0})
+    t["value"] = np.where(t["loss"] == "l1", 25.2, 25.0)
+    (r,) = check_all(t, ["zhao2017_l1_vs_l2"])
+    p = r.parts[0]
+    assert p.status == NO_SPREAD and p.verdict == NO_SPREAD and r.verdict == "inconclusive"
+    assert "no spread" in r.tally() and "no spread" in r.pooled_text()
