@@ -8,8 +8,9 @@ Notation shared by every export (explained in each file's header):
   cell is ``mean [low, high]`` instead (:func:`ci_spread`). Every cell of one (task, metric) column
   has the same decimals: two significant digits of the column's narrowest half-width
   (:func:`column_decimals`);
-* **bold**: the best restoration of the metric *and* every loss not significantly different from
-  it (the run as the unit: per-run scores paired by seed, Holm, α; :mod:`benchmark.runstats`) — a
+* **bold**: the best restoration of the metric *and* every loss not significantly worse than another
+  (every pair of the column tested, the run as the unit: per-run scores paired by seed, Holm over
+  the column's pairs, α; :mod:`benchmark.runstats`) — a
   tie is shown, not ranked away; with fewer than ``MIN_RUNS`` runs per loss nothing is bold, and
   the overall ranking (descriptive mean ranks) never bolds anything;
 * ▲ / ▼: significantly better / worse than the baseline loss (Holm over the task);
@@ -554,7 +555,7 @@ def task_rows(stats: Stats, task: str) -> tuple[list[str], list[Row]]:
             mean, _ = fmt_ci(r["mean"], r["ci_low"], r["ci_high"], decs[m])
             lo, hi = _fmt(r["ci_low"], ".4g"), _fmt(r["ci_high"], ".4g")
             title = (f"95% CI [{lo}, {hi}]; {_count(r['n_seeds'])} run(s); p vs {stats.baseline} (Holm) "
-                     f"{p_text(r['p_base_adj'])}; p vs best (Holm) {p_text(r['p_best_adj'])}")
+                     f"{p_text(r['p_base_adj'])}; p worse than another (Holm over the pairs) {p_text(r['p_best_adj'])}")
             key = float(r["mean"]) if higher.get(m, True) else -float(r["mean"])
             row.cells.append(Cell(mean, ci_spread(r["mean"], r["ci_low"], r["ci_high"], decs[m]),
                                   bool(r["top_group"]), float(r["vs_base"]) if _finite(r["vs_base"]) else NAN,
@@ -615,8 +616,9 @@ def markdown(stats: Stats, figures: dict[str, list[Path]] | None = None, root: P
              f"Cells: mean over test images, then over seeds, ± half-width of the 95% bootstrap CI "
              f"(images and seeds resampled, {stats.n_boot} resamples), or mean [low, high] in a column where "
              f"some CI is asymmetric; the decimals are fixed per metric column. ↑ higher is better, ↓ lower is better. "
-             f"**Bold**: the best restoration and every loss not significantly different from it (runs paired "
-             f"by seed, Holm, α = {stats.alpha}; only with enough runs). {UP}/{DOWN}: significantly "
+             f"**Bold**: the best restoration and every loss not significantly worse than another (every pair of "
+             f"the column tested, runs paired by seed, Holm over the column's pairs, α = {stats.alpha}; only with "
+             f"enough runs). {UP}/{DOWN}: significantly "
              f"better/worse than `{stats.baseline}` (Holm over the task). `seeds`: the runs each cell rests on. "
              f"† circular: trained on (a near copy "
              f"of) that metric. {WORSE}: some runs restore worse than the degraded input (`< input`). `input` is "
@@ -856,8 +858,9 @@ def latex(stats: Stats) -> str:
         metrics, rows = task_rows(stats, task)
         tested = _untested(stats, task) is None and not stats.cells.empty and \
             stats.cells.loc[stats.cells["task"] == task, ["p_best_adj", "p_base_adj"]].notna().any().any()
-        what = (rf"Bold: best and not significantly different from it (runs paired by seed, Holm, "
-                rf"$\alpha={stats.alpha}$); $^\blacktriangle$/$^\blacktriangledown$: significantly better/worse than "
+        what = (rf"Bold: best and every loss not significantly worse than another (all pairs, runs paired by seed, "
+                rf"Holm over the pairs, $\alpha={stats.alpha}$); $^\blacktriangle$/$^\blacktriangledown$: "
+                rf"significantly better/worse than "
                 rf"{_tex(stats.baseline)}; " if tested else "")
         caption = (rf"{_tex(task)}: mean $\pm$ half-width of the 95\% bootstrap CI, or mean [low, high] in a column "
                    rf"where some CI is asymmetric; Seeds: the runs each row rests on. {what}$^\dagger$: circular. "
@@ -1244,8 +1247,9 @@ def html_report(stats: Stats, figures: dict[str, list[Path]], title: str | None 
     return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>"
             f"<header><h1>{html.escape(title)}</h1><div>{setting}Cells: mean ± 95% CI half-width, or mean [low, "
-            f"high] in a column where some CI is asymmetric; bold: not significantly different from the best "
-            f"(only with enough runs); {UP}/{DOWN} vs {html.escape(stats.baseline)}; † circular; {WORSE} some runs "
+            f"high] in a column where some CI is asymmetric; bold: the best and every loss not significantly worse "
+            f"than another (Holm over each column's pairs; only with enough runs); {UP}/{DOWN} vs "
+            f"{html.escape(stats.baseline)}; † circular; {WORSE} some runs "
             f"worse than the degraded input. Click a column header to sort.</div></header><nav>{nav}</nav>"
             f'<div id="js-errors" hidden></div><script>{ERROR_TRAP}</script>{"".join(sections)}'
             f"<script>{JS}</script></body></html>")

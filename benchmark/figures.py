@@ -40,7 +40,7 @@ Figures:
   ignore far-off points (:func:`robust_limits`), which are drawn at the edge as a triangle with
   their value (both values when off-scale on both axes).
 * :func:`metric_points` — per task, one panel per metric: cell means with 95% CIs; filled =
-  top group (not significantly different from the best), hollow = tested and significantly worse
+  top group (not significantly worse than another loss), hollow = tested and significantly worse
   (nothing is hollow when too few runs allow no test); each loss its colour and marker; a dark ring
   = circular cell; grey cross = the degraded input (a reference, never tested); "not scored" in the
   row of a loss the metric has no score for (the tables' "–"); each row as tall as its own name.
@@ -849,7 +849,7 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
     fig.plb_metrics, fig.plb_rows, fig.plb_columns, fig.plb_panel_height = metrics, rows, cols, span + 0.55
     dot = dict(color="0.2", ls="none", ms=4)
     if tested_any:
-        proxies = [(Line2D([], [], marker="o", **dot), "filled: not significantly different from the best"),
+        proxies = [(Line2D([], [], marker="o", **dot), "filled: not significantly worse than another"),
                    (Line2D([], [], marker="o", mfc="white", **dot), "hollow: significantly worse")]
     else:
         n = int(c.loc[c["label"] != INPUT, "n_seeds"].min()) if (c["label"] != INPUT).any() else 0

@@ -108,7 +108,7 @@ def compare_runs(a: np.ndarray, b: np.ndarray, seeds_a=None, seeds_b=None, *, hi
     at least as good as B up to ``margin``). ``pair_by_order``: pair the i-th run of A with the i-th
     of B (arms on disjoint seeds, as in an A/A split). Images missing in any paired run are dropped.
     """
-    from scipy.stats import t as student_t
+    from scipy.special import stdtr, stdtrit  # Student's t CDF and its inverse: scipy.stats.t's values, ~100× faster
 
     a, b = np.asarray(a, float), np.asarray(b, float)
     sa = list(range(a.shape[0])) if seeds_a is None else [int(s) for s in seeds_a]
@@ -139,7 +139,7 @@ def compare_runs(a: np.ndarray, b: np.ndarray, seeds_a=None, seeds_b=None, *, hi
     if S < max(2, min_runs):
         return RunComparison(effect, math.nan, math.nan, math.nan, math.nan, S, I, missing, TOO_FEW)
     se, df = two_level_se(d)
-    q = float(student_t.ppf(0.975, df))
+    q = float(stdtrit(df, 0.975))
     scale = float(np.abs(d).max()) + abs(margin)
     if not se > 1e-12 * scale:  # every paired difference identical (up to rounding): no spread to test against
         if abs(effect + margin) <= 1e-12 * max(scale, 1e-300):  # an exact copy: no difference to find
@@ -148,7 +148,7 @@ def compare_runs(a: np.ndarray, b: np.ndarray, seeds_a=None, seeds_b=None, *, hi
         return RunComparison(effect, 0.0, math.nan, math.nan, math.nan, S, I, missing, NO_SPREAD)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        p = float(2 * student_t.sf(abs((effect + margin) / se), df))
+        p = float(2 * stdtr(df, -abs((effect + margin) / se)))
     return RunComparison(effect, se, effect - q * se, effect + q * se, p, S, I, missing)
 
 

@@ -171,7 +171,7 @@ def test_latex_bolds_what_markdown_bolds_and_never_a_mean_rank():
     md_bold = sorted(re.findall(r"\*\*([^*]+)\*\*", _section(md, "denoise")))
     tex_bold = sorted(re.findall(r"\\textbf\{([^}]+)\}", tex.split(r"\label{tab:denoise}")[1].split(r"\end{table}")[0]))
     assert md_bold and [b.replace(r"$\pm$", "±") for b in tex_bold] == md_bold
-    assert "Bold: best and not significantly different" in tex
+    assert "Bold: best and every loss not significantly worse than another" in tex
     rank = tex.split(r"\begin{table}")[-1]
     assert r"\textbf" not in rank and "nothing is bold" in rank
     assert "**" not in _section(md, "Overall ranking")
