@@ -115,12 +115,14 @@ def budget_gains(table: pd.DataFrame, checks: pd.DataFrame | None) -> pd.DataFra
     A run is paired with the check of its own setting (:func:`benchmark.settings.budget_checks`)
     with the same task, loss and version, weights kind and seed. Columns: :data:`GAIN_COLUMNS`."""
     from benchmark.settings import budget_checks, settings_of
+    from benchmark.stats import finite_values
 
-    main = table[table["loss"].astype(str) != "input"] if not table.empty else table
+    main = finite_values(table[table["loss"].astype(str) != "input"]) if not table.empty else table
     if checks is None or checks.empty or main.empty or "setting" not in main.columns:
         return pd.DataFrame(columns=GAIN_COLUMNS)
     mapping = budget_checks(settings_of(pd.concat([main, checks], ignore_index=True)))  # check key → main key
     m = _keyed(main, main["setting"].astype("string").fillna("").astype(str))
+    checks = finite_values(checks)
     c = _keyed(checks, checks["setting"].astype("string").fillna("").astype(str).map(mapping))
     c = c[c["setting"] != ""]  # a check whose run is not in ``table``
     key = [*PAIR, "item"]

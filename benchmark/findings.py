@@ -350,6 +350,9 @@ class Results:
 
     def __init__(self, table: pd.DataFrame, setting: str = "", inputs: pd.DataFrame | None = None,
                  budget: pd.DataFrame | None = None, lost: pd.DataFrame | None = None):
+        from benchmark.stats import finite_values
+
+        table = finite_values(table)  # NaN/±inf scores are missing images, never an infinite effect
         self.table = table.assign(arm_weights=[arm_weights(w) for w in table["weights"].astype(str)]) \
             if not table.empty else table.assign(arm_weights=pd.Series(dtype=str))
         version = ""

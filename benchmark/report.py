@@ -34,8 +34,10 @@ __all__ = ["leaderboard", "to_markdown", "write_report", "heatmap", "loss_label"
 
 
 def run_means(table: pd.DataFrame) -> pd.DataFrame:
-    """Mean over images per (task, loss label, seed, metric)."""
-    t = table.copy()
+    """Mean over images per (task, loss label, seed, metric); NaN/±inf scores are missing."""
+    from benchmark.stats import finite_values
+
+    t = finite_values(table).copy()
     t["label"] = labels(table)
     t["seed"] = t["seed"].fillna(-1)
     return (t.groupby(["task", "label", "seed", "metric"], observed=True)

@@ -244,10 +244,46 @@ def labels(table: pd.DataFrame) -> pd.Series:
 _labels = labels
 
 
-def blocks(table: pd.DataFrame) -> list[Block]:
-    """Split the tidy table into (task, metric) arrays; duplicate rows are averaged."""
+def finite_values(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with every non-finite ``value`` (NaN, ±inf: a metric that cannot score a black or
+    flat output) as NaN, i.e. missing: never a mean of ±inf, never a test on an infinite difference.
+    :func:`nonfinite_lines` says how many were left out. The table itself when every value is finite."""
+    if table.empty:
+        return table
+    v = pd.to_numeric(table["value"], errors="coerce").astype(float)
+    ok = np.isfinite(v.to_numpy())
+    return table if ok.all() else table.assign(value=v.where(ok))
+
+
+def nonfinite_lines(table: pd.DataFrame) -> list[str]:
+    """One line for the report's notes when some scores are NaN or ±inf (left out by
+    :func:`finite_values`): per (task, metric) the loss labels and how many image scores of theirs,
+    of which kind; [] when every value is finite."""
     if table.empty:
         return []
+    v = pd.to_numeric(table["value"], errors="coerce").astype(float).to_numpy()
+    bad = ~np.isfinite(v)
+    if not bad.any():
+        return []
+    kind = np.where(np.isnan(v[bad]), "NaN", np.where(v[bad] > 0, "inf", "-inf"))
+    t = pd.DataFrame({"task": table["task"].astype(str).to_numpy()[bad],
+                      "metric": table["metric"].astype(str).to_numpy()[bad],
+                      "label": labels(table).to_numpy()[bad], "kind": kind})
+    parts = []
+    for (task, metric), g in t.groupby(["task", "metric"], sort=True):
+        who = "; ".join(f"{label}: {len(h)} ({'/'.join(sorted(set(h['kind'])))})"
+                        for label, h in g.groupby("label", sort=True))
+        parts.append(f"{task}/{metric} — {who}")
+    return ["Non-finite scores (NaN or ±inf: the metric could not score those outputs) are left out "
+            "of every mean, interval and test, as missing images: " + "; ".join(parts) + "."]
+
+
+def blocks(table: pd.DataFrame) -> list[Block]:
+    """Split the tidy table into (task, metric) arrays; duplicate rows are averaged; non-finite
+    values are missing (:func:`finite_values`)."""
+    if table.empty:
+        return []
+    table = finite_values(table)
     t = pd.DataFrame({
         "task": table["task"].astype(str), "metric": table["metric"].astype(str),
         "label": _labels(table), "loss": table["loss"].astype(str),
@@ -344,6 +380,8 @@ class Stats:
     worse: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: one line per loss whose rows hold several versions (:func:`versions_of`)
     versions: list[str] = field(default_factory=list)
+    #: a line when some scores are NaN or ±inf, left out as missing (:func:`nonfinite_lines`)
+    nonfinite: list[str] = field(default_factory=list)
 
     def higher(self) -> dict[str, bool]:
         return {b.metric: b.higher for b in self.blocks}
@@ -595,6 +633,8 @@ def compute(table: pd.DataFrame, metas: list[dict] | None = None, baseline: str 
     rows of the runs' budget checks, :attr:`benchmark.settings.Selection.checks`)."""
     from benchmark.convergence import arm_budget, budget_gains, budget_stability
 
+    nonfinite = nonfinite_lines(table)
+    table = finite_values(table)
     blks = blocks(table)
     cells = cell_table(blks, baseline, alpha, n_boot)
     ranks, task_ranks = rank_summary(cells) if not cells.empty else (pd.DataFrame(), pd.DataFrame())
@@ -608,7 +648,7 @@ def compute(table: pd.DataFrame, metas: list[dict] | None = None, baseline: str 
         log.info("baseline %r is not in the results; no baseline comparisons", baseline)
     return Stats(cells, ranks, task_ranks, fried, costs, task_costs, baseline, alpha, n_boot, blks,
                  convergence=budget_stability(gains), budget=arms, budget_iterations=_budget_iterations(table, checks),
-                 worse=worse_than_input(blks), versions=versions_of(table, metas or []))
+                 worse=worse_than_input(blks), versions=versions_of(table, metas or []), nonfinite=nonfinite)
 
 
 def versions_of(table: pd.DataFrame, metas: list[dict]) -> list[str]:

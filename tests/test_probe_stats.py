@@ -75,3 +75,27 @@ def test_top_group_holds_its_alpha_when_every_loss_is_equal():
     rng = np.random.default_rng(11)
     cast_out = sum(not S.cell_table([_null_block(rng, 10)], n_boot=10)["top_group"].all() for _ in range(200))
     assert cast_out <= 17, cast_out
+
+
+def test_non_finite_scores_are_left_out_and_said():
+    """A metric that returns ±inf or NaN on some image (pyiqa's piqe gives NaN on a black output): the
+    inf made the cell's mean inf, ranked it first and bold, and its test against ℓ1 came out p = 1
+    ("tested, not different") from an infinite difference; NaN was dropped without a word. Now every
+    non-finite score is left out of the means and tests, and the notes count them per loss."""
+    from benchmark.export import notes
+
+    t = synthetic_table(offsets={"l1": 0.0, "other": 0.0}, seeds=FIVE, metrics=("psnr",))
+    t.loc[(t["loss"] == "other") & (t["image"] == "img0000"), "value"] = np.inf
+    t.loc[(t["loss"] == "l1") & (t["image"] == "img0001") & (t["seed"] == 0), "value"] = np.nan
+    st = S.compute(t, n_boot=50)
+    c = st.cells.set_index("label")
+    assert np.isfinite(c.loc["other", "mean"]) and np.isfinite(c.loc["other", "ci_high"])
+    assert c.loc["other", "n_images"] == 29  # the infinite image is left out of that loss's cell
+    finite = t[np.isfinite(t["value"])]
+    assert c.loc["other", "mean"] == S.compute(finite, n_boot=50).cells.set_index("label").loc["other", "mean"]
+    said = [n for n in notes(st) if "non-finite" in n.lower()]
+    assert len(said) == 1 and "other: 5 (inf)" in said[0] and "l1: 1 (NaN)" in said[0]
+    t2 = synthetic_table(tasks=("sr4",), metrics=("psnr",), seeds=FIVE, offsets={"l1": 0.0, "l2": 0.0})
+    t2.loc[(t2["loss"] == "l1") & (t2["image"] == "img0000"), "value"] = np.inf
+    (r,) = check_all(t2, ["zhao2017_l1_vs_l2"])  # findings read the same finite values
+    assert np.isfinite(r.parts[0].effect) and r.parts[0].n_images == 29
