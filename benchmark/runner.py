@@ -449,13 +449,15 @@ def held_out_items(task: Task, test_sets: dict[DataSpec, list[ImageRecord]]) -> 
 @torch.no_grad()
 def evaluate(net: torch.nn.Module | None, items: list[TestItem], metrics: MetricSet,
              device: torch.device) -> list[tuple[TestItem, dict[str, float]]]:
-    """Score net(degraded) (or the degraded input itself when ``net`` is None) per image, fp32."""
+    """Score net(degraded) (or the degraded input itself when ``net`` is None) per image, fp32.
+    Either is clamped to [0, 1] before scoring: the input baseline is scored as the nets' outputs are
+    (an input outside [0, 1], ``denoise clip=False``, is what pyiqa's metrics refuse)."""
     out = []
     if net is not None:
         net.eval()
     for item in items:
         x = item.degraded.to(device)
-        pred = x if net is None else net(x).float().clamp(0, 1)
+        pred = (x if net is None else net(x)).float().clamp(0, 1)
         out.append((item, metrics.score(pred, item.clean.to(device))))
         crash_point("image")
     return out
