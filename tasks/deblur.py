@@ -97,6 +97,12 @@ class Deblur(Task):
             raise ValueError(f"motion_length must be a range (lo, hi) with 0 ≤ lo ≤ hi, got {self.motion_length}")
         if not 0 <= self.p_motion <= 1:
             raise ValueError(f"p_motion must be a probability in [0, 1], got {self.p_motion}")
+        if self.p_motion > 0 and hi > self.kernel_size - 1:  # a longer segment was cut to the kernel in silence
+            need = math.ceil(hi) + 1
+            need += 1 - need % 2  # the smallest odd size that holds it
+            raise ValueError(f"motion_length up to {hi:g} px does not fit kernel_size {self.kernel_size} (a motion "
+                             f"kernel holds at most kernel_size − 1 = {self.kernel_size - 1} px): raise kernel_size "
+                             f"to {need}, or lower motion_length")
         if not 0 <= self.noise_sigma < 1:
             raise ValueError(f"noise_sigma must be in [0, 1) on the [0, 1] scale, got {self.noise_sigma}")
 

@@ -29,3 +29,19 @@ def test_the_input_row_of_unclipped_noise_is_scored_like_a_nets_output():
     (item, vals), = evaluate(None, items, MetricSet(("psnr",)), torch.device("cpu"))
     want = float(psnr(item.degraded.clamp(0, 1), item.clean))
     assert vals["psnr"] == pytest.approx(want, abs=1e-4)
+
+
+def test_deblur_motion_longer_than_its_kernel_is_refused_not_clamped():
+    """``deblur.kernel_size=9`` with the default motion lengths U(5, 15): every length over 8 px was cut
+    to 8 in silence (half the motion kernels), while the results recorded ``motion_length (5, 15)``.
+    Now a one-line error naming both; without motion blur (``p_motion=0``) any kernel size is fine."""
+    from benchmark.errors import UserError
+    from tasks.deblur import motion_kernel
+
+    k = build_task("deblur", kernel_size=9, p_motion=1.0, motion_length=(5.0, 8.0))  # fits: up to size − 1
+    assert k.sample_kernel(torch.Generator().manual_seed(0)).shape == (9, 9)
+    assert motion_kernel(9, 8.0, 0.0)[4].gt(0).sum() == 9  # a length of size − 1 spans the kernel
+    with pytest.raises(UserError, match=r"motion_length.*kernel_size") as err:
+        build_task("deblur", kernel_size=9)
+    assert "\n" not in str(err.value)
+    assert build_task("deblur", kernel_size=9, p_motion=0.0).kernel_size == 9
