@@ -45,3 +45,50 @@ def test_deblur_motion_longer_than_its_kernel_is_refused_not_clamped():
         build_task("deblur", kernel_size=9)
     assert "\n" not in str(err.value)
     assert build_task("deblur", kernel_size=9, p_motion=0.0).kernel_size == 9
+
+
+def test_the_visual_grid_shows_the_input_that_was_scored(tmp_path, monkeypatch):
+    """Two test folders of one name (``a/Set5``, ``b/Set5``) are named ``a/Set5``/``b/Set5`` in the grid,
+    and each image's degradation is seeded by that name. The visual grid re-made its input from the
+    first folder alone (named ``Set5``): another noise draw than the one the nets were scored on, and a
+    title naming a data set the leaderboard does not have. Now it names the sources as the grid did;
+    an input outside [0, 1] (``denoise clip=False``) is shown clamped, as it is scored."""
+    import numpy as np
+    from PIL import Image
+
+    import benchmark.figures as F
+    from benchmark.nets import build_net
+    from benchmark.runner import held_out_items
+
+    rng = np.random.default_rng(0)
+    for parent in ("a", "b"):
+        (tmp_path / parent / "Set5").mkdir(parents=True)
+        Image.fromarray(rng.integers(0, 256, (24, 24, 3), dtype=np.uint8)).save(tmp_path / parent / "Set5" / "im.png")
+    specs = [DataSpec.parse(str(tmp_path / p / "Set5"), role="test") for p in ("a", "b")]
+    run = tmp_path / "runs" / "r1"
+    run.mkdir(parents=True)
+    torch.save(build_net("tiny").state_dict(), run / "net.pt")
+    cfg = {"task": "denoise", "task_params": {"sigma": 0.5, "clip": False}, "test_data": [s.token() for s in specs],
+           "loss": "l1", "seed": 0, "net": "tiny"}
+
+    class Store:
+        def metas(self):
+            return [{"run_id": "r1", "status": "ok", "config": cfg, "weights": "none"}]
+
+        def run_dir(self, rid):
+            return tmp_path / "runs" / rid
+
+    seen = {}
+
+    def capture(panels, title, crop, zoom):
+        seen.update(panels=dict(panels), title=title)
+
+    monkeypatch.setattr(F, "draw_visual_grid", capture)
+    monkeypatch.setattr(F, "save", lambda fig, base, formats: [])
+    F.visual_grid(Store(), "denoise", tmp_path / "fig", formats=("png",))
+    from benchmark.data import load_images
+
+    task = build_task("denoise", sigma=0.5, clip=False)
+    scored = held_out_items(task, {s: load_images(s) for s in specs})[0]
+    assert scored.dataset == "a/Set5" and f"{scored.dataset}/{scored.image}" in seen["title"]
+    assert torch.equal(seen["panels"]["input"], scored.degraded.clamp(0, 1))
