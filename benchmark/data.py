@@ -790,6 +790,9 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
         ds = ds.cast_column(col, datasets.Image(decode=False))
     base = Path(spec.source).expanduser() if spec.kind == "saved" else None  # relative paths: from here first
     id_col = next((c for c in ("image_id", "file_name", "name", "id") if c in ds.column_names), None)
+    # only the columns used: another image column (a mask, an lr beside hr) is neither decoded for nothing
+    # nor, where one of its pictures is damaged, a crash out of this loop
+    ds = ds.select_columns(list(dict.fromkeys(c for c in (col, id_col) if c)))
     records, keys, bad, small, notes = [], [], [], [], {}
     for i, row in enumerate(ds):
         if spec.max_images is not None and len(records) >= spec.max_images:

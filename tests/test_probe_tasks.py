@@ -92,3 +92,33 @@ def test_the_visual_grid_shows_the_input_that_was_scored(tmp_path, monkeypatch):
     scored = held_out_items(task, {s: load_images(s) for s in specs})[0]
     assert scored.dataset == "a/Set5" and f"{scored.dataset}/{scored.image}" in seen["title"]
     assert torch.equal(seen["panels"]["input"], scored.degraded.clamp(0, 1))
+
+
+def _png(arr) -> dict:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, format="PNG")
+    return {"bytes": buf.getvalue(), "path": None}
+
+
+def test_a_damaged_image_in_a_column_not_used_does_not_stop_loading(tmp_path):
+    """Every column of every row was decoded while the images were read, so a damaged picture in a
+    column not used (a ``mask`` beside the ``image`` taken, an ``lr`` beside ``hr``) raised Pillow's
+    UnidentifiedImageError out of the loop: "internal error" (and each such column was decoded for
+    nothing). Only the image column (and the id column) is read now."""
+    import datasets
+    import numpy as np
+
+    from benchmark.data import load_images
+
+    rng = np.random.default_rng(0)
+    good = [_png(rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)) for _ in range(2)]
+    broken = {"bytes": b"\x89PNG\r\n\x1a\n damaged", "path": None}
+    feats = datasets.Features({"image": datasets.Image(), "mask": datasets.Image(), "name": datasets.Value("string")})
+    datasets.Dataset.from_dict({"image": good, "mask": [broken, good[0]], "name": ["p", "q"]},
+                               features=feats).save_to_disk(str(tmp_path / "saved"))
+    recs = load_images(DataSpec.parse(str(tmp_path / "saved")))
+    assert [r.image_id for r in recs] == ["p", "q"] and all(r.size == (16, 16) for r in recs)
