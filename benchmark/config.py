@@ -23,6 +23,7 @@ import hashlib
 import json
 import logging
 import math
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -474,6 +475,11 @@ class GridSpec:
         for key in ("tasks", "seeds", "train_data", "test_data", "metrics", "loss_files"):  # one value: a list of one
             if key in d and d[key] is not None and not isinstance(d[key], (list, tuple)):
                 d[key] = [d[key]]
+        for key in ("train_data", "test_data", "loss_files"):  # api.run(test_data=Path(...)): its string
+            if isinstance(d.get(key), list):
+                d[key] = [_path_item(x, key, source) for x in d[key]]
+        if isinstance(d.get("out"), os.PathLike):
+            d["out"] = os.fspath(d["out"])
         if d.get("workers") is not None and not isinstance(d["workers"], bool):  # 2 → '2' (as --workers); 2.0 too
             d["workers"] = str(_integral(d["workers"]))
         for key in _INT_SETTINGS:  # iterations: 1e4 (a float in YAML 1.2, as in ML configs) is 10000
@@ -670,6 +676,17 @@ def parse_loss_tasks(items) -> tuple[tuple[str, tuple[str, ...]], ...]:
 #: GridSpec settings that are integers (a config file's integral float, ``1e4``, is taken as one)
 _INT_SETTINGS = ("iterations", "batch_size", "crop", "max_train_images", "workers_per_gpu", "slurm_gpus",
                  "checkpoint_every")
+
+
+def _path_item(x, key: str, source: str):
+    """One item of a path setting: a ``pathlib.Path`` (any ``os.PathLike``) → its string; a ``datasets``
+    object in memory → a :class:`UserError` (a run records its sources by name, to load them again)."""
+    if isinstance(x, os.PathLike):
+        return os.fspath(x)
+    if type(x).__module__.split(".")[0] == "datasets":
+        raise UserError(f"{source}: {key} holds a datasets.{type(x).__name__} object, not a source: a run records "
+                        "its data by name to load it again; save it with .save_to_disk(DIR) and pass DIR")
+    return x
 
 
 def _integral(v):

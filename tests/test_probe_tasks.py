@@ -122,3 +122,27 @@ def test_a_damaged_image_in_a_column_not_used_does_not_stop_loading(tmp_path):
                                features=feats).save_to_disk(str(tmp_path / "saved"))
     recs = load_images(DataSpec.parse(str(tmp_path / "saved")))
     assert [r.image_id for r in recs] == ["p", "q"] and all(r.size == (16, 16) for r in recs)
+
+
+def test_the_api_takes_paths_as_data_sources_and_says_what_to_do_with_a_dataset_object(tmp_path):
+    """``api.run(test_data=Path(...))`` — how Python code names a folder — was refused ("expects
+    tuple[str, ...], got [PosixPath(...)]"), as were ``out=Path`` and ``loss_files=[Path]``; a
+    ``datasets.Dataset`` in memory was refused with its multi-line repr and no way forward. Paths
+    are taken as their strings; a Dataset object is a one-line error saying to save it to disk."""
+    from pathlib import Path
+
+    import datasets
+
+    from benchmark.config import GridSpec
+    from benchmark.errors import UserError
+
+    folder = tmp_path / "photos"
+    spec = GridSpec.from_mapping({"test_data": folder, "train_data": [folder, "skimage:train"], "out": tmp_path / "o",
+                                  "loss_files": [Path("my_loss.py")]}, "api.run()")
+    assert spec.test_data == (str(folder),) and spec.train_data == (str(folder), "skimage:train")
+    assert spec.out == str(tmp_path / "o") and spec.loss_files == ("my_loss.py",)
+    ds = datasets.Dataset.from_dict({"image_id": ["a", "b"]})
+    for value in (ds, [ds], datasets.DatasetDict({"test": ds})):
+        with pytest.raises(UserError, match=r"test_data.*save_to_disk") as err:
+            GridSpec.from_mapping({"test_data": value}, "api.run()")
+        assert "\n" not in str(err.value)
