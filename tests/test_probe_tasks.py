@@ -146,3 +146,51 @@ def test_the_api_takes_paths_as_data_sources_and_says_what_to_do_with_a_dataset_
         with pytest.raises(UserError, match=r"test_data.*save_to_disk") as err:
             GridSpec.from_mapping({"test_data": value}, "api.run()")
         assert "\n" not in str(err.value)
+
+
+def _parquet_repo(root, splits: dict[str, int]):
+    """A hub dataset's files as ``huggingface-cli download --local-dir`` leaves them: data/<split>-….parquet."""
+    import datasets
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    (root / "data").mkdir(parents=True)
+    (root / "README.md").write_text("# photos\n")
+    for split, n in splits.items():
+        cells = [_png(rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)) for _ in range(n)]
+        datasets.Dataset.from_dict({"image": cells}, features=datasets.Features({"image": datasets.Image()})) \
+            .to_parquet(str(root / "data" / f"{split}-00000-of-00001.parquet"))
+    return root
+
+
+def test_a_local_copy_of_a_hub_dataset_loads_with_its_splits(tmp_path, caplog):
+    """Offline, the way to a hub dataset is its files copied from a connected machine
+    (``huggingface-cli download owner/name --repo-type dataset --local-dir DIR``: parquet shards). Such a
+    folder was read as an image folder: "holds no image file (3 other file(s))". It is read as the
+    dataset it is: ``DIR:test`` is its test split; without a split, test data is its ``test`` split and
+    training data its ``train`` split; a split it lacks is a one-line error listing those it has."""
+    from benchmark.data import load_images
+    from benchmark.errors import UserError
+
+    root = _parquet_repo(tmp_path / "photos", {"train": 3, "test": 2})
+    assert len(load_images(DataSpec.parse(f"{root}:test"))) == 2
+    test = DataSpec.parse(str(root), role="test")
+    assert test.split == "test" and test.name == "photos:test" and len(load_images(test)) == 2
+    train = DataSpec.parse(str(root), role="train")
+    assert train.split == "train" and len(load_images(train)) == 3
+    with pytest.raises(UserError, match=r"splits (train, test|test, train); got 'validation'") as err:
+        load_images(DataSpec.parse(f"{root}:validation"))
+    assert "\n" not in str(err.value)
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]  # no README metadata: nothing to warn of
+    with pytest.raises(UserError, match="no revisions"):
+        load_images(DataSpec.parse(f"{root}@main:test"))
+
+
+def test_an_uncached_hub_id_offline_says_how_to_bring_its_files():
+    """The offline message named the cache and "a local folder"; a folder of the dataset's own files is
+    now a source, so it says how to get them (the command, with this id)."""
+    from benchmark.data import load_images
+    from benchmark.errors import UserError
+
+    with pytest.raises(UserError, match=r"huggingface-cli download nobody/photos --repo-type dataset --local-dir DIR"):
+        load_images(DataSpec.parse("nobody/photos:test"))
