@@ -44,7 +44,7 @@ def test_deblur_motion_longer_than_its_kernel_is_refused_not_clamped():
     with pytest.raises(UserError, match=r"motion_length.*kernel_size") as err:
         build_task("deblur", kernel_size=9)
     assert "\n" not in str(err.value)
-    assert build_task("deblur", kernel_size=9, p_motion=0.0).kernel_size == 9
+    assert build_task("deblur", kernel_size=9, p_motion=0.0, gaussian_sigma=(1.0, 2.0)).kernel_size == 9
 
 
 def test_the_visual_grid_shows_the_input_that_was_scored(tmp_path, monkeypatch):
@@ -194,3 +194,23 @@ def test_an_uncached_hub_id_offline_says_how_to_bring_its_files():
 
     with pytest.raises(UserError, match=r"huggingface-cli download nobody/photos --repo-type dataset --local-dir DIR"):
         load_images(DataSpec.parse("nobody/photos:test"))
+
+
+def test_deblur_gaussian_wider_than_its_kernel_is_refused_not_truncated():
+    """``deblur.kernel_size=3`` (or 9) with σ ~ U(1, 3): the Gaussian was cut to the kernel in silence, its
+    real spread 0.74–0.81 px (2.2 px at 9) while the results recorded σ (1, 3). A kernel must reach 2σ
+    from its centre; without Gaussian kernels (``p_motion=1``) σ does not matter."""
+    import math
+
+    from benchmark.errors import UserError
+    from tasks.deblur import gaussian_kernel
+
+    ok = build_task("deblur", kernel_size=13, p_motion=0.0)  # radius 6 = 2 × σ 3
+    k = gaussian_kernel(ok.kernel_size, 3.0)
+    x = torch.arange(13) - 6.0
+    assert math.sqrt(float((k.sum(0) * x**2).sum())) > 0.85 * 3.0  # what "2σ" keeps of the spread
+    for size in (3, 9, 11):
+        with pytest.raises(UserError, match=r"gaussian_sigma.*kernel_size.*13") as err:
+            build_task("deblur", kernel_size=size, p_motion=0.0)
+        assert "\n" not in str(err.value)
+    assert build_task("deblur", kernel_size=9, p_motion=1.0, motion_length=(1.0, 8.0)).kernel_size == 9
