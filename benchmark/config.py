@@ -858,10 +858,34 @@ def _task_with_parameters(token: str) -> None:
                     f"file's tasks: {{{name}: {{{mapping}}}}})")
 
 
-def parse_task_params(items) -> tuple:
-    """``["denoise.sigma=0.1", …]`` (``--task-param``) → GridSpec's ``task_params``."""
+def _cli_value(text: str):
+    """A ``--task-param`` value: a Python literal (``0.1``, ``(1.0, 2.0)``, ``False``), YAML's ``true``/``false``
+    (as a config file writes a bool), or a fraction of two numbers (``25/255``, as σ is usually written);
+    anything else is the string itself."""
     import ast
 
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        pass
+    if text.strip().lower() in ("true", "false"):
+        return text.strip().lower() == "true"
+    try:
+        node = ast.parse(text.strip(), mode="eval").body
+    except SyntaxError:
+        return text
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        try:
+            num, den = ast.literal_eval(node.left), ast.literal_eval(node.right)
+        except (ValueError, SyntaxError):
+            return text
+        if all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (num, den)) and den != 0:
+            return num / den
+    return text
+
+
+def parse_task_params(items) -> tuple:
+    """``["denoise.sigma=0.1", …]`` (``--task-param``) → GridSpec's ``task_params`` (values: :func:`_cli_value`)."""
     from benchmark.registry import TASKS
 
     params: dict[str, dict] = {}
@@ -871,10 +895,7 @@ def parse_task_params(items) -> tuple:
         if not sep or not dot or not name:
             raise UserError(f"--task-param {item!r}: expected TASK.KEY=VALUE, e.g. denoise.sigma=0.1")
         TASKS.get(task)
-        try:
-            v = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            v = value
+        v = _cli_value(value)
         given = params.setdefault(task, {})
         if name in given and given[name] != v:  # the last one won silently (a config file refuses a key twice)
             raise UserError(f"--task-param {task}.{name} is given twice ({given[name]!r} and {v!r}): keep one")

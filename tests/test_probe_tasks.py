@@ -214,3 +214,19 @@ def test_deblur_gaussian_wider_than_its_kernel_is_refused_not_truncated():
             build_task("deblur", kernel_size=size, p_motion=0.0)
         assert "\n" not in str(err.value)
     assert build_task("deblur", kernel_size=9, p_motion=1.0, motion_length=(1.0, 8.0)).kernel_size == 9
+
+
+def test_task_params_on_the_command_line_read_as_a_config_file_reads_them():
+    """``--task-param denoise.clip=false`` (as a config file's ``clip: false``) was refused — "expects
+    bool, got 'false' (str)" —, and so was ``denoise.sigma=25/255``, σ as the task's citation writes it.
+    Both are read now; anything else that is not a literal is still the string it was."""
+    from benchmark.config import parse_task_params
+    from benchmark.errors import UserError
+
+    params = dict(parse_task_params(["denoise.clip=false", "denoise.sigma=25/255"])[0][1])
+    assert params == {"clip": False, "sigma": 25 / 255}
+    assert dict(parse_task_params(["denoise.clip=True"])[0][1]) == {"clip": True}
+    task = build_task("denoise", **params)
+    assert task.sigma == build_task("denoise").sigma and task.clip is False
+    with pytest.raises(UserError, match="expects bool, got 'maybe'"):
+        build_task("denoise", **dict(parse_task_params(["denoise.clip=maybe"])[0][1]))
