@@ -230,3 +230,34 @@ def test_task_params_on_the_command_line_read_as_a_config_file_reads_them():
     assert task.sigma == build_task("denoise").sigma and task.clip is False
     with pytest.raises(UserError, match="expects bool, got 'maybe'"):
         build_task("denoise", **dict(parse_task_params(["denoise.clip=maybe"])[0][1]))
+
+
+def test_a_task_whose_degrade_changes_the_shape_is_a_one_line_error(monkeypatch):
+    """A plugin task returning the low-resolution image itself (the net must see the clean image's size)
+    was found out only inside pyiqa, after training: "AssertionError: Input and reference images should
+    have the same shape" as an internal error. The held-out items, made before any run trains, name the
+    task, both shapes and what to do; a degradation that gives NaN is named the same way."""
+    from dataclasses import dataclass
+
+    import torch.nn.functional as F
+
+    from benchmark.errors import UserError
+    from benchmark.registry import TASKS, register_task
+    from benchmark.task import Task
+
+    TASKS.names()  # scanned before the copy: the throw-away entry below goes with the test
+    monkeypatch.setattr(TASKS, "_entries", dict(TASKS._entries))
+
+    @register_task("probe_lowres", version="1")
+    @dataclass(frozen=True)
+    class LowRes(Task):
+        nan: bool = False
+
+        def degrade(self, clean, generator):
+            return clean * float("nan") if self.nan else F.avg_pool2d(clean, 2)
+
+    with pytest.raises(UserError, match=r"probe_lowres.*\(1, 3, 12, 16\).*\(1, 3, 24, 32\)") as err:
+        _items(build_task("probe_lowres"))
+    assert "\n" not in str(err.value)
+    with pytest.raises(UserError, match=r"probe_lowres.*not finite"):
+        _items(build_task("probe_lowres", nan=True))
