@@ -261,3 +261,16 @@ def test_a_task_whose_degrade_changes_the_shape_is_a_one_line_error(monkeypatch)
     assert "\n" not in str(err.value)
     with pytest.raises(UserError, match=r"probe_lowres.*not finite"):
         _items(build_task("probe_lowres", nan=True))
+
+
+@pytest.mark.parametrize("text", ["skimage:train[:2]", "owner/name:train[:10%]", "owner/name:test[10:20]#image"])
+def test_a_split_slice_is_named_not_misread_as_a_hub_id(text):
+    """``datasets``' split slices (``train[:100]``, ``train[:10%]``) were cut at their ':' — ``skimage:train[:2]``
+    became the hub id ``skimage:train[``, "not cached and the hub is offline". Now a one-line error says
+    slices are not read and how to cap a source instead."""
+    from benchmark.errors import UserError
+
+    with pytest.raises(UserError, match=r"slice.*not read.*max-train-images") as err:
+        DataSpec.parse(text, role="train")
+    assert "not cached" not in str(err.value) and "\n" not in str(err.value)
+    assert DataSpec.parse("skimage:train[max_images=2]").max_images == 2  # the form a token records still reads
