@@ -502,8 +502,8 @@ def _hub_error(spec: DataSpec, exc: Exception) -> UserError:
     if offline:
         return UserError(f"dataset {spec.source!r} is not cached and the hub is offline (HF_HUB_OFFLINE=1), and "
                          f"{local}: download it on a connected machine into {cache}, or pass a local folder "
-                         f"(its images, or its files: huggingface-cli download {spec.source} --repo-type dataset "
-                         "--local-dir DIR)")
+                         f"(its images, or its files: huggingface-cli download {'/'.join(spec.source.split('/')[:2])} "
+                         "--repo-type dataset --local-dir DIR)")
     if isinstance(exc, ConnectionError) or "Couldn't reach" in text:  # no network, and not in the cache
         return UserError(f"dataset {spec.source!r} is not cached and the hub cannot be reached, and {local}: "
                          f"download it on a connected machine into {cache}, or pass a local folder "

@@ -194,6 +194,8 @@ def test_an_uncached_hub_id_offline_says_how_to_bring_its_files():
 
     with pytest.raises(UserError, match=r"huggingface-cli download nobody/photos --repo-type dataset --local-dir DIR"):
         load_images(DataSpec.parse("nobody/photos:test"))
+    with pytest.raises(UserError, match=r"download nobody/photos --repo-type"):  # a config is no part of the repo
+        load_images(DataSpec.parse("nobody/photos/bicubic_x4:test"))
 
 
 def test_deblur_gaussian_wider_than_its_kernel_is_refused_not_truncated():
