@@ -238,15 +238,18 @@ def files_splits(path: Path) -> list[str]:
 
 @contextlib.contextmanager
 def _no_card_warning():
-    """huggingface_hub's WARNING "Repo card metadata block was not found" (a README without YAML metadata,
-    as most downloaded copies have) held back while a local copy is read: it says nothing about the data."""
-    logger = logging.getLogger("huggingface_hub.repocard")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
+    """Held back while a local copy is read: huggingface_hub's WARNING "Repo card metadata block was not
+    found" (a README without YAML metadata, as most downloaded copies have: nothing about the data) and
+    the parquet reader's ERROR on a damaged shard (the one-line :class:`UserError` then says it)."""
+    loggers = [logging.getLogger(n) for n in ("huggingface_hub.repocard", "datasets.packaged_modules.parquet.parquet")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.CRITICAL)
     try:
         yield
     finally:
-        logger.setLevel(level)
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
 
 
 def _holds_image_file(root: Path) -> bool:

@@ -276,3 +276,18 @@ def test_a_split_slice_is_named_not_misread_as_a_hub_id(text):
         DataSpec.parse(text, role="train")
     assert "not cached" not in str(err.value) and "\n" not in str(err.value)
     assert DataSpec.parse("skimage:train[max_images=2]").max_images == 2  # the form a token records still reads
+
+
+def test_a_damaged_shard_of_a_local_copy_is_one_line(tmp_path, caplog):
+    """A truncated parquet shard in a hub dataset's local copy: one line naming the folder and the reason,
+    and no second ERROR from the parquet reader before it."""
+    from benchmark.data import load_images
+    from benchmark.errors import UserError
+
+    root = _parquet_repo(tmp_path / "photos", {"test": 2})
+    shard = root / "data" / "test-00000-of-00001.parquet"
+    shard.write_bytes(shard.read_bytes()[:100])
+    with pytest.raises(UserError, match=r"photos.*cannot be read") as err:
+        load_images(DataSpec.parse(str(root), role="test"))
+    assert "\n" not in str(err.value)
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
