@@ -679,10 +679,13 @@ _INT_SETTINGS = ("iterations", "batch_size", "crop", "max_train_images", "worker
 
 
 def _path_item(x, key: str, source: str):
-    """One item of a path setting: a ``pathlib.Path`` (any ``os.PathLike``) → its string; a ``datasets``
-    object in memory → a :class:`UserError` (a run records its sources by name, to load them again)."""
+    """One item of a path setting: a ``pathlib.Path`` (any ``os.PathLike``) → its string, a :class:`DataSpec`
+    → its token; a ``datasets`` object in memory → a :class:`UserError` (a run records its sources by name,
+    to load them again)."""
     if isinstance(x, os.PathLike):
         return os.fspath(x)
+    if isinstance(x, DataSpec):  # benchmark.data's own record of a source: what it writes for one
+        return x.token()
     if type(x).__module__.split(".")[0] == "datasets":
         raise UserError(f"{source}: {key} holds a datasets.{type(x).__name__} object, not a source: a run records "
                         "its data by name to load it again; save it with .save_to_disk(DIR) and pass DIR")

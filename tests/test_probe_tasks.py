@@ -141,6 +141,8 @@ def test_the_api_takes_paths_as_data_sources_and_says_what_to_do_with_a_dataset_
                                   "loss_files": [Path("my_loss.py")]}, "api.run()")
     assert spec.test_data == (str(folder),) and spec.train_data == (str(folder), "skimage:train")
     assert spec.out == str(tmp_path / "o") and spec.loss_files == ("my_loss.py",)
+    capped = GridSpec.from_mapping({"train_data": DataSpec("skimage", "train", max_images=2)}, "api.run()")
+    assert capped.train_data == ("skimage:train[max_images=2]",)  # benchmark.data's own record of a source
     ds = datasets.Dataset.from_dict({"image_id": ["a", "b"]})
     for value in (ds, [ds], datasets.DatasetDict({"test": ds})):
         with pytest.raises(UserError, match=r"test_data.*save_to_disk") as err:
