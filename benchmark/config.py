@@ -23,6 +23,7 @@ import hashlib
 import json
 import logging
 import math
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -474,6 +475,11 @@ class GridSpec:
         for key in ("tasks", "seeds", "train_data", "test_data", "metrics", "loss_files"):  # one value: a list of one
             if key in d and d[key] is not None and not isinstance(d[key], (list, tuple)):
                 d[key] = [d[key]]
+        for key in ("train_data", "test_data", "loss_files"):  # api.run(test_data=Path(...)): its string
+            if isinstance(d.get(key), list):
+                d[key] = [_path_item(x, key, source) for x in d[key]]
+        if isinstance(d.get("out"), os.PathLike):
+            d["out"] = os.fspath(d["out"])
         if d.get("workers") is not None and not isinstance(d["workers"], bool):  # 2 → '2' (as --workers); 2.0 too
             d["workers"] = str(_integral(d["workers"]))
         for key in _INT_SETTINGS:  # iterations: 1e4 (a float in YAML 1.2, as in ML configs) is 10000
@@ -672,6 +678,20 @@ _INT_SETTINGS = ("iterations", "batch_size", "crop", "max_train_images", "worker
                  "checkpoint_every")
 
 
+def _path_item(x, key: str, source: str):
+    """One item of a path setting: a ``pathlib.Path`` (any ``os.PathLike``) → its string, a :class:`DataSpec`
+    → its token; a ``datasets`` object in memory → a :class:`UserError` (a run records its sources by name,
+    to load them again)."""
+    if isinstance(x, os.PathLike):
+        return os.fspath(x)
+    if isinstance(x, DataSpec):  # benchmark.data's own record of a source: what it writes for one
+        return x.token()
+    if type(x).__module__.split(".")[0] == "datasets":
+        raise UserError(f"{source}: {key} holds a datasets.{type(x).__name__} object, not a source: a run records "
+                        "its data by name to load it again; save it with .save_to_disk(DIR) and pass DIR")
+    return x
+
+
 def _integral(v):
     """``1e4`` → ``10000``; anything else (``10.5``, a string, a bool) unchanged, for the type check to judge."""
     return int(v) if isinstance(v, float) and v.is_integer() and abs(v) < 2**63 else v
@@ -841,10 +861,34 @@ def _task_with_parameters(token: str) -> None:
                     f"file's tasks: {{{name}: {{{mapping}}}}})")
 
 
-def parse_task_params(items) -> tuple:
-    """``["denoise.sigma=0.1", …]`` (``--task-param``) → GridSpec's ``task_params``."""
+def _cli_value(text: str):
+    """A ``--task-param`` value: a Python literal (``0.1``, ``(1.0, 2.0)``, ``False``), YAML's ``true``/``false``
+    (as a config file writes a bool), or a fraction of two numbers (``25/255``, as σ is usually written);
+    anything else is the string itself."""
     import ast
 
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        pass
+    if text.strip().lower() in ("true", "false"):
+        return text.strip().lower() == "true"
+    try:
+        node = ast.parse(text.strip(), mode="eval").body
+    except SyntaxError:
+        return text
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        try:
+            num, den = ast.literal_eval(node.left), ast.literal_eval(node.right)
+        except (ValueError, SyntaxError):
+            return text
+        if all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (num, den)) and den != 0:
+            return num / den
+    return text
+
+
+def parse_task_params(items) -> tuple:
+    """``["denoise.sigma=0.1", …]`` (``--task-param``) → GridSpec's ``task_params`` (values: :func:`_cli_value`)."""
     from benchmark.registry import TASKS
 
     params: dict[str, dict] = {}
@@ -854,10 +898,7 @@ def parse_task_params(items) -> tuple:
         if not sep or not dot or not name:
             raise UserError(f"--task-param {item!r}: expected TASK.KEY=VALUE, e.g. denoise.sigma=0.1")
         TASKS.get(task)
-        try:
-            v = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            v = value
+        v = _cli_value(value)
         given = params.setdefault(task, {})
         if name in given and given[name] != v:  # the last one won silently (a config file refuses a key twice)
             raise UserError(f"--task-param {task}.{name} is given twice ({given[name]!r} and {v!r}): keep one")

@@ -7,6 +7,8 @@ One loader (:func:`load_images`) for four kinds of source, all through Hugging F
   ``datasets.Dataset`` with a fixed split by image;
 * a local image folder (every image file under it, by :func:`folder_files`, as a ``datasets.Dataset``);
 * a dataset saved with ``Dataset.save_to_disk`` / ``DatasetDict.save_to_disk``;
+* a local copy of a hub dataset's files (``huggingface-cli download owner/name --repo-type dataset
+  --local-dir DIR``: parquet or arrow shards, no image file), read by ``datasets`` with its splits;
 * any hub dataset id, with split, image column and revision. Offline (``HF_HUB_OFFLINE=1``) a
   hub id that is not cached fails at once with a one-line :class:`UserError`.
 
@@ -17,10 +19,11 @@ encoded image files (binary, or a ``{bytes, path}`` struct) or file paths (strin
 path is looked up in the saved dataset's folder, then the cwd); of several image columns,
 ``image``/``img``/``hr`` is taken, else ``#COLUMN`` must name one.
 An existing path is one name whatever it contains (``with#hash``, ``at@sign``). Only hub ids
-have revisions; only hub ids, embedded sets, folders (a top-level sub-folder) and a saved
-``DatasetDict`` have splits: anything else is a :class:`UserError`. A saved ``DatasetDict``
-named without ``:SPLIT`` is tested on its ``test`` split (else ``validation``) and trained on
-its ``train`` split (:func:`default_split`); where that is ambiguous, the error lists the splits.
+have revisions; only hub ids, embedded sets, folders (a top-level sub-folder), a hub dataset's local
+files and a saved ``DatasetDict`` have splits: anything else is a :class:`UserError`. A saved
+``DatasetDict`` (or a hub dataset's local files) named without ``:SPLIT`` is tested on its ``test``
+split (else ``validation``) and trained on its ``train`` split (:func:`default_split`); where that is
+ambiguous, the error lists the splits.
 
 Every image becomes a (3, H, W) tensor: uint8 for 8-bit sources, float32 in [0, 1] for 16-bit
 greyscale or float sources (:func:`to_float` turns either into float32 in [0, 1]); Pillow reads
@@ -97,6 +100,11 @@ class DataSpec:
         m = re.fullmatch(r"(.*)\[max_images=(\d+)\]", text)  # the form token() writes
         if m and not os.path.exists(text):
             text, max_images = m.group(1), int(m.group(2))
+        sliced = re.search(r":([^:@#\[\]]+)\[([^\]]*)\](?=#|$)", text)  # datasets' split slice: train[:10%]
+        if sliced and not os.path.exists(os.path.expanduser(text)):
+            raise UserError(f"{original}: split slices ({sliced.group(1)}[{sliced.group(2)}]) are not read: name the "
+                            f"whole split (:{sliced.group(1)}) and cap a training source with --max-train-images N "
+                            "(or a test source by copying the images wanted into a folder)")
         if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", text) and not os.path.exists(text):
             raise UserError(f"{text} is a URL: a source is an image folder, a saved dataset or a hub id "
                             "(download the files and pass their folder)")
@@ -116,8 +124,8 @@ class DataSpec:
             if "train" in subs and held_out:
                 log.warning("%s: test data read whole, its train/ sub-folder included (no folder name is read as a "
                             "split): name the held-out one as %s:%s", spec.source, spec.source, held_out[0])
-        if role is not None and spec.split is None and spec.kind == "saved":
-            splits = saved_splits(Path(spec.source))
+        if role is not None and spec.split is None and spec.kind in ("saved", "files"):
+            splits = saved_splits(Path(spec.source)) if spec.kind == "saved" else files_splits(Path(spec.source))
             if splits is not None:
                 spec = dataclasses.replace(spec, split=default_split(spec, splits, role))
         return spec
@@ -140,13 +148,14 @@ class DataSpec:
 
     @property
     def kind(self) -> str:
-        """``embedded``, ``folder``, ``saved``, ``file`` (an existing file: not a source),
-        ``missing-path`` (a path that does not exist) or ``hub``."""
+        """``embedded``, ``folder``, ``saved``, ``files`` (a hub dataset's data files, no image file:
+        :func:`_is_data_files_folder`), ``file`` (an existing file: not a source), ``missing-path`` (a
+        path that does not exist) or ``hub``."""
         if self.source in EMBEDDED:
             return "embedded"
         p = Path(self.source).expanduser()
         if p.is_dir():
-            return "saved" if _is_saved_dataset(p) else "folder"
+            return "saved" if _is_saved_dataset(p) else "files" if _is_data_files_folder(p) else "folder"
         if p.exists():
             return "file"
         if p.suffix or self.source.startswith((".", "/", "~")):
@@ -198,6 +207,49 @@ def _is_saved_dataset(p: Path) -> bool:
     if isinstance(info, dict) and "_data_files" in info:
         return True
     return not _holds_image_file(p)
+
+
+#: suffixes of a hub dataset's data files (what ``huggingface-cli download`` of a parquet/arrow dataset leaves)
+DATA_FILE_SUFFIXES = (".parquet", ".arrow")
+
+
+def _is_data_files_folder(p: Path) -> bool:
+    """A folder of a hub dataset's data files (parquet/arrow shards) and no image file: a local copy of a
+    hub dataset, read by ``datasets`` (:func:`load_raw`) rather than as an (empty) image folder."""
+    if _holds_image_file(p):  # first: it stops at an image folder's first image
+        return False
+    for _dirpath, dirnames, filenames in os.walk(p):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        if any(Path(f).suffix.lower() in DATA_FILE_SUFFIXES and not f.startswith(".") for f in filenames):
+            return True
+    return False
+
+
+def files_splits(path: Path) -> list[str]:
+    """The split names ``datasets`` reads off a folder of data files (``data/test-….parquet`` → ``test``)."""
+    import datasets
+
+    try:
+        with _quiet_datasets(), _no_card_warning():
+            return [str(s) for s in datasets.load_dataset_builder(str(path)).config.data_files]
+    except Exception as exc:  # noqa: BLE001 - datasets raises many types for a layout it cannot read
+        raise UserError(f"{path}: a folder of data files that datasets cannot read ({_first_line(exc)})") from None
+
+
+@contextlib.contextmanager
+def _no_card_warning():
+    """Held back while a local copy is read: huggingface_hub's WARNING "Repo card metadata block was not
+    found" (a README without YAML metadata, as most downloaded copies have: nothing about the data) and
+    the parquet reader's ERROR on a damaged shard (the one-line :class:`UserError` then says it)."""
+    loggers = [logging.getLogger(n) for n in ("huggingface_hub.repocard", "datasets.packaged_modules.parquet.parquet")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
 
 
 def _holds_image_file(root: Path) -> bool:
@@ -452,7 +504,9 @@ def _hub_error(spec: DataSpec, exc: Exception) -> UserError:
         return UserError(f"dataset {spec.source!r}: {text}")  # it is there (cached): the split or config is not
     if offline:
         return UserError(f"dataset {spec.source!r} is not cached and the hub is offline (HF_HUB_OFFLINE=1), and "
-                         f"{local}: download it on a connected machine into {cache}, or pass a local folder")
+                         f"{local}: download it on a connected machine into {cache}, or pass a local folder "
+                         f"(its images, or its files: huggingface-cli download {'/'.join(spec.source.split('/')[:2])} "
+                         "--repo-type dataset --local-dir DIR)")
     if isinstance(exc, ConnectionError) or "Couldn't reach" in text:  # no network, and not in the cache
         return UserError(f"dataset {spec.source!r} is not cached and the hub cannot be reached, and {local}: "
                          f"download it on a connected machine into {cache}, or pass a local folder "
@@ -637,6 +691,17 @@ def load_raw(spec: DataSpec):
     if kind == "saved":
         _no_revision(spec, f"the saved dataset {spec.source}")
         return _load_saved(spec)
+    if kind == "files":
+        _no_revision(spec, f"the local copy {spec.source}")
+        splits = files_splits(Path(spec.source))
+        split = spec.split or default_split(spec, splits, None)
+        if split not in splits:
+            raise UserError(f"dataset files {spec.source} have splits {', '.join(splits)}; got {split!r}")
+        try:
+            with _no_card_warning():
+                return datasets.load_dataset(str(Path(spec.source).expanduser()), split=split)
+        except Exception as exc:  # noqa: BLE001 - a damaged shard, a layout datasets cannot read
+            raise UserError(f"dataset files {spec.source}:{split} cannot be read ({_first_line(exc)})") from None
     try:
         parts = spec.source.split("/")
         repo, config = "/".join(parts[:2]), ("/".join(parts[2:]) or None)
@@ -790,6 +855,9 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
         ds = ds.cast_column(col, datasets.Image(decode=False))
     base = Path(spec.source).expanduser() if spec.kind == "saved" else None  # relative paths: from here first
     id_col = next((c for c in ("image_id", "file_name", "name", "id") if c in ds.column_names), None)
+    # only the columns used: another image column (a mask, an lr beside hr) is neither decoded for nothing
+    # nor, where one of its pictures is damaged, a crash out of this loop
+    ds = ds.select_columns(list(dict.fromkeys(c for c in (col, id_col) if c)))
     records, keys, bad, small, notes = [], [], [], [], {}
     for i, row in enumerate(ds):
         if spec.max_images is not None and len(records) >= spec.max_images:

@@ -1428,15 +1428,17 @@ def visual_grid(store, task: str, base: Path, formats=("png", "pdf"), crop: int 
 
         cfg0 = next(iter(first.values()))["config"]
         task_obj = build_task(task, **dict(cfg0.get("task_params") or {}))
-        spec = DataSpec.parse(cfg0["test_data"][0])
-        items = held_out_items(task_obj, {spec: load_images(spec)[:1]})
+        # every test source of the grid, so each is named (and its inputs seeded) as when it was scored:
+        # a/Set5 beside b/Set5 is "a/Set5"; only the first image of the first source is loaded
+        specs = list(dict.fromkeys(DataSpec.parse(t) for t in cfg0["test_data"]))
+        items = held_out_items(task_obj, {s: load_images(s)[:1] if i == 0 else [] for i, s in enumerate(specs)})
     except Exception as exc:  # noqa: BLE001 - missing data/offline hub/torch: skip the figure
         log.info("visual grid for %s skipped: test data unavailable (%s: %s)", task, type(exc).__name__, exc)
         return _drawn(None, base, formats)
     item = items[0]
     _, _, h, w = item.clean.shape
     cs = min(crop, h, w)
-    panels = [("clean", item.clean), ("input", item.degraded)]
+    panels = [("clean", item.clean), ("input", item.degraded.clamp(0, 1))]  # as it is scored (runner.evaluate)
     with torch.no_grad():
         for label, m in sorted(first.items()):
             cfg = m["config"]

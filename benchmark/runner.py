@@ -438,24 +438,40 @@ def held_out_items(task: Task, test_sets: dict[DataSpec, list[ImageRecord]]) -> 
                             names[spec], rec.image_id, w, h, multiple, task.name)
                 continue
             clean = to_float(mod_crop(rec.pixels, multiple))[None]
-            items.append(TestItem(names[spec], rec.image_id, clean,
-                                  task.degrade(clean, image_generator(task, f"{names[spec]}/{rec.image_id}"))))
+            degraded = task.degrade(clean, image_generator(task, f"{names[spec]}/{rec.image_id}"))
+            _check_degraded(task, clean, degraded)
+            items.append(TestItem(names[spec], rec.image_id, clean, degraded))
     if not items and any(test_sets.values()):
         raise UserError(f"no test image is at least {multiple} px on each side, the multiple task {task.name} needs "
                         f"({', '.join(str(s) for s in test_sets)})")
     return items
 
 
+def _check_degraded(task: Task, clean: torch.Tensor, degraded: torch.Tensor) -> None:
+    """A task's ``degrade`` must keep the clean image's shape (the net maps one to the other and is scored
+    against it) and give finite values: a :class:`UserError` naming the task otherwise, before any run
+    trains (a plugin's mistake was found inside pyiqa, after training, as an internal error)."""
+    if tuple(degraded.shape) != tuple(clean.shape):
+        raise UserError(f"task {task.name!r}: degrade returned shape {tuple(degraded.shape)} for a clean "
+                        f"{tuple(clean.shape)} batch; it must return the clean shape (upsample a low-resolution "
+                        "input back to it, as sr4 does)")
+    if not bool(torch.isfinite(degraded).all()):
+        raise UserError(f"task {task.name!r}: degrade returned values that are not finite (NaN or inf) for a clean "
+                        f"{tuple(clean.shape)} batch in [0, 1]")
+
+
 @torch.no_grad()
 def evaluate(net: torch.nn.Module | None, items: list[TestItem], metrics: MetricSet,
              device: torch.device) -> list[tuple[TestItem, dict[str, float]]]:
-    """Score net(degraded) (or the degraded input itself when ``net`` is None) per image, fp32."""
+    """Score net(degraded) (or the degraded input itself when ``net`` is None) per image, fp32.
+    Either is clamped to [0, 1] before scoring: the input baseline is scored as the nets' outputs are
+    (an input outside [0, 1], ``denoise clip=False``, is what pyiqa's metrics refuse)."""
     out = []
     if net is not None:
         net.eval()
     for item in items:
         x = item.degraded.to(device)
-        pred = x if net is None else net(x).float().clamp(0, 1)
+        pred = (x if net is None else net(x)).float().clamp(0, 1)
         out.append((item, metrics.score(pred, item.clean.to(device))))
         crash_point("image")
     return out

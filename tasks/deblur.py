@@ -75,7 +75,9 @@ class Deblur(Task):
 
     With probability ``p_motion`` the kernel is a linear motion blur of length U(``motion_length``)
     at a uniform angle, otherwise an isotropic Gaussian of σ U(``gaussian_sigma``). Borders are
-    reflect-padded; output is clipped to [0, 1].
+    reflect-padded; output is clipped to [0, 1]. ``kernel_size`` must hold every kernel drawn (a motion
+    length ≤ kernel_size − 1, a Gaussian reaching 2σ from the centre): what the parameters record is
+    what was drawn, never a kernel cut to fit.
     """
 
     kernel_size: int = 21
@@ -89,14 +91,25 @@ class Deblur(Task):
             raise ValueError(f"kernel_size must be odd and ≥ 3, got {self.kernel_size}")
         object.__setattr__(self, "gaussian_sigma", tuple(float(v) for v in self.gaussian_sigma))
         object.__setattr__(self, "motion_length", tuple(float(v) for v in self.motion_length))
-        lo, hi = self.gaussian_sigma
-        if not 0 < lo <= hi:  # σ = 0 divides by zero: NaN kernels
+        s_lo, s_hi = self.gaussian_sigma
+        if not 0 < s_lo <= s_hi:  # σ = 0 divides by zero: NaN kernels
             raise ValueError(f"gaussian_sigma must be a range (lo, hi) with 0 < lo ≤ hi, got {self.gaussian_sigma}")
-        lo, hi = self.motion_length
-        if not 0 <= lo <= hi:
+        m_lo, m_hi = self.motion_length
+        if not 0 <= m_lo <= m_hi:
             raise ValueError(f"motion_length must be a range (lo, hi) with 0 ≤ lo ≤ hi, got {self.motion_length}")
         if not 0 <= self.p_motion <= 1:
             raise ValueError(f"p_motion must be a probability in [0, 1], got {self.p_motion}")
+        radius = (self.kernel_size - 1) // 2
+        if self.p_motion > 0 and m_hi > 2 * radius:  # a longer segment was cut to the kernel in silence
+            need = math.ceil(m_hi) + 1
+            need += 1 - need % 2  # the smallest odd size that holds it
+            raise ValueError(f"motion_length up to {m_hi:g} px does not fit kernel_size {self.kernel_size} (a motion "
+                             f"kernel holds at most kernel_size − 1 = {2 * radius} px): raise kernel_size to {need}, "
+                             "or lower motion_length")
+        if self.p_motion < 1 and radius < 2 * s_hi:  # a wider Gaussian was cut off in silence
+            raise ValueError(f"gaussian_sigma up to {s_hi:g} is cut off by kernel_size {self.kernel_size} (a kernel "
+                             f"must reach 2σ = {2 * s_hi:g} px from its centre, this one {radius} px): raise "
+                             f"kernel_size to {2 * math.ceil(2 * s_hi) + 1}, or lower gaussian_sigma")
         if not 0 <= self.noise_sigma < 1:
             raise ValueError(f"noise_sigma must be in [0, 1) on the [0, 1] scale, got {self.noise_sigma}")
 
