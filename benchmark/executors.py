@@ -131,8 +131,9 @@ def run_unit(unit: WorkUnit) -> dict:
 def _worker_main(unit: WorkUnit) -> dict:
     """Entry point of a fresh worker process: logging, then :func:`run_unit`.
 
-    Returns ``{"summary": …}``, ``{"interrupted": True}``, or ``{"error": …, "user": bool}``,
-    so the driver can report a failure in one line instead of a pickled traceback.
+    Returns ``{"summary": …}``, ``{"interrupted": True}``, or ``{"error": …, "user": bool}`` (bad
+    input also carries its ``exit_code``: a full disk's 3 must reach the driver's exit status), so
+    the driver can report a failure in one line instead of a pickled traceback.
     """
     root = logging.getLogger()
     if not root.handlers:
@@ -146,7 +147,7 @@ def _worker_main(unit: WorkUnit) -> dict:
     except KeyboardInterrupt:
         return {"interrupted": True}
     except UserError as exc:
-        return {"error": str(exc), "user": True}
+        return {"error": str(exc), "user": True, "exit_code": exc.exit_code}
     except Exception as exc:  # noqa: BLE001 - reported by the driver in one line
         log.debug("worker %s failed", unit.tag, exc_info=True)
         return {"error": f"{type(exc).__name__}: {exc}", "user": False}
@@ -199,7 +200,9 @@ def _raise_failures(results: list[dict], where: str) -> None:
     first = errors[0]
     more = f" (and {len(errors) - 1} more {where})" if len(errors) > 1 else ""
     if first.get("user"):
-        raise UserError(first["error"] + more)
+        err = UserError(first["error"] + more)
+        err.exit_code = int(first.get("exit_code", UserError.exit_code))  # DiskFull's 3 as in one process
+        raise err
     raise RuntimeError(f"a {where.rstrip('s')} failed: {first['error']}{more}")
 
 
