@@ -190,6 +190,47 @@ def _merge(configs: list, store_root, metrics, results: list[dict]):
     return out
 
 
+class WorkersLost(UserError):
+    """A worker process (a Ray task, a SLURM job) died without reporting — killed by a signal (the
+    out-of-memory killer, ``kill -9``), its node lost — and runs of the grid are left unfinished:
+    one line and exit code 1, like failed runs; the same command resumes them from their checkpoints."""
+
+    exit_code = 1
+
+
+def _died(name: str, exitcode: int | None) -> dict:
+    """A worker's result when it died without sending one: killed by a signal (``exitcode`` is minus
+    its number, :class:`multiprocessing.Process`) or exited."""
+    if exitcode is not None and exitcode < 0:
+        try:
+            sig = signal.Signals(-exitcode).name
+        except ValueError:
+            sig = f"signal {-exitcode}"
+        how = f"was killed by {sig}" + (" (the out-of-memory killer sends it, as does kill -9)"
+                                        if -exitcode == signal.SIGKILL else "")
+    else:
+        how = f"exited with code {exitcode} without reporting"
+    return {"error": f"worker {name} {how}", "user": False, "lost": True}
+
+
+def _collect(configs: list, store_root, metrics, results: list[dict], where: str):
+    """The grid's :class:`GridSummary` from what the workers reported. A worker that died without
+    reporting (``lost``: killed by the OOM killer, its node lost) is not an internal error: its
+    runs are in the store, finished, or resumable from their checkpoints, and the other workers take
+    over those it never started. When every run is done it costs a warning; when some are left
+    unfinished, :class:`WorkersLost` (one line, exit 1) says how many and how to resume them."""
+    lost = [r for r in results if r.get("lost")]
+    _raise_failures([r for r in results if not r.get("lost")], where)
+    summary = _merge(configs, store_root, metrics, [r["summary"] for r in results if "summary" in r])
+    if lost:
+        what = "; ".join(r["error"] for r in lost[:3]) + (f" (and {len(lost) - 3} more)" if len(lost) > 3 else "")
+        if summary.locked:  # not finished, not failed: the lost workers' runs (or another process's)
+            raise WorkersLost(f"{what}: {summary.locked} of {len(configs)} runs of the grid are unfinished; run the "
+                              "same command again to resume them from their checkpoints")
+        log.warning("%s; every run of the grid is finished (the other %s took over its runs)", what, where)
+    return summary
+
+
 def _raise_failures(results: list[dict], where: str) -> None:
     """Re-raise what workers reported: an interrupt as KeyboardInterrupt, bad input as UserError."""
     if any(r.get("interrupted") for r in results):
@@ -336,8 +377,7 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
             results = _run_processes(units, envs, Monitor(bars))
     finally:
         bars.close()
-    _raise_failures(results, "workers")
-    return _merge(list(configs), store_root, metrics, [r["summary"] for r in results])
+    return _collect(list(configs), store_root, metrics, results, "workers")
 
 
 def _run_processes(units: list[WorkUnit], envs: list[dict], monitor=None) -> list[dict]:
@@ -365,7 +405,7 @@ def _run_processes(units: list[WorkUnit], envs: list[dict], monitor=None) -> lis
                     results[i] = recv.recv()
                 except EOFError:
                     p.join()
-                    results[i] = {"error": f"worker {p.name} died (exit code {p.exitcode})", "user": False}
+                    results[i] = _died(p.name.removeprefix("plbench-"), p.exitcode)
                 p.join()
             if monitor is not None:
                 monitor.tick()
@@ -448,7 +488,7 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
                     results.append(ray.get(ref))
                 except ray.exceptions.RayError as exc:  # the worker died (OOM-killed, node lost, …)
                     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                    results.append({"error": f"ray task: {first}", "user": False})
+                    results.append({"error": f"ray task: {first}", "user": False, "lost": True})
         except KeyboardInterrupt:
             for ref in refs:
                 with contextlib.suppress(Exception):
@@ -457,8 +497,7 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
     finally:
         if started:
             ray.shutdown()
-    _raise_failures(results, "ray tasks")
-    return _merge(list(configs), store_root, metrics, [r["summary"] for r in results])
+    return _collect(list(configs), store_root, metrics, results, "ray tasks")
 
 
 def _units(configs: list, slots: int, split: str, store_root, metrics, device, checkpoint, loss_files, logger,
@@ -570,15 +609,14 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
                 results.append(job.result())
             except Exception as exc:  # noqa: BLE001 - a job that died (OOM-killed, timeout, node failure)
                 first = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-                results.append({"error": f"job {job.job_id}: {first}", "user": False})
+                results.append({"error": f"job {job.job_id}: {first}", "user": False, "lost": True})
     except KeyboardInterrupt:
         log.warning("interrupted: cancelling %d job(s); their checkpoints resume them", len(jobs))
         for job in jobs:
             with contextlib.suppress(Exception):
                 job.cancel(check=False)
         raise
-    _raise_failures(results, "slurm jobs")
-    return _merge(list(configs), store_root, metrics, [r["summary"] for r in results])
+    return _collect(list(configs), store_root, metrics, results, "slurm jobs")
 
 
 # --------------------------------------------------------------------------------------------

@@ -23,3 +23,53 @@ def test_disk_full_in_a_worker_keeps_exit_code_3(monkeypatch):
         executors._raise_failures([{"summary": {}}, result], "workers")
     assert err.value.exit_code == 3
     assert str(err.value).startswith("disk full while writing runs/x/ckpt.pt")
+
+
+TINY = ["--tasks", "denoise", "--losses", "l1", "l2", "--seeds", "0", "--iterations", "3", "--crop", "32",
+        "--batch-size", "2", "--metrics", "psnr", "--test-data", "skimage-natural:test", "--device", "cpu",
+        "--no-progress", "-q", "--no-budget-check"]
+
+
+def _tiny_grid():
+    from benchmark.cli import build_configs, build_parser
+
+    configs, metrics, _device = build_configs(build_parser().parse_args(["run", *TINY]))
+    return configs, metrics
+
+
+def _finish(store, cfg) -> None:
+    """Record ``cfg``'s run as finished and scored on psnr (what a worker leaves)."""
+    from benchmark.config import run_id
+
+    rid = run_id(cfg)
+    store.write_eval(rid, [], ["psnr"], {})
+    store.write_meta(rid, {"run_id": rid, "status": "ok", "config": cfg.to_dict()})
+
+
+def test_a_killed_worker_is_one_clear_line_not_an_internal_error(tmp_path, caplog):
+    """A worker killed by the OOM killer (SIGKILL) while the other worker took over its runs made
+    the whole command end in `error: internal error: RuntimeError: a worker failed: worker
+    plbench-w0 died (exit code -9)`, exit 1, no summary and no report — though every run was
+    finished. Now: a warning when the grid is complete; when runs are left unfinished, one line
+    naming the signal and the count, exit 1, and how to resume."""
+    from benchmark.results import ResultsStore
+
+    configs, metrics = _tiny_grid()
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    _finish(store, configs[0])
+    died = executors._died("w0", -9)
+    assert died["error"] == "worker w0 was killed by SIGKILL (the out-of-memory killer sends it, as does kill -9)"
+    survivor = {"summary": {"trained": 1, "skipped": 0, "rescored": 0, "failed": 0, "diverged": 0, "locked": 0,
+                            "unscored": 0}}
+    with pytest.raises(executors.WorkersLost) as err:
+        executors._collect(configs, store.root, metrics, [survivor, died], "workers")
+    assert err.value.exit_code == 1
+    assert str(err.value) == ("worker w0 was killed by SIGKILL (the out-of-memory killer sends it, as does kill -9): "
+                              "1 of 2 runs of the grid are unfinished; run the same command again to resume them "
+                              "from their checkpoints")
+    _finish(store, configs[1])  # the surviving worker took over the dead one's run
+    summary = executors._collect(configs, store.root, metrics, [survivor, died], "workers")
+    assert (summary.trained, summary.failed, summary.locked) == (1, 0, 0)
+    assert "worker w0 was killed by SIGKILL" in caplog.text and "every run of the grid is finished" in caplog.text
+    assert executors._died("w1", 3)["error"] == "worker w1 exited with code 3 without reporting"
