@@ -522,36 +522,66 @@ def _units(configs: list, slots: int, split: str, store_root, metrics, device, c
 # slurm (submitit)
 # --------------------------------------------------------------------------------------------
 def parse_minutes(text: str | int | float) -> int:
-    """SLURM-style time → minutes: ``90``, ``"90"``, ``"1:30:00"``, ``"2-00:00:00"``, ``"45:00"`` (MM:SS)."""
+    """A SLURM time limit → whole minutes, in every format ``sbatch --time`` reads: ``MM``
+    (``90``), ``MM:SS`` (``45:00``), ``HH:MM:SS`` (``1:30:00``), ``D-HH`` (``2-12``: 60 h),
+    ``D-HH:MM`` and ``D-HH:MM:SS``; seconds round up. Anything else, or a limit that is not
+    positive (SLURM's ``0`` means none, which a requeued job cannot rely on), is one line."""
+    def bad() -> UserError:
+        return UserError(f"--slurm-time {text!r} is not a positive time limit: use minutes, [D-]HH:MM:SS or D-HH "
+                         "(e.g. 90, 8:00:00, 2-12)")
+
+    if isinstance(text, bool):
+        raise bad()
     if isinstance(text, (int, float)):
+        if not text > 0 or text == float("inf"):
+            raise bad()
         return max(1, int(text))
     s = str(text).strip()
-    days = 0
+    days = None
     if "-" in s:
         d, s = s.split("-", 1)
+        if not d.isdigit():
+            raise bad()
         days = int(d)
-    parts = [int(p) for p in s.split(":")]
-    if len(parts) == 1:
+    fields = s.split(":")
+    if not all(f.isdigit() for f in fields) or len(fields) > 3:
+        raise bad()
+    parts = [int(f) for f in fields]
+    if days is not None:  # after "D-": hours first (D-HH, D-HH:MM, D-HH:MM:SS)
+        parts += [0] * (3 - len(parts))
+        minutes = days * 24 * 60 + parts[0] * 60 + parts[1] + (parts[2] > 0)
+    elif len(parts) == 1:
         minutes = parts[0]
-    elif len(parts) == 2:
+    elif len(parts) == 2:  # MM:SS
         minutes = parts[0] + (parts[1] > 0)
-    elif len(parts) == 3:
-        minutes = parts[0] * 60 + parts[1] + (parts[2] > 0)
     else:
-        raise UserError(f"cannot read time {text!r}: use minutes or [D-]HH:MM:SS")
-    return max(1, days * 24 * 60 + minutes)
+        minutes = parts[0] * 60 + parts[1] + (parts[2] > 0)
+    if minutes < 1:
+        raise bad()
+    return minutes
 
 
 def parse_mem_gb(text: str | int | float) -> float:
-    """``"32G"``, ``"32GB"``, ``"500M"``, ``32`` (GB) → GB."""
+    """``"32G"``, ``"32GB"``, ``"500M"``, ``32`` (GB) → GB; a size that is not positive and finite is one line."""
+    import math
+
+    def bad() -> UserError:
+        return UserError(f"--slurm-mem {text!r} is not a memory size: use e.g. 32G or 500M")
+
+    if isinstance(text, bool):
+        raise bad()
     if isinstance(text, (int, float)):
-        return float(text)
-    s = str(text).strip().upper().removesuffix("B")
-    scale = {"K": 1 / 2**20, "M": 1 / 1024, "G": 1.0, "T": 1024.0}
-    try:
-        return float(s[:-1]) * scale[s[-1]] if s and s[-1] in scale else float(s)
-    except ValueError:
-        raise UserError(f"cannot read memory {text!r}: use e.g. 32G or 500M") from None
+        gb = float(text)
+    else:
+        s = str(text).strip().upper().removesuffix("B")
+        scale = {"K": 1 / 2**20, "M": 1 / 1024, "G": 1.0, "T": 1024.0}
+        try:
+            gb = float(s[:-1]) * scale[s[-1]] if s and s[-1] in scale else float(s)
+        except ValueError:
+            raise bad() from None
+    if not math.isfinite(gb) or gb <= 0:
+        raise bad()
+    return gb
 
 
 class RequeueableUnit:

@@ -73,3 +73,28 @@ def test_a_killed_worker_is_one_clear_line_not_an_internal_error(tmp_path, caplo
     assert (summary.trained, summary.failed, summary.locked) == (1, 0, 0)
     assert "worker w0 was killed by SIGKILL" in caplog.text and "every run of the grid is finished" in caplog.text
     assert executors._died("w1", 3)["error"] == "worker w1 exited with code 3 without reporting"
+
+
+@pytest.mark.parametrize("text,minutes", [("2-12", 3600), ("1-0", 1440), ("2-12:30", 3630), ("2-12:30:00", 3630),
+                                          ("1-1:00:30", 1501), ("1:30:00", 90), ("45:00", 45), ("90", 90)])
+def test_slurm_time_in_every_format_slurm_reads(text, minutes):
+    """`--slurm-time 2-12` is SLURM's days-hours (60 h); it was read as 2 days 12 minutes (2892),
+    and `2-12:30` (days-hours:minutes) as 2 days 13 minutes: jobs asked for a day and a half less
+    than the user wrote and were killed (and requeued) early."""
+    assert executors.parse_minutes(text) == minutes
+
+
+@pytest.mark.parametrize("text", ["abc", "-5", "0", "1:-5:00", "x-12"])
+def test_unreadable_slurm_time_is_one_line(text):
+    """Garbage was a ValueError (`internal error: ValueError: invalid literal for int()`), and `0`
+    (SLURM's "no limit") silently became a one-minute job."""
+    with pytest.raises(UserError, match=r"^--slurm-time .*: use minutes, \[D-\]HH:MM:SS or D-HH"):
+        executors.parse_minutes(text)
+
+
+@pytest.mark.parametrize("text", ["-5G", "0", "inf", "nan"])
+def test_unusable_slurm_memory_is_one_line(text):
+    """`--slurm-mem -5G`, `0`, `inf`, `nan` were accepted and handed to sbatch (or to submitit's
+    int(), an OverflowError for inf)."""
+    with pytest.raises(UserError, match=r"^--slurm-mem .*: use e\.g\. 32G or 500M"):
+        executors.parse_mem_gb(text)
