@@ -460,7 +460,15 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
                     runtime_env={"env_vars": {"PYTHONPATH": _pythonpath()}})
         if ray_address is None and workers not in (None, "auto"):
             init["num_cpus"] = int(workers) * (threads or 1)
-        ray.init(**{k: v for k, v in init.items() if v is not None})
+        try:
+            ray.init(**{k: v for k, v in init.items() if v is not None})
+        except (ConnectionError, ValueError) as exc:  # no cluster there, a malformed address: bad input
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            if ray_address is None:
+                raise UserError(f"cannot start a local Ray instance: {first}") from None
+            raise UserError(f"cannot join the Ray cluster at --ray-address {ray_address!r}: {first} (start one with "
+                            "`ray start --head`, pass its HOST:PORT, or leave --ray-address out to start a local "
+                            "one)") from None
         started = True
     try:
         resources = ray.cluster_resources()

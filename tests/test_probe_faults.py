@@ -158,3 +158,26 @@ def test_a_resumed_run_records_its_whole_wall_time(tmp_path, tiny_images, monkey
     assert meta["train_s"] >= 1.0
     assert meta["wall_s"] >= meta["train_s"]
     assert GridProgress(store, [cfg]).status()["seconds"]["pixel"] == [meta["wall_s"]]
+
+
+def test_ray_address_that_cannot_be_joined_is_one_line(tmp_path, monkeypatch):
+    """`--executor ray --ray-address auto` with no Ray cluster running ended in `error: internal
+    error: ConnectionError: Could not find any running Ray instance …` (exit 1) and a malformed
+    address in `internal error: ValueError`: a wrong address is bad input, one line, exit 2."""
+    ray = pytest.importorskip("ray")
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    with pytest.raises(UserError, match=r"^cannot join the Ray cluster at --ray-address 'notahost': Invalid address"):
+        executors.execute_ray([], tmp_path / "r", ("psnr",), "cpu", ray_address="notahost")
+    assert not ray.is_initialized()
+
+    def no_cluster(**kw):
+        raise ConnectionError("Could not find any running Ray instance. Please specify the one to connect to by "
+                              "setting `--address` flag or `RAY_ADDRESS` environment variable.")
+
+    monkeypatch.setattr(ray, "init", no_cluster)
+    with pytest.raises(UserError) as err:
+        executors.execute_ray([], tmp_path / "r", ("psnr",), "cpu", ray_address="auto")
+    assert err.value.exit_code == 2 and "\n" not in str(err.value)
+    assert str(err.value).startswith("cannot join the Ray cluster at --ray-address 'auto': Could not find any "
+                                     "running Ray instance")
+    assert "ray start --head" in str(err.value)
