@@ -181,3 +181,26 @@ def test_ray_address_that_cannot_be_joined_is_one_line(tmp_path, monkeypatch):
     assert str(err.value).startswith("cannot join the Ray cluster at --ray-address 'auto': Could not find any "
                                      "running Ray instance")
     assert "ray start --head" in str(err.value)
+
+
+def test_two_commands_started_in_the_same_second_keep_both_saved_grids(tmp_path, monkeypatch, tiny_images):
+    """Two `plbench run` on one --out (the README's way to share a results directory) that start in
+    the same second saved their grids under the same `grids/<time>.yaml`: the second replaced the
+    first's, so the record of what one command ran (and the file that replays it) was lost."""
+    import time
+
+    import yaml
+
+    from benchmark.cli import main
+
+    monkeypatch.setattr(time, "strftime", lambda fmt, *a: "20261205-031500")  # both start at 03:15:00
+    out = tmp_path / "r"
+    base = ["run", "--tasks", "denoise", "--seeds", "0", "--iterations", "1", "--crop", "32", "--batch-size", "1",
+            "--metrics", "psnr", "--train-data", tiny_images.source, "--test-data", tiny_images.source,
+            "--device", "cpu", "--no-budget-check", "--no-report", "--no-progress", "-q", "--out", str(out)]
+    assert main([*base, "--losses", "l1"]) == 0
+    assert main([*base, "--losses", "l2"]) == 0
+    grids = sorted((out / "grids").glob("*.yaml"))
+    assert [p.name for p in grids] == ["20261205-031500-2.yaml", "20261205-031500.yaml"]
+    assert sorted(yaml.safe_load(p.read_text())["losses"][0] for p in grids) == ["l1", "l2"]
+    assert not [p for p in (out / "grids").iterdir() if ".tmp" in p.name]
