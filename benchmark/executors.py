@@ -421,9 +421,26 @@ def _run_processes(units: list[WorkUnit], envs: list[dict], monitor=None) -> lis
         raise
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _worker_signals() -> None:
+    """A local worker's signals. SIGINT reaches it from its driver only (its own process group, see
+    :func:`_run_processes`), so it is always taken as an interrupt — also where the driver was started
+    with SIGINT ignored (``nohup plbench run … &``, a batch script), which a spawned process
+    inherits and which made a worker ignore the driver and go on through its whole share. SIGTERM
+    (SLURM signals every process of a job) is an interrupt too, as in the driver; an ignored
+    SIGTERM stays ignored."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_IGN:
+        signal.signal(signal.SIGTERM, _interrupt)
+
+
 def _process_entry(unit: WorkUnit, conn) -> None:
     with contextlib.suppress(OSError):
         os.setpgid(0, 0)  # our own process group: see _run_processes
+    _worker_signals()
     result = _worker_main(unit)
     with contextlib.suppress(BrokenPipeError, OSError):
         conn.send(result)

@@ -204,3 +204,62 @@ def test_two_commands_started_in_the_same_second_keep_both_saved_grids(tmp_path,
     assert [p.name for p in grids] == ["20261205-031500-2.yaml", "20261205-031500.yaml"]
     assert sorted(yaml.safe_load(p.read_text())["losses"][0] for p in grids) == ["l1", "l2"]
     assert not [p for p in (out / "grids").iterdir() if ".tmp" in p.name]
+
+
+def test_a_worker_honours_the_drivers_interrupt_even_when_started_with_sigint_ignored():
+    """`nohup plbench run --workers 2 … &` (or any batch script) starts the driver with SIGINT
+    ignored, which spawned workers inherit: on SIGTERM the driver passed one SIGINT to each worker
+    and waited — the workers ignored it and went on through their whole shares (measured: a run
+    finished 16 s after the SIGTERM, the driver waited for it), so a walltime's SIGTERM ended in the
+    scheduler's SIGKILL. A worker (its own process group: only the driver signals it) now always
+    takes SIGINT, and SIGTERM, as an interrupt."""
+    import signal
+
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # as inherited from `nohup … &`
+        executors._worker_signals()
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        with pytest.raises(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGTERM)
+    finally:
+        for s, h in saved.items():
+            signal.signal(s, h)
+
+
+@pytest.mark.slow
+def test_sigterm_stops_background_workers_promptly(tmp_path):
+    """The same, end to end: a two-worker grid started with SIGINT ignored stops within seconds of
+    a SIGTERM to the driver, exit 130 with the resume line, checkpoints kept and no run finished."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "r"
+    args = [sys.executable, "-m", "benchmark", "run", "--tasks", "denoise", "--losses", "l1", "l2", "--seeds", "0",
+            "--iterations", "3000", "--crop", "32", "--batch-size", "2", "--metrics", "psnr", "--no-budget-check",
+            "--no-report", "--no-progress", "--checkpoint-every", "10", "--workers", "2", "--device", "cpu",
+            "--out", str(out)]
+    env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(root))
+    proc = subprocess.Popen(args, cwd=root, env=env, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(out.glob("runs/*/ckpt.pt"))) < 2:
+        time.sleep(0.5)
+    assert len(list(out.glob("runs/*/ckpt.pt"))) == 2, "the workers did not start training"
+    proc.send_signal(signal.SIGTERM)
+    try:
+        _, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        workers = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        for pid in [proc.pid, *map(int, workers)]:  # the workers have their own process group
+            os.kill(pid, signal.SIGKILL)
+        proc.communicate()
+        pytest.fail("the driver still waited for its workers 30 s after SIGTERM")
+    assert proc.returncode == 130, err
+    assert "Resume with:" in err
+    assert not list(out.glob("runs/*/meta.json")) or all("input-" in str(p) for p in out.glob("runs/*/meta.json"))
