@@ -263,3 +263,27 @@ def test_sigterm_stops_background_workers_promptly(tmp_path):
     assert proc.returncode == 130, err
     assert "Resume with:" in err
     assert not list(out.glob("runs/*/meta.json")) or all("input-" in str(p) for p in out.glob("runs/*/meta.json"))
+
+
+@pytest.mark.parametrize("flags,message", [
+    (["--device", "cpu", "--slurm-gpus", "2"], r"^--device cpu with --slurm-gpus 2: "),
+    (["--device", "cuda", "--slurm-gpus", "0"], r"^--device cuda with --slurm-gpus 0: "),
+    (["--device", "cuda", "--slurm-gpus", "2"], r"^--slurm-gpus 2: each SLURM job trains one run at a time on one GPU"),
+    (["--slurm-gpus", "-1"], r"^--slurm-gpus must be at least 0, got -1"),
+])
+def test_slurm_gpus_that_contradict_the_device_or_idle_are_refused(flags, message, capsys, tmp_path):
+    """`--device cpu --slurm-gpus 2` planned the runs for cuda and trained them on GPUs (the explicit
+    --device overridden without a word); `--device cuda --slurm-gpus 0` planned them for the CPU
+    and sent GPU-less jobs to train on cuda (every job then failed); `--slurm-gpus 2` asked every
+    job for two GPUs of which it uses one (the worker trains on cuda:0 only). Each is one line
+    before anything is submitted."""
+    from benchmark.cli import main
+
+    argv = ["run", "--tasks", "denoise", "--losses", "l1", "--seeds", "0", "--metrics", "psnr", "--executor",
+            "slurm", "--no-budget-check", "--out", str(tmp_path / "r"), *flags]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    import re
+
+    assert re.match(message, err[0].removeprefix("error: ")), err[0]
