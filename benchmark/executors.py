@@ -647,7 +647,13 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
     from benchmark.results import ResultsStore
 
     ResultsStore(store_root).ensure_writable()
-    ex = submitit.AutoExecutor(folder=str(folder / "%j"), cluster=None if cluster == "slurm" else cluster)
+    try:  # "slurm" by name: submitit's auto-detection ran every job at once as a local process where SLURM is absent
+        ex = submitit.AutoExecutor(folder=str(folder / "%j"), cluster=cluster or "slurm")
+    except RuntimeError as exc:
+        if (cluster or "slurm") != "slurm":
+            raise
+        raise UserError("--executor slurm: no SLURM here (srun/sbatch not found); submit from the cluster's login "
+                        f"node, or pass --submitit-cluster local to run the jobs as local processes ({exc})") from None
     params = dict(timeout_min=parse_minutes(time), gpus_per_node=gpus, cpus_per_task=cpus, name="plbench",
                   slurm_partition=partition, mem_gb=parse_mem_gb(mem) if mem else None)
     ex.update_parameters(**{k: v for k, v in params.items() if v is not None})

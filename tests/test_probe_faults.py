@@ -287,3 +287,18 @@ def test_slurm_gpus_that_contradict_the_device_or_idle_are_refused(flags, messag
     import re
 
     assert re.match(message, err[0].removeprefix("error: ")), err[0]
+
+
+def test_slurm_executor_without_slurm_is_refused_not_run_locally(tmp_path):
+    """`--executor slurm` on a machine without SLURM fell back to submitit's local cluster without a
+    word: every job of the grid (one per run) started at once as a local process. Now one line
+    that says so and names `--submitit-cluster local` for whoever wants exactly that."""
+    import shutil
+
+    pytest.importorskip("submitit")
+    if shutil.which("srun") or shutil.which("sbatch"):
+        pytest.skip("SLURM is available here")
+    configs, metrics = _tiny_grid()
+    with pytest.raises(UserError, match=r"^--executor slurm: no SLURM here \(srun/sbatch not found\)"):
+        executors.execute_slurm(configs, tmp_path / "r", metrics, "cpu")
+    assert not (tmp_path / "r" / ".submitit").exists() or not any((tmp_path / "r" / ".submitit").iterdir())
