@@ -431,7 +431,7 @@ def cmd_run(args) -> int:
     from benchmark.executors import execute, executor_options
     from benchmark.loggers import check_logger
     from benchmark.metrics import check_metric_names
-    from benchmark.results import ResultsStore, atomic_write_bytes
+    from benchmark.results import ResultsStore, atomic_write_new
     from benchmark.runner import DataCache, resolve_device
 
     t0 = time.time()
@@ -460,7 +460,7 @@ def cmd_run(args) -> int:
         if spec.losses is None and s.loss_files else s
 
     def save_grid() -> None:  # the resolved grid beside its results (not for input refused before any run)
-        atomic_write_bytes(store.root / "grids" / f"{stamp}.yaml", (
+        atomic_write_new(store.root / "grids", stamp, ".yaml", (  # never over another command's grid
             f"# the resolved grid of: {shlex.join(_program() + (sys.argv[1:] or ['run']))} (in {os.getcwd()})\n"
             + saved.with_absolute_paths().to_yaml()).encode())
 

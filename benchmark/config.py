@@ -906,6 +906,26 @@ def parse_task_params(items) -> tuple:
     return tuple(sorted((t, freeze_params(kv)) for t, kv in params.items()))
 
 
+def _slurm_device_type(device: str, gpus: int) -> str:
+    """What ``--slurm-gpus N`` makes SLURM jobs train on, refusing in one line a count that contradicts
+    an explicit ``--device`` (the runs were planned for one device and trained on the other, or
+    GPU-less jobs sent to train on cuda) or that leaves GPUs idle (a job trains one run at a time,
+    on ``cuda:0``: :func:`benchmark.executors.execute_slurm`)."""
+    if gpus < 0:
+        raise UserError(f"--slurm-gpus must be at least 0, got {gpus}")
+    want = "cuda" if gpus > 0 else "cpu"
+    asked = None if device == "auto" else ("cuda" if device.startswith("cuda") else "cpu")
+    if asked is not None and asked != want:
+        raise UserError(f"--device {device} with --slurm-gpus {gpus}: " + (
+            "jobs without a GPU cannot train on cuda; pass --slurm-gpus 1 or --device cpu" if want == "cpu" else
+            "jobs given GPUs would train on them, not on the CPU; pass --slurm-gpus 0 or --device cuda"))
+    if gpus > 1:
+        raise UserError(f"--slurm-gpus {gpus}: each SLURM job trains one run at a time on one GPU, so {gpus - 1} of "
+                        f"its {gpus} GPUs would sit idle; pass --slurm-gpus 1 (jobs run side by side: one per run, or "
+                        "N shard jobs with --workers N)")
+    return want
+
+
 def device_type_for(spec: GridSpec, local: bool = True) -> str:
     """The device type a grid's runs are planned for (part of every run id): the local device, or
     for Ray/SLURM the one their workers will have — cuda or cpu as asked for (``--device auto`` is
@@ -918,7 +938,7 @@ def device_type_for(spec: GridSpec, local: bool = True) -> str:
     if local or (spec.executor or "local") == "local":
         return resolve_device(device).type
     if spec.executor == "slurm" and spec.slurm_gpus is not None:
-        return "cuda" if spec.slurm_gpus > 0 else "cpu"
+        return _slurm_device_type(device, spec.slurm_gpus)
     if device == "auto":  # this machine's device says nothing of the workers' (a GPU-less head node)
         raise UserError(f"--executor {spec.executor} with --device auto: the runs would be planned for this "
                         f"machine's device ({'cuda' if torch.cuda.is_available() else 'cpu'}), not the workers'; "

@@ -131,8 +131,9 @@ def run_unit(unit: WorkUnit) -> dict:
 def _worker_main(unit: WorkUnit) -> dict:
     """Entry point of a fresh worker process: logging, then :func:`run_unit`.
 
-    Returns ``{"summary": …}``, ``{"interrupted": True}``, or ``{"error": …, "user": bool}``,
-    so the driver can report a failure in one line instead of a pickled traceback.
+    Returns ``{"summary": …}``, ``{"interrupted": True}``, or ``{"error": …, "user": bool}`` (bad
+    input also carries its ``exit_code``: a full disk's 3 must reach the driver's exit status), so
+    the driver can report a failure in one line instead of a pickled traceback.
     """
     root = logging.getLogger()
     if not root.handlers:
@@ -146,7 +147,7 @@ def _worker_main(unit: WorkUnit) -> dict:
     except KeyboardInterrupt:
         return {"interrupted": True}
     except UserError as exc:
-        return {"error": str(exc), "user": True}
+        return {"error": str(exc), "user": True, "exit_code": exc.exit_code}
     except Exception as exc:  # noqa: BLE001 - reported by the driver in one line
         log.debug("worker %s failed", unit.tag, exc_info=True)
         return {"error": f"{type(exc).__name__}: {exc}", "user": False}
@@ -189,6 +190,47 @@ def _merge(configs: list, store_root, metrics, results: list[dict]):
     return out
 
 
+class WorkersLost(UserError):
+    """A worker process (a Ray task, a SLURM job) died without reporting — killed by a signal (the
+    out-of-memory killer, ``kill -9``), its node lost — and runs of the grid are left unfinished:
+    one line and exit code 1, like failed runs; the same command resumes them from their checkpoints."""
+
+    exit_code = 1
+
+
+def _died(name: str, exitcode: int | None) -> dict:
+    """A worker's result when it died without sending one: killed by a signal (``exitcode`` is minus
+    its number, :class:`multiprocessing.Process`) or exited."""
+    if exitcode is not None and exitcode < 0:
+        try:
+            sig = signal.Signals(-exitcode).name
+        except ValueError:
+            sig = f"signal {-exitcode}"
+        how = f"was killed by {sig}" + (" (the out-of-memory killer sends it, as does kill -9)"
+                                        if -exitcode == signal.SIGKILL else "")
+    else:
+        how = f"exited with code {exitcode} without reporting"
+    return {"error": f"worker {name} {how}", "user": False, "lost": True}
+
+
+def _collect(configs: list, store_root, metrics, results: list[dict], where: str):
+    """The grid's :class:`GridSummary` from what the workers reported. A worker that died without
+    reporting (``lost``: killed by the OOM killer, its node lost) is not an internal error: its
+    runs are in the store, finished, or resumable from their checkpoints, and the other workers take
+    over those it never started. When every run is done it costs a warning; when some are left
+    unfinished, :class:`WorkersLost` (one line, exit 1) says how many and how to resume them."""
+    lost = [r for r in results if r.get("lost")]
+    _raise_failures([r for r in results if not r.get("lost")], where)
+    summary = _merge(configs, store_root, metrics, [r["summary"] for r in results if "summary" in r])
+    if lost:
+        what = "; ".join(r["error"] for r in lost[:3]) + (f" (and {len(lost) - 3} more)" if len(lost) > 3 else "")
+        if summary.locked:  # not finished, not failed: the lost workers' runs (or another process's)
+            raise WorkersLost(f"{what}: {summary.locked} of {len(configs)} runs of the grid are unfinished; run the "
+                              "same command again to resume them from their checkpoints")
+        log.warning("%s; every run of the grid is finished (the other %s took over its runs)", what, where)
+    return summary
+
+
 def _raise_failures(results: list[dict], where: str) -> None:
     """Re-raise what workers reported: an interrupt as KeyboardInterrupt, bad input as UserError."""
     if any(r.get("interrupted") for r in results):
@@ -199,7 +241,9 @@ def _raise_failures(results: list[dict], where: str) -> None:
     first = errors[0]
     more = f" (and {len(errors) - 1} more {where})" if len(errors) > 1 else ""
     if first.get("user"):
-        raise UserError(first["error"] + more)
+        err = UserError(first["error"] + more)
+        err.exit_code = int(first.get("exit_code", UserError.exit_code))  # DiskFull's 3 as in one process
+        raise err
     raise RuntimeError(f"a {where.rstrip('s')} failed: {first['error']}{more}")
 
 
@@ -333,8 +377,7 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
             results = _run_processes(units, envs, Monitor(bars))
     finally:
         bars.close()
-    _raise_failures(results, "workers")
-    return _merge(list(configs), store_root, metrics, [r["summary"] for r in results])
+    return _collect(list(configs), store_root, metrics, results, "workers")
 
 
 def _run_processes(units: list[WorkUnit], envs: list[dict], monitor=None) -> list[dict]:
@@ -362,7 +405,7 @@ def _run_processes(units: list[WorkUnit], envs: list[dict], monitor=None) -> lis
                     results[i] = recv.recv()
                 except EOFError:
                     p.join()
-                    results[i] = {"error": f"worker {p.name} died (exit code {p.exitcode})", "user": False}
+                    results[i] = _died(p.name.removeprefix("plbench-"), p.exitcode)
                 p.join()
             if monitor is not None:
                 monitor.tick()
@@ -378,9 +421,26 @@ def _run_processes(units: list[WorkUnit], envs: list[dict], monitor=None) -> lis
         raise
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _worker_signals() -> None:
+    """A local worker's signals. SIGINT reaches it from its driver only (its own process group, see
+    :func:`_run_processes`), so it is always taken as an interrupt — also where the driver was started
+    with SIGINT ignored (``nohup plbench run … &``, a batch script), which a spawned process
+    inherits and which made a worker ignore the driver and go on through its whole share. SIGTERM
+    (SLURM signals every process of a job) is an interrupt too, as in the driver; an ignored
+    SIGTERM stays ignored."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_IGN:
+        signal.signal(signal.SIGTERM, _interrupt)
+
+
 def _process_entry(unit: WorkUnit, conn) -> None:
     with contextlib.suppress(OSError):
         os.setpgid(0, 0)  # our own process group: see _run_processes
+    _worker_signals()
     result = _worker_main(unit)
     with contextlib.suppress(BrokenPipeError, OSError):
         conn.send(result)
@@ -417,7 +477,15 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
                     runtime_env={"env_vars": {"PYTHONPATH": _pythonpath()}})
         if ray_address is None and workers not in (None, "auto"):
             init["num_cpus"] = int(workers) * (threads or 1)
-        ray.init(**{k: v for k, v in init.items() if v is not None})
+        try:
+            ray.init(**{k: v for k, v in init.items() if v is not None})
+        except (ConnectionError, ValueError) as exc:  # no cluster there, a malformed address: bad input
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            if ray_address is None:
+                raise UserError(f"cannot start a local Ray instance: {first}") from None
+            raise UserError(f"cannot join the Ray cluster at --ray-address {ray_address!r}: {first} (start one with "
+                            "`ray start --head`, pass its HOST:PORT, or leave --ray-address out to start a local "
+                            "one)") from None
         started = True
     try:
         resources = ray.cluster_resources()
@@ -445,7 +513,7 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
                     results.append(ray.get(ref))
                 except ray.exceptions.RayError as exc:  # the worker died (OOM-killed, node lost, …)
                     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                    results.append({"error": f"ray task: {first}", "user": False})
+                    results.append({"error": f"ray task: {first}", "user": False, "lost": True})
         except KeyboardInterrupt:
             for ref in refs:
                 with contextlib.suppress(Exception):
@@ -454,8 +522,7 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
     finally:
         if started:
             ray.shutdown()
-    _raise_failures(results, "ray tasks")
-    return _merge(list(configs), store_root, metrics, [r["summary"] for r in results])
+    return _collect(list(configs), store_root, metrics, results, "ray tasks")
 
 
 def _units(configs: list, slots: int, split: str, store_root, metrics, device, checkpoint, loss_files, logger,
@@ -480,36 +547,66 @@ def _units(configs: list, slots: int, split: str, store_root, metrics, device, c
 # slurm (submitit)
 # --------------------------------------------------------------------------------------------
 def parse_minutes(text: str | int | float) -> int:
-    """SLURM-style time → minutes: ``90``, ``"90"``, ``"1:30:00"``, ``"2-00:00:00"``, ``"45:00"`` (MM:SS)."""
+    """A SLURM time limit → whole minutes, in every format ``sbatch --time`` reads: ``MM``
+    (``90``), ``MM:SS`` (``45:00``), ``HH:MM:SS`` (``1:30:00``), ``D-HH`` (``2-12``: 60 h),
+    ``D-HH:MM`` and ``D-HH:MM:SS``; seconds round up. Anything else, or a limit that is not
+    positive (SLURM's ``0`` means none, which a requeued job cannot rely on), is one line."""
+    def bad() -> UserError:
+        return UserError(f"--slurm-time {text!r} is not a positive time limit: use minutes, [D-]HH:MM:SS or D-HH "
+                         "(e.g. 90, 8:00:00, 2-12)")
+
+    if isinstance(text, bool):
+        raise bad()
     if isinstance(text, (int, float)):
+        if not text > 0 or text == float("inf"):
+            raise bad()
         return max(1, int(text))
     s = str(text).strip()
-    days = 0
+    days = None
     if "-" in s:
         d, s = s.split("-", 1)
+        if not d.isdigit():
+            raise bad()
         days = int(d)
-    parts = [int(p) for p in s.split(":")]
-    if len(parts) == 1:
+    fields = s.split(":")
+    if not all(f.isdigit() for f in fields) or len(fields) > 3:
+        raise bad()
+    parts = [int(f) for f in fields]
+    if days is not None:  # after "D-": hours first (D-HH, D-HH:MM, D-HH:MM:SS)
+        parts += [0] * (3 - len(parts))
+        minutes = days * 24 * 60 + parts[0] * 60 + parts[1] + (parts[2] > 0)
+    elif len(parts) == 1:
         minutes = parts[0]
-    elif len(parts) == 2:
+    elif len(parts) == 2:  # MM:SS
         minutes = parts[0] + (parts[1] > 0)
-    elif len(parts) == 3:
-        minutes = parts[0] * 60 + parts[1] + (parts[2] > 0)
     else:
-        raise UserError(f"cannot read time {text!r}: use minutes or [D-]HH:MM:SS")
-    return max(1, days * 24 * 60 + minutes)
+        minutes = parts[0] * 60 + parts[1] + (parts[2] > 0)
+    if minutes < 1:
+        raise bad()
+    return minutes
 
 
 def parse_mem_gb(text: str | int | float) -> float:
-    """``"32G"``, ``"32GB"``, ``"500M"``, ``32`` (GB) → GB."""
+    """``"32G"``, ``"32GB"``, ``"500M"``, ``32`` (GB) → GB; a size that is not positive and finite is one line."""
+    import math
+
+    def bad() -> UserError:
+        return UserError(f"--slurm-mem {text!r} is not a memory size: use e.g. 32G or 500M")
+
+    if isinstance(text, bool):
+        raise bad()
     if isinstance(text, (int, float)):
-        return float(text)
-    s = str(text).strip().upper().removesuffix("B")
-    scale = {"K": 1 / 2**20, "M": 1 / 1024, "G": 1.0, "T": 1024.0}
-    try:
-        return float(s[:-1]) * scale[s[-1]] if s and s[-1] in scale else float(s)
-    except ValueError:
-        raise UserError(f"cannot read memory {text!r}: use e.g. 32G or 500M") from None
+        gb = float(text)
+    else:
+        s = str(text).strip().upper().removesuffix("B")
+        scale = {"K": 1 / 2**20, "M": 1 / 1024, "G": 1.0, "T": 1024.0}
+        try:
+            gb = float(s[:-1]) * scale[s[-1]] if s and s[-1] in scale else float(s)
+        except ValueError:
+            raise bad() from None
+    if not math.isfinite(gb) or gb <= 0:
+        raise bad()
+    return gb
 
 
 class RequeueableUnit:
@@ -550,7 +647,13 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
     from benchmark.results import ResultsStore
 
     ResultsStore(store_root).ensure_writable()
-    ex = submitit.AutoExecutor(folder=str(folder / "%j"), cluster=None if cluster == "slurm" else cluster)
+    try:  # "slurm" by name: submitit's auto-detection ran every job at once as a local process where SLURM is absent
+        ex = submitit.AutoExecutor(folder=str(folder / "%j"), cluster=cluster or "slurm")
+    except RuntimeError as exc:
+        if (cluster or "slurm") != "slurm":
+            raise
+        raise UserError("--executor slurm: no SLURM here (srun/sbatch not found); submit from the cluster's login "
+                        f"node, or pass --submitit-cluster local to run the jobs as local processes ({exc})") from None
     params = dict(timeout_min=parse_minutes(time), gpus_per_node=gpus, cpus_per_task=cpus, name="plbench",
                   slurm_partition=partition, mem_gb=parse_mem_gb(mem) if mem else None)
     ex.update_parameters(**{k: v for k, v in params.items() if v is not None})
@@ -567,15 +670,14 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
                 results.append(job.result())
             except Exception as exc:  # noqa: BLE001 - a job that died (OOM-killed, timeout, node failure)
                 first = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-                results.append({"error": f"job {job.job_id}: {first}", "user": False})
+                results.append({"error": f"job {job.job_id}: {first}", "user": False, "lost": True})
     except KeyboardInterrupt:
         log.warning("interrupted: cancelling %d job(s); their checkpoints resume them", len(jobs))
         for job in jobs:
             with contextlib.suppress(Exception):
                 job.cancel(check=False)
         raise
-    _raise_failures(results, "slurm jobs")
-    return _merge(list(configs), store_root, metrics, [r["summary"] for r in results])
+    return _collect(list(configs), store_root, metrics, results, "slurm jobs")
 
 
 # --------------------------------------------------------------------------------------------

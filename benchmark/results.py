@@ -150,8 +150,9 @@ def _fsync_dir(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_output(path: str | Path):
-    """Yield a temporary path next to ``path``; on success fsync it and rename it over ``path``.
+def atomic_output(path: str | Path, place=None):
+    """Yield a temporary path next to ``path``; on success fsync it and rename it over ``path``
+    (or hand it to ``place(tmp)``, which puts it where it belongs: :func:`atomic_write_new`).
 
     For writers that want a file name (``DataFrame.to_csv``, ``Figure.savefig``)::
 
@@ -173,7 +174,11 @@ def atomic_output(path: str | Path):
             with open(tmp, "rb+") as f:
                 os.fsync(f.fileno())
             crash_point("write")
-            os.replace(tmp, path)
+            if place is None:
+                os.replace(tmp, path)
+            else:
+                place(Path(tmp))
+                Path(tmp).unlink(missing_ok=True)
             _fsync_dir(path.parent)
             crash_point("written")
     except BaseException as exc:
@@ -204,6 +209,40 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write via a temporary file in the same folder, fsync, then rename over ``path``."""
     with atomic_output(path) as tmp, open(tmp, "wb") as f:
         f.write(data)
+
+
+def atomic_write_new(folder: Path, stem: str, suffix: str, data: bytes) -> Path:
+    """Write ``data`` atomically to a file of ``folder`` that no other writer takes: ``<stem><suffix>``,
+    else ``<stem>-2<suffix>``, ``-3``, … — for records two processes may name alike (the grids of two
+    ``plbench run`` started in the same second). The complete, fsynced temporary file is hard-linked
+    to the first free name (a link never replaces a file, so two writers cannot take one name);
+    where the file system has no hard links it is renamed to a name that was free a moment before.
+    Returns the path written."""
+    folder = Path(folder)
+    written: list[Path] = []
+
+    def place(tmp: Path) -> None:
+        n = 1
+        while True:
+            path = folder / (f"{stem}{suffix}" if n == 1 else f"{stem}-{n}{suffix}")
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                n += 1
+                continue
+            except OSError as exc:
+                if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
+                    raise
+                if path.exists():
+                    n += 1
+                    continue
+                os.replace(tmp, path)
+            written.append(path)
+            return
+
+    with atomic_output(folder / f"{stem}{suffix}", place=place) as tmp, open(tmp, "wb") as f:
+        f.write(data)
+    return written[0]
 
 
 def atomic_write_json(path: Path, obj) -> None:

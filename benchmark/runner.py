@@ -124,6 +124,7 @@ class TrainResult:
     peak_mem_mb: float | None = None
     diverged_at: int | None = None
     resumed_at: int | None = None  # iteration of the checkpoint this run resumed from
+    resumed_train_s: float = 0.0   # seconds of training before that checkpoint (earlier attempts)
 
 
 def cuda_determinism() -> None:
@@ -389,7 +390,7 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
     status = "ok" if diverged_at is None else "diverged"
     done = it if diverged_at is None else diverged_at - 1
     return TrainResult(step.net, step.loss_fn, status, done, wall, done / max(wall, 1e-9), loss_val, curve, peak,
-                       diverged_at, resumed_at=start or None)
+                       diverged_at, resumed_at=start or None, resumed_train_s=train_s)
 
 
 class _null:
@@ -764,10 +765,14 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
                 vals = [v[m.name] for _, v in scores if m.name in v]
                 if vals:
                     curves.log(result.iterations_done, {f"eval/{m.name}": sum(vals) / len(vals)})
-        meta["wall_s"] = time.time() - started  # training + evaluation: what the grid's ETA extrapolates
+        # training + evaluation: what the grid's ETA extrapolates; a resumed run's training before its
+        # checkpoint counts too (this attempt's time alone made a run killed late look almost free)
+        meta["wall_s"] = time.time() - started + result.resumed_train_s
         store.write_meta(rid, meta)
         _drop_checkpoints(store, rid)
-        log.info("run %s %s in %.1f s (%.1f it/s)", rid, result.status, time.time() - started, result.it_per_s)
+        log.info("run %s %s in %.1f s (%.1f it/s)%s", rid, result.status, meta["wall_s"], result.it_per_s,
+                 f"; {result.resumed_train_s:.1f} s of it before the resume at iteration {result.resumed_at}"
+                 if result.resumed_at else "")
         return "trained" if result.status == "ok" else "diverged"
     except UserError:
         raise
