@@ -451,6 +451,72 @@ def check_forward(name: str, module: nn.Module, needs: tuple[str, ...]) -> None:
             from None
 
 
+#: training crops tried, smallest first, when a loss fails on the grid's crop (to say from which one it runs)
+CROP_LADDER = (16, 24, 32, 48, 64, 96, 128, 192, 256)
+#: the largest crop side :func:`check_loss_on_crop` probes a loss with when the grid's crop is larger
+PROBE_SIDE = 64
+
+
+def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch: int) -> None:
+    """One forward of a built loss on a training-shaped batch, before anything is trained.
+
+    One random crop (1, 3, side, side) in [0, 1] (``side`` rounded down to each task's size multiple,
+    as training crops are), with each task's degradation as the ``degraded`` extra for a loss that
+    needs it (else the first task only). A loss that fails there — a crop smaller than its backbone's
+    receptive field, its SSIM window or MS-SSIM's scales, or an error in a user's forward — would fail
+    every run of the grid at its first iteration, each recorded as failed: here it is one
+    :class:`UserError` naming the loss, the error, and from which crop of :data:`CROP_LADDER` it runs.
+    What :func:`check_loss_value` refuses (a NaN, a non-scalar) is raised as it is. To stay cheap,
+    ``side`` is at most :data:`PROBE_SIDE` (a loss that runs on a crop runs on larger ones); only a
+    failure there is tried again at the grid's own crop. ``batch`` is the grid's (probed with one crop)."""
+    tasks = list(tasks)
+    if not tasks:
+        return
+    n = 1
+
+    def attempt(side: int, task, count: int) -> None:
+        side -= side % task.size_multiple
+        g = torch.Generator().manual_seed(0)
+        clean = torch.rand(count, 3, side, side, generator=g)
+        pred = (clean + 0.05 * torch.randn(clean.shape, generator=g)).clamp(0, 1)
+        extra = {"degraded": task.degrade(clean, g)} if "degraded" in loss.needs_all else {}
+        loss._checked = False  # what it returns is checked as at the first training step
+        with torch.no_grad():
+            loss(pred, clean, **extra)
+
+    for task in tasks if "degraded" in loss.needs_all else tasks[:1]:
+        try:
+            try:
+                attempt(min(crop, PROBE_SIDE), task, n)
+            except UserError:
+                raise
+            except Exception:  # noqa: BLE001 - at the grid's own crop, the one that counts
+                if crop <= PROBE_SIDE:
+                    raise
+                attempt(crop, task, n)
+        except UserError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any failure of the loss is the grid's bad input
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            side = crop - crop % task.size_multiple
+            why = f"{type(exc).__name__}{': ' + first if first else ''}"
+            if len(why) > 200:
+                why = why[:197] + "..."
+            runs = None
+            for bigger in (c for c in CROP_LADDER if c > crop):
+                try:
+                    attempt(bigger, task, 1)
+                except Exception:  # noqa: BLE001 - still too small (or failing for another reason)
+                    continue
+                runs = bigger
+                break
+            hint = f": it runs from --crop {runs}" if runs else f" (nor on crops up to {CROP_LADDER[-1]} px)"
+            on = f" for task {task.name}" if "degraded" in loss.needs_all and len(tasks) > 1 else ""
+            raise UserError(f"loss {spec!r} fails on {side}×{side} training crops{on} ({why}){hint}") from None
+        finally:
+            loss._checked = False
+
+
 def loss_family(spec: str) -> str:
     """The registry module(s) of a spec's terms: ``'l1 + 0.1*pdl'`` → ``'pixel+pdl'``."""
     entries = [LOSSES.get(t.name) for t in parse_loss_spec(spec)]

@@ -124,3 +124,31 @@ def test_loss_that_cannot_be_built_is_one_clear_line(file, name, pattern, d, cap
     code, line = _one_line_error(["--loss-file", f"{{d}}/{file}", "--losses", name], d, capsys)
     assert code == 2
     assert re.search(pattern, line), line
+
+
+# ------------------------------------------------------------------ a loss that cannot run on the crop
+@pytest.mark.parametrize("args,pattern", [
+    # every run was trained up to its first step, then recorded 'failed: RuntimeError: Given input size:
+    # (64x1x1). Calculated output size: (64x0x0). Output size is too small' (and ValueError for MS-SSIM)
+    (["--losses", "lpips", "--crop", "8"], r"loss 'lpips' fails on 8×8 training crops \(RuntimeError: .*\): it runs "
+                                           r"from --crop (\d+)"),
+    (["--losses", "ms_ssim", "--crop", "8"], r"loss 'ms_ssim' fails on 8×8 training crops \(ValueError: image too "
+                                             r"small for 5-level MS-SSIM\): it runs from --crop (\d+)"),
+    # a user's loss whose forward raises: every run recorded as failed, one by one
+    (["--loss-file", "{d}/forward_raises.py", "--losses", "probe_fwd"],
+     r"loss 'probe_fwd' fails on 32×32 training crops \(RuntimeError: mat1 and mat2 shapes cannot be multiplied"),
+])
+def test_loss_failing_on_the_training_crop_is_refused_before_training(args, pattern, d, capsys):
+    code, line = _one_line_error(args, d, capsys)
+    assert code == 2
+    m = re.search(pattern, line)
+    assert m, line
+    if m.groups():  # the crop it names does run the loss
+        import torch
+
+        from benchmark.lossfn import build_loss
+
+        side = int(m.group(1))
+        loss = build_loss(args[1], weights="random")
+        with torch.no_grad():
+            assert torch.isfinite(loss(torch.rand(1, 3, side, side), torch.rand(1, 3, side, side)))
