@@ -152,3 +152,14 @@ def test_loss_failing_on_the_training_crop_is_refused_before_training(args, patt
         loss = build_loss(args[1], weights="random")
         with torch.no_grad():
             assert torch.isfinite(loss(torch.rand(1, 3, side, side), torch.rand(1, 3, side, side)))
+
+
+def test_perf_with_a_crop_too_small_for_the_loss_is_one_line(capsys):
+    """``plbench perf --losses lpips --crop 8`` was 'error: internal error: RuntimeError: Given input size:
+    (64x1x1) ... Output size is too small (rerun with --debug ...)', exit 1."""
+    code = main(["perf", "--losses", "lpips", "--crop", "8", "--batch", "2", "--reps", "1", "--warmup", "0",
+                 "--device", "cpu", "--no-naive", "-q"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "internal error" not in err
+    assert re.search(r"error: loss 'lpips' fails on 8×8 training crops .*: it runs from --crop \d+", err), err
