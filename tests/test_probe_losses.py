@@ -163,3 +163,19 @@ def test_perf_with_a_crop_too_small_for_the_loss_is_one_line(capsys):
     assert code == 2, err
     assert "internal error" not in err
     assert re.search(r"error: loss 'lpips' fails on 8×8 training crops .*: it runs from --crop \d+", err), err
+
+
+def test_two_loss_files_registering_one_name_name_the_first_file(tmp_path):
+    """The clash named the first file by its internal module name ('by plbench_user_a_19ef81a6'), not its path."""
+    from benchmark.errors import UserError
+    from benchmark.registry import load_user_file
+
+    for stem, body in (("first_file", "(p - t).abs().mean()"), ("second_file", "(p - t).pow(2).mean()")):
+        (tmp_path / f"{stem}.py").write_text(_LOSS.format(name="probe_same", body=body))
+    try:
+        load_user_file(tmp_path / "first_file.py")
+        with pytest.raises(UserError, match=r"second_file\.py failed to import: ValueError: loss 'probe_same' is "
+                                             r"already registered \(by .*first_file\.py\)"):
+            load_user_file(tmp_path / "second_file.py")
+    finally:
+        LOSSES.remove("probe_same")
