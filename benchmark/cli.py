@@ -557,6 +557,11 @@ def cmd_perf(args) -> int:
     if args.crop < need:
         raise UserError(f"--crop {args.crop} is too small for task {args.task}: it needs ≥ {need} px "
                         f"(at least {MIN_CROP}, and 2 × its size multiple)")
+    from benchmark.lossfn import build_loss, check_loss_on_crop
+
+    for spec in losses:  # as `plbench run` plans a grid: a loss that cannot run on the crop is one line
+        check_loss_on_crop(spec, build_loss(spec, seed=0, weights="random"), [build_task(args.task)],
+                           crop=args.crop, batch=args.batch)
     rows = measure(losses, net=args.net, batch=args.batch, crop=args.crop, device=str(dev), reps=args.reps,
                    warmup=args.warmup, naive=not args.no_naive, compile=args.compile, task=args.task)
     print(format_rows(rows, setup_header(dev, net=args.net, batch=args.batch, crop=args.crop, reps=args.reps,

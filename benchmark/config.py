@@ -955,7 +955,7 @@ def build_configs(spec: GridSpec, data=None, local: bool = True) -> tuple[list[R
     are resolved (:func:`resolve`): the data is loaded (into ``data``, a DataCache, when given) to
     fingerprint it, and the device type fixed (``local=False``: for a remote executor's workers)."""
     from benchmark.data import DataCache
-    from benchmark.lossfn import build_loss, check_loss_arguments, takes_weights
+    from benchmark.lossfn import build_loss, check_loss_arguments, check_loss_on_crop, takes_weights
     from benchmark.nets import build_net
     from benchmark.registry import LOSSES, TASKS, load_user_file
     from benchmark.task import build_task
@@ -1025,23 +1025,30 @@ def build_configs(spec: GridSpec, data=None, local: bool = True) -> tuple[list[R
     build_net(s.net)  # validates the name
     only = _restricted_tasks(s.loss_tasks, loss_specs, tasks)
     weights = {ls: weights_for(ls, s.backbone_weights) for ls in loss_specs}
-    for ls in loss_specs:  # missing weights fail here, before anything is trained (no silent substitute)
-        build_loss(ls, seed=0, weights=weights[ls])
     if spec.backbone_weights is not None and s.backbone_weights not in ("random", "pretrained", "auto", "none") \
             and not any(takes_weights(ls) for ls in loss_specs):  # checked by no loss: a typo would pass unseen
         logging.getLogger(__name__).warning(
             "--backbone-weights %s: no loss of this grid takes backbone weights, so it is not used or checked%s",
             s.backbone_weights, did_you_mean(s.backbone_weights, ["random", "pretrained", "auto", "none"]))
-    configs = []
+    built_tasks = {}
     for t in tasks:
         # validates names, types and values; every parameter is recorded (defaults too), so a parameter
         # given with its default value plans the same run as one left out
         task = build_task(t, **dict(tparams.get(t, ())))
-        p = tuple(sorted(task.params.items()))
         need = max(MIN_CROP, 2 * task.size_multiple)
         if s.crop < need:
             raise UserError(f"--crop {s.crop} is too small for task {t}: it needs ≥ {need} px "
                             f"(at least {MIN_CROP}, and 2 × its size multiple {task.size_multiple})")
+        built_tasks[t] = task
+    for ls in loss_specs:  # missing weights fail here, before anything is trained (no silent substitute)
+        loss = build_loss(ls, seed=0, weights=weights[ls])
+        # and a loss that cannot run on this crop (too small for its backbone, a failing user forward)
+        check_loss_on_crop(ls, loss, [built_tasks[t] for t in tasks if ls not in only or t in only[ls]],
+                           crop=s.crop, batch=s.batch_size)
+        del loss
+    configs = []
+    for t in tasks:
+        p = tuple(sorted(built_tasks[t].params.items()))
         for ls in loss_specs:
             if ls in only and t not in only[ls]:
                 continue

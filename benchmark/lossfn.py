@@ -253,7 +253,7 @@ def _init_params(obj) -> tuple[dict, bool]:
     import inspect
 
     init = obj.__init__ if isinstance(obj, type) else obj
-    if init is nn.Module.__init__:  # nn.Module's own (*args, **kwargs) takes nothing
+    if init in (nn.Module.__init__, object.__init__):  # their own (*args, **kwargs) take nothing
         return {}, False
     try:
         params = dict(inspect.signature(init).parameters)
@@ -297,11 +297,11 @@ def check_loss_arguments(spec: str) -> None:
         seen[key] = term
 
 
-def check_loss_value(term, value, pred: torch.Tensor) -> None:
-    """A loss term must return a scalar tensor that depends differentiably on ``pred``; anything
-    else is a one-line :class:`UserError` naming the term (before any run is recorded)."""
-    from benchmark.errors import UserError
-
+def check_loss_value(term, value, pred: torch.Tensor, target: torch.Tensor | None = None) -> None:
+    """A loss term must return a real scalar tensor that depends differentiably on ``pred`` and, on
+    finite ``pred`` and ``target`` (the first training batch), is a finite number; anything else is
+    a one-line :class:`UserError` naming the term (before any run is recorded: a loss that is NaN
+    at its first call is broken, not a training run that diverged)."""
     name = getattr(term, "name", str(term))
     if not isinstance(value, torch.Tensor):
         raise UserError(f"loss {name!r} returned a {type(value).__name__}, not a tensor: return a scalar torch "
@@ -309,9 +309,17 @@ def check_loss_value(term, value, pred: torch.Tensor) -> None:
     if value.numel() != 1:
         raise UserError(f"loss {name!r} returned a tensor of shape {tuple(value.shape)}: a loss must return one "
                         "number (reduce it, e.g. with .mean())")
+    if value.is_complex():  # was cast to its real part (a UserWarning) and trained on
+        raise UserError(f"loss {name!r} returned a complex tensor ({value.dtype}): a loss is a real number "
+                        "(e.g. the squared magnitude of a spectrum difference, .abs().pow(2).mean())")
     if pred.requires_grad and not value.requires_grad:
         raise UserError(f"loss {name!r} does not depend differentiably on pred (its value has no gradient: "
                         "detached, computed in numpy, or under torch.no_grad)")
+    inputs_finite = bool(torch.isfinite(pred.detach()).all()) and (target is None or bool(torch.isfinite(target).all()))
+    if inputs_finite and not bool(torch.isfinite(value.detach()).all()):
+        raise UserError(f"loss {name!r} returned {float(value.detach().reshape(()))} on the first training batch, "
+                        "whose pred and target are finite: a loss must be a finite number (look for 0/0, log(0), "
+                        "sqrt or pow of a negative, a division by a zero variance)")
 
 
 class WeightedSum(nn.Module):
@@ -346,7 +354,7 @@ class WeightedSum(nn.Module):
         values = self.components(pred, target, **extra)
         if not getattr(self, "_checked", False):  # the first call: what the loss returns is a user input
             for t, v in zip(self.terms, values):
-                check_loss_value(t, v, pred)
+                check_loss_value(t, v, pred, target)
             self._checked = True
         for t, v in zip(self.terms, values):
             v = t.weight * v.float()
@@ -374,16 +382,45 @@ def build_loss(spec: str, *, seed: int = 0, device: str | torch.device = "cpu", 
         for key, value in (("seed", seed), *context.items()):
             if (key in params or has_var_kw) and key not in kwargs:
                 kwargs[key] = value
+        _check_required(t.name, entry.obj, params, kwargs)
         try:
             module = entry.obj(**kwargs)
+        except UserError:
+            raise
         except (TypeError, ValueError) as exc:
             raise UserError(f"loss {t.name!r}: bad arguments {dict(t.kwargs)}: {exc}") from None
+        except Exception as exc:  # a user's file or a plugin failing in its own code: theirs, not an internal error
+            origin = Path(entry.meta["file"]).name if "file" in entry.meta else entry.meta.get("plugin")
+            if origin is None:
+                raise
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            raise UserError(f"loss {t.name!r} ({origin}) failed to build: {type(exc).__name__}"
+                            f"{': ' + first if first else ''}") from exc
         if not isinstance(module, nn.Module):
             raise UserError(f"loss {t.name!r} must build an nn.Module, got {type(module).__name__}")
         check_forward(t.name, module, tuple(entry.meta.get("needs", ())))
         modules.append(module.to(device))
         needs.append(tuple(entry.meta.get("needs", ())))
     return WeightedSum(terms, modules, needs).to(device)
+
+
+def _check_required(name: str, obj, params: dict, kwargs: dict) -> None:
+    """Constructor parameters without a default that the spec leaves out: a one-line :class:`UserError`
+    saying how to give them — or, for a registered plain function of (pred, target), that a loss entry
+    builds an ``nn.Module`` (it is called with the spec's keywords to build the loss, not with images)."""
+    missing = [k for k, p in params.items() if p.default is p.empty and k not in kwargs
+               and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY, p.POSITIONAL_ONLY)]
+    if not missing:
+        return
+    if not isinstance(obj, type) and len(missing) >= 2:
+        raise UserError(f"loss {name!r} is a function of ({', '.join(missing)}): @register_loss decorates an "
+                        "nn.Module class whose forward(self, pred, target) returns the loss (or a factory that "
+                        "returns such a module)")
+    owner = f"{obj.__name__}.__init__" if isinstance(obj, type) else getattr(obj, "__name__", name)
+    args = ", ".join(f"{k}=..." for k in missing)
+    raise UserError(f"loss {name!r} needs argument{'s' if len(missing) > 1 else ''} "
+                    f"{', '.join(map(repr, missing))} (no default): give {'them' if len(missing) > 1 else 'it'} "
+                    f"in the spec, e.g. '{name}({args})', or a default in {owner}")
 
 
 def check_forward(name: str, module: nn.Module, needs: tuple[str, ...]) -> None:
@@ -412,6 +449,72 @@ def check_forward(name: str, module: nn.Module, needs: tuple[str, ...]) -> None:
         hint = "; a loss that needs the degraded input declares needs=(\"degraded\",)" if takes and not extra else ""
         raise UserError(f"loss {name!r}: {cls.__name__}.{what}{sig} cannot be called as {call} ({exc}){hint}") \
             from None
+
+
+#: training crops tried, smallest first, when a loss fails on the grid's crop (to say from which one it runs)
+CROP_LADDER = (16, 24, 32, 48, 64, 96, 128, 192, 256)
+#: the largest crop side :func:`check_loss_on_crop` probes a loss with when the grid's crop is larger
+PROBE_SIDE = 64
+
+
+def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch: int) -> None:
+    """One forward of a built loss on a training-shaped batch, before anything is trained.
+
+    One random crop (1, 3, side, side) in [0, 1] (``side`` rounded down to each task's size multiple,
+    as training crops are), with each task's degradation as the ``degraded`` extra for a loss that
+    needs it (else the first task only). A loss that fails there — a crop smaller than its backbone's
+    receptive field, its SSIM window or MS-SSIM's scales, or an error in a user's forward — would fail
+    every run of the grid at its first iteration, each recorded as failed: here it is one
+    :class:`UserError` naming the loss, the error, and from which crop of :data:`CROP_LADDER` it runs.
+    What :func:`check_loss_value` refuses (a NaN, a non-scalar) is raised as it is. To stay cheap,
+    ``side`` is at most :data:`PROBE_SIDE` (a loss that runs on a crop runs on larger ones); only a
+    failure there is tried again at the grid's own crop. ``batch`` is the grid's (probed with one crop)."""
+    tasks = list(tasks)
+    if not tasks:
+        return
+    n = 1
+
+    def attempt(side: int, task, count: int) -> None:
+        side -= side % task.size_multiple
+        g = torch.Generator().manual_seed(0)
+        clean = torch.rand(count, 3, side, side, generator=g)
+        pred = (clean + 0.05 * torch.randn(clean.shape, generator=g)).clamp(0, 1)
+        extra = {"degraded": task.degrade(clean, g)} if "degraded" in loss.needs_all else {}
+        loss._checked = False  # what it returns is checked as at the first training step
+        with torch.no_grad():
+            loss(pred, clean, **extra)
+
+    for task in tasks if "degraded" in loss.needs_all else tasks[:1]:
+        try:
+            try:
+                attempt(min(crop, PROBE_SIDE), task, n)
+            except UserError:
+                raise
+            except Exception:  # noqa: BLE001 - at the grid's own crop, the one that counts
+                if crop <= PROBE_SIDE:
+                    raise
+                attempt(crop, task, n)
+        except UserError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any failure of the loss is the grid's bad input
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            side = crop - crop % task.size_multiple
+            why = f"{type(exc).__name__}{': ' + first if first else ''}"
+            if len(why) > 200:
+                why = why[:197] + "..."
+            runs = None
+            for bigger in (c for c in CROP_LADDER if c > crop):
+                try:
+                    attempt(bigger, task, 1)
+                except Exception:  # noqa: BLE001 - still too small (or failing for another reason)
+                    continue
+                runs = bigger
+                break
+            hint = f": it runs from --crop {runs}" if runs else f" (nor on crops up to {CROP_LADDER[-1]} px)"
+            on = f" for task {task.name}" if "degraded" in loss.needs_all and len(tasks) > 1 else ""
+            raise UserError(f"loss {spec!r} fails on {side}×{side} training crops{on} ({why}){hint}") from None
+        finally:
+            loss._checked = False
 
 
 def loss_family(spec: str) -> str:

@@ -83,8 +83,9 @@ class Registry:
             raise ValueError(f"invalid {self.kind} name {name!r}: {self.kind} specs ('0.5*name + l1') are parsed as "
                              f"Python, so a name is an identifier: letters, digits and _ (e.g. {like!r})")
         if name in self._entries:
-            other = self._entries[name]
-            raise ValueError(f"{self.kind} {name!r} is already registered (by {other.source})")
+            other = self._entries[name]  # a user's file by its path, not its internal module name
+            by = other.meta.get("file") or other.meta.get("plugin") or other.source
+            raise ValueError(f"{self.kind} {name!r} is already registered (by {by})")
         if isinstance(meta.get("needs"), str):  # needs="degraded" means ("degraded",), not its letters
             meta["needs"] = (meta["needs"],)
         entry = Entry(name, obj, self.kind, str(version), citation, dict(meta),

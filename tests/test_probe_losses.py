@@ -1,0 +1,181 @@
+"""Defects of the loss zoo and of the one-file loss journey, each found by probing as a user would.
+
+The CLI cases run the real entry point (:func:`benchmark.cli.main`) against a results directory
+that already holds a finished run, and check what tests/test_bad_inputs.py checks: the exit code,
+one ``error:`` line matching the case (no traceback, no "internal error"), and not one file of the
+results changed (no failed or diverged run recorded for a broken loss).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmark.cli import main
+from benchmark.registry import LOSSES
+from benchmark.results import ResultsStore
+
+_HEAD = "import torch\nfrom benchmark.registry import register_loss\n\n"
+_LOSS = _HEAD + "@register_loss('{name}')\nclass Bad(torch.nn.Module):\n    def forward(self, p, t):\n        return {body}\n"
+
+LOSS_FILES = {
+    "nan_value.py": _LOSS.format(name="probe_nan", body="(p - t).abs().mean() * float('nan')"),
+    "inf_value.py": _LOSS.format(name="probe_inf", body="(p - t).abs().mean() + float('inf')"),
+    "complex_value.py": _LOSS.format(name="probe_complex", body="torch.fft.fft2(p - t).mean()"),
+    "init_raises.py": _HEAD + "@register_loss('probe_init')\nclass Bad(torch.nn.Module):\n"
+                              "    def __init__(self):\n        super().__init__()\n"
+                              "        raise RuntimeError('oops in init')\n"
+                              "    def forward(self, p, t):\n        return (p - t).abs().mean()\n",
+    "not_a_module.py": _HEAD + "@register_loss('probe_plain')\nclass Bad:\n"
+                               "    def forward(self, p, t):\n        return (p - t).abs().mean()\n",
+    "function.py": _HEAD + "@register_loss('probe_func')\ndef probe_func(pred, target):\n"
+                           "    return (pred - target).abs().mean()\n",
+    "required_arg.py": _HEAD + "@register_loss('probe_req')\nclass Bad(torch.nn.Module):\n"
+                               "    def __init__(self, scale):\n        super().__init__()\n        self.scale = scale\n"
+                               "    def forward(self, p, t):\n        return self.scale * (p - t).abs().mean()\n",
+    "forward_raises.py": _LOSS.format(name="probe_fwd", body="(p - t).abs().mean() + torch.zeros(5, 7) @ torch.zeros(3, 2)"),
+}
+
+
+@pytest.fixture(scope="module")
+def d(tmp_path_factory) -> Path:
+    from PIL import Image
+
+    d = tmp_path_factory.mktemp("probe_losses")
+    rng = np.random.default_rng(0)
+    for folder in ("imgs", "timgs"):
+        (d / folder).mkdir()
+        for i in range(3):
+            Image.fromarray(rng.integers(0, 256, (48, 48, 3), dtype=np.uint8)).save(d / folder / f"im{i}.png")
+    for name, text in LOSS_FILES.items():
+        (d / name).write_text(text)
+    existing = ResultsStore(d / "existing")  # a finished (synthetic) run that must survive every case
+    existing.ensure_writable()
+    row = {"run_id": "done1", "task": "denoise", "task_version": "1", "task_params": "{}", "loss": "l1", "seed": 0,
+           "net": "tiny", "weights": "none", "train_data": "x", "dataset": "imgs", "image": "im0", "metric": "psnr",
+           "value": 30.0, "higher_is_better": True, "code_version": "0.1.0+c1"}
+    existing.write_eval("done1", [row], ["psnr"], {})
+    existing.write_meta("done1", {"run_id": "done1", "status": "ok", "config": {"task": "denoise", "loss": "l1",
+                                                                                 "seed": 0}})
+    return d
+
+
+BASE = ["--tasks", "denoise", "--losses", "l1", "--iterations", "2", "--crop", "32", "--batch-size", "2",
+        "--metrics", "psnr", "--device", "cpu", "--train-data", "{d}/imgs", "--test-data", "{d}/timgs",
+        "--out", "{d}/existing", "--no-progress", "--no-report", "--no-budget-check", "-q"]
+
+
+def _snapshot(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _one_line_error(args, d, capsys) -> tuple[int, str]:
+    """Run the CLI; assert one ``error:`` line and untouched results; return (exit code, the line)."""
+    before = _snapshot(d / "existing")
+    registered = set(LOSSES.names())
+    capsys.readouterr()
+    try:
+        code = main([a.replace("{d}", str(d)) for a in BASE + args])
+    finally:
+        for extra in set(LOSSES.names()) - registered:
+            LOSSES.remove(extra)
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip() and not line.startswith(("W ", "I "))
+             and "Warning" not in line and not line.startswith("  ")]
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert "Traceback" not in err and "internal error" not in err, err
+    after = _snapshot(d / "existing")
+    assert before == after, f"files changed: {sorted(set(before.items()) ^ set(after.items()))}"
+    return code, lines[0]
+
+
+# ------------------------------------------------------------------------ the one-file loss journey
+@pytest.mark.parametrize("file,name,pattern", [
+    # a loss returning NaN on its very first (finite) batch was recorded as a run 'diverged at iteration 1',
+    # exit 0: a broken loss, not a diverging training
+    ("nan_value.py", "probe_nan", r"loss 'probe_nan' returned nan .*first"),
+    ("inf_value.py", "probe_inf", r"loss 'probe_inf' returned inf .*first"),
+    # a complex value was cast to its real part with a UserWarning and trained on, exit 0
+    ("complex_value.py", "probe_complex", r"loss 'probe_complex' returned a complex tensor"),
+])
+def test_bad_loss_value_on_first_batch_is_one_line_error(file, name, pattern, d, capsys):
+    code, line = _one_line_error(["--loss-file", f"{{d}}/{file}", "--losses", name], d, capsys)
+    assert code == 2
+    assert re.search(pattern, line), line
+
+
+@pytest.mark.parametrize("file,name,pattern", [
+    # was "error: internal error: RuntimeError: oops in init (rerun with --debug ...)", exit 1: the user's code
+    # failed, not the harness
+    ("init_raises.py", "probe_init", r"loss 'probe_init' \(init_raises\.py\) failed to build: RuntimeError: oops in init"),
+    # was "bad arguments {}: Bad() takes no arguments" (the harness passed seed= to object.__init__)
+    ("not_a_module.py", "probe_plain", r"loss 'probe_plain' must build an nn\.Module, got Bad"),
+    # was "bad arguments {}: probe_func() missing 2 required positional arguments: 'pred' and 'target'"
+    ("function.py", "probe_func", r"loss 'probe_func' is a function of \(pred, target\).*nn\.Module class"),
+    # was "bad arguments {}: Bad.__init__() missing 1 required positional argument: 'scale'"
+    ("required_arg.py", "probe_req", r"loss 'probe_req' needs argument 'scale' \(no default\).*probe_req\(scale="),
+])
+def test_loss_that_cannot_be_built_is_one_clear_line(file, name, pattern, d, capsys):
+    code, line = _one_line_error(["--loss-file", f"{{d}}/{file}", "--losses", name], d, capsys)
+    assert code == 2
+    assert re.search(pattern, line), line
+
+
+# ------------------------------------------------------------------ a loss that cannot run on the crop
+@pytest.mark.parametrize("args,pattern", [
+    # every run was trained up to its first step, then recorded 'failed: RuntimeError: Given input size:
+    # (64x1x1). Calculated output size: (64x0x0). Output size is too small' (and ValueError for MS-SSIM)
+    (["--losses", "lpips", "--crop", "8"], r"loss 'lpips' fails on 8×8 training crops \(RuntimeError: .*\): it runs "
+                                           r"from --crop (\d+)"),
+    (["--losses", "ms_ssim", "--crop", "8"], r"loss 'ms_ssim' fails on 8×8 training crops \(ValueError: image too "
+                                             r"small for 5-level MS-SSIM\): it runs from --crop (\d+)"),
+    # a user's loss whose forward raises: every run recorded as failed, one by one
+    (["--loss-file", "{d}/forward_raises.py", "--losses", "probe_fwd"],
+     r"loss 'probe_fwd' fails on 32×32 training crops \(RuntimeError: mat1 and mat2 shapes cannot be multiplied"),
+])
+def test_loss_failing_on_the_training_crop_is_refused_before_training(args, pattern, d, capsys):
+    code, line = _one_line_error(args, d, capsys)
+    assert code == 2
+    m = re.search(pattern, line)
+    assert m, line
+    if m.groups():  # the crop it names does run the loss
+        import torch
+
+        from benchmark.lossfn import build_loss
+
+        side = int(m.group(1))
+        loss = build_loss(args[1], weights="random")
+        with torch.no_grad():
+            assert torch.isfinite(loss(torch.rand(1, 3, side, side), torch.rand(1, 3, side, side)))
+
+
+def test_perf_with_a_crop_too_small_for_the_loss_is_one_line(capsys):
+    """``plbench perf --losses lpips --crop 8`` was 'error: internal error: RuntimeError: Given input size:
+    (64x1x1) ... Output size is too small (rerun with --debug ...)', exit 1."""
+    code = main(["perf", "--losses", "lpips", "--crop", "8", "--batch", "2", "--reps", "1", "--warmup", "0",
+                 "--device", "cpu", "--no-naive", "-q"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "internal error" not in err
+    assert re.search(r"error: loss 'lpips' fails on 8×8 training crops .*: it runs from --crop \d+", err), err
+
+
+def test_two_loss_files_registering_one_name_name_the_first_file(tmp_path):
+    """The clash named the first file by its internal module name ('by plbench_user_a_19ef81a6'), not its path."""
+    from benchmark.errors import UserError
+    from benchmark.registry import load_user_file
+
+    for stem, body in (("first_file", "(p - t).abs().mean()"), ("second_file", "(p - t).pow(2).mean()")):
+        (tmp_path / f"{stem}.py").write_text(_LOSS.format(name="probe_same", body=body))
+    try:
+        load_user_file(tmp_path / "first_file.py")
+        with pytest.raises(UserError, match=r"second_file\.py failed to import: ValueError: loss 'probe_same' is "
+                                             r"already registered \(by .*first_file\.py\)"):
+            load_user_file(tmp_path / "second_file.py")
+    finally:
+        LOSSES.remove("probe_same")
