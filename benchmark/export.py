@@ -357,9 +357,17 @@ def friedman_text(stats: Stats) -> str:
                 f"verdict needs ≥ {MIN_RUNS}, and its {f['n_blocks']} blocks are (task, metric) scores of those "
                 f"same runs, not independent replicates; no χ², p or critical difference is given. The mean ranks "
                 f"are descriptive." + left)
+    if f.get("descriptive"):  # no test with the run as the unit (benchmark.stats.friedman_nemenyi)
+        return (f"Friedman/Nemenyi: descriptive only, not a test of the losses — {f['descriptive']}; its "
+                f"{f['n_blocks']} blocks are (task, metric) scores of the same runs, not independent replicates, so "
+                f"no χ², p or critical difference is given. The mean ranks are descriptive." + left)
     return (f"Friedman test over {f['n_blocks']} complete (task, metric) blocks × {f['k']} losses: χ² = "
-            f"{_fmt(f.get('statistic'), '.1f')}, p {p_text(f.get('p'))}; Nemenyi critical difference "
-            f"(α = {f.get('alpha', stats.alpha)}) = {_fmt(f.get('cd'), '.2f')} ranks." + left)
+            f"{_fmt(f.get('statistic'), '.1f')}, p {p_text(f.get('p'))}; critical difference "
+            f"(α = {f.get('alpha', stats.alpha)}) = {_fmt(f.get('cd'), '.2f')} ranks. The run is the unit: the runs "
+            f"of each loss are ranked among the runs of the same seed in every block (mean ranks of the "
+            f"{f.get('n_runs')} seeds every loss has), and p and the critical difference come from "
+            f"{f.get('n_perm')} relabellings of the runs of each seed among the losses, the same in every block — the "
+            f"blocks score the same runs, so they are not independent replicates." + left)
 
 
 def notes(stats: Stats, coverage: bool = True) -> list[str]:
