@@ -135,3 +135,16 @@ def test_friedman_still_finds_a_real_difference():
     f = st.friedman
     assert f["p"] < 0.05 and f["ranks"]["good"] < f["ranks"]["bad"]
     assert f["ranks"]["bad"] - f["ranks"]["good"] > f["cd"]
+
+
+def test_friedman_without_shared_seeds_is_descriptive():
+    """`good` on seeds 5–9, the others on 0–4: no seed has every loss, so no run-level test — the
+    summary says so instead of an asymptotic p over blocks of the same runs."""
+    from benchmark.export import friedman_text
+
+    t = synthetic_table(seeds=FIVE, metrics=("psnr", "ssim"), tasks=("denoise", "sr4"))
+    t.loc[t["loss"] == "good", "seed"] += 5
+    st = S.compute(t, n_boot=20)
+    assert "0 seed(s) shared by every loss" in st.friedman["descriptive"]
+    text = friedman_text(st)
+    assert "descriptive only" in text and "χ² =" not in text and "p = " not in text
