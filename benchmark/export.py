@@ -3,7 +3,8 @@
 Notation shared by every export (explained in each file's header):
 
 * a cell is ``mean ± h`` where ``mean`` is over test images within a run, then over seeds, and
-  ``h`` is half the width of the 95% bootstrap CI (images and seeds resampled); in a column where
+  ``h`` is half the width of the 95% CI (a bootstrap resampling images and seeds, never narrower
+  than Student's t with the run-to-run and image levels: :func:`benchmark.stats.t_interval`); in a column where
   some CI is asymmetric — ``mean ± h`` would misplace an end by more than one rounding step — every
   cell is ``mean [low, high]`` instead (:func:`ci_spread`). Every cell of one (task, metric) column
   has the same decimals: two significant digits of the column's narrowest half-width
@@ -622,8 +623,9 @@ def markdown(stats: Stats, figures: dict[str, list[Path]] | None = None, root: P
     which diverged or failed; cost columns), figure links."""
     higher = stats.higher()
     lines = ["# Leaderboard", "",
-             f"Cells: mean over test images, then over seeds, ± half-width of the 95% bootstrap CI "
-             f"(images and seeds resampled, {stats.n_boot} resamples), or mean [low, high] in a column where "
+             f"Cells: mean over test images, then over seeds, ± half-width of the 95% CI (a bootstrap resampling "
+             f"images and seeds, {stats.n_boot} resamples, never narrower than Student's t with the run-to-run and "
+             f"image levels), or mean [low, high] in a column where "
              f"some CI is asymmetric; the decimals are fixed per metric column. ↑ higher is better, ↓ lower is better. "
              f"**Bold**: the best restoration and every loss not significantly worse than another (every pair of "
              f"the column tested, runs paired by seed, Holm over the column's pairs, α = {stats.alpha}; only with "
@@ -871,7 +873,8 @@ def latex(stats: Stats) -> str:
                 rf"Holm over the pairs, $\alpha={stats.alpha}$); $^\blacktriangle$/$^\blacktriangledown$: "
                 rf"significantly better/worse than "
                 rf"{_tex(stats.baseline)}; " if tested else "")
-        caption = (rf"{_tex(task)}: mean $\pm$ half-width of the 95\% bootstrap CI, or mean [low, high] in a column "
+        caption = (rf"{_tex(task)}: mean $\pm$ half-width of the 95\% CI (bootstrap over images and seeds, at "
+                   rf"least Student's t), or mean [low, high] in a column "
                    rf"where some CI is asymmetric; Seeds: the runs each row rests on. {what}$^\dagger$: circular. "
                    + " ".join(tex_text(x) for x in ([short] if short else []) + task_caveats(stats, task)))
         key = f"tab:{_tex(task).replace(chr(92), '')}"

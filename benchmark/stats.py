@@ -9,7 +9,9 @@ Methods, per (task, metric) block:
   number). **95% CI**: a two-level percentile bootstrap that resamples test images (shared by all
   losses of the block: common random numbers) and, per loss, its seeds; seeded from a hash of
   (task, metric), so it is reproducible and independent of table order. Vectorised: counts of a
-  multinomial resample times the value matrix, no Python loop over resamples.
+  multinomial resample times the value matrix, no Python loop over resamples. Widened where it is
+  narrower than Student's t with both levels (:func:`t_interval`): a percentile bootstrap over 5
+  seeds held the true mean in ≈ 84 % of simulations where the run-to-run spread dominates.
 * **Paired tests**: the training run is the unit (:mod:`benchmark.runstats`). Two losses are
   compared by their per-run scores (mean over the test images), paired by seed, with a standard
   error that has the run-to-run and the image level in it and Student's t. *vs baseline* (default
@@ -394,12 +396,36 @@ class Stats:
         return next((b for b in self.blocks if b.task == task and b.metric == metric), None)
 
 
+def t_interval(values: np.ndarray, center: float, level: float = 0.95) -> tuple[float, float]:
+    """Student's t interval around ``center`` for the mean of one arm's (S runs, I images) values,
+    with both levels in its standard error (:func:`benchmark.runstats.two_level_se`, on the runs
+    present and the images every one of them has); (NaN, NaN) with fewer than 2 runs or no such image."""
+    from scipy.special import stdtrit
+
+    from benchmark.runstats import two_level_se
+
+    v = np.asarray(values, float)
+    v = v[~np.isnan(v).all(axis=1)]
+    v = v[:, ~np.isnan(v).any(axis=0)] if len(v) else v
+    if v.shape[0] < 2 or v.shape[1] == 0 or not np.isfinite(center):
+        return math.nan, math.nan
+    se, df = two_level_se(v)
+    half = float(stdtrit(df, 0.5 + level / 2)) * se
+    return center - half, center + half
+
+
 def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_boot: int = 1000) -> pd.DataFrame:
     """The per-cell statistics (see :class:`Stats`)."""
     rows = []
     for b in blks:
         means = b.means
         ci = bootstrap_ci(b, n_boot)
+        # never narrower than the two-level t interval: a percentile bootstrap over 5 seeds held the
+        # true mean in ≈ 84 % of simulations where the run-to-run spread dominates, not 95 %
+        for i in range(len(b.labels)):
+            lo, hi = t_interval(b.values[i], means[i])
+            if np.isfinite(lo):
+                ci[i] = [np.fmin(ci[i, 0], lo), np.fmax(ci[i, 1], hi)]
         per_img = b.per_image
         sign = 1.0 if b.higher else -1.0
         restored = [i for i, l in enumerate(b.labels) if l != INPUT and not np.isnan(means[i])]
