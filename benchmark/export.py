@@ -3,7 +3,8 @@
 Notation shared by every export (explained in each file's header):
 
 * a cell is ``mean ± h`` where ``mean`` is over test images within a run, then over seeds, and
-  ``h`` is half the width of the 95% bootstrap CI (images and seeds resampled); in a column where
+  ``h`` is half the width of the 95% CI (a bootstrap resampling images and seeds, never narrower
+  than Student's t with the run-to-run and image levels: :func:`benchmark.stats.t_interval`); in a column where
   some CI is asymmetric — ``mean ± h`` would misplace an end by more than one rounding step — every
   cell is ``mean [low, high]`` instead (:func:`ci_spread`). Every cell of one (task, metric) column
   has the same decimals: two significant digits of the column's narrowest half-width
@@ -357,9 +358,17 @@ def friedman_text(stats: Stats) -> str:
                 f"verdict needs ≥ {MIN_RUNS}, and its {f['n_blocks']} blocks are (task, metric) scores of those "
                 f"same runs, not independent replicates; no χ², p or critical difference is given. The mean ranks "
                 f"are descriptive." + left)
+    if f.get("descriptive"):  # no test with the run as the unit (benchmark.stats.friedman_nemenyi)
+        return (f"Friedman/Nemenyi: descriptive only, not a test of the losses — {f['descriptive']}; its "
+                f"{f['n_blocks']} blocks are (task, metric) scores of the same runs, not independent replicates, so "
+                f"no χ², p or critical difference is given. The mean ranks are descriptive." + left)
     return (f"Friedman test over {f['n_blocks']} complete (task, metric) blocks × {f['k']} losses: χ² = "
-            f"{_fmt(f.get('statistic'), '.1f')}, p {p_text(f.get('p'))}; Nemenyi critical difference "
-            f"(α = {f.get('alpha', stats.alpha)}) = {_fmt(f.get('cd'), '.2f')} ranks." + left)
+            f"{_fmt(f.get('statistic'), '.1f')}, p {p_text(f.get('p'))}; critical difference "
+            f"(α = {f.get('alpha', stats.alpha)}) = {_fmt(f.get('cd'), '.2f')} ranks. The run is the unit: the runs "
+            f"of each loss are ranked among the runs of the same seed in every block (mean ranks of the "
+            f"{f.get('n_runs')} seeds every loss has), and p and the critical difference come from "
+            f"{f.get('n_perm')} relabellings of the runs of each seed among the losses, the same in every block — the "
+            f"blocks score the same runs, so they are not independent replicates." + left)
 
 
 def notes(stats: Stats, coverage: bool = True) -> list[str]:
@@ -614,8 +623,9 @@ def markdown(stats: Stats, figures: dict[str, list[Path]] | None = None, root: P
     which diverged or failed; cost columns), figure links."""
     higher = stats.higher()
     lines = ["# Leaderboard", "",
-             f"Cells: mean over test images, then over seeds, ± half-width of the 95% bootstrap CI "
-             f"(images and seeds resampled, {stats.n_boot} resamples), or mean [low, high] in a column where "
+             f"Cells: mean over test images, then over seeds, ± half-width of the 95% CI (a bootstrap resampling "
+             f"images and seeds, {stats.n_boot} resamples, never narrower than Student's t with the run-to-run and "
+             f"image levels), or mean [low, high] in a column where "
              f"some CI is asymmetric; the decimals are fixed per metric column. ↑ higher is better, ↓ lower is better. "
              f"**Bold**: the best restoration and every loss not significantly worse than another (every pair of "
              f"the column tested, runs paired by seed, Holm over the column's pairs, α = {stats.alpha}; only with "
@@ -863,7 +873,8 @@ def latex(stats: Stats) -> str:
                 rf"Holm over the pairs, $\alpha={stats.alpha}$); $^\blacktriangle$/$^\blacktriangledown$: "
                 rf"significantly better/worse than "
                 rf"{_tex(stats.baseline)}; " if tested else "")
-        caption = (rf"{_tex(task)}: mean $\pm$ half-width of the 95\% bootstrap CI, or mean [low, high] in a column "
+        caption = (rf"{_tex(task)}: mean $\pm$ half-width of the 95\% CI (bootstrap over images and seeds, at "
+                   rf"least Student's t), or mean [low, high] in a column "
                    rf"where some CI is asymmetric; Seeds: the runs each row rests on. {what}$^\dagger$: circular. "
                    + " ".join(tex_text(x) for x in ([short] if short else []) + task_caveats(stats, task)))
         key = f"tab:{_tex(task).replace(chr(92), '')}"

@@ -45,7 +45,8 @@ Figures:
   = circular cell; grey cross = the degraded input (a reference, never tested); "not scored" in the
   row of a loss the metric has no score for (the tables' "–"); each row as tall as its own name.
 * :func:`cd_diagram` — critical-difference summary: mean ranks on an axis, with bars joining
-  losses whose mean ranks differ by less than the Nemenyi CD.
+  losses whose mean ranks differ by less than the critical difference (the run as the unit: a
+  permutation of each seed's runs, :func:`benchmark.stats.friedman_nemenyi`).
 * :func:`training_curves` — per task, each loss's training-loss curve from ``meta.json`` smoothed by
   a centred moving average (:func:`smooth_curve`, the window in the title) and divided by its first
   smoothed value (every curve starts at 1); mean over seeds, band = min–max over seeds where there
@@ -925,7 +926,9 @@ def draw_cd_diagram(stats: Stats, styles=None):
     k, cd = len(ranks), f["cd"]
     vals = ranks.to_numpy()
     few = _too_few(stats)  # fewer runs per loss than a verdict needs: the mean ranks are descriptive only
-    groups = [] if few is not None else _cd_groups(vals, cd)
+    why = (f"{few} run(s) per loss, nothing tested (a verdict needs ≥ {MIN_RUNS})" if few is not None else
+           f"{f['descriptive']}, nothing tested" if f.get("descriptive") else None)
+    groups = [] if why is not None else _cd_groups(vals, cd)
     half = math.ceil(k / 2)
     texts = []
     for label, r in ranks.items():  # the rank stays whole, on the label's last line when it fits
@@ -958,16 +961,16 @@ def draw_cd_diagram(stats: Stats, styles=None):
     for n, (a, b) in enumerate(groups):
         yb = -0.1 - 0.07 * n
         ax.plot([vals[a] - 0.03, vals[b] + 0.03], [yb, yb], color="k", lw=2.2, solid_capstyle="round", zorder=3)
-    if few is None:
+    if why is None:
         ax.plot([lo, lo + cd], [0.55, 0.55], color="k", lw=1)
         ax.vlines([lo, lo + cd], 0.5, 0.6, color="k", lw=1)
         ax.text(lo + cd / 2, 0.6, f"CD = {cd:.2f}", ha="center", va="bottom", fontsize=7)
     ax.axis("off")
     w = fig.get_size_inches()[0]
-    title = (f"Mean rank over {f['n_blocks']} (task, metric) blocks; Friedman p {p_text(f['p'])}; black bars "
-             f"join losses not significantly different (Nemenyi, α = {f['alpha']})" if few is None else
-             f"Mean rank over {f['n_blocks']} (task, metric) blocks — descriptive only: {few} run(s) per loss, "
-             f"nothing tested (a verdict needs ≥ {MIN_RUNS})")
+    title = (f"Mean rank of each loss's runs among the same seed's runs, over {f['n_blocks']} (task, metric) "
+             f"blocks; Friedman p {p_text(f['p'])}; black bars join losses not significantly different (runs "
+             f"relabelled within seeds, α = {f['alpha']})" if why is None else
+             f"Mean rank over {f['n_blocks']} (task, metric) blocks — descriptive only: {why}")
     ax.set_title(wrap_title(title, w, 7), fontsize=7)
     fit_canvas(fig)
     # tick numbers last, thinned to what the final axis width holds (≥ 0.28 in apart)

@@ -99,3 +99,67 @@ def test_non_finite_scores_are_left_out_and_said():
     t2.loc[(t2["loss"] == "l1") & (t2["image"] == "img0000"), "value"] = np.inf
     (r,) = check_all(t2, ["zhao2017_l1_vs_l2"])  # findings read the same finite values
     assert np.isfinite(r.parts[0].effect) and r.parts[0].n_images == 29
+
+
+def _null_grid(rng, k: int = 6, runs: int = 5, metrics: int = 6, images: int = 12) -> list[S.Block]:
+    """``metrics`` (task, metric) blocks of ``k`` equally good losses scored on the same runs: each run's
+    shift is shared by its metrics (a net that trained better is better on PSNR and on SSIM alike)."""
+    run = rng.normal(0, 0.3, (k, runs, 1))
+    labels = ["l1"] + [f"x{i}" for i in range(k - 1)]
+    out = []
+    for m in range(metrics):
+        v = rng.normal(0, 1, images)[None, None, :] + run + rng.normal(0, 0.05, (k, runs, images))
+        out.append(S.Block("denoise", f"m{m}", True, labels, labels, np.arange(runs), [f"i{i}" for i in range(images)],
+                           v))
+    return out
+
+
+def test_friedman_and_critical_difference_hold_alpha_when_metrics_share_runs():
+    """Six equally good losses, 5 runs, 6 metrics of the same runs: the Friedman test took each (task,
+    metric) block as an independent replicate, so one lucky run counted six times — p < 0.05 and a
+    pair beyond the Nemenyi CD in most null grids. Now both come from relabelling each seed's runs
+    among the losses (the run is the unit): at most α, up to binomial slack (P(≥ 9/60 | 5 %) < 0.01)."""
+    rng = np.random.default_rng(3)
+    sig = beyond = 0
+    for _ in range(60):
+        blks = _null_grid(rng)
+        f = S.friedman_nemenyi(S.cell_table(blks, n_boot=10), 0.05, blks)
+        r = np.array(list(f["ranks"].values()))
+        sig += f["p"] < 0.05
+        beyond += (r.max() - r.min()) > f["cd"]
+    assert sig <= 8 and beyond <= 8, (sig, beyond)
+
+
+def test_friedman_still_finds_a_real_difference():
+    st = S.compute(synthetic_table(tasks=("denoise", "sr4"), seeds=FIVE, seed_sd=0.1), n_boot=50)
+    f = st.friedman
+    assert f["p"] < 0.05 and f["ranks"]["good"] < f["ranks"]["bad"]
+    assert f["ranks"]["bad"] - f["ranks"]["good"] > f["cd"]
+
+
+def test_friedman_without_shared_seeds_is_descriptive():
+    """`good` on seeds 5–9, the others on 0–4: no seed has every loss, so no run-level test — the
+    summary says so instead of an asymptotic p over blocks of the same runs."""
+    from benchmark.export import friedman_text
+
+    t = synthetic_table(seeds=FIVE, metrics=("psnr", "ssim"), tasks=("denoise", "sr4"))
+    t.loc[t["loss"] == "good", "seed"] += 5
+    st = S.compute(t, n_boot=20)
+    assert "0 seed(s) shared by every loss" in st.friedman["descriptive"]
+    text = friedman_text(st)
+    assert "descriptive only" in text and "χ² =" not in text and "p = " not in text
+
+
+def test_cell_interval_covers_at_its_stated_level_with_few_runs():
+    """A loss with 5 runs whose run-to-run spread dominates: the leaderboard's "95 % CI" (a percentile
+    bootstrap over 5 seeds) held the true mean in ≈ 84 % of simulations. The interval is now never
+    narrower than Student's t with both levels (:func:`benchmark.runstats.two_level_se`): ≥ 90 %
+    of 300 (a true 95 % gives fewer than 270 with probability < 0.001)."""
+    rng = np.random.default_rng(4)
+    hit = 0
+    for _ in range(300):
+        v = rng.normal(0, 0.05, 20)[None, None, :] + rng.normal(0, 0.3, (1, 5, 1)) + rng.normal(0, 0.03, (1, 5, 20))
+        b = S.Block("denoise", "psnr", True, ["l1"], ["l1"], np.arange(5), [f"i{i}" for i in range(20)], v)
+        c = S.cell_table([b], n_boot=200).iloc[0]
+        hit += c["ci_low"] <= 0.0 <= c["ci_high"]
+    assert hit >= 270, hit
