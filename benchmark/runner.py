@@ -423,7 +423,8 @@ def held_out_items(task: Task, test_sets: dict[DataSpec, list[ImageRecord]]) -> 
     """Degrade every test image once, with a generator fixed by (task, image): identical inputs
     for every loss and seed. Images are cut to multiples of :data:`TEST_MULTIPLE` — of the least common
     multiple with the task's size multiple where that does not divide it (×3 super-resolution: 24) —
-    and an image smaller than that multiple is left out with a warning."""
+    and an image smaller than that multiple, or larger than the task's ``max_side`` (JPEG's 65 500 px),
+    is left out with a warning."""
     import math
 
     from benchmark.data import dataset_names
@@ -438,11 +439,16 @@ def held_out_items(task: Task, test_sets: dict[DataSpec, list[ImageRecord]]) -> 
                             names[spec], rec.image_id, w, h, multiple, task.name)
                 continue
             clean = to_float(mod_crop(rec.pixels, multiple))[None]
+            if task.max_side is not None and max(clean.shape[-2:]) > task.max_side:
+                log.warning("test image %s/%s (%d×%d) is larger than %d px on a side, the most task %s takes: left out",
+                            names[spec], rec.image_id, w, h, task.max_side, task.name)
+                continue
             degraded = task.degrade(clean, image_generator(task, f"{names[spec]}/{rec.image_id}"))
             _check_degraded(task, clean, degraded)
             items.append(TestItem(names[spec], rec.image_id, clean, degraded))
     if not items and any(test_sets.values()):
-        raise UserError(f"no test image is at least {multiple} px on each side, the multiple task {task.name} needs "
+        most = f" and at most {task.max_side} px" if task.max_side is not None else ""
+        raise UserError(f"no test image is at least {multiple}{most} px on each side, as task {task.name} needs "
                         f"({', '.join(str(s) for s in test_sets)})")
     return items
 

@@ -293,3 +293,23 @@ def test_a_damaged_shard_of_a_local_copy_is_one_line(tmp_path, caplog):
         load_images(DataSpec.parse(str(root), role="test"))
     assert "\n" not in str(err.value)
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+def test_a_panorama_wider_than_jpeg_allows_is_left_out_not_a_crash(caplog):
+    """libjpeg encodes at most 65 500 px a side; torchvision's encode_jpeg beyond that killed the whole
+    process with a segmentation fault (no message, no results) when a test set held such a panorama. The
+    jpeg task now declares that limit: a larger test image is left out of it with a warning (as one
+    smaller than the task's multiple is), and degrade itself refuses such a batch with a ValueError."""
+    from benchmark.runner import held_out_items
+
+    task = build_task("jpeg")
+    assert task.max_side == 65500
+    wide = ImageRecord("panorama", torch.zeros(3, 8, 65536, dtype=torch.uint8))
+    small = ImageRecord("small", torch.full((3, 16, 24), 128, dtype=torch.uint8))
+    with caplog.at_level("WARNING"):
+        items = held_out_items(task, {DataSpec("x"): [wide, small]})
+    assert [i.image for i in items] == ["small"]
+    assert any("panorama" in r.getMessage() and "65500" in r.getMessage() for r in caplog.records)
+    with pytest.raises(ValueError, match="65500"):
+        task.degrade(torch.zeros(1, 3, 8, 65504), torch.Generator())
+    assert len(held_out_items(build_task("denoise"), {DataSpec("x"): [wide]})) == 1  # no limit elsewhere
