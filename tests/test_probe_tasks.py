@@ -313,3 +313,31 @@ def test_a_panorama_wider_than_jpeg_allows_is_left_out_not_a_crash(caplog):
     with pytest.raises(ValueError, match="65500"):
         task.degrade(torch.zeros(1, 3, 8, 65504), torch.Generator())
     assert len(held_out_items(build_task("denoise"), {DataSpec("x"): [wide]})) == 1  # no limit elsewhere
+
+
+def test_a_dataset_of_pixel_arrays_loads(tmp_path):
+    """``Dataset.from_dict({"image": [numpy arrays]})`` stores pixels as nested uint8 lists. Such a
+    column was "no image column; name one with '#COLUMN' (columns: image)" and, named, "holds arrays,
+    not images". H×W×3, H×W (grey) and 3×H×W arrays are read as images; an array of another shape is
+    named as unreadable."""
+    import datasets
+    import numpy as np
+
+    from benchmark.data import load_images
+
+    rng = np.random.default_rng(0)
+    hwc = rng.integers(0, 256, (16, 24, 3), dtype=np.uint8)
+    grey = rng.integers(0, 256, (16, 24), dtype=np.uint8)
+    datasets.Dataset.from_dict({"image": [hwc, hwc.transpose(2, 0, 1)], "image_id": ["hwc", "chw"]}) \
+        .save_to_disk(str(tmp_path / "arrays"))
+    recs = load_images(DataSpec.parse(str(tmp_path / "arrays")))
+    assert [r.image_id for r in recs] == ["hwc", "chw"]
+    want = torch.from_numpy(hwc).permute(2, 0, 1)
+    assert all(torch.equal(r.pixels, want) for r in recs)
+    grey3 = torch.from_numpy(grey).expand(3, 16, 24)
+    datasets.Dataset.from_dict({"pixels": [grey[:, :, None], grey[:, :, None].repeat(5, 2)]}) \
+        .save_to_disk(str(tmp_path / "grey"))
+    recs = load_images(DataSpec.parse(str(tmp_path / "grey")))  # the 5-channel one is skipped, by name
+    assert len(recs) == 1 and torch.equal(recs[0].pixels, grey3)
+    datasets.Dataset.from_dict({"pixels": [grey]}).save_to_disk(str(tmp_path / "grey2d"))
+    assert torch.equal(load_images(DataSpec.parse(str(tmp_path / "grey2d")))[0].pixels, grey3)
