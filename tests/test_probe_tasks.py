@@ -341,3 +341,26 @@ def test_a_dataset_of_pixel_arrays_loads(tmp_path):
     assert len(recs) == 1 and torch.equal(recs[0].pixels, grey3)
     datasets.Dataset.from_dict({"pixels": [grey]}).save_to_disk(str(tmp_path / "grey2d"))
     assert torch.equal(load_images(DataSpec.parse(str(tmp_path / "grey2d")))[0].pixels, grey3)
+
+
+def test_a_metric_that_gives_nan_on_an_image_is_reported_as_partial():
+    """pyiqa's piqe is NaN on an all-black image (the jpeg input of a black frame is black). The NaN was
+    stored as a value and silently skipped by every mean, so the ``input`` row's piqe averaged fewer
+    images than the nets' rows, with no word anywhere. Coverage now counts a non-finite value as not
+    scored: the run's (and the report's) coverage note names the metric, the image and why."""
+    from types import SimpleNamespace
+
+    from benchmark.metrics import MetricSet
+    from benchmark.runner import coverage
+
+    ms = MetricSet(("psnr", "piqe"))
+    black, noise = torch.zeros(1, 3, 64, 64), torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+    scores = [(SimpleNamespace(dataset="d", image=name), ms.score(x, x)) for name, x in (("black", black),
+                                                                                     ("noise", noise))]
+    assert scores[0][1]["piqe"] != scores[0][1]["piqe"]  # the case at hand: NaN
+    scored, unscorable, partial = coverage(scores, ms)
+    assert "piqe" in scored and "psnr" not in partial
+    assert partial["piqe"].startswith("scored 1 of 2 images") and "d/black" in partial["piqe"]
+    assert "not finite" in partial["piqe"] and "px per side" not in partial["piqe"]
+    _, unscorable, _ = coverage(scores[:1], ms)
+    assert "not finite" in unscorable["piqe"]
