@@ -15,8 +15,9 @@ One loader (:func:`load_images`) for four kinds of source, all through Hugging F
 A source is written ``SOURCE[@REVISION][:SPLIT][#COLUMN]``, e.g. ``skimage:test``,
 ``/data/photos``, ``owner/name@main:train#image``. A hub id may carry a config name as a third
 path segment: ``eugenesiow/Div2k/bicubic_x4:train#hr``. An image column may hold images,
-encoded image files (binary, or a ``{bytes, path}`` struct) or file paths (strings; a relative
-path is looked up in the saved dataset's folder, then the cwd); of several image columns,
+encoded image files (binary, or a ``{bytes, path}`` struct), file paths (strings; a relative
+path is looked up in the saved dataset's folder, then the cwd) or uint8 pixel arrays
+(:func:`_is_pixel_array`: ``Dataset.from_dict`` of numpy images); of several image columns,
 ``image``/``img``/``hr`` is taken, else ``#COLUMN`` must name one.
 An existing path is one name whatever it contains (``with#hash``, ``at@sign``). Only hub ids
 have revisions; only hub ids, embedded sets, folders (a top-level sub-folder), a hub dataset's local
@@ -370,6 +371,8 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
         raise ValueError("empty image cell")
     if hasattr(value, "mode"):  # already a PIL image
         return pil_to_tensor(value)
+    if isinstance(value, np.ndarray) and value.dtype == np.uint8:  # a pixel array column (_is_pixel_array)
+        return _array_to_tensor(value)
     if isinstance(value, str):  # a column of file paths
         value = {"bytes": None, "path": value}
     elif isinstance(value, (bytes, bytearray, memoryview)):  # a binary column of encoded files (PNG, JPEG, …)
@@ -407,6 +410,20 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
     for text in dict.fromkeys(" ".join(str(w.message).split()) for w in caught):
         log.warning("%s: read, with Pillow's warning: %s", name, text)
     return pixels
+
+
+def _array_to_tensor(arr: np.ndarray) -> torch.Tensor:
+    """A uint8 pixel array → (3, H, W) uint8, as :func:`pil_to_tensor` reads the same image: H×W (grey), H×W×C
+    or C×H×W with C = 1 (grey), 3 (RGB) or 4 (RGBA: alpha dropped); any other shape is a ``ValueError``."""
+    from PIL import Image
+
+    if arr.ndim == 3 and arr.shape[-1] not in (1, 3, 4) and arr.shape[0] in (1, 3, 4):
+        arr = arr.transpose(1, 2, 0)  # channels first (torch's layout)
+    if arr.ndim == 3 and arr.shape[-1] == 1:
+        arr = arr[..., 0]
+    if not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[-1] in (3, 4))):
+        raise ValueError(f"an array of shape {tuple(arr.shape)} is not an image (H×W, H×W×C or C×H×W, C = 1, 3 or 4)")
+    return pil_to_tensor(Image.fromarray(np.ascontiguousarray(arr)))
 
 
 def _transparent(img) -> bool:
@@ -792,6 +809,19 @@ def _is_image(feat) -> bool:
     return isinstance(feat, datasets.Image) or (isinstance(feat, dict) and set(feat) == {"bytes", "path"})
 
 
+def _is_pixel_array(feat) -> bool:
+    """A column of uint8 pixel arrays (H×W, H×W×C or C×H×W): nested lists of ``uint8`` values two or three
+    deep (what ``Dataset.from_dict`` makes of numpy images) or an ``Array2D``/``Array3D`` of ``uint8``."""
+    import datasets
+
+    if isinstance(feat, (datasets.Array2D, datasets.Array3D)):
+        return feat.dtype == "uint8"
+    depth = 0
+    while hasattr(feat, "feature") and not isinstance(feat, datasets.Value):
+        feat, depth = feat.feature, depth + 1
+    return isinstance(feat, datasets.Value) and feat.dtype == "uint8" and depth in (2, 3)
+
+
 def _image_column(ds, spec: DataSpec) -> str:
     import datasets
 
@@ -801,11 +831,11 @@ def _image_column(ds, spec: DataSpec) -> str:
             raise UserError(f"dataset {spec.source!r} has no column {col!r} "
                             f"(columns: {', '.join(ds.column_names)})")
         feat = ds.features[col]
-        if not _is_image(feat) and getattr(feat, "dtype", None) not in _PATH_OR_BYTES:
+        if not _is_image(feat) and not _is_pixel_array(feat) and getattr(feat, "dtype", None) not in _PATH_OR_BYTES:
             kind = (f"arrays ({type(feat).__name__})" if not isinstance(feat, datasets.Value)
                     else f"{feat.dtype} values")
-            raise UserError(f"column {col!r} of {spec.source} holds {kind}, not images, encoded image bytes "
-                            "or file paths")
+            raise UserError(f"column {col!r} of {spec.source} holds {kind}, not images, encoded image bytes, "
+                            "file paths or uint8 pixel arrays")
         return col
     preferred = ("image", "img", "hr")
     images = [name for name, feat in ds.features.items() if _is_image(feat)]
@@ -821,6 +851,10 @@ def _image_column(ds, spec: DataSpec) -> str:
     for name in (*preferred, "path", "file"):  # columns holding file paths or encoded image bytes
         if name in ds.column_names and getattr(ds.features[name], "dtype", None) in _PATH_OR_BYTES:
             return name
+    arrays = [name for name, feat in ds.features.items() if _is_pixel_array(feat)]  # Dataset.from_dict of numpy
+    pick = next((n for n in preferred if n in arrays), arrays[0] if len(arrays) == 1 else None)
+    if pick is not None:
+        return pick
     raise UserError(f"dataset {spec.source!r} has no image column; name one with '#COLUMN' "
                     f"(columns: {', '.join(ds.column_names)})")
 
@@ -858,11 +892,16 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
     # only the columns used: another image column (a mask, an lr beside hr) is neither decoded for nothing
     # nor, where one of its pictures is damaged, a crash out of this loop
     ds = ds.select_columns(list(dict.fromkeys(c for c in (col, id_col) if c)))
+    arrays = _is_pixel_array(ds.features[col])
+    if arrays:  # pixels as nested lists: read them as numpy arrays (uint8 values, which numpy gives as int64)
+        ds = ds.with_format("numpy", columns=[col], output_all_columns=True)
     records, keys, bad, small, notes = [], [], [], [], {}
     for i, row in enumerate(ds):
         if spec.max_images is not None and len(records) >= spec.max_images:
             break
         value = row[col]
+        if arrays and value is not None:
+            value = np.asarray(value).astype(np.uint8)
         path = value.get("path") if isinstance(value, dict) else (value if isinstance(value, str) else None)
         where = path or f"row {i}"
         try:

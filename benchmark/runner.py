@@ -424,7 +424,8 @@ def held_out_items(task: Task, test_sets: dict[DataSpec, list[ImageRecord]]) -> 
     """Degrade every test image once, with a generator fixed by (task, image): identical inputs
     for every loss and seed. Images are cut to multiples of :data:`TEST_MULTIPLE` — of the least common
     multiple with the task's size multiple where that does not divide it (×3 super-resolution: 24) —
-    and an image smaller than that multiple is left out with a warning."""
+    and an image smaller than that multiple, or larger than the task's ``max_side`` (JPEG's 65 500 px),
+    is left out with a warning."""
     import math
 
     from benchmark.data import dataset_names
@@ -439,11 +440,16 @@ def held_out_items(task: Task, test_sets: dict[DataSpec, list[ImageRecord]]) -> 
                             names[spec], rec.image_id, w, h, multiple, task.name)
                 continue
             clean = to_float(mod_crop(rec.pixels, multiple))[None]
+            if task.max_side is not None and max(clean.shape[-2:]) > task.max_side:
+                log.warning("test image %s/%s (%d×%d) is larger than %d px on a side, the most task %s takes: left out",
+                            names[spec], rec.image_id, w, h, task.max_side, task.name)
+                continue
             degraded = task.degrade(clean, image_generator(task, f"{names[spec]}/{rec.image_id}"))
             _check_degraded(task, clean, degraded)
             items.append(TestItem(names[spec], rec.image_id, clean, degraded))
     if not items and any(test_sets.values()):
-        raise UserError(f"no test image is at least {multiple} px on each side, the multiple task {task.name} needs "
+        most = f" and at most {task.max_side} px" if task.max_side is not None else ""
+        raise UserError(f"no test image is at least {multiple}{most} px on each side, as task {task.name} needs "
                         f"({', '.join(str(s) for s in test_sets)})")
     return items
 
@@ -481,22 +487,33 @@ def evaluate(net: torch.nn.Module | None, items: list[TestItem], metrics: Metric
 def coverage(scores, metrics: MetricSet) -> tuple[list[str], dict[str, str], dict[str, str]]:
     """(metrics scored on at least one image, {metric: why it scored none}, {metric: which images
     it left out and why}) for one evaluation pass; a metric that cannot score an image (e.g. ms_ssim
-    below 176 px per side) is *partial*, or *unscorable* when that holds for every test image."""
+    below 176 px per side) is *partial*, or *unscorable* when that holds for every test image. A value
+    that is not finite (pyiqa's piqe on an all-black image: NaN) counts as not scored: every mean skips
+    it, so a row that has it averages fewer images than one that does not, which the note says."""
+    import math
+
     from benchmark.metrics import min_side
+
+    def few(names):
+        return ", ".join(names[:5]) + (f", … {len(names) - 5} more" if len(names) > 5 else "")
 
     n = len(scores)
     scored, unscorable, partial = [], {}, {}
     for m in metrics.metrics:
-        k = sum(m.name in vals for _, vals in scores)
+        missed = [f"{it.dataset}/{it.image}" for it, vals in scores if m.name not in vals]
+        nan = [f"{it.dataset}/{it.image}" for it, vals in scores
+               if m.name in vals and not math.isfinite(vals[m.name])]
+        k = n - len(missed) - len(nan)
         why = f"needs ≥ {min_side(m.name)} px per side" if min_side(m.name) else "not scorable"
+        whys = ([why] if missed or not nan else []) + (["its value is not finite (NaN or inf)"] if nan else [])
         if k == 0 and n:
-            unscorable[m.name] = f"no test image could be scored: {why}"
+            unscorable[m.name] = f"no test image could be scored: {'; '.join(whys)}"
         else:
             scored.append(m.name)
             if k < n:
-                missed = [f"{it.dataset}/{it.image}" for it, vals in scores if m.name not in vals]
-                partial[m.name] = f"scored {k} of {n} images ({why}; left out: {', '.join(missed[:5])}" + \
-                    (f", … {len(missed) - 5} more)" if len(missed) > 5 else ")")
+                parts = ([f"{why}; left out: {few(missed)}"] if missed else []) + \
+                    ([f"not finite on: {few(nan)}"] if nan else [])
+                partial[m.name] = f"scored {k} of {n} images ({'; '.join(parts)})"
     return scored, unscorable, partial
 
 

@@ -36,6 +36,9 @@ class Task:
 
     #: image sides must be a multiple of this (e.g. 4 for ×4 super-resolution)
     size_multiple = 1
+    #: the largest image side the degradation can take (JPEG: libjpeg's 65 500 px), or None for any;
+    #: a larger test image is left out of the task (benchmark.runner.held_out_items)
+    max_side = None
     #: the degradation runs on the host whatever the batch's device (a CPU codec such as libjpeg): the
     #: GPU step then makes its batches one step ahead in a thread (benchmark.runner.HostPrefetch)
     host_only = False

@@ -22,6 +22,7 @@ class JPEGArtifacts(Task):
 
     quality: int = 10
     host_only = True
+    max_side = 65500  # libjpeg's JPEG_MAX_DIMENSION: torchvision's encoder crashes the process beyond it
 
     def __post_init__(self):
         if not 1 <= self.quality <= 100:
@@ -30,6 +31,9 @@ class JPEGArtifacts(Task):
     def degrade(self, clean: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         from torchvision.io import decode_jpeg, encode_jpeg  # lazy: torchvision import costs seconds
 
+        if max(clean.shape[-2:]) > self.max_side:  # a segmentation fault in encode_jpeg, not an exception
+            raise ValueError(f"image {clean.shape[-2]}x{clean.shape[-1]} exceeds JPEG's largest side, "
+                             f"{self.max_side} px")
         u8 = (clean.detach().float().cpu().clamp(0, 1) * 255).round().to(torch.uint8)
         encoded = encode_jpeg(list(u8), quality=self.quality)
         decoded = torch.stack([decode_jpeg(e) for e in encoded])

@@ -293,3 +293,74 @@ def test_a_damaged_shard_of_a_local_copy_is_one_line(tmp_path, caplog):
         load_images(DataSpec.parse(str(root), role="test"))
     assert "\n" not in str(err.value)
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+def test_a_panorama_wider_than_jpeg_allows_is_left_out_not_a_crash(caplog):
+    """libjpeg encodes at most 65 500 px a side; torchvision's encode_jpeg beyond that killed the whole
+    process with a segmentation fault (no message, no results) when a test set held such a panorama. The
+    jpeg task now declares that limit: a larger test image is left out of it with a warning (as one
+    smaller than the task's multiple is), and degrade itself refuses such a batch with a ValueError."""
+    from benchmark.runner import held_out_items
+
+    task = build_task("jpeg")
+    assert task.max_side == 65500
+    wide = ImageRecord("panorama", torch.zeros(3, 8, 65536, dtype=torch.uint8))
+    small = ImageRecord("small", torch.full((3, 16, 24), 128, dtype=torch.uint8))
+    with caplog.at_level("WARNING"):
+        items = held_out_items(task, {DataSpec("x"): [wide, small]})
+    assert [i.image for i in items] == ["small"]
+    assert any("panorama" in r.getMessage() and "65500" in r.getMessage() for r in caplog.records)
+    with pytest.raises(ValueError, match="65500"):
+        task.degrade(torch.zeros(1, 3, 8, 65504), torch.Generator())
+    assert len(held_out_items(build_task("denoise"), {DataSpec("x"): [wide]})) == 1  # no limit elsewhere
+
+
+def test_a_dataset_of_pixel_arrays_loads(tmp_path):
+    """``Dataset.from_dict({"image": [numpy arrays]})`` stores pixels as nested uint8 lists. Such a
+    column was "no image column; name one with '#COLUMN' (columns: image)" and, named, "holds arrays,
+    not images". H×W×3, H×W (grey) and 3×H×W arrays are read as images; an array of another shape is
+    named as unreadable."""
+    import datasets
+    import numpy as np
+
+    from benchmark.data import load_images
+
+    rng = np.random.default_rng(0)
+    hwc = rng.integers(0, 256, (16, 24, 3), dtype=np.uint8)
+    grey = rng.integers(0, 256, (16, 24), dtype=np.uint8)
+    datasets.Dataset.from_dict({"image": [hwc, hwc.transpose(2, 0, 1)], "image_id": ["hwc", "chw"]}) \
+        .save_to_disk(str(tmp_path / "arrays"))
+    recs = load_images(DataSpec.parse(str(tmp_path / "arrays")))
+    assert [r.image_id for r in recs] == ["hwc", "chw"]
+    want = torch.from_numpy(hwc).permute(2, 0, 1)
+    assert all(torch.equal(r.pixels, want) for r in recs)
+    grey3 = torch.from_numpy(grey).expand(3, 16, 24)
+    datasets.Dataset.from_dict({"pixels": [grey[:, :, None], grey[:, :, None].repeat(5, 2)]}) \
+        .save_to_disk(str(tmp_path / "grey"))
+    recs = load_images(DataSpec.parse(str(tmp_path / "grey")))  # the 5-channel one is skipped, by name
+    assert len(recs) == 1 and torch.equal(recs[0].pixels, grey3)
+    datasets.Dataset.from_dict({"pixels": [grey]}).save_to_disk(str(tmp_path / "grey2d"))
+    assert torch.equal(load_images(DataSpec.parse(str(tmp_path / "grey2d")))[0].pixels, grey3)
+
+
+def test_a_metric_that_gives_nan_on_an_image_is_reported_as_partial():
+    """pyiqa's piqe is NaN on an all-black image (the jpeg input of a black frame is black). The NaN was
+    stored as a value and silently skipped by every mean, so the ``input`` row's piqe averaged fewer
+    images than the nets' rows, with no word anywhere. Coverage now counts a non-finite value as not
+    scored: the run's (and the report's) coverage note names the metric, the image and why."""
+    from types import SimpleNamespace
+
+    from benchmark.metrics import MetricSet
+    from benchmark.runner import coverage
+
+    ms = MetricSet(("psnr", "piqe"))
+    black, noise = torch.zeros(1, 3, 64, 64), torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+    scores = [(SimpleNamespace(dataset="d", image=name), ms.score(x, x)) for name, x in (("black", black),
+                                                                                     ("noise", noise))]
+    assert scores[0][1]["piqe"] != scores[0][1]["piqe"]  # the case at hand: NaN
+    scored, unscorable, partial = coverage(scores, ms)
+    assert "piqe" in scored and "psnr" not in partial
+    assert partial["piqe"].startswith("scored 1 of 2 images") and "d/black" in partial["piqe"]
+    assert "not finite" in partial["piqe"] and "px per side" not in partial["piqe"]
+    _, unscorable, _ = coverage(scores[:1], ms)
+    assert "not finite" in unscorable["piqe"]
