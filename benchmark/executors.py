@@ -49,6 +49,7 @@ from benchmark.errors import UserError
 
 log = logging.getLogger(__name__)
 EXECUTORS = ("local", "ray", "slurm")
+STOP_GRACE_S = 120  # how long an interrupted driver waits for remote tasks to checkpoint and stop
 _REPO_ROOT = Path(__file__).resolve().parents[1]  # where `benchmark`, `tasks`, `losses` live
 
 
@@ -518,6 +519,12 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
             for ref in refs:
                 with contextlib.suppress(Exception):
                     ray.cancel(ref)  # SIGINT: the runs checkpoint and stop
+            # ... which takes them the rest of an iteration: shutting the local instance down (finally) at
+            # once killed them first, losing the training since their last checkpoint
+            log.warning("waiting up to %d s for %d ray task(s) to checkpoint and stop (interrupt again to stop now)",
+                        STOP_GRACE_S, len(refs))
+            with contextlib.suppress(Exception):
+                ray.wait(refs, num_returns=len(refs), timeout=STOP_GRACE_S)
             raise
     finally:
         if started:
