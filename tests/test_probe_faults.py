@@ -376,3 +376,37 @@ def test_ctrl_c_with_a_local_ray_instance_leaves_a_checkpoint(tmp_path):
     run = [d for d in out.glob("runs/*") if not d.name.startswith("input-")]
     assert len(run) == 1 and (run[0] / "ckpt.pt").is_file(), err
     assert not (run[0] / ".lock").exists()
+
+
+@pytest.fixture
+def sigint_handled():
+    """Python's own SIGINT handler, whatever the launcher did (a background job inherits it ignored)."""
+    import signal
+
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
+def test_sigterm_to_every_process_then_the_drivers_sigint_still_checkpoints(sigint_handled):
+    """At walltime SLURM sends SIGTERM to every process of the job — the driver *and* its local
+    workers — and the driver, stopping, passes one SIGINT to each worker: a worker saw a second
+    signal and stopped at once, mid-step, without the checkpoint the first one was finishing for.
+    A second signal of another kind is the same stop; only the same signal again (a second Ctrl-C)
+    stops at once."""
+    import os
+    import signal
+
+    from benchmark.results import DeferredInterrupt
+
+    reached = False
+    with pytest.raises(KeyboardInterrupt), DeferredInterrupt() as d:
+        os.kill(os.getpid(), signal.SIGTERM)  # from the scheduler
+        os.kill(os.getpid(), signal.SIGINT)   # from the driver
+        assert d.requested
+        reached = True  # the step and its checkpoint still complete
+    assert reached
+    with pytest.raises(KeyboardInterrupt), DeferredInterrupt():
+        os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), signal.SIGTERM)  # the same signal again: now
+        raise AssertionError("not reached")
