@@ -110,7 +110,7 @@ def run_unit(unit: WorkUnit) -> dict:
 
         from benchmark.progress import GridProgress
 
-        progress = GridProgress(store, unit.grid or (*unit.configs, *unit.steal), unit.grid_workers)
+        progress = GridProgress(store, unit.grid or (*unit.configs, *unit.steal), unit.grid_workers, since=unit.since)
         own = [c for c in unit.configs if not failed_here(c)]
         summary = dataclasses.asdict(run_grid(own, store, tuple(unit.metrics), device, progress=unit.progress,
                                               checkpoint=unit.checkpoint, data=data, grid_progress=progress,
@@ -372,7 +372,7 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
     log.info("local executor: %d workers (%s) on %d runs", workers, placement, len(configs))
     from benchmark.progress import GridProgress, Monitor, log_to_bars
 
-    bars = GridProgress(ResultsStore(store_root), configs, workers, bar=progress)
+    bars = GridProgress(ResultsStore(store_root), configs, workers, bar=progress, since=since)
     try:
         with log_to_bars(progress):
             results = _run_processes(units, envs, Monitor(bars))

@@ -410,3 +410,34 @@ def test_sigterm_to_every_process_then_the_drivers_sigint_still_checkpoints(sigi
         os.kill(os.getpid(), signal.SIGTERM)
         os.kill(os.getpid(), signal.SIGTERM)  # the same signal again: now
         raise AssertionError("not reached")
+
+
+def test_run_counter_of_a_rerun_does_not_count_earlier_failures_as_started(tmp_path):
+    """Re-running a grid whose runs failed last night (the same command retries them) numbered its
+    first retry "run 3/3 …, 2 failed": every failure recorded by an earlier invocation counted as a
+    run this grid had started, so the counter sat at the end for the whole re-run. Failures of
+    earlier invocations are runs still to do; this grid's own failures still move the counter."""
+    import time
+
+    from benchmark.config import RunConfig, run_id
+    from benchmark.progress import GridProgress
+    from benchmark.results import ResultsStore, RunLock
+
+    store = ResultsStore(tmp_path)
+    store.ensure_writable()
+    cfgs = [RunConfig(task="denoise", loss="l1", seed=s, train_fingerprint="x", test_fingerprint="y")
+            for s in range(3)]
+    for c in cfgs[:2]:  # failed at 3 a.m.
+        store.write_meta(run_id(c), {"run_id": run_id(c), "status": "failed", "config": c.to_dict(),
+                                     "started": time.time() - 6 * 3600})
+    p = GridProgress(store, cfgs, workers=1)  # the re-run starts
+    assert p.line("denoise/l1 seed 0").startswith("run 1/3 (denoise/l1 seed 0): 0 done, 0 failed")
+    store.archive_attempt(run_id(cfgs[0]))  # the retry of seed 0 is in flight
+    lock = RunLock.acquire(store.run_dir(run_id(cfgs[0])) / ".lock")
+    try:
+        assert p.line("denoise/l1 seed 0").startswith("run 1/3 (denoise/l1 seed 0): 0 done, 1 running, 0 failed")
+    finally:
+        lock.release()
+    store.write_meta(run_id(cfgs[0]), {"run_id": run_id(cfgs[0]), "status": "failed", "config": cfgs[0].to_dict(),
+                                       "started": time.time()})  # and it fails again, in this grid
+    assert p.line("denoise/l1 seed 1").startswith("run 2/3 (denoise/l1 seed 1): 0 done, 1 failed")
