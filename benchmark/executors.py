@@ -49,6 +49,7 @@ from benchmark.errors import UserError
 
 log = logging.getLogger(__name__)
 EXECUTORS = ("local", "ray", "slurm")
+STOP_GRACE_S = 120  # how long an interrupted driver waits for remote tasks to checkpoint and stop
 _REPO_ROOT = Path(__file__).resolve().parents[1]  # where `benchmark`, `tasks`, `losses` live
 
 
@@ -109,7 +110,7 @@ def run_unit(unit: WorkUnit) -> dict:
 
         from benchmark.progress import GridProgress
 
-        progress = GridProgress(store, unit.grid or (*unit.configs, *unit.steal), unit.grid_workers)
+        progress = GridProgress(store, unit.grid or (*unit.configs, *unit.steal), unit.grid_workers, since=unit.since)
         own = [c for c in unit.configs if not failed_here(c)]
         summary = dataclasses.asdict(run_grid(own, store, tuple(unit.metrics), device, progress=unit.progress,
                                               checkpoint=unit.checkpoint, data=data, grid_progress=progress,
@@ -371,7 +372,7 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
     log.info("local executor: %d workers (%s) on %d runs", workers, placement, len(configs))
     from benchmark.progress import GridProgress, Monitor, log_to_bars
 
-    bars = GridProgress(ResultsStore(store_root), configs, workers, bar=progress)
+    bars = GridProgress(ResultsStore(store_root), configs, workers, bar=progress, since=since)
     try:
         with log_to_bars(progress):
             results = _run_processes(units, envs, Monitor(bars))
@@ -518,6 +519,12 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
             for ref in refs:
                 with contextlib.suppress(Exception):
                     ray.cancel(ref)  # SIGINT: the runs checkpoint and stop
+            # ... which takes them the rest of an iteration: shutting the local instance down (finally) at
+            # once killed them first, losing the training since their last checkpoint
+            log.warning("waiting up to %d s for %d ray task(s) to checkpoint and stop (interrupt again to stop now)",
+                        STOP_GRACE_S, len(refs))
+            with contextlib.suppress(Exception):
+                ray.wait(refs, num_returns=len(refs), timeout=STOP_GRACE_S)
             raise
     finally:
         if started:

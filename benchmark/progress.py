@@ -37,9 +37,11 @@ def _fmt(seconds: float) -> str:
 
 
 class GridProgress:
-    """Progress of one grid (``configs``) in a results store; ``workers`` runs at a time."""
+    """Progress of one grid (``configs``) in a results store; ``workers`` runs at a time. ``since``
+    (``time.time()`` when the grid started; default: now) tells this grid's failures, which move the
+    run counter, from those an earlier invocation recorded, which are runs this one still has to do."""
 
-    def __init__(self, store, configs, workers: int = 1, bar: bool = False):
+    def __init__(self, store, configs, workers: int = 1, bar: bool = False, since: float | None = None):
         from benchmark.config import run_id
         from benchmark.lossfn import loss_family
 
@@ -48,6 +50,7 @@ class GridProgress:
         self.family = {rid: loss_family(c.loss) for rid, c in self.runs.items()}
         self.total = len(self.runs)
         self.workers = max(1, int(workers))
+        self.since = time.time() if since is None else float(since)
         self.bar = None
         if bar:
             from tqdm import tqdm
@@ -56,9 +59,10 @@ class GridProgress:
         self._shown = 0
 
     def status(self) -> dict:
-        """``{"done", "failed", "started" (not done: failed or in flight), "todo": {family: runs left},
-        "seconds": {family: [wall s of finished runs]}, "running": {family: [seconds each run in flight
-        has run]}}``."""
+        """``{"done", "failed" (during this grid), "started" (not done: failed during this grid, or in
+        flight), "todo": {family: runs left}, "seconds": {family: [wall s of finished runs]}, "running":
+        {family: [seconds each run in flight has run]}}``. A failure an earlier invocation recorded is a
+        run still to do (this grid retries it), not one it started."""
         done = failed = started = 0  # started: not done, but failed or in flight
         todo: dict[str, int] = {}
         seconds: dict[str, list[float]] = {}
@@ -73,11 +77,13 @@ class GridProgress:
                     seconds.setdefault(fam, []).append(float(meta["wall_s"]))
             else:
                 todo[fam] = todo.get(fam, 0) + 1
-                failed += st == "failed"
+                started_at = meta.get("started")
+                here = st == "failed" and not (isinstance(started_at, (int, float)) and started_at < self.since)
+                failed += here
                 age = RunLock.held_for(self.store.run_dir(rid) / ".lock")
                 if age is not None:
                     running.setdefault(fam, []).append(age)
-                started += st == "failed" or age is not None
+                started += here or age is not None
         return {"done": done, "failed": failed, "started": started, "todo": todo, "seconds": seconds,
                 "running": running}
 

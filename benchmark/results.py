@@ -97,20 +97,26 @@ class DeferredInterrupt:
     """Hold SIGINT/SIGTERM back for the duration of a ``with`` block.
 
     A signal that arrives inside the block sets :attr:`requested`; on leaving the block
-    :class:`KeyboardInterrupt` is raised, so a write in progress always completes. A second
-    signal interrupts at once. Blocks nest; outside the main thread this does nothing (Python
-    delivers signals to the main thread only), and a signal the process ignores (a background
-    job's SIGINT) stays ignored.
+    :class:`KeyboardInterrupt` is raised, so a write in progress always completes. The same
+    signal again (a second Ctrl-C) interrupts at once; the other one does not: at walltime SLURM
+    sends SIGTERM to every process of a job and a stopping driver passes SIGINT to its workers,
+    two signals of one stop that must not cost the checkpoint being written. Blocks nest; outside
+    the main thread this does nothing (Python delivers signals to the main thread only), and a
+    signal the process ignores (a background job's SIGINT) stays ignored.
     """
 
     def __init__(self):
         self.requested = False
+        self._first: int | None = None  # the signal that requested the stop
         self._saved: dict | None = None
 
     def _handler(self, signum, frame):
         if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
+            if signum == self._first:
+                raise KeyboardInterrupt
+            log.info("%s received too: still finishing the current step", signal.Signals(signum).name)
+            return
+        self.requested, self._first = True, signum
         log.warning("%s received: finishing the current step first (send it again to stop now)",
                     signal.Signals(signum).name)
 

@@ -302,3 +302,142 @@ def test_slurm_executor_without_slurm_is_refused_not_run_locally(tmp_path):
     with pytest.raises(UserError, match=r"^--executor slurm: no SLURM here \(srun/sbatch not found\)"):
         executors.execute_slurm(configs, tmp_path / "r", metrics, "cpu")
     assert not (tmp_path / "r" / ".submitit").exists() or not any((tmp_path / "r" / ".submitit").iterdir())
+
+
+def test_interrupted_ray_driver_waits_for_its_tasks_to_checkpoint(tmp_path, monkeypatch):
+    """Ctrl-C with `--executor ray` cancelled the tasks (a SIGINT each: checkpoint and stop) and at
+    once shut the local Ray instance down, which killed them before the checkpoint was written:
+    measured, no ckpt.pt, the run's .lock left behind, and the training in flight lost although the
+    command said "checkpoints are saved". The driver now waits for them (up to STOP_GRACE_S)."""
+    import types
+
+    class FakeRay:
+        exceptions = types.SimpleNamespace(RayError=RuntimeError)
+
+        def __init__(self):
+            self.calls = []
+
+        def is_initialized(self):
+            return True  # joined: the executor neither starts nor stops it
+
+        def cluster_resources(self):
+            return {"CPU": 2.0}
+
+        def remote(self, **opts):
+            return lambda fn: types.SimpleNamespace(remote=lambda unit: f"ref-{unit.tag}")
+
+        def get(self, ref):
+            raise KeyboardInterrupt  # Ctrl-C while the driver waits on its first task
+
+        def cancel(self, ref):
+            self.calls.append(("cancel", ref))
+
+        def wait(self, refs, num_returns, timeout):
+            self.calls.append(("wait", tuple(refs), num_returns, timeout))
+            return refs, []
+
+    ray = FakeRay()
+    monkeypatch.setattr(executors, "_require", lambda module, extra: ray)
+    configs, metrics = _tiny_grid()
+    with pytest.raises(KeyboardInterrupt):
+        executors.execute_ray(configs, tmp_path / "r", metrics, "cpu", workers=2)
+    assert ray.calls == [("cancel", "ref-[w0]"), ("cancel", "ref-[w1]"),
+                         ("wait", ("ref-[w0]", "ref-[w1]"), 2, executors.STOP_GRACE_S)]
+
+
+@pytest.mark.slow
+def test_ctrl_c_with_a_local_ray_instance_leaves_a_checkpoint(tmp_path):
+    """End to end with a real local Ray instance: SIGINT to the driver mid-training leaves the run's
+    checkpoint (and no lock) behind, so the same command resumes it."""
+    pytest.importorskip("ray")
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "r"
+    args = [sys.executable, "-m", "benchmark", "run", "--tasks", "denoise", "--losses", "l1", "--seeds", "0",
+            "--iterations", "3000", "--crop", "96", "--batch-size", "16", "--metrics", "psnr", "--no-budget-check",
+            "--no-report", "--no-progress", "--checkpoint-every", "100000", "--checkpoint-seconds", "1000",
+            "--executor", "ray", "--workers", "1", "--device", "cpu", "--out", str(out)]
+    env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(root))
+    env.pop("RAY_ADDRESS", None)
+    proc = subprocess.Popen(args, cwd=root, env=env, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 180
+    while time.time() < deadline and not list(out.glob("runs/[!i]*/curve.csv")):
+        time.sleep(0.5)
+    time.sleep(3)  # some iterations in (of about a second each: the stop takes the rest of one)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=180)
+    assert proc.returncode == 130, err
+    run = [d for d in out.glob("runs/*") if not d.name.startswith("input-")]
+    assert len(run) == 1 and (run[0] / "ckpt.pt").is_file(), err
+    assert not (run[0] / ".lock").exists()
+
+
+@pytest.fixture
+def sigint_handled():
+    """Python's own SIGINT handler, whatever the launcher did (a background job inherits it ignored)."""
+    import signal
+
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
+def test_sigterm_to_every_process_then_the_drivers_sigint_still_checkpoints(sigint_handled):
+    """At walltime SLURM sends SIGTERM to every process of the job — the driver *and* its local
+    workers — and the driver, stopping, passes one SIGINT to each worker: a worker saw a second
+    signal and stopped at once, mid-step, without the checkpoint the first one was finishing for.
+    A second signal of another kind is the same stop; only the same signal again (a second Ctrl-C)
+    stops at once."""
+    import os
+    import signal
+
+    from benchmark.results import DeferredInterrupt
+
+    reached = False
+    with pytest.raises(KeyboardInterrupt), DeferredInterrupt() as d:
+        os.kill(os.getpid(), signal.SIGTERM)  # from the scheduler
+        os.kill(os.getpid(), signal.SIGINT)   # from the driver
+        assert d.requested
+        reached = True  # the step and its checkpoint still complete
+    assert reached
+    with pytest.raises(KeyboardInterrupt), DeferredInterrupt():
+        os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), signal.SIGTERM)  # the same signal again: now
+        raise AssertionError("not reached")
+
+
+def test_run_counter_of_a_rerun_does_not_count_earlier_failures_as_started(tmp_path):
+    """Re-running a grid whose runs failed last night (the same command retries them) numbered its
+    first retry "run 3/3 …, 2 failed": every failure recorded by an earlier invocation counted as a
+    run this grid had started, so the counter sat at the end for the whole re-run. Failures of
+    earlier invocations are runs still to do; this grid's own failures still move the counter."""
+    import time
+
+    from benchmark.config import RunConfig, run_id
+    from benchmark.progress import GridProgress
+    from benchmark.results import ResultsStore, RunLock
+
+    store = ResultsStore(tmp_path)
+    store.ensure_writable()
+    cfgs = [RunConfig(task="denoise", loss="l1", seed=s, train_fingerprint="x", test_fingerprint="y")
+            for s in range(3)]
+    for c in cfgs[:2]:  # failed at 3 a.m.
+        store.write_meta(run_id(c), {"run_id": run_id(c), "status": "failed", "config": c.to_dict(),
+                                     "started": time.time() - 6 * 3600})
+    p = GridProgress(store, cfgs, workers=1)  # the re-run starts
+    assert p.line("denoise/l1 seed 0").startswith("run 1/3 (denoise/l1 seed 0): 0 done, 0 failed")
+    store.archive_attempt(run_id(cfgs[0]))  # the retry of seed 0 is in flight
+    lock = RunLock.acquire(store.run_dir(run_id(cfgs[0])) / ".lock")
+    try:
+        assert p.line("denoise/l1 seed 0").startswith("run 1/3 (denoise/l1 seed 0): 0 done, 1 running, 0 failed")
+    finally:
+        lock.release()
+    store.write_meta(run_id(cfgs[0]), {"run_id": run_id(cfgs[0]), "status": "failed", "config": cfgs[0].to_dict(),
+                                       "started": time.time()})  # and it fails again, in this grid
+    assert p.line("denoise/l1 seed 1").startswith("run 2/3 (denoise/l1 seed 1): 0 done, 1 failed")
