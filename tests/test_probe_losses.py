@@ -20,7 +20,8 @@ from benchmark.registry import LOSSES
 from benchmark.results import ResultsStore
 
 _HEAD = "import torch\nfrom benchmark.registry import register_loss\n\n"
-_LOSS = _HEAD + "@register_loss('{name}')\nclass Bad(torch.nn.Module):\n    def forward(self, p, t):\n        return {body}\n"
+_LOSS = _HEAD + ("@register_loss('{name}')\nclass Bad(torch.nn.Module):\n    def forward(self, p, t):\n"
+                 "        return {body}\n")
 
 LOSS_FILES = {
     "nan_value.py": _LOSS.format(name="probe_nan", body="(p - t).abs().mean() * float('nan')"),
@@ -35,9 +36,20 @@ LOSS_FILES = {
     "function.py": _HEAD + "@register_loss('probe_func')\ndef probe_func(pred, target):\n"
                            "    return (pred - target).abs().mean()\n",
     "required_arg.py": _HEAD + "@register_loss('probe_req')\nclass Bad(torch.nn.Module):\n"
-                               "    def __init__(self, scale):\n        super().__init__()\n        self.scale = scale\n"
+                               "    def __init__(self, scale):\n        super().__init__()\n"
+                               "        self.scale = scale\n"
                                "    def forward(self, p, t):\n        return self.scale * (p - t).abs().mean()\n",
-    "forward_raises.py": _LOSS.format(name="probe_fwd", body="(p - t).abs().mean() + torch.zeros(5, 7) @ torch.zeros(3, 2)"),
+    # finite value, NaN gradient: sqrt at 0 (a norm without eps) — the net's weights went NaN at the first step
+    "nan_gradient.py": _LOSS.format(name="probe_nangrad",
+                                    body="(p - t).abs().mean() + (p - p.detach()).pow(2).mean().sqrt()"),
+    # depends on its own parameter only, not on pred: the net got no gradient and the run was recorded 'ok'
+    "own_param_only.py": _HEAD + "@register_loss('probe_own')\nclass Bad(torch.nn.Module):\n"
+                                 "    def __init__(self):\n        super().__init__()\n"
+                                 "        self.w = torch.nn.Parameter(torch.ones(()))\n"
+                                 "    def forward(self, p, t):\n"
+                                 "        return self.w * (p.detach() - t).abs().mean()\n",
+    "forward_raises.py": _LOSS.format(name="probe_fwd",
+                                      body="(p - t).abs().mean() + torch.zeros(5, 7) @ torch.zeros(3, 2)"),
 }
 
 
@@ -100,6 +112,10 @@ def _one_line_error(args, d, capsys) -> tuple[int, str]:
     # exit 0: a broken loss, not a diverging training
     ("nan_value.py", "probe_nan", r"loss 'probe_nan' returned nan .*first"),
     ("inf_value.py", "probe_inf", r"loss 'probe_inf' returned inf .*first"),
+    # a NaN gradient at a finite value: recorded as a run 'diverged at iteration 2', exit 0
+    ("nan_gradient.py", "probe_nangrad", r"loss 'probe_nangrad' has a non-finite gradient .*first"),
+    # no gradient reaches pred (only the loss's own parameter has one): recorded 'ok', an untrained net scored
+    ("own_param_only.py", "probe_own", r"loss 'probe_own' does not depend differentiably on pred"),
     # a complex value was cast to its real part with a UserWarning and trained on, exit 0
     ("complex_value.py", "probe_complex", r"loss 'probe_complex' returned a complex tensor"),
 ])
@@ -112,7 +128,8 @@ def test_bad_loss_value_on_first_batch_is_one_line_error(file, name, pattern, d,
 @pytest.mark.parametrize("file,name,pattern", [
     # was "error: internal error: RuntimeError: oops in init (rerun with --debug ...)", exit 1: the user's code
     # failed, not the harness
-    ("init_raises.py", "probe_init", r"loss 'probe_init' \(init_raises\.py\) failed to build: RuntimeError: oops in init"),
+    ("init_raises.py", "probe_init",
+     r"loss 'probe_init' \(init_raises\.py\) failed to build: RuntimeError: oops in init"),
     # was "bad arguments {}: Bad() takes no arguments" (the harness passed seed= to object.__init__)
     ("not_a_module.py", "probe_plain", r"loss 'probe_plain' must build an nn\.Module, got Bad"),
     # was "bad arguments {}: probe_func() missing 2 required positional arguments: 'pred' and 'target'"
@@ -179,3 +196,4 @@ def test_two_loss_files_registering_one_name_name_the_first_file(tmp_path):
             load_user_file(tmp_path / "second_file.py")
     finally:
         LOSSES.remove("probe_same")
+
