@@ -197,3 +197,20 @@ def test_two_loss_files_registering_one_name_name_the_first_file(tmp_path):
     finally:
         LOSSES.remove("probe_same")
 
+
+def test_checkpoint_of_a_whole_pickled_model_is_not_called_damaged(tmp_path):
+    """``torch.save(model)`` (not its state_dict) as --backbone-weights was 'cannot load checkpoint … (damaged):
+    UnpicklingError: Weights only load failed. … [1mdo those steps only if you trust …' — the file is sound,
+    it holds a pickled object, and the line carried terminal escape codes."""
+    import torch
+
+    from benchmark import weights as W
+    from benchmark.errors import UserError
+
+    path = tmp_path / "whole_model.pt"
+    torch.save(torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3)), path)
+    with pytest.raises(UserError) as info:
+        W.load_state(path)
+    msg = str(info.value)
+    assert "damaged" not in msg and "\x1b" not in msg, msg
+    assert re.search(r"whole_model\.pt holds pickled Python objects .*state_dict\(\)", msg), msg
