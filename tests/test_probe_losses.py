@@ -214,3 +214,17 @@ def test_checkpoint_of_a_whole_pickled_model_is_not_called_damaged(tmp_path):
     msg = str(info.value)
     assert "damaged" not in msg and "\x1b" not in msg, msg
     assert re.search(r"whole_model\.pt holds pickled Python objects .*state_dict\(\)", msg), msg
+
+
+def test_focal_frequency_loss_refuses_a_negative_alpha():
+    """``ffl(alpha=-1.0)`` was accepted: its spectrum weight |ΔF|^α is 1/0 where a frequency is already right, so
+    the loss is NaN at pred == target (and wherever one bin matches) and the run diverges mid-training."""
+    import torch
+
+    from benchmark.errors import UserError
+    from benchmark.lossfn import build_loss, check_loss_arguments
+
+    with pytest.raises(UserError, match=r"alpha"):
+        check_loss_arguments("ffl(alpha=-1.0)")
+    x = torch.rand(1, 3, 16, 16)
+    assert float(build_loss("ffl(alpha=0.0)")(x, x.clone())) == 0.0  # α = 0 (no focusing) stays allowed
