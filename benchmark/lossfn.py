@@ -34,7 +34,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from benchmark.errors import UserError
+from benchmark.errors import UserError, did_you_mean
 from benchmark.registry import LOSSES
 
 
@@ -456,6 +456,10 @@ def _check_required(name: str, obj, params: dict, kwargs: dict) -> None:
                     f"in the spec, e.g. '{name}({args})', or a default in {owner}")
 
 
+#: what a loss entry may declare in ``needs``: the extra inputs the runner passes to its forward
+LOSS_EXTRAS = ("degraded",)
+
+
 def check_forward(name: str, module: nn.Module, needs: tuple[str, ...]) -> None:
     """The loss protocol, checked on the signature before anything trains: ``forward(pred, target)``,
     plus ``degraded=`` when the entry declares ``needs=("degraded",)``. A mismatch is a one-line
@@ -469,6 +473,10 @@ def check_forward(name: str, module: nn.Module, needs: tuple[str, ...]) -> None:
         fn, what = module.__call__, "__call__"
     else:
         raise UserError(f"loss {name!r} ({cls.__name__}) defines no forward(self, pred, target)")
+    unknown = [k for k in needs if k not in LOSS_EXTRAS]
+    if unknown:  # never passed: a forward's default (degraded=None) would be what it gets, silently, every step
+        raise UserError(f"loss {name!r} declares needs={tuple(needs)!r}: the runner passes only "
+                        f"{', '.join(map(repr, LOSS_EXTRAS))} (the net's input){did_you_mean(unknown[0], LOSS_EXTRAS)}")
     extra = {k: None for k in needs if k == "degraded"}  # the only extra the runner passes
     try:
         sig = inspect.signature(fn)

@@ -48,6 +48,10 @@ LOSS_FILES = {
                                  "        self.w = torch.nn.Parameter(torch.ones(()))\n"
                                  "    def forward(self, p, t):\n"
                                  "        return self.w * (p.detach() - t).abs().mean()\n",
+    # a typo in needs: the forward's degraded=None default was what it got, silently, every step
+    "needs_typo.py": _HEAD + "@register_loss('probe_needs', needs=('degrade',))\nclass Bad(torch.nn.Module):\n"
+                             "    def forward(self, p, t, degraded=None):\n"
+                             "        return (p - (t if degraded is None else degraded)).abs().mean()\n",
     "forward_raises.py": _LOSS.format(name="probe_fwd",
                                       body="(p - t).abs().mean() + torch.zeros(5, 7) @ torch.zeros(3, 2)"),
 }
@@ -135,6 +139,9 @@ def test_bad_loss_value_on_first_batch_is_one_line_error(file, name, pattern, d,
     # was "bad arguments {}: probe_func() missing 2 required positional arguments: 'pred' and 'target'"
     ("function.py", "probe_func", r"loss 'probe_func' is a function of \(pred, target\).*nn\.Module class"),
     # was "bad arguments {}: Bad.__init__() missing 1 required positional argument: 'scale'"
+    # was accepted: the runner passes only 'degraded', so the loss trained against the target instead
+    ("needs_typo.py", "probe_needs", r"loss 'probe_needs' declares needs=\('degrade',\).*only 'degraded'.*did you "
+                                     r"mean degraded"),
     ("required_arg.py", "probe_req", r"loss 'probe_req' needs argument 'scale' \(no default\).*probe_req\(scale="),
 ])
 def test_loss_that_cannot_be_built_is_one_clear_line(file, name, pattern, d, capsys):
