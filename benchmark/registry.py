@@ -84,7 +84,8 @@ class Registry:
                              f"Python, so a name is an identifier: letters, digits and _ (e.g. {like!r})")
         if name in self._entries:
             other = self._entries[name]  # a user's file by its path, not its internal module name
-            by = other.meta.get("file") or other.meta.get("plugin") or other.source
+            by = other.meta.get("file") or other.meta.get("plugin") or \
+                getattr(sys.modules.get(other.source), "__file__", None) or other.source  # a file still loading
             raise ValueError(f"{self.kind} {name!r} is already registered (by {by})")
         if isinstance(meta.get("needs"), str):  # needs="degraded" means ("degraded",), not its letters
             meta["needs"] = (meta["needs"],)

@@ -201,6 +201,12 @@ def test_two_loss_files_registering_one_name_name_the_first_file(tmp_path):
         with pytest.raises(UserError, match=r"second_file\.py failed to import: ValueError: loss 'probe_same' is "
                                              r"already registered \(by .*first_file\.py\)"):
             load_user_file(tmp_path / "second_file.py")
+        # one file registering the name twice: named by its path too, not 'by plbench_user_twice_<hash>'
+        (tmp_path / "twice.py").write_text(_LOSS.format(name="probe_twice", body="(p - t).abs().mean()")
+                                           + _LOSS.format(name="probe_twice", body="(p - t).abs().mean()"))
+        with pytest.raises(UserError, match=r"loss 'probe_twice' is already registered \(by .*twice\.py\)"):
+            load_user_file(tmp_path / "twice.py")
+        assert "probe_twice" not in LOSSES  # the failed file left nothing registered
     finally:
         LOSSES.remove("probe_same")
 
