@@ -241,3 +241,40 @@ def test_focal_frequency_loss_refuses_a_negative_alpha():
         check_loss_arguments("ffl(alpha=-1.0)")
     x = torch.rand(1, 3, 16, 16)
     assert float(build_loss("ffl(alpha=0.0)")(x, x.clone())) == 0.0  # α = 0 (no focusing) stays allowed
+
+
+def test_a_loss_registered_in_a_script_is_versioned_by_its_source(tmp_path):
+    """A loss registered in a script or notebook (module ``__main__``) had only its version ('1') in the run
+    identity: edited and run again, the runs of the earlier code were found 'already done' and reused."""
+    import os
+    import subprocess
+    import sys
+    import textwrap
+
+    script = tmp_path / "my_script.py"
+    script.write_text(textwrap.dedent('''
+        import torch
+        from benchmark.registry import LOSSES, register_loss
+        from benchmark.lossfn import loss_versions
+
+        @register_loss("probe_script")
+        class Mine(torch.nn.Module):
+            def forward(self, pred, target):
+                return (pred - target).abs().mean()
+
+        print(loss_versions("probe_script")["probe_script"])
+        LOSSES.remove("probe_script")
+
+        @register_loss("probe_script")
+        class Mine(torch.nn.Module):  # the same loss, edited
+            def forward(self, pred, target):
+                return (pred - target).pow(2).mean()
+
+        print(loss_versions("probe_script")["probe_script"])
+    '''))
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root), "HF_HUB_OFFLINE": "1"}
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    first, edited = out.stdout.split()
+    assert first.startswith("1+") and edited.startswith("1+") and first != edited, out.stdout
