@@ -523,6 +523,7 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int) -> Non
         g = torch.Generator().manual_seed(0)
         clean = torch.rand(1, 3, side, side, generator=g)
         pred = (clean + 0.05 * torch.randn(clean.shape, generator=g)).clamp(0, 1).requires_grad_(grad)
+        pred = pred.clone() if grad else pred  # not a leaf, as a net's output (which a loss may clamp_ in place)
         extra = {"degraded": task.degrade(clean, g)} if "degraded" in loss.needs_all else {}
         loss._checked = False  # what it returns, and its gradient, checked as at the first training step
         with torch.set_grad_enabled(grad):

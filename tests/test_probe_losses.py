@@ -278,3 +278,26 @@ def test_a_loss_registered_in_a_script_is_versioned_by_its_source(tmp_path):
     assert out.returncode == 0, out.stderr
     first, edited = out.stdout.split()
     assert first.startswith("1+") and edited.startswith("1+") and first != edited, out.stdout
+
+
+def test_the_crop_probe_does_not_refuse_a_loss_that_works_in_training(tmp_path):
+    """The planning probe must not refuse what training accepts: an in-place clamp of pred works on a net's
+    output (a non-leaf) and must pass the probe too."""
+    import torch
+
+    from benchmark.lossfn import build_loss, check_loss_on_crop
+    from benchmark.registry import load_user_file
+    from benchmark.task import build_task
+
+    f = tmp_path / "inplace.py"
+    f.write_text(_LOSS.format(name="probe_inplace", body="(p.clamp_(0, 1) - t).abs().mean()"))
+    try:
+        load_user_file(f)
+        loss = build_loss("probe_inplace")
+        check_loss_on_crop("probe_inplace", loss, [build_task("denoise")], crop=32)  # no error
+        net = torch.nn.Conv2d(3, 3, 3, padding=1)  # as in training: pred is a net's output
+        loss = build_loss("probe_inplace")
+        loss(net(torch.rand(1, 3, 32, 32)), torch.rand(1, 3, 32, 32)).backward()
+        assert torch.isfinite(net.weight.grad).all()
+    finally:
+        LOSSES.remove("probe_inplace")
