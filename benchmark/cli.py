@@ -561,7 +561,7 @@ def cmd_perf(args) -> int:
 
     for spec in losses:  # as `plbench run` plans a grid: a loss that cannot run on the crop is one line
         check_loss_on_crop(spec, build_loss(spec, seed=0, weights="random"), [build_task(args.task)],
-                           crop=args.crop, batch=args.batch)
+                           crop=args.crop)
     rows = measure(losses, net=args.net, batch=args.batch, crop=args.crop, device=str(dev), reps=args.reps,
                    warmup=args.warmup, naive=not args.no_naive, compile=args.compile, task=args.task)
     print(format_rows(rows, setup_header(dev, net=args.net, batch=args.batch, crop=args.crop, reps=args.reps,

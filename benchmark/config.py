@@ -1044,7 +1044,7 @@ def build_configs(spec: GridSpec, data=None, local: bool = True) -> tuple[list[R
         loss = build_loss(ls, seed=0, weights=weights[ls])
         # and a loss that cannot run on this crop (too small for its backbone, a failing user forward)
         check_loss_on_crop(ls, loss, [built_tasks[t] for t in tasks if ls not in only or t in only[ls]],
-                           crop=s.crop, batch=s.batch_size)
+                           crop=s.crop)
         del loss
     configs = []
     for t in tasks:

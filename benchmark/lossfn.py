@@ -34,7 +34,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from benchmark.errors import UserError
+from benchmark.errors import UserError, did_you_mean
 from benchmark.registry import LOSSES
 
 
@@ -316,10 +316,32 @@ def check_loss_value(term, value, pred: torch.Tensor, target: torch.Tensor | Non
         raise UserError(f"loss {name!r} does not depend differentiably on pred (its value has no gradient: "
                         "detached, computed in numpy, or under torch.no_grad)")
     inputs_finite = bool(torch.isfinite(pred.detach()).all()) and (target is None or bool(torch.isfinite(target).all()))
-    if inputs_finite and not bool(torch.isfinite(value.detach()).all()):
+    if not inputs_finite:
+        return
+    if not bool(torch.isfinite(value.detach()).all()):
         raise UserError(f"loss {name!r} returned {float(value.detach().reshape(()))} on the first training batch, "
                         "whose pred and target are finite: a loss must be a finite number (look for 0/0, log(0), "
                         "sqrt or pow of a negative, a division by a zero variance)")
+    if pred.requires_grad and value.requires_grad and not _reaches(value, pred):
+        # differentiable only in the loss's own parameters: the net would get no gradient and never train
+        raise UserError(f"loss {name!r} does not depend differentiably on pred (no gradient reaches it; only "
+                        "the loss's own parameters have one): compute the loss from pred")
+
+
+def _reaches(value: torch.Tensor, x: torch.Tensor) -> bool:
+    """Does ``value``'s autograd graph lead back to ``x`` (its grad_fn, or its AccumulateGrad as a leaf)?
+    A walk of the recorded graph: nothing is computed."""
+    goal = x.grad_fn
+    stack, seen = [value.grad_fn], {}  # seen keeps the nodes alive: their ids are not reused during the walk
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen[id(node)] = node
+        if (node is goal) if goal is not None else (getattr(node, "variable", None) is x):
+            return True
+        stack.extend(f for f, _ in node.next_functions)
+    return False
 
 
 class WeightedSum(nn.Module):
@@ -356,10 +378,21 @@ class WeightedSum(nn.Module):
             for t, v in zip(self.terms, values):
                 check_loss_value(t, v, pred, target)
             self._checked = True
+            if pred.requires_grad and bool(torch.isfinite(pred.detach()).all()) and bool(torch.isfinite(target).all()):
+                pred.register_hook(self._check_first_gradient)  # fires in the first backward, once
         for t, v in zip(self.terms, values):
             v = t.weight * v.float()
             total = v if total is None else total + v
         return total
+
+    def _check_first_gradient(self, grad: torch.Tensor) -> None:
+        """d loss / d pred of the first batch (finite inputs, finite value): a non-finite one would make the
+        net's weights NaN at its first step (recorded as a run diverged at iteration 2)."""
+        if not bool(torch.isfinite(grad).all()):
+            bad = int((~torch.isfinite(grad)).sum())
+            raise UserError(f"loss {self.spec!r} has a non-finite gradient on the first training batch ({bad} of "
+                            f"{grad.numel()} values of d loss/d pred) where its value is finite: look for sqrt or a "
+                            "norm at 0 (add an eps inside), abs()**p with p < 1, a division by a zero variance")
 
     def train_step(self, pred: torch.Tensor, target: torch.Tensor, **extra) -> None:
         for m, need in zip(self.parts, self.needs):
@@ -423,6 +456,10 @@ def _check_required(name: str, obj, params: dict, kwargs: dict) -> None:
                     f"in the spec, e.g. '{name}({args})', or a default in {owner}")
 
 
+#: what a loss entry may declare in ``needs``: the extra inputs the runner passes to its forward
+LOSS_EXTRAS = ("degraded",)
+
+
 def check_forward(name: str, module: nn.Module, needs: tuple[str, ...]) -> None:
     """The loss protocol, checked on the signature before anything trains: ``forward(pred, target)``,
     plus ``degraded=`` when the entry declares ``needs=("degraded",)``. A mismatch is a one-line
@@ -436,6 +473,10 @@ def check_forward(name: str, module: nn.Module, needs: tuple[str, ...]) -> None:
         fn, what = module.__call__, "__call__"
     else:
         raise UserError(f"loss {name!r} ({cls.__name__}) defines no forward(self, pred, target)")
+    unknown = [k for k in needs if k not in LOSS_EXTRAS]
+    if unknown:  # never passed: a forward's default (degraded=None) would be what it gets, silently, every step
+        raise UserError(f"loss {name!r} declares needs={tuple(needs)!r}: the runner passes only "
+                        f"{', '.join(map(repr, LOSS_EXTRAS))} (the net's input){did_you_mean(unknown[0], LOSS_EXTRAS)}")
     extra = {k: None for k in needs if k == "degraded"}  # the only extra the runner passes
     try:
         sig = inspect.signature(fn)
@@ -457,8 +498,8 @@ CROP_LADDER = (16, 24, 32, 48, 64, 96, 128, 192, 256)
 PROBE_SIDE = 64
 
 
-def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch: int) -> None:
-    """One forward of a built loss on a training-shaped batch, before anything is trained.
+def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int) -> None:
+    """One forward of a built loss on a training-shaped crop, before anything is trained.
 
     One random crop (1, 3, side, side) in [0, 1] (``side`` rounded down to each task's size multiple,
     as training crops are), with each task's degradation as the ``degraded`` extra for a loss that
@@ -466,34 +507,40 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
     receptive field, its SSIM window or MS-SSIM's scales, or an error in a user's forward — would fail
     every run of the grid at its first iteration, each recorded as failed: here it is one
     :class:`UserError` naming the loss, the error, and from which crop of :data:`CROP_LADDER` it runs.
-    What :func:`check_loss_value` refuses (a NaN, a non-scalar) is raised as it is. To stay cheap,
+    The forward runs — and its backward, for a loss of a user's file or a plugin — so what
+    :func:`check_loss_value` and the first-gradient check refuse (a NaN value or gradient, a non-scalar,
+    no gradient to pred) is raised as it is. To stay cheap,
     ``side`` is at most :data:`PROBE_SIDE` (a loss that runs on a crop runs on larger ones); only a
-    failure there is tried again at the grid's own crop. ``batch`` is the grid's (probed with one crop)."""
+    failure there is tried again at the grid's own crop."""
     tasks = list(tasks)
     if not tasks:
         return
-    n = 1
+    # the backward too for a user's file or a plugin (built-in losses' gradients are tests/test_losses.py's)
+    grad = any({"file", "plugin"} & set(LOSSES.get(t.name).meta) for t in parse_loss_spec(spec))
 
-    def attempt(side: int, task, count: int) -> None:
+    def attempt(side: int, task) -> None:
         side -= side % task.size_multiple
         g = torch.Generator().manual_seed(0)
-        clean = torch.rand(count, 3, side, side, generator=g)
-        pred = (clean + 0.05 * torch.randn(clean.shape, generator=g)).clamp(0, 1)
+        clean = torch.rand(1, 3, side, side, generator=g)
+        pred = (clean + 0.05 * torch.randn(clean.shape, generator=g)).clamp(0, 1).requires_grad_(grad)
+        pred = pred.clone() if grad else pred  # not a leaf, as a net's output (which a loss may clamp_ in place)
         extra = {"degraded": task.degrade(clean, g)} if "degraded" in loss.needs_all else {}
-        loss._checked = False  # what it returns is checked as at the first training step
-        with torch.no_grad():
-            loss(pred, clean, **extra)
+        loss._checked = False  # what it returns, and its gradient, checked as at the first training step
+        with torch.set_grad_enabled(grad):
+            value = loss(pred, clean, **extra)
+        if grad:
+            value.backward()
 
     for task in tasks if "degraded" in loss.needs_all else tasks[:1]:
         try:
             try:
-                attempt(min(crop, PROBE_SIDE), task, n)
+                attempt(min(crop, PROBE_SIDE), task)
             except UserError:
                 raise
             except Exception:  # noqa: BLE001 - at the grid's own crop, the one that counts
                 if crop <= PROBE_SIDE:
                     raise
-                attempt(crop, task, n)
+                attempt(crop, task)
         except UserError:
             raise
         except Exception as exc:  # noqa: BLE001 - any failure of the loss is the grid's bad input
@@ -505,7 +552,7 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
             runs = None
             for bigger in (c for c in CROP_LADDER if c > crop):
                 try:
-                    attempt(bigger, task, 1)
+                    attempt(bigger, task)
                 except Exception:  # noqa: BLE001 - still too small (or failing for another reason)
                     continue
                 runs = bigger

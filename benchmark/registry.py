@@ -84,11 +84,15 @@ class Registry:
                              f"Python, so a name is an identifier: letters, digits and _ (e.g. {like!r})")
         if name in self._entries:
             other = self._entries[name]  # a user's file by its path, not its internal module name
-            by = other.meta.get("file") or other.meta.get("plugin") or other.source
+            by = other.meta.get("file") or other.meta.get("plugin") or \
+                getattr(sys.modules.get(other.source), "__file__", None) or other.source  # a file still loading
             raise ValueError(f"{self.kind} {name!r} is already registered (by {by})")
         if isinstance(meta.get("needs"), str):  # needs="degraded" means ("degraded",), not its letters
             meta["needs"] = (meta["needs"],)
-        entry = Entry(name, obj, self.kind, str(version), citation, dict(meta),
+        meta = dict(meta)
+        if getattr(obj, "__module__", "") == "__main__" and "file_sha256" not in meta:
+            self._hash_script_source(name, obj, meta)
+        entry = Entry(name, obj, self.kind, str(version), citation, meta,
                       getattr(obj, "__module__", ""))
         self._entries[name] = entry
         try:
@@ -96,6 +100,21 @@ class Registry:
         except (AttributeError, TypeError):
             pass
         return entry
+
+    def _hash_script_source(self, name: str, obj: Any, meta: dict) -> None:
+        """An entry registered in a script or notebook (``__main__``) has no file whose hash versions it (as a
+        ``--loss-file`` has): its source's hash stands in (``meta["file_sha256"]``), so an edited class is not
+        taken for the one whose results are cached. Source that cannot be read is logged, not hashed."""
+        import inspect
+
+        try:  # a class's methods by their own lines (a class is found by name: an edited twin reads as the first)
+            methods = [v for v in vars(obj).values() if inspect.isfunction(v)] if isinstance(obj, type) else []
+            source = "\n".join(inspect.getsource(x) for x in (obj, *methods))
+        except (OSError, TypeError):
+            log.warning("%s %r is registered in __main__ but its source cannot be read: an edit to it will not "
+                        "change its run ids (put it in a file and pass --loss-file / load_user_file)", self.kind, name)
+            return
+        meta["file_sha256"] = hashlib.sha256(source.encode()).hexdigest()
 
     def remove(self, name: str) -> None:
         """Drop an entry (used by tests that register throw-away entries)."""

@@ -313,10 +313,15 @@ def load_state(path: str | Path, remap: str = "none") -> dict[str, torch.Tensor]
             head = f.read(4)
         if not (head.startswith(b"PK") or head[:1] == b"\x80"):  # neither torch's zip nor a legacy pickle
             raise UserError(f"{path} is not a PyTorch checkpoint (a state dict saved by torch.save)") from None
+        if isinstance(exc, pickle.UnpicklingError) and "weights only load failed" in str(exc).lower():
+            # a sound file of pickled objects (torch.save(model)), not a damaged one
+            raise UserError(f"{path} holds pickled Python objects (e.g. a whole model saved with torch.save(model)), "
+                            "which are not loaded (weights_only=True: unpickling runs code): save its weights with "
+                            "torch.save(model.state_dict(), path)") from None
         why = "damaged" if isinstance(exc, (zipfile.BadZipFile, EOFError, pickle.UnpicklingError, RuntimeError)) \
             else "not loadable with weights_only=True"
-        raise UserError(f"cannot load checkpoint {path} ({why}): {type(exc).__name__}: "
-                        f"{' '.join(str(exc).split())[:200]}") from exc
+        text = re.sub(r"\x1b\[[0-9;]*m", "", " ".join(str(exc).split()))  # torch's messages carry terminal bold
+        raise UserError(f"cannot load checkpoint {path} ({why}): {type(exc).__name__}: {text[:200]}") from exc
     for wrapper in ("state_dict", "model", "encoder"):
         if isinstance(state, dict) and wrapper in state and isinstance(state[wrapper], dict):
             state = state[wrapper]

@@ -25,12 +25,13 @@ class FocalFrequencyLoss(nn.Module):
 
     Args:
         pred, target: (N, C, H, W) float tensors in [0, 1]; H, W divisible by ``patch_factor``.
+        alpha: focusing exponent, ≥ 0 (0: no focusing; a negative one divides by 0 where a frequency matches).
     Returns:
         Scalar tensor; 0 when pred == target.
     """
 
-    def __init__(self, alpha: float = 1.0, patch_factor: Annotated[int, Range(ge=1)] = 1, log_matrix: bool = False,
-                 batch_matrix: bool = False):
+    def __init__(self, alpha: Annotated[float, Range(ge=0)] = 1.0, patch_factor: Annotated[int, Range(ge=1)] = 1,
+                 log_matrix: bool = False, batch_matrix: bool = False):
         super().__init__()
         self.alpha, self.patch_factor = float(alpha), int(patch_factor)
         self.log_matrix, self.batch_matrix = bool(log_matrix), bool(batch_matrix)

@@ -20,7 +20,8 @@ from benchmark.registry import LOSSES
 from benchmark.results import ResultsStore
 
 _HEAD = "import torch\nfrom benchmark.registry import register_loss\n\n"
-_LOSS = _HEAD + "@register_loss('{name}')\nclass Bad(torch.nn.Module):\n    def forward(self, p, t):\n        return {body}\n"
+_LOSS = _HEAD + ("@register_loss('{name}')\nclass Bad(torch.nn.Module):\n    def forward(self, p, t):\n"
+                 "        return {body}\n")
 
 LOSS_FILES = {
     "nan_value.py": _LOSS.format(name="probe_nan", body="(p - t).abs().mean() * float('nan')"),
@@ -35,9 +36,24 @@ LOSS_FILES = {
     "function.py": _HEAD + "@register_loss('probe_func')\ndef probe_func(pred, target):\n"
                            "    return (pred - target).abs().mean()\n",
     "required_arg.py": _HEAD + "@register_loss('probe_req')\nclass Bad(torch.nn.Module):\n"
-                               "    def __init__(self, scale):\n        super().__init__()\n        self.scale = scale\n"
+                               "    def __init__(self, scale):\n        super().__init__()\n"
+                               "        self.scale = scale\n"
                                "    def forward(self, p, t):\n        return self.scale * (p - t).abs().mean()\n",
-    "forward_raises.py": _LOSS.format(name="probe_fwd", body="(p - t).abs().mean() + torch.zeros(5, 7) @ torch.zeros(3, 2)"),
+    # finite value, NaN gradient: sqrt at 0 (a norm without eps) — the net's weights went NaN at the first step
+    "nan_gradient.py": _LOSS.format(name="probe_nangrad",
+                                    body="(p - t).abs().mean() + (p - p.detach()).pow(2).mean().sqrt()"),
+    # depends on its own parameter only, not on pred: the net got no gradient and the run was recorded 'ok'
+    "own_param_only.py": _HEAD + "@register_loss('probe_own')\nclass Bad(torch.nn.Module):\n"
+                                 "    def __init__(self):\n        super().__init__()\n"
+                                 "        self.w = torch.nn.Parameter(torch.ones(()))\n"
+                                 "    def forward(self, p, t):\n"
+                                 "        return self.w * (p.detach() - t).abs().mean()\n",
+    # a typo in needs: the forward's degraded=None default was what it got, silently, every step
+    "needs_typo.py": _HEAD + "@register_loss('probe_needs', needs=('degrade',))\nclass Bad(torch.nn.Module):\n"
+                             "    def forward(self, p, t, degraded=None):\n"
+                             "        return (p - (t if degraded is None else degraded)).abs().mean()\n",
+    "forward_raises.py": _LOSS.format(name="probe_fwd",
+                                      body="(p - t).abs().mean() + torch.zeros(5, 7) @ torch.zeros(3, 2)"),
 }
 
 
@@ -100,6 +116,10 @@ def _one_line_error(args, d, capsys) -> tuple[int, str]:
     # exit 0: a broken loss, not a diverging training
     ("nan_value.py", "probe_nan", r"loss 'probe_nan' returned nan .*first"),
     ("inf_value.py", "probe_inf", r"loss 'probe_inf' returned inf .*first"),
+    # a NaN gradient at a finite value: recorded as a run 'diverged at iteration 2', exit 0
+    ("nan_gradient.py", "probe_nangrad", r"loss 'probe_nangrad' has a non-finite gradient .*first"),
+    # no gradient reaches pred (only the loss's own parameter has one): recorded 'ok', an untrained net scored
+    ("own_param_only.py", "probe_own", r"loss 'probe_own' does not depend differentiably on pred"),
     # a complex value was cast to its real part with a UserWarning and trained on, exit 0
     ("complex_value.py", "probe_complex", r"loss 'probe_complex' returned a complex tensor"),
 ])
@@ -112,12 +132,16 @@ def test_bad_loss_value_on_first_batch_is_one_line_error(file, name, pattern, d,
 @pytest.mark.parametrize("file,name,pattern", [
     # was "error: internal error: RuntimeError: oops in init (rerun with --debug ...)", exit 1: the user's code
     # failed, not the harness
-    ("init_raises.py", "probe_init", r"loss 'probe_init' \(init_raises\.py\) failed to build: RuntimeError: oops in init"),
+    ("init_raises.py", "probe_init",
+     r"loss 'probe_init' \(init_raises\.py\) failed to build: RuntimeError: oops in init"),
     # was "bad arguments {}: Bad() takes no arguments" (the harness passed seed= to object.__init__)
     ("not_a_module.py", "probe_plain", r"loss 'probe_plain' must build an nn\.Module, got Bad"),
     # was "bad arguments {}: probe_func() missing 2 required positional arguments: 'pred' and 'target'"
     ("function.py", "probe_func", r"loss 'probe_func' is a function of \(pred, target\).*nn\.Module class"),
     # was "bad arguments {}: Bad.__init__() missing 1 required positional argument: 'scale'"
+    # was accepted: the runner passes only 'degraded', so the loss trained against the target instead
+    ("needs_typo.py", "probe_needs", r"loss 'probe_needs' declares needs=\('degrade',\).*only 'degraded'.*did you "
+                                     r"mean degraded"),
     ("required_arg.py", "probe_req", r"loss 'probe_req' needs argument 'scale' \(no default\).*probe_req\(scale="),
 ])
 def test_loss_that_cannot_be_built_is_one_clear_line(file, name, pattern, d, capsys):
@@ -177,5 +201,103 @@ def test_two_loss_files_registering_one_name_name_the_first_file(tmp_path):
         with pytest.raises(UserError, match=r"second_file\.py failed to import: ValueError: loss 'probe_same' is "
                                              r"already registered \(by .*first_file\.py\)"):
             load_user_file(tmp_path / "second_file.py")
+        # one file registering the name twice: named by its path too, not 'by plbench_user_twice_<hash>'
+        (tmp_path / "twice.py").write_text(_LOSS.format(name="probe_twice", body="(p - t).abs().mean()")
+                                           + _LOSS.format(name="probe_twice", body="(p - t).abs().mean()"))
+        with pytest.raises(UserError, match=r"loss 'probe_twice' is already registered \(by .*twice\.py\)"):
+            load_user_file(tmp_path / "twice.py")
+        assert "probe_twice" not in LOSSES  # the failed file left nothing registered
     finally:
         LOSSES.remove("probe_same")
+
+
+def test_checkpoint_of_a_whole_pickled_model_is_not_called_damaged(tmp_path):
+    """``torch.save(model)`` (not its state_dict) as --backbone-weights was 'cannot load checkpoint … (damaged):
+    UnpicklingError: Weights only load failed. … [1mdo those steps only if you trust …' — the file is sound,
+    it holds a pickled object, and the line carried terminal escape codes."""
+    import torch
+
+    from benchmark import weights as W
+    from benchmark.errors import UserError
+
+    path = tmp_path / "whole_model.pt"
+    torch.save(torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3)), path)
+    with pytest.raises(UserError) as info:
+        W.load_state(path)
+    msg = str(info.value)
+    assert "damaged" not in msg and "\x1b" not in msg, msg
+    assert re.search(r"whole_model\.pt holds pickled Python objects .*state_dict\(\)", msg), msg
+
+
+def test_focal_frequency_loss_refuses_a_negative_alpha():
+    """``ffl(alpha=-1.0)`` was accepted: its spectrum weight |ΔF|^α is 1/0 where a frequency is already right, so
+    the loss is NaN at pred == target (and wherever one bin matches) and the run diverges mid-training."""
+    import torch
+
+    from benchmark.errors import UserError
+    from benchmark.lossfn import build_loss, check_loss_arguments
+
+    with pytest.raises(UserError, match=r"alpha"):
+        check_loss_arguments("ffl(alpha=-1.0)")
+    x = torch.rand(1, 3, 16, 16)
+    assert float(build_loss("ffl(alpha=0.0)")(x, x.clone())) == 0.0  # α = 0 (no focusing) stays allowed
+
+
+def test_a_loss_registered_in_a_script_is_versioned_by_its_source(tmp_path):
+    """A loss registered in a script or notebook (module ``__main__``) had only its version ('1') in the run
+    identity: edited and run again, the runs of the earlier code were found 'already done' and reused."""
+    import os
+    import subprocess
+    import sys
+    import textwrap
+
+    script = tmp_path / "my_script.py"
+    script.write_text(textwrap.dedent('''
+        import torch
+        from benchmark.registry import LOSSES, register_loss
+        from benchmark.lossfn import loss_versions
+
+        @register_loss("probe_script")
+        class Mine(torch.nn.Module):
+            def forward(self, pred, target):
+                return (pred - target).abs().mean()
+
+        print(loss_versions("probe_script")["probe_script"])
+        LOSSES.remove("probe_script")
+
+        @register_loss("probe_script")
+        class Mine(torch.nn.Module):  # the same loss, edited
+            def forward(self, pred, target):
+                return (pred - target).pow(2).mean()
+
+        print(loss_versions("probe_script")["probe_script"])
+    '''))
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root), "HF_HUB_OFFLINE": "1"}
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    first, edited = out.stdout.split()
+    assert first.startswith("1+") and edited.startswith("1+") and first != edited, out.stdout
+
+
+def test_the_crop_probe_does_not_refuse_a_loss_that_works_in_training(tmp_path):
+    """The planning probe must not refuse what training accepts: an in-place clamp of pred works on a net's
+    output (a non-leaf) and must pass the probe too."""
+    import torch
+
+    from benchmark.lossfn import build_loss, check_loss_on_crop
+    from benchmark.registry import load_user_file
+    from benchmark.task import build_task
+
+    f = tmp_path / "inplace.py"
+    f.write_text(_LOSS.format(name="probe_inplace", body="(p.clamp_(0, 1) - t).abs().mean()"))
+    try:
+        load_user_file(f)
+        loss = build_loss("probe_inplace")
+        check_loss_on_crop("probe_inplace", loss, [build_task("denoise")], crop=32)  # no error
+        net = torch.nn.Conv2d(3, 3, 3, padding=1)  # as in training: pred is a net's output
+        loss = build_loss("probe_inplace")
+        loss(net(torch.rand(1, 3, 32, 32)), torch.rand(1, 3, 32, 32)).backward()
+        assert torch.isfinite(net.weight.grad).all()
+    finally:
+        LOSSES.remove("probe_inplace")
