@@ -441,3 +441,44 @@ def test_run_counter_of_a_rerun_does_not_count_earlier_failures_as_started(tmp_p
     store.write_meta(run_id(cfgs[0]), {"run_id": run_id(cfgs[0]), "status": "failed", "config": cfgs[0].to_dict(),
                                        "started": time.time()})  # and it fails again, in this grid
     assert p.line("denoise/l1 seed 1").startswith("run 2/3 (denoise/l1 seed 1): 0 done, 1 failed")
+
+
+def test_local_ray_instance_on_the_cpu_uses_the_cores_like_local_workers(tmp_path, monkeypatch):
+    """`--executor ray --workers 2` on a 16-core machine started a local Ray instance with 2 CPUs,
+    so each task trained on one thread (15 cores idle, 8× slower than `--workers 2` locally, and not
+    the thread count the local executor uses, so the numbers differed from its). Now each task gets
+    cores // workers threads, as a local worker does."""
+    import types
+
+    class FakeRay:
+        exceptions = types.SimpleNamespace(RayError=RuntimeError)
+
+        def __init__(self):
+            self.init_kwargs, self.opts, self.units, self.up = None, None, [], False
+
+        def is_initialized(self):
+            return self.up
+
+        def init(self, **kw):
+            self.init_kwargs, self.up = kw, True
+
+        def shutdown(self):
+            self.up = False
+
+        def cluster_resources(self):
+            return {"CPU": float(self.init_kwargs.get("num_cpus", 16))}
+
+        def remote(self, **opts):
+            self.opts = opts
+            return lambda fn: types.SimpleNamespace(remote=lambda unit: self.units.append(unit) or unit.tag)
+
+        def get(self, ref):
+            return {"summary": {"trained": 0}}
+
+    ray = FakeRay()
+    monkeypatch.setattr(executors, "_require", lambda module, extra: ray)
+    monkeypatch.setattr(executors, "_cores", lambda: 16)
+    configs, metrics = _tiny_grid()
+    executors.execute_ray(configs, tmp_path / "r", metrics, "cpu", workers=2)
+    assert ray.init_kwargs["num_cpus"] == 16
+    assert ray.opts["num_cpus"] == 8 and [u.threads for u in ray.units] == [8, 8]
