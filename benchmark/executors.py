@@ -466,7 +466,8 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
                 logger: str = "tensorboard", **_ignored):
     """Each unit a Ray task asking for ``num_gpus=1/workers_per_gpu`` (GPU) or ``num_cpus=threads``
     (CPU). ``ray_address`` joins a running cluster (``"auto"`` or ``host:port``); without it a
-    local instance is started (with ``workers`` CPUs on the CPU) and shut down afterwards.
+    local instance is started (on the CPU with ``workers`` × ``cores // workers`` CPUs: each task
+    has the threads a local worker has) and shut down afterwards.
     ``split="shard"`` (default): one task per concurrent slot, each with the whole grid in its
     :func:`shard_order`; ``split="run"``: one task per run."""
     ray = _require("ray", "ray")
@@ -476,8 +477,8 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
     if not ray.is_initialized():
         init = dict(address=ray_address, include_dashboard=False, log_to_driver=True,
                     runtime_env={"env_vars": {"PYTHONPATH": _pythonpath()}})
-        if ray_address is None and workers not in (None, "auto"):
-            init["num_cpus"] = int(workers) * (threads or 1)
+        if ray_address is None and workers not in (None, "auto"):  # each task the threads a local worker gets
+            init["num_cpus"] = int(workers) * (threads or max(1, _cores() // int(workers)))
         try:
             ray.init(**{k: v for k, v in init.items() if v is not None})
         except (ConnectionError, ValueError) as exc:  # no cluster there, a malformed address: bad input

@@ -125,6 +125,7 @@ class TrainResult:
     diverged_at: int | None = None
     resumed_at: int | None = None  # iteration of the checkpoint this run resumed from
     resumed_train_s: float = 0.0   # seconds of training before that checkpoint (earlier attempts)
+    threads_before: tuple[int, ...] = ()  # torch thread counts the iterations before the checkpoint ran on
 
 
 def cuda_determinism() -> None:
@@ -314,6 +315,14 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
     state = step.state()
     start, prior = checkpoint.restore(**state) if checkpoint else (0, {})
     curve = [tuple(p) for p in prior.get("curve", [])]
+    # CPU numbers depend on the thread count (reductions are split per thread): a run resumed on another
+    # count is not what an uninterrupted run on either gives, so the counts used travel with the checkpoint
+    threads_before = tuple(sorted({int(t) for t in prior.get("threads", [])}))
+    threads = torch.get_num_threads()
+    if device.type == "cpu" and threads_before and threads_before != (threads,):
+        log.warning("%s/%s seed %d: resumed on %d threads after training on %s: its numbers are not bit-identical "
+                    "to an uninterrupted run on either (recorded in meta.json as threads_before_resume)",
+                    cfg.task, cfg.loss, cfg.seed, threads, ", ".join(map(str, threads_before)))
     # curve points not yet read from the device: (iteration, mean loss since the last point, lr, last loss)
     pending: list[tuple[int, torch.Tensor, float, torch.Tensor]] = []
     if curves is not None:
@@ -345,7 +354,8 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
             step.prefetch.rewind()
         checkpoint.save(at, **state, progress={"curve": [list(p) for p in curve], "loss_val": loss_val,
                                                "train_s": train_s + time.perf_counter() - t0,
-                                               "acc": [float(acc_sum), acc_n]})
+                                               "acc": [float(acc_sum), acc_n],
+                                               "threads": sorted({*threads_before, threads})})
 
     it = start
     cudnn = torch.backends.cudnn.flags(enabled=True, benchmark=True) if device.type == "cuda" else _null()
@@ -390,7 +400,7 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
     status = "ok" if diverged_at is None else "diverged"
     done = it if diverged_at is None else diverged_at - 1
     return TrainResult(step.net, step.loss_fn, status, done, wall, done / max(wall, 1e-9), loss_val, curve, peak,
-                       diverged_at, resumed_at=start or None, resumed_train_s=train_s)
+                       diverged_at, resumed_at=start or None, resumed_train_s=train_s, threads_before=threads_before)
 
 
 class _null:
@@ -899,7 +909,8 @@ def _meta(cfg: RunConfig, rid: str, device: torch.device, r: TrainResult, starte
             "ms_per_it": 1000 / r.it_per_s if r.it_per_s else None, "final_loss": r.final_loss,
             "loss_curve": r.curve, "peak_mem_mb": r.peak_mem_mb,
             "diverged_at": r.diverged_at,
-            "weights": r.loss_fn.provenance, "net_params": count_params(r.net), "resumed_at": r.resumed_at}
+            "weights": r.loss_fn.provenance, "net_params": count_params(r.net), "resumed_at": r.resumed_at,
+            **({"threads_before_resume": list(r.threads_before)} if r.resumed_at else {})}
 
 
 def input_setting(task: Task, task_version: str, test_specs, test_fingerprint: str) -> dict:

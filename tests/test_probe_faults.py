@@ -441,3 +441,86 @@ def test_run_counter_of_a_rerun_does_not_count_earlier_failures_as_started(tmp_p
     store.write_meta(run_id(cfgs[0]), {"run_id": run_id(cfgs[0]), "status": "failed", "config": cfgs[0].to_dict(),
                                        "started": time.time()})  # and it fails again, in this grid
     assert p.line("denoise/l1 seed 1").startswith("run 2/3 (denoise/l1 seed 1): 0 done, 1 failed")
+
+
+def test_local_ray_instance_on_the_cpu_uses_the_cores_like_local_workers(tmp_path, monkeypatch):
+    """`--executor ray --workers 2` on a 16-core machine started a local Ray instance with 2 CPUs,
+    so each task trained on one thread (15 cores idle, 8× slower than `--workers 2` locally, and not
+    the thread count the local executor uses, so the numbers differed from its). Now each task gets
+    cores // workers threads, as a local worker does."""
+    import types
+
+    class FakeRay:
+        exceptions = types.SimpleNamespace(RayError=RuntimeError)
+
+        def __init__(self):
+            self.init_kwargs, self.opts, self.units, self.up = None, None, [], False
+
+        def is_initialized(self):
+            return self.up
+
+        def init(self, **kw):
+            self.init_kwargs, self.up = kw, True
+
+        def shutdown(self):
+            self.up = False
+
+        def cluster_resources(self):
+            return {"CPU": float(self.init_kwargs.get("num_cpus", 16))}
+
+        def remote(self, **opts):
+            self.opts = opts
+            return lambda fn: types.SimpleNamespace(remote=lambda unit: self.units.append(unit) or unit.tag)
+
+        def get(self, ref):
+            return {"summary": {"trained": 0}}
+
+    ray = FakeRay()
+    monkeypatch.setattr(executors, "_require", lambda module, extra: ray)
+    monkeypatch.setattr(executors, "_cores", lambda: 16)
+    configs, metrics = _tiny_grid()
+    executors.execute_ray(configs, tmp_path / "r", metrics, "cpu", workers=2)
+    assert ray.init_kwargs["num_cpus"] == 16
+    assert ray.opts["num_cpus"] == 8 and [u.threads for u in ray.units] == [8, 8]
+
+
+def test_a_run_resumed_with_another_thread_count_says_so(tmp_path, tiny_images, monkeypatch, caplog):
+    """A grid killed under `--workers 2` (1 thread each on 2 cores) and resumed with one process
+    (2 threads) finished its runs on another thread count — CPU numbers depend on it (float
+    reductions are split per thread) — while meta.json recorded only the last count: the run looked
+    reproducible with 2 threads and was not. The checkpoint keeps the counts used; a resume on
+    another count is a warning and meta.json records them (``threads_before_resume``)."""
+    import torch
+
+    from benchmark import runner
+    from benchmark.checkpoint import Checkpointer, CheckpointPolicy
+    from benchmark.config import RunConfig
+    from benchmark.task import build_task
+
+    cfg = runner.resolve_all([RunConfig(task="denoise", loss="l1", iterations=6, batch_size=2, crop=32,
+                                        train_data=(tiny_images,), test_data=(tiny_images,))])[0]
+    images = runner.load_images(tiny_images)
+    ckpt = Checkpointer(tmp_path / "ckpt.pt", CheckpointPolicy(every=1, seconds=0), {"config": cfg.to_dict()})
+    passed = []
+
+    def killed_at_4(kind):
+        passed.append(kind)
+        if len(passed) == 4:
+            raise _Killed
+
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        monkeypatch.setattr(runner, "crash_point", killed_at_4)
+        with pytest.raises(_Killed):
+            runner.train(cfg, build_task("denoise"), images, torch.device("cpu"), checkpoint=ckpt)
+        monkeypatch.setattr(runner, "crash_point", lambda kind: None)
+        torch.set_num_threads(2)
+        resumed = runner.train(cfg, build_task("denoise"), images, torch.device("cpu"),
+                               checkpoint=Checkpointer(ckpt.path, ckpt.policy, ckpt.fingerprint))
+        meta = runner._meta(cfg, "rid", torch.device("cpu"), resumed, 0.0)
+    finally:
+        torch.set_num_threads(before)
+    assert resumed.resumed_at == 3
+    assert meta["threads"] == 2 and meta["threads_before_resume"] == [1]
+    assert "resumed on 2 threads after training on 1" in caplog.text
