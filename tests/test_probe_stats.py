@@ -163,3 +163,15 @@ def test_cell_interval_covers_at_its_stated_level_with_few_runs():
         c = S.cell_table([b], n_boot=200).iloc[0]
         hit += c["ci_low"] <= 0.0 <= c["ci_high"]
     assert hit >= 270, hit
+
+
+def test_a_loss_that_trails_no_one_is_in_the_top_group():
+    """ℓ1 on seeds 0–9, `new` on 0–4 and ahead of ℓ1 on those (not significantly): ℓ1's mean over its
+    ten seeds is higher, so ℓ1 is the best by mean, but `new` is not significantly worse than
+    anything — it belongs in the bold top group."""
+    t = synthetic_table(offsets={"l1": 0.0, "new": 0.3}, seeds=range(10), seed_sd=0.5, metrics=("psnr",), seed=3)
+    t = t[~((t["loss"] == "new") & (t["seed"] >= 5))].copy()
+    t.loc[(t["loss"] == "l1") & (t["seed"] >= 5), "value"] += 2.0  # ℓ1's extra seeds are lucky ones
+    c = S.compute(t, n_boot=50).cells.set_index("label")
+    assert c.loc["l1", "best"] and c.loc["l1", "top_group"]
+    assert c.loc["new", "p_base_adj"] >= 0.05 and c.loc["new", "top_group"]
