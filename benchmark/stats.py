@@ -18,7 +18,8 @@ Methods, per (task, metric) block:
   ``l1``): Holm correction over the family of every (loss, metric) of one task. **Top group**: every
   pair of the block's losses is tested, Holm over those pairs; a loss tested against some other is
   in it unless it is significantly worse than one (``p_best_adj``: the smallest adjusted p of the
-  pairs it trails) — the best by mean included, and a loss ahead of it on the shared seeds too. Testing each loss against the observed best instead — chosen after looking — cast a loss
+  pairs it trails) — the best by mean included, and a loss ahead of it on the shared seeds too.
+  Testing each loss against the observed best instead — chosen after looking — cast a loss
   out in ≈ 10 % of blocks of 10 equal losses at α = 5 % (``tests/test_probe_stats.py``). A pair
   with fewer than :data:`benchmark.runstats.MIN_RUNS` paired runs is not tested (p NaN): never
   bold, never ▲/▼; every cell says how many runs it rests on (``n_seeds``).
