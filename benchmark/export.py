@@ -281,6 +281,24 @@ def unscored(stats: Stats) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols).sort_values(["task", "label"]).reset_index(drop=True)
 
 
+def survivors_text(stats: Stats) -> str:
+    """A note naming each (task, loss) that lost some of its runs (diverged or failed) and still has
+    cells: its mean, bold and ▲/▼ rest on the runs that finished (a loss that sometimes diverges is
+    judged on its good runs), where findings count its parts as missing runs; "" when none."""
+    tc = stats.task_costs
+    if tc is None or tc.empty or not {"ok", "diverged", "failed", "runs"} <= set(tc.columns) or stats.cells.empty:
+        return ""
+    scored = set(zip(stats.cells["task"], stats.cells["label"]))
+    who = [f"{getattr(r, 'label', r.loss)} ({r.task}: {lost_status(r.diverged, r.failed, r.runs)})"
+           for r in tc.itertuples(index=False)
+           if int(r.ok) and int(r.diverged) + int(r.failed) and (r.task, getattr(r, "label", r.loss)) in scored]
+    if not who:
+        return ""
+    return (f"Compared on the runs that finished: {', '.join(who)} — their means, bold and {UP}/{DOWN} rest on the "
+            "runs that did not diverge or fail, so a loss that sometimes diverges is judged on its good runs; "
+            "findings give its parts no verdict (missing runs).")
+
+
 def not_ranked(stats: Stats) -> dict[str, list[tuple[str, str]]]:
     """{loss label: [(task, status)]}: losses with no restoration anywhere (every run diverged or
     failed), so with no rank in the overall ranking."""
@@ -434,6 +452,9 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
             gone = sorted(set(restored["task"]) - set(restored.loc[restored["loss"] == stats.baseline, "task"]))
             if gone:
                 out.append(f"Baseline `{stats.baseline}` has no results in {', '.join(gone)}: no ▲/▼ marks there.")
+    survivors = survivors_text(stats)
+    if survivors:
+        out.append(survivors)
     lost = unscored(stats)
     if not lost.empty:
         out.append("No restoration to score — every run diverged or failed: "

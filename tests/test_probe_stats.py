@@ -175,3 +175,24 @@ def test_a_loss_that_trails_no_one_is_in_the_top_group():
     c = S.compute(t, n_boot=50).cells.set_index("label")
     assert c.loc["l1", "best"] and c.loc["l1", "top_group"]
     assert c.loc["new", "p_base_adj"] >= 0.05 and c.loc["new", "top_group"]
+
+
+def test_marks_resting_on_the_runs_that_survived_are_said():
+    """`good` lost one run (diverged) and keeps its bold and ▲ on the runs that finished: the tables
+    said nothing of it (only a count in the `diverged` column), while findings call those parts
+    "missing runs". The notes now name the loss and what its marks rest on."""
+    from benchmark.export import notes
+    from benchmark.results import to_frame
+    from benchmark.synthetic import synthetic_runs
+
+    runs = list(synthetic_runs(seeds=FIVE, metrics=("psnr",), diverged=("good",), budget_check=False))
+    table = to_frame([r for _, _, rows in runs for r in rows])
+    st = S.compute(table, [m for _, m, _ in runs], n_boot=20)
+    assert _good_marked(st)
+    said = [n for n in notes(st) if "runs that finished" in n]
+    assert len(said) == 1 and "good (denoise: diverged 1/6" in said[0], said
+
+
+def _good_marked(st) -> bool:
+    c = st.cells.set_index("label")
+    return bool(c.loc["good", "top_group"]) and c.loc["good", "vs_base"] == 1
