@@ -353,8 +353,8 @@ class Stats:
     ``n_images``, ``rank`` (NaN for input), ``best``, ``top_group``, ``p_best_adj`` (the smallest
     Holm-adjusted p, over every pair of the block, of a pair this loss trails; NaN when it trails none tested),
     ``p_base``/``p_base_adj`` and ``vs_base`` (+1 significantly better than the baseline, -1
-    worse, 0 not significant, NaN not tested), ``circular``, ``no_spread`` (the labels — the best, the
-    baseline — this cell was not tested against because every paired difference is the same: SE 0).
+    worse, 0 not significant, NaN not tested), ``circular``, ``no_spread`` (the labels, "; "-joined, this loss
+    could not be tested against in the block because every paired difference is the same: SE 0).
     ``ranks``: one row per label: mean/sd/min/max rank over all (task, metric) blocks and the mean
     over non-circular blocks. ``task_ranks``: label × task mean rank over that task's metrics.
     ``friedman``: the Friedman test and critical difference over complete blocks, the run as the
