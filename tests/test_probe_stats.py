@@ -196,3 +196,17 @@ def test_marks_resting_on_the_runs_that_survived_are_said():
 def _good_marked(st) -> bool:
     c = st.cells.set_index("label")
     return bool(c.loc["good", "top_group"]) and c.loc["good", "vs_base"] == 1
+
+
+def test_a_mark_smaller_than_the_smallest_effect_of_interest_is_said():
+    """Very quiet runs make a 0.01 dB gain significant: the ▲ stood next to two means that print the
+    same, with nothing saying the effect is below the 0.05 dB the verdicts treat as the smallest
+    that matters. The notes now list such marks with their effect and the margin."""
+    from benchmark.export import notes
+
+    t = synthetic_table(offsets={"l1": 0.0, "tiny": 0.005}, seeds=FIVE, metrics=("psnr",), noise=0.001)
+    st = S.compute(t, n_boot=20)
+    c = st.cells.set_index("label").loc["tiny"]
+    assert c["vs_base"] == 1 and abs(c["diff_vs_base"]) < 0.05
+    said = [n for n in notes(st) if "smallest effect of interest" in n]
+    assert len(said) == 1 and "denoise/psnr: tiny" in said[0] and "0.05" in said[0]
