@@ -281,6 +281,44 @@ def unscored(stats: Stats) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols).sort_values(["task", "label"]).reset_index(drop=True)
 
 
+def small_marks_text(stats: Stats) -> str:
+    """A note listing every ▲/▼ whose effect (the paired mean difference from the baseline) is below
+    its metric's practical margin (:data:`benchmark.runstats.PRACTICAL_MARGINS`, the smallest effect
+    the verdicts care about): significant, but smaller than any effect of interest; "" when none."""
+    from benchmark.runstats import practical_margin
+
+    c = stats.cells
+    if c.empty or "vs_base" not in c.columns:
+        return ""
+    marked = c[c["vs_base"].isin([1.0, -1.0])]
+    small = [(r, practical_margin(r.metric)) for r in marked.itertuples(index=False)]
+    small = [(r, m) for r, m in small if math.isfinite(m) and abs(r.diff_vs_base) < m]
+    if not small:
+        return ""
+    return ("Significant but below the smallest effect of interest (the metric's practical margin): "
+            + "; ".join(f"{r.task}/{r.metric}: {r.label} {UP if r.vs_base > 0 else DOWN} "
+                        f"{_fmt(r.diff_vs_base, '+.2g')} vs `{stats.baseline}` (margin {m:g})" for r, m in small)
+            + " — a real difference, too small to matter by the margins the findings use.")
+
+
+def survivors_text(stats: Stats) -> str:
+    """A note naming each (task, loss) that lost some of its runs (diverged or failed) and still has
+    cells: its mean, bold and ▲/▼ rest on the runs that finished (a loss that sometimes diverges is
+    judged on its good runs), where findings count its parts as missing runs; "" when none."""
+    tc = stats.task_costs
+    if tc is None or tc.empty or not {"ok", "diverged", "failed", "runs"} <= set(tc.columns) or stats.cells.empty:
+        return ""
+    scored = set(zip(stats.cells["task"], stats.cells["label"]))
+    who = [f"{getattr(r, 'label', r.loss)} ({r.task}: {lost_status(r.diverged, r.failed, r.runs)})"
+           for r in tc.itertuples(index=False)
+           if int(r.ok) and int(r.diverged) + int(r.failed) and (r.task, getattr(r, "label", r.loss)) in scored]
+    if not who:
+        return ""
+    return (f"Compared on the runs that finished: {', '.join(who)} — their means, bold and {UP}/{DOWN} rest on the "
+            "runs that did not diverge or fail, so a loss that sometimes diverges is judged on its good runs; "
+            "findings give its parts no verdict (missing runs).")
+
+
 def not_ranked(stats: Stats) -> dict[str, list[tuple[str, str]]]:
     """{loss label: [(task, status)]}: losses with no restoration anywhere (every run diverged or
     failed), so with no rank in the overall ranking."""
@@ -434,6 +472,12 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
             gone = sorted(set(restored["task"]) - set(restored.loc[restored["loss"] == stats.baseline, "task"]))
             if gone:
                 out.append(f"Baseline `{stats.baseline}` has no results in {', '.join(gone)}: no ▲/▼ marks there.")
+    small = small_marks_text(stats)
+    if small:
+        out.append(small)
+    survivors = survivors_text(stats)
+    if survivors:
+        out.append(survivors)
     lost = unscored(stats)
     if not lost.empty:
         out.append("No restoration to score — every run diverged or failed: "

@@ -16,9 +16,10 @@ Methods, per (task, metric) block:
   compared by their per-run scores (mean over the test images), paired by seed, with a standard
   error that has the run-to-run and the image level in it and Student's t. *vs baseline* (default
   ``l1``): Holm correction over the family of every (loss, metric) of one task. **Top group**: every
-  pair of the block's losses is tested, Holm over those pairs; a loss is out of it only when it is
-  significantly worse than some other loss (``p_best_adj``: the smallest adjusted p of the pairs it
-  trails). Testing each loss against the observed best instead — chosen after looking — cast a loss
+  pair of the block's losses is tested, Holm over those pairs; a loss tested against some other is
+  in it unless it is significantly worse than one (``p_best_adj``: the smallest adjusted p of the
+  pairs it trails) — the best by mean included, and a loss ahead of it on the shared seeds too.
+  Testing each loss against the observed best instead — chosen after looking — cast a loss
   out in ≈ 10 % of blocks of 10 equal losses at α = 5 % (``tests/test_probe_stats.py``). A pair
   with fewer than :data:`benchmark.runstats.MIN_RUNS` paired runs is not tested (p NaN): never
   bold, never ▲/▼; every cell says how many runs it rests on (``n_seeds``).
@@ -352,8 +353,8 @@ class Stats:
     ``n_images``, ``rank`` (NaN for input), ``best``, ``top_group``, ``p_best_adj`` (the smallest
     Holm-adjusted p, over every pair of the block, of a pair this loss trails; NaN when it trails none tested),
     ``p_base``/``p_base_adj`` and ``vs_base`` (+1 significantly better than the baseline, -1
-    worse, 0 not significant, NaN not tested), ``circular``, ``no_spread`` (the labels — the best, the
-    baseline — this cell was not tested against because every paired difference is the same: SE 0).
+    worse, 0 not significant, NaN not tested), ``circular``, ``no_spread`` (the labels, "; "-joined, this loss
+    could not be tested against in the block because every paired difference is the same: SE 0).
     ``ranks``: one row per label: mean/sd/min/max rank over all (task, metric) blocks and the mean
     over non-circular blocks. ``task_ranks``: label × task mean rank over that task's metrics.
     ``friedman``: the Friedman test and critical difference over complete blocks, the run as the
@@ -469,8 +470,9 @@ def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_b
             rows.append({"task": b.task, "label": label, "loss": b.losses[i], "metric": b.metric,
                          "higher_is_better": b.higher, "mean": means[i], "ci_low": ci[i, 0], "ci_high": ci[i, 1],
                          "n_seeds": int(n_seeds[i]), "n_images": int(n_imgs[i]), "rank": rank[i],
-                         "best": i == best, "top_group": (i == best and tested_with[i]) or (not np.isnan(p_best_adj[i])
-                                                                                       and p_best_adj[i] >= alpha),
+                         "best": i == best,
+                         # tested against some loss and never shown worse than one (the best by mean included)
+                         "top_group": bool(tested_with[i]) and not p_best_adj[i] < alpha,
                          "p_best_adj": p_best_adj[i], "p_base": p_base, "diff_vs_base": diff,
                          "circular": label != INPUT and is_circular(b.losses[i], b.metric),
                          "no_spread": "; ".join(flat[i])})

@@ -163,3 +163,50 @@ def test_cell_interval_covers_at_its_stated_level_with_few_runs():
         c = S.cell_table([b], n_boot=200).iloc[0]
         hit += c["ci_low"] <= 0.0 <= c["ci_high"]
     assert hit >= 270, hit
+
+
+def test_a_loss_that_trails_no_one_is_in_the_top_group():
+    """ℓ1 on seeds 0–9, `new` on 0–4 and ahead of ℓ1 on those (not significantly): ℓ1's mean over its
+    ten seeds is higher, so ℓ1 is the best by mean, but `new` is not significantly worse than
+    anything — it belongs in the bold top group."""
+    t = synthetic_table(offsets={"l1": 0.0, "new": 0.3}, seeds=range(10), seed_sd=0.5, metrics=("psnr",), seed=3)
+    t = t[~((t["loss"] == "new") & (t["seed"] >= 5))].copy()
+    t.loc[(t["loss"] == "l1") & (t["seed"] >= 5), "value"] += 2.0  # ℓ1's extra seeds are lucky ones
+    c = S.compute(t, n_boot=50).cells.set_index("label")
+    assert c.loc["l1", "best"] and c.loc["l1", "top_group"]
+    assert c.loc["new", "p_base_adj"] >= 0.05 and c.loc["new", "top_group"]
+
+
+def test_marks_resting_on_the_runs_that_survived_are_said():
+    """`good` lost one run (diverged) and keeps its bold and ▲ on the runs that finished: the tables
+    said nothing of it (only a count in the `diverged` column), while findings call those parts
+    "missing runs". The notes now name the loss and what its marks rest on."""
+    from benchmark.export import notes
+    from benchmark.results import to_frame
+    from benchmark.synthetic import synthetic_runs
+
+    runs = list(synthetic_runs(seeds=FIVE, metrics=("psnr",), diverged=("good",), budget_check=False))
+    table = to_frame([r for _, _, rows in runs for r in rows])
+    st = S.compute(table, [m for _, m, _ in runs], n_boot=20)
+    assert _good_marked(st)
+    said = [n for n in notes(st) if "runs that finished" in n]
+    assert len(said) == 1 and "good (denoise: diverged 1/6" in said[0], said
+
+
+def _good_marked(st) -> bool:
+    c = st.cells.set_index("label")
+    return bool(c.loc["good", "top_group"]) and c.loc["good", "vs_base"] == 1
+
+
+def test_a_mark_smaller_than_the_smallest_effect_of_interest_is_said():
+    """Very quiet runs make a 0.01 dB gain significant: the ▲ stood next to two means that print the
+    same, with nothing saying the effect is below the 0.05 dB the verdicts treat as the smallest
+    that matters. The notes now list such marks with their effect and the margin."""
+    from benchmark.export import notes
+
+    t = synthetic_table(offsets={"l1": 0.0, "tiny": 0.005}, seeds=FIVE, metrics=("psnr",), noise=0.001)
+    st = S.compute(t, n_boot=20)
+    c = st.cells.set_index("label").loc["tiny"]
+    assert c["vs_base"] == 1 and abs(c["diff_vs_base"]) < 0.05
+    said = [n for n in notes(st) if "smallest effect of interest" in n]
+    assert len(said) == 1 and "denoise/psnr: tiny" in said[0] and "0.05" in said[0]
