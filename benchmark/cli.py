@@ -264,6 +264,7 @@ def _add_executor_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--slurm-gpus", type=int, help="GPUs per job (default: 1 for a cuda device, else 0)")
     g.add_argument("--slurm-time", help="time limit per job: minutes or [D-]HH:MM:SS (default 8:00:00)")
     g.add_argument("--slurm-mem", help="memory per job, e.g. 32G (default: the cluster's)")
+    g.add_argument("--slurm-cpus", type=int, help="CPU cores per job, and its torch threads (default 1)")
     g.add_argument("--submitit-cluster", choices=("slurm", "local", "debug"),
                    help="submitit backend (default: slurm when sbatch exists, else local)")
 
@@ -379,7 +380,7 @@ def grid_spec(args) -> "GridSpec":  # noqa: F821 - benchmark.config.GridSpec
         backbone_weights=args.backbone_weights, metrics=_tuple(args.metrics), device=args.device,
         compile=args.compile, out=args.out, executor=args.executor, workers=args.workers,
         workers_per_gpu=args.workers_per_gpu, ray_address=args.ray_address, slurm_partition=args.slurm_partition,
-        slurm_gpus=args.slurm_gpus, slurm_time=args.slurm_time, slurm_mem=args.slurm_mem,
+        slurm_gpus=args.slurm_gpus, slurm_time=args.slurm_time, slurm_mem=args.slurm_mem, slurm_cpus=args.slurm_cpus,
         submitit_cluster=args.submitit_cluster, checkpoint_every=args.checkpoint_every,
         checkpoint_seconds=args.checkpoint_seconds, logger=args.logger)
     base = GridSpec()

@@ -379,8 +379,8 @@ EXECUTOR_NAMES = ("local", "ray", "slurm")
 #: the executor options a config file's ``executor:`` mapping may hold besides ``name``: the
 #: :class:`GridSpec` fields of that name, and SLURM's options with or without their ``slurm_`` prefix
 _EXECUTOR_FIELDS = ("workers", "workers_per_gpu", "ray_address", "submitit_cluster", "slurm_partition", "slurm_gpus",
-                    "slurm_time", "slurm_mem")
-EXECUTOR_KEYS = ("name", *_EXECUTOR_FIELDS, "partition", "gpus", "time", "mem")
+                    "slurm_time", "slurm_mem", "slurm_cpus")
+EXECUTOR_KEYS = ("name", *_EXECUTOR_FIELDS, "partition", "gpus", "time", "mem", "cpus")
 
 
 @dataclass(frozen=True)
@@ -419,6 +419,7 @@ class GridSpec:
     slurm_gpus: int | None = None
     slurm_time: str | None = None
     slurm_mem: str | None = None
+    slurm_cpus: int | None = None
     submitit_cluster: str | None = None
     checkpoint_every: int | None = None
     checkpoint_seconds: float | None = None
@@ -674,7 +675,7 @@ def parse_loss_tasks(items) -> tuple[tuple[str, tuple[str, ...]], ...]:
 
 
 #: GridSpec settings that are integers (a config file's integral float, ``1e4``, is taken as one)
-_INT_SETTINGS = ("iterations", "batch_size", "crop", "max_train_images", "workers_per_gpu", "slurm_gpus",
+_INT_SETTINGS = ("iterations", "batch_size", "crop", "max_train_images", "workers_per_gpu", "slurm_gpus", "slurm_cpus",
                  "checkpoint_every")
 
 

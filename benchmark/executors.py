@@ -651,7 +651,9 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
     folder = Path(folder) if folder else Path(store_root) / ".submitit"
     gpus = gpus if gpus is not None else (1 if device_spec.startswith("cuda") else 0)
     slots = len(configs) if workers in (None, "auto") else int(workers)
-    cpus = cpus_per_task or threads or 1
+    if cpus_per_task is not None and cpus_per_task < 1:
+        raise UserError(f"--slurm-cpus must be at least 1, got {cpus_per_task}")
+    cpus = cpus_per_task or threads or 1  # the job's cores are its torch threads
     from benchmark.results import ResultsStore
 
     ResultsStore(store_root).ensure_writable()
@@ -711,7 +713,8 @@ def executor_options(s) -> dict:
         opts["ray_address"] = s.ray_address
     elif s.executor == "slurm":  # one job per run unless --workers N asks for N shard jobs
         opts.update(cluster=s.submitit_cluster, partition=s.slurm_partition, gpus=s.slurm_gpus,
-                    time=s.slurm_time, mem=s.slurm_mem, split="run" if workers in (None, "auto") else "shard")
+                    time=s.slurm_time, mem=s.slurm_mem, cpus_per_task=s.slurm_cpus,
+                    split="run" if workers in (None, "auto") else "shard")
     else:
         raise UserError(f"unknown executor {s.executor!r} (choose from local, ray, slurm)")
     return opts

@@ -204,3 +204,33 @@ def test_workers_sharing_a_gpu_each_budget_their_share(monkeypatch):
     R.check_fits([cfg], torch.device("cuda"), share=1, measure=measured)  # 6 of 10 GiB: fits alone
     with pytest.raises(UserError, match=r"6\.0 GiB.*5\.0 GiB.*shared by 2 runs"):
         R.check_fits([cfg], torch.device("cuda"), share=2, measure=measured)
+
+
+def test_slurm_cpus_reach_the_job_and_its_threads(tmp_path, monkeypatch):
+    """``--slurm-cpus N`` asks SLURM for N cores per job and trains on N torch threads (every job got
+    one core and one thread, whatever the nodes had, and no flag changed it); below 1 is one line."""
+    import submitit
+
+    asked = {}
+    update = submitit.AutoExecutor.update_parameters
+
+    def spy(self, **kw):
+        asked.update(kw)
+        return update(self, **kw)
+
+    monkeypatch.setattr(submitit.AutoExecutor, "update_parameters", spy)
+    out = tmp_path / "cpus"
+    assert main([*TINY, "--executor", "slurm", "--submitit-cluster", "debug", "--slurm-cpus", "2", "--no-report",
+                 "--out", str(out)]) == 0
+    assert asked["cpus_per_task"] == 2
+    assert {m["threads"] for m in ResultsStore(out).metas() if "threads" in m} == {2}
+    assert main([*TINY, "--executor", "slurm", "--submitit-cluster", "debug", "--slurm-cpus", "0", "--no-report",
+                 "--out", str(tmp_path / "zero")]) == 2
+
+
+def test_slurm_cpus_in_a_config_files_executor_block(tmp_path):
+    from benchmark.config import GridSpec
+
+    f = tmp_path / "grid.yaml"
+    f.write_text("executor: {name: slurm, cpus: 8}\n")
+    assert GridSpec.from_file(f).slurm_cpus == 8
