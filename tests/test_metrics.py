@@ -168,3 +168,25 @@ def test_small_images_are_left_out_for_a_metric_not_crashed_on(name):
     scored, unscorable, partial = coverage(seen, ms)
     if min_side(name) > 8:
         assert f"needs ≥ {min_side(name)} px per side" in partial[name]
+
+
+def test_scoring_conventions_are_the_ones_the_readme_states(pair):
+    """README, Metrics: psnr on RGB, ssim and ms_ssim on luma (Y of BT.601 YCbCr), over the whole image,
+    no border shaved. A change confined to a 4-px border counts; a change of chroma at equal luma
+    moves psnr only."""
+    from losses.ssim import rgb_to_y
+
+    _, clean = pair
+    ms = MetricSet(["psnr", "psnry", "ssim", "ms_ssim"])
+    border = clean.clone()
+    border[..., :4, :] = 1 - border[..., :4, :]
+    assert ms.score(border, clean)["psnr"] < 30  # a shave of 4 px (the sr4 scale) would give +inf
+    # chroma only: add a colour offset orthogonal to BT.601 luma weights (0.257, 0.504, 0.098)·255
+    w = torch.tensor([65.481, 128.553, 24.966])
+    d = torch.linalg.svd(w[None])[2][1]  # a unit RGB direction with zero luma change
+    tinted = clean.clone()
+    tinted[0] = (0.5 + 0.8 * (clean[0] - 0.5)) + 0.05 * d[:, None, None]  # away from the clamp
+    base = 0.5 + 0.8 * (clean - 0.5)
+    torch.testing.assert_close(rgb_to_y(tinted), rgb_to_y(base), atol=1e-5, rtol=0)
+    s = ms.score(tinted, base)
+    assert s["psnr"] < 40 and s["psnry"] > 60 and s["ssim"] > 0.9999 and s["ms_ssim"] > 0.9999
