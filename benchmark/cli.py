@@ -182,6 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("action", nargs="?", default="list", choices=("list", "prefetch"),
                    help="list what is present and missing (default), or prefetch it (needs a network)")
     w.add_argument("--losses", nargs="+", help="only these losses (default: every loss and the default metrics)")
+    w.add_argument("--loss-file", action="append", default=[], metavar="FILE",
+                   help="a Python file that registers losses, listed with the built-in ones (repeatable)")
     fnd = sub.add_parser("findings", help="check published claims (Zhao 2017, Blau 2018, …) on the results: "
                          "reproduced / contradicted / inconclusive / needs weights / not applicable")
     _add_common(fnd)
@@ -562,7 +564,7 @@ def cmd_perf(args) -> int:
 
     for spec in losses:  # as `plbench run` plans a grid: a loss that cannot run on the crop is one line
         check_loss_on_crop(spec, build_loss(spec, seed=0, weights="random"), [build_task(args.task)],
-                           crop=args.crop)
+                           crop=args.crop, batch=args.batch, device_type=dev.type)
     rows = measure(losses, net=args.net, batch=args.batch, crop=args.crop, device=str(dev), reps=args.reps,
                    warmup=args.warmup, naive=not args.no_naive, compile=args.compile, task=args.task)
     print(format_rows(rows, setup_header(dev, net=args.net, batch=args.batch, crop=args.crop, reps=args.reps,
@@ -838,8 +840,11 @@ def cmd_compare(args) -> int:
 
 def cmd_weights(args) -> int:
     from benchmark.config import DEFAULT_METRICS
+    from benchmark.registry import LOSSES, load_user_file
     from benchmark.weights import get_file, hub_dir, metric_weights_report, offline, prefetch, weights_report
 
+    for f in args.loss_file:
+        load_user_file(f, LOSSES)
     if args.losses:  # specs too ('l1 + 0.1*vgg'): the files of their terms; bad names fail before any output
         from benchmark.lossfn import parse_loss_spec
 

@@ -1031,6 +1031,7 @@ def build_configs(spec: GridSpec, data=None, local: bool = True) -> tuple[list[R
         logging.getLogger(__name__).warning(
             "--backbone-weights %s: no loss of this grid takes backbone weights, so it is not used or checked%s",
             s.backbone_weights, did_you_mean(s.backbone_weights, ["random", "pretrained", "auto", "none"]))
+    dtype = device_type_for(s, local)
     built_tasks = {}
     for t in tasks:
         # validates names, types and values; every parameter is recorded (defaults too), so a parameter
@@ -1045,7 +1046,7 @@ def build_configs(spec: GridSpec, data=None, local: bool = True) -> tuple[list[R
         loss = build_loss(ls, seed=0, weights=weights[ls])
         # and a loss that cannot run on this crop (too small for its backbone, a failing user forward)
         check_loss_on_crop(ls, loss, [built_tasks[t] for t in tasks if ls not in only or t in only[ls]],
-                           crop=s.crop)
+                           crop=s.crop, batch=s.batch_size, device_type=dtype)
         del loss
     configs = []
     for t in tasks:
@@ -1062,7 +1063,6 @@ def build_configs(spec: GridSpec, data=None, local: bool = True) -> tuple[list[R
     if s.budget_check:  # the same runs at half the budget: is the last doubling still buying anything?
         configs += [dataclasses.replace(c, iterations=c.iterations // 2) for c in configs if c.iterations >= 2]
     data = data if data is not None else DataCache()
-    dtype = device_type_for(s, local)
     resolved = [resolve(c, data, dtype) for c in configs]
     for train_specs, test_specs in dict.fromkeys((c.train_data, c.test_data) for c in resolved):
         data.overlap(train_specs, test_specs)  # a WARNING with the count where test images are training images

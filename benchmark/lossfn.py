@@ -25,6 +25,7 @@ Optional hooks a loss may define:
 from __future__ import annotations
 
 import ast
+import logging
 import math
 import re
 import sys
@@ -36,6 +37,8 @@ from torch import nn
 
 from benchmark.errors import UserError, did_you_mean
 from benchmark.registry import LOSSES
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -498,10 +501,12 @@ CROP_LADDER = (16, 24, 32, 48, 64, 96, 128, 192, 256)
 PROBE_SIDE = 64
 
 
-def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int) -> None:
-    """One forward of a built loss on a training-shaped crop, before anything is trained.
+def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch: int = 2,
+                       device_type: str = "cpu") -> None:
+    """One forward of a built loss on a training-shaped batch, before anything is trained.
 
-    One random crop (1, 3, side, side) in [0, 1] (``side`` rounded down to each task's size multiple,
+    ``min(batch, 2)`` random crops (N, 3, side, side) in [0, 1] (a loss may take statistics over the
+    batch; ``batch`` is the grid's) (``side`` rounded down to each task's size multiple,
     as training crops are), with each task's degradation as the ``degraded`` extra for a loss that
     needs it (else the first task only). A loss that fails there — a crop smaller than its backbone's
     receptive field, its SSIM window or MS-SSIM's scales, or an error in a user's forward — would fail
@@ -511,7 +516,9 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int) -> Non
     :func:`check_loss_value` and the first-gradient check refuse (a NaN value or gradient, a non-scalar,
     no gradient to pred) is raised as it is. To stay cheap,
     ``side`` is at most :data:`PROBE_SIDE` (a loss that runs on a crop runs on larger ones); only a
-    failure there is tried again at the grid's own crop."""
+    failure there is tried again at the grid's own crop. The probe runs on the CPU: for a grid trained on
+    another ``device_type``, a loss file's or plugin's failure (its own code may need that device) is a
+    warning, not a refusal."""
     tasks = list(tasks)
     if not tasks:
         return
@@ -521,7 +528,7 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int) -> Non
     def attempt(side: int, task) -> None:
         side -= side % task.size_multiple
         g = torch.Generator().manual_seed(0)
-        clean = torch.rand(1, 3, side, side, generator=g)
+        clean = torch.rand(max(1, min(int(batch), 2)), 3, side, side, generator=g)
         pred = (clean + 0.05 * torch.randn(clean.shape, generator=g)).clamp(0, 1).requires_grad_(grad)
         pred = pred.clone() if grad else pred  # not a leaf, as a net's output (which a loss may clamp_ in place)
         extra = {"degraded": task.degrade(clean, g)} if "degraded" in loss.needs_all else {}
@@ -549,6 +556,10 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int) -> Non
             why = f"{type(exc).__name__}{': ' + first if first else ''}"
             if len(why) > 200:
                 why = why[:197] + "..."
+            if device_type != "cpu" and grad:
+                log.warning("loss %r fails on the CPU (%s); the grid trains on %s, where it is not checked before "
+                            "training", spec, why, device_type)
+                return
             runs = None
             for bigger in (c for c in CROP_LADDER if c > crop):
                 try:

@@ -87,8 +87,9 @@ class Registry:
             by = other.meta.get("file") or other.meta.get("plugin") or \
                 getattr(sys.modules.get(other.source), "__file__", None) or other.source  # a file still loading
             raise ValueError(f"{self.kind} {name!r} is already registered (by {by})")
-        if isinstance(meta.get("needs"), str):  # needs="degraded" means ("degraded",), not its letters
-            meta["needs"] = (meta["needs"],)
+        for key in ("needs", "weights"):  # needs="degraded" means ("degraded",), not its letters; weights alike
+            if isinstance(meta.get(key), str):
+                meta[key] = (meta[key],)
         meta = dict(meta)
         if getattr(obj, "__module__", "") == "__main__" and "file_sha256" not in meta:
             self._hash_script_source(name, obj, meta)

@@ -301,3 +301,68 @@ def test_the_crop_probe_does_not_refuse_a_loss_that_works_in_training(tmp_path):
         assert torch.isfinite(net.weight.grad).all()
     finally:
         LOSSES.remove("probe_inplace")
+
+
+def test_the_crop_probe_uses_a_batch_as_training_does(tmp_path):
+    """A loss with statistics over the batch (unbiased std: NaN for one image) works at the grid's batch size of
+    8; the probe ran it on one crop and refused it ('returned nan')."""
+    from benchmark.lossfn import build_loss, check_loss_on_crop
+    from benchmark.registry import load_user_file
+    from benchmark.task import build_task
+
+    f = tmp_path / "batch_stats.py"
+    f.write_text(_LOSS.format(name="probe_batchstd", body="(p - t).abs().mean() + (p - t).mean((1, 2, 3)).std()"))
+    try:
+        load_user_file(f)
+        check_loss_on_crop("probe_batchstd", build_loss("probe_batchstd"), [build_task("denoise")], crop=32,
+                           batch=8)  # no error
+    finally:
+        LOSSES.remove("probe_batchstd")
+
+
+def test_the_crop_probe_does_not_refuse_a_loss_file_that_needs_the_grids_gpu(tmp_path, caplog):
+    """The probe runs on the CPU: a loss file written for the GPU the grid trains on (its own CUDA-only code) fails
+    there. Refusing it would block a grid that runs; it is a warning when the grid is not a CPU one."""
+    import logging
+
+    from benchmark.errors import UserError
+    from benchmark.lossfn import build_loss, check_loss_on_crop
+    from benchmark.registry import load_user_file
+    from benchmark.task import build_task
+
+    f = tmp_path / "gpu_only.py"
+    f.write_text(_HEAD + "@register_loss('probe_gpu')\nclass Gpu(torch.nn.Module):\n    def forward(self, p, t):\n"
+                 "        if p.device.type == 'cpu':\n            raise RuntimeError('written for CUDA tensors')\n"
+                 "        return (p - t).abs().mean()\n")
+    try:
+        load_user_file(f)
+        with caplog.at_level(logging.WARNING, logger="benchmark.lossfn"):
+            check_loss_on_crop("probe_gpu", build_loss("probe_gpu"), [build_task("denoise")], crop=32, batch=2,
+                               device_type="cuda")
+        assert "written for CUDA tensors" in caplog.text and "cuda" in caplog.text
+        with pytest.raises(UserError, match="written for CUDA tensors"):  # a CPU grid would fail: refused
+            check_loss_on_crop("probe_gpu", build_loss("probe_gpu"), [build_task("denoise")], crop=32, batch=2)
+    finally:
+        LOSSES.remove("probe_gpu")
+
+
+def test_a_loss_files_weights_are_listed_by_plbench_weights(tmp_path, capsys, monkeypatch):
+    """``weights="vgg16:IMAGENET1K_V1"`` (one key, as needs="degraded" is one extra) was read as its letters
+    ('unknown weights 'v''), and ``plbench weights`` had no --loss-file: 'argument action: invalid choice:
+    '<the file>'' — a loss file's weights could not be listed or prefetched."""
+    from benchmark.weights import loss_weight_keys
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))  # an empty cache: the file is missing
+    f = tmp_path / "needs_vgg.py"
+    f.write_text(_HEAD + "@register_loss('probe_wts', weights='vgg16:IMAGENET1K_V1')\n"
+                 "class W(torch.nn.Module):\n    def forward(self, p, t):\n        return (p - t).abs().mean()\n")
+    registered = set(LOSSES.names())
+    try:
+        code = main(["weights", "--loss-file", str(f), "--losses", "probe_wts"])
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        assert loss_weight_keys("probe_wts") == ("vgg16:IMAGENET1K_V1",)
+        assert re.search(r"probe_wts\s+MISSING\s+vgg16-397923af\.pth", out), out
+    finally:
+        for extra in set(LOSSES.names()) - registered:
+            LOSSES.remove(extra)

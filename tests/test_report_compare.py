@@ -200,7 +200,9 @@ def test_compare_counts_diverged_runs_of_the_new_loss_also_when_they_are_cached(
     f = tmp_path / "nan_loss.py"
     f.write_text("import torch\nfrom benchmark.registry import register_loss\n\n"
                  "@register_loss('cmp_nan_test')\nclass N(torch.nn.Module):\n"
-                 "    def forward(self, p, t):\n        return (p - t).abs().mean() * float('nan')\n")
+                 "    calls = 0\n\n"  # finite at the first batch (NaN there is refused before training), then NaN
+                 "    def forward(self, p, t):\n        self.calls += 1\n"
+                 "        return (p - t).abs().mean() * (1.0 if self.calls == 1 else float('nan'))\n")
     try:
         assert main(["--tasks", "denoise", "--losses", "l1", "cmp_nan_test", "--loss-file", str(f), "--iterations",
                      "2", "--crop", "32", "--batch-size", "2", "--metrics", "psnr", "--seeds", "0",
