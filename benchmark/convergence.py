@@ -115,7 +115,7 @@ def budget_gains(table: pd.DataFrame, checks: pd.DataFrame | None) -> pd.DataFra
     A run is paired with the check of its own setting (:func:`benchmark.settings.budget_checks`)
     with the same task, loss and version, weights kind and seed. Columns: :data:`GAIN_COLUMNS`."""
     from benchmark.settings import budget_checks, settings_of
-    from benchmark.stats import finite_values
+    from benchmark.runstats import finite_values
 
     main = finite_values(table[table["loss"].astype(str) != "input"]) if not table.empty else table
     if checks is None or checks.empty or main.empty or "setting" not in main.columns:

@@ -33,6 +33,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 #: the fewest paired runs (seeds) a comparison needs before it can be significant (``plbench calibrate``)
 MIN_RUNS = 5
@@ -193,3 +194,14 @@ PRACTICAL_MARGINS = {"psnr": 0.05, "psnry": 0.05, "ssim": 0.002, "ssimc": 0.002,
 def practical_margin(metric: str) -> float:
     """:data:`PRACTICAL_MARGINS` of a metric (``name@checkpoint`` by its name); inf when none."""
     return PRACTICAL_MARGINS.get(metric.split("@", 1)[0], float("inf"))
+
+
+def finite_values(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with every non-finite ``value`` (NaN, ±inf: a metric that cannot score a black or
+    flat output) as NaN, i.e. missing: never a mean of ±inf, never a test on an infinite difference.
+    :func:`benchmark.stats.nonfinite_lines` says how many were left out. The table itself when every value is finite."""
+    if table.empty:
+        return table
+    v = pd.to_numeric(table["value"], errors="coerce").astype(float)
+    ok = np.isfinite(v.to_numpy())
+    return table if ok.all() else table.assign(value=v.where(ok))

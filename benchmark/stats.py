@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from benchmark.runstats import MIN_RUNS, NO_SPREAD, compare_runs  # noqa: F401  (MIN_RUNS: re-exported for reports)
+from benchmark.runstats import MIN_RUNS, NO_SPREAD, compare_runs, finite_values  # noqa: F401  (re-exported for reports)
 
 log = logging.getLogger(__name__)
 
@@ -248,17 +248,6 @@ def labels(table: pd.DataFrame) -> pd.Series:
 
 
 _labels = labels
-
-
-def finite_values(table: pd.DataFrame) -> pd.DataFrame:
-    """``table`` with every non-finite ``value`` (NaN, ±inf: a metric that cannot score a black or
-    flat output) as NaN, i.e. missing: never a mean of ±inf, never a test on an infinite difference.
-    :func:`nonfinite_lines` says how many were left out. The table itself when every value is finite."""
-    if table.empty:
-        return table
-    v = pd.to_numeric(table["value"], errors="coerce").astype(float)
-    ok = np.isfinite(v.to_numpy())
-    return table if ok.all() else table.assign(value=v.where(ok))
 
 
 def nonfinite_lines(table: pd.DataFrame) -> list[str]:
