@@ -406,7 +406,19 @@ def friedman_text(stats: Stats) -> str:
             f"of each loss are ranked among the runs of the same seed in every block (mean ranks of the "
             f"{f.get('n_runs')} seeds every loss has), and p and the critical difference come from "
             f"{f.get('n_perm')} relabellings of the runs of each seed among the losses, the same in every block — the "
-            f"blocks score the same runs, so they are not independent replicates." + left)
+            f"blocks score the same runs, so they are not independent replicates." + _run_ranks_text(f) + left)
+
+
+def _run_ranks_text(f: dict) -> str:
+    """The mean run ranks a permutation critical difference applies to (`` Mean run ranks …``), or ""
+    for the asymptotic summary, whose ranks are the overall ranking's. Those differ: the overall
+    ranking ranks each cell's mean, the run-level test ranks runs within their seed (closer to the
+    middle), so the table's gaps are not to be held against this CD."""
+    if f.get("method") != "permutation" or not f.get("ranks"):
+        return ""
+    ranks = ", ".join(f"{label} {_fmt(r, '.2f')}" for label, r in f["ranks"].items())
+    return (f" Mean run ranks (1 = best), the ranks the critical difference applies to: {ranks}; the mean ranks "
+            f"of the overall ranking (ranks of each cell mean) are not comparable with it.")
 
 
 def notes(stats: Stats, coverage: bool = True) -> list[str]:
