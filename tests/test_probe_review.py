@@ -31,3 +31,42 @@ def test_critical_difference_line_gives_the_ranks_it_applies_to():
     for label, r in f["ranks"].items():
         assert re.search(rf"\b{re.escape(label)} {r:.2f}\b", text), (label, r, text)
     assert "not comparable" in text and "overall ranking" in text, text
+
+
+def test_a_script_loss_has_the_same_version_in_a_spawned_worker(tmp_path):
+    """A loss registered in a script (``__main__``) is versioned by its source's hash. A ``--workers N`` /
+    ``api.run(workers=N)`` worker is a spawned process, where the script runs again as ``__mp_main__``: there
+    the loss had its bare version ('1'), so the workers wrote runs under other ids than the driver planned —
+    ``api.run`` returned ``locked=2`` for a finished grid, and an edited loss reused the runs of the old code
+    under workers (what the source hash exists to prevent). The worker now computes the driver's version."""
+    import os
+    import subprocess
+    import sys
+    import textwrap
+    from pathlib import Path
+
+    script = tmp_path / "my_script.py"
+    script.write_text(textwrap.dedent('''
+        import multiprocessing as mp
+        import torch
+        from benchmark.registry import register_loss
+        from benchmark.lossfn import loss_versions
+
+        @register_loss("probe_spawn")
+        class Mine(torch.nn.Module):
+            def forward(self, pred, target):
+                return (pred - target).abs().mean()
+
+        def version(_):
+            return loss_versions("probe_spawn")["probe_spawn"]
+
+        if __name__ == "__main__":
+            with mp.get_context("spawn").Pool(1) as pool:
+                print(version(None), pool.map(version, [0])[0])
+    '''))
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root), "HF_HUB_OFFLINE": "1"}
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    driver, worker = out.stdout.split()
+    assert driver.startswith("1+") and worker == driver, out.stdout
