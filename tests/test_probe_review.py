@@ -70,3 +70,21 @@ def test_a_script_loss_has_the_same_version_in_a_spawned_worker(tmp_path):
     assert out.returncode == 0, out.stderr
     driver, worker = out.stdout.split()
     assert driver.startswith("1+") and worker == driver, out.stdout
+
+
+def test_a_best_mean_left_out_of_bold_is_said():
+    """ℓ1 on seeds 0–9 (its extra seeds lucky ones), `new` on 0–4 and clearly ahead of ℓ1 on those: ℓ1 has the
+    column's best mean, yet it is significantly worse than `new` where they are paired, so it is not bold —
+    while every legend says the best restoration is bold, and nothing said why the top row was not. The notes
+    now name such a cell, its runs and its p."""
+    from benchmark.export import notes
+
+    t = synthetic_table(offsets={"l1": 0.0, "new": 0.3}, seeds=range(10), seed_sd=0.05, metrics=("psnr",), seed=3,
+                        noise=0.05)
+    t = t[~((t["loss"] == "new") & (t["seed"] >= 5))].copy()
+    t.loc[(t["loss"] == "l1") & (t["seed"] >= 5), "value"] += 2.0
+    st = S.compute(t, n_boot=20)
+    c = st.cells.set_index("label")
+    assert c.loc["l1", "best"] and not c.loc["l1", "top_group"] and c.loc["new", "top_group"]
+    said = [n for n in notes(st) if "best mean" in n.lower()]
+    assert len(said) == 1 and "denoise/psnr: l1 (10 runs" in said[0] and "not bold" in said[0], said
