@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 from benchmark import stats as S
 from benchmark.synthetic import synthetic_table
 
@@ -88,3 +90,22 @@ def test_a_best_mean_left_out_of_bold_is_said():
     assert c.loc["l1", "best"] and not c.loc["l1", "top_group"] and c.loc["new", "top_group"]
     said = [n for n in notes(st) if "best mean" in n.lower()]
     assert len(said) == 1 and "denoise/psnr: l1 (10 runs" in said[0] and "not bold" in said[0], said
+
+
+def test_overall_ranking_gaps_are_not_on_the_critical_differences_scale():
+    """Why the CD line must give its own ranks: on null grids (six equal losses whose metrics share their runs)
+    the overall ranking's best–worst gap of mean ranks exceeds the run-level CD printed under it in nearly every
+    grid, while the run ranks the CD applies to exceed it at about α."""
+    from test_probe_stats import _null_grid
+
+    rng = np.random.default_rng(3)
+    table_beyond = runs_beyond = 0
+    for _ in range(20):
+        blks = _null_grid(rng)
+        cells = S.cell_table(blks, n_boot=10)
+        f = S.friedman_nemenyi(cells, 0.05, blks)
+        table = S.rank_summary(cells)[0]["mean_rank"]
+        run = np.array(list(f["ranks"].values()))
+        table_beyond += table.max() - table.min() > f["cd"]
+        runs_beyond += run.max() - run.min() > f["cd"]
+    assert table_beyond >= 15 and runs_beyond <= 4, (table_beyond, runs_beyond)
