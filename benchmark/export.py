@@ -301,6 +301,22 @@ def small_marks_text(stats: Stats) -> str:
             + " — a real difference, too small to matter by the margins the findings use.")
 
 
+def best_not_bold_text(stats: Stats) -> str:
+    """A note naming each cell whose best mean is not bold: the loss is significantly worse than another
+    where their runs are paired by seed (its mean also rests on runs or images the other lacks), so it is out of the
+    top group although every legend calls the best restoration bold; "" when there is none."""
+    c = stats.cells
+    if c.empty or not {"best", "top_group", "p_best_adj"} <= set(c.columns):
+        return ""
+    out = c[c["best"].astype(bool) & ~c["top_group"].astype(bool) & (c["p_best_adj"] < stats.alpha)]
+    if out.empty:
+        return ""
+    return ("Best mean but not bold — significantly worse than another loss on the seeds they share (its mean "
+            "also rests on runs or images the other lacks): "
+            + "; ".join(f"{r.task}/{r.metric}: {r.label} ({_count(r.n_seeds)} runs, p {p_text(r.p_best_adj)}, Holm "
+                        f"over the pairs)" for r in out.itertuples(index=False)) + ".")
+
+
 def survivors_text(stats: Stats) -> str:
     """A note naming each (task, loss) that lost some of its runs (diverged or failed) and still has
     cells: its mean, bold and ▲/▼ rest on the runs that finished (a loss that sometimes diverges is
@@ -406,7 +422,19 @@ def friedman_text(stats: Stats) -> str:
             f"of each loss are ranked among the runs of the same seed in every block (mean ranks of the "
             f"{f.get('n_runs')} seeds every loss has), and p and the critical difference come from "
             f"{f.get('n_perm')} relabellings of the runs of each seed among the losses, the same in every block — the "
-            f"blocks score the same runs, so they are not independent replicates." + left)
+            f"blocks score the same runs, so they are not independent replicates." + _run_ranks_text(f) + left)
+
+
+def _run_ranks_text(f: dict) -> str:
+    """The mean run ranks a permutation critical difference applies to (`` Mean run ranks …``), or ""
+    for the asymptotic summary, whose ranks are the overall ranking's. Those differ: the overall
+    ranking ranks each cell's mean, the run-level test ranks runs within their seed (closer to the
+    middle), so the table's gaps are not to be held against this CD."""
+    if f.get("method") != "permutation" or not f.get("ranks"):
+        return ""
+    ranks = ", ".join(f"{label} {_fmt(r, '.2f')}" for label, r in f["ranks"].items())
+    return (f" Mean run ranks (1 = best), the ranks the critical difference applies to: {ranks}; the mean ranks "
+            f"of the overall ranking (ranks of each cell mean) are not comparable with it.")
 
 
 def notes(stats: Stats, coverage: bool = True) -> list[str]:
@@ -478,6 +506,9 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
     survivors = survivors_text(stats)
     if survivors:
         out.append(survivors)
+    best_out = best_not_bold_text(stats)
+    if best_out:
+        out.append(best_out)
     lost = unscored(stats)
     if not lost.empty:
         out.append("No restoration to score — every run diverged or failed: "

@@ -91,7 +91,9 @@ class Registry:
             if isinstance(meta.get(key), str):
                 meta[key] = (meta[key],)
         meta = dict(meta)
-        if getattr(obj, "__module__", "") == "__main__" and "file_sha256" not in meta:
+        # a script's module: __main__, and __mp_main__ where a spawned worker (--workers N) runs the script again
+        # and must version the loss as its driver did (else its runs are written under other ids)
+        if getattr(obj, "__module__", "") in ("__main__", "__mp_main__") and "file_sha256" not in meta:
             self._hash_script_source(name, obj, meta)
         entry = Entry(name, obj, self.kind, str(version), citation, meta,
                       getattr(obj, "__module__", ""))

@@ -81,20 +81,13 @@ def d(tmp_path_factory) -> Path:
     (d / "nul.yaml").write_bytes(b"tasks: [denoise]\0\n")
     (d / "afile").write_text("not a directory")
 
-    existing = ResultsStore(d / "existing")  # a finished (synthetic) run that must survive every case
-    existing.ensure_writable()
-    row = {"run_id": "done1", "task": "denoise", "task_version": "1", "task_params": "{}", "loss": "l1", "seed": 0,
-           "net": "tiny", "weights": "none", "train_data": "x", "dataset": "imgs", "image": "im0", "metric": "psnr",
-           "value": 30.0, "higher_is_better": True, "code_version": "0.1.0+c1"}
-    existing.write_eval("done1", [row], ["psnr"], {})
-    cfg = {"task": "denoise", "loss": "l1", "seed": 0}  # a complete record (an incomplete one is a damaged run)
-    existing.write_meta("done1", {"run_id": "done1", "status": "ok", "config": cfg})
+    finished_store(d / "existing")  # a finished (synthetic) run that must survive every case
     mixed = ResultsStore(d / "mixed")  # two settings (iterations 2 and 3) of one loss: report must refuse
     mixed.ensure_writable()
     for it in (2, 3):
         setting = json.dumps({"iterations": it, "net": "tiny", "task": "denoise", "task_params": {}})
-        mixed.write_eval(f"it{it}", [{**row, "run_id": f"it{it}", "setting": setting}], ["psnr"], {})
-        mixed.write_meta(f"it{it}", {"run_id": f"it{it}", "status": "ok", "config": {**cfg, "iterations": it}})
+        mixed.write_eval(f"it{it}", [{**DONE_ROW, "run_id": f"it{it}", "setting": setting}], ["psnr"], {})
+        mixed.write_meta(f"it{it}", {"run_id": f"it{it}", "status": "ok", "config": {**DONE_CFG, "iterations": it}})
     (d / "v1").mkdir()
     (d / "v1" / "store.json").write_text('{"store_version": 1}')
     (d / "old").mkdir()
@@ -292,8 +285,26 @@ def _argv(args: list[str], d: Path) -> list[str]:
 
 
 def _snapshot(root: Path) -> dict[str, str]:
+    """{path relative to ``root``: sha256} of every file under ``root``: what a refused command must leave alone."""
     return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def finished_store(root: Path) -> ResultsStore:
+    """A results store at ``root`` holding one finished synthetic run (``done1``: denoise, l1, seed 0, one psnr
+    row): what a command refused as bad input must leave untouched (compare :func:`_snapshot` before and after)."""
+    store = ResultsStore(root)
+    store.ensure_writable()
+    store.write_eval("done1", [DONE_ROW], ["psnr"], {})
+    store.write_meta("done1", {"run_id": "done1", "status": "ok", "config": DONE_CFG})
+    return store
+
+
+#: the row and the config of :func:`finished_store`'s run
+DONE_ROW = {"run_id": "done1", "task": "denoise", "task_version": "1", "task_params": "{}", "loss": "l1", "seed": 0,
+            "net": "tiny", "weights": "none", "train_data": "x", "dataset": "imgs", "image": "im0", "metric": "psnr",
+            "value": 30.0, "higher_is_better": True, "code_version": "0.1.0+c1"}
+DONE_CFG = {"task": "denoise", "loss": "l1", "seed": 0}  # a complete record (an incomplete one is a damaged run)
 
 
 @pytest.mark.parametrize("name,args,code,pattern", CASES, ids=CASE_IDS)

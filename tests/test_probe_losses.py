@@ -8,16 +8,15 @@ results changed (no failed or diverged run recorded for a broken loss).
 
 from __future__ import annotations
 
-import hashlib
 import re
 from pathlib import Path
 
 import numpy as np
 import pytest
+from test_bad_inputs import _snapshot, finished_store
 
 from benchmark.cli import main
 from benchmark.registry import LOSSES
-from benchmark.results import ResultsStore
 
 _HEAD = "import torch\nfrom benchmark.registry import register_loss\n\n"
 _LOSS = _HEAD + ("@register_loss('{name}')\nclass Bad(torch.nn.Module):\n    def forward(self, p, t):\n"
@@ -69,25 +68,13 @@ def d(tmp_path_factory) -> Path:
             Image.fromarray(rng.integers(0, 256, (48, 48, 3), dtype=np.uint8)).save(d / folder / f"im{i}.png")
     for name, text in LOSS_FILES.items():
         (d / name).write_text(text)
-    existing = ResultsStore(d / "existing")  # a finished (synthetic) run that must survive every case
-    existing.ensure_writable()
-    row = {"run_id": "done1", "task": "denoise", "task_version": "1", "task_params": "{}", "loss": "l1", "seed": 0,
-           "net": "tiny", "weights": "none", "train_data": "x", "dataset": "imgs", "image": "im0", "metric": "psnr",
-           "value": 30.0, "higher_is_better": True, "code_version": "0.1.0+c1"}
-    existing.write_eval("done1", [row], ["psnr"], {})
-    existing.write_meta("done1", {"run_id": "done1", "status": "ok", "config": {"task": "denoise", "loss": "l1",
-                                                                                 "seed": 0}})
+    finished_store(d / "existing")  # a finished (synthetic) run that must survive every case
     return d
 
 
 BASE = ["--tasks", "denoise", "--losses", "l1", "--iterations", "2", "--crop", "32", "--batch-size", "2",
         "--metrics", "psnr", "--device", "cpu", "--train-data", "{d}/imgs", "--test-data", "{d}/timgs",
         "--out", "{d}/existing", "--no-progress", "--no-report", "--no-budget-check", "-q"]
-
-
-def _snapshot(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def _one_line_error(args, d, capsys) -> tuple[int, str]:

@@ -198,9 +198,11 @@ def test_compare_counts_diverged_runs_of_the_new_loss_also_when_they_are_cached(
     monkeypatch.setattr(benchmark.report, "write_report", lambda *a, **k: {})  # the note is what is tested
     out = tmp_path / "r"
     f = tmp_path / "nan_loss.py"
+    # finite at its first call (a loss NaN from the start is refused before any run: test_probe_losses.py), NaN
+    # after: a run that diverges in training
     f.write_text("import torch\nfrom benchmark.registry import register_loss\n\n"
                  "@register_loss('cmp_nan_test')\nclass N(torch.nn.Module):\n"
-                 "    calls = 0\n\n"  # finite at the first batch (NaN there is refused before training), then NaN
+                 "    calls = 0\n\n"
                  "    def forward(self, p, t):\n        self.calls += 1\n"
                  "        return (p - t).abs().mean() * (1.0 if self.calls == 1 else float('nan'))\n")
     try:
