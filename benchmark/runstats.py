@@ -19,7 +19,8 @@ images. Every "significantly better" the project prints — the leaderboard's bo
 * **No spread**: when every paired (run, image) difference is the same non-zero number (duplicated
   runs, a saturated or quantised metric), the standard error is 0 and Student's t is degenerate:
   the comparison is not tested (p is NaN, status ``no spread``), never p = 0. An exact copy (every
-  difference 0) is tested and gets p = 1.
+  difference 0) tested without a margin gets p = 1; with a non-inferiority ``margin`` it is ``no
+  spread`` too (its shifted difference, the margin, is the same number everywhere).
 * **Too few runs**: below :data:`MIN_RUNS` paired runs a comparison is not tested (p is NaN,
   status ``too few runs``): never bold, never ▲/▼, never reproduced or contradicted. The minimum
   comes from ``plbench calibrate``: with 5 paired seeds the checker's false-verdict rate on
