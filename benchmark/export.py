@@ -71,6 +71,16 @@ def p_text(p) -> str:
     return f"= {_fmt(p, '.2g')}"
 
 
+def friedman_p_text(f: dict) -> str:
+    """The Friedman summary's p for ``p …`` (:func:`p_text`), except at the permutation test's floor:
+    with ``n_perm`` relabellings p ≥ 1 / (1 + n_perm), and p at that floor only says no relabelling
+    reached the observed χ², so it reads ``≤ 0.0005`` (a bound), not ``= 0.0005`` (a value)."""
+    p, n = f.get("p"), f.get("n_perm")
+    if f.get("method") == "permutation" and n and _finite(p) and math.isclose(float(p), 1 / (1 + n), rel_tol=1e-9):
+        return f"≤ {_fmt(p, '.2g')}"
+    return p_text(p)
+
+
 def _decimals(x: float, digits: int = 2) -> int:
     """Decimals that show ``x`` (≠ 0) to ``digits`` significant digits, 0 to 6."""
     return int(min(6, max(0, digits - 1 - math.floor(math.log10(abs(x))))))
@@ -417,7 +427,7 @@ def friedman_text(stats: Stats) -> str:
                 f"{f['n_blocks']} blocks are (task, metric) scores of the same runs, not independent replicates, so "
                 f"no χ², p or critical difference is given. The mean ranks are descriptive." + left)
     return (f"Friedman test over {f['n_blocks']} complete (task, metric) blocks × {f['k']} losses: χ² = "
-            f"{_fmt(f.get('statistic'), '.1f')}, p {p_text(f.get('p'))}; critical difference "
+            f"{_fmt(f.get('statistic'), '.1f')}, p {friedman_p_text(f)}; critical difference "
             f"(α = {f.get('alpha', stats.alpha)}) = {_fmt(f.get('cd'), '.2f')} ranks. The run is the unit: the runs "
             f"of each loss are ranked among the runs of the same seed in every block (mean ranks of the "
             f"{f.get('n_runs')} seeds every loss has), and p and the critical difference come from "

@@ -919,7 +919,7 @@ def draw_cd_diagram(stats: Stats, styles=None):
     if "ranks" not in f:
         log.info("critical-difference diagram skipped: %s", f.get("reason", "no Friedman test"))
         return None
-    from benchmark.export import _too_few, p_text
+    from benchmark.export import _too_few, friedman_p_text
 
     styles = styles or stats_styles(stats)
     ranks = pd.Series(f["ranks"]).sort_values()
@@ -968,7 +968,7 @@ def draw_cd_diagram(stats: Stats, styles=None):
     ax.axis("off")
     w = fig.get_size_inches()[0]
     title = (f"Mean rank of each loss's runs among the same seed's runs, over {f['n_blocks']} (task, metric) "
-             f"blocks; Friedman p {p_text(f['p'])}; black bars join losses not significantly different (runs "
+             f"blocks; Friedman p {friedman_p_text(f)}; black bars join losses not significantly different (runs "
              f"relabelled within seeds, α = {f['alpha']})" if why is None else
              f"Mean rank over {f['n_blocks']} (task, metric) blocks — descriptive only: {why}")
     ax.set_title(wrap_title(title, w, 7), fontsize=7)
