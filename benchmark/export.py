@@ -914,6 +914,21 @@ def _tex_cell(cell: Cell) -> str:
 
 #: characters of ``\\small`` text one LaTeX table row may take (a 6.5 in text width, column gaps included)
 TEX_LINE = 100
+#: characters of a loss name one LaTeX table line holds; a longer name wraps (:func:`tex_label`)
+TEX_LABEL = 30
+
+
+def tex_label(label: str, flag: str = "") -> str:
+    """A loss name (plus ``flag``, e.g. :data:`WORSE_TEX`) as a LaTeX table cell: escaped, and over
+    :data:`TEX_LABEL` characters a ragged-right ``\\parbox`` that wide, with break points after
+    commas and brackets, so a long spec (``l1 + 0.1*ssim + 0.01*lpips_vgg(layers=[…])``) wraps
+    within the width :func:`tex_column_groups` counts instead of pushing the table off the page."""
+    text = _tex(label) + (f" {flag}" if flag else "")
+    if len(label) <= TEX_LABEL:
+        return text
+    for ch in ",([":
+        text = text.replace(ch, ch + r"\allowbreak{}")
+    return rf"\parbox[t]{{{TEX_LABEL // 2}em}}{{\raggedright {text}}}"
 
 
 def tex_column_groups(metrics: list[str], rows: list[Row], line: int = TEX_LINE) -> list[list[int]]:
@@ -974,7 +989,7 @@ def latex(stats: Stats) -> str:
                                                                         else r" $\downarrow$") for j in cols)
                     + r" \\", r"\midrule"]
             for row in rows:
-                label = _tex(row.label) + (rf" {WORSE_TEX}" if row.flagged else "")
+                label = tex_label(row.label, WORSE_TEX if row.flagged else "")
                 out.append(" & ".join([label, _tex(row.seeds), *(_tex_cell(row.cells[j]) for j in cols)]) + r" \\")
                 if row.kind == "input":
                     out.append(r"\midrule")
@@ -994,10 +1009,10 @@ def latex(stats: Stats) -> str:
             cost = _cost(stats, r["label"])
             flag = "" if r.get("complete", True) else r"$^{*}$"
             vals = [_fmt(r[k], ".2f") for k in ("mean_rank", "sd_rank", "mean_rank_noncircular")]
-            out.append(" & ".join([_tex(r["label"]), *map(_tex, vals), _count(r["n_blocks"]) + flag,
+            out.append(" & ".join([tex_label(r["label"]), *map(_tex, vals), _count(r["n_blocks"]) + flag,
                                    _tex(_count(cost.get("runs")))]) + r" \\")
         for loss in unranked:
-            out.append(rf"{_tex(loss)} & \multicolumn{{4}}{{l}}{{not ranked: every run diverged or failed}} & "
+            out.append(rf"{tex_label(loss)} & \multicolumn{{4}}{{l}}{{not ranked: every run diverged or failed}} & "
                        f"{_tex(_count(_cost(stats, loss).get('runs')))} \\\\")
         out += [r"\bottomrule", r"\end{tabular}", r"\end{table}", ""]
     return "\n".join(out)

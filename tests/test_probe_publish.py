@@ -47,3 +47,37 @@ def test_cd_diagram_title_gives_the_permutation_floor_as_a_bound():
     with F.style():
         title = F.draw_cd_diagram(st).axes[0].get_title().replace("\n", " ")
     assert "Friedman p ≤ 0.0005;" in title and "p = 0.0005" not in title, title
+
+
+LONG = "l1 + 0.1*ssim + 0.01*lpips_vgg(layers=[relu1_2,relu2_2,relu3_3])"
+
+
+def _chunks(cell: str) -> list[str]:
+    """The pieces of a LaTeX cell that cannot be broken across lines (split at spaces and
+    ``\\allowbreak``), with escapes counted as the one character they print."""
+    import re
+
+    text = re.sub(r"\\parbox\[t\]\{[^}]*\}\{\\raggedright ", "", cell).replace(r"\allowbreak{}", " ")
+    text = re.sub(r"\\([_&%$#{}])", r"\1", text)
+    return [c for c in text.split() if c]
+
+
+def test_latex_wraps_a_long_loss_spec_inside_the_text_width():
+    """``tex_column_groups`` sizes each table for the text width counting the loss name "up to 30"
+    characters, but the name sat in an ``l`` column, which never wraps: a 65-character spec
+    (``l1 + 0.1*ssim + 0.01*lpips_vgg(layers=[…])``) pushed every table holding it past the page
+    edge. A name over 30 characters is now a ragged-right ``\\parbox`` of that width with break
+    points after commas and brackets, so no unbreakable piece exceeds 30 characters; short names
+    are unchanged."""
+    from benchmark.export import latex
+
+    t = synthetic_table(tasks=("denoise",), seeds=FIVE, metrics=("psnr", "ssim"), n_images=8,
+                        offsets={"l1": 0.0, LONG: 0.3, "ssim": -0.5})
+    tex = latex(S.compute(t, n_boot=20))
+    rows = [ln for ln in tex.splitlines() if ln.endswith(r"\\") and "lpips" in ln.split(" & ")[0]]
+    assert len(rows) >= 2, tex  # the task table and the overall ranking
+    for row in rows:
+        label = row.split(" & ")[0]
+        assert label.startswith(r"\parbox[t]{"), row
+        assert max(map(len, _chunks(label))) <= 30, (_chunks(label), row)
+    assert any(ln.startswith("l1 & ") for ln in tex.splitlines()), tex  # a short name stays as it was
