@@ -81,3 +81,28 @@ def test_latex_wraps_a_long_loss_spec_inside_the_text_width():
         assert label.startswith(r"\parbox[t]{"), row
         assert max(map(len, _chunks(label))) <= 30, (_chunks(label), row)
     assert any(ln.startswith("l1 & ") for ln in tex.splitlines()), tex  # a short name stays as it was
+
+
+def test_rank_heatmap_marks_a_loss_ranked_on_fewer_blocks():
+    """A loss trained on one task of two: the leaderboard lists it last with ⚠ and says its mean rank
+    (over fewer blocks and fewer rivals) is not comparable, but the rank heatmap's ``all`` column showed
+    its number bare, next to the others' — ``only_dn 1.0`` read as the best overall. Its ``all`` cell now
+    carries ``*`` and the title says what it means; complete losses are unmarked."""
+    from benchmark import figures as F
+
+    t = synthetic_table(tasks=("denoise", "sr4"), seeds=FIVE, metrics=("psnr", "ssim"), n_images=8,
+                        offsets={"l1": 0.0, "l2": 0.1, "only_dn": 1.0})
+    t = t[~((t["loss"] == "only_dn") & (t["task"] == "sr4"))]
+    st = S.compute(t, n_boot=20)
+    assert not st.ranks.set_index("label").loc["only_dn", "complete"]
+    with F.style():
+        fig = F.draw_rank_heatmap(st)
+    ax = fig.axes[0]
+    labels = [lab.get_text().replace("\n", "") for lab in ax.get_yticklabels()]
+    n_cols = len(ax.get_xticklabels())
+    texts = [x.get_text() for x in ax.texts]  # row-major annotations, one per cell
+    cells = {lab: texts[i * n_cols:(i + 1) * n_cols] for i, lab in enumerate(labels)}
+    assert cells["only_dn"][-1].endswith("*"), cells
+    assert not any(c.endswith("*") for lab in ("l1", "l2") for c in cells[lab]), cells
+    title = ax.get_title().replace("\n", " ")
+    assert "*" in title and "not comparable" in title, title
