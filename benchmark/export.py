@@ -41,6 +41,9 @@ UP, DOWN = "▲", "▼"
 WORSE = "⚠"
 #: the ⚠ mark in LaTeX (amssymb has no warning sign)
 WORSE_TEX = "(!)"
+#: the mark of a loss ranked over fewer (task, metric) blocks than the others (LaTeX: ``$^{*}$``);
+#: not :data:`WORSE`, which every legend gives as "runs worse than the degraded input"
+PARTIAL = "*"
 NAN = float("nan")
 
 
@@ -738,7 +741,7 @@ def markdown(stats: Stats, figures: dict[str, list[Path]] | None = None, root: P
             span = f"{_fmt(r['min_rank'], 'g')}–{_fmt(r['max_rank'], 'g')}"
             lines.append(f"| {md_text(r['label'])} | {_fmt(r['mean_rank'], '.2f')} | {_fmt(r['sd_rank'], '.2f')} | "
                          f"{span} | {_fmt(r['mean_rank_noncircular'], '.2f')} | "
-                         f"{_count(r['n_blocks'])}{'' if r.get('complete', True) else ' ⚠'} | "
+                         f"{_count(r['n_blocks'])}{'' if r.get('complete', True) else ' ' + md_text(PARTIAL)} | "
                          + (f"{_fmt(r.get('mean_rank_common'), '.2f')} | " if common else "")
                          + f"{_fmt(cost.get('ms_per_it'), '.1f')} | "
                          f"{_fmt(cost.get('peak_mem_mb'), '.0f')} | {_count(cost.get('runs'))} | "
@@ -1002,7 +1005,7 @@ def latex(stats: Stats) -> str:
                 r"\caption{Mean rank over all (task, metric) blocks (1 = best), its standard deviation, and the "
                 r"mean rank without circular blocks; Blocks: how many it rests on ($^{*}$: not every "
                 r"block). Mean ranks are descriptive: nothing is bold (significance is tested per cell, in the task "
-                r"tables). " + " ".join(tex_text(x).replace(f"({WORSE_TEX})", "($^{*}$)") for x in extra) + "}",
+                r"tables). " + " ".join(tex_text(x).replace(f"({PARTIAL})", "($^{*}$)") for x in extra) + "}",
                 r"\begin{tabular}{lrrrrr}", r"\toprule",
                 r"Loss & Mean rank & SD & Excl.\ circular & Blocks & Runs \\", r"\midrule"]
         for _, r in stats.ranks.iterrows():
@@ -1193,7 +1196,7 @@ def rank_caveat(stats: Stats) -> str | None:
         parts.append(f"{row['label']} ({int(row['n_blocks'])} blocks: {', '.join(tasks)})")
     n = int(r["n_common"].iloc[0])
     return ("Not every loss has every block: " + "; ".join(parts) + ". A mean rank over other blocks and "
-            "fewer rivals is not comparable with the others': those losses (⚠) are listed last, and `common "
+            f"fewer rivals is not comparable with the others': those losses ({PARTIAL}) are listed last, and `common "
             f"blocks` gives every loss's mean rank over the {n} block(s) all of them have.")
 
 
@@ -1211,7 +1214,7 @@ def _rank_table(stats: Stats) -> str:
                 *([(r.get("mean_rank_common"), ".2f")] if common else []), (cost.get("ms_per_it"), ".1f"),
                 (cost.get("peak_mem_mb"), ".0f"), (cost.get("runs"), "d"), (cost.get("diverged"), "d"),
                 (cost.get("failed"), "d")]
-        flag = "" if r.get("complete", True) else " ⚠"
+        flag = "" if r.get("complete", True) else f" {PARTIAL}"
         rows.append(f"<tr><td>{html.escape(r['label'])}{flag}</td>{tds(vals)}</tr>")
     for loss in not_ranked(stats):
         cost = _cost(stats, loss)

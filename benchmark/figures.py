@@ -545,11 +545,13 @@ def draw_rank_heatmap(stats: Stats, styles=None):
     row_h = 0.06 + 0.125 * max(_lines(r) for r in rows)
     fig, ax = plt.subplots(figsize=(min(COL2, 2.2 + 0.5 * tr.shape[1]), 1.0 + row_h * len(tr)), layout="constrained")
     flagged = {t: worse_labels(stats, t) for t in tr.columns[:-1]}
-    # a loss without every block has an ``all`` rank over fewer blocks and rivals (the tables' ⚠): "*"
+    from benchmark.export import PARTIAL
+
+    # a loss without every block has an ``all`` rank over fewer blocks and rivals: the tables' mark
     complete = stats.ranks.set_index("label")["complete"] if "complete" in stats.ranks else pd.Series(dtype=bool)
     partial = {lab for lab in tr.index if not bool(complete.get(lab, True))}
     annot = np.array([["" if not np.isfinite(v) else f"{v:.1f}" + (f" {WORSE}" if l in flagged.get(t, ()) else "")
-                       + ("*" if t == "all" and l in partial else "")
+                       + (PARTIAL if t == "all" and l in partial else "")
                        for t, v in row.items()] for l, row in tr.iterrows()], dtype=object)
     # the scale is the possible range of a rank, 1 (best) to k losses, not the data's min–max; with
     # one loss there is nothing to compare and no colourbar
@@ -567,7 +569,7 @@ def draw_rank_heatmap(stats: Stats, styles=None):
     ax.tick_params(length=0)
     note = f"; {WORSE}: runs worse than the degraded input on {WORSE_METRIC}" if any(flagged.values()) else ""
     if partial:
-        note += "; *: not every (task, metric) block, a mean over fewer blocks and rivals, not comparable"
+        note += f"; {PARTIAL}: not every (task, metric) block, a mean over fewer blocks and rivals, not comparable"
     ax.set_title(wrap_title(f"Mean rank over each task's metrics{note}", fig.get_size_inches()[0]))
     fit_canvas(fig)
     return fig

@@ -84,7 +84,7 @@ def test_latex_wraps_a_long_loss_spec_inside_the_text_width():
 
 
 def test_rank_heatmap_marks_a_loss_ranked_on_fewer_blocks():
-    """A loss trained on one task of two: the leaderboard lists it last with ⚠ and says its mean rank
+    """A loss trained on one task of two: the leaderboard lists it last, marked, and says its mean rank
     (over fewer blocks and fewer rivals) is not comparable, but the rank heatmap's ``all`` column showed
     its number bare, next to the others' — ``only_dn 1.0`` read as the best overall. Its ``all`` cell now
     carries ``*`` and the title says what it means; complete losses are unmarked."""
@@ -106,3 +106,25 @@ def test_rank_heatmap_marks_a_loss_ranked_on_fewer_blocks():
     assert not any(c.endswith("*") for lab in ("l1", "l2") for c in cells[lab]), cells
     title = ax.get_title().replace("\n", " ")
     assert "*" in title and "not comparable" in title, title
+
+
+def test_a_loss_on_fewer_blocks_is_not_marked_with_the_worse_than_input_sign():
+    """Every export's legend reads ``⚠: some runs worse than the degraded input``, yet the overall
+    ranking of the Markdown and HTML put the same ⚠ on a loss that merely lacks some blocks (``csr ⚠``
+    in the HTML, where the task tables write ``l2 ⚠`` for runs below the input): a reader took a loss
+    run on one task for a loss that damages images. The LaTeX already used ``*``; Markdown, HTML and
+    the rank heatmap now do too, and ⚠ keeps its one meaning."""
+    from benchmark.export import WORSE, _rank_table, latex, markdown, rank_caveat
+
+    t = synthetic_table(tasks=("denoise", "sr4"), seeds=FIVE, metrics=("psnr", "ssim"), n_images=8)
+    t = t[~((t["loss"] == "good") & (t["task"] == "sr4"))]
+    st = S.compute(t, n_boot=20)
+    html_table = _rank_table(st)
+    assert f"good {WORSE}" not in html_table and "good *" in html_table, html_table
+    assert WORSE not in html_table.split("<table")[1], html_table
+    md = markdown(st)
+    rank_md = md.split("## Overall ranking")[1].split("\n## ")[0]
+    row = next(ln for ln in rank_md.splitlines() if ln.startswith("| good |"))
+    assert WORSE not in rank_md.split("|---|")[1] and r" \*" in row, rank_md
+    assert "(*)" in rank_caveat(st) and WORSE not in rank_caveat(st)
+    assert r"($^{*}$)" in latex(st)
