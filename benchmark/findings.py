@@ -54,7 +54,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from benchmark.export import _fmt, p_text
+from benchmark.export import _decimals, _fmt, p_text
 from benchmark.export import _num as _sort_key
 from benchmark.registry import FINDINGS, register_finding
 from benchmark.runstats import (  # noqa: F401 (margins: API)
@@ -290,8 +290,8 @@ class FindingResult:
                 return f"{h.a} {rel} {h.b} on {h.task}/{h.metric}: not tested ({h.verdict}: {h.note or 'no effect'})"
             return (f"{h.a} {rel} {h.b} on {h.task}/{h.metric}: {h.effect:+.3g} (not tested: {h.verdict}, "
                     f"{h.n_runs} paired run(s))")
-        return (f"{h.a} {rel} {h.b} on {h.task}/{h.metric}: {h.effect:+.3g} "
-                f"[{h.ci_low:+.3g}, {h.ci_high:+.3g}], p_holm = {h.p_adj:.2g}, {h.n_runs} runs")
+        return (f"{h.a} {rel} {h.b} on {h.task}/{h.metric}: {_effect(h.effect, h.ci_low, h.ci_high)} "
+                f"{_ci(h.ci_low, h.ci_high)}, p_holm = {h.p_adj:.2g}, {h.n_runs} runs")
 
 
 class Finding:
@@ -954,8 +954,25 @@ def _fmt_p(p: float) -> str:
     return p_text(p).removeprefix("= ") if math.isfinite(p) else "–"
 
 
+def _ci_decimals(lo: float, hi: float) -> int | None:
+    """Decimals of an effect and its 95% CI: two significant digits of the half-width (as the
+    leaderboard's cells), None without a finite CI of positive width."""
+    ok = math.isfinite(lo) and math.isfinite(hi) and hi > lo
+    return _decimals((hi - lo) / 2) if ok else None
+
+
+def _effect(effect: float, lo: float, hi: float) -> str:
+    """A signed effect at its CI's decimals (:func:`_ci_decimals`); 4 significant digits without a CI."""
+    dec = _ci_decimals(lo, hi)
+    return _fmt(effect, "+.4g" if dec is None else f"+.{dec}f")
+
+
 def _ci(lo: float, hi: float) -> str:
-    return f"[{lo:+.3g}, {hi:+.3g}]" if math.isfinite(lo) and math.isfinite(hi) else "–"
+    """``[low, high]`` at the decimals its effect shares (:func:`_effect`)."""
+    dec = _ci_decimals(lo, hi)
+    if dec is None:
+        return f"[{lo:+.3g}, {hi:+.3g}]" if math.isfinite(lo) and math.isfinite(hi) else "–"
+    return f"[{lo:+.{dec}f}, {hi:+.{dec}f}]"
 
 
 def _md(s) -> str:
@@ -989,7 +1006,7 @@ def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
                   "|---|---|---|---|---|---|---|---|---|---|---|"]
         for p in r.parts:
             rel = "≥" if p.relation == "at_least" else ">"
-            lines.append(f"| {p.task} | {p.metric} | {_md(p.a)} | {rel} | {_md(p.b)} | {_fmt(p.effect, '+.4g')} | "
+            lines.append(f"| {p.task} | {p.metric} | {_md(p.a)} | {rel} | {_md(p.b)} | {_effect(p.effect, p.ci_low, p.ci_high)} | "
                          f"{_ci(p.ci_low, p.ci_high)} | {_fmt_p(p.p_adj)} | {p.n_images} | "
                          f"{p.seeds_a}/{p.seeds_b} | {p.verdict}{' (' + _md(p.note) + ')' if p.note else ''} |")
     lines.append("")
@@ -1050,7 +1067,7 @@ def to_html(results: list[FindingResult]) -> str:
         for p in r.parts:
             rel = "≥" if p.relation == "at_least" else ">"
             body.append(f"<tr><td>{e(p.task)}</td><td>{e(p.metric)}</td><td>{e(p.a)}</td><td>{rel}</td>"
-                        f"<td>{e(p.b)}</td><td data-v=\"{_sort_key(p.effect)}\">{_fmt(p.effect, '+.4g')}</td>"
+                        f"<td>{e(p.b)}</td><td data-v=\"{_sort_key(p.effect)}\">{_effect(p.effect, p.ci_low, p.ci_high)}</td>"
                         f"<td>{_ci(p.ci_low, p.ci_high)}</td><td data-v=\"{_sort_key(p.p_adj)}\">{_fmt_p(p.p_adj)}</td>"
                         f"<td>{p.n_images}</td><td>{p.seeds_a}/{p.seeds_b}</td><td>{e(p.verdict)}</td>"
                         f"<td class=\"wrap\">{e(p.note)}</td></tr>")

@@ -128,3 +128,34 @@ def test_a_loss_on_fewer_blocks_is_not_marked_with_the_worse_than_input_sign():
     assert WORSE not in rank_md.split("|---|")[1] and r" \*" in row, rank_md
     assert "(*)" in rank_caveat(st) and WORSE not in rank_caveat(st)
     assert r"($^{*}$)" in latex(st)
+
+
+def _decimals_of(s: str) -> int:
+    return len(s.split(".")[1]) if "." in s else 0
+
+
+def test_findings_effect_and_interval_share_their_decimals():
+    """findings.md printed a part's effect to 4 significant digits and its interval to 3
+    (``+1.138 | [+0.597, +1.68]``, ``-0.005289 | [-0.0205, +0.00992]``): three precisions in one row,
+    more digits than the interval supports. Effect and interval now share fixed decimals — two
+    significant digits of the half-width, as the leaderboard cells — in the parts tables and the
+    headline alike."""
+    import re
+
+    from benchmark.findings import check_all, to_markdown
+
+    t = synthetic_table(tasks=("sr4",), metrics=("psnr", "ssim"), offsets={"l1": 0.6, "l2": 0.0}, seeds=FIVE,
+                        n_images=10)
+    results = check_all(t, ["zhao2017_l1_vs_l2"], n_boot=100)
+    md = to_markdown(results)
+    rows = [ln for ln in md.splitlines() if ln.startswith("| sr4 |")]
+    assert rows, md
+    for row in rows:
+        effect, ci = row.split(" | ")[5:7]
+        lo, hi = re.findall(r"[+-]\d+(?:\.\d+)?", ci)
+        assert _decimals_of(effect) == _decimals_of(lo) == _decimals_of(hi), row
+        half = (float(hi) - float(lo)) / 2
+        assert 2 <= len(f"{half:.{_decimals_of(lo)}f}".replace(".", "").lstrip("0-")) <= 3, row
+    head = results[0].effect_text()
+    m = re.search(r": ([+-][\d.]+) \[([+-][\d.]+), ([+-][\d.]+)\]", head)
+    assert m and len({_decimals_of(x) for x in m.groups()}) == 1, head
