@@ -214,6 +214,17 @@ def _too_few(stats: Stats, task: str | None = None) -> int | None:
     return n if n is not None and n < MIN_RUNS else None
 
 
+def _thin_metrics(cells: pd.DataFrame, task: str, label: str, sep: str) -> str:
+    """``sep`` + the metrics where ``label`` has fewer than ``MIN_RUNS`` runs of ``task`` (``"/psnr"``),
+    or "" when that is every metric of it: a run left out of one metric (non-finite scores) leaves
+    the loss's other cells their verdicts, so a note naming only the loss would contradict them."""
+    from benchmark.runstats import MIN_RUNS
+
+    own = cells[(cells["task"] == task) & (cells["label"] == label)]
+    thin = own.loc[own["n_seeds"] < MIN_RUNS, "metric"]
+    return "" if len(thin) == len(own) else sep + ", ".join(map(str, thin))
+
+
 def _untested(stats: Stats, task: str) -> int | None:
     """:func:`_too_few` when no comparison of ``task`` was tested either — nothing there is bold or
     ▲/▼ — else None (a loss short of runs beside losses that have them gets no verdict; they keep theirs)."""
@@ -486,8 +497,8 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
                        f"there is bold or {UP}/{DOWN}; the ranks are descriptive (re-run with "
                        f"`--seeds {' '.join(map(str, range(MIN_RUNS)))}`).")
         per_loss = restored.groupby(["task", "label"])["n_seeds"].min() if not restored.empty else runs
-        thin = [f"{label} ({task}: {int(n)} run(s))" for (task, label), n in per_loss.items()
-                if n < MIN_RUNS and task not in few]
+        thin = [f"{label} ({task}{_thin_metrics(restored, task, label, '/')}: {int(n)} run(s))"
+                for (task, label), n in per_loss.items() if n < MIN_RUNS and task not in few]
         if thin:  # the other losses of those tasks have the runs: their marks stand, these get none
             out.append(f"Too few runs for a verdict on {', '.join(thin)}, where one needs ≥ {MIN_RUNS}: those "
                        f"cells are never bold or {UP}/{DOWN}, and no other loss is tested against them.")
@@ -874,7 +885,8 @@ def task_caveats(stats: Stats, task: str) -> list[str]:
     elif _too_few(stats, task) is not None:
         c = stats.cells
         thin = c[(c["task"] == task) & (c["label"] != INPUT) & (c["n_seeds"] < MIN_RUNS)]
-        out.append(f"Too few runs for a verdict on {', '.join(dict.fromkeys(thin['label']))} "
+        who = ", ".join(f"{lab}{_thin_metrics(c, task, lab, ' on ')}" for lab in dict.fromkeys(thin["label"]))
+        out.append(f"Too few runs for a verdict on {who} "
                    f"({int(thin['n_seeds'].min())} run(s), a verdict needs ≥ {MIN_RUNS}): never bold or {UP}/{DOWN}.")
     single = one_image_text(stats, task)
     if single:

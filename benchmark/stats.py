@@ -669,8 +669,11 @@ def smoke_test(stats: "Stats", short: bool = False) -> str:
     elif few:
         thin = sorted(restored.loc[restored["n_seeds"] < MIN_RUNS, "label"].unique())
         who = ", ".join(thin) if len(thin) <= 3 else f"{len(thin)} losses"
+        # a run left out of one metric (non-finite scores) leaves the loss's other cells their verdicts
+        partly = (restored.loc[restored["label"].isin(thin), "n_seeds"] >= MIN_RUNS).any()
+        what = "those cells" if partly else "it" if len(thin) == 1 else "them"
         why.append(f"{who} with {int(restored['n_seeds'].min())} run(s) where a verdict needs ≥ {MIN_RUNS}"
-                   f" (no verdict on {'it' if len(thin) == 1 else 'them'})")
+                   f" (no verdict on {what})")
     if not why:
         return ""
     if short:  # a figure's title

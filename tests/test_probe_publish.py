@@ -159,3 +159,25 @@ def test_findings_effect_and_interval_share_their_decimals():
     head = results[0].effect_text()
     m = re.search(r": ([+-][\d.]+) \[([+-][\d.]+), ([+-][\d.]+)\]", head)
     assert m and len({_decimals_of(x) for x in m.groups()}) == 1, head
+
+
+def test_too_few_runs_note_names_the_metric_a_non_finite_run_left_short():
+    """One run of ``good`` scored inf on psnr (a metric that could not score it): left out as missing,
+    good has 4 psnr runs but 5 ssim runs, and its ssim cell is rightly bold ▲. The notes said "Too few
+    runs for a verdict on good (denoise: 4 run(s)) … those cells are never bold or ▲/▼" and the LaTeX
+    caption "Too few runs for a verdict on good" — next to its bold ▲ ssim cell. They now name the
+    metric: ``good (denoise/psnr: 4 run(s))`` and ``good on psnr``; the smoke-test line said "no verdict
+    on it" and now says "no verdict on those cells"."""
+    from benchmark.export import latex, markdown, notes
+
+    t = synthetic_table(tasks=("denoise",), seeds=FIVE, metrics=("psnr", "ssim"), n_images=8)
+    t.loc[(t["loss"] == "good") & (t["metric"] == "psnr") & (t["seed"] == 0), "value"] = np.inf
+    st = S.compute(t, n_boot=20)
+    c = st.cells.set_index(["label", "metric"])
+    assert c.loc[("good", "ssim"), "n_seeds"] == 5 and c.loc[("good", "psnr"), "n_seeds"] == 4
+    assert "**" in next(ln for ln in markdown(st).splitlines() if ln.startswith("| good | 4–5 |"))  # ssim bold
+    text = " ".join(notes(st))
+    assert "Too few runs for a verdict on good (denoise/psnr: 4 run(s))" in text, text
+    assert "(no verdict on it)" not in text and "(no verdict on those cells)" in text, text
+    caption = next(ln for ln in latex(st).splitlines() if ln.startswith(r"\caption{denoise"))
+    assert "Too few runs for a verdict on good on psnr (4 run(s)" in caption, caption
