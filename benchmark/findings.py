@@ -1006,7 +1006,8 @@ def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
                   "|---|---|---|---|---|---|---|---|---|---|---|"]
         for p in r.parts:
             rel = "≥" if p.relation == "at_least" else ">"
-            lines.append(f"| {p.task} | {p.metric} | {_md(p.a)} | {rel} | {_md(p.b)} | {_effect(p.effect, p.ci_low, p.ci_high)} | "
+            effect = _effect(p.effect, p.ci_low, p.ci_high)
+            lines.append(f"| {p.task} | {p.metric} | {_md(p.a)} | {rel} | {_md(p.b)} | {effect} | "
                          f"{_ci(p.ci_low, p.ci_high)} | {_fmt_p(p.p_adj)} | {p.n_images} | "
                          f"{p.seeds_a}/{p.seeds_b} | {p.verdict}{' (' + _md(p.note) + ')' if p.note else ''} |")
     lines.append("")
@@ -1067,7 +1068,8 @@ def to_html(results: list[FindingResult]) -> str:
         for p in r.parts:
             rel = "≥" if p.relation == "at_least" else ">"
             body.append(f"<tr><td>{e(p.task)}</td><td>{e(p.metric)}</td><td>{e(p.a)}</td><td>{rel}</td>"
-                        f"<td>{e(p.b)}</td><td data-v=\"{_sort_key(p.effect)}\">{_effect(p.effect, p.ci_low, p.ci_high)}</td>"
+                        f"<td>{e(p.b)}</td><td data-v=\"{_sort_key(p.effect)}\">"
+                        f"{_effect(p.effect, p.ci_low, p.ci_high)}</td>"
                         f"<td>{_ci(p.ci_low, p.ci_high)}</td><td data-v=\"{_sort_key(p.p_adj)}\">{_fmt_p(p.p_adj)}</td>"
                         f"<td>{p.n_images}</td><td>{p.seeds_a}/{p.seeds_b}</td><td>{e(p.verdict)}</td>"
                         f"<td class=\"wrap\">{e(p.note)}</td></tr>")
