@@ -114,8 +114,8 @@ def budget_gains(table: pd.DataFrame, checks: pd.DataFrame | None) -> pd.DataFra
     (:attr:`benchmark.settings.Selection.checks`, :func:`benchmark.settings.drop_budget_checks`).
     A run is paired with the check of its own setting (:func:`benchmark.settings.budget_checks`)
     with the same task, loss and version, weights kind and seed. Columns: :data:`GAIN_COLUMNS`."""
-    from benchmark.settings import budget_checks, settings_of
     from benchmark.runstats import finite_values
+    from benchmark.settings import budget_checks, settings_of
 
     main = finite_values(table[table["loss"].astype(str) != "input"]) if not table.empty else table
     if checks is None or checks.empty or main.empty or "setting" not in main.columns:
