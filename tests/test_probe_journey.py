@@ -1,0 +1,40 @@
+"""A new user's day through the CLI: defects found following the README on a folder of own photos."""
+
+from __future__ import annotations
+
+import json
+
+from benchmark.cli import main
+
+FIELD = ["--tasks", "denoise", "--losses", "l1", "--iterations", "2", "--crop", "32", "--batch-size", "2",
+         "--metrics", "psnr", "--seeds", "0", "--no-budget-check", "--device", "cpu", "--no-progress", "-q",
+         "--no-report"]
+FAST = ["--device", "cpu", "--no-progress", "-q", "--no-visual", "--formats", "png", "--bootstrap", "100"]
+
+
+def _statuses(out):
+    metas = [json.loads(p.read_text()) for p in (out / "runs").glob("*/meta.json")]
+    return sorted((m.get("config", {}).get("loss", ""), m.get("status", "")) for m in metas)
+
+
+def test_compare_refuses_a_loss_file_whose_forward_raises_before_training_it(tmp_path, capsys):
+    """Was: `run --loss-file` refused a loss whose forward raises (one line, exit 2, nothing trained) but
+    `compare --loss-file` with the same file trained it, recorded a failed run in the user's store and
+    exited 1 with a note → compare plans the new loss as `run` does: the same one-line refusal, no run."""
+    from benchmark.registry import LOSSES
+
+    out = tmp_path / "r"
+    f = tmp_path / "bug_loss.py"
+    f.write_text("import torch\nfrom benchmark.registry import register_loss\n\n"
+                 "@register_loss('journey_bug')\nclass B(torch.nn.Module):\n"
+                 "    def forward(self, pred, target):\n        return (pred - target).abs().mean() + undefined_name\n")
+    assert main([*FIELD, "--out", str(out)]) == 0
+    before = _statuses(out)
+    try:
+        capsys.readouterr()
+        assert main(["compare", "--loss-file", str(f), "--out", str(out), *FAST]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "loss 'journey_bug' fails on 32×32 training crops (NameError" in err[0], err
+        assert _statuses(out) == before  # no failed run of the new loss written into the field's store
+    finally:
+        LOSSES.remove("journey_bug")
