@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
+
+import pytest
 
 from benchmark.cli import main
+from benchmark.errors import UserError
 
 FIELD = ["--tasks", "denoise", "--losses", "l1", "--iterations", "2", "--crop", "32", "--batch-size", "2",
          "--metrics", "psnr", "--seeds", "0", "--no-budget-check", "--device", "cpu", "--no-progress", "-q",
@@ -38,3 +42,13 @@ def test_compare_refuses_a_loss_file_whose_forward_raises_before_training_it(tmp
         assert _statuses(out) == before  # no failed run of the new loss written into the field's store
     finally:
         LOSSES.remove("journey_bug")
+
+
+@pytest.mark.parametrize("spec", ["my_loss.py", "/home/me/losses/my_loss.py", "./my_loss.py"])
+def test_a_loss_file_given_to_losses_is_told_to_use_loss_file(spec):
+    """Was: `--losses my_loss.py` (the file, where --loss-file was meant) was 'cannot parse loss spec
+    ...: expected e.g. 'l1 + 0.01*pdl(k=v)'', which does not say what to do → the error names --loss-file."""
+    from benchmark.lossfn import parse_loss_spec
+
+    with pytest.raises(UserError, match=rf"is a file name: a loss file is loaded with --loss-file {re.escape(spec)}"):
+        parse_loss_spec(spec)
