@@ -643,6 +643,10 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
     check_fits([c for c in pending if not store.is_done(ids[c])], device, eval_pixels, share=gpu_share,
                measure=lambda c: measure_cuda_step(c, data.pooled(c.train_data), device), test_pixels=test_pixels)
     metrics = metrics or MetricSet(metric_names, device)
+    if not metrics.metrics:  # every run would train and score nothing: a report of 0 rows
+        why = "; ".join(f"{n}: {r}" for n, r in metrics.skipped.items())
+        raise UserError(f"no metric of this grid can be scored here ({why}): nothing trained; `plbench weights` "
+                        "lists the files each metric needs and where they go, or choose others with --metrics")
     if grid_progress is None:
         from benchmark.progress import GridProgress
 

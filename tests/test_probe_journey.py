@@ -52,3 +52,21 @@ def test_a_loss_file_given_to_losses_is_told_to_use_loss_file(spec):
 
     with pytest.raises(UserError, match=rf"is a file name: a loss file is loaded with --loss-file {re.escape(spec)}"):
         parse_loss_spec(spec)
+
+
+def test_a_grid_whose_metrics_all_cannot_be_scored_is_refused_before_training(tmp_path, capsys, monkeypatch):
+    """Was: `run --metrics lpips` offline (its weights not cached) warned 'metric lpips skipped', trained
+    every run, wrote a report of 0 rows and exited 0 (or, into a folder with other runs, 'no results match
+    this grid's settings (`plbench report` without --where lists the settings)', naming a --where never
+    given) → one error line before anything trains, naming each metric's reason and `plbench weights`."""
+    import benchmark.metrics
+
+    monkeypatch.setattr(benchmark.metrics, "open_metric",
+                        lambda name, device="cpu": (None, f"{name}-weights.pth is not cached (test)"))
+    out = tmp_path / "r"
+    capsys.readouterr()
+    assert main([*FIELD, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "psnr" in err[0] and "psnr-weights.pth is not cached (test)" in err[0], err
+    assert "plbench weights" in err[0]
+    assert not list(out.glob("runs/*/net.pt"))  # nothing trained
