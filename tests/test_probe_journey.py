@@ -70,3 +70,33 @@ def test_a_grid_whose_metrics_all_cannot_be_scored_is_refused_before_training(tm
     assert len(err) == 1 and "psnr" in err[0] and "psnr-weights.pth is not cached (test)" in err[0], err
     assert "plbench weights" in err[0]
     assert not list(out.glob("runs/*/net.pt"))  # nothing trained
+
+
+LATE_BUG = ("import torch\nfrom benchmark.registry import register_loss\n\n"
+            "@register_loss('journey_late_bug')\nclass L(torch.nn.Module):\n    calls = 0\n\n"
+            "    def forward(self, pred, target):\n        self.calls += 1\n        if self.calls > 1:\n"
+            "            raise RuntimeError('shape mismatch in my code')\n"
+            "        return (pred - target).abs().mean()\n")
+
+
+def test_a_grid_whose_every_run_failed_says_so_not_a_where_it_never_gave(tmp_path, capsys, caplog):
+    """Was: a grid whose every run failed in training, into a results folder holding other runs, ended
+    'error: no results match this grid's settings (`plbench report` without --where lists the settings)'
+    (a --where never given; the failure itself unmentioned there) → the report is skipped with one line
+    saying none of the grid's runs has results and how many failed; exit 1, as for any failed run."""
+    from benchmark.registry import LOSSES
+
+    out = tmp_path / "r"
+    other = [a if a != "2" else "3" for a in FIELD]  # another setting's results in the folder (3 iterations)
+    assert main([*other, "--out", str(out)]) == 0
+    f = tmp_path / "late_bug.py"
+    f.write_text(LATE_BUG)
+    capsys.readouterr()
+    try:
+        grid = [a if a != "l1" else "journey_late_bug" for a in FIELD if a != "--no-report"]
+        assert main([*grid, "--loss-file", str(f), "--out", str(out)]) == 1
+    finally:
+        LOSSES.remove("journey_late_bug")
+    err = capsys.readouterr().err + caplog.text
+    assert "--where" not in err and "no results match" not in err, err
+    assert "no leaderboard: none of this grid's 1 run(s) has results (1 failed" in err, err
