@@ -100,3 +100,32 @@ def test_a_grid_whose_every_run_failed_says_so_not_a_where_it_never_gave(tmp_pat
     err = capsys.readouterr().err + caplog.text
     assert "--where" not in err and "no results match" not in err, err
     assert "no leaderboard: none of this grid's 1 run(s) has results (1 failed" in err, err
+
+
+def test_a_dry_run_measures_an_edited_loss_file_anew(tmp_path):
+    """Was: the dry run's step-time cache was keyed by the loss's name, not its version: after editing a
+    loss file (here made ~100× dearer) the next dry run reused the old file's time, 'measuring nothing'
+    → the key holds each term's registry version and file hash, as a run's id does."""
+    import benchmark.perf as perf
+    from benchmark.config import RunConfig
+    from benchmark.registry import LOSSES, load_user_file
+
+    f = tmp_path / "cost_loss.py"
+    body = ("import torch\nfrom benchmark.registry import register_loss\n\n"
+            "@register_loss('journey_cost')\nclass C(torch.nn.Module):\n"
+            "    def forward(self, pred, target):\n        d = (pred - target).abs()\n{extra}"
+            "        return d.mean()\n")
+    grid = [RunConfig(task="denoise", loss="journey_cost", iterations=10, batch_size=2, crop=32)]
+    path = tmp_path / "steptimes.json"
+    try:
+        f.write_text(body.format(extra=""))
+        load_user_file(f)
+        one = perf.estimate_grid(grid, ["psnr"], "cpu", perf.StepTimes(path))
+        assert one["measured"] > 0
+        assert perf.estimate_grid(grid, ["psnr"], "cpu", perf.StepTimes(path))["measured"] == 0  # same file
+        f.write_text(body.format(extra="        for _ in range(200):\n            d = d + 0 * d.exp()\n"))
+        load_user_file(f)  # the edited file replaces the old entry
+        edited = perf.estimate_grid(grid, ["psnr"], "cpu", perf.StepTimes(path))
+        assert edited["measured"] > 0 and edited["reused"] < one["measured"]
+    finally:
+        LOSSES.remove("journey_cost")
