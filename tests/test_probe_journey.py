@@ -129,3 +129,16 @@ def test_a_dry_run_measures_an_edited_loss_file_anew(tmp_path):
         assert edited["measured"] > 0 and edited["reused"] < one["measured"]
     finally:
         LOSSES.remove("journey_cost")
+
+
+def test_an_unknown_loss_with_no_close_name_points_to_loss_file(tmp_path, capsys):
+    """Was: `run --losses grad_diff` (the loss of the user's file, --loss-file forgotten) was only
+    'unknown loss 'grad_diff' (`plbench list losses` shows all)' → the line also says that a loss of
+    one's own file is loaded with --loss-file; a near spelling of a registered loss keeps its did-you-mean."""
+    capsys.readouterr()
+    assert main(["run", "--losses", "grad_difference_mine", "--dry-run", "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "unknown loss 'grad_difference_mine'" in err[0] and "--loss-file FILE" in err[0], err
+    assert main(["run", "--losses", "l11", "--dry-run", "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "did you mean l1?" in err and "--loss-file" not in err, err
