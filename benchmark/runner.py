@@ -685,6 +685,17 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
     return summary
 
 
+def _loss_versions_or_none(spec: str) -> dict[str, str] | None:
+    """A failed run's loss versions (as a finished run's meta.json records them), or None when its spec
+    cannot be resolved any more (so a report can tell an edited loss file's failure from its other version)."""
+    from benchmark.lossfn import loss_versions
+
+    try:
+        return loss_versions(spec)
+    except UserError:
+        return None
+
+
 def is_complete(store: ResultsStore, rid: str, metric_names, unavailable=()) -> bool:
     """Done, and scored on every metric asked for that can be scored: a metric skipped for missing
     weights counts as missing unless it is ``unavailable`` now too; one no test image could be
@@ -813,7 +824,7 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
         log.debug("traceback of run %s", rid, exc_info=True)
         store.write_meta(rid, {"run_id": rid, "config": cfg.to_dict(), "status": "failed", "error": message,
                                "started": started, "code_version": code_version(),
-                               "setting": setting(cfg)})
+                               "loss_versions": _loss_versions_or_none(cfg.loss), "setting": setting(cfg)})
         return "failed"
     finally:
         curves.close()

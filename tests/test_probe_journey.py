@@ -142,3 +142,27 @@ def test_an_unknown_loss_with_no_close_name_points_to_loss_file(tmp_path, capsys
     assert main(["run", "--losses", "l11", "--dry-run", "--out", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err
     assert "did you mean l1?" in err and "--loss-file" not in err, err
+
+
+def test_a_failed_run_of_an_edited_loss_file_is_not_charged_to_the_version_that_worked(tmp_path):
+    """Was: a loss file trained fine, then edited (a bug that fails in training) and run again: the failed
+    run of the new version has no rows, was labelled by its bare spec, and counted against the version
+    that worked ('grad_diff (denoise: failed 1/2)', the failed column 1) → it is labelled with its own
+    version, so the working version's row shows 0 failed of its 1 run."""
+    from benchmark.registry import LOSSES
+
+    out = tmp_path / "r"
+    f = tmp_path / "late_bug.py"
+    grid = [a if a != "l1" else "journey_late_bug" for a in FIELD if a != "--no-report"]
+    try:
+        f.write_text(LATE_BUG.replace("if self.calls > 1:", "if self.calls < 0:"))  # works
+        assert main([*grid, "--loss-file", str(f), "--out", str(out)]) == 0
+        f.write_text(LATE_BUG)  # edited: fails in training
+        assert main([*grid, "--loss-file", str(f), "--out", str(out)]) == 1
+        assert main(["report", "--out", str(out), "--no-visual", "--formats", "png", "--bootstrap", "100"]) == 0
+    finally:
+        LOSSES.remove("journey_late_bug")
+    md = (out / "leaderboard.md").read_text()
+    assert "failed 1/2" not in md, md
+    rows = [ln for ln in md.splitlines() if ln.startswith("| journey_late_bug |")]
+    assert rows and all(ln.rstrip(" |").endswith("| 0") for ln in rows[:1]), rows  # overall: failed column 0
