@@ -480,7 +480,13 @@ def cmd_run(args) -> int:
              summary.trained, summary.skipped, summary.rescored, summary.diverged, summary.failed,
              f", not re-scored {summary.unscored} (net.pt missing or unreadable)" if summary.unscored else "",
              f", left {summary.locked} to another process" if summary.locked else "", time.time() - t0)
-    if not args.no_report:
+    from benchmark.config import run_id
+
+    scored = sum((store.meta(run_id(c)) or {}).get("status") == "ok" for c in configs)
+    if not args.no_report and not scored:  # no row of this grid's setting: no leaderboard to write for it
+        log.error("no leaderboard: none of this grid's %d run(s) has results (%d failed, %d diverged; the log above "
+                  "and runs/<id>/meta.json say why)", len(configs), summary.failed, summary.diverged)
+    elif not args.no_report:
         from benchmark.report import write_report
 
         keep = {setting_json(setting(c)) for c in configs}  # this grid's setting(s), whatever else the directory holds

@@ -201,6 +201,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     chosen: dict[str, list[dict]] = {}
     trained = failed = 0
     current: set[str] = set()  # the run ids of the loss files as they are now (not of an earlier edit)
+    _probe_new_losses(groups, new, here, tasks, data, dev.type)
     for task, gs in sorted(groups.items()):
         group, task_notes = _pick_group(gs, here)
         ids = {m["run_id"] for m in group or ()}
@@ -251,6 +252,29 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     atomic_write_bytes(path, text.encode())
     paths.update(figs)
     return CompareResult(text, path, trained, paths, failed)
+
+
+def _probe_new_losses(groups: dict[str, list[list[dict]]], new: list[str], here: str, tasks, data,
+                      device_type: str) -> None:
+    """Each new loss run once on each compared task's training-shaped crop, before anything trains.
+
+    As ``plbench run`` plans a grid (:func:`benchmark.lossfn.check_loss_on_crop`): a loss whose forward
+    raises, returns a NaN or cannot run on the field's crop is one :class:`UserError` line, not a failed
+    run recorded in the field's store."""
+    from benchmark.lossfn import build_loss, check_loss_on_crop
+    from benchmark.task import build_task
+
+    for task, gs in sorted(groups.items()):
+        if tasks and task not in tasks:
+            continue
+        group, _ = _pick_group(gs, here)
+        if not group:
+            continue
+        for loss in new:
+            cfg = _config_from(group[0], loss, group[0]["config"]["seed"], data, device_type)
+            check_loss_on_crop(loss, build_loss(loss, seed=0, weights=cfg.backbone_weights),
+                               [build_task(cfg.task, **dict(cfg.task_params))], crop=cfg.crop,
+                               batch=cfg.batch_size, device_type=device_type)
 
 
 def _pick_group(gs: list[list[dict]], here: str) -> tuple[list[dict] | None, list[str]]:

@@ -69,6 +69,9 @@ def parse_loss_spec(spec: str) -> tuple[Term, ...]:
     short = spec if len(spec) <= 60 else spec[:57] + "..."
     if len(spec) > MAX_SPEC:
         raise UserError(f"loss spec {short!r} is {len(spec)} characters long; at most {MAX_SPEC}")
+    if re.fullmatch(r"[^\s()+*=,'\"]+\.py", spec.strip(), flags=re.IGNORECASE):  # --losses my_loss.py
+        raise UserError(f"loss spec {short!r} is a file name: a loss file is loaded with --loss-file {spec.strip()} "
+                        "(a config file's loss_files:), and its losses are named by their registered names")
     try:
         tree = ast.parse(spec.strip(), mode="eval").body
     except SyntaxError as exc:

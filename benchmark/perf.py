@@ -245,6 +245,17 @@ def _machine(dev: torch.device) -> str:
     return f"cpu:{_cpu_model()}:{os.cpu_count()}cores:{torch.get_num_threads()}t"
 
 
+def _timing_name(spec: str) -> str:
+    """A loss spec as :class:`StepTimes` keys it: with the file hash of each term from a user's loss file
+    (``my_loss@my_loss=1+<hash>``), so an edited file is timed anew; a built-in spec as it is (the keys
+    of times kept before stay valid)."""
+    from benchmark.lossfn import loss_versions
+
+    versions = loss_versions(spec)
+    return spec if not any("+" in v for v in versions.values()) else \
+        f"{spec}@" + ",".join(f"{k}={v}" for k, v in sorted(versions.items()))
+
+
 class StepTimes:
     """Measured seconds per training step, kept on disk per (machine, threads, torch version, device,
     net, loss, task, shape, compile) so a second dry run measures nothing
@@ -402,7 +413,7 @@ def estimate_grid(configs, metric_names, device, cache: StepTimes | None = None)
         if key not in step_s:
             points = []
             for b, cr in probe_shapes(batch, crop, dev):
-                step, data = timed((net, loss, first_task, b, cr, compile),
+                step, data = timed((net, _timing_name(loss), first_task, b, cr, compile),
                                    lambda b=b, cr=cr: _time_step(loss, net, first_task, b, cr, dev, compile, imgs(cr)))
                 points.append((b * cr * cr, max(step - data, 0.0)))
             real_data = timed(("data", "-", task, batch, crop, False),

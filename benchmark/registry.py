@@ -179,6 +179,8 @@ class Registry:
         hint = f"; did you mean {', '.join(prefix)}?" if prefix else did_you_mean(name, self._entries, n=3, cutoff=0.5)
         plural = self.kind + ("es" if self.kind.endswith("s") else "s")
         lister = "plbench findings --list" if self.kind == "finding" else f"plbench list {plural}"
+        if not hint and self.kind == "loss":  # maybe the loss of the user's own file, --loss-file forgotten
+            hint = "; a loss of your own file is loaded with --loss-file FILE"
         return f"unknown {self.kind} {name!r}{hint} (`{lister}` shows all)"
 
     def __contains__(self, name: str) -> bool:

@@ -643,6 +643,10 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
     check_fits([c for c in pending if not store.is_done(ids[c])], device, eval_pixels, share=gpu_share,
                measure=lambda c: measure_cuda_step(c, data.pooled(c.train_data), device), test_pixels=test_pixels)
     metrics = metrics or MetricSet(metric_names, device)
+    if not metrics.metrics:  # every run would train and score nothing: a report of 0 rows
+        why = "; ".join(f"{n}: {r}" for n, r in metrics.skipped.items())
+        raise UserError(f"no metric of this grid can be scored here ({why}): nothing trained; `plbench weights` "
+                        "lists the files each metric needs and where they go, or choose others with --metrics")
     if grid_progress is None:
         from benchmark.progress import GridProgress
 
@@ -679,6 +683,17 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
             summary.count(_run_locked(grid, cfg, ids[cfg], *prepared, last_try=True))
     grid_progress.update()
     return summary
+
+
+def _loss_versions_or_none(spec: str) -> dict[str, str] | None:
+    """A failed run's loss versions (as a finished run's meta.json records them), or None when its spec
+    cannot be resolved any more (so a report can tell an edited loss file's failure from its other version)."""
+    from benchmark.lossfn import loss_versions
+
+    try:
+        return loss_versions(spec)
+    except UserError:
+        return None
 
 
 def is_complete(store: ResultsStore, rid: str, metric_names, unavailable=()) -> bool:
@@ -809,7 +824,7 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
         log.debug("traceback of run %s", rid, exc_info=True)
         store.write_meta(rid, {"run_id": rid, "config": cfg.to_dict(), "status": "failed", "error": message,
                                "started": started, "code_version": code_version(),
-                               "setting": setting(cfg)})
+                               "loss_versions": _loss_versions_or_none(cfg.loss), "setting": setting(cfg)})
         return "failed"
     finally:
         curves.close()

@@ -684,23 +684,35 @@ def smoke_test(stats: "Stats", short: bool = False) -> str:
     return "Smoke test, not a ranking: " + "; ".join(why) + tail
 
 
-def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: dict[str, str] | None = None
-               ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: dict[str, str] | None = None,
+               version_of: dict[str, str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per loss label and per (task, label): runs, ok, diverged, failed, unconverged (finished runs
     whose arm is not shown converged by its budget checks, ``arms`` of
     :func:`benchmark.convergence.arm_budget`), median ms/it, max peak MB. ``label_of``: {run id: its
     rows' label (:func:`labels`)}, so two versions of one loss (two labels) never pool their costs; a
-    run without rows (diverged, failed) is labelled from its spec and weights kind."""
+    run without rows (diverged, failed) is labelled from its spec and weights kind, with its loss version
+    appended when the runs with rows of that label have other versions (``version_of``: {run id: its rows'
+    ``loss_version``}): an edited loss file's failed run is never charged to the version that worked."""
     from benchmark.convergence import CONVERGED, arm_status
 
     label_of = label_of or {}
+    version_of = version_of or {}
+    versions_of_label: dict[str, set[str]] = {}
+    for rid, lab in label_of.items():
+        if version_of.get(rid):
+            versions_of_label.setdefault(lab, set()).add(version_of[rid])
     rows = []
     for m in metas:
         if m.get("kind") == "input" or "config" not in m:
             continue
         cfg = m["config"]
         unconverged = m.get("status") == "ok" and arm_status(arms, cfg.get("task"), cfg.get("loss")) != CONVERGED
-        label = label_of.get(m.get("run_id")) or loss_label(str(cfg.get("loss")), m.get("weights"))
+        label = label_of.get(m.get("run_id"))
+        if label is None:
+            label = loss_label(str(cfg.get("loss")), m.get("weights"))
+            ver = ",".join(f"{k}={v}" for k, v in sorted((m.get("loss_versions") or {}).items()))
+            if ver and versions_of_label.get(label) and ver not in versions_of_label[label]:
+                label += " (v" + re.sub(r"[^=,]+=", "", ver).replace(",", "/") + ")"
         rows.append({"task": cfg.get("task"), "loss": cfg.get("loss"), "label": label, "status": m.get("status"),
                      "ms_per_it": m.get("ms_per_it"), "peak_mem_mb": m.get("peak_mem_mb"),
                      "device": m.get("device"), "unconverged": unconverged})
@@ -741,7 +753,9 @@ def compute(table: pd.DataFrame, metas: list[dict] | None = None, baseline: str 
     arms = arm_budget(gains)
     label_of = dict(zip(table["run_id"].astype(str), labels(table))) \
         if not table.empty and "run_id" in table.columns else {}
-    costs, task_costs = cost_table(metas or [], arms, label_of)
+    version_of = dict(zip(table["run_id"].astype(str), table["loss_version"].astype("string").fillna(""))) \
+        if not table.empty and {"run_id", "loss_version"} <= set(table.columns) else {}
+    costs, task_costs = cost_table(metas or [], arms, label_of, version_of)
     if not cells.empty and baseline not in set(cells["loss"]):
         log.info("baseline %r is not in the results; no baseline comparisons", baseline)
     return Stats(cells, ranks, task_ranks, fried, costs, task_costs, baseline, alpha, n_boot, blks,

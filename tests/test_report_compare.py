@@ -165,9 +165,12 @@ def test_pick_group_sets_aside_a_second_setting_with_a_note():
     assert len(notes) == 1 and "(l1) used different settings (iterations: 3 vs 2)" in notes[0]
 
 
+# fine at its first call (a loss raising from the start is refused before any run, by compare as by run:
+# test_probe_journey.py), raising after it: a run that fails in training
 RAISES = ("import torch\nfrom benchmark.registry import register_loss\n\n"
           "@register_loss('cmp_user_raises', citation='test')\nclass R(torch.nn.Module):\n"
-          "    '''raises'''\n    def forward(self, p, t):\n        raise ValueError('boom')\n")
+          "    '''raises'''\n    calls = 0\n\n    def forward(self, p, t):\n        self.calls += 1\n"
+          "        if self.calls > 1:\n            raise ValueError('boom')\n        return (p - t).abs().mean()\n")
 
 
 def test_compare_exits_non_zero_when_the_new_loss_fails(tmp_path, capsys):
