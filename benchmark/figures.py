@@ -94,6 +94,9 @@ COLOUR_MARKERS = ("o", "s", "D", "P", "p", "h", "P", "s", "D", "p")
 LINESTYLES = ("-", "--", ":", "-.")
 _DASHES = {"-": "", "--": (4, 1.5), ":": (1, 1.2), "-.": (3, 1.2, 1, 1.2)}
 INPUT_COLOUR = (0.58, 0.58, 0.58)
+#: the P–D plane's degraded-input cross: drawn above the losses' points, see-through, so a loss that
+#: sits on the input (no gain yet) and the input both stay visible
+INPUT_GID, INPUT_ALPHA = "degraded-input", 0.7
 #: one colour per loss label (:func:`loss_styles`): Okabe–Ito's blue, orange, green, vermillion and
 #: purple, a dark brown, Okabe–Ito's sky blue, and Tol's indigo, wine and olive. Any two differ by
 #: CIEDE2000 ≥ 20 (seaborn's ``colorblind`` has orange and tan at 12, and a pale yellow);
@@ -705,7 +708,8 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
                 value = f"{xm:.3g}, {ym:.3g}" if xc != xm and yc != ym else f"{xm if xc != xm else ym:.3g}"
                 off.setdefault(edge, []).append((l, xc, yc, value))
             elif l == INPUT:
-                ax.scatter([xm], [ym], s=30, marker="X", color=INPUT_COLOUR, edgecolor="k", linewidth=0.4, zorder=4)
+                ax.scatter([xm], [ym], s=30, marker="X", color=INPUT_COLOUR, edgecolor="k", linewidth=0.4, zorder=8,
+                           alpha=INPUT_ALPHA, gid=INPUT_GID)
             else:
                 on = l in fl
                 star = l in highlight
@@ -766,7 +770,8 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
              (Line2D([], [], color="0.15", lw=0.9, ls=(0, (4, 2)), marker="o", mfc="white", mec="k", mew=0.9, ms=4),
               "Pareto front (black rim)")]
     if flags["input"]:
-        extra.append((Line2D([], [], ls="none", marker="X", color=INPUT_COLOUR, mec="k", mew=0.4, ms=5),
+        extra.append((Line2D([], [], ls="none", marker="X", color=INPUT_COLOUR, mec="k", mew=0.4, ms=5,
+                             alpha=INPUT_ALPHA),
                       "degraded input"))
     if flags["worse"]:
         extra.append((Line2D([], [], ls="none", marker="o", mfc="none", mec=WORSE_COLOUR, mew=1.1,

@@ -478,3 +478,18 @@ def test_a_metrics_figure_taller_than_a_page_is_split_into_balanced_parts(tmp_pa
     written = F.metric_points(st, "denoise", base, ("png",))
     F.prune_figures(base.parent, written)
     assert sorted(p.name for p in base.parent.iterdir()) == ["metrics_denoise.png"]
+
+
+# 13 ---------------------------------------------------------------------------------------------
+def test_the_degraded_input_cross_stays_visible_on_a_loss_that_sits_on_it(data):
+    """A loss with no gain yet sits on the input in the P–D plane; the input's cross was drawn under
+    its marker and vanished, though the legend listed it. It is drawn above every loss point,
+    see-through, so both show."""
+    _, _, stats = data
+    with F.style():
+        fig = F.draw_pd_plane(stats)
+        ax = next(a for a in fig.axes if a.get_title() == "denoise")
+        (cross,) = [c for c in ax.collections if c.get_gid() == F.INPUT_GID]
+        points = [c for c in ax.collections if isinstance(c, PathCollection) and c.get_gid() is None]
+        assert points and cross.get_zorder() > max(c.get_zorder() for c in points)
+        assert 0 < cross.get_alpha() < 1
