@@ -341,6 +341,36 @@ def best_not_bold_text(stats: Stats) -> str:
                         f"over the pairs)" for r in out.itertuples(index=False)) + ".")
 
 
+def bold_below_plain_text(stats: Stats) -> str:
+    """A note naming each cell where a bold loss has a worse mean than a loss that is not bold. Bold is every
+    loss not significantly worse than another (all pairs, Holm), so a loss with noisy or few runs can stay
+    bold — it cannot be excluded — while a better-measured, better mean is excluded; the table reads as if
+    bold followed the means. "" when no cell does this."""
+    c = stats.cells
+    if c.empty or not {"top_group", "mean", "higher_is_better"} <= set(c.columns):
+        return ""
+    said = []
+    for (task, metric), g in c[c["label"] != INPUT].groupby(["task", "metric"], sort=False):
+        g = g[np.isfinite(g["mean"].to_numpy(float))]
+        if g.empty:
+            continue
+        sign = 1.0 if bool(g["higher_is_better"].iloc[0]) else -1.0
+        bold = g[g["top_group"].astype(bool)]
+        # the column's best mean left plain is best_not_bold_text's note: not said twice
+        plain = g[~g["top_group"].astype(bool) & ~(g["best"].astype(bool) if "best" in g else False)]
+        if bold.empty or plain.empty:
+            continue
+        best_plain = plain.loc[(sign * plain["mean"]).idxmax()]
+        below = bold[sign * bold["mean"] < sign * best_plain["mean"]]
+        if not below.empty:
+            said.append(f"{task}/{metric}: {', '.join(below['label'])} bold below {best_plain['label']} (not bold)")
+    if not said:
+        return ""
+    return ("Bold below a plain mean — bold is every loss not significantly worse than another, so a loss whose "
+            "runs spread widely stays bold (it cannot be excluded) while a closer, better-measured one is "
+            "excluded: " + "; ".join(said) + ".")
+
+
 def survivors_text(stats: Stats) -> str:
     """A note naming each (task, loss) that lost some of its runs (diverged or failed) and still has
     cells: its mean, bold and ▲/▼ rest on the runs that finished (a loss that sometimes diverges is
@@ -533,6 +563,9 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
     best_out = best_not_bold_text(stats)
     if best_out:
         out.append(best_out)
+    below = bold_below_plain_text(stats)
+    if below:
+        out.append(below)
     lost = unscored(stats)
     if not lost.empty:
         out.append("No restoration to score — every run diverged or failed: "

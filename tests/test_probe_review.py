@@ -109,3 +109,36 @@ def test_overall_ranking_gaps_are_not_on_the_critical_differences_scale():
         table_beyond += table.max() - table.min() > f["cd"]
         runs_beyond += run.max() - run.min() > f["cd"]
     assert table_beyond >= 15 and runs_beyond <= 4, (table_beyond, runs_beyond)
+
+
+def test_a_bold_loss_below_a_plain_mean_is_said():
+    """Bold is every loss not significantly worse than another: `c`, whose runs spread widely, cannot be
+    excluded and stays bold, while `b`, closer to the best and better measured, is significantly worse than
+    `a` and is plain — a bold mean below a plain one, which the table alone reads as a contradiction. The
+    notes name the cell; a column where bold follows the means gets no such note."""
+    from benchmark.export import bold_below_plain_text, notes
+
+    t = synthetic_table(offsets={"l1": 0.0, "a": 1.0, "b": 0.8, "c": 0.6}, seeds=range(5), seed_sd=0.02,
+                        metrics=("psnr",), seed=3, noise=0.05)
+    calm = S.compute(t, n_boot=20)
+    assert bold_below_plain_text(calm) == ""
+    m = t["loss"] == "c"
+    t.loc[m, "value"] += t.loc[m, "seed"].map(dict(zip(range(5), [2.0, -2.0, 1.5, -1.5, 0.0])))
+    st = S.compute(t, n_boot=20)
+    c = st.cells.set_index("label")
+    assert c.loc["c", "top_group"] and not c.loc["b", "top_group"] and c.loc["c", "mean"] < c.loc["b", "mean"]
+    said = [n for n in notes(st) if n.startswith("Bold below a plain mean")]
+    assert len(said) == 1 and "denoise/psnr: c bold below b (not bold)" in said[0], said
+
+
+def test_a_best_mean_left_plain_is_said_once():
+    """The column's best mean left out of bold has its own note (best_not_bold_text); the bold-below-plain
+    note does not say that cell again."""
+    from benchmark.export import bold_below_plain_text
+
+    t = synthetic_table(offsets={"l1": 0.0, "new": 0.3}, seeds=range(10), seed_sd=0.05, metrics=("psnr",), seed=3,
+                        noise=0.05)
+    t = t[~((t["loss"] == "new") & (t["seed"] >= 5))].copy()
+    t.loc[(t["loss"] == "l1") & (t["seed"] >= 5), "value"] += 2.0
+    st = S.compute(t, n_boot=20)
+    assert st.cells.set_index("label").loc["l1", "best"] and bold_below_plain_text(st) == ""
