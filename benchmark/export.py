@@ -554,18 +554,10 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
             gone = sorted(set(restored["task"]) - set(restored.loc[restored["loss"] == stats.baseline, "task"]))
             if gone:
                 out.append(f"Baseline `{stats.baseline}` has no results in {', '.join(gone)}: no ▲/▼ marks there.")
-    small = small_marks_text(stats)
-    if small:
-        out.append(small)
-    survivors = survivors_text(stats)
-    if survivors:
-        out.append(survivors)
-    best_out = best_not_bold_text(stats)
-    if best_out:
-        out.append(best_out)
-    below = bold_below_plain_text(stats)
-    if below:
-        out.append(below)
+    for note in (small_marks_text, survivors_text, best_not_bold_text, bold_below_plain_text):  # "" when none
+        text = note(stats)
+        if text:
+            out.append(text)
     lost = unscored(stats)
     if not lost.empty:
         out.append("No restoration to score — every run diverged or failed: "
