@@ -109,14 +109,7 @@ def _one_line_error(args, d, capsys) -> tuple[int, str]:
     ("own_param_only.py", "probe_own", r"loss 'probe_own' does not depend differentiably on pred"),
     # a complex value was cast to its real part with a UserWarning and trained on, exit 0
     ("complex_value.py", "probe_complex", r"loss 'probe_complex' returned a complex tensor"),
-])
-def test_bad_loss_value_on_first_batch_is_one_line_error(file, name, pattern, d, capsys):
-    code, line = _one_line_error(["--loss-file", f"{{d}}/{file}", "--losses", name], d, capsys)
-    assert code == 2
-    assert re.search(pattern, line), line
-
-
-@pytest.mark.parametrize("file,name,pattern", [
+    # --- a loss file that cannot be built
     # was "error: internal error: RuntimeError: oops in init (rerun with --debug ...)", exit 1: the user's code
     # failed, not the harness
     ("init_raises.py", "probe_init",
@@ -125,13 +118,14 @@ def test_bad_loss_value_on_first_batch_is_one_line_error(file, name, pattern, d,
     ("not_a_module.py", "probe_plain", r"loss 'probe_plain' must build an nn\.Module, got Bad"),
     # was "bad arguments {}: probe_func() missing 2 required positional arguments: 'pred' and 'target'"
     ("function.py", "probe_func", r"loss 'probe_func' is a function of \(pred, target\).*nn\.Module class"),
-    # was "bad arguments {}: Bad.__init__() missing 1 required positional argument: 'scale'"
     # was accepted: the runner passes only 'degraded', so the loss trained against the target instead
     ("needs_typo.py", "probe_needs", r"loss 'probe_needs' declares needs=\('degrade',\).*only 'degraded'.*did you "
                                      r"mean degraded"),
+    # was "bad arguments {}: Bad.__init__() missing 1 required positional argument: 'scale'"
     ("required_arg.py", "probe_req", r"loss 'probe_req' needs argument 'scale' \(no default\).*probe_req\(scale="),
 ])
-def test_loss_that_cannot_be_built_is_one_clear_line(file, name, pattern, d, capsys):
+def test_a_broken_loss_file_is_one_clear_line(file, name, pattern, d, capsys):
+    """A loss file whose loss gives a bad value or gradient at the first batch, or cannot be built."""
     code, line = _one_line_error(["--loss-file", f"{{d}}/{file}", "--losses", name], d, capsys)
     assert code == 2
     assert re.search(pattern, line), line
