@@ -10,6 +10,8 @@ So every versioned piece has *golden numbers* — tiny fixed-seed outputs stored
 
 * ``task:<name>``  the task's degradation of a fixed image with a fixed generator (summary
   statistics and sampled pixels);
+* ``held_out:<name>`` the task's degradation of two test images as the runner draws them (versioned by
+  both ``CODE_VERSION``, which keys the draws, and the task's version, which uses them);
 * ``loss:<name>``  the loss (random-init backbones, seed 0) and its gradient norm at a fixed
   (pred, target[, degraded]) pair, and again after one ``train_step`` for online losses;
 * ``net:<preset>`` the seeded net's output on a fixed input (perturbed from the identity init);
@@ -59,6 +61,29 @@ def task_numbers(name: str) -> list[float]:
     task = build_task(name)
     clean = _image(2, 64)
     return _summary(task.degrade(clean, torch.Generator().manual_seed(0)))
+
+
+#: parameters a task's held-out entry is computed with, where its defaults draw nothing (a noise-free mosaic)
+HELD_OUT_PARAMS = {"demosaic": {"noise_sigma": 0.02}}
+
+
+def held_out_numbers(name: str) -> list[float]:
+    """A task's test-image degradations as the runner makes them (:func:`benchmark.runner.held_out_items`:
+    one stream per component, keyed by the image's pixels), for two images and two parameter values."""
+    from benchmark.data import ImageRecord
+    from benchmark.runner import held_out_items
+    from benchmark.task import build_task
+
+    images = [ImageRecord(f"im{i}", (_image(1, 48, seed=4 + i)[0] * 255).round().to(torch.uint8)) for i in range(2)]
+    out = []
+    for scale in (1.0, 0.5):  # a noise level halved: the same draw, scaled (where the task has one)
+        params = dict(HELD_OUT_PARAMS.get(name, {}))
+        task = build_task(name, **params)
+        for key in ("sigma", "noise_sigma"):
+            if key in task.params and scale != 1.0:
+                task = build_task(name, **{**params, key: task.params[key] * scale})
+        out += _summary(torch.cat([it.degraded for it in held_out_items(task, {_FixedSpec(): images})]))
+    return out
 
 
 def loss_numbers(name: str) -> list[float]:
@@ -126,6 +151,8 @@ def entries() -> dict[str, tuple[str, Callable[[], list[float]]]]:
     out: dict[str, tuple[str, Callable[[], list[float]]]] = {}
     for e in TASKS.entries():
         out[f"task:{e.name}"] = (e.version, lambda n=e.name: task_numbers(n))
+    for e in TASKS.entries():  # the test images' draws: the task's degradation and the harness's keys for it
+        out[f"held_out:{e.name}"] = (f"{CODE_VERSION}/{e.version}", lambda n=e.name: held_out_numbers(n))
     for e in LOSSES.entries():
         if "file" in e.meta:  # a user's --loss-file: versioned by its file hash instead
             continue

@@ -432,18 +432,25 @@ class TestItem:
 
 def held_out_items(task: Task, test_sets: dict[DataSpec, list[ImageRecord]]) -> list[TestItem]:
     """Degrade every test image once, with a generator fixed by (task, image): identical inputs
-    for every loss and seed. Images are cut to multiples of :data:`TEST_MULTIPLE` — of the least common
+    for every loss and seed. The image is its pixels (and which copy of them in its source), not its
+    source's name or path, nor the task's parameters (:func:`benchmark.task.image_generator`). Images are cut to multiples of :data:`TEST_MULTIPLE` — of the least common
     multiple with the task's size multiple where that does not divide it (×3 super-resolution: 24) —
     and an image smaller than that multiple, or larger than the task's ``max_side`` (JPEG's 65 500 px),
     is left out with a warning."""
     import math
+    from collections import Counter
 
-    from benchmark.data import dataset_names
+    from benchmark.data import dataset_names, image_hash
 
     multiple = math.lcm(TEST_MULTIPLE, int(task.size_multiple))
     items, names = [], dataset_names(test_sets)  # a/Set5 and b/Set5 stay two data sets
     for spec, records in test_sets.items():
+        copies: Counter = Counter()  # an image repeated in a source: each copy its own draw
         for rec in records:
+            # the draw's key is the image itself (its pixels, and which copy of them), never the source's name
+            # or path: adding a test set, or moving a folder, re-draws nothing (benchmark.task.image_generator)
+            digest = image_hash(rec.pixels)
+            key, copies[digest] = f"{digest}#{copies[digest]}", copies[digest] + 1
             h, w = rec.size
             if min(h, w) < multiple:
                 log.warning("test image %s/%s (%d×%d) is smaller than %d px, the multiple task %s needs: left out",
@@ -454,7 +461,7 @@ def held_out_items(task: Task, test_sets: dict[DataSpec, list[ImageRecord]]) -> 
                 log.warning("test image %s/%s (%d×%d) is larger than %d px on a side, the most task %s takes: left out",
                             names[spec], rec.image_id, w, h, task.max_side, task.name)
                 continue
-            degraded = task.degrade(clean, image_generator(task, f"{names[spec]}/{rec.image_id}"))
+            degraded = task.degrade(clean, image_generator(task, key))
             _check_degraded(task, clean, degraded)
             items.append(TestItem(names[spec], rec.image_id, clean, degraded))
     if not items and any(test_sets.values()):

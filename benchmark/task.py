@@ -14,6 +14,13 @@ shape and range. All randomness comes from the given ``torch.Generator``, so tra
 random but seeded and every test image's degradation is fixed by :func:`image_generator`. On the
 CPU it is a CPU generator; a GPU training step passes a generator of the GPU, so noise is drawn
 where it is used (:func:`randn`) and nothing is copied from the host per step.
+
+A task draws each random component (a blur kernel, a noise field, ...) from ``stream(generator,
+"<component>")`` (:func:`stream`). For a test image every component has a stream of its own, seeded by
+the task's name, the image's pixels and the component's name only — not by the task's parameters nor
+by the source's name or path: a ``deblur.noise_sigma`` sweep blurs every test image with the same
+kernel and adds one noise pattern, scaled; adding a test set, or moving a folder, draws nothing anew.
+Training draws every component from the run's one generator, in order, as before.
 """
 
 from __future__ import annotations
@@ -74,12 +81,44 @@ def build_task(name: str, **params) -> Task:
         raise UserError(f"task {name!r}: {exc}") from None
 
 
-def image_generator(task: Task, image_id: str, seed: int = 0) -> torch.Generator:
-    """A generator fixed by (task, its parameters, image id): every loss sees identical inputs."""
-    key = json.dumps([task.name, task.params, image_id, seed], sort_keys=True, default=str)
-    g = torch.Generator()
-    g.manual_seed(int(hashlib.sha256(key.encode()).hexdigest()[:15], 16))
-    return g
+def _seed(key: str, component: str) -> int:
+    return int(hashlib.sha256(json.dumps([key, component]).encode()).hexdigest()[:15], 16)
+
+
+class ImageStreams(torch.Generator):
+    """The CPU generator of one test image: itself the base stream (what a task that names no component
+    draws from), and one more stream per named component (:meth:`stream`), each seeded by the image's
+    key and the component's name alone, so drawing more or fewer numbers for one component (another
+    kernel type, a noise level of 0) moves no other component's draw."""
+
+    def __new__(cls, key: str):
+        return super().__new__(cls)  # a CPU generator (torch.Generator's own argument is the device)
+
+    def __init__(self, key: str):
+        super().__init__()
+        self.key = key
+        self.manual_seed(_seed(key, ""))
+        self._streams: dict[str, torch.Generator] = {}
+
+    def stream(self, component: str) -> torch.Generator:
+        if component not in self._streams:
+            self._streams[component] = torch.Generator().manual_seed(_seed(self.key, component))
+        return self._streams[component]
+
+
+def image_generator(task: Task, image_key: str, seed: int = 0) -> ImageStreams:
+    """The generator of one test image, fixed by (task name, ``image_key``): every loss, seed and parameter
+    value sees identical draws. ``image_key`` must identify the image itself, not where it was found
+    (:func:`benchmark.runner.held_out_items` passes its content hash); the task's parameters are left
+    out on purpose (a parameter scales or shapes its own component's draw, :func:`stream`)."""
+    return ImageStreams(json.dumps([task.name, image_key, seed]))
+
+
+def stream(generator: torch.Generator, component: str) -> torch.Generator:
+    """The generator a task draws its random ``component`` (``"kernel"``, ``"noise"``, ...) from: for a
+    test image (:class:`ImageStreams`) that component's own stream; otherwise (a training batch: the
+    run's generator, CPU or GPU) ``generator`` itself, every component in turn as before."""
+    return generator.stream(component) if isinstance(generator, ImageStreams) else generator
 
 
 def randn(shape, generator: torch.Generator, like: torch.Tensor) -> torch.Tensor:

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from benchmark.registry import register_task
-from benchmark.task import Task, randn, uniform
+from benchmark.task import Task, randn, stream, uniform
 
 
 def gaussian_kernel(size: int, sigma: float) -> torch.Tensor:
@@ -140,10 +140,10 @@ class Deblur(Task):
     def degrade(self, clean: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         n, c, h, w = clean.shape
         if generator.device.type == "cpu":
-            kernels = torch.stack([self.sample_kernel(generator) for _ in range(n)])  # (N, k, k)
+            kernels = torch.stack([self.sample_kernel(stream(generator, "kernel")) for _ in range(n)])  # (N, k, k)
         else:
             kernels = self.sample_kernels(n, generator)
-        noise = randn(clean.shape, generator, clean)
+        noise = randn(clean.shape, stream(generator, "noise"), clean)  # a test image: another stream than its kernel
         weight = kernels.to(clean.device, clean.dtype).repeat_interleave(c, 0)[:, None]
         pad = self.kernel_size // 2
         mode = "reflect" if min(h, w) > pad else "replicate"

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from benchmark.registry import register_task
-from benchmark.task import Task, device_constant, randn
+from benchmark.task import Task, device_constant, randn, stream
 
 _K_G = torch.tensor([[0, 1, 0], [1, 4, 1], [0, 1, 0]], dtype=torch.float32) / 4
 _K_RB = torch.tensor([[1, 2, 1], [2, 4, 2], [1, 2, 1]], dtype=torch.float32) / 4
@@ -59,6 +59,6 @@ class Demosaic(Task):
             raise ValueError(f"image {h}x{w} must have even sides for a Bayer mosaic")
         mosaic = clean * bayer_masks(h, w, clean.device).to(clean.dtype)
         if self.noise_sigma > 0:
-            noise = randn(clean.shape, generator, clean)
+            noise = randn(clean.shape, stream(generator, "noise"), clean)
             mosaic = (mosaic + self.noise_sigma * noise) * bayer_masks(h, w, clean.device)
         return bilinear_demosaic(mosaic).clamp(0, 1)

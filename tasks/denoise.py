@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from benchmark.registry import register_task
-from benchmark.task import Task, randn
+from benchmark.task import Task, randn, stream
 
 
 @register_task("denoise", version="1", citation="AWGN, σ = 25/255 as in DnCNN (Zhang et al., TIP 2017)")
@@ -23,6 +23,6 @@ class Denoise(Task):
             raise ValueError(f"sigma must be in (0, 1) on the [0, 1] scale, got {self.sigma}")
 
     def degrade(self, clean: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        noise = randn(clean.shape, generator, clean)
+        noise = randn(clean.shape, stream(generator, "noise"), clean)
         out = clean + self.sigma * noise
         return out.clamp(0, 1) if self.clip else out

@@ -49,7 +49,7 @@ def test_deblur_motion_longer_than_its_kernel_is_refused_not_clamped():
 
 def test_the_visual_grid_shows_the_input_that_was_scored(tmp_path, monkeypatch):
     """Two test folders of one name (``a/Set5``, ``b/Set5``) are named ``a/Set5``/``b/Set5`` in the grid,
-    and each image's degradation is seeded by that name. The visual grid re-made its input from the
+    and (then) each image's degradation was seeded by that name. The visual grid re-made its input from the
     first folder alone (named ``Set5``): another noise draw than the one the nets were scored on, and a
     title naming a data set the leaderboard does not have. Now it names the sources as the grid did;
     an input outside [0, 1] (``denoise clip=False``) is shown clamped, as it is scored."""
