@@ -27,8 +27,8 @@ split (else ``validation``) and trained on its ``train`` split (:func:`default_s
 ambiguous, the error lists the splits.
 
 Every image becomes a (3, H, W) tensor: uint8 for 8-bit sources, float32 in [0, 1] for 16-bit
-greyscale or float sources (:func:`to_float` turns either into float32 in [0, 1]); Pillow reads
-16-bit colour (RGB) PNG and TIFF at 8 bits per channel (the high byte), so those arrive as uint8.
+greyscale, 16-bit colour (PNG through torchvision's decoder, TIFF through tifffile: Pillow would keep the
+high byte only) or float sources (:func:`to_float` turns either into float32 in [0, 1]).
 EXIF orientation is applied; L/LA/P/RGBA/CMYK/I;16/F modes are converted (alpha is dropped,
 greyscale is replicated to three channels; images with transparent pixels are named in a warning);
 of an animation or a multi-page file the first frame is used, and the files named in a warning.
@@ -400,16 +400,71 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
                     head = f.read(8)
             raise ValueError(_undecodable(head)) from None
         with img:
+            # before load(): the raw mode is read off the file's tile, and a 16-bit TIFF's orientation is gone after it
+            deep = _is_16_bit_colour(img)
+            orientation = img.getexif().get(0x0112, 1) if deep else 1
             img.load()
             n = getattr(img, "n_frames", 1)
             if notes is not None and n > 1 and img.format != "MPO":
                 notes.setdefault("frames", []).append((name, n))
             if notes is not None and _transparent(img):
                 notes.setdefault("transparent", []).append(name)
-            pixels = pil_to_tensor(img)
+            pixels = _read_16_bit_colour(img, data, path, orientation) if deep else None
+            if pixels is None:
+                pixels = pil_to_tensor(img)
     for text in dict.fromkeys(" ".join(str(w.message).split()) for w in caught):
         log.warning("%s: read, with Pillow's warning: %s", name, text)
     return pixels
+
+
+def _is_16_bit_colour(img) -> bool:
+    """Whether Pillow opened ``img`` (not yet loaded) as colour that it would read at 8 bits of 16: a PNG or
+    TIFF stored as RGB or RGBA with 16 bits per sample (its raw mode ``RGB;16B``, ``RGBA;16L``, …)."""
+    if img.format not in ("PNG", "TIFF") or img.mode not in ("RGB", "RGBA") or not getattr(img, "tile", None):
+        return False
+    args = img.tile[0][3]
+    raw = args if isinstance(args, str) else args[0] if isinstance(args, tuple) and args else ""
+    return isinstance(raw, str) and raw.startswith(("RGB;16", "RGBA;16"))
+
+
+#: EXIF orientation → the numpy operation on an (H, W, C) array that Pillow's exif_transpose does
+_ORIENT = {2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[::-1],
+           5: lambda a: a.swapaxes(0, 1), 6: lambda a: np.rot90(a, -1), 7: lambda a: a.swapaxes(0, 1)[::-1, ::-1],
+           8: lambda a: np.rot90(a, 1)}
+
+
+def _read_16_bit_colour(img, data: bytes | None, path, orientation: int = 1) -> torch.Tensor | None:
+    """A 16-bit colour PNG (torchvision's decoder) or TIFF (tifffile, which scikit-image installs) at full
+    precision: (3, H, W) float32, value / 65535, as 16-bit greyscale; alpha dropped, the EXIF ``orientation``
+    (as Pillow read it off ``img``) applied as :func:`pil_to_tensor` applies it. None where no decoder gives
+    16 bits (an older torchvision, tifffile absent, a layout it does not read): Pillow's 8-bit read stands."""
+    try:
+        if img.format == "PNG":
+            from torchvision.io import ImageReadMode, decode_png
+
+            raw = data if data is not None else Path(path).read_bytes()
+            t = decode_png(torch.frombuffer(bytearray(raw), dtype=torch.uint8), mode=ImageReadMode.UNCHANGED)
+            if t.dtype != torch.uint16 or t.shape[0] not in (3, 4):
+                return None
+            arr = t.permute(1, 2, 0).numpy()
+        else:
+            import tifffile
+
+            with tifffile.TiffFile(io.BytesIO(data) if data is not None else path) as tif:
+                page = tif.pages[0]
+                arr, axes = page.asarray(), page.axes
+            if axes.startswith("S"):  # planar: one plane per channel
+                arr, axes = np.moveaxis(arr, 0, -1), axes[1:] + "S"
+            if arr.dtype != np.uint16 or axes != "YXS" or arr.shape[-1] not in (3, 4):
+                return None
+    except Exception as exc:  # noqa: BLE001 - any decoder failure: Pillow's 8-bit read is still an image
+        log.debug("16-bit colour read failed (%s): read at 8 bits", exc)
+        return None
+    arr = arr[..., :3]
+    turn = _ORIENT.get(orientation)
+    if turn is not None:
+        arr = turn(arr)
+    return torch.from_numpy((arr.astype(np.float64) / 65535.0).astype(np.float32)).permute(2, 0, 1).contiguous()
 
 
 def _array_to_tensor(arr: np.ndarray) -> torch.Tensor:

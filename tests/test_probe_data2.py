@@ -185,3 +185,100 @@ def test_runs_scored_on_the_old_draws_keep_their_own_ids_and_setting(monkeypatch
     assert now[0] != before[0] and now[1] != before[1]
     monkeypatch.undo()
     assert as_current_code("0.1.0+c2") != code_version()  # another setting: never one leaderboard with today's
+
+
+# ------------------------------------------------------------------------------------------------
+# 3. 16-bit colour PNG/TIFF at full precision; 8-bit files as before
+# ------------------------------------------------------------------------------------------------
+def _rgb16(h: int = 12, w: int = 20, alpha: bool = False):
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    arr = rng.integers(0, 65536, (h, w, 4 if alpha else 3), dtype=np.uint16)
+    if alpha:
+        arr[..., 3] = 65535
+    return arr
+
+
+def _write(path: Path, arr, orientation: int | None = None) -> Path:
+    """A 16-bit colour PNG (OpenCV, BGR order) or TIFF (tifffile), optionally with an EXIF orientation."""
+    import cv2
+    import tifffile
+
+    if path.suffix == ".png":
+        order = [2, 1, 0, 3][:arr.shape[-1]]
+        assert cv2.imwrite(str(path), arr[..., order])
+        if orientation is not None:  # an eXIf chunk before IDAT: the orientation a camera writes
+            import struct
+            import zlib
+
+            exif = b"MM\x00*\x00\x00\x00\x08\x00\x01\x01\x12\x00\x03\x00\x00\x00\x01" + \
+                struct.pack(">H", orientation) + b"\x00\x00\x00\x00\x00\x00"
+            chunk = struct.pack(">I", len(exif)) + b"eXIf" + exif + struct.pack(">I", zlib.crc32(b"eXIf" + exif))
+            data = path.read_bytes()
+            at = data.index(b"IDAT") - 4
+            path.write_bytes(data[:at] + chunk + data[at:])
+    else:
+        extratags = [(274, "H", 1, orientation, True)] if orientation is not None else []
+        tifffile.imwrite(path, arr, photometric="rgb", extratags=extratags)
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".png", ".tif"])
+@pytest.mark.parametrize("alpha", [False, True])
+def test_16_bit_colour_is_read_at_16_bits(tmp_path, suffix, alpha):
+    """Pillow reads 16-bit colour PNG and TIFF at 8 bits (the high byte): 65536 levels became 256, so a
+    16-bit test set was scored against its 8-bit rounding. Now such a file is read at full precision, as
+    16-bit greyscale always was: float32, value / 65535 (alpha dropped)."""
+    from benchmark.data import decode_image
+
+    arr = _rgb16(alpha=alpha)
+    px = decode_image(str(_write(tmp_path / f"im{suffix}", arr)), "im")
+    assert px.dtype == torch.float32 and px.shape == (3, 12, 20)
+    want = torch.from_numpy(arr[..., :3].astype("float64") / 65535).permute(2, 0, 1).float()
+    assert torch.equal(px, want)
+
+
+@pytest.mark.parametrize("suffix", [".png", ".tif"])
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_16_bit_colour_honours_its_exif_orientation_as_8_bit_files_do(tmp_path, suffix, orientation):
+    """The orientation an 8-bit file gets (Pillow's exif_transpose) is applied to a 16-bit one alike."""
+    from benchmark.data import decode_image
+
+    arr = _rgb16()
+    px16 = decode_image(str(_write(tmp_path / f"a{suffix}", arr, orientation)), "a")
+    px8 = decode_image(str(_write(tmp_path / f"b{suffix}", (arr >> 8).astype("uint8"), orientation)), "b")
+    assert px8.shape[1:] == ((20, 12) if orientation >= 5 else (12, 20))  # the 8-bit file was turned
+    assert torch.equal((px16 * 65535).round().to(torch.int32) >> 8, px8.to(torch.int32))
+
+
+@pytest.mark.parametrize("suffix", [".png", ".tif"])
+def test_8_bit_colour_reads_as_before(tmp_path, suffix):
+    """An 8-bit file is read by Pillow exactly as before: uint8, the stored values."""
+    import numpy as np
+    from PIL import Image
+
+    from benchmark.data import decode_image
+
+    arr = np.random.default_rng(4).integers(0, 256, (12, 20, 3), dtype=np.uint8)
+    Image.fromarray(arr).save(tmp_path / f"im{suffix}")
+    px = decode_image(str(tmp_path / f"im{suffix}"), "im")
+    assert px.dtype == torch.uint8 and torch.equal(px, torch.from_numpy(arr).permute(2, 0, 1))
+
+
+def test_a_folder_of_16_bit_colour_loads_at_16_bits_and_gets_its_own_fingerprint(tmp_path):
+    """Through the loader (a folder, as ``--test-data`` reads it): the 16-bit file arrives at full precision
+    beside an 8-bit one (unchanged), and the content fingerprint — part of every run id — is not the one
+    its 8-bit reading had, so runs scored on the 8-bit reading are never taken for new ones."""
+    import numpy as np
+    from PIL import Image
+
+    from benchmark.data import fingerprint, load_images
+
+    arr = _rgb16(16, 16)
+    _write((tmp_path / "f").mkdir() or tmp_path / "f" / "deep.png", arr)
+    Image.fromarray((arr >> 8).astype(np.uint8)).save(tmp_path / "f" / "flat.png")
+    recs = {r.image_id: r for r in load_images(DataSpec.parse(str(tmp_path / "f"), role="test"))}
+    assert recs["deep"].pixels.dtype == torch.float32 and recs["flat"].pixels.dtype == torch.uint8
+    assert torch.equal((recs["deep"].pixels * 65535).round().to(torch.int32) >> 8, recs["flat"].pixels.to(torch.int32))
+    assert fingerprint([recs["deep"]]) != fingerprint([ImageRecord("deep", recs["flat"].pixels)])
