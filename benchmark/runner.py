@@ -431,12 +431,12 @@ class TestItem:
 
 
 def held_out_items(task: Task, test_sets: dict[DataSpec, list[ImageRecord]]) -> list[TestItem]:
-    """Degrade every test image once, with a generator fixed by (task, image): identical inputs
-    for every loss and seed. The image is its pixels (and which copy of them in its source), not its
-    source's name or path, nor the task's parameters (:func:`benchmark.task.image_generator`). Images are
-    cut to multiples of :data:`TEST_MULTIPLE` — of the least common multiple with the task's size multiple
-    where that does not divide it (×3 super-resolution: 24) — and an image smaller than that multiple, or larger than the task's ``max_side`` (JPEG's 65 500 px),
-    is left out with a warning."""
+    """Degrade every test image once, with a generator fixed by (task, image): identical inputs for every loss
+    and seed. The image is its pixels (and which copy of them in its source), not its source's name or path,
+    nor the task's parameters (:func:`benchmark.task.image_generator`). Images are cut to multiples of
+    :data:`TEST_MULTIPLE` — of the least common multiple with the task's size multiple where that does not
+    divide it (×3 super-resolution: 24) — and an image smaller than that multiple, or larger than the task's
+    ``max_side`` (JPEG's 65 500 px), is left out with a warning."""
     import math
     from collections import Counter
 
