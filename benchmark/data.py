@@ -420,7 +420,12 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
 def _is_16_bit_colour(img) -> bool:
     """Whether Pillow opened ``img`` (not yet loaded) as colour that it would read at 8 bits of 16: a PNG or
     TIFF stored as RGB or RGBA with 16 bits per sample (its raw mode ``RGB;16B``, ``RGBA;16L``, …)."""
-    if img.format not in ("PNG", "TIFF") or img.mode not in ("RGB", "RGBA") or not getattr(img, "tile", None):
+    if img.format not in ("PNG", "TIFF") or img.mode not in ("RGB", "RGBA"):
+        return False
+    if img.format == "TIFF":  # BitsPerSample: a planar file's tiles read one 8-bit plane each ("R")
+        bits = img.tag_v2.get(258)
+        return (max(bits) if isinstance(bits, tuple) and bits else bits) == 16
+    if not getattr(img, "tile", None):
         return False
     args = img.tile[0][3]
     raw = args if isinstance(args, str) else args[0] if isinstance(args, tuple) and args else ""

@@ -282,3 +282,20 @@ def test_a_folder_of_16_bit_colour_loads_at_16_bits_and_gets_its_own_fingerprint
     assert recs["deep"].pixels.dtype == torch.float32 and recs["flat"].pixels.dtype == torch.uint8
     assert torch.equal((recs["deep"].pixels * 65535).round().to(torch.int32) >> 8, recs["flat"].pixels.to(torch.int32))
     assert fingerprint([recs["deep"]]) != fingerprint([ImageRecord("deep", recs["flat"].pixels)])
+
+
+@pytest.mark.parametrize("layout", [{"planarconfig": "separate"}, {"compression": "zlib"}])
+def test_planar_and_compressed_16_bit_tiff_are_read_at_16_bits(tmp_path, layout):
+    """A planar TIFF (one plane per channel: Pillow's tiles say ``R``, not ``RGB;16``) or a deflated one
+    (libtiff's tiles) is 16-bit colour as well: it was still read at 8 bits."""
+    import numpy as np
+    import tifffile
+
+    from benchmark.data import decode_image
+
+    arr = _rgb16()
+    data = np.moveaxis(arr, -1, 0) if layout.get("planarconfig") else arr
+    tifffile.imwrite(tmp_path / "im.tif", data, photometric="rgb", **layout)
+    px = decode_image(str(tmp_path / "im.tif"), "im")
+    assert px.dtype == torch.float32
+    assert torch.equal(px, torch.from_numpy(arr.astype("float64") / 65535).permute(2, 0, 1).float())
