@@ -445,10 +445,12 @@ def _read_16_bit_colour(img, data: bytes | None, path, orientation: int = 1) -> 
     16 bits (an older torchvision, tifffile absent, a layout it does not read): Pillow's 8-bit read stands."""
     try:
         if img.format == "PNG":
-            from torchvision.io import ImageReadMode, decode_png
-
             raw = data if data is not None else Path(path).read_bytes()
-            t = decode_png(torch.frombuffer(bytearray(raw), dtype=torch.uint8), mode=ImageReadMode.UNCHANGED)
+            with warnings.catch_warnings():  # torchvision's notice that its image I/O is deprecated: not the file's
+                warnings.simplefilter("ignore")
+                from torchvision.io import ImageReadMode, decode_png
+
+                t = decode_png(torch.frombuffer(bytearray(raw), dtype=torch.uint8), mode=ImageReadMode.UNCHANGED)
             if t.dtype != torch.uint16 or t.shape[0] not in (3, 4):
                 return None
             arr = t.permute(1, 2, 0).numpy()

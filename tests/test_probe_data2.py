@@ -299,3 +299,15 @@ def test_planar_and_compressed_16_bit_tiff_are_read_at_16_bits(tmp_path, layout)
     px = decode_image(str(tmp_path / "im.tif"), "im")
     assert px.dtype == torch.float32
     assert torch.equal(px, torch.from_numpy(arr.astype("float64") / 65535).permute(2, 0, 1).float())
+
+
+def test_a_16_bit_png_is_read_without_a_warning(tmp_path, caplog):
+    """torchvision's decoder warns that its image I/O is deprecated: each 16-bit file was logged as read
+    "with Pillow's warning" (a library notice, nothing about the file). Nothing is logged for a good file."""
+    import logging
+
+    from benchmark.data import decode_image
+
+    caplog.set_level(logging.WARNING)
+    decode_image(str(_write(tmp_path / "im.png", _rgb16())), "im")
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
