@@ -31,7 +31,9 @@ Figures:
 
 * :func:`rank_heatmap` — loss × task, colour and text = mean rank over the task's metrics
   (1 = best), plus an ``all`` column; rows ordered by overall mean rank; the colour scale spans the
-  possible ranks, 1 to the number of losses.
+  possible ranks, 1 to the number of losses; a column whose blocks rank fewer losses (a loss not run
+  on every task) has its ranks stretched onto that scale (:func:`relative_ranks`), so its worst is at
+  the scale's end too, the colourbar says so and each column names how many losses it ranks.
 * :func:`pd_plane` — per task, a distortion metric (PSNR) against the perceptual metric chosen by
   :func:`benchmark.stats.pd_metrics` (LPIPS/DISTS when present, else the best offline one), named
   on the axes and in a title of at most two lines; one point per loss with light 95% CI bars in
@@ -557,15 +559,22 @@ def draw_rank_heatmap(stats: Stats, styles=None):
                        + (PARTIAL if t == "all" and l in partial else "")
                        for t, v in row.items()] for l, row in tr.iterrows()], dtype=object)
     # the scale is the possible range of a rank, 1 (best) to k losses, not the data's min–max; with
-    # one loss there is nothing to compare and no colourbar
+    # one loss there is nothing to compare and no colourbar. A column (or metric) that ranks fewer
+    # losses has its ranks stretched onto that scale (:func:`relative_ranks`), so its worst is at the
+    # scale's end like every other column's; the text keeps the mean rank and the column its count
     k = len(tr)
+    rel, counts = relative_ranks(stats)
+    colour = (1 + rel.reindex(index=tr.index, columns=tr.columns) * (k - 1)).where(tr.notna())
+    scaled = len(set(counts.values())) > 1 or any(n != k for n in counts.values())
+    label = (f"mean rank, scaled per column\n(1 = best, {k} = worst\nof the losses it ranks)" if scaled
+             else f"mean rank\n(1 = best, {k} = worst)")
     with _first_guess_layout():
-        sns.heatmap(tr, ax=ax, cmap="viridis", annot=annot, fmt="", annot_kws={"fontsize": 7}, linewidths=0.5,
+        sns.heatmap(colour, ax=ax, cmap="viridis", annot=annot, fmt="", annot_kws={"fontsize": 7}, linewidths=0.5,
                     linecolor="white", vmin=1, vmax=max(k, 1), cbar=k > 1,
-                    cbar_kws={"label": f"mean rank\n(1 = best, {k} = worst)", "shrink": 0.8, "aspect": 30,
-                              "ticks": _rank_ticks(k)})
+                    cbar_kws={"label": label, "shrink": 0.8, "aspect": 30, "ticks": _rank_ticks(k)})
     ax.set_yticks(np.arange(len(tr)) + 0.5, rows, rotation=0, va="center")
-    ax.set_xticks(np.arange(tr.shape[1]) + 0.5, [str(c) for c in tr.columns], rotation=90)
+    ax.set_xticks(np.arange(tr.shape[1]) + 0.5,
+                  [f"{c} ({counts.get(c, k)})" if scaled else str(c) for c in tr.columns], rotation=90)
     ax.axvline(tr.shape[1] - 1, color="white", lw=2.5)
     ax.set_xlabel("")
     ax.set_ylabel("")
@@ -576,6 +585,21 @@ def draw_rank_heatmap(stats: Stats, styles=None):
     ax.set_title(wrap_title(f"Mean rank over each task's metrics{note}", fig.get_size_inches()[0]))
     fit_canvas(fig)
     return fig
+
+
+def relative_ranks(stats: Stats) -> tuple[pd.DataFrame, dict[str, int]]:
+    """(label × task relative rank plus an ``all`` column, {column: losses it ranks}). A loss's
+    relative rank in a (task, metric) block is ``(rank − 1) / (n − 1)`` over the ``n`` losses ranked
+    there (0 = best, 1 = worst; 0 when it is alone), averaged over the column's blocks like
+    :attr:`Stats.task_ranks` averages the ranks. Column counts: the most losses any of its blocks ranks."""
+    r = stats.cells[stats.cells["label"] != INPUT].dropna(subset=["rank"])
+    n = r.groupby(["task", "metric"])["rank"].transform("count")
+    rel = ((r["rank"] - 1) / (n - 1).where(n > 1)).fillna(0.0)
+    out = rel.groupby([r["label"], r["task"]]).mean().unstack("task")
+    out["all"] = rel.groupby(r["label"]).mean()
+    counts = {str(t): int(c) for t, c in n.groupby(r["task"]).max().items()}
+    counts["all"] = int(r["label"].nunique())
+    return out, counts
 
 
 def _rank_ticks(k: int) -> list[int]:
