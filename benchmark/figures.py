@@ -672,6 +672,15 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
         log.info("perception-distortion plane skipped: needs a distortion and a perceptual metric "
                  "(have %s)", ", ".join(sorted(stats.cells["metric"].unique())) if tasks else "none")
         return None
+    # a task with no loss scored on both metrics gets no panel (an empty slot pushed the others aside);
+    # the figure names it instead
+    both = {t for t, g in stats.cells[stats.cells["label"] != INPUT].groupby("task")
+            if set(g.loc[g["metric"] == dist, "label"]) & set(g.loc[g["metric"] == perc, "label"])}
+    left_out = {t: [m for m in (dist, perc) if m not in set(_cells(stats, t)["metric"])] for t in tasks if t not in both}
+    tasks = [t for t in tasks if t in both]
+    if not tasks:
+        log.info("perception-distortion plane skipped: no task has a loss scored on both %s and %s", dist, perc)
+        return None
     styles = styles or stats_styles(stats)
     higher = stats.higher()
     highlight = set(highlight or ())
@@ -789,6 +798,11 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
     if smoke and len(smoke) > chars:  # the title stays within 2 lines; the reasons go above the legend
         caption, smoke = wrap_title(smoke, w, 7), smoke.split(":")[0]
     fig.suptitle("\n".join(t for t in (head, smoke) if t))
+    if left_out:
+        gone = "; ".join(f"{t} ({' and '.join(ms)} not scored)" if ms else f"{t} (no loss scored on both)"
+                         for t, ms in left_out.items())
+        note = wrap_title(f"Not drawn: {gone}", w, 7)
+        caption = f"{caption}\n{note}" if caption else note
     grey = "0.35"
     extra = [(Line2D([], [], color=grey, lw=0.6, alpha=0.6), "bars: 95% CI"),
              (Line2D([], [], color="0.15", lw=0.9, ls=(0, (4, 2)), marker="o", mfc="white", mec="k", mew=0.9, ms=4),
