@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import html
+import logging
 import math
 import re
 from dataclasses import dataclass, field
@@ -35,6 +36,8 @@ import numpy as np
 import pandas as pd
 
 from benchmark.stats import INPUT, Stats, metric_order
+
+log = logging.getLogger(__name__)
 
 UP, DOWN = "▲", "▼"
 #: a loss whose runs restore worse than the degraded input itself (on psnr)
@@ -857,7 +860,11 @@ _TEX_SYMBOLS = {"≥": r"$\geq$", "≤": r"$\leq$", "±": r"$\pm$", "×": r"$\ti
                 "▲": r"$^\blacktriangle$", "▼": r"$^\blacktriangledown$", "†": r"$^\dagger$", "⚠": WORSE_TEX,
                 "–": "--", "—": "---", "→": r"$\rightarrow$", "…": r"\dots{}", "·": r"$\cdot$", "≈": r"$\approx$",
                 "−": "-", "↑": r"$\uparrow$", "↓": r"$\downarrow$", "<": r"$<$", ">": r"$>$", "|": r"$|$",
-                "\u00a0": "~"}
+                "\u00a0": "~", "ℓ": r"$\ell$", "∞": r"$\infty$", "≠": r"$\neq$", "°": r"$^\circ$",
+                "∇": r"$\nabla$", "∂": r"$\partial$", "′": "'"}
+#: the last code point pdfLaTeX's UTF-8 input typesets as text (Latin-1 and Latin Extended-A/B); a
+#: character above it with no entry in :data:`_TEX_SYMBOLS` needs XeLaTeX or LuaLaTeX (:func:`tex_unsupported`)
+TEX_TEXT_MAX = 0x024F
 
 
 def _tex_greek(ch: str) -> str:
@@ -883,6 +890,12 @@ def _tex(s: str) -> str:
     rep = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
            "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}", **_TEX_SYMBOLS}
     return "".join(rep.get(ch) or _tex_greek(ch) for ch in str(s))
+
+
+def tex_unsupported(tex: str) -> list[str]:
+    """The characters of ``tex`` that pdfLaTeX cannot typeset (above :data:`TEX_TEXT_MAX`), in order
+    of first appearance: what a loss name from a loss file may bring (``感知损失``)."""
+    return list(dict.fromkeys(ch for ch in tex if ord(ch) > TEX_TEXT_MAX))
 
 
 def tex_text(s: str) -> str:
@@ -1055,6 +1068,13 @@ def latex(stats: Stats) -> str:
             out.append(rf"{tex_label(loss)} & \multicolumn{{4}}{{l}}{{not ranked: every run diverged or failed}} & "
                        f"{_tex(_count(_cost(stats, loss).get('runs')))} \\\\")
         out += [r"\bottomrule", r"\end{tabular}", r"\end{table}", ""]
+    odd = tex_unsupported("\n".join(out))
+    if odd:  # say so where the reader of the .tex looks first, rather than let pdfLaTeX stop at line 40
+        shown = ", ".join(odd[:12]) + (f" and {len(odd) - 12} more" if len(odd) > 12 else "")
+        out.insert(1, f"% contains characters pdfLaTeX cannot typeset ({shown}): compile with XeLaTeX or LuaLaTeX "
+                      "and a font that has them")
+        log.warning("leaderboard.tex: loss names hold characters pdfLaTeX cannot typeset (%s); compile it with "
+                    "XeLaTeX or LuaLaTeX", shown)
     return "\n".join(out)
 
 

@@ -55,3 +55,52 @@ def test_rank_heatmap_colour_means_the_same_in_every_column():
         assert np.isclose(pos[best, c], 0.0), (cols[c], pos[:, c])
     assert "14" in cols[sr4] and "16" in cols[dn], cols  # how many losses each column ranks
     assert problems == []
+
+
+def _fig_texts(fig) -> list[str]:
+    texts = [t.get_text() for t in fig.texts] + [fig._suptitle.get_text() if fig._suptitle else ""]
+    for leg in fig.legends:
+        texts += [leg.get_title().get_text()] + [t.get_text() for t in leg.get_texts()]
+    return texts
+
+
+def test_pd_plane_task_without_a_perceptual_score_leaves_no_blank_panel():
+    """A task scored on psnr only (demosaic) beside one scored on psnr and lpips: the plane kept an
+    invisible panel for demosaic, so the one real panel sat in the right half of a blank figure and
+    nothing said where demosaic went. Now only tasks with both metrics get a panel, and the figure names
+    the task it leaves out and why."""
+    t = synthetic_table(tasks=("demosaic", "denoise"), seeds=TWO, metrics=("psnr", "lpips"), n_images=6,
+                        offsets={"l1": 0.0, "l2": 0.2, "vgg": 0.5})
+    t = t[(t["task"] != "demosaic") | (t["metric"] == "psnr")]
+    st = S.compute(t, n_boot=20)
+    with F.style() as plt:
+        fig = F.draw_pd_plane(st)
+        titles = [a.get_title() for a in fig.axes]
+        hidden = [a for a in fig.axes if not a.get_visible()]
+        texts = " ".join(_fig_texts(fig)).replace("\n", " ")
+        problems = layout_problems(fig)
+        plt.close(fig)
+    assert titles == ["denoise"] and not hidden, (titles, hidden)
+    assert "demosaic" in texts and "lpips" in texts.split("demosaic", 1)[1], texts
+    assert problems == []
+
+
+def test_latex_names_characters_pdflatex_cannot_typeset():
+    """Loss names from a loss file may hold any identifier character: ``ℓ1_perceptual`` reached the
+    .tex as a raw ℓ and ``感知损失`` as raw CJK, and pdfLaTeX stops at both ("Unicode character ℓ (U+2113)
+    not set up for use with LaTeX") while the header promised booktabs and amssymb were all it needs.
+    ℓ is now ``$\\ell$`` like the Greek letters; a character with no LaTeX macro is kept, and the header
+    says which ones and to compile with XeLaTeX or LuaLaTeX (and the report logs it)."""
+    from benchmark.export import latex
+
+    t = synthetic_table(tasks=("denoise",), seeds=TWO, metrics=("psnr",), n_images=6,
+                        offsets={"l1": 0.0, "ℓ1_perceptual": 0.3, "感知损失": 0.1, "charbonnier_é": 0.2})
+    tex = latex(S.compute(t, n_boot=20))
+    head = tex.splitlines()[:3]
+    assert "ℓ" not in tex and r"$\ell$1\_perceptual" in tex, tex
+    assert "感知损失" in tex  # kept: no macro for it
+    assert any("XeLaTeX" in ln and "感" in ln and ln.startswith("%") for ln in head), head
+    assert not any("é" in ln for ln in head if "XeLaTeX" in ln), head  # pdfLaTeX's UTF-8 input has é
+    plain = latex(S.compute(synthetic_table(tasks=("denoise",), seeds=TWO, metrics=("psnr",), n_images=6,
+                                            offsets={"l1": 0.0, "l2": 0.1}), n_boot=20))
+    assert "XeLaTeX" not in plain
