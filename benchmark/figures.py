@@ -120,12 +120,48 @@ def style():
     stand-in for pyplot (:class:`_Figures`). Figures are plain ``matplotlib.figure.Figure`` objects
     drawn by the Agg/PDF/SVG canvases on ``savefig``: no backend is selected, no pyplot state or
     global rcParams are touched, so the library changes nothing in the caller's matplotlib."""
+    import warnings
+
     import matplotlib
     import seaborn as sns
 
     rc = {**sns.axes_style("ticks"), **RC}
-    with matplotlib.rc_context(rc):
-        yield _Figures()
+    rc["font.sans-serif"] = [*rc.get("font.sans-serif", ()), *_fallback_fonts()]
+    missing: dict[str, None] = {}
+    with matplotlib.rc_context(rc), warnings.catch_warnings():
+        shown = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            m = _GLYPH_MISSING.match(str(message))
+            if m:  # a loss name's character no font has: said once below, not twice per glyph and draw
+                missing.setdefault(chr(int(m.group(1))), None)
+                return
+            shown(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show
+        try:
+            yield _Figures()
+        finally:
+            if missing:
+                log.warning("figure text has characters no installed font has (%s): they show as empty boxes; "
+                            "install a font with them (e.g. Noto Sans CJK) and re-run the report",
+                            " ".join(missing))
+
+
+#: matplotlib's warning for a character its fonts lack
+_GLYPH_MISSING = re.compile(r"Glyph (\d+) .*missing from font")
+#: installed fonts tried, in this order, for characters the default sans-serif fonts lack (CJK loss names)
+FALLBACK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK KR", "Noto Sans CJK TC", "Source Han Sans",
+                  "Source Han Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Droid Sans Fallback",
+                  "Arial Unicode MS", "Noto Sans", "Noto Sans Symbols", "Noto Sans Symbols2")
+
+
+def _fallback_fonts() -> list[str]:
+    """The :data:`FALLBACK_FONTS` installed here (naming an absent family makes matplotlib warn)."""
+    from matplotlib.font_manager import fontManager
+
+    have = {f.name for f in fontManager.ttflist}
+    return [f for f in FALLBACK_FONTS if f in have]
 
 
 class _Figures:
