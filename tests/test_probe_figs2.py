@@ -175,3 +175,34 @@ def test_loss_name_glyphs_no_font_has_are_one_clear_warning(tmp_path, caplog, re
         assert said == [], said
     else:
         assert len(said) == 1 and "font" in said[0], said
+
+
+def _partial_field(drop: dict[str, tuple[str, ...]]):
+    t = synthetic_table(tasks=("denoise", "sr4", "jpeg"), seeds=TWO, metrics=("psnr", "ssim"), n_images=6,
+                        offsets={"l1": 0.0, "l2": 0.1, "vgg": 0.4, "pdl": 0.6})
+    for loss, tasks in drop.items():
+        t = t[~((t["loss"] == loss) & t["task"].isin(tasks))]
+    return S.compute(t, n_boot=20)
+
+
+def test_rank_caveat_names_only_a_common_blocks_column_that_exists():
+    """Losses missing on some tasks such that no (task, metric) block has every loss: the overall
+    ranking said "`common blocks` gives every loss's mean rank over the 0 block(s) all of them have" above
+    a column of dashes; and the LaTeX caption sent the reader to a `common blocks` column its table never
+    had. With no common block the notes say so and no such column is drawn; with some, every format that
+    names the column has it."""
+    from benchmark.export import html_report, latex, markdown
+
+    none = _partial_field({"vgg": ("sr4", "jpeg"), "pdl": ("denoise",)})
+    assert int(none.ranks["n_common"].iloc[0]) == 0
+    md, tex, page = markdown(none), latex(none), html_report(none, {})
+    for text in (md, tex, page):
+        assert "0 block(s)" not in text
+        assert "common blocks" not in text.lower().replace("no block is", ""), text[:2000]
+    assert "no (task, metric) block that every loss has" in md.replace("\n", " ")
+    some = _partial_field({"vgg": ("sr4",)})
+    assert int(some.ranks["n_common"].iloc[0]) == 4
+    tex = latex(some)
+    rank_table = tex[tex.index("Mean rank over all"):]
+    assert "common blocks" in rank_table and "Common" in rank_table.split(r"\toprule", 1)[1].split(r"\\")[0]
+    assert "| common blocks |" in markdown(some)
