@@ -48,7 +48,8 @@ Figures:
   row of a loss the metric has no score for (the tables' "–"); each row as tall as its own name.
 * :func:`cd_diagram` — critical-difference summary: mean ranks on an axis, with bars joining
   losses whose mean ranks differ by less than the critical difference (the run as the unit: a
-  permutation of each seed's runs, :func:`benchmark.stats.friedman_nemenyi`).
+  permutation of each seed's runs, :func:`benchmark.stats.friedman_nemenyi`); the title names the
+  losses left out of the test (not in every block).
 * :func:`training_curves` — per task, each loss's training-loss curve from ``meta.json`` smoothed by
   a centred moving average (:func:`smooth_curve`, the window in the title) and divided by its first
   smoothed value (every curve starts at 1); mean over seeds, band = min–max over seeds where there
@@ -1058,6 +1059,8 @@ def draw_cd_diagram(stats: Stats, styles=None):
              f"blocks; Friedman p {friedman_p_text(f)}; black bars join losses not significantly different (runs "
              f"relabelled within seeds, α = {f['alpha']})" if why is None else
              f"Mean rank over {f['n_blocks']} (task, metric) blocks — descriptive only: {why}")
+    if f.get("excluded"):  # losses without every block are not in the test: said here, not only in the tables
+        title += f". Not shown (not in every block): {', '.join(map(str, f['excluded']))}"
     ax.set_title(wrap_title(title, w, 7), fontsize=7)
     fit_canvas(fig)
     # tick numbers last, thinned to what the final axis width holds (≥ 0.28 in apart)

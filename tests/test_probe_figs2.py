@@ -179,7 +179,7 @@ def test_loss_name_glyphs_no_font_has_are_one_clear_warning(tmp_path, caplog, re
 
 def _partial_field(drop: dict[str, tuple[str, ...]]):
     t = synthetic_table(tasks=("denoise", "sr4", "jpeg"), seeds=TWO, metrics=("psnr", "ssim"), n_images=6,
-                        offsets={"l1": 0.0, "l2": 0.1, "vgg": 0.4, "pdl": 0.6})
+                        offsets={"l1": 0.0, "l2": 0.1, "charbonnier": 0.05, "vgg": 0.4, "pdl": 0.6})
     for loss, tasks in drop.items():
         t = t[~((t["loss"] == loss) & t["task"].isin(tasks))]
     return S.compute(t, n_boot=20)
@@ -206,3 +206,20 @@ def test_rank_caveat_names_only_a_common_blocks_column_that_exists():
     rank_table = tex[tex.index("Mean rank over all"):]
     assert "common blocks" in rank_table and "Common" in rank_table.split(r"\toprule", 1)[1].split(r"\\")[0]
     assert "| common blocks |" in markdown(some)
+
+
+def test_cd_diagram_names_the_losses_it_leaves_out():
+    """Losses missing on some tasks are left out of the Friedman test (it needs every block); the
+    leaderboard's Friedman line says so, but the critical-difference figure drew the rest with nothing
+    said — pdl and vgg, ranked first wherever they ran, simply vanished and l2 read as the best loss.
+    The figure now names the losses it leaves out and why."""
+    st = _partial_field({"vgg": ("sr4", "jpeg"), "pdl": ("denoise", "jpeg")})
+    assert set(st.friedman.get("excluded", ())) == {"vgg", "pdl"}, st.friedman
+    with F.style() as plt:
+        fig = F.draw_cd_diagram(st)
+        ax = fig.axes[0]
+        texts = " ".join([ax.get_title()] + [t.get_text() for t in ax.texts]).replace("\n", " ")
+        problems = layout_problems(fig)
+        plt.close(fig)
+    assert "vgg" in texts and "pdl" in texts and "not in every" in texts, texts
+    assert problems == []
