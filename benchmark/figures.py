@@ -1245,8 +1245,9 @@ def gain_over_input(col: pd.Series, higher: bool) -> pd.Series:
     """A leaderboard column's colour value in [−1, 1]: the change from the degraded input's score
     (the row ``input``; without one, the column median), signed so that positive is better, divided
     by the column's largest gain (positive side) or largest loss (negative side). 0 is the input, 1
-    the best loss, −1 the loss furthest below the input; equal values get equal colours, and a
-    difference is only as dark as it is large next to the column's spread (not its rank)."""
+    the best loss, −1 the loss furthest below the input, NaN where there is no score; equal values
+    get equal colours, and a difference is only as dark as it is large next to the column's spread
+    (not its rank)."""
     restored = col.drop(INPUT, errors="ignore")
     ref = col.get(INPUT, np.nan)
     if not np.isfinite(ref):
@@ -1254,7 +1255,8 @@ def gain_over_input(col: pd.Series, higher: bool) -> pd.Series:
     d = (col - ref) * (1.0 if higher else -1.0)
     pos = float(d[d > 0].max()) if (d > 0).any() else 0.0
     neg = float(-d[d < 0].min()) if (d < 0).any() else 0.0
-    return d.where(d <= 0, d / pos if pos > 0 else 0.0).where(d >= 0, d / neg if neg > 0 else 0.0)
+    out = d.where(d <= 0, d / pos if pos > 0 else 0.0).where(d >= 0, d / neg if neg > 0 else 0.0)
+    return out.where(d.notna())  # a missing score stays missing (an uncoloured "–"), never the input's 0
 
 
 def leaderboard_order(values: dict[str, pd.DataFrame]) -> list[str]:
@@ -1288,7 +1290,8 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     frame) pair of :func:`benchmark.report.heatmap_panels`. Colour = :func:`gain_over_input` on a
     diverging scale with its colourbar (white = the degraded input, blue = better, red = worse);
     text = the mean, with the same decimals down a column (:func:`column_decimals`); rows in one
-    order in every panel (:func:`leaderboard_order`; a loss a task lacks is a blank row). A label
+    order in every panel (:func:`leaderboard_order`; a loss a task lacks is a blank row), and every
+    metric column in every panel (a metric a task lacks is a column of "–"), so cells are alike. A label
     marked ⚠ restores worse than the degraded input on psnr: from ``worse`` (:attr:`Stats.worse`,
     any run below the input, as the tables mark it) when given, else from the means. ``order``: the
     row order to use (a part of a longer leaderboard keeps the whole one's); ``part``: (i, n) for
@@ -1339,13 +1342,15 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
         start = 2 * k + (cols - in_row)  # the last row's panels centred
         ax = fig.add_subplot(gs[r, start:start + 2])
         axes.append(ax)
-        v = v.reindex(index=order, columns=[c for c in columns if c in v.columns])
+        v = v.reindex(index=order, columns=columns)  # every metric in every panel: cells alike, columns aligned
         colour = pd.DataFrame({c: gain_over_input(v[c], _metric_of(c)[1]) for c in v.columns}, index=v.index)
         text = np.array([["–" if not np.isfinite(x) else f"{x:.{decimals[c]}f}" for c, x in row.items()]
                          for _, row in v.iterrows()], dtype=object)
         with _first_guess_layout():
             sns.heatmap(colour, ax=ax, cmap=cmap, norm=norm, annot=text, fmt="", annot_kws={"fontsize": 6},
                         cbar=False, linewidths=0.5, linecolor="white")
+        for i, j in zip(*np.nonzero(colour.isna().to_numpy())):  # seaborn leaves a masked cell without its text
+            ax.text(j + 0.5, i + 0.5, "–", ha="center", va="center", fontsize=6, color="0.35")
         ticks = [ylab[task, l] for l in order]
         ax.set_yticks(np.arange(len(order)) + 0.5, ticks, rotation=0, va="center")
         for tick, label in zip(ax.get_yticklabels(), order):

@@ -5,6 +5,7 @@ some tasks. One test per defect found; each failed on the code before its fix.""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from test_figure_layout import layout_problems
 
 from benchmark import figures as F
@@ -222,4 +223,33 @@ def test_cd_diagram_names_the_losses_it_leaves_out():
         problems = layout_problems(fig)
         plt.close(fig)
     assert "vgg" in texts and "pdl" in texts and "not in every" in texts, texts
+    assert problems == []
+
+
+def test_leaderboard_cells_as_wide_in_a_task_with_fewer_metrics():
+    """leaderboard.png with demosaic scored on psnr only beside denoise on four metrics: both panels
+    took half the figure, so demosaic's one psnr cell was four cells wide and its column sat under
+    nothing of denoise's. Every panel now has every metric column, in one order (a metric a task
+    lacks is a column of "–", as a loss a task lacks is a row of them): cells equally wide, columns aligned."""
+    from benchmark.report import heatmap_panels
+
+    t = synthetic_table(tasks=("demosaic", "denoise"), seeds=TWO, metrics=("psnr", "ssim", "lpips", "vsi"),
+                        n_images=6, offsets={"l1": 0.0, "l2": 0.2, "vgg": 0.5})
+    t = t[(t["task"] != "demosaic") | (t["metric"] == "psnr")]
+    with F.style() as plt:
+        fig = F.draw_leaderboard_heatmap(heatmap_panels(t))
+        fig.canvas.draw()
+        panels = [a for a in fig.axes if a.get_title() in ("demosaic", "denoise")]
+        widths = {a.get_title(): a.get_window_extent().width / len(a.get_xticks()) for a in panels}
+        columns = {a.get_title(): [x.get_text() for x in a.get_xticklabels()] for a in panels}
+        cells = {a.get_title(): [x.get_text() for x in a.texts] for a in panels}
+        blank = {a.get_title(): int(np.ma.getmaskarray(a.collections[0].get_array()).sum()) for a in panels}
+        problems = layout_problems(fig)
+        plt.close(fig)
+    assert columns["demosaic"] == columns["denoise"], columns
+    assert abs(widths["demosaic"] / widths["denoise"] - 1) < 0.02, widths
+    assert cells["demosaic"].count("–") == 3 * 4, cells["demosaic"]  # 3 unscored metrics × (3 losses + input)
+    # a "–" cell is left uncoloured, never painted as the input's white (gain_over_input gave NaN → 0)
+    assert blank == {"demosaic": 12, "denoise": 0}, blank
+    assert np.isnan(F.gain_over_input(pd.Series([20.0, 25.0, np.nan], index=["input", "a", "b"]), True)["b"])
     assert problems == []
