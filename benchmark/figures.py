@@ -33,7 +33,7 @@ Figures:
   (1 = best), plus an ``all`` column; rows ordered by overall mean rank; the colour scale spans the
   possible ranks, 1 to the number of losses; a column whose blocks rank fewer losses (a loss not run
   on every task) has its ranks stretched onto that scale (:func:`relative_ranks`), so its worst is at
-  the scale's end too, the colourbar says so and each column names how many losses it ranks.
+  the scale's end too; the title says so and each column names how many losses it ranks.
 * :func:`pd_plane` — per task, a distortion metric (PSNR) against the perceptual metric chosen by
   :func:`benchmark.stats.pd_metrics` (LPIPS/DISTS when present, else the best offline one), named
   on the axes and in a title of at most two lines; one point per loss with light 95% CI bars in
@@ -585,7 +585,13 @@ def draw_rank_heatmap(stats: Stats, styles=None):
     tr["all"] = stats.ranks.set_index("label").loc[tr.index, "mean_rank"]
     rows = row_labels(tr.index, 34)
     row_h = 0.06 + 0.125 * max(_lines(r) for r in rows)
-    fig, ax = plt.subplots(figsize=(min(COL2, 2.2 + 0.5 * tr.shape[1]), 1.0 + row_h * len(tr)), layout="constrained")
+    k = len(tr)
+    label = f"mean rank\n(1 = best, {k} = worst)"
+    # the colourbar's name runs along it: the rows are at least as tall as that name is long, or it
+    # sticks out above them into the title
+    label_in = (max(map(len, label.split("\n"))) * 0.55 * 8 / 72) if k > 1 else 0.0
+    fig, ax = plt.subplots(figsize=(min(COL2, 2.2 + 0.5 * tr.shape[1]), 1.0 + max(row_h * len(tr), label_in)),
+                           layout="constrained")
     flagged = {t: worse_labels(stats, t) for t in tr.columns[:-1]}
     from benchmark.export import PARTIAL
 
@@ -599,12 +605,9 @@ def draw_rank_heatmap(stats: Stats, styles=None):
     # one loss there is nothing to compare and no colourbar. A column (or metric) that ranks fewer
     # losses has its ranks stretched onto that scale (:func:`relative_ranks`), so its worst is at the
     # scale's end like every other column's; the text keeps the mean rank and the column its count
-    k = len(tr)
     rel, counts = relative_ranks(stats)
     colour = (1 + rel.reindex(index=tr.index, columns=tr.columns) * (k - 1)).where(tr.notna())
     scaled = len(set(counts.values())) > 1 or any(n != k for n in counts.values())
-    label = (f"mean rank, scaled per column\n(1 = best, {k} = worst\nof the losses it ranks)" if scaled
-             else f"mean rank\n(1 = best, {k} = worst)")
     with _first_guess_layout():
         sns.heatmap(colour, ax=ax, cmap="viridis", annot=annot, fmt="", annot_kws={"fontsize": 7}, linewidths=0.5,
                     linecolor="white", vmin=1, vmax=max(k, 1), cbar=k > 1,
@@ -617,6 +620,8 @@ def draw_rank_heatmap(stats: Stats, styles=None):
     ax.set_ylabel("")
     ax.tick_params(length=0)
     note = f"; {WORSE}: runs worse than the degraded input on {WORSE_METRIC}" if any(flagged.values()) else ""
+    if scaled:
+        note += f"; colour: rank scaled per column to 1–{k} (in brackets: the losses it ranks)"
     if partial:
         note += f"; {PARTIAL}: not every (task, metric) block, a mean over fewer blocks and rivals, not comparable"
     ax.set_title(wrap_title(f"Mean rank over each task's metrics{note}", fig.get_size_inches()[0]))

@@ -56,6 +56,12 @@ def test_rank_heatmap_colour_means_the_same_in_every_column():
         assert np.isclose(pos[best, c], 0.0), (cols[c], pos[:, c])
     assert "14" in cols[sr4] and "16" in cols[dn], cols  # how many losses each column ranks
     assert problems == []
+    # a short heatmap (5 losses) with the longer title: its colourbar's name stays clear of the title
+    with F.style() as plt:
+        small = F.draw_rank_heatmap(_partial_field({"vgg": ("sr4", "jpeg"), "pdl": ("denoise",)}))
+        assert "scaled per column" in small.axes[0].get_title().replace("\n", " ")
+        assert layout_problems(small) == []
+        plt.close(small)
 
 
 def _fig_texts(fig) -> list[str]:
