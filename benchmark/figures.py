@@ -378,6 +378,15 @@ def fit_canvas(fig, pad: float = 0.04, max_iter: int = 6, min_axes: tuple[float,
                 ext = a.get_position()
                 grow_w = max(grow_w, (min_axes[0] - ext.width * w) * ncols)
                 grow_h = max(grow_h, (min_axes[1] - ext.height * h) * nrows)
+        # a figure legend below the panels must stay below them: one taller than the room made for it
+        # collapses the constrained layout, which then leaves the panels where they were, under it
+        panels = [a for a in fig.axes if a.get_visible() and a.axison and not hasattr(a, "_colorbar")]
+        for leg in fig.legends:
+            lb = leg.get_window_extent(renderer)
+            for a in panels:
+                ab = a.get_window_extent(renderer)
+                if min(lb.x1, ab.x1) > max(lb.x0, ab.x0) and min(lb.y1, ab.y1) > max(lb.y0, ab.y0):
+                    grow_h = max(grow_h, (lb.y1 - ab.y0) / fig.dpi)
         if max(over) <= 0.005 and grow_w <= 0.005 and grow_h <= 0.005:
             return
         fig.set_size_inches(w + over[0] + over[1] + max(0.0, grow_w) + pad,
@@ -507,7 +516,7 @@ def _legend_columns(width: float, text: list[str]) -> int:
 
 def _legend_height(width: float, labels: list[str], n_extra: int = 0) -> float:
     """About how tall (inches) :func:`_legend` draws these labels plus ``n_extra`` one-line entries."""
-    text = ["x" * 20] * n_extra + [wrap_label(l, 34) for l in labels]
+    text = ["x" * 28] * n_extra + [wrap_label(l, 34) for l in labels]  # "worse than the input on psnr"
     ncol = _legend_columns(width, text)
     return 0.15 + 0.14 * math.ceil(sum(_lines(t) for t in text) / ncol)
 

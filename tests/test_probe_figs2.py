@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from test_figure_layout import layout_problems
 
 from benchmark import figures as F
@@ -259,3 +260,28 @@ def test_leaderboard_cells_as_wide_in_a_task_with_fewer_metrics():
     assert blank == {"demosaic": 12, "denoise": 0}, blank
     assert np.isnan(F.gain_over_input(pd.Series([20.0, 25.0, np.nan], index=["input", "a", "b"]), True)["b"])
     assert problems == []
+
+
+@pytest.mark.slow
+def test_many_long_named_losses_keep_their_legend_below_the_panels():
+    """A loss file's sweep of 40 variants (``perceptual_variant_07(layer=relu2_2, w=0.7)``): the P–D
+    plane sized its legend for three columns while it drew two (its own entries, "Pareto front (black
+    rim)", are wider than the 20 characters the estimate assumed), the legend outgrew the figure,
+    constrained layout gave up ("axes sizes collapsed to zero") and the legend was drawn over both
+    panels; the training curves alike. The figure now grows until the legend is clear of every panel."""
+    from benchmark.synthetic import synthetic_runs
+
+    offs = {f"perceptual_variant_{i:02d}(layer=relu{i % 5}_2, w={i / 10:.1f})": 0.05 * i for i in range(40)}
+    kw = dict(tasks=("denoise", "sr4"), seeds=TWO, metrics=("psnr", "lpips"), n_images=4,
+              offsets={"l1": 0.0, **offs})
+    t = synthetic_table(**kw)
+    metas = [m for _, m, _ in synthetic_runs(**kw, budget_check=False)]
+    st = S.compute(t, metas, n_boot=10)
+    with F.style() as plt:
+        for fig in (F.draw_pd_plane(st), F.draw_training_curves(metas)):
+            fig.canvas.draw()
+            legend = fig.legends[0].get_window_extent()
+            panels = [a.get_window_extent() for a in fig.axes if a.get_visible() and a.get_title()]
+            assert all(legend.y1 <= p.y0 for p in panels), (legend, panels)
+            assert layout_problems(fig) == []
+            plt.close(fig)
