@@ -1346,7 +1346,11 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     # they took the rows' height and the rows' names and values ran into each other
     names_in = max((len(_column_name(c)) for c in columns), default=0) * 0.55 * 8 / 72
     panel_h = row_h * len(order) + 1.3 + max(0.0, names_in - 0.9)
-    fig = plt.figure(figsize=(cols * (0.5 * n_metrics + 2.6), rows * panel_h + 1.0), layout="constrained")
+    # each panel holds its row names (7 pt, ≈ 0.055 in a character) beside its cells: long one-line
+    # names (up to 44 characters) otherwise ran across the neighbouring panel's cells
+    names_w = max((len(s) for l in ylab.values() for s in l.split("\n")), default=0) * 0.055
+    fig = plt.figure(figsize=(cols * (0.5 * n_metrics + max(2.6, 0.9 + names_w)), rows * panel_h + 1.0),
+                     layout="constrained")
     gs = fig.add_gridspec(rows + 1, 2 * cols, height_ratios=[panel_h] * rows + [0.5])
     cmap, norm = sns.color_palette("vlag_r", as_cmap=True), Normalize(-1.0, 1.0)
     axes = []

@@ -285,3 +285,21 @@ def test_many_long_named_losses_keep_their_legend_below_the_panels():
             assert all(legend.y1 <= p.y0 for p in panels), (legend, panels)
             assert layout_problems(fig) == []
             plt.close(fig)
+
+
+@pytest.mark.slow
+def test_leaderboard_panels_as_wide_as_their_long_row_names():
+    """leaderboard.png for a 40-variant sweep whose names are 44 characters long (kept on one line) and
+    three metrics: each panel was 0.5 in per metric + 2.6 in whatever its row names' length, so the right
+    panel's names were written across the left panel's cells (80 overlapping texts). A panel is now as
+    wide as its row names need."""
+    from benchmark.report import heatmap_panels
+
+    offs = {f"perceptual_variant_{i:02d}(layer=relu{i % 5}_2, w={i / 10:.1f})": 0.05 * i for i in range(40)}
+    t = synthetic_table(tasks=("denoise", "sr4", "jpeg"), seeds=(0,), metrics=("psnr", "ssim", "lpips"),
+                        n_images=3, offsets={"l1": 0.0, **offs})
+    with F.style() as plt:
+        fig = F.draw_leaderboard_heatmap(heatmap_panels(t))
+        problems = layout_problems(fig)
+        plt.close(fig)
+    assert problems == [], problems[:3]
