@@ -727,7 +727,8 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
     # the figure names it instead
     both = {t for t, g in stats.cells[stats.cells["label"] != INPUT].groupby("task")
             if set(g.loc[g["metric"] == dist, "label"]) & set(g.loc[g["metric"] == perc, "label"])}
-    left_out = {t: [m for m in (dist, perc) if m not in set(_cells(stats, t)["metric"])] for t in tasks if t not in both}
+    left_out = {t: [m for m in (dist, perc) if m not in set(_cells(stats, t)["metric"])]
+                for t in tasks if t not in both}
     tasks = [t for t in tasks if t in both]
     if not tasks:
         log.info("perception-distortion plane skipped: no task has a loss scored on both %s and %s", dist, perc)
