@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import html
+import logging
 import math
 import re
 from dataclasses import dataclass, field
@@ -35,6 +36,8 @@ import numpy as np
 import pandas as pd
 
 from benchmark.stats import INPUT, Stats, metric_order
+
+log = logging.getLogger(__name__)
 
 UP, DOWN = "▲", "▼"
 #: a loss whose runs restore worse than the degraded input itself (on psnr)
@@ -763,7 +766,7 @@ def markdown(stats: Stats, figures: dict[str, list[Path]] | None = None, root: P
     unranked = not_ranked(stats)
     if not stats.ranks.empty or unranked:
         caveat = rank_caveat(stats)
-        common = caveat is not None
+        common = _common_column(stats)
         lines += ["", "## Overall ranking", "",
                   "Mean rank over every (task, metric) block (1 = best); `excl. circular` drops the blocks "
                   "where the loss is scored by its own metric. Mean ranks are descriptive: nothing is bold here "
@@ -857,7 +860,11 @@ _TEX_SYMBOLS = {"≥": r"$\geq$", "≤": r"$\leq$", "±": r"$\pm$", "×": r"$\ti
                 "▲": r"$^\blacktriangle$", "▼": r"$^\blacktriangledown$", "†": r"$^\dagger$", "⚠": WORSE_TEX,
                 "–": "--", "—": "---", "→": r"$\rightarrow$", "…": r"\dots{}", "·": r"$\cdot$", "≈": r"$\approx$",
                 "−": "-", "↑": r"$\uparrow$", "↓": r"$\downarrow$", "<": r"$<$", ">": r"$>$", "|": r"$|$",
-                "\u00a0": "~"}
+                "\u00a0": "~", "ℓ": r"$\ell$", "∞": r"$\infty$", "≠": r"$\neq$", "°": r"$^\circ$",
+                "∇": r"$\nabla$", "∂": r"$\partial$", "′": "'"}
+#: the last code point pdfLaTeX's UTF-8 input typesets as text (Latin-1 and Latin Extended-A/B); a
+#: character above it with no entry in :data:`_TEX_SYMBOLS` needs XeLaTeX or LuaLaTeX (:func:`tex_unsupported`)
+TEX_TEXT_MAX = 0x024F
 
 
 def _tex_greek(ch: str) -> str:
@@ -883,6 +890,12 @@ def _tex(s: str) -> str:
     rep = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
            "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}", **_TEX_SYMBOLS}
     return "".join(rep.get(ch) or _tex_greek(ch) for ch in str(s))
+
+
+def tex_unsupported(tex: str) -> list[str]:
+    """The characters of ``tex`` that pdfLaTeX cannot typeset (above :data:`TEX_TEXT_MAX`), in order
+    of first appearance: what a loss name from a loss file may bring (``感知损失``)."""
+    return list(dict.fromkeys(ch for ch in tex if ord(ch) > TEX_TEXT_MAX))
 
 
 def tex_text(s: str) -> str:
@@ -1037,24 +1050,34 @@ def latex(stats: Stats) -> str:
     unranked = not_ranked(stats)
     if not stats.ranks.empty or unranked:
         caveat = rank_caveat(stats)
+        common = _common_column(stats)
         extra = [x for x in (smoke, caveat, friedman_text(stats), not_ranked_text(stats)) if x]
         out += [r"\begin{table}[t]", r"\centering", r"\small",
                 r"\caption{Mean rank over all (task, metric) blocks (1 = best), its standard deviation, and the "
                 r"mean rank without circular blocks; Blocks: how many it rests on ($^{*}$: not every "
                 r"block). Mean ranks are descriptive: nothing is bold (significance is tested per cell, in the task "
                 r"tables). " + " ".join(tex_text(x).replace(f"({PARTIAL})", "($^{*}$)") for x in extra) + "}",
-                r"\begin{tabular}{lrrrrr}", r"\toprule",
-                r"Loss & Mean rank & SD & Excl.\ circular & Blocks & Runs \\", r"\midrule"]
+                r"\begin{tabular}{lrrrrr" + "r" * common + "}", r"\toprule",
+                r"Loss & Mean rank & SD & Excl.\ circular & Blocks & " + (r"Common blocks & " if common else "")
+                + r"Runs \\", r"\midrule"]
         for _, r in stats.ranks.iterrows():
             cost = _cost(stats, r["label"])
             flag = "" if r.get("complete", True) else r"$^{*}$"
             vals = [_fmt(r[k], ".2f") for k in ("mean_rank", "sd_rank", "mean_rank_noncircular")]
             out.append(" & ".join([tex_label(r["label"]), *map(_tex, vals), _count(r["n_blocks"]) + flag,
+                                   *([_tex(_fmt(r.get("mean_rank_common"), ".2f"))] if common else []),
                                    _tex(_count(cost.get("runs")))]) + r" \\")
         for loss in unranked:
-            out.append(rf"{tex_label(loss)} & \multicolumn{{4}}{{l}}{{not ranked: every run diverged or failed}} & "
-                       f"{_tex(_count(_cost(stats, loss).get('runs')))} \\\\")
+            out.append(rf"{tex_label(loss)} & \multicolumn{{{4 + common}}}{{l}}{{not ranked: every run diverged or "
+                       f"failed}} & {_tex(_count(_cost(stats, loss).get('runs')))} \\\\")
         out += [r"\bottomrule", r"\end{tabular}", r"\end{table}", ""]
+    odd = tex_unsupported("\n".join(out))
+    if odd:  # say so where the reader of the .tex looks first, rather than let pdfLaTeX stop at line 40
+        shown = ", ".join(odd[:12]) + (f" and {len(odd) - 12} more" if len(odd) > 12 else "")
+        out.insert(1, f"% contains characters pdfLaTeX cannot typeset ({shown}): compile with XeLaTeX or LuaLaTeX "
+                      "and a font that has them")
+        log.warning("leaderboard.tex: loss names hold characters pdfLaTeX cannot typeset (%s); compile it with "
+                    "XeLaTeX or LuaLaTeX", shown)
     return "\n".join(out)
 
 
@@ -1231,14 +1254,30 @@ def rank_caveat(stats: Stats) -> str | None:
     for _, row in r[~r["complete"]].iterrows():
         tasks = sorted(cells.loc[cells["label"] == row["label"], "task"].unique())
         parts.append(f"{row['label']} ({int(row['n_blocks'])} blocks: {', '.join(tasks)})")
-    n = int(r["n_common"].iloc[0])
-    return ("Not every loss has every block: " + "; ".join(parts) + ". A mean rank over other blocks and "
-            f"fewer rivals is not comparable with the others': those losses ({PARTIAL}) are listed last, and `common "
-            f"blocks` gives every loss's mean rank over the {n} block(s) all of them have.")
+    n = common_blocks(stats)
+    head = ("Not every loss has every block: " + "; ".join(parts) + ". A mean rank over other blocks and "
+            f"fewer rivals is not comparable with the others': those losses ({PARTIAL}) are listed last")
+    if not n:
+        return head + "; there is no (task, metric) block that every loss has, so no mean rank puts them all on " \
+                      "common ground."
+    return head + f", and `common blocks` gives every loss's mean rank over the {n} block(s) all of them have."
+
+
+def common_blocks(stats: Stats) -> int:
+    """How many (task, metric) blocks every ranked loss has (the ``mean_rank_common`` they rest on);
+    0 without ranks."""
+    r = stats.ranks
+    return int(r["n_common"].iloc[0]) if not r.empty and "n_common" in r else 0
+
+
+def _common_column(stats: Stats) -> bool:
+    """Whether the overall ranking shows a ``common blocks`` column: some loss lacks blocks and every
+    loss shares at least one (with none it would be a column of dashes)."""
+    return rank_caveat(stats) is not None and common_blocks(stats) > 0
 
 
 def _rank_table(stats: Stats) -> str:
-    common = rank_caveat(stats) is not None
+    common = _common_column(stats)
     rows = []
 
     def tds(vals):

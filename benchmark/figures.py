@@ -31,7 +31,9 @@ Figures:
 
 * :func:`rank_heatmap` — loss × task, colour and text = mean rank over the task's metrics
   (1 = best), plus an ``all`` column; rows ordered by overall mean rank; the colour scale spans the
-  possible ranks, 1 to the number of losses.
+  possible ranks, 1 to the number of losses; a column whose blocks rank fewer losses (a loss not run
+  on every task) has its ranks stretched onto that scale (:func:`relative_ranks`), so its worst is at
+  the scale's end too; the title says so and each column names how many losses it ranks.
 * :func:`pd_plane` — per task, a distortion metric (PSNR) against the perceptual metric chosen by
   :func:`benchmark.stats.pd_metrics` (LPIPS/DISTS when present, else the best offline one), named
   on the axes and in a title of at most two lines; one point per loss with light 95% CI bars in
@@ -46,7 +48,8 @@ Figures:
   row of a loss the metric has no score for (the tables' "–"); each row as tall as its own name.
 * :func:`cd_diagram` — critical-difference summary: mean ranks on an axis, with bars joining
   losses whose mean ranks differ by less than the critical difference (the run as the unit: a
-  permutation of each seed's runs, :func:`benchmark.stats.friedman_nemenyi`).
+  permutation of each seed's runs, :func:`benchmark.stats.friedman_nemenyi`); the title names the
+  losses left out of the test (not in every block).
 * :func:`training_curves` — per task, each loss's training-loss curve from ``meta.json`` smoothed by
   a centred moving average (:func:`smooth_curve`, the window in the title) and divided by its first
   smoothed value (every curve starts at 1); mean over seeds, band = min–max over seeds where there
@@ -118,12 +121,48 @@ def style():
     stand-in for pyplot (:class:`_Figures`). Figures are plain ``matplotlib.figure.Figure`` objects
     drawn by the Agg/PDF/SVG canvases on ``savefig``: no backend is selected, no pyplot state or
     global rcParams are touched, so the library changes nothing in the caller's matplotlib."""
+    import warnings
+
     import matplotlib
     import seaborn as sns
 
     rc = {**sns.axes_style("ticks"), **RC}
-    with matplotlib.rc_context(rc):
-        yield _Figures()
+    rc["font.sans-serif"] = [*rc.get("font.sans-serif", ()), *_fallback_fonts()]
+    missing: dict[str, None] = {}
+    with matplotlib.rc_context(rc), warnings.catch_warnings():
+        shown = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            m = _GLYPH_MISSING.match(str(message))
+            if m:  # a loss name's character no font has: said once below, not twice per glyph and draw
+                missing.setdefault(chr(int(m.group(1))), None)
+                return
+            shown(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show
+        try:
+            yield _Figures()
+        finally:
+            if missing:
+                log.warning("figure text has characters no installed font has (%s): they show as empty boxes; "
+                            "install a font with them (e.g. Noto Sans CJK) and re-run the report",
+                            " ".join(missing))
+
+
+#: matplotlib's warning for a character its fonts lack
+_GLYPH_MISSING = re.compile(r"Glyph (\d+) .*missing from font")
+#: installed fonts tried, in this order, for characters the default sans-serif fonts lack (CJK loss names)
+FALLBACK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK KR", "Noto Sans CJK TC", "Source Han Sans",
+                  "Source Han Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Droid Sans Fallback",
+                  "Arial Unicode MS", "Noto Sans", "Noto Sans Symbols", "Noto Sans Symbols2")
+
+
+def _fallback_fonts() -> list[str]:
+    """The :data:`FALLBACK_FONTS` installed here (naming an absent family makes matplotlib warn)."""
+    from matplotlib.font_manager import fontManager
+
+    have = {f.name for f in fontManager.ttflist}
+    return [f for f in FALLBACK_FONTS if f in have]
 
 
 class _Figures:
@@ -339,6 +378,15 @@ def fit_canvas(fig, pad: float = 0.04, max_iter: int = 6, min_axes: tuple[float,
                 ext = a.get_position()
                 grow_w = max(grow_w, (min_axes[0] - ext.width * w) * ncols)
                 grow_h = max(grow_h, (min_axes[1] - ext.height * h) * nrows)
+        # a figure legend below the panels must stay below them: one taller than the room made for it
+        # collapses the constrained layout, which then leaves the panels where they were, under it
+        panels = [a for a in fig.axes if a.get_visible() and a.axison and not hasattr(a, "_colorbar")]
+        for leg in fig.legends:
+            lb = leg.get_window_extent(renderer)
+            for a in panels:
+                ab = a.get_window_extent(renderer)
+                if min(lb.x1, ab.x1) > max(lb.x0, ab.x0) and min(lb.y1, ab.y1) > max(lb.y0, ab.y0):
+                    grow_h = max(grow_h, (lb.y1 - ab.y0) / fig.dpi)
         if max(over) <= 0.005 and grow_w <= 0.005 and grow_h <= 0.005:
             return
         fig.set_size_inches(w + over[0] + over[1] + max(0.0, grow_w) + pad,
@@ -468,7 +516,7 @@ def _legend_columns(width: float, text: list[str]) -> int:
 
 def _legend_height(width: float, labels: list[str], n_extra: int = 0) -> float:
     """About how tall (inches) :func:`_legend` draws these labels plus ``n_extra`` one-line entries."""
-    text = ["x" * 20] * n_extra + [wrap_label(l, 34) for l in labels]
+    text = ["x" * 28] * n_extra + [wrap_label(l, 34) for l in labels]  # "worse than the input on psnr"
     ncol = _legend_columns(width, text)
     return 0.15 + 0.14 * math.ceil(sum(_lines(t) for t in text) / ncol)
 
@@ -546,7 +594,13 @@ def draw_rank_heatmap(stats: Stats, styles=None):
     tr["all"] = stats.ranks.set_index("label").loc[tr.index, "mean_rank"]
     rows = row_labels(tr.index, 34)
     row_h = 0.06 + 0.125 * max(_lines(r) for r in rows)
-    fig, ax = plt.subplots(figsize=(min(COL2, 2.2 + 0.5 * tr.shape[1]), 1.0 + row_h * len(tr)), layout="constrained")
+    k = len(tr)
+    label = f"mean rank\n(1 = best, {k} = worst)"
+    # the colourbar's name runs along it: the rows are at least as tall as that name is long, or it
+    # sticks out above them into the title
+    label_in = (max(map(len, label.split("\n"))) * 0.55 * 8 / 72) if k > 1 else 0.0
+    fig, ax = plt.subplots(figsize=(min(COL2, 2.2 + 0.5 * tr.shape[1]), 1.0 + max(row_h * len(tr), label_in)),
+                           layout="constrained")
     flagged = {t: worse_labels(stats, t) for t in tr.columns[:-1]}
     from benchmark.export import PARTIAL
 
@@ -557,25 +611,46 @@ def draw_rank_heatmap(stats: Stats, styles=None):
                        + (PARTIAL if t == "all" and l in partial else "")
                        for t, v in row.items()] for l, row in tr.iterrows()], dtype=object)
     # the scale is the possible range of a rank, 1 (best) to k losses, not the data's min–max; with
-    # one loss there is nothing to compare and no colourbar
-    k = len(tr)
+    # one loss there is nothing to compare and no colourbar. A column (or metric) that ranks fewer
+    # losses has its ranks stretched onto that scale (:func:`relative_ranks`), so its worst is at the
+    # scale's end like every other column's; the text keeps the mean rank and the column its count
+    rel, counts = relative_ranks(stats)
+    colour = (1 + rel.reindex(index=tr.index, columns=tr.columns) * (k - 1)).where(tr.notna())
+    scaled = len(set(counts.values())) > 1 or any(n != k for n in counts.values())
     with _first_guess_layout():
-        sns.heatmap(tr, ax=ax, cmap="viridis", annot=annot, fmt="", annot_kws={"fontsize": 7}, linewidths=0.5,
+        sns.heatmap(colour, ax=ax, cmap="viridis", annot=annot, fmt="", annot_kws={"fontsize": 7}, linewidths=0.5,
                     linecolor="white", vmin=1, vmax=max(k, 1), cbar=k > 1,
-                    cbar_kws={"label": f"mean rank\n(1 = best, {k} = worst)", "shrink": 0.8, "aspect": 30,
-                              "ticks": _rank_ticks(k)})
+                    cbar_kws={"label": label, "shrink": 0.8, "aspect": 30, "ticks": _rank_ticks(k)})
     ax.set_yticks(np.arange(len(tr)) + 0.5, rows, rotation=0, va="center")
-    ax.set_xticks(np.arange(tr.shape[1]) + 0.5, [str(c) for c in tr.columns], rotation=90)
+    ax.set_xticks(np.arange(tr.shape[1]) + 0.5,
+                  [f"{c} ({counts.get(c, k)})" if scaled else str(c) for c in tr.columns], rotation=90)
     ax.axvline(tr.shape[1] - 1, color="white", lw=2.5)
     ax.set_xlabel("")
     ax.set_ylabel("")
     ax.tick_params(length=0)
     note = f"; {WORSE}: runs worse than the degraded input on {WORSE_METRIC}" if any(flagged.values()) else ""
+    if scaled:
+        note += f"; colour: rank scaled per column to 1–{k} (in brackets: the losses it ranks)"
     if partial:
         note += f"; {PARTIAL}: not every (task, metric) block, a mean over fewer blocks and rivals, not comparable"
     ax.set_title(wrap_title(f"Mean rank over each task's metrics{note}", fig.get_size_inches()[0]))
     fit_canvas(fig)
     return fig
+
+
+def relative_ranks(stats: Stats) -> tuple[pd.DataFrame, dict[str, int]]:
+    """(label × task relative rank plus an ``all`` column, {column: losses it ranks}). A loss's
+    relative rank in a (task, metric) block is ``(rank − 1) / (n − 1)`` over the ``n`` losses ranked
+    there (0 = best, 1 = worst; 0 when it is alone), averaged over the column's blocks like
+    :attr:`Stats.task_ranks` averages the ranks. Column counts: the most losses any of its blocks ranks."""
+    r = stats.cells[stats.cells["label"] != INPUT].dropna(subset=["rank"])
+    n = r.groupby(["task", "metric"])["rank"].transform("count")
+    rel = ((r["rank"] - 1) / (n - 1).where(n > 1)).fillna(0.0)
+    out = rel.groupby([r["label"], r["task"]]).mean().unstack("task")
+    out["all"] = rel.groupby(r["label"]).mean()
+    counts = {str(t): int(c) for t, c in n.groupby(r["task"]).max().items()}
+    counts["all"] = int(r["label"].nunique())
+    return out, counts
 
 
 def _rank_ticks(k: int) -> list[int]:
@@ -647,6 +722,16 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
     if not dist or not perc:
         log.info("perception-distortion plane skipped: needs a distortion and a perceptual metric "
                  "(have %s)", ", ".join(sorted(stats.cells["metric"].unique())) if tasks else "none")
+        return None
+    # a task with no loss scored on both metrics gets no panel (an empty slot pushed the others aside);
+    # the figure names it instead
+    both = {t for t, g in stats.cells[stats.cells["label"] != INPUT].groupby("task")
+            if set(g.loc[g["metric"] == dist, "label"]) & set(g.loc[g["metric"] == perc, "label"])}
+    left_out = {t: [m for m in (dist, perc) if m not in set(_cells(stats, t)["metric"])]
+                for t in tasks if t not in both}
+    tasks = [t for t in tasks if t in both]
+    if not tasks:
+        log.info("perception-distortion plane skipped: no task has a loss scored on both %s and %s", dist, perc)
         return None
     styles = styles or stats_styles(stats)
     higher = stats.higher()
@@ -765,6 +850,11 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
     if smoke and len(smoke) > chars:  # the title stays within 2 lines; the reasons go above the legend
         caption, smoke = wrap_title(smoke, w, 7), smoke.split(":")[0]
     fig.suptitle("\n".join(t for t in (head, smoke) if t))
+    if left_out:
+        gone = "; ".join(f"{t} ({' and '.join(ms)} not scored)" if ms else f"{t} (no loss scored on both)"
+                         for t, ms in left_out.items())
+        note = wrap_title(f"Not drawn: {gone}", w, 7)
+        caption = f"{caption}\n{note}" if caption else note
     grey = "0.35"
     extra = [(Line2D([], [], color=grey, lw=0.6, alpha=0.6), "bars: 95% CI"),
              (Line2D([], [], color="0.15", lw=0.9, ls=(0, (4, 2)), marker="o", mfc="white", mec="k", mew=0.9, ms=4),
@@ -984,6 +1074,8 @@ def draw_cd_diagram(stats: Stats, styles=None):
              f"blocks; Friedman p {friedman_p_text(f)}; black bars join losses not significantly different (runs "
              f"relabelled within seeds, α = {f['alpha']})" if why is None else
              f"Mean rank over {f['n_blocks']} (task, metric) blocks — descriptive only: {why}")
+    if f.get("excluded"):  # losses without every block are not in the test: said here, not only in the tables
+        title += f". Not shown (not in every block): {', '.join(map(str, f['excluded']))}"
     ax.set_title(wrap_title(title, w, 7), fontsize=7)
     fit_canvas(fig)
     # tick numbers last, thinned to what the final axis width holds (≥ 0.28 in apart)
@@ -1168,8 +1260,9 @@ def gain_over_input(col: pd.Series, higher: bool) -> pd.Series:
     """A leaderboard column's colour value in [−1, 1]: the change from the degraded input's score
     (the row ``input``; without one, the column median), signed so that positive is better, divided
     by the column's largest gain (positive side) or largest loss (negative side). 0 is the input, 1
-    the best loss, −1 the loss furthest below the input; equal values get equal colours, and a
-    difference is only as dark as it is large next to the column's spread (not its rank)."""
+    the best loss, −1 the loss furthest below the input, NaN where there is no score; equal values
+    get equal colours, and a difference is only as dark as it is large next to the column's spread
+    (not its rank)."""
     restored = col.drop(INPUT, errors="ignore")
     ref = col.get(INPUT, np.nan)
     if not np.isfinite(ref):
@@ -1177,7 +1270,8 @@ def gain_over_input(col: pd.Series, higher: bool) -> pd.Series:
     d = (col - ref) * (1.0 if higher else -1.0)
     pos = float(d[d > 0].max()) if (d > 0).any() else 0.0
     neg = float(-d[d < 0].min()) if (d < 0).any() else 0.0
-    return d.where(d <= 0, d / pos if pos > 0 else 0.0).where(d >= 0, d / neg if neg > 0 else 0.0)
+    out = d.where(d <= 0, d / pos if pos > 0 else 0.0).where(d >= 0, d / neg if neg > 0 else 0.0)
+    return out.where(d.notna())  # a missing score stays missing (an uncoloured "–"), never the input's 0
 
 
 def leaderboard_order(values: dict[str, pd.DataFrame]) -> list[str]:
@@ -1211,7 +1305,8 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     frame) pair of :func:`benchmark.report.heatmap_panels`. Colour = :func:`gain_over_input` on a
     diverging scale with its colourbar (white = the degraded input, blue = better, red = worse);
     text = the mean, with the same decimals down a column (:func:`column_decimals`); rows in one
-    order in every panel (:func:`leaderboard_order`; a loss a task lacks is a blank row). A label
+    order in every panel (:func:`leaderboard_order`; a loss a task lacks is a blank row), and every
+    metric column in every panel (a metric a task lacks is a column of "–"), so cells are alike. A label
     marked ⚠ restores worse than the degraded input on psnr: from ``worse`` (:attr:`Stats.worse`,
     any run below the input, as the tables mark it) when given, else from the means. ``order``: the
     row order to use (a part of a longer leaderboard keeps the whole one's); ``part``: (i, n) for
@@ -1252,7 +1347,11 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     # they took the rows' height and the rows' names and values ran into each other
     names_in = max((len(_column_name(c)) for c in columns), default=0) * 0.55 * 8 / 72
     panel_h = row_h * len(order) + 1.3 + max(0.0, names_in - 0.9)
-    fig = plt.figure(figsize=(cols * (0.5 * n_metrics + 2.6), rows * panel_h + 1.0), layout="constrained")
+    # each panel holds its row names (7 pt, ≈ 0.055 in a character) beside its cells: long one-line
+    # names (up to 44 characters) otherwise ran across the neighbouring panel's cells
+    names_w = max((len(s) for l in ylab.values() for s in l.split("\n")), default=0) * 0.055
+    fig = plt.figure(figsize=(cols * (0.5 * n_metrics + max(2.6, 0.9 + names_w)), rows * panel_h + 1.0),
+                     layout="constrained")
     gs = fig.add_gridspec(rows + 1, 2 * cols, height_ratios=[panel_h] * rows + [0.5])
     cmap, norm = sns.color_palette("vlag_r", as_cmap=True), Normalize(-1.0, 1.0)
     axes = []
@@ -1262,13 +1361,15 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
         start = 2 * k + (cols - in_row)  # the last row's panels centred
         ax = fig.add_subplot(gs[r, start:start + 2])
         axes.append(ax)
-        v = v.reindex(index=order, columns=[c for c in columns if c in v.columns])
+        v = v.reindex(index=order, columns=columns)  # every metric in every panel: cells alike, columns aligned
         colour = pd.DataFrame({c: gain_over_input(v[c], _metric_of(c)[1]) for c in v.columns}, index=v.index)
         text = np.array([["–" if not np.isfinite(x) else f"{x:.{decimals[c]}f}" for c, x in row.items()]
                          for _, row in v.iterrows()], dtype=object)
         with _first_guess_layout():
             sns.heatmap(colour, ax=ax, cmap=cmap, norm=norm, annot=text, fmt="", annot_kws={"fontsize": 6},
                         cbar=False, linewidths=0.5, linecolor="white")
+        for i, j in zip(*np.nonzero(colour.isna().to_numpy())):  # seaborn leaves a masked cell without its text
+            ax.text(j + 0.5, i + 0.5, "–", ha="center", va="center", fontsize=6, color="0.35")
         ticks = [ylab[task, l] for l in order]
         ax.set_yticks(np.arange(len(order)) + 0.5, ticks, rotation=0, va="center")
         for tick, label in zip(ax.get_yticklabels(), order):

@@ -350,10 +350,10 @@ class Results:
 
     def __init__(self, table: pd.DataFrame, setting: str = "", inputs: pd.DataFrame | None = None,
                  budget: pd.DataFrame | None = None, lost: pd.DataFrame | None = None):
-        from benchmark.stats import finite_values
+        from benchmark.stats import finite_values, map_unique
 
         table = finite_values(table)  # NaN/±inf scores are missing images, never an infinite effect
-        self.table = table.assign(arm_weights=[arm_weights(w) for w in table["weights"].astype(str)]) \
+        self.table = table.assign(arm_weights=map_unique(table["weights"].astype(str), arm_weights)) \
             if not table.empty else table.assign(arm_weights=pd.Series(dtype=str))
         version = ""
         if "loss_version" in self.table.columns and not self.table.empty:
@@ -755,7 +755,8 @@ def settings(table: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
         for k, g in rest.groupby(key, sort=True):
             shared_key = str(k).split(" | ")[0]
             desc = describe(json.loads(shared_key))
-            split = sorted({(t, f) for t, f in zip(g["task"].astype(str), g["setting"].astype(str))
+            tf = g[["task", "setting"]].drop_duplicates() if several else g.iloc[:0]  # distinct pairs, not rows
+            split = sorted({(t, f) for t, f in zip(tf["task"].astype(str), tf["setting"].astype(str))
                             if (shared_key, t) in several})
             for t, f in split:  # what tells this group's runs of that task from its other settings
                 d = _parse(f)
@@ -878,8 +879,10 @@ def check_all(table: pd.DataFrame, names: Iterable[str] | None = None, alpha: fl
 
     group_inputs = []
     for _, rows in groups:  # each group's own degraded inputs (task parameters, version, test data, code)
-        chosen = ({str(t): _parse(s) for t, s in zip(rows["task"], rows["setting"].astype(str))}
-                  if "setting" in rows.columns else {str(t): {} for t in rows["task"].unique()})
+        # each task's setting of its last row, as a dict over every row gave, parsed once per distinct pair
+        last = rows[["task", "setting"]].drop_duplicates(keep="last") if "setting" in rows.columns else None
+        chosen = ({str(t): _parse(s) for t, s in zip(last["task"], last["setting"].astype(str))}
+                  if last is not None else {str(t): {} for t in rows["task"].unique()})
         group_inputs.append(matching_inputs(inputs, chosen))
     budget = None
     if convergence:

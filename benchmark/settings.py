@@ -210,10 +210,15 @@ def matching_inputs(inputs: pd.DataFrame, chosen: dict[str, dict]) -> pd.DataFra
         return inputs
     if "setting" not in inputs.columns or not any(chosen.values()):
         return inputs[inputs["task"].astype(str).isin(list(chosen))]
-    ok = []
-    for t, key in zip(inputs["task"].astype(str), inputs["setting"].astype("string").fillna("")):
-        s, want = _parse(key), chosen.get(t)
-        ok.append(want is not None and (not s or all(want.get(k, v) == v for k, v in s.items())))
+    seen: dict[tuple[str, str], bool] = {}  # judged once per distinct (task, setting), not per row
+
+    def belongs(t: str, key: str) -> bool:
+        if (t, key) not in seen:
+            s, want = _parse(key), chosen.get(t)
+            seen[t, key] = want is not None and (not s or all(want.get(k, v) == v for k, v in s.items()))
+        return seen[t, key]
+
+    ok = [belongs(t, key) for t, key in zip(inputs["task"].astype(str), inputs["setting"].astype("string").fillna(""))]
     return inputs[ok]
 
 

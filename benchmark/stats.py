@@ -223,6 +223,16 @@ class Block:
             return np.nanmean(np.nanmean(self.values, axis=2), axis=1)
 
 
+def map_unique(values: pd.Series, fn) -> pd.Series:
+    """``values.map(fn)`` with ``fn`` called once per distinct value (missing values included), not
+    once per row: a results table has hundreds of thousands of rows and a handful of distinct
+    provenances or settings. Same index; object dtype."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    mapped = np.empty(len(uniques), dtype=object)
+    mapped[:] = [fn(u) for u in uniques]
+    return pd.Series(mapped[codes], index=values.index, dtype=object)
+
+
 def labels(table: pd.DataFrame) -> pd.Series:
     """Each row's loss identity: the spec plus its weights kind (never the per-run backbone seed);
     when one label holds runs of several registry versions of the loss, the version is appended
@@ -231,9 +241,9 @@ def labels(table: pd.DataFrame) -> pd.Series:
         kind = table["weights_kind"].astype("string")
         missing = kind.isna()
         if missing.any():
-            kind = kind.where(~missing, table["weights"].map(weights_kind).astype("string"))
+            kind = kind.where(~missing, map_unique(table["weights"], weights_kind).astype("string"))
     else:
-        kind = table["weights"].map(weights_kind).astype("string")
+        kind = map_unique(table["weights"], weights_kind).astype("string")
     kind = kind.fillna("none")
     loss = table["loss"].astype("string")
     out = loss.where(kind.isin(["none", ""]), loss + " [" + kind + "]").astype(str)
