@@ -419,7 +419,8 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
 
 def _is_16_bit_colour(img) -> bool:
     """Whether Pillow opened ``img`` (not yet loaded) as colour that it would read at 8 bits of 16: a PNG or
-    TIFF stored as RGB or RGBA with 16 bits per sample (its raw mode ``RGB;16B``, ``RGBA;16L``, …)."""
+    TIFF stored as RGB or RGBA with 16 bits per sample (its raw mode ``RGB;16B``, ``RGBA;16L``, …), or a PNG
+    of 16-bit grey with alpha (``LA;16B``, which Pillow opens as RGBA)."""
     if img.format not in ("PNG", "TIFF") or img.mode not in ("RGB", "RGBA"):
         return False
     if img.format == "TIFF":  # BitsPerSample: a planar file's tiles read one 8-bit plane each ("R")
@@ -429,7 +430,7 @@ def _is_16_bit_colour(img) -> bool:
         return False
     args = img.tile[0][3]
     raw = args if isinstance(args, str) else args[0] if isinstance(args, tuple) and args else ""
-    return isinstance(raw, str) and raw.startswith(("RGB;16", "RGBA;16"))
+    return isinstance(raw, str) and raw.startswith(("RGB;16", "RGBA;16", "LA;16"))
 
 
 #: EXIF orientation → the numpy operation on an (H, W, C) array that Pillow's exif_transpose does
@@ -440,7 +441,8 @@ _ORIENT = {2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[:
 
 def _read_16_bit_colour(img, data: bytes | None, path, orientation: int = 1) -> torch.Tensor | None:
     """A 16-bit colour PNG (torchvision's decoder) or TIFF (tifffile, which scikit-image installs) at full
-    precision: (3, H, W) float32, value / 65535, as 16-bit greyscale; alpha dropped, the EXIF ``orientation``
+    precision: (3, H, W) float32, value / 65535, as 16-bit greyscale (a PNG's grey + alpha: the grey replicated,
+    as 16-bit greyscale is); alpha dropped, the EXIF ``orientation``
     (as Pillow read it off ``img``) applied as :func:`pil_to_tensor` applies it. None where no decoder gives
     16 bits (an older torchvision, tifffile absent, a layout it does not read): Pillow's 8-bit read stands."""
     try:
@@ -451,9 +453,9 @@ def _read_16_bit_colour(img, data: bytes | None, path, orientation: int = 1) -> 
                 from torchvision.io import ImageReadMode, decode_png
 
                 t = decode_png(torch.frombuffer(bytearray(raw), dtype=torch.uint8), mode=ImageReadMode.UNCHANGED)
-            if t.dtype != torch.uint16 or t.shape[0] not in (3, 4):
+            if t.dtype != torch.uint16 or t.shape[0] not in (2, 3, 4):
                 return None
-            arr = t.permute(1, 2, 0).numpy()
+            arr = (t if t.shape[0] > 2 else t[:1].expand(3, -1, -1)).permute(1, 2, 0).numpy()
         else:
             import tifffile
 

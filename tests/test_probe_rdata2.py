@@ -71,3 +71,48 @@ def test_the_visual_grid_of_runs_scored_on_another_versions_draws_is_skipped_not
         sub.mkdir()
         assert F.visual_grid(_visual_store(sub, now), "denoise", sub / "fig", formats=("png",)) == [sub / "fig"]
         assert [sorted(p) for p in drawn] == [["clean", "input", "l1"]]
+
+
+# ------------------------------------------------------------------------------------------------
+# 16-bit greyscale with alpha (PNG colour type 4): read at 16 bits, as 16-bit greyscale is
+# ------------------------------------------------------------------------------------------------
+def _png16(path: Path, arr: np.ndarray, colour_type: int, exif_orientation: int | None = None) -> Path:
+    """A 16-bit PNG written by hand (OpenCV writes no grey + alpha): ``arr`` (H, W, C) uint16, C = 1, 2, 3 or 4
+    for colour type 0, 4, 2 or 6; an eXIf chunk with ``exif_orientation`` before IDAT when given."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    h, w = arr.shape[:2]
+    out = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, colour_type, 0, 0, 0))
+    if exif_orientation is not None:
+        out += chunk(b"eXIf", b"MM\x00*\x00\x00\x00\x08\x00\x01\x01\x12\x00\x03\x00\x00\x00\x01"
+                     + struct.pack(">H", exif_orientation) + b"\x00" * 6)
+    rows = b"".join(b"\x00" + arr[y].astype(">u2").tobytes() for y in range(h))
+    path.write_bytes(out + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+    return path
+
+
+@pytest.mark.parametrize("orientation", [None, 6])
+def test_a_16_bit_grey_png_with_alpha_is_read_at_16_bits(tmp_path, orientation):
+    """Pillow opens a 16-bit grey + alpha PNG as RGBA with raw mode ``LA;16B`` and keeps the high byte: the
+    README's "16-bit greyscale kept at 16 bits" held for grey alone, while the same picture with an alpha
+    channel arrived as uint8 (256 levels of 65536, and another fingerprint than its grey twin's). Now it is
+    read as the grey file is: float32, value / 65535 on all three channels, alpha dropped, orientation
+    applied; its transparent pixels are still named."""
+    from benchmark.data import decode_image
+
+    rng = np.random.default_rng(7)
+    grey = rng.integers(0, 65536, (10, 14, 1), dtype=np.uint16)
+    alpha = np.full_like(grey, 65535)
+    alpha[0, 0] = 0
+    notes: dict = {}
+    px = decode_image(str(_png16(tmp_path / "la.png", np.concatenate([grey, alpha], -1), 4, orientation)), "la",
+                      notes=notes)
+    alone = decode_image(str(_png16(tmp_path / "g.png", grey, 0, orientation)), "g")
+    assert alone.dtype == torch.float32  # 16-bit grey alone: at 16 bits already
+    assert px.dtype == torch.float32 and torch.equal(px, alone)
+    assert px.shape[1:] == ((14, 10) if orientation == 6 else (10, 14))
+    assert notes.get("transparent") == ["la"]
