@@ -364,7 +364,8 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
     GIF/PNG/WebP, multi-page TIFF) the first is decoded, and ``(name, frame count)`` appended to
     ``notes["frames"]`` when ``notes`` is given (a camera's MPO JPEG, a photo plus its previews, is not
     counted); an image with transparent pixels (alpha < 255: dropped, the colours under it kept) is
-    appended to ``notes["transparent"]``."""
+    appended to ``notes["transparent"]``, and a 16-bit colour file no decoder here reads at 16 bits (Pillow's
+    8-bit read kept) as ``(name, why)`` to ``notes["8-bit"]`` (logged at once without ``notes``)."""
     from PIL import Image, UnidentifiedImageError
 
     if value is None:
@@ -409,7 +410,16 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
                 notes.setdefault("frames", []).append((name, n))
             if notes is not None and _transparent(img):
                 notes.setdefault("transparent", []).append(name)
-            pixels = _read_16_bit_colour(img, data, path, orientation) if deep else None
+            pixels = None
+            if deep:
+                try:
+                    pixels = _read_16_bit_colour(img, data, path, orientation)
+                except Exception as exc:  # noqa: BLE001 - any decoder's failure: Pillow's 8-bit read is still an image
+                    why = " ".join(f"{type(exc).__name__}: {exc}".split())
+                    if notes is not None:  # the loader names them once per source
+                        notes.setdefault("8-bit", []).append((name, why))
+                    else:
+                        log.warning("%s: 16-bit colour read at 8 bits (Pillow's high byte): %s", name, why)
             if pixels is None:
                 pixels = pil_to_tensor(img)
     for text in dict.fromkeys(" ".join(str(w.message).split()) for w in caught):
@@ -439,36 +449,33 @@ _ORIENT = {2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[:
            8: lambda a: np.rot90(a, 1)}
 
 
-def _read_16_bit_colour(img, data: bytes | None, path, orientation: int = 1) -> torch.Tensor | None:
+def _read_16_bit_colour(img, data: bytes | None, path, orientation: int = 1) -> torch.Tensor:
     """A 16-bit colour PNG (torchvision's decoder) or TIFF (tifffile, which scikit-image installs) at full
     precision: (3, H, W) float32, value / 65535, as 16-bit greyscale (a PNG's grey + alpha: the grey replicated,
     as 16-bit greyscale is); alpha dropped, the EXIF ``orientation``
-    (as Pillow read it off ``img``) applied as :func:`pil_to_tensor` applies it. None where no decoder gives
-    16 bits (an older torchvision, tifffile absent, a layout it does not read): Pillow's 8-bit read stands."""
-    try:
-        if img.format == "PNG":
-            raw = data if data is not None else Path(path).read_bytes()
-            with warnings.catch_warnings():  # torchvision's notice that its image I/O is deprecated: not the file's
-                warnings.simplefilter("ignore")
-                from torchvision.io import ImageReadMode, decode_png
+    (as Pillow read it off ``img``) applied as :func:`pil_to_tensor` applies it. Raises (``ValueError``,
+    ``ImportError``, a decoder's error) where no decoder here gives 16 bits (a torchvision whose decode_png
+    refuses 16-bit files, tifffile absent, a layout it does not read): the caller keeps Pillow's 8-bit read."""
+    if img.format == "PNG":
+        raw = data if data is not None else Path(path).read_bytes()
+        with warnings.catch_warnings():  # torchvision's notice that its image I/O is deprecated: not the file's
+            warnings.simplefilter("ignore")
+            from torchvision.io import ImageReadMode, decode_png
 
-                t = decode_png(torch.frombuffer(bytearray(raw), dtype=torch.uint8), mode=ImageReadMode.UNCHANGED)
-            if t.dtype != torch.uint16 or t.shape[0] not in (2, 3, 4):
-                return None
-            arr = (t if t.shape[0] > 2 else t[:1].expand(3, -1, -1)).permute(1, 2, 0).numpy()
-        else:
-            import tifffile
+            t = decode_png(torch.frombuffer(bytearray(raw), dtype=torch.uint8), mode=ImageReadMode.UNCHANGED)
+        if t.dtype != torch.uint16 or t.shape[0] not in (2, 3, 4):
+            raise ValueError(f"torchvision's decode_png gave {t.shape[0]} channel(s) of {t.dtype}, not 16 bits")
+        arr = (t if t.shape[0] > 2 else t[:1].expand(3, -1, -1)).permute(1, 2, 0).numpy()
+    else:
+        import tifffile
 
-            with tifffile.TiffFile(io.BytesIO(data) if data is not None else path) as tif:
-                page = tif.pages[0]
-                arr, axes = page.asarray(), page.axes
-            if axes.startswith("S"):  # planar: one plane per channel
-                arr, axes = np.moveaxis(arr, 0, -1), axes[1:] + "S"
-            if arr.dtype != np.uint16 or axes != "YXS" or arr.shape[-1] not in (3, 4):
-                return None
-    except Exception as exc:  # noqa: BLE001 - any decoder failure: Pillow's 8-bit read is still an image
-        log.debug("16-bit colour read failed (%s): read at 8 bits", exc)
-        return None
+        with tifffile.TiffFile(io.BytesIO(data) if data is not None else path) as tif:
+            page = tif.pages[0]
+            arr, axes = page.asarray(), page.axes
+        if axes.startswith("S"):  # planar: one plane per channel
+            arr, axes = np.moveaxis(arr, 0, -1), axes[1:] + "S"
+        if arr.dtype != np.uint16 or axes != "YXS" or arr.shape[-1] not in (3, 4):
+            raise ValueError(f"tifffile read {arr.dtype} {axes} {tuple(arr.shape)}, not 16-bit colour")
     arr = arr[..., :3]
     turn = _ORIENT.get(orientation)
     if turn is not None:
@@ -989,6 +996,10 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
         log.warning("%s: %d image(s) have transparent pixels: alpha is dropped and the colours stored under it are "
                     "used (not what a viewer shows over a background): %s", spec, len(seen),
                     ", ".join(Path(str(n)).name for n in seen[:5]) + (", …" if len(seen) > 5 else ""))
+    if flat := notes.get("8-bit"):
+        log.warning("%s: %d 16-bit colour file(s) read at 8 bits (Pillow's high byte), as no decoder here reads them "
+                    "at 16 (%s): %s", spec, len(flat), flat[0][1],
+                    ", ".join(Path(str(n)).name for n, _ in flat[:5]) + (", …" if len(flat) > 5 else ""))
     if frames := notes.get("frames"):
         log.warning("%s: %d file(s) hold several frames (animation, pages): the first frame of each is used: %s",
                     spec, len(frames), ", ".join(f"{Path(str(n)).name} ({k} frames)" for n, k in frames[:5])

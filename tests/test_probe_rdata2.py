@@ -116,3 +116,42 @@ def test_a_16_bit_grey_png_with_alpha_is_read_at_16_bits(tmp_path, orientation):
     assert px.dtype == torch.float32 and torch.equal(px, alone)
     assert px.shape[1:] == ((14, 10) if orientation == 6 else (10, 14))
     assert notes.get("transparent") == ["la"]
+
+
+# ------------------------------------------------------------------------------------------------
+# a 16-bit colour file no decoder reads at 16 bits: said, not read at 8 bits in silence
+# ------------------------------------------------------------------------------------------------
+def _no_16_bit_png(*args, **kwargs):
+    raise RuntimeError("At most 8-bit PNG images are supported currently.")  # what an older torchvision says
+
+
+@pytest.mark.parametrize("suffix", [".png", ".tif"])
+def test_a_16_bit_colour_file_read_at_8_bits_is_named_in_a_warning(tmp_path, monkeypatch, caplog, suffix):
+    """Where torchvision's PNG decoder gives no 16 bits (pyproject allows torchvision ≥ 0.17, whose decode_png
+    refuses 16-bit files) or tifffile is missing, a 16-bit colour file fell back to Pillow's 8 bits with a
+    DEBUG line only: the README says such files are kept at 16 bits, and nothing told the user otherwise.
+    Now the loader names them in one warning per source (the file is still read, at 8 bits)."""
+    import sys
+
+    import tifffile
+    import torchvision.io
+    from PIL import Image
+
+    from benchmark.data import load_images
+
+    folder = tmp_path / "set"
+    folder.mkdir()
+    arr = np.random.default_rng(1).integers(0, 65536, (12, 16, 3), dtype=np.uint16)
+    if suffix == ".png":
+        _png16(folder / "deep.png", arr, 2)
+    else:
+        tifffile.imwrite(folder / "deep.tif", arr, photometric="rgb")
+    Image.fromarray((arr >> 8).astype(np.uint8)).save(folder / f"flat{suffix}")  # an 8-bit file: not named
+    monkeypatch.setattr(torchvision.io, "decode_png", _no_16_bit_png)
+    monkeypatch.setitem(sys.modules, "tifffile", None)  # import tifffile: ImportError
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        recs = {r.image_id: r for r in load_images(DataSpec.parse(str(folder), role="test"))}
+    assert torch.equal(recs["deep"].pixels, recs["flat"].pixels)  # still read: Pillow's high byte
+    lines = [r.getMessage() for r in caplog.records if "deep" in r.getMessage()]
+    assert len(lines) == 1 and "8 bits" in lines[0] and "16-bit" in lines[0], caplog.text
+    assert "flat" not in lines[0]
