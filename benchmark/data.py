@@ -27,8 +27,9 @@ split (else ``validation``) and trained on its ``train`` split (:func:`default_s
 ambiguous, the error lists the splits.
 
 Every image becomes a (3, H, W) tensor: uint8 for 8-bit sources, float32 in [0, 1] for 16-bit
-greyscale, 16-bit colour (PNG through torchvision's decoder, TIFF through tifffile: Pillow would keep the
-high byte only) or float sources (:func:`to_float` turns either into float32 in [0, 1]).
+greyscale, 16-bit colour (PNG through torchvision's decoder, TIFF through tifffile, or OpenCV's libtiff
+for the codecs tifffile lacks, LZW among them: Pillow would keep the high byte only) or float sources
+(:func:`to_float` turns either into float32 in [0, 1]).
 EXIF orientation is applied; L/LA/P/RGBA/CMYK/I;16/F modes are converted (alpha is dropped,
 greyscale is replicated to three channels; images with transparent pixels are named in a warning);
 of an animation or a multi-page file the first frame is used, and the files named in a warning.
@@ -450,7 +451,7 @@ _ORIENT = {2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[:
 
 
 def _read_16_bit_colour(img, data: bytes | None, path, orientation: int = 1) -> torch.Tensor:
-    """A 16-bit colour PNG (torchvision's decoder) or TIFF (tifffile, which scikit-image installs) at full
+    """A 16-bit colour PNG (torchvision's decoder) or TIFF (tifffile, else OpenCV's libtiff) at full
     precision: (3, H, W) float32, value / 65535, as 16-bit greyscale (a PNG's grey + alpha: the grey replicated,
     as 16-bit greyscale is); alpha dropped, the EXIF ``orientation``
     (as Pillow read it off ``img``) applied as :func:`pil_to_tensor` applies it. Raises (``ValueError``,
@@ -467,20 +468,45 @@ def _read_16_bit_colour(img, data: bytes | None, path, orientation: int = 1) -> 
             raise ValueError(f"torchvision's decode_png gave {t.shape[0]} channel(s) of {t.dtype}, not 16 bits")
         arr = (t if t.shape[0] > 2 else t[:1].expand(3, -1, -1)).permute(1, 2, 0).numpy()
     else:
-        import tifffile
-
-        with tifffile.TiffFile(io.BytesIO(data) if data is not None else path) as tif:
-            page = tif.pages[0]
-            arr, axes = page.asarray(), page.axes
-        if axes.startswith("S"):  # planar: one plane per channel
-            arr, axes = np.moveaxis(arr, 0, -1), axes[1:] + "S"
-        if arr.dtype != np.uint16 or axes != "YXS" or arr.shape[-1] not in (3, 4):
-            raise ValueError(f"tifffile read {arr.dtype} {axes} {tuple(arr.shape)}, not 16-bit colour")
+        try:
+            arr = _tiff_by_tifffile(data, path)
+        except Exception as exc:  # noqa: BLE001 - a codec tifffile has only with imagecodecs (LZW, …): OpenCV's
+            arr, orientation = _tiff_by_opencv(data, path, exc), 1  # turned by OpenCV already
     arr = arr[..., :3]
     turn = _ORIENT.get(orientation)
     if turn is not None:
         arr = turn(arr)
     return torch.from_numpy((arr.astype(np.float64) / 65535.0).astype(np.float32)).permute(2, 0, 1).contiguous()
+
+
+def _tiff_by_tifffile(data: bytes | None, path) -> np.ndarray:
+    """The first page of a 16-bit colour TIFF as (H, W, 3 or 4) uint16, by tifffile (its codecs: none, deflate,
+    …; LZW and others need the ``imagecodecs`` package, which plbench does not install)."""
+    import tifffile
+
+    with tifffile.TiffFile(io.BytesIO(data) if data is not None else path) as tif:
+        page = tif.pages[0]
+        arr, axes = page.asarray(), page.axes
+    if axes.startswith("S"):  # planar: one plane per channel
+        arr, axes = np.moveaxis(arr, 0, -1), axes[1:] + "S"
+    if arr.dtype != np.uint16 or axes != "YXS" or arr.shape[-1] not in (3, 4):
+        raise ValueError(f"tifffile read {arr.dtype} {axes} {tuple(arr.shape)}, not 16-bit colour")
+    return arr
+
+
+def _tiff_by_opencv(data: bytes | None, path, tifffile_error: Exception) -> np.ndarray:
+    """The first page of a 16-bit colour TIFF as (H, W, 3 or 4) uint16 RGB(A), by OpenCV's libtiff (installed
+    with pyiqa), which decodes LZW and the other codecs libtiff has; turned by the file's orientation tag as
+    Pillow turns it (OpenCV applies a TIFF's tag itself, even reading it unchanged). A ``ValueError`` naming
+    both decoders' outcomes where neither gives 16-bit colour."""
+    import cv2
+
+    raw = data if data is not None else Path(path).read_bytes()
+    arr = cv2.imdecode(np.frombuffer(raw, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    if arr is None or arr.dtype != np.uint16 or arr.ndim != 3 or arr.shape[-1] not in (3, 4):
+        got = "nothing" if arr is None else f"{arr.dtype} {tuple(arr.shape)}"
+        raise ValueError(f"tifffile: {tifffile_error}; OpenCV read {got}, not 16-bit colour")
+    return arr[..., [2, 1, 0, 3][: arr.shape[-1]]]  # BGR(A) → RGB(A)
 
 
 def _array_to_tensor(arr: np.ndarray) -> torch.Tensor:

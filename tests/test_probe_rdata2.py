@@ -128,7 +128,7 @@ def _no_16_bit_png(*args, **kwargs):
 @pytest.mark.parametrize("suffix", [".png", ".tif"])
 def test_a_16_bit_colour_file_read_at_8_bits_is_named_in_a_warning(tmp_path, monkeypatch, caplog, suffix):
     """Where torchvision's PNG decoder gives no 16 bits (pyproject allows torchvision ≥ 0.17, whose decode_png
-    refuses 16-bit files) or tifffile is missing, a 16-bit colour file fell back to Pillow's 8 bits with a
+    refuses 16-bit files) or tifffile (and OpenCV) is missing, a 16-bit colour file fell back to Pillow's 8 bits with a
     DEBUG line only: the README says such files are kept at 16 bits, and nothing told the user otherwise.
     Now the loader names them in one warning per source (the file is still read, at 8 bits)."""
     import sys
@@ -149,9 +149,56 @@ def test_a_16_bit_colour_file_read_at_8_bits_is_named_in_a_warning(tmp_path, mon
     Image.fromarray((arr >> 8).astype(np.uint8)).save(folder / f"flat{suffix}")  # an 8-bit file: not named
     monkeypatch.setattr(torchvision.io, "decode_png", _no_16_bit_png)
     monkeypatch.setitem(sys.modules, "tifffile", None)  # import tifffile: ImportError
+    monkeypatch.setitem(sys.modules, "cv2", None)  # and no OpenCV either (the TIFF's second decoder)
     with caplog.at_level(logging.WARNING, logger="benchmark.data"):
         recs = {r.image_id: r for r in load_images(DataSpec.parse(str(folder), role="test"))}
     assert torch.equal(recs["deep"].pixels, recs["flat"].pixels)  # still read: Pillow's high byte
     lines = [r.getMessage() for r in caplog.records if "deep" in r.getMessage()]
     assert len(lines) == 1 and "8 bits" in lines[0] and "16-bit" in lines[0], caplog.text
     assert "flat" not in lines[0]
+
+
+# ------------------------------------------------------------------------------------------------
+# a 16-bit colour TIFF compressed with LZW (OpenCV's default, common in photo editors' 16-bit exports)
+# ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("alpha", [False, True])
+def test_an_lzw_compressed_16_bit_colour_tiff_is_read_at_16_bits(tmp_path, alpha):
+    """tifffile decodes LZW only with the ``imagecodecs`` package, which plbench does not install: a 16-bit
+    colour TIFF written with LZW (with its horizontal predictor, as OpenCV writes every 16-bit TIFF) was read
+    by Pillow at 8 bits, against the README's "16-bit colour PNG/TIFF kept at 16 bits". Now OpenCV's libtiff
+    (a dependency of pyiqa) decodes what tifffile cannot: the stored 16-bit values, alpha dropped."""
+    import cv2
+    import tifffile
+
+    from benchmark.data import decode_image
+
+    arr = np.random.default_rng(5).integers(0, 65536, (12, 20, 4 if alpha else 3), dtype=np.uint16)
+    assert cv2.imwrite(str(tmp_path / "im.tif"), arr[..., [2, 1, 0, 3][:arr.shape[-1]]])
+    with tifffile.TiffFile(tmp_path / "im.tif") as tif:
+        assert tif.pages[0].compression == 5 and tif.pages[0].predictor == 2  # LZW with the predictor: the case
+    px = decode_image(str(tmp_path / "im.tif"), "im")
+    assert px.dtype == torch.float32
+    assert torch.equal(px, torch.from_numpy(arr[..., :3].astype("float64") / 65535).permute(2, 0, 1).float())
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_a_16_bit_tiff_read_by_opencv_is_turned_as_pillow_turns_it(tmp_path, monkeypatch, orientation):
+    """OpenCV reads the file unchanged (no orientation applied): the TIFF's orientation tag is applied once,
+    as to the 8-bit twin of the file."""
+    import benchmark.data as data
+
+    def no_tifffile(*args):
+        raise ValueError("<COMPRESSION.LZW: 5> requires the 'imagecodecs' package")
+
+    monkeypatch.setattr(data, "_tiff_by_tifffile", no_tifffile)
+    arr = np.random.default_rng(6).integers(0, 65536, (12, 20, 3), dtype=np.uint16)
+    import tifffile
+    from PIL import Image
+
+    tifffile.imwrite(tmp_path / "a.tif", arr, photometric="rgb", extratags=[(274, "H", 1, orientation, True)])
+    exif = Image.Exif()
+    exif[274] = orientation
+    Image.fromarray((arr >> 8).astype(np.uint8)).save(tmp_path / "b.tif", exif=exif)
+    px16, px8 = data.decode_image(str(tmp_path / "a.tif"), "a"), data.decode_image(str(tmp_path / "b.tif"), "b")
+    assert px16.dtype == torch.float32 and px8.shape[1:] == ((20, 12) if orientation >= 5 else (12, 20))
+    assert torch.equal((px16 * 65535).round().to(torch.int32) >> 8, px8.to(torch.int32))
