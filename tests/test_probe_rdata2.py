@@ -202,3 +202,39 @@ def test_a_16_bit_tiff_read_by_opencv_is_turned_as_pillow_turns_it(tmp_path, mon
     px16, px8 = data.decode_image(str(tmp_path / "a.tif"), "a"), data.decode_image(str(tmp_path / "b.tif"), "b")
     assert px16.dtype == torch.float32 and px8.shape[1:] == ((20, 12) if orientation >= 5 else (12, 20))
     assert torch.equal((px16 * 65535).round().to(torch.int32) >> 8, px8.to(torch.int32))
+
+
+# ------------------------------------------------------------------------------------------------
+# `plbench run` on a folder of the same grid's runs made by an earlier code version
+# ------------------------------------------------------------------------------------------------
+def test_run_says_why_a_grid_made_by_an_earlier_code_version_is_trained_again(tmp_path, caplog):
+    """After the code-version bump (every test input re-drawn), re-running a grid into its old results folder
+    trained every run again — hours on the full profile — with "skipped 0 (already done)" and nothing said
+    about the runs already there. Now the run says how many of its runs the folder holds from which earlier
+    code version, that they are not reused, and how their own leaderboard is still reached."""
+    import json
+
+    from PIL import Image
+
+    from benchmark.cli import main
+
+    folder = tmp_path / "set"
+    folder.mkdir()
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(folder / "a.png")
+    out = tmp_path / "out"
+    argv = ["run", "--tasks", "denoise", "--losses", "l1", "--seeds", "0", "--iterations", "1", "--crop", "16",
+            "--batch-size", "1", "--net", "tiny", "--metrics", "psnr", "--train-data", str(folder), "--test-data",
+            str(folder), "--no-budget-check", "--no-report", "--no-progress", "--out", str(out), "--device", "cpu"]
+    assert main(argv) == 0
+    (run,) = [p for p in (out / "runs").iterdir() if not p.name.startswith("input-")]
+    meta = json.loads((run / "meta.json").read_text())
+    old_id = "0" * 16  # as an earlier code version made it: another id, its version recorded
+    meta.update(run_id=old_id, code_version="0.1.0+c2")
+    (run / "meta.json").write_text(json.dumps(meta))
+    run.rename(out / "runs" / old_id)
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        assert main(argv) == 0
+    said = [r.getMessage() for r in caplog.records if "0.1.0+c2" in r.getMessage()]
+    assert len(said) == 1 and "1 of the 1 run" in said[0] and "--where code_version=0.1.0+c2" in said[0], said
+    assert "trained 1, skipped 0" in caplog.text  # trained again: its test inputs are drawn otherwise now
