@@ -543,7 +543,8 @@ def _undecodable(head: bytes) -> str:
     kind = next((k for magic, k in _MAGIC.items() if head.startswith(magic)), None)
     if kind is None:
         return "not an image file (no image format's signature)"
-    extra = " (colour float or many-channel TIFFs are not read: save it as 8- or 16-bit)" if kind == "TIFF" else ""
+    extra = (" (float colour, 16-bit grey + alpha and many-channel TIFFs are not read: save it as 8- or 16-bit grey "
+             "or RGB(A), grey without alpha)") if kind == "TIFF" else ""
     return f"a {kind} file Pillow cannot decode: damaged, or an encoding it does not read{extra}"
 
 
