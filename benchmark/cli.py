@@ -456,6 +456,13 @@ def cmd_run(args) -> int:
                  for c in configs if c.iterations >= 2)
     log.info("grid: %d runs (%s profile%s) on %s → %s", len(configs), s.profile,
              f"; {checks} of them budget checks at half the iterations" if checks else "", dev, store.root)
+    from benchmark.runner import code_version, made_by_other_code
+
+    for version, n in sorted(made_by_other_code(store, configs).items()):  # after a CODE_VERSION bump
+        log.warning("%d of the %d run(s) of this grid are in %s as made by code version %s (this is %s: the code "
+                    "that computes the numbers changed, benchmark/__init__.py says how): not reused, trained again; "
+                    "theirs stay apart (`plbench report --out %s --where code_version=%s`)", n, len(configs),
+                    store.root, version, code_version(), store.root, version)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     # `--loss-file F` without --losses trains F's losses, not the profile's that resolved() fills in: the
     # saved grid names what was planned (it named the profile's nine losses, which a re-run then trained)

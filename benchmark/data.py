@@ -27,8 +27,9 @@ split (else ``validation``) and trained on its ``train`` split (:func:`default_s
 ambiguous, the error lists the splits.
 
 Every image becomes a (3, H, W) tensor: uint8 for 8-bit sources, float32 in [0, 1] for 16-bit
-greyscale, 16-bit colour (PNG through torchvision's decoder, TIFF through tifffile: Pillow would keep the
-high byte only) or float sources (:func:`to_float` turns either into float32 in [0, 1]).
+greyscale, 16-bit colour (PNG through torchvision's decoder, TIFF through tifffile, or OpenCV's libtiff
+for the codecs tifffile lacks, LZW among them: Pillow would keep the high byte only) or float sources
+(:func:`to_float` turns either into float32 in [0, 1]).
 EXIF orientation is applied; L/LA/P/RGBA/CMYK/I;16/F modes are converted (alpha is dropped,
 greyscale is replicated to three channels; images with transparent pixels are named in a warning);
 of an animation or a multi-page file the first frame is used, and the files named in a warning.
@@ -364,7 +365,8 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
     GIF/PNG/WebP, multi-page TIFF) the first is decoded, and ``(name, frame count)`` appended to
     ``notes["frames"]`` when ``notes`` is given (a camera's MPO JPEG, a photo plus its previews, is not
     counted); an image with transparent pixels (alpha < 255: dropped, the colours under it kept) is
-    appended to ``notes["transparent"]``."""
+    appended to ``notes["transparent"]``, and a 16-bit colour file no decoder here reads at 16 bits (Pillow's
+    8-bit read kept) as ``(name, why)`` to ``notes["8-bit"]`` (logged at once without ``notes``)."""
     from PIL import Image, UnidentifiedImageError
 
     if value is None:
@@ -409,7 +411,16 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
                 notes.setdefault("frames", []).append((name, n))
             if notes is not None and _transparent(img):
                 notes.setdefault("transparent", []).append(name)
-            pixels = _read_16_bit_colour(img, data, path, orientation) if deep else None
+            pixels = None
+            if deep:
+                try:
+                    pixels = _read_16_bit_colour(img, data, path, orientation)
+                except Exception as exc:  # noqa: BLE001 - any decoder's failure: Pillow's 8-bit read is still an image
+                    why = " ".join(f"{type(exc).__name__}: {exc}".split())
+                    if notes is not None:  # the loader names them once per source
+                        notes.setdefault("8-bit", []).append((name, why))
+                    else:
+                        log.warning("%s: 16-bit colour read at 8 bits (Pillow's high byte): %s", name, why)
             if pixels is None:
                 pixels = pil_to_tensor(img)
     for text in dict.fromkeys(" ".join(str(w.message).split()) for w in caught):
@@ -419,7 +430,8 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
 
 def _is_16_bit_colour(img) -> bool:
     """Whether Pillow opened ``img`` (not yet loaded) as colour that it would read at 8 bits of 16: a PNG or
-    TIFF stored as RGB or RGBA with 16 bits per sample (its raw mode ``RGB;16B``, ``RGBA;16L``, …)."""
+    TIFF stored as RGB or RGBA with 16 bits per sample (its raw mode ``RGB;16B``, ``RGBA;16L``, …), or a PNG
+    of 16-bit grey with alpha (``LA;16B``, which Pillow opens as RGBA)."""
     if img.format not in ("PNG", "TIFF") or img.mode not in ("RGB", "RGBA"):
         return False
     if img.format == "TIFF":  # BitsPerSample: a planar file's tiles read one 8-bit plane each ("R")
@@ -429,7 +441,7 @@ def _is_16_bit_colour(img) -> bool:
         return False
     args = img.tile[0][3]
     raw = args if isinstance(args, str) else args[0] if isinstance(args, tuple) and args else ""
-    return isinstance(raw, str) and raw.startswith(("RGB;16", "RGBA;16"))
+    return isinstance(raw, str) and raw.startswith(("RGB;16", "RGBA;16", "LA;16"))
 
 
 #: EXIF orientation → the numpy operation on an (H, W, C) array that Pillow's exif_transpose does
@@ -438,40 +450,63 @@ _ORIENT = {2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[:
            8: lambda a: np.rot90(a, 1)}
 
 
-def _read_16_bit_colour(img, data: bytes | None, path, orientation: int = 1) -> torch.Tensor | None:
-    """A 16-bit colour PNG (torchvision's decoder) or TIFF (tifffile, which scikit-image installs) at full
-    precision: (3, H, W) float32, value / 65535, as 16-bit greyscale; alpha dropped, the EXIF ``orientation``
-    (as Pillow read it off ``img``) applied as :func:`pil_to_tensor` applies it. None where no decoder gives
-    16 bits (an older torchvision, tifffile absent, a layout it does not read): Pillow's 8-bit read stands."""
-    try:
-        if img.format == "PNG":
-            raw = data if data is not None else Path(path).read_bytes()
-            with warnings.catch_warnings():  # torchvision's notice that its image I/O is deprecated: not the file's
-                warnings.simplefilter("ignore")
-                from torchvision.io import ImageReadMode, decode_png
+def _read_16_bit_colour(img, data: bytes | None, path, orientation: int = 1) -> torch.Tensor:
+    """A 16-bit colour PNG (torchvision's decoder) or TIFF (tifffile, else OpenCV's libtiff) at full
+    precision: (3, H, W) float32, value / 65535, as 16-bit greyscale (a PNG's grey + alpha: the grey replicated,
+    as 16-bit greyscale is); alpha dropped, the EXIF ``orientation``
+    (as Pillow read it off ``img``) applied as :func:`pil_to_tensor` applies it. Raises (``ValueError``,
+    ``ImportError``, a decoder's error) where no decoder here gives 16 bits (a torchvision whose decode_png
+    refuses 16-bit files, tifffile absent, a layout it does not read): the caller keeps Pillow's 8-bit read."""
+    if img.format == "PNG":
+        raw = data if data is not None else Path(path).read_bytes()
+        with warnings.catch_warnings():  # torchvision's notice that its image I/O is deprecated: not the file's
+            warnings.simplefilter("ignore")
+            from torchvision.io import ImageReadMode, decode_png
 
-                t = decode_png(torch.frombuffer(bytearray(raw), dtype=torch.uint8), mode=ImageReadMode.UNCHANGED)
-            if t.dtype != torch.uint16 or t.shape[0] not in (3, 4):
-                return None
-            arr = t.permute(1, 2, 0).numpy()
-        else:
-            import tifffile
-
-            with tifffile.TiffFile(io.BytesIO(data) if data is not None else path) as tif:
-                page = tif.pages[0]
-                arr, axes = page.asarray(), page.axes
-            if axes.startswith("S"):  # planar: one plane per channel
-                arr, axes = np.moveaxis(arr, 0, -1), axes[1:] + "S"
-            if arr.dtype != np.uint16 or axes != "YXS" or arr.shape[-1] not in (3, 4):
-                return None
-    except Exception as exc:  # noqa: BLE001 - any decoder failure: Pillow's 8-bit read is still an image
-        log.debug("16-bit colour read failed (%s): read at 8 bits", exc)
-        return None
+            t = decode_png(torch.frombuffer(bytearray(raw), dtype=torch.uint8), mode=ImageReadMode.UNCHANGED)
+        if t.dtype != torch.uint16 or t.shape[0] not in (2, 3, 4):
+            raise ValueError(f"torchvision's decode_png gave {t.shape[0]} channel(s) of {t.dtype}, not 16 bits")
+        arr = (t if t.shape[0] > 2 else t[:1].expand(3, -1, -1)).permute(1, 2, 0).numpy()
+    else:
+        try:
+            arr = _tiff_by_tifffile(data, path)
+        except Exception as exc:  # noqa: BLE001 - a codec tifffile has only with imagecodecs (LZW, …): OpenCV's
+            arr, orientation = _tiff_by_opencv(data, path, exc), 1  # turned by OpenCV already
     arr = arr[..., :3]
     turn = _ORIENT.get(orientation)
     if turn is not None:
         arr = turn(arr)
     return torch.from_numpy((arr.astype(np.float64) / 65535.0).astype(np.float32)).permute(2, 0, 1).contiguous()
+
+
+def _tiff_by_tifffile(data: bytes | None, path) -> np.ndarray:
+    """The first page of a 16-bit colour TIFF as (H, W, 3 or 4) uint16, by tifffile (its codecs: none, deflate,
+    …; LZW and others need the ``imagecodecs`` package, which plbench does not install)."""
+    import tifffile
+
+    with tifffile.TiffFile(io.BytesIO(data) if data is not None else path) as tif:
+        page = tif.pages[0]
+        arr, axes = page.asarray(), page.axes
+    if axes.startswith("S"):  # planar: one plane per channel
+        arr, axes = np.moveaxis(arr, 0, -1), axes[1:] + "S"
+    if arr.dtype != np.uint16 or axes != "YXS" or arr.shape[-1] not in (3, 4):
+        raise ValueError(f"tifffile read {arr.dtype} {axes} {tuple(arr.shape)}, not 16-bit colour")
+    return arr
+
+
+def _tiff_by_opencv(data: bytes | None, path, tifffile_error: Exception) -> np.ndarray:
+    """The first page of a 16-bit colour TIFF as (H, W, 3 or 4) uint16 RGB(A), by OpenCV's libtiff (installed
+    with pyiqa), which decodes LZW and the other codecs libtiff has; turned by the file's orientation tag as
+    Pillow turns it (OpenCV applies a TIFF's tag itself, even reading it unchanged). A ``ValueError`` naming
+    both decoders' outcomes where neither gives 16-bit colour."""
+    import cv2
+
+    raw = data if data is not None else Path(path).read_bytes()
+    arr = cv2.imdecode(np.frombuffer(raw, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    if arr is None or arr.dtype != np.uint16 or arr.ndim != 3 or arr.shape[-1] not in (3, 4):
+        got = "nothing" if arr is None else f"{arr.dtype} {tuple(arr.shape)}"
+        raise ValueError(f"tifffile: {tifffile_error}; OpenCV read {got}, not 16-bit colour")
+    return arr[..., [2, 1, 0, 3][: arr.shape[-1]]]  # BGR(A) → RGB(A)
 
 
 def _array_to_tensor(arr: np.ndarray) -> torch.Tensor:
@@ -508,7 +543,8 @@ def _undecodable(head: bytes) -> str:
     kind = next((k for magic, k in _MAGIC.items() if head.startswith(magic)), None)
     if kind is None:
         return "not an image file (no image format's signature)"
-    extra = " (colour float or many-channel TIFFs are not read: save it as 8- or 16-bit)" if kind == "TIFF" else ""
+    extra = (" (float colour, 16-bit grey + alpha and many-channel TIFFs are not read: save it as 8- or 16-bit grey "
+             "or RGB(A), grey without alpha)") if kind == "TIFF" else ""
     return f"a {kind} file Pillow cannot decode: damaged, or an encoding it does not read{extra}"
 
 
@@ -987,6 +1023,10 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
         log.warning("%s: %d image(s) have transparent pixels: alpha is dropped and the colours stored under it are "
                     "used (not what a viewer shows over a background): %s", spec, len(seen),
                     ", ".join(Path(str(n)).name for n in seen[:5]) + (", …" if len(seen) > 5 else ""))
+    if flat := notes.get("8-bit"):
+        log.warning("%s: %d 16-bit colour file(s) read at 8 bits (Pillow's high byte), as no decoder here reads them "
+                    "at 16 (%s): %s", spec, len(flat), flat[0][1],
+                    ", ".join(Path(str(n)).name for n, _ in flat[:5]) + (", …" if len(flat) > 5 else ""))
     if frames := notes.get("frames"):
         log.warning("%s: %d file(s) hold several frames (animation, pages): the first frame of each is used: %s",
                     spec, len(frames), ", ".join(f"{Path(str(n)).name} ({k} frames)" for n, k in frames[:5])

@@ -1535,6 +1535,14 @@ def visual_grid(store, task: str, base: Path, formats=("png", "pdf"), crop: int 
     first: dict[str, dict] = {}
     for _, loss, m in sorted(runs, key=lambda r: (r[0], r[1])):
         first.setdefault(loss_label(loss, m.get("weights", "none")), m)
+    from benchmark.config import as_current_code, code_version
+
+    made = {as_current_code(m["code_version"]) for m in first.values() if m.get("code_version")} - {code_version()}
+    if made:  # their test inputs were drawn by that version's code: today's draw is not what they were scored on
+        log.info("visual grid for %s skipped: its runs were made by code version %s, whose test inputs this "
+                 "version (%s) draws otherwise; re-run them to see the inputs they were scored on", task,
+                 ", ".join(sorted(map(str, made))), code_version())
+        return _drawn(None, base, formats)
     try:
         import torch
 

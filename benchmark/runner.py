@@ -739,6 +739,29 @@ def is_attempted(store: ResultsStore, rid: str, metric_names) -> bool:
     return meta.get("status") == "ok" and set(metric_names) <= store.metrics_attempted(rid)
 
 
+def made_by_other_code(store: ResultsStore, configs: list[RunConfig]) -> dict[str, int]:
+    """{code version: how many of ``configs``} for the configs not done in ``store`` under their id while a run
+    of the very same config, made by another code version (another id: :data:`benchmark.CODE_VERSION` is part
+    of it), is there — runs a grid trains again after a version bump, which it would otherwise not say."""
+    from collections import Counter
+
+    from benchmark.config import as_current_code
+
+    def key(d) -> str:
+        return json.dumps(d, sort_keys=True, default=str)
+
+    here = code_version()
+    other: dict[str, str] = {}
+    for m in store.metas():
+        version = as_current_code(m.get("code_version"))
+        if m.get("status") == "ok" and isinstance(m.get("config"), dict) and version and version != here:
+            other.setdefault(key(m["config"]), str(m["code_version"]))
+    if not other:
+        return {}
+    return dict(Counter(other[k] for c in configs if (k := key(c.to_dict())) in other
+                        and not store.is_done(run_id(c))))
+
+
 def _drop_checkpoints(store: ResultsStore, rid: str, locked: bool = True) -> None:
     """Delete a finished run's checkpoints (a crash right after its meta.json can leave one)."""
     found = list(store.run_dir(rid).glob("ckpt*.pt"))

@@ -109,7 +109,8 @@ def test_declared_dependencies_are_imported():
     import tomllib
 
     deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-    modules = {"pillow": "PIL", "scikit-image": "skimage", "huggingface_hub": "huggingface_hub", "pyyaml": "yaml"}
+    modules = {"pillow": "PIL", "scikit-image": "skimage", "huggingface_hub": "huggingface_hub", "pyyaml": "yaml",
+               "opencv-python-headless": "cv2"}
     used_without_import = {"pyarrow": "pandas' parquet engine (DataFrame.to_parquet / read_parquet)"}
     deps = [d for d in deps if re.split(r"[<>=\[ ]", d)[0] not in used_without_import]
     code = "\n".join(p.read_text() for d in ("benchmark", "losses", "tasks") for p in (ROOT / d).rglob("*.py"))
