@@ -1,0 +1,86 @@
+"""Loss zoo, second pass: what planning lets through must train, one loss is one identity, honest cost.
+
+Each test was written against a defect a user hit (named in its docstring) and failed before its fix.
+CLI cases reuse tests/test_probe_losses.py's harness: exit code, one ``error:`` line, and not one file of
+an existing results directory changed.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import torch
+from test_bad_inputs import finished_store
+from test_probe_losses import _one_line_error
+
+from benchmark.errors import UserError
+from benchmark.lossfn import build_loss, check_loss_on_crop
+from benchmark.task import build_task
+
+
+@pytest.fixture(scope="module")
+def d(tmp_path_factory):
+    """What tests/test_probe_losses.py's CLI cases run against: 48×48 train and test images, a finished run."""
+    import numpy as np
+    from PIL import Image
+
+    d = tmp_path_factory.mktemp("probe_zoo2")
+    rng = np.random.default_rng(0)
+    for folder in ("imgs", "timgs"):
+        (d / folder).mkdir()
+        for i in range(3):
+            Image.fromarray(rng.integers(0, 256, (48, 48, 3), dtype=np.uint8)).save(d / folder / f"im{i}.png")
+    finished_store(d / "existing")
+    return d
+
+
+def _value(spec: str, pred: torch.Tensor, target: torch.Tensor) -> float:
+    with torch.no_grad():
+        return float(build_loss(spec, weights="random")(pred, target))
+
+
+# ------------------------------------------------------------- 1. a loss flat at the grid's crop
+def test_a_loss_flat_on_the_crop_is_refused_with_the_crop_it_needs(d, capsys):
+    """``--losses contextual --crop 16`` (denoise): at 16 px the contextual loss is exactly 0 for the noisy
+    input as for the clean target (relu3_4 has 4×4 positions, each matched to its own: CX = 1), so the
+    net got no gradient and the run was recorded 'ok', trained on nothing. Planning checked a built-in
+    loss's forward only; now it refuses it in one line, naming the crop from which it depends on pred."""
+    code, line = _one_line_error(["--losses", "contextual", "--crop", "16", "--backbone-weights", "random"],
+                                 d, capsys)
+    assert code == 2
+    m = re.search(r"loss 'contextual' does not depend on pred on 16×16 training crops for task denoise\b.*"
+                  r"it runs from --crop (\d+)", line)
+    assert m, line
+    side = int(m.group(1))
+    task = build_task("denoise")
+    g = torch.Generator().manual_seed(0)
+    clean = torch.rand(2, 3, side, side, generator=g)
+    noisy = task.degrade(clean, g)
+    assert _value("contextual", noisy, clean) != _value("contextual", clean, clean)
+
+
+def test_the_flat_check_passes_losses_that_train():
+    """Not a blanket refusal: l1 on 16 px crops and contextual where it depends on pred pass planning."""
+    for spec, crop in (("l1", 16), ("contextual", 64)):
+        check_loss_on_crop(spec, build_loss(spec, weights="random"), [build_task("denoise")], crop=crop)
+
+
+# ------------------------------------------------------------- 2. planning on the real training shapes
+def test_planning_probes_the_grid_crop_above_64_px():
+    """``ffl(patch_factor=64)`` at ``--crop 96``: planning probed 64×64 (capped to stay cheap), which 64
+    divides, and every run then failed at step 1 on 96×96 crops. Now the grid's own crop is probed."""
+    with pytest.raises(UserError, match=r"loss 'ffl\(patch_factor=64\)' fails on 96×96 training crops .*"
+                                        r"not divisible by patch_factor=64"):
+        check_loss_on_crop("ffl(patch_factor=64)", build_loss("ffl(patch_factor=64)"),
+                           [build_task("denoise")], crop=96)
+
+
+def test_planning_probes_every_task_side(d, capsys):
+    """``--tasks denoise sr4 --crop 42 --losses 'ffl(patch_factor=3)'``: sr4 trains on 40×40 crops (its sides
+    are multiples of 4), denoise on 42×42; planning probed the first task's side only, so the grid
+    stopped at sr4's first step. Now each task's side is probed: one line, exit 2, nothing recorded."""
+    code, line = _one_line_error(["--tasks", "denoise", "sr4", "--losses", "ffl(patch_factor=3)", "--crop", "42"],
+                                 d, capsys)
+    assert code == 2
+    assert re.search(r"loss 'ffl\(patch_factor=3\)' fails on 40×40 training crops for task sr4", line), line
