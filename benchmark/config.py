@@ -814,11 +814,46 @@ def expand_losses(specs) -> list[str]:
         if key in first:
             logging.getLogger(__name__).warning(
                 "losses: %s is %s written differently (term order, argument types or default arguments): it runs "
-                "once, as %s; results cached under one spelling are not reused for another, so keep one spelling",
+                "once, as %s",
                 canon, first[key], first[key])
         else:
             first[key] = canon
     return list(first.values())
+
+
+def spelt_as_stored(specs, out) -> list[str]:
+    """Each loss spec written as the results directory ``out`` already records the same loss
+    (:func:`benchmark.lossfn.loss_identity`: ``ffl(alpha=1.0)`` where it holds ``ffl(alpha=1)``, ``ffl(alpha=1,
+    patch_factor=1)`` where it holds ``ffl``, ``0.5*l2 + 0.5*l1`` where it holds ``0.5*l1 + 0.5*l2``), so a later
+    invocation spelling a loss differently finds its cached runs instead of training it again under new run
+    ids (a second leaderboard row). A spec the directory records itself is kept; of several recorded
+    spellings, the one with most runs. Nothing recorded is renamed: run ids of existing runs stay as they are."""
+    from collections import Counter
+
+    from benchmark.lossfn import loss_identity
+    from benchmark.results import ResultsStore
+
+    specs = list(specs)
+    store = ResultsStore(out) if out else None
+    if store is None or not store.root.is_dir() or not store.is_store():
+        return specs
+    counts = Counter(m["config"]["loss"] for m in store.metas()
+                     if isinstance(m.get("config"), dict) and isinstance(m["config"].get("loss"), str))
+    known: dict[tuple, str] = {}
+    for loss, _ in counts.most_common():
+        try:
+            known.setdefault(loss_identity(loss), loss)
+        except UserError:  # a loss this code (or this invocation's loss files) does not know
+            continue
+    spelt = []
+    for spec in specs:
+        twin = spec if spec in counts else known.get(loss_identity(spec), spec)
+        if twin != spec:
+            logging.getLogger(__name__).info(
+                "losses: %s is %s written differently, as this results directory records it (%s): its runs are "
+                "found, and new ones recorded, under that spelling", spec, twin, twin)
+        spelt.append(twin)
+    return list(dict.fromkeys(spelt))
 
 
 def _is_pattern(spec: str) -> bool:
@@ -998,6 +1033,7 @@ def build_configs(spec: GridSpec, data=None, local: bool = True) -> tuple[list[R
             _task_with_parameters(t)
         TASKS.get(t)
     loss_specs = expand_losses(added if added and spec.losses is None else s.losses)
+    loss_specs = spelt_as_stored(loss_specs, s.out)  # a loss spelt as cached runs of it are: they are found
     if added and spec.losses is not None:  # `--config grid.yaml --loss-file mine.py`: the file's losses named?
         from benchmark.lossfn import parse_loss_spec
 

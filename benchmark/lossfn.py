@@ -213,7 +213,9 @@ def loss_identity(spec: str) -> tuple:
     its annotation (``eps=1`` is ``eps=1.0``, a list a tuple) and an argument given its default value
     left out (``charbonnier(eps=0.001)`` is ``charbonnier``). Two specs of one identity train the
     same loss but have different canonical specs, hence run ids; :func:`benchmark.config.expand_losses`
-    runs them once. (Not part of the run id: changing the canonical spec would orphan cached runs.)"""
+    runs them once, and :func:`benchmark.config.spelt_as_stored` gives a later invocation the spelling a
+    results directory already records. (Not part of the run id: changing the canonical spec would orphan
+    cached runs.)"""
     return tuple(sorted((*_term_identity(t), t.weight) for t in parse_loss_spec(spec)))
 
 

@@ -84,3 +84,50 @@ def test_planning_probes_every_task_side(d, capsys):
                                  d, capsys)
     assert code == 2
     assert re.search(r"loss 'ffl\(patch_factor=3\)' fails on 40×40 training crops for task sr4", line), line
+
+
+# ------------------------------------------------------------- 3. one loss, one identity, across invocations
+def _run(d, tmp_path, losses, capsys):
+    from benchmark.cli import main
+
+    capsys.readouterr()
+    code = main(["run", "--tasks", "denoise", "--losses", *losses, "--seeds", "0", "--iterations", "2", "--crop", "16",
+                 "--batch-size", "2", "--net", "tiny", "--metrics", "psnr", "--device", "cpu", "--train-data",
+                 f"{d}/imgs", "--test-data", f"{d}/timgs", "--out", str(tmp_path / "out"), "--no-progress",
+                 "--no-report", "--no-budget-check"])
+    return code, capsys.readouterr()
+
+
+@pytest.mark.parametrize("first,again", [("ffl(alpha=1)", "ffl(alpha=1.0)"), ("ffl", "ffl(alpha=1, patch_factor=1)"),
+                                         ("0.5*l1 + 0.5*l2", "0.5*l2 + 0.5*l1")])
+def test_one_loss_spelt_another_way_later_finds_its_cached_runs(first, again, d, tmp_path, capsys, caplog):
+    """``plbench run --losses 'ffl(alpha=1)'`` then, later, ``--losses 'ffl(alpha=1.0)'``: the same loss (one
+    :func:`loss_identity`) got a second run id, was trained again and ranked as a second row. Now the second
+    invocation finds the store's spelling: nothing is trained, one loss in the store."""
+    import logging
+
+    from benchmark.results import ResultsStore
+
+    assert _run(d, tmp_path, [first], capsys)[0] == 0
+    with caplog.at_level(logging.INFO):
+        assert _run(d, tmp_path, [again], capsys)[0] == 0
+    assert re.search(r"trained 0, skipped 1", caplog.text), caplog.text
+    assert f"as this results directory records it ({first})" in caplog.text, caplog.text
+    metas = ResultsStore(tmp_path / "out").metas()
+    assert sorted(m["config"]["loss"] for m in metas if m.get("config")) == [first]
+
+
+@pytest.mark.slow
+def test_compare_with_a_field_loss_spelt_another_way_trains_nothing(d, tmp_path, capsys, caplog):
+    """``plbench compare --loss 'ffl(alpha=1.0)'`` against a field holding ``ffl(alpha=1)``: it was trained again
+    under new run ids (a warning said so) and ranked as a second loss; now the field's runs are found."""
+    import logging
+
+    from benchmark.cli import main
+
+    assert _run(d, tmp_path, ["l1", "ffl(alpha=1)"], capsys)[0] == 0
+    with caplog.at_level(logging.INFO):
+        assert main(["compare", "--loss", "ffl(alpha=1.0)", "--out", str(tmp_path / "out"), "--device", "cpu",
+                     "--no-progress", "--no-visual", "--formats", "png", "--bootstrap", "100"]) == 0
+    assert "as this results directory records it (ffl(alpha=1))" in caplog.text, caplog.text
+    assert "1 to train" not in caplog.text and "0 to train, 1 already in the store" in caplog.text, caplog.text
