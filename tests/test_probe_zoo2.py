@@ -131,3 +131,48 @@ def test_compare_with_a_field_loss_spelt_another_way_trains_nothing(d, tmp_path,
                      "--no-progress", "--no-visual", "--formats", "png", "--bootstrap", "100"]) == 0
     assert "as this results directory records it (ffl(alpha=1))" in caplog.text, caplog.text
     assert "1 to train" not in caplog.text and "0 to train, 1 already in the store" in caplog.text, caplog.text
+
+
+# ------------------------------------------------------------- 4. ms/it: steady state, warm-up and saves apart
+def test_ms_per_it_excludes_warm_up_and_checkpoint_saves(tmp_path, monkeypatch):
+    """The leaderboard's ms/it was training wall time / iterations: the first iteration (with --compile, the
+    compilation) and every checkpoint save were in it, so a short run's cost read many times its steady
+    step. Here the first step and each save are made slower by ``delay`` s: ms/it is the other steps'
+    time; meta.json keeps the wall-clock figure and what was left out."""
+    import time as _time
+
+    import numpy as np
+
+    from benchmark.checkpoint import Checkpointer, CheckpointPolicy
+    from benchmark.config import RunConfig
+    from benchmark.data import ImageRecord
+    from benchmark.runner import TrainStep, _meta, train
+
+    delay = 0.4
+    step_call, save = TrainStep.__call__, Checkpointer.save
+
+    def slow_first(self, it):
+        if it == 1:
+            _time.sleep(delay)
+        return step_call(self, it)
+
+    def slow_save(self, *a, **k):
+        _time.sleep(delay)
+        return save(self, *a, **k)
+
+    monkeypatch.setattr(TrainStep, "__call__", slow_first)
+    monkeypatch.setattr(Checkpointer, "save", slow_save)
+    rng = np.random.default_rng(0)
+    images = [ImageRecord(f"i{k}", torch.from_numpy(rng.integers(0, 256, (3, 32, 32), dtype=np.uint8)))
+              for k in range(2)]
+    cfg = RunConfig(task="denoise", loss="l1", iterations=6, batch_size=1, crop=16, net="tiny")
+    ck = Checkpointer(tmp_path / "ck.pt", CheckpointPolicy(every=2, seconds=0), {"config": cfg.to_dict()})
+    r = train(cfg, build_task("denoise"), images, torch.device("cpu"), checkpoint=ck)
+    meta = _meta(cfg, "x", torch.device("cpu"), r, _time.time())
+    saves = 3  # at iterations 2 and 4 (due), and once at the end
+    assert meta["ms_per_it_wall"] >= 1000 * delay * (1 + saves) / cfg.iterations
+    assert meta["ms_per_it"] < 1000 * delay / 4, meta  # no save and not the slow first step in it
+    assert meta["it_per_s"] == pytest.approx(1000 / meta["ms_per_it"])
+    excluded = meta["timing_excluded"]
+    assert excluded["warmup_iterations"] >= 1 and excluded["warmup_s"] >= delay
+    assert excluded["checkpoint_s"] >= delay * saves
