@@ -276,7 +276,7 @@ def _probe_new_losses(groups: dict[str, list[list[dict]]], new: list[str], here:
             cfg = _config_from(group[0], loss, group[0]["config"]["seed"], data, device_type)
             check_loss_on_crop(loss, build_loss(loss, seed=0, weights=cfg.backbone_weights),
                                [build_task(cfg.task, **dict(cfg.task_params))], crop=cfg.crop,
-                               batch=cfg.batch_size, device_type=device_type)
+                               batch=cfg.batch_size, device_type=device_type, images=data.pooled(cfg.train_data))
 
 
 def _pick_group(gs: list[list[dict]], here: str) -> tuple[list[dict] | None, list[str]]:

@@ -1078,11 +1078,16 @@ def build_configs(spec: GridSpec, data=None, local: bool = True) -> tuple[list[R
             raise UserError(f"--crop {s.crop} is too small for task {t}: it needs ≥ {need} px "
                             f"(at least {MIN_CROP}, and 2 × its size multiple {task.size_multiple})")
         built_tasks[t] = task
+    data = data if data is not None else DataCache()
+    try:  # the training crops a loss is probed on (decoded once: resolve() fingerprints them next)
+        images = data.pooled(train)
+    except UserError:  # unreadable data: said by resolve(), as before
+        images = None
     for ls in loss_specs:  # missing weights fail here, before anything is trained (no silent substitute)
         loss = build_loss(ls, seed=0, weights=weights[ls])
         # and a loss that cannot run on this crop (too small for its backbone, a failing user forward)
         check_loss_on_crop(ls, loss, [built_tasks[t] for t in tasks if ls not in only or t in only[ls]],
-                           crop=s.crop, batch=s.batch_size, device_type=dtype)
+                           crop=s.crop, batch=s.batch_size, device_type=dtype, images=images)
         del loss
     configs = []
     for t in tasks:
@@ -1098,7 +1103,6 @@ def build_configs(spec: GridSpec, data=None, local: bool = True) -> tuple[list[R
                         + (" — loss_tasks keeps every loss off this grid's tasks" if only else ""))
     if s.budget_check:  # the same runs at half the budget: is the last doubling still buying anything?
         configs += [dataclasses.replace(c, iterations=c.iterations // 2) for c in configs if c.iterations >= 2]
-    data = data if data is not None else DataCache()
     resolved = [resolve(c, data, dtype) for c in configs]
     for train_specs, test_specs in dict.fromkeys((c.train_data, c.test_data) for c in resolved):
         data.overlap(train_specs, test_specs)  # a WARNING with the count where test images are training images

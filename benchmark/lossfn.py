@@ -508,7 +508,7 @@ PROBE_SIDE = 32
 
 
 def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch: int = 2,
-                       device_type: str = "cpu") -> None:
+                       device_type: str = "cpu", images=None) -> None:
     """The loss run on the grid's training shapes, before anything is trained.
 
     For each side the grid trains on (``crop`` rounded down to each task's size multiple, as
@@ -523,9 +523,11 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
     backward, for a loss of a user's file or a plugin — so what :func:`check_loss_value` and the
     first-gradient check refuse (a NaN value or gradient, a non-scalar, no gradient to pred) is raised
     as it is. Then, for each task, a loss whose value is the same for the degraded input as for the
-    clean target (:func:`_flat_value`: the contextual loss on 16-px crops, whose few feature positions
-    all match their own) is refused the same way: it would train nothing there (tested on at most
-    :data:`PROBE_SIDE` px first, to stay cheap; the shapes are the grid's own). The probe runs on the
+    clean target (:func:`_flat_value`: the contextual loss on 16-px crops of noise-like images, whose few
+    feature positions all match their own) is refused the same way: it would train nothing there (tested
+    on crops of the grid's training ``images`` (ImageRecords) when given, as training draws them — on
+    photos it does depend on pred — else on random ones; on at most :data:`PROBE_SIDE` px first, to stay
+    cheap; the shapes are the grid's own). The probe runs on the
     CPU: for a grid trained on another ``device_type``, a loss file's or plugin's failure (its own code
     may need that device) is a warning, not a refusal."""
     tasks = list(tasks)
@@ -534,6 +536,7 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
     # the backward too for a user's file or a plugin (built-in losses' gradients are tests/test_losses.py's)
     grad = any({"file", "plugin"} & set(LOSSES.get(t.name).meta) for t in parse_loss_spec(spec))
     n = max(1, min(int(batch), 2))
+    flat_n = max(1, min(int(batch), 4))  # one batch decides: a few crops, as training's first batch has
     needs_degraded = "degraded" in loss.needs_all
 
     def attempt(side: int, task) -> None:
@@ -552,7 +555,7 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
     def trains(side: int, task) -> bool:
         try:
             attempt(side, task)
-            return _flat_value(loss, task, side, n) is None
+            return _flat_value(loss, task, side, flat_n, images=images) is None
         except Exception:  # noqa: BLE001 - still too small (or failing for another reason)
             return False
         finally:
@@ -589,8 +592,9 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
     goal: dict[int, float] = {}
     for task in tasks:
         try:  # cheap first: a loss that depends on pred on a smaller crop does on larger ones
-            value = _flat_value(loss, task, min(crop, PROBE_SIDE), n, goal)
-            value = value if value is None or crop <= PROBE_SIDE else _flat_value(loss, task, crop, n, goal)
+            value = _flat_value(loss, task, min(crop, PROBE_SIDE), flat_n, goal, images)
+            value = value if value is None or crop <= PROBE_SIDE else _flat_value(loss, task, crop, flat_n, goal,
+                                                                                  images)
         except Exception:  # noqa: BLE001 - its forward ran above; a degradation failing here is the runner's
             value = None
         finally:
@@ -601,14 +605,19 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
                          "train nothing")
 
 
-def _flat_value(loss: WeightedSum, task, side: int, n: int, goal: dict | None = None) -> float | None:
+def _flat_value(loss: WeightedSum, task, side: int, n: int, goal: dict | None = None,
+                images=None) -> float | None:
     """The loss's value when it is the same for ``task``'s degraded input as for the clean target (the net's
     starting point and its goal: a loss that cannot tell them apart trains nothing), else None. On ``n``
-    random crops (N, 3, side, side) in [0, 1], ``side`` rounded down to the task's size multiple; ``goal``
+    crops (N, 3, side, side) in [0, 1] of ``images`` (ImageRecords, drawn as training draws them) where
+    they are large enough, else random ones, ``side`` rounded down to the task's size multiple; ``goal``
     keeps the value at the target per side for the next task (a loss without extras)."""
+    from benchmark.runner import sample_batch
+
     side -= side % task.size_multiple
     g = torch.Generator().manual_seed(0)
-    clean = torch.rand(n, 3, side, side, generator=g)
+    usable = [r for r in images or () if min(r.size) >= side]
+    clean = sample_batch(usable, n, side, 1, g) if usable else torch.rand(n, 3, side, side, generator=g)
     degraded = task.degrade(clean, g)
     if torch.equal(degraded, clean):  # a degradation that changed nothing says nothing of the loss
         return None

@@ -176,3 +176,31 @@ def test_ms_per_it_excludes_warm_up_and_checkpoint_saves(tmp_path, monkeypatch):
     excluded = meta["timing_excluded"]
     assert excluded["warmup_iterations"] >= 1 and excluded["warmup_s"] >= delay
     assert excluded["checkpoint_s"] >= delay * saves
+
+
+def _records(kind: str, n: int = 3, side: int = 48):
+    """Training images: white noise (every pixel independent) or smooth (noise at 1/8 the size, upsampled):
+    photos are smooth almost everywhere, which is what the contextual loss's matches depend on."""
+    import torch.nn.functional as F
+
+    from benchmark.data import ImageRecord
+
+    g = torch.Generator().manual_seed(0)
+    out = []
+    for k in range(n):
+        x = torch.rand(1, 3, side // 8 if kind == "smooth" else side, side // 8 if kind == "smooth" else side,
+                       generator=g)
+        x = F.interpolate(x, size=(side, side), mode="bilinear", align_corners=False) if kind == "smooth" else x
+        out.append(ImageRecord(f"{kind}{k}", (x[0] * 255).round().to(torch.uint8)))
+    return out
+
+
+def test_the_flat_check_draws_the_grid_s_own_training_crops():
+    """Flatness depends on the images: the contextual loss on 16-px crops is exactly flat on white noise
+    (the planning probe's own random crops) but depends on pred on smooth images (as on photos: Kodak24
+    crops train it). Planning given the grid's training images decides on them, not on noise."""
+    loss = build_loss("contextual", weights="random")
+    task = build_task("denoise")
+    check_loss_on_crop("contextual", loss, [task], crop=16, batch=4, images=_records("smooth"))  # trains: passes
+    with pytest.raises(UserError, match="does not depend on pred on 16×16"):
+        check_loss_on_crop("contextual", loss, [task], crop=16, batch=4, images=_records("noise"))
