@@ -567,10 +567,12 @@ def cmd_perf(args) -> int:
         raise UserError(f"--crop {args.crop} is too small for task {args.task}: it needs ≥ {need} px "
                         f"(at least {MIN_CROP}, and 2 × its size multiple)")
     from benchmark.lossfn import build_loss, check_loss_on_crop
+    from benchmark.perf import training_images
 
+    images = training_images(args.crop)  # the photos the steps are timed on: the probe draws its crops there
     for spec in losses:  # as `plbench run` plans a grid: a loss that cannot run on the crop is one line
         check_loss_on_crop(spec, build_loss(spec, seed=0, weights="random"), [build_task(args.task)],
-                           crop=args.crop, batch=args.batch, device_type=dev.type)
+                           crop=args.crop, batch=args.batch, device_type=dev.type, images=images)
     rows = measure(losses, net=args.net, batch=args.batch, crop=args.crop, device=str(dev), reps=args.reps,
                    warmup=args.warmup, naive=not args.no_naive, compile=args.compile, task=args.task)
     print(format_rows(rows, setup_header(dev, net=args.net, batch=args.batch, crop=args.crop, reps=args.reps,

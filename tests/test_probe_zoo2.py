@@ -204,3 +204,15 @@ def test_the_flat_check_draws_the_grid_s_own_training_crops():
     check_loss_on_crop("contextual", loss, [task], crop=16, batch=4, images=_records("smooth"))  # trains: passes
     with pytest.raises(UserError, match="does not depend on pred on 16×16"):
         check_loss_on_crop("contextual", loss, [task], crop=16, batch=4, images=_records("noise"))
+
+
+def test_perf_probes_the_photos_it_times(capsys):
+    """``plbench perf --losses contextual --crop 16`` times steps on the embedded photos, where the loss depends
+    on pred, but its planning probe decided on white noise and refused it as flat."""
+    from benchmark.cli import main
+
+    code = main(["perf", "--losses", "contextual", "--crop", "16", "--batch", "2", "--reps", "1", "--warmup", "0",
+                 "--device", "cpu", "--no-naive", "-q"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "does not depend on pred" not in err
