@@ -216,3 +216,22 @@ def test_perf_probes_the_photos_it_times(capsys):
     err = capsys.readouterr().err
     assert code == 0, err
     assert "does not depend on pred" not in err
+
+
+def test_a_leaderboard_mixing_old_and_steady_ms_per_it_says_so():
+    """Runs recorded before steady-state timing (meta.json without ``timing_excluded``) keep their ms/it
+    (warm-up and checkpoint saves in it): a leaderboard taking the median of both kinds showed one number
+    without a word. Now the notes name the losses whose cost holds such runs."""
+    from benchmark import stats as S
+    from benchmark.export import notes
+    from benchmark.synthetic import synthetic_table
+
+    steady = {"ms_per_it": 5.0, "ms_per_it_wall": 9.0,
+              "timing_excluded": {"warmup_iterations": 3, "warmup_s": 0.1, "checkpoint_s": 0.0}}
+    metas = [{"config": {"task": "denoise", "loss": "good", "seed": 0}, "status": "ok", **steady},
+             {"config": {"task": "denoise", "loss": "bad", "seed": 0}, "status": "ok", "ms_per_it": 9.0},
+             {"config": {"task": "denoise", "loss": "bad", "seed": 1}, "status": "ok", **steady}]
+    st = S.compute(synthetic_table(tasks=("denoise",)), metas, n_boot=100)
+    text = " ".join(notes(st))
+    assert re.search(r"ms/it of 1 run\(s\) \(bad\) .*recorded before", text), text
+    assert "(good)" not in text
