@@ -514,7 +514,8 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
     For each side the grid trains on (``crop`` rounded down to each task's size multiple, as
     :func:`benchmark.runner.sample_batch` crops: ``--crop 42`` is 42×42 for denoise, 40×40 for sr4),
     one forward of ``min(batch, 2)`` random crops (N, 3, side, side) in [0, 1] (a loss may take
-    statistics over the batch; ``batch`` is the grid's), with the task's degradation as the
+    statistics over the batch; ``batch`` is the grid's, all of it for a loss file's or a plugin's loss,
+    whose code may hold a batch size), with the task's degradation as the
     ``degraded`` extra for a loss that needs it (then each task is probed). A loss that fails there —
     a crop smaller than its backbone's receptive field, its SSIM window or MS-SSIM's scales, a size
     its patches do not divide, or an error in a user's forward — would fail every run of the grid at
@@ -535,7 +536,8 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
         return
     # the backward too for a user's file or a plugin (built-in losses' gradients are tests/test_losses.py's)
     grad = any({"file", "plugin"} & set(LOSSES.get(t.name).meta) for t in parse_loss_spec(spec))
-    n = max(1, min(int(batch), 2))
+    # a loss file's or plugin's code is unknown: its grid's own batch (built-in losses are batch-independent)
+    n = max(1, int(batch) if grad else min(int(batch), 2))
     flat_n = max(1, min(int(batch), 4))  # one batch decides: a few crops, as training's first batch has
     needs_degraded = "degraded" in loss.needs_all
 

@@ -235,3 +235,23 @@ def test_a_leaderboard_mixing_old_and_steady_ms_per_it_says_so():
     text = " ".join(notes(st))
     assert re.search(r"ms/it of 1 run\(s\) \(bad\) .*recorded before", text), text
     assert "(good)" not in text
+
+
+def test_a_loss_file_is_probed_at_the_grid_s_batch(tmp_path):
+    """A loss file whose forward holds the batch size it was written for (``reshape(2, 3, H, W)``) passed planning,
+    which ran 2 crops, and every run of a ``--batch-size 4`` grid failed at step 1. A loss file's (or a
+    plugin's) code is unknown: it is probed at the grid's own batch (built-in losses are batch-independent,
+    tests/test_losses.py)."""
+    from benchmark.registry import LOSSES, load_user_file
+
+    f = tmp_path / "batch_two.py"
+    f.write_text("import torch\nfrom benchmark.registry import register_loss\n\n@register_loss('probe_batch2')\n"
+                 "class B(torch.nn.Module):\n    def forward(self, p, t):\n"
+                 "        return (p - t).reshape(2, 3, p.shape[-2], p.shape[-1]).abs().mean()\n")
+    try:
+        load_user_file(f)
+        check_loss_on_crop("probe_batch2", build_loss("probe_batch2"), [build_task("denoise")], crop=16, batch=2)
+        with pytest.raises(UserError, match="loss 'probe_batch2' fails on 16×16 training crops"):
+            check_loss_on_crop("probe_batch2", build_loss("probe_batch2"), [build_task("denoise")], crop=16, batch=4)
+    finally:
+        LOSSES.remove("probe_batch2")
