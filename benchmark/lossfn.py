@@ -538,7 +538,7 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
     grad = any({"file", "plugin"} & set(LOSSES.get(t.name).meta) for t in parse_loss_spec(spec))
     # a loss file's or plugin's code is unknown: its grid's own batch (built-in losses are batch-independent)
     n = max(1, int(batch) if grad else min(int(batch), 2))
-    flat_n = max(1, min(int(batch), 4))  # one batch decides: a few crops, as training's first batch has
+    flat_n = max(1, min(int(batch), 2))
     needs_degraded = "degraded" in loss.needs_all
 
     def attempt(side: int, task) -> None:
@@ -592,15 +592,25 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
         finally:
             loss._checked = False
     goal: dict[int, float] = {}
-    for task in tasks:
-        try:  # cheap first: a loss that depends on pred on a smaller crop does on larger ones
-            value = _flat_value(loss, task, min(crop, PROBE_SIDE), flat_n, goal, images)
-            value = value if value is None or crop <= PROBE_SIDE else _flat_value(loss, task, crop, flat_n, goal,
-                                                                                  images)
+
+    def flat(task) -> float | None:
+        """_flat_value on at most PROBE_SIDE px (cheap), then, where flat there or too small a crop for the
+        loss, on the grid's own crop: a loss that depends on pred on a smaller crop does on larger ones."""
+        try:
+            try:
+                value = _flat_value(loss, task, min(crop, PROBE_SIDE), flat_n, goal, images)
+            except Exception:  # noqa: BLE001 - too small a crop for it: decided on the grid's own
+                value = math.nan
+            if value is None or crop <= PROBE_SIDE:
+                return None if value is None or math.isnan(value) else value
+            return _flat_value(loss, task, crop, flat_n, goal, images)
         except Exception:  # noqa: BLE001 - its forward ran above; a degradation failing here is the runner's
-            value = None
+            return None
         finally:
             loss._checked = False
+
+    for task in tasks:
+        value = flat(task)
         if value is not None:
             refuse(task, f"does not depend on pred on {{side}}×{{side}} training crops{{on}}: its value is {value:g} "
                          "for the degraded input as for the clean target, so the net would get no gradient and "
