@@ -422,9 +422,11 @@ def _tuple(v):
 def build_configs(args, data=None):
     """``run``'s flags → (resolved configs, metric names, device string); see :func:`benchmark.config.build_configs`."""
     from benchmark.config import build_configs as build
+    from benchmark.results import ResultsStore
 
     spec = grid_spec(args)
-    return build(spec, data, local=(spec.executor or "local") == "local" or getattr(args, "dry_run", False))
+    return build(spec, data, local=(spec.executor or "local") == "local" or getattr(args, "dry_run", False),
+                 recorded=ResultsStore(spec.resolved().out).recorded_losses())
 
 
 def cmd_run(args) -> int:
@@ -445,7 +447,8 @@ def cmd_run(args) -> int:
     if not args.dry_run:
         ResultsStore(s.out).preflight()
     data = DataCache()  # decoded once: fingerprinted for the run ids, then trained on in this process
-    configs, metrics, device = build(spec, data, local=s.executor == "local" or args.dry_run)
+    configs, metrics, device = build(spec, data, local=s.executor == "local" or args.dry_run,
+                                     recorded=ResultsStore(s.out).recorded_losses())
     dev = resolve_device(device) if s.executor == "local" else device  # remote: resolved where it runs
     if args.dry_run:
         return _dry_run(args, configs, metrics, resolve_device(device), s.profile)

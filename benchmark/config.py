@@ -821,9 +821,10 @@ def expand_losses(specs) -> list[str]:
     return list(first.values())
 
 
-def spelt_as_stored(specs, out) -> list[str]:
-    """Each loss spec written as the results directory ``out`` already records the same loss
-    (:func:`benchmark.lossfn.loss_identity`: ``ffl(alpha=1.0)`` where it holds ``ffl(alpha=1)``, ``ffl(alpha=1,
+def spelt_as_stored(specs, recorded) -> list[str]:
+    """Each loss spec written as a results directory already records the same loss (``recorded``: the loss
+    spec of each of its runs, :meth:`benchmark.results.ResultsStore.recorded_losses`;
+    :func:`benchmark.lossfn.loss_identity`: ``ffl(alpha=1.0)`` where it holds ``ffl(alpha=1)``, ``ffl(alpha=1,
     patch_factor=1)`` where it holds ``ffl``, ``0.5*l2 + 0.5*l1`` where it holds ``0.5*l1 + 0.5*l2``), so a later
     invocation spelling a loss differently finds its cached runs instead of training it again under new run
     ids (a second leaderboard row). A spec the directory records itself is kept; of several recorded
@@ -831,14 +832,8 @@ def spelt_as_stored(specs, out) -> list[str]:
     from collections import Counter
 
     from benchmark.lossfn import loss_identity
-    from benchmark.results import ResultsStore
 
-    specs = list(specs)
-    store = ResultsStore(out) if out else None
-    if store is None or not store.root.is_dir() or not store.is_store():
-        return specs
-    counts = Counter(m["config"]["loss"] for m in store.metas()
-                     if isinstance(m.get("config"), dict) and isinstance(m["config"].get("loss"), str))
+    specs, counts = list(specs), Counter(recorded)
     known: dict[tuple, str] = {}
     for loss, _ in counts.most_common():
         try:
@@ -983,13 +978,15 @@ def device_type_for(spec: GridSpec, local: bool = True) -> str:
     return "cuda" if device.startswith("cuda") else "cpu"
 
 
-def build_configs(spec: GridSpec, data=None, local: bool = True) -> tuple[list[RunConfig], tuple[str, ...], str]:
+def build_configs(spec: GridSpec, data=None, local: bool = True,
+                  recorded=()) -> tuple[list[RunConfig], tuple[str, ...], str]:
     """A grid spec → (resolved run configs, metric names, device string).
 
     Everything is checked before anything runs: names (with suggestions), numbers, task parameters
     and loss keywords (types), and every loss is built once, so missing weights fail here. Configs
     are resolved (:func:`resolve`): the data is loaded (into ``data``, a DataCache, when given) to
-    fingerprint it, and the device type fixed (``local=False``: for a remote executor's workers)."""
+    fingerprint it, and the device type fixed (``local=False``: for a remote executor's workers).
+    ``recorded``: the loss specs of the runs the results directory holds (:func:`spelt_as_stored`)."""
     from benchmark.data import DataCache
     from benchmark.lossfn import build_loss, check_loss_arguments, check_loss_on_crop, takes_weights
     from benchmark.nets import build_net
@@ -1033,7 +1030,7 @@ def build_configs(spec: GridSpec, data=None, local: bool = True) -> tuple[list[R
             _task_with_parameters(t)
         TASKS.get(t)
     loss_specs = expand_losses(added if added and spec.losses is None else s.losses)
-    loss_specs = spelt_as_stored(loss_specs, s.out)  # a loss spelt as cached runs of it are: they are found
+    loss_specs = spelt_as_stored(loss_specs, recorded)  # a loss spelt as its cached runs are: they are found
     if added and spec.losses is not None:  # `--config grid.yaml --loss-file mine.py`: the file's losses named?
         from benchmark.lossfn import parse_loss_spec
 

@@ -512,7 +512,7 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
     """The loss run on the grid's training shapes, before anything is trained.
 
     For each side the grid trains on (``crop`` rounded down to each task's size multiple, as
-    :func:`benchmark.runner.sample_batch` crops: ``--crop 42`` is 42×42 for denoise, 40×40 for sr4),
+    :func:`benchmark.data.sample_batch` crops: ``--crop 42`` is 42×42 for denoise, 40×40 for sr4),
     one forward of ``min(batch, 2)`` random crops (N, 3, side, side) in [0, 1] (a loss may take
     statistics over the batch; ``batch`` is the grid's, all of it for a loss file's or a plugin's loss,
     whose code may hold a batch size), with the task's degradation as the
@@ -624,7 +624,7 @@ def _flat_value(loss: WeightedSum, task, side: int, n: int, goal: dict | None = 
     crops (N, 3, side, side) in [0, 1] of ``images`` (ImageRecords, drawn as training draws them) where
     they are large enough, else random ones, ``side`` rounded down to the task's size multiple; ``goal``
     keeps the value at the target per side for the next task (a loss without extras)."""
-    from benchmark.runner import sample_batch
+    from benchmark.data import sample_batch
 
     side -= side % task.size_multiple
     g = torch.Generator().manual_seed(0)
