@@ -832,7 +832,8 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
         meta["wall_s"] = time.time() - started + result.resumed_train_s
         store.write_meta(rid, meta)
         _drop_checkpoints(store, rid)
-        log.info("run %s %s in %.1f s (%.1f it/s)%s", rid, result.status, meta["wall_s"], result.it_per_s,
+        log.info("run %s %s in %.1f s (%.1f it/s)%s", rid, result.status, meta["wall_s"],  # as recorded: steady state
+                 meta.get("it_per_s") or result.it_per_s,
                  f"; {result.resumed_train_s:.1f} s of it before the resume at iteration {result.resumed_at}"
                  if result.resumed_at else "")
         return "trained" if result.status == "ok" else "diverged"

@@ -255,3 +255,18 @@ def test_a_loss_file_is_probed_at_the_grid_s_batch(tmp_path):
             check_loss_on_crop("probe_batch2", build_loss("probe_batch2"), [build_task("denoise")], crop=16, batch=4)
     finally:
         LOSSES.remove("probe_batch2")
+
+
+def test_the_run_log_line_gives_the_recorded_speed(d, tmp_path, capsys, caplog):
+    """``run <id> ok in 1.9 s (5.6 it/s)``: the log's it/s was training wall time (warm-up and saves in it) while
+    meta.json's it_per_s — what the leaderboard's ms/it comes from — is the steady state: two speeds for one run."""
+    import logging
+
+    from benchmark.results import ResultsStore
+
+    with caplog.at_level(logging.INFO):
+        assert _run(d, tmp_path, ["l1"], capsys)[0] == 0
+    m = re.search(r"run (\w+) ok in [\d.]+ s \(([\d.]+) it/s", caplog.text)
+    assert m, caplog.text
+    meta = ResultsStore(tmp_path / "out").meta(m.group(1))
+    assert float(m.group(2)) == pytest.approx(meta["it_per_s"], abs=0.051)
