@@ -958,7 +958,8 @@ def _cost(r: TrainResult) -> dict:
     ms = r.steady_ms_per_it if r.steady_ms_per_it else wall
     return {"it_per_s": 1000 / ms if ms else r.it_per_s, "ms_per_it": ms, "ms_per_it_wall": wall,
             "timing_excluded": {"warmup_iterations": r.warmup_iterations, "warmup_s": r.warmup_s,
-                                "checkpoint_s": r.checkpoint_s}}
+                                # none left out where no iteration was left to time (ms_per_it is the wall figure)
+                                "checkpoint_s": r.checkpoint_s if r.steady_ms_per_it else 0.0}}
 
 
 def input_setting(task: Task, task_version: str, test_specs, test_fingerprint: str) -> dict:

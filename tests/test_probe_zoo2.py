@@ -270,3 +270,16 @@ def test_the_run_log_line_gives_the_recorded_speed(d, tmp_path, capsys, caplog):
     assert m, caplog.text
     meta = ResultsStore(tmp_path / "out").meta(m.group(1))
     assert float(m.group(2)) == pytest.approx(meta["it_per_s"], abs=0.051)
+
+
+def test_a_run_with_no_iteration_to_time_claims_nothing_left_out():
+    """A run with no iteration left after its warm-up (stopped at its first, non-finite, loss) has no steady
+    state: its ms/it is the wall figure, checkpoint saves in it, so ``timing_excluded`` must not say its
+    checkpoint seconds were left out."""
+    from benchmark.runner import TrainResult, _cost
+
+    r = TrainResult(net=None, loss_fn=None, status="diverged", iterations_done=0, wall_s=2.0, it_per_s=0.5,
+                    final_loss=float("nan"), steady_ms_per_it=None, checkpoint_s=1.5)
+    cost = _cost(r)
+    assert cost["ms_per_it"] == cost["ms_per_it_wall"] == 2000.0
+    assert cost["timing_excluded"] == {"warmup_iterations": 0, "warmup_s": 0.0, "checkpoint_s": 0.0}
