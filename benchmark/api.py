@@ -41,7 +41,8 @@ def run(config: str | Path | None = None, *, report: bool = True, progress: bool
     spec = spec.merged(GridSpec.from_mapping(settings, "api.run()"))
     s = spec.resolved()
     data = DataCache()
-    configs, metrics, device = build_configs(spec, data, local=s.executor == "local")
+    configs, metrics, device = build_configs(spec, data, local=s.executor == "local",
+                                             recorded=ResultsStore(s.out).recorded_losses())
     check_metric_names(metrics)
     from benchmark.loggers import check_logger
 

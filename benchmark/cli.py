@@ -422,9 +422,11 @@ def _tuple(v):
 def build_configs(args, data=None):
     """``run``'s flags → (resolved configs, metric names, device string); see :func:`benchmark.config.build_configs`."""
     from benchmark.config import build_configs as build
+    from benchmark.results import ResultsStore
 
     spec = grid_spec(args)
-    return build(spec, data, local=(spec.executor or "local") == "local" or getattr(args, "dry_run", False))
+    return build(spec, data, local=(spec.executor or "local") == "local" or getattr(args, "dry_run", False),
+                 recorded=ResultsStore(spec.resolved().out).recorded_losses())
 
 
 def cmd_run(args) -> int:
@@ -445,7 +447,8 @@ def cmd_run(args) -> int:
     if not args.dry_run:
         ResultsStore(s.out).preflight()
     data = DataCache()  # decoded once: fingerprinted for the run ids, then trained on in this process
-    configs, metrics, device = build(spec, data, local=s.executor == "local" or args.dry_run)
+    configs, metrics, device = build(spec, data, local=s.executor == "local" or args.dry_run,
+                                     recorded=ResultsStore(s.out).recorded_losses())
     dev = resolve_device(device) if s.executor == "local" else device  # remote: resolved where it runs
     if args.dry_run:
         return _dry_run(args, configs, metrics, resolve_device(device), s.profile)
@@ -574,10 +577,12 @@ def cmd_perf(args) -> int:
         raise UserError(f"--crop {args.crop} is too small for task {args.task}: it needs ≥ {need} px "
                         f"(at least {MIN_CROP}, and 2 × its size multiple)")
     from benchmark.lossfn import build_loss, check_loss_on_crop
+    from benchmark.perf import training_images
 
+    images = training_images(args.crop)  # the photos the steps are timed on: the probe draws its crops there
     for spec in losses:  # as `plbench run` plans a grid: a loss that cannot run on the crop is one line
         check_loss_on_crop(spec, build_loss(spec, seed=0, weights="random"), [build_task(args.task)],
-                           crop=args.crop, batch=args.batch, device_type=dev.type)
+                           crop=args.crop, batch=args.batch, device_type=dev.type, images=images)
     rows = measure(losses, net=args.net, batch=args.batch, crop=args.crop, device=str(dev), reps=args.reps,
                    warmup=args.warmup, naive=not args.no_naive, compile=args.compile, task=args.task)
     print(format_rows(rows, setup_header(dev, net=args.net, batch=args.batch, crop=args.crop, reps=args.reps,

@@ -153,6 +153,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
             visual: bool = True, where: dict | None = None) -> CompareResult:
     """Train only the new losses under the field's settings and report where they land (``where``:
     only field runs whose setting matches, as in ``plbench report --where``)."""
+    from benchmark.config import spelt_as_stored
     from benchmark.lossfn import canonical_spec
     from benchmark.registry import LOSSES, load_user_file
     from benchmark.report import write_report
@@ -169,6 +170,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         new += load_user_file(f, LOSSES)
     new += list(losses)
     new = list(dict.fromkeys(canonical_spec(s) for s in new))
+    new = spelt_as_stored(new, store.recorded_losses())  # a field loss spelt differently: its runs, one row
     groups, check_groups = field_groups(store.metas(), set(new))  # checks found before `where` narrows the field
     _warn_respelt(new, {m["config"]["loss"] for gs in groups.values() for g in gs for m in g})
     table = store.table()
@@ -274,7 +276,7 @@ def _probe_new_losses(groups: dict[str, list[list[dict]]], new: list[str], here:
             cfg = _config_from(group[0], loss, group[0]["config"]["seed"], data, device_type)
             check_loss_on_crop(loss, build_loss(loss, seed=0, weights=cfg.backbone_weights),
                                [build_task(cfg.task, **dict(cfg.task_params))], crop=cfg.crop,
-                               batch=cfg.batch_size, device_type=device_type)
+                               batch=cfg.batch_size, device_type=device_type, images=data.pooled(cfg.train_data))
 
 
 def _pick_group(gs: list[list[dict]], here: str) -> tuple[list[dict] | None, list[str]]:

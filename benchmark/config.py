@@ -814,11 +814,41 @@ def expand_losses(specs) -> list[str]:
         if key in first:
             logging.getLogger(__name__).warning(
                 "losses: %s is %s written differently (term order, argument types or default arguments): it runs "
-                "once, as %s; results cached under one spelling are not reused for another, so keep one spelling",
+                "once, as %s",
                 canon, first[key], first[key])
         else:
             first[key] = canon
     return list(first.values())
+
+
+def spelt_as_stored(specs, recorded) -> list[str]:
+    """Each loss spec written as a results directory already records the same loss (``recorded``: the loss
+    spec of each of its runs, :meth:`benchmark.results.ResultsStore.recorded_losses`;
+    :func:`benchmark.lossfn.loss_identity`: ``ffl(alpha=1.0)`` where it holds ``ffl(alpha=1)``, ``ffl(alpha=1,
+    patch_factor=1)`` where it holds ``ffl``, ``0.5*l2 + 0.5*l1`` where it holds ``0.5*l1 + 0.5*l2``), so a later
+    invocation spelling a loss differently finds its cached runs instead of training it again under new run
+    ids (a second leaderboard row). A spec the directory records itself is kept; of several recorded
+    spellings, the one with most runs. Nothing recorded is renamed: run ids of existing runs stay as they are."""
+    from collections import Counter
+
+    from benchmark.lossfn import loss_identity
+
+    specs, counts = list(specs), Counter(recorded)
+    known: dict[tuple, str] = {}
+    for loss, _ in counts.most_common():
+        try:
+            known.setdefault(loss_identity(loss), loss)
+        except UserError:  # a loss this code (or this invocation's loss files) does not know
+            continue
+    spelt = []
+    for spec in specs:
+        twin = spec if spec in counts else known.get(loss_identity(spec), spec)
+        if twin != spec:
+            logging.getLogger(__name__).info(
+                "losses: %s is %s written differently, as this results directory records it (%s): its runs are "
+                "found, and new ones recorded, under that spelling", spec, twin, twin)
+        spelt.append(twin)
+    return list(dict.fromkeys(spelt))
 
 
 def _is_pattern(spec: str) -> bool:
@@ -948,13 +978,15 @@ def device_type_for(spec: GridSpec, local: bool = True) -> str:
     return "cuda" if device.startswith("cuda") else "cpu"
 
 
-def build_configs(spec: GridSpec, data=None, local: bool = True) -> tuple[list[RunConfig], tuple[str, ...], str]:
+def build_configs(spec: GridSpec, data=None, local: bool = True,
+                  recorded=()) -> tuple[list[RunConfig], tuple[str, ...], str]:
     """A grid spec → (resolved run configs, metric names, device string).
 
     Everything is checked before anything runs: names (with suggestions), numbers, task parameters
     and loss keywords (types), and every loss is built once, so missing weights fail here. Configs
     are resolved (:func:`resolve`): the data is loaded (into ``data``, a DataCache, when given) to
-    fingerprint it, and the device type fixed (``local=False``: for a remote executor's workers)."""
+    fingerprint it, and the device type fixed (``local=False``: for a remote executor's workers).
+    ``recorded``: the loss specs of the runs the results directory holds (:func:`spelt_as_stored`)."""
     from benchmark.data import DataCache
     from benchmark.lossfn import build_loss, check_loss_arguments, check_loss_on_crop, takes_weights
     from benchmark.nets import build_net
@@ -998,6 +1030,7 @@ def build_configs(spec: GridSpec, data=None, local: bool = True) -> tuple[list[R
             _task_with_parameters(t)
         TASKS.get(t)
     loss_specs = expand_losses(added if added and spec.losses is None else s.losses)
+    loss_specs = spelt_as_stored(loss_specs, recorded)  # a loss spelt as its cached runs are: they are found
     if added and spec.losses is not None:  # `--config grid.yaml --loss-file mine.py`: the file's losses named?
         from benchmark.lossfn import parse_loss_spec
 
@@ -1042,11 +1075,16 @@ def build_configs(spec: GridSpec, data=None, local: bool = True) -> tuple[list[R
             raise UserError(f"--crop {s.crop} is too small for task {t}: it needs ≥ {need} px "
                             f"(at least {MIN_CROP}, and 2 × its size multiple {task.size_multiple})")
         built_tasks[t] = task
+    data = data if data is not None else DataCache()
+    try:  # the training crops a loss is probed on (decoded once: resolve() fingerprints them next)
+        images = data.pooled(train)
+    except UserError:  # unreadable data: said by resolve(), as before
+        images = None
     for ls in loss_specs:  # missing weights fail here, before anything is trained (no silent substitute)
         loss = build_loss(ls, seed=0, weights=weights[ls])
         # and a loss that cannot run on this crop (too small for its backbone, a failing user forward)
         check_loss_on_crop(ls, loss, [built_tasks[t] for t in tasks if ls not in only or t in only[ls]],
-                           crop=s.crop, batch=s.batch_size, device_type=dtype)
+                           crop=s.crop, batch=s.batch_size, device_type=dtype, images=images)
         del loss
     configs = []
     for t in tasks:
@@ -1062,7 +1100,6 @@ def build_configs(spec: GridSpec, data=None, local: bool = True) -> tuple[list[R
                         + (" — loss_tasks keeps every loss off this grid's tasks" if only else ""))
     if s.budget_check:  # the same runs at half the budget: is the last doubling still buying anything?
         configs += [dataclasses.replace(c, iterations=c.iterations // 2) for c in configs if c.iterations >= 2]
-    data = data if data is not None else DataCache()
     resolved = [resolve(c, data, dtype) for c in configs]
     for train_specs, test_specs in dict.fromkeys((c.train_data, c.test_data) for c in resolved):
         data.overlap(train_specs, test_specs)  # a WARNING with the count where test images are training images

@@ -1064,6 +1064,27 @@ def _distinct_ids(keys: list[tuple[int, str, str | None]]) -> list[str]:
     return out
 
 
+def sample_batch(images: list[ImageRecord], batch: int, crop: int, multiple: int,
+                 generator: torch.Generator) -> torch.Tensor:
+    """Random crops (with random flips and 90° rotations) → (B, 3, crop, crop) float in [0, 1]. Each crop is
+    scaled by its own image's dtype (a set may mix 8-bit images with 16-bit or float ones)."""
+    crop -= crop % multiple
+    out = []
+    idx = torch.randint(len(images), (batch,), generator=generator).tolist()
+    for i in idx:
+        px = images[i].pixels
+        h, w = px.shape[-2:]
+        top = int(torch.randint(h - crop + 1, (1,), generator=generator))
+        left = int(torch.randint(w - crop + 1, (1,), generator=generator))
+        patch = px[:, top:top + crop, left:left + crop]
+        k, flip = torch.randint(4, (1,), generator=generator).item(), torch.rand(1, generator=generator).item() < 0.5
+        patch = torch.rot90(patch, k, dims=(1, 2))
+        out.append(patch.flip(-1) if flip else patch)
+    # per crop: stacking uint8 with float32 crops promotes the uint8 ones to float 0..255, which to_float then
+    # took for [0, 1] values (the same arithmetic as on the stack, so an 8-bit set's batches are unchanged)
+    return torch.stack([to_float(p) for p in out])
+
+
 def usable_for_crop(records: list[ImageRecord], crop: int, spec: DataSpec, quiet: bool = False) -> list[ImageRecord]:
     """Images with both sides ≥ crop; smaller ones are logged (unless ``quiet``: a grid names them once,
     when it starts, not again for every run) and skipped, none left is an error."""

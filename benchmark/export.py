@@ -507,6 +507,12 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
     if coverage:
         out += [f"Metric coverage: {line}" for line in stats.coverage]
     out += stats.nonfinite
+    old = stats.costs[stats.costs["timed_with_warmup"] > 0] if "timed_with_warmup" in stats.costs.columns \
+        else stats.costs.iloc[0:0]
+    if not old.empty:  # their ms/it is wall time / iterations: mixed into the median of steady-state ones
+        out.append(f"ms/it of {int(old['timed_with_warmup'].sum())} run(s) ({', '.join(map(str, old['label']))}) "
+                   "was recorded before plbench timed the steady state: it includes the first iterations (with "
+                   "--compile, the compilation) and checkpoint saves, so it reads high next to the others'.")
     from benchmark.stats import seed_agreement
 
     agree = seed_agreement(stats.blocks)

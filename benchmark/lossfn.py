@@ -213,7 +213,9 @@ def loss_identity(spec: str) -> tuple:
     its annotation (``eps=1`` is ``eps=1.0``, a list a tuple) and an argument given its default value
     left out (``charbonnier(eps=0.001)`` is ``charbonnier``). Two specs of one identity train the
     same loss but have different canonical specs, hence run ids; :func:`benchmark.config.expand_losses`
-    runs them once. (Not part of the run id: changing the canonical spec would orphan cached runs.)"""
+    runs them once, and :func:`benchmark.config.spelt_as_stored` gives a later invocation the spelling a
+    results directory already records. (Not part of the run id: changing the canonical spec would orphan
+    cached runs.)"""
     return tuple(sorted((*_term_identity(t), t.weight) for t in parse_loss_spec(spec)))
 
 
@@ -500,62 +502,84 @@ def check_forward(name: str, module: nn.Module, needs: tuple[str, ...]) -> None:
 
 #: training crops tried, smallest first, when a loss fails on the grid's crop (to say from which one it runs)
 CROP_LADDER = (16, 24, 32, 48, 64, 96, 128, 192, 256)
-#: the largest crop side :func:`check_loss_on_crop` probes a loss with when the grid's crop is larger
-PROBE_SIDE = 64
+#: the largest crop side :func:`check_loss_on_crop` first tests a loss's dependence on pred with (a loss that
+#: depends on pred on a crop does on larger ones; only one flat there is tested again at the grid's crop)
+PROBE_SIDE = 32
 
 
 def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch: int = 2,
-                       device_type: str = "cpu") -> None:
-    """One forward of a built loss on a training-shaped batch, before anything is trained.
+                       device_type: str = "cpu", images=None) -> None:
+    """The loss run on the grid's training shapes, before anything is trained.
 
-    ``min(batch, 2)`` random crops (N, 3, side, side) in [0, 1] (a loss may take statistics over the
-    batch; ``batch`` is the grid's) (``side`` rounded down to each task's size multiple,
-    as training crops are), with each task's degradation as the ``degraded`` extra for a loss that
-    needs it (else the first task only). A loss that fails there — a crop smaller than its backbone's
-    receptive field, its SSIM window or MS-SSIM's scales, or an error in a user's forward — would fail
-    every run of the grid at its first iteration, each recorded as failed: here it is one
-    :class:`UserError` naming the loss, the error, and from which crop of :data:`CROP_LADDER` it runs.
-    The forward runs — and its backward, for a loss of a user's file or a plugin — so what
-    :func:`check_loss_value` and the first-gradient check refuse (a NaN value or gradient, a non-scalar,
-    no gradient to pred) is raised as it is. To stay cheap,
-    ``side`` is at most :data:`PROBE_SIDE` (a loss that runs on a crop runs on larger ones); only a
-    failure there is tried again at the grid's own crop. The probe runs on the CPU: for a grid trained on
-    another ``device_type``, a loss file's or plugin's failure (its own code may need that device) is a
-    warning, not a refusal."""
+    For each side the grid trains on (``crop`` rounded down to each task's size multiple, as
+    :func:`benchmark.data.sample_batch` crops: ``--crop 42`` is 42×42 for denoise, 40×40 for sr4),
+    one forward of ``min(batch, 2)`` random crops (N, 3, side, side) in [0, 1] (a loss may take
+    statistics over the batch; ``batch`` is the grid's, all of it for a loss file's or a plugin's loss,
+    whose code may hold a batch size), with the task's degradation as the
+    ``degraded`` extra for a loss that needs it (then each task is probed). A loss that fails there —
+    a crop smaller than its backbone's receptive field, its SSIM window or MS-SSIM's scales, a size
+    its patches do not divide, or an error in a user's forward — would fail every run of the grid at
+    its first iteration, each recorded as failed: here it is one :class:`UserError` naming the loss,
+    the error, and from which crop of :data:`CROP_LADDER` it runs. The forward runs — and its
+    backward, for a loss of a user's file or a plugin — so what :func:`check_loss_value` and the
+    first-gradient check refuse (a NaN value or gradient, a non-scalar, no gradient to pred) is raised
+    as it is. Then, for each task, a loss whose value is the same for the degraded input as for the
+    clean target (:func:`_flat_value`: the contextual loss on 16-px crops of noise-like images, whose few
+    feature positions all match their own) is refused the same way: it would train nothing there (tested
+    on crops of the grid's training ``images`` (ImageRecords) when given, as training draws them — on
+    photos it does depend on pred — else on random ones; on at most :data:`PROBE_SIDE` px first, to stay
+    cheap; the shapes are the grid's own). The probe runs on the
+    CPU: for a grid trained on another ``device_type``, a loss file's or plugin's failure (its own code
+    may need that device) is a warning, not a refusal."""
     tasks = list(tasks)
     if not tasks:
         return
     # the backward too for a user's file or a plugin (built-in losses' gradients are tests/test_losses.py's)
     grad = any({"file", "plugin"} & set(LOSSES.get(t.name).meta) for t in parse_loss_spec(spec))
+    # a loss file's or plugin's code is unknown: its grid's own batch (built-in losses are batch-independent)
+    n = max(1, int(batch) if grad else min(int(batch), 2))
+    flat_n = max(1, min(int(batch), 2))
+    needs_degraded = "degraded" in loss.needs_all
 
     def attempt(side: int, task) -> None:
         side -= side % task.size_multiple
         g = torch.Generator().manual_seed(0)
-        clean = torch.rand(max(1, min(int(batch), 2)), 3, side, side, generator=g)
+        clean = torch.rand(n, 3, side, side, generator=g)
         pred = (clean + 0.05 * torch.randn(clean.shape, generator=g)).clamp(0, 1).requires_grad_(grad)
         pred = pred.clone() if grad else pred  # not a leaf, as a net's output (which a loss may clamp_ in place)
-        extra = {"degraded": task.degrade(clean, g)} if "degraded" in loss.needs_all else {}
+        extra = {"degraded": task.degrade(clean, g)} if needs_degraded else {}
         loss._checked = False  # what it returns, and its gradient, checked as at the first training step
         with torch.set_grad_enabled(grad):
             value = loss(pred, clean, **extra)
         if grad:
             value.backward()
 
-    for task in tasks if "degraded" in loss.needs_all else tasks[:1]:
+    def trains(side: int, task) -> bool:
         try:
-            try:
-                attempt(min(crop, PROBE_SIDE), task)
-            except UserError:
-                raise
-            except Exception:  # noqa: BLE001 - at the grid's own crop, the one that counts
-                if crop <= PROBE_SIDE:
-                    raise
-                attempt(crop, task)
+            attempt(side, task)
+            return _flat_value(loss, task, side, flat_n, images=images) is None
+        except Exception:  # noqa: BLE001 - still too small (or failing for another reason)
+            return False
+        finally:
+            loss._checked = False
+
+    def refuse(task, what: str) -> None:
+        side = crop - crop % task.size_multiple
+        runs = next((c for c in CROP_LADDER if c > crop and trains(c, task)), None)
+        hint = f": it runs from --crop {runs}" if runs else f" (nor on crops up to {CROP_LADDER[-1]} px)"
+        on = f" for task {task.name}" if len(tasks) > 1 or what.startswith("does not") else ""
+        raise UserError(f"loss {spec!r} {what.format(side=side, on=on)}{hint}") from None
+
+    sides: dict[int, object] = {}  # each side the grid trains on, with a task that crops it
+    for task in tasks:
+        sides.setdefault(crop - crop % task.size_multiple, task)
+    for task in tasks if needs_degraded else sides.values():
+        try:
+            attempt(crop, task)
         except UserError:
             raise
         except Exception as exc:  # noqa: BLE001 - any failure of the loss is the grid's bad input
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-            side = crop - crop % task.size_multiple
             why = f"{type(exc).__name__}{': ' + first if first else ''}"
             if len(why) > 200:
                 why = why[:197] + "..."
@@ -563,19 +587,62 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
                 log.warning("loss %r fails on the CPU (%s); the grid trains on %s, where it is not checked before "
                             "training", spec, why, device_type)
                 return
-            runs = None
-            for bigger in (c for c in CROP_LADDER if c > crop):
-                try:
-                    attempt(bigger, task)
-                except Exception:  # noqa: BLE001 - still too small (or failing for another reason)
-                    continue
-                runs = bigger
-                break
-            hint = f": it runs from --crop {runs}" if runs else f" (nor on crops up to {CROP_LADDER[-1]} px)"
-            on = f" for task {task.name}" if "degraded" in loss.needs_all and len(tasks) > 1 else ""
-            raise UserError(f"loss {spec!r} fails on {side}×{side} training crops{on} ({why}){hint}") from None
+            refuse(task, "fails on {side}×{side} training crops{on} (" + why.replace("{", "{{").replace("}", "}}")
+                   + ")")
         finally:
             loss._checked = False
+    goal: dict[int, float] = {}
+
+    def flat(task) -> float | None:
+        """_flat_value on at most PROBE_SIDE px (cheap), then, where flat there or too small a crop for the
+        loss, on the grid's own crop: a loss that depends on pred on a smaller crop does on larger ones."""
+        try:
+            try:
+                value = _flat_value(loss, task, min(crop, PROBE_SIDE), flat_n, goal, images)
+            except Exception:  # noqa: BLE001 - too small a crop for it: decided on the grid's own
+                value = math.nan
+            if value is None or crop <= PROBE_SIDE:
+                return None if value is None or math.isnan(value) else value
+            return _flat_value(loss, task, crop, flat_n, goal, images)
+        except Exception:  # noqa: BLE001 - its forward ran above; a degradation failing here is the runner's
+            return None
+        finally:
+            loss._checked = False
+
+    for task in tasks:
+        value = flat(task)
+        if value is not None:
+            refuse(task, f"does not depend on pred on {{side}}×{{side}} training crops{{on}}: its value is {value:g} "
+                         "for the degraded input as for the clean target, so the net would get no gradient and "
+                         "train nothing")
+
+
+def _flat_value(loss: WeightedSum, task, side: int, n: int, goal: dict | None = None,
+                images=None) -> float | None:
+    """The loss's value when it is the same for ``task``'s degraded input as for the clean target (the net's
+    starting point and its goal: a loss that cannot tell them apart trains nothing), else None. On ``n``
+    crops (N, 3, side, side) in [0, 1] of ``images`` (ImageRecords, drawn as training draws them) where
+    they are large enough, else random ones, ``side`` rounded down to the task's size multiple; ``goal``
+    keeps the value at the target per side for the next task (a loss without extras)."""
+    from benchmark.data import sample_batch
+
+    side -= side % task.size_multiple
+    g = torch.Generator().manual_seed(0)
+    usable = [r for r in images or () if min(r.size) >= side]
+    clean = sample_batch(usable, n, side, 1, g) if usable else torch.rand(n, 3, side, side, generator=g)
+    degraded = task.degrade(clean, g)
+    if torch.equal(degraded, clean):  # a degradation that changed nothing says nothing of the loss
+        return None
+    extra = {"degraded": degraded} if "degraded" in loss.needs_all else {}
+    goal = {} if goal is None or extra else goal
+    loss._checked = True  # not the first training call: its checks ran on the probe
+    with torch.no_grad():
+        at_input = float(loss(degraded, clean, **extra))
+        if not math.isfinite(at_input):
+            return None
+        if side not in goal:
+            goal[side] = float(loss(clean, clean, **extra))
+    return at_input if at_input == goal[side] else None
 
 
 def loss_family(spec: str) -> str:

@@ -808,6 +808,13 @@ class ResultsStore:
     def metas(self) -> list[dict]:
         return [m for m in (self.meta(r) for r in self.run_ids()) if m is not None]
 
+    def recorded_losses(self) -> list[str]:
+        """The loss spec of each run recorded here, one per run (``[]`` where this is no results store)."""
+        if not self.root.is_dir() or not self.is_store():
+            return []
+        return [m["config"]["loss"] for m in self.metas()
+                if isinstance(m.get("config"), dict) and isinstance(m["config"].get("loss"), str)]
+
     def table(self) -> pd.DataFrame:
         """Every committed row of every finished, intact run, as one tidy DataFrame. Damaged runs
         (:meth:`damage`) are left out and named, one warning line each (also in :attr:`damaged`);

@@ -40,6 +40,7 @@ from benchmark.data import (  # noqa: F401 - DataCache re-exported
     fingerprint,
     load_images,
     mod_crop,
+    sample_batch,  # noqa: F401 - re-exported: benchmark.runner.sample_batch
     to_float,
     usable_for_crop,
 )
@@ -87,27 +88,6 @@ def resolve_all(configs: list[RunConfig], data: DataCache | None = None, device_
     return [resolve(c, data, device_type) for c in configs]
 
 
-def sample_batch(images: list[ImageRecord], batch: int, crop: int, multiple: int,
-                 generator: torch.Generator) -> torch.Tensor:
-    """Random crops (with random flips and 90° rotations) → (B, 3, crop, crop) float in [0, 1]. Each crop is
-    scaled by its own image's dtype (a set may mix 8-bit images with 16-bit or float ones)."""
-    crop -= crop % multiple
-    out = []
-    idx = torch.randint(len(images), (batch,), generator=generator).tolist()
-    for i in idx:
-        px = images[i].pixels
-        h, w = px.shape[-2:]
-        top = int(torch.randint(h - crop + 1, (1,), generator=generator))
-        left = int(torch.randint(w - crop + 1, (1,), generator=generator))
-        patch = px[:, top:top + crop, left:left + crop]
-        k, flip = torch.randint(4, (1,), generator=generator).item(), torch.rand(1, generator=generator).item() < 0.5
-        patch = torch.rot90(patch, k, dims=(1, 2))
-        out.append(patch.flip(-1) if flip else patch)
-    # per crop: stacking uint8 with float32 crops promotes the uint8 ones to float 0..255, which to_float then
-    # took for [0, 1] values (the same arithmetic as on the stack, so an 8-bit set's batches are unchanged)
-    return torch.stack([to_float(p) for p in out])
-
-
 # --------------------------------------------------------------------------------------------
 # one run
 # --------------------------------------------------------------------------------------------
@@ -126,6 +106,13 @@ class TrainResult:
     resumed_at: int | None = None  # iteration of the checkpoint this run resumed from
     resumed_train_s: float = 0.0   # seconds of training before that checkpoint (earlier attempts)
     threads_before: tuple[int, ...] = ()  # torch thread counts the iterations before the checkpoint ran on
+    #: steady-state ms per iteration of this attempt: the iterations after the first ``warmup_iterations``
+    #: (cudnn autotuning, ``--compile``'s compilation, allocator growth), checkpoint saves left out; None
+    #: when no iteration was left to time (the wall-clock ``it_per_s`` stands for it then)
+    steady_ms_per_it: float | None = None
+    warmup_iterations: int = 0
+    warmup_s: float = 0.0       # seconds of those warm-up iterations
+    checkpoint_s: float = 0.0   # seconds spent saving checkpoints (all of them)
 
 
 def cuda_determinism() -> None:
@@ -335,7 +322,12 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
     acc_sum = torch.tensor(acc[0] if acc else 0.0, dtype=torch.float64, device=device)
     acc_n = int(acc[1]) if acc else 0
     bar = _progress(cfg.iterations, f"{cfg.task}/{cfg.loss}/s{cfg.seed}", progress, initial=start)
+    # steady-state timing (TrainResult.steady_ms_per_it): from the end of the warm-up iterations to the end of
+    # training, less the checkpoint saves in between
+    warm = max(0, min(WARMUP_ITERATIONS, cfg.iterations - start - 1))
+    ckpt_s, ckpt_after_warm, loss = 0.0, 0.0, None
     t0 = time.perf_counter()
+    t_warm = t0 if warm == 0 else None
 
     def flush() -> None:
         nonlocal loss_val
@@ -349,6 +341,14 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
             pending.clear()
 
     def save(at: int) -> None:
+        nonlocal ckpt_s, ckpt_after_warm
+        ts = time.perf_counter()
+        _save(at)
+        spent = time.perf_counter() - ts
+        ckpt_s += spent
+        ckpt_after_warm += spent if t_warm is not None else 0.0
+
+    def _save(at: int) -> None:
         flush()
         if step.prefetch is not None:  # the generator as it was before the batch made ahead
             step.prefetch.rewind()
@@ -384,7 +384,14 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
                 log.warning("stopped at iteration %d of %s/%s seed %d%s", it, cfg.task, cfg.loss, cfg.seed,
                             "; the checkpoint resumes it" if checkpoint else "")
                 raise KeyboardInterrupt
+            if it == start + warm:
+                _sync(device)
+                t_warm = time.perf_counter()
         diverged_at = step.check()
+        _sync(device)
+        t_end = time.perf_counter()
+        timed = it - start - warm - (1 if loss is None else 0)  # a step stopped at its non-finite loss is not timed
+        steady = 1000 * (t_end - t_warm - ckpt_after_warm) / timed if t_warm is not None and timed > 0 else None
         if diverged_at is not None:
             log.warning("%s/%s seed %d diverged at iteration %d", cfg.task, cfg.loss, cfg.seed, diverged_at)
             curve = [p for p in curve if p[0] < diverged_at]
@@ -400,7 +407,20 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
     status = "ok" if diverged_at is None else "diverged"
     done = it if diverged_at is None else diverged_at - 1
     return TrainResult(step.net, step.loss_fn, status, done, wall, done / max(wall, 1e-9), loss_val, curve, peak,
-                       diverged_at, resumed_at=start or None, resumed_train_s=train_s, threads_before=threads_before)
+                       diverged_at, resumed_at=start or None, resumed_train_s=train_s, threads_before=threads_before,
+                       steady_ms_per_it=steady, warmup_iterations=warm if steady is not None else 0,
+                       warmup_s=(t_warm - t0) if steady is not None else 0.0, checkpoint_s=ckpt_s)
+
+
+#: iterations of each training attempt left out of its recorded ms/it (the first call's cudnn autotuning,
+#: ``--compile``'s compilation, the allocator's growth): fewer when a run has fewer iterations to time
+WARMUP_ITERATIONS = 3
+
+
+def _sync(device: torch.device) -> None:
+    """Wait for the device's queued work (a GPU step returns before it has run), so a clock reads it."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
 
 
 class _null:
@@ -842,7 +862,8 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
         meta["wall_s"] = time.time() - started + result.resumed_train_s
         store.write_meta(rid, meta)
         _drop_checkpoints(store, rid)
-        log.info("run %s %s in %.1f s (%.1f it/s)%s", rid, result.status, meta["wall_s"], result.it_per_s,
+        log.info("run %s %s in %.1f s (%.1f it/s)%s", rid, result.status, meta["wall_s"],  # as recorded: steady state
+                 meta.get("it_per_s") or result.it_per_s,
                  f"; {result.resumed_train_s:.1f} s of it before the resume at iteration {result.resumed_at}"
                  if result.resumed_at else "")
         return "trained" if result.status == "ok" else "diverged"
@@ -950,12 +971,25 @@ def _meta(cfg: RunConfig, rid: str, device: torch.device, r: TrainResult, starte
             "device_name": (torch.cuda.get_device_name(device) if device.type == "cuda"
                             else platform.processor() or "cpu"),
             "threads": torch.get_num_threads(), "started": started, "wall_s": time.time() - started,
-            "train_s": r.wall_s, "iterations_done": r.iterations_done, "it_per_s": r.it_per_s,
-            "ms_per_it": 1000 / r.it_per_s if r.it_per_s else None, "final_loss": r.final_loss,
+            "train_s": r.wall_s, "iterations_done": r.iterations_done,
+            **_cost(r), "final_loss": r.final_loss,
             "loss_curve": r.curve, "peak_mem_mb": r.peak_mem_mb,
             "diverged_at": r.diverged_at,
             "weights": r.loss_fn.provenance, "net_params": count_params(r.net), "resumed_at": r.resumed_at,
             **({"threads_before_resume": list(r.threads_before)} if r.resumed_at else {})}
+
+
+def _cost(r: TrainResult) -> dict:
+    """meta.json's cost of a run: ``ms_per_it`` (and ``it_per_s``) steady state, what they leave out
+    (``timing_excluded``: warm-up iterations and their seconds, checkpoint seconds) and ``ms_per_it_wall``,
+    training wall time / iterations as recorded before (a meta without ``timing_excluded`` holds that figure
+    as ``ms_per_it``: read as it is)."""
+    wall = 1000 / r.it_per_s if r.it_per_s else None
+    ms = r.steady_ms_per_it if r.steady_ms_per_it else wall
+    return {"it_per_s": 1000 / ms if ms else r.it_per_s, "ms_per_it": ms, "ms_per_it_wall": wall,
+            "timing_excluded": {"warmup_iterations": r.warmup_iterations, "warmup_s": r.warmup_s,
+                                # none left out where no iteration was left to time (ms_per_it is the wall figure)
+                                "checkpoint_s": r.checkpoint_s if r.steady_ms_per_it else 0.0}}
 
 
 def input_setting(task: Task, task_version: str, test_specs, test_fingerprint: str) -> dict:

@@ -725,8 +725,11 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
                 label += " (v" + re.sub(r"[^=,]+=", "", ver).replace(",", "/") + ")"
         rows.append({"task": cfg.get("task"), "loss": cfg.get("loss"), "label": label, "status": m.get("status"),
                      "ms_per_it": m.get("ms_per_it"), "peak_mem_mb": m.get("peak_mem_mb"),
-                     "device": m.get("device"), "unconverged": unconverged})
-    cols = ["runs", "ok", "diverged", "failed", "unconverged", "ms_per_it", "peak_mem_mb", "device"]
+                     "device": m.get("device"), "unconverged": unconverged,
+                     # timed before ms/it was steady state (benchmark.runner._cost): warm-up and saves in it
+                     "timed_with_warmup": m.get("ms_per_it") is not None and "timing_excluded" not in m})
+    cols = ["runs", "ok", "diverged", "failed", "unconverged", "ms_per_it", "peak_mem_mb", "device",
+            "timed_with_warmup"]
     if not rows:
         return (pd.DataFrame(columns=["label", "loss", *cols]),
                 pd.DataFrame(columns=["task", "label", "loss", *cols]))
@@ -740,7 +743,8 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
                           "failed": int((g["status"] == "failed").sum()),
                           "unconverged": int(g["unconverged"].sum()),
                           "ms_per_it": g["ms_per_it"].median(), "peak_mem_mb": g["peak_mem_mb"].max(),
-                          "device": ", ".join(sorted({str(d) for d in g["device"].dropna()}))})
+                          "device": ", ".join(sorted({str(d) for d in g["device"].dropna()})),
+                          "timed_with_warmup": int(g["timed_with_warmup"].sum())})
 
     per_loss = df.groupby(["label", "loss"]).apply(agg, include_groups=False).reset_index()
     per_task = df.groupby(["task", "label", "loss"]).apply(agg, include_groups=False).reset_index()

@@ -25,6 +25,10 @@ SCALE = {"psnr": 2.0, "ssim": 0.05, "ms_ssim": 0.04, "lpips": 0.05, "dists": 0.0
          "fsim": 0.02, "vsi": 0.01, "gmsd": 0.015, "nlpd": 0.03, "vif": 0.05, "mad": 15.0}
 
 
+#: what a run's meta.json says of its ms/it since it is steady state (benchmark.runner._cost): nothing left out here
+STEADY = {"timing_excluded": {"warmup_iterations": 0, "warmup_s": 0.0, "checkpoint_s": 0.0}}
+
+
 def _rid(*parts) -> str:
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
 
@@ -90,7 +94,7 @@ def synthetic_runs(tasks=("denoise",), offsets=None, metrics=("psnr", "ssim", "l
                 curve = [[it, float(np.exp(-it / tau) + 0.05 * (1 - mean_off / 4))] for it in range(3, 151, 3)]
                 meta = {"run_id": rid, "status": "ok", "config": {"task": task, "loss": loss, "seed": s},
                         "ms_per_it": 10.0 + 5 * len(loss), "peak_mem_mb": None, "device": "cpu",
-                        "it_per_s": 1000 / (10.0 + 5 * len(loss)), "loss_curve": curve,
+                        "it_per_s": 1000 / (10.0 + 5 * len(loss)), "loss_curve": curve, **STEADY,
                         "weights": weights.get(loss, "none"), "setting": json.loads(setting_of(150))}
                 meta["config"]["iterations"] = 150
                 jitter = rng.normal(0, seed_sd) if seed_sd else 0.0
@@ -115,7 +119,7 @@ def synthetic_runs(tasks=("denoise",), offsets=None, metrics=("psnr", "ssim", "l
                 yield crid, cmeta, check
             if loss in diverged:
                 rid = _rid(task, loss, "diverged")
-                yield rid, {"run_id": rid, "status": "diverged", "ms_per_it": 12.0, "loss_curve": [[1, 1.0]],
+                yield rid, {"run_id": rid, "status": "diverged", "ms_per_it": 12.0, **STEADY, "loss_curve": [[1, 1.0]],
                             "config": {"task": task, "loss": loss, "seed": 99, "iterations": 150},
                             "setting": json.loads(setting_of(150)), "diverged_at": 2}, []
 

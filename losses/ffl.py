@@ -7,7 +7,6 @@ from typing import Annotated
 import torch
 from torch import nn
 
-from benchmark.errors import UserError
 from benchmark.params import Range
 from benchmark.registry import register_loss
 
@@ -41,7 +40,7 @@ class FocalFrequencyLoss(nn.Module):
         n, c, h, w = x.shape
         p = self.patch_factor
         if h % p or w % p:
-            raise UserError(f"ffl: image size {h}×{w} not divisible by patch_factor={p}")
+            raise ValueError(f"image size {h}×{w} not divisible by patch_factor={p}")
         x = x.float().reshape(n, c, p, h // p, p, w // p).permute(0, 2, 4, 1, 3, 5)  # (N,p,p,C,h,w)
         return torch.fft.fft2(x, norm="ortho")
 
