@@ -14,7 +14,8 @@ Notation shared by every export (explained in each file's header):
   the column's pairs, α; :mod:`benchmark.runstats`) — a
   tie is shown, not ranked away; with fewer than ``MIN_RUNS`` runs per loss nothing is bold, and
   the overall ranking (descriptive mean ranks) never bolds anything;
-* ▲ / ▼: significantly better / worse than the baseline loss (Holm over the task);
+* ▲ / ▼: significantly better / worse than the baseline loss (Holm over every comparison with the
+  baseline in the table — every task, metric and loss: :func:`base_family_text`);
 * † circular: the loss is trained on (a near copy of) that metric; see ``stats.CIRCULAR``;
 * ⚠: some runs of the loss restore worse than the degraded input (psnr), counted in ``< input``;
 * a loss none of whose runs left a restoration (every run diverged or failed) keeps a row without
@@ -197,6 +198,16 @@ def md_text(s, cell: bool = True) -> str:
 
 
 # --------------------------------------------------------------------------------------------
+def base_family_text(stats: Stats) -> str:
+    """The Holm family of ▲/▼, for a legend: ``Holm over the 27 comparisons with `l1` in this table (every
+    task, metric and loss), α = 0.05`` — every ▲/▼ of the leaderboard is one family, so a table of equal
+    losses shows any ▲/▼ in at most α of cases (:func:`benchmark.stats.cell_table`)."""
+    c = stats.cells
+    n = int(c["p_base"].notna().sum()) if not c.empty and "p_base" in c.columns else 0
+    return (f"Holm over the {n} comparison{'s' if n != 1 else ''} with the baseline in this table (every task, "
+            f"metric and loss), α = {stats.alpha}")
+
+
 def fewest_runs(stats: Stats, task: str | None = None) -> int | None:
     """The fewest runs a restored cell rests on (of ``task``, or anywhere); None without one."""
     c = stats.cells
@@ -754,7 +765,7 @@ def markdown(stats: Stats, figures: dict[str, list[Path]] | None = None, root: P
              f"**Bold**: the best restoration and every loss not significantly worse than another (every pair of "
              f"the column tested, runs paired by seed, Holm over the column's pairs, α = {stats.alpha}; only with "
              f"enough runs). {UP}/{DOWN}: significantly "
-             f"better/worse than `{stats.baseline}` (Holm over the task). `seeds`: the runs each cell rests on. "
+             f"better/worse than `{stats.baseline}` ({base_family_text(stats)}). `seeds`: the runs each cell rests on. "
              f"† circular: trained on (a near copy "
              f"of) that metric. {WORSE}: some runs restore worse than the degraded input (`< input`). `input` is "
              f"the degraded image itself. Losses with learned weights show their "
@@ -1012,7 +1023,7 @@ def latex(stats: Stats) -> str:
         what = (rf"Bold: best and every loss not significantly worse than another (all pairs, runs paired by seed, "
                 rf"Holm over the pairs, $\alpha={stats.alpha}$); $^\blacktriangle$/$^\blacktriangledown$: "
                 rf"significantly better/worse than "
-                rf"{_tex(stats.baseline)}; " if tested else "")
+                rf"{_tex(stats.baseline)} ({tex_text(base_family_text(stats))}); " if tested else "")
         caption = (rf"{_tex(task)}: mean $\pm$ half-width of the 95\% CI (bootstrap over images and seeds, at "
                    rf"least Student's t), or mean [low, high] in a column "
                    rf"where some CI is asymmetric; Seeds: the runs each row rests on. {what}$^\dagger$: circular. "
@@ -1401,7 +1412,7 @@ def html_report(stats: Stats, figures: dict[str, list[Path]], title: str | None 
             f"<header><h1>{html.escape(title)}</h1><div>{setting}Cells: mean ± 95% CI half-width, or mean [low, "
             f"high] in a column where some CI is asymmetric; bold: the best and every loss not significantly worse "
             f"than another (Holm over each column's pairs; only with enough runs); {UP}/{DOWN} vs "
-            f"{html.escape(stats.baseline)}; † circular; {WORSE} some runs "
+            f"{html.escape(stats.baseline)} ({html.escape(base_family_text(stats))}); † circular; {WORSE} some runs "
             f"worse than the degraded input. Click a column header to sort.</div></header><nav>{nav}</nav>"
             f'<div id="js-errors" hidden></div><script>{ERROR_TRAP}</script>{"".join(sections)}'
             f"<script>{JS}</script></body></html>")

@@ -6,7 +6,8 @@ writes, under the results directory:
 
 * ``leaderboard.md`` — notation, overall ranking with cost (ms/it, peak memory, runs, diverged,
   failed), Friedman/critical difference, then ``## <task>`` tables: ``input`` first, cells
-  ``mean ± CI``, bold = not significantly different from the best, ▲/▼ vs the baseline, † circular;
+  ``mean ± CI``, bold = the best and every loss not significantly worse than another (Holm over the
+  column's pairs), ▲/▼ vs the baseline (Holm over the whole table), † circular;
 * ``leaderboard.tex`` — the same tables in booktabs LaTeX;
 * ``findings.md`` / ``findings.csv`` — published claims checked on these results (:mod:`benchmark.findings`);
 * ``results.csv`` (the raw tidy table), ``summary.csv`` (every cell statistic), ``ranks.csv``,

@@ -1,0 +1,63 @@
+"""Verdicts, second pass: the family each mark is corrected over, unequal seed sets, matched images,
+and whether every printed verdict follows from the statistics at the α it states. Null tables
+(every loss identical in distribution) count how often *any* verdict of a kind appears in a whole
+table: at most the α the output states, up to binomial slack."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from benchmark import stats as S
+from benchmark.synthetic import synthetic_table
+
+FIVE = tuple(range(5))
+
+
+def _null_table(rng, tasks: int = 3, metrics: int = 3, k: int = 4, runs: int = 5, images: int = 10) -> list[S.Block]:
+    """The blocks of one leaderboard of ``k`` equally good losses on ``tasks`` tasks × ``metrics`` metrics:
+    shared image difficulty, a run-to-run shift shared by the run's metrics (the level that dominates
+    short CPU runs) and image×run noise."""
+    labels = ["l1"] + [f"x{i}" for i in range(k - 1)]
+    out = []
+    for t in range(tasks):
+        run = rng.normal(0, 0.3, (k, runs, 1))
+        for m in range(metrics):
+            v = rng.normal(0, 1, images)[None, None, :] + run + rng.normal(0, 0.15, (k, runs, images))
+            out.append(S.Block(f"t{t}", f"m{m}", True, labels, labels, np.arange(runs),
+                               [f"i{i}" for i in range(images)], v))
+    return out
+
+
+@pytest.mark.slow
+def test_no_mark_anywhere_in_a_null_table_beyond_alpha():
+    """One leaderboard shows every task, but ▲/▼ were Holm-corrected per task: on null tables of 4 tasks
+    × 2 metrics × 4 losses, some ▲/▼ appeared in 39 of these 300 tables (13 %) at α = 5 %, the per-task
+    family recomputed from the same p-values. Now the family is every comparison with the baseline in the
+    table: at most α (P(≥ 25/300 | 5 %) < 0.01)."""
+    rng = np.random.default_rng(1)
+    marked = per_task = 0
+    for _ in range(300):
+        c = S.cell_table(_null_table(rng, tasks=4, metrics=2), n_boot=10)
+        marked += bool(c["vs_base"].isin([1.0, -1.0]).any())
+        per_task += any((S.holm(g["p_base"].to_numpy()) < 0.05).any() for _, g in c.groupby("task"))
+    assert marked <= 24, marked
+    assert per_task >= 25, per_task  # the old family on the same tables: above α
+
+
+def test_the_legend_names_the_family_of_the_marks():
+    """The ▲/▼ family is the whole table, and every export's legend says so with its size."""
+    from benchmark.export import html_report, latex, markdown
+
+    t = synthetic_table(tasks=("denoise", "sr4"), offsets={"l1": 0.0, "good": 1.0, "twin": 0.0}, seeds=FIVE,
+                        metrics=("psnr", "ssim"))
+    st = S.compute(t, n_boot=50)
+    c = st.cells
+    tested = c["p_base"].notna()
+    assert tested.sum() == 8  # 2 tasks × 2 metrics × 2 losses against l1
+    np.testing.assert_allclose(c.loc[tested, "p_base_adj"], S.holm(c.loc[tested, "p_base"].to_numpy()))
+    family = "Holm over the 8 comparisons with the baseline in this table (every task, metric and loss)"
+    assert family in markdown(st)
+    assert family in html_report(st, {})
+    assert family in latex(st)
