@@ -15,8 +15,8 @@ crop, lr, data, task parameters, backbone weights) plus the code version, and:
 
 It then writes ``compare/<loss>.md`` (and prints it): per task, the new loss's rank per metric
 and mean rank, its significant wins and losses against every existing loss (the run as the unit: per-run
-scores paired by seed, :mod:`benchmark.runstats`; Holm over the task's family of loss × metric
-comparisons; none with fewer than ``MIN_RUNS`` runs), and its spot on the
+scores paired by seed, :mod:`benchmark.runstats`; Holm over each metric column's pairs of losses,
+the top group's own tests; none with fewer than ``MIN_RUNS`` runs), and its spot on the
 perception–distortion plane (coordinates, CI, whether it is on the Pareto front), with a
 ``compare/<loss>_pd_plane.png`` that highlights it; the full report is regenerated as well.
 """
@@ -34,8 +34,8 @@ import pandas as pd
 from benchmark.errors import UserError, did_you_mean
 from benchmark.export import _fmt, one_image_text
 from benchmark.results import ResultsStore, atomic_write_bytes
-from benchmark.runstats import MIN_RUNS, compare_runs
-from benchmark.stats import INPUT, compute, holm, labels, pareto_front, pd_metrics, smoke_test
+from benchmark.runstats import MIN_RUNS
+from benchmark.stats import INPUT, compute, labels, pareto_front, pd_metrics, smoke_test
 
 log = logging.getLogger(__name__)
 IDENTITY_FREE = ("loss", "seed", "backbone_weights")
@@ -315,7 +315,8 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
              "Trained and evaluated with exactly the cached field's settings (seeds, iterations, net, data, task "
              f"parameters). Wins/losses: the run is the unit (per-run scores paired by seed; ≥ {MIN_RUNS} runs, "
              f"else none is tested), Holm over each "
-             f"task's loss × metric family, α = {alpha}.", ""]
+             f"metric column's pairs of losses — the top group's own tests, so a loss is out of it exactly when it "
+             f"is significantly worse than another — α = {alpha}.", ""]
     figs = {}
     for task in sorted(notes):
         lines += [f"## {task}", ""]
@@ -389,23 +390,14 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
 
 
 def _pairwise(st, label: str, alpha: float) -> tuple[dict, dict]:
-    """{metric: [existing losses the new one beats]} and {metric: [... it loses to]} (Holm per task)."""
-    tests = []
-    for b in st.blocks:
-        if label not in b.labels:
-            continue
-        i = b.labels.index(label)
-        others = [j for j, l in enumerate(b.labels) if j != i and l != INPUT]
-        if not others:
-            continue
-        for j in others:
-            r = compare_runs(b.values[i], b.values[j], b.seeds, b.seeds, higher=b.higher)
-            tests.append((b.metric, b.labels[j], r.p, r.effect))
-    if not tests:
-        return {}, {}
-    df = pd.DataFrame(tests, columns=["metric", "other", "p", "diff"])
-    df["p_adj"] = holm(df["p"].to_numpy())
+    """{metric: [existing losses the new one beats]} and {metric: [... it loses to]}: the pairs the top
+    group tested (:attr:`benchmark.stats.Stats.pairs`, Holm over each column's pairs), so a loss is
+    "significantly worse than" another exactly when it is out of the top group — one family, not two."""
+    pairs = st.pairs
     wins, losses = {}, {}
-    for _, r in df[df["p_adj"] < alpha].iterrows():
-        (wins if r["diff"] > 0 else losses).setdefault(r["metric"], []).append(r["other"])
+    if pairs is None or pairs.empty:
+        return wins, losses
+    for r in pairs[(pairs["p_adj"] < alpha) & ((pairs["a"] == label) | (pairs["b"] == label))].itertuples(index=False):
+        other, ahead = (r.b, r.effect > 0) if r.a == label else (r.a, r.effect < 0)
+        (wins if ahead else losses).setdefault(r.metric, []).append(other)
     return wins, losses

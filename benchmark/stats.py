@@ -380,6 +380,9 @@ class Stats:
     versions: list[str] = field(default_factory=list)
     #: a line when some scores are NaN or ±inf, left out as missing (:func:`nonfinite_lines`)
     nonfinite: list[str] = field(default_factory=list)
+    #: every pair of losses the top group tested, per (task, metric) (:data:`PAIR_COLUMNS`, :func:`cell_table`):
+    #: ``plbench compare``'s wins and losses read it, so they are the top group's own verdicts
+    pairs: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PAIR_COLUMNS))
 
     def higher(self) -> dict[str, bool]:
         return {b.metric: b.higher for b in self.blocks}
@@ -406,8 +409,15 @@ def t_interval(values: np.ndarray, center: float, level: float = 0.95) -> tuple[
     return center - half, center + half
 
 
-def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_boot: int = 1000) -> pd.DataFrame:
-    """The per-cell statistics (see :class:`Stats`)."""
+#: columns of :attr:`Stats.pairs`
+PAIR_COLUMNS = ["task", "metric", "a", "b", "effect", "p", "p_adj", "n_runs", "status"]
+
+
+def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_boot: int = 1000,
+               pairs_out: list | None = None) -> pd.DataFrame:
+    """The per-cell statistics (see :class:`Stats`). ``pairs_out``: a list to which every pair the top
+    group tested is appended, one dict of :data:`PAIR_COLUMNS` per pair (``effect`` signed so that
+    positive = ``a`` better; ``p_adj`` Holm over the column's pairs, the top group's family)."""
     rows = []
     for b in blks:
         means = b.means
@@ -429,10 +439,11 @@ def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_b
         # The top group: every pair of the block's losses is tested, Holm over those pairs, and a loss is
         # out only when it is significantly worse than some other loss. (Each loss against the observed
         # best — picked after looking — called a difference in ≈ 10 % of blocks of 10 equal losses at α = 5 %.)
-        pairs, p_pair, tested_with = [], [], np.zeros(len(b.labels), bool)
+        pairs, p_pair, tested_with, runs = [], [], np.zeros(len(b.labels), bool), []
         for x, i in enumerate(restored):
             for j in restored[x + 1:]:
                 r = compare_runs(b.values[i], b.values[j], b.seeds, b.seeds, higher=b.higher)
+                runs.append((i, j, r))
                 if r.status == NO_SPREAD:
                     flat[i].append(b.labels[j])
                     flat[j].append(b.labels[i])
@@ -442,7 +453,12 @@ def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_b
                 if r.tested:
                     tested_with[i] = tested_with[j] = True
         p_best_adj = np.full(len(b.labels), np.nan)  # per loss: the smallest adjusted p that it trails another
-        for trailing, pa in zip(pairs, holm(np.array(p_pair, float))):
+        p_adj = holm(np.array(p_pair, float))
+        if pairs_out is not None:
+            pairs_out += [{"task": b.task, "metric": b.metric, "a": b.labels[i], "b": b.labels[j], "effect": r.effect,
+                           "p": r.p, "p_adj": pa, "n_runs": r.n_runs, "status": r.status}
+                          for (i, j, r), pa in zip(runs, p_adj)]
+        for trailing, pa in zip(pairs, p_adj):
             for w in trailing if np.isfinite(pa) else ():
                 p_best_adj[w] = pa if np.isnan(p_best_adj[w]) else min(p_best_adj[w], pa)
         base = next((i for i, l in enumerate(b.labels) if b.losses[i] == baseline and l != INPUT), None)
@@ -749,7 +765,8 @@ def compute(table: pd.DataFrame, metas: list[dict] | None = None, baseline: str 
     nonfinite = nonfinite_lines(table)
     table = finite_values(table)
     blks = blocks(table)
-    cells = cell_table(blks, baseline, alpha, n_boot)
+    pairs: list[dict] = []
+    cells = cell_table(blks, baseline, alpha, n_boot, pairs)
     ranks, task_ranks = rank_summary(cells) if not cells.empty else (pd.DataFrame(), pd.DataFrame())
     fried = friedman_nemenyi(cells, alpha, blks) if not cells.empty else {"reason": "empty table"}
     gains = budget_gains(table, checks)
@@ -763,7 +780,8 @@ def compute(table: pd.DataFrame, metas: list[dict] | None = None, baseline: str 
         log.info("baseline %r is not in the results; no baseline comparisons", baseline)
     return Stats(cells, ranks, task_ranks, fried, costs, task_costs, baseline, alpha, n_boot, blks,
                  convergence=budget_stability(gains), budget=arms, budget_iterations=_budget_iterations(table, checks),
-                 worse=worse_than_input(blks), versions=versions_of(table, metas or []), nonfinite=nonfinite)
+                 worse=worse_than_input(blks), versions=versions_of(table, metas or []), nonfinite=nonfinite,
+                 pairs=pd.DataFrame(pairs, columns=PAIR_COLUMNS))
 
 
 def versions_of(table: pd.DataFrame, metas: list[dict]) -> list[str]:

@@ -61,3 +61,20 @@ def test_the_legend_names_the_family_of_the_marks():
     assert family in markdown(st)
     assert family in html_report(st, {})
     assert family in latex(st)
+
+
+def test_compare_worse_than_and_top_group_are_one_family():
+    """``plbench compare`` printed "top group: yes" beside "significantly worse than a, b, c, l1" in the same
+    row: its wins/losses were Holm-corrected over the new loss × metric family (4 tests here), the top group
+    over the column's pairs (10). Now both read the same tests: worse than someone ⇔ out of the top group."""
+    from benchmark.compare import _pairwise
+
+    t = synthetic_table(offsets={"l1": 0.0, "a": 0.0, "b": 0.0, "c": 0.0, "new": -0.5}, seeds=FIVE,
+                        metrics=("psnr",), n_images=10, seed=52, seed_sd=0.2)
+    st = S.compute(t, n_boot=20)
+    c = st.cells.set_index("label")
+    for label in ("new", "l1", "a", "b", "c"):
+        wins, losses = _pairwise(st, label, 0.05)
+        assert bool(losses.get("psnr")) == (not c.loc[label, "top_group"]), (label, losses, c.loc[label, "top_group"])
+        for other in wins.get("psnr", []):  # a win is the other's loss, from the same test
+            assert label in _pairwise(st, other, 0.05)[1]["psnr"]
