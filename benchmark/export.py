@@ -352,6 +352,59 @@ def best_not_bold_text(stats: Stats) -> str:
                         f"over the pairs)" for r in out.itertuples(index=False)) + ".")
 
 
+def _seed_list(seeds) -> str:
+    """``[0, 1, 2, 3, 4, 7]`` → ``"0–4, 7"``: runs of consecutive seeds as spans."""
+    xs, out = sorted(int(s) for s in seeds), []
+    for s in xs:
+        if out and s == out[-1][1] + 1:
+            out[-1][1] = s
+        else:
+            out.append([s, s])
+    return ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in out)
+
+
+def unequal_seeds_text(stats: Stats) -> str:
+    """A note for the tasks whose losses were run on different seeds: a cell's mean is over every run of
+    its loss, but every test (bold, ▲/▼) pairs runs by seed and uses only the seeds the two losses share,
+    so a mean can rest on runs its tests never saw. Names each loss's seeds per task, and every ▲/▼ that
+    points against the order of the two means (the paired effect on the shared seeds has the other sign);
+    "" when every loss of every task has the same seeds."""
+    parts, against = [], []
+    for task in sorted({b.task for b in stats.blocks}):
+        seeds_of: dict[str, set] = {}
+        for b in stats.blocks:
+            if b.task != task:
+                continue
+            has = ~np.isnan(b.values).all(axis=2)                                  # (L, S): a run there
+            for i, lab in enumerate(b.labels):
+                if lab != INPUT and has[i].any():
+                    seeds_of.setdefault(lab, set()).update(int(x) for x in b.seeds[has[i]])
+        if len({frozenset(v) for v in seeds_of.values()}) < 2:
+            continue
+        by_set: dict[frozenset, list[str]] = {}
+        for lab, ss in sorted(seeds_of.items()):
+            by_set.setdefault(frozenset(ss), []).append(lab)
+        parts.append(f"{task}: " + "; ".join(f"{', '.join(labs)} seeds {_seed_list(ss)} ({len(ss)})"
+                                            for ss, labs in sorted(by_set.items(), key=lambda kv: sorted(kv[0]))))
+    if not parts:
+        return ""
+    c = stats.cells
+    if not c.empty and "vs_base" in c.columns:
+        base = c[c["loss"] == stats.baseline].set_index(["task", "metric"])["mean"]
+        base = base[~base.index.duplicated()]
+        for r in c[c["vs_base"].isin([1.0, -1.0])].itertuples(index=False):
+            b = base.get((r.task, r.metric), NAN)
+            ahead = (r.mean - b) * (1.0 if r.higher_is_better else -1.0)
+            if _finite(ahead) and ahead * r.vs_base < 0:
+                against.append(f"{r.task}/{r.metric}: {r.label} {UP if r.vs_base > 0 else DOWN} although its mean "
+                               f"is {'below' if ahead < 0 else 'above'} `{stats.baseline}`'s")
+    return ("Losses run on different seeds — each mean is over all of its loss's runs, each test (bold, "
+            f"{UP}/{DOWN}) over the seeds the two losses share (runs are paired by seed), so a mean can rest on runs "
+            "its tests did not use: " + " — ".join(parts) + "."
+            + (" Marks against the order of the means (the paired effect on the shared seeds has the other sign): "
+               + "; ".join(against) + "." if against else ""))
+
+
 def bold_below_plain_text(stats: Stats) -> str:
     """A note naming each cell where a bold loss has a worse mean than a loss that is not bold. Bold is every
     loss not significantly worse than another (all pairs, Holm), so a loss with noisy or few runs can stay
@@ -565,7 +618,8 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
             gone = sorted(set(restored["task"]) - set(restored.loc[restored["loss"] == stats.baseline, "task"]))
             if gone:
                 out.append(f"Baseline `{stats.baseline}` has no results in {', '.join(gone)}: no ▲/▼ marks there.")
-    for note in (small_marks_text, survivors_text, best_not_bold_text, bold_below_plain_text):  # "" when none
+    for note in (small_marks_text, survivors_text, unequal_seeds_text, best_not_bold_text,
+                 bold_below_plain_text):  # "" when none
         text = note(stats)
         if text:
             out.append(text)

@@ -78,3 +78,32 @@ def test_compare_worse_than_and_top_group_are_one_family():
         assert bool(losses.get("psnr")) == (not c.loc[label, "top_group"]), (label, losses, c.loc[label, "top_group"])
         for other in wins.get("psnr", []):  # a win is the other's loss, from the same test
             assert label in _pairwise(st, other, 0.05)[1]["psnr"]
+
+
+def _unequal_seeds() -> pd.DataFrame:
+    """ℓ1 on seeds 0–4; ``new`` on seeds 0–9, better than ℓ1 on the five it shares with it and far worse on
+    the five it does not: its mean is below ℓ1's, its paired test (seeds 0–4) says better."""
+    t = synthetic_table(offsets={"l1": 0.0, "new": 1.0}, seeds=FIVE, metrics=("psnr",), n_images=10, seed_sd=0.1)
+    late = synthetic_table(offsets={"l1": 0.0, "new": -3.0}, seeds=tuple(range(5, 10)), metrics=("psnr",),
+                           n_images=10, seed_sd=0.1)
+    late = late[late["loss"] == "new"].assign(run_id=lambda d: d["run_id"] + "-late")
+    return pd.concat([t, late], ignore_index=True)
+
+
+def test_means_over_other_seeds_than_the_tests_are_said():
+    """A loss run on more seeds than the baseline: its cell mean used all 10 runs, its ▲ only the 5 seeds it
+    shares with ℓ1 — a ▲ beside a lower mean, and nothing said. Now a note names each loss's seeds and the
+    mark that points against the means."""
+    from benchmark.export import markdown, notes
+
+    st = S.compute(_unequal_seeds(), n_boot=20)
+    c = st.cells.set_index("label")
+    assert c.loc["new", "n_seeds"] == 10 and c.loc["l1", "n_seeds"] == 5
+    assert c.loc["new", "mean"] < c.loc["l1", "mean"] and c.loc["new", "vs_base"] == 1.0  # the case itself
+    said = [n for n in notes(st) if n.startswith("Losses run on different seeds")]
+    assert len(said) == 1, notes(st)
+    assert "l1 seeds 0–4 (5)" in said[0] and "new seeds 0–9 (10)" in said[0]
+    assert "denoise/psnr: new ▲ although its mean is below `l1`'s" in said[0]
+    assert said[0] in markdown(st)
+    same = S.compute(synthetic_table(offsets={"l1": 0.0, "new": 0.0}, seeds=FIVE, metrics=("psnr",)), n_boot=20)
+    assert not any(n.startswith("Losses run on different seeds") for n in notes(same))
