@@ -6,7 +6,9 @@ records). :func:`compute` returns one :class:`Stats` bundle that every export an
 Methods, per (task, metric) block:
 
 * **Cell estimate**: mean over test images within a run, then mean over seeds (the leaderboard
-  number). **95% CI**: a two-level percentile bootstrap that resamples test images (shared by all
+  number); every cell of a (task, metric) column is over the same images — an image some loss's run
+  has no finite score for is left out of the whole column (:func:`common_images`), as the paired
+  tests leave it out of each pair. **95% CI**: a two-level percentile bootstrap that resamples test images (shared by all
   losses of the block: common random numbers) and, per loss, its seeds; seeded from a hash of
   (task, metric), so it is reproducible and independent of table order. Vectorised: counts of a
   multinomial resample times the value matrix, no Python loop over resamples. Widened where it is
@@ -266,13 +268,23 @@ def nonfinite_lines(table: pd.DataFrame) -> list[str]:
     t = pd.DataFrame({"task": table["task"].astype(str).to_numpy()[bad],
                       "metric": table["metric"].astype(str).to_numpy()[bad],
                       "label": labels(table).to_numpy()[bad], "kind": kind})
+    kept = _common_counts(table)
     parts = []
     for (task, metric), g in t.groupby(["task", "metric"], sort=True):
         who = "; ".join(f"{label}: {len(h)} ({'/'.join(sorted(set(h['kind'])))})"
                         for label, h in g.groupby("label", sort=True))
-        parts.append(f"{task}/{metric} — {who}")
+        n, k = kept.get((task, metric), (None, None))
+        on = f" (every loss on the {k} of {n} images)" if n is not None and k < n else ""
+        parts.append(f"{task}/{metric}{on} — {who}")
     return ["Non-finite scores (NaN or ±inf: the metric could not score those outputs) are left out "
-            "of every mean, interval and test, as missing images: " + "; ".join(parts) + "."]
+            "of every mean, interval and test, as missing images, and so is each such image for every loss of "
+            "its column, so every mean is over the same images: " + "; ".join(parts) + "."]
+
+
+def _common_counts(table: pd.DataFrame) -> dict[tuple[str, str], tuple[int, int]]:
+    """{(task, metric): (test images, images left in every cell by :func:`common_images`)}."""
+    return {(b.task, b.metric): (len(b.items), int((~np.isnan(b.values).all(axis=(0, 1))).sum()))
+            for b in blocks(table)}
 
 
 def blocks(table: pd.DataFrame) -> list[Block]:
@@ -302,7 +314,27 @@ def blocks(table: pd.DataFrame) -> list[Block]:
             vals = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan).reshape(L, S, I)
         loss_of = dict(zip(g["label"], g["loss"]))
         out.append(Block(task, metric, bool(g["higher"].iloc[0]), list(labels),
-                         [loss_of[l] for l in labels], np.asarray(seeds), list(items), vals))
+                         [loss_of[l] for l in labels], np.asarray(seeds), list(items),
+                         common_images(vals, [l == INPUT for l in labels])))
+    return out
+
+
+def common_images(values: np.ndarray, is_input=None) -> np.ndarray:
+    """(L, S, I) values with every image left out (NaN) that some run of a restored loss has no score for
+    (a non-finite score, :func:`finite_values`), so every cell of a column — its mean, rank, interval —
+    is over the same images, as the paired tests are (a loss whose metric fails on its hardest image
+    would otherwise rank on easier ones). Runs with no score at all are missing runs, not images;
+    ``is_input``: (L,) bools, the degraded input's row, which takes the mask but does not set it. The
+    values themselves when no image is left, or none would remain."""
+    v = np.asarray(values, float)
+    rows = np.ones(v.shape[0], bool) if is_input is None else ~np.asarray(is_input, bool)
+    r = v[rows]
+    present = ~np.isnan(r).all(axis=2)                                                  # (L', S)
+    gap = (np.isnan(r) & present[:, :, None]).any(axis=(0, 1))                          # (I,)
+    if not gap.any() or gap.all():
+        return v
+    out = v.copy()
+    out[:, :, gap] = np.nan
     return out
 
 

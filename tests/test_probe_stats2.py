@@ -107,3 +107,27 @@ def test_means_over_other_seeds_than_the_tests_are_said():
     assert said[0] in markdown(st)
     same = S.compute(synthetic_table(offsets={"l1": 0.0, "new": 0.0}, seeds=FIVE, metrics=("psnr",)), n_boot=20)
     assert not any(n.startswith("Losses run on different seeds") for n in notes(same))
+
+
+def test_a_loss_unscored_on_its_hardest_image_is_ranked_on_the_same_images():
+    """Two equal losses; the metric cannot score ``other``'s output on the hardest test image (NaN, every
+    seed). Its cell averaged the 29 easier images while ℓ1's had all 30: it ranked first by ≈ 0.1 dB that is
+    only the missing image. Now every cell of the column is over the images every run has a score for, and
+    the note says so."""
+    from benchmark.export import notes
+
+    t = synthetic_table(offsets={"l1": 0.0, "other": 0.0}, seeds=FIVE, metrics=("psnr", "ssim"), noise=0.02)
+    psnr = t["metric"] == "psnr"
+    hardest = t[psnr].groupby("image")["value"].mean().idxmin()
+    t.loc[psnr & (t["loss"] == "other") & (t["image"] == hardest), "value"] = np.nan
+    st = S.compute(t, n_boot=20)
+    c = st.cells.set_index(["label", "metric"])
+    common = t[psnr & (t["image"] != hardest)]
+    for label in ("l1", "other", "input"):
+        runs = common[common["loss"] == label].groupby("run_id")["value"].mean()
+        assert np.isclose(c.loc[(label, "psnr"), "mean"], runs.mean()), label
+        assert c.loc[(label, "psnr"), "n_images"] == 29, label
+    assert abs(c.loc[("other", "psnr"), "mean"] - c.loc[("l1", "psnr"), "mean"]) < 0.02  # equal losses, same images
+    assert c.loc[("l1", "ssim"), "n_images"] == 30  # the other metric keeps every image
+    (said,) = [n for n in notes(st) if n.startswith("Non-finite")]
+    assert "denoise/psnr (every loss on the 29 of 30 images) — other: 5 (NaN)" in said
