@@ -208,6 +208,29 @@ def base_family_text(stats: Stats) -> str:
             f"metric and loss), α = {stats.alpha}")
 
 
+def families_text(stats: Stats) -> str:
+    """The Holm family of each kind of mark, with its size, for the significance note: ▲/▼ one family over
+    the whole table; bold one family per (task, metric) column — so with several columns, a table of
+    equal losses leaves some loss out of bold somewhere more often than α (each column holds α on its own;
+    ``tests/test_probe_stats2.py``). "" when nothing was tested."""
+    c, p = stats.cells, stats.pairs
+    n_base = int(c["p_base"].notna().sum()) if not c.empty and "p_base" in c.columns else 0
+    tested = p[p["p"].notna()] if p is not None and not p.empty else None
+    cols = tested.groupby(["task", "metric"]).size() if tested is not None and len(tested) else pd.Series(dtype=int)
+    out = []
+    if n_base:
+        out.append(f"{UP}/{DOWN} are one family, the whole table ({n_base} comparisons with `{stats.baseline}`): "
+                   f"a table of equal losses shows any {UP}/{DOWN} in at most α = {stats.alpha} of cases")
+    if len(cols):
+        k = f"{cols.min()}" if cols.min() == cols.max() else f"{cols.min()}–{cols.max()}"
+        out.append(f"bold is one family per (task, metric) column ({k} pair{'' if k == '1' else 's'} each, "
+                   f"{len(cols)} column"
+                   f"{'s' if len(cols) != 1 else ''}): each column holds α on its own"
+                   + (", so across the columns a table of equal losses leaves some loss out of bold somewhere more "
+                      "often than α" if len(cols) > 1 else ""))
+    return (" Families: " + "; ".join(out) + ".") if out else ""
+
+
 def fewest_runs(stats: Stats, task: str | None = None) -> int | None:
     """The fewest runs a restored cell rests on (of ``task``, or anywhere); None without one."""
     c = stats.cells
@@ -584,7 +607,7 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
         few = sorted(t for t, n in runs.items() if n < MIN_RUNS and _untested(stats, t) is not None)
         out.append(f"Significance: the training run is the unit — per-run scores (mean over the test images), "
                    f"paired by seed, with the run-to-run and image levels in the standard error (Student's t, "
-                   f"Holm); a comparison needs ≥ {MIN_RUNS} paired runs (`plbench calibrate`).")
+                   f"Holm); a comparison needs ≥ {MIN_RUNS} paired runs (`plbench calibrate`)." + families_text(stats))
         if few:
             out.append(f"Too few runs for any verdict in {', '.join(few)} "
                        f"({', '.join(f'{t}: {int(runs[t])}' for t in few)} run(s) per loss, < {MIN_RUNS}): no cell "
@@ -817,7 +840,7 @@ def markdown(stats: Stats, figures: dict[str, list[Path]] | None = None, root: P
              f"image levels), or mean [low, high] in a column where "
              f"some CI is asymmetric; the decimals are fixed per metric column. ↑ higher is better, ↓ lower is better. "
              f"**Bold**: the best restoration and every loss not significantly worse than another (every pair of "
-             f"the column tested, runs paired by seed, Holm over the column's pairs, α = {stats.alpha}; only with "
+             f"the column tested, runs paired by seed, Holm over the column's pairs, α = {stats.alpha} per column; only with "
              f"enough runs). {UP}/{DOWN}: significantly "
              f"better/worse than `{stats.baseline}` ({base_family_text(stats)}). `seeds`: the runs each cell rests on. "
              f"† circular: trained on (a near copy "
@@ -1075,7 +1098,7 @@ def latex(stats: Stats) -> str:
         tested = _untested(stats, task) is None and not stats.cells.empty and \
             stats.cells.loc[stats.cells["task"] == task, ["p_best_adj", "p_base_adj"]].notna().any().any()
         what = (rf"Bold: best and every loss not significantly worse than another (all pairs, runs paired by seed, "
-                rf"Holm over the pairs, $\alpha={stats.alpha}$); $^\blacktriangle$/$^\blacktriangledown$: "
+                rf"Holm over the column's pairs, $\alpha={stats.alpha}$ per column); $^\blacktriangle$/$^\blacktriangledown$: "
                 rf"significantly better/worse than "
                 rf"{_tex(stats.baseline)} ({tex_text(base_family_text(stats))}); " if tested else "")
         caption = (rf"{_tex(task)}: mean $\pm$ half-width of the 95\% CI (bootstrap over images and seeds, at "
@@ -1465,7 +1488,7 @@ def html_report(stats: Stats, figures: dict[str, list[Path]], title: str | None 
             f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>"
             f"<header><h1>{html.escape(title)}</h1><div>{setting}Cells: mean ± 95% CI half-width, or mean [low, "
             f"high] in a column where some CI is asymmetric; bold: the best and every loss not significantly worse "
-            f"than another (Holm over each column's pairs; only with enough runs); {UP}/{DOWN} vs "
+            f"than another (Holm over each column's pairs, α = {stats.alpha} per column; only with enough runs); {UP}/{DOWN} vs "
             f"{html.escape(stats.baseline)} ({html.escape(base_family_text(stats))}); † circular; {WORSE} some runs "
             f"worse than the degraded input. Click a column header to sort.</div></header><nav>{nav}</nav>"
             f'<div id="js-errors" hidden></div><script>{ERROR_TRAP}</script>{"".join(sections)}'
