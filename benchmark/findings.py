@@ -20,8 +20,9 @@ Everything else is shared here, so every finding is judged by the same rules:
 * **Margins, fixed in advance** (:data:`PRACTICAL_MARGINS`, the smallest effect of interest per
   metric): ``better`` (A > B) is **reproduced** when p_holm < α and the CI lies above 0;
   ``at_least`` (A ≥ B, non-inferiority) when p_holm < α for ``effect + margin`` and the CI lies
-  above −margin. A part is **contradicted** only when p_holm < α and the whole CI lies below
-  −margin: worse than B by more than the smallest effect of interest.
+  above −margin. A part is **contradicted** only when it is significantly worse than B by more than
+  the smallest effect of interest: its test of ``effect + margin`` against 0, Holm-adjusted over the
+  same parts, p < α, and the whole CI lies below −margin.
 * **Circular parts** (a loss scored by the metric it was trained on, :func:`benchmark.stats.is_circular`)
   are listed but not counted, unless the finding is *about* that metric (``count_circular``).
 * **Verdict** of a finding in one setting, from its counted parts: the parts' effects are pooled
@@ -212,6 +213,10 @@ class Part:
     status: str = "ok"
     #: the metric's smallest effect of interest (:data:`PRACTICAL_MARGINS`; inf: none registered)
     practical: float = float("inf")
+    #: two-sided p of "A is worse than B by the practical margin" (``effect + practical`` against 0: the
+    #: contradiction's test), and its Holm-adjusted value over the finding's counted parts (NaN: untested)
+    p_worse: float = float("nan")
+    p_worse_adj: float = float("nan")
 
 
 @dataclass
@@ -603,6 +608,9 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
     ni = margin if c.relation == "at_least" and math.isfinite(margin) else 0.0
     r = compare_runs(va[items].to_numpy(float), vb[items].to_numpy(float), va.index, vb.index, higher=higher,
                      margin=ni)
+    # the contradiction's own test, worse than B by the practical margin (an ``at_least`` part's is ``r``)
+    worse = r if ni or not math.isfinite(margin) or not r.tested else compare_runs(
+        va[items].to_numpy(float), vb[items].to_numpy(float), va.index, vb.index, higher=higher, margin=margin)
     status = r.status
     expected = res.expected_seeds(c.task)
     lacking = {arm.label: sorted(expected - res.ok_seeds(c.task, arm)) for arm in (c.a, c.b)}
@@ -624,7 +632,7 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
     return Part(c.task, c.metric, c.a.label, c.b.label, c.relation, r.effect, r.ci_low, r.ci_high, dz, r.p,
                 float("nan"), ni, r.n_images, int(va[items].notna().any(axis=1).sum()),
                 int(vb[items].notna().any(axis=1).sum()), circ, True, note=note, n_runs=r.n_runs, se=r.se,
-                status=status, practical=margin)
+                status=status, practical=margin, p_worse=worse.p if math.isfinite(margin) else float("nan"))
 
 
 def _lost_words(seeds: dict[int, str]) -> str:
@@ -635,14 +643,18 @@ def _lost_words(seeds: dict[int, str]) -> str:
 
 
 def part_verdict(p_adj: float, ci_low: float, ci_high: float, margin: float, practical: float,
-                 alpha: float = 0.05) -> str:
+                 alpha: float = 0.05, p_worse_adj: float | None = None) -> str:
     """The verdict of one tested part (see :func:`judge`): ``reproduced``, ``contradicted`` or
     ``inconclusive``. ``margin``: the part's non-inferiority margin (0 for ``better``);
-    ``practical``: its metric's smallest effect of interest (inf: none)."""
+    ``practical``: its metric's smallest effect of interest (inf: none); ``p_worse_adj``: the Holm-adjusted
+    p of "worse by the practical margin" (:attr:`Part.p_worse_adj`) — a contradiction is that claim, so it
+    must pass the same family as a reproduction (None: one part alone, where the 95 % CI below
+    −practical is that test)."""
     sig = p_adj < alpha
     if sig and ci_low > -margin:
         return "reproduced"
-    if sig and math.isfinite(practical) and ci_high < -practical:
+    worse = sig if p_worse_adj is None else p_worse_adj < alpha
+    if worse and math.isfinite(practical) and ci_high < -practical:
         return "contradicted"
     return "inconclusive"
 
@@ -650,13 +662,17 @@ def part_verdict(p_adj: float, ci_low: float, ci_high: float, margin: float, pra
 def judge(parts: list[Part], alpha: float) -> None:
     """Holm over the counted, tested parts, then each part's verdict (in place): **reproduced** when
     the adjusted p < α and the CI lies above −(non-inferiority margin); **contradicted** when the
-    adjusted p < α and the whole CI lies below −(practical margin) (worse by more than the smallest
-    effect of interest); **too few runs** / **missing runs** when it could not be tested;
+    test of "worse by the practical margin" (:attr:`Part.p_worse`), Holm-adjusted over the same parts,
+    has p < α and the whole CI lies below −(practical margin) (worse by more than the smallest effect of
+    interest); **too few runs** / **missing runs** when it could not be tested;
     **inconclusive** otherwise."""
     counted = [p for p in parts if p.counted and p.status == "ok" and math.isfinite(p.p)]
     adj = holm(np.array([p.p for p in counted], float)) if counted else []
-    for p, pa in zip(counted, adj):
-        p.p_adj = float(pa)
+    # "worse by more than the margin" is a claim of its own, held to the same family: with the unadjusted CI
+    # alone, parts at exactly −margin were called contradicted far more often than α (tests/test_probe_stats2.py)
+    adj_worse = holm(np.array([p.p_worse for p in counted], float)) if counted else []
+    for p, pa, pw in zip(counted, adj, adj_worse):
+        p.p_adj, p.p_worse_adj = float(pa), float(pw)
     for p in parts:
         if not p.counted:
             p.verdict = "not counted"
@@ -672,7 +688,7 @@ def judge(parts: list[Part], alpha: float) -> None:
                     "every paired difference is the same (SE 0): no test; are the runs copies, or the metric saturated?"
             continue
         sig = p.p_adj < alpha
-        p.verdict = part_verdict(p.p_adj, p.ci_low, p.ci_high, p.margin, p.practical, alpha)
+        p.verdict = part_verdict(p.p_adj, p.ci_low, p.ci_high, p.margin, p.practical, alpha, p.p_worse_adj)
         if p.verdict == "inconclusive":
             if sig and not math.isfinite(p.practical):
                 p.note = (p.note + "; " if p.note else "") + \
@@ -983,8 +999,9 @@ def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
     """``findings.md``: the summary table, then each finding's parts."""
     lines = ["# Published findings, checked on these results", "",
              "Verdicts: **reproduced** (some counted part significant in the claimed direction, none against it, "
-             "the pooled effect not below 0), **contradicted** (the pooled effect worse than the claim by more than "
-             "each metric's practical margin, and no part for it), **mixed** (parts significant both ways), "
+             "the pooled effect not below 0), **contradicted** (some counted part significantly worse than the claim "
+             "by more than its metric's practical margin, Holm over the finding's parts as for a reproduction; the "
+             "pooled effect worse by more than the margins; no part for it), **mixed** (parts significant both ways), "
              "**inconclusive** (also: too few or missing runs), **needs weights** (the claim is about pretrained "
              "networks the results do not have), **not applicable** (tasks, losses or metrics not in these "
              f"results). The run is the unit: per-run scores paired by seed, ≥ {MIN_RUNS} runs per part, the "
