@@ -26,8 +26,8 @@ Everything else is shared here, so every finding is judged by the same rules:
 * **Circular parts** (a loss scored by the metric it was trained on, :func:`benchmark.stats.is_circular`)
   are listed but not counted, unless the finding is *about* that metric (``count_circular``).
 * **Verdict** of a finding in one setting, from its counted parts: the parts' effects are pooled
-  across tasks and metrics by a fixed-effect meta-analysis in units of each metric's margin
-  (:func:`pooled`). **mixed** when some parts are reproduced and others contradicted;
+  across tasks and metrics as their mean in units of each metric's margin, every part weighing the
+  same, with a Student's t interval (:func:`pooled`). **mixed** when some parts are reproduced and others contradicted;
   **contradicted** only when the pooled CI lies below −1 margin and no part supports the claim;
   **reproduced** when some part does, none goes against it and the pooled CI is not below 0;
   **inconclusive** otherwise (also when nothing could be tested); ``needs weights`` when the claim
@@ -696,22 +696,39 @@ def judge(parts: list[Part], alpha: float) -> None:
 
 
 def pooled(parts: list[Part]) -> tuple[float, float, float] | None:
-    """Fixed-effect (inverse-variance) meta-analysis of the tested, counted parts, each effect in
-    units of its metric's practical margin (so PSNR and SSIM parts pool): (effect, ci_low, ci_high)
-    in margins, or None when no part can be pooled."""
-    from scipy.stats import norm
+    """The mean effect of the tested, counted parts, each in units of its metric's practical margin (so
+    PSNR and SSIM parts pool) and each weighing the same: (effect, ci_low, ci_high) in margins — a 95 %
+    Student's t interval, the parts of one task taken as fully correlated (they score the same runs: their
+    SEs add) and the tasks as independent, with Welch–Satterthwaite degrees of freedom from the parts' own
+    — or None when no part can be pooled."""
+    from scipy.special import stdtridf, stdtrit
 
-    rows = [(p.effect / p.practical, p.se / p.practical) for p in parts
-            if p.counted and p.status == "ok" and math.isfinite(p.se) and p.se > 0
+    used = [p for p in parts if p.counted and p.status == "ok" and math.isfinite(p.se) and p.se > 0
             and math.isfinite(p.practical) and p.practical > 0]
-    if not rows:
+    if not used:
         return None
-    e = np.array([r[0] for r in rows])
-    w = 1.0 / np.array([r[1] for r in rows]) ** 2
-    est = float((w * e).sum() / w.sum())
-    se = float(1.0 / math.sqrt(w.sum()))
-    q = float(norm.ppf(0.975))
-    return est, est - q * se, est + q * se
+    e = np.array([p.effect / p.practical for p in used])
+    v = np.array([(p.se / p.practical) ** 2 for p in used])
+    # each part's degrees of freedom, from its own t interval (effect ± t·se): its SE rests on a few runs
+    q = np.array([(p.ci_high - p.effect) / p.se for p in used])
+    df = np.where(np.isfinite(q) & (q > 1.96), stdtridf(0.975, np.where(np.isfinite(q), q, 2.0)), np.inf)
+    # every part weighs the same: weights from the parts' own SEs (inverse variance), each resting on a few
+    # runs, over-weigh the parts whose SE came out small by chance, and with the normal quantile that interval
+    # missed the true pooled effect far more often than 5 % (tests/test_probe_stats2.py)
+    k = len(used)
+    est = float(e.mean())
+    # the parts of one task score the same runs (its metrics, its arms): their errors are taken as fully
+    # correlated — their SEs add, an upper bound — and the tasks' runs as independent
+    tasks = sorted({p.task for p in used})
+    sd_t = np.array([sum(math.sqrt(vi) for p, vi in zip(used, v) if p.task == t) / k for t in tasks])
+    df_t = np.array([min(d for p, d in zip(used, df) if p.task == t) for t in tasks])
+    c2v = sd_t ** 2                                        # each task's share of the variance of the mean
+    se = float(math.sqrt(c2v.sum()))
+    # Student's t with the Welch–Satterthwaite degrees of freedom of that mean, not the normal
+    with np.errstate(divide="ignore", invalid="ignore"):
+        nu = float(c2v.sum() ** 2 / np.sum(np.where(np.isfinite(df_t), c2v ** 2 / df_t, 0.0)))
+    q_pool = float(stdtrit(nu, 0.975)) if math.isfinite(nu) and nu > 0 else 1.959963984540054
+    return est, est - q_pool * se, est + q_pool * se
 
 
 def verdict_of(parts: list[Part]) -> str:

@@ -208,3 +208,55 @@ def test_contradictions_hold_alpha_at_the_margin():
         old += any(_old_contradiction(p) for p in r.parts)
     assert now <= 10 and finding <= 10, (now, finding)
     assert old >= 11, old
+
+
+def _parts(rng, tasks: int, metrics: int, runs: int = 5, images: int = 10):
+    """Parts of a claim with a true effect of −1 margin everywhere: per task, the arms' run shifts are shared
+    by the task's metrics (they score the same runs), the image×run noise is not."""
+    import math
+
+    from benchmark.findings import Part
+    from benchmark.runstats import compare_runs
+
+    out = []
+    for t in range(tasks):
+        ra, rb = rng.normal(0, 1, (runs, 1)), rng.normal(0, 1, (runs, 1))
+        for m in range(metrics):
+            base = rng.normal(0, 3, images)
+            r = compare_runs(base - 1.0 + ra + rng.normal(0, 1, (runs, images)),
+                             base + rb + rng.normal(0, 1, (runs, images)))
+            out.append(Part(task=f"t{t}", metric=f"m{m}", a="a", b="b", relation="better", effect=r.effect,
+                            ci_low=r.ci_low, ci_high=r.ci_high, dz=math.nan, p=r.p, p_adj=r.p, margin=0.0,
+                            n_images=images, seeds_a=runs, seeds_b=runs, circular=False, counted=True,
+                            n_runs=r.n_runs, se=r.se, practical=1.0))
+    return out
+
+
+def test_the_pooled_interval_covers_at_its_stated_level():
+    """The pooled effect's "95 %" CI weighted each part by its own 5-run SE (inverse variance) and took the
+    normal quantile, as if the parts were independent: it missed the true pooled effect in 64 of these 300
+    8-task tables and 98 of 300 1-task × 3-metric ones (the metrics score the same runs). Now every part
+    weighs the same, a task's parts count as correlated, and the quantile is Student's t: at most 5 %."""
+    import math
+
+    from scipy.stats import norm
+
+    from benchmark.findings import pooled
+
+    def old(parts):  # the interval before, for the comparison
+        e = np.array([p.effect for p in parts])
+        w = 1 / np.array([p.se for p in parts]) ** 2
+        est, se = (w * e).sum() / w.sum(), 1 / math.sqrt(w.sum())
+        return est - norm.ppf(0.975) * se, est + norm.ppf(0.975) * se
+
+    rng = np.random.default_rng(0)
+    for tasks, metrics in ((8, 1), (1, 3)):
+        miss = miss_old = 0
+        for _ in range(300):
+            parts = _parts(rng, tasks, metrics)
+            _, lo, hi = pooled(parts)
+            miss += not lo <= -1.0 <= hi
+            lo, hi = old(parts)
+            miss_old += not lo <= -1.0 <= hi
+        assert miss <= 23, (tasks, metrics, miss)       # P(≥ 24/300 | 5 %) < 0.02
+        assert miss_old >= 30, (tasks, metrics, miss_old)
