@@ -342,7 +342,9 @@ def unscored(stats: Stats) -> pd.DataFrame:
 def small_marks_text(stats: Stats) -> str:
     """A note listing every ▲/▼ whose effect (the paired mean difference from the baseline) is below
     its metric's practical margin (:data:`benchmark.runstats.PRACTICAL_MARGINS`, the smallest effect
-    the verdicts care about): significant, but smaller than any effect of interest; "" when none."""
+    the verdicts care about), with the effect's 95 % CI: where the whole CI lies within the margin the
+    difference is shown too small to matter; where it reaches past the margin, only its estimate is below
+    it and whether it matters is open (the estimate alone shows nothing of the kind); "" when none."""
     from benchmark.runstats import practical_margin
 
     c = stats.cells
@@ -353,10 +355,29 @@ def small_marks_text(stats: Stats) -> str:
     small = [(r, m) for r, m in small if math.isfinite(m) and abs(r.diff_vs_base) < m]
     if not small:
         return ""
-    return ("Significant but below the smallest effect of interest (the metric's practical margin): "
-            + "; ".join(f"{r.task}/{r.metric}: {r.label} {UP if r.vs_base > 0 else DOWN} "
-                        f"{_fmt(r.diff_vs_base, '+.2g')} vs `{stats.baseline}` (margin {m:g})" for r, m in small)
-            + " — a real difference, too small to matter by the margins the findings use.")
+
+    def within(r, m) -> bool:
+        lo, hi = getattr(r, "diff_ci_low", NAN), getattr(r, "diff_ci_high", NAN)
+        return _finite(lo) and _finite(hi) and -m < lo and hi < m
+
+    def one(r, m) -> str:
+        ci = (f" [{_fmt(r.diff_ci_low, '+.2g')}, {_fmt(r.diff_ci_high, '+.2g')}]"
+              if _finite(getattr(r, "diff_ci_low", NAN)) else "")
+        return (f"{r.task}/{r.metric}: {r.label} {UP if r.vs_base > 0 else DOWN} {_fmt(r.diff_vs_base, '+.2g')}{ci} "
+                f"vs `{stats.baseline}` (margin {m:g})")
+
+    shown = [one(r, m) for r, m in small if within(r, m)]
+    open_ = [one(r, m) for r, m in small if not within(r, m)]
+    out = []
+    if shown:
+        out.append("Significant but smaller than the smallest effect of interest (the metric's practical margin; "
+                   "the whole 95 % CI of the effect within it): " + "; ".join(shown)
+                   + " — a real difference, too small to matter by the margins the findings use.")
+    if open_:
+        out.append("Significant, with an estimate below the smallest effect of interest (the metric's practical "
+                   "margin) but a 95 % CI reaching past it: " + "; ".join(open_)
+                   + " — a real difference; whether it is large enough to matter is not shown.")
+    return " ".join(out)
 
 
 def best_not_bold_text(stats: Stats) -> str:

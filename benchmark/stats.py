@@ -375,7 +375,8 @@ class Stats:
     ``cells``: one row per (task, label, metric): ``mean``, ``ci_low``, ``ci_high``, ``n_seeds``,
     ``n_images``, ``rank`` (NaN for input), ``best``, ``top_group``, ``p_best_adj`` (the smallest
     Holm-adjusted p, over every pair of the block, of a pair this loss trails; NaN when it trails none tested),
-    ``p_base``/``p_base_adj`` and ``vs_base`` (+1 significantly better than the baseline, -1
+    ``p_base``/``p_base_adj``, ``diff_vs_base`` (the paired effect vs the baseline, positive = better) with
+    its unadjusted 95 % CI ``diff_ci_low``/``diff_ci_high``, and ``vs_base`` (+1 significantly better than the baseline, -1
     worse, 0 not significant, NaN not tested), ``circular``, ``no_spread`` (the labels, "; "-joined, this loss
     could not be tested against in the block because every paired difference is the same: SE 0).
     ``ranks``: one row per label: mean/sd/min/max rank over all (task, metric) blocks and the mean
@@ -496,10 +497,11 @@ def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_b
         base = next((i for i, l in enumerate(b.labels) if b.losses[i] == baseline and l != INPUT), None)
         p_base_all = np.full(len(b.labels), np.nan)
         diff_all = np.full(len(b.labels), np.nan)
+        diff_ci = np.full((len(b.labels), 2), np.nan)
         tested = [i for i in restored if base is not None and i != base]
         for i in tested:
             r = compare_runs(b.values[i], b.values[base], b.seeds, b.seeds, higher=b.higher)
-            p_base_all[i], diff_all[i] = r.p, r.effect
+            p_base_all[i], diff_all[i], diff_ci[i] = r.p, r.effect, (r.ci_low, r.ci_high)
             if r.status == NO_SPREAD and b.labels[base] not in flat[i]:
                 flat[i].append(b.labels[base])
         n_seeds = (~np.isnan(b.values)).any(axis=2).sum(axis=1)
@@ -513,6 +515,7 @@ def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_b
                          # tested against some loss and never shown worse than one (the best by mean included)
                          "top_group": bool(tested_with[i]) and not p_best_adj[i] < alpha,
                          "p_best_adj": p_best_adj[i], "p_base": p_base, "diff_vs_base": diff,
+                         "diff_ci_low": diff_ci[i, 0], "diff_ci_high": diff_ci[i, 1],
                          "circular": label != INPUT and is_circular(b.losses[i], b.metric),
                          "no_spread": "; ".join(flat[i])})
     cells = pd.DataFrame(rows)

@@ -260,3 +260,24 @@ def test_the_pooled_interval_covers_at_its_stated_level():
             miss_old += not lo <= -1.0 <= hi
         assert miss <= 23, (tasks, metrics, miss)       # P(≥ 24/300 | 5 %) < 0.02
         assert miss_old >= 30, (tasks, metrics, miss_old)
+
+
+def test_a_small_mark_is_called_too_small_only_when_its_interval_says_so():
+    """A ▲ of +0.0497 dB (95 % CI [+0.035, +0.064]) was listed as "a real difference, too small to matter":
+    the estimate is below PSNR's 0.05 dB margin, but the interval reaches past it, so nothing shows it too
+    small. Now such a mark is said to be open, with its CI; one whose whole CI is within the margin keeps the
+    old sentence."""
+    from benchmark.export import small_marks_text
+
+    t = synthetic_table(offsets={"l1": 0.0, "tiny": 0.022}, seeds=FIVE, metrics=("psnr",), noise=0.02,
+                        seed_sd=0.006, seed=3)
+    st = S.compute(t, n_boot=20)
+    c = st.cells.set_index("label").loc["tiny"]
+    assert c["vs_base"] == 1 and c["diff_vs_base"] < 0.05 < c["diff_ci_high"]  # the case
+    said = small_marks_text(st)
+    assert "too small to matter" not in said
+    assert "denoise/psnr: tiny ▲ +0.05 [+0.035, +0.064] vs `l1` (margin 0.05)" in said
+    assert "whether it is large enough to matter is not shown" in said
+    quiet = S.compute(synthetic_table(offsets={"l1": 0.0, "tiny": 0.005}, seeds=FIVE, metrics=("psnr",),
+                                      noise=0.001), n_boot=20)
+    assert "too small to matter" in small_marks_text(quiet) and "not shown" not in small_marks_text(quiet)
