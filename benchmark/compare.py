@@ -367,7 +367,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
                 front = dict(zip(labs, pareto_front(x.loc[labs, "mean"].to_numpy(), y.loc[labs, "mean"].to_numpy(),
                                                     st.higher()[dist], st.higher()[perc])))
                 on = [l for l in labs if front[l]]
-                where = "**on the Pareto front**" if front.get(label) else "dominated"
+                where = _front_text(label, bool(front.get(label)), labs, x, y, st, dist, perc, wins, losses)
                 xd, yd = (_fmt(v.loc[label, "mean"], f".{metric_decimals(st, task, m)}f")
                           for v, m in ((x, dist), (y, perc)))
                 lines += ["", f"Perception–distortion plane: {dist} = {xd}, {perc} = {yd}; {where}"
@@ -387,6 +387,24 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
             figs[f"compare_pd_{task}"] = p[0]
             lines += [f"![perception–distortion]({p[0].name})", ""]
     return "\n".join(lines), figs
+
+
+def _front_text(label: str, on_front: bool, labs: list[str], x: pd.DataFrame, y: pd.DataFrame, st, dist: str,
+                perc: str, wins: dict, losses: dict) -> str:
+    """Where ``label`` sits on the perception–distortion plane, said as what the means show and what the
+    tests show: the front is drawn through the means, so "dominated" only means that some loss's means are
+    better on both axes; it is *significantly* dominated when such a loss is significantly better on both
+    (the top group's pair tests, ``losses``: {metric: [losses it is worse than]})."""
+    if on_front:
+        return "**on the Pareto front** (by the means)"
+    hx, hy = (1.0 if st.higher()[dist] else -1.0), (1.0 if st.higher()[perc] else -1.0)
+    over = [o for o in labs if o != label
+            and hx * x.loc[o, "mean"] >= hx * x.loc[label, "mean"] and hy * y.loc[o, "mean"] >= hy * y.loc[label, "mean"]]
+    sig = [o for o in over if o in losses.get(dist, []) and o in losses.get(perc, [])]
+    if sig:
+        return f"significantly dominated by {', '.join(sig)} (better on {dist} and on {perc})"
+    return (f"dominated by the means of {', '.join(over)}, not significantly (no loss is significantly better on "
+            f"both {dist} and {perc})")
 
 
 def _pairwise(st, label: str, alpha: float) -> tuple[dict, dict]:

@@ -281,3 +281,22 @@ def test_a_small_mark_is_called_too_small_only_when_its_interval_says_so():
     quiet = S.compute(synthetic_table(offsets={"l1": 0.0, "tiny": 0.005}, seeds=FIVE, metrics=("psnr",),
                                       noise=0.001), n_boot=20)
     assert "too small to matter" in small_marks_text(quiet) and "not shown" not in small_marks_text(quiet)
+
+
+def test_compare_says_dominated_only_as_far_as_the_tests_go(tmp_path):
+    """``plbench compare`` printed "dominated" for a new loss whose means trailed an equal loss's by noise on
+    both axes, while its own table said it was significantly worse than no one: the front is drawn through
+    the means. Now it says whether any loss is significantly better on both axes."""
+    from benchmark.compare import _summary
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0, "twin": 0.0, "new": 0.0, "bad": -2.0}, seeds=FIVE,
+                        metrics=("psnr", "lpips"), n_images=8, budget_check=False, seed_sd=0.2, seed=4)
+    group = [m for m in store.metas() if m.get("config")]
+    text, _ = _summary(store, {"denoise": group}, ["new", "bad"], {"denoise": []}, 0.05, 20, "l1", ("png",))
+    planes = [line for line in text.splitlines() if line.startswith("Perception–distortion plane")]
+    assert len(planes) == 2, text
+    bad, new = planes  # the new losses in label order
+    assert "significantly dominated by l1, new, twin (better on psnr and on lpips)" in bad, bad
+    assert "dominated by the means of twin, not significantly (no loss is significantly better on both psnr and " \
+           "lpips)" in new, new
