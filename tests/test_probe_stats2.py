@@ -300,3 +300,24 @@ def test_compare_says_dominated_only_as_far_as_the_tests_go(tmp_path):
     assert "significantly dominated by l1, new, twin (better on psnr and on lpips)" in bad, bad
     assert "dominated by the means of twin, not significantly (no loss is significantly better on both psnr and " \
            "lpips)" in new, new
+
+
+def test_calibrate_calls_a_rate_too_high_only_beyond_the_simulations_noise():
+    """``plbench calibrate`` printed "TOO HIGH" for any null rate above 5 % — 12 false verdicts in 200 nulls
+    (6 %) included, a count a checker at exactly 5 % gives one time in three. Now TOO HIGH needs the count to
+    be significantly above 5 % (binomial), and a count within the noise says so."""
+    from benchmark.calibrate import Calibration, to_text
+
+    def text(false: int, n: int) -> str:
+        comps = pd.DataFrame([{"task": "denoise", "metric": "psnr", "higher": True, "run_sd": 0.1, "image_sd": 1.0,
+                               "image_x_run_sd": 0.1, "n_images": 20, "losses": 2, "runs": 10}])
+        nulls = pd.DataFrame([{"task": "denoise", "metric": "psnr", "n_nulls": n, "false": false,
+                               "rate": false / n}])
+        cal = Calibration(comps, nulls, pd.DataFrame(), pd.DataFrame(columns=["task", "metric", "effect", "runs",
+                                                                               "power"]), 5, "no A/A")
+        (line,) = [x for x in to_text(cal).splitlines() if x.startswith("**Simulated nulls**")]
+        return line
+
+    assert "TOO HIGH" not in text(12, 200) and "no more than the simulation's noise" in text(12, 200)
+    assert "TOO HIGH" in text(30, 200)
+    assert "(ok)" in text(10, 200)
