@@ -689,6 +689,9 @@ def judge(parts: list[Part], alpha: float) -> None:
             continue
         sig = p.p_adj < alpha
         p.verdict = part_verdict(p.p_adj, p.ci_low, p.ci_high, p.margin, p.practical, alpha, p.p_worse_adj)
+        if p.verdict == "contradicted" and not p.margin:  # its p column tests A − B against 0, not this
+            p.note = (p.note + "; " if p.note else "") + \
+                f"worse than B by more than the margin {p.practical:g}: p_holm = {p.p_worse_adj:.2g}"
         if p.verdict == "inconclusive":
             if sig and not math.isfinite(p.practical):
                 p.note = (p.note + "; " if p.note else "") + \
@@ -937,7 +940,7 @@ def check_all(table: pd.DataFrame, names: Iterable[str] | None = None, alpha: fl
 # exports: printed table, findings.md, findings.csv, the HTML report's Findings tab
 # --------------------------------------------------------------------------------------------
 PART_COLUMNS = ["finding", "verdict", "setting", "task", "metric", "a", "relation", "b", "effect", "ci_low",
-                "ci_high", "dz", "margin", "practical_margin", "p", "p_holm", "n_runs", "n_images", "seeds_a",
+                "ci_high", "dz", "margin", "practical_margin", "p", "p_holm", "p_worse_holm", "n_runs", "n_images", "seeds_a",
                 "seeds_b", "circular", "counted", "part_verdict", "note"]
 
 
@@ -951,7 +954,8 @@ def parts_frame(results: list[FindingResult]) -> pd.DataFrame:
             rows.append({"finding": r.name, "verdict": r.verdict, "setting": r.setting, "task": p.task,
                          "metric": p.metric, "a": p.a, "relation": p.relation, "b": p.b, "effect": p.effect,
                          "ci_low": p.ci_low, "ci_high": p.ci_high, "dz": p.dz, "margin": p.margin,
-                         "practical_margin": p.practical, "p": p.p, "p_holm": p.p_adj, "n_runs": p.n_runs,
+                         "practical_margin": p.practical, "p": p.p, "p_holm": p.p_adj,
+                         "p_worse_holm": p.p_worse_adj, "n_runs": p.n_runs,
                          "n_images": p.n_images, "seeds_a": p.seeds_a, "seeds_b": p.seeds_b,
                          "circular": p.circular, "counted": p.counted, "part_verdict": p.verdict, "note": p.note})
     return pd.DataFrame(rows, columns=PART_COLUMNS)

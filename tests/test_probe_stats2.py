@@ -142,15 +142,16 @@ def test_a_loss_unscored_on_its_hardest_image_is_ranked_on_the_same_images():
     assert "denoise/psnr (every loss on the 29 of 30 images) — other: 5 (NaN)" in said
 
 
-def _worse_by_the_margin(rng, tasks: int = 8, runs: int = 5, n_images: int = 10) -> pd.DataFrame:
+def _worse_by_the_margin(rng, tasks: int = 8, runs: int = 5, n_images: int = 10, margins: float = 1.0) -> pd.DataFrame:
     """Arms ``a`` and ``b`` on ``tasks`` tasks where a is worse than b by exactly PSNR's practical margin
-    (0.05 dB): "a is worse than b by more than the smallest effect of interest" is false on every task."""
+    (0.05 dB; ``margins`` times it): "a is worse than b by more than the smallest effect of interest" is
+    false on every task (at ``margins`` = 1)."""
     from benchmark.runstats import practical_margin
 
     rows = []
     for t in range(tasks):
         base = rng.normal(30, 1, n_images)
-        for loss, off in (("a", -practical_margin("psnr")), ("b", 0.0)):
+        for loss, off in (("a", -margins * practical_margin("psnr")), ("b", 0.0)):
             for s in range(runs):
                 v = base + off + rng.normal(0, 0.05) + rng.normal(0, 0.05, n_images)
                 rows += [dict(task=f"t{t}", loss=loss, seed=s, weights="none", dataset="d", image=f"im{i}",
@@ -321,3 +322,15 @@ def test_calibrate_calls_a_rate_too_high_only_beyond_the_simulations_noise():
     assert "TOO HIGH" not in text(12, 200) and "no more than the simulation's noise" in text(12, 200)
     assert "TOO HIGH" in text(30, 200)
     assert "(ok)" in text(10, 200)
+
+
+def test_a_contradicted_part_gives_the_p_of_its_contradiction():
+    """A contradicted part of a "better" claim showed only p (Holm) of A − B against 0 — not the test that
+    makes it a contradiction. Its note and findings.csv now give that test's Holm-adjusted p."""
+    from benchmark.findings import Results, check, parts_frame
+
+    r = check(_better_claim(), Results(_worse_by_the_margin(np.random.default_rng(0), tasks=2, margins=10.0)))
+    assert [p.verdict for p in r.parts] == ["contradicted", "contradicted"]
+    for p in r.parts:
+        assert f"worse than B by more than the margin 0.05: p_holm = {p.p_worse_adj:.2g}" in p.note
+    np.testing.assert_allclose(parts_frame([r])["p_worse_holm"], [p.p_worse_adj for p in r.parts])
