@@ -295,8 +295,11 @@ class FindingResult:
                 return f"{h.a} {rel} {h.b} on {h.task}/{h.metric}: not tested ({h.verdict}: {h.note or 'no effect'})"
             return (f"{h.a} {rel} {h.b} on {h.task}/{h.metric}: {h.effect:+.3g} (not tested: {h.verdict}, "
                     f"{h.n_runs} paired run(s))")
+        # a contradicted "better" part: the p of its contradiction (worse by the margin), not of A − B against 0
+        p = (f"p_holm (worse by more than {h.practical:g}) = {h.p_worse_adj:.2g}"
+             if h.verdict == "contradicted" and not h.margin else f"p_holm = {h.p_adj:.2g}")
         return (f"{h.a} {rel} {h.b} on {h.task}/{h.metric}: {_effect(h.effect, h.ci_low, h.ci_high)} "
-                f"{_ci(h.ci_low, h.ci_high)}, p_holm = {h.p_adj:.2g}, {h.n_runs} runs")
+                f"{_ci(h.ci_low, h.ci_high)}, {p}, {h.n_runs} runs")
 
 
 class Finding:

@@ -52,7 +52,7 @@ def test_no_mark_anywhere_in_a_null_table_beyond_alpha():
 
 def test_the_legend_names_the_family_of_the_marks():
     """The ▲/▼ family is the whole table, and every export's legend says so with its size."""
-    from benchmark.export import html_report, latex, markdown, notes
+    from benchmark.export import html_report, latex, markdown, notes, task_rows
 
     t = synthetic_table(tasks=("denoise", "sr4"), offsets={"l1": 0.0, "good": 1.0, "twin": 0.0}, seeds=FIVE,
                         metrics=("psnr", "ssim"))
@@ -65,6 +65,8 @@ def test_the_legend_names_the_family_of_the_marks():
     assert family in markdown(st)
     assert family in html_report(st, {})
     assert family in latex(st)
+    _, rows = task_rows(st, "denoise")  # the HTML cell's tooltip names the family too
+    assert "p vs l1 (Holm over the table)" in rows[1].cells[0].title
     (sig,) = [n for n in notes(st) if n.startswith("Significance:")]
     assert "▲/▼ are one family, the whole table (8 comparisons with `l1`)" in sig
     assert ("bold is one family per (task, metric) column (3 pairs each, 4 columns): each column holds α on its own, "
@@ -334,3 +336,5 @@ def test_a_contradicted_part_gives_the_p_of_its_contradiction():
     for p in r.parts:
         assert f"worse than B by more than the margin 0.05: p_holm = {p.p_worse_adj:.2g}" in p.note
     np.testing.assert_allclose(parts_frame([r])["p_worse_holm"], [p.p_worse_adj for p in r.parts])
+    h = r.headline
+    assert f"p_holm (worse by more than 0.05) = {h.p_worse_adj:.2g}" in r.effect_text()
