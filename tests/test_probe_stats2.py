@@ -338,3 +338,17 @@ def test_a_contradicted_part_gives_the_p_of_its_contradiction():
     np.testing.assert_allclose(parts_frame([r])["p_worse_holm"], [p.p_worse_adj for p in r.parts])
     h = r.headline
     assert f"p_holm (worse by more than 0.05) = {h.p_worse_adj:.2g}" in r.effect_text()
+
+
+def test_paired_tests_compare_the_same_images_in_every_run():
+    """An image missing (non-finite) in one run of one arm is left out of every paired run of that comparison:
+    the test equals the one on the table without that image — matched images within each seed and across
+    seeds, never a run mean over other images than its partner's."""
+    from benchmark.runstats import compare_runs
+
+    rng = np.random.default_rng(2)
+    a, b = rng.normal(0, 1, (5, 12)), rng.normal(0, 1, (5, 12))
+    holed = a.copy()
+    holed[2, 7] = np.nan
+    r, ref = compare_runs(holed, b), compare_runs(np.delete(a, 7, axis=1), np.delete(b, 7, axis=1))
+    assert r.n_images == 11 and np.isclose(r.effect, ref.effect) and np.isclose(r.p, ref.p)
