@@ -305,21 +305,204 @@ def test_compare_says_dominated_only_as_far_as_the_tests_go(tmp_path):
            "lpips)" in new, new
 
 
+def _calibration_text(false: int, n: int, alpha: float = 0.05) -> str:
+    """The header and simulated-null lines ``plbench calibrate`` prints for ``false`` of ``n`` nulls."""
+    from benchmark.calibrate import Calibration, to_text
+
+    comps = pd.DataFrame([{"task": "denoise", "metric": "psnr", "higher": True, "run_sd": 0.1, "image_sd": 1.0,
+                           "image_x_run_sd": 0.1, "n_images": 20, "losses": 2, "runs": 10}])
+    nulls = pd.DataFrame([{"task": "denoise", "metric": "psnr", "n_nulls": n, "false": false, "rate": false / n}])
+    cal = Calibration(comps, nulls, pd.DataFrame(), pd.DataFrame(columns=["task", "metric", "effect", "runs", "power"]),
+                      5, "no A/A", alpha=alpha)
+    return "\n".join(x for x in to_text(cal).splitlines() if x.startswith(("**Simulated nulls**", "Claim")))
+
+
+def test_calibrate_calls_a_rate_too_high_only_beyond_the_simulations_noise():
+    """``plbench calibrate`` printed "TOO HIGH" for any null rate above 5 % — 12 false verdicts in 200 nulls
+    (6 %) included, a count a checker at exactly 5 % gives one time in three. Now TOO HIGH needs the count to
+    be significantly above 5 % (binomial), and a count within the noise says so."""
+    assert "TOO HIGH" not in _calibration_text(12, 200)
+    assert "no more than the simulation's noise" in _calibration_text(12, 200)
+    assert "TOO HIGH" in _calibration_text(30, 200)
+    assert "(ok)" in _calibration_text(10, 200)
+
+
+def _worse_by_the_margin(rng, tasks: int = 8, runs: int = 5, n_images: int = 10, margins: float = 1.0) -> pd.DataFrame:
+    """Arms ``a`` and ``b`` on ``tasks`` tasks where a is worse than b by exactly PSNR's practical margin
+    (0.05 dB; ``margins`` times it): "a is worse than b by more than the smallest effect of interest" is
+    false on every task (at ``margins`` = 1)."""
+    from benchmark.runstats import practical_margin
+
+    rows = []
+    for t in range(tasks):
+        base = rng.normal(30, 1, n_images)
+        for loss, off in (("a", -margins * practical_margin("psnr")), ("b", 0.0)):
+            for s in range(runs):
+                v = base + off + rng.normal(0, 0.05) + rng.normal(0, 0.05, n_images)
+                rows += [dict(task=f"t{t}", loss=loss, seed=s, weights="none", dataset="d", image=f"im{i}",
+                              metric="psnr", higher_is_better=True, value=float(x)) for i, x in enumerate(v)]
+    return pd.DataFrame(rows)
+
+
+def _better_claim():
+    from benchmark.findings import Comparison, Finding
+
+    class Claim(Finding):
+        claim = "a > b"
+
+        def comparisons(self, res):
+            for task in res.tasks():
+                yield Comparison(task, "psnr", res.arm(task, "a"), res.arm(task, "b"), "better")
+
+    return Claim()
+
+
+def _old_contradiction(p) -> bool:
+    """The rule before: Holm on the test against 0, then the *unadjusted* 95 % CI below −margin."""
+    return p.p_adj < 0.05 and p.ci_high < -p.practical
+
+
+def test_a_part_is_contradicted_only_at_the_stated_family():
+    """A part of a "better" claim was contradicted ("worse by more than the smallest effect of interest") when
+    its Holm-adjusted p against 0 was < α and its *unadjusted* 95 % CI lay below −margin: the contradiction
+    itself was never corrected for the finding's other parts. Here a is worse by exactly the margin on 8
+    tasks, and task t4 was called contradicted; its test of "worse by the margin", Holm over the 8 parts, has
+    p ≈ 0.09. Now a contradiction needs that adjusted p < α."""
+    from benchmark.findings import Results, check
+
+    r = check(_better_claim(), Results(_worse_by_the_margin(np.random.default_rng(6))))
+    (t4,) = [p for p in r.parts if p.task == "t4"]
+    assert _old_contradiction(t4)  # the case: what the old rule called contradicted
+    np.testing.assert_allclose([p.p_worse_adj for p in r.parts], S.holm(np.array([p.p_worse for p in r.parts])))
+    assert t4.p_worse_adj >= 0.05 and t4.verdict == "inconclusive"
+    assert not any(p.verdict == "contradicted" for p in r.parts) and r.verdict == "inconclusive"
+
+
+@pytest.mark.slow
+def test_contradictions_hold_alpha_at_the_margin():
+    """On 100 tables where a is worse than b by exactly the margin on 8 tasks, the old rule showed some
+    contradicted part in ≈ 18 % (measured 36/200) and the finding's verdict was "contradicted" in 17/200;
+    now at most α (P(≥ 11/100 | 5 %) ≈ 0.01)."""
+    from benchmark.findings import Results, check
+
+    rng = np.random.default_rng(0)
+    now = finding = old = 0
+    for _ in range(100):
+        r = check(_better_claim(), Results(_worse_by_the_margin(rng)))
+        now += any(p.verdict == "contradicted" for p in r.parts)
+        finding += r.verdict in ("contradicted", "mixed")
+        old += any(_old_contradiction(p) for p in r.parts)
+    assert now <= 10 and finding <= 10, (now, finding)
+    assert old >= 11, old
+
+
+def _parts(rng, tasks: int, metrics: int, runs: int = 5, images: int = 10):
+    """Parts of a claim with a true effect of −1 margin everywhere: per task, the arms' run shifts are shared
+    by the task's metrics (they score the same runs), the image×run noise is not."""
+    import math
+
+    from benchmark.findings import Part
+    from benchmark.runstats import compare_runs
+
+    out = []
+    for t in range(tasks):
+        ra, rb = rng.normal(0, 1, (runs, 1)), rng.normal(0, 1, (runs, 1))
+        for m in range(metrics):
+            base = rng.normal(0, 3, images)
+            r = compare_runs(base - 1.0 + ra + rng.normal(0, 1, (runs, images)),
+                             base + rb + rng.normal(0, 1, (runs, images)))
+            out.append(Part(task=f"t{t}", metric=f"m{m}", a="a", b="b", relation="better", effect=r.effect,
+                            ci_low=r.ci_low, ci_high=r.ci_high, dz=math.nan, p=r.p, p_adj=r.p, margin=0.0,
+                            n_images=images, seeds_a=runs, seeds_b=runs, circular=False, counted=True,
+                            n_runs=r.n_runs, se=r.se, practical=1.0))
+    return out
+
+
+def test_the_pooled_interval_covers_at_its_stated_level():
+    """The pooled effect's "95 %" CI weighted each part by its own 5-run SE (inverse variance) and took the
+    normal quantile, as if the parts were independent: it missed the true pooled effect in 64 of these 300
+    8-task tables and 98 of 300 1-task × 3-metric ones (the metrics score the same runs). Now every part
+    weighs the same, a task's parts count as correlated, and the quantile is Student's t: at most 5 %."""
+    import math
+
+    from scipy.stats import norm
+
+    from benchmark.findings import pooled
+
+    def old(parts):  # the interval before, for the comparison
+        e = np.array([p.effect for p in parts])
+        w = 1 / np.array([p.se for p in parts]) ** 2
+        est, se = (w * e).sum() / w.sum(), 1 / math.sqrt(w.sum())
+        return est - norm.ppf(0.975) * se, est + norm.ppf(0.975) * se
+
+    rng = np.random.default_rng(0)
+    for tasks, metrics in ((8, 1), (1, 3)):
+        miss = miss_old = 0
+        for _ in range(300):
+            parts = _parts(rng, tasks, metrics)
+            _, lo, hi = pooled(parts)
+            miss += not lo <= -1.0 <= hi
+            lo, hi = old(parts)
+            miss_old += not lo <= -1.0 <= hi
+        assert miss <= 23, (tasks, metrics, miss)       # P(≥ 24/300 | 5 %) < 0.02
+        assert miss_old >= 30, (tasks, metrics, miss_old)
+
+
+def test_a_small_mark_is_called_too_small_only_when_its_interval_says_so():
+    """A ▲ of +0.0497 dB (95 % CI [+0.035, +0.064]) was listed as "a real difference, too small to matter":
+    the estimate is below PSNR's 0.05 dB margin, but the interval reaches past it, so nothing shows it too
+    small. Now such a mark is said to be open, with its CI; one whose whole CI is within the margin keeps the
+    old sentence."""
+    from benchmark.export import small_marks_text
+
+    t = synthetic_table(offsets={"l1": 0.0, "tiny": 0.022}, seeds=FIVE, metrics=("psnr",), noise=0.02,
+                        seed_sd=0.006, seed=3)
+    st = S.compute(t, n_boot=20)
+    c = st.cells.set_index("label").loc["tiny"]
+    assert c["vs_base"] == 1 and c["diff_vs_base"] < 0.05 < c["diff_ci_high"]  # the case
+    said = small_marks_text(st)
+    assert "too small to matter" not in said
+    assert "denoise/psnr: tiny ▲ +0.05 [+0.035, +0.064] vs `l1` (margin 0.05)" in said
+    assert "whether it is large enough to matter is not shown" in said
+    quiet = S.compute(synthetic_table(offsets={"l1": 0.0, "tiny": 0.005}, seeds=FIVE, metrics=("psnr",),
+                                      noise=0.001), n_boot=20)
+    assert "too small to matter" in small_marks_text(quiet) and "not shown" not in small_marks_text(quiet)
+
+
+def test_compare_says_dominated_only_as_far_as_the_tests_go(tmp_path):
+    """``plbench compare`` printed "dominated" for a new loss whose means trailed an equal loss's by noise on
+    both axes, while its own table said it was significantly worse than no one: the front is drawn through
+    the means. Now it says whether any loss is significantly better on both axes."""
+    from benchmark.compare import _summary
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0, "twin": 0.0, "new": 0.0, "bad": -2.0}, seeds=FIVE,
+                        metrics=("psnr", "lpips"), n_images=8, budget_check=False, seed_sd=0.2, seed=4)
+    group = [m for m in store.metas() if m.get("config")]
+    text, _ = _summary(store, {"denoise": group}, ["new", "bad"], {"denoise": []}, 0.05, 20, "l1", ("png",))
+    planes = [line for line in text.splitlines() if line.startswith("Perception–distortion plane")]
+    assert len(planes) == 2, text
+    bad, new = planes  # the new losses in label order
+    assert "significantly dominated by l1, new, twin (better on psnr and on lpips)" in bad, bad
+    assert "dominated by the means of twin, not significantly (no loss is significantly better on both psnr and " \
+           "lpips)" in new, new
+
+
 def test_calibrate_calls_a_rate_too_high_only_beyond_the_simulations_noise():
     """``plbench calibrate`` printed "TOO HIGH" for any null rate above 5 % — 12 false verdicts in 200 nulls
     (6 %) included, a count a checker at exactly 5 % gives one time in three. Now TOO HIGH needs the count to
     be significantly above 5 % (binomial), and a count within the noise says so."""
     from benchmark.calibrate import Calibration, to_text
 
-    def text(false: int, n: int) -> str:
+    def text(false: int, n: int, alpha: float = 0.05) -> str:
         comps = pd.DataFrame([{"task": "denoise", "metric": "psnr", "higher": True, "run_sd": 0.1, "image_sd": 1.0,
                                "image_x_run_sd": 0.1, "n_images": 20, "losses": 2, "runs": 10}])
         nulls = pd.DataFrame([{"task": "denoise", "metric": "psnr", "n_nulls": n, "false": false,
                                "rate": false / n}])
         cal = Calibration(comps, nulls, pd.DataFrame(), pd.DataFrame(columns=["task", "metric", "effect", "runs",
-                                                                               "power"]), 5, "no A/A")
-        (line,) = [x for x in to_text(cal).splitlines() if x.startswith("**Simulated nulls**")]
-        return line
+                                                                               "power"]), 5, "no A/A",
+                          alpha=alpha)
+        return "\n".join(x for x in to_text(cal).splitlines() if x.startswith(("**Simulated nulls**", "Claim")))
 
     assert "TOO HIGH" not in text(12, 200) and "no more than the simulation's noise" in text(12, 200)
     assert "TOO HIGH" in text(30, 200)
@@ -352,3 +535,15 @@ def test_paired_tests_compare_the_same_images_in_every_run():
     holed[2, 7] = np.nan
     r, ref = compare_runs(holed, b), compare_runs(np.delete(a, 7, axis=1), np.delete(b, 7, axis=1))
     assert r.n_images == 11 and np.isclose(r.effect, ref.effect) and np.isclose(r.p, ref.p)
+
+
+def test_calibrate_holds_the_checker_to_the_alpha_it_ran_at(tmp_path):
+    """``plbench calibrate --alpha 0.01`` ran the checker at 1 % but judged its false-verdict rate against a
+    fixed 5 %: 8 false verdicts in 200 nulls (4 %, four times the stated α) read "ok". Now the target is the α
+    the checker ran at."""
+    from benchmark.calibrate import calibrate
+
+    said = _calibration_text(8, 200, alpha=0.01)
+    assert "Target ≤ 1%" in said and "TOO HIGH" in said and "(ok)" not in said
+    t = synthetic_table(offsets={"l1": 0.0, "l2": 0.0}, seeds=FIVE, metrics=("psnr",), n_images=6, seed_sd=0.1)
+    assert calibrate(t, n_nulls=10, splits=5, aa_sims=0, max_runs=5, alpha=0.01).alpha == 0.01
