@@ -348,7 +348,8 @@ def to_text(cal: Calibration) -> str:
     ok = lambda r: "ok" if r <= target else "TOO HIGH"  # noqa: E731
     lines = ["# Calibration of the findings checker", "",
              f"Claim checked: \"A is better than B\", {cal.runs} runs per arm, paired by seed. A false verdict: "
-             f"reproduced or contradicted on a null (two equally good arms), the checker at α = {cal.alpha:g}. Target ≤ {target:.0%}.", ""]
+             f"reproduced or contradicted on a null (two equally good arms), the checker at α = {cal.alpha:g}. "
+             f"Target ≤ {target:.0%}.", ""]
     if cal.setting:
         lines += [f"Setting (every run used shares it): {cal.setting}.", ""]
     thin = cal.components[(cal.components["runs"] < THIN_RUNS) | (cal.components["n_images"] < THIN_IMAGES)] \
@@ -359,14 +360,16 @@ def to_text(cal: Calibration) -> str:
                   "false-verdict rates and runs needed are estimates from thin data — add seeds "
                   "(`--seeds 0 1 2 3 4`) or test images before relying on them.", ""]
     lines += [f"**Simulated nulls**: {int(cal.nulls['false'].sum())}/{int(cal.nulls['n_nulls'].sum())} false "
-              f"verdicts = {cal.null_rate:.1%} ({null_status(int(cal.nulls['false'].sum()), int(cal.nulls['n_nulls'].sum()), target)}).",
+              f"verdicts = {cal.null_rate:.1%} "
+              f"({null_status(int(cal.nulls['false'].sum()), int(cal.nulls['n_nulls'].sum()), target)}).",
               ""]
     if cal.aa.empty:
         lines += [f"**A/A on real runs**: not run: {cal.aa_reason}.", ""]
     else:
         rate = cal.aa_rate
         status = ok(rate) if rate <= target or not math.isfinite(cal.aa_ref_p95) else (
-            f"above {target:.0%}, within the spread one set of runs gives a calibrated checker" if rate <= cal.aa_ref_p95
+            f"above {target:.0%}, within the spread one set of runs gives a calibrated checker"
+            if rate <= cal.aa_ref_p95
             else "TOO HIGH, beyond the spread of a calibrated checker")
         ref = (f" A calibrated checker on simulated sets of runs like these: {cal.aa_ref_mean:.1%} on average, "
                f"≤ {cal.aa_ref_p95:.1%} in 95 % of sets." if math.isfinite(cal.aa_ref_p95) else "")

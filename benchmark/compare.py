@@ -398,8 +398,8 @@ def _front_text(label: str, on_front: bool, labs: list[str], x: pd.DataFrame, y:
     if on_front:
         return "**on the Pareto front** (by the means)"
     hx, hy = (1.0 if st.higher()[dist] else -1.0), (1.0 if st.higher()[perc] else -1.0)
-    over = [o for o in labs if o != label
-            and hx * x.loc[o, "mean"] >= hx * x.loc[label, "mean"] and hy * y.loc[o, "mean"] >= hy * y.loc[label, "mean"]]
+    over = [o for o in labs if o != label and hx * x.loc[o, "mean"] >= hx * x.loc[label, "mean"]
+            and hy * y.loc[o, "mean"] >= hy * y.loc[label, "mean"]]
     sig = [o for o in over if o in losses.get(dist, []) and o in losses.get(perc, [])]
     if sig:
         return f"significantly dominated by {', '.join(sig)} (better on {dist} and on {perc})"

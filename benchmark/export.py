@@ -861,7 +861,8 @@ def markdown(stats: Stats, figures: dict[str, list[Path]] | None = None, root: P
              f"image levels), or mean [low, high] in a column where "
              f"some CI is asymmetric; the decimals are fixed per metric column. ↑ higher is better, ↓ lower is better. "
              f"**Bold**: the best restoration and every loss not significantly worse than another (every pair of "
-             f"the column tested, runs paired by seed, Holm over the column's pairs, α = {stats.alpha} per column; only with "
+             f"the column tested, runs paired by seed, Holm over the column's pairs, α = {stats.alpha} per column; "
+             f"only with "
              f"enough runs). {UP}/{DOWN}: significantly "
              f"better/worse than `{stats.baseline}` ({base_family_text(stats)}). `seeds`: the runs each cell rests on. "
              f"† circular: trained on (a near copy "
@@ -1119,7 +1120,8 @@ def latex(stats: Stats) -> str:
         tested = _untested(stats, task) is None and not stats.cells.empty and \
             stats.cells.loc[stats.cells["task"] == task, ["p_best_adj", "p_base_adj"]].notna().any().any()
         what = (rf"Bold: best and every loss not significantly worse than another (all pairs, runs paired by seed, "
-                rf"Holm over the column's pairs, $\alpha={stats.alpha}$ per column); $^\blacktriangle$/$^\blacktriangledown$: "
+                rf"Holm over the column's pairs, $\alpha={stats.alpha}$ per column); "
+                rf"$^\blacktriangle$/$^\blacktriangledown$: "
                 rf"significantly better/worse than "
                 rf"{_tex(stats.baseline)} ({tex_text(base_family_text(stats))}); " if tested else "")
         caption = (rf"{_tex(task)}: mean $\pm$ half-width of the 95\% CI (bootstrap over images and seeds, at "
@@ -1509,7 +1511,8 @@ def html_report(stats: Stats, figures: dict[str, list[Path]], title: str | None 
             f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>"
             f"<header><h1>{html.escape(title)}</h1><div>{setting}Cells: mean ± 95% CI half-width, or mean [low, "
             f"high] in a column where some CI is asymmetric; bold: the best and every loss not significantly worse "
-            f"than another (Holm over each column's pairs, α = {stats.alpha} per column; only with enough runs); {UP}/{DOWN} vs "
+            f"than another (Holm over each column's pairs, α = {stats.alpha} per column; only with enough runs); "
+            f"{UP}/{DOWN} vs "
             f"{html.escape(stats.baseline)} ({html.escape(base_family_text(stats))}); † circular; {WORSE} some runs "
             f"worse than the degraded input. Click a column header to sort.</div></header><nav>{nav}</nav>"
             f'<div id="js-errors" hidden></div><script>{ERROR_TRAP}</script>{"".join(sections)}'

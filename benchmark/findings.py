@@ -943,7 +943,8 @@ def check_all(table: pd.DataFrame, names: Iterable[str] | None = None, alpha: fl
 # exports: printed table, findings.md, findings.csv, the HTML report's Findings tab
 # --------------------------------------------------------------------------------------------
 PART_COLUMNS = ["finding", "verdict", "setting", "task", "metric", "a", "relation", "b", "effect", "ci_low",
-                "ci_high", "dz", "margin", "practical_margin", "p", "p_holm", "p_worse_holm", "n_runs", "n_images", "seeds_a",
+                "ci_high", "dz", "margin", "practical_margin", "p", "p_holm", "p_worse_holm", "n_runs", "n_images",
+                "seeds_a",
                 "seeds_b", "circular", "counted", "part_verdict", "note"]
 
 

@@ -8,7 +8,8 @@ Methods, per (task, metric) block:
 * **Cell estimate**: mean over test images within a run, then mean over seeds (the leaderboard
   number); every cell of a (task, metric) column is over the same images — an image some loss's run
   has no finite score for is left out of the whole column (:func:`common_images`), as the paired
-  tests leave it out of each pair. **95% CI**: a two-level percentile bootstrap that resamples test images (shared by all
+  tests leave it out of each pair.
+  **95% CI**: a two-level percentile bootstrap that resamples test images (shared by all
   losses of the block: common random numbers) and, per loss, its seeds; seeded from a hash of
   (task, metric), so it is reproducible and independent of table order. Vectorised: counts of a
   multinomial resample times the value matrix, no Python loop over resamples. Widened where it is
@@ -376,7 +377,8 @@ class Stats:
     ``n_images``, ``rank`` (NaN for input), ``best``, ``top_group``, ``p_best_adj`` (the smallest
     Holm-adjusted p, over every pair of the block, of a pair this loss trails; NaN when it trails none tested),
     ``p_base``/``p_base_adj``, ``diff_vs_base`` (the paired effect vs the baseline, positive = better) with
-    its unadjusted 95 % CI ``diff_ci_low``/``diff_ci_high``, and ``vs_base`` (+1 significantly better than the baseline, -1
+    its unadjusted 95 % CI ``diff_ci_low``/``diff_ci_high``, and ``vs_base`` (+1 significantly better than the
+    baseline, -1
     worse, 0 not significant, NaN not tested), ``circular``, ``no_spread`` (the labels, "; "-joined, this loss
     could not be tested against in the block because every paired difference is the same: SE 0).
     ``ranks``: one row per label: mean/sd/min/max rank over all (task, metric) blocks and the mean
