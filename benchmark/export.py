@@ -199,13 +199,14 @@ def md_text(s, cell: bool = True) -> str:
 
 # --------------------------------------------------------------------------------------------
 def base_family_text(stats: Stats) -> str:
-    """The Holm family of ▲/▼, for a legend: ``Holm over the 27 comparisons with the baseline in this table,
-    every task, metric and loss; α = 0.05`` — every ▲/▼ of the leaderboard is one family, so a table of equal
-    losses shows any ▲/▼ in at most α of cases (:func:`benchmark.stats.cell_table`)."""
+    """The Holm family of ▲/▼, for a legend: ``Holm over the 27 comparisons with the baseline in this
+    leaderboard, every task, metric and loss; α = 0.05`` — every ▲/▼ of the leaderboard (all its task tables,
+    a LaTeX table's caption included) is one family, so a leaderboard of equal losses shows any ▲/▼ in at
+    most α of cases (:func:`benchmark.stats.cell_table`)."""
     c = stats.cells
     n = int(c["p_base"].notna().sum()) if not c.empty and "p_base" in c.columns else 0
-    return (f"Holm over the {n} comparison{'s' if n != 1 else ''} with the baseline in this table, every task, "
-            f"metric and loss; α = {stats.alpha}")
+    return (f"Holm over the {n} comparison{'s' if n != 1 else ''} with the baseline in this leaderboard, "
+            f"every task, metric and loss; α = {stats.alpha}")
 
 
 def families_text(stats: Stats) -> str:

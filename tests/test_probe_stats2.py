@@ -61,7 +61,7 @@ def test_the_legend_names_the_family_of_the_marks():
     tested = c["p_base"].notna()
     assert tested.sum() == 8  # 2 tasks × 2 metrics × 2 losses against l1
     np.testing.assert_allclose(c.loc[tested, "p_base_adj"], S.holm(c.loc[tested, "p_base"].to_numpy()))
-    family = "Holm over the 8 comparisons with the baseline in this table, every task, metric and loss; α = 0.05"
+    family = "Holm over the 8 comparisons with the baseline in this leaderboard, every task, metric and loss; α = 0.05"
     assert family in markdown(st)
     assert family in html_report(st, {})
     assert family.split(";")[0] in latex(st)  # LaTeX writes α its own way
