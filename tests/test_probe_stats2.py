@@ -142,6 +142,11 @@ def test_a_loss_unscored_on_its_hardest_image_is_ranked_on_the_same_images():
     assert c.loc[("l1", "ssim"), "n_images"] == 30  # the other metric keeps every image
     (said,) = [n for n in notes(st) if n.startswith("Non-finite")]
     assert "denoise/psnr (every loss on the 29 of 30 images) — other: 5 (NaN)" in said
+    from benchmark.report import leaderboard
+
+    board = leaderboard(t)["denoise"]  # leaderboard.png's numbers: the same cells
+    for label in ("l1", "other", "input"):
+        assert np.isclose(board.loc[label, "psnr"], c.loc[(label, "psnr"), "mean"]), label
 
 
 def _worse_by_the_margin(rng, tasks: int = 8, runs: int = 5, n_images: int = 10, margins: float = 1.0) -> pd.DataFrame:
