@@ -928,12 +928,12 @@ def by_dataset_markdown(table: pd.DataFrame, stats: Stats | None = None) -> str:
     the means per test set side by side: does the ranking of losses transfer across domains? Each
     (task, metric) has the fixed decimals of its column in the task tables (:func:`metric_decimals`
     of ``stats``; without ``stats``, :func:`column_decimals` of the means shown)."""
-    from benchmark.stats import finite_values, labels
+    from benchmark.stats import common_values, labels
 
     if table.empty or table["dataset"].nunique() < 2:
         return ""
     higher = table.groupby("metric", observed=True)["higher_is_better"].first().astype(bool).to_dict()
-    t = finite_values(table).copy()  # NaN/±inf scores: missing, as in every other table
+    t = common_values(table).copy()  # NaN/±inf scores missing, and the images the task tables leave out
     t["label"] = labels(table)
     lines = ["", "## By test set", "",
              "Mean over the images of each test set, then over seeds (no intervals: see the per-task tables; "

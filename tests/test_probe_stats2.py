@@ -370,3 +370,20 @@ def test_calibrate_holds_the_checker_to_the_alpha_it_ran_at(tmp_path):
     assert "Target ≤ 1%" in said and "TOO HIGH" in said and "(ok)" not in said
     t = synthetic_table(offsets={"l1": 0.0, "l2": 0.0}, seeds=FIVE, metrics=("psnr",), n_images=6, seed_sd=0.1)
     assert calibrate(t, n_nulls=10, splits=5, aa_sims=0, max_runs=5, alpha=0.01).alpha == 0.01
+
+
+def test_the_per_test_set_means_average_the_images_the_cells_do():
+    """The "By test set" table averaged each loss over its own scored images: with ``other`` unscored on one
+    image of set B, its B mean was over fewer (easier or harder) images than ℓ1's, unlike the task table's
+    cells. Now it leaves that image out for every loss, as the cells do."""
+    from benchmark.export import by_dataset_markdown
+
+    t = synthetic_table(offsets={"l1": 0.0, "other": 0.0}, seeds=FIVE, metrics=("psnr",), n_images=8)
+    t["dataset"] = np.where(t["image"].isin(["img0000", "img0001", "img0002", "img0003"]), "A", "B")
+    hard = t[(t["dataset"] == "B")].groupby("image")["value"].mean().idxmin()
+    t.loc[(t["loss"] == "other") & (t["image"] == hard), "value"] = np.nan
+    text = by_dataset_markdown(t, S.compute(t, n_boot=20))
+    kept = t[(t["dataset"] == "B") & (t["image"] != hard) & (t["loss"] == "l1")]
+    l1_b = kept.groupby("seed")["value"].mean().mean()
+    (row,) = [line for line in text.splitlines() if line.startswith("| l1 |")]
+    assert f"{l1_b:.2f}" in row.split("|")[-2], (row, l1_b)  # ℓ1's B mean over the same 3 images as other's
