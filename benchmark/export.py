@@ -383,8 +383,9 @@ def small_marks_text(stats: Stats) -> str:
 
 def best_not_bold_text(stats: Stats) -> str:
     """A note naming each cell whose best mean is not bold: the loss is significantly worse than another
-    where their runs are paired by seed (its mean also rests on runs or images the other lacks), so it is out of the
-    top group although every legend calls the best restoration bold; "" when there is none."""
+    where their runs are paired by seed (its mean also rests on runs the other lacks — every cell of a column
+    is over the same images), so it is out of the top group although every legend calls the best restoration
+    bold; "" when there is none."""
     c = stats.cells
     if c.empty or not {"best", "top_group", "p_best_adj"} <= set(c.columns):
         return ""
@@ -392,7 +393,7 @@ def best_not_bold_text(stats: Stats) -> str:
     if out.empty:
         return ""
     return ("Best mean but not bold — significantly worse than another loss on the seeds they share (its mean "
-            "also rests on runs or images the other lacks): "
+            "also rests on runs the other lacks: see the note on losses run on different seeds): "
             + "; ".join(f"{r.task}/{r.metric}: {r.label} ({_count(r.n_seeds)} runs, p {p_text(r.p_best_adj)}, Holm "
                         f"over the pairs)" for r in out.itertuples(index=False)) + ".")
 

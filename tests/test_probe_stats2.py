@@ -116,6 +116,8 @@ def test_means_over_other_seeds_than_the_tests_are_said():
     assert "l1 seeds 0–4 (5)" in said[0] and "new seeds 0–9 (10)" in said[0]
     assert "denoise/psnr: new ▲ although its mean is below `l1`'s" in said[0]
     assert said[0] in markdown(st)
+    (best,) = [n for n in notes(st) if n.startswith("Best mean but not bold")]  # ℓ1: best mean, out of bold
+    assert "see the note on losses run on different seeds" in best and "images" not in best
     same = S.compute(synthetic_table(offsets={"l1": 0.0, "new": 0.0}, seeds=FIVE, metrics=("psnr",)), n_boot=20)
     assert not any(n.startswith("Losses run on different seeds") for n in notes(same))
 
