@@ -800,7 +800,8 @@ def task_rows(stats: Stats, task: str) -> tuple[list[str], list[Row]]:
             mean, _ = fmt_ci(r["mean"], r["ci_low"], r["ci_high"], decs[m])
             lo, hi = _fmt(r["ci_low"], ".4g"), _fmt(r["ci_high"], ".4g")
             title = (f"95% CI [{lo}, {hi}]; {_count(r['n_seeds'])} run(s); p vs {stats.baseline} (Holm over the table) "
-                     f"{p_text(r['p_base_adj'])}; p worse than another (Holm over the pairs) {p_text(r['p_best_adj'])}")
+                     f"{p_text(r['p_base_adj'])}; p worse than another (Holm over the column's pairs) "
+                     f"{p_text(r['p_best_adj'])}")
             key = float(r["mean"]) if higher.get(m, True) else -float(r["mean"])
             row.cells.append(Cell(mean, ci_spread(r["mean"], r["ci_low"], r["ci_high"], decs[m]),
                                   bool(r["top_group"]), float(r["vs_base"]) if _finite(r["vs_base"]) else NAN,

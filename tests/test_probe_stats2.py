@@ -67,6 +67,7 @@ def test_the_legend_names_the_family_of_the_marks():
     assert family.split(";")[0] in latex(st)  # LaTeX writes α its own way
     _, rows = task_rows(st, "denoise")  # the HTML cell's tooltip names the family too
     assert "p vs l1 (Holm over the table)" in rows[1].cells[0].title
+    assert "p worse than another (Holm over the column's pairs)" in rows[1].cells[0].title
     (sig,) = [n for n in notes(st) if n.startswith("Significance:")]
     assert "▲/▼ are one family, the whole table (8 comparisons with `l1`)" in sig
     assert ("bold is one family per (task, metric) column (3 pairs each, 4 columns): each column holds α on its own, "
