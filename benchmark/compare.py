@@ -15,8 +15,8 @@ crop, lr, data, task parameters, backbone weights) plus the code version, and:
 
 It then writes ``compare/<loss>.md`` (and prints it): per task, the new loss's rank per metric
 and mean rank, its significant wins and losses against every existing loss (the run as the unit: per-run
-scores paired by seed, :mod:`benchmark.runstats`; Holm over the task's family of loss × metric
-comparisons; none with fewer than ``MIN_RUNS`` runs), and its spot on the
+scores paired by seed, :mod:`benchmark.runstats`; Holm over each metric column's pairs of losses,
+the top group's own tests; none with fewer than ``MIN_RUNS`` runs), and its spot on the
 perception–distortion plane (coordinates, CI, whether it is on the Pareto front), with a
 ``compare/<loss>_pd_plane.png`` that highlights it; the full report is regenerated as well.
 """
@@ -34,8 +34,8 @@ import pandas as pd
 from benchmark.errors import UserError, did_you_mean
 from benchmark.export import _fmt, one_image_text
 from benchmark.results import ResultsStore, atomic_write_bytes
-from benchmark.runstats import MIN_RUNS, compare_runs
-from benchmark.stats import INPUT, compute, holm, labels, pareto_front, pd_metrics, smoke_test
+from benchmark.runstats import MIN_RUNS
+from benchmark.stats import INPUT, compute, labels, pareto_front, pd_metrics, smoke_test
 
 log = logging.getLogger(__name__)
 IDENTITY_FREE = ("loss", "seed", "backbone_weights")
@@ -317,7 +317,8 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
              "Trained and evaluated with exactly the cached field's settings (seeds, iterations, net, data, task "
              f"parameters). Wins/losses: the run is the unit (per-run scores paired by seed; ≥ {MIN_RUNS} runs, "
              f"else none is tested), Holm over each "
-             f"task's loss × metric family, α = {alpha}.", ""]
+             f"metric column's pairs of losses — the top group's own tests, so a loss is out of it exactly when it "
+             f"is significantly worse than another — α = {alpha}.", ""]
     figs = {}
     for task in sorted(notes):
         lines += [f"## {task}", ""]
@@ -368,7 +369,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
                 front = dict(zip(labs, pareto_front(x.loc[labs, "mean"].to_numpy(), y.loc[labs, "mean"].to_numpy(),
                                                     st.higher()[dist], st.higher()[perc])))
                 on = [l for l in labs if front[l]]
-                where = "**on the Pareto front**" if front.get(label) else "dominated"
+                where = _front_text(label, bool(front.get(label)), labs, x, y, st, dist, perc, wins, losses)
                 xd, yd = (_fmt(v.loc[label, "mean"], f".{metric_decimals(st, task, m)}f")
                           for v, m in ((x, dist), (y, perc)))
                 lines += ["", f"Perception–distortion plane: {dist} = {xd}, {perc} = {yd}; {where}"
@@ -390,24 +391,33 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
     return "\n".join(lines), figs
 
 
+def _front_text(label: str, on_front: bool, labs: list[str], x: pd.DataFrame, y: pd.DataFrame, st, dist: str,
+                perc: str, wins: dict, losses: dict) -> str:
+    """Where ``label`` sits on the perception–distortion plane, said as what the means show and what the
+    tests show: the front is drawn through the means, so "dominated" only means that some loss's means are
+    better on both axes; it is *significantly* dominated when such a loss is significantly better on both
+    (the top group's pair tests, ``losses``: {metric: [losses it is worse than]})."""
+    if on_front:
+        return "**on the Pareto front** (by the means)"
+    hx, hy = (1.0 if st.higher()[dist] else -1.0), (1.0 if st.higher()[perc] else -1.0)
+    over = [o for o in labs if o != label and hx * x.loc[o, "mean"] >= hx * x.loc[label, "mean"]
+            and hy * y.loc[o, "mean"] >= hy * y.loc[label, "mean"]]
+    sig = [o for o in over if o in losses.get(dist, []) and o in losses.get(perc, [])]
+    if sig:
+        return f"significantly dominated by {', '.join(sig)} (better on {dist} and on {perc})"
+    return (f"dominated by the means of {', '.join(over)}, not significantly (no loss is significantly better on "
+            f"both {dist} and {perc})")
+
+
 def _pairwise(st, label: str, alpha: float) -> tuple[dict, dict]:
-    """{metric: [existing losses the new one beats]} and {metric: [... it loses to]} (Holm per task)."""
-    tests = []
-    for b in st.blocks:
-        if label not in b.labels:
-            continue
-        i = b.labels.index(label)
-        others = [j for j, l in enumerate(b.labels) if j != i and l != INPUT]
-        if not others:
-            continue
-        for j in others:
-            r = compare_runs(b.values[i], b.values[j], b.seeds, b.seeds, higher=b.higher)
-            tests.append((b.metric, b.labels[j], r.p, r.effect))
-    if not tests:
-        return {}, {}
-    df = pd.DataFrame(tests, columns=["metric", "other", "p", "diff"])
-    df["p_adj"] = holm(df["p"].to_numpy())
+    """{metric: [existing losses the new one beats]} and {metric: [... it loses to]}: the pairs the top
+    group tested (:attr:`benchmark.stats.Stats.pairs`, Holm over each column's pairs), so a loss is
+    "significantly worse than" another exactly when it is out of the top group — one family, not two."""
+    pairs = st.pairs
     wins, losses = {}, {}
-    for _, r in df[df["p_adj"] < alpha].iterrows():
-        (wins if r["diff"] > 0 else losses).setdefault(r["metric"], []).append(r["other"])
+    if pairs is None or pairs.empty:
+        return wins, losses
+    for r in pairs[(pairs["p_adj"] < alpha) & ((pairs["a"] == label) | (pairs["b"] == label))].itertuples(index=False):
+        other, ahead = (r.b, r.effect > 0) if r.a == label else (r.a, r.effect < 0)
+        (wins if ahead else losses).setdefault(r.metric, []).append(other)
     return wins, losses

@@ -14,7 +14,8 @@ Notation shared by every export (explained in each file's header):
   the column's pairs, α; :mod:`benchmark.runstats`) — a
   tie is shown, not ranked away; with fewer than ``MIN_RUNS`` runs per loss nothing is bold, and
   the overall ranking (descriptive mean ranks) never bolds anything;
-* ▲ / ▼: significantly better / worse than the baseline loss (Holm over the task);
+* ▲ / ▼: significantly better / worse than the baseline loss (Holm over every comparison with the
+  baseline in the table — every task, metric and loss: :func:`base_family_text`);
 * † circular: the loss is trained on (a near copy of) that metric; see ``stats.CIRCULAR``;
 * ⚠: some runs of the loss restore worse than the degraded input (psnr), counted in ``< input``;
 * a loss none of whose runs left a restoration (every run diverged or failed) keeps a row without
@@ -200,6 +201,40 @@ def md_text(s, cell: bool = True) -> str:
 
 
 # --------------------------------------------------------------------------------------------
+def base_family_text(stats: Stats) -> str:
+    """The Holm family of ▲/▼, for a legend: ``Holm over the 27 comparisons with the baseline in this
+    leaderboard, every task, metric and loss; α = 0.05`` — every ▲/▼ of the leaderboard (all its task tables,
+    a LaTeX table's caption included) is one family, so a leaderboard of equal losses shows any ▲/▼ in at
+    most α of cases (:func:`benchmark.stats.cell_table`)."""
+    c = stats.cells
+    n = int(c["p_base"].notna().sum()) if not c.empty and "p_base" in c.columns else 0
+    return (f"Holm over the {n} comparison{'s' if n != 1 else ''} with the baseline in this leaderboard, "
+            f"every task, metric and loss; α = {stats.alpha}")
+
+
+def families_text(stats: Stats) -> str:
+    """The Holm family of each kind of mark, with its size, for the significance note: ▲/▼ one family over
+    the whole table; bold one family per (task, metric) column — so with several columns, a table of
+    equal losses leaves some loss out of bold somewhere more often than α (each column holds α on its own;
+    ``tests/test_probe_stats2.py``). "" when nothing was tested."""
+    c, p = stats.cells, stats.pairs
+    n_base = int(c["p_base"].notna().sum()) if not c.empty and "p_base" in c.columns else 0
+    tested = p[p["p"].notna()] if p is not None and not p.empty else None
+    cols = tested.groupby(["task", "metric"]).size() if tested is not None and len(tested) else pd.Series(dtype=int)
+    out = []
+    if n_base:
+        out.append(f"{UP}/{DOWN} are one family, the whole table ({n_base} comparisons with `{stats.baseline}`): "
+                   f"a table of equal losses shows any {UP}/{DOWN} in at most α = {stats.alpha} of cases")
+    if len(cols):
+        k = f"{cols.min()}" if cols.min() == cols.max() else f"{cols.min()}–{cols.max()}"
+        out.append(f"bold is one family per (task, metric) column ({k} pair{'' if k == '1' else 's'} each, "
+                   f"{len(cols)} column"
+                   f"{'s' if len(cols) != 1 else ''}): each column holds α on its own"
+                   + (", so across the columns a table of equal losses leaves some loss out of bold somewhere more "
+                      "often than α" if len(cols) > 1 else ""))
+    return (" Families: " + "; ".join(out) + ".") if out else ""
+
+
 def fewest_runs(stats: Stats, task: str | None = None) -> int | None:
     """The fewest runs a restored cell rests on (of ``task``, or anywhere); None without one."""
     c = stats.cells
@@ -311,7 +346,9 @@ def unscored(stats: Stats) -> pd.DataFrame:
 def small_marks_text(stats: Stats) -> str:
     """A note listing every ▲/▼ whose effect (the paired mean difference from the baseline) is below
     its metric's practical margin (:data:`benchmark.runstats.PRACTICAL_MARGINS`, the smallest effect
-    the verdicts care about): significant, but smaller than any effect of interest; "" when none."""
+    the verdicts care about), with the effect's 95 % CI: where the whole CI lies within the margin the
+    difference is shown too small to matter; where it reaches past the margin, only its estimate is below
+    it and whether it matters is open (the estimate alone shows nothing of the kind); "" when none."""
     from benchmark.runstats import practical_margin
 
     c = stats.cells
@@ -322,16 +359,36 @@ def small_marks_text(stats: Stats) -> str:
     small = [(r, m) for r, m in small if math.isfinite(m) and abs(r.diff_vs_base) < m]
     if not small:
         return ""
-    return ("Significant but below the smallest effect of interest (the metric's practical margin): "
-            + "; ".join(f"{r.task}/{r.metric}: {r.label} {UP if r.vs_base > 0 else DOWN} "
-                        f"{_fmt(r.diff_vs_base, '+.2g')} vs `{stats.baseline}` (margin {m:g})" for r, m in small)
-            + " — a real difference, too small to matter by the margins the findings use.")
+
+    def within(r, m) -> bool:
+        lo, hi = getattr(r, "diff_ci_low", NAN), getattr(r, "diff_ci_high", NAN)
+        return _finite(lo) and _finite(hi) and -m < lo and hi < m
+
+    def one(r, m) -> str:
+        ci = (f" [{_fmt(r.diff_ci_low, '+.2g')}, {_fmt(r.diff_ci_high, '+.2g')}]"
+              if _finite(getattr(r, "diff_ci_low", NAN)) else "")
+        return (f"{r.task}/{r.metric}: {r.label} {UP if r.vs_base > 0 else DOWN} {_fmt(r.diff_vs_base, '+.2g')}{ci} "
+                f"vs `{stats.baseline}` (margin {m:g})")
+
+    shown = [one(r, m) for r, m in small if within(r, m)]
+    open_ = [one(r, m) for r, m in small if not within(r, m)]
+    out = []
+    if shown:
+        out.append("Significant but smaller than the smallest effect of interest (the metric's practical margin; "
+                   "the whole 95 % CI of the effect within it): " + "; ".join(shown)
+                   + " — a real difference, too small to matter by the margins the findings use.")
+    if open_:
+        out.append("Significant, with an estimate below the smallest effect of interest (the metric's practical "
+                   "margin) but a 95 % CI reaching past it: " + "; ".join(open_)
+                   + " — a real difference; whether it is large enough to matter is not shown.")
+    return " ".join(out)
 
 
 def best_not_bold_text(stats: Stats) -> str:
     """A note naming each cell whose best mean is not bold: the loss is significantly worse than another
-    where their runs are paired by seed (its mean also rests on runs or images the other lacks), so it is out of the
-    top group although every legend calls the best restoration bold; "" when there is none."""
+    where their runs are paired by seed (its mean also rests on runs the other lacks — every cell of a column
+    is over the same images), so it is out of the top group although every legend calls the best restoration
+    bold; "" when there is none."""
     c = stats.cells
     if c.empty or not {"best", "top_group", "p_best_adj"} <= set(c.columns):
         return ""
@@ -339,9 +396,62 @@ def best_not_bold_text(stats: Stats) -> str:
     if out.empty:
         return ""
     return ("Best mean but not bold — significantly worse than another loss on the seeds they share (its mean "
-            "also rests on runs or images the other lacks): "
+            "also rests on runs the other lacks: see the note on losses run on different seeds): "
             + "; ".join(f"{r.task}/{r.metric}: {r.label} ({_count(r.n_seeds)} runs, p {p_text(r.p_best_adj)}, Holm "
                         f"over the pairs)" for r in out.itertuples(index=False)) + ".")
+
+
+def _seed_list(seeds) -> str:
+    """``[0, 1, 2, 3, 4, 7]`` → ``"0–4, 7"``: runs of consecutive seeds as spans."""
+    xs, out = sorted(int(s) for s in seeds), []
+    for s in xs:
+        if out and s == out[-1][1] + 1:
+            out[-1][1] = s
+        else:
+            out.append([s, s])
+    return ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in out)
+
+
+def unequal_seeds_text(stats: Stats) -> str:
+    """A note for the tasks whose losses were run on different seeds: a cell's mean is over every run of
+    its loss, but every test (bold, ▲/▼) pairs runs by seed and uses only the seeds the two losses share,
+    so a mean can rest on runs its tests never saw. Names each loss's seeds per task, and every ▲/▼ that
+    points against the order of the two means (the paired effect on the shared seeds has the other sign);
+    "" when every loss of every task has the same seeds."""
+    parts, against = [], []
+    for task in sorted({b.task for b in stats.blocks}):
+        seeds_of: dict[str, set] = {}
+        for b in stats.blocks:
+            if b.task != task:
+                continue
+            has = ~np.isnan(b.values).all(axis=2)                                  # (L, S): a run there
+            for i, lab in enumerate(b.labels):
+                if lab != INPUT and has[i].any():
+                    seeds_of.setdefault(lab, set()).update(int(x) for x in b.seeds[has[i]])
+        if len({frozenset(v) for v in seeds_of.values()}) < 2:
+            continue
+        by_set: dict[frozenset, list[str]] = {}
+        for lab, ss in sorted(seeds_of.items()):
+            by_set.setdefault(frozenset(ss), []).append(lab)
+        parts.append(f"{task}: " + "; ".join(f"{', '.join(labs)} seeds {_seed_list(ss)} ({len(ss)})"
+                                            for ss, labs in sorted(by_set.items(), key=lambda kv: sorted(kv[0]))))
+    if not parts:
+        return ""
+    c = stats.cells
+    if not c.empty and "vs_base" in c.columns:
+        base = c[c["loss"] == stats.baseline].set_index(["task", "metric"])["mean"]
+        base = base[~base.index.duplicated()]
+        for r in c[c["vs_base"].isin([1.0, -1.0])].itertuples(index=False):
+            b = base.get((r.task, r.metric), NAN)
+            ahead = (r.mean - b) * (1.0 if r.higher_is_better else -1.0)
+            if _finite(ahead) and ahead * r.vs_base < 0:
+                against.append(f"{r.task}/{r.metric}: {r.label} {UP if r.vs_base > 0 else DOWN} although its mean "
+                               f"is {'below' if ahead < 0 else 'above'} `{stats.baseline}`'s")
+    return ("Losses run on different seeds — each mean is over all of its loss's runs, each test (bold, "
+            f"{UP}/{DOWN}) over the seeds the two losses share (runs are paired by seed), so a mean can rest on runs "
+            "its tests did not use: " + " — ".join(parts) + "."
+            + (" Marks against the order of the means (the paired effect on the shared seeds has the other sign): "
+               + "; ".join(against) + "." if against else ""))
 
 
 def bold_below_plain_text(stats: Stats) -> str:
@@ -529,7 +639,7 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
         few = sorted(t for t, n in runs.items() if n < MIN_RUNS and _untested(stats, t) is not None)
         out.append(f"Significance: the training run is the unit — per-run scores (mean over the test images), "
                    f"paired by seed, with the run-to-run and image levels in the standard error (Student's t, "
-                   f"Holm); a comparison needs ≥ {MIN_RUNS} paired runs (`plbench calibrate`).")
+                   f"Holm); a comparison needs ≥ {MIN_RUNS} paired runs (`plbench calibrate`)." + families_text(stats))
         if few:
             out.append(f"Too few runs for any verdict in {', '.join(few)} "
                        f"({', '.join(f'{t}: {int(runs[t])}' for t in few)} run(s) per loss, < {MIN_RUNS}): no cell "
@@ -563,7 +673,8 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
             gone = sorted(set(restored["task"]) - set(restored.loc[restored["loss"] == stats.baseline, "task"]))
             if gone:
                 out.append(f"Baseline `{stats.baseline}` has no results in {', '.join(gone)}: no ▲/▼ marks there.")
-    for note in (small_marks_text, survivors_text, best_not_bold_text, bold_below_plain_text):  # "" when none
+    for note in (small_marks_text, survivors_text, unequal_seeds_text, best_not_bold_text,
+                 bold_below_plain_text):  # "" when none
         text = note(stats)
         if text:
             out.append(text)
@@ -697,8 +808,9 @@ def task_rows(stats: Stats, task: str) -> tuple[list[str], list[Row]]:
             r = c.loc[(label, m)]
             mean, _ = fmt_ci(r["mean"], r["ci_low"], r["ci_high"], decs[m])
             lo, hi = _fmt(r["ci_low"], ".4g"), _fmt(r["ci_high"], ".4g")
-            title = (f"95% CI [{lo}, {hi}]; {_count(r['n_seeds'])} run(s); p vs {stats.baseline} (Holm) "
-                     f"{p_text(r['p_base_adj'])}; p worse than another (Holm over the pairs) {p_text(r['p_best_adj'])}")
+            title = (f"95% CI [{lo}, {hi}]; {_count(r['n_seeds'])} run(s); p vs {stats.baseline} (Holm over the table) "
+                     f"{p_text(r['p_base_adj'])}; p worse than another (Holm over the column's pairs) "
+                     f"{p_text(r['p_best_adj'])}")
             key = float(r["mean"]) if higher.get(m, True) else -float(r["mean"])
             row.cells.append(Cell(mean, ci_spread(r["mean"], r["ci_low"], r["ci_high"], decs[m]),
                                   bool(r["top_group"]), float(r["vs_base"]) if _finite(r["vs_base"]) else NAN,
@@ -761,9 +873,10 @@ def markdown(stats: Stats, figures: dict[str, list[Path]] | None = None, root: P
              f"image levels), or mean [low, high] in a column where "
              f"some CI is asymmetric; the decimals are fixed per metric column. ↑ higher is better, ↓ lower is better. "
              f"**Bold**: the best restoration and every loss not significantly worse than another (every pair of "
-             f"the column tested, runs paired by seed, Holm over the column's pairs, α = {stats.alpha}; only with "
+             f"the column tested, runs paired by seed, Holm over the column's pairs, α = {stats.alpha} per column; "
+             f"only with "
              f"enough runs). {UP}/{DOWN}: significantly "
-             f"better/worse than `{stats.baseline}` (Holm over the task). `seeds`: the runs each cell rests on. "
+             f"better/worse than `{stats.baseline}` ({base_family_text(stats)}). `seeds`: the runs each cell rests on. "
              f"† circular: trained on (a near copy "
              f"of) that metric. {WORSE}: some runs restore worse than the degraded input (`< input`). `input` is "
              f"the degraded image itself. Losses with learned weights show their "
@@ -826,12 +939,12 @@ def by_dataset_markdown(table: pd.DataFrame, stats: Stats | None = None) -> str:
     the means per test set side by side: does the ranking of losses transfer across domains? Each
     (task, metric) has the fixed decimals of its column in the task tables (:func:`metric_decimals`
     of ``stats``; without ``stats``, :func:`column_decimals` of the means shown)."""
-    from benchmark.stats import finite_values, labels
+    from benchmark.stats import common_values, labels
 
     if table.empty or table["dataset"].nunique() < 2:
         return ""
     higher = table.groupby("metric", observed=True)["higher_is_better"].first().astype(bool).to_dict()
-    t = finite_values(table).copy()  # NaN/±inf scores: missing, as in every other table
+    t = common_values(table).copy()  # NaN/±inf scores missing, and the images the task tables leave out
     t["label"] = labels(table)
     lines = ["", "## By test set", "",
              "Mean over the images of each test set, then over seeds (no intervals: see the per-task tables; "
@@ -1029,9 +1142,10 @@ def latex(stats: Stats) -> str:
         tested = _untested(stats, task) is None and not stats.cells.empty and \
             stats.cells.loc[stats.cells["task"] == task, ["p_best_adj", "p_base_adj"]].notna().any().any()
         what = (rf"Bold: best and every loss not significantly worse than another (all pairs, runs paired by seed, "
-                rf"Holm over the pairs, $\alpha={stats.alpha}$); $^\blacktriangle$/$^\blacktriangledown$: "
+                rf"Holm over the column's pairs, $\alpha={stats.alpha}$ per column); "
+                rf"$^\blacktriangle$/$^\blacktriangledown$: "
                 rf"significantly better/worse than "
-                rf"{_tex(stats.baseline)}; " if tested else "")
+                rf"{_tex(stats.baseline)} ({tex_text(base_family_text(stats))}); " if tested else "")
         caption = (rf"{_tex(task)}: mean $\pm$ half-width of the 95\% CI (bootstrap over images and seeds, at "
                    rf"least Student's t), or mean [low, high] in a column "
                    rf"where some CI is asymmetric; Seeds: the runs each row rests on. {what}$^\dagger$: circular. "
@@ -1445,8 +1559,9 @@ def html_report(stats: Stats, figures: dict[str, list[Path]], title: str | None 
             f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>"
             f"<header><h1>{html.escape(title)}</h1><div>{setting}Cells: mean ± 95% CI half-width, or mean [low, "
             f"high] in a column where some CI is asymmetric; bold: the best and every loss not significantly worse "
-            f"than another (Holm over each column's pairs; only with enough runs); {UP}/{DOWN} vs "
-            f"{html.escape(stats.baseline)}; † circular; {WORSE} some runs "
+            f"than another (Holm over each column's pairs, α = {stats.alpha} per column; only with enough runs); "
+            f"{UP}/{DOWN} vs "
+            f"{html.escape(stats.baseline)} ({html.escape(base_family_text(stats))}); † circular; {WORSE} some runs "
             f"worse than the degraded input. Click a column header to sort.</div></header><nav>{nav}</nav>"
             f'<div id="js-errors" hidden></div><script>{ERROR_TRAP}</script>{"".join(sections)}'
             f"<script>{JS}</script></body></html>")

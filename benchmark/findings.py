@@ -20,13 +20,14 @@ Everything else is shared here, so every finding is judged by the same rules:
 * **Margins, fixed in advance** (:data:`PRACTICAL_MARGINS`, the smallest effect of interest per
   metric): ``better`` (A > B) is **reproduced** when p_holm < α and the CI lies above 0;
   ``at_least`` (A ≥ B, non-inferiority) when p_holm < α for ``effect + margin`` and the CI lies
-  above −margin. A part is **contradicted** only when p_holm < α and the whole CI lies below
-  −margin: worse than B by more than the smallest effect of interest.
+  above −margin. A part is **contradicted** only when it is significantly worse than B by more than
+  the smallest effect of interest: its test of ``effect + margin`` against 0, Holm-adjusted over the
+  same parts, p < α, and the whole CI lies below −margin.
 * **Circular parts** (a loss scored by the metric it was trained on, :func:`benchmark.stats.is_circular`)
   are listed but not counted, unless the finding is *about* that metric (``count_circular``).
 * **Verdict** of a finding in one setting, from its counted parts: the parts' effects are pooled
-  across tasks and metrics by a fixed-effect meta-analysis in units of each metric's margin
-  (:func:`pooled`). **mixed** when some parts are reproduced and others contradicted;
+  across tasks and metrics as their mean in units of each metric's margin, every part weighing the
+  same, with a Student's t interval (:func:`pooled`). **mixed** when some parts are reproduced and others contradicted;
   **contradicted** only when the pooled CI lies below −1 margin and no part supports the claim;
   **reproduced** when some part does, none goes against it and the pooled CI is not below 0;
   **inconclusive** otherwise (also when nothing could be tested); ``needs weights`` when the claim
@@ -212,6 +213,10 @@ class Part:
     status: str = "ok"
     #: the metric's smallest effect of interest (:data:`PRACTICAL_MARGINS`; inf: none registered)
     practical: float = float("inf")
+    #: two-sided p of "A is worse than B by the practical margin" (``effect + practical`` against 0: the
+    #: contradiction's test), and its Holm-adjusted value over the finding's counted parts (NaN: untested)
+    p_worse: float = float("nan")
+    p_worse_adj: float = float("nan")
 
 
 @dataclass
@@ -290,8 +295,11 @@ class FindingResult:
                 return f"{h.a} {rel} {h.b} on {h.task}/{h.metric}: not tested ({h.verdict}: {h.note or 'no effect'})"
             return (f"{h.a} {rel} {h.b} on {h.task}/{h.metric}: {h.effect:+.3g} (not tested: {h.verdict}, "
                     f"{h.n_runs} paired run(s))")
+        # a contradicted "better" part: the p of its contradiction (worse by the margin), not of A − B against 0
+        p = (f"p_holm (worse by more than {h.practical:g}) = {h.p_worse_adj:.2g}"
+             if h.verdict == "contradicted" and not h.margin else f"p_holm = {h.p_adj:.2g}")
         return (f"{h.a} {rel} {h.b} on {h.task}/{h.metric}: {_effect(h.effect, h.ci_low, h.ci_high)} "
-                f"{_ci(h.ci_low, h.ci_high)}, p_holm = {h.p_adj:.2g}, {h.n_runs} runs")
+                f"{_ci(h.ci_low, h.ci_high)}, {p}, {h.n_runs} runs")
 
 
 class Finding:
@@ -603,6 +611,9 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
     ni = margin if c.relation == "at_least" and math.isfinite(margin) else 0.0
     r = compare_runs(va[items].to_numpy(float), vb[items].to_numpy(float), va.index, vb.index, higher=higher,
                      margin=ni)
+    # the contradiction's own test, worse than B by the practical margin (an ``at_least`` part's is ``r``)
+    worse = r if ni or not math.isfinite(margin) or not r.tested else compare_runs(
+        va[items].to_numpy(float), vb[items].to_numpy(float), va.index, vb.index, higher=higher, margin=margin)
     status = r.status
     expected = res.expected_seeds(c.task)
     lacking = {arm.label: sorted(expected - res.ok_seeds(c.task, arm)) for arm in (c.a, c.b)}
@@ -624,7 +635,7 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
     return Part(c.task, c.metric, c.a.label, c.b.label, c.relation, r.effect, r.ci_low, r.ci_high, dz, r.p,
                 float("nan"), ni, r.n_images, int(va[items].notna().any(axis=1).sum()),
                 int(vb[items].notna().any(axis=1).sum()), circ, True, note=note, n_runs=r.n_runs, se=r.se,
-                status=status, practical=margin)
+                status=status, practical=margin, p_worse=worse.p if math.isfinite(margin) else float("nan"))
 
 
 def _lost_words(seeds: dict[int, str]) -> str:
@@ -635,14 +646,18 @@ def _lost_words(seeds: dict[int, str]) -> str:
 
 
 def part_verdict(p_adj: float, ci_low: float, ci_high: float, margin: float, practical: float,
-                 alpha: float = 0.05) -> str:
+                 alpha: float = 0.05, p_worse_adj: float | None = None) -> str:
     """The verdict of one tested part (see :func:`judge`): ``reproduced``, ``contradicted`` or
     ``inconclusive``. ``margin``: the part's non-inferiority margin (0 for ``better``);
-    ``practical``: its metric's smallest effect of interest (inf: none)."""
+    ``practical``: its metric's smallest effect of interest (inf: none); ``p_worse_adj``: the Holm-adjusted
+    p of "worse by the practical margin" (:attr:`Part.p_worse_adj`) — a contradiction is that claim, so it
+    must pass the same family as a reproduction (None: one part alone, where the 95 % CI below
+    −practical is that test)."""
     sig = p_adj < alpha
     if sig and ci_low > -margin:
         return "reproduced"
-    if sig and math.isfinite(practical) and ci_high < -practical:
+    worse = sig if p_worse_adj is None else p_worse_adj < alpha
+    if worse and math.isfinite(practical) and ci_high < -practical:
         return "contradicted"
     return "inconclusive"
 
@@ -650,13 +665,17 @@ def part_verdict(p_adj: float, ci_low: float, ci_high: float, margin: float, pra
 def judge(parts: list[Part], alpha: float) -> None:
     """Holm over the counted, tested parts, then each part's verdict (in place): **reproduced** when
     the adjusted p < α and the CI lies above −(non-inferiority margin); **contradicted** when the
-    adjusted p < α and the whole CI lies below −(practical margin) (worse by more than the smallest
-    effect of interest); **too few runs** / **missing runs** when it could not be tested;
+    test of "worse by the practical margin" (:attr:`Part.p_worse`), Holm-adjusted over the same parts,
+    has p < α and the whole CI lies below −(practical margin) (worse by more than the smallest effect of
+    interest); **too few runs** / **missing runs** when it could not be tested;
     **inconclusive** otherwise."""
     counted = [p for p in parts if p.counted and p.status == "ok" and math.isfinite(p.p)]
     adj = holm(np.array([p.p for p in counted], float)) if counted else []
-    for p, pa in zip(counted, adj):
-        p.p_adj = float(pa)
+    # "worse by more than the margin" is a claim of its own, held to the same family: with the unadjusted CI
+    # alone, parts at exactly −margin were called contradicted far more often than α (tests/test_probe_stats2.py)
+    adj_worse = holm(np.array([p.p_worse for p in counted], float)) if counted else []
+    for p, pa, pw in zip(counted, adj, adj_worse):
+        p.p_adj, p.p_worse_adj = float(pa), float(pw)
     for p in parts:
         if not p.counted:
             p.verdict = "not counted"
@@ -672,7 +691,10 @@ def judge(parts: list[Part], alpha: float) -> None:
                     "every paired difference is the same (SE 0): no test; are the runs copies, or the metric saturated?"
             continue
         sig = p.p_adj < alpha
-        p.verdict = part_verdict(p.p_adj, p.ci_low, p.ci_high, p.margin, p.practical, alpha)
+        p.verdict = part_verdict(p.p_adj, p.ci_low, p.ci_high, p.margin, p.practical, alpha, p.p_worse_adj)
+        if p.verdict == "contradicted" and not p.margin:  # its p column tests A − B against 0, not this
+            p.note = (p.note + "; " if p.note else "") + \
+                f"worse than B by more than the margin {p.practical:g}: p_holm = {p.p_worse_adj:.2g}"
         if p.verdict == "inconclusive":
             if sig and not math.isfinite(p.practical):
                 p.note = (p.note + "; " if p.note else "") + \
@@ -680,22 +702,39 @@ def judge(parts: list[Part], alpha: float) -> None:
 
 
 def pooled(parts: list[Part]) -> tuple[float, float, float] | None:
-    """Fixed-effect (inverse-variance) meta-analysis of the tested, counted parts, each effect in
-    units of its metric's practical margin (so PSNR and SSIM parts pool): (effect, ci_low, ci_high)
-    in margins, or None when no part can be pooled."""
-    from scipy.stats import norm
+    """The mean effect of the tested, counted parts, each in units of its metric's practical margin (so
+    PSNR and SSIM parts pool) and each weighing the same: (effect, ci_low, ci_high) in margins — a 95 %
+    Student's t interval, the parts of one task taken as fully correlated (they score the same runs: their
+    SEs add) and the tasks as independent, with Welch–Satterthwaite degrees of freedom from the parts' own
+    — or None when no part can be pooled."""
+    from scipy.special import stdtridf, stdtrit
 
-    rows = [(p.effect / p.practical, p.se / p.practical) for p in parts
-            if p.counted and p.status == "ok" and math.isfinite(p.se) and p.se > 0
+    used = [p for p in parts if p.counted and p.status == "ok" and math.isfinite(p.se) and p.se > 0
             and math.isfinite(p.practical) and p.practical > 0]
-    if not rows:
+    if not used:
         return None
-    e = np.array([r[0] for r in rows])
-    w = 1.0 / np.array([r[1] for r in rows]) ** 2
-    est = float((w * e).sum() / w.sum())
-    se = float(1.0 / math.sqrt(w.sum()))
-    q = float(norm.ppf(0.975))
-    return est, est - q * se, est + q * se
+    e = np.array([p.effect / p.practical for p in used])
+    v = np.array([(p.se / p.practical) ** 2 for p in used])
+    # each part's degrees of freedom, from its own t interval (effect ± t·se): its SE rests on a few runs
+    q = np.array([(p.ci_high - p.effect) / p.se for p in used])
+    df = np.where(np.isfinite(q) & (q > 1.96), stdtridf(0.975, np.where(np.isfinite(q), q, 2.0)), np.inf)
+    # every part weighs the same: weights from the parts' own SEs (inverse variance), each resting on a few
+    # runs, over-weigh the parts whose SE came out small by chance, and with the normal quantile that interval
+    # missed the true pooled effect far more often than 5 % (tests/test_probe_stats2.py)
+    k = len(used)
+    est = float(e.mean())
+    # the parts of one task score the same runs (its metrics, its arms): their errors are taken as fully
+    # correlated — their SEs add, an upper bound — and the tasks' runs as independent
+    tasks = sorted({p.task for p in used})
+    sd_t = np.array([sum(math.sqrt(vi) for p, vi in zip(used, v) if p.task == t) / k for t in tasks])
+    df_t = np.array([min(d for p, d in zip(used, df) if p.task == t) for t in tasks])
+    c2v = sd_t ** 2                                        # each task's share of the variance of the mean
+    se = float(math.sqrt(c2v.sum()))
+    # Student's t with the Welch–Satterthwaite degrees of freedom of that mean, not the normal
+    with np.errstate(divide="ignore", invalid="ignore"):
+        nu = float(c2v.sum() ** 2 / np.sum(np.where(np.isfinite(df_t), c2v ** 2 / df_t, 0.0)))
+    q_pool = float(stdtrit(nu, 0.975)) if math.isfinite(nu) and nu > 0 else 1.959963984540054
+    return est, est - q_pool * se, est + q_pool * se
 
 
 def verdict_of(parts: list[Part]) -> str:
@@ -907,7 +946,8 @@ def check_all(table: pd.DataFrame, names: Iterable[str] | None = None, alpha: fl
 # exports: printed table, findings.md, findings.csv, the HTML report's Findings tab
 # --------------------------------------------------------------------------------------------
 PART_COLUMNS = ["finding", "verdict", "setting", "task", "metric", "a", "relation", "b", "effect", "ci_low",
-                "ci_high", "dz", "margin", "practical_margin", "p", "p_holm", "n_runs", "n_images", "seeds_a",
+                "ci_high", "dz", "margin", "practical_margin", "p", "p_holm", "p_worse_holm", "n_runs", "n_images",
+                "seeds_a",
                 "seeds_b", "circular", "counted", "part_verdict", "note"]
 
 
@@ -921,7 +961,8 @@ def parts_frame(results: list[FindingResult]) -> pd.DataFrame:
             rows.append({"finding": r.name, "verdict": r.verdict, "setting": r.setting, "task": p.task,
                          "metric": p.metric, "a": p.a, "relation": p.relation, "b": p.b, "effect": p.effect,
                          "ci_low": p.ci_low, "ci_high": p.ci_high, "dz": p.dz, "margin": p.margin,
-                         "practical_margin": p.practical, "p": p.p, "p_holm": p.p_adj, "n_runs": p.n_runs,
+                         "practical_margin": p.practical, "p": p.p, "p_holm": p.p_adj,
+                         "p_worse_holm": p.p_worse_adj, "n_runs": p.n_runs,
                          "n_images": p.n_images, "seeds_a": p.seeds_a, "seeds_b": p.seeds_b,
                          "circular": p.circular, "counted": p.counted, "part_verdict": p.verdict, "note": p.note})
     return pd.DataFrame(rows, columns=PART_COLUMNS)
@@ -986,8 +1027,9 @@ def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
     """``findings.md``: the summary table, then each finding's parts."""
     lines = ["# Published findings, checked on these results", "",
              "Verdicts: **reproduced** (some counted part significant in the claimed direction, none against it, "
-             "the pooled effect not below 0), **contradicted** (the pooled effect worse than the claim by more than "
-             "each metric's practical margin, and no part for it), **mixed** (parts significant both ways), "
+             "the pooled effect not below 0), **contradicted** (some counted part significantly worse than the claim "
+             "by more than its metric's practical margin, Holm over the finding's parts as for a reproduction; the "
+             "pooled effect worse by more than the margins; no part for it), **mixed** (parts significant both ways), "
              "**inconclusive** (also: too few or missing runs), **needs weights** (the claim is about pretrained "
              "networks the results do not have), **not applicable** (tasks, losses or metrics not in these "
              f"results). The run is the unit: per-run scores paired by seed, ≥ {MIN_RUNS} runs per part, the "

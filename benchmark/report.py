@@ -6,7 +6,8 @@ writes, under the results directory:
 
 * ``leaderboard.md`` — notation, overall ranking with cost (ms/it, peak memory, runs, diverged,
   failed), Friedman/critical difference, then ``## <task>`` tables: ``input`` first, cells
-  ``mean ± CI``, bold = not significantly different from the best, ▲/▼ vs the baseline, † circular;
+  ``mean ± CI``, bold = the best and every loss not significantly worse than another (Holm over the
+  column's pairs), ▲/▼ vs the baseline (Holm over the whole table), † circular;
 * ``leaderboard.tex`` — the same tables in booktabs LaTeX;
 * ``findings.md`` / ``findings.csv`` — published claims checked on these results (:mod:`benchmark.findings`);
 * ``results.csv`` (the raw tidy table), ``summary.csv`` (every cell statistic), ``ranks.csv``,
@@ -46,14 +47,21 @@ def run_means(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def leaderboard(table: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """{task: DataFrame(index=loss label, columns=metric, values=mean over seeds)}."""
+    """{task: DataFrame(index=loss label, columns=metric, values=mean over seeds)}: the leaderboard's own
+    cell means (:attr:`benchmark.stats.Block.means`, every cell of a column over the same images), so
+    ``leaderboard.png`` shows the numbers and order of ``leaderboard.md``."""
+    from benchmark.stats import blocks
+
     if table.empty:
         return {}
-    rm = run_means(table)
+    cols: dict[str, dict[str, pd.Series]] = {}
+    for b in blocks(table):
+        cols.setdefault(b.task, {})[b.metric] = pd.Series(b.means, index=pd.Index(b.labels, name="label"))
     out = {}
-    for task, g in rm.groupby("task", observed=True):
-        wide = g.groupby(["label", "metric"], observed=True)["value"].mean().unstack("metric")
-        out[task] = wide
+    for task, by_metric in cols.items():
+        wide = pd.DataFrame(by_metric)
+        wide.columns.name = "metric"
+        out[task] = wide.sort_index()
     return out
 
 

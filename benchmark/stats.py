@@ -6,7 +6,10 @@ records). :func:`compute` returns one :class:`Stats` bundle that every export an
 Methods, per (task, metric) block:
 
 * **Cell estimate**: mean over test images within a run, then mean over seeds (the leaderboard
-  number). **95% CI**: a two-level percentile bootstrap that resamples test images (shared by all
+  number); every cell of a (task, metric) column is over the same images — an image some loss's run
+  has no finite score for is left out of the whole column (:func:`common_images`), as the paired
+  tests leave it out of each pair.
+  **95% CI**: a two-level percentile bootstrap that resamples test images (shared by all
   losses of the block: common random numbers) and, per loss, its seeds; seeded from a hash of
   (task, metric), so it is reproducible and independent of table order. Vectorised: counts of a
   multinomial resample times the value matrix, no Python loop over resamples. Widened where it is
@@ -15,7 +18,9 @@ Methods, per (task, metric) block:
 * **Paired tests**: the training run is the unit (:mod:`benchmark.runstats`). Two losses are
   compared by their per-run scores (mean over the test images), paired by seed, with a standard
   error that has the run-to-run and the image level in it and Student's t. *vs baseline* (default
-  ``l1``): Holm correction over the family of every (loss, metric) of one task. **Top group**: every
+  ``l1``): Holm correction over the family of every (task, metric, loss) of the table — one
+  leaderboard shows every task, so a ▲/▼ anywhere in it is held to α (Holm per task let null
+  tables of several tasks show some ▲/▼ more often than α: ``tests/test_probe_stats2.py``). **Top group**: every
   pair of the block's losses is tested, Holm over those pairs; a loss tested against some other is
   in it unless it is significantly worse than one (``p_best_adj``: the smallest adjusted p of the
   pairs it trails) — the best by mean included, and a loss ahead of it on the shared seeds too.
@@ -274,13 +279,39 @@ def nonfinite_lines(table: pd.DataFrame) -> list[str]:
     t = pd.DataFrame({"task": table["task"].astype(str).to_numpy()[bad],
                       "metric": table["metric"].astype(str).to_numpy()[bad],
                       "label": labels(table).to_numpy()[bad], "kind": kind})
+    kept = _common_counts(table)
     parts = []
     for (task, metric), g in t.groupby(["task", "metric"], sort=True):
         who = "; ".join(f"{label}: {len(h)} ({'/'.join(sorted(set(h['kind'])))})"
                         for label, h in g.groupby("label", sort=True))
-        parts.append(f"{task}/{metric} — {who}")
+        n, k = kept.get((task, metric), (None, None))
+        on = f" (every loss on the {k} of {n} images)" if n is not None and k < n else ""
+        parts.append(f"{task}/{metric}{on} — {who}")
     return ["Non-finite scores (NaN or ±inf: the metric could not score those outputs) are left out "
-            "of every mean, interval and test, as missing images: " + "; ".join(parts) + "."]
+            "of every mean, interval and test, as missing images, and so is each such image for every loss of "
+            "its column, so every mean is over the same images: " + "; ".join(parts) + "."]
+
+
+def common_values(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`finite_values` of ``table`` with every score of an image :func:`common_images` leaves out of
+    its (task, metric) column set missing too: a table derived from the rows (the per-test-set means)
+    averages the images the leaderboard's cells do. The table itself when nothing is left out."""
+    table = finite_values(table)
+    if table.empty:
+        return table
+    gone = {(b.task, b.metric, item) for b in blocks(table)
+            for item, out in zip(b.items, np.isnan(b.values).all(axis=(0, 1))) if out}
+    if not gone:
+        return table
+    item = table["dataset"].astype(str) + "/" + table["image"].astype(str)
+    drop = [(t, m, i) in gone for t, m, i in zip(table["task"].astype(str), table["metric"].astype(str), item)]
+    return table.assign(value=table["value"].where(~np.asarray(drop, bool)))
+
+
+def _common_counts(table: pd.DataFrame) -> dict[tuple[str, str], tuple[int, int]]:
+    """{(task, metric): (test images, images left in every cell by :func:`common_images`)}."""
+    return {(b.task, b.metric): (len(b.items), int((~np.isnan(b.values).all(axis=(0, 1))).sum()))
+            for b in blocks(table)}
 
 
 def blocks(table: pd.DataFrame) -> list[Block]:
@@ -310,7 +341,27 @@ def blocks(table: pd.DataFrame) -> list[Block]:
             vals = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan).reshape(L, S, I)
         loss_of = dict(zip(g["label"], g["loss"]))
         out.append(Block(task, metric, bool(g["higher"].iloc[0]), list(labels),
-                         [loss_of[l] for l in labels], np.asarray(seeds), list(items), vals))
+                         [loss_of[l] for l in labels], np.asarray(seeds), list(items),
+                         common_images(vals, [l == INPUT for l in labels])))
+    return out
+
+
+def common_images(values: np.ndarray, is_input=None) -> np.ndarray:
+    """(L, S, I) values with every image left out (NaN) that some run of a restored loss has no score for
+    (a non-finite score, :func:`finite_values`), so every cell of a column — its mean, rank, interval —
+    is over the same images, as the paired tests are (a loss whose metric fails on its hardest image
+    would otherwise rank on easier ones). Runs with no score at all are missing runs, not images;
+    ``is_input``: (L,) bools, the degraded input's row, which takes the mask but does not set it. The
+    values themselves when no image is left, or none would remain."""
+    v = np.asarray(values, float)
+    rows = np.ones(v.shape[0], bool) if is_input is None else ~np.asarray(is_input, bool)
+    r = v[rows]
+    present = ~np.isnan(r).all(axis=2)                                                  # (L', S)
+    gap = (np.isnan(r) & present[:, :, None]).any(axis=(0, 1))                          # (I,)
+    if not gap.any() or gap.all():
+        return v
+    out = v.copy()
+    out[:, :, gap] = np.nan
     return out
 
 
@@ -351,7 +402,9 @@ class Stats:
     ``cells``: one row per (task, label, metric): ``mean``, ``ci_low``, ``ci_high``, ``n_seeds``,
     ``n_images``, ``rank`` (NaN for input), ``best``, ``top_group``, ``p_best_adj`` (the smallest
     Holm-adjusted p, over every pair of the block, of a pair this loss trails; NaN when it trails none tested),
-    ``p_base``/``p_base_adj`` and ``vs_base`` (+1 significantly better than the baseline, -1
+    ``p_base``/``p_base_adj``, ``diff_vs_base`` (the paired effect vs the baseline, positive = better) with
+    its unadjusted 95 % CI ``diff_ci_low``/``diff_ci_high``, and ``vs_base`` (+1 significantly better than the
+    baseline, -1
     worse, 0 not significant, NaN not tested), ``circular``, ``no_spread`` (the labels, "; "-joined, this loss
     could not be tested against in the block because every paired difference is the same: SE 0).
     ``ranks``: one row per label: mean/sd/min/max rank over all (task, metric) blocks and the mean
@@ -388,6 +441,9 @@ class Stats:
     versions: list[str] = field(default_factory=list)
     #: a line when some scores are NaN or ±inf, left out as missing (:func:`nonfinite_lines`)
     nonfinite: list[str] = field(default_factory=list)
+    #: every pair of losses the top group tested, per (task, metric) (:data:`PAIR_COLUMNS`, :func:`cell_table`):
+    #: ``plbench compare``'s wins and losses read it, so they are the top group's own verdicts
+    pairs: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PAIR_COLUMNS))
 
     def higher(self) -> dict[str, bool]:
         return {b.metric: b.higher for b in self.blocks}
@@ -414,8 +470,15 @@ def t_interval(values: np.ndarray, center: float, level: float = 0.95) -> tuple[
     return center - half, center + half
 
 
-def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_boot: int = 1000) -> pd.DataFrame:
-    """The per-cell statistics (see :class:`Stats`)."""
+#: columns of :attr:`Stats.pairs`
+PAIR_COLUMNS = ["task", "metric", "a", "b", "effect", "p", "p_adj", "n_runs", "status"]
+
+
+def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_boot: int = 1000,
+               pairs_out: list | None = None) -> pd.DataFrame:
+    """The per-cell statistics (see :class:`Stats`). ``pairs_out``: a list to which every pair the top
+    group tested is appended, one dict of :data:`PAIR_COLUMNS` per pair (``effect`` signed so that
+    positive = ``a`` better; ``p_adj`` Holm over the column's pairs, the top group's family)."""
     rows = []
     for b in blks:
         means = b.means
@@ -437,10 +500,11 @@ def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_b
         # The top group: every pair of the block's losses is tested, Holm over those pairs, and a loss is
         # out only when it is significantly worse than some other loss. (Each loss against the observed
         # best — picked after looking — called a difference in ≈ 10 % of blocks of 10 equal losses at α = 5 %.)
-        pairs, p_pair, tested_with = [], [], np.zeros(len(b.labels), bool)
+        pairs, p_pair, tested_with, runs = [], [], np.zeros(len(b.labels), bool), []
         for x, i in enumerate(restored):
             for j in restored[x + 1:]:
                 r = compare_runs(b.values[i], b.values[j], b.seeds, b.seeds, higher=b.higher)
+                runs.append((i, j, r))
                 if r.status == NO_SPREAD:
                     flat[i].append(b.labels[j])
                     flat[j].append(b.labels[i])
@@ -450,16 +514,22 @@ def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_b
                 if r.tested:
                     tested_with[i] = tested_with[j] = True
         p_best_adj = np.full(len(b.labels), np.nan)  # per loss: the smallest adjusted p that it trails another
-        for trailing, pa in zip(pairs, holm(np.array(p_pair, float))):
+        p_adj = holm(np.array(p_pair, float))
+        if pairs_out is not None:
+            pairs_out += [{"task": b.task, "metric": b.metric, "a": b.labels[i], "b": b.labels[j], "effect": r.effect,
+                           "p": r.p, "p_adj": pa, "n_runs": r.n_runs, "status": r.status}
+                          for (i, j, r), pa in zip(runs, p_adj)]
+        for trailing, pa in zip(pairs, p_adj):
             for w in trailing if np.isfinite(pa) else ():
                 p_best_adj[w] = pa if np.isnan(p_best_adj[w]) else min(p_best_adj[w], pa)
         base = next((i for i, l in enumerate(b.labels) if b.losses[i] == baseline and l != INPUT), None)
         p_base_all = np.full(len(b.labels), np.nan)
         diff_all = np.full(len(b.labels), np.nan)
+        diff_ci = np.full((len(b.labels), 2), np.nan)
         tested = [i for i in restored if base is not None and i != base]
         for i in tested:
             r = compare_runs(b.values[i], b.values[base], b.seeds, b.seeds, higher=b.higher)
-            p_base_all[i], diff_all[i] = r.p, r.effect
+            p_base_all[i], diff_all[i], diff_ci[i] = r.p, r.effect, (r.ci_low, r.ci_high)
             if r.status == NO_SPREAD and b.labels[base] not in flat[i]:
                 flat[i].append(b.labels[base])
         n_seeds = (~np.isnan(b.values)).any(axis=2).sum(axis=1)
@@ -473,14 +543,16 @@ def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_b
                          # tested against some loss and never shown worse than one (the best by mean included)
                          "top_group": bool(tested_with[i]) and not p_best_adj[i] < alpha,
                          "p_best_adj": p_best_adj[i], "p_base": p_base, "diff_vs_base": diff,
+                         "diff_ci_low": diff_ci[i, 0], "diff_ci_high": diff_ci[i, 1],
                          "circular": label != INPUT and is_circular(b.losses[i], b.metric),
                          "no_spread": "; ".join(flat[i])})
     cells = pd.DataFrame(rows)
     if cells.empty:
         return cells
-    cells["p_base_adj"] = np.nan
-    for _, idx in cells.groupby("task").groups.items():  # Holm family: one task's (loss, metric) pairs
-        cells.loc[idx, "p_base_adj"] = holm(cells.loc[idx, "p_base"].to_numpy())
+    # Holm family: every (task, metric, loss) comparison with the baseline in the table — the family the
+    # reader sees, since one leaderboard shows every task (per task, null tables of several tasks showed
+    # some ▲/▼ more often than α: tests/test_probe_stats2.py)
+    cells["p_base_adj"] = holm(cells["p_base"].to_numpy())
     sig = cells["p_base_adj"] < alpha
     cells["vs_base"] = np.where(cells["p_base_adj"].isna(), np.nan,
                                 np.where(sig, np.sign(cells["diff_vs_base"]), 0.0))
@@ -760,7 +832,8 @@ def compute(table: pd.DataFrame, metas: list[dict] | None = None, baseline: str 
     nonfinite = nonfinite_lines(table)
     table = finite_values(table)
     blks = blocks(table)
-    cells = cell_table(blks, baseline, alpha, n_boot)
+    pairs: list[dict] = []
+    cells = cell_table(blks, baseline, alpha, n_boot, pairs)
     ranks, task_ranks = rank_summary(cells) if not cells.empty else (pd.DataFrame(), pd.DataFrame())
     fried = friedman_nemenyi(cells, alpha, blks) if not cells.empty else {"reason": "empty table"}
     gains = budget_gains(table, checks)
@@ -774,7 +847,8 @@ def compute(table: pd.DataFrame, metas: list[dict] | None = None, baseline: str 
         log.info("baseline %r is not in the results; no baseline comparisons", baseline)
     return Stats(cells, ranks, task_ranks, fried, costs, task_costs, baseline, alpha, n_boot, blks,
                  convergence=budget_stability(gains), budget=arms, budget_iterations=_budget_iterations(table, checks),
-                 worse=worse_than_input(blks), versions=versions_of(table, metas or []), nonfinite=nonfinite)
+                 worse=worse_than_input(blks), versions=versions_of(table, metas or []), nonfinite=nonfinite,
+                 pairs=pd.DataFrame(pairs, columns=PAIR_COLUMNS))
 
 
 def versions_of(table: pd.DataFrame, metas: list[dict]) -> list[str]:
