@@ -303,3 +303,31 @@ def test_leaderboard_panels_as_wide_as_their_long_row_names():
         problems = layout_problems(fig)
         plt.close(fig)
     assert problems == [], problems[:3]
+
+
+def _colourbar_text(fig) -> tuple[str, list[str]]:
+    cb = fig.axes[0].collections[0].colorbar
+    return cb.ax.get_ylabel(), [t.get_text() for t in cb.ax.get_yticklabels()]
+
+
+def test_rank_heatmap_scaled_colourbar_claims_no_rank_a_column_cannot_have():
+    """Losses missing on some tasks (5 losses, jpeg ranking 3): the colour is the rank stretched per
+    column, but the colourbar still read "mean rank (1 = best, 5 = worst)" with ticks 1…5, so jpeg's
+    last loss (text 3.0) was painted at "5" — a rank no loss can have there (and with 16 losses, the
+    loser of a 2-loss column read as 16th). A scaled colourbar now names what the colour is, the place
+    between its column's best and worst, with no rank numbers; a complete grid keeps its ranks 1…k."""
+    with F.style() as plt:
+        fig = F.draw_rank_heatmap(_partial_field({"vgg": ("sr4", "jpeg"), "pdl": ("denoise", "jpeg")}))
+        label, ticks = _colourbar_text(fig)
+        cols = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+        problems = layout_problems(fig)
+        plt.close(fig)
+    assert "jpeg (3)" in cols, cols
+    assert not any(ch.isdigit() for ch in label + "".join(ticks)), (label, ticks)
+    assert ticks[0] == "best" and ticks[-1] == "worst", ticks
+    assert problems == []
+    with F.style() as plt:
+        fig = F.draw_rank_heatmap(_partial_field({}))
+        label, ticks = _colourbar_text(fig)
+        plt.close(fig)
+    assert ticks == ["1", "2", "3", "4", "5"] and "5 = worst" in label.replace("\n", " "), (label, ticks)
