@@ -50,7 +50,7 @@ Figures:
 * :func:`cd_diagram` — critical-difference summary: mean ranks on an axis, with bars joining
   losses whose mean ranks differ by less than the critical difference (the run as the unit: a
   permutation of each seed's runs, :func:`benchmark.stats.friedman_nemenyi`); the title names the
-  losses left out of the test (not in every block).
+  losses left out of the test (not in every block) and the blocks left out (not every loss shown has them).
 * :func:`training_curves` — per task, each loss's training-loss curve from ``meta.json`` smoothed by
   a centred moving average (:func:`smooth_curve`, the window in the title) and divided by its first
   smoothed value (every curve starts at 1); mean over seeds, band = min–max over seeds where there
@@ -1084,6 +1084,9 @@ def draw_cd_diagram(stats: Stats, styles=None):
              f"Mean rank over {f['n_blocks']} (task, metric) blocks — descriptive only: {why}")
     if f.get("excluded"):  # losses without every block are not in the test: said here, not only in the tables
         title += f". Not shown (not in every block): {', '.join(map(str, f['excluded']))}"
+    dropped = _cd_left_blocks(stats, set(ranks.index))
+    if dropped:  # blocks some shown loss lacks are not ranked either: the ranks are not the whole grid's
+        title += f". Blocks left out (not every loss shown has them): {dropped}"
     ax.set_title(wrap_title(title, w, 7), fontsize=7)
     fit_canvas(fig)
     # tick numbers last, thinned to what the final axis width holds (≥ 0.28 in apart)
@@ -1096,6 +1099,17 @@ def draw_cd_diagram(stats: Stats, styles=None):
             ax.text(t, 0.15, str(t), ha="center", va="bottom", fontsize=7)
     fit_canvas(fig)
     return fig
+
+
+def _cd_left_blocks(stats: Stats, shown: set) -> str:
+    """The (task, metric) blocks a critical-difference summary of the losses ``shown`` leaves out
+    (some of them has no score there), as ``"jpeg (psnr, ssim); sr4 (lpips)"``; "" when none."""
+    r = stats.cells[stats.cells["label"] != INPUT].dropna(subset=["mean"])
+    left: dict[str, list[str]] = {}
+    for (task, metric), g in r.groupby(["task", "metric"], sort=True):
+        if not shown <= set(g["label"]):
+            left.setdefault(str(task), []).append(str(metric))
+    return "; ".join(f"{t} ({', '.join(ms)})" for t, ms in left.items())
 
 
 def cd_diagram(stats: Stats, base: Path, formats=("png", "pdf"), styles=None) -> list[Path]:

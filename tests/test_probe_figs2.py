@@ -331,3 +331,23 @@ def test_rank_heatmap_scaled_colourbar_claims_no_rank_a_column_cannot_have():
         label, ticks = _colourbar_text(fig)
         plt.close(fig)
     assert ticks == ["1", "2", "3", "4", "5"] and "5 = worst" in label.replace("\n", " "), (label, ticks)
+
+
+def test_cd_diagram_names_the_blocks_it_leaves_out():
+    """Most losses not run on jpeg (l1, l2 everywhere; charbonnier, vgg, pdl on denoise and sr4): the
+    Friedman test keeps every loss and drops the jpeg blocks instead, and the critical-difference figure
+    said "Mean rank over 4 (task, metric) blocks" of a grid with 6, with nothing said of jpeg — a reader
+    took the ranks for the whole grid's. The figure now names the blocks it leaves out and why."""
+    st = _partial_field({loss: ("jpeg",) for loss in ("charbonnier", "vgg", "pdl")})
+    assert st.friedman["n_blocks"] == 4 and not st.friedman.get("excluded"), st.friedman
+    with F.style() as plt:
+        fig = F.draw_cd_diagram(st)
+        title = fig.axes[0].get_title().replace("\n", " ")
+        problems = layout_problems(fig)
+        plt.close(fig)
+    assert "jpeg" in title and "psnr" in title.split("jpeg", 1)[1], title
+    assert problems == []
+    with F.style() as plt:  # a complete grid names no left-out block
+        fig = F.draw_cd_diagram(_partial_field({}))
+        assert "left out" not in fig.axes[0].get_title().replace("\n", " ")
+        plt.close(fig)
