@@ -131,6 +131,9 @@ def style():
     rc["font.sans-serif"] = [*rc.get("font.sans-serif", ()), *_fallback_fonts()]
     missing: dict[str, None] = {}
     with matplotlib.rc_context(rc), warnings.catch_warnings():
+        # every glyph warning reaches ``show`` whatever the caller's filters: under "error" (python -W
+        # error, a pytest ``filterwarnings = error``) it stopped the report, under "ignore" nothing was said
+        warnings.filterwarnings("always", message=_GLYPH_MISSING.pattern, category=UserWarning)
         shown = warnings.showwarning
 
         def show(message, category, filename, lineno, file=None, line=None):
