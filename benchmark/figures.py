@@ -69,6 +69,7 @@ import math
 import re
 import textwrap
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,7 +130,11 @@ def style():
 
     rc = {**sns.axes_style("ticks"), **RC}
     rc["font.sans-serif"] = [*rc.get("font.sans-serif", ()), *_fallback_fonts()]
-    missing: dict[str, None] = {}
+    # nested in another style() (a report draws every figure in one), the characters go to the
+    # outermost, which names them once: not the same line once per figure
+    outer = _MISSING_GLYPHS.get()
+    missing: dict[str, None] = {} if outer is None else outer
+    token = _MISSING_GLYPHS.set(missing)
     with matplotlib.rc_context(rc), warnings.catch_warnings():
         # every glyph warning reaches ``show`` whatever the caller's filters: under "error" (python -W
         # error, a pytest ``filterwarnings = error``) it stopped the report, under "ignore" nothing was said
@@ -147,12 +152,15 @@ def style():
         try:
             yield _Figures()
         finally:
-            if missing:
+            _MISSING_GLYPHS.reset(token)
+            if missing and outer is None:
                 log.warning("figure text has characters no installed font has (%s): they show as empty boxes; "
                             "install a font with them (e.g. Noto Sans CJK) and re-run the report",
                             " ".join(missing))
 
 
+#: the characters no installed font has, collected by the outermost :func:`style` being drawn in
+_MISSING_GLYPHS: ContextVar[dict[str, None] | None] = ContextVar("missing_glyphs", default=None)
 #: matplotlib's warning for a character its fonts lack
 _GLYPH_MISSING = re.compile(r"Glyph (\d+) .*missing from font")
 #: installed fonts tried, in this order, for characters the default sans-serif fonts lack (CJK loss names)

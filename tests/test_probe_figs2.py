@@ -373,3 +373,22 @@ def test_glyph_warnings_under_an_error_filter_are_no_crash(tmp_path, caplog):
         assert paths and paths[0].is_file(), action
         said = [r.getMessage() for r in caplog.records if "感" in r.getMessage()]
         assert len(said) == (0 if _font_has("感") else 1), (action, said)
+
+
+def test_report_says_once_which_characters_no_font_has(tmp_path, caplog):
+    """``report`` on a store with a loss named ``感知损失`` on a machine without a CJK font: the warning
+    that replaced matplotlib's ≈ 100 glyph warnings came once per figure — the same line five times
+    for one task (leaderboard, rank heatmap, CD diagram, curves, metric plot), twice more per extra
+    task. A report now says it once, for all its figures."""
+    import logging
+
+    from benchmark.cli import main
+    from benchmark.synthetic import write_store
+
+    write_store(tmp_path, tasks=("denoise",), seeds=TWO, n_images=4, metrics=("psnr", "ssim"),
+                offsets={"l1": 0.0, "感知损失": 0.5, "l2": 0.2}, budget_check=False)
+    with caplog.at_level(logging.WARNING, logger="benchmark.figures"):
+        assert main(["report", "--out", str(tmp_path), "--formats", "png", "--bootstrap", "100", "-q"]) == 0
+    said = [r.getMessage() for r in caplog.records if r.name == "benchmark.figures" and "感" in r.getMessage()]
+    assert (tmp_path / "figures" / "rank_heatmap.png").is_file()
+    assert len(said) == (0 if _font_has("感") else 1), said
