@@ -1041,7 +1041,7 @@ def draw_cd_diagram(stats: Stats, styles=None):
     if "ranks" not in f:
         log.info("critical-difference diagram skipped: %s", f.get("reason", "no Friedman test"))
         return None
-    from benchmark.export import _too_few, friedman_p_text
+    from benchmark.export import _too_few, friedman_left_blocks, friedman_p_text
 
     styles = styles or stats_styles(stats)
     ranks = pd.Series(f["ranks"]).sort_values()
@@ -1095,7 +1095,7 @@ def draw_cd_diagram(stats: Stats, styles=None):
              f"Mean rank over {f['n_blocks']} (task, metric) blocks — descriptive only: {why}")
     if f.get("excluded"):  # losses without every block are not in the test: said here, not only in the tables
         title += f". Not shown (not in every block): {', '.join(map(str, f['excluded']))}"
-    dropped = _cd_left_blocks(stats, set(ranks.index))
+    dropped = friedman_left_blocks(stats)
     if dropped:  # blocks some shown loss lacks are not ranked either: the ranks are not the whole grid's
         title += f". Blocks left out (not every loss shown has them): {dropped}"
     ax.set_title(wrap_title(title, w, 7), fontsize=7)
@@ -1110,17 +1110,6 @@ def draw_cd_diagram(stats: Stats, styles=None):
             ax.text(t, 0.15, str(t), ha="center", va="bottom", fontsize=7)
     fit_canvas(fig)
     return fig
-
-
-def _cd_left_blocks(stats: Stats, shown: set) -> str:
-    """The (task, metric) blocks a critical-difference summary of the losses ``shown`` leaves out
-    (some of them has no score there), as ``"jpeg (psnr, ssim); sr4 (lpips)"``; "" when none."""
-    r = stats.cells[stats.cells["label"] != INPUT].dropna(subset=["mean"])
-    left: dict[str, list[str]] = {}
-    for (task, metric), g in r.groupby(["task", "metric"], sort=True):
-        if not shown <= set(g["label"]):
-            left.setdefault(str(task), []).append(str(metric))
-    return "; ".join(f"{t} ({', '.join(ms)})" for t, ms in left.items())
 
 
 def cd_diagram(stats: Stats, base: Path, formats=("png", "pdf"), styles=None) -> list[Path]:

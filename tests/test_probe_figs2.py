@@ -392,3 +392,15 @@ def test_report_says_once_which_characters_no_font_has(tmp_path, caplog):
     said = [r.getMessage() for r in caplog.records if r.name == "benchmark.figures" and "感" in r.getMessage()]
     assert (tmp_path / "figures" / "rank_heatmap.png").is_file()
     assert len(said) == (0 if _font_has("感") else 1), said
+
+
+def test_friedman_line_names_the_blocks_it_leaves_out():
+    """The tables' Friedman line, like the CD figure: with charbonnier, vgg and pdl not run on jpeg the
+    test keeps every loss and drops jpeg's blocks, and markdown, LaTeX and HTML said "its 4 blocks" with
+    nothing said of jpeg. Each now names the blocks left out."""
+    from benchmark.export import friedman_text
+
+    st = _partial_field({loss: ("jpeg",) for loss in ("charbonnier", "vgg", "pdl")})
+    text = friedman_text(st)
+    assert "jpeg (psnr, ssim)" in text, text
+    assert "jpeg" not in friedman_text(_partial_field({})), friedman_text(_partial_field({}))
