@@ -573,6 +573,9 @@ def friedman_text(stats: Stats) -> str:
     if "cd" not in f:
         return f"No critical-difference summary: {f.get('reason', 'not computed')}."
     left = f" Not in every block (left out): {', '.join(f['excluded'])}." if f.get("excluded") else ""
+    dropped = friedman_left_blocks(stats)
+    if dropped:  # the blocks some ranked loss lacks are not in it either: its ranks are not the whole grid's
+        left += f" Blocks left out (not every loss it ranks has them): {dropped}."
     few = _too_few(stats)
     if few is not None:
         return (f"Friedman/Nemenyi: descriptive only, not a test of the losses — {few} run(s) per loss where a "
@@ -590,6 +593,20 @@ def friedman_text(stats: Stats) -> str:
             f"{f.get('n_runs')} seeds every loss has), and p and the critical difference come from "
             f"{f.get('n_perm')} relabellings of the runs of each seed among the losses, the same in every block — the "
             f"blocks score the same runs, so they are not independent replicates." + _run_ranks_text(f) + left)
+
+
+def friedman_left_blocks(stats: Stats) -> str:
+    """The (task, metric) blocks the Friedman/Nemenyi summary leaves out because a loss it ranks has
+    no score there, as ``"jpeg (psnr, ssim); sr4 (lpips)"``; "" when none (or no summary)."""
+    shown = set((stats.friedman or {}).get("ranks", {}))
+    if not shown:
+        return ""
+    r = stats.cells[stats.cells["label"] != INPUT].dropna(subset=["mean"])
+    left: dict[str, list[str]] = {}
+    for (task, metric), g in r.groupby(["task", "metric"], sort=True):
+        if not shown <= set(g["label"]):
+            left.setdefault(str(task), []).append(str(metric))
+    return "; ".join(f"{t} ({', '.join(ms)})" for t, ms in left.items())
 
 
 def _run_ranks_text(f: dict) -> str:

@@ -33,7 +33,8 @@ Figures:
   (1 = best), plus an ``all`` column; rows ordered by overall mean rank; the colour scale spans the
   possible ranks, 1 to the number of losses; a column whose blocks rank fewer losses (a loss not run
   on every task) has its ranks stretched onto that scale (:func:`relative_ranks`), so its worst is at
-  the scale's end too; the title says so and each column names how many losses it ranks.
+  the scale's end too; the title says so, each column names how many losses it ranks, and the
+  colourbar then reads best … worst in a column (no rank number, which such a column's colour is not).
 * :func:`pd_plane` — per task, a distortion metric (PSNR) against the perceptual metric chosen by
   :func:`benchmark.stats.pd_metrics` (LPIPS/DISTS when present, else the best offline one), named
   on the axes and in a title of at most two lines; one point per loss with light 95% CI bars in
@@ -49,7 +50,7 @@ Figures:
 * :func:`cd_diagram` — critical-difference summary: mean ranks on an axis, with bars joining
   losses whose mean ranks differ by less than the critical difference (the run as the unit: a
   permutation of each seed's runs, :func:`benchmark.stats.friedman_nemenyi`); the title names the
-  losses left out of the test (not in every block).
+  losses left out of the test (not in every block) and the blocks left out (not every loss shown has them).
 * :func:`training_curves` — per task, each loss's training-loss curve from ``meta.json`` smoothed by
   a centred moving average (:func:`smooth_curve`, the window in the title) and divided by its first
   smoothed value (every curve starts at 1); mean over seeds, band = min–max over seeds where there
@@ -68,6 +69,7 @@ import math
 import re
 import textwrap
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,8 +130,15 @@ def style():
 
     rc = {**sns.axes_style("ticks"), **RC}
     rc["font.sans-serif"] = [*rc.get("font.sans-serif", ()), *_fallback_fonts()]
-    missing: dict[str, None] = {}
+    # nested in another style() (a report draws every figure in one), the characters go to the
+    # outermost, which names them once: not the same line once per figure
+    outer = _MISSING_GLYPHS.get()
+    missing: dict[str, None] = {} if outer is None else outer
+    token = _MISSING_GLYPHS.set(missing)
     with matplotlib.rc_context(rc), warnings.catch_warnings():
+        # every glyph warning reaches ``show`` whatever the caller's filters: under "error" (python -W
+        # error, a pytest ``filterwarnings = error``) it stopped the report, under "ignore" nothing was said
+        warnings.filterwarnings("always", message=_GLYPH_MISSING.pattern, category=UserWarning)
         shown = warnings.showwarning
 
         def show(message, category, filename, lineno, file=None, line=None):
@@ -143,12 +152,15 @@ def style():
         try:
             yield _Figures()
         finally:
-            if missing:
+            _MISSING_GLYPHS.reset(token)
+            if missing and outer is None:
                 log.warning("figure text has characters no installed font has (%s): they show as empty boxes; "
                             "install a font with them (e.g. Noto Sans CJK) and re-run the report",
                             " ".join(missing))
 
 
+#: the characters no installed font has, collected by the outermost :func:`style` being drawn in
+_MISSING_GLYPHS: ContextVar[dict[str, None] | None] = ContextVar("missing_glyphs", default=None)
 #: matplotlib's warning for a character its fonts lack
 _GLYPH_MISSING = re.compile(r"Glyph (\d+) .*missing from font")
 #: installed fonts tried, in this order, for characters the default sans-serif fonts lack (CJK loss names)
@@ -595,32 +607,44 @@ def draw_rank_heatmap(stats: Stats, styles=None):
     rows = row_labels(tr.index, 34)
     row_h = 0.06 + 0.125 * max(_lines(r) for r in rows)
     k = len(tr)
-    label = f"mean rank\n(1 = best, {k} = worst)"
+    # a column (or metric) that ranks fewer losses has its ranks stretched onto 1..k (:func:`relative_ranks`),
+    # so its worst is at the scale's end like every other column's; the text keeps the mean rank and the
+    # column its count. Then a colour is a place between the column's best and worst, not a rank: the
+    # colourbar says so and names no rank number (jpeg's last of 3 would read as "5")
+    rel, counts = relative_ranks(stats)
+    scaled = len(set(counts.values())) > 1 or any(n != k for n in counts.values())
+    label = "rank in column\n(best to worst)" if scaled else f"mean rank\n(1 = best, {k} = worst)"
     # the colourbar's name runs along it: the rows are at least as tall as that name is long, or it
     # sticks out above them into the title
     label_in = (max(map(len, label.split("\n"))) * 0.55 * 8 / 72) if k > 1 else 0.0
-    fig, ax = plt.subplots(figsize=(min(COL2, 2.2 + 0.5 * tr.shape[1]), 1.0 + max(row_h * len(tr), label_in)),
-                           layout="constrained")
     flagged = {t: worse_labels(stats, t) for t in tr.columns[:-1]}
     from benchmark.export import PARTIAL
 
     # a loss without every block has an ``all`` rank over fewer blocks and rivals: the tables' mark
     complete = stats.ranks.set_index("label")["complete"] if "complete" in stats.ranks else pd.Series(dtype=bool)
     partial = {lab for lab in tr.index if not bool(complete.get(lab, True))}
+    note = f"; {WORSE}: runs worse than the degraded input on {WORSE_METRIC}" if any(flagged.values()) else ""
+    if scaled:
+        note += "; colour: rank scaled per column, its best to its worst (in brackets: the losses it ranks)"
+    if partial:
+        note += f"; {PARTIAL}: not every (task, metric) block, a mean over fewer blocks and rivals, not comparable"
+    width = min(COL2, 2.2 + 0.5 * tr.shape[1])
+    title = wrap_title(f"Mean rank over each task's metrics{note}", width)
+    # each title line past the first is made room for (≈ 0.14 in at 8 pt), not taken from the rows
+    fig, ax = plt.subplots(figsize=(width, 1.0 + 0.14 * title.count("\n") + max(row_h * len(tr), label_in)),
+                           layout="constrained")
     annot = np.array([["" if not np.isfinite(v) else f"{v:.1f}" + (f" {WORSE}" if l in flagged.get(t, ()) else "")
                        + (PARTIAL if t == "all" and l in partial else "")
                        for t, v in row.items()] for l, row in tr.iterrows()], dtype=object)
     # the scale is the possible range of a rank, 1 (best) to k losses, not the data's min–max; with
-    # one loss there is nothing to compare and no colourbar. A column (or metric) that ranks fewer
-    # losses has its ranks stretched onto that scale (:func:`relative_ranks`), so its worst is at the
-    # scale's end like every other column's; the text keeps the mean rank and the column its count
-    rel, counts = relative_ranks(stats)
+    # one loss there is nothing to compare and no colourbar
     colour = (1 + rel.reindex(index=tr.index, columns=tr.columns) * (k - 1)).where(tr.notna())
-    scaled = len(set(counts.values())) > 1 or any(n != k for n in counts.values())
     with _first_guess_layout():
         sns.heatmap(colour, ax=ax, cmap="viridis", annot=annot, fmt="", annot_kws={"fontsize": 7}, linewidths=0.5,
                     linecolor="white", vmin=1, vmax=max(k, 1), cbar=k > 1,
                     cbar_kws={"label": label, "shrink": 0.8, "aspect": 30, "ticks": _rank_ticks(k)})
+    if scaled and k > 1:
+        ax.collections[0].colorbar.set_ticks([1, k], labels=["best", "worst"])
     ax.set_yticks(np.arange(len(tr)) + 0.5, rows, rotation=0, va="center")
     ax.set_xticks(np.arange(tr.shape[1]) + 0.5,
                   [f"{c} ({counts.get(c, k)})" if scaled else str(c) for c in tr.columns], rotation=90)
@@ -628,12 +652,7 @@ def draw_rank_heatmap(stats: Stats, styles=None):
     ax.set_xlabel("")
     ax.set_ylabel("")
     ax.tick_params(length=0)
-    note = f"; {WORSE}: runs worse than the degraded input on {WORSE_METRIC}" if any(flagged.values()) else ""
-    if scaled:
-        note += f"; colour: rank scaled per column to 1–{k} (in brackets: the losses it ranks)"
-    if partial:
-        note += f"; {PARTIAL}: not every (task, metric) block, a mean over fewer blocks and rivals, not comparable"
-    ax.set_title(wrap_title(f"Mean rank over each task's metrics{note}", fig.get_size_inches()[0]))
+    ax.set_title(title)
     fit_canvas(fig)
     return fig
 
@@ -1022,7 +1041,7 @@ def draw_cd_diagram(stats: Stats, styles=None):
     if "ranks" not in f:
         log.info("critical-difference diagram skipped: %s", f.get("reason", "no Friedman test"))
         return None
-    from benchmark.export import _too_few, friedman_p_text
+    from benchmark.export import _too_few, friedman_left_blocks, friedman_p_text
 
     styles = styles or stats_styles(stats)
     ranks = pd.Series(f["ranks"]).sort_values()
@@ -1076,6 +1095,9 @@ def draw_cd_diagram(stats: Stats, styles=None):
              f"Mean rank over {f['n_blocks']} (task, metric) blocks — descriptive only: {why}")
     if f.get("excluded"):  # losses without every block are not in the test: said here, not only in the tables
         title += f". Not shown (not in every block): {', '.join(map(str, f['excluded']))}"
+    dropped = friedman_left_blocks(stats)
+    if dropped:  # blocks some shown loss lacks are not ranked either: the ranks are not the whole grid's
+        title += f". Blocks left out (not every loss shown has them): {dropped}"
     ax.set_title(wrap_title(title, w, 7), fontsize=7)
     fit_canvas(fig)
     # tick numbers last, thinned to what the final axis width holds (≥ 0.28 in apart)

@@ -225,11 +225,14 @@ def write_report(store: ResultsStore, *, baseline: str = "l1", alpha: float = 0.
         log.info("report: %d of %d rows (one setting: %s)", len(table), len(full), chosen.description)
     out["csv"] = csv
     out.update(export.write_csvs(stats, root))
-    png = heatmap(table, root / "leaderboard.png", stats.worse)
+    from benchmark.figures import style
+
+    with style():  # one style for every figure: characters no font has are named once, not per figure
+        png = heatmap(table, root / "leaderboard.png", stats.worse)
+        figs = make_figures(stats, store, metas, root / "figures", formats, visual, chosen.run_ids) \
+            if not table.empty else {}
     if png:
         out["heatmap"] = png
-    figs = make_figures(stats, store, metas, root / "figures", formats, visual, chosen.run_ids) if not table.empty \
-        else {}
     for name, paths in figs.items():
         out[f"fig_{name}"] = paths[0]
     t_figs = time.perf_counter()

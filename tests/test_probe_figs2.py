@@ -303,3 +303,104 @@ def test_leaderboard_panels_as_wide_as_their_long_row_names():
         problems = layout_problems(fig)
         plt.close(fig)
     assert problems == [], problems[:3]
+
+
+def _colourbar_text(fig) -> tuple[str, list[str]]:
+    cb = fig.axes[0].collections[0].colorbar
+    return cb.ax.get_ylabel(), [t.get_text() for t in cb.ax.get_yticklabels()]
+
+
+def test_rank_heatmap_scaled_colourbar_claims_no_rank_a_column_cannot_have():
+    """Losses missing on some tasks (5 losses, jpeg ranking 3): the colour is the rank stretched per
+    column, but the colourbar still read "mean rank (1 = best, 5 = worst)" with ticks 1…5, so jpeg's
+    last loss (text 3.0) was painted at "5" — a rank no loss can have there (and with 16 losses, the
+    loser of a 2-loss column read as 16th). A scaled colourbar now names what the colour is, the place
+    between its column's best and worst, with no rank numbers; a complete grid keeps its ranks 1…k."""
+    with F.style() as plt:
+        fig = F.draw_rank_heatmap(_partial_field({"vgg": ("sr4", "jpeg"), "pdl": ("denoise", "jpeg")}))
+        label, ticks = _colourbar_text(fig)
+        cols = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+        problems = layout_problems(fig)
+        plt.close(fig)
+    assert "jpeg (3)" in cols, cols
+    assert not any(ch.isdigit() for ch in label + "".join(ticks)), (label, ticks)
+    assert ticks[0] == "best" and ticks[-1] == "worst", ticks
+    assert problems == []
+    with F.style() as plt:
+        fig = F.draw_rank_heatmap(_partial_field({}))
+        label, ticks = _colourbar_text(fig)
+        plt.close(fig)
+    assert ticks == ["1", "2", "3", "4", "5"] and "5 = worst" in label.replace("\n", " "), (label, ticks)
+
+
+def test_cd_diagram_names_the_blocks_it_leaves_out():
+    """Most losses not run on jpeg (l1, l2 everywhere; charbonnier, vgg, pdl on denoise and sr4): the
+    Friedman test keeps every loss and drops the jpeg blocks instead, and the critical-difference figure
+    said "Mean rank over 4 (task, metric) blocks" of a grid with 6, with nothing said of jpeg — a reader
+    took the ranks for the whole grid's. The figure now names the blocks it leaves out and why."""
+    st = _partial_field({loss: ("jpeg",) for loss in ("charbonnier", "vgg", "pdl")})
+    assert st.friedman["n_blocks"] == 4 and not st.friedman.get("excluded"), st.friedman
+    with F.style() as plt:
+        fig = F.draw_cd_diagram(st)
+        title = fig.axes[0].get_title().replace("\n", " ")
+        problems = layout_problems(fig)
+        plt.close(fig)
+    assert "jpeg" in title and "psnr" in title.split("jpeg", 1)[1], title
+    assert problems == []
+    with F.style() as plt:  # a complete grid names no left-out block
+        fig = F.draw_cd_diagram(_partial_field({}))
+        assert "left out" not in fig.axes[0].get_title().replace("\n", " ")
+        plt.close(fig)
+
+
+def test_glyph_warnings_under_an_error_filter_are_no_crash(tmp_path, caplog):
+    """A loss named ``感知损失`` drawn where warnings are errors (``python -W error``, a project's
+    ``filterwarnings = error`` under pytest): matplotlib's glyph warning was raised, not caught, and
+    ``report`` stopped with "internal error: UserWarning: Glyph 24863 … missing from font(s)"; where
+    UserWarnings are ignored, the one logged warning was never given. The figure module now handles its
+    own glyph warnings whatever the filters: the figure is written and the characters named (no font)."""
+    import logging
+    import warnings
+
+    t = synthetic_table(tasks=("denoise",), seeds=TWO, metrics=("psnr", "ssim"), n_images=6,
+                        offsets={"l1": 0.0, "感知损失": 0.3})
+    st = S.compute(t, n_boot=20)
+    for action in ("error", "ignore"):
+        caplog.clear()
+        with warnings.catch_warnings(), caplog.at_level(logging.WARNING, logger="benchmark.figures"):
+            warnings.simplefilter(action)
+            paths = F.rank_heatmap(st, tmp_path / f"rank_{action}", formats=("png",))
+        assert paths and paths[0].is_file(), action
+        said = [r.getMessage() for r in caplog.records if "感" in r.getMessage()]
+        assert len(said) == (0 if _font_has("感") else 1), (action, said)
+
+
+def test_report_says_once_which_characters_no_font_has(tmp_path, caplog):
+    """``report`` on a store with a loss named ``感知损失`` on a machine without a CJK font: the warning
+    that replaced matplotlib's ≈ 100 glyph warnings came once per figure — the same line five times
+    for one task (leaderboard, rank heatmap, CD diagram, curves, metric plot), twice more per extra
+    task. A report now says it once, for all its figures."""
+    import logging
+
+    from benchmark.cli import main
+    from benchmark.synthetic import write_store
+
+    write_store(tmp_path, tasks=("denoise",), seeds=TWO, n_images=4, metrics=("psnr", "ssim"),
+                offsets={"l1": 0.0, "感知损失": 0.5, "l2": 0.2}, budget_check=False)
+    with caplog.at_level(logging.WARNING, logger="benchmark.figures"):
+        assert main(["report", "--out", str(tmp_path), "--formats", "png", "--bootstrap", "100", "-q"]) == 0
+    said = [r.getMessage() for r in caplog.records if r.name == "benchmark.figures" and "感" in r.getMessage()]
+    assert (tmp_path / "figures" / "rank_heatmap.png").is_file()
+    assert len(said) == (0 if _font_has("感") else 1), said
+
+
+def test_friedman_line_names_the_blocks_it_leaves_out():
+    """The tables' Friedman line, like the CD figure: with charbonnier, vgg and pdl not run on jpeg the
+    test keeps every loss and drops jpeg's blocks, and markdown, LaTeX and HTML said "its 4 blocks" with
+    nothing said of jpeg. Each now names the blocks left out."""
+    from benchmark.export import friedman_text
+
+    st = _partial_field({loss: ("jpeg",) for loss in ("charbonnier", "vgg", "pdl")})
+    text = friedman_text(st)
+    assert "jpeg (psnr, ssim)" in text, text
+    assert "jpeg" not in friedman_text(_partial_field({})), friedman_text(_partial_field({}))
