@@ -1281,18 +1281,17 @@ def column_decimals(values) -> int:
 def gain_over_input(col: pd.Series, higher: bool) -> pd.Series:
     """A leaderboard column's colour value in [−1, 1]: the change from the degraded input's score
     (the row ``input``; without one, the column median), signed so that positive is better, divided
-    by the column's largest gain (positive side) or largest loss (negative side). 0 is the input, 1
-    the best loss, −1 the loss furthest below the input, NaN where there is no score; equal values
-    get equal colours, and a difference is only as dark as it is large next to the column's spread
-    (not its rank)."""
+    by the column's largest change on either side. 0 is the input, ±1 the loss furthest from it, NaN
+    where there is no score; equal values get equal colours, and a change is as dark as it is large
+    next to the column's largest one, on both sides alike: a loss 0.001 below the input beside losses
+    0.17 above it is pale red, not as red as the scale goes (each side had its own scale)."""
     restored = col.drop(INPUT, errors="ignore")
     ref = col.get(INPUT, np.nan)
     if not np.isfinite(ref):
         ref = float(restored.median())
     d = (col - ref) * (1.0 if higher else -1.0)
-    pos = float(d[d > 0].max()) if (d > 0).any() else 0.0
-    neg = float(-d[d < 0].min()) if (d < 0).any() else 0.0
-    out = d.where(d <= 0, d / pos if pos > 0 else 0.0).where(d >= 0, d / neg if neg > 0 else 0.0)
+    scale = float(d.abs().max()) if d.notna().any() else 0.0
+    out = d / scale if scale > 0 else d * 0.0
     return out.where(d.notna())  # a missing score stays missing (an uncoloured "–"), never the input's 0
 
 
@@ -1411,10 +1410,9 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     # the ends are named beside the bar, the input under its middle: however narrow the figure,
     # the three names cannot run into each other
     cb.ax.set_xticklabels(["", "input", ""])
-    cb.ax.text(-0.03, 0.5, "furthest below the input", transform=cb.ax.transAxes, ha="right", va="center",
-               fontsize=6)
-    cb.ax.text(1.03, 0.5, "best loss", transform=cb.ax.transAxes, ha="left", va="center", fontsize=6)
-    cb.set_label("change from the degraded input, scaled per column", fontsize=7)
+    cb.ax.text(-0.03, 0.5, "worse", transform=cb.ax.transAxes, ha="right", va="center", fontsize=6)
+    cb.ax.text(1.03, 0.5, "better", transform=cb.ax.transAxes, ha="left", va="center", fontsize=6)
+    cb.set_label("change from the degraded input ÷ the column's largest change", fontsize=7)
     cb.ax.xaxis.set_label_position("top")
     cb.ax.tick_params(labelsize=6)
     note = (f"; {WORSE}: restores worse than the degraded input on {WORSE_METRIC}"

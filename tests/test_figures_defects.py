@@ -142,7 +142,7 @@ def test_narrow_leaderboard_colourbar_names_do_not_overlap():
         assert fig.get_size_inches()[0] < 6  # one task, three metrics: a narrow figure
         axes = [*fig.axes, *(c for a in fig.axes for c in a.child_axes)]
         texts = [t.get_text() for a in axes for t in [*a.texts, *a.get_xticklabels()]]
-        assert {"furthest below the input", "input", "best loss"} <= set(texts)
+        assert {"worse", "input", "better"} <= set(texts)
         assert layout_problems(fig) == []
 
 
@@ -493,3 +493,20 @@ def test_the_degraded_input_cross_stays_visible_on_a_loss_that_sits_on_it(data):
         points = [c for c in ax.collections if isinstance(c, PathCollection) and c.get_gid() is None]
         assert points and cross.get_zorder() > max(c.get_zorder() for c in points)
         assert 0 < cross.get_alpha() < 1
+
+
+def test_leaderboard_colour_is_as_dark_as_the_change_on_both_sides_of_the_input():
+    """A loss 0.001 below the input beside losses 0.17 above it was painted as red as the scale goes:
+    each side of the input had its own scale (the largest drop alone made −1). One scale now: the
+    column's largest change, either side."""
+    import pandas as pd
+
+    col = pd.Series([0.677, 0.676, 0.85, 0.84], index=["input", "tiny drop", "a", "b"])
+    g = F.gain_over_input(col, higher=True)
+    assert g["input"] == 0 and g["a"] == pytest.approx(1.0)
+    assert -0.01 < g["tiny drop"] < 0  # pale red: 0.001 of a 0.173 scale
+    lower = F.gain_over_input(pd.Series([0.30, 0.31, 0.10], index=["input", "worse", "better"]), higher=False)
+    assert lower["better"] == pytest.approx(1.0) and lower["worse"] == pytest.approx(-0.05)
+    # every loss below the input (a metric the degradation does not hurt): the furthest is −1
+    below = F.gain_over_input(pd.Series([25.0, 24.0, 20.0], index=["input", "x", "y"]), higher=True)
+    assert below["y"] == pytest.approx(-1.0) and below["x"] == pytest.approx(-0.2)
