@@ -324,6 +324,11 @@ def needs_runs(power: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, columns=["task", "metric", "effect", "runs", "max_tried"])
 
 
+def _pct(x: float) -> str:
+    """A rate as a percent without rounding it away: 0.05 → ``5%``, 0.025 → ``2.5%``, 0.005 → ``0.5%``."""
+    return f"{100 * x:.3g}%"
+
+
 def null_status(false: int, n: int, target: float = TARGET, alpha: float = 0.05) -> str:
     """The verdict on ``false`` false verdicts in ``n`` independent simulated nulls against ``target`` (the
     checker's α): ``ok`` at or below it; ``TOO HIGH`` only when the count is significantly above it
@@ -338,8 +343,8 @@ def null_status(false: int, n: int, target: float = TARGET, alpha: float = 0.05)
         return "ok"
     p = float(binom.sf(false - 1, n, target))
     if p < alpha:
-        return f"TOO HIGH: above {target:.0%} beyond the simulation's noise, binomial p = {p:.2g}"
-    return f"above {target:.0%} by no more than the simulation's noise (binomial p = {p:.2g}): run more nulls to tell"
+        return f"TOO HIGH: above {_pct(target)} beyond the simulation's noise, binomial p = {p:.2g}"
+    return f"above {_pct(target)} by no more than the simulation's noise (binomial p = {p:.2g}): run more nulls to tell"
 
 
 def to_text(cal: Calibration) -> str:
@@ -349,7 +354,7 @@ def to_text(cal: Calibration) -> str:
     lines = ["# Calibration of the findings checker", "",
              f"Claim checked: \"A is better than B\", {cal.runs} runs per arm, paired by seed. A false verdict: "
              f"reproduced or contradicted on a null (two equally good arms), the checker at α = {cal.alpha:g}. "
-             f"Target ≤ {target:.0%}.", ""]
+             f"Target ≤ {_pct(target)}.", ""]
     if cal.setting:
         lines += [f"Setting (every run used shares it): {cal.setting}.", ""]
     thin = cal.components[(cal.components["runs"] < THIN_RUNS) | (cal.components["n_images"] < THIN_IMAGES)] \
@@ -368,7 +373,7 @@ def to_text(cal: Calibration) -> str:
     else:
         rate = cal.aa_rate
         status = ok(rate) if rate <= target or not math.isfinite(cal.aa_ref_p95) else (
-            f"above {target:.0%}, within the spread one set of runs gives a calibrated checker"
+            f"above {_pct(target)}, within the spread one set of runs gives a calibrated checker"
             if rate <= cal.aa_ref_p95
             else "TOO HIGH, beyond the spread of a calibrated checker")
         ref = (f" A calibrated checker on simulated sets of runs like these: {cal.aa_ref_mean:.1%} on average, "

@@ -3,8 +3,6 @@ images, the families, the pooled interval and the calibration's binomial check."
 
 from __future__ import annotations
 
-import numpy as np
-
 from benchmark import stats as S
 from benchmark.synthetic import synthetic_table
 
@@ -30,3 +28,23 @@ def test_a_column_with_no_image_every_run_scored_is_not_said_to_be_over_the_same
     one = ((t["loss"] == "a") & (t["seed"] == 0) & (t["image"] == "img0000"))
     (line,) = S.compute(t.assign(value=t["value"].where(~one)), n_boot=50).nonfinite
     assert "denoise/psnr (every loss on the 3 of 4 images)" in line, line
+
+
+def test_calibrate_states_an_alpha_below_one_percent_as_it_is():
+    """``plbench calibrate --alpha 0.025`` (or 0.005) printed 'Target ≤ 2%' ('≤ 0%'): the target rounded to
+    a whole percent, and 1 false verdict in 1000 nulls at α = 0.005 read 'TOO HIGH: above 0%'. Now the α is
+    printed as it is (2.5 %, 0.5 %)."""
+    import pandas as pd
+
+    from benchmark.calibrate import Calibration, null_status, to_text
+
+    comps = pd.DataFrame([{"task": "denoise", "metric": "psnr", "higher": True, "run_sd": 0.1, "image_sd": 1.0,
+                           "image_x_run_sd": 0.1, "n_images": 20, "losses": 2, "runs": 10}])
+    for alpha, shown in ((0.025, "2.5%"), (0.005, "0.5%"), (0.05, "5%")):
+        nulls = pd.DataFrame([{"task": "denoise", "metric": "psnr", "n_nulls": 1000, "false": 1, "rate": 0.001}])
+        cal = Calibration(comps, nulls, pd.DataFrame(),
+                          pd.DataFrame(columns=["task", "metric", "effect", "runs", "power"]), 5, "no A/A", alpha=alpha)
+        text = to_text(cal)
+        assert f"Target ≤ {shown}." in text, text
+        assert "(ok)" in text
+    assert "above 0.5%" in null_status(20, 1000, 0.005) and "0%" not in null_status(20, 1000, 0.005)
