@@ -155,15 +155,20 @@ def fast_verdict(a: np.ndarray, b: np.ndarray, task: str, metric: str, higher: b
     """:func:`verdict` without the table: the same two functions the checker applies to a one-part
     claim (:func:`benchmark.runstats.compare_runs`, then :func:`benchmark.findings.part_verdict`;
     with one part Holm leaves p as it is and the pooled rule adds nothing), ~100× faster. Runs
-    are paired by seed as in the checker (A's seeds 0..S−1, B's ``seeds_b``). Tests hold it equal
-    to :func:`verdict`."""
+    are paired by seed as in the checker (A's seeds 0..S−1, B's ``seeds_b``); a contradiction needs
+    its own test (worse by the practical margin) at α, as in the checker — the 95 % CI below −margin
+    alone is that test only at α = 0.05. Tests hold it equal to :func:`verdict` at any α."""
     from benchmark.findings import part_verdict, practical_margin
     from benchmark.runstats import compare_runs
 
     r = compare_runs(a, b, None, seeds_b, higher=higher)
     if not r.tested:
         return "inconclusive"
-    return part_verdict(r.p, r.ci_low, r.ci_high, 0.0, practical_margin(metric), alpha)
+    margin = practical_margin(metric)
+    # the contradiction's test matters only where the CI lies below −margin: run it only there
+    p_worse = compare_runs(a, b, None, seeds_b, higher=higher, margin=margin).p \
+        if math.isfinite(margin) and r.ci_high < -margin else float("nan")
+    return part_verdict(r.p, r.ci_low, r.ci_high, 0.0, margin, alpha, p_worse)
 
 
 def simulate(comp: dict, runs: int, rng: np.random.Generator, effect: float = 0.0) -> tuple[np.ndarray, np.ndarray]:

@@ -3,6 +3,8 @@ images, the families, the pooled interval and the calibration's binomial check."
 
 from __future__ import annotations
 
+import numpy as np
+
 from benchmark import stats as S
 from benchmark.synthetic import synthetic_table
 
@@ -48,3 +50,23 @@ def test_calibrate_states_an_alpha_below_one_percent_as_it_is():
         assert f"Target ≤ {shown}." in text, text
         assert "(ok)" in text
     assert "above 0.5%" in null_status(20, 1000, 0.005) and "0%" not in null_status(20, 1000, 0.005)
+
+
+def test_calibrate_judges_the_checker_it_names_at_any_alpha():
+    """calibrate's shortcut (:func:`benchmark.calibrate.fast_verdict`) called a part contradicted when A − B
+    was significant at α and its 95 % CI lay below −margin; the checker (:func:`benchmark.findings.judge`)
+    asks the contradiction's own test (worse by the margin) to pass α. The two agree at α = 0.05 only: at
+    α = 0.01 the shortcut said 'contradicted' where ``plbench findings --alpha 0.01`` says 'inconclusive', so
+    ``calibrate --alpha 0.01`` counted false verdicts of another checker. Now they agree at any α."""
+    from benchmark import calibrate as C
+
+    rng = np.random.default_rng(0)
+    seen = set()
+    for _ in range(12):
+        b = 26 + rng.normal(0, 1, (1, 20)) + rng.normal(0, 0.05, (6, 1)) + rng.normal(0, 0.05, (6, 20))
+        a = b - 0.12 + rng.normal(0, 0.04, (6, 1)) + rng.normal(0, 0.02, (6, 20))
+        for alpha in (0.01, 0.05):
+            v = C.verdict(a, b, "denoise", "psnr", True, alpha=alpha)
+            assert C.fast_verdict(a, b, "denoise", "psnr", True, alpha=alpha) == v, alpha
+            seen.add((alpha, v))
+    assert {(0.01, "inconclusive"), (0.01, "contradicted")} <= seen, seen
