@@ -203,11 +203,15 @@ def md_text(s, cell: bool = True) -> str:
 # --------------------------------------------------------------------------------------------
 def base_family_text(stats: Stats) -> str:
     """The Holm family of ▲/▼, for a legend: ``Holm over the 27 comparisons with the baseline in this
-    leaderboard, every task, metric and loss; α = 0.05`` — every ▲/▼ of the leaderboard (all its task tables,
-    a LaTeX table's caption included) is one family, so a leaderboard of equal losses shows any ▲/▼ in at
-    most α of cases (:func:`benchmark.stats.cell_table`)."""
+    leaderboard, every task, metric and loss; α = 0.05`` (or that none was tested, and why) — every ▲/▼
+    of the leaderboard (all its task tables, a LaTeX table's caption included) is one family, so a
+    leaderboard of equal losses shows any ▲/▼ in at most α of cases (:func:`benchmark.stats.cell_table`)."""
+    from benchmark.runstats import MIN_RUNS
+
     c = stats.cells
     n = int(c["p_base"].notna().sum()) if not c.empty and "p_base" in c.columns else 0
+    if not n:  # no family to name: say why there is no mark
+        return f"none tested in this leaderboard (each needs the baseline and ≥ {MIN_RUNS} paired runs)"
     return (f"Holm over the {n} comparison{'s' if n != 1 else ''} with the baseline in this leaderboard, "
             f"every task, metric and loss; α = {stats.alpha}")
 

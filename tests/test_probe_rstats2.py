@@ -70,3 +70,18 @@ def test_calibrate_judges_the_checker_it_names_at_any_alpha():
             assert C.fast_verdict(a, b, "denoise", "psnr", True, alpha=alpha) == v, alpha
             seen.add((alpha, v))
     assert {(0.01, "inconclusive"), (0.01, "contradicted")} <= seen, seen
+
+
+def test_the_mark_legend_says_none_was_tested_rather_than_a_family_of_zero():
+    """With 3 runs per loss no comparison with the baseline is tested, yet every legend (Markdown, HTML) said
+    '▲/▼ … (Holm over the 0 comparisons with the baseline in this leaderboard …)'. Now it says none was
+    tested and why; a tested leaderboard still names its family and size."""
+    from benchmark import export as E
+
+    few = S.compute(synthetic_table(offsets={"l1": 0.0, "a": 0.0}, metrics=("psnr",), seeds=(0, 1, 2),
+                                    n_images=4), n_boot=20)
+    for text in (E.markdown(few), E.html_report(few, {})):
+        assert "Holm over the 0 comparisons" not in text
+        assert "none tested in this leaderboard (each needs the baseline and ≥ 5 paired runs)" in text
+    enough = S.compute(_psnr_table(), n_boot=20)
+    assert "Holm over the 2 comparisons with the baseline in this leaderboard" in E.markdown(enough)
