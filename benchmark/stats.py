@@ -278,11 +278,25 @@ def nonfinite_lines(table: pd.DataFrame) -> list[str]:
     kind = np.where(np.isnan(v[bad]), "NaN", np.where(v[bad] > 0, "inf", "-inf"))
     t = pd.DataFrame({"task": table["task"].astype(str).to_numpy()[bad],
                       "metric": table["metric"].astype(str).to_numpy()[bad],
-                      "label": labels(table).to_numpy()[bad], "kind": kind})
+                      "label": labels(table).to_numpy()[bad], "kind": kind,
+                      "run": table["run_id"].astype(str).to_numpy()[bad], "seed": table["seed"].to_numpy()[bad]})
+    # a run with no finite score in a column is left out of it as a missing run (its images stay: common_images)
+    rows = table.groupby([table["task"].astype(str), table["metric"].astype(str),
+                          table["run_id"].astype(str)]).size()
     kept = _common_counts(table)
     parts = []
+
+    def whole_runs(h: pd.DataFrame, task: str, metric: str) -> str:
+        n_bad = h.groupby("run").size()
+        gone = [r for r, k in n_bad.items() if k == rows.get((task, metric, r), -1)]
+        if not gone:
+            return ""
+        seeds = [f"{x:g}" for x in sorted({float(x) for x in h.loc[h["run"].isin(gone), "seed"]})]
+        return (f"; every image of {len(gone)} run{'s' if len(gone) > 1 else ''}, seed{'s' if len(seeds) > 1 else ''} "
+                f"{', '.join(seeds)}: {'those runs are' if len(gone) > 1 else 'that run is'} left out of the column")
+
     for (task, metric), g in t.groupby(["task", "metric"], sort=True):
-        who = "; ".join(f"{label}: {len(h)} ({'/'.join(sorted(set(h['kind'])))})"
+        who = "; ".join(f"{label}: {len(h)} ({'/'.join(sorted(set(h['kind'])))}{whole_runs(h, task, metric)})"
                         for label, h in g.groupby("label", sort=True))
         n, k, unmatched = kept.get((task, metric), (None, None, False))
         on = (" (no image every run scored: each cell is over its own runs' images, each test over the images "

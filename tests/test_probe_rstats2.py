@@ -85,3 +85,16 @@ def test_the_mark_legend_says_none_was_tested_rather_than_a_family_of_zero():
         assert "none tested in this leaderboard (each needs the baseline and ≥ 5 paired runs)" in text
     enough = S.compute(_psnr_table(), n_boot=20)
     assert "Holm over the 2 comparisons with the baseline in this leaderboard" in E.markdown(enough)
+
+
+def test_a_run_the_metric_failed_on_every_image_is_said_to_be_left_out():
+    """A run whose metric is NaN on every image (a diverged run that still has rows) is left out of its column
+    as a missing run — the column keeps all its images, rightly — but the notes said only 'a: 4 (NaN) … left
+    out as missing images', while the cell showed 4 runs and the seeds note 'losses run on different seeds'.
+    Now the non-finite note says that run is left out, so the 4 runs are explained."""
+    t = _psnr_table()
+    st = S.compute(t.assign(value=t["value"].where(~((t["loss"] == "a") & (t["seed"] == 0)))), n_boot=20)
+    c = st.cells.set_index("label")
+    assert c.loc["a", "n_seeds"] == 4 and c.loc["a", "n_images"] == 4 and c.loc["l1", "n_images"] == 4
+    (line,) = st.nonfinite
+    assert "denoise/psnr — a: 4 (NaN; every image of 1 run, seed 0: that run is left out of the column)" in line, line
