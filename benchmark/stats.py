@@ -291,9 +291,11 @@ def nonfinite_lines(table: pd.DataFrame) -> list[str]:
         gone = [r for r, k in n_bad.items() if k == rows.get((task, metric, r), -1)]
         if not gone:
             return ""
-        seeds = [f"{x:g}" for x in sorted({float(x) for x in h.loc[h["run"].isin(gone), "seed"]})]
-        return (f"; every image of {len(gone)} run{'s' if len(gone) > 1 else ''}, seed{'s' if len(seeds) > 1 else ''} "
-                f"{', '.join(seeds)}: {'those runs are' if len(gone) > 1 else 'that run is'} left out of the column")
+        seed = pd.to_numeric(h.loc[h["run"].isin(gone), "seed"], errors="coerce").dropna()  # input: no seed
+        seeds = [f"{x:g}" for x in sorted(set(seed))]
+        which = f", seed{'s' if len(seeds) > 1 else ''} {', '.join(seeds)}" if seeds else ""
+        return (f"; every image of {len(gone)} run{'s' if len(gone) > 1 else ''}{which}: "
+                f"{'those runs are' if len(gone) > 1 else 'that run is'} left out of the column")
 
     for (task, metric), g in t.groupby(["task", "metric"], sort=True):
         who = "; ".join(f"{label}: {len(h)} ({'/'.join(sorted(set(h['kind'])))}{whole_runs(h, task, metric)})"

@@ -98,3 +98,8 @@ def test_a_run_the_metric_failed_on_every_image_is_said_to_be_left_out():
     assert c.loc["a", "n_seeds"] == 4 and c.loc["a", "n_images"] == 4 and c.loc["l1", "n_images"] == 4
     (line,) = st.nonfinite
     assert "denoise/psnr — a: 4 (NaN; every image of 1 run, seed 0: that run is left out of the column)" in line, line
+    # the degraded input's run has no seed: none is named (the seed column may hold None there)
+    keep = t["loss"] != "input"
+    inp = t.assign(value=t["value"].where(keep), seed=t["seed"].astype(object).where(keep))
+    (line,) = S.compute(inp, n_boot=20).nonfinite
+    assert "input: 4 (NaN; every image of 1 run: that run is left out of the column)" in line, line
