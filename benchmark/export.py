@@ -391,16 +391,20 @@ def small_marks_text(stats: Stats) -> str:
 def best_not_bold_text(stats: Stats) -> str:
     """A note naming each cell whose best mean is not bold: the loss is significantly worse than another
     where their runs are paired by seed (its mean also rests on runs the other lacks — every cell of a column
-    is over the same images), so it is out of the top group although every legend calls the best restoration
-    bold; "" when there is none."""
+    is over the same images — named by the note on different seeds or on non-finite scores), so it is out of
+    the top group although every legend calls the best restoration bold; "" when there is none."""
     c = stats.cells
     if c.empty or not {"best", "top_group", "p_best_adj"} <= set(c.columns):
         return ""
     out = c[c["best"].astype(bool) & ~c["top_group"].astype(bool) & (c["p_best_adj"] < stats.alpha)]
     if out.empty:
         return ""
+    # the note that says which runs: losses run on other seeds, or a run a metric could not score (left out of
+    # that column only, so the loss's seeds are the same as its neighbours' and the seeds note is not there)
+    refs = [what for what, there in (("the note on losses run on different seeds", unequal_seeds_text(stats)),
+                                     ("the note on non-finite scores", stats.nonfinite)) if there]
     return ("Best mean but not bold — significantly worse than another loss on the seeds they share (its mean "
-            "also rests on runs the other lacks: see the note on losses run on different seeds): "
+            f"also rests on runs the other lacks{': see ' + ' and '.join(refs) if refs else ''}): "
             + "; ".join(f"{r.task}/{r.metric}: {r.label} ({_count(r.n_seeds)} runs, p {p_text(r.p_best_adj)}, Holm "
                         f"over the pairs)" for r in out.itertuples(index=False)) + ".")
 

@@ -4,6 +4,7 @@ images, the families, the pooled interval and the calibration's binomial check."
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from benchmark import stats as S
 from benchmark.synthetic import synthetic_table
@@ -103,3 +104,29 @@ def test_a_run_the_metric_failed_on_every_image_is_said_to_be_left_out():
     inp = t.assign(value=t["value"].where(keep), seed=t["seed"].astype(object).where(keep))
     (line,) = S.compute(inp, n_boot=20).nonfinite
     assert "input: 4 (NaN; every image of 1 run: that run is left out of the column)" in line, line
+
+
+def test_best_mean_not_bold_points_to_a_note_that_is_there():
+    """A loss whose metric failed on every image of one run (left out of that column only) can have the best
+    mean of the column over its other runs and still be significantly worse than a neighbour on the seeds
+    they share. The note sent the reader to 'the note on losses run on different seeds', which is not there
+    (the loss has that seed in its other columns); now it points to the note that says why (non-finite)."""
+    from benchmark import export as E
+
+    t = synthetic_table(offsets={"l1": 0.0, "a": 0.0, "b": 0.0}, metrics=("psnr", "lpips"), seeds=tuple(range(6)),
+                        n_images=6, noise=0.02)
+    psnr = t["metric"] == "psnr"
+    key = ["seed", "image"]
+    b = t[psnr & (t["loss"] == "b")].set_index(key)["value"]
+    a_rows = psnr & (t["loss"] == "a")
+    v = t["value"].copy()
+    v[a_rows] = b.reindex(pd.MultiIndex.from_frame(t.loc[a_rows, key])).to_numpy() - 0.05  # a trails b by 0.05
+    v[psnr & t["loss"].isin(["b", "l1"]) & (t["seed"] == 0)] -= 5.0                        # their seed 0: poor
+    v[a_rows & (t["seed"] == 0)] = np.nan                                                  # a's: unscored
+    st = S.compute(t.assign(value=v), n_boot=20)
+    c = st.cells.set_index(["metric", "label"])
+    assert c.loc[("psnr", "a"), "best"] and not c.loc[("psnr", "a"), "top_group"]
+    assert E.unequal_seeds_text(st) == ""
+    note = E.best_not_bold_text(st)
+    assert "denoise/psnr: a" in note and "different seeds" not in note, note
+    assert "the note on non-finite scores" in note, note
