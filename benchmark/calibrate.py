@@ -155,15 +155,20 @@ def fast_verdict(a: np.ndarray, b: np.ndarray, task: str, metric: str, higher: b
     """:func:`verdict` without the table: the same two functions the checker applies to a one-part
     claim (:func:`benchmark.runstats.compare_runs`, then :func:`benchmark.findings.part_verdict`;
     with one part Holm leaves p as it is and the pooled rule adds nothing), ~100× faster. Runs
-    are paired by seed as in the checker (A's seeds 0..S−1, B's ``seeds_b``). Tests hold it equal
-    to :func:`verdict`."""
+    are paired by seed as in the checker (A's seeds 0..S−1, B's ``seeds_b``); a contradiction needs
+    its own test (worse by the practical margin) at α, as in the checker — the 95 % CI below −margin
+    alone is that test only at α = 0.05. Tests hold it equal to :func:`verdict` at any α."""
     from benchmark.findings import part_verdict, practical_margin
     from benchmark.runstats import compare_runs
 
     r = compare_runs(a, b, None, seeds_b, higher=higher)
     if not r.tested:
         return "inconclusive"
-    return part_verdict(r.p, r.ci_low, r.ci_high, 0.0, practical_margin(metric), alpha)
+    margin = practical_margin(metric)
+    # the contradiction's test matters only where the CI lies below −margin: run it only there
+    p_worse = compare_runs(a, b, None, seeds_b, higher=higher, margin=margin).p \
+        if math.isfinite(margin) and r.ci_high < -margin else float("nan")
+    return part_verdict(r.p, r.ci_low, r.ci_high, 0.0, margin, alpha, p_worse)
 
 
 def simulate(comp: dict, runs: int, rng: np.random.Generator, effect: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
@@ -324,6 +329,11 @@ def needs_runs(power: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, columns=["task", "metric", "effect", "runs", "max_tried"])
 
 
+def _pct(x: float) -> str:
+    """A rate as a percent without rounding it away: 0.05 → ``5%``, 0.025 → ``2.5%``, 0.005 → ``0.5%``."""
+    return f"{100 * x:.3g}%"
+
+
 def null_status(false: int, n: int, target: float = TARGET, alpha: float = 0.05) -> str:
     """The verdict on ``false`` false verdicts in ``n`` independent simulated nulls against ``target`` (the
     checker's α): ``ok`` at or below it; ``TOO HIGH`` only when the count is significantly above it
@@ -338,8 +348,8 @@ def null_status(false: int, n: int, target: float = TARGET, alpha: float = 0.05)
         return "ok"
     p = float(binom.sf(false - 1, n, target))
     if p < alpha:
-        return f"TOO HIGH: above {target:.0%} beyond the simulation's noise, binomial p = {p:.2g}"
-    return f"above {target:.0%} by no more than the simulation's noise (binomial p = {p:.2g}): run more nulls to tell"
+        return f"TOO HIGH: above {_pct(target)} beyond the simulation's noise, binomial p = {p:.2g}"
+    return f"above {_pct(target)} by no more than the simulation's noise (binomial p = {p:.2g}): run more nulls to tell"
 
 
 def to_text(cal: Calibration) -> str:
@@ -349,7 +359,7 @@ def to_text(cal: Calibration) -> str:
     lines = ["# Calibration of the findings checker", "",
              f"Claim checked: \"A is better than B\", {cal.runs} runs per arm, paired by seed. A false verdict: "
              f"reproduced or contradicted on a null (two equally good arms), the checker at α = {cal.alpha:g}. "
-             f"Target ≤ {target:.0%}.", ""]
+             f"Target ≤ {_pct(target)}.", ""]
     if cal.setting:
         lines += [f"Setting (every run used shares it): {cal.setting}.", ""]
     thin = cal.components[(cal.components["runs"] < THIN_RUNS) | (cal.components["n_images"] < THIN_IMAGES)] \
@@ -368,7 +378,7 @@ def to_text(cal: Calibration) -> str:
     else:
         rate = cal.aa_rate
         status = ok(rate) if rate <= target or not math.isfinite(cal.aa_ref_p95) else (
-            f"above {target:.0%}, within the spread one set of runs gives a calibrated checker"
+            f"above {_pct(target)}, within the spread one set of runs gives a calibrated checker"
             if rate <= cal.aa_ref_p95
             else "TOO HIGH, beyond the spread of a calibrated checker")
         ref = (f" A calibrated checker on simulated sets of runs like these: {cal.aa_ref_mean:.1%} on average, "

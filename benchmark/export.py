@@ -203,11 +203,15 @@ def md_text(s, cell: bool = True) -> str:
 # --------------------------------------------------------------------------------------------
 def base_family_text(stats: Stats) -> str:
     """The Holm family of ▲/▼, for a legend: ``Holm over the 27 comparisons with the baseline in this
-    leaderboard, every task, metric and loss; α = 0.05`` — every ▲/▼ of the leaderboard (all its task tables,
-    a LaTeX table's caption included) is one family, so a leaderboard of equal losses shows any ▲/▼ in at
-    most α of cases (:func:`benchmark.stats.cell_table`)."""
+    leaderboard, every task, metric and loss; α = 0.05`` (or that none was tested, and why) — every ▲/▼
+    of the leaderboard (all its task tables, a LaTeX table's caption included) is one family, so a
+    leaderboard of equal losses shows any ▲/▼ in at most α of cases (:func:`benchmark.stats.cell_table`)."""
+    from benchmark.runstats import MIN_RUNS
+
     c = stats.cells
     n = int(c["p_base"].notna().sum()) if not c.empty and "p_base" in c.columns else 0
+    if not n:  # no family to name: say why there is no mark
+        return f"none tested in this leaderboard (each needs the baseline and ≥ {MIN_RUNS} paired runs)"
     return (f"Holm over the {n} comparison{'s' if n != 1 else ''} with the baseline in this leaderboard, "
             f"every task, metric and loss; α = {stats.alpha}")
 
@@ -387,16 +391,20 @@ def small_marks_text(stats: Stats) -> str:
 def best_not_bold_text(stats: Stats) -> str:
     """A note naming each cell whose best mean is not bold: the loss is significantly worse than another
     where their runs are paired by seed (its mean also rests on runs the other lacks — every cell of a column
-    is over the same images), so it is out of the top group although every legend calls the best restoration
-    bold; "" when there is none."""
+    is over the same images — named by the note on different seeds or on non-finite scores), so it is out of
+    the top group although every legend calls the best restoration bold; "" when there is none."""
     c = stats.cells
     if c.empty or not {"best", "top_group", "p_best_adj"} <= set(c.columns):
         return ""
     out = c[c["best"].astype(bool) & ~c["top_group"].astype(bool) & (c["p_best_adj"] < stats.alpha)]
     if out.empty:
         return ""
+    # the note that says which runs: losses run on other seeds, or a run a metric could not score (left out of
+    # that column only, so the loss's seeds are the same as its neighbours' and the seeds note is not there)
+    refs = [what for what, there in (("the note on losses run on different seeds", unequal_seeds_text(stats)),
+                                     ("the note on non-finite scores", stats.nonfinite)) if there]
     return ("Best mean but not bold — significantly worse than another loss on the seeds they share (its mean "
-            "also rests on runs the other lacks: see the note on losses run on different seeds): "
+            f"also rests on runs the other lacks{': see ' + ' and '.join(refs) if refs else ''}): "
             + "; ".join(f"{r.task}/{r.metric}: {r.label} ({_count(r.n_seeds)} runs, p {p_text(r.p_best_adj)}, Holm "
                         f"over the pairs)" for r in out.itertuples(index=False)) + ".")
 

@@ -278,18 +278,37 @@ def nonfinite_lines(table: pd.DataFrame) -> list[str]:
     kind = np.where(np.isnan(v[bad]), "NaN", np.where(v[bad] > 0, "inf", "-inf"))
     t = pd.DataFrame({"task": table["task"].astype(str).to_numpy()[bad],
                       "metric": table["metric"].astype(str).to_numpy()[bad],
-                      "label": labels(table).to_numpy()[bad], "kind": kind})
+                      "label": labels(table).to_numpy()[bad], "kind": kind,
+                      "run": table["run_id"].astype(str).to_numpy()[bad], "seed": table["seed"].to_numpy()[bad]})
+    # a run with no finite score in a column is left out of it as a missing run (its images stay: common_images)
+    rows = table.groupby([table["task"].astype(str), table["metric"].astype(str),
+                          table["run_id"].astype(str)]).size()
     kept = _common_counts(table)
     parts = []
+
+    def whole_runs(h: pd.DataFrame, task: str, metric: str) -> str:
+        n_bad = h.groupby("run").size()
+        gone = [r for r, k in n_bad.items() if k == rows.get((task, metric, r), -1)]
+        if not gone:
+            return ""
+        seed = pd.to_numeric(h.loc[h["run"].isin(gone), "seed"], errors="coerce").dropna()  # input: no seed
+        seeds = [f"{x:g}" for x in sorted(set(seed))]
+        which = f", seed{'s' if len(seeds) > 1 else ''} {', '.join(seeds)}" if seeds else ""
+        return (f"; every image of {len(gone)} run{'s' if len(gone) > 1 else ''}{which}: "
+                f"{'those runs are' if len(gone) > 1 else 'that run is'} left out of the column")
+
     for (task, metric), g in t.groupby(["task", "metric"], sort=True):
-        who = "; ".join(f"{label}: {len(h)} ({'/'.join(sorted(set(h['kind'])))})"
+        who = "; ".join(f"{label}: {len(h)} ({'/'.join(sorted(set(h['kind'])))}{whole_runs(h, task, metric)})"
                         for label, h in g.groupby("label", sort=True))
-        n, k = kept.get((task, metric), (None, None))
-        on = f" (every loss on the {k} of {n} images)" if n is not None and k < n else ""
+        n, k, unmatched = kept.get((task, metric), (None, None, False))
+        on = (" (no image every run scored: each cell is over its own runs' images, each test over the images "
+              "its pair shares)" if unmatched else
+              f" (every loss on the {k} of {n} images)" if n is not None and k < n else "")
         parts.append(f"{task}/{metric}{on} — {who}")
     return ["Non-finite scores (NaN or ±inf: the metric could not score those outputs) are left out "
             "of every mean, interval and test, as missing images, and so is each such image for every loss of "
-            "its column, so every mean is over the same images: " + "; ".join(parts) + "."]
+            "its column, so every mean is over the same images"
+            + (" (except where said)" if any(u for _, _, u in kept.values()) else "") + ": " + "; ".join(parts) + "."]
 
 
 def common_values(table: pd.DataFrame) -> pd.DataFrame:
@@ -308,10 +327,16 @@ def common_values(table: pd.DataFrame) -> pd.DataFrame:
     return table.assign(value=table["value"].where(~np.asarray(drop, bool)))
 
 
-def _common_counts(table: pd.DataFrame) -> dict[tuple[str, str], tuple[int, int]]:
-    """{(task, metric): (test images, images left in every cell by :func:`common_images`)}."""
-    return {(b.task, b.metric): (len(b.items), int((~np.isnan(b.values).all(axis=(0, 1))).sum()))
-            for b in blocks(table)}
+def _common_counts(table: pd.DataFrame) -> dict[tuple[str, str], tuple[int, int, bool]]:
+    """{(task, metric): (test images, images left in every cell by :func:`common_images`, unmatched)};
+    ``unmatched``: no image every run scored, so :func:`common_images` left the column as it was and its
+    cells are not over the same images."""
+    out = {}
+    for b in blocks(table):
+        gap = _image_gaps(b.values, [l == INPUT for l in b.labels])
+        out[(b.task, b.metric)] = (len(b.items), int((~np.isnan(b.values).all(axis=(0, 1))).sum()),
+                                   bool(gap.size and gap.all()))
+    return out
 
 
 def blocks(table: pd.DataFrame) -> list[Block]:
@@ -354,15 +379,21 @@ def common_images(values: np.ndarray, is_input=None) -> np.ndarray:
     ``is_input``: (L,) bools, the degraded input's row, which takes the mask but does not set it. The
     values themselves when no image is left, or none would remain."""
     v = np.asarray(values, float)
-    rows = np.ones(v.shape[0], bool) if is_input is None else ~np.asarray(is_input, bool)
-    r = v[rows]
-    present = ~np.isnan(r).all(axis=2)                                                  # (L', S)
-    gap = (np.isnan(r) & present[:, :, None]).any(axis=(0, 1))                          # (I,)
+    gap = _image_gaps(v, is_input)
     if not gap.any() or gap.all():
         return v
     out = v.copy()
     out[:, :, gap] = np.nan
     return out
+
+
+def _image_gaps(values: np.ndarray, is_input=None) -> np.ndarray:
+    """(I,) bools: the images some present run of a restored loss has no score for (:func:`common_images`)."""
+    v = np.asarray(values, float)
+    rows = np.ones(v.shape[0], bool) if is_input is None else ~np.asarray(is_input, bool)
+    r = v[rows]
+    present = ~np.isnan(r).all(axis=2)                                                  # (L', S)
+    return (np.isnan(r) & present[:, :, None]).any(axis=(0, 1))                         # (I,)
 
 
 def bootstrap_ci(block: Block, n_boot: int = 1000, level: float = 0.95, seed: int = 0) -> np.ndarray:
