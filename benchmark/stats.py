@@ -8,7 +8,8 @@ Methods, per (task, metric) block:
 * **Cell estimate**: mean over test images within a run, then mean over seeds (the leaderboard
   number); every cell of a (task, metric) column is over the same images — an image some loss's run
   has no finite score for is left out of the whole column (:func:`common_images`), as the paired
-  tests leave it out of each pair.
+  tests leave it out of each pair; a run scored on fewer than half the images is a missing run of the
+  column instead (:func:`sparse_runs`).
   **95% CI**: a two-level percentile bootstrap that resamples test images (shared by all
   losses of the block: common random numbers) and, per loss, its seeds; seeded from a hash of
   (task, metric), so it is reproducible and independent of table order. Vectorised: counts of a
@@ -288,13 +289,16 @@ def nonfinite_lines(table: pd.DataFrame) -> list[str]:
 
     def whole_runs(h: pd.DataFrame, task: str, metric: str) -> str:
         n_bad = h.groupby("run").size()
-        gone = [r for r, k in n_bad.items() if k == rows.get((task, metric, r), -1)]
+        # unscored on more than half its images: a missing run of the column (sparse_runs' rule)
+        gone = [r for r, k in n_bad.items() if 2 * k > rows.get((task, metric, r), np.inf)]
         if not gone:
             return ""
         seed = pd.to_numeric(h.loc[h["run"].isin(gone), "seed"], errors="coerce").dropna()  # input: no seed
         seeds = [f"{x:g}" for x in sorted(set(seed))]
         which = f", seed{'s' if len(seeds) > 1 else ''} {', '.join(seeds)}" if seeds else ""
-        return (f"; every image of {len(gone)} run{'s' if len(gone) > 1 else ''}{which}: "
+        every = all(n_bad[r] == rows.get((task, metric, r), -1) for r in gone)
+        return (f"; {'every image' if every else 'more than half the images'} of {len(gone)} "
+                f"run{'s' if len(gone) > 1 else ''}{which}: "
                 f"{'those runs are' if len(gone) > 1 else 'that run is'} left out of the column")
 
     for (task, metric), g in t.groupby(["task", "metric"], sort=True):
@@ -375,16 +379,29 @@ def common_images(values: np.ndarray, is_input=None) -> np.ndarray:
     """(L, S, I) values with every image left out (NaN) that some run of a restored loss has no score for
     (a non-finite score, :func:`finite_values`), so every cell of a column — its mean, rank, interval —
     is over the same images, as the paired tests are (a loss whose metric fails on its hardest image
-    would otherwise rank on easier ones). Runs with no score at all are missing runs, not images;
-    ``is_input``: (L,) bools, the degraded input's row, which takes the mask but does not set it. The
-    values themselves when no image is left, or none would remain."""
+    would otherwise rank on easier ones). A run scored on fewer than half the images (:func:`sparse_runs`;
+    none at all included) is a missing run of the column instead, so one nearly failed run cannot cut every
+    cell to its few images; ``is_input``: (L,) bools, the degraded input's row, which takes the mask but
+    does not set it. The values themselves when no image is left, or none would remain."""
     v = np.asarray(values, float)
+    sparse = sparse_runs(v)
+    if sparse.any():
+        v = v.copy()
+        v[sparse] = np.nan
     gap = _image_gaps(v, is_input)
     if not gap.any() or gap.all():
         return v
     out = v.copy()
     out[:, :, gap] = np.nan
     return out
+
+
+def sparse_runs(values: np.ndarray) -> np.ndarray:
+    """(L, S) bools: the runs with some score in the (L, S, I) column but finite on fewer than half its
+    images — left out of the column as missing runs (:func:`common_images`)."""
+    v = np.asarray(values, float)
+    scored = (~np.isnan(v)).sum(axis=2)                                                   # (L, S)
+    return (scored > 0) & (2 * scored < v.shape[2])
 
 
 def _image_gaps(values: np.ndarray, is_input=None) -> np.ndarray:

@@ -130,3 +130,22 @@ def test_best_mean_not_bold_points_to_a_note_that_is_there():
     note = E.best_not_bold_text(st)
     assert "denoise/psnr: a" in note and "different seeds" not in note, note
     assert "the note on non-finite scores" in note, note
+
+
+def test_a_run_scored_on_few_images_is_left_out_not_shrinking_its_column():
+    """A run whose metric scored only 1 of 10 images cut every loss's cell in its column to that one image
+    (common images: the images every run scored). A run scored on fewer than half the images is now a
+    missing run of that column, as a run scored on none is: the column keeps its other images, and the
+    note says which run was left out."""
+    t = synthetic_table(offsets={"l1": 0.0, "a": 0.0, "b": 0.0}, metrics=("psnr",), seeds=FIVE, n_images=10)
+    bad = (t["loss"] == "a") & (t["seed"] == 0) & (t["image"] != "img0000")
+    st = S.compute(t.assign(value=t["value"].where(~bad)), n_boot=20)
+    c = st.cells.set_index("label")
+    assert c.loc["l1", "n_images"] == 10 and c.loc["b", "n_images"] == 10
+    assert c.loc["a", "n_seeds"] == 4 and c.loc["a", "n_images"] == 10
+    (line,) = st.nonfinite
+    assert "a: 9 (NaN; more than half the images of 1 run, seed 0: that run is left out of the column)" in line, line
+    # half the images scored is not fewer than half: the run stays and the column keeps its 5 common images
+    half = (t["loss"] == "a") & (t["seed"] == 0) & t["image"].isin([f"img{i:04d}" for i in range(5)])
+    kept = S.compute(t.assign(value=t["value"].where(~half)), n_boot=20).cells.set_index("label")
+    assert kept.loc["a", "n_seeds"] == 5 and kept.loc["l1", "n_images"] == 5
