@@ -1,0 +1,43 @@
+"""Review of the loss-planning / one-identity / steady-cost change (branch probe-zoo2), as a strict user.
+
+Each test was written against a defect a user hit (named in its docstring) and failed before its fix.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import pytest
+from test_probe_zoo2 import _run, d  # noqa: F401 - d: the module fixture those CLI cases run against
+
+
+# ------------------------------------------------------------- 1. which recorded spelling is adopted
+@pytest.mark.parametrize("other", ["old code", "failed"])
+def test_the_spelling_adopted_is_the_one_whose_runs_this_code_reuses(other, d, tmp_path, capsys, caplog):  # noqa: F811
+    """A results directory holds ``ffl(alpha=1)`` trained by this code, and more runs of the same loss spelt
+    ``ffl`` that this code does not reuse (made by an earlier code version, whose ids differ; or failed). A
+    third spelling, ``ffl(alpha=1.0)``, took the spelling with most runs (``ffl``): the finished run was not
+    found and the loss trained again, a second row. Now the spelling whose runs are reusable wins."""
+    import logging
+
+    from benchmark.results import ResultsStore
+
+    assert _run(d, tmp_path, ["ffl(alpha=1)"], capsys)[0] == 0
+    store = ResultsStore(tmp_path / "out")
+    (rid,) = [m["run_id"] for m in store.metas() if (m.get("config") or {}).get("loss") == "ffl(alpha=1)"]
+    for i in range(2):  # two runs of the other spelling: the most runs
+        twin = f"{i:016x}"
+        shutil.copytree(store.run_dir(rid), store.run_dir(twin))
+        meta = json.loads((store.run_dir(twin) / "meta.json").read_text())
+        meta.update(run_id=twin, config={**meta["config"], "loss": "ffl"})
+        if other == "old code":
+            meta["code_version"] = re.sub(r"\+c\d+$", "+c1", meta["code_version"])
+        else:
+            meta["status"] = "failed"
+        store.write_meta(twin, meta)
+    with caplog.at_level(logging.INFO):
+        assert _run(d, tmp_path, ["ffl(alpha=1.0)"], capsys)[0] == 0
+    assert re.search(r"trained 0, skipped 1", caplog.text), caplog.text
+    assert "as this results directory records it (ffl(alpha=1))" in caplog.text, caplog.text
