@@ -10,12 +10,19 @@ import re
 import shutil
 
 import pytest
-from test_probe_zoo2 import _run, d  # noqa: F401 - d: the module fixture those CLI cases run against
+from test_probe_losses import probe_dir
+from test_probe_zoo2 import _run
+
+
+@pytest.fixture(scope="module")
+def d(tmp_path_factory):
+    """48×48 train and test images, as tests/test_probe_losses.py's CLI cases run on."""
+    return probe_dir(tmp_path_factory.mktemp("probe_rzoo2"), loss_files=False)
 
 
 # ------------------------------------------------------------- 1. which recorded spelling is adopted
 @pytest.mark.parametrize("other", ["old code", "failed"])
-def test_the_spelling_adopted_is_the_one_whose_runs_this_code_reuses(other, d, tmp_path, capsys, caplog):  # noqa: F811
+def test_the_spelling_adopted_is_the_one_whose_runs_this_code_reuses(other, d, tmp_path, capsys, caplog):
     """A results directory holds ``ffl(alpha=1)`` trained by this code, and more runs of the same loss spelt
     ``ffl`` that this code does not reuse (made by an earlier code version, whose ids differ; or failed). A
     third spelling, ``ffl(alpha=1.0)``, took the spelling with most runs (``ffl``): the finished run was not

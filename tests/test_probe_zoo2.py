@@ -11,8 +11,7 @@ import re
 
 import pytest
 import torch
-from test_bad_inputs import finished_store
-from test_probe_losses import _one_line_error
+from test_probe_losses import _one_line_error, probe_dir
 
 from benchmark.errors import UserError
 from benchmark.lossfn import build_loss, check_loss_on_crop
@@ -22,17 +21,7 @@ from benchmark.task import build_task
 @pytest.fixture(scope="module")
 def d(tmp_path_factory):
     """What tests/test_probe_losses.py's CLI cases run against: 48×48 train and test images, a finished run."""
-    import numpy as np
-    from PIL import Image
-
-    d = tmp_path_factory.mktemp("probe_zoo2")
-    rng = np.random.default_rng(0)
-    for folder in ("imgs", "timgs"):
-        (d / folder).mkdir()
-        for i in range(3):
-            Image.fromarray(rng.integers(0, 256, (48, 48, 3), dtype=np.uint8)).save(d / folder / f"im{i}.png")
-    finished_store(d / "existing")
-    return d
+    return probe_dir(tmp_path_factory.mktemp("probe_zoo2"), loss_files=False)
 
 
 def _value(spec: str, pred: torch.Tensor, target: torch.Tensor) -> float:
