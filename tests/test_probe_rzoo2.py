@@ -48,3 +48,24 @@ def test_the_spelling_adopted_is_the_one_whose_runs_this_code_reuses(other, d, t
         assert _run(d, tmp_path, ["ffl(alpha=1.0)"], capsys)[0] == 0
     assert re.search(r"trained 0, skipped 1", caplog.text), caplog.text
     assert "as this results directory records it (ffl(alpha=1))" in caplog.text, caplog.text
+
+
+# ------------------------------------------------------------- 2. what the README says the flat check refuses
+@pytest.mark.slow
+def test_the_contextual_loss_on_16_px_photo_crops_is_refused_but_for_denoise():
+    """The README said planning refuses the contextual loss on 16-px crops "of white noise, not of photos": on the
+    quick profile's own photos (skimage:train) it is refused at 16 px for every default task but denoise (the
+    blurred or compressed crop matches the target feature for feature, as white noise's noisy one does); the
+    README now says so."""
+    from benchmark.data import DataCache, DataSpec
+    from benchmark.errors import UserError
+    from benchmark.lossfn import build_loss, check_loss_on_crop
+    from benchmark.task import build_task
+
+    photos = DataCache().pooled((DataSpec.parse("skimage:train"),))
+    loss = build_loss("contextual", seed=0, weights="random")
+    check_loss_on_crop("contextual", loss, [build_task("denoise")], crop=16, images=photos)
+    for task in ("deblur", "jpeg"):
+        with pytest.raises(UserError, match=rf"does not depend on pred on 16×16 training crops for task {task}: .*"
+                                            r"it runs from --crop \d+"):
+            check_loss_on_crop("contextual", loss, [build_task(task)], crop=16, images=photos)
