@@ -69,3 +69,29 @@ def test_the_contextual_loss_on_16_px_photo_crops_is_refused_but_for_denoise():
         with pytest.raises(UserError, match=rf"does not depend on pred on 16×16 training crops for task {task}: .*"
                                             r"it runs from --crop \d+"):
             check_loss_on_crop("contextual", loss, [build_task(task)], crop=16, images=photos)
+
+
+# ------------------------------------------------------------- 3. the flat check at a loss file's own batch
+def test_a_loss_file_flat_at_the_grid_s_batch_is_refused(tmp_path):
+    """A loss file written for its grid's batch (``reshape(4, …)``, as tests/test_probe_zoo2.py's probe_batch2)
+    whose value is 0 for the noisy input as for the target (a hinge on the mean error: ``relu(|p − t| − 0.5)``)
+    passed planning at ``--batch-size 4``: its forward was probed at the grid's batch, but the flat check ran on 2
+    crops, where the file's forward raised and the check was skipped without a word — every run trained nothing.
+    Now the flat check runs on the batch the forward was probed at."""
+    from benchmark.errors import UserError
+    from benchmark.lossfn import build_loss, check_loss_on_crop
+    from benchmark.registry import LOSSES, load_user_file
+    from benchmark.task import build_task
+
+    f = tmp_path / "flat_four.py"
+    f.write_text("import torch\nfrom benchmark.registry import register_loss\n\n@register_loss('probe_flat4')\n"
+                 "class B(torch.nn.Module):\n    def forward(self, p, t):\n"
+                 "        d = (p - t).reshape(4, 3, p.shape[-2], p.shape[-1]).abs().mean((1, 2, 3))\n"
+                 "        return torch.relu(d - 0.5).mean()\n")
+    try:
+        load_user_file(f)
+        with pytest.raises(UserError, match=r"loss 'probe_flat4' does not depend on pred on 16×16 training crops "
+                                            r"for task denoise: its value is 0 "):
+            check_loss_on_crop("probe_flat4", build_loss("probe_flat4"), [build_task("denoise")], crop=16, batch=4)
+    finally:
+        LOSSES.remove("probe_flat4")
