@@ -822,27 +822,31 @@ def expand_losses(specs) -> list[str]:
 
 
 def spelt_as_stored(specs, recorded) -> list[str]:
-    """Each loss spec written as a results directory already records the same loss (``recorded``: the loss
-    spec of each of its runs, :meth:`benchmark.results.ResultsStore.recorded_losses`;
+    """Each loss spec written as a results directory already records the same loss (``recorded``: ``(loss spec,
+    reused)`` of each of its runs, :meth:`benchmark.results.ResultsStore.recorded_losses`;
     :func:`benchmark.lossfn.loss_identity`: ``ffl(alpha=1.0)`` where it holds ``ffl(alpha=1)``, ``ffl(alpha=1,
     patch_factor=1)`` where it holds ``ffl``, ``0.5*l2 + 0.5*l1`` where it holds ``0.5*l1 + 0.5*l2``), so a later
     invocation spelling a loss differently finds its cached runs instead of training it again under new run
-    ids (a second leaderboard row). A spec the directory records itself is kept; of several recorded
-    spellings, the one with most runs. Nothing recorded is renamed: run ids of existing runs stay as they are."""
+    ids (a second leaderboard row). Of several recorded spellings, the one with most runs this code reuses
+    (done by this code version: an earlier version's or a failed run is trained again whatever its spelling),
+    then with most runs; a spec the directory records itself is kept unless only another spelling has runs
+    this code reuses. Nothing recorded is renamed: run ids of existing runs stay as they are."""
     from collections import Counter
 
     from benchmark.lossfn import loss_identity
 
-    specs, counts = list(specs), Counter(recorded)
+    specs, recorded = list(specs), list(recorded)
+    counts, reused = Counter(loss for loss, _ in recorded), Counter(loss for loss, ok in recorded if ok)
     known: dict[tuple, str] = {}
-    for loss, _ in counts.most_common():
+    for loss in sorted(counts, key=lambda loss: (-reused[loss], -counts[loss])):  # stable: first recorded first
         try:
             known.setdefault(loss_identity(loss), loss)
         except UserError:  # a loss this code (or this invocation's loss files) does not know
             continue
     spelt = []
     for spec in specs:
-        twin = spec if spec in counts else known.get(loss_identity(spec), spec)
+        best = known.get(loss_identity(spec), spec)
+        twin = spec if reused[spec] or (spec in counts and not reused[best]) else best
         if twin != spec:
             logging.getLogger(__name__).info(
                 "losses: %s is %s written differently, as this results directory records it (%s): its runs are "
@@ -986,7 +990,7 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
     and loss keywords (types), and every loss is built once, so missing weights fail here. Configs
     are resolved (:func:`resolve`): the data is loaded (into ``data``, a DataCache, when given) to
     fingerprint it, and the device type fixed (``local=False``: for a remote executor's workers).
-    ``recorded``: the loss specs of the runs the results directory holds (:func:`spelt_as_stored`)."""
+    ``recorded``: (loss spec, reused) of each run the results directory holds (:func:`spelt_as_stored`)."""
     from benchmark.data import DataCache
     from benchmark.lossfn import build_loss, check_loss_arguments, check_loss_on_crop, takes_weights
     from benchmark.nets import build_net

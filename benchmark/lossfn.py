@@ -527,8 +527,8 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
     clean target (:func:`_flat_value`: the contextual loss on 16-px crops of noise-like images, whose few
     feature positions all match their own) is refused the same way: it would train nothing there (tested
     on crops of the grid's training ``images`` (ImageRecords) when given, as training draws them — on
-    photos it does depend on pred — else on random ones; on at most :data:`PROBE_SIDE` px first, to stay
-    cheap; the shapes are the grid's own). The probe runs on the
+    photos it does depend on pred — else on random ones, as many as the forward's; on at most
+    :data:`PROBE_SIDE` px first, to stay cheap; the shapes are the grid's own). The probe runs on the
     CPU: for a grid trained on another ``device_type``, a loss file's or plugin's failure (its own code
     may need that device) is a warning, not a refusal."""
     tasks = list(tasks)
@@ -536,9 +536,9 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
         return
     # the backward too for a user's file or a plugin (built-in losses' gradients are tests/test_losses.py's)
     grad = any({"file", "plugin"} & set(LOSSES.get(t.name).meta) for t in parse_loss_spec(spec))
-    # a loss file's or plugin's code is unknown: its grid's own batch (built-in losses are batch-independent)
+    # a loss file's or plugin's code is unknown: its grid's own batch (built-in losses are batch-independent), for
+    # the flat check too (on fewer crops such a forward may raise, and the check be skipped without a word)
     n = max(1, int(batch) if grad else min(int(batch), 2))
-    flat_n = max(1, min(int(batch), 2))
     needs_degraded = "degraded" in loss.needs_all
 
     def attempt(side: int, task) -> None:
@@ -557,7 +557,7 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
     def trains(side: int, task) -> bool:
         try:
             attempt(side, task)
-            return _flat_value(loss, task, side, flat_n, images=images) is None
+            return _flat_value(loss, task, side, n, images=images) is None
         except Exception:  # noqa: BLE001 - still too small (or failing for another reason)
             return False
         finally:
@@ -598,12 +598,12 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
         loss, on the grid's own crop: a loss that depends on pred on a smaller crop does on larger ones."""
         try:
             try:
-                value = _flat_value(loss, task, min(crop, PROBE_SIDE), flat_n, goal, images)
+                value = _flat_value(loss, task, min(crop, PROBE_SIDE), n, goal, images)
             except Exception:  # noqa: BLE001 - too small a crop for it: decided on the grid's own
                 value = math.nan
             if value is None or crop <= PROBE_SIDE:
                 return None if value is None or math.isnan(value) else value
-            return _flat_value(loss, task, crop, flat_n, goal, images)
+            return _flat_value(loss, task, crop, n, goal, images)
         except Exception:  # noqa: BLE001 - its forward ran above; a degradation failing here is the runner's
             return None
         finally:

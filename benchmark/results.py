@@ -808,12 +808,18 @@ class ResultsStore:
     def metas(self) -> list[dict]:
         return [m for m in (self.meta(r) for r in self.run_ids()) if m is not None]
 
-    def recorded_losses(self) -> list[str]:
-        """The loss spec of each run recorded here, one per run (``[]`` where this is no results store)."""
+    def recorded_losses(self) -> list[tuple[str, bool]]:
+        """``(loss spec, reused)`` of each run recorded here, one per run (``[]`` where this is no results
+        store); ``reused``: done (ok or diverged) by this code version (:func:`benchmark.config.as_current_code`),
+        so a grid naming its config finds it — not a failed run, nor one an earlier code version made."""
         if not self.root.is_dir() or not self.is_store():
             return []
-        return [m["config"]["loss"] for m in self.metas()
-                if isinstance(m.get("config"), dict) and isinstance(m["config"].get("loss"), str)]
+        from benchmark.config import as_current_code, code_version
+
+        here = code_version()
+        return [(m["config"]["loss"],
+                 m.get("status") in ("ok", "diverged") and as_current_code(m.get("code_version")) == here)
+                for m in self.metas() if isinstance(m.get("config"), dict) and isinstance(m["config"].get("loss"), str)]
 
     def table(self) -> pd.DataFrame:
         """Every committed row of every finished, intact run, as one tidy DataFrame. Damaged runs

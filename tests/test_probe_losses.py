@@ -56,20 +56,25 @@ LOSS_FILES = {
 }
 
 
-@pytest.fixture(scope="module")
-def d(tmp_path_factory) -> Path:
+def probe_dir(d: Path, loss_files: bool = True) -> Path:
+    """What the CLI cases run against, written into ``d``: 48×48 train (``imgs``) and test (``timgs``) images,
+    a finished (synthetic) run in ``existing`` that must survive every case, and (``loss_files``) :data:`LOSS_FILES`."""
     from PIL import Image
 
-    d = tmp_path_factory.mktemp("probe_losses")
     rng = np.random.default_rng(0)
     for folder in ("imgs", "timgs"):
         (d / folder).mkdir()
         for i in range(3):
             Image.fromarray(rng.integers(0, 256, (48, 48, 3), dtype=np.uint8)).save(d / folder / f"im{i}.png")
-    for name, text in LOSS_FILES.items():
+    for name, text in LOSS_FILES.items() if loss_files else ():
         (d / name).write_text(text)
-    finished_store(d / "existing")  # a finished (synthetic) run that must survive every case
+    finished_store(d / "existing")
     return d
+
+
+@pytest.fixture(scope="module")
+def d(tmp_path_factory) -> Path:
+    return probe_dir(tmp_path_factory.mktemp("probe_losses"))
 
 
 BASE = ["--tasks", "denoise", "--losses", "l1", "--iterations", "2", "--crop", "32", "--batch-size", "2",
