@@ -56,7 +56,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from benchmark.errors import UserError
+from benchmark.errors import UserError, did_you_mean
 
 log = logging.getLogger(__name__)
 
@@ -617,6 +617,9 @@ def _hub_error(spec: DataSpec, exc: Exception) -> UserError:
     text = " ".join(str(exc).split())
     if isinstance(exc, ValueError) and ("Unknown split" in text or "Available configs" in text):
         return UserError(f"dataset {spec.source!r}: {text}")  # it is there (cached): the split or config is not
+    if "/" not in spec.source and (hint := did_you_mean(spec.source, EMBEDDED)):  # a slip on an embedded name
+        return UserError(f"unknown dataset {spec.source!r}{hint} (embedded: {', '.join(EMBEDDED)}; and {local}, "
+                         "nor a hub dataset that loads)")
     if offline:
         return UserError(f"dataset {spec.source!r} is not cached and the hub is offline (HF_HUB_OFFLINE=1), and "
                          f"{local}: download it on a connected machine into {cache}, or pass a local folder "
