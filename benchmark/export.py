@@ -203,11 +203,16 @@ def md_text(s, cell: bool = True) -> str:
 # --------------------------------------------------------------------------------------------
 def base_family_text(stats: Stats) -> str:
     """The Holm family of ▲/▼, for a legend: ``Holm over the 27 comparisons with the baseline in this
-    leaderboard, every task, metric and loss; α = 0.05`` — every ▲/▼ of the leaderboard (all its task tables,
+    leaderboard, every task, metric and loss; α = 0.05`` (``none tested: …`` when no cell has enough paired
+    runs) — every ▲/▼ of the leaderboard (all its task tables,
     a LaTeX table's caption included) is one family, so a leaderboard of equal losses shows any ▲/▼ in at
     most α of cases (:func:`benchmark.stats.cell_table`)."""
     c = stats.cells
     n = int(c["p_base"].notna().sum()) if not c.empty and "p_base" in c.columns else 0
+    if not n:  # the quick profile's one seed: a correction over nothing says nothing
+        from benchmark.runstats import MIN_RUNS
+
+        return f"none tested: fewer than {MIN_RUNS} runs paired by seed with the baseline in every cell"
     return (f"Holm over the {n} comparison{'s' if n != 1 else ''} with the baseline in this leaderboard, "
             f"every task, metric and loss; α = {stats.alpha}")
 

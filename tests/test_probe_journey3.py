@@ -24,3 +24,19 @@ def test_a_misspelt_embedded_dataset_is_named_not_sent_to_the_hub(tmp_path, monk
     msg = _one_line(err)
     assert "did you mean skimage-natural" in msg
     assert "huggingface-cli" not in msg
+
+
+def test_a_leaderboard_with_too_few_runs_does_not_speak_of_holm_over_0_comparisons():
+    """Was: the quick profile's leaderboard (1 seed) said '▲/▼: significantly better/worse than `l1` (Holm over
+    the 0 comparisons with the baseline …)' in markdown and HTML: a newcomer reads of a correction over nothing.
+    Now the legend says no comparison was tested and why."""
+    from benchmark import stats as S
+    from benchmark.export import html_report, markdown
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(tasks=("denoise",), offsets={"l1": 0.0, "l2": 0.5}, seeds=(0,), metrics=("psnr",))
+    st = S.compute(t, n_boot=50)
+    assert st.cells["p_base"].notna().sum() == 0
+    for text in (markdown(st), html_report(st, {})):
+        assert "Holm over the 0 comparisons" not in text
+        assert "none tested: fewer than 5 runs paired by seed with" in text
