@@ -204,8 +204,11 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     trained = failed = 0
     current: set[str] = set()  # the run ids of the loss files as they are now (not of an earlier edit)
     _probe_new_losses(groups, new, here, tasks, data, dev.type)
+    field: set[str] = set()  # every task's field setting: the store's report keeps the tasks not compared now
     for task, gs in sorted(groups.items()):
         group, task_notes = _pick_group(gs, here)
+        if group:
+            field.add(_setting(group[0]))
         ids = {m["run_id"] for m in group or ()}
         metrics = tuple(sorted(set(table.loc[table["run_id"].isin(ids), "metric"].astype(str))))
         seeds = sorted({m["config"]["seed"] for m in group or ()})
@@ -246,7 +249,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         if diverged:
             notes[task].append(f"{diverged} of {len(configs)} run(s) of the new loss diverged (a non-finite loss; "
                                "see meta.json's diverged_at).")
-    keep = {_setting(g[0]) for g in chosen.values()}
+    keep = field | {_setting(g[0]) for g in chosen.values()}
     paths = write_report(store, baseline=baseline, alpha=alpha, n_boot=n_boot, formats=formats, visual=visual,
                          keep=keep or None, hint="plbench compare")
     text, figs = _summary(store, chosen, new, notes, alpha, n_boot, baseline, formats, current)

@@ -40,3 +40,33 @@ def test_a_leaderboard_with_too_few_runs_does_not_speak_of_holm_over_0_compariso
     for text in (markdown(st), html_report(st, {})):
         assert "Holm over the 0 comparisons" not in text
         assert "none tested: fewer than 5 runs paired by seed with" in text
+
+
+FIELD = ["--losses", "l1", "--iterations", "2", "--crop", "32", "--batch-size", "2", "--metrics", "psnr",
+         "--seeds", "0", "--no-budget-check", "--device", "cpu", "--no-progress", "-q", "--no-report"]
+FAST = ["--device", "cpu", "--no-progress", "-q", "--no-visual", "--formats", "png", "--bootstrap", "100"]
+MY_LOSS = ("import torch\nfrom benchmark.registry import register_loss\n\n"
+           "@register_loss('journey3_grad', version='1')\nclass G(torch.nn.Module):\n"
+           "    def forward(self, pred, target):\n        return (pred - target).abs().mean() * 1.5\n")
+
+
+@pytest.mark.slow  # ≈ 14 s on 2 busy cores: a field of two tasks, then compare
+def test_compare_on_some_tasks_keeps_the_other_tasks_in_the_stores_leaderboard(tmp_path):
+    """Was: after a quick-profile field of five tasks, `compare --loss-file my_loss.py --tasks denoise sr4`
+    rewrote the store's leaderboard.md, results.csv and figures with denoise and sr4 only (the report kept
+    the settings of the asked tasks; every task's setting holds its parameters): the field's other tasks
+    vanished from the user's leaderboard, nothing said. Now the report keeps every task of the field."""
+    from benchmark.cli import main
+    from benchmark.registry import LOSSES
+
+    out = tmp_path / "r"
+    assert main(["run", "--tasks", "denoise", "sr4", *FIELD, "--out", str(out)]) == 0
+    f = tmp_path / "my_loss.py"
+    f.write_text(MY_LOSS)
+    try:
+        assert main(["compare", "--loss-file", str(f), "--tasks", "denoise", "--out", str(out), *FAST]) == 0
+    finally:
+        LOSSES.remove("journey3_grad")
+    board = (out / "leaderboard.md").read_text()
+    assert "## denoise" in board and "## sr4" in board
+    assert "journey3_grad" in board.split("## sr4")[0]  # the new loss where it was trained
