@@ -32,7 +32,7 @@ from pathlib import Path
 import pandas as pd
 
 from benchmark.errors import UserError, did_you_mean
-from benchmark.export import _fmt, one_image_text
+from benchmark.export import WORSE, _below_gap, _fmt, _gap_text, one_image_text
 from benchmark.results import ResultsStore, atomic_write_bytes
 from benchmark.runstats import MIN_RUNS
 from benchmark.stats import INPUT, compute, labels, pareto_front, pd_metrics, smoke_test
@@ -363,6 +363,15 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
                 lines.append(f"| {m} {'↑' if r['higher_is_better'] else '↓'} | {val} [{lo}, {hi}] | {r['rank']:g} | "
                              f"{top} | {', '.join(wins.get(m, [])) or '–'} | "
                              f"{', '.join(losses.get(m, [])) or '–'} |")
+            w = st.worse  # as the leaderboard's ⚠: runs that restore worse than the degraded input on psnr
+            below = w[(w["task"] == task) & (w["label"] == label) & (w["worse"] > 0)] if not w.empty else w
+            if len(below):
+                n_below, n_runs = int(below["worse"].iloc[0]), int(below["runs"].iloc[0])
+                gap = _gap_text(_below_gap(st, task, label))
+                lines += ["", f"{WORSE} Worse than the degraded input: {n_below} of {n_runs} run(s) of {label} score "
+                              "below the input itself on psnr (the same images)"
+                              + (f", {gap} dB{'' if n_below == n_runs else ' in those runs'}" if gap else "")
+                              + f"; marked {WORSE} on the leaderboard, whatever its rank among the losses."]
             dist, perc = pd_metrics(c["metric"].unique())
             if dist and perc:
                 restored = c[c["label"] != INPUT]

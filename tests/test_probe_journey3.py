@@ -70,3 +70,19 @@ def test_compare_on_some_tasks_keeps_the_other_tasks_in_the_stores_leaderboard(t
     board = (out / "leaderboard.md").read_text()
     assert "## denoise" in board and "## sr4" in board
     assert "journey3_grad" in board.split("## sr4")[0]  # the new loss where it was trained
+
+
+def test_compare_says_when_the_new_loss_restores_worse_than_the_degraded_input(tmp_path):
+    """Was: `compare` on the quick field gave the new loss 'rank 1' on sr4's psnr with no word that its run
+    restored worse than the degraded input (−0.07 dB), which the leaderboard marks ⚠ and its P–D plane rings:
+    a user reading compare/<loss>.md took it for the best. Now the summary says so, with the runs and gap."""
+    from benchmark.compare import _summary
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path, tasks=("denoise",), metrics=("psnr",), seeds=(0,), budget_check=False,
+                        offsets={"l1": 0.0, "bad": -5.0, "good": 1.0})
+    group = [m for m in store.metas() if m.get("kind") != "input"]
+    text, _ = _summary(store, {"denoise": group}, ["bad", "good"], {"denoise": []}, 0.05, 50, "l1", ())
+    bad, good = (part.lower() for part in text.split("**bad**")[1].split("**good**"))
+    assert "worse than the degraded input" in bad and "1 of 1 run(s)" in bad and " db" in bad
+    assert "worse than the degraded input" not in good
