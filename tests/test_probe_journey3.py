@@ -86,3 +86,17 @@ def test_compare_says_when_the_new_loss_restores_worse_than_the_degraded_input(t
     bad, good = (part.lower() for part in text.split("**bad**")[1].split("**good**"))
     assert "worse than the degraded input" in bad and "1 of 1 run(s)" in bad and " db" in bad
     assert "worse than the degraded input" not in good
+
+
+@pytest.mark.parametrize("key, value, listed", [("seeds", "0 1", "[0, 1]"), ("tasks", "denoise sr4", "[denoise, sr4]"),
+                                                ("metrics", "psnr ssim", "[psnr, ssim]")])
+def test_a_config_list_written_as_on_the_command_line_says_how_to_write_it(key, value, listed):
+    """Was: `seeds: 0 1` in a config file (as `--seeds 0 1`) gave 'setting argument seeds expects tuple[int, ...]
+    | None, got ['0 1'] (list)'; `tasks: denoise sr4` 'unknown task 'denoise sr4'; did you mean denoise?' (as if
+    one task were misspelt). Losses already said it names 2 and how to list them; now every list setting does."""
+    from benchmark.config import GridSpec
+
+    with pytest.raises(UserError) as err:
+        GridSpec.from_mapping({key: value}, source="grid.yaml")
+    msg = _one_line(err)
+    assert msg.startswith(f"grid.yaml: {key}: {value!r} names 2 values") and listed in msg
