@@ -100,3 +100,17 @@ def test_a_config_list_written_as_on_the_command_line_says_how_to_write_it(key, 
         GridSpec.from_mapping({key: value}, source="grid.yaml")
     msg = _one_line(err)
     assert msg.startswith(f"grid.yaml: {key}: {value!r} names 2 values") and listed in msg
+
+
+def test_check_counts_trained_runs_apart_from_the_degraded_inputs_scores(tmp_path, capsys):
+    """Was: `plbench check` on the quick field plus one compared loss said '52 runs' where 47 were trained: the
+    5 scorings of each task's degraded input were counted as runs. Now they are counted apart."""
+    from benchmark.cli import main
+    from benchmark.synthetic import write_store
+
+    write_store(tmp_path, tasks=("denoise", "sr4"), metrics=("psnr",), seeds=(0, 1), budget_check=False,
+                offsets={"l1": 0.0, "l2": 0.0})
+    capsys.readouterr()
+    assert main(["check", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert ": 8 runs (and 2 scorings of the degraded input), every record readable" in out, out
