@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import pytest
 
 from benchmark.data import DataSpec, load_images
@@ -114,3 +116,18 @@ def test_check_counts_trained_runs_apart_from_the_degraded_inputs_scores(tmp_pat
     assert main(["check", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert ": 8 runs (and 2 scorings of the degraded input), every record readable" in out, out
+
+
+def test_the_overall_ranking_says_what_its_cost_columns_are():
+    """Was: the overall ranking's `ms/it` and `peak MB` were explained nowhere (leaderboard, HTML or README): on
+    the quick field l1 showed 447.1 ms/it while its five task runs had 239–1520 — the median, steady state,
+    which a newcomer could not know. Now the legend says what each is."""
+    from benchmark import stats as S
+    from benchmark.export import html_report, markdown
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(tasks=("denoise",), offsets={"l1": 0.0, "l2": 0.5}, seeds=(0,), metrics=("psnr",))
+    st = S.compute(t, n_boot=50)
+    for text in (markdown(st), html.unescape(html_report(st, {})).replace("<code>", "`").replace("</code>", "`")):
+        assert "`ms/it`: the median over the loss's runs of its steady-state training time per iteration" in text
+        assert "`peak MB`: the largest peak of GPU memory" in text
