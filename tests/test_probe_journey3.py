@@ -131,3 +131,17 @@ def test_the_overall_ranking_says_what_its_cost_columns_are():
     for text in (markdown(st), html.unescape(html_report(st, {})).replace("<code>", "`").replace("</code>", "`")):
         assert "`ms/it`: the median over the loss's runs of its steady-state training time per iteration" in text
         assert "`peak MB`: the largest peak of GPU memory" in text
+
+
+def test_the_task_tables_legend_says_what_rank_unconv_and_diverged_are():
+    """Was: the legend above the task tables explained `seeds` and `< input` but not their `rank`, `unconv.`
+    (1/1 on every quick-profile row) or `diverged` columns. Now it does, in markdown and HTML."""
+    from benchmark import stats as S
+    from benchmark.export import TASK_COLUMNS, html_report, markdown
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(tasks=("denoise",), offsets={"l1": 0.0, "l2": 0.5}, seeds=(0,), metrics=("psnr",))
+    st = S.compute(t, n_boot=50)
+    assert "`rank`" in TASK_COLUMNS and "`unconv.`" in TASK_COLUMNS and "`diverged`" in TASK_COLUMNS
+    assert TASK_COLUMNS in markdown(st)
+    assert TASK_COLUMNS in html.unescape(html_report(st, {})).replace("<code>", "`").replace("</code>", "`")
