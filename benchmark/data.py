@@ -791,7 +791,8 @@ def load_raw(spec: DataSpec):
         ds = embedded_dataset(spec.source)
         if spec.split and spec.split != "all":
             if spec.split not in set(ds["split"]):
-                raise UserError(f"embedded dataset {spec.source!r} has splits train, test, all; got {spec.split!r}")
+                raise UserError(f"embedded dataset {spec.source!r} has splits train, test, all; got {spec.split!r}"
+                                + did_you_mean(spec.split, ("train", "test", "all")))
             ds = ds.filter(lambda s: s == spec.split, input_columns="split")
         return ds
     if kind == "file":
@@ -814,7 +815,8 @@ def load_raw(spec: DataSpec):
         splits = files_splits(Path(spec.source))
         split = spec.split or default_split(spec, splits, None)
         if split not in splits:
-            raise UserError(f"dataset files {spec.source} have splits {', '.join(splits)}; got {split!r}")
+            raise UserError(f"dataset files {spec.source} have splits {', '.join(splits)}; got {split!r}"
+                            + did_you_mean(split, splits))
         try:
             with _no_card_warning():
                 return datasets.load_dataset(str(Path(spec.source).expanduser()), split=split)
@@ -854,7 +856,8 @@ def _load_saved(spec: DataSpec):
     else:
         split = spec.split or default_split(spec, splits, None)
         if split not in splits:
-            raise UserError(f"saved dataset {spec.source} has splits {', '.join(splits)}; got {split!r}")
+            raise UserError(f"saved dataset {spec.source} has splits {', '.join(splits)}; got {split!r}"
+                            + did_you_mean(split, splits))
         folder, where = root / split, f"{spec.source}:{split}"
     state = _read_json(folder / "state.json")
     if not isinstance(state, dict) or not isinstance(state.get("_data_files"), list):

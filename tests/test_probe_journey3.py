@@ -145,3 +145,11 @@ def test_the_task_tables_legend_says_what_rank_unconv_and_diverged_are():
     assert "`rank`" in TASK_COLUMNS and "`unconv.`" in TASK_COLUMNS and "`diverged`" in TASK_COLUMNS
     assert TASK_COLUMNS in markdown(st)
     assert TASK_COLUMNS in html.unescape(html_report(st, {})).replace("<code>", "`").replace("</code>", "`")
+
+
+def test_a_misspelt_split_of_the_embedded_data_gets_the_closest_name():
+    """Was: `--test-data skimage:tset` said 'has splits train, test, all; got 'tset'' with no suggestion, where
+    flags, losses, tasks and settings all name the closest spelling."""
+    with pytest.raises(UserError) as err:
+        load_images(DataSpec.parse("skimage:tset"))
+    assert "did you mean test?" in _one_line(err)
