@@ -748,7 +748,9 @@ def cmd_check(args) -> int:
     store = ResultsStore(args.out)
     store.require_results(args.out)
     damaged = store.check()
-    n = len(store.run_ids())
+    ids = store.run_ids()
+    inputs = sum(str(r).startswith("input-") for r in ids)  # each task's degraded input, scored: not a trained run
+    n = len(ids) - inputs
     leftovers = store.leftover_temp_files()
     if args.repair and (damaged or leftovers):
         _repairable(store)
@@ -760,7 +762,8 @@ def cmd_check(args) -> int:
         print(f"{len(leftovers)} temporary file(s) left by interrupted writes ({names}): "
               + ("removed" if args.repair else "never read; --repair removes them"))
     if not damaged:
-        print(f"{store.root}: {n} runs, every record readable and matching its checksum")
+        print(f"{store.root}: {n} runs" + (f" (and {inputs} scoring{'s' if inputs != 1 else ''} of the degraded input)"
+                                            if inputs else "") + ", every record readable and matching its checksum")
         return 0
     held = untouched = 0
     for rid, why in sorted(damaged.items()):
@@ -778,12 +781,13 @@ def cmd_check(args) -> int:
             print(f"run {rid}: {why}")
     if args.repair:  # say what was done: a run with nothing to move, or held by a live run, was not set aside
         moved = len(damaged) - held - untouched
-        print(f"{moved} of {n} runs set aside"
+        print(f"{moved} of {len(ids)} runs set aside"
               + (f", {untouched} had nothing to set aside" if untouched else "")
               + (f", {held} held by a running process (not repaired)" if held else "")
               + "; run the same `plbench run` to re-score or retrain them")
         return 0
-    print(f"{len(damaged)} of {n} runs damaged: `plbench check --out {shlex.quote(args.out)} --repair` sets them aside "
+    print(f"{len(damaged)} of {len(ids)} runs damaged: `plbench check --out {shlex.quote(args.out)} --repair` sets "
+          "them aside "
           "(nothing is deleted), then the same `plbench run` re-scores or retrains them")
     return 1
 

@@ -32,7 +32,7 @@ from pathlib import Path
 import pandas as pd
 
 from benchmark.errors import UserError, did_you_mean
-from benchmark.export import _fmt, one_image_text
+from benchmark.export import WORSE, _below_gap, _fmt, _gap_text, one_image_text
 from benchmark.results import ResultsStore, atomic_write_bytes
 from benchmark.runstats import MIN_RUNS
 from benchmark.stats import INPUT, compute, labels, pareto_front, pd_metrics, smoke_test
@@ -204,8 +204,11 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     trained = failed = 0
     current: set[str] = set()  # the run ids of the loss files as they are now (not of an earlier edit)
     _probe_new_losses(groups, new, here, tasks, data, dev.type)
+    field: set[str] = set()  # every task's field setting: the store's report keeps the tasks not compared now
     for task, gs in sorted(groups.items()):
         group, task_notes = _pick_group(gs, here)
+        if group:
+            field.add(_setting(group[0]))
         ids = {m["run_id"] for m in group or ()}
         metrics = tuple(sorted(set(table.loc[table["run_id"].isin(ids), "metric"].astype(str))))
         seeds = sorted({m["config"]["seed"] for m in group or ()})
@@ -246,7 +249,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         if diverged:
             notes[task].append(f"{diverged} of {len(configs)} run(s) of the new loss diverged (a non-finite loss; "
                                "see meta.json's diverged_at).")
-    keep = {_setting(g[0]) for g in chosen.values()}
+    keep = field | {_setting(g[0]) for g in chosen.values()}
     paths = write_report(store, baseline=baseline, alpha=alpha, n_boot=n_boot, formats=formats, visual=visual,
                          keep=keep or None, hint="plbench compare")
     text, figs = _summary(store, chosen, new, notes, alpha, n_boot, baseline, formats, current)
@@ -360,6 +363,15 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
                 lines.append(f"| {m} {'↑' if r['higher_is_better'] else '↓'} | {val} [{lo}, {hi}] | {r['rank']:g} | "
                              f"{top} | {', '.join(wins.get(m, [])) or '–'} | "
                              f"{', '.join(losses.get(m, [])) or '–'} |")
+            w = st.worse  # as the leaderboard's ⚠: runs that restore worse than the degraded input on psnr
+            below = w[(w["task"] == task) & (w["label"] == label) & (w["worse"] > 0)] if not w.empty else w
+            if len(below):
+                n_below, n_runs = int(below["worse"].iloc[0]), int(below["runs"].iloc[0])
+                gap = _gap_text(_below_gap(st, task, label))
+                lines += ["", f"{WORSE} Worse than the degraded input: {n_below} of {n_runs} run(s) of {label} score "
+                              "below the input itself on psnr (the same images)"
+                              + (f", {gap} dB{'' if n_below == n_runs else ' in those runs'}" if gap else "")
+                              + f"; marked {WORSE} on the leaderboard, whatever its rank among the losses."]
             dist, perc = pd_metrics(c["metric"].unique())
             if dist and perc:
                 restored = c[c["label"] != INPUT]

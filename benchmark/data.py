@@ -56,7 +56,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from benchmark.errors import UserError
+from benchmark.errors import UserError, did_you_mean
 
 log = logging.getLogger(__name__)
 
@@ -617,6 +617,9 @@ def _hub_error(spec: DataSpec, exc: Exception) -> UserError:
     text = " ".join(str(exc).split())
     if isinstance(exc, ValueError) and ("Unknown split" in text or "Available configs" in text):
         return UserError(f"dataset {spec.source!r}: {text}")  # it is there (cached): the split or config is not
+    if "/" not in spec.source and (hint := did_you_mean(spec.source, EMBEDDED)):  # a slip on an embedded name
+        return UserError(f"unknown dataset {spec.source!r}{hint} (embedded: {', '.join(EMBEDDED)}; and {local}, "
+                         "nor a hub dataset that loads)")
     if offline:
         return UserError(f"dataset {spec.source!r} is not cached and the hub is offline (HF_HUB_OFFLINE=1), and "
                          f"{local}: download it on a connected machine into {cache}, or pass a local folder "
@@ -788,7 +791,8 @@ def load_raw(spec: DataSpec):
         ds = embedded_dataset(spec.source)
         if spec.split and spec.split != "all":
             if spec.split not in set(ds["split"]):
-                raise UserError(f"embedded dataset {spec.source!r} has splits train, test, all; got {spec.split!r}")
+                raise UserError(f"embedded dataset {spec.source!r} has splits train, test, all; got {spec.split!r}"
+                                + did_you_mean(spec.split, ("train", "test", "all")))
             ds = ds.filter(lambda s: s == spec.split, input_columns="split")
         return ds
     if kind == "file":
@@ -811,7 +815,8 @@ def load_raw(spec: DataSpec):
         splits = files_splits(Path(spec.source))
         split = spec.split or default_split(spec, splits, None)
         if split not in splits:
-            raise UserError(f"dataset files {spec.source} have splits {', '.join(splits)}; got {split!r}")
+            raise UserError(f"dataset files {spec.source} have splits {', '.join(splits)}; got {split!r}"
+                            + did_you_mean(split, splits))
         try:
             with _no_card_warning():
                 return datasets.load_dataset(str(Path(spec.source).expanduser()), split=split)
@@ -851,7 +856,8 @@ def _load_saved(spec: DataSpec):
     else:
         split = spec.split or default_split(spec, splits, None)
         if split not in splits:
-            raise UserError(f"saved dataset {spec.source} has splits {', '.join(splits)}; got {split!r}")
+            raise UserError(f"saved dataset {spec.source} has splits {', '.join(splits)}; got {split!r}"
+                            + did_you_mean(split, splits))
         folder, where = root / split, f"{spec.source}:{split}"
     state = _read_json(folder / "state.json")
     if not isinstance(state, dict) or not isinstance(state.get("_data_files"), list):

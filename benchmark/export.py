@@ -45,6 +45,15 @@ UP, DOWN = "▲", "▼"
 WORSE = "⚠"
 #: the ⚠ mark in LaTeX (amssymb has no warning sign)
 WORSE_TEX = "(!)"
+#: what the overall ranking's cost columns hold (benchmark.stats: median ``ms_per_it``, max ``peak_mem_mb``)
+COST_COLUMNS = ("`ms/it`: the median over the loss's runs of its steady-state training time per iteration "
+                "(warm-up iterations and checkpoint saves left out; timed on a machine that may have been running "
+                "other work, so read it within one grid); `peak MB`: the largest peak of GPU memory over its runs "
+                "(– on a CPU).")
+#: what the task tables' own columns hold (:func:`task_rows`)
+TASK_COLUMNS = ("`rank`: the loss's mean rank over the task's metric columns (1 = best); `ms/it`: the median "
+                "steady-state training time per iteration of its runs of the task; `diverged`: its runs stopped by a "
+                "non-finite loss; `unconv.`: its runs not shown converged by their budget checks / its finished runs.")
 #: the mark of a loss ranked over fewer (task, metric) blocks than the others (LaTeX: ``$^{*}$``);
 #: not :data:`WORSE`, which every legend gives as "runs worse than the degraded input"
 PARTIAL = "*"
@@ -905,7 +914,7 @@ def markdown(stats: Stats, figures: dict[str, list[Path]] | None = None, root: P
              f"† circular: trained on (a near copy "
              f"of) that metric. {WORSE}: some runs restore worse than the degraded input (`< input`). `input` is "
              f"the degraded image itself. Losses with learned weights show their "
-             f"provenance in brackets (`random` = randomly initialised backbone).", ""]
+             f"provenance in brackets (`random` = randomly initialised backbone). " + TASK_COLUMNS, ""]
     lines += [f"> {md_text(n, cell=False)}" for n in notes(stats)]
     unranked = not_ranked(stats)
     if not stats.ranks.empty or unranked:
@@ -914,7 +923,7 @@ def markdown(stats: Stats, figures: dict[str, list[Path]] | None = None, root: P
         lines += ["", "## Overall ranking", "",
                   "Mean rank over every (task, metric) block (1 = best); `excl. circular` drops the blocks "
                   "where the loss is scored by its own metric. Mean ranks are descriptive: nothing is bold here "
-                  "(significance is tested cell by cell, in the task tables).", ""]
+                  "(significance is tested cell by cell, in the task tables). " + COST_COLUMNS, ""]
         lines += [f"> {md_text(caveat, cell=False)}", ""] if caveat else []
         lines += ["| loss | mean rank | sd | min–max | excl. circular | blocks |"
                   + (" common blocks |" if common else "") + " ms/it | peak MB | runs | diverged | failed |",
@@ -1559,7 +1568,8 @@ def html_report(stats: Stats, figures: dict[str, list[Path]], title: str | None 
     ranked = not stats.ranks.empty or bool(not_ranked(stats))
     sections = [f'<section class="tab" id="overview"><h2>Overall ranking</h2>{notes_html}'
                 "<p>Mean rank over every (task, metric) block (1 = best). Mean ranks are descriptive: nothing is "
-                "bold here (significance is tested cell by cell, in the task tables).</p>"
+                "bold here (significance is tested cell by cell, in the task tables). "
+                + re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(COST_COLUMNS)) + "</p>"
                 f"{_rank_table(stats) if ranked else '<p>No ranked results.</p>'}"
                 f"<p>{html.escape(fr)}</p>"
                 + figs("rank_heatmap", "cd_diagram", "pd_plane", "training_curves") + "</section>"]
@@ -1587,6 +1597,8 @@ def html_report(stats: Stats, figures: dict[str, list[Path]], title: str | None 
             f"than another (Holm over each column's pairs, α = {stats.alpha} per column; only with enough runs); "
             f"{UP}/{DOWN} vs "
             f"{html.escape(stats.baseline)} ({html.escape(base_family_text(stats))}); † circular; {WORSE} some runs "
-            f"worse than the degraded input. Click a column header to sort.</div></header><nav>{nav}</nav>"
+            f"worse than the degraded input. "
+            + re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(TASK_COLUMNS))
+            + f" Click a column header to sort.</div></header><nav>{nav}</nav>"
             f'<div id="js-errors" hidden></div><script>{ERROR_TRAP}</script>{"".join(sections)}'
             f"<script>{JS}</script></body></html>")
