@@ -457,7 +457,7 @@ def cmd_run(args) -> int:
     planned = set(configs)
     checks = sum(dataclasses.replace(c, iterations=c.iterations // 2) in planned  # as build_configs plans them
                  for c in configs if c.iterations >= 2)
-    log.info("grid: %d runs (%s profile%s) on %s → %s", len(configs), s.profile,
+    log.info("grid: %d run%s (%s profile%s) on %s → %s", len(configs), "" if len(configs) == 1 else "s", s.profile,
              f"; {checks} of them budget checks at half the iterations" if checks else "", dev, store.root)
     from benchmark.runner import code_version, made_by_other_code
 
