@@ -321,7 +321,10 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
              f"parameters). Wins/losses: the run is the unit (per-run scores paired by seed; ≥ {MIN_RUNS} runs, "
              f"else none is tested), Holm over each "
              f"metric column's pairs of losses — the top group's own tests, so a loss is out of it exactly when it "
-             f"is significantly worse than another — α = {alpha}.", ""]
+             f"is significantly worse than another — α = {alpha}. Costs (the leaderboard's `ms/it`) were timed "
+             f"when each loss ran — the field's earlier, {', '.join(f'`{n}`' for n in new)} now — on a machine "
+             f"whose load may have differed: `plbench perf --losses {' '.join(new)} {baseline}` times them side "
+             "by side (with the same `--loss-file` for a loss of a file).", ""]
     figs = {}
     for task in sorted(notes):
         lines += [f"## {task}", ""]
