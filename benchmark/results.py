@@ -269,6 +269,25 @@ def to_frame(rows: list[dict]) -> pd.DataFrame:
     return df.astype(COLUMNS)
 
 
+def _as_current_settings(frame: pd.DataFrame) -> pd.DataFrame:
+    """One pass's rows with their ``setting`` read as this release's
+    (:func:`benchmark.config.current_setting_json`): rows of another release of the same numbers
+    code share this one's setting. Done per pass — a handful of distinct settings among a few
+    thousand rows — rather than on the whole table, where mapping a 10⁶-row column of long JSON
+    strings took seconds and doubled :meth:`ResultsStore.table`'s peak memory. Returns ``frame``
+    itself when no setting changes."""
+    if frame.empty or "setting" not in frame.columns:
+        return frame
+    from benchmark.config import current_setting_json
+
+    changed = {s: now for s in frame["setting"].dropna().unique() if (now := current_setting_json(s)) != s}
+    if not changed:
+        return frame
+    frame = frame.copy()
+    frame["setting"] = frame["setting"].astype(object).replace(changed).astype(COLUMNS["setting"])
+    return frame
+
+
 # --------------------------------------------------------------------------------------------
 # per-run locks
 # --------------------------------------------------------------------------------------------
@@ -842,13 +861,7 @@ class ResultsStore:
             frames += run_frames
         if not frames:
             return to_frame([])
-        table = pd.concat(frames, ignore_index=True).astype(COLUMNS)
-        if not table.empty:  # rows of another release of the same numbers code share this one's setting
-            from benchmark.config import current_setting_json
-
-            settings = table["setting"].astype(object)
-            table["setting"] = settings.map({s: current_setting_json(s) for s in settings.dropna().unique()}
-                                            ).astype(COLUMNS["setting"])
+        table = pd.concat([_as_current_settings(f) for f in frames], ignore_index=True).astype(COLUMNS)
         dup = table.duplicated(ROW_KEY, keep="first")
         if dup.any():
             runs = sorted(set(table.loc[dup, "run_id"].astype(str)))

@@ -1,0 +1,58 @@
+"""The results store at overnight scale: memory and time of ``ResultsStore.table()`` and ``report``.
+
+Timings are measured by a script, never here; these tests check what makes them (peak memory
+relative to the result, calls, dtypes) and that the outputs are unchanged."""
+
+from __future__ import annotations
+
+import json
+import tracemalloc
+
+import pandas as pd
+
+from benchmark.config import code_version
+from benchmark.results import COLUMNS, ResultsStore
+from benchmark.synthetic import write_store
+
+
+def _store(root, **kw):
+    kw = {"offsets": {"l1": 0.0, "good": 1.0}, "seeds": (0, 1), "n_images": 400,
+          "metrics": ("psnr", "ssim", "lpips"), "budget_check": False, **kw}
+    return write_store(root, **kw)
+
+
+def test_table_peak_memory_is_a_small_multiple_of_the_table(tmp_path):
+    """Reading the settings of another release was done on the whole table: a 10⁶-row column of
+    long JSON strings mapped through a dict (seconds, and twice the table's memory at its peak)."""
+    store = _store(tmp_path)
+    store.table()  # imports and caches outside the measured part
+    tracemalloc.start()
+    try:
+        table = store.table()
+        held, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(table) == 3 * 2 * 2 * 400 + 3 * 400  # 2 losses × 2 seeds × 3 metrics × 400 images + input rows
+    assert peak < 6 * held, f"table() peaked at {peak / held:.1f}× the memory it returns"
+
+
+def test_table_reads_another_releases_setting_as_this_ones(tmp_path):
+    """Per pass, a setting written by another release of the same numbers code still reads as
+    today's (one leaderboard), and a setting of other numbers code keeps its own."""
+    store = _store(tmp_path, n_images=5)
+    t0 = store.table()
+    mine = next(s for s in t0["setting"].dropna().unique())
+    other_release = json.dumps({**json.loads(mine), "code_version": "0.0.1+c" + code_version().rpartition("+c")[2]},
+                               sort_keys=True)
+    other_code = json.dumps({**json.loads(mine), "code_version": "0.0.1+c999"}, sort_keys=True)
+    rid = next(r for r in t0["run_id"].unique() if not r.startswith("input"))
+    for k, setting in enumerate((other_release, other_code)):
+        rows = t0[t0["run_id"] == rid].assign(run_id=f"{rid}x{k}", setting=setting)
+        store.write_eval(f"{rid}x{k}", rows.to_dict("records"), ["psnr"], {})
+        store.write_meta(f"{rid}x{k}", {**store.meta(rid), "run_id": f"{rid}x{k}"})
+    table = store.table()
+    assert dict(table.dtypes.astype(str)) == {c: str(pd.Series(dtype=t).dtype) for c, t in COLUMNS.items()}
+    got = table.groupby("run_id")["setting"].first()
+    assert json.loads(got[f"{rid}x0"])["code_version"] == code_version()
+    assert json.loads(got[f"{rid}x0"]) == {**json.loads(mine), "code_version": code_version()}
+    assert got[f"{rid}x1"] == other_code
