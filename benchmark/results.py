@@ -269,18 +269,25 @@ def to_frame(rows: list[dict]) -> pd.DataFrame:
     return df.astype(COLUMNS)
 
 
-def _as_current_settings(frame: pd.DataFrame) -> pd.DataFrame:
+def _as_current_settings(frame: pd.DataFrame, seen: dict | None = None) -> pd.DataFrame:
     """One pass's rows with their ``setting`` read as this release's
     (:func:`benchmark.config.current_setting_json`): rows of another release of the same numbers
     code share this one's setting. Done per pass — a handful of distinct settings among a few
     thousand rows — rather than on the whole table, where mapping a 10⁶-row column of long JSON
-    strings took seconds and doubled :meth:`ResultsStore.table`'s peak memory. Returns ``frame``
-    itself when no setting changes."""
+    strings took seconds and doubled :meth:`ResultsStore.table`'s peak memory. ``seen``: {setting:
+    as read} shared by the passes of one table, so each distinct setting is parsed once. Returns
+    ``frame`` itself when no setting changes."""
     if frame.empty or "setting" not in frame.columns:
         return frame
     from benchmark.config import current_setting_json
 
-    changed = {s: now for s in frame["setting"].dropna().unique() if (now := current_setting_json(s)) != s}
+    seen = {} if seen is None else seen
+    changed = {}
+    for s in frame["setting"].dropna().unique():
+        if s not in seen:
+            seen[s] = current_setting_json(s)
+        if seen[s] != s:
+            changed[s] = seen[s]
     if not changed:
         return frame
     frame = frame.copy()
@@ -861,7 +868,8 @@ class ResultsStore:
             frames += run_frames
         if not frames:
             return to_frame([])
-        table = pd.concat([_as_current_settings(f) for f in frames], ignore_index=True).astype(COLUMNS)
+        seen: dict = {}
+        table = pd.concat([_as_current_settings(f, seen) for f in frames], ignore_index=True).astype(COLUMNS)
         dup = table.duplicated(ROW_KEY, keep="first")
         if dup.any():
             runs = sorted(set(table.loc[dup, "run_id"].astype(str)))

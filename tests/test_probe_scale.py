@@ -56,3 +56,17 @@ def test_table_reads_another_releases_setting_as_this_ones(tmp_path):
     assert json.loads(got[f"{rid}x0"])["code_version"] == code_version()
     assert json.loads(got[f"{rid}x0"]) == {**json.loads(mine), "code_version": code_version()}
     assert got[f"{rid}x1"] == other_code
+
+
+def test_table_parses_each_distinct_setting_once(tmp_path, monkeypatch):
+    """Every pass of a grid shares a few settings: each is parsed once per table, not once per pass
+    (1005 passes: 1.2 s of JSON parsing for 2 distinct settings)."""
+    import benchmark.config as config
+
+    store = _store(tmp_path, n_images=3, seeds=(0, 1, 2, 3), budget_check=True)
+    calls = []
+    real = config.current_setting_json
+    monkeypatch.setattr(config, "current_setting_json", lambda s: calls.append(s) or real(s))
+    table = store.table()
+    assert table["run_id"].nunique() == 2 * 4 * 2 + 1  # runs, their budget checks, the input
+    assert sorted(calls) == sorted(table["setting"].dropna().unique())
