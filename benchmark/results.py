@@ -269,6 +269,16 @@ def to_frame(rows: list[dict]) -> pd.DataFrame:
     return df.astype(COLUMNS)
 
 
+def as_categories(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` (:data:`COLUMNS`) with its repeated string columns as categoricals — same values,
+    same CSV, every derived number the same — for the statistics of a large table: a string column
+    holds its text once per row (the setting JSON alone is hundreds of bytes a row), a categorical
+    once per distinct value, and every filter or copy on the way to the leaderboard copies it.
+    ``image`` (about as many values as rows per run) stays as it is."""
+    return table.astype({c: "category" for c, t in COLUMNS.items()
+                         if t == "string" and c in table.columns and c != "image"})
+
+
 def _as_current_settings(frame: pd.DataFrame, seen: dict | None = None) -> pd.DataFrame:
     """One pass's rows with their ``setting`` read as this release's
     (:func:`benchmark.config.current_setting_json`): rows of another release of the same numbers
