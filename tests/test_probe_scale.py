@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from benchmark.config import code_version
-from benchmark.results import COLUMNS, ResultsStore
+from benchmark.results import COLUMNS
 from benchmark.synthetic import write_store
 
 
