@@ -718,7 +718,7 @@ def cmd_report(args) -> int:
 
 def cmd_findings(args) -> int:
     from benchmark.findings import FINDINGS, check_all, lost_runs, to_text, write
-    from benchmark.results import ResultsStore
+    from benchmark.results import ResultsStore, as_categories
 
     if args.list:
         for e in FINDINGS.entries():
@@ -734,8 +734,8 @@ def cmd_findings(args) -> int:
     store = ResultsStore(args.out)
     store.require_results(args.out)
     _outputs_writable(store)
-    results = check_all(store.table(), args.only, alpha=args.alpha, n_boot=args.bootstrap, convergence=True,
-                        lost=lost_runs(store.metas()))
+    results = check_all(as_categories(store.table()), args.only, alpha=args.alpha, n_boot=args.bootstrap,
+                        convergence=True, lost=lost_runs(store.metas()))
     print(to_text(results))
     for kind, p in write(results, store.root, args.alpha).items():
         print(f"{kind}: {p}")

@@ -269,6 +269,42 @@ def to_frame(rows: list[dict]) -> pd.DataFrame:
     return df.astype(COLUMNS)
 
 
+def as_categories(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` (:data:`COLUMNS`) with its repeated string columns as categoricals — same values,
+    same CSV, every derived number the same — for the statistics of a large table: a string column
+    holds its text once per row (the setting JSON alone is hundreds of bytes a row), a categorical
+    once per distinct value, and every filter or copy on the way to the leaderboard copies it.
+    ``image`` (about as many values as rows per run) stays as it is."""
+    return table.astype({c: "category" for c, t in COLUMNS.items()
+                         if t == "string" and c in table.columns and c != "image"})
+
+
+def _as_current_settings(frame: pd.DataFrame, seen: dict | None = None) -> pd.DataFrame:
+    """One pass's rows with their ``setting`` read as this release's
+    (:func:`benchmark.config.current_setting_json`): rows of another release of the same numbers
+    code share this one's setting. Done per pass — a handful of distinct settings among a few
+    thousand rows — rather than on the whole table, where mapping a 10⁶-row column of long JSON
+    strings took seconds and doubled :meth:`ResultsStore.table`'s peak memory. ``seen``: {setting:
+    as read} shared by the passes of one table, so each distinct setting is parsed once. Returns
+    ``frame`` itself when no setting changes."""
+    if frame.empty or "setting" not in frame.columns:
+        return frame
+    from benchmark.config import current_setting_json
+
+    seen = {} if seen is None else seen
+    changed = {}
+    for s in frame["setting"].dropna().unique():
+        if s not in seen:
+            seen[s] = current_setting_json(s)
+        if seen[s] != s:
+            changed[s] = seen[s]
+    if not changed:
+        return frame
+    frame = frame.copy()
+    frame["setting"] = frame["setting"].astype(object).replace(changed).astype(COLUMNS["setting"])
+    return frame
+
+
 # --------------------------------------------------------------------------------------------
 # per-run locks
 # --------------------------------------------------------------------------------------------
@@ -848,13 +884,8 @@ class ResultsStore:
             frames += run_frames
         if not frames:
             return to_frame([])
-        table = pd.concat(frames, ignore_index=True).astype(COLUMNS)
-        if not table.empty:  # rows of another release of the same numbers code share this one's setting
-            from benchmark.config import current_setting_json
-
-            settings = table["setting"].astype(object)
-            table["setting"] = settings.map({s: current_setting_json(s) for s in settings.dropna().unique()}
-                                            ).astype(COLUMNS["setting"])
+        seen: dict = {}
+        table = pd.concat([_as_current_settings(f, seen) for f in frames], ignore_index=True).astype(COLUMNS)
         dup = table.duplicated(ROW_KEY, keep="first")
         if dup.any():
             runs = sorted(set(table.loc[dup, "run_id"].astype(str)))

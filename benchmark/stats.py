@@ -368,7 +368,7 @@ def blocks(table: pd.DataFrame) -> list[Block]:
         counts = np.bincount(flat, minlength=L * S * I)
         with np.errstate(invalid="ignore", divide="ignore"):
             vals = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan).reshape(L, S, I)
-        loss_of = dict(zip(g["label"], g["loss"]))
+        loss_of = _per_run(g["label"], g["loss"])
         out.append(Block(task, metric, bool(g["higher"].iloc[0]), list(labels),
                          [loss_of[l] for l in labels], np.asarray(seeds), list(items),
                          common_images(vals, [l == INPUT for l in labels])))
@@ -871,6 +871,12 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
     return per_loss, per_task
 
 
+def _per_run(keys: pd.Series, values: pd.Series) -> dict:
+    """``dict(zip(keys, values))`` (the last value of each key wins) without a Python step per row."""
+    last = ~pd.Series(keys.to_numpy(), dtype=object).duplicated(keep="last").to_numpy()
+    return dict(zip(keys.to_numpy()[last], values.to_numpy()[last]))
+
+
 def compute(table: pd.DataFrame, metas: list[dict] | None = None, baseline: str = "l1", alpha: float = 0.05,
             n_boot: int = 1000, checks: pd.DataFrame | None = None) -> Stats:
     """Every statistic of the report from the tidy table (and run metadata for cost; ``checks``: the
@@ -886,9 +892,11 @@ def compute(table: pd.DataFrame, metas: list[dict] | None = None, baseline: str 
     fried = friedman_nemenyi(cells, alpha, blks) if not cells.empty else {"reason": "empty table"}
     gains = budget_gains(table, checks)
     arms = arm_budget(gains)
-    label_of = dict(zip(table["run_id"].astype(str), labels(table))) \
+    # {run: its label / loss version}, from each run's last row (as a dict over every row kept), read
+    # once per run, not iterated row by row in Python (2 × 10⁶ steps on a large table)
+    label_of = _per_run(table["run_id"].astype(str), labels(table)) \
         if not table.empty and "run_id" in table.columns else {}
-    version_of = dict(zip(table["run_id"].astype(str), table["loss_version"].astype("string").fillna(""))) \
+    version_of = _per_run(table["run_id"].astype(str), table["loss_version"].astype("string").fillna("")) \
         if not table.empty and {"run_id", "loss_version"} <= set(table.columns) else {}
     costs, task_costs = cost_table(metas or [], arms, label_of, version_of)
     if not cells.empty and baseline not in set(cells["loss"]):
