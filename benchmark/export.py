@@ -411,7 +411,8 @@ def best_not_bold_text(stats: Stats) -> str:
     # the note that says which runs: losses run on other seeds, or a run a metric could not score (left out of
     # that column only, so the loss's seeds are the same as its neighbours' and the seeds note is not there)
     refs = [what for what, there in (("the note on losses run on different seeds", unequal_seeds_text(stats)),
-                                     ("the note on non-finite scores", stats.nonfinite)) if there]
+                                     ("the note on non-finite scores", stats.nonfinite),
+                                     ("the note on runs scored on few images", stats.sparse)) if there]
     return ("Best mean but not bold — significantly worse than another loss on the seeds they share (its mean "
             f"also rests on runs the other lacks{': see ' + ' and '.join(refs) if refs else ''}): "
             + "; ".join(f"{r.task}/{r.metric}: {r.label} ({_count(r.n_seeds)} runs, p {p_text(r.p_best_adj)}, Holm "
@@ -650,7 +651,7 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
         out.append(f"Setting (every run in these tables shares it): {stats.setting}.")
     if coverage:
         out += [f"Metric coverage: {line}" for line in stats.coverage]
-    out += stats.nonfinite
+    out += stats.nonfinite + stats.sparse
     old = stats.costs[stats.costs["timed_with_warmup"] > 0] if "timed_with_warmup" in stats.costs.columns \
         else stats.costs.iloc[0:0]
     if not old.empty:  # their ms/it is wall time / iterations: mixed into the median of steady-state ones

@@ -315,6 +315,46 @@ def nonfinite_lines(table: pd.DataFrame) -> list[str]:
             + (" (except where said)" if any(u for _, _, u in kept.values()) else "") + ": " + "; ".join(parts) + "."]
 
 
+def sparse_lines(table: pd.DataFrame) -> list[str]:
+    """One line for the report's notes naming each run :func:`sparse_runs` leaves out of a (task, metric)
+    column because it has rows for fewer than half the column's images (its other rows absent, not
+    non-finite: those runs are named by :func:`nonfinite_lines`); [] when there is none. Without it such
+    a run vanished from its cell without a word."""
+    if table.empty:
+        return []
+    v = pd.to_numeric(table["value"], errors="coerce").astype(float).to_numpy()
+    if np.isfinite(v).all():  # then a run is sparse only by its rows: counted on the columns as they are
+        sizes = table.groupby([table["task"], table["metric"], table["run_id"]], observed=True).size()
+        images = table.groupby([table["task"], table["metric"], table["dataset"], table["image"]],
+                               observed=True).size().groupby(level=[0, 1]).size()
+        if (2 * sizes >= images.reindex(sizes.index.droplevel(2)).to_numpy()).all():
+            return []
+    t = pd.DataFrame({"task": table["task"].astype(str).to_numpy(), "metric": table["metric"].astype(str).to_numpy(),
+                      "item": (table["dataset"].astype(str) + "/" + table["image"].astype(str)).to_numpy(),
+                      "run": table["run_id"].astype(str).to_numpy(), "label": labels(table).to_numpy(),
+                      "seed": pd.to_numeric(table["seed"], errors="coerce").to_numpy(), "ok": np.isfinite(v)})
+    n_items = t.groupby(["task", "metric"])["item"].nunique()
+    # one row per (run, image), as blocks() averages duplicates: scored when some row of it is finite
+    t = t.groupby(["task", "metric", "run", "item"], sort=False).agg(label=("label", "first"),
+                                                                     seed=("seed", "first"), ok=("ok", "any"))
+    per_run = t.groupby(level=[0, 1, 2]).agg(label=("label", "first"), seed=("seed", "first"),
+                                             rows=("ok", "size"), scored=("ok", "sum")).reset_index()
+    per_run["images"] = [n_items[(a, b)] for a, b in zip(per_run["task"], per_run["metric"])]
+    bad = per_run["rows"] - per_run["scored"]
+    # sparse_runs' rule on the rows there are; a run mostly non-finite is named by nonfinite_lines already
+    few = per_run[(per_run["scored"] > 0) & (2 * per_run["scored"] < per_run["images"]) & ~(2 * bad > per_run["rows"])]
+    if few.empty:
+        return []
+    parts = []
+    for (task, metric), g in few.groupby(["task", "metric"], sort=True):
+        parts.append(f"{task}/{metric} — " + "; ".join(
+            f"{r.label}{'' if np.isnan(r.seed) else f' seed {r.seed:g}'}: {int(r.scored)} of {int(r.images)} images"
+            for r in g.sort_values(["label", "seed"]).itertuples(index=False)))
+    return ["Runs scored on fewer than half their column's images (the rows of the others are missing) are left "
+            "out of that column as missing runs, so one partly scored run does not cut every cell to its images: "
+            + "; ".join(parts) + "."]
+
+
 def common_values(table: pd.DataFrame) -> pd.DataFrame:
     """:func:`finite_values` of ``table`` with every score of an image :func:`common_images` leaves out of
     its (task, metric) column set missing too: a table derived from the rows (the per-test-set means)
@@ -489,6 +529,8 @@ class Stats:
     versions: list[str] = field(default_factory=list)
     #: a line when some scores are NaN or ±inf, left out as missing (:func:`nonfinite_lines`)
     nonfinite: list[str] = field(default_factory=list)
+    #: a line when some run has rows for fewer than half its column's images, left out (:func:`sparse_lines`)
+    sparse: list[str] = field(default_factory=list)
     #: every pair of losses the top group tested, per (task, metric) (:data:`PAIR_COLUMNS`, :func:`cell_table`):
     #: ``plbench compare``'s wins and losses read it, so they are the top group's own verdicts
     pairs: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PAIR_COLUMNS))
@@ -884,6 +926,7 @@ def compute(table: pd.DataFrame, metas: list[dict] | None = None, baseline: str 
     from benchmark.convergence import arm_budget, budget_gains, budget_stability
 
     nonfinite = nonfinite_lines(table)
+    sparse = sparse_lines(table)
     table = finite_values(table)
     blks = blocks(table)
     pairs: list[dict] = []
@@ -904,7 +947,7 @@ def compute(table: pd.DataFrame, metas: list[dict] | None = None, baseline: str 
     return Stats(cells, ranks, task_ranks, fried, costs, task_costs, baseline, alpha, n_boot, blks,
                  convergence=budget_stability(gains), budget=arms, budget_iterations=_budget_iterations(table, checks),
                  worse=worse_than_input(blks), versions=versions_of(table, metas or []), nonfinite=nonfinite,
-                 pairs=pd.DataFrame(pairs, columns=PAIR_COLUMNS))
+                 sparse=sparse, pairs=pd.DataFrame(pairs, columns=PAIR_COLUMNS))
 
 
 def versions_of(table: pd.DataFrame, metas: list[dict]) -> list[str]:
