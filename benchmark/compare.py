@@ -204,11 +204,11 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     trained = failed = 0
     current: set[str] = set()  # the run ids of the loss files as they are now (not of an earlier edit)
     _probe_new_losses(groups, new, here, tasks, data, dev.type)
-    field: set[str] = set()  # every task's field setting: the store's report keeps the tasks not compared now
-    for task, gs in sorted(groups.items()):
+    field: dict[str, list[str]] = {}  # each task's field settings, the one compared against first: the store's
+    for task, gs in sorted(groups.items()):  # report keeps the tasks not compared now (_field_keep)
         group, task_notes = _pick_group(gs, here)
         if group:
-            field.add(_setting(group[0]))
+            field[task] = list(dict.fromkeys([_setting(group[0]), *(_setting(g[0]) for g in gs)]))
         ids = {m["run_id"] for m in group or ()}
         metrics = tuple(sorted(set(table.loc[table["run_id"].isin(ids), "metric"].astype(str))))
         seeds = sorted({m["config"]["seed"] for m in group or ()})
@@ -249,7 +249,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         if diverged:
             notes[task].append(f"{diverged} of {len(configs)} run(s) of the new loss diverged (a non-finite loss; "
                                "see meta.json's diverged_at).")
-    keep = field | {_setting(g[0]) for g in chosen.values()}
+    keep = _field_keep(field, {t: _setting(g[0]) for t, g in chosen.items()})
     paths = write_report(store, baseline=baseline, alpha=alpha, n_boot=n_boot, formats=formats, visual=visual,
                          keep=keep or None, hint="plbench compare")
     text, figs = _summary(store, chosen, new, notes, alpha, n_boot, baseline, formats, current)
@@ -257,6 +257,31 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     atomic_write_bytes(path, text.encode())
     paths.update(figs)
     return CompareResult(text, path, trained, paths, failed)
+
+
+def _field_keep(field: dict[str, list[str]], chosen: dict[str, str]) -> set[str]:
+    """The settings the store's report keeps after a compare: each compared task's (``chosen``: {task: setting
+    key}) and, for every other task of the field (``field``: {task: its setting keys, preferred first}), its
+    first setting that shares the compared ones' (iterations, net, data, ...: what a leaderboard never mixes
+    across tasks) — a task with none is left out of the report, with a warning that says how to see it."""
+    from benchmark.settings import _parse, _shared
+
+    def shared(key: str) -> str:
+        return json.dumps(_shared(_parse(key)), sort_keys=True, default=str)
+
+    keep = set(chosen.values())
+    want = {shared(k) for k in keep}
+    for task, keys in sorted(field.items()):
+        if task in chosen:
+            continue
+        match = next((k for k in keys if not want or shared(k) in want), None)
+        if match is None:
+            log.warning("%s: left out of the store's leaderboard: none of its field settings shares the compared "
+                        "tasks' (`plbench report --where ...` shows it)", task)
+            continue
+        keep.add(match)
+        want = want or {shared(match)}
+    return keep
 
 
 def _probe_new_losses(groups: dict[str, list[list[dict]]], new: list[str], here: str, tasks, data,

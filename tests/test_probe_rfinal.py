@@ -4,6 +4,7 @@ cost): defects a user would hit, each with the test that failed before its fix."
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from benchmark.settings import select
 from benchmark.stats import compute
@@ -43,3 +44,38 @@ def test_run_with_most_scores_nan_keeps_its_one_note(tmp_path):
     text = " ".join(notes(stats))
     assert text.count(f"seed {seed}") == 1, text
     assert "more than half the images of 1 run" in text
+
+
+FIELD = ["--crop", "32", "--batch-size", "2", "--metrics", "psnr", "--seeds", "0", "--no-budget-check",
+         "--device", "cpu", "--no-progress", "-q", "--no-report"]
+MY_LOSS = ("import torch\nfrom benchmark.registry import register_loss\n\n"
+           "@register_loss('rfinal_grad', version='1')\nclass G(torch.nn.Module):\n"
+           "    def forward(self, pred, target):\n        return (pred - target).abs().mean() * 1.5\n")
+
+
+@pytest.mark.slow  # ≈ 30 s on 2 busy cores: three small grids, then compare
+def test_compare_on_some_tasks_keeps_other_tasks_only_in_the_compared_setting(tmp_path):
+    """Was (since compare kept every task's field setting in the store's report): a field of denoise and sr4 at
+    2 iterations plus denoise at 3 iterations with more losses; `compare --tasks sr4` trained the new loss, then
+    failed with 'the results hold 2 settings that differ in iterations (3 | 2)' — the report was handed denoise's
+    largest group (3 iterations) beside sr4's (2), settings no leaderboard mixes. Now another task keeps the
+    field setting that shares the compared tasks' (denoise at 2 iterations)."""
+    from benchmark.cli import main
+    from benchmark.registry import LOSSES
+
+    out = tmp_path / "r"
+    assert main(["run", "--tasks", "denoise", "sr4", "--losses", "l1", "--iterations", "2", *FIELD,
+                 "--out", str(out)]) == 0
+    assert main(["run", "--tasks", "denoise", "--losses", "l1", "l2", "--iterations", "3", *FIELD,
+                 "--out", str(out)]) == 0
+    f = tmp_path / "my_loss.py"
+    f.write_text(MY_LOSS)
+    try:
+        assert main(["compare", "--loss-file", str(f), "--tasks", "sr4", "--out", str(out), "--device", "cpu",
+                     "--no-progress", "-q", "--no-visual", "--formats", "png", "--bootstrap", "100"]) == 0
+    finally:
+        LOSSES.remove("rfinal_grad")
+    board = (out / "leaderboard.md").read_text()
+    assert "## denoise" in board and "## sr4" in board
+    assert "l2" not in board.split("## sr4")[0]  # denoise at 2 iterations: l1 only
+    assert "rfinal_grad" in board.split("## sr4")[1]
