@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -341,6 +342,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
 
     table = store.table()
     metas = {m["run_id"]: m for m in store.metas()}
+    timed = shlex.join(dict.fromkeys([*new, baseline]))  # a spec as ffl(alpha=2): quoted for the shell
     lines = [f"# Where {', '.join(f'`{n}`' for n in new)} lands", "",
              "Trained and evaluated with exactly the cached field's settings (seeds, iterations, net, data, task "
              f"parameters). Wins/losses: the run is the unit (per-run scores paired by seed; ≥ {MIN_RUNS} runs, "
@@ -348,7 +350,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
              f"metric column's pairs of losses — the top group's own tests, so a loss is out of it exactly when it "
              f"is significantly worse than another — α = {alpha}. Costs (the leaderboard's `ms/it`) were timed "
              f"when each loss ran — the field's earlier, {', '.join(f'`{n}`' for n in new)} now — on a machine "
-             f"whose load may have differed: `plbench perf --losses {' '.join(new)} {baseline}` times them side "
+             f"whose load may have differed: `plbench perf --losses {timed}` times them side "
              "by side (with the same `--loss-file` for a loss of a file).", ""]
     figs = {}
     for task in sorted(notes):

@@ -79,3 +79,27 @@ def test_compare_on_some_tasks_keeps_other_tasks_only_in_the_compared_setting(tm
     assert "## denoise" in board and "## sr4" in board
     assert "l2" not in board.split("## sr4")[0]  # denoise at 2 iterations: l1 only
     assert "rfinal_grad" in board.split("## sr4")[1]
+
+
+def test_compare_perf_command_survives_the_shell(tmp_path):
+    """Was: compare/<loss>.md's cost sentence gave `plbench perf --losses ffl(alpha=2) l1` unquoted: pasted into
+    a shell it is a syntax error (the parenthesis), and a spec with a space split into two losses. Now each
+    loss is quoted, so the command reads back as the losses compared."""
+    import re
+    import subprocess
+
+    from benchmark.compare import _summary
+    from benchmark.synthetic import write_store
+
+    new = "ffl(alpha=2)"
+    store = write_store(tmp_path, tasks=("denoise",), metrics=("psnr",), seeds=(0,), budget_check=False,
+                        offsets={"l1": 0.0, new: 1.0})
+    group = [m for m in store.metas() if m.get("kind") != "input"]
+    text, _ = _summary(store, {"denoise": group}, [new], {"denoise": []}, 0.05, 50, "l1", ())
+    cmd = re.search(r"`(plbench perf [^`]*)`", text).group(1)
+    # as a shell reads it: the words it passes to plbench (a syntax error: bash exits non-zero)
+    got = subprocess.run(["bash", "-c", "printf '%s\\n' " + cmd.removeprefix("plbench ")], capture_output=True,
+                         text=True)
+    assert got.returncode == 0, (cmd, got.stderr)
+    argv = got.stdout.splitlines()
+    assert argv[argv.index("--losses") + 1:] == [new, "l1"], cmd
