@@ -473,10 +473,11 @@ class GridSpec:
                                                            else [d["losses"]])]
         if d.get("loss_tasks") is not None:
             d["loss_tasks"] = _loss_tasks_item(d["loss_tasks"], source)
-        for key in ("tasks", "seeds", "metrics"):  # `seeds: 0 1` written as on the command line: one YAML string
-            if isinstance(d.get(key), str) and len(words := d[key].split()) > 1:
-                raise UserError(f"{source}: {key}: {d[key]!r} names {len(words)} values: a config file's list is "
-                                f"[{', '.join(words)}] (--{key} {d[key]} on the command line)")
+        for key in ("tasks", "seeds", "metrics"):  # `seeds: 0 1` (as on the command line) or `0,1`: one YAML string
+            for item in d[key] if isinstance(d.get(key), list) else [d.get(key)]:
+                if isinstance(item, str) and len(words := re.split(r"[\s,]+", item.strip(" ,"))) > 1:
+                    raise UserError(f"{source}: {key}: {d[key]!r} names {len(words)} values: a config file's list "
+                                    f"is [{', '.join(words)}] (--{key} {' '.join(words)} on the command line)")
         for key in ("tasks", "seeds", "train_data", "test_data", "metrics", "loss_files"):  # one value: a list of one
             if key in d and d[key] is not None and not isinstance(d[key], (list, tuple)):
                 d[key] = [d[key]]

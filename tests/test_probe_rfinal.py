@@ -103,3 +103,20 @@ def test_compare_perf_command_survives_the_shell(tmp_path):
     assert got.returncode == 0, (cmd, got.stderr)
     argv = got.stdout.splitlines()
     assert argv[argv.index("--losses") + 1:] == [new, "l1"], cmd
+
+
+@pytest.mark.parametrize("key, value, listed", [("seeds", "0,1", "[0, 1]"), ("tasks", "denoise,sr4", "[denoise, sr4]"),
+                                                ("metrics", "psnr, ssim", "[psnr, ssim]"),
+                                                ("tasks", ["denoise sr4"], "[denoise, sr4]")])
+def test_a_config_list_written_with_commas_says_how_to_write_it(key, value, listed):
+    """Was: `seeds: 0,1` still gave 'setting argument seeds expects tuple[int, ...] | None, got ['0,1'] (list)',
+    `tasks: denoise,sr4` (or `[denoise sr4]`) was one task 'denoise,sr4', and `metrics: psnr, ssim` was told its
+    list is '[psnr,, ssim]' (--metrics psnr, ssim) → one line naming the 2 values and how to list them."""
+    from benchmark.config import GridSpec
+    from benchmark.errors import UserError
+
+    with pytest.raises(UserError) as err:
+        GridSpec.from_mapping({key: value}, source="grid.yaml")
+    msg = str(err.value)
+    assert "\n" not in msg and msg.startswith(f"grid.yaml: {key}: ") and "names 2 values" in msg, msg
+    assert listed in msg and ",," not in msg and f"--{key} {listed[1:-1].replace(',', '')} " in msg, msg
