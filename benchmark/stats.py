@@ -8,8 +8,8 @@ Methods, per (task, metric) block:
 * **Cell estimate**: mean over test images within a run, then mean over seeds (the leaderboard
   number); every cell of a (task, metric) column is over the same images — an image some loss's run
   has no finite score for is left out of the whole column (:func:`common_images`), as the paired
-  tests leave it out of each pair; a run scored on fewer than half the images is a missing run of the
-  column instead (:func:`sparse_runs`).
+  tests leave it out of each pair; a run scored on fewer than half the images its column scored is a
+  missing run of the column instead (:func:`sparse_runs`).
   **95% CI**: a two-level percentile bootstrap that resamples test images (shared by all
   losses of the block: common random numbers) and, per loss, its seeds; seeded from a hash of
   (task, metric), so it is reproducible and independent of table order. Vectorised: counts of a
@@ -281,22 +281,19 @@ def nonfinite_lines(table: pd.DataFrame) -> list[str]:
                       "metric": table["metric"].astype(str).to_numpy()[bad],
                       "label": labels(table).to_numpy()[bad], "kind": kind,
                       "run": table["run_id"].astype(str).to_numpy()[bad], "seed": table["seed"].to_numpy()[bad]})
-    # a run with no finite score in a column is left out of it as a missing run (its images stay: common_images)
-    rows = table.groupby([table["task"].astype(str), table["metric"].astype(str),
-                          table["run_id"].astype(str)]).size()
+    # a run left out of a column as a missing run (its images stay: common_images), by sparse_runs' rule
+    cov = run_coverage(table).set_index(["task", "metric", "run"])
     kept = _common_counts(table)
     parts = []
 
     def whole_runs(h: pd.DataFrame, task: str, metric: str) -> str:
-        n_bad = h.groupby("run").size()
-        # unscored on more than half its images: a missing run of the column (sparse_runs' rule)
-        gone = [r for r, k in n_bad.items() if 2 * k > rows.get((task, metric, r), np.inf)]
+        gone = [r for r in h["run"].unique() if cov.at[(task, metric, r), "sparse"]]
         if not gone:
             return ""
         seed = pd.to_numeric(h.loc[h["run"].isin(gone), "seed"], errors="coerce").dropna()  # input: no seed
         seeds = [f"{x:g}" for x in sorted(set(seed))]
         which = f", seed{'s' if len(seeds) > 1 else ''} {', '.join(seeds)}" if seeds else ""
-        every = all(n_bad[r] == rows.get((task, metric, r), -1) for r in gone)
+        every = all(cov.at[(task, metric, r), "scored"] == 0 for r in gone)
         return (f"; {'every image' if every else 'more than half the images'} of {len(gone)} "
                 f"run{'s' if len(gone) > 1 else ''}{which}: "
                 f"{'those runs are' if len(gone) > 1 else 'that run is'} left out of the column")
@@ -315,11 +312,32 @@ def nonfinite_lines(table: pd.DataFrame) -> list[str]:
             + (" (except where said)" if any(u for _, _, u in kept.values()) else "") + ": " + "; ".join(parts) + "."]
 
 
+def run_coverage(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per (task, metric, run) of ``table``: ``label``, ``seed``, ``rows`` (its images with a row),
+    ``scored`` (with a finite score), ``images`` (the column's images some run scored) and ``sparse``
+    (:func:`sparse_runs`' rule: no finite score, or fewer than half of ``images``) — what the notes on
+    runs left out of a column say, by the rule that leaves them out."""
+    v = pd.to_numeric(table["value"], errors="coerce").astype(float).to_numpy()
+    t = pd.DataFrame({"task": table["task"].astype(str).to_numpy(), "metric": table["metric"].astype(str).to_numpy(),
+                      "item": (table["dataset"].astype(str) + "/" + table["image"].astype(str)).to_numpy(),
+                      "run": table["run_id"].astype(str).to_numpy(), "label": labels(table).to_numpy(),
+                      "seed": pd.to_numeric(table["seed"], errors="coerce").to_numpy(), "ok": np.isfinite(v)})
+    n_items = t[t["ok"]].groupby(["task", "metric"])["item"].nunique()
+    # one row per (run, image), as blocks() averages duplicates: scored when some row of it is finite
+    t = t.groupby(["task", "metric", "run", "item"], sort=False).agg(label=("label", "first"),
+                                                                     seed=("seed", "first"), ok=("ok", "any"))
+    out = t.groupby(level=[0, 1, 2]).agg(label=("label", "first"), seed=("seed", "first"),
+                                         rows=("ok", "size"), scored=("ok", "sum")).reset_index()
+    out["images"] = [int(n_items.get((a, b), 0)) for a, b in zip(out["task"], out["metric"])]
+    out["sparse"] = (out["scored"] == 0) | (2 * out["scored"] < out["images"])
+    return out
+
+
 def sparse_lines(table: pd.DataFrame) -> list[str]:
     """One line for the report's notes naming each run :func:`sparse_runs` leaves out of a (task, metric)
-    column because it has rows for fewer than half the column's images (its other rows absent, not
-    non-finite: those runs are named by :func:`nonfinite_lines`); [] when there is none. Without it such
-    a run vanished from its cell without a word."""
+    column because it has rows for fewer than half the images its column scored (its other rows absent,
+    not non-finite: a run with a non-finite score is named by :func:`nonfinite_lines`); [] when there is
+    none. Without it such a run vanished from its cell without a word."""
     if table.empty:
         return []
     v = pd.to_numeric(table["value"], errors="coerce").astype(float).to_numpy()
@@ -329,20 +347,8 @@ def sparse_lines(table: pd.DataFrame) -> list[str]:
                                observed=True).size().groupby(level=[0, 1]).size()
         if (2 * sizes >= images.reindex(sizes.index.droplevel(2)).to_numpy()).all():
             return []
-    t = pd.DataFrame({"task": table["task"].astype(str).to_numpy(), "metric": table["metric"].astype(str).to_numpy(),
-                      "item": (table["dataset"].astype(str) + "/" + table["image"].astype(str)).to_numpy(),
-                      "run": table["run_id"].astype(str).to_numpy(), "label": labels(table).to_numpy(),
-                      "seed": pd.to_numeric(table["seed"], errors="coerce").to_numpy(), "ok": np.isfinite(v)})
-    n_items = t.groupby(["task", "metric"])["item"].nunique()
-    # one row per (run, image), as blocks() averages duplicates: scored when some row of it is finite
-    t = t.groupby(["task", "metric", "run", "item"], sort=False).agg(label=("label", "first"),
-                                                                     seed=("seed", "first"), ok=("ok", "any"))
-    per_run = t.groupby(level=[0, 1, 2]).agg(label=("label", "first"), seed=("seed", "first"),
-                                             rows=("ok", "size"), scored=("ok", "sum")).reset_index()
-    per_run["images"] = [n_items[(a, b)] for a, b in zip(per_run["task"], per_run["metric"])]
-    bad = per_run["rows"] - per_run["scored"]
-    # sparse_runs' rule on the rows there are; a run mostly non-finite is named by nonfinite_lines already
-    few = per_run[(per_run["scored"] > 0) & (2 * per_run["scored"] < per_run["images"]) & ~(2 * bad > per_run["rows"])]
+    cov = run_coverage(table)
+    few = cov[cov["sparse"] & (cov["scored"] > 0) & (cov["rows"] == cov["scored"])]
     if few.empty:
         return []
     parts = []
@@ -437,11 +443,14 @@ def common_images(values: np.ndarray, is_input=None) -> np.ndarray:
 
 
 def sparse_runs(values: np.ndarray) -> np.ndarray:
-    """(L, S) bools: the runs with some score in the (L, S, I) column but finite on fewer than half its
-    images — left out of the column as missing runs (:func:`common_images`)."""
+    """(L, S) bools: the runs with some score in the (L, S, I) column but finite on fewer than half the
+    images some run of it scored — left out of the column as missing runs (:func:`common_images`)."""
     v = np.asarray(values, float)
-    scored = (~np.isnan(v)).sum(axis=2)                                                   # (L, S)
-    return (scored > 0) & (2 * scored < v.shape[2])
+    ok = ~np.isnan(v)
+    scored = ok.sum(axis=2)                                                               # (L, S)
+    # against the images some run of the column scored: a metric undefined on the same images for every
+    # run leaves the column over the rest, not every run out of it
+    return (scored > 0) & (2 * scored < ok.any(axis=(0, 1)).sum())
 
 
 def _image_gaps(values: np.ndarray, is_input=None) -> np.ndarray:

@@ -120,3 +120,23 @@ def test_a_config_list_written_with_commas_says_how_to_write_it(key, value, list
     msg = str(err.value)
     assert "\n" not in msg and msg.startswith(f"grid.yaml: {key}: ") and "names 2 values" in msg, msg
     assert listed in msg and ",," not in msg and f"--{key} {listed[1:-1].replace(',', '')} " in msg, msg
+
+
+def test_a_metric_failing_on_the_same_images_for_every_run_keeps_its_column(tmp_path):
+    """Was: a metric with no score on the same 6 of 10 images for every run (a metric undefined on some images)
+    made every run 'scored on fewer than half the images' (stats.sparse_runs), so the whole column went blank
+    ('every loss on the 0 of 10 images'), where before it was over the 4 images every run scored. Now a run is
+    sparse against the images its column scored, and the note names no run as left out."""
+    from benchmark.export import notes
+
+    store = write_store(tmp_path, offsets={"l1": 0.0, "good": 1.0}, seeds=(0, 1, 2), n_images=10,
+                        metrics=("psnr", "ssim"), budget_check=False)
+    t = select(store.table()).table.copy()
+    imgs = sorted(t["image"].unique())
+    t.loc[(t["metric"] == "ssim") & t["image"].isin(imgs[:6]), "value"] = np.nan
+    stats = compute(t, store.metas(), n_boot=20)
+    ssim = stats.cells[stats.cells["metric"] == "ssim"].set_index("label")
+    assert ssim.loc["good", "n_seeds"] == 3 and ssim.loc["l1", "n_seeds"] == 3
+    assert ssim.loc["good", "mean"] > ssim.loc["l1", "mean"]
+    text = " ".join(notes(stats))
+    assert "every loss on the 4 of 10 images" in text and "left out of the column" not in text, text
