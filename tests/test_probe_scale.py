@@ -73,6 +73,20 @@ def test_table_parses_each_distinct_setting_once(tmp_path, monkeypatch):
     assert sorted(calls) == sorted(table["setting"].dropna().unique())
 
 
+def _spy_table(monkeypatch, module, name: str) -> dict:
+    """Wrap ``module.name`` (a function whose first argument is the table) so the returned dict's ``"t"`` holds
+    the table it was last called with."""
+    seen = {}
+    real = getattr(module, name)
+
+    def spy(table, *a, **k):
+        seen["t"] = table
+        return real(table, *a, **k)
+
+    monkeypatch.setattr(module, name, spy)
+    return seen
+
+
 def _report(root, monkeypatch=None, plain=False):
     from benchmark import report
 
@@ -90,14 +104,7 @@ def test_report_statistics_run_on_categorical_columns(tmp_path, monkeypatch):
     string columns reach :func:`compute` as categoricals."""
     from benchmark import report
 
-    seen = {}
-    real = report.compute
-
-    def compute(table, *a, **k):
-        seen["t"] = table
-        return real(table, *a, **k)
-
-    monkeypatch.setattr(report, "compute", compute)
+    seen = _spy_table(monkeypatch, report, "compute")
     store = _store(tmp_path, n_images=4)
     report.write_report(store, html=False, visual=False, n_boot=20, formats=("png",))
     dtypes = seen["t"].dtypes
@@ -124,14 +131,7 @@ def test_findings_command_checks_categorical_columns(tmp_path, monkeypatch):
     from benchmark import findings
     from benchmark.cli import main
 
-    seen = {}
-    real = findings.check_all
-
-    def check_all(table, *a, **k):
-        seen["t"] = table
-        return real(table, *a, **k)
-
-    monkeypatch.setattr(findings, "check_all", check_all)
+    seen = _spy_table(monkeypatch, findings, "check_all")
     _store(tmp_path, n_images=4)
     assert main(["findings", "--out", str(tmp_path), "-q", "--bootstrap", "100"]) == 0
     assert isinstance(seen["t"].dtypes["loss"], pd.CategoricalDtype)
