@@ -762,8 +762,8 @@ def cmd_check(args) -> int:
         print(f"{len(leftovers)} temporary file(s) left by interrupted writes ({names}): "
               + ("removed" if args.repair else "never read; --repair removes them"))
     if not damaged:
-        print(f"{store.root}: {n} runs" + (f" (and {inputs} scoring{'s' if inputs != 1 else ''} of the degraded input)"
-                                            if inputs else "") + ", every record readable and matching its checksum")
+        also = f" (and {inputs} scoring{'s' if inputs != 1 else ''} of the degraded input)" if inputs else ""
+        print(f"{store.root}: {n} run{'s' if n != 1 else ''}{also}, every record readable and matching its checksum")
         return 0
     held = untouched = 0
     for rid, why in sorted(damaged.items()):

@@ -140,3 +140,14 @@ def test_a_metric_failing_on_the_same_images_for_every_run_keeps_its_column(tmp_
     assert ssim.loc["good", "mean"] > ssim.loc["l1", "mean"]
     text = " ".join(notes(stats))
     assert "every loss on the 4 of 10 images" in text and "left out of the column" not in text, text
+
+
+def test_check_counts_one_run_in_the_singular(tmp_path, capsys):
+    """Was: `plbench check` on a store of one trained run said '1 runs (and 1 scoring of the degraded input)'
+    (the grid's own log line was fixed to '1 run') → '1 run'."""
+    from benchmark.cli import main
+
+    write_store(tmp_path, offsets={"l1": 0.0}, seeds=(0,), n_images=3, metrics=("psnr",), budget_check=False)
+    assert main(["check", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert ": 1 run (and 1 scoring of the degraded input)," in out, out
