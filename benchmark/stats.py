@@ -314,7 +314,7 @@ def nonfinite_lines(table: pd.DataFrame) -> list[str]:
 
 def run_coverage(table: pd.DataFrame) -> pd.DataFrame:
     """One row per (task, metric, run) of ``table``: ``label``, ``seed``, ``rows`` (its images with a row),
-    ``scored`` (with a finite score), ``images`` (the column's images some run scored) and ``sparse``
+    ``scored`` (with a finite score), ``images`` (the column's images some run of a restored loss scored) and ``sparse``
     (:func:`sparse_runs`' rule: no finite score, or fewer than half of ``images``) — what the notes on
     runs left out of a column say, by the rule that leaves them out."""
     v = pd.to_numeric(table["value"], errors="coerce").astype(float).to_numpy()
@@ -322,7 +322,7 @@ def run_coverage(table: pd.DataFrame) -> pd.DataFrame:
                       "item": (table["dataset"].astype(str) + "/" + table["image"].astype(str)).to_numpy(),
                       "run": table["run_id"].astype(str).to_numpy(), "label": labels(table).to_numpy(),
                       "seed": pd.to_numeric(table["seed"], errors="coerce").to_numpy(), "ok": np.isfinite(v)})
-    n_items = t[t["ok"]].groupby(["task", "metric"])["item"].nunique()
+    n_items = t[t["ok"] & (table["loss"].astype(str).to_numpy() != INPUT)].groupby(["task", "metric"])["item"].nunique()
     # one row per (run, image), as blocks() averages duplicates: scored when some row of it is finite
     t = t.groupby(["task", "metric", "run", "item"], sort=False).agg(label=("label", "first"),
                                                                      seed=("seed", "first"), ok=("ok", "any"))
@@ -430,7 +430,7 @@ def common_images(values: np.ndarray, is_input=None) -> np.ndarray:
     cell to its few images; ``is_input``: (L,) bools, the degraded input's row, which takes the mask but
     does not set it. The values themselves when no image is left, or none would remain."""
     v = np.asarray(values, float)
-    sparse = sparse_runs(v)
+    sparse = sparse_runs(v, is_input)
     if sparse.any():
         v = v.copy()
         v[sparse] = np.nan
@@ -442,15 +442,18 @@ def common_images(values: np.ndarray, is_input=None) -> np.ndarray:
     return out
 
 
-def sparse_runs(values: np.ndarray) -> np.ndarray:
+def sparse_runs(values: np.ndarray, is_input=None) -> np.ndarray:
     """(L, S) bools: the runs with some score in the (L, S, I) column but finite on fewer than half the
-    images some run of it scored — left out of the column as missing runs (:func:`common_images`)."""
+    images some run of a restored loss scored — left out of the column as missing runs
+    (:func:`common_images`); ``is_input``: (L,) bools, the degraded input's row, judged by that count but
+    not setting it."""
     v = np.asarray(values, float)
     ok = ~np.isnan(v)
     scored = ok.sum(axis=2)                                                               # (L, S)
-    # against the images some run of the column scored: a metric undefined on the same images for every
-    # run leaves the column over the rest, not every run out of it
-    return (scored > 0) & (2 * scored < ok.any(axis=(0, 1)).sum())
+    # against the images the column's restored runs scored: a metric undefined on the same images for
+    # every run leaves the column over the rest, not every run out of it
+    rows = np.ones(v.shape[0], bool) if is_input is None else ~np.asarray(is_input, bool)
+    return (scored > 0) & (2 * scored < ok[rows].any(axis=(0, 1)).sum())
 
 
 def _image_gaps(values: np.ndarray, is_input=None) -> np.ndarray:

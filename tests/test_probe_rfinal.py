@@ -151,3 +151,20 @@ def test_check_counts_one_run_in_the_singular(tmp_path, capsys):
     assert main(["check", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert ": 1 run (and 1 scoring of the degraded input)," in out, out
+
+
+def test_the_degraded_input_scored_on_every_image_does_not_blank_the_column(tmp_path):
+    """The same metric failing on the same 6 of 10 images of every restored run, while the degraded input has all
+    10 scored: the input's images set the count (sparse against 10) and every restored run was left out → the
+    input takes the column's images but does not set them (as common_images), the column is over the 4."""
+    from benchmark.stats import INPUT
+
+    store = write_store(tmp_path, offsets={"l1": 0.0, "good": 1.0}, seeds=(0, 1, 2), n_images=10,
+                        metrics=("psnr", "ssim"), budget_check=False)
+    t = select(store.table()).table.copy()
+    imgs = sorted(t["image"].unique())
+    t.loc[(t["metric"] == "ssim") & t["image"].isin(imgs[:6]) & (t["loss"] != INPUT), "value"] = np.nan
+    stats = compute(t, store.metas(), n_boot=20)
+    ssim = stats.cells[stats.cells["metric"] == "ssim"].set_index("label")
+    assert ssim.loc["good", "n_seeds"] == 3 and ssim.loc["l1", "n_seeds"] == 3
+    assert not stats.sparse and "left out of the column" not in " ".join(stats.nonfinite)
