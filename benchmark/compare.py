@@ -366,6 +366,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         # as the leaderboard opens: metric coverage, runs not shown converged or too few, one test image
         cov = [f"Metric coverage: {line}" for line in coverage_lines(coverage_table(store, ids), len(ids))]
         cov += [x for x in (smoke_test(st), one_image_text(st, task)) if x]
+        cov += st.nonfinite + st.sparse  # scores and runs left out of a column, as the leaderboard's notes say
         lines += [f"> {line}" for line in cov]
         if notes[task] or cov:
             lines.append("")  # a blank line ends the quotes (else Markdown folds what follows into them)

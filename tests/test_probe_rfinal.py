@@ -168,3 +168,21 @@ def test_the_degraded_input_scored_on_every_image_does_not_blank_the_column(tmp_
     ssim = stats.cells[stats.cells["metric"] == "ssim"].set_index("label")
     assert ssim.loc["good", "n_seeds"] == 3 and ssim.loc["l1", "n_seeds"] == 3
     assert not stats.sparse and "left out of the column" not in " ".join(stats.nonfinite)
+
+
+def test_compare_summary_says_a_run_of_the_new_loss_was_left_out(tmp_path):
+    """Was: a run of the compared loss its metric scored on 1 of 6 images was left out of the column (a missing run,
+    stats.sparse_runs) and compare/<loss>.md gave its rank over the other runs with no word; the leaderboard's
+    notes said it. Now the summary carries the same note under its task."""
+    from benchmark.compare import _summary
+
+    store = write_store(tmp_path, tasks=("denoise",), metrics=("psnr",), seeds=(0, 1), n_images=6,
+                        budget_check=False, offsets={"l1": 0.0, "good": 1.0})
+    rid, seed = min((m["run_id"], m["config"]["seed"]) for m in store.metas()
+                    if (m.get("config") or {}).get("loss") == "good")
+    t = store.table()
+    t.loc[t.index[t["run_id"] == rid][1:], "value"] = np.nan  # the metric scored 1 of its 6 images
+    store.table = lambda: t.copy()
+    group = [m for m in store.metas() if m.get("kind") != "input"]
+    text, _ = _summary(store, {"denoise": group}, ["good"], {"denoise": []}, 0.05, 50, "l1", ())
+    assert f"more than half the images of 1 run, seed {seed}" in text, text
