@@ -220,7 +220,7 @@ def base_family_text(stats: Stats) -> str:
     c = stats.cells
     n = int(c["p_base"].notna().sum()) if not c.empty and "p_base" in c.columns else 0
     if not n:  # no family to name: say why there is no mark
-        return f"none tested in this leaderboard (each needs the baseline and ≥ {MIN_RUNS} paired runs)"
+        return f"none tested in this leaderboard: each needs the baseline and ≥ {MIN_RUNS} paired runs"
     return (f"Holm over the {n} comparison{'s' if n != 1 else ''} with the baseline in this leaderboard, "
             f"every task, metric and loss; α = {stats.alpha}")
 
