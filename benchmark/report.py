@@ -46,16 +46,17 @@ def run_means(table: pd.DataFrame) -> pd.DataFrame:
              .reset_index())
 
 
-def leaderboard(table: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def leaderboard(table: pd.DataFrame, blks=None) -> dict[str, pd.DataFrame]:
     """{task: DataFrame(index=loss label, columns=metric, values=mean over seeds)}: the leaderboard's own
     cell means (:attr:`benchmark.stats.Block.means`, every cell of a column over the same images), so
-    ``leaderboard.png`` shows the numbers and order of ``leaderboard.md``."""
+    ``leaderboard.png`` shows the numbers and order of ``leaderboard.md``. ``blks``: the table's
+    :func:`benchmark.stats.blocks` where already built (:attr:`Stats.blocks`), not built again."""
     from benchmark.stats import blocks
 
     if table.empty:
         return {}
     cols: dict[str, dict[str, pd.Series]] = {}
-    for b in blocks(table):
+    for b in blocks(table) if blks is None else blks:
         cols.setdefault(b.task, {})[b.metric] = pd.Series(b.means, index=pd.Index(b.labels, name="label"))
     out = {}
     for task, by_metric in cols.items():
@@ -92,19 +93,20 @@ def by_dataset_markdown(table: pd.DataFrame, stats=None) -> str:
     return by_dataset(table, stats)
 
 
-def heatmap(table: pd.DataFrame, path: Path, worse: pd.DataFrame | None = None) -> Path | None:
+def heatmap(table: pd.DataFrame, path: Path, worse: pd.DataFrame | None = None, blks=None) -> Path | None:
     """One panel per task: loss × metric, colour = the change from the degraded input (the first
     row), text = the mean value; ``worse``: the runs worse than the input (:attr:`Stats.worse`),
-    flagged ⚠ as in the tables (:func:`benchmark.figures.leaderboard_heatmap`)."""
+    flagged ⚠ as in the tables (:func:`benchmark.figures.leaderboard_heatmap`); ``blks``: as for
+    :func:`leaderboard`."""
     from benchmark.figures import leaderboard_heatmap
 
-    panels = heatmap_panels(table)
+    panels = heatmap_panels(table, blks)
     return leaderboard_heatmap(panels, path, worse) if panels else None
 
 
-def heatmap_panels(table: pd.DataFrame) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
+def heatmap_panels(table: pd.DataFrame, blks=None) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
     """{task: (rank within each metric, formatted means)}, input first, for :func:`heatmap`."""
-    boards = leaderboard(table)
+    boards = leaderboard(table, blks)
     higher = higher_map(table) if boards else {}
     panels = {}
     for task, wide in boards.items():
@@ -228,7 +230,7 @@ def write_report(store: ResultsStore, *, baseline: str = "l1", alpha: float = 0.
     from benchmark.figures import style
 
     with style():  # one style for every figure: characters no font has are named once, not per figure
-        png = heatmap(table, root / "leaderboard.png", stats.worse)
+        png = heatmap(table, root / "leaderboard.png", stats.worse, stats.blocks)  # compute's blocks of this table
         figs = make_figures(stats, store, metas, root / "figures", formats, visual, chosen.run_ids) \
             if not table.empty else {}
     if png:

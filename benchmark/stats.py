@@ -266,10 +266,10 @@ def labels(table: pd.DataFrame) -> pd.Series:
 _labels = labels
 
 
-def nonfinite_lines(table: pd.DataFrame) -> list[str]:
+def nonfinite_lines(table: pd.DataFrame, blks: list | None = None) -> list[str]:
     """One line for the report's notes when some scores are NaN or ±inf (left out by
     :func:`finite_values`): per (task, metric) the loss labels and how many image scores of theirs,
-    of which kind; [] when every value is finite."""
+    of which kind; [] when every value is finite. ``blks``: the table's :func:`blocks` where already built."""
     if table.empty:
         return []
     v = pd.to_numeric(table["value"], errors="coerce").astype(float).to_numpy()
@@ -283,7 +283,7 @@ def nonfinite_lines(table: pd.DataFrame) -> list[str]:
                       "run": table["run_id"].astype(str).to_numpy()[bad], "seed": table["seed"].to_numpy()[bad]})
     # a run left out of a column as a missing run (its images stay: common_images), by sparse_runs' rule
     cov = run_coverage(table).set_index(["task", "metric", "run"])
-    kept = _common_counts(table)
+    kept = _common_counts(blocks(table) if blks is None else blks)
     parts = []
 
     def whole_runs(h: pd.DataFrame, task: str, metric: str) -> str:
@@ -377,12 +377,12 @@ def common_values(table: pd.DataFrame) -> pd.DataFrame:
     return table.assign(value=table["value"].where(~np.asarray(drop, bool)))
 
 
-def _common_counts(table: pd.DataFrame) -> dict[tuple[str, str], tuple[int, int, bool]]:
+def _common_counts(blks: list["Block"]) -> dict[tuple[str, str], tuple[int, int, bool]]:
     """{(task, metric): (test images, images left in every cell by :func:`common_images`, unmatched)};
     ``unmatched``: no image every run scored, so :func:`common_images` left the column as it was and its
     cells are not over the same images."""
     out = {}
-    for b in blocks(table):
+    for b in blks:
         gap = _image_gaps(b.values, [l == INPUT for l in b.labels])
         out[(b.task, b.metric)] = (len(b.items), int((~np.isnan(b.values).all(axis=(0, 1))).sum()),
                                    bool(gap.size and gap.all()))
@@ -937,10 +937,10 @@ def compute(table: pd.DataFrame, metas: list[dict] | None = None, baseline: str 
     rows of the runs' budget checks, :attr:`benchmark.settings.Selection.checks`)."""
     from benchmark.convergence import arm_budget, budget_gains, budget_stability
 
-    nonfinite = nonfinite_lines(table)
+    blks = blocks(table)  # built once: the notes below read them too
+    nonfinite = nonfinite_lines(table, blks)
     sparse = sparse_lines(table)
     table = finite_values(table)
-    blks = blocks(table)
     pairs: list[dict] = []
     cells = cell_table(blks, baseline, alpha, n_boot, pairs)
     ranks, task_ranks = rank_summary(cells) if not cells.empty else (pd.DataFrame(), pd.DataFrame())
