@@ -48,7 +48,8 @@ WORSE_TEX = "(!)"
 #: what the overall ranking's cost columns hold (benchmark.stats: median ``ms_per_it``, max ``peak_mem_mb``)
 COST_COLUMNS = ("`ms/it`: the median over the loss's runs of its steady-state training time per iteration "
                 "(warm-up iterations and checkpoint saves left out; timed on a machine that may have been running "
-                "other work, so read it within one grid); `peak MB`: the largest peak of GPU memory over its runs "
+                "other work, so read it within one grid; never pooled over a CPU and a GPU: – for a loss timed on both, the "
+                "notes give each device's median); `peak MB`: the largest peak of GPU memory over its runs "
                 "(– on a CPU).")
 #: what the task tables' own columns hold (:func:`task_rows`)
 TASK_COLUMNS = ("`rank`: the loss's mean rank over the task's metric columns (1 = best); `ms/it`: the median "
@@ -639,6 +640,32 @@ def _run_ranks_text(f: dict) -> str:
             f"of the overall ranking (ranks of each cell mean) are not comparable with it.")
 
 
+def device_cost_lines(stats: Stats) -> list[str]:
+    """Notes on ms/it timed on several kinds of device (:func:`benchmark.stats.device_kind`): a loss whose
+    runs mix a CPU and a GPU has no pooled ms/it ("–" in the ms/it columns; its median per device here),
+    and losses each timed on another device are named per device, as their ms/it columns compare machines."""
+    from benchmark.stats import device_kind
+
+    c = stats.costs
+    if c.empty or "device" not in c.columns:
+        return []
+    out = []
+    mixed = c[c["ms_per_it_by_device"].astype(str) != ""] if "ms_per_it_by_device" in c.columns else c.iloc[0:0]
+    if not mixed.empty:
+        out.append("ms/it is not pooled over devices (a CPU and a GPU step differ by orders of magnitude), so it is – "
+                   "for a loss timed on both; its median per device: "
+                   + "; ".join(f"{r.label}: {r.ms_per_it_by_device.replace('; ', ', ')}"
+                               for r in mixed.itertuples(index=False)) + ".")
+    kinds: dict[str, list[str]] = {}
+    for r in c.itertuples(index=False):
+        for k in sorted({device_kind(d) for d in str(r.device).split(", ") if d} - {"unknown"}):
+            kinds.setdefault(k, []).append(str(r.label))
+    if len(kinds) > 1:
+        out.append("ms/it was timed on several kinds of device, so its columns compare machines as well as losses — "
+                   + "; ".join(f"{k}: {', '.join(v)}" for k, v in sorted(kinds.items())) + ".")
+    return out
+
+
 def notes(stats: Stats, coverage: bool = True) -> list[str]:
     """Plain-text notes: method, baseline, and what the test-set size allows (``coverage``: with
     one ``Metric coverage:`` line per :attr:`Stats.coverage` entry; the HTML folds them into one).
@@ -658,6 +685,7 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
         out.append(f"ms/it of {int(old['timed_with_warmup'].sum())} run(s) ({', '.join(map(str, old['label']))}) "
                    "was recorded before plbench timed the steady state: it includes the first iterations (with "
                    "--compile, the compilation) and checkpoint saves, so it reads high next to the others'.")
+    out += device_cost_lines(stats)
     from benchmark.stats import seed_agreement
 
     agree = seed_agreement(stats.blocks)

@@ -868,11 +868,21 @@ def smoke_test(stats: "Stats", short: bool = False) -> str:
     return "Smoke test, not a ranking: " + "; ".join(why) + tail
 
 
+def device_kind(device) -> str:
+    """The kind of device a run was timed on: ``"cuda:0"`` → ``"cuda"``, ``"cpu"`` → ``"cpu"``; ``"unknown"``
+    when the run's ``meta.json`` records none. ms/it of two kinds are never pooled (:func:`cost_table`)."""
+    if device is None or (not isinstance(device, str) and pd.isna(device)) or not str(device).strip():
+        return "unknown"
+    return str(device).split(":", 1)[0].strip()
+
+
 def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: dict[str, str] | None = None,
                version_of: dict[str, str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per loss label and per (task, label): runs, ok, diverged, failed, unconverged (finished runs
     whose arm is not shown converged by its budget checks, ``arms`` of
-    :func:`benchmark.convergence.arm_budget`), median ms/it, max peak MB. ``label_of``: {run id: its
+    :func:`benchmark.convergence.arm_budget`), median ms/it, max peak MB. A label timed on several kinds of
+    device (:func:`device_kind`: a CPU and a GPU) gets no pooled ms/it (NaN): ``ms_per_it_by_device`` gives
+    the median per device instead ("" when one kind). ``label_of``: {run id: its
     rows' label (:func:`labels`)}, so two versions of one loss (two labels) never pool their costs; a
     run without rows (diverged, failed) is labelled from its spec and weights kind, with its loss version
     appended when the runs with rows of that label have other versions (``version_of``: {run id: its rows'
@@ -903,7 +913,7 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
                      # timed before ms/it was steady state (benchmark.runner._cost): warm-up and saves in it
                      "timed_with_warmup": m.get("ms_per_it") is not None and "timing_excluded" not in m})
     cols = ["runs", "ok", "diverged", "failed", "unconverged", "ms_per_it", "peak_mem_mb", "device",
-            "timed_with_warmup"]
+            "ms_per_it_by_device", "timed_with_warmup"]
     if not rows:
         return (pd.DataFrame(columns=["label", "loss", *cols]),
                 pd.DataFrame(columns=["task", "label", "loss", *cols]))
@@ -911,13 +921,23 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
     df["ms_per_it"] = pd.to_numeric(df["ms_per_it"], errors="coerce")
     df["peak_mem_mb"] = pd.to_numeric(df["peak_mem_mb"], errors="coerce")
 
+    df["device_kind"] = [device_kind(d) for d in df["device"]]
+
     def agg(g: pd.DataFrame) -> pd.Series:
+        # a CPU and a GPU step differ by orders of magnitude: one median over both is no cost of either
+        timed = g[g["ms_per_it"].notna()]
+        by_dev = timed.groupby("device_kind")["ms_per_it"].agg(["median", "size"])
+        mixed = len(by_dev.index.difference(["unknown"])) > 1  # a run recording no device joins either
         return pd.Series({"runs": len(g), "ok": int((g["status"] == "ok").sum()),
                           "diverged": int((g["status"] == "diverged").sum()),
                           "failed": int((g["status"] == "failed").sum()),
                           "unconverged": int(g["unconverged"].sum()),
-                          "ms_per_it": g["ms_per_it"].median(), "peak_mem_mb": g["peak_mem_mb"].max(),
+                          "ms_per_it": math.nan if mixed else g["ms_per_it"].median(),
+                          "peak_mem_mb": g["peak_mem_mb"].max(),
                           "device": ", ".join(sorted({str(d) for d in g["device"].dropna()})),
+                          "ms_per_it_by_device": "; ".join(
+                              f"{d} {r['median']:.1f} ms/it ({int(r['size'])} run{'s' if r['size'] != 1 else ''})"
+                              for d, r in by_dev.iterrows()) if mixed else "",
                           "timed_with_warmup": int(g["timed_with_warmup"].sum())})
 
     per_loss = df.groupby(["label", "loss"]).apply(agg, include_groups=False).reset_index()
