@@ -809,7 +809,10 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
                            edgecolor=WORSE_COLOUR if l in worse else "k", linewidth=1.0 if l in worse else 0.4,
                            clip_on=False, zorder=5)
                 # the value(s) beyond the range: both, as "x, y", when the point is off-scale on both axes
-                value = f"{xm:.3g}, {ym:.3g}" if xc != xm and yc != ym else f"{xm if xc != xm else ym:.3g}"
+                from benchmark.export import metric_decimals  # as the task tables print them: the column's decimals
+
+                xs, ys = f"{xm:.{metric_decimals(stats, task, dist)}f}", f"{ym:.{metric_decimals(stats, task, perc)}f}"
+                value = f"{xs}, {ys}" if xc != xm and yc != ym else xs if xc != xm else ys
                 off.setdefault(edge, []).append((l, xc, yc, value))
             elif l == INPUT:
                 ax.scatter([xm], [ym], s=30, marker="X", color=INPUT_COLOUR, edgecolor="k", linewidth=0.4, zorder=8,
@@ -1243,13 +1246,25 @@ def training_curves(metas: list[dict], base: Path, formats=("png", "pdf"), style
 def _board_values(board) -> pd.DataFrame:
     """A leaderboard panel as numbers: loss label × ``"metric ↑/↓"`` means. Accepts the numeric frame
     itself or :func:`benchmark.report.heatmap_panels`' (rank frame, text frame) pair, whose text is
-    the mean (3 significant digits, which is what the cell shows anyway)."""
+    the mean as the task tables print it (:func:`board_text`)."""
     if isinstance(board, pd.DataFrame):
         return board.astype(float)
     ranks, text = board
     vals = text.apply(lambda col: pd.to_numeric(col.astype(str).str.replace("−", "-").str.strip(), errors="coerce"))
     vals.columns = list(ranks.columns)
     return vals.astype(float)
+
+
+def board_text(board) -> pd.DataFrame | None:
+    """The cell texts of a leaderboard panel given as :func:`benchmark.report.heatmap_panels`' (rank frame, text
+    frame) pair, its columns named as the rank frame's (``"metric ↑/↓"``); None for a numeric frame (the figure
+    then formats it: :func:`column_decimals`)."""
+    if isinstance(board, pd.DataFrame):
+        return None
+    ranks, text = board
+    text = text.copy()
+    text.columns = list(ranks.columns)
+    return text
 
 
 def _column_name(column: str) -> str:
@@ -1325,7 +1340,8 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     ``boards`` maps task → the means (loss label × ``"metric ↑/↓"``), or the (rank frame, text
     frame) pair of :func:`benchmark.report.heatmap_panels`. Colour = :func:`gain_over_input` on a
     diverging scale with its colourbar (white = the degraded input, blue = better, red = worse);
-    text = the mean, with the same decimals down a column (:func:`column_decimals`); rows in one
+    text = the mean as the task tables print it where ``boards`` brings the text (the decimals of its (task, metric)
+    column in ``leaderboard.md``), else with the same decimals down a column (:func:`column_decimals`); rows in one
     order in every panel (:func:`leaderboard_order`; a loss a task lacks is a blank row), and every
     metric column in every panel (a metric a task lacks is a column of "–"), so cells are alike. A label
     marked ⚠ restores worse than the degraded input on psnr: from ``worse`` (:attr:`Stats.worse`,
@@ -1384,8 +1400,13 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
         axes.append(ax)
         v = v.reindex(index=order, columns=columns)  # every metric in every panel: cells alike, columns aligned
         colour = pd.DataFrame({c: gain_over_input(v[c], _metric_of(c)[1]) for c in v.columns}, index=v.index)
-        text = np.array([["–" if not np.isfinite(x) else f"{x:.{decimals[c]}f}" for c, x in row.items()]
-                         for _, row in v.iterrows()], dtype=object)
+        given = board_text(boards[task])  # the task tables' own text of each mean, where the panel brings it
+        if given is not None:
+            given = given.reindex(index=order, columns=columns)
+        text = np.array([["–" if not np.isfinite(x) else
+                          f"{x:.{decimals[c]}f}" if given is None or not isinstance(given.at[l, c], str)
+                          or not given.at[l, c] else given.at[l, c] for c, x in row.items()]
+                         for l, row in v.iterrows()], dtype=object)
         with _first_guess_layout():
             sns.heatmap(colour, ax=ax, cmap=cmap, norm=norm, annot=text, fmt="", annot_kws={"fontsize": 6},
                         cbar=False, linewidths=0.5, linecolor="white")

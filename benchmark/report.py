@@ -93,19 +93,27 @@ def by_dataset_markdown(table: pd.DataFrame, stats=None) -> str:
     return by_dataset(table, stats)
 
 
-def heatmap(table: pd.DataFrame, path: Path, worse: pd.DataFrame | None = None, blks=None) -> Path | None:
+def heatmap(table: pd.DataFrame, path: Path, worse: pd.DataFrame | None = None, blks=None,
+            stats: Stats | None = None) -> Path | None:
     """One panel per task: loss × metric, colour = the change from the degraded input (the first
-    row), text = the mean value; ``worse``: the runs worse than the input (:attr:`Stats.worse`),
-    flagged ⚠ as in the tables (:func:`benchmark.figures.leaderboard_heatmap`); ``blks``: as for
-    :func:`leaderboard`."""
+    row), text = the mean value as the task tables print it (``stats``' decimals, :func:`heatmap_panels`);
+    ``worse``: the runs worse than the input (:attr:`Stats.worse`), flagged ⚠ as in the tables
+    (:func:`benchmark.figures.leaderboard_heatmap`); ``blks``: as for :func:`leaderboard`."""
     from benchmark.figures import leaderboard_heatmap
 
-    panels = heatmap_panels(table, blks)
+    panels = heatmap_panels(table, blks, stats)
     return leaderboard_heatmap(panels, path, worse) if panels else None
 
 
-def heatmap_panels(table: pd.DataFrame, blks=None) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
-    """{task: (rank within each metric, formatted means)}, input first, for :func:`heatmap`."""
+def heatmap_panels(table: pd.DataFrame, blks=None, stats: Stats | None = None
+                   ) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
+    """{task: (rank within each metric, formatted means)}, input first, for :func:`heatmap`. A mean is
+    printed with its (task, metric) column's decimals in the task tables
+    (:func:`benchmark.export.metric_decimals` of ``stats``), so the figure, ``leaderboard.md``, ``.tex``
+    and ``report.html`` show one number alike; without ``stats``, :func:`benchmark.export.column_decimals`
+    of the column's means (as :func:`benchmark.export.by_dataset_markdown` without ``stats``)."""
+    from benchmark.export import column_decimals, metric_decimals
+
     boards = leaderboard(table, blks)
     higher = higher_map(table) if boards else {}
     panels = {}
@@ -113,7 +121,11 @@ def heatmap_panels(table: pd.DataFrame, blks=None) -> dict[str, tuple[pd.DataFra
         wide = order_rows(wide, higher)
         ranks = pd.DataFrame({m: wide[m].rank(ascending=not higher.get(m, True)) for m in wide.columns})
         ranks.columns = [f"{m} {'↑' if higher.get(m, True) else '↓'}" for m in wide.columns]
-        panels[task] = (ranks, wide.map(lambda v: "" if pd.isna(v) else f"{v:.3g}"))
+        text = pd.DataFrame(index=wide.index)
+        for m in wide.columns:
+            dec = metric_decimals(stats, task, m) if stats is not None else column_decimals(wide[m], [], [])
+            text[m] = ["" if pd.isna(v) else f"{v:.{dec}f}" for v in wide[m]]
+        panels[task] = (ranks, text)
     return panels
 
 
@@ -230,7 +242,7 @@ def write_report(store: ResultsStore, *, baseline: str = "l1", alpha: float = 0.
     from benchmark.figures import style
 
     with style():  # one style for every figure: characters no font has are named once, not per figure
-        png = heatmap(table, root / "leaderboard.png", stats.worse, stats.blocks)  # compute's blocks of this table
+        png = heatmap(table, root / "leaderboard.png", stats.worse, stats.blocks, stats)  # compute's blocks, decimals
         figs = make_figures(stats, store, metas, root / "figures", formats, visual, chosen.run_ids) \
             if not table.empty else {}
     if png:

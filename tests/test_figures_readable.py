@@ -17,6 +17,7 @@ from matplotlib.colors import to_rgba
 from test_figure_layout import layout_problems
 
 from benchmark import figures as F
+from benchmark.export import metric_decimals
 from benchmark.runstats import MIN_RUNS
 from benchmark.stats import compute
 from benchmark.synthetic import synthetic_runs, synthetic_table
@@ -98,7 +99,8 @@ def test_pd_plane_front_input_and_outliers(data):
             x = stats.cells[(stats.cells["task"] == ax.get_title()) & (stats.cells["metric"] == "psnr")]
             worst = float(x.loc[x["label"] == "lpips_squeeze", "mean"].iloc[0])
             assert ax.get_xlim()[0] > worst
-            assert any(t.get_text().startswith(f"{worst:.3g}") for t in ax.texts)
+            dec = metric_decimals(stats, ax.get_title(), "psnr")  # as leaderboard.md prints it
+            assert any(t.get_text().startswith(f"{worst:.{dec}f}") for t in ax.texts)
             markers = {getattr(c, "_marker_name", None) for c in ax.collections}
             assert "X" in markers or any(t.get_text().startswith("input") for t in ax.texts)  # the input is shown
         legend = [t.get_text() for t in fig.legends[0].get_texts()]
@@ -224,7 +226,8 @@ def test_pd_plane_outliers_on_an_inverted_axis_stay_readable():
         assert ax.yaxis_inverted()  # better (lower LPIPS) is up
         lp = st.cells[st.cells["metric"] == "lpips"].set_index("label")["mean"]
         values = {t.get_text() for t in ax.texts}
-        assert {f"{lp['pdl']:.3g}", f"{lp['style']:.3g}"} <= values
+        dec = metric_decimals(st, "denoise", "lpips")  # as leaderboard.md prints it
+        assert {f"{lp['pdl']:.{dec}f}", f"{lp['style']:.{dec}f}"} <= values
         assert max(ax.get_ylim()) < min(lp["pdl"], lp["style"])
         assert layout_problems(fig) == []
 
@@ -240,7 +243,8 @@ def test_pd_plane_point_off_scale_on_both_axes_shows_both_values():
         fig = F.draw_pd_plane(st)
         (ax,) = [a for a in fig.axes if a.get_visible()]
         assert inp["psnr"] < min(ax.get_xlim()) and inp["lpips"] > max(ax.get_ylim())  # off on both axes
-        assert f"input {inp['psnr']:.3g}, {inp['lpips']:.3g}" in {t.get_text() for t in ax.texts}
+        dx, dy = metric_decimals(st, "denoise", "psnr"), metric_decimals(st, "denoise", "lpips")
+        assert f"input {inp['psnr']:.{dx}f}, {inp['lpips']:.{dy}f}" in {t.get_text() for t in ax.texts}
         assert layout_problems(fig) == []
 
 

@@ -79,3 +79,54 @@ def test_compare_summary_says_the_new_loss_was_timed_on_another_device(tmp_path)
     group = [m for m in store.metas() if m.get("kind") != "input"]
     text, _ = _summary(store, {"denoise": group}, ["good"], {"denoise": []}, 0.05, 20, "l1", ())
     assert "cpu: l1" in text and "cuda: good" in text, text
+
+
+# 2. one number format in every output ----------------------------------------------------------
+def test_leaderboard_png_prints_each_mean_as_the_md_table_does():
+    """Was: leaderboard.png printed its means with 3 significant digits (26.3) where leaderboard.md's column
+    had the decimals of its CI (26.31), and coloured from the 3-digit text. Now every cell of the figure is
+    the task table's own text (export.task_rows, which md, tex and html print)."""
+    from benchmark import figures as F
+    from benchmark.export import task_rows
+    from benchmark.report import heatmap_panels
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(tasks=("denoise", "sr4"), offsets={"l1": 0.0, "l2": 0.05, "good": 0.4}, seeds=range(5),
+                        metrics=("psnr", "ssim"), n_images=40, noise=0.02)
+    st = S.compute(t, n_boot=50)
+    want = {}
+    for task in ("denoise", "sr4"):
+        metrics, rows = task_rows(st, task)
+        want[task] = {(r.label, m): c.mean for r in rows for m, c in zip(metrics, r.cells)}
+    with F.style():
+        fig = F.draw_leaderboard_heatmap(heatmap_panels(t, st.blocks, st))
+        for ax in (a for a in fig.axes if a.get_title() in want):
+            rows = [x.get_text() for x in ax.get_yticklabels()]
+            cols = [x.get_text().split(" ")[0] for x in ax.get_xticklabels()]
+            shown = {(rows[int(x.get_position()[1])], cols[int(x.get_position()[0])]): x.get_text() for x in ax.texts}
+            assert shown == want[ax.get_title()]
+        import matplotlib.pyplot as plt
+        plt.close(fig)
+    # 3 significant digits would have cut psnr's decimals here: the md has more
+    assert any(len(v.split(".")[1]) >= 2 for (l, m), v in want["denoise"].items() if m == "psnr")
+
+
+def test_pd_plane_off_scale_value_is_printed_as_the_md_table_prints_it():
+    """Was: an off-scale point's value on the perception–distortion plane was printed with 3 significant digits
+    (the input's psnr '20.1') where leaderboard.md's column printed it with its CI's decimals. Now the same text."""
+    from benchmark import figures as F
+    from benchmark.export import task_rows
+
+    offsets = {f"loss{i}": 0.01 * i for i in range(8)}
+    kw = dict(tasks=("denoise",), offsets=offsets, metrics=("psnr", "lpips"), n_images=6, seeds=(0, 1), noise=0.01)
+    t, metas = _table_metas(**kw)
+    st = S.compute(t, metas, n_boot=50)
+    metrics, rows = task_rows(st, "denoise")
+    inp = next(r for r in rows if r.label == "input")
+    want = "input " + ", ".join(c.mean for c in inp.cells)
+    with F.style():
+        fig = F.draw_pd_plane(st)
+        texts = {x.get_text() for a in fig.axes for x in a.texts}
+        import matplotlib.pyplot as plt
+        plt.close(fig)
+    assert metrics == ["psnr", "lpips"] and want in texts, (want, texts)
