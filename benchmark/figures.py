@@ -625,7 +625,8 @@ def draw_rank_heatmap(stats: Stats, styles=None):
     partial = {lab for lab in tr.index if not bool(complete.get(lab, True))}
     note = f"; {WORSE}: runs worse than the degraded input on {WORSE_METRIC}" if any(flagged.values()) else ""
     if scaled:
-        note += "; colour: rank scaled per column, its best to its worst (in brackets: the losses it ranks)"
+        note += ("; colour: rank scaled per column, its best to its worst (in brackets: the losses it ranks); "
+                 f"all: the overall ranking's mean rank over every block, text and colour (1 = best, {k} = worst)")
     if partial:
         note += f"; {PARTIAL}: not every (task, metric) block, a mean over fewer blocks and rivals, not comparable"
     width = min(COL2, 2.2 + 0.5 * tr.shape[1])
@@ -639,6 +640,9 @@ def draw_rank_heatmap(stats: Stats, styles=None):
     # the scale is the possible range of a rank, 1 (best) to k losses, not the data's min–max; with
     # one loss there is nothing to compare and no colourbar
     colour = (1 + rel.reindex(index=tr.index, columns=tr.columns) * (k - 1)).where(tr.notna())
+    # `all` is coloured by the number it prints, the overall ranking's mean rank (leaderboard.md's): the mean of
+    # the scaled ranks differed from it wherever a loss missed some blocks (2.0 printed, coloured as 3.0 of 4)
+    colour["all"] = tr["all"]
     with _first_guess_layout():
         sns.heatmap(colour, ax=ax, cmap="viridis", annot=annot, fmt="", annot_kws={"fontsize": 7}, linewidths=0.5,
                     linecolor="white", vmin=1, vmax=max(k, 1), cbar=k > 1,

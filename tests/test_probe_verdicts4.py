@@ -130,3 +130,40 @@ def test_pd_plane_off_scale_value_is_printed_as_the_md_table_prints_it():
         import matplotlib.pyplot as plt
         plt.close(fig)
     assert metrics == ["psnr", "lpips"] and want in texts, (want, texts)
+
+
+# 3. rank heatmap: the `all` column's text and colour are one quantity ------------------------------
+def test_rank_heatmap_all_column_text_and_colour_are_the_same_mean_rank():
+    """Was: with l2 ranked 2nd of 4 on denoise and 2nd of 2 on sr4 (the other losses not run there), the `all`
+    cell read '2.0' (the overall ranking's mean rank) but was coloured 3.0 of 4 (the mean of the per-block ranks
+    scaled to 1..4). Now text and colour are both the overall ranking's mean rank (leaderboard.md's), and the
+    title says so."""
+    from benchmark import figures as F
+    from benchmark.synthetic import synthetic_table
+
+    a = synthetic_table(tasks=("denoise",), offsets={"good": 1.0, "l2": 0.5, "l1": 0.0, "bad": -0.7},
+                        seeds=(0,), metrics=("psnr",), n_images=6, noise=0.01)
+    b = synthetic_table(tasks=("sr4",), offsets={"good": 1.0, "l2": 0.5}, seeds=(0,), metrics=("psnr",),
+                        n_images=6, noise=0.01)
+    st = S.compute(pd.concat([a, b], ignore_index=True), n_boot=20)
+    mean_rank = st.ranks.set_index("label")["mean_rank"]
+    assert mean_rank["l2"] == 2.0
+    with F.style():
+        fig = F.draw_rank_heatmap(st)
+        ax = fig.axes[0]
+        rows = [x.get_text().replace("\n", " ") for x in ax.get_yticklabels()]
+        cols = [x.get_text().split(" (")[0] for x in ax.get_xticklabels()]
+        colour = np.asarray(ax.collections[0].get_array()).reshape(len(rows), len(cols))
+        text = {(rows[int(x.get_position()[1])], cols[int(x.get_position()[0])]): x.get_text() for x in ax.texts}
+        title = fig.axes[0].get_title().replace("\n", " ")
+        import matplotlib.pyplot as plt
+        plt.close(fig)
+    j = cols.index("all")
+    for i, label in enumerate(rows):
+        shown = float(text[(label, "all")].rstrip(S_PARTIAL))
+        assert colour[i, j] == pytest.approx(shown, abs=0.05), (label, shown, colour[i, j])
+        assert shown == pytest.approx(mean_rank[label], abs=0.05)
+    assert "all: " in title
+
+
+S_PARTIAL = "*"
