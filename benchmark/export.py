@@ -999,25 +999,39 @@ def markdown(stats: Stats, figures: dict[str, list[Path]] | None = None, root: P
 
 def by_dataset_markdown(table: pd.DataFrame, stats: Stats | None = None) -> str:
     """When a grid has several test sets (e.g. natural and medical photos), one table per task with
-    the means per test set side by side: does the ranking of losses transfer across domains? Each
-    (task, metric) has the fixed decimals of its column in the task tables (:func:`metric_decimals`
-    of ``stats``; without ``stats``, :func:`column_decimals` of the means shown)."""
-    from benchmark.stats import common_values, labels
+    the means per test set side by side: does the ranking of losses transfer across domains? The means
+    come from the blocks the task tables were computed from (:attr:`Stats.blocks`; without ``stats``,
+    :func:`benchmark.stats.blocks` of ``table``), so they are over the same runs and images as the
+    leaderboard's cells: mean over a set's images within a run, then over seeds. Each (task, metric) has
+    the fixed decimals of its column in the task tables (:func:`metric_decimals` of ``stats``; without
+    ``stats``, :func:`column_decimals` of the means shown)."""
+    import warnings
+
+    from benchmark.stats import blocks
 
     if table.empty or table["dataset"].nunique() < 2:
         return ""
-    higher = table.groupby("metric", observed=True)["higher_is_better"].first().astype(bool).to_dict()
-    t = common_values(table).copy()  # NaN/±inf scores missing, and the images the task tables leave out
-    t["label"] = labels(table)
+    blks = stats.blocks if stats is not None and stats.blocks is not None else blocks(table)
+    pairs = table[["dataset", "image"]].drop_duplicates()
+    set_of = dict(zip(pairs["dataset"].astype(str) + "/" + pairs["image"].astype(str), pairs["dataset"].astype(str)))
     lines = ["", "## By test set", "",
              "Mean over the images of each test set, then over seeds (no intervals: see the per-task tables; "
              "the same decimals).", ""]
-    for task, g in t.groupby("task", observed=True):
-        per_run = g.groupby(["label", "seed", "dataset", "metric"], observed=True, dropna=False)["value"].mean()
-        wide = per_run.groupby(["label", "dataset", "metric"], observed=True).mean().unstack(["dataset", "metric"])
-        metrics = metric_order(g["metric"].unique())
-        datasets = sorted(g["dataset"].unique())
-        cols = [(d, m) for m in metrics for d in datasets if (d, m) in wide.columns]
+    for task in sorted({b.task for b in blks}):
+        means: dict[tuple[str, str], dict[str, float]] = {}
+        higher: dict[str, bool] = {}
+        for b in (b for b in blks if b.task == task):
+            higher[b.metric] = b.higher
+            sets = np.array([set_of.get(i, "") for i in b.items])
+            for d in sorted(set(sets)):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)  # a run or loss with no image of the set
+                    m = np.nanmean(np.nanmean(b.values[:, :, sets == d], axis=2), axis=1)     # (L,)
+                means[(d, b.metric)] = dict(zip(b.labels, m))
+        wide = pd.DataFrame(means)
+        metrics = metric_order(higher)
+        datasets = sorted({d for d, _ in means})
+        cols = [(d, m) for m in metrics for d in datasets if (d, m) in means]
         scored = set(stats.cells.loc[stats.cells["task"] == task, "metric"]) if stats is not None and \
             not stats.cells.empty else set()
         decs = {m: (metric_decimals(stats, task, m) if m in scored else

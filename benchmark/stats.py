@@ -361,22 +361,6 @@ def sparse_lines(table: pd.DataFrame) -> list[str]:
             + "; ".join(parts) + "."]
 
 
-def common_values(table: pd.DataFrame) -> pd.DataFrame:
-    """:func:`finite_values` of ``table`` with every score of an image :func:`common_images` leaves out of
-    its (task, metric) column set missing too: a table derived from the rows (the per-test-set means)
-    averages the images the leaderboard's cells do. The table itself when nothing is left out."""
-    table = finite_values(table)
-    if table.empty:
-        return table
-    gone = {(b.task, b.metric, item) for b in blocks(table)
-            for item, out in zip(b.items, np.isnan(b.values).all(axis=(0, 1))) if out}
-    if not gone:
-        return table
-    item = table["dataset"].astype(str) + "/" + table["image"].astype(str)
-    drop = [(t, m, i) in gone for t, m, i in zip(table["task"].astype(str), table["metric"].astype(str), item)]
-    return table.assign(value=table["value"].where(~np.asarray(drop, bool)))
-
-
 def _common_counts(blks: list["Block"]) -> dict[tuple[str, str], tuple[int, int, bool]]:
     """{(task, metric): (test images, images left in every cell by :func:`common_images`, unmatched)};
     ``unmatched``: no image every run scored, so :func:`common_images` left the column as it was and its

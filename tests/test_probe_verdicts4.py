@@ -167,3 +167,64 @@ def test_rank_heatmap_all_column_text_and_colour_are_the_same_mean_rank():
 
 
 S_PARTIAL = "*"
+
+
+# 4. per-test-set means from the blocks compute built -------------------------------------------
+def _two_sets(**kw):
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(**kw)
+    first = t["image"].astype(str) < "img0004"
+    t["dataset"] = np.where(first, "kodak", "bsd")
+    return t
+
+
+def _by_dataset_cells(md: str, task: str) -> dict[tuple[str, str], float]:
+    lines = md.split(f"### {task}", 1)[1].strip().splitlines()
+    head = [h.strip() for h in lines[0].strip("|").split("|")]
+    out = {}
+    for line in lines[2:]:
+        if not line.startswith("|"):
+            break
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        for h, c in zip(head[1:], cells[1:]):
+            out[(cells[0], h)] = float(c)
+    return out
+
+
+def test_by_dataset_means_on_a_normal_store_are_the_per_set_means_of_the_rows():
+    """One path (Stats.blocks) and the same numbers: on a store with every run on every image, each per-set cell is
+    the mean over the set's images within a run, then over seeds, of the rows themselves."""
+    from benchmark.export import by_dataset_markdown, metric_decimals
+
+    t = _two_sets(tasks=("denoise",), offsets={"l1": 0.0, "l2": 0.3}, seeds=range(3), metrics=("psnr", "ssim"),
+                  n_images=8)
+    st = S.compute(t, n_boot=20)
+    got = _by_dataset_cells(by_dataset_markdown(t, st), "denoise")
+    want = (t.groupby(["loss", "seed", "dataset", "metric"], dropna=False)["value"].mean()
+            .groupby(["loss", "dataset", "metric"]).mean())
+    assert len(got) == len(want) == 3 * 2 * 2
+    for (loss, ds, m), v in want.items():
+        shown = got[(loss, f"{m} ↑ ({ds})")]
+        assert shown == pytest.approx(v, abs=0.6 * 10 ** -metric_decimals(st, "denoise", m))
+
+
+def test_by_dataset_means_leave_out_the_run_the_leaderboard_leaves_out():
+    """Was: a run scored on 1 of 8 images (its other rows missing) is a missing run of the leaderboard's column
+    (stats.sparse_runs), but the per-test-set table (rebuilt from the rows) averaged its one
+    image in: the two tables disagreed on which runs a mean is over. Now the per-set means come from the blocks the
+    leaderboard built, so the image-weighted mean of the per-set cells is the leaderboard's cell."""
+    from benchmark.export import by_dataset_markdown
+
+    t = _two_sets(tasks=("denoise",), offsets={"l1": 0.0, "l2": 0.3}, seeds=range(3), metrics=("psnr",),
+                  n_images=8, noise=0.5)
+    rid = t.loc[(t["loss"] == "l2") & (t["seed"] == 0), "run_id"].iloc[0]
+    keep = ~((t["run_id"] == rid) & (t["image"].astype(str) != "img0000"))
+    t = t[keep].reset_index(drop=True)
+    t.loc[(t["run_id"] == rid), "value"] += 5.0  # its one image far off: it must not move the kodak cell
+    st = S.compute(t, n_boot=20)
+    assert st.sparse  # the leaderboard leaves the run out and says so
+    got = _by_dataset_cells(by_dataset_markdown(t, st), "denoise")
+    cell = st.cells.set_index(["label", "metric"]).loc[("l2", "psnr"), "mean"]
+    per_set = 0.5 * got[("l2", "psnr ↑ (kodak)")] + 0.5 * got[("l2", "psnr ↑ (bsd)")]  # 4 images each
+    assert per_set == pytest.approx(cell, abs=0.01)
