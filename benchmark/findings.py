@@ -259,6 +259,24 @@ class FindingResult:
                  for p in open_}
         return min(open_, key=lambda p: (p_of(p), -abs(p.effect) / width[id(p)] if math.isfinite(p.effect) else 0))
 
+    @property
+    def verdict_text(self) -> str:
+        """The verdict with the number of counted parts it rests on, as every summary prints it:
+        ``reproduced on 1 of 9 parts``, ``contradicted on 2 of 3 parts``, ``mixed: reproduced on 1 of 3
+        parts, contradicted on 1``; the bare verdict otherwise. A finding significant on one part of nine
+        (none against) read "reproduced" as if every part had held."""
+        c = self.counted
+        n_rep = sum(p.verdict == "reproduced" for p in c)
+        n_con = sum(p.verdict == "contradicted" for p in c)
+        of = f"of {len(c)} part{'s' if len(c) != 1 else ''}"
+        if self.verdict == "reproduced" and n_rep:
+            return f"reproduced on {n_rep} {of}"
+        if self.verdict == "contradicted" and n_con:
+            return f"contradicted on {n_con} {of}"
+        if self.verdict == "mixed" and n_rep and n_con:
+            return f"mixed: reproduced on {n_rep} {of}, contradicted on {n_con}"
+        return self.verdict
+
     def tally(self) -> str:
         c = self.counted
         if not c:
@@ -979,7 +997,7 @@ def to_text(results: list[FindingResult]) -> str:
     w = max(len(r.name) for r in results)
     lines = []
     for r in results:
-        lines.append(f"{r.name:<{w}}  {r.verdict.upper():<14}  {r.claim}")
+        lines.append(f"{r.name:<{w}}  {r.verdict.upper() + r.verdict_text[len(r.verdict):]:<14}  {r.claim}")
         pad = " " * (w + 2)
         lines.append(f"{pad}{_detail(r)}")
         if r.parts:
@@ -1039,13 +1057,14 @@ def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
              "| finding | verdict | claim | effect [95% CI], p (headline part) | parts | checked on | source |",
              "|---|---|---|---|---|---|---|"]
     for r in results:
-        lines.append(f"| {r.name} | **{r.verdict}** | {_md(r.claim)} | {_md(_detail(r))} | "
+        lines.append(f"| {r.name} | **{r.verdict}**{_md(r.verdict_text[len(r.verdict):])} | {_md(r.claim)} | "
+                     f"{_md(_detail(r))} | "
                      f"{_md(r.tally() + ('; ' + r.pooled_text() if r.parts else ''))} | "
                      f"{_md(r.setting)} | {_md(r.citation)}: {_md(r.source)} |")
     for r in results:
         if not r.parts:
             continue
-        lines += ["", f"## {r.name}: {r.verdict}", "", f"{r.claim}. {r.setting}."
+        lines += ["", f"## {r.name}: {r.verdict_text}", "", f"{r.claim}. {r.setting}."
                   + (f" Paper's regime: {r.regime}." if r.regime else ""), "",
                   "| task | metric | A | rel | B | effect | 95% CI | p (Holm) | images | seeds A/B | part |",
                   "|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -1095,7 +1114,8 @@ def to_html(results: list[FindingResult]) -> str:
     for r, mine in zip(results, own):
         colour = VERDICT_COLOURS.get(r.verdict, "#666")
         rows.append(f'<tr data-verdict="{e(r.verdict)}"><td>{e(r.name)}</td>'
-                    f'<td><span class="verdict" style="background:{colour}">{e(r.verdict)}</span></td>'
+                    f'<td><span class="verdict" style="background:{colour}">{e(r.verdict)}</span>'
+                    f'{e(r.verdict_text[len(r.verdict):])}</td>'
                     f"<td class=\"wrap\">{e(r.claim)}</td><td class=\"wrap\">{e(_detail(r))}</td>"
                     f"<td>{e(r.tally())}</td>" + (f"<td class=\"wrap\">{e(mine) or '–'}</td>" if column else "")
                     + f"<td class=\"wrap\">{e(r.citation)}; {e(r.source)}</td></tr>")
@@ -1118,7 +1138,7 @@ def to_html(results: list[FindingResult]) -> str:
                         f"<td>{_ci(p.ci_low, p.ci_high)}</td><td data-v=\"{_sort_key(p.p_adj)}\">{_fmt_p(p.p_adj)}</td>"
                         f"<td>{p.n_images}</td><td>{p.seeds_a}/{p.seeds_b}</td><td>{e(p.verdict)}</td>"
                         f"<td class=\"wrap\">{e(p.note)}</td></tr>")
-        out.append(f"<details><summary>{e(r.name)}: {e(r.verdict)} — {e(r.tally())}</summary>"
+        out.append(f"<details><summary>{e(r.name)}: {e(r.verdict_text)} — {e(r.tally())}</summary>"
                    '<table class="sortable"><thead><tr><th>task</th><th>metric</th><th>A</th><th>rel</th><th>B</th>'
                    "<th>effect</th><th>95% CI</th><th>p (Holm)</th><th>images</th><th>seeds A/B</th><th>part</th>"
                    f"<th>note</th></tr></thead><tbody>{''.join(body)}</tbody></table></details>")

@@ -270,7 +270,9 @@ def test_exports():
     assert set(df["finding"]) == set(FINDINGS.names())  # one row at least per finding, with its reason
     assert (df.loc[df["finding"] == "zhao2017_l1_vs_l2", "part_verdict"] == "reproduced").all()
     md = to_markdown(results)
-    assert "| zhao2017_l1_vs_l2 | **reproduced** |" in md and "## zhao2017_l1_vs_l2: reproduced" in md
+    n = int((df["finding"] == "zhao2017_l1_vs_l2").sum())  # every part reproduced: the verdict says on how many
+    assert f"| zhao2017_l1_vs_l2 | **reproduced** on {n} of {n} parts |" in md
+    assert f"## zhao2017_l1_vs_l2: reproduced on {n} of {n} parts" in md
 
 
 def test_cli_and_report(tmp_path, capsys):

@@ -228,3 +228,34 @@ def test_by_dataset_means_leave_out_the_run_the_leaderboard_leaves_out():
     cell = st.cells.set_index(["label", "metric"]).loc[("l2", "psnr"), "mean"]
     per_set = 0.5 * got[("l2", "psnr ↑ (kodak)")] + 0.5 * got[("l2", "psnr ↑ (bsd)")]  # 4 images each
     assert per_set == pytest.approx(cell, abs=0.01)
+
+
+# 5. "reproduced" says on how many parts ---------------------------------------------------------
+def _finding(verdicts: list[str], verdict: str):
+    """A finding whose counted parts have ``verdicts`` and whose overall verdict is ``verdict``."""
+    from benchmark.findings import FindingResult, Part
+
+    parts = [Part("denoise", f"m{i}", "a", "b", "better", 0.1 if v == "reproduced" else -0.1 if v == "contradicted"
+                  else 0.01, 0.05, 0.2, 0.5, 0.01, 0.02 if v != "inconclusive" else 0.5, 0.0, 10, 5, 5, False, True,
+                  v, n_runs=5, se=0.03, practical=0.05) for i, v in enumerate(verdicts)]
+    return FindingResult("f", "a beats b", "X 2020", "Table 1", verdict, "tasks denoise", parts)
+
+
+@pytest.mark.parametrize("verdicts, verdict, words", [
+    (["reproduced"] + ["inconclusive"] * 8, "reproduced", "reproduced on 1 of 9 parts"),
+    (["contradicted"] * 2 + ["inconclusive"], "contradicted", "contradicted on 2 of 3 parts"),
+    (["reproduced", "contradicted", "inconclusive"], "mixed", "mixed: reproduced on 1 of 3 parts, contradicted on 1"),
+])
+def test_a_finding_summary_says_on_how_many_parts_it_is_reproduced(verdicts, verdict, words):
+    """Was: a finding significant on 1 of its 9 parts (none against) was summarised as 'REPRODUCED' / '**reproduced**'
+    in plbench findings, findings.md and the report's Findings tab, as if every part had held; the count was
+    only in the parts column. Now every summary's verdict says on how many parts."""
+    from benchmark.findings import to_html, to_markdown, to_text
+
+    r = _finding(verdicts, verdict)
+    text, md, page = to_text([r]), to_markdown([r]), to_html([r])
+    assert words.upper() in text.upper().split("\n")[0]
+    summary_row = next(line for line in md.splitlines() if line.startswith("| f |"))
+    assert words in summary_row.replace("**", "")
+    assert f"## f: {words}" in md
+    assert words in page.replace("</span>", "")
