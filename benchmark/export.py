@@ -220,10 +220,34 @@ def base_family_text(stats: Stats) -> str:
 
     c = stats.cells
     n = int(c["p_base"].notna().sum()) if not c.empty and "p_base" in c.columns else 0
+    if not n and not c.empty and set(lone_losses(stats)) == set(c["task"]):  # runs would not help: no other loss
+        return "none tested in this leaderboard: each task has one loss, no other loss to test it against"
     if not n:  # no family to name: say why there is no mark
         return f"none tested in this leaderboard: each needs the baseline and ≥ {MIN_RUNS} paired runs"
     return (f"Holm over the {n} comparison{'s' if n != 1 else ''} with the baseline in this leaderboard, "
             f"every task, metric and loss; α = {stats.alpha}")
+
+
+def lone_losses(stats: Stats) -> dict[str, str]:
+    """{task: its one loss label} for every task whose table has a single restored loss: nothing to test it
+    against, so its cells are never bold or ▲/▼ whatever its runs (:func:`lone_text`)."""
+    c = stats.cells
+    if c.empty:
+        return {}
+    restored = c[c["label"] != INPUT]
+    labels = restored.groupby("task")["label"].unique()
+    return {str(t): str(v[0]) for t, v in labels.items() if len(v) == 1}
+
+
+def lone_text(stats: Stats) -> str:
+    """The note on tasks with one loss (:func:`lone_losses`); "" when there is none. Without it the only loss
+    (the best restoration) was not bold with no word, and the legend blamed too few runs."""
+    by_label: dict[str, list[str]] = {}
+    for task, label in sorted(lone_losses(stats).items()):
+        by_label.setdefault(label, []).append(task)
+    return "; ".join(f"One loss ({label}) in {', '.join(tasks)}: no other loss to test it against, so its cells there "
+                     f"are never bold or {UP}/{DOWN} and its rank 1 is by default" for label, tasks in by_label.items()
+                     ) + ("." if by_label else "")
 
 
 def families_text(stats: Stats) -> str:
@@ -714,6 +738,9 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
         if thin:  # the other losses of those tasks have the runs: their marks stand, these get none
             out.append(f"Too few runs for a verdict on {', '.join(thin)}, where one needs ≥ {MIN_RUNS}: those "
                        f"cells are never bold or {UP}/{DOWN}, and no other loss is tested against them.")
+        lone = lone_text(stats)
+        if lone:
+            out.append(lone)
         single = one_image_text(stats)
         if single:
             out.append(single)

@@ -259,3 +259,33 @@ def test_a_finding_summary_says_on_how_many_parts_it_is_reproduced(verdicts, ver
     assert words in summary_row.replace("**", "")
     assert f"## f: {words}" in md
     assert words in page.replace("</span>", "")
+
+
+# probe: one loss only ----------------------------------------------------------------------------
+def test_a_leaderboard_of_one_loss_says_there_is_nothing_to_compare_not_too_few_runs():
+    """Was: with one loss (l1, 5 seeds) per task the legend said '▲/▼ … none tested in this leaderboard: each
+    needs the baseline and ≥ 5 paired runs' — it has both — and the best (only) restoration was not bold with no
+    word: a user re-runs more seeds for nothing. Now the legend and a note say there is no other loss to test."""
+    from benchmark.export import html_report, latex, markdown
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(tasks=("denoise", "sr4"), offsets={"l1": 0.0}, seeds=range(5), metrics=("psnr",), n_images=6)
+    st = S.compute(t, n_boot=20)
+    md = markdown(st)
+    assert "each needs the baseline and ≥ 5 paired runs" not in md
+    assert "one loss (l1) in denoise, sr4: no other loss to test it against" in md.lower()
+    assert "no other loss to test it against" in html_report(st, {}) and "no other loss" in latex(st)
+
+
+def test_a_task_with_one_loss_beside_tasks_with_several_is_named():
+    """sr4 has l1 alone while denoise compares l1 with l2: sr4's cell is never bold or ▲/▼, and a note says why."""
+    from benchmark.export import notes
+    from benchmark.synthetic import synthetic_table
+
+    a = synthetic_table(tasks=("denoise",), offsets={"l1": 0.0, "l2": 0.5}, seeds=range(5), metrics=("psnr",),
+                        n_images=6)
+    b = synthetic_table(tasks=("sr4",), offsets={"l1": 0.0}, seeds=range(5), metrics=("psnr",), n_images=6)
+    st = S.compute(pd.concat([a, b], ignore_index=True), n_boot=20)
+    text = " ".join(notes(st)).lower()
+    assert "one loss (l1) in sr4: no other loss to test it against" in text
+    assert "denoise" not in text.split("one loss (l1) in")[1].split(".")[0]
