@@ -1024,12 +1024,15 @@ def metric_points(stats: Stats, task: str, base: Path, formats=("png", "pdf"), s
 
 
 def _cd_groups(vals: np.ndarray, cd: float) -> list[tuple[int, int]]:
-    """Maximal runs of consecutive losses whose mean ranks lie within the CD of each other."""
+    """Maximal runs of consecutive losses whose mean ranks lie within the CD of each other: a pair is
+    significantly different only when its mean ranks differ by more than the CD (:func:`benchmark.stats._run_permutation`),
+    so a gap equal to it (exact copies: every gap and the CD 0) is joined."""
     groups = []
     k = len(vals)
+    tol = 1e-9 * max(1.0, float(np.max(np.abs(vals)))) if k else 0.0  # mean ranks of runs: sums of floats
     for i in range(k):
         j = i
-        while j + 1 < k and vals[j + 1] - vals[i] < cd:
+        while j + 1 < k and vals[j + 1] - vals[i] <= cd + tol:
             j += 1
         if j > i and not any(a <= i and j <= b for a, b in groups):
             groups.append((i, j))

@@ -289,3 +289,25 @@ def test_a_task_with_one_loss_beside_tasks_with_several_is_named():
     text = " ".join(notes(st)).lower()
     assert "one loss (l1) in sr4: no other loss to test it against" in text
     assert "denoise" not in text.split("one loss (l1) in")[1].split(".")[0]
+
+
+# probe: all losses equal ---------------------------------------------------------------------------
+def test_cd_diagram_joins_losses_whose_mean_ranks_differ_by_no_more_than_the_cd():
+    """Was: losses were joined only when their mean ranks differed by *less* than the CD, where the test calls
+    a pair different only when they differ by *more*: three exact copies (every mean rank 4.00, CD = 0) got no
+    bar, read as all significantly different; a gap exactly equal to the CD was cut too."""
+    from benchmark import figures as F
+    from benchmark.synthetic import synthetic_table
+
+    assert F._cd_groups(np.array([4.0, 4.0, 4.0]), 0.0) == [(0, 2)]
+    assert F._cd_groups(np.array([1.0, 2.0, 3.5]), 1.0) == [(0, 1)]
+    t = synthetic_table(tasks=("denoise",), offsets={f"loss{i}": 0.0 for i in range(4)}, seeds=range(5),
+                        metrics=("psnr", "ssim"), n_images=6, noise=0.0)
+    st = S.compute(t, n_boot=20)
+    assert st.friedman["cd"] == 0.0 and len(set(st.friedman["ranks"].values())) == 1
+    with F.style():
+        fig = F.draw_cd_diagram(st)
+        bars = [ln for ln in fig.axes[0].get_lines() if ln.get_linewidth() == 2.2]
+        import matplotlib.pyplot as plt
+        plt.close(fig)
+    assert len(bars) == 1
