@@ -263,18 +263,23 @@ class FindingResult:
     def verdict_text(self) -> str:
         """The verdict with the number of counted parts it rests on, as every summary prints it:
         ``reproduced on 1 of 9 parts``, ``contradicted on 2 of 3 parts``, ``mixed: reproduced on 1 of 3
-        parts, contradicted on 1``; the bare verdict otherwise. A finding significant on one part of nine
-        (none against) read "reproduced" as if every part had held."""
+        parts, contradicted on 1``, each followed by ``on one test image only`` when its deciding parts have one
+        image; the bare verdict otherwise. A finding significant on one part of nine (none against) read
+        "reproduced" as if every part had held."""
         c = self.counted
         n_rep = sum(p.verdict == "reproduced" for p in c)
         n_con = sum(p.verdict == "contradicted" for p in c)
         of = f"of {len(c)} part{'s' if len(c) != 1 else ''}"
+        # a part tested on one image holds over training runs on that image, not over images (as the
+        # leaderboard's one-image note says of its marks): another image could overturn it
+        decided = [p for p in c if p.verdict in ("reproduced", "contradicted")]
+        one = " on one test image only" if decided and max(p.n_images for p in decided) < 2 else ""
         if self.verdict == "reproduced" and n_rep:
-            return f"reproduced on {n_rep} {of}"
+            return f"reproduced on {n_rep} {of}{one}"
         if self.verdict == "contradicted" and n_con:
-            return f"contradicted on {n_con} {of}"
+            return f"contradicted on {n_con} {of}{one}"
         if self.verdict == "mixed" and n_rep and n_con:
-            return f"mixed: reproduced on {n_rep} {of}, contradicted on {n_con}"
+            return f"mixed: reproduced on {n_rep} {of}, contradicted on {n_con}{one}"
         return self.verdict
 
     def tally(self) -> str:
@@ -852,7 +857,8 @@ def describe_setting(res: Results, parts: list[Part]) -> str:
     bits = [f"tasks {', '.join(tasks)}"]
     if res.setting:
         bits.append(res.setting)
-    bits.append(f"test {'+'.join(datasets)} ({res.n_images()} images)")
+    n = res.n_images()
+    bits.append(f"test {'+'.join(datasets)} ({n} image{'s' if n != 1 else ''})")
     bits.append(f"{len(seeds)} seed{'s' if len(seeds) != 1 else ''}")
     kinds = sorted({weights_class(w) for w in res.table["weights"].astype(str).unique()} - {"none"})
     if kinds:

@@ -311,3 +311,22 @@ def test_cd_diagram_joins_losses_whose_mean_ranks_differ_by_no_more_than_the_cd(
         import matplotlib.pyplot as plt
         plt.close(fig)
     assert len(bars) == 1
+
+
+# probe: a single test image -------------------------------------------------------------------
+def test_a_finding_checked_on_one_test_image_says_so_in_its_verdict():
+    """Was: zhao2017_l1_vs_l2 on 5 seeds of one test image printed 'REPRODUCED' (and 'test synthetic (1 images)'):
+    a claim about losses on images, held only over training runs on that one image — another image could
+    overturn it; the leaderboard says so of its marks, the findings did not. Now the verdict says it."""
+    from benchmark.findings import check_all, to_html, to_markdown, to_text
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(tasks=("sr4",), offsets={"l1": 0.6, "l2": 0.0}, seeds=range(5), metrics=("psnr", "ssim"),
+                        n_images=1, seed_sd=0.05)
+    (r,) = check_all(t, ["zhao2017_l1_vs_l2"], n_boot=50)
+    assert r.verdict == "reproduced"
+    head = to_text([r]).splitlines()[0]
+    assert "on one test image only" in head
+    assert "on one test image only" in next(x for x in to_markdown([r]).splitlines() if x.startswith("| zhao"))
+    assert "on one test image only" in to_html([r])
+    assert "(1 image)" in r.setting and "1 images" not in r.setting
