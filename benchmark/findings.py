@@ -316,7 +316,8 @@ class FindingResult:
         if not math.isfinite(h.p_adj):
             if not math.isfinite(h.effect):  # nothing to estimate: say why instead of a number
                 return f"{h.a} {rel} {h.b} on {h.task}/{h.metric}: not tested ({h.verdict}: {h.note or 'no effect'})"
-            return (f"{h.a} {rel} {h.b} on {h.task}/{h.metric}: {h.effect:+.3g} (not tested: {h.verdict}, "
+            return (f"{h.a} {rel} {h.b} on {h.task}/{h.metric}: {_effect(h.effect, h.ci_low, h.ci_high)} "
+                    f"(not tested: {h.verdict}, "
                     f"{h.n_runs} paired run(s))")
         # a contradicted "better" part: the p of its contradiction (worse by the margin), not of A − B against 0
         p = (f"p_holm (worse by more than {h.practical:g}) = {h.p_worse_adj:.2g}"

@@ -330,3 +330,19 @@ def test_a_finding_checked_on_one_test_image_says_so_in_its_verdict():
     assert "on one test image only" in next(x for x in to_markdown([r]).splitlines() if x.startswith("| zhao"))
     assert "on one test image only" in to_html([r])
     assert "(1 image)" in r.setting and "1 images" not in r.setting
+
+
+def test_an_untested_headline_effect_is_printed_as_its_part_row_prints_it():
+    """Was: a finding whose headline part was not tested (1 run) gave its effect with 3 significant digits in the
+    summary ('+0.0123') and with 4 in the part's own row ('+0.01235'): one number, two texts in findings.md."""
+    from benchmark.findings import to_markdown
+
+    r = _finding(["inconclusive"], "inconclusive")
+    p = r.parts[0]
+    p.effect, p.ci_low, p.ci_high, p.p, p.p_adj, p.verdict, p.status = 0.012345, np.nan, np.nan, np.nan, np.nan, \
+        "too few runs", "too few runs"
+    md = to_markdown([r])
+    summary = next(x for x in md.splitlines() if x.startswith("| f |"))
+    row = next(x for x in md.splitlines() if x.startswith("| denoise |"))
+    shown = row.split(" | ")[5]
+    assert shown == "+0.01235" and f": {shown} (not tested" in summary, (shown, summary)
