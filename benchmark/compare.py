@@ -382,7 +382,8 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         n_losses = c.loc[c["label"] != INPUT, "label"].nunique()
         for label in new_labels:
             mine = c[c["label"] == label].set_index("metric")
-            lines += [f"**{label}** — mean rank {mine['rank'].mean():.2f} of {n_losses} losses", "",
+            # the leaderboard task table's `rank` (export.task_rows) with its decimals: one number, one text
+            lines += [f"**{label}** — mean rank {_fmt(mine['rank'].mean(), '.1f')} of {n_losses} losses", "",
                       "| metric | value ± CI | rank | top group | vs field: significantly better than | "
                       "significantly worse than |", "|---|---|---|---|---|---|"]
             wins, losses = _pairwise(st, label, alpha)

@@ -119,7 +119,7 @@ def test_compare_after_editing_the_loss_file_shows_the_current_version_only(tmp_
     text, _ = _summary(store, {"denoise": group}, ["mine"], {"denoise": []}, 0.05, 50, "l1", ("png",), current)
     sections = [line for line in text.splitlines() if line.startswith("**mine")]
     # one section, for the file as it is now; the earlier version is one of the 3 losses of the field
-    assert sections == ["**mine (v1+n3w)** — mean rank 1.00 of 3 losses"], sections
+    assert sections == ["**mine (v1+n3w)** — mean rank 1.0 of 3 losses"], sections  # the task table's decimals
 
 
 def test_saved_grid_reruns_from_another_directory(tmp_path, monkeypatch):

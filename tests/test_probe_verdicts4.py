@@ -346,3 +346,23 @@ def test_an_untested_headline_effect_is_printed_as_its_part_row_prints_it():
     row = next(x for x in md.splitlines() if x.startswith("| denoise |"))
     shown = row.split(" | ")[5]
     assert shown == "+0.01235" and f": {shown} (not tested" in summary, (shown, summary)
+
+
+def test_compare_prints_the_new_loss_rank_as_the_leaderboard_task_table_does(tmp_path):
+    """Was: compare/<loss>.md gave the new loss's mean rank over the task's metrics as '2.33' where the
+    leaderboard's task table (its `rank` column, the same number) and the rank heatmap print '2.3'."""
+    from benchmark.compare import _summary
+    from benchmark.export import task_rows
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path, tasks=("denoise",), metrics=("psnr", "ssim", "lpips"), seeds=(0, 1),
+                        n_images=6, budget_check=False,
+                        offsets={"l1": 0.0, "good": {"psnr": 1.0, "ssim": -1.0, "lpips": 0.3}, "l2": 0.2})
+    group = [m for m in store.metas() if m.get("kind") != "input"]
+    text, _ = _summary(store, {"denoise": group}, ["good"], {"denoise": []}, 0.05, 20, "l1", ())
+    st = S.compute(store.table(), n_boot=20)
+    _, rows = task_rows(st, "denoise")
+    rank = next(r.rank for r in rows if r.label == "good")
+    line = next(x for x in text.splitlines() if x.startswith("**good**"))
+    assert f"mean rank {rank:.1f} of 3 losses" in line, (line, rank)
+
