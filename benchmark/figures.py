@@ -31,10 +31,11 @@ Figures:
 
 * :func:`rank_heatmap` — loss × task, colour and text = mean rank over the task's metrics
   (1 = best), plus an ``all`` column; rows ordered by overall mean rank; the colour scale spans the
-  possible ranks, 1 to the number of losses; a column whose blocks rank fewer losses (a loss not run
-  on every task) has its ranks stretched onto that scale (:func:`relative_ranks`), so its worst is at
-  the scale's end too; the title says so, each column names how many losses it ranks, and the
+  possible ranks, 1 to the number of losses; a task column that ranks fewer losses (a loss not run
+  on every task) has its text stretched onto that scale for its colour (:func:`column_counts`), so its
+  worst is at the scale's end too; the title says so, each column names how many losses it ranks, and the
   colourbar then reads best … worst in a column (no rank number, which such a column's colour is not).
+  The ``all`` column's text and colour are the overall ranking's mean rank.
 * :func:`pd_plane` — per task, a distortion metric (PSNR) against the perceptual metric chosen by
   :func:`benchmark.stats.pd_metrics` (LPIPS/DISTS when present, else the best offline one), named
   on the axes and in a title of at most two lines; one point per loss with light 95% CI bars in
@@ -607,11 +608,11 @@ def draw_rank_heatmap(stats: Stats, styles=None):
     rows = row_labels(tr.index, 34)
     row_h = 0.06 + 0.125 * max(_lines(r) for r in rows)
     k = len(tr)
-    # a column (or metric) that ranks fewer losses has its ranks stretched onto 1..k (:func:`relative_ranks`),
+    # a task column that ranks fewer losses has its mean ranks stretched onto 1..k for the colour (:func:`column_counts`),
     # so its worst is at the scale's end like every other column's; the text keeps the mean rank and the
     # column its count. Then a colour is a place between the column's best and worst, not a rank: the
     # colourbar says so and names no rank number (jpeg's last of 3 would read as "5")
-    rel, counts = relative_ranks(stats)
+    counts = column_counts(stats)
     scaled = len(set(counts.values())) > 1 or any(n != k for n in counts.values())
     label = "rank in column\n(best to worst)" if scaled else f"mean rank\n(1 = best, {k} = worst)"
     # the colourbar's name runs along it: the rows are at least as tall as that name is long, or it
@@ -639,10 +640,13 @@ def draw_rank_heatmap(stats: Stats, styles=None):
                        for t, v in row.items()] for l, row in tr.iterrows()], dtype=object)
     # the scale is the possible range of a rank, 1 (best) to k losses, not the data's min–max; with
     # one loss there is nothing to compare and no colourbar
-    colour = (1 + rel.reindex(index=tr.index, columns=tr.columns) * (k - 1)).where(tr.notna())
-    # `all` is coloured by the number it prints, the overall ranking's mean rank (leaderboard.md's): the mean of
-    # the scaled ranks differed from it wherever a loss missed some blocks (2.0 printed, coloured as 3.0 of 4)
+    # each cell is coloured by the number it prints: a task column's mean rank stretched from its own 1..n onto
+    # 1..k (the mean of per-metric ranks each scaled to its metric's count differed from the text where a
+    # task's metrics rank different losses: '2.0' coloured as 3 of 4), `all` the overall ranking's mean rank
+    colour = pd.DataFrame({c: 1 + (tr[c] - 1) / max(counts.get(c, k) - 1, 1) * (k - 1) for c in tr.columns[:-1]},
+                          index=tr.index)
     colour["all"] = tr["all"]
+    colour = colour.where(tr.notna())
     with _first_guess_layout():
         sns.heatmap(colour, ax=ax, cmap="viridis", annot=annot, fmt="", annot_kws={"fontsize": 7}, linewidths=0.5,
                     linecolor="white", vmin=1, vmax=max(k, 1), cbar=k > 1,
@@ -661,19 +665,14 @@ def draw_rank_heatmap(stats: Stats, styles=None):
     return fig
 
 
-def relative_ranks(stats: Stats) -> tuple[pd.DataFrame, dict[str, int]]:
-    """(label × task relative rank plus an ``all`` column, {column: losses it ranks}). A loss's
-    relative rank in a (task, metric) block is ``(rank − 1) / (n − 1)`` over the ``n`` losses ranked
-    there (0 = best, 1 = worst; 0 when it is alone), averaged over the column's blocks like
-    :attr:`Stats.task_ranks` averages the ranks. Column counts: the most losses any of its blocks ranks."""
+def column_counts(stats: Stats) -> dict[str, int]:
+    """{rank heatmap column: the losses it ranks}: per task the most losses any of its (task, metric) blocks
+    ranks, and ``all``: every ranked loss."""
     r = stats.cells[stats.cells["label"] != INPUT].dropna(subset=["rank"])
     n = r.groupby(["task", "metric"])["rank"].transform("count")
-    rel = ((r["rank"] - 1) / (n - 1).where(n > 1)).fillna(0.0)
-    out = rel.groupby([r["label"], r["task"]]).mean().unstack("task")
-    out["all"] = rel.groupby(r["label"]).mean()
     counts = {str(t): int(c) for t, c in n.groupby(r["task"]).max().items()}
     counts["all"] = int(r["label"].nunique())
-    return out, counts
+    return counts
 
 
 def _rank_ticks(k: int) -> list[int]:

@@ -366,3 +366,32 @@ def test_compare_prints_the_new_loss_rank_as_the_leaderboard_task_table_does(tmp
     line = next(x for x in text.splitlines() if x.startswith("**good**"))
     assert f"mean rank {rank:.1f} of 3 losses" in line, (line, rank)
 
+
+
+def test_rank_heatmap_task_column_colour_follows_its_text_when_metrics_rank_different_losses():
+    """Was: in a task whose lpips scored 2 of its 4 losses, l2 (2nd of 4 on psnr, 2nd of 2 on lpips) read '2.0' in
+    the denoise column but was coloured as 3 of 4 (the mean of the per-metric ranks each scaled to its own count).
+    Now a task column's colour is its text on the column's scale: 1 + (rank − 1)/(n − 1)·(k − 1)."""
+    from benchmark import figures as F
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(tasks=("denoise",), offsets={"good": 1.0, "l2": 0.5, "l1": 0.0, "bad": -0.7}, seeds=(0,),
+                        metrics=("psnr", "lpips"), n_images=6, noise=0.01)
+    t = t[~((t["metric"] == "lpips") & t["loss"].isin(["l1", "bad"]))].reset_index(drop=True)
+    st = S.compute(t, n_boot=20)
+    with F.style():
+        fig = F.draw_rank_heatmap(st)
+        ax = fig.axes[0]
+        rows = [x.get_text().replace("\n", " ") for x in ax.get_yticklabels()]
+        ticks = [x.get_text() for x in ax.get_xticklabels()]
+        colour = np.asarray(ax.collections[0].get_array()).reshape(len(rows), len(ticks))
+        text = {(int(x.get_position()[1]), int(x.get_position()[0])): x.get_text() for x in ax.texts}
+        import matplotlib.pyplot as plt
+        plt.close(fig)
+    k = len(rows)
+    j = next(i for i, c in enumerate(ticks) if c.startswith("denoise"))
+    n = int(ticks[j].split("(")[1].rstrip(")")) if "(" in ticks[j] else k  # no count shown: the column ranks k
+    for i, label in enumerate(rows):
+        shown = float(text[(i, j)].rstrip("*"))
+        assert colour[i, j] == pytest.approx(1 + (shown - 1) / (n - 1) * (k - 1), abs=0.06), (label, shown)
+    assert text[(rows.index("l2"), j)].startswith("2.0")
