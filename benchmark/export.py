@@ -48,8 +48,8 @@ WORSE_TEX = "(!)"
 #: what the overall ranking's cost columns hold (benchmark.stats: median ``ms_per_it``, max ``peak_mem_mb``)
 COST_COLUMNS = ("`ms/it`: the median over the loss's runs of its steady-state training time per iteration "
                 "(warm-up iterations and checkpoint saves left out; timed on a machine that may have been running "
-                "other work, so read it within one grid; never pooled over a CPU and a GPU: – for a loss timed on both, the "
-                "notes give each device's median); `peak MB`: the largest peak of GPU memory over its runs "
+                "other work, so read it within one grid; never pooled over a CPU and a GPU: – for a loss timed on "
+                "both, the notes give each device's median); `peak MB`: the largest peak of GPU memory over its runs "
                 "(– on a CPU).")
 #: what the task tables' own columns hold (:func:`task_rows`)
 TASK_COLUMNS = ("`rank`: the loss's mean rank over the task's metric columns (1 = best); `ms/it`: the median "

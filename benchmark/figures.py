@@ -608,10 +608,11 @@ def draw_rank_heatmap(stats: Stats, styles=None):
     rows = row_labels(tr.index, 34)
     row_h = 0.06 + 0.125 * max(_lines(r) for r in rows)
     k = len(tr)
-    # a task column that ranks fewer losses has its mean ranks stretched onto 1..k for the colour (:func:`column_counts`),
-    # so its worst is at the scale's end like every other column's; the text keeps the mean rank and the
-    # column its count. Then a colour is a place between the column's best and worst, not a rank: the
-    # colourbar says so and names no rank number (jpeg's last of 3 would read as "5")
+    # a task column that ranks fewer losses has its mean ranks stretched onto 1..k for the colour
+    # (:func:`column_counts`), so its worst is at the scale's end like every other column's; the text
+    # keeps the mean rank and the column its count. Then a colour is a place between the column's best
+    # and worst, not a rank: the colourbar says so and names no rank number (jpeg's last of 3 would read
+    # as "5")
     counts = column_counts(stats)
     scaled = len(set(counts.values())) > 1 or any(n != k for n in counts.values())
     label = "rank in column\n(best to worst)" if scaled else f"mean rank\n(1 = best, {k} = worst)"
@@ -1024,8 +1025,9 @@ def metric_points(stats: Stats, task: str, base: Path, formats=("png", "pdf"), s
 
 def _cd_groups(vals: np.ndarray, cd: float) -> list[tuple[int, int]]:
     """Maximal runs of consecutive losses whose mean ranks lie within the CD of each other: a pair is
-    significantly different only when its mean ranks differ by more than the CD (:func:`benchmark.stats._run_permutation`),
-    so a gap equal to it (exact copies: every gap and the CD 0) is joined."""
+    significantly different only when its mean ranks differ by more than the CD
+    (:func:`benchmark.stats._run_permutation`), so a gap equal to it (exact copies: every gap and the
+    CD 0) is joined."""
     groups = []
     k = len(vals)
     tol = 1e-9 * max(1.0, float(np.max(np.abs(vals)))) if k else 0.0  # mean ranks of runs: sums of floats
