@@ -139,6 +139,7 @@ def test_rank_heatmap_all_column_text_and_colour_are_the_same_mean_rank():
     scaled to 1..4). Now text and colour are both the overall ranking's mean rank (leaderboard.md's), and the
     title says so."""
     from benchmark import figures as F
+    from benchmark.export import PARTIAL
     from benchmark.synthetic import synthetic_table
 
     a = synthetic_table(tasks=("denoise",), offsets={"good": 1.0, "l2": 0.5, "l1": 0.0, "bad": -0.7},
@@ -160,13 +161,10 @@ def test_rank_heatmap_all_column_text_and_colour_are_the_same_mean_rank():
         plt.close(fig)
     j = cols.index("all")
     for i, label in enumerate(rows):
-        shown = float(text[(label, "all")].rstrip(S_PARTIAL))
+        shown = float(text[(label, "all")].rstrip(PARTIAL))
         assert colour[i, j] == pytest.approx(shown, abs=0.05), (label, shown, colour[i, j])
         assert shown == pytest.approx(mean_rank[label], abs=0.05)
     assert "all: " in title
-
-
-S_PARTIAL = "*"
 
 
 # 4. per-test-set means from the blocks compute built -------------------------------------------
