@@ -909,9 +909,11 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
 
     def agg(g: pd.DataFrame) -> pd.Series:
         # a CPU and a GPU step differ by orders of magnitude: one median over both is no cost of either
-        timed = g[g["ms_per_it"].notna()]
-        by_dev = timed.groupby("device_kind")["ms_per_it"].agg(["median", "size"])
-        mixed = len(by_dev.index.difference(["unknown"])) > 1  # a run recording no device joins either
+        ms, kind = g["ms_per_it"].to_numpy(float), g["device_kind"].to_numpy()
+        timed = ~np.isnan(ms)
+        kinds = sorted(set(kind[timed]))
+        mixed = len(set(kinds) - {"unknown"}) > 1  # a run recording no device joins either
+        by_dev = {k: ms[timed & (kind == k)] for k in kinds} if mixed else {}
         return pd.Series({"runs": len(g), "ok": int((g["status"] == "ok").sum()),
                           "diverged": int((g["status"] == "diverged").sum()),
                           "failed": int((g["status"] == "failed").sum()),
@@ -920,8 +922,8 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
                           "peak_mem_mb": g["peak_mem_mb"].max(),
                           "device": ", ".join(sorted({str(d) for d in g["device"].dropna()})),
                           "ms_per_it_by_device": "; ".join(
-                              f"{d} {r['median']:.1f} ms/it ({int(r['size'])} run{'s' if r['size'] != 1 else ''})"
-                              for d, r in by_dev.iterrows()) if mixed else "",
+                              f"{d} {np.median(v):.1f} ms/it ({v.size} run{'s' if v.size != 1 else ''})"
+                              for d, v in by_dev.items()),
                           "timed_with_warmup": int(g["timed_with_warmup"].sum())})
 
     per_loss = df.groupby(["label", "loss"]).apply(agg, include_groups=False).reset_index()
