@@ -457,6 +457,8 @@ class ResultsStore:
         self.runs = self.root / "runs"
         #: {run_id: why} of the damaged runs the last :meth:`table` left out
         self.damaged: dict[str, str] = {}
+        #: {run_id: (stat stamp, (meta, why))}: each meta.json parsed once (:meth:`_load_meta`)
+        self._metas: dict[str, tuple] = {}
 
     def check_version(self) -> None:
         """Refuse a directory written with another layout (``store.json``), touching nothing."""
@@ -594,8 +596,32 @@ class ResultsStore:
     def _load_meta(self, run_id: str) -> tuple[dict | None, str]:
         """(the run's ``meta.json``, "") when it is present and complete; (None, why) when it is
         damaged — unreadable, or complete JSON with missing or wrong fields (:func:`meta_problem`);
-        (None, "") when it is absent."""
+        (None, "") when it is absent.
+
+        Each file is read and parsed once per store object: the result is kept with the file's
+        inode, size and times (every writer renames a new file into place, so a rewritten
+        ``meta.json`` is read again). The dict returned is a copy of its top level; its nested values
+        (``config``, ``loss_curve``) are shared with the cache and must not be changed in place."""
         p = self.run_dir(run_id) / "meta.json"
+        try:
+            st = os.stat(p)
+        except FileNotFoundError:
+            self._metas.pop(run_id, None)
+            return None, ""
+        except OSError:
+            return None, "meta.json unreadable"
+        stamp = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)  # every write renames a new file in
+        cached = self._metas.get(run_id)
+        if cached is not None and cached[0] == stamp:
+            meta, why = cached[1]
+            return (dict(meta) if meta is not None else None), why
+        got = self._parse_meta(p, run_id)
+        self._metas[run_id] = (stamp, got)
+        return (dict(got[0]) if got[0] is not None else None), got[1]
+
+    @staticmethod
+    def _parse_meta(p: Path, run_id: str) -> tuple[dict | None, str]:
+        """:meth:`_load_meta` of the file ``p`` itself, read and checked (no cache)."""
         try:
             text = p.read_text()
         except FileNotFoundError:
