@@ -464,8 +464,9 @@ def cmd_run(args) -> int:
     for version, n in sorted(made_by_other_code(store, configs).items()):  # after a CODE_VERSION bump
         log.warning("%d of the %d run(s) of this grid are in %s as made by code version %s (this is %s: the code "
                     "that computes the numbers changed, benchmark/__init__.py says how): not reused, trained again; "
-                    "theirs stay apart (`plbench report --out %s --where code_version=%s`)", n, len(configs),
-                    store.root, version, code_version(), store.root, version)
+                    "theirs stay apart (`plbench report --out %s --where %s`)", n, len(configs),
+                    store.root, version, code_version(), shlex.quote(str(store.root)),
+                    shlex.quote(f"code_version={version}"))
     stamp = time.strftime("%Y%m%d-%H%M%S")
     # `--loss-file F` without --losses trains F's losses, not the profile's that resolved() fills in: the
     # saved grid names what was planned (it named the profile's nine losses, which a re-run then trained)
@@ -665,6 +666,12 @@ def _report_kwargs(args) -> dict:
                 where=parse_where(args.where))
 
 
+def _hint(command: str, out) -> str:
+    """``plbench <command> --out <out>``, shell-quoted: the start of a command a message tells the user to
+    run on the same results (without the --out it would read ./results)."""
+    return f"plbench {command} --out {shlex.quote(str(out))}"
+
+
 def _not_writable(folder) -> str:
     """Why nothing can be written in ``folder`` (a read-only mount, another user's directory), or ""."""
     import tempfile
@@ -709,7 +716,7 @@ def cmd_report(args) -> int:
     if args.baseline != "l1":  # asked for by name: a typo is an error, not a report without ▲/▼ marks
         _known_loss(store, args.baseline, "--baseline")
     t0 = time.time()
-    paths = write_report(store, **kwargs)
+    paths = write_report(store, **kwargs, hint=_hint("report", args.out))
     for kind, p in paths.items():
         print(f"{kind}: {p}")
     log.info("report written in %.1f s", time.time() - t0)
@@ -828,7 +835,7 @@ def cmd_calibrate(args) -> int:
     from benchmark.settings import parse_where, select
 
     # one setting, as the leaderboard: the variance of runs trained differently is not run-to-run variance
-    chosen = select(store.table(), where=parse_where(args.where), hint="plbench calibrate")
+    chosen = select(store.table(), where=parse_where(args.where), hint=_hint("calibrate", args.out))
     table = chosen.table
     if args.metrics:
         have = set(table["metric"].astype(str))

@@ -16,6 +16,7 @@ test data of the chosen setting.
 from __future__ import annotations
 
 import json
+import shlex
 from dataclasses import dataclass
 
 import pandas as pd
@@ -308,7 +309,7 @@ def select(table: pd.DataFrame, where: dict[str, str] | None = None, keep: set[s
             example = f"{field_}={_fmt(next(v for v in reversed(values) if v != '–'))}"  # '–': field not recorded
         counts = ", ".join(f"{k} ({' | '.join(_fmt(x) for x in v)})" for k, v in diff.items())
         raise UserError(f"the results hold {len(st)} settings that differ in {counts}; a leaderboard never "
-                        f"averages across settings: pick one with `{hint} --where {example}`"
+                        f"averages across settings: pick one with `{hint} --where {shlex.quote(example)}`"
                         + _same_images(pool, diff))
     keys = set(st["key"])
     restored = table[(table["loss"] != INPUT) & table["setting"].astype("string").fillna("").isin(keys)] \

@@ -46,3 +46,65 @@ def test_report_parses_each_meta_json_once(tmp_path, monkeypatch):
     assert store.meta(rid)["status"] == "failed" and reads[rid] == 2
     (store.run_dir(rid) / "meta.json").unlink()
     assert store.meta(rid) is None
+
+
+def _two_settings(root, field="train_data", values=(["T91"], ["T91", "BSD200"])):
+    """A store whose runs (one task) come in two settings differing in ``field``."""
+    from benchmark.synthetic import synthetic_runs
+
+    store = ResultsStore(root)
+    store.ensure_writable()
+    for rid, meta, rows in synthetic_runs(offsets={"l1": 0.0, "good": 1.0}, seeds=(0, 1), n_images=3,
+                                          metrics=("psnr",), budget_check=False):
+        for k, value in enumerate(values if meta.get("kind") != "input" else [None]):
+            r = f"{rid}{k}" if value is not None else rid
+            m = {**meta, "run_id": r}
+            out = [{**row, "run_id": r} for row in rows]
+            if value is not None:
+                m["setting"] = {**meta["setting"], field: value}
+                for row in out:
+                    row["setting"] = json.dumps({**json.loads(row["setting"]), field: value}, sort_keys=True)
+            store.write_eval(r, out, ["psnr"], {})
+            atomic_write_json(store.run_dir(r) / "meta.json", m)
+    return store
+
+
+def _backticked(text: str) -> list[list[str]]:
+    import re
+    import shlex
+
+    return [shlex.split(c) for c in re.findall(r"`(plbench [^`]*)`", text)]
+
+
+def test_pick_a_setting_hint_is_a_command_that_runs(tmp_path, capsys):
+    """``plbench report --out 'my results'`` on two settings told the user to run
+    ``plbench report --where train_data=T91 + BSD200``: without the --out (it reads ./results) and with
+    the value split by the shell. The hint now carries the --out, and each part is shell-quoted."""
+    from benchmark.cli import main
+
+    out = tmp_path / "my results"
+    _two_settings(out)
+    assert main(["report", "--out", str(out), "--no-visual", "-q"]) == 2
+    err = capsys.readouterr().err
+    cmds = _backticked(err)
+    pick = [c for c in cmds if "--where" in c]
+    assert pick, err
+    argv = pick[0]
+    assert argv[argv.index("--out") + 1] == str(out), argv
+    where = argv[argv.index("--where") + 1]
+    assert where.startswith("train_data=") and len(argv) == argv.index("--where") + 2, argv
+    assert main(["report", "--out", str(out), "--no-visual", "-q", "--where", where]) == 0, capsys.readouterr().err
+
+
+def test_no_results_hint_quotes_the_out(tmp_path, capsys):
+    """``no results in …: run `plbench run --out my results` first`` broke a path with a space in two."""
+    from benchmark.cli import main
+
+    out = tmp_path / "my results"
+    assert main(["report", "--out", str(out)]) == 2
+    cmds = _backticked(capsys.readouterr().err)
+    assert cmds and cmds[0][cmds[0].index("--out") + 1] == str(out), cmds
+    out.mkdir()
+    assert main(["report", "--out", str(out)]) == 2
+    cmds = _backticked(capsys.readouterr().err)
+    assert cmds and cmds[0][cmds[0].index("--out") + 1] == str(out), cmds
