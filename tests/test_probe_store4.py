@@ -108,3 +108,40 @@ def test_no_results_hint_quotes_the_out(tmp_path, capsys):
     assert main(["report", "--out", str(out)]) == 2
     cmds = _backticked(capsys.readouterr().err)
     assert cmds and cmds[0][cmds[0].index("--out") + 1] == str(out), cmds
+
+
+def test_sparse_rule_has_one_definition_both_callers_agree():
+    """The sparse-run rule was written twice (numpy ``sparse_runs`` for the leaderboard, pandas
+    ``run_coverage`` for its notes); now both call :func:`benchmark.stats.left_out`. On a column with runs
+    scored on every image, exactly half, fewer than half, none, and an input scored on more images than any
+    restored run, the runs the notes call left out are exactly those the leaderboard leaves out."""
+    import numpy as np
+
+    from benchmark import stats
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(offsets={"l1": 0.0, "good": 1.0, "bad": -1.0}, seeds=(0, 1, 2), n_images=8,
+                        metrics=("psnr", "ssim"))
+    restored = t[t["loss"] != "input"]
+    runs = sorted(restored["run_id"].unique())
+    img = t["image"].str[-4:].astype(int)
+    keep_n = dict(zip(runs, [8, 4, 3, 0, 1, 7, 8, 2, 5]))  # images scored per run (psnr), by run
+    n = t["run_id"].map(keep_n)
+    drop = (t["metric"] == "psnr") & (t["loss"] != "input") & (img >= n)
+    t = t.assign(value=t["value"].where(~drop)).reset_index(drop=True)
+    cov = stats.run_coverage(t).set_index(["task", "metric", "run"])
+    blocks = stats.blocks(t)
+    checked = 0
+    for b in blocks:
+        gone = np.isnan(b.values).all(axis=2)  # (L, S): the runs the column leaves out
+        for li, label in enumerate(b.labels):
+            for si, seed in enumerate(b.seeds):
+                sel = (t["task"] == b.task) & (t["metric"] == b.metric) & (stats.labels(t) == label) & \
+                      (t["seed"].fillna(-1) == seed)
+                for rid in t.loc[sel, "run_id"].unique():
+                    assert bool(cov.at[(b.task, b.metric, rid), "sparse"]) == bool(gone[li, si]), \
+                        (b.metric, label, seed, cov.loc[(b.task, b.metric, rid)].to_dict())
+                    checked += 1
+    assert checked == 2 * (len(runs) + 1)
+    assert cov["sparse"].sum() == 4  # 3, 0, 1 and 2 of 8 images
+    assert list(stats.left_out(np.array([0, 3, 4, 8]), 8)) == [True, True, False, False]
