@@ -117,6 +117,15 @@ def heatmap_panels(table: pd.DataFrame, blks=None) -> dict[str, tuple[pd.DataFra
     return panels
 
 
+def _respelt(meta: dict, spellings: dict[str, str]) -> dict:
+    """``meta`` with its loss read as the spelling :meth:`ResultsStore.table` reads its rows' as (a copy; the
+    recorded spelling kept as ``config.loss_as_recorded``), so costs and curves count under the row's label."""
+    cfg = meta.get("config")
+    if not isinstance(cfg, dict) or cfg.get("loss") not in spellings:
+        return meta
+    return {**meta, "config": {**cfg, "loss": spellings[cfg["loss"]], "loss_as_recorded": cfg["loss"]}}
+
+
 def _in_setting(meta: dict, settings: list[dict]) -> bool:
     """Does a failed or diverged run (it has no rows) belong to the chosen setting? Runs recorded
     without a setting belong when the chosen rows record none either."""
@@ -208,7 +217,7 @@ def write_report(store: ResultsStore, *, baseline: str = "l1", alpha: float = 0.
     full = as_categories(store.table())  # a fraction of the memory through selection, statistics and figures
     chosen = select(full, where=where, keep=keep, hint=hint)
     table = chosen.table
-    metas = [m for m in store.metas() if m.get("run_id") in chosen.run_ids or (
+    metas = [_respelt(m, store.respelt) for m in store.metas() if m.get("run_id") in chosen.run_ids or (
         m.get("status") in ("failed", "diverged") and _in_setting(m, chosen.settings))]
     coverage = coverage_table(store, chosen.run_ids)
     t_read = time.perf_counter()
@@ -216,7 +225,11 @@ def write_report(store: ResultsStore, *, baseline: str = "l1", alpha: float = 0.
     stats.setting = chosen.description
     stats.coverage = coverage_lines(coverage, len(chosen.run_ids)) + [
         f"damaged run {rid} left out ({why}): `plbench check --out {shlex.quote(str(store.root))} --repair`, "
-        "then the same `plbench run`, re-scores or retrains it" for rid, why in sorted(store.damaged.items())]
+        "then the same `plbench run`, re-scores or retrains it" for rid, why in sorted(store.damaged.items())] + [
+        f"`{old}` is the loss `{new}` spelt another way (recorded so by runs made before a run took the spelling "
+        f"its results directory records): its runs are counted as `{new}`'s, one row"
+        for old, new in sorted(store.respelt.items())
+        if old in {str(m.get("config", {}).get("loss_as_recorded")) for m in metas}]
     t_stats = time.perf_counter()
     root = store.root
     out: dict[str, Path] = {}

@@ -279,6 +279,16 @@ def as_categories(table: pd.DataFrame) -> pd.DataFrame:
                          if t == "string" and c in table.columns and c != "image"})
 
 
+def _as_one_spelling(frame: pd.DataFrame, spellings: dict[str, str]) -> pd.DataFrame:
+    """One pass's rows with each ``loss`` spelling in ``spellings`` (:func:`benchmark.config.merged_spellings`)
+    read as the loss's preferred spelling; ``frame`` itself when none of its rows has one."""
+    if not spellings or frame.empty or not frame["loss"].isin(list(spellings)).any():
+        return frame
+    frame = frame.copy()
+    frame["loss"] = frame["loss"].astype(object).replace(spellings).astype(COLUMNS["loss"])
+    return frame
+
+
 def _as_current_settings(frame: pd.DataFrame, seen: dict | None = None) -> pd.DataFrame:
     """One pass's rows with their ``setting`` read as this release's
     (:func:`benchmark.config.current_setting_json`): rows of another release of the same numbers
@@ -457,6 +467,8 @@ class ResultsStore:
         self.runs = self.root / "runs"
         #: {run_id: why} of the damaged runs the last :meth:`table` left out
         self.damaged: dict[str, str] = {}
+        #: {recorded spec: the spelling the last :meth:`table` read it as} (:meth:`loss_spellings`)
+        self.respelt: dict[str, str] = {}
         #: {run_id: (stat stamp, (meta, why))}: each meta.json parsed once (:meth:`_load_meta`)
         self._metas: dict[str, tuple] = {}
 
@@ -883,14 +895,24 @@ class ResultsStore:
                  m.get("status") in ("ok", "diverged") and as_current_code(m.get("code_version")) == here)
                 for m in self.metas() if isinstance(m.get("config"), dict) and isinstance(m["config"].get("loss"), str)]
 
+    def loss_spellings(self) -> dict[str, str]:
+        """{recorded spec: the spelling it is read as} for a loss recorded here under several spellings of one
+        identity (:func:`benchmark.config.merged_spellings`): :meth:`table` and the report read them as one
+        loss, one row over all its runs; run ids and files stay as they are."""
+        from benchmark.config import merged_spellings
+
+        return merged_spellings(self.recorded_losses())
+
     def table(self) -> pd.DataFrame:
         """Every committed row of every finished, intact run, as one tidy DataFrame. Damaged runs
         (:meth:`damage`) are left out and named, one warning line each (also in :attr:`damaged`);
         a (run, image, metric) is never counted twice (:data:`ROW_KEY`: the first pass's row wins).
         The ``setting`` of rows written by another release of the same numbers code reads as this
-        release's (:func:`benchmark.config.as_current_code`; the ``code_version`` column keeps the writer's)."""
+        release's (:func:`benchmark.config.as_current_code`; the ``code_version`` column keeps the writer's).
+        A loss recorded under several spellings of one identity reads as one (:meth:`loss_spellings`;
+        which were merged: :attr:`respelt`)."""
         self.check_version()
-        frames, self.damaged = [], {}
+        frames, self.damaged, self.respelt = [], {}, {}
         for run_id in self.run_ids():
             why = self.meta_damage(run_id) if self.damage_meta_matters(run_id) else ""
             run_frames = []
@@ -911,7 +933,12 @@ class ResultsStore:
         if not frames:
             return to_frame([])
         seen: dict = {}
-        table = pd.concat([_as_current_settings(f, seen) for f in frames], ignore_index=True).astype(COLUMNS)
+        spellings = self.loss_spellings()
+        if spellings:
+            present = set().union(*(set(f["loss"].dropna().unique()) for f in frames))
+            self.respelt = {k: v for k, v in spellings.items() if k in present}
+        table = pd.concat([_as_current_settings(_as_one_spelling(f, self.respelt), seen) for f in frames],
+                          ignore_index=True).astype(COLUMNS)
         dup = table.duplicated(ROW_KEY, keep="first")
         if dup.any():
             runs = sorted(set(table.loc[dup, "run_id"].astype(str)))

@@ -145,3 +145,42 @@ def test_sparse_rule_has_one_definition_both_callers_agree():
     assert checked == 2 * (len(runs) + 1)
     assert cov["sparse"].sum() == 4  # 3, 0, 1 and 2 of 8 images
     assert list(stats.left_out(np.array([0, 3, 4, 8]), 8)) == [True, True, False, False]
+
+
+def _spelt_two_ways(root):
+    """l1 (seeds 0-2) and one loss recorded as ``ffl(alpha=1)`` (seeds 0, 1) and ``ffl(alpha=1.0)`` (seed 2),
+    as runs made before a run took the recorded spelling left it."""
+    from benchmark.synthetic import synthetic_runs
+
+    store = ResultsStore(root)
+    store.ensure_writable()
+    for rid, meta, rows in synthetic_runs(offsets={"l1": 0.0, "ffl(alpha=1)": 1.0}, seeds=(0, 1, 2), n_images=4,
+                                          metrics=("psnr",), budget_check=False):
+        if meta.get("config", {}).get("seed") == 2 and meta["config"]["loss"] == "ffl(alpha=1)":
+            meta = {**meta, "config": {**meta["config"], "loss": "ffl(alpha=1.0)"}}
+            rows = [{**r, "loss": "ffl(alpha=1.0)"} for r in rows]
+        store.write_eval(rid, rows, ["psnr"], {})
+        atomic_write_json(store.run_dir(rid) / "meta.json", meta)
+    return store
+
+
+def test_a_loss_recorded_under_two_spellings_is_one_row(tmp_path):
+    """A store holding ``ffl(alpha=1)`` and ``ffl(alpha=1.0)`` (the same loss: one ``loss_identity``) from
+    before run/compare took the recorded spelling showed two leaderboard rows of 2 and 1 seeds; now one row
+    over its 3 runs, under the spelling with most runs, with a note naming the other spelling."""
+    from benchmark.report import write_report
+
+    store = _spelt_two_ways(tmp_path / "s")
+    table = store.table()
+    assert set(table["loss"]) == {"input", "l1", "ffl(alpha=1)"}
+    assert table.loc[table["loss"] == "ffl(alpha=1)", "seed"].nunique() == 3
+    assert store.respelt == {"ffl(alpha=1.0)": "ffl(alpha=1)"}
+    write_report(store, formats=("png",), visual=False, html=False, n_boot=100)
+    md = (tmp_path / "s" / "leaderboard.md").read_text()
+    rows = [line for line in md.splitlines() if line.startswith("| ffl")]
+    assert rows and all("ffl(alpha=1.0)" not in r for r in rows), rows
+    assert "`ffl(alpha=1.0)` is the loss `ffl(alpha=1)` spelt another way" in md
+    costs = pd.read_csv(tmp_path / "s" / "costs.csv")
+    assert "ffl(alpha=1.0)" not in set(costs["loss"].astype(str)), costs
+    # nothing recorded is renamed
+    assert sorted(m["config"]["loss"] for m in store.metas() if "config" in m).count("ffl(alpha=1.0)") == 1
