@@ -826,7 +826,7 @@ def expand_losses(specs) -> list[str]:
     return list(first.values())
 
 
-def _preferred_spellings(recorded) -> tuple[dict, "Counter", "Counter"]:
+def _preferred_spellings(recorded) -> tuple[dict, dict, dict]:
     """({loss identity: its preferred recorded spelling}, runs per spelling, runs this code reuses per
     spelling) of ``recorded`` (as :func:`spelt_as_stored` takes it): of several spellings of one loss, the one
     with most runs this code reuses, then with most runs, then the first recorded. Specs this code does not

@@ -515,8 +515,8 @@ class ResultsStore:
         if self.runs.is_dir() and self.is_store():
             return
         if not self.root.exists():
-            raise UserError(f"no results in {self.root}: no such directory (run `plbench run --out {shlex.quote(str(out))}` first, "
-                            "or pass the --out a run wrote to)")
+            raise UserError(f"no results in {self.root}: no such directory (run `plbench run --out "
+                            f"{shlex.quote(str(out))}` first, or pass the --out a run wrote to)")
         if not self.root.is_dir():
             raise UserError(f"{self.root} is a file, not a results directory (pass the --out a run wrote to)")
         if self.is_store() or not any(p.name not in PLACEHOLDERS for p in self.root.iterdir()):

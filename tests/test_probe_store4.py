@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import collections
 import json
-import os
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from benchmark.results import ResultsStore, atomic_write_json
 from benchmark.synthetic import write_store
