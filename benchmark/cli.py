@@ -725,7 +725,7 @@ def cmd_report(args) -> int:
 
 def cmd_findings(args) -> int:
     from benchmark.findings import FINDINGS, check_all, lost_runs, to_text, write
-    from benchmark.results import ResultsStore, as_categories
+    from benchmark.results import ResultsStore
 
     if args.list:
         for e in FINDINGS.entries():
@@ -741,7 +741,7 @@ def cmd_findings(args) -> int:
     store = ResultsStore(args.out)
     store.require_results(args.out)
     _outputs_writable(store)
-    results = check_all(as_categories(store.table()), args.only, alpha=args.alpha, n_boot=args.bootstrap,
+    results = check_all(store.table(categories=True), args.only, alpha=args.alpha, n_boot=args.bootstrap,
                         convergence=True, lost=lost_runs(store.metas()))
     print(to_text(results))
     for kind, p in write(results, store.root, args.alpha).items():

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmark.results import ResultsStore, as_categories, atomic_output, atomic_write_bytes
+from benchmark.results import ResultsStore, atomic_output, atomic_write_bytes
 from benchmark.stats import Stats, compute, labels, loss_label, metric_order
 
 log = logging.getLogger(__name__)
@@ -214,7 +214,7 @@ def write_report(store: ResultsStore, *, baseline: str = "l1", alpha: float = 0.
     from benchmark.settings import select
 
     t0 = time.perf_counter()
-    full = as_categories(store.table())  # a fraction of the memory through selection, statistics and figures
+    full = store.table(categories=True)  # a fraction of the memory through reading, selection, statistics, figures
     chosen = select(full, where=where, keep=keep, hint=hint)
     table = chosen.table
     metas = [_respelt(m, store.respelt) for m in store.metas() if m.get("run_id") in chosen.run_ids or (

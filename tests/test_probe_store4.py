@@ -182,3 +182,38 @@ def test_a_loss_recorded_under_two_spellings_is_one_row(tmp_path):
     assert "ffl(alpha=1.0)" not in set(costs["loss"].astype(str)), costs
     # nothing recorded is renamed
     assert sorted(m["config"]["loss"] for m in store.metas() if "config" in m).count("ffl(alpha=1.0)") == 1
+
+
+def test_categorical_table_equals_the_string_table_on_mixed_and_older_stores(tmp_path):
+    """``table(categories=True)`` (what report and findings read: categoricals built pass by pass) holds the
+    values and dtypes of ``as_categories(table())`` on a store of two settings, a loss under two spellings,
+    and a pass written by an older schema (no ``weights_kind``, ``backbone_seed``, ``loss_version``
+    columns); the per-setting filters of :func:`benchmark.settings.select` keep the same rows."""
+    from benchmark.results import as_categories
+    from benchmark.settings import select
+
+    store = _two_settings(tmp_path / "s")
+    spelt = _spelt_two_ways(tmp_path / "t")
+    rid = next(r for r in store.run_ids() if not r.startswith("input"))
+    p = store.run_dir(rid) / "eval-0.parquet"
+    old = pd.read_parquet(p).drop(columns=["weights_kind", "backbone_seed", "loss_version"])
+    (store.run_dir(rid) / "eval-0.parquet").unlink()
+    (store.run_dir(rid) / "eval-0.json").unlink()
+    store.write_eval(rid, old.to_dict("records"), ["psnr"], {})  # to_frame fills the missing columns
+    import io
+
+    buf = io.BytesIO()
+    old.to_parquet(buf, index=False)  # the rows as the older schema wrote them
+    from benchmark.results import _sha256, atomic_write_bytes
+
+    atomic_write_bytes(p, buf.getvalue())
+    rec = json.loads((store.run_dir(rid) / "eval-0.json").read_text())
+    atomic_write_json(store.run_dir(rid) / "eval-0.json", {**rec, "sha256": _sha256(buf.getvalue())})
+    for s in (store, spelt):
+        a, b = as_categories(s.table()), s.table(categories=True)
+        pd.testing.assert_frame_equal(a, b)
+        assert not s.damaged
+    where = {"train_data": "T91 + BSD200"}
+    a, b = select(as_categories(store.table()), where=where), select(store.table(categories=True), where=where)
+    pd.testing.assert_frame_equal(a.table.reset_index(drop=True), b.table.reset_index(drop=True))
+    assert a.run_ids == b.run_ids and len(b.run_ids) == 5  # 2 losses × 2 seeds + the input
