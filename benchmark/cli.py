@@ -768,6 +768,10 @@ def cmd_check(args) -> int:
                 p.unlink(missing_ok=True)
         print(f"{len(leftovers)} temporary file(s) left by interrupted writes ({names}): "
               + ("removed" if args.repair else "never read; --repair removes them"))
+    for rid, what in sorted(store.unrecorded().items()):  # not damage, but rows no table shows: say so
+        print(f"run {rid}: rows of {what} without a meta.json (interrupted before its record, or the record "
+              "was deleted or not copied): in no leaderboard; put its meta.json back, or the next `plbench run` "
+              "of its grid removes them and retrains it")
     if not damaged:
         also = f" (and {inputs} scoring{'s' if inputs != 1 else ''} of the degraded input)" if inputs else ""
         print(f"{store.root}: {n} run{'s' if n != 1 else ''}{also}, every record readable and matching its checksum")

@@ -988,6 +988,29 @@ class ResultsStore:
             table = table[~dup].reset_index(drop=True)
         return table
 
+    def unrecorded(self) -> dict[str, str]:
+        """{run_id: what its rows are} of the runs holding committed evaluation passes but no ``meta.json``:
+        an attempt interrupted between its last pass and its record, or a record deleted or left out by a
+        copy. Their rows are in no table (nothing proves the run finished), and the next ``plbench run`` of
+        their grid removes them and retrains the run: ``check`` and the report name them rather than
+        leave a run silently missing from its cell. ``what``: "<loss> seed <s> (<task>)" from the rows."""
+        out = {}
+        for run_id in self.run_ids():
+            d = self.run_dir(run_id)
+            if (d / "meta.json").exists() or not any(d.glob("eval-*.json")) \
+                    or RunLock.held_for(d / ".lock") is not None:  # a live process writes its meta.json next
+                continue
+            what = "evaluation passes"
+            for rows in sorted(d.glob("eval-*.parquet"), key=_pass_index)[:1]:
+                try:
+                    r = pd.read_parquet(rows, columns=["task", "loss", "seed"]).iloc[0]
+                    what = (f"{r['loss']}" + (f" seed {r['seed']}" if not pd.isna(r["seed"]) else "")
+                            + f" ({r['task']})")
+                except Exception:  # noqa: BLE001 - unreadable or empty: named by its id alone
+                    pass
+            out[run_id] = what
+        return out
+
     def check(self) -> dict[str, str]:
         """{run_id: why} of every damaged run (:meth:`damage`)."""
         self.check_version()

@@ -217,3 +217,21 @@ def test_categorical_table_equals_the_string_table_on_mixed_and_older_stores(tmp
     a, b = select(as_categories(store.table()), where=where), select(store.table(categories=True), where=where)
     pd.testing.assert_frame_equal(a.table.reset_index(drop=True), b.table.reset_index(drop=True))
     assert a.run_ids == b.run_ids and len(b.run_ids) == 5  # 2 losses × 2 seeds + the input
+
+
+def test_rows_without_a_meta_json_are_named_not_silently_dropped(tmp_path, capsys):
+    """A finished run whose meta.json was deleted (or not copied with its folder): ``check`` said "6 runs,
+    every record readable" and the report's cell silently lost that seed. Both now name the run."""
+    from benchmark.cli import main
+    from benchmark.report import write_report
+
+    store = _small(tmp_path / "s", metrics=("psnr",))
+    rid = next(r for r in store.run_ids() if not r.startswith("input") and store.meta(r)["config"]["loss"] == "l1")
+    seed = store.meta(rid)["config"]["seed"]
+    (store.run_dir(rid) / "meta.json").unlink()
+    assert main(["check", "--out", str(store.root)]) == 0
+    out = capsys.readouterr().out
+    assert f"run {rid}: rows of l1 seed {seed} (denoise) without a meta.json" in out, out
+    write_report(ResultsStore(store.root), formats=("png",), visual=False, html=False, n_boot=100)
+    md = (store.root / "leaderboard.md").read_text()
+    assert f"run {rid} (l1 seed {seed} (denoise)) left out: its rows have no meta.json" in md
