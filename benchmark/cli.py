@@ -22,7 +22,8 @@ from pathlib import Path
 from benchmark.errors import UserError, did_you_mean
 
 log = logging.getLogger("benchmark")
-COMMANDS = ("run", "list", "report", "weights", "pretrain", "compare", "perf", "findings", "calibrate", "check")
+COMMANDS = ("run", "list", "report", "weights", "pretrain", "compare", "perf", "findings", "calibrate", "check",
+            "merge")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -218,6 +219,12 @@ def build_parser() -> argparse.ArgumentParser:
                      help="move each damaged run's files to runs/<id>/damaged/<n>/ (nothing is deleted); the same "
                           "`plbench run` then re-scores or retrains it")
 
+    mrg = sub.add_parser("merge", help="copy the finished runs of other results directories (another machine's, "
+                         "a cluster node's) into --out; a run unfinished here is replaced, its files set aside")
+    _add_common(mrg)
+    mrg.add_argument("sources", nargs="+", metavar="SRC", help="results directories to copy finished runs from")
+    mrg.add_argument("--out", default="results", help="results directory to merge into (default: results)")
+
     pt = sub.add_parser("pretrain", help="self-train a perceptual encoder (CONTRIQUE- or SimCLR-style)")
     _add_common(pt)
     pt.add_argument("--recipe", default="contrique", help="contrique (distortion classes) or simclr")
@@ -298,7 +305,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {"run": cmd_run, "list": cmd_list, "report": cmd_report, "weights": cmd_weights,
                 "pretrain": cmd_pretrain, "compare": cmd_compare, "perf": cmd_perf,
-                "findings": cmd_findings, "calibrate": cmd_calibrate, "check": cmd_check}[args.command](args)
+                "findings": cmd_findings, "calibrate": cmd_calibrate, "check": cmd_check,
+                "merge": cmd_merge}[args.command](args)
     except UserError as exc:
         if getattr(args, "debug", False):
             raise
@@ -746,6 +754,30 @@ def cmd_findings(args) -> int:
     print(to_text(results))
     for kind, p in write(results, store.root, args.alpha).items():
         print(f"{kind}: {p}")
+    return 0
+
+
+def cmd_merge(args) -> int:
+    """``plbench merge SRC… --out DST``: :meth:`ResultsStore.merge_from` of each source, one line each."""
+    from benchmark.results import ResultsStore
+
+    dst = ResultsStore(args.out)
+    dst.preflight()
+    for src_path in args.sources:
+        src = ResultsStore(src_path)
+        src.check_version()
+        src.require_results(src_path)
+        got = dst.merge_from(src)
+        parts = [f"{len(got['copied'])} copied", f"{len(got['kept'])} already here"]
+        if got["replaced"]:
+            parts.append(f"{len(got['replaced'])} unfinished or damaged here replaced (their files set aside under "
+                         "runs/<id>/damaged/ or attempts/)")
+        if got["unfinished"]:
+            parts.append(f"{len(got['unfinished'])} not finished or damaged there (not copied)")
+        if got["held"]:
+            parts.append(f"{len(got['held'])} held by a running process here (not copied: merge again later)")
+        print(f"{src.root} → {dst.root}: {', '.join(parts)}")
+    print(f"next: `plbench report --out {shlex.quote(str(args.out))}`")
     return 0
 
 

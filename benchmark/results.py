@@ -1011,6 +1011,52 @@ class ResultsStore:
             out[run_id] = what
         return out
 
+    def merge_from(self, src: "ResultsStore") -> dict[str, list[str]]:
+        """Copy into this store the finished runs of ``src`` (another machine's or cluster node's store of
+        the same code): {what: run ids} with ``copied`` (not here), ``replaced`` (here but unfinished —
+        failed, interrupted, damaged — while ``src`` finished it: this store's files of it are set aside
+        under ``runs/<id>/damaged/<n>/`` or ``attempts/``, never deleted), ``kept`` (finished here too: one run
+        id is one run), ``unfinished`` (not finished or damaged in ``src``: not copied) and ``held`` (a live
+        process works on it here). Each run is copied under its lock, its ``meta.json`` last, every file
+        atomically: an interrupted merge leaves runs that are either complete or not done (the next merge or
+        ``plbench run`` finishes them). ``cp -rn`` instead kept a failed attempt's ``meta.json`` next to the
+        other node's finished rows, which the table then ignored and the next run deleted."""
+        import shutil
+
+        src.check_version()
+        self.ensure_writable()
+        if src.root.resolve() == self.root.resolve():
+            raise UserError(f"{src.root} is the results directory itself: merge another store into it")
+        out: dict[str, list[str]] = {k: [] for k in ("copied", "replaced", "kept", "unfinished", "held")}
+        for rid in src.run_ids():
+            if not src.is_done(rid) or src.damage(rid):
+                out["unfinished"].append(rid)
+                continue
+            if self.is_done(rid) and not self.damage(rid):
+                out["kept"].append(rid)
+                continue
+            lock = self.lock(rid)
+            if isinstance(lock, str):
+                out["held"].append(rid)
+                continue
+            with lock:
+                d = self.run_dir(rid)
+                replaced = any(p.name not in (".lock", "damaged", "attempts") for p in d.iterdir())
+                if replaced:
+                    self.archive_attempt(rid)  # a failed attempt's record joins attempts/
+                    if any(p.name not in (".lock", "damaged", "attempts") for p in d.iterdir()):
+                        self.set_aside(rid)
+                files = [p for p in src.run_dir(rid).iterdir()
+                         if p.name not in (".lock", "damaged", "attempts") and not (".tmp" in p.name and
+                                                                                    p.name.startswith("."))]
+                for p in sorted(files, key=lambda p: p.name == "meta.json"):  # its record last
+                    if p.is_dir():
+                        shutil.copytree(p, d / p.name, dirs_exist_ok=True)
+                    else:
+                        atomic_write_bytes(d / p.name, p.read_bytes())
+            out["replaced" if replaced else "copied"].append(rid)
+        return out
+
     def check(self) -> dict[str, str]:
         """{run_id: why} of every damaged run (:meth:`damage`)."""
         self.check_version()

@@ -235,3 +235,39 @@ def test_rows_without_a_meta_json_are_named_not_silently_dropped(tmp_path, capsy
     write_report(ResultsStore(store.root), formats=("png",), visual=False, html=False, n_boot=100)
     md = (store.root / "leaderboard.md").read_text()
     assert f"run {rid} (l1 seed {seed} (denoise)) left out: its rows have no meta.json" in md
+
+
+def test_merge_a_cluster_nodes_store_keeps_every_finished_run(tmp_path, capsys):
+    """Stores of two nodes: the README's ``cp -rn node2/runs/* results/runs/`` kept node 1's failed attempt's
+    meta.json next to node 2's finished rows (the table ignored them, the next run deleted them). ``plbench
+    merge`` copies node 2's finished runs in: a run missing here is copied, one failed or interrupted here is
+    replaced (its files set aside, nothing deleted), one finished on both is kept, one unfinished there is
+    not copied; the merged table holds every finished run once and ``check`` finds no damage."""
+    import shutil
+
+    from benchmark.cli import main
+
+    node1, node2 = _small(tmp_path / "node1"), _small(tmp_path / "node2")
+    runs = [r for r in node2.run_ids() if not r.startswith("input")]
+    failed, absent, unfinished = runs[0], runs[1], runs[2]
+    meta = node1.meta(failed)
+    for p in node1.run_dir(failed).glob("eval-*"):
+        p.unlink()
+    atomic_write_json(node1.run_dir(failed) / "meta.json", {**meta, "status": "failed", "error": "OOM"})
+    (node1.run_dir(failed) / "ckpt.pt").write_bytes(b"checkpoint of the failed attempt")
+    shutil.rmtree(node1.run_dir(absent))
+    (node2.run_dir(unfinished) / "meta.json").unlink()
+    expected = len(ResultsStore(tmp_path / "node2").table()) + 2 * 4  # node 2's rows + node 1's copy of `unfinished`
+    assert main(["merge", str(node2.root), "--out", str(node1.root)]) == 0
+    out = capsys.readouterr().out
+    assert "1 copied" in out and "1 unfinished or damaged here replaced" in out and \
+           "1 not finished or damaged there" in out, out
+    merged = ResultsStore(node1.root)
+    assert merged.check() == {} and not merged.unrecorded()
+    table = merged.table()
+    assert len(table) == expected and set(table["run_id"]) == set(node2.run_ids())
+    assert merged.meta(failed)["status"] == "ok"
+    assert merged.attempts(failed)[0]["error"] == "OOM"  # the failed attempt's record kept
+    assert (merged.run_dir(failed) / "damaged" / "0" / "ckpt.pt").read_bytes() == b"checkpoint of the failed attempt"
+    assert main(["merge", str(node2.root), "--out", str(node1.root)]) == 0  # again: nothing more to copy
+    assert "0 copied" in capsys.readouterr().out and len(ResultsStore(node1.root).table()) == expected
