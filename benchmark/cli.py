@@ -769,6 +769,11 @@ def cmd_merge(args) -> int:
         src.require_results(src_path)
         got = dst.merge_from(src)
         parts = [f"{len(got['copied'])} copied", f"{len(got['kept'])} already here"]
+        if got["more_there"]:
+            extra = sorted(set().union(*(src.metrics_scored(r) - dst.metrics_scored(r) for r in got["more_there"])))
+            parts.append(f"{len(got['more_there'])} of those scored there on metrics not scored here "
+                         f"({', '.join(extra)}: not copied, a run's rows come from one net; `plbench run --out "
+                         f"{shlex.quote(str(args.out))} --metrics …` with its grid re-scores them here)")
         if got["replaced"]:
             parts.append(f"{len(got['replaced'])} unfinished or damaged here replaced (their files set aside under "
                          "runs/<id>/damaged/ or attempts/)")

@@ -1016,24 +1016,29 @@ class ResultsStore:
         the same code): {what: run ids} with ``copied`` (not here), ``replaced`` (here but unfinished —
         failed, interrupted, damaged — while ``src`` finished it: this store's files of it are set aside
         under ``runs/<id>/damaged/<n>/`` or ``attempts/``, never deleted), ``kept`` (finished here too: one run
-        id is one run), ``unfinished`` (not finished or damaged in ``src``: not copied) and ``held`` (a live
-        process works on it here). Each run is copied under its lock, its ``meta.json`` last, every file
-        atomically: an interrupted merge leaves runs that are either complete or not done (the next merge or
-        ``plbench run`` finishes them). ``cp -rn`` instead kept a failed attempt's ``meta.json`` next to the
-        other node's finished rows, which the table then ignored and the next run deleted."""
+        id is one run; ``more_there``: those of them ``src`` scored on metrics this store lacks, whose rows are
+        not mixed in — ``plbench run --metrics …`` re-scores the net saved here), ``unfinished`` (not finished
+        or damaged in ``src``: not copied) and ``held`` (a live process works on it here). Each run is copied
+        under its lock, its ``meta.json`` last, every file atomically: an interrupted merge leaves runs that are
+        either complete or not done (the next merge or ``plbench run`` finishes them). ``cp -rn`` instead kept a
+        failed attempt's ``meta.json`` next to the other node's finished rows, which the table then ignored and
+        the next run deleted."""
         import shutil
 
         src.check_version()
         self.ensure_writable()
         if src.root.resolve() == self.root.resolve():
             raise UserError(f"{src.root} is the results directory itself: merge another store into it")
-        out: dict[str, list[str]] = {k: [] for k in ("copied", "replaced", "kept", "unfinished", "held")}
+        out: dict[str, list[str]] = {k: [] for k in ("copied", "replaced", "kept", "more_there", "unfinished",
+                                                     "held")}
         for rid in src.run_ids():
             if not src.is_done(rid) or src.damage(rid):
                 out["unfinished"].append(rid)
                 continue
             if self.is_done(rid) and not self.damage(rid):
                 out["kept"].append(rid)
+                if src.metrics_scored(rid) - self.metrics_scored(rid):  # its rows are not mixed in: another net's
+                    out["more_there"].append(rid)
                 continue
             lock = self.lock(rid)
             if isinstance(lock, str):

@@ -257,11 +257,15 @@ def test_merge_a_cluster_nodes_store_keeps_every_finished_run(tmp_path, capsys):
     (node1.run_dir(failed) / "ckpt.pt").write_bytes(b"checkpoint of the failed attempt")
     shutil.rmtree(node1.run_dir(absent))
     (node2.run_dir(unfinished) / "meta.json").unlink()
-    expected = len(ResultsStore(tmp_path / "node2").table()) + 2 * 4  # node 2's rows + node 1's copy of `unfinished`
+    rescored = runs[3]  # node 2 scored it on one more metric: not mixed into node 1's run, said
+    row = {**node2.table().query("run_id == @rescored").iloc[0].to_dict(), "metric": "lpips", "value": 0.3}
+    node2.write_eval(rescored, [row], ["lpips"], {})
+    expected = len(ResultsStore(tmp_path / "node2").table()) + 2 * 4 - 1  # + node 1's `unfinished`, - the lpips row
     assert main(["merge", str(node2.root), "--out", str(node1.root)]) == 0
     out = capsys.readouterr().out
     assert "1 copied" in out and "1 unfinished or damaged here replaced" in out and \
-           "1 not finished or damaged there" in out, out
+           "1 not finished or damaged there" in out and "1 of those scored there on metrics not scored here " \
+           "(lpips" in out, out
     merged = ResultsStore(node1.root)
     assert merged.check() == {} and not merged.unrecorded()
     table = merged.table()
