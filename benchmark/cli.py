@@ -22,7 +22,8 @@ from pathlib import Path
 from benchmark.errors import UserError, did_you_mean
 
 log = logging.getLogger("benchmark")
-COMMANDS = ("run", "list", "report", "weights", "pretrain", "compare", "perf", "findings", "calibrate", "check")
+COMMANDS = ("run", "list", "report", "weights", "pretrain", "compare", "perf", "findings", "calibrate", "check",
+            "merge")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -218,6 +219,12 @@ def build_parser() -> argparse.ArgumentParser:
                      help="move each damaged run's files to runs/<id>/damaged/<n>/ (nothing is deleted); the same "
                           "`plbench run` then re-scores or retrains it")
 
+    mrg = sub.add_parser("merge", help="copy the finished runs of other results directories (another machine's, "
+                         "a cluster node's) into --out; a run unfinished here is replaced, its files set aside")
+    _add_common(mrg)
+    mrg.add_argument("sources", nargs="+", metavar="SRC", help="results directories to copy finished runs from")
+    mrg.add_argument("--out", default="results", help="results directory to merge into (default: results)")
+
     pt = sub.add_parser("pretrain", help="self-train a perceptual encoder (CONTRIQUE- or SimCLR-style)")
     _add_common(pt)
     pt.add_argument("--recipe", default="contrique", help="contrique (distortion classes) or simclr")
@@ -298,7 +305,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {"run": cmd_run, "list": cmd_list, "report": cmd_report, "weights": cmd_weights,
                 "pretrain": cmd_pretrain, "compare": cmd_compare, "perf": cmd_perf,
-                "findings": cmd_findings, "calibrate": cmd_calibrate, "check": cmd_check}[args.command](args)
+                "findings": cmd_findings, "calibrate": cmd_calibrate, "check": cmd_check,
+                "merge": cmd_merge}[args.command](args)
     except UserError as exc:
         if getattr(args, "debug", False):
             raise
@@ -464,8 +472,9 @@ def cmd_run(args) -> int:
     for version, n in sorted(made_by_other_code(store, configs).items()):  # after a CODE_VERSION bump
         log.warning("%d of the %d run(s) of this grid are in %s as made by code version %s (this is %s: the code "
                     "that computes the numbers changed, benchmark/__init__.py says how): not reused, trained again; "
-                    "theirs stay apart (`plbench report --out %s --where code_version=%s`)", n, len(configs),
-                    store.root, version, code_version(), store.root, version)
+                    "theirs stay apart (`plbench report --out %s --where %s`)", n, len(configs),
+                    store.root, version, code_version(), shlex.quote(str(store.root)),
+                    shlex.quote(f"code_version={version}"))
     stamp = time.strftime("%Y%m%d-%H%M%S")
     # `--loss-file F` without --losses trains F's losses, not the profile's that resolved() fills in: the
     # saved grid names what was planned (it named the profile's nine losses, which a re-run then trained)
@@ -665,6 +674,12 @@ def _report_kwargs(args) -> dict:
                 where=parse_where(args.where))
 
 
+def _hint(command: str, out) -> str:
+    """``plbench <command> --out <out>``, shell-quoted: the start of a command a message tells the user to
+    run on the same results (without the --out it would read ./results)."""
+    return f"plbench {command} --out {shlex.quote(str(out))}"
+
+
 def _not_writable(folder) -> str:
     """Why nothing can be written in ``folder`` (a read-only mount, another user's directory), or ""."""
     import tempfile
@@ -709,7 +724,7 @@ def cmd_report(args) -> int:
     if args.baseline != "l1":  # asked for by name: a typo is an error, not a report without ▲/▼ marks
         _known_loss(store, args.baseline, "--baseline")
     t0 = time.time()
-    paths = write_report(store, **kwargs)
+    paths = write_report(store, **kwargs, hint=_hint("report", args.out))
     for kind, p in paths.items():
         print(f"{kind}: {p}")
     log.info("report written in %.1f s", time.time() - t0)
@@ -718,7 +733,7 @@ def cmd_report(args) -> int:
 
 def cmd_findings(args) -> int:
     from benchmark.findings import FINDINGS, check_all, lost_runs, to_text, write
-    from benchmark.results import ResultsStore, as_categories
+    from benchmark.results import ResultsStore
 
     if args.list:
         for e in FINDINGS.entries():
@@ -734,11 +749,40 @@ def cmd_findings(args) -> int:
     store = ResultsStore(args.out)
     store.require_results(args.out)
     _outputs_writable(store)
-    results = check_all(as_categories(store.table()), args.only, alpha=args.alpha, n_boot=args.bootstrap,
+    results = check_all(store.table(categories=True), args.only, alpha=args.alpha, n_boot=args.bootstrap,
                         convergence=True, lost=lost_runs(store.metas()))
     print(to_text(results))
     for kind, p in write(results, store.root, args.alpha).items():
         print(f"{kind}: {p}")
+    return 0
+
+
+def cmd_merge(args) -> int:
+    """``plbench merge SRC… --out DST``: :meth:`ResultsStore.merge_from` of each source, one line each."""
+    from benchmark.results import ResultsStore
+
+    dst = ResultsStore(args.out)
+    dst.preflight()
+    for src_path in args.sources:
+        src = ResultsStore(src_path)
+        src.check_version()
+        src.require_results(src_path)
+        got = dst.merge_from(src)
+        parts = [f"{len(got['copied'])} copied", f"{len(got['kept'])} already here"]
+        if got["more_there"]:
+            extra = sorted(set().union(*(src.metrics_scored(r) - dst.metrics_scored(r) for r in got["more_there"])))
+            parts.append(f"{len(got['more_there'])} of those scored there on metrics not scored here "
+                         f"({', '.join(extra)}: not copied, a run's rows come from one net; `plbench run --out "
+                         f"{shlex.quote(str(args.out))} --metrics …` with its grid re-scores them here)")
+        if got["replaced"]:
+            parts.append(f"{len(got['replaced'])} unfinished or damaged here replaced (their files set aside under "
+                         "runs/<id>/damaged/ or attempts/)")
+        if got["unfinished"]:
+            parts.append(f"{len(got['unfinished'])} not finished or damaged there (not copied)")
+        if got["held"]:
+            parts.append(f"{len(got['held'])} held by a running process here (not copied: merge again later)")
+        print(f"{src.root} → {dst.root}: {', '.join(parts)}")
+    print(f"next: `plbench report --out {shlex.quote(str(args.out))}`")
     return 0
 
 
@@ -761,6 +805,10 @@ def cmd_check(args) -> int:
                 p.unlink(missing_ok=True)
         print(f"{len(leftovers)} temporary file(s) left by interrupted writes ({names}): "
               + ("removed" if args.repair else "never read; --repair removes them"))
+    for rid, what in sorted(store.unrecorded().items()):  # not damage, but rows no table shows: say so
+        print(f"run {rid}: rows of {what} without a meta.json (interrupted before its record, or the record "
+              "was deleted or not copied): in no leaderboard; put its meta.json back, or the next `plbench run` "
+              "of its grid removes them and retrains it")
     if not damaged:
         also = f" (and {inputs} scoring{'s' if inputs != 1 else ''} of the degraded input)" if inputs else ""
         print(f"{store.root}: {n} run{'s' if n != 1 else ''}{also}, every record readable and matching its checksum")
@@ -828,7 +876,7 @@ def cmd_calibrate(args) -> int:
     from benchmark.settings import parse_where, select
 
     # one setting, as the leaderboard: the variance of runs trained differently is not run-to-run variance
-    chosen = select(store.table(), where=parse_where(args.where), hint="plbench calibrate")
+    chosen = select(store.table(), where=parse_where(args.where), hint=_hint("calibrate", args.out))
     table = chosen.table
     if args.metrics:
         have = set(table["metric"].astype(str))

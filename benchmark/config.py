@@ -826,6 +826,47 @@ def expand_losses(specs) -> list[str]:
     return list(first.values())
 
 
+def _preferred_spellings(recorded) -> tuple[dict, dict, dict]:
+    """({loss identity: its preferred recorded spelling}, runs per spelling, runs this code reuses per
+    spelling) of ``recorded`` (as :func:`spelt_as_stored` takes it): of several spellings of one loss, the one
+    with most runs this code reuses, then with most runs, then the first recorded. Specs this code does not
+    know (a loss file not loaded) are left out."""
+    from collections import Counter
+
+    from benchmark.lossfn import loss_identity
+
+    recorded = list(recorded)
+    counts, reused = Counter(loss for loss, _ in recorded), Counter(loss for loss, ok in recorded if ok)
+    known: dict[tuple, str] = {}
+    for loss in sorted(counts, key=lambda loss: (-reused[loss], -counts[loss])):  # stable: first recorded first
+        try:
+            known.setdefault(loss_identity(loss), loss)
+        except UserError:  # a loss this code (or this invocation's loss files) does not know
+            continue
+    return known, counts, reused
+
+
+def merged_spellings(recorded) -> dict[str, str]:
+    """{recorded spec: the spelling it is read as} for each loss a results directory records under several
+    spellings of one :func:`benchmark.lossfn.loss_identity` (``ffl(alpha=1)`` and ``ffl(alpha=1.0)``,
+    recorded by runs made before :func:`spelt_as_stored` gave later invocations the recorded spelling):
+    every spelling of it reads as the preferred one (:func:`_preferred_spellings`, the spelling a new run
+    takes), so the loss is one leaderboard row over all its runs. ``recorded``: as :func:`spelt_as_stored`
+    takes it. Empty when no loss has two spellings; run ids and files are never changed."""
+    from benchmark.lossfn import loss_identity
+
+    known, counts, _ = _preferred_spellings(recorded)
+    out = {}
+    for loss in counts:
+        try:
+            best = known.get(loss_identity(loss), loss)
+        except UserError:
+            continue
+        if best != loss:
+            out[loss] = best
+    return out
+
+
 def spelt_as_stored(specs, recorded) -> list[str]:
     """Each loss spec written as a results directory already records the same loss (``recorded``: ``(loss spec,
     reused)`` of each of its runs, :meth:`benchmark.results.ResultsStore.recorded_losses`;
@@ -836,18 +877,10 @@ def spelt_as_stored(specs, recorded) -> list[str]:
     (done by this code version: an earlier version's or a failed run is trained again whatever its spelling),
     then with most runs; a spec the directory records itself is kept unless only another spelling has runs
     this code reuses. Nothing recorded is renamed: run ids of existing runs stay as they are."""
-    from collections import Counter
-
     from benchmark.lossfn import loss_identity
 
-    specs, recorded = list(specs), list(recorded)
-    counts, reused = Counter(loss for loss, _ in recorded), Counter(loss for loss, ok in recorded if ok)
-    known: dict[tuple, str] = {}
-    for loss in sorted(counts, key=lambda loss: (-reused[loss], -counts[loss])):  # stable: first recorded first
-        try:
-            known.setdefault(loss_identity(loss), loss)
-        except UserError:  # a loss this code (or this invocation's loss files) does not know
-            continue
+    specs = list(specs)
+    known, counts, reused = _preferred_spellings(recorded)
     spelt = []
     for spec in specs:
         best = known.get(loss_identity(spec), spec)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmark.results import ResultsStore, as_categories, atomic_output, atomic_write_bytes
+from benchmark.results import ResultsStore, atomic_output, atomic_write_bytes
 from benchmark.stats import Stats, compute, labels, loss_label, metric_order
 
 log = logging.getLogger(__name__)
@@ -129,6 +129,15 @@ def heatmap_panels(table: pd.DataFrame, blks=None, stats: Stats | None = None
     return panels
 
 
+def _respelt(meta: dict, spellings: dict[str, str]) -> dict:
+    """``meta`` with its loss read as the spelling :meth:`ResultsStore.table` reads its rows' as (a copy; the
+    recorded spelling kept as ``config.loss_as_recorded``), so costs and curves count under the row's label."""
+    cfg = meta.get("config")
+    if not isinstance(cfg, dict) or cfg.get("loss") not in spellings:
+        return meta
+    return {**meta, "config": {**cfg, "loss": spellings[cfg["loss"]], "loss_as_recorded": cfg["loss"]}}
+
+
 def _in_setting(meta: dict, settings: list[dict]) -> bool:
     """Does a failed or diverged run (it has no rows) belong to the chosen setting? Runs recorded
     without a setting belong when the chosen rows record none either."""
@@ -217,10 +226,10 @@ def write_report(store: ResultsStore, *, baseline: str = "l1", alpha: float = 0.
     from benchmark.settings import select
 
     t0 = time.perf_counter()
-    full = as_categories(store.table())  # a fraction of the memory through selection, statistics and figures
+    full = store.table(categories=True)  # a fraction of the memory through reading, selection, statistics, figures
     chosen = select(full, where=where, keep=keep, hint=hint)
     table = chosen.table
-    metas = [m for m in store.metas() if m.get("run_id") in chosen.run_ids or (
+    metas = [_respelt(m, store.respelt) for m in store.metas() if m.get("run_id") in chosen.run_ids or (
         m.get("status") in ("failed", "diverged") and _in_setting(m, chosen.settings))]
     coverage = coverage_table(store, chosen.run_ids)
     t_read = time.perf_counter()
@@ -228,7 +237,14 @@ def write_report(store: ResultsStore, *, baseline: str = "l1", alpha: float = 0.
     stats.setting = chosen.description
     stats.coverage = coverage_lines(coverage, len(chosen.run_ids)) + [
         f"damaged run {rid} left out ({why}): `plbench check --out {shlex.quote(str(store.root))} --repair`, "
-        "then the same `plbench run`, re-scores or retrains it" for rid, why in sorted(store.damaged.items())]
+        "then the same `plbench run`, re-scores or retrains it" for rid, why in sorted(store.damaged.items())] + [
+        f"run {rid} ({what}) left out: its rows have no meta.json (interrupted before its record, or the record "
+        "was deleted or not copied); `plbench check` names it" for rid, what in sorted(store.unrecorded().items())
+        if rid not in chosen.run_ids] + [
+        f"`{old}` is the loss `{new}` spelt another way (recorded so by runs made before a run took the spelling "
+        f"its results directory records): its runs are counted as `{new}`'s, one row"
+        for old, new in sorted(store.respelt.items())
+        if old in {str(m.get("config", {}).get("loss_as_recorded")) for m in metas}]
     t_stats = time.perf_counter()
     root = store.root
     out: dict[str, Path] = {}

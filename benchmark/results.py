@@ -275,8 +275,48 @@ def as_categories(table: pd.DataFrame) -> pd.DataFrame:
     holds its text once per row (the setting JSON alone is hundreds of bytes a row), a categorical
     once per distinct value, and every filter or copy on the way to the leaderboard copies it.
     ``image`` (about as many values as rows per run) stays as it is."""
-    return table.astype({c: "category" for c, t in COLUMNS.items()
-                         if t == "string" and c in table.columns and c != "image"})
+    return table.astype({c: "category" for c in _category_columns(table.columns)})
+
+
+def _category_columns(columns) -> list[str]:
+    """The columns :func:`as_categories` makes categorical, of ``columns``."""
+    return [c for c, t in COLUMNS.items() if t == "string" and c in columns and c != "image"]
+
+
+def _concat_categories(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """``pd.concat(frames)`` with :data:`COLUMNS`' dtypes, the repeated string columns as categoricals
+    (:func:`as_categories`), column by column: each categorical column is the union of the frames' own
+    categoricals (:func:`pandas.api.types.union_categoricals`), so no column ever holds its text once per
+    row. Same values and dtypes as ``as_categories(pd.concat(frames).astype(COLUMNS))``."""
+    from pandas.api.types import union_categoricals
+
+    names = list(dict.fromkeys(c for f in frames for c in f.columns))  # a pass of an older schema lacks some
+    frames = [f if len(f.columns) == len(names) else f.reindex(columns=names) for f in frames]
+    cats = set(_category_columns(names))
+    cols = {}
+    for c in names:
+        if c in cats:
+            parts = []
+            for f in frames:
+                col = f[c].array if isinstance(f[c].dtype, pd.CategoricalDtype) else pd.Categorical(f[c])
+                parts.append(col.rename_categories(col.categories.astype(COLUMNS[c])))  # one dtype of categories
+            u = union_categoricals(parts, ignore_order=True)
+            cols[c] = u.reorder_categories(u.categories.sort_values())
+        else:
+            cols[c] = pd.concat([f[c] for f in frames], ignore_index=True)
+            if c in COLUMNS:
+                cols[c] = cols[c].astype(COLUMNS[c])
+    return pd.DataFrame(cols)
+
+
+def _as_one_spelling(frame: pd.DataFrame, spellings: dict[str, str]) -> pd.DataFrame:
+    """One pass's rows with each ``loss`` spelling in ``spellings`` (:func:`benchmark.config.merged_spellings`)
+    read as the loss's preferred spelling; ``frame`` itself when none of its rows has one."""
+    if not spellings or frame.empty or not frame["loss"].isin(list(spellings)).any():
+        return frame
+    frame = frame.copy()
+    frame["loss"] = frame["loss"].astype(object).replace(spellings).astype(COLUMNS["loss"])
+    return frame
 
 
 def _as_current_settings(frame: pd.DataFrame, seen: dict | None = None) -> pd.DataFrame:
@@ -457,6 +497,10 @@ class ResultsStore:
         self.runs = self.root / "runs"
         #: {run_id: why} of the damaged runs the last :meth:`table` left out
         self.damaged: dict[str, str] = {}
+        #: {recorded spec: the spelling the last :meth:`table` read it as} (:meth:`loss_spellings`)
+        self.respelt: dict[str, str] = {}
+        #: {run_id: (stat stamp, (meta, why))}: each meta.json parsed once (:meth:`_load_meta`)
+        self._metas: dict[str, tuple] = {}
 
     def check_version(self) -> None:
         """Refuse a directory written with another layout (``store.json``), touching nothing."""
@@ -501,12 +545,12 @@ class ResultsStore:
         if self.runs.is_dir() and self.is_store():
             return
         if not self.root.exists():
-            raise UserError(f"no results in {self.root}: no such directory (run `plbench run --out {out}` first, "
-                            "or pass the --out a run wrote to)")
+            raise UserError(f"no results in {self.root}: no such directory (run `plbench run --out "
+                            f"{shlex.quote(str(out))}` first, or pass the --out a run wrote to)")
         if not self.root.is_dir():
             raise UserError(f"{self.root} is a file, not a results directory (pass the --out a run wrote to)")
         if self.is_store() or not any(p.name not in PLACEHOLDERS for p in self.root.iterdir()):
-            raise UserError(f"no results in {self.root} (run `plbench run --out {out}` first)")
+            raise UserError(f"no results in {self.root} (run `plbench run --out {shlex.quote(str(out))}` first)")
         raise UserError(f"{self.root} is not a plbench results directory (no store.json, no runs/): "
                         "pass the --out a run wrote to")
 
@@ -594,8 +638,32 @@ class ResultsStore:
     def _load_meta(self, run_id: str) -> tuple[dict | None, str]:
         """(the run's ``meta.json``, "") when it is present and complete; (None, why) when it is
         damaged — unreadable, or complete JSON with missing or wrong fields (:func:`meta_problem`);
-        (None, "") when it is absent."""
+        (None, "") when it is absent.
+
+        Each file is read and parsed once per store object: the result is kept with the file's
+        inode, size and times (every writer renames a new file into place, so a rewritten
+        ``meta.json`` is read again). The dict returned is a copy of its top level; its nested values
+        (``config``, ``loss_curve``) are shared with the cache and must not be changed in place."""
         p = self.run_dir(run_id) / "meta.json"
+        try:
+            st = os.stat(p)
+        except FileNotFoundError:
+            self._metas.pop(run_id, None)
+            return None, ""
+        except OSError:
+            return None, "meta.json unreadable"
+        stamp = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)  # every write renames a new file in
+        cached = self._metas.get(run_id)
+        if cached is not None and cached[0] == stamp:
+            meta, why = cached[1]
+            return (dict(meta) if meta is not None else None), why
+        got = self._parse_meta(p, run_id)
+        self._metas[run_id] = (stamp, got)
+        return (dict(got[0]) if got[0] is not None else None), got[1]
+
+    @staticmethod
+    def _parse_meta(p: Path, run_id: str) -> tuple[dict | None, str]:
+        """:meth:`_load_meta` of the file ``p`` itself, read and checked (no cache)."""
         try:
             text = p.read_text()
         except FileNotFoundError:
@@ -692,8 +760,10 @@ class ResultsStore:
             raise Damage(f"{rec_path.name} unreadable") from None
         return rec
 
-    def _read_pass(self, d: Path, rec_path: Path) -> pd.DataFrame:
-        """One committed pass's rows, verified against its record (:class:`Damage` when they fail)."""
+    def _read_pass(self, d: Path, rec_path: Path, categories: bool = False) -> pd.DataFrame:
+        """One committed pass's rows, verified against its record (:class:`Damage` when they fail);
+        ``categories``: the repeated string columns read as categoricals (parquet's own dictionaries, never
+        a string per row)."""
         rec = self._read_record(rec_path)
         parquet = d / (rec_path.stem + ".parquet")
         try:
@@ -703,7 +773,14 @@ class ResultsStore:
         if rec.get("sha256") and rec["sha256"] != _sha256(data):
             raise Damage(f"{parquet.name} does not match its checksum (truncated or changed)")
         try:
-            df = pd.read_parquet(io.BytesIO(data))
+            if categories:
+                import pyarrow.parquet as pq
+
+                f = pq.ParquetFile(io.BytesIO(data))
+                df = f.read(use_pandas_metadata=True).to_pandas() if not f.schema_arrow.names else \
+                    pq.read_table(io.BytesIO(data), read_dictionary=_category_columns(f.schema_arrow.names)).to_pandas()
+            else:
+                df = pd.read_parquet(io.BytesIO(data))
         except Exception:  # noqa: BLE001 - pyarrow raises many types for a damaged file
             raise Damage(f"{parquet.name} unreadable") from None
         if "rows" in rec and rec["rows"] != len(df):
@@ -857,14 +934,26 @@ class ResultsStore:
                  m.get("status") in ("ok", "diverged") and as_current_code(m.get("code_version")) == here)
                 for m in self.metas() if isinstance(m.get("config"), dict) and isinstance(m["config"].get("loss"), str)]
 
-    def table(self) -> pd.DataFrame:
+    def loss_spellings(self) -> dict[str, str]:
+        """{recorded spec: the spelling it is read as} for a loss recorded here under several spellings of one
+        identity (:func:`benchmark.config.merged_spellings`): :meth:`table` and the report read them as one
+        loss, one row over all its runs; run ids and files stay as they are."""
+        from benchmark.config import merged_spellings
+
+        return merged_spellings(self.recorded_losses())
+
+    def table(self, categories: bool = False) -> pd.DataFrame:
         """Every committed row of every finished, intact run, as one tidy DataFrame. Damaged runs
         (:meth:`damage`) are left out and named, one warning line each (also in :attr:`damaged`);
         a (run, image, metric) is never counted twice (:data:`ROW_KEY`: the first pass's row wins).
         The ``setting`` of rows written by another release of the same numbers code reads as this
-        release's (:func:`benchmark.config.as_current_code`; the ``code_version`` column keeps the writer's)."""
+        release's (:func:`benchmark.config.as_current_code`; the ``code_version`` column keeps the writer's).
+        A loss recorded under several spellings of one identity reads as one (:meth:`loss_spellings`;
+        which were merged: :attr:`respelt`). ``categories``: the repeated string columns as categoricals
+        (:func:`as_categories`: same values), made pass by pass, so the table never exists with its text
+        (the setting JSON) once per row — a fraction of the time and peak memory at 10⁵–10⁷ rows."""
         self.check_version()
-        frames, self.damaged = [], {}
+        frames, self.damaged, self.respelt = [], {}, {}
         for run_id in self.run_ids():
             why = self.meta_damage(run_id) if self.damage_meta_matters(run_id) else ""
             run_frames = []
@@ -873,7 +962,7 @@ class ResultsStore:
                 passes = sorted(d.glob("eval-*.json"), key=_pass_index)
                 why = self._missing_record(d, passes) or self._no_pass(self.meta(run_id) or {}, d, passes)
                 try:  # each pass read once, verified as it is read
-                    run_frames = [] if why else [self._read_pass(d, rec) for rec in passes]
+                    run_frames = [] if why else [self._read_pass(d, rec, categories) for rec in passes]
                 except Damage as exc:
                     why = str(exc)
             if why:
@@ -885,7 +974,12 @@ class ResultsStore:
         if not frames:
             return to_frame([])
         seen: dict = {}
-        table = pd.concat([_as_current_settings(f, seen) for f in frames], ignore_index=True).astype(COLUMNS)
+        spellings = self.loss_spellings()
+        if spellings:
+            present = set().union(*(set(f["loss"].dropna().unique()) for f in frames))
+            self.respelt = {k: v for k, v in spellings.items() if k in present}
+        frames = [_as_current_settings(_as_one_spelling(f, self.respelt), seen) for f in frames]
+        table = _concat_categories(frames) if categories else pd.concat(frames, ignore_index=True).astype(COLUMNS)
         dup = table.duplicated(ROW_KEY, keep="first")
         if dup.any():
             runs = sorted(set(table.loc[dup, "run_id"].astype(str)))
@@ -893,6 +987,80 @@ class ResultsStore:
                         int(dup.sum()), ", ".join(runs[:5]))
             table = table[~dup].reset_index(drop=True)
         return table
+
+    def unrecorded(self) -> dict[str, str]:
+        """{run_id: what its rows are} of the runs holding committed evaluation passes but no ``meta.json``:
+        an attempt interrupted between its last pass and its record, or a record deleted or left out by a
+        copy. Their rows are in no table (nothing proves the run finished), and the next ``plbench run`` of
+        their grid removes them and retrains the run: ``check`` and the report name them rather than
+        leave a run silently missing from its cell. ``what``: "<loss> seed <s> (<task>)" from the rows."""
+        out = {}
+        for run_id in self.run_ids():
+            d = self.run_dir(run_id)
+            if (d / "meta.json").exists() or not any(d.glob("eval-*.json")) \
+                    or RunLock.held_for(d / ".lock") is not None:  # a live process writes its meta.json next
+                continue
+            what = "evaluation passes"
+            for rows in sorted(d.glob("eval-*.parquet"), key=_pass_index)[:1]:
+                try:
+                    r = pd.read_parquet(rows, columns=["task", "loss", "seed"]).iloc[0]
+                    what = (f"{r['loss']}" + (f" seed {r['seed']}" if not pd.isna(r["seed"]) else "")
+                            + f" ({r['task']})")
+                except Exception:  # noqa: BLE001 - unreadable or empty: named by its id alone
+                    pass
+            out[run_id] = what
+        return out
+
+    def merge_from(self, src: "ResultsStore") -> dict[str, list[str]]:
+        """Copy into this store the finished runs of ``src`` (another machine's or cluster node's store of
+        the same code): {what: run ids} with ``copied`` (not here), ``replaced`` (here but unfinished —
+        failed, interrupted, damaged — while ``src`` finished it: this store's files of it are set aside
+        under ``runs/<id>/damaged/<n>/`` or ``attempts/``, never deleted), ``kept`` (finished here too: one run
+        id is one run; ``more_there``: those of them ``src`` scored on metrics this store lacks, whose rows are
+        not mixed in — ``plbench run --metrics …`` re-scores the net saved here), ``unfinished`` (not finished
+        or damaged in ``src``: not copied) and ``held`` (a live process works on it here). Each run is copied
+        under its lock, its ``meta.json`` last, every file atomically: an interrupted merge leaves runs that are
+        either complete or not done (the next merge or ``plbench run`` finishes them). ``cp -rn`` instead kept a
+        failed attempt's ``meta.json`` next to the other node's finished rows, which the table then ignored and
+        the next run deleted."""
+        import shutil
+
+        src.check_version()
+        self.ensure_writable()
+        if src.root.resolve() == self.root.resolve():
+            raise UserError(f"{src.root} is the results directory itself: merge another store into it")
+        out: dict[str, list[str]] = {k: [] for k in ("copied", "replaced", "kept", "more_there", "unfinished",
+                                                     "held")}
+        for rid in src.run_ids():
+            if not src.is_done(rid) or src.damage(rid):
+                out["unfinished"].append(rid)
+                continue
+            if self.is_done(rid) and not self.damage(rid):
+                out["kept"].append(rid)
+                if src.metrics_scored(rid) - self.metrics_scored(rid):  # its rows are not mixed in: another net's
+                    out["more_there"].append(rid)
+                continue
+            lock = self.lock(rid)
+            if isinstance(lock, str):
+                out["held"].append(rid)
+                continue
+            with lock:
+                d = self.run_dir(rid)
+                replaced = any(p.name not in (".lock", "damaged", "attempts") for p in d.iterdir())
+                if replaced:
+                    self.archive_attempt(rid)  # a failed attempt's record joins attempts/
+                    if any(p.name not in (".lock", "damaged", "attempts") for p in d.iterdir()):
+                        self.set_aside(rid)
+                files = [p for p in src.run_dir(rid).iterdir()
+                         if p.name not in (".lock", "damaged", "attempts") and not (".tmp" in p.name and
+                                                                                    p.name.startswith("."))]
+                for p in sorted(files, key=lambda p: p.name == "meta.json"):  # its record last
+                    if p.is_dir():
+                        shutil.copytree(p, d / p.name, dirs_exist_ok=True)
+                    else:
+                        atomic_write_bytes(d / p.name, p.read_bytes())
+            out["replaced" if replaced else "copied"].append(rid)
+        return out
 
     def check(self) -> dict[str, str]:
         """{run_id: why} of every damaged run (:meth:`damage`)."""

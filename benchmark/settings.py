@@ -16,6 +16,7 @@ test data of the chosen setting.
 from __future__ import annotations
 
 import json
+import shlex
 from dataclasses import dataclass
 
 import pandas as pd
@@ -170,8 +171,18 @@ def drop_budget_checks(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]
     checks = budget_checks(settings_of(table))
     if not checks:
         return table, table.iloc[0:0]
-    is_check = (table["loss"] != INPUT) & table["setting"].astype("string").fillna("").isin(set(checks))
+    is_check = (table["loss"] != INPUT) & in_settings(table["setting"], checks)
     return table[~is_check], table[is_check]
+
+
+def in_settings(col: pd.Series, keys) -> pd.Series:
+    """Bools: the rows of a ``setting`` column (string or categorical) whose JSON is one of ``keys`` (``""``:
+    a row without a setting), compared as they are — never a string made per row (10⁶-row tables)."""
+    keys = set(keys)
+    out = col.isin(keys)
+    if "" in keys:
+        out = out | col.isna()
+    return out.fillna(False).astype(bool)
 
 
 def settings_of(table: pd.DataFrame) -> pd.DataFrame:
@@ -179,6 +190,8 @@ def settings_of(table: pd.DataFrame) -> pd.DataFrame:
     t = table[table["loss"] != INPUT]
     if t.empty:
         return pd.DataFrame(columns=["task", "key", "setting", "runs", "losses"])
+    # the distinct (task, setting, run, loss) first: one per run, not one string per row
+    t = t[[c for c in ("task", "setting", "run_id", "loss") if c in t.columns]].drop_duplicates()
     col = t["setting"] if "setting" in t.columns else pd.Series([None] * len(t), index=t.index)
     g = pd.DataFrame({"task": t["task"].astype(str), "key": col.astype("string").fillna(""),
                       "run_id": t["run_id"].astype(str), "loss": t["loss"].astype(str)})
@@ -218,8 +231,13 @@ def matching_inputs(inputs: pd.DataFrame, chosen: dict[str, dict]) -> pd.DataFra
             seen[t, key] = want is not None and (not s or all(want.get(k, v) == v for k, v in s.items()))
         return seen[t, key]
 
-    ok = [belongs(t, key) for t, key in zip(inputs["task"].astype(str), inputs["setting"].astype("string").fillna(""))]
-    return inputs[ok]
+    pairs = inputs[["task", "setting"]].drop_duplicates()  # judged per distinct pair, mapped back to the rows
+    keep = [(t, k) for t, k in zip(pairs["task"], pairs["setting"])
+            if belongs(str(t), "" if k is None or (not isinstance(k, str) and pd.isna(k)) else str(k))]
+    if not keep:
+        return inputs.iloc[0:0]
+    wanted = pd.MultiIndex.from_tuples(keep, names=["task", "setting"])
+    return inputs[pd.MultiIndex.from_frame(inputs[["task", "setting"]]).isin(wanted)]
 
 
 def schedule_parts(setting: dict) -> list[str]:
@@ -308,20 +326,20 @@ def select(table: pd.DataFrame, where: dict[str, str] | None = None, keep: set[s
             example = f"{field_}={_fmt(next(v for v in reversed(values) if v != '–'))}"  # '–': field not recorded
         counts = ", ".join(f"{k} ({' | '.join(_fmt(x) for x in v)})" for k, v in diff.items())
         raise UserError(f"the results hold {len(st)} settings that differ in {counts}; a leaderboard never "
-                        f"averages across settings: pick one with `{hint} --where {example}`"
+                        f"averages across settings: pick one with `{hint} --where {shlex.quote(example)}`"
                         + _same_images(pool, diff))
     keys = set(st["key"])
-    restored = table[(table["loss"] != INPUT) & table["setting"].astype("string").fillna("").isin(keys)] \
+    restored = table[(table["loss"] != INPUT) & in_settings(table["setting"], keys)] \
         if "setting" in table.columns else table[table["loss"] != INPUT]
     chosen = {t: s for t, s in zip(st["task"], st["setting"])}
     inputs = matching_inputs(table[table["loss"] == INPUT], chosen)
     out = pd.concat([inputs, restored], ignore_index=True)
     first = next(iter(chosen.values()))
     check_keys = {k for k, main in all_checks.items() if main in keys}
-    checks = table[(table["loss"] != INPUT) & table["setting"].astype("string").fillna("").isin(check_keys)] \
+    checks = table[(table["loss"] != INPUT) & in_settings(table["setting"], check_keys)] \
         if check_keys else table.iloc[0:0]
-    return Selection(out, set(out["run_id"].astype(str)), describe(_shared(first)) + task_parameters_text(chosen),
-                     list(chosen.values()), checks)
+    return Selection(out, {str(r) for r in out["run_id"].dropna().unique()},
+                     describe(_shared(first)) + task_parameters_text(chosen), list(chosen.values()), checks)
 
 
 def task_parameters_text(chosen: dict[str, dict]) -> str:

@@ -314,9 +314,9 @@ def nonfinite_lines(table: pd.DataFrame, blks: list | None = None) -> list[str]:
 
 def run_coverage(table: pd.DataFrame) -> pd.DataFrame:
     """One row per (task, metric, run) of ``table``: ``label``, ``seed``, ``rows`` (its images with a row),
-    ``scored`` (with a finite score), ``images`` (the column's images some run of a restored loss scored) and ``sparse``
-    (:func:`sparse_runs`' rule: no finite score, or fewer than half of ``images``) — what the notes on
-    runs left out of a column say, by the rule that leaves them out."""
+    ``scored`` (with a finite score), ``images`` (the column's images some run of a restored loss scored)
+    and ``sparse`` (:func:`left_out`, the rule of :func:`sparse_runs`: no finite score, or fewer than half
+    of ``images``) — what the notes on runs left out of a column say, by the rule that leaves them out."""
     v = pd.to_numeric(table["value"], errors="coerce").astype(float).to_numpy()
     t = pd.DataFrame({"task": table["task"].astype(str).to_numpy(), "metric": table["metric"].astype(str).to_numpy(),
                       "item": (table["dataset"].astype(str) + "/" + table["image"].astype(str)).to_numpy(),
@@ -329,7 +329,7 @@ def run_coverage(table: pd.DataFrame) -> pd.DataFrame:
     out = t.groupby(level=[0, 1, 2]).agg(label=("label", "first"), seed=("seed", "first"),
                                          rows=("ok", "size"), scored=("ok", "sum")).reset_index()
     out["images"] = [int(n_items.get((a, b), 0)) for a, b in zip(out["task"], out["metric"])]
-    out["sparse"] = (out["scored"] == 0) | (2 * out["scored"] < out["images"])
+    out["sparse"] = left_out(out["scored"].to_numpy(), out["images"].to_numpy())
     return out
 
 
@@ -437,7 +437,17 @@ def sparse_runs(values: np.ndarray, is_input=None) -> np.ndarray:
     # against the images the column's restored runs scored: a metric undefined on the same images for
     # every run leaves the column over the rest, not every run out of it
     rows = np.ones(v.shape[0], bool) if is_input is None else ~np.asarray(is_input, bool)
-    return (scored > 0) & (2 * scored < ok[rows].any(axis=(0, 1)).sum())
+    return (scored > 0) & left_out(scored, ok[rows].any(axis=(0, 1)).sum())
+
+
+def left_out(scored, images):
+    """The sparse-run rule, its one definition: a run with ``scored`` images of a (task, metric) column
+    scored, where ``images`` is the number some run of a restored loss scored, is a missing run of that
+    column when it scored none or fewer than half. Arrays (or scalars) of counts → bools, broadcast.
+    Used by :func:`sparse_runs` (what the leaderboard leaves out) and :func:`run_coverage` (what the
+    notes say was left out), so the two cannot drift apart."""
+    scored = np.asarray(scored)
+    return (scored == 0) | (2 * scored < np.asarray(images))
 
 
 def _image_gaps(values: np.ndarray, is_input=None) -> np.ndarray:
