@@ -48,9 +48,9 @@ WORSE_TEX = "(!)"
 #: what the overall ranking's cost columns hold (benchmark.stats: median ``ms_per_it``, max ``peak_mem_mb``)
 COST_COLUMNS = ("`ms/it`: the median over the loss's runs of its steady-state training time per iteration "
                 "(warm-up iterations and checkpoint saves left out; timed on a machine that may have been running "
-                "other work, so read it within one grid; never pooled over a CPU and a GPU: – for a loss timed on "
-                "both, the notes give each device's median); `peak MB`: the largest peak of GPU memory over its runs "
-                "(– on a CPU).")
+                "other work, so read it within one grid; never pooled over a CPU and a GPU or two GPU models: – for a "
+                "loss timed on more than one, the notes give each device's median); `peak MB`: the largest peak of "
+                "GPU memory over its runs (– on a CPU).")
 #: what the task tables' own columns hold (:func:`task_rows`)
 TASK_COLUMNS = ("`rank`: the loss's mean rank over the task's metric columns (1 = best); `ms/it`: the median "
                 "steady-state training time per iteration of its runs of the task; `diverged`: its runs stopped by a "
@@ -666,8 +666,9 @@ def _run_ranks_text(f: dict) -> str:
 
 def device_cost_lines(stats: Stats) -> list[str]:
     """Notes on ms/it timed on several kinds of device (:func:`benchmark.stats.device_kind`): a loss whose
-    runs mix a CPU and a GPU has no pooled ms/it ("–" in the ms/it columns; its median per device here),
-    and losses each timed on another device are named per device, as their ms/it columns compare machines."""
+    runs mix a CPU and a GPU, or two GPU models, has no pooled ms/it ("–" in the ms/it columns; its median per
+    device here), and losses each timed on another device are named per device, as their ms/it columns compare
+    machines."""
     from benchmark.stats import device_kind
 
     c = stats.costs
@@ -676,13 +677,16 @@ def device_cost_lines(stats: Stats) -> list[str]:
     out = []
     mixed = c[c["ms_per_it_by_device"].astype(str) != ""] if "ms_per_it_by_device" in c.columns else c.iloc[0:0]
     if not mixed.empty:
-        out.append("ms/it is not pooled over devices (a CPU and a GPU step differ by orders of magnitude), so it is – "
-                   "for a loss timed on both; its median per device: "
+        out.append("ms/it is not pooled over devices (a CPU and a GPU step differ by orders of magnitude, two GPU "
+                   "models by several times), so it is – for a loss timed on more than one; its median per device: "
                    + "; ".join(f"{r.label}: {r.ms_per_it_by_device.replace('; ', ', ')}"
                                for r in mixed.itertuples(index=False)) + ".")
     kinds: dict[str, list[str]] = {}
     for r in c.itertuples(index=False):
-        for k in sorted({device_kind(d) for d in str(r.device).split(", ") if d} - {"unknown"}):
+        # the kinds its ms/it was timed on (a GPU's model in its kind; a run with no ms/it times nothing)
+        timed = str(r.timed_on).split("; ") if "timed_on" in c.columns and isinstance(r.timed_on, str) else \
+            [device_kind(d) for d in str(r.device).split(", ") if d]
+        for k in sorted(set(timed) - {"unknown", ""}):
             kinds.setdefault(k, []).append(str(r.label))
     if len(kinds) > 1:
         out.append("ms/it was timed on several kinds of device, so its columns compare machines as well as losses — "

@@ -862,12 +862,18 @@ def smoke_test(stats: "Stats", short: bool = False) -> str:
     return "Smoke test, not a ranking: " + "; ".join(why) + tail
 
 
-def device_kind(device) -> str:
+def device_kind(device, name=None) -> str:
     """The kind of device a run was timed on: ``"cuda:0"`` → ``"cuda"``, ``"cpu"`` → ``"cpu"``; ``"unknown"``
-    when the run's ``meta.json`` records none. ms/it of two kinds are never pooled (:func:`cost_table`)."""
+    when the run's ``meta.json`` records none. ``name``: its ``device_name``, which a GPU's kind carries
+    (``"cuda (NVIDIA H100 80GB HBM3)"``): two GPU models are two kinds, as a CPU and a GPU are (a CPU's
+    name, ``platform.processor()``, tells little and stays out). ms/it of two kinds are never pooled
+    (:func:`cost_table`)."""
     if device is None or (not isinstance(device, str) and pd.isna(device)) or not str(device).strip():
         return "unknown"
-    return str(device).split(":", 1)[0].strip()
+    kind = str(device).split(":", 1)[0].strip()
+    if kind != "cpu" and isinstance(name, str) and name.strip():
+        return f"{kind} ({name.strip()})"
+    return kind
 
 
 def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: dict[str, str] | None = None,
@@ -875,8 +881,9 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
     """Per loss label and per (task, label): runs, ok, diverged, failed, unconverged (finished runs
     whose arm is not shown converged by its budget checks, ``arms`` of
     :func:`benchmark.convergence.arm_budget`), median ms/it, max peak MB. A label timed on several kinds of
-    device (:func:`device_kind`: a CPU and a GPU) gets no pooled ms/it (NaN): ``ms_per_it_by_device`` gives
-    the median per device instead ("" when one kind). ``label_of``: {run id: its
+    device (:func:`device_kind`: a CPU and a GPU, two GPU models) gets no pooled ms/it (NaN):
+    ``ms_per_it_by_device`` gives the median per device instead ("" when one kind); ``timed_on``: the kinds its
+    ms/it was timed on ("; "-separated). ``label_of``: {run id: its
     rows' label (:func:`labels`)}, so two versions of one loss (two labels) never pool their costs; a
     run without rows (diverged, failed) is labelled from its spec and weights kind, with its loss version
     appended when the runs with rows of that label have other versions (``version_of``: {run id: its rows'
@@ -903,11 +910,11 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
                 label += " (v" + re.sub(r"[^=,]+=", "", ver).replace(",", "/") + ")"
         rows.append({"task": cfg.get("task"), "loss": cfg.get("loss"), "label": label, "status": m.get("status"),
                      "ms_per_it": m.get("ms_per_it"), "peak_mem_mb": m.get("peak_mem_mb"),
-                     "device": m.get("device"), "unconverged": unconverged,
+                     "device": m.get("device"), "device_name": m.get("device_name"), "unconverged": unconverged,
                      # timed before ms/it was steady state (benchmark.runner._cost): warm-up and saves in it
                      "timed_with_warmup": m.get("ms_per_it") is not None and "timing_excluded" not in m})
     cols = ["runs", "ok", "diverged", "failed", "unconverged", "ms_per_it", "peak_mem_mb", "device",
-            "ms_per_it_by_device", "timed_with_warmup"]
+            "ms_per_it_by_device", "timed_on", "timed_with_warmup"]
     if not rows:
         return (pd.DataFrame(columns=["label", "loss", *cols]),
                 pd.DataFrame(columns=["task", "label", "loss", *cols]))
@@ -915,10 +922,11 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
     df["ms_per_it"] = pd.to_numeric(df["ms_per_it"], errors="coerce")
     df["peak_mem_mb"] = pd.to_numeric(df["peak_mem_mb"], errors="coerce")
 
-    df["device_kind"] = [device_kind(d) for d in df["device"]]
+    df["device_kind"] = [device_kind(d, n) for d, n in zip(df["device"], df["device_name"])]
 
     def agg(g: pd.DataFrame) -> pd.Series:
-        # a CPU and a GPU step differ by orders of magnitude: one median over both is no cost of either
+        # a CPU and a GPU step differ by orders of magnitude (two GPU models by several times): one median over
+        # both is no cost of either
         ms, kind = g["ms_per_it"].to_numpy(float), g["device_kind"].to_numpy()
         timed = ~np.isnan(ms)
         kinds = sorted(set(kind[timed]))
@@ -934,6 +942,7 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
                           "ms_per_it_by_device": "; ".join(
                               f"{d} {np.median(v):.1f} ms/it ({v.size} run{'s' if v.size != 1 else ''})"
                               for d, v in by_dev.items()),
+                          "timed_on": "; ".join(k for k in kinds if k != "unknown"),
                           "timed_with_warmup": int(g["timed_with_warmup"].sum())})
 
     per_loss = df.groupby(["label", "loss"]).apply(agg, include_groups=False).reset_index()
