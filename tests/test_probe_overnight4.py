@@ -1,0 +1,110 @@
+"""Overnight and cluster runs, and the GPU-readiness paths, probed on the CPU: the lent-GPU wrapper
+(``scripts/gpu_device.sh``) on a machine image without the carried modules, fake SLURM commands on
+PATH, workers that die, runs that diverge."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# --------------------------------------------------------------------------------------------
+# scripts/gpu_device.sh: the one command a lent GPU machine runs (15 minutes of device time in all)
+# --------------------------------------------------------------------------------------------
+def _device_repo(tmp_path: Path, gpu_check: str | None = None) -> tuple[Path, dict]:
+    """A copy of the wrapper in a bare repository folder, ``python3`` on PATH as this interpreter, and a
+    stand-in ``scripts/gpu_check.py`` (the real check takes minutes) that records its arguments."""
+    repo = tmp_path / "repo"
+    (repo / "scripts").mkdir(parents=True)
+    shutil.copy(ROOT / "scripts" / "gpu_device.sh", repo / "scripts" / "gpu_device.sh")
+    (repo / "scripts" / "gpu_check.py").write_text(gpu_check or (
+        "import sys, pathlib\n"
+        "out = pathlib.Path(sys.argv[sys.argv.index('--out') + 1]); out.mkdir(parents=True, exist_ok=True)\n"
+        "(out / 'gpu_check.md').write_text('checked ' + ' '.join(sys.argv[1:]))\n"
+        "print('gpu_check ran')\n"))
+    bin_ = tmp_path / "bin"
+    bin_.mkdir()
+    shim = bin_ / "python3"
+    shim.write_text(f"#!/bin/sh\nexec {sys.executable} \"$@\"\n")
+    shim.chmod(shim.stat().st_mode | stat.S_IEXEC)
+    env = {**os.environ, "PATH": f"{bin_}{os.pathsep}{os.environ['PATH']}", "OUT": str(tmp_path / "out"),
+           "PLBENCH_WHEEL_SITE": str(tmp_path / "site")}
+    env.pop("PYTHONPATH", None)
+    return repo, env
+
+
+_MODULES = ("torch", "torchvision", "numpy", "pandas", "pyarrow", "fsspec", "huggingface_hub", "datasets", "pyiqa",
+            "lpips", "scipy", "skimage", "matplotlib", "yaml")
+
+
+def _stub_modules(where: Path, missing: str | None = None) -> str:
+    """Stand-ins for the modules the wrapper checks (importing the real ones takes 15 s on a loaded
+    2-core machine); ``missing`` raises ModuleNotFoundError as on an image without it."""
+    for name in _MODULES:
+        (where / name).mkdir(parents=True)
+        body = (f"raise ModuleNotFoundError(\"No module named '{name}'\", name='{name}')\n" if name == missing
+                else "__version__ = '0.0.stub'\n")
+        if name == "torch":
+            body += "import types\nversion = types.SimpleNamespace(cuda=None)\n" \
+                    "cuda = types.SimpleNamespace(is_available=lambda: False)\n"
+        (where / name / "__init__.py").write_text(body)
+    return str(where)
+
+
+def _run_device(repo: Path, env: dict, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", str(repo / "scripts" / "gpu_device.sh"), *args], env=env, capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_gpu_device_without_the_carried_modules_says_what_to_carry(tmp_path):
+    """On the device image (torch, but no datasets/pyiqa/lpips) with ``.whl`` not carried, the wrapper died
+    on a 15-line ImportError traceback and left nothing under $OUT: only the output tail said why. It
+    now says in one line which modules are missing and how to carry them, keeps its log under $OUT,
+    exits non-zero, and does not start the check (which cannot load data without ``datasets``)."""
+    repo, env = _device_repo(tmp_path)
+    env["PYTHONPATH"] = _stub_modules(tmp_path / "stubs", missing="pyiqa")
+    r = _run_device(repo, env, "--device", "cpu")
+    assert r.returncode != 0
+    assert "Traceback" not in r.stdout + r.stderr
+    line = [x for x in (r.stdout + r.stderr).splitlines() if "missing" in x]
+    assert line and "pyiqa" in line[0] and "scripts/gpu_wheels.sh" in line[0] and ".whl" in line[0]
+    assert "gpu_check ran" not in r.stdout
+    log = (tmp_path / "out" / "gpu_device.log").read_text()
+    assert "pyiqa" in log and "scripts/gpu_wheels.sh" in log
+
+
+def test_gpu_device_refuses_wheels_of_another_python_before_installing(tmp_path):
+    """``multiprocess``'s wheel is per Python version: wheels fetched for 3.11 (``gpu_wheels.sh 3.11``)
+    and carried to the device's 3.12 stopped the whole install with pip's 'is not a supported wheel on
+    this platform' and nothing under $OUT. The wrapper now names the wheel, both versions and the fix."""
+    repo, env = _device_repo(tmp_path)
+    (repo / ".whl").mkdir()
+    other = f"{sys.version_info.major}{sys.version_info.minor + 1}"
+    (repo / ".whl" / f"multiprocess-0.70.19-py{other}-none-any.whl").write_bytes(b"not a wheel")
+    r = _run_device(repo, env, "--device", "cpu")
+    assert r.returncode != 0
+    text = r.stdout + r.stderr
+    assert "not a supported wheel" not in text
+    here = f"{sys.version_info.major}.{sys.version_info.minor}"
+    assert f"multiprocess-0.70.19-py{other}-none-any.whl" in text and f"scripts/gpu_wheels.sh {here}" in text
+    assert not (tmp_path / "site").exists()  # nothing installed
+    assert f"gpu_wheels.sh {here}" in (tmp_path / "out" / "gpu_device.log").read_text()
+
+
+def test_gpu_device_runs_the_check_into_out_and_keeps_its_log_there(tmp_path):
+    """The check's files and the wrapper's whole log (versions, warnings) are under $OUT, the only place
+    files come back from a lent machine; the check's exit status is the wrapper's."""
+    repo, env = _device_repo(tmp_path, gpu_check="import sys\nprint('gpu_check ran', sys.argv[1:])\nsys.exit(1)\n")
+    env["PYTHONPATH"] = _stub_modules(tmp_path / "stubs")
+    r = _run_device(repo, env, "--device", "cpu", "--budget-s", "5")
+    assert r.returncode == 1
+    log = (tmp_path / "out" / "gpu_device.log").read_text()
+    assert "gpu_check ran" in log and "--budget-s" in log and f"--out', '{tmp_path / 'out'}'" in log
+    assert "datasets 0.0.stub" in log and "pyarrow 0.0.stub" in log  # the versions line the wrapper prints
+
