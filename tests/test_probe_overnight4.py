@@ -108,3 +108,70 @@ def test_gpu_device_runs_the_check_into_out_and_keeps_its_log_there(tmp_path):
     assert "gpu_check ran" in log and "--budget-s" in log and f"--out', '{tmp_path / 'out'}'" in log
     assert "datasets 0.0.stub" in log and "pyarrow 0.0.stub" in log  # the versions line the wrapper prints
 
+
+# --------------------------------------------------------------------------------------------
+# scripts/gpu_check.py: a section cut short keeps the rows it measured
+# --------------------------------------------------------------------------------------------
+def _gpu_check():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gpu_check", ROOT / "scripts" / "gpu_check.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _fast_sections(mod, monkeypatch):
+    monkeypatch.setattr(mod, "step_times", lambda *a, **k: [])
+    monkeypatch.setattr(mod, "utilisation_during_run", lambda *a, **k: {"samples": 0, "iterations": 1, "wall_s": 0.1})
+    monkeypatch.setattr(mod, "same_seed_identity", lambda *a, **k: {
+        "runs": 2, "rows": 4, "same_rows": True, "max_abs_diff": 0.0, "bit_identical": True})
+
+
+def test_gpu_check_saves_each_worker_count_before_the_next(tmp_path, monkeypatch):
+    """The lent machine's limit kills the check mid-section: runs/hour with 1 worker measured, 2 workers
+    running when it died. The section's rows were written only when the whole section returned, so the
+    1-worker figure (minutes of device time) was lost; each row is now on disk as soon as measured."""
+    import benchmark.executors
+
+    mod = _gpu_check()
+    _fast_sections(mod, monkeypatch)
+    calls = []
+
+    def fake_execute_local(configs, *a, **k):
+        calls.append(k.get("workers"))
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # stands in for the kill: nothing after this point runs
+    monkeypatch.setattr(benchmark.executors, "execute_local", fake_execute_local)
+    import pytest
+
+    with pytest.raises(KeyboardInterrupt):
+        mod.main(["--device", "cpu", "--out", str(tmp_path)])
+    import json
+
+    res = json.loads((tmp_path / "gpu_check.json").read_text())
+    assert [r["workers"] for r in res["runs_per_hour"]] == [1] and res["runs_per_hour"][0]["runs_per_hour"] > 0
+    assert "| 1 | 2 | 10 |" in (tmp_path / "gpu_check.md").read_text()
+
+
+def test_gpu_check_stops_a_section_at_the_budget(tmp_path, monkeypatch):
+    """--budget-s skipped only the sections not started by then: one started just before the deadline
+    ran all its worker counts (4 workers per GPU on an H100: minutes past the lent machine's limit).
+    A worker count not started by the deadline is now a 'skipped' row, and the check ends."""
+    import json
+    import time
+
+    import benchmark.executors
+
+    mod = _gpu_check()
+    _fast_sections(mod, monkeypatch)
+    calls = []
+    monkeypatch.setattr(benchmark.executors, "execute_local",
+                        lambda *a, **k: calls.append(k.get("workers")) or time.sleep(0.6))
+    assert mod.main(["--device", "cpu", "--out", str(tmp_path), "--budget-s", "0.3"]) == 0
+    assert calls == [1]
+    rows = json.loads((tmp_path / "gpu_check.json").read_text())["runs_per_hour"]
+    assert rows[0]["workers"] == 1 and "runs_per_hour" in rows[0]
+    assert rows[1] == {"workers": 2, "skipped": "past the --budget-s deadline"}
+    assert "| 2 | skipped: past the --budget-s deadline |" in (tmp_path / "gpu_check.md").read_text()
+
