@@ -132,9 +132,9 @@ def run_unit(unit: WorkUnit) -> dict:
 def _worker_main(unit: WorkUnit) -> dict:
     """Entry point of a fresh worker process: logging, then :func:`run_unit`.
 
-    Returns ``{"summary": …}``, ``{"interrupted": True}``, or ``{"error": …, "user": bool}`` (bad
-    input also carries its ``exit_code``: a full disk's 3 must reach the driver's exit status), so
-    the driver can report a failure in one line instead of a pickled traceback.
+    Returns ``{"summary": …}``, ``{"interrupted": True, "worker": tag, "pid": pid}``, or ``{"error": …,
+    "user": bool}`` (bad input also carries its ``exit_code``: a full disk's 3 must reach the driver's
+    exit status), so the driver can report a failure in one line instead of a pickled traceback.
     """
     root = logging.getLogger()
     if not root.handlers:
@@ -145,8 +145,8 @@ def _worker_main(unit: WorkUnit) -> dict:
             logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         return {"summary": run_unit(unit)}
-    except KeyboardInterrupt:
-        return {"interrupted": True}
+    except KeyboardInterrupt:  # the pid tells the driver's own Ctrl-C (in-process units) from a signal from outside
+        return {"interrupted": True, "worker": unit.tag.strip("[]") or "?", "pid": os.getpid()}
     except UserError as exc:
         return {"error": str(exc), "user": True, "exit_code": exc.exit_code}
     except Exception as exc:  # noqa: BLE001 - reported by the driver in one line
@@ -220,6 +220,7 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
     runs are in the store, finished, or resumable from their checkpoints, and the other workers take
     over those it never started. When every run is done it costs a warning; when some are left
     unfinished, :class:`WorkersLost` (one line, exit 1) says how many and how to resume them."""
+    results = [_stopped(r) for r in results]
     lost = [r for r in results if r.get("lost")]
     _raise_failures([r for r in results if not r.get("lost")], where)
     summary = _merge(configs, store_root, metrics, [r["summary"] for r in results if "summary" in r])
@@ -230,6 +231,17 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
                               "same command again to resume them from their checkpoints")
         log.warning("%s; every run of the grid is finished (the other %s took over its runs)", what, where)
     return summary
+
+
+def _stopped(result: dict) -> dict:
+    """A unit that reports an interrupt from another process than the driver was stopped by a signal
+    from outside (``scancel`` and preemption send SIGTERM, as does ``kill``): a lost worker, whose runs
+    the others take over or the same command resumes, not the driver's Ctrl-C (which the driver raises
+    itself, before collecting). One run in the driver's own process (submitit's debug cluster) is."""
+    if not result.get("interrupted") or result.get("pid", os.getpid()) == os.getpid():
+        return result
+    return {"error": f"worker {result.get('worker', '?')} was stopped by a signal (SIGTERM or SIGINT from outside "
+                     "this driver: scancel, preemption, kill)", "user": False, "lost": True}
 
 
 def _raise_failures(results: list[dict], where: str) -> None:
@@ -677,7 +689,10 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
     try:
         for job in jobs:
             try:
-                results.append(job.result())
+                res = job.result()
+                if isinstance(res, dict) and res.get("interrupted"):  # scancel'd or preempted: say which job
+                    res = {**res, "worker": f"{res.get('worker', '?')} (job {job.job_id})"}
+                results.append(res)
             except Exception as exc:  # noqa: BLE001 - a job that died (OOM-killed, timeout, node failure)
                 first = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
                 results.append({"error": f"job {job.job_id}: {first}", "user": False, "lost": True})

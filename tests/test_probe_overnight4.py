@@ -175,3 +175,53 @@ def test_gpu_check_stops_a_section_at_the_budget(tmp_path, monkeypatch):
     assert rows[1] == {"workers": 2, "skipped": "past the --budget-s deadline"}
     assert "| 2 | skipped: past the --budget-s deadline |" in (tmp_path / "gpu_check.md").read_text()
 
+
+# --------------------------------------------------------------------------------------------
+# a worker (local process, SLURM job, Ray task) stopped by a signal from outside the driver
+# --------------------------------------------------------------------------------------------
+def _collect_with(monkeypatch, results, locked: int):
+    import benchmark.executors as ex
+    from benchmark.runner import GridSummary
+
+    monkeypatch.setattr(ex, "_merge", lambda configs, *a: GridSummary(trained=4 - locked, locked=locked))
+    return ex._collect([object()] * 4, "unused", ("psnr",), results, "workers")
+
+
+def test_a_worker_stopped_from_outside_is_not_the_drivers_interrupt(monkeypatch, caplog):
+    """`kill -TERM` of one local worker (or `scancel` of one SLURM job: SLURM sends SIGTERM) while the other
+    worker took over and finished every run: the driver said 'interrupted … Resume with' and exited 130
+    with no report, as if the user had pressed Ctrl-C (reproduced: --workers 2, SIGTERM to w1 while it
+    loaded data; all 4 runs ok). It is now a warning and the grid's summary."""
+    import logging
+    import os
+
+    caplog.set_level(logging.WARNING, logger="benchmark.executors")
+    done = {"trained": 4, "skipped": 0, "rescored": 0, "failed": 0, "diverged": 0, "locked": 0, "unscored": 0}
+    summary = _collect_with(monkeypatch, [{"summary": done}, {"interrupted": True, "worker": "w1",
+                                                              "pid": os.getpid() + 1}], locked=0)
+    assert summary.trained == 4 and summary.locked == 0
+    assert "w1" in caplog.text and "SIGTERM" in caplog.text and "every run of the grid is finished" in caplog.text
+
+
+def test_a_worker_stopped_from_outside_with_runs_left_says_how_many(monkeypatch):
+    """... and with runs left unfinished it is the lost-worker error (one line, exit 1, how many, how to
+    resume), not a Ctrl-C of the driver."""
+    import os
+
+    import pytest
+
+    from benchmark.executors import WorkersLost
+
+    with pytest.raises(WorkersLost, match=r"worker w1 was stopped by a signal.*1 of 4 runs of the grid are unfinished"):
+        _collect_with(monkeypatch, [{"interrupted": True, "worker": "w1", "pid": os.getpid() + 1}], locked=1)
+
+
+def test_an_interrupt_of_the_driver_itself_stays_an_interrupt(monkeypatch):
+    """A unit run in the driver's own process (submitit's debug cluster) that reports the interrupt: that
+    was the user's Ctrl-C, and it still stops the driver (exit 130)."""
+    import os
+
+    import pytest
+
+    with pytest.raises(KeyboardInterrupt):
+        _collect_with(monkeypatch, [{"interrupted": True, "worker": "r0", "pid": os.getpid()}], locked=1)
