@@ -41,6 +41,7 @@ import os
 import signal
 import sys
 import time
+import time as _time  # execute_slurm's argument `time` (the job's time limit) shadows the module there
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -50,6 +51,7 @@ from benchmark.errors import UserError
 log = logging.getLogger(__name__)
 EXECUTORS = ("local", "ray", "slurm")
 STOP_GRACE_S = 120  # how long an interrupted driver waits for remote tasks to checkpoint and stop
+SLURM_POLL_S = 5.0  # how often the SLURM driver looks for finished jobs (submitit rate-limits its sacct calls)
 _REPO_ROOT = Path(__file__).resolve().parents[1]  # where `benchmark`, `tasks`, `losses` live
 
 
@@ -685,24 +687,56 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
         jobs = ex.map_array(RequeueableUnit(), units)
     log.info("slurm executor (%s): %d job(s) submitted (%s); logs in %s", cluster or ex.cluster, len(jobs),
              split, folder)
-    results = []
+    def result_of(job) -> dict:
+        try:
+            res = job.result()
+            if isinstance(res, dict) and res.get("interrupted"):  # scancel'd or preempted: say which job
+                res = {**res, "worker": f"{res.get('worker', '?')} (job {job.job_id})"}
+            return res
+        except Exception as exc:  # noqa: BLE001 - a job that died (OOM-killed, timeout, node failure)
+            return {"error": _job_failure(job.job_id, exc), "user": False, "lost": True}
+
+    from benchmark.progress import GridProgress, Monitor, log_to_bars
+
+    bars = GridProgress(ResultsStore(store_root), configs, units[0].grid_workers if units else 1, bar=progress,
+                        since=units[0].since if units else None)
+    monitor = Monitor(bars)
+    results: dict[int, dict] = {}
     try:
-        for job in jobs:
-            try:
-                res = job.result()
-                if isinstance(res, dict) and res.get("interrupted"):  # scancel'd or preempted: say which job
-                    res = {**res, "worker": f"{res.get('worker', '?')} (job {job.job_id})"}
-                results.append(res)
-            except Exception as exc:  # noqa: BLE001 - a job that died (OOM-killed, timeout, node failure)
-                first = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-                results.append({"error": f"job {job.job_id}: {first}", "user": False, "lost": True})
+        with log_to_bars(progress):
+            if (cluster or "slurm") == "debug":  # submitit's debug jobs run in result(), one after the other
+                results = {i: result_of(job) for i, job in enumerate(jobs)}
+            while len(results) < len(jobs):  # the grid's progress line and ETA while the jobs run (hours)
+                for i, job in enumerate(jobs):
+                    if i not in results and job.done():
+                        results[i] = result_of(job)
+                monitor.tick()
+                if len(results) < len(jobs):
+                    _time.sleep(SLURM_POLL_S)
     except KeyboardInterrupt:
         log.warning("interrupted: cancelling %d job(s); their checkpoints resume them", len(jobs))
         for job in jobs:
             with contextlib.suppress(Exception):
                 job.cancel(check=False)
         raise
-    return _collect(list(configs), store_root, metrics, results, "slurm jobs")
+    finally:
+        bars.close()
+    return _collect(list(configs), store_root, metrics, [results[i] for i in range(len(jobs))], "slurm jobs")
+
+
+def _job_failure(job_id: str, exc: BaseException) -> str:
+    """One line for a SLURM job that gave no result. A job with no output (node failure, time-out with
+    no requeue left, killed): its state and log folder; submitit's message goes on with the job's
+    stderr, whose last line is whatever the job logged last. A job that raised: the error's last line."""
+    import re
+
+    text = str(exc).strip()
+    state = re.search(r"has not produced any output \(state: ([^)]*)\)", text)
+    if state:
+        where = re.search(r"with path (\S+)", text)
+        log_dir = f"; its logs: {Path(where.group(1)).parent}" if where else ""
+        return f"job {job_id} ended without a result (state: {state.group(1)}{log_dir})"
+    return f"job {job_id}: {text.splitlines()[-1] if text else type(exc).__name__}"
 
 
 # --------------------------------------------------------------------------------------------

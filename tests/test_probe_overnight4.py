@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -143,7 +145,6 @@ def test_gpu_check_saves_each_worker_count_before_the_next(tmp_path, monkeypatch
         if len(calls) == 2:
             raise KeyboardInterrupt  # stands in for the kill: nothing after this point runs
     monkeypatch.setattr(benchmark.executors, "execute_local", fake_execute_local)
-    import pytest
 
     with pytest.raises(KeyboardInterrupt):
         mod.main(["--device", "cpu", "--out", str(tmp_path)])
@@ -208,8 +209,6 @@ def test_a_worker_stopped_from_outside_with_runs_left_says_how_many(monkeypatch)
     resume), not a Ctrl-C of the driver."""
     import os
 
-    import pytest
-
     from benchmark.executors import WorkersLost
 
     with pytest.raises(WorkersLost, match=r"worker w1 was stopped by a signal.*1 of 4 runs of the grid are unfinished"):
@@ -221,7 +220,107 @@ def test_an_interrupt_of_the_driver_itself_stays_an_interrupt(monkeypatch):
     was the user's Ctrl-C, and it still stops the driver (exit 130)."""
     import os
 
-    import pytest
-
     with pytest.raises(KeyboardInterrupt):
         _collect_with(monkeypatch, [{"interrupted": True, "worker": "r0", "pid": os.getpid()}], locked=1)
+
+
+# --------------------------------------------------------------------------------------------
+# SLURM: what the driver says of a job that ended without a result
+# --------------------------------------------------------------------------------------------
+def test_a_slurm_job_lost_to_a_node_failure_says_its_state_not_a_log_line(tmp_path, monkeypatch):
+    """A job killed by a node failure (or a time-out with no requeue left) has no result; submitit's error
+    is 'Job … has not produced any output (state: NODE_FAIL)' followed by the job's stderr. The driver
+    quoted the error's *last* line, i.e. whatever the job had logged last ('error: job 1000_0: I 10:43:58
+    [r0] submitit: Exiting gracefully after preemption/timeout.: 1 of 2 runs …', seen with fake SLURM
+    commands). It now says the job's state and where its log is."""
+    import submitit
+    from submitit.core.utils import UncompletedJobError
+
+    import benchmark.executors as ex
+    from benchmark.config import GridSpec, build_configs
+
+    log_path = tmp_path / "r" / ".submitit" / "1000_0" / "1000_0_0_log.err"
+
+    class Job:
+        def __init__(self, i):
+            self.job_id = f"1000_{i}"
+
+        def done(self):
+            return True
+
+        def result(self):
+            raise UncompletedJobError("\n".join([
+                f"Job {self.job_id} (task: 0) with path {log_path.with_name('1000_0_0_result.pkl')}",
+                "has not produced any output (state: NODE_FAIL)", "Error stream produced:", "-" * 40,
+                "I 10:40:51 [r0] benchmark.runner: run 2/2 (denoise/l1 seed 0): 0 done, 2 running, 0 failed",
+                "I 10:43:58 [r0] submitit: Exiting gracefully after preemption/timeout."]))
+
+    class Executor:
+        cluster = "slurm"
+
+        def __init__(self, folder, cluster=None):
+            pass
+
+        def update_parameters(self, **kw):
+            pass
+
+        def map_array(self, fn, units):
+            return [Job(i) for i in range(len(units))]
+
+    monkeypatch.setattr(submitit, "AutoExecutor", Executor)
+    spec = GridSpec(profile="quick", tasks=("denoise",), losses=("l1",), seeds=(0,), iterations=2, crop=32,
+                    batch_size=2, device="cpu", metrics=("psnr",), budget_check=False)
+    configs = build_configs(spec)[0]
+    with pytest.raises(ex.WorkersLost) as err:
+        ex.execute_slurm(configs, tmp_path / "r", ("psnr",), "cpu", split="run")
+    msg = str(err.value)
+    assert "job 1000_0" in msg and "NODE_FAIL" in msg and "Exiting gracefully" not in msg
+    assert "1 of 1 runs of the grid are unfinished" in msg and str(log_path.parent) in msg
+
+
+def test_the_slurm_driver_reports_the_grids_progress_while_it_waits(tmp_path, monkeypatch, caplog):
+    """The SLURM driver sat in ``job.result()`` of its first job, silent for the hours an overnight grid
+    takes: no run count, no ETA (the local driver logs the grid's line every 30 s). It now polls its
+    jobs and logs the same progress line while they run; the summary is the jobs' own."""
+    import logging
+
+    import submitit
+
+    import benchmark.executors as ex
+    from benchmark.config import GridSpec, build_configs
+
+    polls = {"n": 0}
+
+    class Job:
+        job_id = "1000_0"
+
+        def done(self):
+            polls["n"] += 1
+            return polls["n"] > 3
+
+        def result(self):
+            assert polls["n"] > 3, "result() before the job is done blocks the driver"
+            return {"summary": {"trained": 1}}
+
+    class Executor:
+        cluster = "slurm"
+
+        def __init__(self, folder, cluster=None):
+            pass
+
+        def update_parameters(self, **kw):
+            pass
+
+        def map_array(self, fn, units):
+            return [Job() for _ in units]
+
+    monkeypatch.setattr(submitit, "AutoExecutor", Executor)
+    monkeypatch.setattr(ex, "SLURM_POLL_S", 0.01, raising=False)
+    caplog.set_level(logging.INFO, logger="benchmark.progress")
+    spec = GridSpec(profile="quick", tasks=("denoise",), losses=("l1",), seeds=(0,), iterations=2, crop=32,
+                    batch_size=2, device="cpu", metrics=("psnr",), budget_check=False)
+    configs = build_configs(spec)[0]
+    monkeypatch.setattr(ex, "_merge", lambda c, r, m, summaries: summaries)  # the jobs' summaries, as received
+    assert ex.execute_slurm(configs, tmp_path / "r", ("psnr",), "cpu", split="run") == [{"trained": 1}]
+    assert "grid run 1/1: 0 done, 0 failed" in caplog.text and polls["n"] >= 4
+
