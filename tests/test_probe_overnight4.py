@@ -324,3 +324,49 @@ def test_the_slurm_driver_reports_the_grids_progress_while_it_waits(tmp_path, mo
     assert ex.execute_slurm(configs, tmp_path / "r", ("psnr",), "cpu", split="run") == [{"trained": 1}]
     assert "grid run 1/1: 0 done, 0 failed" in caplog.text and polls["n"] >= 4
 
+
+@pytest.mark.slow  # two real SLURM-like jobs per invocation (each a fresh interpreter): ~2-4 min on 2 cores
+def test_fake_slurm_requeue_cancel_and_resume(tmp_path):
+    """SLURM commands faked on PATH (``tests/fake_slurm.py``), the real submitit and CLI: of a grid's two
+    per-run jobs, job 0 is signalled as at a preemption or time-out (``scancel --signal USR2``: submitit
+    checkpoints and ``scontrol requeue``s it, SLURM_RESTART_COUNT 1) and job 1 is cancelled (``scancel``:
+    SIGTERM, the run saves its checkpoint and stops). The driver exits 1 naming job 1 and how many runs are
+    unfinished (not 130 'interrupted'); job 0 resumed after its requeue and finished. The same command
+    again finishes job 1's run from its checkpoint, exit 0, and no row is lost."""
+    import json
+    import time
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    import fake_slurm
+
+    env = {**os.environ, **fake_slurm.install(tmp_path / "bin", tmp_path / "state"), "HF_HUB_OFFLINE": "1",
+           "PYTHONPATH": str(ROOT), "FAKE_SLURM_KILL_WAIT": "20"}
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "benchmark", "run", "--tasks", "denoise", "--losses", "l1", "l2", "--seeds", "0",
+           "--iterations", "1500", "--crop", "32", "--batch-size", "2", "--metrics", "psnr", "--test-data",
+           "skimage-natural:test", "--device", "cpu", "--no-progress", "--no-budget-check", "--executor", "slurm",
+           "--slurm-time", "30", "--no-report", "--checkpoint-seconds", "1", "--out", str(out)]
+    driver = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 240
+    while len(list(out.glob("runs/*/ckpt.pt"))) < 2 and time.time() < deadline and driver.poll() is None:
+        time.sleep(0.5)
+    assert len(list(out.glob("runs/*/ckpt.pt"))) == 2, "both jobs should be training"
+    fake_env = {**env}
+    subprocess.run(["scancel", "1000_0", "--signal", "USR2"], env=fake_env, check=True)
+    subprocess.run(["scancel", "1000_1"], env=fake_env, check=True)
+    _, err = driver.communicate(timeout=300)
+    assert driver.returncode == 1, err
+    assert "worker r1 (job 1000_1) was stopped by a signal" in err and "1 of 2 runs of the grid are unfinished" in err
+    assert (tmp_path / "state" / "1000_0.starts").read_text().split() == ["0", "1"]  # requeued once
+    assert (tmp_path / "state" / "1000_1.state").read_text() == "CANCELLED"
+
+    again = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    metas = [json.loads(p.read_text()) for p in out.glob("runs/*/meta.json") if not p.parent.name.startswith("input")]
+    assert sorted(m["status"] for m in metas) == ["ok", "ok"]
+    assert all(m["iterations_done"] == 1500 and m["resumed_at"] for m in metas)  # both resumed, none from scratch
+    from benchmark.results import ResultsStore
+
+    rows = ResultsStore(out).table()
+    rows = rows[rows["loss"] != "input"]
+    assert len(rows) == 2 * 3 and rows["value"].notna().all()  # 2 runs × 3 test images × psnr, no duplicate
