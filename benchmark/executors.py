@@ -216,16 +216,21 @@ def _died(name: str, exitcode: int | None) -> dict:
     return {"error": f"worker {name} {how}", "user": False, "lost": True}
 
 
-def _collect(configs: list, store_root, metrics, results: list[dict], where: str):
+def _collect(configs: list, store_root, metrics, results: list[dict], where: str, since: float | None = None):
     """The grid's :class:`GridSummary` from what the workers reported. A worker that died without
     reporting (``lost``: killed by the OOM killer, its node lost) is not an internal error: its
     runs are in the store, finished, or resumable from their checkpoints, and the other workers take
     over those it never started. When every run is done it costs a warning; when some are left
-    unfinished, :class:`WorkersLost` (one line, exit 1) says how many and how to resume them."""
+    unfinished, :class:`WorkersLost` (one line, exit 1) says how many and how to resume them. The runs a
+    lost worker finished before it died are in no summary: with ``since`` (the grid's start,
+    ``time.time()``) those the store says were started by this grid count as trained (or diverged),
+    not as done by an earlier command."""
     results = [_stopped(r) for r in results]
     lost = [r for r in results if r.get("lost")]
     _raise_failures([r for r in results if not r.get("lost")], where)
     summary = _merge(configs, store_root, metrics, [r["summary"] for r in results if "summary" in r])
+    if lost and since is not None:
+        _count_lost_workers_runs(summary, configs, store_root, since)
     if lost:
         what = "; ".join(r["error"] for r in lost[:3]) + (f" (and {len(lost) - 3} more)" if len(lost) > 3 else "")
         if summary.locked:  # not finished, not failed: the lost workers' runs (or another process's)
@@ -233,6 +238,26 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
                               "same command again to resume them from their checkpoints")
         log.warning("%s; every run of the grid is finished (the other %s took over its runs)", what, where)
     return summary
+
+
+def _count_lost_workers_runs(summary, configs: list, store_root, since: float) -> None:
+    """Raise ``summary``'s trained/diverged to what the store says this grid (runs started at or after
+    ``since``) finished, taking those runs from ``skipped``: a worker that died without reporting
+    trained some of them."""
+    from benchmark.config import run_id
+    from benchmark.results import ResultsStore
+
+    store = ResultsStore(store_root)
+    here = {"ok": 0, "diverged": 0}
+    for c in configs:
+        meta = store.meta(run_id(c)) or {}
+        started = meta.get("started")
+        if meta.get("status") in here and isinstance(started, (int, float)) and started >= since:
+            here[meta["status"]] += 1
+    for key, status in (("trained", "ok"), ("diverged", "diverged")):
+        extra = min(summary.skipped, max(0, here[status] - getattr(summary, key)))
+        setattr(summary, key, getattr(summary, key) + extra)
+        summary.skipped -= extra
 
 
 def _stopped(result: dict) -> dict:
@@ -392,7 +417,7 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
             results = _run_processes(units, envs, Monitor(bars))
     finally:
         bars.close()
-    return _collect(list(configs), store_root, metrics, results, "workers")
+    return _collect(list(configs), store_root, metrics, results, "workers", since=since)
 
 
 def _run_processes(units: list[WorkUnit], envs: list[dict], monitor=None) -> list[dict]:
@@ -544,7 +569,7 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
     finally:
         if started:
             ray.shutdown()
-    return _collect(list(configs), store_root, metrics, results, "ray tasks")
+    return _collect(list(configs), store_root, metrics, results, "ray tasks", since=units[0].since if units else None)
 
 
 def _units(configs: list, slots: int, split: str, store_root, metrics, device, checkpoint, loss_files, logger,
@@ -721,7 +746,8 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
         raise
     finally:
         bars.close()
-    return _collect(list(configs), store_root, metrics, [results[i] for i in range(len(jobs))], "slurm jobs")
+    return _collect(list(configs), store_root, metrics, [results[i] for i in range(len(jobs))], "slurm jobs",
+                    since=units[0].since if units else None)
 
 
 def _job_failure(job_id: str, exc: BaseException) -> str:

@@ -370,3 +370,30 @@ def test_fake_slurm_requeue_cancel_and_resume(tmp_path):
     rows = ResultsStore(out).table()
     rows = rows[rows["loss"] != "input"]
     assert len(rows) == 2 * 3 and rows["value"].notna().all()  # 2 runs × 3 test images × psnr, no duplicate
+
+
+def test_runs_a_lost_worker_trained_are_counted_as_trained_not_already_done(tmp_path, monkeypatch):
+    """Worker w1 trained and saved a run, then was killed (OOM killer, kill -9) before reporting; w0 trained
+    the other. Every run is finished, but the summary said 'trained 1, skipped 1 (already done)': the lost
+    worker's run, trained by this very command, was counted as done by an earlier one. Runs this grid
+    finished (their ``started`` after the grid's start) now count as trained."""
+    import time
+
+    import benchmark.executors as ex
+    import benchmark.runner
+    from benchmark.config import GridSpec, build_configs, run_id
+    from benchmark.results import ResultsStore
+
+    spec = GridSpec(profile="quick", tasks=("denoise",), losses=("l1", "l2", "ssim"), seeds=(0,), iterations=2,
+                    crop=32, batch_size=2, device="cpu", metrics=("psnr",), budget_check=False)
+    configs = build_configs(spec)[0]
+    store = ResultsStore(tmp_path / "r")
+    since = time.time()
+    for c, started in zip(configs, (since - 3600, since + 1, since + 2)):  # an earlier command's; w0's, reported;
+        store.write_meta(run_id(c), {"run_id": run_id(c), "status": "ok", "config": c.to_dict(),  # w1's, then w1
+                                     "started": started})  # was killed
+    monkeypatch.setattr(benchmark.runner, "is_attempted", lambda *a: True)
+    done = {"trained": 1, "skipped": 1, "rescored": 0, "failed": 0, "diverged": 0, "locked": 0, "unscored": 0}
+    killed = {"error": "worker w1 was killed by SIGKILL", "user": False, "lost": True}
+    summary = ex._collect(configs, tmp_path / "r", ("psnr",), [{"summary": done}, killed], "workers", since=since)
+    assert (summary.trained, summary.skipped, summary.locked) == (2, 1, 0)
