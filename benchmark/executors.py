@@ -657,13 +657,43 @@ def parse_mem_gb(text: str | int | float) -> float:
 
 
 class RequeueableUnit:
-    """A SLURM job's function. On a time-out or preemption submitit calls :meth:`checkpoint`
-    (``SIGUSR2``) and requeues the job with what it returns: the same unit, which resumes from the
-    runs' own checkpoints (``runs/<id>/ckpt.pt``, at most ``--checkpoint-seconds`` old) and skips
-    the runs already finished."""
+    """A SLURM job's function. On a time-out or preemption SLURM sends ``SIGUSR2`` (submitit asks for
+    it 90 s ahead); submitit's handler calls :meth:`checkpoint` and requeues the job with what it
+    returns: the same unit, which resumes from the runs' own checkpoints (``runs/<id>/ckpt.pt``) and
+    skips the runs already finished. That handler ran at once, mid-iteration, so the requeued run went
+    back to its last periodic checkpoint (up to ``--checkpoint-seconds`` of training lost). A run that
+    is training when ``SIGUSR2`` comes now finishes its step and saves a checkpoint first, as on
+    SIGTERM (:class:`~benchmark.results.DeferredInterrupt`), and then the job is requeued; outside
+    training it is requeued at once, as before."""
 
     def __call__(self, unit: WorkUnit) -> dict:
-        return _worker_main(unit)
+        import threading
+
+        from benchmark.results import DeferredInterrupt
+
+        usr2 = getattr(signal, "SIGUSR2", None)
+        requeue = signal.getsignal(usr2) if usr2 is not None else None
+        if not callable(requeue) or threading.current_thread() is not threading.main_thread():
+            return _worker_main(unit)  # not under submitit's handler (debug cluster, tests)
+        asked = []
+
+        def on_usr2(signum, frame):
+            asked.append(signum)
+            deferred = signal.getsignal(signal.SIGTERM)  # a training loop's DeferredInterrupt, while one runs
+            if isinstance(getattr(deferred, "__self__", None), DeferredInterrupt):
+                if not deferred.__self__.requested:
+                    deferred(signum, frame)  # finish the step, save a checkpoint, stop
+                return
+            requeue(signum, frame)  # not training: requeue now
+
+        signal.signal(usr2, on_usr2)
+        try:
+            result = _worker_main(unit)
+        finally:
+            signal.signal(usr2, requeue)
+        if asked and result.get("interrupted"):
+            requeue(usr2, None)  # submitit: checkpoint() → scontrol requeue → exit
+        return result
 
     def checkpoint(self, unit: WorkUnit):
         from submitit.helpers import DelayedSubmission

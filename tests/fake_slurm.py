@@ -70,12 +70,13 @@ def _run(jid: str, idx: str, script: str) -> int:
     task = f"{jid}_{idx}" if idx else jid
     restarts = 0
     while True:
-        env = {**os.environ, "SLURM_JOB_ID": f"{jid}{idx or ''}{restarts}", "SLURM_ARRAY_JOB_ID": jid,
+        env = {**os.environ, "SLURM_JOB_ID": f"{jid}{idx}" if idx else jid,
                "SLURM_RESTART_COUNT": str(restarts), "SLURM_NTASKS": "1", "SLURM_JOB_NUM_NODES": "1",
                "SLURM_NODEID": "0", "SLURM_PROCID": "0", "SLURM_LOCALID": "0", "SLURM_JOB_NODELIST": "node1"}
-        if idx:
-            env["SLURM_ARRAY_TASK_ID"] = idx
+        if idx:  # an array's task; a plain job has neither variable
+            env.update(SLURM_ARRAY_JOB_ID=jid, SLURM_ARRAY_TASK_ID=idx)
         else:
+            env.pop("SLURM_ARRAY_JOB_ID", None)
             env.pop("SLURM_ARRAY_TASK_ID", None)
         (_dir() / f"{task}.state").write_text("RUNNING")
         with open(_dir() / f"{task}.starts", "a") as f:
@@ -159,8 +160,8 @@ def srun(args: list[str]) -> int:
     stdout = open(out, "a") if out else None
     stderr = open(err, "a") if err else None
     step = subprocess.Popen(args[i:], stdout=stdout, stderr=stderr, start_new_session=True)
-    task = os.environ["SLURM_ARRAY_JOB_ID"] + (f"_{os.environ['SLURM_ARRAY_TASK_ID']}"
-                                               if "SLURM_ARRAY_TASK_ID" in os.environ else "")
+    task = (f"{os.environ['SLURM_ARRAY_JOB_ID']}_{os.environ['SLURM_ARRAY_TASK_ID']}"
+            if "SLURM_ARRAY_TASK_ID" in os.environ else os.environ["SLURM_JOB_ID"])
     (_dir() / f"{task}.step").write_text(str(step.pid))
     return step.wait()
 

@@ -397,3 +397,80 @@ def test_runs_a_lost_worker_trained_are_counted_as_trained_not_already_done(tmp_
     killed = {"error": "worker w1 was killed by SIGKILL", "user": False, "lost": True}
     summary = ex._collect(configs, tmp_path / "r", ("psnr",), [{"summary": done}, killed], "workers", since=since)
     assert (summary.trained, summary.skipped, summary.locked) == (2, 1, 0)
+
+
+
+def test_usr2_while_training_checkpoints_before_submitit_requeues(monkeypatch):
+    """In a SLURM job submitit's USR2 handler (time-out or preemption ahead) requeued and exited at once,
+    mid-iteration: the run's training since its last periodic checkpoint was lost. Now, while a run
+    trains (a DeferredInterrupt block), USR2 asks it to finish its step and checkpoint; submitit's handler
+    runs once the unit has stopped. Here the 'training' is a DeferredInterrupt block that sees the stop."""
+    import signal
+
+    import benchmark.executors as ex
+    from benchmark.results import DeferredInterrupt
+
+    events = []
+
+    def submitit_handler(signum, frame):
+        events.append(("requeue", signum))
+        raise SystemExit(-1)
+
+    def training(unit):  # _worker_main's part: the run's loop, and the interrupt it reports
+        try:
+            with DeferredInterrupt() as stop:
+                os.kill(os.getpid(), signal.SIGUSR2)
+                for _ in range(100):  # the signal is delivered between bytecodes
+                    if stop.requested:
+                        break
+                events.append(("checkpoint saved", stop.requested))
+        except KeyboardInterrupt:  # what the block raises on leaving, once the stop was asked for
+            return {"interrupted": True, "worker": "r0", "pid": os.getpid()}
+        return {"summary": {}}
+
+    previous = signal.signal(signal.SIGUSR2, submitit_handler)
+    try:
+        monkeypatch.setattr(ex, "_worker_main", training)
+        with pytest.raises(SystemExit):
+            ex.RequeueableUnit()(object())
+    finally:
+        signal.signal(signal.SIGUSR2, previous)
+    assert events == [("checkpoint saved", True), ("requeue", signal.SIGUSR2)]
+
+@pytest.mark.slow  # one SLURM-like job, requeued once: ~1-2 min on 2 cores
+def test_fake_slurm_preemption_saves_a_checkpoint_before_the_requeue(tmp_path):
+    """At a time-out or preemption SLURM signals USR2 (``--signal USR2@90``: 90 s ahead) and submitit's handler
+    requeued the job at once, mid-iteration, with no checkpoint: the requeued job resumed from the last
+    periodic checkpoint, losing up to --checkpoint-seconds of training (everything, with periodic
+    checkpoints off). The run now finishes its step and saves a checkpoint first, then the job is requeued,
+    and the requeued job resumes from that iteration."""
+    import json
+    import time
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    import fake_slurm
+
+    env = {**os.environ, **fake_slurm.install(tmp_path / "bin", tmp_path / "state"), "HF_HUB_OFFLINE": "1",
+           "PYTHONPATH": str(ROOT)}
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "benchmark", "run", "--tasks", "denoise", "--losses", "l1", "--seeds", "0",
+           "--iterations", "1500", "--crop", "32", "--batch-size", "2", "--metrics", "psnr", "--test-data",
+           "skimage-natural:test", "--device", "cpu", "--no-progress", "--no-budget-check", "--executor", "slurm",
+           "--slurm-time", "30", "--no-report", "--checkpoint-seconds", "0", "--checkpoint-every", "100000",
+           "--out", str(out)]
+    driver = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 240
+    curve = None
+    while time.time() < deadline and driver.poll() is None:  # training: its curve has points
+        curve = next(iter(out.glob("runs/*/curve.csv")), None)
+        if curve is not None and len(curve.read_text().splitlines()) > 2:
+            break
+        time.sleep(0.5)
+    assert curve is not None, "the job should be training"
+    subprocess.run(["scancel", "1000", "--signal", "USR2"], env=env, check=True)
+    _, err = driver.communicate(timeout=300)
+    assert driver.returncode == 0, err
+    assert (tmp_path / "state" / "1000.starts").read_text().split() == ["0", "1"]  # requeued once
+    meta = json.loads((curve.parent / "meta.json").read_text())
+    assert meta["status"] == "ok" and meta["iterations_done"] == 1500
+    assert meta["resumed_at"], "the requeued job started again from iteration 0"
