@@ -41,6 +41,7 @@ import os
 import signal
 import sys
 import time
+import time as _time  # execute_slurm's argument `time` (the job's time limit) shadows the module there
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -50,6 +51,7 @@ from benchmark.errors import UserError
 log = logging.getLogger(__name__)
 EXECUTORS = ("local", "ray", "slurm")
 STOP_GRACE_S = 120  # how long an interrupted driver waits for remote tasks to checkpoint and stop
+SLURM_POLL_S = 5.0  # how often the SLURM driver looks for finished jobs (submitit rate-limits its sacct calls)
 _REPO_ROOT = Path(__file__).resolve().parents[1]  # where `benchmark`, `tasks`, `losses` live
 
 
@@ -132,9 +134,9 @@ def run_unit(unit: WorkUnit) -> dict:
 def _worker_main(unit: WorkUnit) -> dict:
     """Entry point of a fresh worker process: logging, then :func:`run_unit`.
 
-    Returns ``{"summary": …}``, ``{"interrupted": True}``, or ``{"error": …, "user": bool}`` (bad
-    input also carries its ``exit_code``: a full disk's 3 must reach the driver's exit status), so
-    the driver can report a failure in one line instead of a pickled traceback.
+    Returns ``{"summary": …}``, ``{"interrupted": True, "worker": tag, "pid": pid}``, or ``{"error": …,
+    "user": bool}`` (bad input also carries its ``exit_code``: a full disk's 3 must reach the driver's
+    exit status), so the driver can report a failure in one line instead of a pickled traceback.
     """
     root = logging.getLogger()
     if not root.handlers:
@@ -145,8 +147,8 @@ def _worker_main(unit: WorkUnit) -> dict:
             logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         return {"summary": run_unit(unit)}
-    except KeyboardInterrupt:
-        return {"interrupted": True}
+    except KeyboardInterrupt:  # the pid tells the driver's own Ctrl-C (in-process units) from a signal from outside
+        return {"interrupted": True, "worker": unit.tag.strip("[]") or "?", "pid": os.getpid()}
     except UserError as exc:
         return {"error": str(exc), "user": True, "exit_code": exc.exit_code}
     except Exception as exc:  # noqa: BLE001 - reported by the driver in one line
@@ -214,15 +216,21 @@ def _died(name: str, exitcode: int | None) -> dict:
     return {"error": f"worker {name} {how}", "user": False, "lost": True}
 
 
-def _collect(configs: list, store_root, metrics, results: list[dict], where: str):
+def _collect(configs: list, store_root, metrics, results: list[dict], where: str, since: float | None = None):
     """The grid's :class:`GridSummary` from what the workers reported. A worker that died without
     reporting (``lost``: killed by the OOM killer, its node lost) is not an internal error: its
     runs are in the store, finished, or resumable from their checkpoints, and the other workers take
     over those it never started. When every run is done it costs a warning; when some are left
-    unfinished, :class:`WorkersLost` (one line, exit 1) says how many and how to resume them."""
+    unfinished, :class:`WorkersLost` (one line, exit 1) says how many and how to resume them. The runs a
+    lost worker finished before it died are in no summary: with ``since`` (the grid's start,
+    ``time.time()``) those the store says were started by this grid count as trained (or diverged),
+    not as done by an earlier command."""
+    results = [_stopped(r) for r in results]
     lost = [r for r in results if r.get("lost")]
     _raise_failures([r for r in results if not r.get("lost")], where)
     summary = _merge(configs, store_root, metrics, [r["summary"] for r in results if "summary" in r])
+    if lost and since is not None:
+        _count_lost_workers_runs(summary, configs, store_root, since)
     if lost:
         what = "; ".join(r["error"] for r in lost[:3]) + (f" (and {len(lost) - 3} more)" if len(lost) > 3 else "")
         if summary.locked:  # not finished, not failed: the lost workers' runs (or another process's)
@@ -230,6 +238,37 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
                               "same command again to resume them from their checkpoints")
         log.warning("%s; every run of the grid is finished (the other %s took over its runs)", what, where)
     return summary
+
+
+def _count_lost_workers_runs(summary, configs: list, store_root, since: float) -> None:
+    """Raise ``summary``'s trained/diverged to what the store says this grid (runs started at or after
+    ``since``) finished, taking those runs from ``skipped``: a worker that died without reporting
+    trained some of them."""
+    from benchmark.config import run_id
+    from benchmark.results import ResultsStore
+
+    store = ResultsStore(store_root)
+    here = {"ok": 0, "diverged": 0}
+    for c in configs:
+        meta = store.meta(run_id(c)) or {}
+        started = meta.get("started")
+        if meta.get("status") in here and isinstance(started, (int, float)) and started >= since:
+            here[meta["status"]] += 1
+    for key, status in (("trained", "ok"), ("diverged", "diverged")):
+        extra = min(summary.skipped, max(0, here[status] - getattr(summary, key)))
+        setattr(summary, key, getattr(summary, key) + extra)
+        summary.skipped -= extra
+
+
+def _stopped(result: dict) -> dict:
+    """A unit that reports an interrupt from another process than the driver was stopped by a signal
+    from outside (``scancel`` and preemption send SIGTERM, as does ``kill``): a lost worker, whose runs
+    the others take over or the same command resumes, not the driver's Ctrl-C (which the driver raises
+    itself, before collecting). One run in the driver's own process (submitit's debug cluster) is."""
+    if not result.get("interrupted") or result.get("pid", os.getpid()) == os.getpid():
+        return result
+    return {"error": f"worker {result.get('worker', '?')} was stopped by a signal (SIGTERM or SIGINT from outside "
+                     "this driver: scancel, preemption, kill)", "user": False, "lost": True}
 
 
 def _raise_failures(results: list[dict], where: str) -> None:
@@ -378,7 +417,7 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
             results = _run_processes(units, envs, Monitor(bars))
     finally:
         bars.close()
-    return _collect(list(configs), store_root, metrics, results, "workers")
+    return _collect(list(configs), store_root, metrics, results, "workers", since=since)
 
 
 def _run_processes(units: list[WorkUnit], envs: list[dict], monitor=None) -> list[dict]:
@@ -530,7 +569,7 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
     finally:
         if started:
             ray.shutdown()
-    return _collect(list(configs), store_root, metrics, results, "ray tasks")
+    return _collect(list(configs), store_root, metrics, results, "ray tasks", since=units[0].since if units else None)
 
 
 def _units(configs: list, slots: int, split: str, store_root, metrics, device, checkpoint, loss_files, logger,
@@ -618,13 +657,43 @@ def parse_mem_gb(text: str | int | float) -> float:
 
 
 class RequeueableUnit:
-    """A SLURM job's function. On a time-out or preemption submitit calls :meth:`checkpoint`
-    (``SIGUSR2``) and requeues the job with what it returns: the same unit, which resumes from the
-    runs' own checkpoints (``runs/<id>/ckpt.pt``, at most ``--checkpoint-seconds`` old) and skips
-    the runs already finished."""
+    """A SLURM job's function. On a time-out or preemption SLURM sends ``SIGUSR2`` (submitit asks for
+    it 90 s ahead); submitit's handler calls :meth:`checkpoint` and requeues the job with what it
+    returns: the same unit, which resumes from the runs' own checkpoints (``runs/<id>/ckpt.pt``) and
+    skips the runs already finished. That handler ran at once, mid-iteration, so the requeued run went
+    back to its last periodic checkpoint (up to ``--checkpoint-seconds`` of training lost). A run that
+    is training when ``SIGUSR2`` comes now finishes its step and saves a checkpoint first, as on
+    SIGTERM (:class:`~benchmark.results.DeferredInterrupt`), and then the job is requeued; outside
+    training it is requeued at once, as before."""
 
     def __call__(self, unit: WorkUnit) -> dict:
-        return _worker_main(unit)
+        import threading
+
+        from benchmark.results import DeferredInterrupt
+
+        usr2 = getattr(signal, "SIGUSR2", None)
+        requeue = signal.getsignal(usr2) if usr2 is not None else None
+        if not callable(requeue) or threading.current_thread() is not threading.main_thread():
+            return _worker_main(unit)  # not under submitit's handler (debug cluster, tests)
+        asked = []
+
+        def on_usr2(signum, frame):
+            asked.append(signum)
+            deferred = signal.getsignal(signal.SIGTERM)  # a training loop's DeferredInterrupt, while one runs
+            if isinstance(getattr(deferred, "__self__", None), DeferredInterrupt):
+                if not deferred.__self__.requested:
+                    deferred(signum, frame)  # finish the step, save a checkpoint, stop
+                return
+            requeue(signum, frame)  # not training: requeue now
+
+        signal.signal(usr2, on_usr2)
+        try:
+            result = _worker_main(unit)
+        finally:
+            signal.signal(usr2, requeue)
+        if asked and result.get("interrupted"):
+            requeue(usr2, None)  # submitit: checkpoint() → scontrol requeue → exit
+        return result
 
     def checkpoint(self, unit: WorkUnit):
         from submitit.helpers import DelayedSubmission
@@ -673,21 +742,57 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
         jobs = ex.map_array(RequeueableUnit(), units)
     log.info("slurm executor (%s): %d job(s) submitted (%s); logs in %s", cluster or ex.cluster, len(jobs),
              split, folder)
-    results = []
+    def result_of(job) -> dict:
+        try:
+            res = job.result()
+            if isinstance(res, dict) and res.get("interrupted"):  # scancel'd or preempted: say which job
+                res = {**res, "worker": f"{res.get('worker', '?')} (job {job.job_id})"}
+            return res
+        except Exception as exc:  # noqa: BLE001 - a job that died (OOM-killed, timeout, node failure)
+            return {"error": _job_failure(job.job_id, exc), "user": False, "lost": True}
+
+    from benchmark.progress import GridProgress, Monitor, log_to_bars
+
+    bars = GridProgress(ResultsStore(store_root), configs, units[0].grid_workers if units else 1, bar=progress,
+                        since=units[0].since if units else None)
+    monitor = Monitor(bars)
+    results: dict[int, dict] = {}
     try:
-        for job in jobs:
-            try:
-                results.append(job.result())
-            except Exception as exc:  # noqa: BLE001 - a job that died (OOM-killed, timeout, node failure)
-                first = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-                results.append({"error": f"job {job.job_id}: {first}", "user": False, "lost": True})
+        with log_to_bars(progress):
+            if (cluster or "slurm") == "debug":  # submitit's debug jobs run in result(), one after the other
+                results = {i: result_of(job) for i, job in enumerate(jobs)}
+            while len(results) < len(jobs):  # the grid's progress line and ETA while the jobs run (hours)
+                for i, job in enumerate(jobs):
+                    if i not in results and job.done():
+                        results[i] = result_of(job)
+                monitor.tick()
+                if len(results) < len(jobs):
+                    _time.sleep(SLURM_POLL_S)
     except KeyboardInterrupt:
         log.warning("interrupted: cancelling %d job(s); their checkpoints resume them", len(jobs))
         for job in jobs:
             with contextlib.suppress(Exception):
                 job.cancel(check=False)
         raise
-    return _collect(list(configs), store_root, metrics, results, "slurm jobs")
+    finally:
+        bars.close()
+    return _collect(list(configs), store_root, metrics, [results[i] for i in range(len(jobs))], "slurm jobs",
+                    since=units[0].since if units else None)
+
+
+def _job_failure(job_id: str, exc: BaseException) -> str:
+    """One line for a SLURM job that gave no result. A job with no output (node failure, time-out with
+    no requeue left, killed): its state and log folder; submitit's message goes on with the job's
+    stderr, whose last line is whatever the job logged last. A job that raised: the error's last line."""
+    import re
+
+    text = str(exc).strip()
+    state = re.search(r"has not produced any output \(state: ([^)]*)\)", text)
+    if state:
+        where = re.search(r"with path (\S+)", text)
+        log_dir = f"; its logs: {Path(where.group(1)).parent}" if where else ""
+        return f"job {job_id} ended without a result (state: {state.group(1)}{log_dir})"
+    return f"job {job_id}: {text.splitlines()[-1] if text else type(exc).__name__}"
 
 
 # --------------------------------------------------------------------------------------------

@@ -63,9 +63,14 @@ def environment(device) -> dict:
     return env
 
 
-def step_times(device, nets, batch: int, crop: int, losses, reps: int) -> list[dict]:
+def step_times(device, nets, batch: int, crop: int, losses, reps: int, *, rows: list | None = None,
+               saved=lambda: None, deadline: float = float("inf")) -> list[dict]:
     """Every loss timed interleaved with ℓ1; where the set fails (a loss that cannot be built or run on this
-    device), each loss again on its own, so one failure costs only its own row (``error``)."""
+    device), each loss again on its own, so one failure costs only its own row (``error``).
+
+    ``rows`` (appended to, and returned) and ``saved`` (called after each net) let the caller write what was
+    measured before a machine's time limit kills the process; a net not started by ``deadline``
+    (``time.perf_counter()``) is a ``skipped`` row."""
     from benchmark.perf import measure
 
     def rows_of(names, net):
@@ -75,9 +80,13 @@ def step_times(device, nets, batch: int, crop: int, losses, reps: int) -> list[d
                 for r in measure(list(names), net=net, batch=batch, crop=crop, device=str(device), reps=reps,
                                  warmup=2)]
 
-    rows = []
+    rows = [] if rows is None else rows
     for net in nets:
         t0 = time.perf_counter()
+        if t0 > deadline:
+            rows.append({"net": net, "batch": batch, "crop": crop, "skipped": "past the --budget-s deadline"})
+            saved()
+            continue
         try:
             rows += rows_of(losses, net)
         except Exception as exc:  # noqa: BLE001 - find which loss fails and keep the others' times
@@ -91,6 +100,7 @@ def step_times(device, nets, batch: int, crop: int, losses, reps: int) -> list[d
                 seen.update(r["loss"] for r in new)
                 rows += new
         log.info("step times, net %s: %.1f s", net, time.perf_counter() - t0)
+        saved()
     return rows
 
 
@@ -159,11 +169,19 @@ def utilisation_during_run(device, *, iterations, net, batch, crop) -> dict:
     return {"iterations": iterations, "net": net, "batch": batch, "crop": crop, "wall_s": wall, **u.summary()}
 
 
-def runs_per_hour(device, workers_list, *, n_runs, iterations, net, batch, crop) -> list[dict]:
+def runs_per_hour(device, workers_list, *, n_runs, iterations, net, batch, crop, rows: list | None = None,
+                  saved=lambda: None, deadline: float = float("inf")) -> list[dict]:
+    """One row per worker count (``rows``, appended to and returned; ``saved`` called after each); a count
+    not started by ``deadline`` (``time.perf_counter()``) is a ``skipped`` row."""
     from benchmark.executors import execute_local
 
-    out = []
+    out = [] if rows is None else rows
+    key = "workers_per_gpu" if device.type == "cuda" else "workers"
     for k in workers_list:
+        if time.perf_counter() > deadline:
+            out.append({key: k, "skipped": "past the --budget-s deadline"})
+            saved()
+            continue
         configs = _configs(device, losses=("l1", "l2"), seeds=tuple(range(max(1, n_runs // 2))),
                            iterations=iterations, net=net, batch=batch, crop=crop)
         with tempfile.TemporaryDirectory() as d:
@@ -174,9 +192,10 @@ def runs_per_hour(device, workers_list, *, n_runs, iterations, net, batch, crop)
             else:
                 execute_local(configs, Path(d) / "r", ("psnr",), str(device), workers=k, logger="none")
             wall = time.perf_counter() - t0
-        out.append({"workers_per_gpu" if device.type == "cuda" else "workers": k, "runs": len(configs),
-                    "iterations": iterations, "wall_s": wall, "runs_per_hour": 3600 * len(configs) / wall})
+        out.append({key: k, "runs": len(configs), "iterations": iterations, "wall_s": wall,
+                    "runs_per_hour": 3600 * len(configs) / wall})
         log.info("%d worker(s): %d runs in %.1f s", k, len(configs), wall)
+        saved()
     return out
 
 
@@ -216,8 +235,9 @@ def _section_md(key: str, val, env: dict) -> list[str]:
                  "|---|---|---|---|---|---|---|---|"]
         for r in val:
             head = f"| {r['net']} | {r['batch']} × {r['crop']}² | {r['loss']} |"
-            if "error" in r:
-                lines.append(f"{head} failed: {r['error'].replace('|', '/')} | | | | |")
+            if "error" in r or "skipped" in r:
+                lines.append(f"| {r['net']} | {r['batch']} × {r['crop']}² | – | skipped: {r['skipped']} | | | | |"
+                             if "skipped" in r else f"{head} failed: {r['error'].replace('|', '/')} | | | | |")
                 continue
             lines.append(f"{head} {r['ms_per_step']:.2f} | {r['x_l1']:.2f} | {f(r['x_naive'], '.2f')} | "
                          f"{f(r['peak_mem_mb'], '.0f')} | {f(r['tflops'], '.3g')} |")
@@ -232,6 +252,9 @@ def _section_md(key: str, val, env: dict) -> list[str]:
         lines = ["| workers | runs | iterations | wall s | runs/hour |", "|---|---|---|---|---|"]
         for r in val:
             k = r.get("workers_per_gpu", r.get("workers"))
+            if "skipped" in r:
+                lines.append(f"| {k}{' per GPU' if 'workers_per_gpu' in r else ''} | skipped: {r['skipped']} | | | |")
+                continue
             lines.append(f"| {k}{' per GPU' if 'workers_per_gpu' in r else ''} | {r['runs']} | {r['iterations']} | "
                          f"{r['wall_s']:.1f} | {r['runs_per_hour']:.0f} |")
         return lines
@@ -276,19 +299,25 @@ def main(argv=None) -> int:
         (out / "gpu_check.json").write_text(json.dumps(res, indent=2, default=str))
         (out / "gpu_check.md").write_text(to_markdown(res))
 
+    deadline = t0 + args.budget_s
+
+    def rows_of(key: str) -> dict:  # a section that fills res[key] row by row, saved after each row
+        res[key] = []
+        return {"rows": res[key], "saved": save, "deadline": deadline}
+
     if gpu:
         sections = {
-            "steps": lambda: step_times(device, ("small", "base"), 16, 128, FAMILIES, reps=10),
+            "steps": lambda: step_times(device, ("small", "base"), 16, 128, FAMILIES, reps=10, **rows_of("steps")),
             "utilisation": lambda: utilisation_during_run(device, iterations=1000, net="small", batch=16, crop=128),
             "runs_per_hour": lambda: runs_per_hour(device, (1, 2, 4), n_runs=8, iterations=300, net="small",
-                                                   batch=16, crop=96),
+                                                   batch=16, crop=96, **rows_of("runs_per_hour")),
             "identity": lambda: same_seed_identity(device, iterations=100, net="small", batch=16, crop=96)}
     else:  # the reduced version: the same code paths, about a minute on 2 cores
         sections = {
-            "steps": lambda: step_times(device, ("tiny",), 2, 48, CPU_FAMILIES, reps=2),
+            "steps": lambda: step_times(device, ("tiny",), 2, 48, CPU_FAMILIES, reps=2, **rows_of("steps")),
             "utilisation": lambda: utilisation_during_run(device, iterations=20, net="tiny", batch=2, crop=32),
             "runs_per_hour": lambda: runs_per_hour(device, (1, 2), n_runs=2, iterations=10, net="tiny", batch=2,
-                                                   crop=32),
+                                                   crop=32, **rows_of("runs_per_hour")),
             "identity": lambda: same_seed_identity(device, iterations=6, net="tiny", batch=2, crop=32)}
     failed = 0
     for key, fn in sections.items():

@@ -2,14 +2,56 @@
 # There (a lent GPU machine, run from the repository root with .whl/ carried): install the carried wheels
 # beside the machine's own packages, then run the one-command GPU check into $OUT (or gpu_check/).
 # Extra arguments go to scripts/gpu_check.py (e.g. --budget-s 400).
-set -euo pipefail
+# Everything it prints is also written to $OUT/gpu_device.log (only $OUT comes back from a lent machine).
+# Bad carry (wheels for another Python, modules missing) stops it within seconds, in one line saying
+# what to do here, before any device minute goes into the check. PLBENCH_WHEEL_SITE: where the wheels
+# are installed (default /tmp/site).
+set -uo pipefail
 cd "$(dirname "$0")/.."
-if compgen -G ".whl/*.whl" > /dev/null; then
-  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
-  export PYTHONPATH="/tmp/site${PYTHONPATH:+:$PYTHONPATH}"
-fi
-export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" HF_HUB_OFFLINE=1
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
-python3 -c "import torch, datasets, pyiqa, lpips; print('torch', torch.__version__, 'cuda', torch.version.cuda, \
-'datasets', datasets.__version__, 'pyiqa', pyiqa.__version__)"
-exec python3 scripts/gpu_check.py --out "${OUT:-gpu_check}" "$@"
+out=${OUT:-gpu_check}
+mkdir -p "$out"
+
+main() {
+  local site=${PLBENCH_WHEEL_SITE:-/tmp/site} py w tag
+  py=$(python3 -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")') || {
+    echo "gpu_device: no working python3 on PATH"; return 2; }
+  if compgen -G ".whl/*.whl" > /dev/null; then
+    for w in .whl/*.whl; do  # a per-version wheel (multiprocess: py311, cp312) must match this Python
+      tag=$(basename "$w" .whl | awk -F- '{print $(NF-2)}')
+      if [[ $tag =~ ^(py|cp)3([0-9]+)$ && ${BASH_REMATCH[2]} != "${py#3.}" ]]; then
+        echo "gpu_device: $(basename "$w") is for Python 3.${BASH_REMATCH[2]} but this machine has $py: run" \
+             "scripts/gpu_wheels.sh $py here and carry .whl again"
+        return 2
+      fi
+    done
+    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$site" \
+      .whl/*.whl || { echo "gpu_device: installing the carried wheels (.whl/) into $site failed (above)"; return 2; }
+    export PYTHONPATH="$site${PYTHONPATH:+:$PYTHONPATH}"
+  fi
+  export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" HF_HUB_OFFLINE=1
+  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo "no nvidia-smi"
+  # every module the check needs, in one line; the versions of datasets' own needs, for a mismatch
+  python3 - <<'EOF' || return 2
+import importlib, sys
+need = ("torch", "torchvision", "numpy", "pandas", "pyarrow", "fsspec", "huggingface_hub", "datasets", "pyiqa",
+        "lpips", "scipy", "skimage", "matplotlib", "yaml")
+found, missing = {}, []
+for name in need:
+    try:
+        found[name] = getattr(importlib.import_module(name), "__version__", "?")
+    except Exception as exc:  # noqa: BLE001 - a broken install counts as missing, with its reason
+        missing.append(name if isinstance(exc, ModuleNotFoundError) and exc.name == name
+                       else f"{name} ({type(exc).__name__}: {' '.join(str(exc).split())[:160]})")
+print(" ".join(f"{k} {v}" for k, v in found.items()))
+if missing:
+    print(f"gpu_device: missing module(s) {', '.join(missing)}: run scripts/gpu_wheels.sh on the machine with "
+          "PyPI and name .whl in the run's carry")
+    sys.exit(2)
+import torch
+print("cuda", torch.version.cuda, "available", torch.cuda.is_available())
+EOF
+  python3 scripts/gpu_check.py --out "$out" "$@"
+}
+
+main "$@" 2>&1 | tee "$out/gpu_device.log"
+exit "${PIPESTATUS[0]}"

@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""A stand-in for SLURM's commands on one machine, for tests: ``sbatch``, ``sacct``, ``scancel``,
+``scontrol requeue`` and ``srun`` are links to this file (``install(bin_dir, state_dir)``).
+
+``sbatch SCRIPT`` starts each task of the script's ``--array`` (or the one job) as a detached
+process running ``bash SCRIPT`` with SLURM's variables (``SLURM_ARRAY_JOB_ID``, ``SLURM_ARRAY_TASK_ID``,
+``SLURM_RESTART_COUNT``, …); ``sacct`` reads each task's state (RUNNING, then COMPLETED or FAILED by
+exit code, or what ``scancel`` / the test wrote: CANCELLED, TIMEOUT, NODE_FAIL); ``scancel ID``
+sends SIGTERM then SIGKILL after ``FAKE_SLURM_KILL_WAIT`` s (SLURM's KillWait) and marks the task
+CANCELLED, ``scancel ID --signal SIG`` only signals; ``scontrol requeue ID`` starts the task again,
+``SLURM_RESTART_COUNT`` one higher, once its process has exited. State lives in ``$FAKE_SLURM_DIR``:
+``<task>.state``, ``<task>.pgid`` (the batch script's process group), ``<task>.step`` (srun's step's),
+``<task>.requeue``, ``<task>.starts``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+COMMANDS = ("sbatch", "sacct", "scancel", "scontrol", "srun")
+
+
+def install(bin_dir: Path, state_dir: Path) -> dict:
+    """Links for every command in ``bin_dir``; the environment variables the fakes need."""
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    launcher = bin_dir / "_fake_slurm"
+    launcher.write_text(f"#!/bin/sh\nexec {sys.executable} {Path(__file__).resolve()} \"$@\"\n")
+    launcher.chmod(0o755)
+    for name in COMMANDS:
+        (bin_dir / name).write_text(f"#!/bin/sh\nexec {sys.executable} {Path(__file__).resolve()} {name} \"$@\"\n")
+        (bin_dir / name).chmod(0o755)
+    return {"FAKE_SLURM_DIR": str(state_dir), "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+
+
+def _dir() -> Path:
+    return Path(os.environ["FAKE_SLURM_DIR"])
+
+
+def _tasks(job: str) -> list[str]:
+    """Task ids (``123_0``, or ``123``) matching a job id as sacct/scancel take it."""
+    found = sorted(p.name[:-len(".state")] for p in _dir().glob("*.state"))
+    return [t for t in found if t == job or t.split("_")[0] == job]
+
+
+def sbatch(args: list[str]) -> int:
+    script = Path(args[-1])
+    text = script.read_text()
+    counter = _dir() / "counter"
+    jid = int(counter.read_text()) + 1 if counter.exists() else 1000
+    counter.write_text(str(jid))
+    m = re.search(r"^#SBATCH --array=(\d+)-(\d+)", text, re.M)
+    indices = [str(i) for i in range(int(m.group(1)), int(m.group(2)) + 1)] if m else [None]
+    for idx in indices:
+        task = f"{jid}_{idx}" if idx is not None else str(jid)
+        (_dir() / f"{task}.state").write_text("PENDING")
+        subprocess.Popen([sys.executable, __file__, "_run", str(jid), idx or "", str(script)], start_new_session=True,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    print(f"Submitted batch job {jid}")
+    return 0
+
+
+def _run(jid: str, idx: str, script: str) -> int:
+    task = f"{jid}_{idx}" if idx else jid
+    restarts = 0
+    while True:
+        env = {**os.environ, "SLURM_JOB_ID": f"{jid}{idx}" if idx else jid,
+               "SLURM_RESTART_COUNT": str(restarts), "SLURM_NTASKS": "1", "SLURM_JOB_NUM_NODES": "1",
+               "SLURM_NODEID": "0", "SLURM_PROCID": "0", "SLURM_LOCALID": "0", "SLURM_JOB_NODELIST": "node1"}
+        if idx:  # an array's task; a plain job has neither variable
+            env.update(SLURM_ARRAY_JOB_ID=jid, SLURM_ARRAY_TASK_ID=idx)
+        else:
+            env.pop("SLURM_ARRAY_JOB_ID", None)
+            env.pop("SLURM_ARRAY_TASK_ID", None)
+        (_dir() / f"{task}.state").write_text("RUNNING")
+        with open(_dir() / f"{task}.starts", "a") as f:
+            f.write(f"{restarts}\n")
+        p = subprocess.Popen(["bash", script], env=env, start_new_session=True, stdin=subprocess.DEVNULL)
+        (_dir() / f"{task}.pgid").write_text(str(p.pid))
+        rc = p.wait()
+        requeue = _dir() / f"{task}.requeue"
+        if requeue.exists():
+            requeue.unlink()
+            restarts += 1
+            (_dir() / f"{task}.state").write_text("REQUEUED")
+            continue
+        state = (_dir() / f"{task}.state").read_text()
+        if state == "RUNNING":
+            (_dir() / f"{task}.state").write_text("COMPLETED" if rc == 0 else "FAILED")
+        return 0
+
+
+def sacct(args: list[str]) -> int:
+    jobs = [args[i + 1] for i, a in enumerate(args) if a == "-j"]
+    print("JobID|State|NodeList")
+    for job in jobs:
+        for t in _tasks(job):
+            print(f"{t}|{(_dir() / f'{t}.state').read_text()}|node1")
+    return 0
+
+
+def _signal(task: str, sig: int, what: tuple[str, ...] = ("step", "pgid")) -> None:
+    """``sig`` to the task's job step (srun's process group) and/or its batch script's."""
+    for kind in what:
+        try:
+            os.killpg(int((_dir() / f"{task}.{kind}").read_text()), sig)
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            pass
+
+
+def scancel(args: list[str]) -> int:
+    job = args[0]
+    if "--signal" in args:
+        sig = args[args.index("--signal") + 1]
+        for t in _tasks(job):  # as scancel --signal without --batch: the job steps only, not the batch shell
+            _signal(t, getattr(signal, sig if sig.startswith("SIG") else f"SIG{sig}"), ("step",))
+        return 0
+    tasks = [t for t in _tasks(job) if (_dir() / f"{t}.state").read_text() in ("PENDING", "RUNNING", "REQUEUED")]
+    for t in tasks:
+        (_dir() / f"{t}.state").write_text("CANCELLED")
+        _signal(t, signal.SIGTERM)
+    time.sleep(float(os.environ.get("FAKE_SLURM_KILL_WAIT", "2")))
+    for t in tasks:
+        _signal(t, signal.SIGKILL)
+    return 0
+
+
+def scontrol(args: list[str]) -> int:
+    if args[:1] != ["requeue"]:
+        print(f"fake scontrol: only 'requeue' ({args})", file=sys.stderr)
+        return 1
+    for t in _tasks(args[1]):
+        (_dir() / f"{t}.requeue").write_text("1")
+    return 0
+
+
+def srun(args: list[str]) -> int:
+    out = err = None
+    i = 0
+    while i < len(args) and args[i].startswith("-"):
+        if args[i] in ("--output", "--error"):
+            path = args[i + 1]
+            for k, v in (("%A", os.environ.get("SLURM_ARRAY_JOB_ID", "")),
+                         ("%a", os.environ.get("SLURM_ARRAY_TASK_ID", "")),
+                         ("%j", os.environ.get("SLURM_JOB_ID", "")), ("%t", "0")):
+                path = path.replace(k, v)
+            if args[i] == "--output":
+                out = path
+            else:
+                err = path
+            i += 2
+        else:
+            i += 1
+    stdout = open(out, "a") if out else None
+    stderr = open(err, "a") if err else None
+    step = subprocess.Popen(args[i:], stdout=stdout, stderr=stderr, start_new_session=True)
+    task = (f"{os.environ['SLURM_ARRAY_JOB_ID']}_{os.environ['SLURM_ARRAY_TASK_ID']}"
+            if "SLURM_ARRAY_TASK_ID" in os.environ else os.environ["SLURM_JOB_ID"])
+    (_dir() / f"{task}.step").write_text(str(step.pid))
+    return step.wait()
+
+
+def main(argv: list[str]) -> int:
+    cmd, rest = argv[0], argv[1:]
+    if cmd == "_run":
+        return _run(*rest)
+    return {"sbatch": sbatch, "sacct": sacct, "scancel": scancel, "scontrol": scontrol, "srun": srun}[cmd](rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
