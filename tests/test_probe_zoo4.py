@@ -31,3 +31,79 @@ def test_ms_ssim_loss_pools_odd_sides_as_pyiqa(photo, h, w, win):
     ref = float(pyiqa_ms_ssim(x, y, win=fspecial(win, 1.5, 1).to(x), data_range=1.0))
     ours = float(ms_ssim(x, y, win=win))
     assert abs(ours - ref) < 5e-5, (h, w, ours, ref)
+
+
+# ------------------------------------------------------------- near-flat losses at small training crops
+@pytest.fixture(scope="module")
+def photos():
+    """The quick profile's training photos (skimage:train), as planning draws them."""
+    from benchmark.data import DataCache, DataSpec
+
+    return DataCache().pooled((DataSpec.parse("skimage:train"),))
+
+
+def test_a_nearly_flat_loss_is_refused_with_the_crop_it_needs(photos):
+    """``--losses vgg_esrgan --crop 16``: conv5_4 of a 16-px crop is one position, and the loss's gap between the
+    degraded input and the clean target is ~0.4 % of its gap on 96-px crops (gradients ~50× weaker): planning let
+    it through because the value was not *exactly* the same. Now a gap under NEAR_FLAT of the reference crop's
+    is refused in one line naming the crop from which it trains."""
+    import re
+
+    from benchmark.errors import UserError
+    from benchmark.lossfn import NEAR_FLAT, REFERENCE_SIDE, build_loss, check_loss_on_crop
+    from benchmark.task import build_task
+
+    loss = build_loss("vgg_esrgan", weights="random")
+    with pytest.raises(UserError) as exc:
+        check_loss_on_crop("vgg_esrgan", loss, [build_task("denoise")], crop=16, images=photos)
+    msg = str(exc.value)
+    assert "\n" not in msg
+    m = re.search(rf"loss 'vgg_esrgan' is nearly flat on 16×16 training crops for task denoise: .* on "
+                  rf"{REFERENCE_SIDE}×{REFERENCE_SIDE} crops.*: it runs from --crop (\d+)", msg)
+    assert m, msg
+    assert 16 < int(m.group(1)) < REFERENCE_SIDE  # the crop the hint names passed the same checks (refuse's ladder)
+    gap, ref_gap = (float(v) for v in re.search(r"is ([\d.e-]+), [\d.]+% of its ([\d.e-]+) on", msg).groups())
+    assert 0 < gap < NEAR_FLAT * ref_gap
+
+
+def test_contextual_at_16_px_is_refused_where_nearly_flat_too(photos):
+    """The contextual loss on 16-px photo crops for denoise is not exactly flat (it was let through), but its gap is
+    ~0.5 % of the one on 96-px crops: the same near-flat rule refuses it."""
+    from benchmark.errors import UserError
+    from benchmark.lossfn import build_loss, check_loss_on_crop
+    from benchmark.task import build_task
+
+    loss = build_loss("contextual", weights="random")
+    with pytest.raises(UserError, match=r"loss 'contextual' is nearly flat on 16×16 training crops .*it runs from"):
+        check_loss_on_crop("contextual", loss, [build_task("denoise")], crop=16, images=photos)
+
+
+@pytest.mark.parametrize("spec", ["contextual", "lpips", "ms_ssim_l1", "l1"])
+def test_the_near_flat_rule_passes_losses_at_the_profiles_crop(spec, photos):
+    """Not a blanket refusal: at the cpu/quick/standard-cpu profiles' 48-px crop the contextual loss (nearest the
+    rule with vgg_esrgan: gaps ≥ 17 % of the 96-px one) and the profiles' own losses pass (the slow test below
+    runs every registered loss on every task)."""
+    from benchmark.lossfn import build_loss, check_loss_on_crop
+    from benchmark.task import build_task
+
+    check_loss_on_crop(spec, build_loss(spec, weights="random"), [build_task("denoise")], crop=48, images=photos)
+
+
+@pytest.mark.slow
+def test_the_near_flat_rule_refuses_no_registered_loss_at_the_profiles_crops(photos):
+    """Every registered loss, every default task, at each crop a profile trains on (48, 96, 128): none refused."""
+    from pathlib import Path
+
+    import yaml
+
+    from benchmark.lossfn import build_loss, check_loss_on_crop
+    from benchmark.registry import LOSSES
+    from benchmark.task import build_task
+
+    crops = sorted({yaml.safe_load(p.read_text())["crop"] for p in Path("configs").glob("*.yaml")})
+    tasks = [build_task(t) for t in ("denoise", "sr4", "deblur", "jpeg", "demosaic")]
+    for name in LOSSES.names():
+        loss = build_loss(name, weights="random")
+        for crop in crops:
+            check_loss_on_crop(name, loss, tasks, crop=crop, images=photos)
+
