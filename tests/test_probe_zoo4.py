@@ -107,3 +107,29 @@ def test_the_near_flat_rule_refuses_no_registered_loss_at_the_profiles_crops(pho
         for crop in crops:
             check_loss_on_crop(name, loss, tasks, crop=crop, images=photos)
 
+
+# ------------------------------------------------------------- every loss on float64 inputs
+def _all_losses():
+    from benchmark.registry import LOSSES
+
+    return LOSSES.names()
+
+
+@pytest.mark.parametrize("name", _all_losses())
+def test_every_loss_takes_float64_inputs(name, built):
+    """A user scoring in double precision (``loss(pred.double(), target.double())``, as a gradient check does) got
+    ``RuntimeError: Input type (double) and bias type (float) should be the same`` from every backbone loss (csr:
+    'expected scalar type Double but found Float'). Now the trunk takes its input in its own dtype: the value
+    equals the float32 one, with a finite gradient reaching the float64 pred."""
+    from conftest import extra_inputs
+
+    loss = built(name)
+    g = torch.Generator().manual_seed(0)
+    target = torch.rand(1, 3, 32, 32, generator=g)
+    pred = (target + 0.05 * torch.randn(target.shape, generator=g)).clamp(0, 1)
+    ref = float(loss(pred, target, **extra_inputs(loss, pred)))
+    p64 = pred.double().requires_grad_(True)
+    value = loss(p64, target.double(), **extra_inputs(loss, p64))
+    assert torch.isfinite(value) and float(value) == pytest.approx(ref, rel=1e-4, abs=1e-6)
+    value.backward()
+    assert p64.grad is not None and p64.grad.dtype == torch.float64 and torch.isfinite(p64.grad).all()
