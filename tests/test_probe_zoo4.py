@@ -133,3 +133,19 @@ def test_every_loss_takes_float64_inputs(name, built):
     assert torch.isfinite(value) and float(value) == pytest.approx(ref, rel=1e-4, abs=1e-6)
     value.backward()
     assert p64.grad is not None and p64.grad.dtype == torch.float64 and torch.isfinite(p64.grad).all()
+
+
+# ------------------------------------------------------------- fidelity: sliced-Wasserstein loss layers
+def test_swd_defaults_to_heitz_et_al_s_twelve_layers():
+    """``swd`` (Heitz et al., CVPR 2021) compared 4 VGG-19 layers (relu1_1, relu2_1, relu3_1, relu4_1); the authors'
+    code (``slicing_loss`` over ``VGG19.forward``'s outputs) sums the sliced W2² of all twelve ReLU outputs of
+    blocks 1–4. Now the default is those twelve (version 2), each term weighted 1 as theirs."""
+    import inspect
+
+    from benchmark.registry import LOSSES
+    from losses.pdl import SlicedWassersteinLoss
+
+    twelve = ("relu1_1", "relu1_2", "relu2_1", "relu2_2", "relu3_1", "relu3_2", "relu3_3", "relu3_4",
+              "relu4_1", "relu4_2", "relu4_3", "relu4_4")
+    assert inspect.signature(SlicedWassersteinLoss).parameters["layers"].default == twelve
+    assert LOSSES.get("swd").version == "2"
