@@ -149,3 +149,25 @@ def test_swd_defaults_to_heitz_et_al_s_twelve_layers():
               "relu4_1", "relu4_2", "relu4_3", "relu4_4")
     assert inspect.signature(SlicedWassersteinLoss).parameters["layers"].default == twelve
     assert LOSSES.get("swd").version == "2"
+
+
+# ------------------------------------------------------------- the evaluator's MS-SSIM minimum side
+def test_ms_ssim_scores_test_images_from_161_px(photo):
+    """The evaluator left ms_ssim out of every test image under 176 px a side (benchmark.metrics.MIN_SIDE), but
+    pyiqa's ms_ssim pools an odd side to ceil(H/2): 161 px reaches 11 px (its window) at the fifth scale, so images
+    of 161–175 px lost their ms_ssim score for nothing. Now they are scored, with pyiqa's value; 160 px is not."""
+    import pyiqa
+
+    from benchmark.metrics import MetricSet, min_side
+
+    noisy, clean = (t.float() for t in photo)
+    ms = MetricSet(["ms_ssim"])
+    ref = pyiqa.create_metric("ms_ssim", device="cpu")
+    for h, w in ((161, 170), (170, 161), (175, 175)):
+        x, y = noisy[..., :h, :w], clean[..., :h, :w]
+        scores = ms.score(x, y)
+        assert "ms_ssim" in scores, (h, w)
+        with torch.no_grad():
+            assert abs(scores["ms_ssim"] - float(ref(x, y))) < 1e-6
+    assert min_side("ms_ssim") == 161
+    assert "ms_ssim" not in ms.score(noisy[..., :160, :170], clean[..., :160, :170])  # too small: left out
