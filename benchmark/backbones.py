@@ -290,7 +290,7 @@ class Backbone(nn.Module):
             with TF32 allowed (:mod:`benchmark.precision`; for losses on globally pooled features
             or statistics, where bf16 rounding swamps the small pred/target difference).
     Forward:
-        x: (N, 3, H, W) float in [0, 1] → dict name → (N, C_l, H_l, W_l).
+        x: (N, 3, H, W) float in [0, 1] (any float dtype: cast to the trunk's) → dict name → (N, C_l, H_l, W_l).
     """
 
     def __init__(self, arch: str, layers: Sequence[str], *, weights: str = "pretrained", seed: int = 0,
@@ -390,6 +390,9 @@ class Backbone(nn.Module):
         return self._forward(x)
 
     def _forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        w = next(self.net.parameters(), None)
+        if w is not None and x.is_floating_point() and x.dtype != w.dtype:
+            x = x.to(w.dtype)  # float64 (or half, outside autocast) images: the trunk's dtype, not a dtype error
         h = self.normalise(x).contiguous(memory_format=torch.channels_last)
         out: dict[str, torch.Tensor] = {}
         for path, name in self._order:

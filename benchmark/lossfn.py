@@ -505,6 +505,14 @@ CROP_LADDER = (16, 24, 32, 48, 64, 96, 128, 192, 256)
 #: the largest crop side :func:`check_loss_on_crop` first tests a loss's dependence on pred with (a loss that
 #: depends on pred on a crop does on larger ones; only one flat there is tested again at the grid's crop)
 PROBE_SIDE = 32
+#: the crop a loss's near-flatness is judged against: the standard profile's, on which every registered loss trains
+REFERENCE_SIDE = 96
+#: a loss is *nearly flat* on a crop where its gap loss(degraded) − loss(target) is under this fraction of the gap on
+#: :data:`REFERENCE_SIDE` crops (the net's signal ≥ 20× weaker). Each loss's value is a mean over positions, so the
+#: gap of a loss that sees the degradation as well on the small crop is about the same (0.17–3× for every registered
+#: loss at 32 and 48 px on skimage:train, every default task); vgg_esrgan at 16/24 px (conv5_4 has 1–2 positions) has
+#: 0.2–1 %, the contextual loss at 16 px 0–0.5 % (measured with random backbones)
+NEAR_FLAT = 0.05
 
 
 def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch: int = 2,
@@ -525,7 +533,9 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
     first-gradient check refuse (a NaN value or gradient, a non-scalar, no gradient to pred) is raised
     as it is. Then, for each task, a loss whose value is the same for the degraded input as for the
     clean target (:func:`_flat_value`: the contextual loss on 16-px crops of noise-like images, whose few
-    feature positions all match their own) is refused the same way: it would train nothing there (tested
+    feature positions all match their own) is refused the same way: it would train nothing there; and so is one
+    *nearly* flat on a crop under :data:`REFERENCE_SIDE` (:func:`_near_flat`: its gap between the degraded input
+    and the target under :data:`NEAR_FLAT` of the gap on reference crops — vgg_esrgan on 16-px crops) (tested
     on crops of the grid's training ``images`` (ImageRecords) when given, as training draws them — on
     photos it does depend on pred — else on random ones, as many as the forward's; on at most
     :data:`PROBE_SIDE` px first, to stay cheap; the shapes are the grid's own). The probe runs on the
@@ -540,6 +550,8 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
     # the flat check too (on fewer crops such a forward may raise, and the check be skipped without a word)
     n = max(1, int(batch) if grad else min(int(batch), 2))
     needs_degraded = "degraded" in loss.needs_all
+    seen: dict[tuple[str, int], tuple[float, float] | None] = {}  # _near_flat's values per (task, side): the
+    # reference crop's are computed once, not again for each crop of the ladder refuse() tries
 
     def attempt(side: int, task) -> None:
         side -= side % task.size_multiple
@@ -557,7 +569,8 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
     def trains(side: int, task) -> bool:
         try:
             attempt(side, task)
-            return _flat_value(loss, task, side, n, images=images) is None
+            return _flat_value(loss, task, side, n, images=images) is None and \
+                _near_flat(loss, task, side, n, images=images, seen=seen) is None
         except Exception:  # noqa: BLE001 - still too small (or failing for another reason)
             return False
         finally:
@@ -567,7 +580,7 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
         side = crop - crop % task.size_multiple
         runs = next((c for c in CROP_LADDER if c > crop and trains(c, task)), None)
         hint = f": it runs from --crop {runs}" if runs else f" (nor on crops up to {CROP_LADDER[-1]} px)"
-        on = f" for task {task.name}" if len(tasks) > 1 or what.startswith("does not") else ""
+        on = f" for task {task.name}" if len(tasks) > 1 or what.startswith(("does not", "is nearly")) else ""
         raise UserError(f"loss {spec!r} {what.format(side=side, on=on)}{hint}") from None
 
     sides: dict[int, object] = {}  # each side the grid trains on, with a task that crops it
@@ -609,21 +622,61 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
         finally:
             loss._checked = False
 
+    def near_flat(task) -> tuple[float, float, int] | None:
+        try:
+            return _near_flat(loss, task, crop, n, goal, images, seen)
+        except Exception:  # noqa: BLE001 - its forward ran above; a degradation failing here is the runner's
+            return None
+        finally:
+            loss._checked = False
+
     for task in tasks:
         value = flat(task)
         if value is not None:
             refuse(task, f"does not depend on pred on {{side}}×{{side}} training crops{{on}}: its value is {value:g} "
                          "for the degraded input as for the clean target, so the net would get no gradient and "
                          "train nothing")
+        if (near := near_flat(task)) is not None:
+            gap, ref_gap, ref = near
+            refuse(task, f"is nearly flat on {{side}}×{{side}} training crops{{on}}: loss(degraded) − loss(target) is "
+                         f"{gap:.3g}, {gap / ref_gap:.1%} of its {ref_gap:.3g} on {ref}×{ref} crops (under "
+                         f"{NEAR_FLAT:.0%}), so the net would get a signal ≥ {1 / NEAR_FLAT:.0f}× weaker and barely "
+                         "train")
 
 
-def _flat_value(loss: WeightedSum, task, side: int, n: int, goal: dict | None = None,
-                images=None) -> float | None:
-    """The loss's value when it is the same for ``task``'s degraded input as for the clean target (the net's
-    starting point and its goal: a loss that cannot tell them apart trains nothing), else None. On ``n``
-    crops (N, 3, side, side) in [0, 1] of ``images`` (ImageRecords, drawn as training draws them) where
-    they are large enough, else random ones, ``side`` rounded down to the task's size multiple; ``goal``
-    keeps the value at the target per side for the next task (a loss without extras)."""
+def _near_flat(loss: WeightedSum, task, side: int, n: int, goal: dict | None = None,
+               images=None, seen: dict | None = None) -> tuple[float, float, int] | None:
+    """``(gap, reference gap, reference side)`` when the loss is nearly flat on ``side``-px crops, else None.
+
+    The gap is loss(degraded) − loss(target) on ``n`` crops (as :func:`_flat_value` draws them); the reference is
+    the same gap on :data:`REFERENCE_SIDE`-px crops (or the largest side the training ``images`` allow). Nearly
+    flat: a gap under :data:`NEAR_FLAT` of the reference one (zero or negative included). None where the side is
+    not below the reference, or the reference gap is not positive and finite (nothing to compare with). ``seen``
+    keeps the values per (task, side) for the next call (the same crops, the same loss)."""
+    side -= side % task.size_multiple
+    ref = REFERENCE_SIDE
+    if images is not None:
+        ref = min(ref, max((min(r.size) for r in images), default=0))
+    ref -= ref % task.size_multiple
+    if side >= ref:
+        return None
+    seen = {} if seen is None else seen
+    for s in (side, ref):
+        if (repr(task), s) not in seen:
+            seen[repr(task), s] = _values(loss, task, s, n, goal, images)
+    at, at_ref = seen[repr(task), side], seen[repr(task), ref]
+    if at is None or at_ref is None:
+        return None
+    gap, ref_gap = at[0] - at[1], at_ref[0] - at_ref[1]
+    if not (math.isfinite(ref_gap) and ref_gap > 0 and math.isfinite(gap)):
+        return None
+    return (gap, ref_gap, ref) if gap < NEAR_FLAT * ref_gap else None
+
+
+def _values(loss: WeightedSum, task, side: int, n: int, goal: dict | None = None,
+            images=None) -> tuple[float, float] | None:
+    """``(loss(degraded, target), loss(target, target))`` on ``n`` crops, drawn as :func:`_flat_value` says;
+    None where the degradation changed nothing."""
     from benchmark.data import sample_batch
 
     side -= side % task.size_multiple
@@ -638,11 +691,22 @@ def _flat_value(loss: WeightedSum, task, side: int, n: int, goal: dict | None = 
     loss._checked = True  # not the first training call: its checks ran on the probe
     with torch.no_grad():
         at_input = float(loss(degraded, clean, **extra))
-        if not math.isfinite(at_input):
-            return None
-        if side not in goal:
+        if side not in goal and math.isfinite(at_input):
             goal[side] = float(loss(clean, clean, **extra))
-    return at_input if at_input == goal[side] else None
+    return at_input, goal.get(side, math.nan)
+
+
+def _flat_value(loss: WeightedSum, task, side: int, n: int, goal: dict | None = None,
+                images=None) -> float | None:
+    """The loss's value when it is the same for ``task``'s degraded input as for the clean target (the net's
+    starting point and its goal: a loss that cannot tell them apart trains nothing), else None. On ``n``
+    crops (N, 3, side, side) in [0, 1] of ``images`` (ImageRecords, drawn as training draws them) where
+    they are large enough, else random ones, ``side`` rounded down to the task's size multiple; ``goal``
+    keeps the value at the target per side for the next task (a loss without extras)."""
+    values = _values(loss, task, side, n, goal, images)
+    if values is None or not math.isfinite(values[0]):
+        return None
+    return values[0] if values[0] == values[1] else None
 
 
 def loss_family(spec: str) -> str:

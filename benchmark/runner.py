@@ -524,7 +524,7 @@ def evaluate(net: torch.nn.Module | None, items: list[TestItem], metrics: Metric
 def coverage(scores, metrics: MetricSet) -> tuple[list[str], dict[str, str], dict[str, str]]:
     """(metrics scored on at least one image, {metric: why it scored none}, {metric: which images
     it left out and why}) for one evaluation pass; a metric that cannot score an image (e.g. ms_ssim
-    below 176 px per side) is *partial*, or *unscorable* when that holds for every test image. A value
+    below 161 px per side) is *partial*, or *unscorable* when that holds for every test image. A value
     that is not finite (pyiqa's piqe on an all-black image: NaN) counts as not scored: every mean skips
     it, so a row that has it averages fewer images than one that does not, which the note says."""
     import math

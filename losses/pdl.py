@@ -158,16 +158,26 @@ class ProjectedDistributionLossProj(ProjectedDistributionLoss):
         super().__init__(layers, pixels, "proj", num_proj, resample, pixel_weight, layer_weights, weights, seed)
 
 
-@register_loss("swd", version="1", citation="Heitz, Vanhoey, Chambon, Belcour, A Sliced Wasserstein Loss "
+#: the twelve VGG-19 taps of Heitz et al.'s code: every ReLU output of blocks 1–4 (the list its ``VGG19.forward``
+#: returns to ``slicing_loss``, github.com/tchambon/A-Sliced-Wasserstein-Loss-for-Neural-Texture-Synthesis)
+SWD_LAYERS = ("relu1_1", "relu1_2", "relu2_1", "relu2_2", "relu3_1", "relu3_2", "relu3_3", "relu3_4",
+              "relu4_1", "relu4_2", "relu4_3", "relu4_4")
+
+
+@register_loss("swd", version="2", citation="Heitz, Vanhoey, Chambon, Belcour, A Sliced Wasserstein Loss "
                "for Neural Texture Synthesis, CVPR 2021", weights=("vgg19:IMAGENET1K_V1",))
 class SlicedWassersteinLoss(_SlicedBase):
     """Σ_layers mean_k ‖sort(⟨v_k, φ(pred)⟩) − sort(⟨v_k, φ(target)⟩)‖²/P, batch mean.
 
     Heitz et al. project each layer's features on random unit directions (as many as channels),
-    sort over space, and compare with a squared L2. Readings chosen: VGG-19 ``layers=("relu1_1",
-    "relu2_1", "relu3_1", "relu4_1")``; directions drawn once from ``seed`` and kept fixed
+    sort over space, and compare with a squared L2 (the mean over directions and positions, summed
+    over layers, as their ``slicing_loss``). Layers: :data:`SWD_LAYERS`, their code's twelve (version 1
+    used relu1_1, relu2_1, relu3_1, relu4_1 only). Directions drawn once from ``seed`` and kept fixed
     (``resample=False``) so the loss is deterministic and batch-independent — the paper redraws
-    them every iteration, which ``resample=True`` reproduces.
+    them every iteration, which ``resample=True`` reproduces. Not reproduced (named differences): their
+    trunk is a mean-activation-normalised VGG-19 with average pooling and reflect padding on Caffe-style
+    input (BGR, ×255, mean subtracted); here torchvision's VGG-19 (max pooling, zero padding) on
+    ImageNet-normalised [0, 1] input.
 
     Args:
         pred, target: (N, 3, H, W) float tensors in [0, 1].
@@ -175,7 +185,7 @@ class SlicedWassersteinLoss(_SlicedBase):
         Scalar tensor; 0 when pred == target.
     """
 
-    def __init__(self, layers: Sequence[str] = ("relu1_1", "relu2_1", "relu3_1", "relu4_1"),
+    def __init__(self, layers: Sequence[str] = SWD_LAYERS,
                  num_proj: Projections | None = None, resample: bool = False, weights: str = "pretrained",
                  seed: int = 0):
         super().__init__()

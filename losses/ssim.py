@@ -102,7 +102,11 @@ def ms_ssim(x: torch.Tensor, y: torch.Tensor, *, levels: int = 5, win: int = 11,
             sigma: float = 1.5) -> torch.Tensor:
     """Multi-scale SSIM per image, shape (N,). x, y: (N, C, H, W) in [0, 1].
 
-    Scales are 2× average-pooled; the window is clipped to the image at coarse scales, so small
+    Scales are 2× average-pooled with pyiqa's convention (``pyiqa/archs/ssim_arch.py``, as
+    pytorch_msssim): an odd side is padded by one zero row/column (``count_include_pad``), so it
+    pools to ceil(H/2), not floor(H/2) — the evaluator's ``ms_ssim`` (:class:`benchmark.metrics.
+    SeparableSSIM`) pools so too; Wang et al.'s MATLAB code instead filters with symmetric borders
+    and subsamples. The window is clipped to the image at coarse scales, so small
     training crops work (at full-size test images this is the standard MS-SSIM). Negative
     contrast-structure values are clamped to 0 before the fractional powers (as pytorch_msssim
     does) so the gradient stays finite. Computed in a float32 region, pooling included.
@@ -115,7 +119,8 @@ def ms_ssim(x: torch.Tensor, y: torch.Tensor, *, levels: int = 5, win: int = 11,
         if i < levels - 1:
             if min(x.shape[-2:]) < 2:
                 raise ValueError(f"image too small for {levels}-level MS-SSIM")
-            x, y = F.avg_pool2d(x, 2), F.avg_pool2d(y, 2)
+            pad = (x.shape[-2] % 2, x.shape[-1] % 2)  # odd side: ceil(H/2), as pyiqa (see docstring)
+            x, y = F.avg_pool2d(x, 2, padding=pad), F.avg_pool2d(y, 2, padding=pad)
     stacked = torch.stack(vals, dim=1)  # (N, levels)
     return torch.prod((stacked + 1e-12) ** weights, dim=1)
 

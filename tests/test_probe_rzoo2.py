@@ -56,7 +56,8 @@ def test_the_contextual_loss_on_16_px_photo_crops_is_refused_but_for_denoise():
     """The README said planning refuses the contextual loss on 16-px crops "of white noise, not of photos": on the
     quick profile's own photos (skimage:train) it is refused at 16 px for every default task but denoise (the
     blurred or compressed crop matches the target feature for feature, as white noise's noisy one does); the
-    README now says so."""
+    README now says so. For denoise it is not exactly flat there but nearly (0.5 % of its gap on 96-px crops),
+    refused as such since tests/test_probe_zoo4.py."""
     from benchmark.data import DataCache, DataSpec
     from benchmark.errors import UserError
     from benchmark.lossfn import build_loss, check_loss_on_crop
@@ -64,7 +65,9 @@ def test_the_contextual_loss_on_16_px_photo_crops_is_refused_but_for_denoise():
 
     photos = DataCache().pooled((DataSpec.parse("skimage:train"),))
     loss = build_loss("contextual", seed=0, weights="random")
-    check_loss_on_crop("contextual", loss, [build_task("denoise")], crop=16, images=photos)
+    with pytest.raises(UserError, match=r"is nearly flat on 16×16 training crops for task denoise: .*"
+                                        r"it runs from --crop \d+"):
+        check_loss_on_crop("contextual", loss, [build_task("denoise")], crop=16, images=photos)
     for task in ("deblur", "jpeg"):
         with pytest.raises(UserError, match=rf"does not depend on pred on 16×16 training crops for task {task}: .*"
                                             r"it runs from --crop \d+"):

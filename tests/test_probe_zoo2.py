@@ -194,24 +194,31 @@ def _records(kind: str, n: int = 3, side: int = 48):
 def test_the_flat_check_draws_the_grid_s_own_training_crops():
     """Flatness depends on the images: the contextual loss on 16-px crops is exactly flat on white noise
     (the planning probe's own random crops) but depends on pred on smooth images (as on photos: Kodak24
-    crops train it). Planning given the grid's training images decides on them, not on noise."""
+    crops train it). Planning given the grid's training images decides on them, not on noise. (On smooth 16-px
+    crops its gap is 0.2 % of the one on 48-px crops: nearly flat, refused as such since tests/test_probe_zoo4.py;
+    on 24-px crops it trains on smooth images and is still nearly flat on noise.)"""
     loss = build_loss("contextual", weights="random")
     task = build_task("denoise")
-    check_loss_on_crop("contextual", loss, [task], crop=16, batch=4, images=_records("smooth"))  # trains: passes
+    with pytest.raises(UserError, match="is nearly flat on 16×16"):  # smooth: not exactly flat
+        check_loss_on_crop("contextual", loss, [task], crop=16, batch=4, images=_records("smooth"))
     with pytest.raises(UserError, match="does not depend on pred on 16×16"):
         check_loss_on_crop("contextual", loss, [task], crop=16, batch=4, images=_records("noise"))
+    check_loss_on_crop("contextual", loss, [task], crop=24, batch=4, images=_records("smooth"))  # trains: passes
+    with pytest.raises(UserError, match="is nearly flat on 24×24"):
+        check_loss_on_crop("contextual", loss, [task], crop=24, batch=4, images=_records("noise"))
 
 
 def test_perf_probes_the_photos_it_times(capsys):
     """``plbench perf --losses contextual --crop 16`` times steps on the embedded photos, where the loss depends
-    on pred, but its planning probe decided on white noise and refused it as flat."""
+    on pred, but its planning probe decided on white noise and refused it as flat. (At 16 px it is nearly flat on
+    the photos too, refused since tests/test_probe_zoo4.py; at 32 px it trains on them, nearly flat on noise.)"""
     from benchmark.cli import main
 
-    code = main(["perf", "--losses", "contextual", "--crop", "16", "--batch", "2", "--reps", "1", "--warmup", "0",
+    code = main(["perf", "--losses", "contextual", "--crop", "32", "--batch", "2", "--reps", "1", "--warmup", "0",
                  "--device", "cpu", "--no-naive", "-q"])
     err = capsys.readouterr().err
     assert code == 0, err
-    assert "does not depend on pred" not in err
+    assert "does not depend on pred" not in err and "nearly flat" not in err
 
 
 def test_a_leaderboard_mixing_old_and_steady_ms_per_it_says_so():

@@ -237,7 +237,7 @@ def test_a_metric_skipped_for_weights_is_scored_once_they_are_cached(tmp_path, i
 
 
 def test_partial_and_skipped_metrics_are_listed_in_every_output(tmp_path, monkeypatch, capsys):
-    """ms_ssim needs ≥ 176 px: one small test image makes it partial; a missing metric is skipped.
+    """ms_ssim needs ≥ 161 px: one small test image makes it partial; a missing metric is skipped.
     The leaderboard, the HTML report and compare all list both, with the reason."""
     import benchmark.metrics as metrics
 
@@ -256,7 +256,7 @@ def test_partial_and_skipped_metrics_are_listed_in_every_output(tmp_path, monkey
     assert main([*base, "--losses", "l1", "--metrics", "psnr", "ms_ssim", "vif"]) == 0
     md = (out / "leaderboard.md").read_text()
     assert re.search(r"`ms_ssim` scored on some images only in \d+ of \d+ runs.*scored 1 of 3 images "
-                     r"\(needs ≥ 176 px per side", md)
+                     r"\(needs ≥ 161 px per side", md)
     assert re.search(r"`vif` not scored in \d+ of \d+ runs.*weights not cached \(test\)", md)
     html = (out / "report.html").read_text()
     assert "scored on some images only" in html and "weights not cached (test)" in html
