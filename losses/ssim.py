@@ -139,7 +139,9 @@ class SSIMLoss(nn.Module):
         return 1.0 - ssim(pred, target).mean()
 
 
-@register_loss("ms_ssim", citation="Wang et al., Asilomar 2003; as a loss: Zhao et al., IEEE TCI 2017")
+# version 2: an odd side pools to ceil(H/2) as pyiqa does (v1 dropped the last row: other numbers at
+# crops not divisible by 16, so those runs must not be reused)
+@register_loss("ms_ssim", version="2", citation="Wang et al., Asilomar 2003; as a loss: Zhao et al., IEEE TCI 2017")
 class MSSSIMLoss(nn.Module):
     """1 − MS-SSIM on RGB (5 levels, Wang 2003 weights, window clipped at coarse scales).
 
@@ -157,7 +159,7 @@ class MSSSIMLoss(nn.Module):
         return 1.0 - ms_ssim(pred, target, levels=self.levels).mean()
 
 
-@register_loss("ms_ssim_l1", citation="Zhao, Gallo, Frosio, Kautz, IEEE TCI 2017 (Mix^{MS-SSIM+l1})")
+@register_loss("ms_ssim_l1", version="2", citation="Zhao, Gallo, Frosio, Kautz, IEEE TCI 2017 (Mix^{MS-SSIM+l1})")
 class MSSSIML1Loss(nn.Module):
     """α·(1 − MS-SSIM) + (1 − α)·L1 with α = 0.84, Zhao et al.'s best loss.
 
