@@ -33,7 +33,10 @@ for the codecs tifffile lacks, LZW among them: Pillow would keep the high byte o
 EXIF orientation is applied; L/LA/P/RGBA/CMYK/I;16/F modes are converted (alpha is dropped,
 greyscale is replicated to three channels; images with transparent pixels are named in a warning);
 of an animation or a multi-page file the first frame is used, and the files named in a warning.
-ICC colour profiles are not applied: pixels are read as stored. Unreadable files and images under
+An 8-bit image's ICC colour profile other than sRGB (Adobe RGB, Display P3, ProPhoto, a CMYK press profile) is
+applied (converted to sRGB by littleCMS, as a colour-managed viewer shows it), the files named in a warning; no
+profile or an sRGB one leaves the pixels as stored, and a 16-bit/float file's profile is named as not applied.
+Unreadable files and images under
 :data:`MIN_IMAGE_SIDE` px on a side are logged by name and skipped.
 """
 
@@ -315,9 +318,11 @@ def to_float(pixels: torch.Tensor) -> torch.Tensor:
 # --------------------------------------------------------------------------------------------
 # PIL → tensor
 # --------------------------------------------------------------------------------------------
-def pil_to_tensor(img) -> torch.Tensor:
+def pil_to_tensor(img, name: str = "image", notes: dict | None = None) -> torch.Tensor:
     """Any PIL image → (3, H, W): uint8 for 8-bit modes, float32 in [0, 1] for I;16/I/F.
-    EXIF orientation is applied first. Alpha is dropped; greyscale is replicated. Integer greyscale
+    EXIF orientation is applied first, then an 8-bit image's ICC colour profile, where it is not sRGB
+    (:func:`_to_srgb`: ``(name, profile)`` appended to ``notes["icc"]``, or to ``notes["icc-kept"]`` with the
+    reason where it cannot be applied). Alpha is dropped; greyscale is replicated. Integer greyscale
     (``I;16``, ``I``) is read on the 16-bit scale, value / 65535, whatever its content. A float (``F``)
     image with non-finite pixels or values outside [0, 1], an ``I`` image outside [0, 65535] or a 32-bit
     integer TIFF (its scale unknown) is a ``ValueError`` (never clipped or guessed): a folder skips and
@@ -329,6 +334,8 @@ def pil_to_tensor(img) -> torch.Tensor:
     bits = tag.get(258) if tag is not None else None
     bits = max(bits) if isinstance(bits, tuple) and bits else bits
     img = ImageOps.exif_transpose(img)
+    if img.info.get("icc_profile"):
+        img = _to_srgb(img, name, notes)
     mode = img.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
         # 16-bit greyscale (Pillow opens 16-bit PGM/PPM, and some PNG/TIFF, as 32-bit "I"): the scale is the
@@ -372,7 +379,7 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
     if value is None:
         raise ValueError("empty image cell")
     if hasattr(value, "mode"):  # already a PIL image
-        return pil_to_tensor(value)
+        return pil_to_tensor(value, name, notes)
     if isinstance(value, np.ndarray) and value.dtype == np.uint8:  # a pixel array column (_is_pixel_array)
         return _array_to_tensor(value)
     if isinstance(value, str):  # a column of file paths
@@ -421,11 +428,89 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
                         notes.setdefault("8-bit", []).append((name, why))
                     else:
                         log.warning("%s: 16-bit colour read at 8 bits (Pillow's high byte): %s", name, why)
+            if pixels is not None and img.info.get("icc_profile"):  # no 16-bit colour transform here: said
+                _to_srgb(img, name, notes, apply=False)
             if pixels is None:
-                pixels = pil_to_tensor(img)
+                pixels = pil_to_tensor(img, name, notes)
     for text in dict.fromkeys(" ".join(str(w.message).split()) for w in caught):
         log.warning("%s: read, with Pillow's warning: %s", name, text)
     return pixels
+
+
+#: an ICC profile's colour space (header) → the Pillow mode its pixels are transformed from, and the image modes
+#: it is applied to (a profile of another space than the pixels' is not applied)
+_ICC_SPACES = {"RGB": ("RGB", ("RGB", "RGBA", "RGBX", "RGBa", "P", "PA", "L", "LA", "La", "1")),
+               "GRAY": ("L", ("L", "LA", "La", "1")), "CMYK": ("CMYK", ("CMYK",))}
+
+
+@functools.lru_cache(maxsize=16)
+def _srgb_transform(icc: bytes):
+    """(littleCMS transform to sRGB or None, the profile's description, its colour space) for an ICC
+    profile. None where the profile is sRGB: its description names sRGB, or it maps a probe of colours (a
+    6×6×6 cube; 256 greys) to within one 8-bit level of themselves, as sRGB's own profile does; pixels
+    tagged so are read as stored. A profile littleCMS cannot read or transform, or of a colour space other
+    than RGB, grey or CMYK, is a ``ValueError``."""
+    from PIL import ImageCms
+
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        desc = " ".join((ImageCms.getProfileDescription(profile) or "").split()) or "no description"
+    except (OSError, ImageCms.PyCMSError, TypeError, ValueError) as exc:
+        raise ValueError(f"its colour profile cannot be read ({_first_line(exc)})") from None
+    space = profile.profile.xcolor_space.strip()
+    if space not in _ICC_SPACES:
+        raise ValueError(f"its colour profile ({desc}) is of the {space} colour space")
+    in_mode = _ICC_SPACES[space][0]
+    if "srgb" in desc.lower():
+        return None, desc, space
+    try:
+        transform = ImageCms.buildTransform(profile, ImageCms.createProfile("sRGB"), in_mode, "RGB")
+    except ImageCms.PyCMSError as exc:
+        raise ValueError(f"its colour profile ({desc}) cannot be applied ({_first_line(exc)})") from None
+    if in_mode != "CMYK":
+        from PIL import Image
+
+        levels = np.arange(256, dtype=np.uint8)
+        cube = np.stack(np.meshgrid(*[levels[::51]] * 3, indexing="ij"), -1).reshape(1, -1, 3)
+        probe = levels.reshape(1, -1) if in_mode == "L" else cube
+        out = np.asarray(ImageCms.applyTransform(Image.fromarray(probe), transform), dtype=np.int16)
+        want = np.repeat(probe[..., None], 3, -1) if in_mode == "L" else probe
+        if np.abs(out - want.astype(np.int16)).max() <= 1:
+            return None, desc, space
+    return transform, desc, space
+
+
+def _to_srgb(img, name: str, notes: dict | None, apply: bool = True):
+    """``img`` (its EXIF orientation applied) with its ICC profile applied: an 8-bit image whose profile is not sRGB
+    (Adobe RGB, Display P3, ProPhoto, a grey gamma, a CMYK press profile) → RGB in sRGB, as a colour-managed viewer
+    shows it (``(name, profile)`` appended to ``notes["icc"]``); one without a profile, with an sRGB one, or of
+    16-bit/float pixels (no transform here for them; ``apply=False``: the caller decoded them itself) is returned
+    as it is, the last with ``(name, why)`` appended to ``notes["icc-kept"]`` (logged at once without ``notes``),
+    as is one whose profile cannot be read or does not fit its pixels."""
+    from PIL import ImageCms
+
+    def kept(why: str):
+        if notes is not None:
+            notes.setdefault("icc-kept", []).append((name, why))
+        else:
+            log.warning("%s: colour profile not applied, pixels read as stored (as if sRGB): %s", name, why)
+        return img
+
+    try:
+        transform, desc, space = _srgb_transform(bytes(img.info["icc_profile"]))
+    except ValueError as exc:
+        return kept(str(exc))
+    if transform is None:
+        return img
+    in_mode, modes = _ICC_SPACES[space]
+    if not apply or img.mode not in modes:
+        what = "16-bit or float pixels" if not apply or img.mode.startswith(("I", "F")) else f"{img.mode} pixels"
+        return kept(f"its profile ({desc}) is not applied to {what}")
+    src = img if img.mode == in_mode else img.convert(in_mode)
+    out = ImageCms.applyTransform(src, transform)
+    if notes is not None:
+        notes.setdefault("icc", []).append((name, desc))
+    return out
 
 
 def _is_16_bit_colour(img) -> bool:
@@ -1029,6 +1114,13 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
         log.warning("%s: %d image(s) have transparent pixels: alpha is dropped and the colours stored under it are "
                     "used (not what a viewer shows over a background): %s", spec, len(seen),
                     ", ".join(Path(str(n)).name for n in seen[:5]) + (", …" if len(seen) > 5 else ""))
+    if icc := notes.get("icc"):
+        log.warning("%s: %d image(s) carry a colour profile other than sRGB (%s): converted to sRGB, as a "
+                    "colour-managed viewer shows them (colours outside sRGB are clipped): %s", spec, len(icc),
+                    ", ".join(dict.fromkeys(d for _, d in icc)), _few(icc))
+    if kept := notes.get("icc-kept"):
+        log.warning("%s: %d image(s) carry a colour profile that is not applied: their pixels are read as stored, as "
+                    "if sRGB (%s): %s", spec, len(kept), kept[0][1], _few(kept))
     if flat := notes.get("8-bit"):
         log.warning("%s: %d 16-bit colour file(s) read at 8 bits (Pillow's high byte), as no decoder here reads them "
                     "at 16 (%s): %s", spec, len(flat), flat[0][1],
@@ -1053,6 +1145,11 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
                     len(records) + len(small) + len(bad), len(bad),
                     ", ".join(map(str, bad[:5])) + (", …" if len(bad) > 5 else ""))
     return [ImageRecord(image_id, px) for image_id, px in zip(_distinct_ids(keys), records)]
+
+
+def _few(named: list[tuple], n: int = 5) -> str:
+    """The file names of the first ``n`` of ``[(path or name, …), …]``, "…" after them if there are more."""
+    return ", ".join(Path(str(k[0])).name for k in named[:n]) + (", …" if len(named) > n else "")
 
 
 def _distinct_ids(keys: list[tuple[int, str, str | None]]) -> list[str]:

@@ -1,0 +1,135 @@
+"""Images and datasets a user brings (each test failed before its fix): every real-world file or layout is read
+with the pixels a viewer shows, or named in one line with what to do."""
+
+from __future__ import annotations
+
+import io
+import logging
+import struct
+
+import numpy as np
+import torch
+
+from benchmark.data import DataSpec, load_images, to_float
+
+# D50-adapted colorants of Display P3 (the rXYZ/gXYZ/bXYZ tags of Apple's profile, rounded)
+P3_COLORANTS = ((0.5151, 0.2412, -0.0011), (0.2920, 0.6922, 0.0419), (0.1571, 0.0666, 0.7841))
+
+
+def icc_rgb_profile(description: str, colorants=P3_COLORANTS, gamma: float | None = 2.2) -> bytes:
+    """A minimal ICC v2 matrix/TRC RGB display profile (what an Adobe-RGB / Display-P3 photo embeds): its
+    description, D50 white, three colorants and one tone curve per channel: a pure ``gamma``, or (None) the
+    sRGB curve as a 1024-entry table."""
+    def s15(x):
+        return struct.pack(">i", int(round(x * 65536)))
+
+    def xyz(v):
+        return b"XYZ " + b"\0" * 4 + b"".join(s15(c) for c in v)
+
+    if gamma is not None:
+        curv = b"curv" + b"\0" * 4 + struct.pack(">IH", 1, int(round(gamma * 256))) + b"\0\0"
+    else:
+        x = np.linspace(0, 1, 1024)
+        y = np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4)
+        curv = b"curv" + b"\0" * 4 + struct.pack(">I", x.size) + np.round(y * 65535).astype(">u2").tobytes()
+    text = description.encode() + b"\0"
+    desc = b"desc" + b"\0" * 4 + struct.pack(">I", len(text)) + text + b"\0" * 8 + b"\0" * 70
+    tags = [(b"desc", desc), (b"wtpt", xyz((0.9642, 1.0, 0.8249))), (b"cprt", b"text" + b"\0" * 4 + b"none\0"),
+            (b"rXYZ", xyz(colorants[0])), (b"gXYZ", xyz(colorants[1])), (b"bXYZ", xyz(colorants[2])),
+            (b"rTRC", curv), (b"gTRC", curv), (b"bTRC", curv)]
+    offset, table, body = 128 + 4 + 12 * len(tags), b"", b""
+    for sig, data in tags:
+        data += b"\0" * (-len(data) % 4)
+        table += sig + struct.pack(">II", offset + len(body), len(data))
+        body += data
+    header = (struct.pack(">I", offset + len(body)) + b"lcms" + bytes([2, 0x10, 0, 0]) + b"mntrRGB XYZ " + b"\0" * 12
+              + b"acspAPPL" + b"\0" * 20 + struct.pack(">I", 0) + s15(0.9642) + s15(1.0) + s15(0.8249) + b"\0" * 48)
+    assert len(header) == 128
+    return header + struct.pack(">I", len(tags)) + table + body
+
+
+def _srgb_reference(rgb: np.ndarray, icc: bytes) -> np.ndarray:
+    """littleCMS's conversion of 8-bit ``rgb`` tagged with ``icc`` to sRGB: what a colour-managed viewer shows."""
+    from PIL import Image, ImageCms
+
+    src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+    return np.asarray(ImageCms.profileToProfile(Image.fromarray(rgb), src, ImageCms.createProfile("sRGB"),
+                                                outputMode="RGB"))
+
+
+def _hwc(pixels: torch.Tensor) -> np.ndarray:
+    return pixels.permute(1, 2, 0).numpy()
+
+
+# ------------------------------------------------------------------------------------------------
+# ICC colour profiles
+# ------------------------------------------------------------------------------------------------
+def test_a_wide_gamut_photo_is_converted_to_srgb_and_named(tmp_path, caplog):
+    """A Display-P3 photo (an iPhone export) was read as if its numbers were sRGB: every colour off (saturated
+    ones most). Now converted to sRGB as a viewer shows it, its EXIF orientation still applied, and named."""
+    from PIL import Image
+
+    rgb = np.random.default_rng(0).integers(0, 256, (12, 20, 3), dtype=np.uint8)
+    p3 = icc_rgb_profile("Display P3 (test)")
+    Image.fromarray(rgb).save(tmp_path / "iphone.png", icc_profile=p3)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise to view
+    Image.fromarray(rgb).save(tmp_path / "turned.png", icc_profile=p3, exif=exif)
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        px = {r.image_id: _hwc(r.pixels) for r in load_images(DataSpec(str(tmp_path)))}
+    want = _srgb_reference(rgb, p3)
+    assert (want != rgb).mean() > 0.5  # the profile matters for these pixels
+    np.testing.assert_array_equal(px["iphone"], want)
+    np.testing.assert_array_equal(px["turned"], np.rot90(want, -1))
+    text = " ".join(r.getMessage() for r in caplog.records if "colour profile" in r.getMessage())
+    assert "converted to sRGB" in text and "Display P3 (test)" in text
+    assert "iphone.png" in text and "turned.png" in text
+
+
+def test_images_without_a_profile_or_with_an_srgb_one_keep_their_pixels(tmp_path, caplog):
+    """The conversion must not touch what was already sRGB (shared datasets keep their fingerprints): no
+    profile, Pillow's sRGB profile, or a profile under another name that maps colours to themselves."""
+    from PIL import Image, ImageCms
+
+    srgb_colorants = ((0.4361, 0.2225, 0.0139), (0.3851, 0.7169, 0.0971), (0.1431, 0.0606, 0.7141))
+    rgb = np.random.default_rng(1).integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    Image.fromarray(rgb).save(tmp_path / "plain.png")
+    Image.fromarray(rgb).save(tmp_path / "tagged.png",
+                              icc_profile=ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    # sRGB's primaries and tone curve under a camera maker's name: within one level of itself, so kept as stored
+    Image.fromarray(rgb).save(tmp_path / "camera.png", icc_profile=icc_rgb_profile("Built-in RGB", srgb_colorants,
+                                                                                   gamma=None))
+    # a profile its maker calls sRGB is taken at its word
+    Image.fromarray(rgb).save(tmp_path / "named.png", icc_profile=icc_rgb_profile("sRGB IEC61966-2.1 (camera)",
+                                                                                  srgb_colorants))
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        px = {r.image_id: _hwc(r.pixels) for r in load_images(DataSpec(str(tmp_path)))}
+    for name in ("plain", "tagged", "camera", "named"):
+        np.testing.assert_array_equal(px[name], rgb, err_msg=name)
+    assert not [r for r in caplog.records if "colour profile" in r.getMessage()]
+
+
+def test_a_16_bit_file_with_a_wide_gamut_profile_is_named_as_not_converted(tmp_path, caplog):
+    """No 16-bit colour transform here: a 16-bit Display-P3 TIFF is read at 16 bits as stored, and said so."""
+    import tifffile
+
+    values = np.random.default_rng(2).integers(0, 65536, (16, 16, 3)).astype(np.uint16)
+    tifffile.imwrite(tmp_path / "deep.tif", values, photometric="rgb", iccprofile=icc_rgb_profile("Display P3 (x)"))
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        (rec,) = load_images(DataSpec(str(tmp_path)))
+    np.testing.assert_allclose(_hwc(to_float(rec.pixels)), values / 65535, atol=1e-6)
+    text = " ".join(r.getMessage() for r in caplog.records)
+    assert "deep.tif" in text and "not applied" in text and "Display P3 (x)" in text
+
+
+def test_an_unreadable_profile_is_named_and_the_pixels_kept(tmp_path, caplog):
+    """A damaged ICC block (a truncated export) must not make the image unreadable, nor pass unsaid."""
+    from PIL import Image
+
+    rgb = np.random.default_rng(3).integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    Image.fromarray(rgb).save(tmp_path / "odd.png", icc_profile=icc_rgb_profile("Display P3")[:100])
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        (rec,) = load_images(DataSpec(str(tmp_path)))
+    np.testing.assert_array_equal(_hwc(rec.pixels), rgb)
+    text = " ".join(r.getMessage() for r in caplog.records)
+    assert "odd.png" in text and "cannot be read" in text
