@@ -29,7 +29,8 @@ ambiguous, the error lists the splits.
 Every image becomes a (3, H, W) tensor: uint8 for 8-bit sources, float32 in [0, 1] for 16-bit
 greyscale, 16-bit colour (PNG through torchvision's decoder, TIFF through tifffile, or OpenCV's libtiff
 for the codecs tifffile lacks, LZW among them: Pillow would keep the high byte only) or float sources
-(:func:`to_float` turns either into float32 in [0, 1]).
+(:func:`to_float` turns either into float32 in [0, 1]); a TIFF Pillow does not open (16-bit grey + alpha, float
+RGB) is read by tifffile (:func:`_tiff_pillow_cannot_open`).
 EXIF orientation is applied; L/LA/P/RGBA/CMYK/I;16/F modes are converted (alpha is dropped,
 greyscale is replicated to three channels; images with transparent pixels are named in a warning);
 of an animation or a multi-page file the first frame is used, and the files named in a warning.
@@ -373,7 +374,9 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
     ``notes["frames"]`` when ``notes`` is given (a camera's MPO JPEG, a photo plus its previews, is not
     counted); an image with transparent pixels (alpha < 255: dropped, the colours under it kept) is
     appended to ``notes["transparent"]``, and a 16-bit colour file no decoder here reads at 16 bits (Pillow's
-    8-bit read kept) as ``(name, why)`` to ``notes["8-bit"]`` (logged at once without ``notes``)."""
+    8-bit read kept) as ``(name, why)`` to ``notes["8-bit"]`` (logged at once without ``notes``). A TIFF that
+    Pillow does not open (16-bit grey + alpha, float colour) is read by tifffile
+    (:func:`_tiff_pillow_cannot_open`)."""
     from PIL import Image, UnidentifiedImageError
 
     if value is None:
@@ -407,6 +410,8 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
             else:
                 with open(path, "rb") as f:
                     head = f.read(8)
+            if head.startswith((b"II*\x00", b"MM\x00*")):  # a layout Pillow does not open: tifffile's read
+                return _tiff_pillow_cannot_open(data, path, name, notes)
             raise ValueError(_undecodable(head)) from None
         with img:
             # before load(): the raw mode is read off the file's tile, and a 16-bit TIFF's orientation is gone after it
@@ -594,6 +599,64 @@ def _tiff_by_opencv(data: bytes | None, path, tifffile_error: Exception) -> np.n
     return arr[..., [2, 1, 0, 3][: arr.shape[-1]]]  # BGR(A) → RGB(A)
 
 
+def _tiff_pillow_cannot_open(data: bytes | None, path, name: str, notes: dict | None) -> torch.Tensor:
+    """A TIFF Pillow cannot open, by tifffile: its first page, grey or RGB with or without alpha (dropped), 8-bit
+    → (3, H, W) uint8, 16-bit → float32 value / 65535 and float (16/32/64-bit) → float32, which must be finite and
+    in [0, 1] (as Pillow's float greyscale), its orientation tag applied; transparency, several pages and a colour
+    profile (not applied: no transform here for 16-bit/float pixels) noted as :func:`decode_image` notes them.
+    Any other layout (CMYK, YCbCr, a palette, many channels, another sample type) is a ``ValueError`` saying
+    what the file holds and what is read."""
+    import tifffile
+
+    try:
+        with tifffile.TiffFile(io.BytesIO(data) if data is not None else path) as tif:
+            if not len(tif.pages):
+                raise ValueError("no image in it")
+            page, pages = tif.pages[0], len(tif.pages)
+            arr, axes, photometric = page.asarray(), page.axes, page.photometric
+            tags = {t.code: t.value for t in page.tags}
+    except Exception as exc:  # noqa: BLE001 - tifffile raises many types for a damaged file
+        raise ValueError(_undecodable(b"II*\x00") + f" (nor tifffile: {_first_line(exc)})") from None
+    if axes.startswith("S") and arr.ndim == 3:  # planar: one plane per channel
+        arr, axes = np.moveaxis(arr, 0, -1), axes[1:] + "S"
+    if axes == "YX":
+        arr = arr[..., None]
+    what = f"{arr.dtype} samples, {arr.shape[-1] if arr.ndim == 3 else '?'} per pixel, {photometric.name}"
+    if (arr.ndim != 3 or (axes not in ("YX", "YXS")) or arr.dtype.kind not in "uf"
+            or (arr.dtype.kind == "u" and arr.itemsize > 2)
+            or not ((photometric.name == "MINISBLACK" and arr.shape[-1] in (1, 2))
+                    or (photometric.name == "RGB" and arr.shape[-1] in (3, 4)))):
+        raise ValueError(f"a TIFF of {what}: not read (grey or RGB, with or without alpha, of 8- or 16-bit integers "
+                         "or floats in [0, 1] are): save it as 8- or 16-bit grey or RGB")
+    colour = 1 if photometric.name == "MINISBLACK" else 3
+    if arr.shape[-1] > colour and notes is not None:
+        alpha = arr[..., colour]
+        if alpha.min() < (1.0 if arr.dtype.kind == "f" else np.iinfo(arr.dtype).max):
+            notes.setdefault("transparent", []).append(name)
+    if pages > 1 and notes is not None:
+        notes.setdefault("frames", []).append((name, pages))
+    arr = arr[..., :colour]
+    turn = _ORIENT.get(int(tags.get(274, 1)))
+    if turn is not None:
+        arr = turn(arr)
+    if arr.dtype.kind == "f":
+        arr = arr.astype(np.float32)
+        if not np.isfinite(arr).all():
+            raise ValueError(f"{int((~np.isfinite(arr)).sum())} non-finite (NaN/inf) pixels")
+        if arr.size and (arr.min() < 0 or arr.max() > 1):
+            raise ValueError(f"float pixels outside [0, 1] (min {arr.min():.4g}, max {arr.max():.4g})")
+    elif arr.dtype == np.uint16:
+        arr = (arr.astype(np.float64) / 65535.0).astype(np.float32)
+    if 34675 in tags:  # an ICC profile: not applied to these pixels (said, where it is not sRGB)
+        from PIL import Image
+
+        stub = Image.new("F", (1, 1))
+        stub.info["icc_profile"] = bytes(tags[34675])
+        _to_srgb(stub, name, notes, apply=False)
+    t = torch.from_numpy(np.ascontiguousarray(arr)).permute(2, 0, 1)
+    return t.expand(3, -1, -1).contiguous() if colour == 1 else t.contiguous()
+
+
 def _array_to_tensor(arr: np.ndarray) -> torch.Tensor:
     """A uint8 pixel array → (3, H, W) uint8, as :func:`pil_to_tensor` reads the same image: H×W (grey), H×W×C
     or C×H×W with C = 1 (grey), 3 (RGB) or 4 (RGBA: alpha dropped); any other shape is a ``ValueError``."""
@@ -628,9 +691,7 @@ def _undecodable(head: bytes) -> str:
     kind = next((k for magic, k in _MAGIC.items() if head.startswith(magic)), None)
     if kind is None:
         return "not an image file (no image format's signature)"
-    extra = (" (float colour, 16-bit grey + alpha and many-channel TIFFs are not read: save it as 8- or 16-bit grey "
-             "or RGB(A), grey without alpha)") if kind == "TIFF" else ""
-    return f"a {kind} file Pillow cannot decode: damaged, or an encoding it does not read{extra}"
+    return f"a {kind} file Pillow cannot decode: damaged, or an encoding it does not read"
 
 
 def find_file(path: str, base: Path | None = None) -> Path:

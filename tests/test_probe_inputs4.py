@@ -133,3 +133,58 @@ def test_an_unreadable_profile_is_named_and_the_pixels_kept(tmp_path, caplog):
     np.testing.assert_array_equal(_hwc(rec.pixels), rgb)
     text = " ".join(r.getMessage() for r in caplog.records)
     assert "odd.png" in text and "cannot be read" in text
+
+
+# ------------------------------------------------------------------------------------------------
+# TIFF layouts Pillow does not open
+# ------------------------------------------------------------------------------------------------
+def test_tiffs_pillow_cannot_open_are_read_at_their_precision(tmp_path, caplog):
+    """16-bit grey + alpha, float32/float16 RGB (an HDR tool's or a scientist's export) and planar float TIFFs
+    were all skipped as unreadable ('an encoding it does not read'): now read by tifffile, on the scale of
+    their format (16-bit: value / 65535; float: as stored, in [0, 1]), alpha dropped and named if transparent,
+    the orientation tag applied."""
+    import tifffile
+
+    rng = np.random.default_rng(4)
+    grey = rng.integers(0, 65536, (12, 20)).astype(np.uint16)
+    alpha = np.full((12, 20), 65535, np.uint16)
+    alpha[0, 0] = 0
+    tifffile.imwrite(tmp_path / "ga16.tif", np.dstack([grey, alpha]), photometric="minisblack",
+                     extrasamples=["unassalpha"])
+    rgb = rng.random((12, 20, 3)).astype(np.float32)
+    tifffile.imwrite(tmp_path / "f32.tif", rgb, photometric="rgb")
+    tifffile.imwrite(tmp_path / "f16.tif", rgb.astype(np.float16), photometric="rgb")
+    tifffile.imwrite(tmp_path / "planar.tif", np.moveaxis(rgb, -1, 0), photometric="rgb", planarconfig="separate")
+    tifffile.imwrite(tmp_path / "turned.tif", rgb, photometric="rgb", extratags=[(274, "H", 1, 6, True)])
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        px = {r.image_id: r.pixels for r in load_images(DataSpec(str(tmp_path)))}
+    assert sorted(px) == ["f16", "f32", "ga16", "planar", "turned"]
+    assert all(p.dtype == torch.float32 and p.shape[0] == 3 for p in px.values())
+    np.testing.assert_array_equal(_hwc(px["ga16"]), np.repeat((grey / 65535).astype(np.float32)[..., None], 3, -1))
+    np.testing.assert_array_equal(_hwc(px["f32"]), rgb)
+    np.testing.assert_array_equal(_hwc(px["planar"]), rgb)
+    np.testing.assert_array_equal(_hwc(px["f16"]), rgb.astype(np.float16).astype(np.float32))
+    np.testing.assert_array_equal(_hwc(px["turned"]), np.rot90(rgb, -1))
+    assert "transparent pixels" in caplog.text and "ga16.tif" in caplog.text
+    assert "unreadable" not in caplog.text
+
+
+def test_a_tiff_layout_not_read_is_named_with_what_it_holds(tmp_path, caplog):
+    """What tifffile reads but no image here fits (float outside [0, 1], five channels, 32-bit integers) is
+    skipped in one line naming the file and what it holds; the folder's other images still load."""
+    import tifffile
+
+    rng = np.random.default_rng(5)
+    tifffile.imwrite(tmp_path / "hdr.tif", (rng.random((12, 20, 3)) * 4).astype(np.float32), photometric="rgb")
+    tifffile.imwrite(tmp_path / "bands.tif", rng.integers(0, 255, (12, 20, 5)).astype(np.uint8),
+                     photometric="minisblack", planarconfig="contig")
+    tifffile.imwrite(tmp_path / "ok.tif", rng.random((12, 20, 3)).astype(np.float32), photometric="rgb")
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        recs = load_images(DataSpec(str(tmp_path)))
+    assert [r.image_id for r in recs] == ["ok"]
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("skipping unreadable image")]
+    assert len(lines) == 2 and all("\n" not in ln for ln in lines)
+    hdr = next(ln for ln in lines if "hdr.tif" in ln)
+    bands = next(ln for ln in lines if "bands.tif" in ln)
+    assert "outside [0, 1]" in hdr
+    assert "5 per pixel" in bands and "save it as" in bands
