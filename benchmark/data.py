@@ -16,8 +16,8 @@ A source is written ``SOURCE[@REVISION][:SPLIT][#COLUMN]``, e.g. ``skimage:test`
 ``/data/photos``, ``owner/name@main:train#image``. A hub id may carry a config name as a third
 path segment: ``eugenesiow/Div2k/bicubic_x4:train#hr``. An image column may hold images,
 encoded image files (binary, or a ``{bytes, path}`` struct), file paths (strings; a relative
-path is looked up in the saved dataset's folder, then the cwd) or uint8 pixel arrays
-(:func:`_is_pixel_array`: ``Dataset.from_dict`` of numpy images); of several image columns,
+path is looked up in the saved dataset's folder, then the cwd) or pixel arrays of uint8, uint16 or floats in
+[0, 1] (:func:`_is_pixel_array`: ``Dataset.from_dict`` of numpy images); of several image columns,
 ``image``/``img``/``hr`` is taken, else ``#COLUMN`` must name one.
 An existing path is one name whatever it contains (``with#hash``, ``at@sign``). Only hub ids
 have revisions; only hub ids, embedded sets, folders (a top-level sub-folder), a hub dataset's local
@@ -383,7 +383,7 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
         raise ValueError("empty image cell")
     if hasattr(value, "mode"):  # already a PIL image
         return pil_to_tensor(value, name, notes)
-    if isinstance(value, np.ndarray) and value.dtype == np.uint8:  # a pixel array column (_is_pixel_array)
+    if isinstance(value, np.ndarray) and value.dtype.name in PIXEL_DTYPES:  # a pixel array column (_is_pixel_array)
         return _array_to_tensor(value)
     if isinstance(value, str):  # a column of file paths
         value = {"bytes": None, "path": value}
@@ -657,18 +657,38 @@ def _tiff_pillow_cannot_open(data: bytes | None, path, name: str, notes: dict | 
     return t.expand(3, -1, -1).contiguous() if colour == 1 else t.contiguous()
 
 
+#: the value types of a pixel-array column that are read, each on its scale: uint8 0..255, uint16 0..65535, floats
+#: in [0, 1] (as 16-bit and float image files are)
+PIXEL_DTYPES = ("uint8", "uint16", "float16", "float32", "float64")
+
+
 def _array_to_tensor(arr: np.ndarray) -> torch.Tensor:
-    """A uint8 pixel array → (3, H, W) uint8, as :func:`pil_to_tensor` reads the same image: H×W (grey), H×W×C
-    or C×H×W with C = 1 (grey), 3 (RGB) or 4 (RGBA: alpha dropped); any other shape is a ``ValueError``."""
+    """A pixel array → (3, H, W): uint8 as :func:`pil_to_tensor` reads the same image; uint16 → float32 value / 65535
+    and floats → float32 (finite, in [0, 1], else a ``ValueError``), as 16-bit and float files are read. H×W
+    (grey), H×W×C or C×H×W with C = 1 (grey), 3 (RGB) or 4 (RGBA: alpha dropped); any other shape or value type
+    is a ``ValueError``."""
     from PIL import Image
 
+    if arr.dtype.name not in PIXEL_DTYPES:
+        raise ValueError(f"an array of {arr.dtype} is not read (pixel arrays: {', '.join(PIXEL_DTYPES)})")
     if arr.ndim == 3 and arr.shape[-1] not in (1, 3, 4) and arr.shape[0] in (1, 3, 4):
         arr = arr.transpose(1, 2, 0)  # channels first (torch's layout)
     if arr.ndim == 3 and arr.shape[-1] == 1:
         arr = arr[..., 0]
     if not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[-1] in (3, 4))):
         raise ValueError(f"an array of shape {tuple(arr.shape)} is not an image (H×W, H×W×C or C×H×W, C = 1, 3 or 4)")
-    return pil_to_tensor(Image.fromarray(np.ascontiguousarray(arr)))
+    if arr.dtype == np.uint8:
+        return pil_to_tensor(Image.fromarray(np.ascontiguousarray(arr)))
+    arr = arr[..., :3] if arr.ndim == 3 else np.repeat(arr[..., None], 3, -1)
+    if arr.dtype == np.uint16:
+        arr = (arr.astype(np.float64) / 65535.0).astype(np.float32)
+    else:
+        arr = arr.astype(np.float32)
+        if not np.isfinite(arr).all():
+            raise ValueError(f"{int((~np.isfinite(arr)).sum())} non-finite (NaN/inf) pixels")
+        if arr.size and (arr.min() < 0 or arr.max() > 1):
+            raise ValueError(f"float pixels outside [0, 1] (min {arr.min():.4g}, max {arr.max():.4g})")
+    return torch.from_numpy(np.ascontiguousarray(arr)).permute(2, 0, 1).contiguous()
 
 
 def _transparent(img) -> bool:
@@ -1059,17 +1079,25 @@ def _is_image(feat) -> bool:
     return isinstance(feat, datasets.Image) or (isinstance(feat, dict) and set(feat) == {"bytes", "path"})
 
 
-def _is_pixel_array(feat) -> bool:
-    """A column of uint8 pixel arrays (H×W, H×W×C or C×H×W): nested lists of ``uint8`` values two or three
-    deep (what ``Dataset.from_dict`` makes of numpy images) or an ``Array2D``/``Array3D`` of ``uint8``."""
+def _array_dtype(feat) -> str | None:
+    """The value type of a column of arrays two or three deep (H×W, H×W×C or C×H×W: nested lists, what
+    ``Dataset.from_dict`` makes of numpy images, or an ``Array2D``/``Array3D``), else None."""
     import datasets
 
     if isinstance(feat, (datasets.Array2D, datasets.Array3D)):
-        return feat.dtype == "uint8"
+        return feat.dtype
     depth = 0
     while hasattr(feat, "feature") and not isinstance(feat, datasets.Value):
         feat, depth = feat.feature, depth + 1
-    return isinstance(feat, datasets.Value) and feat.dtype == "uint8" and depth in (2, 3)
+    return feat.dtype if isinstance(feat, datasets.Value) and depth in (2, 3) else None
+
+
+def _is_pixel_array(feat) -> bool:
+    """A column of pixel arrays (:func:`_array_dtype`) of a value type that is read (:data:`PIXEL_DTYPES`)."""
+    return _array_dtype(feat) in PIXEL_DTYPES
+
+
+_PIXEL_ARRAYS = "uint8 0..255, uint16 0..65535, or float16/32/64 in [0, 1]"
 
 
 def _image_column(ds, spec: DataSpec) -> str:
@@ -1084,8 +1112,10 @@ def _image_column(ds, spec: DataSpec) -> str:
         if not _is_image(feat) and not _is_pixel_array(feat) and getattr(feat, "dtype", None) not in _PATH_OR_BYTES:
             kind = (f"arrays ({type(feat).__name__})" if not isinstance(feat, datasets.Value)
                     else f"{feat.dtype} values")
+            if _array_dtype(feat):
+                kind = f"arrays of {_array_dtype(feat)}"
             raise UserError(f"column {col!r} of {spec.source} holds {kind}, not images, encoded image bytes, "
-                            "file paths or uint8 pixel arrays")
+                            f"file paths or pixel arrays ({_PIXEL_ARRAYS})")
         return col
     preferred = ("image", "img", "hr")
     images = [name for name, feat in ds.features.items() if _is_image(feat)]
@@ -1105,6 +1135,11 @@ def _image_column(ds, spec: DataSpec) -> str:
     pick = next((n for n in preferred if n in arrays), arrays[0] if len(arrays) == 1 else None)
     if pick is not None:
         return pick
+    other = [f"{n!r} holds arrays of {_array_dtype(f)}" for n, f in ds.features.items() if _array_dtype(f)]
+    if other:  # numpy images of a type that is not read (int64, int32, …): the column is there, its type is not
+        raise UserError(f"dataset {spec.source!r} has no image column read here: {', '.join(other[:3])}; pixel "
+                        f"arrays are read as {_PIXEL_ARRAYS}: cast the column (Dataset.cast_column) or save the "
+                        "images as files")
     raise UserError(f"dataset {spec.source!r} has no image column; name one with '#COLUMN' "
                     f"(columns: {', '.join(ds.column_names)})")
 
@@ -1142,8 +1177,8 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
     # only the columns used: another image column (a mask, an lr beside hr) is neither decoded for nothing
     # nor, where one of its pictures is damaged, a crash out of this loop
     ds = ds.select_columns(list(dict.fromkeys(c for c in (col, id_col) if c)))
-    arrays = _is_pixel_array(ds.features[col])
-    if arrays:  # pixels as nested lists: read them as numpy arrays (uint8 values, which numpy gives as int64)
+    arrays = _array_dtype(ds.features[col]) if _is_pixel_array(ds.features[col]) else None
+    if arrays:  # pixels as nested lists: read them as numpy arrays (of their column's type, which numpy may widen)
         ds = ds.with_format("numpy", columns=[col], output_all_columns=True)
     records, keys, bad, small, notes = [], [], [], [], {}
     for i, row in enumerate(ds):
@@ -1151,7 +1186,7 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
             break
         value = row[col]
         if arrays and value is not None:
-            value = np.asarray(value).astype(np.uint8)
+            value = np.asarray(value).astype(arrays)
         path = value.get("path") if isinstance(value, dict) else (value if isinstance(value, str) else None)
         where = path or f"row {i}"
         try:

@@ -8,6 +8,7 @@ import logging
 import struct
 
 import numpy as np
+import pytest
 import torch
 
 from benchmark.data import DataSpec, load_images, to_float
@@ -188,3 +189,48 @@ def test_a_tiff_layout_not_read_is_named_with_what_it_holds(tmp_path, caplog):
     bands = next(ln for ln in lines if "bands.tif" in ln)
     assert "outside [0, 1]" in hdr
     assert "5 per pixel" in bands and "save it as" in bands
+
+
+# ------------------------------------------------------------------------------------------------
+# datasets of numpy images
+# ------------------------------------------------------------------------------------------------
+def test_a_dataset_of_16_bit_or_float_numpy_images_is_read_on_their_scale(tmp_path):
+    """``Dataset.from_dict({"image": [float or uint16 arrays]})`` (a simulation's output, a RAW pipeline's) was
+    'has no image column; name one with #COLUMN (columns: image)': the column was there. Now uint16 is read
+    as value / 65535 and floats as stored (in [0, 1]), as 16-bit and float files are; channels first or last."""
+    import datasets
+
+    rng = np.random.default_rng(6)
+    f32 = rng.random((12, 20, 3)).astype(np.float32)
+    u16 = rng.integers(0, 65536, (12, 20, 3)).astype(np.uint16)
+    datasets.Dataset.from_dict({"image": [f32, np.moveaxis(f32, -1, 0)]}).save_to_disk(str(tmp_path / "f"))
+    datasets.Dataset.from_dict({"image": [u16]}).save_to_disk(str(tmp_path / "u"))
+    datasets.Dataset.from_dict({"image": [u16[..., 0]]}).save_to_disk(str(tmp_path / "g"))
+    f = load_images(DataSpec(str(tmp_path / "f")))
+    u = load_images(DataSpec(str(tmp_path / "u"))) + load_images(DataSpec(str(tmp_path / "g")))
+    for r in f:
+        assert r.pixels.dtype == torch.float32
+        np.testing.assert_array_equal(_hwc(r.pixels), f32)
+    np.testing.assert_array_equal(_hwc(u[0].pixels), (u16 / 65535).astype(np.float32))
+    np.testing.assert_array_equal(_hwc(u[1].pixels), np.repeat((u16[..., :1] / 65535).astype(np.float32), 3, -1))
+
+
+def test_numpy_images_of_a_type_not_read_are_named_with_the_types_that_are(tmp_path):
+    """int64 images (numpy's default integer) or floats outside [0, 1]: one line that says what the column holds
+    and what is read, not 'no image column' beside a column called image."""
+    import datasets
+
+    from benchmark.errors import UserError
+
+    rng = np.random.default_rng(7)
+    datasets.Dataset.from_dict({"image": [rng.integers(0, 256, (12, 20, 3))]}).save_to_disk(str(tmp_path / "i"))
+    with pytest.raises(UserError) as err:
+        load_images(DataSpec(str(tmp_path / "i")))
+    assert "'image' holds arrays of int64" in str(err.value) and "uint16" in str(err.value)
+    with pytest.raises(UserError) as err:
+        load_images(DataSpec(str(tmp_path / "i"), image_column="image"))
+    assert "arrays of int64" in str(err.value) and "uint16" in str(err.value)
+    big = (rng.random((12, 20, 3)) * 255).astype(np.float32)
+    datasets.Dataset.from_dict({"image": [big]}).save_to_disk(str(tmp_path / "b"))
+    with pytest.raises(UserError, match="no readable image"):
+        load_images(DataSpec(str(tmp_path / "b")))
