@@ -406,10 +406,10 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
             img = Image.open(io.BytesIO(data) if data is not None else path)
         except UnidentifiedImageError:  # its own text names a BytesIO object's address, or repeats the path
             if data is not None:
-                head = data[:8]
+                head = data[:12]
             else:
                 with open(path, "rb") as f:
-                    head = f.read(8)
+                    head = f.read(12)
             if head.startswith((b"II*\x00", b"MM\x00*")):  # a layout Pillow does not open: tifffile's read
                 return _tiff_pillow_cannot_open(data, path, name, notes)
             raise ValueError(_undecodable(head)) from None
@@ -709,6 +709,13 @@ def _undecodable(head: bytes) -> str:
     """Why Pillow could not open a file that starts with ``head``: a damaged or unsupported file of an
     image format, or no image at all."""
     kind = next((k for magic, k in _MAGIC.items() if head.startswith(magic)), None)
+    if kind is None and head[4:8] == b"ftyp":  # ISO media: HEIC/HEIF (phones), AVIF, or a video (mp4, mov)
+        brand = head[8:12].decode("latin-1").strip()
+        if brand in ("heic", "heix", "heim", "heis", "hevc", "hevx", "mif1", "msf1"):
+            return f"a HEIC/HEIF photo (brand {brand!r}), {_HEIF_WHY}"
+        if brand in ("avif", "avis"):
+            return "an AVIF file Pillow cannot decode: damaged, or an encoding it does not read"
+        return f"not an image file (an ISO media file of brand {brand!r}: a video?)"
     if kind is None:
         return "not an image file (no image format's signature)"
     return f"a {kind} file Pillow cannot decode: damaged, or an encoding it does not read"
@@ -830,6 +837,17 @@ def _not_utf8(name: str) -> str:
     return ""
 
 
+_HEIF_WHY = "which no decoder here reads (pip install pillow-heif, or export it as JPEG or PNG)"
+_HEIF = f"HEIC/HEIF photo, {_HEIF_WHY}"
+_RAW = "camera RAW file, not decoded (develop it into a 16-bit TIFF or PNG)"
+#: suffixes of photographs that are not read, with the reason a folder gives for skipping them (not 'not an
+#: image'): a phone's HEIC (Pillow reads it only with the pillow-heif plugin; with it registered, the suffix is
+#: one of :func:`image_extensions` and the file is read) and cameras' RAW files
+_NOT_DECODED = {".heic": _HEIF, ".heif": _HEIF, ".hif": _HEIF,
+                **dict.fromkeys((".dng", ".cr2", ".cr3", ".nef", ".nrw", ".arw", ".raf", ".orf", ".rw2", ".pef",
+                                 ".srw", ".x3f", ".3fr", ".iiq", ".rwl", ".erf", ".kdc", ".mrw"), _RAW)}
+
+
 def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict[str, list[str]]]:
     """The image files of a folder, by one rule: **every file under it, at any depth, whose suffix is
     an image format** (:func:`image_extensions`), in sorted path order; hidden files and folders
@@ -842,7 +860,8 @@ def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict
     links) the one that is not a symbolic link is kept, else the first.
 
     Returns (image files, {reason: [relative paths]}) with the skipped files by reason: ``not an
-    image`` (other suffixes), ``dangling link`` (a symbolic link to nothing), ``name not UTF-8`` (bytes
+    image`` (other suffixes; a phone's HEIC photo and a camera's RAW file are skipped with their own reason,
+    :data:`_NOT_DECODED`), ``dangling link`` (a symbolic link to nothing), ``name not UTF-8`` (bytes
     in its name that no id or results file can hold, shown escaped) and ``second path to a file read
     as …`` (a link to a file read under another name)."""
     files, skipped, loops = [], {}, []
@@ -885,7 +904,7 @@ def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict
             if path.is_symlink() and not path.exists():
                 skipped.setdefault("dangling link", []).append(rel)
             elif path.suffix.lower() not in exts:
-                skipped.setdefault("not an image", []).append(rel)
+                skipped.setdefault(_NOT_DECODED.get(path.suffix.lower(), "not an image"), []).append(rel)
             else:
                 files.append(path)
     by_file: dict[tuple, list[Path]] = {}
@@ -930,8 +949,9 @@ def folder_dataset(spec: DataSpec):
         why = "; ".join(f"{len(v)} {k}: {', '.join(v[:5])}{', …' if len(v) > 5 else ''}" for k, v in skipped.items())
         log.warning("%s: %d of %d files are image files; skipped %s", spec, len(files), total, why)
     if not files:
+        photos = "; ".join(f"{len(v)} {k}" for k, v in skipped.items() if k in _NOT_DECODED.values())
         raise UserError(f"image folder {spec} holds no image file ({total} other file(s); image suffixes: "
-                        ".png, .jpg, .jpeg, .bmp, .tif, .webp, …)")
+                        ".png, .jpg, .jpeg, .bmp, .tif, .webp, …)" + (f": {photos}" if photos else ""))
     rels = [f.relative_to(root).as_posix() for f in files]
     stems = [f.relative_to(root).with_suffix("").as_posix() for f in files]
     n = Counter(stems)

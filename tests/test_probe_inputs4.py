@@ -234,3 +234,45 @@ def test_numpy_images_of_a_type_not_read_are_named_with_the_types_that_are(tmp_p
     datasets.Dataset.from_dict({"image": [big]}).save_to_disk(str(tmp_path / "b"))
     with pytest.raises(UserError, match="no readable image"):
         load_images(DataSpec(str(tmp_path / "b")))
+
+
+# ------------------------------------------------------------------------------------------------
+# phone and camera photo formats that are not decoded
+# ------------------------------------------------------------------------------------------------
+def _heic_bytes() -> bytes:
+    """The first bytes of an iPhone HEIC file (an ISO media 'ftyp' box of brand heic), and no more."""
+    return b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64
+
+
+def test_phone_heic_and_camera_raw_files_are_named_as_such_not_as_non_images(tmp_path, caplog):
+    """A folder of iPhone photos (.HEIC) or camera RAW files (.dng, .CR2) was skipped as 'not an image', and a
+    folder of nothing else was 'holds no image file': now each is skipped with what it is and what to do."""
+    from PIL import Image
+
+    from benchmark.errors import UserError
+
+    phone = tmp_path / "phone"
+    phone.mkdir()
+    (phone / "IMG_0001.HEIC").write_bytes(_heic_bytes())
+    (phone / "IMG_0002.dng").write_bytes(b"II*\x00" + b"\x00" * 64)
+    with pytest.raises(UserError) as err:
+        load_images(DataSpec(str(phone)))
+    assert "HEIC/HEIF photo" in str(err.value) and "pillow-heif" in str(err.value) and "RAW" in str(err.value)
+    Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(phone / "ok.png")
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        assert [r.image_id for r in load_images(DataSpec(str(phone)))] == ["ok"]
+    assert "1 HEIC/HEIF photo" in caplog.text and "IMG_0001.HEIC" in caplog.text
+    assert "1 camera RAW file" in caplog.text and "IMG_0002.dng" in caplog.text
+
+
+def test_heic_bytes_under_an_image_suffix_are_named_heic(tmp_path, caplog):
+    """A HEIC photo saved as .jpg (a phone's 'most compatible' setting off, a renaming script) was 'not an image
+    file (no image format's signature)'."""
+    from PIL import Image
+
+    (tmp_path / "photo.jpg").write_bytes(_heic_bytes())
+    Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(tmp_path / "ok.png")
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        load_images(DataSpec(str(tmp_path)))
+    line = next(r.getMessage() for r in caplog.records if "photo.jpg" in r.getMessage())
+    assert "HEIC/HEIF photo" in line and "pillow-heif" in line
