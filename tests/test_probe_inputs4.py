@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import logging
 import struct
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -276,3 +277,59 @@ def test_heic_bytes_under_an_image_suffix_are_named_heic(tmp_path, caplog):
         load_images(DataSpec(str(tmp_path)))
     line = next(r.getMessage() for r in caplog.records if "photo.jpg" in r.getMessage())
     assert "HEIC/HEIF photo" in line and "pillow-heif" in line
+
+
+# ------------------------------------------------------------------------------------------------
+# test images too small for a metric
+# ------------------------------------------------------------------------------------------------
+def _tiny_folder(tmp_path) -> Path:
+    from PIL import Image
+
+    d = tmp_path / "tiny"
+    d.mkdir()
+    rng = np.random.default_rng(9)
+    for i, (h, w) in enumerate([(9, 9), (12, 30)]):
+        Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8)).save(d / f"t{i}.png")
+    return d
+
+
+def test_a_metric_no_test_image_fits_is_warned_and_one_some_miss_is_said(tmp_path, caplog):
+    """check_metric_sizes, which planning calls per test-set group: ssim (11 px) fits none of 8 px (cut to
+    multiples of 8), a WARNING; psnr fits all, nothing; a set where one image fits gives INFO naming the other."""
+    from PIL import Image
+
+    from benchmark.config import check_metric_sizes
+    from benchmark.data import DataCache
+
+    d = _tiny_folder(tmp_path)
+    data = DataCache()
+    with caplog.at_level(logging.INFO, logger="benchmark.config"):
+        check_metric_sizes(("psnr", "ssim"), (DataSpec(str(d)),), data)
+    (line,) = [r for r in caplog.records if "metric" in r.getMessage()]
+    assert line.levelno == logging.WARNING and "metric ssim" in line.getMessage()
+    assert "score nothing" in line.getMessage() and str(d) in line.getMessage() and "8 px" in line.getMessage()
+    Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(d / "big.png")
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="benchmark.config"):
+        check_metric_sizes(("psnr", "ssim"), (DataSpec(str(d)),), DataCache())
+    (line,) = [r for r in caplog.records if "metric" in r.getMessage()]
+    assert line.levelno == logging.INFO and "2 of 3" in line.getMessage() and "t0 (8 px)" in line.getMessage()
+
+
+@pytest.mark.slow  # ≈ 18 s on 2 busy cores: a dry run plans the grid (loss probes included)
+def test_planning_says_which_metric_no_test_image_is_large_enough_for(tmp_path, caplog):
+    """Test images under 11 px (crops a user cut small) and --metrics psnr ssim: every run trained, ssim scored
+    nothing, and the run's log said nothing (a DEBUG line per image; the leaderboard's note afterwards). Now
+    planning (a dry run too) warns that ssim will score nothing, naming the source and its largest side."""
+    from benchmark.cli import main
+
+    d = _tiny_folder(tmp_path)
+    with caplog.at_level(logging.INFO):
+        assert main(["run", "--tasks", "denoise", "--losses", "l1", "--seeds", "0", "--iterations", "2", "--crop",
+                     "16", "--batch-size", "2", "--metrics", "psnr", "ssim", "--train-data", "skimage:train",
+                     "--max-train-images", "1", "--test-data", str(d), "--no-budget-check", "--dry-run",
+                     "--device", "cpu", "--out", str(tmp_path / "r"), "--no-progress"]) == 0
+    warned = [r.getMessage() for r in caplog.records
+              if r.levelno == logging.WARNING and "metric ssim" in r.getMessage()]
+    assert len(warned) == 1 and "score nothing" in warned[0] and str(d) in warned[0] and "8 px" in warned[0]
+    assert not [r for r in caplog.records if "metric psnr" in r.getMessage()]
