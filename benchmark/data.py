@@ -261,7 +261,7 @@ def _no_card_warning():
 def _holds_image_file(root: Path) -> bool:
     exts = image_extensions()
     for _dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        dirnames[:] = [d for d in dirnames if not d.startswith(".") and d not in SYSTEM_FOLDERS]
         if any(Path(f).suffix.lower() in exts and not f.startswith(".") for f in filenames):
             return True
     return False
@@ -848,12 +848,18 @@ _NOT_DECODED = {".heic": _HEIF, ".heif": _HEIF, ".hif": _HEIF,
                                  ".srw", ".x3f", ".3fr", ".iiq", ".rwl", ".erf", ".kdc", ".mrw"), _RAW)}
 
 
+#: folders that systems, not people, put beside photos: a Synology NAS's thumbnails of each photo (``@eaDir``:
+#: real JPEGs), a macOS zip's resource forks (``__MACOSX``), Windows' recycle bin and volume data; never read
+SYSTEM_FOLDERS = frozenset({"@eaDir", "__MACOSX", "$RECYCLE.BIN", "System Volume Information"})
+_SYSTEM_REASON = "system folder, not photos (a NAS's thumbnails, a zip's resource forks, a recycle bin)"
+
+
 def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict[str, list[str]]]:
     """The image files of a folder, by one rule: **every file under it, at any depth, whose suffix is
     an image format** (:func:`image_extensions`), in sorted path order; hidden files and folders
-    (names starting with ``.``) are left out. No file or folder *name* is read as a split (``datasets``'
-    imagefolder builder would read ``train_x.jpg`` as a split and drop every other file). With
-    ``split`` (``FOLDER:SPLIT``), only the files under the top-level sub-folder of that name.
+    (names starting with ``.``) are left out, and so are :data:`SYSTEM_FOLDERS` (logged). No file or folder
+    *name* is read as a split (``datasets``' imagefolder builder would read ``train_x.jpg`` as a split and drop
+    every other file). With ``split`` (``FOLDER:SPLIT``), only the files under the top-level sub-folder of that name.
     Links to folders are followed, each folder read once: a link to a folder above (``up -> ..``) or
     to one the walk reads under its own path, or a folder reached a second time, is logged and not
     followed. Each file is read once too: of several paths to one file (a link beside its target, hard
@@ -890,7 +896,10 @@ def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict
             if not d.startswith(".") and os.path.islink(os.path.join(dirpath, d)) and not_to_follow(Path(dirpath, d)):
                 loops.append((Path(dirpath, d).relative_to(root)).as_posix())
                 dirnames.remove(d)
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for d in sorted(dirnames):
+            if d in SYSTEM_FOLDERS:  # a NAS's thumbnails are JPEGs: read, each photo would be tested twice
+                skipped.setdefault(_SYSTEM_REASON, []).append(Path(dirpath, d).relative_to(root).as_posix() + "/")
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in SYSTEM_FOLDERS)
         for name in sorted(filenames):
             if name.startswith("."):
                 continue

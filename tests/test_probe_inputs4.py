@@ -333,3 +333,24 @@ def test_planning_says_which_metric_no_test_image_is_large_enough_for(tmp_path, 
               if r.levelno == logging.WARNING and "metric ssim" in r.getMessage()]
     assert len(warned) == 1 and "score nothing" in warned[0] and str(d) in warned[0] and "8 px" in warned[0]
     assert not [r for r in caplog.records if "metric psnr" in r.getMessage()]
+
+
+# ------------------------------------------------------------------------------------------------
+# folders systems put beside photos
+# ------------------------------------------------------------------------------------------------
+def test_a_nas_thumbnail_folder_is_not_read_as_test_images(tmp_path, caplog):
+    """A photo folder copied from a Synology NAS holds @eaDir/<photo>/SYNOPHOTO_THUMB_*.jpg, real JPEGs: each was
+    read as a test image, so every photo was scored again at thumbnail size (and a training set trained on
+    them). Now @eaDir (and __MACOSX, a recycle bin) is skipped and named."""
+    from PIL import Image
+
+    rng = np.random.default_rng(10)
+    Image.fromarray(rng.integers(0, 256, (40, 48, 3), dtype=np.uint8)).save(tmp_path / "photo.png")
+    thumbs = tmp_path / "@eaDir" / "photo.png"
+    thumbs.mkdir(parents=True)
+    Image.fromarray(rng.integers(0, 256, (20, 24, 3), dtype=np.uint8)).save(thumbs / "SYNOPHOTO_THUMB_M.jpg")
+    (tmp_path / "__MACOSX").mkdir()
+    Image.fromarray(rng.integers(0, 256, (20, 24, 3), dtype=np.uint8)).save(tmp_path / "__MACOSX" / "stray.png")
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        assert [r.image_id for r in load_images(DataSpec(str(tmp_path)))] == ["photo"]
+    assert "@eaDir/" in caplog.text and "__MACOSX/" in caplog.text and "thumbnails" in caplog.text
