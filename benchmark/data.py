@@ -8,7 +8,8 @@ One loader (:func:`load_images`) for four kinds of source, all through Hugging F
 * a local image folder (every image file under it, by :func:`folder_files`, as a ``datasets.Dataset``);
 * a dataset saved with ``Dataset.save_to_disk`` / ``DatasetDict.save_to_disk``;
 * a local copy of a hub dataset's files (``huggingface-cli download owner/name --repo-type dataset
-  --local-dir DIR``: parquet or arrow shards, no image file), read by ``datasets`` with its splits;
+  --local-dir DIR``: parquet or arrow shards, or WebDataset ``.tar`` shards, no image file), read by ``datasets``
+  with its splits;
 * any hub dataset id, with split, image column and revision. Offline (``HF_HUB_OFFLINE=1``) a
   hub id that is not cached fails at once with a one-line :class:`UserError`.
 
@@ -215,13 +216,14 @@ def _is_saved_dataset(p: Path) -> bool:
     return not _holds_image_file(p)
 
 
-#: suffixes of a hub dataset's data files (what ``huggingface-cli download`` of a parquet/arrow dataset leaves)
-DATA_FILE_SUFFIXES = (".parquet", ".arrow")
+#: suffixes of a hub dataset's data files (what ``huggingface-cli download`` of a parquet/arrow dataset leaves, or
+#: of a WebDataset one: ``.tar`` shards of ``<key>.jpg``/``<key>.json`` files, which ``datasets`` reads as rows)
+DATA_FILE_SUFFIXES = (".parquet", ".arrow", ".tar")
 
 
 def _is_data_files_folder(p: Path) -> bool:
-    """A folder of a hub dataset's data files (parquet/arrow shards) and no image file: a local copy of a
-    hub dataset, read by ``datasets`` (:func:`load_raw`) rather than as an (empty) image folder."""
+    """A folder of a hub dataset's data files (parquet/arrow/WebDataset tar shards) and no image file: a local copy
+    of a hub dataset, read by ``datasets`` (:func:`load_raw`) rather than as an (empty) image folder."""
     if _holds_image_file(p):  # first: it stops at an image folder's first image
         return False
     for _dirpath, dirnames, filenames in os.walk(p):
@@ -1202,7 +1204,7 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
     if isinstance(ds.features[col], datasets.Image):
         ds = ds.cast_column(col, datasets.Image(decode=False))
     base = Path(spec.source).expanduser() if spec.kind == "saved" else None  # relative paths: from here first
-    id_col = next((c for c in ("image_id", "file_name", "name", "id") if c in ds.column_names), None)
+    id_col = next((c for c in ("image_id", "file_name", "name", "id", "__key__") if c in ds.column_names), None)
     # only the columns used: another image column (a mask, an lr beside hr) is neither decoded for nothing
     # nor, where one of its pictures is damaged, a crash out of this loop
     ds = ds.select_columns(list(dict.fromkeys(c for c in (col, id_col) if c)))

@@ -354,3 +354,44 @@ def test_a_nas_thumbnail_folder_is_not_read_as_test_images(tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="benchmark.data"):
         assert [r.image_id for r in load_images(DataSpec(str(tmp_path)))] == ["photo"]
     assert "@eaDir/" in caplog.text and "__MACOSX/" in caplog.text and "thumbnails" in caplog.text
+
+
+# ------------------------------------------------------------------------------------------------
+# a hub dataset's local copy in WebDataset shards
+# ------------------------------------------------------------------------------------------------
+def _webdataset(root: Path, splits=("train", "test"), n: int = 3) -> dict[str, list[np.ndarray]]:
+    """``root/data/<split>-00000.tar`` shards of ``<key>.png`` + ``<key>.json`` samples (what
+    ``huggingface-cli download`` leaves of a WebDataset hub dataset); returns the pixels per split."""
+    import tarfile
+
+    from PIL import Image
+
+    (root / "data").mkdir(parents=True)
+    out = {}
+    for k, split in enumerate(splits):
+        out[split] = []
+        with tarfile.open(root / "data" / f"{split}-00000.tar", "w") as tar:
+            for i in range(n):
+                rgb = np.random.default_rng(100 * k + i).integers(0, 256, (16, 24, 3), dtype=np.uint8)
+                out[split].append(rgb)
+                buf = io.BytesIO()
+                Image.fromarray(rgb).save(buf, format="PNG")
+                for name, data in ((f"{split}_{i:04d}.png", buf.getvalue()), (f"{split}_{i:04d}.json", b'{"k": 1}')):
+                    info = tarfile.TarInfo(name)
+                    info.size = len(data)
+                    tar.addfile(info, io.BytesIO(data))
+    return out
+
+
+def test_a_local_copy_of_a_webdataset_hub_dataset_is_read_with_its_splits(tmp_path):
+    """A WebDataset hub dataset downloaded with huggingface-cli (.tar shards, no image file) was 'image folder …
+    holds no image file' while the same copy in parquet shards was read: now ``datasets`` reads the shards, the
+    test role takes the test split, images keyed by their sample key."""
+    pixels = _webdataset(tmp_path / "wds")
+    test = DataSpec.parse(str(tmp_path / "wds"), role="test")
+    assert test.kind == "files" and test.split == "test"
+    recs = load_images(test)
+    assert [r.image_id for r in recs] == ["test_0000", "test_0001", "test_0002"]
+    for r, want in zip(recs, pixels["test"]):
+        np.testing.assert_array_equal(_hwc(r.pixels), want)
+    assert len(load_images(DataSpec.parse(str(tmp_path / "wds"), role="train"))) == 3
