@@ -523,7 +523,10 @@ def _to_srgb(img, name: str, notes: dict | None, apply: bool = True):
 def _is_16_bit_colour(img) -> bool:
     """Whether Pillow opened ``img`` (not yet loaded) as colour that it would read at 8 bits of 16: a PNG or
     TIFF stored as RGB or RGBA with 16 bits per sample (its raw mode ``RGB;16B``, ``RGBA;16L``, …), or a PNG
-    of 16-bit grey with alpha (``LA;16B``, which Pillow opens as RGBA)."""
+    of 16-bit grey with alpha (``LA;16B``, which Pillow opens as RGBA), or a colour PPM of more than 8 bits
+    (maxval > 255: dcraw's ``-4`` output, 10/12-bit camera data), which Pillow scales down to 8 bits."""
+    if img.format == "PPM" and img.mode == "RGB":
+        return _ppm_maxval(img) > 255
     if img.format not in ("PNG", "TIFF") or img.mode not in ("RGB", "RGBA"):
         return False
     if img.format == "TIFF":  # BitsPerSample: a planar file's tiles read one 8-bit plane each ("R")
@@ -534,6 +537,31 @@ def _is_16_bit_colour(img) -> bool:
     args = img.tile[0][3]
     raw = args if isinstance(args, str) else args[0] if isinstance(args, tuple) and args else ""
     return isinstance(raw, str) and raw.startswith(("RGB;16", "RGBA;16", "LA;16"))
+
+
+def _ppm_maxval(img) -> int:
+    """A PPM's maxval, as Pillow's decoder has it (its tile's arguments; 255 where it uses the plain raw one)."""
+    args = img.tile[0][3] if getattr(img, "tile", None) else None
+    return int(args[1]) if isinstance(args, tuple) and len(args) == 2 and isinstance(args[1], int) else 255
+
+
+def _read_ppm(data: bytes | None, path) -> np.ndarray:
+    """A colour PPM of maxval > 255 (binary P6: big-endian 16-bit samples; plain P3: decimal text) → (H, W, 3)
+    float64 in [0, 1], value / maxval (as Pillow scales a grey one's), by its own header."""
+    raw = data if data is not None else Path(path).read_bytes()
+    head = re.match(rb"(P[36])((?:\s+|#[^\n]*\n)+)(\d+)((?:\s+|#[^\n]*\n)+)(\d+)((?:\s+|#[^\n]*\n)+)(\d+)\s", raw)
+    if head is None:
+        raise ValueError("a PPM header that is not 'P6|P3 width height maxval'")
+    w, h, maxval = int(head[3]), int(head[5]), int(head[7])
+    if raw[:2] == b"P6":
+        arr = np.frombuffer(raw, dtype=">u2", count=h * w * 3, offset=head.end())
+    else:  # P3: whitespace-separated numbers, comments (#…) allowed
+        arr = np.array(re.sub(rb"#[^\n]*", b" ", raw[head.end():]).split()[: h * w * 3], dtype=np.int64)
+        if arr.size < h * w * 3:
+            raise ValueError(f"a plain PPM with {arr.size} of its {h * w * 3} samples")
+    if arr.max(initial=0) > maxval:
+        raise ValueError(f"PPM samples above its maxval {maxval}")
+    return arr.reshape(h, w, 3).astype(np.float64) / maxval
 
 
 #: EXIF orientation → the numpy operation on an (H, W, C) array that Pillow's exif_transpose does
@@ -549,6 +577,8 @@ def _read_16_bit_colour(img, data: bytes | None, path, orientation: int = 1) -> 
     (as Pillow read it off ``img``) applied as :func:`pil_to_tensor` applies it. Raises (``ValueError``,
     ``ImportError``, a decoder's error) where no decoder here gives 16 bits (a torchvision whose decode_png
     refuses 16-bit files, tifffile absent, a layout it does not read): the caller keeps Pillow's 8-bit read."""
+    if img.format == "PPM":
+        return torch.from_numpy(_read_ppm(data, path).astype(np.float32)).permute(2, 0, 1).contiguous()
     if img.format == "PNG":
         raw = data if data is not None else Path(path).read_bytes()
         with warnings.catch_warnings():  # torchvision's notice that its image I/O is deprecated: not the file's

@@ -395,3 +395,26 @@ def test_a_local_copy_of_a_webdataset_hub_dataset_is_read_with_its_splits(tmp_pa
     for r, want in zip(recs, pixels["test"]):
         np.testing.assert_array_equal(_hwc(r.pixels), want)
     assert len(load_images(DataSpec.parse(str(tmp_path / "wds"), role="train"))) == 3
+
+
+# ------------------------------------------------------------------------------------------------
+# PPM of more than 8 bits
+# ------------------------------------------------------------------------------------------------
+def test_a_colour_ppm_of_more_than_8_bits_keeps_its_precision(tmp_path):
+    """dcraw -4's 16-bit PPM, a 10-bit camera PPM (binary or plain): Pillow scales colour PPM to 8 bits, so 1024
+    or 65536 levels were scored as 256, unsaid, while a 16-bit grey PGM was read at 16. Now read as value /
+    maxval in float32; an 8-bit PPM is read as before (uint8)."""
+    from PIL import Image
+
+    v = (np.arange(16 * 24 * 3).reshape(16, 24, 3) % 1024).astype(np.int64)
+    (tmp_path / "ten.ppm").write_bytes(b"P6\n# camera\n24 16\n1023\n" + v.astype(">u2").tobytes())
+    (tmp_path / "plain.ppm").write_bytes(b"P3\n24 16\n1023\n" + " ".join(map(str, v.ravel())).encode() + b"\n")
+    (tmp_path / "deep.ppm").write_bytes(b"P6 24 16 65535\n" + (v * 64).astype(">u2").tobytes())
+    eight = np.random.default_rng(11).integers(0, 256, (16, 24, 3), dtype=np.uint8)
+    Image.fromarray(eight).save(tmp_path / "eight.ppm")
+    px = {r.image_id: r.pixels for r in load_images(DataSpec(str(tmp_path)))}
+    for name, want in (("ten", v / 1023), ("plain", v / 1023), ("deep", v * 64 / 65535)):
+        assert px[name].dtype == torch.float32, name
+        np.testing.assert_allclose(_hwc(px[name]), want, atol=1e-7, err_msg=name)
+    assert px["eight"].dtype == torch.uint8
+    np.testing.assert_array_equal(_hwc(px["eight"]), eight)
