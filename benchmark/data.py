@@ -397,6 +397,9 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
     if data is None:
         if not path:
             raise ValueError("empty image cell (neither bytes nor a path)")
+        if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", str(path)):  # a hub dataset of image URLs (LAION-style)
+            raise ValueError("a URL: images are not downloaded here (download them, then pass their folder or a "
+                             "column of local paths)")
         path = find_file(path, base)
     if (len(data) if data is not None else Path(path).stat().st_size) == 0:
         raise ValueError("empty file (0 bytes)")
@@ -1241,7 +1244,7 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
     arrays = _array_dtype(ds.features[col]) if _is_pixel_array(ds.features[col]) else None
     if arrays:  # pixels as nested lists: read them as numpy arrays (of their column's type, which numpy may widen)
         ds = ds.with_format("numpy", columns=[col], output_all_columns=True)
-    records, keys, bad, small, notes = [], [], [], [], {}
+    records, keys, bad, small, notes, whys = [], [], [], [], {}, {}
     for i, row in enumerate(ds):
         if spec.max_images is not None and len(records) >= spec.max_images:
             break
@@ -1254,7 +1257,9 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
             pixels = decode_image(value, where, base, notes)
         except Exception as exc:  # noqa: BLE001 - PIL raises many types for bad files
             bad.append(where)
-            log.warning("skipping %s: %s", f"unreadable image {path}" if path else f"row {i}", exc)
+            whys.setdefault(" ".join(str(exc).split()), where)
+            if len(bad) <= MAX_NAMED_UNREADABLE:
+                log.warning("skipping %s: %s", f"unreadable image {path}" if path else f"row {i}", exc)
             continue
         if min(pixels.shape[-2:]) < MIN_IMAGE_SIDE:
             small.append(f"{Path(path).name if path else where} ({pixels.shape[-2]}×{pixels.shape[-1]})")
@@ -1295,13 +1300,27 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
             also = f"; {len(bad)} unreadable" if bad else ""
             raise UserError(f"every image in {spec} is smaller than {MIN_IMAGE_SIDE} px on a side "
                             f"({', '.join(small[:5])}{', …' if len(small) > 5 else ''}{also})")
-        what = f" ({len(bad)} unreadable files)" if bad else ""
+        why = next(iter(whys), "")
+        shared = "every one" if len(whys) == 1 else Path(str(whys.get(why, ""))).name
+        what = f" ({len(bad)} unreadable files{_logged(bad)}; {shared}: {why})" if bad else ""
         raise UserError(f"dataset {spec} contains no readable image{what}")
     if bad:
-        log.warning("%s: loaded %d of %d image files; %d unreadable: %s", spec, len(records),
-                    len(records) + len(small) + len(bad), len(bad),
+        log.warning("%s: loaded %d of %d image files; %d unreadable%s: %s", spec, len(records),
+                    len(records) + len(small) + len(bad), len(bad), _logged(bad),
                     ", ".join(map(str, bad[:5])) + (", …" if len(bad) > 5 else ""))
     return [ImageRecord(image_id, px) for image_id, px in zip(_distinct_ids(keys), records)]
+
+
+#: unreadable files (or cells) of one source logged one by one with their reason; the rest are counted only (a
+#: dataset of 100 000 image URLs, a folder of damaged files: one line each flooded the log)
+MAX_NAMED_UNREADABLE = 20
+
+
+def _logged(bad: list) -> str:
+    """What the per-file lines said of ``bad``: all, or the first :data:`MAX_NAMED_UNREADABLE`."""
+    if len(bad) <= MAX_NAMED_UNREADABLE:
+        return ""
+    return f" (the first {MAX_NAMED_UNREADABLE} logged above with their reason)"
 
 
 def _few(named: list[tuple], n: int = 5) -> str:

@@ -418,3 +418,27 @@ def test_a_colour_ppm_of_more_than_8_bits_keeps_its_precision(tmp_path):
         np.testing.assert_allclose(_hwc(px[name]), want, atol=1e-7, err_msg=name)
     assert px["eight"].dtype == torch.uint8
     np.testing.assert_array_equal(_hwc(px["eight"]), eight)
+
+
+# ------------------------------------------------------------------------------------------------
+# a dataset of image URLs; many unreadable files
+# ------------------------------------------------------------------------------------------------
+def test_a_column_of_image_urls_says_urls_are_not_downloaded_in_one_line(tmp_path, caplog):
+    """A LAION-style dataset (a column of https:// image URLs) logged one 'no such file: https:/host/…' per row (the
+    URL mangled into a path; 100 000 rows, 100 000 lines) and ended 'contains no readable image (N unreadable
+    files)'. Now each says it is a URL, at most MAX_NAMED_UNREADABLE are logged, and the error line says why."""
+    import datasets
+
+    from benchmark.data import MAX_NAMED_UNREADABLE
+    from benchmark.errors import UserError
+
+    n = MAX_NAMED_UNREADABLE + 15
+    urls = [f"https://example.org/img/{i}.jpg" for i in range(n)]
+    datasets.Dataset.from_dict({"image": urls}).save_to_disk(str(tmp_path / "urls"))
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"), pytest.raises(UserError) as err:
+        load_images(DataSpec(str(tmp_path / "urls")))
+    per_file = [r for r in caplog.records if r.getMessage().startswith("skipping")]
+    assert len(per_file) == MAX_NAMED_UNREADABLE
+    assert "https://example.org/img/0.jpg: a URL" in per_file[0].getMessage()
+    line = str(err.value)
+    assert "\n" not in line and f"{n} unreadable" in line and "every one: a URL" in line and "download" in line
