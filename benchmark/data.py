@@ -1199,6 +1199,17 @@ def _image_column(ds, spec: DataSpec) -> str:
     pick = next((n for n in preferred if n in arrays), arrays[0] if len(arrays) == 1 else None)
     if pick is not None:
         return pick
+    # under another name (image_bytes, filepath, jpg, …): the one binary column, else the one column of strings
+    # whose first value is a path with an image suffix; said, with how to name another
+    binary = [n for n, f in ds.features.items() if getattr(f, "dtype", None) in ("binary", "large_binary")]
+    exts = image_extensions()
+    paths = [n for n, f in ds.features.items() if getattr(f, "dtype", None) in ("string", "large_string")
+             and len(ds) and isinstance(v := ds[0][n], str) and Path(v.strip()).suffix.lower() in exts]
+    pick = binary[0] if len(binary) == 1 else paths[0] if len(paths) == 1 and not binary else None
+    if pick is not None:
+        log.info("%s: reading images from column %r (%s; name another with '#COLUMN')", spec, pick,
+                 "encoded image bytes" if binary else "file paths")
+        return pick
     other = [f"{n!r} holds arrays of {_array_dtype(f)}" for n, f in ds.features.items() if _array_dtype(f)]
     if other:  # numpy images of a type that is not read (int64, int32, …): the column is there, its type is not
         raise UserError(f"dataset {spec.source!r} has no image column read here: {', '.join(other[:3])}; pixel "

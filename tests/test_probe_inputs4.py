@@ -442,3 +442,30 @@ def test_a_column_of_image_urls_says_urls_are_not_downloaded_in_one_line(tmp_pat
     assert "https://example.org/img/0.jpg: a URL" in per_file[0].getMessage()
     line = str(err.value)
     assert "\n" not in line and f"{n} unreadable" in line and "every one: a URL" in line and "download" in line
+
+
+# ------------------------------------------------------------------------------------------------
+# an image column under another name
+# ------------------------------------------------------------------------------------------------
+def test_an_image_column_under_another_name_is_found(tmp_path):
+    """A dataset with its images as bytes in 'image_bytes' or as paths in 'filepath' (beside a caption or a label)
+    was 'has no image column; name one with #COLUMN': the one binary column, or the one column of image paths,
+    is read."""
+    import datasets
+    from PIL import Image
+
+    rng = np.random.default_rng(12)
+    files, raw = [], []
+    for i in range(2):
+        rgb = rng.integers(0, 256, (16, 24, 3), dtype=np.uint8)
+        Image.fromarray(rgb).save(tmp_path / f"im{i}.png")
+        files.append(str(tmp_path / f"im{i}.png"))
+        raw.append(rgb)
+    datasets.Dataset.from_dict({"image_bytes": [Path(f).read_bytes() for f in files], "label": [0, 1]}
+                               ).save_to_disk(str(tmp_path / "b"))
+    datasets.Dataset.from_dict({"caption": ["a cat", "a dog"], "filepath": files}).save_to_disk(str(tmp_path / "p"))
+    for name in ("b", "p"):
+        recs = load_images(DataSpec(str(tmp_path / name)))
+        assert len(recs) == 2, name
+        for r, want in zip(recs, raw):
+            np.testing.assert_array_equal(_hwc(r.pixels), want)
