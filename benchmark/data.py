@@ -877,8 +877,9 @@ _HEIF = f"HEIC/HEIF photo, {_HEIF_WHY}"
 _RAW = "camera RAW file, not decoded (develop it into a 16-bit TIFF or PNG)"
 #: suffixes of photographs that are not read, with the reason a folder gives for skipping them (not 'not an
 #: image'): a phone's HEIC (Pillow reads it only with the pillow-heif plugin; with it registered, the suffix is
-#: one of :func:`image_extensions` and the file is read) and cameras' RAW files
-_NOT_DECODED = {".heic": _HEIF, ".heif": _HEIF, ".hif": _HEIF,
+#: one of :func:`image_extensions` and the file is read), cameras' RAW files and HDR renders
+_HDR = "HDR image (OpenEXR/Radiance), not decoded: tone-map it into [0, 1] and save a 16-bit or float TIFF"
+_NOT_DECODED = {".heic": _HEIF, ".heif": _HEIF, ".hif": _HEIF, ".exr": _HDR, ".hdr": _HDR,
                 **dict.fromkeys((".dng", ".cr2", ".cr3", ".nef", ".nrw", ".arw", ".raf", ".orf", ".rw2", ".pef",
                                  ".srw", ".x3f", ".3fr", ".iiq", ".rwl", ".erf", ".kdc", ".mrw"), _RAW)}
 
@@ -1004,6 +1005,10 @@ def folder_dataset(spec: DataSpec):
     return datasets.Dataset.from_dict({"image": [str(f) for f in files], "image_id": ids}, features=features)
 
 
+#: archive suffixes: a source given as one is told to unpack it (a benchmark's Set5.zip, a dataset's .tar.gz)
+_ARCHIVES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".7z", ".rar")
+
+
 def _no_revision(spec: DataSpec, what: str) -> None:
     if spec.revision:
         raise UserError(f"{what} has no revisions: drop '@{spec.revision}' from {str(spec)!r} "
@@ -1026,6 +1031,9 @@ def load_raw(spec: DataSpec):
             ds = ds.filter(lambda s: s == spec.split, input_columns="split")
         return ds
     if kind == "file":
+        if spec.source.lower().endswith(_ARCHIVES):
+            raise UserError(f"{spec.source} is an archive: unpack it (e.g. unzip / tar -xf) and pass the folder of "
+                            "images it holds")
         raise UserError(f"{spec.source} is a file, not a dataset: a source is an image folder, a saved dataset "
                         "(a folder written by save_to_disk) or a hub id")
     if kind == "missing-path":

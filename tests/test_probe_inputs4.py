@@ -469,3 +469,27 @@ def test_an_image_column_under_another_name_is_found(tmp_path):
         assert len(recs) == 2, name
         for r, want in zip(recs, raw):
             np.testing.assert_array_equal(_hwc(r.pixels), want)
+
+
+def test_hdr_renders_are_named_as_such_not_as_non_images(tmp_path, caplog):
+    """An OpenEXR or Radiance .hdr file in a folder was skipped as 'not an image'."""
+    from PIL import Image
+
+    (tmp_path / "render.exr").write_bytes(b"v/1\x01" + b"\x00" * 64)
+    (tmp_path / "sky.hdr").write_bytes(b"#?RADIANCE\n" + b"\x00" * 64)
+    Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(tmp_path / "ok.png")
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        assert [r.image_id for r in load_images(DataSpec(str(tmp_path)))] == ["ok"]
+    assert "2 HDR image (OpenEXR/Radiance), not decoded" in caplog.text and "render.exr" in caplog.text
+
+
+@pytest.mark.parametrize("name", ["Set5.zip", "DIV2K_valid_HR.tar.gz"])
+def test_an_archive_given_as_a_source_is_told_to_be_unpacked(tmp_path, name):
+    """--test-data Set5.zip (a benchmark as downloaded) was 'is a file, not a dataset: a source is an image
+    folder, …': now it says to unpack it."""
+    from benchmark.data import load_raw
+    from benchmark.errors import UserError
+
+    (tmp_path / name).write_bytes(b"PK\x03\x04" + b"\x00" * 32)
+    with pytest.raises(UserError, match="is an archive: unpack it"):
+        load_raw(DataSpec.parse(str(tmp_path / name), role="test"))
