@@ -336,6 +336,8 @@ def pil_to_tensor(img, name: str = "image", notes: dict | None = None) -> torch.
     tag = getattr(img, "tag_v2", None)  # a TIFF's BitsPerSample (exif_transpose's copy has no tags)
     bits = tag.get(258) if tag is not None else None
     bits = max(bits) if isinstance(bits, tuple) and bits else bits
+    # PhotometricInterpretation 0 (WhiteIsZero: scanners, radiographs): Pillow inverts 8-bit such files, not 16-bit
+    white_is_zero = tag is not None and tag.get(262) == 0 and img.mode.startswith("I;16")
     img = ImageOps.exif_transpose(img)
     if img.info.get("icc_profile"):
         img = _to_srgb(img, name, notes)
@@ -350,7 +352,7 @@ def pil_to_tensor(img, name: str = "image", notes: dict | None = None) -> torch.
         if arr.size and (arr.min() < 0 or arr.max() > 65535):
             raise ValueError(f"integer pixels outside the 16-bit range [0, 65535] (min {arr.min():.0f}, "
                              f"max {arr.max():.0f}): convert the image to 8 or 16 bits")
-        arr = (arr / 65535.0).astype(np.float32)
+        arr = ((65535.0 - arr if white_is_zero else arr) / 65535.0).astype(np.float32)
         return torch.from_numpy(arr).expand(3, *arr.shape).contiguous()
     if mode == "F":  # a float image must already be in [0, 1]: never silently clipped (load_images skips it)
         arr = np.array(img, dtype=np.float32)  # a copy: torch warns on (and must not share) Pillow's read-only buffer
@@ -659,11 +661,11 @@ def _tiff_pillow_cannot_open(data: bytes | None, path, name: str, notes: dict | 
     what = f"{arr.dtype} samples, {arr.shape[-1] if arr.ndim == 3 else '?'} per pixel, {photometric.name}"
     if (arr.ndim != 3 or (axes not in ("YX", "YXS")) or arr.dtype.kind not in "uf"
             or (arr.dtype.kind == "u" and arr.itemsize > 2)
-            or not ((photometric.name == "MINISBLACK" and arr.shape[-1] in (1, 2))
+            or not ((photometric.name in ("MINISBLACK", "MINISWHITE") and arr.shape[-1] in (1, 2))
                     or (photometric.name == "RGB" and arr.shape[-1] in (3, 4)))):
         raise ValueError(f"a TIFF of {what}: not read (grey or RGB, with or without alpha, of 8- or 16-bit integers "
                          "or floats in [0, 1] are): save it as 8- or 16-bit grey or RGB")
-    colour = 1 if photometric.name == "MINISBLACK" else 3
+    colour = 3 if photometric.name == "RGB" else 1
     if arr.shape[-1] > colour and notes is not None:
         alpha = arr[..., colour]
         if alpha.min() < (1.0 if arr.dtype.kind == "f" else np.iinfo(arr.dtype).max):
@@ -680,8 +682,13 @@ def _tiff_pillow_cannot_open(data: bytes | None, path, name: str, notes: dict | 
             raise ValueError(f"{int((~np.isfinite(arr)).sum())} non-finite (NaN/inf) pixels")
         if arr.size and (arr.min() < 0 or arr.max() > 1):
             raise ValueError(f"float pixels outside [0, 1] (min {arr.min():.4g}, max {arr.max():.4g})")
-    elif arr.dtype == np.uint16:
-        arr = (arr.astype(np.float64) / 65535.0).astype(np.float32)
+        if photometric.name == "MINISWHITE":  # WhiteIsZero: 0 is white
+            arr = 1 - arr
+    else:
+        if photometric.name == "MINISWHITE":
+            arr = np.iinfo(arr.dtype).max - arr
+        if arr.dtype == np.uint16:
+            arr = (arr.astype(np.float64) / 65535.0).astype(np.float32)
     if 34675 in tags:  # an ICC profile: not applied to these pixels (said, where it is not sRGB)
         from PIL import Image
 

@@ -493,3 +493,23 @@ def test_an_archive_given_as_a_source_is_told_to_be_unpacked(tmp_path, name):
     (tmp_path / name).write_bytes(b"PK\x03\x04" + b"\x00" * 32)
     with pytest.raises(UserError, match="is an archive: unpack it"):
         load_raw(DataSpec.parse(str(tmp_path / name), role="test"))
+
+
+# ------------------------------------------------------------------------------------------------
+# 16-bit WhiteIsZero TIFF (scanners, radiographs)
+# ------------------------------------------------------------------------------------------------
+def test_a_16_bit_white_is_zero_tiff_is_not_read_as_its_negative(tmp_path):
+    """PhotometricInterpretation WhiteIsZero (a scanner's or an X-ray's 16-bit TIFF): Pillow inverts 8-bit such
+    files but not 16-bit ones, so a 16-bit one was read as its negative (white 0 scored as black), unsaid. Now
+    inverted as the 8-bit one is, little- or big-endian (the latter read by tifffile)."""
+    import tifffile
+
+    v = np.random.default_rng(13).integers(0, 65536, (12, 20)).astype(np.uint16)
+    tifffile.imwrite(tmp_path / "le.tif", v, photometric="miniswhite")
+    tifffile.imwrite(tmp_path / "be.tif", v, photometric="miniswhite", byteorder=">")
+    tifffile.imwrite(tmp_path / "eight.tif", (v >> 8).astype(np.uint8), photometric="miniswhite")
+    px = {r.image_id: r.pixels for r in load_images(DataSpec(str(tmp_path)))}
+    want = np.repeat(((65535 - v.astype(np.float64)) / 65535).astype(np.float32)[..., None], 3, -1)
+    np.testing.assert_array_equal(_hwc(px["le"]), want)
+    np.testing.assert_array_equal(_hwc(px["be"]), want)
+    np.testing.assert_array_equal(_hwc(px["eight"])[..., 0], 255 - (v >> 8).astype(np.uint8))  # Pillow's, as before
