@@ -338,6 +338,10 @@ def pil_to_tensor(img, name: str = "image", notes: dict | None = None) -> torch.
     bits = max(bits) if isinstance(bits, tuple) and bits else bits
     # PhotometricInterpretation 0 (WhiteIsZero: scanners, radiographs): Pillow inverts 8-bit such files, not 16-bit
     white_is_zero = tag is not None and tag.get(262) == 0 and img.mode.startswith("I;16")
+    signed = tag.get(339) if tag is not None else None  # SampleFormat: 2 = signed integers
+    if signed == 2 or (isinstance(signed, tuple) and 2 in signed):  # Pillow reads int8 as uint8: -1 became 255
+        raise ValueError(f"signed {bits or ''}-bit integer pixels: no scale to read them on (unsigned 8- and 16-bit "
+                         "and float in [0, 1] are read; convert it to one of those)")
     img = ImageOps.exif_transpose(img)
     if img.info.get("icc_profile"):
         img = _to_srgb(img, name, notes)

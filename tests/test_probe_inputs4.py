@@ -513,3 +513,19 @@ def test_a_16_bit_white_is_zero_tiff_is_not_read_as_its_negative(tmp_path):
     np.testing.assert_array_equal(_hwc(px["le"]), want)
     np.testing.assert_array_equal(_hwc(px["be"]), want)
     np.testing.assert_array_equal(_hwc(px["eight"])[..., 0], 255 - (v >> 8).astype(np.uint8))  # Pillow's, as before
+
+
+def test_a_signed_integer_tiff_is_refused_in_one_line_not_read_wrapped(tmp_path, caplog):
+    """A signed 8-bit TIFF (SampleFormat 2) was read by Pillow as unsigned bytes: -1 became 255, -100 156,
+    unsaid; a signed 16-bit one with no negative value was read on the unsigned 16-bit scale. Both have no
+    known scale: skipped by name, with what to do, as 32-bit integer TIFFs are."""
+    import tifffile
+
+    rng = np.random.default_rng(14)
+    tifffile.imwrite(tmp_path / "s8.tif", rng.integers(-100, 100, (12, 20)).astype(np.int8))
+    tifffile.imwrite(tmp_path / "s16.tif", rng.integers(0, 30000, (12, 20)).astype(np.int16))
+    tifffile.imwrite(tmp_path / "ok.tif", rng.integers(0, 255, (12, 20)).astype(np.uint8))
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        assert [r.image_id for r in load_images(DataSpec(str(tmp_path)))] == ["ok"]
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("skipping unreadable image")]
+    assert len(lines) == 2 and all("signed" in ln and "no scale" in ln for ln in lines)
