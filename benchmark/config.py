@@ -1119,12 +1119,12 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
 
 def check_metric_sizes(metric_names, test_specs: tuple[DataSpec, ...], data) -> None:
     """Say, when the grid is planned, which metrics the test images are too small for (a side under
-    :func:`benchmark.metrics.min_side` once cut to multiples of :data:`benchmark.runner.TEST_MULTIPLE`): one no
+    :func:`benchmark.metrics.min_side` once cut to multiples of :data:`benchmark.data.TEST_MULTIPLE`): one no
     image fits scores nothing in any run (a WARNING: every run would train for it and its column stay empty,
     said only by the leaderboard's note afterwards); one some images do not fit leaves those out of its
     means (INFO)."""
+    from benchmark.data import TEST_MULTIPLE
     from benchmark.metrics import min_side
-    from benchmark.runner import TEST_MULTIPLE
 
     log = logging.getLogger(__name__)
     sides = [(r.image_id, min(n - n % TEST_MULTIPLE for n in r.size)) for s in test_specs for r in data.images(s)]

@@ -76,8 +76,11 @@ SKIMAGE_MEDICAL = {"immunohistochemistry": "test", "retina": "train", "cell": "t
 EMBEDDED = {"skimage": {**SKIMAGE_NATURAL, **SKIMAGE_MEDICAL},
             "skimage-natural": SKIMAGE_NATURAL, "skimage-medical": SKIMAGE_MEDICAL}
 #: images with a side under this are skipped when loaded: no task can use them (test images are cut to
-#: multiples of 8 px, benchmark.runner.TEST_MULTIPLE; a training crop is ≥ 8 px, benchmark.config.MIN_CROP)
+#: multiples of 8 px, TEST_MULTIPLE; a training crop is ≥ 8 px, benchmark.config.MIN_CROP)
 MIN_IMAGE_SIDE = 8
+#: test images are cropped to multiples of this so every task scores the same pixels (benchmark.runner uses it;
+#: here so that planning, benchmark.config, can say which metrics the cut images are too small for)
+TEST_MULTIPLE = 8
 
 
 @dataclass(frozen=True)
@@ -387,6 +390,7 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
     (:func:`_tiff_pillow_cannot_open`)."""
     from PIL import Image, UnidentifiedImageError
 
+    pillow_plugins()
     if value is None:
         raise ValueError("empty image cell")
     if hasattr(value, "mode"):  # already a PIL image
@@ -854,11 +858,37 @@ def _hub_error(spec: DataSpec, exc: Exception) -> UserError:
     return UserError(f"cannot load dataset {spec.source!r}: {first}")
 
 
+@functools.lru_cache(maxsize=1)
+def pillow_plugins() -> tuple[str, ...]:
+    """Register the installed Pillow plugins for formats Pillow lacks — pillow-heif (HEIC/HEIF, a phone's
+    photos) and pillow-jxl-plugin (JPEG XL) — once per process; the names of those registered. Installing
+    pillow-heif alone does not make Pillow read HEIC (its opener must be registered), so the advice to install
+    it was not enough before this was called by :func:`image_extensions` and :func:`decode_image`."""
+    done = []
+    try:
+        import pillow_heif
+
+        pillow_heif.register_heif_opener()
+        done.append("pillow_heif")
+    except Exception:  # noqa: BLE001 - not installed, or a release that fails to load: HEIC named as not read
+        pass
+    try:
+        import pillow_jxl  # noqa: F401 - registers its plugin when imported
+
+        done.append("pillow_jxl")
+    except Exception:  # noqa: BLE001 - as above
+        pass
+    return tuple(done)
+
+
 def image_extensions() -> frozenset[str]:
     """File suffixes read as images in a folder: those of ``datasets``' imagefolder builder and every one
-    this Pillow can open (``datasets``' list is fixed: it lacks AVIF, QOI, PFM and MPO, which Pillow reads);
-    not HDF5 (``.h5``: data files, for which Pillow has only a stub) nor formats Pillow only writes (PDF)."""
+    this Pillow can open (``datasets``' list is fixed: it lacks AVIF, QOI, PFM and MPO, which Pillow reads),
+    with the installed plugins' (:func:`pillow_plugins`: HEIC, JPEG XL); not HDF5 (``.h5``: data files, for
+    which Pillow has only a stub) nor formats Pillow only writes (PDF)."""
     from PIL import Image
+
+    pillow_plugins()
 
     exts: set[str] = set()
     try:
@@ -890,7 +920,8 @@ _RAW = "camera RAW file, not decoded (develop it into a 16-bit TIFF or PNG)"
 #: image'): a phone's HEIC (Pillow reads it only with the pillow-heif plugin; with it registered, the suffix is
 #: one of :func:`image_extensions` and the file is read), cameras' RAW files and HDR renders
 _HDR = "HDR image (OpenEXR/Radiance), not decoded: tone-map it into [0, 1] and save a 16-bit or float TIFF"
-_NOT_DECODED = {".heic": _HEIF, ".heif": _HEIF, ".hif": _HEIF, ".exr": _HDR, ".hdr": _HDR,
+_JXL = "JPEG XL image, which no decoder here reads (pip install pillow-jxl-plugin, or export it as PNG)"
+_NOT_DECODED = {".heic": _HEIF, ".heif": _HEIF, ".hif": _HEIF, ".exr": _HDR, ".hdr": _HDR, ".jxl": _JXL,
                 **dict.fromkeys((".dng", ".cr2", ".cr3", ".nef", ".nrw", ".arw", ".raf", ".orf", ".rw2", ".pef",
                                  ".srw", ".x3f", ".3fr", ".iiq", ".rwl", ".erf", ".kdc", ".mrw"), _RAW)}
 
@@ -1287,7 +1318,7 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
             pixels = decode_image(value, where, base, notes)
         except Exception as exc:  # noqa: BLE001 - PIL raises many types for bad files
             bad.append(where)
-            whys.setdefault(" ".join(str(exc).split()), where)
+            whys.setdefault(" ".join(str(exc).split()) or type(exc).__name__, where)
             if len(bad) <= MAX_NAMED_UNREADABLE:
                 log.warning("skipping %s: %s", f"unreadable image {path}" if path else f"row {i}", exc)
             continue

@@ -529,3 +529,42 @@ def test_a_signed_integer_tiff_is_refused_in_one_line_not_read_wrapped(tmp_path,
         assert [r.image_id for r in load_images(DataSpec(str(tmp_path)))] == ["ok"]
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("skipping unreadable image")]
     assert len(lines) == 2 and all("signed" in ln and "no scale" in ln for ln in lines)
+
+
+def test_an_installed_heif_plugin_is_registered_so_heic_photos_are_read(tmp_path, monkeypatch):
+    """The advice for HEIC was 'pip install pillow-heif', but installing it does not make Pillow read HEIC: its
+    opener must be registered, which nothing did, so the photos stayed skipped. Now an installed pillow_heif is
+    registered before a folder is listed (here a stand-in module whose opener reads a stand-in HEIC file)."""
+    import sys
+    import types
+
+    from PIL import Image, ImageFile
+
+    from benchmark import data
+
+    class FakeHeif(ImageFile.ImageFile):
+        format = "FAKEHEIF"
+
+        def _open(self):  # the stand-in file: the HEIC header, then raw RGB pixels
+            self._mode, self._size = "RGB", (24, 16)
+            self.tile = [ImageFile._Tile("raw", (0, 0, 24, 16), len(_heic_bytes()), ("RGB", 0, 1))]
+
+    registered = []
+
+    def register_heif_opener():
+        Image.register_open("FAKEHEIF", FakeHeif, lambda head: head[4:12] == b"ftypheic")
+        Image.register_extensions("FAKEHEIF", [".heic"])
+        registered.append(True)
+
+    monkeypatch.setitem(sys.modules, "pillow_heif", types.SimpleNamespace(register_heif_opener=register_heif_opener))
+    data.pillow_plugins.cache_clear()
+    try:
+        (tmp_path / "IMG_0001.HEIC").write_bytes(_heic_bytes() + bytes([10, 200, 30]) * (24 * 16))
+        (rec,) = load_images(DataSpec(str(tmp_path)))
+        assert registered and rec.image_id == "IMG_0001"
+        assert rec.pixels[:, 0, 0].tolist() == [10, 200, 30]
+    finally:
+        Image.OPEN.pop("FAKEHEIF", None)
+        Image.ID[:] = [i for i in Image.ID if i != "FAKEHEIF"]
+        Image.EXTENSION.pop(".heic", None)
+        data.pillow_plugins.cache_clear()
