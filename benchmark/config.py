@@ -1145,4 +1145,34 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
     resolved = [resolve(c, data, dtype) for c in configs]
     for train_specs, test_specs in dict.fromkeys((c.train_data, c.test_data) for c in resolved):
         data.overlap(train_specs, test_specs)  # a WARNING with the count where test images are training images
+    for test_specs in dict.fromkeys(c.test_data for c in resolved):
+        check_metric_sizes(s.metrics, test_specs, data)
     return resolved, tuple(s.metrics), s.device
+
+
+def check_metric_sizes(metric_names, test_specs: tuple[DataSpec, ...], data) -> None:
+    """Say, when the grid is planned, which metrics the test images are too small for (a side under
+    :func:`benchmark.metrics.min_side` once cut to multiples of :data:`benchmark.data.TEST_MULTIPLE`): one no
+    image fits scores nothing in any run (a WARNING: every run would train for it and its column stay empty,
+    said only by the leaderboard's note afterwards); one some images do not fit leaves those out of its
+    means (INFO)."""
+    from benchmark.data import TEST_MULTIPLE
+    from benchmark.metrics import min_side
+
+    log = logging.getLogger(__name__)
+    sides = [(r.image_id, min(n - n % TEST_MULTIPLE for n in r.size)) for s in test_specs for r in data.images(s)]
+    if not sides:
+        return
+    where = " + ".join(map(str, test_specs))
+    largest = max(side for _, side in sides)
+    for name in dict.fromkeys(metric_names):
+        need = min_side(name)
+        small = [f"{i} ({side} px)" for i, side in sides if side < need]
+        if len(small) == len(sides):
+            log.warning("metric %s needs ≥ %d px per side and no test image of %s is that large (largest short side "
+                        "%d px, cut to multiples of %d): it will score nothing in this grid; test on larger images "
+                        "or drop it from --metrics", name, need, where, largest, TEST_MULTIPLE)
+        elif small:
+            log.info("metric %s needs ≥ %d px per side: %d of %d test images of %s are smaller and left out of its "
+                     "means: %s", name, need, len(small), len(sides), where,
+                     ", ".join(small[:5]) + (", …" if len(small) > 5 else ""))

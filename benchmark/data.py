@@ -8,7 +8,8 @@ One loader (:func:`load_images`) for four kinds of source, all through Hugging F
 * a local image folder (every image file under it, by :func:`folder_files`, as a ``datasets.Dataset``);
 * a dataset saved with ``Dataset.save_to_disk`` / ``DatasetDict.save_to_disk``;
 * a local copy of a hub dataset's files (``huggingface-cli download owner/name --repo-type dataset
-  --local-dir DIR``: parquet or arrow shards, no image file), read by ``datasets`` with its splits;
+  --local-dir DIR``: parquet or arrow shards, or WebDataset ``.tar`` shards, no image file), read by ``datasets``
+  with its splits;
 * any hub dataset id, with split, image column and revision. Offline (``HF_HUB_OFFLINE=1``) a
   hub id that is not cached fails at once with a one-line :class:`UserError`.
 
@@ -16,8 +17,8 @@ A source is written ``SOURCE[@REVISION][:SPLIT][#COLUMN]``, e.g. ``skimage:test`
 ``/data/photos``, ``owner/name@main:train#image``. A hub id may carry a config name as a third
 path segment: ``eugenesiow/Div2k/bicubic_x4:train#hr``. An image column may hold images,
 encoded image files (binary, or a ``{bytes, path}`` struct), file paths (strings; a relative
-path is looked up in the saved dataset's folder, then the cwd) or uint8 pixel arrays
-(:func:`_is_pixel_array`: ``Dataset.from_dict`` of numpy images); of several image columns,
+path is looked up in the saved dataset's folder, then the cwd) or pixel arrays of uint8, uint16 or floats in
+[0, 1] (:func:`_is_pixel_array`: ``Dataset.from_dict`` of numpy images); of several image columns,
 ``image``/``img``/``hr`` is taken, else ``#COLUMN`` must name one.
 An existing path is one name whatever it contains (``with#hash``, ``at@sign``). Only hub ids
 have revisions; only hub ids, embedded sets, folders (a top-level sub-folder), a hub dataset's local
@@ -29,11 +30,15 @@ ambiguous, the error lists the splits.
 Every image becomes a (3, H, W) tensor: uint8 for 8-bit sources, float32 in [0, 1] for 16-bit
 greyscale, 16-bit colour (PNG through torchvision's decoder, TIFF through tifffile, or OpenCV's libtiff
 for the codecs tifffile lacks, LZW among them: Pillow would keep the high byte only) or float sources
-(:func:`to_float` turns either into float32 in [0, 1]).
+(:func:`to_float` turns either into float32 in [0, 1]); a TIFF Pillow does not open (16-bit grey + alpha, float
+RGB) is read by tifffile (:func:`_tiff_pillow_cannot_open`).
 EXIF orientation is applied; L/LA/P/RGBA/CMYK/I;16/F modes are converted (alpha is dropped,
 greyscale is replicated to three channels; images with transparent pixels are named in a warning);
 of an animation or a multi-page file the first frame is used, and the files named in a warning.
-ICC colour profiles are not applied: pixels are read as stored. Unreadable files and images under
+An 8-bit image's ICC colour profile other than sRGB (Adobe RGB, Display P3, ProPhoto, a CMYK press profile) is
+applied (converted to sRGB by littleCMS, as a colour-managed viewer shows it), the files named in a warning; no
+profile or an sRGB one leaves the pixels as stored, and a 16-bit/float file's profile is named as not applied.
+Unreadable files and images under
 :data:`MIN_IMAGE_SIDE` px on a side are logged by name and skipped.
 """
 
@@ -71,8 +76,11 @@ SKIMAGE_MEDICAL = {"immunohistochemistry": "test", "retina": "train", "cell": "t
 EMBEDDED = {"skimage": {**SKIMAGE_NATURAL, **SKIMAGE_MEDICAL},
             "skimage-natural": SKIMAGE_NATURAL, "skimage-medical": SKIMAGE_MEDICAL}
 #: images with a side under this are skipped when loaded: no task can use them (test images are cut to
-#: multiples of 8 px, benchmark.runner.TEST_MULTIPLE; a training crop is ≥ 8 px, benchmark.config.MIN_CROP)
+#: multiples of 8 px, TEST_MULTIPLE; a training crop is ≥ 8 px, benchmark.config.MIN_CROP)
 MIN_IMAGE_SIDE = 8
+#: test images are cropped to multiples of this so every task scores the same pixels (benchmark.runner uses it;
+#: here so that planning, benchmark.config, can say which metrics the cut images are too small for)
+TEST_MULTIPLE = 8
 
 
 @dataclass(frozen=True)
@@ -211,13 +219,14 @@ def _is_saved_dataset(p: Path) -> bool:
     return not _holds_image_file(p)
 
 
-#: suffixes of a hub dataset's data files (what ``huggingface-cli download`` of a parquet/arrow dataset leaves)
-DATA_FILE_SUFFIXES = (".parquet", ".arrow")
+#: suffixes of a hub dataset's data files (what ``huggingface-cli download`` of a parquet/arrow dataset leaves, or
+#: of a WebDataset one: ``.tar`` shards of ``<key>.jpg``/``<key>.json`` files, which ``datasets`` reads as rows)
+DATA_FILE_SUFFIXES = (".parquet", ".arrow", ".tar")
 
 
 def _is_data_files_folder(p: Path) -> bool:
-    """A folder of a hub dataset's data files (parquet/arrow shards) and no image file: a local copy of a
-    hub dataset, read by ``datasets`` (:func:`load_raw`) rather than as an (empty) image folder."""
+    """A folder of a hub dataset's data files (parquet/arrow/WebDataset tar shards) and no image file: a local copy
+    of a hub dataset, read by ``datasets`` (:func:`load_raw`) rather than as an (empty) image folder."""
     if _holds_image_file(p):  # first: it stops at an image folder's first image
         return False
     for _dirpath, dirnames, filenames in os.walk(p):
@@ -257,7 +266,7 @@ def _no_card_warning():
 def _holds_image_file(root: Path) -> bool:
     exts = image_extensions()
     for _dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        dirnames[:] = [d for d in dirnames if not d.startswith(".") and d not in SYSTEM_FOLDERS]
         if any(Path(f).suffix.lower() in exts and not f.startswith(".") for f in filenames):
             return True
     return False
@@ -315,9 +324,11 @@ def to_float(pixels: torch.Tensor) -> torch.Tensor:
 # --------------------------------------------------------------------------------------------
 # PIL → tensor
 # --------------------------------------------------------------------------------------------
-def pil_to_tensor(img) -> torch.Tensor:
+def pil_to_tensor(img, name: str = "image", notes: dict | None = None) -> torch.Tensor:
     """Any PIL image → (3, H, W): uint8 for 8-bit modes, float32 in [0, 1] for I;16/I/F.
-    EXIF orientation is applied first. Alpha is dropped; greyscale is replicated. Integer greyscale
+    EXIF orientation is applied first, then an 8-bit image's ICC colour profile, where it is not sRGB
+    (:func:`_to_srgb`: ``(name, profile)`` appended to ``notes["icc"]``, or to ``notes["icc-kept"]`` with the
+    reason where it cannot be applied). Alpha is dropped; greyscale is replicated. Integer greyscale
     (``I;16``, ``I``) is read on the 16-bit scale, value / 65535, whatever its content. A float (``F``)
     image with non-finite pixels or values outside [0, 1], an ``I`` image outside [0, 65535] or a 32-bit
     integer TIFF (its scale unknown) is a ``ValueError`` (never clipped or guessed): a folder skips and
@@ -328,7 +339,15 @@ def pil_to_tensor(img) -> torch.Tensor:
     tag = getattr(img, "tag_v2", None)  # a TIFF's BitsPerSample (exif_transpose's copy has no tags)
     bits = tag.get(258) if tag is not None else None
     bits = max(bits) if isinstance(bits, tuple) and bits else bits
+    # PhotometricInterpretation 0 (WhiteIsZero: scanners, radiographs): Pillow inverts 8-bit such files, not 16-bit
+    white_is_zero = tag is not None and tag.get(262) == 0 and img.mode.startswith("I;16")
+    signed = tag.get(339) if tag is not None else None  # SampleFormat: 2 = signed integers
+    if signed == 2 or (isinstance(signed, tuple) and 2 in signed):  # Pillow reads int8 as uint8: -1 became 255
+        raise ValueError(f"signed {bits or ''}-bit integer pixels: no scale to read them on (unsigned 8- and 16-bit "
+                         "and float in [0, 1] are read; convert it to one of those)")
     img = ImageOps.exif_transpose(img)
+    if img.info.get("icc_profile"):
+        img = _to_srgb(img, name, notes)
     mode = img.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
         # 16-bit greyscale (Pillow opens 16-bit PGM/PPM, and some PNG/TIFF, as 32-bit "I"): the scale is the
@@ -340,7 +359,7 @@ def pil_to_tensor(img) -> torch.Tensor:
         if arr.size and (arr.min() < 0 or arr.max() > 65535):
             raise ValueError(f"integer pixels outside the 16-bit range [0, 65535] (min {arr.min():.0f}, "
                              f"max {arr.max():.0f}): convert the image to 8 or 16 bits")
-        arr = (arr / 65535.0).astype(np.float32)
+        arr = ((65535.0 - arr if white_is_zero else arr) / 65535.0).astype(np.float32)
         return torch.from_numpy(arr).expand(3, *arr.shape).contiguous()
     if mode == "F":  # a float image must already be in [0, 1]: never silently clipped (load_images skips it)
         arr = np.array(img, dtype=np.float32)  # a copy: torch warns on (and must not share) Pillow's read-only buffer
@@ -366,14 +385,17 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
     ``notes["frames"]`` when ``notes`` is given (a camera's MPO JPEG, a photo plus its previews, is not
     counted); an image with transparent pixels (alpha < 255: dropped, the colours under it kept) is
     appended to ``notes["transparent"]``, and a 16-bit colour file no decoder here reads at 16 bits (Pillow's
-    8-bit read kept) as ``(name, why)`` to ``notes["8-bit"]`` (logged at once without ``notes``)."""
+    8-bit read kept) as ``(name, why)`` to ``notes["8-bit"]`` (logged at once without ``notes``). A TIFF that
+    Pillow does not open (16-bit grey + alpha, float colour) is read by tifffile
+    (:func:`_tiff_pillow_cannot_open`)."""
     from PIL import Image, UnidentifiedImageError
 
+    pillow_plugins()
     if value is None:
         raise ValueError("empty image cell")
     if hasattr(value, "mode"):  # already a PIL image
-        return pil_to_tensor(value)
-    if isinstance(value, np.ndarray) and value.dtype == np.uint8:  # a pixel array column (_is_pixel_array)
+        return pil_to_tensor(value, name, notes)
+    if isinstance(value, np.ndarray) and value.dtype.name in PIXEL_DTYPES:  # a pixel array column (_is_pixel_array)
         return _array_to_tensor(value)
     if isinstance(value, str):  # a column of file paths
         value = {"bytes": None, "path": value}
@@ -385,6 +407,9 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
     if data is None:
         if not path:
             raise ValueError("empty image cell (neither bytes nor a path)")
+        if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", str(path)):  # a hub dataset of image URLs (LAION-style)
+            raise ValueError("a URL: images are not downloaded here (download them, then pass their folder or a "
+                             "column of local paths)")
         path = find_file(path, base)
     if (len(data) if data is not None else Path(path).stat().st_size) == 0:
         raise ValueError("empty file (0 bytes)")
@@ -396,10 +421,12 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
             img = Image.open(io.BytesIO(data) if data is not None else path)
         except UnidentifiedImageError:  # its own text names a BytesIO object's address, or repeats the path
             if data is not None:
-                head = data[:8]
+                head = data[:12]
             else:
                 with open(path, "rb") as f:
-                    head = f.read(8)
+                    head = f.read(12)
+            if head.startswith((b"II*\x00", b"MM\x00*")):  # a layout Pillow does not open: tifffile's read
+                return _tiff_pillow_cannot_open(data, path, name, notes)
             raise ValueError(_undecodable(head)) from None
         with img:
             # before load(): the raw mode is read off the file's tile, and a 16-bit TIFF's orientation is gone after it
@@ -421,17 +448,98 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
                         notes.setdefault("8-bit", []).append((name, why))
                     else:
                         log.warning("%s: 16-bit colour read at 8 bits (Pillow's high byte): %s", name, why)
+            if pixels is not None and img.info.get("icc_profile"):  # no 16-bit colour transform here: said
+                _to_srgb(img, name, notes, apply=False)
             if pixels is None:
-                pixels = pil_to_tensor(img)
+                pixels = pil_to_tensor(img, name, notes)
     for text in dict.fromkeys(" ".join(str(w.message).split()) for w in caught):
         log.warning("%s: read, with Pillow's warning: %s", name, text)
     return pixels
 
 
+#: an ICC profile's colour space (header) → the Pillow mode its pixels are transformed from, and the image modes
+#: it is applied to (a profile of another space than the pixels' is not applied)
+_ICC_SPACES = {"RGB": ("RGB", ("RGB", "RGBA", "RGBX", "RGBa", "P", "PA", "L", "LA", "La", "1")),
+               "GRAY": ("L", ("L", "LA", "La", "1")), "CMYK": ("CMYK", ("CMYK",))}
+
+
+@functools.lru_cache(maxsize=16)
+def _srgb_transform(icc: bytes):
+    """(littleCMS transform to sRGB or None, the profile's description, its colour space) for an ICC
+    profile. None where the profile is sRGB: its description names sRGB, or it maps a probe of colours (a
+    6×6×6 cube; 256 greys) to within one 8-bit level of themselves, as sRGB's own profile does; pixels
+    tagged so are read as stored. A profile littleCMS cannot read or transform, or of a colour space other
+    than RGB, grey or CMYK, is a ``ValueError``."""
+    from PIL import ImageCms
+
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        desc = " ".join((ImageCms.getProfileDescription(profile) or "").split()) or "no description"
+    except (OSError, ImageCms.PyCMSError, TypeError, ValueError) as exc:
+        raise ValueError(f"its colour profile cannot be read ({_first_line(exc)})") from None
+    space = profile.profile.xcolor_space.strip()
+    if space not in _ICC_SPACES:
+        raise ValueError(f"its colour profile ({desc}) is of the {space} colour space")
+    in_mode = _ICC_SPACES[space][0]
+    if "srgb" in desc.lower():
+        return None, desc, space
+    try:
+        transform = ImageCms.buildTransform(profile, ImageCms.createProfile("sRGB"), in_mode, "RGB")
+    except ImageCms.PyCMSError as exc:
+        raise ValueError(f"its colour profile ({desc}) cannot be applied ({_first_line(exc)})") from None
+    if in_mode != "CMYK":
+        from PIL import Image
+
+        levels = np.arange(256, dtype=np.uint8)
+        cube = np.stack(np.meshgrid(*[levels[::51]] * 3, indexing="ij"), -1).reshape(1, -1, 3)
+        probe = levels.reshape(1, -1) if in_mode == "L" else cube
+        out = np.asarray(ImageCms.applyTransform(Image.fromarray(probe), transform), dtype=np.int16)
+        want = np.repeat(probe[..., None], 3, -1) if in_mode == "L" else probe
+        if np.abs(out - want.astype(np.int16)).max() <= 1:
+            return None, desc, space
+    return transform, desc, space
+
+
+def _to_srgb(img, name: str, notes: dict | None, apply: bool = True):
+    """``img`` (its EXIF orientation applied) with its ICC profile applied: an 8-bit image whose profile is not sRGB
+    (Adobe RGB, Display P3, ProPhoto, a grey gamma, a CMYK press profile) → RGB in sRGB, as a colour-managed viewer
+    shows it (``(name, profile)`` appended to ``notes["icc"]``); one without a profile, with an sRGB one, or of
+    16-bit/float pixels (no transform here for them; ``apply=False``: the caller decoded them itself) is returned
+    as it is, the last with ``(name, why)`` appended to ``notes["icc-kept"]`` (logged at once without ``notes``),
+    as is one whose profile cannot be read or does not fit its pixels."""
+    from PIL import ImageCms
+
+    def kept(why: str):
+        if notes is not None:
+            notes.setdefault("icc-kept", []).append((name, why))
+        else:
+            log.warning("%s: colour profile not applied, pixels read as stored (as if sRGB): %s", name, why)
+        return img
+
+    try:
+        transform, desc, space = _srgb_transform(bytes(img.info["icc_profile"]))
+    except ValueError as exc:
+        return kept(str(exc))
+    if transform is None:
+        return img
+    in_mode, modes = _ICC_SPACES[space]
+    if not apply or img.mode not in modes:
+        what = "16-bit or float pixels" if not apply or img.mode.startswith(("I", "F")) else f"{img.mode} pixels"
+        return kept(f"its profile ({desc}) is not applied to {what}")
+    src = img if img.mode == in_mode else img.convert(in_mode)
+    out = ImageCms.applyTransform(src, transform)
+    if notes is not None:
+        notes.setdefault("icc", []).append((name, desc))
+    return out
+
+
 def _is_16_bit_colour(img) -> bool:
     """Whether Pillow opened ``img`` (not yet loaded) as colour that it would read at 8 bits of 16: a PNG or
     TIFF stored as RGB or RGBA with 16 bits per sample (its raw mode ``RGB;16B``, ``RGBA;16L``, …), or a PNG
-    of 16-bit grey with alpha (``LA;16B``, which Pillow opens as RGBA)."""
+    of 16-bit grey with alpha (``LA;16B``, which Pillow opens as RGBA), or a colour PPM of more than 8 bits
+    (maxval > 255: dcraw's ``-4`` output, 10/12-bit camera data), which Pillow scales down to 8 bits."""
+    if img.format == "PPM" and img.mode == "RGB":
+        return _ppm_maxval(img) > 255
     if img.format not in ("PNG", "TIFF") or img.mode not in ("RGB", "RGBA"):
         return False
     if img.format == "TIFF":  # BitsPerSample: a planar file's tiles read one 8-bit plane each ("R")
@@ -442,6 +550,31 @@ def _is_16_bit_colour(img) -> bool:
     args = img.tile[0][3]
     raw = args if isinstance(args, str) else args[0] if isinstance(args, tuple) and args else ""
     return isinstance(raw, str) and raw.startswith(("RGB;16", "RGBA;16", "LA;16"))
+
+
+def _ppm_maxval(img) -> int:
+    """A PPM's maxval, as Pillow's decoder has it (its tile's arguments; 255 where it uses the plain raw one)."""
+    args = img.tile[0][3] if getattr(img, "tile", None) else None
+    return int(args[1]) if isinstance(args, tuple) and len(args) == 2 and isinstance(args[1], int) else 255
+
+
+def _read_ppm(data: bytes | None, path) -> np.ndarray:
+    """A colour PPM of maxval > 255 (binary P6: big-endian 16-bit samples; plain P3: decimal text) → (H, W, 3)
+    float64 in [0, 1], value / maxval (as Pillow scales a grey one's), by its own header."""
+    raw = data if data is not None else Path(path).read_bytes()
+    head = re.match(rb"(P[36])((?:\s+|#[^\n]*\n)+)(\d+)((?:\s+|#[^\n]*\n)+)(\d+)((?:\s+|#[^\n]*\n)+)(\d+)\s", raw)
+    if head is None:
+        raise ValueError("a PPM header that is not 'P6|P3 width height maxval'")
+    w, h, maxval = int(head[3]), int(head[5]), int(head[7])
+    if raw[:2] == b"P6":
+        arr = np.frombuffer(raw, dtype=">u2", count=h * w * 3, offset=head.end())
+    else:  # P3: whitespace-separated numbers, comments (#…) allowed
+        arr = np.array(re.sub(rb"#[^\n]*", b" ", raw[head.end():]).split()[: h * w * 3], dtype=np.int64)
+        if arr.size < h * w * 3:
+            raise ValueError(f"a plain PPM with {arr.size} of its {h * w * 3} samples")
+    if arr.max(initial=0) > maxval:
+        raise ValueError(f"PPM samples above its maxval {maxval}")
+    return arr.reshape(h, w, 3).astype(np.float64) / maxval
 
 
 #: EXIF orientation → the numpy operation on an (H, W, C) array that Pillow's exif_transpose does
@@ -457,6 +590,8 @@ def _read_16_bit_colour(img, data: bytes | None, path, orientation: int = 1) -> 
     (as Pillow read it off ``img``) applied as :func:`pil_to_tensor` applies it. Raises (``ValueError``,
     ``ImportError``, a decoder's error) where no decoder here gives 16 bits (a torchvision whose decode_png
     refuses 16-bit files, tifffile absent, a layout it does not read): the caller keeps Pillow's 8-bit read."""
+    if img.format == "PPM":
+        return torch.from_numpy(_read_ppm(data, path).astype(np.float32)).permute(2, 0, 1).contiguous()
     if img.format == "PNG":
         raw = data if data is not None else Path(path).read_bytes()
         with warnings.catch_warnings():  # torchvision's notice that its image I/O is deprecated: not the file's
@@ -509,18 +644,101 @@ def _tiff_by_opencv(data: bytes | None, path, tifffile_error: Exception) -> np.n
     return arr[..., [2, 1, 0, 3][: arr.shape[-1]]]  # BGR(A) → RGB(A)
 
 
+def _tiff_pillow_cannot_open(data: bytes | None, path, name: str, notes: dict | None) -> torch.Tensor:
+    """A TIFF Pillow cannot open, by tifffile: its first page, grey or RGB with or without alpha (dropped), 8-bit
+    → (3, H, W) uint8, 16-bit → float32 value / 65535 and float (16/32/64-bit) → float32, which must be finite and
+    in [0, 1] (as Pillow's float greyscale), its orientation tag applied; transparency, several pages and a colour
+    profile (not applied: no transform here for 16-bit/float pixels) noted as :func:`decode_image` notes them.
+    Any other layout (CMYK, YCbCr, a palette, many channels, another sample type) is a ``ValueError`` saying
+    what the file holds and what is read."""
+    import tifffile
+
+    try:
+        with tifffile.TiffFile(io.BytesIO(data) if data is not None else path) as tif:
+            if not len(tif.pages):
+                raise ValueError("no image in it")
+            page, pages = tif.pages[0], len(tif.pages)
+            arr, axes, photometric = page.asarray(), page.axes, page.photometric
+            tags = {t.code: t.value for t in page.tags}
+    except Exception as exc:  # noqa: BLE001 - tifffile raises many types for a damaged file
+        raise ValueError(_undecodable(b"II*\x00") + f" (nor tifffile: {_first_line(exc)})") from None
+    if axes.startswith("S") and arr.ndim == 3:  # planar: one plane per channel
+        arr, axes = np.moveaxis(arr, 0, -1), axes[1:] + "S"
+    if axes == "YX":
+        arr = arr[..., None]
+    what = f"{arr.dtype} samples, {arr.shape[-1] if arr.ndim == 3 else '?'} per pixel, {photometric.name}"
+    if (arr.ndim != 3 or (axes not in ("YX", "YXS")) or arr.dtype.kind not in "uf"
+            or (arr.dtype.kind == "u" and arr.itemsize > 2)
+            or not ((photometric.name in ("MINISBLACK", "MINISWHITE") and arr.shape[-1] in (1, 2))
+                    or (photometric.name == "RGB" and arr.shape[-1] in (3, 4)))):
+        raise ValueError(f"a TIFF of {what}: not read (grey or RGB, with or without alpha, of 8- or 16-bit integers "
+                         "or floats in [0, 1] are): save it as 8- or 16-bit grey or RGB")
+    colour = 3 if photometric.name == "RGB" else 1
+    if arr.shape[-1] > colour and notes is not None:
+        alpha = arr[..., colour]
+        if alpha.min() < (1.0 if arr.dtype.kind == "f" else np.iinfo(arr.dtype).max):
+            notes.setdefault("transparent", []).append(name)
+    if pages > 1 and notes is not None:
+        notes.setdefault("frames", []).append((name, pages))
+    arr = arr[..., :colour]
+    turn = _ORIENT.get(int(tags.get(274, 1)))
+    if turn is not None:
+        arr = turn(arr)
+    if arr.dtype.kind == "f":
+        arr = arr.astype(np.float32)
+        if not np.isfinite(arr).all():
+            raise ValueError(f"{int((~np.isfinite(arr)).sum())} non-finite (NaN/inf) pixels")
+        if arr.size and (arr.min() < 0 or arr.max() > 1):
+            raise ValueError(f"float pixels outside [0, 1] (min {arr.min():.4g}, max {arr.max():.4g})")
+        if photometric.name == "MINISWHITE":  # WhiteIsZero: 0 is white
+            arr = 1 - arr
+    else:
+        if photometric.name == "MINISWHITE":
+            arr = np.iinfo(arr.dtype).max - arr
+        if arr.dtype == np.uint16:
+            arr = (arr.astype(np.float64) / 65535.0).astype(np.float32)
+    if 34675 in tags:  # an ICC profile: not applied to these pixels (said, where it is not sRGB)
+        from PIL import Image
+
+        stub = Image.new("F", (1, 1))
+        stub.info["icc_profile"] = bytes(tags[34675])
+        _to_srgb(stub, name, notes, apply=False)
+    t = torch.from_numpy(np.ascontiguousarray(arr)).permute(2, 0, 1)
+    return t.expand(3, -1, -1).contiguous() if colour == 1 else t.contiguous()
+
+
+#: the value types of a pixel-array column that are read, each on its scale: uint8 0..255, uint16 0..65535, floats
+#: in [0, 1] (as 16-bit and float image files are)
+PIXEL_DTYPES = ("uint8", "uint16", "float16", "float32", "float64")
+
+
 def _array_to_tensor(arr: np.ndarray) -> torch.Tensor:
-    """A uint8 pixel array → (3, H, W) uint8, as :func:`pil_to_tensor` reads the same image: H×W (grey), H×W×C
-    or C×H×W with C = 1 (grey), 3 (RGB) or 4 (RGBA: alpha dropped); any other shape is a ``ValueError``."""
+    """A pixel array → (3, H, W): uint8 as :func:`pil_to_tensor` reads the same image; uint16 → float32 value / 65535
+    and floats → float32 (finite, in [0, 1], else a ``ValueError``), as 16-bit and float files are read. H×W
+    (grey), H×W×C or C×H×W with C = 1 (grey), 3 (RGB) or 4 (RGBA: alpha dropped); any other shape or value type
+    is a ``ValueError``."""
     from PIL import Image
 
+    if arr.dtype.name not in PIXEL_DTYPES:
+        raise ValueError(f"an array of {arr.dtype} is not read (pixel arrays: {', '.join(PIXEL_DTYPES)})")
     if arr.ndim == 3 and arr.shape[-1] not in (1, 3, 4) and arr.shape[0] in (1, 3, 4):
         arr = arr.transpose(1, 2, 0)  # channels first (torch's layout)
     if arr.ndim == 3 and arr.shape[-1] == 1:
         arr = arr[..., 0]
     if not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[-1] in (3, 4))):
         raise ValueError(f"an array of shape {tuple(arr.shape)} is not an image (H×W, H×W×C or C×H×W, C = 1, 3 or 4)")
-    return pil_to_tensor(Image.fromarray(np.ascontiguousarray(arr)))
+    if arr.dtype == np.uint8:
+        return pil_to_tensor(Image.fromarray(np.ascontiguousarray(arr)))
+    arr = arr[..., :3] if arr.ndim == 3 else np.repeat(arr[..., None], 3, -1)
+    if arr.dtype == np.uint16:
+        arr = (arr.astype(np.float64) / 65535.0).astype(np.float32)
+    else:
+        arr = arr.astype(np.float32)
+        if not np.isfinite(arr).all():
+            raise ValueError(f"{int((~np.isfinite(arr)).sum())} non-finite (NaN/inf) pixels")
+        if arr.size and (arr.min() < 0 or arr.max() > 1):
+            raise ValueError(f"float pixels outside [0, 1] (min {arr.min():.4g}, max {arr.max():.4g})")
+    return torch.from_numpy(np.ascontiguousarray(arr)).permute(2, 0, 1).contiguous()
 
 
 def _transparent(img) -> bool:
@@ -541,11 +759,16 @@ def _undecodable(head: bytes) -> str:
     """Why Pillow could not open a file that starts with ``head``: a damaged or unsupported file of an
     image format, or no image at all."""
     kind = next((k for magic, k in _MAGIC.items() if head.startswith(magic)), None)
+    if kind is None and head[4:8] == b"ftyp":  # ISO media: HEIC/HEIF (phones), AVIF, or a video (mp4, mov)
+        brand = head[8:12].decode("latin-1").strip()
+        if brand in ("heic", "heix", "heim", "heis", "hevc", "hevx", "mif1", "msf1"):
+            return f"a HEIC/HEIF photo (brand {brand!r}), {_HEIF_WHY}"
+        if brand in ("avif", "avis"):
+            return "an AVIF file Pillow cannot decode: damaged, or an encoding it does not read"
+        return f"not an image file (an ISO media file of brand {brand!r}: a video?)"
     if kind is None:
         return "not an image file (no image format's signature)"
-    extra = (" (float colour, 16-bit grey + alpha and many-channel TIFFs are not read: save it as 8- or 16-bit grey "
-             "or RGB(A), grey without alpha)") if kind == "TIFF" else ""
-    return f"a {kind} file Pillow cannot decode: damaged, or an encoding it does not read{extra}"
+    return f"a {kind} file Pillow cannot decode: damaged, or an encoding it does not read"
 
 
 def find_file(path: str, base: Path | None = None) -> Path:
@@ -635,11 +858,37 @@ def _hub_error(spec: DataSpec, exc: Exception) -> UserError:
     return UserError(f"cannot load dataset {spec.source!r}: {first}")
 
 
+@functools.lru_cache(maxsize=1)
+def pillow_plugins() -> tuple[str, ...]:
+    """Register the installed Pillow plugins for formats Pillow lacks — pillow-heif (HEIC/HEIF, a phone's
+    photos) and pillow-jxl-plugin (JPEG XL) — once per process; the names of those registered. Installing
+    pillow-heif alone does not make Pillow read HEIC (its opener must be registered), so the advice to install
+    it was not enough before this was called by :func:`image_extensions` and :func:`decode_image`."""
+    done = []
+    try:
+        import pillow_heif
+
+        pillow_heif.register_heif_opener()
+        done.append("pillow_heif")
+    except Exception:  # noqa: BLE001 - not installed, or a release that fails to load: HEIC named as not read
+        pass
+    try:
+        import pillow_jxl  # noqa: F401 - registers its plugin when imported
+
+        done.append("pillow_jxl")
+    except Exception:  # noqa: BLE001 - as above
+        pass
+    return tuple(done)
+
+
 def image_extensions() -> frozenset[str]:
     """File suffixes read as images in a folder: those of ``datasets``' imagefolder builder and every one
-    this Pillow can open (``datasets``' list is fixed: it lacks AVIF, QOI, PFM and MPO, which Pillow reads);
-    not HDF5 (``.h5``: data files, for which Pillow has only a stub) nor formats Pillow only writes (PDF)."""
+    this Pillow can open (``datasets``' list is fixed: it lacks AVIF, QOI, PFM and MPO, which Pillow reads),
+    with the installed plugins' (:func:`pillow_plugins`: HEIC, JPEG XL); not HDF5 (``.h5``: data files, for
+    which Pillow has only a stub) nor formats Pillow only writes (PDF)."""
     from PIL import Image
+
+    pillow_plugins()
 
     exts: set[str] = set()
     try:
@@ -664,19 +913,39 @@ def _not_utf8(name: str) -> str:
     return ""
 
 
+_HEIF_WHY = "which no decoder here reads (pip install pillow-heif, or export it as JPEG or PNG)"
+_HEIF = f"HEIC/HEIF photo, {_HEIF_WHY}"
+_RAW = "camera RAW file, not decoded (develop it into a 16-bit TIFF or PNG)"
+#: suffixes of photographs that are not read, with the reason a folder gives for skipping them (not 'not an
+#: image'): a phone's HEIC (Pillow reads it only with the pillow-heif plugin; with it registered, the suffix is
+#: one of :func:`image_extensions` and the file is read), cameras' RAW files and HDR renders
+_HDR = "HDR image (OpenEXR/Radiance), not decoded: tone-map it into [0, 1] and save a 16-bit or float TIFF"
+_JXL = "JPEG XL image, which no decoder here reads (pip install pillow-jxl-plugin, or export it as PNG)"
+_NOT_DECODED = {".heic": _HEIF, ".heif": _HEIF, ".hif": _HEIF, ".exr": _HDR, ".hdr": _HDR, ".jxl": _JXL,
+                **dict.fromkeys((".dng", ".cr2", ".cr3", ".nef", ".nrw", ".arw", ".raf", ".orf", ".rw2", ".pef",
+                                 ".srw", ".x3f", ".3fr", ".iiq", ".rwl", ".erf", ".kdc", ".mrw"), _RAW)}
+
+
+#: folders that systems, not people, put beside photos: a Synology NAS's thumbnails of each photo (``@eaDir``:
+#: real JPEGs), a macOS zip's resource forks (``__MACOSX``), Windows' recycle bin and volume data; never read
+SYSTEM_FOLDERS = frozenset({"@eaDir", "__MACOSX", "$RECYCLE.BIN", "System Volume Information"})
+_SYSTEM_REASON = "system folder, not photos (a NAS's thumbnails, a zip's resource forks, a recycle bin)"
+
+
 def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict[str, list[str]]]:
     """The image files of a folder, by one rule: **every file under it, at any depth, whose suffix is
     an image format** (:func:`image_extensions`), in sorted path order; hidden files and folders
-    (names starting with ``.``) are left out. No file or folder *name* is read as a split (``datasets``'
-    imagefolder builder would read ``train_x.jpg`` as a split and drop every other file). With
-    ``split`` (``FOLDER:SPLIT``), only the files under the top-level sub-folder of that name.
+    (names starting with ``.``) are left out, and so are :data:`SYSTEM_FOLDERS` (logged). No file or folder
+    *name* is read as a split (``datasets``' imagefolder builder would read ``train_x.jpg`` as a split and drop
+    every other file). With ``split`` (``FOLDER:SPLIT``), only the files under the top-level sub-folder of that name.
     Links to folders are followed, each folder read once: a link to a folder above (``up -> ..``) or
     to one the walk reads under its own path, or a folder reached a second time, is logged and not
     followed. Each file is read once too: of several paths to one file (a link beside its target, hard
     links) the one that is not a symbolic link is kept, else the first.
 
     Returns (image files, {reason: [relative paths]}) with the skipped files by reason: ``not an
-    image`` (other suffixes), ``dangling link`` (a symbolic link to nothing), ``name not UTF-8`` (bytes
+    image`` (other suffixes; a phone's HEIC photo and a camera's RAW file are skipped with their own reason,
+    :data:`_NOT_DECODED`), ``dangling link`` (a symbolic link to nothing), ``name not UTF-8`` (bytes
     in its name that no id or results file can hold, shown escaped) and ``second path to a file read
     as …`` (a link to a file read under another name)."""
     files, skipped, loops = [], {}, []
@@ -705,7 +974,10 @@ def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict
             if not d.startswith(".") and os.path.islink(os.path.join(dirpath, d)) and not_to_follow(Path(dirpath, d)):
                 loops.append((Path(dirpath, d).relative_to(root)).as_posix())
                 dirnames.remove(d)
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for d in sorted(dirnames):
+            if d in SYSTEM_FOLDERS:  # a NAS's thumbnails are JPEGs: read, each photo would be tested twice
+                skipped.setdefault(_SYSTEM_REASON, []).append(Path(dirpath, d).relative_to(root).as_posix() + "/")
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in SYSTEM_FOLDERS)
         for name in sorted(filenames):
             if name.startswith("."):
                 continue
@@ -719,7 +991,7 @@ def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict
             if path.is_symlink() and not path.exists():
                 skipped.setdefault("dangling link", []).append(rel)
             elif path.suffix.lower() not in exts:
-                skipped.setdefault("not an image", []).append(rel)
+                skipped.setdefault(_NOT_DECODED.get(path.suffix.lower(), "not an image"), []).append(rel)
             else:
                 files.append(path)
     by_file: dict[tuple, list[Path]] = {}
@@ -764,14 +1036,19 @@ def folder_dataset(spec: DataSpec):
         why = "; ".join(f"{len(v)} {k}: {', '.join(v[:5])}{', …' if len(v) > 5 else ''}" for k, v in skipped.items())
         log.warning("%s: %d of %d files are image files; skipped %s", spec, len(files), total, why)
     if not files:
+        photos = "; ".join(f"{len(v)} {k}" for k, v in skipped.items() if k in _NOT_DECODED.values())
         raise UserError(f"image folder {spec} holds no image file ({total} other file(s); image suffixes: "
-                        ".png, .jpg, .jpeg, .bmp, .tif, .webp, …)")
+                        ".png, .jpg, .jpeg, .bmp, .tif, .webp, …)" + (f": {photos}" if photos else ""))
     rels = [f.relative_to(root).as_posix() for f in files]
     stems = [f.relative_to(root).with_suffix("").as_posix() for f in files]
     n = Counter(stems)
     ids = [stem if n[stem] == 1 else rel for rel, stem in zip(rels, stems)]
     features = datasets.Features({"image": datasets.Image(), "image_id": datasets.Value("string")})
     return datasets.Dataset.from_dict({"image": [str(f) for f in files], "image_id": ids}, features=features)
+
+
+#: archive suffixes: a source given as one is told to unpack it (a benchmark's Set5.zip, a dataset's .tar.gz)
+_ARCHIVES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".7z", ".rar")
 
 
 def _no_revision(spec: DataSpec, what: str) -> None:
@@ -796,6 +1073,9 @@ def load_raw(spec: DataSpec):
             ds = ds.filter(lambda s: s == spec.split, input_columns="split")
         return ds
     if kind == "file":
+        if spec.source.lower().endswith(_ARCHIVES):
+            raise UserError(f"{spec.source} is an archive: unpack it (e.g. unzip / tar -xf) and pass the folder of "
+                            "images it holds")
         raise UserError(f"{spec.source} is a file, not a dataset: a source is an image folder, a saved dataset "
                         "(a folder written by save_to_disk) or a hub id")
     if kind == "missing-path":
@@ -913,17 +1193,25 @@ def _is_image(feat) -> bool:
     return isinstance(feat, datasets.Image) or (isinstance(feat, dict) and set(feat) == {"bytes", "path"})
 
 
-def _is_pixel_array(feat) -> bool:
-    """A column of uint8 pixel arrays (H×W, H×W×C or C×H×W): nested lists of ``uint8`` values two or three
-    deep (what ``Dataset.from_dict`` makes of numpy images) or an ``Array2D``/``Array3D`` of ``uint8``."""
+def _array_dtype(feat) -> str | None:
+    """The value type of a column of arrays two or three deep (H×W, H×W×C or C×H×W: nested lists, what
+    ``Dataset.from_dict`` makes of numpy images, or an ``Array2D``/``Array3D``), else None."""
     import datasets
 
     if isinstance(feat, (datasets.Array2D, datasets.Array3D)):
-        return feat.dtype == "uint8"
+        return feat.dtype
     depth = 0
     while hasattr(feat, "feature") and not isinstance(feat, datasets.Value):
         feat, depth = feat.feature, depth + 1
-    return isinstance(feat, datasets.Value) and feat.dtype == "uint8" and depth in (2, 3)
+    return feat.dtype if isinstance(feat, datasets.Value) and depth in (2, 3) else None
+
+
+def _is_pixel_array(feat) -> bool:
+    """A column of pixel arrays (:func:`_array_dtype`) of a value type that is read (:data:`PIXEL_DTYPES`)."""
+    return _array_dtype(feat) in PIXEL_DTYPES
+
+
+_PIXEL_ARRAYS = "uint8 0..255, uint16 0..65535, or float16/32/64 in [0, 1]"
 
 
 def _image_column(ds, spec: DataSpec) -> str:
@@ -938,8 +1226,10 @@ def _image_column(ds, spec: DataSpec) -> str:
         if not _is_image(feat) and not _is_pixel_array(feat) and getattr(feat, "dtype", None) not in _PATH_OR_BYTES:
             kind = (f"arrays ({type(feat).__name__})" if not isinstance(feat, datasets.Value)
                     else f"{feat.dtype} values")
+            if _array_dtype(feat):
+                kind = f"arrays of {_array_dtype(feat)}"
             raise UserError(f"column {col!r} of {spec.source} holds {kind}, not images, encoded image bytes, "
-                            "file paths or uint8 pixel arrays")
+                            f"file paths or pixel arrays ({_PIXEL_ARRAYS})")
         return col
     preferred = ("image", "img", "hr")
     images = [name for name, feat in ds.features.items() if _is_image(feat)]
@@ -959,6 +1249,22 @@ def _image_column(ds, spec: DataSpec) -> str:
     pick = next((n for n in preferred if n in arrays), arrays[0] if len(arrays) == 1 else None)
     if pick is not None:
         return pick
+    # under another name (image_bytes, filepath, jpg, …): the one binary column, else the one column of strings
+    # whose first value is a path with an image suffix; said, with how to name another
+    binary = [n for n, f in ds.features.items() if getattr(f, "dtype", None) in ("binary", "large_binary")]
+    exts = image_extensions()
+    paths = [n for n, f in ds.features.items() if getattr(f, "dtype", None) in ("string", "large_string")
+             and len(ds) and isinstance(v := ds[0][n], str) and Path(v.strip()).suffix.lower() in exts]
+    pick = binary[0] if len(binary) == 1 else paths[0] if len(paths) == 1 and not binary else None
+    if pick is not None:
+        log.info("%s: reading images from column %r (%s; name another with '#COLUMN')", spec, pick,
+                 "encoded image bytes" if binary else "file paths")
+        return pick
+    other = [f"{n!r} holds arrays of {_array_dtype(f)}" for n, f in ds.features.items() if _array_dtype(f)]
+    if other:  # numpy images of a type that is not read (int64, int32, …): the column is there, its type is not
+        raise UserError(f"dataset {spec.source!r} has no image column read here: {', '.join(other[:3])}; pixel "
+                        f"arrays are read as {_PIXEL_ARRAYS}: cast the column (Dataset.cast_column) or save the "
+                        "images as files")
     raise UserError(f"dataset {spec.source!r} has no image column; name one with '#COLUMN' "
                     f"(columns: {', '.join(ds.column_names)})")
 
@@ -992,27 +1298,29 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
     if isinstance(ds.features[col], datasets.Image):
         ds = ds.cast_column(col, datasets.Image(decode=False))
     base = Path(spec.source).expanduser() if spec.kind == "saved" else None  # relative paths: from here first
-    id_col = next((c for c in ("image_id", "file_name", "name", "id") if c in ds.column_names), None)
+    id_col = next((c for c in ("image_id", "file_name", "name", "id", "__key__") if c in ds.column_names), None)
     # only the columns used: another image column (a mask, an lr beside hr) is neither decoded for nothing
     # nor, where one of its pictures is damaged, a crash out of this loop
     ds = ds.select_columns(list(dict.fromkeys(c for c in (col, id_col) if c)))
-    arrays = _is_pixel_array(ds.features[col])
-    if arrays:  # pixels as nested lists: read them as numpy arrays (uint8 values, which numpy gives as int64)
+    arrays = _array_dtype(ds.features[col]) if _is_pixel_array(ds.features[col]) else None
+    if arrays:  # pixels as nested lists: read them as numpy arrays (of their column's type, which numpy may widen)
         ds = ds.with_format("numpy", columns=[col], output_all_columns=True)
-    records, keys, bad, small, notes = [], [], [], [], {}
+    records, keys, bad, small, notes, whys = [], [], [], [], {}, {}
     for i, row in enumerate(ds):
         if spec.max_images is not None and len(records) >= spec.max_images:
             break
         value = row[col]
         if arrays and value is not None:
-            value = np.asarray(value).astype(np.uint8)
+            value = np.asarray(value).astype(arrays)
         path = value.get("path") if isinstance(value, dict) else (value if isinstance(value, str) else None)
         where = path or f"row {i}"
         try:
             pixels = decode_image(value, where, base, notes)
         except Exception as exc:  # noqa: BLE001 - PIL raises many types for bad files
             bad.append(where)
-            log.warning("skipping %s: %s", f"unreadable image {path}" if path else f"row {i}", exc)
+            whys.setdefault(" ".join(str(exc).split()) or type(exc).__name__, where)
+            if len(bad) <= MAX_NAMED_UNREADABLE:
+                log.warning("skipping %s: %s", f"unreadable image {path}" if path else f"row {i}", exc)
             continue
         if min(pixels.shape[-2:]) < MIN_IMAGE_SIDE:
             small.append(f"{Path(path).name if path else where} ({pixels.shape[-2]}×{pixels.shape[-1]})")
@@ -1029,6 +1337,13 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
         log.warning("%s: %d image(s) have transparent pixels: alpha is dropped and the colours stored under it are "
                     "used (not what a viewer shows over a background): %s", spec, len(seen),
                     ", ".join(Path(str(n)).name for n in seen[:5]) + (", …" if len(seen) > 5 else ""))
+    if icc := notes.get("icc"):
+        log.warning("%s: %d image(s) carry a colour profile other than sRGB (%s): converted to sRGB, as a "
+                    "colour-managed viewer shows them (colours outside sRGB are clipped): %s", spec, len(icc),
+                    ", ".join(dict.fromkeys(d for _, d in icc)), _few(icc))
+    if kept := notes.get("icc-kept"):
+        log.warning("%s: %d image(s) carry a colour profile that is not applied: their pixels are read as stored, as "
+                    "if sRGB (%s): %s", spec, len(kept), kept[0][1], _few(kept))
     if flat := notes.get("8-bit"):
         log.warning("%s: %d 16-bit colour file(s) read at 8 bits (Pillow's high byte), as no decoder here reads them "
                     "at 16 (%s): %s", spec, len(flat), flat[0][1],
@@ -1046,13 +1361,32 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
             also = f"; {len(bad)} unreadable" if bad else ""
             raise UserError(f"every image in {spec} is smaller than {MIN_IMAGE_SIDE} px on a side "
                             f"({', '.join(small[:5])}{', …' if len(small) > 5 else ''}{also})")
-        what = f" ({len(bad)} unreadable files)" if bad else ""
+        why = next(iter(whys), "")
+        shared = "every one" if len(whys) == 1 else Path(str(whys.get(why, ""))).name
+        what = f" ({len(bad)} unreadable files{_logged(bad)}; {shared}: {why})" if bad else ""
         raise UserError(f"dataset {spec} contains no readable image{what}")
     if bad:
-        log.warning("%s: loaded %d of %d image files; %d unreadable: %s", spec, len(records),
-                    len(records) + len(small) + len(bad), len(bad),
+        log.warning("%s: loaded %d of %d image files; %d unreadable%s: %s", spec, len(records),
+                    len(records) + len(small) + len(bad), len(bad), _logged(bad),
                     ", ".join(map(str, bad[:5])) + (", …" if len(bad) > 5 else ""))
     return [ImageRecord(image_id, px) for image_id, px in zip(_distinct_ids(keys), records)]
+
+
+#: unreadable files (or cells) of one source logged one by one with their reason; the rest are counted only (a
+#: dataset of 100 000 image URLs, a folder of damaged files: one line each flooded the log)
+MAX_NAMED_UNREADABLE = 20
+
+
+def _logged(bad: list) -> str:
+    """What the per-file lines said of ``bad``: all, or the first :data:`MAX_NAMED_UNREADABLE`."""
+    if len(bad) <= MAX_NAMED_UNREADABLE:
+        return ""
+    return f" (the first {MAX_NAMED_UNREADABLE} logged above with their reason)"
+
+
+def _few(named: list[tuple], n: int = 5) -> str:
+    """The file names of the first ``n`` of ``[(path or name, …), …]``, "…" after them if there are more."""
+    return ", ".join(Path(str(k[0])).name for k in named[:n]) + (", …" if len(named) > n else "")
 
 
 def _distinct_ids(keys: list[tuple[int, str, str | None]]) -> list[str]:

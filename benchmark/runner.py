@@ -33,7 +33,8 @@ import torch
 from benchmark import CODE_VERSION
 from benchmark.checkpoint import Checkpointer, CheckpointPolicy
 from benchmark.config import RunConfig, code_version, resolve, run_id, setting, setting_json
-from benchmark.data import (  # noqa: F401 - DataCache re-exported
+from benchmark.data import (  # noqa: F401 - DataCache and TEST_MULTIPLE re-exported
+    TEST_MULTIPLE,
     DataCache,
     DataSpec,
     ImageRecord,
@@ -54,7 +55,6 @@ from benchmark.results import DeferredInterrupt, ResultsStore
 from benchmark.task import Task, build_task, image_generator
 
 log = logging.getLogger(__name__)
-TEST_MULTIPLE = 8  # test images are cropped to multiples of 8 so every task scores the same pixels
 
 
 def git_commit() -> str:

@@ -137,7 +137,7 @@ CASES = [
     ("missing dataset folder", ["--train-data", "{d}/no/such/folder"], 2, r"dataset folder not found"),
     ("empty dataset folder", ["--train-data", "{d}/empty"], 2, r"holds no image file"),
     ("folder of only corrupt files (train)", ["--train-data", "{d}/corrupt"], 2,
-     r"no readable image \(3 unreadable files\)"),
+     r"no readable image \(3 unreadable files; a\.png: a PNG file Pillow cannot decode"),
     ("folder of only corrupt files (test)", ["--test-data", "{d}/corrupt"], 2, r"no readable image"),
     ("unknown embedded split", ["--train-data", "skimage:validation"], 2, r"has splits train, test, all"),
     ("missing image column", ["--test-data", "{d}/imgs#nocol"], 2, r"has no column 'nocol'"),

@@ -253,13 +253,14 @@ def test_odd_cells_say_what_they_hold(tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
         assert len(load_images(DataSpec(str(tmp_path / "none")))) == 2
     assert "row 2: empty image cell" in caplog.text and "NoneType" not in caplog.text
-    # uint8 pixel arrays are images (tests/test_probe_tasks.py); arrays of another type say what they hold
+    # uint8 pixel arrays are images (tests/test_probe_tasks.py), as are uint16 and float ones
+    # (tests/test_probe_inputs4.py); arrays of another type say what they hold
     arrays = np.zeros((2, 16, 16, 3), dtype=np.uint8)
     datasets.Dataset.from_dict({"img": list(arrays)}, features=datasets.Features(
         {"img": datasets.Array3D((16, 16, 3), "uint8")})).save_to_disk(str(tmp_path / "arr"))
     assert [r.size for r in load_images(DataSpec.parse(f"{tmp_path / 'arr'}#img"))] == [(16, 16)] * 2
-    datasets.Dataset.from_dict({"img": list(arrays.astype(np.float32))}, features=datasets.Features(
-        {"img": datasets.Array3D((16, 16, 3), "float32")})).save_to_disk(str(tmp_path / "farr"))
+    datasets.Dataset.from_dict({"img": list(arrays.astype(np.int32))}, features=datasets.Features(
+        {"img": datasets.Array3D((16, 16, 3), "int32")})).save_to_disk(str(tmp_path / "farr"))
     with pytest.raises(UserError) as err:
         load_images(DataSpec.parse(f"{tmp_path / 'farr'}#img"))
     assert "column 'img'" in _one_line(err) and "holds arrays" in str(err.value)

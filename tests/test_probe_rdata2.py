@@ -240,16 +240,17 @@ def test_run_says_why_a_grid_made_by_an_earlier_code_version_is_trained_again(tm
     assert "trained 1, skipped 0" in caplog.text  # trained again: its test inputs are drawn otherwise now
 
 
-def test_a_16_bit_grey_tiff_with_alpha_pillow_cannot_open_is_skipped_with_a_reason_that_fits(tmp_path):
+def test_a_16_bit_grey_tiff_with_alpha_pillow_cannot_open_is_read_at_16_bits(tmp_path):
     """Pillow cannot open a 16-bit grey + alpha TIFF: it was skipped as "an encoding it does not read (colour
-    float or many-channel TIFFs are not read: save it as 8- or 16-bit)" — advice a 16-bit file already follows.
-    The reason now names grey + alpha among what is not read, and says to save without alpha."""
+    float or many-channel TIFFs are not read: save it as 8- or 16-bit)" — advice a 16-bit file already follows —
+    then with a reason naming grey + alpha. tifffile reads it: now read at 16 bits as the grey file is (alpha
+    dropped; tests/test_probe_inputs4.py has the other layouts)."""
     import tifffile
 
     from benchmark.data import decode_image
 
     arr = np.random.default_rng(8).integers(0, 65536, (12, 20, 2), dtype=np.uint16)
     tifffile.imwrite(tmp_path / "la.tif", arr, photometric="minisblack", extrasamples=["unassalpha"])
-    with pytest.raises(ValueError) as err:
-        decode_image(str(tmp_path / "la.tif"), "la")
-    assert "grey + alpha" in str(err.value) and "without alpha" in str(err.value)
+    px = decode_image(str(tmp_path / "la.tif"), "la")
+    assert px.dtype == torch.float32 and px.shape == (3, 12, 20)
+    assert torch.equal(px, torch.from_numpy((arr[..., 0] / 65535).astype(np.float32)).expand(3, -1, -1))
