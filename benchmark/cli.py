@@ -27,9 +27,17 @@ COMMANDS = ("run", "list", "report", "weights", "pretrain", "compare", "perf", "
 
 class _Parser(argparse.ArgumentParser):
     """argparse, but a bad command line is one line (``error: …``) and exit code 2, like every
-    other bad input (argparse's default prints the usage block too). Subcommands inherit it."""
+    other bad input (argparse's default prints the usage block too). Subcommands inherit it.
+
+    No abbreviations (``allow_abbrev=False``): argparse's default took ``--iteration 5`` for
+    ``--iterations 5`` and ``--see 3`` for ``--seeds 3``, so a typo silently set whichever option it
+    happened to prefix; an unknown flag is an error naming the closest option instead."""
 
     argv: list[str] = []  # what main() parses (for hints that look at the command line)
+
+    def __init__(self, *args, **kwargs):
+        kwargs["allow_abbrev"] = False  # also for every subcommand (add_parser builds this class)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):
         m = re.match(r"argument (--[\w-]+)(?:/[\w-]+)*: expected (?:at least )?one argument", message)
