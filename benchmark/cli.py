@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="train and evaluate a grid (default)")
     _add_common(run)
     run.add_argument("--config", metavar="FILE", action="append",
-                     help="a YAML file describing the grid (see configs/*.yaml); flags override it; given twice, "
+                     help="a YAML (or .toml) file describing the grid (see configs/*.yaml); flags override it; given twice, "
                           "the second file overrides the first (it was the only one read)")
     run.add_argument("--profile", help="quick (default: CPU, embedded photos), standard or full (GPU, overnight)")
     run.add_argument("--tasks", nargs="+", help="task names (default: the profile's)")

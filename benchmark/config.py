@@ -261,6 +261,27 @@ _YAML_FLOAT = re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]
     |\.(?:nan|NaN|NAN))$""", re.X)
 
 
+class _NotToml(UserError):
+    """A TOML config file's syntax error (already names the file)."""
+
+
+def _load_toml(text: str, name: str) -> dict:
+    """The settings of a TOML config file's ``text`` (a mapping); a syntax error is one line naming
+    the file. Needs Python ≥ 3.11 (``tomllib``) or the ``tomli`` package."""
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        try:
+            import tomli as tomllib
+        except ImportError:
+            raise _NotToml(f"{name}: reading a TOML config needs Python ≥ 3.11 (or `pip install tomli`); "
+                           "or write it as YAML (`iterations: 5`)") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:  # raised past from_file's "<name>: " prefix
+        raise _NotToml(f"{name} is not valid TOML: {str(exc).splitlines()[0]}") from None
+
+
 def _unique_key_loader():
     """A YAML safe loader that refuses a key given twice in one mapping (the second would win
     silently) and a key that is not a scalar (a list or mapping as a key), reads ``1e-3`` as a
@@ -505,7 +526,9 @@ class GridSpec:
 
     @classmethod
     def from_file(cls, path: str | Path) -> "GridSpec":
-        """A YAML config file (see ``configs/*.yaml``) → GridSpec (:meth:`from_mapping`).
+        """A YAML config file (see ``configs/*.yaml``) → GridSpec (:meth:`from_mapping`). A
+        ``.toml`` file is read as TOML (the same settings; ``[tasks.denoise]`` holds a task's
+        parameters); JSON is YAML already.
 
         Relative paths in a config (``train_data``, ``test_data``, ``loss_files``, ``out``) are
         resolved against the current directory — the directory plbench runs in, as for the same
@@ -528,7 +551,11 @@ class GridSpec:
         if "\0" in text:
             raise UserError(f"{p.name} is a binary file: a config is YAML")
         try:
-            data = yaml.load(text, Loader=_unique_key_loader())
+            # the same settings, written as TOML (`iterations = 5`, [tasks.denoise]); JSON is YAML
+            data = _load_toml(text, p.name) if p.suffix.lower() == ".toml" else \
+                yaml.load(text, Loader=_unique_key_loader())
+        except _NotToml:
+            raise
         except UserError as exc:
             raise UserError(f"{p.name}: {exc}") from None
         except yaml.YAMLError as exc:  # the problem and where (the first line alone said "while scanning ...")
@@ -544,7 +571,15 @@ class GridSpec:
         if data is None or data == {}:
             raise UserError(f"config file {p} is empty: it names no settings (give at least one, e.g. "
                             "`profile: quick`, or leave out --config)")
-        spec = cls.from_mapping(data, p.name)
+        if isinstance(data, str) and re.match(r"\s*[A-Za-z_][\w.-]*\s*=", data):  # TOML's `iterations = 5` in YAML
+            raise UserError(f"{p.name} is written as TOML (`key = value`): YAML writes a setting `iterations: 5` "
+                            "(or name the file .toml to have it read as TOML)")
+        return cls._checked_file_spec(cls.from_mapping(data, p.name), p)
+
+    @staticmethod
+    def _checked_file_spec(spec: "GridSpec", p: Path) -> "GridSpec":
+        """``spec`` read from the config file ``p``, once its relative paths are checked (see
+        :meth:`from_file`)."""
         where = ("relative paths in a config file are resolved against the current directory, not the config "
                  "file's folder")
         for f in spec.loss_files:

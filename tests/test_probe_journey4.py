@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from benchmark.cli import build_parser, main
+from benchmark.errors import UserError
 
 
 @pytest.mark.parametrize("argv,flag,close", [
@@ -38,3 +39,48 @@ def test_no_parser_accepts_abbreviations():
     subs = [a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction"]
     parsers = [parser, *(p for a in subs for p in a.choices.values())]
     assert len(parsers) > 5 and all(p.allow_abbrev is False for p in parsers)
+
+
+def test_a_toml_config_is_read_as_toml(tmp_path):
+    """Was: `--config grid.toml` was parsed as YAML: `iterations = 5` became one string and the
+    error said "expected a mapping of settings, got str"; a file with a [table] said it was not
+    valid YAML. A .toml file is read as TOML (the same settings as YAML's)."""
+    import sys
+
+    from benchmark.config import GridSpec
+
+    if sys.version_info < (3, 11):
+        pytest.skip("tomllib is Python ≥ 3.11")
+    p = tmp_path / "grid.toml"
+    p.write_text('iterations = 5\nlosses = ["l1", "l2"]\nseeds = [0, 1]\n\n[tasks.denoise]\nsigma = 0.1\n')
+    spec = GridSpec.from_file(p)
+    assert spec.iterations == 5 and spec.losses == ("l1", "l2") and spec.seeds == (0, 1)
+    assert spec.tasks == ("denoise",) and dict(dict(spec.task_params)["denoise"]) == {"sigma": 0.1}
+    p.write_text('iteration = 5\n')
+    with pytest.raises(UserError, match=r"^grid.toml: unknown setting 'iteration'; did you mean iterations\?$"):
+        GridSpec.from_file(p)
+    p.write_text('iterations = \n')
+    with pytest.raises(UserError, match=r"^grid.toml is not valid TOML: .*line 1"):
+        GridSpec.from_file(p)
+
+
+@pytest.mark.parametrize("text", ["iterations = 5\n", "iterations=5\nseeds=[0]\n"])
+def test_toml_written_in_a_yaml_file_says_how_yaml_writes_it(tmp_path, text):
+    """Was: "grid.yaml: expected a mapping of settings, got str" for `iterations = 5`."""
+    from benchmark.config import GridSpec
+
+    p = tmp_path / "grid.yaml"
+    p.write_text(text)
+    with pytest.raises(UserError) as e:
+        GridSpec.from_file(p)
+    msg = str(e.value)
+    assert "\n" not in msg and "`key = value`" in msg and "`iterations: 5`" in msg and "got str" not in msg, msg
+
+
+def test_an_empty_toml_config_is_refused_as_an_empty_yaml_one(tmp_path):
+    from benchmark.config import GridSpec
+
+    p = tmp_path / "grid.toml"
+    p.write_text("# nothing yet\n")
+    with pytest.raises(UserError, match="is empty: it names no settings"):
+        GridSpec.from_file(p)
