@@ -261,6 +261,26 @@ _YAML_FLOAT = re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]
     |\.(?:nan|NaN|NAN))$""", re.X)
 
 
+_POSITIVE_SETTINGS = ("iterations", "batch_size", "crop", "lr", "max_train_images", "workers_per_gpu")
+
+
+def _check_ranges(d: dict, source: str) -> None:
+    """The range checks :func:`build_configs` makes on flags, made on a config file's (or
+    ``api.run``'s) settings ``d`` so that the error names ``source`` and the setting, not a flag."""
+    for name in _POSITIVE_SETTINGS:
+        v = d.get(name)
+        if v is not None and not v > 0:
+            raise UserError(f"{source}: {name} must be positive, got {v}")
+        if v is not None and not math.isfinite(v):
+            raise UserError(f"{source}: {name} must be finite, got {v}")
+    for name in ("checkpoint_every", "checkpoint_seconds"):
+        if d.get(name) is not None and not d[name] >= 0:
+            raise UserError(f"{source}: {name} must be 0 (off) or positive, got {d[name]}")
+    for seed in d.get("seeds") or ():
+        if not 0 <= seed < 2**63:
+            raise UserError(f"{source}: seeds: {seed} is out of range (a seed is in [0, 2**63))")
+
+
 class _NotToml(UserError):
     """A TOML config file's syntax error (already names the file)."""
 
@@ -520,6 +540,7 @@ class GridSpec:
             hint = did_you_mean(unknown[0], sorted(fields)) or f" (settings: {', '.join(sorted(fields))})"
             raise UserError(f"{source}: unknown setting {unknown[0]!r}{hint}")
         d = check_kwargs(cls, d, f"{source}: setting")
+        _check_ranges(d, source)
         if "task_params" in d:
             d["task_params"] = tuple((t, freeze_params(p)) for t, p in d["task_params"])
         return cls(**d)

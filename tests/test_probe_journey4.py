@@ -84,3 +84,29 @@ def test_an_empty_toml_config_is_refused_as_an_empty_yaml_one(tmp_path):
     p.write_text("# nothing yet\n")
     with pytest.raises(UserError, match="is empty: it names no settings"):
         GridSpec.from_file(p)
+
+
+@pytest.mark.parametrize("text,msg", [
+    ("iterations: -3\n", "k.yaml: iterations must be positive, got -3"),
+    ("lr: -0.5\n", "k.yaml: lr must be positive, got -0.5"),
+    ("batch_size: 0\n", "k.yaml: batch_size must be positive, got 0"),
+    ("checkpoint_every: -1\n", "k.yaml: checkpoint_every must be 0 (off) or positive, got -1"),
+    ("seeds: [0, -1]\n", "k.yaml: seeds: -1 is out of range (a seed is in [0, 2**63))"),
+])
+def test_a_bad_value_in_a_config_file_names_the_file_not_a_flag(tmp_path, text, msg):
+    """Was: `iterations: -3` in a config file said "--iterations must be positive, got -3", naming a
+    flag the user never gave (and api.run(iterations=-3) said the same)."""
+    from benchmark.config import GridSpec
+
+    p = tmp_path / "k.yaml"
+    p.write_text(text)
+    with pytest.raises(UserError) as e:
+        GridSpec.from_file(p)
+    assert str(e.value) == msg
+
+
+def test_api_run_names_its_keyword_not_a_flag(tmp_path):
+    from benchmark import api
+
+    with pytest.raises(UserError, match=r"^api.run\(\): iterations must be positive, got 0$"):
+        api.run(iterations=0, out=str(tmp_path / "o"))
