@@ -89,8 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="train and evaluate a grid (default)")
     _add_common(run)
     run.add_argument("--config", metavar="FILE", action="append",
-                     help="a YAML (or .toml) file describing the grid (see configs/*.yaml); flags override it; given twice, "
-                          "the second file overrides the first (it was the only one read)")
+                     help="a YAML (or .toml) file describing the grid (see configs/*.yaml); flags override it; "
+                          "given twice, the second file overrides the first")
     run.add_argument("--profile", help="quick (default: CPU, embedded photos), standard or full (GPU, overnight)")
     run.add_argument("--tasks", nargs="+", help="task names (default: the profile's)")
     run.add_argument("--losses", nargs="+", help="loss specs, e.g. l1 'l1 + 0.01*pdl' 'vgg*' all (default: the "
@@ -115,8 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--test-data", nargs="+", action="extend", metavar="SOURCE",
                      help="one or more sources of held-out test images")
     run.add_argument("--max-train-images", type=int, help="use at most N images of each training source")
-    run.add_argument("--backbone-weights", help="random, pretrained or a checkpoint path (feature losses; default: "
-                     "the profile's)")
+    run.add_argument("--backbone-weights", help="random, pretrained, auto (pretrained where the weights are "
+                     "cached, else random) or a checkpoint path (feature losses; default: the profile's)")
     run.add_argument("--task-param", nargs="+", action="extend", default=[], metavar="TASK.KEY=VALUE",
                      help="override task parameters, e.g. denoise.sigma=0.1 sr4.scale=2 (repeatable)")
     run.add_argument("--loss-tasks", nargs="+", action="extend", default=[], metavar="LOSS=TASK[,TASK]",
