@@ -149,3 +149,26 @@ def test_every_readme_command_parses():
             argv = ["run", *argv]
         cli._Parser.argv = argv
         build_parser().parse_args(argv)  # SystemExit (exit 2, one line) on a flag plbench does not take
+
+
+def _meta(loss, iterations, seed=0):
+    return {"run_id": f"{loss}-{iterations}-{seed}", "status": "ok", "code_version": "x",
+            "config": {"task": "denoise", "loss": loss, "seed": seed, "iterations": iterations}}
+
+
+def test_compare_refuses_to_pick_between_two_settings_of_the_same_size():
+    """Was: a store holding the field at two settings with as many losses and runs each (the same
+    grid at 5 and at 60 iterations) had compare pick one by the order the run ids were listed in, and
+    train the new loss there; `report` on the same store refuses and asks for --where. compare now
+    does the same, naming the difference and a --where that picks one."""
+    from benchmark.compare import _pick_group
+
+    tie = [[_meta("l1", 5), _meta("l2", 5)], [_meta("l1", 60), _meta("l2", 60)]]
+    with pytest.raises(UserError) as e:
+        _pick_group(tie, "x", task="denoise")
+    msg = str(e.value)
+    assert "\n" not in msg and "denoise" in msg and "iterations" in msg, msg
+    assert "--where iterations=5" in msg and "--where iterations=60" in msg, msg
+    # a larger field still wins, with its note (as before)
+    group, notes = _pick_group([[_meta("l1", 5), _meta("l2", 5)], [_meta("l1", 60)]], "x", task="denoise")
+    assert [m["run_id"] for m in group] == ["l1-5-0", "l2-5-0"] and len(notes) == 1
