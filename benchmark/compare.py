@@ -179,9 +179,19 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         from benchmark.settings import _matches, check_where, settings_of
 
         check_where(settings_of(table), where)  # a typo'd field, task, parameter or value: one line
+        before = groups
         groups = {t: kept for t, gs in groups.items()
                   if (kept := [g for g in gs if g[0].get("setting") and
                                _matches(g[0]["setting"].get("task", ""), g[0]["setting"], where)])}
+        if before and not groups:  # not "no finished field runs": there are, at other settings
+            from benchmark.settings import _by_value, _fmt
+
+            settings = [g[0]["setting"] for gs in before.values() for g in gs if g[0].get("setting")]
+            have = "; ".join(f"{k}: {' | '.join(sorted({_fmt(s[k]) for s in settings if k in s}, key=_by_value))}"
+                             for k in where if "." not in k and any(k in s for s in settings))
+            raise UserError(f"no field runs match {' '.join(f'{k}={v}' for k, v in where.items())} in {store.root}"
+                            + (f" (they have {have})" if have else "")
+                            + f"; `plbench report --out {shlex.quote(str(store.root))}` lists the settings")
     if tasks:
         missing = sorted(set(tasks) - set(groups))
         if missing:

@@ -172,3 +172,17 @@ def test_compare_refuses_to_pick_between_two_settings_of_the_same_size():
     # a larger field still wins, with its note (as before)
     group, notes = _pick_group([[_meta("l1", 5), _meta("l2", 5)], [_meta("l1", 60)]], "x", task="denoise")
     assert [m["run_id"] for m in group] == ["l1-5-0", "l2-5-0"] and len(notes) == 1
+
+
+def test_compare_where_matching_nothing_says_what_the_field_has(tmp_path, capsys):
+    """Was: `compare --where iterations=600` on a field trained at other iterations said "no finished
+    field runs in <out> to compare against", as if the store were empty; report says what the settings are."""
+    from benchmark.synthetic import write_store
+
+    write_store(tmp_path, tasks=("denoise",), metrics=("psnr",), seeds=(0, 1), offsets={"l1": 0.0})
+    runs = sorted((tmp_path / "runs").iterdir())
+    assert main(["compare", "--loss", "l2", "--where", "iterations=600", "--out", str(tmp_path), "-q",
+                 "--device", "cpu", "--no-visual"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no field runs match iterations=600" in err and "they have iterations: " in err
+    assert sorted((tmp_path / "runs").iterdir()) == runs  # nothing trained
