@@ -43,6 +43,12 @@ class _Parser(argparse.ArgumentParser):
         m = re.match(r"argument (--[\w-]+)(?:/[\w-]+)*: expected (?:at least )?one argument", message)
         if m and any(re.match(r"-[\d.]", a) for a in self.argv):  # `--losses -1*l1`: argparse saw an option
             message += f" (a value that begins with '-' is written {m.group(1)}=VALUE)"
+        m = re.match(r"argument (--[\w-]+): invalid (?:int|float) value: '([^']*)'$", message)
+        listed = m and any(m.group(1) in a.option_strings and a.nargs in ("+", "*")
+                           for p in (self, self._subcommand() or self) for a in p._actions)
+        if listed and re.fullmatch(r"[\s\d.eE+-]*(,[\s\d.eE+-]*)+", m.group(2)):  # `--seeds 0,1,2`: one word
+            values = " ".join(re.split(r"[,\s]+", m.group(2).strip(", ")))
+            message += f" (several values are written {m.group(1)} {values})"
         prog = self.prog
         m = re.match(r"invalid choice: '([^']*)' \(choose from (.*)\)$", message.split(": ", 1)[-1])
         if m:  # `list metric`, `--logger tensorbord`: the closest choice first

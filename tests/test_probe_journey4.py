@@ -186,3 +186,24 @@ def test_compare_where_matching_nothing_says_what_the_field_has(tmp_path, capsys
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no field runs match iterations=600" in err and "they have iterations: " in err
     assert sorted((tmp_path / "runs").iterdir()) == runs  # nothing trained
+
+
+@pytest.mark.parametrize("argv,hint", [
+    (["run", "--seeds", "0,1,2"], "(several values are written --seeds 0 1 2)"),
+    (["run", "--seeds", "1,,2"], "(several values are written --seeds 1 2)"),
+    (["run", "--tasks", "denoise", "--seeds", "0", "1,2"], "(several values are written --seeds 1 2)"),
+])
+def test_comma_separated_seeds_say_how_to_write_them(argv, hint, capsys):
+    """Was: `--seeds 0,1,2` (as a config's `seeds: 0,1,2` is answered) said only "invalid int value:
+    '0,1,2'"."""
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and err.count("\n") == 1 and hint in err, err
+
+
+def test_a_comma_in_a_one_value_flag_gets_no_list_hint(capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "--iterations", "5,6"])
+    err = capsys.readouterr().err
+    assert "invalid int value: '5,6'" in err and "several values" not in err, err
