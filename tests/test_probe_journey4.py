@@ -207,3 +207,20 @@ def test_a_comma_in_a_one_value_flag_gets_no_list_hint(capsys):
         main(["run", "--iterations", "5,6"])
     err = capsys.readouterr().err
     assert "invalid int value: '5,6'" in err and "several values" not in err, err
+
+
+def test_a_report_without_visuals_removes_the_visual_grid_of_a_task_it_no_longer_reports(tmp_path):
+    """Was: `--no-visual` (and every `plbench run`'s own report) kept every earlier visual_*.png/pdf,
+    so figures/ — the folder a user publishes — held the visual grid of a task no longer in the
+    results next to the fresh figures. A reported task's grid is still kept (it re-runs nets)."""
+    from benchmark.report import write_report
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path, tasks=("denoise",), metrics=("psnr",), seeds=(0, 1), offsets={"l1": 0.0})
+    figs = tmp_path / "figures"
+    figs.mkdir()
+    for name in ("visual_sr4.png", "visual_sr4.pdf", "visual_denoise.png"):
+        (figs / name).write_bytes(b"\x89PNG")
+    write_report(store, formats=("png",), visual=False, html=False)
+    assert not (figs / "visual_sr4.png").exists() and not (figs / "visual_sr4.pdf").exists()
+    assert (figs / "visual_denoise.png").exists()
