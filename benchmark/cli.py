@@ -4,7 +4,7 @@
 quick profile runs. Bad input — including a bad command line — is one line on stderr
 (``error: …``) and exit code 2; ``--debug`` shows the traceback. A grid with failed runs, or an
 internal error (also one line), exits 1. Ctrl-C or SIGTERM finishes the current write, exits 130
-and prints the command that resumes.
+and, for ``run`` and ``compare``, prints the command that resumes.
 """
 
 from __future__ import annotations
@@ -325,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
             pass
         return 0
     except KeyboardInterrupt:
-        if args.command != "run":
+        if args.command not in ("run", "compare"):  # the commands that train runs (checkpointed, resumed)
             print("\ninterrupted", file=sys.stderr)
             return 130
         print("\ninterrupted; finished runs and checkpoints are saved. Resume with:\n  "

@@ -224,3 +224,18 @@ def test_a_report_without_visuals_removes_the_visual_grid_of_a_task_it_no_longer
     write_report(store, formats=("png",), visual=False, html=False)
     assert not (figs / "visual_sr4.png").exists() and not (figs / "visual_sr4.pdf").exists()
     assert (figs / "visual_denoise.png").exists()
+
+
+def test_an_interrupted_compare_says_how_to_resume(monkeypatch, capsys):
+    """Was: Ctrl-C during `compare` (which trains runs, checkpointed as `run`'s) printed only
+    "interrupted"; `run` prints the command that resumes. Re-running compare skips what is done and
+    resumes the checkpoint, so it says so too."""
+    from benchmark import cli
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "cmd_compare", interrupted)
+    assert main(["compare", "--loss-file", "my loss.py", "--out", "r"]) == 130
+    err = capsys.readouterr().err
+    assert "finished runs and checkpoints are saved" in err and "compare --loss-file 'my loss.py' --out r" in err
