@@ -519,6 +519,9 @@ class GridSpec:
                 if isinstance(item, str) and len(words := re.split(r"[\s,]+", item.strip(" ,"))) > 1:
                     raise UserError(f"{source}: {key}: {d[key]!r} names {len(words)} values: a config file's list "
                                     f"is [{', '.join(words)}] (--{key} {' '.join(words)} on the command line)")
+        for key in ("tasks", "losses", "seeds", "train_data", "test_data", "metrics"):  # `metrics: []` scored nothing
+            if isinstance(d.get(key), (list, dict)) and not d[key]:
+                raise UserError(f"{source}: {key}: [] names none (leave {key} out for the profile's)")
         for key in ("tasks", "seeds", "train_data", "test_data", "metrics", "loss_files"):  # one value: a list of one
             if key in d and d[key] is not None and not isinstance(d[key], (list, tuple)):
                 d[key] = [d[key]]

@@ -239,3 +239,17 @@ def test_an_interrupted_compare_says_how_to_resume(monkeypatch, capsys):
     assert main(["compare", "--loss-file", "my loss.py", "--out", "r"]) == 130
     err = capsys.readouterr().err
     assert "finished runs and checkpoints are saved" in err and "compare --loss-file 'my loss.py' --out r" in err
+
+
+@pytest.mark.parametrize("key", ["metrics", "tasks", "losses", "seeds", "train_data", "test_data"])
+def test_an_empty_list_in_a_config_file_is_refused(tmp_path, key):
+    """Was: `metrics: []` passed --dry-run (evaluation 0.00 h) and a real run was refused with "no
+    metric of this grid can be scored here ()", pointing at missing weights; `tasks: []` under a
+    --tasks flag went unnoticed. An empty list is never a grid's setting: one line naming the file
+    and the key."""
+    from benchmark.config import GridSpec
+
+    p = tmp_path / "cfg.yaml"
+    p.write_text(f"{key}: []\n")
+    with pytest.raises(UserError, match=rf"^cfg.yaml: {key}: \[\] names none \(leave {key} out for the profile's\)$"):
+        GridSpec.from_file(p)
