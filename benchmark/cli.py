@@ -76,6 +76,9 @@ class _Parser(argparse.ArgumentParser):
         return None
 
 
+COMMON_FLAGS = ("--debug", "-q", "--quiet")  # every command's (_add_common); also taken before the command
+
+
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     p.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
@@ -298,6 +301,9 @@ def _setup_logging(args) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    lead = next((i for i, a in enumerate(argv) if a not in COMMON_FLAGS), len(argv))
+    if 0 < lead < len(argv) and argv[lead] in COMMANDS:  # `plbench -q list`: the flags every command has
+        argv = [argv[lead], *argv[:lead], *argv[lead + 1:]]
     if argv and not argv[0].startswith("-") and argv[0] not in COMMANDS:
         hint = did_you_mean(argv[0], COMMANDS, n=2)
         if hint:  # `plbench rn`, `plbench reprot`: a misspelt command, not an argument of `run`

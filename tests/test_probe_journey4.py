@@ -253,3 +253,21 @@ def test_an_empty_list_in_a_config_file_is_refused(tmp_path, key):
     p.write_text(f"{key}: []\n")
     with pytest.raises(UserError, match=rf"^cfg.yaml: {key}: \[\] names none \(leave {key} out for the profile's\)$"):
         GridSpec.from_file(p)
+
+
+@pytest.mark.parametrize("argv,command", [
+    (["-q", "list", "tasks"], "list"),
+    (["--debug", "report", "--out", "r"], "report"),
+    (["--debug", "-q", "compare", "--loss", "l2"], "compare"),
+])
+def test_common_flags_before_the_command_are_the_commands(argv, command, monkeypatch):
+    """Was: `plbench -q list tasks` and `plbench --debug report --out r` (global flags first, as git and
+    docker take them) were read as `plbench run -q list tasks`: "unrecognized arguments: list tasks
+    (`plbench run -h` shows the options)". The flags every command has now go with the command."""
+    from benchmark import cli
+
+    seen = {}
+    monkeypatch.setattr(cli, f"cmd_{command}", lambda args: seen.update(vars(args)) or 0)
+    assert main(argv) == 0
+    assert seen["command"] == command
+    assert seen["quiet"] == ("-q" in argv) and seen["debug"] == ("--debug" in argv)
