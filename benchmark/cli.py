@@ -854,7 +854,8 @@ def cmd_calibrate(args) -> int:
         have = set(table["metric"].astype(str))
         unknown = [m for m in args.metrics if m not in have]
         if unknown:
-            raise UserError(f"--metrics {unknown[0]}: not in these results (have: {', '.join(sorted(have))})")
+            raise UserError(f"--metrics {unknown[0]}: not in these results" + (
+                did_you_mean(unknown[0], sorted(have)) or f" (have: {', '.join(sorted(have))})"))
     cal = cal_mod.calibrate(table, n_nulls=args.nulls, runs=args.runs, splits=args.splits, effect=args.effect,
                             alpha=args.alpha, seed=args.seed, metrics=args.metrics)
     cal.setting = chosen.description

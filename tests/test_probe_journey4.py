@@ -271,3 +271,14 @@ def test_common_flags_before_the_command_are_the_commands(argv, command, monkeyp
     assert main(argv) == 0
     assert seen["command"] == command
     assert seen["quiet"] == ("-q" in argv) and seen["debug"] == ("--debug" in argv)
+
+
+def test_calibrate_names_the_closest_metric_for_a_typo(tmp_path, capsys):
+    """Was: `calibrate --metrics psnrr` listed the metrics but named no close one (report, findings and
+    run all do)."""
+    from benchmark.synthetic import write_store
+
+    write_store(tmp_path, tasks=("denoise",), metrics=("psnr", "ssim"), seeds=(0, 1), offsets={"l1": 0.0})
+    assert main(["calibrate", "--out", str(tmp_path), "--metrics", "psnrr", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--metrics psnrr: not in these results; did you mean psnr?" in err, err
