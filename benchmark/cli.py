@@ -4,7 +4,7 @@
 quick profile runs. Bad input — including a bad command line — is one line on stderr
 (``error: …``) and exit code 2; ``--debug`` shows the traceback. A grid with failed runs, or an
 internal error (also one line), exits 1. Ctrl-C or SIGTERM finishes the current write, exits 130
-and prints the command that resumes.
+and, for ``run`` and ``compare``, prints the command that resumes.
 """
 
 from __future__ import annotations
@@ -28,14 +28,28 @@ COMMANDS = ("run", "list", "report", "weights", "pretrain", "compare", "perf", "
 
 class _Parser(argparse.ArgumentParser):
     """argparse, but a bad command line is one line (``error: …``) and exit code 2, like every
-    other bad input (argparse's default prints the usage block too). Subcommands inherit it."""
+    other bad input (argparse's default prints the usage block too). Subcommands inherit it.
+
+    No abbreviations (``allow_abbrev=False``): argparse's default took ``--iteration 5`` for
+    ``--iterations 5`` and ``--see 3`` for ``--seeds 3``, so a typo silently set whichever option it
+    happened to prefix; an unknown flag is an error naming the closest option instead."""
 
     argv: list[str] = []  # what main() parses (for hints that look at the command line)
+
+    def __init__(self, *args, **kwargs):
+        kwargs["allow_abbrev"] = False  # also for every subcommand (add_parser builds this class)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):
         m = re.match(r"argument (--[\w-]+)(?:/[\w-]+)*: expected (?:at least )?one argument", message)
         if m and any(re.match(r"-[\d.]", a) for a in self.argv):  # `--losses -1*l1`: argparse saw an option
             message += f" (a value that begins with '-' is written {m.group(1)}=VALUE)"
+        m = re.match(r"argument (--[\w-]+): invalid (?:int|float) value: '([^']*)'$", message)
+        listed = m and any(m.group(1) in a.option_strings and a.nargs in ("+", "*")
+                           for p in (self, self._subcommand() or self) for a in p._actions)
+        if listed and re.fullmatch(r"[\s\d.eE+-]*(,[\s\d.eE+-]*)+", m.group(2)):  # `--seeds 0,1,2`: one word
+            values = " ".join(re.split(r"[,\s]+", m.group(2).strip(", ")))
+            message += f" (several values are written {m.group(1)} {values})"
         prog = self.prog
         m = re.match(r"invalid choice: '([^']*)' \(choose from (.*)\)$", message.split(": ", 1)[-1])
         if m:  # `list metric`, `--logger tensorbord`: the closest choice first
@@ -63,6 +77,9 @@ class _Parser(argparse.ArgumentParser):
         return None
 
 
+COMMON_FLAGS = ("--debug", "-q", "--quiet")  # every command's (_add_common); also taken before the command
+
+
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     p.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
@@ -82,8 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="train and evaluate a grid (default)")
     _add_common(run)
     run.add_argument("--config", metavar="FILE", action="append",
-                     help="a YAML file describing the grid (see configs/*.yaml); flags override it; given twice, "
-                          "the second file overrides the first (it was the only one read)")
+                     help="a YAML (or .toml) file describing the grid (see configs/*.yaml); flags override it; "
+                          "given twice, the second file overrides the first")
     run.add_argument("--profile", help="quick (default: CPU, embedded photos), standard or full (GPU, overnight)")
     run.add_argument("--tasks", nargs="+", help="task names (default: the profile's)")
     run.add_argument("--losses", nargs="+", help="loss specs, e.g. l1 'l1 + 0.01*pdl' 'vgg*' all (default: the "
@@ -108,8 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--test-data", nargs="+", action="extend", metavar="SOURCE",
                      help="one or more sources of held-out test images")
     run.add_argument("--max-train-images", type=int, help="use at most N images of each training source")
-    run.add_argument("--backbone-weights", help="random, pretrained or a checkpoint path (feature losses; default: "
-                     "the profile's)")
+    run.add_argument("--backbone-weights", help="random, pretrained, auto (pretrained where the weights are "
+                     "cached, else random) or a checkpoint path (feature losses; default: the profile's)")
     run.add_argument("--task-param", nargs="+", action="extend", default=[], metavar="TASK.KEY=VALUE",
                      help="override task parameters, e.g. denoise.sigma=0.1 sr4.scale=2 (repeatable)")
     run.add_argument("--loss-tasks", nargs="+", action="extend", default=[], metavar="LOSS=TASK[,TASK]",
@@ -291,6 +308,9 @@ def _setup_logging(args) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    lead = next((i for i, a in enumerate(argv) if a not in COMMON_FLAGS), len(argv))
+    if 0 < lead < len(argv) and argv[lead] in COMMANDS:  # `plbench -q list`: the flags every command has
+        argv = [argv[lead], *argv[:lead], *argv[lead + 1:]]
     if argv and not argv[0].startswith("-") and argv[0] not in COMMANDS:
         hint = did_you_mean(argv[0], COMMANDS, n=2)
         if hint:  # `plbench rn`, `plbench reprot`: a misspelt command, not an argument of `run`
@@ -319,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
             pass
         return 0
     except KeyboardInterrupt:
-        if args.command != "run":
+        if args.command not in ("run", "compare"):  # the commands that train runs (checkpointed, resumed)
             print("\ninterrupted", file=sys.stderr)
             return 130
         print("\ninterrupted; finished runs and checkpoints are saved. Resume with:\n  "
@@ -882,7 +902,8 @@ def cmd_calibrate(args) -> int:
         have = set(table["metric"].astype(str))
         unknown = [m for m in args.metrics if m not in have]
         if unknown:
-            raise UserError(f"--metrics {unknown[0]}: not in these results (have: {', '.join(sorted(have))})")
+            raise UserError(f"--metrics {unknown[0]}: not in these results" + (
+                did_you_mean(unknown[0], sorted(have)) or f" (have: {', '.join(sorted(have))})"))
     cal = cal_mod.calibrate(table, n_nulls=args.nulls, runs=args.runs, splits=args.splits, effect=args.effect,
                             alpha=args.alpha, seed=args.seed, metrics=args.metrics)
     cal.setting = chosen.description

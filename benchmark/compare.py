@@ -179,9 +179,19 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         from benchmark.settings import _matches, check_where, settings_of
 
         check_where(settings_of(table), where)  # a typo'd field, task, parameter or value: one line
+        before = groups
         groups = {t: kept for t, gs in groups.items()
                   if (kept := [g for g in gs if g[0].get("setting") and
                                _matches(g[0]["setting"].get("task", ""), g[0]["setting"], where)])}
+        if before and not groups:  # not "no finished field runs": there are, at other settings
+            from benchmark.settings import _by_value, _fmt
+
+            settings = [g[0]["setting"] for gs in before.values() for g in gs if g[0].get("setting")]
+            have = "; ".join(f"{k}: {' | '.join(sorted({_fmt(s[k]) for s in settings if k in s}, key=_by_value))}"
+                             for k in where if "." not in k and any(k in s for s in settings))
+            raise UserError(f"no field runs match {' '.join(f'{k}={v}' for k, v in where.items())} in {store.root}"
+                            + (f" (they have {have})" if have else "")
+                            + f"; `plbench report --out {shlex.quote(str(store.root))}` lists the settings")
     if tasks:
         missing = sorted(set(tasks) - set(groups))
         if missing:
@@ -207,7 +217,12 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     _probe_new_losses(groups, new, here, tasks, data, dev.type)
     field: dict[str, list[str]] = {}  # each task's field settings, the one compared against first: the store's
     for task, gs in sorted(groups.items()):  # report keeps the tasks not compared now (_field_keep)
-        group, task_notes = _pick_group(gs, here)
+        try:
+            group, task_notes = _pick_group(gs, here, task)
+        except UserError:  # two settings of one size: refused for a task compared now (_probe_new_losses)
+            if not tasks or task in tasks:
+                raise
+            group, task_notes = None, []
         if group:
             field[task] = list(dict.fromkeys([_setting(group[0]), *(_setting(g[0]) for g in gs)]))
         ids = {m["run_id"] for m in group or ()}
@@ -298,7 +313,7 @@ def _probe_new_losses(groups: dict[str, list[list[dict]]], new: list[str], here:
     for task, gs in sorted(groups.items()):
         if tasks and task not in tasks:
             continue
-        group, _ = _pick_group(gs, here)
+        group, _ = _pick_group(gs, here, task)
         if not group:
             continue
         for loss in new:
@@ -308,13 +323,29 @@ def _probe_new_losses(groups: dict[str, list[list[dict]]], new: list[str], here:
                                batch=cfg.batch_size, device_type=device_type, images=data.pooled(cfg.train_data))
 
 
-def _pick_group(gs: list[list[dict]], here: str) -> tuple[list[dict] | None, list[str]]:
-    """The field group a task compares against (the first made by this code version) and the
-    notes on the groups set aside."""
+def _pick_group(gs: list[list[dict]], here: str, task: str = "") -> tuple[list[dict] | None, list[str]]:
+    """The field group a task compares against (the first made by this code version: the most
+    losses, then the most runs) and the notes on the groups set aside. Two settings with as many
+    losses and runs each are a :class:`UserError` naming a ``--where`` for each: which one the
+    field is would otherwise be the order the runs were listed in (``report`` refuses them too)."""
     from benchmark.config import as_current_code
 
     notes = []
     usable = [g for g in gs if as_current_code(g[0].get("code_version")) == here]
+
+    def size(g):
+        return len({m["config"]["loss"] for m in g}), len(g)
+
+    if len(usable) > 1 and size(usable[0]) == size(usable[1]):
+        a, b = usable[0][0]["config"], usable[1][0]["config"]
+        keys = [k for k in sorted(set(a) | set(b)) if k not in IDENTITY_FREE and a.get(k) != b.get(k)]
+        scalar = (str, int, float, bool)
+        pick = " or ".join(f"`--where {keys[0]}={c.get(keys[0])}`" for c in (a, b)) \
+            if keys and all(isinstance(c.get(keys[0]), scalar) for c in (a, b)) else \
+            "`--where FIELD=VALUE` (`plbench report` lists the settings)"
+        raise UserError(f"{task or 'a task'}: the field holds {len(usable)} settings with {size(usable[0])[0]} "
+                        f"loss(es) and {size(usable[0])[1]} run(s) each ({_diff(a, b)}): compare against one "
+                        f"with {pick}")
     for g in gs:
         if as_current_code(g[0].get("code_version")) != here:
             notes.append(f"{len(g)} field run(s) were made by code version {g[0].get('code_version')} "

@@ -261,6 +261,47 @@ _YAML_FLOAT = re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]
     |\.(?:nan|NaN|NAN))$""", re.X)
 
 
+_POSITIVE_SETTINGS = ("iterations", "batch_size", "crop", "lr", "max_train_images", "workers_per_gpu")
+
+
+def _check_ranges(d: dict, source: str) -> None:
+    """The range checks :func:`build_configs` makes on flags, made on a config file's (or
+    ``api.run``'s) settings ``d`` so that the error names ``source`` and the setting, not a flag."""
+    for name in _POSITIVE_SETTINGS:
+        v = d.get(name)
+        if v is not None and not v > 0:
+            raise UserError(f"{source}: {name} must be positive, got {v}")
+        if v is not None and not math.isfinite(v):
+            raise UserError(f"{source}: {name} must be finite, got {v}")
+    for name in ("checkpoint_every", "checkpoint_seconds"):
+        if d.get(name) is not None and not d[name] >= 0:
+            raise UserError(f"{source}: {name} must be 0 (off) or positive, got {d[name]}")
+    for seed in d.get("seeds") or ():
+        if not 0 <= seed < 2**63:
+            raise UserError(f"{source}: seeds: {seed} is out of range (a seed is in [0, 2**63))")
+
+
+class _NotToml(UserError):
+    """A TOML config file's syntax error (already names the file)."""
+
+
+def _load_toml(text: str, name: str) -> dict:
+    """The settings of a TOML config file's ``text`` (a mapping); a syntax error is one line naming
+    the file. Needs Python ≥ 3.11 (``tomllib``) or the ``tomli`` package."""
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        try:
+            import tomli as tomllib
+        except ImportError:
+            raise _NotToml(f"{name}: reading a TOML config needs Python ≥ 3.11 (or `pip install tomli`); "
+                           "or write it as YAML (`iterations: 5`)") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:  # raised past from_file's "<name>: " prefix
+        raise _NotToml(f"{name} is not valid TOML: {str(exc).splitlines()[0]}") from None
+
+
 def _unique_key_loader():
     """A YAML safe loader that refuses a key given twice in one mapping (the second would win
     silently) and a key that is not a scalar (a list or mapping as a key), reads ``1e-3`` as a
@@ -478,6 +519,9 @@ class GridSpec:
                 if isinstance(item, str) and len(words := re.split(r"[\s,]+", item.strip(" ,"))) > 1:
                     raise UserError(f"{source}: {key}: {d[key]!r} names {len(words)} values: a config file's list "
                                     f"is [{', '.join(words)}] (--{key} {' '.join(words)} on the command line)")
+        for key in ("tasks", "losses", "seeds", "train_data", "test_data", "metrics"):  # `metrics: []` scored nothing
+            if isinstance(d.get(key), (list, dict)) and not d[key]:
+                raise UserError(f"{source}: {key}: [] names none (leave {key} out for the profile's)")
         for key in ("tasks", "seeds", "train_data", "test_data", "metrics", "loss_files"):  # one value: a list of one
             if key in d and d[key] is not None and not isinstance(d[key], (list, tuple)):
                 d[key] = [d[key]]
@@ -499,13 +543,16 @@ class GridSpec:
             hint = did_you_mean(unknown[0], sorted(fields)) or f" (settings: {', '.join(sorted(fields))})"
             raise UserError(f"{source}: unknown setting {unknown[0]!r}{hint}")
         d = check_kwargs(cls, d, f"{source}: setting")
+        _check_ranges(d, source)
         if "task_params" in d:
             d["task_params"] = tuple((t, freeze_params(p)) for t, p in d["task_params"])
         return cls(**d)
 
     @classmethod
     def from_file(cls, path: str | Path) -> "GridSpec":
-        """A YAML config file (see ``configs/*.yaml``) → GridSpec (:meth:`from_mapping`).
+        """A YAML config file (see ``configs/*.yaml``) → GridSpec (:meth:`from_mapping`). A
+        ``.toml`` file is read as TOML (the same settings; ``[tasks.denoise]`` holds a task's
+        parameters); JSON is YAML already.
 
         Relative paths in a config (``train_data``, ``test_data``, ``loss_files``, ``out``) are
         resolved against the current directory — the directory plbench runs in, as for the same
@@ -528,7 +575,11 @@ class GridSpec:
         if "\0" in text:
             raise UserError(f"{p.name} is a binary file: a config is YAML")
         try:
-            data = yaml.load(text, Loader=_unique_key_loader())
+            # the same settings, written as TOML (`iterations = 5`, [tasks.denoise]); JSON is YAML
+            data = _load_toml(text, p.name) if p.suffix.lower() == ".toml" else \
+                yaml.load(text, Loader=_unique_key_loader())
+        except _NotToml:
+            raise
         except UserError as exc:
             raise UserError(f"{p.name}: {exc}") from None
         except yaml.YAMLError as exc:  # the problem and where (the first line alone said "while scanning ...")
@@ -544,7 +595,15 @@ class GridSpec:
         if data is None or data == {}:
             raise UserError(f"config file {p} is empty: it names no settings (give at least one, e.g. "
                             "`profile: quick`, or leave out --config)")
-        spec = cls.from_mapping(data, p.name)
+        if isinstance(data, str) and re.match(r"\s*[A-Za-z_][\w.-]*\s*=", data):  # TOML's `iterations = 5` in YAML
+            raise UserError(f"{p.name} is written as TOML (`key = value`): YAML writes a setting `iterations: 5` "
+                            "(or name the file .toml to have it read as TOML)")
+        return cls._checked_file_spec(cls.from_mapping(data, p.name), p)
+
+    @staticmethod
+    def _checked_file_spec(spec: "GridSpec", p: Path) -> "GridSpec":
+        """``spec`` read from the config file ``p``, once its relative paths are checked (see
+        :meth:`from_file`)."""
         where = ("relative paths in a config file are resolved against the current directory, not the config "
                  "file's folder")
         for f in spec.loss_files:

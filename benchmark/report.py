@@ -21,6 +21,7 @@ writes, under the results directory:
 from __future__ import annotations
 
 import logging
+import re
 import shlex
 import time
 from pathlib import Path
@@ -165,9 +166,11 @@ def make_figures(stats: Stats, store: ResultsStore, metas: list[dict], out: Path
     else:
         log.debug("visual comparison grids not drawn (`plbench report` draws them; --no-visual skips them)")
     # figure files of an earlier report that this one did not write (another setting, a task no longer
-    # reported, another format) go; the visual grids only when they were redrawn (they re-run nets)
+    # reported, another format) go; not redrawn (they re-run nets), the visual grids of reported tasks stay
     written = [p for ps in figs.values() if ps for p in ps]
-    keep = written if visual else written + [p for p in out.glob("visual_*") if p.is_file()]
+    keep = written if visual else written + [
+        p for p in out.glob("visual_*") if p.is_file()
+        and any(re.fullmatch(re.escape(f"visual_{t}") + r"(-\d+)?", p.stem) for t in tasks)]
     F.prune_figures(out, keep)
     return {k: v for k, v in figs.items() if v}
 

@@ -35,7 +35,7 @@ def build(root: Path, n_images: int) -> ResultsStore:
 
 
 def run(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     ap.add_argument("--out", type=Path, help="store folder (default: a temporary one)")
     ap.add_argument("--images", type=int, default=80, help="test images per task (80 → 98,000 rows)")
     ap.add_argument("--formats", nargs="+", default=None, help="figure formats passed to report")

@@ -59,7 +59,7 @@ def measure(configs, metrics, device, workers: int, threads: int) -> dict:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     ap.add_argument("--workers", type=int, default=2, help="N (default 2)")
     ap.add_argument("--threads", type=int, default=1, help="intra-op threads per worker, both sides (default 1)")
     ap.add_argument("--tasks", nargs="+", default=["denoise", "sr4"])

@@ -47,7 +47,7 @@ def measure(tree: Path, store: Path, pickle: Path) -> dict:
 
 
 def run(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     ap.add_argument("store", type=Path)
     ap.add_argument("--a", type=Path, required=True, help="code tree A (e.g. the old one)")
     ap.add_argument("--b", type=Path, default=Path("."), help="code tree B (default: this one)")

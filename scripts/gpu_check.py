@@ -276,7 +276,7 @@ def to_markdown(res: dict) -> str:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], allow_abbrev=False)
     p.add_argument("--out", default="gpu_check", help="folder for gpu_check.md and gpu_check.json")
     p.add_argument("--device", default="auto", help="auto (cuda when present), cuda, cuda:N or cpu (reduced)")
     p.add_argument("--budget-s", type=float, default=480.0,

@@ -31,7 +31,7 @@ def main(argv=None) -> int:
     from benchmark.pretrain import PretrainConfig, paired_gain, pretrain, probe
 
     fields = {f.name: f for f in dataclasses.fields(PretrainConfig)}
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     for name, f in fields.items():
         kind = {bool: lambda v: v.lower() in ("1", "true", "yes"), int: int, float: float}.get(type(f.default), str)
         ap.add_argument(f"--{name.replace('_', '-')}", type=kind, default=None)
