@@ -12,14 +12,17 @@ out=${OUT:-gpu_check}
 mkdir -p "$out"
 
 main() {
-  local site=${PLBENCH_WHEEL_SITE:-/tmp/site} py w tag
+  local site=${PLBENCH_WHEEL_SITE:-/tmp/site} py w tag abi minor
   py=$(python3 -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")') || {
     echo "gpu_device: no working python3 on PATH"; return 2; }
   if compgen -G ".whl/*.whl" > /dev/null; then
-    for w in .whl/*.whl; do  # a per-version wheel (multiprocess: py311, cp312) must match this Python
-      tag=$(basename "$w" .whl | awk -F- '{print $(NF-2)}')
-      if [[ $tag =~ ^(py|cp)3([0-9]+)$ && ${BASH_REMATCH[2]} != "${py#3.}" ]]; then
-        echo "gpu_device: $(basename "$w") is for Python 3.${BASH_REMATCH[2]} but this machine has $py: run" \
+    for w in .whl/*.whl; do  # a per-version wheel (multiprocess: py311, cp312) must match this Python;
+      tag=$(basename "$w" .whl | awk -F- '{print $(NF-2)}')  # a stable-ABI one (cp38-abi3) needs it or older
+      abi=$(basename "$w" .whl | awk -F- '{print $(NF-1)}')
+      [[ $tag =~ ^(py|cp)3([0-9]+)$ ]] || continue
+      minor=${BASH_REMATCH[2]}
+      if [[ $abi == abi3 ]] && (( minor > ${py#3.} )) || [[ $abi != abi3 && $minor != "${py#3.}" ]]; then
+        echo "gpu_device: $(basename "$w") is for Python 3.$minor but this machine has $py: run" \
              "scripts/gpu_wheels.sh $py here and carry .whl again"
         return 2
       fi

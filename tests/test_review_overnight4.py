@@ -44,3 +44,54 @@ def test_gpu_check_keeps_the_rows_measured_before_a_section_fails(tmp_path, monk
     assert [r["workers"] for r in res["rows"]] == [1] and res["rows"][0]["runs_per_hour"] > 0
     md = (tmp_path / "gpu_check.md").read_text()
     assert "failed: RuntimeError: CUDA out of memory" in md and "| 1 | 2 | 10 |" in md
+
+
+# --------------------------------------------------------------------------------------------
+# scripts/gpu_device.sh: the Python-version check of the carried wheels
+# --------------------------------------------------------------------------------------------
+def _abi3_wheel(folder: Path, minor: int) -> str:
+    """A real, installable wheel tagged ``cp3<minor>-abi3-linux_<arch>`` (CPython's stable ABI: any Python
+    from 3.<minor> on takes it; tokenizers, safetensors, cryptography ship only such wheels)."""
+    import base64
+    import hashlib
+    import platform
+    import zipfile
+
+    name = f"abiprobe-1.0-cp3{minor}-abi3-linux_{platform.machine()}.whl"
+    files = {"abiprobe/__init__.py": "VALUE = 3\n",
+             "abiprobe-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: abiprobe\nVersion: 1.0\n",
+             "abiprobe-1.0.dist-info/WHEEL": f"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: false\n"
+                                             f"Tag: cp3{minor}-abi3-linux_{platform.machine()}\n"}
+    record = []
+    for path, text in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
+        record.append(f"{path},sha256={digest},{len(text.encode())}")
+    files["abiprobe-1.0.dist-info/RECORD"] = "\n".join(record + ["abiprobe-1.0.dist-info/RECORD,,"]) + "\n"
+    with zipfile.ZipFile(folder / name, "w") as z:
+        for path, text in files.items():
+            z.writestr(path, text)
+    return name
+
+
+def test_gpu_device_installs_a_stable_abi_wheel_for_an_older_python(tmp_path):
+    """A carried ``cp38-abi3`` wheel (the stable ABI: it installs on every CPython from 3.8 on, and is the
+    only kind some packages publish) was refused as 'for Python 3.8 but this machine has 3.12: run
+    scripts/gpu_wheels.sh 3.12', a fix that fetches the same wheel again: every lent machine's start
+    stopped there. Only a wheel this Python cannot take is refused now; the stable-ABI one is installed."""
+    import sys
+
+    from tests.test_probe_overnight4 import _device_repo, _run_device, _stub_modules
+
+    repo, env = _device_repo(tmp_path)
+    env["PYTHONPATH"] = _stub_modules(tmp_path / "stubs")
+    (repo / ".whl").mkdir()
+    name = _abi3_wheel(repo / ".whl", 8)
+    r = _run_device(repo, env, "--device", "cpu")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "gpu_check ran" in r.stdout and (tmp_path / "site" / "abiprobe" / "__init__.py").exists()
+
+    newer = sys.version_info.minor + 1  # a stable-ABI wheel needing a newer Python than this one: refused
+    (repo / ".whl" / name).unlink()
+    _abi3_wheel(repo / ".whl", newer)
+    r = _run_device(repo, env, "--device", "cpu")
+    assert r.returncode != 0 and f"is for Python 3.{newer}" in r.stdout and "gpu_check ran" not in r.stdout
