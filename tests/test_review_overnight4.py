@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -95,3 +97,47 @@ def test_gpu_device_installs_a_stable_abi_wheel_for_an_older_python(tmp_path):
     _abi3_wheel(repo / ".whl", newer)
     r = _run_device(repo, env, "--device", "cpu")
     assert r.returncode != 0 and f"is for Python 3.{newer}" in r.stdout and "gpu_check ran" not in r.stdout
+
+
+# --------------------------------------------------------------------------------------------
+# a remote worker's interrupt vs the driver's own Ctrl-C
+# --------------------------------------------------------------------------------------------
+def test_a_remote_job_stopped_from_outside_is_lost_even_with_the_drivers_pid(monkeypatch):
+    """A SLURM job (or Ray task) on another node reports it was stopped (scancel, preemption) from a process
+    whose pid happens to be the driver's: pids are per machine (and small and alike in containers), so
+    the driver took it for its own Ctrl-C and exited 130 'interrupted' with no summary. A unit is the
+    driver's own only on the driver's machine; this one is a lost worker (one line, exit 1)."""
+    import os
+    import socket
+
+    import benchmark.executors as ex
+    from benchmark.executors import WorkersLost
+    from benchmark.runner import GridSummary
+
+    monkeypatch.setattr(ex, "_merge", lambda configs, *a: GridSummary(trained=3, locked=1))
+    other = {"interrupted": True, "worker": "r0 (job 1000_0)", "pid": os.getpid(), "host": socket.gethostname() + "-b"}
+    try:
+        ex._collect([object()] * 4, "unused", ("psnr",), [other], "slurm jobs")
+    except KeyboardInterrupt:
+        pytest.fail("a remote job's stop was taken for the driver's own Ctrl-C (exit 130)")
+    except WorkersLost as exc:
+        assert "job 1000_0) was stopped by a signal" in str(exc)
+    else:
+        pytest.fail("no WorkersLost")
+    mine = {**other, "host": socket.gethostname()}  # the driver's own process (submitit's debug cluster)
+    with pytest.raises(KeyboardInterrupt):
+        ex._collect([object()] * 4, "unused", ("psnr",), [mine], "slurm jobs")
+
+
+def test_a_unit_reports_the_machine_it_ran_on(monkeypatch):
+    """What tells the driver's own interrupt from a remote one: the worker's pid and its machine."""
+    import os
+    import socket
+
+    import benchmark.executors as ex
+
+    def stop(unit):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(ex, "run_unit", stop)
+    res = ex._worker_main(ex.WorkUnit((), "unused", ("psnr",), "cpu", tag="[w3]"))
+    assert res == {"interrupted": True, "worker": "w3", "pid": os.getpid(), "host": socket.gethostname()}
