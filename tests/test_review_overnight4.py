@@ -141,3 +141,20 @@ def test_a_unit_reports_the_machine_it_ran_on(monkeypatch):
     monkeypatch.setattr(ex, "run_unit", stop)
     res = ex._worker_main(ex.WorkUnit((), "unused", ("psnr",), "cpu", tag="[w3]"))
     assert res == {"interrupted": True, "worker": "w3", "pid": os.getpid(), "host": socket.gethostname()}
+
+
+def test_gpu_device_stops_when_torch_sees_no_gpu(tmp_path):
+    """On a lent GPU machine whose torch cannot use the GPU (a CUDA build the driver does not take), the
+    check's ``--device auto`` fell back to the CPU: the reduced check ran, exit 0, and gpu_check.md's
+    header said 'cpu' — device minutes spent and a passing status for a GPU check that never touched
+    the GPU. It now stops in one line before the check; ``--device cpu`` still asks for the reduced one."""
+    from tests.test_probe_overnight4 import _device_repo, _run_device, _stub_modules
+
+    repo, env = _device_repo(tmp_path)
+    env["PYTHONPATH"] = _stub_modules(tmp_path / "stubs")  # its torch: cuda.is_available() is False
+    r = _run_device(repo, env, "--budget-s", "400")
+    assert r.returncode != 0 and "gpu_check ran" not in r.stdout
+    line = [x for x in r.stdout.splitlines() if x.startswith("gpu_device:")]
+    assert len(line) == 1 and "no GPU" in line[0] and "--device cpu" in line[0]
+    assert "no GPU" in (tmp_path / "out" / "gpu_device.log").read_text()
+    assert _run_device(repo, env, "--device", "cpu").returncode == 0  # the reduced check, asked for
