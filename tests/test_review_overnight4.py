@@ -1,6 +1,6 @@
 """Review of the overnight/cluster commits: the GPU check keeps measured rows when a section fails later,
-the lent-GPU wrapper accepts carried abi3 wheels, and a remote worker's interrupt is not taken for the
-driver's own Ctrl-C because its pid happens to equal the driver's."""
+the lent-GPU wrapper accepts carried abi3 wheels and stops when torch sees no GPU, and a remote worker's
+interrupt is not taken for the driver's own Ctrl-C because its pid happens to equal the driver's."""
 
 from __future__ import annotations
 
@@ -9,23 +9,13 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _gpu_check():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("gpu_check", ROOT / "scripts" / "gpu_check.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
 
 def test_gpu_check_keeps_the_rows_measured_before_a_section_fails(tmp_path, monkeypatch):
     """runs/hour: 1 worker measured (minutes of device time, written at once), then 2 workers raise (out of
     GPU memory): the section's error replaced its rows in gpu_check.json/.md, so the 1-worker figure
     written a moment earlier was overwritten and lost. It now stays beside the error."""
     import benchmark.executors
+    from tests.test_probe_overnight4 import _gpu_check
 
     mod = _gpu_check()
     monkeypatch.setattr(mod, "step_times", lambda *a, **k: [])
