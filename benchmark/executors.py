@@ -768,7 +768,10 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
     try:
         with log_to_bars(progress):
             if (cluster or "slurm") == "debug":  # submitit's debug jobs run in result(), one after the other
-                results = {i: result_of(job) for i, job in enumerate(jobs)}
+                for i, job in enumerate(jobs):
+                    results[i] = result_of(job)
+                    if _stopped(results[i]).get("interrupted"):  # the driver's own Ctrl-C: not the next job
+                        raise KeyboardInterrupt
             while len(results) < len(jobs):  # the grid's progress line and ETA while the jobs run (hours)
                 for i, job in enumerate(jobs):
                     if i not in results and job.done():

@@ -148,3 +148,53 @@ def test_gpu_device_stops_when_torch_sees_no_gpu(tmp_path):
     assert len(line) == 1 and "no GPU" in line[0] and "--device cpu" in line[0]
     assert "no GPU" in (tmp_path / "out" / "gpu_device.log").read_text()
     assert _run_device(repo, env, "--device", "cpu").returncode == 0  # the reduced check, asked for
+
+
+def test_ctrl_c_in_a_debug_cluster_job_stops_the_grid_not_only_that_job(tmp_path, monkeypatch):
+    """``--submitit-cluster debug`` runs each job inside the driver, in ``result()``, one after the other. A
+    Ctrl-C stopped the job training (it reported the interrupt) and the driver went on to run the next
+    job, and the next: one Ctrl-C per job, the grid's whole remaining training before exit 130. The
+    first interrupt of the driver's own now stops it."""
+    import os
+    import socket
+
+    import submitit
+
+    import benchmark.executors as ex
+    from benchmark.config import GridSpec, build_configs
+
+    ran = []
+
+    class Job:
+        def __init__(self, i):
+            self.job_id, self.i = f"1000_{i}", i
+
+        def done(self):
+            return False
+
+        def cancel(self, check=True):
+            pass
+
+        def result(self):
+            ran.append(self.i)
+            return {"interrupted": True, "worker": f"r{self.i}", "pid": os.getpid(), "host": socket.gethostname()}
+
+    class Executor:
+        cluster = "debug"
+
+        def __init__(self, folder, cluster=None):
+            pass
+
+        def update_parameters(self, **kw):
+            pass
+
+        def map_array(self, fn, units):
+            return [Job(i) for i in range(len(units))]
+
+    monkeypatch.setattr(submitit, "AutoExecutor", Executor)
+    spec = GridSpec(profile="quick", tasks=("denoise",), losses=("l1", "l2", "ssim"), seeds=(0,), iterations=2,
+                    crop=32, batch_size=2, device="cpu", metrics=("psnr",), budget_check=False)
+    configs = build_configs(spec)[0]
+    with pytest.raises(KeyboardInterrupt):
+        ex.execute_slurm(configs, tmp_path / "r", ("psnr",), "cpu", split="run", cluster="debug")
+    assert ran == [0]
