@@ -134,7 +134,7 @@ def run_unit(unit: WorkUnit) -> dict:
 def _worker_main(unit: WorkUnit) -> dict:
     """Entry point of a fresh worker process: logging, then :func:`run_unit`.
 
-    Returns ``{"summary": …}``, ``{"interrupted": True, "worker": tag, "pid": pid}``, or ``{"error": …,
+    Returns ``{"summary": …}``, ``{"interrupted": True, "worker": tag, "pid": pid, "host": …}``, or ``{"error": …,
     "user": bool}`` (bad input also carries its ``exit_code``: a full disk's 3 must reach the driver's
     exit status), so the driver can report a failure in one line instead of a pickled traceback.
     """
@@ -147,8 +147,8 @@ def _worker_main(unit: WorkUnit) -> dict:
             logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         return {"summary": run_unit(unit)}
-    except KeyboardInterrupt:  # the pid tells the driver's own Ctrl-C (in-process units) from a signal from outside
-        return {"interrupted": True, "worker": unit.tag.strip("[]") or "?", "pid": os.getpid()}
+    except KeyboardInterrupt:  # pid + machine: the driver's own Ctrl-C (in-process) or a signal from outside
+        return {"interrupted": True, "worker": unit.tag.strip("[]") or "?", "pid": os.getpid(), "host": _host()}
     except UserError as exc:
         return {"error": str(exc), "user": True, "exit_code": exc.exit_code}
     except Exception as exc:  # noqa: BLE001 - reported by the driver in one line
@@ -264,11 +264,19 @@ def _stopped(result: dict) -> dict:
     """A unit that reports an interrupt from another process than the driver was stopped by a signal
     from outside (``scancel`` and preemption send SIGTERM, as does ``kill``): a lost worker, whose runs
     the others take over or the same command resumes, not the driver's Ctrl-C (which the driver raises
-    itself, before collecting). One run in the driver's own process (submitit's debug cluster) is."""
-    if not result.get("interrupted") or result.get("pid", os.getpid()) == os.getpid():
+    itself, before collecting). One run in the driver's own process (submitit's debug cluster) is: same pid
+    on the same machine (a pid alone is per machine: a job on another node can have the driver's)."""
+    if not result.get("interrupted") or (result.get("pid", os.getpid()), result.get("host", _host())) == (
+            os.getpid(), _host()):
         return result
     return {"error": f"worker {result.get('worker', '?')} was stopped by a signal (SIGTERM or SIGINT from outside "
                      "this driver: scancel, preemption, kill)", "user": False, "lost": True}
+
+
+def _host() -> str:
+    import socket
+
+    return socket.gethostname()
 
 
 def _raise_failures(results: list[dict], where: str) -> None:
@@ -760,7 +768,10 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
     try:
         with log_to_bars(progress):
             if (cluster or "slurm") == "debug":  # submitit's debug jobs run in result(), one after the other
-                results = {i: result_of(job) for i, job in enumerate(jobs)}
+                for i, job in enumerate(jobs):
+                    results[i] = result_of(job)
+                    if _stopped(results[i]).get("interrupted"):  # the driver's own Ctrl-C: not the next job
+                        raise KeyboardInterrupt
             while len(results) < len(jobs):  # the grid's progress line and ETA while the jobs run (hours)
                 for i, job in enumerate(jobs):
                     if i not in results and job.done():

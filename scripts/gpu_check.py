@@ -225,8 +225,8 @@ SECTIONS = {"steps": "Training step (the runner's step: sampling, degradation, f
 
 
 def _section_md(key: str, val, env: dict) -> list[str]:
-    if isinstance(val, dict) and "error" in val:
-        return [f"failed: {val['error']}"]
+    if isinstance(val, dict) and "error" in val:  # with the rows measured before the failure, if any
+        return [f"failed: {val['error']}", *(["", *_section_md(key, val["rows"], env)] if val.get("rows") else [])]
     if isinstance(val, dict) and "skipped" in val:
         return [f"skipped: {val['skipped']}"]
     f = lambda v, spec: "–" if v is None else format(v, spec)  # noqa: E731
@@ -330,7 +330,8 @@ def main(argv=None) -> int:
                 res[key] = fn()
             except Exception as exc:  # noqa: BLE001 - keep what the other sections measure
                 failed += 1
-                res[key] = {"error": _one_line(exc)}
+                rows = res.get(key) if isinstance(res.get(key), list) else []  # saved before it failed: kept
+                res[key] = {"error": _one_line(exc), **({"rows": rows} if rows else {})}
                 log.error("%s failed: %s", key, res[key]["error"])
         save()  # after every section: a run cut short by the machine's limit keeps what it measured
     res["wall_s"] = time.perf_counter() - t0

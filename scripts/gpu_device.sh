@@ -4,22 +4,26 @@
 # Extra arguments go to scripts/gpu_check.py (e.g. --budget-s 400).
 # Everything it prints is also written to $OUT/gpu_device.log (only $OUT comes back from a lent machine).
 # Bad carry (wheels for another Python, modules missing) stops it within seconds, in one line saying
-# what to do here, before any device minute goes into the check. PLBENCH_WHEEL_SITE: where the wheels
-# are installed (default /tmp/site).
+# what to do here, before any device minute goes into the check; so does a torch that sees no GPU (unless
+# --device is given). PLBENCH_WHEEL_SITE: where the wheels are installed (default /tmp/site).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-gpu_check}
 mkdir -p "$out"
 
 main() {
-  local site=${PLBENCH_WHEEL_SITE:-/tmp/site} py w tag
+  local site=${PLBENCH_WHEEL_SITE:-/tmp/site} py w tag abi minor a need_gpu=1
+  for a in "$@"; do [[ $a == --device || $a == --device=* ]] && need_gpu=0; done  # else a GPU, or stop
   py=$(python3 -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")') || {
     echo "gpu_device: no working python3 on PATH"; return 2; }
   if compgen -G ".whl/*.whl" > /dev/null; then
-    for w in .whl/*.whl; do  # a per-version wheel (multiprocess: py311, cp312) must match this Python
-      tag=$(basename "$w" .whl | awk -F- '{print $(NF-2)}')
-      if [[ $tag =~ ^(py|cp)3([0-9]+)$ && ${BASH_REMATCH[2]} != "${py#3.}" ]]; then
-        echo "gpu_device: $(basename "$w") is for Python 3.${BASH_REMATCH[2]} but this machine has $py: run" \
+    for w in .whl/*.whl; do  # a per-version wheel (multiprocess: py311, cp312) must match this Python;
+      tag=$(basename "$w" .whl | awk -F- '{print $(NF-2)}')  # a stable-ABI one (cp38-abi3) needs it or older
+      abi=$(basename "$w" .whl | awk -F- '{print $(NF-1)}')
+      [[ $tag =~ ^(py|cp)3([0-9]+)$ ]] || continue
+      minor=${BASH_REMATCH[2]}
+      if [[ $abi == abi3 ]] && (( minor > ${py#3.} )) || [[ $abi != abi3 && $minor != "${py#3.}" ]]; then
+        echo "gpu_device: $(basename "$w") is for Python 3.$minor but this machine has $py: run" \
              "scripts/gpu_wheels.sh $py here and carry .whl again"
         return 2
       fi
@@ -31,8 +35,8 @@ main() {
   export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" HF_HUB_OFFLINE=1
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo "no nvidia-smi"
   # every module the check needs, in one line; the versions of datasets' own needs, for a mismatch
-  python3 - <<'EOF' || return 2
-import importlib, sys
+  NEED_GPU=$need_gpu python3 - <<'EOF' || return 2
+import importlib, os, sys
 need = ("torch", "torchvision", "numpy", "pandas", "pyarrow", "fsspec", "huggingface_hub", "datasets", "pyiqa",
         "lpips", "scipy", "skimage", "matplotlib", "yaml")
 found, missing = {}, []
@@ -49,6 +53,10 @@ if missing:
     sys.exit(2)
 import torch
 print("cuda", torch.version.cuda, "available", torch.cuda.is_available())
+if os.environ["NEED_GPU"] == "1" and not torch.cuda.is_available():  # --device auto would run the CPU version
+    print(f"gpu_device: torch {torch.__version__} (CUDA {torch.version.cuda}) sees no GPU (nvidia-smi above), so "
+          "the check would time the CPU: stopped; pass --device cpu for the reduced check")
+    sys.exit(2)
 EOF
   python3 scripts/gpu_check.py --out "$out" "$@"
 }
