@@ -1031,20 +1031,29 @@ class ResultsStore:
             raise UserError(f"{src.root} is the results directory itself: merge another store into it")
         out: dict[str, list[str]] = {k: [] for k in ("copied", "replaced", "kept", "more_there", "unfinished",
                                                      "held")}
+
+        def kept(rid: str) -> bool:
+            """Finished and intact here: stays as it is (counted as ``kept``)."""
+            if not self.is_done(rid) or self.damage(rid):
+                return False
+            out["kept"].append(rid)
+            if src.metrics_scored(rid) - self.metrics_scored(rid):  # its rows are not mixed in: another net's
+                out["more_there"].append(rid)
+            return True
+
         for rid in src.run_ids():
             if not src.is_done(rid) or src.damage(rid):
                 out["unfinished"].append(rid)
                 continue
-            if self.is_done(rid) and not self.damage(rid):
-                out["kept"].append(rid)
-                if src.metrics_scored(rid) - self.metrics_scored(rid):  # its rows are not mixed in: another net's
-                    out["more_there"].append(rid)
+            if kept(rid):
                 continue
             lock = self.lock(rid)
             if isinstance(lock, str):
                 out["held"].append(rid)
                 continue
             with lock:
+                if kept(rid):  # a worker here finished it between the look above and the lock
+                    continue
                 d = self.run_dir(rid)
                 replaced = any(p.name not in (".lock", "damaged", "attempts") for p in d.iterdir())
                 if replaced:
