@@ -750,7 +750,7 @@ def cmd_findings(args) -> int:
     store.require_results(args.out)
     _outputs_writable(store)
     results = check_all(store.table(categories=True), args.only, alpha=args.alpha, n_boot=args.bootstrap,
-                        convergence=True, lost=lost_runs(store.metas()))
+                        convergence=True, lost=lost_runs(store.metas_as_read()))
     print(to_text(results))
     for kind, p in write(results, store.root, args.alpha).items():
         print(f"{kind}: {p}")

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmark.results import ResultsStore, atomic_output, atomic_write_bytes
+from benchmark.results import ResultsStore, atomic_output, atomic_write_bytes, respelt_meta
 from benchmark.stats import Stats, compute, labels, loss_label, metric_order
 
 log = logging.getLogger(__name__)
@@ -129,15 +129,6 @@ def heatmap_panels(table: pd.DataFrame, blks=None, stats: Stats | None = None
     return panels
 
 
-def _respelt(meta: dict, spellings: dict[str, str]) -> dict:
-    """``meta`` with its loss read as the spelling :meth:`ResultsStore.table` reads its rows' as (a copy; the
-    recorded spelling kept as ``config.loss_as_recorded``), so costs and curves count under the row's label."""
-    cfg = meta.get("config")
-    if not isinstance(cfg, dict) or cfg.get("loss") not in spellings:
-        return meta
-    return {**meta, "config": {**cfg, "loss": spellings[cfg["loss"]], "loss_as_recorded": cfg["loss"]}}
-
-
 def _in_setting(meta: dict, settings: list[dict]) -> bool:
     """Does a failed or diverged run (it has no rows) belong to the chosen setting? Runs recorded
     without a setting belong when the chosen rows record none either."""
@@ -229,7 +220,7 @@ def write_report(store: ResultsStore, *, baseline: str = "l1", alpha: float = 0.
     full = store.table(categories=True)  # a fraction of the memory through reading, selection, statistics, figures
     chosen = select(full, where=where, keep=keep, hint=hint)
     table = chosen.table
-    metas = [_respelt(m, store.respelt) for m in store.metas() if m.get("run_id") in chosen.run_ids or (
+    metas = [respelt_meta(m, store.respelt) for m in store.metas() if m.get("run_id") in chosen.run_ids or (
         m.get("status") in ("failed", "diverged") and _in_setting(m, chosen.settings))]
     coverage = coverage_table(store, chosen.run_ids)
     t_read = time.perf_counter()

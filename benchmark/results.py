@@ -319,6 +319,16 @@ def _as_one_spelling(frame: pd.DataFrame, spellings: dict[str, str]) -> pd.DataF
     return frame
 
 
+def respelt_meta(meta: dict, spellings: dict[str, str]) -> dict:
+    """``meta`` with its loss read as the spelling :meth:`ResultsStore.table` reads its rows' as (``spellings``:
+    :meth:`ResultsStore.loss_spellings`; a copy, the recorded spelling kept as ``config.loss_as_recorded``), so
+    costs, curves and lost runs count under the row's label; ``meta`` itself when its spelling is kept."""
+    cfg = meta.get("config")
+    if not isinstance(cfg, dict) or cfg.get("loss") not in spellings:
+        return meta
+    return {**meta, "config": {**cfg, "loss": spellings[cfg["loss"]], "loss_as_recorded": cfg["loss"]}}
+
+
 def _as_current_settings(frame: pd.DataFrame, seen: dict | None = None) -> pd.DataFrame:
     """One pass's rows with their ``setting`` read as this release's
     (:func:`benchmark.config.current_setting_json`): rows of another release of the same numbers
@@ -497,7 +507,7 @@ class ResultsStore:
         self.runs = self.root / "runs"
         #: {run_id: why} of the damaged runs the last :meth:`table` left out
         self.damaged: dict[str, str] = {}
-        #: {recorded spec: the spelling the last :meth:`table` read it as} (:meth:`loss_spellings`)
+        #: {recorded spec: the spelling the last :meth:`table` read it as} (:meth:`loss_spellings`, rows or not)
         self.respelt: dict[str, str] = {}
         #: {run_id: (stat stamp, (meta, why))}: each meta.json parsed once (:meth:`_load_meta`)
         self._metas: dict[str, tuple] = {}
@@ -942,6 +952,13 @@ class ResultsStore:
 
         return merged_spellings(self.recorded_losses())
 
+    def metas_as_read(self) -> list[dict]:
+        """:meth:`metas` with each loss read as :meth:`table` reads its rows' (:meth:`loss_spellings`,
+        :func:`respelt_meta`): the records of one loss recorded under two spellings — its failed and diverged
+        runs included, which have no rows — count as that loss's."""
+        spellings = self.loss_spellings()
+        return [respelt_meta(m, spellings) for m in self.metas()]
+
     def table(self, categories: bool = False) -> pd.DataFrame:
         """Every committed row of every finished, intact run, as one tidy DataFrame. Damaged runs
         (:meth:`damage`) are left out and named, one warning line each (also in :attr:`damaged`);
@@ -974,10 +991,9 @@ class ResultsStore:
         if not frames:
             return to_frame([])
         seen: dict = {}
-        spellings = self.loss_spellings()
-        if spellings:
-            present = set().union(*(set(f["loss"].dropna().unique()) for f in frames))
-            self.respelt = {k: v for k, v in spellings.items() if k in present}
+        # every spelling a meta.json records, also one only runs without rows (diverged, failed) have: their
+        # records (costs, lost runs) are read as the rows' loss too (:meth:`metas_as_read`)
+        self.respelt = self.loss_spellings()
         frames = [_as_current_settings(_as_one_spelling(f, self.respelt), seen) for f in frames]
         table = _concat_categories(frames) if categories else pd.concat(frames, ignore_index=True).astype(COLUMNS)
         dup = table.duplicated(ROW_KEY, keep="first")

@@ -32,3 +32,43 @@ def test_merge_keeps_a_run_that_finished_here_while_it_waited_for_the_lock(tmp_p
     assert rid in got["kept"] and rid not in got["replaced"], got
     assert dst.meta(rid)["node"] == 1 and not (dst.run_dir(rid) / "damaged").exists()
     assert dst.check() == {}
+
+
+def _spelt_two_ways_one_diverged(root):
+    """``ffl(alpha=1)`` seeds 0, 1 finished, and its seed 2 recorded as ``ffl(alpha=1.0)`` (the same loss) that
+    diverged: a meta.json and no rows."""
+    from benchmark.synthetic import synthetic_runs
+
+    store = ResultsStore(root)
+    store.ensure_writable()
+    for rid, meta, rows in synthetic_runs(offsets={"l1": 0.0, "ffl(alpha=1)": 1.0}, seeds=(0, 1, 2), n_images=4,
+                                          metrics=("psnr",), budget_check=False):
+        if meta.get("config", {}).get("seed") == 2 and meta["config"]["loss"] == "ffl(alpha=1)":
+            meta = {**meta, "status": "diverged", "config": {**meta["config"], "loss": "ffl(alpha=1.0)"}}
+            rows = []
+        if rows:
+            store.write_eval(rid, rows, ["psnr"], {})
+        atomic_write_json(store.run_dir(rid) / "meta.json", meta)
+    return store
+
+
+def test_a_spelling_recorded_only_by_runs_without_rows_is_merged_too(tmp_path):
+    """Two spellings of one loss were read as one only where both had rows: a seed recorded under the other
+    spelling that diverged (no rows) stayed a loss of its own — costs.csv a second ``ffl(alpha=1.0)`` row
+    holding the divergence, the leaderboard's ffl row none, and ``findings`` a loss whose every run was lost."""
+    import pandas as pd
+
+    from benchmark.findings import lost_runs
+    from benchmark.report import write_report
+
+    store = _spelt_two_ways_one_diverged(tmp_path / "s")
+    store.table()
+    assert store.respelt == {"ffl(alpha=1.0)": "ffl(alpha=1)"}
+    write_report(store, formats=("png",), visual=False, html=False, n_boot=100)
+    costs = pd.read_csv(tmp_path / "s" / "costs.csv")
+    assert "ffl(alpha=1.0)" not in set(costs["loss"].astype(str)), costs
+    assert int(costs.loc[costs["loss"] == "ffl(alpha=1)", "diverged"].sum()) == 1, costs
+    md = (tmp_path / "s" / "leaderboard.md").read_text()
+    assert "`ffl(alpha=1.0)` is the loss `ffl(alpha=1)` spelt another way" in md
+    lost = lost_runs(store.metas_as_read())
+    assert list(lost["loss"]) == ["ffl(alpha=1)"] and list(lost["seed"]) == [2], lost
