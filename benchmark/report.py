@@ -230,8 +230,8 @@ def write_report(store: ResultsStore, *, baseline: str = "l1", alpha: float = 0.
         f"damaged run {rid} left out ({why}): `plbench check --out {shlex.quote(str(store.root))} --repair`, "
         "then the same `plbench run`, re-scores or retrains it" for rid, why in sorted(store.damaged.items())] + [
         f"run {rid} ({what}) left out: its rows have no meta.json (interrupted before its record, or the record "
-        "was deleted or not copied); `plbench check` names it" for rid, what in sorted(store.unrecorded().items())
-        if rid not in chosen.run_ids] + [
+        f"was deleted or not copied); `plbench check --out {shlex.quote(str(store.root))}` names it"
+        for rid, what in sorted(store.unrecorded().items()) if rid not in chosen.run_ids] + [
         f"`{old}` is the loss `{new}` spelt another way (recorded so by runs made before a run took the spelling "
         f"its results directory records): its runs are counted as `{new}`'s, one row"
         for old, new in sorted(store.respelt.items())

@@ -72,3 +72,22 @@ def test_a_spelling_recorded_only_by_runs_without_rows_is_merged_too(tmp_path):
     assert "`ffl(alpha=1.0)` is the loss `ffl(alpha=1)` spelt another way" in md
     lost = lost_runs(store.metas_as_read())
     assert list(lost["loss"]) == ["ffl(alpha=1)"] and list(lost["seed"]) == [2], lost
+
+
+def test_the_reports_note_on_rows_without_a_meta_json_names_a_check_of_this_store(tmp_path):
+    """The note on a run whose rows have no meta.json said "`plbench check` names it": run as printed, that
+    checks ./results, not the store reported on. It now carries the store's --out, shell-quoted."""
+    import re
+    import shlex
+
+    from benchmark.report import write_report
+
+    store = _small(tmp_path / "my results")
+    rid = next(r for r in store.run_ids() if not r.startswith("input"))
+    (store.run_dir(rid) / "meta.json").unlink()
+    write_report(ResultsStore(store.root), formats=("png",), visual=False, html=False, n_boot=100)
+    md = (store.root / "leaderboard.md").read_text()
+    line = next(line for line in md.splitlines() if f"run {rid} (" in line)
+    cmds = [shlex.split(c) for c in re.findall(r"`(plbench check[^`]*)`", line)]
+    assert cmds and all(c[c.index("--out") + 1] == str(store.root) for c in cmds if "--out" in c), line
+    assert all("--out" in c for c in cmds), line
