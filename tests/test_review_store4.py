@@ -91,3 +91,27 @@ def test_the_reports_note_on_rows_without_a_meta_json_names_a_check_of_this_stor
     cmds = [shlex.split(c) for c in re.findall(r"`(plbench check[^`]*)`", line)]
     assert cmds and all(c[c.index("--out") + 1] == str(store.root) for c in cmds if "--out" in c), line
     assert all("--out" in c for c in cmds), line
+
+
+def test_the_baseline_named_in_a_spelling_the_store_records_is_its_merged_row(tmp_path, capsys):
+    """Since a loss recorded under two spellings reads as one, ``plbench report --baseline 'ffl(alpha=1.0)'``
+    (a spelling its runs record) was refused: "'ffl(alpha=1.0)' is not a loss of these results". It is the
+    merged row's loss: the report takes it as that row, ``ffl(alpha=1)``, and marks the others against it."""
+    from benchmark.cli import main
+    from benchmark.synthetic import synthetic_runs
+
+    root = tmp_path / "s"
+    store = ResultsStore(root)
+    store.ensure_writable()
+    for rid, meta, rows in synthetic_runs(offsets={"l1": 0.0, "ffl(alpha=1)": 1.0}, seeds=(0, 1, 2), n_images=4,
+                                          metrics=("psnr",), budget_check=False):
+        if meta.get("config", {}).get("seed") == 2 and meta["config"]["loss"] == "ffl(alpha=1)":
+            meta = {**meta, "config": {**meta["config"], "loss": "ffl(alpha=1.0)"}}
+            rows = [{**r, "loss": "ffl(alpha=1.0)"} for r in rows]
+        store.write_eval(rid, rows, ["psnr"], {})
+        atomic_write_json(store.run_dir(rid) / "meta.json", meta)
+    assert main(["report", "--out", str(root), "--no-visual", "-q", "--baseline", "ffl(alpha=1.0)"]) == 0, \
+        capsys.readouterr().err
+    md = (root / "leaderboard.md").read_text()
+    assert "significantly better/worse than `ffl(alpha=1)`" in md
+    assert main(["report", "--out", str(root), "--no-visual", "-q", "--baseline", "fl1"]) == 2  # a typo still is
