@@ -231,7 +231,7 @@ def write_report(store: ResultsStore, *, baseline: str = "l1", alpha: float = 0.
         "then the same `plbench run`, re-scores or retrains it" for rid, why in sorted(store.damaged.items())] + [
         f"run {rid} ({what}) left out: its rows have no meta.json (interrupted before its record, or the record "
         f"was deleted or not copied); `plbench check --out {shlex.quote(str(store.root))}` names it"
-        for rid, what in sorted(store.unrecorded().items()) if rid not in chosen.run_ids] + [
+        for rid, what in sorted(store.unrecorded(chosen.settings).items())] + [
         f"`{old}` is the loss `{new}` spelt another way (recorded so by runs made before a run took the spelling "
         f"its results directory records): its runs are counted as `{new}`'s, one row"
         for old, new in sorted(store.respelt.items())

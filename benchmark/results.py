@@ -1004,27 +1004,35 @@ class ResultsStore:
             table = table[~dup].reset_index(drop=True)
         return table
 
-    def unrecorded(self) -> dict[str, str]:
+    def unrecorded(self, settings: list[dict] | None = None) -> dict[str, str]:
         """{run_id: what its rows are} of the runs holding committed evaluation passes but no ``meta.json``:
         an attempt interrupted between its last pass and its record, or a record deleted or left out by a
         copy. Their rows are in no table (nothing proves the run finished), and the next ``plbench run`` of
         their grid removes them and retrains the run: ``check`` and the report name them rather than
-        leave a run silently missing from its cell. ``what``: "<loss> seed <s> (<task>)" from the rows."""
+        leave a run silently missing from its cell. ``what``: "<loss> seed <s> (<task>)" from the rows.
+        ``settings`` (a report's, as :meth:`meta` reads them): only the runs whose rows record one of them (none
+        recorded: when ``settings`` hold none either); a run whose rows cannot be read is always named."""
+        from benchmark.config import current_setting
+
         out = {}
         for run_id in self.run_ids():
             d = self.run_dir(run_id)
             if (d / "meta.json").exists() or not any(d.glob("eval-*.json")) \
                     or RunLock.held_for(d / ".lock") is not None:  # a live process writes its meta.json next
                 continue
-            what = "evaluation passes"
+            what, belongs = "evaluation passes", True
             for rows in sorted(d.glob("eval-*.parquet"), key=_pass_index)[:1]:
                 try:
-                    r = pd.read_parquet(rows, columns=["task", "loss", "seed"]).iloc[0]
+                    r = pd.read_parquet(rows, columns=["task", "loss", "seed", "setting"]).iloc[0]
                     what = (f"{r['loss']}" + (f" seed {r['seed']}" if not pd.isna(r["seed"]) else "")
                             + f" ({r['task']})")
+                    if settings is not None:
+                        s = current_setting(json.loads(r["setting"])) if not pd.isna(r["setting"]) else None
+                        belongs = (not any(settings)) if not s else any(s == x for x in settings)
                 except Exception:  # noqa: BLE001 - unreadable or empty: named by its id alone
                     pass
-            out[run_id] = what
+            if belongs:
+                out[run_id] = what
         return out
 
     def merge_from(self, src: "ResultsStore") -> dict[str, list[str]]:

@@ -115,3 +115,43 @@ def test_the_baseline_named_in_a_spelling_the_store_records_is_its_merged_row(tm
     md = (root / "leaderboard.md").read_text()
     assert "significantly better/worse than `ffl(alpha=1)`" in md
     assert main(["report", "--out", str(root), "--no-visual", "-q", "--baseline", "fl1"]) == 2  # a typo still is
+
+
+def _two_settings(root):
+    """Runs of one task in two settings, ``train_data`` T91 and T91 + BSD200 (ids ``<id>0`` and ``<id>1``)."""
+    import json
+
+    from benchmark.synthetic import synthetic_runs
+
+    store = ResultsStore(root)
+    store.ensure_writable()
+    for rid, meta, rows in synthetic_runs(offsets={"l1": 0.0, "good": 1.0}, seeds=(0, 1), n_images=3,
+                                          metrics=("psnr",), budget_check=False):
+        for k, value in enumerate([["T91"], ["T91", "BSD200"]] if meta.get("kind") != "input" else [None]):
+            r = f"{rid}{k}" if value is not None else rid
+            m, out = {**meta, "run_id": r}, [{**row, "run_id": r} for row in rows]
+            if value is not None:
+                m["setting"] = {**meta["setting"], "train_data": value}
+                for row in out:
+                    row["setting"] = json.dumps({**json.loads(row["setting"]), "train_data": value}, sort_keys=True)
+            store.write_eval(r, out, ["psnr"], {})
+            atomic_write_json(store.run_dir(r) / "meta.json", m)
+    return store
+
+
+def test_a_run_without_its_meta_json_is_named_in_its_own_settings_report_only(tmp_path):
+    """The report of one setting named every run of the store whose rows have no meta.json as "left out" of its
+    leaderboard, a run of another setting too (it never belonged there). It names those of its own setting."""
+    from benchmark.report import write_report
+
+    store = _two_settings(tmp_path / "s")
+    rid = next(r for r in store.run_ids() if not r.startswith("input") and r.endswith("1"))  # T91 + BSD200
+    (store.run_dir(rid) / "meta.json").unlink()
+    assert rid in store.unrecorded()
+    md = store.root / "leaderboard.md"
+    write_report(ResultsStore(store.root), formats=("png",), visual=False, html=False, n_boot=100,
+                 where={"train_data": "T91"})
+    assert f"run {rid} (" not in md.read_text()
+    write_report(ResultsStore(store.root), formats=("png",), visual=False, html=False, n_boot=100,
+                 where={"train_data": "T91 + BSD200"})
+    assert f"run {rid} (" in md.read_text()
