@@ -699,8 +699,8 @@ def _outputs_writable(store) -> None:
     when they cannot (a read-only mount, another user's directory)."""
     if why := _not_writable(store.root):
         raise UserError(f"results directory {store.root} is not writable ({why}): this command writes its "
-                        f"outputs there; copy it first (cp -r {store.root} <a writable place>) and run on the "
-                        "copy")
+                        f"outputs there; copy it first (cp -r {shlex.quote(str(store.root))} <a writable place>) and "
+                        "run on the copy")
 
 
 def _known_loss(store, name: str, flag: str) -> str:

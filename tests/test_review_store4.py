@@ -155,3 +155,19 @@ def test_a_run_without_its_meta_json_is_named_in_its_own_settings_report_only(tm
     write_report(ResultsStore(store.root), formats=("png",), visual=False, html=False, n_boot=100,
                  where={"train_data": "T91 + BSD200"})
     assert f"run {rid} (" in md.read_text()
+
+
+def test_the_copy_it_first_hint_quotes_the_store(tmp_path, capsys, monkeypatch):
+    """A results directory report cannot write to: "copy it first (cp -r /x/my results <a writable place>)" split
+    a path with a space in two, the one printed command the store4 quoting left as it was."""
+    import re
+    import shlex
+
+    from benchmark import cli
+
+    store = _small(tmp_path / "my results")
+    monkeypatch.setattr(cli, "_not_writable", lambda folder: "Read-only file system")
+    assert cli.main(["report", "--out", str(store.root), "-q"]) == 2
+    err = capsys.readouterr().err
+    m = re.search(r"\(cp -r (.*) <a writable place>\)", err)
+    assert m and shlex.split(m.group(1)) == [str(store.root)], err
