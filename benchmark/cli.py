@@ -719,16 +719,20 @@ def _outputs_writable(store) -> None:
     when they cannot (a read-only mount, another user's directory)."""
     if why := _not_writable(store.root):
         raise UserError(f"results directory {store.root} is not writable ({why}): this command writes its "
-                        f"outputs there; copy it first (cp -r {store.root} <a writable place>) and run on the "
-                        "copy")
+                        f"outputs there; copy it first (cp -r {shlex.quote(str(store.root))} <a writable place>) and "
+                        "run on the copy")
 
 
-def _known_loss(store, name: str, flag: str) -> None:
-    """``name`` is a loss of the results in ``store`` (by its spec), else one line with suggestions."""
+def _known_loss(store, name: str, flag: str) -> str:
+    """``name`` as the results in ``store`` read it — a spelling recorded for a loss whose rows read under
+    another (:meth:`~benchmark.results.ResultsStore.loss_spellings`) is that row's loss — when it is one of
+    their losses (by its spec), else one line with suggestions."""
+    name = store.loss_spellings().get(name, name)
     have = sorted(set(store.table()["loss"].astype(str)) - {"input"})
     if name not in have:
         raise UserError(f"{flag} {name!r} is not a loss of these results"
                         + (did_you_mean(name, have, n=3, cutoff=0.5) or f" (they have {', '.join(have)})"))
+    return name
 
 
 def cmd_report(args) -> int:
@@ -742,7 +746,7 @@ def cmd_report(args) -> int:
     _outputs_writable(store)
     kwargs = _report_kwargs(args)
     if args.baseline != "l1":  # asked for by name: a typo is an error, not a report without ▲/▼ marks
-        _known_loss(store, args.baseline, "--baseline")
+        kwargs["baseline"] = _known_loss(store, args.baseline, "--baseline")
     t0 = time.time()
     paths = write_report(store, **kwargs, hint=_hint("report", args.out))
     for kind, p in paths.items():
@@ -770,7 +774,7 @@ def cmd_findings(args) -> int:
     store.require_results(args.out)
     _outputs_writable(store)
     results = check_all(store.table(categories=True), args.only, alpha=args.alpha, n_boot=args.bootstrap,
-                        convergence=True, lost=lost_runs(store.metas()))
+                        convergence=True, lost=lost_runs(store.metas_as_read()))
     print(to_text(results))
     for kind, p in write(results, store.root, args.alpha).items():
         print(f"{kind}: {p}")

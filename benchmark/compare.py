@@ -198,6 +198,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
             raise UserError(f"no field results for task(s) {', '.join(missing)} in {store.root}"
                             + did_you_mean(missing[0], sorted(groups)) + f" (field tasks: {', '.join(sorted(groups))})")
     if baseline != "l1":  # asked for by name, as `plbench report --baseline`: a typo is refused before training
+        baseline = store.loss_spellings().get(baseline, baseline)  # a spelling whose rows read as another's
         have = sorted((set(table["loss"].astype(str)) - {INPUT}) | set(new)) if not table.empty else sorted(new)
         if baseline not in have:
             raise UserError(f"--baseline {baseline!r} is not a loss of these results or the new one"

@@ -353,9 +353,9 @@ class Finding:
         if not tasks:
             return "not applicable", f"needs task {'/'.join(n.tasks)}; results have {', '.join(res.tasks()) or 'none'}"
         arms = {a for t in tasks for a in res.arms(t)}
-        missing = [loss for loss in n.losses if not any(a.loss == loss for a in arms)]
+        missing = [loss for loss in n.losses if not any(res.is_loss(a.loss, loss) for a in arms)]
         if n.weights != "any":
-            kinds = {loss: {a.kind for a in arms if a.loss == loss} for loss in n.losses}
+            kinds = {loss: {a.kind for a in arms if res.is_loss(a.loss, loss)} for loss in n.losses}
             lacking = [loss for loss in n.losses if n.weights not in kinds[loss]]
             if lacking and len(lacking) == len(n.losses):
                 have = sorted({k for ks in kinds.values() for k in ks})
@@ -402,6 +402,7 @@ class Results:
             for m, h in self.inputs.groupby("metric", observed=True)["higher_is_better"].first().items():
                 self.higher.setdefault(m, bool(h))
         self._arrays: dict = {}
+        self._identities: dict[str, tuple | None] = {}  # loss spec → its loss_identity (None: unknown here)
         self._groups: dict | None = None
         self._arm_runs: dict | None = None
         self._expected: dict[str, frozenset[int]] = {}
@@ -488,6 +489,27 @@ class Results:
         arms |= {Arm(lo, w, "") for lo, w in zip(lost["loss"], lost["arm_weights"]) if (lo, w) not in have}
         return sorted(arms)
 
+    def is_loss(self, spec: str, *names: str) -> bool:
+        """Is an arm's loss ``spec`` (as the table spells it) one of the losses ``names`` a finding asks for: the
+        same spec, or another spelling of one (``ms_ssim_l1(alpha=0.84)`` is ``ms_ssim_l1``:
+        :func:`benchmark.lossfn.loss_identity`). A results store reads a loss recorded under several spellings
+        as one of them (:meth:`benchmark.results.ResultsStore.loss_spellings`), not necessarily the finding's."""
+        if spec in names:
+            return True
+        mine = self._identity(spec)
+        return mine is not None and any(self._identity(n) == mine for n in names)
+
+    def _identity(self, spec: str) -> tuple | None:
+        if spec not in self._identities:
+            from benchmark.errors import UserError
+            from benchmark.lossfn import loss_identity
+
+            try:
+                self._identities[spec] = loss_identity(spec)
+            except (UserError, ValueError):  # a loss this code does not know (a loss file not loaded), `input`
+                self._identities[spec] = None
+        return self._identities[spec]
+
     def lost_seeds(self, task: str, arm: Arm) -> dict[int, str]:
         """{seed: "diverged" | "failed"} of ``arm``'s runs on ``task`` that left no results."""
         lost = self.lost[(self.lost["task"] == task) & (self.lost["loss"] == arm.loss)
@@ -498,7 +520,7 @@ class Results:
             ) -> Arm | None:
         """The arm of ``loss`` on ``task``, by weights kind in order of ``prefer`` (None if absent);
         of several registry versions, the newest."""
-        cands = [a for a in self.arms(task) if a.loss == loss]
+        cands = [a for a in self.arms(task) if self.is_loss(a.loss, loss)]
         for kind in prefer:
             of_kind = [a for a in cands if a.kind == kind]
             if of_kind:

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmark.results import ResultsStore, atomic_output, atomic_write_bytes
+from benchmark.results import ResultsStore, atomic_output, atomic_write_bytes, respelt_meta
 from benchmark.stats import Stats, compute, labels, loss_label, metric_order
 
 log = logging.getLogger(__name__)
@@ -130,15 +130,6 @@ def heatmap_panels(table: pd.DataFrame, blks=None, stats: Stats | None = None
     return panels
 
 
-def _respelt(meta: dict, spellings: dict[str, str]) -> dict:
-    """``meta`` with its loss read as the spelling :meth:`ResultsStore.table` reads its rows' as (a copy; the
-    recorded spelling kept as ``config.loss_as_recorded``), so costs and curves count under the row's label."""
-    cfg = meta.get("config")
-    if not isinstance(cfg, dict) or cfg.get("loss") not in spellings:
-        return meta
-    return {**meta, "config": {**cfg, "loss": spellings[cfg["loss"]], "loss_as_recorded": cfg["loss"]}}
-
-
 def _in_setting(meta: dict, settings: list[dict]) -> bool:
     """Does a failed or diverged run (it has no rows) belong to the chosen setting? Runs recorded
     without a setting belong when the chosen rows record none either."""
@@ -232,7 +223,7 @@ def write_report(store: ResultsStore, *, baseline: str = "l1", alpha: float = 0.
     full = store.table(categories=True)  # a fraction of the memory through reading, selection, statistics, figures
     chosen = select(full, where=where, keep=keep, hint=hint)
     table = chosen.table
-    metas = [_respelt(m, store.respelt) for m in store.metas() if m.get("run_id") in chosen.run_ids or (
+    metas = [respelt_meta(m, store.respelt) for m in store.metas() if m.get("run_id") in chosen.run_ids or (
         m.get("status") in ("failed", "diverged") and _in_setting(m, chosen.settings))]
     coverage = coverage_table(store, chosen.run_ids)
     t_read = time.perf_counter()
@@ -242,8 +233,8 @@ def write_report(store: ResultsStore, *, baseline: str = "l1", alpha: float = 0.
         f"damaged run {rid} left out ({why}): `plbench check --out {shlex.quote(str(store.root))} --repair`, "
         "then the same `plbench run`, re-scores or retrains it" for rid, why in sorted(store.damaged.items())] + [
         f"run {rid} ({what}) left out: its rows have no meta.json (interrupted before its record, or the record "
-        "was deleted or not copied); `plbench check` names it" for rid, what in sorted(store.unrecorded().items())
-        if rid not in chosen.run_ids] + [
+        f"was deleted or not copied); `plbench check --out {shlex.quote(str(store.root))}` names it"
+        for rid, what in sorted(store.unrecorded(chosen.settings).items())] + [
         f"`{old}` is the loss `{new}` spelt another way (recorded so by runs made before a run took the spelling "
         f"its results directory records): its runs are counted as `{new}`'s, one row"
         for old, new in sorted(store.respelt.items())

@@ -319,6 +319,16 @@ def _as_one_spelling(frame: pd.DataFrame, spellings: dict[str, str]) -> pd.DataF
     return frame
 
 
+def respelt_meta(meta: dict, spellings: dict[str, str]) -> dict:
+    """``meta`` with its loss read as the spelling :meth:`ResultsStore.table` reads its rows' as (``spellings``:
+    :meth:`ResultsStore.loss_spellings`; a copy, the recorded spelling kept as ``config.loss_as_recorded``), so
+    costs, curves and lost runs count under the row's label; ``meta`` itself when its spelling is kept."""
+    cfg = meta.get("config")
+    if not isinstance(cfg, dict) or cfg.get("loss") not in spellings:
+        return meta
+    return {**meta, "config": {**cfg, "loss": spellings[cfg["loss"]], "loss_as_recorded": cfg["loss"]}}
+
+
 def _as_current_settings(frame: pd.DataFrame, seen: dict | None = None) -> pd.DataFrame:
     """One pass's rows with their ``setting`` read as this release's
     (:func:`benchmark.config.current_setting_json`): rows of another release of the same numbers
@@ -497,7 +507,7 @@ class ResultsStore:
         self.runs = self.root / "runs"
         #: {run_id: why} of the damaged runs the last :meth:`table` left out
         self.damaged: dict[str, str] = {}
-        #: {recorded spec: the spelling the last :meth:`table` read it as} (:meth:`loss_spellings`)
+        #: {recorded spec: the spelling the last :meth:`table` read it as} (:meth:`loss_spellings`, rows or not)
         self.respelt: dict[str, str] = {}
         #: {run_id: (stat stamp, (meta, why))}: each meta.json parsed once (:meth:`_load_meta`)
         self._metas: dict[str, tuple] = {}
@@ -942,6 +952,13 @@ class ResultsStore:
 
         return merged_spellings(self.recorded_losses())
 
+    def metas_as_read(self) -> list[dict]:
+        """:meth:`metas` with each loss read as :meth:`table` reads its rows' (:meth:`loss_spellings`,
+        :func:`respelt_meta`): the records of one loss recorded under two spellings — its failed and diverged
+        runs included, which have no rows — count as that loss's."""
+        spellings = self.loss_spellings()
+        return [respelt_meta(m, spellings) for m in self.metas()]
+
     def table(self, categories: bool = False) -> pd.DataFrame:
         """Every committed row of every finished, intact run, as one tidy DataFrame. Damaged runs
         (:meth:`damage`) are left out and named, one warning line each (also in :attr:`damaged`);
@@ -974,10 +991,9 @@ class ResultsStore:
         if not frames:
             return to_frame([])
         seen: dict = {}
-        spellings = self.loss_spellings()
-        if spellings:
-            present = set().union(*(set(f["loss"].dropna().unique()) for f in frames))
-            self.respelt = {k: v for k, v in spellings.items() if k in present}
+        # every spelling a meta.json records, also one only runs without rows (diverged, failed) have: their
+        # records (costs, lost runs) are read as the rows' loss too (:meth:`metas_as_read`)
+        self.respelt = self.loss_spellings()
         frames = [_as_current_settings(_as_one_spelling(f, self.respelt), seen) for f in frames]
         table = _concat_categories(frames) if categories else pd.concat(frames, ignore_index=True).astype(COLUMNS)
         dup = table.duplicated(ROW_KEY, keep="first")
@@ -988,27 +1004,35 @@ class ResultsStore:
             table = table[~dup].reset_index(drop=True)
         return table
 
-    def unrecorded(self) -> dict[str, str]:
+    def unrecorded(self, settings: list[dict] | None = None) -> dict[str, str]:
         """{run_id: what its rows are} of the runs holding committed evaluation passes but no ``meta.json``:
         an attempt interrupted between its last pass and its record, or a record deleted or left out by a
         copy. Their rows are in no table (nothing proves the run finished), and the next ``plbench run`` of
         their grid removes them and retrains the run: ``check`` and the report name them rather than
-        leave a run silently missing from its cell. ``what``: "<loss> seed <s> (<task>)" from the rows."""
+        leave a run silently missing from its cell. ``what``: "<loss> seed <s> (<task>)" from the rows.
+        ``settings`` (a report's, as :meth:`meta` reads them): only the runs whose rows record one of them (none
+        recorded: when ``settings`` hold none either); a run whose rows cannot be read is always named."""
+        from benchmark.config import current_setting
+
         out = {}
         for run_id in self.run_ids():
             d = self.run_dir(run_id)
             if (d / "meta.json").exists() or not any(d.glob("eval-*.json")) \
                     or RunLock.held_for(d / ".lock") is not None:  # a live process writes its meta.json next
                 continue
-            what = "evaluation passes"
+            what, belongs = "evaluation passes", True
             for rows in sorted(d.glob("eval-*.parquet"), key=_pass_index)[:1]:
                 try:
-                    r = pd.read_parquet(rows, columns=["task", "loss", "seed"]).iloc[0]
+                    r = pd.read_parquet(rows, columns=["task", "loss", "seed", "setting"]).iloc[0]
                     what = (f"{r['loss']}" + (f" seed {r['seed']}" if not pd.isna(r["seed"]) else "")
                             + f" ({r['task']})")
+                    if settings is not None:
+                        s = current_setting(json.loads(r["setting"])) if not pd.isna(r["setting"]) else None
+                        belongs = (not any(settings)) if not s else any(s == x for x in settings)
                 except Exception:  # noqa: BLE001 - unreadable or empty: named by its id alone
                     pass
-            out[run_id] = what
+            if belongs:
+                out[run_id] = what
         return out
 
     def merge_from(self, src: "ResultsStore") -> dict[str, list[str]]:
@@ -1031,20 +1055,29 @@ class ResultsStore:
             raise UserError(f"{src.root} is the results directory itself: merge another store into it")
         out: dict[str, list[str]] = {k: [] for k in ("copied", "replaced", "kept", "more_there", "unfinished",
                                                      "held")}
+
+        def kept(rid: str) -> bool:
+            """Finished and intact here: stays as it is (counted as ``kept``)."""
+            if not self.is_done(rid) or self.damage(rid):
+                return False
+            out["kept"].append(rid)
+            if src.metrics_scored(rid) - self.metrics_scored(rid):  # its rows are not mixed in: another net's
+                out["more_there"].append(rid)
+            return True
+
         for rid in src.run_ids():
             if not src.is_done(rid) or src.damage(rid):
                 out["unfinished"].append(rid)
                 continue
-            if self.is_done(rid) and not self.damage(rid):
-                out["kept"].append(rid)
-                if src.metrics_scored(rid) - self.metrics_scored(rid):  # its rows are not mixed in: another net's
-                    out["more_there"].append(rid)
+            if kept(rid):
                 continue
             lock = self.lock(rid)
             if isinstance(lock, str):
                 out["held"].append(rid)
                 continue
             with lock:
+                if kept(rid):  # a worker here finished it between the look above and the lock
+                    continue
                 d = self.run_dir(rid)
                 replaced = any(p.name not in (".lock", "damaged", "attempts") for p in d.iterdir())
                 if replaced:

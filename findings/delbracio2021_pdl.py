@@ -32,17 +32,17 @@ class PDLAtLeastMatches(Finding):
         if blocked:
             return blocked
         for t in res.tasks():
-            pdls = [a for a in res.arms(t) if a.loss in PDL]
-            if any(o.loss not in PDL and o.kind == p.kind for p in pdls for o in res.arms(t)):
+            pdls = [a for a in res.arms(t) if res.is_loss(a.loss, *PDL)]
+            if any(not res.is_loss(o.loss, *PDL) and o.kind == p.kind for p in pdls for o in res.arms(t)):
                 return None
         return "not applicable", "no other deep-feature loss with the same kind of weights as pdl in these results"
 
     def comparisons(self, res):
         for task in res.tasks():
             arms = res.arms(task)
-            for p in (a for a in arms if a.loss == "pdl"):
+            for p in (a for a in arms if res.is_loss(a.loss, "pdl")):
                 for o in arms:
-                    if o.loss in PDL or o.kind == "none" or o.kind != p.kind:
+                    if res.is_loss(o.loss, *PDL) or o.kind == "none" or o.kind != p.kind:
                         continue
                     for m in res.perceptual_metrics(task):
                         yield Comparison(task, m, p, o, "at_least")

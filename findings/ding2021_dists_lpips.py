@@ -34,8 +34,8 @@ class DeepFeatureObjectivesBest(Finding):
 
         for task in res.tasks(TASKS):
             arms = res.arms(task)
-            winners = [a for a in arms if a.loss in WINNERS and a.kind == "pretrained"]
-            others = [a for a in arms if a.loss not in WINNERS]
+            winners = [a for a in arms if res.is_loss(a.loss, *WINNERS) and a.kind == "pretrained"]
+            others = [a for a in arms if not res.is_loss(a.loss, *WINNERS)]
             for m in res.perceptual_metrics(task):
                 cands = [w for w in winners if not is_circular(w.loss, m)]
                 if not cands:
