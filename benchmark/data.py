@@ -463,14 +463,20 @@ _ICC_SPACES = {"RGB": ("RGB", ("RGB", "RGBA", "RGBX", "RGBa", "P", "PA", "L", "L
                "GRAY": ("L", ("L", "LA", "La", "1")), "CMYK": ("CMYK", ("CMYK",))}
 
 
+#: a profile named sRGB is taken at its word while it maps every probe colour to within this many 8-bit levels of
+#: itself: sRGB's approximations (a pure gamma 2.2 to 2.4 under its name: up to 13 levels off in the shadows) are
+#: kept as stored, while a linear-light "sRGB" (GIMP's Linear sRGB, sRGB-elle-V4-g10: 73 levels off) is converted
+SRGB_NAMED_LEVELS = 16
+
+
 @functools.lru_cache(maxsize=16)
 def _srgb_transform(icc: bytes):
     """(littleCMS transform to sRGB or None, the profile's description, its colour space) for an ICC
-    profile. None where the profile is sRGB: its description names sRGB, or it maps a probe of colours (a
-    6×6×6 cube; 256 greys) to within one 8-bit level of themselves, as sRGB's own profile does; pixels
-    tagged so are read as stored. A profile littleCMS cannot read or transform, or of a colour space other
-    than RGB, grey or CMYK, is a ``ValueError``."""
-    from PIL import ImageCms
+    profile. None where the profile is sRGB: it maps a probe of colours (every grey level and an 18-level cube,
+    colorimetrically) to within one 8-bit level of themselves, as sRGB's own profile does, or, where its
+    description names sRGB, to within :data:`SRGB_NAMED_LEVELS`; pixels tagged so are read as stored. A profile
+    littleCMS cannot read or transform, or of a colour space other than RGB, grey or CMYK, is a ``ValueError``."""
+    from PIL import Image, ImageCms
 
     try:
         profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
@@ -481,21 +487,26 @@ def _srgb_transform(icc: bytes):
     if space not in _ICC_SPACES:
         raise ValueError(f"its colour profile ({desc}) is of the {space} colour space")
     in_mode = _ICC_SPACES[space][0]
-    if "srgb" in desc.lower():
-        return None, desc, space
+    named = "srgb" in desc.lower()
+    srgb = ImageCms.createProfile("sRGB")
     try:
-        transform = ImageCms.buildTransform(profile, ImageCms.createProfile("sRGB"), in_mode, "RGB")
+        transform = ImageCms.buildTransform(profile, srgb, in_mode, "RGB")
+        colorimetric = ImageCms.buildTransform(profile, srgb, in_mode, "RGB",
+                                               renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC)
     except ImageCms.PyCMSError as exc:
+        if named:  # as before: a profile called sRGB that littleCMS cannot apply leaves the pixels as stored
+            return None, desc, space
         raise ValueError(f"its colour profile ({desc}) cannot be applied ({_first_line(exc)})") from None
     if in_mode != "CMYK":
-        from PIL import Image
-
         levels = np.arange(256, dtype=np.uint8)
-        cube = np.stack(np.meshgrid(*[levels[::51]] * 3, indexing="ij"), -1).reshape(1, -1, 3)
-        probe = levels.reshape(1, -1) if in_mode == "L" else cube
-        out = np.asarray(ImageCms.applyTransform(Image.fromarray(probe), transform), dtype=np.int16)
-        want = np.repeat(probe[..., None], 3, -1) if in_mode == "L" else probe
-        if np.abs(out - want.astype(np.int16)).max() <= 1:
+        if in_mode == "L":
+            probe = levels.reshape(1, -1)
+            want = np.repeat(probe[..., None], 3, -1)
+        else:
+            cube = np.stack(np.meshgrid(*[levels[::15]] * 3, indexing="ij"), -1).reshape(1, -1, 3)
+            probe = want = np.concatenate([cube, np.repeat(levels.reshape(1, -1, 1), 3, -1)], 1)
+        out = np.asarray(ImageCms.applyTransform(Image.fromarray(probe), colorimetric), dtype=np.int16)
+        if np.abs(out - want.astype(np.int16)).max() <= (SRGB_NAMED_LEVELS if named else 1):
             return None, desc, space
     return transform, desc, space
 
