@@ -1225,6 +1225,22 @@ def _is_pixel_array(feat) -> bool:
 _PIXEL_ARRAYS = "uint8 0..255, uint16 0..65535, or float16/32/64 in [0, 1]"
 
 
+def _is_encoded_image(value) -> bool:
+    """Whether ``value`` is the bytes of an image file: a signature of :data:`_MAGIC`, an ISO media one (HEIC,
+    AVIF) or any Pillow opens (a column of other bytes, an embedding or a JSON blob, is not an image column)."""
+    from PIL import Image
+
+    if not isinstance(value, bytes | bytearray) or not value:
+        return False
+    if value.startswith(tuple(_MAGIC)) or value[4:8] == b"ftyp":
+        return True
+    try:
+        with Image.open(io.BytesIO(value)):
+            return True
+    except Exception:  # noqa: BLE001 - Pillow raises many types for bytes that are no image
+        return False
+
+
 def _image_column(ds, spec: DataSpec) -> str:
     import datasets
 
@@ -1260,14 +1276,21 @@ def _image_column(ds, spec: DataSpec) -> str:
     pick = next((n for n in preferred if n in arrays), arrays[0] if len(arrays) == 1 else None)
     if pick is not None:
         return pick
-    # under another name (image_bytes, filepath, jpg, …): the one binary column, else the one column of strings
-    # whose first value is a path with an image suffix; said, with how to name another
-    binary = [n for n, f in ds.features.items() if getattr(f, "dtype", None) in ("binary", "large_binary")]
+    # under another name (image_bytes, filepath, jpg, …): the one column whose first value is an encoded image
+    # (bytes with an image format's signature) or a path with an image suffix; said, with how to name another.
+    # Two such columns (photos' paths beside their masks' PNG bytes) are not guessed between
+    first = ds[0] if len(ds) else {}
     exts = image_extensions()
+    binary = [n for n, f in ds.features.items() if getattr(f, "dtype", None) in ("binary", "large_binary")
+              and _is_encoded_image(first.get(n))]
     paths = [n for n, f in ds.features.items() if getattr(f, "dtype", None) in ("string", "large_string")
-             and len(ds) and isinstance(v := ds[0][n], str) and Path(v.strip()).suffix.lower() in exts]
-    pick = binary[0] if len(binary) == 1 else paths[0] if len(paths) == 1 and not binary else None
-    if pick is not None:
+             and isinstance(v := first.get(n), str) and Path(v.strip()).suffix.lower() in exts]
+    if len(binary) + len(paths) > 1:
+        both = ", ".join(repr(n) for n in ds.column_names if n in binary + paths)
+        raise UserError(f"dataset {spec.source!r} has several columns that may hold its images ({both}): name the "
+                        "one holding the clean images with '#COLUMN'")
+    if binary or paths:
+        pick = (binary + paths)[0]
         log.info("%s: reading images from column %r (%s; name another with '#COLUMN')", spec, pick,
                  "encoded image bytes" if binary else "file paths")
         return pick

@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+import pytest
 
 from benchmark.data import DataSpec, load_images
+from benchmark.errors import UserError
 
 # sRGB's own colorants, D50-adapted (what an sRGB matrix/TRC profile holds)
 SRGB_COLORANTS = ((0.4361, 0.2225, 0.0139), (0.3851, 0.7169, 0.0971), (0.1431, 0.0606, 0.7141))
@@ -33,3 +35,48 @@ def test_a_linear_light_profile_named_srgb_is_converted(tmp_path, caplog):
     assert np.abs(want.astype(int) - rgb).max() > 50  # the profile matters
     np.testing.assert_array_equal(_hwc(rec.pixels), want)
     assert "sRGB linear (g1.0)" in caplog.text and "converted to sRGB" in caplog.text
+
+
+def _photos_and_masks(tmp_path):
+    """Two photos as files (their paths) and a segmentation mask of each as PNG bytes."""
+    import io
+
+    from PIL import Image
+
+    rng = np.random.default_rng(6)
+    files, photos, masks = [], [], []
+    for i in range(2):
+        rgb = rng.integers(0, 256, (16, 24, 3), dtype=np.uint8)
+        Image.fromarray(rgb).save(tmp_path / f"photo{i}.png")
+        files.append(str(tmp_path / f"photo{i}.png"))
+        photos.append(rgb)
+        buf = io.BytesIO()
+        Image.fromarray((rng.random((16, 24)) > 0.5).astype(np.uint8) * 255).save(buf, format="PNG")
+        masks.append(buf.getvalue())
+    return files, photos, masks
+
+
+def test_a_mask_column_beside_a_path_column_is_not_read_as_the_test_images(tmp_path):
+    """The guess took 'the one binary column' whatever else the dataset held: photos as paths in 'filepath' beside
+    their segmentation masks as PNG bytes in 'mask' were scored as masks, said only at INFO. Two columns that may
+    hold the images are now one line naming both and '#COLUMN'."""
+    import datasets
+
+    files, _, masks = _photos_and_masks(tmp_path)
+    datasets.Dataset.from_dict({"filepath": files, "mask": masks}).save_to_disk(str(tmp_path / "seg"))
+    with pytest.raises(UserError, match=r"'filepath'.*'mask'.*#COLUMN"):
+        load_images(DataSpec(str(tmp_path / "seg")))
+
+
+def test_a_binary_column_that_holds_no_image_is_not_guessed(tmp_path):
+    """A binary column of something else (a CLIP embedding's float32 bytes) beside the image paths was taken as the
+    image column: every row 'not an image file', the dataset unreadable. Only bytes with an image's signature count."""
+    import datasets
+
+    files, photos, _ = _photos_and_masks(tmp_path)
+    emb = [np.random.default_rng(i).random(8, dtype=np.float32).tobytes() for i in range(2)]
+    datasets.Dataset.from_dict({"filepath": files, "embedding": emb}).save_to_disk(str(tmp_path / "e"))
+    recs = load_images(DataSpec(str(tmp_path / "e")))
+    assert len(recs) == 2
+    for r, want in zip(recs, photos):
+        np.testing.assert_array_equal(_hwc(r.pixels), want)
