@@ -476,7 +476,7 @@ def _srgb_transform(icc: bytes):
     colorimetrically) to within one 8-bit level of themselves, as sRGB's own profile does, or, where its
     description names sRGB, to within :data:`SRGB_NAMED_LEVELS`; pixels tagged so are read as stored. A profile
     littleCMS cannot read or transform, or of a colour space other than RGB, grey or CMYK, is a ``ValueError``."""
-    from PIL import Image, ImageCms
+    from PIL import ImageCms
 
     try:
         profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
@@ -490,25 +490,33 @@ def _srgb_transform(icc: bytes):
     named = "srgb" in desc.lower()
     srgb = ImageCms.createProfile("sRGB")
     try:
+        if in_mode != "CMYK":
+            colorimetric = ImageCms.buildTransform(profile, srgb, in_mode, "RGB",
+                                                   renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC)
+            if _maps_to_itself(colorimetric, in_mode, SRGB_NAMED_LEVELS if named else 1):
+                return None, desc, space
         transform = ImageCms.buildTransform(profile, srgb, in_mode, "RGB")
-        colorimetric = ImageCms.buildTransform(profile, srgb, in_mode, "RGB",
-                                               renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC)
     except ImageCms.PyCMSError as exc:
         if named:  # as before: a profile called sRGB that littleCMS cannot apply leaves the pixels as stored
             return None, desc, space
         raise ValueError(f"its colour profile ({desc}) cannot be applied ({_first_line(exc)})") from None
-    if in_mode != "CMYK":
-        levels = np.arange(256, dtype=np.uint8)
-        if in_mode == "L":
-            probe = levels.reshape(1, -1)
-            want = np.repeat(probe[..., None], 3, -1)
-        else:
-            cube = np.stack(np.meshgrid(*[levels[::15]] * 3, indexing="ij"), -1).reshape(1, -1, 3)
-            probe = want = np.concatenate([cube, np.repeat(levels.reshape(1, -1, 1), 3, -1)], 1)
-        out = np.asarray(ImageCms.applyTransform(Image.fromarray(probe), colorimetric), dtype=np.int16)
-        if np.abs(out - want.astype(np.int16)).max() <= (SRGB_NAMED_LEVELS if named else 1):
-            return None, desc, space
     return transform, desc, space
+
+
+def _maps_to_itself(transform, in_mode: str, levels: int) -> bool:
+    """Whether ``transform`` (from ``in_mode``, RGB or L, to sRGB) maps every grey level and an 18-level colour
+    cube to within ``levels`` 8-bit levels of themselves."""
+    from PIL import Image, ImageCms
+
+    steps = np.arange(256, dtype=np.uint8)
+    if in_mode == "L":
+        probe = steps.reshape(1, -1)
+        want = np.repeat(probe[..., None], 3, -1)
+    else:
+        cube = np.stack(np.meshgrid(*[steps[::15]] * 3, indexing="ij"), -1).reshape(1, -1, 3)
+        probe = want = np.concatenate([cube, np.repeat(steps.reshape(1, -1, 1), 3, -1)], 1)
+    out = np.asarray(ImageCms.applyTransform(Image.fromarray(probe), transform), dtype=np.int16)
+    return bool(np.abs(out - want.astype(np.int16)).max() <= levels)
 
 
 def _to_srgb(img, name: str, notes: dict | None, apply: bool = True):
