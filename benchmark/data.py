@@ -1340,7 +1340,7 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
     if isinstance(ds.features[col], datasets.Image):
         ds = ds.cast_column(col, datasets.Image(decode=False))
     base = Path(spec.source).expanduser() if spec.kind == "saved" else None  # relative paths: from here first
-    id_col = next((c for c in ("image_id", "file_name", "name", "id", "__key__") if c in ds.column_names), None)
+    id_col = next((c for c in ("image_id", "file_name", "name", "id") if c in ds.column_names), None)
     # only the columns used: another image column (a mask, an lr beside hr) is neither decoded for nothing
     # nor, where one of its pictures is damaged, a crash out of this loop
     ds = ds.select_columns(list(dict.fromkeys(c for c in (col, id_col) if c)))

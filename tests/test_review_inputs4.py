@@ -80,3 +80,27 @@ def test_a_binary_column_that_holds_no_image_is_not_guessed(tmp_path):
     assert len(recs) == 2
     for r, want in zip(recs, photos):
         np.testing.assert_array_equal(_hwc(r.pixels), want)
+
+
+def test_a_dataset_with_a_webdataset_key_column_keeps_its_image_ids(tmp_path):
+    """'__key__' was made an id column (d0f7e12) for every dataset, not only the new WebDataset copies: a hub
+    WebDataset (or its saved copy) whose keys have a folder ('cats/0001') had been read with ids from its files'
+    names, so its ids — and the content fingerprint, run ids with it — changed unsaid, every finished run
+    trained again. The ids stay those of before (the key's file name, told apart as before)."""
+    import io
+
+    import datasets
+    from PIL import Image
+
+    from benchmark.data import fingerprint
+
+    rows = []
+    for i, key in enumerate(["cats/0001", "dogs/0001", "dogs/0002"]):
+        buf = io.BytesIO()
+        Image.fromarray(np.full((16, 16, 3), i * 40, np.uint8)).save(buf, format="PNG")
+        rows.append({"png": {"bytes": buf.getvalue(), "path": key.split("/")[-1] + ".png"}, "__key__": key})
+    feats = datasets.Features({"png": datasets.Image(), "__key__": datasets.Value("string")})
+    datasets.Dataset.from_list(rows, features=feats).save_to_disk(str(tmp_path / "wds"))
+    recs = load_images(DataSpec(str(tmp_path / "wds")))
+    assert [r.image_id for r in recs] == ["0001.png", "0001.png_1", "0002"]  # as read at 474d74b
+    assert fingerprint(recs) == "791a2c47c741"  # 474d74b's fingerprint of these pixels and ids
