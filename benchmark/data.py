@@ -83,6 +83,14 @@ MIN_IMAGE_SIDE = 8
 TEST_MULTIPLE = 8
 
 
+def test_multiple(size_multiple: int = 1) -> int:
+    """The multiple a task of ``size_multiple`` cuts test images to: :data:`TEST_MULTIPLE`, or its least common
+    multiple with the task's where that does not divide it (×3 super-resolution: 24)."""
+    import math
+
+    return math.lcm(TEST_MULTIPLE, int(size_multiple))
+
+
 @dataclass(frozen=True)
 class DataSpec:
     """Where images come from. ``split=None`` means the source's default (``train`` for hub ids,

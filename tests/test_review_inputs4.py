@@ -104,3 +104,26 @@ def test_a_dataset_with_a_webdataset_key_column_keeps_its_image_ids(tmp_path):
     recs = load_images(DataSpec(str(tmp_path / "wds")))
     assert [r.image_id for r in recs] == ["0001.png", "0001.png_1", "0002"]  # as read at 474d74b
     assert fingerprint(recs) == "791a2c47c741"  # 474d74b's fingerprint of these pixels and ids
+
+
+def test_planning_warns_for_a_metric_a_task_s_larger_multiple_leaves_no_image_for(tmp_path, caplog):
+    """check_metric_sizes cut the test images to multiples of 8, but ×3 super-resolution cuts them to multiples of
+    24 (benchmark.runner.held_out_items): on 40 px images vif (≥ 33 px) was said to fit, then scored nothing in
+    every sr4 scale=3 run (40 → 24 px), the run's log silent. Planning now cuts as the task does."""
+    from PIL import Image
+
+    from benchmark.cli import build_parser, grid_spec
+    from benchmark.config import build_configs
+
+    d = tmp_path / "small"
+    d.mkdir()
+    for i in range(2):
+        Image.fromarray(np.random.default_rng(i).integers(0, 256, (40, 44, 3), dtype=np.uint8)).save(d / f"t{i}.png")
+    argv = ["run", "--tasks", "sr4", "--task-param", "sr4.scale=3", "--losses", "l1", "--seeds", "0", "--iterations",
+            "2", "--crop", "24", "--batch-size", "2", "--metrics", "psnr", "vif", "--train-data", "skimage:train",
+            "--max-train-images", "1", "--test-data", str(d), "--no-budget-check"]
+    with caplog.at_level(logging.INFO, logger="benchmark.config"):
+        build_configs(grid_spec(build_parser().parse_args(argv)))
+    (line,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("metric vif")]
+    assert "score nothing" in line and "multiples of 24" in line and "sr4" in line
+    assert not [r for r in caplog.records if r.getMessage().startswith("metric psnr")]
