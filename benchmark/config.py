@@ -1205,33 +1205,43 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
     for train_specs, test_specs in dict.fromkeys((c.train_data, c.test_data) for c in resolved):
         data.overlap(train_specs, test_specs)  # a WARNING with the count where test images are training images
     for test_specs in dict.fromkeys(c.test_data for c in resolved):
-        check_metric_sizes(s.metrics, test_specs, data)
+        check_metric_sizes(s.metrics, test_specs, data, {t: built_tasks[t].size_multiple for t in tasks})
     return resolved, tuple(s.metrics), s.device
 
 
-def check_metric_sizes(metric_names, test_specs: tuple[DataSpec, ...], data) -> None:
+def check_metric_sizes(metric_names, test_specs: tuple[DataSpec, ...], data,
+                       task_multiples: dict[str, int] | None = None) -> None:
     """Say, when the grid is planned, which metrics the test images are too small for (a side under
-    :func:`benchmark.metrics.min_side` once cut to multiples of :data:`benchmark.data.TEST_MULTIPLE`): one no
+    :func:`benchmark.metrics.min_side` once cut as each task cuts them, :func:`benchmark.data.test_multiple` of its
+    size multiple in ``task_multiples``, {task: multiple}; :data:`benchmark.data.TEST_MULTIPLE` without): one no
     image fits scores nothing in any run (a WARNING: every run would train for it and its column stay empty,
     said only by the leaderboard's note afterwards); one some images do not fit leaves those out of its
-    means (INFO)."""
-    from benchmark.data import TEST_MULTIPLE
+    means (INFO). Tasks that cut to another multiple (×3 super-resolution: 24) are named."""
+    from benchmark.data import test_multiple
     from benchmark.metrics import min_side
 
     log = logging.getLogger(__name__)
-    sides = [(r.image_id, min(n - n % TEST_MULTIPLE for n in r.size)) for s in test_specs for r in data.images(s)]
-    if not sides:
+    groups: dict[int, list[str]] = {}
+    for task, size_multiple in (task_multiples or {"": 1}).items():
+        groups.setdefault(test_multiple(size_multiple), []).append(task)
+    records = [r for s in test_specs for r in data.images(s)]
+    if not records:
         return
     where = " + ".join(map(str, test_specs))
-    largest = max(side for _, side in sides)
-    for name in dict.fromkeys(metric_names):
-        need = min_side(name)
-        small = [f"{i} ({side} px)" for i, side in sides if side < need]
-        if len(small) == len(sides):
-            log.warning("metric %s needs ≥ %d px per side and no test image of %s is that large (largest short side "
-                        "%d px, cut to multiples of %d): it will score nothing in this grid; test on larger images "
-                        "or drop it from --metrics", name, need, where, largest, TEST_MULTIPLE)
-        elif small:
-            log.info("metric %s needs ≥ %d px per side: %d of %d test images of %s are smaller and left out of its "
-                     "means: %s", name, need, len(small), len(sides), where,
-                     ", ".join(small[:5]) + (", …" if len(small) > 5 else ""))
+    for multiple, tasks in groups.items():
+        sides = [(r.image_id, min(n - n % multiple for n in r.size)) for r in records]
+        largest = max(side for _, side in sides)
+        runs = f"'s {', '.join(tasks)} runs" if len(groups) > 1 or multiple != test_multiple() else ""
+        for name in dict.fromkeys(metric_names):
+            need = min_side(name)
+            small = [f"{i} ({side} px)" for i, side in sides if side < need]
+            if len(small) == len(sides):
+                log.warning("metric %s needs ≥ %d px per side and no test image of %s is that large (largest short "
+                            "side %d px, cut to multiples of %d): it will score nothing in this grid%s; test on "
+                            "larger images or drop it from --metrics", name, need, where, largest, multiple, runs)
+            elif small:
+                log.info("metric %s needs ≥ %d px per side: %d of %d test images of %s are smaller%s and left out "
+                         "of its means%s: %s", name, need, len(small), len(sides), where,
+                         f" once cut to multiples of {multiple}" if runs else "",
+                         f" in this grid{runs}" if runs else "",
+                         ", ".join(small[:5]) + (", …" if len(small) > 5 else ""))

@@ -83,6 +83,14 @@ MIN_IMAGE_SIDE = 8
 TEST_MULTIPLE = 8
 
 
+def test_multiple(size_multiple: int = 1) -> int:
+    """The multiple a task of ``size_multiple`` cuts test images to: :data:`TEST_MULTIPLE`, or its least common
+    multiple with the task's where that does not divide it (×3 super-resolution: 24)."""
+    import math
+
+    return math.lcm(TEST_MULTIPLE, int(size_multiple))
+
+
 @dataclass(frozen=True)
 class DataSpec:
     """Where images come from. ``split=None`` means the source's default (``train`` for hub ids,
@@ -463,13 +471,19 @@ _ICC_SPACES = {"RGB": ("RGB", ("RGB", "RGBA", "RGBX", "RGBa", "P", "PA", "L", "L
                "GRAY": ("L", ("L", "LA", "La", "1")), "CMYK": ("CMYK", ("CMYK",))}
 
 
+#: a profile named sRGB is taken at its word while it maps every probe colour to within this many 8-bit levels of
+#: itself: sRGB's approximations (a pure gamma 2.2 to 2.4 under its name: up to 13 levels off in the shadows) are
+#: kept as stored, while a linear-light "sRGB" (GIMP's Linear sRGB, sRGB-elle-V4-g10: 73 levels off) is converted
+SRGB_NAMED_LEVELS = 16
+
+
 @functools.lru_cache(maxsize=16)
 def _srgb_transform(icc: bytes):
     """(littleCMS transform to sRGB or None, the profile's description, its colour space) for an ICC
-    profile. None where the profile is sRGB: its description names sRGB, or it maps a probe of colours (a
-    6×6×6 cube; 256 greys) to within one 8-bit level of themselves, as sRGB's own profile does; pixels
-    tagged so are read as stored. A profile littleCMS cannot read or transform, or of a colour space other
-    than RGB, grey or CMYK, is a ``ValueError``."""
+    profile. None where the profile is sRGB: it maps a probe of colours (every grey level and an 18-level cube,
+    colorimetrically) to within one 8-bit level of themselves, as sRGB's own profile does, or, where its
+    description names sRGB, to within :data:`SRGB_NAMED_LEVELS`; pixels tagged so are read as stored. A profile
+    littleCMS cannot read or transform, or of a colour space other than RGB, grey or CMYK, is a ``ValueError``."""
     from PIL import ImageCms
 
     try:
@@ -481,23 +495,36 @@ def _srgb_transform(icc: bytes):
     if space not in _ICC_SPACES:
         raise ValueError(f"its colour profile ({desc}) is of the {space} colour space")
     in_mode = _ICC_SPACES[space][0]
-    if "srgb" in desc.lower():
-        return None, desc, space
+    named = "srgb" in desc.lower()
+    srgb = ImageCms.createProfile("sRGB")
     try:
-        transform = ImageCms.buildTransform(profile, ImageCms.createProfile("sRGB"), in_mode, "RGB")
+        if in_mode != "CMYK":
+            colorimetric = ImageCms.buildTransform(profile, srgb, in_mode, "RGB",
+                                                   renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC)
+            if _maps_to_itself(colorimetric, in_mode, SRGB_NAMED_LEVELS if named else 1):
+                return None, desc, space
+        transform = ImageCms.buildTransform(profile, srgb, in_mode, "RGB")
     except ImageCms.PyCMSError as exc:
-        raise ValueError(f"its colour profile ({desc}) cannot be applied ({_first_line(exc)})") from None
-    if in_mode != "CMYK":
-        from PIL import Image
-
-        levels = np.arange(256, dtype=np.uint8)
-        cube = np.stack(np.meshgrid(*[levels[::51]] * 3, indexing="ij"), -1).reshape(1, -1, 3)
-        probe = levels.reshape(1, -1) if in_mode == "L" else cube
-        out = np.asarray(ImageCms.applyTransform(Image.fromarray(probe), transform), dtype=np.int16)
-        want = np.repeat(probe[..., None], 3, -1) if in_mode == "L" else probe
-        if np.abs(out - want.astype(np.int16)).max() <= 1:
+        if named:  # as before: a profile called sRGB that littleCMS cannot apply leaves the pixels as stored
             return None, desc, space
+        raise ValueError(f"its colour profile ({desc}) cannot be applied ({_first_line(exc)})") from None
     return transform, desc, space
+
+
+def _maps_to_itself(transform, in_mode: str, levels: int) -> bool:
+    """Whether ``transform`` (from ``in_mode``, RGB or L, to sRGB) maps every grey level and an 18-level colour
+    cube to within ``levels`` 8-bit levels of themselves."""
+    from PIL import Image, ImageCms
+
+    steps = np.arange(256, dtype=np.uint8)
+    if in_mode == "L":
+        probe = steps.reshape(1, -1)
+        want = np.repeat(probe[..., None], 3, -1)
+    else:
+        cube = np.stack(np.meshgrid(*[steps[::15]] * 3, indexing="ij"), -1).reshape(1, -1, 3)
+        probe = want = np.concatenate([cube, np.repeat(steps.reshape(1, -1, 1), 3, -1)], 1)
+    out = np.asarray(ImageCms.applyTransform(Image.fromarray(probe), transform), dtype=np.int16)
+    return bool(np.abs(out - want.astype(np.int16)).max() <= levels)
 
 
 def _to_srgb(img, name: str, notes: dict | None, apply: bool = True):
@@ -1214,6 +1241,22 @@ def _is_pixel_array(feat) -> bool:
 _PIXEL_ARRAYS = "uint8 0..255, uint16 0..65535, or float16/32/64 in [0, 1]"
 
 
+def _is_encoded_image(value) -> bool:
+    """Whether ``value`` is the bytes of an image file: a signature of :data:`_MAGIC`, an ISO media one (HEIC,
+    AVIF) or any Pillow opens (a column of other bytes, an embedding or a JSON blob, is not an image column)."""
+    from PIL import Image
+
+    if not isinstance(value, bytes | bytearray) or not value:
+        return False
+    if value.startswith(tuple(_MAGIC)) or value[4:8] == b"ftyp":
+        return True
+    try:
+        with Image.open(io.BytesIO(value)):
+            return True
+    except Exception:  # noqa: BLE001 - Pillow raises many types for bytes that are no image
+        return False
+
+
 def _image_column(ds, spec: DataSpec) -> str:
     import datasets
 
@@ -1249,14 +1292,21 @@ def _image_column(ds, spec: DataSpec) -> str:
     pick = next((n for n in preferred if n in arrays), arrays[0] if len(arrays) == 1 else None)
     if pick is not None:
         return pick
-    # under another name (image_bytes, filepath, jpg, …): the one binary column, else the one column of strings
-    # whose first value is a path with an image suffix; said, with how to name another
-    binary = [n for n, f in ds.features.items() if getattr(f, "dtype", None) in ("binary", "large_binary")]
+    # under another name (image_bytes, filepath, jpg, …): the one column whose first value is an encoded image
+    # (bytes with an image format's signature) or a path with an image suffix; said, with how to name another.
+    # Two such columns (photos' paths beside their masks' PNG bytes) are not guessed between
+    first = ds[0] if len(ds) else {}
     exts = image_extensions()
+    binary = [n for n, f in ds.features.items() if getattr(f, "dtype", None) in ("binary", "large_binary")
+              and _is_encoded_image(first.get(n))]
     paths = [n for n, f in ds.features.items() if getattr(f, "dtype", None) in ("string", "large_string")
-             and len(ds) and isinstance(v := ds[0][n], str) and Path(v.strip()).suffix.lower() in exts]
-    pick = binary[0] if len(binary) == 1 else paths[0] if len(paths) == 1 and not binary else None
-    if pick is not None:
+             and isinstance(v := first.get(n), str) and Path(v.strip()).suffix.lower() in exts]
+    if len(binary) + len(paths) > 1:
+        both = ", ".join(repr(n) for n in ds.column_names if n in binary + paths)
+        raise UserError(f"dataset {spec.source!r} has several columns that may hold its images ({both}): name the "
+                        "one holding the clean images with '#COLUMN'")
+    if binary or paths:
+        pick = (binary + paths)[0]
         log.info("%s: reading images from column %r (%s; name another with '#COLUMN')", spec, pick,
                  "encoded image bytes" if binary else "file paths")
         return pick
@@ -1298,7 +1348,7 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
     if isinstance(ds.features[col], datasets.Image):
         ds = ds.cast_column(col, datasets.Image(decode=False))
     base = Path(spec.source).expanduser() if spec.kind == "saved" else None  # relative paths: from here first
-    id_col = next((c for c in ("image_id", "file_name", "name", "id", "__key__") if c in ds.column_names), None)
+    id_col = next((c for c in ("image_id", "file_name", "name", "id") if c in ds.column_names), None)
     # only the columns used: another image column (a mask, an lr beside hr) is neither decoded for nothing
     # nor, where one of its pictures is damaged, a crash out of this loop
     ds = ds.select_columns(list(dict.fromkeys(c for c in (col, id_col) if c)))

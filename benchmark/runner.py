@@ -457,12 +457,11 @@ def held_out_items(task: Task, test_sets: dict[DataSpec, list[ImageRecord]]) -> 
     :data:`TEST_MULTIPLE` — of the least common multiple with the task's size multiple where that does not
     divide it (×3 super-resolution: 24) — and an image smaller than that multiple, or larger than the task's
     ``max_side`` (JPEG's 65 500 px), is left out with a warning."""
-    import math
     from collections import Counter
 
-    from benchmark.data import dataset_names, image_hash
+    from benchmark.data import dataset_names, image_hash, test_multiple
 
-    multiple = math.lcm(TEST_MULTIPLE, int(task.size_multiple))
+    multiple = test_multiple(task.size_multiple)
     items, names = [], dataset_names(test_sets)  # a/Set5 and b/Set5 stay two data sets
     for spec, records in test_sets.items():
         copies: Counter = Counter()  # an image repeated in a source: each copy its own draw

@@ -386,7 +386,7 @@ def _webdataset(root: Path, splits=("train", "test"), n: int = 3) -> dict[str, l
 def test_a_local_copy_of_a_webdataset_hub_dataset_is_read_with_its_splits(tmp_path):
     """A WebDataset hub dataset downloaded with huggingface-cli (.tar shards, no image file) was 'image folder …
     holds no image file' while the same copy in parquet shards was read: now ``datasets`` reads the shards, the
-    test role takes the test split, images keyed by their sample key."""
+    test role takes the test split, images named by their file in the shard (the sample key)."""
     pixels = _webdataset(tmp_path / "wds")
     test = DataSpec.parse(str(tmp_path / "wds"), role="test")
     assert test.kind == "files" and test.split == "test"
