@@ -1,0 +1,56 @@
+"""Review of the loss-zoo commits (tests/test_probe_zoo4.py): each test failed before its fix."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def photos():
+    """The quick profile's training photos (skimage:train), as planning draws them."""
+    from benchmark.data import DataCache, DataSpec
+
+    return DataCache().pooled((DataSpec.parse("skimage:train"),))
+
+
+SUM_LOSS = '''
+import torch
+from benchmark.registry import register_loss
+
+@register_loss("l1_summed", version="1", citation="a user")
+class L1Summed(torch.nn.Module):
+    """L1 summed over each image (batch mean), as many codebases write it."""
+    def forward(self, pred, target):
+        return (pred - target).abs().sum(dim=(1, 2, 3)).mean()
+'''
+
+
+@pytest.mark.parametrize("crop", [16, 24])
+def test_the_near_flat_rule_does_not_refuse_a_summed_loss(crop, photos, tmp_path):
+    """A loss file's L1 summed over pixels (not averaged) has a gap loss(degraded) − loss(target) that scales with
+    the crop's area: 2.8 % of the 96-px one at 16 px, 4.8 % at 24 px for demosaic, so the near-flat rule refused it
+    ("a signal ≥ 20× weaker"), though it is L1 times a constant: Adam's steps do not depend on that constant, and
+    its mean-reduced twin passed. The rule now compares how much of the loss's range the degradation spans (the gap
+    over loss(flat image) − loss(target)), which no constant factor changes."""
+    from benchmark.lossfn import build_loss, check_loss_on_crop
+    from benchmark.registry import load_user_file
+    from benchmark.task import build_task
+
+    path = tmp_path / "summed.py"
+    path.write_text(SUM_LOSS)
+    load_user_file(path)
+    tasks = [build_task(t) for t in ("denoise", "sr4", "deblur", "jpeg", "demosaic")]
+    check_loss_on_crop("l1_summed", build_loss("l1_summed", weights="random"), tasks, crop=crop, images=photos)
+
+
+def test_the_near_flat_rule_judges_sensitivity_not_scale(photos):
+    """vgg_esrgan on 16-px crops (conv5_4: one position) was refused for a gap loss(degraded) − loss(target) ~0.4 %
+    of the 96-px one, but a flat image's gap shrinks as much there: the degradation spans as large a share of the
+    loss's range as on 96-px crops (79–145 %, random weights), so the net is not starved of signal, its loss is
+    only smaller. It passes; the contextual loss at 16 px, whose share falls to ~4 %, is still refused
+    (tests/test_probe_zoo4.py)."""
+    from benchmark.lossfn import build_loss, check_loss_on_crop
+    from benchmark.task import build_task
+
+    tasks = [build_task(t) for t in ("denoise", "sr4", "demosaic")]
+    check_loss_on_crop("vgg_esrgan", build_loss("vgg_esrgan", weights="random"), tasks, crop=16, images=photos)
