@@ -535,7 +535,7 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
     as it is. Then, for each task, a loss whose value is the same for the degraded input as for the
     clean target (:func:`_flat_value`: the contextual loss on 16-px crops of noise-like images, whose few
     feature positions all match their own) is refused the same way: it would train nothing there; and so is one
-    *nearly* flat on a crop under :data:`REFERENCE_SIDE` (:func:`_near_flat`: the share of its range the
+    *nearly* flat on a crop of at most :data:`PROBE_SIDE` (:func:`_near_flat`: the share of its range the
     degradation spans under :data:`NEAR_FLAT` of that share on reference crops — the contextual loss on 16-px
     photo crops for denoise) (tested
     on crops of the grid's training ``images`` (ImageRecords) when given, as training draws them — on
@@ -655,9 +655,12 @@ def _near_flat(loss: WeightedSum, task, side: int, n: int, goal: dict | None = N
     degradation spans, which a constant factor (a sum over pixels instead of a mean) does not change; the reference
     is the same share on :data:`REFERENCE_SIDE`-px crops (or the largest side the training ``images`` allow).
     Nearly flat: a share under :data:`NEAR_FLAT` of the reference one (zero or negative included). None where the
-    side is not below the reference, or either share cannot be taken (a flat image no farther than the target) or
-    the reference one is not positive. ``seen`` keeps the values per (task, side) for the next call."""
+    side is over :data:`PROBE_SIDE` (judged only where a deep loss's positions run out: planning a 48-px grid runs
+    no 96-px forwards) or not below the reference, or either share cannot be taken (a flat image no farther than
+    the target) or the reference one is not positive. ``seen`` keeps the values per (task, side) for the next call."""
     side -= side % task.size_multiple
+    if side > PROBE_SIDE:  # every registered loss keeps ≥ 17 % of its gap from 32 px up: not worth 96-px forwards
+        return None
     ref = REFERENCE_SIDE
     if images is not None:
         ref = min(ref, max((min(r.size) for r in images), default=0))

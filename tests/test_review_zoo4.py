@@ -54,3 +54,29 @@ def test_the_near_flat_rule_judges_sensitivity_not_scale(photos):
 
     tasks = [build_task(t) for t in ("denoise", "sr4", "demosaic")]
     check_loss_on_crop("vgg_esrgan", build_loss("vgg_esrgan", weights="random"), tasks, crop=16, images=photos)
+
+
+def test_planning_at_the_profiles_48_px_crop_runs_no_96_px_reference(photos, monkeypatch):
+    """The near-flat rule ran each loss on 96-px reference crops for every task whenever the grid's crop was under
+    96 px, so planning the cpu/quick profiles (48 px) got slower on CPU (contextual 1.4 → 14.5 s for the five default
+    tasks, contrique 3.2 → 7.9 s a task) to refuse nothing: every registered loss keeps ≥ 17 % of its gap there.
+    The rule now judges crops up to PROBE_SIDE (32 px), where a deep loss's positions run out; a 48-px grid's
+    planning draws no crop larger than its own."""
+    import benchmark.lossfn as lossfn
+    from benchmark.lossfn import PROBE_SIDE, build_loss, check_loss_on_crop
+    from benchmark.task import build_task
+
+    sides = []
+    values = lossfn._values
+
+    def spy(loss, task, side, *args, **kwargs):
+        sides.append(side)
+        return values(loss, task, side, *args, **kwargs)
+
+    monkeypatch.setattr(lossfn, "_values", spy)
+    tasks = [build_task(t) for t in ("denoise", "sr4")]
+    check_loss_on_crop("l1", build_loss("l1"), tasks, crop=48, images=photos)
+    assert sides and max(sides) <= 48, sides
+    sides.clear()
+    check_loss_on_crop("l1", build_loss("l1"), tasks, crop=PROBE_SIDE, images=photos)  # judged here: the reference
+    assert max(sides) == lossfn.REFERENCE_SIDE, sides
