@@ -80,3 +80,37 @@ def test_planning_at_the_profiles_48_px_crop_runs_no_96_px_reference(photos, mon
     sides.clear()
     check_loss_on_crop("l1", build_loss("l1"), tasks, crop=PROBE_SIDE, images=photos)  # judged here: the reference
     assert max(sides) == lossfn.REFERENCE_SIDE, sides
+
+
+def test_a_run_stored_as_unscorable_under_the_old_minimum_side_is_re_scored(tmp_path, monkeypatch):
+    """MIN_SIDE['ms_ssim'] went 176 → 161, but a run stored by the earlier code on 161–175-px test images recorded
+    ms_ssim as unscorable ("needs ≥ 176 px per side") and counted as complete: it was never scored, while new runs
+    beside it were. A metric unscorable under a larger minimum than today's is now re-scored from the saved net."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    import benchmark.metrics as metrics
+    from benchmark.config import RunConfig, run_id
+    from benchmark.data import DataSpec
+    from benchmark.results import ResultsStore
+    from benchmark.runner import resolve_all, run_grid
+
+    imgs = tmp_path / "imgs"
+    imgs.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        Image.fromarray(rng.integers(0, 256, (168, 168, 3), dtype=np.uint8)).save(imgs / f"im{i}.png")
+    cfg = resolve_all([RunConfig(task="denoise", loss="l1", iterations=1, batch_size=2, crop=32,
+                                 train_data=DataSpec(str(imgs)), test_data=(DataSpec(str(imgs)),))])
+    store = ResultsStore(tmp_path / "r")
+    monkeypatch.setitem(metrics.MIN_SIDE, "ms_ssim", 176)  # the earlier code
+    assert run_grid(cfg, store, ("psnr", "ms_ssim"), torch.device("cpu"), progress=False).trained == 1
+    rid = run_id(cfg[0])
+    assert "176" in store.coverage(rid)["unscorable"]["ms_ssim"]
+    monkeypatch.setitem(metrics.MIN_SIDE, "ms_ssim", 161)  # this code
+    again = run_grid(cfg, store, ("psnr", "ms_ssim"), torch.device("cpu"), progress=False)
+    assert (again.trained, again.rescored) == (0, 1)
+    assert "ms_ssim" in store.coverage(rid)["scored"] and not store.coverage(rid)["unscorable"]
+    third = run_grid(cfg, store, ("psnr", "ms_ssim"), torch.device("cpu"), progress=False)
+    assert (third.trained, third.rescored, third.skipped) == (0, 0, 1)
