@@ -507,11 +507,12 @@ CROP_LADDER = (16, 24, 32, 48, 64, 96, 128, 192, 256)
 PROBE_SIDE = 32
 #: the crop a loss's near-flatness is judged against: the standard profile's, on which every registered loss trains
 REFERENCE_SIDE = 96
-#: a loss is *nearly flat* on a crop where its gap loss(degraded) − loss(target) is under this fraction of the gap on
-#: :data:`REFERENCE_SIDE` crops (the net's signal ≥ 20× weaker). Each loss's value is a mean over positions, so the
-#: gap of a loss that sees the degradation as well on the small crop is about the same (0.17–3× for every registered
-#: loss at 32 and 48 px on skimage:train, every default task); vgg_esrgan at 16/24 px (conv5_4 has 1–2 positions) has
-#: 0.2–1 %, the contextual loss at 16 px 0–0.5 % (measured with random backbones)
+#: a loss is *nearly flat* on a crop where the degradation spans under this fraction of the share of its range it
+#: spans on :data:`REFERENCE_SIDE` crops: the share is the gap loss(degraded) − loss(target) over loss(flat) −
+#: loss(target), ``flat`` each crop's mean colour (:func:`_near_flat`). A ratio of gaps on one crop, so a loss
+#: summed over pixels instead of averaged (a constant factor per crop, which Adam's steps do not see) is judged as
+#: its mean; the contextual loss on 16-px denoise crops spans 3.6 % of its 96-px share (refused), vgg_esrgan with
+#: random weights 79–145 % at 16 px and every registered loss ≥ 50 % at 48 px (measured on skimage:train)
 NEAR_FLAT = 0.05
 
 
@@ -534,8 +535,9 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
     as it is. Then, for each task, a loss whose value is the same for the degraded input as for the
     clean target (:func:`_flat_value`: the contextual loss on 16-px crops of noise-like images, whose few
     feature positions all match their own) is refused the same way: it would train nothing there; and so is one
-    *nearly* flat on a crop under :data:`REFERENCE_SIDE` (:func:`_near_flat`: its gap between the degraded input
-    and the target under :data:`NEAR_FLAT` of the gap on reference crops — vgg_esrgan on 16-px crops) (tested
+    *nearly* flat on a crop of at most :data:`PROBE_SIDE` (:func:`_near_flat`: the share of its range the
+    degradation spans under :data:`NEAR_FLAT` of that share on reference crops — the contextual loss on 16-px
+    photo crops for denoise) (tested
     on crops of the grid's training ``images`` (ImageRecords) when given, as training draws them — on
     photos it does depend on pred — else on random ones, as many as the forward's; on at most
     :data:`PROBE_SIDE` px first, to stay cheap; the shapes are the grid's own). The probe runs on the
@@ -604,7 +606,7 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
                    + ")")
         finally:
             loss._checked = False
-    goal: dict[int, float] = {}
+    goal: dict = {}  # per side: the value at the target (and at the flat image, _near_flat's)
 
     def flat(task) -> float | None:
         """_flat_value on at most PROBE_SIDE px (cheap), then, where flat there or too small a crop for the
@@ -637,23 +639,28 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
                          "for the degraded input as for the clean target, so the net would get no gradient and "
                          "train nothing")
         if (near := near_flat(task)) is not None:
-            gap, ref_gap, ref = near
+            share, ref_share, ref = near
             refuse(task, f"is nearly flat on {{side}}×{{side}} training crops{{on}}: loss(degraded) − loss(target) is "
-                         f"{gap:.3g}, {gap / ref_gap:.1%} of its {ref_gap:.3g} on {ref}×{ref} crops (under "
-                         f"{NEAR_FLAT:.0%}), so the net would get a signal ≥ {1 / NEAR_FLAT:.0f}× weaker and barely "
-                         "train")
+                         f"{share:.2%} of loss(flat image) − loss(target) there, {share / ref_share:.1%} of its "
+                         f"{ref_share:.2%} on {ref}×{ref} crops (under {NEAR_FLAT:.0%}): the degradation barely moves "
+                         "it, so the net would barely train")
 
 
 def _near_flat(loss: WeightedSum, task, side: int, n: int, goal: dict | None = None,
                images=None, seen: dict | None = None) -> tuple[float, float, int] | None:
-    """``(gap, reference gap, reference side)`` when the loss is nearly flat on ``side``-px crops, else None.
+    """``(share, reference share, reference side)`` when the loss is nearly flat on ``side``-px crops, else None.
 
-    The gap is loss(degraded) − loss(target) on ``n`` crops (as :func:`_flat_value` draws them); the reference is
-    the same gap on :data:`REFERENCE_SIDE`-px crops (or the largest side the training ``images`` allow). Nearly
-    flat: a gap under :data:`NEAR_FLAT` of the reference one (zero or negative included). None where the side is
-    not below the reference, or the reference gap is not positive and finite (nothing to compare with). ``seen``
-    keeps the values per (task, side) for the next call (the same crops, the same loss)."""
+    The share is (loss(degraded) − loss(target)) / (loss(flat) − loss(target)) on ``n`` crops (as
+    :func:`_flat_value` draws them; ``flat``: each crop's mean colour), how much of the loss's range the
+    degradation spans, which a constant factor (a sum over pixels instead of a mean) does not change; the reference
+    is the same share on :data:`REFERENCE_SIDE`-px crops (or the largest side the training ``images`` allow).
+    Nearly flat: a share under :data:`NEAR_FLAT` of the reference one (zero or negative included). None where the
+    side is over :data:`PROBE_SIDE` (judged only where a deep loss's positions run out: planning a 48-px grid runs
+    no 96-px forwards) or not below the reference, or either share cannot be taken (a flat image no farther than
+    the target) or the reference one is not positive. ``seen`` keeps the values per (task, side) for the next call."""
     side -= side % task.size_multiple
+    if side > PROBE_SIDE:  # every registered loss keeps ≥ 17 % of its gap from 32 px up: not worth 96-px forwards
+        return None
     ref = REFERENCE_SIDE
     if images is not None:
         ref = min(ref, max((min(r.size) for r in images), default=0))
@@ -663,20 +670,27 @@ def _near_flat(loss: WeightedSum, task, side: int, n: int, goal: dict | None = N
     seen = {} if seen is None else seen
     for s in (side, ref):
         if (repr(task), s) not in seen:
-            seen[repr(task), s] = _values(loss, task, s, n, goal, images)
-    at, at_ref = seen[repr(task), side], seen[repr(task), ref]
-    if at is None or at_ref is None:
+            seen[repr(task), s] = _values(loss, task, s, n, goal, images, far=True)
+    shares = []
+    for values in (seen[repr(task), side], seen[repr(task), ref]):
+        if values is None:
+            return None
+        at_input, at_goal, at_far = values
+        span = at_far - at_goal
+        if not (math.isfinite(span) and span > 0 and math.isfinite(at_input)):
+            return None
+        shares.append((at_input - at_goal) / span)
+    share, ref_share = shares
+    if not ref_share > 0:
         return None
-    gap, ref_gap = at[0] - at[1], at_ref[0] - at_ref[1]
-    if not (math.isfinite(ref_gap) and ref_gap > 0 and math.isfinite(gap)):
-        return None
-    return (gap, ref_gap, ref) if gap < NEAR_FLAT * ref_gap else None
+    return (share, ref_share, ref) if share < NEAR_FLAT * ref_share else None
 
 
 def _values(loss: WeightedSum, task, side: int, n: int, goal: dict | None = None,
-            images=None) -> tuple[float, float] | None:
-    """``(loss(degraded, target), loss(target, target))`` on ``n`` crops, drawn as :func:`_flat_value` says;
-    None where the degradation changed nothing."""
+            images=None, far: bool = False):
+    """``(loss(degraded, target), loss(target, target))`` on ``n`` crops, drawn as :func:`_flat_value` says, and
+    loss(flat, target) third with ``far`` (``flat``: each crop's mean colour); None where the degradation changed
+    nothing. ``goal`` keeps the values at the target and at the flat image per side (a loss without extras)."""
     from benchmark.data import sample_batch
 
     side -= side % task.size_multiple
@@ -693,7 +707,12 @@ def _values(loss: WeightedSum, task, side: int, n: int, goal: dict | None = None
         at_input = float(loss(degraded, clean, **extra))
         if side not in goal and math.isfinite(at_input):
             goal[side] = float(loss(clean, clean, **extra))
-    return at_input, goal.get(side, math.nan)
+        if not far:
+            return at_input, goal.get(side, math.nan)
+        if ("flat", side) not in goal:  # as the target's value: the same crops for every task
+            flat = clean.mean(dim=(2, 3), keepdim=True).expand_as(clean).contiguous()
+            goal["flat", side] = float(loss(flat, clean, **extra))
+    return at_input, goal.get(side, math.nan), goal["flat", side]
 
 
 def _flat_value(loss: WeightedSum, task, side: int, n: int, goal: dict | None = None,

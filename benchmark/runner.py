@@ -725,14 +725,27 @@ def _loss_versions_or_none(spec: str) -> dict[str, str] | None:
 def is_complete(store: ResultsStore, rid: str, metric_names, unavailable=()) -> bool:
     """Done, and scored on every metric asked for that can be scored: a metric skipped for missing
     weights counts as missing unless it is ``unavailable`` now too; one no test image could be
-    scored on (too small for it) counts as done. A diverged run has nothing to score."""
+    scored on (too small for it) counts as done, unless recorded under a larger minimum side than
+    today's (:func:`_scorable_now`). A diverged run has nothing to score."""
     meta = store.meta(rid) or {}
     if meta.get("status") == "diverged":
         return True
     if meta.get("status") != "ok":
         return False
     cov = store.coverage(rid)
-    return set(metric_names) - set(unavailable) <= cov["scored"] | set(cov["unscorable"])
+    unscorable = {m for m, why in cov["unscorable"].items() if not _scorable_now(m, why)}
+    return set(metric_names) - set(unavailable) <= cov["scored"] | unscorable
+
+
+def _scorable_now(metric: str, why: str) -> bool:
+    """A metric recorded as unscorable for a minimum side larger than today's (:func:`coverage`'s "needs ≥ N px
+    per side": ms_ssim's was 176 px before it became 161), whose test images this code may score."""
+    import re
+
+    from benchmark.metrics import min_side
+
+    m = re.search(r"needs ≥ (\d+) px per side", why)
+    return bool(m) and int(m.group(1)) > min_side(metric)
 
 
 def _repair_damaged(store: ResultsStore, rids) -> None:
