@@ -1,0 +1,51 @@
+"""Review of probe-journey4 (common flags first, compare's refusal of tied field settings, stale visual
+grids): defects a user would hit, each with the test that failed before its fix."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmark.cli import main
+
+FIELD = ["--crop", "32", "--batch-size", "2", "--metrics", "psnr", "--seeds", "0", "--no-budget-check",
+         "--device", "cpu", "--no-progress", "-q", "--no-report"]
+
+
+@pytest.mark.slow  # ≈ 60 s on 2 busy cores: three one-run grids, then compare
+def test_compare_on_one_task_keeps_another_task_whose_field_settings_tie(tmp_path):
+    """Was (f3daba8): sr4's field at 2 and at 3 iterations, one loss each, and denoise's at 2;
+    `compare --tasks denoise` left sr4 out of the store's leaderboard.md, silently: the tie refused for
+    the compared tasks was taken as 'no field' for sr4, though its 2-iteration setting is the one that
+    shares denoise's (as _field_keep keeps another task's). Now sr4 stays, at 2 iterations."""
+    out = tmp_path / "r"
+    assert main(["run", "--tasks", "denoise", "sr4", "--losses", "l1", "--iterations", "2", *FIELD,
+                 "--out", str(out)]) == 0
+    assert main(["run", "--tasks", "sr4", "--losses", "l1", "--iterations", "3", *FIELD, "--out", str(out)]) == 0
+    assert main(["compare", "--loss", "charbonnier", "--tasks", "denoise", "--out", str(out), "--device", "cpu",
+                 "--no-progress", "-q", "--no-visual", "--formats", "png", "--bootstrap", "100"]) == 0
+    board = (out / "leaderboard.md").read_text()
+    assert "## denoise" in board and "## sr4" in board, board
+    assert "charbonnier" in board.split("## denoise")[1].split("## sr4")[0]
+
+
+def _key(task, iterations, **params):
+    import json
+
+    return json.dumps({"task": task, "iterations": iterations, "task_params": params}, sort_keys=True)
+
+
+def test_field_keep_leaves_out_a_task_whose_tied_settings_both_share_the_compared_ones(caplog):
+    """A task not compared now whose two largest settings tie keeps the one that shares the compared
+    tasks' setting; where both share it (they differ in a task parameter only) neither is picked by
+    the order the runs were listed in: the task is left out, with a warning."""
+    from benchmark.compare import _field_keep
+
+    den = _key("denoise", 2)
+    two, three = _key("sr4", 2), _key("sr4", 3)
+    assert _field_keep({"denoise": [den], "sr4": [three, two]}, {"denoise": den},
+                       {"sr4": {two, three}}) == {den, two}
+    x2, x4 = _key("sr4", 2, scale=2), _key("sr4", 2, scale=4)
+    with caplog.at_level("WARNING", logger="benchmark.compare"):
+        keep = _field_keep({"denoise": [den], "sr4": [x4, x2]}, {"denoise": den}, {"sr4": {x2, x4}})
+    assert keep == {den} and "sr4: left out" in caplog.text and "2 settings of one size" in caplog.text
+    assert _field_keep({"denoise": [den], "sr4": [x4, x2]}, {"denoise": den}) == {den, x4}  # no tie: as before
