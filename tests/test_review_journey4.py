@@ -49,3 +49,25 @@ def test_field_keep_leaves_out_a_task_whose_tied_settings_both_share_the_compare
         keep = _field_keep({"denoise": [den], "sr4": [x4, x2]}, {"denoise": den}, {"sr4": {x2, x4}})
     assert keep == {den} and "sr4: left out" in caplog.text and "2 settings of one size" in caplog.text
     assert _field_keep({"denoise": [den], "sr4": [x4, x2]}, {"denoise": den}) == {den, x4}  # no tie: as before
+
+
+def test_a_grids_own_report_keeps_the_visual_grids_of_the_stores_other_tasks(tmp_path):
+    """Was (8435826): `plbench run --tasks sr4` on a store whose `plbench report` had drawn visual_denoise
+    (a grid that re-runs every loss's net) deleted it: the run's own report (no visuals) holds only the grid
+    just run, and the grids of every task not in it were pruned, though denoise is still in the results.
+    Only the grid of a task no longer in the results goes."""
+    from benchmark.report import write_report
+    from benchmark.settings import settings_of
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path, tasks=("denoise", "sr4"), metrics=("psnr",), seeds=(0, 1), offsets={"l1": 0.0},
+                        budget_check=False)
+    st = settings_of(store.table())
+    figs = tmp_path / "figures"
+    figs.mkdir()
+    for name in ("visual_denoise.png", "visual_denoise.pdf", "visual_sr4.png", "visual_jpeg.png"):
+        (figs / name).write_bytes(b"\x89PNG")
+    write_report(store, formats=("png",), visual=False, html=False, keep=set(st.loc[st["task"] == "sr4", "key"]))
+    assert "## denoise" not in (tmp_path / "leaderboard.md").read_text()  # the grid's own report: sr4 alone
+    assert (figs / "visual_denoise.png").exists() and (figs / "visual_denoise.pdf").exists()
+    assert (figs / "visual_sr4.png").exists() and not (figs / "visual_jpeg.png").exists()
