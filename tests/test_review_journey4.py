@@ -71,3 +71,23 @@ def test_a_grids_own_report_keeps_the_visual_grids_of_the_stores_other_tasks(tmp
     assert "## denoise" not in (tmp_path / "leaderboard.md").read_text()  # the grid's own report: sr4 alone
     assert (figs / "visual_denoise.png").exists() and (figs / "visual_denoise.pdf").exists()
     assert (figs / "visual_sr4.png").exists() and not (figs / "visual_jpeg.png").exists()
+
+
+@pytest.mark.parametrize("argv,says", [
+    (["-q", "reprot", "--out", "r"], "error: unknown command 'reprot'; did you mean report?"),
+    (["--debug", "rn"], "error: unknown command 'rn'; did you mean run?"),
+])
+def test_a_misspelt_command_after_the_common_flags_is_named(argv, says, capsys):
+    """Was (3550662): `plbench reprot` says 'unknown command … did you mean report?', but with the common
+    flags first, as that commit takes them, `plbench -q reprot --out r` was read as run's arguments:
+    'unrecognized arguments: reprot (`plbench run -h` …)'."""
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(says) and err.count("\n") == 1, err
+
+
+def test_version_after_the_common_flags(capsys):
+    """Was: `plbench -q --version` said 'unrecognized arguments: --version; did you mean --version?'."""
+    with pytest.raises(SystemExit) as e:
+        main(["-q", "--version"])
+    assert e.value.code == 0 and capsys.readouterr().out.startswith("plbench ")
