@@ -350,6 +350,23 @@ def _tied_settings(gs: list[list[dict]], here: str) -> set[str]:
     return {_setting(g[0]) for g in top} if len(top) > 1 else set()
 
 
+def _where_pick(task: str, key: str, a: dict, b: dict) -> str:
+    """```--where KEY=A`` or ``--where KEY=B```: the ``--where`` that picks each of two settings ``a``, ``b``
+    differing in ``key`` (a task parameter as ``TASK.PARAM=VALUE``, as :func:`benchmark.settings._matches`
+    reads it)."""
+    from benchmark.settings import _fmt
+
+    scalar = (str, int, float, bool)
+    if key == "task_params" and task and all(isinstance(c.get(key), dict) for c in (a, b)):
+        pa, pb = a[key], b[key]
+        param = next((k for k in sorted(set(pa) | set(pb)) if pa.get(k) != pb.get(k)), None)
+        if param and all(isinstance(p.get(param), scalar) for p in (pa, pb)):
+            return " or ".join(f"`--where {task}.{param}={_fmt(p[param])}`" for p in (pa, pb))
+    elif key and all(isinstance(c.get(key), scalar) for c in (a, b)):
+        return " or ".join(f"`--where {key}={_fmt(c[key])}`" for c in (a, b))
+    return "`--where FIELD=VALUE` (`plbench report` lists the settings)"
+
+
 def _pick_group(gs: list[list[dict]], here: str, task: str = "") -> tuple[list[dict] | None, list[str]]:
     """The field group a task compares against (the first made by this code version: the most
     losses, then the most runs) and the notes on the groups set aside. Two settings with as many
@@ -362,15 +379,12 @@ def _pick_group(gs: list[list[dict]], here: str, task: str = "") -> tuple[list[d
 
     size = _group_size
     if len(usable) > 1 and size(usable[0]) == size(usable[1]):
-        a, b = usable[0][0]["config"], usable[1][0]["config"]
-        keys = [k for k in sorted(set(a) | set(b)) if k not in IDENTITY_FREE and a.get(k) != b.get(k)]
-        scalar = (str, int, float, bool)
-        pick = " or ".join(f"`--where {keys[0]}={c.get(keys[0])}`" for c in (a, b)) \
-            if keys and all(isinstance(c.get(keys[0]), scalar) for c in (a, b)) else \
-            "`--where FIELD=VALUE` (`plbench report` lists the settings)"
+        a, b = (json.loads(_setting(g[0])) for g in usable[:2])  # what the groups differ in: their settings
+        keys = sorted((k for k in set(a) | set(b) if k not in IDENTITY_FREE and a.get(k) != b.get(k)),
+                      key=lambda k: (k in ("net_signature", "train_fingerprint", "test_fingerprint"), k))
         raise UserError(f"{task or 'a task'}: the field holds {len(usable)} settings with {size(usable[0])[0]} "
                         f"loss(es) and {size(usable[0])[1]} run(s) each ({_diff(a, b)}): compare against one "
-                        f"with {pick}")
+                        f"with {_where_pick(task, keys[0] if keys else '', a, b)}")
     for g in gs:
         if as_current_code(g[0].get("code_version")) != here:
             notes.append(f"{len(g)} field run(s) were made by code version {g[0].get('code_version')} "

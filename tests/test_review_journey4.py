@@ -91,3 +91,30 @@ def test_version_after_the_common_flags(capsys):
     with pytest.raises(SystemExit) as e:
         main(["-q", "--version"])
     assert e.value.code == 0 and capsys.readouterr().out.startswith("plbench ")
+
+
+def _tied_meta(loss, seed, setting):
+    cfg = {"task": "denoise", "loss": loss, "seed": seed, "iterations": 5,
+           "task_params": setting.get("task_params", {})}
+    return {"run_id": f"{loss}-{seed}-{sorted(setting.items())}", "status": "ok", "code_version": "x",
+            "config": cfg, "setting": {"task": "denoise", "iterations": 5, **setting}}
+
+
+@pytest.mark.parametrize("a,b,picks", [
+    ({"task_params": {"sigma": 0.1}}, {"task_params": {"sigma": 0.2}},
+     ("`--where denoise.sigma=0.1`", "`--where denoise.sigma=0.2`")),  # the same grid at two noise levels
+    ({"task_version": "1"}, {"task_version": "2"}, ("`--where task_version=1`", "`--where task_version=2`")),
+])
+def test_compare_refusal_names_a_where_that_picks_each_tied_setting(a, b, picks):
+    """Was (f3daba8): the refusal compared the runs' configs, not their settings: the same grid at
+    σ = 0.1 and 0.2 got `--where FIELD=VALUE` (no value named, though `--where denoise.sigma=0.1` picks
+    one), and two settings that differ in a field no config holds (task_version, net_signature) read
+    '… 2 run(s) each (): …', naming no difference at all."""
+    from benchmark.compare import _pick_group
+    from benchmark.errors import UserError
+
+    tie = [[_tied_meta("l1", 0, a), _tied_meta("l2", 0, a)], [_tied_meta("l2", 1, b), _tied_meta("l1", 0, b)]]
+    with pytest.raises(UserError) as e:
+        _pick_group(tie, "x", task="denoise")
+    msg = str(e.value)
+    assert "each ()" not in msg and all(p in msg for p in picks), msg
