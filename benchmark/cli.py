@@ -309,13 +309,14 @@ def _setup_logging(args) -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     lead = next((i for i, a in enumerate(argv) if a not in COMMON_FLAGS), len(argv))
-    if 0 < lead < len(argv) and argv[lead] in COMMANDS:  # `plbench -q list`: the flags every command has
-        argv = [argv[lead], *argv[:lead], *argv[lead + 1:]]
-    if argv and not argv[0].startswith("-") and argv[0] not in COMMANDS:
-        hint = did_you_mean(argv[0], COMMANDS, n=2)
-        if hint:  # `plbench rn`, `plbench reprot`: a misspelt command, not an argument of `run`
-            print(f"error: unknown command {argv[0]!r}{hint} (`plbench -h` lists them)", file=sys.stderr)
+    word = argv[lead] if lead < len(argv) else ""  # the command, after the flags every command has
+    if word and not word.startswith("-") and word not in COMMANDS:
+        hint = did_you_mean(word, COMMANDS, n=2)
+        if hint:  # `plbench rn`, `plbench -q reprot`: a misspelt command, not an argument of `run`
+            print(f"error: unknown command {word!r}{hint} (`plbench -h` lists them)", file=sys.stderr)
             return 2
+    if lead and word in (*COMMANDS, "--version"):  # `plbench -q list`: the flags every command has
+        argv = [word] if word == "--version" else [word, *argv[:lead], *argv[lead + 1:]]
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
         argv = ["run", *argv]
     _Parser.argv = argv

@@ -217,6 +217,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     current: set[str] = set()  # the run ids of the loss files as they are now (not of an earlier edit)
     _probe_new_losses(groups, new, here, tasks, data, dev.type)
     field: dict[str, list[str]] = {}  # each task's field settings, the one compared against first: the store's
+    tied: dict[str, set[str]] = {}  # a task not compared now whose largest field settings tie (_pick_group)
     for task, gs in sorted(groups.items()):  # report keeps the tasks not compared now (_field_keep)
         try:
             group, task_notes = _pick_group(gs, here, task)
@@ -224,6 +225,9 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
             if not tasks or task in tasks:
                 raise
             group, task_notes = None, []
+            # still in the store's report, at the setting that shares the compared tasks' when one alone does
+            field[task] = [_setting(g[0]) for g in gs]
+            tied[task] = _tied_settings(gs, here)
         if group:
             field[task] = list(dict.fromkeys([_setting(group[0]), *(_setting(g[0]) for g in gs)]))
         ids = {m["run_id"] for m in group or ()}
@@ -266,7 +270,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         if diverged:
             notes[task].append(f"{diverged} of {len(configs)} run(s) of the new loss diverged (a non-finite loss; "
                                "see meta.json's diverged_at).")
-    keep = _field_keep(field, {t: _setting(g[0]) for t, g in chosen.items()})
+    keep = _field_keep(field, {t: _setting(g[0]) for t, g in chosen.items()}, tied)
     paths = write_report(store, baseline=baseline, alpha=alpha, n_boot=n_boot, formats=formats, visual=visual,
                          keep=keep or None, hint="plbench compare")
     text, figs = _summary(store, chosen, new, notes, alpha, n_boot, baseline, formats, current)
@@ -276,11 +280,14 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     return CompareResult(text, path, trained, paths, failed)
 
 
-def _field_keep(field: dict[str, list[str]], chosen: dict[str, str]) -> set[str]:
+def _field_keep(field: dict[str, list[str]], chosen: dict[str, str], tied: dict[str, set[str]] | None = None
+                ) -> set[str]:
     """The settings the store's report keeps after a compare: each compared task's (``chosen``: {task: setting
     key}) and, for every other task of the field (``field``: {task: its setting keys, preferred first}), its
     first setting that shares the compared ones' (iterations, net, data, ...: what a leaderboard never mixes
-    across tasks) — a task with none is left out of the report, with a warning that says how to see it."""
+    across tasks) — a task with none is left out of the report, with a warning that says how to see it.
+    ``tied``: {task: its largest settings, of one size}: where two of them share the compared ones', none
+    is preferred and the task is left out too, with its warning."""
     from benchmark.settings import _parse, _shared
 
     def shared(key: str) -> str:
@@ -292,6 +299,11 @@ def _field_keep(field: dict[str, list[str]], chosen: dict[str, str]) -> set[str]
         if task in chosen:
             continue
         match = next((k for k in keys if not want or shared(k) in want), None)
+        if match in (tied or {}).get(task, ()) and sum(not want or shared(k) in want for k in tied[task]) > 1:
+            log.warning("%s: left out of the store's leaderboard: its field holds %d settings of one size that "
+                        "share the compared tasks' (`plbench report --where ...` shows each)", task,
+                        len(tied[task]))
+            continue
         if match is None:
             log.warning("%s: left out of the store's leaderboard: none of its field settings shares the compared "
                         "tasks' (`plbench report --where ...` shows it)", task)
@@ -324,6 +336,38 @@ def _probe_new_losses(groups: dict[str, list[list[dict]]], new: list[str], here:
                                batch=cfg.batch_size, device_type=device_type, images=data.pooled(cfg.train_data))
 
 
+def _group_size(g: list[dict]) -> tuple[int, int]:
+    """A field group's size, as groups are ranked (:func:`field_groups`): its losses, then its runs."""
+    return len({m["config"]["loss"] for m in g}), len(g)
+
+
+def _tied_settings(gs: list[list[dict]], here: str) -> set[str]:
+    """The setting keys of a task's largest field groups made by this code version, when two or more
+    are of one size (:func:`_pick_group` refuses to pick among them); else empty."""
+    from benchmark.config import as_current_code
+
+    usable = [g for g in gs if as_current_code(g[0].get("code_version")) == here]
+    top = [g for g in usable if usable and _group_size(g) == _group_size(usable[0])]
+    return {_setting(g[0]) for g in top} if len(top) > 1 else set()
+
+
+def _where_pick(task: str, key: str, a: dict, b: dict) -> str:
+    """```--where KEY=A`` or ``--where KEY=B```: the ``--where`` that picks each of two settings ``a``, ``b``
+    differing in ``key`` (a task parameter as ``TASK.PARAM=VALUE``, as :func:`benchmark.settings._matches`
+    reads it)."""
+    from benchmark.settings import _fmt
+
+    scalar = (str, int, float, bool)
+    if key == "task_params" and task and all(isinstance(c.get(key), dict) for c in (a, b)):
+        pa, pb = a[key], b[key]
+        param = next((k for k in sorted(set(pa) | set(pb)) if pa.get(k) != pb.get(k)), None)
+        if param and all(isinstance(p.get(param), scalar) for p in (pa, pb)):
+            return " or ".join(f"`--where {task}.{param}={_fmt(p[param])}`" for p in (pa, pb))
+    elif key and all(isinstance(c.get(key), scalar) for c in (a, b)):
+        return " or ".join(f"`--where {key}={_fmt(c[key])}`" for c in (a, b))
+    return "`--where FIELD=VALUE` (`plbench report` lists the settings)"
+
+
 def _pick_group(gs: list[list[dict]], here: str, task: str = "") -> tuple[list[dict] | None, list[str]]:
     """The field group a task compares against (the first made by this code version: the most
     losses, then the most runs) and the notes on the groups set aside. Two settings with as many
@@ -334,19 +378,14 @@ def _pick_group(gs: list[list[dict]], here: str, task: str = "") -> tuple[list[d
     notes = []
     usable = [g for g in gs if as_current_code(g[0].get("code_version")) == here]
 
-    def size(g):
-        return len({m["config"]["loss"] for m in g}), len(g)
-
+    size = _group_size
     if len(usable) > 1 and size(usable[0]) == size(usable[1]):
-        a, b = usable[0][0]["config"], usable[1][0]["config"]
-        keys = [k for k in sorted(set(a) | set(b)) if k not in IDENTITY_FREE and a.get(k) != b.get(k)]
-        scalar = (str, int, float, bool)
-        pick = " or ".join(f"`--where {keys[0]}={c.get(keys[0])}`" for c in (a, b)) \
-            if keys and all(isinstance(c.get(keys[0]), scalar) for c in (a, b)) else \
-            "`--where FIELD=VALUE` (`plbench report` lists the settings)"
+        a, b = (json.loads(_setting(g[0])) for g in usable[:2])  # what the groups differ in: their settings
+        keys = sorted((k for k in set(a) | set(b) if k not in IDENTITY_FREE and a.get(k) != b.get(k)),
+                      key=lambda k: (k in ("net_signature", "train_fingerprint", "test_fingerprint"), k))
         raise UserError(f"{task or 'a task'}: the field holds {len(usable)} settings with {size(usable[0])[0]} "
                         f"loss(es) and {size(usable[0])[1]} run(s) each ({_diff(a, b)}): compare against one "
-                        f"with {pick}")
+                        f"with {_where_pick(task, keys[0] if keys else '', a, b)}")
     for g in gs:
         if as_current_code(g[0].get("code_version")) != here:
             notes.append(f"{len(g)} field run(s) were made by code version {g[0].get('code_version')} "

@@ -209,7 +209,8 @@ def update(path: Path = GOLDEN_PATH, only: list[str] | None = None) -> tuple[lis
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m benchmark.golden", description=__doc__.splitlines()[0], allow_abbrev=False)
+    p = argparse.ArgumentParser(prog="python -m benchmark.golden", description=__doc__.splitlines()[0],
+                                allow_abbrev=False)
     p.add_argument("--update", action="store_true", help="write new and re-versioned entries")
     p.add_argument("--only", nargs="+", help="entry names, e.g. loss:pdl task:denoise")
     args = p.parse_args(argv)

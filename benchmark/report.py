@@ -29,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from benchmark.results import ResultsStore, atomic_output, atomic_write_bytes, respelt_meta
-from benchmark.stats import Stats, compute, labels, loss_label, metric_order
+from benchmark.stats import INPUT, Stats, compute, labels, loss_label, metric_order
 
 log = logging.getLogger(__name__)
 __all__ = ["leaderboard", "to_markdown", "write_report", "heatmap", "loss_label", "metric_order", "run_means"]
@@ -139,8 +139,10 @@ def _in_setting(meta: dict, settings: list[dict]) -> bool:
 
 
 def make_figures(stats: Stats, store: ResultsStore, metas: list[dict], out: Path, formats=("png", "pdf"),
-                 visual: bool = True, run_ids: set[str] | None = None) -> dict[str, list[Path]]:
-    """Every figure of :mod:`benchmark.figures` under ``out``; {name: paths (PNG first)}."""
+                 visual: bool = True, run_ids: set[str] | None = None, store_tasks=None) -> dict[str, list[Path]]:
+    """Every figure of :mod:`benchmark.figures` under ``out``; {name: paths (PNG first)}. Without
+    ``visual``, an earlier visual grid stays while its task is in ``store_tasks`` (the tasks the store
+    holds results of; default: this report's)."""
     from benchmark import figures as F
 
     styles = F.stats_styles(stats, metas)  # one colour per loss label in every figure
@@ -157,11 +159,13 @@ def make_figures(stats: Stats, store: ResultsStore, metas: list[dict], out: Path
     else:
         log.debug("visual comparison grids not drawn (`plbench report` draws them; --no-visual skips them)")
     # figure files of an earlier report that this one did not write (another setting, a task no longer
-    # reported, another format) go; not redrawn (they re-run nets), the visual grids of reported tasks stay
+    # reported, another format) go; not redrawn (they re-run nets), the visual grids of the tasks still in
+    # the results stay: a grid's own report (`plbench run --tasks sr4`) holds its tasks alone
     written = [p for ps in figs.values() if ps for p in ps]
+    held = set(tasks) | set(store_tasks or ())
     keep = written if visual else written + [
         p for p in out.glob("visual_*") if p.is_file()
-        and any(re.fullmatch(re.escape(f"visual_{t}") + r"(-\d+)?", p.stem) for t in tasks)]
+        and any(re.fullmatch(re.escape(f"visual_{t}") + r"(-\d+)?", p.stem) for t in held)]
     F.prune_figures(out, keep)
     return {k: v for k, v in figs.items() if v}
 
@@ -253,7 +257,8 @@ def write_report(store: ResultsStore, *, baseline: str = "l1", alpha: float = 0.
 
     with style():  # one style for every figure: characters no font has are named once, not per figure
         png = heatmap(table, root / "leaderboard.png", stats.worse, stats.blocks, stats)  # compute's blocks, decimals
-        figs = make_figures(stats, store, metas, root / "figures", formats, visual, chosen.run_ids) \
+        figs = make_figures(stats, store, metas, root / "figures", formats, visual, chosen.run_ids,
+                            store_tasks=set(full.loc[full["loss"] != INPUT, "task"].astype(str))) \
             if not table.empty else {}
     if png:
         out["heatmap"] = png
