@@ -37,10 +37,13 @@ class CheckpointPolicy:
 
     every: int = 500        # iterations between checkpoints; 0: never by count
     seconds: float = 60.0   # wall-clock seconds between checkpoints; 0: never by time
+    #: save one when the run is stopped (SIGINT/SIGTERM, SLURM's USR2) and when its training is done, even
+    #: with ``every`` and ``seconds`` both 0 (a SLURM job: its requeue resumes from it)
+    on_stop: bool = False
 
     @property
     def enabled(self) -> bool:
-        return self.every > 0 or self.seconds > 0
+        return self.every > 0 or self.seconds > 0 or self.on_stop
 
 
 def _loss_attrs(loss_fn: torch.nn.Module, kind: type):

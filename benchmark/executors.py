@@ -672,7 +672,10 @@ class RequeueableUnit:
     back to its last periodic checkpoint (up to ``--checkpoint-seconds`` of training lost). A run that
     is training when ``SIGUSR2`` comes now finishes its step and saves a checkpoint first, as on
     SIGTERM (:class:`~benchmark.results.DeferredInterrupt`), and then the job is requeued; outside
-    training it is requeued at once, as before."""
+    training it is requeued at once, as before. With periodic checkpoints off (``--checkpoint-every 0
+    --checkpoint-seconds 0``) a run had no checkpointer and its requeue trained it again from iteration 0:
+    in a SLURM job a run now always saves a checkpoint when stopped (and once its training is done), none
+    periodically (:attr:`~benchmark.checkpoint.CheckpointPolicy.on_stop`)."""
 
     def __call__(self, unit: WorkUnit) -> dict:
         import threading
@@ -683,6 +686,11 @@ class RequeueableUnit:
         requeue = signal.getsignal(usr2) if usr2 is not None else None
         if not callable(requeue) or threading.current_thread() is not threading.main_thread():
             return _worker_main(unit)  # not under submitit's handler (debug cluster, tests)
+        policy = getattr(unit, "checkpoint", None)
+        if policy is not None and not policy.enabled:  # None: run_grid's default policy, enabled
+            log.info("periodic checkpoints are off: a run still saves one when stopped (time-out, preemption), "
+                     "for the requeued job to resume from")
+            unit = dataclasses.replace(unit, checkpoint=dataclasses.replace(policy, on_stop=True))
         asked = []
 
         def on_usr2(signum, frame):
