@@ -697,8 +697,7 @@ class RequeueableUnit:
             asked.append(signum)
             deferred = signal.getsignal(signal.SIGTERM)  # a training loop's DeferredInterrupt, while one runs
             if isinstance(getattr(deferred, "__self__", None), DeferredInterrupt):
-                if not deferred.__self__.requested:
-                    deferred(signum, frame)  # finish the step, save a checkpoint, stop
+                deferred(signum, frame)  # finish the step, save a checkpoint, stop (a second USR2: the same)
                 return
             requeue(signum, frame)  # not training: requeue now
 

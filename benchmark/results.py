@@ -98,7 +98,9 @@ class DeferredInterrupt:
 
     A signal that arrives inside the block sets :attr:`requested`; on leaving the block
     :class:`KeyboardInterrupt` is raised, so a write in progress always completes. The same
-    signal again (a second Ctrl-C) interrupts at once; the other one does not: at walltime SLURM
+    signal again (a second Ctrl-C) interrupts at once, except ``SIGUSR2`` (a SLURM job's time-out or
+    preemption ahead, forwarded by :class:`~benchmark.executors.RequeueableUnit`, whose requeue comes
+    after the checkpoint: a second one changes nothing); the other one does not: at walltime SLURM
     sends SIGTERM to every process of a job and a stopping driver passes SIGINT to its workers,
     two signals of one stop that must not cost the checkpoint being written. Blocks nest; outside
     the main thread this does nothing (Python delivers signals to the main thread only), and a
@@ -111,14 +113,17 @@ class DeferredInterrupt:
         self._saved: dict | None = None
 
     def _handler(self, signum, frame):
+        requeue = signum == getattr(signal, "SIGUSR2", None)  # a SLURM job's time-out or preemption ahead
         if self.requested:
-            if signum == self._first:
+            if signum == self._first and not requeue:
                 raise KeyboardInterrupt
-            log.info("%s received too: still finishing the current step", signal.Signals(signum).name)
+            log.info("%s received %s: still finishing the current step", signal.Signals(signum).name,
+                     "again" if signum == self._first else "too")
             return
         self.requested, self._first = True, signum
-        log.warning("%s received: finishing the current step first (send it again to stop now)",
-                    signal.Signals(signum).name)
+        log.warning("%s received: finishing the current step first (%s)", signal.Signals(signum).name,
+                    "SLURM time-out or preemption ahead: the job is requeued after it" if requeue else
+                    "send it again to stop now")
 
     def __enter__(self) -> "DeferredInterrupt":
         if threading.current_thread() is threading.main_thread():  # an ignored signal stays ignored

@@ -148,3 +148,51 @@ def test_fake_slurm_preemption_resumes_with_periodic_checkpoints_off(tmp_path):
     meta = json.loads((curve.parent / "meta.json").read_text())
     assert meta["status"] == "ok" and meta["iterations_done"] == 1500
     assert meta["resumed_at"], "the requeued job started again from iteration 0"
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGUSR2"), reason="POSIX signals")
+def test_usr2_log_line_does_not_say_send_it_again(monkeypatch, caplog):
+    """On USR2 (SLURM time-out or preemption ahead) the warning said '(send it again to stop now)', but a
+    second USR2 is ignored: the run still finishes its step and checkpoints before the requeue. The line now
+    says what happens (the job is requeued after the step); SIGINT/SIGTERM keep 'send it again to stop now',
+    which a second one of them does."""
+    import benchmark.executors as ex
+    from benchmark.results import DeferredInterrupt
+
+    events = []
+
+    def submitit_handler(signum, frame):
+        events.append("requeue")
+        raise SystemExit(-1)
+
+    def training(unit):
+        try:
+            with DeferredInterrupt() as stop:
+                for _ in range(2):  # USR2 twice: the second must not stop the step at once
+                    os.kill(os.getpid(), signal.SIGUSR2)
+                    for _ in range(100):  # the signal is delivered between bytecodes
+                        if stop.requested:
+                            break
+                events.append("checkpoint saved")
+        except KeyboardInterrupt:
+            return {"interrupted": True, "worker": "r0", "pid": os.getpid()}
+        return {"summary": {}}
+
+    monkeypatch.setattr(ex, "_worker_main", training)
+    previous = signal.signal(signal.SIGUSR2, submitit_handler)
+    try:
+        with caplog.at_level(logging.INFO), pytest.raises(SystemExit):
+            ex.RequeueableUnit()(object())
+    finally:
+        signal.signal(signal.SIGUSR2, previous)
+    assert events == ["checkpoint saved", "requeue"]
+    assert "SIGUSR2 received" in caplog.text and "requeued" in caplog.text
+    assert "send it again" not in caplog.text
+
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="benchmark.results"):
+        stop = DeferredInterrupt()
+        stop._handler(signal.SIGTERM, None)
+        with pytest.raises(KeyboardInterrupt):
+            stop._handler(signal.SIGTERM, None)  # the same signal again: stop now, as the line says
+    assert "SIGTERM received" in caplog.text and "send it again to stop now" in caplog.text
