@@ -64,3 +64,22 @@ def test_the_visual_grid_draws_one_panel_per_leaderboard_row_of_a_loss_spelt_two
     with torch.no_grad():
         want = net(panels["input"]).float().clamp(0, 1)  # denoise clips: the input is the scored one
     assert torch.allclose(panels["ffl(alpha=1)"], want)
+
+
+# ------------------------------------------------------------------------------------------------
+# an empty mapping of tasks (or losses) is refused showing what was written
+# ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name,text,key", [
+    ("cfg.yaml", "tasks: {}\n", "tasks"),
+    ("cfg.yaml", "losses: {}\n", "losses"),
+    ("cfg.toml", "[tasks]\n", "tasks"),
+])
+def test_an_empty_mapping_in_a_config_file_is_refused_as_the_mapping_written(tmp_path, name, text, key):
+    """``tasks: {}`` (or an empty TOML ``[tasks]`` table) was refused as "tasks: [] names none": a list the
+    user never wrote. The one-line error now shows the empty mapping they wrote; ``[]`` stays ``[]``."""
+    from benchmark.config import GridSpec
+
+    p = tmp_path / name
+    p.write_text(text)
+    with pytest.raises(UserError, match=rf"^{name}: {key}: {{}} names none \(leave {key} out for the profile's\)$"):
+        GridSpec.from_file(p)
