@@ -83,3 +83,48 @@ def test_an_empty_mapping_in_a_config_file_is_refused_as_the_mapping_written(tmp
     p.write_text(text)
     with pytest.raises(UserError, match=rf"^{name}: {key}: {{}} names none \(leave {key} out for the profile's\)$"):
         GridSpec.from_file(p)
+
+
+# ------------------------------------------------------------------------------------------------
+# a cell's CI never leaves the range its metric has by definition, and the notes say where it was cut
+# ------------------------------------------------------------------------------------------------
+def _two_seed_blocks(metrics=("vsi", "psnr", "gmsd")):
+    """One block per metric: labels l1 and good, 2 seeds × 4 images, the seeds far apart near the top of [0, 1]
+    (gmsd: near 0), so a Student-t interval over 2 runs reaches past 1 (below 0)."""
+    import benchmark.stats as S
+
+    rng = np.random.default_rng(0)
+    out = []
+    for m in metrics:
+        base = np.array([[0.99], [0.89]]) if m != "gmsd" else np.array([[0.01], [0.11]])
+        v = np.stack([base + rng.normal(0, 0.002, (2, 4)), base - 0.01 + rng.normal(0, 0.002, (2, 4))])
+        v = v * 30 if m == "psnr" else v
+        out.append(S.Block("denoise", m, m != "gmsd", ["l1", "good"], ["l1", "good"], np.arange(2),
+                           [f"i{i}" for i in range(4)], v))
+    return out
+
+
+def test_a_cells_ci_is_cut_at_its_metrics_bound_and_the_notes_say_so():
+    """A Student-t interval of 2 seeds gave vsi ``0.940 [0.832, 1.048]``: an upper bound no image can score
+    (vsi ≤ 1 by definition). A CI is now cut at the range its metric has by definition
+    (:func:`benchmark.metrics.metric_range`; cutting to the true range never lowers coverage), the cell says
+    so (``ci_clipped``) and the report's notes name the metric; psnr (no upper bound) is left as it was."""
+    import benchmark.stats as S
+    from benchmark.export import notes
+    from benchmark.metrics import metric_range
+
+    assert metric_range("vsi")[1] == 1.0 and metric_range("gmsd")[0] == 0.0
+    assert metric_range("psnr")[1] == float("inf")
+    cells = S.cell_table(_two_seed_blocks(), n_boot=200).set_index(["metric", "label"])
+    vsi, gmsd, psnr = cells.loc["vsi"], cells.loc["gmsd"], cells.loc["psnr"]
+    assert (vsi["ci_high"] <= 1.0).all() and (vsi["ci_low"] < vsi["mean"]).all(), vsi
+    assert vsi["ci_clipped"].all() and (gmsd["ci_low"] >= 0.0).all() and gmsd["ci_clipped"].all()
+    assert (psnr["ci_high"] > 30.0).all() and not psnr["ci_clipped"].any(), psnr  # no bound to cut at
+    from benchmark.synthetic import synthetic_table
+
+    st = S.compute(synthetic_table(offsets={"l1": 0.0, "good": 1.0}, seeds=(0, 1), n_images=4,
+                                   metrics=("psnr",)), n_boot=50)
+    assert not any("cut at" in n for n in notes(st))  # nothing cut: no note
+    st.cells = S.cell_table(_two_seed_blocks(), n_boot=200)
+    line, = [n for n in notes(st) if "cut at" in n]
+    assert "vsi ≤ 1" in line and "gmsd ≥ 0" in line and "psnr" not in line, line
