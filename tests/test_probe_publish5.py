@@ -128,3 +128,25 @@ def test_a_cells_ci_is_cut_at_its_metrics_bound_and_the_notes_say_so():
     st.cells = S.cell_table(_two_seed_blocks(), n_boot=200)
     line, = [n for n in notes(st) if "cut at" in n]
     assert "vsi ≤ 1" in line and "gmsd ≥ 0" in line and "psnr" not in line, line
+
+
+def test_compares_table_says_where_a_ci_was_cut_as_the_leaderboard_does(tmp_path, monkeypatch):
+    """``plbench compare`` prints each metric's ``value [low, high]`` from the same cells, but its notes (the
+    leaderboard's: coverage, non-finite, sparse) left out the line saying an interval was cut at its metric's
+    bound: a cut CI read as measured. The line is now among its notes. (A bound of 0.87 stands in for ssim's 1,
+    so synthetic scores reach it.)"""
+    import math
+
+    import benchmark.metrics as M
+    from benchmark.compare import _summary
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "s", offsets={"l1": 0.0, "good": 1.0}, seeds=(0, 1), n_images=4,
+                        metrics=("ssim",), budget_check=False)
+    chosen = {"denoise": [m for m in store.metas() if m.get("config", {}).get("loss")]}
+    md, _ = _summary(store, chosen, ["good"], {"denoise": []}, 0.05, 50, "l1", ())
+    assert "cut at" not in md  # nothing reaches ssim's true bound
+    monkeypatch.setitem(M.RANGE, "ssim", (-math.inf, 0.87))
+    md, _ = _summary(store, chosen, ["good"], {"denoise": []}, 0.05, 50, "l1", ())
+    assert "> CIs cut at the range their metric has by definition (ssim ≤ 0.87)" in md, md
+    assert ", 0.870]" in md, md  # the printed interval is the cut one
