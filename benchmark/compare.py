@@ -412,7 +412,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
     from benchmark.settings import select
 
     table = store.table()
-    metas = {m["run_id"]: m for m in store.metas()}
+    metas = {m["run_id"]: m for m in store.metas_as_read()}  # a loss spelt two ways: one, as in table
     timed = shlex.join(dict.fromkeys([*new, baseline]))  # a spec as ffl(alpha=2): quoted for the shell
     lines = [f"# Where {', '.join(f'`{n}`' for n in new)} lands", "",
              "Trained and evaluated with exactly the cached field's settings (seeds, iterations, net, data, task "

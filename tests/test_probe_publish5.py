@@ -150,3 +150,31 @@ def test_compares_table_says_where_a_ci_was_cut_as_the_leaderboard_does(tmp_path
     md, _ = _summary(store, chosen, ["good"], {"denoise": []}, 0.05, 50, "l1", ())
     assert "> CIs cut at the range their metric has by definition (ssim ≤ 0.87)" in md, md
     assert ", 0.870]" in md, md  # the printed interval is the cut one
+
+
+def test_compare_counts_a_loss_spelt_two_ways_as_one_loss_in_its_costs_and_convergence(tmp_path, monkeypatch):
+    """``plbench compare`` read its table with the two spellings of one loss merged (one row) but its run
+    records as recorded: the merged loss got two cost rows under one label (2 runs and 1 run) and its
+    convergence line counted "0 of 2 run(s)" of its 3. It reads the records as the table does: one cost
+    row of 3 runs, "0 of 3 run(s)"."""
+    import benchmark.compare as C
+    from benchmark.results import ResultsStore, atomic_write_json
+    from benchmark.synthetic import synthetic_runs
+
+    store = ResultsStore(tmp_path / "s")
+    store.ensure_writable()
+    for rid, meta, rows in synthetic_runs(offsets={"l1": 0.0, "ffl(alpha=1)": 1.0}, seeds=(0, 1, 2), n_images=4,
+                                          metrics=("psnr",), budget_check=False):
+        if meta.get("config", {}).get("seed") == 2 and meta["config"]["loss"] == "ffl(alpha=1)":
+            meta = {**meta, "config": {**meta["config"], "loss": "ffl(alpha=1.0)"}}
+        if rows:
+            store.write_eval(rid, rows, ["psnr"], {})
+        atomic_write_json(store.run_dir(rid) / "meta.json", meta)
+    seen = {}
+    compute = C.compute
+    monkeypatch.setattr(C, "compute", lambda *a, **k: seen.setdefault("st", compute(*a, **k)))
+    chosen = {"denoise": [m for m in store.metas() if m.get("config", {}).get("loss")]}
+    md, _ = C._summary(store, chosen, ["ffl(alpha=1)"], {"denoise": []}, 0.05, 50, "l1", ())
+    costs = seen["st"].costs
+    assert list(costs.loc[costs["label"] == "ffl(alpha=1)", "runs"]) == [3], costs
+    assert "0 of 3 run(s) of ffl(alpha=1)" in md, md
