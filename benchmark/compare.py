@@ -407,12 +407,12 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
     file is now; runs of an earlier version of that file (another hash, another label) are then
     part of the field, not the loss being compared."""
     from benchmark import figures as F
-    from benchmark.export import device_cost_lines, metric_decimals
+    from benchmark.export import clipped_ci_lines, device_cost_lines, metric_decimals
     from benchmark.report import coverage_lines, coverage_table
     from benchmark.settings import select
 
     table = store.table()
-    metas = {m["run_id"]: m for m in store.metas()}
+    metas = {m["run_id"]: m for m in store.metas_as_read()}  # a loss spelt two ways: one, as in table
     timed = shlex.join(dict.fromkeys([*new, baseline]))  # a spec as ffl(alpha=2): quoted for the shell
     lines = [f"# Where {', '.join(f'`{n}`' for n in new)} lands", "",
              "Trained and evaluated with exactly the cached field's settings (seeds, iterations, net, data, task "
@@ -438,6 +438,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         cov = [f"Metric coverage: {line}" for line in coverage_lines(coverage_table(store, ids), len(ids))]
         cov += [x for x in (smoke_test(st), one_image_text(st, task)) if x]
         cov += st.nonfinite + st.sparse  # scores and runs left out of a column, as the leaderboard's notes say
+        cov += clipped_ci_lines(st)  # a CI cut at its metric's bound (vsi ≤ 1), as the leaderboard's notes say
         cov += device_cost_lines(st)  # ms/it timed on a CPU for some losses and a GPU for others
         lines += [f"> {line}" for line in cov]
         if notes[task] or cov:

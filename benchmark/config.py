@@ -480,6 +480,7 @@ class GridSpec:
         if not isinstance(d, dict):
             raise UserError(f"{source}: expected a mapping of settings, got {type(d).__name__}")
         d = dict(d)
+        written = dict(d)  # as the file holds it: an empty `tasks: {}` is named as the mapping it is
         for key in ("tasks", "losses", "seeds", "train_data", "test_data", "metrics", "loss_files"):
             if isinstance(d.get(key), (tuple, range)):  # api.run(losses=("l1", "l2"), seeds=range(5)): a list
                 d[key] = list(d[key])
@@ -521,7 +522,8 @@ class GridSpec:
                                     f"is [{', '.join(words)}] (--{key} {' '.join(words)} on the command line)")
         for key in ("tasks", "losses", "seeds", "train_data", "test_data", "metrics"):  # `metrics: []` scored nothing
             if isinstance(d.get(key), (list, dict)) and not d[key]:
-                raise UserError(f"{source}: {key}: [] names none (leave {key} out for the profile's)")
+                empty = "{}" if isinstance(written.get(key), dict) else "[]"
+                raise UserError(f"{source}: {key}: {empty} names none (leave {key} out for the profile's)")
         for key in ("tasks", "seeds", "train_data", "test_data", "metrics", "loss_files"):  # one value: a list of one
             if key in d and d[key] is not None and not isinstance(d[key], (list, tuple)):
                 d[key] = [d[key]]

@@ -694,6 +694,23 @@ def device_cost_lines(stats: Stats) -> list[str]:
     return out
 
 
+def clipped_ci_lines(stats: Stats) -> list[str]:
+    """One line when some cell's CI was cut at its metric's range by definition (``ci_clipped``,
+    :func:`benchmark.stats.cell_table`): which bounds, and how many cells; none otherwise."""
+    from benchmark.metrics import metric_range
+
+    cells = stats.cells
+    if cells.empty or "ci_clipped" not in cells.columns or not cells["ci_clipped"].any():
+        return []
+    cut = cells[cells["ci_clipped"].astype(bool)]
+    bounds = []
+    for m in dict.fromkeys(cut["metric"].astype(str)):
+        low, high = metric_range(m)
+        bounds += [f"{m} ≥ {low:g}"] * math.isfinite(low) + [f"{m} ≤ {high:g}"] * math.isfinite(high)
+    return [f"CIs cut at the range their metric has by definition ({', '.join(bounds)}): {len(cut)} cell(s), "
+            f"whose interval over few seeds reached past it; the true mean lies within, so no coverage is lost."]
+
+
 def notes(stats: Stats, coverage: bool = True) -> list[str]:
     """Plain-text notes: method, baseline, and what the test-set size allows (``coverage``: with
     one ``Metric coverage:`` line per :attr:`Stats.coverage` entry; the HTML folds them into one).
@@ -707,6 +724,7 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
     if coverage:
         out += [f"Metric coverage: {line}" for line in stats.coverage]
     out += stats.nonfinite + stats.sparse
+    out += clipped_ci_lines(stats)
     old = stats.costs[stats.costs["timed_with_warmup"] > 0] if "timed_with_warmup" in stats.costs.columns \
         else stats.costs.iloc[0:0]
     if not old.empty:  # their ms/it is wall time / iterations: mixed into the median of steady-state ones

@@ -1569,10 +1569,12 @@ def visual_grid(store, task: str, base: Path, formats=("png", "pdf"), crop: int 
     ``zoom``-pixel box shown :func:`inset_zoom` times larger: ×3 for the defaults).
 
     Uses the first seed of each loss's first finished run of ``task`` (its ``net.pt`` and the
-    ``test_data`` of its config), among ``run_ids`` when given (the report's setting); skipped
-    with a logged reason when nets or test data are missing."""
+    ``test_data`` of its config), among ``run_ids`` when given (the report's setting); a loss recorded
+    under several spellings is one loss, labelled as its leaderboard row
+    (:meth:`benchmark.results.ResultsStore.metas_as_read`); skipped with a logged reason when nets or
+    test data are missing."""
     runs = []
-    for m in store.metas():
+    for m in store.metas_as_read():
         if run_ids is not None and m.get("run_id") not in run_ids:
             continue
         cfg = m.get("config") or {}

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import math
 import os
 from dataclasses import dataclass
 
@@ -39,6 +40,24 @@ log = logging.getLogger(__name__)
 #: (benchmark.data.MIN_IMAGE_SIDE: smaller ones are never loaded). tests/test_metrics.py checks the offline ones
 #: on both sides of their minimum.
 MIN_SIDE = {"ssim": 11, "ssimc": 11, "ms_ssim": 161, "cw_ssim": 64, "vif": 33, "mad": 16, "lpips": 31, "niqe": 96}
+
+
+#: The range each metric's score has by its definition (not as observed), where it is certain: a CI is cut
+#: at it (:func:`benchmark.stats.cell_table`) — a Student-t interval of 2 seeds reached vsi 1.05 — and cutting
+#: to the true range never lowers coverage. ssim/ssimc/ms_ssim/cw_ssim/fsim/vsi are (weighted means or
+#: products of) similarity terms (2xy + c)/(x² + y² + c), each at most 1 in magnitude: ≤ 1 (their lower bound
+#: is not certain — a negative correlation term makes ssim negative — so none is given). gmsd is a standard
+#: deviation: ≥ 0. psnr has no upper bound; pyiqa's other stated ranges are approximate ("~40") or rest on
+#: learned weights, so they are not used. A metric not here: (−inf, inf), never cut.
+RANGE: dict[str, tuple[float, float]] = {
+    **{m: (-math.inf, 1.0) for m in ("ssim", "ssimc", "ms_ssim", "cw_ssim", "fsim", "vsi")},
+    "gmsd": (0.0, math.inf),
+}
+
+
+def metric_range(name: str) -> tuple[float, float]:
+    """(low, high) that ``name``'s score lies in by definition (:data:`RANGE`); ±inf where not certain."""
+    return RANGE.get(name.partition("@")[0], (-math.inf, math.inf))
 
 
 def min_side(name: str) -> int:

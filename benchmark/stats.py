@@ -493,7 +493,8 @@ def bootstrap_ci(block: Block, n_boot: int = 1000, level: float = 0.95, seed: in
 class Stats:
     """Everything the report shows.
 
-    ``cells``: one row per (task, label, metric): ``mean``, ``ci_low``, ``ci_high``, ``n_seeds``,
+    ``cells``: one row per (task, label, metric): ``mean``, ``ci_low``, ``ci_high`` (cut at the metric's range by
+    definition; ``ci_clipped`` True where cut), ``n_seeds``,
     ``n_images``, ``rank`` (NaN for input), ``best``, ``top_group``, ``p_best_adj`` (the smallest
     Holm-adjusted p, over every pair of the block, of a pair this loss trails; NaN when it trails none tested),
     ``p_base``/``p_base_adj``, ``diff_vs_base`` (the paired effect vs the baseline, positive = better) with
@@ -574,7 +575,11 @@ def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_b
                pairs_out: list | None = None) -> pd.DataFrame:
     """The per-cell statistics (see :class:`Stats`). ``pairs_out``: a list to which every pair the top
     group tested is appended, one dict of :data:`PAIR_COLUMNS` per pair (``effect`` signed so that
-    positive = ``a`` better; ``p_adj`` Holm over the column's pairs, the top group's family)."""
+    positive = ``a`` better; ``p_adj`` Holm over the column's pairs, the top group's family). ``ci_low``/``ci_high``
+    are cut at the range the metric has by definition (:func:`benchmark.metrics.metric_range`), ``ci_clipped``
+    True where one was."""
+    from benchmark.metrics import metric_range
+
     rows = []
     for b in blks:
         means = b.means
@@ -585,6 +590,10 @@ def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_b
             lo, hi = t_interval(b.values[i], means[i])
             if np.isfinite(lo):
                 ci[i] = [np.fmin(ci[i, 0], lo), np.fmax(ci[i, 1], hi)]
+        # cut at the range the metric has by definition (vsi ≤ 1): the true mean lies in it, so no coverage lost
+        low, high = metric_range(b.metric)
+        clipped = (ci[:, 0] < low) | (ci[:, 1] > high)
+        ci = np.clip(ci, low, high)
         per_img = b.per_image
         sign = 1.0 if b.higher else -1.0
         restored = [i for i, l in enumerate(b.labels) if l != INPUT and not np.isnan(means[i])]
@@ -634,6 +643,7 @@ def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_b
             p_base, diff = p_base_all[i], diff_all[i]
             rows.append({"task": b.task, "label": label, "loss": b.losses[i], "metric": b.metric,
                          "higher_is_better": b.higher, "mean": means[i], "ci_low": ci[i, 0], "ci_high": ci[i, 1],
+                         "ci_clipped": bool(clipped[i]),
                          "n_seeds": int(n_seeds[i]), "n_images": int(n_imgs[i]), "rank": rank[i],
                          "best": i == best,
                          # tested against some loss and never shown worse than one (the best by mean included)

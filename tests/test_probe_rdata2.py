@@ -40,6 +40,8 @@ def _visual_store(tmp_path: Path, code_version: str | None):
         def metas(self):
             return [meta]
 
+        metas_as_read = metas  # one spelling per loss: read as recorded
+
         def run_dir(self, rid):
             return tmp_path / "runs" / rid
 

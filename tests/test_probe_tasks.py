@@ -75,6 +75,8 @@ def test_the_visual_grid_shows_the_input_that_was_scored(tmp_path, monkeypatch):
         def metas(self):
             return [{"run_id": "r1", "status": "ok", "config": cfg, "weights": "none"}]
 
+        metas_as_read = metas  # one spelling per loss: read as recorded
+
         def run_dir(self, rid):
             return tmp_path / "runs" / rid
 
