@@ -138,7 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="checkpoint a training run every N iterations (0: never by count; default 500)")
     run.add_argument("--checkpoint-seconds", type=float, metavar="S",
                      help="… and at least every S seconds (0: never by time; default 60). Both 0: none, except "
-                          "that in a SLURM job a run stopped by a time-out or preemption still saves one for its requeue")
+                          "that in a SLURM job a run stopped by a time-out or preemption still saves one for its "
+                          "requeue")
     run.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
                      help="torch.compile the net and the loss's frozen backbones (a GPU speed-up; part of the setting; "
                           "--no-compile overrides a config file's compile: true)")
