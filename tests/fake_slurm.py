@@ -39,6 +39,53 @@ def install(bin_dir: Path, state_dir: Path) -> dict:
     return {"FAKE_SLURM_DIR": str(state_dir), "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
 
 
+def executor(jobs, cluster: str = "slurm") -> type:
+    """A stand-in for ``submitit.AutoExecutor`` (monkeypatched in): ``map_array`` returns ``jobs(n)``, the
+    test's own job objects for the n units, and nothing is submitted."""
+
+    class Executor:
+        def __init__(self, folder, cluster=None):
+            pass
+
+        def update_parameters(self, **kw):
+            pass
+
+        def map_array(self, fn, units):
+            return jobs(len(units))
+
+    Executor.cluster = cluster
+    return Executor
+
+
+def preempt_a_training_run(tmp_path: Path, root: Path, checkpoint_every: str):
+    """The real CLI with SLURM faked on PATH trains one denoise/l1 run (1500 iterations, periodic checkpoints
+    by time off, by count every ``checkpoint_every``); once its curve has points, ``scancel --signal USR2``
+    (SLURM's time-out/preemption warning). Returns (curve.csv path or None if it never trained, the
+    driver's exit status, its stderr); state under ``tmp_path / "state"``."""
+    env = {**os.environ, **install(tmp_path / "bin", tmp_path / "state"), "HF_HUB_OFFLINE": "1",
+           "PYTHONPATH": str(root)}
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "benchmark", "run", "--tasks", "denoise", "--losses", "l1", "--seeds", "0",
+           "--iterations", "1500", "--crop", "32", "--batch-size", "2", "--metrics", "psnr", "--test-data",
+           "skimage-natural:test", "--device", "cpu", "--no-progress", "--no-budget-check", "--executor", "slurm",
+           "--slurm-time", "30", "--no-report", "--checkpoint-seconds", "0", "--checkpoint-every",
+           str(checkpoint_every), "--out", str(out)]
+    driver = subprocess.Popen(cmd, env=env, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 240
+    curve = None
+    while time.time() < deadline and driver.poll() is None:  # training: its curve has points
+        curve = next(iter(out.glob("runs/*/curve.csv")), None)
+        if curve is not None and len(curve.read_text().splitlines()) > 2:
+            break
+        time.sleep(0.5)
+    if curve is None:
+        driver.kill()
+        return None, driver.wait(), driver.stderr.read()
+    subprocess.run(["scancel", "1000", "--signal", "USR2"], env=env, check=True)
+    _, err = driver.communicate(timeout=300)
+    return curve, driver.returncode, err
+
+
 def _dir() -> Path:
     return Path(os.environ["FAKE_SLURM_DIR"])
 

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import fake_slurm  # tests/: SLURM stand-ins
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -255,19 +256,7 @@ def test_a_slurm_job_lost_to_a_node_failure_says_its_state_not_a_log_line(tmp_pa
                 "I 10:40:51 [r0] benchmark.runner: run 2/2 (denoise/l1 seed 0): 0 done, 2 running, 0 failed",
                 "I 10:43:58 [r0] submitit: Exiting gracefully after preemption/timeout."]))
 
-    class Executor:
-        cluster = "slurm"
-
-        def __init__(self, folder, cluster=None):
-            pass
-
-        def update_parameters(self, **kw):
-            pass
-
-        def map_array(self, fn, units):
-            return [Job(i) for i in range(len(units))]
-
-    monkeypatch.setattr(submitit, "AutoExecutor", Executor)
+    monkeypatch.setattr(submitit, "AutoExecutor", fake_slurm.executor(lambda n: [Job(i) for i in range(n)]))
     spec = GridSpec(profile="quick", tasks=("denoise",), losses=("l1",), seeds=(0,), iterations=2, crop=32,
                     batch_size=2, device="cpu", metrics=("psnr",), budget_check=False)
     configs = build_configs(spec)[0]
@@ -302,19 +291,7 @@ def test_the_slurm_driver_reports_the_grids_progress_while_it_waits(tmp_path, mo
             assert polls["n"] > 3, "result() before the job is done blocks the driver"
             return {"summary": {"trained": 1}}
 
-    class Executor:
-        cluster = "slurm"
-
-        def __init__(self, folder, cluster=None):
-            pass
-
-        def update_parameters(self, **kw):
-            pass
-
-        def map_array(self, fn, units):
-            return [Job() for _ in units]
-
-    monkeypatch.setattr(submitit, "AutoExecutor", Executor)
+    monkeypatch.setattr(submitit, "AutoExecutor", fake_slurm.executor(lambda n: [Job() for _ in range(n)]))
     monkeypatch.setattr(ex, "SLURM_POLL_S", 0.01, raising=False)
     caplog.set_level(logging.INFO, logger="benchmark.progress")
     spec = GridSpec(profile="quick", tasks=("denoise",), losses=("l1",), seeds=(0,), iterations=2, crop=32,
@@ -445,31 +422,13 @@ def test_fake_slurm_preemption_saves_a_checkpoint_before_the_requeue(tmp_path):
     checkpoints off). The run now finishes its step and saves a checkpoint first, then the job is requeued,
     and the requeued job resumes from that iteration."""
     import json
-    import time
 
     sys.path.insert(0, str(ROOT / "tests"))
     import fake_slurm
 
-    env = {**os.environ, **fake_slurm.install(tmp_path / "bin", tmp_path / "state"), "HF_HUB_OFFLINE": "1",
-           "PYTHONPATH": str(ROOT)}
-    out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "benchmark", "run", "--tasks", "denoise", "--losses", "l1", "--seeds", "0",
-           "--iterations", "1500", "--crop", "32", "--batch-size", "2", "--metrics", "psnr", "--test-data",
-           "skimage-natural:test", "--device", "cpu", "--no-progress", "--no-budget-check", "--executor", "slurm",
-           "--slurm-time", "30", "--no-report", "--checkpoint-seconds", "0", "--checkpoint-every", "100000",
-           "--out", str(out)]
-    driver = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 240
-    curve = None
-    while time.time() < deadline and driver.poll() is None:  # training: its curve has points
-        curve = next(iter(out.glob("runs/*/curve.csv")), None)
-        if curve is not None and len(curve.read_text().splitlines()) > 2:
-            break
-        time.sleep(0.5)
+    curve, returncode, err = fake_slurm.preempt_a_training_run(tmp_path, ROOT, "100000")
     assert curve is not None, "the job should be training"
-    subprocess.run(["scancel", "1000", "--signal", "USR2"], env=env, check=True)
-    _, err = driver.communicate(timeout=300)
-    assert driver.returncode == 0, err
+    assert returncode == 0, err
     assert (tmp_path / "state" / "1000.starts").read_text().split() == ["0", "1"]  # requeued once
     meta = json.loads((curve.parent / "meta.json").read_text())
     assert meta["status"] == "ok" and meta["iterations_done"] == 1500

@@ -115,35 +115,16 @@ def test_fake_slurm_preemption_resumes_with_periodic_checkpoints_off(tmp_path):
     """The real CLI and submitit with SLURM faked on PATH (``tests/fake_slurm.py``), periodic checkpoints off:
     USR2 during training requeues the job, and the requeued job resumes the run from the checkpoint saved
     on USR2 (it trained again from iteration 0: nothing was saved)."""
-    import subprocess
     import sys
-    import time
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1]
     sys.path.insert(0, str(root / "tests"))
     import fake_slurm
 
-    env = {**os.environ, **fake_slurm.install(tmp_path / "bin", tmp_path / "state"), "HF_HUB_OFFLINE": "1",
-           "PYTHONPATH": str(root)}
-    out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "benchmark", "run", "--tasks", "denoise", "--losses", "l1", "--seeds", "0",
-           "--iterations", "1500", "--crop", "32", "--batch-size", "2", "--metrics", "psnr", "--test-data",
-           "skimage-natural:test", "--device", "cpu", "--no-progress", "--no-budget-check", "--executor", "slurm",
-           "--slurm-time", "30", "--no-report", "--checkpoint-seconds", "0", "--checkpoint-every", "0",
-           "--out", str(out)]
-    driver = subprocess.Popen(cmd, env=env, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 240
-    curve = None
-    while time.time() < deadline and driver.poll() is None:  # training: its curve has points
-        curve = next(iter(out.glob("runs/*/curve.csv")), None)
-        if curve is not None and len(curve.read_text().splitlines()) > 2:
-            break
-        time.sleep(0.5)
+    curve, returncode, err = fake_slurm.preempt_a_training_run(tmp_path, root, "0")
     assert curve is not None, "the job should be training"
-    subprocess.run(["scancel", "1000", "--signal", "USR2"], env=env, check=True)
-    _, err = driver.communicate(timeout=300)
-    assert driver.returncode == 0, err
+    assert returncode == 0, err
     assert (tmp_path / "state" / "1000.starts").read_text().split() == ["0", "1"]  # requeued once
     meta = json.loads((curve.parent / "meta.json").read_text())
     assert meta["status"] == "ok" and meta["iterations_done"] == 1500

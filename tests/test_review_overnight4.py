@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import fake_slurm  # tests/: SLURM stand-ins
 import pytest
 
 
@@ -179,19 +180,8 @@ def test_ctrl_c_in_a_debug_cluster_job_stops_the_grid_not_only_that_job(tmp_path
             ran.append(self.i)
             return {"interrupted": True, "worker": f"r{self.i}", "pid": os.getpid(), "host": socket.gethostname()}
 
-    class Executor:
-        cluster = "debug"
-
-        def __init__(self, folder, cluster=None):
-            pass
-
-        def update_parameters(self, **kw):
-            pass
-
-        def map_array(self, fn, units):
-            return [Job(i) for i in range(len(units))]
-
-    monkeypatch.setattr(submitit, "AutoExecutor", Executor)
+    stand_in = fake_slurm.executor(lambda n: [Job(i) for i in range(n)], cluster="debug")
+    monkeypatch.setattr(submitit, "AutoExecutor", stand_in)
     spec = GridSpec(profile="quick", tasks=("denoise",), losses=("l1", "l2", "ssim"), seeds=(0,), iterations=2,
                     crop=32, batch_size=2, device="cpu", metrics=("psnr",), budget_check=False)
     configs = build_configs(spec)[0]

@@ -97,19 +97,12 @@ def test_the_baseline_named_in_a_spelling_the_store_records_is_its_merged_row(tm
     """Since a loss recorded under two spellings reads as one, ``plbench report --baseline 'ffl(alpha=1.0)'``
     (a spelling its runs record) was refused: "'ffl(alpha=1.0)' is not a loss of these results". It is the
     merged row's loss: the report takes it as that row, ``ffl(alpha=1)``, and marks the others against it."""
+    from test_probe_store4 import _spelt_two_ways
+
     from benchmark.cli import main
-    from benchmark.synthetic import synthetic_runs
 
     root = tmp_path / "s"
-    store = ResultsStore(root)
-    store.ensure_writable()
-    for rid, meta, rows in synthetic_runs(offsets={"l1": 0.0, "ffl(alpha=1)": 1.0}, seeds=(0, 1, 2), n_images=4,
-                                          metrics=("psnr",), budget_check=False):
-        if meta.get("config", {}).get("seed") == 2 and meta["config"]["loss"] == "ffl(alpha=1)":
-            meta = {**meta, "config": {**meta["config"], "loss": "ffl(alpha=1.0)"}}
-            rows = [{**r, "loss": "ffl(alpha=1.0)"} for r in rows]
-        store.write_eval(rid, rows, ["psnr"], {})
-        atomic_write_json(store.run_dir(rid) / "meta.json", meta)
+    _spelt_two_ways(root)
     assert main(["report", "--out", str(root), "--no-visual", "-q", "--baseline", "ffl(alpha=1.0)"]) == 0, \
         capsys.readouterr().err
     md = (root / "leaderboard.md").read_text()
