@@ -50,3 +50,29 @@ def test_contextual_loss_of_an_image_does_not_depend_on_its_batch_mates():
     both = float(loss(p, t))
     alone = (float(loss(p[:1], t[:1])) + float(loss(p[1:], t[1:]))) / 2
     assert both == pytest.approx(alone, rel=1e-5)
+
+
+def test_self_training_an_encoder_logs_its_progress(tmp_path, caplog):
+    """``csr`` with no contrastive weights self-trains its SimCLR encoder first (minutes on a CPU):
+    it logged one warning and then nothing until the end — a run that looked hung. Now
+    :func:`benchmark.pretrain.pretrain` logs its first step, its last, and a line every
+    ``log_every_s`` seconds between (step, loss, rate, time left)."""
+    import logging
+    import re
+
+    from benchmark.data import DataSpec, load_images, usable_for_crop
+    from benchmark.pretrain import PretrainConfig, pretrain
+
+    spec = DataSpec.parse("skimage-natural:train")
+    images = usable_for_crop(load_images(spec), 32, spec)[:4]
+    cfg = PretrainConfig(recipe="simclr", arch="tinycnn", data="skimage-natural:train", steps=3, batch_size=2,
+                         crop=16, bn_recalibrate=False)
+    with caplog.at_level(logging.INFO, logger="benchmark.pretrain"):
+        pretrain(cfg, out_dir=tmp_path / "a", images=images)
+    steps = [m.group(1) for r in caplog.records if (m := re.search(r"step (\d+)/3, loss [\d.]+, .*s left",
+                                                                     r.getMessage()))]
+    assert steps == ["1", "3"], steps  # first and last; nothing between within the default interval
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="benchmark.pretrain"):
+        pretrain(cfg, out_dir=tmp_path / "b", images=images, log_every_s=0)
+    assert len([r for r in caplog.records if re.search(r"step \d/3, loss", r.getMessage())]) == 3
