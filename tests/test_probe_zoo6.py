@@ -60,11 +60,11 @@ def test_self_training_an_encoder_logs_its_progress(tmp_path, caplog):
     import logging
     import re
 
-    from benchmark.data import DataSpec, load_images, usable_for_crop
+    from benchmark.data import ImageRecord
     from benchmark.pretrain import PretrainConfig, pretrain
 
-    spec = DataSpec.parse("skimage-natural:train")
-    images = usable_for_crop(load_images(spec), 32, spec)[:4]
+    g = torch.Generator().manual_seed(0)
+    images = [ImageRecord(f"noise{k}", (255 * torch.rand(3, 40, 40, generator=g)).to(torch.uint8)) for k in range(4)]
     cfg = PretrainConfig(recipe="simclr", arch="tinycnn", data="skimage-natural:train", steps=3, batch_size=2,
                          crop=16, bn_recalibrate=False)
     with caplog.at_level(logging.INFO, logger="benchmark.pretrain"):
