@@ -76,3 +76,14 @@ def test_self_training_an_encoder_logs_its_progress(tmp_path, caplog):
     with caplog.at_level(logging.INFO, logger="benchmark.pretrain"):
         pretrain(cfg, out_dir=tmp_path / "b", images=images, log_every_s=0)
     assert len([r for r in caplog.records if re.search(r"step \d/3, loss", r.getMessage())]) == 3
+
+
+def test_gpl_cites_the_papers_authors():
+    """``plbench list losses`` and every report cited gpl as "Liu, Li, Hou, Jiang" — not the authors of
+    "Generic Perceptual Loss for Modeling Structured Output Dependencies" (CVPR 2021: Yifan Liu, Hao Chen,
+    Yu Chen, Wei Yin, Chunhua Shen), whom the finding on the same paper already named."""
+    from benchmark.registry import FINDINGS, LOSSES
+
+    cite = LOSSES.get("gpl").citation
+    assert cite.startswith("Liu, Chen, Chen, Yin, Shen, Generic Perceptual Loss"), cite
+    assert FINDINGS.get("liu2021_random_vgg").citation.split(",")[:5] == cite.split(",")[:5]
