@@ -441,9 +441,10 @@ def pretrain(cfg: PretrainConfig, out_dir: str | Path | None = None, device: str
              log_every_s: float = PROGRESS_LOG_SECONDS) -> Path:
     """Train an encoder with ``cfg.recipe``; returns the checkpoint path. Resumes if interrupted.
 
-    Logs (INFO) a line at the first step and then at most every ``log_every_s`` seconds: step,
-    loss, steps/s and the time left — a run that self-trains its encoder first (``csr``'s
-    ``encoder="auto"``) would otherwise print nothing for minutes, and worker logs get no bar.
+    Without a bar (``progress=False``: worker logs, a run that self-trains its encoder first —
+    ``csr``'s ``encoder="auto"`` — which would otherwise print nothing for minutes) it logs (INFO)
+    a line at the first and last step and at most every ``log_every_s`` seconds between: step,
+    loss, steps/s and the time left. With the bar, the bar shows it (no line cuts through it).
     """
     from tqdm import tqdm
 
@@ -525,7 +526,7 @@ def pretrain(cfg: PretrainConfig, out_dir: str | Path | None = None, device: str
         curve.append((step + 1, loss_val))
         bar.update(1)
         now = time.perf_counter()
-        if step == start or now - last_log >= log_every_s or step + 1 == cfg.steps:
+        if not progress and (step == start or now - last_log >= log_every_s or step + 1 == cfg.steps):
             rate = (step + 1 - start) / max(now - t0, 1e-9)
             log.info("pretraining %s: step %d/%d, loss %.4f, %.2f steps/s, about %.0f s left", cfg.name, step + 1,
                      cfg.steps, loss_val, rate, (cfg.steps - step - 1) / max(rate, 1e-9))

@@ -87,3 +87,21 @@ def test_gpl_cites_the_papers_authors():
     cite = LOSSES.get("gpl").citation
     assert cite.startswith("Liu, Chen, Chen, Yin, Shen, Generic Perceptual Loss"), cite
     assert FINDINGS.get("liu2021_random_vgg").citation.split(",")[:5] == cite.split(",")[:5]
+
+
+def test_pretraining_with_a_bar_does_not_also_log_each_interval(tmp_path, caplog):
+    """``plbench pretrain`` in a terminal draws a bar; the progress lines are for logs without one
+    (a log line would cut through the bar)."""
+    import logging
+
+    from benchmark.data import ImageRecord
+    from benchmark.pretrain import PretrainConfig, pretrain
+
+    g = torch.Generator().manual_seed(0)
+    images = [ImageRecord(f"noise{k}", (255 * torch.rand(3, 40, 40, generator=g)).to(torch.uint8)) for k in range(4)]
+    cfg = PretrainConfig(recipe="simclr", arch="tinycnn", data="skimage-natural:train", steps=2, batch_size=2,
+                         crop=16, bn_recalibrate=False)
+    with caplog.at_level(logging.INFO, logger="benchmark.pretrain"):
+        pretrain(cfg, out_dir=tmp_path, images=images, progress=True, log_every_s=0)
+    assert not [r for r in caplog.records if "step 1/2" in r.getMessage()]
+    assert [r for r in caplog.records if r.getMessage().startswith("pretrained ")]  # the final line stays
