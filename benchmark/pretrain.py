@@ -432,9 +432,20 @@ def _atomic_save(obj, path: Path) -> None:
     atomic_write_bytes(path, buf.getvalue())
 
 
+#: seconds between two progress lines of :func:`pretrain` in the log (a bar only shows in a terminal)
+PROGRESS_LOG_SECONDS = 30.0
+
+
 def pretrain(cfg: PretrainConfig, out_dir: str | Path | None = None, device: str | torch.device = "cpu",
-             save_every: int = 50, progress: bool = False, images: list[ImageRecord] | None = None) -> Path:
-    """Train an encoder with ``cfg.recipe``; returns the checkpoint path. Resumes if interrupted."""
+             save_every: int = 50, progress: bool = False, images: list[ImageRecord] | None = None,
+             log_every_s: float = PROGRESS_LOG_SECONDS) -> Path:
+    """Train an encoder with ``cfg.recipe``; returns the checkpoint path. Resumes if interrupted.
+
+    Without a bar (``progress=False``: worker logs, a run that self-trains its encoder first —
+    ``csr``'s ``encoder="auto"`` — which would otherwise print nothing for minutes) it logs (INFO)
+    a line at the first and last step and at most every ``log_every_s`` seconds between: step,
+    loss, steps/s and the time left. With the bar, the bar shows it (no line cuts through it).
+    """
     from tqdm import tqdm
 
     device = torch.device(device)
@@ -475,7 +486,7 @@ def pretrain(cfg: PretrainConfig, out_dir: str | Path | None = None, device: str
     trunk.train()
     autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda"
                 else torch.autocast("cpu", enabled=False))
-    t0 = time.perf_counter()
+    t0 = last_log = time.perf_counter()
     bar = tqdm(total=cfg.steps, initial=start, desc=f"pretrain {cfg.name}", disable=not progress, leave=False)
     loss_val = float("nan")
     for step in range(start, cfg.steps):
@@ -514,6 +525,12 @@ def pretrain(cfg: PretrainConfig, out_dir: str | Path | None = None, device: str
         loss_val = float(loss.detach())
         curve.append((step + 1, loss_val))
         bar.update(1)
+        now = time.perf_counter()
+        if not progress and (step == start or now - last_log >= log_every_s or step + 1 == cfg.steps):
+            rate = (step + 1 - start) / max(now - t0, 1e-9)
+            log.info("pretraining %s: step %d/%d, loss %.4f, %.2f steps/s, about %.0f s left", cfg.name, step + 1,
+                     cfg.steps, loss_val, rate, (cfg.steps - step - 1) / max(rate, 1e-9))
+            last_log = now
         if (step + 1) % save_every == 0 and step + 1 < cfg.steps:
             _atomic_save({"config": asdict(cfg), "trunk": trunk.state_dict(), "proj": proj.state_dict(),
                           "opt": opt.state_dict(), "sched": sched.state_dict(), "gen": g.get_state(),

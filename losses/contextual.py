@@ -16,33 +16,48 @@ from benchmark.registry import register_loss
 
 @fp32_function
 def contextual_similarity(x: torch.Tensor, y: torch.Tensor, *, h: float = 0.5, eps: float = 1e-5) -> torch.Tensor:
-    """CX(x, y) per image, shape (N,). x, y: (N, C, P) feature sets (P positions each).
+    """CX(x, y) per image, shape (N,) in (0, 1]. x, y: (N, C, P) feature sets (P positions each).
 
-    Following the paper: centre both sets by y's mean, cosine distances d_ij, relative distances
-    d̃_ij = d_ij / (min_k d_ik + eps), affinities w_ij = exp((1 − d̃_ij)/h) normalised over j
-    (computed as a softmax, which is the same and cannot overflow), CX = mean_j max_i CX_ij.
-    Computed in a float32 region (:mod:`benchmark.precision`): the relative distances divide by
-    min_k d_ik, which bf16 cosine products get wrong near the identity.
+    Centre both sets by y's mean (per image), cosine distances in [0, 1],
+    d_ij = (1 − cos(x_i, y_j)) / 2, relative distances d̃_ij = d_ij / (min_k d_ik + eps), affinities
+    w_ij = exp((1 − d̃_ij)/h) normalised over j (computed as a softmax, which is the same and
+    cannot overflow), CX = mean_j max_i CX_ij.
+
+    The halving is the authors' code (``CSFlow.create_using_dotP`` in
+    github.com/roimehrez/contextualLoss, TF original and PyTorch port alike: raw distances
+    ``(1 − cos)/2``); the paper's text says only "cosine distance". It matters through ``eps``:
+    with the unhalved 1 − cos of version 1, d̃ was d / (min + 2·eps) in the authors' units, i.e.
+    every ``eps`` acted twice as large as theirs. Computed in a float32 region
+    (:mod:`benchmark.precision`): the relative distances divide by min_k d_ik, which bf16 cosine
+    products get wrong near the identity.
     """
     mu = y.mean(2, keepdim=True)
     xn = F.normalize(x - mu, dim=1, eps=1e-8)
     yn = F.normalize(y - mu, dim=1, eps=1e-8)
-    d = (1.0 - torch.bmm(xn.transpose(1, 2), yn)).clamp_min(0)  # (N, Px, Py)
+    d = (0.5 * (1.0 - torch.bmm(xn.transpose(1, 2), yn))).clamp_min(0)  # (N, Px, Py), in [0, 1]
     d_rel = d / (d.min(dim=2, keepdim=True).values + eps)
     cx = torch.softmax((1.0 - d_rel) / h, dim=2)
     return cx.max(dim=1).values.mean(1)
 
 
-@register_loss("contextual", version="1", citation="Mechrez, Talmi, Zelnik-Manor, The Contextual Loss for "
+@register_loss("contextual", version="2", citation="Mechrez, Talmi, Zelnik-Manor, The Contextual Loss for "
                "Image Transformation with Non-Aligned Data, ECCV 2018", weights=("vgg19:IMAGENET1K_V1",))
 class ContextualLoss(FeatureLoss):
     """−log CX(φ(pred), φ(target)), averaged over layers and images.
 
-    Readings chosen (named kwargs): VGG-19 ``layers=("relu3_4",)`` (the SR setting of Mechrez et
-    al. 2018b uses conv3_4-level features), band width ``h=0.5``, ``eps=1e-5``, cosine distance,
-    centring by the target's mean. To bound the P×P affinity matrix on large inputs, feature maps
-    with more than ``max_positions`` positions are average-pooled (deterministic) — the paper
-    samples random positions instead; at 64×64 training crops (16×16 at relu3_4) nothing is pooled.
+    Checked against the authors' code (github.com/roimehrez/contextualLoss: ``CX/CSFlow.py``,
+    ``CX/CX_helper.py``, ``config.py``): band width ``h=0.5`` (their ``nn_stretch_sigma``),
+    ``eps=1e-5``, cosine distance halved to [0, 1] as theirs (version 2; version 1 used 1 − cos,
+    see :func:`contextual_similarity`), −log CX averaged over images. Readings chosen (named
+    kwargs): VGG-19 ``layers=("relu3_4",)`` (the SR setting of Mechrez et al. 2018b uses
+    conv3_4-level features; their released config's example, single-image animation, uses
+    conv3_2 + conv4_2). Differences on purpose: features are centred by the mean of *each*
+    target image (the paper's μ_y of one image set Y) where their code takes the mean over the
+    whole batch — per image keeps the loss of an image independent of its batch-mates; trunk:
+    torchvision's VGG-19 on ImageNet-normalised [0, 1] input (theirs: MatConvNet VGG-19 on
+    mean-subtracted [0, 255]). To bound the P×P affinity matrix on large inputs, feature maps
+    with more than ``max_positions`` positions are average-pooled (deterministic) — their code
+    samples 65² random positions instead; at 64×64 training crops (16×16 at relu3_4) nothing is pooled.
 
     Args:
         pred, target: (N, 3, H, W) float tensors in [0, 1].

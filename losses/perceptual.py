@@ -115,7 +115,7 @@ class StyleLoss(FeatureLoss):
         return sum((gram(fp[n]) - gram(ft[n])).pow(2).sum((1, 2)).mean() for n in self.layers)
 
 
-@register_loss("gpl", version="1", citation="Liu, Li, Hou, Jiang, Generic Perceptual Loss for Modeling "
+@register_loss("gpl", version="1", citation="Liu, Chen, Chen, Yin, Shen, Generic Perceptual Loss for Modeling "
                "Structured Output Dependencies, CVPR 2021")
 class GenericPerceptualLoss(_VGGFeatureLoss):
     """Perceptual loss of a *randomly initialised* VGG-19: needs no pretrained weights.
@@ -124,7 +124,10 @@ class GenericPerceptualLoss(_VGGFeatureLoss):
     perceptual prior. Reading chosen: VGG-19 with torchvision's Kaiming-normal init (seeded),
     taps relu1_2, relu2_2, relu3_4, relu4_4, equal layer weights, MSE. ``weights`` is ignored
     unless it is a checkpoint path ("pretrained" and "random" both mean the seeded random net,
-    which *is* the method); provenance is "vgg19:random(seed=…)".
+    which *is* the method); provenance is "vgg19:random(seed=…)". Not checked against the authors'
+    code (none was found in the public code searched); the paper also proposes an initialisation of
+    its own for the random network to keep gradient scales stable, which this reading does not
+    reproduce (torchvision's init instead).
 
     Args:
         pred, target: (N, 3, H, W) float tensors in [0, 1].

@@ -48,7 +48,9 @@ class CharbonnierLoss(nn.Module):
 
     Args:
         pred, target: (N, C, H, W) float tensors in [0, 1].
-        eps: smoothing scale, 1e-3 as in LapSRN/BasicSR.
+        eps: smoothing scale ε of sqrt(d² + ε²), 1e-3 as in LapSRN (Lai et al. 2017, Eq. 2). BasicSR's
+            ``charbonnier_loss`` differs: sqrt(d² + eps) with eps = 1e-12, i.e. ε = 1e-6 here
+            (``charbonnier(eps=1e-6)`` reproduces it, up to the constant offset).
     Returns:
         Scalar tensor; 0 when pred == target.
     """
