@@ -35,9 +35,11 @@ RGB) is read by tifffile (:func:`_tiff_pillow_cannot_open`).
 EXIF orientation is applied; L/LA/P/RGBA/CMYK/I;16/F modes are converted (alpha is dropped,
 greyscale is replicated to three channels; images with transparent pixels are named in a warning);
 of an animation or a multi-page file the first frame is used, and the files named in a warning.
-An 8-bit image's ICC colour profile other than sRGB (Adobe RGB, Display P3, ProPhoto, a CMYK press profile) is
-applied (converted to sRGB by littleCMS, as a colour-managed viewer shows it), the files named in a warning; no
-profile or an sRGB one leaves the pixels as stored, and a 16-bit/float file's profile is named as not applied.
+An ICC colour profile other than sRGB (Adobe RGB, Display P3, ProPhoto, a CMYK press profile) is applied
+(converted to sRGB as a colour-managed viewer shows it: an 8-bit image by littleCMS, a 16-bit or float one at full
+precision by :mod:`benchmark.colour`, which reads matrix/TRC profiles), the files named in a warning; no profile or
+an sRGB one leaves the pixels as stored, and a profile that is not applied (damaged, LUT-based on 16-bit or float
+pixels) is named with why.
 Unreadable files and images under
 :data:`MIN_IMAGE_SIDE` px on a side are logged by name and skipped.
 """
@@ -334,13 +336,13 @@ def to_float(pixels: torch.Tensor) -> torch.Tensor:
 # --------------------------------------------------------------------------------------------
 def pil_to_tensor(img, name: str = "image", notes: dict | None = None) -> torch.Tensor:
     """Any PIL image → (3, H, W): uint8 for 8-bit modes, float32 in [0, 1] for I;16/I/F.
-    EXIF orientation is applied first, then an 8-bit image's ICC colour profile, where it is not sRGB
-    (:func:`_to_srgb`: ``(name, profile)`` appended to ``notes["icc"]``, or to ``notes["icc-kept"]`` with the
-    reason where it cannot be applied). Alpha is dropped; greyscale is replicated. Integer greyscale
-    (``I;16``, ``I``) is read on the 16-bit scale, value / 65535, whatever its content. A float (``F``)
-    image with non-finite pixels or values outside [0, 1], an ``I`` image outside [0, 65535] or a 32-bit
-    integer TIFF (its scale unknown) is a ``ValueError`` (never clipped or guessed): a folder skips and
-    counts it as unreadable, with the reason.
+    EXIF orientation is applied first, then the image's ICC colour profile, where it is not sRGB
+    (:func:`_to_srgb`, or :func:`_float_to_srgb` for I;16/I/F: ``(name, profile)`` appended to ``notes["icc"]``, or
+    to ``notes["icc-kept"]`` with the reason where it cannot be applied). Alpha is dropped; greyscale is
+    replicated. Integer greyscale (``I;16``, ``I``) is read on the 16-bit scale, value / 65535, whatever its
+    content. A float (``F``) image with non-finite pixels or values outside [0, 1], an ``I`` image outside
+    [0, 65535] or a 32-bit integer TIFF (its scale unknown) is a ``ValueError`` (never clipped or guessed): a
+    folder skips and counts it as unreadable, with the reason.
     """
     from PIL import ImageOps
 
@@ -354,7 +356,8 @@ def pil_to_tensor(img, name: str = "image", notes: dict | None = None) -> torch.
         raise ValueError(f"signed {bits or ''}-bit integer pixels: no scale to read them on (unsigned 8- and 16-bit "
                          "and float in [0, 1] are read; convert it to one of those)")
     img = ImageOps.exif_transpose(img)
-    if img.info.get("icc_profile"):
+    icc = img.info.get("icc_profile")
+    if icc and not img.mode.startswith(("I", "F")):
         img = _to_srgb(img, name, notes)
     mode = img.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
@@ -368,14 +371,16 @@ def pil_to_tensor(img, name: str = "image", notes: dict | None = None) -> torch.
             raise ValueError(f"integer pixels outside the 16-bit range [0, 65535] (min {arr.min():.0f}, "
                              f"max {arr.max():.0f}): convert the image to 8 or 16 bits")
         arr = ((65535.0 - arr if white_is_zero else arr) / 65535.0).astype(np.float32)
-        return torch.from_numpy(arr).expand(3, *arr.shape).contiguous()
+        grey = torch.from_numpy(arr).expand(3, *arr.shape).contiguous()
+        return _float_to_srgb(grey, icc, name, notes, grey=True) if icc else grey
     if mode == "F":  # a float image must already be in [0, 1]: never silently clipped (load_images skips it)
         arr = np.array(img, dtype=np.float32)  # a copy: torch warns on (and must not share) Pillow's read-only buffer
         if not np.isfinite(arr).all():
             raise ValueError(f"{int((~np.isfinite(arr)).sum())} non-finite (NaN/inf) pixels")
         if arr.size and (arr.min() < 0 or arr.max() > 1):
             raise ValueError(f"float pixels outside [0, 1] (min {arr.min():.4g}, max {arr.max():.4g})")
-        return torch.from_numpy(arr).expand(3, *arr.shape).contiguous()
+        grey = torch.from_numpy(arr).expand(3, *arr.shape).contiguous()
+        return _float_to_srgb(grey, icc, name, notes, grey=True) if icc else grey
     if mode in ("P", "PA"):
         img = img.convert("RGBA")
     if img.mode != "RGB":
@@ -439,6 +444,7 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
         with img:
             # before load(): the raw mode is read off the file's tile, and a 16-bit TIFF's orientation is gone after it
             deep = _is_16_bit_colour(img)
+            grey = deep and _raw_mode(img).startswith("LA;16")  # 16-bit grey + alpha, which Pillow opens as RGBA
             orientation = img.getexif().get(0x0112, 1) if deep else 1
             img.load()
             n = getattr(img, "n_frames", 1)
@@ -456,8 +462,8 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
                         notes.setdefault("8-bit", []).append((name, why))
                     else:
                         log.warning("%s: 16-bit colour read at 8 bits (Pillow's high byte): %s", name, why)
-            if pixels is not None and img.info.get("icc_profile"):  # no 16-bit colour transform here: said
-                _to_srgb(img, name, notes, apply=False)
+            if pixels is not None and img.info.get("icc_profile"):  # converted at 16 bits, not by littleCMS's 8
+                pixels = _float_to_srgb(pixels, img.info["icc_profile"], name, notes, grey=grey)
             if pixels is None:
                 pixels = pil_to_tensor(img, name, notes)
     for text in dict.fromkeys(" ".join(str(w.message).split()) for w in caught):
@@ -527,20 +533,17 @@ def _maps_to_itself(transform, in_mode: str, levels: int) -> bool:
     return bool(np.abs(out - want.astype(np.int16)).max() <= levels)
 
 
-def _to_srgb(img, name: str, notes: dict | None, apply: bool = True):
+def _to_srgb(img, name: str, notes: dict | None):
     """``img`` (its EXIF orientation applied) with its ICC profile applied: an 8-bit image whose profile is not sRGB
     (Adobe RGB, Display P3, ProPhoto, a grey gamma, a CMYK press profile) → RGB in sRGB, as a colour-managed viewer
-    shows it (``(name, profile)`` appended to ``notes["icc"]``); one without a profile, with an sRGB one, or of
-    16-bit/float pixels (no transform here for them; ``apply=False``: the caller decoded them itself) is returned
-    as it is, the last with ``(name, why)`` appended to ``notes["icc-kept"]`` (logged at once without ``notes``),
-    as is one whose profile cannot be read or does not fit its pixels."""
+    shows it (``(name, profile)`` appended to ``notes["icc"]``); one without a profile or with an sRGB one is
+    returned as it is, as is one whose profile cannot be read or does not fit its pixels, with ``(name, why)``
+    appended to ``notes["icc-kept"]`` (logged at once without ``notes``). 16-bit and float pixels are converted by
+    :func:`_float_to_srgb` instead."""
     from PIL import ImageCms
 
     def kept(why: str):
-        if notes is not None:
-            notes.setdefault("icc-kept", []).append((name, why))
-        else:
-            log.warning("%s: colour profile not applied, pixels read as stored (as if sRGB): %s", name, why)
+        _profile_kept(name, notes, why)
         return img
 
     try:
@@ -550,14 +553,53 @@ def _to_srgb(img, name: str, notes: dict | None, apply: bool = True):
     if transform is None:
         return img
     in_mode, modes = _ICC_SPACES[space]
-    if not apply or img.mode not in modes:
-        what = "16-bit or float pixels" if not apply or img.mode.startswith(("I", "F")) else f"{img.mode} pixels"
-        return kept(f"its profile ({desc}) is not applied to {what}")
+    if img.mode not in modes:
+        return kept(f"its profile ({desc}) is not applied to {img.mode} pixels")
     src = img if img.mode == in_mode else img.convert(in_mode)
     out = ImageCms.applyTransform(src, transform)
     if notes is not None:
         notes.setdefault("icc", []).append((name, desc))
     return out
+
+
+def _profile_kept(name: str, notes: dict | None, why: str) -> None:
+    """Say that ``name``'s colour profile is not applied, and ``why``: ``(name, why)`` appended to
+    ``notes["icc-kept"]`` (the loader names them once per source), else logged at once."""
+    if notes is not None:
+        notes.setdefault("icc-kept", []).append((name, why))
+    else:
+        log.warning("%s: colour profile not applied, pixels read as stored (as if sRGB): %s", name, why)
+
+
+def _float_to_srgb(pixels: torch.Tensor, icc: bytes, name: str, notes: dict | None,
+                   grey: bool = False) -> torch.Tensor:
+    """16-bit or float pixels, (3, H, W) float32 in [0, 1], tagged with the ICC profile ``icc`` → (3, H, W) float32
+    in sRGB, at full precision (:mod:`benchmark.colour`; littleCMS through Pillow is 8-bit only). ``grey``: the
+    pixels are a grey image's, replicated. Pixels whose profile is sRGB (:func:`_srgb_transform`'s test, as for
+    8-bit files) are returned as they are; converted ones are named in ``notes["icc"]``. A profile that cannot be
+    read, that is not a matrix/TRC one (a LUT-based profile), or that does not fit the pixels (a grey profile on
+    colour, CMYK) leaves them as stored, said as :func:`_to_srgb` says it."""
+    from benchmark.colour import icc_shaper
+
+    try:
+        transform, desc, space = _srgb_transform(bytes(icc))
+        if transform is None:
+            return pixels
+        shaper = icc_shaper(bytes(icc))
+    except ValueError as exc:
+        _profile_kept(name, notes, str(exc))
+        return pixels
+    if shaper is None:
+        _profile_kept(name, notes, f"its profile ({desc}) is not a matrix/TRC one (LUT-based, or {space}), so not "
+                                   "applied to 16-bit or float pixels (8-bit files' are)")
+        return pixels
+    if shaper.grey and not grey:
+        _profile_kept(name, notes, f"its profile ({desc}) is a grey one, on colour pixels")
+        return pixels
+    out = shaper.to_srgb(pixels.permute(1, 2, 0).numpy())
+    if notes is not None:
+        notes.setdefault("icc", []).append((name, desc))
+    return torch.from_numpy(out.astype(np.float32)).permute(2, 0, 1).contiguous()
 
 
 def _is_16_bit_colour(img) -> bool:
@@ -572,11 +614,16 @@ def _is_16_bit_colour(img) -> bool:
     if img.format == "TIFF":  # BitsPerSample: a planar file's tiles read one 8-bit plane each ("R")
         bits = img.tag_v2.get(258)
         return (max(bits) if isinstance(bits, tuple) and bits else bits) == 16
+    return _raw_mode(img).startswith(("RGB;16", "RGBA;16", "LA;16"))
+
+
+def _raw_mode(img) -> str:
+    """The raw mode of a not yet loaded image's first tile (a PNG's ``RGB;16B``, ``LA;16B``, …), else ""."""
     if not getattr(img, "tile", None):
-        return False
+        return ""
     args = img.tile[0][3]
     raw = args if isinstance(args, str) else args[0] if isinstance(args, tuple) and args else ""
-    return isinstance(raw, str) and raw.startswith(("RGB;16", "RGBA;16", "LA;16"))
+    return raw if isinstance(raw, str) else ""
 
 
 def _ppm_maxval(img) -> int:
@@ -674,8 +721,9 @@ def _tiff_by_opencv(data: bytes | None, path, tifffile_error: Exception) -> np.n
 def _tiff_pillow_cannot_open(data: bytes | None, path, name: str, notes: dict | None) -> torch.Tensor:
     """A TIFF Pillow cannot open, by tifffile: its first page, grey or RGB with or without alpha (dropped), 8-bit
     → (3, H, W) uint8, 16-bit → float32 value / 65535 and float (16/32/64-bit) → float32, which must be finite and
-    in [0, 1] (as Pillow's float greyscale), its orientation tag applied; transparency, several pages and a colour
-    profile (not applied: no transform here for 16-bit/float pixels) noted as :func:`decode_image` notes them.
+    in [0, 1] (as Pillow's float greyscale), its orientation tag applied; transparency and several pages noted as
+    :func:`decode_image` notes them; a colour profile applied as to any file (:func:`_to_srgb` for 8-bit pixels,
+    :func:`_float_to_srgb` for the others).
     Any other layout (CMYK, YCbCr, a palette, many channels, another sample type) is a ``ValueError`` saying
     what the file holds and what is read."""
     import tifffile
@@ -724,14 +772,17 @@ def _tiff_pillow_cannot_open(data: bytes | None, path, name: str, notes: dict | 
             arr = np.iinfo(arr.dtype).max - arr
         if arr.dtype == np.uint16:
             arr = (arr.astype(np.float64) / 65535.0).astype(np.float32)
-    if 34675 in tags:  # an ICC profile: not applied to these pixels (said, where it is not sRGB)
+    icc = bytes(tags[34675]) if 34675 in tags else None  # an ICC profile: applied as to files Pillow reads
+    if arr.dtype == np.uint8 and icc:  # 8-bit: by littleCMS, as Pillow's 8-bit files are
         from PIL import Image
 
-        stub = Image.new("F", (1, 1))
-        stub.info["icc_profile"] = bytes(tags[34675])
-        _to_srgb(stub, name, notes, apply=False)
+        img = Image.fromarray(np.ascontiguousarray(arr[..., 0] if colour == 1 else arr))
+        img.info["icc_profile"] = icc
+        srgb = np.asarray(_to_srgb(img, name, notes).convert("RGB"), dtype=np.uint8)
+        return torch.from_numpy(srgb.copy()).permute(2, 0, 1).contiguous()
     t = torch.from_numpy(np.ascontiguousarray(arr)).permute(2, 0, 1)
-    return t.expand(3, -1, -1).contiguous() if colour == 1 else t.contiguous()
+    t = t.expand(3, -1, -1).contiguous() if colour == 1 else t.contiguous()
+    return _float_to_srgb(t, icc, name, notes, grey=colour == 1) if icc and t.is_floating_point() else t
 
 
 #: the value types of a pixel-array column that are read, each on its scale: uint8 0..255, uint16 0..65535, floats

