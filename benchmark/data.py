@@ -39,7 +39,8 @@ An ICC colour profile other than sRGB (Adobe RGB, Display P3, ProPhoto, a CMYK p
 (converted to sRGB as a colour-managed viewer shows it: an 8-bit image by littleCMS, a 16-bit or float one at full
 precision by :mod:`benchmark.colour`, which reads matrix/TRC profiles), the files named in a warning; no profile or
 an sRGB one leaves the pixels as stored, and a profile that is not applied (damaged, LUT-based on 16-bit or float
-pixels) is named with why.
+pixels) is named with why. A PNG with no ``iCCP``/``sRGB`` chunk but a ``gAMA`` (``cHRM``) other than sRGB's
+(linear light, gAMA 1.0) is converted the same way (:func:`_png_encoding`).
 Unreadable files and images under
 :data:`MIN_IMAGE_SIDE` px on a side are logged by name and skipped.
 """
@@ -372,7 +373,7 @@ def pil_to_tensor(img, name: str = "image", notes: dict | None = None) -> torch.
                              f"max {arr.max():.0f}): convert the image to 8 or 16 bits")
         arr = ((65535.0 - arr if white_is_zero else arr) / 65535.0).astype(np.float32)
         grey = torch.from_numpy(arr).expand(3, *arr.shape).contiguous()
-        return _float_to_srgb(grey, icc, name, notes, grey=True) if icc else grey
+        return _colour_managed(grey, img.info, name, notes, grey=True)
     if mode == "F":  # a float image must already be in [0, 1]: never silently clipped (load_images skips it)
         arr = np.array(img, dtype=np.float32)  # a copy: torch warns on (and must not share) Pillow's read-only buffer
         if not np.isfinite(arr).all():
@@ -380,13 +381,13 @@ def pil_to_tensor(img, name: str = "image", notes: dict | None = None) -> torch.
         if arr.size and (arr.min() < 0 or arr.max() > 1):
             raise ValueError(f"float pixels outside [0, 1] (min {arr.min():.4g}, max {arr.max():.4g})")
         grey = torch.from_numpy(arr).expand(3, *arr.shape).contiguous()
-        return _float_to_srgb(grey, icc, name, notes, grey=True) if icc else grey
+        return _colour_managed(grey, img.info, name, notes, grey=True)
     if mode in ("P", "PA"):
         img = img.convert("RGBA")
     if img.mode != "RGB":
         img = img.convert("RGB")
-    arr = np.asarray(img, dtype=np.uint8)
-    return torch.from_numpy(arr.copy()).permute(2, 0, 1).contiguous()
+    arr = torch.from_numpy(np.asarray(img, dtype=np.uint8).copy()).permute(2, 0, 1).contiguous()
+    return arr if icc else _colour_managed(arr, img.info, name, notes)  # a profile: applied by littleCMS above
 
 
 def decode_image(value, name: str, base: Path | None = None, notes: dict | None = None) -> torch.Tensor:
@@ -462,8 +463,8 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
                         notes.setdefault("8-bit", []).append((name, why))
                     else:
                         log.warning("%s: 16-bit colour read at 8 bits (Pillow's high byte): %s", name, why)
-            if pixels is not None and img.info.get("icc_profile"):  # converted at 16 bits, not by littleCMS's 8
-                pixels = _float_to_srgb(pixels, img.info["icc_profile"], name, notes, grey=grey)
+            if pixels is not None:  # a profile (or PNG gamma) converted at 16 bits, not by littleCMS's 8
+                pixels = _colour_managed(pixels, img.info, name, notes, grey=grey)
             if pixels is None:
                 pixels = pil_to_tensor(img, name, notes)
     for text in dict.fromkeys(" ".join(str(w.message).split()) for w in caught):
@@ -599,6 +600,53 @@ def _float_to_srgb(pixels: torch.Tensor, icc: bytes, name: str, notes: dict | No
     out = shaper.to_srgb(pixels.permute(1, 2, 0).numpy())
     if notes is not None:
         notes.setdefault("icc", []).append((name, desc))
+    return torch.from_numpy(out.astype(np.float32)).permute(2, 0, 1).contiguous()
+
+
+#: a PNG whose gAMA is within this fraction of 1/2.2 (libpng's PNG_GAMMA_THRESHOLD) and whose cHRM, if any, is
+#: within :data:`PNG_SRGB_CHROMATICITY` of sRGB's is sRGB as far as its chunks say: read as stored
+PNG_GAMMA_THRESHOLD = 0.05
+PNG_SRGB_CHROMATICITY = 0.01
+_SRGB_CHRM = (0.3127, 0.3290, 0.64, 0.33, 0.30, 0.60, 0.15, 0.06)
+
+
+def _png_encoding(info: dict):
+    """(:class:`benchmark.colour.Shaper`, description) for a PNG that has no ``iCCP`` or ``sRGB`` chunk (those take
+    precedence, as in viewers) but a ``gAMA`` (and maybe a ``cHRM``) other than sRGB's (a linear-light export,
+    gAMA 1.0; an old Mac's 1/1.8), else None. PNG's gAMA is the encoding exponent: linear = value ** (1 / gAMA)."""
+    from benchmark.colour import png_shaper
+
+    gamma, chrm = info.get("gamma"), info.get("chromaticity")
+    if info.get("icc_profile") or "srgb" in info or not gamma or gamma <= 0:
+        return None
+    chrm = tuple(float(c) for c in chrm) if chrm and len(chrm) == 8 and all(c > 0 for c in chrm) else None
+    srgb_chrm = chrm is None or max(abs(a - b) for a, b in zip(chrm, _SRGB_CHRM)) <= PNG_SRGB_CHROMATICITY
+    if abs(gamma * 2.2 - 1) <= PNG_GAMMA_THRESHOLD and srgb_chrm:
+        return None
+    return png_shaper(gamma, None if srgb_chrm else chrm), f"PNG gAMA {gamma:.5g}" + ("" if srgb_chrm else " + cHRM")
+
+
+def _colour_managed(pixels: torch.Tensor, info: dict, name: str, notes: dict | None,
+                    grey: bool = False) -> torch.Tensor:
+    """``pixels`` (3, H, W), uint8 or float32 in [0, 1], of an image whose ``info`` (Pillow's) says how it is encoded
+    → in sRGB, same dtype: a 16-bit/float image's ICC profile by :func:`_float_to_srgb` (an 8-bit image's is
+    littleCMS's, in :func:`_to_srgb`), else a PNG's gAMA/cHRM (:func:`_png_encoding`), named in ``notes["icc"]``.
+    Pixels with neither, or with sRGB's, are returned as they are."""
+    if info.get("icc_profile"):
+        return _float_to_srgb(pixels, info["icc_profile"], name, notes, grey=grey) if pixels.is_floating_point() \
+            else pixels
+    png = _png_encoding(info)
+    if png is None:
+        return pixels
+    shaper, desc = png
+    if notes is not None:
+        notes.setdefault("icc", []).append((name, desc))
+    else:
+        log.warning("%s: %s (no ICC profile): converted to sRGB", name, desc)
+    if pixels.dtype == torch.uint8:
+        out = shaper.to_srgb(pixels.permute(1, 2, 0).numpy() / 255.0)
+        return torch.from_numpy(np.round(out * 255).astype(np.uint8)).permute(2, 0, 1).contiguous()
+    out = shaper.to_srgb(pixels.permute(1, 2, 0).numpy())
     return torch.from_numpy(out.astype(np.float32)).permute(2, 0, 1).contiguous()
 
 

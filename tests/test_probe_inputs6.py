@@ -186,3 +186,97 @@ def test_an_8_bit_tiff_read_by_tifffile_has_its_profile_applied(tmp_path):
     assert px.dtype == torch.uint8
     np.testing.assert_array_equal(_hwc(px), _lcms(rgb8, icc))
     assert notes == {"icc": [("scan.tif", "Adobe RGB (1998) (test)")]}
+
+
+# ------------------------------------------------------------------------------------------------
+# PNG gAMA / cHRM / sRGB / iCCP chunks
+# ------------------------------------------------------------------------------------------------
+def _with_chunks(png: bytes, *chunks: tuple[bytes, bytes]) -> bytes:
+    """``png`` with ``(type, data)`` chunks inserted before its first IDAT (where gAMA/cHRM/sRGB belong)."""
+    import zlib
+
+    at = png.index(b"IDAT") - 4
+    extra = b"".join(struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xFFFFFFFF)
+                     for t, d in chunks)
+    return png[:at] + extra + png[at:]
+
+
+def _gama(gamma: float) -> tuple[bytes, bytes]:
+    return b"gAMA", struct.pack(">I", int(round(gamma * 100000)))
+
+
+def _chrm(*xy: float) -> tuple[bytes, bytes]:
+    return b"cHRM", struct.pack(">8I", *(int(round(v * 100000)) for v in xy))
+
+
+def _srgb_encode(linear: np.ndarray) -> np.ndarray:
+    """IEC 61966-2-1's encoding (the test's own reference)."""
+    return np.where(linear <= 0.0031308, 12.92 * linear, 1.055 * np.power(linear, 1 / 2.4) - 0.055)
+
+
+def test_a_png_whose_gama_is_not_srgb_is_converted_and_named(tmp_path, caplog):
+    """A PNG with only a gAMA chunk of 1.0 (linear light: a renderer's or a scientific export) or 1/1.8 (an old
+    Mac's) was read as if sRGB: mid-grey 128 scored as 128 where every viewer shows 188. Now converted as viewers
+    convert it (linear = value ** (1 / gAMA), then sRGB's encoding), 8- and 16-bit alike, and named."""
+    from PIL import Image
+
+    rng = np.random.default_rng(11)
+    rgb8 = rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(rgb8).save(buf, format="PNG")
+    (tmp_path / "linear.png").write_bytes(_with_chunks(buf.getvalue(), _gama(1.0)))
+    (tmp_path / "mac.png").write_bytes(_with_chunks(buf.getvalue(), _gama(1 / 1.8)))
+    _png16(tmp_path / "deep.png", rgb8.astype(np.uint16) * 257)
+    (tmp_path / "deep.png").write_bytes(_with_chunks((tmp_path / "deep.png").read_bytes(), _gama(1.0)))
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        px = {r.image_id: r.pixels for r in load_images(DataSpec(str(tmp_path)))}
+    linear = _srgb_encode(rgb8 / 255)
+    assert np.abs(linear - rgb8 / 255).max() > 0.2  # the chunk matters
+    assert px["linear"].dtype == torch.uint8 and px["deep"].dtype == torch.float32
+    assert np.abs(_hwc(px["linear"]).astype(int) - np.round(linear * 255)).max() <= 1
+    assert np.abs(_hwc(px["mac"]).astype(int) - np.round(_srgb_encode((rgb8 / 255) ** 1.8) * 255)).max() <= 1
+    np.testing.assert_allclose(_hwc(px["deep"]), linear, atol=1e-5)
+    assert "gAMA 1" in caplog.text and "gAMA 0.55556" in caplog.text and "converted to sRGB" in caplog.text
+    assert all(n in caplog.text for n in ("linear.png", "mac.png", "deep.png"))
+
+
+def test_a_png_whose_chunks_say_srgb_keeps_its_pixels(tmp_path, caplog):
+    """gAMA 1/2.2 (what most tools write, alone or with sRGB's cHRM), an sRGB chunk beside any gAMA, or an iCCP sRGB
+    profile beside a gAMA (iCCP and sRGB take precedence, as in viewers) leave the stored pixels, bit for bit."""
+    from PIL import Image, ImageCms
+
+    rgb8 = np.random.default_rng(12).integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(rgb8).save(buf, format="PNG")
+    plain = buf.getvalue()
+    srgb_chrm = _chrm(0.3127, 0.3290, 0.64, 0.33, 0.30, 0.60, 0.15, 0.06)
+    files = {"g22": [_gama(0.45455)], "g22chrm": [_gama(0.45455), srgb_chrm],
+             "srgbchunk": [(b"sRGB", b"\0"), _gama(1.0)]}
+    for name, chunks in files.items():
+        (tmp_path / f"{name}.png").write_bytes(_with_chunks(plain, *chunks))
+    buf = io.BytesIO()
+    Image.fromarray(rgb8).save(buf, format="PNG",
+                               icc_profile=ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    (tmp_path / "iccp.png").write_bytes(_with_chunks(buf.getvalue(), _gama(1.0)))
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        px = {r.image_id: _hwc(r.pixels) for r in load_images(DataSpec(str(tmp_path)))}
+    assert sorted(px) == ["g22", "g22chrm", "iccp", "srgbchunk"]
+    for name, got in px.items():
+        np.testing.assert_array_equal(got, rgb8, err_msg=name)
+    assert "converted" not in caplog.text
+
+
+def test_a_png_whose_chrm_is_adobe_rgb_is_converted_as_its_profile_would_be(tmp_path):
+    """gAMA 1/2.2 with Adobe RGB's primaries in cHRM (a 'Save for Web' export of an Adobe-RGB photo, profile
+    stripped) is converted as littleCMS converts the same space given as an ICC profile."""
+    from PIL import Image
+
+    rgb8 = np.random.default_rng(13).integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(rgb8).save(buf, format="PNG")
+    chunks = (_gama(0.45455), _chrm(0.3127, 0.3290, 0.64, 0.33, 0.21, 0.71, 0.15, 0.06))
+    (tmp_path / "adobe.png").write_bytes(_with_chunks(buf.getvalue(), *chunks))
+    (rec,) = load_images(DataSpec(str(tmp_path)))
+    want = _lcms(rgb8, icc_rgb_profile("Adobe RGB (1998) (test)", ADOBE_COLORANTS, gamma=1 / 0.45455))
+    assert np.abs(want.astype(int) - rgb8).max() > 20
+    assert np.abs(_hwc(rec.pixels).astype(int) - want).max() <= 1
