@@ -1394,11 +1394,14 @@ def _image_column(ds, spec: DataSpec) -> str:
     # under another name (image_bytes, filepath, jpg, …): the one column whose first value is an encoded image
     # (bytes with an image format's signature) or a path with an image suffix; said, with how to name another.
     # Two such columns (photos' paths beside their masks' PNG bytes) are not guessed between
-    first = ds[0] if len(ds) else {}
+    # Only those columns of the first row are read: another column (a depth map or an embedding as nested lists, a
+    # video's bytes) can be megabytes that datasets turns into Python objects for nothing
+    candidates = [n for n, f in ds.features.items() if getattr(f, "dtype", None) in _PATH_OR_BYTES]
+    first = ds.select_columns(candidates)[0] if len(ds) and candidates else {}
     exts = image_extensions()
-    binary = [n for n, f in ds.features.items() if getattr(f, "dtype", None) in ("binary", "large_binary")
+    binary = [n for n in candidates if ds.features[n].dtype in ("binary", "large_binary")
               and _is_encoded_image(first.get(n))]
-    paths = [n for n, f in ds.features.items() if getattr(f, "dtype", None) in ("string", "large_string")
+    paths = [n for n in candidates if ds.features[n].dtype in ("string", "large_string")
              and isinstance(v := first.get(n), str) and Path(v.strip()).suffix.lower() in exts]
     if len(binary) + len(paths) > 1:
         both = ", ".join(repr(n) for n in ds.column_names if n in binary + paths)
