@@ -311,3 +311,31 @@ def test_the_image_column_guess_reads_only_the_columns_it_weighs(tmp_path, monke
     monkeypatch.setattr(datasets.Dataset, "__getitem__", spy)
     assert _image_column(ds, DataSpec(str(tmp_path / "d"))) == "jpg"
     assert read and all(set(cols) <= {"note", "jpg"} for cols in read), read
+
+
+# ------------------------------------------------------------------------------------------------
+# CMYK JPEG (coverage: read right before this round too)
+# ------------------------------------------------------------------------------------------------
+def _strip_app14(jpeg: bytes) -> bytes:
+    """``jpeg`` without its Adobe APP14 segment (the marker saying its CMYK values are stored inverted)."""
+    at = jpeg.index(b"\xff\xee")
+    (length,) = struct.unpack(">H", jpeg[at + 2:at + 4])
+    assert jpeg[at + 4:at + 9] == b"Adobe"
+    return jpeg[:at] + jpeg[at + 2 + length:]
+
+
+def test_a_cmyk_jpeg_is_read_with_its_colours_with_or_without_the_adobe_marker(tmp_path):
+    """A CMYK JPEG (a print workflow's export) is read as browsers show it: Adobe's inverted CMYK, assumed without
+    the APP14 marker too (as Chromium and Firefox assume), converted to RGB within a few levels of the original."""
+    from PIL import Image
+
+    yy, xx = np.mgrid[0:32, 0:48]
+    rgb8 = np.stack([xx * 5, yy * 7, 255 - xx * 5], -1).astype(np.uint8)  # smooth: JPEG keeps it closely
+    buf = io.BytesIO()
+    Image.fromarray(rgb8).convert("CMYK").save(buf, format="JPEG", quality=100)
+    (tmp_path / "adobe.jpg").write_bytes(buf.getvalue())
+    (tmp_path / "bare.jpg").write_bytes(_strip_app14(buf.getvalue()))
+    assert b"Adobe" not in (tmp_path / "bare.jpg").read_bytes()
+    px = {r.image_id: _hwc(r.pixels).astype(int) for r in load_images(DataSpec(str(tmp_path)))}
+    for name in ("adobe", "bare"):
+        assert np.abs(px[name] - rgb8).mean() < 3, name
