@@ -29,7 +29,8 @@ ambiguous, the error lists the splits.
 
 Every image becomes a (3, H, W) tensor: uint8 for 8-bit sources, float32 in [0, 1] for 16-bit
 greyscale, 16-bit colour (PNG through torchvision's decoder, TIFF through tifffile, or OpenCV's libtiff
-for the codecs tifffile lacks, LZW among them: Pillow would keep the high byte only) or float sources
+for the codecs tifffile lacks, LZW among them, JPEG 2000 through OpenCV's OpenJPEG: Pillow would keep the high byte
+only) or float sources
 (:func:`to_float` turns either into float32 in [0, 1]); a TIFF Pillow does not open (16-bit grey + alpha, float
 RGB) is read by tifffile (:func:`_tiff_pillow_cannot_open`).
 EXIF orientation is applied; L/LA/P/RGBA/CMYK/I;16/F modes are converted (alpha is dropped,
@@ -56,6 +57,7 @@ import json
 import logging
 import os
 import re
+import struct
 import warnings
 from collections import Counter
 from dataclasses import dataclass
@@ -654,9 +656,12 @@ def _is_16_bit_colour(img) -> bool:
     """Whether Pillow opened ``img`` (not yet loaded) as colour that it would read at 8 bits of 16: a PNG or
     TIFF stored as RGB or RGBA with 16 bits per sample (its raw mode ``RGB;16B``, ``RGBA;16L``, …), or a PNG
     of 16-bit grey with alpha (``LA;16B``, which Pillow opens as RGBA), or a colour PPM of more than 8 bits
-    (maxval > 255: dcraw's ``-4`` output, 10/12-bit camera data), which Pillow scales down to 8 bits."""
+    (maxval > 255: dcraw's ``-4`` output, 10/12-bit camera data), or a colour JPEG 2000 of more than 8 bits, which
+    Pillow scales down to 8 bits."""
     if img.format == "PPM" and img.mode == "RGB":
         return _ppm_maxval(img) > 255
+    if img.format == "JPEG2000" and img.mode in ("RGB", "RGBA"):
+        return _jpeg2000_bits(img) > 8
     if img.format not in ("PNG", "TIFF") or img.mode not in ("RGB", "RGBA"):
         return False
     if img.format == "TIFF":  # BitsPerSample: a planar file's tiles read one 8-bit plane each ("R")
@@ -672,6 +677,31 @@ def _raw_mode(img) -> str:
     args = img.tile[0][3]
     raw = args if isinstance(args, str) else args[0] if isinstance(args, tuple) and args else ""
     return raw if isinstance(raw, str) else ""
+
+
+def _jpeg2000_bits(img) -> int:
+    """The most bits per sample of a not yet loaded JPEG 2000 image's components (Pillow reads colour of any depth
+    at 8 bits): :func:`_jpeg2000_head_bits` of its file's first 4 KiB."""
+    fp = getattr(img, "fp", None)
+    if fp is None:
+        return 8
+    at = fp.tell()
+    try:
+        fp.seek(0)
+        return _jpeg2000_head_bits(fp.read(4096))
+    finally:
+        fp.seek(at)
+
+
+def _jpeg2000_head_bits(head: bytes) -> int:
+    """The most bits per sample of the components a JPEG 2000 codestream's SIZ marker lists in ``head`` (the file's
+    first bytes), 8 where it is not there."""
+    siz = head.find(b"\xff\x4f\xff\x51")  # SOC then SIZ: Lsiz Rsiz, 8 sizes, Csiz, then Ssiz XRsiz YRsiz per component
+    if siz < 0 or len(head) < siz + 42:
+        return 8
+    (count,) = struct.unpack_from(">H", head, siz + 40)  # after the markers (4), Lsiz, Rsiz (4) and 8 sizes (32)
+    sizes = head[siz + 42: siz + 42 + 3 * count: 3]
+    return max(((b & 0x7F) + 1 for b in sizes), default=8)
 
 
 def _ppm_maxval(img) -> int:
@@ -706,7 +736,7 @@ _ORIENT = {2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[:
 
 
 def _read_16_bit_colour(img, data: bytes | None, path, orientation: int = 1) -> torch.Tensor:
-    """A 16-bit colour PNG (torchvision's decoder) or TIFF (tifffile, else OpenCV's libtiff) at full
+    """A 16-bit colour PNG (torchvision's decoder), TIFF (tifffile, else OpenCV's libtiff) or JPEG 2000 (OpenCV) at full
     precision: (3, H, W) float32, value / 65535, as 16-bit greyscale (a PNG's grey + alpha: the grey replicated,
     as 16-bit greyscale is); alpha dropped, the EXIF ``orientation``
     (as Pillow read it off ``img``) applied as :func:`pil_to_tensor` applies it. Raises (``ValueError``,
@@ -714,6 +744,10 @@ def _read_16_bit_colour(img, data: bytes | None, path, orientation: int = 1) -> 
     refuses 16-bit files, tifffile absent, a layout it does not read): the caller keeps Pillow's 8-bit read."""
     if img.format == "PPM":
         return torch.from_numpy(_read_ppm(data, path).astype(np.float32)).permute(2, 0, 1).contiguous()
+    if img.format == "JPEG2000":
+        raw = data if data is not None else Path(path).read_bytes()
+        arr = _jpeg2000_by_opencv(raw, _jpeg2000_head_bits(raw[:4096]))
+        return torch.from_numpy((arr.astype(np.float64) / 65535.0).astype(np.float32)).permute(2, 0, 1).contiguous()
     if img.format == "PNG":
         raw = data if data is not None else Path(path).read_bytes()
         with warnings.catch_warnings():  # torchvision's notice that its image I/O is deprecated: not the file's
@@ -734,6 +768,21 @@ def _read_16_bit_colour(img, data: bytes | None, path, orientation: int = 1) -> 
     if turn is not None:
         arr = turn(arr)
     return torch.from_numpy((arr.astype(np.float64) / 65535.0).astype(np.float32)).permute(2, 0, 1).contiguous()
+
+
+def _jpeg2000_by_opencv(raw: bytes, bits: int) -> np.ndarray:
+    """A 16-bit colour JPEG 2000 → (H, W, 3) uint16 RGB, by OpenCV's OpenJPEG (installed with pyiqa). Another depth
+    (10, 12 bits: what scale OpenCV puts them on is not checked here) is a ``ValueError``: the caller keeps
+    Pillow's 8-bit read and names the file."""
+    import cv2
+
+    if bits != 16:
+        raise ValueError(f"a {bits}-bit JPEG 2000: only 8- and 16-bit ones are read at their precision")
+    arr = cv2.imdecode(np.frombuffer(raw, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    if arr is None or arr.dtype != np.uint16 or arr.ndim != 3 or arr.shape[-1] not in (3, 4):
+        got = "nothing" if arr is None else f"{arr.dtype} {tuple(arr.shape)}"
+        raise ValueError(f"OpenCV read {got}, not 16-bit colour")
+    return arr[..., [2, 1, 0]]  # BGR(A) → RGB, alpha dropped
 
 
 def _tiff_by_tifffile(data: bytes | None, path) -> np.ndarray:

@@ -339,3 +339,26 @@ def test_a_cmyk_jpeg_is_read_with_its_colours_with_or_without_the_adobe_marker(t
     px = {r.image_id: _hwc(r.pixels).astype(int) for r in load_images(DataSpec(str(tmp_path)))}
     for name in ("adobe", "bare"):
         assert np.abs(px[name] - rgb8).mean() < 3, name
+
+
+# ------------------------------------------------------------------------------------------------
+# JPEG 2000 of more than 8 bits
+# ------------------------------------------------------------------------------------------------
+def test_a_16_bit_colour_jpeg_2000_is_read_at_16_bits(tmp_path, caplog):
+    """A 16-bit colour JPEG 2000 (remote sensing, digital cinema, medical exports) was read by Pillow at 8 bits —
+    65536 levels scored as 256 — unsaid, as 16-bit PNG/TIFF were before they were read at 16. Now read at 16 bits
+    (value / 65535, float32, as 16-bit PNG/TIFF); an 8-bit one is read as before (uint8)."""
+    import cv2
+
+    yy, xx = np.mgrid[0:64, 0:64]
+    rgb16 = np.stack([xx * 1000 + 7, yy * 1000 + 3, (xx + yy) * 500 + 1], -1).astype(np.uint16)
+    assert cv2.imwrite(str(tmp_path / "deep.jp2"), rgb16[..., ::-1])  # OpenCV writes BGR, losslessly
+    rgb8 = (rgb16 // 257).astype(np.uint8)
+    assert cv2.imwrite(str(tmp_path / "flat.jp2"), rgb8[..., ::-1])
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        px = {r.image_id: r.pixels for r in load_images(DataSpec(str(tmp_path)))}
+    assert px["deep"].dtype == torch.float32
+    np.testing.assert_array_equal(_hwc(px["deep"]), (rgb16 / 65535).astype(np.float32))
+    assert px["flat"].dtype == torch.uint8
+    np.testing.assert_array_equal(_hwc(px["flat"]), rgb8)
+    assert "8 bits" not in caplog.text
