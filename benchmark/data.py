@@ -435,6 +435,8 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
         warnings.simplefilter("always")
         try:
             img = Image.open(io.BytesIO(data) if data is not None else path)
+        except Image.DecompressionBombError as exc:  # its text: "… could be decompression bomb DOS attack"
+            raise ValueError(_too_many_pixels(exc)) from None
         except UnidentifiedImageError:  # its own text names a BytesIO object's address, or repeats the path
             if data is not None:
                 head = data[:12]
@@ -472,6 +474,21 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
     for text in dict.fromkeys(" ".join(str(w.message).split()) for w in caught):
         log.warning("%s: read, with Pillow's warning: %s", name, text)
     return pixels
+
+
+def _too_many_pixels(exc: Exception) -> str:
+    """What to say of an image Pillow refuses as a possible decompression bomb (over twice ``MAX_IMAGE_PIXELS``): a
+    huge scan or satellite tile, not an attack; its size, the limit, and that tiles of it are read."""
+    from PIL import Image
+
+    def mp(n: float) -> str:
+        return f"{n / 1e6:.0f}" if n >= 1e7 else f"{n / 1e6:.2g}"
+
+    found = re.search(r"\((\d+) pixels\)", str(exc))
+    size = f"{mp(int(found[1]))} MP, " if found else ""
+    limit = Image.MAX_IMAGE_PIXELS or 0
+    return (f"an image of {size}over Pillow's limit of {mp(2 * limit)} MP (its guard against decompression bombs): "
+            f"not read; cut it into tiles of under {mp(limit)} MP each and use their folder")
 
 
 #: an ICC profile's colour space (header) → the Pillow mode its pixels are transformed from, and the image modes

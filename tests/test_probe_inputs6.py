@@ -362,3 +362,23 @@ def test_a_16_bit_colour_jpeg_2000_is_read_at_16_bits(tmp_path, caplog):
     assert px["flat"].dtype == torch.uint8
     np.testing.assert_array_equal(_hwc(px["flat"]), rgb8)
     assert "8 bits" not in caplog.text
+
+
+# ------------------------------------------------------------------------------------------------
+# an image over Pillow's decompression-bomb limit
+# ------------------------------------------------------------------------------------------------
+def test_an_image_over_the_decompression_bomb_limit_is_named_with_what_to_do(tmp_path, caplog, monkeypatch):
+    """A legitimately huge image (a 20000² satellite or slide scan: 400 MP, over Pillow's 179 MP limit) was skipped
+    with Pillow's 'could be decompression bomb DOS attack' — an attack, no size to compare, nothing to do about it.
+    Now one line naming the file, its size and the limit in megapixels, and that tiles of it are read."""
+    from PIL import Image
+
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 400)  # errors from 800 px: the 40×48 image is 1920
+    Image.fromarray(np.zeros((40, 48, 3), dtype=np.uint8)).save(tmp_path / "scan.png")
+    Image.fromarray(np.zeros((20, 20, 3), dtype=np.uint8)).save(tmp_path / "ok.png")
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        recs = load_images(DataSpec(str(tmp_path)))
+    assert [r.image_id for r in recs] == ["ok"]
+    (line,) = [r.getMessage() for r in caplog.records if "scan.png" in r.getMessage() and "skipping" in r.getMessage()]
+    assert "DOS attack" not in line
+    assert "0.0019 MP" in line and "0.0008 MP" in line and "tiles" in line
