@@ -1422,6 +1422,10 @@ def _is_encoded_image(value) -> bool:
         return False
 
 
+#: the rows the image-column guess looks at for a first value of each candidate column (an empty cell is passed over)
+GUESS_ROWS = 16
+
+
 def _image_column(ds, spec: DataSpec) -> str:
     import datasets
 
@@ -1460,10 +1464,17 @@ def _image_column(ds, spec: DataSpec) -> str:
     # under another name (image_bytes, filepath, jpg, …): the one column whose first value is an encoded image
     # (bytes with an image format's signature) or a path with an image suffix; said, with how to name another.
     # Two such columns (photos' paths beside their masks' PNG bytes) are not guessed between
-    # Only those columns of the first row are read: another column (a depth map or an embedding as nested lists, a
-    # video's bytes) can be megabytes that datasets turns into Python objects for nothing
+    # Only those columns are read: another column (a depth map or an embedding as nested lists, a video's bytes) can
+    # be megabytes that datasets turns into Python objects for nothing. Of each, the first value that is there in
+    # the first rows (a scraped set's first image may be a null cell: its download failed)
     candidates = [n for n, f in ds.features.items() if getattr(f, "dtype", None) in _PATH_OR_BYTES]
-    first = ds.select_columns(candidates)[0] if len(ds) and candidates else {}
+    first, missing = {}, list(candidates)
+    for i in range(min(len(ds), GUESS_ROWS)):  # row by row, each only of the columns still without a value
+        if not missing:
+            break
+        row = ds.select_columns(missing)[i]
+        first.update({n: v for n, v in row.items() if v is not None})
+        missing = [n for n in missing if n not in first]
     exts = image_extensions()
     binary = [n for n in candidates if ds.features[n].dtype in ("binary", "large_binary")
               and _is_encoded_image(first.get(n))]

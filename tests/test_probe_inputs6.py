@@ -382,3 +382,23 @@ def test_an_image_over_the_decompression_bomb_limit_is_named_with_what_to_do(tmp
     (line,) = [r.getMessage() for r in caplog.records if "scan.png" in r.getMessage() and "skipping" in r.getMessage()]
     assert "DOS attack" not in line
     assert "0.0019 MP" in line and "0.0008 MP" in line and "tiles" in line
+
+
+def test_the_image_column_guess_looks_past_an_empty_first_row(tmp_path):
+    """A scraped dataset whose first row lost its image (a null cell: the download failed) was 'has no image
+    column; name one with #COLUMN (columns: image_bytes)' — the column was there. The guess now weighs the first
+    value that is there (of the first rows); the empty row is then skipped as unreadable, the rest read."""
+    import datasets
+    from PIL import Image
+
+    rng = np.random.default_rng(15)
+    cells = [None]
+    for _ in range(2):
+        buf = io.BytesIO()
+        Image.fromarray(rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)).save(buf, format="PNG")
+        cells.append(buf.getvalue())
+    feats = datasets.Features({"image_bytes": datasets.Value("binary"), "caption": datasets.Value("string")})
+    datasets.Dataset.from_dict({"image_bytes": cells, "caption": ["a", "b", "c"]},
+                               features=feats).save_to_disk(str(tmp_path / "d"))
+    recs = load_images(DataSpec(str(tmp_path / "d")))
+    assert len(recs) == 2
