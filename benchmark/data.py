@@ -445,6 +445,8 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
                     head = f.read(12)
             if head.startswith((b"II*\x00", b"MM\x00*")):  # a layout Pillow does not open: tifffile's read
                 return _tiff_pillow_cannot_open(data, path, name, notes)
+            if re.match(rb"PF\s", head):  # a colour Portable Float Map (Pillow reads grey ones only)
+                return _read_colour_pfm(data if data is not None else Path(path).read_bytes())
             raise ValueError(_undecodable(head)) from None
         with img:
             # before load(): the raw mode is read off the file's tile, and a 16-bit TIFF's orientation is gone after it
@@ -802,6 +804,20 @@ def _jpeg2000_by_opencv(raw: bytes, bits: int) -> np.ndarray:
     return arr[..., [2, 1, 0]]  # BGR(A) → RGB, alpha dropped
 
 
+def _read_colour_pfm(raw: bytes) -> torch.Tensor:
+    """A colour Portable Float Map ('PF', width height, scale: negative for little-endian; float32 RGB rows from the
+    bottom up: renderers' and Monte-Carlo denoisers' output) → (3, H, W) float32, top row first, which must be
+    finite and in [0, 1] as any float image (:func:`_array_to_tensor`), else a ``ValueError`` saying so."""
+    head = re.match(rb"PF\s+(\d+)\s+(\d+)\s+([-+0-9.eE]+)\s", raw)
+    if head is None:
+        raise ValueError("a colour PFM whose header is not 'PF width height scale'")
+    w, h, scale = int(head[1]), int(head[2]), float(head[3])
+    if len(raw) - head.end() < w * h * 12:
+        raise ValueError(f"a colour PFM of {w}×{h} with {(len(raw) - head.end()) // 12} of its {w * h} pixels")
+    arr = np.frombuffer(raw, dtype="<f4" if scale < 0 else ">f4", count=w * h * 3, offset=head.end())
+    return _array_to_tensor(arr.reshape(h, w, 3)[::-1].astype(np.float32))
+
+
 def _tiff_by_tifffile(data: bytes | None, path) -> np.ndarray:
     """The first page of a 16-bit colour TIFF as (H, W, 3 or 4) uint16, by tifffile (its codecs: none, deflate,
     …; LZW and others need the ``imagecodecs`` package, which plbench does not install)."""
@@ -944,7 +960,7 @@ def _transparent(img) -> bool:
 
 #: the first bytes of image formats, to say what a file Pillow cannot open is
 _MAGIC = {b"\x89PNG": "PNG", b"\xff\xd8\xff": "JPEG", b"II*\x00": "TIFF", b"MM\x00*": "TIFF", b"GIF8": "GIF",
-          b"BM": "BMP", b"RIFF": "RIFF (WebP)"}
+          b"BM": "BMP", b"RIFF": "RIFF (WebP)", b"PF\n": "PFM"}
 
 
 def _undecodable(head: bytes) -> str:

@@ -402,3 +402,36 @@ def test_the_image_column_guess_looks_past_an_empty_first_row(tmp_path):
                                features=feats).save_to_disk(str(tmp_path / "d"))
     recs = load_images(DataSpec(str(tmp_path / "d")))
     assert len(recs) == 2
+
+
+# ------------------------------------------------------------------------------------------------
+# colour Portable Float Maps
+# ------------------------------------------------------------------------------------------------
+def _pfm(arr: np.ndarray, little: bool = True) -> bytes:
+    """A Portable Float Map: 'PF' (colour) or 'Pf' (grey), width height, scale (negative: little-endian), then
+    float32 rows from the bottom up."""
+    kind = b"PF" if arr.ndim == 3 else b"Pf"
+    h, w = arr.shape[:2]
+    body = np.ascontiguousarray(arr[::-1]).astype("<f4" if little else ">f4").tobytes()
+    return kind + f"\n{w} {h}\n{-1.0 if little else 1.0}\n".encode() + body
+
+
+def test_a_colour_pfm_is_read_and_an_hdr_one_named(tmp_path, caplog):
+    """A colour PFM (what Monte-Carlo denoisers and renderers write; Pillow reads only grey 'Pf') was skipped as
+    'not an image file (no image format's signature)'. Now read as float RGB, top row first, little- or big-endian,
+    as a grey one is; one with values outside [0, 1] (HDR radiance) is skipped in one line saying so, as float TIFFs
+    are."""
+    rng = np.random.default_rng(16)
+    rgb = rng.random((12, 20, 3)).astype(np.float32)
+    (tmp_path / "le.pfm").write_bytes(_pfm(rgb))
+    (tmp_path / "be.pfm").write_bytes(_pfm(rgb, little=False))
+    (tmp_path / "grey.pfm").write_bytes(_pfm(rgb[..., 0]))
+    (tmp_path / "hdr.pfm").write_bytes(_pfm(rgb * 8))
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        px = {r.image_id: _hwc(r.pixels) for r in load_images(DataSpec(str(tmp_path)))}
+    assert sorted(px) == ["be", "grey", "le"]
+    np.testing.assert_array_equal(px["le"], rgb)
+    np.testing.assert_array_equal(px["be"], rgb)
+    np.testing.assert_array_equal(px["grey"], np.repeat(rgb[..., :1], 3, -1))
+    (line,) = [r.getMessage() for r in caplog.records if "hdr.pfm" in r.getMessage() and "skipping" in r.getMessage()]
+    assert "outside [0, 1]" in line and "signature" not in line
