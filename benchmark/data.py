@@ -381,7 +381,7 @@ def pil_to_tensor(img, name: str = "image", notes: dict | None = None) -> torch.
         if not np.isfinite(arr).all():
             raise ValueError(f"{int((~np.isfinite(arr)).sum())} non-finite (NaN/inf) pixels")
         if arr.size and (arr.min() < 0 or arr.max() > 1):
-            raise ValueError(f"float pixels outside [0, 1] (min {arr.min():.4g}, max {arr.max():.4g})")
+            raise ValueError(_outside_0_1(arr))
         grey = torch.from_numpy(arr).expand(3, *arr.shape).contiguous()
         return _colour_managed(grey, img.info, name, notes, grey=True)
     if mode in ("P", "PA"):
@@ -894,7 +894,7 @@ def _tiff_pillow_cannot_open(data: bytes | None, path, name: str, notes: dict | 
         if not np.isfinite(arr).all():
             raise ValueError(f"{int((~np.isfinite(arr)).sum())} non-finite (NaN/inf) pixels")
         if arr.size and (arr.min() < 0 or arr.max() > 1):
-            raise ValueError(f"float pixels outside [0, 1] (min {arr.min():.4g}, max {arr.max():.4g})")
+            raise ValueError(_outside_0_1(arr))
         if photometric.name == "MINISWHITE":  # WhiteIsZero: 0 is white
             arr = 1 - arr
     else:
@@ -918,6 +918,12 @@ def _tiff_pillow_cannot_open(data: bytes | None, path, name: str, notes: dict | 
 #: the value types of a pixel-array column that are read, each on its scale: uint8 0..255, uint16 0..65535, floats
 #: in [0, 1] (as 16-bit and float image files are)
 PIXEL_DTYPES = ("uint8", "uint16", "float16", "float32", "float64")
+
+
+def _outside_0_1(arr: np.ndarray) -> str:
+    """Why float pixels outside [0, 1] (HDR radiance, a simulation's units) are not read, and what to do."""
+    return (f"float pixels outside [0, 1] (min {arr.min():.4g}, max {arr.max():.4g}): tone-map or scale it into "
+            "[0, 1] (floats are read as they are, never clipped)")
 
 
 def _array_to_tensor(arr: np.ndarray) -> torch.Tensor:
@@ -945,7 +951,7 @@ def _array_to_tensor(arr: np.ndarray) -> torch.Tensor:
         if not np.isfinite(arr).all():
             raise ValueError(f"{int((~np.isfinite(arr)).sum())} non-finite (NaN/inf) pixels")
         if arr.size and (arr.min() < 0 or arr.max() > 1):
-            raise ValueError(f"float pixels outside [0, 1] (min {arr.min():.4g}, max {arr.max():.4g})")
+            raise ValueError(_outside_0_1(arr))
     return torch.from_numpy(np.ascontiguousarray(arr)).permute(2, 0, 1).contiguous()
 
 

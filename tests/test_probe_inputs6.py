@@ -435,3 +435,22 @@ def test_a_colour_pfm_is_read_and_an_hdr_one_named(tmp_path, caplog):
     np.testing.assert_array_equal(px["grey"], np.repeat(rgb[..., :1], 3, -1))
     (line,) = [r.getMessage() for r in caplog.records if "hdr.pfm" in r.getMessage() and "skipping" in r.getMessage()]
     assert "outside [0, 1]" in line and "signature" not in line
+
+
+def test_float_images_outside_0_1_are_named_with_what_to_do(tmp_path, caplog):
+    """A float TIFF or PFM of HDR radiance (values above 1) was skipped with 'float pixels outside [0, 1] (min, max)'
+    and no word of what to do, where an EXR beside it says 'tone-map it into [0, 1]'. Now each says it too."""
+    import tifffile
+    from PIL import Image
+
+    rng = np.random.default_rng(17)
+    hdr = (rng.random((12, 20, 3)) * 8).astype(np.float32)
+    tifffile.imwrite(tmp_path / "render.tif", hdr, photometric="rgb")
+    tifffile.imwrite(tmp_path / "grey.tif", hdr[..., 0])  # Pillow's mode F
+    (tmp_path / "render.pfm").write_bytes(_pfm(hdr))
+    Image.fromarray(np.zeros((12, 20, 3), np.uint8)).save(tmp_path / "ok.png")
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        assert [r.image_id for r in load_images(DataSpec(str(tmp_path)))] == ["ok"]
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("skipping")]
+    assert len(lines) == 3
+    assert all("outside [0, 1]" in ln and "tone-map" in ln for ln in lines), lines
