@@ -675,8 +675,8 @@ def _is_16_bit_colour(img) -> bool:
     """Whether Pillow opened ``img`` (not yet loaded) as colour that it would read at 8 bits of 16: a PNG or
     TIFF stored as RGB or RGBA with 16 bits per sample (its raw mode ``RGB;16B``, ``RGBA;16L``, …), or a PNG
     of 16-bit grey with alpha (``LA;16B``, which Pillow opens as RGBA), or a colour PPM of more than 8 bits
-    (maxval > 255: dcraw's ``-4`` output, 10/12-bit camera data), or a colour JPEG 2000 of more than 8 bits, which
-    Pillow scales down to 8 bits."""
+    (maxval > 255: dcraw's ``-4`` output, 10/12-bit camera data), or a colour JPEG 2000 of more than 8 bits (a
+    12-bit cinema frame: read on its own scale, value / 4095), which Pillow scales down to 8 bits."""
     if img.format == "PPM" and img.mode == "RGB":
         return _ppm_maxval(img) > 255
     if img.format == "JPEG2000" and img.mode in ("RGB", "RGBA"):
@@ -755,8 +755,8 @@ _ORIENT = {2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[:
 
 
 def _read_16_bit_colour(img, data: bytes | None, path, orientation: int = 1) -> torch.Tensor:
-    """A 16-bit colour PNG (torchvision's decoder), TIFF (tifffile, else OpenCV's libtiff) or JPEG 2000 (OpenCV) at full
-    precision: (3, H, W) float32, value / 65535, as 16-bit greyscale (a PNG's grey + alpha: the grey replicated,
+    """A 16-bit colour PNG (torchvision's decoder), TIFF (tifffile, else OpenCV's libtiff) or JPEG 2000 (OpenCV; of
+    9 to 16 bits: value / (2^bits − 1)) at full precision: (3, H, W) float32, value / 65535, as 16-bit greyscale (a PNG's grey + alpha: the grey replicated,
     as 16-bit greyscale is); alpha dropped, the EXIF ``orientation``
     (as Pillow read it off ``img``) applied as :func:`pil_to_tensor` applies it. Raises (``ValueError``,
     ``ImportError``, a decoder's error) where no decoder here gives 16 bits (a torchvision whose decode_png
@@ -765,8 +765,9 @@ def _read_16_bit_colour(img, data: bytes | None, path, orientation: int = 1) -> 
         return torch.from_numpy(_read_ppm(data, path).astype(np.float32)).permute(2, 0, 1).contiguous()
     if img.format == "JPEG2000":
         raw = data if data is not None else Path(path).read_bytes()
-        arr = _jpeg2000_by_opencv(raw, _jpeg2000_head_bits(raw[:4096]))
-        return torch.from_numpy((arr.astype(np.float64) / 65535.0).astype(np.float32)).permute(2, 0, 1).contiguous()
+        bits = _jpeg2000_head_bits(raw[:4096])
+        arr = _jpeg2000_by_opencv(raw, bits).astype(np.float64) / (2**bits - 1)
+        return torch.from_numpy(arr.astype(np.float32)).permute(2, 0, 1).contiguous()
     if img.format == "PNG":
         raw = data if data is not None else Path(path).read_bytes()
         with warnings.catch_warnings():  # torchvision's notice that its image I/O is deprecated: not the file's
@@ -790,17 +791,20 @@ def _read_16_bit_colour(img, data: bytes | None, path, orientation: int = 1) -> 
 
 
 def _jpeg2000_by_opencv(raw: bytes, bits: int) -> np.ndarray:
-    """A 16-bit colour JPEG 2000 → (H, W, 3) uint16 RGB, by OpenCV's OpenJPEG (installed with pyiqa). Another depth
-    (10, 12 bits: what scale OpenCV puts them on is not checked here) is a ``ValueError``: the caller keeps
-    Pillow's 8-bit read and names the file."""
+    """A colour JPEG 2000 of 9 to 16 bits per sample → (H, W, 3) uint16 RGB on its own scale, 0 .. 2^bits − 1 (the
+    caller divides by that: a 12-bit cinema frame by 4095), by OpenCV's OpenJPEG (installed with pyiqa). Values above
+    that scale, or what is not 16-bit colour, are a ``ValueError``: the caller keeps Pillow's 8-bit read and names
+    the file."""
     import cv2
 
-    if bits != 16:
-        raise ValueError(f"a {bits}-bit JPEG 2000: only 8- and 16-bit ones are read at their precision")
+    if not 8 < bits <= 16:
+        raise ValueError(f"a {bits}-bit JPEG 2000: only up to 16 bits are read at their precision")
     arr = cv2.imdecode(np.frombuffer(raw, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
     if arr is None or arr.dtype != np.uint16 or arr.ndim != 3 or arr.shape[-1] not in (3, 4):
         got = "nothing" if arr is None else f"{arr.dtype} {tuple(arr.shape)}"
         raise ValueError(f"OpenCV read {got}, not 16-bit colour")
+    if arr.max(initial=0) > 2**bits - 1:
+        raise ValueError(f"OpenCV read values up to {arr.max()} from a {bits}-bit JPEG 2000")
     return arr[..., [2, 1, 0]]  # BGR(A) → RGB, alpha dropped
 
 

@@ -454,3 +454,27 @@ def test_float_images_outside_0_1_are_named_with_what_to_do(tmp_path, caplog):
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("skipping")]
     assert len(lines) == 3
     assert all("outside [0, 1]" in ln and "tone-map" in ln for ln in lines), lines
+
+
+def test_a_12_bit_colour_jpeg_2000_is_read_at_12_bits(tmp_path, caplog):
+    """A 12-bit colour JPEG 2000 (digital cinema's DCP frames, medical exports) was read by Pillow at 8 bits, and
+    after the 16-bit fix named as such. Now read at its precision, value / 4095, by its codestream's depth. (The file:
+    a lossless 16-bit codestream of values around 2^15 whose SIZ/ihdr depth is then set to 12 bits — its decoded
+    values are the intended 12-bit ones, as OpenCV's and Pillow's decoders agree.)"""
+    import cv2
+
+    yy, xx = np.mgrid[0:64, 0:64]
+    rgb12 = np.stack([xx * 60 + yy, yy * 60 + xx, 4095 - xx * 60], -1).astype(np.uint16)
+    assert cv2.imwrite(str(tmp_path / "c.jp2"), (rgb12 + 30720)[..., ::-1])  # DC shift 2^15 − 2^11 = 30720
+    raw = bytearray((tmp_path / "c.jp2").read_bytes())
+    siz = raw.find(b"\xff\x4f\xff\x51")
+    for k in range(3):
+        raw[siz + 42 + 3 * k] = 11  # Ssiz: 12 bits, unsigned
+    raw[raw.find(b"ihdr") + 14] = 11  # the JP2 header's bits per component
+    (tmp_path / "dcp.jp2").write_bytes(bytes(raw))
+    (tmp_path / "c.jp2").unlink()
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        (rec,) = load_images(DataSpec(str(tmp_path)))
+    assert rec.pixels.dtype == torch.float32
+    np.testing.assert_allclose(_hwc(rec.pixels), rgb12 / 4095, atol=1e-7)
+    assert "8 bits" not in caplog.text
