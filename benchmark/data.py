@@ -869,6 +869,7 @@ def _tiff_pillow_cannot_open(data: bytes | None, path, name: str, notes: dict | 
             page, pages = tif.pages[0], len(tif.pages)
             arr, axes, photometric = page.asarray(), page.axes, page.photometric
             tags = {t.code: t.value for t in page.tags}
+            bits = page.bitspersample
     except Exception as exc:  # noqa: BLE001 - tifffile raises many types for a damaged file
         raise ValueError(_undecodable(b"II*\x00") + f" (nor tifffile: {_first_line(exc)})") from None
     if axes.startswith("S") and arr.ndim == 3:  # planar: one plane per channel
@@ -883,9 +884,13 @@ def _tiff_pillow_cannot_open(data: bytes | None, path, name: str, notes: dict | 
         raise ValueError(f"a TIFF of {what}: not read (grey or RGB, with or without alpha, of 8- or 16-bit integers "
                          "or floats in [0, 1] are): save it as 8- or 16-bit grey or RGB")
     colour = 3 if photometric.name == "RGB" else 1
+    # the integers' own scale: a 10/12-bit TIFF (a scientific camera's; tifffile unpacks it, with imagecodecs, into
+    # uint16 of 0 .. 4095) is read as value / 4095, not on the 16-bit container's scale
+    top = (2**bits - 1 if arr.dtype == np.uint16 and 8 < bits < 16 else np.iinfo(arr.dtype).max) \
+        if arr.dtype.kind == "u" else 1.0
     if arr.shape[-1] > colour and notes is not None:
         alpha = arr[..., colour]
-        if alpha.min() < (1.0 if arr.dtype.kind == "f" else np.iinfo(arr.dtype).max):
+        if alpha.min() < top:
             notes.setdefault("transparent", []).append(name)
     if pages > 1 and notes is not None:
         notes.setdefault("frames", []).append((name, pages))
@@ -902,10 +907,12 @@ def _tiff_pillow_cannot_open(data: bytes | None, path, name: str, notes: dict | 
         if photometric.name == "MINISWHITE":  # WhiteIsZero: 0 is white
             arr = 1 - arr
     else:
+        if arr.max(initial=0) > top:
+            raise ValueError(f"a {bits}-bit TIFF with values up to {arr.max()}")
         if photometric.name == "MINISWHITE":
-            arr = np.iinfo(arr.dtype).max - arr
+            arr = top - arr
         if arr.dtype == np.uint16:
-            arr = (arr.astype(np.float64) / 65535.0).astype(np.float32)
+            arr = (arr.astype(np.float64) / top).astype(np.float32)
     icc = bytes(tags[34675]) if 34675 in tags else None  # an ICC profile: applied as to files Pillow reads
     if arr.dtype == np.uint8 and icc:  # 8-bit: by littleCMS, as Pillow's 8-bit files are
         from PIL import Image

@@ -478,3 +478,22 @@ def test_a_12_bit_colour_jpeg_2000_is_read_at_12_bits(tmp_path, caplog):
     assert rec.pixels.dtype == torch.float32
     np.testing.assert_allclose(_hwc(rec.pixels), rgb12 / 4095, atol=1e-7)
     assert "8 bits" not in caplog.text
+
+
+def test_a_12_bit_tiff_is_read_on_its_own_scale(tmp_path, monkeypatch):
+    """A 12-bit TIFF (BitsPerSample 12: a scientific camera's) needs the imagecodecs package to unpack, which the
+    skip line names; with it, tifffile gives uint16 of 0..4095, which were read as value / 65535: every image 16×
+    too dark, unsaid. Now read on the file's own scale, value / 4095 (here tifffile's unpacking is stood in for,
+    as imagecodecs is not installed: the page says 12 bits and gives its unpacked values)."""
+    import tifffile
+
+    rng = np.random.default_rng(18)
+    values = rng.integers(0, 4096, (12, 20, 3)).astype(np.uint16)
+    values[0, 0] = 4095
+    tifffile.imwrite(tmp_path / "cam.tif", values, photometric="rgb")  # a 16-bit file that says 12 bits, unpacked
+    monkeypatch.setattr(tifffile.TiffPage, "bitspersample", property(lambda self: 12))
+    monkeypatch.setattr(tifffile.TiffPage, "asarray", lambda self, *a, **k: values.copy())
+    from benchmark.data import _tiff_pillow_cannot_open
+
+    px = _tiff_pillow_cannot_open(None, tmp_path / "cam.tif", "cam.tif", {})
+    np.testing.assert_allclose(_hwc(px), values / 4095, atol=1e-7)
