@@ -449,12 +449,12 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
                 return _read_colour_pfm(data if data is not None else Path(path).read_bytes())
             raise ValueError(_undecodable(head)) from None
         with img:
+            page, n = _tiff_main_page(img) if img.format == "TIFF" else (0, getattr(img, "n_frames", 1))
             # before load(): the raw mode is read off the file's tile, and a 16-bit TIFF's orientation is gone after it
             deep = _is_16_bit_colour(img)
             grey = deep and _raw_mode(img).startswith("LA;16")  # 16-bit grey + alpha, which Pillow opens as RGBA
             orientation = img.getexif().get(0x0112, 1) if deep else 1
             img.load()
-            n = getattr(img, "n_frames", 1)
             if notes is not None and n > 1 and img.format != "MPO":
                 notes.setdefault("frames", []).append((name, n))
             if notes is not None and _transparent(img):
@@ -462,7 +462,7 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
             pixels = None
             if deep:
                 try:
-                    pixels = _read_16_bit_colour(img, data, path, orientation)
+                    pixels = _read_16_bit_colour(img, data, path, orientation, page)
                 except Exception as exc:  # noqa: BLE001 - any decoder's failure: Pillow's 8-bit read is still an image
                     why = " ".join(f"{type(exc).__name__}: {exc}".split())
                     if notes is not None:  # the loader names them once per source
@@ -671,6 +671,22 @@ def _colour_managed(pixels: torch.Tensor, info: dict, name: str, notes: dict | N
     return torch.from_numpy(out.astype(np.float32)).permute(2, 0, 1).contiguous()
 
 
+def _tiff_main_page(img) -> tuple[int, int]:
+    """(the page to read, the pages that count) of a TIFF opened by Pillow, left on that page: its first page, or,
+    where that is a reduced-resolution preview (NewSubfileType bit 0: scanners' and some cameras' files), its first
+    full-resolution page; previews are not counted as pages."""
+    n = getattr(img, "n_frames", 1)
+    if n < 2 or not img.tag_v2.get(254, 0) & 1:
+        return 0, n
+    full = []
+    for i in range(n):
+        img.seek(i)
+        if not img.tag_v2.get(254, 0) & 1:
+            full.append(i)
+    img.seek(full[0] if full else 0)
+    return (full[0], len(full)) if full else (0, n)
+
+
 def _is_16_bit_colour(img) -> bool:
     """Whether Pillow opened ``img`` (not yet loaded) as colour that it would read at 8 bits of 16: a PNG or
     TIFF stored as RGB or RGBA with 16 bits per sample (its raw mode ``RGB;16B``, ``RGBA;16L``, …), or a PNG
@@ -754,7 +770,7 @@ _ORIENT = {2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[:
            8: lambda a: np.rot90(a, 1)}
 
 
-def _read_16_bit_colour(img, data: bytes | None, path, orientation: int = 1) -> torch.Tensor:
+def _read_16_bit_colour(img, data: bytes | None, path, orientation: int = 1, page: int = 0) -> torch.Tensor:
     """A 16-bit colour PNG (torchvision's decoder), TIFF (tifffile, else OpenCV's libtiff) or JPEG 2000 (OpenCV; of
     9 to 16 bits: value / (2^bits − 1)) at full precision: (3, H, W) float32, value / 65535, as 16-bit greyscale
     (a PNG's grey + alpha: the grey replicated, as 16-bit greyscale is); alpha dropped, the EXIF ``orientation``
@@ -780,8 +796,10 @@ def _read_16_bit_colour(img, data: bytes | None, path, orientation: int = 1) -> 
         arr = (t if t.shape[0] > 2 else t[:1].expand(3, -1, -1)).permute(1, 2, 0).numpy()
     else:
         try:
-            arr = _tiff_by_tifffile(data, path)
+            arr = _tiff_by_tifffile(data, path, page)
         except Exception as exc:  # noqa: BLE001 - a codec tifffile has only with imagecodecs (LZW, …): OpenCV's
+            if page:  # OpenCV reads the first page, here a preview: Pillow's 8-bit read of the right one is kept
+                raise
             arr, orientation = _tiff_by_opencv(data, path, exc), 1  # turned by OpenCV already
     arr = arr[..., :3]
     turn = _ORIENT.get(orientation)
@@ -822,14 +840,13 @@ def _read_colour_pfm(raw: bytes) -> torch.Tensor:
     return _array_to_tensor(arr.reshape(h, w, 3)[::-1].astype(np.float32))
 
 
-def _tiff_by_tifffile(data: bytes | None, path) -> np.ndarray:
-    """The first page of a 16-bit colour TIFF as (H, W, 3 or 4) uint16, by tifffile (its codecs: none, deflate,
-    …; LZW and others need the ``imagecodecs`` package, which plbench does not install)."""
+def _tiff_by_tifffile(data: bytes | None, path, page: int = 0) -> np.ndarray:
+    """Page ``page`` (:func:`_tiff_main_page`) of a 16-bit colour TIFF as (H, W, 3 or 4) uint16, by tifffile (its
+    codecs: none, deflate, …; LZW and others need the ``imagecodecs`` package, which plbench does not install)."""
     import tifffile
 
     with tifffile.TiffFile(io.BytesIO(data) if data is not None else path) as tif:
-        page = tif.pages[0]
-        arr, axes = page.asarray(), page.axes
+        arr, axes = tif.pages[page].asarray(), tif.pages[page].axes
     if axes.startswith("S"):  # planar: one plane per channel
         arr, axes = np.moveaxis(arr, 0, -1), axes[1:] + "S"
     if arr.dtype != np.uint16 or axes != "YXS" or arr.shape[-1] not in (3, 4):
@@ -866,7 +883,8 @@ def _tiff_pillow_cannot_open(data: bytes | None, path, name: str, notes: dict | 
         with tifffile.TiffFile(io.BytesIO(data) if data is not None else path) as tif:
             if not len(tif.pages):
                 raise ValueError("no image in it")
-            page, pages = tif.pages[0], len(tif.pages)
+            full = [p for p in tif.pages if not getattr(p, "subfiletype", 0) & 1]  # previews left out
+            page, pages = (full or list(tif.pages[:1]))[0], max(len(full), 1)
             arr, axes, photometric = page.asarray(), page.axes, page.photometric
             tags = {t.code: t.value for t in page.tags}
             bits = page.bitspersample

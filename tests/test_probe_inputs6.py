@@ -497,3 +497,28 @@ def test_a_12_bit_tiff_is_read_on_its_own_scale(tmp_path, monkeypatch):
 
     px = _tiff_pillow_cannot_open(None, tmp_path / "cam.tif", "cam.tif", {})
     np.testing.assert_allclose(_hwc(px), values / 4095, atol=1e-7)
+
+
+# ------------------------------------------------------------------------------------------------
+# a TIFF whose first page is a preview
+# ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("kind", ["8-bit", "16-bit", "float"])
+def test_a_tiff_whose_first_page_is_a_preview_is_read_at_full_resolution(tmp_path, caplog, kind):
+    """A TIFF whose first page is a reduced-resolution preview (NewSubfileType 1: scanners' and some cameras'
+    files) was read as that preview — an 8×12 thumbnail scored instead of the 64×96 image — with only 'holds
+    several frames: the first is used'. Now its first full-resolution page is read (8-bit, 16-bit and float
+    alike), and the preview does not count as a frame."""
+    import tifffile
+
+    rng = np.random.default_rng(19)
+    full = {"8-bit": rng.integers(0, 256, (64, 96, 3), dtype=np.uint8),
+            "16-bit": rng.integers(0, 65536, (64, 96, 3)).astype(np.uint16),
+            "float": rng.random((64, 96, 3)).astype(np.float32)}[kind]
+    with tifffile.TiffWriter(tmp_path / "scan.tif") as w:
+        w.write(full[::8, ::8], photometric="rgb", subfiletype=1)
+        w.write(full, photometric="rgb")
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        (rec,) = load_images(DataSpec(str(tmp_path)))
+    want = full if kind == "8-bit" else (full / 65535 if kind == "16-bit" else full).astype(np.float32)
+    np.testing.assert_array_equal(_hwc(rec.pixels), want)
+    assert "several frames" not in caplog.text
