@@ -35,7 +35,8 @@ only) or float sources
 RGB) is read by tifffile (:func:`_tiff_pillow_cannot_open`).
 EXIF orientation is applied; L/LA/P/RGBA/CMYK/I;16/F modes are converted (alpha is dropped,
 greyscale is replicated to three channels; images with transparent pixels are named in a warning);
-of an animation or a multi-page file the first frame is used, and the files named in a warning.
+of an animation or a multi-page file the first frame is used (of a TIFF, its first full-resolution page: a
+scanner's preview page is passed over), and the files named in a warning.
 An ICC colour profile other than sRGB (Adobe RGB, Display P3, ProPhoto, a CMYK press profile) is applied
 (converted to sRGB as a colour-managed viewer shows it: an 8-bit image by littleCMS, a 16-bit or float one at full
 precision by :mod:`benchmark.colour`, which reads matrix/TRC profiles), the files named in a warning; no profile or
