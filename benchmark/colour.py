@@ -107,9 +107,13 @@ def _curve(raw: bytes) -> Callable[[np.ndarray], np.ndarray]:
         elif ftype == 3:  # (aX + b)^g from X = d, cX below
             e = f = 0.0
 
-        def para(v, g=g, a=a, b=b, c=c, d=d, e=e, f=f):
+        flat = e if ftype == 4 else 0.0  # above d where aX + b ≤ 0: littleCMS's value (type 2's c is not added)
+
+        def para(v, g=g, a=a, b=b, c=c, d=d, e=e, f=f, flat=flat):
             v = np.clip(v, 0.0, 1.0)
-            return np.clip(np.where(v >= d, np.power(np.maximum(a * v + b, 0.0), g) + e, c * v + f), 0.0, 1.0)
+            base = a * v + b
+            upper = np.where(base > 0, np.power(np.maximum(base, 0.0), g) + e, flat)
+            return np.clip(np.where(v >= d, upper, c * v + f), 0.0, 1.0)
 
         return para
     raise ValueError(f"a tone curve of type {kind!r}")

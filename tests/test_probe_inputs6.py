@@ -522,3 +522,20 @@ def test_a_tiff_whose_first_page_is_a_preview_is_read_at_full_resolution(tmp_pat
     want = full if kind == "8-bit" else (full / 65535 if kind == "16-bit" else full).astype(np.float32)
     np.testing.assert_array_equal(_hwc(rec.pixels), want)
     assert "several frames" not in caplog.text
+
+
+@pytest.mark.parametrize("curve", [
+    _para(0, 2.2),                                           # Y = X^g
+    _para(1, 2.2, 1.05, -0.05),                              # (aX + b)^g above -b/a, else 0
+    _para(2, 2.2, 1.0, 0.0, 0.02),                           # (aX + b)^g + c above -b/a, else c
+    _para(4, 2.4, 1 / 1.055, 0.055 / 1.055, 1 / 12.92, 0.04045, 0.0, 0.0),  # sRGB's curve in type 4's form
+], ids=["type0", "type1", "type2", "type4"])
+def test_every_parametric_curve_type_converts_as_littlecms_does(curve):
+    """benchmark.colour reads each ICC 'para' function type (0 to 4) as littleCMS does: on the 8-bit grid, the float
+    conversion of a P3 profile with that curve is within one level of littleCMS's."""
+    from benchmark.colour import icc_shaper
+
+    rgb8 = np.random.default_rng(20).integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    icc = icc_rgb_profile("P3 para (test)", curve=curve)
+    got = icc_shaper(icc).to_srgb(rgb8 / 255.0)
+    assert np.abs(got - _lcms(rgb8, icc) / 255).max() <= 1.01 / 255
