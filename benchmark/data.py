@@ -29,15 +29,20 @@ ambiguous, the error lists the splits.
 
 Every image becomes a (3, H, W) tensor: uint8 for 8-bit sources, float32 in [0, 1] for 16-bit
 greyscale, 16-bit colour (PNG through torchvision's decoder, TIFF through tifffile, or OpenCV's libtiff
-for the codecs tifffile lacks, LZW among them: Pillow would keep the high byte only) or float sources
+for the codecs tifffile lacks, LZW among them, JPEG 2000 through OpenCV's OpenJPEG: Pillow would keep the high byte
+only) or float sources
 (:func:`to_float` turns either into float32 in [0, 1]); a TIFF Pillow does not open (16-bit grey + alpha, float
 RGB) is read by tifffile (:func:`_tiff_pillow_cannot_open`).
 EXIF orientation is applied; L/LA/P/RGBA/CMYK/I;16/F modes are converted (alpha is dropped,
 greyscale is replicated to three channels; images with transparent pixels are named in a warning);
-of an animation or a multi-page file the first frame is used, and the files named in a warning.
-An 8-bit image's ICC colour profile other than sRGB (Adobe RGB, Display P3, ProPhoto, a CMYK press profile) is
-applied (converted to sRGB by littleCMS, as a colour-managed viewer shows it), the files named in a warning; no
-profile or an sRGB one leaves the pixels as stored, and a 16-bit/float file's profile is named as not applied.
+of an animation or a multi-page file the first frame is used (of a TIFF, its first full-resolution page: a
+scanner's preview page is passed over), and the files named in a warning.
+An ICC colour profile other than sRGB (Adobe RGB, Display P3, ProPhoto, a CMYK press profile) is applied
+(converted to sRGB as a colour-managed viewer shows it: an 8-bit image by littleCMS, a 16-bit or float one at full
+precision by :mod:`benchmark.colour`, which reads matrix/TRC profiles), the files named in a warning; no profile or
+an sRGB one leaves the pixels as stored, and a profile that is not applied (damaged, LUT-based on 16-bit or float
+pixels) is named with why. A PNG with no ``iCCP``/``sRGB`` chunk but a ``gAMA`` (``cHRM``) other than sRGB's
+(linear light, gAMA 1.0) is converted the same way (:func:`_png_encoding`).
 Unreadable files and images under
 :data:`MIN_IMAGE_SIDE` px on a side are logged by name and skipped.
 """
@@ -53,6 +58,7 @@ import json
 import logging
 import os
 import re
+import struct
 import warnings
 from collections import Counter
 from dataclasses import dataclass
@@ -334,13 +340,13 @@ def to_float(pixels: torch.Tensor) -> torch.Tensor:
 # --------------------------------------------------------------------------------------------
 def pil_to_tensor(img, name: str = "image", notes: dict | None = None) -> torch.Tensor:
     """Any PIL image → (3, H, W): uint8 for 8-bit modes, float32 in [0, 1] for I;16/I/F.
-    EXIF orientation is applied first, then an 8-bit image's ICC colour profile, where it is not sRGB
-    (:func:`_to_srgb`: ``(name, profile)`` appended to ``notes["icc"]``, or to ``notes["icc-kept"]`` with the
-    reason where it cannot be applied). Alpha is dropped; greyscale is replicated. Integer greyscale
-    (``I;16``, ``I``) is read on the 16-bit scale, value / 65535, whatever its content. A float (``F``)
-    image with non-finite pixels or values outside [0, 1], an ``I`` image outside [0, 65535] or a 32-bit
-    integer TIFF (its scale unknown) is a ``ValueError`` (never clipped or guessed): a folder skips and
-    counts it as unreadable, with the reason.
+    EXIF orientation is applied first, then the image's ICC colour profile, where it is not sRGB
+    (:func:`_to_srgb`, or :func:`_float_to_srgb` for I;16/I/F: ``(name, profile)`` appended to ``notes["icc"]``, or
+    to ``notes["icc-kept"]`` with the reason where it cannot be applied). Alpha is dropped; greyscale is
+    replicated. Integer greyscale (``I;16``, ``I``) is read on the 16-bit scale, value / 65535, whatever its
+    content. A float (``F``) image with non-finite pixels or values outside [0, 1], an ``I`` image outside
+    [0, 65535] or a 32-bit integer TIFF (its scale unknown) is a ``ValueError`` (never clipped or guessed): a
+    folder skips and counts it as unreadable, with the reason.
     """
     from PIL import ImageOps
 
@@ -354,7 +360,8 @@ def pil_to_tensor(img, name: str = "image", notes: dict | None = None) -> torch.
         raise ValueError(f"signed {bits or ''}-bit integer pixels: no scale to read them on (unsigned 8- and 16-bit "
                          "and float in [0, 1] are read; convert it to one of those)")
     img = ImageOps.exif_transpose(img)
-    if img.info.get("icc_profile"):
+    icc = img.info.get("icc_profile")
+    if icc and not img.mode.startswith(("I", "F")):
         img = _to_srgb(img, name, notes)
     mode = img.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
@@ -368,20 +375,22 @@ def pil_to_tensor(img, name: str = "image", notes: dict | None = None) -> torch.
             raise ValueError(f"integer pixels outside the 16-bit range [0, 65535] (min {arr.min():.0f}, "
                              f"max {arr.max():.0f}): convert the image to 8 or 16 bits")
         arr = ((65535.0 - arr if white_is_zero else arr) / 65535.0).astype(np.float32)
-        return torch.from_numpy(arr).expand(3, *arr.shape).contiguous()
+        grey = torch.from_numpy(arr).expand(3, *arr.shape).contiguous()
+        return _colour_managed(grey, img.info, name, notes, grey=True)
     if mode == "F":  # a float image must already be in [0, 1]: never silently clipped (load_images skips it)
         arr = np.array(img, dtype=np.float32)  # a copy: torch warns on (and must not share) Pillow's read-only buffer
         if not np.isfinite(arr).all():
             raise ValueError(f"{int((~np.isfinite(arr)).sum())} non-finite (NaN/inf) pixels")
         if arr.size and (arr.min() < 0 or arr.max() > 1):
-            raise ValueError(f"float pixels outside [0, 1] (min {arr.min():.4g}, max {arr.max():.4g})")
-        return torch.from_numpy(arr).expand(3, *arr.shape).contiguous()
+            raise ValueError(_outside_0_1(arr))
+        grey = torch.from_numpy(arr).expand(3, *arr.shape).contiguous()
+        return _colour_managed(grey, img.info, name, notes, grey=True)
     if mode in ("P", "PA"):
         img = img.convert("RGBA")
     if img.mode != "RGB":
         img = img.convert("RGB")
-    arr = np.asarray(img, dtype=np.uint8)
-    return torch.from_numpy(arr.copy()).permute(2, 0, 1).contiguous()
+    arr = torch.from_numpy(np.asarray(img, dtype=np.uint8).copy()).permute(2, 0, 1).contiguous()
+    return arr if icc else _colour_managed(arr, img.info, name, notes)  # a profile: applied by littleCMS above
 
 
 def decode_image(value, name: str, base: Path | None = None, notes: dict | None = None) -> torch.Tensor:
@@ -427,6 +436,8 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
         warnings.simplefilter("always")
         try:
             img = Image.open(io.BytesIO(data) if data is not None else path)
+        except Image.DecompressionBombError as exc:  # its text: "… could be decompression bomb DOS attack"
+            raise ValueError(_too_many_pixels(exc)) from None
         except UnidentifiedImageError:  # its own text names a BytesIO object's address, or repeats the path
             if data is not None:
                 head = data[:12]
@@ -435,13 +446,16 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
                     head = f.read(12)
             if head.startswith((b"II*\x00", b"MM\x00*")):  # a layout Pillow does not open: tifffile's read
                 return _tiff_pillow_cannot_open(data, path, name, notes)
+            if re.match(rb"PF\s", head):  # a colour Portable Float Map (Pillow reads grey ones only)
+                return _read_colour_pfm(data if data is not None else Path(path).read_bytes())
             raise ValueError(_undecodable(head)) from None
         with img:
+            page, n = _tiff_main_page(img) if img.format == "TIFF" else (0, getattr(img, "n_frames", 1))
             # before load(): the raw mode is read off the file's tile, and a 16-bit TIFF's orientation is gone after it
             deep = _is_16_bit_colour(img)
+            grey = deep and _raw_mode(img).startswith("LA;16")  # 16-bit grey + alpha, which Pillow opens as RGBA
             orientation = img.getexif().get(0x0112, 1) if deep else 1
             img.load()
-            n = getattr(img, "n_frames", 1)
             if notes is not None and n > 1 and img.format != "MPO":
                 notes.setdefault("frames", []).append((name, n))
             if notes is not None and _transparent(img):
@@ -449,20 +463,35 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
             pixels = None
             if deep:
                 try:
-                    pixels = _read_16_bit_colour(img, data, path, orientation)
+                    pixels = _read_16_bit_colour(img, data, path, orientation, page)
                 except Exception as exc:  # noqa: BLE001 - any decoder's failure: Pillow's 8-bit read is still an image
                     why = " ".join(f"{type(exc).__name__}: {exc}".split())
                     if notes is not None:  # the loader names them once per source
                         notes.setdefault("8-bit", []).append((name, why))
                     else:
                         log.warning("%s: 16-bit colour read at 8 bits (Pillow's high byte): %s", name, why)
-            if pixels is not None and img.info.get("icc_profile"):  # no 16-bit colour transform here: said
-                _to_srgb(img, name, notes, apply=False)
+            if pixels is not None:  # a profile (or PNG gamma) converted at 16 bits, not by littleCMS's 8
+                pixels = _colour_managed(pixels, img.info, name, notes, grey=grey)
             if pixels is None:
                 pixels = pil_to_tensor(img, name, notes)
     for text in dict.fromkeys(" ".join(str(w.message).split()) for w in caught):
         log.warning("%s: read, with Pillow's warning: %s", name, text)
     return pixels
+
+
+def _too_many_pixels(exc: Exception) -> str:
+    """What to say of an image Pillow refuses as a possible decompression bomb (over twice ``MAX_IMAGE_PIXELS``): a
+    huge scan or satellite tile, not an attack; its size, the limit, and that tiles of it are read."""
+    from PIL import Image
+
+    def mp(n: float) -> str:
+        return f"{n / 1e6:.0f}" if n >= 1e7 else f"{n / 1e6:.2g}"
+
+    found = re.search(r"\((\d+) pixels\)", str(exc))
+    size = f"{mp(int(found[1]))} MP, " if found else ""
+    limit = Image.MAX_IMAGE_PIXELS or 0
+    return (f"an image of {size}over Pillow's limit of {mp(2 * limit)} MP (its guard against decompression bombs): "
+            f"not read; cut it into tiles of under {mp(limit)} MP each and use their folder")
 
 
 #: an ICC profile's colour space (header) → the Pillow mode its pixels are transformed from, and the image modes
@@ -527,20 +556,17 @@ def _maps_to_itself(transform, in_mode: str, levels: int) -> bool:
     return bool(np.abs(out - want.astype(np.int16)).max() <= levels)
 
 
-def _to_srgb(img, name: str, notes: dict | None, apply: bool = True):
+def _to_srgb(img, name: str, notes: dict | None):
     """``img`` (its EXIF orientation applied) with its ICC profile applied: an 8-bit image whose profile is not sRGB
     (Adobe RGB, Display P3, ProPhoto, a grey gamma, a CMYK press profile) → RGB in sRGB, as a colour-managed viewer
-    shows it (``(name, profile)`` appended to ``notes["icc"]``); one without a profile, with an sRGB one, or of
-    16-bit/float pixels (no transform here for them; ``apply=False``: the caller decoded them itself) is returned
-    as it is, the last with ``(name, why)`` appended to ``notes["icc-kept"]`` (logged at once without ``notes``),
-    as is one whose profile cannot be read or does not fit its pixels."""
+    shows it (``(name, profile)`` appended to ``notes["icc"]``); one without a profile or with an sRGB one is
+    returned as it is, as is one whose profile cannot be read or does not fit its pixels, with ``(name, why)``
+    appended to ``notes["icc-kept"]`` (logged at once without ``notes``). 16-bit and float pixels are converted by
+    :func:`_float_to_srgb` instead."""
     from PIL import ImageCms
 
     def kept(why: str):
-        if notes is not None:
-            notes.setdefault("icc-kept", []).append((name, why))
-        else:
-            log.warning("%s: colour profile not applied, pixels read as stored (as if sRGB): %s", name, why)
+        _profile_kept(name, notes, why)
         return img
 
     try:
@@ -550,9 +576,8 @@ def _to_srgb(img, name: str, notes: dict | None, apply: bool = True):
     if transform is None:
         return img
     in_mode, modes = _ICC_SPACES[space]
-    if not apply or img.mode not in modes:
-        what = "16-bit or float pixels" if not apply or img.mode.startswith(("I", "F")) else f"{img.mode} pixels"
-        return kept(f"its profile ({desc}) is not applied to {what}")
+    if img.mode not in modes:
+        return kept(f"its profile ({desc}) is not applied to {img.mode} pixels")
     src = img if img.mode == in_mode else img.convert(in_mode)
     out = ImageCms.applyTransform(src, transform)
     if notes is not None:
@@ -560,23 +585,159 @@ def _to_srgb(img, name: str, notes: dict | None, apply: bool = True):
     return out
 
 
+def _profile_kept(name: str, notes: dict | None, why: str) -> None:
+    """Say that ``name``'s colour profile is not applied, and ``why``: ``(name, why)`` appended to
+    ``notes["icc-kept"]`` (the loader names them once per source), else logged at once."""
+    if notes is not None:
+        notes.setdefault("icc-kept", []).append((name, why))
+    else:
+        log.warning("%s: colour profile not applied, pixels read as stored (as if sRGB): %s", name, why)
+
+
+def _float_to_srgb(pixels: torch.Tensor, icc: bytes, name: str, notes: dict | None,
+                   grey: bool = False) -> torch.Tensor:
+    """16-bit or float pixels, (3, H, W) float32 in [0, 1], tagged with the ICC profile ``icc`` → (3, H, W) float32
+    in sRGB, at full precision (:mod:`benchmark.colour`; littleCMS through Pillow is 8-bit only). ``grey``: the
+    pixels are a grey image's, replicated. Pixels whose profile is sRGB (:func:`_srgb_transform`'s test, as for
+    8-bit files) are returned as they are; converted ones are named in ``notes["icc"]``. A profile that cannot be
+    read, that is not a matrix/TRC one (a LUT-based profile), or that does not fit the pixels (a grey profile on
+    colour, CMYK) leaves them as stored, said as :func:`_to_srgb` says it."""
+    from benchmark.colour import icc_shaper
+
+    try:
+        transform, desc, space = _srgb_transform(bytes(icc))
+        if transform is None:
+            return pixels
+        shaper = icc_shaper(bytes(icc))
+    except ValueError as exc:
+        _profile_kept(name, notes, str(exc))
+        return pixels
+    if shaper is None:
+        _profile_kept(name, notes, f"its profile ({desc}) is not a matrix/TRC one (LUT-based, or {space}), so not "
+                                   "applied to 16-bit or float pixels (8-bit files' are)")
+        return pixels
+    if shaper.grey and not grey:
+        _profile_kept(name, notes, f"its profile ({desc}) is a grey one, on colour pixels")
+        return pixels
+    out = shaper.to_srgb(pixels.permute(1, 2, 0).numpy())
+    if notes is not None:
+        notes.setdefault("icc", []).append((name, desc))
+    return torch.from_numpy(out.astype(np.float32)).permute(2, 0, 1).contiguous()
+
+
+#: a PNG whose gAMA is within this fraction of 1/2.2 (libpng's PNG_GAMMA_THRESHOLD) and whose cHRM, if any, is
+#: within :data:`PNG_SRGB_CHROMATICITY` of sRGB's is sRGB as far as its chunks say: read as stored
+PNG_GAMMA_THRESHOLD = 0.05
+PNG_SRGB_CHROMATICITY = 0.01
+_SRGB_CHRM = (0.3127, 0.3290, 0.64, 0.33, 0.30, 0.60, 0.15, 0.06)
+
+
+def _png_encoding(info: dict):
+    """(:class:`benchmark.colour.Shaper`, description) for a PNG that has no ``iCCP`` or ``sRGB`` chunk (those take
+    precedence, as in viewers) but a ``gAMA`` (and maybe a ``cHRM``) other than sRGB's (a linear-light export,
+    gAMA 1.0; an old Mac's 1/1.8), else None. PNG's gAMA is the encoding exponent: linear = value ** (1 / gAMA)."""
+    from benchmark.colour import png_shaper
+
+    gamma, chrm = info.get("gamma"), info.get("chromaticity")
+    if info.get("icc_profile") or "srgb" in info or not gamma or gamma <= 0:
+        return None
+    chrm = tuple(float(c) for c in chrm) if chrm and len(chrm) == 8 and all(c > 0 for c in chrm) else None
+    srgb_chrm = chrm is None or max(abs(a - b) for a, b in zip(chrm, _SRGB_CHRM)) <= PNG_SRGB_CHROMATICITY
+    if abs(gamma * 2.2 - 1) <= PNG_GAMMA_THRESHOLD and srgb_chrm:
+        return None
+    return png_shaper(gamma, None if srgb_chrm else chrm), f"PNG gAMA {gamma:.5g}" + ("" if srgb_chrm else " + cHRM")
+
+
+def _colour_managed(pixels: torch.Tensor, info: dict, name: str, notes: dict | None,
+                    grey: bool = False) -> torch.Tensor:
+    """``pixels`` (3, H, W), uint8 or float32 in [0, 1], of an image whose ``info`` (Pillow's) says how it is encoded
+    → in sRGB, same dtype: a 16-bit/float image's ICC profile by :func:`_float_to_srgb` (an 8-bit image's is
+    littleCMS's, in :func:`_to_srgb`), else a PNG's gAMA/cHRM (:func:`_png_encoding`), named in ``notes["icc"]``.
+    Pixels with neither, or with sRGB's, are returned as they are."""
+    if info.get("icc_profile"):
+        return _float_to_srgb(pixels, info["icc_profile"], name, notes, grey=grey) if pixels.is_floating_point() \
+            else pixels
+    png = _png_encoding(info)
+    if png is None:
+        return pixels
+    shaper, desc = png
+    if notes is not None:
+        notes.setdefault("icc", []).append((name, desc))
+    else:
+        log.warning("%s: %s (no ICC profile): converted to sRGB", name, desc)
+    if pixels.dtype == torch.uint8:
+        out = shaper.to_srgb(pixels.permute(1, 2, 0).numpy() / 255.0)
+        return torch.from_numpy(np.round(out * 255).astype(np.uint8)).permute(2, 0, 1).contiguous()
+    out = shaper.to_srgb(pixels.permute(1, 2, 0).numpy())
+    return torch.from_numpy(out.astype(np.float32)).permute(2, 0, 1).contiguous()
+
+
+def _tiff_main_page(img) -> tuple[int, int]:
+    """(the page to read, the pages that count) of a TIFF opened by Pillow, left on that page: its first page, or,
+    where that is a reduced-resolution preview (NewSubfileType bit 0: scanners' and some cameras' files), its first
+    full-resolution page; previews are not counted as pages."""
+    n = getattr(img, "n_frames", 1)
+    if n < 2 or not img.tag_v2.get(254, 0) & 1:
+        return 0, n
+    full = []
+    for i in range(n):
+        img.seek(i)
+        if not img.tag_v2.get(254, 0) & 1:
+            full.append(i)
+    img.seek(full[0] if full else 0)
+    return (full[0], len(full)) if full else (0, n)
+
+
 def _is_16_bit_colour(img) -> bool:
     """Whether Pillow opened ``img`` (not yet loaded) as colour that it would read at 8 bits of 16: a PNG or
     TIFF stored as RGB or RGBA with 16 bits per sample (its raw mode ``RGB;16B``, ``RGBA;16L``, …), or a PNG
     of 16-bit grey with alpha (``LA;16B``, which Pillow opens as RGBA), or a colour PPM of more than 8 bits
-    (maxval > 255: dcraw's ``-4`` output, 10/12-bit camera data), which Pillow scales down to 8 bits."""
+    (maxval > 255: dcraw's ``-4`` output, 10/12-bit camera data), or a colour JPEG 2000 of more than 8 bits (a
+    12-bit cinema frame: read on its own scale, value / 4095), which Pillow scales down to 8 bits."""
     if img.format == "PPM" and img.mode == "RGB":
         return _ppm_maxval(img) > 255
+    if img.format == "JPEG2000" and img.mode in ("RGB", "RGBA"):
+        return _jpeg2000_bits(img) > 8
     if img.format not in ("PNG", "TIFF") or img.mode not in ("RGB", "RGBA"):
         return False
     if img.format == "TIFF":  # BitsPerSample: a planar file's tiles read one 8-bit plane each ("R")
         bits = img.tag_v2.get(258)
         return (max(bits) if isinstance(bits, tuple) and bits else bits) == 16
+    return _raw_mode(img).startswith(("RGB;16", "RGBA;16", "LA;16"))
+
+
+def _raw_mode(img) -> str:
+    """The raw mode of a not yet loaded image's first tile (a PNG's ``RGB;16B``, ``LA;16B``, …), else ""."""
     if not getattr(img, "tile", None):
-        return False
+        return ""
     args = img.tile[0][3]
     raw = args if isinstance(args, str) else args[0] if isinstance(args, tuple) and args else ""
-    return isinstance(raw, str) and raw.startswith(("RGB;16", "RGBA;16", "LA;16"))
+    return raw if isinstance(raw, str) else ""
+
+
+def _jpeg2000_bits(img) -> int:
+    """The most bits per sample of a not yet loaded JPEG 2000 image's components (Pillow reads colour of any depth
+    at 8 bits): :func:`_jpeg2000_head_bits` of its file's first 4 KiB."""
+    fp = getattr(img, "fp", None)
+    if fp is None:
+        return 8
+    at = fp.tell()
+    try:
+        fp.seek(0)
+        return _jpeg2000_head_bits(fp.read(4096))
+    finally:
+        fp.seek(at)
+
+
+def _jpeg2000_head_bits(head: bytes) -> int:
+    """The most bits per sample of the components a JPEG 2000 codestream's SIZ marker lists in ``head`` (the file's
+    first bytes), 8 where it is not there."""
+    siz = head.find(b"\xff\x4f\xff\x51")  # SOC then SIZ: Lsiz Rsiz, 8 sizes, Csiz, then Ssiz XRsiz YRsiz per component
+    if siz < 0 or len(head) < siz + 42:
+        return 8
+    (count,) = struct.unpack_from(">H", head, siz + 40)  # after the markers (4), Lsiz, Rsiz (4) and 8 sizes (32)
+    sizes = head[siz + 42: siz + 42 + 3 * count: 3]
+    return max(((b & 0x7F) + 1 for b in sizes), default=8)
 
 
 def _ppm_maxval(img) -> int:
@@ -610,15 +771,20 @@ _ORIENT = {2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[:
            8: lambda a: np.rot90(a, 1)}
 
 
-def _read_16_bit_colour(img, data: bytes | None, path, orientation: int = 1) -> torch.Tensor:
-    """A 16-bit colour PNG (torchvision's decoder) or TIFF (tifffile, else OpenCV's libtiff) at full
-    precision: (3, H, W) float32, value / 65535, as 16-bit greyscale (a PNG's grey + alpha: the grey replicated,
-    as 16-bit greyscale is); alpha dropped, the EXIF ``orientation``
+def _read_16_bit_colour(img, data: bytes | None, path, orientation: int = 1, page: int = 0) -> torch.Tensor:
+    """A 16-bit colour PNG (torchvision's decoder), TIFF (tifffile, else OpenCV's libtiff) or JPEG 2000 (OpenCV; of
+    9 to 16 bits: value / (2^bits − 1)) at full precision: (3, H, W) float32, value / 65535, as 16-bit greyscale
+    (a PNG's grey + alpha: the grey replicated, as 16-bit greyscale is); alpha dropped, the EXIF ``orientation``
     (as Pillow read it off ``img``) applied as :func:`pil_to_tensor` applies it. Raises (``ValueError``,
     ``ImportError``, a decoder's error) where no decoder here gives 16 bits (a torchvision whose decode_png
     refuses 16-bit files, tifffile absent, a layout it does not read): the caller keeps Pillow's 8-bit read."""
     if img.format == "PPM":
         return torch.from_numpy(_read_ppm(data, path).astype(np.float32)).permute(2, 0, 1).contiguous()
+    if img.format == "JPEG2000":
+        raw = data if data is not None else Path(path).read_bytes()
+        bits = _jpeg2000_head_bits(raw[:4096])
+        arr = _jpeg2000_by_opencv(raw, bits).astype(np.float64) / (2**bits - 1)
+        return torch.from_numpy(arr.astype(np.float32)).permute(2, 0, 1).contiguous()
     if img.format == "PNG":
         raw = data if data is not None else Path(path).read_bytes()
         with warnings.catch_warnings():  # torchvision's notice that its image I/O is deprecated: not the file's
@@ -631,8 +797,10 @@ def _read_16_bit_colour(img, data: bytes | None, path, orientation: int = 1) -> 
         arr = (t if t.shape[0] > 2 else t[:1].expand(3, -1, -1)).permute(1, 2, 0).numpy()
     else:
         try:
-            arr = _tiff_by_tifffile(data, path)
+            arr = _tiff_by_tifffile(data, path, page)
         except Exception as exc:  # noqa: BLE001 - a codec tifffile has only with imagecodecs (LZW, …): OpenCV's
+            if page:  # OpenCV reads the first page, here a preview: Pillow's 8-bit read of the right one is kept
+                raise
             arr, orientation = _tiff_by_opencv(data, path, exc), 1  # turned by OpenCV already
     arr = arr[..., :3]
     turn = _ORIENT.get(orientation)
@@ -641,14 +809,45 @@ def _read_16_bit_colour(img, data: bytes | None, path, orientation: int = 1) -> 
     return torch.from_numpy((arr.astype(np.float64) / 65535.0).astype(np.float32)).permute(2, 0, 1).contiguous()
 
 
-def _tiff_by_tifffile(data: bytes | None, path) -> np.ndarray:
-    """The first page of a 16-bit colour TIFF as (H, W, 3 or 4) uint16, by tifffile (its codecs: none, deflate,
-    …; LZW and others need the ``imagecodecs`` package, which plbench does not install)."""
+def _jpeg2000_by_opencv(raw: bytes, bits: int) -> np.ndarray:
+    """A colour JPEG 2000 of 9 to 16 bits per sample → (H, W, 3) uint16 RGB on its own scale, 0 .. 2^bits − 1 (the
+    caller divides by that: a 12-bit cinema frame by 4095), by OpenCV's OpenJPEG (installed with pyiqa). Values above
+    that scale, or what is not 16-bit colour, are a ``ValueError``: the caller keeps Pillow's 8-bit read and names
+    the file."""
+    import cv2
+
+    if not 8 < bits <= 16:
+        raise ValueError(f"a {bits}-bit JPEG 2000: only up to 16 bits are read at their precision")
+    arr = cv2.imdecode(np.frombuffer(raw, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    if arr is None or arr.dtype != np.uint16 or arr.ndim != 3 or arr.shape[-1] not in (3, 4):
+        got = "nothing" if arr is None else f"{arr.dtype} {tuple(arr.shape)}"
+        raise ValueError(f"OpenCV read {got}, not 16-bit colour")
+    if arr.max(initial=0) > 2**bits - 1:
+        raise ValueError(f"OpenCV read values up to {arr.max()} from a {bits}-bit JPEG 2000")
+    return arr[..., [2, 1, 0]]  # BGR(A) → RGB, alpha dropped
+
+
+def _read_colour_pfm(raw: bytes) -> torch.Tensor:
+    """A colour Portable Float Map ('PF', width height, scale: negative for little-endian; float32 RGB rows from the
+    bottom up: renderers' and Monte-Carlo denoisers' output) → (3, H, W) float32, top row first, which must be
+    finite and in [0, 1] as any float image (:func:`_array_to_tensor`), else a ``ValueError`` saying so."""
+    head = re.match(rb"PF\s+(\d+)\s+(\d+)\s+([-+0-9.eE]+)\s", raw)
+    if head is None:
+        raise ValueError("a colour PFM whose header is not 'PF width height scale'")
+    w, h, scale = int(head[1]), int(head[2]), float(head[3])
+    if len(raw) - head.end() < w * h * 12:
+        raise ValueError(f"a colour PFM of {w}×{h} with {(len(raw) - head.end()) // 12} of its {w * h} pixels")
+    arr = np.frombuffer(raw, dtype="<f4" if scale < 0 else ">f4", count=w * h * 3, offset=head.end())
+    return _array_to_tensor(arr.reshape(h, w, 3)[::-1].astype(np.float32))
+
+
+def _tiff_by_tifffile(data: bytes | None, path, page: int = 0) -> np.ndarray:
+    """Page ``page`` (:func:`_tiff_main_page`) of a 16-bit colour TIFF as (H, W, 3 or 4) uint16, by tifffile (its
+    codecs: none, deflate, …; LZW and others need the ``imagecodecs`` package, which plbench does not install)."""
     import tifffile
 
     with tifffile.TiffFile(io.BytesIO(data) if data is not None else path) as tif:
-        page = tif.pages[0]
-        arr, axes = page.asarray(), page.axes
+        arr, axes = tif.pages[page].asarray(), tif.pages[page].axes
     if axes.startswith("S"):  # planar: one plane per channel
         arr, axes = np.moveaxis(arr, 0, -1), axes[1:] + "S"
     if arr.dtype != np.uint16 or axes != "YXS" or arr.shape[-1] not in (3, 4):
@@ -674,8 +873,9 @@ def _tiff_by_opencv(data: bytes | None, path, tifffile_error: Exception) -> np.n
 def _tiff_pillow_cannot_open(data: bytes | None, path, name: str, notes: dict | None) -> torch.Tensor:
     """A TIFF Pillow cannot open, by tifffile: its first page, grey or RGB with or without alpha (dropped), 8-bit
     → (3, H, W) uint8, 16-bit → float32 value / 65535 and float (16/32/64-bit) → float32, which must be finite and
-    in [0, 1] (as Pillow's float greyscale), its orientation tag applied; transparency, several pages and a colour
-    profile (not applied: no transform here for 16-bit/float pixels) noted as :func:`decode_image` notes them.
+    in [0, 1] (as Pillow's float greyscale), its orientation tag applied; transparency and several pages noted as
+    :func:`decode_image` notes them; a colour profile applied as to any file (:func:`_to_srgb` for 8-bit pixels,
+    :func:`_float_to_srgb` for the others).
     Any other layout (CMYK, YCbCr, a palette, many channels, another sample type) is a ``ValueError`` saying
     what the file holds and what is read."""
     import tifffile
@@ -684,9 +884,11 @@ def _tiff_pillow_cannot_open(data: bytes | None, path, name: str, notes: dict | 
         with tifffile.TiffFile(io.BytesIO(data) if data is not None else path) as tif:
             if not len(tif.pages):
                 raise ValueError("no image in it")
-            page, pages = tif.pages[0], len(tif.pages)
+            full = [p for p in tif.pages if not getattr(p, "subfiletype", 0) & 1]  # previews left out
+            page, pages = (full or list(tif.pages[:1]))[0], max(len(full), 1)
             arr, axes, photometric = page.asarray(), page.axes, page.photometric
             tags = {t.code: t.value for t in page.tags}
+            bits = page.bitspersample
     except Exception as exc:  # noqa: BLE001 - tifffile raises many types for a damaged file
         raise ValueError(_undecodable(b"II*\x00") + f" (nor tifffile: {_first_line(exc)})") from None
     if axes.startswith("S") and arr.ndim == 3:  # planar: one plane per channel
@@ -701,9 +903,13 @@ def _tiff_pillow_cannot_open(data: bytes | None, path, name: str, notes: dict | 
         raise ValueError(f"a TIFF of {what}: not read (grey or RGB, with or without alpha, of 8- or 16-bit integers "
                          "or floats in [0, 1] are): save it as 8- or 16-bit grey or RGB")
     colour = 3 if photometric.name == "RGB" else 1
+    # the integers' own scale: a 10/12-bit TIFF (a scientific camera's; tifffile unpacks it, with imagecodecs, into
+    # uint16 of 0 .. 4095) is read as value / 4095, not on the 16-bit container's scale
+    top = (2**bits - 1 if arr.dtype == np.uint16 and 8 < bits < 16 else np.iinfo(arr.dtype).max) \
+        if arr.dtype.kind == "u" else 1.0
     if arr.shape[-1] > colour and notes is not None:
         alpha = arr[..., colour]
-        if alpha.min() < (1.0 if arr.dtype.kind == "f" else np.iinfo(arr.dtype).max):
+        if alpha.min() < top:
             notes.setdefault("transparent", []).append(name)
     if pages > 1 and notes is not None:
         notes.setdefault("frames", []).append((name, pages))
@@ -716,27 +922,38 @@ def _tiff_pillow_cannot_open(data: bytes | None, path, name: str, notes: dict | 
         if not np.isfinite(arr).all():
             raise ValueError(f"{int((~np.isfinite(arr)).sum())} non-finite (NaN/inf) pixels")
         if arr.size and (arr.min() < 0 or arr.max() > 1):
-            raise ValueError(f"float pixels outside [0, 1] (min {arr.min():.4g}, max {arr.max():.4g})")
+            raise ValueError(_outside_0_1(arr))
         if photometric.name == "MINISWHITE":  # WhiteIsZero: 0 is white
             arr = 1 - arr
     else:
+        if arr.max(initial=0) > top:
+            raise ValueError(f"a {bits}-bit TIFF with values up to {arr.max()}")
         if photometric.name == "MINISWHITE":
-            arr = np.iinfo(arr.dtype).max - arr
+            arr = top - arr
         if arr.dtype == np.uint16:
-            arr = (arr.astype(np.float64) / 65535.0).astype(np.float32)
-    if 34675 in tags:  # an ICC profile: not applied to these pixels (said, where it is not sRGB)
+            arr = (arr.astype(np.float64) / top).astype(np.float32)
+    icc = bytes(tags[34675]) if 34675 in tags else None  # an ICC profile: applied as to files Pillow reads
+    if arr.dtype == np.uint8 and icc:  # 8-bit: by littleCMS, as Pillow's 8-bit files are
         from PIL import Image
 
-        stub = Image.new("F", (1, 1))
-        stub.info["icc_profile"] = bytes(tags[34675])
-        _to_srgb(stub, name, notes, apply=False)
+        img = Image.fromarray(np.ascontiguousarray(arr[..., 0] if colour == 1 else arr))
+        img.info["icc_profile"] = icc
+        srgb = np.asarray(_to_srgb(img, name, notes).convert("RGB"), dtype=np.uint8)
+        return torch.from_numpy(srgb.copy()).permute(2, 0, 1).contiguous()
     t = torch.from_numpy(np.ascontiguousarray(arr)).permute(2, 0, 1)
-    return t.expand(3, -1, -1).contiguous() if colour == 1 else t.contiguous()
+    t = t.expand(3, -1, -1).contiguous() if colour == 1 else t.contiguous()
+    return _float_to_srgb(t, icc, name, notes, grey=colour == 1) if icc and t.is_floating_point() else t
 
 
 #: the value types of a pixel-array column that are read, each on its scale: uint8 0..255, uint16 0..65535, floats
 #: in [0, 1] (as 16-bit and float image files are)
 PIXEL_DTYPES = ("uint8", "uint16", "float16", "float32", "float64")
+
+
+def _outside_0_1(arr: np.ndarray) -> str:
+    """Why float pixels outside [0, 1] (HDR radiance, a simulation's units) are not read, and what to do."""
+    return (f"float pixels outside [0, 1] (min {arr.min():.4g}, max {arr.max():.4g}): tone-map or scale it into "
+            "[0, 1] (floats are read as they are, never clipped)")
 
 
 def _array_to_tensor(arr: np.ndarray) -> torch.Tensor:
@@ -764,7 +981,7 @@ def _array_to_tensor(arr: np.ndarray) -> torch.Tensor:
         if not np.isfinite(arr).all():
             raise ValueError(f"{int((~np.isfinite(arr)).sum())} non-finite (NaN/inf) pixels")
         if arr.size and (arr.min() < 0 or arr.max() > 1):
-            raise ValueError(f"float pixels outside [0, 1] (min {arr.min():.4g}, max {arr.max():.4g})")
+            raise ValueError(_outside_0_1(arr))
     return torch.from_numpy(np.ascontiguousarray(arr)).permute(2, 0, 1).contiguous()
 
 
@@ -779,7 +996,7 @@ def _transparent(img) -> bool:
 
 #: the first bytes of image formats, to say what a file Pillow cannot open is
 _MAGIC = {b"\x89PNG": "PNG", b"\xff\xd8\xff": "JPEG", b"II*\x00": "TIFF", b"MM\x00*": "TIFF", b"GIF8": "GIF",
-          b"BM": "BMP", b"RIFF": "RIFF (WebP)"}
+          b"BM": "BMP", b"RIFF": "RIFF (WebP)", b"PF\n": "PFM"}
 
 
 def _undecodable(head: bytes) -> str:
@@ -1257,6 +1474,10 @@ def _is_encoded_image(value) -> bool:
         return False
 
 
+#: the rows the image-column guess looks at for a first value of each candidate column (an empty cell is passed over)
+GUESS_ROWS = 16
+
+
 def _image_column(ds, spec: DataSpec) -> str:
     import datasets
 
@@ -1295,11 +1516,21 @@ def _image_column(ds, spec: DataSpec) -> str:
     # under another name (image_bytes, filepath, jpg, …): the one column whose first value is an encoded image
     # (bytes with an image format's signature) or a path with an image suffix; said, with how to name another.
     # Two such columns (photos' paths beside their masks' PNG bytes) are not guessed between
-    first = ds[0] if len(ds) else {}
+    # Only those columns are read: another column (a depth map or an embedding as nested lists, a video's bytes) can
+    # be megabytes that datasets turns into Python objects for nothing. Of each, the first value that is there in
+    # the first rows (a scraped set's first image may be a null cell: its download failed)
+    candidates = [n for n, f in ds.features.items() if getattr(f, "dtype", None) in _PATH_OR_BYTES]
+    first, missing = {}, list(candidates)
+    for i in range(min(len(ds), GUESS_ROWS)):  # row by row, each only of the columns still without a value
+        if not missing:
+            break
+        row = ds.select_columns(missing)[i]
+        first.update({n: v for n, v in row.items() if v is not None})
+        missing = [n for n in missing if n not in first]
     exts = image_extensions()
-    binary = [n for n, f in ds.features.items() if getattr(f, "dtype", None) in ("binary", "large_binary")
+    binary = [n for n in candidates if ds.features[n].dtype in ("binary", "large_binary")
               and _is_encoded_image(first.get(n))]
-    paths = [n for n, f in ds.features.items() if getattr(f, "dtype", None) in ("string", "large_string")
+    paths = [n for n in candidates if ds.features[n].dtype in ("string", "large_string")
              and isinstance(v := first.get(n), str) and Path(v.strip()).suffix.lower() in exts]
     if len(binary) + len(paths) > 1:
         both = ", ".join(repr(n) for n in ds.column_names if n in binary + paths)

@@ -12,23 +12,26 @@ import numpy as np
 import pytest
 import torch
 
-from benchmark.data import DataSpec, load_images, to_float
+from benchmark.data import DataSpec, load_images
 
 # D50-adapted colorants of Display P3 (the rXYZ/gXYZ/bXYZ tags of Apple's profile, rounded)
 P3_COLORANTS = ((0.5151, 0.2412, -0.0011), (0.2920, 0.6922, 0.0419), (0.1571, 0.0666, 0.7841))
 
 
-def icc_rgb_profile(description: str, colorants=P3_COLORANTS, gamma: float | None = 2.2) -> bytes:
+def icc_rgb_profile(description: str, colorants=P3_COLORANTS, gamma: float | None = 2.2,
+                    curve: bytes | None = None) -> bytes:
     """A minimal ICC v2 matrix/TRC RGB display profile (what an Adobe-RGB / Display-P3 photo embeds): its
-    description, D50 white, three colorants and one tone curve per channel: a pure ``gamma``, or (None) the
-    sRGB curve as a 1024-entry table."""
+    description, D50 white, three colorants and one tone curve per channel: a pure ``gamma``, (None) the
+    sRGB curve as a 1024-entry table, or the tag ``curve`` as given (a ``para`` curve)."""
     def s15(x):
         return struct.pack(">i", int(round(x * 65536)))
 
     def xyz(v):
         return b"XYZ " + b"\0" * 4 + b"".join(s15(c) for c in v)
 
-    if gamma is not None:
+    if curve is not None:
+        curv = curve
+    elif gamma is not None:
         curv = b"curv" + b"\0" * 4 + struct.pack(">IH", 1, int(round(gamma * 256))) + b"\0\0"
     else:
         x = np.linspace(0, 1, 1024)
@@ -111,17 +114,19 @@ def test_images_without_a_profile_or_with_an_srgb_one_keep_their_pixels(tmp_path
     assert not [r for r in caplog.records if "colour profile" in r.getMessage()]
 
 
-def test_a_16_bit_file_with_a_wide_gamut_profile_is_named_as_not_converted(tmp_path, caplog):
-    """No 16-bit colour transform here: a 16-bit Display-P3 TIFF is read at 16 bits as stored, and said so."""
+def test_a_16_bit_file_with_a_wide_gamut_profile_is_converted_and_named(tmp_path, caplog):
+    """A 16-bit Display-P3 TIFF was read at 16 bits as stored (its profile named as not applied); since
+    probe-inputs6 it is converted at 16 bits (test_probe_inputs6 checks the numbers against littleCMS), and named."""
     import tifffile
 
     values = np.random.default_rng(2).integers(0, 65536, (16, 16, 3)).astype(np.uint16)
     tifffile.imwrite(tmp_path / "deep.tif", values, photometric="rgb", iccprofile=icc_rgb_profile("Display P3 (x)"))
     with caplog.at_level(logging.WARNING, logger="benchmark.data"):
         (rec,) = load_images(DataSpec(str(tmp_path)))
-    np.testing.assert_allclose(_hwc(to_float(rec.pixels)), values / 65535, atol=1e-6)
+    assert rec.pixels.dtype == torch.float32
+    assert np.abs(_hwc(rec.pixels) - values / 65535).max() > 0.05  # converted, not as stored
     text = " ".join(r.getMessage() for r in caplog.records)
-    assert "deep.tif" in text and "not applied" in text and "Display P3 (x)" in text
+    assert "deep.tif" in text and "converted to sRGB" in text and "Display P3 (x)" in text
 
 
 def test_an_unreadable_profile_is_named_and_the_pixels_kept(tmp_path, caplog):
