@@ -581,12 +581,15 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
 
 
 def _units(configs: list, slots: int, split: str, store_root, metrics, device, checkpoint, loss_files, logger,
-           threads, gpu_share: int = 1) -> list[WorkUnit]:
+           threads, gpu_share: int = 1, grid: list | None = None) -> list[WorkUnit]:
+    """The units that run ``configs``; ``grid``: every config of the grid (default ``configs``), which the
+    units' progress lines count."""
     if split not in ("shard", "run"):
         raise UserError(f"split must be 'shard' or 'run', got {split!r}")
     common = dict(store_root=str(store_root), metrics=tuple(metrics), device=device, checkpoint=checkpoint,
                   loss_files=tuple(map(str, loss_files)), threads=threads, log_level=_log_level(), since=time.time(),
-                  grid=tuple(configs), grid_workers=max(1, min(slots, len(configs))), logger=logger,
+                  grid=tuple(configs if grid is None else grid), grid_workers=max(1, min(slots, len(configs))),
+                  logger=logger,
                   gpu_share=gpu_share)
     if split == "run":
         return [WorkUnit((c,), tag=f"[r{i}]", **common) for i, c in enumerate(configs)]
@@ -738,9 +741,19 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
     if cpus_per_task is not None and cpus_per_task < 1:
         raise UserError(f"--slurm-cpus must be at least 1, got {cpus_per_task}")
     cpus = cpus_per_task or threads or 1  # the job's cores are its torch threads
+    from benchmark.config import run_id
     from benchmark.results import ResultsStore
+    from benchmark.runner import is_complete
 
-    ResultsStore(store_root).ensure_writable()
+    store = ResultsStore(store_root)
+    store.ensure_writable()
+    # a resubmission (the same command after a time-out, a lost job, a stopped driver): a finished run's job
+    # would wait in the queue and start up only to find its results there
+    todo = [c for c in configs if not is_complete(store, run_id(c), metrics)]
+    if len(todo) < len(configs):
+        log.info("%d of %d runs are finished already: no job for them", len(configs) - len(todo), len(configs))
+    if not todo:
+        return _collect(list(configs), store_root, metrics, [], "slurm jobs")
     try:  # "slurm" by name: submitit's auto-detection ran every job at once as a local process where SLURM is absent
         ex = submitit.AutoExecutor(folder=str(folder / "%j"), cluster=cluster or "slurm")
     except RuntimeError as exc:
@@ -752,7 +765,8 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
                   slurm_partition=partition, mem_gb=parse_mem_gb(mem) if mem else None)
     ex.update_parameters(**{k: v for k, v in params.items() if v is not None})
     device = "cuda" if gpus else device_spec
-    units = _units(list(configs), slots, split, store_root, metrics, device, checkpoint, loss_files, logger, cpus)
+    units = _units(todo, slots, split, store_root, metrics, device, checkpoint, loss_files, logger, cpus,
+                   grid=list(configs))
     with _environ(PYTHONPATH=_pythonpath()):
         jobs = ex.map_array(RequeueableUnit(), units)
     log.info("slurm executor (%s): %d job(s) submitted (%s); logs in %s", cluster or ex.cluster, len(jobs),

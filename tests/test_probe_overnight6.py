@@ -58,3 +58,99 @@ def test_usr2_during_the_diverging_step_records_the_divergence_before_the_requeu
         signal.signal(signal.SIGUSR2, previous)
     assert steps == [], f"the requeued job trained the diverged run again (iterations {steps})"
     assert result["summary"]["skipped"] == 1, result
+
+
+def _finish_first_run(unit):
+    """Train and score ``unit``'s first run for real (2 iterations), as an earlier job or command did."""
+    import torch
+
+    from benchmark.results import ResultsStore
+    from benchmark.runner import run_grid
+
+    summary = run_grid([unit.configs[0]], ResultsStore(unit.store_root), unit.metrics, torch.device("cpu"),
+                       progress=False, logger="none")
+    assert summary.trained == 1
+
+
+def test_a_slurm_resubmission_submits_no_job_for_a_run_finished_meanwhile(tmp_path, monkeypatch, caplog):
+    """Running the same ``--executor slurm`` command again (after a time-out, a lost job, a cancelled driver)
+    submitted one job per run of the grid, finished or not: each finished run took a SLURM allocation
+    (queue wait, start-up, data loading) only to find its results there and exit. Finished runs are now
+    left out at submission, said in one line, and counted as skipped; nothing is submitted when every run
+    is finished."""
+    import logging
+    import sys
+    from pathlib import Path
+
+    import submitit
+
+    import benchmark.executors as ex
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import fake_slurm
+
+    unit = _unit(tmp_path, iterations=2, seeds=(0, 1))
+    _finish_first_run(unit)
+    submitted = []
+
+    class Job:
+        job_id = "1000_0"
+
+        def done(self):
+            return True
+
+        def result(self):
+            return {"summary": {"trained": 1}}
+
+    monkeypatch.setattr(submitit, "AutoExecutor", fake_slurm.executor(lambda n: submitted.append(n) or
+                                                                      [Job() for _ in range(n)]))
+    monkeypatch.setattr(ex, "SLURM_POLL_S", 0.01)
+    monkeypatch.setattr(ex, "_merge", lambda c, r, m, summaries: summaries)  # the jobs' summaries, as received
+    with caplog.at_level(logging.INFO, logger="benchmark.executors"):
+        ex.execute_slurm(list(unit.configs), unit.store_root, unit.metrics, "cpu", split="run")
+    assert submitted == [1], f"jobs submitted for a grid of 2 runs, 1 of them finished: {submitted}"
+    assert "1 of 2 runs are finished already: no job for them" in caplog.text
+
+
+def test_a_slurm_resubmission_of_a_finished_grid_submits_nothing(tmp_path, monkeypatch):
+    import sys
+    from pathlib import Path
+
+    import submitit
+
+    import benchmark.executors as ex
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import fake_slurm
+
+    from benchmark.config import run_id
+    from benchmark.results import ResultsStore
+
+    unit = _unit(tmp_path, iterations=2)
+    cfg = unit.configs[0]  # finished as diverged by an earlier job: nothing left to do for it
+    ResultsStore(unit.store_root).write_meta(run_id(cfg), {"run_id": run_id(cfg), "status": "diverged",
+                                                           "diverged_at": 2, "config": cfg.to_dict()})
+
+    def no_jobs(n):
+        raise AssertionError(f"{n} job(s) submitted for a finished grid")
+
+    monkeypatch.setattr(submitit, "AutoExecutor", fake_slurm.executor(no_jobs))
+    summary = ex.execute_slurm(list(unit.configs), unit.store_root, unit.metrics, "cpu", split="run")
+    assert (summary.skipped, summary.trained, summary.failed, summary.locked) == (1, 0, 0, 0)
+
+
+def test_a_slurm_job_whose_runs_finished_while_it_queued_exits_in_one_line(tmp_path, caplog):
+    """At job start (the run finished by another job or command while this one waited in the queue) the job
+    trains nothing and says so in one line."""
+    import logging
+
+    import benchmark.executors as ex
+
+    unit = _unit(tmp_path, iterations=2)
+    _finish_first_run(unit)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="benchmark"):
+        result = ex.RequeueableUnit()(unit)
+    assert result["summary"]["skipped"] == 1 and result["summary"]["trained"] == 0, result
+    lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+    assert lines == ["1 of 1 runs already have results; skipping them"], lines
