@@ -84,6 +84,9 @@ class WorkUnit:
     grid_workers: int = 1                # how many units run at once (for the ETA)
     logger: str = "tensorboard"          # live curves besides the CSV (benchmark.loggers)
     gpu_share: int = 1                   # workers sharing this worker's GPU (--workers-per-gpu)
+    #: (run id, {loss: version}) of each config of ``configs`` + ``steal`` as the driver planned it: a job that
+    #: starts after the code or a ``--loss-file`` changed would train other runs than those submitted
+    planned: tuple = ()
 
 
 def run_unit(unit: WorkUnit) -> dict:
@@ -101,6 +104,7 @@ def run_unit(unit: WorkUnit) -> dict:
     try:
         for f in unit.loss_files:
             load_user_file(f, LOSSES)
+        check_planned(unit)
         store, device = ResultsStore(unit.store_root), resolve_device(unit.device)
         if device.type == "cuda" and unit.gpu_share > 1:  # K workers on one GPU: each keeps to its share
             torch.cuda.set_per_process_memory_fraction(1 / unit.gpu_share, device)
@@ -129,6 +133,36 @@ def run_unit(unit: WorkUnit) -> dict:
     finally:  # in-process (submitit's debug cluster): leave the caller's thread count as it was
         torch.set_num_threads(before)
     return summary
+
+
+def _planned(configs) -> tuple:
+    """:attr:`WorkUnit.planned` for ``configs``: each one's run id and loss versions, as this process sees them."""
+    from benchmark.config import run_id
+    from benchmark.lossfn import loss_versions
+
+    return tuple((run_id(c), loss_versions(c.loss)) for c in configs)
+
+
+def check_planned(unit: WorkUnit) -> None:
+    """A :class:`UserError` when a config of ``unit`` has another run id here than the driver planned: a loss
+    file edited, or the code updated, while the job waited in the queue. It would train another run than the one
+    submitted, under an id the driver does not look for ("no results" for a grid that trained)."""
+    from benchmark.config import run_id
+    from benchmark.lossfn import loss_versions
+
+    for c, (rid, versions) in zip((*unit.configs, *unit.steal), unit.planned):
+        now = run_id(c)
+        if now == rid:
+            continue
+        try:
+            current = loss_versions(c.loss)
+        except UserError:  # the loss file no longer registers it
+            current = {}
+        changed = [f"{n} {v} → {current.get(n, 'gone')}" for n, v in versions.items() if current.get(n) != v]
+        what = f"loss version ({', '.join(changed)})" if changed else "benchmark code (code, net or task version)"
+        raise UserError(f"run {c.task}/{c.loss} seed {c.seed}: its {what} changed since the grid was submitted (run "
+                        f"{rid}, now {now}): this job would train another run than the one submitted; put the code "
+                        "back, or submit the grid again")
 
 
 def _worker_main(unit: WorkUnit) -> dict:
@@ -412,7 +446,8 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
                               progress=False, checkpoint=checkpoint, loss_files=tuple(map(str, loss_files)),
                               threads=per_worker_threads, log_level=_log_level(), tag=f"[w{i}]", since=since,
                               grid=tuple(configs), grid_workers=workers, logger=logger,
-                              gpu_share=gpu_shares(workers, workers_per_gpu, len(gpus))[i] if gpus else 1))
+                              gpu_share=gpu_shares(workers, workers_per_gpu, len(gpus))[i] if gpus else 1,
+                              planned=_planned(order)))
         envs.append(env)
     placement = (", ".join(f"w{i}→GPU {e['CUDA_VISIBLE_DEVICES']}" for i, e in enumerate(envs)) if gpus
                  else f"CPU, {per_worker_threads} thread(s) each")
@@ -592,12 +627,13 @@ def _units(configs: list, slots: int, split: str, store_root, metrics, device, c
                   logger=logger,
                   gpu_share=gpu_share)
     if split == "run":
-        return [WorkUnit((c,), tag=f"[r{i}]", **common) for i, c in enumerate(configs)]
+        return [WorkUnit((c,), tag=f"[r{i}]", planned=_planned([c]), **common) for i, c in enumerate(configs)]
     slots = max(1, min(slots, len(configs)))
     units = []
     for i in range(slots):
         order, own = shard_order(configs, i, slots), len(configs[i::slots])
-        units.append(WorkUnit(tuple(order[:own]), steal=tuple(order[own:]), tag=f"[w{i}]", **common))
+        units.append(WorkUnit(tuple(order[:own]), steal=tuple(order[own:]), tag=f"[w{i}]", planned=_planned(order),
+                              **common))
     return units
 
 

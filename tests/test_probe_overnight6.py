@@ -154,3 +154,40 @@ def test_a_slurm_job_whose_runs_finished_while_it_queued_exits_in_one_line(tmp_p
     assert result["summary"]["skipped"] == 1 and result["summary"]["trained"] == 0, result
     lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
     assert lines == ["1 of 1 runs already have results; skipping them"], lines
+
+
+_LOSS_FILE = """import torch
+from benchmark.registry import register_loss
+
+
+@register_loss("overnight6_edited")
+class Edited(torch.nn.Module):
+    def forward(self, pred, target):
+        return {body}
+"""
+
+
+def test_a_job_whose_loss_file_was_edited_after_submission_refuses_in_one_line(tmp_path):
+    """A SLURM job starts hours after its submission and imports the user's ``--loss-file`` as it is then. When
+    the file was edited meanwhile, the job trained the *new* loss under a new run id (its hash is part of the
+    id) while the driver looked for the id it had planned: the driver found no result ("left 1 to another
+    process", "no leaderboard: none of this grid's run(s) has results") and the run trained was not the run
+    submitted. The job now refuses, in one line naming the loss, what changed and what to do, and trains
+    nothing."""
+    import benchmark.executors as ex
+    from benchmark.checkpoint import CheckpointPolicy
+    from benchmark.config import GridSpec, build_configs
+
+    loss_file = tmp_path / "my_loss.py"
+    loss_file.write_text(_LOSS_FILE.format(body="(pred - target).abs().mean()"))
+    spec = GridSpec(profile="quick", tasks=("denoise",), losses=("overnight6_edited",), seeds=(0,), iterations=2,
+                    crop=32, batch_size=2, device="cpu", metrics=("psnr",), budget_check=False,
+                    loss_files=(str(loss_file),))
+    configs = tuple(build_configs(spec)[0])
+    unit = ex._units(list(configs), 1, "run", tmp_path / "r", ("psnr",), "cpu", CheckpointPolicy(0, 0),
+                     (str(loss_file),), "none", 1)[0]
+    loss_file.write_text(_LOSS_FILE.format(body="((pred - target) ** 2).mean()"))  # edited while the job queued
+    result = ex._worker_main(unit)
+    assert result.get("user") and "overnight6_edited" in result.get("error", ""), result
+    assert "changed since" in result["error"] and "\n" not in result["error"]
+    assert not list((tmp_path / "r").glob("runs/*/meta.json")), "the job trained a run that was never submitted"
