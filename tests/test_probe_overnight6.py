@@ -191,3 +191,38 @@ def test_a_job_whose_loss_file_was_edited_after_submission_refuses_in_one_line(t
     assert result.get("user") and "overnight6_edited" in result.get("error", ""), result
     assert "changed since" in result["error"] and "\n" not in result["error"]
     assert not list((tmp_path / "r").glob("runs/*/meta.json")), "the job trained a run that was never submitted"
+
+
+def test_eta_counts_the_training_a_resumed_run_did_before_its_checkpoint(tmp_path):
+    """A run resumed from a checkpoint at 90 % of its training (a requeued SLURM job, the same command after
+    a kill) was charged its family's whole mean less the few seconds since the resume (its lock's age), as if
+    it started from scratch: the ETA of an overnight grid resumed in the morning said a run's full time for
+    the minutes it had left. The seconds it trained before the resume (its live curve.csv carries them on)
+    now count as spent too."""
+    import pytest
+
+    from benchmark.config import RunConfig, run_id
+    from benchmark.loggers import CurveLog
+    from benchmark.progress import GridProgress
+    from benchmark.results import ResultsStore, RunLock
+
+    store = ResultsStore(tmp_path)
+    store.ensure_writable()
+    done, resumed = (RunConfig(task="denoise", loss="l1", seed=s, train_fingerprint="x", test_fingerprint="y")
+                     for s in (0, 1))
+    store.write_meta(run_id(done), {"run_id": run_id(done), "status": "ok", "config": done.to_dict(),
+                                    "wall_s": 200.0})
+    run_dir = store.run_dir(run_id(resumed))
+    run_dir.mkdir(parents=True)
+    (run_dir / "curve.csv").write_text("iteration,seconds,loss,lr\n"  # the attempt killed at iteration 900
+                                       + "".join(f"{i},{i * 0.2:.3f},0.1,0.001\n" for i in range(20, 901, 20)))
+    lock = RunLock.acquire(run_dir / ".lock")  # the resumed attempt, just started
+    try:
+        curves = CurveLog(run_dir, "none")
+        curves.begin(900)  # what train() does after restoring the checkpoint
+        curves.log(920, {"loss": 0.1, "lr": 0.001})
+        curves.close()
+        eta, _ = GridProgress(store, [done, resumed], workers=1).eta()
+    finally:
+        lock.release()
+    assert eta == pytest.approx(200 - 180, abs=5), f"ETA {eta:.0f} s for a run with ~20 s left"
