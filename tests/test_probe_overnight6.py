@@ -226,3 +226,32 @@ def test_eta_counts_the_training_a_resumed_run_did_before_its_checkpoint(tmp_pat
     finally:
         lock.release()
     assert eta == pytest.approx(200 - 180, abs=5), f"ETA {eta:.0f} s for a run with ~20 s left"
+
+
+@pytest.mark.slow  # two CLI runs: ~20-40 s on 2 cores
+def test_fake_slurm_resubmission_of_a_finished_grid_calls_no_sbatch(tmp_path):
+    """The real CLI with SLURM faked on PATH: the same grid, finished by an earlier command, submitted again
+    through ``--executor slurm`` calls no ``sbatch`` at all (the fake records every job it is given) and exits 0
+    with its leaderboard."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    sys.path.insert(0, str(root / "tests"))
+    import fake_slurm
+
+    env = {**os.environ, **fake_slurm.install(tmp_path / "bin", tmp_path / "state"), "HF_HUB_OFFLINE": "1",
+           "PYTHONPATH": str(root)}
+    grid = ["--tasks", "denoise", "--losses", "l1", "--seeds", "0", "--iterations", "4", "--crop", "32",
+            "--batch-size", "2", "--metrics", "psnr", "--test-data", "skimage-natural:test", "--device", "cpu",
+            "--no-progress", "--no-budget-check", "--out", str(tmp_path / "out")]
+    first = subprocess.run([sys.executable, "-m", "benchmark", "run", *grid, "--no-report"], env=env, cwd=root,
+                           capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    again = subprocess.run([sys.executable, "-m", "benchmark", "run", *grid, "--executor", "slurm", "--slurm-time",
+                            "30"], env=env, cwd=root, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert not list((tmp_path / "state").iterdir()), "sbatch was called for a finished grid"
+    assert "1 of 1 runs are finished already: no job for them" in again.stderr
+    assert "leaderboard:" in again.stdout
