@@ -786,6 +786,11 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
     # a resubmission (the same command after a time-out, a lost job, a stopped driver): a finished run's job
     # would wait in the queue and start up only to find its results there
     todo = [c for c in configs if not is_complete(store, run_id(c), metrics)]
+    if any(store.is_done(run_id(c)) for c in todo):  # finished, lacking a metric: can it be scored now (as run_grid)?
+        from benchmark.metrics import MetricSet
+
+        unavailable = set(MetricSet(metrics, "cpu").skipped)  # the weights cache is the jobs' (shared TORCH_HOME)
+        todo = [c for c in todo if not is_complete(store, run_id(c), metrics, unavailable)]
     if len(todo) < len(configs):
         log.info("%d of %d runs are finished already: no job for them", len(configs) - len(todo), len(configs))
     if not todo:

@@ -255,3 +255,35 @@ def test_fake_slurm_resubmission_of_a_finished_grid_calls_no_sbatch(tmp_path):
     assert not list((tmp_path / "state").iterdir()), "sbatch was called for a finished grid"
     assert "1 of 1 runs are finished already: no job for them" in again.stderr
     assert "leaderboard:" in again.stdout
+
+
+def test_a_slurm_resubmission_submits_no_job_for_a_metric_whose_weights_are_still_missing(tmp_path, monkeypatch):
+    """A finished run that could not be scored on a metric whose weights are not cached (offline cluster: lpips)
+    counted as unfinished at submission: every resubmission took one allocation per such run, each job only
+    to find the weights still missing. The driver now opens the grid's metrics (as run_grid does) when a
+    finished run lacks one, and submits no job where none can be scored anew."""
+    import sys
+    from pathlib import Path
+
+    import submitit
+    import torch
+
+    import benchmark.executors as ex
+    from benchmark.results import ResultsStore
+    from benchmark.runner import run_grid
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import fake_slurm
+
+    unit = _unit(tmp_path, iterations=2)
+    metrics = ("psnr", "lpips")  # lpips: weights not cached offline (skipped with its reason)
+    summary = run_grid(list(unit.configs), ResultsStore(unit.store_root), metrics, torch.device("cpu"),
+                       progress=False, logger="none")
+    assert summary.trained == 1
+
+    def no_jobs(n):
+        raise AssertionError(f"{n} job(s) submitted although no metric can be scored anew")
+
+    monkeypatch.setattr(submitit, "AutoExecutor", fake_slurm.executor(no_jobs))
+    summary = ex.execute_slurm(list(unit.configs), unit.store_root, metrics, "cpu", split="run")
+    assert summary.skipped == 1
