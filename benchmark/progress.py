@@ -74,9 +74,9 @@ class GridProgress:
 
     def status(self) -> dict:
         """``{"done", "failed" (during this grid), "started" (not done: failed during this grid, or in
-        flight), "todo": {family: runs left}, "seconds": {family: [wall s of finished runs]}, "running":
-        {family: [seconds each run in flight has run]}}``. A failure an earlier invocation recorded is a
-        run still to do (this grid retries it), not one it started."""
+        flight), "todo": {family: runs left, this grid's failures left out}, "seconds": {family: [wall s of
+        finished runs]}, "running": {family: [seconds each run in flight has run]}}``. A failure an earlier
+        invocation recorded is a run still to do (this grid retries it), not one it started."""
         done = failed = started = 0  # started: not done, but failed or in flight
         todo: dict[str, int] = {}
         seconds: dict[str, list[float]] = {}
@@ -90,9 +90,10 @@ class GridProgress:
                 if meta.get("wall_s"):
                     seconds.setdefault(fam, []).append(float(meta["wall_s"]))
             else:
-                todo[fam] = todo.get(fam, 0) + 1
                 started_at = meta.get("started")
                 here = st == "failed" and not (isinstance(started_at, (int, float)) and started_at < self.since)
+                if not here:  # failed during this grid: not tried again by it, no time left to charge
+                    todo[fam] = todo.get(fam, 0) + 1
                 failed += here
                 age = RunLock.held_for(self.store.run_dir(rid) / ".lock")
                 if age is not None:  # a resumed run also spent what it trained before its checkpoint

@@ -287,3 +287,31 @@ def test_a_slurm_resubmission_submits_no_job_for_a_metric_whose_weights_are_stil
     monkeypatch.setattr(submitit, "AutoExecutor", fake_slurm.executor(no_jobs))
     summary = ex.execute_slurm(list(unit.configs), unit.store_root, metrics, "cpu", split="run")
     assert summary.skipped == 1
+
+
+def test_eta_leaves_out_runs_that_failed_during_this_grid(tmp_path):
+    """A run that failed during this grid is not tried again by it (the next command retries it), yet the ETA
+    charged it its family's mean as work still to do: a grid whose last runs had all failed said 'ETA
+    0:03:20' as it ended. Runs that failed during this grid are left out; a failure an earlier command
+    recorded is still work this grid does (it retries it)."""
+    import time
+
+    import pytest
+
+    from benchmark.config import RunConfig, run_id
+    from benchmark.progress import GridProgress
+    from benchmark.results import ResultsStore
+
+    store = ResultsStore(tmp_path)
+    store.ensure_writable()
+    done, failed_now, failed_before, left = (
+        RunConfig(task="denoise", loss="l1", seed=s, train_fingerprint="x", test_fingerprint="y") for s in range(4))
+    p = GridProgress(store, [done, failed_now, failed_before, left], workers=1)
+    store.write_meta(run_id(done), {"run_id": run_id(done), "status": "ok", "config": done.to_dict(),
+                                    "wall_s": 100.0})
+    for c, started in ((failed_now, time.time()), (failed_before, time.time() - 6 * 3600)):
+        store.write_meta(run_id(c), {"run_id": run_id(c), "status": "failed", "config": c.to_dict(),
+                                     "started": started})
+    eta, _ = p.eta()
+    assert eta == pytest.approx(2 * 100), f"ETA {eta:.0f} s for 2 runs of 100 s left"
+    assert "1 done, 1 failed; ETA 0:03:20" in p.line()
