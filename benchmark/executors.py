@@ -184,7 +184,8 @@ def _worker_main(unit: WorkUnit) -> dict:
     except KeyboardInterrupt:  # pid + machine: the driver's own Ctrl-C (in-process) or a signal from outside
         return {"interrupted": True, "worker": unit.tag.strip("[]") or "?", "pid": os.getpid(), "host": _host()}
     except UserError as exc:
-        return {"error": str(exc), "user": True, "exit_code": exc.exit_code}
+        return {"error": str(exc), "user": True, "exit_code": exc.exit_code, "worker": unit.tag.strip("[]") or "?",
+                "host": _host()}
     except Exception as exc:  # noqa: BLE001 - reported by the driver in one line
         log.debug("worker %s failed", unit.tag, exc_info=True)
         return {"error": f"{type(exc).__name__}: {exc}", "user": False}
@@ -323,7 +324,9 @@ def _raise_failures(results: list[dict], where: str) -> None:
     first = errors[0]
     more = f" (and {len(errors) - 1} more {where})" if len(errors) > 1 else ""
     if first.get("user"):
-        err = UserError(first["error"] + more)
+        # met on another machine (a SLURM job's node, a Ray worker's): its "here" is not the driver's
+        there = f" (in {first.get('worker', '?')} on {first['host']})" if first.get("host", _host()) != _host() else ""
+        err = UserError(first["error"] + there + more)
         err.exit_code = int(first.get("exit_code", UserError.exit_code))  # DiskFull's 3 as in one process
         raise err
     raise RuntimeError(f"a {where.rstrip('s')} failed: {first['error']}{more}")
@@ -815,7 +818,7 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
     def result_of(job) -> dict:
         try:
             res = job.result()
-            if isinstance(res, dict) and res.get("interrupted"):  # scancel'd or preempted: say which job
+            if isinstance(res, dict) and (res.get("interrupted") or res.get("user")):  # say which job
                 res = {**res, "worker": f"{res.get('worker', '?')} (job {job.job_id})"}
             return res
         except Exception as exc:  # noqa: BLE001 - a job that died (OOM-killed, timeout, node failure)

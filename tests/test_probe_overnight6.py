@@ -315,3 +315,26 @@ def test_eta_leaves_out_runs_that_failed_during_this_grid(tmp_path):
     eta, _ = p.eta()
     assert eta == pytest.approx(2 * 100), f"ETA {eta:.0f} s for 2 runs of 100 s left"
     assert "1 done, 1 failed; ETA 0:03:20" in p.line()
+
+
+def test_bad_input_met_by_a_job_on_another_node_names_the_node(tmp_path, monkeypatch):
+    """A SLURM job whose node has no usable GPU (``--device cuda``, a GPU-less or broken node) reported "device
+    'cuda' requested but CUDA is not available here", and the driver on the login node printed that line as
+    its own, exit 2: "here" read as the login node, with no word of which job or node. An error a job on
+    another machine met now says where (its job and node); one met on the driver's own machine reads as
+    before."""
+    import benchmark.executors as ex
+    from benchmark.errors import UserError
+
+    unit = _unit(tmp_path)
+    unit = ex.WorkUnit(unit.configs, unit.store_root, unit.metrics, "cuda:7", tag="[r0]")  # no such GPU here
+    result = ex._worker_main(unit)
+    assert result.get("user"), result
+    with pytest.raises(UserError) as here:
+        ex._raise_failures([result], "workers")
+    assert str(here.value) == result["error"]  # the driver's own machine: as it was
+    monkeypatch.setattr(ex, "_host", lambda: "login-node")  # the driver runs elsewhere
+    with pytest.raises(UserError) as there:
+        ex._raise_failures([{**result, "worker": "r0 (job 1000_3)"}], "slurm jobs")
+    msg = str(there.value)
+    assert msg.startswith(result["error"]) and "r0 (job 1000_3)" in msg and result["host"] in msg, msg
