@@ -251,20 +251,22 @@ def _died(name: str, exitcode: int | None) -> dict:
     return {"error": f"worker {name} {how}", "user": False, "lost": True}
 
 
-def _collect(configs: list, store_root, metrics, results: list[dict], where: str, since: float | None = None):
+def _collect(configs: list, store_root, metrics, results: list[dict], where: str, since: float | None = None,
+             requeued: bool = False):
     """The grid's :class:`GridSummary` from what the workers reported. A worker that died without
     reporting (``lost``: killed by the OOM killer, its node lost) is not an internal error: its
     runs are in the store, finished, or resumable from their checkpoints, and the other workers take
     over those it never started. When every run is done it costs a warning; when some are left
     unfinished, :class:`WorkersLost` (one line, exit 1) says how many and how to resume them. The runs a
-    lost worker finished before it died are in no summary: with ``since`` (the grid's start,
-    ``time.time()``) those the store says were started by this grid count as trained (or diverged),
-    not as done by an earlier command."""
+    lost worker finished before it died are in no summary, nor are those a SLURM job finished before its
+    requeue (``requeued``: units may have been requeued; the last attempt finds them done): with ``since``
+    (the grid's start, ``time.time()``) those the store says were started by this grid count as trained (or
+    diverged), not as done by an earlier command."""
     results = [_stopped(r) for r in results]
     lost = [r for r in results if r.get("lost")]
     _raise_failures([r for r in results if not r.get("lost")], where)
     summary = _merge(configs, store_root, metrics, [r["summary"] for r in results if "summary" in r])
-    if lost and since is not None:
+    if since is not None and (lost or requeued):  # a lost worker's runs, a requeued job's before it: in no summary
         _count_lost_workers_runs(summary, configs, store_root, since)
     if lost:
         what = "; ".join(r["error"] for r in lost[:3]) + (f" (and {len(lost) - 3} more)" if len(lost) > 3 else "")
@@ -853,7 +855,7 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
     finally:
         bars.close()
     return _collect(list(configs), store_root, metrics, [results[i] for i in range(len(jobs))], "slurm jobs",
-                    since=units[0].since if units else None)
+                    since=units[0].since if units else None, requeued=True)
 
 
 def _job_failure(job_id: str, exc: BaseException) -> str:

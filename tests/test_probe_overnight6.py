@@ -105,7 +105,6 @@ def test_a_slurm_resubmission_submits_no_job_for_a_run_finished_meanwhile(tmp_pa
     monkeypatch.setattr(submitit, "AutoExecutor", fake_slurm.executor(lambda n: submitted.append(n) or
                                                                       [Job() for _ in range(n)]))
     monkeypatch.setattr(ex, "SLURM_POLL_S", 0.01)
-    monkeypatch.setattr(ex, "_merge", lambda c, r, m, summaries: summaries)  # the jobs' summaries, as received
     with caplog.at_level(logging.INFO, logger="benchmark.executors"):
         ex.execute_slurm(list(unit.configs), unit.store_root, unit.metrics, "cpu", split="run")
     assert submitted == [1], f"jobs submitted for a grid of 2 runs, 1 of them finished: {submitted}"
@@ -338,3 +337,32 @@ def test_bad_input_met_by_a_job_on_another_node_names_the_node(tmp_path, monkeyp
         ex._raise_failures([{**result, "worker": "r0 (job 1000_3)"}], "slurm jobs")
     msg = str(there.value)
     assert msg.startswith(result["error"]) and "r0 (job 1000_3)" in msg and result["host"] in msg, msg
+
+
+def test_runs_a_requeued_job_finished_before_its_requeue_count_as_trained_not_already_done(tmp_path):
+    """A SLURM job (``--workers N``: several runs per job) requeued on a time-out reports only what its last
+    attempt did: a run it finished before the requeue is 'skipped' there, so the driver's summary said
+    'trained 1, skipped 1 (already done)' for a grid whose two runs were both trained by this command (and a
+    run that diverged before the requeue was 'already done', diverged 0). Runs the store says were started
+    during this grid count as trained (or diverged), as they already did for a lost job."""
+    import time
+
+    import benchmark.executors as ex
+    from benchmark.config import run_id
+    from benchmark.results import ResultsStore
+
+    unit = _unit(tmp_path, seeds=(0, 1, 2))
+    store = ResultsStore(unit.store_root)
+    store.ensure_writable()
+    since = time.time()
+    for c, status in zip(unit.configs, ("ok", "diverged", "ok")):
+        store.write_meta(run_id(c), {"run_id": run_id(c), "status": status, "config": c.to_dict(),
+                                     "started": since + 1, "diverged_at": 3 if status == "diverged" else None})
+        if status == "ok":
+            store.write_eval(run_id(c), [], ["psnr"], {})  # its evaluation record (rows left out here)
+    # the requeued job: seed 2 trained after the requeue, seeds 0 and 1 finished before it
+    result = {"summary": {"trained": 1, "skipped": 2, "rescored": 0, "failed": 0, "diverged": 0, "locked": 0,
+                          "unscored": 0}}
+    summary = ex._collect(list(unit.configs), unit.store_root, unit.metrics, [result], "slurm jobs", since=since,
+                          requeued=True)  # as execute_slurm collects its jobs
+    assert (summary.trained, summary.diverged, summary.skipped) == (2, 1, 0), summary
