@@ -366,3 +366,32 @@ def test_runs_a_requeued_job_finished_before_its_requeue_count_as_trained_not_al
     summary = ex._collect(list(unit.configs), unit.store_root, unit.metrics, [result], "slurm jobs", since=since,
                           requeued=True)  # as execute_slurm collects its jobs
     assert (summary.trained, summary.diverged, summary.skipped) == (2, 1, 0), summary
+
+
+def test_an_interrupted_run_with_checkpoints_off_does_not_say_checkpoints_are_saved(tmp_path, monkeypatch, capsys):
+    """Ctrl-C (or SIGTERM) of ``plbench run --checkpoint-every 0 --checkpoint-seconds 0`` ended on
+    'interrupted; finished runs and checkpoints are saved. Resume with: …' although nothing of the run in
+    progress was saved: the resume trains it again from iteration 0. The line now says so."""
+    import benchmark.runner as runner
+    from benchmark.cli import main
+
+    seen = {"n": 0}
+
+    def at_iteration(kind):
+        if kind == "iteration":
+            seen["n"] += 1
+            if seen["n"] == 2:
+                os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(runner, "crash_point", at_iteration)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        code = main(["run", "--tasks", "denoise", "--losses", "l1", "--seeds", "0", "--iterations", "6", "--crop", "32",
+                     "--batch-size", "2", "--metrics", "psnr", "--test-data", "skimage-natural:test", "--device", "cpu",
+                     "--no-progress", "--no-budget-check", "--no-report", "--logger", "none", "--checkpoint-every", "0",
+                     "--checkpoint-seconds", "0", "--out", str(tmp_path / "out")])
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    err = capsys.readouterr().err
+    assert code == 130 and "Resume with" in err, err
+    assert "checkpoints are saved" not in err and "from iteration 0" in err, err
