@@ -135,34 +135,44 @@ def run_unit(unit: WorkUnit) -> dict:
     return summary
 
 
-def _planned(configs) -> tuple:
-    """:attr:`WorkUnit.planned` for ``configs``: each one's run id and loss versions, as this process sees them."""
-    from benchmark.config import run_id
+def _identity(c) -> dict:
+    """What a run's id is made of besides its config (:func:`benchmark.config.run_id`), as this process sees it."""
+    from benchmark import CODE_VERSION
     from benchmark.lossfn import loss_versions
+    from benchmark.nets import signature
+    from benchmark.registry import TASKS
 
-    return tuple((run_id(c), loss_versions(c.loss)) for c in configs)
+    try:
+        losses = loss_versions(c.loss)
+    except UserError:  # a loss file that no longer registers it
+        losses = {}
+    return {"code version": CODE_VERSION, "net definition": signature(c.net),
+            "task version": TASKS.get(c.task).version, **{f"loss {n}": v for n, v in losses.items()}}
+
+
+def _planned(configs) -> tuple:
+    """:attr:`WorkUnit.planned` for ``configs``: each one's run id and what it is made of, as this process sees them."""
+    from benchmark.config import run_id
+
+    return tuple((run_id(c), _identity(c)) for c in configs)
 
 
 def check_planned(unit: WorkUnit) -> None:
     """A :class:`UserError` when a config of ``unit`` has another run id here than the driver planned: a loss
-    file edited, or the code updated, while the job waited in the queue. It would train another run than the one
-    submitted, under an id the driver does not look for ("no results" for a grid that trained)."""
+    file edited, the code updated, or another torch on this node than where the grid was submitted (the net's
+    definition), while the job waited in the queue. It would train another run than the one submitted, under an
+    id the driver does not look for ("no results" for a grid that trained)."""
     from benchmark.config import run_id
-    from benchmark.lossfn import loss_versions
 
-    for c, (rid, versions) in zip((*unit.configs, *unit.steal), unit.planned):
+    for c, (rid, planned) in zip((*unit.configs, *unit.steal), unit.planned):
         now = run_id(c)
         if now == rid:
             continue
-        try:
-            current = loss_versions(c.loss)
-        except UserError:  # the loss file no longer registers it
-            current = {}
-        changed = [f"{n} {v} → {current.get(n, 'gone')}" for n, v in versions.items() if current.get(n) != v]
-        what = f"loss version ({', '.join(changed)})" if changed else "benchmark code (code, net or task version)"
-        raise UserError(f"run {c.task}/{c.loss} seed {c.seed}: its {what} changed since the grid was submitted (run "
-                        f"{rid}, now {now}): this job would train another run than the one submitted; put the code "
-                        "back, or submit the grid again")
+        current = _identity(c)
+        changed = [f"{k} {v} → {current.get(k, 'gone')}" for k, v in planned.items() if current.get(k) != v]
+        raise UserError(f"run {c.task}/{c.loss} seed {c.seed} changed since the grid was submitted: "
+                        f"{'; '.join(changed) or 'its identity'} (run {rid}, now {now}); this job would train another "
+                        "run than the one submitted: put the code back, or submit the grid again")
 
 
 def _worker_main(unit: WorkUnit) -> dict:

@@ -189,6 +189,7 @@ def test_a_job_whose_loss_file_was_edited_after_submission_refuses_in_one_line(t
     result = ex._worker_main(unit)
     assert result.get("user") and "overnight6_edited" in result.get("error", ""), result
     assert "changed since" in result["error"] and "\n" not in result["error"]
+    assert "loss overnight6_edited 1+" in result["error"], result["error"]  # which version, old → new
     assert not list((tmp_path / "r").glob("runs/*/meta.json")), "the job trained a run that was never submitted"
 
 
@@ -395,3 +396,21 @@ def test_an_interrupted_run_with_checkpoints_off_does_not_say_checkpoints_are_sa
     err = capsys.readouterr().err
     assert code == 130 and "Resume with" in err, err
     assert "checkpoints are saved" not in err and "from iteration 0" in err, err
+
+
+def test_a_job_on_a_node_whose_net_definition_differs_names_it(tmp_path, monkeypatch):
+    """The same refusal names what differs when it is not a loss: the net's definition (its repr, which another
+    torch on the compute nodes than on the login node can change) or the code version."""
+    import benchmark.executors as ex
+    import benchmark.nets as nets
+    from benchmark.checkpoint import CheckpointPolicy
+
+    unit = _unit(tmp_path)
+    unit = ex._units(list(unit.configs), 1, "run", unit.store_root, unit.metrics, "cpu", CheckpointPolicy(0, 0), (),
+                     "none", 1)[0]
+    real = nets.signature
+    monkeypatch.setattr(nets, "signature", lambda name: real(name) + "x")  # the node's torch prints it otherwise
+    result = ex._worker_main(unit)
+    assert result.get("user"), result
+    what = result["error"].split("submitted: ", 1)[1].split(" (run ", 1)[0]  # what changed, old → new
+    assert what.startswith("net definition v") and what.endswith("x") and "loss" not in what, result["error"]
