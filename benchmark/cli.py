@@ -345,7 +345,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command not in ("run", "compare"):  # the commands that train runs (checkpointed, resumed)
             print("\ninterrupted", file=sys.stderr)
             return 130
-        print("\ninterrupted; finished runs and checkpoints are saved. Resume with:\n  "
+        saved = ("finished runs are saved (checkpoints are off: a run in progress starts again from iteration 0)"
+                 if _checkpoints_off(args) else "finished runs and checkpoints are saved")
+        print(f"\ninterrupted; {saved}. Resume with:\n  "
               + " ".join(shlex.quote(a) for a in [*_program(), *argv]), file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - a bug, not bad input: still one line unless --debug
@@ -369,6 +371,16 @@ def _program() -> list[str]:
     if prog.endswith(".py"):
         return [os.path.basename(sys.executable) or "python", prog]
     return [os.path.basename(prog)]
+
+
+def _checkpoints_off(args) -> bool:
+    """Were a stopped ``run``'s periodic checkpoints off (``--checkpoint-every 0 --checkpoint-seconds 0``, flags
+    or config), with no SLURM job to save one on the stop (:class:`~benchmark.executors.RequeueableUnit`)?"""
+    try:
+        s = grid_spec(args).resolved()
+    except Exception:  # noqa: BLE001 - the grid could not be read: the usual line
+        return False
+    return s.checkpoint_every == 0 and s.checkpoint_seconds == 0 and s.executor != "slurm"
 
 
 def _sigterm_as_interrupt():

@@ -84,6 +84,9 @@ class WorkUnit:
     grid_workers: int = 1                # how many units run at once (for the ETA)
     logger: str = "tensorboard"          # live curves besides the CSV (benchmark.loggers)
     gpu_share: int = 1                   # workers sharing this worker's GPU (--workers-per-gpu)
+    #: (run id, {loss: version}) of each config of ``configs`` + ``steal`` as the driver planned it: a job that
+    #: starts after the code or a ``--loss-file`` changed would train other runs than those submitted
+    planned: tuple = ()
 
 
 def run_unit(unit: WorkUnit) -> dict:
@@ -101,6 +104,7 @@ def run_unit(unit: WorkUnit) -> dict:
     try:
         for f in unit.loss_files:
             load_user_file(f, LOSSES)
+        check_planned(unit)
         store, device = ResultsStore(unit.store_root), resolve_device(unit.device)
         if device.type == "cuda" and unit.gpu_share > 1:  # K workers on one GPU: each keeps to its share
             torch.cuda.set_per_process_memory_fraction(1 / unit.gpu_share, device)
@@ -131,6 +135,46 @@ def run_unit(unit: WorkUnit) -> dict:
     return summary
 
 
+def _identity(c) -> dict:
+    """What a run's id is made of besides its config (:func:`benchmark.config.run_id`), as this process sees it."""
+    from benchmark import CODE_VERSION
+    from benchmark.lossfn import loss_versions
+    from benchmark.nets import signature
+    from benchmark.registry import TASKS
+
+    try:
+        losses = loss_versions(c.loss)
+    except UserError:  # a loss file that no longer registers it
+        losses = {}
+    return {"code version": CODE_VERSION, "net definition": signature(c.net),
+            "task version": TASKS.get(c.task).version, **{f"loss {n}": v for n, v in losses.items()}}
+
+
+def _planned(configs) -> tuple:
+    """:attr:`WorkUnit.planned` for ``configs``: each one's run id and what it is made of, as this process sees them."""
+    from benchmark.config import run_id
+
+    return tuple((run_id(c), _identity(c)) for c in configs)
+
+
+def check_planned(unit: WorkUnit) -> None:
+    """A :class:`UserError` when a config of ``unit`` has another run id here than the driver planned: a loss
+    file edited, the code updated, or another torch on this node than where the grid was submitted (the net's
+    definition), while the job waited in the queue. It would train another run than the one submitted, under an
+    id the driver does not look for ("no results" for a grid that trained)."""
+    from benchmark.config import run_id
+
+    for c, (rid, planned) in zip((*unit.configs, *unit.steal), unit.planned):
+        now = run_id(c)
+        if now == rid:
+            continue
+        current = _identity(c)
+        changed = [f"{k} {v} → {current.get(k, 'gone')}" for k, v in planned.items() if current.get(k) != v]
+        raise UserError(f"run {c.task}/{c.loss} seed {c.seed} changed since the grid was submitted: "
+                        f"{'; '.join(changed) or 'its identity'} (run {rid}, now {now}); this job would train another "
+                        "run than the one submitted: put the code back, or submit the grid again")
+
+
 def _worker_main(unit: WorkUnit) -> dict:
     """Entry point of a fresh worker process: logging, then :func:`run_unit`.
 
@@ -150,7 +194,8 @@ def _worker_main(unit: WorkUnit) -> dict:
     except KeyboardInterrupt:  # pid + machine: the driver's own Ctrl-C (in-process) or a signal from outside
         return {"interrupted": True, "worker": unit.tag.strip("[]") or "?", "pid": os.getpid(), "host": _host()}
     except UserError as exc:
-        return {"error": str(exc), "user": True, "exit_code": exc.exit_code}
+        return {"error": str(exc), "user": True, "exit_code": exc.exit_code, "worker": unit.tag.strip("[]") or "?",
+                "host": _host()}
     except Exception as exc:  # noqa: BLE001 - reported by the driver in one line
         log.debug("worker %s failed", unit.tag, exc_info=True)
         return {"error": f"{type(exc).__name__}: {exc}", "user": False}
@@ -216,20 +261,22 @@ def _died(name: str, exitcode: int | None) -> dict:
     return {"error": f"worker {name} {how}", "user": False, "lost": True}
 
 
-def _collect(configs: list, store_root, metrics, results: list[dict], where: str, since: float | None = None):
+def _collect(configs: list, store_root, metrics, results: list[dict], where: str, since: float | None = None,
+             requeued: bool = False):
     """The grid's :class:`GridSummary` from what the workers reported. A worker that died without
     reporting (``lost``: killed by the OOM killer, its node lost) is not an internal error: its
     runs are in the store, finished, or resumable from their checkpoints, and the other workers take
     over those it never started. When every run is done it costs a warning; when some are left
     unfinished, :class:`WorkersLost` (one line, exit 1) says how many and how to resume them. The runs a
-    lost worker finished before it died are in no summary: with ``since`` (the grid's start,
-    ``time.time()``) those the store says were started by this grid count as trained (or diverged),
-    not as done by an earlier command."""
+    lost worker finished before it died are in no summary, nor are those a SLURM job finished before its
+    requeue (``requeued``: units may have been requeued; the last attempt finds them done): with ``since``
+    (the grid's start, ``time.time()``) those the store says were started by this grid count as trained (or
+    diverged), not as done by an earlier command."""
     results = [_stopped(r) for r in results]
     lost = [r for r in results if r.get("lost")]
     _raise_failures([r for r in results if not r.get("lost")], where)
     summary = _merge(configs, store_root, metrics, [r["summary"] for r in results if "summary" in r])
-    if lost and since is not None:
+    if since is not None and (lost or requeued):  # a lost worker's runs, a requeued job's before it: in no summary
         _count_lost_workers_runs(summary, configs, store_root, since)
     if lost:
         what = "; ".join(r["error"] for r in lost[:3]) + (f" (and {len(lost) - 3} more)" if len(lost) > 3 else "")
@@ -289,7 +336,9 @@ def _raise_failures(results: list[dict], where: str) -> None:
     first = errors[0]
     more = f" (and {len(errors) - 1} more {where})" if len(errors) > 1 else ""
     if first.get("user"):
-        err = UserError(first["error"] + more)
+        # met on another machine (a SLURM job's node, a Ray worker's): its "here" is not the driver's
+        there = f" (in {first.get('worker', '?')} on {first['host']})" if first.get("host", _host()) != _host() else ""
+        err = UserError(first["error"] + there + more)
         err.exit_code = int(first.get("exit_code", UserError.exit_code))  # DiskFull's 3 as in one process
         raise err
     raise RuntimeError(f"a {where.rstrip('s')} failed: {first['error']}{more}")
@@ -412,7 +461,8 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
                               progress=False, checkpoint=checkpoint, loss_files=tuple(map(str, loss_files)),
                               threads=per_worker_threads, log_level=_log_level(), tag=f"[w{i}]", since=since,
                               grid=tuple(configs), grid_workers=workers, logger=logger,
-                              gpu_share=gpu_shares(workers, workers_per_gpu, len(gpus))[i] if gpus else 1))
+                              gpu_share=gpu_shares(workers, workers_per_gpu, len(gpus))[i] if gpus else 1,
+                              planned=_planned(order)))
         envs.append(env)
     placement = (", ".join(f"w{i}→GPU {e['CUDA_VISIBLE_DEVICES']}" for i, e in enumerate(envs)) if gpus
                  else f"CPU, {per_worker_threads} thread(s) each")
@@ -581,20 +631,24 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
 
 
 def _units(configs: list, slots: int, split: str, store_root, metrics, device, checkpoint, loss_files, logger,
-           threads, gpu_share: int = 1) -> list[WorkUnit]:
+           threads, gpu_share: int = 1, grid: list | None = None) -> list[WorkUnit]:
+    """The units that run ``configs``; ``grid``: every config of the grid (default ``configs``), which the
+    units' progress lines count."""
     if split not in ("shard", "run"):
         raise UserError(f"split must be 'shard' or 'run', got {split!r}")
     common = dict(store_root=str(store_root), metrics=tuple(metrics), device=device, checkpoint=checkpoint,
                   loss_files=tuple(map(str, loss_files)), threads=threads, log_level=_log_level(), since=time.time(),
-                  grid=tuple(configs), grid_workers=max(1, min(slots, len(configs))), logger=logger,
+                  grid=tuple(configs if grid is None else grid), grid_workers=max(1, min(slots, len(configs))),
+                  logger=logger,
                   gpu_share=gpu_share)
     if split == "run":
-        return [WorkUnit((c,), tag=f"[r{i}]", **common) for i, c in enumerate(configs)]
+        return [WorkUnit((c,), tag=f"[r{i}]", planned=_planned([c]), **common) for i, c in enumerate(configs)]
     slots = max(1, min(slots, len(configs)))
     units = []
     for i in range(slots):
         order, own = shard_order(configs, i, slots), len(configs[i::slots])
-        units.append(WorkUnit(tuple(order[:own]), steal=tuple(order[own:]), tag=f"[w{i}]", **common))
+        units.append(WorkUnit(tuple(order[:own]), steal=tuple(order[own:]), tag=f"[w{i}]", planned=_planned(order),
+                              **common))
     return units
 
 
@@ -738,9 +792,24 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
     if cpus_per_task is not None and cpus_per_task < 1:
         raise UserError(f"--slurm-cpus must be at least 1, got {cpus_per_task}")
     cpus = cpus_per_task or threads or 1  # the job's cores are its torch threads
+    from benchmark.config import run_id
     from benchmark.results import ResultsStore
+    from benchmark.runner import is_complete
 
-    ResultsStore(store_root).ensure_writable()
+    store = ResultsStore(store_root)
+    store.ensure_writable()
+    # a resubmission (the same command after a time-out, a lost job, a stopped driver): a finished run's job
+    # would wait in the queue and start up only to find its results there
+    todo = [c for c in configs if not is_complete(store, run_id(c), metrics)]
+    if any(store.is_done(run_id(c)) for c in todo):  # finished, lacking a metric: can it be scored now (as run_grid)?
+        from benchmark.metrics import MetricSet
+
+        unavailable = set(MetricSet(metrics, "cpu").skipped)  # the weights cache is the jobs' (shared TORCH_HOME)
+        todo = [c for c in todo if not is_complete(store, run_id(c), metrics, unavailable)]
+    if len(todo) < len(configs):
+        log.info("%d of %d runs are finished already: no job for them", len(configs) - len(todo), len(configs))
+    if not todo:
+        return _collect(list(configs), store_root, metrics, [], "slurm jobs")
     try:  # "slurm" by name: submitit's auto-detection ran every job at once as a local process where SLURM is absent
         ex = submitit.AutoExecutor(folder=str(folder / "%j"), cluster=cluster or "slurm")
     except RuntimeError as exc:
@@ -752,7 +821,8 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
                   slurm_partition=partition, mem_gb=parse_mem_gb(mem) if mem else None)
     ex.update_parameters(**{k: v for k, v in params.items() if v is not None})
     device = "cuda" if gpus else device_spec
-    units = _units(list(configs), slots, split, store_root, metrics, device, checkpoint, loss_files, logger, cpus)
+    units = _units(todo, slots, split, store_root, metrics, device, checkpoint, loss_files, logger, cpus,
+                   grid=list(configs))
     with _environ(PYTHONPATH=_pythonpath()):
         jobs = ex.map_array(RequeueableUnit(), units)
     log.info("slurm executor (%s): %d job(s) submitted (%s); logs in %s", cluster or ex.cluster, len(jobs),
@@ -760,7 +830,7 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
     def result_of(job) -> dict:
         try:
             res = job.result()
-            if isinstance(res, dict) and res.get("interrupted"):  # scancel'd or preempted: say which job
+            if isinstance(res, dict) and (res.get("interrupted") or res.get("user")):  # say which job
                 res = {**res, "worker": f"{res.get('worker', '?')} (job {job.job_id})"}
             return res
         except Exception as exc:  # noqa: BLE001 - a job that died (OOM-killed, timeout, node failure)
@@ -795,7 +865,7 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
     finally:
         bars.close()
     return _collect(list(configs), store_root, metrics, [results[i] for i in range(len(jobs))], "slurm jobs",
-                    since=units[0].since if units else None)
+                    since=units[0].since if units else None, requeued=True)
 
 
 def _job_failure(job_id: str, exc: BaseException) -> str:

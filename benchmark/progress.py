@@ -7,7 +7,8 @@ family, times the runs of that family still to do, divided by the number of work
 no finished run yet is estimated from the mean of all finished runs, and the line says so. A run in
 flight (its ``.lock`` held by a live process on this host, :class:`benchmark.results.RunLock`) is
 charged only what its family's mean leaves after the time it has already run (the lock file's
-age), so the ETA counts down between finished runs instead of standing still for a long run.
+age, or the training seconds its live ``curve.csv`` last records when more: a run resumed from a checkpoint
+trained before it), so the ETA counts down between finished runs instead of standing still for a long run.
 
 Because it reads the results store, every process of a grid — the driver, local workers, Ray tasks,
 SLURM jobs — reports the same progress: each run starts with a log line
@@ -36,6 +37,19 @@ def _fmt(seconds: float) -> str:
     return f"{h}:{rest // 60:02d}:{rest % 60:02d}"
 
 
+def _trained_s(curve, since: float) -> float:
+    """Training seconds of a run in flight as its live ``curve.csv`` last says them (a resumed run's go on from
+    those before its checkpoint, :class:`~benchmark.loggers.CurveLog`); 0 when the file is missing, unreadable
+    or older than ``since`` (the attempt's start: a failed earlier attempt's curve says nothing of this one)."""
+    try:
+        if curve.stat().st_mtime < since - 1:
+            return 0.0
+        last = curve.read_text(errors="replace").rstrip("\n").rsplit("\n", 1)[-1]
+        return max(0.0, float(last.split(",")[1]))
+    except (OSError, IndexError, ValueError):  # no row yet (the header), a row cut mid-write
+        return 0.0
+
+
 class GridProgress:
     """Progress of one grid (``configs``) in a results store; ``workers`` runs at a time. ``since``
     (``time.time()`` when the grid started; default: now) tells this grid's failures, which move the
@@ -60,9 +74,9 @@ class GridProgress:
 
     def status(self) -> dict:
         """``{"done", "failed" (during this grid), "started" (not done: failed during this grid, or in
-        flight), "todo": {family: runs left}, "seconds": {family: [wall s of finished runs]}, "running":
-        {family: [seconds each run in flight has run]}}``. A failure an earlier invocation recorded is a
-        run still to do (this grid retries it), not one it started."""
+        flight), "todo": {family: runs left, this grid's failures left out}, "seconds": {family: [wall s of
+        finished runs]}, "running": {family: [seconds each run in flight has run]}}``. A failure an earlier
+        invocation recorded is a run still to do (this grid retries it), not one it started."""
         done = failed = started = 0  # started: not done, but failed or in flight
         todo: dict[str, int] = {}
         seconds: dict[str, list[float]] = {}
@@ -76,12 +90,14 @@ class GridProgress:
                 if meta.get("wall_s"):
                     seconds.setdefault(fam, []).append(float(meta["wall_s"]))
             else:
-                todo[fam] = todo.get(fam, 0) + 1
                 started_at = meta.get("started")
                 here = st == "failed" and not (isinstance(started_at, (int, float)) and started_at < self.since)
+                if not here:  # failed during this grid: not tried again by it, no time left to charge
+                    todo[fam] = todo.get(fam, 0) + 1
                 failed += here
                 age = RunLock.held_for(self.store.run_dir(rid) / ".lock")
-                if age is not None:
+                if age is not None:  # a resumed run also spent what it trained before its checkpoint
+                    age = max(age, _trained_s(self.store.run_dir(rid) / "curve.csv", time.time() - age))
                     running.setdefault(fam, []).append(age)
                 started += here or age is not None
         return {"done": done, "failed": failed, "started": started, "todo": todo, "seconds": seconds,

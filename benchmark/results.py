@@ -131,6 +131,12 @@ class DeferredInterrupt:
                            if signal.getsignal(s) is not signal.SIG_IGN}
         return self
 
+    def hand_over(self) -> bool:
+        """Take a requested stop over from this block: leaving it no longer raises, the caller stops once
+        what it must not lose is written (True when a stop was requested)."""
+        asked, self.requested = self.requested, False
+        return asked
+
     def __exit__(self, exc_type, exc, tb) -> bool:
         if self._saved is not None:
             for s, h in self._saved.items():

@@ -113,6 +113,9 @@ class TrainResult:
     warmup_iterations: int = 0
     warmup_s: float = 0.0       # seconds of those warm-up iterations
     checkpoint_s: float = 0.0   # seconds spent saving checkpoints (all of them)
+    #: a stop (SIGINT/SIGTERM, SLURM's USR2) came during the step that diverged, with ``train(defer_stop=True)``:
+    #: the caller records the divergence, then raises KeyboardInterrupt
+    stop_requested: bool = False
 
 
 def cuda_determinism() -> None:
@@ -283,7 +286,7 @@ class TrainStep:
 
 def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.device,
           progress: bool = False, checkpoint: Checkpointer | None = None, check_every: int = 50,
-          device_path: bool | None = None, curves=None) -> TrainResult:
+          device_path: bool | None = None, curves=None, defer_stop: bool = False) -> TrainResult:
     """Train one net on random crops (:class:`TrainStep`). Stops and reports ``diverged``, with the
     first iteration whose loss was non-finite, when the loss goes non-finite.
 
@@ -291,6 +294,9 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
     under its policy and once more at the end (so a crash during evaluation costs no training).
     SIGINT/SIGTERM are honoured between iterations, after saving a checkpoint. ``curves``
     (:class:`~benchmark.loggers.CurveLog`) receives the loss and learning rate as the run trains.
+    A stop that comes during the step whose loss goes non-finite raises KeyboardInterrupt on return, the
+    divergence unrecorded; with ``defer_stop`` the diverged result is returned with ``stop_requested`` set
+    instead, for the caller to record it first (a SLURM job requeued on USR2 trained it again otherwise).
     """
     if cfg.compile:  # each compiled run starts from empty caches (benchmark.backbones.fresh_compile_caches)
         from benchmark.backbones import fresh_compile_caches
@@ -396,6 +402,8 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
             log.warning("%s/%s seed %d diverged at iteration %d", cfg.task, cfg.loss, cfg.seed, diverged_at)
             curve = [p for p in curve if p[0] < diverged_at]
             pending[:] = [p for p in pending if p[0] < diverged_at]
+        # the run's outcome is known: stopping now would leave it unrecorded, to be trained again on resume
+        stop_requested = defer_stop and diverged_at is not None and interrupt.hand_over()
         flush()
         if checkpoint and diverged_at is None and it > start:
             save(it)  # training is done: a crash during evaluation must not cost it again
@@ -409,7 +417,8 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
     return TrainResult(step.net, step.loss_fn, status, done, wall, done / max(wall, 1e-9), loss_val, curve, peak,
                        diverged_at, resumed_at=start or None, resumed_train_s=train_s, threads_before=threads_before,
                        steady_ms_per_it=steady, warmup_iterations=warm if steady is not None else 0,
-                       warmup_s=(t_warm - t0) if steady is not None else 0.0, checkpoint_s=ckpt_s)
+                       warmup_s=(t_warm - t0) if steady is not None else 0.0, checkpoint_s=ckpt_s,
+                       stop_requested=stop_requested)
 
 
 #: iterations of each training attempt left out of its recorded ms/it (the first call's cudnn autotuning,
@@ -878,6 +887,10 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
                  meta.get("it_per_s") or result.it_per_s,
                  f"; {result.resumed_train_s:.1f} s of it before the resume at iteration {result.resumed_at}"
                  if result.resumed_at else "")
+        if result.stop_requested:  # asked during the step that diverged: honoured now that the run is recorded
+            log.warning("stopping after run %s (%s/%s seed %d): recorded as diverged", rid, cfg.task, cfg.loss,
+                        cfg.seed)
+            raise KeyboardInterrupt
         return "trained" if result.status == "ok" else "diverged"
     except UserError:
         raise
@@ -899,7 +912,7 @@ def _train_with_oom_retry(grid: _Grid, cfg: RunConfig, rid: str, task: Task, ima
     Returns the result and the config actually trained (its batch size may be halved)."""
     try:
         return train(cfg, task, images, grid.device, grid.progress, _checkpointer(grid, rid, cfg, "ckpt.pt"),
-                     curves=curves), cfg
+                     curves=curves, defer_stop=True), cfg
     except Exception as exc:  # noqa: BLE001 - only out-of-memory errors are retried; the rest re-raised
         if not is_out_of_memory(exc) or cfg.batch_size < 2:
             raise
@@ -915,7 +928,7 @@ def _train_with_oom_retry(grid: _Grid, cfg: RunConfig, rid: str, task: Task, ima
         torch.cuda.empty_cache()
     try:
         ckpt = _checkpointer(grid, rid, half, f"ckpt-b{half.batch_size}.pt")
-        return train(half, task, images, grid.device, grid.progress, ckpt, curves=curves), half
+        return train(half, task, images, grid.device, grid.progress, ckpt, curves=curves, defer_stop=True), half
     except Exception as exc:  # noqa: BLE001
         if not is_out_of_memory(exc):
             raise
