@@ -835,7 +835,7 @@ def cmd_check(args) -> int:
     for rid, what in sorted(store.unrecorded().items()):  # not damage, but rows no table shows: say so
         print(f"run {rid}: rows of {what} without a meta.json (interrupted before its record, or the record "
               "was deleted or not copied): in no leaderboard; put its meta.json back, or the next `plbench run` "
-              "of its grid removes them and retrains it")
+              "of its grid moves them to runs/<id>/damaged/ (nothing is deleted) and retrains it")
     if not damaged:
         also = f" (and {inputs} scoring{'s' if inputs != 1 else ''} of the degraded input)" if inputs else ""
         print(f"{store.root}: {n} run{'s' if n != 1 else ''}{also}, every record readable and matching its checksum")

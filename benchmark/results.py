@@ -14,11 +14,12 @@ Layout under the results directory::
     runs/<run_id>/.lock              held (flock) by the process working on the run
 
 What is ever rewritten or deleted: a checkpoint (replaced by the next, deleted when its run is
-done); evaluation passes of a run that never finished (not in the table: a crashed attempt's, i.e.
-no ``meta.json`` yet, or one saying the attempt failed); ``meta.json`` of a failed run, which is
-moved to ``attempts/`` before the retry. Files whose origin cannot be proven (passes next to a
-damaged ``meta.json``) are moved to ``runs/<id>/damaged/<n>/``, never deleted. A finished run's
-rows and records are never touched again; new metrics add passes.
+done); temporary files of interrupted writes; ``meta.json`` of a failed run, which is moved to
+``attempts/`` before the retry. Evaluation passes of a run that is not finished (not in the table: a
+crashed attempt's, i.e. no ``meta.json`` yet, one saying the attempt failed, or a finished run's whose
+``meta.json`` was lost) and files whose origin cannot be proven (passes next to a damaged
+``meta.json``) are moved to ``runs/<id>/damaged/<n>/`` before a retry, never deleted. A finished
+run's rows and records are never touched again; new metrics add passes.
 
 A run counts as done when ``meta.json`` says ``status: ok`` (or ``diverged``); an evaluation pass
 counts when its ``.json`` exists (it is written after its ``.parquet``). A ``meta.json`` is only
@@ -29,7 +30,7 @@ run damaged (named by ``check``, left out of every reader, set aside by ``run``)
 deleted or overwritten (:meth:`ResultsStore.reset_run` moves it to ``damaged/``). Every file is written
 atomically (temporary file, fsync, rename, fsync of the folder), with SIGINT/SIGTERM held back
 until the write is complete, so a crash leaves either the old state or the new one. Before an
-unfinished run is evaluated its stale passes are removed (:meth:`ResultsStore.reset_run`), so a
+unfinished run is evaluated its stale passes are moved aside (:meth:`ResultsStore.reset_run`), so a
 crash between a pass and ``meta.json`` can never produce duplicated rows.
 
 Two processes may share a results directory: :meth:`ResultsStore.lock` gives one of them a run
@@ -854,14 +855,15 @@ class ResultsStore:
         return RunLock.acquire(self.run_dir(run_id) / ".lock")
 
     def reset_run(self, run_id: str) -> None:
-        """Before (re-)evaluating an unfinished run: drop evaluation passes and temporary files a
-        crashed attempt left behind. None of them is in the table (the run was not done). Keeps
-        checkpoints. Call with the run's lock held.
+        """Before (re-)evaluating an unfinished run: clear the run's folder of what an earlier attempt
+        left, without losing a computed row. Keeps checkpoints. Call with the run's lock held.
 
-        Passes are only deleted when they provably belong to an interrupted attempt: no
-        ``meta.json`` (it is written last) or one recording a failed attempt. A damaged
-        ``meta.json`` (unreadable or incomplete) proves nothing: it and the passes beside it are
-        moved to ``damaged/<n>/`` instead (:meth:`set_aside`), so the retry never writes over it."""
+        Its evaluation passes are in no table (the run is not done), but they may be a finished run's
+        rows whose ``meta.json`` was lost (deleted, or left out by a copy): ``check`` and the report
+        name them. They are moved to ``damaged/<n>/`` (:meth:`set_aside`), never deleted, with one
+        warning line; so are a damaged ``meta.json`` (unreadable or incomplete: it proves nothing) and
+        the passes beside it, so the retry never writes over them. Only temporary files of
+        interrupted writes are deleted."""
         d = self.run_dir(run_id)
         if not d.is_dir() or self.is_done(run_id):
             return
@@ -869,11 +871,14 @@ class ResultsStore:
         if why:
             dest = self.set_aside(run_id, only=lambda p: p.name == "meta.json" or p.name.startswith("eval-"))
             log.warning("run %s: %s — moved it and its evaluation passes to %s before the retry", run_id, why, dest)
-        stale = [*d.glob("eval-*.json"), *d.glob("eval-*.parquet"), *d.glob(".*.tmp*")]
-        for p in sorted(stale, key=lambda p: p.suffix != ".json"):  # records first
+        elif passes := [p for p in d.glob("eval-*") if p.is_file()]:
+            records = sum(p.suffix == ".json" for p in passes)
+            dest = self.set_aside(run_id, passes_only=True)
+            log.warning("run %s: %d evaluation pass(es) without a finished meta.json (%d file(s): rows of an attempt "
+                        "that did not finish, or whose record was lost; in no table) moved to %s before the retry; "
+                        "nothing deleted", run_id, records, len(passes), dest)
+        for p in d.glob(".*.tmp*"):  # a killed write's temporary file: never anything's record
             p.unlink(missing_ok=True)
-        if stale:
-            log.info("run %s: removed %d file(s) left by an interrupted attempt", run_id, len(stale))
 
     def archive_attempt(self, run_id: str) -> Path | None:
         """Before retrying a run whose last attempt failed: move that attempt's ``meta.json`` to
@@ -1013,7 +1018,7 @@ class ResultsStore:
         """{run_id: what its rows are} of the runs holding committed evaluation passes but no ``meta.json``:
         an attempt interrupted between its last pass and its record, or a record deleted or left out by a
         copy. Their rows are in no table (nothing proves the run finished), and the next ``plbench run`` of
-        their grid removes them and retrains the run: ``check`` and the report name them rather than
+        their grid moves them to ``damaged/<n>/`` (:meth:`reset_run`) and retrains the run: ``check`` and the report name them rather than
         leave a run silently missing from its cell. ``what``: "<loss> seed <s> (<task>)" from the rows.
         ``settings`` (a report's, as :meth:`meta` reads them): only the runs whose rows record one of them (none
         recorded: when ``settings`` hold none either); a run whose rows cannot be read is always named."""
