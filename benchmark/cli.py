@@ -804,10 +804,16 @@ def cmd_merge(args) -> int:
         if got["replaced"]:
             parts.append(f"{len(got['replaced'])} unfinished or damaged here replaced (their files set aside under "
                          "runs/<id>/damaged/ or attempts/)")
+        if got["failed"]:
+            parts.append(f"{len(got['failed'])} failed there (its record copied: the report counts it, "
+                         "`plbench run` here retries it)")
         if got["unfinished"]:
             parts.append(f"{len(got['unfinished'])} not finished or damaged there (not copied)")
         if got["held"]:
             parts.append(f"{len(got['held'])} held by a running process here (not copied: merge again later)")
+        if got["held_there"]:
+            parts.append(f"{len(got['held_there'])} held by a running process there (not copied: merge again "
+                         "later)")
         print(f"{src.root} → {dst.root}: {', '.join(parts)}")
     print(f"next: `plbench report --out {shlex.quote(str(args.out))}`")
     return 0

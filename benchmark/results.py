@@ -1051,22 +1051,37 @@ class ResultsStore:
         failed, interrupted, damaged — while ``src`` finished it: this store's files of it are set aside
         under ``runs/<id>/damaged/<n>/`` or ``attempts/``, never deleted), ``kept`` (finished here too: one run
         id is one run; ``more_there``: those of them ``src`` scored on metrics this store lacks, whose rows are
-        not mixed in — ``plbench run --metrics …`` re-scores the net saved here), ``unfinished`` (not finished
-        or damaged in ``src``: not copied) and ``held`` (a live process works on it here). Each run is copied
-        under its lock, its ``meta.json`` last, every file atomically: an interrupted merge leaves runs that are
-        either complete or not done (the next merge or ``plbench run`` finishes them). ``cp -rn`` instead kept a
+        not mixed in — ``plbench run --metrics …`` re-scores the net saved here), ``failed`` (failed in ``src``
+        and no record of it here: its record — ``meta.json``, ``attempts/``, ``curve.csv``, no checkpoint — is
+        copied, so the report counts the failure and the next ``plbench run`` here retries it),
+        ``unfinished`` (interrupted or damaged in ``src``, or failed there with a record here: not copied),
+        ``held`` (a live process works on it here) and ``held_there`` (a live process works on it in ``src``:
+        its files may be half-written, so it is not read; merge again later). Each run is read under
+        ``src``'s lock (:meth:`lock_to_read`: none to take in a read-only source) and copied under this
+        store's, its ``meta.json`` last, every file atomically: an interrupted merge leaves runs that are either
+        complete or not done (the next merge or ``plbench run`` finishes them). ``cp -rn`` instead kept a
         failed attempt's ``meta.json`` next to the other node's finished rows, which the table then ignored and
         the next run deleted."""
-        import shutil
-
         src.check_version()
         self.ensure_writable()
         if src.root.resolve() == self.root.resolve():
             raise UserError(f"{src.root} is the results directory itself: merge another store into it")
-        out: dict[str, list[str]] = {k: [] for k in ("copied", "replaced", "kept", "more_there", "unfinished",
-                                                     "held")}
+        out: dict[str, list[str]] = {k: [] for k in ("copied", "replaced", "kept", "more_there", "failed",
+                                                     "unfinished", "held", "held_there")}
+        for rid in src.run_ids():
+            there = src.lock_to_read(rid)
+            if isinstance(there, str):
+                out["held_there"].append(rid)
+                continue
+            with there or contextlib.nullcontext():
+                self._merge_run(src, rid, out)
+        return out
 
-        def kept(rid: str) -> bool:
+    def _merge_run(self, src: "ResultsStore", rid: str, out: dict[str, list[str]]) -> None:
+        """:meth:`merge_from` of one run, read with ``src``'s lock held (or none to take)."""
+        import shutil
+
+        def kept() -> bool:
             """Finished and intact here: stays as it is (counted as ``kept``)."""
             if not self.is_done(rid) or self.damage(rid):
                 return False
@@ -1075,35 +1090,69 @@ class ResultsStore:
                 out["more_there"].append(rid)
             return True
 
-        for rid in src.run_ids():
-            if not src.is_done(rid) or src.damage(rid):
-                out["unfinished"].append(rid)
-                continue
-            if kept(rid):
-                continue
-            lock = self.lock(rid)
-            if isinstance(lock, str):
-                out["held"].append(rid)
-                continue
-            with lock:
-                if kept(rid):  # a worker here finished it between the look above and the lock
-                    continue
-                d = self.run_dir(rid)
-                replaced = any(p.name not in (".lock", "damaged", "attempts") for p in d.iterdir())
-                if replaced:
-                    self.archive_attempt(rid)  # a failed attempt's record joins attempts/
-                    if any(p.name not in (".lock", "damaged", "attempts") for p in d.iterdir()):
-                        self.set_aside(rid)
-                files = [p for p in src.run_dir(rid).iterdir()
-                         if p.name not in (".lock", "damaged", "attempts") and not (".tmp" in p.name and
-                                                                                    p.name.startswith("."))]
-                for p in sorted(files, key=lambda p: p.name == "meta.json"):  # its record last
-                    if p.is_dir():
-                        shutil.copytree(p, d / p.name, dirs_exist_ok=True)
-                    else:
-                        atomic_write_bytes(d / p.name, p.read_bytes())
-            out["replaced" if replaced else "copied"].append(rid)
-        return out
+        def own_files(d: Path) -> list[Path]:
+            return [p for p in d.iterdir() if p.name not in (".lock", "damaged", "attempts")
+                    and not (".tmp" in p.name and p.name.startswith("."))] if d.is_dir() else []
+
+        meta = src.meta(rid)
+        failed = meta is not None and meta.get("status") == "failed"
+        if not failed and (not src.is_done(rid) or src.damage(rid)):
+            out["unfinished"].append(rid)
+            return
+        if kept():
+            return
+        d = self.run_dir(rid)
+        if failed and (own_files(d) or (d / "attempts").is_dir()):  # this store's own record of it stays
+            out["unfinished"].append(rid)
+            return
+        lock = self.lock(rid)
+        if isinstance(lock, str):
+            out["held"].append(rid)
+            return
+        with lock:
+            if kept():  # a worker here finished it between the look above and the lock
+                return
+            if failed:
+                if own_files(d) or (d / "attempts").is_dir():  # a worker here recorded it meanwhile
+                    out["unfinished"].append(rid)
+                    return
+                # the record of the failure only: rows, nets and another machine's checkpoints are no results
+                for p in sorted((src.run_dir(rid) / "attempts").glob("*.json")):
+                    atomic_write_bytes(d / "attempts" / p.name, p.read_bytes())
+                for name in ("curve.csv", "meta.json"):  # its record last
+                    if (src.run_dir(rid) / name).is_file():
+                        atomic_write_bytes(d / name, (src.run_dir(rid) / name).read_bytes())
+                out["failed"].append(rid)
+                return
+            replaced = bool(own_files(d))
+            if replaced:
+                self.archive_attempt(rid)  # a failed attempt's record joins attempts/
+                if own_files(d):
+                    self.set_aside(rid)
+            for p in sorted(own_files(src.run_dir(rid)), key=lambda p: p.name == "meta.json"):  # its record last
+                if p.is_dir():
+                    shutil.copytree(p, d / p.name, dirs_exist_ok=True)
+                else:
+                    atomic_write_bytes(d / p.name, p.read_bytes())
+        out["replaced" if replaced else "copied"].append(rid)
+
+    def lock_to_read(self, run_id: str) -> "RunLock | str | None":
+        """The run's lock, taken to read its files while no process writes them (:meth:`merge_from` reads
+        another store's runs so): a :class:`RunLock`, a string naming the live process that holds it, or
+        None where no lock file can be made (a read-only copy or mount) and no live process on this host
+        holds one (:meth:`RunLock.held_for`): then nothing writes there, and the files are read as they are."""
+        path = self.run_dir(run_id) / ".lock"
+        try:
+            return RunLock.acquire(path)
+        except OSError as exc:
+            if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+                raise
+        if RunLock.held_for(path) is None:
+            return None
+        try:
+            return path.read_text(errors="replace").strip() or "another process"
+        except OSError:
+            return "another process"
 
     def check(self) -> dict[str, str]:
         """{run_id: why} of every damaged run (:meth:`damage`)."""

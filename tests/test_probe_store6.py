@@ -59,3 +59,114 @@ def test_a_rerun_keeps_the_rows_of_a_run_whose_meta_json_is_missing(tmp_path, ra
     again = store.table().sort_values(ROW_KEY).reset_index(drop=True)
     assert again[ROW_KEY + ["value"]].equals(first[ROW_KEY + ["value"]])
     assert store.check() == {} and not store.unrecorded()
+
+
+def _a_run(store, k=0):
+    return [r for r in store.run_ids() if not r.startswith("input")][k]
+
+
+def test_merge_leaves_a_run_that_a_process_there_is_writing(tmp_path, capsys):
+    """``merge`` copied the source's runs without its per-run lock: a node re-scoring a finished run
+    there (its new pass's rows written, its record not yet) had the half-written pass copied next to
+    the finished rows, and a later merge kept the run here without that metric. A run whose lock is
+    held there is now left alone ("held by a running process there"), and copied by the next merge."""
+    from benchmark.cli import main
+    from benchmark.results import RunLock
+
+    node1, node2 = _small(tmp_path / "node1"), _small(tmp_path / "node2")
+    rid = _a_run(node2)
+    import shutil
+
+    shutil.rmtree(node1.run_dir(rid))
+    busy = RunLock.acquire(node2.run_dir(rid) / ".lock")  # node 2 is re-scoring it: eval-1.parquet is written
+    assert not isinstance(busy, str)
+    (node2.run_dir(rid) / "eval-1.parquet").write_bytes((node2.run_dir(rid) / "eval-0.parquet").read_bytes())
+    try:
+        assert main(["merge", str(node2.root), "--out", str(node1.root)]) == 0
+        out = capsys.readouterr().out
+        assert "1 held by a running process there (not copied: merge again later)" in out, out
+        assert not node1.run_dir(rid).exists() or not any(node1.run_dir(rid).glob("eval-*"))
+    finally:
+        busy.release()
+    (node2.run_dir(rid) / "eval-1.parquet").unlink()  # node 2's pass crashed before its record
+    assert main(["merge", str(node2.root), "--out", str(node1.root)]) == 0
+    assert "1 copied" in capsys.readouterr().out
+    merged = ResultsStore(node1.root)
+    assert merged.is_done(rid) and merged.check() == {} and set(merged.table()["run_id"]) == set(node2.run_ids())
+    assert not (node2.run_dir(rid) / ".lock").exists()  # the source is left as it was
+
+
+def test_merge_from_a_read_only_source_copies_its_runs(tmp_path, capsys, monkeypatch):
+    """A source that cannot be written (a downloaded artefact, a read-only mount) has no lock file to take:
+    its runs are copied all the same (no process writes there), and nothing is created in it."""
+    import errno
+
+    from benchmark.cli import main
+    from benchmark.results import RunLock
+
+    node1, node2 = _small(tmp_path / "node1"), _small(tmp_path / "node2")
+    rid = _a_run(node2)
+    import shutil
+
+    shutil.rmtree(node1.run_dir(rid))
+    real = RunLock.acquire.__func__
+
+    def read_only_there(cls, path):
+        if str(path).startswith(str(node2.root)):
+            raise PermissionError(errno.EROFS, "Read-only file system", str(path))
+        return real(cls, path)
+
+    monkeypatch.setattr(RunLock, "acquire", classmethod(read_only_there))
+    assert main(["merge", str(node2.root), "--out", str(node1.root)]) == 0
+    assert "1 copied" in capsys.readouterr().out
+    assert ResultsStore(node1.root).is_done(rid)
+
+
+def test_merge_copies_the_record_of_a_run_that_failed_there(tmp_path, capsys):
+    """A run that failed on the other node was "not finished there (not copied)": the merged store's
+    report then showed that loss with fewer runs and no "failed" — as if the run had never been tried.
+    Its record (meta.json, earlier attempts, curve) is now copied when this store has no record of the
+    run, so the report counts it as failed, and the next ``plbench run`` here retries it. A run finished
+    here, or with its own record here, is kept as it is."""
+    import json
+    import shutil
+
+    from benchmark.cli import main
+    from benchmark.findings import lost_runs
+    from benchmark.results import atomic_write_json
+
+    node1, node2 = _small(tmp_path / "node1"), _small(tmp_path / "node2")
+    failed_there, failed_both, done_here = _a_run(node2, 0), _a_run(node2, 1), _a_run(node2, 2)
+    for rid in (failed_there, failed_both, done_here):
+        meta = node2.meta(rid)
+        for p in node2.run_dir(rid).glob("eval-*"):
+            p.unlink()
+        atomic_write_json(node2.run_dir(rid) / "meta.json", {**meta, "status": "failed", "error": "OOM there"})
+        (node2.run_dir(rid) / "curve.csv").write_text("iteration,seconds,loss,lr\n1,0.1,0.5,0.001\n")
+        (node2.run_dir(rid) / "ckpt.pt").write_bytes(b"node 2's checkpoint")
+    (node2.run_dir(failed_there) / "attempts").mkdir()
+    atomic_write_json(node2.run_dir(failed_there) / "attempts" / "0.json", {"status": "failed", "error": "first"})
+    shutil.rmtree(node1.run_dir(failed_there))
+    mine = {**node1.meta(failed_both), "status": "failed", "error": "OOM here"}
+    for p in node1.run_dir(failed_both).glob("eval-*"):
+        p.unlink()
+    atomic_write_json(node1.run_dir(failed_both) / "meta.json", mine)
+    before = {p: p.read_bytes() for p in node1.run_dir(done_here).rglob("*") if p.is_file()}
+
+    assert main(["merge", str(node2.root), "--out", str(node1.root)]) == 0
+    out = capsys.readouterr().out
+    assert "1 failed there (its record copied: the report counts it, `plbench run` here retries it)" in out, out
+    merged = ResultsStore(node1.root)
+    assert merged.meta(failed_there)["error"] == "OOM there"
+    assert json.loads((merged.run_dir(failed_there) / "attempts" / "0.json").read_text())["error"] == "first"
+    assert (merged.run_dir(failed_there) / "curve.csv").is_file()
+    assert not (merged.run_dir(failed_there) / "ckpt.pt").exists()  # another machine's state: not resumed here
+    assert merged.meta(failed_both)["error"] == "OOM here"
+    assert {p: p.read_bytes() for p in node1.run_dir(done_here).rglob("*") if p.is_file()} == before
+    lost = lost_runs(merged.metas())
+    assert sorted(zip(lost["loss"], lost["seed"], lost["status"])) == sorted(
+        (merged.meta(r)["config"]["loss"], merged.meta(r)["config"]["seed"], "failed")
+        for r in (failed_there, failed_both))
+    assert merged.check() == {} and not merged.unrecorded()
+    assert main(["merge", str(node2.root), "--out", str(node1.root)]) == 0  # again: nothing more to copy
+    assert "failed there" not in capsys.readouterr().out and merged.meta(failed_there)["error"] == "OOM there"
