@@ -792,9 +792,10 @@ class ResultsStore:
             if categories:
                 import pyarrow.parquet as pq
 
-                f = pq.ParquetFile(io.BytesIO(data))
-                df = f.read(use_pandas_metadata=True).to_pandas() if not f.schema_arrow.names else \
-                    pq.read_table(io.BytesIO(data), read_dictionary=_category_columns(f.schema_arrow.names)).to_pandas()
+                # one parse of the footer: the dictionary columns are named from the schema (a pass of an
+                # older schema lacks some, which read_table allows), not from a first read of the file
+                t = pq.read_table(io.BytesIO(data), read_dictionary=_category_columns(COLUMNS))
+                df = t.to_pandas() if t.num_columns else pd.read_parquet(io.BytesIO(data))  # no columns: its rows
             else:
                 df = pd.read_parquet(io.BytesIO(data))
         except Exception:  # noqa: BLE001 - pyarrow raises many types for a damaged file
@@ -1018,8 +1019,9 @@ class ResultsStore:
         """{run_id: what its rows are} of the runs holding committed evaluation passes but no ``meta.json``:
         an attempt interrupted between its last pass and its record, or a record deleted or left out by a
         copy. Their rows are in no table (nothing proves the run finished), and the next ``plbench run`` of
-        their grid moves them to ``damaged/<n>/`` (:meth:`reset_run`) and retrains the run: ``check`` and the report name them rather than
-        leave a run silently missing from its cell. ``what``: "<loss> seed <s> (<task>)" from the rows.
+        their grid moves them to ``damaged/<n>/`` (:meth:`reset_run`) and retrains the run: ``check`` and the
+        report name them rather than leave a run silently missing from its cell. ``what``: "<loss> seed <s>
+        (<task>)" from the rows.
         ``settings`` (a report's, as :meth:`meta` reads them): only the runs whose rows record one of them (none
         recorded: when ``settings`` hold none either); a run whose rows cannot be read is always named."""
         from benchmark.config import current_setting

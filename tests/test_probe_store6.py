@@ -170,3 +170,72 @@ def test_merge_copies_the_record_of_a_run_that_failed_there(tmp_path, capsys):
     assert merged.check() == {} and not merged.unrecorded()
     assert main(["merge", str(node2.root), "--out", str(node1.root)]) == 0  # again: nothing more to copy
     assert "failed there" not in capsys.readouterr().out and merged.meta(failed_there)["error"] == "OOM there"
+
+
+def test_the_categorical_table_parses_each_pass_once(tmp_path, monkeypatch):
+    """``table(categories=True)`` (what ``report`` reads) opened every pass's parquet twice — once to learn
+    its column names, once to read it — so each footer was parsed twice. Each pass is now parsed once, and
+    the table is the string table's, as categoricals."""
+    import pyarrow.parquet as pq
+
+    from benchmark.results import as_categories
+
+    store = _small(tmp_path / "s", metrics=("psnr", "ssim"))
+    passes = len(list(store.runs.glob("*/eval-*.json")))
+    opened = []
+    for name in ("ParquetFile", "read_table", "read_metadata", "read_schema"):
+        real = getattr(pq, name)
+        monkeypatch.setattr(pq, name, lambda *a, _real=real, _name=name, **k: opened.append(_name) or _real(*a, **k))
+    got = ResultsStore(store.root).table(categories=True)
+    assert len(opened) == passes, sorted(opened)
+    monkeypatch.undo()
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(got, as_categories(ResultsStore(store.root).table()))
+
+
+def _scripts():
+    import importlib
+    import sys
+    from pathlib import Path
+
+    scripts = str(Path(__file__).resolve().parents[1] / "scripts")
+    if scripts not in sys.path:
+        sys.path.insert(0, scripts)
+    return importlib.import_module("ab_trees")
+
+
+CHILD = """
+import json, sys
+import pandas as pd
+from pathlib import Path
+tree = Path.cwd().name
+pd.DataFrame({"x": [1, 2, 3] if tree != "odd" else [1, 2, 4]}).to_pickle(sys.argv[2])
+print("noise")
+print(json.dumps({"rows": 3, "s": 2.0 if tree == "a" else 1.0, "peak_mb": 100.0 if tree == "a" else 75.0}))
+"""
+
+
+def test_both_store_timers_share_one_loop_that_prints_medians_and_ratios_side_by_side(tmp_path, capsys):
+    """``scripts/bench_store.py`` repeated ``scripts/bench_table.py``'s timing loop (processes per tree,
+    alternation, medians, the frames compared): both now call :func:`ab_trees.side_by_side`, which prints,
+    per quantity, A's and B's medians and B / A on one line, and refuses trees that read different frames."""
+    import inspect
+
+    ab = _scripts()
+    import bench_store
+    import bench_table
+
+    for mod in (bench_store, bench_table):
+        assert "side_by_side(" in inspect.getsource(mod.run) and not hasattr(mod, "measure"), mod.__name__
+    trees = {name: tmp_path / name for name in ("a", "b", "odd")}
+    for t in trees.values():
+        t.mkdir()
+    ratio = ab.side_by_side(CHILD, tmp_path, trees["a"], trees["b"], repeats=1)
+    assert ratio == {"s": 0.5, "peak_mb": 0.75}
+    out = capsys.readouterr().out.splitlines()
+    assert [ln.split() for ln in out if ln.startswith(("time", "peak memory"))] == [
+        ["time", "A", "2.00", "B", "1.00", "s", "B", "/", "A", "0.50"],
+        ["peak", "memory", "A", "100.00", "B", "75.00", "MB", "above", "imports", "B", "/", "A", "0.75"]], out
+    with pytest.raises(AssertionError):
+        ab.side_by_side(CHILD, tmp_path, trees["a"], trees["odd"], repeats=1)
