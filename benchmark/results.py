@@ -217,6 +217,19 @@ def _write_error(path: Path, exc: OSError) -> OSError | UserError:
     return exc
 
 
+def disk_full(exc: BaseException) -> DiskFull | None:
+    """The one-line :class:`DiskFull` of an error that is, or was raised while handling, no space left or
+    quota exceeded; None for any other. For writes outside :func:`atomic_output` (a run's live
+    ``curve.csv``, TensorBoard's event files): a full disk is the machine's state, never a run's failure."""
+    for _ in range(5):
+        if exc is None:
+            break
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return _write_error(Path(exc.filename or "a file"), exc)
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write via a temporary file in the same folder, fsync, then rename over ``path``."""
     with atomic_output(path) as tmp, open(tmp, "wb") as f:

@@ -239,3 +239,38 @@ def test_both_store_timers_share_one_loop_that_prints_medians_and_ratios_side_by
         ["peak", "memory", "A", "100.00", "B", "75.00", "MB", "above", "imports", "B", "/", "A", "0.75"]], out
     with pytest.raises(AssertionError):
         ab.side_by_side(CHILD, tmp_path, trees["a"], trees["odd"], repeats=1)
+
+
+def test_a_full_disk_while_a_run_starts_its_curve_is_disk_full_not_a_failed_loss(tmp_path, random_images,
+                                                                                 monkeypatch):
+    """ENOSPC where a run opens its ``curve.csv`` (or any write outside the atomic writers: TensorBoard's
+    event files) was recorded as that run's failure: every run of the grid became ``failed`` with
+    "OSError: [Errno 28] …", the leaderboard said each loss failed, and the command exited 1. A full disk
+    is now what the README says: one line (exit code 3, :class:`DiskFull`), no run recorded as failed, and
+    the same command afterwards runs the grid."""
+    import builtins
+    import errno
+
+    import benchmark.loggers as loggers
+    from benchmark.config import run_id
+    from benchmark.results import DiskFull
+    from benchmark.runner import run_grid
+
+    cfgs = _tiny_grid(random_images, ("l1", "l2"))
+    store = ResultsStore(tmp_path / "r")
+    cpu = torch.device("cpu")
+    real = builtins.open
+
+    def full(path, mode="r", *a, **k):
+        if str(path).endswith("curve.csv") and "w" in mode:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return real(path, mode, *a, **k)
+
+    monkeypatch.setattr(loggers, "open", full, raising=False)
+    with pytest.raises(DiskFull, match=r"^disk full while writing .*curve\.csv .*run the same command again"):
+        run_grid(cfgs, store, ("psnr",), cpu, progress=False)
+    assert DiskFull.exit_code == 3
+    assert all(store.meta(run_id(c)) is None for c in cfgs)  # no run is recorded as failed
+    monkeypatch.undo()
+    s = run_grid(cfgs, store, ("psnr",), cpu, progress=False)
+    assert (s.trained, s.failed) == (2, 0)
