@@ -718,8 +718,8 @@ def _not_writable(folder) -> str:
 
 
 def _outputs_writable(store) -> None:
-    """``report``, ``findings`` and ``calibrate`` write next to ``runs/``: one line, before any work,
-    when they cannot (a read-only mount, another user's directory)."""
+    """``report``, ``findings``, ``calibrate`` and ``compare`` write next to ``runs/`` (``compare`` its runs
+    too): one line, before any work, when they cannot (a read-only mount, another user's directory)."""
     if why := _not_writable(store.root):
         raise UserError(f"results directory {store.root} is not writable ({why}): this command writes its "
                         f"outputs there; copy it first (cp -r {shlex.quote(str(store.root))} <a writable place>) and "
@@ -930,9 +930,15 @@ def cmd_calibrate(args) -> int:
 
 def cmd_compare(args) -> int:
     from benchmark.compare import compare
+    from benchmark.results import ResultsStore
 
     if not args.loss_file and not args.loss:
         raise UserError("compare needs --loss-file FILE or --loss NAME")
+    store = ResultsStore(args.out)  # as `report`: one line before any work where it cannot write its runs and outputs
+    store.check_version()
+    store.require_results(args.out)
+    store.check_foreign()
+    _outputs_writable(store)
     result = compare(args.out, loss_files=args.loss_file, losses=args.loss, tasks=args.tasks, device=args.device,
                      progress=not args.no_progress and sys.stderr.isatty(), **_report_kwargs(args))
     print(result.text)

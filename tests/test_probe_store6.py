@@ -274,3 +274,26 @@ def test_a_full_disk_while_a_run_starts_its_curve_is_disk_full_not_a_failed_loss
     monkeypatch.undo()
     s = run_grid(cfgs, store, ("psnr",), cpu, progress=False)
     assert (s.trained, s.failed) == (2, 0)
+
+
+def test_compare_on_a_store_it_cannot_write_says_so_before_any_work(tmp_path, capsys, monkeypatch):
+    """``plbench compare`` on a read-only copy (a downloaded artefact, a read-only mount) loaded the data,
+    probed the new loss and only then stopped at ``run``'s bare "results directory … is not writable" (or,
+    with nothing to train, at "cannot write …/results.csv … run the same command again to resume"). It now
+    says, as ``report`` does, before any work and touching nothing, that it writes there and to copy it."""
+    import re
+    import shlex
+
+    from benchmark import cli
+
+    store = _small(tmp_path / "my results")
+    before = {p: p.stat().st_mtime_ns for p in store.root.rglob("*")}
+    monkeypatch.setattr(cli, "_not_writable", lambda folder: "Read-only file system")
+    assert cli.main(["compare", "--loss", "l2", "--out", str(store.root), "-q"]) == 2
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith(f"error: results directory {store.root} is not writable "
+                                                   "(Read-only file system)"), err
+    m = re.search(r"\(cp -r (.*) <a writable place>\)", err)
+    assert m and shlex.split(m.group(1)) == [str(store.root)], err
+    assert {p: p.stat().st_mtime_ns for p in store.root.rglob("*")} == before
