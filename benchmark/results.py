@@ -663,6 +663,30 @@ class ResultsStore:
     def run_dir(self, run_id: str) -> Path:
         return self.runs / run_id
 
+    @contextlib.contextmanager
+    def report_lock(self, poll_s: float = 0.2):
+        """Hold the store's report lock (``.report.lock``, an flock like :class:`RunLock`'s, dropped by the
+        kernel if its holder dies) for the ``with`` block; while another process holds it, wait, saying so
+        in one line. Report outputs (``results.csv``, ``leaderboard.*``, ``figures/``, …) are written one file
+        at a time and a report removes the figure files it did not write: two at once mixed or deleted each
+        other's, so each report is written whole while it holds this lock."""
+        path = self.root / ".report.lock"
+        said = False
+        while True:
+            try:
+                lock = RunLock.acquire(path)
+            except OSError as exc:  # a read-only store, a full disk: the one line any write there gives
+                raise _write_error(path, exc) from None
+            if not isinstance(lock, str):
+                break
+            if not said:
+                log.info("another report is being written into %s (%s); waiting for it (two at once would mix "
+                         "their outputs)", self.root, lock)
+                said = True
+            time.sleep(poll_s)
+        with lock:
+            yield
+
     # -- status -------------------------------------------------------------------------
     def _load_meta(self, run_id: str) -> tuple[dict | None, str]:
         """(the run's ``meta.json``, "") when it is present and complete; (None, why) when it is

@@ -297,3 +297,37 @@ def test_compare_on_a_store_it_cannot_write_says_so_before_any_work(tmp_path, ca
     m = re.search(r"\(cp -r (.*) <a writable place>\)", err)
     assert m and shlex.split(m.group(1)) == [str(store.root)], err
     assert {p: p.stat().st_mtime_ns for p in store.root.rglob("*")} == before
+
+
+def test_two_reports_at_once_on_one_store_never_mix_their_outputs(tmp_path, caplog):
+    """Two ``plbench report`` at once on one store (two terminals, a grid's report and a user's): each wrote
+    its files as it went and removed the figure files it had not written itself, so the other's outputs were
+    mixed in or deleted (one with ``--formats png svg`` removed the PDFs the default one then listed as
+    written). A report now holds the store's report lock (``.report.lock``) from reading to its last file: the
+    second waits, saying so in one line, then writes all of its own outputs."""
+    import threading
+    import time
+
+    from benchmark.report import write_report
+    from benchmark.results import RunLock
+
+    store = _small(tmp_path / "s")
+    first = RunLock.acquire(store.root / ".report.lock")  # another process is writing its report
+    assert not isinstance(first, str)
+    done: list = []
+    worker = threading.Thread(target=lambda: done.append(write_report(
+        ResultsStore(store.root), formats=("png",), visual=False, html=False, n_boot=50)))
+    with caplog.at_level(logging.INFO):
+        worker.start()
+        try:
+            deadline = time.time() + 30
+            while "waiting" not in caplog.text and time.time() < deadline and worker.is_alive():
+                time.sleep(0.05)
+            assert "another report is being written into" in caplog.text and worker.is_alive(), caplog.text
+            assert not (store.root / "leaderboard.md").exists() and not (store.root / "results.csv").exists()
+        finally:
+            released = time.time()
+            first.release()
+            worker.join(120)
+    assert done and all(p.stat().st_mtime >= released - 1 for p in done[0].values())
+    assert (store.root / "leaderboard.md").is_file() and not (store.root / ".report.lock").exists()
