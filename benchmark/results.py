@@ -1118,7 +1118,6 @@ class ResultsStore:
 
     def _merge_run(self, src: "ResultsStore", rid: str, out: dict[str, list[str]]) -> None:
         """:meth:`merge_from` of one run, read with ``src``'s lock held (or none to take)."""
-        import shutil
 
         def kept() -> bool:
             """Finished and intact here: stays as it is (counted as ``kept``)."""
@@ -1169,10 +1168,11 @@ class ResultsStore:
                 if own_files(d):
                     self.set_aside(rid)
             for p in sorted(own_files(src.run_dir(rid)), key=lambda p: p.name == "meta.json"):  # its record last
-                if p.is_dir():
-                    shutil.copytree(p, d / p.name, dirs_exist_ok=True)
-                else:
-                    atomic_write_bytes(d / p.name, p.read_bytes())
+                # a sub-folder (TensorBoard's tb/) file by file, as atomically: shutil.copytree went on past a
+                # full disk and raised every failed file at once (shutil.Error), a traceback
+                for f in sorted(p.rglob("*")) if p.is_dir() else [p]:
+                    if f.is_file() and not (".tmp" in f.name and f.name.startswith(".")):
+                        atomic_write_bytes(d / f.relative_to(src.run_dir(rid)), f.read_bytes())
         out["replaced" if replaced else "copied"].append(rid)
 
     def lock_to_read(self, run_id: str) -> "RunLock | str | None":

@@ -331,3 +331,39 @@ def test_two_reports_at_once_on_one_store_never_mix_their_outputs(tmp_path, capl
             worker.join(120)
     assert done and all(p.stat().st_mtime >= released - 1 for p in done[0].values())
     assert (store.root / "leaderboard.md").is_file() and not (store.root / ".report.lock").exists()
+
+
+def test_a_full_disk_while_merge_copies_a_runs_folder_is_one_line(tmp_path, capsys, monkeypatch):
+    """``merge`` copied a run's sub-folders (TensorBoard's ``tb/``) with ``shutil.copytree``, which on a full
+    disk went on copying, then raised ``shutil.Error`` with every failed file: a traceback, not the one
+    disk-full line (exit code 3) every other write gives. Each file of a sub-folder is now copied atomically
+    too; a full disk is one line, the interrupted run is not done here, and the next merge completes it."""
+    import errno
+    import shutil
+    from pathlib import Path
+
+    from benchmark.cli import main
+
+    node1, node2 = _small(tmp_path / "node1"), _small(tmp_path / "node2")
+    rid = _a_run(node2)
+    shutil.rmtree(node1.run_dir(rid))
+    (node2.run_dir(rid) / "tb").mkdir()
+    (node2.run_dir(rid) / "tb" / "events.out.tfevents.1").write_bytes(b"event log")
+    real = shutil.copyfile
+
+    def full(path):  # the disk fills up when the copy reaches tb/ (the run's other files fit)
+        if "tb" in Path(path).parts:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(shutil, "copyfile", lambda src, dst, *a, **k: full(dst) or real(src, dst, *a, **k))
+    monkeypatch.setattr("benchmark.results.disk_full_point", full)
+    code = main(["merge", str(node2.root), "--out", str(node1.root)])
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert code == 3 and len(lines) == 1 and lines[0].startswith("error: disk full while writing "), err
+    assert not ResultsStore(node1.root).is_done(rid)
+    monkeypatch.undo()
+    assert main(["merge", str(node2.root), "--out", str(node1.root)]) == 0
+    merged = ResultsStore(node1.root)
+    assert merged.is_done(rid) and merged.check() == {}
+    assert (merged.run_dir(rid) / "tb" / "events.out.tfevents.1").read_bytes() == b"event log"
