@@ -1108,6 +1108,9 @@ class ResultsStore:
         out: dict[str, list[str]] = {k: [] for k in ("copied", "replaced", "kept", "more_there", "failed",
                                                      "unfinished", "held", "held_there")}
         for rid in src.run_ids():
+            if (src.meta(rid) or {}).get("status") not in STATUSES:  # unfinished there: never locked (a worker
+                out["unfinished"].append(rid)  # there that found it held would leave it undone)
+                continue
             there = src.lock_to_read(rid)
             if isinstance(there, str):
                 out["held_there"].append(rid)

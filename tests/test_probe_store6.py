@@ -367,3 +367,23 @@ def test_a_full_disk_while_merge_copies_a_runs_folder_is_one_line(tmp_path, caps
     merged = ResultsStore(node1.root)
     assert merged.is_done(rid) and merged.check() == {}
     assert (merged.run_dir(rid) / "tb" / "events.out.tfevents.1").read_bytes() == b"event log"
+
+
+def test_merge_never_locks_a_run_that_is_unfinished_there(tmp_path, monkeypatch):
+    """Reading the source under its locks must not get in the way of the node still working there: a run
+    not finished there (no meta.json yet) is not copied, and its lock is never taken — a worker there that
+    found it held would leave the run undone ("held by …; leaving it to that process")."""
+    from benchmark.results import RunLock
+
+    node1, node2 = _small(tmp_path / "node1"), _small(tmp_path / "node2")
+    rid = _a_run(node2)
+    (node2.run_dir(rid) / "meta.json").unlink()  # node 2 is training or evaluating it
+    import shutil
+
+    shutil.rmtree(node1.run_dir(rid))
+    taken = []
+    real = RunLock.acquire.__func__
+    monkeypatch.setattr(RunLock, "acquire", classmethod(lambda cls, path: taken.append(path) or real(cls, path)))
+    got = ResultsStore(node1.root).merge_from(ResultsStore(node2.root))
+    assert got["unfinished"] == [rid] and node2.run_dir(rid) / ".lock" not in taken
+    assert any(str(p).startswith(str(node2.root)) for p in taken)  # the finished ones were read under their locks
