@@ -776,11 +776,12 @@ def cmd_findings(args) -> int:
     store = ResultsStore(args.out)
     store.require_results(args.out)
     _outputs_writable(store)
-    results = check_all(store.table(categories=True), args.only, alpha=args.alpha, n_boot=args.bootstrap,
-                        convergence=True, lost=lost_runs(store.metas_as_read()))
-    print(to_text(results))
-    for kind, p in write(results, store.root, args.alpha).items():
-        print(f"{kind}: {p}")
+    with store.report_lock():  # findings.md/.csv are a report's too: never one file of each of two checks
+        results = check_all(store.table(categories=True), args.only, alpha=args.alpha, n_boot=args.bootstrap,
+                            convergence=True, lost=lost_runs(store.metas_as_read()))
+        print(to_text(results))
+        for kind, p in write(results, store.root, args.alpha).items():
+            print(f"{kind}: {p}")
     return 0
 
 

@@ -387,3 +387,33 @@ def test_merge_never_locks_a_run_that_is_unfinished_there(tmp_path, monkeypatch)
     got = ResultsStore(node1.root).merge_from(ResultsStore(node2.root))
     assert got["unfinished"] == [rid] and node2.run_dir(rid) / ".lock" not in taken
     assert any(str(p).startswith(str(node2.root)) for p in taken)  # the finished ones were read under their locks
+
+
+def test_findings_waits_for_a_report_being_written(tmp_path, caplog):
+    """``plbench findings`` writes ``findings.md`` and ``findings.csv``, which every report writes too: run
+    while a report was being written, the pair could come from two different checks (one file each). It
+    holds the store's report lock while it writes them, as a report does."""
+    import threading
+    import time
+
+    from benchmark.cli import main
+    from benchmark.results import RunLock
+
+    store = _small(tmp_path / "s")
+    first = RunLock.acquire(store.root / ".report.lock")
+    assert not isinstance(first, str)
+    codes: list = []
+    worker = threading.Thread(target=lambda: codes.append(main(["findings", "--out", str(store.root),
+                                                                  "--bootstrap", "100"])))
+    with caplog.at_level(logging.INFO):
+        worker.start()
+        try:
+            deadline = time.time() + 60
+            while "waiting" not in caplog.text and time.time() < deadline and worker.is_alive():
+                time.sleep(0.05)
+            assert "another report is being written into" in caplog.text and worker.is_alive(), caplog.text
+            assert not (store.root / "findings.md").exists()
+        finally:
+            first.release()
+            worker.join(120)
+    assert codes == [0] and (store.root / "findings.md").is_file() and (store.root / "findings.csv").is_file()
