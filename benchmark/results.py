@@ -925,7 +925,10 @@ class ResultsStore:
         if meta is None or meta.get("status") in ("ok", "diverged"):
             return None
         d = self.run_dir(run_id) / "attempts"
-        d.mkdir(parents=True, exist_ok=True)
+        try:  # a full disk or a read-only store: one line, nothing moved
+            d.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _write_error(d, exc) from None
         n = len(list(d.glob("*.json")))
         while (d / f"{n}.json").exists():
             n += 1
@@ -1229,7 +1232,10 @@ class ResultsStore:
         while (base / str(n)).exists():
             n += 1
         dest = base / str(n)
-        dest.mkdir(parents=True)
+        try:  # a full disk or a read-only store: one line, nothing moved
+            dest.mkdir(parents=True)
+        except OSError as exc:
+            raise _write_error(dest, exc) from None
         for p in sorted(d.iterdir()):
             if p.name in ("damaged", ".lock", "attempts") or (only is not None and not only(p)):
                 continue

@@ -417,3 +417,37 @@ def test_findings_waits_for_a_report_being_written(tmp_path, caplog):
             first.release()
             worker.join(120)
     assert codes == [0] and (store.root / "findings.md").is_file() and (store.root / "findings.csv").is_file()
+
+
+@pytest.mark.parametrize("where", ["damaged", "attempts"])
+def test_a_full_disk_while_setting_files_aside_is_one_line(tmp_path, monkeypatch, where):
+    """Before a retry, a run's earlier files are set aside in new folders (``damaged/<n>/``, ``attempts/``):
+    on a full disk (or a store turned read-only) making that folder raised a bare OSError out of the run —
+    "internal error" — instead of the one disk-full line; nothing was moved."""
+    import errno
+    from pathlib import Path
+
+    from benchmark.results import DiskFull, atomic_write_json
+
+    store = _small(tmp_path / "s")
+    rid = _a_run(store)
+    d = store.run_dir(rid)
+    meta = store.meta(rid)
+    if where == "damaged":
+        (d / "meta.json").unlink()  # its passes are moved aside before the retry
+    else:
+        atomic_write_json(d / "meta.json", {**meta, "status": "failed", "error": "boom"})
+    before = sorted(p.name for p in d.iterdir())
+    real = Path.mkdir
+
+    def full(self, *a, **k):
+        if self.name == where or self.parent.name == where:
+            raise OSError(errno.ENOSPC, "No space left on device", str(self))
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(Path, "mkdir", full)
+    with pytest.raises(DiskFull, match=r"^disk full while writing .*" + where):
+        store.archive_attempt(rid)
+        store.reset_run(rid)
+    monkeypatch.undo()
+    assert sorted(p.name for p in d.iterdir()) == before
