@@ -889,8 +889,13 @@ class ResultsStore:
     # -- locking and crash recovery -------------------------------------------------------
     def lock(self, run_id: str) -> "RunLock | str":
         """Lock a run for this process: a :class:`RunLock` (use it as a context manager), or a
-        string naming the live process that holds it."""
-        return RunLock.acquire(self.run_dir(run_id) / ".lock")
+        string naming the live process that holds it. A lock file that cannot be made (a full disk, a
+        read-only store) is the one line of :func:`_write_error`."""
+        path = self.run_dir(run_id) / ".lock"
+        try:
+            return RunLock.acquire(path)
+        except OSError as exc:
+            raise _write_error(path, exc) from None
 
     def reset_run(self, run_id: str) -> None:
         """Before (re-)evaluating an unfinished run: clear the run's folder of what an earlier attempt
@@ -1184,13 +1189,13 @@ class ResultsStore:
     def lock_to_read(self, run_id: str) -> "RunLock | str | None":
         """The run's lock, taken to read its files while no process writes them (:meth:`merge_from` reads
         another store's runs so): a :class:`RunLock`, a string naming the live process that holds it, or
-        None where no lock file can be made (a read-only copy or mount) and no live process on this host
+        None where no lock file can be made (a read-only copy or mount, a full disk) and no live process on this host
         holds one (:meth:`RunLock.held_for`): then nothing writes there, and the files are read as they are."""
         path = self.run_dir(run_id) / ".lock"
         try:
             return RunLock.acquire(path)
-        except OSError as exc:
-            if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+        except OSError as exc:  # no lock file can be made there (read-only, or full: nothing writes there either)
+            if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT):
                 raise
         if RunLock.held_for(path) is None:
             return None

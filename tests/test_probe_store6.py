@@ -451,3 +451,30 @@ def test_a_full_disk_while_setting_files_aside_is_one_line(tmp_path, monkeypatch
         store.reset_run(rid)
     monkeypatch.undo()
     assert sorted(p.name for p in d.iterdir()) == before
+
+
+def test_a_full_disk_when_a_run_is_locked_is_one_line(tmp_path, random_images, monkeypatch):
+    """Taking a run's lock creates ``runs/<id>/.lock``: on a full disk (no inode or block left for it) that
+    raised a bare OSError out of ``plbench run`` ("internal error") before any other write could say "disk
+    full". It is now the one disk-full line (exit code 3), nothing recorded."""
+    import errno
+    import os
+
+    from benchmark.config import run_id
+    from benchmark.results import DiskFull
+    from benchmark.runner import run_grid
+
+    (cfg,) = _tiny_grid(random_images)
+    store = ResultsStore(tmp_path / "r")
+    real = os.open
+
+    def full(path, flags, *a, **k):
+        if str(path).endswith(".lock") and flags & os.O_CREAT:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return real(path, flags, *a, **k)
+
+    monkeypatch.setattr(os, "open", full)
+    with pytest.raises(DiskFull, match=r"^disk full while writing .*\.lock"):
+        run_grid([cfg], store, ("psnr",), torch.device("cpu"), progress=False)
+    monkeypatch.undo()
+    assert store.meta(run_id(cfg)) is None
