@@ -790,7 +790,7 @@ def cmd_merge(args) -> int:
     from benchmark.results import ResultsStore
 
     dst = ResultsStore(args.out)
-    dst.preflight()
+    dst.preflight(writes="`plbench merge` copies the other stores' runs into it")
     for src_path in args.sources:
         src = ResultsStore(src_path)
         src.check_version()

@@ -618,10 +618,11 @@ class ResultsStore:
                             f"({', '.join(others[:3])}{', …' if len(others) > 3 else ''}): "
                             "use a new or empty --out; plbench never writes over files it did not write")
 
-    def preflight(self) -> None:
+    def preflight(self, writes: str = "`plbench run` writes its runs and report there") -> None:
         """The checks of :meth:`ensure_writable` that create nothing, for a run to make before it loads
         its data: a file in the way, a folder of other files, an incompatible store, no permission
-        to create the directory (its nearest existing parent not writable)."""
+        to create the directory (its nearest existing parent not writable). ``writes``: what the command
+        writes there, as a read-only store's line says it."""
         if self.root.exists() and not self.root.is_dir():
             raise UserError(f"results directory {self.root} exists and is not a directory")
         self.check_foreign()
@@ -633,9 +634,8 @@ class ResultsStore:
             raise UserError(f"cannot create results directory {self.root}: {parent} is not a directory")
         if parent is not None and not os.access(parent, os.W_OK | os.X_OK):
             if parent == self.root:  # it exists: nothing to create (a read-only copy, a read-only mount)
-                raise UserError(f"results directory {self.root} is not writable: `plbench run` writes its runs and "
-                                "report there; make it writable or copy it (its results stay readable by `check` "
-                                "and `api.load_results`)")
+                raise UserError(f"results directory {self.root} is not writable: {writes}; make it writable or "
+                                "copy it (its results stay readable by `check` and `api.load_results`)")
             raise UserError(f"cannot create results directory {self.root}: {parent} is not writable")
 
     def ensure_writable(self) -> None:

@@ -478,3 +478,21 @@ def test_a_full_disk_when_a_run_is_locked_is_one_line(tmp_path, random_images, m
         run_grid([cfg], store, ("psnr",), torch.device("cpu"), progress=False)
     monkeypatch.undo()
     assert store.meta(run_id(cfg)) is None
+
+
+def test_merge_into_a_store_it_cannot_write_names_merge(tmp_path, capsys, monkeypatch):
+    """``plbench merge SRC --out DST`` into a read-only DST said "`plbench run` writes its runs and report
+    there" — a command the user did not run. The line now names what merge does there; nothing is copied."""
+    import os
+
+    from benchmark.cli import main
+
+    node1, node2 = _small(tmp_path / "node1"), _small(tmp_path / "node2")
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, *a, **k: False if (str(p) == str(node1.root) and mode & os.W_OK)
+                        else real(p, mode, *a, **k))
+    assert main(["merge", str(node2.root), "--out", str(node1.root)]) == 2
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "`plbench merge` copies the other stores' runs into it" in lines[0] \
+        and "plbench run" not in lines[0], err
