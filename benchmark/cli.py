@@ -843,6 +843,9 @@ def cmd_check(args) -> int:
         print(f"run {rid}: rows of {what} without a meta.json (interrupted before its record, or the record "
               "was deleted or not copied): in no leaderboard; put its meta.json back, or the next `plbench run` "
               "of its grid moves them to runs/<id>/damaged/ (nothing is deleted) and retrains it")
+    for rid in store.unrecorded_files():  # a killed merge's or run's copy: silently missing from its cell otherwise
+        print(f"run {rid}: files without any record (no meta.json, no eval-*.json): a merge or run was interrupted "
+              "while writing it; in no leaderboard: the same `plbench merge` or `plbench run` finishes it")
     if not damaged:
         also = f" (and {inputs} scoring{'s' if inputs != 1 else ''} of the degraded input)" if inputs else ""
         print(f"{store.root}: {n} run{'s' if n != 1 else ''}{also}, every record readable and matching its checksum")

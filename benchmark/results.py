@@ -1093,6 +1093,21 @@ class ResultsStore:
                 out[run_id] = what
         return out
 
+    def unrecorded_files(self) -> list[str]:
+        """The runs holding result files (rows, a saved net) but no record at all — no ``meta.json``, no
+        ``eval-*.json`` — that no live process works on: a ``merge`` or a run killed between copying or
+        writing those files and their records (which come after them). Not in any table (:meth:`unrecorded`
+        names the runs whose passes are committed); the same ``plbench merge`` or ``plbench run`` finishes
+        them (their files are replaced or set aside, never read as results)."""
+        out = []
+        for run_id in self.run_ids():
+            d = self.run_dir(run_id)
+            if (d / "meta.json").exists() or any(d.glob("eval-*.json")) or RunLock.held_for(d / ".lock") is not None:
+                continue
+            if (d / "net.pt").exists() or any(d.glob("eval-*.parquet")):
+                out.append(run_id)
+        return out
+
     def merge_from(self, src: "ResultsStore") -> dict[str, list[str]]:
         """Copy into this store the finished runs of ``src`` (another machine's or cluster node's store of
         the same code): {what: run ids} with ``copied`` (not here), ``replaced`` (here but unfinished —

@@ -496,3 +496,26 @@ def test_merge_into_a_store_it_cannot_write_names_merge(tmp_path, capsys, monkey
     lines = [ln for ln in err.splitlines() if ln.strip()]
     assert len(lines) == 1 and "`plbench merge` copies the other stores' runs into it" in lines[0] \
         and "plbench run" not in lines[0], err
+
+
+def test_check_names_a_run_a_killed_merge_left_half_copied(tmp_path, capsys):
+    """A ``merge`` killed mid-run leaves that run's rows and net copied but not its records (``eval-*.json``
+    and ``meta.json`` come after them): ``check`` said "every record readable", the report had no note, and
+    the run was silently missing from its cell. ``check`` now names it and how to finish it; nothing moves."""
+    import shutil
+
+    from benchmark.cli import main
+
+    node1, node2 = _small(tmp_path / "node1"), _small(tmp_path / "node2")
+    rid = _a_run(node2)
+    shutil.rmtree(node1.run_dir(rid))
+    node1.run_dir(rid).mkdir()
+    for name in ("eval-0.parquet",):  # copied before the kill; its record and meta.json were not
+        shutil.copy(node2.run_dir(rid) / name, node1.run_dir(rid) / name)
+    assert main(["check", "--out", str(node1.root)]) == 0
+    out = capsys.readouterr().out
+    assert f"run {rid}: files without any record (no meta.json, no eval-*.json)" in out, out
+    assert sorted(p.name for p in node1.run_dir(rid).iterdir()) == ["eval-0.parquet"]
+    assert main(["merge", str(node2.root), "--out", str(node1.root)]) == 0
+    capsys.readouterr()
+    assert main(["check", "--out", str(node1.root)]) == 0 and "without any record" not in capsys.readouterr().out
