@@ -730,8 +730,8 @@ def _not_writable(folder) -> str:
 
 
 def _outputs_writable(store) -> None:
-    """``report``, ``findings`` and ``calibrate`` write next to ``runs/``: one line, before any work,
-    when they cannot (a read-only mount, another user's directory)."""
+    """``report``, ``findings``, ``calibrate`` and ``compare`` write next to ``runs/`` (``compare`` its runs
+    too): one line, before any work, when they cannot (a read-only mount, another user's directory)."""
     if why := _not_writable(store.root):
         raise UserError(f"results directory {store.root} is not writable ({why}): this command writes its "
                         f"outputs there; copy it first (cp -r {shlex.quote(str(store.root))} <a writable place>) and "
@@ -788,11 +788,12 @@ def cmd_findings(args) -> int:
     store = ResultsStore(args.out)
     store.require_results(args.out)
     _outputs_writable(store)
-    results = check_all(store.table(categories=True), args.only, alpha=args.alpha, n_boot=args.bootstrap,
-                        convergence=True, lost=lost_runs(store.metas_as_read()))
-    print(to_text(results))
-    for kind, p in write(results, store.root, args.alpha).items():
-        print(f"{kind}: {p}")
+    with store.report_lock():  # findings.md/.csv are a report's too: never one file of each of two checks
+        results = check_all(store.table(categories=True), args.only, alpha=args.alpha, n_boot=args.bootstrap,
+                            convergence=True, lost=lost_runs(store.metas_as_read()))
+        print(to_text(results))
+        for kind, p in write(results, store.root, args.alpha).items():
+            print(f"{kind}: {p}")
     return 0
 
 
@@ -801,7 +802,7 @@ def cmd_merge(args) -> int:
     from benchmark.results import ResultsStore
 
     dst = ResultsStore(args.out)
-    dst.preflight()
+    dst.preflight(writes="`plbench merge` copies the other stores' runs into it")
     for src_path in args.sources:
         src = ResultsStore(src_path)
         src.check_version()
@@ -816,10 +817,16 @@ def cmd_merge(args) -> int:
         if got["replaced"]:
             parts.append(f"{len(got['replaced'])} unfinished or damaged here replaced (their files set aside under "
                          "runs/<id>/damaged/ or attempts/)")
+        if got["failed"]:
+            parts.append(f"{len(got['failed'])} failed there (its record copied: the report counts it, "
+                         "`plbench run` here retries it)")
         if got["unfinished"]:
             parts.append(f"{len(got['unfinished'])} not finished or damaged there (not copied)")
         if got["held"]:
             parts.append(f"{len(got['held'])} held by a running process here (not copied: merge again later)")
+        if got["held_there"]:
+            parts.append(f"{len(got['held_there'])} held by a running process there (not copied: merge again "
+                         "later)")
         print(f"{src.root} → {dst.root}: {', '.join(parts)}")
     print(f"next: `plbench report --out {shlex.quote(str(args.out))}`")
     return 0
@@ -847,7 +854,10 @@ def cmd_check(args) -> int:
     for rid, what in sorted(store.unrecorded().items()):  # not damage, but rows no table shows: say so
         print(f"run {rid}: rows of {what} without a meta.json (interrupted before its record, or the record "
               "was deleted or not copied): in no leaderboard; put its meta.json back, or the next `plbench run` "
-              "of its grid removes them and retrains it")
+              "of its grid moves them to runs/<id>/damaged/ (nothing is deleted) and retrains it")
+    for rid in store.unrecorded_files():  # a killed merge's or run's copy: silently missing from its cell otherwise
+        print(f"run {rid}: files without any record (no meta.json, no eval-*.json): a merge or run was interrupted "
+              "while writing it; in no leaderboard: the same `plbench merge` or `plbench run` finishes it")
     if not damaged:
         also = f" (and {inputs} scoring{'s' if inputs != 1 else ''} of the degraded input)" if inputs else ""
         print(f"{store.root}: {n} run{'s' if n != 1 else ''}{also}, every record readable and matching its checksum")
@@ -936,9 +946,15 @@ def cmd_calibrate(args) -> int:
 
 def cmd_compare(args) -> int:
     from benchmark.compare import compare
+    from benchmark.results import ResultsStore
 
     if not args.loss_file and not args.loss:
         raise UserError("compare needs --loss-file FILE or --loss NAME")
+    store = ResultsStore(args.out)  # as `report`: one line before any work where it cannot write its runs and outputs
+    store.check_version()
+    store.require_results(args.out)
+    store.check_foreign()
+    _outputs_writable(store)
     result = compare(args.out, loss_files=args.loss_file, losses=args.loss, tasks=args.tasks, device=args.device,
                      progress=not args.no_progress and sys.stderr.isatty(), **_report_kwargs(args))
     print(result.text)

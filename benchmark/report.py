@@ -219,7 +219,17 @@ def write_report(store: ResultsStore, *, baseline: str = "l1", alpha: float = 0.
 
     The table is first narrowed to one setting (:func:`benchmark.settings.select`: ``where``
     filters, or ``keep``, the settings of a grid just run); a directory mixing settings without a
-    choice is a one-line :class:`~benchmark.errors.UserError`."""
+    choice is a one-line :class:`~benchmark.errors.UserError`. Written whole under the store's report lock
+    (:meth:`~benchmark.results.ResultsStore.report_lock`): a second report at once waits, so the two never
+    mix their outputs."""
+    with store.report_lock():
+        return _write_report(store, baseline=baseline, alpha=alpha, n_boot=n_boot, formats=formats, visual=visual,
+                             html=html, where=where, keep=keep, hint=hint)
+
+
+def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: int, formats, visual: bool,
+                  html: bool, where: dict | None, keep: set[str] | None, hint: str) -> dict[str, Path]:
+    """:func:`write_report`'s work, with the store's report lock held."""
     from benchmark import export
     from benchmark.settings import select
 

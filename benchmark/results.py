@@ -12,13 +12,15 @@ Layout under the results directory::
     runs/<run_id>/attempts/<n>.json  the meta.json of an earlier attempt that failed (kept on retry)
     runs/<run_id>/ckpt.pt            mid-training checkpoint (only while a run is unfinished)
     runs/<run_id>/.lock              held (flock) by the process working on the run
+    .report.lock                     held (flock) by the process writing the report outputs
 
 What is ever rewritten or deleted: a checkpoint (replaced by the next, deleted when its run is
-done); evaluation passes of a run that never finished (not in the table: a crashed attempt's, i.e.
-no ``meta.json`` yet, or one saying the attempt failed); ``meta.json`` of a failed run, which is
-moved to ``attempts/`` before the retry. Files whose origin cannot be proven (passes next to a
-damaged ``meta.json``) are moved to ``runs/<id>/damaged/<n>/``, never deleted. A finished run's
-rows and records are never touched again; new metrics add passes.
+done); temporary files of interrupted writes; ``meta.json`` of a failed run, which is moved to
+``attempts/`` before the retry. Evaluation passes of a run that is not finished (not in the table: a
+crashed attempt's, i.e. no ``meta.json`` yet, one saying the attempt failed, or a finished run's whose
+``meta.json`` was lost) and files whose origin cannot be proven (passes next to a damaged
+``meta.json``) are moved to ``runs/<id>/damaged/<n>/`` before a retry, never deleted. A finished
+run's rows and records are never touched again; new metrics add passes.
 
 A run counts as done when ``meta.json`` says ``status: ok`` (or ``diverged``); an evaluation pass
 counts when its ``.json`` exists (it is written after its ``.parquet``). A ``meta.json`` is only
@@ -29,7 +31,7 @@ run damaged (named by ``check``, left out of every reader, set aside by ``run``)
 deleted or overwritten (:meth:`ResultsStore.reset_run` moves it to ``damaged/``). Every file is written
 atomically (temporary file, fsync, rename, fsync of the folder), with SIGINT/SIGTERM held back
 until the write is complete, so a crash leaves either the old state or the new one. Before an
-unfinished run is evaluated its stale passes are removed (:meth:`ResultsStore.reset_run`), so a
+unfinished run is evaluated its stale passes are moved aside (:meth:`ResultsStore.reset_run`), so a
 crash between a pass and ``meta.json`` can never produce duplicated rows.
 
 Two processes may share a results directory: :meth:`ResultsStore.lock` gives one of them a run
@@ -220,6 +222,19 @@ def _write_error(path: Path, exc: OSError) -> OSError | UserError:
         return NotWritable(f"cannot write {path} ({exc.strerror}); nothing half-written was left, results written "
                            "before are intact: make the folder writable and run the same command again to resume")
     return exc
+
+
+def disk_full(exc: BaseException) -> DiskFull | None:
+    """The one-line :class:`DiskFull` of an error that is, or was raised while handling, no space left or
+    quota exceeded; None for any other. For writes outside :func:`atomic_output` (a run's live
+    ``curve.csv``, TensorBoard's event files): a full disk is the machine's state, never a run's failure."""
+    for _ in range(5):
+        if exc is None:
+            break
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return _write_error(Path(exc.filename or "a file"), exc)
+        exc = exc.__cause__ or exc.__context__
+    return None
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -609,10 +624,11 @@ class ResultsStore:
                             f"({', '.join(others[:3])}{', …' if len(others) > 3 else ''}): "
                             "use a new or empty --out; plbench never writes over files it did not write")
 
-    def preflight(self) -> None:
+    def preflight(self, writes: str = "`plbench run` writes its runs and report there") -> None:
         """The checks of :meth:`ensure_writable` that create nothing, for a run to make before it loads
         its data: a file in the way, a folder of other files, an incompatible store, no permission
-        to create the directory (its nearest existing parent not writable)."""
+        to create the directory (its nearest existing parent not writable). ``writes``: what the command
+        writes there, as a read-only store's line says it."""
         if self.root.exists() and not self.root.is_dir():
             raise UserError(f"results directory {self.root} exists and is not a directory")
         self.check_foreign()
@@ -624,9 +640,8 @@ class ResultsStore:
             raise UserError(f"cannot create results directory {self.root}: {parent} is not a directory")
         if parent is not None and not os.access(parent, os.W_OK | os.X_OK):
             if parent == self.root:  # it exists: nothing to create (a read-only copy, a read-only mount)
-                raise UserError(f"results directory {self.root} is not writable: `plbench run` writes its runs and "
-                                "report there; make it writable or copy it (its results stay readable by `check` "
-                                "and `api.load_results`)")
+                raise UserError(f"results directory {self.root} is not writable: {writes}; make it writable or "
+                                "copy it (its results stay readable by `check` and `api.load_results`)")
             raise UserError(f"cannot create results directory {self.root}: {parent} is not writable")
 
     def ensure_writable(self) -> None:
@@ -654,6 +669,30 @@ class ResultsStore:
 
     def run_dir(self, run_id: str) -> Path:
         return self.runs / run_id
+
+    @contextlib.contextmanager
+    def report_lock(self, poll_s: float = 0.2):
+        """Hold the store's report lock (``.report.lock``, an flock like :class:`RunLock`'s, dropped by the
+        kernel if its holder dies) for the ``with`` block; while another process holds it, wait, saying so
+        in one line. Report outputs (``results.csv``, ``leaderboard.*``, ``figures/``, …) are written one file
+        at a time and a report removes the figure files it did not write: two at once mixed or deleted each
+        other's, so each report is written whole while it holds this lock."""
+        path = self.root / ".report.lock"
+        said = False
+        while True:
+            try:
+                lock = RunLock.acquire(path)
+            except OSError as exc:  # a read-only store, a full disk: the one line any write there gives
+                raise _write_error(path, exc) from None
+            if not isinstance(lock, str):
+                break
+            if not said:
+                log.info("another report is being written into %s (%s); waiting for it (two at once would mix "
+                         "their outputs)", self.root, lock)
+                said = True
+            time.sleep(poll_s)
+        with lock:
+            yield
 
     # -- status -------------------------------------------------------------------------
     def _load_meta(self, run_id: str) -> tuple[dict | None, str]:
@@ -797,9 +836,10 @@ class ResultsStore:
             if categories:
                 import pyarrow.parquet as pq
 
-                f = pq.ParquetFile(io.BytesIO(data))
-                df = f.read(use_pandas_metadata=True).to_pandas() if not f.schema_arrow.names else \
-                    pq.read_table(io.BytesIO(data), read_dictionary=_category_columns(f.schema_arrow.names)).to_pandas()
+                # one parse of the footer: the dictionary columns are named from the schema (a pass of an
+                # older schema lacks some, which read_table allows), not from a first read of the file
+                t = pq.read_table(io.BytesIO(data), read_dictionary=_category_columns(COLUMNS))
+                df = t.to_pandas() if t.num_columns else pd.read_parquet(io.BytesIO(data))  # no columns: its rows
             else:
                 df = pd.read_parquet(io.BytesIO(data))
         except Exception:  # noqa: BLE001 - pyarrow raises many types for a damaged file
@@ -856,18 +896,24 @@ class ResultsStore:
     # -- locking and crash recovery -------------------------------------------------------
     def lock(self, run_id: str) -> "RunLock | str":
         """Lock a run for this process: a :class:`RunLock` (use it as a context manager), or a
-        string naming the live process that holds it."""
-        return RunLock.acquire(self.run_dir(run_id) / ".lock")
+        string naming the live process that holds it. A lock file that cannot be made (a full disk, a
+        read-only store) is the one line of :func:`_write_error`."""
+        path = self.run_dir(run_id) / ".lock"
+        try:
+            return RunLock.acquire(path)
+        except OSError as exc:
+            raise _write_error(path, exc) from None
 
     def reset_run(self, run_id: str) -> None:
-        """Before (re-)evaluating an unfinished run: drop evaluation passes and temporary files a
-        crashed attempt left behind. None of them is in the table (the run was not done). Keeps
-        checkpoints. Call with the run's lock held.
+        """Before (re-)evaluating an unfinished run: clear the run's folder of what an earlier attempt
+        left, without losing a computed row. Keeps checkpoints. Call with the run's lock held.
 
-        Passes are only deleted when they provably belong to an interrupted attempt: no
-        ``meta.json`` (it is written last) or one recording a failed attempt. A damaged
-        ``meta.json`` (unreadable or incomplete) proves nothing: it and the passes beside it are
-        moved to ``damaged/<n>/`` instead (:meth:`set_aside`), so the retry never writes over it."""
+        Its evaluation passes are in no table (the run is not done), but they may be a finished run's
+        rows whose ``meta.json`` was lost (deleted, or left out by a copy): ``check`` and the report
+        name them. They are moved to ``damaged/<n>/`` (:meth:`set_aside`), never deleted, with one
+        warning line; so are a damaged ``meta.json`` (unreadable or incomplete: it proves nothing) and
+        the passes beside it, so the retry never writes over them. Only temporary files of
+        interrupted writes are deleted."""
         d = self.run_dir(run_id)
         if not d.is_dir() or self.is_done(run_id):
             return
@@ -875,11 +921,14 @@ class ResultsStore:
         if why:
             dest = self.set_aside(run_id, only=lambda p: p.name == "meta.json" or p.name.startswith("eval-"))
             log.warning("run %s: %s — moved it and its evaluation passes to %s before the retry", run_id, why, dest)
-        stale = [*d.glob("eval-*.json"), *d.glob("eval-*.parquet"), *d.glob(".*.tmp*")]
-        for p in sorted(stale, key=lambda p: p.suffix != ".json"):  # records first
+        elif passes := [p for p in d.glob("eval-*") if p.is_file()]:
+            records = sum(p.suffix == ".json" for p in passes)
+            dest = self.set_aside(run_id, passes_only=True)
+            log.warning("run %s: %d evaluation pass(es) without a finished meta.json (%d file(s): rows of an attempt "
+                        "that did not finish, or whose record was lost; in no table) moved to %s before the retry; "
+                        "nothing deleted", run_id, records, len(passes), dest)
+        for p in d.glob(".*.tmp*"):  # a killed write's temporary file: never anything's record
             p.unlink(missing_ok=True)
-        if stale:
-            log.info("run %s: removed %d file(s) left by an interrupted attempt", run_id, len(stale))
 
     def archive_attempt(self, run_id: str) -> Path | None:
         """Before retrying a run whose last attempt failed: move that attempt's ``meta.json`` to
@@ -888,7 +937,10 @@ class ResultsStore:
         if meta is None or meta.get("status") in ("ok", "diverged"):
             return None
         d = self.run_dir(run_id) / "attempts"
-        d.mkdir(parents=True, exist_ok=True)
+        try:  # a full disk or a read-only store: one line, nothing moved
+            d.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _write_error(d, exc) from None
         n = len(list(d.glob("*.json")))
         while (d / f"{n}.json").exists():
             n += 1
@@ -1019,8 +1071,9 @@ class ResultsStore:
         """{run_id: what its rows are} of the runs holding committed evaluation passes but no ``meta.json``:
         an attempt interrupted between its last pass and its record, or a record deleted or left out by a
         copy. Their rows are in no table (nothing proves the run finished), and the next ``plbench run`` of
-        their grid removes them and retrains the run: ``check`` and the report name them rather than
-        leave a run silently missing from its cell. ``what``: "<loss> seed <s> (<task>)" from the rows.
+        their grid moves them to ``damaged/<n>/`` (:meth:`reset_run`) and retrains the run: ``check`` and the
+        report name them rather than leave a run silently missing from its cell. ``what``: "<loss> seed <s>
+        (<task>)" from the rows.
         ``settings`` (a report's, as :meth:`meta` reads them): only the runs whose rows record one of them (none
         recorded: when ``settings`` hold none either); a run whose rows cannot be read is always named."""
         from benchmark.config import current_setting
@@ -1046,28 +1099,60 @@ class ResultsStore:
                 out[run_id] = what
         return out
 
+    def unrecorded_files(self) -> list[str]:
+        """The runs holding result files (rows, a saved net) but no record at all — no ``meta.json``, no
+        ``eval-*.json`` — that no live process works on: a ``merge`` or a run killed between copying or
+        writing those files and their records (which come after them). Not in any table (:meth:`unrecorded`
+        names the runs whose passes are committed); the same ``plbench merge`` or ``plbench run`` finishes
+        them (their files are replaced or set aside, never read as results)."""
+        out = []
+        for run_id in self.run_ids():
+            d = self.run_dir(run_id)
+            if (d / "meta.json").exists() or any(d.glob("eval-*.json")) or RunLock.held_for(d / ".lock") is not None:
+                continue
+            if (d / "net.pt").exists() or any(d.glob("eval-*.parquet")):
+                out.append(run_id)
+        return out
+
     def merge_from(self, src: "ResultsStore") -> dict[str, list[str]]:
         """Copy into this store the finished runs of ``src`` (another machine's or cluster node's store of
         the same code): {what: run ids} with ``copied`` (not here), ``replaced`` (here but unfinished —
         failed, interrupted, damaged — while ``src`` finished it: this store's files of it are set aside
         under ``runs/<id>/damaged/<n>/`` or ``attempts/``, never deleted), ``kept`` (finished here too: one run
         id is one run; ``more_there``: those of them ``src`` scored on metrics this store lacks, whose rows are
-        not mixed in — ``plbench run --metrics …`` re-scores the net saved here), ``unfinished`` (not finished
-        or damaged in ``src``: not copied) and ``held`` (a live process works on it here). Each run is copied
-        under its lock, its ``meta.json`` last, every file atomically: an interrupted merge leaves runs that are
-        either complete or not done (the next merge or ``plbench run`` finishes them). ``cp -rn`` instead kept a
+        not mixed in — ``plbench run --metrics …`` re-scores the net saved here), ``failed`` (failed in ``src``
+        and no record of it here: its record — ``meta.json``, ``attempts/``, ``curve.csv``, no checkpoint — is
+        copied, so the report counts the failure and the next ``plbench run`` here retries it),
+        ``unfinished`` (interrupted or damaged in ``src``, or failed there with a record here: not copied),
+        ``held`` (a live process works on it here) and ``held_there`` (a live process works on it in ``src``:
+        its files may be half-written, so it is not read; merge again later). Each run is read under
+        ``src``'s lock (:meth:`lock_to_read`: none to take in a read-only source) and copied under this
+        store's, its ``meta.json`` last, every file atomically: an interrupted merge leaves runs that are either
+        complete or not done (the next merge or ``plbench run`` finishes them). ``cp -rn`` instead kept a
         failed attempt's ``meta.json`` next to the other node's finished rows, which the table then ignored and
         the next run deleted."""
-        import shutil
-
         src.check_version()
         self.ensure_writable()
         if src.root.resolve() == self.root.resolve():
             raise UserError(f"{src.root} is the results directory itself: merge another store into it")
-        out: dict[str, list[str]] = {k: [] for k in ("copied", "replaced", "kept", "more_there", "unfinished",
-                                                     "held")}
+        out: dict[str, list[str]] = {k: [] for k in ("copied", "replaced", "kept", "more_there", "failed",
+                                                     "unfinished", "held", "held_there")}
+        for rid in src.run_ids():
+            if (src.meta(rid) or {}).get("status") not in STATUSES:  # unfinished there: never locked (a worker
+                out["unfinished"].append(rid)  # there that found it held would leave it undone)
+                continue
+            there = src.lock_to_read(rid)
+            if isinstance(there, str):
+                out["held_there"].append(rid)
+                continue
+            with there or contextlib.nullcontext():
+                self._merge_run(src, rid, out)
+        return out
 
-        def kept(rid: str) -> bool:
+    def _merge_run(self, src: "ResultsStore", rid: str, out: dict[str, list[str]]) -> None:
+        """:meth:`merge_from` of one run, read with ``src``'s lock held (or none to take)."""
+
+        def kept() -> bool:
             """Finished and intact here: stays as it is (counted as ``kept``)."""
             if not self.is_done(rid) or self.damage(rid):
                 return False
@@ -1076,35 +1161,70 @@ class ResultsStore:
                 out["more_there"].append(rid)
             return True
 
-        for rid in src.run_ids():
-            if not src.is_done(rid) or src.damage(rid):
-                out["unfinished"].append(rid)
-                continue
-            if kept(rid):
-                continue
-            lock = self.lock(rid)
-            if isinstance(lock, str):
-                out["held"].append(rid)
-                continue
-            with lock:
-                if kept(rid):  # a worker here finished it between the look above and the lock
-                    continue
-                d = self.run_dir(rid)
-                replaced = any(p.name not in (".lock", "damaged", "attempts") for p in d.iterdir())
-                if replaced:
-                    self.archive_attempt(rid)  # a failed attempt's record joins attempts/
-                    if any(p.name not in (".lock", "damaged", "attempts") for p in d.iterdir()):
-                        self.set_aside(rid)
-                files = [p for p in src.run_dir(rid).iterdir()
-                         if p.name not in (".lock", "damaged", "attempts") and not (".tmp" in p.name and
-                                                                                    p.name.startswith("."))]
-                for p in sorted(files, key=lambda p: p.name == "meta.json"):  # its record last
-                    if p.is_dir():
-                        shutil.copytree(p, d / p.name, dirs_exist_ok=True)
-                    else:
-                        atomic_write_bytes(d / p.name, p.read_bytes())
-            out["replaced" if replaced else "copied"].append(rid)
-        return out
+        def own_files(d: Path) -> list[Path]:
+            return [p for p in d.iterdir() if p.name not in (".lock", "damaged", "attempts")
+                    and not (".tmp" in p.name and p.name.startswith("."))] if d.is_dir() else []
+
+        meta = src.meta(rid)
+        failed = meta is not None and meta.get("status") == "failed"
+        if not failed and (not src.is_done(rid) or src.damage(rid)):
+            out["unfinished"].append(rid)
+            return
+        if kept():
+            return
+        d = self.run_dir(rid)
+        if failed and (own_files(d) or (d / "attempts").is_dir()):  # this store's own record of it stays
+            out["unfinished"].append(rid)
+            return
+        lock = self.lock(rid)
+        if isinstance(lock, str):
+            out["held"].append(rid)
+            return
+        with lock:
+            if kept():  # a worker here finished it between the look above and the lock
+                return
+            if failed:
+                if own_files(d) or (d / "attempts").is_dir():  # a worker here recorded it meanwhile
+                    out["unfinished"].append(rid)
+                    return
+                # the record of the failure only: rows, nets and another machine's checkpoints are no results
+                for p in sorted((src.run_dir(rid) / "attempts").glob("*.json")):
+                    atomic_write_bytes(d / "attempts" / p.name, p.read_bytes())
+                for name in ("curve.csv", "meta.json"):  # its record last
+                    if (src.run_dir(rid) / name).is_file():
+                        atomic_write_bytes(d / name, (src.run_dir(rid) / name).read_bytes())
+                out["failed"].append(rid)
+                return
+            replaced = bool(own_files(d))
+            if replaced:
+                self.archive_attempt(rid)  # a failed attempt's record joins attempts/
+                if own_files(d):
+                    self.set_aside(rid)
+            for p in sorted(own_files(src.run_dir(rid)), key=lambda p: p.name == "meta.json"):  # its record last
+                # a sub-folder (TensorBoard's tb/) file by file, as atomically: shutil.copytree went on past a
+                # full disk and raised every failed file at once (shutil.Error), a traceback
+                for f in sorted(p.rglob("*")) if p.is_dir() else [p]:
+                    if f.is_file() and not (".tmp" in f.name and f.name.startswith(".")):
+                        atomic_write_bytes(d / f.relative_to(src.run_dir(rid)), f.read_bytes())
+        out["replaced" if replaced else "copied"].append(rid)
+
+    def lock_to_read(self, run_id: str) -> "RunLock | str | None":
+        """The run's lock, taken to read its files while no process writes them (:meth:`merge_from` reads
+        another store's runs so): a :class:`RunLock`, a string naming the live process that holds it, or
+        None where no lock file can be made (a read-only copy or mount, a full disk) and no live process on this host
+        holds one (:meth:`RunLock.held_for`): then nothing writes there, and the files are read as they are."""
+        path = self.run_dir(run_id) / ".lock"
+        try:
+            return RunLock.acquire(path)
+        except OSError as exc:  # no lock file can be made there (read-only, or full: nothing writes there either)
+            if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT):
+                raise
+        if RunLock.held_for(path) is None:
+            return None
+        try:
+            return path.read_text(errors="replace").strip() or "another process"
+        except OSError:
+            return "another process"
 
     def check(self) -> dict[str, str]:
         """{run_id: why} of every damaged run (:meth:`damage`)."""
@@ -1139,7 +1259,10 @@ class ResultsStore:
         while (base / str(n)).exists():
             n += 1
         dest = base / str(n)
-        dest.mkdir(parents=True)
+        try:  # a full disk or a read-only store: one line, nothing moved
+            dest.mkdir(parents=True)
+        except OSError as exc:
+            raise _write_error(dest, exc) from None
         for p in sorted(d.iterdir()):
             if p.name in ("damaged", ".lock", "attempts") or (only is not None and not only(p)):
                 continue

@@ -51,7 +51,7 @@ from benchmark.faults import crash_point
 from benchmark.lossfn import build_loss
 from benchmark.metrics import MetricSet
 from benchmark.nets import build_net, count_params
-from benchmark.results import DeferredInterrupt, ResultsStore
+from benchmark.results import DeferredInterrupt, ResultsStore, disk_full
 from benchmark.task import Task, build_task, image_generator
 
 log = logging.getLogger(__name__)
@@ -895,6 +895,8 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
     except UserError:
         raise
     except Exception as exc:  # noqa: BLE001 - one failed run must not stop the grid
+        if (full := disk_full(exc)) is not None:  # the machine's state, not the run's failure: exit 3, no record
+            raise full from None
         message = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}".rstrip(": ")
         log.error("run %s (%s/%s seed %d) failed: %s", rid, cfg.task, cfg.loss, cfg.seed, message)
         log.debug("traceback of run %s", rid, exc_info=True)

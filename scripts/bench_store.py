@@ -4,8 +4,9 @@ What ``plbench report`` does before its statistics (:func:`benchmark.report.writ
 (categoricals), :func:`benchmark.settings.select`, the runs' ``meta.json`` and their coverage. Each
 measurement runs in its own process (``PYTHONPATH`` set to one tree), the trees alternating (A, B, A, B)
 so drift in the machine's load hits both; every process imports :mod:`benchmark.config` (torch included)
-before the timed part, so the peak (max RSS above the imports) is the read's own. Prints each run, the
-ratios B / A of the medians, and checks that both trees selected the same table. Without ``STORE`` it
+before the timed part, so the peak (max RSS above the imports) is the read's own (:func:`ab_trees.side_by_side`).
+Prints each run, then per quantity the medians of A and B and their ratio B / A side by side, and checks
+that both trees selected the same table. Without ``STORE`` it
 writes a synthetic store of about ``--rows`` rows (:func:`benchmark.synthetic.write_store`) to a
 temporary folder. A tree of an earlier commit::
 
@@ -19,13 +20,11 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from ab_trees import side_by_side  # scripts/ab_trees.py: the timing loop bench_table.py shares
 
 CHILD = """
 import collections, json, resource, sys, time
@@ -58,14 +57,6 @@ print(json.dumps({"rows": len(full), "s": s, "peak_mb": peak, "meta_reads": max(
 """
 
 
-def measure(tree: Path, store: Path, pickle: Path) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(tree.resolve()), "HF_HUB_OFFLINE": "1"}
-    out = subprocess.run([sys.executable, "-c", CHILD, str(store.resolve()), str(pickle)], env=env, check=True,
-                         cwd=tree.resolve(),  # "-c" puts the working folder first on sys.path
-                         capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
-
-
 def synthetic(root: Path, rows: int) -> Path:
     """A synthetic store of about ``rows`` rows: 4 losses × 10 seeds × 3 metrics × n images, plus the input."""
     from benchmark.synthetic import write_store
@@ -84,21 +75,10 @@ def run(argv=None) -> int:
     ap.add_argument("--rows", type=int, default=200_000)
     ap.add_argument("--repeats", type=int, default=2)
     args = ap.parse_args(argv)
-    import pandas as pd
-
-    got: dict[str, list[dict]] = {"A": [], "B": []}
     with tempfile.TemporaryDirectory() as tmp:
         store = args.store or synthetic(Path(tmp) / "store", args.rows)
-        for _ in range(args.repeats):
-            for side, tree in (("A", args.a), ("B", args.b)):
-                r = measure(tree, store, Path(tmp) / f"{side}.pkl")
-                got[side].append(r)
-                print(f"{side}: {r['rows']} rows  {r['s']:.2f} s  peak {r['peak_mb']:.0f} MB above imports  "
-                      f"each meta.json read {r['meta_reads']}×", flush=True)
-        pd.testing.assert_frame_equal(pd.read_pickle(Path(tmp) / "A.pkl"), pd.read_pickle(Path(tmp) / "B.pkl"))
-    med = {k: {q: statistics.median(r[q] for r in v) for q in ("s", "peak_mb")} for k, v in got.items()}
-    ratio = {q: med["B"][q] / med["A"][q] for q in ("s", "peak_mb")}
-    print(f"B / A: time {ratio['s']:.2f}, peak memory {ratio['peak_mb']:.2f}; selected tables equal")
+        side_by_side(CHILD, store, args.a, args.b, args.repeats,
+                     describe=lambda r: f"each meta.json read {r['meta_reads']}×", what="selected tables")
     return 0
 
 

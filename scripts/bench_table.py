@@ -1,10 +1,11 @@
 """``ResultsStore.table()`` of two code trees side by side on one store: time, peak memory, same table.
 
 Each measurement runs in its own process (``PYTHONPATH`` set to one tree), the trees alternating
-(A, B, A, B, …) so drift in the machine's load hits both; every process imports
-:mod:`benchmark.config` (torch included) before the timed call, so the peak is the table's own,
-above the imports. Prints each run, then the ratios B / A of the medians, and checks that the two
-tables are equal (:func:`pandas.testing.assert_frame_equal`). A tree of an earlier commit::
+(A, B, A, B, …) so drift in the machine's load hits both (:func:`ab_trees.side_by_side`); every process
+imports :mod:`benchmark.config` (torch included) before the timed call, so the peak is the table's own,
+above the imports. Prints each run, then per quantity the medians of A and B and their ratio B / A
+side by side, and checks that the two tables are equal (:func:`pandas.testing.assert_frame_equal`).
+A tree of an earlier commit::
 
     git archive <commit> benchmark tasks losses | tar -x -C /tmp/old
 
@@ -16,13 +17,10 @@ Usage (a store from :func:`benchmark.synthetic.write_store`, or a real one)::
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import statistics
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
+
+from ab_trees import side_by_side  # scripts/ab_trees.py: the timing loop bench_store.py shares
 
 CHILD = """
 import json, resource, sys, time
@@ -38,14 +36,6 @@ print(json.dumps({"rows": len(table), "s": s, "peak_mb": peak}))
 """
 
 
-def measure(tree: Path, store: Path, pickle: Path) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(tree.resolve()), "HF_HUB_OFFLINE": "1"}
-    out = subprocess.run([sys.executable, "-c", CHILD, str(store.resolve()), str(pickle)], env=env, check=True,
-                         cwd=tree.resolve(),  # "-c" puts the working folder first on sys.path
-                         capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
-
-
 def run(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     ap.add_argument("store", type=Path)
@@ -53,20 +43,7 @@ def run(argv=None) -> int:
     ap.add_argument("--b", type=Path, default=Path("."), help="code tree B (default: this one)")
     ap.add_argument("--repeats", type=int, default=2)
     args = ap.parse_args(argv)
-    import pandas as pd
-
-    got: dict[str, list[dict]] = {"A": [], "B": []}
-    with tempfile.TemporaryDirectory() as tmp:
-        for _ in range(args.repeats):
-            for side, tree in (("A", args.a), ("B", args.b)):
-                r = measure(tree, args.store, Path(tmp) / f"{side}.pkl")
-                got[side].append(r)
-                print(f"{side}: {r['rows']} rows  {r['s']:.2f} s  peak {r['peak_mb']:.0f} MB above imports",
-                      flush=True)
-        pd.testing.assert_frame_equal(pd.read_pickle(Path(tmp) / "A.pkl"), pd.read_pickle(Path(tmp) / "B.pkl"))
-    med = {k: {q: statistics.median(r[q] for r in v) for q in ("s", "peak_mb")} for k, v in got.items()}
-    ratio = {q: med["B"][q] / med["A"][q] for q in ("s", "peak_mb")}
-    print(f"B / A: time {ratio['s']:.2f}, peak memory {ratio['peak_mb']:.2f}; tables equal")
+    side_by_side(CHILD, args.store, args.a, args.b, args.repeats)
     return 0
 
 

@@ -276,8 +276,9 @@ def test_deferred_interrupt_second_signal_stops_at_once(sigint_as_in_a_terminal)
         raise AssertionError("not reached")
 
 
-def test_stale_passes_of_an_unfinished_run_are_removed(tmp_path):
-    """A crash between an evaluation pass and meta.json must not duplicate rows on the retry."""
+def test_stale_passes_of_an_unfinished_run_are_set_aside(tmp_path):
+    """A crash between an evaluation pass and meta.json must not duplicate rows on the retry: the
+    pass is moved to damaged/ (never deleted), the torn temporary file removed."""
     store = ResultsStore(tmp_path / "r")
     store.ensure_writable()
     row = {c: None for c in to_frame([]).columns} | {"run_id": "r1", "metric": "psnr", "value": 1.0,
@@ -285,7 +286,9 @@ def test_stale_passes_of_an_unfinished_run_are_removed(tmp_path):
     store.write_eval("r1", [row], ["psnr"], {})
     (store.run_dir("r1") / ".meta.json.abc.tmp").write_text("{")  # a torn temporary file
     store.reset_run("r1")
-    assert sorted(p.name for p in store.run_dir("r1").iterdir()) == []
+    assert sorted(p.name for p in store.run_dir("r1").iterdir()) == ["damaged"]
+    assert sorted(p.name for p in (store.run_dir("r1") / "damaged" / "0").iterdir()) == ["eval-0.json",
+                                                                                       "eval-0.parquet"]
     store.write_eval("r1", [row], ["psnr"], {})
     store.write_meta("r1", {"run_id": "r1", "status": "ok", "config": {"task": "denoise", "loss": "l1", "seed": 0}})
     store.reset_run("r1")  # a finished run is never touched
