@@ -78,7 +78,7 @@ import numpy as np
 import pandas as pd
 
 from benchmark.runstats import MIN_RUNS
-from benchmark.stats import INPUT, Stats, loss_label, metric_order, pareto_front, pd_metrics
+from benchmark.stats import INPUT, Stats, loss_label, metric_order, pareto_front, pd_metrics, rank_order
 
 log = logging.getLogger(__name__)
 COL1, COL2 = 3.5, 7.2  # inches: one column, full page width
@@ -922,7 +922,7 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
         return None
     styles = styles or stats_styles(stats)
     metrics = [m for m in metric_order(c["metric"].unique()) if metrics is None or m in metrics]
-    order = c[c["label"] != INPUT].groupby("label")["rank"].mean().sort_values().index.tolist()
+    order = rank_order(c[c["label"] != INPUT].groupby("label")["rank"].mean())  # ties by name, as the tables
     order = order + [INPUT] * (INPUT in set(c["label"]))
     worse = worse_labels(stats, task)
     ticks = [wrap_label(l + (f" {WORSE}" if l in worse else ""), 34) for l in order]
@@ -1055,7 +1055,8 @@ def draw_cd_diagram(stats: Stats, styles=None):
     from benchmark.export import _too_few, friedman_left_blocks, friedman_p_text
 
     styles = styles or stats_styles(stats)
-    ranks = pd.Series(f["ranks"]).sort_values()
+    ranks = pd.Series(f["ranks"])
+    ranks = ranks[rank_order(ranks)]  # ties by name, as the tables
     k, cd = len(ranks), f["cd"]
     vals = ranks.to_numpy()
     few = _too_few(stats)  # fewer runs per loss than a verdict needs: the mean ranks are descriptive only
@@ -1327,7 +1328,7 @@ def leaderboard_order(values: dict[str, pd.DataFrame]) -> list[str]:
         ranks = pd.DataFrame({c: restored[c].rank(ascending=not _metric_of(c)[1]) for c in restored.columns})
         for label, r in ranks.mean(axis=1).items():
             score.setdefault(label, []).append(float(r))
-    order = sorted(score, key=lambda l: (float(np.nanmean(score[l])), l))
+    order = rank_order({l: float(np.nanmean(score[l])) for l in score})
     return [INPUT] * any(INPUT in v.index for v in values.values()) + order
 
 
