@@ -65,3 +65,42 @@ def test_rank_order_ties_float_noise_and_puts_unranked_last():
     """Equal mean ranks that differ in the last bits tie (by name); a NaN rank goes last."""
     a = 0.1 + 0.2
     assert S.rank_order({"b": a, "a": 0.3, "c": float("nan"), "d": 0.1}) == ["d", "a", "b", "c"]
+
+
+# 2. training draws ------------------------------------------------------------------------------------
+def _deblur_batches(p_motion: float, steps: int = 4, seed: int = 3, flat: bool = False):
+    """(clean, degraded) training batches of a CPU run's generator, as :class:`benchmark.runner.TrainStep`
+    draws them (crops from the run's generator, then the task's degradation from it)."""
+    import torch
+
+    from benchmark.data import ImageRecord, sample_batch
+    from benchmark.task import build_task
+
+    g = torch.Generator().manual_seed(7)
+    images = [ImageRecord(f"i{i}", torch.full((3, 40, 48), 0.5) if flat else torch.rand(3, 40, 48, generator=g))
+              for i in range(3)]
+    task = build_task("deblur", p_motion=p_motion, kernel_size=21)
+    gen = torch.Generator().manual_seed(seed)
+    out = []
+    for _ in range(steps):
+        clean = sample_batch(images, 4, 24, task.size_multiple, gen)
+        blurred = task.degrade(clean, gen)
+        out.append((clean, blurred))
+    return out
+
+
+def test_a_p_motion_sweep_trains_on_the_same_crops_and_noise():
+    """Was: a CPU run drew a motion kernel from 3 numbers and a Gaussian one from 2, on the generator that
+    then draws the crops and the noise: runs of one seed at p_motion 0.3 and 0.7 trained on different crops
+    and noise (every crop after the first kernel whose type differed), so a p_motion sweep was not paired
+    by seed. Now every kernel takes the same count of draws (as the GPU path does): the crops are the same
+    whatever p_motion, and so is the noise (seen on flat grey images, which no kernel changes)."""
+    import torch
+
+    a, b = _deblur_batches(0.3), _deblur_batches(0.7)
+    for (ca, _), (cb, _) in zip(a, b):
+        assert torch.equal(ca, cb)
+    a, b = _deblur_batches(0.0, flat=True), _deblur_batches(1.0, flat=True)
+    for (_, da), (_, db) in zip(a, b):
+        assert float((da - 0.5).abs().max()) > 1e-3  # noise, not nothing
+        assert torch.allclose(da, db, atol=1e-6)
