@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from benchmark import stats as S
 from benchmark.results import to_frame
@@ -104,3 +105,62 @@ def test_a_p_motion_sweep_trains_on_the_same_crops_and_noise():
     for (_, da), (_, db) in zip(a, b):
         assert float((da - 0.5).abs().max()) > 1e-3  # noise, not nothing
         assert torch.allclose(da, db, atol=1e-6)
+
+
+def _step_inputs(loss: str, steps: int = 2, task: str = "deblur"):
+    """(initial net parameters, [(clean, degraded) per step]) of a CPU :class:`benchmark.runner.TrainStep`
+    of ``loss`` (seed 0): what the run trained on, read off the net's input and the loss's target."""
+    import torch
+
+    from benchmark.config import RunConfig
+    from benchmark.data import ImageRecord
+    from benchmark.runner import TrainStep
+    from benchmark.task import build_task
+
+    rng = np.random.default_rng(0)
+    images = [ImageRecord(f"i{k}", torch.from_numpy(rng.integers(0, 256, (3, 40, 48), dtype=np.uint8)))
+              for k in range(3)]
+    cfg = RunConfig(task=task, loss=loss, iterations=steps, batch_size=2, crop=32)
+    step = TrainStep(cfg, build_task(task), images, torch.device("cpu"))
+    init = [p.detach().clone() for p in step.net.parameters()]
+    seen = []
+    step.net.register_forward_pre_hook(lambda _m, args: seen.append(args[0].detach().clone()))
+    for it in range(1, steps + 1):
+        step(it)
+    return init, seen
+
+
+@pytest.mark.parametrize("other", ["ssim", "vgg"])
+def test_a_loss_trains_on_the_same_draws_whichever_loss_ran_before_it(other):
+    """Runs of one seed share the net's initialisation and every training draw (crops, kernels, noise),
+    whatever the loss — and whichever losses trained before in the same process (a random-init backbone
+    seeds torch inside ``fork_rng``; a loss's own projections use generators of their own)."""
+    import torch
+
+    init, seen = _step_inputs("l1")
+    _step_inputs(other)  # another loss trains first, in this process
+    for (i0, s0), (i1, s1) in (((init, seen), _step_inputs("l1")), ((init, seen), _step_inputs(other))):
+        assert all(torch.equal(a, b) for a, b in zip(i0, i1))
+        assert len(s0) == len(s1) == 2 and all(torch.equal(a, b) for a, b in zip(s0, s1))
+
+
+def test_an_image_folder_is_read_in_name_order_whatever_order_its_files_were_written(tmp_path):
+    """Training crops index the source's image list: it must not follow the file system's listing order
+    (creation order on tmpfs, hash order on ext4, …). Two folders with the same files written in opposite
+    orders give the same list and fingerprint."""
+    from PIL import Image
+
+    from benchmark.data import DataSpec, fingerprint, load_images
+
+    rng = np.random.default_rng(0)
+    pics = {f"{name}.png": rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)
+            for name in ("b", "a", "c10", "c9", "d/e", "A")}
+    got = []
+    for where, names in (("one", list(pics)), ("two", list(reversed(pics)))):
+        for name in names:
+            (tmp_path / where / name).parent.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(pics[name]).save(tmp_path / where / name)
+        recs = load_images(DataSpec.parse(str(tmp_path / where)))
+        got.append(([r.image_id for r in recs], fingerprint(recs)))
+    assert got[0] == got[1]
+    assert got[0][0] == ["A", "a", "b", "c10", "c9", "d/e"]  # the folder's files by name, then its subfolder's
