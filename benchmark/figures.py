@@ -78,7 +78,7 @@ import numpy as np
 import pandas as pd
 
 from benchmark.runstats import MIN_RUNS
-from benchmark.stats import INPUT, Stats, loss_label, metric_order, pareto_front, pd_metrics, rank_order
+from benchmark.stats import INPUT, Stats, loss_label, metric_order, pareto_front, pd_metrics, rank_order, smoke_test
 
 log = logging.getLogger(__name__)
 COL1, COL2 = 3.5, 7.2  # inches: one column, full page width
@@ -632,7 +632,10 @@ def draw_rank_heatmap(stats: Stats, styles=None):
     if partial:
         note += f"; {PARTIAL}: not every (task, metric) block, a mean over fewer blocks and rivals, not comparable"
     width = min(COL2, 2.2 + 0.5 * tr.shape[1])
+    smoke = smoke_test(stats, short=True)  # runs not shown converged (or too few), as the leaderboard opens
     title = wrap_title(f"Mean rank over each task's metrics{note}", width)
+    if smoke:  # on lines of its own, a little narrower: the title is centred on the axes, not the canvas
+        title = wrap_title(smoke, 0.85 * width) + "\n" + title
     # each title line past the first is made room for (≈ 0.14 in at 8 pt), not taken from the rows
     fig, ax = plt.subplots(figsize=(width, 1.0 + 0.14 * title.count("\n") + max(row_h * len(tr), label_in)),
                            layout="constrained")
@@ -864,8 +867,6 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
     for ax in list(axes.flat)[len(tasks):]:
         ax.remove()
     w = fig.get_size_inches()[0]
-    from benchmark.stats import smoke_test
-
     chars = max(20, int(w * 72 / (0.55 * 8)))
     head = (f"Perception–distortion plane: perception = {short_metric(perc)} {_arrow(higher[perc])}, distortion = "
             f"{short_metric(dist)} {_arrow(higher[dist])}")
@@ -1107,6 +1108,9 @@ def draw_cd_diagram(stats: Stats, styles=None):
              f"Mean rank over {f['n_blocks']} (task, metric) blocks — descriptive only: {why}")
     if f.get("excluded"):  # losses without every block are not in the test: said here, not only in the tables
         title += f". Not shown (not in every block): {', '.join(map(str, f['excluded']))}"
+    smoke = smoke_test(stats, short=True)
+    if smoke:  # runs not shown converged (or too few): said on the figure, which is often shown alone
+        title = f"{smoke}. {title}"
     dropped = friedman_left_blocks(stats)
     if dropped:  # blocks some shown loss lacks are not ranked either: the ranks are not the whole grid's
         title += f". Blocks left out (not every loss shown has them): {dropped}"

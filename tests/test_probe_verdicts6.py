@@ -164,3 +164,42 @@ def test_an_image_folder_is_read_in_name_order_whatever_order_its_files_were_wri
         got.append(([r.image_id for r in recs], fingerprint(recs)))
     assert got[0] == got[1]
     assert got[0][0] == ["A", "a", "b", "c10", "c9", "d/e"]  # the folder's files by name, then its subfolder's
+
+
+# 3. runs not shown converged, where a verdict is drawn -----------------------------------------------
+@pytest.fixture(scope="module")
+def converged_or_not(tmp_path_factory) -> dict:
+    """{shown converged: Stats} of a store of 3 losses × 5 seeds with budget checks on one task, every arm
+    converged (False: ``good`` still improving at the end)."""
+    from benchmark.settings import select
+    from benchmark.synthetic import write_store
+
+    out = {}
+    for converged in (True, False):
+        store = write_store(tmp_path_factory.mktemp(f"conv{converged}"), offsets={"l1": 0.0, "good": 1.0, "bad": -1.0},
+                            seeds=range(5), metrics=("psnr", "ssim"), tasks=("denoise",), n_images=4,
+                            unconverged=() if converged else ("good",))
+        chosen = select(store.table(), keep=None, hint="test")
+        metas = [m for m in store.metas() if m.get("run_id") in chosen.run_ids]
+        out[converged] = S.compute(chosen.table, metas, n_boot=20, checks=chosen.checks)
+    return out
+
+
+@pytest.mark.parametrize("draw", ["draw_cd_diagram", "draw_rank_heatmap"])
+def test_ranking_figures_say_when_runs_are_not_shown_converged(converged_or_not, draw):
+    """Was: the CD diagram drew its significance bars (and the rank heatmap its ranking) over runs not
+    shown converged with no word of it — the P–D plane and the leaderboard open with "Smoke test, not a
+    ranking: … not shown converged"; a figure pasted alone lost it. Now both say it in their title, and
+    say nothing when every run is shown converged."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from benchmark import figures as F
+
+    for converged, st in converged_or_not.items():
+        fig = getattr(F, draw)(st)
+        text = " ".join(" ".join(ax.get_title() for ax in fig.axes).split())
+        assert ("5 of 15 runs not shown converged" in text) is (not converged), text
+        plt.close(fig)
