@@ -30,6 +30,7 @@ import html
 import logging
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -1065,9 +1066,16 @@ def by_dataset_markdown(table: pd.DataFrame, stats: Stats | None = None) -> str:
     blks = stats.blocks if stats is not None and stats.blocks is not None else blocks(table)
     pairs = table[["dataset", "image"]].drop_duplicates()
     set_of = dict(zip(pairs["dataset"].astype(str) + "/" + pairs["image"].astype(str), pairs["dataset"].astype(str)))
+    # each set's images, as the blocks score them (an image left out of every column is not counted)
+    scored = {i for b in blks for i in b.items}
+    per_set = Counter(set_of[i] for i in scored if i in set_of)
     lines = ["", "## By test set", "",
-             "Mean over the images of each test set, then over seeds (no intervals: see the per-task tables; "
-             "the same decimals).", ""]
+             "Mean over the images of each test set, then over seeds (the same decimals). Images per set: "
+             + ", ".join(f"{md_text(d, cell=False)} {n} image{'s' if n != 1 else ''}"
+                         for d, n in sorted(per_set.items()))
+             + ". No intervals and no tests: the task tables' intervals and verdicts pool every set, so a difference "
+             "here — between losses within a set, or a ranking that changes from one set to another — carries no "
+             "verdict.", ""]
     for task in sorted({b.task for b in blks}):
         means: dict[tuple[str, str], dict[str, float]] = {}
         higher: dict[str, bool] = {}

@@ -259,3 +259,20 @@ def test_a_finding_on_eight_null_settings_is_reproduced_somewhere_at_most_alpha(
                     for _ in range(300))
     assert somewhere <= 22, somewhere
 
+
+
+def test_by_test_set_table_says_how_many_images_each_mean_rests_on_and_that_nothing_there_is_tested():
+    """Was: the per-test-set table (does a ranking transfer across domains?) said "no intervals: see the per-task
+    tables" — whose intervals and verdicts pool every set, so no set's difference is tested anywhere — and not how
+    many images each set has (a 5-image set beside a 100-image one). Now it names each set's image count and says
+    that its differences carry no verdict."""
+    from benchmark.export import by_dataset_markdown
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(tasks=("denoise",), offsets={"l1": 0.0, "l2": 0.3}, seeds=range(3), metrics=("psnr",),
+                        n_images=8)
+    t["dataset"] = np.where(t["image"].astype(str) < "img0002", "tiny", "big")
+    md = by_dataset_markdown(t, S.compute(t, n_boot=20))
+    intro = md.split("### denoise")[0]
+    assert "big 6 images" in intro and "tiny 2 images" in intro
+    assert "see the per-task tables" not in intro and "no verdict" in intro
