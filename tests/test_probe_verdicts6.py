@@ -276,3 +276,58 @@ def test_by_test_set_table_says_how_many_images_each_mean_rests_on_and_that_noth
     intro = md.split("### denoise")[0]
     assert "big 6 images" in intro and "tiny 2 images" in intro
     assert "see the per-task tables" not in intro and "no verdict" in intro
+
+
+# 5. calibration of the leaderboard's marks: null grids and re-runs of a small true effect -------------------
+def _grid(rng, effect: float = 0.0, tasks: int = 3, metrics: int = 2, k: int = 3, runs: int = 5,
+          images: int = 10) -> list:
+    """Blocks of one leaderboard: ``l1``, ``good`` (better by ``effect`` on every metric) and copies of ``l1``;
+    shared image difficulty, a run-to-run shift shared by the run's metrics, image×run noise. A new ``rng``
+    state is a re-run with new seeds."""
+    labels = ["l1", "good"] + [f"x{i}" for i in range(k - 2)]
+    shift = np.array([0.0, effect] + [0.0] * (k - 2))[:, None, None]
+    out = []
+    for t in range(tasks):
+        run = rng.normal(0, 0.3, (k, runs, 1))
+        for m in range(metrics):
+            v = rng.normal(0, 1, images)[None, None, :] + run + shift + rng.normal(0, 0.15, (k, runs, images))
+            out.append(S.Block(f"t{t}", f"m{m}", True, labels, labels, np.arange(runs),
+                               [f"i{i}" for i in range(images)], v))
+    return out
+
+
+def test_null_grids_get_a_mark_no_more_often_than_alpha_fixed_seed():
+    """40 null leaderboards (3 equal losses, 3 tasks × 2 metrics): some ▲/▼ in at most 6 (α = 5 %: 2 expected,
+    P(≥ 7) < 0.01), and the pairwise tests the top group and `compare` print call some pair different in at most
+    6 per column family."""
+    rng = np.random.default_rng(11)
+    marked = pair_sig = 0
+    for _ in range(40):
+        pairs: list = []
+        c = S.cell_table(_grid(rng), n_boot=10, pairs_out=pairs)
+        marked += bool(c["vs_base"].isin([1.0, -1.0]).any())
+        p = pd.DataFrame(pairs)
+        pair_sig += int((p.groupby(["task", "metric"])["p_adj"].min() < 0.05).sum())
+    assert marked <= 6, marked
+    assert pair_sig <= 6 * 6, pair_sig  # 6 columns × 40 grids, each column held to α: ≤ 12 expected
+
+
+@pytest.mark.parametrize("effect", [0.05, 0.15])
+def test_a_rerun_with_new_seeds_turns_a_small_true_advantage_around_no_more_often_than_alpha_half(effect):
+    """``good`` truly better by a small effect (a sixth or half of the run-to-run sd), 40 re-runs with new seeds:
+    they may fail to find it, but claim the opposite — ``good`` ▼ against the baseline (one family per table), or
+    significantly worse than another loss (one family per column: out of bold, "significantly worse than" in
+    `compare`) — at most as often as a two-sided test at α = 5 % errs in one direction (2.5 %): ≤ 4 of 40 tables
+    (1 expected), ≤ 12 of 240 columns (6 expected; 400 re-runs measured 0.8 % at 0.05, 0.4 % at 0.15)."""
+    rng = np.random.default_rng(12)
+    down = cols = 0
+    for _ in range(40):
+        pairs: list = []
+        c = S.cell_table(_grid(rng, effect), n_boot=10, pairs_out=pairs)
+        down += bool((c.loc[c["label"] == "good", "vs_base"] == -1).any())
+        p = pd.DataFrame(pairs)
+        worse = (p["p_adj"] < 0.05) & (((p["a"] == "good") & (p["effect"] < 0)) |
+                                       ((p["b"] == "good") & (p["effect"] > 0)))
+        cols += int(p.assign(w=worse).groupby(["task", "metric"])["w"].any().sum())
+    assert down <= 4, down
+    assert cols <= 12, cols
