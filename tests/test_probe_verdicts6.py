@@ -331,3 +331,18 @@ def test_a_rerun_with_new_seeds_turns_a_small_true_advantage_around_no_more_ofte
         cols += int(p.assign(w=worse).groupby(["task", "metric"])["w"].any().sum())
     assert down <= 4, down
     assert cols <= 12, cols
+
+
+def test_compare_says_the_new_loss_is_judged_on_the_runs_that_did_not_diverge(tmp_path):
+    """Was: a new loss with a diverged run was shown "significantly better than l1" in compare/<loss>.md with no
+    word of the run it lost (the leaderboard's notes say "Compared on the runs that finished"): compare read the
+    metas of the runs with rows only. Now it names the diverged run as the leaderboard does."""
+    from benchmark.compare import _summary
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0, "good": 1.0}, seeds=range(5), metrics=("psnr",),
+                        n_images=6, diverged=("good",), budget_check=False)
+    group = [m for m in store.metas() if m.get("kind") != "input"]
+    text, _ = _summary(store, {"denoise": group}, ["good"], {"denoise": []}, 0.05, 20, "l1", ())
+    assert "significantly better than" in text and "| l1 |" in text  # the verdict the note qualifies
+    assert "Compared on the runs that finished: good (denoise: diverged 1/6)" in " ".join(text.split())
