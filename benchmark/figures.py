@@ -1323,17 +1323,24 @@ def gain_over_input(col: pd.Series, higher: bool) -> pd.Series:
     return out.where(d.notna())  # a missing score stays missing (an uncoloured "–"), never the input's 0
 
 
-def leaderboard_order(values: dict[str, pd.DataFrame]) -> list[str]:
+def leaderboard_order(values: dict) -> list[str]:
     """One row order for every panel: ``input`` first, then losses by their mean over tasks of the
-    mean rank over the task's metrics (best first; ties by name)."""
+    mean rank over the task's metrics (best first; ties by name, :func:`benchmark.stats.rank_order`).
+    ``values``: task → the means (loss label × ``"metric ↑/↓"``), or the (rank frame, text frame) pair of
+    :func:`benchmark.report.heatmap_panels`, whose ranks are on the means themselves — not on the means as
+    printed, which tie losses the task tables tell apart."""
     score: dict[str, list[float]] = {}
     for v in values.values():
-        restored = v.drop(INPUT, errors="ignore")
-        ranks = pd.DataFrame({c: restored[c].rank(ascending=not _metric_of(c)[1]) for c in restored.columns})
+        if isinstance(v, tuple):  # ranks within each metric over the unrounded means, 1 = best
+            restored = v[0].drop(INPUT, errors="ignore")
+            ranks = restored.rank(method="average")
+        else:
+            restored = v.drop(INPUT, errors="ignore")
+            ranks = pd.DataFrame({c: restored[c].rank(ascending=not _metric_of(c)[1]) for c in restored.columns})
         for label, r in ranks.mean(axis=1).items():
             score.setdefault(label, []).append(float(r))
     order = rank_order({l: float(np.nanmean(score[l])) for l in score})
-    return [INPUT] * any(INPUT in v.index for v in values.values()) + order
+    return [INPUT] * any(INPUT in (v[0] if isinstance(v, tuple) else v).index for v in values.values()) + order
 
 
 def _mean_below_input(v: pd.DataFrame, metric: str = WORSE_METRIC) -> set[str]:
@@ -1369,7 +1376,7 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     if not boards:
         return None
     values = {t: _board_values(b) for t, b in sorted(boards.items())}
-    order = list(order) if order is not None else leaderboard_order(values)
+    order = list(order) if order is not None else leaderboard_order(boards)
     columns = list(dict.fromkeys(c for v in values.values() for c in v.columns))
     rank_of = {m: i for i, m in enumerate(metric_order({_metric_of(c)[0] for c in columns}))}
     columns.sort(key=lambda c: rank_of[_metric_of(c)[0]])
@@ -1485,7 +1492,7 @@ def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None) -
             per = fig.plb_columns * rows_per_page(fig.plb_panel_height)
             groups = [groups[0][i:i + per] for i in range(0, len(boards), per)]
         if len(groups) > 1:
-            order = leaderboard_order({t: _board_values(b) for t, b in boards.items()})
+            order = leaderboard_order(boards)
             fig.clear()
         for i, tasks in enumerate(groups):
             if len(groups) > 1:

@@ -29,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from benchmark.results import ResultsStore, atomic_output, atomic_write_bytes, respelt_meta
-from benchmark.stats import INPUT, Stats, compute, labels, loss_label, metric_order
+from benchmark.stats import INPUT, Stats, _tie_key, compute, labels, loss_label, metric_order
 
 log = logging.getLogger(__name__)
 __all__ = ["leaderboard", "to_markdown", "write_report", "heatmap", "loss_label", "metric_order", "run_means"]
@@ -120,7 +120,9 @@ def heatmap_panels(table: pd.DataFrame, blks=None, stats: Stats | None = None
     panels = {}
     for task, wide in boards.items():
         wide = order_rows(wide, higher)
-        ranks = pd.DataFrame({m: wide[m].rank(ascending=not higher.get(m, True)) for m in wide.columns})
+        # equal means up to float noise tie, as in the task tables (stats._tie_key)
+        ranks = pd.DataFrame({m: pd.Series(_tie_key(wide[m].to_numpy()), index=wide.index)
+                              .rank(ascending=not higher.get(m, True)) for m in wide.columns})
         ranks.columns = [f"{m} {'↑' if higher.get(m, True) else '↓'}" for m in wide.columns]
         text = pd.DataFrame(index=wide.index)
         for m in wide.columns:

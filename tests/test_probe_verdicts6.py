@@ -346,3 +346,29 @@ def test_compare_says_the_new_loss_is_judged_on_the_runs_that_did_not_diverge(tm
     text, _ = _summary(store, {"denoise": group}, ["good"], {"denoise": []}, 0.05, 20, "l1", ())
     assert "significantly better than" in text and "| l1 |" in text  # the verdict the note qualifies
     assert "Compared on the runs that finished: good (denoise: diverged 1/6)" in " ".join(text.split())
+
+
+def test_leaderboard_png_orders_losses_as_the_tables_when_their_printed_means_are_equal():
+    """Was: leaderboard.png ranked the losses on the means as printed (read back from the cell text), so two
+    losses whose means differ below the printed decimals tied there and went by name, while the task table and
+    the overall ranking put the better one first. Now the figure ranks on the means themselves (ties by name,
+    as everywhere)."""
+    from benchmark.export import task_frame
+    from benchmark.figures import leaderboard_order
+    from benchmark.report import heatmap_panels
+
+    rows = []
+    for _, _, rs in synthetic_runs(tasks=("denoise",), offsets={"l1": 0.0}, seeds=range(5), metrics=("psnr",),
+                                   n_images=6, budget_check=False, noise=0.3):
+        rows += rs
+    t = to_frame(rows)
+    base = t[t["loss"] == "l1"]
+    t = pd.concat([t, base.assign(loss="a", run_id=base["run_id"] + "a"),
+                   base.assign(loss="b", run_id=base["run_id"] + "b", value=base["value"] + 1e-4)], ignore_index=True)
+    st = S.compute(t, None, n_boot=20)
+    boards = heatmap_panels(t, st.blocks, st)
+    text = boards["denoise"][1]
+    assert text.loc["a", "psnr"] == text.loc["b", "psnr"]  # printed alike
+    tables = [lab for lab in task_frame(st, "denoise")[2] if lab != S.INPUT]
+    assert tables == ["b", "a", "l1"]  # the tables: b's mean is higher; a and l1 tie, by name
+    assert [lab for lab in leaderboard_order(boards) if lab != S.INPUT] == tables
