@@ -1475,8 +1475,10 @@ def leaderboard_parts(path: Path) -> list[Path]:
                   key=lambda p: int(p.stem.rsplit("-", 1)[1]))
 
 
-def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None) -> Path | None:
-    """Write :func:`draw_leaderboard_heatmap` as a PNG at ``path`` (150 dpi). A leaderboard taller
+def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, order: list[str] | None = None
+                        ) -> Path | None:
+    """Write :func:`draw_leaderboard_heatmap` as a PNG at ``path`` (150 dpi), its rows in ``order`` (default
+    :func:`leaderboard_order`; a report gives its overall ranking's). A leaderboard taller
     than :data:`PAGE_IN` (many tasks × many losses) is split by task into parts that
     each fit it, ``path`` then ``<stem>-2.png``, …, every part with its colourbar, the same row
     order and "part i of n" in its title; parts left by an earlier, longer report are removed."""
@@ -1484,7 +1486,7 @@ def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None) -
 
     written = []
     with style():
-        fig = draw_leaderboard_heatmap(boards, worse)
+        fig = draw_leaderboard_heatmap(boards, worse, order)
         if fig is None:
             return None
         groups = [sorted(boards)]
@@ -1492,7 +1494,7 @@ def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None) -
             per = fig.plb_columns * rows_per_page(fig.plb_panel_height)
             groups = [groups[0][i:i + per] for i in range(0, len(boards), per)]
         if len(groups) > 1:
-            order = leaderboard_order(boards)
+            order = order if order is not None else leaderboard_order(boards)
             fig.clear()
         for i, tasks in enumerate(groups):
             if len(groups) > 1:

@@ -100,10 +100,18 @@ def heatmap(table: pd.DataFrame, path: Path, worse: pd.DataFrame | None = None, 
     row), text = the mean value as the task tables print it (``stats``' decimals, :func:`heatmap_panels`);
     ``worse``: the runs worse than the input (:attr:`Stats.worse`), flagged ⚠ as in the tables
     (:func:`benchmark.figures.leaderboard_heatmap`); ``blks``: as for :func:`leaderboard`."""
-    from benchmark.figures import leaderboard_heatmap
+    from benchmark.figures import leaderboard_heatmap, leaderboard_order
 
     panels = heatmap_panels(table, blks, stats)
-    return leaderboard_heatmap(panels, path, worse) if panels else None
+    if not panels:
+        return None
+    order = None
+    if stats is not None and not stats.ranks.empty:  # the overall ranking's order (leaderboard.md, rank heatmap),
+        # then any loss it does not rank (every run diverged), as the figure would order them
+        ranked = stats.ranks["label"].tolist()
+        order = [lab for lab in leaderboard_order(panels) if lab == INPUT] + ranked + [
+            lab for lab in leaderboard_order(panels) if lab != INPUT and lab not in ranked]
+    return leaderboard_heatmap(panels, path, worse, order)
 
 
 def heatmap_panels(table: pd.DataFrame, blks=None, stats: Stats | None = None

@@ -372,3 +372,32 @@ def test_leaderboard_png_orders_losses_as_the_tables_when_their_printed_means_ar
     tables = [lab for lab in task_frame(st, "denoise")[2] if lab != S.INPUT]
     assert tables == ["b", "a", "l1"]  # the tables: b's mean is higher; a and l1 tie, by name
     assert [lab for lab in leaderboard_order(boards) if lab != S.INPUT] == tables
+
+
+def test_leaderboard_png_rows_follow_the_overall_ranking_when_tasks_have_different_metrics(tmp_path, monkeypatch):
+    """Was: leaderboard.png ordered its rows by the mean over tasks of each task's mean rank, while the overall
+    ranking (leaderboard.md, the rank heatmap) takes the mean over every (task, metric) block: with a task scored on
+    fewer metrics the two orders differed (x, y, z in the table; y, x, z in the figure). Now the figure drawn from a
+    report's statistics takes the overall ranking's order."""
+    from benchmark import figures as F
+    from benchmark.report import heatmap, heatmap_panels
+
+    rows = []
+    for _, _, rs in synthetic_runs(tasks=("denoise", "sr4"), offsets={"x": 0.0, "y": 0.0, "z": 0.0}, seeds=range(5),
+                                   metrics=("psnr", "ssim"), n_images=4, budget_check=False, noise=0.01):
+        rows += rs
+    t = to_frame(rows)
+    t = t[~((t["task"] == "sr4") & (t["metric"] == "ssim"))].copy()  # sr4 scored on psnr alone
+    # denoise: x > y > z on both metrics; sr4: y > z > x
+    shift = {("denoise", "x"): 2.0, ("denoise", "y"): 1.0, ("sr4", "y"): 2.0, ("sr4", "z"): 1.0}
+    scale = np.where(t["metric"] == "ssim", 0.01, 1.0)
+    t["value"] = t["value"] + scale * np.array([shift.get((a, b), 0.0) for a, b in zip(t["task"], t["loss"])])
+    st = S.compute(t, None, n_boot=20)
+    assert st.ranks["label"].tolist() == ["x", "y", "z"]
+    drawn = {}
+    monkeypatch.setattr(F, "draw_leaderboard_heatmap",
+                        lambda boards, worse=None, order=None, part=None: drawn.update(order=order))
+    heatmap(t, tmp_path / "leaderboard.png", st.worse, st.blocks, st)
+    assert [lab for lab in drawn["order"] if lab != S.INPUT] == ["x", "y", "z"]
+    # the figure's own order (mean over tasks of the task's mean rank) is another: what it used to draw
+    assert [lab for lab in F.leaderboard_order(heatmap_panels(t, st.blocks, st)) if lab != S.INPUT] == ["y", "x", "z"]
