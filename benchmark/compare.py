@@ -407,8 +407,8 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
     file is now; runs of an earlier version of that file (another hash, another label) are then
     part of the field, not the loss being compared."""
     from benchmark import figures as F
-    from benchmark.export import clipped_ci_lines, device_cost_lines, metric_decimals
-    from benchmark.report import coverage_lines, coverage_table
+    from benchmark.export import clipped_ci_lines, device_cost_lines, metric_decimals, survivors_text
+    from benchmark.report import _in_setting, coverage_lines, coverage_table
     from benchmark.settings import select
 
     table = store.table()
@@ -433,12 +433,18 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         picked = select(table[table["task"] == task], keep={_setting(chosen[task][0])}, hint="plbench compare")
         t = picked.table
         ids = {r for r in picked.run_ids if r in metas}
-        st = compute(t, [metas[r] for r in ids], baseline=baseline, alpha=alpha, n_boot=n_boot, checks=picked.checks)
+        # the runs of this setting that left no rows (diverged, failed), as the leaderboard counts them: a loss
+        # judged on the runs that finished is said to be
+        lost = [m for m in metas.values() if m.get("status") in ("diverged", "failed")
+                and (m.get("config") or {}).get("task") == task and _in_setting(m, picked.settings)]
+        st = compute(t, [metas[r] for r in ids] + lost, baseline=baseline, alpha=alpha, n_boot=n_boot,
+                     checks=picked.checks)
         # as the leaderboard opens: metric coverage, runs not shown converged or too few, one test image
         cov = [f"Metric coverage: {line}" for line in coverage_lines(coverage_table(store, ids), len(ids))]
         cov += [x for x in (smoke_test(st), one_image_text(st, task)) if x]
         cov += st.nonfinite + st.sparse  # scores and runs left out of a column, as the leaderboard's notes say
         cov += clipped_ci_lines(st)  # a CI cut at its metric's bound (vsi ≤ 1), as the leaderboard's notes say
+        cov += [x for x in (survivors_text(st),) if x]  # runs lost (diverged, failed): judged on the others
         cov += device_cost_lines(st)  # ms/it timed on a CPU for some losses and a GPU for others
         lines += [f"> {line}" for line in cov]
         if notes[task] or cov:

@@ -30,13 +30,14 @@ import html
 import logging
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from benchmark.stats import INPUT, Stats, metric_order
+from benchmark.stats import INPUT, Stats, metric_order, rank_order
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,8 @@ COST_COLUMNS = ("`ms/it`: the median over the loss's runs of its steady-state tr
                 "loss timed on more than one, the notes give each device's median); `peak MB`: the largest peak of "
                 "GPU memory over its runs (– on a CPU).")
 #: what the task tables' own columns hold (:func:`task_rows`)
-TASK_COLUMNS = ("`rank`: the loss's mean rank over the task's metric columns (1 = best); `ms/it`: the median "
+TASK_COLUMNS = ("`rank`: the loss's mean rank over the task's metric columns (1 = best; equal mean ranks are "
+                "listed by name, in every table and figure); `ms/it`: the median "
                 "steady-state training time per iteration of its runs of the task; `diverged`: its runs stopped by a "
                 "non-finite loss; `unconv.`: its runs not shown converged by their budget checks / its finished runs.")
 #: the mark of a loss ranked over fewer (task, metric) blocks than the others (LaTeX: ``$^{*}$``);
@@ -160,7 +162,7 @@ def task_frame(stats: Stats, task: str) -> tuple[pd.DataFrame, list[str], list[s
     if c.empty:
         return pd.DataFrame(), [], []
     metrics = metric_order(c["metric"].unique())
-    order = c[c["label"] != INPUT].groupby("label")["rank"].mean().sort_values().index.tolist()
+    order = rank_order(c[c["label"] != INPUT].groupby("label")["rank"].mean())  # ties by name
     if INPUT in set(c["label"]):
         order = [INPUT] + order
     return c.set_index(["label", "metric"]), metrics, order
@@ -999,7 +1001,8 @@ def markdown(stats: Stats, figures: dict[str, list[Path]] | None = None, root: P
         caveat = rank_caveat(stats)
         common = _common_column(stats)
         lines += ["", "## Overall ranking", "",
-                  "Mean rank over every (task, metric) block (1 = best); `excl. circular` drops the blocks "
+                  "Mean rank over every (task, metric) block (1 = best; equal mean ranks listed by name); "
+                  "`excl. circular` drops the blocks "
                   "where the loss is scored by its own metric. Mean ranks are descriptive: nothing is bold here "
                   "(significance is tested cell by cell, in the task tables). " + COST_COLUMNS, ""]
         lines += [f"> {md_text(caveat, cell=False)}", ""] if caveat else []
@@ -1063,9 +1066,16 @@ def by_dataset_markdown(table: pd.DataFrame, stats: Stats | None = None) -> str:
     blks = stats.blocks if stats is not None and stats.blocks is not None else blocks(table)
     pairs = table[["dataset", "image"]].drop_duplicates()
     set_of = dict(zip(pairs["dataset"].astype(str) + "/" + pairs["image"].astype(str), pairs["dataset"].astype(str)))
+    # each set's images, as the blocks score them (an image left out of every column is not counted)
+    scored = {i for b in blks for i in b.items}
+    per_set = Counter(set_of[i] for i in scored if i in set_of)
     lines = ["", "## By test set", "",
-             "Mean over the images of each test set, then over seeds (no intervals: see the per-task tables; "
-             "the same decimals).", ""]
+             "Mean over the images of each test set, then over seeds (the same decimals). Images per set: "
+             + ", ".join(f"{md_text(d, cell=False)} {n} image{'s' if n != 1 else ''}"
+                         for d, n in sorted(per_set.items()))
+             + ". No intervals and no tests: the task tables' intervals and verdicts pool every set, so a difference "
+             "here — between losses within a set, or a ranking that changes from one set to another — carries no "
+             "verdict.", ""]
     for task in sorted({b.task for b in blks}):
         means: dict[tuple[str, str], dict[str, float]] = {}
         higher: dict[str, bool] = {}
@@ -1659,8 +1669,8 @@ def html_report(stats: Stats, figures: dict[str, list[Path]], title: str | None 
 
     ranked = not stats.ranks.empty or bool(not_ranked(stats))
     sections = [f'<section class="tab" id="overview"><h2>Overall ranking</h2>{notes_html}'
-                "<p>Mean rank over every (task, metric) block (1 = best). Mean ranks are descriptive: nothing is "
-                "bold here (significance is tested cell by cell, in the task tables). "
+                "<p>Mean rank over every (task, metric) block (1 = best; equal mean ranks listed by name). Mean ranks "
+                "are descriptive: nothing is bold here (significance is tested cell by cell, in the task tables). "
                 + re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(COST_COLUMNS)) + "</p>"
                 f"{_rank_table(stats) if ranked else '<p>No ranked results.</p>'}"
                 f"<p>{html.escape(fr)}</p>"

@@ -78,7 +78,7 @@ import numpy as np
 import pandas as pd
 
 from benchmark.runstats import MIN_RUNS
-from benchmark.stats import INPUT, Stats, loss_label, metric_order, pareto_front, pd_metrics
+from benchmark.stats import INPUT, Stats, loss_label, metric_order, pareto_front, pd_metrics, rank_order, smoke_test
 
 log = logging.getLogger(__name__)
 COL1, COL2 = 3.5, 7.2  # inches: one column, full page width
@@ -632,7 +632,10 @@ def draw_rank_heatmap(stats: Stats, styles=None):
     if partial:
         note += f"; {PARTIAL}: not every (task, metric) block, a mean over fewer blocks and rivals, not comparable"
     width = min(COL2, 2.2 + 0.5 * tr.shape[1])
+    smoke = smoke_test(stats, short=True)  # runs not shown converged (or too few), as the leaderboard opens
     title = wrap_title(f"Mean rank over each task's metrics{note}", width)
+    if smoke:  # on lines of its own, a little narrower: the title is centred on the axes, not the canvas
+        title = wrap_title(smoke, 0.85 * width) + "\n" + title
     # each title line past the first is made room for (≈ 0.14 in at 8 pt), not taken from the rows
     fig, ax = plt.subplots(figsize=(width, 1.0 + 0.14 * title.count("\n") + max(row_h * len(tr), label_in)),
                            layout="constrained")
@@ -864,8 +867,6 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
     for ax in list(axes.flat)[len(tasks):]:
         ax.remove()
     w = fig.get_size_inches()[0]
-    from benchmark.stats import smoke_test
-
     chars = max(20, int(w * 72 / (0.55 * 8)))
     head = (f"Perception–distortion plane: perception = {short_metric(perc)} {_arrow(higher[perc])}, distortion = "
             f"{short_metric(dist)} {_arrow(higher[dist])}")
@@ -922,7 +923,7 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
         return None
     styles = styles or stats_styles(stats)
     metrics = [m for m in metric_order(c["metric"].unique()) if metrics is None or m in metrics]
-    order = c[c["label"] != INPUT].groupby("label")["rank"].mean().sort_values().index.tolist()
+    order = rank_order(c[c["label"] != INPUT].groupby("label")["rank"].mean())  # ties by name, as the tables
     order = order + [INPUT] * (INPUT in set(c["label"]))
     worse = worse_labels(stats, task)
     ticks = [wrap_label(l + (f" {WORSE}" if l in worse else ""), 34) for l in order]
@@ -1055,7 +1056,8 @@ def draw_cd_diagram(stats: Stats, styles=None):
     from benchmark.export import _too_few, friedman_left_blocks, friedman_p_text
 
     styles = styles or stats_styles(stats)
-    ranks = pd.Series(f["ranks"]).sort_values()
+    ranks = pd.Series(f["ranks"])
+    ranks = ranks[rank_order(ranks)]  # ties by name, as the tables
     k, cd = len(ranks), f["cd"]
     vals = ranks.to_numpy()
     few = _too_few(stats)  # fewer runs per loss than a verdict needs: the mean ranks are descriptive only
@@ -1106,6 +1108,9 @@ def draw_cd_diagram(stats: Stats, styles=None):
              f"Mean rank over {f['n_blocks']} (task, metric) blocks — descriptive only: {why}")
     if f.get("excluded"):  # losses without every block are not in the test: said here, not only in the tables
         title += f". Not shown (not in every block): {', '.join(map(str, f['excluded']))}"
+    smoke = smoke_test(stats, short=True)
+    if smoke:  # runs not shown converged (or too few): said on the figure, which is often shown alone
+        title = f"{smoke}. {title}"
     dropped = friedman_left_blocks(stats)
     if dropped:  # blocks some shown loss lacks are not ranked either: the ranks are not the whole grid's
         title += f". Blocks left out (not every loss shown has them): {dropped}"
@@ -1318,17 +1323,24 @@ def gain_over_input(col: pd.Series, higher: bool) -> pd.Series:
     return out.where(d.notna())  # a missing score stays missing (an uncoloured "–"), never the input's 0
 
 
-def leaderboard_order(values: dict[str, pd.DataFrame]) -> list[str]:
+def leaderboard_order(values: dict) -> list[str]:
     """One row order for every panel: ``input`` first, then losses by their mean over tasks of the
-    mean rank over the task's metrics (best first; ties by name)."""
+    mean rank over the task's metrics (best first; ties by name, :func:`benchmark.stats.rank_order`).
+    ``values``: task → the means (loss label × ``"metric ↑/↓"``), or the (rank frame, text frame) pair of
+    :func:`benchmark.report.heatmap_panels`, whose ranks are on the means themselves — not on the means as
+    printed, which tie losses the task tables tell apart."""
     score: dict[str, list[float]] = {}
     for v in values.values():
-        restored = v.drop(INPUT, errors="ignore")
-        ranks = pd.DataFrame({c: restored[c].rank(ascending=not _metric_of(c)[1]) for c in restored.columns})
+        if isinstance(v, tuple):  # ranks within each metric over the unrounded means, 1 = best
+            restored = v[0].drop(INPUT, errors="ignore")
+            ranks = restored.rank(method="average")
+        else:
+            restored = v.drop(INPUT, errors="ignore")
+            ranks = pd.DataFrame({c: restored[c].rank(ascending=not _metric_of(c)[1]) for c in restored.columns})
         for label, r in ranks.mean(axis=1).items():
             score.setdefault(label, []).append(float(r))
-    order = sorted(score, key=lambda l: (float(np.nanmean(score[l])), l))
-    return [INPUT] * any(INPUT in v.index for v in values.values()) + order
+    order = rank_order({l: float(np.nanmean(score[l])) for l in score})
+    return [INPUT] * any(INPUT in (v[0] if isinstance(v, tuple) else v).index for v in values.values()) + order
 
 
 def _mean_below_input(v: pd.DataFrame, metric: str = WORSE_METRIC) -> set[str]:
@@ -1364,7 +1376,7 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     if not boards:
         return None
     values = {t: _board_values(b) for t, b in sorted(boards.items())}
-    order = list(order) if order is not None else leaderboard_order(values)
+    order = list(order) if order is not None else leaderboard_order(boards)
     columns = list(dict.fromkeys(c for v in values.values() for c in v.columns))
     rank_of = {m: i for i, m in enumerate(metric_order({_metric_of(c)[0] for c in columns}))}
     columns.sort(key=lambda c: rank_of[_metric_of(c)[0]])
@@ -1463,8 +1475,10 @@ def leaderboard_parts(path: Path) -> list[Path]:
                   key=lambda p: int(p.stem.rsplit("-", 1)[1]))
 
 
-def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None) -> Path | None:
-    """Write :func:`draw_leaderboard_heatmap` as a PNG at ``path`` (150 dpi). A leaderboard taller
+def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, order: list[str] | None = None
+                        ) -> Path | None:
+    """Write :func:`draw_leaderboard_heatmap` as a PNG at ``path`` (150 dpi), its rows in ``order`` (default
+    :func:`leaderboard_order`; a report gives its overall ranking's). A leaderboard taller
     than :data:`PAGE_IN` (many tasks × many losses) is split by task into parts that
     each fit it, ``path`` then ``<stem>-2.png``, …, every part with its colourbar, the same row
     order and "part i of n" in its title; parts left by an earlier, longer report are removed."""
@@ -1472,7 +1486,7 @@ def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None) -
 
     written = []
     with style():
-        fig = draw_leaderboard_heatmap(boards, worse)
+        fig = draw_leaderboard_heatmap(boards, worse, order)
         if fig is None:
             return None
         groups = [sorted(boards)]
@@ -1480,7 +1494,7 @@ def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None) -
             per = fig.plb_columns * rows_per_page(fig.plb_panel_height)
             groups = [groups[0][i:i + per] for i in range(0, len(boards), per)]
         if len(groups) > 1:
-            order = leaderboard_order({t: _board_values(b) for t, b in boards.items()})
+            order = order if order is not None else leaderboard_order(boards)
             fig.clear()
         for i, tasks in enumerate(groups):
             if len(groups) > 1:

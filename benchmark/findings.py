@@ -11,7 +11,8 @@ Everything else is shared here, so every finding is judged by the same rules:
   unit (:mod:`benchmark.runstats`). Each run's score is its mean over the test images; the arms'
   runs are paired by seed; the **effect** is the mean paired difference, signed so that positive
   means A is better, in the metric's units (``dz``: effect / run-level sd). Its **95% CI** and the
-  two-sided **p** (Holm-adjusted over the counted parts of one finding and setting) come from a
+  two-sided **p** (Holm-adjusted over the counted parts of one finding, in every setting it is checked on:
+  one family per finding, so a sweep of settings is not more chances of a verdict) come from a
   standard error with the run-to-run and the image level in it. Below
   :data:`benchmark.runstats.MIN_RUNS` paired runs a part is **too few runs**; one whose paired
   differences are all the same non-zero number (SE 0, a degenerate t) is **no spread**; an arm that
@@ -891,7 +892,31 @@ def describe_setting(res: Results, parts: list[Part]) -> str:
 
 def check(finding: Finding, res: Results, alpha: float = 0.05, n_boot: int = N_BOOT, name: str = "",
           citation: str = "", source: str = "") -> FindingResult:
-    """Run one finding on one setting's results."""
+    """Run one finding on one setting's results (its parts one Holm family)."""
+    return judged([_unjudged(finding, res, n_boot, name, citation, source)], alpha)[0]
+
+
+def judged(results: list[FindingResult], alpha: float) -> list[FindingResult]:
+    """``results`` of one finding (one per setting, from :func:`_unjudged`) with their parts judged as
+    **one** Holm family — every part of every setting — and each setting's verdict from its own parts. Each
+    setting its own family let a finding checked on many settings (a noise-level sweep) come out reproduced
+    in some setting more often than α (``tests/test_probe_verdicts6.py``)."""
+    judge([p for r in results if r.parts for p in r.parts], alpha)
+    out = []
+    for r in results:
+        if not r.parts:
+            out.append(r)
+            continue
+        verdict = verdict_of(r.parts)
+        reason = "" if verdict != "not applicable" else "every comparison is circular"
+        out.append(replace(r, verdict=verdict, reason=reason))
+    return out
+
+
+def _unjudged(finding: Finding, res: Results, n_boot: int = N_BOOT, name: str = "", citation: str = "",
+              source: str = "") -> FindingResult:
+    """One finding on one setting: its parts compared but not judged (``verdict`` "not applicable" until
+    :func:`judged`), or its final result where it has no parts."""
     base = FindingResult(name, finding.claim, citation, source, "not applicable", describe_setting(res, []),
                          regime=getattr(finding, "regime", ""))
     blocked = finding.applicable(res)
@@ -912,10 +937,7 @@ def check(finding: Finding, res: Results, alpha: float = 0.05, n_boot: int = N_B
         parts.append(p)
     if not parts:
         return replace(base, reason="the results hold none of the comparisons the claim predicts")
-    judge(parts, alpha)
-    verdict = verdict_of(parts)
-    reason = "" if verdict != "not applicable" else "every comparison is circular"
-    return replace(base, verdict=verdict, parts=parts, setting=describe_setting(res, parts), reason=reason)
+    return replace(base, parts=parts, setting=describe_setting(res, parts))
 
 
 LOST_COLUMNS = ["task", "loss", "arm_weights", "seed", "status", "setting"]
@@ -982,10 +1004,10 @@ def check_all(table: pd.DataFrame, names: Iterable[str] | None = None, alpha: fl
 
     shared = [Results(rows, desc, inp, budget, lost_of(rows))  # one index each
               for (desc, rows), inp in zip(groups, group_inputs)]
-    for e in entries:
+    for e in entries:  # one Holm family per finding, over every setting it is checked on
         finding = e.obj()
-        for res in shared:
-            out.append(check(finding, res, alpha, n_boot, e.name, e.citation, e.meta.get("source", "")))
+        out += judged([_unjudged(finding, res, n_boot, e.name, e.citation, e.meta.get("source", ""))
+                       for res in shared], alpha)
     return out
 
 
@@ -1080,7 +1102,8 @@ def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
              "**inconclusive** (also: too few or missing runs), **needs weights** (the claim is about pretrained "
              "networks the results do not have), **not applicable** (tasks, losses or metrics not in these "
              f"results). The run is the unit: per-run scores paired by seed, ≥ {MIN_RUNS} runs per part, the "
-             f"run-to-run and image levels in each 95% CI, Holm over a finding's parts, α = {alpha}. Effects are "
+             f"run-to-run and image levels in each 95% CI, Holm over a finding's parts in every setting it is "
+             f"checked on (one family per finding), α = {alpha}. Effects are "
              "A − B in the metric's units, positive = A better; `≥` parts are non-inferiority tests with the "
              "metric's fixed margin. See `benchmark/findings.py`.", "",
              "| finding | verdict | claim | effect [95% CI], p (headline part) | parts | checked on | source |",

@@ -29,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from benchmark.results import ResultsStore, atomic_output, atomic_write_bytes, respelt_meta
-from benchmark.stats import INPUT, Stats, compute, labels, loss_label, metric_order
+from benchmark.stats import INPUT, Stats, _tie_key, compute, labels, loss_label, metric_order
 
 log = logging.getLogger(__name__)
 __all__ = ["leaderboard", "to_markdown", "write_report", "heatmap", "loss_label", "metric_order", "run_means"]
@@ -100,10 +100,18 @@ def heatmap(table: pd.DataFrame, path: Path, worse: pd.DataFrame | None = None, 
     row), text = the mean value as the task tables print it (``stats``' decimals, :func:`heatmap_panels`);
     ``worse``: the runs worse than the input (:attr:`Stats.worse`), flagged ⚠ as in the tables
     (:func:`benchmark.figures.leaderboard_heatmap`); ``blks``: as for :func:`leaderboard`."""
-    from benchmark.figures import leaderboard_heatmap
+    from benchmark.figures import leaderboard_heatmap, leaderboard_order
 
     panels = heatmap_panels(table, blks, stats)
-    return leaderboard_heatmap(panels, path, worse) if panels else None
+    if not panels:
+        return None
+    order = None
+    if stats is not None and not stats.ranks.empty:  # the overall ranking's order (leaderboard.md, rank heatmap),
+        # then any loss it does not rank (every run diverged), as the figure would order them
+        ranked = stats.ranks["label"].tolist()
+        order = [lab for lab in leaderboard_order(panels) if lab == INPUT] + ranked + [
+            lab for lab in leaderboard_order(panels) if lab != INPUT and lab not in ranked]
+    return leaderboard_heatmap(panels, path, worse, order)
 
 
 def heatmap_panels(table: pd.DataFrame, blks=None, stats: Stats | None = None
@@ -120,7 +128,9 @@ def heatmap_panels(table: pd.DataFrame, blks=None, stats: Stats | None = None
     panels = {}
     for task, wide in boards.items():
         wide = order_rows(wide, higher)
-        ranks = pd.DataFrame({m: wide[m].rank(ascending=not higher.get(m, True)) for m in wide.columns})
+        # equal means up to float noise tie, as in the task tables (stats._tie_key)
+        ranks = pd.DataFrame({m: pd.Series(_tie_key(wide[m].to_numpy()), index=wide.index)
+                              .rank(ascending=not higher.get(m, True)) for m in wide.columns})
         ranks.columns = [f"{m} {'↑' if higher.get(m, True) else '↓'}" for m in wide.columns]
         text = pd.DataFrame(index=wide.index)
         for m in wide.columns:

@@ -688,10 +688,23 @@ def rank_summary(cells: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     shared = r[[(t, m) in common for t, m in zip(r["task"], r["metric"])]]
     agg = agg.join(shared.groupby("label")["rank"].mean().rename("mean_rank_common"))
     agg["n_common"] = len(common)
-    agg = agg.sort_values(["complete", "mean_rank"], ascending=[False, True])
+    agg = agg.loc[[lab for c in (True, False) for lab in rank_order(agg.loc[agg["complete"] == c, "mean_rank"])]]
     agg["sd_rank"] = agg["sd_rank"].fillna(0.0)
     per_task = r.groupby(["label", "task"])["rank"].mean().unstack("task")
     return agg.reset_index(), per_task.loc[agg.index]
+
+
+def rank_order(mean_ranks) -> list:
+    """The one row order of every ranked table and figure (the leaderboard's overall ranking and task
+    tables, the rank heatmap, the metric-points figure, the critical-difference diagram, the leaderboard
+    figure): labels by mean rank, best (lowest) first, **ties by label name** — equal mean ranks (up to
+    float noise, :func:`_tie_key`) are listed alphabetically, never in the order a sort happened to
+    leave them (pandas' default sort is not stable: with more than 16 losses two tables listed tied losses
+    differently). ``mean_ranks``: a mapping or Series {label: mean rank}; NaN ranks go last (by name)."""
+    items = list(mean_ranks.items())
+    keys = _tie_key(np.array([float(v) for _, v in items], dtype=float)) if items else np.array([])
+    return [lab for _, _, lab in sorted((not np.isfinite(k), k if np.isfinite(k) else 0.0, str(lab))
+                                        for (lab, _), k in zip(items, keys))]
 
 
 def _tie_key(x):
@@ -742,7 +755,8 @@ def friedman_nemenyi(cells: pd.DataFrame, alpha: float = 0.05, blks: list[Block]
         stat, p = friedmanchisquare(*[wide[c].to_numpy() for c in wide.columns])
         q = float(studentized_range.ppf(1 - alpha, k, np.inf)) / math.sqrt(2)
     cd = q * math.sqrt(k * (k + 1) / (6.0 * n))
-    out = {"ranks": ranks.mean().sort_values().to_dict(), "k": k, "n_blocks": n, "statistic": float(stat),
+    out = {"ranks": {lab: float(ranks[lab].mean()) for lab in rank_order(ranks.mean())}, "k": k, "n_blocks": n,
+           "statistic": float(stat),
            "p": float(p), "cd": cd, "alpha": alpha, "excluded": excluded, "method": "asymptotic"}
     perm = _run_permutation(wide, blks, alpha, n_perm) if blks is not None else \
         "the blocks' runs were not given: the asymptotic test takes its blocks as independent"
@@ -803,9 +817,10 @@ def _run_permutation(wide: pd.DataFrame, blks: list[Block], alpha: float, n_perm
         gaps.append(mr.max(axis=1) - mr.min(axis=1))
     stats_, gaps = np.concatenate(stats_), np.concatenate(gaps)
     p = (1 + int((stats_ >= obs - 1e-9 * max(obs, 1.0)).sum())) / (1 + n_perm)
+    mr = dict(zip(labels_, map(float, observed)))
     return {"p": float(p), "cd": float(np.quantile(gaps, 1 - alpha, method="higher")), "n_perm": n_perm,
             "n_runs": S, "method": "permutation", "statistic": obs,
-            "ranks": dict(sorted(zip(labels_, map(float, observed)), key=lambda kv: kv[1]))}
+            "ranks": {lab: mr[lab] for lab in rank_order(mr)}}
 
 
 def worse_than_input(blks: list[Block], metric: str = "psnr") -> pd.DataFrame:

@@ -68,7 +68,7 @@ def motion_kernels(size: int, length: torch.Tensor, angle: torch.Tensor, max_len
     return k / k.sum((1, 2), keepdim=True)
 
 
-@register_task("deblur", version="1", citation="Gaussian + motion blur with noise (e.g. Ding et al., IJCV 2021)")
+@register_task("deblur", version="2", citation="Gaussian + motion blur with noise (e.g. Ding et al., IJCV 2021)")
 @dataclass(frozen=True)
 class Deblur(Task):
     """Blur each image with its own random kernel, then add Gaussian noise of σ ``noise_sigma``.
@@ -114,11 +114,18 @@ class Deblur(Task):
             raise ValueError(f"noise_sigma must be in [0, 1) on the [0, 1] scale, got {self.noise_sigma}")
 
     def sample_kernel(self, generator: torch.Generator) -> torch.Tensor:
+        """One (k, k) kernel; it always takes 4 numbers from ``generator`` (as :meth:`sample_kernels` does),
+        whichever type it drew: on a training run's generator, which then draws the crops and the noise, 3
+        for a motion kernel and 2 for a Gaussian one moved every later crop and noise draw with ``p_motion``,
+        so a p_motion sweep of one seed trained on other crops (version 2)."""
         if float(torch.rand(1, generator=generator)) < self.p_motion:
             length = float(uniform(generator, *self.motion_length))
             angle = float(uniform(generator, 0.0, math.pi))
+            uniform(generator, 0.0, 1.0)  # the Gaussian's σ, not used
             return motion_kernel(self.kernel_size, min(length, self.kernel_size - 1), angle)
-        return gaussian_kernel(self.kernel_size, float(uniform(generator, *self.gaussian_sigma)))
+        sigma = float(uniform(generator, *self.gaussian_sigma))
+        uniform(generator, 0.0, 1.0, 2)  # the motion's length and angle, not used
+        return gaussian_kernel(self.kernel_size, sigma)
 
     def sample_kernels(self, n: int, generator: torch.Generator) -> torch.Tensor:
         """(n, k, k) kernels drawn on the generator's device in one go (the GPU step: no host sync).
