@@ -257,6 +257,17 @@ def labels(table: pd.DataFrame) -> pd.Series:
         ver = table["loss_version"].astype("string").fillna("")
         n_versions = ver.groupby(out).transform("nunique")
         several = (n_versions > 1) & (ver != "")
+        # a term the table holds at several versions (an edited loss file: `my_loss` before and after)
+        # marks every spec using it, `my_loss(w=0.5)` of the old text too, not only the term's own label
+        seen: dict[str, set[str]] = {}
+        for v in ver.unique():
+            for term in filter(None, str(v).split(",")):
+                name, _, tv = term.partition("=")
+                seen.setdefault(name, set()).add(tv)
+        moved = {n for n, vs in seen.items() if len(vs) > 1}
+        if moved:
+            several |= map_unique(ver, lambda v: any(t.partition("=")[0] in moved
+                                                    for t in str(v).split(",") if t)).astype(bool)
         if several.any():
             out = out.where(~several, out + " (v" + ver.str.replace(r"[^=,]+=", "", regex=True).str.replace(",", "/")
                             + ")")
