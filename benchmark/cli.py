@@ -478,8 +478,9 @@ def cmd_run(args) -> int:
     if not args.dry_run:
         ResultsStore(s.out).preflight()
     data = DataCache()  # decoded once: fingerprinted for the run ids, then trained on in this process
-    configs, metrics, device = build(spec, data, local=s.executor == "local" or args.dry_run,
-                                     recorded=ResultsStore(s.out).recorded_losses())
+    with ResultsStore(s.out).naming_file_losses():  # `--losses my_loss` run before with --loss-file
+        configs, metrics, device = build(spec, data, local=s.executor == "local" or args.dry_run,
+                                         recorded=ResultsStore(s.out).recorded_losses())
     dev = resolve_device(device) if s.executor == "local" else device  # remote: resolved where it runs
     if args.dry_run:
         return _dry_run(args, configs, metrics, resolve_device(device), s.profile)

@@ -170,7 +170,8 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     for f in loss_files:
         new += load_user_file(f, LOSSES)
     new += list(losses)
-    new = list(dict.fromkeys(canonical_spec(s) for s in new))
+    with store.naming_file_losses():  # `--loss my_loss` of a file the field's runs were trained from, not loaded
+        new = list(dict.fromkeys(canonical_spec(s) for s in new))
     new = spelt_as_stored(new, store.recorded_losses())  # a field loss spelt differently: its runs, one row
     groups, check_groups = field_groups(store.metas(), set(new))  # checks found before `where` narrows the field
     _warn_respelt(new, {m["config"]["loss"] for gs in groups.values() for g in gs for m in g})

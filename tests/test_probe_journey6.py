@@ -6,8 +6,6 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from benchmark.errors import UserError
-
 
 def _rows(loss: str, version: str, run: str) -> dict:
     return {"run_id": run, "task": "denoise", "loss": loss, "loss_version": version, "weights": "none",
@@ -30,3 +28,56 @@ def test_every_spec_of_an_edited_loss_file_names_its_version():
     assert got["c"] == "my_loss(w=0.5) (v1+0ld)", got
     assert got["d"] == "my_loss(w=0.5) + 0.1*l1 (v1/1+0ld)", got
     assert got["e"] == "l1" and got["f"] == "l2 + 0.1*l1", got  # one version of every term: no suffix
+
+
+def _store_with_a_file_loss(root, path="/elsewhere/mine.py"):
+    """A field (l1) plus runs of `my_loss`, a loss of the file ``path`` (as `compare --loss-file` writes them)."""
+    from benchmark.results import ResultsStore, atomic_write_json
+    from benchmark.synthetic import synthetic_runs
+
+    store = ResultsStore(root)
+    store.ensure_writable()
+    for rid, meta, rows in synthetic_runs(offsets={"l1": 0.0, "my_loss": 1.0}, seeds=(0,), metrics=("psnr",),
+                                          n_images=3, budget_check=False):
+        if (meta.get("config") or {}).get("loss") == "my_loss":
+            meta["loss_versions"] = {"my_loss": "1+0123456789ab"}
+            meta["loss_files"] = {"my_loss": path}
+            rows = [{**r, "loss_version": "my_loss=1+0123456789ab"} for r in rows]
+        store.write_eval(rid, rows, sorted({r["metric"] for r in rows}), {})
+        atomic_write_json(store.run_dir(rid) / "meta.json", meta)
+    return store
+
+
+@pytest.mark.parametrize("argv", [["compare", "--loss", "my_loss", "--no-visual"],
+                                  ["compare", "--loss", "0.5*my_loss + l1", "--no-visual"],
+                                  ["run", "--losses", "my_loss", "--no-budget-check", "--iterations", "2"]])
+def test_a_loss_the_store_holds_from_a_file_names_the_file_when_it_was_not_loaded(tmp_path, argv, capsys):
+    """Was: `plbench compare --loss my_loss --out results` (the loss file forgotten on a second
+    command) said "unknown loss 'my_loss'; did you mean ms_ssim?": a built-in nobody meant, and no
+    word of the runs of `my_loss` the store holds or of --loss-file. Now the error names them and the
+    file their runs were trained from."""
+    from benchmark.cli import main
+
+    _store_with_a_file_loss(tmp_path / "r")
+    assert main([*argv, "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0, err
+    assert "unknown loss 'my_loss'" in err and "1 run" in err and "v1+0123456789ab" in err, err
+    assert "--loss-file /elsewhere/mine.py" in err and "ms_ssim" not in err, err
+
+
+def test_a_run_records_the_loss_file_its_loss_came_from(tmp_path):
+    """What the error above reads: each run's meta.json names the file of every file loss of its spec."""
+    from benchmark.registry import LOSSES, load_user_file
+    from benchmark.runner import _loss_files
+
+    f = tmp_path / "journey6_loss.py"
+    f.write_text("import torch\nfrom benchmark.registry import register_loss\n\n"
+                 "@register_loss('journey6_file_loss')\nclass J(torch.nn.Module):\n    \"\"\"L1.\"\"\"\n"
+                 "    def forward(self, pred, target):\n        return (pred - target).abs().mean()\n")
+    try:
+        assert load_user_file(f) == ["journey6_file_loss"]
+        assert _loss_files("0.5*journey6_file_loss + l1") == {"journey6_file_loss": str(f.resolve())}
+        assert _loss_files("l1") == {}
+    finally:
+        LOSSES.remove("journey6_file_loss")
