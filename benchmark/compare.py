@@ -441,6 +441,10 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         cov += st.nonfinite + st.sparse  # scores and runs left out of a column, as the leaderboard's notes say
         cov += clipped_ci_lines(st)  # a CI cut at its metric's bound (vsi ≤ 1), as the leaderboard's notes say
         cov += device_cost_lines(st)  # ms/it timed on a CPU for some losses and a GPU for others
+        if st.versions:  # an edited loss file: its earlier text's runs are rows of the field, as the leaderboard says
+            cov.append("Several versions of one loss, each its own row and never pooled (for a loss file the hash of "
+                       "its text: the runs of its earlier text are part of the field here, not of the loss compared), "
+                       "oldest first: " + "; ".join(st.versions) + ".")
         lines += [f"> {line}" for line in cov]
         if notes[task] or cov:
             lines.append("")  # a blank line ends the quotes (else Markdown folds what follows into them)
