@@ -190,7 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--loss-file", action="append", default=[], metavar="FILE",
                      help="a Python file that registers the new loss(es) (repeatable)")
     cmp.add_argument("--loss", action="append", default=[], metavar="SPEC",
-                     help="a registered loss name or spec to compare (repeatable)")
+                     help="a registered loss name or spec to compare (repeatable; with --loss-file, only the "
+                          "specs given here are compared, e.g. 'my_loss(w=0.5)', not also the file's at defaults)")
     cmp.add_argument("--out", default="results", help="results directory holding the field (default: results)")
     cmp.add_argument("--tasks", nargs="+", help="only these tasks of the field")
     cmp.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")

@@ -153,7 +153,8 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
             baseline: str = "l1", alpha: float = 0.05, n_boot: int = 1000, formats=("png", "pdf"),
             visual: bool = True, where: dict | None = None) -> CompareResult:
     """Train only the new losses under the field's settings and report where they land (``where``:
-    only field runs whose setting matches, as in ``plbench report --where``)."""
+    only field runs whose setting matches, as in ``plbench report --where``). The new losses are
+    ``losses`` (specs) when given, else every loss the ``loss_files`` register."""
     from benchmark.config import spelt_as_stored
     from benchmark.lossfn import canonical_spec
     from benchmark.registry import LOSSES, load_user_file
@@ -167,9 +168,10 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     store.check_version()
     store.check_foreign()
     new: list[str] = []
-    for f in loss_files:
+    for f in loss_files:  # loaded so their names resolve; compared when no --loss names what to compare
         new += load_user_file(f, LOSSES)
-    new += list(losses)
+    if losses:  # as `run --loss-file F --losses X`: X only, not also every loss of F at its defaults
+        new = list(losses)
     with store.naming_file_losses():  # `--loss my_loss` of a file the field's runs were trained from, not loaded
         new = list(dict.fromkeys(canonical_spec(s) for s in new))
     new = spelt_as_stored(new, store.recorded_losses())  # a field loss spelt differently: its runs, one row

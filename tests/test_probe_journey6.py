@@ -110,3 +110,39 @@ def test_compare_after_editing_the_loss_file_says_the_field_holds_its_earlier_ve
     text, _ = _summary(store, {"denoise": group}, ["mine"], {"denoise": []}, 0.05, 50, "l1", ("png",), current)
     said = [line for line in text.splitlines() if "versions" in line and "(v1+0ld)" in line]
     assert len(said) == 1 and "(v1+n3w)" in said[0] and said[0].startswith("> "), text
+
+
+_W_LOSS = ("import torch\nfrom benchmark.registry import register_loss\n\n"
+           "@register_loss('{name}')\nclass J(torch.nn.Module):\n    \"\"\"w · L1.\"\"\"\n"
+           "    def __init__(self, w: float = 1.0):\n        super().__init__()\n        self.w = w\n\n"
+           "    def forward(self, pred, target):\n        return self.w * (pred - target).abs().mean()\n")
+
+
+@pytest.mark.parametrize("losses,expected", [
+    ((), ["journey6_w"]),
+    (("journey6_w(w=0.5)",), ["journey6_w(w=0.5)"]),
+    (("journey6_w(w=0.5)", "journey6_w"), ["journey6_w(w=0.5)", "journey6_w"])])
+def test_compare_with_loss_specs_trains_only_those_as_run_does(tmp_path, monkeypatch, losses, expected):
+    """Was: `compare --loss-file my_loss.py --loss 'my_loss(w=0.5)'` also trained and compared
+    `my_loss` at its defaults (every loss the file registers), doubling the training, where
+    `run --loss-file F --losses X` trains X only. --loss now names what is compared; the file is loaded."""
+    from benchmark import compare as C
+    from benchmark.errors import UserError
+    from benchmark.registry import LOSSES
+
+    _store_with_a_file_loss(tmp_path / "r")
+    f = tmp_path / "journey6_w.py"
+    f.write_text(_W_LOSS.format(name="journey6_w"))
+    seen = {}
+
+    def stop(groups, new, *a, **k):
+        seen["new"] = list(new)
+        raise UserError("stopped before training")
+
+    monkeypatch.setattr(C, "_probe_new_losses", stop)
+    try:
+        with pytest.raises(UserError, match="stopped before training"):
+            C.compare(tmp_path / "r", loss_files=[f], losses=losses, visual=False, formats=("png",))
+    finally:
+        LOSSES.remove("journey6_w")
+    assert seen["new"] == expected
