@@ -87,7 +87,10 @@ RC = {"font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "xtick.labelsize
       "ps.fonttype": 42, "svg.fonttype": "none", "axes.spines.top": False, "axes.spines.right": False,
       "savefig.pad_inches": 0.03, "lines.linewidth": 1.0, "lines.markersize": 4.0, "axes.linewidth": 0.6,
       "xtick.major.width": 0.6, "ytick.major.width": 0.6, "xtick.major.size": 3.0, "ytick.major.size": 3.0,
-      "legend.frameon": False}
+      "legend.frameon": False,
+      # every text is drawn as written: a loss spec's string argument ('$a_b$') is not mathtext (the
+      # ⚠ marker, which is, is built under :func:`_mathtext`)
+      "text.parse_math": False}
 #: loss names that always get the first colours, in this order (so ℓ1 is the same blue in every report)
 CANONICAL = ("l1", "l2", "charbonnier", "ssim", "ms_ssim", "ms_ssim_l1")
 #: the loss markers: no triangle (an off-scale point in the P–D plane), no cross (the degraded input), no star
@@ -168,6 +171,15 @@ _GLYPH_MISSING = re.compile(r"Glyph (\d+) .*missing from font")
 FALLBACK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK KR", "Noto Sans CJK TC", "Source Han Sans",
                   "Source Han Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Droid Sans Fallback",
                   "Arial Unicode MS", "Noto Sans", "Noto Sans Symbols", "Noto Sans Symbols2")
+
+
+@contextmanager
+def _mathtext():
+    """Inside :func:`style` (whose text is never mathtext): build a ``$…$`` marker as a glyph path."""
+    import matplotlib
+
+    with matplotlib.rc_context({"text.parse_math": True}):
+        yield
 
 
 def _fallback_fonts() -> list[str]:
@@ -992,8 +1004,9 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
         proxies.append((Line2D([], [], marker="X", color=INPUT_COLOUR, ls="none", ms=5),
                         "grey cross: the degraded input (not tested)"))
     if worse:
-        proxies.append((Line2D([], [], marker=f"${WORSE}$", color=WORSE_COLOUR, ls="none", ms=6),
-                        f"worse than the input on {WORSE_METRIC}"))
+        with _mathtext():
+            proxies.append((Line2D([], [], marker=f"${WORSE}$", color=WORSE_COLOUR, ls="none", ms=6),
+                            f"worse than the input on {WORSE_METRIC}"))
     fig.legend([h for h, _ in proxies], [t for _, t in proxies], loc="outside lower center",
                ncol=1 if w < 5 else 2, frameon=False)
     fit_canvas(fig, min_axes=(1.0, span))

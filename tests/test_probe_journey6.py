@@ -146,3 +146,33 @@ def test_compare_with_loss_specs_trains_only_those_as_run_does(tmp_path, monkeyp
     finally:
         LOSSES.remove("journey6_w")
     assert seen["new"] == expected
+
+
+def test_a_dollar_sign_in_a_loss_spec_is_drawn_as_written_in_the_figures(tmp_path):
+    """Was: `strloss(tag='$a_b$')` (a string hyper-parameter on the command line) was drawn in every
+    figure with matplotlib's mathtext: an italic a with a subscript b, the dollars gone, so the
+    figure named a loss that the tables spell otherwise. Figure text is now never parsed as math."""
+    from benchmark import figures as F
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_runs, synthetic_table
+
+    spec = "strloss(tag='$a_b$ 50%')"
+    kw = dict(offsets={"l1": 0.0, spec: 1.0, "l2": {"psnr": -9.0}}, seeds=(0,), metrics=("psnr", "ssim"),
+              n_images=4, budget_check=False)
+    table = synthetic_table(**kw)
+    st = compute(table, [m for _, m, _ in synthetic_runs(**kw)], n_boot=20)
+    import re
+
+    from matplotlib.lines import Line2D
+    from matplotlib.markers import MarkerStyle
+
+    with F.style():
+        paths = F.metric_points(st, "denoise", tmp_path / "m", formats=("svg",))
+        fig = F.draw_metric_points(st, "denoise")
+    svg = paths[0].read_text()
+    # one plain <text> (mathtext is drawn glyph by glyph, in <tspan>s, without the dollars)
+    assert re.search(r">strloss\(tag=(&apos;|&#39;|')\$a_b\$ 50%", svg), svg[:3000]
+    # the legend's worse-than-input mark, a "$⚠$" marker, is still the glyph, not "$⚠$" spelt out
+    glyph = MarkerStyle(f"${F.WORSE}$").get_path().vertices.shape
+    marks = [ln for ln in fig.findobj(Line2D) if ln.get_marker() == f"${F.WORSE}$"]
+    assert marks and all(ln._marker.get_path().vertices.shape == glyph for ln in marks)
