@@ -176,3 +176,47 @@ def test_a_dollar_sign_in_a_loss_spec_is_drawn_as_written_in_the_figures(tmp_pat
     glyph = MarkerStyle(f"${F.WORSE}$").get_path().vertices.shape
     marks = [ln for ln in fig.findobj(Line2D) if ln.get_marker() == f"${F.WORSE}$"]
     assert marks and all(ln._marker.get_path().vertices.shape == glyph for ln in marks)
+
+
+@pytest.mark.parametrize("body,which", [
+    ("target.mul_(255.0)\n        return (pred * 255.0 - target).abs().mean() / 255.0", "target"),
+    ("pred.clamp_(0.0, 1.0)\n        return (pred - target).abs().mean()", "pred")])
+def test_a_loss_that_changes_its_inputs_in_place_is_refused_before_training(tmp_path, body, which):
+    """Was: a loss file whose forward scaled `target` in place (`target.mul_(255)`, a common slip
+    when a loss wants 0–255) trained silently: in `mutloss + l1` the ℓ1 term then compared the
+    prediction with a target ×255, and the run landed last of the field with no word of why. The
+    first call of a spec of several terms now checks that no term changed pred, target or an extra
+    input in place (one term alone may: `test_probe_losses.py`'s in-place clamp of its own pred)."""
+    import torch
+
+    from benchmark.errors import UserError
+    from benchmark.lossfn import build_loss
+    from benchmark.registry import LOSSES, load_user_file
+
+    f = tmp_path / "journey6_inplace.py"
+    f.write_text("import torch\nfrom benchmark.registry import register_loss\n\n"
+                 "@register_loss('journey6_inplace')\nclass J(torch.nn.Module):\n    \"\"\"In place.\"\"\"\n"
+                 f"    def forward(self, pred, target):\n        {body}\n")
+    try:
+        load_user_file(f)
+        loss = build_loss("journey6_inplace + l1")
+        pred = torch.rand(2, 3, 16, 16) * 1.2
+        net_out = pred.clone().requires_grad_(True) * 1.0  # a non-leaf, as a net's output
+        with pytest.raises(UserError, match=rf"^loss 'journey6_inplace' changed its {which} in place"):
+            loss(net_out, torch.rand(2, 3, 16, 16))
+    finally:
+        LOSSES.remove("journey6_inplace")
+
+
+def test_no_built_in_loss_term_changes_its_inputs():
+    """The check above passes the pixel losses the quick profile trains (same tensors after the call)."""
+    import torch
+
+    from benchmark.lossfn import build_loss
+
+    for spec in ("l1", "l2", "charbonnier", "ssim", "ms_ssim_l1", "0.5*l1 + 0.5*ssim"):
+        pred = torch.rand(2, 3, 48, 48, requires_grad=True) * 1.0
+        target = torch.rand(2, 3, 48, 48)
+        before = target.clone()
+        build_loss(spec)(pred, target).backward()
+        assert torch.equal(target, before), spec
