@@ -220,3 +220,35 @@ def test_no_built_in_loss_term_changes_its_inputs():
         before = target.clone()
         build_loss(spec)(pred, target).backward()
         assert torch.equal(target, before), spec
+
+
+@pytest.mark.slow
+def test_run_loss_file_beside_a_field_at_another_setting_says_so(tmp_path, caplog):
+    """Was: `plbench run --loss-file my_loss.py --out results` (the README: "train and score only your
+    loss, next to cached results") on a field trained at other settings (here 2 iterations, crop 16;
+    the run took 3 iterations) trained the loss apart and replaced the leaderboard by a one-loss table
+    ("baseline 'l1' is not in the results"), with no word that the field was left out or why. It now
+    warns, naming the field's losses, what differs and `plbench compare`."""
+    import logging
+
+    from benchmark.cli import main
+
+    out = str(tmp_path / "r")
+    common = ["--tasks", "denoise", "--crop", "16", "--batch-size", "2", "--metrics", "psnr", "--no-budget-check",
+              "--no-report", "--no-progress", "--device", "cpu", "--out", out]
+    assert main(["run", "--losses", "l1", "--iterations", "2", *common]) == 0
+    f = tmp_path / "journey6_beside.py"
+    f.write_text(_W_LOSS.format(name="journey6_beside"))
+    caplog.set_level(logging.WARNING)
+    try:
+        assert main(["run", "--loss-file", str(f), "--iterations", "2", *common]) == 0  # the field's setting
+        assert not [r for r in caplog.records if "another setting" in r.getMessage()]
+        assert main(["run", "--loss-file", str(f), "--iterations", "3", *common]) == 0
+    finally:
+        from benchmark.registry import LOSSES
+
+        LOSSES.remove("journey6_beside")
+    said = [r.getMessage() for r in caplog.records if "another setting" in r.getMessage()]
+    assert len(said) == 1, [r.getMessage() for r in caplog.records]
+    assert "denoise" in said[0] and "l1" in said[0] and "iterations: 2 vs 3" in said[0], said
+    assert f"plbench compare --loss-file {f}" in said[0], said
