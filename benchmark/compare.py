@@ -146,7 +146,16 @@ def _config_from(meta: dict, loss: str, seed: int, data, device_type: str):
 
 
 def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")[:80] or "loss"
+    """A file name for ``name`` (the compared specs joined by ``_``): itself when it is one already, else
+    its letters, digits and ``_.-`` ending in a hash of ``name`` (at most 80 characters), so two specs that
+    differ only in what is replaced or cut (`tag='a b'` / `tag='a_b'`, a long spec's last weight) never
+    write one file."""
+    import hashlib
+
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")[:80] or "loss"
+    if safe == name:
+        return safe
+    return f"{safe[:71].rstrip('_')}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
 
 
 def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: str = "auto", progress: bool = False,

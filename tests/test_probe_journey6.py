@@ -252,3 +252,18 @@ def test_run_loss_file_beside_a_field_at_another_setting_says_so(tmp_path, caplo
     assert len(said) == 1, [r.getMessage() for r in caplog.records]
     assert "denoise" in said[0] and "l1" in said[0] and "iterations: 2 vs 3" in said[0], said
     assert f"plbench compare --loss-file {f}" in said[0], said
+
+
+def test_two_specs_never_share_one_comparison_file():
+    """Was: compare/<name>.md kept letters, digits and `_.-` of the specs and cut at 80 characters, so a
+    weight sweep of a long spec (`pdl(layers=(…)) + 0.1*l1`, `… + 0.2*l1`) or `strloss(tag='a b')` and
+    `strloss(tag='a_b')` wrote one file: the second comparison replaced the first, and both commands
+    printed the same path. A name that had to be changed now ends in a hash of the spec; a plain one stays."""
+    from benchmark.compare import _safe
+
+    long = "pdl(layers=('relu1_2', 'relu2_2', 'relu3_3', 'relu4_3'), layer_weights=(1.0, 1.0, 1.0, 1.0))"
+    names = [_safe(f"{long} + 0.1*l1"), _safe(f"{long} + 0.2*l1"), _safe("strloss(tag='a b')"),
+             _safe("strloss(tag='a_b')"), _safe("my_loss_my_loss(w=0.5)"), _safe("my_loss_my_loss_w_0.5")]
+    assert len(set(names)) == len(names), names
+    assert all(len(n) <= 80 and n == n.strip("_") for n in names), names
+    assert _safe("my_loss") == "my_loss" and _safe("cmp_user_huber") == "cmp_user_huber"
