@@ -638,7 +638,11 @@ def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_b
         for trailing, pa in zip(pairs, p_adj):
             for w in trailing if np.isfinite(pa) else ():
                 p_best_adj[w] = pa if np.isnan(p_best_adj[w]) else min(p_best_adj[w], pa)
-        base = next((i for i, l in enumerate(b.labels) if b.losses[i] == baseline and l != INPUT), None)
+        # the baseline's row: its plain label where that is a row, else the first of its rows (two versions of a
+        # loss file, two weights kinds), named by the notes (``base_label``, export.notes)
+        base = next((i for i, l in enumerate(b.labels) if l == baseline and l != INPUT), None)
+        if base is None:
+            base = next((i for i, l in enumerate(b.labels) if b.losses[i] == baseline and l != INPUT), None)
         p_base_all = np.full(len(b.labels), np.nan)
         diff_all = np.full(len(b.labels), np.nan)
         diff_ci = np.full((len(b.labels), 2), np.nan)
@@ -660,6 +664,7 @@ def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_b
                          # tested against some loss and never shown worse than one (the best by mean included)
                          "top_group": bool(tested_with[i]) and not p_best_adj[i] < alpha,
                          "p_best_adj": p_best_adj[i], "p_base": p_base, "diff_vs_base": diff,
+                         "base_label": b.labels[base] if base is not None else None,
                          "diff_ci_low": diff_ci[i, 0], "diff_ci_high": diff_ci[i, 1],
                          "circular": label != INPUT and is_circular(b.losses[i], b.metric),
                          "no_spread": "; ".join(flat[i])})

@@ -267,3 +267,29 @@ def test_two_specs_never_share_one_comparison_file():
     assert len(set(names)) == len(names), names
     assert all(len(n) <= 80 and n == n.strip("_") for n in names), names
     assert _safe("my_loss") == "my_loss" and _safe("cmp_user_huber") == "cmp_user_huber"
+
+
+def test_a_baseline_with_several_rows_says_which_one_the_marks_are_against():
+    """Was: `plbench report --baseline my_loss` on a store holding two versions of the loss file (two
+    rows, `my_loss (v1+0ld)` and `my_loss (v1+n3w)`) tested every ▲/▼ against one of them, taken by
+    table order, while every legend said "vs `my_loss`" and nothing said which. The notes now name
+    the row the marks are against."""
+    from benchmark.export import notes
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_runs, synthetic_table
+
+    kw = dict(offsets={"l1": 0.0, "mine": 1.0, "mine_old": -1.0}, seeds=(0, 1, 2, 3, 4), metrics=("psnr",),
+              n_images=4)
+    table = synthetic_table(**kw)
+    old = table["loss"] == "mine_old"
+    table["loss_version"] = ""
+    table.loc[table["loss"] == "mine", "loss_version"] = "mine=1+n3w"
+    table.loc[old, "loss_version"] = "mine=1+0ld"
+    table.loc[old, "loss"] = "mine"
+    st = compute(table, [m for _, m, _ in synthetic_runs(**kw)], baseline="mine", n_boot=20)
+    c = st.cells[st.cells["metric"] == "psnr"].set_index("label")
+    assert c.loc["l1", "vs_base"] in (1.0, -1.0) or c["p_base"].notna().any()
+    said = [n for n in notes(st) if "Baseline `mine`" in n and "rows" in n]
+    assert len(said) == 1, notes(st)
+    base = c["base_label"].dropna().unique().tolist()
+    assert len(base) == 1 and f"`{base[0]}`" in said[0].split("against")[-1], said
