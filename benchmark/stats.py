@@ -922,6 +922,11 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
     for rid, lab in label_of.items():
         if version_of.get(rid):
             versions_of_label.setdefault(lab, set()).add(version_of[rid])
+    term_versions: dict[str, set[str]] = {}  # as labels(): a term the rows hold at several versions marks its specs
+    for v in set(version_of.values()):
+        for term in filter(None, str(v).split(",")):
+            name, _, tv = term.partition("=")
+            term_versions.setdefault(name, set()).add(tv)
     rows = []
     for m in metas:
         if m.get("kind") == "input" or "config" not in m:
@@ -932,7 +937,9 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
         if label is None:
             label = loss_label(str(cfg.get("loss")), m.get("weights"))
             ver = ",".join(f"{k}={v}" for k, v in sorted((m.get("loss_versions") or {}).items()))
-            if ver and versions_of_label.get(label) and ver not in versions_of_label[label]:
+            moved = any(len(term_versions.get(k, set()) | {str(v)}) > 1
+                        for k, v in (m.get("loss_versions") or {}).items())
+            if ver and (moved or versions_of_label.get(label) and ver not in versions_of_label[label]):
                 label += " (v" + re.sub(r"[^=,]+=", "", ver).replace(",", "/") + ")"
         rows.append({"task": cfg.get("task"), "loss": cfg.get("loss"), "label": label, "status": m.get("status"),
                      "ms_per_it": m.get("ms_per_it"), "peak_mem_mb": m.get("peak_mem_mb"),

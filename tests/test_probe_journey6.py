@@ -293,3 +293,22 @@ def test_a_baseline_with_several_rows_says_which_one_the_marks_are_against():
     assert len(said) == 1, notes(st)
     base = c["base_label"].dropna().unique().tolist()
     assert len(base) == 1 and f"`{base[0]}`" in said[0].split("against")[-1], said
+
+
+def test_a_diverged_run_of_an_old_spec_is_counted_in_its_versioned_row():
+    """With the labels above, a diverged run (no rows) of `my_loss(w=0.5)` at the file's old text
+    is counted in the row `my_loss(w=0.5) (v1+0ld)` of its scored siblings, not in a bare row of its own."""
+    from benchmark.stats import cost_table
+
+    def meta(rid, loss, ver, status="ok"):
+        return {"run_id": rid, "status": status, "ms_per_it": 10.0, "weights": "none",
+                "loss_versions": {"my_loss": ver}, "config": {"task": "denoise", "loss": loss, "seed": 0}}
+
+    metas = [meta("a", "my_loss", "1+0ld"), meta("b", "my_loss", "1+n3w"), meta("c", "my_loss(w=0.5)", "1+0ld"),
+             meta("d", "my_loss(w=0.5)", "1+0ld", status="diverged")]
+    label_of = {"a": "my_loss (v1+0ld)", "b": "my_loss (v1+n3w)", "c": "my_loss(w=0.5) (v1+0ld)"}
+    version_of = {"a": "my_loss=1+0ld", "b": "my_loss=1+n3w", "c": "my_loss=1+0ld"}
+    per_loss, _ = cost_table(metas, None, label_of, version_of)
+    rows = per_loss.set_index("label")
+    assert "my_loss(w=0.5)" not in rows.index, rows.index.tolist()
+    assert rows.loc["my_loss(w=0.5) (v1+0ld)", "runs"] == 2 and rows.loc["my_loss(w=0.5) (v1+0ld)", "diverged"] == 1
