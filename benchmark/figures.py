@@ -78,7 +78,7 @@ import numpy as np
 import pandas as pd
 
 from benchmark.runstats import MIN_RUNS
-from benchmark.stats import INPUT, Stats, loss_label, metric_order, pareto_front, pd_metrics
+from benchmark.stats import INPUT, Stats, metric_order, moved_terms, pareto_front, pd_metrics, run_label
 
 log = logging.getLogger(__name__)
 COL1, COL2 = 3.5, 7.2  # inches: one column, full page width
@@ -317,11 +317,19 @@ def _style_of(colour: int, layer: int) -> LossStyle:
 def stats_styles(stats: Stats, metas: list[dict] | None = None) -> dict[str, LossStyle]:
     """:func:`loss_styles` for every label of a report (cells and training runs)."""
     losses = dict(zip(stats.cells["label"], stats.cells["loss"])) if not stats.cells.empty else {}
+    moved = _moved(metas or [])
     for m in metas or []:
         cfg = m.get("config") or {}
         if "loss" in cfg and m.get("kind") != "input":
-            losses.setdefault(loss_label(cfg["loss"], m.get("weights", "none")), cfg["loss"])
+            losses.setdefault(run_label(cfg["loss"], m.get("weights", "none"), m.get("loss_versions"), moved),
+                              cfg["loss"])
     return loss_styles(losses, losses)
+
+
+def _moved(metas: list[dict]) -> set[str]:
+    """The loss terms these runs hold at several versions (:func:`benchmark.stats.moved_terms`)."""
+    return moved_terms(m.get("loss_versions") for m in metas
+                       if m.get("kind") != "input" and isinstance(m.get("loss_versions"), dict))
 
 
 def wrap_label(label: str, width: int = 26, max_lines: int = 4) -> str:
@@ -1168,11 +1176,12 @@ def draw_training_curves(metas: list[dict], styles=None):
     rows, windows = [], []
     runs: dict[str, int] = {}
     stopped: dict[str, dict[str, int]] = {}  # label → {"diverged"/"failed": runs}: their curves end early
+    moved = _moved(metas)  # two versions of a loss file: two curves, labelled as the tables label them
     for m in metas:
         cfg, curve = m.get("config") or {}, m.get("loss_curve") or []
         if m.get("kind") == "input" or not curve or "task" not in cfg:
             continue
-        label = loss_label(cfg["loss"], m.get("weights", "none"))
+        label = run_label(cfg["loss"], m.get("weights", "none"), m.get("loss_versions"), moved)
         pts = [(int(it), float(v)) for it, v in curve if v is not None and np.isfinite(v)]
         if not pts:
             continue
@@ -1597,8 +1606,9 @@ def visual_grid(store, task: str, base: Path, formats=("png", "pdf"), crop: int 
         log.info("visual grid for %s skipped: no saved nets (runs/<id>/net.pt)", task)
         return _drawn(None, base, formats)
     first: dict[str, dict] = {}
+    moved = _moved([m for _, _, m in runs])  # two versions of a loss file: two restorations, as two table rows
     for _, loss, m in sorted(runs, key=lambda r: (r[0], r[1])):
-        first.setdefault(loss_label(loss, m.get("weights", "none")), m)
+        first.setdefault(run_label(loss, m.get("weights", "none"), m.get("loss_versions"), moved), m)
     from benchmark.config import as_current_code, code_version
 
     made = {as_current_code(m["code_version"]) for m in first.values() if m.get("code_version")} - {code_version()}

@@ -239,6 +239,28 @@ def map_unique(values: pd.Series, fn) -> pd.Series:
     return pd.Series(mapped[codes], index=values.index, dtype=object)
 
 
+def moved_terms(versions) -> set[str]:
+    """The loss terms held at several versions among ``versions`` (``"l1=1,my_loss=1+ab"`` strings, as a row's
+    ``loss_version``, or ``{term: version}`` dicts, as a meta's ``loss_versions``): an edited loss file's name."""
+    seen: dict[str, set[str]] = {}
+    for v in versions:
+        items = v.items() if isinstance(v, dict) else (t.partition("=")[::2] for t in str(v or "").split(",") if t)
+        for name, tv in items:
+            seen.setdefault(str(name), set()).add(str(tv))
+    return {n for n, vs in seen.items() if len(vs) > 1}
+
+
+def run_label(loss: str, weights, versions: dict | None, moved: set[str]) -> str:
+    """A run's label from its ``meta.json`` (a run without rows, a training curve): :func:`loss_label`, with
+    its loss version appended where a term of it is in ``moved`` (:func:`moved_terms`), as :func:`labels`."""
+    label = loss_label(loss, weights)
+    versions = versions or {}
+    if set(versions) & moved:
+        ver = ",".join(f"{k}={v}" for k, v in sorted(versions.items()))
+        label += " (v" + re.sub(r"[^=,]+=", "", ver).replace(",", "/") + ")"
+    return label
+
+
 def labels(table: pd.DataFrame) -> pd.Series:
     """Each row's loss identity: the spec plus its weights kind (never the per-run backbone seed);
     when one label holds runs of several registry versions of the loss, the version is appended
@@ -259,12 +281,7 @@ def labels(table: pd.DataFrame) -> pd.Series:
         several = (n_versions > 1) & (ver != "")
         # a term the table holds at several versions (an edited loss file: `my_loss` before and after)
         # marks every spec using it, `my_loss(w=0.5)` of the old text too, not only the term's own label
-        seen: dict[str, set[str]] = {}
-        for v in ver.unique():
-            for term in filter(None, str(v).split(",")):
-                name, _, tv = term.partition("=")
-                seen.setdefault(name, set()).add(tv)
-        moved = {n for n, vs in seen.items() if len(vs) > 1}
+        moved = moved_terms(ver.unique())
         if moved:
             several |= map_unique(ver, lambda v: any(t.partition("=")[0] in moved
                                                     for t in str(v).split(",") if t)).astype(bool)
@@ -926,7 +943,7 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
     for v in set(version_of.values()):
         for term in filter(None, str(v).split(",")):
             name, _, tv = term.partition("=")
-            term_versions.setdefault(name, set()).add(tv)
+            term_versions.setdefault(name, set()).add(tv)  # (the run's own version joins these below)
     rows = []
     for m in metas:
         if m.get("kind") == "input" or "config" not in m:

@@ -312,3 +312,24 @@ def test_a_diverged_run_of_an_old_spec_is_counted_in_its_versioned_row():
     rows = per_loss.set_index("label")
     assert "my_loss(w=0.5)" not in rows.index, rows.index.tolist()
     assert rows.loc["my_loss(w=0.5) (v1+0ld)", "runs"] == 2 and rows.loc["my_loss(w=0.5) (v1+0ld)", "diverged"] == 1
+
+
+def test_training_curves_keep_two_versions_of_a_loss_file_apart():
+    """Was: the training-curves figure labelled each run by its spec alone: the runs of `my_loss`
+    before and after an edit of its file were one curve (their mean, titled "one seed per loss"),
+    and `my_loss(w=0.5)` of the old text had a bare name, where every table and other figure keeps
+    the versions apart. Each run is now labelled as the tables label it."""
+    from benchmark import figures as F
+
+    def meta(rid, loss, ver, scale):
+        return {"run_id": rid, "status": "ok", "weights": "none", "loss_versions": {"my_loss": ver},
+                "config": {"task": "denoise", "loss": loss, "seed": 0},
+                "loss_curve": [[i, scale * (1.0 - 0.01 * i)] for i in range(1, 21)]}
+
+    metas = [meta("a", "my_loss", "1+0ld", 1.0), meta("b", "my_loss", "1+n3w", 2.0),
+             meta("c", "my_loss(w=0.5)", "1+0ld", 0.5)]
+    with F.style():
+        fig = F.draw_training_curves(metas)
+    text = {t.get_text() for t in fig.findobj(lambda o: hasattr(o, "get_text"))}
+    assert {"my_loss (v1+0ld)", "my_loss (v1+n3w)", "my_loss(w=0.5) (v1+0ld)"} <= text, sorted(text)
+    assert "my_loss" not in text and "my_loss(w=0.5)" not in text, sorted(text)
