@@ -190,7 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--loss-file", action="append", default=[], metavar="FILE",
                      help="a Python file that registers the new loss(es) (repeatable)")
     cmp.add_argument("--loss", action="append", default=[], metavar="SPEC",
-                     help="a registered loss name or spec to compare (repeatable)")
+                     help="a registered loss name or spec to compare (repeatable; with --loss-file, only the "
+                          "specs given here are compared, e.g. 'my_loss(w=0.5)', not also the file's at defaults)")
     cmp.add_argument("--out", default="results", help="results directory holding the field (default: results)")
     cmp.add_argument("--tasks", nargs="+", help="only these tasks of the field")
     cmp.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
@@ -490,8 +491,9 @@ def cmd_run(args) -> int:
     if not args.dry_run:
         ResultsStore(s.out).preflight()
     data = DataCache()  # decoded once: fingerprinted for the run ids, then trained on in this process
-    configs, metrics, device = build(spec, data, local=s.executor == "local" or args.dry_run,
-                                     recorded=ResultsStore(s.out).recorded_losses())
+    with ResultsStore(s.out).naming_file_losses():  # `--losses my_loss` run before with --loss-file
+        configs, metrics, device = build(spec, data, local=s.executor == "local" or args.dry_run,
+                                         recorded=ResultsStore(s.out).recorded_losses())
     dev = resolve_device(device) if s.executor == "local" else device  # remote: resolved where it runs
     if args.dry_run:
         return _dry_run(args, configs, metrics, resolve_device(device), s.profile)
@@ -536,6 +538,8 @@ def cmd_run(args) -> int:
              f", left {summary.locked} to another process" if summary.locked else "", time.time() - t0)
     from benchmark.config import run_id
 
+    if s.loss_files:  # "next to cached results": unless the cached results are at another setting
+        _warn_field_apart(store, configs, s.loss_files)
     scored = sum((store.meta(run_id(c)) or {}).get("status") == "ok" for c in configs)
     if not args.no_report and not scored:  # no row of this grid's setting: no leaderboard to write for it
         log.error("no leaderboard: none of this grid's %d run(s) has results (%d failed, %d diverged; the log above "
@@ -548,6 +552,37 @@ def cmd_run(args) -> int:
         print(f"leaderboard: {paths['markdown']}" + (f"  heatmap: {paths['heatmap']}" if "heatmap" in paths else "")
               + (f"  report: {paths['html']}" if "html" in paths else ""))
     return 1 if summary.failed or summary.unscored else 0
+
+
+def _warn_field_apart(store, configs, loss_files) -> None:
+    """``run --loss-file F`` into a store whose other runs of a task (the field) are all at another setting
+    than the grid's (other iterations, crop, data, …): the leaderboard holds none of them, so one warning
+    names them, what differs, and ``plbench compare``, which trains the loss under their setting."""
+    from benchmark.compare import _diff
+    from benchmark.config import setting, setting_json
+
+    ours = {c.task: setting(c) for c in configs}
+    keep = {setting_json(setting(c)) for c in configs}
+    new = {c.loss for c in configs}
+    apart = []
+    for task, mine in sorted(ours.items()):
+        groups: dict[str, list[dict]] = {}
+        for m in store.metas():
+            st, cfg = m.get("setting"), m.get("config") or {}
+            if m.get("status") == "ok" and isinstance(st, dict) and st.get("task") == task \
+                    and isinstance(cfg.get("loss"), str) and cfg["loss"] not in new:  # not an input run
+                groups.setdefault(setting_json(st), []).append(m)
+        if not groups or keep & set(groups):  # no field, or the field shares this grid's setting
+            continue
+        field = max(groups.values(), key=len)
+        losses = sorted({m["config"]["loss"] for m in field})
+        named = ", ".join(losses[:6]) + (f" and {len(losses) - 6} more" if len(losses) > 6 else "")
+        apart.append(f"{task}: {len(field)} run(s) of {named} ({_diff(field[0]['setting'], mine)})")
+    if apart:
+        files = " ".join(f"--loss-file {shlex.quote(str(f))}" for f in loss_files)
+        log.warning("the results already in %s are at another setting than this grid's, so the leaderboard leaves "
+                    "them out — %s (theirs vs this grid's); `plbench compare %s --out %s` trains your loss under "
+                    "their setting", store.root, "; ".join(apart), files, shlex.quote(str(store.root)))
 
 
 def _dry_run(args, configs, metrics, dev, profile_name) -> int:

@@ -146,14 +146,24 @@ def _config_from(meta: dict, loss: str, seed: int, data, device_type: str):
 
 
 def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")[:80] or "loss"
+    """A file name for ``name`` (the compared specs joined by ``_``): itself when it is one already, else
+    its letters, digits and ``_.-`` ending in a hash of ``name`` (at most 80 characters), so two specs that
+    differ only in what is replaced or cut (`tag='a b'` / `tag='a_b'`, a long spec's last weight) never
+    write one file."""
+    import hashlib
+
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")[:80] or "loss"
+    if safe == name:
+        return safe
+    return f"{safe[:71].rstrip('_')}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
 
 
 def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: str = "auto", progress: bool = False,
             baseline: str = "l1", alpha: float = 0.05, n_boot: int = 1000, formats=("png", "pdf"),
             visual: bool = True, where: dict | None = None) -> CompareResult:
     """Train only the new losses under the field's settings and report where they land (``where``:
-    only field runs whose setting matches, as in ``plbench report --where``)."""
+    only field runs whose setting matches, as in ``plbench report --where``). The new losses are
+    ``losses`` (specs) when given, else every loss the ``loss_files`` register."""
     from benchmark.config import spelt_as_stored
     from benchmark.lossfn import canonical_spec
     from benchmark.registry import LOSSES, load_user_file
@@ -167,10 +177,12 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     store.check_version()
     store.check_foreign()
     new: list[str] = []
-    for f in loss_files:
+    for f in loss_files:  # loaded so their names resolve; compared when no --loss names what to compare
         new += load_user_file(f, LOSSES)
-    new += list(losses)
-    new = list(dict.fromkeys(canonical_spec(s) for s in new))
+    if losses:  # as `run --loss-file F --losses X`: X only, not also every loss of F at its defaults
+        new = list(losses)
+    with store.naming_file_losses():  # `--loss my_loss` of a file the field's runs were trained from, not loaded
+        new = list(dict.fromkeys(canonical_spec(s) for s in new))
     new = spelt_as_stored(new, store.recorded_losses())  # a field loss spelt differently: its runs, one row
     groups, check_groups = field_groups(store.metas(), set(new))  # checks found before `where` narrows the field
     _warn_respelt(new, {m["config"]["loss"] for gs in groups.values() for g in gs for m in g})
@@ -446,6 +458,10 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         cov += clipped_ci_lines(st)  # a CI cut at its metric's bound (vsi ≤ 1), as the leaderboard's notes say
         cov += [x for x in (survivors_text(st),) if x]  # runs lost (diverged, failed): judged on the others
         cov += device_cost_lines(st)  # ms/it timed on a CPU for some losses and a GPU for others
+        if st.versions:  # an edited loss file: its earlier text's runs are rows of the field, as the leaderboard says
+            cov.append("Several versions of one loss, each its own row and never pooled (for a loss file the hash of "
+                       "its text: the runs of its earlier text are part of the field here, not of the loss compared), "
+                       "oldest first: " + "; ".join(st.versions) + ".")
         lines += [f"> {line}" for line in cov]
         if notes[task] or cov:
             lines.append("")  # a blank line ends the quotes (else Markdown folds what follows into them)

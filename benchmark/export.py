@@ -787,6 +787,15 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
             gone = sorted(set(restored["task"]) - set(restored.loc[restored["loss"] == stats.baseline, "task"]))
             if gone:
                 out.append(f"Baseline `{stats.baseline}` has no results in {', '.join(gone)}: no ▲/▼ marks there.")
+            rows = restored[restored["loss"] == stats.baseline]
+            several = rows.groupby("task")["label"].unique()
+            several = several[several.map(len) > 1]
+            if len(several) and "base_label" in restored.columns:
+                out.append(f"Baseline `{stats.baseline}` has several rows (" + "; ".join(
+                    f"{t}: {', '.join(f'`{x}`' for x in sorted(labs))}" for t, labs in several.items())
+                    + "): ▲/▼ are against " + "; ".join(
+                    f"{t}: `{restored.loc[restored['task'] == t, 'base_label'].dropna().iloc[0]}`"
+                    for t in several.index) + ", its first row.")
     for note in (small_marks_text, survivors_text, unequal_seeds_text, best_not_bold_text,
                  bold_below_plain_text):  # "" when none
         text = note(stats)

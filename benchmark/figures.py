@@ -78,7 +78,17 @@ import numpy as np
 import pandas as pd
 
 from benchmark.runstats import MIN_RUNS
-from benchmark.stats import INPUT, Stats, loss_label, metric_order, pareto_front, pd_metrics, rank_order, smoke_test
+from benchmark.stats import (
+    INPUT,
+    Stats,
+    metric_order,
+    moved_terms,
+    pareto_front,
+    pd_metrics,
+    rank_order,
+    run_label,
+    smoke_test,
+)
 
 log = logging.getLogger(__name__)
 COL1, COL2 = 3.5, 7.2  # inches: one column, full page width
@@ -87,7 +97,10 @@ RC = {"font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "xtick.labelsize
       "ps.fonttype": 42, "svg.fonttype": "none", "axes.spines.top": False, "axes.spines.right": False,
       "savefig.pad_inches": 0.03, "lines.linewidth": 1.0, "lines.markersize": 4.0, "axes.linewidth": 0.6,
       "xtick.major.width": 0.6, "ytick.major.width": 0.6, "xtick.major.size": 3.0, "ytick.major.size": 3.0,
-      "legend.frameon": False}
+      "legend.frameon": False,
+      # every text is drawn as written: a loss spec's string argument ('$a_b$') is not mathtext (the
+      # ⚠ marker, which is, is built under :func:`_mathtext`)
+      "text.parse_math": False}
 #: loss names that always get the first colours, in this order (so ℓ1 is the same blue in every report)
 CANONICAL = ("l1", "l2", "charbonnier", "ssim", "ms_ssim", "ms_ssim_l1")
 #: the loss markers: no triangle (an off-scale point in the P–D plane), no cross (the degraded input), no star
@@ -168,6 +181,15 @@ _GLYPH_MISSING = re.compile(r"Glyph (\d+) .*missing from font")
 FALLBACK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK KR", "Noto Sans CJK TC", "Source Han Sans",
                   "Source Han Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Droid Sans Fallback",
                   "Arial Unicode MS", "Noto Sans", "Noto Sans Symbols", "Noto Sans Symbols2")
+
+
+@contextmanager
+def _mathtext():
+    """Inside :func:`style` (whose text is never mathtext): build a ``$…$`` marker as a glyph path."""
+    import matplotlib
+
+    with matplotlib.rc_context({"text.parse_math": True}):
+        yield
 
 
 def _fallback_fonts() -> list[str]:
@@ -305,11 +327,19 @@ def _style_of(colour: int, layer: int) -> LossStyle:
 def stats_styles(stats: Stats, metas: list[dict] | None = None) -> dict[str, LossStyle]:
     """:func:`loss_styles` for every label of a report (cells and training runs)."""
     losses = dict(zip(stats.cells["label"], stats.cells["loss"])) if not stats.cells.empty else {}
+    moved = _moved(metas or [])
     for m in metas or []:
         cfg = m.get("config") or {}
         if "loss" in cfg and m.get("kind") != "input":
-            losses.setdefault(loss_label(cfg["loss"], m.get("weights", "none")), cfg["loss"])
+            losses.setdefault(run_label(cfg["loss"], m.get("weights", "none"), m.get("loss_versions"), moved),
+                              cfg["loss"])
     return loss_styles(losses, losses)
+
+
+def _moved(metas: list[dict]) -> set[str]:
+    """The loss terms these runs hold at several versions (:func:`benchmark.stats.moved_terms`)."""
+    return moved_terms(m.get("loss_versions") for m in metas
+                       if m.get("kind") != "input" and isinstance(m.get("loss_versions"), dict))
 
 
 def wrap_label(label: str, width: int = 26, max_lines: int = 4) -> str:
@@ -993,8 +1023,9 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
         proxies.append((Line2D([], [], marker="X", color=INPUT_COLOUR, ls="none", ms=5),
                         "grey cross: the degraded input (not tested)"))
     if worse:
-        proxies.append((Line2D([], [], marker=f"${WORSE}$", color=WORSE_COLOUR, ls="none", ms=6),
-                        f"worse than the input on {WORSE_METRIC}"))
+        with _mathtext():
+            proxies.append((Line2D([], [], marker=f"${WORSE}$", color=WORSE_COLOUR, ls="none", ms=6),
+                            f"worse than the input on {WORSE_METRIC}"))
     fig.legend([h for h, _ in proxies], [t for _, t in proxies], loc="outside lower center",
                ncol=1 if w < 5 else 2, frameon=False)
     fit_canvas(fig, min_axes=(1.0, span))
@@ -1160,11 +1191,12 @@ def draw_training_curves(metas: list[dict], styles=None):
     rows, windows = [], []
     runs: dict[str, int] = {}
     stopped: dict[str, dict[str, int]] = {}  # label → {"diverged"/"failed": runs}: their curves end early
+    moved = _moved(metas)  # two versions of a loss file: two curves, labelled as the tables label them
     for m in metas:
         cfg, curve = m.get("config") or {}, m.get("loss_curve") or []
         if m.get("kind") == "input" or not curve or "task" not in cfg:
             continue
-        label = loss_label(cfg["loss"], m.get("weights", "none"))
+        label = run_label(cfg["loss"], m.get("weights", "none"), m.get("loss_versions"), moved)
         pts = [(int(it), float(v)) for it, v in curve if v is not None and np.isfinite(v)]
         if not pts:
             continue
@@ -1598,8 +1630,9 @@ def visual_grid(store, task: str, base: Path, formats=("png", "pdf"), crop: int 
         log.info("visual grid for %s skipped: no saved nets (runs/<id>/net.pt)", task)
         return _drawn(None, base, formats)
     first: dict[str, dict] = {}
+    moved = _moved([m for _, _, m in runs])  # two versions of a loss file: two restorations, as two table rows
     for _, loss, m in sorted(runs, key=lambda r: (r[0], r[1])):
-        first.setdefault(loss_label(loss, m.get("weights", "none")), m)
+        first.setdefault(run_label(loss, m.get("weights", "none"), m.get("loss_versions"), moved), m)
     from benchmark.config import as_current_code, code_version
 
     made = {as_current_code(m["code_version"]) for m in first.values() if m.get("code_version")} - {code_version()}

@@ -376,8 +376,22 @@ class WeightedSum(nn.Module):
         return {n for ns in self.needs for n in ns}
 
     def components(self, pred: torch.Tensor, target: torch.Tensor, **extra) -> list[torch.Tensor]:
-        return [m(pred, target, **{k: extra[k] for k in need if k in extra})
-                for m, need in zip(self.parts, self.needs)]
+        shared = len(self.parts) > 1 or any(hasattr(m, "train_step") for m in self.parts)
+        if getattr(self, "_checked", False) or not shared:  # one term alone may clamp_ its own pred (autograd's)
+            return [m(pred, target, **{k: extra[k] for k in need if k in extra})
+                    for m, need in zip(self.parts, self.needs)]
+        out = []  # the first call: no term may change what the other terms (or a train_step) read after it
+        for t, m, need in zip(self.terms, self.parts, self.needs):
+            kw = {k: extra[k] for k in need if k in extra}
+            seen = {k: v for k, v in {"pred": pred, "target": target, **kw}.items() if isinstance(v, torch.Tensor)}
+            before = {k: v._version for k, v in seen.items()}  # bumped by every in-place op on the tensor
+            out.append(m(pred, target, **kw))
+            changed = [k for k, v in seen.items() if v._version != before[k]]
+            if changed:
+                raise UserError(f"loss {t.name!r} changed its {' and '.join(changed)} in place (e.g. mul_, clamp_, "
+                                f"+=, x[...] = ...): the other terms of {self.spec!r} would read the changed tensor; "
+                                f"compute on a copy ({changed[0]} * 255, {changed[0]}.clamp(0, 1))")
+        return out
 
     def forward(self, pred: torch.Tensor, target: torch.Tensor, **extra) -> torch.Tensor:
         total = None

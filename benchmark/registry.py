@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmark.errors import UserError, did_you_mean
+from benchmark.errors import UnknownName, UserError, did_you_mean
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +170,7 @@ class Registry:
         try:
             return self._entries[name]
         except KeyError:
-            raise UserError(self.unknown_message(name)) from None
+            raise UnknownName(self.unknown_message(name), self.kind, name) from None
 
     def unknown_message(self, name: str) -> str:
         """One line: the unknown name, the names it may mean (close spellings, or names it begins:

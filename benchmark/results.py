@@ -59,7 +59,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmark.errors import UserError
+from benchmark.errors import UnknownName, UserError
 from benchmark.faults import crash_point, disk_full_point
 
 log = logging.getLogger(__name__)
@@ -1006,6 +1006,37 @@ class ResultsStore:
         return [(m["config"]["loss"],
                  m.get("status") in ("ok", "diverged") and as_current_code(m.get("code_version")) == here)
                 for m in self.metas() if isinstance(m.get("config"), dict) and isinstance(m["config"].get("loss"), str)]
+
+    @contextlib.contextmanager
+    def naming_file_losses(self):
+        """Around code that resolves loss specs: an unknown loss name that this store holds runs of, from a
+        loss file not loaded now (`--loss-file` forgotten on a second command), is one line naming those runs,
+        their versions and the file they were trained from, not the registry's guesses at a built-in."""
+        try:
+            yield
+        except UnknownName as exc:
+            if exc.kind != "loss" or not self.root.is_dir() or not self.is_store():
+                raise
+            runs, versions, files = 0, {}, {}
+            for m in self.metas():
+                v = (m.get("loss_versions") or {}).get(exc.name) if isinstance(m.get("loss_versions"), dict) else None
+                if not isinstance(v, str):
+                    continue
+                runs += 1
+                versions.setdefault(v, m.get("started") or 0.0)
+                versions[v] = max(versions[v], m.get("started") or 0.0)
+                f = (m.get("loss_files") or {}).get(exc.name) if isinstance(m.get("loss_files"), dict) else None
+                if isinstance(f, str):
+                    files[f] = max(files.get(f, 0.0), m.get("started") or 0.0)
+            if not runs:
+                raise
+            newest = max(files, key=files.get) if files else None
+            raise UserError(
+                f"unknown loss {exc.name!r}: {self.root} holds {runs} run{'s' if runs != 1 else ''} of it, of a loss "
+                f"file not loaded now (version{'s' if len(versions) != 1 else ''} "
+                + ", ".join(f"v{v}" for v in sorted(versions, key=versions.get)) + "): load it with --loss-file "
+                + (shlex.quote(newest) + (" (its newest runs' file)" if len(files) > 1 else "") if newest else "FILE")
+            ) from None
 
     def loss_spellings(self) -> dict[str, str]:
         """{recorded spec: the spelling it is read as} for a loss recorded here under several spellings of one

@@ -987,13 +987,24 @@ def _checkpointer(grid: _Grid, rid: str, cfg: RunConfig, name: str) -> Checkpoin
                         {"config": cfg.to_dict(), "code_version": code_version()})
 
 
+def _loss_files(spec: str) -> dict[str, str]:
+    """``{loss name: absolute path}`` for each term of ``spec`` registered by a loss file (``--loss-file``):
+    where a run's loss came from, so a later command on the store can say which file to load (not part of the
+    run's identity, which holds the file's hash)."""
+    from benchmark.lossfn import parse_loss_spec
+    from benchmark.registry import LOSSES
+
+    files = {t.name: LOSSES.get(t.name).meta.get("file") for t in parse_loss_spec(spec)}
+    return {k: str(v) for k, v in sorted(files.items()) if v}
+
+
 def _meta(cfg: RunConfig, rid: str, device: torch.device, r: TrainResult, started: float) -> dict:
     from benchmark.lossfn import loss_versions
     from benchmark.nets import signature
 
     return {"run_id": rid, "status": r.status, "config": cfg.to_dict(), "setting": setting(cfg),
             "code_version": code_version(), "loss_versions": loss_versions(cfg.loss),
-            "net_signature": signature(cfg.net),
+            "loss_files": _loss_files(cfg.loss), "net_signature": signature(cfg.net),
             "git_commit": git_commit(), "versions": package_versions(), "device": str(device),
             "device_name": (torch.cuda.get_device_name(device) if device.type == "cuda"
                             else platform.processor() or "cpu"),

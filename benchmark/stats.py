@@ -239,6 +239,28 @@ def map_unique(values: pd.Series, fn) -> pd.Series:
     return pd.Series(mapped[codes], index=values.index, dtype=object)
 
 
+def moved_terms(versions) -> set[str]:
+    """The loss terms held at several versions among ``versions`` (``"l1=1,my_loss=1+ab"`` strings, as a row's
+    ``loss_version``, or ``{term: version}`` dicts, as a meta's ``loss_versions``): an edited loss file's name."""
+    seen: dict[str, set[str]] = {}
+    for v in versions:
+        items = v.items() if isinstance(v, dict) else (t.partition("=")[::2] for t in str(v or "").split(",") if t)
+        for name, tv in items:
+            seen.setdefault(str(name), set()).add(str(tv))
+    return {n for n, vs in seen.items() if len(vs) > 1}
+
+
+def run_label(loss: str, weights, versions: dict | None, moved: set[str]) -> str:
+    """A run's label from its ``meta.json`` (a run without rows, a training curve): :func:`loss_label`, with
+    its loss version appended where a term of it is in ``moved`` (:func:`moved_terms`), as :func:`labels`."""
+    label = loss_label(loss, weights)
+    versions = versions or {}
+    if set(versions) & moved:
+        ver = ",".join(f"{k}={v}" for k, v in sorted(versions.items()))
+        label += " (v" + re.sub(r"[^=,]+=", "", ver).replace(",", "/") + ")"
+    return label
+
+
 def labels(table: pd.DataFrame) -> pd.Series:
     """Each row's loss identity: the spec plus its weights kind (never the per-run backbone seed);
     when one label holds runs of several registry versions of the loss, the version is appended
@@ -257,6 +279,12 @@ def labels(table: pd.DataFrame) -> pd.Series:
         ver = table["loss_version"].astype("string").fillna("")
         n_versions = ver.groupby(out).transform("nunique")
         several = (n_versions > 1) & (ver != "")
+        # a term the table holds at several versions (an edited loss file: `my_loss` before and after)
+        # marks every spec using it, `my_loss(w=0.5)` of the old text too, not only the term's own label
+        moved = moved_terms(ver.unique())
+        if moved:
+            several |= map_unique(ver, lambda v: any(t.partition("=")[0] in moved
+                                                    for t in str(v).split(",") if t)).astype(bool)
         if several.any():
             out = out.where(~several, out + " (v" + ver.str.replace(r"[^=,]+=", "", regex=True).str.replace(",", "/")
                             + ")")
@@ -627,7 +655,11 @@ def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_b
         for trailing, pa in zip(pairs, p_adj):
             for w in trailing if np.isfinite(pa) else ():
                 p_best_adj[w] = pa if np.isnan(p_best_adj[w]) else min(p_best_adj[w], pa)
-        base = next((i for i, l in enumerate(b.labels) if b.losses[i] == baseline and l != INPUT), None)
+        # the baseline's row: its plain label where that is a row, else the first of its rows (two versions of a
+        # loss file, two weights kinds), named by the notes (``base_label``, export.notes)
+        base = next((i for i, l in enumerate(b.labels) if l == baseline and l != INPUT), None)
+        if base is None:
+            base = next((i for i, l in enumerate(b.labels) if b.losses[i] == baseline and l != INPUT), None)
         p_base_all = np.full(len(b.labels), np.nan)
         diff_all = np.full(len(b.labels), np.nan)
         diff_ci = np.full((len(b.labels), 2), np.nan)
@@ -649,6 +681,7 @@ def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_b
                          # tested against some loss and never shown worse than one (the best by mean included)
                          "top_group": bool(tested_with[i]) and not p_best_adj[i] < alpha,
                          "p_best_adj": p_best_adj[i], "p_base": p_base, "diff_vs_base": diff,
+                         "base_label": b.labels[base] if base is not None else None,
                          "diff_ci_low": diff_ci[i, 0], "diff_ci_high": diff_ci[i, 1],
                          "circular": label != INPUT and is_circular(b.losses[i], b.metric),
                          "no_spread": "; ".join(flat[i])})
@@ -921,6 +954,11 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
     for rid, lab in label_of.items():
         if version_of.get(rid):
             versions_of_label.setdefault(lab, set()).add(version_of[rid])
+    term_versions: dict[str, set[str]] = {}  # as labels(): a term the rows hold at several versions marks its specs
+    for v in set(version_of.values()):
+        for term in filter(None, str(v).split(",")):
+            name, _, tv = term.partition("=")
+            term_versions.setdefault(name, set()).add(tv)  # (the run's own version joins these below)
     rows = []
     for m in metas:
         if m.get("kind") == "input" or "config" not in m:
@@ -931,7 +969,9 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
         if label is None:
             label = loss_label(str(cfg.get("loss")), m.get("weights"))
             ver = ",".join(f"{k}={v}" for k, v in sorted((m.get("loss_versions") or {}).items()))
-            if ver and versions_of_label.get(label) and ver not in versions_of_label[label]:
+            moved = any(len(term_versions.get(k, set()) | {str(v)}) > 1
+                        for k, v in (m.get("loss_versions") or {}).items())
+            if ver and (moved or versions_of_label.get(label) and ver not in versions_of_label[label]):
                 label += " (v" + re.sub(r"[^=,]+=", "", ver).replace(",", "/") + ")"
         rows.append({"task": cfg.get("task"), "loss": cfg.get("loss"), "label": label, "status": m.get("status"),
                      "ms_per_it": m.get("ms_per_it"), "peak_mem_mb": m.get("peak_mem_mb"),
