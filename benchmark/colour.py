@@ -43,6 +43,19 @@ def rgb_to_xyz_d50(primaries_xy, white_xy) -> np.ndarray:
     return adapt_to_d50(white) @ (prim * np.linalg.solve(prim, white))
 
 
+def chromaticities_valid(primaries_xy, white_xy) -> bool:
+    """Whether primaries and white (chromaticities x, y) describe an RGB space: each inside the xy triangle
+    (0 < x, 0 < y, x + y ≤ 1), the primaries a triangle (not on one line) that holds the white, each primary a
+    positive share of it. What libpng asks of a PNG's cHRM chunk before it uses it (it ignores another as invalid)."""
+    pts = [*primaries_xy, white_xy]
+    if not all(x > 0 and y > 0 and x + y <= 1 for x, y in pts):
+        return False
+    prim = np.stack([_xy_to_xyz(*p) for p in primaries_xy], axis=1)
+    if np.linalg.cond(prim) > 1e6:  # on one line (or nearly): no space of three primaries
+        return False
+    return bool((np.linalg.solve(prim, _xy_to_xyz(*white_xy)) > 0).all())
+
+
 #: linear sRGB → XYZ (D50), as littleCMS's built-in sRGB profile holds it
 SRGB_TO_XYZ_D50 = rgb_to_xyz_d50(SRGB_PRIMARIES_XY, D65_XY)
 

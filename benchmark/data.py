@@ -636,16 +636,21 @@ def _png_encoding(info: dict):
     """(:class:`benchmark.colour.Shaper`, description) for a PNG that has no ``iCCP`` or ``sRGB`` chunk (those take
     precedence, as in viewers) but a ``gAMA`` (and maybe a ``cHRM``) other than sRGB's (a linear-light export,
     gAMA 1.0; an old Mac's 1/1.8), else None. PNG's gAMA is the encoding exponent: linear = value ** (1 / gAMA)."""
-    from benchmark.colour import png_shaper
+    from benchmark.colour import chromaticities_valid, png_shaper
 
     gamma, chrm = info.get("gamma"), info.get("chromaticity")
     if info.get("icc_profile") or "srgb" in info or not gamma or gamma <= 0:
         return None
-    chrm = tuple(float(c) for c in chrm) if chrm and len(chrm) == 8 and all(c > 0 for c in chrm) else None
+    chrm = tuple(float(c) for c in chrm) if chrm and len(chrm) == 8 else None
+    # a cHRM that describes no RGB space (every primary at the white, primaries on a line): ignored, as libpng
+    # ignores it ("invalid chromaticities"), the gAMA still applied with sRGB's primaries
+    invalid = chrm is not None and not chromaticities_valid((chrm[2:4], chrm[4:6], chrm[6:8]), chrm[:2])
+    chrm = None if invalid else chrm
     srgb_chrm = chrm is None or max(abs(a - b) for a, b in zip(chrm, _SRGB_CHRM)) <= PNG_SRGB_CHROMATICITY
     if abs(gamma * 2.2 - 1) <= PNG_GAMMA_THRESHOLD and srgb_chrm:
         return None
-    return png_shaper(gamma, None if srgb_chrm else chrm), f"PNG gAMA {gamma:.5g}" + ("" if srgb_chrm else " + cHRM")
+    chunks = " + cHRM" if not srgb_chrm else " (cHRM invalid: ignored)" if invalid else ""
+    return png_shaper(gamma, None if srgb_chrm else chrm), f"PNG gAMA {gamma:.5g}{chunks}"
 
 
 def _colour_managed(pixels: torch.Tensor, info: dict, name: str, notes: dict | None,
