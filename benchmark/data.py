@@ -722,21 +722,48 @@ def _raw_mode(img) -> str:
 
 def _jpeg2000_bits(img) -> int:
     """The most bits per sample of a not yet loaded JPEG 2000 image's components (Pillow reads colour of any depth
-    at 8 bits): :func:`_jpeg2000_head_bits` of its file's first 4 KiB."""
+    at 8 bits): :func:`_jpeg2000_head_bits` of its codestream's start (:func:`_jpeg2000_codestream_head`)."""
     fp = getattr(img, "fp", None)
     if fp is None:
         return 8
     at = fp.tell()
     try:
-        fp.seek(0)
-        return _jpeg2000_head_bits(fp.read(4096))
+        return _jpeg2000_head_bits(_jpeg2000_codestream_head(fp))
     finally:
         fp.seek(at)
 
 
+def _jpeg2000_codestream_head(fp, size: int = 4096) -> bytes:
+    """The first ``size`` bytes of a JPEG 2000 file's codestream (its SOC and SIZ markers): the file's start for a
+    bare codestream (.j2k), else the start of its ``jp2c`` box, found by walking the JP2 boxes (an XMP/XML box, a
+    UUID box or a large ICC profile before it can be kilobytes long); b"" where there is none. ``fp`` is left
+    anywhere."""
+    fp.seek(0)
+    if fp.read(4) == b"\xff\x4f\xff\x51":
+        fp.seek(0)
+        return fp.read(size)
+    at = 0
+    for _ in range(256):  # boxes before the codestream: a handful in any real file
+        fp.seek(at)
+        head = fp.read(16)
+        if len(head) < 8:
+            return b""
+        length, kind = struct.unpack_from(">I4s", head)
+        body = at + 8
+        if length == 1 and len(head) == 16:  # XLBox: a 64-bit length follows
+            (length,), body = struct.unpack_from(">Q", head, 8), at + 16
+        if kind == b"jp2c":
+            fp.seek(body)
+            return fp.read(size)
+        if length < body - at:  # 0 (up to the end of the file) on another box, or damaged: no codestream after it
+            return b""
+        at += length
+    return b""
+
+
 def _jpeg2000_head_bits(head: bytes) -> int:
-    """The most bits per sample of the components a JPEG 2000 codestream's SIZ marker lists in ``head`` (the file's
-    first bytes), 8 where it is not there."""
+    """The most bits per sample of the components a JPEG 2000 codestream's SIZ marker lists in ``head`` (the
+    codestream's first bytes), 8 where it is not there."""
     siz = head.find(b"\xff\x4f\xff\x51")  # SOC then SIZ: Lsiz Rsiz, 8 sizes, Csiz, then Ssiz XRsiz YRsiz per component
     if siz < 0 or len(head) < siz + 42:
         return 8
@@ -787,7 +814,7 @@ def _read_16_bit_colour(img, data: bytes | None, path, orientation: int = 1, pag
         return torch.from_numpy(_read_ppm(data, path).astype(np.float32)).permute(2, 0, 1).contiguous()
     if img.format == "JPEG2000":
         raw = data if data is not None else Path(path).read_bytes()
-        bits = _jpeg2000_head_bits(raw[:4096])
+        bits = _jpeg2000_head_bits(_jpeg2000_codestream_head(io.BytesIO(raw)))
         arr = _jpeg2000_by_opencv(raw, bits).astype(np.float64) / (2**bits - 1)
         return torch.from_numpy(arr.astype(np.float32)).permute(2, 0, 1).contiguous()
     if img.format == "PNG":

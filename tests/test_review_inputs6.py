@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import io
 import logging
+import struct
 
 import numpy as np
+import torch
 from test_probe_inputs6 import _chrm, _gama, _hwc, _with_chunks
 
-from benchmark.data import DataSpec, load_images
+from benchmark.data import DataSpec, decode_image, load_images
 
 
 # ------------------------------------------------------------------------------------------------
@@ -41,3 +43,25 @@ def test_a_png_with_an_invalid_chrm_still_loads_its_gama_applied(tmp_path, caplo
     assert np.abs(px["linear"] - want).max() <= 1
     assert "Singular" not in caplog.text and "skipping" not in caplog.text
     assert "PNG gAMA 1 (cHRM invalid: ignored)" in caplog.text and "linear.png" in caplog.text
+
+
+# ------------------------------------------------------------------------------------------------
+# a JPEG 2000 whose codestream starts after a large box
+# ------------------------------------------------------------------------------------------------
+def test_a_16_bit_jpeg_2000_with_a_large_box_before_its_codestream_is_read_at_16_bits():
+    """The depth of a JPEG 2000 was read off its first 4 KiB only: a JP2 whose XMP/XML box (or a large ICC profile)
+    comes before the codestream — Photoshop's and GDAL's files — was read by Pillow at 8 bits, unsaid. Now the JP2
+    boxes are walked to the codestream, wherever it starts."""
+    import cv2
+
+    yy, xx = np.mgrid[0:64, 0:64]
+    rgb16 = np.stack([xx * 1000 + 7, yy * 1000 + 3, (xx + yy) * 500 + 1], -1).astype(np.uint16)
+    ok, enc = cv2.imencode(".jp2", rgb16[..., ::-1])
+    raw = enc.tobytes()
+    at = raw.find(b"jp2c") - 4
+    xml = b"<x:xmpmeta>" + b" " * 6000 + b"</x:xmpmeta>"
+    big = raw[:at] + struct.pack(">I", 8 + len(xml)) + b"xml " + xml + raw[at:]
+    notes: dict = {}
+    px = decode_image(big, "scan.jp2", notes=notes)
+    assert px.dtype == torch.float32 and notes == {}
+    np.testing.assert_array_equal(_hwc(px), (rgb16 / 65535).astype(np.float32))
