@@ -344,9 +344,10 @@ def pil_to_tensor(img, name: str = "image", notes: dict | None = None) -> torch.
     (:func:`_to_srgb`, or :func:`_float_to_srgb` for I;16/I/F: ``(name, profile)`` appended to ``notes["icc"]``, or
     to ``notes["icc-kept"]`` with the reason where it cannot be applied). Alpha is dropped; greyscale is
     replicated. Integer greyscale (``I;16``, ``I``) is read on the 16-bit scale, value / 65535, whatever its
-    content. A float (``F``) image with non-finite pixels or values outside [0, 1], an ``I`` image outside
-    [0, 65535] or a 32-bit integer TIFF (its scale unknown) is a ``ValueError`` (never clipped or guessed): a
-    folder skips and counts it as unreadable, with the reason.
+    content (a 12-bit TIFF, by its BitsPerSample, on its own: value / 4095). A float (``F``) image with non-finite
+    pixels or values outside [0, 1], an ``I`` image outside [0, 65535] (a 12-bit TIFF's outside [0, 4095]) or a
+    32-bit integer TIFF (its scale unknown) is a ``ValueError`` (never clipped or guessed): a folder skips and
+    counts it as unreadable, with the reason.
     """
     from PIL import ImageOps
 
@@ -374,7 +375,13 @@ def pil_to_tensor(img, name: str = "image", notes: dict | None = None) -> torch.
         if arr.size and (arr.min() < 0 or arr.max() > 65535):
             raise ValueError(f"integer pixels outside the 16-bit range [0, 65535] (min {arr.min():.0f}, "
                              f"max {arr.max():.0f}): convert the image to 8 or 16 bits")
-        arr = ((65535.0 - arr if white_is_zero else arr) / 65535.0).astype(np.float32)
+        # a 12-bit grey TIFF (an X-ray or scientific camera's), which Pillow opens as I;16 of 0 .. 4095: on its own
+        # scale, as tifffile's 10/12-bit reads (_tiff_pillow_cannot_open)
+        top = 2.0**bits - 1 if isinstance(bits, int) and 8 < bits < 16 else 65535.0
+        if arr.size and arr.max() > top:
+            raise ValueError(f"a {bits}-bit TIFF with values up to {arr.max():.0f}, over its {top:.0f}: save it as "
+                             "16 bits")
+        arr = ((top - arr if white_is_zero else arr) / top).astype(np.float32)
         grey = torch.from_numpy(arr).expand(3, *arr.shape).contiguous()
         return _colour_managed(grey, img.info, name, notes, grey=True)
     if mode == "F":  # a float image must already be in [0, 1]: never silently clipped (load_images skips it)

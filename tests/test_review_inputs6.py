@@ -65,3 +65,36 @@ def test_a_16_bit_jpeg_2000_with_a_large_box_before_its_codestream_is_read_at_16
     px = decode_image(big, "scan.jp2", notes=notes)
     assert px.dtype == torch.float32 and notes == {}
     np.testing.assert_array_equal(_hwc(px), (rgb16 / 65535).astype(np.float32))
+# ------------------------------------------------------------------------------------------------
+# a 12-bit grey TIFF, which Pillow reads itself
+# ------------------------------------------------------------------------------------------------
+def _tiff12_grey(values: np.ndarray) -> bytes:
+    """An uncompressed 12-bit grey TIFF (BitsPerSample 12, MSB first: two samples in three bytes), as scientific and
+    X-ray cameras write them; Pillow opens it (mode I;16, values 0..4095)."""
+    h, w = values.shape
+    rows = []
+    for r in values.astype(np.uint32):
+        r = np.append(r, 0) if len(r) % 2 else r
+        a, b = r[0::2], r[1::2]
+        rows.append(np.stack([a >> 4, ((a & 15) << 4) | (b >> 8), b & 255], -1).astype(np.uint8).tobytes())
+    data = b"".join(rows)
+    tags = [(256, w), (257, h), (258, 12), (259, 1), (262, 1), (273, 0), (277, 1), (278, h), (279, len(data))]
+    data_at = 8 + 2 + 12 * len(tags) + 4
+    ifd = b"".join(struct.pack("<HHII", code, 4, 1, data_at if code == 273 else v) for code, v in tags)
+    return b"II*\0" + struct.pack("<IH", 8, len(tags)) + ifd + b"\0" * 4 + data
+
+
+def test_a_12_bit_grey_tiff_read_by_pillow_is_read_on_its_own_scale():
+    """probe-inputs6 read 10/12-bit TIFFs on their own scale (value / 4095) where tifffile reads them, which needs
+    imagecodecs (not installed); the common case — a 12-bit grey TIFF, which Pillow opens itself as I;16 of 0..4095
+    — was still read as value / 65535: 16× too dark. Now value / 4095 there too."""
+    from PIL import Image
+
+    grey = np.random.default_rng(31).integers(0, 4096, (16, 20)).astype(np.uint16)
+    grey[0, 0] = 4095
+    raw = _tiff12_grey(grey)
+    with Image.open(io.BytesIO(raw)) as img:
+        assert img.mode == "I;16" and np.array_equal(np.asarray(img), grey)  # Pillow opens it: the case at hand
+    px = decode_image(raw, "xray.tif")
+    assert px.dtype == torch.float32
+    np.testing.assert_allclose(_hwc(px), np.repeat(grey[..., None], 3, -1) / 4095, atol=1e-7)
