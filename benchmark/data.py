@@ -687,9 +687,10 @@ def _colour_managed(pixels: torch.Tensor, info: dict, name: str, notes: dict | N
 def _tiff_main_page(img) -> tuple[int, int]:
     """(the page to read, the pages that count) of a TIFF opened by Pillow, left on that page: its first page, or,
     where that is a reduced-resolution preview (NewSubfileType bit 0: scanners' and some cameras' files), its first
-    full-resolution page; previews are not counted as pages."""
+    full-resolution page; previews are not counted as pages (wherever they are: a full page then its thumbnail is one
+    page, as tifffile's reads count it)."""
     n = getattr(img, "n_frames", 1)
-    if n < 2 or not img.tag_v2.get(254, 0) & 1:
+    if n < 2:
         return 0, n
     full = []
     for i in range(n):

@@ -8,6 +8,7 @@ import logging
 import struct
 
 import numpy as np
+import pytest
 import torch
 from test_probe_inputs6 import _chrm, _gama, _hwc, _with_chunks
 
@@ -98,3 +99,30 @@ def test_a_12_bit_grey_tiff_read_by_pillow_is_read_on_its_own_scale():
     px = decode_image(raw, "xray.tif")
     assert px.dtype == torch.float32
     np.testing.assert_allclose(_hwc(px), np.repeat(grey[..., None], 3, -1) / 4095, atol=1e-7)
+
+
+# ------------------------------------------------------------------------------------------------
+# a TIFF whose preview follows its full page
+# ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("kind", ["8-bit", "16-bit", "float"])
+def test_a_tiff_whose_preview_follows_its_full_page_is_not_named_as_several_frames(kind):
+    """probe-inputs6 stopped counting a TIFF's reduced-resolution preview (NewSubfileType 1) as a frame only where it
+    is the first page: the common layout — the full image, then its thumbnail — was still named 'holds several
+    frames: the first is used' where Pillow reads it (8- and 16-bit), though not where tifffile does (float). Now
+    previews are not counted wherever they are; a real second page still is."""
+    import tifffile
+
+    rng = np.random.default_rng(32)
+    full = {"8-bit": rng.integers(0, 256, (64, 96, 3), dtype=np.uint8),
+            "16-bit": rng.integers(0, 65536, (64, 96, 3)).astype(np.uint16),
+            "float": rng.random((64, 96, 3)).astype(np.float32)}[kind]
+    for pages, frames in ((1, {}), (2, {"frames": [("scan.tif", 2)]})):
+        buf = io.BytesIO()
+        with tifffile.TiffWriter(buf) as w:
+            for _ in range(pages):
+                w.write(full, photometric="rgb")
+            w.write(full[::8, ::8], photometric="rgb", subfiletype=1)
+        notes: dict = {}
+        px = decode_image(buf.getvalue(), "scan.tif", notes=notes)
+        assert tuple(px.shape) == (3, 64, 96)
+        assert notes == frames, (pages, notes)
