@@ -3,10 +3,12 @@
 A 16-bit or float image tagged with a matrix/TRC ICC profile (Adobe RGB, Display P3, ProPhoto, a grey gamma:
 the profiles cameras and editors embed), or a PNG described by its ``gAMA``/``cHRM`` chunks, is converted here:
 each channel through its tone curve to linear light, by the profile's colorant matrix to the D50 connection
-space, by sRGB's (D50-adapted) inverse matrix to linear sRGB, clipped to [0, 1] and encoded with sRGB's curve.
-That is what littleCMS does for such profiles under the relative colorimetric and perceptual intents (a
-matrix/TRC profile has no other), in float64 instead of through 8-bit tables. A LUT-based profile (``A2B0``
-tags: printers', scanners') is not read here (:func:`icc_shaper` returns None).
+space, by sRGB's (D50-adapted) inverse matrix to linear sRGB, its black taken to sRGB's where it is not zero
+(black-point compensation), clipped to [0, 1] and encoded with sRGB's curve. That is what littleCMS does for such
+profiles under the perceptual intent, which the 8-bit files' conversion uses (with its v4 sRGB profile it compensates
+the black point; relative colorimetric differs only where a profile's black is not zero), in float64 instead of
+through 8-bit tables (which, with black-point compensation in the pipeline, are resampled and can be several levels
+off). A LUT-based profile (``A2B0`` tags: printers', scanners') is not read here (:func:`icc_shaper` returns None).
 """
 
 from __future__ import annotations
@@ -75,15 +77,34 @@ class Shaper:
     matrix: np.ndarray | None
     grey: bool = False
 
+    def black(self) -> float:
+        """The luminance (Y, white = 1) of this space's black, code 0, as littleCMS detects it for black-point
+        compensation: made neutral, at most L* 50; 0 for the usual profiles (sRGB, Adobe RGB, P3, a gamma)."""
+        zero = np.zeros(1)
+        if self.grey:
+            y = float(self.curves[0](zero)[0])
+        else:
+            y = float(self.matrix[1] @ np.array([curve(zero)[0] for curve in self.curves]))
+        return min(max(y, 0.0), ((50 + 16) / 116) ** 3)
+
     def to_srgb(self, rgb: np.ndarray) -> np.ndarray:
         """(H, W, 3) float in [0, 1] in this space → (H, W, 3) float64 sRGB in [0, 1] (out-of-gamut colours
-        clipped). A grey space reads the first channel."""
+        clipped). A grey space reads the first channel. A space whose black is not zero (:meth:`black`: a
+        calibrated display's measured black) has it taken to sRGB's, as littleCMS's perceptual rendering does
+        (black-point compensation, which it forces with its v4 sRGB profile): XYZ → (XYZ − black · D50) / (1 − black),
+        so that 16-bit files render as littleCMS renders 8-bit ones."""
         rgb = np.asarray(rgb, dtype=np.float64)
         if self.grey:
-            return np.repeat(srgb_encode(self.curves[0](rgb[..., 0]))[..., None], 3, -1)
-        linear = np.stack([curve(rgb[..., c]) for c, curve in enumerate(self.curves)], -1)
-        m = np.linalg.solve(SRGB_TO_XYZ_D50, self.matrix)  # linear RGB → linear sRGB
-        return srgb_encode(linear @ m.T)
+            linear = self.curves[0](rgb[..., 0])[..., None]
+        else:
+            linear = np.stack([curve(rgb[..., c]) for c, curve in enumerate(self.curves)], -1)
+            m = np.linalg.solve(SRGB_TO_XYZ_D50, self.matrix)  # linear RGB → linear sRGB
+            linear = linear @ m.T
+        black = self.black()
+        if black > 0:  # sRGB's matrix takes D50 to (1, 1, 1): in linear sRGB, each channel (v − black) / (1 − black)
+            linear = (linear - black) / (1 - black)
+        out = srgb_encode(linear)
+        return np.repeat(out, 3, -1) if self.grey else out
 
 
 def gamma_curve(gamma: float) -> Callable[[np.ndarray], np.ndarray]:
