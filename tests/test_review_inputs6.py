@@ -172,3 +172,30 @@ def test_a_16_bit_file_whose_profile_has_a_raised_black_is_converted_as_littlecm
     want = _lcms_exact(rgb8, icc).astype(np.float64)
     assert want[0, 0].max() == 0 and _hwc(rec.pixels)[0, 0].max() < 1e-4  # black to black
     assert np.abs(_hwc(rec.pixels) * 255 - want).max() <= 1.01
+
+
+# ------------------------------------------------------------------------------------------------
+# memory of a conversion
+# ------------------------------------------------------------------------------------------------
+def test_a_conversion_holds_a_few_copies_of_the_image_at_most():
+    """benchmark.colour converted a whole image at once in float64: a dozen temporaries the size of the image (882 MB
+    at the peak for 6 MP of float32 input, ~3.5 GB for a 24 MP photo) for each 16-bit file with a profile. Now it
+    converts a chunk of pixels at a time: the output and a few MB besides, the same values."""
+    import tracemalloc
+
+    from test_probe_inputs6 import PROFILES
+
+    from benchmark.colour import icc_shaper
+
+    rgb = np.random.default_rng(34).random((1000, 1000, 3), dtype=np.float32)
+    shaper = icc_shaper(PROFILES["display-p3 (para)"])
+    want = shaper.to_srgb(rgb[:300])
+    tracemalloc.start()
+    try:
+        out = shaper.to_srgb(rgb)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert out.shape == (1000, 1000, 3) and out.dtype == np.float64
+    np.testing.assert_array_equal(out[:300], want)
+    assert peak < 2 * out.nbytes, peak / out.nbytes  # before: 6 times the output
