@@ -481,9 +481,26 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
                 pixels = _colour_managed(pixels, img.info, name, notes, grey=grey)
             if pixels is None:
                 pixels = pil_to_tensor(img, name, notes)
-    for text in dict.fromkeys(" ".join(str(w.message).split()) for w in caught):
+    for text in dict.fromkeys(_large_image(w.message) if issubclass(w.category, Image.DecompressionBombWarning)
+                              else " ".join(str(w.message).split()) for w in caught):
         log.warning("%s: read, with Pillow's warning: %s", name, text)
     return pixels
+
+
+def _large_image(message) -> str:
+    """Pillow's warning on an image over ``MAX_IMAGE_PIXELS`` but under twice it (read): its size and the limit in
+    megapixels, not Pillow's 'could be decompression bomb DOS attack'."""
+    from PIL import Image
+
+    found = re.search(r"\((\d+) pixels\)", str(message))
+    size = f"{_megapixels(int(found[1]))} MP, " if found else ""
+    return (f"a large image ({size}over Pillow's warning limit of {_megapixels(Image.MAX_IMAGE_PIXELS or 0)} MP; "
+            f"it refuses from {_megapixels(2 * (Image.MAX_IMAGE_PIXELS or 0))} MP)")
+
+
+def _megapixels(n: float) -> str:
+    """``n`` pixels in megapixels, as the decompression-bomb lines say it: 400, 179, 0.0019."""
+    return f"{n / 1e6:.0f}" if n >= 1e7 else f"{n / 1e6:.2g}"
 
 
 def _too_many_pixels(exc: Exception) -> str:
@@ -491,9 +508,7 @@ def _too_many_pixels(exc: Exception) -> str:
     huge scan or satellite tile, not an attack; its size, the limit, and that tiles of it are read."""
     from PIL import Image
 
-    def mp(n: float) -> str:
-        return f"{n / 1e6:.0f}" if n >= 1e7 else f"{n / 1e6:.2g}"
-
+    mp = _megapixels
     found = re.search(r"\((\d+) pixels\)", str(exc))
     size = f"{mp(int(found[1]))} MP, " if found else ""
     limit = Image.MAX_IMAGE_PIXELS or 0

@@ -199,3 +199,21 @@ def test_a_conversion_holds_a_few_copies_of_the_image_at_most():
     assert out.shape == (1000, 1000, 3) and out.dtype == np.float64
     np.testing.assert_array_equal(out[:300], want)
     assert peak < 2 * out.nbytes, peak / out.nbytes  # before: 6 times the output
+
+
+# ------------------------------------------------------------------------------------------------
+# an image between Pillow's warning and error limits
+# ------------------------------------------------------------------------------------------------
+def test_an_image_over_the_decompression_bomb_warning_limit_is_read_with_a_plain_line(tmp_path, caplog, monkeypatch):
+    """probe-inputs6 reworded Pillow's refusal of an image over twice its pixel limit; one between the limit and
+    twice it (a 100 MP scan: read) was still logged with Pillow's 'could be decompression bomb DOS attack'. Now its
+    line says it was read, its size and the limit in megapixels, and no attack."""
+    from PIL import Image
+
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1200)  # warns from 1200 px, refuses from 2400: 40×48 is 1920
+    Image.fromarray(np.zeros((40, 48, 3), dtype=np.uint8)).save(tmp_path / "scan.png")
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        (rec,) = load_images(DataSpec(str(tmp_path)))
+    assert tuple(rec.pixels.shape) == (3, 40, 48)
+    (line,) = [r.getMessage() for r in caplog.records if "scan.png" in r.getMessage()]
+    assert "DOS attack" not in line and "0.0019 MP" in line and "0.0012 MP" in line, line
