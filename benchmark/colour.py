@@ -3,10 +3,12 @@
 A 16-bit or float image tagged with a matrix/TRC ICC profile (Adobe RGB, Display P3, ProPhoto, a grey gamma:
 the profiles cameras and editors embed), or a PNG described by its ``gAMA``/``cHRM`` chunks, is converted here:
 each channel through its tone curve to linear light, by the profile's colorant matrix to the D50 connection
-space, by sRGB's (D50-adapted) inverse matrix to linear sRGB, clipped to [0, 1] and encoded with sRGB's curve.
-That is what littleCMS does for such profiles under the relative colorimetric and perceptual intents (a
-matrix/TRC profile has no other), in float64 instead of through 8-bit tables. A LUT-based profile (``A2B0``
-tags: printers', scanners') is not read here (:func:`icc_shaper` returns None).
+space, by sRGB's (D50-adapted) inverse matrix to linear sRGB, its black taken to sRGB's where it is not zero
+(black-point compensation), clipped to [0, 1] and encoded with sRGB's curve. That is what littleCMS does for such
+profiles under the perceptual intent, which the 8-bit files' conversion uses (with its v4 sRGB profile it compensates
+the black point; relative colorimetric differs only where a profile's black is not zero), in float64 instead of
+through 8-bit tables (which, with black-point compensation in the pipeline, are resampled and can be several levels
+off). A LUT-based profile (``A2B0`` tags: printers', scanners') is not read here (:func:`icc_shaper` returns None).
 """
 
 from __future__ import annotations
@@ -43,6 +45,19 @@ def rgb_to_xyz_d50(primaries_xy, white_xy) -> np.ndarray:
     return adapt_to_d50(white) @ (prim * np.linalg.solve(prim, white))
 
 
+def chromaticities_valid(primaries_xy, white_xy) -> bool:
+    """Whether primaries and white (chromaticities x, y) describe an RGB space: each inside the xy triangle
+    (0 < x, 0 < y, x + y ≤ 1), the primaries a triangle (not on one line) that holds the white, each primary a
+    positive share of it. What libpng asks of a PNG's cHRM chunk before it uses it (it ignores another as invalid)."""
+    pts = [*primaries_xy, white_xy]
+    if not all(x > 0 and y > 0 and x + y <= 1 for x, y in pts):
+        return False
+    prim = np.stack([_xy_to_xyz(*p) for p in primaries_xy], axis=1)
+    if np.linalg.cond(prim) > 1e6:  # on one line (or nearly): no space of three primaries
+        return False
+    return bool((np.linalg.solve(prim, _xy_to_xyz(*white_xy)) > 0).all())
+
+
 #: linear sRGB → XYZ (D50), as littleCMS's built-in sRGB profile holds it
 SRGB_TO_XYZ_D50 = rgb_to_xyz_d50(SRGB_PRIMARIES_XY, D65_XY)
 
@@ -51,6 +66,10 @@ def srgb_encode(linear: np.ndarray) -> np.ndarray:
     """Linear light in [0, 1] → sRGB-encoded values in [0, 1] (IEC 61966-2-1)."""
     linear = np.clip(linear, 0.0, 1.0)
     return np.where(linear <= 0.0031308, linear * 12.92, 1.055 * np.power(linear, 1 / 2.4) - 0.055)
+
+
+#: pixels converted at a time by :meth:`Shaper.to_srgb` (its float64 temporaries: a few MB each)
+CHUNK_PIXELS = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -62,15 +81,38 @@ class Shaper:
     matrix: np.ndarray | None
     grey: bool = False
 
+    def black(self) -> float:
+        """The luminance (Y, white = 1) of this space's black, code 0, as littleCMS detects it for black-point
+        compensation: made neutral, at most L* 50; 0 for the usual profiles (sRGB, Adobe RGB, P3, a gamma)."""
+        zero = np.zeros(1)
+        if self.grey:
+            y = float(self.curves[0](zero)[0])
+        else:
+            y = float(self.matrix[1] @ np.array([curve(zero)[0] for curve in self.curves]))
+        return min(max(y, 0.0), ((50 + 16) / 116) ** 3)
+
     def to_srgb(self, rgb: np.ndarray) -> np.ndarray:
         """(H, W, 3) float in [0, 1] in this space → (H, W, 3) float64 sRGB in [0, 1] (out-of-gamut colours
-        clipped). A grey space reads the first channel."""
-        rgb = np.asarray(rgb, dtype=np.float64)
-        if self.grey:
-            return np.repeat(srgb_encode(self.curves[0](rgb[..., 0]))[..., None], 3, -1)
-        linear = np.stack([curve(rgb[..., c]) for c, curve in enumerate(self.curves)], -1)
-        m = np.linalg.solve(SRGB_TO_XYZ_D50, self.matrix)  # linear RGB → linear sRGB
-        return srgb_encode(linear @ m.T)
+        clipped). A grey space reads the first channel. A space whose black is not zero (:meth:`black`: a
+        calibrated display's measured black) has it taken to sRGB's, as littleCMS's perceptual rendering does
+        (black-point compensation, which it forces with its v4 sRGB profile): XYZ → (XYZ − black · D50) / (1 − black),
+        so that 16-bit files render as littleCMS renders 8-bit ones. Converted :data:`CHUNK_PIXELS` at a time: the
+        float64 temporaries of a 24 MP photo at once were ~3.5 GB."""
+        rgb = np.asarray(rgb)
+        flat = rgb.reshape(-1, rgb.shape[-1])
+        out = np.empty((len(flat), 3))
+        m = None if self.grey else np.linalg.solve(SRGB_TO_XYZ_D50, self.matrix)  # linear RGB → linear sRGB
+        black = self.black()
+        for at in range(0, len(flat), CHUNK_PIXELS):
+            part = flat[at:at + CHUNK_PIXELS].astype(np.float64)
+            if self.grey:
+                linear = self.curves[0](part[:, 0])[:, None]
+            else:
+                linear = np.stack([curve(part[:, c]) for c, curve in enumerate(self.curves)], -1) @ m.T
+            if black > 0:  # sRGB's matrix takes D50 to (1, 1, 1): in linear sRGB, (v − black) / (1 − black)
+                linear = (linear - black) / (1 - black)
+            out[at:at + CHUNK_PIXELS] = srgb_encode(linear)
+        return out.reshape(*rgb.shape[:-1], 3)
 
 
 def gamma_curve(gamma: float) -> Callable[[np.ndarray], np.ndarray]:

@@ -344,9 +344,10 @@ def pil_to_tensor(img, name: str = "image", notes: dict | None = None) -> torch.
     (:func:`_to_srgb`, or :func:`_float_to_srgb` for I;16/I/F: ``(name, profile)`` appended to ``notes["icc"]``, or
     to ``notes["icc-kept"]`` with the reason where it cannot be applied). Alpha is dropped; greyscale is
     replicated. Integer greyscale (``I;16``, ``I``) is read on the 16-bit scale, value / 65535, whatever its
-    content. A float (``F``) image with non-finite pixels or values outside [0, 1], an ``I`` image outside
-    [0, 65535] or a 32-bit integer TIFF (its scale unknown) is a ``ValueError`` (never clipped or guessed): a
-    folder skips and counts it as unreadable, with the reason.
+    content (a 12-bit TIFF, by its BitsPerSample, on its own: value / 4095). A float (``F``) image with non-finite
+    pixels or values outside [0, 1], an ``I`` image outside [0, 65535] (a 12-bit TIFF's outside [0, 4095]) or a
+    32-bit integer TIFF (its scale unknown) is a ``ValueError`` (never clipped or guessed): a folder skips and
+    counts it as unreadable, with the reason.
     """
     from PIL import ImageOps
 
@@ -374,7 +375,13 @@ def pil_to_tensor(img, name: str = "image", notes: dict | None = None) -> torch.
         if arr.size and (arr.min() < 0 or arr.max() > 65535):
             raise ValueError(f"integer pixels outside the 16-bit range [0, 65535] (min {arr.min():.0f}, "
                              f"max {arr.max():.0f}): convert the image to 8 or 16 bits")
-        arr = ((65535.0 - arr if white_is_zero else arr) / 65535.0).astype(np.float32)
+        # a 12-bit grey TIFF (an X-ray or scientific camera's), which Pillow opens as I;16 of 0 .. 4095: on its own
+        # scale, as tifffile's 10/12-bit reads (_tiff_pillow_cannot_open)
+        top = 2.0**bits - 1 if isinstance(bits, int) and 8 < bits < 16 else 65535.0
+        if arr.size and arr.max() > top:
+            raise ValueError(f"a {bits}-bit TIFF with values up to {arr.max():.0f}, over its {top:.0f}: save it as "
+                             "16 bits")
+        arr = ((top - arr if white_is_zero else arr) / top).astype(np.float32)
         grey = torch.from_numpy(arr).expand(3, *arr.shape).contiguous()
         return _colour_managed(grey, img.info, name, notes, grey=True)
     if mode == "F":  # a float image must already be in [0, 1]: never silently clipped (load_images skips it)
@@ -474,9 +481,26 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
                 pixels = _colour_managed(pixels, img.info, name, notes, grey=grey)
             if pixels is None:
                 pixels = pil_to_tensor(img, name, notes)
-    for text in dict.fromkeys(" ".join(str(w.message).split()) for w in caught):
+    for text in dict.fromkeys(_large_image(w.message) if issubclass(w.category, Image.DecompressionBombWarning)
+                              else " ".join(str(w.message).split()) for w in caught):
         log.warning("%s: read, with Pillow's warning: %s", name, text)
     return pixels
+
+
+def _large_image(message) -> str:
+    """Pillow's warning on an image over ``MAX_IMAGE_PIXELS`` but under twice it (read): its size and the limit in
+    megapixels, not Pillow's 'could be decompression bomb DOS attack'."""
+    from PIL import Image
+
+    found = re.search(r"\((\d+) pixels\)", str(message))
+    size = f"{_megapixels(int(found[1]))} MP, " if found else ""
+    return (f"a large image ({size}over Pillow's warning limit of {_megapixels(Image.MAX_IMAGE_PIXELS or 0)} MP; "
+            f"it refuses from {_megapixels(2 * (Image.MAX_IMAGE_PIXELS or 0))} MP)")
+
+
+def _megapixels(n: float) -> str:
+    """``n`` pixels in megapixels, as the decompression-bomb lines say it: 400, 179, 0.0019."""
+    return f"{n / 1e6:.0f}" if n >= 1e7 else f"{n / 1e6:.2g}"
 
 
 def _too_many_pixels(exc: Exception) -> str:
@@ -484,9 +508,7 @@ def _too_many_pixels(exc: Exception) -> str:
     huge scan or satellite tile, not an attack; its size, the limit, and that tiles of it are read."""
     from PIL import Image
 
-    def mp(n: float) -> str:
-        return f"{n / 1e6:.0f}" if n >= 1e7 else f"{n / 1e6:.2g}"
-
+    mp = _megapixels
     found = re.search(r"\((\d+) pixels\)", str(exc))
     size = f"{mp(int(found[1]))} MP, " if found else ""
     limit = Image.MAX_IMAGE_PIXELS or 0
@@ -636,16 +658,21 @@ def _png_encoding(info: dict):
     """(:class:`benchmark.colour.Shaper`, description) for a PNG that has no ``iCCP`` or ``sRGB`` chunk (those take
     precedence, as in viewers) but a ``gAMA`` (and maybe a ``cHRM``) other than sRGB's (a linear-light export,
     gAMA 1.0; an old Mac's 1/1.8), else None. PNG's gAMA is the encoding exponent: linear = value ** (1 / gAMA)."""
-    from benchmark.colour import png_shaper
+    from benchmark.colour import chromaticities_valid, png_shaper
 
     gamma, chrm = info.get("gamma"), info.get("chromaticity")
     if info.get("icc_profile") or "srgb" in info or not gamma or gamma <= 0:
         return None
-    chrm = tuple(float(c) for c in chrm) if chrm and len(chrm) == 8 and all(c > 0 for c in chrm) else None
+    chrm = tuple(float(c) for c in chrm) if chrm and len(chrm) == 8 else None
+    # a cHRM that describes no RGB space (every primary at the white, primaries on a line): ignored, as libpng
+    # ignores it ("invalid chromaticities"), the gAMA still applied with sRGB's primaries
+    invalid = chrm is not None and not chromaticities_valid((chrm[2:4], chrm[4:6], chrm[6:8]), chrm[:2])
+    chrm = None if invalid else chrm
     srgb_chrm = chrm is None or max(abs(a - b) for a, b in zip(chrm, _SRGB_CHRM)) <= PNG_SRGB_CHROMATICITY
     if abs(gamma * 2.2 - 1) <= PNG_GAMMA_THRESHOLD and srgb_chrm:
         return None
-    return png_shaper(gamma, None if srgb_chrm else chrm), f"PNG gAMA {gamma:.5g}" + ("" if srgb_chrm else " + cHRM")
+    chunks = " + cHRM" if not srgb_chrm else " (cHRM invalid: ignored)" if invalid else ""
+    return png_shaper(gamma, None if srgb_chrm else chrm), f"PNG gAMA {gamma:.5g}{chunks}"
 
 
 def _colour_managed(pixels: torch.Tensor, info: dict, name: str, notes: dict | None,
@@ -675,9 +702,10 @@ def _colour_managed(pixels: torch.Tensor, info: dict, name: str, notes: dict | N
 def _tiff_main_page(img) -> tuple[int, int]:
     """(the page to read, the pages that count) of a TIFF opened by Pillow, left on that page: its first page, or,
     where that is a reduced-resolution preview (NewSubfileType bit 0: scanners' and some cameras' files), its first
-    full-resolution page; previews are not counted as pages."""
+    full-resolution page; previews are not counted as pages (wherever they are: a full page then its thumbnail is one
+    page, as tifffile's reads count it)."""
     n = getattr(img, "n_frames", 1)
-    if n < 2 or not img.tag_v2.get(254, 0) & 1:
+    if n < 2:
         return 0, n
     full = []
     for i in range(n):
@@ -717,21 +745,48 @@ def _raw_mode(img) -> str:
 
 def _jpeg2000_bits(img) -> int:
     """The most bits per sample of a not yet loaded JPEG 2000 image's components (Pillow reads colour of any depth
-    at 8 bits): :func:`_jpeg2000_head_bits` of its file's first 4 KiB."""
+    at 8 bits): :func:`_jpeg2000_head_bits` of its codestream's start (:func:`_jpeg2000_codestream_head`)."""
     fp = getattr(img, "fp", None)
     if fp is None:
         return 8
     at = fp.tell()
     try:
-        fp.seek(0)
-        return _jpeg2000_head_bits(fp.read(4096))
+        return _jpeg2000_head_bits(_jpeg2000_codestream_head(fp))
     finally:
         fp.seek(at)
 
 
+def _jpeg2000_codestream_head(fp, size: int = 4096) -> bytes:
+    """The first ``size`` bytes of a JPEG 2000 file's codestream (its SOC and SIZ markers): the file's start for a
+    bare codestream (.j2k), else the start of its ``jp2c`` box, found by walking the JP2 boxes (an XMP/XML box, a
+    UUID box or a large ICC profile before it can be kilobytes long); b"" where there is none. ``fp`` is left
+    anywhere."""
+    fp.seek(0)
+    if fp.read(4) == b"\xff\x4f\xff\x51":
+        fp.seek(0)
+        return fp.read(size)
+    at = 0
+    for _ in range(256):  # boxes before the codestream: a handful in any real file
+        fp.seek(at)
+        head = fp.read(16)
+        if len(head) < 8:
+            return b""
+        length, kind = struct.unpack_from(">I4s", head)
+        body = at + 8
+        if length == 1 and len(head) == 16:  # XLBox: a 64-bit length follows
+            (length,), body = struct.unpack_from(">Q", head, 8), at + 16
+        if kind == b"jp2c":
+            fp.seek(body)
+            return fp.read(size)
+        if length < body - at:  # 0 (up to the end of the file) on another box, or damaged: no codestream after it
+            return b""
+        at += length
+    return b""
+
+
 def _jpeg2000_head_bits(head: bytes) -> int:
-    """The most bits per sample of the components a JPEG 2000 codestream's SIZ marker lists in ``head`` (the file's
-    first bytes), 8 where it is not there."""
+    """The most bits per sample of the components a JPEG 2000 codestream's SIZ marker lists in ``head`` (the
+    codestream's first bytes), 8 where it is not there."""
     siz = head.find(b"\xff\x4f\xff\x51")  # SOC then SIZ: Lsiz Rsiz, 8 sizes, Csiz, then Ssiz XRsiz YRsiz per component
     if siz < 0 or len(head) < siz + 42:
         return 8
@@ -782,7 +837,7 @@ def _read_16_bit_colour(img, data: bytes | None, path, orientation: int = 1, pag
         return torch.from_numpy(_read_ppm(data, path).astype(np.float32)).permute(2, 0, 1).contiguous()
     if img.format == "JPEG2000":
         raw = data if data is not None else Path(path).read_bytes()
-        bits = _jpeg2000_head_bits(raw[:4096])
+        bits = _jpeg2000_head_bits(_jpeg2000_codestream_head(io.BytesIO(raw)))
         arr = _jpeg2000_by_opencv(raw, bits).astype(np.float64) / (2**bits - 1)
         return torch.from_numpy(arr.astype(np.float32)).permute(2, 0, 1).contiguous()
     if img.format == "PNG":

@@ -198,7 +198,9 @@ def test_pillows_warnings_name_the_image(tmp_path, caplog, recwarn, monkeypatch)
     assert sorted(r.image_id for r in recs) == ["big", "camera", "small"]  # all read, as Pillow reads them
     assert not [w for w in recwarn if "PIL" in w.filename]
     assert re.search(r"camera\.jpg: read, with Pillow's warning: Corrupt EXIF data", caplog.text)
-    assert re.search(r"big\.png: read, with Pillow's warning: Image size \(1920 pixels\) exceeds limit", caplog.text)
+    # its size and the limit in megapixels, not Pillow's 'decompression bomb DOS attack' (test_review_inputs6)
+    assert re.search(r"big\.png: read, with Pillow's warning: a large image \(0\.0019 MP, over Pillow's warning "
+                     r"limit of 0\.0015 MP", caplog.text)
     assert "small.png" not in caplog.text
 
 
