@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 
 
 def _two_setting_store(root, effects=(0.3, 0.3)):
@@ -59,3 +60,74 @@ def test_plbench_findings_and_the_report_judge_a_setting_in_one_holm_family(tmp_
     mine = [p for p in cli if np.isclose(p.p, float(rep["p"].iloc[0]))]
     assert len(mine) == 1
     assert np.isclose(float(rep["p_holm"].iloc[0]), mine[0].p_adj)  # the family of every setting, as the CLI
+
+
+# deblur version 2 ---------------------------------------------------------------------------------------
+def _v1_sample_kernel(self, generator):
+    """Deblur version 1's CPU kernel draw: 3 numbers for a motion kernel, 2 for a Gaussian one."""
+    import math
+
+    from benchmark.task import uniform
+    from tasks.deblur import gaussian_kernel, motion_kernel
+
+    if float(__import__("torch").rand(1, generator=generator)) < self.p_motion:
+        length = float(uniform(generator, *self.motion_length))
+        angle = float(uniform(generator, 0.0, math.pi))
+        return motion_kernel(self.kernel_size, min(length, self.kernel_size - 1), angle)
+    return gaussian_kernel(self.kernel_size, float(uniform(generator, *self.gaussian_sigma)))
+
+
+@pytest.mark.parametrize("p_motion", [0.0, 0.5, 1.0])
+def test_deblur_version_2_leaves_every_test_image_degraded_as_version_1(monkeypatch, p_motion):
+    """The version bump says the test images' degradations are unchanged: each test image draws one kernel
+    from a stream of its own, so the extra draws after it move nothing. Checked against version 1's draw on
+    images of several sizes and keys, motion and Gaussian kernels both."""
+    import torch
+
+    from benchmark.task import build_task, image_generator
+    from tasks.deblur import Deblur
+
+    task = build_task("deblur", p_motion=p_motion)
+    g = torch.Generator().manual_seed(0)
+    images = [torch.rand(1, 3, h, w, generator=g) for h, w in ((32, 32), (24, 40), (48, 16))]
+    keys = [f"img{i}#0" for i in range(6)]
+    new = [task.degrade(im, image_generator(task, k)) for im in images for k in keys]
+    monkeypatch.setattr(Deblur, "sample_kernel", _v1_sample_kernel)
+    old = [task.degrade(im, image_generator(task, k)) for im in images for k in keys]
+    assert all(torch.equal(a, b) for a, b in zip(new, old))
+
+
+def test_deblur_version_2_keeps_the_gpu_steps_kernel_draws():
+    """The batched draw (the GPU step's) took 4 numbers per kernel before version 2 and still does: the same
+    kernels as version 1's formula on the same generator state."""
+    import math
+
+    import torch
+
+    from benchmark.task import build_task
+    from tasks.deblur import gaussian_kernels, motion_kernels
+
+    task = build_task("deblur", p_motion=0.5)
+    got = task.sample_kernels(16, torch.Generator().manual_seed(5))
+    u = torch.rand(16, 4, generator=torch.Generator().manual_seed(5))
+    length = (5.0 + 10.0 * u[:, 1]).clamp_max(20)
+    want = torch.where((u[:, 0] < 0.5).view(-1, 1, 1), motion_kernels(21, length, math.pi * u[:, 2], 15.0),
+                       gaussian_kernels(21, 1.0 + 2.0 * u[:, 3]))
+    assert torch.equal(got, want)
+
+
+def test_a_setting_with_too_few_runs_is_not_in_its_findings_holm_family():
+    """A setting of the sweep with 3 paired runs (too few for a verdict) carries no test: it must not dilute the
+    family of the settings that have enough runs (README: parts with too few runs are not in the family)."""
+    from benchmark.findings import TOO_FEW, check_all
+    from benchmark.stats import holm
+    from tests.test_probe_verdicts6 import _settings_table
+
+    t = _settings_table(np.random.default_rng(3), n_settings=3)
+    t = t[~(t["run_id"].str.endswith("-4") & (t["seed"] >= 3))]  # scale 4: seeds 0–2 only
+    res = check_all(t, ["zhao2017_l1_vs_l2"], n_boot=20)
+    parts = [p for r in res for p in r.parts]
+    few = [p for p in parts if p.status == TOO_FEW]
+    ok = [p for p in parts if p.status == "ok"]
+    assert len(few) == 1 and len(ok) == 2
+    assert np.allclose([p.p_adj for p in ok], holm(np.array([p.p for p in ok])))
