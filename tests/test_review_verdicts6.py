@@ -131,3 +131,23 @@ def test_a_setting_with_too_few_runs_is_not_in_its_findings_holm_family():
     ok = [p for p in parts if p.status == "ok"]
     assert len(few) == 1 and len(ok) == 2
     assert np.allclose([p.p_adj for p in ok], holm(np.array([p.p for p in ok])))
+
+
+def test_by_test_set_counts_each_tasks_own_images():
+    """Was: the By-test-set table named one image count per set, the union over every task, while a task can
+    leave images out (too small for ×3 super-resolution's multiple, too large for JPEG): a task's means rested
+    on fewer images than said. Now where the tasks' counts differ each task names its own."""
+    from benchmark import stats as S
+    from benchmark.export import by_dataset_markdown
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(tasks=("denoise", "sr4"), offsets={"l1": 0.0, "l2": 0.3}, seeds=range(3), metrics=("psnr",),
+                        n_images=8)
+    t["dataset"] = np.where(t["image"].astype(str) < "img0002", "tiny", "big")
+    t = t[~((t["task"] == "sr4") & (t["image"] == "img0000"))]  # sr4 left one tiny image out
+    md = by_dataset_markdown(t, S.compute(t, n_boot=20))
+    sr4 = md.split("### sr4")[1]
+    denoise = md.split("### denoise")[1].split("### sr4")[0]
+    assert "tiny 1 image" in sr4 and "big 6 images" in sr4
+    assert "tiny 2 images" in denoise
+    assert "tiny 2 images" not in md.split("### denoise")[0]  # no one count for every task
