@@ -151,3 +151,28 @@ def test_by_test_set_counts_each_tasks_own_images():
     assert "tiny 1 image" in sr4 and "big 6 images" in sr4
     assert "tiny 2 images" in denoise
     assert "tiny 2 images" not in md.split("### denoise")[0]  # no one count for every task
+
+
+def test_cd_diagram_title_says_too_few_runs_once(tmp_path):
+    """Was: with too few runs per loss the CD diagram's title said it twice ("Smoke test, not a ranking: … 3 run(s)
+    per loss where a verdict needs ≥ 5. Mean rank … — descriptive only: 3 run(s) per loss, nothing tested (a verdict
+    needs ≥ 5)"). Now the smoke line keeps what the title does not say (runs not shown converged)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from benchmark import figures as F
+    from benchmark import stats as S
+    from benchmark.settings import select
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0, "good": 0.5, "bad": -0.5}, seeds=range(3),
+                        metrics=("psnr", "ssim"), tasks=("denoise",), n_images=4, unconverged=("good",))
+    ch = select(store.table(), keep=None, hint="test")
+    st = S.compute(ch.table, [m for m in store.metas() if m.get("run_id") in ch.run_ids], n_boot=20, checks=ch.checks)
+    fig = F.draw_cd_diagram(st)
+    text = " ".join(" ".join(ax.get_title() for ax in fig.axes).split())
+    plt.close(fig)
+    assert text.count("a verdict needs") == 1, text
+    assert "Smoke test, not a ranking: 3 of 9 runs not shown converged" in text, text
