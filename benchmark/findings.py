@@ -965,8 +965,8 @@ def check_store(store, names: Iterable[str] | None = None, alpha: float = 0.05, 
     """The findings of a results store, as ``plbench findings`` and a report's *Findings* both judge them:
     :func:`check_all` on every setting of the store (``table``: its :meth:`~benchmark.results.ResultsStore.table`,
     when already read), convergence checked, its lost runs counted — one Holm family per finding over every
-    setting, so the two never give one part two Holm p's. ``show``: the setting JSON strings whose results
-    are returned (a report's own setting); default every setting."""
+    setting, so the two never give one part two Holm p's. ``show``: the run ids whose settings' results are
+    returned (a report's own setting's runs); default every setting."""
     table = store.table(categories=True) if table is None else table
     return check_all(table, names, alpha=alpha, n_boot=n_boot, convergence=True,
                      lost=lost_runs(store.metas_as_read()), show=show)
@@ -981,17 +981,18 @@ def check_all(table: pd.DataFrame, names: Iterable[str] | None = None, alpha: fl
     budget checks (``checks``: their rows; default: those found in ``table``), or whose effect
     changes sign between ½ budget and the end, are unsettled (:mod:`benchmark.convergence`).
     ``lost`` (:func:`lost_runs`): the runs that left no rows, each given to the setting it belongs to.
-    ``show``: the ``setting`` strings whose results are returned (grouped by themselves, as a table of
-    those settings alone would be); the parts of every setting of ``table`` are still one Holm family."""
+    ``show``: the run ids whose settings' results are returned (grouped by themselves, as a table of those
+    runs alone would be: told by run, not by the ``setting`` string, which rows of old runs lack); the parts
+    of every setting of ``table`` are still one Holm family."""
     from benchmark.settings import drop_budget_checks
 
     names = list(names) if names else FINDINGS.names()
     entries = [FINDINGS.get(n) for n in names]
     table, found = drop_budget_checks(table)
     checks = found if checks is None else checks
-    if show is not None and "setting" in table.columns and not table.empty:
+    if show is not None and not table.empty:
         is_input = table["loss"].astype(str) == INPUT
-        mine = table["setting"].astype(str).isin(set(show)) & ~is_input
+        mine = table["run_id"].astype(str).isin(set(show)) & ~is_input
         shown = settings(table[mine | is_input])
         rest = table[~mine]
         groups = shown + (settings(rest) if (rest["loss"].astype(str) != INPUT).any() else [])

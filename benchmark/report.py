@@ -295,8 +295,8 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
 
     # the same check as `plbench findings` — a finding's Holm family spans every setting of the store — shown for
     # this report's setting (findings.check_store)
-    show = set(table["setting"].dropna().astype(str)) if "setting" in table.columns else None
-    checked = findings_mod.check_store(store, alpha=alpha, table=full, show=show) if not table.empty else []
+    checked = findings_mod.check_store(store, alpha=alpha, table=full, show=set(chosen.run_ids)) \
+        if not table.empty else []
     out.update(findings_mod.write(checked, root, alpha))
     if html:
         page = root / "report.html"

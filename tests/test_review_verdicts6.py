@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 
-def _two_setting_store(root, effects=(0.3, 0.3)):
+def _two_setting_store(root, effects=(0.3, 0.3), unrecorded: bool = False):
     """A store with l1 and l2 on sr4 at two task settings (``sigma`` 0.1 and 0.2, one shared setting each):
     l1 better than l2 by ``effects[k]`` (in psnr SCALE units) in setting k. Returns (store, setting JSONs)."""
     from benchmark.results import ResultsStore, atomic_write_json
@@ -27,14 +27,18 @@ def _two_setting_store(root, effects=(0.3, 0.3)):
             new = []
             for r in rows:
                 setting = r["setting"]
-                if setting is not None:
+                if setting is not None and unrecorded and k == 0:  # rows written before runs recorded one
+                    setting = None
+                elif setting is not None:
                     s = json.loads(setting)
                     s["task_params"] = params
                     setting = json.dumps(s, sort_keys=True)
                     keys.append(setting)
                 new.append({**r, "run_id": rid2, "task_params": json.dumps(params), "setting": setting})
             meta = {**meta, "run_id": rid2}
-            if "setting" in meta:
+            if "setting" in meta and unrecorded and k == 0:
+                meta.pop("setting")
+            elif "setting" in meta:
                 meta["setting"] = {**meta["setting"], "task_params": params}
             store.write_eval(rid2, new, sorted({r["metric"] for r in new}), {})
             atomic_write_json(store.run_dir(rid2) / "meta.json", meta)
@@ -60,6 +64,18 @@ def test_plbench_findings_and_the_report_judge_a_setting_in_one_holm_family(tmp_
     mine = [p for p in cli if np.isclose(p.p, float(rep["p"].iloc[0]))]
     assert len(mine) == 1
     assert np.isclose(float(rep["p_holm"].iloc[0]), mine[0].p_adj)  # the family of every setting, as the CLI
+
+
+def test_the_reports_findings_show_its_setting_when_its_rows_record_none(tmp_path):
+    """A report of runs whose rows record no setting (written before runs recorded one) still finds its own
+    results among the store's: they are told by their runs, not by a setting string."""
+    from benchmark.report import write_report
+
+    store, keys = _two_setting_store(tmp_path / "r", unrecorded=True)
+    write_report(store, keep={""}, n_boot=100, formats=(), visual=False, html=False)
+    csv = pd.read_csv(tmp_path / "r" / "findings.csv")
+    rep = csv[csv["finding"] == "zhao2017_l1_vs_l2"]
+    assert len(rep) == 1 and rep["task"].iloc[0] == "sr4", rep.to_dict("records")
 
 
 # deblur version 2 ---------------------------------------------------------------------------------------
