@@ -1128,7 +1128,8 @@ def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
              "networks the results do not have), **not applicable** (tasks, losses or metrics not in these "
              f"results). The run is the unit: per-run scores paired by seed, ≥ {MIN_RUNS} runs per part, the "
              f"run-to-run and image levels in each 95% CI, Holm over a finding's parts in every setting it is "
-             f"checked on (one family per finding), α = {alpha}. Effects are "
+             f"checked on (one family per finding, over every setting of the store, even where a report lists its "
+             f"own setting alone: `plbench findings` lists them all), α = {alpha}. Effects are "
              "A − B in the metric's units, positive = A better; `≥` parts are non-inferiority tests with the "
              "metric's fixed margin. See `benchmark/findings.py`.", "",
              "| finding | verdict | claim | effect [95% CI], p (headline part) | parts | checked on | source |",

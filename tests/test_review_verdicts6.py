@@ -64,6 +64,8 @@ def test_plbench_findings_and_the_report_judge_a_setting_in_one_holm_family(tmp_
     mine = [p for p in cli if np.isclose(p.p, float(rep["p"].iloc[0]))]
     assert len(mine) == 1
     assert np.isclose(float(rep["p_holm"].iloc[0]), mine[0].p_adj)  # the family of every setting, as the CLI
+    md = " ".join((tmp_path / "r" / "findings.md").read_text().split())
+    assert "over every setting of the store, even where a report lists its own setting alone" in md
 
 
 def test_the_reports_findings_show_its_setting_when_its_rows_record_none(tmp_path):
@@ -192,3 +194,28 @@ def test_cd_diagram_title_says_too_few_runs_once(tmp_path):
     plt.close(fig)
     assert text.count("a verdict needs") == 1, text
     assert "Smoke test, not a ranking: 3 of 9 runs not shown converged" in text, text
+
+
+def test_compare_counts_a_failed_run_with_rows_once(tmp_path, monkeypatch):
+    """A run recorded failed after its rows were written (an error after its evaluation) has rows and a failed
+    meta: compare passed its meta twice (once as a run with rows, once as a lost run), where the report passes it
+    once."""
+    from benchmark import compare as C
+    from benchmark.results import atomic_write_json
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0, "good": 1.0}, seeds=range(5), metrics=("psnr",),
+                        n_images=6, budget_check=False)
+    meta = next(m for m in store.metas() if (m.get("config") or {}).get("loss") == "good")
+    atomic_write_json(store.run_dir(meta["run_id"]) / "meta.json", {**meta, "status": "failed", "error": "OSError"})
+    seen = {}
+    real = C.compute
+
+    def spy(table, metas, *a, **k):
+        seen["ids"] = [m.get("run_id") for m in metas]
+        return real(table, metas, *a, **k)
+
+    monkeypatch.setattr(C, "compute", spy)
+    group = [m for m in store.metas() if m.get("kind") != "input"]
+    C._summary(store, {"denoise": group}, ["good"], {"denoise": []}, 0.05, 20, "l1", ())
+    assert len(seen["ids"]) == len(set(seen["ids"])), seen["ids"]
