@@ -806,7 +806,7 @@ def cmd_report(args) -> int:
 
 
 def cmd_findings(args) -> int:
-    from benchmark.findings import FINDINGS, check_all, lost_runs, to_text, write
+    from benchmark.findings import FINDINGS, check_store, to_text, write
     from benchmark.results import ResultsStore
 
     if args.list:
@@ -824,8 +824,7 @@ def cmd_findings(args) -> int:
     store.require_results(args.out)
     _outputs_writable(store)
     with store.report_lock():  # findings.md/.csv are a report's too: never one file of each of two checks
-        results = check_all(store.table(categories=True), args.only, alpha=args.alpha, n_boot=args.bootstrap,
-                            convergence=True, lost=lost_runs(store.metas_as_read()))
+        results = check_store(store, args.only, alpha=args.alpha, n_boot=args.bootstrap)  # as a report's Findings
         print(to_text(results))
         for kind, p in write(results, store.root, args.alpha).items():
             print(f"{kind}: {p}")

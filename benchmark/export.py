@@ -1075,17 +1075,23 @@ def by_dataset_markdown(table: pd.DataFrame, stats: Stats | None = None) -> str:
     blks = stats.blocks if stats is not None and stats.blocks is not None else blocks(table)
     pairs = table[["dataset", "image"]].drop_duplicates()
     set_of = dict(zip(pairs["dataset"].astype(str) + "/" + pairs["image"].astype(str), pairs["dataset"].astype(str)))
-    # each set's images, as the blocks score them (an image left out of every column is not counted)
-    scored = {i for b in blks for i in b.items}
-    per_set = Counter(set_of[i] for i in scored if i in set_of)
+    # each set's images, as each task's blocks score them (an image left out of every column is not counted; a
+    # task may leave images out: too small for its size multiple, too large for its max side)
+    def counts(task: str) -> str:
+        per_set = Counter(set_of[i] for i in {i for b in blks if b.task == task for i in b.items} if i in set_of)
+        return ", ".join(f"{md_text(d, cell=False)} {n} image{'s' if n != 1 else ''}"
+                         for d, n in sorted(per_set.items()))
+
+    tasks = sorted({b.task for b in blks})
+    per_task = {task: counts(task) for task in tasks}
+    one = len(set(per_task.values())) <= 1
     lines = ["", "## By test set", "",
              "Mean over the images of each test set, then over seeds (the same decimals). Images per set: "
-             + ", ".join(f"{md_text(d, cell=False)} {n} image{'s' if n != 1 else ''}"
-                         for d, n in sorted(per_set.items()))
+             + (next(iter(per_task.values()), "none") if one else "each task's, under its name")
              + ". No intervals and no tests: the task tables' intervals and verdicts pool every set, so a difference "
              "here — between losses within a set, or a ranking that changes from one set to another — carries no "
              "verdict.", ""]
-    for task in sorted({b.task for b in blks}):
+    for task in tasks:
         means: dict[tuple[str, str], dict[str, float]] = {}
         higher: dict[str, bool] = {}
         for b in (b for b in blks if b.task == task):
@@ -1105,8 +1111,8 @@ def by_dataset_markdown(table: pd.DataFrame, stats: Stats | None = None) -> str:
         decs = {m: (metric_decimals(stats, task, m) if m in scored else
                     column_decimals(wide[[c for c in cols if c[1] == m]].to_numpy().ravel(), [], []))
                 for m in metrics}
-        lines += [f"### {md_text(task, cell=False)}", "",
-                  "| loss | " + " | ".join(f"{md_text(m)} {'↑' if higher.get(m, True) else '↓'} ({md_text(d)})"
+        lines += [f"### {md_text(task, cell=False)}", ""] + ([] if one else [f"Images per set: {per_task[task]}.", ""])
+        lines += ["| loss | " + " | ".join(f"{md_text(m)} {'↑' if higher.get(m, True) else '↓'} ({md_text(d)})"
                                           for d, m in cols) + " |",
                   "|---|" + "---:|" * len(cols)]
         order = [INPUT] + sorted(lb for lb in wide.index if lb != INPUT)

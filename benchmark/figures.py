@@ -1139,7 +1139,7 @@ def draw_cd_diagram(stats: Stats, styles=None):
              f"Mean rank over {f['n_blocks']} (task, metric) blocks — descriptive only: {why}")
     if f.get("excluded"):  # losses without every block are not in the test: said here, not only in the tables
         title += f". Not shown (not in every block): {', '.join(map(str, f['excluded']))}"
-    smoke = smoke_test(stats, short=True)
+    smoke = smoke_test(stats, short=True, runs=few is None)  # too few runs: the title says it already (why)
     if smoke:  # runs not shown converged (or too few): said on the figure, which is often shown alone
         title = f"{smoke}. {title}"
     dropped = friedman_left_blocks(stats)

@@ -960,25 +960,49 @@ def lost_runs(metas: Iterable[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=LOST_COLUMNS)
 
 
+def check_store(store, names: Iterable[str] | None = None, alpha: float = 0.05, n_boot: int = N_BOOT,
+                table: pd.DataFrame | None = None, show: set[str] | None = None) -> list[FindingResult]:
+    """The findings of a results store, as ``plbench findings`` and a report's *Findings* both judge them:
+    :func:`check_all` on every setting of the store (``table``: its :meth:`~benchmark.results.ResultsStore.table`,
+    when already read), convergence checked, its lost runs counted — one Holm family per finding over every
+    setting, so the two never give one part two Holm p's. ``show``: the run ids whose settings' results are
+    returned (a report's own setting's runs); default every setting."""
+    table = store.table(categories=True) if table is None else table
+    return check_all(table, names, alpha=alpha, n_boot=n_boot, convergence=True,
+                     lost=lost_runs(store.metas_as_read()), show=show)
+
+
 def check_all(table: pd.DataFrame, names: Iterable[str] | None = None, alpha: float = 0.05,
               n_boot: int = N_BOOT, convergence: bool = False, checks: pd.DataFrame | None = None,
-              lost: pd.DataFrame | None = None) -> list[FindingResult]:
+              lost: pd.DataFrame | None = None, show: set[str] | None = None) -> list[FindingResult]:
     """Every registered finding (or ``names``) on every setting of ``table`` — the budget checks of
     another setting (:func:`benchmark.settings.is_budget_check`) are not settings of their own.
     With ``convergence`` (results from a store), parts whose arms are not shown converged by their
     budget checks (``checks``: their rows; default: those found in ``table``), or whose effect
     changes sign between ½ budget and the end, are unsettled (:mod:`benchmark.convergence`).
-    ``lost`` (:func:`lost_runs`): the runs that left no rows, each given to the setting it belongs to."""
+    ``lost`` (:func:`lost_runs`): the runs that left no rows, each given to the setting it belongs to.
+    ``show``: the run ids whose settings' results are returned (grouped by themselves, as a table of those
+    runs alone would be: told by run, not by the ``setting`` string, which rows of old runs lack); the parts
+    of every setting of ``table`` are still one Holm family."""
     from benchmark.settings import drop_budget_checks
 
     names = list(names) if names else FINDINGS.names()
     entries = [FINDINGS.get(n) for n in names]
     table, found = drop_budget_checks(table)
     checks = found if checks is None else checks
-    groups = settings(table) if not table.empty else []
+    if show is not None and not table.empty:
+        is_input = table["loss"].astype(str) == INPUT
+        mine = table["run_id"].astype(str).isin(set(show)) & ~is_input
+        shown = settings(table[mine | is_input])
+        rest = table[~mine]
+        groups = shown + (settings(rest) if (rest["loss"].astype(str) != INPUT).any() else [])
+        visible = [True] * len(shown) + [False] * (len(groups) - len(shown))
+    else:
+        groups = settings(table) if not table.empty else []
+        visible = [True] * len(groups)
     inputs = table[table["loss"].astype(str) == INPUT] if not table.empty else table
     out = []
-    if not groups:
+    if not any(visible):  # none to show (none restored, or none of the settings shown)
         for e in entries:
             out.append(FindingResult(e.name, e.obj.claim, e.citation, e.meta.get("source", ""), "not applicable",
                                      "", reason="no restored results"))
@@ -1006,8 +1030,9 @@ def check_all(table: pd.DataFrame, names: Iterable[str] | None = None, alpha: fl
               for (desc, rows), inp in zip(groups, group_inputs)]
     for e in entries:  # one Holm family per finding, over every setting it is checked on
         finding = e.obj()
-        out += judged([_unjudged(finding, res, n_boot, e.name, e.citation, e.meta.get("source", ""))
-                       for res in shared], alpha)
+        every = judged([_unjudged(finding, res, n_boot, e.name, e.citation, e.meta.get("source", ""))
+                        for res in shared], alpha)
+        out += [r for r, v in zip(every, visible) if v]
     return out
 
 
@@ -1103,7 +1128,8 @@ def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
              "networks the results do not have), **not applicable** (tasks, losses or metrics not in these "
              f"results). The run is the unit: per-run scores paired by seed, ≥ {MIN_RUNS} runs per part, the "
              f"run-to-run and image levels in each 95% CI, Holm over a finding's parts in every setting it is "
-             f"checked on (one family per finding), α = {alpha}. Effects are "
+             f"checked on (one family per finding, over every setting of the store, even where a report lists its "
+             f"own setting alone: `plbench findings` lists them all), α = {alpha}. Effects are "
              "A − B in the metric's units, positive = A better; `≥` parts are non-inferiority tests with the "
              "metric's fixed margin. See `benchmark/findings.py`.", "",
              "| finding | verdict | claim | effect [95% CI], p (headline part) | parts | checked on | source |",

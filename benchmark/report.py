@@ -293,9 +293,9 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
     out["latex"] = tex
     from benchmark import findings as findings_mod
 
-    # the same check as `plbench findings`
-    checked = findings_mod.check_all(table, alpha=alpha, convergence=True, checks=chosen.checks,
-                                     lost=findings_mod.lost_runs(metas)) \
+    # the same check as `plbench findings` — a finding's Holm family spans every setting of the store — shown for
+    # this report's setting (findings.check_store)
+    checked = findings_mod.check_store(store, alpha=alpha, table=full, show=set(chosen.run_ids)) \
         if not table.empty else []
     out.update(findings_mod.write(checked, root, alpha))
     if html:

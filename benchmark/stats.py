@@ -887,17 +887,17 @@ def worse_than_input(blks: list[Block], metric: str = "psnr") -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["task", "label", "worse", "runs", "mean_gap", "worse_gap"])
 
 
-def smoke_test(stats: "Stats", short: bool = False) -> str:
+def smoke_test(stats: "Stats", short: bool = False, runs: bool = True) -> str:
     """One line when these results are a smoke test rather than a ranking (runs not shown converged,
     or fewer than :data:`MIN_RUNS` seeds per loss somewhere), else ""; leaderboards and the P–D plane
-    print it."""
+    print it. ``runs=False``: only the runs not shown converged (a title that says the too few runs itself)."""
     why = []
     tc = stats.task_costs
     unconverged = not tc.empty and "unconverged" in tc.columns and int(tc["unconverged"].sum())
     if unconverged:
         why.append(f"{int(tc['unconverged'].sum())} of {int(tc['ok'].sum())} runs not shown converged")
     restored = stats.cells[stats.cells["label"] != INPUT] if not stats.cells.empty else stats.cells
-    few = not restored.empty and int(restored["n_seeds"].min()) < MIN_RUNS
+    few = runs and not restored.empty and int(restored["n_seeds"].min()) < MIN_RUNS
     # "no verdicts" only when nothing was tested: other losses of the table may have the runs for one
     untested = few and not restored[["p_base", "p_best_adj"]].notna().any().any()
     if untested:

@@ -299,7 +299,9 @@ def _grid(rng, effect: float = 0.0, tasks: int = 3, metrics: int = 2, k: int = 3
 def test_null_grids_get_a_mark_no_more_often_than_alpha_fixed_seed():
     """40 null leaderboards (3 equal losses, 3 tasks × 2 metrics): some ▲/▼ in at most 6 (α = 5 %: 2 expected,
     P(≥ 7) < 0.01), and the pairwise tests the top group and `compare` print call some pair different in at most
-    6 per column family."""
+    24 of the 240 column families (α: 12 expected; a task's 2 columns score the same runs, so at worst 2 × Bin(120,
+    0.05): SD 4.8, P(> 24) < 0.01 — the old bound, 36, passed a rate of 3 α). Measured on 400 null grids (seed
+    100): 3.3 % of tables marked, 4.7 % of columns; this fixed seed gives 5 and 19."""
     rng = np.random.default_rng(11)
     marked = pair_sig = 0
     for _ in range(40):
@@ -309,7 +311,7 @@ def test_null_grids_get_a_mark_no_more_often_than_alpha_fixed_seed():
         p = pd.DataFrame(pairs)
         pair_sig += int((p.groupby(["task", "metric"])["p_adj"].min() < 0.05).sum())
     assert marked <= 6, marked
-    assert pair_sig <= 6 * 6, pair_sig  # 6 columns × 40 grids, each column held to α: ≤ 12 expected
+    assert pair_sig <= 24, pair_sig  # 6 columns × 40 grids, each column held to α: ≤ 12 expected
 
 
 @pytest.mark.parametrize("effect", [0.05, 0.15])
