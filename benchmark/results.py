@@ -443,6 +443,12 @@ class RunLock:
             pass
         return max(age, 0.0)
 
+    def mark(self, role: str) -> None:
+        """Add what the lock is held for to its file (``pid … since …, <role>``), for the processes that find
+        it held: :data:`MERGE_READ`, a short read that a worker waits for rather than leave its run undone."""
+        with contextlib.suppress(OSError):  # the message only: the flock is what excludes
+            os.pwrite(self._fd, f", {role}".encode(), os.fstat(self._fd).st_size)
+
     def release(self) -> None:
         if self._fd is None:
             return
@@ -457,6 +463,11 @@ class RunLock:
     def __exit__(self, *exc) -> bool:
         self.release()
         return False
+
+
+#: what a run's lock file says while ``merge`` reads the run (:meth:`ResultsStore.lock_to_read`): held for one
+#: run's copy, so a worker that wants the run waits for it (:meth:`ResultsStore.lock`) rather than leave it undone
+MERGE_READ = "merge reading it"
 
 
 # --------------------------------------------------------------------------------------------
@@ -894,15 +905,25 @@ class ResultsStore:
         return cov["scored"] | set(cov["skipped"]) | set(cov["unscorable"])
 
     # -- locking and crash recovery -------------------------------------------------------
-    def lock(self, run_id: str) -> "RunLock | str":
+    def lock(self, run_id: str, wait_for_merge: bool = True, poll_s: float = 0.1) -> "RunLock | str":
         """Lock a run for this process: a :class:`RunLock` (use it as a context manager), or a
         string naming the live process that holds it. A lock file that cannot be made (a full disk, a
-        read-only store) is the one line of :func:`_write_error`."""
+        read-only store) is the one line of :func:`_write_error`. While a ``merge`` holds it to read the run
+        (:data:`MERGE_READ`: one run's copy) it waits, saying so once (``wait_for_merge``): a worker finding
+        it held otherwise left the run to that process, which never trains or scores it."""
         path = self.run_dir(run_id) / ".lock"
-        try:
-            return RunLock.acquire(path)
-        except OSError as exc:
-            raise _write_error(path, exc) from None
+        said = False
+        while True:
+            try:
+                lock = RunLock.acquire(path)
+            except OSError as exc:
+                raise _write_error(path, exc) from None
+            if not (wait_for_merge and isinstance(lock, str) and lock.endswith(MERGE_READ)):
+                return lock
+            if not said:
+                log.info("run %s is being read by a merge (%s); waiting for it", run_id, lock)
+                said = True
+            time.sleep(poll_s)
 
     def reset_run(self, run_id: str) -> None:
         """Before (re-)evaluating an unfinished run: clear the run's folder of what an earlier attempt
@@ -1176,7 +1197,7 @@ class ResultsStore:
         if failed and (own_files(d) or (d / "attempts").is_dir()):  # this store's own record of it stays
             out["unfinished"].append(rid)
             return
-        lock = self.lock(rid)
+        lock = self.lock(rid, wait_for_merge=False)  # never waits while holding src's: two merges never deadlock
         if isinstance(lock, str):
             out["held"].append(rid)
             return
@@ -1215,7 +1236,10 @@ class ResultsStore:
         holds one (:meth:`RunLock.held_for`): then nothing writes there, and the files are read as they are."""
         path = self.run_dir(run_id) / ".lock"
         try:
-            return RunLock.acquire(path)
+            lock = RunLock.acquire(path)
+            if not isinstance(lock, str):
+                lock.mark(MERGE_READ)  # a worker there waits for it rather than leave the run undone
+            return lock
         except OSError as exc:  # no lock file can be made there (read-only, or full: nothing writes there either)
             if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT):
                 raise
