@@ -934,7 +934,8 @@ class ResultsStore:
         name them. They are moved to ``damaged/<n>/`` (:meth:`set_aside`), never deleted, with one
         warning line; so are a damaged ``meta.json`` (unreadable or incomplete: it proves nothing) and
         the passes beside it, so the retry never writes over them. Only temporary files of
-        interrupted writes are deleted."""
+        interrupted writes are deleted, and rows written after the last committed pass without their record
+        (a write killed between the two: :meth:`_passes_to_keep`)."""
         d = self.run_dir(run_id)
         if not d.is_dir() or self.is_done(run_id):
             return
@@ -942,7 +943,7 @@ class ResultsStore:
         if why:
             dest = self.set_aside(run_id, only=lambda p: p.name == "meta.json" or p.name.startswith("eval-"))
             log.warning("run %s: %s — moved it and its evaluation passes to %s before the retry", run_id, why, dest)
-        elif passes := [p for p in d.glob("eval-*") if p.is_file()]:
+        elif passes := self._passes_to_keep(d):
             records = sum(p.suffix == ".json" for p in passes)
             dest = self.set_aside(run_id, passes_only=True)
             log.warning("run %s: %d evaluation pass(es) without a finished meta.json (%d file(s): rows of an attempt "
@@ -950,6 +951,17 @@ class ResultsStore:
                         "nothing deleted", run_id, records, len(passes), dest)
         for p in d.glob(".*.tmp*"):  # a killed write's temporary file: never anything's record
             p.unlink(missing_ok=True)
+
+    @staticmethod
+    def _passes_to_keep(d: Path) -> list[Path]:
+        """The ``eval-*`` files of an unfinished run that :meth:`reset_run` moves aside; first deletes the rows
+        of a write killed before their record (a parquet past the last committed pass, without its ``.json``):
+        never in a table, nothing lost, and :meth:`write_eval` deletes them as well."""
+        last = max((_pass_index(p) for p in d.glob("eval-*.json")), default=-1)
+        for rows in d.glob("eval-*.parquet"):
+            if not rows.with_suffix(".json").exists() and _pass_index(rows) > last:
+                rows.unlink(missing_ok=True)
+        return [p for p in d.glob("eval-*") if p.is_file()]
 
     def archive_attempt(self, run_id: str) -> Path | None:
         """Before retrying a run whose last attempt failed: move that attempt's ``meta.json`` to

@@ -60,3 +60,27 @@ def test_a_worker_waits_for_a_merge_reading_its_run_instead_of_leaving_it_undone
     assert s.locked == 0 and s.rescored == 1, s
     assert "ssim" in ResultsStore(node.root).metrics_scored(rid)
     assert "merge" in caplog.text and "waiting" in caplog.text, caplog.text
+
+
+def test_a_crash_between_a_pass_and_its_record_sets_nothing_aside(tmp_path, random_images, caplog):
+    """A run killed after its pass's rows were written but before their record (``eval-0.parquet`` without
+    ``eval-0.json``: never in any table, nothing lost) had the rows moved to ``damaged/0/`` by the retry, with
+    a warning of "0 evaluation pass(es) ... whose record was lost": clutter beside real damage, for a crash
+    :meth:`write_eval` itself cleans up. Rows without a record are a killed write's, deleted as its
+    temporary files are; committed passes are still moved aside."""
+    from benchmark.config import run_id
+    from benchmark.runner import run_grid
+
+    (cfg,) = _tiny_grid(random_images)
+    store = ResultsStore(tmp_path / "r")
+    cpu = torch.device("cpu")
+    run_grid([cfg], store, ("psnr",), cpu, progress=False)
+    d = store.run_dir(run_id(cfg))
+    (d / "meta.json").unlink()
+    (d / "eval-0.json").unlink()  # killed between the rows and their record
+    with caplog.at_level(logging.INFO, logger="benchmark.results"):
+        s = run_grid([cfg], store, ("psnr",), cpu, progress=False)
+    assert s.trained == 1 and store.is_done(run_id(cfg))
+    assert not (d / "damaged").exists(), sorted(p.name for p in (d / "damaged").rglob("*"))
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
+    assert store.check() == {} and sorted(p.name for p in d.glob("eval-*")) == ["eval-0.json", "eval-0.parquet"]
