@@ -289,6 +289,11 @@ def _pass_index(p: Path) -> int:
         return 1 << 30
 
 
+def _is_pass_record(p: Path) -> bool:
+    """``eval-<k>.json``: an evaluation pass's record, written (and copied) after its rows."""
+    return p.name.startswith("eval-") and p.suffix == ".json"
+
+
 def to_frame(rows: list[dict]) -> pd.DataFrame:
     """Rows → DataFrame with exactly :data:`COLUMNS` and their dtypes."""
     df = pd.DataFrame(rows, columns=list(COLUMNS))
@@ -1228,17 +1233,20 @@ class ResultsStore:
                         atomic_write_bytes(d / name, (src.run_dir(rid) / name).read_bytes())
                 out["failed"].append(rid)
                 return
+            there = src.run_dir(rid)
             replaced = bool(own_files(d))
             if replaced:
                 self.archive_attempt(rid)  # a failed attempt's record joins attempts/
                 if own_files(d):
                     self.set_aside(rid)
-            for p in sorted(own_files(src.run_dir(rid)), key=lambda p: p.name == "meta.json"):  # its record last
+            # a pass's rows before its record, the run's record (meta.json) last: a killed merge leaves no record
+            # without what it records
+            for p in sorted(own_files(there), key=lambda p: (p.name == "meta.json", _is_pass_record(p), p.name)):
                 # a sub-folder (TensorBoard's tb/) file by file, as atomically: shutil.copytree went on past a
                 # full disk and raised every failed file at once (shutil.Error), a traceback
                 for f in sorted(p.rglob("*")) if p.is_dir() else [p]:
                     if f.is_file() and not (".tmp" in f.name and f.name.startswith(".")):
-                        atomic_write_bytes(d / f.relative_to(src.run_dir(rid)), f.read_bytes())
+                        atomic_write_bytes(d / f.relative_to(there), f.read_bytes())
         out["replaced" if replaced else "copied"].append(rid)
 
     def lock_to_read(self, run_id: str) -> "RunLock | str | None":

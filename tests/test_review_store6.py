@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 
 import pytest
@@ -84,3 +85,29 @@ def test_a_crash_between_a_pass_and_its_record_sets_nothing_aside(tmp_path, rand
     assert not (d / "damaged").exists(), sorted(p.name for p in (d / "damaged").rglob("*"))
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
     assert store.check() == {} and sorted(p.name for p in d.glob("eval-*")) == ["eval-0.json", "eval-0.parquet"]
+
+
+def test_merge_copies_a_passs_rows_before_its_record(tmp_path, monkeypatch):
+    """A killed merge must leave no pass record without its rows (``check`` and the store's readers take a
+    record as the proof its rows are complete). ``merge`` copied a run's files in directory order, its
+    ``meta.json`` last: ``eval-0.json`` could come before ``eval-0.parquet``. Rows now come before their record."""
+    import os
+    from pathlib import Path
+
+    import benchmark.results as results
+
+    node1, node2 = _small(tmp_path / "node1"), _small(tmp_path / "node2")
+    rid = _a_run(node2)
+    shutil.rmtree(node1.run_dir(rid))
+    listed = Path.iterdir
+    # the order a file system may list them in: records first
+    monkeypatch.setattr(Path, "iterdir", lambda self: iter(sorted(listed(self), key=lambda p: p.suffix != ".json")))
+    order = []
+    real = results.atomic_write_bytes
+    monkeypatch.setattr(results, "atomic_write_bytes", lambda path, data: order.append(os.path.basename(path))
+                        or real(path, data))
+    ResultsStore(node1.root).merge_from(ResultsStore(node2.root))
+    passes = [n for n in order if n.startswith("eval-")]
+    assert passes and all(order.index(n.replace(".json", ".parquet")) < order.index(n)
+                          for n in passes if n.endswith(".json")), order
+    assert order[-1] == "meta.json"
