@@ -1234,7 +1234,16 @@ class ResultsStore:
                 out["failed"].append(rid)
                 return
             there = src.run_dir(rid)
-            replaced = bool(own_files(d))
+
+            def copied(p: Path) -> bool:
+                """Byte for byte the source's file (a sub-folder: each of its files), as a killed merge left it:
+                the same copy, not this store's own attempt to set aside."""
+                if p.is_dir():
+                    return all(copied(f) for f in p.rglob("*") if f.is_file())
+                q = there / p.relative_to(d)
+                return q.is_file() and p.stat().st_size == q.stat().st_size and p.read_bytes() == q.read_bytes()
+
+            replaced = any(not copied(p) for p in own_files(d))
             if replaced:
                 self.archive_attempt(rid)  # a failed attempt's record joins attempts/
                 if own_files(d):

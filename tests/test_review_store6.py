@@ -87,6 +87,27 @@ def test_a_crash_between_a_pass_and_its_record_sets_nothing_aside(tmp_path, rand
     assert store.check() == {} and sorted(p.name for p in d.glob("eval-*")) == ["eval-0.json", "eval-0.parquet"]
 
 
+def test_the_next_merge_finishes_a_killed_merge_without_setting_its_copies_aside(tmp_path, capsys):
+    """A ``merge`` killed mid-run leaves that run's first files copied here, byte for byte the source's. The
+    next merge took them for this store's own attempt: "1 unfinished or damaged here replaced (their files set
+    aside under runs/<id>/damaged/ ...)" and a ``damaged/0/`` holding copies of what it then copied again —
+    clutter beside real damage, for a retry where nothing was lost. Files identical to the source's are now
+    the same copy: the run is "copied", nothing set aside."""
+    from benchmark.cli import main
+
+    node1, node2 = _small(tmp_path / "node1"), _small(tmp_path / "node2")
+    rid = _a_run(node2)
+    shutil.rmtree(node1.run_dir(rid))
+    node1.run_dir(rid).mkdir()
+    shutil.copy(node2.run_dir(rid) / "eval-0.parquet", node1.run_dir(rid) / "eval-0.parquet")  # then killed
+    assert main(["merge", str(node2.root), "--out", str(node1.root)]) == 0
+    out = capsys.readouterr().out
+    assert "1 copied" in out and "replaced" not in out, out
+    assert not (node1.run_dir(rid) / "damaged").exists()
+    merged = ResultsStore(node1.root)
+    assert merged.is_done(rid) and merged.check() == {}
+
+
 def test_merge_copies_a_passs_rows_before_its_record(tmp_path, monkeypatch):
     """A killed merge must leave no pass record without its rows (``check`` and the store's readers take a
     record as the proof its rows are complete). ``merge`` copied a run's files in directory order, its
