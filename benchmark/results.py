@@ -10,6 +10,7 @@ Layout under the results directory::
     runs/<run_id>/eval-<k>.json      which metrics that pass scored, skipped (why), could not score on
                                      any image, or scored on only some images (which, why)
     runs/<run_id>/attempts/<n>.json  the meta.json of an earlier attempt that failed (kept on retry)
+    runs/<run_id>/attempts/<n>.curve.csv  its curve.csv, where a merge replaced the failed run
     runs/<run_id>/ckpt.pt            mid-training checkpoint (only while a run is unfinished)
     runs/<run_id>/.lock              held (flock) by the process working on the run
     .report.lock                     held (flock) by the process writing the report outputs
@@ -1245,7 +1246,9 @@ class ResultsStore:
 
             replaced = any(not copied(p) for p in own_files(d))
             if replaced:
-                self.archive_attempt(rid)  # a failed attempt's record joins attempts/
+                archived = self.archive_attempt(rid)  # a failed attempt's record joins attempts/
+                if archived is not None and (d / "curve.csv").is_file():  # and its curve with it: no damage
+                    os.replace(d / "curve.csv", archived.with_suffix(".curve.csv"))
                 if own_files(d):
                     self.set_aside(rid)
             # a pass's rows before its record, the run's record (meta.json) last: a killed merge leaves no record

@@ -132,3 +132,39 @@ def test_merge_copies_a_passs_rows_before_its_record(tmp_path, monkeypatch):
     assert passes and all(order.index(n.replace(".json", ".parquet")) < order.index(n)
                           for n in passes if n.endswith(".json")), order
     assert order[-1] == "meta.json"
+
+
+def test_a_failure_merged_in_then_finished_there_is_replaced_without_a_damaged_folder(tmp_path, capsys):
+    """``merge`` now copies a run that failed there (``meta.json``, ``attempts/``, ``curve.csv``). When that node
+    retried the run and finished it, the next merge replaced it here: the failed ``meta.json`` joined
+    ``attempts/``, but the failed attempt's ``curve.csv`` went to ``damaged/0/`` — a damaged folder for a failure
+    and a retry, where nothing was damaged. The curve now goes beside its attempt's record
+    (``attempts/<n>.curve.csv``); nothing is set aside as damaged."""
+    import json
+
+    from benchmark.cli import main
+    from benchmark.results import atomic_write_json
+
+    node1, node2 = _small(tmp_path / "node1"), _small(tmp_path / "node2")
+    rid = _a_run(node2)
+    done = {p.name: p.read_bytes() for p in node2.run_dir(rid).iterdir() if p.is_file()}
+    for p in node2.run_dir(rid).glob("eval-*"):
+        p.unlink()
+    atomic_write_json(node2.run_dir(rid) / "meta.json", {**node2.meta(rid), "status": "failed", "error": "OOM there"})
+    (node2.run_dir(rid) / "curve.csv").write_text("iteration,seconds,loss,lr\n1,0.1,0.5,0.001\n")
+    shutil.rmtree(node1.run_dir(rid))
+    assert main(["merge", str(node2.root), "--out", str(node1.root)]) == 0
+    assert "1 failed there" in capsys.readouterr().out
+    # node 2 retries it and finishes: its failed record joins its attempts/, its files are the finished run's
+    (node2.run_dir(rid) / "attempts").mkdir()
+    (node2.run_dir(rid) / "meta.json").rename(node2.run_dir(rid) / "attempts" / "0.json")
+    for name, data in done.items():
+        (node2.run_dir(rid) / name).write_bytes(data)
+    (node2.run_dir(rid) / "curve.csv").write_text("iteration,seconds,loss,lr\n1,0.1,0.4,0.001\n2,0.2,0.3,0.001\n")
+    assert main(["merge", str(node2.root), "--out", str(node1.root)]) == 0
+    assert "1 unfinished or damaged here replaced" in capsys.readouterr().out
+    d = ResultsStore(node1.root).run_dir(rid)
+    assert not (d / "damaged").exists(), sorted(str(p.relative_to(d)) for p in d.rglob("*"))
+    assert json.loads((d / "attempts" / "0.json").read_text())["error"] == "OOM there"
+    assert (d / "attempts" / "0.curve.csv").read_text().endswith("1,0.1,0.5,0.001\n")
+    assert ResultsStore(node1.root).is_done(rid) and ResultsStore(node1.root).check() == {}
