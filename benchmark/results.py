@@ -911,12 +911,12 @@ class ResultsStore:
         return cov["scored"] | set(cov["skipped"]) | set(cov["unscorable"])
 
     # -- locking and crash recovery -------------------------------------------------------
-    def lock(self, run_id: str, wait_for_merge: bool = True, poll_s: float = 0.1) -> "RunLock | str":
+    def lock(self, run_id: str, poll_s: float = 0.1) -> "RunLock | str":
         """Lock a run for this process: a :class:`RunLock` (use it as a context manager), or a
         string naming the live process that holds it. A lock file that cannot be made (a full disk, a
         read-only store) is the one line of :func:`_write_error`. While a ``merge`` holds it to read the run
-        (:data:`MERGE_READ`: one run's copy) it waits, saying so once (``wait_for_merge``): a worker finding
-        it held otherwise left the run to that process, which never trains or scores it."""
+        (:data:`MERGE_READ`: one run's copy) it waits, saying so once: a worker finding it held otherwise left
+        the run to that process, which never trains or scores it."""
         path = self.run_dir(run_id) / ".lock"
         said = False
         while True:
@@ -924,7 +924,7 @@ class ResultsStore:
                 lock = RunLock.acquire(path)
             except OSError as exc:
                 raise _write_error(path, exc) from None
-            if not (wait_for_merge and isinstance(lock, str) and lock.endswith(MERGE_READ)):
+            if not (isinstance(lock, str) and lock.endswith(MERGE_READ)):
                 return lock
             if not said:
                 log.info("run %s is being read by a merge (%s); waiting for it", run_id, lock)
@@ -1215,7 +1215,9 @@ class ResultsStore:
         if failed and (own_files(d) or (d / "attempts").is_dir()):  # this store's own record of it stays
             out["unfinished"].append(rid)
             return
-        lock = self.lock(rid, wait_for_merge=False)  # never waits while holding src's: two merges never deadlock
+        # waits if another merge reads it here (its source): never a cycle — that merge reads it only when it is
+        # recorded here, and then this one takes no lock (kept, or a failure of which this store has a record)
+        lock = self.lock(rid)
         if isinstance(lock, str):
             out["held"].append(rid)
             return
