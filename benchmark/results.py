@@ -1180,6 +1180,8 @@ class ResultsStore:
             if (src.meta(rid) or {}).get("status") not in STATUSES:  # unfinished there: never locked (a worker
                 out["unfinished"].append(rid)  # there that found it held would leave it undone)
                 continue
+            if src.is_done(rid) and not src.damage(rid) and self._kept(src, rid, out):
+                continue  # finished here too: compared only, never read there under its lock
             there = src.lock_to_read(rid)
             if isinstance(there, str):
                 out["held_there"].append(rid)
@@ -1188,17 +1190,20 @@ class ResultsStore:
                 self._merge_run(src, rid, out)
         return out
 
+    def _kept(self, src: "ResultsStore", rid: str, out: dict[str, list[str]]) -> bool:
+        """Finished and intact here (``rid``, finished in ``src``): stays as it is (counted as ``kept``)."""
+        if not self.is_done(rid) or self.damage(rid):
+            return False
+        out["kept"].append(rid)
+        if src.metrics_scored(rid) - self.metrics_scored(rid):  # its rows are not mixed in: another net's
+            out["more_there"].append(rid)
+        return True
+
     def _merge_run(self, src: "ResultsStore", rid: str, out: dict[str, list[str]]) -> None:
         """:meth:`merge_from` of one run, read with ``src``'s lock held (or none to take)."""
 
         def kept() -> bool:
-            """Finished and intact here: stays as it is (counted as ``kept``)."""
-            if not self.is_done(rid) or self.damage(rid):
-                return False
-            out["kept"].append(rid)
-            if src.metrics_scored(rid) - self.metrics_scored(rid):  # its rows are not mixed in: another net's
-                out["more_there"].append(rid)
-            return True
+            return self._kept(src, rid, out)
 
         def own_files(d: Path) -> list[Path]:
             return [p for p in d.iterdir() if p.name not in (".lock", "damaged", "attempts")

@@ -168,3 +168,24 @@ def test_a_failure_merged_in_then_finished_there_is_replaced_without_a_damaged_f
     assert json.loads((d / "attempts" / "0.json").read_text())["error"] == "OOM there"
     assert (d / "attempts" / "0.curve.csv").read_text().endswith("1,0.1,0.5,0.001\n")
     assert ResultsStore(node1.root).is_done(rid) and ResultsStore(node1.root).check() == {}
+
+
+def test_merge_takes_no_lock_there_for_a_run_it_already_has(tmp_path, capsys):
+    """A repeated ``merge`` (a node synced every hour) took the source's lock of every finished run there, also
+    of those already finished here, which it only compares: it created and removed a lock file in the source
+    for each, and one a worker there held (re-scoring it) was counted "held by a running process there (not
+    copied: merge again later)" although the run was here already. A run finished and intact here is now
+    kept without reading the source under its lock."""
+    from benchmark.cli import main
+    from benchmark.results import RunLock
+
+    node1, node2 = _small(tmp_path / "node1"), _small(tmp_path / "node2")
+    rid = _a_run(node2)
+    busy = RunLock.acquire(node2.run_dir(rid) / ".lock")  # a worker there is re-scoring it
+    assert not isinstance(busy, str)
+    try:
+        assert main(["merge", str(node2.root), "--out", str(node1.root)]) == 0
+    finally:
+        busy.release()
+    out = capsys.readouterr().out
+    assert "held by a running process there" not in out and f"{len(node2.run_ids())} already here" in out, out
