@@ -189,3 +189,22 @@ def test_merge_takes_no_lock_there_for_a_run_it_already_has(tmp_path, capsys):
         busy.release()
     out = capsys.readouterr().out
     assert "held by a running process there" not in out and f"{len(node2.run_ids())} already here" in out, out
+
+
+def test_a_shared_stores_report_lock_is_writable_by_its_group(tmp_path):
+    """A store shared by a group (umask 002, a lab's results folder): ``.report.lock`` was made 0644 whatever
+    the umask, so while one user's report held it another's could not open it to wait — "cannot write
+    …/.report.lock (Permission denied) … make the folder writable", in a folder that is — and after a report
+    killed with -9 left the file, no other user could report at all. Lock files now get the umask's mode, as
+    every other file of the store (``atomic_output``)."""
+    import os
+    import stat
+
+    store = _small(tmp_path / "s")
+    before = os.umask(0o002)
+    try:
+        with store.report_lock():
+            mode = stat.S_IMODE((store.root / ".report.lock").stat().st_mode)
+    finally:
+        os.umask(before)
+    assert mode & 0o060 == 0o060, oct(mode)
