@@ -208,3 +208,29 @@ def test_a_shared_stores_report_lock_is_writable_by_its_group(tmp_path):
     finally:
         os.umask(before)
     assert mode & 0o060 == 0o060, oct(mode)
+
+
+def test_plbench_run_retries_a_failure_merged_in(tmp_path, random_images):
+    """README: a run failed on another node has its record merged here, "the report counts the failure,
+    `plbench run` retries it". Coverage of the second half: the retry trains it here, the merged record and
+    its earlier attempts kept under ``attempts/``."""
+    from benchmark.config import run_id
+    from benchmark.results import atomic_write_json
+    from benchmark.runner import run_grid
+
+    (cfg,) = _tiny_grid(random_images)
+    rid = run_id(cfg)
+    node2, node1 = ResultsStore(tmp_path / "node2"), ResultsStore(tmp_path / "node1")
+    cpu = torch.device("cpu")
+    run_grid([cfg], node2, ("psnr",), cpu, progress=False)
+    for p in node2.run_dir(rid).glob("eval-*"):
+        p.unlink()
+    atomic_write_json(node2.run_dir(rid) / "meta.json", {**node2.meta(rid), "status": "failed", "error": "OOM there"})
+    (node2.run_dir(rid) / "attempts").mkdir()
+    atomic_write_json(node2.run_dir(rid) / "attempts" / "0.json", {"status": "failed", "error": "first"})
+    node1.ensure_writable()
+    assert node1.merge_from(node2)["failed"] == [rid]
+    s = run_grid([cfg], ResultsStore(node1.root), ("psnr",), cpu, progress=False)
+    merged = ResultsStore(node1.root)
+    assert s.trained == 1 and merged.is_done(rid) and merged.check() == {}
+    assert [a["error"] for a in merged.attempts(rid)] == ["first", "OOM there"]
