@@ -8,30 +8,11 @@ import threading
 
 import pytest
 import torch
+from test_probe_store6 import _a_run, _small, _tiny_grid
 
 from benchmark.results import ResultsStore
-from benchmark.synthetic import write_store
 
 pytestmark = pytest.mark.usefixtures("one_thread")
-
-
-def _small(root, **kw):
-    kw = {"offsets": {"l1": 0.0, "good": 1.0}, "seeds": (0, 1), "n_images": 3,
-          "metrics": ("psnr",), "budget_check": False, **kw}
-    return write_store(root, **kw)
-
-
-def _a_run(store, k=0):
-    return [r for r in store.run_ids() if not r.startswith("input")][k]
-
-
-def _tiny_grid(random_images):
-    from benchmark.config import RunConfig
-    from benchmark.runner import resolve_all
-
-    data = random_images(3, 40)
-    return resolve_all([RunConfig(task="denoise", loss="l1", iterations=2, batch_size=2, crop=32, train_data=data,
-                                  test_data=(data,))])
 
 
 def test_a_worker_waits_for_a_merge_reading_its_run_instead_of_leaving_it_undone(tmp_path, random_images, caplog):
