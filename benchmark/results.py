@@ -390,6 +390,10 @@ def _as_current_settings(frame: pd.DataFrame, seen: dict | None = None) -> pd.Da
 # --------------------------------------------------------------------------------------------
 # per-run locks
 # --------------------------------------------------------------------------------------------
+class NoLocks(UserError):
+    """The results directory's file system has no file locks (flock): one line, exit code 2."""
+
+
 class RunLock:
     """An exclusive lock on one run, held by this process until :meth:`release`.
 
@@ -413,10 +417,16 @@ class RunLock:
             # group sharing the store (umask 002) can open another member's lock to wait on it
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
+            except BlockingIOError:  # held (EWOULDBLOCK)
                 holder = os.read(fd, 200).decode(errors="replace").strip() or "another process"
                 os.close(fd)
                 return holder
+            except OSError as exc:  # no locks at all there (ENOLCK: NFS without its lock daemon; ENOSYS: Lustre
+                os.close(fd)  # without -o flock): taken for "held", a report waited for ever, a grid left every run
+                raise NoLocks(f"cannot lock {path} ({exc.strerror}): its file system has no file locks (flock), "
+                              "which plbench needs to share a results directory between processes; use a results "
+                              "directory on a local disk, or a mount with locking (NFS with its lock daemon, "
+                              "Lustre with -o flock)") from None
             try:
                 same = os.stat(path).st_ino == os.fstat(fd).st_ino
             except FileNotFoundError:
@@ -1280,6 +1290,8 @@ class ResultsStore:
             if not isinstance(lock, str):
                 lock.mark(MERGE_READ)  # a worker there waits for it rather than leave the run undone
             return lock
+        except NoLocks:  # nor can any process there have locked it: read as it is
+            return None
         except OSError as exc:  # no lock file can be made there (read-only, or full: nothing writes there either)
             if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT):
                 raise

@@ -215,3 +215,41 @@ def test_plbench_run_retries_a_failure_merged_in(tmp_path, random_images):
     merged = ResultsStore(node1.root)
     assert s.trained == 1 and merged.is_done(rid) and merged.check() == {}
     assert [a["error"] for a in merged.attempts(rid)] == ["first", "OOM there"]
+
+
+def test_a_report_on_a_file_system_without_locks_says_so_instead_of_waiting_forever(tmp_path, monkeypatch):
+    """On a file system that has no flock (NFS without its lock daemon: ENOLCK; some FUSE mounts), every
+    failed flock was read as "held by another process": a report waited for ever, saying "another report is
+    being written into …; waiting", with no other report running (and a grid left each run "to another
+    process"). Only a lock that is held is waited for; no locks at all is one line (exit code 2)."""
+    import errno
+    import fcntl
+
+    from benchmark.errors import UserError
+
+    store = _small(tmp_path / "s")
+
+    def no_locks(fd, op):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    got: list = []
+
+    def report_lock():
+        try:
+            with store.report_lock(poll_s=0.01):
+                got.append("locked")
+        except Exception as exc:  # noqa: BLE001 - what it raised is the test's subject
+            got.append(exc)
+
+    t = threading.Thread(target=report_lock, daemon=True)
+    t.start()
+    t.join(5)
+    waited = t.is_alive()
+    monkeypatch.undo()  # lets a waiting thread take the lock and end
+    t.join(5)
+    assert not waited and len(got) == 1 and isinstance(got[0], UserError), got
+    assert "lock" in str(got[0]) and "\n" not in str(got[0]) and got[0].exit_code == 2
+    with pytest.raises(UserError, match="No locks available"):
+        monkeypatch.setattr(fcntl, "flock", no_locks)
+        store.lock(_a_run(store))
