@@ -2,9 +2,10 @@
 
 ``run_all.py`` and the ``plbench`` console script both call :func:`main`. With no subcommand the
 quick profile runs. Bad input — including a bad command line — is one line on stderr
-(``error: …``) and exit code 2; ``--debug`` shows the traceback. A grid with failed runs, or an
-internal error (also one line), exits 1. Ctrl-C or SIGTERM finishes the current write, exits 130
-and, for ``run`` and ``compare``, prints the command that resumes.
+(``error: …``) and exit code 2; ``--debug`` shows the traceback. A full disk (or quota) while any
+command writes is one line and exit code 3 (:class:`~benchmark.results.DiskFull`; no run recorded as
+failed). A grid with failed runs, or an internal error (also one line), exits 1. Ctrl-C or SIGTERM
+finishes the current write, exits 130 and, for ``run`` and ``compare``, prints the command that resumes.
 """
 
 from __future__ import annotations

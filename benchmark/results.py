@@ -10,6 +10,7 @@ Layout under the results directory::
     runs/<run_id>/eval-<k>.json      which metrics that pass scored, skipped (why), could not score on
                                      any image, or scored on only some images (which, why)
     runs/<run_id>/attempts/<n>.json  the meta.json of an earlier attempt that failed (kept on retry)
+    runs/<run_id>/attempts/<n>.curve.csv  its curve.csv, where a merge replaced the failed run
     runs/<run_id>/ckpt.pt            mid-training checkpoint (only while a run is unfinished)
     runs/<run_id>/.lock              held (flock) by the process working on the run
     .report.lock                     held (flock) by the process writing the report outputs
@@ -289,6 +290,11 @@ def _pass_index(p: Path) -> int:
         return 1 << 30
 
 
+def _is_pass_record(p: Path) -> bool:
+    """``eval-<k>.json``: an evaluation pass's record, written (and copied) after its rows."""
+    return p.name.startswith("eval-") and p.suffix == ".json"
+
+
 def to_frame(rows: list[dict]) -> pd.DataFrame:
     """Rows → DataFrame with exactly :data:`COLUMNS` and their dtypes."""
     df = pd.DataFrame(rows, columns=list(COLUMNS))
@@ -384,6 +390,10 @@ def _as_current_settings(frame: pd.DataFrame, seen: dict | None = None) -> pd.Da
 # --------------------------------------------------------------------------------------------
 # per-run locks
 # --------------------------------------------------------------------------------------------
+class NoLocks(UserError):
+    """The results directory's file system has no file locks (flock): one line, exit code 2."""
+
+
 class RunLock:
     """An exclusive lock on one run, held by this process until :meth:`release`.
 
@@ -403,13 +413,20 @@ class RunLock:
 
         path.parent.mkdir(parents=True, exist_ok=True)
         while True:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)  # the umask decides, as for every file here: a
+            # group sharing the store (umask 002) can open another member's lock to wait on it
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
+            except BlockingIOError:  # held (EWOULDBLOCK)
                 holder = os.read(fd, 200).decode(errors="replace").strip() or "another process"
                 os.close(fd)
                 return holder
+            except OSError as exc:  # no locks at all there (ENOLCK: NFS without its lock daemon; ENOSYS: Lustre
+                os.close(fd)  # without -o flock): taken for "held", a report waited for ever, a grid left every run
+                raise NoLocks(f"cannot lock {path} ({exc.strerror}): its file system has no file locks (flock), "
+                              "which plbench needs to share a results directory between processes; use a results "
+                              "directory on a local disk, or a mount with locking (NFS with its lock daemon, "
+                              "Lustre with -o flock)") from None
             try:
                 same = os.stat(path).st_ino == os.fstat(fd).st_ino
             except FileNotFoundError:
@@ -443,6 +460,12 @@ class RunLock:
             pass
         return max(age, 0.0)
 
+    def mark(self, role: str) -> None:
+        """Add what the lock is held for to its file (``pid … since …, <role>``), for the processes that find
+        it held: :data:`MERGE_READ`, a short read that a worker waits for rather than leave its run undone."""
+        with contextlib.suppress(OSError):  # the message only: the flock is what excludes
+            os.pwrite(self._fd, f", {role}".encode(), os.fstat(self._fd).st_size)
+
     def release(self) -> None:
         if self._fd is None:
             return
@@ -457,6 +480,11 @@ class RunLock:
     def __exit__(self, *exc) -> bool:
         self.release()
         return False
+
+
+#: what a run's lock file says while ``merge`` reads the run (:meth:`ResultsStore.lock_to_read`): held for one
+#: run's copy, so a worker that wants the run waits for it (:meth:`ResultsStore.lock`) rather than leave it undone
+MERGE_READ = "merge reading it"
 
 
 # --------------------------------------------------------------------------------------------
@@ -894,15 +922,25 @@ class ResultsStore:
         return cov["scored"] | set(cov["skipped"]) | set(cov["unscorable"])
 
     # -- locking and crash recovery -------------------------------------------------------
-    def lock(self, run_id: str) -> "RunLock | str":
+    def lock(self, run_id: str, poll_s: float = 0.1) -> "RunLock | str":
         """Lock a run for this process: a :class:`RunLock` (use it as a context manager), or a
         string naming the live process that holds it. A lock file that cannot be made (a full disk, a
-        read-only store) is the one line of :func:`_write_error`."""
+        read-only store) is the one line of :func:`_write_error`. While a ``merge`` holds it to read the run
+        (:data:`MERGE_READ`: one run's copy) it waits, saying so once: a worker finding it held otherwise left
+        the run to that process, which never trains or scores it."""
         path = self.run_dir(run_id) / ".lock"
-        try:
-            return RunLock.acquire(path)
-        except OSError as exc:
-            raise _write_error(path, exc) from None
+        said = False
+        while True:
+            try:
+                lock = RunLock.acquire(path)
+            except OSError as exc:
+                raise _write_error(path, exc) from None
+            if not (isinstance(lock, str) and lock.endswith(MERGE_READ)):
+                return lock
+            if not said:
+                log.info("run %s is being read by a merge (%s); waiting for it", run_id, lock)
+                said = True
+            time.sleep(poll_s)
 
     def reset_run(self, run_id: str) -> None:
         """Before (re-)evaluating an unfinished run: clear the run's folder of what an earlier attempt
@@ -913,7 +951,8 @@ class ResultsStore:
         name them. They are moved to ``damaged/<n>/`` (:meth:`set_aside`), never deleted, with one
         warning line; so are a damaged ``meta.json`` (unreadable or incomplete: it proves nothing) and
         the passes beside it, so the retry never writes over them. Only temporary files of
-        interrupted writes are deleted."""
+        interrupted writes are deleted, and rows written after the last committed pass without their record
+        (a write killed between the two: :meth:`_passes_to_keep`)."""
         d = self.run_dir(run_id)
         if not d.is_dir() or self.is_done(run_id):
             return
@@ -921,7 +960,7 @@ class ResultsStore:
         if why:
             dest = self.set_aside(run_id, only=lambda p: p.name == "meta.json" or p.name.startswith("eval-"))
             log.warning("run %s: %s — moved it and its evaluation passes to %s before the retry", run_id, why, dest)
-        elif passes := [p for p in d.glob("eval-*") if p.is_file()]:
+        elif passes := self._passes_to_keep(d):
             records = sum(p.suffix == ".json" for p in passes)
             dest = self.set_aside(run_id, passes_only=True)
             log.warning("run %s: %d evaluation pass(es) without a finished meta.json (%d file(s): rows of an attempt "
@@ -929,6 +968,17 @@ class ResultsStore:
                         "nothing deleted", run_id, records, len(passes), dest)
         for p in d.glob(".*.tmp*"):  # a killed write's temporary file: never anything's record
             p.unlink(missing_ok=True)
+
+    @staticmethod
+    def _passes_to_keep(d: Path) -> list[Path]:
+        """The ``eval-*`` files of an unfinished run that :meth:`reset_run` moves aside; first deletes the rows
+        of a write killed before their record (a parquet past the last committed pass, without its ``.json``):
+        never in a table, nothing lost, and :meth:`write_eval` deletes them as well."""
+        last = max((_pass_index(p) for p in d.glob("eval-*.json")), default=-1)
+        for rows in d.glob("eval-*.parquet"):
+            if not rows.with_suffix(".json").exists() and _pass_index(rows) > last:
+                rows.unlink(missing_ok=True)
+        return [p for p in d.glob("eval-*") if p.is_file()]
 
     def archive_attempt(self, run_id: str) -> Path | None:
         """Before retrying a run whose last attempt failed: move that attempt's ``meta.json`` to
@@ -1172,6 +1222,8 @@ class ResultsStore:
             if (src.meta(rid) or {}).get("status") not in STATUSES:  # unfinished there: never locked (a worker
                 out["unfinished"].append(rid)  # there that found it held would leave it undone)
                 continue
+            if src.is_done(rid) and not src.damage(rid) and self._kept(src, rid, out):
+                continue  # finished here too: compared only, never read there under its lock
             there = src.lock_to_read(rid)
             if isinstance(there, str):
                 out["held_there"].append(rid)
@@ -1180,17 +1232,20 @@ class ResultsStore:
                 self._merge_run(src, rid, out)
         return out
 
+    def _kept(self, src: "ResultsStore", rid: str, out: dict[str, list[str]]) -> bool:
+        """Finished and intact here (``rid``, finished in ``src``): stays as it is (counted as ``kept``)."""
+        if not self.is_done(rid) or self.damage(rid):
+            return False
+        out["kept"].append(rid)
+        if src.metrics_scored(rid) - self.metrics_scored(rid):  # its rows are not mixed in: another net's
+            out["more_there"].append(rid)
+        return True
+
     def _merge_run(self, src: "ResultsStore", rid: str, out: dict[str, list[str]]) -> None:
         """:meth:`merge_from` of one run, read with ``src``'s lock held (or none to take)."""
 
         def kept() -> bool:
-            """Finished and intact here: stays as it is (counted as ``kept``)."""
-            if not self.is_done(rid) or self.damage(rid):
-                return False
-            out["kept"].append(rid)
-            if src.metrics_scored(rid) - self.metrics_scored(rid):  # its rows are not mixed in: another net's
-                out["more_there"].append(rid)
-            return True
+            return self._kept(src, rid, out)
 
         def own_files(d: Path) -> list[Path]:
             return [p for p in d.iterdir() if p.name not in (".lock", "damaged", "attempts")
@@ -1207,6 +1262,8 @@ class ResultsStore:
         if failed and (own_files(d) or (d / "attempts").is_dir()):  # this store's own record of it stays
             out["unfinished"].append(rid)
             return
+        # waits if another merge reads it here (its source): never a cycle — that merge reads it only when it is
+        # recorded here, and then this one takes no lock (kept, or a failure of which this store has a record)
         lock = self.lock(rid)
         if isinstance(lock, str):
             out["held"].append(rid)
@@ -1226,17 +1283,31 @@ class ResultsStore:
                         atomic_write_bytes(d / name, (src.run_dir(rid) / name).read_bytes())
                 out["failed"].append(rid)
                 return
-            replaced = bool(own_files(d))
+            there = src.run_dir(rid)
+
+            def copied(p: Path) -> bool:
+                """Byte for byte the source's file (a sub-folder: each of its files), as a killed merge left it:
+                the same copy, not this store's own attempt to set aside."""
+                if p.is_dir():
+                    return all(copied(f) for f in p.rglob("*") if f.is_file())
+                q = there / p.relative_to(d)
+                return q.is_file() and p.stat().st_size == q.stat().st_size and p.read_bytes() == q.read_bytes()
+
+            replaced = any(not copied(p) for p in own_files(d))
             if replaced:
-                self.archive_attempt(rid)  # a failed attempt's record joins attempts/
+                archived = self.archive_attempt(rid)  # a failed attempt's record joins attempts/
+                if archived is not None and (d / "curve.csv").is_file():  # and its curve with it: no damage
+                    os.replace(d / "curve.csv", archived.with_suffix(".curve.csv"))
                 if own_files(d):
                     self.set_aside(rid)
-            for p in sorted(own_files(src.run_dir(rid)), key=lambda p: p.name == "meta.json"):  # its record last
+            # a pass's rows before its record, the run's record (meta.json) last: a killed merge leaves no record
+            # without what it records
+            for p in sorted(own_files(there), key=lambda p: (p.name == "meta.json", _is_pass_record(p), p.name)):
                 # a sub-folder (TensorBoard's tb/) file by file, as atomically: shutil.copytree went on past a
                 # full disk and raised every failed file at once (shutil.Error), a traceback
                 for f in sorted(p.rglob("*")) if p.is_dir() else [p]:
                     if f.is_file() and not (".tmp" in f.name and f.name.startswith(".")):
-                        atomic_write_bytes(d / f.relative_to(src.run_dir(rid)), f.read_bytes())
+                        atomic_write_bytes(d / f.relative_to(there), f.read_bytes())
         out["replaced" if replaced else "copied"].append(rid)
 
     def lock_to_read(self, run_id: str) -> "RunLock | str | None":
@@ -1246,7 +1317,12 @@ class ResultsStore:
         holds one (:meth:`RunLock.held_for`): then nothing writes there, and the files are read as they are."""
         path = self.run_dir(run_id) / ".lock"
         try:
-            return RunLock.acquire(path)
+            lock = RunLock.acquire(path)
+            if not isinstance(lock, str):
+                lock.mark(MERGE_READ)  # a worker there waits for it rather than leave the run undone
+            return lock
+        except NoLocks:  # nor can any process there have locked it: read as it is
+            return None
         except OSError as exc:  # no lock file can be made there (read-only, or full: nothing writes there either)
             if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT):
                 raise

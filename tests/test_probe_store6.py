@@ -381,12 +381,14 @@ def test_merge_never_locks_a_run_that_is_unfinished_there(tmp_path, monkeypatch)
     import shutil
 
     shutil.rmtree(node1.run_dir(rid))
+    other = _a_run(node2, 1)
+    shutil.rmtree(node1.run_dir(other))  # finished there, not here: copied
     taken = []
     real = RunLock.acquire.__func__
     monkeypatch.setattr(RunLock, "acquire", classmethod(lambda cls, path: taken.append(path) or real(cls, path)))
     got = ResultsStore(node1.root).merge_from(ResultsStore(node2.root))
     assert got["unfinished"] == [rid] and node2.run_dir(rid) / ".lock" not in taken
-    assert any(str(p).startswith(str(node2.root)) for p in taken)  # the finished ones were read under their locks
+    assert got["copied"] == [other] and node2.run_dir(other) / ".lock" in taken  # read under its lock
 
 
 def test_findings_waits_for_a_report_being_written(tmp_path, caplog):
