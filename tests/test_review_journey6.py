@@ -37,3 +37,26 @@ def test_training_curves_label_runs_as_the_tables_do_when_the_old_version_only_d
     curve_labels = {lab for lab in cost_labels if any(t.startswith(lab) for t in text)}
     assert "my_loss (v1+n3w)" not in " ".join(text), sorted(text)
     assert curve_labels == cost_labels == {"my_loss", "my_loss (v1+0ld)"}, (sorted(text), cost_labels)
+
+
+def test_the_baseline_row_note_says_how_the_row_was_chosen():
+    """Was: with two rows of the baseline (two versions of a loss file) the notes said "▲/▼ are against
+    `mine (v1+0ld)`, its first row", while the task table, ordered by rank, listed `mine (v1+n3w)` first:
+    the row is the first by name (its label; for two versions, by the hash of the file's text), so the
+    note says that."""
+    from benchmark.export import notes
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_runs, synthetic_table
+
+    kw = dict(offsets={"l1": 0.0, "mine": 1.0, "mine_old": -1.0}, seeds=(0, 1, 2, 3, 4), metrics=("psnr",),
+              n_images=4)
+    table = synthetic_table(**kw)
+    old = table["loss"] == "mine_old"
+    table["loss_version"] = ""
+    table.loc[table["loss"] == "mine", "loss_version"] = "mine=1+n3w"
+    table.loc[old, "loss_version"] = "mine=1+0ld"  # the worse row, first by name
+    table.loc[old, "loss"] = "mine"
+    st = compute(table, [m for _, m, _ in synthetic_runs(**kw)], baseline="mine", n_boot=20)
+    said = [n for n in notes(st) if "Baseline `mine`" in n and "rows" in n]
+    assert len(said) == 1 and "`mine (v1+0ld)`" in said[0].split("against")[-1], said
+    assert "first row" not in said[0] and "first by name" in said[0], said
