@@ -60,3 +60,33 @@ def test_the_baseline_row_note_says_how_the_row_was_chosen():
     said = [n for n in notes(st) if "Baseline `mine`" in n and "rows" in n]
     assert len(said) == 1 and "`mine (v1+0ld)`" in said[0].split("against")[-1], said
     assert "first row" not in said[0] and "first by name" in said[0], said
+
+
+def test_a_store_loss_that_came_from_no_file_is_not_called_a_loss_file(tmp_path, capsys):
+    """Was: any unknown loss name the store held runs of was "of a loss file not loaded now … load it
+    with --loss-file FILE", a loss no longer registered that came from no file too (a plugin
+    uninstalled, a loss removed from the repository: version `1`, no file hash, no `loss_files`). Only
+    runs of a loss file (a version with its file's hash) are named so; a store written before
+    `loss_files` existed still names the version and says FILE."""
+    from benchmark.cli import main
+    from benchmark.results import ResultsStore, atomic_write_json
+    from benchmark.synthetic import synthetic_runs
+
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    for rid, meta, rows in synthetic_runs(offsets={"l1": 0.0, "gone_loss": 1.0, "old_file_loss": 0.5}, seeds=(0,),
+                                          metrics=("psnr",), n_images=3, budget_check=False):
+        loss = (meta.get("config") or {}).get("loss")
+        if loss == "gone_loss":
+            meta["loss_versions"] = {"gone_loss": "1"}
+        if loss == "old_file_loss":  # written before meta.json recorded loss_files
+            meta["loss_versions"] = {"old_file_loss": "1+0123456789ab"}
+        store.write_eval(rid, rows, sorted({r["metric"] for r in rows}), {})
+        atomic_write_json(store.run_dir(rid) / "meta.json", meta)
+    out = str(tmp_path / "r")
+    assert main(["compare", "--loss", "gone_loss", "--no-visual", "--out", out]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "unknown loss 'gone_loss'" in err and "of a loss file not loaded" not in err, err  # the registry's line
+    assert main(["compare", "--loss", "old_file_loss", "--no-visual", "--out", out]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "v1+0123456789ab" in err and "--loss-file FILE" in err, err
