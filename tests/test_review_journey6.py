@@ -90,3 +90,27 @@ def test_a_store_loss_that_came_from_no_file_is_not_called_a_loss_file(tmp_path,
     assert main(["compare", "--loss", "old_file_loss", "--no-visual", "--out", out]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "v1+0123456789ab" in err and "--loss-file FILE" in err, err
+
+
+def test_the_compare_command_run_suggests_trains_the_specs_that_were_run(tmp_path, monkeypatch, caplog):
+    """Was: `run --loss-file F --losses 'my_loss(w=0.5)'` beside a field at another setting warned
+    "`plbench compare --loss-file F --out R` trains your loss under their setting": that command trains
+    every loss of F at its defaults (`my_loss`, w=1), not the spec that was run, now that
+    `compare --loss` names what is compared. The command names the specs (`--loss 'my_loss(w=0.5)'`)."""
+    import logging
+    from types import SimpleNamespace
+
+    from benchmark import cli
+    from benchmark import config as C
+
+    monkeypatch.setattr(C, "setting", lambda c: {"task": c.task, "iterations": c.iterations})
+    field = [{"status": "ok", "setting": {"task": "denoise", "iterations": 2}, "config": {"loss": "l1"}}]
+    store = SimpleNamespace(metas=lambda: field, root=tmp_path / "r")
+    configs = [SimpleNamespace(task="denoise", iterations=3, loss="my_loss(w=0.5)"),
+               SimpleNamespace(task="denoise", iterations=3, loss="0.1*my_loss + l1")]
+    caplog.set_level(logging.WARNING)
+    cli._warn_field_apart(store, configs, ["/x/my loss.py"])
+    said = [r.getMessage() for r in caplog.records if "another setting" in r.getMessage()]
+    assert len(said) == 1, said
+    assert ("plbench compare --loss-file '/x/my loss.py' --loss '0.1*my_loss + l1' --loss 'my_loss(w=0.5)' --out "
+            in said[0]), said
