@@ -565,7 +565,7 @@ def _warn_field_apart(store, configs, loss_files) -> None:
     ours = {c.task: setting(c) for c in configs}
     keep = {setting_json(setting(c)) for c in configs}
     new = {c.loss for c in configs}
-    apart = []
+    apart, theirs = [], set()
     for task, mine in sorted(ours.items()):
         groups: dict[str, list[dict]] = {}
         for m in store.metas():
@@ -577,10 +577,13 @@ def _warn_field_apart(store, configs, loss_files) -> None:
             continue
         field = max(groups.values(), key=len)
         losses = sorted({m["config"]["loss"] for m in field})
+        theirs |= set(losses)
         named = ", ".join(losses[:6]) + (f" and {len(losses) - 6} more" if len(losses) > 6 else "")
         apart.append(f"{task}: {len(field)} run(s) of {named} ({_diff(field[0]['setting'], mine)})")
     if apart:
-        files = " ".join(f"--loss-file {shlex.quote(str(f))}" for f in loss_files)
+        # the specs run, not the files' losses at their defaults (what compare trains without --loss)
+        files = " ".join([*(f"--loss-file {shlex.quote(str(f))}" for f in loss_files),
+                          *(f"--loss {shlex.quote(x)}" for x in sorted(new - theirs))])
         log.warning("the results already in %s are at another setting than this grid's, so the leaderboard leaves "
                     "them out — %s (theirs vs this grid's); `plbench compare %s --out %s` trains your loss under "
                     "their setting", store.root, "; ".join(apart), files, shlex.quote(str(store.root)))

@@ -794,8 +794,10 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
                 out.append(f"Baseline `{stats.baseline}` has several rows (" + "; ".join(
                     f"{t}: {', '.join(f'`{x}`' for x in sorted(labs))}" for t, labs in several.items())
                     + "): ▲/▼ are against " + "; ".join(
-                    f"{t}: `{restored.loc[restored['task'] == t, 'base_label'].dropna().iloc[0]}`"
-                    for t in several.index) + ", its first row.")
+                    f"{t}: " + ", ".join(f"`{x}`" for x in sorted(
+                        restored.loc[restored["task"] == t, "base_label"].dropna().unique()))
+                    for t in several.index) + f" (its row labelled `{stats.baseline}` where it has one, else "
+                    "its first by name).")
     for note in (small_marks_text, survivors_text, unequal_seeds_text, best_not_bold_text,
                  bold_below_plain_text):  # "" when none
         text = note(stats)

@@ -82,12 +82,12 @@ from benchmark.stats import (
     INPUT,
     Stats,
     metric_order,
-    moved_terms,
     pareto_front,
     pd_metrics,
     rank_order,
     run_label,
     smoke_test,
+    term_versions,
 )
 
 log = logging.getLogger(__name__)
@@ -336,10 +336,12 @@ def stats_styles(stats: Stats, metas: list[dict] | None = None) -> dict[str, Los
     return loss_styles(losses, losses)
 
 
-def _moved(metas: list[dict]) -> set[str]:
-    """The loss terms these runs hold at several versions (:func:`benchmark.stats.moved_terms`)."""
-    return moved_terms(m.get("loss_versions") for m in metas
-                       if m.get("kind") != "input" and isinstance(m.get("loss_versions"), dict))
+def _moved(metas: list[dict]) -> dict[str, set[str]]:
+    """The versions of each loss term among these runs' scored ones (status ok: the runs with rows), which
+    :func:`benchmark.stats.run_label` labels by as :func:`benchmark.stats.labels` labels the tables' rows."""
+    return term_versions(m.get("loss_versions") for m in metas
+                         if m.get("kind") != "input" and m.get("status") == "ok"
+                         and isinstance(m.get("loss_versions"), dict))
 
 
 def wrap_label(label: str, width: int = 26, max_lines: int = 4) -> str:
@@ -1619,10 +1621,11 @@ def visual_grid(store, task: str, base: Path, formats=("png", "pdf"), crop: int 
     under several spellings is one loss, labelled as its leaderboard row
     (:meth:`benchmark.results.ResultsStore.metas_as_read`); skipped with a logged reason when nets or
     test data are missing."""
-    runs = []
+    runs, chosen = [], []
     for m in store.metas_as_read():
         if run_ids is not None and m.get("run_id") not in run_ids:
             continue
+        chosen.append(m)  # every task's: a loss file's versions are told apart over the whole table
         cfg = m.get("config") or {}
         if m.get("status") == "ok" and cfg.get("task") == task and (store.run_dir(m["run_id"]) / "net.pt").exists():
             runs.append((cfg.get("seed", 0), cfg["loss"], m))
@@ -1630,7 +1633,7 @@ def visual_grid(store, task: str, base: Path, formats=("png", "pdf"), crop: int 
         log.info("visual grid for %s skipped: no saved nets (runs/<id>/net.pt)", task)
         return _drawn(None, base, formats)
     first: dict[str, dict] = {}
-    moved = _moved([m for _, _, m in runs])  # two versions of a loss file: two restorations, as two table rows
+    moved = _moved(chosen)  # two versions of a loss file: two restorations, as two table rows
     for _, loss, m in sorted(runs, key=lambda r: (r[0], r[1])):
         first.setdefault(run_label(loss, m.get("weights", "none"), m.get("loss_versions"), moved), m)
     from benchmark.config import as_current_code, code_version

@@ -1070,12 +1070,12 @@ class ResultsStore:
             runs, versions, files = 0, {}, {}
             for m in self.metas():
                 v = (m.get("loss_versions") or {}).get(exc.name) if isinstance(m.get("loss_versions"), dict) else None
-                if not isinstance(v, str):
-                    continue
+                f = (m.get("loss_files") or {}).get(exc.name) if isinstance(m.get("loss_files"), dict) else None
+                if not isinstance(v, str) or "+" not in v and not isinstance(f, str):
+                    continue  # not a loss file's run (its version holds the file's hash): a loss gone from the code
                 runs += 1
                 versions.setdefault(v, m.get("started") or 0.0)
                 versions[v] = max(versions[v], m.get("started") or 0.0)
-                f = (m.get("loss_files") or {}).get(exc.name) if isinstance(m.get("loss_files"), dict) else None
                 if isinstance(f, str):
                     files[f] = max(files.get(f, 0.0), m.get("started") or 0.0)
             if not runs:

@@ -239,23 +239,31 @@ def map_unique(values: pd.Series, fn) -> pd.Series:
     return pd.Series(mapped[codes], index=values.index, dtype=object)
 
 
-def moved_terms(versions) -> set[str]:
-    """The loss terms held at several versions among ``versions`` (``"l1=1,my_loss=1+ab"`` strings, as a row's
-    ``loss_version``, or ``{term: version}`` dicts, as a meta's ``loss_versions``): an edited loss file's name."""
+def term_versions(versions) -> dict[str, set[str]]:
+    """``{loss term: its versions}`` among ``versions`` (``"l1=1,my_loss=1+ab"`` strings, as a row's
+    ``loss_version``, or ``{term: version}`` dicts, as a meta's ``loss_versions``)."""
     seen: dict[str, set[str]] = {}
     for v in versions:
         items = v.items() if isinstance(v, dict) else (t.partition("=")[::2] for t in str(v or "").split(",") if t)
         for name, tv in items:
             seen.setdefault(str(name), set()).add(str(tv))
-    return {n for n, vs in seen.items() if len(vs) > 1}
+    return seen
 
 
-def run_label(loss: str, weights, versions: dict | None, moved: set[str]) -> str:
+def moved_terms(versions) -> set[str]:
+    """The loss terms held at several versions among ``versions`` (:func:`term_versions`): an edited loss
+    file's name."""
+    return {n for n, vs in term_versions(versions).items() if len(vs) > 1}
+
+
+def run_label(loss: str, weights, versions: dict | None, scored: dict[str, set[str]]) -> str:
     """A run's label from its ``meta.json`` (a run without rows, a training curve): :func:`loss_label`, with
-    its loss version appended where a term of it is in ``moved`` (:func:`moved_terms`), as :func:`labels`."""
+    its loss version appended where a term of it is at several versions among the runs with rows (``scored``,
+    :func:`term_versions` of theirs) and its own: a scored run as :func:`labels` labels its rows, a diverged
+    or failed one as :func:`cost_table` counts it."""
     label = loss_label(loss, weights)
-    versions = versions or {}
-    if set(versions) & moved:
+    versions = versions if isinstance(versions, dict) else {}
+    if any(len(scored.get(str(k), set()) | {str(v)}) > 1 for k, v in versions.items()):
         ver = ",".join(f"{k}={v}" for k, v in sorted(versions.items()))
         label += " (v" + re.sub(r"[^=,]+=", "", ver).replace(",", "/") + ")"
     return label
@@ -954,11 +962,7 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
     for rid, lab in label_of.items():
         if version_of.get(rid):
             versions_of_label.setdefault(lab, set()).add(version_of[rid])
-    term_versions: dict[str, set[str]] = {}  # as labels(): a term the rows hold at several versions marks its specs
-    for v in set(version_of.values()):
-        for term in filter(None, str(v).split(",")):
-            name, _, tv = term.partition("=")
-            term_versions.setdefault(name, set()).add(tv)  # (the run's own version joins these below)
+    scored = term_versions(set(version_of.values()))  # as labels(): a term the rows hold at several versions
     rows = []
     for m in metas:
         if m.get("kind") == "input" or "config" not in m:
@@ -969,7 +973,7 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
         if label is None:
             label = loss_label(str(cfg.get("loss")), m.get("weights"))
             ver = ",".join(f"{k}={v}" for k, v in sorted((m.get("loss_versions") or {}).items()))
-            moved = any(len(term_versions.get(k, set()) | {str(v)}) > 1
+            moved = any(len(scored.get(k, set()) | {str(v)}) > 1
                         for k, v in (m.get("loss_versions") or {}).items())
             if ver and (moved or versions_of_label.get(label) and ver not in versions_of_label[label]):
                 label += " (v" + re.sub(r"[^=,]+=", "", ver).replace(",", "/") + ")"
