@@ -380,7 +380,9 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
             bar.update(1)
             crash_point("iteration")
             must_save = checkpoint and (interrupt.requested or (it < cfg.iterations and checkpoint.due(it)))
-            if (step.due(it) or must_save) and step.check() is not None:
+            # a stop reads the device's divergence flag too, checkpoint or not: a divergence not yet read back
+            # would go unrecorded (the run trained again only to diverge again)
+            if (step.due(it) or must_save or interrupt.requested) and step.check() is not None:
                 break
             if step.due(it):  # the device path syncs here anyway: the pending curve points go out live
                 flush()
