@@ -87,6 +87,9 @@ class WorkUnit:
     #: (run id, {loss: version}) of each config of ``configs`` + ``steal`` as the driver planned it: a job that
     #: starts after the code or a ``--loss-file`` changed would train other runs than those submitted
     planned: tuple = ()
+    #: an attempt of a SLURM job after its requeue (:meth:`RequeueableUnit.checkpoint`): runs an earlier attempt
+    #: finished are in no summary, its result says so (``requeued``) for the driver to count them from the store
+    requeued: bool = False
 
 
 def run_unit(unit: WorkUnit) -> dict:
@@ -190,7 +193,7 @@ def _worker_main(unit: WorkUnit) -> dict:
         for noisy in ("datasets", "huggingface_hub", "urllib3", "filelock", "fsspec", "matplotlib", "PIL"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
-        return {"summary": run_unit(unit)}
+        return {"summary": run_unit(unit), **({"requeued": True} if unit.requeued else {})}
     except KeyboardInterrupt:  # pid + machine: the driver's own Ctrl-C (in-process) or a signal from outside
         return {"interrupted": True, "worker": unit.tag.strip("[]") or "?", "pid": os.getpid(), "host": _host()}
     except UserError as exc:
@@ -269,7 +272,7 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
     over those it never started. When every run is done it costs a warning; when some are left
     unfinished, :class:`WorkersLost` (one line, exit 1) says how many and how to resume them. The runs a
     lost worker finished before it died are in no summary, nor are those a SLURM job finished before its
-    requeue (``requeued``: units may have been requeued; the last attempt finds them done): with ``since``
+    requeue (``requeued``: a job was requeued; its last attempt finds them done): with ``since``
     (the grid's start, ``time.time()``) those the store says were started by this grid count as trained (or
     diverged), not as done by an earlier command."""
     results = [_stopped(r) for r in results]
@@ -767,7 +770,7 @@ class RequeueableUnit:
     def checkpoint(self, unit: WorkUnit):
         from submitit.helpers import DelayedSubmission
 
-        return DelayedSubmission(self, unit)
+        return DelayedSubmission(self, dataclasses.replace(unit, requeued=True))
 
 
 def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, cluster: str | None = None,
@@ -864,8 +867,9 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
         raise
     finally:
         bars.close()
-    return _collect(list(configs), store_root, metrics, [results[i] for i in range(len(jobs))], "slurm jobs",
-                    since=units[0].since if units else None, requeued=True)
+    collected = [results[i] for i in range(len(jobs))]
+    return _collect(list(configs), store_root, metrics, collected, "slurm jobs",
+                    since=units[0].since if units else None, requeued=any(r.get("requeued") for r in collected))
 
 
 def _job_failure(job_id: str, exc: BaseException) -> str:

@@ -78,3 +78,77 @@ def test_a_stop_without_divergence_and_checkpoints_off_still_stops(images):
     finally:
         mp.undo()
         signal.signal(signal.SIGINT, previous)
+
+
+def _slurm_grid(tmp_path, seeds):
+    from benchmark.config import GridSpec, build_configs
+
+    spec = GridSpec(profile="quick", tasks=("denoise",), losses=("l1",), seeds=seeds, iterations=2, crop=32,
+                    batch_size=2, device="cpu", metrics=("psnr",), budget_check=False)
+    return list(build_configs(spec)[0])
+
+
+def _finished(store, cfg, status="ok"):
+    import time
+
+    from benchmark.config import run_id
+
+    store.write_meta(run_id(cfg), {"run_id": run_id(cfg), "status": status, "config": cfg.to_dict(),
+                                   "started": time.time(), "diverged_at": 2 if status == "diverged" else None})
+    if status == "ok":
+        store.write_eval(run_id(cfg), [], ["psnr"], {})
+
+
+@pytest.mark.parametrize("requeued", [False, True])
+def test_slurm_summary_counts_a_run_another_process_finished_as_skipped_unless_a_job_was_requeued(
+        tmp_path, monkeypatch, requeued):
+    """Every SLURM grid counted the runs the store says were started during it as trained by it (meant for runs
+    a requeued job finished before its requeue): a run another process (a second driver, a local command on the
+    same store) finished while its job queued — the job found it done, 'skipped' — was 'trained 2' for a grid
+    that trained 1. The store is asked only when a job was actually requeued (its last attempt says so)."""
+    import sys
+    from pathlib import Path
+
+    import submitit
+
+    import benchmark.executors as ex
+    from benchmark.results import ResultsStore
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import fake_slurm
+
+    configs = _slurm_grid(tmp_path, (0, 1))
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+
+    class Job:
+        def __init__(self, i):
+            self.i, self.job_id = i, f"1000_{i}"
+
+        def done(self):
+            return True
+
+        def result(self):
+            _finished(store, configs[self.i])  # seed 0 by this job; seed 1 by another process (or before a requeue)
+            summary = {"trained": int(self.i == 0), "skipped": int(self.i == 1)}
+            return {"summary": summary, **({"requeued": True} if requeued and self.i == 1 else {})}
+
+    monkeypatch.setattr(submitit, "AutoExecutor", fake_slurm.executor(lambda n: [Job(i) for i in range(n)]))
+    monkeypatch.setattr(ex, "SLURM_POLL_S", 0.01)
+    summary = ex.execute_slurm(configs, store.root, ("psnr",), "cpu", split="run")
+    assert (summary.trained, summary.skipped) == ((2, 0) if requeued else (1, 1)), summary
+
+
+def test_a_requeued_slurm_job_says_so_in_its_result(tmp_path):
+    """What tells the driver a job was requeued: submitit requeues the unit :meth:`RequeueableUnit.checkpoint`
+    returns, and that attempt's result carries ``requeued``."""
+    import benchmark.executors as ex
+    from benchmark.checkpoint import CheckpointPolicy
+
+    configs = _slurm_grid(tmp_path, (0,))
+    unit = ex._units(configs, 1, "run", tmp_path / "r", ("psnr",), "cpu", CheckpointPolicy(0, 0), (), "none", 1)[0]
+    first = ex._worker_main(unit)
+    assert "summary" in first and not first.get("requeued"), first
+    again = ex.RequeueableUnit().checkpoint(unit)
+    result = ex._worker_main(*again.args)
+    assert result.get("requeued") and result["summary"]["skipped"] == 1, result
