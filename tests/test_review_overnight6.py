@@ -152,3 +152,38 @@ def test_a_requeued_slurm_job_says_so_in_its_result(tmp_path):
     again = ex.RequeueableUnit().checkpoint(unit)
     result = ex._worker_main(*again.args)
     assert result.get("requeued") and result["summary"]["skipped"] == 1, result
+
+
+_LOSS_FILE = """import torch
+from benchmark.registry import register_loss
+
+
+@register_loss("{name}")
+class Renamed(torch.nn.Module):
+    def forward(self, pred, target):
+        return (pred - target).abs().mean()
+"""
+
+
+def test_a_job_whose_loss_file_no_longer_registers_the_planned_loss_says_it_changed(tmp_path):
+    """A ``--loss-file`` edited while the job queued so that it registers the loss under another name: the job's
+    check of its planned run ids stopped on 'unknown loss …' (the run id could not be computed), not the
+    refusal that says the run changed since submission and what to do; its 'gone' branch was never reached."""
+    import benchmark.executors as ex
+    from benchmark.checkpoint import CheckpointPolicy
+    from benchmark.config import GridSpec, build_configs
+
+    loss_file = tmp_path / "my_loss.py"
+    loss_file.write_text(_LOSS_FILE.format(name="review6_before"))
+    spec = GridSpec(profile="quick", tasks=("denoise",), losses=("review6_before",), seeds=(0,), iterations=2,
+                    crop=32, batch_size=2, device="cpu", metrics=("psnr",), budget_check=False,
+                    loss_files=(str(loss_file),))
+    configs = list(build_configs(spec)[0])
+    unit = ex._units(configs, 1, "run", tmp_path / "r", ("psnr",), "cpu", CheckpointPolicy(0, 0), (str(loss_file),),
+                     "none", 1)[0]
+    loss_file.write_text(_LOSS_FILE.format(name="review6_after"))  # renamed while the job queued
+    result = ex._worker_main(unit)
+    err = result.get("error", "")
+    assert result.get("user") and "changed since the grid was submitted" in err and "\n" not in err, result
+    assert "loss review6_before 1+" in err and "→ gone" in err, err
+    assert not list((tmp_path / "r").glob("runs/*/meta.json"))
