@@ -153,11 +153,12 @@ def _identity(c) -> dict:
             "task version": TASKS.get(c.task).version, **{f"loss {n}": v for n, v in losses.items()}}
 
 
-def _planned(configs) -> tuple:
-    """:attr:`WorkUnit.planned` for ``configs``: each one's run id and what it is made of, as this process sees them."""
+def _planned(configs) -> dict:
+    """``{config: (run id, what it is made of)}`` as this process sees them, each computed once (a shard job's
+    :attr:`WorkUnit.planned` is the whole grid's, in its order: ``tuple(plan[c] for c in order)``)."""
     from benchmark.config import run_id
 
-    return tuple((run_id(c), _identity(c)) for c in configs)
+    return {c: (run_id(c), _identity(c)) for c in dict.fromkeys(configs)}
 
 
 def check_planned(unit: WorkUnit) -> None:
@@ -454,6 +455,7 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
     since = time.time()
     per_worker_threads = threads or max(1, _cores() // workers)
     units, envs = [], []
+    plan = _planned(configs)
     for i in range(workers):
         env: dict[str, str | None] = {"OMP_NUM_THREADS": str(per_worker_threads),
                                       "MKL_NUM_THREADS": str(per_worker_threads)}
@@ -468,7 +470,7 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
                               threads=per_worker_threads, log_level=_log_level(), tag=f"[w{i}]", since=since,
                               grid=tuple(configs), grid_workers=workers, logger=logger,
                               gpu_share=gpu_shares(workers, workers_per_gpu, len(gpus))[i] if gpus else 1,
-                              planned=_planned(order)))
+                              planned=tuple(plan[c] for c in order)))
         envs.append(env)
     placement = (", ".join(f"w{i}→GPU {e['CUDA_VISIBLE_DEVICES']}" for i, e in enumerate(envs)) if gpus
                  else f"CPU, {per_worker_threads} thread(s) each")
@@ -647,14 +649,15 @@ def _units(configs: list, slots: int, split: str, store_root, metrics, device, c
                   grid=tuple(configs if grid is None else grid), grid_workers=max(1, min(slots, len(configs))),
                   logger=logger,
                   gpu_share=gpu_share)
+    plan = _planned(configs)
     if split == "run":
-        return [WorkUnit((c,), tag=f"[r{i}]", planned=_planned([c]), **common) for i, c in enumerate(configs)]
+        return [WorkUnit((c,), tag=f"[r{i}]", planned=(plan[c],), **common) for i, c in enumerate(configs)]
     slots = max(1, min(slots, len(configs)))
     units = []
     for i in range(slots):
         order, own = shard_order(configs, i, slots), len(configs[i::slots])
-        units.append(WorkUnit(tuple(order[:own]), steal=tuple(order[own:]), tag=f"[w{i}]", planned=_planned(order),
-                              **common))
+        units.append(WorkUnit(tuple(order[:own]), steal=tuple(order[own:]), tag=f"[w{i}]",
+                              planned=tuple(plan[c] for c in order), **common))
     return units
 
 
