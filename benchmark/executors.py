@@ -803,10 +803,11 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
     cpus = cpus_per_task or threads or 1  # the job's cores are its torch threads
     from benchmark.config import run_id
     from benchmark.results import ResultsStore
-    from benchmark.runner import is_complete
+    from benchmark.runner import _repair_damaged, is_complete
 
     store = ResultsStore(store_root)
     store.ensure_writable()
+    _repair_damaged(store, [run_id(c) for c in configs])  # as run_grid: set aside, so the jobs redo them
     # a resubmission (the same command after a time-out, a lost job, a stopped driver): a finished run's job
     # would wait in the queue and start up only to find its results there
     todo = [c for c in configs if not is_complete(store, run_id(c), metrics)]

@@ -206,3 +206,47 @@ def test_planned_run_ids_are_computed_once_per_run_not_once_per_job(tmp_path, mo
     for u in units:  # each job's own ids, in its order
         assert len(u.planned) == len((*u.configs, *u.steal))
         ex.check_planned(u)
+
+
+def test_a_slurm_resubmission_still_repairs_a_damaged_run(tmp_path, monkeypatch):
+    """The same command again repairs a damaged run (rows truncated or gone behind an intact pass record:
+    run_grid sets it aside and scores or trains it anew). A SLURM resubmission now leaves out the runs the
+    store calls finished, and a damaged run's pass record says finished: no job was submitted for it, and the
+    damage stayed. The driver sets damaged runs aside first, as run_grid does, and submits them."""
+    import sys
+    from pathlib import Path
+
+    import submitit
+
+    import benchmark.executors as ex
+    from benchmark.config import run_id
+    from benchmark.results import ResultsStore
+    from benchmark.runner import run_grid
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import fake_slurm
+
+    configs = _slurm_grid(tmp_path, (0,))
+    store = ResultsStore(tmp_path / "r")
+    assert run_grid(configs, store, ("psnr",), torch.device("cpu"), progress=False, logger="none").trained == 1
+    rows = sorted(store.run_dir(run_id(configs[0])).glob("eval-*.parquet"))
+    assert rows, "the run's rows"
+    rows[0].write_bytes(rows[0].read_bytes()[:20])  # truncated (a disk fault, a copy cut short)
+    assert store.damage(run_id(configs[0]))
+    submitted = []
+
+    class Job:
+        job_id = "1000_0"
+
+        def done(self):
+            return True
+
+        def result(self):
+            return {"summary": {"trained": 1}}
+
+    monkeypatch.setattr(submitit, "AutoExecutor", fake_slurm.executor(lambda n: submitted.append(n) or
+                                                                      [Job() for _ in range(n)]))
+    monkeypatch.setattr(ex, "SLURM_POLL_S", 0.01)
+    ex.execute_slurm(configs, store.root, ("psnr",), "cpu", split="run")  # the fake job trains nothing
+    assert submitted == [1], "no job for a damaged run"
+    assert not store.damage(run_id(configs[0]), lost_rows=False), "the damaged rows are set aside for the job"
