@@ -230,7 +230,7 @@ def _merge(configs: list, store_root, metrics, results: list[dict]):
     a process outside this grid (``locked``); everything else was already done (``skipped``)."""
     from benchmark.config import run_id
     from benchmark.results import ResultsStore
-    from benchmark.runner import GridSummary, is_attempted
+    from benchmark.runner import GridSummary, is_attempted, is_complete
 
     out = GridSummary()
     for r in results:
@@ -238,8 +238,13 @@ def _merge(configs: list, store_root, metrics, results: list[dict]):
             setattr(out, k, getattr(out, k) + r.get(k, 0))
     store = ResultsStore(store_root)
     out.failed = sum((store.meta(run_id(c)) or {}).get("status") == "failed" for c in configs)
-    incomplete = sum(not is_attempted(store, run_id(c), metrics) for c in configs)
-    out.locked = max(0, incomplete - out.failed - out.unscored)
+    incomplete = [rid for rid in map(run_id, configs) if not is_attempted(store, rid, metrics)]
+    if any(store.is_done(rid) for rid in incomplete):  # finished, lacking a metric: one nothing here can score
+        from benchmark.metrics import MetricSet  # (weights not cached) was skipped by the workers, not left
+
+        unavailable = set(MetricSet(metrics, "cpu").skipped)
+        incomplete = [rid for rid in incomplete if not is_complete(store, rid, metrics, unavailable)]
+    out.locked = max(0, len(incomplete) - out.failed - out.unscored)
     out.skipped = max(0, len(configs) - out.trained - out.rescored - out.failed - out.diverged - out.locked
                       - out.unscored)
     return out

@@ -250,3 +250,36 @@ def test_a_slurm_resubmission_still_repairs_a_damaged_run(tmp_path, monkeypatch)
     ex.execute_slurm(configs, store.root, ("psnr",), "cpu", split="run")  # the fake job trains nothing
     assert submitted == [1], "no job for a damaged run"
     assert not store.damage(run_id(configs[0]), lost_rows=False), "the damaged rows are set aside for the job"
+
+
+def test_a_slurm_resubmission_with_a_metric_whose_weights_are_missing_leaves_nothing_to_another_process(
+        tmp_path, monkeypatch):
+    """A finished run asked now for a metric whose weights are not cached (lpips offline, never asked before):
+    nothing can score it, so no job is submitted; the summary then called it 'left 1 to another process' (it
+    is not attempted on lpips) where a local run_grid says 'skipped'. It counts as skipped."""
+    import sys
+    from pathlib import Path
+
+    import submitit
+
+    import benchmark.executors as ex
+    from benchmark.metrics import MetricSet
+    from benchmark.results import ResultsStore
+    from benchmark.runner import run_grid
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import fake_slurm
+
+    if "lpips" not in MetricSet(("lpips",)).skipped:
+        pytest.skip("lpips weights are cached here")
+    configs = _slurm_grid(tmp_path, (0,))
+    store = ResultsStore(tmp_path / "r")
+    assert run_grid(configs, store, ("psnr",), torch.device("cpu"), progress=False, logger="none").trained == 1
+
+    def no_jobs(n):
+        raise AssertionError(f"{n} job(s) submitted although no metric can be scored anew")
+
+    monkeypatch.setattr(submitit, "AutoExecutor", fake_slurm.executor(no_jobs))
+    summary = ex.execute_slurm(configs, store.root, ("psnr", "lpips"), "cpu", split="run")
+    local = run_grid(configs, store, ("psnr", "lpips"), torch.device("cpu"), progress=False, logger="none")
+    assert (summary.skipped, summary.locked) == (local.skipped, local.locked) == (1, 0), (summary, local)
