@@ -197,7 +197,10 @@ def _worker_main(unit: WorkUnit) -> dict:
         for noisy in ("datasets", "huggingface_hub", "urllib3", "filelock", "fsspec", "matplotlib", "PIL"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
-        return {"summary": run_unit(unit), **({"requeued": True} if unit.requeued else {})}
+        summary = run_unit(unit)
+        # requeued through submitit's checkpoint, or by SLURM itself (node failure, scontrol requeue)
+        again = unit.requeued or os.environ.get("SLURM_RESTART_COUNT", "0").strip() not in ("", "0")
+        return {"summary": summary, **({"requeued": True} if again else {})}
     except KeyboardInterrupt:  # pid + machine: the driver's own Ctrl-C (in-process) or a signal from outside
         return {"interrupted": True, "worker": unit.tag.strip("[]") or "?", "pid": os.getpid(), "host": _host()}
     except UserError as exc:

@@ -283,3 +283,17 @@ def test_a_slurm_resubmission_with_a_metric_whose_weights_are_missing_leaves_not
     summary = ex.execute_slurm(configs, store.root, ("psnr", "lpips"), "cpu", split="run")
     local = run_grid(configs, store, ("psnr", "lpips"), torch.device("cpu"), progress=False, logger="none")
     assert (summary.skipped, summary.locked) == (local.skipped, local.locked) == (1, 0), (summary, local)
+
+
+def test_a_job_slurm_restarted_on_its_own_says_it_was_requeued(tmp_path, monkeypatch):
+    """A job SLURM requeues without submitit's checkpoint (a node failure with --requeue, ``scontrol requeue``)
+    starts again from the unit as submitted: SLURM_RESTART_COUNT says it is a later attempt."""
+    import benchmark.executors as ex
+    from benchmark.checkpoint import CheckpointPolicy
+
+    configs = _slurm_grid(tmp_path, (0,))
+    unit = ex._units(configs, 1, "run", tmp_path / "r", ("psnr",), "cpu", CheckpointPolicy(0, 0), (), "none", 1)[0]
+    monkeypatch.setenv("SLURM_RESTART_COUNT", "0")
+    assert not ex._worker_main(unit).get("requeued")
+    monkeypatch.setenv("SLURM_RESTART_COUNT", "1")
+    assert ex._worker_main(unit).get("requeued")
