@@ -856,10 +856,12 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
     from benchmark.loggers import CurveLog
 
     curves = CurveLog(store.run_dir(rid), grid.logger, name=rid, config=cfg.to_dict())
+    stop = False  # a stop the training loop took over at a divergence (TrainResult.stop_requested)
     try:
         images = usable_for_crop(grid.data.pooled(cfg.train_data), cfg.crop, " + ".join(map(str, cfg.train_data)),
                                  quiet=True)  # named once by run_grid
         result, used = _train_with_oom_retry(grid, cfg, rid, task, images, curves)
+        stop = result.stop_requested
         meta = _meta(cfg, rid, device, result, started)
         if used.batch_size != cfg.batch_size:
             # a different setting, never pooled with the runs trained at the configured batch size
@@ -903,6 +905,8 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
         store.write_meta(rid, {"run_id": rid, "config": cfg.to_dict(), "status": "failed", "error": message,
                                "started": started, "code_version": code_version(),
                                "loss_versions": _loss_versions_or_none(cfg.loss), "setting": setting(cfg)})
+        if stop:  # recording the divergence failed: the stop still comes before the next run
+            raise KeyboardInterrupt from None
         return "failed"
     finally:
         curves.close()

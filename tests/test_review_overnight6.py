@@ -297,3 +297,51 @@ def test_a_job_slurm_restarted_on_its_own_says_it_was_requeued(tmp_path, monkeyp
     assert not ex._worker_main(unit).get("requeued")
     monkeypatch.setenv("SLURM_RESTART_COUNT", "1")
     assert ex._worker_main(unit).get("requeued")
+
+
+def test_a_stop_taken_over_at_a_divergence_is_still_honoured_when_recording_it_fails(tmp_path, monkeypatch):
+    """The stop that came during the diverging step is taken over from the training loop, to be raised once
+    the run is recorded. When recording failed (an error writing meta.json: the run is recorded as failed
+    instead), the stop was dropped: the grid went on to its next run, and a SLURM job warned by USR2 trained
+    on without a checkpoint or a requeue until its time-out killed it. The stop is honoured either way."""
+    import benchmark.runner as runner
+    from benchmark.config import run_id
+    from benchmark.registry import LOSSES
+    from benchmark.results import ResultsStore
+
+    class NaNAt2(torch.nn.Module):
+        calls = -10**9  # armed once the grid is planned (build_configs probes the loss)
+
+        def forward(self, pred, target):
+            NaNAt2.calls += 1
+            if NaNAt2.calls == 2:
+                os.kill(os.getpid(), signal.SIGINT)
+                return (pred - target).abs().mean() * float("nan")
+            return (pred - target).abs().mean()
+
+    def broken(*a, **k):
+        raise OSError("Stale file handle")
+
+    import benchmark.resources
+
+    LOSSES.add("review6_nan_at_2", NaNAt2)
+    monkeypatch.setattr(runner, "git_commit", broken)
+    monkeypatch.setattr(benchmark.resources, "check_fits", lambda *a, **k: None)  # its probe calls the loss too
+    from benchmark.config import GridSpec, build_configs
+
+    spec = GridSpec(profile="quick", tasks=("denoise",), losses=("review6_nan_at_2",), seeds=(0, 1), iterations=4,
+                    crop=32, batch_size=2, device="cpu", metrics=("psnr",), budget_check=False)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        configs = list(build_configs(spec)[0])
+        ids = [run_id(c) for c in configs]
+        NaNAt2.calls = 0
+        store = ResultsStore(tmp_path / "r")
+        with pytest.raises(KeyboardInterrupt):
+            runner.run_grid(configs, store, ("psnr",), torch.device("cpu"), progress=False, logger="none",
+                            checkpoint=runner.CheckpointPolicy(0, 0))
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        LOSSES.remove("review6_nan_at_2")
+    metas = [store.meta(i) or {} for i in ids]
+    assert [m.get("status") for m in metas] == ["failed", None], metas  # the grid stopped after the first run
