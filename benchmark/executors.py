@@ -811,21 +811,31 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
     cpus = cpus_per_task or threads or 1  # the job's cores are its torch threads
     from benchmark.config import run_id
     from benchmark.results import ResultsStore
-    from benchmark.runner import _repair_damaged, is_complete
+    from benchmark.runner import _repair_damaged, input_groups, input_key, is_complete
 
     store = ResultsStore(store_root)
     store.ensure_writable()
-    _repair_damaged(store, [run_id(c) for c in configs])  # as run_grid: set aside, so the jobs redo them
+    ids, inputs = {c: run_id(c) for c in configs}, input_groups(configs)
+    _repair_damaged(store, [*ids.values(), *inputs.values()])  # as run_grid: set aside, so the jobs redo them
     # a resubmission (the same command after a time-out, a lost job, a stopped driver): a finished run's job
     # would wait in the queue and start up only to find its results there
-    todo = [c for c in configs if not is_complete(store, run_id(c), metrics)]
-    if any(store.is_done(run_id(c)) for c in todo):  # finished, lacking a metric: can it be scored now (as run_grid)?
-        from benchmark.metrics import MetricSet
+    todo = [c for c in configs if not is_complete(store, ids[c], metrics)]
+    unscored = [k for k, rid in inputs.items() if not is_complete(store, rid, metrics)]  # a task's inputs
+    if any(store.is_done(ids[c]) for c in todo) or any(store.is_done(inputs[k]) for k in unscored):
+        from benchmark.metrics import MetricSet  # finished, lacking a metric: can it be scored now (as run_grid)?
 
         unavailable = set(MetricSet(metrics, "cpu").skipped)  # the weights cache is the jobs' (shared TORCH_HOME)
-        todo = [c for c in todo if not is_complete(store, run_id(c), metrics, unavailable)]
+        todo = [c for c in todo if not is_complete(store, ids[c], metrics, unavailable)]
+        unscored = [k for k in unscored if not is_complete(store, inputs[k], metrics, unavailable)]
     if len(todo) < len(configs):
         log.info("%d of %d runs are finished already: no job for them", len(configs) - len(todo), len(configs))
+    # inputs lacking a metric while every run of theirs is finished (all diverged): a job for one of those runs
+    # scores them (run_grid does, its run skipped)
+    planned = set(map(input_key, todo))
+    inputs_only = [next(c for c in configs if input_key(c) == k) for k in unscored if k not in planned]
+    if inputs_only:
+        log.info("a job for %d finished run(s) scores their task's inputs on the metrics they lack", len(inputs_only))
+        todo += inputs_only
     if not todo:
         return _collect(list(configs), store_root, metrics, [], "slurm jobs")
     try:  # "slurm" by name: submitit's auto-detection ran every job at once as a local process where SLURM is absent

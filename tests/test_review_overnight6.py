@@ -345,3 +345,50 @@ def test_a_stop_taken_over_at_a_divergence_is_still_honoured_when_recording_it_f
         LOSSES.remove("review6_nan_at_2")
     metas = [store.meta(i) or {} for i in ids]
     assert [m.get("status") for m in metas] == ["failed", None], metas  # the grid stopped after the first run
+
+
+def test_a_slurm_resubmission_scores_the_inputs_on_a_new_metric_when_every_run_is_finished(tmp_path, monkeypatch):
+    """run_grid scores a task's inputs (the degraded baseline) on a metric they lack even when none of its runs
+    is pending (every run diverged: nothing to score on them). A SLURM resubmission with that metric now
+    submits jobs for unfinished runs only, and looked at the runs alone: no job, and the inputs were never
+    scored on it. A job is submitted for such a group (its run is skipped there; its inputs are scored)."""
+    import sys
+    from pathlib import Path
+
+    import submitit
+
+    import benchmark.executors as ex
+    from benchmark.config import run_id
+    from benchmark.results import ResultsStore
+    from benchmark.runner import run_grid
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import fake_slurm
+
+    configs = _slurm_grid(tmp_path, (0,))
+    store = ResultsStore(tmp_path / "r")
+    assert run_grid(configs, store, ("psnr",), torch.device("cpu"), progress=False, logger="none").trained == 1
+    rid = run_id(configs[0])
+    store.write_meta(rid, {**store.meta(rid), "status": "diverged", "diverged_at": 2})  # the grid's only run
+    submitted = []
+
+    class Job:
+        job_id = "1000_0"
+
+        def done(self):
+            return True
+
+        def result(self):
+            return {"summary": {"skipped": 1}}
+
+    monkeypatch.setattr(submitit, "AutoExecutor", fake_slurm.executor(lambda n: submitted.append(n) or
+                                                                      [Job() for _ in range(n)]))
+    monkeypatch.setattr(ex, "SLURM_POLL_S", 0.01)
+    ex.execute_slurm(configs, store.root, ("psnr", "ssim"), "cpu", split="run")
+    assert submitted == [1], "no job to score the inputs on ssim"
+    from benchmark.runner import input_groups
+
+    (inputs,) = input_groups(configs).values()  # what that job does (run_grid), here in this process
+    assert "ssim" not in store.coverage(inputs)["scored"]
+    assert run_grid(configs, store, ("psnr", "ssim"), torch.device("cpu"), progress=False, logger="none").skipped == 1
+    assert "ssim" in store.coverage(inputs)["scored"]
