@@ -392,3 +392,21 @@ def test_a_slurm_resubmission_scores_the_inputs_on_a_new_metric_when_every_run_i
     assert "ssim" not in store.coverage(inputs)["scored"]
     assert run_grid(configs, store, ("psnr", "ssim"), torch.device("cpu"), progress=False, logger="none").skipped == 1
     assert "ssim" in store.coverage(inputs)["scored"]
+
+
+def test_eta_of_a_resumed_run_reads_past_a_row_cut_mid_write(tmp_path):
+    """The live curve.csv is read while its run writes it: a last row cut mid-number ('920,18' of
+    '920,184.000,…') was read as 18 s trained, not the 180 s of the row before, and the ETA jumped by minutes
+    for that moment. A row without its seconds complete (no field after them) is passed over."""
+    import time
+
+    from benchmark.progress import _trained_s
+
+    curve = tmp_path / "curve.csv"
+    rows = "".join(f"{i},{i * 0.2:.3f},0.1,0.001\n" for i in range(20, 901, 20))
+    curve.write_text("iteration,seconds,loss,lr\n" + rows + "920,18")
+    assert _trained_s(curve, time.time() - 60) == pytest.approx(180.0)
+    curve.write_text("iteration,seconds,loss,lr\n900,180.000,0.1,0.001\n920,184.000,0.1,")  # lr cut: seconds whole
+    assert _trained_s(curve, time.time() - 60) == pytest.approx(184.0)
+    curve.write_text("iteration,seconds,loss,lr\n")
+    assert _trained_s(curve, time.time() - 60) == 0.0
