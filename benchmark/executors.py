@@ -171,8 +171,10 @@ def check_planned(unit: WorkUnit) -> None:
     for c, (rid, planned) in zip((*unit.configs, *unit.steal), unit.planned):
         try:
             now = run_id(c)
-        except UserError:  # a loss file that no longer registers its loss: no id at all here
-            now = "none"
+        except UserError:  # no id at all here: a loss gone
+            if not any(k.startswith("loss ") and "+" in str(v) for k, v in planned.items()):
+                raise  # not from a --loss-file (one the driver's process alone registered): unknown here
+            now = "none"  # its loss file no longer registers it
         if now == rid:
             continue
         current = _identity(c)

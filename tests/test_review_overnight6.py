@@ -410,3 +410,28 @@ def test_eta_of_a_resumed_run_reads_past_a_row_cut_mid_write(tmp_path):
     assert _trained_s(curve, time.time() - 60) == pytest.approx(184.0)
     curve.write_text("iteration,seconds,loss,lr\n")
     assert _trained_s(curve, time.time() - 60) == 0.0
+
+
+def test_a_loss_only_the_driver_registered_is_still_an_unknown_loss_in_the_job(tmp_path):
+    """A loss registered in the driver's process alone (the Python API, a notebook) is unknown to a job: that
+    is not a loss file changed since submission, and the job says what it always said (unknown loss, load it
+    with --loss-file)."""
+    import benchmark.executors as ex
+    from benchmark.checkpoint import CheckpointPolicy
+    from benchmark.config import RunConfig
+    from benchmark.registry import LOSSES
+
+    class Mine(torch.nn.Module):
+        def forward(self, pred, target):
+            return (pred - target).abs().mean()
+
+    LOSSES.add("review6_in_process", Mine)
+    try:
+        cfg = RunConfig(task="denoise", loss="review6_in_process", iterations=2, batch_size=2, crop=32,
+                        train_fingerprint="x", test_fingerprint="y")
+        unit = ex._units([cfg], 1, "run", tmp_path / "r", ("psnr",), "cpu", CheckpointPolicy(0, 0), (), "none", 1)[0]
+    finally:
+        LOSSES.remove("review6_in_process")  # the job's process never had it
+    result = ex._worker_main(unit)
+    assert result.get("user") and "unknown loss 'review6_in_process'" in result["error"], result
+    assert "changed since" not in result["error"], result["error"]
