@@ -232,7 +232,8 @@ def _merge(configs: list, store_root, metrics, results: list[dict]):
     Trained, re-scored and diverged are summed (a finished run is never redone); failed is what
     the store says at the end (a failure can be retried by a second worker that reached the run
     before the first recorded it). A run still incomplete afterwards, and not failed, was left to
-    a process outside this grid (``locked``); everything else was already done (``skipped``)."""
+    a process outside this grid (``locked``); everything else was already done (``skipped``), a finished run
+    lacking only a metric nothing here can score (weights not cached) too, as run_grid counts it."""
     from benchmark.config import run_id
     from benchmark.results import ResultsStore
     from benchmark.runner import GridSummary, is_attempted, is_complete
