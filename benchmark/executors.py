@@ -87,6 +87,9 @@ class WorkUnit:
     #: (run id, {loss: version}) of each config of ``configs`` + ``steal`` as the driver planned it: a job that
     #: starts after the code or a ``--loss-file`` changed would train other runs than those submitted
     planned: tuple = ()
+    #: an attempt of a SLURM job after its requeue (:meth:`RequeueableUnit.checkpoint`): runs an earlier attempt
+    #: finished are in no summary, its result says so (``requeued``) for the driver to count them from the store
+    requeued: bool = False
 
 
 def run_unit(unit: WorkUnit) -> dict:
@@ -150,11 +153,12 @@ def _identity(c) -> dict:
             "task version": TASKS.get(c.task).version, **{f"loss {n}": v for n, v in losses.items()}}
 
 
-def _planned(configs) -> tuple:
-    """:attr:`WorkUnit.planned` for ``configs``: each one's run id and what it is made of, as this process sees them."""
+def _planned(configs) -> dict:
+    """``{config: (run id, what it is made of)}`` as this process sees them, each computed once (a shard job's
+    :attr:`WorkUnit.planned` is the whole grid's, in its order: ``tuple(plan[c] for c in order)``)."""
     from benchmark.config import run_id
 
-    return tuple((run_id(c), _identity(c)) for c in configs)
+    return {c: (run_id(c), _identity(c)) for c in dict.fromkeys(configs)}
 
 
 def check_planned(unit: WorkUnit) -> None:
@@ -165,7 +169,12 @@ def check_planned(unit: WorkUnit) -> None:
     from benchmark.config import run_id
 
     for c, (rid, planned) in zip((*unit.configs, *unit.steal), unit.planned):
-        now = run_id(c)
+        try:
+            now = run_id(c)
+        except UserError:  # no id at all here: a loss gone
+            if not any(k.startswith("loss ") and "+" in str(v) for k, v in planned.items()):
+                raise  # not from a --loss-file (one the driver's process alone registered): unknown here
+            now = "none"  # its loss file no longer registers it
         if now == rid:
             continue
         current = _identity(c)
@@ -190,7 +199,10 @@ def _worker_main(unit: WorkUnit) -> dict:
         for noisy in ("datasets", "huggingface_hub", "urllib3", "filelock", "fsspec", "matplotlib", "PIL"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
-        return {"summary": run_unit(unit)}
+        summary = run_unit(unit)
+        # requeued through submitit's checkpoint, or by SLURM itself (node failure, scontrol requeue)
+        again = unit.requeued or os.environ.get("SLURM_RESTART_COUNT", "0").strip() not in ("", "0")
+        return {"summary": summary, **({"requeued": True} if again else {})}
     except KeyboardInterrupt:  # pid + machine: the driver's own Ctrl-C (in-process) or a signal from outside
         return {"interrupted": True, "worker": unit.tag.strip("[]") or "?", "pid": os.getpid(), "host": _host()}
     except UserError as exc:
@@ -220,10 +232,11 @@ def _merge(configs: list, store_root, metrics, results: list[dict]):
     Trained, re-scored and diverged are summed (a finished run is never redone); failed is what
     the store says at the end (a failure can be retried by a second worker that reached the run
     before the first recorded it). A run still incomplete afterwards, and not failed, was left to
-    a process outside this grid (``locked``); everything else was already done (``skipped``)."""
+    a process outside this grid (``locked``); everything else was already done (``skipped``), a finished run
+    lacking only a metric nothing here can score (weights not cached) too, as run_grid counts it."""
     from benchmark.config import run_id
     from benchmark.results import ResultsStore
-    from benchmark.runner import GridSummary, is_attempted
+    from benchmark.runner import GridSummary, is_attempted, is_complete
 
     out = GridSummary()
     for r in results:
@@ -231,8 +244,13 @@ def _merge(configs: list, store_root, metrics, results: list[dict]):
             setattr(out, k, getattr(out, k) + r.get(k, 0))
     store = ResultsStore(store_root)
     out.failed = sum((store.meta(run_id(c)) or {}).get("status") == "failed" for c in configs)
-    incomplete = sum(not is_attempted(store, run_id(c), metrics) for c in configs)
-    out.locked = max(0, incomplete - out.failed - out.unscored)
+    incomplete = [rid for rid in map(run_id, configs) if not is_attempted(store, rid, metrics)]
+    if any(store.is_done(rid) for rid in incomplete):  # finished, lacking a metric: one nothing here can score
+        from benchmark.metrics import MetricSet  # (weights not cached) was skipped by the workers, not left
+
+        unavailable = set(MetricSet(metrics, "cpu").skipped)
+        incomplete = [rid for rid in incomplete if not is_complete(store, rid, metrics, unavailable)]
+    out.locked = max(0, len(incomplete) - out.failed - out.unscored)
     out.skipped = max(0, len(configs) - out.trained - out.rescored - out.failed - out.diverged - out.locked
                       - out.unscored)
     return out
@@ -269,7 +287,7 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
     over those it never started. When every run is done it costs a warning; when some are left
     unfinished, :class:`WorkersLost` (one line, exit 1) says how many and how to resume them. The runs a
     lost worker finished before it died are in no summary, nor are those a SLURM job finished before its
-    requeue (``requeued``: units may have been requeued; the last attempt finds them done): with ``since``
+    requeue (``requeued``: a job was requeued; its last attempt finds them done): with ``since``
     (the grid's start, ``time.time()``) those the store says were started by this grid count as trained (or
     diverged), not as done by an earlier command."""
     results = [_stopped(r) for r in results]
@@ -448,6 +466,7 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
     since = time.time()
     per_worker_threads = threads or max(1, _cores() // workers)
     units, envs = [], []
+    plan = _planned(configs)
     for i in range(workers):
         env: dict[str, str | None] = {"OMP_NUM_THREADS": str(per_worker_threads),
                                       "MKL_NUM_THREADS": str(per_worker_threads)}
@@ -462,7 +481,7 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
                               threads=per_worker_threads, log_level=_log_level(), tag=f"[w{i}]", since=since,
                               grid=tuple(configs), grid_workers=workers, logger=logger,
                               gpu_share=gpu_shares(workers, workers_per_gpu, len(gpus))[i] if gpus else 1,
-                              planned=_planned(order)))
+                              planned=tuple(plan[c] for c in order)))
         envs.append(env)
     placement = (", ".join(f"w{i}→GPU {e['CUDA_VISIBLE_DEVICES']}" for i, e in enumerate(envs)) if gpus
                  else f"CPU, {per_worker_threads} thread(s) each")
@@ -641,14 +660,15 @@ def _units(configs: list, slots: int, split: str, store_root, metrics, device, c
                   grid=tuple(configs if grid is None else grid), grid_workers=max(1, min(slots, len(configs))),
                   logger=logger,
                   gpu_share=gpu_share)
+    plan = _planned(configs)
     if split == "run":
-        return [WorkUnit((c,), tag=f"[r{i}]", planned=_planned([c]), **common) for i, c in enumerate(configs)]
+        return [WorkUnit((c,), tag=f"[r{i}]", planned=(plan[c],), **common) for i, c in enumerate(configs)]
     slots = max(1, min(slots, len(configs)))
     units = []
     for i in range(slots):
         order, own = shard_order(configs, i, slots), len(configs[i::slots])
-        units.append(WorkUnit(tuple(order[:own]), steal=tuple(order[own:]), tag=f"[w{i}]", planned=_planned(order),
-                              **common))
+        units.append(WorkUnit(tuple(order[:own]), steal=tuple(order[own:]), tag=f"[w{i}]",
+                              planned=tuple(plan[c] for c in order), **common))
     return units
 
 
@@ -767,7 +787,7 @@ class RequeueableUnit:
     def checkpoint(self, unit: WorkUnit):
         from submitit.helpers import DelayedSubmission
 
-        return DelayedSubmission(self, unit)
+        return DelayedSubmission(self, dataclasses.replace(unit, requeued=True))
 
 
 def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, cluster: str | None = None,
@@ -794,20 +814,31 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
     cpus = cpus_per_task or threads or 1  # the job's cores are its torch threads
     from benchmark.config import run_id
     from benchmark.results import ResultsStore
-    from benchmark.runner import is_complete
+    from benchmark.runner import _repair_damaged, input_groups, input_key, is_complete
 
     store = ResultsStore(store_root)
     store.ensure_writable()
+    ids, inputs = {c: run_id(c) for c in configs}, input_groups(configs)
+    _repair_damaged(store, [*ids.values(), *inputs.values()])  # as run_grid: set aside, so the jobs redo them
     # a resubmission (the same command after a time-out, a lost job, a stopped driver): a finished run's job
     # would wait in the queue and start up only to find its results there
-    todo = [c for c in configs if not is_complete(store, run_id(c), metrics)]
-    if any(store.is_done(run_id(c)) for c in todo):  # finished, lacking a metric: can it be scored now (as run_grid)?
-        from benchmark.metrics import MetricSet
+    todo = [c for c in configs if not is_complete(store, ids[c], metrics)]
+    unscored = [k for k, rid in inputs.items() if not is_complete(store, rid, metrics)]  # a task's inputs
+    if any(store.is_done(ids[c]) for c in todo) or any(store.is_done(inputs[k]) for k in unscored):
+        from benchmark.metrics import MetricSet  # finished, lacking a metric: can it be scored now (as run_grid)?
 
         unavailable = set(MetricSet(metrics, "cpu").skipped)  # the weights cache is the jobs' (shared TORCH_HOME)
-        todo = [c for c in todo if not is_complete(store, run_id(c), metrics, unavailable)]
+        todo = [c for c in todo if not is_complete(store, ids[c], metrics, unavailable)]
+        unscored = [k for k in unscored if not is_complete(store, inputs[k], metrics, unavailable)]
     if len(todo) < len(configs):
         log.info("%d of %d runs are finished already: no job for them", len(configs) - len(todo), len(configs))
+    # inputs lacking a metric while every run of theirs is finished (all diverged): a job for one of those runs
+    # scores them (run_grid does, its run skipped)
+    planned = set(map(input_key, todo))
+    inputs_only = [next(c for c in configs if input_key(c) == k) for k in unscored if k not in planned]
+    if inputs_only:
+        log.info("a job for %d finished run(s) scores their task's inputs on the metrics they lack", len(inputs_only))
+        todo += inputs_only
     if not todo:
         return _collect(list(configs), store_root, metrics, [], "slurm jobs")
     try:  # "slurm" by name: submitit's auto-detection ran every job at once as a local process where SLURM is absent
@@ -864,8 +895,9 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
         raise
     finally:
         bars.close()
-    return _collect(list(configs), store_root, metrics, [results[i] for i in range(len(jobs))], "slurm jobs",
-                    since=units[0].since if units else None, requeued=True)
+    collected = [results[i] for i in range(len(jobs))]
+    return _collect(list(configs), store_root, metrics, collected, "slurm jobs",
+                    since=units[0].since if units else None, requeued=any(r.get("requeued") for r in collected))
 
 
 def _job_failure(job_id: str, exc: BaseException) -> str:

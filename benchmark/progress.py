@@ -44,10 +44,17 @@ def _trained_s(curve, since: float) -> float:
     try:
         if curve.stat().st_mtime < since - 1:
             return 0.0
-        last = curve.read_text(errors="replace").rstrip("\n").rsplit("\n", 1)[-1]
-        return max(0.0, float(last.split(",")[1]))
-    except (OSError, IndexError, ValueError):  # no row yet (the header), a row cut mid-write
+        lines = curve.read_text(errors="replace").split("\n")[1:]  # the header (iteration,seconds,loss,lr) left out
+    except OSError:
         return 0.0
+    for line in reversed(lines):  # the last row whose seconds are whole (a field follows): not one cut mid-write
+        fields = line.split(",")
+        try:
+            if len(fields) >= 3:
+                return max(0.0, float(fields[1]))
+        except ValueError:
+            continue
+    return 0.0
 
 
 class GridProgress:

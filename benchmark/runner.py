@@ -380,7 +380,9 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
             bar.update(1)
             crash_point("iteration")
             must_save = checkpoint and (interrupt.requested or (it < cfg.iterations and checkpoint.due(it)))
-            if (step.due(it) or must_save) and step.check() is not None:
+            # a stop reads the device's divergence flag too, checkpoint or not: a divergence not yet read back
+            # would go unrecorded (the run trained again only to diverge again)
+            if (step.due(it) or must_save or interrupt.requested) and step.check() is not None:
                 break
             if step.due(it):  # the device path syncs here anyway: the pending curve points go out live
                 flush()
@@ -650,8 +652,8 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
             raise UserError(f"the grid was planned for {c.device_type} but runs on {device.type}; "
                             "plan it with the same --device")
     ids = {c: run_id(c) for c in configs}
-    groups = {(c.task, c.task_params, c.test_data, c.test_fingerprint) for c in configs}
-    input_ids = {k: input_run_id(build_task(k[0], **dict(k[1])), TASKS.get(k[0]).version, k[2], k[3]) for k in groups}
+    input_ids = input_groups(configs)
+    groups = set(input_ids)
     _repair_damaged(store, [*ids.values(), *input_ids.values()])
     candidates = [c for c in configs if not is_complete(store, ids[c], metric_names)]
     inputs_missing = [k for k in groups if not is_complete(store, input_ids[k], metric_names)]
@@ -693,7 +695,7 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
     for key in inputs_missing:  # an interrupted input scoring is finished even when no run is pending
         by_task.setdefault(key, [])
     for c in pending:
-        by_task.setdefault((c.task, c.task_params, c.test_data, c.test_fingerprint), []).append(c)
+        by_task.setdefault(input_key(c), []).append(c)
     def prepare(key):
         task_name, task_params, test_specs, _fp = key
         task = build_task(task_name, **dict(task_params))
@@ -718,6 +720,19 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
             summary.count(_run_locked(grid, cfg, ids[cfg], *prepared, last_try=True))
     grid_progress.update()
     return summary
+
+
+def input_key(c: RunConfig) -> tuple:
+    """The runs that share one task's test inputs: (task, task parameters, test data, its fingerprint)."""
+    return c.task, c.task_params, c.test_data, c.test_fingerprint
+
+
+def input_groups(configs) -> dict[tuple, str]:
+    """``{input_key: the run id of those inputs' own scores}`` (:func:`input_run_id`: the degraded baseline)."""
+    from benchmark.registry import TASKS
+
+    keys = dict.fromkeys(map(input_key, configs))
+    return {k: input_run_id(build_task(k[0], **dict(k[1])), TASKS.get(k[0]).version, k[2], k[3]) for k in keys}
 
 
 def _loss_versions_or_none(spec: str) -> dict[str, str] | None:
@@ -854,10 +869,12 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
     from benchmark.loggers import CurveLog
 
     curves = CurveLog(store.run_dir(rid), grid.logger, name=rid, config=cfg.to_dict())
+    stop = False  # a stop the training loop took over at a divergence (TrainResult.stop_requested)
     try:
         images = usable_for_crop(grid.data.pooled(cfg.train_data), cfg.crop, " + ".join(map(str, cfg.train_data)),
                                  quiet=True)  # named once by run_grid
         result, used = _train_with_oom_retry(grid, cfg, rid, task, images, curves)
+        stop = result.stop_requested
         meta = _meta(cfg, rid, device, result, started)
         if used.batch_size != cfg.batch_size:
             # a different setting, never pooled with the runs trained at the configured batch size
@@ -903,6 +920,8 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
         store.write_meta(rid, {"run_id": rid, "config": cfg.to_dict(), "status": "failed", "error": message,
                                "started": started, "code_version": code_version(),
                                "loss_versions": _loss_versions_or_none(cfg.loss), "setting": setting(cfg)})
+        if stop:  # recording the divergence failed: the stop still comes before the next run
+            raise KeyboardInterrupt from None
         return "failed"
     finally:
         curves.close()

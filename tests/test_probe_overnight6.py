@@ -126,7 +126,8 @@ def test_a_slurm_resubmission_of_a_finished_grid_submits_nothing(tmp_path, monke
     from benchmark.results import ResultsStore
 
     unit = _unit(tmp_path, iterations=2)
-    cfg = unit.configs[0]  # finished as diverged by an earlier job: nothing left to do for it
+    cfg = unit.configs[0]  # finished as diverged by an earlier job (which scored its task's inputs first)
+    _finish_first_run(unit)
     ResultsStore(unit.store_root).write_meta(run_id(cfg), {"run_id": run_id(cfg), "status": "diverged",
                                                            "diverged_at": 2, "config": cfg.to_dict()})
 
