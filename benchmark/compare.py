@@ -285,7 +285,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     keep = _field_keep(field, {t: _setting(g[0]) for t, g in chosen.items()}, tied)
     paths = write_report(store, baseline=baseline, alpha=alpha, n_boot=n_boot, formats=formats, visual=visual,
                          keep=keep or None, hint="plbench compare")
-    text, figs = _summary(store, chosen, new, notes, alpha, n_boot, baseline, formats, current)
+    text, figs = _summary(store, chosen, new, notes, alpha, n_boot, baseline, formats, current, keep=keep or None)
     path = store.root / "compare" / f"{_safe('_'.join(new))}.md"
     atomic_write_bytes(path, text.encode())
     paths.update(figs)
@@ -413,17 +413,22 @@ def _pick_group(gs: list[list[dict]], here: str, task: str = "") -> tuple[list[d
 
 
 def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str], notes: dict[str, list[str]],
-             alpha: float, n_boot: int, baseline: str, formats, current: set[str] | None = None
-             ) -> tuple[str, dict]:
+             alpha: float, n_boot: int, baseline: str, formats, current: set[str] | None = None,
+             keep: set[str] | None = None) -> tuple[str, dict]:
     """The Markdown of ``compare`` and its figures. ``current``: the run ids of the new loss as its
     file is now; runs of an earlier version of that file (another hash, another label) are then
-    part of the field, not the loss being compared."""
+    part of the field, not the loss being compared. ``keep``: the settings of the store's leaderboard
+    (default: the chosen tasks'); a loss's label (its version or not) is decided over their rows, as the
+    leaderboard decides it, not one task at a time."""
     from benchmark import figures as F
     from benchmark.export import clipped_ci_lines, device_cost_lines, metric_decimals, survivors_text
     from benchmark.report import _in_setting, coverage_lines, coverage_table
     from benchmark.settings import select
+    from benchmark.stats import version_scope
 
     table = store.table()
+    board = keep if keep is not None else {_setting(g[0]) for g in chosen.values()}
+    scope = version_scope(select(table, keep=board, hint="plbench compare").table) if board else None
     metas = {m["run_id"]: m for m in store.metas_as_read()}  # a loss spelt two ways: one, as in table
     timed = shlex.join(dict.fromkeys([*new, baseline]))  # a spec as ffl(alpha=2): quoted for the shell
     lines = [f"# Where {', '.join(f'`{n}`' for n in new)} lands", "",
@@ -450,7 +455,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         lost = [m for m in metas.values() if m.get("status") in ("diverged", "failed")
                 and (m.get("config") or {}).get("task") == task and _in_setting(m, picked.settings)]
         st = compute(t, [metas[r] for r in ids] + lost, baseline=baseline, alpha=alpha, n_boot=n_boot,
-                     checks=picked.checks)
+                     checks=picked.checks, scope=scope)
         # as the leaderboard opens: metric coverage, runs not shown converged or too few, one test image
         cov = [f"Metric coverage: {line}" for line in coverage_lines(coverage_table(store, ids), len(ids))]
         cov += [x for x in (smoke_test(st), one_image_text(st, task)) if x]
@@ -468,7 +473,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         c = st.cells
         new_labels = set(c.loc[c["loss"].isin(new), "label"])
         if current is not None:
-            new_labels &= set(labels(t)[t["run_id"].isin(current)])
+            new_labels &= set(labels(t, scope)[t["run_id"].isin(current)])
         new_labels = sorted(new_labels)
         if not new_labels:
             lines += ["The new loss has no scored results for this task (diverged or failed).", ""]

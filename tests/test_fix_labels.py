@@ -1,0 +1,49 @@
+"""Defects of compare's labels, file names and messages (review of journey 6), each with a test that
+failed before its fix."""
+
+from __future__ import annotations
+
+
+def _edited_store(root, tasks=("denoise", "sr4")):
+    """A field (l1) and `mine`, a loss file edited after a compare on denoise: denoise holds runs of its
+    old text (v1+0ld) and new text (v1+n3w), the other tasks the new text only; returns (store, the run
+    ids of the new text)."""
+    from benchmark.results import ResultsStore, atomic_write_json
+    from benchmark.synthetic import synthetic_runs
+
+    store = ResultsStore(root)
+    store.ensure_writable()
+    current = set()
+    for rid, meta, rows in synthetic_runs(tasks=tasks, offsets={"l1": 0.0, "mine": 1.0, "mine_old": -1.0},
+                                          seeds=(0, 1), metrics=("psnr",), n_images=4, budget_check=False):
+        loss = (meta.get("config") or {}).get("loss")
+        task = (meta.get("config") or {}).get("task")
+        if loss == "mine_old" and task != "denoise":
+            continue
+        if loss in ("mine", "mine_old"):
+            version = "mine=1+" + ("0ld" if loss == "mine_old" else "n3w")
+            meta["config"]["loss"] = "mine"
+            meta["loss_versions"] = {"mine": version.split("=")[1]}
+            rows = [{**r, "loss": "mine", "loss_version": version} for r in rows]
+            if loss == "mine":
+                current.add(rid)
+        store.write_eval(rid, rows, sorted({r["metric"] for r in rows}), {})
+        atomic_write_json(store.run_dir(rid) / "meta.json", meta)
+    return store, current
+
+
+def test_compare_labels_a_loss_as_the_leaderboard_does_on_every_task(tmp_path):
+    """Was: compare worked out version labels one task at a time: after an edit of the loss file, sr4
+    (which holds only the new text) said `mine` where the leaderboard, labelling over the whole table,
+    said `mine (v1+n3w)`. One loss now carries one label in every output of one store."""
+    from benchmark.compare import _summary
+    from benchmark.stats import labels
+
+    store, current = _edited_store(tmp_path / "r")
+    table = store.table()
+    board = set(labels(table)[table["task"] == "sr4"])
+    assert "mine (v1+n3w)" in board, board
+    chosen = {t: [m for m in store.metas() if (m.get("config") or {}).get("task") == t] for t in ("denoise", "sr4")}
+    text, _ = _summary(store, chosen, ["mine"], {"denoise": [], "sr4": []}, 0.05, 20, "l1", ("png",), current)
+    sr4 = text.split("## sr4", 1)[1]
+    assert "**mine (v1+n3w)**" in sr4 and "**mine**" not in sr4, sr4
