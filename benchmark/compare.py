@@ -158,6 +158,41 @@ def _safe(name: str) -> str:
     return f"{safe[:71].rstrip('_')}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
 
 
+def _header(new: list[str]) -> str:
+    """The first line of ``compare/<name>.md`` for the specs ``new`` (as every version of plbench wrote it)."""
+    return f"# Where {', '.join(f'`{n}`' for n in new)} lands"
+
+
+def prune_unhashed(directory: Path, new: list[str]) -> list[Path]:
+    """Delete the comparison of ``new`` written under its name of before :func:`_safe` hashed changed names
+    (``my_loss_w_0.5.md`` beside ``my_loss_w_0.5-<hash>.md``) and the figures it shows, so a reader finds
+    one file per comparison. Only a file whose first line is this comparison's own (:func:`_header`: two
+    specs that the old names confused keep each other's file) and the ``*_pd_plane`` figures of that
+    name; anything else stays (as :func:`benchmark.figures.prune_figures`)."""
+    from benchmark.figures import FIGURE_FORMATS
+
+    name = "_".join(new)
+    old = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")[:80] or "loss"
+    if old == _safe(name):
+        return []
+    md = Path(directory) / f"{old}.md"
+    try:
+        text = md.read_text(encoding="utf-8") if md.is_file() else ""
+    except (OSError, UnicodeDecodeError):
+        return []
+    if text.partition("\n")[0] != _header(new):
+        return []
+    # the figures it shows, in every format: `![perception–distortion](<old>_<task>_pd_plane.png)`
+    shown = {Path(f).stem for f in re.findall(r"^!\[[^\]]*\]\(([^)/\\]+)\)$", text, flags=re.M)}
+    removed = [md] + [p for p in sorted(Path(directory).iterdir()) if p.is_file() and p.stem in shown
+                      and p.stem.startswith(f"{old}_") and p.stem.endswith("_pd_plane")
+                      and p.suffix[1:] in FIGURE_FORMATS]
+    for p in removed:
+        p.unlink()
+    log.info("removed the comparison written under its earlier name: %s", ", ".join(p.name for p in removed))
+    return removed
+
+
 def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: str = "auto", progress: bool = False,
             baseline: str = "l1", alpha: float = 0.05, n_boot: int = 1000, formats=("png", "pdf"),
             visual: bool = True, where: dict | None = None) -> CompareResult:
@@ -288,6 +323,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     text, figs = _summary(store, chosen, new, notes, alpha, n_boot, baseline, formats, current, keep=keep or None)
     path = store.root / "compare" / f"{_safe('_'.join(new))}.md"
     atomic_write_bytes(path, text.encode())
+    prune_unhashed(path.parent, new)
     paths.update(figs)
     return CompareResult(text, path, trained, paths, failed)
 
@@ -431,7 +467,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
     scope = version_scope(select(table, keep=board, hint="plbench compare").table) if board else None
     metas = {m["run_id"]: m for m in store.metas_as_read()}  # a loss spelt two ways: one, as in table
     timed = shlex.join(dict.fromkeys([*new, baseline]))  # a spec as ffl(alpha=2): quoted for the shell
-    lines = [f"# Where {', '.join(f'`{n}`' for n in new)} lands", "",
+    lines = [_header(new), "",
              "Trained and evaluated with exactly the cached field's settings (seeds, iterations, net, data, task "
              f"parameters). Wins/losses: the run is the unit (per-run scores paired by seed; ≥ {MIN_RUNS} runs, "
              f"else none is tested), Holm over each "

@@ -47,3 +47,29 @@ def test_compare_labels_a_loss_as_the_leaderboard_does_on_every_task(tmp_path):
     text, _ = _summary(store, chosen, ["mine"], {"denoise": [], "sr4": []}, 0.05, 20, "l1", ("png",), current)
     sr4 = text.split("## sr4", 1)[1]
     assert "**mine (v1+n3w)**" in sr4 and "**mine**" not in sr4, sr4
+
+
+def test_compare_removes_its_file_written_under_the_name_of_before_hashing(tmp_path):
+    """Was: compare files written under the old (unhashed) name (`compare/mine_w_0.5.md` and its
+    figures) stayed beside the new hashed ones: two files for one comparison. The old one goes — only
+    when its first line is this comparison's, so a file of another spec (or no file of plbench's) stays."""
+    from benchmark.compare import _safe, prune_unhashed
+
+    d = tmp_path / "compare"
+    d.mkdir()
+    spec = "mine(w=0.5)"
+    old = d / "mine_w_0.5.md"
+    old.write_text("# Where `mine(w=0.5)` lands\n\n![perception–distortion](mine_w_0.5_sr4_pd_plane.png)\n")
+    figs = [d / "mine_w_0.5_sr4_pd_plane.png", d / "mine_w_0.5_sr4_pd_plane.pdf"]
+    other = [d / "mine_w_0.5_x_sr4_pd_plane.png", d / "notes.md"]  # another comparison's figure, a user's file
+    for p in figs + other:
+        p.write_text("x")
+    new = d / f"{_safe(spec)}.md"
+    new.write_text("# Where `mine(w=0.5)` lands\n")
+    removed = prune_unhashed(d, [spec])
+    assert sorted(removed) == sorted([old, *figs]) and not any(p.exists() for p in removed), removed
+    assert new.exists() and all(p.exists() for p in other)
+    # a file under that name written for another spec (`mine(w=0 5)` had the same old name) stays
+    old.write_text("# Where `mine(w=0 5)` lands\n")
+    assert prune_unhashed(d, [spec]) == [] and old.exists()
+    assert prune_unhashed(d, ["l1"]) == []  # a name that never changed: nothing to prune
