@@ -200,7 +200,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     only field runs whose setting matches, as in ``plbench report --where``). The new losses are
     ``losses`` (specs) when given, else every loss the ``loss_files`` register."""
     from benchmark.config import spelt_as_stored
-    from benchmark.lossfn import canonical_spec
+    from benchmark.lossfn import canonical_spec, check_loss_arguments, parse_loss_spec
     from benchmark.registry import LOSSES, load_user_file
     from benchmark.report import write_report
     from benchmark.runner import code_version, resolve_device, run_grid
@@ -217,6 +217,9 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     if losses:  # as `run --loss-file F --losses X`: X only, not also every loss of F at its defaults
         new = list(losses)
     with store.naming_file_losses():  # `--loss my_loss` of a file the field's runs were trained from, not loaded
+        for s in new:  # as `plbench run`: a keyword the loss does not take is one line, said as typed
+            parse_loss_spec(s)  # an unknown loss first, named with the file the store's runs came from
+            check_loss_arguments(s)
         new = list(dict.fromkeys(canonical_spec(s) for s in new))
     new = spelt_as_stored(new, store.recorded_losses())  # a field loss spelt differently: its runs, one row
     groups, check_groups = field_groups(store.metas(), set(new))  # checks found before `where` narrows the field

@@ -3,6 +3,8 @@ failed before its fix."""
 
 from __future__ import annotations
 
+import pytest
+
 
 def _edited_store(root, tasks=("denoise", "sr4")):
     """A field (l1) and `mine`, a loss file edited after a compare on denoise: denoise holds runs of its
@@ -73,3 +75,39 @@ def test_compare_removes_its_file_written_under_the_name_of_before_hashing(tmp_p
     old.write_text("# Where `mine(w=0 5)` lands\n")
     assert prune_unhashed(d, [spec]) == [] and old.exists()
     assert prune_unhashed(d, ["l1"]) == []  # a name that never changed: nothing to prune
+
+
+_W_LOSS = ("import torch\nfrom benchmark.registry import register_loss\n\n"
+           "@register_loss('fix_labels_w')\nclass J(torch.nn.Module):\n    \"\"\"w · L1.\"\"\"\n"
+           "    def __init__(self, w: float = 1.0):\n        super().__init__()\n        self.w = w\n\n"
+           "    def forward(self, pred, target):\n        return self.w * (pred - target).abs().mean()\n")
+
+
+@pytest.mark.parametrize("spec,said", [
+    ("charbonnier(epss=1)", "loss 'charbonnier' has no argument 'epss' (it takes: eps)"),
+    ("fix_labels_w(0.5)", "'fix_labels_w(0.5)': arguments must be name=value, e.g. fix_labels_w(w=...)"),
+    ("fix_labels_w(w=1e400)", "'fix_labels_w(w=1e400)': argument w=1e400 of 'fix_labels_w' is not a finite number"),
+])
+@pytest.mark.parametrize("command", ["compare", "run"])
+def test_compare_and_run_say_one_message_for_a_bad_loss_argument_as_typed(tmp_path, capsys, spec, said, command):
+    """Was: `compare --loss 'charbonnier(epss=1)'` went on (to Python's "unexpected keyword argument" once it
+    built the loss) where `run` said "has no argument 'epss' (it takes: eps)"; `my_loss(0.5)` was a generic
+    "cannot parse"; `my_loss(w=1e400)` was "my_loss(w=inf): arguments must be literals", a spec nobody typed.
+    Both commands now say one line, through one check, echoing what was typed."""
+    from benchmark.cli import main
+    from benchmark.registry import LOSSES
+    from benchmark.synthetic import write_store
+
+    write_store(tmp_path / "r", offsets={"l1": 0.0}, seeds=(0,), metrics=("psnr",), n_images=2, budget_check=False)
+    f = tmp_path / "fix_labels_w.py"
+    f.write_text(_W_LOSS)
+    argv = (["compare", "--loss", spec, "--no-visual"] if command == "compare" else
+            ["run", "--losses", spec, "--iterations", "2", "--no-budget-check", "--tasks", "denoise"])
+    try:
+        code = main([*argv, "--loss-file", str(f), "--out", str(tmp_path / command)] if command == "run" else
+                    [*argv, "--loss-file", str(f), "--out", str(tmp_path / "r")])
+    finally:
+        LOSSES.remove("fix_labels_w")
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and err and said in err[-1], err
+    assert "unexpected keyword" not in err[-1] and "inf" not in err[-1], err
