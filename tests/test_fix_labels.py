@@ -111,3 +111,25 @@ def test_compare_and_run_say_one_message_for_a_bad_loss_argument_as_typed(tmp_pa
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and err and said in err[-1], err
     assert "unexpected keyword" not in err[-1] and "inf" not in err[-1], err
+
+
+def test_the_missing_loss_file_message_counts_runs_not_budget_checks(tmp_path, capsys):
+    """Was: "holds N runs of it" counted each run's budget check (the same run at half its iterations) as
+    a run: 2 runs were "4 runs". Only real runs are counted."""
+    from benchmark.cli import main
+    from benchmark.results import ResultsStore, atomic_write_json
+    from benchmark.synthetic import synthetic_runs
+
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    for rid, meta, rows in synthetic_runs(offsets={"l1": 0.0, "my_loss": 1.0}, seeds=(0, 1), metrics=("psnr",),
+                                          n_images=2, budget_check=True):
+        if (meta.get("config") or {}).get("loss") == "my_loss":
+            meta["loss_versions"] = {"my_loss": "1+0123456789ab"}
+            meta["loss_files"] = {"my_loss": "/elsewhere/mine.py"}
+            rows = [{**r, "loss_version": "my_loss=1+0123456789ab"} for r in rows]
+        store.write_eval(rid, rows, sorted({r["metric"] for r in rows}), {})
+        atomic_write_json(store.run_dir(rid) / "meta.json", meta)
+    assert main(["compare", "--loss", "my_loss", "--no-visual", "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "holds 2 runs of it" in err and "--loss-file /elsewhere/mine.py" in err, err
