@@ -158,6 +158,41 @@ def _safe(name: str) -> str:
     return f"{safe[:71].rstrip('_')}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
 
 
+def _header(new: list[str]) -> str:
+    """The first line of ``compare/<name>.md`` for the specs ``new`` (as every version of plbench wrote it)."""
+    return f"# Where {', '.join(f'`{n}`' for n in new)} lands"
+
+
+def prune_unhashed(directory: Path, new: list[str]) -> list[Path]:
+    """Delete the comparison of ``new`` written under its name of before :func:`_safe` hashed changed names
+    (``my_loss_w_0.5.md`` beside ``my_loss_w_0.5-<hash>.md``) and the figures it shows, so a reader finds
+    one file per comparison. Only a file whose first line is this comparison's own (:func:`_header`: two
+    specs that the old names confused keep each other's file) and the ``*_pd_plane`` figures of that
+    name; anything else stays (as :func:`benchmark.figures.prune_figures`)."""
+    from benchmark.figures import FIGURE_FORMATS
+
+    name = "_".join(new)
+    old = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")[:80] or "loss"
+    if old == _safe(name):
+        return []
+    md = Path(directory) / f"{old}.md"
+    try:
+        text = md.read_text(encoding="utf-8") if md.is_file() else ""
+    except (OSError, UnicodeDecodeError):
+        return []
+    if text.partition("\n")[0] != _header(new):
+        return []
+    # the figures it shows, in every format: `![perception–distortion](<old>_<task>_pd_plane.png)`
+    shown = {Path(f).stem for f in re.findall(r"^!\[[^\]]*\]\(([^)/\\]+)\)$", text, flags=re.M)}
+    removed = [md] + [p for p in sorted(Path(directory).iterdir()) if p.is_file() and p.stem in shown
+                      and p.stem.startswith(f"{old}_") and p.stem.endswith("_pd_plane")
+                      and p.suffix[1:] in FIGURE_FORMATS]
+    for p in removed:
+        p.unlink()
+    log.info("removed the comparison written under its earlier name: %s", ", ".join(p.name for p in removed))
+    return removed
+
+
 def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: str = "auto", progress: bool = False,
             baseline: str = "l1", alpha: float = 0.05, n_boot: int = 1000, formats=("png", "pdf"),
             visual: bool = True, where: dict | None = None) -> CompareResult:
@@ -165,7 +200,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     only field runs whose setting matches, as in ``plbench report --where``). The new losses are
     ``losses`` (specs) when given, else every loss the ``loss_files`` register."""
     from benchmark.config import spelt_as_stored
-    from benchmark.lossfn import canonical_spec
+    from benchmark.lossfn import canonical_spec, check_loss_arguments, parse_loss_spec
     from benchmark.registry import LOSSES, load_user_file
     from benchmark.report import write_report
     from benchmark.runner import code_version, resolve_device, run_grid
@@ -182,6 +217,9 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     if losses:  # as `run --loss-file F --losses X`: X only, not also every loss of F at its defaults
         new = list(losses)
     with store.naming_file_losses():  # `--loss my_loss` of a file the field's runs were trained from, not loaded
+        for s in new:  # as `plbench run`: a keyword the loss does not take is one line, said as typed
+            parse_loss_spec(s)  # an unknown loss first, named with the file the store's runs came from
+            check_loss_arguments(s)
         new = list(dict.fromkeys(canonical_spec(s) for s in new))
     new = spelt_as_stored(new, store.recorded_losses())  # a field loss spelt differently: its runs, one row
     groups, check_groups = field_groups(store.metas(), set(new))  # checks found before `where` narrows the field
@@ -285,9 +323,10 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     keep = _field_keep(field, {t: _setting(g[0]) for t, g in chosen.items()}, tied)
     paths = write_report(store, baseline=baseline, alpha=alpha, n_boot=n_boot, formats=formats, visual=visual,
                          keep=keep or None, hint="plbench compare")
-    text, figs = _summary(store, chosen, new, notes, alpha, n_boot, baseline, formats, current)
+    text, figs = _summary(store, chosen, new, notes, alpha, n_boot, baseline, formats, current, keep=keep or None)
     path = store.root / "compare" / f"{_safe('_'.join(new))}.md"
     atomic_write_bytes(path, text.encode())
+    prune_unhashed(path.parent, new)
     paths.update(figs)
     return CompareResult(text, path, trained, paths, failed)
 
@@ -413,20 +452,25 @@ def _pick_group(gs: list[list[dict]], here: str, task: str = "") -> tuple[list[d
 
 
 def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str], notes: dict[str, list[str]],
-             alpha: float, n_boot: int, baseline: str, formats, current: set[str] | None = None
-             ) -> tuple[str, dict]:
+             alpha: float, n_boot: int, baseline: str, formats, current: set[str] | None = None,
+             keep: set[str] | None = None) -> tuple[str, dict]:
     """The Markdown of ``compare`` and its figures. ``current``: the run ids of the new loss as its
     file is now; runs of an earlier version of that file (another hash, another label) are then
-    part of the field, not the loss being compared."""
+    part of the field, not the loss being compared. ``keep``: the settings of the store's leaderboard
+    (default: the chosen tasks'); a loss's label (its version or not) is decided over their rows, as the
+    leaderboard decides it, not one task at a time."""
     from benchmark import figures as F
     from benchmark.export import clipped_ci_lines, device_cost_lines, metric_decimals, survivors_text
     from benchmark.report import _in_setting, coverage_lines, coverage_table
     from benchmark.settings import select
+    from benchmark.stats import version_scope
 
     table = store.table()
+    board = keep if keep is not None else {_setting(g[0]) for g in chosen.values()}
+    scope = version_scope(select(table, keep=board, hint="plbench compare").table) if board else None
     metas = {m["run_id"]: m for m in store.metas_as_read()}  # a loss spelt two ways: one, as in table
     timed = shlex.join(dict.fromkeys([*new, baseline]))  # a spec as ffl(alpha=2): quoted for the shell
-    lines = [f"# Where {', '.join(f'`{n}`' for n in new)} lands", "",
+    lines = [_header(new), "",
              "Trained and evaluated with exactly the cached field's settings (seeds, iterations, net, data, task "
              f"parameters). Wins/losses: the run is the unit (per-run scores paired by seed; ≥ {MIN_RUNS} runs, "
              f"else none is tested), Holm over each "
@@ -450,7 +494,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         lost = [m for m in metas.values() if m.get("status") in ("diverged", "failed")
                 and (m.get("config") or {}).get("task") == task and _in_setting(m, picked.settings)]
         st = compute(t, [metas[r] for r in ids] + lost, baseline=baseline, alpha=alpha, n_boot=n_boot,
-                     checks=picked.checks)
+                     checks=picked.checks, scope=scope)
         # as the leaderboard opens: metric coverage, runs not shown converged or too few, one test image
         cov = [f"Metric coverage: {line}" for line in coverage_lines(coverage_table(store, ids), len(ids))]
         cov += [x for x in (smoke_test(st), one_image_text(st, task)) if x]
@@ -468,7 +512,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         c = st.cells
         new_labels = set(c.loc[c["loss"].isin(new), "label"])
         if current is not None:
-            new_labels &= set(labels(t)[t["run_id"].isin(current)])
+            new_labels &= set(labels(t, scope)[t["run_id"].isin(current)])
         new_labels = sorted(new_labels)
         if not new_labels:
             lines += ["The new loss has no scored results for this task (diverged or failed).", ""]

@@ -60,6 +60,19 @@ def _weight_text(w: float) -> str:
     return short if float(short) == w else repr(w)
 
 
+def _finite_literal(value) -> bool:
+    """Is every float in a literal argument (a number, or one inside a list, tuple, set or dict) finite?"""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, complex):
+        return math.isfinite(value.real) and math.isfinite(value.imag)
+    if isinstance(value, dict):
+        return all(_finite_literal(k) and _finite_literal(v) for k, v in value.items())
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return all(_finite_literal(v) for v in value)
+    return True
+
+
 def parse_loss_spec(spec: str) -> tuple[Term, ...]:
     """Parse ``"0.84*ms_ssim + 0.16*l1"`` into terms; raise :class:`UserError` if malformed: weights
     must be finite positive numbers (not booleans, ``nan``, ``inf``, negative or subtracted) whose
@@ -149,7 +162,18 @@ def parse_loss_spec(spec: str) -> tuple[Term, ...]:
                 kwargs = tuple(sorted((k.arg, ast.literal_eval(k.value)) for k in node.keywords))
             except (ValueError, TypeError, SyntaxError, RecursionError):
                 raise UserError(f"loss spec {short!r}: arguments must be literals") from None
+            for k in node.keywords:  # 1e400 reads as inf, which its canonical spec `w=inf` could not say again
+                if not _finite_literal(ast.literal_eval(k.value)):
+                    typed = ast.get_source_segment(spec.strip(), k.value) or "?"
+                    raise UserError(f"loss spec {short!r}: argument {k.arg}={typed} of {node.func.id!r} is not a "
+                                    "finite number (overflow): arguments must be finite")
             terms.append(Term(weight, node.func.id, kwargs))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):  # my_loss(0.5)
+            name = node.func.id
+            params = list(_init_params(LOSSES.get(name).obj)[0]) if name in LOSSES else []
+            raise UserError(f"loss spec {short!r}: arguments must be name=value, e.g. {name}("
+                            f"{params[0] if params else 'name'}=...)"
+                            + (f" ({name} takes: {', '.join(params)})" if params else ""))
         else:
             raise UserError(f"cannot parse loss spec {short!r}: expected e.g. 'l1 + 0.01*pdl(k=v)'")
 

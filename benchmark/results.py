@@ -1067,19 +1067,29 @@ class ResultsStore:
         except UnknownName as exc:
             if exc.kind != "loss" or not self.root.is_dir() or not self.is_store():
                 raise
-            runs, versions, files = 0, {}, {}
-            for m in self.metas():
+            from benchmark.settings import is_budget_check
+
+            metas = self.metas()
+            settings = {json.dumps(m["setting"], sort_keys=True, default=str): m["setting"] for m in metas
+                        if isinstance(m.get("setting"), dict)}
+            runs, checks, versions, files = 0, 0, {}, {}
+            for m in metas:
                 v = (m.get("loss_versions") or {}).get(exc.name) if isinstance(m.get("loss_versions"), dict) else None
                 f = (m.get("loss_files") or {}).get(exc.name) if isinstance(m.get("loss_files"), dict) else None
                 if not isinstance(v, str) or "+" not in v and not isinstance(f, str):
                     continue  # not a loss file's run (its version holds the file's hash): a loss gone from the code
-                runs += 1
+                s = m.get("setting")  # a budget check (the run at half its iterations) is no run of its own
+                if isinstance(s, dict) and any(is_budget_check(s, o) for o in settings.values()):
+                    checks += 1
+                else:
+                    runs += 1
                 versions.setdefault(v, m.get("started") or 0.0)
                 versions[v] = max(versions[v], m.get("started") or 0.0)
                 if isinstance(f, str):
                     files[f] = max(files.get(f, 0.0), m.get("started") or 0.0)
-            if not runs:
+            if not runs + checks:
                 raise
+            runs = runs or checks
             newest = max(files, key=files.get) if files else None
             raise UserError(
                 f"unknown loss {exc.name!r}: {self.root} holds {runs} run{'s' if runs != 1 else ''} of it, of a loss "

@@ -269,10 +269,24 @@ def run_label(loss: str, weights, versions: dict | None, scored: dict[str, set[s
     return label
 
 
-def labels(table: pd.DataFrame) -> pd.Series:
-    """Each row's loss identity: the spec plus its weights kind (never the per-run backbone seed);
-    when one label holds runs of several registry versions of the loss, the version is appended
-    (``pdl [vgg16:random] (v2)``) so different code is never pooled."""
+@dataclass(frozen=True)
+class VersionScope:
+    """Which labels carry their loss version, decided over a whole table (:func:`version_scope`), so a
+    part of it (one task's rows, as ``compare`` reads them) labels its rows as the whole table does."""
+
+    #: {label without version: how many loss versions (``""`` one of them) its rows hold}
+    per_label: dict
+    #: {loss term: its versions} (:func:`term_versions` of the rows')
+    terms: dict
+
+    @property
+    def moved(self) -> set[str]:
+        """The terms held at several versions (:func:`moved_terms`)."""
+        return {n for n, vs in self.terms.items() if len(vs) > 1}
+
+
+def _base_labels(table: pd.DataFrame) -> pd.Series:
+    """Each row's label without its version: the spec plus its weights kind."""
     if "weights_kind" in table.columns:
         kind = table["weights_kind"].astype("string")
         missing = kind.isna()
@@ -282,14 +296,33 @@ def labels(table: pd.DataFrame) -> pd.Series:
         kind = map_unique(table["weights"], weights_kind).astype("string")
     kind = kind.fillna("none")
     loss = table["loss"].astype("string")
-    out = loss.where(kind.isin(["none", ""]), loss + " [" + kind + "]").astype(str)
+    return loss.where(kind.isin(["none", ""]), loss + " [" + kind + "]").astype(str)
+
+
+def version_scope(table: pd.DataFrame) -> VersionScope:
+    """What :func:`labels` of ``table`` decides versions by, to label a part of it alike (``scope``)."""
+    if table.empty or "loss_version" not in table.columns:
+        return VersionScope({}, {})
+    ver = table["loss_version"].astype("string").fillna("")
+    return VersionScope(ver.groupby(_base_labels(table)).nunique().to_dict(), term_versions(ver.unique()))
+
+
+def labels(table: pd.DataFrame, scope: VersionScope | None = None) -> pd.Series:
+    """Each row's loss identity: the spec plus its weights kind (never the per-run backbone seed);
+    when one label holds runs of several registry versions of the loss, the version is appended
+    (``pdl [vgg16:random] (v2)``) so different code is never pooled. ``scope``: decide which labels
+    carry versions over a whole table (:func:`version_scope`) of which ``table`` is a part, not over
+    ``table`` alone."""
+    out = _base_labels(table)
     if "loss_version" in table.columns:
         ver = table["loss_version"].astype("string").fillna("")
         n_versions = ver.groupby(out).transform("nunique")
+        if scope is not None:  # the whole table's count where it knows the label
+            n_versions = out.map(scope.per_label).fillna(n_versions).astype(int)
         several = (n_versions > 1) & (ver != "")
         # a term the table holds at several versions (an edited loss file: `my_loss` before and after)
         # marks every spec using it, `my_loss(w=0.5)` of the old text too, not only the term's own label
-        moved = moved_terms(ver.unique())
+        moved = moved_terms(ver.unique()) if scope is None else scope.moved | moved_terms(ver.unique())
         if moved:
             several |= map_unique(ver, lambda v: any(t.partition("=")[0] in moved
                                                     for t in str(v).split(",") if t)).astype(bool)
@@ -302,7 +335,7 @@ def labels(table: pd.DataFrame) -> pd.Series:
 _labels = labels
 
 
-def nonfinite_lines(table: pd.DataFrame, blks: list | None = None) -> list[str]:
+def nonfinite_lines(table: pd.DataFrame, blks: list | None = None, scope: VersionScope | None = None) -> list[str]:
     """One line for the report's notes when some scores are NaN or ±inf (left out by
     :func:`finite_values`): per (task, metric) the loss labels and how many image scores of theirs,
     of which kind; [] when every value is finite. ``blks``: the table's :func:`blocks` where already built."""
@@ -315,11 +348,11 @@ def nonfinite_lines(table: pd.DataFrame, blks: list | None = None) -> list[str]:
     kind = np.where(np.isnan(v[bad]), "NaN", np.where(v[bad] > 0, "inf", "-inf"))
     t = pd.DataFrame({"task": table["task"].astype(str).to_numpy()[bad],
                       "metric": table["metric"].astype(str).to_numpy()[bad],
-                      "label": labels(table).to_numpy()[bad], "kind": kind,
+                      "label": labels(table, scope).to_numpy()[bad], "kind": kind,
                       "run": table["run_id"].astype(str).to_numpy()[bad], "seed": table["seed"].to_numpy()[bad]})
     # a run left out of a column as a missing run (its images stay: common_images), by sparse_runs' rule
-    cov = run_coverage(table).set_index(["task", "metric", "run"])
-    kept = _common_counts(blocks(table) if blks is None else blks)
+    cov = run_coverage(table, scope).set_index(["task", "metric", "run"])
+    kept = _common_counts(blocks(table, scope) if blks is None else blks)
     parts = []
 
     def whole_runs(h: pd.DataFrame, task: str, metric: str) -> str:
@@ -348,7 +381,7 @@ def nonfinite_lines(table: pd.DataFrame, blks: list | None = None) -> list[str]:
             + (" (except where said)" if any(u for _, _, u in kept.values()) else "") + ": " + "; ".join(parts) + "."]
 
 
-def run_coverage(table: pd.DataFrame) -> pd.DataFrame:
+def run_coverage(table: pd.DataFrame, scope: VersionScope | None = None) -> pd.DataFrame:
     """One row per (task, metric, run) of ``table``: ``label``, ``seed``, ``rows`` (its images with a row),
     ``scored`` (with a finite score), ``images`` (the column's images some run of a restored loss scored)
     and ``sparse`` (:func:`left_out`, the rule of :func:`sparse_runs`: no finite score, or fewer than half
@@ -356,7 +389,7 @@ def run_coverage(table: pd.DataFrame) -> pd.DataFrame:
     v = pd.to_numeric(table["value"], errors="coerce").astype(float).to_numpy()
     t = pd.DataFrame({"task": table["task"].astype(str).to_numpy(), "metric": table["metric"].astype(str).to_numpy(),
                       "item": (table["dataset"].astype(str) + "/" + table["image"].astype(str)).to_numpy(),
-                      "run": table["run_id"].astype(str).to_numpy(), "label": labels(table).to_numpy(),
+                      "run": table["run_id"].astype(str).to_numpy(), "label": labels(table, scope).to_numpy(),
                       "seed": pd.to_numeric(table["seed"], errors="coerce").to_numpy(), "ok": np.isfinite(v)})
     n_items = t[t["ok"] & (table["loss"].astype(str).to_numpy() != INPUT)].groupby(["task", "metric"])["item"].nunique()
     # one row per (run, image), as blocks() averages duplicates: scored when some row of it is finite
@@ -369,7 +402,7 @@ def run_coverage(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def sparse_lines(table: pd.DataFrame) -> list[str]:
+def sparse_lines(table: pd.DataFrame, scope: VersionScope | None = None) -> list[str]:
     """One line for the report's notes naming each run :func:`sparse_runs` leaves out of a (task, metric)
     column because it has rows for fewer than half the images its column scored (its other rows absent,
     not non-finite: a run with a non-finite score is named by :func:`nonfinite_lines`); [] when there is
@@ -383,7 +416,7 @@ def sparse_lines(table: pd.DataFrame) -> list[str]:
                                observed=True).size().groupby(level=[0, 1]).size()
         if (2 * sizes >= images.reindex(sizes.index.droplevel(2)).to_numpy()).all():
             return []
-    cov = run_coverage(table)
+    cov = run_coverage(table, scope)
     few = cov[cov["sparse"] & (cov["scored"] > 0) & (cov["rows"] == cov["scored"])]
     if few.empty:
         return []
@@ -409,7 +442,7 @@ def _common_counts(blks: list["Block"]) -> dict[tuple[str, str], tuple[int, int,
     return out
 
 
-def blocks(table: pd.DataFrame) -> list[Block]:
+def blocks(table: pd.DataFrame, scope: VersionScope | None = None) -> list[Block]:
     """Split the tidy table into (task, metric) arrays; duplicate rows are averaged; non-finite
     values are missing (:func:`finite_values`)."""
     if table.empty:
@@ -417,7 +450,7 @@ def blocks(table: pd.DataFrame) -> list[Block]:
     table = finite_values(table)
     t = pd.DataFrame({
         "task": table["task"].astype(str), "metric": table["metric"].astype(str),
-        "label": _labels(table), "loss": table["loss"].astype(str),
+        "label": _labels(table, scope), "loss": table["loss"].astype(str),
         "seed": table["seed"].fillna(-1).astype("int64").to_numpy(),
         "item": (table["dataset"].astype(str) + "/" + table["image"].astype(str)),
         "value": table["value"].astype(float).to_numpy(),
@@ -943,7 +976,8 @@ def device_kind(device, name=None) -> str:
 
 
 def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: dict[str, str] | None = None,
-               version_of: dict[str, str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+               version_of: dict[str, str] | None = None, scope: VersionScope | None = None
+               ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per loss label and per (task, label): runs, ok, diverged, failed, unconverged (finished runs
     whose arm is not shown converged by its budget checks, ``arms`` of
     :func:`benchmark.convergence.arm_budget`), median ms/it, max peak MB. A label timed on several kinds of
@@ -963,6 +997,8 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
         if version_of.get(rid):
             versions_of_label.setdefault(lab, set()).add(version_of[rid])
     scored = term_versions(set(version_of.values()))  # as labels(): a term the rows hold at several versions
+    for term, vs in (scope.terms if scope is not None else {}).items():  # ... or the whole table's rows
+        scored.setdefault(term, set()).update(vs)
     rows = []
     for m in metas:
         if m.get("kind") == "input" or "config" not in m:
@@ -1026,14 +1062,15 @@ def _per_run(keys: pd.Series, values: pd.Series) -> dict:
 
 
 def compute(table: pd.DataFrame, metas: list[dict] | None = None, baseline: str = "l1", alpha: float = 0.05,
-            n_boot: int = 1000, checks: pd.DataFrame | None = None) -> Stats:
+            n_boot: int = 1000, checks: pd.DataFrame | None = None, scope: VersionScope | None = None) -> Stats:
     """Every statistic of the report from the tidy table (and run metadata for cost; ``checks``: the
-    rows of the runs' budget checks, :attr:`benchmark.settings.Selection.checks`)."""
+    rows of the runs' budget checks, :attr:`benchmark.settings.Selection.checks`; ``scope``: which labels
+    carry their loss version, decided over the whole table ``table`` is a part of, :func:`labels`)."""
     from benchmark.convergence import arm_budget, budget_gains, budget_stability
 
-    blks = blocks(table)  # built once: the notes below read them too
-    nonfinite = nonfinite_lines(table, blks)
-    sparse = sparse_lines(table)
+    blks = blocks(table, scope)  # built once: the notes below read them too
+    nonfinite = nonfinite_lines(table, blks, scope)
+    sparse = sparse_lines(table, scope)
     table = finite_values(table)
     pairs: list[dict] = []
     cells = cell_table(blks, baseline, alpha, n_boot, pairs)
@@ -1043,20 +1080,20 @@ def compute(table: pd.DataFrame, metas: list[dict] | None = None, baseline: str 
     arms = arm_budget(gains)
     # {run: its label / loss version}, from each run's last row (as a dict over every row kept), read
     # once per run, not iterated row by row in Python (2 × 10⁶ steps on a large table)
-    label_of = _per_run(table["run_id"].astype(str), labels(table)) \
+    label_of = _per_run(table["run_id"].astype(str), labels(table, scope)) \
         if not table.empty and "run_id" in table.columns else {}
     version_of = _per_run(table["run_id"].astype(str), table["loss_version"].astype("string").fillna("")) \
         if not table.empty and {"run_id", "loss_version"} <= set(table.columns) else {}
-    costs, task_costs = cost_table(metas or [], arms, label_of, version_of)
+    costs, task_costs = cost_table(metas or [], arms, label_of, version_of, scope)
     if not cells.empty and baseline not in set(cells["loss"]):
         log.info("baseline %r is not in the results; no baseline comparisons", baseline)
     return Stats(cells, ranks, task_ranks, fried, costs, task_costs, baseline, alpha, n_boot, blks,
                  convergence=budget_stability(gains), budget=arms, budget_iterations=_budget_iterations(table, checks),
-                 worse=worse_than_input(blks), versions=versions_of(table, metas or []), nonfinite=nonfinite,
+                 worse=worse_than_input(blks), versions=versions_of(table, metas or [], scope), nonfinite=nonfinite,
                  sparse=sparse, pairs=pd.DataFrame(pairs, columns=PAIR_COLUMNS))
 
 
-def versions_of(table: pd.DataFrame, metas: list[dict]) -> list[str]:
+def versions_of(table: pd.DataFrame, metas: list[dict], scope: VersionScope | None = None) -> list[str]:
     """For each loss whose rows hold several versions (its registry version and, for a loss file, the
     file's hash: each its own row, :func:`labels`), one line naming each version's label suffix, its
     runs and when its newest run started (``meta.json``'s ``started``), oldest first — so a reader
@@ -1068,7 +1105,7 @@ def versions_of(table: pd.DataFrame, metas: list[dict]) -> list[str]:
     t = table[table["loss"] != INPUT]
     if t.empty:
         return []
-    full, base = labels(t), labels(t.drop(columns="loss_version"))
+    full, base = labels(t, scope), labels(t.drop(columns="loss_version"))
     started = {m.get("run_id"): m.get("started") for m in metas}
     out = []
     for name, g in pd.DataFrame({"base": base, "full": full, "run": t["run_id"].astype(str)}).groupby("base"):
