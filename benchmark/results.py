@@ -31,7 +31,8 @@ missing or wrong fields, is *damaged*, and both are handled alike: next to resul
 run damaged (named by ``check``, left out of every reader, set aside by ``run``), and it is never
 deleted or overwritten (:meth:`ResultsStore.reset_run` moves it to ``damaged/``). Every file is written
 atomically (temporary file, fsync, rename, fsync of the folder), with SIGINT/SIGTERM held back
-until the write is complete, so a crash leaves either the old state or the new one. Before an
+until the write is complete — a run's last pass and its ``meta.json`` together (nested
+:class:`DeferredInterrupt` blocks) — so a crash leaves either the old state or the new one. Before an
 unfinished run is evaluated its stale passes are moved aside (:meth:`ResultsStore.reset_run`), so a
 crash between a pass and ``meta.json`` can never produce duplicated rows.
 
@@ -105,15 +106,20 @@ class DeferredInterrupt:
     preemption ahead, forwarded by :class:`~benchmark.executors.RequeueableUnit`, whose requeue comes
     after the checkpoint: a second one changes nothing); the other one does not: at walltime SLURM
     sends SIGTERM to every process of a job and a stopping driver passes SIGINT to its workers,
-    two signals of one stop that must not cost the checkpoint being written. Blocks nest; outside
-    the main thread this does nothing (Python delivers signals to the main thread only), and a
-    signal the process ignores (a background job's SIGINT) stays ignored.
+    two signals of one stop that must not cost the checkpoint being written. Blocks nest: a stop that
+    comes inside an inner block (one file's atomic write) is handed to the block around it when the
+    inner one closes, and the outermost open block raises it as it closes — so a pass's rows, their
+    record and the run's ``meta.json`` are written together or not at all; a block opened inside one
+    already asked to stop starts asked (the same signal again still stops at once). Outside the main
+    thread this does nothing (Python delivers signals to the main thread only), and a signal the
+    process ignores (a background job's SIGINT) stays ignored.
     """
 
     def __init__(self):
         self.requested = False
         self._first: int | None = None  # the signal that requested the stop
         self._saved: dict | None = None
+        self._outer: DeferredInterrupt | None = None  # the open block this one is nested in
 
     def _handler(self, signum, frame):
         requeue = signum == getattr(signal, "SIGUSR2", None)  # a SLURM job's time-out or preemption ahead
@@ -132,6 +138,12 @@ class DeferredInterrupt:
         if threading.current_thread() is threading.main_thread():  # an ignored signal stays ignored
             self._saved = {s: signal.signal(s, self._handler) for s in INTERRUPTS
                            if signal.getsignal(s) is not signal.SIG_IGN}
+            outer = next((o for h in self._saved.values()
+                          if isinstance(o := getattr(h, "__self__", None), DeferredInterrupt) and o._saved is not None),
+                         None)
+            self._outer = outer
+            if outer is not None and outer.requested:  # already asked to stop: a second signal stops at once
+                self.requested, self._first = True, outer._first
         return self
 
     def hand_over(self) -> bool:
@@ -145,6 +157,11 @@ class DeferredInterrupt:
             for s, h in self._saved.items():
                 signal.signal(s, h)
             self._saved = None
+        outer, self._outer = self._outer, None
+        if self.requested and outer is not None and outer._saved is not None:
+            if not outer.requested:  # the outermost open block stops, once what it holds together is written
+                outer.requested, outer._first = True, self._first
+            return False
         if self.requested and (exc_type is None or not issubclass(exc_type, KeyboardInterrupt)):
             raise KeyboardInterrupt
         return False
