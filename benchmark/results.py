@@ -1011,7 +1011,10 @@ class ResultsStore:
         n = len(list(d.glob("*.json")))
         while (d / f"{n}.json").exists():
             n += 1
-        os.replace(self.run_dir(run_id) / "meta.json", d / f"{n}.json")
+        try:  # a rename needs a directory entry there: a full disk is one line, the record left where it was
+            os.replace(self.run_dir(run_id) / "meta.json", d / f"{n}.json")
+        except OSError as exc:
+            raise _write_error(d / f"{n}.json", exc) from None
         _fsync_dir(d)
         _fsync_dir(self.run_dir(run_id))
         return d / f"{n}.json"
@@ -1374,7 +1377,8 @@ class ResultsStore:
         """Move a damaged run's files (all but its lock and earlier attempts; with ``passes_only``
         its ``eval-*`` files only; with ``only``, a predicate on the path, those it accepts) to
         ``runs/<id>/damaged/<n>/``, so the same ``plbench run`` re-scores or retrains it while
-        nothing is deleted."""
+        nothing is deleted. A full disk (or a store that stopped being writable) on the way is one line
+        (:class:`DiskFull`, :class:`NotWritable`), what was moved put back."""
         if passes_only:
             only = lambda p: p.name.startswith("eval-")  # noqa: E731
         d = self.run_dir(run_id)
@@ -1382,15 +1386,27 @@ class ResultsStore:
         n = 0
         while (base / str(n)).exists():
             n += 1
-        dest = base / str(n)
+        dest, new_base = base / str(n), not base.exists()
         try:  # a full disk or a read-only store: one line, nothing moved
             dest.mkdir(parents=True)
         except OSError as exc:
             raise _write_error(dest, exc) from None
+        moved: list[Path] = []
         for p in sorted(d.iterdir()):
             if p.name in ("damaged", ".lock", "attempts") or (only is not None and not only(p)):
                 continue
-            os.replace(p, dest / p.name)
+            try:
+                os.replace(p, dest / p.name)
+            except OSError as exc:  # a full disk (a new directory block there): one line, nothing moved
+                for q in reversed(moved):  # back where they were (their entries here are free): the run as it was
+                    with contextlib.suppress(OSError):
+                        os.replace(dest / q.name, q)
+                with contextlib.suppress(OSError):  # only when empty: whatever could not be put back stays there
+                    dest.rmdir()
+                    if new_base:
+                        base.rmdir()
+                raise _write_error(dest / p.name, exc) from None
+            moved.append(p)
         _fsync_dir(dest)
         _fsync_dir(d)
         return dest

@@ -1,16 +1,18 @@
-"""A stop between a pass and its run's record. Each test failed before its fix."""
+"""A stop between a pass and its run's record; a full disk while setting files aside. Each test failed
+before its fix."""
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import signal
 
 import pytest
 import torch
-from test_probe_store6 import _tiny_grid
+from test_probe_store6 import _a_run, _small, _tiny_grid
 
-from benchmark.results import DeferredInterrupt, ResultsStore
+from benchmark.results import DeferredInterrupt, DiskFull, ResultsStore
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -155,3 +157,62 @@ def test_a_stop_while_a_pass_is_written_records_the_run_first(tmp_path, random_i
     assert not list(store.runs.glob("*/damaged")), sorted(map(str, store.runs.glob("*/damaged/*/*")))
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
     assert store.check() == {}
+
+
+# --------------------------------------------------------------------------------------------
+# a full disk while files are set aside
+# --------------------------------------------------------------------------------------------
+def _full_on_rename_into(monkeypatch, folder: str, after: int = 0):
+    """``os.replace`` into a ``folder`` folder fails with ENOSPC after ``after`` renames there succeeded."""
+    real = os.replace
+    done = [0]
+
+    def replace(src, dst, *a, **k):
+        if folder in os.fspath(dst).split(os.sep)[:-1]:
+            if done[0] >= after:
+                raise OSError(errno.ENOSPC, "No space left on device", os.fspath(src), None, os.fspath(dst))
+            done[0] += 1
+        return real(src, dst, *a, **k)
+
+    monkeypatch.setattr(os, "replace", replace)
+
+
+@pytest.mark.parametrize("after", [0, 1], ids=["first-file", "second-file"])
+def test_a_full_disk_while_setting_a_run_aside_is_one_line(tmp_path, capsys, monkeypatch, after):
+    """``set_aside`` (``check --repair``, a retry's ``reset_run``, a merge) renames a run's files into
+    ``damaged/<n>/``: a rename that met a full disk (a new directory block) was a bare OSError ("internal
+    error", exit 1), its files split between the run and ``damaged/``. It is now the one disk-full line (exit
+    code 3), and what was moved goes back: the run is as it was, and the same command after freeing space
+    repairs it."""
+    from benchmark.cli import main
+
+    store = _small(tmp_path / "r")
+    rid = _a_run(store)
+    d = store.run_dir(rid)
+    (d / "meta.json").write_text("{")  # damaged: --repair sets its files aside
+    before = sorted(p.name for p in d.iterdir())
+    _full_on_rename_into(monkeypatch, "damaged", after)
+    code = main(["check", "--out", str(store.root), "--repair"])
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert code == 3 and len(lines) == 1 and lines[0].startswith("error: disk full while writing "), err
+    assert sorted(p.name for p in d.iterdir()) == before
+    monkeypatch.undo()
+    assert main(["check", "--out", str(store.root), "--repair"]) == 0
+    assert not any(d.glob("eval-*")) and sorted(p.name for p in (d / "damaged" / "0").iterdir()) == before
+
+
+def test_a_full_disk_while_a_failed_attempt_is_archived_is_one_line(tmp_path, monkeypatch):
+    """``archive_attempt`` renames a failed attempt's meta.json into ``attempts/``: ENOSPC there was a bare
+    OSError too. It is now :class:`DiskFull`, the record left where it was."""
+    from benchmark.results import atomic_write_json
+
+    store = _small(tmp_path / "r")
+    rid = _a_run(store)
+    d = store.run_dir(rid)
+    atomic_write_json(d / "meta.json", {**store.meta(rid), "status": "failed", "error": "boom"})
+    _full_on_rename_into(monkeypatch, "attempts")
+    with pytest.raises(DiskFull, match=r"^disk full while writing .*attempts"):
+        store.archive_attempt(rid)
+    monkeypatch.undo()
+    assert store.meta(rid)["status"] == "failed" and not any((d / "attempts").glob("*.json"))
