@@ -216,3 +216,35 @@ def test_a_full_disk_while_a_failed_attempt_is_archived_is_one_line(tmp_path, mo
         store.archive_attempt(rid)
     monkeypatch.undo()
     assert store.meta(rid)["status"] == "failed" and not any((d / "attempts").glob("*.json"))
+
+
+def test_a_full_disk_while_merge_files_a_failed_attempts_curve_is_one_line(tmp_path, capsys, monkeypatch):
+    """``merge`` replacing a run that failed here moves its record and then its ``curve.csv`` into ``attempts/``:
+    ENOSPC on the curve's rename was a bare OSError ("internal error"), the record already moved. It is now the
+    one disk-full line (exit 3) with the record put back, and the same merge after freeing space files both
+    under ``attempts/`` and sets nothing aside."""
+    import json
+
+    from benchmark.cli import main
+    from benchmark.results import atomic_write_json
+
+    node1, node2 = _small(tmp_path / "node1"), _small(tmp_path / "node2")
+    rid = _a_run(node1)
+    d = node1.run_dir(rid)
+    for p in d.glob("eval-*"):
+        p.unlink()
+    atomic_write_json(d / "meta.json", {**node1.meta(rid), "status": "failed", "error": "OOM here"})
+    (d / "curve.csv").write_text("iteration,seconds,loss,lr\n1,0.1,0.5,0.001\n")
+    before = sorted(p.name for p in d.iterdir())
+    _full_on_rename_into(monkeypatch, "attempts", after=1)  # the record's rename fits, the curve's does not
+    code = main(["merge", str(node2.root), "--out", str(node1.root)])
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert code == 3 and len(lines) == 1 and lines[0].startswith("error: disk full while writing "), err
+    assert node1.meta(rid)["error"] == "OOM here" and sorted(p.name for p in d.iterdir() if p.name != "attempts") \
+        == [n for n in before if n != "attempts"]
+    monkeypatch.undo()
+    assert main(["merge", str(node2.root), "--out", str(node1.root)]) == 0
+    assert not (d / "damaged").exists() and ResultsStore(node1.root).is_done(rid)
+    assert json.loads((d / "attempts" / "0.json").read_text())["error"] == "OOM here"
+    assert (d / "attempts" / "0.curve.csv").read_text().endswith("1,0.1,0.5,0.001\n")
