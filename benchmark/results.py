@@ -31,7 +31,8 @@ missing or wrong fields, is *damaged*, and both are handled alike: next to resul
 run damaged (named by ``check``, left out of every reader, set aside by ``run``), and it is never
 deleted or overwritten (:meth:`ResultsStore.reset_run` moves it to ``damaged/``). Every file is written
 atomically (temporary file, fsync, rename, fsync of the folder), with SIGINT/SIGTERM held back
-until the write is complete, so a crash leaves either the old state or the new one. Before an
+until the write is complete — a run's last pass and its ``meta.json`` together (nested
+:class:`DeferredInterrupt` blocks) — so a crash leaves either the old state or the new one. Before an
 unfinished run is evaluated its stale passes are moved aside (:meth:`ResultsStore.reset_run`), so a
 crash between a pass and ``meta.json`` can never produce duplicated rows.
 
@@ -105,15 +106,20 @@ class DeferredInterrupt:
     preemption ahead, forwarded by :class:`~benchmark.executors.RequeueableUnit`, whose requeue comes
     after the checkpoint: a second one changes nothing); the other one does not: at walltime SLURM
     sends SIGTERM to every process of a job and a stopping driver passes SIGINT to its workers,
-    two signals of one stop that must not cost the checkpoint being written. Blocks nest; outside
-    the main thread this does nothing (Python delivers signals to the main thread only), and a
-    signal the process ignores (a background job's SIGINT) stays ignored.
+    two signals of one stop that must not cost the checkpoint being written. Blocks nest: a stop that
+    comes inside an inner block (one file's atomic write) is handed to the block around it when the
+    inner one closes, and the outermost open block raises it as it closes — so a pass's rows, their
+    record and the run's ``meta.json`` are written together or not at all; a block opened inside one
+    already asked to stop starts asked (the same signal again still stops at once). Outside the main
+    thread this does nothing (Python delivers signals to the main thread only), and a signal the
+    process ignores (a background job's SIGINT) stays ignored.
     """
 
     def __init__(self):
         self.requested = False
         self._first: int | None = None  # the signal that requested the stop
         self._saved: dict | None = None
+        self._outer: DeferredInterrupt | None = None  # the open block this one is nested in
 
     def _handler(self, signum, frame):
         requeue = signum == getattr(signal, "SIGUSR2", None)  # a SLURM job's time-out or preemption ahead
@@ -132,6 +138,12 @@ class DeferredInterrupt:
         if threading.current_thread() is threading.main_thread():  # an ignored signal stays ignored
             self._saved = {s: signal.signal(s, self._handler) for s in INTERRUPTS
                            if signal.getsignal(s) is not signal.SIG_IGN}
+            outer = next((o for h in self._saved.values()
+                          if isinstance(o := getattr(h, "__self__", None), DeferredInterrupt) and o._saved is not None),
+                         None)
+            self._outer = outer
+            if outer is not None and outer.requested:  # already asked to stop: a second signal stops at once
+                self.requested, self._first = True, outer._first
         return self
 
     def hand_over(self) -> bool:
@@ -145,6 +157,11 @@ class DeferredInterrupt:
             for s, h in self._saved.items():
                 signal.signal(s, h)
             self._saved = None
+        outer, self._outer = self._outer, None
+        if self.requested and outer is not None and outer._saved is not None:
+            if not outer.requested:  # the outermost open block stops, once what it holds together is written
+                outer.requested, outer._first = True, self._first
+            return False
         if self.requested and (exc_type is None or not issubclass(exc_type, KeyboardInterrupt)):
             raise KeyboardInterrupt
         return False
@@ -994,7 +1011,10 @@ class ResultsStore:
         n = len(list(d.glob("*.json")))
         while (d / f"{n}.json").exists():
             n += 1
-        os.replace(self.run_dir(run_id) / "meta.json", d / f"{n}.json")
+        try:  # a rename needs a directory entry there: a full disk is one line, the record left where it was
+            os.replace(self.run_dir(run_id) / "meta.json", d / f"{n}.json")
+        except OSError as exc:
+            raise _write_error(d / f"{n}.json", exc) from None
         _fsync_dir(d)
         _fsync_dir(self.run_dir(run_id))
         return d / f"{n}.json"
@@ -1307,7 +1327,12 @@ class ResultsStore:
             if replaced:
                 archived = self.archive_attempt(rid)  # a failed attempt's record joins attempts/
                 if archived is not None and (d / "curve.csv").is_file():  # and its curve with it: no damage
-                    os.replace(d / "curve.csv", archived.with_suffix(".curve.csv"))
+                    try:
+                        os.replace(d / "curve.csv", archived.with_suffix(".curve.csv"))
+                    except OSError as exc:  # a full disk: one line, the failed attempt's record back in place
+                        with contextlib.suppress(OSError):
+                            os.replace(archived, d / "meta.json")
+                        raise _write_error(archived.with_suffix(".curve.csv"), exc) from None
                 if own_files(d):
                     self.set_aside(rid)
             # a pass's rows before its record, the run's record (meta.json) last: a killed merge leaves no record
@@ -1367,7 +1392,8 @@ class ResultsStore:
         """Move a damaged run's files (all but its lock and earlier attempts; with ``passes_only``
         its ``eval-*`` files only; with ``only``, a predicate on the path, those it accepts) to
         ``runs/<id>/damaged/<n>/``, so the same ``plbench run`` re-scores or retrains it while
-        nothing is deleted."""
+        nothing is deleted. A full disk (or a store that stopped being writable) on the way is one line
+        (:class:`DiskFull`, :class:`NotWritable`), what was moved put back."""
         if passes_only:
             only = lambda p: p.name.startswith("eval-")  # noqa: E731
         d = self.run_dir(run_id)
@@ -1375,15 +1401,27 @@ class ResultsStore:
         n = 0
         while (base / str(n)).exists():
             n += 1
-        dest = base / str(n)
+        dest, new_base = base / str(n), not base.exists()
         try:  # a full disk or a read-only store: one line, nothing moved
             dest.mkdir(parents=True)
         except OSError as exc:
             raise _write_error(dest, exc) from None
+        moved: list[Path] = []
         for p in sorted(d.iterdir()):
             if p.name in ("damaged", ".lock", "attempts") or (only is not None and not only(p)):
                 continue
-            os.replace(p, dest / p.name)
+            try:
+                os.replace(p, dest / p.name)
+            except OSError as exc:  # a full disk (a new directory block there): one line, nothing moved
+                for q in reversed(moved):  # back where they were (their entries here are free): the run as it was
+                    with contextlib.suppress(OSError):
+                        os.replace(dest / q.name, q)
+                with contextlib.suppress(OSError):  # only when empty: whatever could not be put back stays there
+                    dest.rmdir()
+                    if new_base:
+                        base.rmdir()
+                raise _write_error(dest / p.name, exc) from None
+            moved.append(p)
         _fsync_dir(dest)
         _fsync_dir(d)
         return dest

@@ -881,6 +881,7 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
             meta.update(batch_size_used=used.batch_size, setting=setting(used),
                         note=f"out of memory at batch size {cfg.batch_size}; trained at {used.batch_size} "
                              "(recorded as its own setting)")
+        scores = None
         if result.status == "ok":
             store.save_state(rid, "net.pt", {k: v.float().cpu() for k, v in result.net.state_dict().items()})
             if any(p.requires_grad for p in result.loss_fn.parameters()):
@@ -890,16 +891,21 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
             meta["eval_s"] = time.time() - t_eval
             rows = make_rows(scores, rid=rid, task=task, task_version=task_version, weights=result.loss_fn.provenance,
                              higher=grid.higher, **_row_args(used, task_version))
-            _write_pass(store, rid, scores, grid.metrics, rows)
             for m in grid.metrics.metrics:
                 vals = [v[m.name] for _, v in scores if m.name in v]
                 if vals:
                     curves.log(result.iterations_done, {f"eval/{m.name}": sum(vals) / len(vals)})
-        # training + evaluation: what the grid's ETA extrapolates; a resumed run's training before its
-        # checkpoint counts too (this attempt's time alone made a run killed late look almost free)
-        meta["wall_s"] = time.time() - started + result.resumed_train_s
-        store.write_meta(rid, meta)
-        _drop_checkpoints(store, rid)
+        # the pass and the run's record, or neither: a stop (Ctrl-C, SIGTERM, SLURM's USR2) while the pass is
+        # written is held back until meta.json is written too — stopped in between, the retry set the complete
+        # pass aside as a lost record and trained the run again. Two short writes: a second Ctrl-C still stops now
+        with DeferredInterrupt():
+            if scores is not None:
+                _write_pass(store, rid, scores, grid.metrics, rows)
+            # training + evaluation: what the grid's ETA extrapolates; a resumed run's training before its
+            # checkpoint counts too (this attempt's time alone made a run killed late look almost free)
+            meta["wall_s"] = time.time() - started + result.resumed_train_s
+            store.write_meta(rid, meta)
+            _drop_checkpoints(store, rid)
         log.info("run %s %s in %.1f s (%.1f it/s)%s", rid, result.status, meta["wall_s"],  # as recorded: steady state
                  meta.get("it_per_s") or result.it_per_s,
                  f"; {result.resumed_train_s:.1f} s of it before the resume at iteration {result.resumed_at}"
@@ -1085,12 +1091,13 @@ def _score_input(grid: _Grid, task, task_version, test_specs, test_fp, items) ->
         rows = make_rows(scores, rid=rid, task=task, task_version=task_version, loss="input", seed=None,
                          net="none", weights="none", train_data="none", higher=grid.higher, loss_version="",
                          setting_key=setting_json(input_setting(task, task_version, test_specs, test_fp)))
-        _write_pass(store, rid, scores, todo, rows)
-        if not done:
-            store.write_meta(rid, {"run_id": rid, "status": "ok", "kind": "input", "task": task.name,
-                                   "task_params": task.params, "test_data": [s.token() for s in test_specs],
-                                   "setting": input_setting(task, task_version, test_specs, test_fp),
-                                   "code_version": code_version()})
+        with DeferredInterrupt():  # the pass and the record of the input's scoring, or neither (as in _run_one)
+            _write_pass(store, rid, scores, todo, rows)
+            if not done:
+                store.write_meta(rid, {"run_id": rid, "status": "ok", "kind": "input", "task": task.name,
+                                       "task_params": task.params, "test_data": [s.token() for s in test_specs],
+                                       "setting": input_setting(task, task_version, test_specs, test_fp),
+                                       "code_version": code_version()})
 
 
 def _rescore(grid: _Grid, rid, cfg, task, task_version, items) -> str:
