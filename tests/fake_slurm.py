@@ -57,6 +57,31 @@ def executor(jobs, cluster: str = "slurm") -> type:
     return Executor
 
 
+def count_submissions(monkeypatch, summary: dict) -> list[int]:
+    """Monkeypatch ``submitit.AutoExecutor`` with jobs that are done at once and return ``{"summary": summary}``,
+    and the driver's poll interval to 10 ms; returns the list the number of units of each submission is
+    appended to (``[]`` where nothing was submitted)."""
+    import submitit
+
+    import benchmark.executors as ex
+
+    submitted: list[int] = []
+
+    class Job:
+        job_id = "1000_0"
+
+        def done(self):
+            return True
+
+        def result(self):
+            return {"summary": dict(summary)}
+
+    monkeypatch.setattr(submitit, "AutoExecutor",
+                        executor(lambda n: submitted.append(n) or [Job() for _ in range(n)]))
+    monkeypatch.setattr(ex, "SLURM_POLL_S", 0.01)
+    return submitted
+
+
 def preempt_a_training_run(tmp_path: Path, root: Path, checkpoint_every: str):
     """The real CLI with SLURM faked on PATH trains one denoise/l1 run (1500 iterations, periodic checkpoints
     by time off, by count every ``checkpoint_every``); once its curve has points, ``scancel --signal USR2``

@@ -82,8 +82,6 @@ def test_a_slurm_resubmission_submits_no_job_for_a_run_finished_meanwhile(tmp_pa
     import sys
     from pathlib import Path
 
-    import submitit
-
     import benchmark.executors as ex
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -91,20 +89,7 @@ def test_a_slurm_resubmission_submits_no_job_for_a_run_finished_meanwhile(tmp_pa
 
     unit = _unit(tmp_path, iterations=2, seeds=(0, 1))
     _finish_first_run(unit)
-    submitted = []
-
-    class Job:
-        job_id = "1000_0"
-
-        def done(self):
-            return True
-
-        def result(self):
-            return {"summary": {"trained": 1}}
-
-    monkeypatch.setattr(submitit, "AutoExecutor", fake_slurm.executor(lambda n: submitted.append(n) or
-                                                                      [Job() for _ in range(n)]))
-    monkeypatch.setattr(ex, "SLURM_POLL_S", 0.01)
+    submitted = fake_slurm.count_submissions(monkeypatch, {"trained": 1})
     with caplog.at_level(logging.INFO, logger="benchmark.executors"):
         ex.execute_slurm(list(unit.configs), unit.store_root, unit.metrics, "cpu", split="run")
     assert submitted == [1], f"jobs submitted for a grid of 2 runs, 1 of them finished: {submitted}"

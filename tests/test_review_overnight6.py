@@ -216,8 +216,6 @@ def test_a_slurm_resubmission_still_repairs_a_damaged_run(tmp_path, monkeypatch)
     import sys
     from pathlib import Path
 
-    import submitit
-
     import benchmark.executors as ex
     from benchmark.config import run_id
     from benchmark.results import ResultsStore
@@ -233,20 +231,7 @@ def test_a_slurm_resubmission_still_repairs_a_damaged_run(tmp_path, monkeypatch)
     assert rows, "the run's rows"
     rows[0].write_bytes(rows[0].read_bytes()[:20])  # truncated (a disk fault, a copy cut short)
     assert store.damage(run_id(configs[0]))
-    submitted = []
-
-    class Job:
-        job_id = "1000_0"
-
-        def done(self):
-            return True
-
-        def result(self):
-            return {"summary": {"trained": 1}}
-
-    monkeypatch.setattr(submitit, "AutoExecutor", fake_slurm.executor(lambda n: submitted.append(n) or
-                                                                      [Job() for _ in range(n)]))
-    monkeypatch.setattr(ex, "SLURM_POLL_S", 0.01)
+    submitted = fake_slurm.count_submissions(monkeypatch, {"trained": 1})
     ex.execute_slurm(configs, store.root, ("psnr",), "cpu", split="run")  # the fake job trains nothing
     assert submitted == [1], "no job for a damaged run"
     assert not store.damage(run_id(configs[0]), lost_rows=False), "the damaged rows are set aside for the job"
@@ -355,8 +340,6 @@ def test_a_slurm_resubmission_scores_the_inputs_on_a_new_metric_when_every_run_i
     import sys
     from pathlib import Path
 
-    import submitit
-
     import benchmark.executors as ex
     from benchmark.config import run_id
     from benchmark.results import ResultsStore
@@ -370,20 +353,7 @@ def test_a_slurm_resubmission_scores_the_inputs_on_a_new_metric_when_every_run_i
     assert run_grid(configs, store, ("psnr",), torch.device("cpu"), progress=False, logger="none").trained == 1
     rid = run_id(configs[0])
     store.write_meta(rid, {**store.meta(rid), "status": "diverged", "diverged_at": 2})  # the grid's only run
-    submitted = []
-
-    class Job:
-        job_id = "1000_0"
-
-        def done(self):
-            return True
-
-        def result(self):
-            return {"summary": {"skipped": 1}}
-
-    monkeypatch.setattr(submitit, "AutoExecutor", fake_slurm.executor(lambda n: submitted.append(n) or
-                                                                      [Job() for _ in range(n)]))
-    monkeypatch.setattr(ex, "SLURM_POLL_S", 0.01)
+    submitted = fake_slurm.count_submissions(monkeypatch, {"skipped": 1})
     ex.execute_slurm(configs, store.root, ("psnr", "ssim"), "cpu", split="run")
     assert submitted == [1], "no job to score the inputs on ssim"
     from benchmark.runner import input_groups
