@@ -384,7 +384,19 @@ def row_labels(labels, width: int = 34, widest: int = 44) -> list[str]:
 def wrap_title(text: str, width_in: float, fontsize: float = 8) -> str:
     """Wrap a title to a figure ``width_in`` inches wide (about 0.55 em per character)."""
     chars = max(20, int(width_in * 72 / (0.55 * fontsize)))
-    return "\n".join(textwrap.wrap(text, chars))
+    return _break_lines(text, chars)
+
+
+#: a comparison sign, the word before it and what follows it ("needs ≥ 5", "p < 0.5") are one word to the
+#: line breaker
+_BOUND = re.compile(r"(?<=[≥≤<>=]) (?=\S)| (?=[≥≤<>=] \S)")
+
+
+def _break_lines(text: str, chars: int) -> str:
+    """``text`` on lines of at most ``chars`` characters, broken at spaces but never next to a comparison sign
+    (a lone "≥ 5" on its own line); the characters are unchanged."""
+    glued = _BOUND.sub("\u00a0", text)
+    return "\n".join(line.replace("\u00a0", " ") for line in textwrap.wrap(glued, chars))
 
 
 @contextmanager
@@ -617,7 +629,7 @@ def short_metric(metric: str) -> str:
 def _wrap(text: str, chars: int) -> str:
     """An axis label or panel title of more than ``chars`` characters on several lines (a long
     metric name otherwise runs past its panel, off the canvas or into the figure's title)."""
-    return "\n".join(textwrap.wrap(text, chars)) if len(text) > chars else text
+    return _break_lines(text, chars) if len(text) > chars else text
 
 
 def metric_name(metric: str) -> str:

@@ -183,3 +183,18 @@ def test_loss_colours_do_not_depend_on_which_losses_are_present():
     assert len({s.color for k, s in grown.items() if k != "input"}) == 10  # 11 losses: all 10 colours in use
     assert loss_styles(["l1", "a_new_loss"])["a_new_loss"] == loss_styles(["l1", "l2", "a_new_loss"])["a_new_loss"]
     assert base["l1"].marker == "o" and base["l1"] == loss_styles(["l1"])["l1"]  # l1: the blue circle, always
+
+
+@pytest.mark.parametrize("width_in", [3.0, 3.5, 4.2, 5.0, 7.2])
+def test_a_wrapped_title_never_leaves_a_bound_apart_from_its_number(width_in):
+    """A rank heatmap's title ended a line with "… where a verdict needs" and drew "≥ 5" alone on the next:
+    a comparison sign stays on the line of what it compares with."""
+    from benchmark.figures import wrap_title
+
+    text = ("Smoke test, not a ranking: 12 of 12 runs not shown converged; 2 run(s) per loss where a verdict "
+            "needs ≥ 5 and a bound < 0.5 or = 3")
+    lines = wrap_title(text, width_in, fontsize=10).split("\n")
+    for sign in ("≥", "<", "="):
+        line = next(l for l in lines if sign in l)
+        assert not line.rstrip().endswith(sign) and not line.lstrip().startswith(sign), lines
+    assert " ".join(lines) == text, "wrapping changes no character"
