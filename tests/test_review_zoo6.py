@@ -38,3 +38,19 @@ def test_version_1_distance_was_the_authors_with_half_the_eps():
     doc = " ".join(C.contextual_similarity.__doc__.split())
     assert "d / (min + eps/2)" in doc and "half as large" in doc, doc
     assert "2·eps" not in doc and "twice as large" not in doc
+
+
+def test_golden_numbers_see_the_contextual_distance_scale(monkeypatch):
+    """The golden guard is what makes a forgotten version bump fail the suite, but the version 1 → 2 change
+    of contextual moved its golden numbers by 3e-5 relative (1.953632 → 1.953694): under golden.RTOL (2e-4), so
+    the halving would have passed unbumped. At the default eps = 1e-5 the distance scale is all but invisible;
+    an entry at eps = 0.1 (same loss version) sees it. Version 1 is version 2 with eps halved (see above)."""
+    import losses.contextual as C
+    from benchmark import golden
+
+    stored = golden.load()
+    entries = {k: v for k, v in golden.entries().items() if k.startswith("loss:contextual")}
+    real = C.contextual_similarity
+    monkeypatch.setattr(C, "contextual_similarity", lambda x, y, *, h=0.5, eps=1e-5: real(x, y, h=h, eps=eps / 2))
+    problems = [golden.problem(k, version, fn(), stored) for k, (version, fn) in sorted(entries.items())]
+    assert any(p and "numbers moved at unchanged version" in p for p in problems), problems
