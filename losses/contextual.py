@@ -25,9 +25,10 @@ def contextual_similarity(x: torch.Tensor, y: torch.Tensor, *, h: float = 0.5, e
 
     The halving is the authors' code (``CSFlow.create_using_dotP`` in
     github.com/roimehrez/contextualLoss, TF original and PyTorch port alike: raw distances
-    ``(1 − cos)/2``); the paper's text says only "cosine distance". It matters through ``eps``:
-    with the unhalved 1 − cos of version 1, d̃ was d / (min + 2·eps) in the authors' units, i.e.
-    every ``eps`` acted twice as large as theirs. Computed in a float32 region
+    ``(1 − cos)/2``); the paper's text says only "cosine distance". It matters through ``eps``
+    only (d̃ is otherwise scale-free): with the unhalved 1 − cos of version 1, d̃ was
+    2d / (2·min + eps) = d / (min + eps/2) in the authors' units, i.e. every ``eps`` acted half as
+    large as theirs (sharper affinities). Computed in a float32 region
     (:mod:`benchmark.precision`): the relative distances divide by min_k d_ik, which bf16 cosine
     products get wrong near the identity.
     """
@@ -51,11 +52,14 @@ class ContextualLoss(FeatureLoss):
     see :func:`contextual_similarity`), −log CX averaged over images. Readings chosen (named
     kwargs): VGG-19 ``layers=("relu3_4",)`` (the SR setting of Mechrez et al. 2018b uses
     conv3_4-level features; their released config's example, single-image animation, uses
-    conv3_2 + conv4_2). Differences on purpose: features are centred by the mean of *each*
+    conv3_2 + conv4_2; their ``convX_Y`` taps are taken after the ReLU (``vgg_model.build_net``),
+    i.e. our ``reluX_Y``). Differences on purpose: features are centred by the mean of *each*
     target image (the paper's μ_y of one image set Y) where their code takes the mean over the
-    whole batch — per image keeps the loss of an image independent of its batch-mates; trunk:
-    torchvision's VGG-19 on ImageNet-normalised [0, 1] input (theirs: MatConvNet VGG-19 on
-    mean-subtracted [0, 255]). To bound the P×P affinity matrix on large inputs, feature maps
+    whole batch — per image keeps the loss of an image independent of its batch-mates; several
+    layers are averaged where their ``single_image_animation.py`` sums them (a factor 1/L; one
+    layer by default); trunk: torchvision's VGG-19 (max pooling) on ImageNet-normalised [0, 1]
+    input (theirs: MatConvNet VGG-19 with average pooling, from the CRN code, on mean-subtracted
+    [0, 255]). To bound the P×P affinity matrix on large inputs, feature maps
     with more than ``max_positions`` positions are average-pooled (deterministic) — their code
     samples 65² random positions instead; at 64×64 training crops (16×16 at relu3_4) nothing is pooled.
 
