@@ -1,0 +1,68 @@
+"""Review of fix-signal and fix-labels: each test failed before its fix (or pins a property the review
+was asked to check)."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+from test_probe_store6 import _a_run, _small
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+@pytest.fixture
+def sigint_as_in_a_terminal():
+    """Python's own SIGINT handler, whatever the launcher did (a background job inherits SIGINT ignored)."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
+# --------------------------------------------------------------------------------------------
+# fix-labels: version_scope leaves a store with no edited loss file as it was
+# --------------------------------------------------------------------------------------------
+def test_compare_text_of_a_store_with_no_edited_loss_is_the_same_with_and_without_a_scope(tmp_path, monkeypatch):
+    """``stats.version_scope`` labels compare's rows over the leaderboard's whole table: where no loss is held at
+    two versions the text must be byte for byte what per-task labelling wrote."""
+    import benchmark.stats as S
+    from benchmark.compare import _summary
+
+    store = _small(tmp_path / "r", tasks=("denoise", "sr4"))
+    chosen = {t: [m for m in store.metas() if (m.get("config") or {}).get("task") == t] for t in ("denoise", "sr4")}
+    args = (store, chosen, ["good"], {"denoise": [], "sr4": []}, 0.05, 20, "l1", ("png",))
+    with_scope, _ = _summary(*args)
+    monkeypatch.setattr(S, "version_scope", lambda table: None)
+    without, _ = _summary(*args)
+    assert with_scope.encode() == without.encode()
+    assert "**good**" in with_scope.split("## sr4", 1)[1]
+
+
+# --------------------------------------------------------------------------------------------
+# fix-signal: files set aside (or put back) are moved whole, whatever signal comes
+# --------------------------------------------------------------------------------------------
+def test_a_ctrl_c_while_a_run_is_set_aside_moves_all_its_files_first(tmp_path, monkeypatch, sigint_as_in_a_terminal):
+    """``set_aside`` moved a run's files one by one with nothing holding a stop back: a Ctrl-C (or SIGTERM) after
+    the first rename left the run split between ``runs/<id>/`` and ``damaged/<n>/`` (a pass's record aside and its
+    rows still there, as orphans the next pass deletes). The stop now comes once every file is moved."""
+    store = _small(tmp_path / "r")
+    rid = _a_run(store)
+    d = store.run_dir(rid)
+    before = sorted(p.name for p in d.iterdir())
+    assert len(before) >= 3, before
+    real, sent = os.replace, []
+
+    def replace(src, dst, *a, **k):
+        out = real(src, dst, *a, **k)
+        if "damaged" in os.fspath(dst) and not sent:
+            sent.append(dst)
+            os.kill(os.getpid(), signal.SIGINT)  # the first Ctrl-C, as the first file has gone aside
+        return out
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(KeyboardInterrupt):
+        store.set_aside(rid)
+    monkeypatch.undo()
+    assert sorted(p.name for p in d.iterdir()) == ["damaged"]
+    assert sorted(p.name for p in (d / "damaged" / "0").iterdir()) == before
