@@ -66,3 +66,28 @@ def test_a_ctrl_c_while_a_run_is_set_aside_moves_all_its_files_first(tmp_path, m
     monkeypatch.undo()
     assert sorted(p.name for p in d.iterdir()) == ["damaged"]
     assert sorted(p.name for p in (d / "damaged" / "0").iterdir()) == before
+
+
+# --------------------------------------------------------------------------------------------
+# fix-labels: prune_unhashed deletes only files plbench wrote
+# --------------------------------------------------------------------------------------------
+def test_prune_unhashed_leaves_a_symlink_under_the_old_name(tmp_path):
+    """plbench writes compare files by rename (never a link): a symlink under the old name (or a figure's) is the
+    user's — `compare/mine_w_0.5.md` → their notes that quote the heading — and was deleted. It stays."""
+    from benchmark.compare import _header, prune_unhashed
+
+    d, notes = tmp_path / "compare", tmp_path / "notes"
+    d.mkdir()
+    notes.mkdir()
+    spec = "mine(w=0.5)"
+    target = notes / "mine.md"
+    target.write_text(_header([spec]) + "\n\n![perception–distortion](mine_w_0.5_sr4_pd_plane.png)\n")
+    (notes / "fig.png").write_text("x")
+    (d / "mine_w_0.5.md").symlink_to(target)
+    assert prune_unhashed(d, [spec]) == [] and (d / "mine_w_0.5.md").is_symlink()
+    # the old file itself plbench's, a figure it shows linked in by the user: the file goes, the link stays
+    (d / "mine_w_0.5.md").unlink()
+    (d / "mine_w_0.5.md").write_text(target.read_text())
+    (d / "mine_w_0.5_sr4_pd_plane.png").symlink_to(notes / "fig.png")
+    assert prune_unhashed(d, [spec]) == [d / "mine_w_0.5.md"]
+    assert (d / "mine_w_0.5_sr4_pd_plane.png").is_symlink() and (notes / "fig.png").exists()
