@@ -1325,14 +1325,15 @@ class ResultsStore:
 
             replaced = any(not copied(p) for p in own_files(d))
             if replaced:
-                archived = self.archive_attempt(rid)  # a failed attempt's record joins attempts/
-                if archived is not None and (d / "curve.csv").is_file():  # and its curve with it: no damage
-                    try:
-                        os.replace(d / "curve.csv", archived.with_suffix(".curve.csv"))
-                    except OSError as exc:  # a full disk: one line, the failed attempt's record back in place
-                        with contextlib.suppress(OSError):
-                            os.replace(archived, d / "meta.json")
-                        raise _write_error(archived.with_suffix(".curve.csv"), exc) from None
+                with DeferredInterrupt():  # record and curve together: a stop between left the curve to be damage
+                    archived = self.archive_attempt(rid)  # a failed attempt's record joins attempts/
+                    if archived is not None and (d / "curve.csv").is_file():  # and its curve with it: no damage
+                        try:
+                            os.replace(d / "curve.csv", archived.with_suffix(".curve.csv"))
+                        except OSError as exc:  # a full disk: one line, the failed attempt's record back in place
+                            with contextlib.suppress(OSError):
+                                os.replace(archived, d / "meta.json")
+                            raise _write_error(archived.with_suffix(".curve.csv"), exc) from None
                 if own_files(d):
                     self.set_aside(rid)
             # a pass's rows before its record, the run's record (meta.json) last: a killed merge leaves no record

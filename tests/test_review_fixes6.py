@@ -91,3 +91,34 @@ def test_prune_unhashed_leaves_a_symlink_under_the_old_name(tmp_path):
     (d / "mine_w_0.5_sr4_pd_plane.png").symlink_to(notes / "fig.png")
     assert prune_unhashed(d, [spec]) == [d / "mine_w_0.5.md"]
     assert (d / "mine_w_0.5_sr4_pd_plane.png").is_symlink() and (notes / "fig.png").exists()
+
+
+def test_a_ctrl_c_while_merge_files_a_failed_attempt_files_its_record_and_curve_together(
+        tmp_path, monkeypatch, sigint_as_in_a_terminal):
+    """``merge`` replacing a run that failed here moves its record, then its ``curve.csv``, into ``attempts/``: a
+    Ctrl-C between the two renames left the curve behind, so the next merge set it aside into ``damaged/`` as if
+    it were damage. Both go into ``attempts/`` before the stop."""
+    from benchmark.results import ResultsStore, atomic_write_json
+
+    node1, node2 = _small(tmp_path / "node1"), _small(tmp_path / "node2")
+    rid = _a_run(node1)
+    d = node1.run_dir(rid)
+    for p in d.glob("eval-*"):
+        p.unlink()
+    atomic_write_json(d / "meta.json", {**node1.meta(rid), "status": "failed", "error": "OOM here"})
+    (d / "curve.csv").write_text("iteration,seconds,loss,lr\n1,0.1,0.5,0.001\n")
+    real, sent = os.replace, []
+
+    def replace(src, dst, *a, **k):
+        out = real(src, dst, *a, **k)
+        if "attempts" in os.fspath(dst) and not sent:
+            sent.append(dst)
+            os.kill(os.getpid(), signal.SIGINT)
+        return out
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(KeyboardInterrupt):
+        ResultsStore(node1.root).merge_from(ResultsStore(node2.root))
+    monkeypatch.undo()
+    assert sent and not (d / "curve.csv").exists() and (d / "attempts" / "0.curve.csv").is_file()
+    assert (d / "attempts" / "0.json").is_file()
