@@ -122,3 +122,19 @@ def test_a_ctrl_c_while_merge_files_a_failed_attempt_files_its_record_and_curve_
     monkeypatch.undo()
     assert sent and not (d / "curve.csv").exists() and (d / "attempts" / "0.curve.csv").is_file()
     assert (d / "attempts" / "0.json").is_file()
+
+
+# --------------------------------------------------------------------------------------------
+# fix-labels: a positional argument's message
+# --------------------------------------------------------------------------------------------
+def test_a_positional_argument_of_a_loss_that_takes_none_says_so():
+    """``l1(0.5)`` said "arguments must be name=value, e.g. l1(name=...)": ``l1(name=1)`` is then refused too ("has
+    no argument 'name' (it takes: none)"), a message leading nowhere. A loss with no arguments now says so."""
+    from benchmark.errors import UserError
+    from benchmark.lossfn import check_loss_arguments, parse_loss_spec
+
+    with pytest.raises(UserError, match=r"^loss spec 'l1\(0\.5\)': l1 takes no arguments") as e:
+        parse_loss_spec("l1(0.5)")
+    assert "name=" not in str(e.value) and "\n" not in str(e.value)
+    with pytest.raises(UserError, match=r"e\.g\. charbonnier\(eps=\.\.\.\) \(charbonnier takes: eps\)"):
+        check_loss_arguments("charbonnier(0.5)")
