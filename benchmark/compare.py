@@ -168,7 +168,8 @@ def prune_unhashed(directory: Path, new: list[str]) -> list[Path]:
     (``my_loss_w_0.5.md`` beside ``my_loss_w_0.5-<hash>.md``) and the figures it shows, so a reader finds
     one file per comparison. Only a file whose first line is this comparison's own (:func:`_header`: two
     specs that the old names confused keep each other's file) and the ``*_pd_plane`` figures of that
-    name; anything else stays (as :func:`benchmark.figures.prune_figures`)."""
+    name, never a symlink (plbench writes none); anything else stays (as
+    :func:`benchmark.figures.prune_figures`)."""
     from benchmark.figures import FIGURE_FORMATS
 
     name = "_".join(new)
@@ -176,19 +177,19 @@ def prune_unhashed(directory: Path, new: list[str]) -> list[Path]:
     if old == _safe(name):
         return []
     md = Path(directory) / f"{old}.md"
-    try:
-        text = md.read_text(encoding="utf-8") if md.is_file() else ""
+    try:  # plbench writes by rename, never a link: a symlink under that name is the user's
+        text = md.read_text(encoding="utf-8") if md.is_file() and not md.is_symlink() else ""
     except (OSError, UnicodeDecodeError):
         return []
     if text.partition("\n")[0] != _header(new):
         return []
     # the figures it shows, in every format: `![perception–distortion](<old>_<task>_pd_plane.png)`
     shown = {Path(f).stem for f in re.findall(r"^!\[[^\]]*\]\(([^)/\\]+)\)$", text, flags=re.M)}
-    removed = [md] + [p for p in sorted(Path(directory).iterdir()) if p.is_file() and p.stem in shown
-                      and p.stem.startswith(f"{old}_") and p.stem.endswith("_pd_plane")
+    removed = [md] + [p for p in sorted(Path(directory).iterdir()) if p.is_file() and not p.is_symlink()
+                      and p.stem in shown and p.stem.startswith(f"{old}_") and p.stem.endswith("_pd_plane")
                       and p.suffix[1:] in FIGURE_FORMATS]
     for p in removed:
-        p.unlink()
+        p.unlink(missing_ok=True)  # a compare of the same specs at once may have removed it first
     log.info("removed the comparison written under its earlier name: %s", ", ".join(p.name for p in removed))
     return removed
 

@@ -171,6 +171,9 @@ def parse_loss_spec(spec: str) -> tuple[Term, ...]:
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):  # my_loss(0.5)
             name = node.func.id
             params = list(_init_params(LOSSES.get(name).obj)[0]) if name in LOSSES else []
+            if name in LOSSES and not params:  # l1(0.5): not `l1(name=...)`, which it refuses too
+                raise UserError(f"loss spec {short!r}: {name} takes no arguments (a weight is written in front: "
+                                f"0.5*{name})")
             raise UserError(f"loss spec {short!r}: arguments must be name=value, e.g. {name}("
                             f"{params[0] if params else 'name'}=...)"
                             + (f" ({name} takes: {', '.join(params)})" if params else ""))

@@ -1325,14 +1325,15 @@ class ResultsStore:
 
             replaced = any(not copied(p) for p in own_files(d))
             if replaced:
-                archived = self.archive_attempt(rid)  # a failed attempt's record joins attempts/
-                if archived is not None and (d / "curve.csv").is_file():  # and its curve with it: no damage
-                    try:
-                        os.replace(d / "curve.csv", archived.with_suffix(".curve.csv"))
-                    except OSError as exc:  # a full disk: one line, the failed attempt's record back in place
-                        with contextlib.suppress(OSError):
-                            os.replace(archived, d / "meta.json")
-                        raise _write_error(archived.with_suffix(".curve.csv"), exc) from None
+                with DeferredInterrupt():  # record and curve together: a stop between left the curve to be damage
+                    archived = self.archive_attempt(rid)  # a failed attempt's record joins attempts/
+                    if archived is not None and (d / "curve.csv").is_file():  # and its curve with it: no damage
+                        try:
+                            os.replace(d / "curve.csv", archived.with_suffix(".curve.csv"))
+                        except OSError as exc:  # a full disk: one line, the failed attempt's record back in place
+                            with contextlib.suppress(OSError):
+                                os.replace(archived, d / "meta.json")
+                            raise _write_error(archived.with_suffix(".curve.csv"), exc) from None
                 if own_files(d):
                     self.set_aside(rid)
             # a pass's rows before its record, the run's record (meta.json) last: a killed merge leaves no record
@@ -1402,26 +1403,29 @@ class ResultsStore:
         while (base / str(n)).exists():
             n += 1
         dest, new_base = base / str(n), not base.exists()
-        try:  # a full disk or a read-only store: one line, nothing moved
-            dest.mkdir(parents=True)
-        except OSError as exc:
-            raise _write_error(dest, exc) from None
-        moved: list[Path] = []
-        for p in sorted(d.iterdir()):
-            if p.name in ("damaged", ".lock", "attempts") or (only is not None and not only(p)):
-                continue
-            try:
-                os.replace(p, dest / p.name)
-            except OSError as exc:  # a full disk (a new directory block there): one line, nothing moved
-                for q in reversed(moved):  # back where they were (their entries here are free): the run as it was
-                    with contextlib.suppress(OSError):
-                        os.replace(dest / q.name, q)
-                with contextlib.suppress(OSError):  # only when empty: whatever could not be put back stays there
-                    dest.rmdir()
-                    if new_base:
-                        base.rmdir()
-                raise _write_error(dest / p.name, exc) from None
-            moved.append(p)
-        _fsync_dir(dest)
-        _fsync_dir(d)
+        # moved whole, or put back whole: a stop (Ctrl-C, SIGTERM) on the way comes after, never leaving a pass's
+        # record aside and its rows here (orphans the next pass deletes)
+        with DeferredInterrupt():
+            try:  # a full disk or a read-only store: one line, nothing moved
+                dest.mkdir(parents=True)
+            except OSError as exc:
+                raise _write_error(dest, exc) from None
+            moved: list[Path] = []
+            for p in sorted(d.iterdir()):
+                if p.name in ("damaged", ".lock", "attempts") or (only is not None and not only(p)):
+                    continue
+                try:
+                    os.replace(p, dest / p.name)
+                except OSError as exc:  # a full disk (a new directory block there): one line, nothing moved
+                    for q in reversed(moved):  # back where they were (their entries here are free): the run as it was
+                        with contextlib.suppress(OSError):
+                            os.replace(dest / q.name, q)
+                    with contextlib.suppress(OSError):  # only when empty: whatever could not be put back stays there
+                        dest.rmdir()
+                        if new_base:
+                            base.rmdir()
+                    raise _write_error(dest / p.name, exc) from None
+                moved.append(p)
+            _fsync_dir(dest)
+            _fsync_dir(d)
         return dest
