@@ -623,8 +623,8 @@ def _float_to_srgb(pixels: torch.Tensor, icc: bytes, name: str, notes: dict | No
     in sRGB, at full precision (:mod:`benchmark.colour`; littleCMS through Pillow is 8-bit only). ``grey``: the
     pixels are a grey image's, replicated. Pixels whose profile is sRGB (:func:`_srgb_transform`'s test, as for
     8-bit files) are returned as they are; converted ones are named in ``notes["icc"]``. A profile that cannot be
-    read, that is not a matrix/TRC one (a LUT-based profile), or that does not fit the pixels (a grey profile on
-    colour, CMYK) leaves them as stored, said as :func:`_to_srgb` says it."""
+    read, that does not fit the pixels (of another colour space: a grey profile on colour, a CMYK one on RGB), or
+    that is not a matrix/TRC one (a LUT-based profile) leaves them as stored, said in one line naming the reason."""
     from benchmark.colour import icc_shaper
 
     try:
@@ -635,12 +635,15 @@ def _float_to_srgb(pixels: torch.Tensor, icc: bytes, name: str, notes: dict | No
     except ValueError as exc:
         _profile_kept(name, notes, str(exc))
         return pixels
-    if shaper is None:
-        _profile_kept(name, notes, f"its profile ({desc}) is not a matrix/TRC one (LUT-based, or {space}), so not "
-                                   "applied to 16-bit or float pixels (8-bit files' are)")
+    # a profile of another colour space than the pixels' (a CMYK press profile on RGB, a grey one on colour): not
+    # applied, as an 8-bit file's is not (:func:`_to_srgb`), whatever its kind
+    if space not in (("GRAY", "RGB") if grey else ("RGB",)):
+        _profile_kept(name, notes, f"its profile ({desc}) is of the {space} colour space, not applied to "
+                                   f"{'grey' if grey else 'RGB'} pixels")
         return pixels
-    if shaper.grey and not grey:
-        _profile_kept(name, notes, f"its profile ({desc}) is a grey one, on colour pixels")
+    if shaper is None:
+        _profile_kept(name, notes, f"its profile ({desc}) is not a matrix/TRC one (a LUT-based {space} profile), so "
+                                   "not applied to 16-bit or float pixels (8-bit files' are)")
         return pixels
     out = shaper.to_srgb(pixels.permute(1, 2, 0).numpy())
     if notes is not None:

@@ -11,7 +11,7 @@ import struct
 import numpy as np
 import pytest
 from test_probe_inputs4 import icc_rgb_profile
-from test_probe_inputs6 import ADOBE_COLORANTS, _hwc, _lcms
+from test_probe_inputs6 import ADOBE_COLORANTS, _hwc, _lcms, _png16
 
 from benchmark.data import DataSpec, load_images
 
@@ -109,3 +109,20 @@ def test_a_camera_jpeg_in_srgb_or_unsaid_keeps_its_pixels(tmp_path, caplog, inde
     np.testing.assert_array_equal(px["dsc"], stored)
     np.testing.assert_array_equal(px["tagged"], stored)
     assert "colour profile" not in caplog.text
+
+
+# ------------------------------------------------------------------------------------------------
+# a 16-bit file with a profile of another colour space
+# ------------------------------------------------------------------------------------------------
+def test_a_16_bit_rgb_file_with_a_cmyk_profile_is_named_with_the_true_reason(tmp_path, caplog):
+    """A CMYK press profile on 16-bit RGB pixels was 'not a matrix/TRC one (LUT-based, or CMYK), so not applied to
+    16-bit or float pixels (8-bit files' are)': 8-bit RGB files' CMYK profiles are not applied either. Now one line
+    saying the profile is of another colour space than the pixels; the pixels are read as stored."""
+    rgb16 = (np.arange(16 * 16 * 3).reshape(16, 16, 3) * 85).astype(np.uint16)
+    _png16(tmp_path / "deep.png", rgb16, icc_profile=cmyk_profile())
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        (rec,) = load_images(DataSpec(str(tmp_path)))
+    np.testing.assert_array_equal(_hwc(rec.pixels), (rgb16 / 65535).astype(np.float32))
+    (line,) = [r.getMessage() for r in caplog.records if "deep.png" in r.getMessage()]
+    assert "8-bit files' are" not in line and "LUT-based" not in line
+    assert "CMYK" in line and "RGB pixels" in line
