@@ -755,12 +755,13 @@ def _is_16_bit_colour(img) -> bool:
     TIFF stored as RGB or RGBA with 16 bits per sample (its raw mode ``RGB;16B``, ``RGBA;16L``, …), or a PNG
     of 16-bit grey with alpha (``LA;16B``, which Pillow opens as RGBA), or a colour PPM of more than 8 bits
     (maxval > 255: dcraw's ``-4`` output, 10/12-bit camera data), or a colour JPEG 2000 of more than 8 bits (a
-    12-bit cinema frame: read on its own scale, value / 4095), which Pillow scales down to 8 bits."""
+    12-bit cinema frame: read on its own scale, value / 4095), which Pillow scales down to 8 bits, or a TIFF of
+    16-bit CMYK (a prepress export)."""
     if img.format == "PPM" and img.mode == "RGB":
         return _ppm_maxval(img) > 255
     if img.format == "JPEG2000" and img.mode in ("RGB", "RGBA"):
         return _jpeg2000_bits(img) > 8
-    if img.format not in ("PNG", "TIFF") or img.mode not in ("RGB", "RGBA"):
+    if img.format not in ("PNG", "TIFF") or img.mode not in ("RGB", "RGBA", "CMYK" if img.format == "TIFF" else ""):
         return False
     if img.format == "TIFF":  # BitsPerSample: a planar file's tiles read one 8-bit plane each ("R")
         bits = img.tag_v2.get(258)
@@ -861,7 +862,8 @@ _ORIENT = {2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[:
 
 
 def _read_16_bit_colour(img, data: bytes | None, path, orientation: int = 1, page: int = 0) -> torch.Tensor:
-    """A 16-bit colour PNG (torchvision's decoder), TIFF (tifffile, else OpenCV's libtiff) or JPEG 2000 (OpenCV; of
+    """A 16-bit colour PNG (torchvision's decoder), TIFF (tifffile, else OpenCV's libtiff; CMYK: tifffile,
+    :func:`_cmyk_tiff_16`) or JPEG 2000 (OpenCV; of
     9 to 16 bits: value / (2^bits − 1)) at full precision: (3, H, W) float32, value / 65535, as 16-bit greyscale
     (a PNG's grey + alpha: the grey replicated, as 16-bit greyscale is); alpha dropped, the EXIF ``orientation``
     (as Pillow read it off ``img``) applied as :func:`pil_to_tensor` applies it. Raises (``ValueError``,
@@ -884,6 +886,8 @@ def _read_16_bit_colour(img, data: bytes | None, path, orientation: int = 1, pag
         if t.dtype != torch.uint16 or t.shape[0] not in (2, 3, 4):
             raise ValueError(f"torchvision's decode_png gave {t.shape[0]} channel(s) of {t.dtype}, not 16 bits")
         arr = (t if t.shape[0] > 2 else t[:1].expand(3, -1, -1)).permute(1, 2, 0).numpy()
+    elif img.mode == "CMYK":
+        arr = _cmyk_tiff_16(img, data, path, page)
     else:
         try:
             arr = _tiff_by_tifffile(data, path, page)
@@ -896,6 +900,21 @@ def _read_16_bit_colour(img, data: bytes | None, path, orientation: int = 1, pag
     if turn is not None:
         arr = turn(arr)
     return torch.from_numpy((arr.astype(np.float64) / 65535.0).astype(np.float32)).permute(2, 0, 1).contiguous()
+
+
+def _cmyk_tiff_16(img, data: bytes | None, path, page: int = 0) -> np.ndarray:
+    """Page ``page`` of a 16-bit CMYK TIFF with no ICC profile → (H, W, 3) float64 RGB on the 16-bit scale, converted
+    as Pillow converts an 8-bit CMYK TIFF (stored not inverted, 0 = no ink): R = (1 − C)(1 − K), G = (1 − M)(1 − K),
+    B = (1 − Y)(1 − K). One with a CMYK profile is a ``ValueError`` (littleCMS, which applies it, takes 8 bits here),
+    as is one tifffile does not read (LZW without imagecodecs, extra channels): the caller keeps Pillow's 8-bit read
+    and names the file."""
+    if img.info.get("icc_profile"):
+        raise ValueError("its CMYK profile is applied by littleCMS, at 8 bits")
+    arr = _tiff_by_tifffile(data, path, page)
+    if arr.shape[-1] != 4:
+        raise ValueError(f"tifffile read {arr.shape[-1]} channels of a CMYK TIFF, not 4")
+    cmyk = arr.astype(np.float64)
+    return (65535.0 - cmyk[..., :3]) * (65535.0 - cmyk[..., 3:]) / 65535.0
 
 
 def _jpeg2000_by_opencv(raw: bytes, bits: int) -> np.ndarray:

@@ -10,6 +10,7 @@ import struct
 
 import numpy as np
 import pytest
+import torch
 from test_probe_inputs4 import icc_rgb_profile
 from test_probe_inputs6 import ADOBE_COLORANTS, _hwc, _lcms, _png16
 
@@ -126,3 +127,46 @@ def test_a_16_bit_rgb_file_with_a_cmyk_profile_is_named_with_the_true_reason(tmp
     (line,) = [r.getMessage() for r in caplog.records if "deep.png" in r.getMessage()]
     assert "8-bit files' are" not in line and "LUT-based" not in line
     assert "CMYK" in line and "RGB pixels" in line
+
+
+# ------------------------------------------------------------------------------------------------
+# 16-bit CMYK TIFF
+# ------------------------------------------------------------------------------------------------
+def _cmyk16() -> np.ndarray:
+    yy, xx = np.mgrid[0:16, 0:24]
+    return np.stack([xx * 2700 + 13, yy * 4000 + 7, (xx + yy) * 1400 + 1, (xx * yy) * 170 + 3], -1).astype(np.uint16)
+
+
+def test_a_16_bit_cmyk_tiff_is_read_at_16_bits(tmp_path, caplog):
+    """A 16-bit CMYK TIFF (a prepress export) was read at 8 bits (Pillow's), unsaid. Now at 16 bits, converted as
+    the 8-bit path converts a CMYK TIFF (stored not inverted: RGB = (1 − C)(1 − K), …), float32."""
+    import tifffile
+
+    cmyk = _cmyk16()
+    tifffile.imwrite(tmp_path / "press.tif", cmyk, photometric="separated")
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        (rec,) = load_images(DataSpec(str(tmp_path)))
+    f = cmyk.astype(np.float64) / 65535
+    want = (1 - f[..., :3]) * (1 - f[..., 3:])
+    assert rec.pixels.dtype == torch.float32
+    np.testing.assert_allclose(_hwc(rec.pixels), want, atol=1e-6)
+    assert "8 bits" not in caplog.text
+    # the 8-bit path's convention (Pillow's CMYK → RGB of a TIFF), which the 16-bit read agrees with
+    tifffile.imwrite(tmp_path / "press8.tif", (cmyk // 257).astype(np.uint8), photometric="separated")
+    (tmp_path / "press.tif").unlink()
+    (rec8,) = load_images(DataSpec(str(tmp_path)))
+    assert np.abs(_hwc(rec8.pixels).astype(int) - np.round(want * 255)).max() <= 2
+
+
+def test_a_16_bit_cmyk_tiff_with_a_cmyk_profile_says_it_is_read_at_8_bits(tmp_path, caplog):
+    """With its press profile, a 16-bit CMYK TIFF is converted by littleCMS, which takes 8 bits here: read so, and
+    said in the 16-bit files' one line."""
+    import tifffile
+
+    tifffile.imwrite(tmp_path / "proof.tif", _cmyk16(), photometric="separated",
+                     extratags=[(34675, 7, None, cmyk_profile(), False)])
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        (rec,) = load_images(DataSpec(str(tmp_path)))
+    assert rec.pixels.dtype == torch.uint8
+    (line,) = [r.getMessage() for r in caplog.records if "proof.tif" in r.getMessage() and "8 bits" in r.getMessage()]
+    assert "CMYK" in line
