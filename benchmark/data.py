@@ -339,22 +339,27 @@ def to_float(pixels: torch.Tensor) -> torch.Tensor:
 # --------------------------------------------------------------------------------------------
 # PIL → tensor
 # --------------------------------------------------------------------------------------------
-def pil_to_tensor(img, name: str = "image", notes: dict | None = None) -> torch.Tensor:
+def pil_to_tensor(img, name: str = "image", notes: dict | None = None,
+                  jpeg2000_bits: int | None = None) -> torch.Tensor:
     """Any PIL image → (3, H, W): uint8 for 8-bit modes, float32 in [0, 1] for I;16/I/F.
     EXIF orientation is applied first, then the image's ICC colour profile, where it is not sRGB
     (:func:`_to_srgb`, or :func:`_float_to_srgb` for I;16/I/F: ``(name, profile)`` appended to ``notes["icc"]``, or
     to ``notes["icc-kept"]`` with the reason where it cannot be applied). Alpha is dropped; greyscale is
     replicated. Integer greyscale (``I;16``, ``I``) is read on the 16-bit scale, value / 65535, whatever its
-    content (a 12-bit TIFF, by its BitsPerSample, on its own: value / 4095). A float (``F``) image with non-finite
-    pixels or values outside [0, 1], an ``I`` image outside [0, 65535] (a 12-bit TIFF's outside [0, 4095]) or a
-    32-bit integer TIFF (its scale unknown) is a ``ValueError`` (never clipped or guessed): a folder skips and
-    counts it as unreadable, with the reason.
+    content (a 12-bit TIFF, by its BitsPerSample, on its own: value / 4095; a 12-bit grey JPEG 2000, its codestream's
+    depth ``jpeg2000_bits``, which Pillow shifts up to 16 bits, too, as 12-bit colour is read). A float (``F``) image
+    with non-finite pixels or values outside [0, 1], an ``I`` image outside [0, 65535] (a 12-bit TIFF's outside
+    [0, 4095]) or a 32-bit integer TIFF (its scale unknown) is a ``ValueError`` (never clipped or guessed): a folder
+    skips and counts it as unreadable, with the reason.
     """
     from PIL import ImageOps
 
     tag = getattr(img, "tag_v2", None)  # a TIFF's BitsPerSample (exif_transpose's copy has no tags)
     bits = tag.get(258) if tag is not None else None
     bits = max(bits) if isinstance(bits, tuple) and bits else bits
+    # a 9- to 15-bit grey JPEG 2000: Pillow reads it as I;16 of value << (16 − bits) (12-bit white: 65520)
+    shift = 16 - jpeg2000_bits if jpeg2000_bits is not None and 8 < jpeg2000_bits < 16 else 0
+    bits = jpeg2000_bits if shift else bits
     # PhotometricInterpretation 0 (WhiteIsZero: scanners, radiographs): Pillow inverts 8-bit such files, not 16-bit
     white_is_zero = tag is not None and tag.get(262) == 0 and img.mode.startswith("I;16")
     signed = tag.get(339) if tag is not None else None  # SampleFormat: 2 = signed integers
@@ -372,7 +377,7 @@ def pil_to_tensor(img, name: str = "image", notes: dict | None = None) -> torch.
         if isinstance(bits, int) and bits > 16:
             raise ValueError(f"{bits}-bit integer pixels: no scale to read them on (8- and 16-bit images are read; "
                              "convert it to one of those)")
-        arr = np.asarray(img, dtype=np.float64)
+        arr = np.asarray(img, dtype=np.float64) / 2.0**shift
         if arr.size and (arr.min() < 0 or arr.max() > 65535):
             raise ValueError(f"integer pixels outside the 16-bit range [0, 65535] (min {arr.min():.0f}, "
                              f"max {arr.max():.0f}): convert the image to 8 or 16 bits")
@@ -463,6 +468,8 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
             deep = _is_16_bit_colour(img)
             grey = deep and _raw_mode(img).startswith("LA;16")  # 16-bit grey + alpha, which Pillow opens as RGBA
             orientation = img.getexif().get(0x0112, 1) if deep else 1
+            # a grey JPEG 2000's depth (its codestream's), read before load() closes the file: 12-bit is value / 4095
+            j2k_bits = _jpeg2000_bits(img) if img.format == "JPEG2000" and img.mode.startswith("I;16") else None
             img.load()
             if notes is not None and n > 1 and img.format != "MPO":
                 notes.setdefault("frames", []).append((name, n))
@@ -481,7 +488,7 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
             if pixels is not None:  # a profile (or PNG gamma) converted at 16 bits, not by littleCMS's 8
                 pixels = _colour_managed(pixels, img.info, name, notes, grey=grey)
             if pixels is None:
-                pixels = pil_to_tensor(img, name, notes)
+                pixels = pil_to_tensor(img, name, notes, jpeg2000_bits=j2k_bits)
     for text in dict.fromkeys(_large_image(w.message) if issubclass(w.category, Image.DecompressionBombWarning)
                               else " ".join(str(w.message).split()) for w in caught):
         log.warning("%s: read, with Pillow's warning: %s", name, text)

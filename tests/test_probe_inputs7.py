@@ -170,3 +170,26 @@ def test_a_16_bit_cmyk_tiff_with_a_cmyk_profile_says_it_is_read_at_8_bits(tmp_pa
     assert rec.pixels.dtype == torch.uint8
     (line,) = [r.getMessage() for r in caplog.records if "proof.tif" in r.getMessage() and "8 bits" in r.getMessage()]
     assert "CMYK" in line
+
+
+# ------------------------------------------------------------------------------------------------
+# 12-bit grey JPEG 2000
+# ------------------------------------------------------------------------------------------------
+def test_a_12_bit_grey_jpeg_2000_is_read_on_the_scale_of_12_bit_colour(tmp_path):
+    """A 12-bit grey JPEG 2000 (a radiograph) was read through Pillow's 16-bit scaling (value · 16 / 65535: white
+    0.99977) while 12-bit colour is value / 4095. Now grey is value / 4095 too: white is 1."""
+    import cv2
+
+    yy, xx = np.mgrid[0:64, 0:64]
+    g12 = np.minimum(xx * 65 + yy, 4095).astype(np.uint16)
+    ok, enc = cv2.imencode(".jp2", g12 + 30720)  # DC shift 2^15 − 2^11, then the depth set to 12 bits (as in round 6)
+    assert ok
+    raw = bytearray(enc.tobytes())
+    siz = raw.find(b"\xff\x4f\xff\x51")
+    raw[siz + 42] = 11  # Ssiz: 12 bits, unsigned
+    raw[raw.find(b"ihdr") + 14] = 11
+    (tmp_path / "xray.jp2").write_bytes(bytes(raw))
+    (rec,) = load_images(DataSpec(str(tmp_path)))
+    assert rec.pixels.dtype == torch.float32
+    np.testing.assert_allclose(_hwc(rec.pixels)[..., 0], g12 / 4095, atol=1e-7)
+    assert float(rec.pixels.max()) == 1.0
