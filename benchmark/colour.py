@@ -185,6 +185,19 @@ def icc_shaper(icc: bytes) -> Shaper | None:
     return Shaper(curves, matrix)
 
 
+#: Adobe RGB (1998), from Adobe Systems, "Adobe RGB (1998) Color Image Encoding", Version 2005-05: its primaries'
+#: and white's (D65) chromaticities and its gamma, 563/256 = 2.19921875 (the value its own ICC profile stores; "2.2"
+#: in rounded form), black at zero as in that profile
+ADOBE_RGB_PRIMARIES_XY = ((0.64, 0.33), (0.21, 0.71), (0.15, 0.06))
+ADOBE_RGB_GAMMA = 563 / 256
+
+
+def adobe_rgb_shaper() -> Shaper:
+    """Adobe RGB (1998) as a :class:`Shaper` (its colorants D50-adapted as its ICC profile holds them), for files
+    that say they are Adobe RGB without a profile (a camera's EXIF, DCF "R03")."""
+    return Shaper((gamma_curve(ADOBE_RGB_GAMMA),) * 3, rgb_to_xyz_d50(ADOBE_RGB_PRIMARIES_XY, D65_XY))
+
+
 def png_shaper(gamma: float, chromaticity: tuple[float, ...] | None) -> Shaper:
     """A PNG's ``gAMA`` (``gamma``: the file's encoding exponent, linear = value ** (1 / gamma)) and ``cHRM``
     (white x, y then red, green, blue x, y; None: sRGB's primaries and white) as a :class:`Shaper`."""

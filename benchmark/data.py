@@ -42,7 +42,8 @@ An ICC colour profile other than sRGB (Adobe RGB, Display P3, ProPhoto, a CMYK p
 precision by :mod:`benchmark.colour`, which reads matrix/TRC profiles), the files named in a warning; no profile or
 an sRGB one leaves the pixels as stored, and a profile that is not applied (damaged, LUT-based on 16-bit or float
 pixels) is named with why. A PNG with no ``iCCP``/``sRGB`` chunk but a ``gAMA`` (``cHRM``) other than sRGB's
-(linear light, gAMA 1.0) is converted the same way (:func:`_png_encoding`).
+(linear light, gAMA 1.0) is converted the same way (:func:`_png_encoding`), as is a camera's JPEG with no profile
+whose EXIF says Adobe RGB (DCF's "R03": :func:`_exif_encoding`).
 Unreadable files and images under
 :data:`MIN_IMAGE_SIDE` px on a side are logged by name and skipped.
 """
@@ -338,22 +339,27 @@ def to_float(pixels: torch.Tensor) -> torch.Tensor:
 # --------------------------------------------------------------------------------------------
 # PIL → tensor
 # --------------------------------------------------------------------------------------------
-def pil_to_tensor(img, name: str = "image", notes: dict | None = None) -> torch.Tensor:
+def pil_to_tensor(img, name: str = "image", notes: dict | None = None,
+                  jpeg2000_bits: int | None = None) -> torch.Tensor:
     """Any PIL image → (3, H, W): uint8 for 8-bit modes, float32 in [0, 1] for I;16/I/F.
     EXIF orientation is applied first, then the image's ICC colour profile, where it is not sRGB
     (:func:`_to_srgb`, or :func:`_float_to_srgb` for I;16/I/F: ``(name, profile)`` appended to ``notes["icc"]``, or
     to ``notes["icc-kept"]`` with the reason where it cannot be applied). Alpha is dropped; greyscale is
     replicated. Integer greyscale (``I;16``, ``I``) is read on the 16-bit scale, value / 65535, whatever its
-    content (a 12-bit TIFF, by its BitsPerSample, on its own: value / 4095). A float (``F``) image with non-finite
-    pixels or values outside [0, 1], an ``I`` image outside [0, 65535] (a 12-bit TIFF's outside [0, 4095]) or a
-    32-bit integer TIFF (its scale unknown) is a ``ValueError`` (never clipped or guessed): a folder skips and
-    counts it as unreadable, with the reason.
+    content (a 12-bit TIFF, by its BitsPerSample, on its own: value / 4095; a 12-bit grey JPEG 2000, its codestream's
+    depth ``jpeg2000_bits``, which Pillow shifts up to 16 bits, too, as 12-bit colour is read). A float (``F``) image
+    with non-finite pixels or values outside [0, 1], an ``I`` image outside [0, 65535] (a 12-bit TIFF's outside
+    [0, 4095]) or a 32-bit integer TIFF (its scale unknown) is a ``ValueError`` (never clipped or guessed): a folder
+    skips and counts it as unreadable, with the reason.
     """
     from PIL import ImageOps
 
     tag = getattr(img, "tag_v2", None)  # a TIFF's BitsPerSample (exif_transpose's copy has no tags)
     bits = tag.get(258) if tag is not None else None
     bits = max(bits) if isinstance(bits, tuple) and bits else bits
+    # a 9- to 15-bit grey JPEG 2000: Pillow reads it as I;16 of value << (16 − bits) (12-bit white: 65520)
+    shift = 16 - jpeg2000_bits if jpeg2000_bits is not None and 8 < jpeg2000_bits < 16 else 0
+    bits = jpeg2000_bits if shift else bits
     # PhotometricInterpretation 0 (WhiteIsZero: scanners, radiographs): Pillow inverts 8-bit such files, not 16-bit
     white_is_zero = tag is not None and tag.get(262) == 0 and img.mode.startswith("I;16")
     signed = tag.get(339) if tag is not None else None  # SampleFormat: 2 = signed integers
@@ -371,7 +377,7 @@ def pil_to_tensor(img, name: str = "image", notes: dict | None = None) -> torch.
         if isinstance(bits, int) and bits > 16:
             raise ValueError(f"{bits}-bit integer pixels: no scale to read them on (8- and 16-bit images are read; "
                              "convert it to one of those)")
-        arr = np.asarray(img, dtype=np.float64)
+        arr = np.asarray(img, dtype=np.float64) / 2.0**shift
         if arr.size and (arr.min() < 0 or arr.max() > 65535):
             raise ValueError(f"integer pixels outside the 16-bit range [0, 65535] (min {arr.min():.0f}, "
                              f"max {arr.max():.0f}): convert the image to 8 or 16 bits")
@@ -462,6 +468,8 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
             deep = _is_16_bit_colour(img)
             grey = deep and _raw_mode(img).startswith("LA;16")  # 16-bit grey + alpha, which Pillow opens as RGBA
             orientation = img.getexif().get(0x0112, 1) if deep else 1
+            # a grey JPEG 2000's depth (its codestream's), read before load() closes the file: 12-bit is value / 4095
+            j2k_bits = _jpeg2000_bits(img) if img.format == "JPEG2000" and img.mode.startswith("I;16") else None
             img.load()
             if notes is not None and n > 1 and img.format != "MPO":
                 notes.setdefault("frames", []).append((name, n))
@@ -480,7 +488,7 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
             if pixels is not None:  # a profile (or PNG gamma) converted at 16 bits, not by littleCMS's 8
                 pixels = _colour_managed(pixels, img.info, name, notes, grey=grey)
             if pixels is None:
-                pixels = pil_to_tensor(img, name, notes)
+                pixels = pil_to_tensor(img, name, notes, jpeg2000_bits=j2k_bits)
     for text in dict.fromkeys(_large_image(w.message) if issubclass(w.category, Image.DecompressionBombWarning)
                               else " ".join(str(w.message).split()) for w in caught):
         log.warning("%s: read, with Pillow's warning: %s", name, text)
@@ -622,8 +630,8 @@ def _float_to_srgb(pixels: torch.Tensor, icc: bytes, name: str, notes: dict | No
     in sRGB, at full precision (:mod:`benchmark.colour`; littleCMS through Pillow is 8-bit only). ``grey``: the
     pixels are a grey image's, replicated. Pixels whose profile is sRGB (:func:`_srgb_transform`'s test, as for
     8-bit files) are returned as they are; converted ones are named in ``notes["icc"]``. A profile that cannot be
-    read, that is not a matrix/TRC one (a LUT-based profile), or that does not fit the pixels (a grey profile on
-    colour, CMYK) leaves them as stored, said as :func:`_to_srgb` says it."""
+    read, that does not fit the pixels (of another colour space: a grey profile on colour, a CMYK one on RGB), or
+    that is not a matrix/TRC one (a LUT-based profile) leaves them as stored, said in one line naming the reason."""
     from benchmark.colour import icc_shaper
 
     try:
@@ -634,12 +642,15 @@ def _float_to_srgb(pixels: torch.Tensor, icc: bytes, name: str, notes: dict | No
     except ValueError as exc:
         _profile_kept(name, notes, str(exc))
         return pixels
-    if shaper is None:
-        _profile_kept(name, notes, f"its profile ({desc}) is not a matrix/TRC one (LUT-based, or {space}), so not "
-                                   "applied to 16-bit or float pixels (8-bit files' are)")
+    # a profile of another colour space than the pixels' (a CMYK press profile on RGB, a grey one on colour): not
+    # applied, as an 8-bit file's is not (:func:`_to_srgb`), whatever its kind
+    if space not in (("GRAY", "RGB") if grey else ("RGB",)):
+        _profile_kept(name, notes, f"its profile ({desc}) is of the {space} colour space, not applied to "
+                                   f"{'grey' if grey else 'RGB'} pixels")
         return pixels
-    if shaper.grey and not grey:
-        _profile_kept(name, notes, f"its profile ({desc}) is a grey one, on colour pixels")
+    if shaper is None:
+        _profile_kept(name, notes, f"its profile ({desc}) is not a matrix/TRC one (a LUT-based {space} profile), so "
+                                   "not applied to 16-bit or float pixels (8-bit files' are)")
         return pixels
     out = shaper.to_srgb(pixels.permute(1, 2, 0).numpy())
     if notes is not None:
@@ -675,16 +686,46 @@ def _png_encoding(info: dict):
     return png_shaper(gamma, None if srgb_chrm else chrm), f"PNG gAMA {gamma:.5g}{chunks}"
 
 
+#: EXIF ColorSpace (0xA001, in the Exif IFD 0x8769): 0xFFFF "uncalibrated"; the Interop IFD (0xA005) and its
+#: InteroperabilityIndex (0x0001): DCF's "R03" is Adobe RGB, "R98" sRGB (JEITA CP-3461 DCF, its Adobe RGB option)
+_EXIF_IFD, _EXIF_COLOR_SPACE, _INTEROP_IFD, _INTEROP_INDEX, _UNCALIBRATED = 0x8769, 0xA001, 0xA005, 0x0001, 0xFFFF
+
+
+def _exif_encoding(info: dict):
+    """(:class:`benchmark.colour.Shaper`, description) for a file with no ICC profile whose EXIF says Adobe RGB the
+    DCF way (ColorSpace 0xFFFF "uncalibrated" and Interop index "R03": what DSLRs set to Adobe RGB write, with no
+    profile), else None: an sRGB one (ColorSpace 1, "R98") or one that says nothing is read as stored."""
+    from PIL import Image
+
+    from benchmark.colour import adobe_rgb_shaper
+
+    raw = info.get("exif")
+    if info.get("icc_profile") or not raw or b"R03" not in raw:
+        return None
+    try:
+        exif = Image.Exif()
+        exif.load(raw)
+        sub = exif.get_ifd(_EXIF_IFD)
+        index = exif.get_ifd(_INTEROP_IFD).get(_INTEROP_INDEX)
+    except Exception:  # noqa: BLE001 - damaged EXIF (Pillow raises many types): it says nothing
+        return None
+    index = index.decode("latin-1") if isinstance(index, bytes) else str(index or "")
+    if sub.get(_EXIF_COLOR_SPACE) != _UNCALIBRATED or index.strip("\0 ") != "R03":
+        return None
+    return adobe_rgb_shaper(), "Adobe RGB (1998), by its EXIF (DCF R03, no ICC profile)"
+
+
 def _colour_managed(pixels: torch.Tensor, info: dict, name: str, notes: dict | None,
                     grey: bool = False) -> torch.Tensor:
     """``pixels`` (3, H, W), uint8 or float32 in [0, 1], of an image whose ``info`` (Pillow's) says how it is encoded
     → in sRGB, same dtype: a 16-bit/float image's ICC profile by :func:`_float_to_srgb` (an 8-bit image's is
-    littleCMS's, in :func:`_to_srgb`), else a PNG's gAMA/cHRM (:func:`_png_encoding`), named in ``notes["icc"]``.
+    littleCMS's, in :func:`_to_srgb`), else a PNG's gAMA/cHRM (:func:`_png_encoding`) or a camera's EXIF saying Adobe
+    RGB (:func:`_exif_encoding`), named in ``notes["icc"]``.
     Pixels with neither, or with sRGB's, are returned as they are."""
     if info.get("icc_profile"):
         return _float_to_srgb(pixels, info["icc_profile"], name, notes, grey=grey) if pixels.is_floating_point() \
             else pixels
-    png = _png_encoding(info)
+    png = _png_encoding(info) or _exif_encoding(info)
     if png is None:
         return pixels
     shaper, desc = png
@@ -721,12 +762,13 @@ def _is_16_bit_colour(img) -> bool:
     TIFF stored as RGB or RGBA with 16 bits per sample (its raw mode ``RGB;16B``, ``RGBA;16L``, …), or a PNG
     of 16-bit grey with alpha (``LA;16B``, which Pillow opens as RGBA), or a colour PPM of more than 8 bits
     (maxval > 255: dcraw's ``-4`` output, 10/12-bit camera data), or a colour JPEG 2000 of more than 8 bits (a
-    12-bit cinema frame: read on its own scale, value / 4095), which Pillow scales down to 8 bits."""
+    12-bit cinema frame: read on its own scale, value / 4095), which Pillow scales down to 8 bits, or a TIFF of
+    16-bit CMYK (a prepress export)."""
     if img.format == "PPM" and img.mode == "RGB":
         return _ppm_maxval(img) > 255
     if img.format == "JPEG2000" and img.mode in ("RGB", "RGBA"):
         return _jpeg2000_bits(img) > 8
-    if img.format not in ("PNG", "TIFF") or img.mode not in ("RGB", "RGBA"):
+    if img.format not in ("PNG", "TIFF") or img.mode not in ("RGB", "RGBA", "CMYK" if img.format == "TIFF" else ""):
         return False
     if img.format == "TIFF":  # BitsPerSample: a planar file's tiles read one 8-bit plane each ("R")
         bits = img.tag_v2.get(258)
@@ -827,7 +869,8 @@ _ORIENT = {2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[:
 
 
 def _read_16_bit_colour(img, data: bytes | None, path, orientation: int = 1, page: int = 0) -> torch.Tensor:
-    """A 16-bit colour PNG (torchvision's decoder), TIFF (tifffile, else OpenCV's libtiff) or JPEG 2000 (OpenCV; of
+    """A 16-bit colour PNG (torchvision's decoder), TIFF (tifffile, else OpenCV's libtiff; CMYK: tifffile,
+    :func:`_cmyk_tiff_16`) or JPEG 2000 (OpenCV; of
     9 to 16 bits: value / (2^bits − 1)) at full precision: (3, H, W) float32, value / 65535, as 16-bit greyscale
     (a PNG's grey + alpha: the grey replicated, as 16-bit greyscale is); alpha dropped, the EXIF ``orientation``
     (as Pillow read it off ``img``) applied as :func:`pil_to_tensor` applies it. Raises (``ValueError``,
@@ -850,6 +893,8 @@ def _read_16_bit_colour(img, data: bytes | None, path, orientation: int = 1, pag
         if t.dtype != torch.uint16 or t.shape[0] not in (2, 3, 4):
             raise ValueError(f"torchvision's decode_png gave {t.shape[0]} channel(s) of {t.dtype}, not 16 bits")
         arr = (t if t.shape[0] > 2 else t[:1].expand(3, -1, -1)).permute(1, 2, 0).numpy()
+    elif img.mode == "CMYK":
+        arr = _cmyk_tiff_16(img, data, path, page)
     else:
         try:
             arr = _tiff_by_tifffile(data, path, page)
@@ -862,6 +907,21 @@ def _read_16_bit_colour(img, data: bytes | None, path, orientation: int = 1, pag
     if turn is not None:
         arr = turn(arr)
     return torch.from_numpy((arr.astype(np.float64) / 65535.0).astype(np.float32)).permute(2, 0, 1).contiguous()
+
+
+def _cmyk_tiff_16(img, data: bytes | None, path, page: int = 0) -> np.ndarray:
+    """Page ``page`` of a 16-bit CMYK TIFF with no ICC profile → (H, W, 3) float64 RGB on the 16-bit scale, converted
+    as Pillow converts an 8-bit CMYK TIFF (stored not inverted, 0 = no ink): R = (1 − C)(1 − K), G = (1 − M)(1 − K),
+    B = (1 − Y)(1 − K). One with a CMYK profile is a ``ValueError`` (littleCMS, which applies it, takes 8 bits here),
+    as is one tifffile does not read (LZW without imagecodecs, extra channels): the caller keeps Pillow's 8-bit read
+    and names the file."""
+    if img.info.get("icc_profile"):
+        raise ValueError("its CMYK profile is applied by littleCMS, at 8 bits")
+    arr = _tiff_by_tifffile(data, path, page)
+    if arr.shape[-1] != 4:
+        raise ValueError(f"tifffile read {arr.shape[-1]} channels of a CMYK TIFF, not 4")
+    cmyk = arr.astype(np.float64)
+    return (65535.0 - cmyk[..., :3]) * (65535.0 - cmyk[..., 3:]) / 65535.0
 
 
 def _jpeg2000_by_opencv(raw: bytes, bits: int) -> np.ndarray:

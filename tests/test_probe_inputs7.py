@@ -1,0 +1,195 @@
+"""Images and datasets a user brings, round 7 (each test failed before its fix): camera JPEGs in Adobe RGB said by
+their EXIF only, the reason a 16-bit file's profile of another colour space is not applied, 16-bit CMYK TIFF and
+12-bit grey JPEG 2000."""
+
+from __future__ import annotations
+
+import io
+import logging
+import struct
+
+import numpy as np
+import pytest
+import torch
+from test_probe_inputs4 import icc_rgb_profile
+from test_probe_inputs6 import ADOBE_COLORANTS, _hwc, _lcms, _png16
+
+from benchmark.data import DataSpec, load_images
+
+
+def cmyk_profile(description: str = "Press CMYK (test)") -> bytes:
+    """A minimal ICC v2 CMYK output profile: an ``A2B0`` lut16 (2-point grid) to Lab, a neutral ink model
+    (lightness (1 − (c + m + y) / 4) · (1 − k)): a profile of another colour space than RGB, as press profiles are."""
+    def s15(*values):
+        return b"".join(struct.pack(">i", int(round(v * 65536))) for v in values)
+
+    clut = []
+    for c in (0, 1):
+        for m in (0, 1):
+            for y in (0, 1):
+                for k in (0, 1):
+                    lightness = 100 * (1 - (c + m + y) / 4) * (1 - k)
+                    clut += [round(lightness * 65280 / 100), 0x8000, 0x8000]
+    identity = s15(1, 0, 0, 0, 1, 0, 0, 0, 1)
+    a2b0 = (b"mft2" + b"\0" * 4 + bytes([4, 3, 2, 0]) + identity + struct.pack(">HH", 2, 2)
+            + struct.pack(">8H", *[0, 65535] * 4) + struct.pack(f">{len(clut)}H", *clut)
+            + struct.pack(">6H", *[0, 65535] * 3))
+    text = description.encode() + b"\0"
+    desc = b"desc" + b"\0" * 4 + struct.pack(">I", len(text)) + text + b"\0" * 78
+    tags = [(b"desc", desc), (b"wtpt", b"XYZ " + b"\0" * 4 + s15(0.9642, 1.0, 0.8249)),
+            (b"cprt", b"text" + b"\0" * 4 + b"none\0"), (b"A2B0", a2b0)]
+    offset, table, body = 128 + 4 + 12 * len(tags), b"", b""
+    for sig, data in tags:
+        data += b"\0" * (-len(data) % 4)
+        table += sig + struct.pack(">II", offset + len(body), len(data))
+        body += data
+    header = (struct.pack(">I", offset + len(body)) + b"lcms" + bytes([2, 0x10, 0, 0]) + b"prtrCMYKLab "
+              + b"\0" * 12 + b"acspAPPL" + b"\0" * 24 + s15(0.9642, 1.0, 0.8249) + b"\0" * 48)
+    return header + struct.pack(">I", len(tags)) + table + body
+
+
+# ------------------------------------------------------------------------------------------------
+# camera JPEGs in Adobe RGB, said by EXIF (DCF) and no ICC profile
+# ------------------------------------------------------------------------------------------------
+def _camera_jpeg(rgb8: np.ndarray, index: str | None, space: int = 0xFFFF, orientation: int = 1, **save) -> bytes:
+    """A JPEG as a DSLR writes it: EXIF ColorSpace (0xA001) ``space`` in the Exif IFD, and (``index``) the Interop
+    IFD (0xA005, inside the Exif IFD) with InteroperabilityIndex "R03" (Adobe RGB) or "R98" (sRGB)."""
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    sub = {0xA001: space}
+    if index is not None:
+        sub[0xA005] = {0x0001: index}
+    exif[0x8769] = sub
+    buf = io.BytesIO()
+    Image.fromarray(rgb8).save(buf, format="JPEG", quality=95, exif=exif, **save)
+    return buf.getvalue()
+
+
+def _ramp() -> np.ndarray:
+    yy, xx = np.mgrid[0:32, 0:48]
+    return np.stack([xx * 5, yy * 7 + 20, 255 - xx * 5], -1).astype(np.uint8)
+
+
+def test_a_camera_jpeg_in_adobe_rgb_by_its_exif_is_converted_and_named(tmp_path, caplog):
+    """A DSLR set to Adobe RGB writes no ICC profile, only EXIF ColorSpace = 0xFFFF (uncalibrated) and the DCF
+    Interoperability index "R03": it was read as sRGB (dull, shifted colours). Now converted as Adobe RGB (1998),
+    as a viewer applying Adobe's profile shows it (within 1 level of littleCMS's rendering), and named in the
+    one-line warning; the same file turned by its orientation is turned, then converted."""
+    from PIL import Image
+
+    rgb8 = _ramp()
+    (tmp_path / "dsc_adobe.jpg").write_bytes(_camera_jpeg(rgb8, "R03"))
+    (tmp_path / "dsc_turned.jpg").write_bytes(_camera_jpeg(rgb8, "R03", orientation=6))
+    stored = np.asarray(Image.open(io.BytesIO(_camera_jpeg(rgb8, "R03"))).convert("RGB"))
+    adobe = icc_rgb_profile("Adobe RGB (1998) (test)", ADOBE_COLORANTS, gamma=563 / 256)
+    want = _lcms(stored, adobe).astype(int)
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        px = {r.image_id: _hwc(r.pixels).astype(int) for r in load_images(DataSpec(str(tmp_path)))}
+    assert np.abs(px["dsc_adobe"] - want).max() <= 1
+    assert np.abs(px["dsc_adobe"] - stored).max() > 10  # not read as stored
+    np.testing.assert_array_equal(px["dsc_turned"], np.rot90(px["dsc_adobe"], -1))
+    (line,) = [r.getMessage() for r in caplog.records if "dsc_adobe" in r.getMessage()]
+    assert "Adobe RGB (1998)" in line and "EXIF" in line and "converted to sRGB" in line
+
+
+@pytest.mark.parametrize("index, space", [("R98", 0xFFFF), ("R98", 1), (None, 0xFFFF), ("R03", 1)])
+def test_a_camera_jpeg_in_srgb_or_unsaid_keeps_its_pixels(tmp_path, caplog, index, space):
+    """DCF "R98" is sRGB, ColorSpace 1 is sRGB, and "uncalibrated" with no index says nothing: read as stored,
+    unnamed. So is an Adobe RGB one whose ICC profile (which takes precedence) is sRGB."""
+    from PIL import Image, ImageCms
+
+    rgb8 = _ramp()
+    (tmp_path / "dsc.jpg").write_bytes(_camera_jpeg(rgb8, index, space))
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    (tmp_path / "tagged.jpg").write_bytes(_camera_jpeg(rgb8, "R03", icc_profile=srgb))
+    stored = np.asarray(Image.open(tmp_path / "dsc.jpg").convert("RGB"))
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        px = {r.image_id: _hwc(r.pixels) for r in load_images(DataSpec(str(tmp_path)))}
+    np.testing.assert_array_equal(px["dsc"], stored)
+    np.testing.assert_array_equal(px["tagged"], stored)
+    assert "colour profile" not in caplog.text
+
+
+# ------------------------------------------------------------------------------------------------
+# a 16-bit file with a profile of another colour space
+# ------------------------------------------------------------------------------------------------
+def test_a_16_bit_rgb_file_with_a_cmyk_profile_is_named_with_the_true_reason(tmp_path, caplog):
+    """A CMYK press profile on 16-bit RGB pixels was 'not a matrix/TRC one (LUT-based, or CMYK), so not applied to
+    16-bit or float pixels (8-bit files' are)': 8-bit RGB files' CMYK profiles are not applied either. Now one line
+    saying the profile is of another colour space than the pixels; the pixels are read as stored."""
+    rgb16 = (np.arange(16 * 16 * 3).reshape(16, 16, 3) * 85).astype(np.uint16)
+    _png16(tmp_path / "deep.png", rgb16, icc_profile=cmyk_profile())
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        (rec,) = load_images(DataSpec(str(tmp_path)))
+    np.testing.assert_array_equal(_hwc(rec.pixels), (rgb16 / 65535).astype(np.float32))
+    (line,) = [r.getMessage() for r in caplog.records if "deep.png" in r.getMessage()]
+    assert "8-bit files' are" not in line and "LUT-based" not in line
+    assert "CMYK" in line and "RGB pixels" in line
+
+
+# ------------------------------------------------------------------------------------------------
+# 16-bit CMYK TIFF
+# ------------------------------------------------------------------------------------------------
+def _cmyk16() -> np.ndarray:
+    yy, xx = np.mgrid[0:16, 0:24]
+    return np.stack([xx * 2700 + 13, yy * 4000 + 7, (xx + yy) * 1400 + 1, (xx * yy) * 170 + 3], -1).astype(np.uint16)
+
+
+def test_a_16_bit_cmyk_tiff_is_read_at_16_bits(tmp_path, caplog):
+    """A 16-bit CMYK TIFF (a prepress export) was read at 8 bits (Pillow's), unsaid. Now at 16 bits, converted as
+    the 8-bit path converts a CMYK TIFF (stored not inverted: RGB = (1 − C)(1 − K), …), float32."""
+    import tifffile
+
+    cmyk = _cmyk16()
+    tifffile.imwrite(tmp_path / "press.tif", cmyk, photometric="separated")
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        (rec,) = load_images(DataSpec(str(tmp_path)))
+    f = cmyk.astype(np.float64) / 65535
+    want = (1 - f[..., :3]) * (1 - f[..., 3:])
+    assert rec.pixels.dtype == torch.float32
+    np.testing.assert_allclose(_hwc(rec.pixels), want, atol=1e-6)
+    assert "8 bits" not in caplog.text
+    # the 8-bit path's convention (Pillow's CMYK → RGB of a TIFF), which the 16-bit read agrees with
+    tifffile.imwrite(tmp_path / "press8.tif", (cmyk // 257).astype(np.uint8), photometric="separated")
+    (tmp_path / "press.tif").unlink()
+    (rec8,) = load_images(DataSpec(str(tmp_path)))
+    assert np.abs(_hwc(rec8.pixels).astype(int) - np.round(want * 255)).max() <= 2
+
+
+def test_a_16_bit_cmyk_tiff_with_a_cmyk_profile_says_it_is_read_at_8_bits(tmp_path, caplog):
+    """With its press profile, a 16-bit CMYK TIFF is converted by littleCMS, which takes 8 bits here: read so, and
+    said in the 16-bit files' one line."""
+    import tifffile
+
+    tifffile.imwrite(tmp_path / "proof.tif", _cmyk16(), photometric="separated",
+                     extratags=[(34675, 7, None, cmyk_profile(), False)])
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        (rec,) = load_images(DataSpec(str(tmp_path)))
+    assert rec.pixels.dtype == torch.uint8
+    (line,) = [r.getMessage() for r in caplog.records if "proof.tif" in r.getMessage() and "8 bits" in r.getMessage()]
+    assert "CMYK" in line
+
+
+# ------------------------------------------------------------------------------------------------
+# 12-bit grey JPEG 2000
+# ------------------------------------------------------------------------------------------------
+def test_a_12_bit_grey_jpeg_2000_is_read_on_the_scale_of_12_bit_colour(tmp_path):
+    """A 12-bit grey JPEG 2000 (a radiograph) was read through Pillow's 16-bit scaling (value · 16 / 65535: white
+    0.99977) while 12-bit colour is value / 4095. Now grey is value / 4095 too: white is 1."""
+    import cv2
+
+    yy, xx = np.mgrid[0:64, 0:64]
+    g12 = np.minimum(xx * 65 + yy, 4095).astype(np.uint16)
+    ok, enc = cv2.imencode(".jp2", g12 + 30720)  # DC shift 2^15 − 2^11, then the depth set to 12 bits (as in round 6)
+    assert ok
+    raw = bytearray(enc.tobytes())
+    siz = raw.find(b"\xff\x4f\xff\x51")
+    raw[siz + 42] = 11  # Ssiz: 12 bits, unsigned
+    raw[raw.find(b"ihdr") + 14] = 11
+    (tmp_path / "xray.jp2").write_bytes(bytes(raw))
+    (rec,) = load_images(DataSpec(str(tmp_path)))
+    assert rec.pixels.dtype == torch.float32
+    np.testing.assert_allclose(_hwc(rec.pixels)[..., 0], g12 / 4095, atol=1e-7)
+    assert float(rec.pixels.max()) == 1.0
