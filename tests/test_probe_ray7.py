@@ -1,0 +1,115 @@
+"""Probe (ray 7): the Ray executor's resubmissions, and what a stopped debug-cluster grid says."""
+import logging
+import types
+
+import torch
+
+
+class FakeRay:
+    """A stand-in for ``ray`` (monkeypatched over ``executors._require``): records ``init`` and the units it is
+    given as tasks; each task reports ``summary``, or runs in this process when ``summary`` is None."""
+
+    exceptions = types.SimpleNamespace(RayError=RuntimeError)
+
+    def __init__(self, summary=None):
+        self.summary, self.units, self.inits, self.up = summary, [], 0, False
+
+    def is_initialized(self):
+        return self.up
+
+    def init(self, **kw):
+        self.inits, self.up = self.inits + 1, True
+
+    def shutdown(self):
+        self.up = False
+
+    def cluster_resources(self):
+        return {"CPU": 2.0}
+
+    def remote(self, **opts):
+        return lambda fn: types.SimpleNamespace(remote=lambda unit: self.units.append(unit) or (fn, unit))
+
+    def get(self, ref):
+        fn, unit = ref
+        return fn(unit) if self.summary is None else {"summary": dict(self.summary)}
+
+
+def _grid(tmp_path, seeds):
+    from benchmark.config import GridSpec, build_configs
+
+    spec = GridSpec(profile="quick", tasks=("denoise",), losses=("l1",), seeds=seeds, iterations=2, crop=32,
+                    batch_size=2, device="cpu", metrics=("psnr",), budget_check=False)
+    return list(build_configs(spec)[0])
+
+
+def _ray(monkeypatch, summary=None) -> FakeRay:
+    import benchmark.executors as ex
+
+    ray = FakeRay(summary)
+    monkeypatch.setattr(ex, "_require", lambda module, extra: ray)
+    return ray
+
+
+def _train(configs, store, metrics=("psnr",)):
+    from benchmark.runner import run_grid
+
+    return run_grid(configs, store, metrics, torch.device("cpu"), progress=False, logger="none")
+
+
+def test_a_ray_resubmission_starts_no_task_for_a_run_finished_meanwhile(tmp_path, monkeypatch, caplog):
+    """Running the same ``--executor ray`` command again (after a lost worker, a stopped driver) made each
+    finished run a Ray task (a worker start, a data load) only to say it was done: SLURM's driver leaves those
+    out at submission, Ray's did not. Finished runs are now left out, in one line, and counted as skipped."""
+    import benchmark.executors as ex
+    from benchmark.results import ResultsStore
+
+    configs = _grid(tmp_path, (0, 1))
+    store = ResultsStore(tmp_path / "r")
+    assert _train(configs[:1], store).trained == 1
+    ray = _ray(monkeypatch)  # its task trains the other run here
+    with caplog.at_level(logging.INFO, logger="benchmark.executors"):
+        summary = ex.execute_ray(configs, store.root, ("psnr",), "cpu", split="run")
+    assert [u.configs for u in ray.units] == [(configs[1],)], "a task for the finished run"
+    assert "1 of 2 runs are finished already: no task for them" in caplog.text
+    assert (summary.trained, summary.skipped) == (1, 1), summary
+
+
+def test_a_ray_resubmission_of_a_finished_grid_starts_nothing(tmp_path, monkeypatch):
+    """Not even a local Ray instance (tens of seconds to start) when every run is finished."""
+    import benchmark.executors as ex
+    from benchmark.results import ResultsStore
+
+    configs = _grid(tmp_path, (0,))
+    store = ResultsStore(tmp_path / "r")
+    assert _train(configs, store).trained == 1
+    ray = _ray(monkeypatch, {})
+    summary = ex.execute_ray(configs, store.root, ("psnr",), "cpu", workers=2)
+    assert ray.units == [] and ray.inits == 0, (ray.units, ray.inits)
+    assert (summary.skipped, summary.trained, summary.locked) == (1, 0, 0), summary
+
+
+def test_a_ray_resubmission_repairs_a_damaged_run_and_scores_inputs_on_a_new_metric(tmp_path, monkeypatch):
+    """The rule is SLURM's (one helper): a damaged run is set aside and submitted; a finished grid asked for a
+    metric its task's inputs lack (every run diverged) still gets a task, which scores the inputs."""
+    import benchmark.executors as ex
+    from benchmark.config import run_id
+    from benchmark.results import ResultsStore
+
+    configs = _grid(tmp_path, (0,))
+    store = ResultsStore(tmp_path / "r")
+    assert _train(configs, store).trained == 1
+    rid = run_id(configs[0])
+    rows = sorted(store.run_dir(rid).glob("eval-*.parquet"))
+    rows[0].write_bytes(rows[0].read_bytes()[:20])  # truncated
+    assert store.damage(rid)
+    ray = _ray(monkeypatch, {"trained": 1})  # its task trains nothing here
+    ex.execute_ray(configs, store.root, ("psnr",), "cpu", split="run")
+    assert [u.configs for u in ray.units] == [(configs[0],)], "no task for a damaged run"
+    assert not store.damage(rid, lost_rows=False), "the damaged rows are set aside for the task"
+
+    assert _train(configs, store).rescored == 1  # repaired, as the task would have
+    store.write_meta(rid, {**store.meta(rid), "status": "diverged", "diverged_at": 2})
+    ray = _ray(monkeypatch, {"skipped": 1})
+    ex.execute_ray(configs, store.root, ("psnr", "ssim"), "cpu", split="run")
+    assert [u.configs for u in ray.units] == [(configs[0],)], "no task to score the inputs on ssim"
+
