@@ -904,7 +904,10 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
                 if len(results) < len(jobs):
                     _time.sleep(SLURM_POLL_S)
     except KeyboardInterrupt:
-        log.warning("interrupted: cancelling %d job(s); their checkpoints resume them", len(jobs))
+        off = (cluster == "debug" and checkpoint is not None and not checkpoint.enabled)  # in this process: no
+        log.warning("interrupted: cancelling %d job(s); %s", len(jobs),  # RequeueableUnit saves none on the stop
+                    "checkpoints are off: a run in progress starts again from iteration 0" if off
+                    else "their checkpoints resume them")
         for job in jobs:
             with contextlib.suppress(Exception):
                 job.cancel(check=False)

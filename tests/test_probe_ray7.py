@@ -113,3 +113,44 @@ def test_a_ray_resubmission_repairs_a_damaged_run_and_scores_inputs_on_a_new_met
     ex.execute_ray(configs, store.root, ("psnr", "ssim"), "cpu", split="run")
     assert [u.configs for u in ray.units] == [(configs[0],)], "no task to score the inputs on ssim"
 
+
+def test_a_stopped_debug_cluster_grid_with_checkpoints_off_does_not_say_checkpoints_are_saved(
+        tmp_path, monkeypatch, capsys, caplog):
+    """Ctrl-C of ``plbench run --executor slurm --submitit-cluster debug --checkpoint-every 0 --checkpoint-seconds
+    0`` ended on 'finished runs and checkpoints are saved': the SLURM exemption (a job saves a checkpoint when
+    stopped, under submitit's USR2 handler) was taken for the debug cluster too, whose jobs run in this process
+    with no such handler, so nothing was saved and the resume trains the run from iteration 0. It says so now,
+    as the local executor does."""
+    import os
+    import signal
+
+    import pytest
+
+    pytest.importorskip("submitit")
+    import benchmark.runner as runner
+    from benchmark.cli import main
+
+    seen = {"n": 0}
+
+    def at_iteration(kind):
+        if kind == "iteration":
+            seen["n"] += 1
+            if seen["n"] == 2:
+                os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(runner, "crash_point", at_iteration)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    out = tmp_path / "out"
+    try:
+        code = main(["run", "--tasks", "denoise", "--losses", "l1", "--seeds", "0", "--iterations", "6", "--crop", "32",
+                     "--batch-size", "2", "--metrics", "psnr", "--test-data", "skimage-natural:test", "--device", "cpu",
+                     "--no-progress", "--no-budget-check", "--no-report", "--logger", "none", "--checkpoint-every", "0",
+                     "--checkpoint-seconds", "0", "--executor", "slurm", "--submitit-cluster", "debug",
+                     "--out", str(out)])
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    err = capsys.readouterr().err
+    assert code == 130 and "Resume with" in err, err
+    assert seen["n"] >= 2 and not list(out.glob("runs/*/ckpt.pt")), "a checkpoint was saved after all"
+    assert "checkpoints are saved" not in err and "from iteration 0" in err, err
+    assert "their checkpoints resume them" not in caplog.text, caplog.text
