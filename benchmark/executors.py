@@ -307,19 +307,27 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
 
 def _count_lost_workers_runs(summary, configs: list, store_root, since: float) -> None:
     """Raise ``summary``'s trained/diverged to what the store says this grid (runs started at or after
-    ``since``) finished, taking those runs from ``skipped``: a worker that died without reporting
-    trained some of them."""
+    ``since``) finished, and its rescored to the finished runs started before it with a pass written since
+    (the record's ``written``), taking those runs from ``skipped``: a worker that died without reporting
+    trained or re-scored some of them."""
     from benchmark.config import run_id
     from benchmark.results import ResultsStore
 
     store = ResultsStore(store_root)
-    here = {"ok": 0, "diverged": 0}
+    here = {"ok": 0, "diverged": 0, "rescored": 0}
     for c in configs:
-        meta = store.meta(run_id(c)) or {}
+        rid = run_id(c)
+        meta = store.meta(rid) or {}
         started = meta.get("started")
-        if meta.get("status") in here and isinstance(started, (int, float)) and started >= since:
+        if meta.get("status") not in ("ok", "diverged") or not isinstance(started, (int, float)):
+            continue
+        if started >= since:
             here[meta["status"]] += 1
-    for key, status in (("trained", "ok"), ("diverged", "diverged")):
+        elif meta["status"] == "ok":
+            with contextlib.suppress(UserError):  # damaged: not re-scored
+                written = [r.get("written") for r in store.eval_records(rid)]
+                here["rescored"] += any(isinstance(w, (int, float)) and w >= since for w in written)
+    for key, status in (("trained", "ok"), ("diverged", "diverged"), ("rescored", "rescored")):
         extra = min(summary.skipped, max(0, here[status] - getattr(summary, key)))
         setattr(summary, key, getattr(summary, key) + extra)
         summary.skipped -= extra

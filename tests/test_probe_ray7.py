@@ -154,3 +154,24 @@ def test_a_stopped_debug_cluster_grid_with_checkpoints_off_does_not_say_checkpoi
     assert seen["n"] >= 2 and not list(out.glob("runs/*/ckpt.pt")), "a checkpoint was saved after all"
     assert "checkpoints are saved" not in err and "from iteration 0" in err, err
     assert "their checkpoints resume them" not in caplog.text, caplog.text
+
+
+def test_a_run_a_requeued_job_rescored_before_its_requeue_counts_as_rescored(tmp_path):
+    """A SLURM job re-scores a finished run on a new metric, then is requeued (time-out, preemption): its last
+    attempt finds the run complete ('skipped') and the first attempt's summary is in no result, so the grid said
+    'skipped 1' for a run it re-scored. The store's word is taken as for runs trained before a requeue: a run
+    started before the grid whose pass was written during it was re-scored by the grid."""
+    import time
+
+    import benchmark.executors as ex
+    from benchmark.results import ResultsStore
+
+    configs = _grid(tmp_path, (0,))
+    store = ResultsStore(tmp_path / "r")
+    assert _train(configs, store).trained == 1  # by an earlier command
+    since = time.time()  # the grid asking for psnry starts; its job re-scores the run, then is requeued
+    assert _train(configs, store, ("psnr", "psnry")).rescored == 1
+    result = {"summary": {"skipped": 1}, "requeued": True}  # the requeued attempt's word
+    summary = ex._collect(list(configs), store.root, ("psnr", "psnry"), [result], "slurm jobs", since=since,
+                          requeued=True)
+    assert (summary.rescored, summary.skipped, summary.trained) == (1, 0, 0), summary
