@@ -377,12 +377,14 @@ def _program() -> list[str]:
 
 def _checkpoints_off(args) -> bool:
     """Were a stopped ``run``'s periodic checkpoints off (``--checkpoint-every 0 --checkpoint-seconds 0``, flags
-    or config), with no SLURM job to save one on the stop (:class:`~benchmark.executors.RequeueableUnit`)?"""
+    or config), with no SLURM job to save one on the stop (:class:`~benchmark.executors.RequeueableUnit`)? The
+    debug cluster's jobs run in this process, without submitit's handler: they save none either."""
     try:
         s = grid_spec(args).resolved()
     except Exception:  # noqa: BLE001 - the grid could not be read: the usual line
         return False
-    return s.checkpoint_every == 0 and s.checkpoint_seconds == 0 and s.executor != "slurm"
+    return (s.checkpoint_every == 0 and s.checkpoint_seconds == 0
+            and (s.executor != "slurm" or s.submitit_cluster == "debug"))
 
 
 def _sigterm_as_interrupt():

@@ -307,19 +307,27 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
 
 def _count_lost_workers_runs(summary, configs: list, store_root, since: float) -> None:
     """Raise ``summary``'s trained/diverged to what the store says this grid (runs started at or after
-    ``since``) finished, taking those runs from ``skipped``: a worker that died without reporting
-    trained some of them."""
+    ``since``) finished, and its rescored to the finished runs started before it with a pass written since
+    (the record's ``written``), taking those runs from ``skipped``: a worker that died without reporting
+    trained or re-scored some of them."""
     from benchmark.config import run_id
     from benchmark.results import ResultsStore
 
     store = ResultsStore(store_root)
-    here = {"ok": 0, "diverged": 0}
+    here = {"ok": 0, "diverged": 0, "rescored": 0}
     for c in configs:
-        meta = store.meta(run_id(c)) or {}
+        rid = run_id(c)
+        meta = store.meta(rid) or {}
         started = meta.get("started")
-        if meta.get("status") in here and isinstance(started, (int, float)) and started >= since:
+        if meta.get("status") not in ("ok", "diverged") or not isinstance(started, (int, float)):
+            continue
+        if started >= since:
             here[meta["status"]] += 1
-    for key, status in (("trained", "ok"), ("diverged", "diverged")):
+        elif meta["status"] == "ok":
+            with contextlib.suppress(UserError):  # damaged: not re-scored
+                written = [r.get("written") for r in store.eval_records(rid)]
+                here["rescored"] += any(isinstance(w, (int, float)) and w >= since for w in written)
+    for key, status in (("trained", "ok"), ("diverged", "diverged"), ("rescored", "rescored")):
         extra = min(summary.skipped, max(0, here[status] - getattr(summary, key)))
         setattr(summary, key, getattr(summary, key) + extra)
         summary.skipped -= extra
@@ -585,10 +593,14 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
     local instance is started (on the CPU with ``workers`` × ``cores // workers`` CPUs: each task
     has the threads a local worker has) and shut down afterwards.
     ``split="shard"`` (default): one task per concurrent slot, each with the whole grid in its
-    :func:`shard_order`; ``split="run"``: one task per run."""
+    :func:`shard_order`; ``split="run"``: one task per run. A run already finished gets no task
+    (:func:`_to_submit`, as SLURM's jobs)."""
     ray = _require("ray", "ray")
     if workers_per_gpu < 1:
         raise UserError(f"--workers-per-gpu must be at least 1, got {workers_per_gpu}")
+    todo = _to_submit(list(configs), store_root, metrics, "task")
+    if configs and not todo:  # every run finished: not even a Ray instance (an empty grid still checks the address)
+        return _collect(list(configs), store_root, metrics, [], "ray tasks")
     started = False
     if not ray.is_initialized():
         init = dict(address=ray_address, include_dashboard=False, log_to_driver=True,
@@ -619,9 +631,9 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
         task_threads = threads or max(1, cpus // max(1, slots))
         opts = ({"num_gpus": 1 / workers_per_gpu, "num_cpus": 1} if use_gpu else {"num_cpus": task_threads})
         device = "cuda" if use_gpu else device_spec
-        units = _units(list(configs), slots, split, store_root, metrics, device, checkpoint, loss_files, logger,
-                       task_threads, gpu_share=workers_per_gpu if use_gpu else 1)
-        log.info("ray executor: %d task(s) (%s) on %d runs, each %s", len(units), split, len(configs), opts)
+        units = _units(todo, slots, split, store_root, metrics, device, checkpoint, loss_files, logger,
+                       task_threads, gpu_share=workers_per_gpu if use_gpu else 1, grid=list(configs))
+        log.info("ray executor: %d task(s) (%s) on %d runs, each %s", len(units), split, len(todo), opts)
         remote = ray.remote(max_retries=0, **opts)(_worker_main)
         refs = [remote.remote(u) for u in units]
         results = []
@@ -647,6 +659,43 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
         if started:
             ray.shutdown()
     return _collect(list(configs), store_root, metrics, results, "ray tasks", since=units[0].since if units else None)
+
+
+def _to_submit(configs: list, store_root, metrics, what: str) -> list:
+    """The configs of a grid that a remote executor (Ray tasks, SLURM jobs: ``what`` is "task" or "job") still
+    submits. A resubmission (the same command after a time-out, a lost worker, a stopped driver) left a finished
+    run's task or job to wait in the queue and start up (a worker, a data load) only to find its results there.
+    As :func:`~benchmark.runner.run_grid` decides: damaged runs are set aside first (so they are redone), a finished
+    run lacking only a metric nothing can score (weights not cached) is left out, and a finished run whose task's
+    inputs lack a metric is submitted after all (run_grid skips the run and scores the inputs). One log line
+    each; the runs left out count as skipped (:func:`_merge`)."""
+    from benchmark.config import run_id
+    from benchmark.results import ResultsStore
+    from benchmark.runner import _repair_damaged, input_groups, input_key, is_complete
+
+    store = ResultsStore(store_root)
+    store.ensure_writable()
+    ids, inputs = {c: run_id(c) for c in configs}, input_groups(configs)
+    _repair_damaged(store, [*ids.values(), *inputs.values()])  # as run_grid: set aside, so the workers redo them
+    todo = [c for c in configs if not is_complete(store, ids[c], metrics)]
+    unscored = [k for k, rid in inputs.items() if not is_complete(store, rid, metrics)]  # a task's inputs
+    if any(store.is_done(ids[c]) for c in todo) or any(store.is_done(inputs[k]) for k in unscored):
+        from benchmark.metrics import MetricSet  # finished, lacking a metric: can it be scored now (as run_grid)?
+
+        unavailable = set(MetricSet(metrics, "cpu").skipped)  # the weights cache is the workers' (shared TORCH_HOME)
+        todo = [c for c in todo if not is_complete(store, ids[c], metrics, unavailable)]
+        unscored = [k for k in unscored if not is_complete(store, inputs[k], metrics, unavailable)]
+    if len(todo) < len(configs):
+        log.info("%d of %d runs are finished already: no %s for them", len(configs) - len(todo), len(configs), what)
+    # inputs lacking a metric while every run of theirs is finished (all diverged): a task or job for one of those
+    # runs scores them (run_grid does, its run skipped)
+    planned = set(map(input_key, todo))
+    inputs_only = [next(c for c in configs if input_key(c) == k) for k in unscored if k not in planned]
+    if inputs_only:
+        log.info("a %s for %d finished run(s) scores their task's inputs on the metrics they lack", what,
+                 len(inputs_only))
+        todo += inputs_only
+    return todo
 
 
 def _units(configs: list, slots: int, split: str, store_root, metrics, device, checkpoint, loss_files, logger,
@@ -812,33 +861,7 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
     if cpus_per_task is not None and cpus_per_task < 1:
         raise UserError(f"--slurm-cpus must be at least 1, got {cpus_per_task}")
     cpus = cpus_per_task or threads or 1  # the job's cores are its torch threads
-    from benchmark.config import run_id
-    from benchmark.results import ResultsStore
-    from benchmark.runner import _repair_damaged, input_groups, input_key, is_complete
-
-    store = ResultsStore(store_root)
-    store.ensure_writable()
-    ids, inputs = {c: run_id(c) for c in configs}, input_groups(configs)
-    _repair_damaged(store, [*ids.values(), *inputs.values()])  # as run_grid: set aside, so the jobs redo them
-    # a resubmission (the same command after a time-out, a lost job, a stopped driver): a finished run's job
-    # would wait in the queue and start up only to find its results there
-    todo = [c for c in configs if not is_complete(store, ids[c], metrics)]
-    unscored = [k for k, rid in inputs.items() if not is_complete(store, rid, metrics)]  # a task's inputs
-    if any(store.is_done(ids[c]) for c in todo) or any(store.is_done(inputs[k]) for k in unscored):
-        from benchmark.metrics import MetricSet  # finished, lacking a metric: can it be scored now (as run_grid)?
-
-        unavailable = set(MetricSet(metrics, "cpu").skipped)  # the weights cache is the jobs' (shared TORCH_HOME)
-        todo = [c for c in todo if not is_complete(store, ids[c], metrics, unavailable)]
-        unscored = [k for k in unscored if not is_complete(store, inputs[k], metrics, unavailable)]
-    if len(todo) < len(configs):
-        log.info("%d of %d runs are finished already: no job for them", len(configs) - len(todo), len(configs))
-    # inputs lacking a metric while every run of theirs is finished (all diverged): a job for one of those runs
-    # scores them (run_grid does, its run skipped)
-    planned = set(map(input_key, todo))
-    inputs_only = [next(c for c in configs if input_key(c) == k) for k in unscored if k not in planned]
-    if inputs_only:
-        log.info("a job for %d finished run(s) scores their task's inputs on the metrics they lack", len(inputs_only))
-        todo += inputs_only
+    todo = _to_submit(configs, store_root, metrics, "job")
     if not todo:
         return _collect(list(configs), store_root, metrics, [], "slurm jobs")
     try:  # "slurm" by name: submitit's auto-detection ran every job at once as a local process where SLURM is absent
@@ -868,6 +891,7 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
             return {"error": _job_failure(job.job_id, exc), "user": False, "lost": True}
 
     from benchmark.progress import GridProgress, Monitor, log_to_bars
+    from benchmark.results import ResultsStore
 
     bars = GridProgress(ResultsStore(store_root), configs, units[0].grid_workers if units else 1, bar=progress,
                         since=units[0].since if units else None)
@@ -888,7 +912,10 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
                 if len(results) < len(jobs):
                     _time.sleep(SLURM_POLL_S)
     except KeyboardInterrupt:
-        log.warning("interrupted: cancelling %d job(s); their checkpoints resume them", len(jobs))
+        off = (cluster == "debug" and checkpoint is not None and not checkpoint.enabled)  # in this process: no
+        log.warning("interrupted: cancelling %d job(s); %s", len(jobs),  # RequeueableUnit saves none on the stop
+                    "checkpoints are off: a run in progress starts again from iteration 0" if off
+                    else "their checkpoints resume them")
         for job in jobs:
             with contextlib.suppress(Exception):
                 job.cancel(check=False)

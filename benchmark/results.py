@@ -1043,7 +1043,8 @@ class ResultsStore:
             atomic_write_bytes(d / f"eval-{k}.parquet", data)
             atomic_write_json(d / f"eval-{k}.json", {"scored": sorted(scored), "skipped": skipped,
                                                      "unscorable": unscorable or {}, "partial": partial or {},
-                                                     "sha256": _sha256(data), "rows": len(rows)})
+                                                     "sha256": _sha256(data), "rows": len(rows),
+                                                     "written": time.time()})  # a grid's own passes (re-scores)
 
     def write_meta(self, run_id: str, meta: dict) -> None:
         atomic_write_json(self.run_dir(run_id) / "meta.json", meta)
