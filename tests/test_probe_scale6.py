@@ -81,3 +81,36 @@ def test_damaged_pass_is_still_caught(tmp_path, edit, why):
     fresh = ResultsStore(tmp_path)
     assert fresh.damage(rid) == why
     assert fresh.check() == {rid: why}
+
+
+def test_the_categorical_table_is_made_once_not_pass_by_pass(tmp_path, monkeypatch):
+    """``report``'s table (``table(categories=True)``) made a DataFrame of every pass and a categorical union
+    over thousands of them: minutes on a store of 10⁴ runs. The passes are now one frame made once, the same
+    as the string table's categoricals — with budget checks, a diverged run, settings of another release and
+    a damaged run (left out) among them."""
+    import benchmark.results as results
+    from benchmark.config import code_version
+    from benchmark.results import as_categories
+
+    store = write_store(tmp_path, offsets={"l1": 0.0, "good": 1.0}, seeds=(0, 1), n_images=4, diverged=("l1",))
+    rid, other = [r for r in store.run_ids() if not r.startswith("input-")][:2]
+    rows = store.table()
+    mine = rows.loc[rows["run_id"] == other, "setting"].iloc[0]
+    old_release = json.dumps({**json.loads(mine), "code_version": "0.0.1+c" + code_version().rpartition("+c")[2]},
+                             sort_keys=True)
+    store.write_eval(other + "x", rows[rows["run_id"] == other].assign(run_id=other + "x", setting=old_release)
+                     .to_dict("records"), ["psnr"], {})
+    store.write_meta(other + "x", {**store.meta(other), "run_id": other + "x"})
+    _truncate(store.run_dir(rid) / "eval-0.parquet")
+    expected = as_categories(ResultsStore(tmp_path).table())
+
+    def per_pass(*a, **k):
+        raise AssertionError("categoricals made pass by pass")
+
+    monkeypatch.setattr(results, "_concat_categories", per_pass)
+    fresh = ResultsStore(tmp_path)
+    got = fresh.table(categories=True)
+    monkeypatch.undo()
+    pd.testing.assert_frame_equal(got, expected)
+    assert list(fresh.damaged) == [rid]
+    assert json.loads(got.loc[got["run_id"] == other + "x", "setting"].iloc[0])["code_version"] == code_version()
