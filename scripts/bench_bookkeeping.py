@@ -96,8 +96,8 @@ if phase == "plan":
     s = benchmark.runner.run_grid(configs, store, {METRICS!r}, torch.device("cpu"), progress=False)
     out = {{"skipped": s.skipped}}
 elif phase == "slurm":
-    benchmark.executors.execute_slurm(configs, root, {METRICS!r}, "cpu", cluster="slurm", folder=root / ".sub")
-    out = {{"done": sum(store.is_done(benchmark.config.run_id(c)) for c in configs)}}
+    s = benchmark.executors.execute_slurm(configs, root, {METRICS!r}, "cpu", cluster="slurm", folder=root / ".sub")
+    out = {{"skipped": s.skipped}}
 elif phase == "check":
     out = {{"damaged": len(store.check())}}
 elif phase == "report":
