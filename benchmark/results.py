@@ -1253,24 +1253,33 @@ class ResultsStore:
         self.check_version()
         frames, self.damaged, self.respelt = [], {}, {}
         arrow = categories  # each pass an arrow table, one frame of them all (:func:`_arrow_categories`)
-        for run_id in self.run_ids():
+
+        def read_run(run_id: str) -> tuple[str, list]:
+            """(why the run is damaged or "", its passes' rows): each pass read once, verified as it is read."""
             why = self.meta_damage(run_id) if self.damage_meta_matters(run_id) else ""
-            run_frames = []
-            if not why and self.is_done(run_id):
-                d = self.run_dir(run_id)
-                passes = sorted(d.glob("eval-*.json"), key=_pass_index)
-                why = self._missing_record(d, passes) or self._no_pass(self.meta(run_id) or {}, d, passes)
-                try:  # each pass read once, verified as it is read
-                    run_frames = [] if why else [(self._read_pass_arrow(d, rec) if arrow else None)
-                                                 or self._read_pass(d, rec, categories) for rec in passes]
-                except Damage as exc:
-                    why = str(exc)
-            if why:
-                self.damaged[run_id] = why
-                log.warning("run %s: %s — left out; `plbench check --out %s --repair` sets it aside so the same "
-                            "`plbench run` re-scores or retrains it", run_id, why, shlex.quote(str(self.root)))
-                continue
-            frames += run_frames
+            if why or not self.is_done(run_id):
+                return why, []
+            d = self.run_dir(run_id)
+            passes = sorted(d.glob("eval-*.json"), key=_pass_index)
+            why = self._missing_record(d, passes) or self._no_pass(self.meta(run_id) or {}, d, passes)
+            try:
+                return why, [] if why else [(self._read_pass_arrow(d, rec) if arrow else None)
+                                            or self._read_pass(d, rec, categories) for rec in passes]
+            except Damage as exc:
+                return str(exc), []
+
+        from concurrent.futures import ThreadPoolExecutor
+
+        # runs read by a few threads, in order: reading and parsing thousands of small files is mostly waiting on
+        # the file system and pyarrow's parser, which let go of the GIL
+        with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
+            for run_id, (why, run_frames) in zip(ids := self.run_ids(), pool.map(read_run, ids)):
+                if why:
+                    self.damaged[run_id] = why
+                    log.warning("run %s: %s — left out; `plbench check --out %s --repair` sets it aside so the same "
+                                "`plbench run` re-scores or retrains it", run_id, why, shlex.quote(str(self.root)))
+                    continue
+                frames += run_frames
         if not frames:
             return to_frame([])
         seen: dict = {}
