@@ -243,8 +243,9 @@ def _merge(configs: list, store_root, metrics, results: list[dict]):
         for k in ("trained", "rescored", "diverged", "unscored"):  # failed: from the store, below
             setattr(out, k, getattr(out, k) + r.get(k, 0))
     store = ResultsStore(store_root)
-    out.failed = sum((store.meta(run_id(c)) or {}).get("status") == "failed" for c in configs)
-    incomplete = [rid for rid in map(run_id, configs) if not is_attempted(store, rid, metrics)]
+    ids = list(map(run_id, configs))  # once each: 0.1-0.4 ms a config, seconds on a grid of 10⁴ runs
+    out.failed = sum((store.meta(rid) or {}).get("status") == "failed" for rid in ids)
+    incomplete = [rid for rid in ids if not is_attempted(store, rid, metrics)]
     if any(store.is_done(rid) for rid in incomplete):  # finished, lacking a metric: one nothing here can score
         from benchmark.metrics import MetricSet  # (weights not cached) was skipped by the workers, not left
 

@@ -358,6 +358,63 @@ def _concat_categories(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(cols)
 
 
+def _arrow_categories(tables: list, spellings: dict[str, str], seen: dict) -> pd.DataFrame:
+    """The passes' rows (:class:`pyarrow.Table`, string columns dictionary-encoded) as one frame: what
+    :func:`_concat_categories` makes of them read pass by pass, each through :func:`_as_one_spelling` and
+    :func:`_as_current_settings` (``spellings``, ``seen``) — same values, dtypes, categories and order. One
+    conversion to pandas, the spellings and settings mapped on each column's categories: a frame and a
+    categorical union per pass were 8 ms a run of ~70 rows, minutes for ``report`` on a store of 10⁴ runs."""
+    import pyarrow as pa
+
+    names = list(dict.fromkeys(c for t in tables for c in t.column_names))  # a pass of an older schema lacks some
+    cats = set(_category_columns(names))
+    cols = {}
+    for c in names:
+        arrays = [t.column(c).combine_chunks() if c in t.column_names else None for t in tables]
+        typed = next(a.type for a in arrays if a is not None)
+        if c in cats and not pa.types.is_dictionary(typed):
+            typed = pa.dictionary(pa.int32(), typed)
+        arrays = [pa.nulls(t.num_rows, typed) if a is None else a for a, t in zip(arrays, tables)]
+        if c in cats:
+            cols[c] = _categories_of(c, arrays, spellings, seen)
+        else:
+            col = pa.chunked_array(arrays, type=typed).to_pandas()
+            cols[c] = col.astype(COLUMNS[c]) if c in COLUMNS else col
+    return pd.DataFrame(cols)
+
+
+def _categories_of(c: str, chunks: list, spellings: dict[str, str], seen: dict) -> pd.Categorical:
+    """One categorical column of :func:`_arrow_categories` from its dictionary chunks: categories sorted, of
+    :data:`COLUMNS`' dtype, ``loss`` read through ``spellings`` and ``setting`` as this release's."""
+    import numpy as np
+    import pyarrow as pa
+
+    values, codes, offset = [], [], 0
+    for ch in chunks:
+        ch = ch if pa.types.is_dictionary(ch.type) else ch.dictionary_encode()
+        ch = ch.cast(pa.dictionary(pa.int32(), pa.string())) if ch.dictionary.type != pa.string() else ch
+        idx = ch.indices.to_numpy(zero_copy_only=False)
+        idx = np.where(ch.is_null().to_numpy(zero_copy_only=False), -1, idx).astype(np.int64)
+        values += ch.dictionary.to_pylist()
+        codes.append(np.where(idx >= 0, idx + offset, -1))
+        offset += len(ch.dictionary)
+    if c == "loss" and spellings:
+        values = [spellings.get(v, v) for v in values]
+    if c == "setting":
+        from benchmark.config import current_setting_json
+
+        for v in values:
+            if v is not None and v not in seen:
+                seen[v] = current_setting_json(v)
+        values = [seen[v] if v is not None else v for v in values]
+    codes = np.concatenate(codes) if codes else np.zeros(0, np.int64)
+    present = np.unique(codes[codes >= 0])  # categories of the rows only, as the per-pass union has
+    uniq = sorted({values[i] for i in present if values[i] is not None})
+    where = {v: k for k, v in enumerate(uniq)}
+    remap = np.array([where.get(v, -1) for v in values] + [-1], dtype=np.int64)
+    return pd.Categorical.from_codes(remap[codes], categories=pd.Index(uniq, dtype=COLUMNS[c]))
+
+
 def _as_one_spelling(frame: pd.DataFrame, spellings: dict[str, str]) -> pd.DataFrame:
     """One pass's rows with each ``loss`` spelling in ``spellings`` (:func:`benchmark.config.merged_spellings`)
     read as the loss's preferred spelling; ``frame`` itself when none of its rows has one."""
@@ -825,7 +882,7 @@ class ResultsStore:
         for rec_path in passes:
             try:
                 if deep:
-                    self._read_pass(d, rec_path)
+                    self._verify_pass(d, rec_path)
                 else:
                     self._read_record(rec_path)
                     if not (d / (rec_path.stem + ".parquet")).is_file():
@@ -865,10 +922,37 @@ class ResultsStore:
             raise Damage(f"{rec_path.name} unreadable") from None
         return rec
 
-    def _read_pass(self, d: Path, rec_path: Path, categories: bool = False) -> pd.DataFrame:
-        """One committed pass's rows, verified against its record (:class:`Damage` when they fail);
-        ``categories``: the repeated string columns read as categoricals (parquet's own dictionaries, never
-        a string per row)."""
+    def _verify_pass(self, d: Path, rec_path: Path) -> None:
+        """:class:`Damage` where one committed pass's rows fail what :meth:`_read_pass` checks, without making a
+        frame of them: bytes that differ from its record's checksum (truncated or changed), or a row count (the
+        parquet footer's) other than its record's. Parsing every pass's rows into a DataFrame was most of the
+        time ``plbench run`` and the SLURM driver took to plan a store of finished runs; the checksum covers
+        every byte, so a pass that matches it is the readable file :meth:`write_eval` wrote. A record without a
+        checksum (none that this code wrote) is read in full, as before."""
+        rec = self._read_record(rec_path)
+        if not rec.get("sha256"):
+            self._read_pass(d, rec_path)
+            return
+        parquet = d / (rec_path.stem + ".parquet")
+        try:
+            data = parquet.read_bytes()
+        except OSError:
+            raise Damage(f"{parquet.name} missing") from None
+        if rec["sha256"] != _sha256(data):
+            raise Damage(f"{parquet.name} does not match its checksum (truncated or changed)")
+        if "rows" in rec:
+            import pyarrow.parquet as pq
+
+            try:
+                rows = pq.read_metadata(io.BytesIO(data)).num_rows
+            except Exception:  # noqa: BLE001 - pyarrow raises many types for a damaged file
+                raise Damage(f"{parquet.name} unreadable") from None
+            if rec["rows"] != rows:
+                raise Damage(f"{parquet.name} holds {rows} rows, its record says {rec['rows']}")
+
+    def _pass_bytes(self, d: Path, rec_path: Path) -> tuple[dict, Path, bytes]:
+        """(record, rows' path, rows' bytes) of one committed pass, the bytes checked against the record's
+        checksum (:class:`Damage` when they are missing or differ)."""
         rec = self._read_record(rec_path)
         parquet = d / (rec_path.stem + ".parquet")
         try:
@@ -877,6 +961,29 @@ class ResultsStore:
             raise Damage(f"{parquet.name} missing") from None
         if rec.get("sha256") and rec["sha256"] != _sha256(data):
             raise Damage(f"{parquet.name} does not match its checksum (truncated or changed)")
+        return rec, parquet, data
+
+    def _read_pass_arrow(self, d: Path, rec_path: Path):
+        """:meth:`_read_pass` with ``categories`` as a :class:`pyarrow.Table` (its repeated string columns
+        dictionary-encoded), verified alike; None for a pass without columns (read it with :meth:`_read_pass`)."""
+        import pyarrow.parquet as pq
+
+        rec, parquet, data = self._pass_bytes(d, rec_path)
+        try:
+            t = pq.read_table(io.BytesIO(data), read_dictionary=_category_columns(COLUMNS))
+        except Exception:  # noqa: BLE001 - pyarrow raises many types for a damaged file
+            raise Damage(f"{parquet.name} unreadable") from None
+        if not t.num_columns:
+            return None
+        if "rows" in rec and rec["rows"] != t.num_rows:
+            raise Damage(f"{parquet.name} holds {t.num_rows} rows, its record says {rec['rows']}")
+        return t
+
+    def _read_pass(self, d: Path, rec_path: Path, categories: bool = False) -> pd.DataFrame:
+        """One committed pass's rows, verified against its record (:class:`Damage` when they fail);
+        ``categories``: the repeated string columns read as categoricals (parquet's own dictionaries, never
+        a string per row)."""
+        rec, parquet, data = self._pass_bytes(d, rec_path)
         try:
             if categories:
                 import pyarrow.parquet as pq
@@ -1146,31 +1253,47 @@ class ResultsStore:
         (the setting JSON) once per row — a fraction of the time and peak memory at 10⁵–10⁷ rows."""
         self.check_version()
         frames, self.damaged, self.respelt = [], {}, {}
-        for run_id in self.run_ids():
+        arrow = categories  # each pass an arrow table, one frame of them all (:func:`_arrow_categories`)
+
+        def read_run(run_id: str) -> tuple[str, list]:
+            """(why the run is damaged or "", its passes' rows): each pass read once, verified as it is read."""
             why = self.meta_damage(run_id) if self.damage_meta_matters(run_id) else ""
-            run_frames = []
-            if not why and self.is_done(run_id):
-                d = self.run_dir(run_id)
-                passes = sorted(d.glob("eval-*.json"), key=_pass_index)
-                why = self._missing_record(d, passes) or self._no_pass(self.meta(run_id) or {}, d, passes)
-                try:  # each pass read once, verified as it is read
-                    run_frames = [] if why else [self._read_pass(d, rec, categories) for rec in passes]
-                except Damage as exc:
-                    why = str(exc)
-            if why:
-                self.damaged[run_id] = why
-                log.warning("run %s: %s — left out; `plbench check --out %s --repair` sets it aside so the same "
-                            "`plbench run` re-scores or retrains it", run_id, why, shlex.quote(str(self.root)))
-                continue
-            frames += run_frames
+            if why or not self.is_done(run_id):
+                return why, []
+            d = self.run_dir(run_id)
+            passes = sorted(d.glob("eval-*.json"), key=_pass_index)
+            why = self._missing_record(d, passes) or self._no_pass(self.meta(run_id) or {}, d, passes)
+            try:
+                return why, [] if why else [(self._read_pass_arrow(d, rec) if arrow else None)
+                                            or self._read_pass(d, rec, categories) for rec in passes]
+            except Damage as exc:
+                return str(exc), []
+
+        from concurrent.futures import ThreadPoolExecutor
+
+        # runs read by a few threads, in order: reading and parsing thousands of small files is mostly waiting on
+        # the file system and pyarrow's parser, which let go of the GIL
+        with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
+            for run_id, (why, run_frames) in zip(ids := self.run_ids(), pool.map(read_run, ids)):
+                if why:
+                    self.damaged[run_id] = why
+                    log.warning("run %s: %s — left out; `plbench check --out %s --repair` sets it aside so the same "
+                                "`plbench run` re-scores or retrains it", run_id, why, shlex.quote(str(self.root)))
+                    continue
+                frames += run_frames
         if not frames:
             return to_frame([])
         seen: dict = {}
         # every spelling a meta.json records, also one only runs without rows (diverged, failed) have: their
         # records (costs, lost runs) are read as the rows' loss too (:meth:`metas_as_read`)
         self.respelt = self.loss_spellings()
-        frames = [_as_current_settings(_as_one_spelling(f, self.respelt), seen) for f in frames]
-        table = _concat_categories(frames) if categories else pd.concat(frames, ignore_index=True).astype(COLUMNS)
+        if arrow and all(not isinstance(f, pd.DataFrame) for f in frames):
+            table = _arrow_categories(frames, self.respelt, seen)
+        else:
+            if arrow:  # a pass without columns (none this code writes): every pass a frame, as _read_pass makes it
+                frames = [f if isinstance(f, pd.DataFrame) else f.to_pandas() for f in frames]
+            frames = [_as_current_settings(_as_one_spelling(f, self.respelt), seen) for f in frames]
+            table = _concat_categories(frames) if categories else pd.concat(frames, ignore_index=True).astype(COLUMNS)
         dup = table.duplicated(ROW_KEY, keep="first")
         if dup.any():
             runs = sorted(set(table.loc[dup, "run_id"].astype(str)))
