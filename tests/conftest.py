@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
@@ -115,6 +116,14 @@ def built():
 def extra_inputs(loss, pred) -> dict:
     """The keyword inputs a loss needs beyond (pred, target): the degraded image, here ``pred`` itself."""
     return {"degraded": pred.detach().clone()} if "degraded" in loss.needs_all else {}
+
+
+@pytest.fixture
+def sigint_as_in_a_terminal():
+    """Python's own SIGINT handler, whatever the launcher did (a background job inherits SIGINT ignored)."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
 
 
 @pytest.fixture

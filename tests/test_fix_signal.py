@@ -17,14 +17,6 @@ from benchmark.results import DeferredInterrupt, DiskFull, ResultsStore
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-@pytest.fixture
-def sigint_as_in_a_terminal():
-    """Python's own SIGINT handler, whatever the launcher did (a background job inherits SIGINT ignored)."""
-    before = signal.signal(signal.SIGINT, signal.default_int_handler)
-    yield
-    signal.signal(signal.SIGINT, before)
-
-
 # --------------------------------------------------------------------------------------------
 # nested DeferredInterrupt blocks: the outermost delivers the stop
 # --------------------------------------------------------------------------------------------

@@ -12,14 +12,6 @@ from test_probe_store6 import _a_run, _small
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-@pytest.fixture
-def sigint_as_in_a_terminal():
-    """Python's own SIGINT handler, whatever the launcher did (a background job inherits SIGINT ignored)."""
-    before = signal.signal(signal.SIGINT, signal.default_int_handler)
-    yield
-    signal.signal(signal.SIGINT, before)
-
-
 # --------------------------------------------------------------------------------------------
 # fix-labels: version_scope leaves a store with no edited loss file as it was
 # --------------------------------------------------------------------------------------------
