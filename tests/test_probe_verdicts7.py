@@ -1,0 +1,57 @@
+"""Probe of verdicts a re-run would not overturn (round 7): the findings' Holm family with stale settings,
+compare's --baseline given as a row label, and what the report says with too few runs or several metrics."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+
+def _code_and_task_table(rng, settings, seeds: int = 5, n_images: int = 8, effect: float = 0.4) -> pd.DataFrame:
+    """l1 and l2 on sr4 (psnr), l1 better by ``effect`` dB, in each of ``settings``: (code_version, task_version)
+    pairs, one setting each (otherwise the same)."""
+    rows = []
+    for code, tver in settings:
+        setting = json.dumps({"net": "tiny", "iterations": 100, "task": "sr4", "task_params": {"scale": 4},
+                              "task_version": tver, "code_version": code}, sort_keys=True)
+        base = rng.normal(0, 1, n_images)
+        for loss, mean in (("l1", 30.0 + effect), ("l2", 30.0)):
+            for s in range(seeds):
+                v = mean + base + rng.normal(0, 0.1) + 0.05 * rng.normal(size=n_images)
+                rows += [dict(run_id=f"{loss}-{s}-{code}-{tver}", task="sr4", task_version=tver,
+                              task_params=json.dumps({"scale": 4}), loss=loss, loss_version="1", seed=s,
+                              net="tiny", weights="none", weights_kind="none", setting=setting, dataset="d",
+                              image=f"im{i}", metric="psnr", higher_is_better=True, value=float(v[i]))
+                         for i in range(n_images)]
+    return pd.DataFrame(rows)
+
+
+# 1. stale settings ------------------------------------------------------------------------------------
+def test_stale_settings_are_a_holm_family_of_their_own_and_the_output_says_so():
+    """Was: runs of an earlier code version left in the store were settings of the finding's one Holm family, so
+    the current grid's verdict got weaker with every stale setting kept (and differed from the same runs in a
+    clean store) and nothing said why. Now the family is the settings this code would run again; the stale ones
+    are a family of their own, and every output names the family of each verdict."""
+    from benchmark.config import code_version
+    from benchmark.findings import check_all, to_markdown, to_text
+    from benchmark.stats import holm
+
+    now = code_version()
+    t = _code_and_task_table(np.random.default_rng(0), [(now, "1"), ("0.0.9+c1", "1"), ("0.0.8+c0", "1")])
+    res = check_all(t, ["zhao2017_l1_vs_l2"], n_boot=20)
+    assert len(res) == 3
+    current = [r for r in res if f"code {now}" in r.setting]
+    stale = [r for r in res if f"code {now}" not in r.setting]
+    assert len(current) == 1 and len(stale) == 2
+    cur = current[0].parts
+    assert len(cur) == 1 and np.isclose(cur[0].p_adj, cur[0].p)  # a family of one: no stale part in it
+    clean = check_all(t[t["setting"].str.contains(json.dumps(now), regex=False)], ["zhao2017_l1_vs_l2"], n_boot=20)
+    assert np.isclose(clean[0].parts[0].p_adj, cur[0].p_adj) and clean[0].verdict == current[0].verdict
+    st = [p for r in stale for p in r.parts]
+    assert np.allclose([p.p_adj for p in st], holm(np.array([p.p for p in st])))  # the stale ones: one family
+    text = to_text(res)
+    assert "Holm family: this setting" in text and "stale" in text
+    assert "earlier code or task version" in " ".join(to_markdown(res).split())
