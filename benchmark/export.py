@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmark.stats import INPUT, Stats, metric_order, rank_order
+from benchmark.stats import INPUT, Stats, is_baseline, metric_order, rank_order
 
 log = logging.getLogger(__name__)
 
@@ -484,7 +484,7 @@ def unequal_seeds_text(stats: Stats) -> str:
         return ""
     c = stats.cells
     if not c.empty and "vs_base" in c.columns:
-        base = c[c["loss"] == stats.baseline].set_index(["task", "metric"])["mean"]
+        base = c[is_baseline(c, stats.baseline)].set_index(["task", "metric"])["mean"]
         base = base[~base.index.duplicated()]
         for r in c[c["vs_base"].isin([1.0, -1.0])].itertuples(index=False):
             b = base.get((r.task, r.metric), NAN)
@@ -779,15 +779,15 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
             pairs = "; ".join(f"{t}/{m}: {a} vs {b}" for t, m, a, b in seen)
             out.append(f"Not tested — every paired (run, image) difference is the same number (no spread, SE 0: "
                        f"duplicated runs or a saturated metric?): {pairs}; never bold or {UP}/{DOWN} for that.")
-        if stats.baseline not in set(stats.cells["loss"]):
+        if not is_baseline(stats.cells, stats.baseline).any():
             dead = stats.baseline in set(unscored(stats)["loss"])  # it ran, but every run diverged or failed
             out.append(f"Baseline `{stats.baseline}` " + ("has no scored run (every run diverged or failed)" if dead
                                                            else "is not in the results") + ": no ▲/▼ marks.")
         else:
-            gone = sorted(set(restored["task"]) - set(restored.loc[restored["loss"] == stats.baseline, "task"]))
+            gone = sorted(set(restored["task"]) - set(restored.loc[is_baseline(restored, stats.baseline), "task"]))
             if gone:
                 out.append(f"Baseline `{stats.baseline}` has no results in {', '.join(gone)}: no ▲/▼ marks there.")
-            rows = restored[restored["loss"] == stats.baseline]
+            rows = restored[is_baseline(restored, stats.baseline)]
             several = rows.groupby("task")["label"].unique()
             several = several[several.map(len) > 1]
             if len(several) and "base_label" in restored.columns:
@@ -1202,7 +1202,7 @@ def task_caveats(stats: Stats, task: str) -> list[str]:
     if single:
         out.append(single)
     c = stats.cells
-    base_tasks = set(c.loc[c["loss"] == stats.baseline, "task"]) if not c.empty else set()
+    base_tasks = set(c.loc[is_baseline(c, stats.baseline), "task"]) if not c.empty else set()
     if base_tasks and task not in base_tasks:
         out.append(f"Baseline {stats.baseline} has no results here: no {UP}/{DOWN}.")
     tc = stats.task_costs

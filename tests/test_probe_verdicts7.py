@@ -55,3 +55,65 @@ def test_stale_settings_are_a_holm_family_of_their_own_and_the_output_says_so():
     text = to_text(res)
     assert "Holm family: this setting" in text and "stale" in text
     assert "earlier code or task version" in " ".join(to_markdown(res).split())
+
+
+# 2. --baseline as the table prints a row ------------------------------------------------------------
+def _two_kinds_store(root):
+    """l1, and ``vgg`` trained with random and with pretrained backbone weights (two rows, ``vgg [vgg16:random]``
+    and ``vgg [vgg16:IMAGENET1K_V1]``): the random one far worse than l1, the pretrained one far better."""
+    from benchmark.results import ResultsStore, atomic_write_json
+    from benchmark.synthetic import synthetic_runs
+
+    store = ResultsStore(root)
+    store.ensure_writable()
+    for k, (name, prov, off) in enumerate((("vgg", "vgg16:random(seed=0)", -2.0),
+                                           ("vgg", "vgg16:IMAGENET1K_V1", 2.0))):
+        for rid, meta, rows in synthetic_runs(offsets={"l1": 0.0, name: off}, seeds=range(5), metrics=("psnr",),
+                                              n_images=4, weights={name: prov}, budget_check=False, seed=k):
+            if k and meta.get("kind") == "input" or k and meta["config"]["loss"] == "l1":
+                continue
+            rid2 = f"{rid}{k}"
+            store.write_eval(rid2, [{**r, "run_id": rid2} for r in rows], ["psnr"], {})
+            atomic_write_json(store.run_dir(rid2) / "meta.json", {**meta, "run_id": rid2})
+    return store
+
+
+def test_report_baseline_takes_a_row_label_as_the_table_prints_it(tmp_path, capsys):
+    """Was: `plbench report --baseline 'vgg [vgg16:random]'` — a row's label, copied from the leaderboard — was
+    refused ("is not a loss of these results"), and `--baseline vgg` marked every loss against whichever row came
+    first by name: no way to pick the row. Now a row label is a baseline, and the marks are against that row."""
+    from benchmark.cli import main
+
+    root = tmp_path / "s"
+    _two_kinds_store(root)
+    assert main(["report", "--out", str(root), "--no-visual", "-q", "--baseline", "vgg [vgg16:random]"]) == 0, \
+        capsys.readouterr().err
+    csv = pd.read_csv(root / "summary.csv") if (root / "summary.csv").exists() else None
+    md = (root / "leaderboard.md").read_text()
+    assert "significantly better/worse than `vgg [vgg16:random]`" in md
+    assert "is not in the results" not in md
+    l1 = [line for line in md.splitlines() if line.startswith("| l1 |")][-1]  # the task table's row
+    assert "▲" in l1, l1  # l1 is far better than the random row (it would be ▼ against the pretrained one)
+    if csv is not None and "base_label" in csv.columns:
+        assert set(csv["base_label"].dropna()) == {"vgg [vgg16:random]"}
+    assert main(["report", "--out", str(root), "--no-visual", "-q", "--baseline", "vgg [vgg16:randm]"]) == 2
+
+
+def test_compare_baseline_takes_a_row_label_and_another_spelling_of_a_spec(tmp_path):
+    """compare's --baseline is checked before anything trains: a row label and a spec spelt otherwise than the
+    table prints it (``charbonnier(eps=1e-2)`` for ``charbonnier(eps=0.01)``) name a row; a typo is still one line."""
+    from benchmark.report import resolve_baseline
+    from benchmark.errors import UserError
+
+    store = _two_kinds_store(tmp_path / "s")
+    assert resolve_baseline(store, "vgg [vgg16:random]") == "vgg [vgg16:random]"
+    assert resolve_baseline(store, "vgg") == "vgg"
+    assert resolve_baseline(store, "charbonnier(eps=1e-2)", new=["charbonnier(eps=0.01)"]) == "charbonnier(eps=0.01)"
+    assert resolve_baseline(store, " l1 ") == "l1"
+    with pytest.raises(UserError, match="is not a loss of these results; did you mean"):
+        resolve_baseline(store, "vgg [vgg16:randm]")
+    from benchmark.report import baseline_loss
+
+    table = store.table()
+    assert baseline_loss(table, "vgg [vgg16:random]") == "vgg"  # compare's `plbench perf --losses …` times a spec
+    assert baseline_loss(table, "l1") == "l1"
