@@ -503,30 +503,50 @@ def bold_below_plain_text(stats: Stats) -> str:
     """A note naming each cell where a bold loss has a worse mean than a loss that is not bold. Bold is every
     loss not significantly worse than another (all pairs, Holm), so a loss with noisy or few runs can stay
     bold — it cannot be excluded — while a better-measured, better mean is excluded; the table reads as if
-    bold followed the means. "" when no cell does this."""
+    bold followed the means. A better mean with too few runs to be tested (never bold, never excluded) is said
+    apart, as untested. "" when no cell does this."""
     c = stats.cells
     if c.empty or not {"top_group", "mean", "higher_is_better"} <= set(c.columns):
         return ""
-    said = []
+    from benchmark.runstats import MIN_RUNS
+
+    said, untested = [], []
     for (task, metric), g in c[c["label"] != INPUT].groupby(["task", "metric"], sort=False):
         g = g[np.isfinite(g["mean"].to_numpy(float))]
         if g.empty:
             continue
         sign = 1.0 if bool(g["higher_is_better"].iloc[0]) else -1.0
         bold = g[g["top_group"].astype(bool)]
+        # a plain loss never tested (too few runs) was not excluded: said apart, never as "better-measured"
+        never = ~g["top_group"].astype(bool) & g["p_best_adj"].isna() & (g["n_seeds"] < MIN_RUNS) \
+            if {"p_best_adj", "n_seeds"} <= set(g.columns) else pd.Series(False, index=g.index)
         # the column's best mean left plain is best_not_bold_text's note: not said twice
-        plain = g[~g["top_group"].astype(bool) & ~(g["best"].astype(bool) if "best" in g else False)]
-        if bold.empty or plain.empty:
+        plain = g[~g["top_group"].astype(bool) & ~(g["best"].astype(bool) if "best" in g else False) & ~never]
+        if bold.empty:
             continue
-        best_plain = plain.loc[(sign * plain["mean"]).idxmax()]
-        below = bold[sign * bold["mean"] < sign * best_plain["mean"]]
-        if not below.empty:
-            said.append(f"{task}/{metric}: {', '.join(below['label'])} bold below {best_plain['label']} (not bold)")
-    if not said:
-        return ""
-    return ("Bold below a plain mean — bold is every loss not significantly worse than another, so a loss whose "
-            "runs spread widely stays bold (it cannot be excluded) while a closer, better-measured one is "
-            "excluded: " + "; ".join(said) + ".")
+        if not plain.empty:
+            best_plain = plain.loc[(sign * plain["mean"]).idxmax()]
+            below = bold[sign * bold["mean"] < sign * best_plain["mean"]]
+            if not below.empty:
+                said.append(f"{task}/{metric}: {', '.join(below['label'])} bold below {best_plain['label']} (not bold)")
+        thin = g[never]
+        if not thin.empty:
+            best_thin = thin.loc[(sign * thin["mean"]).idxmax()]
+            below = bold[sign * bold["mean"] < sign * best_thin["mean"]]
+            if not below.empty:
+                over = thin[sign * thin["mean"] > float((sign * below["mean"]).min())]
+                untested.append(f"{task}/{metric}: {', '.join(below['label'])} bold below " + ", ".join(
+                    f"{r.label} ({_count(int(r.n_seeds))} run(s))" for r in over.sort_values("label").itertuples()))
+    out = []
+    if said:
+        out.append("Bold below a plain mean — bold is every loss not significantly worse than another, so a loss whose "
+                   "runs spread widely stays bold (it cannot be excluded) while a closer, better-measured one is "
+                   "excluded: " + "; ".join(said) + ".")
+    if untested:
+        out.append("Bold below an untested mean — bold is among the losses tested, and these have too few runs to "
+                   f"be tested (a test needs ≥ {MIN_RUNS} paired runs; neither in nor out of the top group): "
+                   + "; ".join(untested) + ".")
+    return " ".join(out)
 
 
 def survivors_text(stats: Stats) -> str:

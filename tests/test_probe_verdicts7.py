@@ -117,3 +117,32 @@ def test_compare_baseline_takes_a_row_label_and_another_spelling_of_a_spec(tmp_p
     table = store.table()
     assert baseline_loss(table, "vgg [vgg16:random]") == "vgg"  # compare's `plbench perf --losses …` times a spec
     assert baseline_loss(table, "l1") == "l1"
+
+
+# 3. bold below an untested mean --------------------------------------------------------------------------
+def _thin_table():
+    """l1, bad (5 seeds) and good (1 SCALE better than l1) whose lpips was scored on 3 of its 5 runs (its weights
+    not cached for two): good's lpips cell has too few runs to be tested; l1 is bold there, tested against bad only."""
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(tasks=("denoise",), offsets={"l1": 0.0, "good": 1.0, "bad": -1.0}, metrics=("psnr", "lpips"),
+                        seeds=tuple(range(5)), n_images=6, seed=1, seed_sd=0.3)
+    return t[~((t["loss"] == "good") & (t["seed"] >= 3) & (t["metric"] == "lpips"))]
+
+
+def test_a_bold_loss_below_an_untested_mean_is_not_said_to_beat_a_measured_one():
+    """Was: with good's lpips scored on 3 runs (too few to test), l1 stayed bold on lpips below good's better mean and
+    the note said "a loss whose runs spread widely stays bold while a closer, better-measured one is excluded:
+    l1 bold below good (not bold)" — good was never tested, let alone excluded. Now such a cell is said as it is:
+    bold is among the tested losses, and good had too few runs to be tested."""
+    from benchmark.export import bold_below_plain_text
+    from benchmark.stats import compute
+
+    st = compute(_thin_table(), None, baseline="l1", n_boot=100)
+    c = st.cells.set_index(["label", "metric"])
+    assert bool(c.loc[("l1", "lpips"), "top_group"]) and np.isnan(c.loc[("good", "lpips"), "p_best_adj"])
+    text = bold_below_plain_text(st)
+    assert "denoise/lpips" in text, text
+    excluded = text.split("excluded:")[1].split(".")[0] if "excluded:" in text else ""
+    assert "good" not in excluded, text  # never called excluded: it was not tested
+    assert "too few runs to be tested" in text and "l1 bold below good (3 run(s))" in text, text
