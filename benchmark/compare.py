@@ -590,8 +590,27 @@ def _front_text(label: str, on_front: bool, labs: list[str], x: pd.DataFrame, y:
     sig = [o for o in over if o in losses.get(dist, []) and o in losses.get(perc, [])]
     if sig:
         return f"significantly dominated by {', '.join(sig)} (better on {dist} and on {perc})"
-    return (f"dominated by the means of {', '.join(over)}, not significantly (no loss is significantly better on "
-            f"both {dist} and {perc})")
+    # a loss never tested against this one on both axes (too few paired runs) is not "not significantly" better
+    untested = [o for o in over if not (_tested(st, label, o, dist) and _tested(st, label, o, perc))]
+    tested = [o for o in over if o not in untested]
+    out = []
+    if tested:
+        out.append(f"dominated by the means of {', '.join(tested)}, not significantly (no loss is significantly "
+                   f"better on both {dist} and {perc})")
+    if untested:
+        out.append(f"{'and' if tested else 'dominated'} by the means of {', '.join(untested)}, not tested (a test "
+                   f"needs ≥ {MIN_RUNS} paired runs of the two: no verdict either way)")
+    return "; ".join(out)
+
+
+def _tested(st, a: str, b: str, metric: str) -> bool:
+    """Was the pair (``a``, ``b``) tested on ``metric`` (:attr:`benchmark.stats.Stats.pairs`: a Holm p)?"""
+    pairs = st.pairs
+    if pairs is None or pairs.empty:
+        return False
+    mine = pairs[(pairs["metric"] == metric) & (((pairs["a"] == a) & (pairs["b"] == b))
+                                                | ((pairs["a"] == b) & (pairs["b"] == a)))]
+    return bool(mine["p_adj"].notna().any())
 
 
 def _pairwise(st, label: str, alpha: float) -> tuple[dict, dict]:

@@ -146,3 +146,27 @@ def test_a_bold_loss_below_an_untested_mean_is_not_said_to_beat_a_measured_one()
     excluded = text.split("excluded:")[1].split(".")[0] if "excluded:" in text else ""
     assert "good" not in excluded, text  # never called excluded: it was not tested
     assert "too few runs to be tested" in text and "l1 bold below good (3 run(s))" in text, text
+
+
+# 4. compare's P–D sentence with an untested neighbour ------------------------------------------------------
+def test_compare_never_calls_an_untested_domination_not_significant():
+    """Was: compare's perception–distortion sentence said the new loss was "dominated by the means of few, not
+    significantly (no loss is significantly better on both psnr and lpips)" where `few` has 2 runs and was never
+    tested against it — "not significantly" read as a test that found nothing. Now an untested loss is said to be
+    untested, with what a test needs."""
+    from benchmark.compare import _front_text, _pairwise
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(tasks=("denoise",), offsets={"l1": 0.0, "mine": 0.5, "few": 3.0}, metrics=("psnr", "lpips"),
+                        seeds=tuple(range(5)), n_images=6, seed=1, seed_sd=0.3)
+    t = t[~((t["loss"] == "few") & (t["seed"] >= 2))]
+    st = compute(t, None, baseline="l1", n_boot=50)
+    c = st.cells[st.cells["label"] != "input"]
+    x, y = (c[c["metric"] == m].set_index("label") for m in ("psnr", "lpips"))
+    text = _front_text("mine", False, list(x.index), x, y, st, "psnr", "lpips", *_pairwise(st, "mine", 0.05))
+    assert "not significantly" not in text, text
+    assert "few" in text and "not tested" in text and "≥ 5 paired runs" in text, text
+    # a tested, significant domination is still said as it was
+    assert _front_text("l1", False, list(x.index), x, y, st, "psnr", "lpips", *_pairwise(st, "l1", 0.05)) \
+        .startswith("significantly dominated by mine")
