@@ -1277,8 +1277,10 @@ def to_html(results: list[FindingResult]) -> str:
                         f"<td>{_ci(p.ci_low, p.ci_high)}</td><td data-v=\"{_sort_key(p.p_adj)}\">{_fmt_p(p.p_adj)}</td>"
                         f"<td>{p.n_images}</td><td>{p.seeds_a}/{p.seeds_b}</td><td>{e(p.verdict)}</td>"
                         f"<td class=\"wrap\">{e(p.note)}</td></tr>")
+        fam = (f"Stale: {r.stale}. " if r.stale else "") + (f"Holm family: {r.family}." if r.family else "")
         out.append(f"<details><summary>{e(r.name)}: {e(r.verdict_text)} — {e(r.tally())}</summary>"
-                   '<table class="sortable"><thead><tr><th>task</th><th>metric</th><th>A</th><th>rel</th><th>B</th>'
+                   + (f'<p class="note">{e(fam)}</p>' if fam else "")
+                   + '<table class="sortable"><thead><tr><th>task</th><th>metric</th><th>A</th><th>rel</th><th>B</th>'
                    "<th>effect</th><th>95% CI</th><th>p (Holm)</th><th>images</th><th>seeds A/B</th><th>part</th>"
                    f"<th>note</th></tr></thead><tbody>{''.join(body)}</tbody></table></details>")
     return "".join(out)

@@ -36,7 +36,7 @@ def test_stale_settings_are_a_holm_family_of_their_own_and_the_output_says_so():
     clean store) and nothing said why. Now the family is the settings this code would run again; the stale ones
     are a family of their own, and every output names the family of each verdict."""
     from benchmark.config import code_version
-    from benchmark.findings import check_all, to_markdown, to_text
+    from benchmark.findings import check_all, to_html, to_markdown, to_text
     from benchmark.stats import holm
 
     now = code_version()
@@ -55,6 +55,7 @@ def test_stale_settings_are_a_holm_family_of_their_own_and_the_output_says_so():
     text = to_text(res)
     assert "Holm family: this setting" in text and "stale" in text
     assert "earlier code or task version" in " ".join(to_markdown(res).split())
+    assert "Holm family: this setting" in to_html(res) and "Stale: code 0.0.9+c1" in to_html(res)
 
 
 # 2. --baseline as the table prints a row ------------------------------------------------------------
