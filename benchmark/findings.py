@@ -17,8 +17,8 @@ Everything else is shared here, so every finding is judged by the same rules:
   standard error with the run-to-run and the image level in it. Below
   :data:`benchmark.runstats.MIN_RUNS` paired runs a part is **too few runs**; one whose paired
   differences are all the same non-zero number (SE 0, a degenerate t) is **no spread**; an arm that
-  lacks a seed the other arms of its task have (a diverged or failed run) makes its parts **missing
-  runs**. None of these is ever reproduced or contradicted.
+  lacks a seed the other arm of its part has (a diverged or failed run) makes the part **missing
+  runs** (a third loss run on more seeds does not). None of these is ever reproduced or contradicted.
 * **Margins, fixed in advance** (:data:`PRACTICAL_MARGINS`, the smallest effect of interest per
   metric): ``better`` (A > B) is **reproduced** when p_holm < α and the CI lies above 0;
   ``at_least`` (A ≥ B, non-inferiority) when p_holm < α for ``effect + margin`` and the CI lies
@@ -572,7 +572,8 @@ class Results:
         return self._arm_runs.get((task, arm.loss, arm.weights, arm.version), pd.DataFrame(columns=["seed", "run_id"]))
 
     def expected_seeds(self, task: str) -> frozenset[int]:
-        """Every seed some arm of ``task`` has results for: the runs each arm should have."""
+        """Every seed some arm of ``task`` has results for (a part expects the seeds of its own two arms:
+        :func:`compare`)."""
         if task not in self._expected:
             self._expected[task] = frozenset(s for a in self.arms(task) for s in self.ok_seeds(task, a))
         return self._expected[task]
@@ -667,7 +668,10 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
     worse = r if ni or not math.isfinite(margin) or not r.tested else compare_runs(
         va[items].to_numpy(float), vb[items].to_numpy(float), va.index, vb.index, higher=higher, margin=margin)
     status = r.status
-    expected = res.expected_seeds(c.task)
+    # the runs the part should have: every seed either of its arms has results for — a seed one arm lost (a
+    # diverged, failed or retried run) would leave the other's runs judged on a selection; a third loss run on
+    # more seeds is not a run this pair lost
+    expected = res.ok_seeds(c.task, c.a) | res.ok_seeds(c.task, c.b)
     lacking = {arm.label: sorted(expected - res.ok_seeds(c.task, arm)) for arm in (c.a, c.b)}
     lacking = {k: v for k, v in lacking.items() if v}
     note = c.note

@@ -171,3 +171,23 @@ def test_compare_never_calls_an_untested_domination_not_significant():
     # a tested, significant domination is still said as it was
     assert _front_text("l1", False, list(x.index), x, y, st, "psnr", "lpips", *_pairwise(st, "l1", 0.05)) \
         .startswith("significantly dominated by mine")
+
+
+# 5. unbalanced designs: extra seeds of another loss ------------------------------------------------------
+def test_extra_seeds_of_a_third_loss_do_not_make_a_pair_missing_runs():
+    """Was: l1 and l2 on seeds 0–4 (nothing lost) and a third loss run on seeds 0–7: every l1-vs-l2 part was
+    "missing runs" ("missing or diverged seeds: l1 5, 6, 7; l2 5, 6, 7") and never judged, though l1 was better by
+    ~1 dB on 5 paired runs — running more seeds of one loss took every other verdict away. A part's runs are the
+    seeds its two arms have; an arm lacking a seed the other arm of the part has (a lost run) still is missing."""
+    from benchmark.findings import check_all
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(tasks=("sr4",), offsets={"l1": 0.5, "l2": 0.0, "good": 1.0}, metrics=("psnr",),
+                        seeds=tuple(range(8)), n_images=6, seed=1, seed_sd=0.1)
+    t = t[~(t["loss"].isin(["l1", "l2"]) & (t["seed"] >= 5))]
+    (r,) = check_all(t, ["zhao2017_l1_vs_l2"], n_boot=20)
+    (p,) = r.parts
+    assert p.status == "ok" and p.n_runs == 5 and p.verdict == "reproduced", (p.status, p.note)
+    lost = t[~((t["loss"] == "l2") & (t["seed"] == 3))]  # a run of the pair lost: still missing runs
+    (p,) = check_all(lost, ["zhao2017_l1_vs_l2"], n_boot=20)[0].parts
+    assert p.verdict == "missing runs" and "l2 3" in p.note and "5" not in p.note.split("seeds:")[1], p.note
