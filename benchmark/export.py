@@ -163,9 +163,43 @@ def task_frame(stats: Stats, task: str) -> tuple[pd.DataFrame, list[str], list[s
         return pd.DataFrame(), [], []
     metrics = metric_order(c["metric"].unique())
     order = rank_order(c[c["label"] != INPUT].groupby("label")["rank"].mean())  # ties by name
+    # a loss ranked over fewer of the task's metrics (one unscored for its runs) after the others, as the overall
+    # ranking lists it: its mean rank leaves out the columns it lacks (partial_rank_text names them)
+    short = _partial_ranks(c)
+    order = [lab for lab in order if lab not in short] + [lab for lab in order if lab in short]
     if INPUT in set(c["label"]):
         order = [INPUT] + order
     return c.set_index(["label", "metric"]), metrics, order
+
+
+def _partial_ranks(c: pd.DataFrame) -> dict[str, list[str]]:
+    """{label: the metrics of the task it has no rank in} for the losses of one task's cells ``c`` ranked over fewer
+    of its metric columns than another loss."""
+    ranked = c[(c["label"] != INPUT) & c["rank"].notna()]
+    if ranked.empty:
+        return {}
+    have = ranked.groupby("label")["metric"].agg(lambda m: set(m.astype(str)))
+    every = set().union(*have)
+    return {lab: metric_order(every - ms) for lab, ms in have.items() if ms != every}
+
+
+def partial_rank_text(stats: Stats) -> str:
+    """A note naming each loss whose task rank is over fewer metrics than the others' (a metric not scored for its
+    runs), listed after them in the task table; "" when none."""
+    c = stats.cells
+    if c.empty:
+        return ""
+    said = []
+    for task in sorted(c["task"].unique()):
+        t = c[c["task"] == task]
+        n = t.loc[(t["label"] != INPUT) & t["rank"].notna(), "metric"].nunique()
+        said += [f"{task}: {lab} ({n - len(ms)} of {n} metrics, no {', '.join(ms)})"
+                 for lab, ms in sorted(_partial_ranks(t).items())]
+    if not said:
+        return ""
+    return ("Task rank over fewer metrics — a loss not ranked on some of its task's metrics (not scored for its runs) "
+            "has a mean rank over the others only, not comparable with the rest: listed after them in its task's "
+            "table: " + "; ".join(said) + ".")
 
 
 def _cost(stats: Stats, key: str, task: str | None = None) -> dict:
@@ -819,7 +853,7 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
                     for t in several.index) + f" (its row labelled `{stats.baseline}` where it has one, else "
                     "its first by name).")
     for note in (small_marks_text, survivors_text, unequal_seeds_text, best_not_bold_text,
-                 bold_below_plain_text):  # "" when none
+                 bold_below_plain_text, partial_rank_text):  # "" when none
         text = note(stats)
         if text:
             out.append(text)
