@@ -182,6 +182,9 @@ class Comparison:
     #: the test items (``dataset/image``) to compare on (None: every shared one); a finding that
     #: chose an arm by its scores tests it on the other items (:meth:`Results.split_items`)
     items: tuple[str, ...] | None = None
+    #: False: listed, never counted, whatever its circularity — a part that is evidence only together with
+    #: another that cannot be counted (its ``note`` says why)
+    count: bool = True
 
 
 @dataclass
@@ -735,7 +738,8 @@ def judge(parts: list[Part], alpha: float) -> None:
     for p in parts:
         if not p.counted:
             p.verdict = "not counted"
-            p.note = (p.note + "; " if p.note else "") + "circular: a loss scored by its own metric"
+            if p.circular and "circular: a loss scored by its own metric" not in p.note:
+                p.note = (p.note + "; " if p.note else "") + "circular: a loss scored by its own metric"
             continue
         if p.status != "ok" or not math.isfinite(p.p_adj):
             p.verdict = p.status if p.status != "ok" else "inconclusive"
@@ -941,7 +945,7 @@ def _unjudged(finding: Finding, res: Results, n_boot: int = N_BOOT, name: str = 
             p.status = OUT_OF_REGIME
             p.note = (p.note + "; " if p.note else "") + f"out of regime: {why}"
         count_circ = finding.count_circular if c.count_circular is None else c.count_circular
-        if p.circular and not count_circ:
+        if (p.circular and not count_circ) or not c.count:
             p.counted = False
         parts.append(p)
     if not parts:

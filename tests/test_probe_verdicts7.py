@@ -253,3 +253,39 @@ def test_a_loss_missing_a_metric_is_not_ranked_first_in_its_task_table_on_the_ot
     assert order == ["input", "l1", "bad", "good"], order
     md = " ".join(markdown(st, {}, None).split())
     assert "denoise: good (2 of 3 metrics, no lpips)" in md, md
+
+
+# 8. Blau's trade-off on its distortion half alone --------------------------------------------------------
+@pytest.mark.parametrize("perceptual", [1.0, -1.0])
+def test_blau_is_never_reproduced_on_its_distortion_half_when_perception_is_circular(perceptual):
+    """Was: an LPIPS-trained net scored on psnr and lpips only — its perception part circular, not counted — made
+    blau2018_pd_tradeoff ("better perceptual score, worse PSNR than ℓ2") REPRODUCED on its PSNR part alone, even when
+    the net was *worse* on lpips than ℓ2 (perceptual −1 here): a two-sided claim reproduced on one side. A full-reference
+    perception metric already made it "out of regime"; a circular one now leaves the trade-off untested: the
+    distortion part is listed, not counted, and says why."""
+    from benchmark.findings import check_all
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(tasks=("sr4",), offsets={"l2": 0.0, "lpips": {"lpips": perceptual, "psnr": -1.0}},
+                        metrics=("psnr", "lpips"), seeds=tuple(range(5)), n_images=8, seed=1,
+                        weights={"lpips": "alexnet:IMAGENET1K_V1+lpips:alex:v0.1"})
+    (r,) = check_all(t, ["blau2018_pd_tradeoff"], n_boot=20)
+    assert r.verdict != "reproduced" and not r.verdict_text.startswith("reproduced"), r.verdict_text
+    dist = [p for p in r.parts if p.metric == "psnr"]
+    assert dist and not any(p.counted for p in dist) and "circular" in dist[0].note, [p.note for p in dist]
+
+
+def test_blau_takes_a_perception_metric_the_loss_was_not_trained_on_when_there_is_one():
+    """With a non-circular perceptual metric in the results (dists beside lpips for an LPIPS-trained net), the
+    perception half is tested on it (out of regime, as any full-reference one), the circular lpips part still listed."""
+    from benchmark.findings import check_all
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(tasks=("sr4",), offsets={"l2": 0.0, "lpips": {"lpips": 1.0, "dists": 1.0, "psnr": -1.0}},
+                        metrics=("psnr", "lpips", "dists"), seeds=tuple(range(5)), n_images=8, seed=1,
+                        weights={"lpips": "alexnet:IMAGENET1K_V1+lpips:alex:v0.1"})
+    (r,) = check_all(t, ["blau2018_pd_tradeoff"], n_boot=20)
+    by = {p.metric: p for p in r.parts}
+    assert set(by) == {"lpips", "dists", "psnr"}, list(by)
+    assert not by["lpips"].counted and by["dists"].counted and by["psnr"].counted
+    assert r.verdict == "out of regime", r.verdict_text
