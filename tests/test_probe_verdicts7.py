@@ -289,3 +289,24 @@ def test_blau_takes_a_perception_metric_the_loss_was_not_trained_on_when_there_i
     assert set(by) == {"lpips", "dists", "psnr"}, list(by)
     assert not by["lpips"].counted and by["dists"].counted and by["psnr"].counted
     assert r.verdict == "out of regime", r.verdict_text
+
+
+# 9. the metric-points figure's filled dot for an untested loss --------------------------------------------
+def test_metric_points_never_call_an_untested_loss_not_significantly_worse():
+    """Was: with good's lpips on 3 runs (too few to test) beside tested losses, its dot was filled like every top-group
+    loss's and the legend read "filled: not significantly worse than another" — a test that was never made. Now the
+    legend says filled dots include the losses with too few runs to be tested."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from benchmark import figures as F
+    from benchmark.stats import compute
+
+    st = compute(_thin_table(), None, baseline="l1", n_boot=50)
+    fig = F.draw_metric_points(st, "denoise")
+    texts = [t.get_text() for lg in fig.legends for t in lg.get_texts()]
+    filled = [t for t in texts if t.startswith("filled")]
+    assert len(filled) == 1 and "too few runs" in filled[0] and "≥ 5" in filled[0], texts
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
