@@ -251,7 +251,8 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     if baseline != "l1":  # asked for by name, as `plbench report --baseline`: a typo is refused before training
         from benchmark.report import resolve_baseline
 
-        baseline = resolve_baseline(store, baseline, new, what="these results or the new one")  # or a row's label
+        baseline = resolve_baseline(store, baseline, new, what="these results or the new one",
+                                    table=table)  # or a row's label
     if not groups:
         raise UserError(f"no finished field runs in {store.root} to compare against")
     from benchmark.config import run_id
