@@ -414,7 +414,6 @@ class Results:
         self._identities: dict[str, tuple | None] = {}  # loss spec → its loss_identity (None: unknown here)
         self._groups: dict | None = None
         self._arm_runs: dict | None = None
-        self._expected: dict[str, frozenset[int]] = {}
         #: the budget gains of the runs (:func:`benchmark.convergence.budget_gains`); None: convergence
         #: is not judged (a table from elsewhere, without a results store)
         self.budget = None
@@ -573,13 +572,6 @@ class Results:
                 cols = ["seed"] + (["run_id"] if "run_id" in t.columns else [])
                 self._arm_runs = {k: g.drop_duplicates() for k, g in t[cols].groupby(keys, observed=True, sort=False)}
         return self._arm_runs.get((task, arm.loss, arm.weights, arm.version), pd.DataFrame(columns=["seed", "run_id"]))
-
-    def expected_seeds(self, task: str) -> frozenset[int]:
-        """Every seed some arm of ``task`` has results for (a part expects the seeds of its own two arms:
-        :func:`compare`)."""
-        if task not in self._expected:
-            self._expected[task] = frozenset(s for a in self.arms(task) for s in self.ok_seeds(task, a))
-        return self._expected[task]
 
     def ok_seeds(self, task: str, arm: Arm) -> set[int]:
         """The seeds of ``arm`` on ``task`` with results (a diverged or failed run has none)."""
