@@ -720,8 +720,8 @@ def cmd_list(args) -> int:
 
 
 def _add_report_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--baseline", default="l1", help="loss every other loss is tested against (default: l1): a spec in any "
-                   "spelling, or a row's label as the table prints it, e.g. 'vgg [vgg16:random]'")
+    p.add_argument("--baseline", default="l1", help="loss every other loss is tested against (default: l1): a spec "
+                   "in any spelling, or a row's label as the table prints it, e.g. 'vgg [vgg16:random]'")
     p.add_argument("--alpha", type=float, default=0.05, help="significance level after Holm correction")
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples per CI (default: 1000)")
     p.add_argument("--formats", nargs="+", default=["png", "pdf"], choices=("png", "pdf", "svg"),

@@ -207,9 +207,10 @@ def coverage_lines(cov: pd.DataFrame, n_runs: int) -> list[str]:
 def resolve_baseline(store: ResultsStore, name: str, new=(), flag: str = "--baseline",
                      what: str = "these results", table: pd.DataFrame | None = None) -> str:
     """The baseline ``name`` names, as :func:`benchmark.stats.compute` takes it: a loss spec of the store (or of
-    ``new``, the specs a ``compare`` trains) — a spelling the store recorded for it (:meth:`ResultsStore.loss_spellings`)
-    or any other spelling of the same loss (:func:`benchmark.lossfn.loss_identity`: ``charbonnier(eps=1e-2)`` is the
-    table's ``charbonnier(eps=0.01)``) — or a row's label as the leaderboard prints it (``vgg [vgg16:random]``,
+    ``new``, the specs a ``compare`` trains) — a spelling the store recorded for it
+    (:meth:`ResultsStore.loss_spellings`) or any other spelling of the same loss
+    (:func:`benchmark.lossfn.loss_identity`: ``charbonnier(eps=1e-2)`` is the table's ``charbonnier(eps=0.01)``) —
+    or a row's label as the leaderboard prints it (``vgg [vgg16:random]``,
     ``my_loss (v2)``), which picks that row where the loss has several. Anything else is one line with suggestions.
     ``table``: the store's :meth:`~ResultsStore.table`, when already read."""
     from benchmark.errors import UserError, did_you_mean

@@ -103,8 +103,8 @@ def test_report_baseline_takes_a_row_label_as_the_table_prints_it(tmp_path, caps
 def test_compare_baseline_takes_a_row_label_and_another_spelling_of_a_spec(tmp_path):
     """compare's --baseline is checked before anything trains: a row label and a spec spelt otherwise than the
     table prints it (``charbonnier(eps=1e-2)`` for ``charbonnier(eps=0.01)``) name a row; a typo is still one line."""
-    from benchmark.report import resolve_baseline
     from benchmark.errors import UserError
+    from benchmark.report import resolve_baseline
 
     store = _two_kinds_store(tmp_path / "s")
     assert resolve_baseline(store, "vgg [vgg16:random]") == "vgg [vgg16:random]"
@@ -259,10 +259,10 @@ def test_a_loss_missing_a_metric_is_not_ranked_first_in_its_task_table_on_the_ot
 @pytest.mark.parametrize("perceptual", [1.0, -1.0])
 def test_blau_is_never_reproduced_on_its_distortion_half_when_perception_is_circular(perceptual):
     """Was: an LPIPS-trained net scored on psnr and lpips only — its perception part circular, not counted — made
-    blau2018_pd_tradeoff ("better perceptual score, worse PSNR than ℓ2") REPRODUCED on its PSNR part alone, even when
-    the net was *worse* on lpips than ℓ2 (perceptual −1 here): a two-sided claim reproduced on one side. A full-reference
-    perception metric already made it "out of regime"; a circular one now leaves the trade-off untested: the
-    distortion part is listed, not counted, and says why."""
+    blau2018_pd_tradeoff ("better perceptual score, worse PSNR than ℓ2") REPRODUCED on its PSNR part alone, even
+    when the net was *worse* on lpips than ℓ2 (perceptual −1 here): a two-sided claim reproduced on one side. A
+    full-reference perception metric already made it "out of regime"; a circular one now leaves the trade-off
+    untested: the distortion part is listed, not counted, and says why."""
     from benchmark.findings import check_all
     from benchmark.synthetic import synthetic_table
 
