@@ -677,7 +677,13 @@ def friedman_text(stats: Stats) -> str:
         left += f" Blocks left out (not every loss it ranks has them): {dropped}."
     few = _too_few(stats)
     if few is not None:
-        return (f"Friedman/Nemenyi: descriptive only, not a test of the losses — {few} run(s) per loss where a "
+        # the losses short of runs, when others have enough: "n run(s) per loss" would say every loss has that few
+        c = stats.cells[stats.cells["label"] != INPUT]
+        runs = c.groupby("label")["n_seeds"].min()
+        thin = runs[runs < MIN_RUNS]
+        who = (f"{few} run(s) per loss" if len(thin) == len(runs) else
+               ", ".join(f"{lab} ({_count(n)} run(s))" for lab, n in sorted(thin.items())))
+        return (f"Friedman/Nemenyi: descriptive only, not a test of the losses — {who} where a "
                 f"verdict needs ≥ {MIN_RUNS}, and its {f['n_blocks']} blocks are (task, metric) scores of those "
                 f"same runs, not independent replicates; no χ², p or critical difference is given. The mean ranks "
                 f"are descriptive." + left)

@@ -310,3 +310,19 @@ def test_metric_points_never_call_an_untested_loss_not_significantly_worse():
     import matplotlib.pyplot as plt
 
     plt.close(fig)
+
+
+# 10. the Friedman line with one thin loss ----------------------------------------------------------------
+def test_friedman_line_does_not_say_every_loss_has_the_runs_of_its_thinnest():
+    """Was: with one loss on 2 seeds beside three on 5, the overall ranking's line read "descriptive only … — 2 run(s)
+    per loss where a verdict needs ≥ 5", as if every loss had 2 runs. It now names the thin losses and their runs."""
+    from benchmark.export import friedman_text
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(tasks=("denoise",), offsets={"l1": 0.0, "good": 1.0, "bad": -1.0, "few": 3.0},
+                        metrics=("psnr", "ssim"), seeds=tuple(range(5)), n_images=6, seed=1, seed_sd=0.3)
+    t = t[~((t["loss"] == "few") & (t["seed"] >= 2))]
+    text = friedman_text(compute(t, None, baseline="l1", n_boot=50))
+    assert "descriptive only" in text and "χ² =" not in text, text
+    assert "run(s) per loss" not in text and "few (2 run(s))" in text, text
