@@ -720,7 +720,8 @@ def cmd_list(args) -> int:
 
 
 def _add_report_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--baseline", default="l1", help="loss every other loss is tested against (default: l1)")
+    p.add_argument("--baseline", default="l1", help="loss every other loss is tested against (default: l1): a spec "
+                   "in any spelling, or a row's label as the table prints it, e.g. 'vgg [vgg16:random]'")
     p.add_argument("--alpha", type=float, default=0.05, help="significance level after Holm correction")
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples per CI (default: 1000)")
     p.add_argument("--formats", nargs="+", default=["png", "pdf"], choices=("png", "pdf", "svg"),
@@ -779,18 +780,6 @@ def _outputs_writable(store) -> None:
                         "run on the copy")
 
 
-def _known_loss(store, name: str, flag: str) -> str:
-    """``name`` as the results in ``store`` read it — a spelling recorded for a loss whose rows read under
-    another (:meth:`~benchmark.results.ResultsStore.loss_spellings`) is that row's loss — when it is one of
-    their losses (by its spec), else one line with suggestions."""
-    name = store.loss_spellings().get(name, name)
-    have = sorted(set(store.table()["loss"].astype(str)) - {"input"})
-    if name not in have:
-        raise UserError(f"{flag} {name!r} is not a loss of these results"
-                        + (did_you_mean(name, have, n=3, cutoff=0.5) or f" (they have {', '.join(have)})"))
-    return name
-
-
 def cmd_report(args) -> int:
     from benchmark.report import write_report
     from benchmark.results import ResultsStore
@@ -802,7 +791,9 @@ def cmd_report(args) -> int:
     _outputs_writable(store)
     kwargs = _report_kwargs(args)
     if args.baseline != "l1":  # asked for by name: a typo is an error, not a report without ▲/▼ marks
-        kwargs["baseline"] = _known_loss(store, args.baseline, "--baseline")
+        from benchmark.report import resolve_baseline
+
+        kwargs["baseline"] = resolve_baseline(store, args.baseline)  # a loss in any spelling, or a row's label
     t0 = time.time()
     paths = write_report(store, **kwargs, hint=_hint("report", args.out))
     for kind, p in paths.items():

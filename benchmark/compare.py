@@ -249,11 +249,10 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
             raise UserError(f"no field results for task(s) {', '.join(missing)} in {store.root}"
                             + did_you_mean(missing[0], sorted(groups)) + f" (field tasks: {', '.join(sorted(groups))})")
     if baseline != "l1":  # asked for by name, as `plbench report --baseline`: a typo is refused before training
-        baseline = store.loss_spellings().get(baseline, baseline)  # a spelling whose rows read as another's
-        have = sorted((set(table["loss"].astype(str)) - {INPUT}) | set(new)) if not table.empty else sorted(new)
-        if baseline not in have:
-            raise UserError(f"--baseline {baseline!r} is not a loss of these results or the new one"
-                            + (did_you_mean(baseline, have, n=3, cutoff=0.5) or f" (they have {', '.join(have)})"))
+        from benchmark.report import resolve_baseline
+
+        baseline = resolve_baseline(store, baseline, new, what="these results or the new one",
+                                    table=table)  # or a row's label
     if not groups:
         raise UserError(f"no finished field runs in {store.root} to compare against")
     from benchmark.config import run_id
@@ -470,7 +469,10 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
     board = keep if keep is not None else {_setting(g[0]) for g in chosen.values()}
     scope = version_scope(select(table, keep=board, hint="plbench compare").table) if board else None
     metas = {m["run_id"]: m for m in store.metas_as_read()}  # a loss spelt two ways: one, as in table
-    timed = shlex.join(dict.fromkeys([*new, baseline]))  # a spec as ffl(alpha=2): quoted for the shell
+    from benchmark.report import baseline_loss
+
+    # a spec as ffl(alpha=2): quoted for the shell; a baseline given as a row's label is timed as its loss spec
+    timed = shlex.join(dict.fromkeys([*new, baseline_loss(table, baseline)]))
     lines = [_header(new), "",
              "Trained and evaluated with exactly the cached field's settings (seeds, iterations, net, data, task "
              f"parameters). Wins/losses: the run is the unit (per-run scores paired by seed; ≥ {MIN_RUNS} runs, "
@@ -589,8 +591,27 @@ def _front_text(label: str, on_front: bool, labs: list[str], x: pd.DataFrame, y:
     sig = [o for o in over if o in losses.get(dist, []) and o in losses.get(perc, [])]
     if sig:
         return f"significantly dominated by {', '.join(sig)} (better on {dist} and on {perc})"
-    return (f"dominated by the means of {', '.join(over)}, not significantly (no loss is significantly better on "
-            f"both {dist} and {perc})")
+    # a loss never tested against this one on both axes (too few paired runs) is not "not significantly" better
+    untested = [o for o in over if not (_tested(st, label, o, dist) and _tested(st, label, o, perc))]
+    tested = [o for o in over if o not in untested]
+    out = []
+    if tested:
+        out.append(f"dominated by the means of {', '.join(tested)}, not significantly (no loss is significantly "
+                   f"better on both {dist} and {perc})")
+    if untested:
+        out.append(f"{'and' if tested else 'dominated'} by the means of {', '.join(untested)}, not tested (a test "
+                   f"needs ≥ {MIN_RUNS} paired runs of the two: no verdict either way)")
+    return "; ".join(out)
+
+
+def _tested(st, a: str, b: str, metric: str) -> bool:
+    """Was the pair (``a``, ``b``) tested on ``metric`` (:attr:`benchmark.stats.Stats.pairs`: a Holm p)?"""
+    pairs = st.pairs
+    if pairs is None or pairs.empty:
+        return False
+    mine = pairs[(pairs["metric"] == metric) & (((pairs["a"] == a) & (pairs["b"] == b))
+                                                | ((pairs["a"] == b) & (pairs["b"] == a)))]
+    return bool(mine["p_adj"].notna().any())
 
 
 def _pairwise(st, label: str, alpha: float) -> tuple[dict, dict]:

@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmark.stats import INPUT, Stats, metric_order, rank_order
+from benchmark.stats import INPUT, Stats, is_baseline, metric_order, rank_order
 
 log = logging.getLogger(__name__)
 
@@ -163,9 +163,43 @@ def task_frame(stats: Stats, task: str) -> tuple[pd.DataFrame, list[str], list[s
         return pd.DataFrame(), [], []
     metrics = metric_order(c["metric"].unique())
     order = rank_order(c[c["label"] != INPUT].groupby("label")["rank"].mean())  # ties by name
+    # a loss ranked over fewer of the task's metrics (one unscored for its runs) after the others, as the overall
+    # ranking lists it: its mean rank leaves out the columns it lacks (partial_rank_text names them)
+    short = _partial_ranks(c)
+    order = [lab for lab in order if lab not in short] + [lab for lab in order if lab in short]
     if INPUT in set(c["label"]):
         order = [INPUT] + order
     return c.set_index(["label", "metric"]), metrics, order
+
+
+def _partial_ranks(c: pd.DataFrame) -> dict[str, list[str]]:
+    """{label: the metrics of the task it has no rank in} for the losses of one task's cells ``c`` ranked over fewer
+    of its metric columns than another loss."""
+    ranked = c[(c["label"] != INPUT) & c["rank"].notna()]
+    if ranked.empty:
+        return {}
+    have = ranked.groupby("label")["metric"].agg(lambda m: set(m.astype(str)))
+    every = set().union(*have)
+    return {lab: metric_order(every - ms) for lab, ms in have.items() if ms != every}
+
+
+def partial_rank_text(stats: Stats) -> str:
+    """A note naming each loss whose task rank is over fewer metrics than the others' (a metric not scored for its
+    runs), listed after them in the task table; "" when none."""
+    c = stats.cells
+    if c.empty:
+        return ""
+    said = []
+    for task in sorted(c["task"].unique()):
+        t = c[c["task"] == task]
+        n = t.loc[(t["label"] != INPUT) & t["rank"].notna(), "metric"].nunique()
+        said += [f"{task}: {lab} ({n - len(ms)} of {n} metrics, no {', '.join(ms)})"
+                 for lab, ms in sorted(_partial_ranks(t).items())]
+    if not said:
+        return ""
+    return ("Task rank over fewer metrics — a loss not ranked on some of its task's metrics (not scored for its runs) "
+            "has a mean rank over the others only, not comparable with the rest: listed after them in its task's "
+            "table: " + "; ".join(said) + ".")
 
 
 def _cost(stats: Stats, key: str, task: str | None = None) -> dict:
@@ -484,7 +518,7 @@ def unequal_seeds_text(stats: Stats) -> str:
         return ""
     c = stats.cells
     if not c.empty and "vs_base" in c.columns:
-        base = c[c["loss"] == stats.baseline].set_index(["task", "metric"])["mean"]
+        base = c[is_baseline(c, stats.baseline)].set_index(["task", "metric"])["mean"]
         base = base[~base.index.duplicated()]
         for r in c[c["vs_base"].isin([1.0, -1.0])].itertuples(index=False):
             b = base.get((r.task, r.metric), NAN)
@@ -503,30 +537,50 @@ def bold_below_plain_text(stats: Stats) -> str:
     """A note naming each cell where a bold loss has a worse mean than a loss that is not bold. Bold is every
     loss not significantly worse than another (all pairs, Holm), so a loss with noisy or few runs can stay
     bold — it cannot be excluded — while a better-measured, better mean is excluded; the table reads as if
-    bold followed the means. "" when no cell does this."""
+    bold followed the means. A better mean with too few runs to be tested (never bold, never excluded) is said
+    apart, as untested. "" when no cell does this."""
     c = stats.cells
     if c.empty or not {"top_group", "mean", "higher_is_better"} <= set(c.columns):
         return ""
-    said = []
+    from benchmark.runstats import MIN_RUNS
+
+    said, untested = [], []
     for (task, metric), g in c[c["label"] != INPUT].groupby(["task", "metric"], sort=False):
         g = g[np.isfinite(g["mean"].to_numpy(float))]
         if g.empty:
             continue
         sign = 1.0 if bool(g["higher_is_better"].iloc[0]) else -1.0
         bold = g[g["top_group"].astype(bool)]
+        # a plain loss never tested (too few runs) was not excluded: said apart, never as "better-measured"
+        never = ~g["top_group"].astype(bool) & g["p_best_adj"].isna() & (g["n_seeds"] < MIN_RUNS) \
+            if {"p_best_adj", "n_seeds"} <= set(g.columns) else pd.Series(False, index=g.index)
         # the column's best mean left plain is best_not_bold_text's note: not said twice
-        plain = g[~g["top_group"].astype(bool) & ~(g["best"].astype(bool) if "best" in g else False)]
-        if bold.empty or plain.empty:
+        plain = g[~g["top_group"].astype(bool) & ~(g["best"].astype(bool) if "best" in g else False) & ~never]
+        if bold.empty:
             continue
-        best_plain = plain.loc[(sign * plain["mean"]).idxmax()]
-        below = bold[sign * bold["mean"] < sign * best_plain["mean"]]
-        if not below.empty:
-            said.append(f"{task}/{metric}: {', '.join(below['label'])} bold below {best_plain['label']} (not bold)")
-    if not said:
-        return ""
-    return ("Bold below a plain mean — bold is every loss not significantly worse than another, so a loss whose "
-            "runs spread widely stays bold (it cannot be excluded) while a closer, better-measured one is "
-            "excluded: " + "; ".join(said) + ".")
+        if not plain.empty:
+            best_plain = plain.loc[(sign * plain["mean"]).idxmax()]
+            below = bold[sign * bold["mean"] < sign * best_plain["mean"]]
+            if not below.empty:
+                said.append(f"{task}/{metric}: {', '.join(below['label'])} bold below {best_plain['label']} (not bold)")
+        thin = g[never]
+        if not thin.empty:
+            best_thin = thin.loc[(sign * thin["mean"]).idxmax()]
+            below = bold[sign * bold["mean"] < sign * best_thin["mean"]]
+            if not below.empty:
+                over = thin[sign * thin["mean"] > float((sign * below["mean"]).min())]
+                untested.append(f"{task}/{metric}: {', '.join(below['label'])} bold below " + ", ".join(
+                    f"{r.label} ({_count(int(r.n_seeds))} run(s))" for r in over.sort_values("label").itertuples()))
+    out = []
+    if said:
+        out.append("Bold below a plain mean — bold is every loss not significantly worse than another, so a loss whose "
+                   "runs spread widely stays bold (it cannot be excluded) while a closer, better-measured one is "
+                   "excluded: " + "; ".join(said) + ".")
+    if untested:
+        out.append("Bold below an untested mean — bold is among the losses tested, and these have too few runs to "
+                   f"be tested (a test needs ≥ {MIN_RUNS} paired runs; neither in nor out of the top group): "
+                   + "; ".join(untested) + ".")
+    return " ".join(out)
 
 
 def survivors_text(stats: Stats) -> str:
@@ -623,7 +677,13 @@ def friedman_text(stats: Stats) -> str:
         left += f" Blocks left out (not every loss it ranks has them): {dropped}."
     few = _too_few(stats)
     if few is not None:
-        return (f"Friedman/Nemenyi: descriptive only, not a test of the losses — {few} run(s) per loss where a "
+        # the losses short of runs, when others have enough: "n run(s) per loss" would say every loss has that few
+        c = stats.cells[stats.cells["label"] != INPUT]
+        runs = c.groupby("label")["n_seeds"].min()
+        thin = runs[runs < MIN_RUNS]
+        who = (f"{few} run(s) per loss" if len(thin) == len(runs) else
+               ", ".join(f"{lab} ({_count(n)} run(s))" for lab, n in sorted(thin.items())))
+        return (f"Friedman/Nemenyi: descriptive only, not a test of the losses — {who} where a "
                 f"verdict needs ≥ {MIN_RUNS}, and its {f['n_blocks']} blocks are (task, metric) scores of those "
                 f"same runs, not independent replicates; no χ², p or critical difference is given. The mean ranks "
                 f"are descriptive." + left)
@@ -779,15 +839,15 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
             pairs = "; ".join(f"{t}/{m}: {a} vs {b}" for t, m, a, b in seen)
             out.append(f"Not tested — every paired (run, image) difference is the same number (no spread, SE 0: "
                        f"duplicated runs or a saturated metric?): {pairs}; never bold or {UP}/{DOWN} for that.")
-        if stats.baseline not in set(stats.cells["loss"]):
+        if not is_baseline(stats.cells, stats.baseline).any():
             dead = stats.baseline in set(unscored(stats)["loss"])  # it ran, but every run diverged or failed
             out.append(f"Baseline `{stats.baseline}` " + ("has no scored run (every run diverged or failed)" if dead
                                                            else "is not in the results") + ": no ▲/▼ marks.")
         else:
-            gone = sorted(set(restored["task"]) - set(restored.loc[restored["loss"] == stats.baseline, "task"]))
+            gone = sorted(set(restored["task"]) - set(restored.loc[is_baseline(restored, stats.baseline), "task"]))
             if gone:
                 out.append(f"Baseline `{stats.baseline}` has no results in {', '.join(gone)}: no ▲/▼ marks there.")
-            rows = restored[restored["loss"] == stats.baseline]
+            rows = restored[is_baseline(restored, stats.baseline)]
             several = rows.groupby("task")["label"].unique()
             several = several[several.map(len) > 1]
             if len(several) and "base_label" in restored.columns:
@@ -799,7 +859,7 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
                     for t in several.index) + f" (its row labelled `{stats.baseline}` where it has one, else "
                     "its first by name).")
     for note in (small_marks_text, survivors_text, unequal_seeds_text, best_not_bold_text,
-                 bold_below_plain_text):  # "" when none
+                 bold_below_plain_text, partial_rank_text):  # "" when none
         text = note(stats)
         if text:
             out.append(text)
@@ -1202,7 +1262,7 @@ def task_caveats(stats: Stats, task: str) -> list[str]:
     if single:
         out.append(single)
     c = stats.cells
-    base_tasks = set(c.loc[c["loss"] == stats.baseline, "task"]) if not c.empty else set()
+    base_tasks = set(c.loc[is_baseline(c, stats.baseline), "task"]) if not c.empty else set()
     if base_tasks and task not in base_tasks:
         out.append(f"Baseline {stats.baseline} has no results here: no {UP}/{DOWN}.")
     tc = stats.task_costs

@@ -981,7 +981,7 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
                              layout="constrained")
     unit = 0.05 + 0.125  # a one-line row (inches): one y unit; row centres at 0, 1, … when all are one line
     ypos = {l: float((np.sum(heights[:i]) + heights[i] / 2) / unit - 0.5) for i, l in enumerate(order)}
-    tested_any = circular_any = False
+    tested_any = circular_any = untested_any = False
     for ax, m in zip(axes.flat, metrics):
         g = c[c["metric"] == m]
         y = g["label"].map(ypos).to_numpy(float)
@@ -991,6 +991,9 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
         is_input = (g["label"] == INPUT).to_numpy()
         tested = np.isfinite(g["p_best_adj"].to_numpy(float)) & ~is_input
         tested_any |= bool(tested.any())
+        # filled as the top group, never tested (too few runs): the legend must not call it "not significantly worse"
+        untested_any |= bool((~is_input & ~tested & ~g["top_group"].to_numpy(bool)
+                              & (g["n_seeds"].to_numpy(float) < MIN_RUNS)).any())
         circular_any |= bool((g["circular"].to_numpy(bool) & ~is_input).any())
         hollow = tested & ~g["top_group"].to_numpy(bool)
         circ = g["circular"].to_numpy(bool) & ~is_input
@@ -1024,7 +1027,8 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
     fig.plb_metrics, fig.plb_rows, fig.plb_columns, fig.plb_panel_height = metrics, rows, cols, span + 0.55
     dot = dict(color="0.2", ls="none", ms=4)
     if tested_any:
-        proxies = [(Line2D([], [], marker="o", **dot), "filled: not significantly worse than another"),
+        proxies = [(Line2D([], [], marker="o", **dot), "filled: not significantly worse than another" + (
+                       f", or too few runs to be tested (a test needs ≥ {MIN_RUNS})" if untested_any else "")),
                    (Line2D([], [], marker="o", mfc="white", **dot), "hollow: significantly worse")]
     else:
         n = int(c.loc[c["label"] != INPUT, "n_seeds"].min()) if (c["label"] != INPUT).any() else 0

@@ -12,12 +12,13 @@ Everything else is shared here, so every finding is judged by the same rules:
   runs are paired by seed; the **effect** is the mean paired difference, signed so that positive
   means A is better, in the metric's units (``dz``: effect / run-level sd). Its **95% CI** and the
   two-sided **p** (Holm-adjusted over the counted parts of one finding, in every setting it is checked on:
-  one family per finding, so a sweep of settings is not more chances of a verdict) come from a
+  one family per finding, so a sweep of settings is not more chances of a verdict; the settings of an earlier
+  code or task version beside current ones — stale, :func:`stale_reason` — are a family of their own) come from a
   standard error with the run-to-run and the image level in it. Below
   :data:`benchmark.runstats.MIN_RUNS` paired runs a part is **too few runs**; one whose paired
   differences are all the same non-zero number (SE 0, a degenerate t) is **no spread**; an arm that
-  lacks a seed the other arms of its task have (a diverged or failed run) makes its parts **missing
-  runs**. None of these is ever reproduced or contradicted.
+  lacks a seed the other arm of its part has (a diverged or failed run) makes the part **missing
+  runs** (a third loss run on more seeds does not). None of these is ever reproduced or contradicted.
 * **Margins, fixed in advance** (:data:`PRACTICAL_MARGINS`, the smallest effect of interest per
   metric): ``better`` (A > B) is **reproduced** when p_holm < α and the CI lies above 0;
   ``at_least`` (A ≥ B, non-inferiority) when p_holm < α for ``effect + margin`` and the CI lies
@@ -181,6 +182,9 @@ class Comparison:
     #: the test items (``dataset/image``) to compare on (None: every shared one); a finding that
     #: chose an arm by its scores tests it on the other items (:meth:`Results.split_items`)
     items: tuple[str, ...] | None = None
+    #: False: listed, never counted, whatever its circularity — a part that is evidence only together with
+    #: another that cannot be counted (its ``note`` says why)
+    count: bool = True
 
 
 @dataclass
@@ -234,6 +238,10 @@ class FindingResult:
     reason: str = ""
     #: the paper's regime (:attr:`Finding.regime`)
     regime: str = ""
+    #: the Holm family the parts were adjusted in, in words (:func:`family_text`; "" when judged alone)
+    family: str = ""
+    #: why this setting's runs are stale (:func:`stale_reason`; "" when current)
+    stale: str = ""
 
     @property
     def counted(self) -> list[Part]:
@@ -406,7 +414,6 @@ class Results:
         self._identities: dict[str, tuple | None] = {}  # loss spec → its loss_identity (None: unknown here)
         self._groups: dict | None = None
         self._arm_runs: dict | None = None
-        self._expected: dict[str, frozenset[int]] = {}
         #: the budget gains of the runs (:func:`benchmark.convergence.budget_gains`); None: convergence
         #: is not judged (a table from elsewhere, without a results store)
         self.budget = None
@@ -566,12 +573,6 @@ class Results:
                 self._arm_runs = {k: g.drop_duplicates() for k, g in t[cols].groupby(keys, observed=True, sort=False)}
         return self._arm_runs.get((task, arm.loss, arm.weights, arm.version), pd.DataFrame(columns=["seed", "run_id"]))
 
-    def expected_seeds(self, task: str) -> frozenset[int]:
-        """Every seed some arm of ``task`` has results for: the runs each arm should have."""
-        if task not in self._expected:
-            self._expected[task] = frozenset(s for a in self.arms(task) for s in self.ok_seeds(task, a))
-        return self._expected[task]
-
     def ok_seeds(self, task: str, arm: Arm) -> set[int]:
         """The seeds of ``arm`` on ``task`` with results (a diverged or failed run has none)."""
         return {int(x) for x in self.arm_runs(task, arm)["seed"].dropna().unique()}
@@ -662,7 +663,10 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
     worse = r if ni or not math.isfinite(margin) or not r.tested else compare_runs(
         va[items].to_numpy(float), vb[items].to_numpy(float), va.index, vb.index, higher=higher, margin=margin)
     status = r.status
-    expected = res.expected_seeds(c.task)
+    # the runs the part should have: every seed either of its arms has results for — a seed one arm lost (a
+    # diverged, failed or retried run) would leave the other's runs judged on a selection; a third loss run on
+    # more seeds is not a run this pair lost
+    expected = res.ok_seeds(c.task, c.a) | res.ok_seeds(c.task, c.b)
     lacking = {arm.label: sorted(expected - res.ok_seeds(c.task, arm)) for arm in (c.a, c.b)}
     lacking = {k: v for k, v in lacking.items() if v}
     note = c.note
@@ -726,7 +730,8 @@ def judge(parts: list[Part], alpha: float) -> None:
     for p in parts:
         if not p.counted:
             p.verdict = "not counted"
-            p.note = (p.note + "; " if p.note else "") + "circular: a loss scored by its own metric"
+            if p.circular and "circular: a loss scored by its own metric" not in p.note:
+                p.note = (p.note + "; " if p.note else "") + "circular: a loss scored by its own metric"
             continue
         if p.status != "ok" or not math.isfinite(p.p_adj):
             p.verdict = p.status if p.status != "ok" else "inconclusive"
@@ -932,7 +937,7 @@ def _unjudged(finding: Finding, res: Results, n_boot: int = N_BOOT, name: str = 
             p.status = OUT_OF_REGIME
             p.note = (p.note + "; " if p.note else "") + f"out of regime: {why}"
         count_circ = finding.count_circular if c.count_circular is None else c.count_circular
-        if p.circular and not count_circ:
+        if (p.circular and not count_circ) or not c.count:
             p.counted = False
         parts.append(p)
     if not parts:
@@ -1028,12 +1033,62 @@ def check_all(table: pd.DataFrame, names: Iterable[str] | None = None, alpha: fl
 
     shared = [Results(rows, desc, inp, budget, lost_of(rows))  # one index each
               for (desc, rows), inp in zip(groups, group_inputs)]
-    for e in entries:  # one Holm family per finding, over every setting it is checked on
+    stale = [stale_reason(rows) for _, rows in groups]
+    # the settings this code would run again are the family; stale ones (an earlier code or task version) are a
+    # family of their own — unless every setting is stale (a store of another release), then they are one
+    if all(stale):  # runs of another release alone: nothing newer in the store to be stale beside
+        stale = [""] * len(stale)
+    families = [f for f in ([i for i, s in enumerate(stale) if not s], [i for i, s in enumerate(stale) if s]) if f]
+    for e in entries:  # one Holm family per finding, over every (current, or stale) setting it is checked on
         finding = e.obj()
-        every = judged([_unjudged(finding, res, n_boot, e.name, e.citation, e.meta.get("source", ""))
-                        for res in shared], alpha)
+        every = [_unjudged(finding, res, n_boot, e.name, e.citation, e.meta.get("source", "")) for res in shared]
+        for fam in families:
+            done = judged([every[i] for i in fam], alpha)
+            text = family_text(fam, stale, done)
+            for i, r in zip(fam, done):
+                every[i] = replace(r, family=text, stale=stale[i])
         out += [r for r, v in zip(every, visible) if v]
     return out
+
+
+def stale_reason(rows: pd.DataFrame) -> str:
+    """Why the runs of one setting's ``rows`` are stale — made by an earlier code version or an earlier version of a
+    task than this code registers, so a re-run of any grid would not give them again — in a few words
+    (``code 0.0.9+c1, now 0.1.0+c3``; ``sr4 task version 1, now 2``), or ``""`` when they are current (or the rows
+    record no setting to tell)."""
+    from benchmark.config import as_current_code, code_version
+    from benchmark.registry import TASKS
+    from benchmark.settings import _parse
+
+    if "setting" not in rows.columns or rows.empty:
+        return ""
+    now = code_version()
+    why = []
+    for key in rows["setting"].dropna().astype(str).unique():
+        s = _parse(key)
+        code = s.get("code_version")
+        if code is not None and as_current_code(code) != now:
+            why.append(f"code {code}, now {now}")
+        task, version = s.get("task"), s.get("task_version")
+        if task in TASKS.names() and version is not None and str(version) != str(TASKS.get(task).version):
+            why.append(f"{task} task version {version}, now {TASKS.get(task).version}")
+    return "; ".join(dict.fromkeys(why))
+
+
+def family_text(fam: list[int], stale: list[str], done: list[FindingResult]) -> str:
+    """What a verdict's Holm family is, in one line (:func:`check_all`): the counted, tested parts of the finding
+    in these settings, current or stale, and what was left out of it."""
+    n = sum(p.counted and p.status == "ok" and math.isfinite(p.p) for r in done for p in r.parts)
+    where = "this setting" if len(fam) == 1 else f"this setting and {len(fam) - 1} other{'s' if len(fam) > 2 else ''}"
+    n_stale = sum(bool(s) for s in stale)
+    if stale[fam[0]]:
+        kind = " (the stale settings: runs of an earlier code or task version, not with the current ones)"
+    elif n_stale:
+        kind = (f" (the current code and task versions; {n_stale} stale setting{'s' if n_stale > 1 else ''} — runs "
+                "of an earlier code or task version — a family of their own)")
+    else:
+        kind = ""
+    return f"{where}, {n} tested part{'s' if n != 1 else ''}{kind}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -1079,7 +1134,9 @@ def to_text(results: list[FindingResult]) -> str:
         if r.parts:
             lines.append(f"{pad}parts: {r.tally()}; {r.pooled_text()}")
         if r.setting:
-            lines.append(f"{pad}checked on: {r.setting}")
+            lines.append(f"{pad}checked on: {r.setting}" + (f" — stale: {r.stale}" if r.stale else ""))
+        if r.parts and r.family:
+            lines.append(f"{pad}Holm family: {r.family}")
         if r.regime:
             lines.append(f"{pad}paper's regime: {r.regime}")
         lines.append(f"{pad}source: {r.citation} — {r.source}")
@@ -1129,7 +1186,9 @@ def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
              f"results). The run is the unit: per-run scores paired by seed, ≥ {MIN_RUNS} runs per part, the "
              f"run-to-run and image levels in each 95% CI, Holm over a finding's parts in every setting it is "
              f"checked on (one family per finding, over every setting of the store, even where a report lists its "
-             f"own setting alone: `plbench findings` lists them all), α = {alpha}. Effects are "
+             f"own setting alone: `plbench findings` lists them all; the settings of an earlier code or task version "
+             f"left in the store — stale, never run again — are a family of their own, as each finding's section "
+             f"says), α = {alpha}. Effects are "
              "A − B in the metric's units, positive = A better; `≥` parts are non-inferiority tests with the "
              "metric's fixed margin. See `benchmark/findings.py`.", "",
              "| finding | verdict | claim | effect [95% CI], p (headline part) | parts | checked on | source |",
@@ -1143,6 +1202,8 @@ def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
         if not r.parts:
             continue
         lines += ["", f"## {r.name}: {r.verdict_text}", "", f"{r.claim}. {r.setting}."
+                  + (f" Stale: {r.stale}." if r.stale else "")
+                  + (f" Holm family: {r.family}." if r.family else "")
                   + (f" Paper's regime: {r.regime}." if r.regime else ""), "",
                   "| task | metric | A | rel | B | effect | 95% CI | p (Holm) | images | seeds A/B | part |",
                   "|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -1216,8 +1277,10 @@ def to_html(results: list[FindingResult]) -> str:
                         f"<td>{_ci(p.ci_low, p.ci_high)}</td><td data-v=\"{_sort_key(p.p_adj)}\">{_fmt_p(p.p_adj)}</td>"
                         f"<td>{p.n_images}</td><td>{p.seeds_a}/{p.seeds_b}</td><td>{e(p.verdict)}</td>"
                         f"<td class=\"wrap\">{e(p.note)}</td></tr>")
+        fam = (f"Stale: {r.stale}. " if r.stale else "") + (f"Holm family: {r.family}." if r.family else "")
         out.append(f"<details><summary>{e(r.name)}: {e(r.verdict_text)} — {e(r.tally())}</summary>"
-                   '<table class="sortable"><thead><tr><th>task</th><th>metric</th><th>A</th><th>rel</th><th>B</th>'
+                   + (f'<p class="note">{e(fam)}</p>' if fam else "")
+                   + '<table class="sortable"><thead><tr><th>task</th><th>metric</th><th>A</th><th>rel</th><th>B</th>'
                    "<th>effect</th><th>95% CI</th><th>p (Holm)</th><th>images</th><th>seeds A/B</th><th>part</th>"
                    f"<th>note</th></tr></thead><tbody>{''.join(body)}</tbody></table></details>")
     return "".join(out)

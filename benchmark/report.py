@@ -204,6 +204,54 @@ def coverage_lines(cov: pd.DataFrame, n_runs: int) -> list[str]:
             f"{r.reason}" for r in cov.itertuples()]
 
 
+def resolve_baseline(store: ResultsStore, name: str, new=(), flag: str = "--baseline",
+                     what: str = "these results", table: pd.DataFrame | None = None) -> str:
+    """The baseline ``name`` names, as :func:`benchmark.stats.compute` takes it: a loss spec of the store (or of
+    ``new``, the specs a ``compare`` trains) — a spelling the store recorded for it
+    (:meth:`ResultsStore.loss_spellings`) or any other spelling of the same loss
+    (:func:`benchmark.lossfn.loss_identity`: ``charbonnier(eps=1e-2)`` is the table's ``charbonnier(eps=0.01)``) —
+    or a row's label as the leaderboard prints it (``vgg [vgg16:random]``,
+    ``my_loss (v2)``), which picks that row where the loss has several. Anything else is one line with suggestions.
+    ``table``: the store's :meth:`~ResultsStore.table`, when already read."""
+    from benchmark.errors import UserError, did_you_mean
+
+    name = name.strip()
+    name = store.loss_spellings().get(name, name)
+    table = store.table() if table is None else table
+    rest = table[table["loss"].astype(str) != INPUT] if not table.empty else table
+    specs = sorted(set(rest["loss"].astype(str)) | set(new)) if not rest.empty else sorted(set(new))
+    if name in specs:
+        return name
+    rows = sorted(set(labels(rest))) if not rest.empty else []
+    if name in rows:
+        return name
+    from benchmark.lossfn import loss_identity
+
+    def identity(spec: str):
+        try:
+            return loss_identity(spec)
+        except Exception:  # noqa: BLE001 - a loss this code does not know (a loss file not loaded), a label
+            return None
+
+    mine = identity(name)
+    same = [s for s in specs if mine is not None and identity(s) == mine]
+    if len(same) == 1:
+        return same[0]
+    have = list(dict.fromkeys(specs + rows))
+    raise UserError(f"{flag} {name!r} is not a loss of {what}"
+                    + (did_you_mean(name, have, n=3, cutoff=0.5) or f" (they have {', '.join(have)})"))
+
+
+def baseline_loss(table: pd.DataFrame, baseline: str) -> str:
+    """The loss spec of ``baseline`` (:func:`resolve_baseline`): itself when it is a spec of ``table``'s rows, else
+    the spec of the row it labels (``vgg [vgg16:random]`` → ``vgg``), as a command that trains or times it needs."""
+    if table.empty or baseline in set(table["loss"].astype(str)):
+        return baseline
+    rest = table[table["loss"].astype(str) != INPUT]
+    spec = rest.loc[(labels(rest) == baseline).to_numpy(), "loss"].astype(str).unique() if not rest.empty else []
+    return str(spec[0]) if len(spec) else baseline
+
+
 def grid_profile(root: Path, setting: dict) -> str | None:
     """The profile of the newest resolved grid under ``root/grids/`` (what ``plbench run`` saves)
     whose net, iterations, batch size and crop are those of ``setting``; None when none matches."""

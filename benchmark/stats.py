@@ -640,6 +640,17 @@ def t_interval(values: np.ndarray, center: float, level: float = 0.95) -> tuple[
 PAIR_COLUMNS = ["task", "metric", "a", "b", "effect", "p", "p_adj", "n_runs", "status"]
 
 
+def is_baseline(cells: pd.DataFrame, baseline: str) -> pd.Series:
+    """Bools: the rows of ``cells`` (a frame with ``loss`` and ``label``) that are ``baseline``'s — a loss spec
+    (every row of it) or one row's label as the table prints it (``vgg [vgg16:random]``, ``my_loss (v2)``)."""
+    if cells.empty:
+        return pd.Series(False, index=cells.index, dtype=bool)
+    out = cells["loss"].astype(str) == baseline
+    if "label" in cells.columns:
+        out = out | (cells["label"].astype(str) == baseline)
+    return out & (cells["loss"].astype(str) != INPUT)
+
+
 def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_boot: int = 1000,
                pairs_out: list | None = None) -> pd.DataFrame:
     """The per-cell statistics (see :class:`Stats`). ``pairs_out``: a list to which every pair the top
@@ -1085,7 +1096,7 @@ def compute(table: pd.DataFrame, metas: list[dict] | None = None, baseline: str 
     version_of = _per_run(table["run_id"].astype(str), table["loss_version"].astype("string").fillna("")) \
         if not table.empty and {"run_id", "loss_version"} <= set(table.columns) else {}
     costs, task_costs = cost_table(metas or [], arms, label_of, version_of, scope)
-    if not cells.empty and baseline not in set(cells["loss"]):
+    if not cells.empty and not is_baseline(cells, baseline).any():
         log.info("baseline %r is not in the results; no baseline comparisons", baseline)
     return Stats(cells, ranks, task_ranks, fried, costs, task_costs, baseline, alpha, n_boot, blks,
                  convergence=budget_stability(gains), budget=arms, budget_iterations=_budget_iterations(table, checks),

@@ -188,13 +188,16 @@ def test_blau_with_full_reference_perception_is_out_of_regime():
 
 
 def test_blau_circular_perception_part_not_counted():
-    """An lpips-trained net scored by the lpips metric is not evidence of better perception."""
+    """An lpips-trained net scored by the lpips metric is not evidence of better perception: that part is listed,
+    not counted, and the perception half is tested on vsi, which it was not trained on (full-reference: out of
+    regime, as in the test above). It was "reproduced" on the psnr half alone, the perception half untested
+    (tests/test_probe_verdicts7.py)."""
     kw = dict(tasks=("sr4",), metrics=("psnr", "lpips", "vsi"),
               weights={"lpips": "alexnet:random(seed=0)+lpips:alex:v0.1"})
     r = run("blau2018_pd_tradeoff", offsets={"l2": 0.0, "lpips": {"lpips": 1.0, "vsi": 1.0, "psnr": -1.0}}, **kw)
     perception = [p for p in r.parts if p.metric == "lpips"]
     assert perception and all(p.circular and not p.counted for p in perception)
-    assert [p.metric for p in r.counted] == ["psnr"] and r.verdict == "reproduced"
+    assert [p.metric for p in r.counted] == ["vsi", "psnr"] and r.verdict == "out of regime"
 
 
 # --- Delbracio et al. 2021 (PDL) ---------------------------------------------------------------
