@@ -534,6 +534,12 @@ _ICC_SPACES = {"RGB": ("RGB", ("RGB", "RGBA", "RGBX", "RGBa", "P", "PA", "L", "L
 #: itself: sRGB's approximations (a pure gamma 2.2 to 2.4 under its name: up to 13 levels off in the shadows) are
 #: kept as stored, while a linear-light "sRGB" (GIMP's Linear sRGB, sRGB-elle-V4-g10: 73 levels off) is converted
 SRGB_NAMED_LEVELS = 16
+#: littleCMS's 8-bit transform resamples its pipeline into tables; where that is more than this many 8-bit levels off
+#: the pipeline evaluated for each pixel (black-point compensation in it, a profile whose black is not zero: up to 13
+#: levels for Display P3 colorants, 18 for Adobe RGB's), the exact one is used (a few times slower)
+OPTIMISED_LEVELS = 1
+#: littleCMS's cmsFLAGS_NOOPTIMIZE (Pillow's ImageCms.Flags.NOOPTIMIZE, where it has that enum)
+_NOOPTIMIZE = 0x0100
 
 
 @functools.lru_cache(maxsize=16)
@@ -541,7 +547,9 @@ def _srgb_transform(icc: bytes):
     """(littleCMS transform to sRGB or None, the profile's description, its colour space) for an ICC
     profile. None where the profile is sRGB: it maps a probe of colours (every grey level and an 18-level cube,
     colorimetrically) to within one 8-bit level of themselves, as sRGB's own profile does, or, where its
-    description names sRGB, to within :data:`SRGB_NAMED_LEVELS`; pixels tagged so are read as stored. A profile
+    description names sRGB, to within :data:`SRGB_NAMED_LEVELS`; pixels tagged so are read as stored. The transform
+    is littleCMS's optimised one, or its pipeline evaluated for each pixel where the optimised tables are more than
+    :data:`OPTIMISED_LEVELS` off that on the probe (black-point compensation of a raised black). A profile
     littleCMS cannot read or transform, or of a colour space other than RGB, grey or CMYK, is a ``ValueError``."""
     from PIL import ImageCms
 
@@ -563,6 +571,9 @@ def _srgb_transform(icc: bytes):
             if _maps_to_itself(colorimetric, in_mode, SRGB_NAMED_LEVELS if named else 1):
                 return None, desc, space
         transform = ImageCms.buildTransform(profile, srgb, in_mode, "RGB")
+        exact = ImageCms.buildTransform(profile, srgb, in_mode, "RGB", flags=_NOOPTIMIZE)
+        if _levels_apart(transform, exact, in_mode) > OPTIMISED_LEVELS:
+            transform = exact
     except ImageCms.PyCMSError as exc:
         if named:  # as before: a profile called sRGB that littleCMS cannot apply leaves the pixels as stored
             return None, desc, space
@@ -570,20 +581,36 @@ def _srgb_transform(icc: bytes):
     return transform, desc, space
 
 
-def _maps_to_itself(transform, in_mode: str, levels: int) -> bool:
-    """Whether ``transform`` (from ``in_mode``, RGB or L, to sRGB) maps every grey level and an 18-level colour
-    cube to within ``levels`` 8-bit levels of themselves."""
-    from PIL import Image, ImageCms
-
+def _probe(in_mode: str) -> np.ndarray:
+    """8-bit colours that transforms from ``in_mode`` are checked on: every grey level (L), and for RGB an 18-level
+    colour cube besides, for CMYK a 6-level 4-D grid; (1, N, channels) uint8 ((1, N) for L)."""
     steps = np.arange(256, dtype=np.uint8)
     if in_mode == "L":
-        probe = steps.reshape(1, -1)
-        want = np.repeat(probe[..., None], 3, -1)
-    else:
-        cube = np.stack(np.meshgrid(*[steps[::15]] * 3, indexing="ij"), -1).reshape(1, -1, 3)
-        probe = want = np.concatenate([cube, np.repeat(steps.reshape(1, -1, 1), 3, -1)], 1)
-    out = np.asarray(ImageCms.applyTransform(Image.fromarray(probe), transform), dtype=np.int16)
-    return bool(np.abs(out - want.astype(np.int16)).max() <= levels)
+        return steps.reshape(1, -1)
+    if in_mode == "CMYK":
+        return np.stack(np.meshgrid(*[steps[::51]] * 4, indexing="ij"), -1).reshape(1, -1, 4)
+    cube = np.stack(np.meshgrid(*[steps[::15]] * 3, indexing="ij"), -1).reshape(1, -1, 3)
+    return np.concatenate([cube, np.repeat(steps.reshape(1, -1, 1), 3, -1)], 1)
+
+
+def _apply(transform, probe: np.ndarray, in_mode: str) -> np.ndarray:
+    from PIL import Image, ImageCms
+
+    return np.asarray(ImageCms.applyTransform(Image.fromarray(probe, in_mode), transform), dtype=np.int16)
+
+
+def _maps_to_itself(transform, in_mode: str, levels: int) -> bool:
+    """Whether ``transform`` (from ``in_mode``, RGB or L, to sRGB) maps every grey level and an 18-level colour
+    cube (:func:`_probe`) to within ``levels`` 8-bit levels of themselves."""
+    probe = _probe(in_mode)
+    want = np.repeat(probe[..., None], 3, -1) if in_mode == "L" else probe
+    return bool(np.abs(_apply(transform, probe, in_mode) - want.astype(np.int16)).max() <= levels)
+
+
+def _levels_apart(a, b, in_mode: str) -> int:
+    """The most 8-bit levels two transforms from ``in_mode`` (RGB, L or CMYK) to sRGB differ by on :func:`_probe`."""
+    probe = _probe(in_mode)
+    return int(np.abs(_apply(a, probe, in_mode) - _apply(b, probe, in_mode)).max())
 
 
 def _to_srgb(img, name: str, notes: dict | None):

@@ -1,6 +1,6 @@
 """Images and datasets a user brings, round 7 (each test failed before its fix): camera JPEGs in Adobe RGB said by
 their EXIF only, the reason a 16-bit file's profile of another colour space is not applied, 16-bit CMYK TIFF and
-12-bit grey JPEG 2000."""
+12-bit grey JPEG 2000; then 8-bit files whose profile's black is not zero."""
 
 from __future__ import annotations
 
@@ -193,3 +193,34 @@ def test_a_12_bit_grey_jpeg_2000_is_read_on_the_scale_of_12_bit_colour(tmp_path)
     assert rec.pixels.dtype == torch.float32
     np.testing.assert_allclose(_hwc(rec.pixels)[..., 0], g12 / 4095, atol=1e-7)
     assert float(rec.pixels.max()) == 1.0
+
+
+# ------------------------------------------------------------------------------------------------
+# an 8-bit file whose profile's black is not zero: littleCMS's optimised 8-bit tables
+# ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("colorants", ["display-p3", "adobe-rgb"])
+def test_an_8_bit_file_whose_profile_has_a_raised_black_is_converted_exactly(tmp_path, colorants):
+    """littleCMS's 8-bit transform resamples its pipeline into tables; with black-point compensation in it (a profile
+    whose black is not zero: a calibrated display's, which a screenshot embeds) those were up to 13 (Display P3) and
+    18 (Adobe RGB) levels off the pipeline evaluated exactly, so an 8-bit file and its 16-bit twin (converted
+    exactly, round 6) differed by as much. Now the 8-bit file is converted exactly too: within a level of both."""
+    import tifffile
+    from test_probe_inputs4 import P3_COLORANTS
+    from test_review_inputs6 import _lcms_exact, _raised_black_table
+
+    icc = icc_rgb_profile("Calibrated display (test)", {"display-p3": P3_COLORANTS, "adobe-rgb": ADOBE_COLORANTS}
+                          [colorants], curve=_raised_black_table())
+    steps = np.arange(0, 256, 5, dtype=np.uint8)  # a 52-level cube
+    rgb8 = np.stack(np.meshgrid(steps, steps, steps, indexing="ij"), -1).reshape(52 * 4, 13 * 52, 3)
+    for bits in (8, 16):
+        (tmp_path / str(bits)).mkdir()
+        tifffile.imwrite(tmp_path / str(bits) / "shot.tif", rgb8 if bits == 8 else rgb8.astype(np.uint16) * 257,
+                         photometric="rgb", iccprofile=icc)
+    (rec8,) = load_images(DataSpec(str(tmp_path / "8")))
+    (rec16,) = load_images(DataSpec(str(tmp_path / "16")))
+    want = _lcms_exact(rgb8, icc).astype(np.float64)
+    assert np.abs(_lcms(rgb8, icc) - want).max() > 8  # the optimised tables are far off for this profile
+    assert rec8.pixels.dtype == torch.uint8
+    got8 = _hwc(rec8.pixels).astype(np.float64)
+    assert np.abs(got8 - want).max() <= 1
+    assert np.abs(got8 - _hwc(rec16.pixels) * 255).max() <= 1.01
