@@ -1952,6 +1952,31 @@ class DataCache:
             self._hashes[id(r)] = image_hash(r.pixels)
         return self._hashes[id(r)]
 
+    def _turned_copies(self, train_recs: list[ImageRecord], test_recs: dict[DataSpec, list[ImageRecord]],
+                       names: dict[DataSpec, str], found: set[str]) -> list[str]:
+        """The test images not in ``found`` that are a training image turned by 90°, 180° or 270° or mirrored
+        (``dataset/image (turned or mirrored)``). A candidate pair shares its sides (either way round), dtype and the
+        four corner pixels (which turning and mirroring only reorder): only those are hashed, seven ways."""
+        def corners(r):
+            px = r.pixels
+            return (tuple(sorted(px.shape[-2:])), px.dtype,
+                    tuple(sorted(map(tuple, px[:, [0, 0, -1, -1], [0, -1, 0, -1]].T.tolist()))))
+
+        left = [(s, r) for s, rs in test_recs.items() for r in rs if f"{names[s]}/{r.image_id}" not in found]
+        wanted = {corners(r) for _, r in left}
+        turned = {h for r in train_recs if corners(r) in wanted for h in self._turned_hashes(r)}
+        if not turned:
+            return []
+        return [f"{names[s]}/{r.image_id} (turned or mirrored)" for s, r in left if self._hash(r) in turned]
+
+    @staticmethod
+    def _turned_hashes(r: ImageRecord) -> set[str]:
+        """:func:`image_hash` of ``r`` turned by 90°, 180° and 270°, and of its mirror image turned by 0° to 270°: the
+        seven other images a training crop's turn and flip make of it."""
+        px = r.pixels
+        return {image_hash(torch.rot90(v, k, dims=(-2, -1))) for v in (px, px.flip(-1))
+                for k in range(4) if (k, v is px) != (0, True)}
+
     def repeats(self, spec: DataSpec, name: str | None = None, records: list[ImageRecord] | None = None) -> list[str]:
         """The images of ``spec`` identical, pixel for pixel, to an earlier image of it (``copy (= first)``):
         each copy would be scored, weighing twice in every mean of a test set. Logged as a WARNING once per
@@ -1979,7 +2004,9 @@ class DataCache:
     def overlap(self, train: tuple[DataSpec, ...], test: tuple[DataSpec, ...]) -> list[str]:
         """The test images (``dataset/image``, names by :func:`dataset_names`) identical, pixel for pixel,
         to a training image: ``--test-data X`` with ``--train-data X``, a folder and its ``:train``
-        sub-folder, ``skimage`` (all of it) against ``skimage:train``. The first time a pair is asked,
+        sub-folder, ``skimage`` (all of it) against ``skimage:train``; or to a training image turned by k·90° or
+        mirrored (``dataset/image (turned or mirrored)``), which training crops are (:func:`sample_batch`): a
+        dataset saved with its augmentations, then split. The first time a pair is asked,
         a non-empty answer is logged as a WARNING with the count; so are images repeated within a test
         source (:meth:`repeats`)."""
         key = (tuple(train), tuple(test))
@@ -1995,12 +2022,15 @@ class DataCache:
             names = dataset_names(test)
             both = [f"{names[s]}/{r.image_id}" for s, rs in test_recs.items()
                     for r in rs if shape(r) in common and self._hash(r) in seen]
+            both += self._turned_copies(train_recs, test_recs, names, set(both))
             self._overlaps[key] = both
             for s, rs in test_recs.items():  # one image twice in a test set weighs twice in its every mean
                 self.repeats(s, names[s], rs)
             if both:
                 n = sum(len(self.images(s)) for s in dict.fromkeys(test))
-                log.warning("%d of %d test images are also training images (identical pixels; train: %s, test: %s): "
-                            "their scores are not held out: %s", len(both), n, " + ".join(map(str, train)),
+                turned = " or a training image turned or mirrored, as training crops are, marked so" \
+                    if any(b.endswith("(turned or mirrored)") for b in both) else ""
+                log.warning("%d of %d test images are also training images (identical pixels%s; train: %s, test: %s): "
+                            "their scores are not held out: %s", len(both), n, turned, " + ".join(map(str, train)),
                             " + ".join(map(str, test)), ", ".join(both[:5]) + (", …" if len(both) > 5 else ""))
         return self._overlaps[key]

@@ -1,6 +1,7 @@
 """Images and datasets a user brings, round 7 (each test failed before its fix): camera JPEGs in Adobe RGB said by
 their EXIF only, the reason a 16-bit file's profile of another colour space is not applied, 16-bit CMYK TIFF and
-12-bit grey JPEG 2000; then 8-bit files whose profile's black is not zero."""
+12-bit grey JPEG 2000; then 8-bit files whose profile's black is not zero, and test images that are training images
+turned or mirrored."""
 
 from __future__ import annotations
 
@@ -224,3 +225,35 @@ def test_an_8_bit_file_whose_profile_has_a_raised_black_is_converted_exactly(tmp
     got8 = _hwc(rec8.pixels).astype(np.float64)
     assert np.abs(got8 - want).max() <= 1
     assert np.abs(got8 - _hwc(rec16.pixels) * 255).max() <= 1.01
+
+
+# ------------------------------------------------------------------------------------------------
+# a test image that is a training image turned or mirrored
+# ------------------------------------------------------------------------------------------------
+def test_a_test_image_that_is_a_turned_or_mirrored_training_image_is_warned(tmp_path, caplog):
+    """Every training crop is turned by k·90° and maybe mirrored, so a test image that is a training image turned
+    or mirrored (a dataset saved with its augmentations, the classic '291 augmented', then split at random) has
+    been trained on as surely as an identical copy; only identical pixels were warned of, so such a test set was
+    scored as held out, unsaid. Now each of those is counted in the same warning, marked; an unrelated image and
+    an identical copy are counted as before."""
+    from PIL import Image
+
+    from benchmark.data import DataCache
+
+    rng = np.random.default_rng(71)
+    photo = rng.integers(0, 256, (24, 40, 3), dtype=np.uint8)
+    (tmp_path / "train").mkdir()
+    (tmp_path / "test").mkdir()
+    Image.fromarray(photo).save(tmp_path / "train" / "p.png")
+    Image.fromarray(rng.integers(0, 256, (40, 24, 3), dtype=np.uint8)).save(tmp_path / "train" / "q.png")
+    variants = {"same": photo, "turned": np.rot90(photo), "mirrored": photo[:, ::-1], "upside": photo[::-1],
+                "transposed": photo.transpose(1, 0, 2), "other": rng.integers(0, 256, (24, 40, 3), dtype=np.uint8)}
+    for name, arr in variants.items():
+        Image.fromarray(np.ascontiguousarray(arr)).save(tmp_path / "test" / f"{name}.png")
+    train, test = DataSpec(str(tmp_path / "train")), DataSpec(str(tmp_path / "test"))
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        both = DataCache().overlap((train,), (test,))
+    assert sorted(both) == ["test/mirrored (turned or mirrored)", "test/same", "test/transposed (turned or mirrored)",
+                            "test/turned (turned or mirrored)", "test/upside (turned or mirrored)"]
+    (line,) = [r.getMessage() for r in caplog.records if "also training images" in r.getMessage()]
+    assert "5 of 6 test images" in line and "turned or mirrored" in line
