@@ -1348,8 +1348,14 @@ def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict
         parts = target.relative_to(real_root).parts
         return not any(p.startswith(".") for p in parts) and (split is None or parts[0] == split)
 
+    unread: list[str] = []  # folders os.walk could not list (no read permission): it passes over them, unsaid
+
+    def not_listed(err: OSError) -> None:
+        where = Path(err.filename).relative_to(root).as_posix() if err.filename else "?"
+        unread.append(f"{where}/ ({err.strerror or type(err).__name__})")
+
     seen: set[tuple[int, int]] = set()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=not_listed):
         st = os.stat(dirpath)
         if (st.st_dev, st.st_ino) in seen:  # reached a second time through links: read once
             loops.append(Path(dirpath).relative_to(root).as_posix())
@@ -1392,6 +1398,9 @@ def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict
                     files.remove(f)
                     why = f"second path to a file read as {keep.relative_to(root).as_posix()}"
                     skipped.setdefault(why, []).append(f.relative_to(root).as_posix())
+    if unread:
+        log.warning("%s: %d folder(s) could not be read, their images left out: %s", root, len(unread),
+                    ", ".join(unread[:5]) + (", …" if len(unread) > 5 else ""))
     if loops:
         log.warning("%s: not following %d link(s) to a folder above it or read under its own path (a loop or a "
                     "second way in): %s", root, len(loops), ", ".join(loops[:5]) + (", …" if len(loops) > 5 else ""))
@@ -1411,6 +1420,15 @@ def folder_dataset(spec: DataSpec):
     if shown := _not_utf8(str(root)):
         raise UserError(f"image folder {shown}: its path is not UTF-8, which no results file can record: "
                         "rename it (or link to it from a UTF-8 name)")
+    for folder in (root, root / spec.split) if spec.split else (root,):
+        try:  # a folder that cannot be listed (another user's): os.walk would yield nothing, read as empty
+            with os.scandir(folder):
+                pass
+        except (FileNotFoundError, NotADirectoryError):  # a split that is not a sub-folder: said below
+            pass
+        except OSError as exc:
+            raise UserError(f"image folder {folder} cannot be read ({exc.strerror or type(exc).__name__}): give this "
+                            "user read access to it, or copy its images to a folder that can be read") from None
     if spec.split:
         subs = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
         if spec.split not in subs:

@@ -1,7 +1,7 @@
 """Images and datasets a user brings, round 7 (each test failed before its fix): camera JPEGs in Adobe RGB said by
 their EXIF only, the reason a 16-bit file's profile of another colour space is not applied, 16-bit CMYK TIFF and
 12-bit grey JPEG 2000; then 8-bit files whose profile's black is not zero, and test images that are training images
-turned or mirrored."""
+turned or mirrored, and folders that cannot be read."""
 
 from __future__ import annotations
 
@@ -257,3 +257,58 @@ def test_a_test_image_that_is_a_turned_or_mirrored_training_image_is_warned(tmp_
                             "test/turned (turned or mirrored)", "test/upside (turned or mirrored)"]
     (line,) = [r.getMessage() for r in caplog.records if "also training images" in r.getMessage()]
     assert "5 of 6 test images" in line and "turned or mirrored" in line
+
+
+# ------------------------------------------------------------------------------------------------
+# a folder that cannot be read
+# ------------------------------------------------------------------------------------------------
+def _unreadable(monkeypatch, *folders):
+    """``os.scandir`` of ``folders`` fails as it does for a folder without read permission (another user's, on a shared
+    file system; made so here whatever user the tests run as: root reads any folder)."""
+    import os
+
+    real = os.scandir
+    denied = {str(f) for f in folders}
+
+    def scandir(path="."):
+        if os.fspath(path) in denied:
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+
+
+def test_a_sub_folder_that_cannot_be_read_is_named_not_left_out_unsaid(tmp_path, monkeypatch, caplog):
+    """os.walk passes over a folder it cannot list: a sub-folder of a shared data set without read permission was
+    left out of the images, unsaid (a test set silently smaller). Now it is named in a warning with the reason."""
+    from PIL import Image
+
+    for sub in ("a", "b"):
+        (tmp_path / sub).mkdir()
+        Image.fromarray(np.full((16, 16, 3), 9, np.uint8)).save(tmp_path / sub / f"{sub}.png")
+    _unreadable(monkeypatch, tmp_path / "b")
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        recs = load_images(DataSpec(str(tmp_path)))
+    assert [r.image_id for r in recs] == ["a/a"]
+    (line,) = [r.getMessage() for r in caplog.records if "not be read" in r.getMessage()]
+    assert "b/" in line and "Permission denied" in line
+
+
+def test_an_image_folder_that_cannot_be_read_is_one_line_saying_so(tmp_path, monkeypatch):
+    """A folder that cannot be listed was 'holds no image file (0 other file(s) …)': untrue, and no hint of why.
+    Now one line saying it cannot be read, and why."""
+    from PIL import Image
+
+    from benchmark.errors import UserError
+
+    (tmp_path / "test").mkdir()
+    Image.fromarray(np.full((16, 16, 3), 9, np.uint8)).save(tmp_path / "test" / "a.png")
+    whole, split = DataSpec(str(tmp_path)), DataSpec(str(tmp_path), "test")
+    assert whole.kind == "folder"
+    for spec, denied in ((whole, tmp_path), (split, tmp_path / "test")):
+        with monkeypatch.context() as m:
+            _unreadable(m, denied)
+            with pytest.raises(UserError) as err:
+                load_images(spec)
+        assert "cannot be read" in str(err.value) and "Permission denied" in str(err.value)
+        assert "holds no image file" not in str(err.value) and str(denied) in str(err.value)
