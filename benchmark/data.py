@@ -626,6 +626,8 @@ def _to_srgb(img, name: str, notes: dict | None):
         _profile_kept(name, notes, why)
         return img
 
+    if img.mode == "LAB":  # CIE L*a*b* pixels (a Lab TIFF, with the Lab profile) say their colours themselves: Pillow's
+        return img  # convert to RGB is littleCMS's Lab → sRGB
     try:
         transform, desc, space = _srgb_transform(bytes(img.info["icc_profile"]))
     except ValueError as exc:

@@ -1,7 +1,7 @@
 """Images and datasets a user brings, round 7 (each test failed before its fix): camera JPEGs in Adobe RGB said by
 their EXIF only, the reason a 16-bit file's profile of another colour space is not applied, 16-bit CMYK TIFF and
 12-bit grey JPEG 2000; then 8-bit files whose profile's black is not zero, and test images that are training images
-turned or mirrored, and folders that cannot be read."""
+turned or mirrored, folders that cannot be read and Lab TIFFs."""
 
 from __future__ import annotations
 
@@ -312,3 +312,27 @@ def test_an_image_folder_that_cannot_be_read_is_one_line_saying_so(tmp_path, mon
                 load_images(spec)
         assert "cannot be read" in str(err.value) and "Permission denied" in str(err.value)
         assert "holds no image file" not in str(err.value) and str(denied) in str(err.value)
+
+
+# ------------------------------------------------------------------------------------------------
+# a CIE L*a*b* TIFF
+# ------------------------------------------------------------------------------------------------
+def test_a_lab_tiff_is_converted_and_not_said_to_be_read_as_stored(tmp_path, caplog):
+    """An 8-bit CIELab TIFF (Photoshop's Lab mode, a colorimetric archive) carries the Lab profile; Pillow converts Lab
+    to sRGB (by littleCMS), yet it was named as 'a colour profile that is not applied: pixels read as stored, as if
+    sRGB', untrue. Now read as before (littleCMS's Lab → sRGB) and not named as not applied."""
+    from PIL import Image, ImageCms
+
+    rng = np.random.default_rng(72)
+    rgb8 = rng.integers(0, 256, (16, 24, 3), dtype=np.uint8)
+    to_lab = ImageCms.buildTransform(ImageCms.createProfile("sRGB"), ImageCms.createProfile("LAB"), "RGB", "LAB")
+    lab = ImageCms.applyTransform(Image.fromarray(rgb8), to_lab)
+    lab.save(tmp_path / "archive.tif")
+    assert Image.open(tmp_path / "archive.tif").info.get("icc_profile")  # Pillow writes the Lab profile with it
+    to_srgb = ImageCms.buildTransform(ImageCms.createProfile("LAB"), ImageCms.createProfile("sRGB"), "LAB", "RGB")
+    want = np.asarray(ImageCms.applyTransform(Image.open(tmp_path / "archive.tif"), to_srgb))
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        (rec,) = load_images(DataSpec(str(tmp_path)))
+    np.testing.assert_array_equal(_hwc(rec.pixels), want)
+    assert np.abs(want.astype(int) - rgb8).mean() < 3  # sRGB again, not Lab's numbers
+    assert "not applied" not in caplog.text and "as stored" not in caplog.text
