@@ -1437,10 +1437,13 @@ def folder_dataset(spec: DataSpec):
             raise UserError(f"image folder {spec.source} has no sub-folder {spec.split!r} to take as split "
                             f"{spec.split!r} (sub-folders: {', '.join(subs) or 'none'})")
     files, skipped = folder_files(root, spec.split)
+    paired = _paired_images(root, spec.split, skipped, files)  # its metadata files taken off the skipped ones
     total = len(files) + sum(len(v) for v in skipped.values())
     if skipped:
         why = "; ".join(f"{len(v)} {k}: {', '.join(v[:5])}{', …' if len(v) > 5 else ''}" for k, v in skipped.items())
         log.warning("%s: %d of %d files are image files; skipped %s", spec, len(files), total, why)
+    if paired is not None:
+        return paired
     if not files:
         photos = "; ".join(f"{len(v)} {k}" for k, v in skipped.items() if k in _NOT_DECODED.values())
         raise UserError(f"image folder {spec} holds no image file ({total} other file(s); image suffixes: "
@@ -1451,6 +1454,78 @@ def folder_dataset(spec: DataSpec):
     ids = [stem if n[stem] == 1 else rel for rel, stem in zip(rels, stems)]
     features = datasets.Features({"image": datasets.Image(), "image_id": datasets.Value("string")})
     return datasets.Dataset.from_dict({"image": [str(f) for f in files], "image_id": ids}, features=features)
+
+
+#: Hugging Face imagefolder's metadata files: a ``file_name`` column names each row's image, a ``<name>_file_name``
+#: column another image of that row (``noisy_file_name``: the noisy twin), which ``datasets`` reads as column <name>
+METADATA_FILES = ("metadata.csv", "metadata.jsonl", "metadata.parquet")
+
+
+def _metadata_rows(path: Path) -> list[dict]:
+    """The rows of an imagefolder metadata file (:data:`METADATA_FILES`); one that cannot be read is a
+    :class:`UserError` naming it."""
+    import csv
+
+    try:
+        if path.suffix == ".csv":
+            with open(path, newline="", encoding="utf-8") as f:
+                return list(csv.DictReader(f))
+        if path.suffix == ".jsonl":
+            with open(path, encoding="utf-8") as f:
+                return [json.loads(line) for line in f if line.strip()]
+        import pyarrow.parquet as pq
+
+        return pq.read_table(path).to_pylist()
+    except Exception as exc:  # noqa: BLE001 - csv, json and pyarrow raise many types for a damaged file
+        raise UserError(f"{path}: an imagefolder metadata file that cannot be read ({_first_line(exc)})") from None
+
+
+def _paired_images(root: Path, split: str | None, skipped: dict[str, list[str]], files: list[Path]):
+    """A folder whose imagefolder metadata (:data:`METADATA_FILES`, among the files :func:`folder_files` skipped as not
+    images; with ``split``, also the folder's own) pairs each row's image with others (a ``noisy_file_name`` column
+    besides ``file_name``) as the ``datasets.Dataset`` that ``datasets`` reads from it: image columns ``image`` and
+    ``<name>`` (paths from each metadata file's folder) and ``image_id`` (the image's path in the folder, no suffix),
+    the metadata files taken off ``skipped``, the image ``files`` no row names said in a warning; None for any other
+    folder (read as every image file in it)."""
+    import datasets
+
+    listed = skipped.get("not an image", [])
+    metas = [root / rel for rel in listed if Path(rel).name in METADATA_FILES]
+    if split is not None:
+        metas += [root / n for n in METADATA_FILES if (root / n).is_file()]
+    tables = [(m, _metadata_rows(m)) for m in metas]
+    names = {c for _, rows in tables for row in rows[:1] for c in row if c.endswith("_file_name")}
+    if not names:
+        return None
+    columns: dict[str, list] = {"image": [], **{c[: -len("_file_name")]: [] for c in sorted(names)}, "image_id": []}
+    base = root / split if split is not None else root
+    for meta, rows in tables:
+        for row in rows:
+            if not row.get("file_name"):
+                continue
+            image = meta.parent / str(row["file_name"])
+            if not os.path.abspath(image).startswith(os.path.abspath(base) + os.sep):
+                continue  # the root's metadata row of another split
+            columns["image"].append(str(image))
+            columns["image_id"].append(Path(os.path.relpath(image, root)).with_suffix("").as_posix())
+            for c in names:
+                columns[c[: -len("_file_name")]].append(str(meta.parent / str(row[c])) if row.get(c) else None)
+    log.info("%s: its metadata (%s) pairs each image with %s: read as datasets reads it, %d rows", root,
+             ", ".join(m.relative_to(root).as_posix() for m in metas),
+             ", ".join(c for c in columns if c not in ("image", "image_id")),
+             len(columns["image"]))
+    named = {os.path.abspath(v) for c, vs in columns.items() if c != "image_id" for v in vs if v}
+    unnamed = [f.relative_to(root).as_posix() for f in files if os.path.abspath(f) not in named]
+    if unnamed:
+        log.warning("%s: %d image file(s) in no row of its metadata, not read: %s", root, len(unnamed),
+                    ", ".join(unnamed[:5]) + (", …" if len(unnamed) > 5 else ""))
+    rels = {m.relative_to(root).as_posix() for m in metas}
+    skipped["not an image"] = [r for r in listed if r not in rels]
+    if not skipped["not an image"]:
+        del skipped["not an image"]
+    features = datasets.Features({c: datasets.Value("string") if c == "image_id" else datasets.Image()
+                                  for c in columns})
+    return datasets.Dataset.from_dict(columns, features=features)
 
 
 #: archive suffixes: a source given as one is told to unpack it (a benchmark's Set5.zip, a dataset's .tar.gz)

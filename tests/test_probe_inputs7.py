@@ -1,7 +1,7 @@
 """Images and datasets a user brings, round 7 (each test failed before its fix): camera JPEGs in Adobe RGB said by
 their EXIF only, the reason a 16-bit file's profile of another colour space is not applied, 16-bit CMYK TIFF and
 12-bit grey JPEG 2000; then 8-bit files whose profile's black is not zero, and test images that are training images
-turned or mirrored, folders that cannot be read and Lab TIFFs."""
+turned or mirrored, folders that cannot be read, Lab TIFFs and imagefolders whose metadata pairs images."""
 
 from __future__ import annotations
 
@@ -336,3 +336,65 @@ def test_a_lab_tiff_is_converted_and_not_said_to_be_read_as_stored(tmp_path, cap
     np.testing.assert_array_equal(_hwc(rec.pixels), want)
     assert np.abs(want.astype(int) - rgb8).mean() < 3  # sRGB again, not Lab's numbers
     assert "not applied" not in caplog.text and "as stored" not in caplog.text
+
+
+# ------------------------------------------------------------------------------------------------
+# a Hugging Face imagefolder whose metadata pairs images (clean and noisy)
+# ------------------------------------------------------------------------------------------------
+def _paired_folder(root, kind: str, n: int = 3) -> dict[str, list[np.ndarray]]:
+    """An imagefolder as ``datasets`` documents paired data: clean/ and noisy/ images and a metadata file whose
+    ``file_name`` names each row's image and ``noisy_file_name`` its noisy twin (``datasets`` reads the columns image
+    and noisy)."""
+    import json
+
+    from PIL import Image
+
+    rng = np.random.default_rng(73)
+    out: dict[str, list[np.ndarray]] = {"clean": [], "noisy": []}
+    rows = []
+    for sub in out:
+        (root / sub).mkdir(parents=True)
+    for i in range(n):
+        clean = rng.integers(0, 256, (24, 32, 3), dtype=np.uint8)
+        noisy = np.clip(clean + rng.normal(0, 25, clean.shape), 0, 255).astype(np.uint8)
+        for sub, arr in (("clean", clean), ("noisy", noisy)):
+            Image.fromarray(arr).save(root / sub / f"{i}.png")
+            out[sub].append(arr)
+        rows.append({"file_name": f"clean/{i}.png", "noisy_file_name": f"noisy/{i}.png", "sigma": 25})
+    if kind == "csv":
+        (root / "metadata.csv").write_text("file_name,noisy_file_name,sigma\n"
+                                           + "".join(f"{r['file_name']},{r['noisy_file_name']},25\n" for r in rows))
+    else:
+        (root / "metadata.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return out
+
+
+@pytest.mark.parametrize("kind", ["csv", "jsonl"])
+def test_an_imagefolder_whose_metadata_pairs_images_is_read_by_its_image_column(tmp_path, kind, caplog):
+    """A paired imagefolder (metadata ``file_name`` + ``noisy_file_name``: what ``datasets`` reads as the columns
+    image and noisy) was read as a folder of images, every file: the noisy twins trained on and scored as clean
+    images, unsaid (the metadata file 'not an image'). Now read as ``datasets`` reads it: its image column (the
+    clean images, said), another by '#COLUMN'; a folder whose metadata names one image per row is read as before."""
+    import datasets
+
+    want = _paired_folder(tmp_path / "pairs", kind)
+    ds = datasets.load_dataset("imagefolder", data_dir=str(tmp_path / "pairs"), split="train")
+    assert sorted(n for n, f in ds.features.items() if isinstance(f, datasets.Image)) == ["image", "noisy"]
+    with caplog.at_level(logging.INFO, logger="benchmark.data"):
+        recs = load_images(DataSpec.parse(str(tmp_path / "pairs")))
+    assert [r.image_id for r in recs] == ["clean/0", "clean/1", "clean/2"]
+    for rec, arr in zip(recs, want["clean"]):
+        np.testing.assert_array_equal(_hwc(rec.pixels), arr)
+    assert "noisy" in caplog.text and "not an image" not in caplog.text
+    noisy = load_images(DataSpec.parse(f"{tmp_path / 'pairs'}#noisy"))
+    for rec, arr in zip(noisy, want["noisy"]):
+        np.testing.assert_array_equal(_hwc(rec.pixels), arr)
+    (tmp_path / "pairs" / "clean" / "0.png").rename(tmp_path / "pairs" / "clean" / "9.png")  # in no row: said
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        assert [r.image_id for r in load_images(DataSpec.parse(str(tmp_path / "pairs")))] == ["clean/1", "clean/2"]
+    assert "clean/9.png" in caplog.text and "in no row of its metadata" in caplog.text
+    # one image per row (captions): every image file, as before
+    (tmp_path / "pairs" / f"metadata.{kind}").unlink()
+    (tmp_path / "pairs" / "metadata.csv").write_text("file_name,text\nclean/0.png,a cat\n")
+    assert len(load_images(DataSpec.parse(str(tmp_path / "pairs")))) == 6  # 9.png among them
