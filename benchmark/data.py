@@ -1462,22 +1462,25 @@ METADATA_FILES = ("metadata.csv", "metadata.jsonl", "metadata.parquet")
 
 
 def _metadata_rows(path: Path) -> list[dict]:
-    """The rows of an imagefolder metadata file (:data:`METADATA_FILES`); one that cannot be read is a
-    :class:`UserError` naming it."""
+    """The rows (dicts) of an imagefolder metadata file (:data:`METADATA_FILES`); none, with a warning naming it,
+    where it cannot be read (its folder is then read as every image file in it, as it was)."""
     import csv
 
     try:
         if path.suffix == ".csv":
             with open(path, newline="", encoding="utf-8") as f:
-                return list(csv.DictReader(f))
-        if path.suffix == ".jsonl":
+                rows = list(csv.DictReader(f))
+        elif path.suffix == ".jsonl":
             with open(path, encoding="utf-8") as f:
-                return [json.loads(line) for line in f if line.strip()]
-        import pyarrow.parquet as pq
+                rows = [json.loads(line) for line in f if line.strip()]
+        else:
+            import pyarrow.parquet as pq
 
-        return pq.read_table(path).to_pylist()
+            rows = pq.read_table(path).to_pylist()
     except Exception as exc:  # noqa: BLE001 - csv, json and pyarrow raise many types for a damaged file
-        raise UserError(f"{path}: an imagefolder metadata file that cannot be read ({_first_line(exc)})") from None
+        log.warning("%s: an imagefolder metadata file that cannot be read (%s): not used", path, _first_line(exc))
+        return []
+    return [r for r in rows if isinstance(r, dict)]
 
 
 def _paired_images(root: Path, split: str | None, skipped: dict[str, list[str]], files: list[Path]):
@@ -1494,7 +1497,7 @@ def _paired_images(root: Path, split: str | None, skipped: dict[str, list[str]],
     if split is not None:
         metas += [root / n for n in METADATA_FILES if (root / n).is_file()]
     tables = [(m, _metadata_rows(m)) for m in metas]
-    names = {c for _, rows in tables for row in rows[:1] for c in row if c.endswith("_file_name")}
+    names = {c for _, rows in tables for row in rows for c in row if str(c).endswith("_file_name")}
     if not names:
         return None
     columns: dict[str, list] = {"image": [], **{c[: -len("_file_name")]: [] for c in sorted(names)}, "image_id": []}
@@ -1510,6 +1513,8 @@ def _paired_images(root: Path, split: str | None, skipped: dict[str, list[str]],
             columns["image_id"].append(Path(os.path.relpath(image, root)).with_suffix("").as_posix())
             for c in names:
                 columns[c[: -len("_file_name")]].append(str(meta.parent / str(row[c])) if row.get(c) else None)
+    if not columns["image"]:  # no row of this split (the root's metadata pairs another's): every image file, as before
+        return None
     log.info("%s: its metadata (%s) pairs each image with %s: read as datasets reads it, %d rows", root,
              ", ".join(m.relative_to(root).as_posix() for m in metas),
              ", ".join(c for c in columns if c not in ("image", "image_id")),

@@ -398,3 +398,24 @@ def test_an_imagefolder_whose_metadata_pairs_images_is_read_by_its_image_column(
     (tmp_path / "pairs" / f"metadata.{kind}").unlink()
     (tmp_path / "pairs" / "metadata.csv").write_text("file_name,text\nclean/0.png,a cat\n")
     assert len(load_images(DataSpec.parse(str(tmp_path / "pairs")))) == 6  # 9.png among them
+
+
+def test_paired_metadata_of_another_split_or_damaged_leaves_the_folder_read_as_before(tmp_path, caplog):
+    """The root's metadata pairing train/ images leaves FOLDER:test (no row of it) read as every image file; a metadata
+    file that cannot be read is named in a warning and not used, never a refusal of the folder."""
+    from PIL import Image
+
+    _paired_folder(tmp_path / "d" / "train", "csv")
+    (tmp_path / "d" / "train" / "metadata.csv").rename(tmp_path / "d" / "metadata.csv")
+    text = (tmp_path / "d" / "metadata.csv").read_text()
+    text = text.replace("clean/", "train/clean/").replace("noisy/", "train/noisy/")
+    (tmp_path / "d" / "metadata.csv").write_text(text)
+    (tmp_path / "d" / "test").mkdir()
+    Image.fromarray(np.full((16, 16, 3), 7, np.uint8)).save(tmp_path / "d" / "test" / "t.png")
+    assert [r.image_id for r in load_images(DataSpec.parse(f"{tmp_path / 'd'}:test"))] == ["test/t"]
+    assert [r.image_id for r in load_images(DataSpec.parse(f"{tmp_path / 'd'}:train"))] == [
+        "train/clean/0", "train/clean/1", "train/clean/2"]
+    (tmp_path / "d" / "metadata.csv").write_bytes(b"file_name,noisy_file_name\n\xff\xfe,x\n")
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        assert len(load_images(DataSpec.parse(f"{tmp_path / 'd'}:train"))) == 6
+    assert "metadata.csv" in caplog.text and "cannot be read" in caplog.text
