@@ -1716,6 +1716,10 @@ def _is_encoded_image(value) -> bool:
         return False
 
 
+#: names of an image column that say it holds a paired set's clean images (its ground truth), beside an ``image`` one
+CLEAN_NAMES = frozenset({"gt", "ground_truth", "groundtruth", "clean", "target", "sharp", "hr", "hq", "gt_image",
+                         "clean_image", "target_image"})
+
 #: the rows the image-column guess looks at for a first value of each candidate column (an empty cell is passed over)
 GUESS_ROWS = 16
 
@@ -1741,8 +1745,11 @@ def _image_column(ds, spec: DataSpec) -> str:
     images = [name for name, feat in ds.features.items() if _is_image(feat)]
     if len(images) > 1:  # e.g. lr and hr: the clean one is not necessarily the first
         pick = next((n for n in preferred if n in images), None)
-        if pick is None:
-            raise UserError(f"dataset {spec.source!r} has several image columns ({', '.join(images)}): "
+        # image beside gt (a paired set's input and its ground truth): the names say the other one is clean
+        clean = [n for n in images if n != pick and n.lower() in CLEAN_NAMES]
+        if pick is None or clean:
+            named = f", and {clean[0]!r} is named as the clean one" if clean else ""
+            raise UserError(f"dataset {spec.source!r} has several image columns ({', '.join(images)}){named}: "
                             "name the one holding the clean images with '#COLUMN'")
         log.info("%s: using image column %r of %s (name another with '#COLUMN')", spec, pick, ", ".join(images))
         return pick

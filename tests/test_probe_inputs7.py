@@ -1,7 +1,8 @@
 """Images and datasets a user brings, round 7 (each test failed before its fix): camera JPEGs in Adobe RGB said by
 their EXIF only, the reason a 16-bit file's profile of another colour space is not applied, 16-bit CMYK TIFF and
 12-bit grey JPEG 2000; then 8-bit files whose profile's black is not zero, and test images that are training images
-turned or mirrored, folders that cannot be read, Lab TIFFs and imagefolders whose metadata pairs images."""
+turned or mirrored, folders that cannot be read, Lab TIFFs, imagefolders whose metadata pairs images and an image
+column beside a ground truth."""
 
 from __future__ import annotations
 
@@ -419,3 +420,27 @@ def test_paired_metadata_of_another_split_or_damaged_leaves_the_folder_read_as_b
     with caplog.at_level(logging.WARNING, logger="benchmark.data"):
         assert len(load_images(DataSpec.parse(f"{tmp_path / 'd'}:train"))) == 6
     assert "metadata.csv" in caplog.text and "cannot be read" in caplog.text
+
+
+# ------------------------------------------------------------------------------------------------
+# several image columns, one of them named as the clean target
+# ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("target", ["gt", "target", "clean", "ground_truth", "sharp", "hr"])
+def test_image_beside_a_column_named_as_the_clean_target_is_not_guessed(tmp_path, target):
+    """Of image columns ``image`` and ``gt`` (a paired set: the degraded input and its ground truth), 'image' was taken,
+    said only at INFO: the degraded inputs trained on and scored as clean images. The names say the other column
+    holds the clean images: now one line asking for '#COLUMN', and either column read when named."""
+    import datasets
+
+    from benchmark.errors import UserError
+
+    rng = np.random.default_rng(74)
+    arrs = {c: [rng.integers(0, 256, (16, 16, 3), dtype=np.uint8) for _ in range(2)] for c in ("image", target)}
+    feats = datasets.Features({c: datasets.Image() for c in arrs})
+    datasets.Dataset.from_dict({c: list(v) for c, v in arrs.items()}, features=feats).save_to_disk(str(tmp_path / "d"))
+    with pytest.raises(UserError) as err:
+        load_images(DataSpec.parse(str(tmp_path / "d")))
+    assert "#COLUMN" in str(err.value) and f"image, {target}" in str(err.value) and "\n" not in str(err.value)
+    for col in arrs:
+        recs = load_images(DataSpec.parse(f"{tmp_path / 'd'}#{col}"))
+        np.testing.assert_array_equal(_hwc(recs[1].pixels), arrs[col][1])
