@@ -1724,6 +1724,17 @@ CLEAN_NAMES = frozenset({"gt", "ground_truth", "groundtruth", "clean", "target",
 GUESS_ROWS = 16
 
 
+def _first_is_image(ds, col: str) -> bool:
+    """Whether the first value of column ``col`` (of file paths or bytes) in its first :data:`GUESS_ROWS` rows is an
+    encoded image or a path with an image suffix (not a class name or a caption)."""
+    column = ds.select_columns([col])
+    for i in range(min(len(ds), GUESS_ROWS)):
+        v = column[i][col]
+        if v is not None:
+            return _is_encoded_image(v) or (isinstance(v, str) and Path(v.strip()).suffix.lower() in image_extensions())
+    return False
+
+
 def _image_column(ds, spec: DataSpec) -> str:
     import datasets
 
@@ -1757,6 +1768,13 @@ def _image_column(ds, spec: DataSpec) -> str:
         return images[0]
     for name in (*preferred, "path", "file"):  # columns holding file paths or encoded image bytes
         if name in ds.column_names and getattr(ds.features[name], "dtype", None) in _PATH_OR_BYTES:
+            # image paths beside gt paths (a paired set): the names say the other column holds the clean images
+            clean = [n for n in ds.column_names if n != name and n.lower() in CLEAN_NAMES
+                     and getattr(ds.features[n], "dtype", None) in _PATH_OR_BYTES and _first_is_image(ds, n)]
+            if clean:
+                raise UserError(f"dataset {spec.source!r} has several columns that may hold its images ({name!r}, "
+                                f"{', '.join(map(repr, clean))}), and {clean[0]!r} is named as the clean one: name the "
+                                "one holding the clean images with '#COLUMN'")
             return name
     arrays = [name for name, feat in ds.features.items() if _is_pixel_array(feat)]  # Dataset.from_dict of numpy
     pick = next((n for n in preferred if n in arrays), arrays[0] if len(arrays) == 1 else None)

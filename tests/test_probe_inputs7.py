@@ -444,3 +444,29 @@ def test_image_beside_a_column_named_as_the_clean_target_is_not_guessed(tmp_path
     for col in arrs:
         recs = load_images(DataSpec.parse(f"{tmp_path / 'd'}#{col}"))
         np.testing.assert_array_equal(_hwc(recs[1].pixels), arrs[col][1])
+
+
+def test_a_path_column_image_beside_a_path_column_gt_is_not_guessed(tmp_path):
+    """The same for columns of file paths: 'image' and 'gt' paths (a paired set's CSV made into a dataset) read
+    'image', unsaid. Now one line asking for '#COLUMN'; a 'target' column of class names (no image paths) beside
+    'image' paths is no image column, and 'image' is read as before."""
+    import datasets
+    from PIL import Image
+
+    from benchmark.errors import UserError
+
+    paths = {}
+    for col in ("image", "gt"):
+        (tmp_path / col).mkdir()
+        paths[col] = []
+        for i in range(2):
+            Image.fromarray(np.full((16, 16, 3), 40 * i + (100 if col == "gt" else 0), np.uint8)).save(
+                tmp_path / col / f"{i}.png")
+            paths[col].append(str(tmp_path / col / f"{i}.png"))
+    datasets.Dataset.from_dict(paths).save_to_disk(str(tmp_path / "pairs"))
+    with pytest.raises(UserError) as err:
+        load_images(DataSpec.parse(str(tmp_path / "pairs")))
+    assert "#COLUMN" in str(err.value) and "'gt'" in str(err.value)
+    assert int(load_images(DataSpec.parse(f"{tmp_path / 'pairs'}#gt"))[1].pixels[0, 0, 0]) == 140
+    datasets.Dataset.from_dict({"image": paths["image"], "target": ["cat", "dog"]}).save_to_disk(str(tmp_path / "cls"))
+    assert [int(r.pixels[0, 0, 0]) for r in load_images(DataSpec.parse(str(tmp_path / "cls")))] == [0, 40]
