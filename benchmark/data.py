@@ -259,7 +259,37 @@ def files_splits(path: Path) -> list[str]:
         with _quiet_datasets(), _no_card_warning():
             return [str(s) for s in datasets.load_dataset_builder(str(path)).config.data_files]
     except Exception as exc:  # noqa: BLE001 - datasets raises many types for a layout it cannot read
+        if (configs := _configs_error(path)) is not None:
+            raise configs from None
         raise UserError(f"{path}: a folder of data files that datasets cannot read ({_first_line(exc)})") from None
+
+
+def _configs_error(path: Path) -> UserError | None:
+    """For a local copy whose README declares several configs (``datasets``: "Config name is missing"), the line that
+    names them and what to pass: each config's own folder where its files lie in one (it reads as a local copy of
+    its own), else how to save the one wanted; None for a copy of one config or none."""
+    import datasets
+
+    root = Path(path).expanduser().resolve()
+    try:
+        with _quiet_datasets(), _no_card_warning():
+            configs = [str(c) for c in datasets.get_dataset_config_names(str(root))]
+            folders = {}
+            for c in configs:
+                files = datasets.load_dataset_builder(str(root), c).config.data_files or {}
+                parents = {Path(str(f)).parent for fs in files.values() for f in fs}
+                if len(parents) == 1 and (d := parents.pop()) != root and d.is_relative_to(root):
+                    folders[c] = d
+    except Exception:  # noqa: BLE001 - a README datasets cannot read: the caller's line
+        return None
+    if len(configs) < 2:
+        return None
+    if len(folders) == len(configs):
+        return UserError(f"{path}: a local copy of a dataset with configs {', '.join(configs)}: pass the folder of the "
+                         f"one to read ({'; '.join(f'{c}: {d}' for c, d in folders.items())})")
+    return UserError(f"{path}: a local copy of a dataset with configs {', '.join(configs)}, which a folder source "
+                     "does not choose between: load the one wanted (datasets.load_dataset(DIR, CONFIG)), save_to_disk "
+                     "it and pass that folder")
 
 
 @contextlib.contextmanager

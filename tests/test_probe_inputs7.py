@@ -1,8 +1,8 @@
 """Images and datasets a user brings, round 7 (each test failed before its fix): camera JPEGs in Adobe RGB said by
 their EXIF only, the reason a 16-bit file's profile of another colour space is not applied, 16-bit CMYK TIFF and
 12-bit grey JPEG 2000; then 8-bit files whose profile's black is not zero, and test images that are training images
-turned or mirrored, folders that cannot be read, Lab TIFFs, imagefolders whose metadata pairs images and an image
-column beside a ground truth."""
+turned or mirrored, folders that cannot be read, Lab TIFFs, imagefolders whose metadata pairs images, an image
+column beside a ground truth and local copies of hub datasets with several configs."""
 
 from __future__ import annotations
 
@@ -470,3 +470,50 @@ def test_a_path_column_image_beside_a_path_column_gt_is_not_guessed(tmp_path):
     assert int(load_images(DataSpec.parse(f"{tmp_path / 'pairs'}#gt"))[1].pixels[0, 0, 0]) == 140
     datasets.Dataset.from_dict({"image": paths["image"], "target": ["cat", "dog"]}).save_to_disk(str(tmp_path / "cls"))
     assert [int(r.pixels[0, 0, 0]) for r in load_images(DataSpec.parse(str(tmp_path / "cls")))] == [0, 40]
+
+
+# ------------------------------------------------------------------------------------------------
+# a local copy of a hub dataset with several configs
+# ------------------------------------------------------------------------------------------------
+def test_a_local_copy_with_several_configs_names_them_and_what_to_pass(tmp_path):
+    """A hub dataset's local copy whose README declares several configs (x2, x4: a super-resolution set per scale)
+    was 'a folder of data files that datasets cannot read (Config name is missing.)': no config named, nothing to do.
+    Now the line names the configs and the folder of each to pass, which reads as that config."""
+    import datasets
+
+    from benchmark.errors import UserError
+
+    root = tmp_path / "copy"
+    feat = datasets.Features({"image": datasets.Image()})
+    rng = np.random.default_rng(75)
+    for cfg in ("x2", "x4"):
+        (root / cfg).mkdir(parents=True)
+        for split, n in (("train", 2), ("validation", 1)):
+            rows = [{"bytes": _png_bytes(rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)), "path": None}
+                    for _ in range(n)]
+            datasets.Dataset.from_dict({"image": rows}, features=feat).to_parquet(
+                str(root / cfg / f"{split}-00000-of-00001.parquet"))
+    (root / "README.md").write_text("---\nconfigs:\n" + "".join(
+        f"- config_name: {c}\n  data_files:\n  - split: train\n    path: {c}/train-*\n"
+        f"  - split: validation\n    path: {c}/validation-*\n" for c in ("x2", "x4")) + "---\n")
+    with pytest.raises(UserError) as err:
+        load_images(DataSpec.parse(str(root), role="test"))
+    text = str(err.value)
+    assert "x2, x4" in text and f"{root / 'x4'}" in text and "\n" not in text
+    assert len(load_images(DataSpec.parse(str(root / "x4"), role="test"))) == 1
+    flat = tmp_path / "flat"  # the configs' files side by side: no folder to pass, so how to save one
+    flat.mkdir()
+    for f in root.glob("*/*.parquet"):
+        f.rename(flat / f"{f.parent.name}-{f.name}")
+    (flat / "README.md").write_text((root / "README.md").read_text().replace("x2/", "x2-").replace("x4/", "x4-"))
+    with pytest.raises(UserError) as err:
+        load_images(DataSpec.parse(str(flat), role="test"))
+    assert "x2, x4" in str(err.value) and "save_to_disk" in str(err.value)
+
+
+def _png_bytes(arr: np.ndarray) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, format="PNG")
+    return buf.getvalue()
