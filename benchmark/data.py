@@ -144,11 +144,12 @@ class DataSpec:
             log.warning("%s: no split given for test data; testing on its 'train' split (a hub id's default): "
                         "name the held-out one as %s:SPLIT (e.g. :test, :validation)", spec.source, spec.source)
         if role == "test" and spec.split is None and spec.kind == "folder":  # imagefolder layout, read whole
-            subs = {d.name for d in Path(spec.source).iterdir() if d.is_dir()}
-            held_out = sorted(subs & {"test", "validation", "val", "valid"})
-            if "train" in subs and held_out:
-                log.warning("%s: test data read whole, its train/ sub-folder included (no folder name is read as a "
-                            "split): name the held-out one as %s:%s", spec.source, spec.source, held_out[0])
+            subs = {d.name for d in Path(spec.source).iterdir() if d.is_dir()}  # train/, or Kaggle's Train/
+            held_out = sorted(d for d in subs if d.lower() in ("test", "validation", "val", "valid"))
+            train = sorted(d for d in subs if d.lower() == "train")
+            if train and held_out:
+                log.warning("%s: test data read whole, its %s/ sub-folder included (no folder name is read as a "
+                            "split): name the held-out one as %s:%s", spec.source, train[0], spec.source, held_out[0])
         if role is not None and spec.split is None and spec.kind in ("saved", "files"):
             splits = saved_splits(Path(spec.source)) if spec.kind == "saved" else files_splits(Path(spec.source))
             if splits is not None:

@@ -2,7 +2,7 @@
 their EXIF only, the reason a 16-bit file's profile of another colour space is not applied, 16-bit CMYK TIFF and
 12-bit grey JPEG 2000; then 8-bit files whose profile's black is not zero, and test images that are training images
 turned or mirrored, folders that cannot be read, Lab TIFFs, imagefolders whose metadata pairs images, an image
-column beside a ground truth and local copies of hub datasets with several configs."""
+column beside a ground truth, local copies of hub datasets with several configs and Train/ + Test/ folders."""
 
 from __future__ import annotations
 
@@ -517,3 +517,20 @@ def _png_bytes(arr: np.ndarray) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(arr).save(buf, format="PNG")
     return buf.getvalue()
+
+
+# ------------------------------------------------------------------------------------------------
+# Train/ and Test/ sub-folders, capitalised
+# ------------------------------------------------------------------------------------------------
+def test_a_test_folder_with_capitalised_train_and_test_subfolders_warns(tmp_path, caplog):
+    """A folder of Train/ and Test/ (Kaggle's spelling) given as test data is read whole, training images included:
+    the warning that names the held-out sub-folder to pass came only for lower-case train/ and test/. Now for any
+    case, naming the sub-folder as it is spelt."""
+    from PIL import Image
+
+    for split in ("Train", "Test"):
+        (tmp_path / "d" / split).mkdir(parents=True)
+        Image.fromarray(np.full((16, 16, 3), 5, np.uint8)).save(tmp_path / "d" / split / "a.png")
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        DataSpec.parse(str(tmp_path / "d"), role="test")
+    assert "Train/ sub-folder included" in caplog.text and f"{tmp_path / 'd'}:Test" in caplog.text
