@@ -184,9 +184,25 @@ class DataSpec:
             return "saved" if _is_saved_dataset(p) else "files" if _is_data_files_folder(p) else "folder"
         if p.exists():
             return "file"
+        if hub_data_file(self.source) is not None:  # owner/name/DIV2K_train_HR.zip: one data file of a hub dataset
+            return "hub"
         if p.suffix or self.source.startswith((".", "/", "~")):
             return "missing-path"
         return "hub"
+
+
+#: suffixes of a hub dataset's data files that ``owner/name/FILE`` names (one archive or shard of it, not a config)
+HUB_FILE_SUFFIXES = (".zip", ".tar", ".tgz", ".tar.gz", ".parquet", ".arrow")
+
+
+def hub_data_file(source: str) -> str | None:
+    """The file (its path in the repo) that a hub id ``owner/name/FILE`` names, ``FILE`` with a data file's suffix
+    (:data:`HUB_FILE_SUFFIXES`: ``goodfellowliu/DIV2K/DIV2K_train_HR.zip``, whose splits hold every LR archive too);
+    None for ``owner/name[/config]`` and paths."""
+    parts = source.split("/")
+    if len(parts) > 2 and all(parts) and source.lower().endswith(HUB_FILE_SUFFIXES) and source[0] not in "./~":
+        return "/".join(parts[2:])
+    return None
 
 
 _TAIL = re.compile(r"(?:@(?P<revision>[^:#]+))?(?::(?P<split>[^#]+))?(?:#(?P<column>.+))?")
@@ -469,9 +485,12 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
         if not path:
             raise ValueError("empty image cell (neither bytes nor a path)")
         if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", str(path)):  # a hub dataset of image URLs (LAION-style)
-            raise ValueError("a URL: images are not downloaded here (download them, then pass their folder or a "
-                             "column of local paths)")
-        path = find_file(path, base)
+            data = _archive_member(str(path))  # or a file in a downloaded archive: datasets' zip://…::/cache/….zip
+            if data is None:
+                raise ValueError("a URL: images are not downloaded here (download them, then pass their folder or a "
+                                 "column of local paths)")
+        else:
+            path = find_file(path, base)
     if (len(data) if data is not None else Path(path).stat().st_size) == 0:
         raise ValueError("empty file (0 bytes)")
     # Pillow's own warnings (corrupt EXIF, a decompression-bomb size, …) went to stderr as library
@@ -524,6 +543,29 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
                               else " ".join(str(w.message).split()) for w in caught):
         log.warning("%s: read, with Pillow's warning: %s", name, text)
     return pixels
+
+
+_ARCHIVE_MEMBER = re.compile(r"(?:zip|tar)://(?P<member>[^:]+)::(?P<archive>.+)")
+
+
+def _archive_member(url: str) -> bytes | None:
+    """The bytes of a file inside a local archive, as ``datasets`` names the images of an imagefolder shipped as zip or
+    tar archives (``zip://DIV2K_train_HR/0001.png::/…/DIV2K_train_HR.zip``: the archive downloaded into its cache);
+    None for any other URL (nothing is downloaded here)."""
+    m = _ARCHIVE_MEMBER.fullmatch(url)
+    if m is None or re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", m["archive"]) and not m["archive"].startswith("file://"):
+        return None
+    import fsspec
+
+    with fsspec.open(url, "rb") as f:
+        return f.read()
+
+
+def archive_member_name(path: str) -> str:
+    """A cell's path for naming the image: the file's path inside its archive for :func:`_archive_member`'s URLs
+    (``DIV2K_train_HR/0001.png``), else ``path``."""
+    m = _ARCHIVE_MEMBER.fullmatch(path)
+    return m["member"] if m else path
 
 
 def _large_image(message) -> str:
@@ -1622,7 +1664,11 @@ def load_raw(spec: DataSpec):
     try:
         parts = spec.source.split("/")
         repo, config = "/".join(parts[:2]), ("/".join(parts[2:]) or None)
-        ds = datasets.load_dataset(repo, config, split=spec.split or "train", revision=spec.revision)
+        if (file := hub_data_file(spec.source)) is not None:  # that file only, as the split asked for
+            ds = datasets.load_dataset(repo, data_files={spec.split or "train": file}, split=spec.split or "train",
+                                       revision=spec.revision)
+        else:
+            ds = datasets.load_dataset(repo, config, split=spec.split or "train", revision=spec.revision)
     except UserError:
         raise
     except Exception as exc:  # noqa: BLE001 - hub errors come in many types; all become one line
@@ -1907,7 +1953,8 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
         if id_col and row[id_col] is not None:
             keys.append((i, str(row[id_col]), None))
         elif path:
-            keys.append((i, Path(path).stem, Path(path).name))  # the name with its suffix tells same stems apart
+            named = Path(archive_member_name(path))  # a file in an archive: its own name, not the archive's
+            keys.append((i, named.stem, named.name))  # the name with its suffix tells same stems apart
         else:
             keys.append((i, f"{i:05d}", None))
         records.append(pixels)

@@ -2,7 +2,8 @@
 their EXIF only, the reason a 16-bit file's profile of another colour space is not applied, 16-bit CMYK TIFF and
 12-bit grey JPEG 2000; then 8-bit files whose profile's black is not zero, and test images that are training images
 turned or mirrored, folders that cannot be read, Lab TIFFs, imagefolders whose metadata pairs images, an image
-column beside a ground truth, local copies of hub datasets with several configs and Train/ + Test/ folders."""
+column beside a ground truth, local copies of hub datasets with several configs, Train/ + Test/ folders and the
+profiles' DIV2K hub fallback."""
 
 from __future__ import annotations
 
@@ -534,3 +535,43 @@ def test_a_test_folder_with_capitalised_train_and_test_subfolders_warns(tmp_path
     with caplog.at_level(logging.WARNING, logger="benchmark.data"):
         DataSpec.parse(str(tmp_path / "d"), role="test")
     assert "Train/ sub-folder included" in caplog.text and f"{tmp_path / 'd'}:Test" in caplog.text
+
+
+# ------------------------------------------------------------------------------------------------
+# the profiles' hub fallback: DIV2K's HR archive, not every archive of a split
+# ------------------------------------------------------------------------------------------------
+def test_the_hub_fallback_reads_div2k_hr_images_only(tmp_path, monkeypatch):
+    """goodfellowliu/DIV2K is an imagefolder of zip archives, DIV2K_train_HR.zip beside every low-resolution one
+    (DIV2K_train_LR_bicubic_X4.zip, …, unknown, mild, wild, x8); datasets puts each archive in the split its name
+    says, so the standard and full profiles' fallback ':train' trained on the LR images as clean ones and ':validation'
+    scored LR images as ground truth. Built here as a local copy of that layout (4 HR + 4 LR train images, 2 + 2
+    validation), read through the hub path: now the HR archive of each split only."""
+    import zipfile
+
+    import datasets
+
+    from benchmark import config
+
+    repo = tmp_path / "DIV2K"
+    repo.mkdir()
+    rng = np.random.default_rng(76)
+    for name, inner, n, side in (("DIV2K_train_HR", "DIV2K_train_HR", 4, 32),
+                                 ("DIV2K_train_LR_bicubic_X4", "DIV2K_train_LR_bicubic/X4", 4, 8),
+                                 ("DIV2K_valid_HR", "DIV2K_valid_HR", 2, 32),
+                                 ("DIV2K_valid_LR_bicubic_X4", "DIV2K_valid_LR_bicubic/X4", 2, 8)):
+        with zipfile.ZipFile(repo / f"{name}.zip", "w") as z:
+            for i in range(n):
+                z.writestr(f"{inner}/{i:04d}.png", _png_bytes(rng.integers(0, 256, (side, side, 3), dtype=np.uint8)))
+    (repo / "README.md").write_text("---\nlicense: apache-2.0\n---\n")
+    real = datasets.load_dataset
+
+    def from_here(path, *args, **kwargs):  # the hub id → the local copy of its files
+        assert path == "goodfellowliu/DIV2K"
+        return real(str(repo), *args, cache_dir=str(tmp_path / "cache"), **kwargs)
+
+    monkeypatch.setattr(datasets, "load_dataset", from_here)
+    for tokens, n in ((config.HUB_TRAIN, 4), (config.HUB_TEST, 2)):
+        (spec,) = [DataSpec.parse(t) for t in tokens]
+        assert spec.kind == "hub"
+        recs = load_images(spec)
+        assert [r.size for r in recs] == [(32, 32)] * n, (tokens, [r.size for r in recs])
