@@ -358,10 +358,11 @@ class Profile:
 
 
 # Script-free hub fallbacks (datasets ≥ 4 refuses loading scripts, so eugenesiow/Div2k is out): DIV2K as
-# image files (the hub lists it as an imagefolder dataset with train and validation splits); its
-# validation split is the test set where Set5/Set14/Kodak24 are not on this machine.
-HUB_TRAIN = ("goodfellowliu/DIV2K:train",)
-HUB_TEST = ("goodfellowliu/DIV2K:validation",)
+# image files (an imagefolder of zip archives); its HR archives only (each split also holds every LR archive,
+# bicubic X2-X8, unknown, mild, wild: low-resolution images, no clean targets); the validation HR images are the
+# test set where Set5/Set14/Kodak24 are not on this machine.
+HUB_TRAIN = ("goodfellowliu/DIV2K/DIV2K_train_HR.zip:train",)
+HUB_TEST = ("goodfellowliu/DIV2K/DIV2K_valid_HR.zip:validation",)
 #: the folders of ``shared/datasets`` each profile trains and tests on when they are there
 LOCAL_SETS = {"standard": (("BSD200", "T91"), ("Kodak24", "CSet14")),
               "full": (("BSD200", "T91"), ("CSet5", "CSet14", "Kodak24"))}

@@ -144,11 +144,12 @@ class DataSpec:
             log.warning("%s: no split given for test data; testing on its 'train' split (a hub id's default): "
                         "name the held-out one as %s:SPLIT (e.g. :test, :validation)", spec.source, spec.source)
         if role == "test" and spec.split is None and spec.kind == "folder":  # imagefolder layout, read whole
-            subs = {d.name for d in Path(spec.source).iterdir() if d.is_dir()}
-            held_out = sorted(subs & {"test", "validation", "val", "valid"})
-            if "train" in subs and held_out:
-                log.warning("%s: test data read whole, its train/ sub-folder included (no folder name is read as a "
-                            "split): name the held-out one as %s:%s", spec.source, spec.source, held_out[0])
+            subs = {d.name for d in Path(spec.source).iterdir() if d.is_dir()}  # train/, or Kaggle's Train/
+            held_out = sorted(d for d in subs if d.lower() in ("test", "validation", "val", "valid"))
+            train = sorted(d for d in subs if d.lower() == "train")
+            if train and held_out:
+                log.warning("%s: test data read whole, its %s/ sub-folder included (no folder name is read as a "
+                            "split): name the held-out one as %s:%s", spec.source, train[0], spec.source, held_out[0])
         if role is not None and spec.split is None and spec.kind in ("saved", "files"):
             splits = saved_splits(Path(spec.source)) if spec.kind == "saved" else files_splits(Path(spec.source))
             if splits is not None:
@@ -183,9 +184,25 @@ class DataSpec:
             return "saved" if _is_saved_dataset(p) else "files" if _is_data_files_folder(p) else "folder"
         if p.exists():
             return "file"
+        if hub_data_file(self.source) is not None:  # owner/name/DIV2K_train_HR.zip: one data file of a hub dataset
+            return "hub"
         if p.suffix or self.source.startswith((".", "/", "~")):
             return "missing-path"
         return "hub"
+
+
+#: suffixes of a hub dataset's data files that ``owner/name/FILE`` names (one archive or shard of it, not a config)
+HUB_FILE_SUFFIXES = (".zip", ".tar", ".tgz", ".tar.gz", ".parquet", ".arrow")
+
+
+def hub_data_file(source: str) -> str | None:
+    """The file (its path in the repo) that a hub id ``owner/name/FILE`` names, ``FILE`` with a data file's suffix
+    (:data:`HUB_FILE_SUFFIXES`: ``goodfellowliu/DIV2K/DIV2K_train_HR.zip``, whose splits hold every LR archive too);
+    None for ``owner/name[/config]`` and paths."""
+    parts = source.split("/")
+    if len(parts) > 2 and all(parts) and source.lower().endswith(HUB_FILE_SUFFIXES) and source[0] not in "./~":
+        return "/".join(parts[2:])
+    return None
 
 
 _TAIL = re.compile(r"(?:@(?P<revision>[^:#]+))?(?::(?P<split>[^#]+))?(?:#(?P<column>.+))?")
@@ -259,7 +276,37 @@ def files_splits(path: Path) -> list[str]:
         with _quiet_datasets(), _no_card_warning():
             return [str(s) for s in datasets.load_dataset_builder(str(path)).config.data_files]
     except Exception as exc:  # noqa: BLE001 - datasets raises many types for a layout it cannot read
+        if (configs := _configs_error(path)) is not None:
+            raise configs from None
         raise UserError(f"{path}: a folder of data files that datasets cannot read ({_first_line(exc)})") from None
+
+
+def _configs_error(path: Path) -> UserError | None:
+    """For a local copy whose README declares several configs (``datasets``: "Config name is missing"), the line that
+    names them and what to pass: each config's own folder where its files lie in one (it reads as a local copy of
+    its own), else how to save the one wanted; None for a copy of one config or none."""
+    import datasets
+
+    root = Path(path).expanduser().resolve()
+    try:
+        with _quiet_datasets(), _no_card_warning():
+            configs = [str(c) for c in datasets.get_dataset_config_names(str(root))]
+            folders = {}
+            for c in configs:
+                files = datasets.load_dataset_builder(str(root), c).config.data_files or {}
+                parents = {Path(str(f)).parent for fs in files.values() for f in fs}
+                if len(parents) == 1 and (d := parents.pop()) != root and d.is_relative_to(root):
+                    folders[c] = d
+    except Exception:  # noqa: BLE001 - a README datasets cannot read: the caller's line
+        return None
+    if len(configs) < 2:
+        return None
+    if len(folders) == len(configs):
+        return UserError(f"{path}: a local copy of a dataset with configs {', '.join(configs)}: pass the folder of the "
+                         f"one to read ({'; '.join(f'{c}: {d}' for c, d in folders.items())})")
+    return UserError(f"{path}: a local copy of a dataset with configs {', '.join(configs)}, which a folder source "
+                     "does not choose between: load the one wanted (datasets.load_dataset(DIR, CONFIG)), save_to_disk "
+                     "it and pass that folder")
 
 
 @contextlib.contextmanager
@@ -438,9 +485,12 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
         if not path:
             raise ValueError("empty image cell (neither bytes nor a path)")
         if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", str(path)):  # a hub dataset of image URLs (LAION-style)
-            raise ValueError("a URL: images are not downloaded here (download them, then pass their folder or a "
-                             "column of local paths)")
-        path = find_file(path, base)
+            data = _archive_member(str(path))  # or a file in a downloaded archive: datasets' zip://…::/cache/….zip
+            if data is None:
+                raise ValueError("a URL: images are not downloaded here (download them, then pass their folder or a "
+                                 "column of local paths)")
+        else:
+            path = find_file(path, base)
     if (len(data) if data is not None else Path(path).stat().st_size) == 0:
         raise ValueError("empty file (0 bytes)")
     # Pillow's own warnings (corrupt EXIF, a decompression-bomb size, …) went to stderr as library
@@ -495,6 +545,29 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
     return pixels
 
 
+_ARCHIVE_MEMBER = re.compile(r"(?:zip|tar)://(?P<member>[^:]+)::(?P<archive>.+)")
+
+
+def _archive_member(url: str) -> bytes | None:
+    """The bytes of a file inside a local archive, as ``datasets`` names the images of an imagefolder shipped as zip or
+    tar archives (``zip://DIV2K_train_HR/0001.png::/…/DIV2K_train_HR.zip``: the archive downloaded into its cache);
+    None for any other URL (nothing is downloaded here)."""
+    m = _ARCHIVE_MEMBER.fullmatch(url)
+    if m is None or re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", m["archive"]) and not m["archive"].startswith("file://"):
+        return None
+    import fsspec
+
+    with fsspec.open(url, "rb") as f:
+        return f.read()
+
+
+def archive_member_name(path: str) -> str:
+    """A cell's path for naming the image: the file's path inside its archive for :func:`_archive_member`'s URLs
+    (``DIV2K_train_HR/0001.png``), else ``path``."""
+    m = _ARCHIVE_MEMBER.fullmatch(path)
+    return m["member"] if m else path
+
+
 def _large_image(message) -> str:
     """Pillow's warning on an image over ``MAX_IMAGE_PIXELS`` but under twice it (read): its size and the limit in
     megapixels, not Pillow's 'could be decompression bomb DOS attack'."""
@@ -534,6 +607,12 @@ _ICC_SPACES = {"RGB": ("RGB", ("RGB", "RGBA", "RGBX", "RGBa", "P", "PA", "L", "L
 #: itself: sRGB's approximations (a pure gamma 2.2 to 2.4 under its name: up to 13 levels off in the shadows) are
 #: kept as stored, while a linear-light "sRGB" (GIMP's Linear sRGB, sRGB-elle-V4-g10: 73 levels off) is converted
 SRGB_NAMED_LEVELS = 16
+#: littleCMS's 8-bit transform resamples its pipeline into tables; where that is more than this many 8-bit levels off
+#: the pipeline evaluated for each pixel (black-point compensation in it, a profile whose black is not zero: up to 13
+#: levels for Display P3 colorants, 18 for Adobe RGB's), the exact one is used (a few times slower)
+OPTIMISED_LEVELS = 1
+#: littleCMS's cmsFLAGS_NOOPTIMIZE (Pillow's ImageCms.Flags.NOOPTIMIZE, where it has that enum)
+_NOOPTIMIZE = 0x0100
 
 
 @functools.lru_cache(maxsize=16)
@@ -541,7 +620,9 @@ def _srgb_transform(icc: bytes):
     """(littleCMS transform to sRGB or None, the profile's description, its colour space) for an ICC
     profile. None where the profile is sRGB: it maps a probe of colours (every grey level and an 18-level cube,
     colorimetrically) to within one 8-bit level of themselves, as sRGB's own profile does, or, where its
-    description names sRGB, to within :data:`SRGB_NAMED_LEVELS`; pixels tagged so are read as stored. A profile
+    description names sRGB, to within :data:`SRGB_NAMED_LEVELS`; pixels tagged so are read as stored. The transform
+    is littleCMS's optimised one, or its pipeline evaluated for each pixel where the optimised tables are more than
+    :data:`OPTIMISED_LEVELS` off that on the probe (black-point compensation of a raised black). A profile
     littleCMS cannot read or transform, or of a colour space other than RGB, grey or CMYK, is a ``ValueError``."""
     from PIL import ImageCms
 
@@ -563,6 +644,9 @@ def _srgb_transform(icc: bytes):
             if _maps_to_itself(colorimetric, in_mode, SRGB_NAMED_LEVELS if named else 1):
                 return None, desc, space
         transform = ImageCms.buildTransform(profile, srgb, in_mode, "RGB")
+        exact = ImageCms.buildTransform(profile, srgb, in_mode, "RGB", flags=_NOOPTIMIZE)
+        if _levels_apart(transform, exact, in_mode) > OPTIMISED_LEVELS:
+            transform = exact
     except ImageCms.PyCMSError as exc:
         if named:  # as before: a profile called sRGB that littleCMS cannot apply leaves the pixels as stored
             return None, desc, space
@@ -570,20 +654,36 @@ def _srgb_transform(icc: bytes):
     return transform, desc, space
 
 
-def _maps_to_itself(transform, in_mode: str, levels: int) -> bool:
-    """Whether ``transform`` (from ``in_mode``, RGB or L, to sRGB) maps every grey level and an 18-level colour
-    cube to within ``levels`` 8-bit levels of themselves."""
-    from PIL import Image, ImageCms
-
+def _probe(in_mode: str) -> np.ndarray:
+    """8-bit colours that transforms from ``in_mode`` are checked on: every grey level (L), and for RGB an 18-level
+    colour cube besides, for CMYK a 6-level 4-D grid; (1, N, channels) uint8 ((1, N) for L)."""
     steps = np.arange(256, dtype=np.uint8)
     if in_mode == "L":
-        probe = steps.reshape(1, -1)
-        want = np.repeat(probe[..., None], 3, -1)
-    else:
-        cube = np.stack(np.meshgrid(*[steps[::15]] * 3, indexing="ij"), -1).reshape(1, -1, 3)
-        probe = want = np.concatenate([cube, np.repeat(steps.reshape(1, -1, 1), 3, -1)], 1)
-    out = np.asarray(ImageCms.applyTransform(Image.fromarray(probe), transform), dtype=np.int16)
-    return bool(np.abs(out - want.astype(np.int16)).max() <= levels)
+        return steps.reshape(1, -1)
+    if in_mode == "CMYK":
+        return np.stack(np.meshgrid(*[steps[::51]] * 4, indexing="ij"), -1).reshape(1, -1, 4)
+    cube = np.stack(np.meshgrid(*[steps[::15]] * 3, indexing="ij"), -1).reshape(1, -1, 3)
+    return np.concatenate([cube, np.repeat(steps.reshape(1, -1, 1), 3, -1)], 1)
+
+
+def _apply(transform, probe: np.ndarray, in_mode: str) -> np.ndarray:
+    from PIL import Image, ImageCms
+
+    return np.asarray(ImageCms.applyTransform(Image.fromarray(probe, in_mode), transform), dtype=np.int16)
+
+
+def _maps_to_itself(transform, in_mode: str, levels: int) -> bool:
+    """Whether ``transform`` (from ``in_mode``, RGB or L, to sRGB) maps every grey level and an 18-level colour
+    cube (:func:`_probe`) to within ``levels`` 8-bit levels of themselves."""
+    probe = _probe(in_mode)
+    want = np.repeat(probe[..., None], 3, -1) if in_mode == "L" else probe
+    return bool(np.abs(_apply(transform, probe, in_mode) - want.astype(np.int16)).max() <= levels)
+
+
+def _levels_apart(a, b, in_mode: str) -> int:
+    """The most 8-bit levels two transforms from ``in_mode`` (RGB, L or CMYK) to sRGB differ by on :func:`_probe`."""
+    probe = _probe(in_mode)
+    return int(np.abs(_apply(a, probe, in_mode) - _apply(b, probe, in_mode)).max())
 
 
 def _to_srgb(img, name: str, notes: dict | None):
@@ -599,6 +699,8 @@ def _to_srgb(img, name: str, notes: dict | None):
         _profile_kept(name, notes, why)
         return img
 
+    if img.mode == "LAB":  # CIE L*a*b* pixels (a Lab TIFF, with the Lab profile) say their colours themselves: Pillow's
+        return img  # convert to RGB is littleCMS's Lab → sRGB
     try:
         transform, desc, space = _srgb_transform(bytes(img.info["icc_profile"]))
     except ValueError as exc:
@@ -1321,8 +1423,14 @@ def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict
         parts = target.relative_to(real_root).parts
         return not any(p.startswith(".") for p in parts) and (split is None or parts[0] == split)
 
+    unread: list[str] = []  # folders os.walk could not list (no read permission): it passes over them, unsaid
+
+    def not_listed(err: OSError) -> None:
+        where = Path(err.filename).relative_to(root).as_posix() if err.filename else "?"
+        unread.append(f"{where}/ ({err.strerror or type(err).__name__})")
+
     seen: set[tuple[int, int]] = set()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=not_listed):
         st = os.stat(dirpath)
         if (st.st_dev, st.st_ino) in seen:  # reached a second time through links: read once
             loops.append(Path(dirpath).relative_to(root).as_posix())
@@ -1365,6 +1473,9 @@ def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict
                     files.remove(f)
                     why = f"second path to a file read as {keep.relative_to(root).as_posix()}"
                     skipped.setdefault(why, []).append(f.relative_to(root).as_posix())
+    if unread:
+        log.warning("%s: %d folder(s) could not be read, their images left out: %s", root, len(unread),
+                    ", ".join(unread[:5]) + (", …" if len(unread) > 5 else ""))
     if loops:
         log.warning("%s: not following %d link(s) to a folder above it or read under its own path (a loop or a "
                     "second way in): %s", root, len(loops), ", ".join(loops[:5]) + (", …" if len(loops) > 5 else ""))
@@ -1384,16 +1495,28 @@ def folder_dataset(spec: DataSpec):
     if shown := _not_utf8(str(root)):
         raise UserError(f"image folder {shown}: its path is not UTF-8, which no results file can record: "
                         "rename it (or link to it from a UTF-8 name)")
+    for folder in (root, root / spec.split) if spec.split else (root,):
+        try:  # a folder that cannot be listed (another user's): os.walk would yield nothing, read as empty
+            with os.scandir(folder):
+                pass
+        except (FileNotFoundError, NotADirectoryError):  # a split that is not a sub-folder: said below
+            pass
+        except OSError as exc:
+            raise UserError(f"image folder {folder} cannot be read ({exc.strerror or type(exc).__name__}): give this "
+                            "user read access to it, or copy its images to a folder that can be read") from None
     if spec.split:
         subs = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
         if spec.split not in subs:
             raise UserError(f"image folder {spec.source} has no sub-folder {spec.split!r} to take as split "
                             f"{spec.split!r} (sub-folders: {', '.join(subs) or 'none'})")
     files, skipped = folder_files(root, spec.split)
+    paired = _paired_images(root, spec.split, skipped, files)  # its metadata files taken off the skipped ones
     total = len(files) + sum(len(v) for v in skipped.values())
     if skipped:
         why = "; ".join(f"{len(v)} {k}: {', '.join(v[:5])}{', …' if len(v) > 5 else ''}" for k, v in skipped.items())
         log.warning("%s: %d of %d files are image files; skipped %s", spec, len(files), total, why)
+    if paired is not None:
+        return paired
     if not files:
         photos = "; ".join(f"{len(v)} {k}" for k, v in skipped.items() if k in _NOT_DECODED.values())
         raise UserError(f"image folder {spec} holds no image file ({total} other file(s); image suffixes: "
@@ -1404,6 +1527,83 @@ def folder_dataset(spec: DataSpec):
     ids = [stem if n[stem] == 1 else rel for rel, stem in zip(rels, stems)]
     features = datasets.Features({"image": datasets.Image(), "image_id": datasets.Value("string")})
     return datasets.Dataset.from_dict({"image": [str(f) for f in files], "image_id": ids}, features=features)
+
+
+#: Hugging Face imagefolder's metadata files: a ``file_name`` column names each row's image, a ``<name>_file_name``
+#: column another image of that row (``noisy_file_name``: the noisy twin), which ``datasets`` reads as column <name>
+METADATA_FILES = ("metadata.csv", "metadata.jsonl", "metadata.parquet")
+
+
+def _metadata_rows(path: Path) -> list[dict]:
+    """The rows (dicts) of an imagefolder metadata file (:data:`METADATA_FILES`); none, with a warning naming it,
+    where it cannot be read (its folder is then read as every image file in it, as it was)."""
+    import csv
+
+    try:
+        if path.suffix == ".csv":
+            with open(path, newline="", encoding="utf-8") as f:
+                rows = list(csv.DictReader(f))
+        elif path.suffix == ".jsonl":
+            with open(path, encoding="utf-8") as f:
+                rows = [json.loads(line) for line in f if line.strip()]
+        else:
+            import pyarrow.parquet as pq
+
+            rows = pq.read_table(path).to_pylist()
+    except Exception as exc:  # noqa: BLE001 - csv, json and pyarrow raise many types for a damaged file
+        log.warning("%s: an imagefolder metadata file that cannot be read (%s): not used", path, _first_line(exc))
+        return []
+    return [r for r in rows if isinstance(r, dict)]
+
+
+def _paired_images(root: Path, split: str | None, skipped: dict[str, list[str]], files: list[Path]):
+    """A folder whose imagefolder metadata (:data:`METADATA_FILES`, among the files :func:`folder_files` skipped as not
+    images; with ``split``, also the folder's own) pairs each row's image with others (a ``noisy_file_name`` column
+    besides ``file_name``) as the ``datasets.Dataset`` that ``datasets`` reads from it: image columns ``image`` and
+    ``<name>`` (paths from each metadata file's folder) and ``image_id`` (the image's path in the folder, no suffix),
+    the metadata files taken off ``skipped``, the image ``files`` no row names said in a warning; None for any other
+    folder (read as every image file in it)."""
+    import datasets
+
+    listed = skipped.get("not an image", [])
+    metas = [root / rel for rel in listed if Path(rel).name in METADATA_FILES]
+    if split is not None:
+        metas += [root / n for n in METADATA_FILES if (root / n).is_file()]
+    tables = [(m, _metadata_rows(m)) for m in metas]
+    names = {c for _, rows in tables for row in rows for c in row if str(c).endswith("_file_name")}
+    if not names:
+        return None
+    columns: dict[str, list] = {"image": [], **{c[: -len("_file_name")]: [] for c in sorted(names)}, "image_id": []}
+    base = root / split if split is not None else root
+    for meta, rows in tables:
+        for row in rows:
+            if not row.get("file_name"):
+                continue
+            image = meta.parent / str(row["file_name"])
+            if not os.path.abspath(image).startswith(os.path.abspath(base) + os.sep):
+                continue  # the root's metadata row of another split
+            columns["image"].append(str(image))
+            columns["image_id"].append(Path(os.path.relpath(image, root)).with_suffix("").as_posix())
+            for c in names:
+                columns[c[: -len("_file_name")]].append(str(meta.parent / str(row[c])) if row.get(c) else None)
+    if not columns["image"]:  # no row of this split (the root's metadata pairs another's): every image file, as before
+        return None
+    log.info("%s: its metadata (%s) pairs each image with %s: read as datasets reads it, %d rows", root,
+             ", ".join(m.relative_to(root).as_posix() for m in metas),
+             ", ".join(c for c in columns if c not in ("image", "image_id")),
+             len(columns["image"]))
+    named = {os.path.abspath(v) for c, vs in columns.items() if c != "image_id" for v in vs if v}
+    unnamed = [f.relative_to(root).as_posix() for f in files if os.path.abspath(f) not in named]
+    if unnamed:
+        log.warning("%s: %d image file(s) in no row of its metadata, not read: %s", root, len(unnamed),
+                    ", ".join(unnamed[:5]) + (", …" if len(unnamed) > 5 else ""))
+    rels = {m.relative_to(root).as_posix() for m in metas}
+    skipped["not an image"] = [r for r in listed if r not in rels]
+    if not skipped["not an image"]:
+        del skipped["not an image"]
+    features = datasets.Features({c: datasets.Value("string") if c == "image_id" else datasets.Image()
+                                  for c in columns})
+    return datasets.Dataset.from_dict(columns, features=features)
 
 
 #: archive suffixes: a source given as one is told to unpack it (a benchmark's Set5.zip, a dataset's .tar.gz)
@@ -1464,7 +1664,11 @@ def load_raw(spec: DataSpec):
     try:
         parts = spec.source.split("/")
         repo, config = "/".join(parts[:2]), ("/".join(parts[2:]) or None)
-        ds = datasets.load_dataset(repo, config, split=spec.split or "train", revision=spec.revision)
+        if (file := hub_data_file(spec.source)) is not None:  # that file only, as the split asked for
+            ds = datasets.load_dataset(repo, data_files={spec.split or "train": file}, split=spec.split or "train",
+                                       revision=spec.revision)
+        else:
+            ds = datasets.load_dataset(repo, config, split=spec.split or "train", revision=spec.revision)
     except UserError:
         raise
     except Exception as exc:  # noqa: BLE001 - hub errors come in many types; all become one line
@@ -1589,8 +1793,23 @@ def _is_encoded_image(value) -> bool:
         return False
 
 
+#: names of an image column that say it holds a paired set's clean images (its ground truth), beside an ``image`` one
+CLEAN_NAMES = frozenset({"gt", "ground_truth", "groundtruth", "clean", "target", "sharp", "hr", "hq", "gt_image",
+                         "clean_image", "target_image"})
+
 #: the rows the image-column guess looks at for a first value of each candidate column (an empty cell is passed over)
 GUESS_ROWS = 16
+
+
+def _first_is_image(ds, col: str) -> bool:
+    """Whether the first value of column ``col`` (of file paths or bytes) in its first :data:`GUESS_ROWS` rows is an
+    encoded image or a path with an image suffix (not a class name or a caption)."""
+    column = ds.select_columns([col])
+    for i in range(min(len(ds), GUESS_ROWS)):
+        v = column[i][col]
+        if v is not None:
+            return _is_encoded_image(v) or (isinstance(v, str) and Path(v.strip()).suffix.lower() in image_extensions())
+    return False
 
 
 def _image_column(ds, spec: DataSpec) -> str:
@@ -1614,8 +1833,11 @@ def _image_column(ds, spec: DataSpec) -> str:
     images = [name for name, feat in ds.features.items() if _is_image(feat)]
     if len(images) > 1:  # e.g. lr and hr: the clean one is not necessarily the first
         pick = next((n for n in preferred if n in images), None)
-        if pick is None:
-            raise UserError(f"dataset {spec.source!r} has several image columns ({', '.join(images)}): "
+        # image beside gt (a paired set's input and its ground truth): the names say the other one is clean
+        clean = [n for n in images if n != pick and n.lower() in CLEAN_NAMES]
+        if pick is None or clean:
+            named = f", and {clean[0]!r} is named as the clean one" if clean else ""
+            raise UserError(f"dataset {spec.source!r} has several image columns ({', '.join(images)}){named}: "
                             "name the one holding the clean images with '#COLUMN'")
         log.info("%s: using image column %r of %s (name another with '#COLUMN')", spec, pick, ", ".join(images))
         return pick
@@ -1623,6 +1845,13 @@ def _image_column(ds, spec: DataSpec) -> str:
         return images[0]
     for name in (*preferred, "path", "file"):  # columns holding file paths or encoded image bytes
         if name in ds.column_names and getattr(ds.features[name], "dtype", None) in _PATH_OR_BYTES:
+            # image paths beside gt paths (a paired set): the names say the other column holds the clean images
+            clean = [n for n in ds.column_names if n != name and n.lower() in CLEAN_NAMES
+                     and getattr(ds.features[n], "dtype", None) in _PATH_OR_BYTES and _first_is_image(ds, n)]
+            if clean:
+                raise UserError(f"dataset {spec.source!r} has several columns that may hold its images ({name!r}, "
+                                f"{', '.join(map(repr, clean))}), and {clean[0]!r} is named as the clean one: name the "
+                                "one holding the clean images with '#COLUMN'")
             return name
     arrays = [name for name, feat in ds.features.items() if _is_pixel_array(feat)]  # Dataset.from_dict of numpy
     pick = next((n for n in preferred if n in arrays), arrays[0] if len(arrays) == 1 else None)
@@ -1724,7 +1953,8 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
         if id_col and row[id_col] is not None:
             keys.append((i, str(row[id_col]), None))
         elif path:
-            keys.append((i, Path(path).stem, Path(path).name))  # the name with its suffix tells same stems apart
+            named = Path(archive_member_name(path))  # a file in an archive: its own name, not the archive's
+            keys.append((i, named.stem, named.name))  # the name with its suffix tells same stems apart
         else:
             keys.append((i, f"{i:05d}", None))
         records.append(pixels)
@@ -1925,6 +2155,31 @@ class DataCache:
             self._hashes[id(r)] = image_hash(r.pixels)
         return self._hashes[id(r)]
 
+    def _turned_copies(self, train_recs: list[ImageRecord], test_recs: dict[DataSpec, list[ImageRecord]],
+                       names: dict[DataSpec, str], found: set[str]) -> list[str]:
+        """The test images not in ``found`` that are a training image turned by 90°, 180° or 270° or mirrored
+        (``dataset/image (turned or mirrored)``). A candidate pair shares its sides (either way round), dtype and the
+        four corner pixels (which turning and mirroring only reorder): only those are hashed, seven ways."""
+        def corners(r):
+            px = r.pixels
+            return (tuple(sorted(px.shape[-2:])), px.dtype,
+                    tuple(sorted(map(tuple, px[:, [0, 0, -1, -1], [0, -1, 0, -1]].T.tolist()))))
+
+        left = [(s, r) for s, rs in test_recs.items() for r in rs if f"{names[s]}/{r.image_id}" not in found]
+        wanted = {corners(r) for _, r in left}
+        turned = {h for r in train_recs if corners(r) in wanted for h in self._turned_hashes(r)}
+        if not turned:
+            return []
+        return [f"{names[s]}/{r.image_id} (turned or mirrored)" for s, r in left if self._hash(r) in turned]
+
+    @staticmethod
+    def _turned_hashes(r: ImageRecord) -> set[str]:
+        """:func:`image_hash` of ``r`` turned by 90°, 180° and 270°, and of its mirror image turned by 0° to 270°: the
+        seven other images a training crop's turn and flip make of it."""
+        px = r.pixels
+        return {image_hash(torch.rot90(v, k, dims=(-2, -1))) for v in (px, px.flip(-1))
+                for k in range(4) if (k, v is px) != (0, True)}
+
     def repeats(self, spec: DataSpec, name: str | None = None, records: list[ImageRecord] | None = None) -> list[str]:
         """The images of ``spec`` identical, pixel for pixel, to an earlier image of it (``copy (= first)``):
         each copy would be scored, weighing twice in every mean of a test set. Logged as a WARNING once per
@@ -1952,7 +2207,9 @@ class DataCache:
     def overlap(self, train: tuple[DataSpec, ...], test: tuple[DataSpec, ...]) -> list[str]:
         """The test images (``dataset/image``, names by :func:`dataset_names`) identical, pixel for pixel,
         to a training image: ``--test-data X`` with ``--train-data X``, a folder and its ``:train``
-        sub-folder, ``skimage`` (all of it) against ``skimage:train``. The first time a pair is asked,
+        sub-folder, ``skimage`` (all of it) against ``skimage:train``; or to a training image turned by k·90° or
+        mirrored (``dataset/image (turned or mirrored)``), which training crops are (:func:`sample_batch`): a
+        dataset saved with its augmentations, then split. The first time a pair is asked,
         a non-empty answer is logged as a WARNING with the count; so are images repeated within a test
         source (:meth:`repeats`)."""
         key = (tuple(train), tuple(test))
@@ -1968,12 +2225,15 @@ class DataCache:
             names = dataset_names(test)
             both = [f"{names[s]}/{r.image_id}" for s, rs in test_recs.items()
                     for r in rs if shape(r) in common and self._hash(r) in seen]
+            both += self._turned_copies(train_recs, test_recs, names, set(both))
             self._overlaps[key] = both
             for s, rs in test_recs.items():  # one image twice in a test set weighs twice in its every mean
                 self.repeats(s, names[s], rs)
             if both:
                 n = sum(len(self.images(s)) for s in dict.fromkeys(test))
-                log.warning("%d of %d test images are also training images (identical pixels; train: %s, test: %s): "
-                            "their scores are not held out: %s", len(both), n, " + ".join(map(str, train)),
+                turned = " or a training image turned or mirrored, as training crops are, marked so" \
+                    if any(b.endswith("(turned or mirrored)") for b in both) else ""
+                log.warning("%d of %d test images are also training images (identical pixels%s; train: %s, test: %s): "
+                            "their scores are not held out: %s", len(both), n, turned, " + ".join(map(str, train)),
                             " + ".join(map(str, test)), ", ".join(both[:5]) + (", …" if len(both) > 5 else ""))
         return self._overlaps[key]

@@ -18,10 +18,13 @@ from pathlib import Path
 import numpy as np
 
 
-def cache_hub_dataset(repo_id: str, splits: dict[str, list[np.ndarray]], column: str = "image") -> Path:
+def cache_hub_dataset(repo_id: str, splits: dict[str, list[np.ndarray]], column: str = "image",
+                      data_files: dict[str, str] | None = None) -> Path:
     """Cache ``repo_id`` with ``{split: [H×W×3 uint8 arrays]}`` as images in ``column``; returns the
-    prepared dataset's folder."""
+    prepared dataset's folder. ``data_files`` (``{split: file in the repo}``): as ``load_dataset(repo_id,
+    data_files=...)`` leaves it (its config id, ``default-<hash of data_files>``, names the folder)."""
     import datasets
+    from datasets.builder import BuilderConfig
     from datasets.packaged_modules.parquet.parquet import Parquet
     from PIL import Image
 
@@ -43,7 +46,8 @@ def cache_hub_dataset(repo_id: str, splits: dict[str, list[np.ndarray]], column:
         f = snap / f"{split}-00000-of-00001.parquet"
         ds.to_parquet(str(f))
         files[split] = [str(f)]
-    builder = Parquet(cache_dir=str(cache), dataset_name=name, config_name="default", config_id="default",
+    config_id = BuilderConfig(name="default").create_config_id({"data_files": data_files}) if data_files else "default"
+    builder = Parquet(cache_dir=str(cache), dataset_name=name, config_name="default", config_id=config_id,
                       data_files=files, hash=commit)
     builder.repo_id = repo_id  # as HubDatasetModuleFactory names it: the cache folder is owner___name
     builder._cache_dir = builder._build_cache_dir()

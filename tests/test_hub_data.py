@@ -9,7 +9,7 @@ import pytest
 from hubcache import cache_hub_dataset
 
 from benchmark.config import PROFILES, SHARED_DATASETS, full_data
-from benchmark.data import DataSpec, load_images
+from benchmark.data import DataSpec, hub_data_file, load_images
 from benchmark.errors import UserError
 from benchmark.runner import DataCache
 
@@ -90,8 +90,10 @@ def test_full_profile_falls_back_to_hub_ids_and_they_load(tmp_path):
     repos: dict[str, dict] = {}
     for s in specs:
         repos.setdefault(s.source, {})[s.split or "train"] = _arrays(2, 48, len(repos))
-    for repo, splits in repos.items():
-        cache_hub_dataset(repo, splits)
+    for repo, splits in repos.items():  # owner/name/FILE (DIV2K's HR archive): as load_dataset(data_files=) leaves it
+        file = hub_data_file(repo)
+        cache_hub_dataset("/".join(repo.split("/")[:2]), splits,
+                          data_files={split: file for split in splits} if file else None)
     data = DataCache()
     assert len(data.pooled(tuple(DataSpec.parse(s) for s in train))) == 2 * len(train)
     for s in test:
