@@ -379,6 +379,13 @@ def _reaches(value: torch.Tensor, x: torch.Tensor) -> bool:
     return False
 
 
+def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """Equal shape and values, NaN where the other has NaN (``torch.equal`` says False at any NaN)."""
+    if a.shape != b.shape:
+        return False
+    return bool(((a == b) | (torch.isnan(a) & torch.isnan(b))).all())
+
+
 class WeightedSum(nn.Module):
     """Σ wᵢ·lossᵢ(pred, target). Each term gets only the extras its entry ``needs``."""
 
@@ -411,12 +418,14 @@ class WeightedSum(nn.Module):
         for t, m, need in zip(self.terms, self.parts, self.needs):
             kw = {k: extra[k] for k in need if k in extra}
             seen = {k: v for k, v in {"pred": pred, "target": target, **kw}.items() if isinstance(v, torch.Tensor)}
-            before = {k: v._version for k, v in seen.items()}  # bumped by every in-place op on the tensor
+            before = {k: v._version for k, v in seen.items()}  # bumped by every in-place op on the tensor...
+            copies = {k: v.detach().clone() for k, v in seen.items()}  # ...but not through .data or .numpy()
             out.append(m(pred, target, **kw))
-            changed = [k for k, v in seen.items() if v._version != before[k]]
+            changed = [k for k, v in seen.items() if v._version != before[k] or not _same(v.detach(), copies[k])]
             if changed:
                 raise UserError(f"loss {t.name!r} changed its {' and '.join(changed)} in place (e.g. mul_, clamp_, "
-                                f"+=, x[...] = ...): the other terms of {self.spec!r} would read the changed tensor; "
+                                f"+=, x[...] = ..., relu(x, inplace=True), writes through x.data or x.numpy()): the "
+                                f"other terms of {self.spec!r} would read the changed tensor; "
                                 f"compute on a copy ({changed[0]} * 255, {changed[0]}.clamp(0, 1))")
         return out
 
