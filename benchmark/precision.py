@@ -18,8 +18,9 @@ in the caller's ``loss.backward()``, where TF32 is on again. :func:`fp32_call` (
 :func:`fp32_function` decorator) therefore records ``fn``'s graph separately and runs its
 backward inside a region as well: the outer graph sees one node whose backward is
 ``torch.autograd.grad`` of the inner graph under :func:`fp32_region`. Forward and backward
-compute exactly what the plain call computes (no recomputation); double backward is not
-supported. A region inside a region runs directly.
+compute exactly what the plain call computes (no recomputation); a backward with
+``retain_graph=True`` keeps the inner graph too, so a second backward (or ``autograd.grad`` of each
+term in turn) works as on the plain call; double backward (``create_graph=True``) is not supported. A region inside a region runs directly.
 
 TF32 flags are process-wide; they are set with the ``allow_tf32`` switches the runner's
 ``torch.backends.cudnn.flags`` uses. On the CPU they change nothing, so CPU numbers of a float32
@@ -97,17 +98,32 @@ class _Region(torch.autograd.Function):
     @staticmethod
     @once_differentiable
     def backward(ctx, *grads):
+        if ctx.outs is None:  # torch's own words for a freed graph (the node saves no tensors of its own)
+            raise RuntimeError("Trying to backward through the graph a second time (or directly access saved "
+                               "tensors after they have already been freed): specify retain_graph=True the first time")
         needs = ctx.needs_input_grad[3:]
         pairs = [(o, g) for o, g in zip(ctx.outs, grads) if g is not None and o.requires_grad]
         wanted = [x for x, need in zip(ctx.leaves, needs) if need]
         got = [None] * len(wanted)
+        keep = _keeps_graph()  # the outer backward's retain_graph: the inner graph is kept as long
         if pairs and wanted:
             with fp32_region(ctx.device_type):
                 got = torch.autograd.grad([o for o, _ in pairs], wanted, [g for _, g in pairs],
-                                          allow_unused=True)
-        ctx.leaves = ctx.outs = None  # the inner graph has been used: let it go
+                                          allow_unused=True, retain_graph=keep)
+        if not keep:
+            ctx.leaves = ctx.outs = None  # the inner graph has been used: let it go
         it = iter(got)
         return (None, None, None, *(next(it) if need else None for need in needs))
+
+
+def _keeps_graph() -> bool:
+    """Does the backward pass running now keep its graph (``retain_graph=True``, e.g. a second
+    ``backward`` or ``autograd.grad`` to follow)? Where torch cannot say, yes (memory, not an error)."""
+    probe = getattr(torch._C._autograd, "_get_current_graph_task_keep_graph", None)
+    try:
+        return bool(probe()) if probe is not None else True
+    except RuntimeError:
+        return True
 
 
 def fp32_call(fn: Callable, *args):

@@ -62,3 +62,44 @@ def test_a_sum_whose_terms_leave_their_inputs_alone_passes_the_check_with_nan_in
     target[0, 0, 0, 0] = float("nan")
     value = loss(torch.rand(1, 3, 4, 4), target)
     assert torch.isnan(value)
+
+
+def test_a_float32_region_can_be_differentiated_twice_with_retain_graph():
+    """Was: ``fp32_call``'s backward dropped its inner graph after the first pass whatever
+    ``retain_graph`` said, so ``loss.backward(retain_graph=True)`` twice, ``autograd.grad`` of each
+    term in turn (a per-term gradient norm) or ``torch.autograd.gradcheck`` on ssim, ms_ssim, pdl,
+    style, contextual, dists, contrique... failed with ``TypeError: 'NoneType' object is not
+    iterable``. The inner graph is now kept exactly when the outer one is; gradients equal the
+    plain call's both times, and a second pass without retain_graph says what torch says."""
+    from benchmark.precision import fp32_call
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(1, 3, 12, 12, generator=g, requires_grad=True)
+    w = torch.randn(4, 3, 3, 3, generator=g)
+
+    def fn(a):
+        return F.conv2d(a, w).pow(2).mean()
+
+    plain = torch.autograd.grad(fn(x), x)[0]
+    y = fp32_call(fn, x)
+    first = torch.autograd.grad(y, x, retain_graph=True)[0]
+    second = torch.autograd.grad(y, x)[0]
+    torch.testing.assert_close(first, plain, rtol=0, atol=0)
+    torch.testing.assert_close(second, plain, rtol=0, atol=0)
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        torch.autograd.grad(y, x)
+
+
+@pytest.mark.parametrize("name", ["ssim", "ms_ssim"])
+def test_region_losses_pass_gradcheck_in_float64(name):
+    """``torch.autograd.gradcheck`` (float64 input, float32 regions inside) on the SSIM losses,
+    which compute in a region: it differentiates the graph several times."""
+    from benchmark.lossfn import build_loss
+
+    loss = build_loss(name).parts[0]
+    g = torch.Generator().manual_seed(1)
+    target = (0.1 + 0.8 * torch.rand(1, 3, 32, 32, generator=g)).double()
+    pred = (target + 0.05 * torch.randn(target.shape, generator=g).double()).requires_grad_(True)
+    # float32 inside the region: tolerances of float32 finite differences
+    assert torch.autograd.gradcheck(lambda p: loss(p, target).double(), (pred,), eps=1e-3, atol=1e-3,
+                                    rtol=2e-2, fast_mode=True)
