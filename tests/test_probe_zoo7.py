@@ -103,3 +103,95 @@ def test_region_losses_pass_gradcheck_in_float64(name):
     # float32 inside the region: tolerances of float32 finite differences
     assert torch.autograd.gradcheck(lambda p: loss(p, target).double(), (pred,), eps=1e-3, atol=1e-3,
                                     rtol=2e-2, fast_mode=True)
+
+
+def _trunk_losses() -> list[str]:
+    """Registered losses that hold a frozen feature trunk (a :class:`Backbone`), by building each."""
+    from benchmark.backbones import Backbone
+    from benchmark.lossfn import build_loss, takes_weights
+    from benchmark.registry import LOSSES
+
+    names = [n for n in LOSSES.names() if takes_weights(n)]
+    return [n for n in names if any(isinstance(m, Backbone) for m in build_loss(n, weights="random").modules())]
+
+
+#: the registry's trunk losses (:func:`test_every_trunk_loss_is_under_the_policy` checks the list);
+#: the default contextual loss is exactly 0 for σ ≤ 0.01 (its softmax saturates), so eps=0.1
+TRUNK_LOSSES = ["contextual(eps=0.1)", "contrastive_select", "contrique", "csr", "dists", "gpl", "lpips",
+                "lpips_squeeze", "lpips_vgg", "pdl", "pdl_proj", "psycho", "style", "swd", "vgg", "vgg_esrgan"]
+SIGMAS = (0.002, 0.01, 0.05)
+
+
+@pytest.fixture(scope="module")
+def trunk_built():
+    from benchmark.lossfn import build_loss
+
+    cache = {}
+
+    def get(spec):
+        if spec not in cache:
+            cache[spec] = build_loss(spec, seed=0, weights="random")
+        return cache[spec]
+
+    return get
+
+
+@pytest.mark.parametrize("spec,sigma", [pytest.param(s, sigma, marks=[pytest.mark.slow] if sigma != 0.002 else [])
+                                        for s in TRUNK_LOSSES for sigma in SIGMAS])
+def test_trunk_loss_gradient_under_bf16_autocast_follows_float32(spec, sigma, trunk_built):
+    """Was: VGG perceptual, LPIPS (all three trunks), style, GPL, psycho, CSR, PDL/SWD, contextual and
+    the contrastive loss ran their frozen trunk in bf16 under the GPU step's autocast; near the identity
+    (pred = target + σ·noise) the gradient's cosine to float32 was 0.51 (vgg_esrgan), 0.62 (csr), 0.70
+    (style), 0.79 (lpips) at σ = 0.002 and 0.89–0.99 at σ = 0.01. The trunk policy
+    (:data:`benchmark.precision.TRUNK_FP32`) runs every trunk in a float32 region: the gradient's cosine
+    to float32 is ≥ :data:`benchmark.precision.TRUNK_COSINE_BOUND` at σ ∈ {0.002, 0.01, 0.05}."""
+    from conftest import extra_inputs
+
+    from benchmark.precision import TRUNK_COSINE_BOUND
+
+    loss = trunk_built(spec)
+    size = 64 if spec.startswith("contrique") else 32
+    g = torch.Generator().manual_seed(0)
+    target = 0.1 + 0.8 * torch.rand(2, 3, size, size, generator=g)
+    pred0 = target + sigma * torch.randn(target.shape, generator=g)
+
+    def value_and_grad(bf16: bool):
+        pred = pred0.clone().requires_grad_(True)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            value = loss(pred * 1.0, target, **extra_inputs(loss, pred))
+        return float(value.detach()), torch.autograd.grad(value, pred)[0].double().flatten()
+
+    ref_value, ref_grad = value_and_grad(False)
+    value, grad = value_and_grad(True)
+    assert ref_grad.norm() > 0, f"{spec}: no gradient at σ = {sigma} (degenerate case)"
+    cos = float(F.cosine_similarity(grad, ref_grad, dim=0))
+    assert cos >= TRUNK_COSINE_BOUND, f"{spec} at σ = {sigma}: gradient cosine to float32 {cos:.4f}"
+    assert value == pytest.approx(ref_value, rel=1e-3)
+
+
+def test_every_trunk_loss_is_under_the_policy():
+    """The losses above are the registry's trunk losses (a new one is tested, not skipped), and each
+    trunk follows :data:`benchmark.precision.TRUNK_FP32`."""
+    from benchmark.backbones import Backbone
+    from benchmark.precision import TRUNK_FP32
+
+    assert [n.partition("(")[0] for n in TRUNK_LOSSES] == _trunk_losses()
+    assert TRUNK_FP32 is True
+    assert Backbone("vgg16", ("relu1_2",), weights="random").fp32 is True
+    assert Backbone("vgg16", ("relu1_2",), weights="random", fp32=False).fp32 is False
+
+
+def test_bf16_run_ids_of_trunk_losses_carry_the_trunk_policy(monkeypatch):
+    """Runs made under the earlier bf16 trunks are not resumed as float32-trunk runs: a bf16 run of a
+    loss with a trunk has the policy's version in its id; CPU (fp32) ids and trunkless bf16 ids do not."""
+    import benchmark.precision as P
+    from benchmark.config import RunConfig, run_id
+
+    cpu_vgg = RunConfig(task="denoise", loss="vgg")
+    gpu_vgg = RunConfig(task="denoise", loss="vgg", device_type="cuda", precision="bf16")
+    gpu_l1 = RunConfig(task="denoise", loss="l1", device_type="cuda", precision="bf16", backbone_weights="none")
+    before = [run_id(c) for c in (cpu_vgg, gpu_vgg, gpu_l1)]
+    monkeypatch.setattr(P, "TRUNK_POLICY", "test-other")
+    after = [run_id(c) for c in (cpu_vgg, gpu_vgg, gpu_l1)]
+    assert after[0] == before[0] and after[2] == before[2]
+    assert after[1] != before[1]
