@@ -195,3 +195,27 @@ def test_bf16_run_ids_of_trunk_losses_carry_the_trunk_policy(monkeypatch):
     after = [run_id(c) for c in (cpu_vgg, gpu_vgg, gpu_l1)]
     assert after[0] == before[0] and after[2] == before[2]
     assert after[1] != before[1]
+
+
+@pytest.mark.parametrize("spec", ["pdl_proj(resample=True)", "swd(resample=True, layers=('relu1_1',))"])
+def test_resume_restores_a_lazily_made_projection_generator(spec):
+    """Was: with ``resample=True`` on a GPU, PDL/SWD make their device generator at the first call
+    (``_dev_gen``, seeded from ``_proj_gen``); a checkpoint saved after it held its state, but a fresh
+    loss at resume has ``_dev_gen = None``, so the resume crashed (``AttributeError: 'NoneType' object
+    has no attribute 'set_state'``) — and drawing a new one would have given other projections than the
+    uninterrupted run. The generator is now made on its recorded device and given its saved state.
+    (A CPU generator stands in for the CUDA one the GPU path makes.)"""
+    from benchmark.checkpoint import _loss_state, _restore_loss
+    from benchmark.lossfn import build_loss
+
+    saved = build_loss(spec, weights="random")
+    part = saved.parts[0]
+    part._dev_gen = torch.Generator().manual_seed(12345)  # what the first GPU call makes
+    torch.randn(7, generator=part._dev_gen)  # some draws happened before the checkpoint
+    state = _loss_state(saved)
+    expected = torch.randn(5, generator=part._dev_gen)
+
+    fresh = build_loss(spec, weights="random")
+    assert fresh.parts[0]._dev_gen is None
+    _restore_loss(fresh, state)
+    torch.testing.assert_close(torch.randn(5, generator=fresh.parts[0]._dev_gen), expected, rtol=0, atol=0)
