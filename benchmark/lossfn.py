@@ -445,8 +445,9 @@ class WeightedSum(nn.Module):
 
     def _check_first_gradient(self, grad: torch.Tensor) -> None:
         """d loss / d pred of the first batch (finite inputs, finite value): a non-finite one would make the
-        net's weights NaN at its first step (recorded as a run diverged at iteration 2)."""
-        if not bool(torch.isfinite(grad).all()):
+        net's weights NaN at its first step (recorded as a run diverged at iteration 2). An undefined
+        gradient (None: a backward with undefined grad_outputs, as gradcheck runs one) is not checked."""
+        if grad is not None and not bool(torch.isfinite(grad).all()):
             bad = int((~torch.isfinite(grad)).sum())
             raise UserError(f"loss {self.spec!r} has a non-finite gradient on the first training batch ({bad} of "
                             f"{grad.numel()} values of d loss/d pred) where its value is finite: look for sqrt or a "
