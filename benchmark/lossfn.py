@@ -683,6 +683,15 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
         finally:
             loss._checked = False
 
+    if len(loss.terms) > 1:  # a weighted sum: say when a term barely reaches the gradient
+        side, task = next(iter(sides.items()))
+        side -= side % task.size_multiple
+        try:
+            warn_small_terms(spec, loss, side, n)
+        except Exception:  # noqa: BLE001 - a diagnosis only; the forward and backward were checked above
+            pass
+        finally:
+            loss._checked = False
     for task in tasks:
         value = flat(task)
         if value is not None:
@@ -695,6 +704,50 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
                          f"{share:.2%} of loss(flat image) − loss(target) there, {share / ref_share:.1%} of its "
                          f"{ref_share:.2%} on {ref}×{ref} crops (under {NEAR_FLAT:.0%}): the degradation barely moves "
                          "it, so the net would barely train")
+
+
+#: a term of a weighted sum whose share of the sum's gradient (:func:`term_gradient_shares`) is below this is
+#: named in a warning: the sum trains nearly as the other terms alone
+SMALL_TERM_SHARE = 0.01
+
+
+def term_gradient_shares(loss: WeightedSum, pred: torch.Tensor, target: torch.Tensor, **extra) -> list[float]:
+    """Each weighted term's share ‖wᵢ ∂Lᵢ/∂pred‖ / Σⱼ ‖wⱼ ∂Lⱼ/∂pred‖ at ``pred`` (N, 3, H, W) in [0, 1],
+    in the order of ``loss.terms``; the shares sum to 1 (all 0 where no term has a gradient). Weights are
+    not normalised per term, so a term whose values are orders of magnitude smaller (style ≈ 1e-5 where
+    ℓ1 ≈ 0.05) has a share far below its weight's."""
+    pred = pred.detach().clone().requires_grad_(True)
+    norms = []
+    with torch.enable_grad():
+        values = loss.components(pred, target, **extra)
+        for t, v in zip(loss.terms, values):
+            (g,) = torch.autograd.grad(t.weight * v.float(), pred, retain_graph=True, allow_unused=True)
+            norms.append(0.0 if g is None else float(g.double().norm()))
+    total = sum(norms)
+    return [x / total if total > 0 else 0.0 for x in norms]
+
+
+def warn_small_terms(spec: str, loss: WeightedSum, side: int, n: int = 2) -> list[float]:
+    """Log a warning naming each term of a weighted sum whose gradient share (:func:`term_gradient_shares`,
+    on ``n`` random side×side crops with pred = target + 0.05·noise, as :func:`check_loss_on_crop` probes) is
+    under :data:`SMALL_TERM_SHARE`: ``l1 + 0.1*style`` trains nearly as ℓ1 alone, and its leaderboard row would
+    otherwise read as a mix. Returns the shares."""
+    g = torch.Generator().manual_seed(0)
+    clean = torch.rand(n, 3, side, side, generator=g)
+    pred = (clean + 0.05 * torch.randn(clean.shape, generator=g)).clamp(0, 1)
+    extra = {"degraded": pred.clone()} if "degraded" in loss.needs_all else {}
+    shares = term_gradient_shares(loss, pred, clean, **extra)
+    small = [(t, sh) for t, sh in zip(loss.terms, shares) if sh < SMALL_TERM_SHARE]
+    if small and len(small) < len(shares):
+        rest = " + ".join(str(t) for t, sh in zip(loss.terms, shares) if sh >= SMALL_TERM_SHARE)
+        def hint(sh: float) -> str:  # the power of ten that brings a share to about 10 %, and the share it gives
+            k = 10.0 ** round(math.log10(0.1 / max(sh, 1e-12)))
+            return f"×{_weight_text(k)} on its weight would give it {100 * k * sh / (1 - sh + k * sh):.2g} %"
+
+        what = "; ".join(f"{t} gives {100 * sh:.2g} % ({hint(sh)})" for t, sh in small)
+        log.warning("loss %r: %s of its gradient on %d×%d crops near the target: term weights are not normalised, "
+                    "so it trains nearly as %s alone", spec, what, side, side, rest)
+    return shares
 
 
 def _near_flat(loss: WeightedSum, task, side: int, n: int, goal: dict | None = None,

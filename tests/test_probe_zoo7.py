@@ -235,3 +235,32 @@ def test_a_loss_spec_passes_gradcheck_on_its_first_call():
     # the terms compute in float32: float32 finite-difference tolerances
     assert torch.autograd.gradcheck(lambda p: loss(p, target).double(), (pred,), eps=1e-3, atol=1e-3, rtol=1e-2,
                                     fast_mode=True)
+
+
+def test_a_sum_whose_term_barely_reaches_the_gradient_is_named_when_planned(caplog):
+    """Was: ``l1 + 0.1*style`` trained as ℓ1 alone (style's values are ~1e-5 where ℓ1's are ~0.05, so its
+    weighted gradient is ~0.04 % of the sum's) and its leaderboard row read as a mix, with no word of the
+    scales: term weights are not normalised. Planning a grid (:func:`check_loss_on_crop`) now warns with
+    each small term's share and the weight factor that would give it ~10 %; a balanced mix says nothing."""
+    import logging
+
+    from benchmark.lossfn import build_loss, check_loss_on_crop, term_gradient_shares
+    from benchmark.task import build_task
+
+    task = build_task("denoise")
+    with caplog.at_level(logging.WARNING, logger="benchmark.lossfn"):
+        check_loss_on_crop("l1 + 0.1*style", build_loss("l1 + 0.1*style", weights="random"), [task], crop=32)
+    [msg] = [r.getMessage() for r in caplog.records if "not normalised" in r.getMessage()]
+    assert msg.startswith("loss 'l1 + 0.1*style': 0.1*style gives ") and "trains nearly as l1 alone" in msg
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="benchmark.lossfn"):
+        check_loss_on_crop("0.84*ms_ssim + 0.16*l1", build_loss("0.84*ms_ssim + 0.16*l1"), [task], crop=32)
+    assert not [r for r in caplog.records if "not normalised" in r.getMessage()]
+
+    g = torch.Generator().manual_seed(0)
+    target = torch.rand(2, 3, 16, 16, generator=g)
+    pred = target + 0.05 * torch.randn(target.shape, generator=g)
+    shares = term_gradient_shares(build_loss("l1 + 3*l2"), pred, target)
+    d = pred - target  # by hand: ‖∂ℓ1/∂pred‖ = √(numel)/numel, ‖3·∂ℓ2/∂pred‖ = 3·2‖d‖/numel
+    a, b = d.numel() ** 0.5 / d.numel(), 6 * float(d.norm()) / d.numel()
+    assert shares == pytest.approx([a / (a + b), b / (a + b)], rel=1e-4)
