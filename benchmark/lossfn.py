@@ -411,21 +411,24 @@ class WeightedSum(nn.Module):
 
     def components(self, pred: torch.Tensor, target: torch.Tensor, **extra) -> list[torch.Tensor]:
         shared = len(self.parts) > 1 or any(hasattr(m, "train_step") for m in self.parts)
-        if getattr(self, "_checked", False) or not shared:  # one term alone may clamp_ its own pred (autograd's)
+        # one term alone may clamp_ its own pred (autograd's) and target, not an extra (degraded: the net's input)
+        if getattr(self, "_checked", False) or not (shared or any(k in extra for k in self.needs_all)):
             return [m(pred, target, **{k: extra[k] for k in need if k in extra})
                     for m, need in zip(self.parts, self.needs)]
         out = []  # the first call: no term may change what the other terms (or a train_step) read after it
         for t, m, need in zip(self.terms, self.parts, self.needs):
             kw = {k: extra[k] for k in need if k in extra}
-            seen = {k: v for k, v in {"pred": pred, "target": target, **kw}.items() if isinstance(v, torch.Tensor)}
+            given = {"pred": pred, "target": target, **kw} if shared else kw
+            seen = {k: v for k, v in given.items() if isinstance(v, torch.Tensor)}
             before = {k: v._version for k, v in seen.items()}  # bumped by every in-place op on the tensor...
             copies = {k: v.detach().clone() for k, v in seen.items()}  # ...but not through .data or .numpy()
             out.append(m(pred, target, **kw))
             changed = [k for k, v in seen.items() if v._version != before[k] or not _same(v.detach(), copies[k])]
             if changed:
+                why = (f"the other terms of {self.spec!r} would read the changed tensor" if shared else
+                       f"{changed[0]} is the net's input, which the net's backward pass reads")
                 raise UserError(f"loss {t.name!r} changed its {' and '.join(changed)} in place (e.g. mul_, clamp_, "
-                                f"+=, x[...] = ..., relu(x, inplace=True), writes through x.data or x.numpy()): the "
-                                f"other terms of {self.spec!r} would read the changed tensor; "
+                                f"+=, x[...] = ..., relu(x, inplace=True), writes through x.data or x.numpy()): {why}; "
                                 f"compute on a copy ({changed[0]} * 255, {changed[0]}.clamp(0, 1))")
         return out
 

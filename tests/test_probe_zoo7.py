@@ -264,3 +264,35 @@ def test_a_sum_whose_term_barely_reaches_the_gradient_is_named_when_planned(capl
     d = pred - target  # by hand: ‖∂ℓ1/∂pred‖ = √(numel)/numel, ‖3·∂ℓ2/∂pred‖ = 3·2‖d‖/numel
     a, b = d.numel() ** 0.5 / d.numel(), 6 * float(d.norm()) / d.numel()
     assert shares == pytest.approx([a / (a + b), b / (a + b)], rel=1e-4)
+
+
+@pytest.mark.parametrize("write", ["degraded.clamp_(0.2, 0.8)", "degraded.data.mul_(0.5)"])
+def test_a_lone_term_changing_the_degraded_input_in_place_is_refused(tmp_path, write):
+    """Was: the in-place check ran only for a spec of several terms (or a loss with a train_step), so a
+    lone term with ``needs=("degraded",)`` could change ``degraded`` — the net's input, which the first
+    convolution's backward reads: ``clamp_`` failed every run at its first backward with autograd's
+    "modified by an inplace operation", and a write through ``.data`` trained on wrong weight gradients,
+    silently. A lone term's extra inputs are now checked too (its own pred it may still clamp_)."""
+    from benchmark.errors import UserError
+    from benchmark.lossfn import build_loss
+    from benchmark.registry import LOSSES, load_user_file
+
+    f = tmp_path / "zoo7_degraded.py"
+    f.write_text("import torch\nfrom benchmark.registry import register_loss\n\n"
+                 "@register_loss('zoo7_degraded', needs=('degraded',))\nclass J(torch.nn.Module):\n"
+                 "    \"\"\"In place on degraded.\"\"\"\n"
+                 f"    def forward(self, pred, target, degraded):\n        {write}\n"
+                 "        return (pred - target).abs().mean() + 0.0 * degraded.mean()\n")
+    try:
+        load_user_file(f)
+        loss = build_loss("zoo7_degraded")
+        degraded = torch.rand(2, 3, 16, 16)
+        pred = torch.nn.functional.conv2d(degraded, torch.ones(3, 3, 1, 1, requires_grad=True) / 3)
+        with pytest.raises(UserError, match=r"^loss 'zoo7_degraded' changed its degraded in place .*net's input"):
+            loss(pred, torch.rand(2, 3, 16, 16), degraded=degraded)
+        alone = build_loss("l1")  # a lone term's own pred: still allowed (autograd tracks it)
+        clamp = torch.rand(2, 3, 8, 8).requires_grad_(True) * 1.2
+        alone.parts[0].forward = lambda p, t: (p.clamp_(0, 1) - t).abs().mean()
+        alone(clamp, torch.rand(2, 3, 8, 8)).backward()
+    finally:
+        LOSSES.remove("zoo7_degraded")
