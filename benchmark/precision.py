@@ -20,7 +20,8 @@ backward inside a region as well: the outer graph sees one node whose backward i
 ``torch.autograd.grad`` of the inner graph under :func:`fp32_region`. Forward and backward
 compute exactly what the plain call computes (no recomputation); a backward with
 ``retain_graph=True`` keeps the inner graph too, so a second backward (or ``autograd.grad`` of each
-term in turn) works as on the plain call; double backward (``create_graph=True``) is not supported. A region inside a region runs directly.
+term in turn) works as on the plain call; double backward (``create_graph=True``) is not supported.
+A region inside a region runs directly.
 
 **Policy for frozen feature trunks** (:data:`TRUNK_FP32`): every :class:`~benchmark.backbones.Backbone`
 (VGG perceptual, LPIPS, DISTS, style, GPL, psycho, contextual, PDL/SWD, CSR, CONTRIQUE, the
