@@ -39,7 +39,7 @@ from torch import nn
 
 from benchmark import weights as W
 from benchmark.errors import UserError, did_you_mean
-from benchmark.precision import fp32_call
+from benchmark.precision import TRUNK_FP32, fp32_call
 
 log = logging.getLogger(__name__)
 
@@ -287,15 +287,16 @@ class Backbone(nn.Module):
         pool: ``"max"`` or ``"l2"`` (VGG only; DISTS's L2 pooling).
         allow_download: fetch a missing pretrained file (never when offline).
         fp32: run the trunk in a float32 region, forward and backward, even under autocast and
-            with TF32 allowed (:mod:`benchmark.precision`; for losses on globally pooled features
-            or statistics, where bf16 rounding swamps the small pred/target difference).
+            with TF32 allowed (:mod:`benchmark.precision`: bf16 rounding of the features swamps
+            the small pred/target difference near the identity). None (default): the policy,
+            :data:`benchmark.precision.TRUNK_FP32` (float32); False: a bf16 trunk under autocast.
     Forward:
         x: (N, 3, H, W) float in [0, 1] (any float dtype: cast to the trunk's) → dict name → (N, C_l, H_l, W_l).
     """
 
     def __init__(self, arch: str, layers: Sequence[str], *, weights: str = "pretrained", seed: int = 0,
                  pretrained: str | None = None, normalize: str | None = None, pool: str = "max",
-                 allow_download: bool = False, fp32: bool = False):
+                 allow_download: bool = False, fp32: bool | None = None):
         super().__init__()
         layers = tuple(layers)
         weights = str(weights)
@@ -315,7 +316,8 @@ class Backbone(nn.Module):
                             "(layer_weights weights them)")
         if pool != "max" and not arch.startswith("vgg"):
             raise UserError(f"pool={pool!r} is only available for VGG backbones")
-        self.arch, self.layers, self.pool, self.fp32 = arch, layers, pool, bool(fp32)
+        self.arch, self.layers, self.pool = arch, layers, pool
+        self.fp32 = TRUNK_FP32 if fp32 is None else bool(fp32)
         depth = max(spec.names.index(n) for n in layers)
         self._order = [(spec.path(i), spec.names[i]) for i in range(depth + 1)]
         self._last = spec.names[depth]

@@ -5,7 +5,8 @@ scheduler, the data ``torch.Generator``, torch's global RNG state and the run's 
 every visible GPU's, so a restore does not depend on how many are visible), Python's and
 NumPy's RNG states, and the loss's own state: its trainable parameters and buffers (and any
 ``get_extra_state``), plus any ``torch.optim`` optimiser or ``torch.Generator`` the loss keeps as
-an attribute (optimisers a loss creates lazily are rebuilt from the names of their parameters).
+an attribute (optimisers a loss creates lazily are rebuilt from the names of their parameters, generators on the
+loss's device).
 Frozen backbone weights are not saved: ``build_loss`` rebuilds them identically.
 
 On the CPU a resumed run therefore produces results identical to an uninterrupted one. The file
@@ -64,7 +65,8 @@ def _loss_state(loss_fn: torch.nn.Module) -> dict:
         params = [[names.get(id(p)) for p in g["params"]] for g in opt.param_groups]
         optimisers.append({"module": mname, "attr": attr, "class": type(opt).__name__, "params": params,
                            "state": opt.state_dict()})
-    gens = [{"module": m, "attr": a, "state": g.get_state()} for m, a, g in _loss_attrs(loss_fn, torch.Generator)]
+    gens = [{"module": m, "attr": a, "state": g.get_state(), "device": str(g.device)}
+            for m, a, g in _loss_attrs(loss_fn, torch.Generator)]
     return {"tensors": tensors, "optimisers": optimisers, "generators": gens}
 
 
@@ -81,7 +83,15 @@ def _restore_loss(loss_fn: torch.nn.Module, state: dict) -> None:
             setattr(m, rec["attr"], opt)
         opt.load_state_dict(rec["state"])
     for rec in state["generators"]:
-        getattr(modules[rec["module"]], rec["attr"]).set_state(rec["state"])
+        m = modules[rec["module"]]
+        gen = getattr(m, rec["attr"], None)
+        if gen is None:  # made lazily at the first call (PDL/SWD's device generator): made again on the
+            # module's own device of the recorded type (a resumed worker may hold another GPU index)
+            saved = torch.device(rec.get("device", "cpu"))
+            here = next((t.device for t in (*m.buffers(), *m.parameters()) if t.device.type == saved.type), saved)
+            gen = torch.Generator(device=here)
+            setattr(m, rec["attr"], gen)
+        gen.set_state(rec["state"])
 
 
 def _rng_state(device: torch.device) -> dict:

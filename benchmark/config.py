@@ -232,6 +232,12 @@ def run_id(cfg: RunConfig) -> str:
 
     key = {"config": cfg.to_dict(), "code": CODE_VERSION, "net": signature(cfg.net),
            "task_version": TASKS.get(cfg.task).version, "loss_versions": loss_versions(cfg.loss)}
+    if cfg.precision == "bf16":  # how a trunk computes under autocast (CPU/fp32 ids unchanged)
+        from benchmark.lossfn import takes_weights
+        from benchmark.precision import TRUNK_POLICY
+
+        if takes_weights(cfg.loss):
+            key["trunk_policy"] = TRUNK_POLICY
     return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 

@@ -379,6 +379,13 @@ def _reaches(value: torch.Tensor, x: torch.Tensor) -> bool:
     return False
 
 
+def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """Equal shape and values, NaN where the other has NaN (``torch.equal`` says False at any NaN)."""
+    if a.shape != b.shape:
+        return False
+    return bool(((a == b) | (torch.isnan(a) & torch.isnan(b))).all())
+
+
 class WeightedSum(nn.Module):
     """Σ wᵢ·lossᵢ(pred, target). Each term gets only the extras its entry ``needs``."""
 
@@ -404,19 +411,24 @@ class WeightedSum(nn.Module):
 
     def components(self, pred: torch.Tensor, target: torch.Tensor, **extra) -> list[torch.Tensor]:
         shared = len(self.parts) > 1 or any(hasattr(m, "train_step") for m in self.parts)
-        if getattr(self, "_checked", False) or not shared:  # one term alone may clamp_ its own pred (autograd's)
+        # one term alone may clamp_ its own pred (autograd's) and target, not an extra (degraded: the net's input)
+        if getattr(self, "_checked", False) or not (shared or any(k in extra for k in self.needs_all)):
             return [m(pred, target, **{k: extra[k] for k in need if k in extra})
                     for m, need in zip(self.parts, self.needs)]
         out = []  # the first call: no term may change what the other terms (or a train_step) read after it
         for t, m, need in zip(self.terms, self.parts, self.needs):
             kw = {k: extra[k] for k in need if k in extra}
-            seen = {k: v for k, v in {"pred": pred, "target": target, **kw}.items() if isinstance(v, torch.Tensor)}
-            before = {k: v._version for k, v in seen.items()}  # bumped by every in-place op on the tensor
+            given = {"pred": pred, "target": target, **kw} if shared else kw
+            seen = {k: v for k, v in given.items() if isinstance(v, torch.Tensor)}
+            before = {k: v._version for k, v in seen.items()}  # bumped by every in-place op on the tensor...
+            copies = {k: v.detach().clone() for k, v in seen.items()}  # ...but not through .data or .numpy()
             out.append(m(pred, target, **kw))
-            changed = [k for k, v in seen.items() if v._version != before[k]]
+            changed = [k for k, v in seen.items() if v._version != before[k] or not _same(v.detach(), copies[k])]
             if changed:
+                why = (f"the other terms of {self.spec!r} would read the changed tensor" if shared else
+                       f"{changed[0]} is the net's input, which the net's backward pass reads")
                 raise UserError(f"loss {t.name!r} changed its {' and '.join(changed)} in place (e.g. mul_, clamp_, "
-                                f"+=, x[...] = ...): the other terms of {self.spec!r} would read the changed tensor; "
+                                f"+=, x[...] = ..., relu(x, inplace=True), writes through x.data or x.numpy()): {why}; "
                                 f"compute on a copy ({changed[0]} * 255, {changed[0]}.clamp(0, 1))")
         return out
 
@@ -436,8 +448,9 @@ class WeightedSum(nn.Module):
 
     def _check_first_gradient(self, grad: torch.Tensor) -> None:
         """d loss / d pred of the first batch (finite inputs, finite value): a non-finite one would make the
-        net's weights NaN at its first step (recorded as a run diverged at iteration 2)."""
-        if not bool(torch.isfinite(grad).all()):
+        net's weights NaN at its first step (recorded as a run diverged at iteration 2). An undefined
+        gradient (None: a backward with undefined grad_outputs, as gradcheck runs one) is not checked."""
+        if grad is not None and not bool(torch.isfinite(grad).all()):
             bad = int((~torch.isfinite(grad)).sum())
             raise UserError(f"loss {self.spec!r} has a non-finite gradient on the first training batch ({bad} of "
                             f"{grad.numel()} values of d loss/d pred) where its value is finite: look for sqrt or a "
@@ -673,6 +686,15 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
         finally:
             loss._checked = False
 
+    if len(loss.terms) > 1:  # a weighted sum: say when a term barely reaches the gradient
+        side, task = next(iter(sides.items()))
+        side -= side % task.size_multiple
+        try:
+            warn_small_terms(spec, loss, side, n)
+        except Exception:  # noqa: BLE001 - a diagnosis only; the forward and backward were checked above
+            pass
+        finally:
+            loss._checked = False
     for task in tasks:
         value = flat(task)
         if value is not None:
@@ -685,6 +707,50 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
                          f"{share:.2%} of loss(flat image) − loss(target) there, {share / ref_share:.1%} of its "
                          f"{ref_share:.2%} on {ref}×{ref} crops (under {NEAR_FLAT:.0%}): the degradation barely moves "
                          "it, so the net would barely train")
+
+
+#: a term of a weighted sum whose share of the sum's gradient (:func:`term_gradient_shares`) is below this is
+#: named in a warning: the sum trains nearly as the other terms alone
+SMALL_TERM_SHARE = 0.01
+
+
+def term_gradient_shares(loss: WeightedSum, pred: torch.Tensor, target: torch.Tensor, **extra) -> list[float]:
+    """Each weighted term's share ‖wᵢ ∂Lᵢ/∂pred‖ / Σⱼ ‖wⱼ ∂Lⱼ/∂pred‖ at ``pred`` (N, 3, H, W) in [0, 1],
+    in the order of ``loss.terms``; the shares sum to 1 (all 0 where no term has a gradient). Weights are
+    not normalised per term, so a term whose values are orders of magnitude smaller (style ≈ 1e-5 where
+    ℓ1 ≈ 0.05) has a share far below its weight's."""
+    pred = pred.detach().clone().requires_grad_(True)
+    norms = []
+    with torch.enable_grad():
+        values = loss.components(pred, target, **extra)
+        for t, v in zip(loss.terms, values):
+            (g,) = torch.autograd.grad(t.weight * v.float(), pred, retain_graph=True, allow_unused=True)
+            norms.append(0.0 if g is None else float(g.double().norm()))
+    total = sum(norms)
+    return [x / total if total > 0 else 0.0 for x in norms]
+
+
+def warn_small_terms(spec: str, loss: WeightedSum, side: int, n: int = 2) -> list[float]:
+    """Log a warning naming each term of a weighted sum whose gradient share (:func:`term_gradient_shares`,
+    on ``n`` random side×side crops with pred = target + 0.05·noise, as :func:`check_loss_on_crop` probes) is
+    under :data:`SMALL_TERM_SHARE`: ``l1 + 0.1*style`` trains nearly as ℓ1 alone, and its leaderboard row would
+    otherwise read as a mix. Returns the shares."""
+    g = torch.Generator().manual_seed(0)
+    clean = torch.rand(n, 3, side, side, generator=g)
+    pred = (clean + 0.05 * torch.randn(clean.shape, generator=g)).clamp(0, 1)
+    extra = {"degraded": pred.clone()} if "degraded" in loss.needs_all else {}
+    shares = term_gradient_shares(loss, pred, clean, **extra)
+    small = [(t, sh) for t, sh in zip(loss.terms, shares) if sh < SMALL_TERM_SHARE]
+    if small and len(small) < len(shares):
+        rest = " + ".join(str(t) for t, sh in zip(loss.terms, shares) if sh >= SMALL_TERM_SHARE)
+        def hint(sh: float) -> str:  # the power of ten that brings a share to about 10 %, and the share it gives
+            k = 10.0 ** round(math.log10(0.1 / max(sh, 1e-12)))
+            return f"×{_weight_text(k)} on its weight would give it {100 * k * sh / (1 - sh + k * sh):.2g} %"
+
+        what = "; ".join(f"{t} gives {100 * sh:.2g} % ({hint(sh)})" for t, sh in small)
+        log.warning("loss %r: %s of its gradient on %d×%d crops near the target: term weights are not normalised, "
+                    "so it trains nearly as %s alone", spec, what, side, side, rest)
+    return shares
 
 
 def _near_flat(loss: WeightedSum, task, side: int, n: int, goal: dict | None = None,

@@ -18,8 +18,24 @@ in the caller's ``loss.backward()``, where TF32 is on again. :func:`fp32_call` (
 :func:`fp32_function` decorator) therefore records ``fn``'s graph separately and runs its
 backward inside a region as well: the outer graph sees one node whose backward is
 ``torch.autograd.grad`` of the inner graph under :func:`fp32_region`. Forward and backward
-compute exactly what the plain call computes (no recomputation); double backward is not
-supported. A region inside a region runs directly.
+compute exactly what the plain call computes (no recomputation); a backward with
+``retain_graph=True`` keeps the inner graph too, so a second backward (or ``autograd.grad`` of each
+term in turn) works as on the plain call; double backward (``create_graph=True``) is not supported.
+A region inside a region runs directly.
+
+**Policy for frozen feature trunks** (:data:`TRUNK_FP32`): every :class:`~benchmark.backbones.Backbone`
+(VGG perceptual, LPIPS, DISTS, style, GPL, psycho, contextual, PDL/SWD, CSR, CONTRIQUE, the
+contrastive loss) computes in a float32 region under autocast, forward and backward; the
+restoration net itself keeps bf16. A bf16 trunk near the identity rounds features whose pred/target
+difference is smaller than bf16's step (8 bits of mantissa): measured under CPU bf16 autocast,
+random-init trunks, 2×3×48², pred = target + σ·noise, the gradient's cosine to float32 was
+0.51–0.97 at σ = 0.002 (value errors 12–250 %), 0.89–0.995 at σ = 0.01 and 0.95–0.998 at σ = 0.05
+(vgg_esrgan, csr, style, lpips worst), i.e. a loss was ranked partly on its rounding. With the
+trunk in float32 every loss's gradient cosine is ≥ :data:`TRUNK_COSINE_BOUND` at σ ∈ {0.002,
+0.01, 0.05} (``tests/test_probe_zoo7.py``). A loss may still pass ``Backbone(fp32=False)``
+explicitly (a bf16 trunk, e.g. to time it); bf16 run ids carry :data:`TRUNK_POLICY` for losses
+with a trunk (:func:`benchmark.config.run_id`), so runs made under the earlier bf16 trunks are
+not resumed as these.
 
 TF32 flags are process-wide; they are set with the ``allow_tf32`` switches the runner's
 ``torch.backends.cudnn.flags`` uses. On the CPU they change nothing, so CPU numbers of a float32
@@ -38,6 +54,15 @@ from torch.autograd.function import once_differentiable
 from torch.utils import _pytree as pytree
 
 _local = threading.local()  # per thread: how deep inside fp32 regions it is
+
+#: frozen feature trunks compute in a float32 region under autocast unless a loss says otherwise
+#: (``Backbone(fp32=None)`` reads this; see the module docstring for the measurements behind it)
+TRUNK_FP32 = True
+#: the trunk policy's version, part of a bf16 run's id when its loss has a trunk ("1": bf16 trunks,
+#: DISTS and CONTRIQUE aside; "2": every trunk float32)
+TRUNK_POLICY = "2"
+#: the gradient cosine to float32 that every trunk loss keeps under bf16 autocast near the identity
+TRUNK_COSINE_BOUND = 0.99
 
 
 def tf32_flags() -> tuple[bool, bool]:
@@ -97,17 +122,32 @@ class _Region(torch.autograd.Function):
     @staticmethod
     @once_differentiable
     def backward(ctx, *grads):
+        if ctx.outs is None:  # torch's own words for a freed graph (the node saves no tensors of its own)
+            raise RuntimeError("Trying to backward through the graph a second time (or directly access saved "
+                               "tensors after they have already been freed): specify retain_graph=True the first time")
         needs = ctx.needs_input_grad[3:]
         pairs = [(o, g) for o, g in zip(ctx.outs, grads) if g is not None and o.requires_grad]
         wanted = [x for x, need in zip(ctx.leaves, needs) if need]
         got = [None] * len(wanted)
+        keep = _keeps_graph()  # the outer backward's retain_graph: the inner graph is kept as long
         if pairs and wanted:
             with fp32_region(ctx.device_type):
                 got = torch.autograd.grad([o for o, _ in pairs], wanted, [g for _, g in pairs],
-                                          allow_unused=True)
-        ctx.leaves = ctx.outs = None  # the inner graph has been used: let it go
+                                          allow_unused=True, retain_graph=keep)
+        if not keep:
+            ctx.leaves = ctx.outs = None  # the inner graph has been used: let it go
         it = iter(got)
         return (None, None, None, *(next(it) if need else None for need in needs))
+
+
+def _keeps_graph() -> bool:
+    """Does the backward pass running now keep its graph (``retain_graph=True``, e.g. a second
+    ``backward`` or ``autograd.grad`` to follow)? Where torch cannot say, yes (memory, not an error)."""
+    probe = getattr(torch._C._autograd, "_get_current_graph_task_keep_graph", None)
+    try:
+        return bool(probe()) if probe is not None else True
+    except RuntimeError:
+        return True
 
 
 def fp32_call(fn: Callable, *args):

@@ -16,11 +16,11 @@ stated tolerance of fp32").
       This is what a correct region gives; tolerance: relative value error ≤ 1e-5 and gradient
       cosine ≥ 1 − 1e-5 for every loss (measured: bit-identical). Before the regions: style 41 %
       value error, pdl_proj cosine 0.63/0.53 (σ = 0.01/0.005), contextual(eps=0.1) 0.977/0.942.
-  (b) full float32: the stated per-loss tolerances of :data:`TOL`, chosen from what the regions
-      give (the measured value in each comment) with about 2× margin. Where the trunk stays bf16
-      outside the region (style, pdl_proj, swd, contextual, contrastive_select), its rounding is
-      what is left; where no trunk or a float32 trunk is involved (ssim, ms_ssim, ms_ssim_l1,
-      dists, contrique) the bf16 result equals the float32 one.
+  (a) is a trunk in bf16 only for a ``Backbone(fp32=False)``; by the trunk policy
+      (:data:`benchmark.precision.TRUNK_FP32`, probe zoo7) every registered trunk is float32.
+  (b) full float32: the stated per-loss tolerances of :data:`TOL`. Every trunk computes in
+      float32 (the policy), so the bf16 result equals the float32 one for every loss (the comments
+      keep what the earlier bf16 trunks of style, pdl_proj, swd, contextual, contrastive_select gave).
 The default contextual loss is exactly 0, with zero gradient, for σ ≤ 0.01 (its softmax
 saturates: CX = 1), so it is tested at σ = 0.05 and 0.1, and near the identity with eps=0.1.
 """
@@ -46,18 +46,21 @@ EXACT = (1e-5, 1 - 1e-5)
 #: spec → (σ values, relative value tolerance, minimum gradient cosine) against full float32,
 #: with what the regions give (measured; value error, cosine at each σ)
 TOL = {
-    "style": (NEAR, 0.25, 0.85),                 # 4.7 %, 15 %; 0.992, 0.889 (bf16 trunk)
-    "pdl_proj": (NEAR, 0.1, 0.95),               # 0.8 %, 3.5 %; 0.993, 0.985
-    "swd": (NEAR, 0.2, 0.9),                     # 3.0 %, 11 %; 0.961, 0.934 (bf16 trunk)
-    "contextual": ((0.05, 0.1), 0.15, 0.97),     # 5.2 %, 0.6 %; 0.985, 0.989 (version 2)
-    "contextual(eps=0.1)": (NEAR, 0.05, 0.97),   # 0.3 %, 0.4 %; 0.987, 0.986 (version 2)
+    "style": (NEAR, *EXACT),                     # 0, 0; 1, 1 (float32 trunk; bf16 trunk: 4.7 %, 15 %; 0.992, 0.889)
+    "pdl_proj": (NEAR, *EXACT),                  # 0, 0; 1, 1 (bf16 trunk: 0.8 %, 3.5 %; 0.993, 0.985)
+    "swd": (NEAR, *EXACT),                       # 0, 0; 1, 1 (bf16 trunk: 3.0 %, 11 %; 0.961, 0.934)
+    "contextual": ((0.05, 0.1), *EXACT),         # 0, 0; 1, 1 (bf16 trunk: 5.2 %, 0.6 %; 0.985, 0.989)
+    "contextual(eps=0.1)": (NEAR, *EXACT),       # 0, 0; 1, 1 (bf16 trunk: 0.3 %, 0.4 %; 0.987, 0.986)
     "dists": (NEAR, *EXACT),                     # 0, 0; 1, 1 (float32 trunk)
     "ssim": (NEAR, *EXACT),                      # 0, 0; 1, 1
     "ms_ssim": (NEAR, *EXACT),                   # 0, 0; 1, 1
     "ms_ssim_l1": (NEAR, *EXACT),                # 0, 0; 1, 1
     "contrique": (NEAR, *EXACT),                 # 0, 0; 1, 1 (float32 trunk)
-    "contrastive_select": (NEAR, 0.15, 0.97),    # 1.9 %, 7.6 %; 0.995, 0.986 (bf16 trunk)
-    "contrastive_select(gate='conv1x1')": (NEAR, 0.15, 0.97),  # 1.9 %, 7.6 %; 0.995, 0.986
+    "contrastive_select": (NEAR, *EXACT),        # 0, 0; 1, 1 (bf16 trunk: 1.9 %, 7.6 %; 0.995, 0.986)
+    "contrastive_select(gate='conv1x1')": (NEAR, *EXACT),  # 0, 0; 1, 1
+    # float32 trunks by the policy (benchmark.precision.TRUNK_FP32): bf16 autocast equals float32
+    **{spec: (NEAR, *EXACT) for spec in ("vgg", "vgg_esrgan", "gpl", "psycho", "lpips", "lpips_vgg",
+                                         "lpips_squeeze", "csr", "pdl")},
 }
 #: registered losses that compute in a float32 region
 REGION_LOSSES = {spec.partition("(")[0] for spec in TOL}
