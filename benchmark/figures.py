@@ -371,6 +371,18 @@ def wrap_label(label: str, width: int = 26, max_lines: int = 4) -> str:
     return "\n".join(lines)
 
 
+def wrap_labels(labels, width: int = 26, max_lines: int = 4) -> list[str]:
+    """:func:`wrap_label` of each label, except that distinct labels stay distinct: a label that
+    :func:`wrap_label` would cut (``…``) to the same text as another's is wrapped whole instead (two
+    weight sweeps of one long spec differ only in their last number, which a cut drops)."""
+    labels = [str(l) for l in labels]
+    cut = [wrap_label(l, width, max_lines) for l in labels]
+    owners: dict[str, set[str]] = {}
+    for l, c in zip(labels, cut):
+        owners.setdefault(c, set()).add(l)
+    return [wrap_label(l, width, max(max_lines, len(l))) if len(owners[c]) > 1 else c for l, c in zip(labels, cut)]
+
+
 def row_labels(labels, width: int = 34, widest: int = 44) -> list[str]:
     """Labels for the rows of a heatmap, where every row is as tall as the tallest label: wrapped
     at ``width`` characters (:func:`wrap_label`), or at up to ``widest`` when that keeps every label
@@ -378,7 +390,7 @@ def row_labels(labels, width: int = 34, widest: int = 44) -> list[str]:
     tall)."""
     labels = [str(l) for l in labels]
     longest = max((len(l) for l in labels), default=0)
-    return [wrap_label(l, longest if width < longest <= widest else width) for l in labels]
+    return wrap_labels(labels, longest if width < longest <= widest else width)
 
 
 def wrap_title(text: str, width_in: float, fontsize: float = 8) -> str:
@@ -559,7 +571,7 @@ def _legend(fig, labels: list[str], styles: dict[str, LossStyle], line: bool = F
                        linestyle=styles[l].linestyle if line else "none",
                        markersize=7 if markers.get(l) == "*" else 4, markeredgecolor="k" if l in markers else None,
                        markeredgewidth=0.5, lw=1.0) for l in labels]
-    text = [wrap_label(t, 34) for _, t in extra] + [wrap_label(names.get(l, l), 34) for l in labels]
+    text = [wrap_label(t, 34) for _, t in extra] + wrap_labels([names.get(l, l) for l in labels], 34)
     ncol = _legend_columns(fig.get_size_inches()[0], text)
     fig.legend(handles, text, loc="outside lower center", ncol=ncol, frameon=False, title=title,
                handletextpad=0.4, columnspacing=1.0, borderaxespad=0.2)
@@ -573,7 +585,7 @@ def _legend_columns(width: float, text: list[str]) -> int:
 
 def _legend_height(width: float, labels: list[str], n_extra: int = 0) -> float:
     """About how tall (inches) :func:`_legend` draws these labels plus ``n_extra`` one-line entries."""
-    text = ["x" * 28] * n_extra + [wrap_label(l, 34) for l in labels]  # "worse than the input on psnr"
+    text = ["x" * 28] * n_extra + wrap_labels(labels, 34)  # "worse than the input on psnr"
     ncol = _legend_columns(width, text)
     return 0.15 + 0.14 * math.ceil(sum(_lines(t) for t in text) / ncol)
 
@@ -970,7 +982,7 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
     order = rank_order(c[c["label"] != INPUT].groupby("label")["rank"].mean())  # ties by name, as the tables
     order = order + [INPUT] * (INPUT in set(c["label"]))
     worse = worse_labels(stats, task)
-    ticks = [wrap_label(l + (f" {WORSE}" if l in worse else ""), 34) for l in order]
+    ticks = wrap_labels([l + (f" {WORSE}" if l in worse else "") for l in order], 34)
     # each loss row as tall as its own wrapped label plus a gap (inches), so one long label does not
     # double the height of every row; positions in units of a one-line row
     heights = [0.05 + 0.125 * _lines(t) for t in ticks]
@@ -1111,8 +1123,8 @@ def draw_cd_diagram(stats: Stats, styles=None):
     groups = [] if why is not None else _cd_groups(vals, cd)
     half = math.ceil(k / 2)
     texts = []
-    for label, r in ranks.items():  # the rank stays whole, on the label's last line when it fits
-        t = wrap_label(str(label), 30)
+    # the rank stays whole, on the label's last line when it fits
+    for (label, r), t in zip(ranks.items(), wrap_labels(ranks.index, 30)):
         last = t.split("\n")[-1]
         texts.append(t + (f" ({r:.2f})" if len(last) + 7 <= 32 else f"\n({r:.2f})"))
     heights = [0.06 + 0.125 * _lines(t) for t in texts]
@@ -1589,7 +1601,7 @@ def draw_visual_grid(panels: list[tuple[str, object]], title: str, crop: int, zo
 
     n = len(panels)
     r, c = _grid(n, 6)
-    names = [wrap_label(name, 18) for name, _ in panels]
+    names = wrap_labels([name for name, _ in panels], 18)
     title_h = 0.11 * max(_lines(t) for t in names)
     fig, axes = plt.subplots(r, c, figsize=(min(COL2, 1.2 * c), (1.15 + title_h) * r + 0.3), squeeze=False,
                              layout="constrained")

@@ -1,0 +1,82 @@
+"""Defects found probing the published outputs at their extremes (long specs, holes in the metrics, CSVs):
+each test failed before its fix."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import torch
+
+from benchmark import figures as F
+from benchmark.stats import compute
+from benchmark.synthetic import synthetic_table
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+#: two specs of the brief's length that differ only in their last layer: every figure must tell them apart
+LONG_A = "ffl(alpha=1.0)+0.1*lpips+0.01*style(layers='relu1_2,relu2_2')"
+LONG_B = "ffl(alpha=1.0)+0.1*lpips+0.01*style(layers='relu1_2,relu3_3')"
+#: and two sweeps of a long spec that differ past the 4 lines × 34 characters a figure label had
+SWEEP = "0.5*l1 + 0.25*perceptual(layers='relu1_1,relu1_2,relu2_1,relu2_2,relu3_1,relu3_2,relu3_3,relu4_1', " \
+        "weights=(0.1, 0.1, 0.2, 0.2, 0.3, 0.3, 0.5, {}))"
+
+
+# ------------------------------------------------------------------------------------------------
+# a long loss name is never cut to the same text as another loss's in a figure
+# ------------------------------------------------------------------------------------------------
+def test_wrapped_labels_of_two_long_specs_stay_distinct():
+    """:func:`benchmark.figures.wrap_label` cut a label past 4 lines with "…": at the visual grid's 18
+    characters a line the brief's 62-character spec ``ffl(alpha=1.0)+0.1*lpips+0.01*style(layers='relu1_2,
+    relu2_2')`` became ``…layers='relu1_2,…``, the same text as the spec with ``relu3_3``: two panels of one
+    name. :func:`benchmark.figures.wrap_labels` wraps a set of labels so that distinct labels stay distinct
+    (one that would be cut to another's text is wrapped whole); a label no other shares a cut with is cut
+    as before."""
+    got = F.wrap_labels([LONG_A, LONG_B, "l1"], 18)
+    assert len(set(got)) == 3, got
+    assert [g.replace("\n", "") for g in got[:2]] == [LONG_A, LONG_B]  # whole, only line breaks added
+    alone = F.wrap_labels([LONG_A, "l1"], 18)
+    assert alone == [F.wrap_label(LONG_A, 18), "l1"] and alone[0].endswith("…")  # no clash: cut as before
+
+
+def _bare(text: str) -> str:
+    return re.sub(r"\s", "", text)
+
+
+def _long_stats():
+    t = synthetic_table(offsets={"l1": 0.0, SWEEP.format("0.5"): 0.4, SWEEP.format("0.7"): 0.2}, seeds=(0, 1),
+                        n_images=4, metrics=("psnr", "lpips"))
+    return compute(t, n_boot=20)
+
+
+def test_every_figure_names_two_long_sweeps_apart():
+    """A weight sweep of a 180-character spec differs only in its last number: the rank heatmap's rows, the
+    metric plot's ticks, the CD diagram's names and the P–D plane's legend each cut both to the same 4 lines,
+    so which row was which could not be read off any figure. Each now shows both names whole."""
+    st = _long_stats()
+    a, b = (_bare(SWEEP.format(w)) for w in ("0.5", "0.7"))
+
+    def names(texts):  # the loss names shown, without the spaces and line breaks the wrapping moved
+        return [t for t in map(_bare, texts) if t.startswith("0.5*l1")]
+
+    with F.style():
+        fig = F.draw_rank_heatmap(st)
+        rows = names(t.get_text() for ax in fig.axes for t in ax.get_yticklabels())
+        assert sorted(rows) == sorted([a, b]), rows
+        fig = F.draw_metric_points(st, "denoise")
+        ticks = names(t.get_text() for t in fig.axes[0].get_yticklabels())
+        assert sorted(ticks) == sorted([a, b]), ticks
+        fig = F.draw_pd_plane(st)
+        legend = names(t.get_text() for leg in fig.legends for t in leg.get_texts())
+        assert sorted(legend) == sorted([a, b]), legend
+
+
+def test_visual_grid_panel_titles_of_two_long_specs_differ():
+    """The visual grid titled the panels of ``…relu2_2')`` and ``…relu3_3')`` alike (both cut to
+    ``layers='relu1_2,…``); each panel now carries its whole name."""
+    panels = [(n, torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(i)))
+              for i, n in enumerate(["clean", "input", LONG_A, LONG_B])]
+    with F.style():
+        fig = F.draw_visual_grid(panels, "denoise: Set/im.png, 32×32 crop", 32, 8)
+    titles = [ax.get_title().replace("\n", "") for ax in fig.axes if ax.get_visible() and ax.get_title()]
+    assert titles == ["clean", "input", LONG_A, LONG_B], titles
