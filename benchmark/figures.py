@@ -827,11 +827,14 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
                              squeeze=False, layout="constrained")
     shown: list[str] = []
     flags = {"input": False, "worse": False, "off": False}
+    unplaced: dict[str, dict[str, list[str]]] = {}  # {task: {the metric it lacks: losses}}: named in the caption
     for ax, task in zip(axes.flat, tasks):
         c = _cells(stats, task)
         x = c[c["metric"] == dist].set_index("label")
         y = c[c["metric"] == perc].set_index("label")
         labels = [l for l in x.index if l in y.index and l != INPUT]
+        for l in sorted(set(c["label"]) - set(labels) - {INPUT}):
+            unplaced.setdefault(task, {}).setdefault(perc if l in x.index else dist, []).append(l)
         if not labels:
             ax.set_visible(False)
             continue
@@ -933,9 +936,11 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
     if smoke and len(smoke) > chars:  # the title stays within 2 lines; the reasons go above the legend
         caption, smoke = wrap_title(smoke, w, 7), smoke.split(":")[0]
     fig.suptitle("\n".join(t for t in (head, smoke) if t))
-    if left_out:
-        gone = "; ".join(f"{t} ({' and '.join(ms)} not scored)" if ms else f"{t} (no loss scored on both)"
-                         for t, ms in left_out.items())
+    if left_out or unplaced:
+        gone = "; ".join([f"{t} ({' and '.join(ms)} not scored)" if ms else f"{t} (no loss scored on both)"
+                          for t, ms in left_out.items()] +
+                         [f"{t}: " + "; ".join(f"{', '.join(ls)} ({m} not scored)" for m, ls in sorted(by.items()))
+                          for t, by in unplaced.items()])
         note = wrap_title(f"Not drawn: {gone}", w, 7)
         caption = f"{caption}\n{note}" if caption else note
     grey = "0.35"

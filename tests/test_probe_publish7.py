@@ -80,3 +80,35 @@ def test_visual_grid_panel_titles_of_two_long_specs_differ():
         fig = F.draw_visual_grid(panels, "denoise: Set/im.png, 32×32 crop", 32, 8)
     titles = [ax.get_title().replace("\n", "") for ax in fig.axes if ax.get_visible() and ax.get_title()]
     assert titles == ["clean", "input", LONG_A, LONG_B], titles
+
+
+# ------------------------------------------------------------------------------------------------
+# the P–D plane says which losses it leaves out for want of one of its two metrics
+# ------------------------------------------------------------------------------------------------
+def test_pd_plane_names_the_losses_it_cannot_place():
+    """A loss not scored on the plane's perceptual metric (lpips skipped for its runs) vanished from the
+    P–D plane without a word: the plane, its Pareto front and legend read as the whole field, while the
+    metric plot said "not scored". The caption now names each such loss and the metric it lacks, as it
+    already did for a whole task."""
+    t = synthetic_table(offsets={"l1": 0.0, "good": 1.0, "bad": -0.5, "odd": 0.3}, seeds=(0, 1), n_images=4,
+                        metrics=("psnr", "lpips"))
+    t = t[~((t["loss"].isin(["bad", "good"]) & (t["metric"] == "lpips")) | ((t["loss"] == "odd") &
+                                                                            (t["metric"] == "psnr")))]
+    st = compute(t.reset_index(drop=True), n_boot=20)
+    with F.style():
+        fig = F.draw_pd_plane(st)
+    (leg,) = fig.legends
+    shown = {x.get_text() for x in leg.get_texts()}
+    assert "l1" in shown and not shown & {"bad", "good", "odd"}, shown
+    caption = " ".join(leg.get_title().get_text().split())
+    assert "Not drawn: denoise: bad, good (lpips not scored); odd (psnr not scored)" in caption, caption
+
+
+def test_pd_plane_caption_unchanged_when_every_loss_is_placed():
+    """Every loss scored on both metrics: no "Not drawn" line."""
+    st = compute(synthetic_table(offsets={"l1": 0.0, "good": 1.0}, seeds=(0, 1), n_images=4,
+                                 metrics=("psnr", "lpips")), n_boot=20)
+    with F.style():
+        fig = F.draw_pd_plane(st)
+    (leg,) = fig.legends
+    assert "Not drawn" not in leg.get_title().get_text()
