@@ -600,6 +600,16 @@ def worse_labels(stats: Stats, task: str | None = None) -> set[str]:
     return set(w["label"] if task is None else w.loc[w["task"] == task, "label"])
 
 
+def lost_labels(stats: Stats, task: str) -> dict[str, str]:
+    """{label: ``"diverged 2/2"``}: the losses of ``task`` with runs but no restoration to score (every run
+    diverged or failed, :func:`benchmark.export.unscored`), which its table lists as a row of that status;
+    the figures name them where they would stand rather than leave them out unsaid."""
+    from benchmark.export import unscored
+
+    lost = unscored(stats)
+    return dict(zip(lost.loc[lost["task"] == task, "label"], lost.loc[lost["task"] == task, "status"]))
+
+
 def robust_limits(means, lows=None, highs=None, k: float = 4.0, pad: float = 0.06,
                   reference=None) -> tuple[float, float]:
     """An axis range that one outlier cannot squash: the points within ``k`` interquartile ranges of
@@ -827,14 +837,16 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
                              squeeze=False, layout="constrained")
     shown: list[str] = []
     flags = {"input": False, "worse": False, "off": False}
-    unplaced: dict[str, dict[str, list[str]]] = {}  # {task: {the metric it lacks: losses}}: named in the caption
+    unplaced: dict[str, dict[str, list[str]]] = {}  # {task: {why ("lpips not scored"): losses}}: named in the caption
     for ax, task in zip(axes.flat, tasks):
         c = _cells(stats, task)
         x = c[c["metric"] == dist].set_index("label")
         y = c[c["metric"] == perc].set_index("label")
         labels = [l for l in x.index if l in y.index and l != INPUT]
         for l in sorted(set(c["label"]) - set(labels) - {INPUT}):
-            unplaced.setdefault(task, {}).setdefault(perc if l in x.index else dist, []).append(l)
+            unplaced.setdefault(task, {}).setdefault(f"{perc if l in x.index else dist} not scored", []).append(l)
+        for l, status in sorted(lost_labels(stats, task).items()):
+            unplaced.setdefault(task, {}).setdefault(status, []).append(l)
         if not labels:
             ax.set_visible(False)
             continue
@@ -939,7 +951,7 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
     if left_out or unplaced:
         gone = "; ".join([f"{t} ({' and '.join(ms)} not scored)" if ms else f"{t} (no loss scored on both)"
                           for t, ms in left_out.items()] +
-                         [f"{t}: " + "; ".join(f"{', '.join(ls)} ({m} not scored)" for m, ls in sorted(by.items()))
+                         [f"{t}: " + "; ".join(f"{', '.join(ls)} ({why})" for why, ls in sorted(by.items()))
                           for t, by in unplaced.items()])
         note = wrap_title(f"Not drawn: {gone}", w, 7)
         caption = f"{caption}\n{note}" if caption else note
@@ -985,7 +997,8 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
     styles = styles or stats_styles(stats)
     metrics = [m for m in metric_order(c["metric"].unique()) if metrics is None or m in metrics]
     order = rank_order(c[c["label"] != INPUT].groupby("label")["rank"].mean())  # ties by name, as the tables
-    order = order + [INPUT] * (INPUT in set(c["label"]))
+    lost = lost_labels(stats, task)  # rows of their status after the ranked losses, as in the task table
+    order = order + sorted(lost) + [INPUT] * (INPUT in set(c["label"]))
     worse = worse_labels(stats, task)
     ticks = wrap_labels([l + (f" {WORSE}" if l in worse else "") for l in order], 34)
     # each loss row as tall as its own wrapped label plus a gap (inches), so one long label does not
@@ -1025,7 +1038,8 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
         ax.set_title(_wrap(f"{metric_name(m)} {_arrow(bool(g['higher_is_better'].iloc[0]))}", 22))
         ax.set_yticks([ypos[l] for l in order], ticks)
         for l in [l for l in order if l not in set(g["label"])]:  # an empty row says why, as the tables' "–"
-            ax.text(0.5, ypos[l], "not scored", transform=ax.get_yaxis_transform(), ha="center", va="center",
+            ax.text(0.5, ypos[l], lost.get(l, "not scored"), transform=ax.get_yaxis_transform(), ha="center",
+                    va="center",
                     fontsize=6, color="0.45", fontstyle="italic")
         for tick, label in zip(ax.get_yticklabels(), order):
             if label in worse:
@@ -1417,7 +1431,7 @@ def _mean_below_input(v: pd.DataFrame, metric: str = WORSE_METRIC) -> set[str]:
 
 
 def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, order: list[str] | None = None,
-                             part: tuple[int, int] | None = None):
+                             part: tuple[int, int] | None = None, lost: dict | None = None):
     """``leaderboard.png``: one panel per task (2 per row, a last odd panel centred), loss × metric.
 
     ``boards`` maps task → the means (loss label × ``"metric ↑/↓"``), or the (rank frame, text
@@ -1430,7 +1444,9 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     marked ⚠ restores worse than the degraded input on psnr: from ``worse`` (:attr:`Stats.worse`,
     any run below the input, as the tables mark it) when given, else from the means. ``order``: the
     row order to use (a part of a longer leaderboard keeps the whole one's); ``part``: (i, n) for
-    "part i of n" in the title. The figure's ``plb_panel_height`` is one panel row's height in inches."""
+    "part i of n" in the title; ``lost``: {(task, label): status} of the losses with no restoration to score
+    (:func:`lost_labels`), whose row names say so (``boom (diverged 2/2)``), as their task tables' rows do.
+    The figure's ``plb_panel_height`` is one panel row's height in inches."""
     plt = _Figures()
     import seaborn as sns
     from matplotlib.cm import ScalarMappable
@@ -1460,7 +1476,9 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     cols = 1 if n_metrics > 8 else min(2, n)
     rows = -(-n // cols)
     # every panel's row names, ⚠ included, wrapped alike; the rows are as tall as the tallest of them
-    names = [str(l) + (f" {WORSE}" if l in flagged[t] else "") for t in values for l in order]
+    lost = lost or {}
+    names = [str(l) + (f" ({lost[t, l]})" if (t, l) in lost else "") + (f" {WORSE}" if l in flagged[t] else "")
+             for t in values for l in order]
     ylab = dict(zip(((t, l) for t in values for l in order), row_labels(names, 34)))
     row_h = 0.06 + 0.125 * max(_lines(l) for l in ylab.values())
     # room for long column names under the panels (a metric scored with a checkpoint): without it
@@ -1538,18 +1556,19 @@ def leaderboard_parts(path: Path) -> list[Path]:
                   key=lambda p: int(p.stem.rsplit("-", 1)[1]))
 
 
-def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, order: list[str] | None = None
-                        ) -> Path | None:
+def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, order: list[str] | None = None,
+                        lost: dict | None = None) -> Path | None:
     """Write :func:`draw_leaderboard_heatmap` as a PNG at ``path`` (150 dpi), its rows in ``order`` (default
     :func:`leaderboard_order`; a report gives its overall ranking's). A leaderboard taller
     than :data:`PAGE_IN` (many tasks × many losses) is split by task into parts that
     each fit it, ``path`` then ``<stem>-2.png``, …, every part with its colourbar, the same row
-    order and "part i of n" in its title; parts left by an earlier, longer report are removed."""
+    order and "part i of n" in its title; parts left by an earlier, longer report are removed. ``lost``: as
+    for :func:`draw_leaderboard_heatmap`."""
     from benchmark.results import atomic_output
 
     written = []
     with style():
-        fig = draw_leaderboard_heatmap(boards, worse, order)
+        fig = draw_leaderboard_heatmap(boards, worse, order, lost=lost)
         if fig is None:
             return None
         groups = [sorted(boards)]
@@ -1561,7 +1580,8 @@ def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, o
             fig.clear()
         for i, tasks in enumerate(groups):
             if len(groups) > 1:
-                fig = draw_leaderboard_heatmap({t: boards[t] for t in tasks}, worse, order, (i + 1, len(groups)))
+                fig = draw_leaderboard_heatmap({t: boards[t] for t in tasks}, worse, order, (i + 1, len(groups)),
+                                               lost)
             target = path if i == 0 else path.with_name(f"{path.stem}-{i + 1}{path.suffix}")
             with atomic_output(target) as tmp:
                 fig.savefig(tmp, dpi=150, format="png")

@@ -100,18 +100,23 @@ def heatmap(table: pd.DataFrame, path: Path, worse: pd.DataFrame | None = None, 
     row), text = the mean value as the task tables print it (``stats``' decimals, :func:`heatmap_panels`);
     ``worse``: the runs worse than the input (:attr:`Stats.worse`), flagged ⚠ as in the tables
     (:func:`benchmark.figures.leaderboard_heatmap`); ``blks``: as for :func:`leaderboard`."""
-    from benchmark.figures import leaderboard_heatmap, leaderboard_order
+    from benchmark.figures import leaderboard_heatmap, leaderboard_order, lost_labels
 
     panels = heatmap_panels(table, blks, stats)
     if not panels:
         return None
-    order = None
+    order, lost = None, {}
+    if stats is not None:  # a loss with no restoration in a task (every run diverged): a row saying so, as its table's
+        lost = {(t, lab): status for t in panels for lab, status in lost_labels(stats, t).items()}
     if stats is not None and not stats.ranks.empty:  # the overall ranking's order (leaderboard.md, rank heatmap),
         # then any loss it does not rank (every run diverged), as the figure would order them
         ranked = stats.ranks["label"].tolist()
         order = [lab for lab in leaderboard_order(panels) if lab == INPUT] + ranked + [
             lab for lab in leaderboard_order(panels) if lab != INPUT and lab not in ranked]
-    return leaderboard_heatmap(panels, path, worse, order)
+    if lost:
+        order = order or leaderboard_order(panels)
+        order += sorted({lab for _, lab in lost} - set(order))
+    return leaderboard_heatmap(panels, path, worse, order, lost)
 
 
 def heatmap_panels(table: pd.DataFrame, blks=None, stats: Stats | None = None

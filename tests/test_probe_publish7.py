@@ -112,3 +112,56 @@ def test_pd_plane_caption_unchanged_when_every_loss_is_placed():
         fig = F.draw_pd_plane(st)
     (leg,) = fig.legends
     assert "Not drawn" not in leg.get_title().get_text()
+
+
+# ------------------------------------------------------------------------------------------------
+# a loss whose every run diverged is in the figures as it is in the tables: a row that says so
+# ------------------------------------------------------------------------------------------------
+def _boom_stats():
+    """l1 and good, 2 seeds; ``boom``: both runs diverged (no rows), as ``leaderboard.md`` lists it."""
+    from benchmark.synthetic import synthetic_runs
+    from benchmark.results import to_frame
+
+    rows, metas = [], []
+    for _, meta, rs in synthetic_runs(offsets={"l1": 0.0, "good": 1.0, "boom": 0.5}, seeds=(0, 1), n_images=4,
+                                      metrics=("psnr", "lpips"), budget_check=False):
+        if meta.get("config", {}).get("loss") == "boom":
+            meta, rs = {**meta, "status": "diverged", "diverged_at": 3}, []
+        rows += rs
+        metas.append(meta)
+    return to_frame(rows), metas
+
+
+def test_figures_show_a_loss_whose_every_run_diverged_as_the_tables_do(tmp_path, monkeypatch):
+    """``leaderboard.md`` and ``.tex`` list ``boom | 0 | diverged 2/2 | …``, but ``leaderboard.png``, the
+    metric plot and the P–D plane drew l1 and good alone, with no word of boom: the quick-look figure read
+    as a field of two losses. Each now names it where it would stand: a row ``boom (diverged 2/2)`` of "–"
+    in the leaderboard figure, a row saying ``diverged 2/2`` in the metric plot, and "Not drawn: … boom
+    (diverged 2/2)" under the P–D plane."""
+    from benchmark.export import markdown
+    from benchmark.report import heatmap
+
+    table, metas = _boom_stats()
+    st = compute(table, metas, n_boot=20)
+    assert "| boom | 0 | diverged 2/2 |" in markdown(st)  # the tables' row: the case at hand
+    drawn = []  # (row names, texts drawn outside seaborn's annotations) of the denoise panel, before it is saved
+
+    def draw(*a, _draw=F.draw_leaderboard_heatmap, **k):
+        fig = _draw(*a, **k)
+        (ax,) = [x for x in fig.axes if x.get_title() == "denoise"]
+        drawn.append(([t.get_text() for t in ax.get_yticklabels()], [t.get_text() for t in ax.texts]))
+        return fig
+
+    monkeypatch.setattr(F, "draw_leaderboard_heatmap", draw)
+    with F.style():
+        assert heatmap(table, tmp_path / "leaderboard.png", st.worse, st.blocks, st) is not None
+        ((rows, texts),) = drawn
+        assert rows[-1] == "boom (diverged 2/2)" and len(rows) == 4, rows
+        assert texts[-2:] == ["–", "–"], texts  # its cells: "–", as a missing mean
+        fig = F.draw_metric_points(st, "denoise")
+        ax = fig.axes[0]
+        assert "boom" in [t.get_text() for t in ax.get_yticklabels()]
+        assert "diverged 2/2" in [t.get_text() for t in ax.texts], [t.get_text() for t in ax.texts]
+        fig = F.draw_pd_plane(st)
+        caption = " ".join(fig.legends[0].get_title().get_text().split())
+        assert "Not drawn: denoise: boom (diverged 2/2)" in caption, caption
