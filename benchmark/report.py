@@ -11,7 +11,7 @@ writes, under the results directory:
 * ``leaderboard.tex`` — the same tables in booktabs LaTeX;
 * ``findings.md`` / ``findings.csv`` — published claims checked on these results (:mod:`benchmark.findings`);
 * ``results.csv`` (the raw tidy table), ``summary.csv`` (every cell statistic), ``ranks.csv``,
-  ``costs.csv``;
+  ``costs.csv``; ``csv_columns.md`` — what every column of every CSV holds (:data:`benchmark.export.CSV_COLUMNS`);
 * ``report.html`` — one self-contained page (embedded figures, sortable tables, a tab per task);
 * ``leaderboard.png`` — per task, loss × metric heatmap coloured by the change from the input (the quick look);
 * ``figures/`` — rank heatmap, critical-difference diagram, perception–distortion plane,
@@ -227,6 +227,14 @@ def grid_profile(root: Path, setting: dict) -> str | None:
     return None
 
 
+def _header(path: Path) -> list[str]:
+    """The column names of the CSV at ``path`` (none for an empty file: a table with no columns)."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as f:
+        return next(csv.reader(f), [])
+
+
 def write_report(store: ResultsStore, *, baseline: str = "l1", alpha: float = 0.05, n_boot: int = 1000,
                  formats=("png", "pdf"), visual: bool = True, html: bool = True, where: dict | None = None,
                  keep: set[str] | None = None, hint: str = "plbench report") -> dict[str, Path]:
@@ -303,6 +311,10 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
     checked = findings_mod.check_store(store, alpha=alpha, table=full, show=set(chosen.run_ids)) \
         if not table.empty else []
     out.update(findings_mod.write(checked, root, alpha))
+    written = [out[k] for k in ("csv", "summary_csv", "ranks_csv", "costs_csv", "convergence_csv", "findings_csv")
+               if k in out]
+    out["csv_columns"] = root / "csv_columns.md"
+    atomic_write_bytes(out["csv_columns"], export.csv_columns_markdown({p.name: _header(p) for p in written}).encode())
     if html:
         page = root / "report.html"
         setting = chosen.settings[0] if chosen.settings else {}
