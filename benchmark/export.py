@@ -276,11 +276,13 @@ def families_text(stats: Stats) -> str:
 
 
 def fewest_runs(stats: Stats, task: str | None = None) -> int | None:
-    """The fewest runs a restored cell rests on (of ``task``, or anywhere); None without one."""
+    """The fewest runs a restored cell rests on (of ``task``, or anywhere); None without one. A cell no run
+    could score (every score non-finite: ``n_seeds`` 0) is a missing score, which the non-finite note names,
+    not a count of runs: it is left out."""
     c = stats.cells
     if c.empty:
         return None
-    r = c[(c["label"] != INPUT) & ((c["task"] == task) if task is not None else True)]
+    r = c[(c["label"] != INPUT) & (c["n_seeds"] > 0) & ((c["task"] == task) if task is not None else True)]
     return int(r["n_seeds"].min()) if not r.empty and r["n_seeds"].notna().any() else None
 
 
@@ -298,7 +300,7 @@ def _thin_metrics(cells: pd.DataFrame, task: str, label: str, sep: str) -> str:
     the loss's other cells their verdicts, so a note naming only the loss would contradict them."""
     from benchmark.runstats import MIN_RUNS
 
-    own = cells[(cells["task"] == task) & (cells["label"] == label)]
+    own = cells[(cells["task"] == task) & (cells["label"] == label) & (cells["n_seeds"] > 0)]  # as fewest_runs
     thin = own.loc[own["n_seeds"] < MIN_RUNS, "metric"]
     return "" if len(thin) == len(own) else sep + ", ".join(map(str, thin))
 
@@ -745,7 +747,7 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
     if not stats.cells.empty:
         from benchmark.runstats import MIN_RUNS
 
-        restored = stats.cells[stats.cells["label"] != INPUT]
+        restored = stats.cells[(stats.cells["label"] != INPUT) & (stats.cells["n_seeds"] > 0)]  # as fewest_runs
         runs = restored.groupby("task")["n_seeds"].min() if not restored.empty else pd.Series(dtype=int)
         few = sorted(t for t, n in runs.items() if n < MIN_RUNS and _untested(stats, t) is not None)
         out.append(f"Significance: the training run is the unit — per-run scores (mean over the test images), "
@@ -1194,7 +1196,7 @@ def task_caveats(stats: Stats, task: str) -> list[str]:
                    f"or {UP}/{DOWN}; the values and ranks are descriptive.")
     elif _too_few(stats, task) is not None:
         c = stats.cells
-        thin = c[(c["task"] == task) & (c["label"] != INPUT) & (c["n_seeds"] < MIN_RUNS)]
+        thin = c[(c["task"] == task) & (c["label"] != INPUT) & (c["n_seeds"] < MIN_RUNS) & (c["n_seeds"] > 0)]
         who = ", ".join(f"{lab}{_thin_metrics(c, task, lab, ' on ')}" for lab in dict.fromkeys(thin["label"]))
         out.append(f"Too few runs for a verdict on {who} "
                    f"({int(thin['n_seeds'].min())} run(s), a verdict needs ≥ {MIN_RUNS}): never bold or {UP}/{DOWN}.")

@@ -1058,7 +1058,8 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
         proxies = [(Line2D([], [], marker="o", **dot), "filled: not significantly worse than another"),
                    (Line2D([], [], marker="o", mfc="white", **dot), "hollow: significantly worse")]
     else:
-        n = int(c.loc[c["label"] != INPUT, "n_seeds"].min()) if (c["label"] != INPUT).any() else 0
+        runs = c.loc[(c["label"] != INPUT) & (c["n_seeds"] > 0), "n_seeds"]  # a cell none could score: not 0 runs
+        n = int(runs.min()) if not runs.empty else 0
         proxies = [(Line2D([], [], marker="o", **dot),
                     f"not tested: {n} run(s) per loss, a test needs ≥ {MIN_RUNS}")]
     if circular_any:

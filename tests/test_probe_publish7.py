@@ -204,3 +204,49 @@ def test_every_csv_column_a_report_writes_is_documented_beside_it(tmp_path):
     back = pd.read_csv(tmp_path / "s" / "results.csv").sort_values(key).reset_index(drop=True)
     held = store.table().sort_values(key).reset_index(drop=True)
     assert len(back) == len(held) and np.array_equal(back["value"].to_numpy(), held["value"].to_numpy(float))
+
+
+# ------------------------------------------------------------------------------------------------
+# a metric that scored none of a loss's images is "not scored", not "0 runs": no smoke-test banner
+# ------------------------------------------------------------------------------------------------
+def _unscored_ssim(seeds):
+    """l1, good, bad with ``seeds``; ssim NaN on every image of every run of bad (a metric that cannot
+    score its outputs), so bad's ssim cell rests on no run while bad has every seed."""
+    import numpy as np
+
+    t = synthetic_table(offsets={"l1": 0.0, "good": 1.0, "bad": -0.7}, seeds=seeds, n_images=6,
+                        metrics=("psnr", "ssim"))
+    t.loc[(t["loss"] == "bad") & (t["metric"] == "ssim"), "value"] = np.nan
+    return compute(t, n_boot=20)
+
+
+def test_a_cell_no_run_could_score_does_not_make_the_leaderboard_a_smoke_test():
+    """With 5 seeds of every loss and ssim unable to score any output of ``bad``, leaderboard.md opened with
+    "Smoke test, not a ranking: bad with 0 run(s) where a verdict needs ≥ 5" and "Too few runs for a verdict on
+    bad (denoise/ssim: 0 run(s))" — the whole table branded a smoke test for runs it has, while the
+    non-finite note already says ssim scored none of bad's images. A cell resting on no run is a missing
+    score ("–", the non-finite note), not a count of runs: no banner, no "0 run(s)"; the verdicts stand."""
+    from benchmark.export import latex, markdown
+    from benchmark.stats import smoke_test
+
+    st = _unscored_ssim(tuple(range(5)))
+    md = markdown(st)
+    (row,) = [ln for ln in md.splitlines() if ln.startswith("| bad | 0–5 |")]  # the case at hand: ssim "–"
+    assert row.split(" | ")[3] == "–", row
+    assert smoke_test(st) == "" and "Smoke test" not in md and "0 run(s)" not in md, md[:2000]
+    assert "Smoke test" not in latex(st) and "0 run(s)" not in latex(st)
+    assert "▲" in md  # the verdicts the runs support are there
+
+
+def test_too_few_runs_counts_the_runs_a_loss_has_not_a_cell_none_could_score():
+    """With 3 seeds the banner said "0 run(s) per loss where a verdict needs ≥ 5", and the metric plot's key
+    "not tested: 0 run(s) per loss": every loss has 3. Both now say 3."""
+    from benchmark.export import markdown
+
+    st = _unscored_ssim((0, 1, 2))
+    md = markdown(st)
+    assert "3 run(s) per loss where a verdict needs ≥ 5" in md and "0 run(s)" not in md, md[:1500]
+    with F.style():
+        fig = F.draw_metric_points(st, "denoise")
+    keys = [t.get_text() for leg in fig.legends for t in leg.get_texts()]
+    assert "not tested: 3 run(s) per loss, a test needs ≥ 5" in keys, keys
