@@ -98,6 +98,8 @@ RC = {"font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "xtick.labelsize
       "savefig.pad_inches": 0.03, "lines.linewidth": 1.0, "lines.markersize": 4.0, "axes.linewidth": 0.6,
       "xtick.major.width": 0.6, "ytick.major.width": 0.6, "xtick.major.size": 3.0, "ytick.major.size": 3.0,
       "legend.frameon": False,
+      # the SVG's element ids from a fixed salt, not a random one: the same figure, the same file (:func:`save`)
+      "svg.hashsalt": "plbench",
       # every text is drawn as written: a loss spec's string argument ('$a_b$') is not mathtext (the
       # ⚠ marker, which is, is built under :func:`_mathtext`)
       "text.parse_math": False}
@@ -476,13 +478,18 @@ def rows_per_page(panel_height: float) -> int:
 FIGURE_PATTERNS = ("rank_heatmap", "cd_diagram", "pd_plane", "training_curves", "metrics_*", "visual_*")
 
 
+#: the metadata :func:`save` gives each vector format: no creation date, which made every report rewrite them
+_UNDATED = {"pdf": {"CreationDate": None}, "svg": {"Date": None}}
+
+
 def save(fig, base: Path, formats=("png", "pdf")) -> list[Path]:
     """Write ``base.<fmt>`` for each format (PNG first), close the figure, return the paths; the
     figure's files in formats not asked for this time (a PDF left by an earlier ``--formats png
     pdf``) are removed, as they no longer show what the PNG does.
 
     The canvas is saved as laid out (no ``bbox_inches="tight"``): :func:`fit_canvas` has already
-    made room for every text, and the PDF/SVG page is the figure itself."""
+    made room for every text, and the PDF/SVG page is the figure itself. PDF and SVG carry no date
+    (and the SVG fixed ids, :data:`RC`): a figure redrawn from the same results is the same file."""
     from benchmark.results import atomic_output
 
     base.parent.mkdir(parents=True, exist_ok=True)
@@ -490,7 +497,8 @@ def save(fig, base: Path, formats=("png", "pdf")) -> list[Path]:
     for fmt in sorted(dict.fromkeys(formats), key=lambda f: f != "png"):
         p = base.with_suffix(f".{fmt}")
         with atomic_output(p) as tmp:
-            fig.savefig(tmp, format=fmt, dpi=200 if fmt == "png" else None)
+            fig.savefig(tmp, format=fmt, dpi=200 if fmt == "png" else None,
+                        metadata=_UNDATED.get(fmt))
         out.append(p)
     fig.clear()  # drawn and saved: free its artists
     remove_figure(base, keep=out)

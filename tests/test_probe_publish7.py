@@ -250,3 +250,19 @@ def test_too_few_runs_counts_the_runs_a_loss_has_not_a_cell_none_could_score():
         fig = F.draw_metric_points(st, "denoise")
     keys = [t.get_text() for leg in fig.legends for t in leg.get_texts()]
     assert "not tested: 3 run(s) per loss, a test needs ≥ 5" in keys, keys
+
+
+# ------------------------------------------------------------------------------------------------
+# a figure regenerated from the same results is the same file
+# ------------------------------------------------------------------------------------------------
+def test_pdf_and_svg_figures_are_byte_identical_when_redrawn(tmp_path):
+    """Every report rewrote each PDF and SVG with new bytes from unchanged results — the PDF's CreationDate,
+    the SVG's ``<dc:date>`` and its random element ids — so a results folder under version control showed every
+    vector figure changed, and a figure could not be checked against a recorded hash as the CSVs, ``.md`` and
+    ``.tex`` can. They are now written without a date and with fixed ids: the same results, the same bytes."""
+    st = compute(synthetic_table(offsets={"l1": 0.0, "good": 1.0}, seeds=(0, 1), n_images=4,
+                                 metrics=("psnr", "lpips")), n_boot=20)
+    first = {p.suffix: p.read_bytes() for p in F.rank_heatmap(st, tmp_path / "a" / "rank", ("png", "pdf", "svg"))}
+    again = {p.suffix: p.read_bytes() for p in F.rank_heatmap(st, tmp_path / "b" / "rank", ("png", "pdf", "svg"))}
+    assert b"/CreationDate" not in first[".pdf"] and b"<dc:date>" not in first[".svg"]
+    assert first == again
