@@ -851,8 +851,13 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
         x = c[c["metric"] == dist].set_index("label")
         y = c[c["metric"] == perc].set_index("label")
         labels = [l for l in x.index if l in y.index and l != INPUT]
-        for l in sorted(set(c["label"]) - set(labels) - {INPUT}):
-            unplaced.setdefault(task, {}).setdefault(f"{perc if l in x.index else dist} not scored", []).append(l)
+        for m, frame in ((dist, x), (perc, y)):  # a cell no run could score (every score non-finite): no point
+            for l in [l for l in labels if not np.isfinite(frame.loc[l, "mean"])]:
+                unplaced.setdefault(task, {}).setdefault(f"no finite {m} score", []).append(l)
+                labels.remove(l)
+        for l in sorted(set(c["label"]) - (set(x.index) & set(y.index)) - {INPUT}):
+            lacks = " and ".join(m for m, frame in ((dist, x), (perc, y)) if l not in frame.index)
+            unplaced.setdefault(task, {}).setdefault(f"{lacks} not scored", []).append(l)
         for l, status in sorted(lost_labels(stats, task).items()):
             unplaced.setdefault(task, {}).setdefault(status, []).append(l)
         if not labels:
@@ -1045,8 +1050,10 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
                        edgecolors="0.15", linewidths=0.7, zorder=4, gid=CIRCULAR_GID)
         ax.set_title(_wrap(f"{metric_name(m)} {_arrow(bool(g['higher_is_better'].iloc[0]))}", 22))
         ax.set_yticks([ypos[l] for l in order], ticks)
-        for l in [l for l in order if l not in set(g["label"])]:  # an empty row says why, as the tables' "–"
-            ax.text(0.5, ypos[l], lost.get(l, "not scored"), transform=ax.get_yaxis_transform(), ha="center",
+        nan = set(g.loc[g["mean"].isna(), "label"])  # a cell no run could score: every score non-finite
+        for l in [l for l in order if l not in set(g["label"]) or l in nan]:  # an empty row says why, as the "–"
+            why = "no finite score" if l in nan else lost.get(l, "not scored")  # of the tables and their notes
+            ax.text(0.5, ypos[l], why, transform=ax.get_yaxis_transform(), ha="center",
                     va="center",
                     fontsize=6, color="0.45", fontstyle="italic")
         for tick, label in zip(ax.get_yticklabels(), order):

@@ -266,3 +266,30 @@ def test_pdf_and_svg_figures_are_byte_identical_when_redrawn(tmp_path):
     again = {p.suffix: p.read_bytes() for p in F.rank_heatmap(st, tmp_path / "b" / "rank", ("png", "pdf", "svg"))}
     assert b"/CreationDate" not in first[".pdf"] and b"<dc:date>" not in first[".svg"]
     assert first == again
+
+
+# ------------------------------------------------------------------------------------------------
+# a cell with no finite score says so in the figures, as "–" does in the tables
+# ------------------------------------------------------------------------------------------------
+def test_figures_say_why_a_loss_has_no_point_when_every_score_was_non_finite():
+    """lpips NaN on every image of every run of ``bad``: the table prints "–" and the notes say why, but the
+    metric plot left bad's lpips row empty without a word (its "not scored" text only covered a loss with no
+    cell at all), and the P–D plane, placing bad at a NaN height, drew nothing and named nothing. The metric
+    plot's row now reads "no finite score" and the P–D plane's "Not drawn" line names bad."""
+    import numpy as np
+
+    t = synthetic_table(offsets={"l1": 0.0, "good": 1.0, "bad": -0.7}, seeds=(0, 1), n_images=4,
+                        metrics=("psnr", "lpips"))
+    t.loc[(t["loss"] == "bad") & (t["metric"] == "lpips"), "value"] = np.nan
+    st = compute(t, n_boot=20)
+    cell = st.cells[(st.cells["label"] == "bad") & (st.cells["metric"] == "lpips")]
+    assert len(cell) == 1 and np.isnan(cell["mean"].iloc[0])  # the case at hand: a cell with no mean
+    with F.style():
+        fig = F.draw_metric_points(st, "denoise")
+        (lpips,) = [ax for ax in fig.axes if ax.get_title().startswith("lpips")]
+        assert [t.get_text() for t in lpips.texts] == ["no finite score"], [t.get_text() for t in lpips.texts]
+        fig = F.draw_pd_plane(st)
+    (leg,) = fig.legends
+    assert "bad" not in {x.get_text() for x in leg.get_texts()}
+    caption = " ".join(leg.get_title().get_text().split())
+    assert "Not drawn: denoise: bad (no finite lpips score)" in caption, caption
