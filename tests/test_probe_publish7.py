@@ -293,3 +293,83 @@ def test_figures_say_why_a_loss_has_no_point_when_every_score_was_non_finite():
     assert "bad" not in {x.get_text() for x in leg.get_texts()}
     caption = " ".join(leg.get_title().get_text().split())
     assert "Not drawn: denoise: bad (no finite lpips score)" in caption, caption
+
+
+# ------------------------------------------------------------------------------------------------
+# guard (passed before this probe): leaderboard.tex stays well-formed over awkward names and extremes
+# ------------------------------------------------------------------------------------------------
+AWKWARD = ["l1", "a_b", "x&y", "50%off", "#hash", "$money$", "c^2", "t~lde", "back\\slash", "{brace}", "a|b", "<lt>",
+           "λ=0.5", "naïve", "100 % & 5 $ # _ ^ ~ \\ { }", LONG_A]
+
+
+def _tex_problems(tex: str) -> list[str]:
+    """Structural faults of a booktabs LaTeX export: unbalanced braces or math, an unescaped special outside
+    math, a tabular row whose cells (``\\multicolumn`` spans counted) differ from its column spec, unmatched
+    environments, a package used but not in the first line's ``\\usepackage`` comment."""
+    body = "\n".join(re.sub(r"(?<!\\)%.*$", "", ln) for ln in tex.splitlines())
+    plain = re.sub(r"\\[\\{}$&%#_^~]|\\textbackslash\{\}|\\textasciitilde\{\}|\\\^\{\}", "", body)  # escapes
+    out = []
+    depth = 0
+    for ch in plain:
+        depth += (ch == "{") - (ch == "}")
+        if depth < 0:
+            out.append("a } closes nothing")
+            depth = 0
+    if depth:
+        out.append(f"{depth} unclosed {{")
+    for ln in plain.splitlines():
+        if ln.count("$") % 2:
+            out.append(f"odd $: {ln[:100]}")
+        text = re.sub(r"\$[^$]*\$", "", ln)
+        for ch in "#_^~":  # (a raw & is a cell too many, counted below)
+            if ch in text and not (ch == "~" and "Table~" in ln):
+                out.append(f"raw {ch}: {ln[:100]}")
+    for m in re.finditer(r"\\begin\{tabular\}\{([^}]*)\}(.*?)\\end\{tabular\}", body, re.S):
+        ncol = len(re.findall(r"[lrcp]", m.group(1)))
+        for ln in (x.strip() for x in m.group(2).splitlines()):
+            if ln.endswith("\\\\"):
+                cells = len(re.findall(r"(?<!\\)&", re.sub(r"\{[^{}]*\}", "", ln))) + 1
+                cells += sum(int(k) - 1 for k in re.findall(r"\\multicolumn\{(\d+)\}", ln))
+                if cells != ncol:
+                    out.append(f"{cells} cells, {ncol} columns: {ln[:100]}")
+    for env in ("table", "tabular", "flushleft"):
+        if body.count(rf"\begin{{{env}}}") != body.count(rf"\end{{{env}}}"):
+            out.append(f"unmatched {env}")
+    head = tex.splitlines()[0]
+    for cmd, pkg in ((r"\toprule", "booktabs"), (r"\blacktriangle", "amssymb"), (r"\SI{", "siunitx"),
+                     (r"\multirow", "multirow"), (r"\textcolor", "xcolor")):
+        if cmd in body and pkg not in head:
+            out.append(f"{cmd} needs {pkg}, not declared")
+    return out
+
+
+def test_latex_is_well_formed_over_awkward_names_and_extremes():
+    """Every LaTeX special in loss names (``_ & % # $ ^ ~ \\ { }``), Greek and accented letters, a 62-character
+    spec, a diverged loss, a loss worse than the input, a metric one loss lacks, NaN scores and eleven metrics
+    (split tables) — and the checker finds the faults it is there for."""
+    from benchmark.export import latex
+    from benchmark.results import to_frame
+    from benchmark.synthetic import synthetic_runs
+
+    offs = {n: i * 0.1 for i, n in enumerate(AWKWARD)} | {"boom_%&": 0.0, "worse#1": -9.0}
+    rows, metas = [], []
+    for _, meta, rs in synthetic_runs(tasks=("denoise", "sr4"), offsets=offs, seeds=tuple(range(5)), n_images=3,
+                                      metrics=("psnr", "ssim", "lpips", "ms_ssim", "dists", "vsi", "fsim", "gmsd",
+                                               "nlpd", "vif", "mad"), budget_check=False):
+        loss = meta.get("config", {}).get("loss")
+        if loss == "boom_%&":
+            meta, rs = {**meta, "status": "diverged"}, []
+        rs = [r for r in rs if not (loss == "a|b" and r["metric"] == "ssim")]
+        rs = [{**r, "value": float("nan")} if loss == "c^2" and r["metric"] == "psnr" else r for r in rs]
+        rows += rs
+        metas.append(meta)
+    tex = latex(compute(to_frame(rows), metas, n_boot=20))
+    assert tex.count(r"\begin{tabular}") > 3  # split tables, the ranking
+    for name in ("a\\_b", "x\\&y", "50\\%off", "\\#hash", "\\$money\\$", "c\\^{}2", "t\\textasciitilde{}lde",
+                 "back\\textbackslash{}slash", "\\{brace\\}", "$\\lambda$=0.5", "boom\\_\\%\\& & 0 & diverged 5/5",
+                 "worse\\#1 (!)"):
+        assert name in tex, name
+    assert _tex_problems(tex) == []
+    # the checker sees what it looks for
+    assert _tex_problems("% needs \\usepackage{booktabs}\n\\begin{tabular}{lr}\na_b & 1 & 2 \\\\\n\\end{tabular}")
+    assert _tex_problems("% x\n\\textbf{a\n") and len(_tex_problems("% x\na_b costs $x\n")) == 2
