@@ -332,6 +332,23 @@ def _unpaired(stats: Stats) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def one_run_text(stats: Stats) -> str:
+    """A note naming the cells that rest on one run, per task (``denoise (good, l1)``), or "": their
+    interval is the image bootstrap alone — no seed to resample, and the Student's t floor
+    (:func:`benchmark.stats.t_interval`) needs 2 runs — so it leaves the run-to-run spread out."""
+    c = stats.cells
+    if c.empty:
+        return ""
+    one = c[(c["label"] != INPUT) & (c["n_seeds"] == 1)]
+    if one.empty:
+        return ""
+    where = "; ".join(f"{t} ({', '.join(sorted(map(str, g['label'].unique())))})"
+                      for t, g in one.groupby("task", sort=True))
+    return (f"One run per cell in {where}: the interval of such a cell is the image-to-image spread alone "
+            "(no second run to resample or to estimate the run-to-run spread from), so it is narrower than the "
+            "uncertainty over training seeds; train more seeds before reading it as the loss's.")
+
+
 def one_image(stats: Stats, task: str | None = None) -> dict[str, int]:
     """{task: test images} for the tasks (``task`` only, when given) whose comparisons were tested on
     fewer than 2 test images: their verdicts hold over training runs on that image, not over images
@@ -770,6 +787,9 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
         single = one_image_text(stats)
         if single:
             out.append(single)
+        one_run = one_run_text(stats)
+        if one_run:
+            out.append(one_run)
         unpaired = _unpaired(stats)
         if unpaired:
             out.append(f"Not tested — no other loss shares ≥ {MIN_RUNS} of their seeds (runs are paired by seed): "

@@ -373,3 +373,25 @@ def test_latex_is_well_formed_over_awkward_names_and_extremes():
     # the checker sees what it looks for
     assert _tex_problems("% needs \\usepackage{booktabs}\n\\begin{tabular}{lr}\na_b & 1 & 2 \\\\\n\\end{tabular}")
     assert _tex_problems("% x\n\\textbf{a\n") and len(_tex_problems("% x\na_b costs $x\n")) == 2
+
+
+# ------------------------------------------------------------------------------------------------
+# a CI over one run says that it holds no run-to-run spread
+# ------------------------------------------------------------------------------------------------
+def test_intervals_of_one_run_say_they_hold_no_run_to_run_spread():
+    """With one seed per loss every cell printed ``25.71 [25.12, 26.19]`` under the legend "a bootstrap
+    resampling images and seeds …, never narrower than Student's t with the run-to-run and image levels":
+    with one run there is no seed to resample and no t interval (it needs 2 runs), so the interval is the
+    image-to-image spread alone — narrower than a seed-to-seed difference can be (README: ℓ1 vs ℓ2 differ
+    by about the seed-to-seed spread) — and nothing said so. The notes (md, tex, html) now say which
+    cells rest on one run and that their intervals leave the run-to-run spread out."""
+    from benchmark.export import latex, markdown, notes
+
+    one = compute(synthetic_table(offsets={"l1": 0.0, "good": 1.0}, seeds=(0,), n_images=6,
+                                  metrics=("psnr", "ssim")), n_boot=20)
+    (line,) = [n for n in notes(one) if n.startswith("One run per cell")]
+    assert "denoise (good, l1)" in line and "image-to-image spread alone" in line, line
+    assert line in markdown(one) and "image-to-image spread alone" in latex(one)
+    two = compute(synthetic_table(offsets={"l1": 0.0, "good": 1.0}, seeds=(0, 1), n_images=6,
+                                  metrics=("psnr", "ssim")), n_boot=20)
+    assert not [n for n in notes(two) if n.startswith("One run per cell")]
