@@ -1632,12 +1632,12 @@ def inset_zoom(crop: int, box: int) -> int:
     return max(1, int(INSET_MAX * crop // box))
 
 
-def draw_visual_grid(panels: list[tuple[str, object]], title: str, crop: int, zoom: int):
+def draw_visual_grid(panels: list[tuple[str, object]], title: str, crop: int, zoom: int, note: str = ""):
     """Panels of (name, (1, 3, H, W) tensor or (H, W, 3) array) side by side, six per row, each
     a centred ``crop`` with an inset (bottom right) magnifying a ``zoom``-pixel box drawn just above
     and left of the centre; names wrapped to the panel width. The inset's size is chosen so that
     its magnification is a whole number (:func:`inset_zoom`), which the title states (``title``
-    plus ``, inset ×N zoom``)."""
+    plus ``, inset ×N zoom``, then ``note``)."""
     plt = _Figures()
 
     n = len(panels)
@@ -1671,13 +1671,13 @@ def draw_visual_grid(panels: list[tuple[str, object]], title: str, crop: int, zo
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
     zoom_text = "×" + "/".join(str(f) for f in sorted(factors))
-    fig.suptitle(wrap_title(f"{title}, inset {zoom_text} zoom", fig.get_size_inches()[0], 7), fontsize=7)
+    fig.suptitle(wrap_title(f"{title}, inset {zoom_text} zoom{note}", fig.get_size_inches()[0], 7), fontsize=7)
     fit_canvas(fig)
     return fig
 
 
 def visual_grid(store, task: str, base: Path, formats=("png", "pdf"), crop: int = 96,
-                zoom: int = 16, run_ids: set[str] | None = None) -> list[Path]:
+                zoom: int = 16, run_ids: set[str] | None = None, lost: dict[str, str] | None = None) -> list[Path]:
     """Clean, degraded and every loss's restoration of one test crop, with a zoomed inset (a
     ``zoom``-pixel box shown :func:`inset_zoom` times larger: ×3 for the defaults).
 
@@ -1685,7 +1685,8 @@ def visual_grid(store, task: str, base: Path, formats=("png", "pdf"), crop: int 
     ``test_data`` of its config), among ``run_ids`` when given (the report's setting); a loss recorded
     under several spellings is one loss, labelled as its leaderboard row
     (:meth:`benchmark.results.ResultsStore.metas_as_read`); skipped with a logged reason when nets or
-    test data are missing."""
+    test data are missing. ``lost``: {label: status} of the losses with no restoration (:func:`lost_labels`),
+    named in the title (``no restoration: boom (diverged 2/2)``) since they have no panel."""
     runs, chosen = [], []
     for m in store.metas_as_read():
         if run_ids is not None and m.get("run_id") not in run_ids:
@@ -1744,5 +1745,6 @@ def visual_grid(store, task: str, base: Path, formats=("png", "pdf"), crop: int 
             except Exception as exc:  # noqa: BLE001 - one unreadable net drops one panel
                 log.info("visual grid: %s skipped (%s)", label, exc)
     with style():
-        fig = draw_visual_grid(panels, f"{task}: {item.dataset}/{item.image}, {cs}×{cs} crop", cs, zoom)
+        gone = "; no restoration: " + ", ".join(f"{l} ({why})" for l, why in sorted(lost.items())) if lost else ""
+        fig = draw_visual_grid(panels, f"{task}: {item.dataset}/{item.image}, {cs}×{cs} crop", cs, zoom, gone)
         return save(fig, base, formats)

@@ -170,7 +170,8 @@ def make_figures(stats: Stats, store: ResultsStore, metas: list[dict], out: Path
         figs[f"metrics_{t}"] = F.metric_points(stats, t, out / f"metrics_{t}", formats, styles)
     if visual:
         for t in tasks:
-            figs[f"visual_{t}"] = F.visual_grid(store, t, out / f"visual_{t}", formats, run_ids=run_ids)
+            figs[f"visual_{t}"] = F.visual_grid(store, t, out / f"visual_{t}", formats, run_ids=run_ids,
+                                                lost=F.lost_labels(stats, t))
     else:
         log.debug("visual comparison grids not drawn (`plbench report` draws them; --no-visual skips them)")
     # figure files of an earlier report that this one did not write (another setting, a task no longer

@@ -395,3 +395,49 @@ def test_intervals_of_one_run_say_they_hold_no_run_to_run_spread():
     two = compute(synthetic_table(offsets={"l1": 0.0, "good": 1.0}, seeds=(0, 1), n_images=6,
                                   metrics=("psnr", "ssim")), n_boot=20)
     assert not [n for n in notes(two) if n.startswith("One run per cell")]
+
+
+# ------------------------------------------------------------------------------------------------
+# the visual grid names the losses it has no restoration of
+# ------------------------------------------------------------------------------------------------
+def test_visual_grid_names_a_loss_whose_every_run_diverged(tmp_path, monkeypatch):
+    """The visual grid shows each loss's restoration of one crop; a loss whose every run diverged has no net
+    to run, and its panel was simply absent: the grid read as the whole field. Its title now names it with
+    its table status (``no restoration: boom (diverged 2/2)``), and ``make_figures`` hands the grid each
+    task's lost losses."""
+    import numpy as np
+    from PIL import Image
+
+    import benchmark.report as R
+    from benchmark.data import DataSpec
+    from benchmark.nets import build_net
+    from benchmark.results import ResultsStore, atomic_write_json
+
+    folder = tmp_path / "Set"
+    folder.mkdir()
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (24, 24, 3), dtype=np.uint8)).save(folder / "im.png")
+    store = ResultsStore(tmp_path / "store")
+    store.ensure_writable()
+    run = store.run_dir("r_l1")
+    run.mkdir(parents=True, exist_ok=True)
+    torch.save(build_net("tiny").state_dict(), run / "net.pt")
+    cfg = {"task": "denoise", "task_params": {}, "test_data": [DataSpec.parse(str(folder), role="test").token()],
+           "loss": "l1", "seed": 0, "net": "tiny"}
+    atomic_write_json(run / "meta.json", {"run_id": "r_l1", "status": "ok", "config": cfg, "weights": "none"})
+    titles = []
+    monkeypatch.setattr(F, "draw_visual_grid", lambda panels, title, crop, zoom, note="": titles.append(title + note))
+    monkeypatch.setattr(F, "save", lambda fig, base, formats: [base])
+    F.visual_grid(store, "denoise", tmp_path / "fig", formats=("png",), lost={"boom": "diverged 2/2"})
+    assert titles and titles[-1].endswith("; no restoration: boom (diverged 2/2)"), titles
+    F.visual_grid(store, "denoise", tmp_path / "fig", formats=("png",))
+    assert "no restoration" not in titles[-1]
+    # the report's figures pass each task's lost losses (lost_labels) to its grid
+    table, metas = _boom_stats()
+    st = compute(table, metas, n_boot=20)
+    seen = {}
+    monkeypatch.setattr(F, "visual_grid", lambda store, t, base, formats, run_ids=None, lost=None:
+                        seen.setdefault(t, lost) and [])
+    for name in ("rank_heatmap", "cd_diagram", "pd_plane", "training_curves", "metric_points"):
+        monkeypatch.setattr(F, name, lambda *a, **k: [])
+    R.make_figures(st, store, metas, tmp_path / "figures", ("png",))
+    assert seen == {"denoise": {"boom": "diverged 2/2"}}, seen
