@@ -310,11 +310,13 @@ def families_text(stats: Stats) -> str:
 
 
 def fewest_runs(stats: Stats, task: str | None = None) -> int | None:
-    """The fewest runs a restored cell rests on (of ``task``, or anywhere); None without one."""
+    """The fewest runs a restored cell rests on (of ``task``, or anywhere); None without one. A cell no run
+    could score (every score non-finite: ``n_seeds`` 0) is a missing score, which the non-finite note names,
+    not a count of runs: it is left out."""
     c = stats.cells
     if c.empty:
         return None
-    r = c[(c["label"] != INPUT) & ((c["task"] == task) if task is not None else True)]
+    r = c[(c["label"] != INPUT) & (c["n_seeds"] > 0) & ((c["task"] == task) if task is not None else True)]
     return int(r["n_seeds"].min()) if not r.empty and r["n_seeds"].notna().any() else None
 
 
@@ -332,7 +334,7 @@ def _thin_metrics(cells: pd.DataFrame, task: str, label: str, sep: str) -> str:
     the loss's other cells their verdicts, so a note naming only the loss would contradict them."""
     from benchmark.runstats import MIN_RUNS
 
-    own = cells[(cells["task"] == task) & (cells["label"] == label)]
+    own = cells[(cells["task"] == task) & (cells["label"] == label) & (cells["n_seeds"] > 0)]  # as fewest_runs
     thin = own.loc[own["n_seeds"] < MIN_RUNS, "metric"]
     return "" if len(thin) == len(own) else sep + ", ".join(map(str, thin))
 
@@ -362,6 +364,23 @@ def _unpaired(stats: Stats) -> list[str]:
             if has[i].sum() >= MIN_RUNS and len(rest) > 1 and max(shared[i, j] for j in rest if j != i) < MIN_RUNS:
                 out.append(f"{b.labels[i]} ({b.task})")
     return list(dict.fromkeys(out))
+
+
+def one_run_text(stats: Stats) -> str:
+    """A note naming the cells that rest on one run, per task (``denoise (good, l1)``), or "": their
+    interval is the image bootstrap alone — no seed to resample, and the Student's t floor
+    (:func:`benchmark.stats.t_interval`) needs 2 runs — so it leaves the run-to-run spread out."""
+    c = stats.cells
+    if c.empty:
+        return ""
+    one = c[(c["label"] != INPUT) & (c["n_seeds"] == 1)]
+    if one.empty:
+        return ""
+    where = "; ".join(f"{t} ({', '.join(sorted(map(str, g['label'].unique())))})"
+                      for t, g in one.groupby("task", sort=True))
+    return (f"One run per cell in {where}: the interval of such a cell is the image-to-image spread alone "
+            "(no second run to resample or to estimate the run-to-run spread from), so it is narrower than the "
+            "uncertainty over training seeds; train more seeds before reading it as the loss's.")
 
 
 def one_image(stats: Stats, task: str | None = None) -> dict[str, int]:
@@ -805,7 +824,7 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
     if not stats.cells.empty:
         from benchmark.runstats import MIN_RUNS
 
-        restored = stats.cells[stats.cells["label"] != INPUT]
+        restored = stats.cells[(stats.cells["label"] != INPUT) & (stats.cells["n_seeds"] > 0)]  # as fewest_runs
         runs = restored.groupby("task")["n_seeds"].min() if not restored.empty else pd.Series(dtype=int)
         few = sorted(t for t, n in runs.items() if n < MIN_RUNS and _untested(stats, t) is not None)
         out.append(f"Significance: the training run is the unit — per-run scores (mean over the test images), "
@@ -828,6 +847,9 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
         single = one_image_text(stats)
         if single:
             out.append(single)
+        one_run = one_run_text(stats)
+        if one_run:
+            out.append(one_run)
         unpaired = _unpaired(stats)
         if unpaired:
             out.append(f"Not tested — no other loss shares ≥ {MIN_RUNS} of their seeds (runs are paired by seed): "
@@ -1254,7 +1276,7 @@ def task_caveats(stats: Stats, task: str) -> list[str]:
                    f"or {UP}/{DOWN}; the values and ranks are descriptive.")
     elif _too_few(stats, task) is not None:
         c = stats.cells
-        thin = c[(c["task"] == task) & (c["label"] != INPUT) & (c["n_seeds"] < MIN_RUNS)]
+        thin = c[(c["task"] == task) & (c["label"] != INPUT) & (c["n_seeds"] < MIN_RUNS) & (c["n_seeds"] > 0)]
         who = ", ".join(f"{lab}{_thin_metrics(c, task, lab, ' on ')}" for lab in dict.fromkeys(thin["label"]))
         out.append(f"Too few runs for a verdict on {who} "
                    f"({int(thin['n_seeds'].min())} run(s), a verdict needs ≥ {MIN_RUNS}): never bold or {UP}/{DOWN}.")
@@ -1432,6 +1454,128 @@ def write_csvs(stats: Stats, root: Path) -> dict[str, Path]:
             df.to_csv(tmp, index=False)
         out[f"{name}_csv"] = p
     return out
+
+
+#: every CSV a report writes, with what each of its columns holds, in the file's column order: written beside
+#: them as ``csv_columns.md`` (:func:`csv_columns_markdown`); a cell left empty is a missing value (NaN)
+CSV_COLUMNS: dict[str, dict[str, str]] = {
+    "results.csv": {
+        "run_id": "the run's id (a hash of its config and code versions); input rows: their own id per task",
+        "task": "the restoration task (registry name)",
+        "task_version": "the task's registry version",
+        "task_params": "the task's parameters, JSON",
+        "loss": "the canonical loss spec, or `input` for the degraded image itself",
+        "loss_version": "registry versions of the spec's terms (`l1=1,pdl=2`); empty for input rows",
+        "seed": "the training seed; empty for input rows",
+        "net": "the restoration net's preset (`none` for input rows)",
+        "weights": "full provenance of the loss's learned weights (`none` for pixel losses)",
+        "weights_kind": "that provenance without per-run seeds (`vgg16:random`): part of the loss's identity",
+        "backbone_seed": "the random backbone's seed; empty when the weights are not random",
+        "train_data": "the training source",
+        "setting": "the run's setting, JSON (net, iterations, …): one leaderboard per setting",
+        "dataset": "the test set's name",
+        "image": "the test image's name",
+        "metric": "the IQA metric",
+        "value": "the metric's score of this image's restoration (NaN or ±inf: the metric could not score it)",
+        "higher_is_better": "True when a higher score of this metric is better",
+        "code_version": "the release of the code that wrote the row",
+    },
+    "summary.csv": {
+        "task": "the restoration task", "label": "the loss's row in the leaderboard: its spec plus weights kind (and version)",
+        "loss": "the canonical loss spec (`input`: the degraded image)", "metric": "the IQA metric",
+        "higher_is_better": "True when a higher score of this metric is better",
+        "mean": "mean over test images within a run, then over seeds: the leaderboard number",
+        "ci_low": "lower end of the mean's 95% CI (bootstrap over images and seeds, at least Student's t)",
+        "ci_high": "upper end of that CI",
+        "ci_clipped": "True where the CI was cut at the range the metric has by definition",
+        "n_seeds": "the runs (seeds) the cell rests on", "n_images": "the test images the cell's mean is over",
+        "rank": "the loss's rank in its (task, metric) column, 1 = best (empty for input)",
+        "best": "True for the best mean of its column",
+        "top_group": "bold: tested against some other loss and not significantly worse than any (Holm over the "
+                     "column's pairs)",
+        "p_best_adj": "the smallest Holm-adjusted p of a pair of the column this loss trails; empty when it "
+                      "trails none tested",
+        "p_base": "unadjusted p of the paired test against the baseline (runs paired by seed)",
+        "diff_vs_base": "mean paired difference from the baseline, in metric units, positive = better",
+        "base_label": "the baseline's row this cell is compared with",
+        "diff_ci_low": "lower end of the unadjusted 95% CI of `diff_vs_base`",
+        "diff_ci_high": "upper end of that CI",
+        "circular": "True where the loss was trained on (a near copy of) this metric",
+        "no_spread": "the labels (\"; \"-joined) this loss could not be tested against: every paired difference "
+                     "the same (SE 0)",
+        "p_base_adj": "`p_base` Holm-adjusted over every (task, metric, loss) of the table",
+        "vs_base": "+1 significantly better than the baseline, -1 worse, 0 not significant; empty when not tested",
+    },
+    "ranks.csv": {
+        "label": "the loss's row", "mean_rank": "mean of its ranks over every (task, metric) block (1 = best)",
+        "sd_rank": "standard deviation of those ranks", "min_rank": "its best rank in a block",
+        "max_rank": "its worst rank in a block", "n_blocks": "the blocks it is ranked in",
+        "mean_rank_noncircular": "mean rank over the blocks whose metric it was not trained on",
+        "n_noncircular": "the blocks of `mean_rank_noncircular`", "n_circular": "the blocks whose metric it was trained on",
+        "complete": "True when it has every (task, metric) block",
+        "mean_rank_common": "its mean rank over the blocks every loss has (comparable when some are incomplete)",
+        "n_common": "the blocks every loss has",
+    },
+    "costs.csv": {
+        "label": "the loss's row", "loss": "the canonical loss spec", "runs": "its runs (every status)",
+        "ok": "its finished runs", "diverged": "its runs stopped by a non-finite loss",
+        "failed": "its runs that raised an error",
+        "unconverged": "its finished runs not shown converged by their budget checks",
+        "ms_per_it": "median steady-state training time per iteration (ms) over its runs; empty when timed on "
+                     "more than one kind of device",
+        "peak_mem_mb": "the largest peak of GPU memory over its runs (MB); empty on a CPU",
+        "device": "the devices its runs trained on",
+        "ms_per_it_by_device": "the median ms/it per kind of device (\"; \"-joined) where there are several",
+        "timed_on": "the kinds of device its ms/it was timed on (\"; \"-joined)",
+        "timed_with_warmup": "its runs whose ms/it includes warm-up iterations and checkpoint saves (recorded "
+                             "before they were left out)",
+    },
+    "convergence.csv": {
+        "task": "the restoration task", "loss": "the canonical loss spec", "weights_kind": "the loss's weights kind",
+        "loss_version": "its terms' registry versions", "metric": "the IQA metric",
+        "runs": "runs with a budget check (the same run at half the iterations)",
+        "gain": "mean gain from half the budget to the full one, in metric units, positive = better",
+        "low": "one-sided 95% lower bound of that gain", "high": "one-sided 95% upper bound of that gain",
+        "margin": "the metric's practical margin (smallest effect of interest)",
+        "status": "converged, still improving, worse with more budget, unclear or not checked",
+    },
+    "findings.csv": {
+        "finding": "the published claim's id", "verdict": "its verdict on these results",
+        "setting": "the setting it was checked in", "task": "the task of this part",
+        "metric": "the metric of this part", "a": "the loss the claim favours", "relation": "`better` (a beats b) or "
+        "`at_least` (a is no worse than b by more than the practical margin)", "b": "the loss a is compared with",
+        "effect": "mean paired difference a − b over runs paired by seed, metric units, positive = a better",
+        "ci_low": "lower end of the effect's 95% CI", "ci_high": "upper end of that CI",
+        "dz": "the effect over the run-level standard deviation of the differences",
+        "margin": "the margin the part's test allows, metric units: the practical "
+        "margin for `at_least`, 0 for `better`", "practical_margin": "the metric's smallest effect of "
+        "interest", "p": "two-sided p of the part's test", "p_holm": "p Holm-adjusted over the finding's counted "
+        "parts", "p_worse_holm": "Holm-adjusted p of \"a is worse than b by the practical margin\"",
+        "n_runs": "the paired runs the test rests on", "n_images": "the test images of the part",
+        "seeds_a": "the runs (seeds) of a", "seeds_b": "the runs (seeds) of b",
+        "circular": "True where a loss of the part was trained on its metric",
+        "counted": "True when the part counts towards the finding's verdict",
+        "part_verdict": "this part's own verdict", "note": "why a part (or the whole finding) has no verdict",
+    },
+}
+
+
+def csv_columns_markdown(headers: dict[str, list[str]]) -> str:
+    """``csv_columns.md``: per CSV written (``headers``: {file name: its columns in order}), a table of every
+    column with what it holds (:data:`CSV_COLUMNS`; a column it lacks is listed as undocumented, and
+    logged)."""
+    out = ["# Columns of the CSV files", "",
+           "Written by `plbench report` beside the files it describes. Every file has a header row; an empty "
+           "cell is a missing value (NaN). Values are written at full precision: they read back exactly.", ""]
+    for name, cols in headers.items():
+        known = CSV_COLUMNS.get(name, {})
+        missing = [c for c in cols if c not in known]
+        if missing:
+            log.warning("csv_columns.md: %s has undocumented columns: %s", name, ", ".join(missing))
+        out += [f"## {name}", "", "| column | holds |", "|---|---|"]
+        out += [f"| `{c}` | {md_text(known.get(c, 'undocumented'))} |" for c in cols]
+        out.append("")
+    return "\n".join(out)
 
 
 # --------------------------------------------------------------------------------------------

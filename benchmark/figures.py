@@ -98,6 +98,8 @@ RC = {"font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "xtick.labelsize
       "savefig.pad_inches": 0.03, "lines.linewidth": 1.0, "lines.markersize": 4.0, "axes.linewidth": 0.6,
       "xtick.major.width": 0.6, "ytick.major.width": 0.6, "xtick.major.size": 3.0, "ytick.major.size": 3.0,
       "legend.frameon": False,
+      # the SVG's element ids from a fixed salt, not a random one: the same figure, the same file (:func:`save`)
+      "svg.hashsalt": "plbench",
       # every text is drawn as written: a loss spec's string argument ('$a_b$') is not mathtext (the
       # ⚠ marker, which is, is built under :func:`_mathtext`)
       "text.parse_math": False}
@@ -371,6 +373,18 @@ def wrap_label(label: str, width: int = 26, max_lines: int = 4) -> str:
     return "\n".join(lines)
 
 
+def wrap_labels(labels, width: int = 26, max_lines: int = 4) -> list[str]:
+    """:func:`wrap_label` of each label, except that distinct labels stay distinct: a label that
+    :func:`wrap_label` would cut (``…``) to the same text as another's is wrapped whole instead (two
+    weight sweeps of one long spec differ only in their last number, which a cut drops)."""
+    labels = [str(l) for l in labels]
+    cut = [wrap_label(l, width, max_lines) for l in labels]
+    owners: dict[str, set[str]] = {}
+    for l, c in zip(labels, cut):
+        owners.setdefault(c, set()).add(l)
+    return [wrap_label(l, width, max(max_lines, len(l))) if len(owners[c]) > 1 else c for l, c in zip(labels, cut)]
+
+
 def row_labels(labels, width: int = 34, widest: int = 44) -> list[str]:
     """Labels for the rows of a heatmap, where every row is as tall as the tallest label: wrapped
     at ``width`` characters (:func:`wrap_label`), or at up to ``widest`` when that keeps every label
@@ -378,7 +392,7 @@ def row_labels(labels, width: int = 34, widest: int = 44) -> list[str]:
     tall)."""
     labels = [str(l) for l in labels]
     longest = max((len(l) for l in labels), default=0)
-    return [wrap_label(l, longest if width < longest <= widest else width) for l in labels]
+    return wrap_labels(labels, longest if width < longest <= widest else width)
 
 
 def wrap_title(text: str, width_in: float, fontsize: float = 8) -> str:
@@ -464,13 +478,18 @@ def rows_per_page(panel_height: float) -> int:
 FIGURE_PATTERNS = ("rank_heatmap", "cd_diagram", "pd_plane", "training_curves", "metrics_*", "visual_*")
 
 
+#: the metadata :func:`save` gives each vector format: no creation date, which made every report rewrite them
+_UNDATED = {"pdf": {"CreationDate": None}, "svg": {"Date": None}}
+
+
 def save(fig, base: Path, formats=("png", "pdf")) -> list[Path]:
     """Write ``base.<fmt>`` for each format (PNG first), close the figure, return the paths; the
     figure's files in formats not asked for this time (a PDF left by an earlier ``--formats png
     pdf``) are removed, as they no longer show what the PNG does.
 
     The canvas is saved as laid out (no ``bbox_inches="tight"``): :func:`fit_canvas` has already
-    made room for every text, and the PDF/SVG page is the figure itself."""
+    made room for every text, and the PDF/SVG page is the figure itself. PDF and SVG carry no date
+    (and the SVG fixed ids, :data:`RC`): a figure redrawn from the same results is the same file."""
     from benchmark.results import atomic_output
 
     base.parent.mkdir(parents=True, exist_ok=True)
@@ -478,7 +497,8 @@ def save(fig, base: Path, formats=("png", "pdf")) -> list[Path]:
     for fmt in sorted(dict.fromkeys(formats), key=lambda f: f != "png"):
         p = base.with_suffix(f".{fmt}")
         with atomic_output(p) as tmp:
-            fig.savefig(tmp, format=fmt, dpi=200 if fmt == "png" else None)
+            fig.savefig(tmp, format=fmt, dpi=200 if fmt == "png" else None,
+                        metadata=_UNDATED.get(fmt))
         out.append(p)
     fig.clear()  # drawn and saved: free its artists
     remove_figure(base, keep=out)
@@ -559,7 +579,7 @@ def _legend(fig, labels: list[str], styles: dict[str, LossStyle], line: bool = F
                        linestyle=styles[l].linestyle if line else "none",
                        markersize=7 if markers.get(l) == "*" else 4, markeredgecolor="k" if l in markers else None,
                        markeredgewidth=0.5, lw=1.0) for l in labels]
-    text = [wrap_label(t, 34) for _, t in extra] + [wrap_label(names.get(l, l), 34) for l in labels]
+    text = [wrap_label(t, 34) for _, t in extra] + wrap_labels([names.get(l, l) for l in labels], 34)
     ncol = _legend_columns(fig.get_size_inches()[0], text)
     fig.legend(handles, text, loc="outside lower center", ncol=ncol, frameon=False, title=title,
                handletextpad=0.4, columnspacing=1.0, borderaxespad=0.2)
@@ -573,7 +593,7 @@ def _legend_columns(width: float, text: list[str]) -> int:
 
 def _legend_height(width: float, labels: list[str], n_extra: int = 0) -> float:
     """About how tall (inches) :func:`_legend` draws these labels plus ``n_extra`` one-line entries."""
-    text = ["x" * 28] * n_extra + [wrap_label(l, 34) for l in labels]  # "worse than the input on psnr"
+    text = ["x" * 28] * n_extra + wrap_labels(labels, 34)  # "worse than the input on psnr"
     ncol = _legend_columns(width, text)
     return 0.15 + 0.14 * math.ceil(sum(_lines(t) for t in text) / ncol)
 
@@ -586,6 +606,16 @@ def worse_labels(stats: Stats, task: str | None = None) -> set[str]:
         return set()
     w = w[w["worse"] > 0]
     return set(w["label"] if task is None else w.loc[w["task"] == task, "label"])
+
+
+def lost_labels(stats: Stats, task: str) -> dict[str, str]:
+    """{label: ``"diverged 2/2"``}: the losses of ``task`` with runs but no restoration to score (every run
+    diverged or failed, :func:`benchmark.export.unscored`), which its table lists as a row of that status;
+    the figures name them where they would stand rather than leave them out unsaid."""
+    from benchmark.export import unscored
+
+    lost = unscored(stats)
+    return dict(zip(lost.loc[lost["task"] == task, "label"], lost.loc[lost["task"] == task, "status"]))
 
 
 def robust_limits(means, lows=None, highs=None, k: float = 4.0, pad: float = 0.06,
@@ -815,11 +845,21 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
                              squeeze=False, layout="constrained")
     shown: list[str] = []
     flags = {"input": False, "worse": False, "off": False}
+    unplaced: dict[str, dict[str, list[str]]] = {}  # {task: {why ("lpips not scored"): losses}}: named in the caption
     for ax, task in zip(axes.flat, tasks):
         c = _cells(stats, task)
         x = c[c["metric"] == dist].set_index("label")
         y = c[c["metric"] == perc].set_index("label")
         labels = [l for l in x.index if l in y.index and l != INPUT]
+        for m, frame in ((dist, x), (perc, y)):  # a cell no run could score (every score non-finite): no point
+            for l in [l for l in labels if not np.isfinite(frame.loc[l, "mean"])]:
+                unplaced.setdefault(task, {}).setdefault(f"no finite {m} score", []).append(l)
+                labels.remove(l)
+        for l in sorted(set(c["label"]) - (set(x.index) & set(y.index)) - {INPUT}):
+            lacks = " and ".join(m for m, frame in ((dist, x), (perc, y)) if l not in frame.index)
+            unplaced.setdefault(task, {}).setdefault(f"{lacks} not scored", []).append(l)
+        for l, status in sorted(lost_labels(stats, task).items()):
+            unplaced.setdefault(task, {}).setdefault(status, []).append(l)
         if not labels:
             ax.set_visible(False)
             continue
@@ -921,9 +961,11 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
     if smoke and len(smoke) > chars:  # the title stays within 2 lines; the reasons go above the legend
         caption, smoke = wrap_title(smoke, w, 7), smoke.split(":")[0]
     fig.suptitle("\n".join(t for t in (head, smoke) if t))
-    if left_out:
-        gone = "; ".join(f"{t} ({' and '.join(ms)} not scored)" if ms else f"{t} (no loss scored on both)"
-                         for t, ms in left_out.items())
+    if left_out or unplaced:
+        gone = "; ".join([f"{t} ({' and '.join(ms)} not scored)" if ms else f"{t} (no loss scored on both)"
+                          for t, ms in left_out.items()] +
+                         [f"{t}: " + "; ".join(f"{', '.join(ls)} ({why})" for why, ls in sorted(by.items()))
+                          for t, by in unplaced.items()])
         note = wrap_title(f"Not drawn: {gone}", w, 7)
         caption = f"{caption}\n{note}" if caption else note
     grey = "0.35"
@@ -968,9 +1010,10 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
     styles = styles or stats_styles(stats)
     metrics = [m for m in metric_order(c["metric"].unique()) if metrics is None or m in metrics]
     order = rank_order(c[c["label"] != INPUT].groupby("label")["rank"].mean())  # ties by name, as the tables
-    order = order + [INPUT] * (INPUT in set(c["label"]))
+    lost = lost_labels(stats, task)  # rows of their status after the ranked losses, as in the task table
+    order = order + sorted(lost) + [INPUT] * (INPUT in set(c["label"]))
     worse = worse_labels(stats, task)
-    ticks = [wrap_label(l + (f" {WORSE}" if l in worse else ""), 34) for l in order]
+    ticks = wrap_labels([l + (f" {WORSE}" if l in worse else "") for l in order], 34)
     # each loss row as tall as its own wrapped label plus a gap (inches), so one long label does not
     # double the height of every row; positions in units of a one-line row
     heights = [0.05 + 0.125 * _lines(t) for t in ticks]
@@ -1010,8 +1053,11 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
                        edgecolors="0.15", linewidths=0.7, zorder=4, gid=CIRCULAR_GID)
         ax.set_title(_wrap(f"{metric_name(m)} {_arrow(bool(g['higher_is_better'].iloc[0]))}", 22))
         ax.set_yticks([ypos[l] for l in order], ticks)
-        for l in [l for l in order if l not in set(g["label"])]:  # an empty row says why, as the tables' "–"
-            ax.text(0.5, ypos[l], "not scored", transform=ax.get_yaxis_transform(), ha="center", va="center",
+        nan = set(g.loc[g["mean"].isna(), "label"])  # a cell no run could score: every score non-finite
+        for l in [l for l in order if l not in set(g["label"]) or l in nan]:  # an empty row says why, as the "–"
+            why = "no finite score" if l in nan else lost.get(l, "not scored")  # of the tables and their notes
+            ax.text(0.5, ypos[l], why, transform=ax.get_yaxis_transform(), ha="center",
+                    va="center",
                     fontsize=6, color="0.45", fontstyle="italic")
         for tick, label in zip(ax.get_yticklabels(), order):
             if label in worse:
@@ -1031,7 +1077,8 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
                        f", or too few runs to be tested (a test needs ≥ {MIN_RUNS})" if untested_any else "")),
                    (Line2D([], [], marker="o", mfc="white", **dot), "hollow: significantly worse")]
     else:
-        n = int(c.loc[c["label"] != INPUT, "n_seeds"].min()) if (c["label"] != INPUT).any() else 0
+        runs = c.loc[(c["label"] != INPUT) & (c["n_seeds"] > 0), "n_seeds"]  # a cell none could score: not 0 runs
+        n = int(runs.min()) if not runs.empty else 0
         proxies = [(Line2D([], [], marker="o", **dot),
                     f"not tested: {n} run(s) per loss, a test needs ≥ {MIN_RUNS}")]
     if circular_any:
@@ -1115,8 +1162,8 @@ def draw_cd_diagram(stats: Stats, styles=None):
     groups = [] if why is not None else _cd_groups(vals, cd)
     half = math.ceil(k / 2)
     texts = []
-    for label, r in ranks.items():  # the rank stays whole, on the label's last line when it fits
-        t = wrap_label(str(label), 30)
+    # the rank stays whole, on the label's last line when it fits
+    for (label, r), t in zip(ranks.items(), wrap_labels(ranks.index, 30)):
         last = t.split("\n")[-1]
         texts.append(t + (f" ({r:.2f})" if len(last) + 7 <= 32 else f"\n({r:.2f})"))
     heights = [0.06 + 0.125 * _lines(t) for t in texts]
@@ -1404,7 +1451,7 @@ def _mean_below_input(v: pd.DataFrame, metric: str = WORSE_METRIC) -> set[str]:
 
 
 def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, order: list[str] | None = None,
-                             part: tuple[int, int] | None = None):
+                             part: tuple[int, int] | None = None, lost: dict | None = None):
     """``leaderboard.png``: one panel per task (2 per row, a last odd panel centred), loss × metric.
 
     ``boards`` maps task → the means (loss label × ``"metric ↑/↓"``), or the (rank frame, text
@@ -1417,7 +1464,9 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     marked ⚠ restores worse than the degraded input on psnr: from ``worse`` (:attr:`Stats.worse`,
     any run below the input, as the tables mark it) when given, else from the means. ``order``: the
     row order to use (a part of a longer leaderboard keeps the whole one's); ``part``: (i, n) for
-    "part i of n" in the title. The figure's ``plb_panel_height`` is one panel row's height in inches."""
+    "part i of n" in the title; ``lost``: {(task, label): status} of the losses with no restoration to score
+    (:func:`lost_labels`), whose row names say so (``boom (diverged 2/2)``), as their task tables' rows do.
+    The figure's ``plb_panel_height`` is one panel row's height in inches."""
     plt = _Figures()
     import seaborn as sns
     from matplotlib.cm import ScalarMappable
@@ -1447,7 +1496,9 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     cols = 1 if n_metrics > 8 else min(2, n)
     rows = -(-n // cols)
     # every panel's row names, ⚠ included, wrapped alike; the rows are as tall as the tallest of them
-    names = [str(l) + (f" {WORSE}" if l in flagged[t] else "") for t in values for l in order]
+    lost = lost or {}
+    names = [str(l) + (f" ({lost[t, l]})" if (t, l) in lost else "") + (f" {WORSE}" if l in flagged[t] else "")
+             for t in values for l in order]
     ylab = dict(zip(((t, l) for t in values for l in order), row_labels(names, 34)))
     row_h = 0.06 + 0.125 * max(_lines(l) for l in ylab.values())
     # room for long column names under the panels (a metric scored with a checkpoint): without it
@@ -1525,18 +1576,19 @@ def leaderboard_parts(path: Path) -> list[Path]:
                   key=lambda p: int(p.stem.rsplit("-", 1)[1]))
 
 
-def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, order: list[str] | None = None
-                        ) -> Path | None:
+def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, order: list[str] | None = None,
+                        lost: dict | None = None) -> Path | None:
     """Write :func:`draw_leaderboard_heatmap` as a PNG at ``path`` (150 dpi), its rows in ``order`` (default
     :func:`leaderboard_order`; a report gives its overall ranking's). A leaderboard taller
     than :data:`PAGE_IN` (many tasks × many losses) is split by task into parts that
     each fit it, ``path`` then ``<stem>-2.png``, …, every part with its colourbar, the same row
-    order and "part i of n" in its title; parts left by an earlier, longer report are removed."""
+    order and "part i of n" in its title; parts left by an earlier, longer report are removed. ``lost``: as
+    for :func:`draw_leaderboard_heatmap`."""
     from benchmark.results import atomic_output
 
     written = []
     with style():
-        fig = draw_leaderboard_heatmap(boards, worse, order)
+        fig = draw_leaderboard_heatmap(boards, worse, order, lost=lost)
         if fig is None:
             return None
         groups = [sorted(boards)]
@@ -1548,7 +1600,8 @@ def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, o
             fig.clear()
         for i, tasks in enumerate(groups):
             if len(groups) > 1:
-                fig = draw_leaderboard_heatmap({t: boards[t] for t in tasks}, worse, order, (i + 1, len(groups)))
+                fig = draw_leaderboard_heatmap({t: boards[t] for t in tasks}, worse, order, (i + 1, len(groups)),
+                                               lost)
             target = path if i == 0 else path.with_name(f"{path.stem}-{i + 1}{path.suffix}")
             with atomic_output(target) as tmp:
                 fig.savefig(tmp, dpi=150, format="png")
@@ -1583,17 +1636,17 @@ def inset_zoom(crop: int, box: int) -> int:
     return max(1, int(INSET_MAX * crop // box))
 
 
-def draw_visual_grid(panels: list[tuple[str, object]], title: str, crop: int, zoom: int):
+def draw_visual_grid(panels: list[tuple[str, object]], title: str, crop: int, zoom: int, note: str = ""):
     """Panels of (name, (1, 3, H, W) tensor or (H, W, 3) array) side by side, six per row, each
     a centred ``crop`` with an inset (bottom right) magnifying a ``zoom``-pixel box drawn just above
     and left of the centre; names wrapped to the panel width. The inset's size is chosen so that
     its magnification is a whole number (:func:`inset_zoom`), which the title states (``title``
-    plus ``, inset ×N zoom``)."""
+    plus ``, inset ×N zoom``, then ``note``)."""
     plt = _Figures()
 
     n = len(panels)
     r, c = _grid(n, 6)
-    names = [wrap_label(name, 18) for name, _ in panels]
+    names = wrap_labels([name for name, _ in panels], 18)
     title_h = 0.11 * max(_lines(t) for t in names)
     fig, axes = plt.subplots(r, c, figsize=(min(COL2, 1.2 * c), (1.15 + title_h) * r + 0.3), squeeze=False,
                              layout="constrained")
@@ -1622,13 +1675,13 @@ def draw_visual_grid(panels: list[tuple[str, object]], title: str, crop: int, zo
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
     zoom_text = "×" + "/".join(str(f) for f in sorted(factors))
-    fig.suptitle(wrap_title(f"{title}, inset {zoom_text} zoom", fig.get_size_inches()[0], 7), fontsize=7)
+    fig.suptitle(wrap_title(f"{title}, inset {zoom_text} zoom{note}", fig.get_size_inches()[0], 7), fontsize=7)
     fit_canvas(fig)
     return fig
 
 
 def visual_grid(store, task: str, base: Path, formats=("png", "pdf"), crop: int = 96,
-                zoom: int = 16, run_ids: set[str] | None = None) -> list[Path]:
+                zoom: int = 16, run_ids: set[str] | None = None, lost: dict[str, str] | None = None) -> list[Path]:
     """Clean, degraded and every loss's restoration of one test crop, with a zoomed inset (a
     ``zoom``-pixel box shown :func:`inset_zoom` times larger: ×3 for the defaults).
 
@@ -1636,7 +1689,8 @@ def visual_grid(store, task: str, base: Path, formats=("png", "pdf"), crop: int 
     ``test_data`` of its config), among ``run_ids`` when given (the report's setting); a loss recorded
     under several spellings is one loss, labelled as its leaderboard row
     (:meth:`benchmark.results.ResultsStore.metas_as_read`); skipped with a logged reason when nets or
-    test data are missing."""
+    test data are missing. ``lost``: {label: status} of the losses with no restoration (:func:`lost_labels`),
+    named in the title (``no restoration: boom (diverged 2/2)``) since they have no panel."""
     runs, chosen = [], []
     for m in store.metas_as_read():
         if run_ids is not None and m.get("run_id") not in run_ids:
@@ -1695,5 +1749,6 @@ def visual_grid(store, task: str, base: Path, formats=("png", "pdf"), crop: int 
             except Exception as exc:  # noqa: BLE001 - one unreadable net drops one panel
                 log.info("visual grid: %s skipped (%s)", label, exc)
     with style():
-        fig = draw_visual_grid(panels, f"{task}: {item.dataset}/{item.image}, {cs}×{cs} crop", cs, zoom)
+        gone = "; no restoration: " + ", ".join(f"{l} ({why})" for l, why in sorted(lost.items())) if lost else ""
+        fig = draw_visual_grid(panels, f"{task}: {item.dataset}/{item.image}, {cs}×{cs} crop", cs, zoom, gone)
         return save(fig, base, formats)

@@ -11,7 +11,7 @@ writes, under the results directory:
 * ``leaderboard.tex`` — the same tables in booktabs LaTeX;
 * ``findings.md`` / ``findings.csv`` — published claims checked on these results (:mod:`benchmark.findings`);
 * ``results.csv`` (the raw tidy table), ``summary.csv`` (every cell statistic), ``ranks.csv``,
-  ``costs.csv``;
+  ``costs.csv``; ``csv_columns.md`` — what every column of every CSV holds (:data:`benchmark.export.CSV_COLUMNS`);
 * ``report.html`` — one self-contained page (embedded figures, sortable tables, a tab per task);
 * ``leaderboard.png`` — per task, loss × metric heatmap coloured by the change from the input (the quick look);
 * ``figures/`` — rank heatmap, critical-difference diagram, perception–distortion plane,
@@ -100,18 +100,23 @@ def heatmap(table: pd.DataFrame, path: Path, worse: pd.DataFrame | None = None, 
     row), text = the mean value as the task tables print it (``stats``' decimals, :func:`heatmap_panels`);
     ``worse``: the runs worse than the input (:attr:`Stats.worse`), flagged ⚠ as in the tables
     (:func:`benchmark.figures.leaderboard_heatmap`); ``blks``: as for :func:`leaderboard`."""
-    from benchmark.figures import leaderboard_heatmap, leaderboard_order
+    from benchmark.figures import leaderboard_heatmap, leaderboard_order, lost_labels
 
     panels = heatmap_panels(table, blks, stats)
     if not panels:
         return None
-    order = None
+    order, lost = None, {}
+    if stats is not None:  # a loss with no restoration in a task (every run diverged): a row saying so, as its table's
+        lost = {(t, lab): status for t in panels for lab, status in lost_labels(stats, t).items()}
     if stats is not None and not stats.ranks.empty:  # the overall ranking's order (leaderboard.md, rank heatmap),
         # then any loss it does not rank (every run diverged), as the figure would order them
         ranked = stats.ranks["label"].tolist()
         order = [lab for lab in leaderboard_order(panels) if lab == INPUT] + ranked + [
             lab for lab in leaderboard_order(panels) if lab != INPUT and lab not in ranked]
-    return leaderboard_heatmap(panels, path, worse, order)
+    if lost:
+        order = order or leaderboard_order(panels)
+        order += sorted({lab for _, lab in lost} - set(order))
+    return leaderboard_heatmap(panels, path, worse, order, lost)
 
 
 def heatmap_panels(table: pd.DataFrame, blks=None, stats: Stats | None = None
@@ -165,7 +170,8 @@ def make_figures(stats: Stats, store: ResultsStore, metas: list[dict], out: Path
         figs[f"metrics_{t}"] = F.metric_points(stats, t, out / f"metrics_{t}", formats, styles)
     if visual:
         for t in tasks:
-            figs[f"visual_{t}"] = F.visual_grid(store, t, out / f"visual_{t}", formats, run_ids=run_ids)
+            figs[f"visual_{t}"] = F.visual_grid(store, t, out / f"visual_{t}", formats, run_ids=run_ids,
+                                                lost=F.lost_labels(stats, t))
     else:
         log.debug("visual comparison grids not drawn (`plbench report` draws them; --no-visual skips them)")
     # figure files of an earlier report that this one did not write (another setting, a task no longer
@@ -270,6 +276,14 @@ def grid_profile(root: Path, setting: dict) -> str | None:
     return None
 
 
+def _header(path: Path) -> list[str]:
+    """The column names of the CSV at ``path`` (none for an empty file: a table with no columns)."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as f:
+        return next(csv.reader(f), [])
+
+
 def write_report(store: ResultsStore, *, baseline: str = "l1", alpha: float = 0.05, n_boot: int = 1000,
                  formats=("png", "pdf"), visual: bool = True, html: bool = True, where: dict | None = None,
                  keep: set[str] | None = None, hint: str = "plbench report") -> dict[str, Path]:
@@ -346,6 +360,10 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
     checked = findings_mod.check_store(store, alpha=alpha, table=full, show=set(chosen.run_ids)) \
         if not table.empty else []
     out.update(findings_mod.write(checked, root, alpha))
+    written = [out[k] for k in ("csv", "summary_csv", "ranks_csv", "costs_csv", "convergence_csv", "findings_csv")
+               if k in out]
+    out["csv_columns"] = root / "csv_columns.md"
+    atomic_write_bytes(out["csv_columns"], export.csv_columns_markdown({p.name: _header(p) for p in written}).encode())
     if html:
         page = root / "report.html"
         setting = chosen.settings[0] if chosen.settings else {}

@@ -948,7 +948,9 @@ def smoke_test(stats: "Stats", short: bool = False, runs: bool = True) -> str:
     unconverged = not tc.empty and "unconverged" in tc.columns and int(tc["unconverged"].sum())
     if unconverged:
         why.append(f"{int(tc['unconverged'].sum())} of {int(tc['ok'].sum())} runs not shown converged")
-    restored = stats.cells[stats.cells["label"] != INPUT] if not stats.cells.empty else stats.cells
+    # a cell no run could score (n_seeds 0: every score non-finite) is a missing score, not a count of runs
+    restored = stats.cells[(stats.cells["label"] != INPUT) & (stats.cells["n_seeds"] > 0)] \
+        if not stats.cells.empty else stats.cells
     few = runs and not restored.empty and int(restored["n_seeds"].min()) < MIN_RUNS
     # "no verdicts" only when nothing was tested: other losses of the table may have the runs for one
     untested = few and not restored[["p_base", "p_best_adj"]].notna().any().any()

@@ -82,7 +82,7 @@ def test_the_visual_grid_shows_the_input_that_was_scored(tmp_path, monkeypatch):
 
     seen = {}
 
-    def capture(panels, title, crop, zoom):
+    def capture(panels, title, crop, zoom, note=""):
         seen.update(panels=dict(panels), title=title)
 
     monkeypatch.setattr(F, "draw_visual_grid", capture)
