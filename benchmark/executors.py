@@ -699,6 +699,116 @@ def _to_submit(configs: list, store_root, metrics, what: str) -> list:
     return todo
 
 
+#: the store's record of the SLURM jobs its runs were submitted to: {"runs": {run_id: job id}, "at": {job id: time}}
+SLURM_LEDGER = ".slurm-jobs.json"
+#: SLURM job states in which a job will still run (or is running) its runs
+SLURM_ACTIVE = ("PENDING", "RUNNING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "RESIZING", "SUSPENDED",
+                "CONFIGURING", "COMPLETING", "SIGNALING", "STAGE_OUT", "STOPPED")
+SLURM_ACCOUNTING_LAG_S = 600.0  # a job sacct does not list yet, submitted this recently, counts as queued
+
+
+class SlurmLedger:
+    """Which SLURM job each run of a store was submitted to, so that a second ``plbench run --executor slurm`` on the
+    same ``--out`` while the first one's jobs are queued or running submits none of their runs again (two jobs
+    racing on one run, an allocation wasted). ``<store>/.slurm-jobs.json``, read and written only while the store's
+    submission lock (``.slurm-submit.lock``, a :class:`~benchmark.results.RunLock`) is held, from before the
+    ledger is read until the new jobs are recorded: two drivers submit one after the other. A recorded job counts
+    while ``sacct`` says it will still run (:data:`SLURM_ACTIVE`), or does not list it yet and it was submitted
+    less than :data:`SLURM_ACCOUNTING_LAG_S` ago (accounting lags ``sbatch``)."""
+
+    def __init__(self, store_root):
+        self.path = Path(store_root) / SLURM_LEDGER
+        self.lock_path = Path(store_root) / ".slurm-submit.lock"
+
+    @contextlib.contextmanager
+    def held(self, poll_s: float = 0.5):
+        from benchmark.results import RunLock, _write_error
+
+        said = False
+        while True:
+            try:
+                lock = RunLock.acquire(self.lock_path)
+            except OSError as exc:
+                raise _write_error(self.lock_path, exc) from None
+            if not isinstance(lock, str):
+                break
+            if not said:
+                log.info("another driver is submitting jobs for %s (%s); waiting for it", self.path.parent, lock)
+                said = True
+            _time.sleep(poll_s)
+        with lock:
+            yield self
+
+    def read(self) -> dict:
+        import json
+
+        try:
+            data = json.loads(self.path.read_text())
+        except (OSError, ValueError):  # none yet (or unreadable: it only ever saves a submission)
+            return {"runs": {}, "at": {}}
+        runs, at = data.get("runs"), data.get("at")
+        return {"runs": runs if isinstance(runs, dict) else {}, "at": at if isinstance(at, dict) else {}}
+
+    def active(self, jobs) -> set[str] | None:
+        """Which of ``jobs`` (job ids as submitit gives them: ``1000_3``, ``1001``) will still run; None when
+        ``sacct`` cannot say."""
+        import subprocess
+
+        from submitit.slurm.slurm import SlurmInfoWatcher
+
+        jobs = set(jobs)
+        if not jobs:
+            return set()
+        cmd = ["sacct", "-o", "JobID,State,NodeList", "--parsable2"]
+        for base in sorted({j.split("_")[0] for j in jobs}):
+            cmd += ["-j", base]
+        try:
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=True).stdout
+        except (OSError, subprocess.SubprocessError) as exc:
+            log.warning("cannot tell whether the SLURM jobs an earlier driver submitted for %s still run (sacct: %s): "
+                        "their runs are submitted again", self.path.parent, type(exc).__name__)
+            return None
+        info = SlurmInfoWatcher().read_info(out)
+        at = self.read()["at"]
+        now = _time.time()
+
+        def alive(j: str) -> bool:
+            if j not in info:
+                return now - float(at.get(j, 0) or 0) < SLURM_ACCOUNTING_LAG_S
+            return info[j].get("State", "").split(" ")[0].rstrip("+") in SLURM_ACTIVE
+
+        return {j for j in jobs if alive(j)}
+
+    def not_queued(self, configs: list, ids: dict) -> list:
+        """``configs`` less those whose run is recorded to a job that will still run (one log line)."""
+        recorded = self.read()["runs"]
+        theirs = {c: recorded[ids[c]] for c in configs if ids[c] in recorded}
+        alive = self.active(theirs.values()) if theirs else set()
+        if not alive:
+            return configs
+        queued = [c for c, j in theirs.items() if j in alive]
+        names = sorted({theirs[c].split("_")[0] for c in queued})
+        log.info("%d run(s) are queued or running in SLURM job(s) %s, submitted by an earlier driver on this --out: "
+                 "not submitted again (this driver waits for its own jobs only)", len(queued),
+                 ", ".join(names[:5]) + (", …" if len(names) > 5 else ""))
+        return [c for c in configs if c not in set(queued)]
+
+    def record(self, units: list, jobs: list, ids: dict) -> None:
+        """Save each unit's own runs against its job, keeping earlier entries whose jobs still run."""
+        from benchmark.results import atomic_write_json
+
+        old = self.read()
+        alive = self.active(set(old["runs"].values())) or set()
+        runs = {rid: j for rid, j in old["runs"].items() if j in alive}
+        at = {j: t for j, t in old["at"].items() if j in alive}
+        now = _time.time()
+        for unit, job in zip(units, jobs):
+            for c in unit.configs:
+                runs[ids[c]] = str(job.job_id)
+            at[str(job.job_id)] = now
+        atomic_write_json(self.path, {"runs": runs, "at": at})
+
+
 def _units(configs: list, slots: int, split: str, store_root, metrics, device, checkpoint, loss_files, logger,
            threads, gpu_share: int = 1, grid: list | None = None) -> list[WorkUnit]:
     """The units that run ``configs``; ``grid``: every config of the grid (default ``configs``), which the
@@ -865,21 +975,33 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
     todo = _to_submit(configs, store_root, metrics, "job")
     if not todo:
         return _collect(list(configs), store_root, metrics, [], "slurm jobs")
-    try:  # "slurm" by name: submitit's auto-detection ran every job at once as a local process where SLURM is absent
-        ex = submitit.AutoExecutor(folder=str(folder / "%j"), cluster=cluster or "slurm")
-    except RuntimeError as exc:
-        if (cluster or "slurm") != "slurm":
-            raise
-        raise UserError("--executor slurm: no SLURM here (srun/sbatch not found); submit from the cluster's login "
-                        f"node, or pass --submitit-cluster local to run the jobs as local processes ({exc})") from None
-    params = dict(timeout_min=parse_minutes(time), gpus_per_node=gpus, cpus_per_task=cpus, name="plbench",
-                  slurm_partition=partition, mem_gb=parse_mem_gb(mem) if mem else None)
-    ex.update_parameters(**{k: v for k, v in params.items() if v is not None})
-    device = "cuda" if gpus else device_spec
-    units = _units(todo, slots, split, store_root, metrics, device, checkpoint, loss_files, logger, cpus,
-                   grid=list(configs))
-    with _environ(PYTHONPATH=_pythonpath()):
-        jobs = ex.map_array(RequeueableUnit(), units)
+    from benchmark.config import run_id
+
+    ids = {c: run_id(c) for c in todo}
+    ledger = SlurmLedger(store_root) if (cluster or "slurm") == "slurm" else None  # local/debug: this driver's own
+    with ledger.held() if ledger else contextlib.nullcontext():
+        if ledger:  # runs an earlier driver's jobs will still run: not submitted twice
+            todo = ledger.not_queued(todo, ids)
+            if not todo:
+                return _collect(list(configs), store_root, metrics, [], "slurm jobs")
+        try:  # "slurm" by name: submitit's auto-detection ran every job at once as a local process without SLURM
+            ex = submitit.AutoExecutor(folder=str(folder / "%j"), cluster=cluster or "slurm")
+        except RuntimeError as exc:
+            if (cluster or "slurm") != "slurm":
+                raise
+            raise UserError("--executor slurm: no SLURM here (srun/sbatch not found); submit from the cluster's "
+                            "login node, or pass --submitit-cluster local to run the jobs as local processes "
+                            f"({exc})") from None
+        params = dict(timeout_min=parse_minutes(time), gpus_per_node=gpus, cpus_per_task=cpus, name="plbench",
+                      slurm_partition=partition, mem_gb=parse_mem_gb(mem) if mem else None)
+        ex.update_parameters(**{k: v for k, v in params.items() if v is not None})
+        device = "cuda" if gpus else device_spec
+        units = _units(todo, slots, split, store_root, metrics, device, checkpoint, loss_files, logger, cpus,
+                       grid=list(configs))
+        with _environ(PYTHONPATH=_pythonpath()):
+            jobs = ex.map_array(RequeueableUnit(), units)
+        if ledger:
+            ledger.record(units, jobs, ids)
     log.info("slurm executor (%s): %d job(s) submitted (%s); logs in %s", cluster or ex.cluster, len(jobs),
              split, folder)
     def result_of(job) -> dict:

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.results import ResultsStore
 from benchmark.synthetic import write_store
 
 ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _small(root, **kw):
@@ -35,3 +35,72 @@ def test_check_does_not_import_torch(tmp_path):
                        text=True, timeout=120)
     got = json.loads(p.stdout.strip().splitlines()[-1])
     assert got == {"rc": 0, "torch": False}, p.stdout + p.stderr
+
+
+def _slurm_unit(tmp_path, seeds=(0, 1)):
+    import benchmark.executors as ex
+    from benchmark.checkpoint import CheckpointPolicy
+    from benchmark.config import GridSpec, build_configs
+
+    spec = GridSpec(profile="quick", tasks=("denoise",), losses=("l1",), seeds=seeds, iterations=2,
+                    crop=32, batch_size=2, device="cpu", metrics=("psnr",), budget_check=False)
+    configs = tuple(build_configs(spec)[0])
+    return ex.WorkUnit(configs, str(tmp_path / "r"), ("psnr",), "cpu",
+                       checkpoint=CheckpointPolicy(every=1, seconds=0), logger="none")
+
+
+def test_a_second_slurm_driver_does_not_submit_runs_queued_by_the_first(tmp_path, monkeypatch, caplog):
+    """Two ``plbench run --executor slurm`` on one ``--out``, the second while the first one's jobs are still queued
+    (no meta.json yet): the second submitted every run again, two jobs per run racing on it and an allocation
+    wasted each. The store now records which job each run went to (``.slurm-jobs.json``); a run whose job
+    ``sacct`` (SLURM faked on PATH) says is pending or running is not submitted again, in one log line; once that
+    job is cancelled, its run is submitted again."""
+    import logging
+
+    import submitit
+
+    import benchmark.executors as ex
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import fake_slurm
+
+    for k, v in fake_slurm.install(tmp_path / "bin", tmp_path / "state").items():
+        monkeypatch.setenv(k, v)
+    submitted: list[list[str]] = []
+
+    class Job:
+        def __init__(self, job_id):
+            self.job_id = job_id
+
+        def done(self):
+            return True
+
+        def result(self):
+            return {"summary": {}}
+
+    def jobs(n):
+        base = 1000 + len(submitted)
+        ids = [f"{base}_{i}" for i in range(n)]
+        submitted.append(ids)
+        for j in ids:  # as sbatch: queued
+            (tmp_path / "state" / f"{j}.state").write_text("PENDING")
+        return [Job(j) for j in ids]
+
+    monkeypatch.setattr(submitit, "AutoExecutor", fake_slurm.executor(jobs))
+    monkeypatch.setattr(ex, "SLURM_POLL_S", 0.01)
+    unit = _slurm_unit(tmp_path)
+    run = lambda: ex.execute_slurm(list(unit.configs), unit.store_root, unit.metrics, "cpu", split="run")  # noqa: E731
+    run()
+    assert submitted == [["1000_0", "1000_1"]]
+    with caplog.at_level(logging.INFO, logger="benchmark.executors"):
+        summary = run()  # the second driver, the first one's jobs still queued
+    assert submitted == [["1000_0", "1000_1"]], f"runs submitted twice: {submitted}"
+    said = [r.getMessage() for r in caplog.records if "not submitted again" in r.getMessage()]
+    assert len(said) == 1 and "2 run(s)" in said[0] and "1000" in said[0], said
+    assert summary.locked == 2, summary  # left to the other driver's jobs, not "already done"
+    (tmp_path / "state" / "1000_1.state").write_text("CANCELLED by 1234")
+    (tmp_path / "state" / "1000_0.state").write_text("RUNNING")
+    run()
+    assert submitted == [["1000_0", "1000_1"], ["1001_0"]], submitted
+    ledger = json.loads((Path(unit.store_root) / ".slurm-jobs.json").read_text())
+    assert sorted(ledger["runs"].values()) == ["1000_0", "1001_0"], ledger
