@@ -1460,6 +1460,7 @@ class ResultsStore:
                             raise _write_error(archived.with_suffix(".curve.csv"), exc) from None
                 if own_files(d):
                     self.set_aside(rid)
+            self._merge_attempts(there, d)  # its failed attempts there: its history, as a failed run's is copied
             # a pass's rows before its record, the run's record (meta.json) last: a killed merge leaves no record
             # without what it records
             for p in sorted(own_files(there), key=lambda p: (p.name == "meta.json", _is_pass_record(p), p.name)):
@@ -1469,6 +1470,29 @@ class ResultsStore:
                     if f.is_file() and not (".tmp" in f.name and f.name.startswith(".")):
                         atomic_write_bytes(d / f.relative_to(there), f.read_bytes())
         out["replaced" if replaced else "copied"].append(rid)
+
+    @staticmethod
+    def _merge_attempts(there: Path, d: Path) -> None:
+        """Copy the failed attempts of a run in another store (``there/attempts/<n>.json``, with the
+        ``<n>.curve.csv`` a merge there filed beside one) after this store's own (``d/attempts/``), numbered on
+        from them, oldest first; one already here byte for byte (a merge run again) is not copied twice."""
+        src = there / "attempts"
+        if not src.is_dir():
+            return
+        here = d / "attempts"
+        have = {p.read_bytes() for p in here.glob("*.json")} if here.is_dir() else set()
+        for p in sorted(src.glob("*.json"), key=lambda p: int(p.stem) if p.stem.isdigit() else -1):
+            data = p.read_bytes()
+            if data in have:
+                continue
+            n = len(list(here.glob("*.json"))) if here.is_dir() else 0
+            while (here / f"{n}.json").exists():
+                n += 1
+            curve = p.with_suffix(".curve.csv")
+            if curve.is_file():  # before the record it belongs to
+                atomic_write_bytes(here / f"{n}.curve.csv", curve.read_bytes())
+            atomic_write_bytes(here / f"{n}.json", data)
+            have.add(data)
 
     def lock_to_read(self, run_id: str) -> "RunLock | str | None":
         """The run's lock, taken to read its files while no process writes them (:meth:`merge_from` reads

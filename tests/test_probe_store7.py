@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmark.results import ResultsStore
 from benchmark.synthetic import write_store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -104,3 +105,29 @@ def test_a_second_slurm_driver_does_not_submit_runs_queued_by_the_first(tmp_path
     assert submitted == [["1000_0", "1000_1"], ["1001_0"]], submitted
     ledger = json.loads((Path(unit.store_root) / ".slurm-jobs.json").read_text())
     assert sorted(ledger["runs"].values()) == ["1000_0", "1001_0"], ledger
+
+
+def test_merge_keeps_the_failed_attempts_of_a_run_finished_there(tmp_path):
+    """A run that failed once on a node and then finished there has its failure under ``attempts/`` (the retry's
+    ``archive_attempt``). ``merge`` copied the finished run without its ``attempts/``: the merged store lost the
+    record of the failure (a failed run merged keeps its attempts, a finished one did not). The source's
+    attempts are now copied (after this store's own, when it replaces a failed attempt here), and a merge run
+    again copies none twice."""
+    from benchmark.results import atomic_write_json
+
+    src = _small(tmp_path / "node2")
+    rid = next(r for r in src.run_ids() if not r.startswith("input"))
+    atomic_write_json(src.run_dir(rid) / "attempts" / "0.json", {"run_id": rid, "status": "failed", "error": "OOM"})
+    dst = ResultsStore(tmp_path / "node1")
+    dst.ensure_writable()
+    assert rid in dst.merge_from(src)["copied"]
+    assert dst.attempts(rid) == src.attempts(rid) == [{"run_id": rid, "status": "failed", "error": "OOM"}]
+    dst.merge_from(src)
+    assert dst.attempts(rid) == src.attempts(rid)
+    # replacing a run that failed here: this store's failure, then the source's
+    other = ResultsStore(tmp_path / "node3")
+    other.ensure_writable()
+    atomic_write_json(other.run_dir(rid) / "meta.json", {**src.meta(rid), "status": "failed", "error": "here"})
+    assert rid in other.merge_from(src)["replaced"]
+    assert [a["error"] for a in other.attempts(rid)] == ["here", "OOM"]
+    assert other.check() == {} and other.is_done(rid)
