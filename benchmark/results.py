@@ -242,6 +242,28 @@ def _write_error(path: Path, exc: OSError) -> OSError | UserError:
     return exc
 
 
+def _not_put_back(path: Path, exc: OSError, stuck: list[tuple[Path, Path, OSError]]) -> OSError | UserError:
+    """What a failed move of ``path`` raises (:func:`_write_error`) when moving back the files moved before it
+    failed too (``stuck``: where each is, where it belongs, the error putting it back): the same one line, now
+    naming every file left where it is and where it belongs, for the user to move back by hand."""
+    err = _write_error(path, exc)
+    if not stuck:
+        return err
+    kind = type(err) if isinstance(err, UserError) else UserError
+    first = (str(err).split("; nothing half-written")[0] if isinstance(err, UserError)
+             else f"cannot write {path} ({exc.strerror or exc})")
+    why = stuck[0][2].strerror or type(stuck[0][2]).__name__
+    one = len(stuck) == 1
+    homes = {b.parent for _, b, _ in stuck}
+    if len(homes) == 1 and all(a.name == b.name for a, b, _ in stuck):
+        where = f"{', '.join(str(a) for a, _, _ in stuck)}; move {'it' if one else 'them'} back into {homes.pop()}"
+    else:
+        where = f"{'; '.join(f'{a} (move it to {b})' for a, b, _ in stuck)}"
+    what = "the file moved before it was" if one else f"the {len(stuck)} files moved before it were"
+    return kind(f"{first}; {what} not put back ({why}): {where}; nothing is lost (results written before are "
+                "intact), then run the same command again")
+
+
 def disk_full(exc: BaseException) -> DiskFull | None:
     """The one-line :class:`DiskFull` of an error that is, or was raised while handling, no space left or
     quota exceeded; None for any other. For writes outside :func:`atomic_output` (a run's live
@@ -1455,9 +1477,12 @@ class ResultsStore:
                         try:
                             os.replace(d / "curve.csv", archived.with_suffix(".curve.csv"))
                         except OSError as exc:  # a full disk: one line, the failed attempt's record back in place
-                            with contextlib.suppress(OSError):
+                            stuck = []
+                            try:
                                 os.replace(archived, d / "meta.json")
-                            raise _write_error(archived.with_suffix(".curve.csv"), exc) from None
+                            except OSError as back:  # and where it is, if it cannot be put back
+                                stuck.append((archived, d / "meta.json", back))
+                            raise _not_put_back(archived.with_suffix(".curve.csv"), exc, stuck) from None
                 if own_files(d):
                     self.set_aside(rid)
             self._merge_attempts(there, d)  # its failed attempts there: its history, as a failed run's is copied
@@ -1565,14 +1590,17 @@ class ResultsStore:
                 try:
                     os.replace(p, dest / p.name)
                 except OSError as exc:  # a full disk (a new directory block there): one line, nothing moved
+                    stuck = []
                     for q in reversed(moved):  # back where they were (their entries here are free): the run as it was
-                        with contextlib.suppress(OSError):
+                        try:
                             os.replace(dest / q.name, q)
+                        except OSError as back:  # the store gone read-only meanwhile: say where each file is
+                            stuck.append((dest / q.name, q, back))
                     with contextlib.suppress(OSError):  # only when empty: whatever could not be put back stays there
                         dest.rmdir()
                         if new_base:
                             base.rmdir()
-                    raise _write_error(dest / p.name, exc) from None
+                    raise _not_put_back(dest / p.name, exc, stuck[::-1]) from None
                 moved.append(p)
             _fsync_dir(dest)
             _fsync_dir(d)

@@ -131,3 +131,71 @@ def test_merge_keeps_the_failed_attempts_of_a_run_finished_there(tmp_path):
     assert rid in other.merge_from(src)["replaced"]
     assert [a["error"] for a in other.attempts(rid)] == ["here", "OOM"]
     assert other.check() == {} and other.is_done(rid)
+
+
+def _rename_fails(monkeypatch, into: str, after: int, errno_=None, back_fails: bool = True):
+    """``os.replace`` into a folder named ``into`` fails (ENOSPC) after ``after`` renames there succeeded; with
+    ``back_fails`` every rename after that fails too (EROFS: the store went read-only), the put-back included."""
+    import errno
+
+    real, done, broken = os.replace, [0], [False]
+
+    def replace(src, dst, *a, **k):
+        if broken[0] and back_fails:
+            raise OSError(errno.EROFS, "Read-only file system", os.fspath(src), None, os.fspath(dst))
+        if into in os.fspath(dst).split(os.sep)[:-1]:
+            if done[0] >= after:
+                broken[0] = True
+                raise OSError(errno_ or errno.ENOSPC, "No space left on device", os.fspath(src), None, os.fspath(dst))
+            done[0] += 1
+        return real(src, dst, *a, **k)
+
+    monkeypatch.setattr(os, "replace", replace)
+
+
+def test_set_aside_whose_put_back_fails_says_where_each_file_is(tmp_path, monkeypatch, capsys):
+    """``check --repair`` moving a run's files into ``damaged/<n>/``: a full disk on the second file puts the first
+    back — and when that put-back failed too (the store gone read-only) the error still said "nothing half-written
+    was left", the moved file silently in ``damaged/0/``. The one line now names each file not put back, where it
+    is and where it belongs."""
+    from benchmark.cli import main
+
+    store = _small(tmp_path / "r")
+    rid = next(r for r in store.run_ids() if not r.startswith("input"))
+    d = store.run_dir(rid)
+    (d / "eval-0.json").write_text("{not json")  # damage: check --repair sets the run aside
+    _rename_fails(monkeypatch, "0", after=1)
+    code = main(["check", "--out", str(store.root), "--repair"])
+    monkeypatch.undo()
+    err = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
+    stuck = sorted(p.name for p in (d / "damaged" / "0").iterdir())
+    assert code == 3 and len(err) == 1 and stuck, (code, err, stuck)
+    assert "not put back" in err[0] and "nothing half-written" not in err[0], err[0]
+    for name in stuck:
+        assert str(d / "damaged" / "0" / name) in err[0], (name, err[0])
+    assert f"move {'it' if len(stuck) == 1 else 'them'} back into {d}" in err[0], err[0]
+
+
+def test_merge_whose_record_put_back_fails_says_where_it_is(tmp_path, monkeypatch, capsys):
+    """``merge`` replacing a run that failed here moves its record, then its curve.csv, into ``attempts/``; a full
+    disk on the curve puts the record back, and when that failed too the error said nothing of it: the run had no
+    ``meta.json`` (its record in ``attempts/0.json``). The one line now says where the record is and where it
+    belongs."""
+    from benchmark.cli import main
+    from benchmark.results import atomic_write_json
+
+    node1, node2 = _small(tmp_path / "node1"), _small(tmp_path / "node2")
+    rid = next(r for r in node1.run_ids() if not r.startswith("input"))
+    d = node1.run_dir(rid)
+    for p in d.glob("eval-*"):
+        p.unlink()
+    atomic_write_json(d / "meta.json", {**node1.meta(rid), "status": "failed", "error": "OOM here"})
+    (d / "curve.csv").write_text("iteration,seconds,loss,lr\n1,0.1,0.5,0.001\n")
+    _rename_fails(monkeypatch, "attempts", after=1)
+    code = main(["merge", str(node2.root), "--out", str(node1.root)])
+    monkeypatch.undo()
+    err = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
+    assert code == 3 and len(err) == 1, err
+    assert not (d / "meta.json").exists() and (d / "attempts" / "0.json").is_file()
+    assert "not put back" in err[0] and str(d / "attempts" / "0.json") in err[0] and str(d / "meta.json") in err[0], \
+        err[0]
