@@ -581,6 +581,37 @@ class RunLock:
 #: what a run's lock file says while ``merge`` reads the run (:meth:`ResultsStore.lock_to_read`): held for one
 #: run's copy, so a worker that wants the run waits for it (:meth:`ResultsStore.lock`) rather than leave it undone
 MERGE_READ = "merge reading it"
+#: after this long waiting for a lock held from another machine, one warning says who holds it and how to clear it
+LOCK_HINT_S = 120.0
+
+
+def stale_lock_hint(path: Path, holder: str) -> str | None:
+    """For a lock at ``path`` held by ``holder`` (what :meth:`RunLock.acquire` wrote: ``pid N on HOST since T``)
+    on another machine — a worker or report on another node of a shared (NFS) store — one line naming it and
+    how to clear it if it is stale (its machine crashed: the file server may keep the lock), since whether that
+    process runs cannot be checked from here; None for a holder on this machine (alive: the kernel drops the
+    lock of a dead one)."""
+    import re
+
+    m = re.match(r"pid (\d+) on (\S+) since (\S+)", holder)
+    if m and m.group(2) == socket.gethostname():
+        return None
+    who = f"pid {m.group(1)} on {m.group(2)} (since {m.group(3)})" if m else holder
+    return (f"{path} is held by {who}, another machine, whose processes cannot be checked from here: if "
+            f"nothing of plbench runs there any more (it crashed or was switched off), remove {path} to clear the "
+            "stale lock; otherwise it is released when that process finishes")
+
+
+def _hint_stale(path: Path, holder: str, since: float) -> bool:
+    """While waiting for the lock at ``path`` since ``since`` (``time.monotonic()``): once :data:`LOCK_HINT_S`
+    have passed, warn (:func:`stale_lock_hint`) when it is held from another machine; whether the wait is over
+    with hinting (True: not again)."""
+    if time.monotonic() - since < LOCK_HINT_S:
+        return False
+    hint = stale_lock_hint(path, holder)
+    if hint:
+        log.warning("still waiting after %.0f s: %s", time.monotonic() - since, hint)
+    return True
 
 
 # --------------------------------------------------------------------------------------------
@@ -802,7 +833,7 @@ class ResultsStore:
         at a time and a report removes the figure files it did not write: two at once mixed or deleted each
         other's, so each report is written whole while it holds this lock."""
         path = self.root / ".report.lock"
-        said = False
+        said, hinted, t0 = False, False, time.monotonic()
         while True:
             try:
                 lock = RunLock.acquire(path)
@@ -814,6 +845,7 @@ class ResultsStore:
                 log.info("another report is being written into %s (%s); waiting for it (two at once would mix "
                          "their outputs)", self.root, lock)
                 said = True
+            hinted = hinted or _hint_stale(path, lock, t0)
             time.sleep(poll_s)
         with lock:
             yield
@@ -1075,7 +1107,7 @@ class ResultsStore:
         (:data:`MERGE_READ`: one run's copy) it waits, saying so once: a worker finding it held otherwise left
         the run to that process, which never trains or scores it."""
         path = self.run_dir(run_id) / ".lock"
-        said = False
+        said, hinted, t0 = False, False, time.monotonic()
         while True:
             try:
                 lock = RunLock.acquire(path)
@@ -1086,6 +1118,7 @@ class ResultsStore:
             if not said:
                 log.info("run %s is being read by a merge (%s); waiting for it", run_id, lock)
                 said = True
+            hinted = hinted or _hint_stale(path, lock, t0)
             time.sleep(poll_s)
 
     def reset_run(self, run_id: str) -> None:

@@ -51,7 +51,7 @@ from benchmark.faults import crash_point
 from benchmark.lossfn import build_loss
 from benchmark.metrics import MetricSet
 from benchmark.nets import build_net, count_params
-from benchmark.results import DeferredInterrupt, ResultsStore, disk_full
+from benchmark.results import DeferredInterrupt, ResultsStore, disk_full, stale_lock_hint
 from benchmark.task import Task, build_task, image_generator
 
 log = logging.getLogger(__name__)
@@ -841,6 +841,8 @@ def _run_locked(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version:
     if isinstance(lock, str):
         log.info("run %s (%s/%s seed %d) is held by %s; %s", rid, cfg.task, cfg.loss, cfg.seed, lock,
                  "leaving it to that process" if last_try else "coming back to it later")
+        if last_try and (hint := stale_lock_hint(grid.store.run_dir(rid) / ".lock", lock)):
+            log.warning("run %s: %s", rid, hint)  # a crashed node's lock: every rerun would leave the run undone
         return "locked"
     with lock:
         if grid.store.is_done(rid):  # finished meanwhile, or only metrics are missing

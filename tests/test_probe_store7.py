@@ -199,3 +199,89 @@ def test_merge_whose_record_put_back_fails_says_where_it_is(tmp_path, monkeypatc
     assert not (d / "meta.json").exists() and (d / "attempts" / "0.json").is_file()
     assert "not put back" in err[0] and str(d / "attempts" / "0.json") in err[0] and str(d / "meta.json") in err[0], \
         err[0]
+
+
+def _held_from_another_host(path: Path):
+    """A lock at ``path`` held (flock) while its file names a process on another machine, as a worker on another
+    node of a shared (NFS) store leaves it: the RunLock to release."""
+    from benchmark.results import RunLock
+
+    lock = RunLock.acquire(path)
+    assert not isinstance(lock, str)
+    os.ftruncate(lock._fd, 0)
+    os.pwrite(lock._fd, b"pid 4242 on node-gone-17 since 03:12:09", 0)
+    return lock
+
+
+@pytest.mark.parametrize("what", ["report", "merge-read"])
+def test_a_lock_held_from_another_host_says_who_and_how_to_clear_it(tmp_path, monkeypatch, caplog, what):
+    """A store shared by nodes (NFS): a lock held by a process on another machine cannot be checked for liveness
+    from here (pid and host only), and a lock of a crashed node can stay held on the file server. A report waited
+    for it for ever after one "waiting" line, as did a worker waiting on a merge's read of its run. After a while
+    of waiting (``LOCK_HINT_S``) one warning now names the host and pid holding it and how to clear a stale one
+    (remove the lock file); a holder on this machine (checked alive) gets no such line."""
+    import logging
+    import threading
+    import time
+
+    import benchmark.results as results
+    from benchmark.results import MERGE_READ
+
+    monkeypatch.setattr(results, "LOCK_HINT_S", 0.3, raising=False)
+    store = _small(tmp_path / "r")
+    rid = next(r for r in store.run_ids() if not r.startswith("input"))
+    path = store.root / ".report.lock" if what == "report" else store.run_dir(rid) / ".lock"
+    held = _held_from_another_host(path)
+    if what == "merge-read":
+        held.mark(MERGE_READ)
+    done = threading.Event()
+
+    def wait_for_it():
+        if what == "report":
+            with store.report_lock(poll_s=0.05):
+                pass
+        else:
+            store.lock(rid, poll_s=0.05).release()
+        done.set()
+
+    with caplog.at_level(logging.INFO, logger="benchmark.results"):
+        t = threading.Thread(target=wait_for_it, daemon=True)
+        t.start()
+        deadline = time.time() + 5
+        while time.time() < deadline and not any(r.levelno == logging.WARNING for r in caplog.records):
+            time.sleep(0.05)
+        held.release()
+        t.join(5)
+    assert done.is_set()
+    hints = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(hints) == 1, hints
+    assert "pid 4242" in hints[0] and "node-gone-17" in hints[0] and f"remove {path}" in hints[0], hints[0]
+
+
+def test_a_run_locked_from_another_host_says_who_and_how_to_clear_it(tmp_path, random_images, caplog):
+    """A grid on a shared store whose run is locked by a process on another machine leaves the run to it ("left 1
+    to another process"); when that machine crashed, every rerun left it undone, saying only "held by pid … on
+    node…". The grid's last try now warns once with the host, pid and how to clear the lock if it is stale."""
+    import logging
+
+    import torch
+
+    from benchmark.config import RunConfig, run_id
+    from benchmark.runner import resolve_all, run_grid
+
+    data = random_images(3, 40)
+    (cfg,) = resolve_all([RunConfig(task="denoise", loss="l1", iterations=2, batch_size=2, crop=32, train_data=data,
+                                    test_data=(data,))])
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    path = store.run_dir(run_id(cfg)) / ".lock"
+    held = _held_from_another_host(path)
+    try:
+        with caplog.at_level(logging.INFO, logger="benchmark.runner"):
+            s = run_grid([cfg], store, ("psnr",), torch.device("cpu"), progress=False, logger="none")
+    finally:
+        held.release()
+    assert s.locked == 1
+    hints = [r.getMessage() for r in caplog.records
+             if r.levelno == logging.WARNING and "node-gone-17" in r.getMessage()]
+    assert len(hints) == 1 and "pid 4242" in hints[0] and f"remove {path}" in hints[0], hints
