@@ -42,6 +42,7 @@ import signal
 import sys
 import time
 import time as _time  # execute_slurm's argument `time` (the job's time limit) shadows the module there
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -90,6 +91,9 @@ class WorkUnit:
     #: an attempt of a SLURM job after its requeue (:meth:`RequeueableUnit.checkpoint`): runs an earlier attempt
     #: finished are in no summary, its result says so (``requeued``) for the driver to count them from the store
     requeued: bool = False
+    #: the driver's id of a remote grid (Ray, SLURM: :func:`_units`), written into the meta.json and pass records of
+    #: the runs the unit does: what the driver counts this grid's runs by, a node's clock being no match for its own
+    grid_id: str = ""
 
 
 def run_unit(unit: WorkUnit) -> dict:
@@ -115,7 +119,7 @@ def run_unit(unit: WorkUnit) -> dict:
 
         def failed_here(c) -> bool:  # failed during this grid (another worker, or this job before a requeue)
             meta = store.meta(run_id(c)) or {}
-            return unit.since is not None and meta.get("status") == "failed" and meta.get("started", 0) >= unit.since
+            return meta.get("status") == "failed" and _of_this_grid(meta, "started", unit.since, unit.grid_id)
 
         from benchmark.progress import GridProgress
 
@@ -123,7 +127,7 @@ def run_unit(unit: WorkUnit) -> dict:
         own = [c for c in unit.configs if not failed_here(c)]
         summary = dataclasses.asdict(run_grid(own, store, tuple(unit.metrics), device, progress=unit.progress,
                                               checkpoint=unit.checkpoint, data=data, grid_progress=progress,
-                                              logger=unit.logger, gpu_share=unit.gpu_share))
+                                              logger=unit.logger, gpu_share=unit.gpu_share, grid_id=unit.grid_id))
         # Then the others' runs that nobody has attempted yet (no meta.json): a run another worker
         # is on is skipped by its lock; one that failed there is not tried again here.
         rest = [c for c in unit.steal if store.meta(run_id(c)) is None]
@@ -131,11 +135,21 @@ def run_unit(unit: WorkUnit) -> dict:
             log.info("own share done; taking over %d run(s) not started elsewhere", len(rest))
             more = run_grid(rest, store, tuple(unit.metrics), device, progress=unit.progress,
                             checkpoint=unit.checkpoint, data=data, grid_progress=progress, logger=unit.logger,
-                            gpu_share=unit.gpu_share)
+                            gpu_share=unit.gpu_share, grid_id=unit.grid_id)
             summary = {k: v + getattr(more, k) for k, v in summary.items()}
     finally:  # in-process (submitit's debug cluster): leave the caller's thread count as it was
         torch.set_num_threads(before)
     return summary
+
+
+def _of_this_grid(record: dict, stamp: str, since: float | None, grid_id: str = "") -> bool:
+    """Whether a run's ``meta.json`` or a pass's record (``stamp``: its time field, ``started`` or ``written``) was
+    written by this grid: by the grid's id where both have one (a remote grid's: its nodes' clocks need not agree
+    with the driver's), else by time, at or after the grid's start ``since``."""
+    if grid_id and "grid_id" in record:
+        return record["grid_id"] == grid_id
+    t = record.get(stamp)
+    return since is not None and isinstance(t, (int, float)) and t >= since
 
 
 def _identity(c) -> dict:
@@ -281,7 +295,7 @@ def _died(name: str, exitcode: int | None) -> dict:
 
 
 def _collect(configs: list, store_root, metrics, results: list[dict], where: str, since: float | None = None,
-             requeued: bool = False):
+             requeued: bool = False, grid_id: str = ""):
     """The grid's :class:`GridSummary` from what the workers reported. A worker that died without
     reporting (``lost``: killed by the OOM killer, its node lost) is not an internal error: its
     runs are in the store, finished, or resumable from their checkpoints, and the other workers take
@@ -296,7 +310,7 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
     _raise_failures([r for r in results if not r.get("lost")], where)
     summary = _merge(configs, store_root, metrics, [r["summary"] for r in results if "summary" in r])
     if since is not None and (lost or requeued):  # a lost worker's runs, a requeued job's before it: in no summary
-        _count_lost_workers_runs(summary, configs, store_root, since)
+        _count_lost_workers_runs(summary, configs, store_root, since, grid_id)
     if lost:
         what = "; ".join(r["error"] for r in lost[:3]) + (f" (and {len(lost) - 3} more)" if len(lost) > 3 else "")
         if summary.locked:  # not finished, not failed: the lost workers' runs (or another process's)
@@ -306,7 +320,7 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
     return summary
 
 
-def _count_lost_workers_runs(summary, configs: list, store_root, since: float) -> None:
+def _count_lost_workers_runs(summary, configs: list, store_root, since: float, grid_id: str = "") -> None:
     """Raise ``summary``'s trained/diverged to what the store says this grid (runs started at or after
     ``since``) finished, and its rescored to the finished runs started before it with a pass written since
     (the record's ``written``), taking those runs from ``skipped``: a worker that died without reporting
@@ -319,15 +333,14 @@ def _count_lost_workers_runs(summary, configs: list, store_root, since: float) -
     for c in configs:
         rid = run_id(c)
         meta = store.meta(rid) or {}
-        started = meta.get("started")
-        if meta.get("status") not in ("ok", "diverged") or not isinstance(started, (int, float)):
+        if meta.get("status") not in ("ok", "diverged") or not (
+                isinstance(meta.get("started"), (int, float)) or "grid_id" in meta):
             continue
-        if started >= since:
+        if _of_this_grid(meta, "started", since, grid_id):  # by the grid's id where recorded (remote clocks)
             here[meta["status"]] += 1
         elif meta["status"] == "ok":
             with contextlib.suppress(UserError):  # damaged: not re-scored
-                written = [r.get("written") for r in store.eval_records(rid)]
-                here["rescored"] += any(isinstance(w, (int, float)) and w >= since for w in written)
+                here["rescored"] += any(_of_this_grid(r, "written", since, grid_id) for r in store.eval_records(rid))
     for key, status in (("trained", "ok"), ("diverged", "diverged"), ("rescored", "rescored")):
         extra = min(summary.skipped, max(0, here[status] - getattr(summary, key)))
         setattr(summary, key, getattr(summary, key) + extra)
@@ -659,7 +672,8 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
     finally:
         if started:
             ray.shutdown()
-    return _collect(list(configs), store_root, metrics, results, "ray tasks", since=units[0].since if units else None)
+    return _collect(list(configs), store_root, metrics, results, "ray tasks", since=units[0].since if units else None,
+                    grid_id=units[0].grid_id if units else "")
 
 
 def _to_submit(configs: list, store_root, metrics, what: str) -> list:
@@ -817,6 +831,7 @@ def _units(configs: list, slots: int, split: str, store_root, metrics, device, c
         raise UserError(f"split must be 'shard' or 'run', got {split!r}")
     common = dict(store_root=str(store_root), metrics=tuple(metrics), device=device, checkpoint=checkpoint,
                   loss_files=tuple(map(str, loss_files)), threads=threads, log_level=_log_level(), since=time.time(),
+                  grid_id=uuid.uuid4().hex[:12],
                   grid=tuple(configs if grid is None else grid), grid_workers=max(1, min(slots, len(configs))),
                   logger=logger,
                   gpu_share=gpu_share)
@@ -1047,7 +1062,8 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
         bars.close()
     collected = [results[i] for i in range(len(jobs))]
     return _collect(list(configs), store_root, metrics, collected, "slurm jobs",
-                    since=units[0].since if units else None, requeued=any(r.get("requeued") for r in collected))
+                    since=units[0].since if units else None, requeued=any(r.get("requeued") for r in collected),
+                    grid_id=units[0].grid_id if units else "")
 
 
 def _job_failure(job_id: str, exc: BaseException) -> str:

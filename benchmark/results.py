@@ -1188,8 +1188,10 @@ class ResultsStore:
 
     # -- writing ------------------------------------------------------------------------
     def write_eval(self, run_id: str, rows: list[dict], scored: list[str], skipped: dict[str, str],
-                   unscorable: dict[str, str] | None = None, partial: dict[str, str] | None = None) -> None:
-        """Append one evaluation pass (its rows, then its record; see :meth:`eval_records`)."""
+                   unscorable: dict[str, str] | None = None, partial: dict[str, str] | None = None,
+                   grid_id: str = "") -> None:
+        """Append one evaluation pass (its rows, then its record; see :meth:`eval_records`); ``grid_id``: the
+        remote grid that wrote it (:attr:`benchmark.executors.WorkUnit.grid_id`), recorded when given."""
         d = self.run_dir(run_id)
         d.mkdir(parents=True, exist_ok=True)
         for orphan in d.glob("eval-*.parquet"):  # rows whose record was never written (a crash)
@@ -1206,7 +1208,8 @@ class ResultsStore:
             atomic_write_json(d / f"eval-{k}.json", {"scored": sorted(scored), "skipped": skipped,
                                                      "unscorable": unscorable or {}, "partial": partial or {},
                                                      "sha256": _sha256(data), "rows": len(rows),
-                                                     "written": time.time()})  # a grid's own passes (re-scores)
+                                                     "written": time.time(),  # a grid's own passes (re-scores)
+                                                     **({"grid_id": grid_id} if grid_id else {})})
 
     def write_meta(self, run_id: str, meta: dict) -> None:
         atomic_write_json(self.run_dir(run_id) / "meta.json", meta)

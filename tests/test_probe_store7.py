@@ -285,3 +285,48 @@ def test_a_run_locked_from_another_host_says_who_and_how_to_clear_it(tmp_path, r
     hints = [r.getMessage() for r in caplog.records
              if r.levelno == logging.WARNING and "node-gone-17" in r.getMessage()]
     assert len(hints) == 1 and "pid 4242" in hints[0] and f"remove {path}" in hints[0], hints
+
+
+
+def test_a_requeued_slurm_job_on_a_node_whose_clock_is_behind_counts_its_run_as_trained(tmp_path, monkeypatch):
+    """A SLURM job trains a run, is requeued (time-out, preemption) and its last attempt finds the run done: the
+    first attempt's summary is in no result, so the driver counts from the store the runs "this grid" finished —
+    by comparing each run's ``started`` (the node's clock) with the grid's start (the driver's clock). On a node
+    whose clock is a minute behind the driver's, the run this grid trained was counted as "skipped (already
+    done)". Runs and passes written by a grid's jobs now carry the grid's id, which the count goes by."""
+    import time
+
+    import submitit
+
+    import benchmark.executors as ex
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import fake_slurm
+
+    unit0 = _slurm_unit(tmp_path, seeds=(0,))
+    real_time = time.time
+
+    class Job:
+        job_id = "2000_0"
+
+        def __init__(self, unit):
+            self.unit = unit
+
+        def done(self):
+            return True
+
+        def result(self):
+            with monkeypatch.context() as m:  # the first attempt, on a node whose clock is 60 s behind
+                m.setattr(time, "time", lambda: real_time() - 60)
+                ex.run_unit(self.unit)  # trains the run; then requeued: its summary is lost
+            return {"summary": ex.run_unit(self.unit), "requeued": True}  # the last attempt: already done
+
+    class Executor(fake_slurm.executor(lambda n: [])):
+        def map_array(self, fn, units):
+            return [Job(u) for u in units]
+
+    monkeypatch.setattr(submitit, "AutoExecutor", Executor)
+    monkeypatch.setattr(ex, "SLURM_POLL_S", 0.01)
+    summary = ex.execute_slurm(list(unit0.configs), unit0.store_root, unit0.metrics, "cpu", split="run",
+                               logger="none")
+    assert (summary.trained, summary.skipped) == (1, 0), summary
