@@ -1121,7 +1121,7 @@ class ResultsStore:
             hinted = hinted or _hint_stale(path, lock, t0)
             time.sleep(poll_s)
 
-    def reset_run(self, run_id: str) -> None:
+    def reset_run(self, run_id: str) -> Path | None:
         """Before (re-)evaluating an unfinished run: clear the run's folder of what an earlier attempt
         left, without losing a computed row. Keeps checkpoints. Call with the run's lock held.
 
@@ -1131,10 +1131,13 @@ class ResultsStore:
         warning line; so are a damaged ``meta.json`` (unreadable or incomplete: it proves nothing) and
         the passes beside it, so the retry never writes over them. Only temporary files of
         interrupted writes are deleted, and rows written after the last committed pass without their record
-        (a write killed between the two: :meth:`_passes_to_keep`)."""
+        (a write killed between the two: :meth:`_passes_to_keep`). Returns the ``damaged/<n>/`` folder it moved
+        files to, or None: once the retry has written its pass, :meth:`drop_identical_aside` removes from it the
+        passes the retry wrote again byte for byte."""
         d = self.run_dir(run_id)
         if not d.is_dir() or self.is_done(run_id):
-            return
+            return None
+        dest = None
         why = self.meta_damage(run_id)
         if why:
             dest = self.set_aside(run_id, only=lambda p: p.name == "meta.json" or p.name.startswith("eval-"))
@@ -1147,6 +1150,31 @@ class ResultsStore:
                         "nothing deleted", run_id, records, len(passes), dest)
         for p in d.glob(".*.tmp*"):  # a killed write's temporary file: never anything's record
             p.unlink(missing_ok=True)
+        return dest
+
+    def drop_identical_aside(self, run_id: str, aside: Path | None) -> None:
+        """After a retry recorded its run: remove from ``aside`` (the ``damaged/<n>/`` :meth:`reset_run` made
+        before it) each evaluation pass whose rows are byte for byte a pass of the run now, with its record — a
+        SIGKILL between a pass and its meta.json, which no deferred stop holds back, left it, and the retry
+        computed the same rows: a copy, not damage — then the folder, and ``damaged/``, when left empty. One
+        line says so; a pass that differs stays aside."""
+        if aside is None or not aside.is_dir():
+            return
+        d = self.run_dir(run_id)
+        kept = {p.read_bytes() for p in d.glob("eval-*.parquet") if p.with_suffix(".json").is_file()}
+        dropped = []
+        for rows in sorted(aside.glob("eval-*.parquet")):
+            if rows.read_bytes() in kept:
+                rows.with_suffix(".json").unlink(missing_ok=True)
+                rows.unlink()
+                dropped.append(rows.name)
+        if not dropped:
+            return
+        with contextlib.suppress(OSError):  # only when nothing else is in it
+            aside.rmdir()
+            aside.parent.rmdir()
+        log.info("run %s: the retry wrote the rows set aside in %s again byte for byte (%s): that copy removed",
+                 run_id, aside, ", ".join(dropped))
 
     @staticmethod
     def _passes_to_keep(d: Path) -> list[Path]:

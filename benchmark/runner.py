@@ -870,7 +870,9 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
     log.debug("run %s: task=%s loss=%s seed=%d", rid, cfg.task, cfg.loss, cfg.seed)
     started = time.time()
     store.archive_attempt(rid)  # a failed earlier attempt keeps its record under attempts/
-    store.reset_run(rid)
+    # a checkpoint left: the attempt before was stopped (SIGKILL: before its meta.json, perhaps after its pass)
+    killed = any(store.run_dir(rid).glob("ckpt*.pt"))
+    aside = store.reset_run(rid)
     from benchmark.loggers import CurveLog
 
     curves = CurveLog(store.run_dir(rid), grid.logger, name=rid, config=cfg.to_dict())
@@ -913,6 +915,8 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
             meta["wall_s"] = time.time() - started + result.resumed_train_s
             store.write_meta(rid, meta)
             _drop_checkpoints(store, rid)
+        if killed:  # its pass computed again byte for byte: a copy, not damage (a lost meta.json's rows stay aside)
+            store.drop_identical_aside(rid, aside)
         log.info("run %s %s in %.1f s (%.1f it/s)%s", rid, result.status, meta["wall_s"],  # as recorded: steady state
                  meta.get("it_per_s") or result.it_per_s,
                  f"; {result.resumed_train_s:.1f} s of it before the resume at iteration {result.resumed_at}"
@@ -1090,8 +1094,7 @@ def _score_input(grid: _Grid, task, task_version, test_specs, test_fp, items) ->
         return
     with lock:
         done = store.is_done(rid)
-        if not done:
-            store.reset_run(rid)
+        aside = None if done else store.reset_run(rid)
         todo = MetricSet.subset(grid.metrics, store.metrics_scored(rid) if done else set())
         if not todo.metrics and done:
             return
@@ -1106,6 +1109,8 @@ def _score_input(grid: _Grid, task, task_version, test_specs, test_fp, items) ->
                                        "task_params": task.params, "test_data": [s.token() for s in test_specs],
                                        "setting": input_setting(task, task_version, test_specs, test_fp),
                                        "code_version": code_version()})
+        # scored again byte for byte (the degraded input: no training, nothing the lost record could change)
+        store.drop_identical_aside(rid, aside)
 
 
 def _rescore(grid: _Grid, rid, cfg, task, task_version, items) -> str:

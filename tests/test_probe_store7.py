@@ -330,3 +330,61 @@ def test_a_requeued_slurm_job_on_a_node_whose_clock_is_behind_counts_its_run_as_
     summary = ex.execute_slurm(list(unit0.configs), unit0.store_root, unit0.metrics, "cpu", split="run",
                                logger="none")
     assert (summary.trained, summary.skipped) == (1, 0), summary
+
+
+
+def test_a_pass_killed_before_its_meta_json_and_redone_identically_leaves_no_damaged_copy(tmp_path, random_images,
+                                                                                        monkeypatch, caplog):
+    """SIGKILL (OOM killer, power cut) between a run's committed evaluation pass and its meta.json — which no
+    deferred stop holds back — left the pass without a record, and the run's checkpoint (dropped only after the
+    record): the retry moved the pass to ``damaged/0/`` (a warning) and computed the same rows again. The store
+    then held a ``damaged/`` copy identical to the run's pass, which the fault-injection fuzz found after such
+    kills and a user takes for damage. After an attempt stopped so (its checkpoint left), a set-aside pass the
+    retry wrote again byte for byte is removed, in one line, as is the degraded input's scoring redone the same;
+    one that differs stays aside (as do the rows of a finished run whose meta.json was lost:
+    ``test_probe_store6``)."""
+    import hashlib
+    import io
+    import logging
+
+    import pandas as pd
+    import torch
+
+    import benchmark.runner as runner
+    from benchmark.checkpoint import CheckpointPolicy
+    from benchmark.config import RunConfig, run_id
+    from benchmark.runner import resolve_all, run_grid
+
+    data = random_images(3, 40)
+    cfgs = resolve_all([RunConfig(task="denoise", loss=loss, iterations=2, batch_size=2, crop=32, train_data=data,
+                                  test_data=(data,)) for loss in ("l1", "l2")])
+    store = ResultsStore(tmp_path / "r")
+    cpu, every = torch.device("cpu"), CheckpointPolicy(every=1, seconds=0)
+    with monkeypatch.context() as m:  # killed after the pass and before meta.json: its checkpoint is still there
+        m.setattr(runner, "_drop_checkpoints", lambda *a, **k: None)
+        run_grid(cfgs, store, ("psnr",), cpu, progress=False, logger="none", checkpoint=every)
+    first = store.table()
+    same, other = (store.run_dir(run_id(c)) for c in cfgs)
+    for d in (same, other):
+        assert list(d.glob("ckpt*.pt"))
+        (d / "meta.json").unlink()
+    inputs = next(store.run_dir(r) for r in store.run_ids() if r.startswith("input"))
+    (inputs / "meta.json").unlink()  # the degraded input's scoring, killed so: scored again, the same
+    rows = pd.read_parquet(other / "eval-0.parquet")
+    rows["value"] = rows["value"] + 1.0  # an earlier attempt's different numbers: kept aside
+    buf = io.BytesIO()
+    rows.to_parquet(buf, index=False)
+    (other / "eval-0.parquet").write_bytes(buf.getvalue())
+    rec = json.loads((other / "eval-0.json").read_text())
+    (other / "eval-0.json").write_text(json.dumps({**rec, "sha256": hashlib.sha256(buf.getvalue()).hexdigest()}))
+    with caplog.at_level(logging.INFO):
+        s = run_grid(cfgs, store, ("psnr",), cpu, progress=False, logger="none", checkpoint=every)
+    assert s.trained == 2
+    assert not (same / "damaged").exists() and not (inputs / "damaged").exists(), \
+        sorted(str(p) for p in store.runs.rglob("damaged/*"))
+    assert sorted(p.name for p in (other / "damaged" / "0").iterdir()) == ["eval-0.json", "eval-0.parquet"]
+    said = [r.getMessage() for r in caplog.records if "byte for byte" in r.getMessage()]
+    assert len(said) == 2 and run_id(cfgs[0]) in said[1] and inputs.name in said[0], said
+    key = ["run_id", "dataset", "image", "metric"]
+    assert store.table().sort_values(key).reset_index(drop=True)[key + ["value"]].equals(
+        first.sort_values(key).reset_index(drop=True)[key + ["value"]])
