@@ -66,9 +66,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from benchmark.errors import UserError, did_you_mean
+from benchmark.lazymod import lazy_module
+
+torch = lazy_module("torch")  # imported on first use: `plbench check` and `merge` read no pixels
 
 log = logging.getLogger(__name__)
 

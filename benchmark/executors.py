@@ -42,6 +42,7 @@ import signal
 import sys
 import time
 import time as _time  # execute_slurm's argument `time` (the job's time limit) shadows the module there
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -90,6 +91,9 @@ class WorkUnit:
     #: an attempt of a SLURM job after its requeue (:meth:`RequeueableUnit.checkpoint`): runs an earlier attempt
     #: finished are in no summary, its result says so (``requeued``) for the driver to count them from the store
     requeued: bool = False
+    #: the driver's id of a remote grid (Ray, SLURM: :func:`_units`), written into the meta.json and pass records of
+    #: the runs the unit does: what the driver counts this grid's runs by, a node's clock being no match for its own
+    grid_id: str = ""
 
 
 def run_unit(unit: WorkUnit) -> dict:
@@ -115,7 +119,7 @@ def run_unit(unit: WorkUnit) -> dict:
 
         def failed_here(c) -> bool:  # failed during this grid (another worker, or this job before a requeue)
             meta = store.meta(run_id(c)) or {}
-            return unit.since is not None and meta.get("status") == "failed" and meta.get("started", 0) >= unit.since
+            return meta.get("status") == "failed" and _of_this_grid(meta, "started", unit.since, unit.grid_id)
 
         from benchmark.progress import GridProgress
 
@@ -123,7 +127,7 @@ def run_unit(unit: WorkUnit) -> dict:
         own = [c for c in unit.configs if not failed_here(c)]
         summary = dataclasses.asdict(run_grid(own, store, tuple(unit.metrics), device, progress=unit.progress,
                                               checkpoint=unit.checkpoint, data=data, grid_progress=progress,
-                                              logger=unit.logger, gpu_share=unit.gpu_share))
+                                              logger=unit.logger, gpu_share=unit.gpu_share, grid_id=unit.grid_id))
         # Then the others' runs that nobody has attempted yet (no meta.json): a run another worker
         # is on is skipped by its lock; one that failed there is not tried again here.
         rest = [c for c in unit.steal if store.meta(run_id(c)) is None]
@@ -131,11 +135,21 @@ def run_unit(unit: WorkUnit) -> dict:
             log.info("own share done; taking over %d run(s) not started elsewhere", len(rest))
             more = run_grid(rest, store, tuple(unit.metrics), device, progress=unit.progress,
                             checkpoint=unit.checkpoint, data=data, grid_progress=progress, logger=unit.logger,
-                            gpu_share=unit.gpu_share)
+                            gpu_share=unit.gpu_share, grid_id=unit.grid_id)
             summary = {k: v + getattr(more, k) for k, v in summary.items()}
     finally:  # in-process (submitit's debug cluster): leave the caller's thread count as it was
         torch.set_num_threads(before)
     return summary
+
+
+def _of_this_grid(record: dict, stamp: str, since: float | None, grid_id: str = "") -> bool:
+    """Whether a run's ``meta.json`` or a pass's record (``stamp``: its time field, ``started`` or ``written``) was
+    written by this grid: by the grid's id where both have one (a remote grid's: its nodes' clocks need not agree
+    with the driver's), else by time, at or after the grid's start ``since``."""
+    if grid_id and "grid_id" in record:
+        return record["grid_id"] == grid_id
+    t = record.get(stamp)
+    return since is not None and isinstance(t, (int, float)) and t >= since
 
 
 def _identity(c) -> dict:
@@ -281,7 +295,7 @@ def _died(name: str, exitcode: int | None) -> dict:
 
 
 def _collect(configs: list, store_root, metrics, results: list[dict], where: str, since: float | None = None,
-             requeued: bool = False):
+             requeued: bool = False, grid_id: str = ""):
     """The grid's :class:`GridSummary` from what the workers reported. A worker that died without
     reporting (``lost``: killed by the OOM killer, its node lost) is not an internal error: its
     runs are in the store, finished, or resumable from their checkpoints, and the other workers take
@@ -296,7 +310,7 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
     _raise_failures([r for r in results if not r.get("lost")], where)
     summary = _merge(configs, store_root, metrics, [r["summary"] for r in results if "summary" in r])
     if since is not None and (lost or requeued):  # a lost worker's runs, a requeued job's before it: in no summary
-        _count_lost_workers_runs(summary, configs, store_root, since)
+        _count_lost_workers_runs(summary, configs, store_root, since, grid_id)
     if lost:
         what = "; ".join(r["error"] for r in lost[:3]) + (f" (and {len(lost) - 3} more)" if len(lost) > 3 else "")
         if summary.locked:  # not finished, not failed: the lost workers' runs (or another process's)
@@ -306,7 +320,7 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
     return summary
 
 
-def _count_lost_workers_runs(summary, configs: list, store_root, since: float) -> None:
+def _count_lost_workers_runs(summary, configs: list, store_root, since: float, grid_id: str = "") -> None:
     """Raise ``summary``'s trained/diverged to what the store says this grid (runs started at or after
     ``since``) finished, and its rescored to the finished runs started before it with a pass written since
     (the record's ``written``), taking those runs from ``skipped``: a worker that died without reporting
@@ -319,15 +333,14 @@ def _count_lost_workers_runs(summary, configs: list, store_root, since: float) -
     for c in configs:
         rid = run_id(c)
         meta = store.meta(rid) or {}
-        started = meta.get("started")
-        if meta.get("status") not in ("ok", "diverged") or not isinstance(started, (int, float)):
+        if meta.get("status") not in ("ok", "diverged") or not (
+                isinstance(meta.get("started"), (int, float)) or "grid_id" in meta):
             continue
-        if started >= since:
+        if _of_this_grid(meta, "started", since, grid_id):  # by the grid's id where recorded (remote clocks)
             here[meta["status"]] += 1
         elif meta["status"] == "ok":
             with contextlib.suppress(UserError):  # damaged: not re-scored
-                written = [r.get("written") for r in store.eval_records(rid)]
-                here["rescored"] += any(isinstance(w, (int, float)) and w >= since for w in written)
+                here["rescored"] += any(_of_this_grid(r, "written", since, grid_id) for r in store.eval_records(rid))
     for key, status in (("trained", "ok"), ("diverged", "diverged"), ("rescored", "rescored")):
         extra = min(summary.skipped, max(0, here[status] - getattr(summary, key)))
         setattr(summary, key, getattr(summary, key) + extra)
@@ -659,7 +672,8 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
     finally:
         if started:
             ray.shutdown()
-    return _collect(list(configs), store_root, metrics, results, "ray tasks", since=units[0].since if units else None)
+    return _collect(list(configs), store_root, metrics, results, "ray tasks", since=units[0].since if units else None,
+                    grid_id=units[0].grid_id if units else "")
 
 
 def _to_submit(configs: list, store_root, metrics, what: str) -> list:
@@ -699,6 +713,116 @@ def _to_submit(configs: list, store_root, metrics, what: str) -> list:
     return todo
 
 
+#: the store's record of the SLURM jobs its runs were submitted to: {"runs": {run_id: job id}, "at": {job id: time}}
+SLURM_LEDGER = ".slurm-jobs.json"
+#: SLURM job states in which a job will still run (or is running) its runs
+SLURM_ACTIVE = ("PENDING", "RUNNING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "RESIZING", "SUSPENDED",
+                "CONFIGURING", "COMPLETING", "SIGNALING", "STAGE_OUT", "STOPPED")
+SLURM_ACCOUNTING_LAG_S = 600.0  # a job sacct does not list yet, submitted this recently, counts as queued
+
+
+class SlurmLedger:
+    """Which SLURM job each run of a store was submitted to, so that a second ``plbench run --executor slurm`` on the
+    same ``--out`` while the first one's jobs are queued or running submits none of their runs again (two jobs
+    racing on one run, an allocation wasted). ``<store>/.slurm-jobs.json``, read and written only while the store's
+    submission lock (``.slurm-submit.lock``, a :class:`~benchmark.results.RunLock`) is held, from before the
+    ledger is read until the new jobs are recorded: two drivers submit one after the other. A recorded job counts
+    while ``sacct`` says it will still run (:data:`SLURM_ACTIVE`), or does not list it yet and it was submitted
+    less than :data:`SLURM_ACCOUNTING_LAG_S` ago (accounting lags ``sbatch``)."""
+
+    def __init__(self, store_root):
+        self.path = Path(store_root) / SLURM_LEDGER
+        self.lock_path = Path(store_root) / ".slurm-submit.lock"
+
+    @contextlib.contextmanager
+    def held(self, poll_s: float = 0.5):
+        from benchmark.results import RunLock, _write_error
+
+        said = False
+        while True:
+            try:
+                lock = RunLock.acquire(self.lock_path)
+            except OSError as exc:
+                raise _write_error(self.lock_path, exc) from None
+            if not isinstance(lock, str):
+                break
+            if not said:
+                log.info("another driver is submitting jobs for %s (%s); waiting for it", self.path.parent, lock)
+                said = True
+            _time.sleep(poll_s)
+        with lock:
+            yield self
+
+    def read(self) -> dict:
+        import json
+
+        try:
+            data = json.loads(self.path.read_text())
+        except (OSError, ValueError):  # none yet (or unreadable: it only ever saves a submission)
+            return {"runs": {}, "at": {}}
+        runs, at = data.get("runs"), data.get("at")
+        return {"runs": runs if isinstance(runs, dict) else {}, "at": at if isinstance(at, dict) else {}}
+
+    def active(self, jobs) -> set[str] | None:
+        """Which of ``jobs`` (job ids as submitit gives them: ``1000_3``, ``1001``) will still run; None when
+        ``sacct`` cannot say."""
+        import subprocess
+
+        from submitit.slurm.slurm import SlurmInfoWatcher
+
+        jobs = set(jobs)
+        if not jobs:
+            return set()
+        cmd = ["sacct", "-o", "JobID,State,NodeList", "--parsable2"]
+        for base in sorted({j.split("_")[0] for j in jobs}):
+            cmd += ["-j", base]
+        try:
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=True).stdout
+        except (OSError, subprocess.SubprocessError) as exc:
+            log.warning("cannot tell whether the SLURM jobs an earlier driver submitted for %s still run (sacct: %s): "
+                        "their runs are submitted again", self.path.parent, type(exc).__name__)
+            return None
+        info = SlurmInfoWatcher().read_info(out)
+        at = self.read()["at"]
+        now = _time.time()
+
+        def alive(j: str) -> bool:
+            if j not in info:
+                return now - float(at.get(j, 0) or 0) < SLURM_ACCOUNTING_LAG_S
+            return info[j].get("State", "").split(" ")[0].rstrip("+") in SLURM_ACTIVE
+
+        return {j for j in jobs if alive(j)}
+
+    def not_queued(self, configs: list, ids: dict) -> list:
+        """``configs`` less those whose run is recorded to a job that will still run (one log line)."""
+        recorded = self.read()["runs"]
+        theirs = {c: recorded[ids[c]] for c in configs if ids[c] in recorded}
+        alive = self.active(theirs.values()) if theirs else set()
+        if not alive:
+            return configs
+        queued = [c for c, j in theirs.items() if j in alive]
+        names = sorted({theirs[c].split("_")[0] for c in queued})
+        log.info("%d run(s) are queued or running in SLURM job(s) %s, submitted by an earlier driver on this --out: "
+                 "not submitted again (this driver waits for its own jobs only)", len(queued),
+                 ", ".join(names[:5]) + (", …" if len(names) > 5 else ""))
+        return [c for c in configs if c not in set(queued)]
+
+    def record(self, units: list, jobs: list, ids: dict) -> None:
+        """Save each unit's own runs against its job, keeping earlier entries whose jobs still run."""
+        from benchmark.results import atomic_write_json
+
+        old = self.read()
+        alive = self.active(set(old["runs"].values())) or set()
+        runs = {rid: j for rid, j in old["runs"].items() if j in alive}
+        at = {j: t for j, t in old["at"].items() if j in alive}
+        now = _time.time()
+        for unit, job in zip(units, jobs):
+            for c in unit.configs:
+                runs[ids[c]] = str(job.job_id)
+            at[str(job.job_id)] = now
+        atomic_write_json(self.path, {"runs": runs, "at": at})
+
+
 def _units(configs: list, slots: int, split: str, store_root, metrics, device, checkpoint, loss_files, logger,
            threads, gpu_share: int = 1, grid: list | None = None) -> list[WorkUnit]:
     """The units that run ``configs``; ``grid``: every config of the grid (default ``configs``), which the
@@ -707,6 +831,7 @@ def _units(configs: list, slots: int, split: str, store_root, metrics, device, c
         raise UserError(f"split must be 'shard' or 'run', got {split!r}")
     common = dict(store_root=str(store_root), metrics=tuple(metrics), device=device, checkpoint=checkpoint,
                   loss_files=tuple(map(str, loss_files)), threads=threads, log_level=_log_level(), since=time.time(),
+                  grid_id=uuid.uuid4().hex[:12],
                   grid=tuple(configs if grid is None else grid), grid_workers=max(1, min(slots, len(configs))),
                   logger=logger,
                   gpu_share=gpu_share)
@@ -865,21 +990,33 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
     todo = _to_submit(configs, store_root, metrics, "job")
     if not todo:
         return _collect(list(configs), store_root, metrics, [], "slurm jobs")
-    try:  # "slurm" by name: submitit's auto-detection ran every job at once as a local process where SLURM is absent
-        ex = submitit.AutoExecutor(folder=str(folder / "%j"), cluster=cluster or "slurm")
-    except RuntimeError as exc:
-        if (cluster or "slurm") != "slurm":
-            raise
-        raise UserError("--executor slurm: no SLURM here (srun/sbatch not found); submit from the cluster's login "
-                        f"node, or pass --submitit-cluster local to run the jobs as local processes ({exc})") from None
-    params = dict(timeout_min=parse_minutes(time), gpus_per_node=gpus, cpus_per_task=cpus, name="plbench",
-                  slurm_partition=partition, mem_gb=parse_mem_gb(mem) if mem else None)
-    ex.update_parameters(**{k: v for k, v in params.items() if v is not None})
-    device = "cuda" if gpus else device_spec
-    units = _units(todo, slots, split, store_root, metrics, device, checkpoint, loss_files, logger, cpus,
-                   grid=list(configs))
-    with _environ(PYTHONPATH=_pythonpath()):
-        jobs = ex.map_array(RequeueableUnit(), units)
+    from benchmark.config import run_id
+
+    ids = {c: run_id(c) for c in todo}
+    ledger = SlurmLedger(store_root) if (cluster or "slurm") == "slurm" else None  # local/debug: this driver's own
+    with ledger.held() if ledger else contextlib.nullcontext():
+        if ledger:  # runs an earlier driver's jobs will still run: not submitted twice
+            todo = ledger.not_queued(todo, ids)
+            if not todo:
+                return _collect(list(configs), store_root, metrics, [], "slurm jobs")
+        try:  # "slurm" by name: submitit's auto-detection ran every job at once as a local process without SLURM
+            ex = submitit.AutoExecutor(folder=str(folder / "%j"), cluster=cluster or "slurm")
+        except RuntimeError as exc:
+            if (cluster or "slurm") != "slurm":
+                raise
+            raise UserError("--executor slurm: no SLURM here (srun/sbatch not found); submit from the cluster's "
+                            "login node, or pass --submitit-cluster local to run the jobs as local processes "
+                            f"({exc})") from None
+        params = dict(timeout_min=parse_minutes(time), gpus_per_node=gpus, cpus_per_task=cpus, name="plbench",
+                      slurm_partition=partition, mem_gb=parse_mem_gb(mem) if mem else None)
+        ex.update_parameters(**{k: v for k, v in params.items() if v is not None})
+        device = "cuda" if gpus else device_spec
+        units = _units(todo, slots, split, store_root, metrics, device, checkpoint, loss_files, logger, cpus,
+                       grid=list(configs))
+        with _environ(PYTHONPATH=_pythonpath()):
+            jobs = ex.map_array(RequeueableUnit(), units)
+        if ledger:
+            ledger.record(units, jobs, ids)
     log.info("slurm executor (%s): %d job(s) submitted (%s); logs in %s", cluster or ex.cluster, len(jobs),
              split, folder)
     def result_of(job) -> dict:
@@ -925,7 +1062,8 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
         bars.close()
     collected = [results[i] for i in range(len(jobs))]
     return _collect(list(configs), store_root, metrics, collected, "slurm jobs",
-                    since=units[0].since if units else None, requeued=any(r.get("requeued") for r in collected))
+                    since=units[0].since if units else None, requeued=any(r.get("requeued") for r in collected),
+                    grid_id=units[0].grid_id if units else "")
 
 
 def _job_failure(job_id: str, exc: BaseException) -> str:

@@ -242,6 +242,28 @@ def _write_error(path: Path, exc: OSError) -> OSError | UserError:
     return exc
 
 
+def _not_put_back(path: Path, exc: OSError, stuck: list[tuple[Path, Path, OSError]]) -> OSError | UserError:
+    """What a failed move of ``path`` raises (:func:`_write_error`) when moving back the files moved before it
+    failed too (``stuck``: where each is, where it belongs, the error putting it back): the same one line, now
+    naming every file left where it is and where it belongs, for the user to move back by hand."""
+    err = _write_error(path, exc)
+    if not stuck:
+        return err
+    kind = type(err) if isinstance(err, UserError) else UserError
+    first = (str(err).split("; nothing half-written")[0] if isinstance(err, UserError)
+             else f"cannot write {path} ({exc.strerror or exc})")
+    why = stuck[0][2].strerror or type(stuck[0][2]).__name__
+    one = len(stuck) == 1
+    homes = {b.parent for _, b, _ in stuck}
+    if len(homes) == 1 and all(a.name == b.name for a, b, _ in stuck):
+        where = f"{', '.join(str(a) for a, _, _ in stuck)}; move {'it' if one else 'them'} back into {homes.pop()}"
+    else:
+        where = f"{'; '.join(f'{a} (move it to {b})' for a, b, _ in stuck)}"
+    what = "the file moved before it was" if one else f"the {len(stuck)} files moved before it were"
+    return kind(f"{first}; {what} not put back ({why}): {where}; nothing is lost (results written before are "
+                "intact), then run the same command again")
+
+
 def disk_full(exc: BaseException) -> DiskFull | None:
     """The one-line :class:`DiskFull` of an error that is, or was raised while handling, no space left or
     quota exceeded; None for any other. For writes outside :func:`atomic_output` (a run's live
@@ -559,6 +581,37 @@ class RunLock:
 #: what a run's lock file says while ``merge`` reads the run (:meth:`ResultsStore.lock_to_read`): held for one
 #: run's copy, so a worker that wants the run waits for it (:meth:`ResultsStore.lock`) rather than leave it undone
 MERGE_READ = "merge reading it"
+#: after this long waiting for a lock held from another machine, one warning says who holds it and how to clear it
+LOCK_HINT_S = 120.0
+
+
+def stale_lock_hint(path: Path, holder: str) -> str | None:
+    """For a lock at ``path`` held by ``holder`` (what :meth:`RunLock.acquire` wrote: ``pid N on HOST since T``)
+    on another machine — a worker or report on another node of a shared (NFS) store — one line naming it and
+    how to clear it if it is stale (its machine crashed: the file server may keep the lock), since whether that
+    process runs cannot be checked from here; None for a holder on this machine (alive: the kernel drops the
+    lock of a dead one)."""
+    import re
+
+    m = re.match(r"pid (\d+) on (\S+) since (\S+)", holder)
+    if m and m.group(2) == socket.gethostname():
+        return None
+    who = f"pid {m.group(1)} on {m.group(2)} (since {m.group(3)})" if m else holder
+    return (f"{path} is held by {who}, another machine, whose processes cannot be checked from here: if "
+            f"nothing of plbench runs there any more (it crashed or was switched off), remove {path} to clear the "
+            "stale lock; otherwise it is released when that process finishes")
+
+
+def _hint_stale(path: Path, holder: str, since: float) -> bool:
+    """While waiting for the lock at ``path`` since ``since`` (``time.monotonic()``): once :data:`LOCK_HINT_S`
+    have passed, warn (:func:`stale_lock_hint`) when it is held from another machine; whether the wait is over
+    with hinting (True: not again)."""
+    if time.monotonic() - since < LOCK_HINT_S:
+        return False
+    hint = stale_lock_hint(path, holder)
+    if hint:
+        log.warning("still waiting after %.0f s: %s", time.monotonic() - since, hint)
+    return True
 
 
 # --------------------------------------------------------------------------------------------
@@ -780,7 +833,7 @@ class ResultsStore:
         at a time and a report removes the figure files it did not write: two at once mixed or deleted each
         other's, so each report is written whole while it holds this lock."""
         path = self.root / ".report.lock"
-        said = False
+        said, hinted, t0 = False, False, time.monotonic()
         while True:
             try:
                 lock = RunLock.acquire(path)
@@ -792,6 +845,7 @@ class ResultsStore:
                 log.info("another report is being written into %s (%s); waiting for it (two at once would mix "
                          "their outputs)", self.root, lock)
                 said = True
+            hinted = hinted or _hint_stale(path, lock, t0)
             time.sleep(poll_s)
         with lock:
             yield
@@ -1053,7 +1107,7 @@ class ResultsStore:
         (:data:`MERGE_READ`: one run's copy) it waits, saying so once: a worker finding it held otherwise left
         the run to that process, which never trains or scores it."""
         path = self.run_dir(run_id) / ".lock"
-        said = False
+        said, hinted, t0 = False, False, time.monotonic()
         while True:
             try:
                 lock = RunLock.acquire(path)
@@ -1064,9 +1118,10 @@ class ResultsStore:
             if not said:
                 log.info("run %s is being read by a merge (%s); waiting for it", run_id, lock)
                 said = True
+            hinted = hinted or _hint_stale(path, lock, t0)
             time.sleep(poll_s)
 
-    def reset_run(self, run_id: str) -> None:
+    def reset_run(self, run_id: str) -> Path | None:
         """Before (re-)evaluating an unfinished run: clear the run's folder of what an earlier attempt
         left, without losing a computed row. Keeps checkpoints. Call with the run's lock held.
 
@@ -1076,10 +1131,13 @@ class ResultsStore:
         warning line; so are a damaged ``meta.json`` (unreadable or incomplete: it proves nothing) and
         the passes beside it, so the retry never writes over them. Only temporary files of
         interrupted writes are deleted, and rows written after the last committed pass without their record
-        (a write killed between the two: :meth:`_passes_to_keep`)."""
+        (a write killed between the two: :meth:`_passes_to_keep`). Returns the ``damaged/<n>/`` folder it moved
+        files to, or None: once the retry has written its pass, :meth:`drop_identical_aside` removes from it the
+        passes the retry wrote again byte for byte."""
         d = self.run_dir(run_id)
         if not d.is_dir() or self.is_done(run_id):
-            return
+            return None
+        dest = None
         why = self.meta_damage(run_id)
         if why:
             dest = self.set_aside(run_id, only=lambda p: p.name == "meta.json" or p.name.startswith("eval-"))
@@ -1092,6 +1150,31 @@ class ResultsStore:
                         "nothing deleted", run_id, records, len(passes), dest)
         for p in d.glob(".*.tmp*"):  # a killed write's temporary file: never anything's record
             p.unlink(missing_ok=True)
+        return dest
+
+    def drop_identical_aside(self, run_id: str, aside: Path | None) -> None:
+        """After a retry recorded its run: remove from ``aside`` (the ``damaged/<n>/`` :meth:`reset_run` made
+        before it) each evaluation pass whose rows are byte for byte a pass of the run now, with its record — a
+        SIGKILL between a pass and its meta.json, which no deferred stop holds back, left it, and the retry
+        computed the same rows: a copy, not damage — then the folder, and ``damaged/``, when left empty. One
+        line says so; a pass that differs stays aside."""
+        if aside is None or not aside.is_dir():
+            return
+        d = self.run_dir(run_id)
+        kept = {p.read_bytes() for p in d.glob("eval-*.parquet") if p.with_suffix(".json").is_file()}
+        dropped = []
+        for rows in sorted(aside.glob("eval-*.parquet")):
+            if rows.read_bytes() in kept:
+                rows.with_suffix(".json").unlink(missing_ok=True)
+                rows.unlink()
+                dropped.append(rows.name)
+        if not dropped:
+            return
+        with contextlib.suppress(OSError):  # only when nothing else is in it
+            aside.rmdir()
+            aside.parent.rmdir()
+        log.info("run %s: the retry wrote the rows set aside in %s again byte for byte (%s): that copy removed",
+                 run_id, aside, ", ".join(dropped))
 
     @staticmethod
     def _passes_to_keep(d: Path) -> list[Path]:
@@ -1133,8 +1216,10 @@ class ResultsStore:
 
     # -- writing ------------------------------------------------------------------------
     def write_eval(self, run_id: str, rows: list[dict], scored: list[str], skipped: dict[str, str],
-                   unscorable: dict[str, str] | None = None, partial: dict[str, str] | None = None) -> None:
-        """Append one evaluation pass (its rows, then its record; see :meth:`eval_records`)."""
+                   unscorable: dict[str, str] | None = None, partial: dict[str, str] | None = None,
+                   grid_id: str = "") -> None:
+        """Append one evaluation pass (its rows, then its record; see :meth:`eval_records`); ``grid_id``: the
+        remote grid that wrote it (:attr:`benchmark.executors.WorkUnit.grid_id`), recorded when given."""
         d = self.run_dir(run_id)
         d.mkdir(parents=True, exist_ok=True)
         for orphan in d.glob("eval-*.parquet"):  # rows whose record was never written (a crash)
@@ -1151,7 +1236,8 @@ class ResultsStore:
             atomic_write_json(d / f"eval-{k}.json", {"scored": sorted(scored), "skipped": skipped,
                                                      "unscorable": unscorable or {}, "partial": partial or {},
                                                      "sha256": _sha256(data), "rows": len(rows),
-                                                     "written": time.time()})  # a grid's own passes (re-scores)
+                                                     "written": time.time(),  # a grid's own passes (re-scores)
+                                                     **({"grid_id": grid_id} if grid_id else {})})
 
     def write_meta(self, run_id: str, meta: dict) -> None:
         atomic_write_json(self.run_dir(run_id) / "meta.json", meta)
@@ -1455,11 +1541,15 @@ class ResultsStore:
                         try:
                             os.replace(d / "curve.csv", archived.with_suffix(".curve.csv"))
                         except OSError as exc:  # a full disk: one line, the failed attempt's record back in place
-                            with contextlib.suppress(OSError):
+                            stuck = []
+                            try:
                                 os.replace(archived, d / "meta.json")
-                            raise _write_error(archived.with_suffix(".curve.csv"), exc) from None
+                            except OSError as back:  # and where it is, if it cannot be put back
+                                stuck.append((archived, d / "meta.json", back))
+                            raise _not_put_back(archived.with_suffix(".curve.csv"), exc, stuck) from None
                 if own_files(d):
                     self.set_aside(rid)
+            self._merge_attempts(there, d)  # its failed attempts there: its history, as a failed run's is copied
             # a pass's rows before its record, the run's record (meta.json) last: a killed merge leaves no record
             # without what it records
             for p in sorted(own_files(there), key=lambda p: (p.name == "meta.json", _is_pass_record(p), p.name)):
@@ -1469,6 +1559,29 @@ class ResultsStore:
                     if f.is_file() and not (".tmp" in f.name and f.name.startswith(".")):
                         atomic_write_bytes(d / f.relative_to(there), f.read_bytes())
         out["replaced" if replaced else "copied"].append(rid)
+
+    @staticmethod
+    def _merge_attempts(there: Path, d: Path) -> None:
+        """Copy the failed attempts of a run in another store (``there/attempts/<n>.json``, with the
+        ``<n>.curve.csv`` a merge there filed beside one) after this store's own (``d/attempts/``), numbered on
+        from them, oldest first; one already here byte for byte (a merge run again) is not copied twice."""
+        src = there / "attempts"
+        if not src.is_dir():
+            return
+        here = d / "attempts"
+        have = {p.read_bytes() for p in here.glob("*.json")} if here.is_dir() else set()
+        for p in sorted(src.glob("*.json"), key=lambda p: int(p.stem) if p.stem.isdigit() else -1):
+            data = p.read_bytes()
+            if data in have:
+                continue
+            n = len(list(here.glob("*.json"))) if here.is_dir() else 0
+            while (here / f"{n}.json").exists():
+                n += 1
+            curve = p.with_suffix(".curve.csv")
+            if curve.is_file():  # before the record it belongs to
+                atomic_write_bytes(here / f"{n}.curve.csv", curve.read_bytes())
+            atomic_write_bytes(here / f"{n}.json", data)
+            have.add(data)
 
     def lock_to_read(self, run_id: str) -> "RunLock | str | None":
         """The run's lock, taken to read its files while no process writes them (:meth:`merge_from` reads
@@ -1541,14 +1654,17 @@ class ResultsStore:
                 try:
                     os.replace(p, dest / p.name)
                 except OSError as exc:  # a full disk (a new directory block there): one line, nothing moved
+                    stuck = []
                     for q in reversed(moved):  # back where they were (their entries here are free): the run as it was
-                        with contextlib.suppress(OSError):
+                        try:
                             os.replace(dest / q.name, q)
+                        except OSError as back:  # the store gone read-only meanwhile: say where each file is
+                            stuck.append((dest / q.name, q, back))
                     with contextlib.suppress(OSError):  # only when empty: whatever could not be put back stays there
                         dest.rmdir()
                         if new_base:
                             base.rmdir()
-                    raise _write_error(dest / p.name, exc) from None
+                    raise _not_put_back(dest / p.name, exc, stuck[::-1]) from None
                 moved.append(p)
             _fsync_dir(dest)
             _fsync_dir(d)

@@ -51,7 +51,7 @@ from benchmark.faults import crash_point
 from benchmark.lossfn import build_loss
 from benchmark.metrics import MetricSet
 from benchmark.nets import build_net, count_params
-from benchmark.results import DeferredInterrupt, ResultsStore, disk_full
+from benchmark.results import DeferredInterrupt, ResultsStore, disk_full, stale_lock_hint
 from benchmark.task import Task, build_task, image_generator
 
 log = logging.getLogger(__name__)
@@ -581,9 +581,9 @@ def make_rows(scores, *, rid: str, task: Task, task_version: str, loss: str, see
     return rows
 
 
-def _write_pass(store: ResultsStore, rid: str, scores, metrics: MetricSet, rows: list[dict]) -> None:
+def _write_pass(store: ResultsStore, rid: str, scores, metrics: MetricSet, rows: list[dict], grid_id: str = "") -> None:
     scored, unscorable, partial = coverage(scores, metrics)
-    store.write_eval(rid, rows, scored, metrics.skipped, unscorable=unscorable, partial=partial)
+    store.write_eval(rid, rows, scored, metrics.skipped, unscorable=unscorable, partial=partial, grid_id=grid_id)
 
 
 # --------------------------------------------------------------------------------------------
@@ -617,12 +617,15 @@ class _Grid:
     progress: bool
     logger: str = "tensorboard"
     grid_progress: object = None  # benchmark.progress.GridProgress of the whole grid
+    #: the remote executor's id of this grid (Ray, SLURM: :attr:`benchmark.executors.WorkUnit.grid_id`), written into
+    #: the meta.json and pass records of the runs it does; "" (a local grid): none written
+    grid_id: str = ""
 
 
 def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[str, ...],
              device: torch.device, progress: bool = True, checkpoint: CheckpointPolicy | None = None,
              data: DataCache | None = None, grid_progress=None, logger: str = "tensorboard",
-             gpu_share: int = 1) -> GridSummary:
+             gpu_share: int = 1, grid_id: str = "") -> GridSummary:
     """Train and evaluate every config whose results are missing; resume skips the rest.
 
     Configs without data fingerprints are resolved here (:func:`benchmark.config.resolve`); a
@@ -690,7 +693,7 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
         grid_progress = GridProgress(store, configs)
     higher = {m.name: m.higher_is_better for m in metrics.metrics}
     grid = _Grid(store, tuple(metric_names), metrics, higher, device, data, checkpoint or CheckpointPolicy(), progress,
-                 logger, grid_progress)
+                 logger, grid_progress, grid_id=grid_id)
     by_task: dict[tuple, list[RunConfig]] = {}
     for key in inputs_missing:  # an interrupted input scoring is finished even when no run is pending
         by_task.setdefault(key, [])
@@ -841,6 +844,8 @@ def _run_locked(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version:
     if isinstance(lock, str):
         log.info("run %s (%s/%s seed %d) is held by %s; %s", rid, cfg.task, cfg.loss, cfg.seed, lock,
                  "leaving it to that process" if last_try else "coming back to it later")
+        if last_try and (hint := stale_lock_hint(grid.store.run_dir(rid) / ".lock", lock)):
+            log.warning("run %s: %s", rid, hint)  # a crashed node's lock: every rerun would leave the run undone
         return "locked"
     with lock:
         if grid.store.is_done(rid):  # finished meanwhile, or only metrics are missing
@@ -865,7 +870,9 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
     log.debug("run %s: task=%s loss=%s seed=%d", rid, cfg.task, cfg.loss, cfg.seed)
     started = time.time()
     store.archive_attempt(rid)  # a failed earlier attempt keeps its record under attempts/
-    store.reset_run(rid)
+    # a checkpoint left: the attempt before was stopped (SIGKILL: before its meta.json, perhaps after its pass)
+    killed = any(store.run_dir(rid).glob("ckpt*.pt"))
+    aside = store.reset_run(rid)
     from benchmark.loggers import CurveLog
 
     curves = CurveLog(store.run_dir(rid), grid.logger, name=rid, config=cfg.to_dict())
@@ -876,6 +883,8 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
         result, used = _train_with_oom_retry(grid, cfg, rid, task, images, curves)
         stop = result.stop_requested
         meta = _meta(cfg, rid, device, result, started)
+        if grid.grid_id:  # which grid did it: a remote node's clock need not agree with its driver's
+            meta["grid_id"] = grid.grid_id
         if used.batch_size != cfg.batch_size:
             # a different setting, never pooled with the runs trained at the configured batch size
             meta.update(batch_size_used=used.batch_size, setting=setting(used),
@@ -900,12 +909,14 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
         # pass aside as a lost record and trained the run again. Two short writes: a second Ctrl-C still stops now
         with DeferredInterrupt():
             if scores is not None:
-                _write_pass(store, rid, scores, grid.metrics, rows)
+                _write_pass(store, rid, scores, grid.metrics, rows, grid.grid_id)
             # training + evaluation: what the grid's ETA extrapolates; a resumed run's training before its
             # checkpoint counts too (this attempt's time alone made a run killed late look almost free)
             meta["wall_s"] = time.time() - started + result.resumed_train_s
             store.write_meta(rid, meta)
             _drop_checkpoints(store, rid)
+        if killed:  # its pass computed again byte for byte: a copy, not damage (a lost meta.json's rows stay aside)
+            store.drop_identical_aside(rid, aside)
         log.info("run %s %s in %.1f s (%.1f it/s)%s", rid, result.status, meta["wall_s"],  # as recorded: steady state
                  meta.get("it_per_s") or result.it_per_s,
                  f"; {result.resumed_train_s:.1f} s of it before the resume at iteration {result.resumed_at}"
@@ -925,7 +936,8 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
         log.debug("traceback of run %s", rid, exc_info=True)
         store.write_meta(rid, {"run_id": rid, "config": cfg.to_dict(), "status": "failed", "error": message,
                                "started": started, "code_version": code_version(),
-                               "loss_versions": _loss_versions_or_none(cfg.loss), "setting": setting(cfg)})
+                               "loss_versions": _loss_versions_or_none(cfg.loss), "setting": setting(cfg),
+                               **({"grid_id": grid.grid_id} if grid.grid_id else {})})
         if stop:  # recording the divergence failed: the stop still comes before the next run
             raise KeyboardInterrupt from None
         return "failed"
@@ -1082,8 +1094,7 @@ def _score_input(grid: _Grid, task, task_version, test_specs, test_fp, items) ->
         return
     with lock:
         done = store.is_done(rid)
-        if not done:
-            store.reset_run(rid)
+        aside = None if done else store.reset_run(rid)
         todo = MetricSet.subset(grid.metrics, store.metrics_scored(rid) if done else set())
         if not todo.metrics and done:
             return
@@ -1092,12 +1103,14 @@ def _score_input(grid: _Grid, task, task_version, test_specs, test_fp, items) ->
                          net="none", weights="none", train_data="none", higher=grid.higher, loss_version="",
                          setting_key=setting_json(input_setting(task, task_version, test_specs, test_fp)))
         with DeferredInterrupt():  # the pass and the record of the input's scoring, or neither (as in _run_one)
-            _write_pass(store, rid, scores, todo, rows)
+            _write_pass(store, rid, scores, todo, rows, grid.grid_id)
             if not done:
                 store.write_meta(rid, {"run_id": rid, "status": "ok", "kind": "input", "task": task.name,
                                        "task_params": task.params, "test_data": [s.token() for s in test_specs],
                                        "setting": input_setting(task, task_version, test_specs, test_fp),
                                        "code_version": code_version()})
+        # scored again byte for byte (the degraded input: no training, nothing the lost record could change)
+        store.drop_identical_aside(rid, aside)
 
 
 def _rescore(grid: _Grid, rid, cfg, task, task_version, items) -> str:
@@ -1123,6 +1136,6 @@ def _rescore(grid: _Grid, rid, cfg, task, task_version, items) -> str:
     scores = evaluate(net, items, todo, device)
     rows = make_rows(scores, rid=rid, task=task, task_version=task_version, weights=meta.get("weights", "none"),
                      higher=grid.higher, **_row_args(cfg, task_version))
-    _write_pass(store, rid, scores, todo, rows)
+    _write_pass(store, rid, scores, todo, rows, grid.grid_id)
     log.info("run %s re-scored on %s", rid, ", ".join(m.name for m in todo.metrics) or "nothing new")
     return "rescored"
