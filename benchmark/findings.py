@@ -995,15 +995,16 @@ def check_all(table: pd.DataFrame, names: Iterable[str] | None = None, alpha: fl
     entries = [FINDINGS.get(n) for n in names]
     table, found = drop_budget_checks(table)
     checks = found if checks is None else checks
+    stale_of = _stale_settings(table)
     if show is not None and not table.empty:
         is_input = table["loss"].astype(str) == INPUT
         mine = table["run_id"].astype(str).isin(set(show)) & ~is_input
-        shown = settings(table[mine | is_input])
+        shown = _settings_apart(table[mine | is_input], stale_of)
         rest = table[~mine]
-        groups = shown + (settings(rest) if (rest["loss"].astype(str) != INPUT).any() else [])
+        groups = shown + (_settings_apart(rest, stale_of) if (rest["loss"].astype(str) != INPUT).any() else [])
         visible = [True] * len(shown) + [False] * (len(groups) - len(shown))
     else:
-        groups = settings(table) if not table.empty else []
+        groups = _settings_apart(table, stale_of) if not table.empty else []
         visible = [True] * len(groups)
     inputs = table[table["loss"].astype(str) == INPUT] if not table.empty else table
     out = []
@@ -1033,11 +1034,10 @@ def check_all(table: pd.DataFrame, names: Iterable[str] | None = None, alpha: fl
 
     shared = [Results(rows, desc, inp, budget, lost_of(rows))  # one index each
               for (desc, rows), inp in zip(groups, group_inputs)]
-    stale = [stale_reason(rows) for _, rows in groups]
-    # the settings this code would run again are the family; stale ones (an earlier code or task version) are a
-    # family of their own — unless every setting is stale (a store of another release), then they are one
-    if all(stale):  # runs of another release alone: nothing newer in the store to be stale beside
-        stale = [""] * len(stale)
+    # the settings this code would run again are the family; stale ones (another code or task version) are a
+    # family of their own — unless every setting is stale (a store of another release, stale_of empty), then they
+    # are one. _settings_apart never groups a stale task's runs with current runs of another task
+    stale = [stale_reason(rows) if stale_of else "" for _, rows in groups]
     families = [f for f in ([i for i, s in enumerate(stale) if not s], [i for i, s in enumerate(stale) if s]) if f]
     for e in entries:  # one Holm family per finding, over every (current, or stale) setting it is checked on
         finding = e.obj()
@@ -1051,11 +1051,33 @@ def check_all(table: pd.DataFrame, names: Iterable[str] | None = None, alpha: fl
     return out
 
 
+def _stale_settings(table: pd.DataFrame) -> dict[str, str]:
+    """{recorded setting: :func:`stale_reason` ("" when current)} of ``table``'s runs; {} when none is stale, or every
+    one is (runs of another release alone: nothing current in the store to be stale beside)."""
+    if table.empty or "setting" not in table.columns:
+        return {}
+    keys = table.loc[table["loss"].astype(str) != INPUT, "setting"].dropna().astype(str).unique()
+    out = {k: stale_reason(pd.DataFrame({"setting": [k]})) for k in keys}
+    return out if any(out.values()) and not all(out.values()) else {}
+
+
+def _settings_apart(table: pd.DataFrame, stale_of: dict[str, str]) -> list[tuple[str, pd.DataFrame]]:
+    """:func:`settings` of ``table``'s current runs, then of its stale ones (``stale_of``): a task re-run at a new
+    task version leaves its old runs stale, never the current runs of another task that shared their group."""
+    if not stale_of:
+        return settings(table)
+    old = table["setting"].astype(str).map(lambda k: bool(stale_of.get(k))).to_numpy(bool)
+    if not old.any():
+        return settings(table)
+    return settings(table[~old]) + settings(table[old])
+
+
 def stale_reason(rows: pd.DataFrame) -> str:
-    """Why the runs of one setting's ``rows`` are stale — made by an earlier code version or an earlier version of a
-    task than this code registers, so a re-run of any grid would not give them again — in a few words
-    (``code 0.0.9+c1, now 0.1.0+c3``; ``sr4 task version 1, now 2``), or ``""`` when they are current (or the rows
-    record no setting to tell)."""
+    """Why the runs of one setting's ``rows`` are stale — made by another code version or another version of a task
+    than this code registers (an earlier one, or a newer one: a store this checkout is older than), so no grid of
+    this code would give them again — in a few words (``code 0.0.9+c1, now 0.1.0+c3``; ``sr4 task version 1, now
+    2``; ``code 0.2.0+c5, newer than this code's 0.1.0+c3``), or ``""`` when they are current (or the rows record no
+    setting to tell)."""
     from benchmark.config import as_current_code, code_version
     from benchmark.registry import TASKS
     from benchmark.settings import _parse
@@ -1097,15 +1119,17 @@ def family_text(fam: list[int], stale: list[str], done: list[FindingResult]) -> 
 PART_COLUMNS = ["finding", "verdict", "setting", "task", "metric", "a", "relation", "b", "effect", "ci_low",
                 "ci_high", "dz", "margin", "practical_margin", "p", "p_holm", "p_worse_holm", "n_runs", "n_images",
                 "seeds_a",
-                "seeds_b", "circular", "counted", "part_verdict", "note"]
+                "seeds_b", "circular", "counted", "part_verdict", "note", "stale"]
 
 
 def parts_frame(results: list[FindingResult]) -> pd.DataFrame:
-    """``findings.csv``: one row per part (a finding with no part gets one row with its reason)."""
+    """``findings.csv``: one row per part (a finding with no part gets one row with its reason); ``stale``: why its
+    setting's runs are stale (:func:`stale_reason`), "" when current — a stale setting may print as a current one."""
     rows = []
     for r in results:
         if not r.parts:
-            rows.append({"finding": r.name, "verdict": r.verdict, "setting": r.setting, "note": r.reason})
+            rows.append({"finding": r.name, "verdict": r.verdict, "setting": r.setting, "note": r.reason,
+                         "stale": r.stale})
         for p in r.parts:
             rows.append({"finding": r.name, "verdict": r.verdict, "setting": r.setting, "task": p.task,
                          "metric": p.metric, "a": p.a, "relation": p.relation, "b": p.b, "effect": p.effect,
@@ -1113,7 +1137,8 @@ def parts_frame(results: list[FindingResult]) -> pd.DataFrame:
                          "practical_margin": p.practical, "p": p.p, "p_holm": p.p_adj,
                          "p_worse_holm": p.p_worse_adj, "n_runs": p.n_runs,
                          "n_images": p.n_images, "seeds_a": p.seeds_a, "seeds_b": p.seeds_b,
-                         "circular": p.circular, "counted": p.counted, "part_verdict": p.verdict, "note": p.note})
+                         "circular": p.circular, "counted": p.counted, "part_verdict": p.verdict, "note": p.note,
+                         "stale": r.stale})
     return pd.DataFrame(rows, columns=PART_COLUMNS)
 
 
