@@ -1090,11 +1090,48 @@ def stale_reason(rows: pd.DataFrame) -> str:
         s = _parse(key)
         code = s.get("code_version")
         if code is not None and as_current_code(code) != now:
-            why.append(f"code {code}, now {now}")
+            why.append(f"code {code}, " + _than(str(code), now, "this code's"))
         task, version = s.get("task"), s.get("task_version")
         if task in TASKS.names() and version is not None and str(version) != str(TASKS.get(task).version):
-            why.append(f"{task} task version {version}, now {TASKS.get(task).version}")
+            why.append(f"{task} task version {version}, " + _than(str(version), str(TASKS.get(task).version),
+                                                                  "this code's"))
     return "; ".join(dict.fromkeys(why))
+
+
+#: how :func:`stale_reason` says a version is newer than this code's (never "now": this code is the older one)
+NEWER = "newer than"
+
+
+def _than(recorded: str, now: str, whose: str) -> str:
+    """``now X`` when ``recorded`` is an earlier version than ``now``, ``newer than this code's X`` when it is a later
+    one, ``this code's is X`` when they cannot be ordered (``0.1.0+c3``: the release's numbers, then its ``cN``)."""
+    def key(v: str):
+        pub, _, local = v.partition("+")
+        try:
+            return tuple(int(x) for x in pub.split(".")), int(local[1:]) if local[1:].isdigit() else -1
+        except ValueError:
+            return None
+
+    a, b = key(recorded), key(now)
+    if a is None or b is None or a == b:
+        return f"{whose} is {now}"
+    return f"now {now}" if a < b else f"{NEWER} {whose} {now}"
+
+
+def stale_word(reason: str) -> str:
+    """What the outputs call a setting with :func:`stale_reason` ``reason``: ``stale`` when it is only earlier
+    versions, else ``not this code's version`` (runs of a newer release are not stale)."""
+    return "stale" if not any(f", {NEWER} " in w or "this code's is" in w for w in reason.split("; ")) else \
+        "not this code's version"
+
+
+def _kind(stale: list[str]) -> str:
+    """The stale settings' versions in words (:func:`stale_reason`): earlier, newer, or another."""
+    why = [w for s in stale if s for w in s.split("; ")]
+    if stale_word("; ".join(why)) == "stale":
+        return "an earlier code or task version"
+    return "a newer code or task version" if all(NEWER in w for w in why) else \
+        "another code or task version (earlier or newer)"
 
 
 def family_text(fam: list[int], stale: list[str], done: list[FindingResult]) -> str:
@@ -1103,11 +1140,12 @@ def family_text(fam: list[int], stale: list[str], done: list[FindingResult]) -> 
     n = sum(p.counted and p.status == "ok" and math.isfinite(p.p) for r in done for p in r.parts)
     where = "this setting" if len(fam) == 1 else f"this setting and {len(fam) - 1} other{'s' if len(fam) > 2 else ''}"
     n_stale = sum(bool(s) for s in stale)
+    kind = _kind(stale)
     if stale[fam[0]]:
-        kind = " (the stale settings: runs of an earlier code or task version, not with the current ones)"
+        kind = f" (the settings of {kind}: runs no grid of this code gives again, not with the current ones)"
     elif n_stale:
-        kind = (f" (the current code and task versions; {n_stale} stale setting{'s' if n_stale > 1 else ''} — runs "
-                "of an earlier code or task version — a family of their own)")
+        kind = (f" (the current code and task versions; {n_stale} other setting{'s' if n_stale > 1 else ''} — runs "
+                f"of {kind} — a family of their own)")
     else:
         kind = ""
     return f"{where}, {n} tested part{'s' if n != 1 else ''}{kind}"
@@ -1159,7 +1197,7 @@ def to_text(results: list[FindingResult]) -> str:
         if r.parts:
             lines.append(f"{pad}parts: {r.tally()}; {r.pooled_text()}")
         if r.setting:
-            lines.append(f"{pad}checked on: {r.setting}" + (f" — stale: {r.stale}" if r.stale else ""))
+            lines.append(f"{pad}checked on: {r.setting}" + (f" — {stale_word(r.stale)}: {r.stale}" if r.stale else ""))
         if r.parts and r.family:
             lines.append(f"{pad}Holm family: {r.family}")
         if r.regime:
@@ -1212,8 +1250,8 @@ def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
              f"run-to-run and image levels in each 95% CI, Holm over a finding's parts in every setting it is "
              f"checked on (one family per finding, over every setting of the store, even where a report lists its "
              f"own setting alone: `plbench findings` lists them all; the settings of an earlier code or task version "
-             f"left in the store — stale, never run again — are a family of their own, as each finding's section "
-             f"says), α = {alpha}. Effects are "
+             f"left in the store, or a newer one's — runs no grid of this code gives again — are a family of their "
+             f"own, as each finding's section says), α = {alpha}. Effects are "
              "A − B in the metric's units, positive = A better; `≥` parts are non-inferiority tests with the "
              "metric's fixed margin. See `benchmark/findings.py`.", "",
              "| finding | verdict | claim | effect [95% CI], p (headline part) | parts | checked on | source |",
@@ -1227,7 +1265,7 @@ def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
         if not r.parts:
             continue
         lines += ["", f"## {r.name}: {r.verdict_text}", "", f"{r.claim}. {r.setting}."
-                  + (f" Stale: {r.stale}." if r.stale else "")
+                  + (f" {stale_word(r.stale).capitalize()}: {r.stale}." if r.stale else "")
                   + (f" Holm family: {r.family}." if r.family else "")
                   + (f" Paper's regime: {r.regime}." if r.regime else ""), "",
                   "| task | metric | A | rel | B | effect | 95% CI | p (Holm) | images | seeds A/B | part |",
@@ -1302,7 +1340,8 @@ def to_html(results: list[FindingResult]) -> str:
                         f"<td>{_ci(p.ci_low, p.ci_high)}</td><td data-v=\"{_sort_key(p.p_adj)}\">{_fmt_p(p.p_adj)}</td>"
                         f"<td>{p.n_images}</td><td>{p.seeds_a}/{p.seeds_b}</td><td>{e(p.verdict)}</td>"
                         f"<td class=\"wrap\">{e(p.note)}</td></tr>")
-        fam = (f"Stale: {r.stale}. " if r.stale else "") + (f"Holm family: {r.family}." if r.family else "")
+        fam = (f"{stale_word(r.stale).capitalize()}: {r.stale}. " if r.stale else "") \
+            + (f"Holm family: {r.family}." if r.family else "")
         out.append(f"<details><summary>{e(r.name)}: {e(r.verdict_text)} — {e(r.tally())}</summary>"
                    + (f'<p class="note">{e(fam)}</p>' if fam else "")
                    + '<table class="sortable"><thead><tr><th>task</th><th>metric</th><th>A</th><th>rel</th><th>B</th>'

@@ -47,6 +47,26 @@ def test_a_task_version_bumped_for_one_task_leaves_the_other_tasks_runs_current(
     assert {p.task for r in current for p in r.parts} == {"sr4", "jpeg"}
 
 
+def test_a_newer_code_version_is_never_called_earlier():
+    """Was: runs of a newer release left in the store (this checkout older) were said to be "stale: code 0.9.0+c9,
+    now 0.1.0+c3", in a family of "runs of an earlier code or task version" — they are newer. Now the outputs say
+    which way the version differs."""
+    from benchmark.config import code_version
+    from benchmark.findings import check_all, to_html, to_markdown, to_text
+
+    now = code_version()
+    t = _table(np.random.default_rng(1), [("sr4", now, "1"), ("sr4", "9.0.0+c99", "1")])
+    res = check_all(t, ["zhao2017_l1_vs_l2"], n_boot=20)
+    (newer,) = [r for r in res if r.stale]
+    assert "newer" in newer.stale and "earlier" not in newer.stale, newer.stale
+    assert "earlier" not in newer.family, newer.family
+    (cur,) = [r for r in res if not r.stale]
+    assert "earlier" not in cur.family and "newer" in cur.family, cur.family
+    for text in (to_text([newer]), to_html([newer])):
+        assert "earlier" not in text.split("source:")[0], text
+    assert "newer" in to_markdown(res)
+
+
 def test_findings_csv_tells_a_stale_setting_from_the_current_one_that_prints_alike():
     """sr4 at an old and the current task version, alone in the store: both settings print as "tasks sr4; …";
     findings.csv says which rows are stale."""
