@@ -77,3 +77,49 @@ def test_findings_csv_tells_a_stale_setting_from_the_current_one_that_prints_ali
     t = _table(np.random.default_rng(2), [("sr4", now, "0"), ("sr4", now, "1")])
     csv = parts_frame(check_all(t, ["zhao2017_l1_vs_l2"], n_boot=20))
     assert len(csv) == 2 and sorted(csv["stale"].fillna("")) == ["", "sr4 task version 0, now 1"], csv
+
+
+def _versions_store(root):
+    """Two settings (150 and 300 iterations) of l1 and ``mine``: at 150 iterations ``mine`` ran at loss versions 1
+    (far worse than l1) and 2 (far better), at 300 iterations at version 2 alone. The store labels the version-2 row
+    ``mine (v2)``; the 300-iteration setting alone prints it ``mine``."""
+    from benchmark.results import ResultsStore, atomic_write_json
+    from benchmark.synthetic import synthetic_runs
+
+    store = ResultsStore(root)
+    store.ensure_writable()
+    for k, (iters, ver, off) in enumerate(((150, "1", -2.0), (150, "2", 2.0), (300, "2", 2.0))):
+        for rid, meta, rows in synthetic_runs(offsets={"l1": 0.0, "mine": off}, seeds=range(5), metrics=("psnr",),
+                                              n_images=4, budget_check=False, seed=k):
+            loss = meta.get("config", {}).get("loss")
+            if meta.get("kind") == "input" and k or loss == "l1" and k == 1:
+                continue
+            rid2 = f"{rid}{k}"
+            rows = [{**r, "run_id": rid2, "loss_version": ver if loss == "mine" else "1",
+                     "setting": r["setting"].replace('"iterations": 150', f'"iterations": {iters}')
+                     if r["setting"] else r["setting"]} for r in rows]
+            store.write_eval(rid2, rows, ["psnr"], {})
+            if loss:
+                meta = {**meta, "setting": {**meta["setting"], "iterations": iters},
+                        "config": {**meta["config"], "iterations": iters}}
+            atomic_write_json(store.run_dir(rid2) / "meta.json", {**meta, "run_id": rid2})
+    return store
+
+
+def test_a_baseline_version_label_marks_its_runs_in_a_setting_that_prints_it_without_the_version(tmp_path, capsys):
+    """Was: `plbench report --baseline 'mine (v2)' --where iterations=300` — the label the store prints for mine's
+    version-2 row, accepted as a baseline — gave a report with no ▲/▼ marks and "Baseline `mine (v2)` is not in the
+    results", though that setting holds mine v2 alone (printed `mine` there, with no other version beside it). The
+    baseline is the runs its label names: the marks are against them, under the setting's own label."""
+    from benchmark.cli import main
+    from benchmark.stats import labels
+
+    root = tmp_path / "s"
+    store = _versions_store(root)
+    assert "mine (v2)" in set(labels(store.table()))
+    assert main(["report", "--out", str(root), "--no-visual", "-q", "--baseline", "mine (v2)",
+                 "--where", "iterations=300"]) == 0, capsys.readouterr().err
+    md = (root / "leaderboard.md").read_text()
+    assert "is not in the results" not in md, md
+    l1 = [line for line in md.splitlines() if line.startswith("| l1 |")][-1]
+    assert "▼" in l1, l1  # l1 is far worse than mine v2
