@@ -242,6 +242,8 @@ class FindingResult:
     family: str = ""
     #: why this setting's runs are stale (:func:`stale_reason`; "" when current)
     stale: str = ""
+    #: :attr:`Finding.every_part`: reproduced only on every counted part
+    every: bool = False
 
     @property
     def counted(self) -> list[Part]:
@@ -287,6 +289,8 @@ class FindingResult:
             return f"reproduced on {n_rep} {of}{one}"
         if self.verdict == "contradicted" and n_con:
             return f"contradicted on {n_con} {of}{one}"
+        if self.verdict == "inconclusive" and self.every and n_rep and not n_con:
+            return f"inconclusive: reproduced on {n_rep} {of} only, the claim is about every one{one}"
         if self.verdict == "mixed" and n_rep and n_con:
             return f"mixed: reproduced on {n_rep} {of}, contradicted on {n_con}{one}"
         return self.verdict
@@ -345,6 +349,9 @@ class Finding:
     count_circular: bool = False
     #: the regime of the paper's experiments, in one line (printed with every verdict)
     regime: str = ""
+    #: the claim is about every part ("the best loss": at least as good as each rival on each metric): reproduced only
+    #: when every counted part is; some reproduced and none against is inconclusive, saying on how many it held
+    every_part: bool = False
 
     def comparisons(self, res: "Results") -> Iterable[Comparison]:
         raise NotImplementedError
@@ -913,6 +920,8 @@ def judged(results: list[FindingResult], alpha: float) -> list[FindingResult]:
             out.append(r)
             continue
         verdict = verdict_of(r.parts)
+        if r.every and verdict == "reproduced" and any(p.verdict != "reproduced" for p in r.counted):
+            verdict = "inconclusive"  # a claim about every rival held on some: verdict_text says on how many
         reason = "" if verdict != "not applicable" else "every comparison is circular"
         out.append(replace(r, verdict=verdict, reason=reason))
     return out
@@ -923,7 +932,7 @@ def _unjudged(finding: Finding, res: Results, n_boot: int = N_BOOT, name: str = 
     """One finding on one setting: its parts compared but not judged (``verdict`` "not applicable" until
     :func:`judged`), or its final result where it has no parts."""
     base = FindingResult(name, finding.claim, citation, source, "not applicable", describe_setting(res, []),
-                         regime=getattr(finding, "regime", ""))
+                         regime=getattr(finding, "regime", ""), every=bool(getattr(finding, "every_part", False)))
     blocked = finding.applicable(res)
     if blocked:
         return replace(base, verdict=blocked[0], reason=blocked[1])
