@@ -252,15 +252,15 @@ def baseline_loss(table: pd.DataFrame, baseline: str) -> str:
     return str(spec[0]) if len(spec) else baseline
 
 
-def baseline_here(full: pd.DataFrame, table: pd.DataFrame, baseline: str) -> str:
+def baseline_here(full: pd.DataFrame, table: pd.DataFrame, baseline: str, scope=None) -> str:
     """``baseline`` (:func:`resolve_baseline`, over the whole store ``full``) as the selected ``table`` labels its
     runs: a row label of the store (``mine (v2)``: another version of it is in some setting) names the same runs in a
     setting that prints them ``mine`` (no other version there); itself when it is a spec or label of ``table``, or
-    names no run of it."""
+    names no run of it. ``scope``: the :class:`~benchmark.stats.VersionScope` ``table`` is labelled with, if any."""
     if table.empty or baseline in set(table["loss"].astype(str)):
         return baseline
     rest = table[table["loss"].astype(str) != INPUT]
-    here = labels(rest)
+    here = labels(rest, scope)
     if rest.empty or baseline in set(here):
         return baseline
     whole = full[full["loss"].astype(str) != INPUT]

@@ -142,3 +142,17 @@ def test_mix_best_is_not_reproduced_on_some_of_its_rivals_only():
     assert "reproduced on 1 of 2 parts only" in r.verdict_text, r.verdict_text
     (row,) = [line for line in to_markdown([r]).splitlines() if line.startswith("| zhao2017_mix_best |")]
     assert "**inconclusive**: reproduced on 1 of 2 parts only" in row, row
+
+
+def test_compare_reads_a_baseline_version_label_as_its_board_labels_the_runs(tmp_path):
+    """compare's per-task tables are labelled over its board (:func:`benchmark.stats.version_scope`): a store label
+    `mine (v2)` names the runs that board prints `mine` (:func:`benchmark.report.baseline_here`, as the report)."""
+    from benchmark.report import baseline_here
+    from benchmark.settings import select
+    from benchmark.stats import version_scope
+
+    store = _versions_store(tmp_path / "s")
+    full = store.table()
+    board = select(full, where={"iterations": "300"}).table
+    assert baseline_here(full, board, "mine (v2)", version_scope(board)) == "mine"
+    assert baseline_here(full, full, "mine (v2)") == "mine (v2)" and baseline_here(full, board, "l1") == "l1"
