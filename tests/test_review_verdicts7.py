@@ -156,3 +156,20 @@ def test_compare_reads_a_baseline_version_label_as_its_board_labels_the_runs(tmp
     board = select(full, where={"iterations": "300"}).table
     assert baseline_here(full, board, "mine (v2)", version_scope(board)) == "mine"
     assert baseline_here(full, full, "mine (v2)") == "mine (v2)" and baseline_here(full, board, "l1") == "l1"
+
+
+def test_a_metric_scored_for_one_loss_alone_does_not_put_it_first_in_its_task_table():
+    """Was: lpips scored for `bad` alone (the others' runs made before its weights were cached): every other loss was
+    "ranked over fewer metrics" and listed after it, so `bad` — worst on psnr and ssim, rank 1 of 1 on lpips — topped
+    the denoise table. A loss is listed after the others only when it lacks a metric most of its task's losses have."""
+    from benchmark.export import partial_rank_text, task_frame
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(tasks=("denoise",), offsets={"l1": 0.0, "good": 1.0, "bad": -1.0},
+                        metrics=("psnr", "lpips", "ssim"), seeds=tuple(range(5)), n_images=6, seed=1, seed_sd=0.3)
+    t = t[~((t["loss"] != "bad") & (t["metric"] == "lpips"))]
+    st = compute(t, None, baseline="l1", n_boot=50)
+    _, _, order = task_frame(st, "denoise")
+    assert order == ["input", "good", "l1", "bad"], order
+    assert "good (2 of 3 metrics" not in partial_rank_text(st)
