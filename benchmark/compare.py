@@ -469,7 +469,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
     board = keep if keep is not None else {_setting(g[0]) for g in chosen.values()}
     scope = version_scope(select(table, keep=board, hint="plbench compare").table) if board else None
     metas = {m["run_id"]: m for m in store.metas_as_read()}  # a loss spelt two ways: one, as in table
-    from benchmark.report import baseline_loss
+    from benchmark.report import baseline_here, baseline_loss
 
     # a spec as ffl(alpha=2): quoted for the shell; a baseline given as a row's label is timed as its loss spec
     timed = shlex.join(dict.fromkeys([*new, baseline_loss(table, baseline)]))
@@ -496,8 +496,9 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         # judged on the runs that finished is said to be
         lost = [m for m in metas.values() if m.get("status") in ("diverged", "failed")
                 and (m.get("config") or {}).get("task") == task and _in_setting(m, picked.settings)]
-        st = compute(t, [metas[r] for r in ids] + lost, baseline=baseline, alpha=alpha, n_boot=n_boot,
-                     checks=picked.checks, scope=scope)
+        # a store's row label (`mine (v2)`) as this board labels the same runs
+        st = compute(t, [metas[r] for r in ids] + lost, baseline=baseline_here(table, t, baseline, scope),
+                     alpha=alpha, n_boot=n_boot, checks=picked.checks, scope=scope)
         # as the leaderboard opens: metric coverage, runs not shown converged or too few, one test image
         cov = [f"Metric coverage: {line}" for line in coverage_lines(coverage_table(store, ids), len(ids))]
         cov += [x for x in (smoke_test(st), one_image_text(st, task)) if x]

@@ -173,14 +173,17 @@ def task_frame(stats: Stats, task: str) -> tuple[pd.DataFrame, list[str], list[s
 
 
 def _partial_ranks(c: pd.DataFrame) -> dict[str, list[str]]:
-    """{label: the metrics of the task it has no rank in} for the losses of one task's cells ``c`` ranked over fewer
-    of its metric columns than another loss."""
+    """{label: the metrics of the task it has no rank in} for the losses of one task's cells ``c`` that lack a metric
+    column most of its losses are ranked in. A column only a few losses have (scored for a loss run after its weights
+    were cached) makes no other loss short: it would list every loss but those few after them, the few first
+    whatever their ranks on the columns all share."""
     ranked = c[(c["label"] != INPUT) & c["rank"].notna()]
     if ranked.empty:
         return {}
     have = ranked.groupby("label")["metric"].agg(lambda m: set(m.astype(str)))
     every = set().union(*have)
-    return {lab: metric_order(every - ms) for lab, ms in have.items() if ms != every}
+    most = {m for m in every if 2 * sum(m in ms for ms in have) > len(have)}
+    return {lab: metric_order(every - ms) for lab, ms in have.items() if not most <= ms}
 
 
 def partial_rank_text(stats: Stats) -> str:

@@ -242,6 +242,8 @@ class FindingResult:
     family: str = ""
     #: why this setting's runs are stale (:func:`stale_reason`; "" when current)
     stale: str = ""
+    #: :attr:`Finding.every_part`: reproduced only on every counted part
+    every: bool = False
 
     @property
     def counted(self) -> list[Part]:
@@ -287,6 +289,8 @@ class FindingResult:
             return f"reproduced on {n_rep} {of}{one}"
         if self.verdict == "contradicted" and n_con:
             return f"contradicted on {n_con} {of}{one}"
+        if self.verdict == "inconclusive" and self.every and n_rep and not n_con:
+            return f"inconclusive: reproduced on {n_rep} {of} only, the claim is about every one{one}"
         if self.verdict == "mixed" and n_rep and n_con:
             return f"mixed: reproduced on {n_rep} {of}, contradicted on {n_con}{one}"
         return self.verdict
@@ -345,6 +349,9 @@ class Finding:
     count_circular: bool = False
     #: the regime of the paper's experiments, in one line (printed with every verdict)
     regime: str = ""
+    #: the claim is about every part ("the best loss": at least as good as each rival on each metric): reproduced only
+    #: when every counted part is; some reproduced and none against is inconclusive, saying on how many it held
+    every_part: bool = False
 
     def comparisons(self, res: "Results") -> Iterable[Comparison]:
         raise NotImplementedError
@@ -913,6 +920,8 @@ def judged(results: list[FindingResult], alpha: float) -> list[FindingResult]:
             out.append(r)
             continue
         verdict = verdict_of(r.parts)
+        if r.every and verdict == "reproduced" and any(p.verdict != "reproduced" for p in r.counted):
+            verdict = "inconclusive"  # a claim about every rival held on some: verdict_text says on how many
         reason = "" if verdict != "not applicable" else "every comparison is circular"
         out.append(replace(r, verdict=verdict, reason=reason))
     return out
@@ -923,7 +932,7 @@ def _unjudged(finding: Finding, res: Results, n_boot: int = N_BOOT, name: str = 
     """One finding on one setting: its parts compared but not judged (``verdict`` "not applicable" until
     :func:`judged`), or its final result where it has no parts."""
     base = FindingResult(name, finding.claim, citation, source, "not applicable", describe_setting(res, []),
-                         regime=getattr(finding, "regime", ""))
+                         regime=getattr(finding, "regime", ""), every=bool(getattr(finding, "every_part", False)))
     blocked = finding.applicable(res)
     if blocked:
         return replace(base, verdict=blocked[0], reason=blocked[1])
@@ -995,15 +1004,16 @@ def check_all(table: pd.DataFrame, names: Iterable[str] | None = None, alpha: fl
     entries = [FINDINGS.get(n) for n in names]
     table, found = drop_budget_checks(table)
     checks = found if checks is None else checks
+    stale_of = _stale_settings(table)
     if show is not None and not table.empty:
         is_input = table["loss"].astype(str) == INPUT
         mine = table["run_id"].astype(str).isin(set(show)) & ~is_input
-        shown = settings(table[mine | is_input])
+        shown = _settings_apart(table[mine | is_input], stale_of)
         rest = table[~mine]
-        groups = shown + (settings(rest) if (rest["loss"].astype(str) != INPUT).any() else [])
+        groups = shown + (_settings_apart(rest, stale_of) if (rest["loss"].astype(str) != INPUT).any() else [])
         visible = [True] * len(shown) + [False] * (len(groups) - len(shown))
     else:
-        groups = settings(table) if not table.empty else []
+        groups = _settings_apart(table, stale_of) if not table.empty else []
         visible = [True] * len(groups)
     inputs = table[table["loss"].astype(str) == INPUT] if not table.empty else table
     out = []
@@ -1033,11 +1043,10 @@ def check_all(table: pd.DataFrame, names: Iterable[str] | None = None, alpha: fl
 
     shared = [Results(rows, desc, inp, budget, lost_of(rows))  # one index each
               for (desc, rows), inp in zip(groups, group_inputs)]
-    stale = [stale_reason(rows) for _, rows in groups]
-    # the settings this code would run again are the family; stale ones (an earlier code or task version) are a
-    # family of their own — unless every setting is stale (a store of another release), then they are one
-    if all(stale):  # runs of another release alone: nothing newer in the store to be stale beside
-        stale = [""] * len(stale)
+    # the settings this code would run again are the family; stale ones (another code or task version) are a
+    # family of their own — unless every setting is stale (a store of another release, stale_of empty), then they
+    # are one. _settings_apart never groups a stale task's runs with current runs of another task
+    stale = [stale_reason(rows) if stale_of else "" for _, rows in groups]
     families = [f for f in ([i for i, s in enumerate(stale) if not s], [i for i, s in enumerate(stale) if s]) if f]
     for e in entries:  # one Holm family per finding, over every (current, or stale) setting it is checked on
         finding = e.obj()
@@ -1051,11 +1060,33 @@ def check_all(table: pd.DataFrame, names: Iterable[str] | None = None, alpha: fl
     return out
 
 
+def _stale_settings(table: pd.DataFrame) -> dict[str, str]:
+    """{recorded setting: :func:`stale_reason` ("" when current)} of ``table``'s runs; {} when none is stale, or every
+    one is (runs of another release alone: nothing current in the store to be stale beside)."""
+    if table.empty or "setting" not in table.columns:
+        return {}
+    keys = table.loc[table["loss"].astype(str) != INPUT, "setting"].dropna().astype(str).unique()
+    out = {k: stale_reason(pd.DataFrame({"setting": [k]})) for k in keys}
+    return out if any(out.values()) and not all(out.values()) else {}
+
+
+def _settings_apart(table: pd.DataFrame, stale_of: dict[str, str]) -> list[tuple[str, pd.DataFrame]]:
+    """:func:`settings` of ``table``'s current runs, then of its stale ones (``stale_of``): a task re-run at a new
+    task version leaves its old runs stale, never the current runs of another task that shared their group."""
+    if not stale_of:
+        return settings(table)
+    old = table["setting"].astype(str).map(lambda k: bool(stale_of.get(k))).to_numpy(bool)
+    if not old.any():
+        return settings(table)
+    return settings(table[~old]) + settings(table[old])
+
+
 def stale_reason(rows: pd.DataFrame) -> str:
-    """Why the runs of one setting's ``rows`` are stale — made by an earlier code version or an earlier version of a
-    task than this code registers, so a re-run of any grid would not give them again — in a few words
-    (``code 0.0.9+c1, now 0.1.0+c3``; ``sr4 task version 1, now 2``), or ``""`` when they are current (or the rows
-    record no setting to tell)."""
+    """Why the runs of one setting's ``rows`` are stale — made by another code version or another version of a task
+    than this code registers (an earlier one, or a newer one: a store this checkout is older than), so no grid of
+    this code would give them again — in a few words (``code 0.0.9+c1, now 0.1.0+c3``; ``sr4 task version 1, now
+    2``; ``code 0.2.0+c5, newer than this code's 0.1.0+c3``), or ``""`` when they are current (or the rows record no
+    setting to tell)."""
     from benchmark.config import as_current_code, code_version
     from benchmark.registry import TASKS
     from benchmark.settings import _parse
@@ -1068,11 +1099,48 @@ def stale_reason(rows: pd.DataFrame) -> str:
         s = _parse(key)
         code = s.get("code_version")
         if code is not None and as_current_code(code) != now:
-            why.append(f"code {code}, now {now}")
+            why.append(f"code {code}, " + _than(str(code), now, "this code's"))
         task, version = s.get("task"), s.get("task_version")
         if task in TASKS.names() and version is not None and str(version) != str(TASKS.get(task).version):
-            why.append(f"{task} task version {version}, now {TASKS.get(task).version}")
+            why.append(f"{task} task version {version}, " + _than(str(version), str(TASKS.get(task).version),
+                                                                  "this code's"))
     return "; ".join(dict.fromkeys(why))
+
+
+#: how :func:`stale_reason` says a version is newer than this code's (never "now": this code is the older one)
+NEWER = "newer than"
+
+
+def _than(recorded: str, now: str, whose: str) -> str:
+    """``now X`` when ``recorded`` is an earlier version than ``now``, ``newer than this code's X`` when it is a later
+    one, ``this code's is X`` when they cannot be ordered (``0.1.0+c3``: the release's numbers, then its ``cN``)."""
+    def key(v: str):
+        pub, _, local = v.partition("+")
+        try:
+            return tuple(int(x) for x in pub.split(".")), int(local[1:]) if local[1:].isdigit() else -1
+        except ValueError:
+            return None
+
+    a, b = key(recorded), key(now)
+    if a is None or b is None or a == b:
+        return f"{whose} is {now}"
+    return f"now {now}" if a < b else f"{NEWER} {whose} {now}"
+
+
+def stale_word(reason: str) -> str:
+    """What the outputs call a setting with :func:`stale_reason` ``reason``: ``stale`` when it is only earlier
+    versions, else ``not this code's version`` (runs of a newer release are not stale)."""
+    return "stale" if not any(f", {NEWER} " in w or "this code's is" in w for w in reason.split("; ")) else \
+        "not this code's version"
+
+
+def _kind(stale: list[str]) -> str:
+    """The stale settings' versions in words (:func:`stale_reason`): earlier, newer, or another."""
+    why = [w for s in stale if s for w in s.split("; ")]
+    if stale_word("; ".join(why)) == "stale":
+        return "an earlier code or task version"
+    return "a newer code or task version" if all(NEWER in w for w in why) else \
+        "another code or task version (earlier or newer)"
 
 
 def family_text(fam: list[int], stale: list[str], done: list[FindingResult]) -> str:
@@ -1081,11 +1149,12 @@ def family_text(fam: list[int], stale: list[str], done: list[FindingResult]) -> 
     n = sum(p.counted and p.status == "ok" and math.isfinite(p.p) for r in done for p in r.parts)
     where = "this setting" if len(fam) == 1 else f"this setting and {len(fam) - 1} other{'s' if len(fam) > 2 else ''}"
     n_stale = sum(bool(s) for s in stale)
+    kind = _kind(stale)
     if stale[fam[0]]:
-        kind = " (the stale settings: runs of an earlier code or task version, not with the current ones)"
+        kind = f" (the settings of {kind}: runs no grid of this code gives again, not with the current ones)"
     elif n_stale:
-        kind = (f" (the current code and task versions; {n_stale} stale setting{'s' if n_stale > 1 else ''} — runs "
-                "of an earlier code or task version — a family of their own)")
+        kind = (f" (the current code and task versions; {n_stale} other setting{'s' if n_stale > 1 else ''} — runs "
+                f"of {kind} — a family of their own)")
     else:
         kind = ""
     return f"{where}, {n} tested part{'s' if n != 1 else ''}{kind}"
@@ -1097,15 +1166,17 @@ def family_text(fam: list[int], stale: list[str], done: list[FindingResult]) -> 
 PART_COLUMNS = ["finding", "verdict", "setting", "task", "metric", "a", "relation", "b", "effect", "ci_low",
                 "ci_high", "dz", "margin", "practical_margin", "p", "p_holm", "p_worse_holm", "n_runs", "n_images",
                 "seeds_a",
-                "seeds_b", "circular", "counted", "part_verdict", "note"]
+                "seeds_b", "circular", "counted", "part_verdict", "note", "stale"]
 
 
 def parts_frame(results: list[FindingResult]) -> pd.DataFrame:
-    """``findings.csv``: one row per part (a finding with no part gets one row with its reason)."""
+    """``findings.csv``: one row per part (a finding with no part gets one row with its reason); ``stale``: why its
+    setting's runs are stale (:func:`stale_reason`), "" when current — a stale setting may print as a current one."""
     rows = []
     for r in results:
         if not r.parts:
-            rows.append({"finding": r.name, "verdict": r.verdict, "setting": r.setting, "note": r.reason})
+            rows.append({"finding": r.name, "verdict": r.verdict, "setting": r.setting, "note": r.reason,
+                         "stale": r.stale})
         for p in r.parts:
             rows.append({"finding": r.name, "verdict": r.verdict, "setting": r.setting, "task": p.task,
                          "metric": p.metric, "a": p.a, "relation": p.relation, "b": p.b, "effect": p.effect,
@@ -1113,7 +1184,8 @@ def parts_frame(results: list[FindingResult]) -> pd.DataFrame:
                          "practical_margin": p.practical, "p": p.p, "p_holm": p.p_adj,
                          "p_worse_holm": p.p_worse_adj, "n_runs": p.n_runs,
                          "n_images": p.n_images, "seeds_a": p.seeds_a, "seeds_b": p.seeds_b,
-                         "circular": p.circular, "counted": p.counted, "part_verdict": p.verdict, "note": p.note})
+                         "circular": p.circular, "counted": p.counted, "part_verdict": p.verdict, "note": p.note,
+                         "stale": r.stale})
     return pd.DataFrame(rows, columns=PART_COLUMNS)
 
 
@@ -1134,7 +1206,7 @@ def to_text(results: list[FindingResult]) -> str:
         if r.parts:
             lines.append(f"{pad}parts: {r.tally()}; {r.pooled_text()}")
         if r.setting:
-            lines.append(f"{pad}checked on: {r.setting}" + (f" — stale: {r.stale}" if r.stale else ""))
+            lines.append(f"{pad}checked on: {r.setting}" + (f" — {stale_word(r.stale)}: {r.stale}" if r.stale else ""))
         if r.parts and r.family:
             lines.append(f"{pad}Holm family: {r.family}")
         if r.regime:
@@ -1187,8 +1259,8 @@ def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
              f"run-to-run and image levels in each 95% CI, Holm over a finding's parts in every setting it is "
              f"checked on (one family per finding, over every setting of the store, even where a report lists its "
              f"own setting alone: `plbench findings` lists them all; the settings of an earlier code or task version "
-             f"left in the store — stale, never run again — are a family of their own, as each finding's section "
-             f"says), α = {alpha}. Effects are "
+             f"left in the store, or a newer one's — runs no grid of this code gives again — are a family of their "
+             f"own, as each finding's section says), α = {alpha}. Effects are "
              "A − B in the metric's units, positive = A better; `≥` parts are non-inferiority tests with the "
              "metric's fixed margin. See `benchmark/findings.py`.", "",
              "| finding | verdict | claim | effect [95% CI], p (headline part) | parts | checked on | source |",
@@ -1202,7 +1274,7 @@ def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
         if not r.parts:
             continue
         lines += ["", f"## {r.name}: {r.verdict_text}", "", f"{r.claim}. {r.setting}."
-                  + (f" Stale: {r.stale}." if r.stale else "")
+                  + (f" {stale_word(r.stale).capitalize()}: {r.stale}." if r.stale else "")
                   + (f" Holm family: {r.family}." if r.family else "")
                   + (f" Paper's regime: {r.regime}." if r.regime else ""), "",
                   "| task | metric | A | rel | B | effect | 95% CI | p (Holm) | images | seeds A/B | part |",
@@ -1277,7 +1349,8 @@ def to_html(results: list[FindingResult]) -> str:
                         f"<td>{_ci(p.ci_low, p.ci_high)}</td><td data-v=\"{_sort_key(p.p_adj)}\">{_fmt_p(p.p_adj)}</td>"
                         f"<td>{p.n_images}</td><td>{p.seeds_a}/{p.seeds_b}</td><td>{e(p.verdict)}</td>"
                         f"<td class=\"wrap\">{e(p.note)}</td></tr>")
-        fam = (f"Stale: {r.stale}. " if r.stale else "") + (f"Holm family: {r.family}." if r.family else "")
+        fam = (f"{stale_word(r.stale).capitalize()}: {r.stale}. " if r.stale else "") \
+            + (f"Holm family: {r.family}." if r.family else "")
         out.append(f"<details><summary>{e(r.name)}: {e(r.verdict_text)} — {e(r.tally())}</summary>"
                    + (f'<p class="note">{e(fam)}</p>' if fam else "")
                    + '<table class="sortable"><thead><tr><th>task</th><th>metric</th><th>A</th><th>rel</th><th>B</th>'

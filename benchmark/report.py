@@ -258,6 +258,23 @@ def baseline_loss(table: pd.DataFrame, baseline: str) -> str:
     return str(spec[0]) if len(spec) else baseline
 
 
+def baseline_here(full: pd.DataFrame, table: pd.DataFrame, baseline: str, scope=None) -> str:
+    """``baseline`` (:func:`resolve_baseline`, over the whole store ``full``) as the selected ``table`` labels its
+    runs: a row label of the store (``mine (v2)``: another version of it is in some setting) names the same runs in a
+    setting that prints them ``mine`` (no other version there); itself when it is a spec or label of ``table``, or
+    names no run of it. ``scope``: the :class:`~benchmark.stats.VersionScope` ``table`` is labelled with, if any."""
+    if table.empty or baseline in set(table["loss"].astype(str)):
+        return baseline
+    rest = table[table["loss"].astype(str) != INPUT]
+    here = labels(rest, scope)
+    if rest.empty or baseline in set(here):
+        return baseline
+    whole = full[full["loss"].astype(str) != INPUT]
+    runs = set(whole.loc[(labels(whole) == baseline).to_numpy(), "run_id"].astype(str))
+    mine = set(here[rest["run_id"].astype(str).isin(runs).to_numpy()])
+    return mine.pop() if len(mine) == 1 else baseline
+
+
 def grid_profile(root: Path, setting: dict) -> str | None:
     """The profile of the newest resolved grid under ``root/grids/`` (what ``plbench run`` saves)
     whose net, iterations, batch size and crop are those of ``setting``; None when none matches."""
@@ -313,6 +330,7 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
         m.get("status") in ("failed", "diverged") and _in_setting(m, chosen.settings))]
     coverage = coverage_table(store, chosen.run_ids)
     t_read = time.perf_counter()
+    baseline = baseline_here(full, table, baseline)  # a store's row label, as this setting prints its runs
     stats = compute(table, metas, baseline=baseline, alpha=alpha, n_boot=n_boot, checks=chosen.checks)
     stats.setting = chosen.description
     stats.coverage = coverage_lines(coverage, len(chosen.run_ids)) + [
