@@ -736,18 +736,46 @@ MAX_BOOT = 100_000
 
 
 def _report_kwargs(args) -> dict:
-    if not 0 < args.alpha < 1:
-        raise UserError(f"--alpha must be in (0, 1), got {args.alpha}")
-    if args.bootstrap < 100:
-        raise UserError(f"--bootstrap must be at least 100, got {args.bootstrap}")
-    if args.bootstrap > MAX_BOOT:  # its arrays grow with resamples × runs × images: 10⁶ ran out of memory
-        raise UserError(f"--bootstrap must be at most {MAX_BOOT}, got {args.bootstrap} (its memory grows with "
-                        "resamples × runs × test images)")
+    return report_options(baseline=args.baseline, alpha=args.alpha, n_boot=args.bootstrap, formats=args.formats,
+                          visual=not args.no_visual, where=args.where,
+                          names={"alpha": "--alpha", "n_boot": "--bootstrap", "formats": "--formats"})
+
+
+def report_options(*, baseline: str = "l1", alpha: float = 0.05, n_boot: int = 1000, formats=("png", "pdf"),
+                   visual: bool = True, where=None, names: dict[str, str] | None = None) -> dict:
+    """The keyword arguments of :func:`benchmark.report.write_report`, checked as ``plbench report`` checks its
+    flags (one-line :class:`UserError`, ``names`` naming each option as the caller's user wrote it: ``--alpha``
+    on the command line, ``alpha`` in :func:`benchmark.api.report`): ``alpha`` in (0, 1), ``n_boot`` in [100,
+    :data:`MAX_BOOT`], ``formats`` among png/pdf/svg (one name or several; PNG always written, the HTML embeds
+    it), ``where`` as ``FIELD=VALUE`` strings (one or several) or a mapping."""
+    import numbers
+    from collections.abc import Mapping
+
+    from benchmark.figures import FIGURE_FORMATS
     from benchmark.settings import parse_where
 
-    return dict(baseline=args.baseline, alpha=args.alpha, n_boot=args.bootstrap,
-                formats=tuple(dict.fromkeys(["png", *args.formats])), visual=not args.no_visual,
-                where=parse_where(args.where))
+    names = names or {}
+    name = lambda key: names.get(key, key)  # noqa: E731
+    number = isinstance(alpha, numbers.Real) and not isinstance(alpha, bool)
+    if not number or not 0 < alpha < 1:
+        raise UserError(f"{name('alpha')} must be in (0, 1), got {alpha!r}" + (
+            f" (a significance level: {alpha / 100:g} for {alpha:g} %)" if number and 1 <= alpha < 100 else ""))
+    if isinstance(n_boot, bool) or not isinstance(n_boot, numbers.Integral) or n_boot < 100:
+        raise UserError(f"{name('n_boot')} must be at least 100, got {n_boot!r}")
+    if n_boot > MAX_BOOT:  # its arrays grow with resamples × runs × images: 10⁶ ran out of memory
+        raise UserError(f"{name('n_boot')} must be at most {MAX_BOOT}, got {n_boot} (its memory grows with "
+                        "resamples × runs × test images)")
+    formats = (formats,) if isinstance(formats, str) else tuple(formats)
+    for f in formats:
+        if f not in FIGURE_FORMATS:
+            raise UserError(f"{name('formats')}: {f!r} is not one of {', '.join(FIGURE_FORMATS)}"
+                            + did_you_mean(str(f), FIGURE_FORMATS))
+    if isinstance(where, Mapping):
+        where = [f"{k}={v}" for k, v in where.items()]
+    elif isinstance(where, str):
+        where = [where]
+    return dict(baseline=baseline, alpha=alpha, n_boot=n_boot, formats=tuple(dict.fromkeys(["png", *formats])),
+                visual=visual, where=parse_where(where))
 
 
 def _hint(command: str, out) -> str:

@@ -1,0 +1,53 @@
+"""A new user's first day (journey 7): the README, the CLI's help, the Python API, first runs."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def field(tmp_path_factory):
+    """A small synthetic results store: l1 and l2 on one task, 5 seeds, psnr only."""
+    from benchmark.synthetic import write_store
+
+    return write_store(tmp_path_factory.mktemp("field") / "r", offsets={"l1": 0.0, "l2": 0.1}, seeds=(0, 1, 2, 3, 4),
+                       metrics=("psnr",), n_images=4, budget_check=False)
+
+
+@pytest.mark.parametrize("kw, msg", [
+    ({"alpha": 5}, r"^alpha must be in \(0, 1\), got 5"),           # meant 5 %: every pair "significant"
+    ({"n_boot": 0}, r"^n_boot must be at least 100, got 0$"),  # was an IndexError
+    ({"formats": ("png", "jpg")}, r"^formats: 'jpg' is not one of png, pdf, svg"),  # was accepted
+    ({"formats": "spg"}, r"^formats: 'spg' is not one of png, pdf, svg; did you mean svg\?"),  # was "Format 's'"
+    ({"baseline": "l3"}, r"^baseline 'l3' is not a loss of these results; did you mean"),  # was a report, no ▲/▼
+    ({"where": "iteration=150"}, r"^--where iteration: no such setting field; did you mean iterations\?"),
+])
+def test_api_report_refuses_what_plbench_report_refuses(field, kw, msg):
+    """``api.report`` took any ``alpha`` (5, meant as 5 %, made every pair "significant"), ``n_boot=0`` (an
+    IndexError from deep in the statistics), any ``formats`` (a string was read letter by letter:
+    "Format 's' is not supported"), a ``baseline`` the results do not hold (a leaderboard with no ▲/▼
+    and no word why) and ``where`` as the CLI's ``FIELD=VALUE`` string (read character by character:
+    "--where 0: no such setting field") — where ``plbench report`` refuses each in one line. Its
+    docstring promises "the CLI's one-line message": it now gives it, before anything is written."""
+    from benchmark import api
+
+    before = sorted(p.name for p in field.root.iterdir())
+    with pytest.raises(api.UserError, match=msg) as e:
+        api.report(field.root, visual=False, **kw)
+    assert len(str(e.value).splitlines()) == 1
+    assert sorted(p.name for p in field.root.iterdir()) == before  # nothing written
+
+
+def test_api_report_takes_the_clis_forms(field):
+    """The forms the CLI takes work from Python as well: ``where`` as ``"FIELD=VALUE"`` strings (one or a
+    list) or a mapping, ``formats`` as one name; PNG is always written (the HTML embeds it), as with
+    ``--formats svg``."""
+    from benchmark import api
+
+    paths = api.report(field.root, visual=False, formats="svg", where="iterations=150", n_boot=100)
+    figure = paths["fig_rank_heatmap"]
+    assert figure.suffix == ".png" and figure.with_suffix(".svg").exists() and not figure.with_suffix(".pdf").exists()
+    by_list = api.report(field.root, visual=False, formats=("png",), where=["iterations=150"], n_boot=100)
+    by_dict = api.report(field.root, visual=False, formats=("png",), where={"iterations": 150}, n_boot=100)
+    assert set(by_list) == set(by_dict)
+
