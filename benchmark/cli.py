@@ -265,7 +265,41 @@ def build_parser() -> argparse.ArgumentParser:
                     help="afterwards, probe distortion type × level on held-out images (default "
                          "skimage:test) against random init")
     pt.add_argument("--probe-random-seeds", type=int, default=3, help="random inits to compare with (default 3)")
-    return _state_defaults(parser)
+    return _describe(_state_defaults(parser))
+
+
+#: examples under each command's ``--help`` (tests/test_probe_journey7.py parses every one)
+EXAMPLES = {
+    "run": ("plbench run --tasks denoise sr4 --losses l1 'l1 + 0.01*ms_ssim' --seeds 0 1 2 --iterations 500",
+            "plbench run --train-data my_photos/train --test-data my_photos/test --out results/mine",
+            "plbench run --config configs/cpu.yaml --no-budget-check",
+            "plbench run --profile full --dry-run --device cpu --backbone-weights random"),
+    "perf": ("plbench perf --losses vgg lpips pdl --net small --batch-size 16 --crop 128",),
+    "list": ("plbench list losses", "plbench list metrics --probe"),
+    "report": ("plbench report --out results", "plbench report --out results --where iterations=300 --formats png svg"),
+    "compare": ("plbench compare --loss-file my_loss.py --out results",),
+    "weights": ("plbench weights", "HF_HUB_OFFLINE=0 plbench weights prefetch --losses vgg lpips"),
+    "findings": ("plbench findings --out results", "plbench findings --list"),
+    "calibrate": ("plbench calibrate --out results",),
+    "check": ("plbench check --out results", "plbench check --out results --repair"),
+    "merge": ("plbench merge node2/results --out results",),
+    "pretrain": ("plbench pretrain --data ../shared/datasets/BSD200 --steps 1500 --probe",),
+}
+
+
+def _describe(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Give every command's ``--help`` what ``plbench -h`` says of it (as its description) and its
+    :data:`EXAMPLES` (as the epilog): ``plbench run --help`` began with the usage block, so it never said what
+    the command does nor showed one command line."""
+    import textwrap
+
+    for sub in (a for a in parser._actions if isinstance(a, argparse._SubParsersAction)):
+        for choice in sub._choices_actions:
+            p = sub.choices[choice.dest]
+            p.formatter_class = argparse.RawDescriptionHelpFormatter  # the examples keep their lines
+            p.description = textwrap.fill(choice.help[0].upper() + choice.help[1:] + ".", 79)
+            p.epilog = "examples:\n" + "\n".join(f"  {e}" for e in EXAMPLES.get(choice.dest, ()))
+    return parser
 
 
 def _state_defaults(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:

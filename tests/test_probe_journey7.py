@@ -51,3 +51,34 @@ def test_api_report_takes_the_clis_forms(field):
     by_dict = api.report(field.root, visual=False, formats=("png",), where={"iterations": 150}, n_boot=100)
     assert set(by_list) == set(by_dict)
 
+
+@pytest.mark.parametrize("command", ["run", "perf", "list", "report", "compare", "weights", "findings", "calibrate",
+                                     "check", "merge", "pretrain"])
+def test_every_commands_help_says_what_it_does_and_shows_examples_that_parse(command, capsys):
+    """``plbench run --help`` (and every other command's) began with the usage block and ended with the
+    options: what the command does was said only by ``plbench -h``, and no command line was shown. Each now
+    opens with ``plbench -h``'s line for it and ends with examples, every one of which the parser takes."""
+    import argparse
+    import re
+    import shlex
+
+    from benchmark.cli import COMMANDS, build_parser, main
+
+    assert command in COMMANDS
+    top = build_parser()
+    said = next(a.help for s in top._actions if isinstance(s, argparse._SubParsersAction)
+                for a in s._choices_actions if a.dest == command)
+    with pytest.raises(SystemExit) as e:
+        main([command, "--help"])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    head = out.split("\n\n")[1]  # after the usage block
+    assert " ".join(head.split()).lower() == (said + ".").lower(), head
+    examples = [line.strip() for line in out.split("examples:\n", 1)[1].splitlines() if line.strip()]
+    assert examples
+    for example in examples:
+        words = shlex.split(example)
+        while re.fullmatch(r"[A-Z_]+=\S*", words[0]):  # an environment variable before the command
+            words = words[1:]
+        assert words[0] == "plbench" and words[1] == command, example
+        build_parser().parse_args(words[1:])  # a bad flag would exit 2 here
