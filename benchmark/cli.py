@@ -1078,10 +1078,13 @@ def cmd_weights(args) -> int:
 
         # every term's name is checked against the registry by the parse (a typo: one line, before any output)
         args.losses = list(dict.fromkeys(t.name for spec in args.losses for t in parse_loss_spec(spec)))
+    # the command to run on a connected machine: these losses only, with the files that register them
+    cmd = "plbench weights prefetch" + (f" --losses {' '.join(map(shlex.quote, args.losses))}" if args.losses else "") \
+        + "".join(f" --loss-file {shlex.quote(f)}" for f in args.loss_file)
     if args.action == "prefetch":
         from benchmark.config import DEFAULT_METRICS
 
-        prefetch(args.losses, metrics=None if args.losses else DEFAULT_METRICS)
+        prefetch(args.losses, metrics=None if args.losses else DEFAULT_METRICS, command=cmd)
         print("every file is in place" if not args.losses else f"the files of {', '.join(args.losses)} are in place")
         return 0
     missing: dict[str, bool] = {}  # file key → has a download URL
@@ -1112,7 +1115,6 @@ def cmd_weights(args) -> int:
         print("every listed file is present")
         return 0
     fetchable = sum(missing.values())
-    cmd = "plbench weights prefetch" + (f" --losses {' '.join(args.losses)}" if args.losses else "")
     if offline():
         print(f"{len(missing)} file(s) missing; this machine is offline (HF_HUB_OFFLINE / PLBENCH_OFFLINE), so "
               f"nothing is downloaded here: run `HF_HUB_OFFLINE=0 {cmd}` on a machine with a network to fetch "

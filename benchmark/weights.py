@@ -409,14 +409,15 @@ def metric_weights_report(metrics) -> list[dict]:
     return rows
 
 
-def prefetch(losses: list[str] | None = None, metrics=None) -> None:
+def prefetch(losses: list[str] | None = None, metrics=None, command: str = "plbench weights prefetch") -> None:
     """Download (and hash-check) every file the given losses and metrics need; for a connected
     machine. Without ``losses``: every registered loss and, unless ``metrics`` is given, the
     default metrics (``metrics``; the CLI passes :data:`benchmark.config.DEFAULT_METRICS`).
 
     Offline (``HF_HUB_OFFLINE`` / ``PLBENCH_OFFLINE``) it stops at once, before any attempt, with
-    one line saying so and how many files are missing. Else raises :class:`UserError` listing, one
-    per line, the files it could not get.
+    one line saying so, how many files are missing and ``command`` to run on a connected machine (the
+    CLI's names the same losses and loss files: without them it would fetch every file). Else raises
+    :class:`UserError` listing, one per line, the files it could not get.
     """
     keys = dict.fromkeys([*(k for name in (losses or _all_losses()) for k in loss_weight_keys(name)),
                           *(k for name in (metrics or ()) for k in metric_weight_keys(name))])
@@ -425,7 +426,7 @@ def prefetch(losses: list[str] | None = None, metrics=None) -> None:
         flag = next(v for v in ("HF_HUB_OFFLINE", "PLBENCH_OFFLINE")
                     if os.environ.get(v, "").strip().lower() in ("1", "true", "yes", "on"))
         raise UserError(f"{len(missing)} weight file(s) missing and {flag}={os.environ[flag]} forbids downloads: "
-                        f"run `{flag}=0 plbench weights prefetch` on a machine with a network (then copy "
+                        f"run `{flag}=0 {command}` on a machine with a network (then copy "
                         f"{hub_dir()} here), or put each file where `plbench weights` says")
     errors = []
     for key in keys:

@@ -82,3 +82,29 @@ def test_every_commands_help_says_what_it_does_and_shows_examples_that_parse(com
             words = words[1:]
         assert words[0] == "plbench" and words[1] == command, example
         build_parser().parse_args(words[1:])  # a bad flag would exit 2 here
+
+
+
+def test_prefetch_offline_names_the_losses_it_was_asked_for(monkeypatch, capsys, tmp_path):
+    """``plbench weights prefetch --losses vgg`` offline said "run `HF_HUB_OFFLINE=0 plbench weights prefetch`
+    on a machine with a network": that command fetches the files of every loss and every default metric,
+    not the one vgg needs (``plbench weights --losses vgg`` named the losses). It now keeps the losses and
+    the loss files they come from, and so does the listing (which lost the loss files)."""
+    from benchmark.cli import main
+    from benchmark.registry import LOSSES
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    loss_file = tmp_path / "my loss.py"
+    loss_file.write_text("import torch\nfrom benchmark.registry import register_loss\n\n"
+                         "@register_loss('journey7_pix', citation='test')\nclass P(torch.nn.Module):\n"
+                         "    'l1'\n    def forward(self, p, t):\n        return (p - t).abs().mean()\n")
+    want = f"`HF_HUB_OFFLINE=0 plbench weights prefetch --losses vgg journey7_pix --loss-file '{loss_file}'`"
+    try:
+        assert main(["weights", "prefetch", "--losses", "vgg", "journey7_pix", "--loss-file", str(loss_file)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and want in err, err
+        assert main(["weights", "--losses", "vgg", "journey7_pix", "--loss-file", str(loss_file)]) == 0
+        assert want in capsys.readouterr().out  # the listing says the same
+    finally:
+        LOSSES.remove("journey7_pix")
