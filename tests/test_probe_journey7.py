@@ -108,3 +108,37 @@ def test_prefetch_offline_names_the_losses_it_was_asked_for(monkeypatch, capsys,
         assert want in capsys.readouterr().out  # the listing says the same
     finally:
         LOSSES.remove("journey7_pix")
+
+
+
+def test_scoring_the_degraded_inputs_is_said_before_it_starts(tmp_path, caplog, random_images):
+    """After "grid: 5 runs …" a grid on a folder of 8 photos said nothing for 2 min 23 s (the degraded inputs
+    of each task scored on every metric: the leaderboard's ``input`` row) before "run 1/5": a new user took
+    it for a hang. One line per task now says what is being scored, on how many images, before it is."""
+    import logging
+    from types import SimpleNamespace
+
+    import torch
+
+    from benchmark.data import DataCache
+    from benchmark.metrics import MetricSet
+    from benchmark.results import ResultsStore
+    from benchmark.runner import _score_input, build_task, held_out_items
+
+    task, spec, data = build_task("denoise"), random_images(n=2, size=40), DataCache()
+    items = held_out_items(task, {spec: data.images(spec)})
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    cpu = torch.device("cpu")
+    grid = SimpleNamespace(store=store, metrics=MetricSet(("psnr", "ssim"), cpu), device=cpu,
+                           higher={"psnr": True, "ssim": True})
+    with caplog.at_level(logging.INFO, logger="benchmark.runner"):
+        _score_input(grid, task, "1", (spec,), "fp", items)
+    said = [r.getMessage() for r in caplog.records]
+    assert said == ["denoise: scoring the degraded test inputs (2 images; psnr, ssim), the leaderboard's "
+                    "`input` row"], said
+    assert store.metrics_scored(next(p.name for p in store.runs.iterdir())) == {"psnr", "ssim"}
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="benchmark.runner"):
+        _score_input(grid, task, "1", (spec,), "fp", items)  # scored already: nothing to do, nothing said
+    assert not caplog.records
