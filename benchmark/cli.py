@@ -1069,7 +1069,15 @@ def cmd_compare(args) -> int:
 def cmd_weights(args) -> int:
     from benchmark.config import DEFAULT_METRICS
     from benchmark.registry import LOSSES, load_user_file
-    from benchmark.weights import get_file, hub_dir, metric_weights_report, offline, prefetch, weights_report
+    from benchmark.weights import (
+        get_file,
+        hub_dir,
+        metric_weights_report,
+        offline,
+        online_prefix,
+        prefetch,
+        weights_report,
+    )
 
     for f in args.loss_file:
         load_user_file(f, LOSSES)
@@ -1117,7 +1125,7 @@ def cmd_weights(args) -> int:
     fetchable = sum(missing.values())
     if offline():
         print(f"{len(missing)} file(s) missing; this machine is offline (HF_HUB_OFFLINE / PLBENCH_OFFLINE), so "
-              f"nothing is downloaded here: run `HF_HUB_OFFLINE=0 {cmd}` on a machine with a network to fetch "
+              f"nothing is downloaded here: run `{online_prefix()} {cmd}` on a machine with a network to fetch "
               f"the {fetchable} that have a source URL, then copy its {hub_dir()} here (or point TORCH_HOME at it)")
     else:
         print(f"{len(missing)} file(s) missing: run `{cmd}` to download the {fetchable} that have a source URL "

@@ -79,8 +79,20 @@ def cache_dirs() -> dict[str, str]:
 
 def offline() -> bool:
     """True when ``HF_HUB_OFFLINE`` or ``PLBENCH_OFFLINE`` is set to a true value."""
-    return any(os.environ.get(v, "").strip().lower() in ("1", "true", "yes", "on")
-               for v in ("HF_HUB_OFFLINE", "PLBENCH_OFFLINE"))
+    return bool(_offline_switches())
+
+
+def _offline_switches() -> list[str]:
+    """The variables of ``HF_HUB_OFFLINE``, ``PLBENCH_OFFLINE`` set to a true value here."""
+    return [v for v in ("HF_HUB_OFFLINE", "PLBENCH_OFFLINE")
+            if os.environ.get(v, "").strip().lower() in ("1", "true", "yes", "on")]
+
+
+def online_prefix() -> str:
+    """``HF_HUB_OFFLINE=0 PLBENCH_OFFLINE=0``: what turns off every offline switch that is on here, to put
+    before a command meant for a connected machine (``HF_HUB_OFFLINE=0`` alone left ``PLBENCH_OFFLINE=1``
+    on, so such a command was still offline); ``HF_HUB_OFFLINE=0`` when none is on."""
+    return " ".join(f"{v}=0" for v in (_offline_switches() or ["HF_HUB_OFFLINE"]))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -423,10 +435,9 @@ def prefetch(losses: list[str] | None = None, metrics=None, command: str = "plbe
                           *(k for name in (metrics or ()) for k in metric_weight_keys(name))])
     missing = [k for k in keys if not get_file(k).present]
     if missing and offline():
-        flag = next(v for v in ("HF_HUB_OFFLINE", "PLBENCH_OFFLINE")
-                    if os.environ.get(v, "").strip().lower() in ("1", "true", "yes", "on"))
-        raise UserError(f"{len(missing)} weight file(s) missing and {flag}={os.environ[flag]} forbids downloads: "
-                        f"run `{flag}=0 {command}` on a machine with a network (then copy "
+        flags = " and ".join(f"{v}={os.environ[v]}" for v in _offline_switches())
+        raise UserError(f"{len(missing)} weight file(s) missing and {flags} forbid{'s' * (' and ' not in flags)} "
+                        f"downloads: run `{online_prefix()} {command}` on a machine with a network (then copy "
                         f"{hub_dir()} here), or put each file where `plbench weights` says")
     errors = []
     for key in keys:

@@ -142,3 +142,26 @@ def test_scoring_the_degraded_inputs_is_said_before_it_starts(tmp_path, caplog, 
     with caplog.at_level(logging.INFO, logger="benchmark.runner"):
         _score_input(grid, task, "1", (spec,), "fp", items)  # scored already: nothing to do, nothing said
     assert not caplog.records
+
+
+@pytest.mark.parametrize("env, prefix", [
+    ({"PLBENCH_OFFLINE": "1"}, "PLBENCH_OFFLINE=0 plbench"),  # the listing said HF_HUB_OFFLINE=0: still offline
+    ({"HF_HUB_OFFLINE": "1", "PLBENCH_OFFLINE": "yes"}, "HF_HUB_OFFLINE=0 PLBENCH_OFFLINE=0 plbench"),
+])
+def test_the_command_for_a_connected_machine_turns_off_every_offline_switch_that_is_on(monkeypatch, capsys, tmp_path,
+                                                                                      env, prefix):
+    """With ``PLBENCH_OFFLINE=1`` the listing said to run ``HF_HUB_OFFLINE=0 plbench weights prefetch``, which
+    is still offline there; with both set, prefetch named ``HF_HUB_OFFLINE`` alone, so its command failed again
+    on ``PLBENCH_OFFLINE``. Both now turn off every switch that is on here."""
+    from benchmark.cli import main
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("PLBENCH_OFFLINE", raising=False)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    assert main(["weights", "--losses", "vgg"]) == 0
+    assert f"`{prefix} weights prefetch --losses vgg`" in capsys.readouterr().out
+    assert main(["weights", "prefetch", "--losses", "vgg"]) == 2
+    err = capsys.readouterr().err
+    assert f"`{prefix} weights prefetch --losses vgg`" in err and err.count("\n") == 1, err
