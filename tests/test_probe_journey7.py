@@ -165,3 +165,26 @@ def test_the_command_for_a_connected_machine_turns_off_every_offline_switch_that
     assert main(["weights", "prefetch", "--losses", "vgg"]) == 2
     err = capsys.readouterr().err
     assert f"`{prefix} weights prefetch --losses vgg`" in err and err.count("\n") == 1, err
+
+
+def test_a_saved_datasets_missing_split_or_column_says_what_to_write(tmp_path):
+    """``--test-data saved:validation`` on a saved DatasetDict of train and test said "has splits train, test;
+    got 'validation'" and ``#imag`` said "has no column 'imag' (columns: image, label)": neither said what to
+    write. The split's line now names the sources to pass, the column's the closest column."""
+    import datasets
+    import numpy as np
+
+    from benchmark.data import DataSpec, load_images
+    from benchmark.errors import UserError
+
+    rng = np.random.default_rng(0)
+    ds = datasets.Dataset.from_dict({"image": [rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)] * 2,
+                                     "label": [0, 1]})
+    datasets.DatasetDict(train=ds, test=ds).save_to_disk(str(tmp_path / "dd"))
+    ds.save_to_disk(str(tmp_path / "one"))
+    with pytest.raises(UserError) as e:
+        load_images(DataSpec.parse(f"{tmp_path / 'dd'}:validation"))
+    assert str(e.value).endswith(f"(pass one of them: {tmp_path / 'dd'}:train, {tmp_path / 'dd'}:test)"), str(e.value)
+    with pytest.raises(UserError) as e:
+        load_images(DataSpec.parse(f"{tmp_path / 'one'}#imag"))
+    assert str(e.value).endswith("has no column 'imag'; did you mean image? (columns: image, label)"), str(e.value)
