@@ -68,8 +68,7 @@ def load_results(out: str | Path = "results", budget_checks: bool = False) -> pd
     from benchmark.settings import drop_budget_checks
 
     store = ResultsStore(out)
-    if not store.runs.exists():
-        raise UserError(f"no results in {store.root}")
+    store.require_results(out)  # a missing folder, a file, a folder of other files: each said, as by the CLI
     return store.table() if budget_checks else drop_budget_checks(store.table())[0]
 
 

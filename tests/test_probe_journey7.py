@@ -188,3 +188,18 @@ def test_a_saved_datasets_missing_split_or_column_says_what_to_write(tmp_path):
     with pytest.raises(UserError) as e:
         load_images(DataSpec.parse(f"{tmp_path / 'one'}#imag"))
     assert str(e.value).endswith("has no column 'imag'; did you mean image? (columns: image, label)"), str(e.value)
+
+
+def test_api_load_results_says_why_a_folder_holds_no_results(tmp_path):
+    """``api.load_results`` said "no results in X" for a folder of photos, a file and a path that does not
+    exist alike, where ``plbench report`` tells the three apart and says what to pass."""
+    from benchmark import api
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    (photos / "a.png").write_bytes(b"not really")
+    for out, said in ((photos, "is not a plbench results directory"), (photos / "a.png", "is a file"),
+                      (tmp_path / "none", "no such directory (run `plbench run --out")):
+        with pytest.raises(api.UserError) as e:
+            api.load_results(out)
+        assert said in str(e.value) and len(str(e.value).splitlines()) == 1, str(e.value)
