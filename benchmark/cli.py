@@ -536,9 +536,7 @@ def cmd_run(args) -> int:
         return _dry_run(args, configs, metrics, resolve_device(device), s.profile)
     store = ResultsStore(s.out)
     store.ensure_writable()
-    planned = set(configs)
-    checks = sum(dataclasses.replace(c, iterations=c.iterations // 2) in planned  # as build_configs plans them
-                 for c in configs if c.iterations >= 2)
+    checks = _budget_checks(configs)
     log.info("grid: %d run%s (%s profile%s) on %s → %s", len(configs), "" if len(configs) == 1 else "s", s.profile,
              f"; {checks} of them budget checks at half the iterations" if checks else "", dev, store.root)
     from benchmark.runner import code_version, made_by_other_code
@@ -625,6 +623,13 @@ def _warn_field_apart(store, configs, loss_files) -> None:
                     "their setting", store.root, "; ".join(apart), files, shlex.quote(str(store.root)))
 
 
+def _budget_checks(configs) -> int:
+    """How many of ``configs`` are budget checks of others (the same run at half the iterations), as
+    :func:`benchmark.config.build_configs` plans them."""
+    planned = set(configs)
+    return sum(dataclasses.replace(c, iterations=c.iterations // 2) in planned for c in configs if c.iterations >= 2)
+
+
 def _dry_run(args, configs, metrics, dev, profile_name) -> int:
     """``run --dry-run``: the grid's estimated wall time from the runner's step timed at small
     shapes (kept for the next dry run) and one evaluation per test set; trains nothing."""
@@ -636,8 +641,11 @@ def _dry_run(args, configs, metrics, dev, profile_name) -> int:
     est = estimate_grid(configs, metrics, str(dev))
     name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
     hours = est["seconds"] / 3600
-    c0 = configs[0]
-    print(f"dry run: {est['runs']} runs ({profile_name} profile; net {c0.net}, {c0.iterations} iterations of "
+    c0 = max(configs, key=lambda c: c.iterations)  # a full-budget run, not a budget check
+    checks = _budget_checks(configs)  # named as `run` names them ("grid: 2 runs (…; 1 of them budget checks …)")
+    print(f"dry run: {est['runs']} run{'' if est['runs'] == 1 else 's'} ({profile_name} profile; "
+          + (f"{checks} of them budget checks at half the iterations; " if checks else "")
+          + f"net {c0.net}, {c0.iterations} iterations of "
           f"{c0.batch_size}×{c0.crop}²) on {dev} ({name}); nothing was trained")
     print(f"estimated wall time: {hours:.2f} h sequential (training {est['train_s'] / 3600:.2f} h, "
           f"evaluation {est['eval_s'] / 3600:.2f} h)")

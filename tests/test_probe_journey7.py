@@ -203,3 +203,25 @@ def test_api_load_results_says_why_a_folder_holds_no_results(tmp_path):
         with pytest.raises(api.UserError) as e:
             api.load_results(out)
         assert said in str(e.value) and len(str(e.value).splitlines()) == 1, str(e.value)
+
+
+def test_a_dry_run_counts_its_budget_checks_as_the_run_does(tmp_path, monkeypatch, capsys):
+    """``run --dry-run`` of one loss, one seed, one task said "dry run: 2 runs (…)": the second is the run's
+    budget check, which ``run`` names ("grid: 2 runs (…; 1 of them budget checks at half the iterations)")
+    and the dry run did not; one run without its check read "1 runs"."""
+    import benchmark.perf as perf
+    from benchmark.cli import main
+
+    def estimate(configs, metrics, device):  # the timing is perf's own business (tests/test_perf*.py)
+        return {"runs": len(configs), "seconds": 1.0, "train_s": 1.0, "eval_s": 0.0, "by_task": {"denoise": 1.0},
+                "by_family": {"pixel": 1.0}, "ms_per_step": {"l1": {"denoise": 1.0}}, "probes": [(1, 64)],
+                "measured": 0, "reused": 1, "cache": "steptimes.json", "device": "cpu"}
+
+    monkeypatch.setattr(perf, "estimate_grid", estimate)
+    base = ["run", "--tasks", "denoise", "--losses", "l1", "--seeds", "0", "--iterations", "4", "--device", "cpu",
+            "--dry-run", "--out", str(tmp_path / "r")]
+    assert main(base) == 0
+    assert "dry run: 2 runs (quick profile; 1 of them budget checks at half the iterations; net tiny, 4 iterations " \
+           "of 8×48²)" in capsys.readouterr().out
+    assert main([*base, "--no-budget-check"]) == 0
+    assert "dry run: 1 run (quick profile; net tiny, 4 iterations of 8×48²)" in capsys.readouterr().out
