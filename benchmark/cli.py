@@ -643,10 +643,10 @@ def _dry_run(args, configs, metrics, dev, profile_name) -> int:
     hours = est["seconds"] / 3600
     c0 = max(configs, key=lambda c: c.iterations)  # a full-budget run, not a budget check
     checks = _budget_checks(configs)  # named as `run` names them ("grid: 2 runs (…; 1 of them budget checks …)")
-    print(f"dry run: {est['runs']} run{'' if est['runs'] == 1 else 's'} ({profile_name} profile; "
-          + (f"{checks} of them budget checks at half the iterations; " if checks else "")
-          + f"net {c0.net}, {c0.iterations} iterations of "
-          f"{c0.batch_size}×{c0.crop}²) on {dev} ({name}); nothing was trained")
+    print(f"dry run: {est['runs']} run{'' if est['runs'] == 1 else 's'} ({profile_name} profile; net {c0.net}, "
+          f"{c0.iterations} iterations of {c0.batch_size}×{c0.crop}²"
+          + (f"; {checks} of them budget checks at half the iterations" if checks else "")
+          + f") on {dev} ({name}); nothing was trained")
     print(f"estimated wall time: {hours:.2f} h sequential (training {est['train_s'] / 3600:.2f} h, "
           f"evaluation {est['eval_s'] / 3600:.2f} h)")
     workers = args.workers

@@ -221,7 +221,7 @@ def test_a_dry_run_counts_its_budget_checks_as_the_run_does(tmp_path, monkeypatc
     base = ["run", "--tasks", "denoise", "--losses", "l1", "--seeds", "0", "--iterations", "4", "--device", "cpu",
             "--dry-run", "--out", str(tmp_path / "r")]
     assert main(base) == 0
-    assert "dry run: 2 runs (quick profile; 1 of them budget checks at half the iterations; net tiny, 4 iterations " \
-           "of 8×48²)" in capsys.readouterr().out
+    assert "dry run: 2 runs (quick profile; net tiny, 4 iterations of 8×48²; 1 of them budget checks at half the " \
+           "iterations)" in capsys.readouterr().out
     assert main([*base, "--no-budget-check"]) == 0
     assert "dry run: 1 run (quick profile; net tiny, 4 iterations of 8×48²)" in capsys.readouterr().out
