@@ -523,8 +523,9 @@ def cmd_run(args) -> int:
     t0 = time.time()
     spec = grid_spec(args)
     s = spec.resolved()
-    check_metric_names(s.metrics)  # names, logger and --out fail before the data is loaded
+    check_metric_names(s.metrics)  # names, logger, executor flags and --out fail before the data is loaded
     check_logger(s.logger)
+    executor_options(s)  # also for --dry-run: it estimated `--workers two`, which the run then refused
     if not args.dry_run:
         ResultsStore(s.out).preflight()
     data = DataCache()  # decoded once: fingerprinted for the run ids, then trained on in this process

@@ -225,3 +225,27 @@ def test_a_dry_run_counts_its_budget_checks_as_the_run_does(tmp_path, monkeypatc
            "iterations)" in capsys.readouterr().out
     assert main([*base, "--no-budget-check"]) == 0
     assert "dry run: 1 run (quick profile; net tiny, 4 iterations of 8×48²)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("flags, msg", [
+    (["--workers", "two"], "--workers must be a number or auto, got 'two'"),
+    (["--workers", "0"], "--workers must be at least 1, got 0"),
+    (["--workers-per-gpu", "0"], "--workers-per-gpu must be at least 1, got 0"),
+])
+def test_a_dry_run_refuses_the_executor_flags_the_run_refuses(tmp_path, monkeypatch, capsys, flags, msg):
+    """``run --dry-run --workers two`` printed an estimate (and ``--workers 0`` one "on 0 workers" less), where
+    the same command without ``--dry-run`` is refused: the check a user makes before the real run passed a
+    command that then failed. Both refuse it now, before any data is loaded or step timed."""
+    import benchmark.perf as perf
+    from benchmark.cli import main
+
+    def estimate(*args, **kwargs):
+        raise AssertionError("timed steps for a command it refuses")
+
+    monkeypatch.setattr(perf, "estimate_grid", estimate)
+    for dry in (["--dry-run"], []):
+        assert main(["run", "--tasks", "denoise", "--losses", "l1", "--iterations", "2", "--device", "cpu",
+                     "--no-budget-check", "--out", str(tmp_path / "r"), *flags, *dry]) == 2
+        err = capsys.readouterr().err
+        assert err == f"error: {msg}\n", err
+    assert not (tmp_path / "r").exists()
