@@ -526,8 +526,13 @@ def cmd_run(args) -> int:
     check_metric_names(s.metrics)  # names, logger, executor flags and --out fail before the data is loaded
     check_logger(s.logger)
     executor_options(s)  # also for --dry-run: it estimated `--workers two`, which the run then refused
-    if not args.dry_run:
+    try:
         ResultsStore(s.out).preflight()
+    except UserError as exc:
+        if not args.dry_run:
+            raise
+        # a dry run writes nothing there, so it still estimates; but the same command without it would stop
+        log.warning("the run itself would stop here: %s", exc)
     data = DataCache()  # decoded once: fingerprinted for the run ids, then trained on in this process
     with ResultsStore(s.out).naming_file_losses():  # `--losses my_loss` run before with --loss-file
         configs, metrics, device = build(spec, data, local=s.executor == "local" or args.dry_run,

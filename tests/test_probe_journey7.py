@@ -249,3 +249,26 @@ def test_a_dry_run_refuses_the_executor_flags_the_run_refuses(tmp_path, monkeypa
         err = capsys.readouterr().err
         assert err == f"error: {msg}\n", err
     assert not (tmp_path / "r").exists()
+
+
+def test_a_dry_run_says_that_the_run_would_refuse_its_out(tmp_path, monkeypatch, caplog):
+    """``run --dry-run --out <a file>`` (or a folder of photos) printed its estimate and nothing else; the
+    same command without ``--dry-run`` then stopped at once on --out. The dry run still estimates (it
+    writes nothing there) and warns, in one line, what the run would refuse."""
+    import logging
+
+    import benchmark.perf as perf
+    from benchmark.cli import main
+
+    monkeypatch.setattr(perf, "estimate_grid", lambda configs, metrics, device: {
+        "runs": len(configs), "seconds": 1.0, "train_s": 1.0, "eval_s": 0.0, "by_task": {"denoise": 1.0},
+        "by_family": {"pixel": 1.0}, "ms_per_step": {"l1": {"denoise": 1.0}}, "probes": [(1, 64)], "measured": 0,
+        "reused": 1, "cache": "steptimes.json", "device": "cpu"})
+    a_file = tmp_path / "results"
+    a_file.write_text("not a folder")
+    with caplog.at_level(logging.WARNING, logger="benchmark"):
+        assert main(["run", "--tasks", "denoise", "--losses", "l1", "--iterations", "2", "--device", "cpu",
+                     "--no-budget-check", "--dry-run", "--out", str(a_file)]) == 0
+    said = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert said == [f"the run itself would stop here: results directory {a_file} exists and is not a directory"], said
+    assert a_file.read_text() == "not a folder"
