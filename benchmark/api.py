@@ -68,19 +68,32 @@ def load_results(out: str | Path = "results", budget_checks: bool = False) -> pd
     from benchmark.settings import drop_budget_checks
 
     store = ResultsStore(out)
-    if not store.runs.exists():
-        raise UserError(f"no results in {store.root}")
+    store.require_results(out)  # a missing folder, a file, a folder of other files: each said, as by the CLI
     return store.table() if budget_checks else drop_budget_checks(store.table())[0]
 
 
 def report(out: str | Path = "results", **options) -> dict[str, Path]:
     """Every leaderboard, figure and export of a results directory (:func:`benchmark.report.write_report`:
-    ``baseline``, ``alpha``, ``n_boot``, ``formats``, ``visual``, ``where``)."""
+    ``baseline``, ``alpha``, ``n_boot``, ``formats`` — a name or several of png/pdf/svg —, ``visual``,
+    ``where`` — ``"FIELD=VALUE"`` strings as ``plbench report --where`` takes them, or a mapping). Each is
+    checked as ``plbench report`` checks its flag, before anything is written: bad input is a one-line
+    :class:`~benchmark.errors.UserError`."""
+    from benchmark.cli import _known_loss, report_options
     from benchmark.report import write_report
     from benchmark.results import ResultsStore
 
+    unknown = sorted(set(options) - {"baseline", "alpha", "n_boot", "formats", "visual", "where", "html"})
+    if unknown:
+        from benchmark.errors import did_you_mean
+
+        raise UserError(f"api.report(): unknown option {unknown[0]!r}" + did_you_mean(
+            unknown[0], ("baseline", "alpha", "n_boot", "formats", "visual", "where", "html")))
+    html = options.pop("html", True)
+    kwargs = report_options(**options)
     store = ResultsStore(out)
     store.check_version()
-    if not store.runs.exists():
-        raise UserError(f"no results in {store.root}")
-    return write_report(store, **options)
+    store.require_results(out)
+    store.check_foreign()  # the report writes next to runs/: never over files it did not write
+    if "baseline" in options:  # asked for by name: a typo is an error, not a report without ▲/▼ marks
+        kwargs["baseline"] = _known_loss(store, kwargs["baseline"], "baseline")
+    return write_report(store, html=html, **kwargs)

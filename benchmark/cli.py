@@ -265,7 +265,41 @@ def build_parser() -> argparse.ArgumentParser:
                     help="afterwards, probe distortion type × level on held-out images (default "
                          "skimage:test) against random init")
     pt.add_argument("--probe-random-seeds", type=int, default=3, help="random inits to compare with (default 3)")
-    return _state_defaults(parser)
+    return _describe(_state_defaults(parser))
+
+
+#: examples under each command's ``--help`` (tests/test_probe_journey7.py parses every one)
+EXAMPLES = {
+    "run": ("plbench run --tasks denoise sr4 --losses l1 'l1 + 0.01*ms_ssim' --seeds 0 1 2 --iterations 500",
+            "plbench run --train-data my_photos/train --test-data my_photos/test --out results/mine",
+            "plbench run --config configs/cpu.yaml --no-budget-check",
+            "plbench run --profile full --dry-run --device cpu --backbone-weights random"),
+    "perf": ("plbench perf --losses vgg lpips pdl --net small --batch-size 16 --crop 128",),
+    "list": ("plbench list losses", "plbench list metrics --probe"),
+    "report": ("plbench report --out results", "plbench report --out results --where iterations=300 --formats png svg"),
+    "compare": ("plbench compare --loss-file my_loss.py --out results",),
+    "weights": ("plbench weights", "HF_HUB_OFFLINE=0 plbench weights prefetch --losses vgg lpips"),
+    "findings": ("plbench findings --out results", "plbench findings --list"),
+    "calibrate": ("plbench calibrate --out results",),
+    "check": ("plbench check --out results", "plbench check --out results --repair"),
+    "merge": ("plbench merge node2/results --out results",),
+    "pretrain": ("plbench pretrain --data ../shared/datasets/BSD200 --steps 1500 --probe",),
+}
+
+
+def _describe(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Give every command's ``--help`` what ``plbench -h`` says of it (as its description) and its
+    :data:`EXAMPLES` (as the epilog): ``plbench run --help`` began with the usage block, so it never said what
+    the command does nor showed one command line."""
+    import textwrap
+
+    for sub in (a for a in parser._actions if isinstance(a, argparse._SubParsersAction)):
+        for choice in sub._choices_actions:
+            p = sub.choices[choice.dest]
+            p.formatter_class = argparse.RawDescriptionHelpFormatter  # the examples keep their lines
+            p.description = textwrap.fill(choice.help[0].upper() + choice.help[1:] + ".", 79)
+            p.epilog = "examples:\n" + "\n".join(f"  {e}" for e in EXAMPLES.get(choice.dest, ()))
+    return parser
 
 
 def _state_defaults(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -489,10 +523,16 @@ def cmd_run(args) -> int:
     t0 = time.time()
     spec = grid_spec(args)
     s = spec.resolved()
-    check_metric_names(s.metrics)  # names, logger and --out fail before the data is loaded
+    check_metric_names(s.metrics)  # names, logger, executor flags and --out fail before the data is loaded
     check_logger(s.logger)
-    if not args.dry_run:
+    executor_options(s)  # also for --dry-run: it estimated `--workers two`, which the run then refused
+    try:
         ResultsStore(s.out).preflight()
+    except UserError as exc:
+        if not args.dry_run:
+            raise
+        # a dry run writes nothing there, so it still estimates; but the same command without it would stop
+        log.warning("the run itself would stop here: %s", exc)
     data = DataCache()  # decoded once: fingerprinted for the run ids, then trained on in this process
     with ResultsStore(s.out).naming_file_losses():  # `--losses my_loss` run before with --loss-file
         configs, metrics, device = build(spec, data, local=s.executor == "local" or args.dry_run,
@@ -502,9 +542,7 @@ def cmd_run(args) -> int:
         return _dry_run(args, configs, metrics, resolve_device(device), s.profile)
     store = ResultsStore(s.out)
     store.ensure_writable()
-    planned = set(configs)
-    checks = sum(dataclasses.replace(c, iterations=c.iterations // 2) in planned  # as build_configs plans them
-                 for c in configs if c.iterations >= 2)
+    checks = _budget_checks(configs)
     log.info("grid: %d run%s (%s profile%s) on %s → %s", len(configs), "" if len(configs) == 1 else "s", s.profile,
              f"; {checks} of them budget checks at half the iterations" if checks else "", dev, store.root)
     from benchmark.runner import code_version, made_by_other_code
@@ -591,6 +629,13 @@ def _warn_field_apart(store, configs, loss_files) -> None:
                     "their setting", store.root, "; ".join(apart), files, shlex.quote(str(store.root)))
 
 
+def _budget_checks(configs) -> int:
+    """How many of ``configs`` are budget checks of others (the same run at half the iterations), as
+    :func:`benchmark.config.build_configs` plans them."""
+    planned = set(configs)
+    return sum(dataclasses.replace(c, iterations=c.iterations // 2) in planned for c in configs if c.iterations >= 2)
+
+
 def _dry_run(args, configs, metrics, dev, profile_name) -> int:
     """``run --dry-run``: the grid's estimated wall time from the runner's step timed at small
     shapes (kept for the next dry run) and one evaluation per test set; trains nothing."""
@@ -602,9 +647,12 @@ def _dry_run(args, configs, metrics, dev, profile_name) -> int:
     est = estimate_grid(configs, metrics, str(dev))
     name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
     hours = est["seconds"] / 3600
-    c0 = configs[0]
-    print(f"dry run: {est['runs']} runs ({profile_name} profile; net {c0.net}, {c0.iterations} iterations of "
-          f"{c0.batch_size}×{c0.crop}²) on {dev} ({name}); nothing was trained")
+    c0 = max(configs, key=lambda c: c.iterations)  # a full-budget run, not a budget check
+    checks = _budget_checks(configs)  # named as `run` names them ("grid: 2 runs (…; 1 of them budget checks …)")
+    print(f"dry run: {est['runs']} run{'' if est['runs'] == 1 else 's'} ({profile_name} profile; net {c0.net}, "
+          f"{c0.iterations} iterations of {c0.batch_size}×{c0.crop}²"
+          + (f"; {checks} of them budget checks at half the iterations" if checks else "")
+          + f") on {dev} ({name}); nothing was trained")
     print(f"estimated wall time: {hours:.2f} h sequential (training {est['train_s'] / 3600:.2f} h, "
           f"evaluation {est['eval_s'] / 3600:.2f} h)")
     workers = args.workers
@@ -737,18 +785,46 @@ MAX_BOOT = 100_000
 
 
 def _report_kwargs(args) -> dict:
-    if not 0 < args.alpha < 1:
-        raise UserError(f"--alpha must be in (0, 1), got {args.alpha}")
-    if args.bootstrap < 100:
-        raise UserError(f"--bootstrap must be at least 100, got {args.bootstrap}")
-    if args.bootstrap > MAX_BOOT:  # its arrays grow with resamples × runs × images: 10⁶ ran out of memory
-        raise UserError(f"--bootstrap must be at most {MAX_BOOT}, got {args.bootstrap} (its memory grows with "
-                        "resamples × runs × test images)")
+    return report_options(baseline=args.baseline, alpha=args.alpha, n_boot=args.bootstrap, formats=args.formats,
+                          visual=not args.no_visual, where=args.where,
+                          names={"alpha": "--alpha", "n_boot": "--bootstrap", "formats": "--formats"})
+
+
+def report_options(*, baseline: str = "l1", alpha: float = 0.05, n_boot: int = 1000, formats=("png", "pdf"),
+                   visual: bool = True, where=None, names: dict[str, str] | None = None) -> dict:
+    """The keyword arguments of :func:`benchmark.report.write_report`, checked as ``plbench report`` checks its
+    flags (one-line :class:`UserError`, ``names`` naming each option as the caller's user wrote it: ``--alpha``
+    on the command line, ``alpha`` in :func:`benchmark.api.report`): ``alpha`` in (0, 1), ``n_boot`` in [100,
+    :data:`MAX_BOOT`], ``formats`` among png/pdf/svg (one name or several; PNG always written, the HTML embeds
+    it), ``where`` as ``FIELD=VALUE`` strings (one or several) or a mapping."""
+    import numbers
+    from collections.abc import Mapping
+
+    from benchmark.figures import FIGURE_FORMATS
     from benchmark.settings import parse_where
 
-    return dict(baseline=args.baseline, alpha=args.alpha, n_boot=args.bootstrap,
-                formats=tuple(dict.fromkeys(["png", *args.formats])), visual=not args.no_visual,
-                where=parse_where(args.where))
+    names = names or {}
+    name = lambda key: names.get(key, key)  # noqa: E731
+    number = isinstance(alpha, numbers.Real) and not isinstance(alpha, bool)
+    if not number or not 0 < alpha < 1:
+        raise UserError(f"{name('alpha')} must be in (0, 1), got {alpha!r}" + (
+            f" (a significance level: {alpha / 100:g} for {alpha:g} %)" if number and 1 <= alpha < 100 else ""))
+    if isinstance(n_boot, bool) or not isinstance(n_boot, numbers.Integral) or n_boot < 100:
+        raise UserError(f"{name('n_boot')} must be at least 100, got {n_boot!r}")
+    if n_boot > MAX_BOOT:  # its arrays grow with resamples × runs × images: 10⁶ ran out of memory
+        raise UserError(f"{name('n_boot')} must be at most {MAX_BOOT}, got {n_boot} (its memory grows with "
+                        "resamples × runs × test images)")
+    formats = (formats,) if isinstance(formats, str) else tuple(formats)
+    for f in formats:
+        if f not in FIGURE_FORMATS:
+            raise UserError(f"{name('formats')}: {f!r} is not one of {', '.join(FIGURE_FORMATS)}"
+                            + did_you_mean(str(f), FIGURE_FORMATS))
+    if isinstance(where, Mapping):
+        where = [f"{k}={v}" for k, v in where.items()]
+    elif isinstance(where, str):
+        where = [where]
+    return dict(baseline=baseline, alpha=alpha, n_boot=n_boot, formats=tuple(dict.fromkeys(["png", *formats])),
+                visual=visual, where=parse_where(where))
 
 
 def _hint(command: str, out) -> str:
@@ -998,7 +1074,15 @@ def cmd_compare(args) -> int:
 def cmd_weights(args) -> int:
     from benchmark.config import DEFAULT_METRICS
     from benchmark.registry import LOSSES, load_user_file
-    from benchmark.weights import get_file, hub_dir, metric_weights_report, offline, prefetch, weights_report
+    from benchmark.weights import (
+        get_file,
+        hub_dir,
+        metric_weights_report,
+        offline,
+        online_prefix,
+        prefetch,
+        weights_report,
+    )
 
     for f in args.loss_file:
         load_user_file(f, LOSSES)
@@ -1007,10 +1091,13 @@ def cmd_weights(args) -> int:
 
         # every term's name is checked against the registry by the parse (a typo: one line, before any output)
         args.losses = list(dict.fromkeys(t.name for spec in args.losses for t in parse_loss_spec(spec)))
+    # the command to run on a connected machine: these losses only, with the files that register them
+    cmd = "plbench weights prefetch" + (f" --losses {' '.join(map(shlex.quote, args.losses))}" if args.losses else "") \
+        + "".join(f" --loss-file {shlex.quote(f)}" for f in args.loss_file)
     if args.action == "prefetch":
         from benchmark.config import DEFAULT_METRICS
 
-        prefetch(args.losses, metrics=None if args.losses else DEFAULT_METRICS)
+        prefetch(args.losses, metrics=None if args.losses else DEFAULT_METRICS, command=cmd)
         print("every file is in place" if not args.losses else f"the files of {', '.join(args.losses)} are in place")
         return 0
     missing: dict[str, bool] = {}  # file key → has a download URL
@@ -1041,10 +1128,9 @@ def cmd_weights(args) -> int:
         print("every listed file is present")
         return 0
     fetchable = sum(missing.values())
-    cmd = "plbench weights prefetch" + (f" --losses {' '.join(args.losses)}" if args.losses else "")
     if offline():
         print(f"{len(missing)} file(s) missing; this machine is offline (HF_HUB_OFFLINE / PLBENCH_OFFLINE), so "
-              f"nothing is downloaded here: run `HF_HUB_OFFLINE=0 {cmd}` on a machine with a network to fetch "
+              f"nothing is downloaded here: run `{online_prefix()} {cmd}` on a machine with a network to fetch "
               f"the {fetchable} that have a source URL, then copy its {hub_dir()} here (or point TORCH_HOME at it)")
     else:
         print(f"{len(missing)} file(s) missing: run `{cmd}` to download the {fetchable} that have a source URL "

@@ -1702,7 +1702,8 @@ def _load_saved(spec: DataSpec):
         split = spec.split or default_split(spec, splits, None)
         if split not in splits:
             raise UserError(f"saved dataset {spec.source} has splits {', '.join(splits)}; got {split!r}"
-                            + did_you_mean(split, splits))
+                            + (did_you_mean(split, splits) or  # else the sources to write instead
+                               f" (pass one of them: {', '.join(f'{spec.source}:{s}' for s in splits)})"))
         folder, where = root / split, f"{spec.source}:{split}"
     state = _read_json(folder / "state.json")
     if not isinstance(state, dict) or not isinstance(state.get("_data_files"), list):
@@ -1820,7 +1821,7 @@ def _image_column(ds, spec: DataSpec) -> str:
     if spec.image_column:
         col = spec.image_column
         if col not in ds.column_names:
-            raise UserError(f"dataset {spec.source!r} has no column {col!r} "
+            raise UserError(f"dataset {spec.source!r} has no column {col!r}{did_you_mean(col, ds.column_names)} "
                             f"(columns: {', '.join(ds.column_names)})")
         feat = ds.features[col]
         if not _is_image(feat) and not _is_pixel_array(feat) and getattr(feat, "dtype", None) not in _PATH_OR_BYTES:

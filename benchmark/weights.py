@@ -79,8 +79,20 @@ def cache_dirs() -> dict[str, str]:
 
 def offline() -> bool:
     """True when ``HF_HUB_OFFLINE`` or ``PLBENCH_OFFLINE`` is set to a true value."""
-    return any(os.environ.get(v, "").strip().lower() in ("1", "true", "yes", "on")
-               for v in ("HF_HUB_OFFLINE", "PLBENCH_OFFLINE"))
+    return bool(_offline_switches())
+
+
+def _offline_switches() -> list[str]:
+    """The variables of ``HF_HUB_OFFLINE``, ``PLBENCH_OFFLINE`` set to a true value here."""
+    return [v for v in ("HF_HUB_OFFLINE", "PLBENCH_OFFLINE")
+            if os.environ.get(v, "").strip().lower() in ("1", "true", "yes", "on")]
+
+
+def online_prefix() -> str:
+    """``HF_HUB_OFFLINE=0 PLBENCH_OFFLINE=0``: what turns off every offline switch that is on here, to put
+    before a command meant for a connected machine (``HF_HUB_OFFLINE=0`` alone left ``PLBENCH_OFFLINE=1``
+    on, so such a command was still offline); ``HF_HUB_OFFLINE=0`` when none is on."""
+    return " ".join(f"{v}=0" for v in (_offline_switches() or ["HF_HUB_OFFLINE"]))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -409,23 +421,23 @@ def metric_weights_report(metrics) -> list[dict]:
     return rows
 
 
-def prefetch(losses: list[str] | None = None, metrics=None) -> None:
+def prefetch(losses: list[str] | None = None, metrics=None, command: str = "plbench weights prefetch") -> None:
     """Download (and hash-check) every file the given losses and metrics need; for a connected
     machine. Without ``losses``: every registered loss and, unless ``metrics`` is given, the
     default metrics (``metrics``; the CLI passes :data:`benchmark.config.DEFAULT_METRICS`).
 
     Offline (``HF_HUB_OFFLINE`` / ``PLBENCH_OFFLINE``) it stops at once, before any attempt, with
-    one line saying so and how many files are missing. Else raises :class:`UserError` listing, one
-    per line, the files it could not get.
+    one line saying so, how many files are missing and ``command`` to run on a connected machine (the
+    CLI's names the same losses and loss files: without them it would fetch every file). Else raises
+    :class:`UserError` listing, one per line, the files it could not get.
     """
     keys = dict.fromkeys([*(k for name in (losses or _all_losses()) for k in loss_weight_keys(name)),
                           *(k for name in (metrics or ()) for k in metric_weight_keys(name))])
     missing = [k for k in keys if not get_file(k).present]
     if missing and offline():
-        flag = next(v for v in ("HF_HUB_OFFLINE", "PLBENCH_OFFLINE")
-                    if os.environ.get(v, "").strip().lower() in ("1", "true", "yes", "on"))
-        raise UserError(f"{len(missing)} weight file(s) missing and {flag}={os.environ[flag]} forbids downloads: "
-                        f"run `{flag}=0 plbench weights prefetch` on a machine with a network (then copy "
+        flags = " and ".join(f"{v}={os.environ[v]}" for v in _offline_switches())
+        raise UserError(f"{len(missing)} weight file(s) missing and {flags} forbid{'s' * (' and ' not in flags)} "
+                        f"downloads: run `{online_prefix()} {command}` on a machine with a network (then copy "
                         f"{hub_dir()} here), or put each file where `plbench weights` says")
     errors = []
     for key in keys:
