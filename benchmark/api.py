@@ -78,8 +78,8 @@ def report(out: str | Path = "results", **options) -> dict[str, Path]:
     ``where`` — ``"FIELD=VALUE"`` strings as ``plbench report --where`` takes them, or a mapping). Each is
     checked as ``plbench report`` checks its flag, before anything is written: bad input is a one-line
     :class:`~benchmark.errors.UserError`."""
-    from benchmark.cli import _known_loss, report_options
-    from benchmark.report import write_report
+    from benchmark.cli import report_options
+    from benchmark.report import resolve_baseline, write_report
     from benchmark.results import ResultsStore
 
     unknown = sorted(set(options) - {"baseline", "alpha", "n_boot", "formats", "visual", "where", "html"})
@@ -95,5 +95,5 @@ def report(out: str | Path = "results", **options) -> dict[str, Path]:
     store.require_results(out)
     store.check_foreign()  # the report writes next to runs/: never over files it did not write
     if "baseline" in options:  # asked for by name: a typo is an error, not a report without ▲/▼ marks
-        kwargs["baseline"] = _known_loss(store, kwargs["baseline"], "baseline")
+        kwargs["baseline"] = resolve_baseline(store, kwargs["baseline"], flag="baseline")  # a spec or a row label
     return write_report(store, html=html, **kwargs)
