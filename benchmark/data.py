@@ -1558,11 +1558,13 @@ def _metadata_rows(path: Path) -> list[dict]:
 
 def _paired_images(root: Path, split: str | None, skipped: dict[str, list[str]], files: list[Path]):
     """A folder whose imagefolder metadata (:data:`METADATA_FILES`, among the files :func:`folder_files` skipped as not
-    images; with ``split``, also the folder's own) pairs each row's image with others (a ``noisy_file_name`` column
-    besides ``file_name``) as the ``datasets.Dataset`` that ``datasets`` reads from it: image columns ``image`` and
-    ``<name>`` (paths from each metadata file's folder) and ``image_id`` (the image's path in the folder, no suffix),
-    the metadata files taken off ``skipped``, the image ``files`` no row names said in a warning; None for any other
-    folder (read as every image file in it)."""
+    images; with ``split``, also the folder's own) names several images a row (a ``noisy_file_name`` column besides
+    ``file_name``, or ``input_file_name`` + ``target_file_name`` without one) as the ``datasets.Dataset`` that
+    ``datasets`` reads from it: an image column per file-name column, ``file_name`` → ``image``, ``<name>_file_name``
+    → ``<name>`` (paths from each metadata file's folder), and with ``file_name`` ``image_id`` (its image's path in
+    the folder, no suffix; without it, ids are the file names of the column read), the metadata files taken off
+    ``skipped``, the image ``files`` no row names said in a warning; None for any other folder (read as every image
+    file in it)."""
     import datasets
 
     listed = skipped.get("not an image", [])
@@ -1570,29 +1572,30 @@ def _paired_images(root: Path, split: str | None, skipped: dict[str, list[str]],
     if split is not None:
         metas += [root / n for n in METADATA_FILES if (root / n).is_file()]
     tables = [(m, _metadata_rows(m)) for m in metas]
-    names = {c for _, rows in tables for row in rows for c in row if str(c).endswith("_file_name")}
-    if not names:
+    keys = {str(c) for _, rows in tables for row in rows for c in row}
+    if not any(k.endswith("_file_name") for k in keys):
         return None
-    columns: dict[str, list] = {"image": [], **{c[: -len("_file_name")]: [] for c in sorted(names)}, "image_id": []}
+    # as datasets names them: file_name → image, <name>_file_name → <name>
+    names = {k: k[: -len("_file_name")] or "image" for k in sorted(keys, key=lambda k: (k != "file_name", k))
+             if k == "file_name" or k.endswith("_file_name")}
+    columns: dict[str, list] = {c: [] for c in names.values()}
+    ids: list[str] = []
     base = root / split if split is not None else root
     for meta, rows in tables:
         for row in rows:
-            if not row.get("file_name"):
-                continue
-            image = meta.parent / str(row["file_name"])
-            if not os.path.abspath(image).startswith(os.path.abspath(base) + os.sep):
-                continue  # the root's metadata row of another split
-            columns["image"].append(str(image))
-            columns["image_id"].append(Path(os.path.relpath(image, root)).with_suffix("").as_posix())
-            for c in names:
-                columns[c[: -len("_file_name")]].append(str(meta.parent / str(row[c])) if row.get(c) else None)
-    if not columns["image"]:  # no row of this split (the root's metadata pairs another's): every image file, as before
+            paths = {c: meta.parent / str(row[k]) if row.get(k) else None for k, c in names.items()}
+            first = next((v for v in paths.values() if v is not None), None)
+            if first is None or not os.path.abspath(first).startswith(os.path.abspath(base) + os.sep):
+                continue  # no image in the row, or the root's metadata row of another split
+            for c, v in paths.items():
+                columns[c].append(None if v is None else str(v))
+            ids.append(Path(os.path.relpath(first, root)).with_suffix("").as_posix())
+    if not ids:  # no row of this split (the root's metadata pairs another's): every image file, as before
         return None
-    log.info("%s: its metadata (%s) pairs each image with %s: read as datasets reads it, %d rows", root,
-             ", ".join(m.relative_to(root).as_posix() for m in metas),
-             ", ".join(c for c in columns if c not in ("image", "image_id")),
-             len(columns["image"]))
-    named = {os.path.abspath(v) for c, vs in columns.items() if c != "image_id" for v in vs if v}
+    log.info("%s: its metadata (%s) names several images a row, read as datasets reads it: image columns %s, %d rows",
+             root, ", ".join(m.relative_to(root).as_posix() for m in metas),
+             ", ".join(columns), len(ids))
+    named = {os.path.abspath(v) for vs in columns.values() for v in vs if v}
     unnamed = [f.relative_to(root).as_posix() for f in files if os.path.abspath(f) not in named]
     if unnamed:
         log.warning("%s: %d image file(s) in no row of its metadata, not read: %s", root, len(unnamed),
@@ -1601,8 +1604,9 @@ def _paired_images(root: Path, split: str | None, skipped: dict[str, list[str]],
     skipped["not an image"] = [r for r in listed if r not in rels]
     if not skipped["not an image"]:
         del skipped["not an image"]
-    features = datasets.Features({c: datasets.Value("string") if c == "image_id" else datasets.Image()
-                                  for c in columns})
+    features = datasets.Features({c: datasets.Image() for c in columns})
+    if "file_name" in names:  # the image's path in the folder, as a folder's ids are
+        columns["image_id"], features["image_id"] = ids, datasets.Value("string")
     return datasets.Dataset.from_dict(columns, features=features)
 
 
