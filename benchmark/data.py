@@ -1297,13 +1297,22 @@ def _hub_error(spec: DataSpec, exc: Exception) -> UserError:
 
     cache = os.environ.get("HF_DATASETS_CACHE") or os.path.join(constants.HF_HOME, "datasets")
     offline = constants.HF_HUB_OFFLINE or "Offline" in type(exc).__name__ or "offline" in str(exc).lower()
-    local = f"there is no local folder {spec.source!r} (cwd {os.getcwd()})"
+    file = hub_data_file(spec.source)  # owner/name/FILE: that file of the repo, loaded as data_files
+    local = f"there is no local {'file' if file else 'folder'} {spec.source!r} (cwd {os.getcwd()})"
     text = " ".join(str(exc).split())
     if isinstance(exc, ValueError) and ("Unknown split" in text or "Available configs" in text):
         return UserError(f"dataset {spec.source!r}: {text}")  # it is there (cached): the split or config is not
     if "/" not in spec.source and (hint := did_you_mean(spec.source, EMBEDDED)):  # a slip on an embedded name
         return UserError(f"unknown dataset {spec.source!r}{hint} (embedded: {', '.join(EMBEDDED)}; and {local}, "
                          "nor a hub dataset that loads)")
+    repo = "/".join(spec.source.split("/")[:2])
+    if offline and file:  # the repo's other files (DIV2K's LR archives) are not wanted, nor a plain download's cache
+        unpack = ", unpack it" if file.lower().endswith(_ARCHIVES) else ""
+        return UserError(f"dataset file {spec.source!r} is not cached and the hub is offline (HF_HUB_OFFLINE=1), and "
+                         f"{local}: on a connected machine, cache it into {cache} (datasets.load_dataset({repo!r}, "
+                         f"data_files={{{spec.split or 'train'!r}: {file!r}}})), or download that file "
+                         f"(huggingface-cli download {repo} {file} --repo-type dataset --local-dir DIR){unpack} and "
+                         "pass the folder it gives")
     if offline:
         return UserError(f"dataset {spec.source!r} is not cached and the hub is offline (HF_HUB_OFFLINE=1), and "
                          f"{local}: download it on a connected machine into {cache}, or pass a local folder "

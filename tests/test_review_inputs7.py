@@ -46,3 +46,20 @@ def test_paired_metadata_without_file_name_is_read_by_its_columns(tmp_path):
     assert [r.image_id for r in recs] == ["0", "1", "2"]
     for rec, arr in zip(recs, targets):
         np.testing.assert_array_equal(_hwc(rec.pixels), arr)
+
+
+# ------------------------------------------------------------------------------------------------
+# owner/name/FILE not cached, offline
+# ------------------------------------------------------------------------------------------------
+def test_an_uncached_hub_data_file_offline_says_how_to_bring_that_file():
+    """The profiles' fallback ``goodfellowliu/DIV2K/DIV2K_train_HR.zip:train`` uncached, offline, said to download
+    the whole repo (``huggingface-cli download goodfellowliu/DIV2K``: every LR archive too) and pass that folder,
+    which is refused ('holds no image file': zip archives), and to fill the cache, which a plain download of the
+    repo does not (a ``data_files`` load is cached under its own config). Now: the one file, unpacked, or the
+    ``load_dataset`` call that caches it."""
+    with pytest.raises(UserError) as err:
+        load_images(DataSpec.parse("nobody/photos/HR.zip:train"))
+    text = str(err.value)
+    assert "huggingface-cli download nobody/photos HR.zip --repo-type dataset --local-dir DIR" in text
+    assert "unpack" in text and "data_files={'train': 'HR.zip'}" in text and "\n" not in text
+    assert "no local folder" not in text and "there is no local file 'nobody/photos/HR.zip'" in text
