@@ -2172,23 +2172,31 @@ class DataCache:
                        names: dict[DataSpec, str], found: set[str]) -> list[str]:
         """The test images not in ``found`` that are a training image turned by 90°, 180° or 270° or mirrored
         (``dataset/image (turned or mirrored)``). A candidate pair shares its sides (either way round), dtype and the
-        four corner pixels (which turning and mirroring only reorder): only those are hashed, seven ways."""
+        four corner pixels (which turning and mirroring only reorder). Turning and mirroring are undone by one of the
+        seven, so each test candidate (a test set's few) is turned the seven ways and hashed, and each candidate
+        training image hashed once (as the identical-pixels check hashes it): a set whose corners all agree (white
+        or black borders) is not turned image by image."""
         def corners(r):
             px = r.pixels
             return (tuple(sorted(px.shape[-2:])), px.dtype,
                     tuple(sorted(map(tuple, px[:, [0, 0, -1, -1], [0, -1, 0, -1]].T.tolist()))))
 
         left = [(s, r) for s, rs in test_recs.items() for r in rs if f"{names[s]}/{r.image_id}" not in found]
-        wanted = {corners(r) for _, r in left}
-        turned = {h for r in train_recs if corners(r) in wanted for h in self._turned_hashes(r)}
-        if not turned:
+        if not left:
             return []
-        return [f"{names[s]}/{r.image_id} (turned or mirrored)" for s, r in left if self._hash(r) in turned]
+        keys = {id(r): corners(r) for _, r in left}
+        wanted, matched, trained = set(keys.values()), set(), set()
+        for r in train_recs:
+            if (k := corners(r)) in wanted:
+                matched.add(k)
+                trained.add(self._hash(r))
+        return [f"{names[s]}/{r.image_id} (turned or mirrored)" for s, r in left
+                if keys[id(r)] in matched and self._turned_hashes(r) & trained]
 
     @staticmethod
     def _turned_hashes(r: ImageRecord) -> set[str]:
         """:func:`image_hash` of ``r`` turned by 90°, 180° and 270°, and of its mirror image turned by 0° to 270°: the
-        seven other images a training crop's turn and flip make of it."""
+        seven other images a training crop's turn and flip make of it (and the seven that undo those)."""
         px = r.pixels
         return {image_hash(torch.rot90(v, k, dims=(-2, -1))) for v in (px, px.flip(-1))
                 for k in range(4) if (k, v is px) != (0, True)}

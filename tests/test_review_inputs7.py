@@ -63,3 +63,43 @@ def test_an_uncached_hub_data_file_offline_says_how_to_bring_that_file():
     assert "huggingface-cli download nobody/photos HR.zip --repo-type dataset --local-dir DIR" in text
     assert "unpack" in text and "data_files={'train': 'HR.zip'}" in text and "\n" not in text
     assert "no local folder" not in text and "there is no local file 'nobody/photos/HR.zip'" in text
+
+
+# ------------------------------------------------------------------------------------------------
+# turned or mirrored training copies: the cost on a large training set whose corners agree
+# ------------------------------------------------------------------------------------------------
+def test_turned_copies_hash_the_test_side_turned_not_every_training_image(monkeypatch):
+    """Candidates for a turned copy share their four corner pixels, which white- or black-bordered sets (product shots,
+    scans, letterboxed frames) all do; every such training image was then turned and hashed seven ways (300 training
+    images of 512² with white corners: 0.4 s → 30 s of planning). Turning is undone by turning, so the test
+    candidates (a few) are turned instead and the training images hashed once each, as the identical-pixels check does;
+    what is found is the same."""
+    import torch
+
+    from benchmark import data
+    from benchmark.data import DataCache, ImageRecord
+
+    g = torch.Generator().manual_seed(3)
+
+    def bordered(n, tag):
+        out = []
+        for i in range(n):
+            px = torch.randint(0, 256, (3, 24, 40), dtype=torch.uint8, generator=g)
+            px[:, 0, 0] = px[:, 0, -1] = px[:, -1, 0] = px[:, -1, -1] = 255
+            out.append(ImageRecord(f"{tag}{i}", px))
+        return out
+
+    train, test = DataSpec("skimage"), DataSpec("skimage-medical")
+    recs = {train: bordered(60, "t"), test: bordered(4, "q")}
+    recs[test][1] = ImageRecord("turned", torch.rot90(recs[train][7].pixels, 1, (-2, -1)).contiguous())
+    recs[test][2] = ImageRecord("mirrored", recs[train][9].pixels.flip(-1).contiguous())
+    recs[test][3] = ImageRecord("same", recs[train][11].pixels.clone())
+    cache = DataCache()
+    monkeypatch.setattr(cache, "images", lambda s: recs[s])
+    calls = []
+    real = data.image_hash
+    monkeypatch.setattr(data, "image_hash", lambda px: calls.append(1) or real(px))
+    assert sorted(cache.overlap((train,), (test,))) == [
+        "skimage-medical/mirrored (turned or mirrored)", "skimage-medical/same",
+        "skimage-medical/turned (turned or mirrored)"]
+    assert len(calls) <= 60 + 4 * 8  # each image once, and each test candidate turned seven ways
