@@ -281,6 +281,23 @@ def files_splits(path: Path) -> list[str]:
         raise UserError(f"{path}: a folder of data files that datasets cannot read ({_first_line(exc)})") from None
 
 
+def _readme_configs(path: Path) -> list[str]:
+    """The config names a folder's README.md declares in its YAML front matter (a hub dataset's card: ``configs:``,
+    each with a ``config_name``), read without ``datasets``; none where it has no card or no configs."""
+    import yaml
+
+    try:
+        with open(Path(path) / "README.md", encoding="utf-8") as f:
+            text = f.read(1 << 20)
+        m = re.match(r"---\r?\n(.*?)\r?\n---\s*(?:\n|$)", text, re.S)
+        card = yaml.safe_load(m[1]) if m else None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return []
+    configs = card.get("configs") if isinstance(card, dict) else None
+    return [str(c["config_name"]) for c in configs if isinstance(c, dict) and "config_name" in c] \
+        if isinstance(configs, list) else []
+
+
 def _configs_error(path: Path) -> UserError | None:
     """For a local copy whose README declares several configs (``datasets``: "Config name is missing"), the line that
     names them and what to pass: each config's own folder where its files lie in one (it reads as a local copy of
@@ -1518,6 +1535,9 @@ def folder_dataset(spec: DataSpec):
         if spec.split not in subs:
             raise UserError(f"image folder {spec.source} has no sub-folder {spec.split!r} to take as split "
                             f"{spec.split!r} (sub-folders: {', '.join(subs) or 'none'})")
+    # a local copy of a hub dataset of image files with a config per folder (x2/, x4/, hr/): not every config at once
+    if len(_readme_configs(root)) > 1 and (configs := _configs_error(root)) is not None:
+        raise configs
     files, skipped = folder_files(root, spec.split)
     paired = _paired_images(root, spec.split, skipped, files)  # its metadata files taken off the skipped ones
     total = len(files) + sum(len(v) for v in skipped.values())

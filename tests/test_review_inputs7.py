@@ -103,3 +103,31 @@ def test_turned_copies_hash_the_test_side_turned_not_every_training_image(monkey
         "skimage-medical/mirrored (turned or mirrored)", "skimage-medical/same",
         "skimage-medical/turned (turned or mirrored)"]
     assert len(calls) <= 60 + 4 * 8  # each image once, and each test candidate turned seven ways
+
+
+# ------------------------------------------------------------------------------------------------
+# a local copy of an image-file hub dataset whose README declares several configs
+# ------------------------------------------------------------------------------------------------
+def test_a_local_copy_of_images_with_several_configs_is_not_read_whole(tmp_path, caplog):
+    """A local copy of a hub dataset of image files whose README declares a config per folder (x2/, x4/ low-resolution
+    inputs, hr/ targets) was read as one folder of images, every config's together: the LR inputs trained on and scored
+    as clean images beside the HR ones, unsaid (README.md 'not an image'); only a copy of data files (parquet) named
+    its configs. Now the same line: the configs and the folder of each to pass, which reads as that config."""
+    from PIL import Image
+
+    root = tmp_path / "copy"
+    for cfg, side in (("x2", 16), ("x4", 8), ("hr", 32)):
+        (root / cfg).mkdir(parents=True)
+        for i in range(2):
+            Image.fromarray(np.full((side, side, 3), 40 * i, np.uint8)).save(root / cfg / f"{i}.png")
+    (root / "README.md").write_text("---\nlicense: mit\nconfigs:\n" + "".join(
+        f"- config_name: {c}\n  data_files:\n  - split: train\n    path: {c}/*.png\n" for c in ("x2", "x4", "hr"))
+        + "---\n# SR pairs\n")
+    for role in ("train", "test"):
+        with pytest.raises(UserError) as err:
+            load_images(DataSpec.parse(str(root), role=role))
+        text = str(err.value)
+        assert "x2, x4, hr" in text and f"hr: {root / 'hr'}" in text and "\n" not in text
+    assert [r.size for r in load_images(DataSpec.parse(str(root / "hr"), role="train"))] == [(32, 32)] * 2
+    (root / "README.md").write_text("---\nlicense: mit\n---\n# photos\n")  # no configs: a folder of images, as before
+    assert len(load_images(DataSpec.parse(str(root), role="train"))) == 6
