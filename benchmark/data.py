@@ -1535,8 +1535,9 @@ def folder_dataset(spec: DataSpec):
         if spec.split not in subs:
             raise UserError(f"image folder {spec.source} has no sub-folder {spec.split!r} to take as split "
                             f"{spec.split!r} (sub-folders: {', '.join(subs) or 'none'})")
-    # a local copy of a hub dataset of image files with a config per folder (x2/, x4/, hr/): not every config at once
-    if len(_readme_configs(root)) > 1 and (configs := _configs_error(root)) is not None:
+    # a local copy of a hub dataset of image files with a config per folder (x2/, x4/, hr/), read whole: not every
+    # config at once (FOLDER:hr, a sub-folder, is one)
+    if spec.split is None and len(_readme_configs(root)) > 1 and (configs := _configs_error(root)) is not None:
         raise configs
     files, skipped = folder_files(root, spec.split)
     paired = _paired_images(root, spec.split, skipped, files)  # its metadata files taken off the skipped ones

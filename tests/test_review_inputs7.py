@@ -129,5 +129,6 @@ def test_a_local_copy_of_images_with_several_configs_is_not_read_whole(tmp_path,
         text = str(err.value)
         assert "x2, x4, hr" in text and f"hr: {root / 'hr'}" in text and "\n" not in text
     assert [r.size for r in load_images(DataSpec.parse(str(root / "hr"), role="train"))] == [(32, 32)] * 2
+    assert [r.size for r in load_images(DataSpec.parse(f"{root}:hr", role="train"))] == [(32, 32)] * 2  # a sub-folder
     (root / "README.md").write_text("---\nlicense: mit\n---\n# photos\n")  # no configs: a folder of images, as before
     assert len(load_images(DataSpec.parse(str(root), role="train"))) == 6
