@@ -144,7 +144,10 @@ class DataSpec:
             log.warning("%s: no split given for test data; testing on its 'train' split (a hub id's default): "
                         "name the held-out one as %s:SPLIT (e.g. :test, :validation)", spec.source, spec.source)
         if role == "test" and spec.split is None and spec.kind == "folder":  # imagefolder layout, read whole
-            subs = {d.name for d in Path(spec.source).iterdir() if d.is_dir()}  # train/, or Kaggle's Train/
+            try:  # train/, or Kaggle's Train/
+                subs = {d.name for d in Path(spec.source).iterdir() if d.is_dir()}
+            except OSError:  # a folder this user cannot list: loading it says so, in one line
+                subs = set()
             held_out = sorted(d for d in subs if d.lower() in ("test", "validation", "val", "valid"))
             train = sorted(d for d in subs if d.lower() == "train")
             if train and held_out:

@@ -132,3 +132,30 @@ def test_a_local_copy_of_images_with_several_configs_is_not_read_whole(tmp_path,
     assert [r.size for r in load_images(DataSpec.parse(f"{root}:hr", role="train"))] == [(32, 32)] * 2  # a sub-folder
     (root / "README.md").write_text("---\nlicense: mit\n---\n# photos\n")  # no configs: a folder of images, as before
     assert len(load_images(DataSpec.parse(str(root), role="train"))) == 6
+
+
+# ------------------------------------------------------------------------------------------------
+# an unreadable folder given as test data
+# ------------------------------------------------------------------------------------------------
+def test_an_unreadable_folder_as_test_data_is_the_one_line_not_a_permission_error(tmp_path, monkeypatch):
+    """An image folder this user cannot list is one line saying it cannot be read, and why; as test data
+    (``DataSpec.parse(role="test")``, what ``--test-data`` does) it was a bare PermissionError out of the look for
+    train/ and test/ sub-folders, before that line could be said."""
+    import os
+
+    (tmp_path / "d").mkdir()
+    denied = str(tmp_path / "d")
+
+    def refusing(real):
+        def listing(path="."):
+            if os.fspath(path) == denied:
+                raise PermissionError(13, "Permission denied", os.fspath(path))
+            return real(path)
+        return listing
+
+    monkeypatch.setattr(os, "scandir", refusing(os.scandir))
+    monkeypatch.setattr(os, "listdir", refusing(os.listdir))
+    for role in ("test", "train"):
+        with pytest.raises(UserError) as err:
+            load_images(DataSpec.parse(denied, role=role))
+        assert "cannot be read (Permission denied)" in str(err.value) and "\n" not in str(err.value)
