@@ -1567,26 +1567,36 @@ def folder_dataset(spec: DataSpec):
 METADATA_FILES = ("metadata.csv", "metadata.jsonl", "metadata.parquet")
 
 
+def _is_file_name(key) -> bool:
+    """Whether a metadata column names an image file, as ``datasets`` reads one: ``file_name``, ``<name>_file_name``."""
+    return key == "file_name" or str(key).endswith("_file_name")
+
+
 def _metadata_rows(path: Path) -> list[dict]:
-    """The rows (dicts) of an imagefolder metadata file (:data:`METADATA_FILES`); none, with a warning naming it,
-    where it cannot be read (its folder is then read as every image file in it, as it was)."""
+    """The rows of an imagefolder metadata file (:data:`METADATA_FILES`), each a dict of its file-name columns only
+    (:func:`_is_file_name`: a caption, or an embedding a row, is neither kept nor, in a parquet file, read); none, with
+    a warning naming it, where it cannot be read (its folder is then read as every image file in it, as it was)."""
     import csv
+
+    def names(row) -> dict | None:
+        return {k: v for k, v in row.items() if _is_file_name(k)} if isinstance(row, dict) else None
 
     try:
         if path.suffix == ".csv":
             with open(path, newline="", encoding="utf-8") as f:
-                rows = list(csv.DictReader(f))
+                rows = [names(r) for r in csv.DictReader(f)]
         elif path.suffix == ".jsonl":
             with open(path, encoding="utf-8") as f:
-                rows = [json.loads(line) for line in f if line.strip()]
+                rows = [names(json.loads(line)) for line in f if line.strip()]
         else:
             import pyarrow.parquet as pq
 
-            rows = pq.read_table(path).to_pylist()
+            columns = [c for c in pq.read_schema(path).names if _is_file_name(c)]
+            rows = pq.read_table(path, columns=columns).to_pylist() if columns else []
     except Exception as exc:  # noqa: BLE001 - csv, json and pyarrow raise many types for a damaged file
         log.warning("%s: an imagefolder metadata file that cannot be read (%s): not used", path, _first_line(exc))
         return []
-    return [r for r in rows if isinstance(r, dict)]
+    return [r for r in rows if r is not None]
 
 
 def _paired_images(root: Path, split: str | None, skipped: dict[str, list[str]], files: list[Path]):
@@ -1610,7 +1620,7 @@ def _paired_images(root: Path, split: str | None, skipped: dict[str, list[str]],
         return None
     # as datasets names them: file_name → image, <name>_file_name → <name>
     names = {k: k[: -len("_file_name")] or "image" for k in sorted(keys, key=lambda k: (k != "file_name", k))
-             if k == "file_name" or k.endswith("_file_name")}
+             if _is_file_name(k)}
     columns: dict[str, list] = {c: [] for c in names.values()}
     ids: list[str] = []
     base = root / split if split is not None else root

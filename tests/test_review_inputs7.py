@@ -159,3 +159,32 @@ def test_an_unreadable_folder_as_test_data_is_the_one_line_not_a_permission_erro
         with pytest.raises(UserError) as err:
             load_images(DataSpec.parse(denied, role=role))
         assert "cannot be read (Permission denied)" in str(err.value) and "\n" not in str(err.value)
+
+
+# ------------------------------------------------------------------------------------------------
+# imagefolder metadata: only its file-name columns are read
+# ------------------------------------------------------------------------------------------------
+def test_imagefolder_metadata_is_read_for_its_file_name_columns_only(tmp_path, monkeypatch):
+    """Every folder holding an imagefolder metadata file has it read, to see whether it pairs images; a
+    metadata.parquet was turned whole into Python objects, every column (a CLIP embedding a row: 512 floats, so
+    gigabytes for a large set that loaded before without reading it). Now only its file-name columns are read;
+    the pairing is read as before."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from PIL import Image
+
+    root = tmp_path / "pairs"
+    for sub in ("clean", "noisy"):
+        (root / sub).mkdir(parents=True)
+        for i in range(2):
+            Image.fromarray(np.full((16, 16, 3), 30 * i + (7 if sub == "noisy" else 0), np.uint8)).save(
+                root / sub / f"{i}.png")
+    pq.write_table(pa.table({"file_name": ["clean/0.png", "clean/1.png"],
+                             "noisy_file_name": ["noisy/0.png", "noisy/1.png"],
+                             "embedding": [[0.5] * 512, [0.25] * 512]}), root / "metadata.parquet")
+    asked = []
+    real = pq.read_table
+    monkeypatch.setattr(pq, "read_table", lambda *a, **k: asked.append(k.get("columns")) or real(*a, **k))
+    recs = load_images(DataSpec.parse(str(root)))
+    assert [r.image_id for r in recs] == ["clean/0", "clean/1"] and int(recs[1].pixels[0, 0, 0]) == 30
+    assert asked and all(cols is not None and "embedding" not in cols for cols in asked)
