@@ -1456,7 +1456,8 @@ def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict
 
     def not_listed(err: OSError) -> None:
         where = Path(err.filename).relative_to(root).as_posix() if err.filename else "?"
-        unread.append(f"{where}/ ({err.strerror or type(err).__name__})")
+        if split is None or where.split("/", 1)[0] in (split, "?"):  # another split's folder holds none of these images
+            unread.append(f"{where}/ ({err.strerror or type(err).__name__})")
 
     seen: set[tuple[int, int]] = set()
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=not_listed):

@@ -4,6 +4,7 @@ images without a ``file_name`` column."""
 from __future__ import annotations
 
 import json
+import logging
 
 import numpy as np
 import pytest
@@ -188,3 +189,31 @@ def test_imagefolder_metadata_is_read_for_its_file_name_columns_only(tmp_path, m
     recs = load_images(DataSpec.parse(str(root)))
     assert [r.image_id for r in recs] == ["clean/0", "clean/1"] and int(recs[1].pixels[0, 0, 0]) == 30
     assert asked and all(cols is not None and "embedding" not in cols for cols in asked)
+
+
+def test_an_unreadable_sibling_of_the_split_read_is_not_said_to_be_left_out(tmp_path, monkeypatch, caplog):
+    """FOLDER:test walks the whole folder; a train/ beside it that this user cannot list (a licence-restricted part of a
+    shared set) was warned of as 'could not be read, their images left out', though none of its images is of the split
+    read. Now only a folder of the split read is named; FOLDER read whole still names train/."""
+    import os
+
+    from PIL import Image
+
+    for sub in ("train", "test"):
+        (tmp_path / "d" / sub).mkdir(parents=True)
+        Image.fromarray(np.full((16, 16, 3), 9, np.uint8)).save(tmp_path / "d" / sub / "a.png")
+    denied = str(tmp_path / "d" / "train")
+    real = os.scandir
+
+    def scandir(path="."):
+        if os.fspath(path) == denied:
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        assert [r.image_id for r in load_images(DataSpec(str(tmp_path / "d"), "test"))] == ["test/a"]
+    assert "could not be read" not in caplog.text
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        assert [r.image_id for r in load_images(DataSpec(str(tmp_path / "d")))] == ["test/a"]
+    assert "could not be read" in caplog.text and "train/ (Permission denied)" in caplog.text
