@@ -581,6 +581,21 @@ def _archive_member(url: str) -> bytes | None:
         return f.read()
 
 
+def _hub_data_file(repo: str, file: str, split: str, revision: str | None):
+    """One data file of hub dataset ``repo`` (:func:`hub_data_file`) as split ``split``: fetched by
+    ``huggingface_hub`` into its cache (offline: found there, where ``datasets`` leaves the files it downloads too)
+    and read as a local file, an archive by the imagefolder builder. Not ``load_dataset(repo, data_files=...)``:
+    online it names its cache by the file's URL resolved at a commit, offline by the name as given, so a download
+    is never found again offline (huggingface/datasets#7551)."""
+    import datasets
+    from huggingface_hub import hf_hub_download
+
+    local = hf_hub_download(repo, file, repo_type="dataset", revision=revision)
+    builder = {".parquet": "parquet", ".arrow": "arrow"}.get(Path(file).suffix.lower(), "imagefolder")
+    with _quiet_datasets():
+        return datasets.load_dataset(builder, data_files={split: local}, split=split)
+
+
 def archive_member_name(path: str) -> str:
     """A cell's path for naming the image: the file's path inside its archive for :func:`_archive_member`'s URLs
     (``DIV2K_train_HR/0001.png``), else ``path``."""
@@ -1326,13 +1341,12 @@ def _hub_error(spec: DataSpec, exc: Exception) -> UserError:
         return UserError(f"unknown dataset {spec.source!r}{hint} (embedded: {', '.join(EMBEDDED)}; and {local}, "
                          "nor a hub dataset that loads)")
     repo = "/".join(spec.source.split("/")[:2])
-    if offline and file:  # the repo's other files (DIV2K's LR archives) are not wanted, nor a plain download's cache
+    if offline and file:  # that file only (not DIV2K's LR archives), in the hub cache it is read from
         unpack = ", unpack it" if file.lower().endswith(_ARCHIVES) else ""
         return UserError(f"dataset file {spec.source!r} is not cached and the hub is offline (HF_HUB_OFFLINE=1), and "
-                         f"{local}: on a connected machine, cache it into {cache} (datasets.load_dataset({repo!r}, "
-                         f"data_files={{{spec.split or 'train'!r}: {file!r}}})), or download that file "
-                         f"(huggingface-cli download {repo} {file} --repo-type dataset --local-dir DIR){unpack} and "
-                         "pass the folder it gives")
+                         f"{local}: on a connected machine, download it into the hub cache {constants.HF_HUB_CACHE} "
+                         f"(huggingface-cli download {repo} {file} --repo-type dataset), or into a folder (… "
+                         f"--local-dir DIR){unpack} and pass the folder it gives")
     if offline:
         return UserError(f"dataset {spec.source!r} is not cached and the hub is offline (HF_HUB_OFFLINE=1), and "
                          f"{local}: download it on a connected machine into {cache}, or pass a local folder "
@@ -1713,8 +1727,7 @@ def load_raw(spec: DataSpec):
         parts = spec.source.split("/")
         repo, config = "/".join(parts[:2]), ("/".join(parts[2:]) or None)
         if (file := hub_data_file(spec.source)) is not None:  # that file only, as the split asked for
-            ds = datasets.load_dataset(repo, data_files={spec.split or "train": file}, split=spec.split or "train",
-                                       revision=spec.revision)
+            ds = _hub_data_file(repo, file, spec.split or "train", spec.revision)
         else:
             ds = datasets.load_dataset(repo, config, split=spec.split or "train", revision=spec.revision)
     except UserError:

@@ -55,15 +55,17 @@ def test_paired_metadata_without_file_name_is_read_by_its_columns(tmp_path):
 def test_an_uncached_hub_data_file_offline_says_how_to_bring_that_file():
     """The profiles' fallback ``goodfellowliu/DIV2K/DIV2K_train_HR.zip:train`` uncached, offline, said to download
     the whole repo (``huggingface-cli download goodfellowliu/DIV2K``: every LR archive too) and pass that folder,
-    which is refused ('holds no image file': zip archives), and to fill the cache, which a plain download of the
-    repo does not (a ``data_files`` load is cached under its own config). Now: the one file, unpacked, or the
-    ``load_dataset`` call that caches it."""
+    which is refused ('holds no image file': zip archives), or to fill the datasets cache, which a plain download of
+    the repo does not. Now: that one file, into the hub cache it is read from, or into a folder, unpacked."""
+    from huggingface_hub import constants
+
     with pytest.raises(UserError) as err:
         load_images(DataSpec.parse("nobody/photos/HR.zip:train"))
     text = str(err.value)
-    assert "huggingface-cli download nobody/photos HR.zip --repo-type dataset --local-dir DIR" in text
-    assert "unpack" in text and "data_files={'train': 'HR.zip'}" in text and "\n" not in text
+    assert "huggingface-cli download nobody/photos HR.zip --repo-type dataset)" in text
+    assert f"hub cache {constants.HF_HUB_CACHE}" in text and "--local-dir DIR), unpack it" in text
     assert "no local folder" not in text and "there is no local file 'nobody/photos/HR.zip'" in text
+    assert "\n" not in text
 
 
 # ------------------------------------------------------------------------------------------------
@@ -217,3 +219,25 @@ def test_an_unreadable_sibling_of_the_split_read_is_not_said_to_be_left_out(tmp_
     with caplog.at_level(logging.WARNING, logger="benchmark.data"):
         assert [r.image_id for r in load_images(DataSpec(str(tmp_path / "d")))] == ["test/a"]
     assert "could not be read" in caplog.text and "train/ (Permission denied)" in caplog.text
+
+
+# ------------------------------------------------------------------------------------------------
+# owner/name/FILE downloaded online, read offline
+# ------------------------------------------------------------------------------------------------
+def test_a_hub_data_file_downloaded_online_is_read_offline(tmp_path, monkeypatch):
+    """``load_dataset(repo, data_files=...)`` caches its prepared data under a config id hashed from the file's URL
+    resolved at a commit (online) but looks for it offline under one hashed from the name as given, so it never finds
+    it (huggingface/datasets#7551): the profiles' DIV2K_train_HR.zip fallback, downloaded on a connected machine, was
+    'not cached' on the offline one. The file itself is in the hub cache (datasets downloads it with
+    hf_hub_download); it is now read from there, online and offline alike."""
+    from hubcache import cache_hub_file, png_zip
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    rng = np.random.default_rng(77)
+    arrays = [rng.integers(0, 256, (24, 32, 3), dtype=np.uint8) for _ in range(3)]
+    cache_hub_file("someone/SR", "SR_train_HR.zip", png_zip("SR_train_HR", arrays), tmp_path / "hub")
+    recs = load_images(DataSpec.parse("someone/SR/SR_train_HR.zip:train"))
+    assert [r.image_id for r in recs] == ["0000", "0001", "0002"]
+    for rec, arr in zip(recs, arrays):
+        np.testing.assert_array_equal(_hwc(rec.pixels), arr)
