@@ -1332,7 +1332,7 @@ def _hub_error(spec: DataSpec, exc: Exception) -> UserError:
 
     cache = os.environ.get("HF_DATASETS_CACHE") or os.path.join(constants.HF_HOME, "datasets")
     offline = constants.HF_HUB_OFFLINE or "Offline" in type(exc).__name__ or "offline" in str(exc).lower()
-    file = hub_data_file(spec.source)  # owner/name/FILE: that file of the repo, loaded as data_files
+    file = hub_data_file(spec.source)  # owner/name/FILE: that file of the repo, fetched into the hub cache
     local = f"there is no local {'file' if file else 'folder'} {spec.source!r} (cwd {os.getcwd()})"
     text = " ".join(str(exc).split())
     if isinstance(exc, ValueError) and ("Unknown split" in text or "Available configs" in text):
