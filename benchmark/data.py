@@ -146,7 +146,10 @@ class DataSpec:
             log.warning("%s: no split given for test data; testing on its 'train' split (a hub id's default): "
                         "name the held-out one as %s:SPLIT (e.g. :test, :validation)", spec.source, spec.source)
         if role == "test" and spec.split is None and spec.kind == "folder":  # imagefolder layout, read whole
-            subs = {d.name for d in Path(spec.source).iterdir() if d.is_dir()}  # train/, or Kaggle's Train/
+            try:  # train/, or Kaggle's Train/
+                subs = {d.name for d in Path(spec.source).iterdir() if d.is_dir()}
+            except OSError:  # a folder this user cannot list: loading it says so, in one line
+                subs = set()
             held_out = sorted(d for d in subs if d.lower() in ("test", "validation", "val", "valid"))
             train = sorted(d for d in subs if d.lower() == "train")
             if train and held_out:
@@ -281,6 +284,23 @@ def files_splits(path: Path) -> list[str]:
         if (configs := _configs_error(path)) is not None:
             raise configs from None
         raise UserError(f"{path}: a folder of data files that datasets cannot read ({_first_line(exc)})") from None
+
+
+def _readme_configs(path: Path) -> list[str]:
+    """The config names a folder's README.md declares in its YAML front matter (a hub dataset's card: ``configs:``,
+    each with a ``config_name``), read without ``datasets``; none where it has no card or no configs."""
+    import yaml
+
+    try:
+        with open(Path(path) / "README.md", encoding="utf-8") as f:
+            text = f.read(1 << 20)
+        m = re.match(r"---\r?\n(.*?)\r?\n---\s*(?:\n|$)", text, re.S)
+        card = yaml.safe_load(m[1]) if m else None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return []
+    configs = card.get("configs") if isinstance(card, dict) else None
+    return [str(c["config_name"]) for c in configs if isinstance(c, dict) and "config_name" in c] \
+        if isinstance(configs, list) else []
 
 
 def _configs_error(path: Path) -> UserError | None:
@@ -561,6 +581,21 @@ def _archive_member(url: str) -> bytes | None:
 
     with fsspec.open(url, "rb") as f:
         return f.read()
+
+
+def _hub_data_file(repo: str, file: str, split: str, revision: str | None):
+    """One data file of hub dataset ``repo`` (:func:`hub_data_file`) as split ``split``: fetched by
+    ``huggingface_hub`` into its cache (offline: found there, where ``datasets`` leaves the files it downloads too)
+    and read as a local file, an archive by the imagefolder builder. Not ``load_dataset(repo, data_files=...)``:
+    online it names its cache by the file's URL resolved at a commit, offline by the name as given, so a download
+    is never found again offline (huggingface/datasets#7551)."""
+    import datasets
+    from huggingface_hub import hf_hub_download
+
+    local = hf_hub_download(repo, file, repo_type="dataset", revision=revision)
+    builder = {".parquet": "parquet", ".arrow": "arrow"}.get(Path(file).suffix.lower(), "imagefolder")
+    with _quiet_datasets():
+        return datasets.load_dataset(builder, data_files={split: local}, split=split)
 
 
 def archive_member_name(path: str) -> str:
@@ -1299,13 +1334,21 @@ def _hub_error(spec: DataSpec, exc: Exception) -> UserError:
 
     cache = os.environ.get("HF_DATASETS_CACHE") or os.path.join(constants.HF_HOME, "datasets")
     offline = constants.HF_HUB_OFFLINE or "Offline" in type(exc).__name__ or "offline" in str(exc).lower()
-    local = f"there is no local folder {spec.source!r} (cwd {os.getcwd()})"
+    file = hub_data_file(spec.source)  # owner/name/FILE: that file of the repo, fetched into the hub cache
+    local = f"there is no local {'file' if file else 'folder'} {spec.source!r} (cwd {os.getcwd()})"
     text = " ".join(str(exc).split())
     if isinstance(exc, ValueError) and ("Unknown split" in text or "Available configs" in text):
         return UserError(f"dataset {spec.source!r}: {text}")  # it is there (cached): the split or config is not
     if "/" not in spec.source and (hint := did_you_mean(spec.source, EMBEDDED)):  # a slip on an embedded name
         return UserError(f"unknown dataset {spec.source!r}{hint} (embedded: {', '.join(EMBEDDED)}; and {local}, "
                          "nor a hub dataset that loads)")
+    repo = "/".join(spec.source.split("/")[:2])
+    if offline and file:  # that file only (not DIV2K's LR archives), in the hub cache it is read from
+        unpack = ", unpack it" if file.lower().endswith(_ARCHIVES) else ""
+        return UserError(f"dataset file {spec.source!r} is not cached and the hub is offline (HF_HUB_OFFLINE=1), and "
+                         f"{local}: on a connected machine, download it into the hub cache {constants.HF_HUB_CACHE} "
+                         f"(huggingface-cli download {repo} {file} --repo-type dataset), or into a folder (… "
+                         f"--local-dir DIR){unpack} and pass the folder it gives")
     if offline:
         return UserError(f"dataset {spec.source!r} is not cached and the hub is offline (HF_HUB_OFFLINE=1), and "
                          f"{local}: download it on a connected machine into {cache}, or pass a local folder "
@@ -1429,7 +1472,8 @@ def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict
 
     def not_listed(err: OSError) -> None:
         where = Path(err.filename).relative_to(root).as_posix() if err.filename else "?"
-        unread.append(f"{where}/ ({err.strerror or type(err).__name__})")
+        if split is None or where.split("/", 1)[0] in (split, "?"):  # another split's folder holds none of these images
+            unread.append(f"{where}/ ({err.strerror or type(err).__name__})")
 
     seen: set[tuple[int, int]] = set()
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=not_listed):
@@ -1511,6 +1555,10 @@ def folder_dataset(spec: DataSpec):
         if spec.split not in subs:
             raise UserError(f"image folder {spec.source} has no sub-folder {spec.split!r} to take as split "
                             f"{spec.split!r} (sub-folders: {', '.join(subs) or 'none'})")
+    # a local copy of a hub dataset of image files with a config per folder (x2/, x4/, hr/), read whole: not every
+    # config at once (FOLDER:hr, a sub-folder, is one)
+    if spec.split is None and len(_readme_configs(root)) > 1 and (configs := _configs_error(root)) is not None:
+        raise configs
     files, skipped = folder_files(root, spec.split)
     paired = _paired_images(root, spec.split, skipped, files)  # its metadata files taken off the skipped ones
     total = len(files) + sum(len(v) for v in skipped.values())
@@ -1536,35 +1584,47 @@ def folder_dataset(spec: DataSpec):
 METADATA_FILES = ("metadata.csv", "metadata.jsonl", "metadata.parquet")
 
 
+def _is_file_name(key) -> bool:
+    """Whether a metadata column names an image file, as ``datasets`` reads one: ``file_name``, ``<name>_file_name``."""
+    return key == "file_name" or str(key).endswith("_file_name")
+
+
 def _metadata_rows(path: Path) -> list[dict]:
-    """The rows (dicts) of an imagefolder metadata file (:data:`METADATA_FILES`); none, with a warning naming it,
-    where it cannot be read (its folder is then read as every image file in it, as it was)."""
+    """The rows of an imagefolder metadata file (:data:`METADATA_FILES`), each a dict of its file-name columns only
+    (:func:`_is_file_name`: a caption, or an embedding a row, is neither kept nor, in a parquet file, read); none, with
+    a warning naming it, where it cannot be read (its folder is then read as every image file in it, as it was)."""
     import csv
+
+    def names(row) -> dict | None:
+        return {k: v for k, v in row.items() if _is_file_name(k)} if isinstance(row, dict) else None
 
     try:
         if path.suffix == ".csv":
             with open(path, newline="", encoding="utf-8") as f:
-                rows = list(csv.DictReader(f))
+                rows = [names(r) for r in csv.DictReader(f)]
         elif path.suffix == ".jsonl":
             with open(path, encoding="utf-8") as f:
-                rows = [json.loads(line) for line in f if line.strip()]
+                rows = [names(json.loads(line)) for line in f if line.strip()]
         else:
             import pyarrow.parquet as pq
 
-            rows = pq.read_table(path).to_pylist()
+            columns = [c for c in pq.read_schema(path).names if _is_file_name(c)]
+            rows = pq.read_table(path, columns=columns).to_pylist() if columns else []
     except Exception as exc:  # noqa: BLE001 - csv, json and pyarrow raise many types for a damaged file
         log.warning("%s: an imagefolder metadata file that cannot be read (%s): not used", path, _first_line(exc))
         return []
-    return [r for r in rows if isinstance(r, dict)]
+    return [r for r in rows if r is not None]
 
 
 def _paired_images(root: Path, split: str | None, skipped: dict[str, list[str]], files: list[Path]):
     """A folder whose imagefolder metadata (:data:`METADATA_FILES`, among the files :func:`folder_files` skipped as not
-    images; with ``split``, also the folder's own) pairs each row's image with others (a ``noisy_file_name`` column
-    besides ``file_name``) as the ``datasets.Dataset`` that ``datasets`` reads from it: image columns ``image`` and
-    ``<name>`` (paths from each metadata file's folder) and ``image_id`` (the image's path in the folder, no suffix),
-    the metadata files taken off ``skipped``, the image ``files`` no row names said in a warning; None for any other
-    folder (read as every image file in it)."""
+    images; with ``split``, also the folder's own) names several images a row (a ``noisy_file_name`` column besides
+    ``file_name``, or ``input_file_name`` + ``target_file_name`` without one) as the ``datasets.Dataset`` that
+    ``datasets`` reads from it: an image column per file-name column, ``file_name`` → ``image``, ``<name>_file_name``
+    → ``<name>`` (paths from each metadata file's folder), and with ``file_name`` ``image_id`` (its image's path in
+    the folder, no suffix; without it, ids are the file names of the column read), the metadata files taken off
+    ``skipped``, the image ``files`` no row names said in a warning; None for any other folder (read as every image
+    file in it)."""
     import datasets
 
     listed = skipped.get("not an image", [])
@@ -1572,29 +1632,30 @@ def _paired_images(root: Path, split: str | None, skipped: dict[str, list[str]],
     if split is not None:
         metas += [root / n for n in METADATA_FILES if (root / n).is_file()]
     tables = [(m, _metadata_rows(m)) for m in metas]
-    names = {c for _, rows in tables for row in rows for c in row if str(c).endswith("_file_name")}
-    if not names:
+    keys = {str(c) for _, rows in tables for row in rows for c in row}
+    if not any(k.endswith("_file_name") for k in keys):
         return None
-    columns: dict[str, list] = {"image": [], **{c[: -len("_file_name")]: [] for c in sorted(names)}, "image_id": []}
+    # as datasets names them: file_name → image, <name>_file_name → <name>
+    names = {k: k[: -len("_file_name")] or "image" for k in sorted(keys, key=lambda k: (k != "file_name", k))
+             if _is_file_name(k)}
+    columns: dict[str, list] = {c: [] for c in names.values()}
+    ids: list[str] = []
     base = root / split if split is not None else root
     for meta, rows in tables:
         for row in rows:
-            if not row.get("file_name"):
-                continue
-            image = meta.parent / str(row["file_name"])
-            if not os.path.abspath(image).startswith(os.path.abspath(base) + os.sep):
-                continue  # the root's metadata row of another split
-            columns["image"].append(str(image))
-            columns["image_id"].append(Path(os.path.relpath(image, root)).with_suffix("").as_posix())
-            for c in names:
-                columns[c[: -len("_file_name")]].append(str(meta.parent / str(row[c])) if row.get(c) else None)
-    if not columns["image"]:  # no row of this split (the root's metadata pairs another's): every image file, as before
+            paths = {c: meta.parent / str(row[k]) if row.get(k) else None for k, c in names.items()}
+            first = next((v for v in paths.values() if v is not None), None)
+            if first is None or not os.path.abspath(first).startswith(os.path.abspath(base) + os.sep):
+                continue  # no image in the row, or the root's metadata row of another split
+            for c, v in paths.items():
+                columns[c].append(None if v is None else str(v))
+            ids.append(Path(os.path.relpath(first, root)).with_suffix("").as_posix())
+    if not ids:  # no row of this split (the root's metadata pairs another's): every image file, as before
         return None
-    log.info("%s: its metadata (%s) pairs each image with %s: read as datasets reads it, %d rows", root,
-             ", ".join(m.relative_to(root).as_posix() for m in metas),
-             ", ".join(c for c in columns if c not in ("image", "image_id")),
-             len(columns["image"]))
-    named = {os.path.abspath(v) for c, vs in columns.items() if c != "image_id" for v in vs if v}
+    log.info("%s: its metadata (%s) names several images a row, read as datasets reads it: image columns %s, %d rows",
+             root, ", ".join(m.relative_to(root).as_posix() for m in metas),
+             ", ".join(columns), len(ids))
+    named = {os.path.abspath(v) for vs in columns.values() for v in vs if v}
     unnamed = [f.relative_to(root).as_posix() for f in files if os.path.abspath(f) not in named]
     if unnamed:
         log.warning("%s: %d image file(s) in no row of its metadata, not read: %s", root, len(unnamed),
@@ -1603,8 +1664,9 @@ def _paired_images(root: Path, split: str | None, skipped: dict[str, list[str]],
     skipped["not an image"] = [r for r in listed if r not in rels]
     if not skipped["not an image"]:
         del skipped["not an image"]
-    features = datasets.Features({c: datasets.Value("string") if c == "image_id" else datasets.Image()
-                                  for c in columns})
+    features = datasets.Features({c: datasets.Image() for c in columns})
+    if "file_name" in names:  # the image's path in the folder, as a folder's ids are
+        columns["image_id"], features["image_id"] = ids, datasets.Value("string")
     return datasets.Dataset.from_dict(columns, features=features)
 
 
@@ -1667,8 +1729,7 @@ def load_raw(spec: DataSpec):
         parts = spec.source.split("/")
         repo, config = "/".join(parts[:2]), ("/".join(parts[2:]) or None)
         if (file := hub_data_file(spec.source)) is not None:  # that file only, as the split asked for
-            ds = datasets.load_dataset(repo, data_files={spec.split or "train": file}, split=spec.split or "train",
-                                       revision=spec.revision)
+            ds = _hub_data_file(repo, file, spec.split or "train", spec.revision)
         else:
             ds = datasets.load_dataset(repo, config, split=spec.split or "train", revision=spec.revision)
     except UserError:
@@ -2162,23 +2223,31 @@ class DataCache:
                        names: dict[DataSpec, str], found: set[str]) -> list[str]:
         """The test images not in ``found`` that are a training image turned by 90°, 180° or 270° or mirrored
         (``dataset/image (turned or mirrored)``). A candidate pair shares its sides (either way round), dtype and the
-        four corner pixels (which turning and mirroring only reorder): only those are hashed, seven ways."""
+        four corner pixels (which turning and mirroring only reorder). Turning and mirroring are undone by one of the
+        seven, so each test candidate (a test set's few) is turned the seven ways and hashed, and each candidate
+        training image hashed once (as the identical-pixels check hashes it): a set whose corners all agree (white
+        or black borders) is not turned image by image."""
         def corners(r):
             px = r.pixels
             return (tuple(sorted(px.shape[-2:])), px.dtype,
                     tuple(sorted(map(tuple, px[:, [0, 0, -1, -1], [0, -1, 0, -1]].T.tolist()))))
 
         left = [(s, r) for s, rs in test_recs.items() for r in rs if f"{names[s]}/{r.image_id}" not in found]
-        wanted = {corners(r) for _, r in left}
-        turned = {h for r in train_recs if corners(r) in wanted for h in self._turned_hashes(r)}
-        if not turned:
+        if not left:
             return []
-        return [f"{names[s]}/{r.image_id} (turned or mirrored)" for s, r in left if self._hash(r) in turned]
+        keys = {id(r): corners(r) for _, r in left}
+        wanted, matched, trained = set(keys.values()), set(), set()
+        for r in train_recs:
+            if (k := corners(r)) in wanted:
+                matched.add(k)
+                trained.add(self._hash(r))
+        return [f"{names[s]}/{r.image_id} (turned or mirrored)" for s, r in left
+                if keys[id(r)] in matched and self._turned_hashes(r) & trained]
 
     @staticmethod
     def _turned_hashes(r: ImageRecord) -> set[str]:
         """:func:`image_hash` of ``r`` turned by 90°, 180° and 270°, and of its mirror image turned by 0° to 270°: the
-        seven other images a training crop's turn and flip make of it."""
+        seven other images a training crop's turn and flip make of it (and the seven that undo those)."""
         px = r.pixels
         return {image_hash(torch.rot90(v, k, dims=(-2, -1))) for v in (px, px.flip(-1))
                 for k in range(4) if (k, v is px) != (0, True)}

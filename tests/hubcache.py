@@ -18,13 +18,10 @@ from pathlib import Path
 import numpy as np
 
 
-def cache_hub_dataset(repo_id: str, splits: dict[str, list[np.ndarray]], column: str = "image",
-                      data_files: dict[str, str] | None = None) -> Path:
+def cache_hub_dataset(repo_id: str, splits: dict[str, list[np.ndarray]], column: str = "image") -> Path:
     """Cache ``repo_id`` with ``{split: [H×W×3 uint8 arrays]}`` as images in ``column``; returns the
-    prepared dataset's folder. ``data_files`` (``{split: file in the repo}``): as ``load_dataset(repo_id,
-    data_files=...)`` leaves it (its config id, ``default-<hash of data_files>``, names the folder)."""
+    prepared dataset's folder."""
     import datasets
-    from datasets.builder import BuilderConfig
     from datasets.packaged_modules.parquet.parquet import Parquet
     from PIL import Image
 
@@ -46,10 +43,39 @@ def cache_hub_dataset(repo_id: str, splits: dict[str, list[np.ndarray]], column:
         f = snap / f"{split}-00000-of-00001.parquet"
         ds.to_parquet(str(f))
         files[split] = [str(f)]
-    config_id = BuilderConfig(name="default").create_config_id({"data_files": data_files}) if data_files else "default"
-    builder = Parquet(cache_dir=str(cache), dataset_name=name, config_name="default", config_id=config_id,
+    builder = Parquet(cache_dir=str(cache), dataset_name=name, config_name="default", config_id="default",
                       data_files=files, hash=commit)
     builder.repo_id = repo_id  # as HubDatasetModuleFactory names it: the cache folder is owner___name
     builder._cache_dir = builder._build_cache_dir()
     builder.download_and_prepare()
     return Path(builder.cache_dir)
+
+
+def cache_hub_file(repo_id: str, filename: str, data: bytes, hub_cache: Path) -> Path:
+    """One file of dataset ``repo_id`` in the hub cache ``hub_cache`` as ``hf_hub_download`` leaves it (which
+    ``datasets`` also downloads a hub dataset's data files with): ``datasets--owner--name/snapshots/<commit>/FILE``
+    and ``refs/main`` naming that commit; returns the file's path. Offline, ``hf_hub_download`` finds it there."""
+    owner, name = repo_id.split("/")
+    commit = hashlib.sha1(repo_id.encode()).hexdigest()
+    repo = Path(hub_cache) / f"datasets--{owner}--{name}"
+    (repo / "refs").mkdir(parents=True, exist_ok=True)
+    (repo / "refs" / "main").write_text(commit)
+    path = repo / "snapshots" / commit / filename
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def png_zip(folder: str, arrays: list[np.ndarray]) -> bytes:
+    """A zip archive of ``arrays`` as PNGs ``folder/0000.png``, … (DIV2K's ``DIV2K_train_HR.zip`` layout)."""
+    import zipfile
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for i, a in enumerate(arrays):
+            png = io.BytesIO()
+            Image.fromarray(a).save(png, format="PNG")
+            z.writestr(f"{folder}/{i:04d}.png", png.getvalue())
+    return buf.getvalue()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hubcache import cache_hub_dataset
+from hubcache import cache_hub_dataset, cache_hub_file, png_zip
 
 from benchmark.config import PROFILES, SHARED_DATASETS, full_data
 from benchmark.data import DataSpec, hub_data_file, load_images
@@ -81,19 +81,25 @@ def test_an_unreachable_hub_names_the_cache_and_the_offline_switch(monkeypatch):
     assert "download it on a connected machine into" in msg and "HF_HUB_OFFLINE=1" in msg
 
 
-def test_full_profile_falls_back_to_hub_ids_and_they_load(tmp_path):
+def test_full_profile_falls_back_to_hub_ids_and_they_load(tmp_path, monkeypatch):
     """Where ../shared/datasets is absent the full profile names script-free hub datasets; with
     them in the cache (as a download leaves them) its training and test data load by hub id."""
+    from huggingface_hub import constants
+
+    hub = tmp_path / "hub"  # not the user's hub cache: a fake DIV2K there would be read by the profiles
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(hub))
     train, test = full_data(tmp_path / "no-shared-datasets")
     specs = [DataSpec.parse(s) for s in (*train, *test)]
     assert all(s.kind == "hub" for s in specs)
     repos: dict[str, dict] = {}
     for s in specs:
         repos.setdefault(s.source, {})[s.split or "train"] = _arrays(2, 48, len(repos))
-    for repo, splits in repos.items():  # owner/name/FILE (DIV2K's HR archive): as load_dataset(data_files=) leaves it
-        file = hub_data_file(repo)
-        cache_hub_dataset("/".join(repo.split("/")[:2]), splits,
-                          data_files={split: file for split in splits} if file else None)
+    for repo, splits in repos.items():  # owner/name/FILE (DIV2K's HR archive): in the hub cache, as downloaded
+        if (file := hub_data_file(repo)) is not None:
+            (arrays,) = splits.values()
+            cache_hub_file("/".join(repo.split("/")[:2]), file, png_zip(file.rsplit(".", 1)[0], arrays), hub)
+        else:
+            cache_hub_dataset(repo, splits)
     data = DataCache()
     assert len(data.pooled(tuple(DataSpec.parse(s) for s in train))) == 2 * len(train)
     for s in test:

@@ -545,31 +545,26 @@ def test_the_hub_fallback_reads_div2k_hr_images_only(tmp_path, monkeypatch):
     (DIV2K_train_LR_bicubic_X4.zip, …, unknown, mild, wild, x8); datasets puts each archive in the split its name
     says, so the standard and full profiles' fallback ':train' trained on the LR images as clean ones and ':validation'
     scored LR images as ground truth. Built here as a local copy of that layout (4 HR + 4 LR train images, 2 + 2
-    validation), read through the hub path: now the HR archive of each split only."""
+    validation), in the hub cache as a download leaves it, read through the hub path: now the HR archive of each
+    split only."""
     import zipfile
 
-    import datasets
+    from hubcache import cache_hub_file
+    from huggingface_hub import constants
 
     from benchmark import config
 
-    repo = tmp_path / "DIV2K"
-    repo.mkdir()
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
     rng = np.random.default_rng(76)
     for name, inner, n, side in (("DIV2K_train_HR", "DIV2K_train_HR", 4, 32),
                                  ("DIV2K_train_LR_bicubic_X4", "DIV2K_train_LR_bicubic/X4", 4, 8),
                                  ("DIV2K_valid_HR", "DIV2K_valid_HR", 2, 32),
                                  ("DIV2K_valid_LR_bicubic_X4", "DIV2K_valid_LR_bicubic/X4", 2, 8)):
-        with zipfile.ZipFile(repo / f"{name}.zip", "w") as z:
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
             for i in range(n):
                 z.writestr(f"{inner}/{i:04d}.png", _png_bytes(rng.integers(0, 256, (side, side, 3), dtype=np.uint8)))
-    (repo / "README.md").write_text("---\nlicense: apache-2.0\n---\n")
-    real = datasets.load_dataset
-
-    def from_here(path, *args, **kwargs):  # the hub id → the local copy of its files
-        assert path == "goodfellowliu/DIV2K"
-        return real(str(repo), *args, cache_dir=str(tmp_path / "cache"), **kwargs)
-
-    monkeypatch.setattr(datasets, "load_dataset", from_here)
+        cache_hub_file("goodfellowliu/DIV2K", f"{name}.zip", buf.getvalue(), tmp_path / "hub")
     for tokens, n in ((config.HUB_TRAIN, 4), (config.HUB_TEST, 2)):
         (spec,) = [DataSpec.parse(t) for t in tokens]
         assert spec.kind == "hub"
