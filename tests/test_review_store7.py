@@ -1,0 +1,120 @@
+"""Review of the store7 commits (SLURM job record, merge of attempts, lock hints): each test failed before its fix."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmark.results import ResultsStore
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_probe_store7 import _slurm_unit  # noqa: E402
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+class _Job:
+    def __init__(self, job_id):
+        self.job_id = job_id
+
+    def done(self):
+        return True
+
+    def result(self):
+        return {"summary": {}}
+
+
+def _fake_jobs(tmp_path, monkeypatch):
+    """Fake SLURM on PATH (its ``sacct`` reads ``state/<job>.state``) and a submitit whose jobs are queued; the
+    list of job-id lists submitted, and a switch that makes ``sacct`` fail (its accounting down)."""
+    import fake_slurm
+    import submitit
+
+    import benchmark.executors as ex
+
+    env = fake_slurm.install(tmp_path / "bin", tmp_path / "state")
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "sacct").write_text("#!/bin/sh\necho 'sacct: error: Slurm accounting storage is disabled' >&2\n"
+                                  "exit 1\n")
+    (broken / "sacct").chmod(0o755)
+    submitted: list[list[str]] = []
+
+    def jobs(n):
+        base = 1000 + len(submitted)
+        ids = [f"{base}_{i}" for i in range(n)]
+        submitted.append(ids)
+        for j in ids:
+            (tmp_path / "state" / f"{j}.state").write_text("PENDING")
+        return [_Job(j) for j in ids]
+
+    def sacct_down(down: bool):
+        monkeypatch.setenv("PATH", f"{broken}:{env['PATH']}" if down else env["PATH"])
+
+    monkeypatch.setattr(submitit, "AutoExecutor", fake_slurm.executor(jobs))
+    monkeypatch.setattr(ex, "SLURM_POLL_S", 0.01)
+    monkeypatch.setattr(ex, "SLURM_ACCOUNTING_LAG_S", 0.0)  # a job sacct does not list is not taken as queued
+    return submitted, sacct_down
+
+
+def test_a_driver_whose_sacct_fails_keeps_the_earlier_drivers_jobs_in_the_record(tmp_path, monkeypatch, caplog):
+    """``sacct`` failing (accounting down, not installed on this login node, timed out) while a driver records its
+    jobs: every earlier entry was dropped from ``.slurm-jobs.json`` — the jobs of another grid on the same
+    ``--out``, still queued — so the next driver (sacct back) submitted those runs a second time; and the one
+    failure was warned twice (reading the record, then writing it), the second line saying runs were "submitted
+    again" that this driver never submitted. The record now keeps what it cannot check (less the runs the store
+    has finished), ``sacct`` is asked once per driver, and one line says so."""
+    import benchmark.executors as ex
+
+    submitted, sacct_down = _fake_jobs(tmp_path, monkeypatch)
+    grid_a = _slurm_unit(tmp_path, seeds=(0, 1))
+    grid_b = _slurm_unit(tmp_path, seeds=(2,))
+
+    def run(unit):
+        return ex.execute_slurm(list(unit.configs), unit.store_root, unit.metrics, "cpu", split="run")
+
+    run(grid_a)  # jobs 1000_0, 1000_1: queued
+    sacct_down(True)
+    with caplog.at_level(logging.INFO, logger="benchmark.executors"):
+        run(grid_b)  # another grid on the same --out, sacct down: job 1001_0
+    assert submitted == [["1000_0", "1000_1"], ["1001_0"]], submitted
+    warned = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert warned == [], warned  # none of its runs was in the record: nothing submitted again
+    ledger = json.loads((Path(grid_a.store_root) / ".slurm-jobs.json").read_text())
+    assert sorted(ledger["runs"].values()) == ["1000_0", "1000_1", "1001_0"], ledger
+    sacct_down(False)
+    run(grid_a)  # sacct back: grid a's jobs are still queued
+    assert submitted == [["1000_0", "1000_1"], ["1001_0"]], f"runs submitted twice: {submitted}"
+    caplog.clear()
+    sacct_down(True)
+    with caplog.at_level(logging.INFO, logger="benchmark.executors"):
+        run(grid_a)  # sacct down: cannot tell, submitted again — said once
+    assert submitted[-1] == ["1002_0", "1002_1"], submitted
+    warned = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warned) == 1 and "sacct" in warned[0], warned
+
+
+def test_a_record_of_finished_runs_is_pruned_while_sacct_fails(tmp_path, monkeypatch):
+    """Kept while ``sacct`` cannot say (the fix above), the record still drops the runs the store has finished: it
+    does not grow for ever where ``sacct`` never works. (A guard of that fix: before it, everything was dropped.)"""
+    import benchmark.executors as ex
+    from benchmark.config import run_id
+
+    submitted, sacct_down = _fake_jobs(tmp_path, monkeypatch)
+    sacct_down(True)
+    grid_a = _slurm_unit(tmp_path, seeds=(0,))
+    grid_b = _slurm_unit(tmp_path, seeds=(1,))
+    ex.execute_slurm(list(grid_a.configs), grid_a.store_root, grid_a.metrics, "cpu", split="run")
+    ex.run_unit(grid_a)  # its job ran: the run is finished
+    assert ResultsStore(grid_a.store_root).is_done(run_id(grid_a.configs[0]))
+    ex.execute_slurm(list(grid_b.configs), grid_b.store_root, grid_b.metrics, "cpu", split="run")
+    ledger = json.loads((Path(grid_a.store_root) / ".slurm-jobs.json").read_text())
+    assert ledger == {"runs": {run_id(grid_b.configs[0]): "1001_0"}, "at": {"1001_0": ledger["at"].get("1001_0")}}, \
+        ledger
+    assert submitted == [["1000_0"], ["1001_0"]]
