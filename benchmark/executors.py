@@ -739,9 +739,9 @@ class SlurmLedger:
 
     @contextlib.contextmanager
     def held(self, poll_s: float = 0.5):
-        from benchmark.results import RunLock, _write_error
+        from benchmark.results import RunLock, _hint_stale, _write_error
 
-        said = False
+        said, hinted, t0 = False, False, _time.monotonic()
         while True:
             try:
                 lock = RunLock.acquire(self.lock_path)
@@ -752,6 +752,7 @@ class SlurmLedger:
             if not said:
                 log.info("another driver is submitting jobs for %s (%s); waiting for it", self.path.parent, lock)
                 said = True
+            hinted = hinted or _hint_stale(self.lock_path, lock, t0)  # a driver on another login node (NFS)
             _time.sleep(poll_s)
         with lock:
             yield self
