@@ -1515,9 +1515,9 @@ class ResultsStore:
                 if own_files(d) or (d / "attempts").is_dir():  # a worker here recorded it meanwhile
                     out["unfinished"].append(rid)
                     return
-                # the record of the failure only: rows, nets and another machine's checkpoints are no results
-                for p in sorted((src.run_dir(rid) / "attempts").glob("*.json")):
-                    atomic_write_bytes(d / "attempts" / p.name, p.read_bytes())
+                # the record of the failure only: rows, nets and another machine's checkpoints are no results;
+                # its earlier attempts with the curves filed beside them
+                self._merge_attempts(src.run_dir(rid), d)
                 for name in ("curve.csv", "meta.json"):  # its record last
                     if (src.run_dir(rid) / name).is_file():
                         atomic_write_bytes(d / name, (src.run_dir(rid) / name).read_bytes())

@@ -153,3 +153,27 @@ def test_a_submission_lock_held_from_another_host_says_who_and_how_to_clear_it(t
     hints = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(hints) == 1, hints
     assert "pid 4242" in hints[0] and "node-gone-17" in hints[0] and f"remove {ledger.lock_path}" in hints[0], hints
+
+
+def test_merge_of_a_failed_run_keeps_its_attempts_curves(tmp_path):
+    """``merge`` of a run that failed there copied its ``attempts/<n>.json`` but not the ``<n>.curve.csv`` filed
+    beside one (a merge there replacing a failed attempt): the failed attempt's curve was lost, where a finished
+    run's attempts (:meth:`ResultsStore._merge_attempts`) keep theirs. Both now go through one copy."""
+    from benchmark.results import atomic_write_json
+
+    src = _small(tmp_path / "node2")
+    rid = next(r for r in src.run_ids() if not r.startswith("input"))
+    d = src.run_dir(rid)
+    meta = src.meta(rid)
+    for p in d.glob("eval-*"):
+        p.unlink()
+    atomic_write_json(d / "meta.json", {**meta, "status": "failed", "error": "NaN at 3"})
+    atomic_write_json(d / "attempts" / "0.json", {**meta, "status": "failed", "error": "OOM"})
+    (d / "attempts" / "0.curve.csv").write_text("iteration,seconds,loss,lr\n1,0.1,0.5,0.001\n")
+    dst = ResultsStore(tmp_path / "node1")
+    dst.ensure_writable()
+    assert rid in dst.merge_from(src)["failed"]
+    here = dst.run_dir(rid) / "attempts"
+    assert sorted(p.name for p in here.iterdir()) == ["0.curve.csv", "0.json"]
+    assert (here / "0.curve.csv").read_bytes() == (d / "attempts" / "0.curve.csv").read_bytes()
+    assert dst.check() == {}
