@@ -590,13 +590,14 @@ def stale_lock_hint(path: Path, holder: str) -> str | None:
     on another machine — a worker or report on another node of a shared (NFS) store — one line naming it and
     how to clear it if it is stale (its machine crashed: the file server may keep the lock), since whether that
     process runs cannot be checked from here; None for a holder on this machine (alive: the kernel drops the
-    lock of a dead one)."""
+    lock of a dead one); None too for a holder that names no host (a lock file read empty, "another process": its
+    holder between ``flock`` and writing its name, a live process whose lock must not be removed)."""
     import re
 
-    m = re.match(r"pid (\d+) on (\S+) since (\S+)", holder)
-    if m and m.group(2) == socket.gethostname():
+    m = re.match(r"pid (\d+) on (\S+) since ([^\s,]+)", holder)
+    if not m or m.group(2) == socket.gethostname():
         return None
-    who = f"pid {m.group(1)} on {m.group(2)} (since {m.group(3)})" if m else holder
+    who = f"pid {m.group(1)} on {m.group(2)} (since {m.group(3)})"
     return (f"{path} is held by {who}, another machine, whose processes cannot be checked from here: if "
             f"nothing of plbench runs there any more (it crashed or was switched off), remove {path} to clear the "
             "stale lock; otherwise it is released when that process finishes")

@@ -177,3 +177,16 @@ def test_merge_of_a_failed_run_keeps_its_attempts_curves(tmp_path):
     assert sorted(p.name for p in here.iterdir()) == ["0.curve.csv", "0.json"]
     assert (here / "0.curve.csv").read_bytes() == (d / "attempts" / "0.curve.csv").read_bytes()
     assert dst.check() == {}
+
+
+def test_a_lock_holder_that_names_no_host_gets_no_other_machine_hint(tmp_path):
+    """A lock file read while empty (its holder between ``flock`` and writing its name: "another process") was
+    described as held "by another machine" with the advice to remove the lock file — a live local process's
+    lock, whose removal lets a second process in. An unknown holder now gets no such hint; a marked lock's time
+    is named without the mark's comma."""
+    from benchmark.results import MERGE_READ, stale_lock_hint
+
+    path = tmp_path / ".lock"
+    assert stale_lock_hint(path, "another process") is None
+    hint = stale_lock_hint(path, f"pid 4242 on node-gone-17 since 03:12:09, {MERGE_READ}")
+    assert hint is not None and "(since 03:12:09)" in hint, hint
