@@ -256,12 +256,16 @@ def _not_put_back(path: Path, exc: OSError, stuck: list[tuple[Path, Path, OSErro
     one = len(stuck) == 1
     homes = {b.parent for _, b, _ in stuck}
     if len(homes) == 1 and all(a.name == b.name for a, b, _ in stuck):
-        where = f"{', '.join(str(a) for a, _, _ in stuck)}; move {'it' if one else 'them'} back into {homes.pop()}"
+        where, move = ", ".join(str(a) for a, _, _ in stuck), f"move {'it' if one else 'them'} back into {homes.pop()}"
     else:
-        where = f"{'; '.join(f'{a} (move it to {b})' for a, b, _ in stuck)}"
+        where, move = "; ".join(f"{a} (move it to {b})" for a, b, _ in stuck), "move each back as named"
+    fixes = {"free space, " if e.errno in (errno.ENOSPC, errno.EDQUOT) else
+             "make the store writable, " if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS) else ""
+             for e in (exc, *(e for _, _, e in stuck))}  # what stopped the move, and the put-back: both to fix
+    fix = "".join(f for f in ("free space, ", "make the store writable, ") if f in fixes)
     what = "the file moved before it was" if one else f"the {len(stuck)} files moved before it were"
     return kind(f"{first}; {what} not put back ({why}): {where}; nothing is lost (results written before are "
-                "intact), then run the same command again")
+                f"intact): {fix}{move}, then run the same command again")
 
 
 def disk_full(exc: BaseException) -> DiskFull | None:

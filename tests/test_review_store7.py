@@ -12,7 +12,7 @@ import pytest
 from benchmark.results import ResultsStore
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_probe_store7 import _held_from_another_host, _slurm_unit, _small  # noqa: E402
+from test_probe_store7 import _held_from_another_host, _rename_fails, _slurm_unit, _small  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -206,3 +206,23 @@ def test_torch_in_benchmark_data_is_the_real_module_once_used():
 
     data.to_float(torch.from_numpy(np.zeros((3, 2, 2), dtype=np.uint8)))
     assert data.torch is torch, data.torch
+
+
+def test_a_put_back_failure_still_says_what_to_fix_first(tmp_path, monkeypatch, capsys):
+    """``check --repair`` on a full disk whose put-back failed too (the store then read-only): the one line named
+    the files left in ``damaged/0/`` but dropped the fix a full disk's line gives ("free space"), ending "nothing
+    is lost …, then run the same command again" — which fails the same way. It now says to free space and make
+    the store writable, move the files back, then run the same command again."""
+    from benchmark.cli import main
+
+    store = _small(tmp_path / "r")
+    rid = next(r for r in store.run_ids() if not r.startswith("input"))
+    d = store.run_dir(rid)
+    (d / "eval-0.json").write_text("{not json")
+    _rename_fails(monkeypatch, "0", after=1)
+    code = main(["check", "--out", str(store.root), "--repair"])
+    monkeypatch.undo()
+    err = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
+    assert code == 3 and len(err) == 1, (code, err)
+    assert f"free space, make the store writable, move it back into {d}, then run the same command again" in err[0], \
+        err[0]
