@@ -834,7 +834,8 @@ class SlurmLedger:
         for unit, job in zip(units, jobs):
             for c in unit.configs:
                 runs[ids[c]] = str(job.job_id)
-        at = {j: t for j, t in old["at"].items() if j in set(runs.values())}  # the jobs still recorded only
+        recorded = set(runs.values())
+        at = {j: t for j, t in old["at"].items() if j in recorded}  # the jobs still recorded only
         at.update({str(job.job_id): now for job in jobs})
         atomic_write_json(self.path, {"runs": runs, "at": at})
 
