@@ -815,7 +815,8 @@ class SlurmLedger:
         log.info("%d run(s) are queued or running in SLURM job(s) %s, submitted by an earlier driver on this --out: "
                  "not submitted again (this driver waits for its own jobs only)", len(queued),
                  ", ".join(names[:5]) + (", …" if len(names) > 5 else ""))
-        return [c for c in configs if c not in set(queued)]
+        queued_set = set(queued)
+        return [c for c in configs if c not in queued_set]
 
     def record(self, units: list, jobs: list, ids: dict) -> None:
         """Save each unit's own runs against its job, keeping earlier entries whose jobs still run."""
