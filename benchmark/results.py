@@ -1126,7 +1126,7 @@ class ResultsStore:
             hinted = hinted or _hint_stale(path, lock, t0)
             time.sleep(poll_s)
 
-    def reset_run(self, run_id: str) -> Path | None:
+    def reset_run(self, run_id: str, redone: bool = False) -> Path | None:
         """Before (re-)evaluating an unfinished run: clear the run's folder of what an earlier attempt
         left, without losing a computed row. Keeps checkpoints. Call with the run's lock held.
 
@@ -1138,7 +1138,8 @@ class ResultsStore:
         interrupted writes are deleted, and rows written after the last committed pass without their record
         (a write killed between the two: :meth:`_passes_to_keep`). Returns the ``damaged/<n>/`` folder it moved
         files to, or None: once the retry has written its pass, :meth:`drop_identical_aside` removes from it the
-        passes the retry wrote again byte for byte."""
+        passes the retry wrote again byte for byte (``redone``: the caller will, and the warning says so rather
+        than "nothing deleted")."""
         d = self.run_dir(run_id)
         if not d.is_dir() or self.is_done(run_id):
             return None
@@ -1151,8 +1152,10 @@ class ResultsStore:
             records = sum(p.suffix == ".json" for p in passes)
             dest = self.set_aside(run_id, passes_only=True)
             log.warning("run %s: %d evaluation pass(es) without a finished meta.json (%d file(s): rows of an attempt "
-                        "that did not finish, or whose record was lost; in no table) moved to %s before the retry; "
-                        "nothing deleted", run_id, records, len(passes), dest)
+                        "that did not finish, or whose record was lost; in no table) moved to %s before the retry; %s",
+                        run_id, records, len(passes), dest,
+                        "removed there if the retry computes the same rows, else kept" if redone
+                        else "nothing deleted")
         for p in d.glob(".*.tmp*"):  # a killed write's temporary file: never anything's record
             p.unlink(missing_ok=True)
         return dest

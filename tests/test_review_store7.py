@@ -226,3 +226,32 @@ def test_a_put_back_failure_still_says_what_to_fix_first(tmp_path, monkeypatch, 
     assert code == 3 and len(err) == 1, (code, err)
     assert f"free space, make the store writable, move it back into {d}, then run the same command again" in err[0], \
         err[0]
+
+
+def test_a_set_aside_copy_the_retry_removes_is_not_said_to_be_kept(tmp_path, random_images, monkeypatch, caplog):
+    """A run killed between its pass and its meta.json (its checkpoint left): the retry moved the pass aside with a
+    warning ending "nothing deleted", then removed that copy as written again byte for byte — two lines that
+    contradict each other. The warning now says the copy is removed if the retry writes it again, else kept."""
+    import torch
+
+    import benchmark.runner as runner
+    from benchmark.checkpoint import CheckpointPolicy
+    from benchmark.config import RunConfig, run_id
+    from benchmark.runner import resolve_all, run_grid
+
+    data = random_images(3, 40)
+    (cfg,) = resolve_all([RunConfig(task="denoise", loss="l1", iterations=2, batch_size=2, crop=32, train_data=data,
+                                    test_data=(data,))])
+    store = ResultsStore(tmp_path / "r")
+    cpu, every = torch.device("cpu"), CheckpointPolicy(every=1, seconds=0)
+    with monkeypatch.context() as m:  # killed after the pass and before meta.json: its checkpoint is still there
+        m.setattr(runner, "_drop_checkpoints", lambda *a, **k: None)
+        run_grid([cfg], store, ("psnr",), cpu, progress=False, logger="none", checkpoint=every)
+    d = store.run_dir(run_id(cfg))
+    (d / "meta.json").unlink()
+    with caplog.at_level(logging.INFO):
+        run_grid([cfg], store, ("psnr",), cpu, progress=False, logger="none", checkpoint=every)
+    assert not (d / "damaged").exists()
+    said = [r.getMessage() for r in caplog.records if run_id(cfg) in r.getMessage() and "damaged" in r.getMessage()]
+    assert len(said) == 2 and "byte for byte" in said[1], said
+    assert "nothing deleted" not in said[0] and "removed there if the retry computes the same rows" in said[0], said[0]
