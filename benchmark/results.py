@@ -14,6 +14,8 @@ Layout under the results directory::
     runs/<run_id>/ckpt.pt            mid-training checkpoint (only while a run is unfinished)
     runs/<run_id>/.lock              held (flock) by the process working on the run
     .report.lock                     held (flock) by the process writing the report outputs
+    .slurm-jobs.json                 the SLURM job each submitted run went to (benchmark.executors.SlurmLedger)
+    .slurm-submit.lock               held (flock) by the SLURM driver submitting jobs for this store
 
 What is ever rewritten or deleted: a checkpoint (replaced by the next, deleted when its run is
 done); temporary files of interrupted writes; ``meta.json`` of a failed run, which is moved to
