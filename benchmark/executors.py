@@ -728,17 +728,20 @@ class SlurmLedger:
     submission lock (``.slurm-submit.lock``, a :class:`~benchmark.results.RunLock`) is held, from before the
     ledger is read until the new jobs are recorded: two drivers submit one after the other. A recorded job counts
     while ``sacct`` says it will still run (:data:`SLURM_ACTIVE`), or does not list it yet and it was submitted
-    less than :data:`SLURM_ACCOUNTING_LAG_S` ago (accounting lags ``sbatch``)."""
+    less than :data:`SLURM_ACCOUNTING_LAG_S` ago (accounting lags ``sbatch``). Where ``sacct`` cannot say (not
+    installed, accounting down, timed out) the recorded runs are submitted again, in one warning, and the record
+    keeps the entries it could not check, less the runs the store has finished."""
 
     def __init__(self, store_root):
         self.path = Path(store_root) / SLURM_LEDGER
         self.lock_path = Path(store_root) / ".slurm-submit.lock"
+        self._no_sacct = ""  # why sacct could not say, once it failed: not asked again
 
     @contextlib.contextmanager
     def held(self, poll_s: float = 0.5):
-        from benchmark.results import RunLock, _write_error
+        from benchmark.results import RunLock, _hint_stale, _write_error
 
-        said = False
+        said, hinted, t0 = False, False, _time.monotonic()
         while True:
             try:
                 lock = RunLock.acquire(self.lock_path)
@@ -749,6 +752,7 @@ class SlurmLedger:
             if not said:
                 log.info("another driver is submitting jobs for %s (%s); waiting for it", self.path.parent, lock)
                 said = True
+            hinted = hinted or _hint_stale(self.lock_path, lock, t0)  # a driver on another login node (NFS)
             _time.sleep(poll_s)
         with lock:
             yield self
@@ -765,7 +769,8 @@ class SlurmLedger:
 
     def active(self, jobs) -> set[str] | None:
         """Which of ``jobs`` (job ids as submitit gives them: ``1000_3``, ``1001``) will still run; None when
-        ``sacct`` cannot say."""
+        ``sacct`` cannot say (asked once per ledger: a failed or timed-out ``sacct`` is not waited for twice, and
+        said in one warning)."""
         import subprocess
 
         from submitit.slurm.slurm import SlurmInfoWatcher
@@ -773,14 +778,15 @@ class SlurmLedger:
         jobs = set(jobs)
         if not jobs:
             return set()
+        if self._no_sacct:
+            return None
         cmd = ["sacct", "-o", "JobID,State,NodeList", "--parsable2"]
         for base in sorted({j.split("_")[0] for j in jobs}):
             cmd += ["-j", base]
         try:
             out = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=True).stdout
         except (OSError, subprocess.SubprocessError) as exc:
-            log.warning("cannot tell whether the SLURM jobs an earlier driver submitted for %s still run (sacct: %s): "
-                        "their runs are submitted again", self.path.parent, type(exc).__name__)
+            self._no_sacct = f"sacct: {type(exc).__name__}"
             return None
         info = SlurmInfoWatcher().read_info(out)
         at = self.read()["at"]
@@ -798,6 +804,10 @@ class SlurmLedger:
         recorded = self.read()["runs"]
         theirs = {c: recorded[ids[c]] for c in configs if ids[c] in recorded}
         alive = self.active(theirs.values()) if theirs else set()
+        if alive is None:
+            log.warning("cannot tell whether the SLURM jobs an earlier driver submitted for %d of these runs still "
+                        "run (%s): those runs are submitted again", len(theirs), self._no_sacct)
+            return configs
         if not alive:
             return configs
         queued = [c for c, j in theirs.items() if j in alive]
@@ -805,21 +815,29 @@ class SlurmLedger:
         log.info("%d run(s) are queued or running in SLURM job(s) %s, submitted by an earlier driver on this --out: "
                  "not submitted again (this driver waits for its own jobs only)", len(queued),
                  ", ".join(names[:5]) + (", …" if len(names) > 5 else ""))
-        return [c for c in configs if c not in set(queued)]
+        queued_set = set(queued)
+        return [c for c in configs if c not in queued_set]
 
     def record(self, units: list, jobs: list, ids: dict) -> None:
         """Save each unit's own runs against its job, keeping earlier entries whose jobs still run."""
         from benchmark.results import atomic_write_json
 
         old = self.read()
-        alive = self.active(set(old["runs"].values())) or set()
-        runs = {rid: j for rid, j in old["runs"].items() if j in alive}
-        at = {j: t for j, t in old["at"].items() if j in alive}
+        alive = self.active(set(old["runs"].values()))
+        if alive is None:  # sacct cannot say: kept for a driver whose sacct can, less the runs the store finished
+            from benchmark.results import STATUSES, ResultsStore
+
+            store = ResultsStore(self.path.parent)
+            runs = {rid: j for rid, j in old["runs"].items() if (store.meta(rid) or {}).get("status") not in STATUSES}
+        else:
+            runs = {rid: j for rid, j in old["runs"].items() if j in alive}
         now = _time.time()
         for unit, job in zip(units, jobs):
             for c in unit.configs:
                 runs[ids[c]] = str(job.job_id)
-            at[str(job.job_id)] = now
+        recorded = set(runs.values())
+        at = {j: t for j, t in old["at"].items() if j in recorded}  # the jobs still recorded only
+        at.update({str(job.job_id): now for job in jobs})
         atomic_write_json(self.path, {"runs": runs, "at": at})
 
 

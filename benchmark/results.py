@@ -14,6 +14,8 @@ Layout under the results directory::
     runs/<run_id>/ckpt.pt            mid-training checkpoint (only while a run is unfinished)
     runs/<run_id>/.lock              held (flock) by the process working on the run
     .report.lock                     held (flock) by the process writing the report outputs
+    .slurm-jobs.json                 the SLURM job each submitted run went to (benchmark.executors.SlurmLedger)
+    .slurm-submit.lock               held (flock) by the SLURM driver submitting jobs for this store
 
 What is ever rewritten or deleted: a checkpoint (replaced by the next, deleted when its run is
 done); temporary files of interrupted writes; ``meta.json`` of a failed run, which is moved to
@@ -256,12 +258,16 @@ def _not_put_back(path: Path, exc: OSError, stuck: list[tuple[Path, Path, OSErro
     one = len(stuck) == 1
     homes = {b.parent for _, b, _ in stuck}
     if len(homes) == 1 and all(a.name == b.name for a, b, _ in stuck):
-        where = f"{', '.join(str(a) for a, _, _ in stuck)}; move {'it' if one else 'them'} back into {homes.pop()}"
+        where, move = ", ".join(str(a) for a, _, _ in stuck), f"move {'it' if one else 'them'} back into {homes.pop()}"
     else:
-        where = f"{'; '.join(f'{a} (move it to {b})' for a, b, _ in stuck)}"
+        where, move = "; ".join(f"{a} (move it to {b})" for a, b, _ in stuck), "move each back as named"
+    fixes = {"free space, " if e.errno in (errno.ENOSPC, errno.EDQUOT) else
+             "make the store writable, " if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS) else ""
+             for e in (exc, *(e for _, _, e in stuck))}  # what stopped the move, and the put-back: both to fix
+    fix = "".join(f for f in ("free space, ", "make the store writable, ") if f in fixes)
     what = "the file moved before it was" if one else f"the {len(stuck)} files moved before it were"
     return kind(f"{first}; {what} not put back ({why}): {where}; nothing is lost (results written before are "
-                "intact), then run the same command again")
+                f"intact): {fix}{move}, then run the same command again")
 
 
 def disk_full(exc: BaseException) -> DiskFull | None:
@@ -590,13 +596,14 @@ def stale_lock_hint(path: Path, holder: str) -> str | None:
     on another machine — a worker or report on another node of a shared (NFS) store — one line naming it and
     how to clear it if it is stale (its machine crashed: the file server may keep the lock), since whether that
     process runs cannot be checked from here; None for a holder on this machine (alive: the kernel drops the
-    lock of a dead one)."""
+    lock of a dead one); None too for a holder that names no host (a lock file read empty, "another process": its
+    holder between ``flock`` and writing its name, a live process whose lock must not be removed)."""
     import re
 
-    m = re.match(r"pid (\d+) on (\S+) since (\S+)", holder)
-    if m and m.group(2) == socket.gethostname():
+    m = re.match(r"pid (\d+) on (\S+) since ([^\s,]+)", holder)
+    if not m or m.group(2) == socket.gethostname():
         return None
-    who = f"pid {m.group(1)} on {m.group(2)} (since {m.group(3)})" if m else holder
+    who = f"pid {m.group(1)} on {m.group(2)} (since {m.group(3)})"
     return (f"{path} is held by {who}, another machine, whose processes cannot be checked from here: if "
             f"nothing of plbench runs there any more (it crashed or was switched off), remove {path} to clear the "
             "stale lock; otherwise it is released when that process finishes")
@@ -1121,7 +1128,7 @@ class ResultsStore:
             hinted = hinted or _hint_stale(path, lock, t0)
             time.sleep(poll_s)
 
-    def reset_run(self, run_id: str) -> Path | None:
+    def reset_run(self, run_id: str, redone: bool = False) -> Path | None:
         """Before (re-)evaluating an unfinished run: clear the run's folder of what an earlier attempt
         left, without losing a computed row. Keeps checkpoints. Call with the run's lock held.
 
@@ -1133,7 +1140,8 @@ class ResultsStore:
         interrupted writes are deleted, and rows written after the last committed pass without their record
         (a write killed between the two: :meth:`_passes_to_keep`). Returns the ``damaged/<n>/`` folder it moved
         files to, or None: once the retry has written its pass, :meth:`drop_identical_aside` removes from it the
-        passes the retry wrote again byte for byte."""
+        passes the retry wrote again byte for byte (``redone``: the caller will, and the warning says so rather
+        than "nothing deleted")."""
         d = self.run_dir(run_id)
         if not d.is_dir() or self.is_done(run_id):
             return None
@@ -1146,8 +1154,10 @@ class ResultsStore:
             records = sum(p.suffix == ".json" for p in passes)
             dest = self.set_aside(run_id, passes_only=True)
             log.warning("run %s: %d evaluation pass(es) without a finished meta.json (%d file(s): rows of an attempt "
-                        "that did not finish, or whose record was lost; in no table) moved to %s before the retry; "
-                        "nothing deleted", run_id, records, len(passes), dest)
+                        "that did not finish, or whose record was lost; in no table) moved to %s before the retry; %s",
+                        run_id, records, len(passes), dest,
+                        "removed there if the retry computes the same rows, else kept" if redone
+                        else "nothing deleted")
         for p in d.glob(".*.tmp*"):  # a killed write's temporary file: never anything's record
             p.unlink(missing_ok=True)
         return dest
@@ -1515,9 +1525,9 @@ class ResultsStore:
                 if own_files(d) or (d / "attempts").is_dir():  # a worker here recorded it meanwhile
                     out["unfinished"].append(rid)
                     return
-                # the record of the failure only: rows, nets and another machine's checkpoints are no results
-                for p in sorted((src.run_dir(rid) / "attempts").glob("*.json")):
-                    atomic_write_bytes(d / "attempts" / p.name, p.read_bytes())
+                # the record of the failure only: rows, nets and another machine's checkpoints are no results;
+                # its earlier attempts with the curves filed beside them
+                self._merge_attempts(src.run_dir(rid), d)
                 for name in ("curve.csv", "meta.json"):  # its record last
                     if (src.run_dir(rid) / name).is_file():
                         atomic_write_bytes(d / name, (src.run_dir(rid) / name).read_bytes())

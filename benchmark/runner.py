@@ -872,7 +872,7 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
     store.archive_attempt(rid)  # a failed earlier attempt keeps its record under attempts/
     # a checkpoint left: the attempt before was stopped (SIGKILL: before its meta.json, perhaps after its pass)
     killed = any(store.run_dir(rid).glob("ckpt*.pt"))
-    aside = store.reset_run(rid)
+    aside = store.reset_run(rid, redone=killed)
     from benchmark.loggers import CurveLog
 
     curves = CurveLog(store.run_dir(rid), grid.logger, name=rid, config=cfg.to_dict())
@@ -1094,7 +1094,7 @@ def _score_input(grid: _Grid, task, task_version, test_specs, test_fp, items) ->
         return
     with lock:
         done = store.is_done(rid)
-        aside = None if done else store.reset_run(rid)
+        aside = None if done else store.reset_run(rid, redone=True)
         todo = MetricSet.subset(grid.metrics, store.metrics_scored(rid) if done else set())
         if not todo.metrics and done:
             return
