@@ -686,15 +686,17 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
         finally:
             loss._checked = False
 
-    if len(loss.terms) > 1:  # a weighted sum: say when a term barely reaches the gradient
+    if len(loss.terms) > 1:  # a weighted sum: say when a term barely reaches the gradient (on at most
+        # PROBE_SIDE px, as the flat checks: the shares barely depend on the crop, a backward on 256 px does)
         side, task = next(iter(sides.items()))
-        side -= side % task.size_multiple
-        try:
-            warn_small_terms(spec, loss, side, n)
-        except Exception:  # noqa: BLE001 - a diagnosis only; the forward and backward were checked above
-            pass
-        finally:
-            loss._checked = False
+        for s in dict.fromkeys((min(side, PROBE_SIDE), side)):
+            try:
+                warn_small_terms(spec, loss, s - s % task.size_multiple, n)
+                break
+            except Exception:  # noqa: BLE001 - a diagnosis only (too small a crop: the grid's own next)
+                pass
+            finally:
+                loss._checked = False
     for task in tasks:
         value = flat(task)
         if value is not None:

@@ -1,0 +1,53 @@
+"""Review of the loss zoo numerics (zoo7): the cost of the planning diagnosis of a weighted sum's term
+shares, the trunk policy in run ids, and CONTRIQUE's cosine distance at pred == target."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+def test_term_shares_are_probed_on_small_crops_when_planned(monkeypatch, caplog):
+    """a backward through a feature trunk on the grid's own crop (256 px: 8 s of CPU per spec) for a
+    diagnosis that barely depends on the crop: it probes PROBE_SIDE px, as the flat checks do"""
+    from benchmark import lossfn
+    from benchmark.task import build_task
+
+    sides = []
+    real = lossfn.term_gradient_shares
+
+    def spy(loss, pred, target, **extra):
+        sides.append(pred.shape[-1])
+        return real(loss, pred, target, **extra)
+
+    monkeypatch.setattr(lossfn, "term_gradient_shares", spy)
+    with caplog.at_level(logging.WARNING, logger="benchmark.lossfn"):
+        lossfn.check_loss_on_crop("l1 + 0.1*style", lossfn.build_loss("l1 + 0.1*style", weights="random"),
+                                  [build_task("denoise")], crop=96)
+    assert sides == [lossfn.PROBE_SIDE]
+    [msg] = [r.getMessage() for r in caplog.records if "not normalised" in r.getMessage()]
+    assert f"on {lossfn.PROBE_SIDE}×{lossfn.PROBE_SIDE} crops" in msg and "trains nearly as l1 alone" in msg
+
+
+def test_term_shares_fall_back_to_the_grid_crop_when_the_probe_crop_fails(monkeypatch, caplog):
+    from benchmark import lossfn
+    from benchmark.task import build_task
+
+    sides = []
+    real = lossfn.term_gradient_shares
+
+    def needs_64(loss, pred, target, **extra):  # a term whose forward fails under 64 px
+        sides.append(pred.shape[-1])
+        if pred.shape[-1] < 64:
+            raise RuntimeError("input too small")
+        return real(loss, pred, target, **extra)
+
+    monkeypatch.setattr(lossfn, "term_gradient_shares", needs_64)
+    with caplog.at_level(logging.WARNING, logger="benchmark.lossfn"):
+        lossfn.check_loss_on_crop("l1 + 0.1*style", lossfn.build_loss("l1 + 0.1*style", weights="random"),
+                                  [build_task("denoise")], crop=64)
+    assert sides == [lossfn.PROBE_SIDE, 64]
+    assert [r for r in caplog.records if "on 64×64 crops" in r.getMessage()]
