@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+import torch
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -51,3 +52,18 @@ def test_term_shares_fall_back_to_the_grid_crop_when_the_probe_crop_fails(monkey
                                   [build_task("denoise")], crop=64)
     assert sides == [lossfn.PROBE_SIDE, 64]
     assert [r for r in caplog.records if "on 64×64 crops" in r.getMessage()]
+
+
+@pytest.mark.parametrize("normalize", [True, False])
+def test_contrique_cosine_is_zero_at_pred_equal_target_on_black_crops(normalize):
+    """a random-init encoder maps a black crop to all-zero features: 1 − cos was 1 − 0 = 1 at pred == target
+    (its docstring: 0); the gradient there is the same (none through a zero vector)"""
+    from benchmark.lossfn import build_loss
+
+    loss = build_loss(f"contrique(distance='cosine', normalize={normalize})", weights="random")
+    black = torch.zeros(2, 3, 64, 64)
+    assert float(loss(black, black.clone())) == 0.0
+    x = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+    assert float(loss(x, x.clone())) == pytest.approx(0.0, abs=1e-6)
+    pred = (x + 0.1 * torch.randn(x.shape, generator=torch.Generator().manual_seed(1))).clamp(0, 1)
+    assert float(loss(pred, x)) > 1e-6
