@@ -65,6 +65,12 @@ TRUNK_POLICY = "2"
 TRUNK_COSINE_BOUND = 0.99
 
 
+def trunk_policy() -> str:
+    """The trunk policy the Backbones built now follow: :data:`TRUNK_POLICY` under :data:`TRUNK_FP32`,
+    else "1" (bf16 trunks; DISTS and CONTRIQUE pass ``fp32=True``), part of a bf16 run's id."""
+    return TRUNK_POLICY if TRUNK_FP32 else "1"
+
+
 def tf32_flags() -> tuple[bool, bool]:
     """(cuDNN convolutions may use TF32, cuBLAS float32 matmuls may use TF32)."""
     return bool(torch.backends.cudnn.allow_tf32), bool(torch.backends.cuda.matmul.allow_tf32)

@@ -67,3 +67,20 @@ def test_contrique_cosine_is_zero_at_pred_equal_target_on_black_crops(normalize)
     assert float(loss(x, x.clone())) == pytest.approx(0.0, abs=1e-6)
     pred = (x + 0.1 * torch.randn(x.shape, generator=torch.Generator().manual_seed(1))).clamp(0, 1)
     assert float(loss(pred, x)) > 1e-6
+
+
+def test_bf16_run_ids_follow_the_trunk_setting_not_only_the_policy_constant(monkeypatch):
+    """TRUNK_FP32 = False builds the bf16 trunks of policy "1" (DISTS and CONTRIQUE pass fp32=True): its
+    runs had the ids of float32-trunk runs (TRUNK_POLICY "2") and were resumed, and pooled, as those"""
+    import benchmark.precision as P
+    from benchmark.backbones import Backbone
+    from benchmark.config import RunConfig, run_id
+
+    cfg = RunConfig(task="denoise", loss="vgg", device_type="cuda", precision="bf16")
+    fp32_trunk = run_id(cfg)
+    monkeypatch.setattr(P, "TRUNK_FP32", False)
+    assert Backbone("vgg16", ("relu1_2",), weights="random").fp32 is False
+    bf16_trunk = run_id(cfg)
+    monkeypatch.setattr(P, "TRUNK_POLICY", "1")
+    monkeypatch.setattr(P, "TRUNK_FP32", True)
+    assert bf16_trunk != fp32_trunk and bf16_trunk == run_id(cfg)  # the earlier policy's ids
