@@ -278,9 +278,22 @@ def loss_versions(spec: str) -> dict[str, str]:
     return out
 
 
-def loss_version_string(spec: str) -> str:
-    """``"l1=1,pdl=2"``: the versions of a spec's terms as one string (a result row's ``loss_version``)."""
-    return ",".join(f"{k}={v}" for k, v in sorted(loss_versions(spec).items()))
+def run_loss_versions(spec: str, precision: str = "fp32") -> dict[str, str]:
+    """:func:`loss_versions` as a run's rows and ``meta.json`` record them: in a bf16 run a term with a trunk
+    also names the trunk policy (``vgg=1:t2``, :func:`benchmark.precision.trunk_policy`), so a store's runs
+    of the earlier bf16 trunks are labelled apart from these, never pooled as more seeds of one loss."""
+    out = loss_versions(spec)
+    if precision != "bf16":
+        return out
+    from benchmark.precision import trunk_policy
+
+    return {k: f"{v}:t{trunk_policy()}" if takes_weights(k) else v for k, v in out.items()}
+
+
+def loss_version_string(spec: str, precision: str = "fp32") -> str:
+    """``"l1=1,pdl=2"``: the versions of a spec's terms as one string (a result row's ``loss_version``;
+    :func:`run_loss_versions`)."""
+    return ",".join(f"{k}={v}" for k, v in sorted(run_loss_versions(spec, precision).items()))
 
 
 def _init_params(obj) -> tuple[dict, bool]:

@@ -84,3 +84,29 @@ def test_bf16_run_ids_follow_the_trunk_setting_not_only_the_policy_constant(monk
     monkeypatch.setattr(P, "TRUNK_POLICY", "1")
     monkeypatch.setattr(P, "TRUNK_FP32", True)
     assert bf16_trunk != fp32_trunk and bf16_trunk == run_id(cfg)  # the earlier policy's ids
+
+
+def test_bf16_rows_of_trunk_losses_name_the_trunk_policy_so_policies_are_never_pooled():
+    """the trunk policy was in bf16 run ids but in no row: a store's bf16 vgg runs of the earlier bf16 trunks
+    and the float32-trunk runs had one label, pooled in a leaderboard as more seeds of one loss"""
+    import pandas as pd
+
+    from benchmark.config import RunConfig
+    from benchmark.lossfn import loss_versions
+    from benchmark.runner import _row_args
+    from benchmark.stats import labels
+
+    v = loss_versions("vgg")["vgg"]
+    bf16 = dict(device_type="cuda", precision="bf16")
+    assert _row_args(RunConfig(task="denoise", loss="vgg", **bf16), "1")["loss_version"] == f"vgg={v}:t2"
+    assert _row_args(RunConfig(task="denoise", loss="l1 + vgg", **bf16), "1")["loss_version"] == \
+        f"l1={loss_versions('l1')['l1']},vgg={v}:t2"
+    assert _row_args(RunConfig(task="denoise", loss="vgg"), "1")["loss_version"] == f"vgg={v}"  # CPU: as before
+    assert _row_args(RunConfig(task="denoise", loss="l1", backbone_weights="none", **bf16), "1")["loss_version"] \
+        == f"l1={loss_versions('l1')['l1']}"
+
+    old = {"loss": "vgg", "weights": "vgg16:random", "loss_version": f"vgg={v}"}
+    new = {**old, "loss_version": f"vgg={v}:t2"}
+    both = labels(pd.DataFrame([old, new]))
+    assert both[0] != both[1]
+    assert labels(pd.DataFrame([new, new])).nunique() == 1
