@@ -13,7 +13,8 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 def test_term_shares_are_probed_on_small_crops_when_planned(monkeypatch, caplog):
     """a backward through a feature trunk on the grid's own crop (256 px: 8 s of CPU per spec) for a
-    diagnosis that barely depends on the crop: it probes PROBE_SIDE px, as the flat checks do"""
+    diagnosis that mostly does not depend on the crop: it probes PROBE_SIDE px, as the flat checks do, and
+    measures the grid's own crop only to confirm a small share before saying it"""
     from benchmark import lossfn
     from benchmark.task import build_task
 
@@ -26,11 +27,29 @@ def test_term_shares_are_probed_on_small_crops_when_planned(monkeypatch, caplog)
 
     monkeypatch.setattr(lossfn, "term_gradient_shares", spy)
     with caplog.at_level(logging.WARNING, logger="benchmark.lossfn"):
-        lossfn.check_loss_on_crop("l1 + 0.1*style", lossfn.build_loss("l1 + 0.1*style", weights="random"),
+        lossfn.check_loss_on_crop("l1 + lpips", lossfn.build_loss("l1 + lpips", weights="random"),
                                   [build_task("denoise")], crop=96)
     assert sides == [lossfn.PROBE_SIDE]
+    assert not [r for r in caplog.records if "not normalised" in r.getMessage()]
+    sides.clear()
+    with caplog.at_level(logging.WARNING, logger="benchmark.lossfn"):
+        lossfn.check_loss_on_crop("l1 + 0.1*style", lossfn.build_loss("l1 + 0.1*style", weights="random"),
+                                  [build_task("denoise")], crop=96)
+    assert sides == [lossfn.PROBE_SIDE, 96]
     [msg] = [r.getMessage() for r in caplog.records if "not normalised" in r.getMessage()]
-    assert f"on {lossfn.PROBE_SIDE}×{lossfn.PROBE_SIDE} crops" in msg and "trains nearly as l1 alone" in msg
+    assert "on 96×96 crops" in msg and "trains nearly as l1 alone" in msg
+
+
+def test_a_term_saturated_on_the_small_probe_is_not_named(caplog):
+    """the contextual loss saturates on 32 px crops (share 0.001 %) but has 65 % of l1 + contextual's gradient
+    on the grid's 128 px: a probe on small crops alone would have named it"""
+    from benchmark.lossfn import build_loss, check_loss_on_crop
+    from benchmark.task import build_task
+
+    with caplog.at_level(logging.WARNING, logger="benchmark.lossfn"):
+        check_loss_on_crop("l1 + contextual", build_loss("l1 + contextual", weights="random"),
+                           [build_task("denoise")], crop=128)
+    assert not [r for r in caplog.records if "not normalised" in r.getMessage()]
 
 
 def test_term_shares_fall_back_to_the_grid_crop_when_the_probe_crop_fails(monkeypatch, caplog):
