@@ -129,3 +129,19 @@ def test_bf16_rows_of_trunk_losses_name_the_trunk_policy_so_policies_are_never_p
     both = labels(pd.DataFrame([old, new]))
     assert both[0] != both[1]
     assert labels(pd.DataFrame([new, new])).nunique() == 1
+
+
+def test_a_job_whose_trunk_policy_changed_since_submission_says_so(monkeypatch):
+    """the trunk policy is part of a bf16 trunk run's id but not of what a job's refusal names: a job whose
+    node ran another policy than the driver said only 'changed since the grid was submitted: its identity'"""
+    import benchmark.executors as ex
+    import benchmark.precision as P
+    from benchmark.config import RunConfig, run_id
+    from benchmark.errors import UserError
+
+    cfg = RunConfig(task="denoise", loss="vgg", device_type="cuda", precision="bf16")
+    monkeypatch.setattr(P, "TRUNK_POLICY", "1")
+    unit = ex.WorkUnit((cfg,), ".", ("psnr",), "cpu", planned=((run_id(cfg), ex._identity(cfg)),))
+    monkeypatch.setattr(P, "TRUNK_POLICY", "2")
+    with pytest.raises(UserError, match=r"changed since the grid was submitted: trunk policy 1 → 2 \(run "):
+        ex.check_planned(unit)
