@@ -145,3 +145,28 @@ def test_a_job_whose_trunk_policy_changed_since_submission_says_so(monkeypatch):
     monkeypatch.setattr(P, "TRUNK_POLICY", "2")
     with pytest.raises(UserError, match=r"changed since the grid was submitted: trunk policy 1 → 2 \(run "):
         ex.check_planned(unit)
+
+
+def test_a_bf16_trunk_is_what_the_policy_measured_it_to_be():
+    """README and benchmark.precision give the bf16 trunk's gradient cosine to float32 near the identity
+    (0.51 for vgg_esrgan at σ = 0.002, CPU autocast) as the reason for the float32 trunks; no test held it"""
+    import torch.nn.functional as F
+
+    from benchmark.backbones import Backbone
+    from benchmark.lossfn import build_loss
+
+    loss = build_loss("vgg_esrgan", seed=0, weights="random")
+    for m in loss.modules():
+        if isinstance(m, Backbone):
+            m.fp32 = False  # the earlier policy's bf16 trunk
+    g = torch.Generator().manual_seed(0)
+    target = 0.1 + 0.8 * torch.rand(2, 3, 48, 48, generator=g)
+    pred0 = target + 0.002 * torch.randn(target.shape, generator=g)
+
+    def grad(bf16: bool) -> torch.Tensor:
+        pred = pred0.clone().requires_grad_(True)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            value = loss(pred * 1.0, target)
+        return torch.autograd.grad(value, pred)[0].double().flatten()
+
+    assert float(F.cosine_similarity(grad(True), grad(False), dim=0)) == pytest.approx(0.51, abs=0.03)
