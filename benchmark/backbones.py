@@ -37,9 +37,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from benchmark import precision
 from benchmark import weights as W
 from benchmark.errors import UserError, did_you_mean
-from benchmark.precision import TRUNK_FP32, fp32_call
+from benchmark.precision import fp32_call
 
 log = logging.getLogger(__name__)
 
@@ -317,7 +318,7 @@ class Backbone(nn.Module):
         if pool != "max" and not arch.startswith("vgg"):
             raise UserError(f"pool={pool!r} is only available for VGG backbones")
         self.arch, self.layers, self.pool = arch, layers, pool
-        self.fp32 = TRUNK_FP32 if fp32 is None else bool(fp32)
+        self.fp32 = precision.TRUNK_FP32 if fp32 is None else bool(fp32)  # read now: the id reads it too
         depth = max(spec.names.index(n) for n in layers)
         self._order = [(spec.path(i), spec.names[i]) for i in range(depth + 1)]
         self._last = spec.names[depth]

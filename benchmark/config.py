@@ -234,10 +234,10 @@ def run_id(cfg: RunConfig) -> str:
            "task_version": TASKS.get(cfg.task).version, "loss_versions": loss_versions(cfg.loss)}
     if cfg.precision == "bf16":  # how a trunk computes under autocast (CPU/fp32 ids unchanged)
         from benchmark.lossfn import takes_weights
-        from benchmark.precision import TRUNK_POLICY
+        from benchmark.precision import trunk_policy
 
         if takes_weights(cfg.loss):
-            key["trunk_policy"] = TRUNK_POLICY
+            key["trunk_policy"] = trunk_policy()
     return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 

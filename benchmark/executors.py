@@ -163,8 +163,15 @@ def _identity(c) -> dict:
         losses = loss_versions(c.loss)
     except UserError:  # a loss file that no longer registers it
         losses = {}
-    return {"code version": CODE_VERSION, "net definition": signature(c.net),
-            "task version": TASKS.get(c.task).version, **{f"loss {n}": v for n, v in losses.items()}}
+    out = {"code version": CODE_VERSION, "net definition": signature(c.net),
+           "task version": TASKS.get(c.task).version, **{f"loss {n}": v for n, v in losses.items()}}
+    if c.precision == "bf16" and losses:  # part of a bf16 trunk run's id (benchmark.config.run_id)
+        from benchmark.lossfn import takes_weights
+        from benchmark.precision import trunk_policy
+
+        if takes_weights(c.loss):
+            out["trunk policy"] = trunk_policy()
+    return out
 
 
 def _planned(configs) -> dict:

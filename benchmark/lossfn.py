@@ -278,9 +278,22 @@ def loss_versions(spec: str) -> dict[str, str]:
     return out
 
 
-def loss_version_string(spec: str) -> str:
-    """``"l1=1,pdl=2"``: the versions of a spec's terms as one string (a result row's ``loss_version``)."""
-    return ",".join(f"{k}={v}" for k, v in sorted(loss_versions(spec).items()))
+def run_loss_versions(spec: str, precision: str = "fp32") -> dict[str, str]:
+    """:func:`loss_versions` as a run's rows and ``meta.json`` record them: in a bf16 run a term with a trunk
+    also names the trunk policy (``vgg=1:t2``, :func:`benchmark.precision.trunk_policy`), so a store's runs
+    of the earlier bf16 trunks are labelled apart from these, never pooled as more seeds of one loss."""
+    out = loss_versions(spec)
+    if precision != "bf16":
+        return out
+    from benchmark.precision import trunk_policy
+
+    return {k: f"{v}:t{trunk_policy()}" if takes_weights(k) else v for k, v in out.items()}
+
+
+def loss_version_string(spec: str, precision: str = "fp32") -> str:
+    """``"l1=1,pdl=2"``: the versions of a spec's terms as one string (a result row's ``loss_version``;
+    :func:`run_loss_versions`)."""
+    return ",".join(f"{k}={v}" for k, v in sorted(run_loss_versions(spec, precision).items()))
 
 
 def _init_params(obj) -> tuple[dict, bool]:
@@ -686,13 +699,18 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
         finally:
             loss._checked = False
 
-    if len(loss.terms) > 1:  # a weighted sum: say when a term barely reaches the gradient
+    if len(loss.terms) > 1:  # a weighted sum: say when a term barely reaches the gradient, probed on at most
+        # PROBE_SIDE px first (a backward on 256 px is 8 s of CPU for l1 + style), a small share confirmed on the
+        # grid's own crop (the contextual loss saturates on 32 px: 0.001 % there, 65 % on 128 px)
         side, task = next(iter(sides.items()))
-        side -= side % task.size_multiple
+        probe = min(side, PROBE_SIDE) - min(side, PROBE_SIDE) % task.size_multiple
         try:
-            warn_small_terms(spec, loss, side, n)
-        except Exception:  # noqa: BLE001 - a diagnosis only; the forward and backward were checked above
-            pass
+            warn_small_terms(spec, loss, probe, n, confirm=side)
+        except Exception:  # noqa: BLE001 - a diagnosis only (too small a crop for a term: the grid's own)
+            try:
+                warn_small_terms(spec, loss, side, n)
+            except Exception:  # noqa: BLE001 - its forward and backward were checked above
+                pass
         finally:
             loss._checked = False
     for task in tasks:
@@ -730,16 +748,24 @@ def term_gradient_shares(loss: WeightedSum, pred: torch.Tensor, target: torch.Te
     return [x / total if total > 0 else 0.0 for x in norms]
 
 
-def warn_small_terms(spec: str, loss: WeightedSum, side: int, n: int = 2) -> list[float]:
-    """Log a warning naming each term of a weighted sum whose gradient share (:func:`term_gradient_shares`,
-    on ``n`` random side×side crops with pred = target + 0.05·noise, as :func:`check_loss_on_crop` probes) is
-    under :data:`SMALL_TERM_SHARE`: ``l1 + 0.1*style`` trains nearly as ℓ1 alone, and its leaderboard row would
-    otherwise read as a mix. Returns the shares."""
+def _shares_on_crops(loss: WeightedSum, side: int, n: int) -> list[float]:
+    """:func:`term_gradient_shares` on ``n`` random side×side crops with pred = target + 0.05·noise."""
     g = torch.Generator().manual_seed(0)
     clean = torch.rand(n, 3, side, side, generator=g)
     pred = (clean + 0.05 * torch.randn(clean.shape, generator=g)).clamp(0, 1)
     extra = {"degraded": pred.clone()} if "degraded" in loss.needs_all else {}
-    shares = term_gradient_shares(loss, pred, clean, **extra)
+    return term_gradient_shares(loss, pred, clean, **extra)
+
+
+def warn_small_terms(spec: str, loss: WeightedSum, side: int, n: int = 2, *, confirm: int | None = None) -> list[float]:
+    """Log a warning naming each term of a weighted sum whose gradient share (:func:`term_gradient_shares`,
+    on ``n`` random side×side crops with pred = target + 0.05·noise, as :func:`check_loss_on_crop` probes) is
+    under :data:`SMALL_TERM_SHARE`: ``l1 + 0.1*style`` trains nearly as ℓ1 alone, and its leaderboard row would
+    otherwise read as a mix. ``confirm``: a larger side on which a small share is measured again before it is
+    said (a cheap small crop first; a loss may saturate there). Returns the shares said (or found)."""
+    shares = _shares_on_crops(loss, side, n)
+    if confirm is not None and confirm > side and any(sh < SMALL_TERM_SHARE for sh in shares):
+        side, shares = confirm, _shares_on_crops(loss, confirm, n)
     small = [(t, sh) for t, sh in zip(loss.terms, shares) if sh < SMALL_TERM_SHARE]
     if small and len(small) < len(shares):
         rest = " + ".join(str(t) for t, sh in zip(loss.terms, shares) if sh >= SMALL_TERM_SHARE)

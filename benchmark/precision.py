@@ -30,10 +30,12 @@ restoration net itself keeps bf16. A bf16 trunk near the identity rounds feature
 difference is smaller than bf16's step (8 bits of mantissa): measured under CPU bf16 autocast,
 random-init trunks, 2×3×48², pred = target + σ·noise, the gradient's cosine to float32 was
 0.51–0.97 at σ = 0.002 (value errors 12–250 %), 0.89–0.995 at σ = 0.01 and 0.95–0.998 at σ = 0.05
-(vgg_esrgan, csr, style, lpips worst), i.e. a loss was ranked partly on its rounding. With the
+(vgg_esrgan, csr, style, lpips worst): near convergence such a loss trains partly on its rounding
+(CUDA autocast and pretrained trunks were not measured). With the
 trunk in float32 every loss's gradient cosine is ≥ :data:`TRUNK_COSINE_BOUND` at σ ∈ {0.002,
-0.01, 0.05} (``tests/test_probe_zoo7.py``). A loss may still pass ``Backbone(fp32=False)``
-explicitly (a bf16 trunk, e.g. to time it); bf16 run ids carry :data:`TRUNK_POLICY` for losses
+0.01, 0.05} (``tests/test_probe_zoo7.py``). Its GPU price (float32 without TF32 where bf16 tensor
+cores ran before) is not measured. A loss may still pass ``Backbone(fp32=False)``
+explicitly (a bf16 trunk, e.g. to time it); bf16 run ids carry :func:`trunk_policy` for losses
 with a trunk (:func:`benchmark.config.run_id`), so runs made under the earlier bf16 trunks are
 not resumed as these.
 
@@ -63,6 +65,12 @@ TRUNK_FP32 = True
 TRUNK_POLICY = "2"
 #: the gradient cosine to float32 that every trunk loss keeps under bf16 autocast near the identity
 TRUNK_COSINE_BOUND = 0.99
+
+
+def trunk_policy() -> str:
+    """The trunk policy the Backbones built now follow: :data:`TRUNK_POLICY` under :data:`TRUNK_FP32`,
+    else "1" (bf16 trunks; DISTS and CONTRIQUE pass ``fp32=True``), part of a bf16 run's id."""
+    return TRUNK_POLICY if TRUNK_FP32 else "1"
 
 
 def tf32_flags() -> tuple[bool, bool]:

@@ -738,13 +738,13 @@ def input_groups(configs) -> dict[tuple, str]:
     return {k: input_run_id(build_task(k[0], **dict(k[1])), TASKS.get(k[0]).version, k[2], k[3]) for k in keys}
 
 
-def _loss_versions_or_none(spec: str) -> dict[str, str] | None:
+def _loss_versions_or_none(spec: str, precision: str = "fp32") -> dict[str, str] | None:
     """A failed run's loss versions (as a finished run's meta.json records them), or None when its spec
     cannot be resolved any more (so a report can tell an edited loss file's failure from its other version)."""
-    from benchmark.lossfn import loss_versions
+    from benchmark.lossfn import run_loss_versions
 
     try:
-        return loss_versions(spec)
+        return run_loss_versions(spec, precision)
     except UserError:
         return None
 
@@ -862,7 +862,7 @@ def _row_args(cfg: RunConfig, task_version: str) -> dict:
     from benchmark.lossfn import loss_version_string
 
     return dict(loss=cfg.loss, seed=cfg.seed, net=cfg.net, train_data=" + ".join(s.token() for s in cfg.train_data),
-                setting_key=setting_json(setting(cfg)), loss_version=loss_version_string(cfg.loss))
+                setting_key=setting_json(setting(cfg)), loss_version=loss_version_string(cfg.loss, cfg.precision))
 
 
 def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: str, items: list[TestItem]) -> str:
@@ -936,7 +936,8 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
         log.debug("traceback of run %s", rid, exc_info=True)
         store.write_meta(rid, {"run_id": rid, "config": cfg.to_dict(), "status": "failed", "error": message,
                                "started": started, "code_version": code_version(),
-                               "loss_versions": _loss_versions_or_none(cfg.loss), "setting": setting(cfg),
+                               "loss_versions": _loss_versions_or_none(cfg.loss, cfg.precision),
+                               "setting": setting(cfg),
                                **({"grid_id": grid.grid_id} if grid.grid_id else {})})
         if stop:  # recording the divergence failed: the stop still comes before the next run
             raise KeyboardInterrupt from None
@@ -1036,11 +1037,11 @@ def _loss_files(spec: str) -> dict[str, str]:
 
 
 def _meta(cfg: RunConfig, rid: str, device: torch.device, r: TrainResult, started: float) -> dict:
-    from benchmark.lossfn import loss_versions
+    from benchmark.lossfn import run_loss_versions
     from benchmark.nets import signature
 
     return {"run_id": rid, "status": r.status, "config": cfg.to_dict(), "setting": setting(cfg),
-            "code_version": code_version(), "loss_versions": loss_versions(cfg.loss),
+            "code_version": code_version(), "loss_versions": run_loss_versions(cfg.loss, cfg.precision),
             "loss_files": _loss_files(cfg.loss), "net_signature": signature(cfg.net),
             "git_commit": git_commit(), "versions": package_versions(), "device": str(device),
             "device_name": (torch.cuda.get_device_name(device) if device.type == "cuda"

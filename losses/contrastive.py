@@ -42,7 +42,8 @@ class ContrastiveSelectionLoss(FeatureLoss):
     ``margin=0.1``, Adam ``lr=1e-3``, one S step per net step (``update_every=1``).
     S's parameters are ordinary parameters: they are in ``state_dict()`` and saved with a run.
     The S-distances and the whole of :meth:`train_step` run in a float32 region (no bf16
-    autocast, no TF32; :mod:`benchmark.precision`); the net's φ passes follow the run's precision.
+    autocast, no TF32; :mod:`benchmark.precision`); the net's φ passes follow the
+    trunk policy (:data:`benchmark.precision.TRUNK_FP32`: float32).
 
     Args:
         pred, target: (N, 3, H, W) float tensors in [0, 1].

@@ -96,7 +96,7 @@ class StyleLoss(FeatureLoss):
 
     Johnson et al.'s style reconstruction loss on VGG-16 relu1_2, relu2_2, relu3_3, relu4_3 with
     Gram matrices normalised by C·H·W. Gram matrices are computed in float32 (a float32 region:
-    under bf16 autocast the trunk runs in bf16, the Gram products not).
+    the trunk too, by the trunk policy :data:`benchmark.precision.TRUNK_FP32`).
 
     Args:
         pred, target: (N, 3, H, W) float tensors in [0, 1].
