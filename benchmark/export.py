@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmark.stats import INPUT, Stats, is_baseline, metric_order, rank_order
+from benchmark.stats import INPUT, Stats, is_baseline, metric_order, rank_order, scored_cells
 
 log = logging.getLogger(__name__)
 
@@ -316,7 +316,8 @@ def fewest_runs(stats: Stats, task: str | None = None) -> int | None:
     c = stats.cells
     if c.empty:
         return None
-    r = c[(c["label"] != INPUT) & (c["n_seeds"] > 0) & ((c["task"] == task) if task is not None else True)]
+    r = scored_cells(c)
+    r = r[r["task"] == task] if task is not None else r
     return int(r["n_seeds"].min()) if not r.empty and r["n_seeds"].notna().any() else None
 
 
@@ -697,8 +698,7 @@ def friedman_text(stats: Stats) -> str:
     few = _too_few(stats)
     if few is not None:
         # the losses short of runs, when others have enough: "n run(s) per loss" would say every loss has that few
-        c = stats.cells[stats.cells["label"] != INPUT]
-        runs = c.groupby("label")["n_seeds"].min()
+        runs = scored_cells(stats.cells).groupby("label")["n_seeds"].min()  # as _too_few counts them
         thin = runs[runs < MIN_RUNS]
         who = (f"{few} run(s) per loss" if len(thin) == len(runs) else
                ", ".join(f"{lab} ({_count(n)} run(s))" for lab, n in sorted(thin.items())))
@@ -824,7 +824,7 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
     if not stats.cells.empty:
         from benchmark.runstats import MIN_RUNS
 
-        restored = stats.cells[(stats.cells["label"] != INPUT) & (stats.cells["n_seeds"] > 0)]  # as fewest_runs
+        restored = scored_cells(stats.cells)  # as fewest_runs
         runs = restored.groupby("task")["n_seeds"].min() if not restored.empty else pd.Series(dtype=int)
         few = sorted(t for t, n in runs.items() if n < MIN_RUNS and _untested(stats, t) is not None)
         out.append(f"Significance: the training run is the unit — per-run scores (mean over the test images), "
