@@ -86,6 +86,7 @@ from benchmark.stats import (
     pd_metrics,
     rank_order,
     run_label,
+    scored_cells,
     smoke_test,
     term_versions,
 )
@@ -1035,8 +1036,10 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
         tested = np.isfinite(g["p_best_adj"].to_numpy(float)) & ~is_input
         tested_any |= bool(tested.any())
         # filled as the top group, never tested (too few runs): the legend must not call it "not significantly worse"
-        untested_any |= bool((~is_input & ~tested & ~g["top_group"].to_numpy(bool)
-                              & (g["n_seeds"].to_numpy(float) < MIN_RUNS)).any())
+        # (a cell no run could score, n_seeds 0, is a missing score: "no finite score", not too few runs)
+        n_runs = g["n_seeds"].to_numpy(float)
+        untested_any |= bool((~is_input & ~tested & ~g["top_group"].to_numpy(bool) & (n_runs > 0)
+                              & (n_runs < MIN_RUNS)).any())
         circular_any |= bool((g["circular"].to_numpy(bool) & ~is_input).any())
         hollow = tested & ~g["top_group"].to_numpy(bool)
         circ = g["circular"].to_numpy(bool) & ~is_input
@@ -1077,7 +1080,7 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
                        f", or too few runs to be tested (a test needs ≥ {MIN_RUNS})" if untested_any else "")),
                    (Line2D([], [], marker="o", mfc="white", **dot), "hollow: significantly worse")]
     else:
-        runs = c.loc[(c["label"] != INPUT) & (c["n_seeds"] > 0), "n_seeds"]  # a cell none could score: not 0 runs
+        runs = scored_cells(c)["n_seeds"]  # a cell none could score: not 0 runs
         n = int(runs.min()) if not runs.empty else 0
         proxies = [(Line2D([], [], marker="o", **dot),
                     f"not tested: {n} run(s) per loss, a test needs ≥ {MIN_RUNS}")]

@@ -30,3 +30,13 @@ def test_friedman_note_does_not_count_a_cell_no_run_could_score_as_zero_runs():
     text = friedman_text(_unscorable(thin=True))
     assert "thin (3 run(s))" in text and "0 run(s)" not in text and "bad (" not in text, text
 
+
+def test_metric_plot_key_does_not_call_an_unscorable_cell_too_few_runs():
+    """Every loss has 5 runs and bad's ssim scored none of its images: the metric plot's key read "filled: not
+    significantly worse than another, or too few runs to be tested (a test needs ≥ 5)", as though some loss had
+    fewer than 5 runs (the cell with no run counted as 0 runs)."""
+    with F.style():
+        fig = F.draw_metric_points(_unscorable(), "denoise")
+    keys = [t.get_text() for leg in fig.legends for t in leg.get_texts()]
+    assert "filled: not significantly worse than another" in keys, keys
+
