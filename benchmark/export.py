@@ -1023,7 +1023,7 @@ def task_rows(stats: Stats, task: str) -> tuple[list[str], list[Row]]:
                                   bool(r["top_group"]), float(r["vs_base"]) if _finite(r["vs_base"]) else NAN,
                                   bool(r["circular"]), key=key, title=title, lo=float(r["ci_low"]),
                                   hi=float(r["ci_high"])))
-            if _finite(r["n_seeds"]):
+            if _finite(r["n_seeds"]) and r["n_seeds"] > 0:  # a cell no run could score ("–"): not 0 runs
                 seeds.add(int(r["n_seeds"]))
         if not inp:
             row.seeds = (f"{min(seeds)}–{max(seeds)}" if len(seeds) > 1 else str(seeds.pop())) if seeds else "–"

@@ -40,3 +40,13 @@ def test_metric_plot_key_does_not_call_an_unscorable_cell_too_few_runs():
     keys = [t.get_text() for leg in fig.legends for t in leg.get_texts()]
     assert "filled: not significantly worse than another" in keys, keys
 
+
+def test_seeds_column_does_not_count_a_cell_no_run_could_score():
+    """The tables' Seeds column of bad read "0–5": the unscorable ssim cell counted as a cell resting on 0 runs,
+    which the banner and notes no longer say. It reads "5", the runs bad has; its ssim is "–"."""
+    from benchmark.export import markdown
+
+    md = markdown(_unscorable())
+    (row,) = [ln for ln in md.splitlines() if ln.startswith("| bad | ") and ln.split(" | ")[3] == "–"]
+    assert row.split(" | ")[1] == "5", row
+
