@@ -851,14 +851,18 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
         c = _cells(stats, task)
         x = c[c["metric"] == dist].set_index("label")
         y = c[c["metric"] == perc].set_index("label")
-        labels = [l for l in x.index if l in y.index and l != INPUT]
-        for m, frame in ((dist, x), (perc, y)):  # a cell no run could score (every score non-finite): no point
-            for l in [l for l in labels if not np.isfinite(frame.loc[l, "mean"])]:
-                unplaced.setdefault(task, {}).setdefault(f"no finite {m} score", []).append(l)
-                labels.remove(l)
-        for l in sorted(set(c["label"]) - (set(x.index) & set(y.index)) - {INPUT}):
-            lacks = " and ".join(m for m, frame in ((dist, x), (perc, y)) if l not in frame.index)
-            unplaced.setdefault(task, {}).setdefault(f"{lacks} not scored", []).append(l)
+        # a loss not scored on a plane metric, or whose cell there no run could score (every score non-finite),
+        # has no point: named with every reason (both metrics where both fail)
+        finite = {l for l in set(x.index) & set(y.index)
+                  if np.isfinite(x.loc[l, "mean"]) and np.isfinite(y.loc[l, "mean"])}
+        labels = [l for l in x.index if l in finite and l != INPUT]
+        for l in sorted(set(c["label"]) - finite - {INPUT}):
+            lacks = [m for m, frame in ((dist, x), (perc, y)) if l not in frame.index]
+            nan = [m for m, frame in ((dist, x), (perc, y))
+                   if l in frame.index and not np.isfinite(frame.loc[l, "mean"])]
+            why = ", ".join([f"{' and '.join(lacks)} not scored"] * bool(lacks)
+                            + [f"no finite {' or '.join(nan)} score"] * bool(nan))
+            unplaced.setdefault(task, {}).setdefault(why, []).append(l)
         for l, status in sorted(lost_labels(stats, task).items()):
             unplaced.setdefault(task, {}).setdefault(status, []).append(l)
         if not labels:

@@ -50,3 +50,17 @@ def test_seeds_column_does_not_count_a_cell_no_run_could_score():
     (row,) = [ln for ln in md.splitlines() if ln.startswith("| bad | ") and ln.split(" | ")[3] == "–"]
     assert row.split(" | ")[1] == "5", row
 
+
+def test_pd_plane_names_both_metrics_a_loss_has_no_finite_score_on():
+    """A loss with no finite score on psnr nor lpips was named "(no finite psnr score)" alone: the caption said its
+    lpips was fine. It names both."""
+    t = synthetic_table(offsets={"l1": 0.0, "good": 1.0, "bad": -0.7, "odd": 0.2}, seeds=(0, 1), n_images=4,
+                        metrics=("psnr", "lpips"))
+    t.loc[t["loss"] == "bad", "value"] = np.nan
+    t.loc[(t["loss"] == "odd") & (t["metric"] == "psnr"), "value"] = np.nan  # and odd has no lpips at all
+    t = t[~((t["loss"] == "odd") & (t["metric"] == "lpips"))].reset_index(drop=True)
+    with F.style():
+        fig = F.draw_pd_plane(compute(t, n_boot=20))
+    caption = " ".join(fig.legends[0].get_title().get_text().split())
+    assert "Not drawn: denoise: odd (lpips not scored, no finite psnr score); bad (no finite psnr or lpips score)" \
+        in caption, caption
