@@ -374,14 +374,16 @@ def wrap_label(label: str, width: int = 26, max_lines: int = 4) -> str:
     return "\n".join(lines)
 
 
-def wrap_labels(labels, width: int = 26, max_lines: int = 4) -> list[str]:
+def wrap_labels(labels, width: int = 26, max_lines: int = 4, also=()) -> list[str]:
     """:func:`wrap_label` of each label, except that distinct labels stay distinct: a label that
     :func:`wrap_label` would cut (``…``) to the same text as another's is wrapped whole instead (two
-    weight sweeps of one long spec differ only in their last number, which a cut drops)."""
+    weight sweeps of one long spec differ only in their last number, which a cut drops). ``also``: the
+    other loss names the figure gives (a caption's "Not drawn", a title's "no restoration"), which a
+    cut label must not read as either."""
     labels = [str(l) for l in labels]
     cut = [wrap_label(l, width, max_lines) for l in labels]
     owners: dict[str, set[str]] = {}
-    for l, c in zip(labels, cut):
+    for l, c in zip([*labels, *map(str, also)], [*cut, *(wrap_label(str(l), width, max_lines) for l in also)]):
         owners.setdefault(c, set()).add(l)
     return [wrap_label(l, width, max(max_lines, len(l))) if len(owners[c]) > 1 else c for l, c in zip(labels, cut)]
 
@@ -566,12 +568,14 @@ def _lines(label: str) -> int:
 
 
 def _legend(fig, labels: list[str], styles: dict[str, LossStyle], line: bool = False, marker: bool = True,
-            title: str | None = None, markers: dict[str, str] | None = None, extra=(), names=None) -> None:
+            title: str | None = None, markers: dict[str, str] | None = None, extra=(), names=None,
+            also=()) -> None:
     """One shared legend below the panels, as many columns as the figure's width holds.
 
     ``markers`` overrides a label's marker (the compared loss is a star in the plot, so in the
     legend too); ``extra``: (handle, text) pairs first (what the glyphs of the plot mean);
-    ``names``: {label: legend text} (default: the label, wrapped)."""
+    ``names``: {label: legend text} (default: the label, wrapped); ``also``: loss names the figure gives
+    elsewhere (:func:`wrap_labels`)."""
     from matplotlib.lines import Line2D
 
     markers, names = markers or {}, names or {}
@@ -580,7 +584,7 @@ def _legend(fig, labels: list[str], styles: dict[str, LossStyle], line: bool = F
                        linestyle=styles[l].linestyle if line else "none",
                        markersize=7 if markers.get(l) == "*" else 4, markeredgecolor="k" if l in markers else None,
                        markeredgewidth=0.5, lw=1.0) for l in labels]
-    text = [wrap_label(t, 34) for _, t in extra] + wrap_labels([names.get(l, l) for l in labels], 34)
+    text = [wrap_label(t, 34) for _, t in extra] + wrap_labels([names.get(l, l) for l in labels], 34, also=also)
     ncol = _legend_columns(fig.get_size_inches()[0], text)
     fig.legend(handles, text, loc="outside lower center", ncol=ncol, frameon=False, title=title,
                handletextpad=0.4, columnspacing=1.0, borderaxespad=0.2)
@@ -987,7 +991,7 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
     if flags["off"]:
         extra.append((Line2D([], [], ls="none", marker=">", color=grey, ms=4), "off-scale (value shown)"))
     _legend(fig, sorted(shown, key=list(styles).index), styles, markers={l: "*" for l in highlight if l in shown},
-            extra=extra, title=caption)
+            extra=extra, title=caption, also=[l for by in unplaced.values() for ls in by.values() for l in ls])
     fit_canvas(fig, min_axes=(1.5, 1.5))
     return fig
 
@@ -1643,17 +1647,19 @@ def inset_zoom(crop: int, box: int) -> int:
     return max(1, int(INSET_MAX * crop // box))
 
 
-def draw_visual_grid(panels: list[tuple[str, object]], title: str, crop: int, zoom: int, note: str = ""):
+def draw_visual_grid(panels: list[tuple[str, object]], title: str, crop: int, zoom: int, note: str = "",
+                     named=()):
     """Panels of (name, (1, 3, H, W) tensor or (H, W, 3) array) side by side, six per row, each
     a centred ``crop`` with an inset (bottom right) magnifying a ``zoom``-pixel box drawn just above
     and left of the centre; names wrapped to the panel width. The inset's size is chosen so that
     its magnification is a whole number (:func:`inset_zoom`), which the title states (``title``
-    plus ``, inset ×N zoom``, then ``note``)."""
+    plus ``, inset ×N zoom``, then ``note``); ``named``: the losses ``note`` names, which no cut panel name
+    may read as (:func:`wrap_labels`)."""
     plt = _Figures()
 
     n = len(panels)
     r, c = _grid(n, 6)
-    names = wrap_labels([name for name, _ in panels], 18)
+    names = wrap_labels([name for name, _ in panels], 18, also=named)
     title_h = 0.11 * max(_lines(t) for t in names)
     fig, axes = plt.subplots(r, c, figsize=(min(COL2, 1.2 * c), (1.15 + title_h) * r + 0.3), squeeze=False,
                              layout="constrained")
@@ -1757,5 +1763,6 @@ def visual_grid(store, task: str, base: Path, formats=("png", "pdf"), crop: int 
                 log.info("visual grid: %s skipped (%s)", label, exc)
     with style():
         gone = "; no restoration: " + ", ".join(f"{l} ({why})" for l, why in sorted(lost.items())) if lost else ""
-        fig = draw_visual_grid(panels, f"{task}: {item.dataset}/{item.image}, {cs}×{cs} crop", cs, zoom, gone)
+        fig = draw_visual_grid(panels, f"{task}: {item.dataset}/{item.image}, {cs}×{cs} crop", cs, zoom, gone,
+                               named=sorted(lost or ()))
         return save(fig, base, formats)

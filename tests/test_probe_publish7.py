@@ -425,7 +425,8 @@ def test_visual_grid_names_a_loss_whose_every_run_diverged(tmp_path, monkeypatch
            "loss": "l1", "seed": 0, "net": "tiny"}
     atomic_write_json(run / "meta.json", {"run_id": "r_l1", "status": "ok", "config": cfg, "weights": "none"})
     titles = []
-    monkeypatch.setattr(F, "draw_visual_grid", lambda panels, title, crop, zoom, note="": titles.append(title + note))
+    monkeypatch.setattr(F, "draw_visual_grid",
+                        lambda panels, title, crop, zoom, note="", **_: titles.append(title + note))
     monkeypatch.setattr(F, "save", lambda fig, base, formats: [base])
     F.visual_grid(store, "denoise", tmp_path / "fig", formats=("png",), lost={"boom": "diverged 2/2"})
     assert titles and titles[-1].endswith("; no restoration: boom (diverged 2/2)"), titles

@@ -64,3 +64,39 @@ def test_pd_plane_names_both_metrics_a_loss_has_no_finite_score_on():
     caption = " ".join(fig.legends[0].get_title().get_text().split())
     assert "Not drawn: denoise: odd (lpips not scored, no finite psnr score); bad (no finite psnr or lpips score)" \
         in caption, caption
+
+
+LONG_A = "ffl(alpha=1.0)+0.1*lpips+0.01*style(layers='relu1_2,relu2_2')"
+LONG_B = "ffl(alpha=1.0)+0.1*lpips+0.01*style(layers='relu1_2,relu3_3')"
+
+
+def test_a_cut_panel_name_never_reads_as_a_loss_the_title_names_lost():
+    """wrap_labels kept apart only the names in one list: the visual grid cut LONG_A's panel to
+    ``…layers='relu1_2,…`` while its title named LONG_B (every run diverged) as having no restoration — the one
+    panel could be either loss's. A name cut to the same text as a name the figure gives elsewhere is wrapped
+    whole."""
+    import torch
+
+    assert F.wrap_labels([LONG_A], 18, also=[LONG_B]) == [F.wrap_labels([LONG_A, LONG_B], 18)[0]]
+    assert F.wrap_labels([LONG_A], 18, also=["l1"]) == [F.wrap_label(LONG_A, 18)]  # no clash: cut as before
+    panels = [(n, torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(i)))
+              for i, n in enumerate(["clean", "input", LONG_A])]
+    with F.style():
+        fig = F.draw_visual_grid(panels, "denoise: Set/im.png, 32×32 crop", 32, 8,
+                                 f"; no restoration: {LONG_B} (diverged 2/2)", named=[LONG_B])
+    titles = [ax.get_title().replace("\n", "") for ax in fig.axes if ax.get_visible() and ax.get_title()]
+    assert titles == ["clean", "input", LONG_A], titles
+
+
+def test_pd_plane_legend_never_cuts_a_name_to_one_its_caption_names():
+    """The P–D plane's legend cut a 180-character sweep to 4 lines while its 'Not drawn' caption named the other
+    sweep (no lpips), whose cut is the same text. The legend entry is the whole name."""
+    sweep = ("0.5*l1 + 0.25*perceptual(layers='relu1_1,relu1_2,relu2_1,relu2_2,relu3_1,relu3_2,relu3_3,relu4_1', "
+             "weights=(0.1, 0.1, 0.2, 0.2, 0.3, 0.3, 0.5, {}))")
+    a, b = sweep.format("0.5"), sweep.format("0.7")
+    t = synthetic_table(offsets={"l1": 0.0, a: 0.4, b: 0.2}, seeds=(0, 1), n_images=4, metrics=("psnr", "lpips"))
+    t = t[~((t["loss"] == b) & (t["metric"] == "lpips"))].reset_index(drop=True)
+    with F.style():
+        fig = F.draw_pd_plane(compute(t, n_boot=20))
+    texts = [x.get_text() for x in fig.legends[0].get_texts()]
+    assert "".join(a.split()) in ["".join(x.split()) for x in texts], texts
