@@ -99,8 +99,6 @@ RC = {"font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "xtick.labelsize
       "savefig.pad_inches": 0.03, "lines.linewidth": 1.0, "lines.markersize": 4.0, "axes.linewidth": 0.6,
       "xtick.major.width": 0.6, "ytick.major.width": 0.6, "xtick.major.size": 3.0, "ytick.major.size": 3.0,
       "legend.frameon": False,
-      # the SVG's element ids from a fixed salt, not a random one: the same figure, the same file (:func:`save`)
-      "svg.hashsalt": "plbench",
       # every text is drawn as written: a loss spec's string argument ('$a_b$') is not mathtext (the
       # ⚠ marker, which is, is built under :func:`_mathtext`)
       "text.parse_math": False}
@@ -483,6 +481,9 @@ FIGURE_PATTERNS = ("rank_heatmap", "cd_diagram", "pd_plane", "training_curves", 
 
 #: the metadata :func:`save` gives each vector format: no creation date, which made every report rewrite them
 _UNDATED = {"pdf": {"CreationDate": None}, "svg": {"Date": None}}
+#: the salt of the SVG's element ids, set by :func:`save` for its own write (not in :data:`RC`, so a figure saved
+#: outside :func:`style` gets it too): fixed, not random, so the same figure is the same file
+SVG_SALT = "plbench"
 
 
 def save(fig, base: Path, formats=("png", "pdf")) -> list[Path]:
@@ -492,14 +493,16 @@ def save(fig, base: Path, formats=("png", "pdf")) -> list[Path]:
 
     The canvas is saved as laid out (no ``bbox_inches="tight"``): :func:`fit_canvas` has already
     made room for every text, and the PDF/SVG page is the figure itself. PDF and SVG carry no date
-    (and the SVG fixed ids, :data:`RC`): a figure redrawn from the same results is the same file."""
+    (and the SVG fixed ids, :data:`SVG_SALT`): a figure redrawn from the same results is the same file."""
+    import matplotlib
+
     from benchmark.results import atomic_output
 
     base.parent.mkdir(parents=True, exist_ok=True)
     out = []
     for fmt in sorted(dict.fromkeys(formats), key=lambda f: f != "png"):
         p = base.with_suffix(f".{fmt}")
-        with atomic_output(p) as tmp:
+        with atomic_output(p) as tmp, matplotlib.rc_context({"svg.hashsalt": SVG_SALT}):
             fig.savefig(tmp, format=fmt, dpi=200 if fmt == "png" else None,
                         metadata=_UNDATED.get(fmt))
         out.append(p)

@@ -100,3 +100,22 @@ def test_pd_plane_legend_never_cuts_a_name_to_one_its_caption_names():
         fig = F.draw_pd_plane(compute(t, n_boot=20))
     texts = [x.get_text() for x in fig.legends[0].get_texts()]
     assert "".join(a.split()) in ["".join(x.split()) for x in texts], texts
+
+
+def test_save_writes_the_same_svg_outside_style(tmp_path):
+    """The fixed SVG id salt lived in the drawing style's rcParams, so a figure drawn with the API and saved with
+    :func:`benchmark.figures.save` outside :func:`benchmark.figures.style` got random ids again: the same figure,
+    new bytes. save() fixes the salt itself, for its own write only (the caller's rcParams are left as they were)."""
+    import matplotlib
+
+    st = compute(synthetic_table(offsets={"l1": 0.0, "good": 1.0}, seeds=(0, 1), n_images=4,
+                                 metrics=("psnr", "lpips")), n_boot=20)
+    salt = matplotlib.rcParams["svg.hashsalt"]
+    got = []
+    for where in ("a", "b"):
+        with F.style():
+            fig = F.draw_rank_heatmap(st)
+        (p,) = F.save(fig, tmp_path / where / "rank", ("svg",))
+        got.append(p.read_bytes())
+    assert got[0] == got[1]
+    assert matplotlib.rcParams["svg.hashsalt"] == salt
