@@ -1177,7 +1177,7 @@ def draw_cd_diagram(stats: Stats, styles=None):
     half = math.ceil(k / 2)
     texts = []
     # the rank stays whole, on the label's last line when it fits
-    for (label, r), t in zip(ranks.items(), wrap_labels(ranks.index, 30)):
+    for r, t in zip(ranks.to_numpy(), wrap_labels(ranks.index, 30)):
         last = t.split("\n")[-1]
         texts.append(t + (f" ({r:.2f})" if len(last) + 7 <= 32 else f"\n({r:.2f})"))
     heights = [0.06 + 0.125 * _lines(t) for t in texts]

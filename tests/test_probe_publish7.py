@@ -119,8 +119,8 @@ def test_pd_plane_caption_unchanged_when_every_loss_is_placed():
 # ------------------------------------------------------------------------------------------------
 def _boom_stats():
     """l1 and good, 2 seeds; ``boom``: both runs diverged (no rows), as ``leaderboard.md`` lists it."""
-    from benchmark.synthetic import synthetic_runs
     from benchmark.results import to_frame
+    from benchmark.synthetic import synthetic_runs
 
     rows, metas = [], []
     for _, meta, rs in synthetic_runs(offsets={"l1": 0.0, "good": 1.0, "boom": 0.5}, seeds=(0, 1), n_images=4,
