@@ -1766,6 +1766,6 @@ def visual_grid(store, task: str, base: Path, formats=("png", "pdf"), crop: int 
                 log.info("visual grid: %s skipped (%s)", label, exc)
     with style():
         gone = "; no restoration: " + ", ".join(f"{l} ({why})" for l, why in sorted(lost.items())) if lost else ""
-        fig = draw_visual_grid(panels, f"{task}: {item.dataset}/{item.image}, {cs}×{cs} crop", cs, zoom, gone,
-                               named=sorted(lost or ()))
+        named = {"named": sorted(lost)} if lost else {}  # the lost losses no cut panel name may read as
+        fig = draw_visual_grid(panels, f"{task}: {item.dataset}/{item.image}, {cs}×{cs} crop", cs, zoom, gone, **named)
         return save(fig, base, formats)
