@@ -1440,7 +1440,8 @@ def latex(stats: Stats) -> str:
 def write_csvs(stats: Stats, root: Path) -> dict[str, Path]:
     """``summary.csv`` (one row per cell, every statistic), ``ranks.csv``, ``costs.csv`` and
     ``convergence.csv`` (per task, loss and metric: runs with a budget check, mean gain from ½ budget
-    to the end, its one-sided 95 % bounds, the practical margin, the status; :mod:`benchmark.convergence`)."""
+    to the end, its one-sided 95 % bounds, the practical margin, the status; :mod:`benchmark.convergence`).
+    A table with nothing in it (no loss scored) is its header alone (:data:`CSV_COLUMNS`)."""
     from benchmark.convergence import ARM_COLUMNS
 
     out = {}
@@ -1450,6 +1451,8 @@ def write_csvs(stats: Stats, root: Path) -> dict[str, Path]:
         p = root / f"{name}.csv"
         from benchmark.results import atomic_output
 
+        if df.columns.empty:  # nothing scored (every run diverged): the header still, as csv_columns.md says
+            df = pd.DataFrame(columns=list(CSV_COLUMNS[p.name]))
         with atomic_output(p) as tmp:
             df.to_csv(tmp, index=False)
         out[f"{name}_csv"] = p

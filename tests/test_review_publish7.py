@@ -119,3 +119,31 @@ def test_save_writes_the_same_svg_outside_style(tmp_path):
         got.append(p.read_bytes())
     assert got[0] == got[1]
     assert matplotlib.rcParams["svg.hashsalt"] == salt
+
+
+def test_every_csv_has_its_header_when_no_loss_was_scored(tmp_path):
+    """Every run of every loss diverged: summary.csv and ranks.csv were written as a bare newline (no header:
+    pandas raises EmptyDataError reading them) while csv_columns.md says every file has a header row and listed
+    no column for them. Each CSV now has its documented header, with no rows."""
+    import pandas as pd
+
+    from benchmark.export import CSV_COLUMNS
+    from benchmark.report import write_report
+    from benchmark.results import ResultsStore, atomic_write_json
+    from benchmark.synthetic import synthetic_runs
+
+    store = ResultsStore(tmp_path / "s")
+    store.ensure_writable()
+    for rid, meta, rows in synthetic_runs(offsets={"boom": 0.0, "bang": 0.0}, seeds=(0, 1), n_images=2,
+                                          metrics=("psnr",), budget_check=False):
+        if meta.get("config", {}).get("loss") in ("boom", "bang"):
+            meta, rows = {**meta, "status": "diverged"}, []
+        if rows:
+            store.write_eval(rid, rows, sorted({r["metric"] for r in rows}), {})
+        atomic_write_json(store.run_dir(rid) / "meta.json", meta)
+    write_report(store, n_boot=20, formats=("png",), visual=False, html=False)
+    doc = (tmp_path / "s" / "csv_columns.md").read_text()
+    for name in ("summary.csv", "ranks.csv"):
+        frame = pd.read_csv(tmp_path / "s" / name)
+        assert frame.empty and list(frame.columns) == list(CSV_COLUMNS[name]), (name, list(frame.columns))
+        assert f"| `{next(iter(CSV_COLUMNS[name]))}` |" in doc.split(f"## {name}\n", 1)[1]
