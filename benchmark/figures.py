@@ -1490,6 +1490,7 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
         return None
     values = {t: _board_values(b) for t, b in sorted(boards.items())}
     order = list(order) if order is not None else leaderboard_order(boards)
+    order += sorted({lab for _, lab in (lost or {})} - set(order))  # a lost loss: its row, after the others
     columns = list(dict.fromkeys(c for v in values.values() for c in v.columns))
     rank_of = {m: i for i, m in enumerate(metric_order({_metric_of(c)[0] for c in columns}))}
     columns.sort(key=lambda c: rank_of[_metric_of(c)[0]])

@@ -147,3 +147,17 @@ def test_every_csv_has_its_header_when_no_loss_was_scored(tmp_path):
         frame = pd.read_csv(tmp_path / "s" / name)
         assert frame.empty and list(frame.columns) == list(CSV_COLUMNS[name]), (name, list(frame.columns))
         assert f"| `{next(iter(CSV_COLUMNS[name]))}` |" in doc.split(f"## {name}\n", 1)[1]
+
+
+def test_leaderboard_figure_gives_a_lost_loss_its_row_without_an_order():
+    """draw_leaderboard_heatmap(boards, lost=…) drew no row for a lost loss unless the caller also built a row
+    order holding it (only report.heatmap did): the documented ``boom (diverged 2/2)`` row was silently absent.
+    The figure now adds each lost loss after the others itself."""
+    import pandas as pd
+
+    board = pd.DataFrame({"psnr (dB) ↑": [20.0, 26.0, 27.0]}, index=["input", "l1", "good"])
+    with F.style():
+        fig = F.draw_leaderboard_heatmap({"denoise": board}, lost={("denoise", "boom"): "diverged 2/2"})
+    (ax,) = [x for x in fig.axes if x.get_title() == "denoise"]
+    rows = [t.get_text() for t in ax.get_yticklabels()]
+    assert rows[-1] == "boom (diverged 2/2)" and len(rows) == 4, rows
