@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmark.stats import INPUT, Stats, is_baseline, metric_order, rank_order
+from benchmark.stats import INPUT, Stats, is_baseline, metric_order, rank_order, scored_cells
 
 log = logging.getLogger(__name__)
 
@@ -319,7 +319,8 @@ def fewest_runs(stats: Stats, task: str | None = None) -> int | None:
     c = stats.cells
     if c.empty:
         return None
-    r = c[(c["label"] != INPUT) & (c["n_seeds"] > 0) & ((c["task"] == task) if task is not None else True)]
+    r = scored_cells(c)
+    r = r[r["task"] == task] if task is not None else r
     return int(r["n_seeds"].min()) if not r.empty and r["n_seeds"].notna().any() else None
 
 
@@ -700,8 +701,7 @@ def friedman_text(stats: Stats) -> str:
     few = _too_few(stats)
     if few is not None:
         # the losses short of runs, when others have enough: "n run(s) per loss" would say every loss has that few
-        c = stats.cells[stats.cells["label"] != INPUT]
-        runs = c.groupby("label")["n_seeds"].min()
+        runs = scored_cells(stats.cells).groupby("label")["n_seeds"].min()  # as _too_few counts them
         thin = runs[runs < MIN_RUNS]
         who = (f"{few} run(s) per loss" if len(thin) == len(runs) else
                ", ".join(f"{lab} ({_count(n)} run(s))" for lab, n in sorted(thin.items())))
@@ -827,7 +827,7 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
     if not stats.cells.empty:
         from benchmark.runstats import MIN_RUNS
 
-        restored = stats.cells[(stats.cells["label"] != INPUT) & (stats.cells["n_seeds"] > 0)]  # as fewest_runs
+        restored = scored_cells(stats.cells)  # as fewest_runs
         runs = restored.groupby("task")["n_seeds"].min() if not restored.empty else pd.Series(dtype=int)
         few = sorted(t for t, n in runs.items() if n < MIN_RUNS and _untested(stats, t) is not None)
         out.append(f"Significance: the training run is the unit — per-run scores (mean over the test images), "
@@ -1026,7 +1026,7 @@ def task_rows(stats: Stats, task: str) -> tuple[list[str], list[Row]]:
                                   bool(r["top_group"]), float(r["vs_base"]) if _finite(r["vs_base"]) else NAN,
                                   bool(r["circular"]), key=key, title=title, lo=float(r["ci_low"]),
                                   hi=float(r["ci_high"])))
-            if _finite(r["n_seeds"]):
+            if _finite(r["n_seeds"]) and r["n_seeds"] > 0:  # a cell no run could score ("–"): not 0 runs
                 seeds.add(int(r["n_seeds"]))
         if not inp:
             row.seeds = (f"{min(seeds)}–{max(seeds)}" if len(seeds) > 1 else str(seeds.pop())) if seeds else "–"
@@ -1443,7 +1443,8 @@ def latex(stats: Stats) -> str:
 def write_csvs(stats: Stats, root: Path) -> dict[str, Path]:
     """``summary.csv`` (one row per cell, every statistic), ``ranks.csv``, ``costs.csv`` and
     ``convergence.csv`` (per task, loss and metric: runs with a budget check, mean gain from ½ budget
-    to the end, its one-sided 95 % bounds, the practical margin, the status; :mod:`benchmark.convergence`)."""
+    to the end, its one-sided 95 % bounds, the practical margin, the status; :mod:`benchmark.convergence`).
+    A table with nothing in it (no loss scored) is its header alone (:data:`CSV_COLUMNS`)."""
     from benchmark.convergence import ARM_COLUMNS
 
     out = {}
@@ -1453,6 +1454,8 @@ def write_csvs(stats: Stats, root: Path) -> dict[str, Path]:
         p = root / f"{name}.csv"
         from benchmark.results import atomic_output
 
+        if df.columns.empty:  # nothing scored (every run diverged): the header still, as csv_columns.md says
+            df = pd.DataFrame(columns=list(CSV_COLUMNS[p.name]))
         with atomic_output(p) as tmp:
             df.to_csv(tmp, index=False)
         out[f"{name}_csv"] = p
@@ -1484,7 +1487,8 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
         "code_version": "the release of the code that wrote the row",
     },
     "summary.csv": {
-        "task": "the restoration task", "label": "the loss's row in the leaderboard: its spec plus weights kind (and version)",
+        "task": "the restoration task",
+        "label": "the loss's row in the leaderboard: its spec plus weights kind (and version)",
         "loss": "the canonical loss spec (`input`: the degraded image)", "metric": "the IQA metric",
         "higher_is_better": "True when a higher score of this metric is better",
         "mean": "mean over test images within a run, then over seeds: the leaderboard number",
@@ -1514,7 +1518,8 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
         "sd_rank": "standard deviation of those ranks", "min_rank": "its best rank in a block",
         "max_rank": "its worst rank in a block", "n_blocks": "the blocks it is ranked in",
         "mean_rank_noncircular": "mean rank over the blocks whose metric it was not trained on",
-        "n_noncircular": "the blocks of `mean_rank_noncircular`", "n_circular": "the blocks whose metric it was trained on",
+        "n_noncircular": "the blocks of `mean_rank_noncircular`",
+        "n_circular": "the blocks whose metric it was trained on",
         "complete": "True when it has every (task, metric) block",
         "mean_rank_common": "its mean rank over the blocks every loss has (comparable when some are incomplete)",
         "n_common": "the blocks every loss has",

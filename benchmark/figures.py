@@ -86,6 +86,7 @@ from benchmark.stats import (
     pd_metrics,
     rank_order,
     run_label,
+    scored_cells,
     smoke_test,
     term_versions,
 )
@@ -98,8 +99,6 @@ RC = {"font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "xtick.labelsize
       "savefig.pad_inches": 0.03, "lines.linewidth": 1.0, "lines.markersize": 4.0, "axes.linewidth": 0.6,
       "xtick.major.width": 0.6, "ytick.major.width": 0.6, "xtick.major.size": 3.0, "ytick.major.size": 3.0,
       "legend.frameon": False,
-      # the SVG's element ids from a fixed salt, not a random one: the same figure, the same file (:func:`save`)
-      "svg.hashsalt": "plbench",
       # every text is drawn as written: a loss spec's string argument ('$a_b$') is not mathtext (the
       # ⚠ marker, which is, is built under :func:`_mathtext`)
       "text.parse_math": False}
@@ -373,14 +372,16 @@ def wrap_label(label: str, width: int = 26, max_lines: int = 4) -> str:
     return "\n".join(lines)
 
 
-def wrap_labels(labels, width: int = 26, max_lines: int = 4) -> list[str]:
+def wrap_labels(labels, width: int = 26, max_lines: int = 4, also=()) -> list[str]:
     """:func:`wrap_label` of each label, except that distinct labels stay distinct: a label that
     :func:`wrap_label` would cut (``…``) to the same text as another's is wrapped whole instead (two
-    weight sweeps of one long spec differ only in their last number, which a cut drops)."""
+    weight sweeps of one long spec differ only in their last number, which a cut drops). ``also``: the
+    other loss names the figure gives (a caption's "Not drawn", a title's "no restoration"), which a
+    cut label must not read as either."""
     labels = [str(l) for l in labels]
     cut = [wrap_label(l, width, max_lines) for l in labels]
     owners: dict[str, set[str]] = {}
-    for l, c in zip(labels, cut):
+    for l, c in zip([*labels, *map(str, also)], [*cut, *(wrap_label(str(l), width, max_lines) for l in also)]):
         owners.setdefault(c, set()).add(l)
     return [wrap_label(l, width, max(max_lines, len(l))) if len(owners[c]) > 1 else c for l, c in zip(labels, cut)]
 
@@ -480,6 +481,9 @@ FIGURE_PATTERNS = ("rank_heatmap", "cd_diagram", "pd_plane", "training_curves", 
 
 #: the metadata :func:`save` gives each vector format: no creation date, which made every report rewrite them
 _UNDATED = {"pdf": {"CreationDate": None}, "svg": {"Date": None}}
+#: the salt of the SVG's element ids, set by :func:`save` for its own write (not in :data:`RC`, so a figure saved
+#: outside :func:`style` gets it too): fixed, not random, so the same figure is the same file
+SVG_SALT = "plbench"
 
 
 def save(fig, base: Path, formats=("png", "pdf")) -> list[Path]:
@@ -489,14 +493,16 @@ def save(fig, base: Path, formats=("png", "pdf")) -> list[Path]:
 
     The canvas is saved as laid out (no ``bbox_inches="tight"``): :func:`fit_canvas` has already
     made room for every text, and the PDF/SVG page is the figure itself. PDF and SVG carry no date
-    (and the SVG fixed ids, :data:`RC`): a figure redrawn from the same results is the same file."""
+    (and the SVG fixed ids, :data:`SVG_SALT`): a figure redrawn from the same results is the same file."""
+    import matplotlib
+
     from benchmark.results import atomic_output
 
     base.parent.mkdir(parents=True, exist_ok=True)
     out = []
     for fmt in sorted(dict.fromkeys(formats), key=lambda f: f != "png"):
         p = base.with_suffix(f".{fmt}")
-        with atomic_output(p) as tmp:
+        with atomic_output(p) as tmp, matplotlib.rc_context({"svg.hashsalt": SVG_SALT}):
             fig.savefig(tmp, format=fmt, dpi=200 if fmt == "png" else None,
                         metadata=_UNDATED.get(fmt))
         out.append(p)
@@ -565,12 +571,14 @@ def _lines(label: str) -> int:
 
 
 def _legend(fig, labels: list[str], styles: dict[str, LossStyle], line: bool = False, marker: bool = True,
-            title: str | None = None, markers: dict[str, str] | None = None, extra=(), names=None) -> None:
+            title: str | None = None, markers: dict[str, str] | None = None, extra=(), names=None,
+            also=()) -> None:
     """One shared legend below the panels, as many columns as the figure's width holds.
 
     ``markers`` overrides a label's marker (the compared loss is a star in the plot, so in the
     legend too); ``extra``: (handle, text) pairs first (what the glyphs of the plot mean);
-    ``names``: {label: legend text} (default: the label, wrapped)."""
+    ``names``: {label: legend text} (default: the label, wrapped); ``also``: loss names the figure gives
+    elsewhere (:func:`wrap_labels`)."""
     from matplotlib.lines import Line2D
 
     markers, names = markers or {}, names or {}
@@ -579,7 +587,7 @@ def _legend(fig, labels: list[str], styles: dict[str, LossStyle], line: bool = F
                        linestyle=styles[l].linestyle if line else "none",
                        markersize=7 if markers.get(l) == "*" else 4, markeredgecolor="k" if l in markers else None,
                        markeredgewidth=0.5, lw=1.0) for l in labels]
-    text = [wrap_label(t, 34) for _, t in extra] + wrap_labels([names.get(l, l) for l in labels], 34)
+    text = [wrap_label(t, 34) for _, t in extra] + wrap_labels([names.get(l, l) for l in labels], 34, also=also)
     ncol = _legend_columns(fig.get_size_inches()[0], text)
     fig.legend(handles, text, loc="outside lower center", ncol=ncol, frameon=False, title=title,
                handletextpad=0.4, columnspacing=1.0, borderaxespad=0.2)
@@ -850,14 +858,18 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
         c = _cells(stats, task)
         x = c[c["metric"] == dist].set_index("label")
         y = c[c["metric"] == perc].set_index("label")
-        labels = [l for l in x.index if l in y.index and l != INPUT]
-        for m, frame in ((dist, x), (perc, y)):  # a cell no run could score (every score non-finite): no point
-            for l in [l for l in labels if not np.isfinite(frame.loc[l, "mean"])]:
-                unplaced.setdefault(task, {}).setdefault(f"no finite {m} score", []).append(l)
-                labels.remove(l)
-        for l in sorted(set(c["label"]) - (set(x.index) & set(y.index)) - {INPUT}):
-            lacks = " and ".join(m for m, frame in ((dist, x), (perc, y)) if l not in frame.index)
-            unplaced.setdefault(task, {}).setdefault(f"{lacks} not scored", []).append(l)
+        # a loss not scored on a plane metric, or whose cell there no run could score (every score non-finite),
+        # has no point: named with every reason (both metrics where both fail)
+        finite = {l for l in set(x.index) & set(y.index)
+                  if np.isfinite(x.loc[l, "mean"]) and np.isfinite(y.loc[l, "mean"])}
+        labels = [l for l in x.index if l in finite and l != INPUT]
+        for l in sorted(set(c["label"]) - finite - {INPUT}):
+            lacks = [m for m, frame in ((dist, x), (perc, y)) if l not in frame.index]
+            nan = [m for m, frame in ((dist, x), (perc, y))
+                   if l in frame.index and not np.isfinite(frame.loc[l, "mean"])]
+            why = ", ".join([f"{' and '.join(lacks)} not scored"] * bool(lacks)
+                            + [f"no finite {' or '.join(nan)} score"] * bool(nan))
+            unplaced.setdefault(task, {}).setdefault(why, []).append(l)
         for l, status in sorted(lost_labels(stats, task).items()):
             unplaced.setdefault(task, {}).setdefault(status, []).append(l)
         if not labels:
@@ -982,7 +994,7 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
     if flags["off"]:
         extra.append((Line2D([], [], ls="none", marker=">", color=grey, ms=4), "off-scale (value shown)"))
     _legend(fig, sorted(shown, key=list(styles).index), styles, markers={l: "*" for l in highlight if l in shown},
-            extra=extra, title=caption)
+            extra=extra, title=caption, also=[l for by in unplaced.values() for ls in by.values() for l in ls])
     fit_canvas(fig, min_axes=(1.5, 1.5))
     return fig
 
@@ -1035,8 +1047,10 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
         tested = np.isfinite(g["p_best_adj"].to_numpy(float)) & ~is_input
         tested_any |= bool(tested.any())
         # filled as the top group, never tested (too few runs): the legend must not call it "not significantly worse"
-        untested_any |= bool((~is_input & ~tested & ~g["top_group"].to_numpy(bool)
-                              & (g["n_seeds"].to_numpy(float) < MIN_RUNS)).any())
+        # (a cell no run could score, n_seeds 0, is a missing score: "no finite score", not too few runs)
+        n_runs = g["n_seeds"].to_numpy(float)
+        untested_any |= bool((~is_input & ~tested & ~g["top_group"].to_numpy(bool) & (n_runs > 0)
+                              & (n_runs < MIN_RUNS)).any())
         circular_any |= bool((g["circular"].to_numpy(bool) & ~is_input).any())
         hollow = tested & ~g["top_group"].to_numpy(bool)
         circ = g["circular"].to_numpy(bool) & ~is_input
@@ -1077,7 +1091,7 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
                        f", or too few runs to be tested (a test needs ≥ {MIN_RUNS})" if untested_any else "")),
                    (Line2D([], [], marker="o", mfc="white", **dot), "hollow: significantly worse")]
     else:
-        runs = c.loc[(c["label"] != INPUT) & (c["n_seeds"] > 0), "n_seeds"]  # a cell none could score: not 0 runs
+        runs = scored_cells(c)["n_seeds"]  # a cell none could score: not 0 runs
         n = int(runs.min()) if not runs.empty else 0
         proxies = [(Line2D([], [], marker="o", **dot),
                     f"not tested: {n} run(s) per loss, a test needs ≥ {MIN_RUNS}")]
@@ -1163,7 +1177,7 @@ def draw_cd_diagram(stats: Stats, styles=None):
     half = math.ceil(k / 2)
     texts = []
     # the rank stays whole, on the label's last line when it fits
-    for (label, r), t in zip(ranks.items(), wrap_labels(ranks.index, 30)):
+    for r, t in zip(ranks.to_numpy(), wrap_labels(ranks.index, 30)):
         last = t.split("\n")[-1]
         texts.append(t + (f" ({r:.2f})" if len(last) + 7 <= 32 else f"\n({r:.2f})"))
     heights = [0.06 + 0.125 * _lines(t) for t in texts]
@@ -1476,6 +1490,7 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
         return None
     values = {t: _board_values(b) for t, b in sorted(boards.items())}
     order = list(order) if order is not None else leaderboard_order(boards)
+    order += sorted({lab for _, lab in (lost or {})} - set(order))  # a lost loss: its row, after the others
     columns = list(dict.fromkeys(c for v in values.values() for c in v.columns))
     rank_of = {m: i for i, m in enumerate(metric_order({_metric_of(c)[0] for c in columns}))}
     columns.sort(key=lambda c: rank_of[_metric_of(c)[0]])
@@ -1636,17 +1651,19 @@ def inset_zoom(crop: int, box: int) -> int:
     return max(1, int(INSET_MAX * crop // box))
 
 
-def draw_visual_grid(panels: list[tuple[str, object]], title: str, crop: int, zoom: int, note: str = ""):
+def draw_visual_grid(panels: list[tuple[str, object]], title: str, crop: int, zoom: int, note: str = "",
+                     named=()):
     """Panels of (name, (1, 3, H, W) tensor or (H, W, 3) array) side by side, six per row, each
     a centred ``crop`` with an inset (bottom right) magnifying a ``zoom``-pixel box drawn just above
     and left of the centre; names wrapped to the panel width. The inset's size is chosen so that
     its magnification is a whole number (:func:`inset_zoom`), which the title states (``title``
-    plus ``, inset ×N zoom``, then ``note``)."""
+    plus ``, inset ×N zoom``, then ``note``); ``named``: the losses ``note`` names, which no cut panel name
+    may read as (:func:`wrap_labels`)."""
     plt = _Figures()
 
     n = len(panels)
     r, c = _grid(n, 6)
-    names = wrap_labels([name for name, _ in panels], 18)
+    names = wrap_labels([name for name, _ in panels], 18, also=named)
     title_h = 0.11 * max(_lines(t) for t in names)
     fig, axes = plt.subplots(r, c, figsize=(min(COL2, 1.2 * c), (1.15 + title_h) * r + 0.3), squeeze=False,
                              layout="constrained")
@@ -1750,5 +1767,6 @@ def visual_grid(store, task: str, base: Path, formats=("png", "pdf"), crop: int 
                 log.info("visual grid: %s skipped (%s)", label, exc)
     with style():
         gone = "; no restoration: " + ", ".join(f"{l} ({why})" for l, why in sorted(lost.items())) if lost else ""
-        fig = draw_visual_grid(panels, f"{task}: {item.dataset}/{item.image}, {cs}×{cs} crop", cs, zoom, gone)
+        named = {"named": sorted(lost)} if lost else {}  # the lost losses no cut panel name may read as
+        fig = draw_visual_grid(panels, f"{task}: {item.dataset}/{item.image}, {cs}×{cs} crop", cs, zoom, gone, **named)
         return save(fig, base, formats)

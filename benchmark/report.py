@@ -113,9 +113,6 @@ def heatmap(table: pd.DataFrame, path: Path, worse: pd.DataFrame | None = None, 
         ranked = stats.ranks["label"].tolist()
         order = [lab for lab in leaderboard_order(panels) if lab == INPUT] + ranked + [
             lab for lab in leaderboard_order(panels) if lab != INPUT and lab not in ranked]
-    if lost:
-        order = order or leaderboard_order(panels)
-        order += sorted({lab for _, lab in lost} - set(order))
     return leaderboard_heatmap(panels, path, worse, order, lost)
 
 

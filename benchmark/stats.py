@@ -939,6 +939,15 @@ def worse_than_input(blks: list[Block], metric: str = "psnr") -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["task", "label", "worse", "runs", "mean_gap", "worse_gap"])
 
 
+def scored_cells(cells: pd.DataFrame) -> pd.DataFrame:
+    """The restored cells of ``cells`` (not the input's) that rest on at least one run: a cell no run could score
+    (every score non-finite, ``n_seeds`` 0) is a missing score, which the non-finite note names, never a count
+    of 0 runs. Every count of a loss's runs (banner, notes, captions, Seeds column, figure keys) reads these."""
+    if cells.empty:
+        return cells
+    return cells[(cells["label"] != INPUT) & (cells["n_seeds"] > 0)]
+
+
 def smoke_test(stats: "Stats", short: bool = False, runs: bool = True) -> str:
     """One line when these results are a smoke test rather than a ranking (runs not shown converged,
     or fewer than :data:`MIN_RUNS` seeds per loss somewhere), else ""; leaderboards and the P–D plane
@@ -948,9 +957,7 @@ def smoke_test(stats: "Stats", short: bool = False, runs: bool = True) -> str:
     unconverged = not tc.empty and "unconverged" in tc.columns and int(tc["unconverged"].sum())
     if unconverged:
         why.append(f"{int(tc['unconverged'].sum())} of {int(tc['ok'].sum())} runs not shown converged")
-    # a cell no run could score (n_seeds 0: every score non-finite) is a missing score, not a count of runs
-    restored = stats.cells[(stats.cells["label"] != INPUT) & (stats.cells["n_seeds"] > 0)] \
-        if not stats.cells.empty else stats.cells
+    restored = scored_cells(stats.cells)  # a cell no run could score is a missing score, not 0 runs
     few = runs and not restored.empty and int(restored["n_seeds"].min()) < MIN_RUNS
     # "no verdicts" only when nothing was tested: other losses of the table may have the runs for one
     untested = few and not restored[["p_base", "p_best_adj"]].notna().any().any()
