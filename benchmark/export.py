@@ -1564,6 +1564,8 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
         "circular": "True where a loss of the part was trained on its metric",
         "counted": "True when the part counts towards the finding's verdict",
         "part_verdict": "this part's own verdict", "note": "why a part (or the whole finding) has no verdict",
+        "stale": "empty for a setting this code would run again; else why its runs are of another code or task "
+        "version (such settings are a Holm family of their own)",
     },
 }
 
