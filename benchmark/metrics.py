@@ -259,10 +259,32 @@ def _native_weights(name: str) -> str | None:
     return str(path)
 
 
-def available_metrics() -> list[str]:
+def pyiqa_names() -> list[str]:
+    """pyiqa's metric names (``pyiqa.list_models()``: the keys of ``pyiqa.default_model_configs``), read
+    without importing pyiqa when it is not imported yet: ``import pyiqa`` pulls torchvision and
+    torch._dynamo (seconds), and checking a grid's metric names — a dry run, a re-run of a finished grid,
+    a grid whose workers score elsewhere — opens no metric. The configs file imports nothing of pyiqa's;
+    where it cannot be read alone, pyiqa is imported."""
+    import importlib.util
+    import sys
+
+    if "pyiqa" not in sys.modules:
+        try:
+            spec = importlib.util.find_spec("pyiqa")
+            path = os.path.join(next(iter(spec.submodule_search_locations)), "default_model_configs.py")
+            conf = importlib.util.spec_from_file_location("_plbench_pyiqa_model_configs", path)
+            mod = importlib.util.module_from_spec(conf)
+            conf.loader.exec_module(mod)
+            return sorted(mod.DEFAULT_CONFIGS)
+        except Exception as exc:  # noqa: BLE001 - a pyiqa laid out otherwise: ask pyiqa itself
+            log.debug("pyiqa's model configs not readable alone (%s); importing pyiqa", exc)
     import pyiqa
 
-    return sorted([*pyiqa.list_models(), *METRICS.names()])
+    return sorted(pyiqa.list_models())
+
+
+def available_metrics() -> list[str]:
+    return sorted([*pyiqa_names(), *METRICS.names()])
 
 
 def check_metric_names(names) -> None:

@@ -67,3 +67,27 @@ def test_cli_api_and_runner_import_neither_pyiqa_nor_dynamo():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_checking_metric_names_does_not_import_pyiqa():
+    """check_metric_names imported pyiqa (torchvision, torch._dynamo: seconds) to read its list of names, in
+    a dry run and in a re-run of a finished grid that opens no metric → the names come from pyiqa's configs
+    file alone; a typo is still the one-line error with its suggestion."""
+    code = ("import sys\n"
+            "from benchmark.metrics import check_metric_names, available_metrics\n"
+            "from benchmark.config import DEFAULT_METRICS\n"
+            "from benchmark.errors import UserError\n"
+            "check_metric_names(DEFAULT_METRICS + ('contrique_fr', 'mad'))\n"
+            "try:\n"
+            "    check_metric_names(['ms_sim'])\n"
+            "except UserError as exc:\n"
+            "    print(exc)\n"
+            "print(sorted(m for m in ('pyiqa', 'torch._dynamo', 'torchvision') if m in sys.modules))\n"
+            "import pyiqa\n"
+            "print(available_metrics() == sorted([*pyiqa.list_models(), 'contrique_fr']))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    error, loaded, same = out.stdout.strip().splitlines()
+    assert "unknown metric 'ms_sim'" in error and "ms_ssim" in error
+    assert loaded == "[]"
+    assert same == "True"
