@@ -7,6 +7,10 @@ per repetition, the median per image is reported, and every score is checked equ
 difference is an error, exit 1). Images: the photos of ``--images`` (a folder), each with Gaussian noise
 σ = 0.1 as the prediction, as the runner scores a net's output against the clean image.
 
+``--threads N`` instead times ``MetricSet.score`` at torch's current thread count against N threads and
+counts the scores that differ (pyiqa's float reductions are split per thread, so the thread count is part
+of a score's last bits: the runner keeps the run's count, README "bit-identical … same number of threads").
+
     HF_HUB_OFFLINE=1 python scripts/bench_eval.py [--images ../shared/datasets/CSet5] [--metrics quick] [--reps 3]
 """
 
@@ -64,6 +68,7 @@ def main(argv=None) -> int:
     ap.add_argument("--limit", type=int, default=5, help="at most this many images")
     ap.add_argument("--metrics", default="quick", help="quick, default, or comma-separated names")
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=0, help="compare the set at this thread count instead")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     import torch
@@ -73,9 +78,11 @@ def main(argv=None) -> int:
     names = {"quick": QUICK_METRICS, "default": DEFAULT_METRICS}.get(args.metrics) or tuple(args.metrics.split(","))
     ms = MetricSet(names)
     pairs = _images(args.images, args.limit)
+    if args.threads:
+        return _threads(ms, pairs, args)
     times = {"separate": [], "set": []}
     with torch.no_grad():
-        for rep in range(args.reps):
+        for _ in range(args.reps):
             for pred, clean in pairs:
                 t = time.perf_counter()
                 a = _separate(ms, pred, clean)
@@ -84,12 +91,37 @@ def main(argv=None) -> int:
                 b = ms.score(pred, clean)
                 times["set"].append(time.perf_counter() - t)
                 if a != b:
-                    log.error("scores differ: %s", {k: (a.get(k), b.get(k)) for k in a.keys() | b.keys() if a.get(k) != b.get(k)})
+                    log.error("scores differ: %s",
+                              {k: (a.get(k), b.get(k)) for k in a.keys() | b.keys() if a.get(k) != b.get(k)})
                     return 1
     sep, new = statistics.median(times["separate"]), statistics.median(times["set"])
     log.info("%d images of %s, metrics %s, %d threads, %d reps: separate %.3f s/image, set %.3f s/image, "
-             "ratio %.2f× (scores equal to the last bit)", len(pairs), args.images, ",".join(m.name for m in ms.metrics),
-             torch.get_num_threads(), args.reps, sep, new, sep / new)
+             "ratio %.2f× (scores equal to the last bit)", len(pairs), args.images,
+             ",".join(m.name for m in ms.metrics), torch.get_num_threads(), args.reps, sep, new, sep / new)
+    return 0
+
+
+def _threads(ms, pairs, args) -> int:
+    import torch
+
+    base = torch.get_num_threads()
+    times: dict[int, list[float]] = {base: [], args.threads: []}
+    differ: set[tuple[int, str]] = set()
+    with torch.no_grad():
+        for _ in range(args.reps):
+            for i, (pred, clean) in enumerate(pairs):
+                got = {}
+                for n in (base, args.threads):
+                    torch.set_num_threads(n)
+                    t = time.perf_counter()
+                    got[n] = ms.score(pred, clean)
+                    times[n].append(time.perf_counter() - t)
+                differ |= {(i, k) for k in got[base] if got[base][k] != got[args.threads].get(k)}
+    torch.set_num_threads(base)
+    a, b = statistics.median(times[base]), statistics.median(times[args.threads])
+    log.info("%d images, metrics %s, %d reps: %d threads %.3f s/image, %d threads %.3f s/image, ratio %.2f×; "
+             "%d of %d (image, metric) scores differ between the two", len(pairs), ",".join(m.name for m in ms.metrics),
+             args.reps, base, a, args.threads, b, a / b, len(differ), len(pairs) * len(ms.metrics))
     return 0
 
 

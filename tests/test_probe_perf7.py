@@ -63,7 +63,8 @@ def test_cli_api_and_runner_import_neither_pyiqa_nor_dynamo():
     """`plbench --help`, `import benchmark.api` and the runner must not pay pyiqa's or torch._dynamo's import
     (seconds each): pyiqa (which pulls torchvision → torch._dynamo) is imported only when a metric is opened."""
     code = ("import sys, benchmark.cli, benchmark.api, benchmark.runner, benchmark.metrics, benchmark.executors; "
-            "print(sorted(m for m in ('pyiqa', 'torch._dynamo', 'torchvision', 'torch._inductor') if m in sys.modules))")
+            "print(sorted(m for m in ('pyiqa', 'torch._dynamo', 'torchvision', 'torch._inductor') "
+            "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
