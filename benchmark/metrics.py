@@ -162,22 +162,42 @@ class SeparableSSIM(torch.nn.Module):
 
     @torch.no_grad()
     def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        from pyiqa.archs.func_util import preprocess_rgb
-
-        x = preprocess_rgb(pred, True, 255, "yiq").to(torch.float64)
-        y = preprocess_rgb(target, True, 255, "yiq").to(torch.float64)
+        x, y = self._luma(pred, target)
         if not self.multiscale:
             return ssim_separable(x, y)
-        w = torch.tensor(self.MS_WEIGHTS, dtype=torch.float32).to(x)  # pyiqa's FloatTensor weights
+        return self._multiscale(x, y)[1]
+
+    @staticmethod
+    def _luma(pred: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """pyiqa's input to both: Y of YIQ, ×255, rounded, float64 (N, 1, H, W) of pred and target."""
+        from pyiqa.archs.func_util import preprocess_rgb
+
+        return (preprocess_rgb(pred, True, 255, "yiq").to(torch.float64),
+                preprocess_rgb(target, True, 255, "yiq").to(torch.float64))
+
+    @classmethod
+    def _multiscale(cls, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(ssim, ms_ssim), each (N,), of :meth:`_luma`'s x, y: ms_ssim's first scale is ``ssim`` itself
+        (the same call on the same tensors, so the same bits), so a set scoring both computes it once."""
+        w = torch.tensor(cls.MS_WEIGHTS, dtype=torch.float32).to(x)  # pyiqa's FloatTensor weights
         mcs = []
+        first = None
         for _ in range(len(w)):
             val, cs = ssim_separable(x, y, get_cs=True)
+            first = val if first is None else first
             mcs.append(cs)
             pad = (x.shape[2] % 2, x.shape[3] % 2)
             x = torch.nn.functional.avg_pool2d(x, kernel_size=2, padding=pad)
             y = torch.nn.functional.avg_pool2d(y, kernel_size=2, padding=pad)
         mcs = torch.stack(mcs)
-        return torch.prod(mcs[:-1] ** w[:-1].unsqueeze(1), dim=0) * val ** w[-1]
+        return first, torch.prod(mcs[:-1] ** w[:-1].unsqueeze(1), dim=0) * val ** w[-1]
+
+    @torch.no_grad()
+    def both(self, pred: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(ssim, ms_ssim) of pred, target (N, 3, H, W) in [0, 1], each (N,) float64, in one pass: the
+        same numbers as ``SeparableSSIM(False)`` and ``SeparableSSIM(True)`` apart, to the last bit, with the
+        luma conversion and the full-resolution scale (most of ms_ssim's work) done once instead of twice."""
+        return self._multiscale(*self._luma(pred, target))
 
 
 #: pyiqa metrics computed by an equivalent, faster module here (same numbers to 1e-6)
@@ -239,10 +259,32 @@ def _native_weights(name: str) -> str | None:
     return str(path)
 
 
-def available_metrics() -> list[str]:
+def pyiqa_names() -> list[str]:
+    """pyiqa's metric names (``pyiqa.list_models()``: the keys of ``pyiqa.default_model_configs``), read
+    without importing pyiqa when it is not imported yet: ``import pyiqa`` pulls torchvision and
+    torch._dynamo (seconds), and checking a grid's metric names — a dry run, a re-run of a finished grid,
+    a grid whose workers score elsewhere — opens no metric. The configs file imports nothing of pyiqa's;
+    where it cannot be read alone, pyiqa is imported."""
+    import importlib.util
+    import sys
+
+    if "pyiqa" not in sys.modules:
+        try:
+            spec = importlib.util.find_spec("pyiqa")
+            path = os.path.join(next(iter(spec.submodule_search_locations)), "default_model_configs.py")
+            conf = importlib.util.spec_from_file_location("_plbench_pyiqa_model_configs", path)
+            mod = importlib.util.module_from_spec(conf)
+            conf.loader.exec_module(mod)
+            return sorted(mod.DEFAULT_CONFIGS)
+        except Exception as exc:  # noqa: BLE001 - a pyiqa laid out otherwise: ask pyiqa itself
+            log.debug("pyiqa's model configs not readable alone (%s); importing pyiqa", exc)
     import pyiqa
 
-    return sorted([*pyiqa.list_models(), *METRICS.names()])
+    return sorted(pyiqa.list_models())
+
+
+def available_metrics() -> list[str]:
+    return sorted([*pyiqa_names(), *METRICS.names()])
 
 
 def check_metric_names(names) -> None:
@@ -329,10 +371,26 @@ class MetricSet:
         this image (a side under :func:`min_side`: ssim below 11 px, ms_ssim below 161 px, …) are left
         out and logged."""
         out = {}
+        shared = self._ssim_pair(pred, target)
         for m in self.metrics:
             if min(pred.shape[-2:]) < min_side(m.name):
                 log.debug("%s needs ≥ %d px; image is %s", m.name, min_side(m.name), tuple(pred.shape[-2:]))
                 continue
-            val = m.module(pred, target) if m.full_reference else m.module(pred)
+            if m.name in shared:
+                val = shared[m.name]
+            else:
+                val = m.module(pred, target) if m.full_reference else m.module(pred)
             out[m.name] = float(torch.as_tensor(val).float().mean())
         return out
+
+    def _ssim_pair(self, pred: torch.Tensor, target: torch.Tensor) -> dict[str, torch.Tensor]:
+        """{"ssim": …, "ms_ssim": …} from one :meth:`SeparableSSIM.both` pass when this set scores both with
+        :class:`SeparableSSIM` and the image is large enough for ms_ssim; {} otherwise (each is then scored
+        by its own module)."""
+        mods = {m.name: m.module for m in self.metrics if m.name in ("ssim", "ms_ssim")}
+        if len(mods) < 2 or not all(isinstance(v, SeparableSSIM) for v in mods.values()):
+            return {}
+        if min(pred.shape[-2:]) < min_side("ms_ssim"):
+            return {}
+        ssim, ms = mods["ms_ssim"].both(pred, target)
+        return {"ssim": ssim, "ms_ssim": ms}

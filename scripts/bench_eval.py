@@ -1,0 +1,129 @@
+"""Evaluation cost of a metric set: each metric scored by its own module vs :meth:`MetricSet.score`.
+
+"separate" is what ``MetricSet.score`` did before it shared work between metrics (every metric's module
+called on its own); "set" is ``MetricSet.score`` now (ssim and ms_ssim from one
+:meth:`benchmark.metrics.SeparableSSIM.both` pass). Both score the same images, interleaved one image each
+per repetition, the median per image is reported, and every score is checked equal to the last bit (a
+difference is an error, exit 1). Images: the photos of ``--images`` (a folder), each with Gaussian noise
+σ = 0.1 as the prediction, as the runner scores a net's output against the clean image.
+
+``--threads N`` instead times ``MetricSet.score`` at torch's current thread count against N threads and
+counts the scores that differ (pyiqa's float reductions are split per thread, so the thread count is part
+of a score's last bits: the runner keeps the run's count, README "bit-identical … same number of threads").
+
+    HF_HUB_OFFLINE=1 python scripts/bench_eval.py [--images ../shared/datasets/CSet5] [--metrics quick] [--reps 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+log = logging.getLogger("bench_eval")
+
+
+def _images(folder: str, limit: int):
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    if not Path(folder).is_dir():
+        raise SystemExit(f"bench_eval: {folder} is not a folder (pass --images)")
+    files = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in (".png", ".bmp", ".jpg", ".jpeg"))[:limit]
+    if not files:
+        raise SystemExit(f"bench_eval: no images in {folder}")
+    g = torch.Generator().manual_seed(0)
+    out = []
+    for f in files:
+        clean = torch.from_numpy(np.array(Image.open(f).convert("RGB"))).permute(2, 0, 1)[None].float() / 255
+        out.append(((clean + 0.1 * torch.randn(clean.shape, generator=g)).clamp(0, 1), clean))
+    return out
+
+
+def _separate(ms, pred, clean) -> dict[str, float]:
+    import torch
+
+    from benchmark.metrics import min_side
+
+    out = {}
+    for m in ms.metrics:
+        if min(pred.shape[-2:]) >= min_side(m.name):
+            val = m.module(pred, clean) if m.full_reference else m.module(pred)
+            out[m.name] = float(torch.as_tensor(val).float().mean())
+    return out
+
+
+def main(argv=None) -> int:
+    from benchmark.config import DEFAULT_METRICS, QUICK_METRICS, SHARED_DATASETS
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
+    ap.add_argument("--images", default=str(SHARED_DATASETS / "CSet5"))
+    ap.add_argument("--limit", type=int, default=5, help="at most this many images")
+    ap.add_argument("--metrics", default="quick", help="quick, default, or comma-separated names")
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=0, help="compare the set at this thread count instead")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    import torch
+
+    from benchmark.metrics import MetricSet
+
+    names = {"quick": QUICK_METRICS, "default": DEFAULT_METRICS}.get(args.metrics) or tuple(args.metrics.split(","))
+    ms = MetricSet(names)
+    pairs = _images(args.images, args.limit)
+    if args.threads:
+        return _threads(ms, pairs, args)
+    times = {"separate": [], "set": []}
+    with torch.no_grad():
+        for _ in range(args.reps):
+            for pred, clean in pairs:
+                t = time.perf_counter()
+                a = _separate(ms, pred, clean)
+                times["separate"].append(time.perf_counter() - t)
+                t = time.perf_counter()
+                b = ms.score(pred, clean)
+                times["set"].append(time.perf_counter() - t)
+                if a != b:
+                    log.error("scores differ: %s",
+                              {k: (a.get(k), b.get(k)) for k in a.keys() | b.keys() if a.get(k) != b.get(k)})
+                    return 1
+    sep, new = statistics.median(times["separate"]), statistics.median(times["set"])
+    log.info("%d images of %s, metrics %s, %d threads, %d reps: separate %.3f s/image, set %.3f s/image, "
+             "ratio %.2f× (scores equal to the last bit)", len(pairs), args.images,
+             ",".join(m.name for m in ms.metrics), torch.get_num_threads(), args.reps, sep, new, sep / new)
+    return 0
+
+
+def _threads(ms, pairs, args) -> int:
+    import torch
+
+    base = torch.get_num_threads()
+    times: dict[int, list[float]] = {base: [], args.threads: []}
+    differ: set[tuple[int, str]] = set()
+    with torch.no_grad():
+        for _ in range(args.reps):
+            for i, (pred, clean) in enumerate(pairs):
+                got = {}
+                for n in (base, args.threads):
+                    torch.set_num_threads(n)
+                    t = time.perf_counter()
+                    got[n] = ms.score(pred, clean)
+                    times[n].append(time.perf_counter() - t)
+                differ |= {(i, k) for k in got[base] if got[base][k] != got[args.threads].get(k)}
+    torch.set_num_threads(base)
+    a, b = statistics.median(times[base]), statistics.median(times[args.threads])
+    log.info("%d images, metrics %s, %d reps: %d threads %.3f s/image, %d threads %.3f s/image, ratio %.2f×; "
+             "%d of %d (image, metric) scores differ between the two", len(pairs), ",".join(m.name for m in ms.metrics),
+             args.reps, base, a, args.threads, b, a / b, len(differ), len(pairs) * len(ms.metrics))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
