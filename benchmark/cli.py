@@ -780,7 +780,7 @@ def _add_report_options(p: argparse.ArgumentParser) -> None:
                         "denoise.sigma=0.1")
 
 
-#: the most bootstrap resamples per CI ``report``/``compare`` accept
+#: the most bootstrap resamples per CI ``report``, ``compare`` and ``findings`` accept
 MAX_BOOT = 100_000
 
 
@@ -886,10 +886,8 @@ def cmd_findings(args) -> int:
         for e in FINDINGS.entries():
             print(f"{e.name:<24} {e.obj.claim}\n{'':<24} needs {e.obj.needs.describe()}; {e.citation}")
         return 0
-    if not 0 < args.alpha < 1:
-        raise UserError(f"--alpha must be in (0, 1), got {args.alpha}")
-    if args.bootstrap < 100:
-        raise UserError(f"--bootstrap must be at least 100, got {args.bootstrap}")
+    # as `report` checks them: --bootstrap 10⁶ ran out of memory here, where report refused it in one line
+    report_options(alpha=args.alpha, n_boot=args.bootstrap, names={"alpha": "--alpha", "n_boot": "--bootstrap"})
     for name in args.only or []:
         FINDINGS.get(name)  # unknown name: one line with suggestions
     args.only = list(dict.fromkeys(args.only)) if args.only else None  # a name given twice is checked once

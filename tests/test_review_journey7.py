@@ -1,0 +1,17 @@
+"""Review of journey 7 (the CLI for a new user): what its commits left misleading."""
+
+from __future__ import annotations
+
+
+def test_findings_refuses_more_bootstrap_resamples_than_report_does(tmp_path, capsys):
+    """``plbench report --bootstrap 1000000`` is refused (its arrays grow with resamples × runs × images:
+    10⁶ ran out of memory), but ``plbench findings --bootstrap 1000000`` ran into that memory; and
+    ``findings --alpha 5`` lacked the report's hint that a level is a fraction. Both now check as report."""
+    from benchmark.cli import MAX_BOOT, main
+
+    out = str(tmp_path / "none")  # refused before the folder is looked at
+    assert main(["findings", "--out", out, "--bootstrap", str(MAX_BOOT + 1)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: --bootstrap must be at most {MAX_BOOT}, got {MAX_BOOT + 1}") and err.count("\n") == 1
+    assert main(["findings", "--out", out, "--alpha", "5"]) == 2
+    assert "(a significance level: 0.05 for 5 %)" in capsys.readouterr().err
