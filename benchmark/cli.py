@@ -809,7 +809,9 @@ def report_options(*, baseline: str = "l1", alpha: float = 0.05, n_boot: int = 1
     if not number or not 0 < alpha < 1:
         raise UserError(f"{name('alpha')} must be in (0, 1), got {alpha!r}" + (
             f" (a significance level: {alpha / 100:g} for {alpha:g} %)" if number and 1 <= alpha < 100 else ""))
-    if isinstance(n_boot, bool) or not isinstance(n_boot, numbers.Integral) or n_boot < 100:
+    if isinstance(n_boot, bool) or not isinstance(n_boot, numbers.Integral):  # 2000.0 was "must be at least 100"
+        raise UserError(f"{name('n_boot')} must be a whole number of resamples, got {n_boot!r}")
+    if n_boot < 100:
         raise UserError(f"{name('n_boot')} must be at least 100, got {n_boot!r}")
     if n_boot > MAX_BOOT:  # its arrays grow with resamples × runs × images: 10⁶ ran out of memory
         raise UserError(f"{name('n_boot')} must be at most {MAX_BOOT}, got {n_boot} (its memory grows with "

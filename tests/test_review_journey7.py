@@ -15,3 +15,21 @@ def test_findings_refuses_more_bootstrap_resamples_than_report_does(tmp_path, ca
     assert err.startswith(f"error: --bootstrap must be at most {MAX_BOOT}, got {MAX_BOOT + 1}") and err.count("\n") == 1
     assert main(["findings", "--out", out, "--alpha", "5"]) == 2
     assert "(a significance level: 0.05 for 5 %)" in capsys.readouterr().err
+
+
+def test_report_options_says_n_boot_must_be_a_whole_number():
+    """``api.report(n_boot=2000.0)`` (or ``"2000"``, read from a config) was refused as "n_boot must be at
+    least 100, got 2000.0": 2000 is at least 100, so the line named the wrong fault. It says what is wrong."""
+    import pytest
+
+    from benchmark.cli import report_options
+    from benchmark.errors import UserError
+
+    for bad in (2000.0, "2000", True):
+        with pytest.raises(UserError, match=rf"^n_boot must be a whole number of resamples, got {bad!r}$"):
+            report_options(n_boot=bad)
+    with pytest.raises(UserError, match=r"^n_boot must be at least 100, got 50$"):
+        report_options(n_boot=50)
+    import numpy as np
+
+    assert report_options(n_boot=np.int64(200))["n_boot"] == 200
