@@ -33,3 +33,23 @@ def test_report_options_says_n_boot_must_be_a_whole_number():
     import numpy as np
 
     assert report_options(n_boot=np.int64(200))["n_boot"] == 200
+
+
+def test_a_config_files_type_error_is_said_in_words_not_python(tmp_path):
+    """``iterations: five`` in a config file said "setting argument iterations expects int | None, got 'five'
+    (str)": Python's annotation, with a ``| None`` no YAML user writes. The line now says what to write."""
+    import pytest
+
+    from benchmark.config import GridSpec
+    from benchmark.errors import UserError
+
+    for text, said in (("iterations: five\n", "setting iterations expects a whole number, got 'five' (text)"),
+                       ("lr: fast\n", "setting lr expects a number, got 'fast' (text)"),
+                       ("compile: maybe\n", "setting compile expects true or false, got 'maybe' (text)"),
+                       ("workers: true\n", "setting workers expects text, got True (true or false)"),
+                       ("seeds: [a]\n", "setting seeds expects a list of whole numbers, got ['a'] (a list)")):
+        f = tmp_path / "grid.yaml"
+        f.write_text(text)
+        with pytest.raises(UserError) as e:
+            GridSpec.from_file(f)
+        assert str(e.value) == f"grid.yaml: {said}", str(e.value)
