@@ -86,10 +86,11 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
+    """``prog``: the command usage lines and examples name (:func:`_shown_program`)."""
     from benchmark import __version__
 
-    parser = _Parser(prog="plbench", description="Which training loss gives the best-looking "
+    parser = _Parser(prog=prog, description="Which training loss gives the best-looking "
                                      "restorations? Train a small net per (task, loss, seed), score it with pyiqa.")
     from benchmark import CODE_VERSION
 
@@ -265,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="afterwards, probe distortion type × level on held-out images (default "
                          "skimage:test) against random init")
     pt.add_argument("--probe-random-seeds", type=int, default=3, help="random inits to compare with (default 3)")
-    return _describe(_state_defaults(parser))
+    return _describe(_state_defaults(parser), prog)
 
 
 #: examples under each command's ``--help`` (tests/test_probe_journey7.py parses every one)
@@ -287,7 +288,7 @@ EXAMPLES = {
 }
 
 
-def _describe(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+def _describe(parser: argparse.ArgumentParser, prog: str = "plbench") -> argparse.ArgumentParser:
     """Give every command's ``--help`` what ``plbench -h`` says of it (as its description) and its
     :data:`EXAMPLES` (as the epilog): ``plbench run --help`` began with the usage block, so it never said what
     the command does nor showed one command line."""
@@ -298,7 +299,8 @@ def _describe(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
             p = sub.choices[choice.dest]
             p.formatter_class = argparse.RawDescriptionHelpFormatter  # the examples keep their lines
             p.description = textwrap.fill(choice.help[0].upper() + choice.help[1:] + ".", 79)
-            p.epilog = "examples:\n" + "\n".join(f"  {e}" for e in EXAMPLES.get(choice.dest, ()))
+            p.epilog = "examples:\n" + "\n".join(f"  {re.sub(r'(^|(?<= ))plbench ', prog + ' ', e, count=1)}"
+                                                  for e in EXAMPLES.get(choice.dest, ()))
     return parser
 
 
@@ -358,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
         argv = ["run", *argv]
     _Parser.argv = argv
-    args = build_parser().parse_args(argv)
+    args = build_parser(_shown_program()).parse_args(argv)
     _setup_logging(args)
     previous_sigterm = _sigterm_as_interrupt()
     try:
@@ -407,6 +409,14 @@ def _program() -> list[str]:
     if prog.endswith(".py"):
         return [os.path.basename(sys.executable) or "python", prog]
     return [os.path.basename(prog)]
+
+
+def _shown_program() -> str:
+    """The command ``--help`` names: ``python run_all.py`` or ``python -m benchmark`` when started so (the
+    README's first command runs run_all.py, with no ``plbench`` on the PATH until the venv is activated: its
+    usage line and examples said ``plbench``, "command not found" when copied), else ``plbench``."""
+    shown = _program()
+    return shlex.join(shown) if "-m" in shown or os.path.basename(shown[-1]) == "run_all.py" else "plbench"
 
 
 def _checkpoints_off(args) -> bool:

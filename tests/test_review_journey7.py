@@ -53,3 +53,30 @@ def test_a_config_files_type_error_is_said_in_words_not_python(tmp_path):
         with pytest.raises(UserError) as e:
             GridSpec.from_file(f)
         assert str(e.value) == f"grid.yaml: {said}", str(e.value)
+
+
+def test_help_started_as_run_all_py_shows_the_command_that_started_it(monkeypatch, capsys):
+    """The README's first command is ``.venv/bin/python run_all.py`` (no ``plbench`` on the PATH until the venv
+    is activated), yet ``python run_all.py report --help`` said "usage: plbench report" and its examples
+    "plbench report --out results": copied, they were "command not found". Help started from run_all.py
+    (or ``python -m benchmark``) names that command; ``plbench`` itself still says plbench."""
+    import os
+    import sys
+
+    import pytest
+
+    from benchmark.cli import main
+
+    python = os.path.basename(sys.executable)
+    monkeypatch.setattr(sys, "argv", ["run_all.py", "weights", "--help"])
+    with pytest.raises(SystemExit):
+        main(["weights", "--help"])
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: {python} run_all.py weights "), out
+    assert f"\n  {python} run_all.py weights\n" in out and \
+        f"\n  HF_HUB_OFFLINE=0 {python} run_all.py weights prefetch --losses" in out, out
+    assert "plbench" not in out, out
+    monkeypatch.setattr(sys, "argv", ["/venv/bin/plbench", "weights", "--help"])
+    with pytest.raises(SystemExit):
+        main(["weights", "--help"])
+    assert capsys.readouterr().out.startswith("usage: plbench weights ")
