@@ -80,3 +80,24 @@ def test_help_started_as_run_all_py_shows_the_command_that_started_it(monkeypatc
     with pytest.raises(SystemExit):
         main(["weights", "--help"])
     assert capsys.readouterr().out.startswith("usage: plbench weights ")
+
+
+def test_the_readme_says_how_to_shrink_the_first_command_for_a_first_check():
+    """The README's first command trains the quick profile's 90 runs (minutes to most of an hour on 2 cores)
+    and said nothing of how to try the install on less. The line after it is a run of one task, one loss,
+    one seed without its budget check: it plans one run."""
+    import re
+    import shlex
+    from pathlib import Path
+
+    from benchmark.cli import build_parser, grid_spec
+    from benchmark.config import build_configs
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    intro = text.split("Set up and run the tests", 1)[0]
+    first = [ln for block in re.findall(r"```bash\n(.*?)```", intro, re.S) for ln in block.splitlines()
+             if "run_all.py --" in ln]
+    assert len(first) == 1, first
+    argv = shlex.split(first[0].split("run_all.py", 1)[1], comments=True)
+    configs, _metrics, _device = build_configs(grid_spec(build_parser().parse_args(["run", *argv])), local=True)
+    assert len(configs) == 1, configs
