@@ -1559,6 +1559,8 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
         "circular": "True where a loss of the part was trained on its metric",
         "counted": "True when the part counts towards the finding's verdict",
         "part_verdict": "this part's own verdict", "note": "why a part (or the whole finding) has no verdict",
+        "stale": "why the part's setting is stale (made by another code or task version than this code's, e.g. "
+        "`sr4 task version 1, now 2`), judged apart from current runs; empty when current",
     },
 }
 
