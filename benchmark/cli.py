@@ -808,7 +808,7 @@ def report_options(*, baseline: str = "l1", alpha: float = 0.05, n_boot: int = 1
     :data:`MAX_BOOT`], ``formats`` among png/pdf/svg (one name or several; PNG always written, the HTML embeds
     it), ``where`` as ``FIELD=VALUE`` strings (one or several) or a mapping."""
     import numbers
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
 
     from benchmark.figures import FIGURE_FORMATS
     from benchmark.settings import parse_where
@@ -826,6 +826,11 @@ def report_options(*, baseline: str = "l1", alpha: float = 0.05, n_boot: int = 1
     if n_boot > MAX_BOOT:  # its arrays grow with resamples × runs × images: 10⁶ ran out of memory
         raise UserError(f"{name('n_boot')} must be at most {MAX_BOOT}, got {n_boot} (its memory grows with "
                         "resamples × runs × test images)")
+    if not isinstance(baseline, str):  # None from Python: an AttributeError deep in the baseline's lookup
+        raise UserError(f"{name('baseline')} must be a loss spec (a string), got {baseline!r}")
+    if not isinstance(formats, str) and not (isinstance(formats, Iterable) and not isinstance(formats, Mapping)):
+        raise UserError(f"{name('formats')} must be {', '.join(FIGURE_FORMATS[:-1])} or {FIGURE_FORMATS[-1]}, or "
+                        f"several of them, got {formats!r}")
     formats = (formats,) if isinstance(formats, str) else tuple(formats)
     for f in formats:
         if f not in FIGURE_FORMATS:

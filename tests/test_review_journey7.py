@@ -101,3 +101,23 @@ def test_the_readme_says_how_to_shrink_the_first_command_for_a_first_check():
     argv = shlex.split(first[0].split("run_all.py", 1)[1], comments=True)
     configs, _metrics, _device = build_configs(grid_spec(build_parser().parse_args(["run", *argv])), local=True)
     assert len(configs) == 1, configs
+
+
+def test_api_report_refuses_a_baseline_or_formats_of_the_wrong_type_in_one_line(tmp_path):
+    """``api.report``'s docstring says bad input is a one-line UserError, checked before anything is written;
+    ``baseline=None`` (no baseline, as a Python user may try) was an AttributeError from deep in the
+    baseline's lookup ('NoneType' object has no attribute 'strip') and ``formats=None`` a TypeError."""
+    import pytest
+
+    from benchmark import api
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0, "l2": 0.1}, seeds=(0, 1), metrics=("psnr",), n_images=2,
+                        budget_check=False)
+    before = sorted(p.name for p in store.root.iterdir())
+    for kw, msg in (({"baseline": None}, r"^baseline must be a loss spec \(a string\), got None$"),
+                    ({"formats": None}, r"^formats must be png, pdf or svg, or several of them, got None$"),
+                    ({"formats": 3}, r"^formats must be png, pdf or svg, or several of them, got 3$")):
+        with pytest.raises(api.UserError, match=msg):
+            api.report(store.root, visual=False, **kw)
+    assert sorted(p.name for p in store.root.iterdir()) == before
