@@ -277,7 +277,8 @@ EXAMPLES = {
             "plbench run --profile full --dry-run --device cpu --backbone-weights random"),
     "perf": ("plbench perf --losses vgg lpips pdl --net small --batch-size 16 --crop 128",),
     "list": ("plbench list losses", "plbench list metrics --probe"),
-    "report": ("plbench report --out results", "plbench report --out results --where iterations=300 --formats png svg"),
+    "report": ("plbench report --out results",  # --where: the quick profile's iterations (300 matched no new user's)
+               "plbench report --out results --where iterations=120 --formats png svg"),
     "compare": ("plbench compare --loss-file my_loss.py --out results",),
     "weights": ("plbench weights", "HF_HUB_OFFLINE=0 plbench weights prefetch --losses vgg lpips"),
     "findings": ("plbench findings --out results", "plbench findings --list"),

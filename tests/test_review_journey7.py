@@ -143,3 +143,20 @@ def test_a_dry_run_estimates_the_scoring_of_each_tasks_degraded_inputs():
     assert est["eval_s"] == 4 * 2.0 + 2 * 2.0  # one per run, one per task's inputs
     assert est["by_task"]["denoise"] == est["by_task"]["jpeg"] == 2 * (10 * 0.001 + 2.0) + 2.0
     assert abs(est["seconds"] - (est["train_s"] + est["eval_s"])) < 1e-9
+
+
+def test_the_report_examples_where_selects_the_quick_profiles_runs():
+    """``plbench report --help``'s example ``--where iterations=300`` failed on the results a new user has,
+    the README's first command's (the quick profile, 120 iterations): "no results match iterations=300".
+    Each ``--where`` of the examples names a value of the quick profile's setting."""
+    import shlex
+
+    from benchmark.cli import EXAMPLES, build_parser
+    from benchmark.config import GridSpec
+
+    quick = GridSpec(profile="quick").resolved()
+    wheres = [w for ex in EXAMPLES["report"] for w in (build_parser().parse_args(shlex.split(ex)[1:]).where or ())]
+    assert wheres
+    for w in wheres:
+        field, value = w.split("=", 1)
+        assert str(getattr(quick, field)) == value, (w, getattr(quick, field))
