@@ -86,10 +86,11 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
+    """``prog``: the command usage lines and examples name (:func:`_shown_program`)."""
     from benchmark import __version__
 
-    parser = _Parser(prog="plbench", description="Which training loss gives the best-looking "
+    parser = _Parser(prog=prog, description="Which training loss gives the best-looking "
                                      "restorations? Train a small net per (task, loss, seed), score it with pyiqa.")
     from benchmark import CODE_VERSION
 
@@ -265,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="afterwards, probe distortion type × level on held-out images (default "
                          "skimage:test) against random init")
     pt.add_argument("--probe-random-seeds", type=int, default=3, help="random inits to compare with (default 3)")
-    return _describe(_state_defaults(parser))
+    return _describe(_state_defaults(parser), prog)
 
 
 #: examples under each command's ``--help`` (tests/test_probe_journey7.py parses every one)
@@ -276,7 +277,8 @@ EXAMPLES = {
             "plbench run --profile full --dry-run --device cpu --backbone-weights random"),
     "perf": ("plbench perf --losses vgg lpips pdl --net small --batch-size 16 --crop 128",),
     "list": ("plbench list losses", "plbench list metrics --probe"),
-    "report": ("plbench report --out results", "plbench report --out results --where iterations=300 --formats png svg"),
+    "report": ("plbench report --out results",  # --where: the quick profile's iterations (300 matched no new user's)
+               "plbench report --out results --where iterations=120 --formats png svg"),
     "compare": ("plbench compare --loss-file my_loss.py --out results",),
     "weights": ("plbench weights", "HF_HUB_OFFLINE=0 plbench weights prefetch --losses vgg lpips"),
     "findings": ("plbench findings --out results", "plbench findings --list"),
@@ -287,7 +289,7 @@ EXAMPLES = {
 }
 
 
-def _describe(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+def _describe(parser: argparse.ArgumentParser, prog: str = "plbench") -> argparse.ArgumentParser:
     """Give every command's ``--help`` what ``plbench -h`` says of it (as its description) and its
     :data:`EXAMPLES` (as the epilog): ``plbench run --help`` began with the usage block, so it never said what
     the command does nor showed one command line."""
@@ -298,7 +300,8 @@ def _describe(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
             p = sub.choices[choice.dest]
             p.formatter_class = argparse.RawDescriptionHelpFormatter  # the examples keep their lines
             p.description = textwrap.fill(choice.help[0].upper() + choice.help[1:] + ".", 79)
-            p.epilog = "examples:\n" + "\n".join(f"  {e}" for e in EXAMPLES.get(choice.dest, ()))
+            p.epilog = "examples:\n" + "\n".join(f"  {re.sub(r'(^|(?<= ))plbench ', prog + ' ', e, count=1)}"
+                                                  for e in EXAMPLES.get(choice.dest, ()))
     return parser
 
 
@@ -358,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
         argv = ["run", *argv]
     _Parser.argv = argv
-    args = build_parser().parse_args(argv)
+    args = build_parser(_shown_program()).parse_args(argv)
     _setup_logging(args)
     previous_sigterm = _sigterm_as_interrupt()
     try:
@@ -407,6 +410,14 @@ def _program() -> list[str]:
     if prog.endswith(".py"):
         return [os.path.basename(sys.executable) or "python", prog]
     return [os.path.basename(prog)]
+
+
+def _shown_program() -> str:
+    """The command ``--help`` names: ``python run_all.py`` or ``python -m benchmark`` when started so (the
+    README's first command runs run_all.py, with no ``plbench`` on the PATH until the venv is activated: its
+    usage line and examples said ``plbench``, "command not found" when copied), else ``plbench``."""
+    shown = _program()
+    return shlex.join(shown) if "-m" in shown or os.path.basename(shown[-1]) == "run_all.py" else "plbench"
 
 
 def _checkpoints_off(args) -> bool:
@@ -780,7 +791,7 @@ def _add_report_options(p: argparse.ArgumentParser) -> None:
                         "denoise.sigma=0.1")
 
 
-#: the most bootstrap resamples per CI ``report``/``compare`` accept
+#: the most bootstrap resamples per CI ``report``, ``compare`` and ``findings`` accept
 MAX_BOOT = 100_000
 
 
@@ -798,7 +809,7 @@ def report_options(*, baseline: str = "l1", alpha: float = 0.05, n_boot: int = 1
     :data:`MAX_BOOT`], ``formats`` among png/pdf/svg (one name or several; PNG always written, the HTML embeds
     it), ``where`` as ``FIELD=VALUE`` strings (one or several) or a mapping."""
     import numbers
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
 
     from benchmark.figures import FIGURE_FORMATS
     from benchmark.settings import parse_where
@@ -809,11 +820,18 @@ def report_options(*, baseline: str = "l1", alpha: float = 0.05, n_boot: int = 1
     if not number or not 0 < alpha < 1:
         raise UserError(f"{name('alpha')} must be in (0, 1), got {alpha!r}" + (
             f" (a significance level: {alpha / 100:g} for {alpha:g} %)" if number and 1 <= alpha < 100 else ""))
-    if isinstance(n_boot, bool) or not isinstance(n_boot, numbers.Integral) or n_boot < 100:
+    if isinstance(n_boot, bool) or not isinstance(n_boot, numbers.Integral):  # 2000.0 was "must be at least 100"
+        raise UserError(f"{name('n_boot')} must be a whole number of resamples, got {n_boot!r}")
+    if n_boot < 100:
         raise UserError(f"{name('n_boot')} must be at least 100, got {n_boot!r}")
     if n_boot > MAX_BOOT:  # its arrays grow with resamples × runs × images: 10⁶ ran out of memory
         raise UserError(f"{name('n_boot')} must be at most {MAX_BOOT}, got {n_boot} (its memory grows with "
                         "resamples × runs × test images)")
+    if not isinstance(baseline, str):  # None from Python: an AttributeError deep in the baseline's lookup
+        raise UserError(f"{name('baseline')} must be a loss spec (a string), got {baseline!r}")
+    if not isinstance(formats, str) and not (isinstance(formats, Iterable) and not isinstance(formats, Mapping)):
+        raise UserError(f"{name('formats')} must be {', '.join(FIGURE_FORMATS[:-1])} or {FIGURE_FORMATS[-1]}, or "
+                        f"several of them, got {formats!r}")
     formats = (formats,) if isinstance(formats, str) else tuple(formats)
     for f in formats:
         if f not in FIGURE_FORMATS:
@@ -886,10 +904,8 @@ def cmd_findings(args) -> int:
         for e in FINDINGS.entries():
             print(f"{e.name:<24} {e.obj.claim}\n{'':<24} needs {e.obj.needs.describe()}; {e.citation}")
         return 0
-    if not 0 < args.alpha < 1:
-        raise UserError(f"--alpha must be in (0, 1), got {args.alpha}")
-    if args.bootstrap < 100:
-        raise UserError(f"--bootstrap must be at least 100, got {args.bootstrap}")
+    # as `report` checks them: --bootstrap 10⁶ ran out of memory here, where report refused it in one line
+    report_options(alpha=args.alpha, n_boot=args.bootstrap, names={"alpha": "--alpha", "n_boot": "--bootstrap"})
     for name in args.only or []:
         FINDINGS.get(name)  # unknown name: one line with suggestions
     args.only = list(dict.fromkeys(args.only)) if args.only else None  # a name given twice is checked once

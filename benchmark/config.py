@@ -551,7 +551,7 @@ class GridSpec:
         if unknown:
             hint = did_you_mean(unknown[0], sorted(fields)) or f" (settings: {', '.join(sorted(fields))})"
             raise UserError(f"{source}: unknown setting {unknown[0]!r}{hint}")
-        d = check_kwargs(cls, d, f"{source}: setting")
+        d = check_kwargs(cls, d, f"{source}: setting", words=True)  # a YAML user's words: not "int | None"
         _check_ranges(d, source)
         if "task_params" in d:
             d["task_params"] = tuple((t, freeze_params(p)) for t, p in d["task_params"])

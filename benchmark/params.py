@@ -79,6 +79,30 @@ def type_name(tp) -> str:
     return getattr(tp, "__name__", str(tp))
 
 
+_WORDS = {int: "a whole number", float: "a number", str: "text", bool: "true or false", list: "a list",
+          tuple: "a list", dict: "a mapping", type(None): "nothing"}
+
+
+def type_words(tp) -> str:
+    """An annotation in a config file's words, for a user who writes YAML, not Python: ``int | None`` →
+    ``'a whole number'`` (``None`` is a setting left out), ``tuple[int, ...]`` → ``'a list of whole
+    numbers'``; what has no words keeps :func:`type_name`'s."""
+    origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        return type_words(typing.get_args(tp)[0])
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        return " or ".join(type_words(a) for a in args) if args else "nothing"
+    if origin in (tuple, list, collections.abc.Sequence, typing.Sequence):
+        args = [a for a in typing.get_args(tp) if a is not Ellipsis]
+        if len(set(args)) == 1 and args[0] in (int, float, str):
+            plural = {int: "whole numbers", float: "numbers", str: "texts"}[args[0]]
+            return f"a list of {plural}" if origin is not tuple or Ellipsis in typing.get_args(tp) or len(args) == 1 \
+                else f"a list of {len(args)} {plural}"
+        return type_name(tp)
+    return _WORDS.get(tp, type_name(tp))
+
+
 def conform(value, tp):
     """``value`` converted to annotation ``tp`` (int → float, list → tuple), or ``_MISSING`` if it
     does not fit. Unknown annotations accept anything unchanged."""
@@ -173,10 +197,11 @@ def annotations_of(obj: Callable | type) -> dict[str, object]:
             if n != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
 
 
-def check_kwargs(obj: Callable | type, kwargs: dict, what: str) -> dict:
+def check_kwargs(obj: Callable | type, kwargs: dict, what: str, words: bool = False) -> dict:
     """``kwargs`` with each value checked against (and conformed to) its annotation on ``obj``.
 
-    ``what`` names the owner in messages, e.g. ``"task 'denoise'"`` or ``"loss 'pdl'"``."""
+    ``what`` names the owner in messages, e.g. ``"task 'denoise'"`` or ``"loss 'pdl'"``; ``words``: say
+    the types as a config file's reader would (:func:`type_words`: "a whole number", not "int | None")."""
     hints = annotations_of(obj)
     defaults = _default_types(obj)
     out = dict(kwargs)
@@ -187,12 +212,13 @@ def check_kwargs(obj: Callable | type, kwargs: dict, what: str) -> dict:
         if tp is typing.Any and name in defaults:  # `alpha=1.0` unannotated (a user's loss file): typed as 1.0
             tp, like = defaults[name]
         got = conform(value, tp)
-        noun = "parameter" if what.startswith("task") else "argument"
+        noun = "" if words else "parameter " if what.startswith("task") else "argument "
         if isinstance(got, _Bad):
-            raise UserError(f"{what} {noun} {name} {got.why}, got {value!r}")
+            raise UserError(f"{what} {noun}{name} {got.why}, got {value!r}")
         if got is _MISSING:
-            raise UserError(f"{what} {noun} {name} expects {type_name(tp)}{like}, got {value!r} "
-                            f"({type(value).__name__})")
+            kind = _WORDS.get(type(value), type(value).__name__) if words else type(value).__name__
+            raise UserError(f"{what} {noun}{name} expects {type_words(tp) if words else type_name(tp)}{like}, got "
+                            f"{value!r} ({kind})")
         out[name] = got
     return out
 

@@ -34,7 +34,7 @@ def test_flags_override_the_file(tmp_path):
 
 @pytest.mark.parametrize("text,pattern", [
     ("iteratons: 5\n", r"grid\.yaml: unknown setting 'iteratons'; did you mean iterations\?"),
-    ("iterations: five\n", r"grid\.yaml: setting argument iterations expects int \| None, got 'five'"),
+    ("iterations: five\n", r"grid\.yaml: setting iterations expects a whole number, got 'five'"),
     ("losses: [{vgg: 1, pdl: 2}]\n", r"a loss is a spec string or"),
     ("tasks: [denoise\n", r"grid\.yaml is not valid YAML"),
     ("- just a list\n", r"expected a mapping of settings"),
