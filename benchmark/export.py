@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmark.stats import INPUT, Stats, is_baseline, metric_order, rank_order
+from benchmark.stats import INPUT, Stats, is_baseline, metric_order, rank_order, short_of
 
 log = logging.getLogger(__name__)
 
@@ -181,9 +181,7 @@ def _partial_ranks(c: pd.DataFrame) -> dict[str, list[str]]:
     if ranked.empty:
         return {}
     have = ranked.groupby("label")["metric"].agg(lambda m: set(m.astype(str)))
-    every = set().union(*have)
-    most = {m for m in every if 2 * sum(m in ms for ms in have) > len(have)}
-    return {lab: metric_order(every - ms) for lab, ms in have.items() if not most <= ms}
+    return {lab: metric_order(ms) for lab, ms in short_of(have).items()}
 
 
 def partial_rank_text(stats: Stats) -> str:
@@ -1515,7 +1513,8 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
         "max_rank": "its worst rank in a block", "n_blocks": "the blocks it is ranked in",
         "mean_rank_noncircular": "mean rank over the blocks whose metric it was not trained on",
         "n_noncircular": "the blocks of `mean_rank_noncircular`", "n_circular": "the blocks whose metric it was trained on",
-        "complete": "True when it has every (task, metric) block",
+        "complete": "True when it has every (task, metric) block most losses have (one only a few have makes "
+                    "no other loss incomplete)",
         "mean_rank_common": "its mean rank over the blocks every loss has (comparable when some are incomplete)",
         "n_common": "the blocks every loss has",
     },

@@ -51,7 +51,7 @@ Figures:
 * :func:`cd_diagram` — critical-difference summary: mean ranks on an axis, with bars joining
   losses whose mean ranks differ by less than the critical difference (the run as the unit: a
   permutation of each seed's runs, :func:`benchmark.stats.friedman_nemenyi`); the title names the
-  losses left out of the test (not in every block) and the blocks left out (not every loss shown has them).
+  losses left out of the test (lacking a block most have) and the blocks left out (not every loss shown has them).
 * :func:`training_curves` — per task, each loss's training-loss curve from ``meta.json`` smoothed by
   a centred moving average (:func:`smooth_curve`, the window in the title) and divided by its first
   smoothed value (every curve starts at 1); mean over seeds, band = min–max over seeds where there
@@ -1203,7 +1203,7 @@ def draw_cd_diagram(stats: Stats, styles=None):
              f"relabelled within seeds, α = {f['alpha']})" if why is None else
              f"Mean rank over {f['n_blocks']} (task, metric) blocks — descriptive only: {why}")
     if f.get("excluded"):  # losses without every block are not in the test: said here, not only in the tables
-        title += f". Not shown (not in every block): {', '.join(map(str, f['excluded']))}"
+        title += f". Not shown (not in every block most losses have): {', '.join(map(str, f['excluded']))}"
     smoke = smoke_test(stats, short=True, runs=few is None)  # too few runs: the title says it already (why)
     if smoke:  # runs not shown converged (or too few): said on the figure, which is often shown alone
         title = f"{smoke}. {title}"

@@ -751,10 +751,22 @@ def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_b
     return cells
 
 
+def short_of(have) -> dict:
+    """{label: what it lacks} for the labels of ``have`` ({label: set of blocks, or of a task's metrics}) that lack
+    an item **most** of them have (more than half). An item only a few labels have (a metric scored for a loss run
+    after its weights were cached) makes no other label short: the one rule of the task tables, the overall
+    ranking's ``complete`` and the losses the Friedman test (CD diagram) keeps."""
+    have = {lab: set(v) for lab, v in dict(have).items()}
+    every = set().union(*have.values()) if have else set()
+    most = {x for x in every if 2 * sum(x in v for v in have.values()) > len(have)}
+    return {lab: every - v for lab, v in have.items() if not most <= v}
+
+
 def rank_summary(cells: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(per-label rank aggregate over every block, label × task mean rank). ``complete``: the label
-    has every (task, metric) block; ``mean_rank_common``: its mean rank over the ``n_common`` blocks
-    every label has (the comparable figure when some are incomplete); complete labels first."""
+    has every (task, metric) block most labels have (:func:`short_of`); ``mean_rank_common``: its mean
+    rank over the ``n_common`` blocks every label has (the comparable figure when some are
+    incomplete); complete labels first."""
     r = cells[cells["label"] != INPUT].dropna(subset=["rank"])
     if r.empty:
         return pd.DataFrame(), pd.DataFrame()
@@ -767,9 +779,9 @@ def rank_summary(cells: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     # against fewer rivals: its mean rank is not comparable with the others'. Every loss also gets its
     # mean rank over the blocks all losses share; the table lists the complete losses first.
     blocks = r.groupby("label").apply(lambda d: frozenset(zip(d["task"], d["metric"])), include_groups=False)
-    every = frozenset().union(*blocks)
     common = frozenset.intersection(*blocks)
-    agg["complete"] = [blocks[l] == every for l in agg.index]
+    short = short_of(blocks)  # lacks a block most losses have: not a lone extra block of another loss
+    agg["complete"] = [l not in short for l in agg.index]
     shared = r[[(t, m) in common for t, m in zip(r["task"], r["metric"])]]
     agg = agg.join(shared.groupby("label")["rank"].mean().rename("mean_rank_common"))
     agg["n_common"] = len(common)
@@ -802,7 +814,8 @@ def _tie_key(x):
 
 def friedman_nemenyi(cells: pd.DataFrame, alpha: float = 0.05, blks: list[Block] | None = None,
                      n_perm: int = 2000) -> dict:
-    """Friedman test over (task, metric) blocks complete for every loss, and the critical difference.
+    """Friedman test over (task, metric) blocks complete for every loss kept (those with every block most
+    losses have, :func:`short_of`), and the critical difference.
 
     The blocks are not independent replicates: every (task, metric) block scores the *same* runs, so
     a run that trained well lifts its loss in all of them. With ``blks`` (the blocks' run-level
@@ -824,8 +837,10 @@ def friedman_nemenyi(cells: pd.DataFrame, alpha: float = 0.05, blks: list[Block]
         return {"reason": "no restored results"}
     wide = r.assign(score=np.where(r["higher_is_better"], -r["mean"], r["mean"])).pivot_table(
         index=["task", "metric"], columns="label", values="score")
-    # keep losses present in most blocks, then blocks complete for those
-    keep = wide.columns[wide.notna().mean() >= 0.999]
+    # keep the losses with every block most losses have (short_of, as the ranking's `complete`), then the blocks
+    # complete for those: a block only a few losses have is dropped, not the losses without it
+    short = short_of({lab: set(wide.index[wide[lab].notna()]) for lab in wide.columns})
+    keep = wide.columns[[lab not in short for lab in wide.columns]]
     if len(keep) < 3 <= len(wide.columns) and len(wide.dropna()) >= 2:
         keep = wide.columns  # a metric missing from a few runs of many losses: drop its blocks, not every loss
     excluded = sorted(set(wide.columns) - set(keep))

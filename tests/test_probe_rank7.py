@@ -1,0 +1,84 @@
+"""Probes of the overall ranking and the leaderboard's opening verdict (synthetic stores, no training)."""
+from __future__ import annotations
+
+
+def _stats(drop_lpips_for_others: bool = True, **kw):
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(tasks=kw.pop("tasks", ("denoise",)),
+                        offsets=kw.pop("offsets", {"l1": 0.0, "good": 1.0, "bad": -1.0}),
+                        metrics=kw.pop("metrics", ("psnr", "lpips", "ssim")), seeds=tuple(range(5)), n_images=6,
+                        seed=1, seed_sd=0.3, **kw)
+    if drop_lpips_for_others:
+        t = t[~((t["loss"] != "bad") & (t["metric"] == "lpips"))]
+    return compute(t, None, baseline="l1", n_boot=50)
+
+
+def test_a_metric_scored_for_one_loss_alone_does_not_put_it_first_in_the_overall_ranking():
+    """Was: lpips scored for `bad` alone: `complete` was taken over the union of blocks, so every other loss was
+    "ranked over fewer blocks" (*) and listed after `bad` — worst on psnr and ssim — which topped the overall
+    ranking, the leaderboard figure's order and the rank heatmap. A loss is incomplete only when it lacks a block
+    most losses have (the task tables' rule)."""
+    from benchmark.export import latex, markdown, rank_caveat
+
+    st = _stats()
+    r = st.ranks.set_index("label")
+    assert list(r.index) == ["good", "l1", "bad"], list(r.index)
+    assert r["complete"].all(), r["complete"]
+    assert rank_caveat(st) is None
+    md = markdown(st)
+    ranking = md.split("## Overall ranking", 1)[1]
+    assert "| good |" in ranking and "1 \\* |" not in ranking and "2 \\* |" not in ranking
+    assert "2$^{*}$ &" not in latex(st) and "3$^{*}$ &" not in latex(st)
+    # the critical-difference diagram tests the same losses over the blocks they share
+    assert not st.friedman.get("excluded"), st.friedman
+
+
+def test_a_loss_without_a_block_most_losses_have_is_still_flagged_and_listed_last():
+    """The other side of the rule: lpips scored for every loss but `good` leaves `good` short (flagged *, last,
+    named in the caveat and left out of the CD diagram), whatever its ranks on psnr and ssim."""
+    from benchmark.export import rank_caveat
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(tasks=("denoise",), offsets={"l1": 0.0, "good": 1.0, "bad": -1.0, "mid": 0.5},
+                        metrics=("psnr", "lpips", "ssim"), seeds=tuple(range(5)), n_images=6, seed=1, seed_sd=0.3)
+    t = t[~((t["loss"] == "good") & (t["metric"] == "lpips"))]
+    st = compute(t, None, baseline="l1", n_boot=50)
+    r = st.ranks.set_index("label")
+    assert list(r.index)[-1] == "good" and not r.loc["good", "complete"] and r.drop("good")["complete"].all()
+    assert "good (2 blocks" in (rank_caveat(st) or "")
+    assert st.friedman.get("excluded") == ["good"], st.friedman
+
+
+def test_a_minority_block_does_not_drop_the_majority_of_losses_from_the_cd_diagram():
+    """Was: the Friedman test kept the losses present in *every* block, so lpips scored for 3 of 7 losses left the
+    4 others out of the CD diagram ("not in every block") while the ranking called them complete."""
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_table
+
+    offsets = {"l1": 0.0, "a": 1.0, "b": -1.0, "c": 0.5, "d": -0.5, "e": 0.25, "f": -0.25}
+    t = synthetic_table(tasks=("denoise", "deblur"), offsets=offsets, metrics=("psnr", "lpips", "ssim"),
+                        seeds=tuple(range(5)), n_images=6, seed=1, seed_sd=0.3)
+    t = t[~(~t["loss"].isin(["a", "b", "c"]) & (t["metric"] == "lpips"))]
+    st = compute(t, None, baseline="l1", n_boot=50)
+    assert st.ranks["complete"].all()
+    assert not st.friedman.get("excluded"), st.friedman.get("excluded")
+    assert st.friedman["k"] == 7 and st.friedman["n_blocks"] == 4, st.friedman
+
+
+def test_the_rank_heatmap_marks_no_loss_for_another_loss_s_lone_block():
+    """The heatmap's `all` column took its * from the same `complete`: with lpips scored for `bad` alone it marked
+    `good` and `l1` (not `bad`) as ranked over fewer blocks, and its title said so."""
+    from benchmark import figures as F
+
+    st = _stats()
+    with F.style() as plt:
+        fig = F.draw_rank_heatmap(st)
+        ax = fig.axes[0]
+        texts = [t.get_text() for t in ax.texts]
+        title = ax.get_title()
+        plt.close(fig)
+    assert not any(t.endswith("*") for t in texts), texts
+    assert "* : not every" not in title and "*: not every" not in title, title
