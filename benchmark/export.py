@@ -840,8 +840,15 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
         thin = [f"{label} ({task}{_thin_metrics(restored, task, label, '/')}: {int(n)} run(s))"
                 for (task, label), n in per_loss.items() if n < MIN_RUNS and task not in few]
         if thin:  # the other losses of those tasks have the runs: their marks stand, these get none
+            from benchmark.stats import smoke_test, thin_cells
+
+            n_thin, n_cells = thin_cells(stats)
+            rule = "" if smoke_test(stats) else (
+                f" {n_thin} of {n_cells} scored cells, not most: the other cells keep their verdicts and these "
+                "results are a ranking, not a smoke test (said only when most cells are short of runs, none is "
+                "tested, or runs are not shown converged).")
             out.append(f"Too few runs for a verdict on {', '.join(thin)}, where one needs ≥ {MIN_RUNS}: those "
-                       f"cells are never bold or {UP}/{DOWN}, and no other loss is tested against them.")
+                       f"cells are never bold or {UP}/{DOWN}, and no other loss is tested against them." + rule)
         lone = lone_text(stats)
         if lone:
             out.append(lone)

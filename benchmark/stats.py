@@ -954,10 +954,23 @@ def worse_than_input(blks: list[Block], metric: str = "psnr") -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["task", "label", "worse", "runs", "mean_gap", "worse_gap"])
 
 
+def thin_cells(stats: "Stats") -> tuple[int, int]:
+    """(restored cells with fewer than :data:`MIN_RUNS` runs, restored cells scored at all): a (task, loss,
+    metric) cell no run could score (``n_seeds`` 0) is a missing score, not a count of runs."""
+    c = stats.cells
+    if c.empty:
+        return 0, 0
+    restored = c[(c["label"] != INPUT) & (c["n_seeds"] > 0)]
+    return int((restored["n_seeds"] < MIN_RUNS).sum()), len(restored)
+
+
 def smoke_test(stats: "Stats", short: bool = False, runs: bool = True) -> str:
-    """One line when these results are a smoke test rather than a ranking (runs not shown converged,
-    or fewer than :data:`MIN_RUNS` seeds per loss somewhere), else ""; leaderboards and the P–D plane
-    print it. ``runs=False``: only the runs not shown converged (a title that says the too few runs itself)."""
+    """One line when these results are a smoke test rather than a ranking, else ""; leaderboards and the P–D
+    plane print it. A smoke test is a verdict on the ranking as a whole: runs not shown converged, no cell
+    tested, or **most** (more than half) scored cells with fewer than :data:`MIN_RUNS` runs
+    (:func:`thin_cells`). A few thin cells (one metric scored on some runs, a loss with a diverged run) leave
+    the other cells their verdicts: the notes name them (``benchmark.export.notes``), no banner.
+    ``runs=False``: only the runs not shown converged (a title that says the too few runs itself)."""
     why = []
     tc = stats.task_costs
     unconverged = not tc.empty and "unconverged" in tc.columns and int(tc["unconverged"].sum())
@@ -971,14 +984,15 @@ def smoke_test(stats: "Stats", short: bool = False, runs: bool = True) -> str:
     untested = few and not restored[["p_base", "p_best_adj"]].notna().any().any()
     if untested:
         why.append(f"{int(restored['n_seeds'].min())} run(s) per loss where a verdict needs ≥ {MIN_RUNS}")
-    elif few:
+    elif few and 2 * thin_cells(stats)[0] > thin_cells(stats)[1]:  # most cells: else the notes name them
+        n_thin, n_cells = thin_cells(stats)
         thin = sorted(restored.loc[restored["n_seeds"] < MIN_RUNS, "label"].unique())
         who = ", ".join(thin) if len(thin) <= 3 else f"{len(thin)} losses"
         # a run left out of one metric (non-finite scores) leaves the loss's other cells their verdicts
         partly = (restored.loc[restored["label"].isin(thin), "n_seeds"] >= MIN_RUNS).any()
         what = "those cells" if partly else "it" if len(thin) == 1 else "them"
         why.append(f"{who} with {int(restored['n_seeds'].min())} run(s) where a verdict needs ≥ {MIN_RUNS}"
-                   f" (no verdict on {what})")
+                   f" (no verdict on {what}; {n_thin} of {n_cells} scored cells short of runs, most of them)")
     if not why:
         return ""
     if short:  # a figure's title

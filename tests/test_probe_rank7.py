@@ -82,3 +82,48 @@ def test_the_rank_heatmap_marks_no_loss_for_another_loss_s_lone_block():
         plt.close(fig)
     assert not any(t.endswith("*") for t in texts), texts
     assert "* : not every" not in title and "*: not every" not in title, title
+
+
+def _thin(table, loss="good", task="denoise", metric="lpips", seeds=(3, 4)):
+    """``table`` with ``loss``'s ``metric`` unscored on ``task`` for ``seeds`` (a metric scored on some runs)."""
+    return table[~((table["loss"] == loss) & (table["metric"] == metric) & table["seed"].isin(seeds)
+                   & (table["task"] == task))]
+
+
+GRID = dict(tasks=("denoise", "deblur"), offsets={"l1": 0.0, "good": 1.0, "bad": -1.0, "mid": 0.3},
+            metrics=("psnr", "lpips", "ssim"), seeds=tuple(range(5)), n_images=6, seed=1, seed_sd=0.3)
+
+
+def test_one_thin_cell_does_not_open_the_leaderboard_with_smoke_test():
+    """Was: good's denoise lpips scored on 3 of its 5 runs (every other cell 5 runs) opened the leaderboard, the
+    LaTeX and every figure title with "Smoke test, not a ranking". The banner is for the ranking as a whole (most
+    scored cells short of runs, none tested, or runs not shown converged); a thin cell gets the note that names it,
+    which states the rule."""
+    from benchmark import figures as F
+    from benchmark.export import latex, markdown, notes
+    from benchmark.stats import compute, smoke_test
+    from benchmark.synthetic import synthetic_table
+
+    st = compute(_thin(synthetic_table(**GRID)), None, baseline="l1", n_boot=50)
+    assert smoke_test(st) == "" and smoke_test(st, short=True) == ""
+    assert "Smoke test" not in markdown(st) and "Smoke test" not in latex(st)
+    text = " ".join(notes(st))
+    assert "Too few runs for a verdict on good (denoise/lpips: 3 run(s))" in text, text
+    assert "1 of 24 scored cells" in text and "not a smoke test" in text, text
+    with F.style() as plt:
+        fig = F.draw_rank_heatmap(st)
+        title = fig.axes[0].get_title()
+        plt.close(fig)
+    assert "Smoke test" not in title, title
+
+
+def test_most_cells_short_of_runs_still_open_with_smoke_test_and_say_how_many():
+    from benchmark.stats import compute, smoke_test
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(**{**GRID, "offsets": {**GRID["offsets"], "top": 1.5}})
+    t = t[~(t["loss"].isin(["good", "mid", "bad"]) & (t["seed"] >= 3))]  # 3 of 5 losses with 3 runs
+    st = compute(t, None, baseline="l1", n_boot=50)
+    line = smoke_test(st)
+    assert line.startswith("Smoke test, not a ranking:") and "18 of 30 scored cells" in line, line
+    assert "no verdicts" not in line  # l1 and top are tested
