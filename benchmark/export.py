@@ -694,8 +694,8 @@ def friedman_text(stats: Stats) -> str:
     left = f" Not in every block (left out): {', '.join(f['excluded'])}." if f.get("excluded") else ""
     dropped = friedman_left_blocks(stats)
     if dropped:  # the blocks some ranked loss lacks are not in it either: its ranks are not the whole grid's
-        left += f" Blocks left out (not every loss it ranks has them): {dropped}."
-    few = _too_few(stats)
+        left += f" Blocks left out (not every loss it ranks has them, or not every one of their runs): {dropped}."
+    few = _too_few_for_friedman(stats)
     if few is not None:
         # the losses short of runs, when others have enough: "n run(s) per loss" would say every loss has that few
         c = stats.cells[stats.cells["label"] != INPUT]
@@ -720,16 +720,25 @@ def friedman_text(stats: Stats) -> str:
             f"blocks score the same runs, so they are not independent replicates." + _run_ranks_text(f) + left)
 
 
+def _too_few_for_friedman(stats: Stats) -> int | None:
+    """:func:`_too_few` over the whole grid, unless the Friedman test ran with the run as the unit: it then rests
+    on ≥ MIN_RUNS seeds of every loss in every block it keeps (a thin cell's block left out,
+    ``runs_left_blocks``), and one thin cell elsewhere does not make it descriptive."""
+    return None if (stats.friedman or {}).get("method") == "permutation" else _too_few(stats)
+
+
 def friedman_left_blocks(stats: Stats) -> str:
     """The (task, metric) blocks the Friedman/Nemenyi summary leaves out because a loss it ranks has
-    no score there, as ``"jpeg (psnr, ssim); sr4 (lpips)"``; "" when none (or no summary)."""
+    no score there, or (the run-level test) too few of its runs, as ``"jpeg (psnr, ssim); sr4 (lpips)"``;
+    "" when none (or no summary)."""
     shown = set((stats.friedman or {}).get("ranks", {}))
     if not shown:
         return ""
     r = stats.cells[stats.cells["label"] != INPUT].dropna(subset=["mean"])
+    runs_left = {tuple(map(str, b)) for b in (stats.friedman or {}).get("runs_left_blocks", ())}
     left: dict[str, list[str]] = {}
     for (task, metric), g in r.groupby(["task", "metric"], sort=True):
-        if not shown <= set(g["label"]):
+        if not shown <= set(g["label"]) or (str(task), str(metric)) in runs_left:
             left.setdefault(str(task), []).append(str(metric))
     return "; ".join(f"{t} ({', '.join(ms)})" for t, ms in left.items())
 

@@ -1149,14 +1149,14 @@ def draw_cd_diagram(stats: Stats, styles=None):
     if "ranks" not in f:
         log.info("critical-difference diagram skipped: %s", f.get("reason", "no Friedman test"))
         return None
-    from benchmark.export import _too_few, friedman_left_blocks, friedman_p_text
+    from benchmark.export import _too_few_for_friedman, friedman_left_blocks, friedman_p_text
 
     styles = styles or stats_styles(stats)
     ranks = pd.Series(f["ranks"])
     ranks = ranks[rank_order(ranks)]  # ties by name, as the tables
     k, cd = len(ranks), f["cd"]
     vals = ranks.to_numpy()
-    few = _too_few(stats)  # fewer runs per loss than a verdict needs: the mean ranks are descriptive only
+    few = _too_few_for_friedman(stats)  # fewer runs per loss than a verdict needs: the mean ranks are descriptive
     why = (f"{few} run(s) per loss, nothing tested (a verdict needs ≥ {MIN_RUNS})" if few is not None else
            f"{f['descriptive']}, nothing tested" if f.get("descriptive") else None)
     groups = [] if why is not None else _cd_groups(vals, cd)
@@ -1209,7 +1209,7 @@ def draw_cd_diagram(stats: Stats, styles=None):
         title = f"{smoke}. {title}"
     dropped = friedman_left_blocks(stats)
     if dropped:  # blocks some shown loss lacks are not ranked either: the ranks are not the whole grid's
-        title += f". Blocks left out (not every loss shown has them): {dropped}"
+        title += f". Blocks left out (not every loss shown has them, or not every one of their runs): {dropped}"
     ax.set_title(wrap_title(title, w, 7), fontsize=7)
     fit_canvas(fig)
     # tick numbers last, thinned to what the final axis width holds (≥ 0.28 in apart)

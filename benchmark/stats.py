@@ -828,7 +828,8 @@ def friedman_nemenyi(cells: pd.DataFrame, alpha: float = 0.05, blks: list[Block]
     difference in nearly every grid.
 
     Returns ``{"ranks": {label: mean rank}, "k", "n_blocks", "statistic", "p", "cd", "excluded",
-    "method"}`` (+ ``"n_perm"``, ``"n_runs"`` for the permutation, ``"descriptive"`` when no test),
+    "method"}`` (+ ``"n_perm"``, ``"n_runs"``, ``"runs_left_blocks"`` — blocks left out for too few runs — for
+    the permutation, ``"descriptive"`` when no test),
     or ``{"reason": why not}``."""
     from scipy.stats import friedmanchisquare, studentized_range
 
@@ -889,8 +890,20 @@ def _run_permutation(wide: pd.DataFrame, blks: list[Block], alpha: float, n_perm
             return f"block {key} has no run-level values"
         rm = run_means(b.values)[[b.labels.index(lab) for lab in labels_]]            # (k, S)
         arrays.append((list(b.seeds), (-1.0 if b.higher else 1.0) * rm))               # lower score = better
-    common = sorted(set.intersection(*[{s for j, s in enumerate(seeds) if np.isfinite(a[:, j]).all()}
-                                       for seeds, a in arrays]))
+    ok = {tuple(key): {s for j, s in enumerate(seeds) if np.isfinite(a[:, j]).all()}
+          for key, (seeds, a) in zip(wide.index, arrays)}
+    # too few seeds shared by every block (one loss's diverged run, a metric scored on some of its runs): the
+    # blocks without a set of ≥ MIN_RUNS seeds are left out of the test, not the test itself — the set that
+    # keeps the most blocks (then the most seeds), so one odd cell costs its blocks only
+    thin: list = []
+    if len(set.intersection(*ok.values())) < MIN_RUNS:
+        sets = sorted({frozenset(v) for v in ok.values() if len(v) >= MIN_RUNS}, key=sorted)
+        best = max(sets, key=lambda c: (sum(c <= v for v in ok.values()), len(c)), default=None)
+        if best is not None and sum(best <= v for v in ok.values()) >= 2:
+            thin = [b for b, v in ok.items() if not best <= v]
+            arrays = [x for b, x in zip(ok, arrays) if b not in thin]
+            ok = {b: v for b, v in ok.items() if b not in thin}
+    common = sorted(set.intersection(*ok.values()))
     if len(common) < MIN_RUNS:
         return (f"{len(common)} seed(s) shared by every loss in every block, where a test with the run as the unit "
                 f"needs ≥ {MIN_RUNS}")
@@ -919,7 +932,8 @@ def _run_permutation(wide: pd.DataFrame, blks: list[Block], alpha: float, n_perm
     p = (1 + int((stats_ >= obs - 1e-9 * max(obs, 1.0)).sum())) / (1 + n_perm)
     mr = dict(zip(labels_, map(float, observed)))
     return {"p": float(p), "cd": float(np.quantile(gaps, 1 - alpha, method="higher")), "n_perm": n_perm,
-            "n_runs": S, "method": "permutation", "statistic": obs,
+            "n_runs": S, "method": "permutation", "statistic": obs, "n_blocks": n,
+            "runs_left_blocks": sorted(thin),
             "ranks": {lab: mr[lab] for lab in rank_order(mr)}}
 
 

@@ -1,6 +1,8 @@
 """Probes of the overall ranking and the leaderboard's opening verdict (synthetic stores, no training)."""
 from __future__ import annotations
 
+import pytest
+
 
 def _stats(drop_lpips_for_others: bool = True, **kw):
     from benchmark.stats import compute
@@ -127,3 +129,72 @@ def test_most_cells_short_of_runs_still_open_with_smoke_test_and_say_how_many():
     line = smoke_test(st)
     assert line.startswith("Smoke test, not a ranking:") and "18 of 30 scored cells" in line, line
     assert "no verdicts" not in line  # l1 and top are tested
+
+
+PGRID = dict(tasks=("denoise", "deblur"), offsets={"l1": 0.0, "top": 2.0, "good": 1.0, "mid": -1.0, "bad": -2.0},
+             metrics=("psnr", "lpips", "ssim"), seeds=tuple(range(5)), n_images=6, seed=3, seed_sd=0.2)
+
+
+def _perturbations():
+    """(name, loss it concerns, table → table): single odd cells of a synthetic store."""
+    import numpy as np
+
+    def no_task(t):  # one loss missing one task (run on fewer tasks)
+        return t[~((t["loss"] == "mid") & (t["task"] == "deblur"))]
+
+    def diverged(t):  # one of its 5 runs diverged: no rows
+        return t[~((t["loss"] == "mid") & (t["task"] == "denoise") & (t["seed"] == 2))]
+
+    def nan_image(t):  # one metric NaN for one image of one run
+        t = t.copy()
+        i = t.index[(t["loss"] == "mid") & (t["task"] == "denoise") & (t["metric"] == "ssim") & (t["seed"] == 1)][0]
+        t.loc[i, "value"] = np.nan
+        return t
+
+    def thin(t):  # a metric scored on 3 of its 5 runs
+        return _thin(t, loss="mid", task="denoise", metric="lpips", seeds=(3, 4))
+
+    def lone(t):  # a metric scored for one loss alone
+        return t[~((t["loss"] != "mid") & (t["metric"] == "lpips"))]
+
+    return [("no_task", no_task), ("diverged", diverged), ("nan_image", nan_image), ("thin", thin), ("lone", lone)]
+
+
+@pytest.mark.parametrize("name,perturb", _perturbations(), ids=[n for n, _ in _perturbations()])
+def test_a_single_odd_cell_changes_nothing_about_the_losses_it_does_not_concern(name, perturb):
+    """Property over single odd cells of one loss (`mid`): no banner appears, the other losses keep their
+    verdicts (▲/▼ against l1, bold), their `complete` flag, their overall order, and their place in the
+    Friedman test (CD diagram) and its method."""
+    from benchmark import figures as F
+    from benchmark.export import friedman_text
+    from benchmark.stats import compute, smoke_test
+    from benchmark.synthetic import synthetic_table
+
+    base_t = synthetic_table(**PGRID)
+    base = compute(base_t, None, baseline="l1", n_boot=50)
+    odd = compute(perturb(base_t), None, baseline="l1", n_boot=50)
+    assert smoke_test(base) == "" and smoke_test(odd) == "", smoke_test(odd)
+    others = [lab for lab in base.ranks["label"] if lab != "mid"]
+    order = [lab for lab in odd.ranks["label"] if lab != "mid"]
+    assert order == others, (name, order, others)
+    assert odd.ranks.set_index("label").loc[others, "complete"].all(), odd.ranks
+
+    def verdicts(st):
+        c = st.cells[st.cells["label"].isin(others)].set_index(["task", "metric", "label"]).sort_index()
+        return c[["vs_base", "top_group"]].astype(str)
+
+    a, b = verdicts(base), verdicts(odd)
+    b = b.loc[a.index.intersection(b.index)]
+    assert a.loc[b.index].equals(b), (name, a.loc[b.index].compare(b))
+    assert set(odd.friedman.get("excluded", [])) <= {"mid"}, odd.friedman
+    assert odd.friedman.get("method") == base.friedman.get("method") == "permutation", (name, odd.friedman)
+    line = friedman_text(odd)
+    assert line.startswith("Friedman test over") and "descriptive" not in line, line
+    if odd.friedman.get("runs_left_blocks"):  # the blocks it leaves out are named
+        assert "Blocks left out" in line and "denoise (" in line, line
+    with F.style() as plt:
+        fig = F.draw_cd_diagram(odd)
+        title = fig.axes[0].get_title().replace("\n", " ")
+        texts = " ".join(t.get_text() for t in fig.axes[0].texts)
+        plt.close(fig)
+    assert "descriptive" not in title and "CD = " in texts, title
