@@ -1574,6 +1574,8 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
         "circular": "True where a loss of the part was trained on its metric",
         "counted": "True when the part counts towards the finding's verdict",
         "part_verdict": "this part's own verdict", "note": "why a part (or the whole finding) has no verdict",
+        "stale": "why its setting's runs are not this code's version (earlier or newer code or task version); "
+                 "empty when current — a stale setting may print as the current one",
     },
 }
 
