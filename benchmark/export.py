@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmark.stats import INPUT, Stats, is_baseline, metric_order, rank_order, scored_cells
+from benchmark.stats import INPUT, Stats, is_baseline, metric_order, rank_order, scored_cells, short_of
 
 log = logging.getLogger(__name__)
 
@@ -181,9 +181,7 @@ def _partial_ranks(c: pd.DataFrame) -> dict[str, list[str]]:
     if ranked.empty:
         return {}
     have = ranked.groupby("label")["metric"].agg(lambda m: set(m.astype(str)))
-    every = set().union(*have)
-    most = {m for m in every if 2 * sum(m in ms for ms in have) > len(have)}
-    return {lab: metric_order(every - ms) for lab, ms in have.items() if not most <= ms}
+    return {lab: metric_order(ms) for lab, ms in short_of(have).items()}
 
 
 def partial_rank_text(stats: Stats) -> str:
@@ -697,8 +695,8 @@ def friedman_text(stats: Stats) -> str:
     left = f" Not in every block (left out): {', '.join(f['excluded'])}." if f.get("excluded") else ""
     dropped = friedman_left_blocks(stats)
     if dropped:  # the blocks some ranked loss lacks are not in it either: its ranks are not the whole grid's
-        left += f" Blocks left out (not every loss it ranks has them): {dropped}."
-    few = _too_few(stats)
+        left += f" Blocks left out (not every loss it ranks has them, or not every one of their runs): {dropped}."
+    few = _too_few_for_friedman(stats)
     if few is not None:
         # the losses short of runs, when others have enough: "n run(s) per loss" would say every loss has that few
         runs = scored_cells(stats.cells).groupby("label")["n_seeds"].min()  # as _too_few counts them
@@ -722,16 +720,25 @@ def friedman_text(stats: Stats) -> str:
             f"blocks score the same runs, so they are not independent replicates." + _run_ranks_text(f) + left)
 
 
+def _too_few_for_friedman(stats: Stats) -> int | None:
+    """:func:`_too_few` over the whole grid, unless the Friedman test ran with the run as the unit: it then rests
+    on ≥ MIN_RUNS seeds of every loss in every block it keeps (a thin cell's block left out,
+    ``runs_left_blocks``), and one thin cell elsewhere does not make it descriptive."""
+    return None if (stats.friedman or {}).get("method") == "permutation" else _too_few(stats)
+
+
 def friedman_left_blocks(stats: Stats) -> str:
     """The (task, metric) blocks the Friedman/Nemenyi summary leaves out because a loss it ranks has
-    no score there, as ``"jpeg (psnr, ssim); sr4 (lpips)"``; "" when none (or no summary)."""
+    no score there, or (the run-level test) too few of its runs, as ``"jpeg (psnr, ssim); sr4 (lpips)"``;
+    "" when none (or no summary)."""
     shown = set((stats.friedman or {}).get("ranks", {}))
     if not shown:
         return ""
     r = stats.cells[stats.cells["label"] != INPUT].dropna(subset=["mean"])
+    runs_left = {tuple(map(str, b)) for b in (stats.friedman or {}).get("runs_left_blocks", ())}
     left: dict[str, list[str]] = {}
     for (task, metric), g in r.groupby(["task", "metric"], sort=True):
-        if not shown <= set(g["label"]):
+        if not shown <= set(g["label"]) or (str(task), str(metric)) in runs_left:
             left.setdefault(str(task), []).append(str(metric))
     return "; ".join(f"{t} ({', '.join(ms)})" for t, ms in left.items())
 
@@ -842,8 +849,15 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
         thin = [f"{label} ({task}{_thin_metrics(restored, task, label, '/')}: {int(n)} run(s))"
                 for (task, label), n in per_loss.items() if n < MIN_RUNS and task not in few]
         if thin:  # the other losses of those tasks have the runs: their marks stand, these get none
+            from benchmark.stats import smoke_test, thin_cells
+
+            n_thin, n_cells = thin_cells(stats)
+            rule = "" if smoke_test(stats) else (
+                f" {n_thin} of {n_cells} scored cells, not most: the other cells keep their verdicts and these "
+                "results are a ranking, not a smoke test (said only when most cells are short of runs, none is "
+                "tested, or runs are not shown converged).")
             out.append(f"Too few runs for a verdict on {', '.join(thin)}, where one needs ≥ {MIN_RUNS}: those "
-                       f"cells are never bold or {UP}/{DOWN}, and no other loss is tested against them.")
+                       f"cells are never bold or {UP}/{DOWN}, and no other loss is tested against them." + rule)
         lone = lone_text(stats)
         if lone:
             out.append(lone)
@@ -1520,7 +1534,8 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
         "mean_rank_noncircular": "mean rank over the blocks whose metric it was not trained on",
         "n_noncircular": "the blocks of `mean_rank_noncircular`",
         "n_circular": "the blocks whose metric it was trained on",
-        "complete": "True when it has every (task, metric) block",
+        "complete": "True when it has every (task, metric) block most losses have (one only a few have makes "
+                    "no other loss incomplete)",
         "mean_rank_common": "its mean rank over the blocks every loss has (comparable when some are incomplete)",
         "n_common": "the blocks every loss has",
     },

@@ -51,7 +51,7 @@ Figures:
 * :func:`cd_diagram` — critical-difference summary: mean ranks on an axis, with bars joining
   losses whose mean ranks differ by less than the critical difference (the run as the unit: a
   permutation of each seed's runs, :func:`benchmark.stats.friedman_nemenyi`); the title names the
-  losses left out of the test (not in every block) and the blocks left out (not every loss shown has them).
+  losses left out of the test (lacking a block most have) and the blocks left out (not every loss shown has them).
 * :func:`training_curves` — per task, each loss's training-loss curve from ``meta.json`` smoothed by
   a centred moving average (:func:`smooth_curve`, the window in the title) and divided by its first
   smoothed value (every curve starts at 1); mean over seeds, band = min–max over seeds where there
@@ -1163,14 +1163,14 @@ def draw_cd_diagram(stats: Stats, styles=None):
     if "ranks" not in f:
         log.info("critical-difference diagram skipped: %s", f.get("reason", "no Friedman test"))
         return None
-    from benchmark.export import _too_few, friedman_left_blocks, friedman_p_text
+    from benchmark.export import _too_few_for_friedman, friedman_left_blocks, friedman_p_text
 
     styles = styles or stats_styles(stats)
     ranks = pd.Series(f["ranks"])
     ranks = ranks[rank_order(ranks)]  # ties by name, as the tables
     k, cd = len(ranks), f["cd"]
     vals = ranks.to_numpy()
-    few = _too_few(stats)  # fewer runs per loss than a verdict needs: the mean ranks are descriptive only
+    few = _too_few_for_friedman(stats)  # fewer runs per loss than a verdict needs: the mean ranks are descriptive
     why = (f"{few} run(s) per loss, nothing tested (a verdict needs ≥ {MIN_RUNS})" if few is not None else
            f"{f['descriptive']}, nothing tested" if f.get("descriptive") else None)
     groups = [] if why is not None else _cd_groups(vals, cd)
@@ -1217,13 +1217,13 @@ def draw_cd_diagram(stats: Stats, styles=None):
              f"relabelled within seeds, α = {f['alpha']})" if why is None else
              f"Mean rank over {f['n_blocks']} (task, metric) blocks — descriptive only: {why}")
     if f.get("excluded"):  # losses without every block are not in the test: said here, not only in the tables
-        title += f". Not shown (not in every block): {', '.join(map(str, f['excluded']))}"
+        title += f". Not shown (not in every block most losses have): {', '.join(map(str, f['excluded']))}"
     smoke = smoke_test(stats, short=True, runs=few is None)  # too few runs: the title says it already (why)
     if smoke:  # runs not shown converged (or too few): said on the figure, which is often shown alone
         title = f"{smoke}. {title}"
     dropped = friedman_left_blocks(stats)
     if dropped:  # blocks some shown loss lacks are not ranked either: the ranks are not the whole grid's
-        title += f". Blocks left out (not every loss shown has them): {dropped}"
+        title += f". Blocks left out (not every loss shown has them, or not every one of their runs): {dropped}"
     ax.set_title(wrap_title(title, w, 7), fontsize=7)
     fit_canvas(fig)
     # tick numbers last, thinned to what the final axis width holds (≥ 0.28 in apart)

@@ -751,10 +751,22 @@ def cell_table(blks: list[Block], baseline: str = "l1", alpha: float = 0.05, n_b
     return cells
 
 
+def short_of(have) -> dict:
+    """{label: what it lacks} for the labels of ``have`` ({label: set of blocks, or of a task's metrics}) that lack
+    an item **most** of them have (more than half). An item only a few labels have (a metric scored for a loss run
+    after its weights were cached) makes no other label short: the one rule of the task tables, the overall
+    ranking's ``complete`` and the losses the Friedman test (CD diagram) keeps."""
+    have = {lab: set(v) for lab, v in dict(have).items()}
+    every = set().union(*have.values()) if have else set()
+    most = {x for x in every if 2 * sum(x in v for v in have.values()) > len(have)}
+    return {lab: every - v for lab, v in have.items() if not most <= v}
+
+
 def rank_summary(cells: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(per-label rank aggregate over every block, label × task mean rank). ``complete``: the label
-    has every (task, metric) block; ``mean_rank_common``: its mean rank over the ``n_common`` blocks
-    every label has (the comparable figure when some are incomplete); complete labels first."""
+    has every (task, metric) block most labels have (:func:`short_of`); ``mean_rank_common``: its mean
+    rank over the ``n_common`` blocks every label has (the comparable figure when some are
+    incomplete); complete labels first."""
     r = cells[cells["label"] != INPUT].dropna(subset=["rank"])
     if r.empty:
         return pd.DataFrame(), pd.DataFrame()
@@ -767,9 +779,9 @@ def rank_summary(cells: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     # against fewer rivals: its mean rank is not comparable with the others'. Every loss also gets its
     # mean rank over the blocks all losses share; the table lists the complete losses first.
     blocks = r.groupby("label").apply(lambda d: frozenset(zip(d["task"], d["metric"])), include_groups=False)
-    every = frozenset().union(*blocks)
     common = frozenset.intersection(*blocks)
-    agg["complete"] = [blocks[l] == every for l in agg.index]
+    short = short_of(blocks)  # lacks a block most losses have: not a lone extra block of another loss
+    agg["complete"] = [l not in short for l in agg.index]
     shared = r[[(t, m) in common for t, m in zip(r["task"], r["metric"])]]
     agg = agg.join(shared.groupby("label")["rank"].mean().rename("mean_rank_common"))
     agg["n_common"] = len(common)
@@ -802,7 +814,8 @@ def _tie_key(x):
 
 def friedman_nemenyi(cells: pd.DataFrame, alpha: float = 0.05, blks: list[Block] | None = None,
                      n_perm: int = 2000) -> dict:
-    """Friedman test over (task, metric) blocks complete for every loss, and the critical difference.
+    """Friedman test over (task, metric) blocks complete for every loss kept (those with every block most
+    losses have, :func:`short_of`), and the critical difference.
 
     The blocks are not independent replicates: every (task, metric) block scores the *same* runs, so
     a run that trained well lifts its loss in all of them. With ``blks`` (the blocks' run-level
@@ -815,7 +828,8 @@ def friedman_nemenyi(cells: pd.DataFrame, alpha: float = 0.05, blks: list[Block]
     difference in nearly every grid.
 
     Returns ``{"ranks": {label: mean rank}, "k", "n_blocks", "statistic", "p", "cd", "excluded",
-    "method"}`` (+ ``"n_perm"``, ``"n_runs"`` for the permutation, ``"descriptive"`` when no test),
+    "method"}`` (+ ``"n_perm"``, ``"n_runs"``, ``"runs_left_blocks"`` — blocks left out for too few runs — for
+    the permutation, ``"descriptive"`` when no test),
     or ``{"reason": why not}``."""
     from scipy.stats import friedmanchisquare, studentized_range
 
@@ -824,8 +838,10 @@ def friedman_nemenyi(cells: pd.DataFrame, alpha: float = 0.05, blks: list[Block]
         return {"reason": "no restored results"}
     wide = r.assign(score=np.where(r["higher_is_better"], -r["mean"], r["mean"])).pivot_table(
         index=["task", "metric"], columns="label", values="score")
-    # keep losses present in most blocks, then blocks complete for those
-    keep = wide.columns[wide.notna().mean() >= 0.999]
+    # keep the losses with every block most losses have (short_of, as the ranking's `complete`), then the blocks
+    # complete for those: a block only a few losses have is dropped, not the losses without it
+    short = short_of({lab: set(wide.index[wide[lab].notna()]) for lab in wide.columns})
+    keep = wide.columns[[lab not in short for lab in wide.columns]]
     if len(keep) < 3 <= len(wide.columns) and len(wide.dropna()) >= 2:
         keep = wide.columns  # a metric missing from a few runs of many losses: drop its blocks, not every loss
     excluded = sorted(set(wide.columns) - set(keep))
@@ -874,8 +890,20 @@ def _run_permutation(wide: pd.DataFrame, blks: list[Block], alpha: float, n_perm
             return f"block {key} has no run-level values"
         rm = run_means(b.values)[[b.labels.index(lab) for lab in labels_]]            # (k, S)
         arrays.append((list(b.seeds), (-1.0 if b.higher else 1.0) * rm))               # lower score = better
-    common = sorted(set.intersection(*[{s for j, s in enumerate(seeds) if np.isfinite(a[:, j]).all()}
-                                       for seeds, a in arrays]))
+    ok = {tuple(key): {s for j, s in enumerate(seeds) if np.isfinite(a[:, j]).all()}
+          for key, (seeds, a) in zip(wide.index, arrays)}
+    # too few seeds shared by every block (one loss's diverged run, a metric scored on some of its runs): the
+    # blocks without a set of ≥ MIN_RUNS seeds are left out of the test, not the test itself — the set that
+    # keeps the most blocks (then the most seeds), so one odd cell costs its blocks only
+    thin: list = []
+    if len(set.intersection(*ok.values())) < MIN_RUNS:
+        sets = sorted({frozenset(v) for v in ok.values() if len(v) >= MIN_RUNS}, key=sorted)
+        best = max(sets, key=lambda c: (sum(c <= v for v in ok.values()), len(c)), default=None)
+        if best is not None and sum(best <= v for v in ok.values()) >= 2:
+            thin = [b for b, v in ok.items() if not best <= v]
+            arrays = [x for b, x in zip(ok, arrays) if b not in thin]
+            ok = {b: v for b, v in ok.items() if b not in thin}
+    common = sorted(set.intersection(*ok.values()))
     if len(common) < MIN_RUNS:
         return (f"{len(common)} seed(s) shared by every loss in every block, where a test with the run as the unit "
                 f"needs ≥ {MIN_RUNS}")
@@ -904,7 +932,8 @@ def _run_permutation(wide: pd.DataFrame, blks: list[Block], alpha: float, n_perm
     p = (1 + int((stats_ >= obs - 1e-9 * max(obs, 1.0)).sum())) / (1 + n_perm)
     mr = dict(zip(labels_, map(float, observed)))
     return {"p": float(p), "cd": float(np.quantile(gaps, 1 - alpha, method="higher")), "n_perm": n_perm,
-            "n_runs": S, "method": "permutation", "statistic": obs,
+            "n_runs": S, "method": "permutation", "statistic": obs, "n_blocks": n,
+            "runs_left_blocks": sorted(thin),
             "ranks": {lab: mr[lab] for lab in rank_order(mr)}}
 
 
@@ -948,10 +977,22 @@ def scored_cells(cells: pd.DataFrame) -> pd.DataFrame:
     return cells[(cells["label"] != INPUT) & (cells["n_seeds"] > 0)]
 
 
+def thin_cells(stats: "Stats") -> tuple[int, int]:
+    """(restored cells with fewer than :data:`MIN_RUNS` runs, restored cells scored at all), over
+    :func:`scored_cells`: a cell no run could score is a missing score, not a count of runs."""
+    restored = scored_cells(stats.cells)
+    if restored.empty:
+        return 0, 0
+    return int((restored["n_seeds"] < MIN_RUNS).sum()), len(restored)
+
+
 def smoke_test(stats: "Stats", short: bool = False, runs: bool = True) -> str:
-    """One line when these results are a smoke test rather than a ranking (runs not shown converged,
-    or fewer than :data:`MIN_RUNS` seeds per loss somewhere), else ""; leaderboards and the P–D plane
-    print it. ``runs=False``: only the runs not shown converged (a title that says the too few runs itself)."""
+    """One line when these results are a smoke test rather than a ranking, else ""; leaderboards and the P–D
+    plane print it. A smoke test is a verdict on the ranking as a whole: runs not shown converged, no cell
+    tested, or **most** (more than half) scored cells with fewer than :data:`MIN_RUNS` runs
+    (:func:`thin_cells`). A few thin cells (one metric scored on some runs, a loss with a diverged run) leave
+    the other cells their verdicts: the notes name them (``benchmark.export.notes``), no banner.
+    ``runs=False``: only the runs not shown converged (a title that says the too few runs itself)."""
     why = []
     tc = stats.task_costs
     unconverged = not tc.empty and "unconverged" in tc.columns and int(tc["unconverged"].sum())
@@ -963,14 +1004,15 @@ def smoke_test(stats: "Stats", short: bool = False, runs: bool = True) -> str:
     untested = few and not restored[["p_base", "p_best_adj"]].notna().any().any()
     if untested:
         why.append(f"{int(restored['n_seeds'].min())} run(s) per loss where a verdict needs ≥ {MIN_RUNS}")
-    elif few:
+    elif few and 2 * (n_thin_cells := thin_cells(stats))[0] > n_thin_cells[1]:  # most: else the notes name them
+        n_thin, n_cells = n_thin_cells
         thin = sorted(restored.loc[restored["n_seeds"] < MIN_RUNS, "label"].unique())
         who = ", ".join(thin) if len(thin) <= 3 else f"{len(thin)} losses"
         # a run left out of one metric (non-finite scores) leaves the loss's other cells their verdicts
         partly = (restored.loc[restored["label"].isin(thin), "n_seeds"] >= MIN_RUNS).any()
         what = "those cells" if partly else "it" if len(thin) == 1 else "them"
         why.append(f"{who} with {int(restored['n_seeds'].min())} run(s) where a verdict needs ≥ {MIN_RUNS}"
-                   f" (no verdict on {what})")
+                   f" (no verdict on {what}; {n_thin} of {n_cells} scored cells short of runs, most of them)")
     if not why:
         return ""
     if short:  # a figure's title

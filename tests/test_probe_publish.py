@@ -167,7 +167,8 @@ def test_too_few_runs_note_names_the_metric_a_non_finite_run_left_short():
     runs for a verdict on good (denoise: 4 run(s)) … those cells are never bold or ▲/▼" and the LaTeX
     caption "Too few runs for a verdict on good" — next to its bold ▲ ssim cell. They now name the
     metric: ``good (denoise/psnr: 4 run(s))`` and ``good on psnr``; the smoke-test line said "no verdict
-    on it" and now says "no verdict on those cells"."""
+    on it". One thin cell of 8 no longer opens the notes with "Smoke test" at all (test_probe_rank7): the note
+    that names it says the other cells keep their verdicts."""
     from benchmark.export import latex, markdown, notes
 
     t = synthetic_table(tasks=("denoise",), seeds=FIVE, metrics=("psnr", "ssim"), n_images=8)
@@ -178,6 +179,7 @@ def test_too_few_runs_note_names_the_metric_a_non_finite_run_left_short():
     assert "**" in next(ln for ln in markdown(st).splitlines() if ln.startswith("| good | 4–5 |"))  # ssim bold
     text = " ".join(notes(st))
     assert "Too few runs for a verdict on good (denoise/psnr: 4 run(s))" in text, text
-    assert "(no verdict on it)" not in text and "(no verdict on those cells)" in text, text
+    assert "(no verdict on it)" not in text and "Smoke test" not in text, text
+    assert "1 of 8 scored cells, not most: the other cells keep their verdicts" in text, text
     caption = next(ln for ln in latex(st).splitlines() if ln.startswith(r"\caption{denoise"))
     assert "Too few runs for a verdict on good on psnr (4 run(s)" in caption, caption
