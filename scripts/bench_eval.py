@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import statistics
 import sys
@@ -60,6 +61,17 @@ def _separate(ms, pred, clean) -> dict[str, float]:
     return out
 
 
+def _differing(a: dict[str, float], b: dict[str, float]) -> set[str]:
+    """The metrics of score dicts ``a``, ``b`` whose values are not the same to the last bit (one missing counts):
+    a NaN scored in both is the same (``nan != nan``), 0.0 and -0.0 are not."""
+    import struct
+
+    def bits(v):
+        return "nan" if v is not None and math.isnan(v) else struct.pack("<d", v) if v is not None else None
+
+    return {k for k in a.keys() | b.keys() if bits(a.get(k)) != bits(b.get(k))}
+
+
 def main(argv=None) -> int:
     from benchmark.config import DEFAULT_METRICS, QUICK_METRICS, SHARED_DATASETS
 
@@ -90,9 +102,8 @@ def main(argv=None) -> int:
                 t = time.perf_counter()
                 b = ms.score(pred, clean)
                 times["set"].append(time.perf_counter() - t)
-                if a != b:
-                    log.error("scores differ: %s",
-                              {k: (a.get(k), b.get(k)) for k in a.keys() | b.keys() if a.get(k) != b.get(k)})
+                if differ := _differing(a, b):
+                    log.error("scores differ: %s", {k: (a.get(k), b.get(k)) for k in sorted(differ)})
                     return 1
     sep, new = statistics.median(times["separate"]), statistics.median(times["set"])
     log.info("%d images of %s, metrics %s, %d threads, %d reps: separate %.3f s/image, set %.3f s/image, "
@@ -105,8 +116,11 @@ def _threads(ms, pairs, args) -> int:
     import torch
 
     base = torch.get_num_threads()
+    if args.threads == base:
+        raise SystemExit(f"bench_eval: --threads {args.threads} is torch's thread count already (compare another)")
     times: dict[int, list[float]] = {base: [], args.threads: []}
     differ: set[tuple[int, str]] = set()
+    scored: set[tuple[int, str]] = set()
     with torch.no_grad():
         for _ in range(args.reps):
             for i, (pred, clean) in enumerate(pairs):
@@ -116,12 +130,13 @@ def _threads(ms, pairs, args) -> int:
                     t = time.perf_counter()
                     got[n] = ms.score(pred, clean)
                     times[n].append(time.perf_counter() - t)
-                differ |= {(i, k) for k in got[base] if got[base][k] != got[args.threads].get(k)}
+                differ |= {(i, k) for k in _differing(got[base], got[args.threads])}
+                scored |= {(i, k) for k in got[base].keys() | got[args.threads].keys()}
     torch.set_num_threads(base)
     a, b = statistics.median(times[base]), statistics.median(times[args.threads])
     log.info("%d images, metrics %s, %d reps: %d threads %.3f s/image, %d threads %.3f s/image, ratio %.2f×; "
              "%d of %d (image, metric) scores differ between the two", len(pairs), ",".join(m.name for m in ms.metrics),
-             args.reps, base, a, args.threads, b, a / b, len(differ), len(pairs) * len(ms.metrics))
+             args.reps, base, a, args.threads, b, a / b, len(differ), len(scored))
     return 0
 
 
