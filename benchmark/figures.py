@@ -710,7 +710,8 @@ def draw_rank_heatmap(stats: Stats, styles=None):
     note = f"; {WORSE}: runs worse than the degraded input on {WORSE_METRIC}" if any(flagged.values()) else ""
     if scaled:
         note += ("; colour: rank scaled per column, its best to its worst (in brackets: the losses it ranks); "
-                 f"all: the overall ranking's mean rank over every block, text and colour (1 = best, {k} = worst)")
+                 f"all: the overall ranking's mean rank over the blocks most losses have, text and colour "
+                 f"(1 = best, {k} = worst)")
     if partial:
         note += f"; {PARTIAL}: not every (task, metric) block, a mean over fewer blocks and rivals, not comparable"
     width = min(COL2, 2.2 + 0.5 * tr.shape[1])

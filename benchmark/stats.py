@@ -763,13 +763,25 @@ def short_of(have) -> dict:
 
 
 def rank_summary(cells: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(per-label rank aggregate over every block, label × task mean rank). ``complete``: the label
+    """(per-label rank aggregate over the blocks most labels have, label × task mean rank over every block).
+    ``n_extra``: the label's blocks only a few labels have (not in its mean rank). ``complete``: the label
     has every (task, metric) block most labels have (:func:`short_of`); ``mean_rank_common``: its mean
     rank over the ``n_common`` blocks every label has (the comparable figure when some are
     incomplete); complete labels first."""
     r = cells[cells["label"] != INPUT].dropna(subset=["rank"])
     if r.empty:
         return pd.DataFrame(), pd.DataFrame()
+    # a block only a few losses have ranks them among fewer rivals (rank 1 of 1 for a loss alone there): it would
+    # lift their mean rank over losses that beat them on every shared block. The mean rank is over the blocks most
+    # losses have (short_of's rule); the others are counted apart (`n_extra`). A loss with none of those: its own.
+    labels_of = r.groupby(["task", "metric"])["label"].nunique()
+    n_lab = r["label"].nunique()
+    core = {b for b, n in labels_of.items() if 2 * n > n_lab}
+    in_core = pd.Series([(t, m) in core for t, m in zip(r["task"], r["metric"])], index=r.index)
+    has_core = in_core.groupby(r["label"]).any()
+    extra = (~in_core & r["label"].map(has_core)).groupby(r["label"]).sum().rename("n_extra")
+    full = r
+    r = r[in_core | ~r["label"].map(has_core)]
     agg = r.groupby("label")["rank"].agg(mean_rank="mean", sd_rank="std", min_rank="min", max_rank="max",
                                          n_blocks="count")
     nc = r[~r["circular"]].groupby("label")["rank"].agg(mean_rank_noncircular="mean", n_noncircular="count")
@@ -778,16 +790,17 @@ def rank_summary(cells: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     # a loss run on fewer tasks (loss_tasks, a compare on some tasks) is ranked over other blocks and
     # against fewer rivals: its mean rank is not comparable with the others'. Every loss also gets its
     # mean rank over the blocks all losses share; the table lists the complete losses first.
-    blocks = r.groupby("label").apply(lambda d: frozenset(zip(d["task"], d["metric"])), include_groups=False)
+    blocks = full.groupby("label").apply(lambda d: frozenset(zip(d["task"], d["metric"])), include_groups=False)
     common = frozenset.intersection(*blocks)
     short = short_of(blocks)  # lacks a block most losses have: not a lone extra block of another loss
     agg["complete"] = [l not in short for l in agg.index]
     shared = r[[(t, m) in common for t, m in zip(r["task"], r["metric"])]]
     agg = agg.join(shared.groupby("label")["rank"].mean().rename("mean_rank_common"))
     agg["n_common"] = len(common)
+    agg["n_extra"] = extra.reindex(agg.index).fillna(0).astype(int)
     agg = agg.loc[[lab for c in (True, False) for lab in rank_order(agg.loc[agg["complete"] == c, "mean_rank"])]]
     agg["sd_rank"] = agg["sd_rank"].fillna(0.0)
-    per_task = r.groupby(["label", "task"])["rank"].mean().unstack("task")
+    per_task = full.groupby(["label", "task"])["rank"].mean().unstack("task")
     return agg.reset_index(), per_task.loc[agg.index]
 
 

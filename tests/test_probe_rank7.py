@@ -198,3 +198,33 @@ def test_a_single_odd_cell_changes_nothing_about_the_losses_it_does_not_concern(
         texts = " ".join(t.get_text() for t in fig.axes[0].texts)
         plt.close(fig)
     assert "descriptive" not in title and "CD = " in texts, title
+
+
+def test_blocks_only_a_few_losses_have_do_not_lift_their_losses_overall_rank():
+    """Was: `worst` — last on every block all three losses share — ran alone on deblur and sr (rank 1 of 1 there,
+    four lone blocks); its mean rank (3+3+1+1+1+1)/6 = 1.67 beat `mid`'s 2.0 (second on every shared block), so the
+    overall ranking, the leaderboard figure and the heatmap listed it above `mid`, every loss flagged complete.
+    The mean rank is over the blocks most losses have; the others are counted apart (`n_extra`) and named."""
+    from benchmark import figures as F
+    from benchmark.export import latex, markdown
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_table
+
+    kw = dict(metrics=("psnr", "ssim"), seeds=tuple(range(5)), n_images=6, seed=1, seed_sd=0.1)
+    t = synthetic_table(tasks=("denoise",), offsets={"top": 2.0, "mid": 1.0, "worst": -1.0}, **kw)
+    lone = synthetic_table(tasks=("deblur", "sr4"), offsets={"worst": -1.0}, **kw)
+    import pandas as pd
+
+    st = compute(pd.concat([t, lone], ignore_index=True), None, baseline="top", n_boot=50)
+    r = st.ranks.set_index("label")
+    assert list(r.index) == ["top", "mid", "worst"], r
+    assert r.loc["worst", "mean_rank"] == 3.0 and r.loc["worst", "n_blocks"] == 2, r
+    assert r.loc["worst", "n_extra"] == 4 and r.loc["mid", "n_extra"] == 0, r
+    md = markdown(st)
+    assert "worst (4: deblur, sr4)" in md, md
+    assert "worst (4: deblur, sr4)" in latex(st)
+    with F.style() as plt:  # the heatmap's `all` column is the same mean rank, in the same order
+        fig = F.draw_rank_heatmap(st)
+        ylabels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+        plt.close(fig)
+    assert ylabels == ["top", "mid", "worst"], ylabels
