@@ -1828,8 +1828,8 @@ def _rank_table(stats: Stats) -> str:
     head = "".join(f"<th>{h}</th>" for h in ("loss", "mean rank", "sd", "min", "max", "excl. circular", "blocks",
                                               *(["common blocks"] if common else []),
                                               "ms/it", "peak MB", "runs", "diverged", "failed"))
-    caveat = rank_caveat(stats)
-    note = f"<p class=\"note\">{html.escape(caveat)}</p>" if caveat else ""
+    note = "".join(f"<p class=\"note\">{html.escape(x)}</p>" for x in (rank_caveat(stats), extra_blocks_text(stats))
+                   if x)
     lost = not_ranked_text(stats)
     return (note + f'<table class="sortable ranks"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody>'
             "</table>" + (f'<p class="note">{html.escape(lost)}</p>' if lost else ""))

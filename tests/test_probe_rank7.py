@@ -206,7 +206,7 @@ def test_blocks_only_a_few_losses_have_do_not_lift_their_losses_overall_rank():
     overall ranking, the leaderboard figure and the heatmap listed it above `mid`, every loss flagged complete.
     The mean rank is over the blocks most losses have; the others are counted apart (`n_extra`) and named."""
     from benchmark import figures as F
-    from benchmark.export import latex, markdown
+    from benchmark.export import html_report, latex, markdown
     from benchmark.stats import compute
     from benchmark.synthetic import synthetic_table
 
@@ -222,7 +222,7 @@ def test_blocks_only_a_few_losses_have_do_not_lift_their_losses_overall_rank():
     assert r.loc["worst", "n_extra"] == 4 and r.loc["mid", "n_extra"] == 0, r
     md = markdown(st)
     assert "worst (4: deblur, sr4)" in md, md
-    assert "worst (4: deblur, sr4)" in latex(st)
+    assert "worst (4: deblur, sr4)" in latex(st) and "worst (4: deblur, sr4)" in html_report(st, {})
     with F.style() as plt:  # the heatmap's `all` column is the same mean rank, in the same order
         fig = F.draw_rank_heatmap(st)
         ylabels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
