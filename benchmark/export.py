@@ -696,6 +696,7 @@ def friedman_text(stats: Stats) -> str:
     dropped = friedman_left_blocks(stats)
     if dropped:  # the blocks some ranked loss lacks are not in it either: its ranks are not the whole grid's
         left += f" Blocks left out (not every loss it ranks has them, or not every one of their runs): {dropped}."
+        left += runs_left_text(stats)
     few = _too_few_for_friedman(stats)
     if few is not None:
         # the losses short of runs, when others have enough: "n run(s) per loss" would say every loss has that few
@@ -725,6 +726,23 @@ def _too_few_for_friedman(stats: Stats) -> int | None:
     on ≥ MIN_RUNS seeds of every loss in every block it keeps (a thin cell's block left out,
     ``runs_left_blocks``), and one thin cell elsewhere does not make it descriptive."""
     return None if (stats.friedman or {}).get("method") == "permutation" else _too_few(stats)
+
+
+def runs_left_text(stats: Stats) -> str:
+    """" Those of denoise (psnr) are left out for every loss because X lacks runs there …" when the run-level
+    test left blocks out for a loss's missing runs (a diverged run, a metric unscored on some runs), else "":
+    those blocks are where that loss failed, so its rank in the test does not see the failure."""
+    f = stats.friedman or {}
+    who = [str(x) for x in f.get("runs_left_by", ())]
+    if not f.get("runs_left_blocks") or not who:
+        return ""
+    blocks = "; ".join(f"{t} ({', '.join(sorted(str(m) for tt, m in f['runs_left_blocks'] if str(tt) == t))})"
+                       for t in sorted({str(t) for t, _ in f["runs_left_blocks"]}))
+    verb = "lacks" if len(who) == 1 else "lack"
+    return (f" Those of {blocks} are left out for every loss because {', '.join(who)} {verb} runs there "
+            "(diverged or unscored), "
+            f"so the test does not see how {'it' if len(who) == 1 else 'they'} did there, which may flatter "
+            f"{'it' if len(who) == 1 else 'them'}.")
 
 
 def friedman_left_blocks(stats: Stats) -> str:

@@ -1164,7 +1164,7 @@ def draw_cd_diagram(stats: Stats, styles=None):
     if "ranks" not in f:
         log.info("critical-difference diagram skipped: %s", f.get("reason", "no Friedman test"))
         return None
-    from benchmark.export import _too_few_for_friedman, friedman_left_blocks, friedman_p_text
+    from benchmark.export import _too_few_for_friedman, friedman_left_blocks, friedman_p_text, runs_left_text
 
     styles = styles or stats_styles(stats)
     ranks = pd.Series(f["ranks"])
@@ -1225,6 +1225,7 @@ def draw_cd_diagram(stats: Stats, styles=None):
     dropped = friedman_left_blocks(stats)
     if dropped:  # blocks some shown loss lacks are not ranked either: the ranks are not the whole grid's
         title += f". Blocks left out (not every loss shown has them, or not every one of their runs): {dropped}"
+        title += "." + runs_left_text(stats).rstrip(".") if runs_left_text(stats) else ""
     ax.set_title(wrap_title(title, w, 7), fontsize=7)
     fit_canvas(fig)
     # tick numbers last, thinned to what the final axis width holds (≥ 0.28 in apart)

@@ -841,8 +841,8 @@ def friedman_nemenyi(cells: pd.DataFrame, alpha: float = 0.05, blks: list[Block]
     difference in nearly every grid.
 
     Returns ``{"ranks": {label: mean rank}, "k", "n_blocks", "statistic", "p", "cd", "excluded",
-    "method"}`` (+ ``"n_perm"``, ``"n_runs"``, ``"runs_left_blocks"`` — blocks left out for too few runs — for
-    the permutation, ``"descriptive"`` when no test),
+    "method"}`` (+ ``"n_perm"``, ``"n_runs"``, ``"runs_left_blocks"`` — blocks left out for too few runs — and
+    ``"runs_left_by"`` — the losses whose runs they lack — for the permutation, ``"descriptive"`` when no test),
     or ``{"reason": why not}``."""
     from scipy.stats import friedmanchisquare, studentized_range
 
@@ -909,11 +909,17 @@ def _run_permutation(wide: pd.DataFrame, blks: list[Block], alpha: float, n_perm
     # blocks without a set of ≥ MIN_RUNS seeds are left out of the test, not the test itself — the set that
     # keeps the most blocks (then the most seeds), so one odd cell costs its blocks only
     thin: list = []
+    lacking: set = set()  # the losses whose runs are missing in the blocks left out: the test does not see them there
     if len(set.intersection(*ok.values())) < MIN_RUNS:
         sets = sorted({frozenset(v) for v in ok.values() if len(v) >= MIN_RUNS}, key=sorted)
         best = max(sets, key=lambda c: (sum(c <= v for v in ok.values()), len(c)), default=None)
         if best is not None and sum(best <= v for v in ok.values()) >= 2:
             thin = [b for b, v in ok.items() if not best <= v]
+            for b, (seeds, a) in zip(ok, arrays):
+                if b in thin:
+                    cols = [seeds.index(s) for s in best if s in seeds]
+                    gone = len(cols) < len(best)  # a seed no loss has in this block
+                    lacking |= {lab for i, lab in enumerate(labels_) if gone or not np.isfinite(a[i, cols]).all()}
             arrays = [x for b, x in zip(ok, arrays) if b not in thin]
             ok = {b: v for b, v in ok.items() if b not in thin}
     common = sorted(set.intersection(*ok.values()))
@@ -946,7 +952,7 @@ def _run_permutation(wide: pd.DataFrame, blks: list[Block], alpha: float, n_perm
     mr = dict(zip(labels_, map(float, observed)))
     return {"p": float(p), "cd": float(np.quantile(gaps, 1 - alpha, method="higher")), "n_perm": n_perm,
             "n_runs": S, "method": "permutation", "statistic": obs, "n_blocks": n,
-            "runs_left_blocks": sorted(thin),
+            "runs_left_blocks": sorted(thin), "runs_left_by": sorted(map(str, lacking)),
             "ranks": {lab: mr[lab] for lab in rank_order(mr)}}
 
 

@@ -228,3 +228,26 @@ def test_blocks_only_a_few_losses_have_do_not_lift_their_losses_overall_rank():
         ylabels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
         plt.close(fig)
     assert ylabels == ["top", "mid", "worst"], ylabels
+
+
+def test_blocks_left_out_of_the_cd_test_for_missing_runs_name_the_loss_whose_runs_are_missing():
+    """Was: mid's diverged denoise run left every denoise block out of the run-level test, said only as "Blocks left
+    out (not every loss it ranks has them, or not every one of their runs): denoise (…)". The blocks left out are
+    where mid failed, so its rank in the test (CD diagram) no longer sees that failure — it may flatter mid — and
+    nothing said whose runs were missing. The summary and the CD title now name the loss and what that means."""
+    from benchmark import figures as F
+    from benchmark.export import friedman_text
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(**GRID)
+    st = compute(t[~((t["loss"] == "mid") & (t["task"] == "denoise") & (t["seed"] == 2))], None, baseline="l1",
+                 n_boot=50)
+    assert st.friedman["method"] == "permutation" and st.friedman["runs_left_by"] == ["mid"], st.friedman
+    line = friedman_text(st)
+    assert "Those of denoise (lpips, psnr, ssim) are left out for every loss because mid lacks runs there" in line, line
+    with F.style() as plt:
+        fig = F.draw_cd_diagram(st)
+        title = fig.axes[0].get_title().replace("\n", " ")
+        plt.close(fig)
+    assert "mid lacks runs there" in title, title
