@@ -1554,8 +1554,8 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
         "label": "the loss's row", "mean_rank": "mean of its ranks over the (task, metric) blocks most losses have "
                                                  "(1 = best)",
         "sd_rank": "standard deviation of those ranks", "min_rank": "its best rank in a block",
-        "max_rank": "its worst rank in a block", "n_blocks": "the blocks it is ranked in",
-        "mean_rank_noncircular": "mean rank over the blocks whose metric it was not trained on",
+        "max_rank": "its worst rank in a block", "n_blocks": "the blocks its mean rank is over",
+        "mean_rank_noncircular": "`mean_rank` over the blocks whose metric it was not trained on",
         "n_noncircular": "the blocks of `mean_rank_noncircular`",
         "n_circular": "the blocks whose metric it was trained on",
         "complete": "True when it has every (task, metric) block most losses have (one only a few have makes "
