@@ -755,11 +755,13 @@ def short_of(have) -> dict:
     """{label: what it lacks} for the labels of ``have`` ({label: set of blocks, or of a task's metrics}) that lack
     an item **most** of them have (more than half). An item only a few labels have (a metric scored for a loss run
     after its weights were cached) makes no other label short: the one rule of the task tables, the overall
-    ranking's ``complete`` and the losses the Friedman test (CD diagram) keeps."""
+    ranking's ``complete`` and the losses the Friedman test (CD diagram) keeps. When no item has a majority,
+    a label lacking any item another has is short."""
     have = {lab: set(v) for lab, v in dict(have).items()}
     every = set().union(*have.values()) if have else set()
     most = {x for x in every if 2 * sum(x in v for v in have.values()) > len(have)}
-    return {lab: every - v for lab, v in have.items() if not most <= v}
+    # no item most labels have (losses on disjoint tasks): nothing is common ground, so lacking any item is short
+    return {lab: every - v for lab, v in have.items() if not (most or every) <= v}
 
 
 def rank_summary(cells: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

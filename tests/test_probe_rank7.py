@@ -251,3 +251,25 @@ def test_blocks_left_out_of_the_cd_test_for_missing_runs_name_the_loss_whose_run
         title = fig.axes[0].get_title().replace("\n", " ")
         plt.close(fig)
     assert "mid lacks runs there" in title, title
+
+
+def test_losses_on_disjoint_tasks_are_not_all_called_complete():
+    """Was: `l1` and `good` run on denoise only, `bad` and `mid` on deblur only — no block most losses have, so
+    short_of found nobody short: every loss `complete`, no caveat and no * although each mean rank is over other
+    blocks and two rivals only (rank 1 on one task looked as good as rank 1 on the other). With no block most
+    losses have, a loss lacking any block another has is short, as before short_of."""
+    import pandas as pd
+
+    from benchmark.export import markdown, rank_caveat
+    from benchmark.stats import compute, short_of
+    from benchmark.synthetic import synthetic_table
+
+    kw = dict(metrics=("psnr", "ssim"), seeds=tuple(range(5)), n_images=6, seed=1, seed_sd=0.3)
+    t = pd.concat([synthetic_table(tasks=("denoise",), offsets={"l1": 0.0, "good": 1.0}, **kw),
+                   synthetic_table(tasks=("deblur",), offsets={"bad": -1.0, "mid": 0.3}, **kw)], ignore_index=True)
+    st = compute(t, None, baseline="l1", n_boot=50)
+    assert not st.ranks["complete"].any(), st.ranks
+    assert "no (task, metric) block that every loss has" in (rank_caveat(st) or ""), rank_caveat(st)
+    assert markdown(st).split("## Overall ranking", 1)[1].count("| 2 \\* |") == 4
+    assert short_of({"a": {1}, "b": {2}}) == {"a": {2}, "b": {1}}
+    assert short_of({"a": {1, 2}, "b": {1}}) == {}  # a lone item of one of two labels makes neither short
