@@ -696,6 +696,7 @@ def friedman_text(stats: Stats) -> str:
     dropped = friedman_left_blocks(stats)
     if dropped:  # the blocks some ranked loss lacks are not in it either: its ranks are not the whole grid's
         left += f" Blocks left out (not every loss it ranks has them, or not every one of their runs): {dropped}."
+        left += runs_left_text(stats)
     few = _too_few_for_friedman(stats)
     if few is not None:
         # the losses short of runs, when others have enough: "n run(s) per loss" would say every loss has that few
@@ -725,6 +726,23 @@ def _too_few_for_friedman(stats: Stats) -> int | None:
     on ≥ MIN_RUNS seeds of every loss in every block it keeps (a thin cell's block left out,
     ``runs_left_blocks``), and one thin cell elsewhere does not make it descriptive."""
     return None if (stats.friedman or {}).get("method") == "permutation" else _too_few(stats)
+
+
+def runs_left_text(stats: Stats) -> str:
+    """" Those of denoise (psnr) are left out for every loss because X lacks runs there …" when the run-level
+    test left blocks out for a loss's missing runs (a diverged run, a metric unscored on some runs), else "":
+    those blocks are where that loss failed, so its rank in the test does not see the failure."""
+    f = stats.friedman or {}
+    who = [str(x) for x in f.get("runs_left_by", ())]
+    if not f.get("runs_left_blocks") or not who:
+        return ""
+    blocks = "; ".join(f"{t} ({', '.join(sorted(str(m) for tt, m in f['runs_left_blocks'] if str(tt) == t))})"
+                       for t in sorted({str(t) for t, _ in f["runs_left_blocks"]}))
+    verb = "lacks" if len(who) == 1 else "lack"
+    return (f" Those of {blocks} are left out for every loss because {', '.join(who)} {verb} runs there "
+            "(diverged or unscored), "
+            f"so the test does not see how {'it' if len(who) == 1 else 'they'} did there, which may flatter "
+            f"{'it' if len(who) == 1 else 'them'}.")
 
 
 def friedman_left_blocks(stats: Stats) -> str:
@@ -1111,11 +1129,14 @@ def markdown(stats: Stats, figures: dict[str, list[Path]] | None = None, root: P
         caveat = rank_caveat(stats)
         common = _common_column(stats)
         lines += ["", "## Overall ranking", "",
-                  "Mean rank over every (task, metric) block (1 = best; equal mean ranks listed by name); "
+                  "Mean rank over the (task, metric) blocks most losses have (1 = best; equal mean ranks listed "
+                  "by name); "
                   "`excl. circular` drops the blocks "
                   "where the loss is scored by its own metric. Mean ranks are descriptive: nothing is bold here "
                   "(significance is tested cell by cell, in the task tables). " + COST_COLUMNS, ""]
         lines += [f"> {md_text(caveat, cell=False)}", ""] if caveat else []
+        extra = extra_blocks_text(stats)
+        lines += [f"> {md_text(extra, cell=False)}", ""] if extra else []
         lines += ["| loss | mean rank | sd | min–max | excl. circular | blocks |"
                   + (" common blocks |" if common else "") + " ms/it | peak MB | runs | diverged | failed |",
                   "|---|" + "---:|" * (10 + common)]  # numbers right-aligned
@@ -1423,9 +1444,11 @@ def latex(stats: Stats) -> str:
     if not stats.ranks.empty or unranked:
         caveat = rank_caveat(stats)
         common = _common_column(stats)
-        extra = [x for x in (smoke, caveat, friedman_text(stats), not_ranked_text(stats)) if x]
+        extra = [x for x in (smoke, caveat, extra_blocks_text(stats), friedman_text(stats), not_ranked_text(stats))
+                 if x]
         out += [r"\begin{table}[t]", r"\centering", r"\small",
-                r"\caption{Mean rank over all (task, metric) blocks (1 = best), its standard deviation, and the "
+                r"\caption{Mean rank over the (task, metric) blocks most losses have (1 = best), its standard "
+                r"deviation, and the "
                 r"mean rank without circular blocks; Blocks: how many it rests on ($^{*}$: not every "
                 r"block). Mean ranks are descriptive: nothing is bold (significance is tested per cell, in the task "
                 r"tables). " + " ".join(tex_text(x).replace(f"({PARTIAL})", "($^{*}$)") for x in extra) + "}",
@@ -1528,16 +1551,18 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
         "vs_base": "+1 significantly better than the baseline, -1 worse, 0 not significant; empty when not tested",
     },
     "ranks.csv": {
-        "label": "the loss's row", "mean_rank": "mean of its ranks over every (task, metric) block (1 = best)",
+        "label": "the loss's row", "mean_rank": "mean of its ranks over the (task, metric) blocks most losses have "
+                                                 "(1 = best)",
         "sd_rank": "standard deviation of those ranks", "min_rank": "its best rank in a block",
-        "max_rank": "its worst rank in a block", "n_blocks": "the blocks it is ranked in",
-        "mean_rank_noncircular": "mean rank over the blocks whose metric it was not trained on",
+        "max_rank": "its worst rank in a block", "n_blocks": "the blocks its mean rank is over",
+        "mean_rank_noncircular": "`mean_rank` over the blocks whose metric it was not trained on",
         "n_noncircular": "the blocks of `mean_rank_noncircular`",
         "n_circular": "the blocks whose metric it was trained on",
         "complete": "True when it has every (task, metric) block most losses have (one only a few have makes "
                     "no other loss incomplete)",
         "mean_rank_common": "its mean rank over the blocks every loss has (comparable when some are incomplete)",
         "n_common": "the blocks every loss has",
+        "n_extra": "its blocks only a few losses have (half or fewer): ranked among fewer rivals, not in its mean rank",
     },
     "costs.csv": {
         "label": "the loss's row", "loss": "the canonical loss spec", "runs": "its runs (every status)",
@@ -1765,6 +1790,24 @@ def rank_caveat(stats: Stats) -> str | None:
     return head + f", and `common blocks` gives every loss's mean rank over the {n} block(s) all of them have."
 
 
+def extra_blocks_text(stats: Stats) -> str:
+    """The losses with blocks only a few losses have (``n_extra``), which their mean rank leaves out, as one line;
+    "" when none (or ranks from an earlier version without the column)."""
+    r = stats.ranks
+    if r.empty or "n_extra" not in r or not (r["n_extra"] > 0).any():
+        return ""
+    c = stats.cells[stats.cells["label"] != INPUT].dropna(subset=["rank"])
+    n_lab = c["label"].nunique()
+    few = {b for b, n in c.groupby(["task", "metric"])["label"].nunique().items() if 2 * n <= n_lab}
+    parts = []
+    for _, row in r[r["n_extra"] > 0].iterrows():
+        mine = c[c["label"] == row["label"]]
+        tasks = sorted({str(t) for t, m in zip(mine["task"], mine["metric"]) if (t, m) in few})
+        parts.append(f"{row['label']} ({int(row['n_extra'])}: {', '.join(tasks)})")
+    return ("Blocks only a few losses have (half or fewer) rank those losses among fewer rivals, so they are not in "
+            "the mean rank (see the task tables): " + "; ".join(parts) + ".")
+
+
 def common_blocks(stats: Stats) -> int:
     """How many (task, metric) blocks every ranked loss has (the ``mean_rank_common`` they rest on);
     0 without ranks."""
@@ -1803,8 +1846,8 @@ def _rank_table(stats: Stats) -> str:
     head = "".join(f"<th>{h}</th>" for h in ("loss", "mean rank", "sd", "min", "max", "excl. circular", "blocks",
                                               *(["common blocks"] if common else []),
                                               "ms/it", "peak MB", "runs", "diverged", "failed"))
-    caveat = rank_caveat(stats)
-    note = f"<p class=\"note\">{html.escape(caveat)}</p>" if caveat else ""
+    note = "".join(f"<p class=\"note\">{html.escape(x)}</p>" for x in (rank_caveat(stats), extra_blocks_text(stats))
+                   if x)
     lost = not_ranked_text(stats)
     return (note + f'<table class="sortable ranks"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody>'
             "</table>" + (f'<p class="note">{html.escape(lost)}</p>' if lost else ""))
@@ -1915,7 +1958,8 @@ def html_report(stats: Stats, figures: dict[str, list[Path]], title: str | None 
 
     ranked = not stats.ranks.empty or bool(not_ranked(stats))
     sections = [f'<section class="tab" id="overview"><h2>Overall ranking</h2>{notes_html}'
-                "<p>Mean rank over every (task, metric) block (1 = best; equal mean ranks listed by name). Mean ranks "
+                "<p>Mean rank over the (task, metric) blocks most losses have (1 = best; equal mean ranks listed "
+                "by name). Mean ranks "
                 "are descriptive: nothing is bold here (significance is tested cell by cell, in the task tables). "
                 + re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(COST_COLUMNS)) + "</p>"
                 f"{_rank_table(stats) if ranked else '<p>No ranked results.</p>'}"

@@ -710,7 +710,8 @@ def draw_rank_heatmap(stats: Stats, styles=None):
     note = f"; {WORSE}: runs worse than the degraded input on {WORSE_METRIC}" if any(flagged.values()) else ""
     if scaled:
         note += ("; colour: rank scaled per column, its best to its worst (in brackets: the losses it ranks); "
-                 f"all: the overall ranking's mean rank over every block, text and colour (1 = best, {k} = worst)")
+                 f"all: the overall ranking's mean rank over the blocks most losses have, text and colour "
+                 f"(1 = best, {k} = worst)")
     if partial:
         note += f"; {PARTIAL}: not every (task, metric) block, a mean over fewer blocks and rivals, not comparable"
     width = min(COL2, 2.2 + 0.5 * tr.shape[1])
@@ -1163,7 +1164,7 @@ def draw_cd_diagram(stats: Stats, styles=None):
     if "ranks" not in f:
         log.info("critical-difference diagram skipped: %s", f.get("reason", "no Friedman test"))
         return None
-    from benchmark.export import _too_few_for_friedman, friedman_left_blocks, friedman_p_text
+    from benchmark.export import _too_few_for_friedman, friedman_left_blocks, friedman_p_text, runs_left_text
 
     styles = styles or stats_styles(stats)
     ranks = pd.Series(f["ranks"])
@@ -1224,6 +1225,7 @@ def draw_cd_diagram(stats: Stats, styles=None):
     dropped = friedman_left_blocks(stats)
     if dropped:  # blocks some shown loss lacks are not ranked either: the ranks are not the whole grid's
         title += f". Blocks left out (not every loss shown has them, or not every one of their runs): {dropped}"
+        title += "." + runs_left_text(stats).rstrip(".") if runs_left_text(stats) else ""
     ax.set_title(wrap_title(title, w, 7), fontsize=7)
     fit_canvas(fig)
     # tick numbers last, thinned to what the final axis width holds (≥ 0.28 in apart)

@@ -755,21 +755,35 @@ def short_of(have) -> dict:
     """{label: what it lacks} for the labels of ``have`` ({label: set of blocks, or of a task's metrics}) that lack
     an item **most** of them have (more than half). An item only a few labels have (a metric scored for a loss run
     after its weights were cached) makes no other label short: the one rule of the task tables, the overall
-    ranking's ``complete`` and the losses the Friedman test (CD diagram) keeps."""
+    ranking's ``complete`` and the losses the Friedman test (CD diagram) keeps. When no item has a majority,
+    a label lacking any item another has is short."""
     have = {lab: set(v) for lab, v in dict(have).items()}
     every = set().union(*have.values()) if have else set()
     most = {x for x in every if 2 * sum(x in v for v in have.values()) > len(have)}
-    return {lab: every - v for lab, v in have.items() if not most <= v}
+    # no item most labels have (losses on disjoint tasks): nothing is common ground, so lacking any item is short
+    return {lab: every - v for lab, v in have.items() if not (most or every) <= v}
 
 
 def rank_summary(cells: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(per-label rank aggregate over every block, label × task mean rank). ``complete``: the label
+    """(per-label rank aggregate over the blocks most labels have, label × task mean rank over every block).
+    ``n_extra``: the label's blocks only a few labels have (not in its mean rank). ``complete``: the label
     has every (task, metric) block most labels have (:func:`short_of`); ``mean_rank_common``: its mean
     rank over the ``n_common`` blocks every label has (the comparable figure when some are
     incomplete); complete labels first."""
     r = cells[cells["label"] != INPUT].dropna(subset=["rank"])
     if r.empty:
         return pd.DataFrame(), pd.DataFrame()
+    # a block only a few losses have ranks them among fewer rivals (rank 1 of 1 for a loss alone there): it would
+    # lift their mean rank over losses that beat them on every shared block. The mean rank is over the blocks most
+    # losses have (short_of's rule); the others are counted apart (`n_extra`). A loss with none of those: its own.
+    labels_of = r.groupby(["task", "metric"])["label"].nunique()
+    n_lab = r["label"].nunique()
+    core = {b for b, n in labels_of.items() if 2 * n > n_lab}
+    in_core = pd.Series([(t, m) in core for t, m in zip(r["task"], r["metric"])], index=r.index)
+    has_core = in_core.groupby(r["label"]).any()
+    extra = (~in_core & r["label"].map(has_core)).groupby(r["label"]).sum().rename("n_extra")
+    full = r
+    r = r[in_core | ~r["label"].map(has_core)]
     agg = r.groupby("label")["rank"].agg(mean_rank="mean", sd_rank="std", min_rank="min", max_rank="max",
                                          n_blocks="count")
     nc = r[~r["circular"]].groupby("label")["rank"].agg(mean_rank_noncircular="mean", n_noncircular="count")
@@ -778,16 +792,17 @@ def rank_summary(cells: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     # a loss run on fewer tasks (loss_tasks, a compare on some tasks) is ranked over other blocks and
     # against fewer rivals: its mean rank is not comparable with the others'. Every loss also gets its
     # mean rank over the blocks all losses share; the table lists the complete losses first.
-    blocks = r.groupby("label").apply(lambda d: frozenset(zip(d["task"], d["metric"])), include_groups=False)
+    blocks = full.groupby("label").apply(lambda d: frozenset(zip(d["task"], d["metric"])), include_groups=False)
     common = frozenset.intersection(*blocks)
     short = short_of(blocks)  # lacks a block most losses have: not a lone extra block of another loss
     agg["complete"] = [l not in short for l in agg.index]
     shared = r[[(t, m) in common for t, m in zip(r["task"], r["metric"])]]
     agg = agg.join(shared.groupby("label")["rank"].mean().rename("mean_rank_common"))
     agg["n_common"] = len(common)
+    agg["n_extra"] = extra.reindex(agg.index).fillna(0).astype(int)
     agg = agg.loc[[lab for c in (True, False) for lab in rank_order(agg.loc[agg["complete"] == c, "mean_rank"])]]
     agg["sd_rank"] = agg["sd_rank"].fillna(0.0)
-    per_task = r.groupby(["label", "task"])["rank"].mean().unstack("task")
+    per_task = full.groupby(["label", "task"])["rank"].mean().unstack("task")
     return agg.reset_index(), per_task.loc[agg.index]
 
 
@@ -828,8 +843,8 @@ def friedman_nemenyi(cells: pd.DataFrame, alpha: float = 0.05, blks: list[Block]
     difference in nearly every grid.
 
     Returns ``{"ranks": {label: mean rank}, "k", "n_blocks", "statistic", "p", "cd", "excluded",
-    "method"}`` (+ ``"n_perm"``, ``"n_runs"``, ``"runs_left_blocks"`` — blocks left out for too few runs — for
-    the permutation, ``"descriptive"`` when no test),
+    "method"}`` (+ ``"n_perm"``, ``"n_runs"``, ``"runs_left_blocks"`` — blocks left out for too few runs — and
+    ``"runs_left_by"`` — the losses whose runs they lack — for the permutation, ``"descriptive"`` when no test),
     or ``{"reason": why not}``."""
     from scipy.stats import friedmanchisquare, studentized_range
 
@@ -896,11 +911,17 @@ def _run_permutation(wide: pd.DataFrame, blks: list[Block], alpha: float, n_perm
     # blocks without a set of ≥ MIN_RUNS seeds are left out of the test, not the test itself — the set that
     # keeps the most blocks (then the most seeds), so one odd cell costs its blocks only
     thin: list = []
+    lacking: set = set()  # the losses whose runs are missing in the blocks left out: the test does not see them there
     if len(set.intersection(*ok.values())) < MIN_RUNS:
         sets = sorted({frozenset(v) for v in ok.values() if len(v) >= MIN_RUNS}, key=sorted)
         best = max(sets, key=lambda c: (sum(c <= v for v in ok.values()), len(c)), default=None)
         if best is not None and sum(best <= v for v in ok.values()) >= 2:
             thin = [b for b, v in ok.items() if not best <= v]
+            for b, (seeds, a) in zip(ok, arrays):
+                if b in thin:
+                    cols = [seeds.index(s) for s in best if s in seeds]
+                    gone = len(cols) < len(best)  # a seed no loss has in this block
+                    lacking |= {lab for i, lab in enumerate(labels_) if gone or not np.isfinite(a[i, cols]).all()}
             arrays = [x for b, x in zip(ok, arrays) if b not in thin]
             ok = {b: v for b, v in ok.items() if b not in thin}
     common = sorted(set.intersection(*ok.values()))
@@ -933,7 +954,7 @@ def _run_permutation(wide: pd.DataFrame, blks: list[Block], alpha: float, n_perm
     mr = dict(zip(labels_, map(float, observed)))
     return {"p": float(p), "cd": float(np.quantile(gaps, 1 - alpha, method="higher")), "n_perm": n_perm,
             "n_runs": S, "method": "permutation", "statistic": obs, "n_blocks": n,
-            "runs_left_blocks": sorted(thin),
+            "runs_left_blocks": sorted(thin), "runs_left_by": sorted(map(str, lacking)),
             "ranks": {lab: mr[lab] for lab in rank_order(mr)}}
 
 

@@ -198,3 +198,78 @@ def test_a_single_odd_cell_changes_nothing_about_the_losses_it_does_not_concern(
         texts = " ".join(t.get_text() for t in fig.axes[0].texts)
         plt.close(fig)
     assert "descriptive" not in title and "CD = " in texts, title
+
+
+def test_blocks_only_a_few_losses_have_do_not_lift_their_losses_overall_rank():
+    """Was: `worst` — last on every block all three losses share — ran alone on deblur and sr (rank 1 of 1 there,
+    four lone blocks); its mean rank (3+3+1+1+1+1)/6 = 1.67 beat `mid`'s 2.0 (second on every shared block), so the
+    overall ranking, the leaderboard figure and the heatmap listed it above `mid`, every loss flagged complete.
+    The mean rank is over the blocks most losses have; the others are counted apart (`n_extra`) and named."""
+    from benchmark import figures as F
+    from benchmark.export import html_report, latex, markdown
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_table
+
+    kw = dict(metrics=("psnr", "ssim"), seeds=tuple(range(5)), n_images=6, seed=1, seed_sd=0.1)
+    t = synthetic_table(tasks=("denoise",), offsets={"top": 2.0, "mid": 1.0, "worst": -1.0}, **kw)
+    lone = synthetic_table(tasks=("deblur", "sr4"), offsets={"worst": -1.0}, **kw)
+    import pandas as pd
+
+    st = compute(pd.concat([t, lone], ignore_index=True), None, baseline="top", n_boot=50)
+    r = st.ranks.set_index("label")
+    assert list(r.index) == ["top", "mid", "worst"], r
+    assert r.loc["worst", "mean_rank"] == 3.0 and r.loc["worst", "n_blocks"] == 2, r
+    assert r.loc["worst", "n_extra"] == 4 and r.loc["mid", "n_extra"] == 0, r
+    md = markdown(st)
+    assert "worst (4: deblur, sr4)" in md, md
+    assert "worst (4: deblur, sr4)" in latex(st) and "worst (4: deblur, sr4)" in html_report(st, {})
+    with F.style() as plt:  # the heatmap's `all` column is the same mean rank, in the same order
+        fig = F.draw_rank_heatmap(st)
+        ylabels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+        plt.close(fig)
+    assert ylabels == ["top", "mid", "worst"], ylabels
+
+
+def test_blocks_left_out_of_the_cd_test_for_missing_runs_name_the_loss_whose_runs_are_missing():
+    """Was: mid's diverged denoise run left every denoise block out of the run-level test, said only as "Blocks left
+    out (not every loss it ranks has them, or not every one of their runs): denoise (…)". The blocks left out are
+    where mid failed, so its rank in the test (CD diagram) no longer sees that failure — it may flatter mid — and
+    nothing said whose runs were missing. The summary and the CD title now name the loss and what that means."""
+    from benchmark import figures as F
+    from benchmark.export import friedman_text
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(**GRID)
+    st = compute(t[~((t["loss"] == "mid") & (t["task"] == "denoise") & (t["seed"] == 2))], None, baseline="l1",
+                 n_boot=50)
+    assert st.friedman["method"] == "permutation" and st.friedman["runs_left_by"] == ["mid"], st.friedman
+    line = friedman_text(st)
+    assert "Those of denoise (lpips, psnr, ssim) are left out for every loss because mid lacks runs there" in line, line
+    with F.style() as plt:
+        fig = F.draw_cd_diagram(st)
+        title = fig.axes[0].get_title().replace("\n", " ")
+        plt.close(fig)
+    assert "mid lacks runs there" in title, title
+
+
+def test_losses_on_disjoint_tasks_are_not_all_called_complete():
+    """Was: `l1` and `good` run on denoise only, `bad` and `mid` on deblur only — no block most losses have, so
+    short_of found nobody short: every loss `complete`, no caveat and no * although each mean rank is over other
+    blocks and two rivals only (rank 1 on one task looked as good as rank 1 on the other). With no block most
+    losses have, a loss lacking any block another has is short, as before short_of."""
+    import pandas as pd
+
+    from benchmark.export import markdown, rank_caveat
+    from benchmark.stats import compute, short_of
+    from benchmark.synthetic import synthetic_table
+
+    kw = dict(metrics=("psnr", "ssim"), seeds=tuple(range(5)), n_images=6, seed=1, seed_sd=0.3)
+    t = pd.concat([synthetic_table(tasks=("denoise",), offsets={"l1": 0.0, "good": 1.0}, **kw),
+                   synthetic_table(tasks=("deblur",), offsets={"bad": -1.0, "mid": 0.3}, **kw)], ignore_index=True)
+    st = compute(t, None, baseline="l1", n_boot=50)
+    assert not st.ranks["complete"].any(), st.ranks
+    assert "no (task, metric) block that every loss has" in (rank_caveat(st) or ""), rank_caveat(st)
+    assert markdown(st).split("## Overall ranking", 1)[1].count("| 2 \\* |") == 4
+    assert short_of({"a": {1}, "b": {2}}) == {"a": {2}, "b": {1}}
+    assert short_of({"a": {1, 2}, "b": {1}}) == {}  # a lone item of one of two labels makes neither short
