@@ -84,8 +84,8 @@ def test_help_started_as_run_all_py_shows_the_command_that_started_it(monkeypatc
 
 def test_the_readme_says_how_to_shrink_the_first_command_for_a_first_check():
     """The README's first command trains the quick profile's 90 runs (minutes to most of an hour on 2 cores)
-    and said nothing of how to try the install on less. The README's opening (after its two commands) gives a run of one task, one loss,
-    one seed without its budget check: it plans one run."""
+    and said nothing of how to try the install on less. The README's opening (after its two commands) gives a
+    run of one task, one loss, one seed without its budget check: it plans one run."""
     import re
     import shlex
     from pathlib import Path
