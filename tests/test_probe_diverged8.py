@@ -51,3 +51,30 @@ def test_friedman_tests_the_other_losses_when_one_is_short_of_runs_in_every_bloc
     assert line.startswith("Friedman test over") and "bad (3 run(s)) is left out of the test" in line, line
     assert "bad (3 run(s)) is left out of the test" in _cd_title(st)
 
+
+def test_a_store_where_every_run_diverged_reports_the_lost_runs_not_just_no_results(tmp_path, caplog):
+    """Was: every run of the grid diverged — `plbench report` wrote "Setting: no results." and empty tables: the
+    diverged runs were left out because they belong to no chosen setting (there was none). The report now lists
+    them (costs.csv, the leaderboard's tables) and logs one line: how many, which losses, where the records are."""
+    import json
+    import logging
+    import shutil
+
+    import pandas as pd
+
+    from benchmark.report import write_report
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "grid", seeds=(0,), offsets={"l1": 0.0, "good": 1.0}, n_images=4,
+                        budget_check=False, diverged=("l1", "good"))
+    for d in list(store.runs.iterdir()):
+        if json.loads((d / "meta.json").read_text()).get("status") != "diverged":
+            shutil.rmtree(d)
+    with caplog.at_level(logging.WARNING, logger="benchmark.report"):
+        out = write_report(store, formats=("png",), visual=False, html=False, n_boot=100)
+    lines = [r.getMessage() for r in caplog.records if "diverged or failed" in r.getMessage()]
+    assert len(lines) == 1 and "2 run(s)" in lines[0] and "good (1 diverged); l1 (1 diverged)" in lines[0], lines
+    assert str(store.runs) in lines[0], lines
+    costs = pd.read_csv(tmp_path / "grid" / "costs.csv")
+    assert sorted(costs["loss"]) == ["good", "l1"] and costs["diverged"].tolist() == [1, 1], costs
+    assert "| l1 | not ranked |" in out["markdown"].read_text()
