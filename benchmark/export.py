@@ -37,8 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmark.stats import (INPUT, Stats, is_baseline, metric_order, rank_order, scored_cells, short_of,
-                             short_runs_who)
+from benchmark.stats import INPUT, Stats, is_baseline, metric_order, rank_order, scored_cells, short_of, short_runs_who
 
 log = logging.getLogger(__name__)
 

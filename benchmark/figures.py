@@ -1164,8 +1164,14 @@ def draw_cd_diagram(stats: Stats, styles=None):
     if "ranks" not in f:
         log.info("critical-difference diagram skipped: %s", f.get("reason", "no Friedman test"))
         return None
-    from benchmark.export import (_too_few_for_friedman, friedman_left_blocks, friedman_p_text, runs_dropped_text,
-                                  runs_left_text, short_runs_who)
+    from benchmark.export import (
+        _too_few_for_friedman,
+        friedman_left_blocks,
+        friedman_p_text,
+        runs_dropped_text,
+        runs_left_text,
+        short_runs_who,
+    )
 
     styles = styles or stats_styles(stats)
     ranks = pd.Series(f["ranks"])
