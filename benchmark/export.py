@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmark.stats import INPUT, Stats, is_baseline, metric_order, rank_order, scored_cells, short_of
+from benchmark.stats import INPUT, Stats, is_baseline, metric_order, rank_order, scored_cells, short_of, short_runs_who
 
 log = logging.getLogger(__name__)
 
@@ -693,17 +693,14 @@ def friedman_text(stats: Stats) -> str:
     if "cd" not in f:
         return f"No critical-difference summary: {f.get('reason', 'not computed')}."
     left = f" Not in every block (left out): {', '.join(f['excluded'])}." if f.get("excluded") else ""
+    left += runs_dropped_text(stats)
     dropped = friedman_left_blocks(stats)
     if dropped:  # the blocks some ranked loss lacks are not in it either: its ranks are not the whole grid's
         left += f" Blocks left out (not every loss it ranks has them, or not every one of their runs): {dropped}."
         left += runs_left_text(stats)
     few = _too_few_for_friedman(stats)
     if few is not None:
-        # the losses short of runs, when others have enough: "n run(s) per loss" would say every loss has that few
-        runs = scored_cells(stats.cells).groupby("label")["n_seeds"].min()  # as _too_few counts them
-        thin = runs[runs < MIN_RUNS]
-        who = (f"{few} run(s) per loss" if len(thin) == len(runs) else
-               ", ".join(f"{lab} ({_count(n)} run(s))" for lab, n in sorted(thin.items())))
+        who = short_runs_who(stats, few)
         return (f"Friedman/Nemenyi: descriptive only, not a test of the losses — {who} where a "
                 f"verdict needs ≥ {MIN_RUNS}, and its {f['n_blocks']} blocks are (task, metric) scores of those "
                 f"same runs, not independent replicates; no χ², p or critical difference is given. The mean ranks "
@@ -726,6 +723,20 @@ def _too_few_for_friedman(stats: Stats) -> int | None:
     on ≥ MIN_RUNS seeds of every loss in every block it keeps (a thin cell's block left out,
     ``runs_left_blocks``), and one thin cell elsewhere does not make it descriptive."""
     return None if (stats.friedman or {}).get("method") == "permutation" else _too_few(stats)
+
+
+def runs_dropped_text(stats: Stats) -> str:
+    """" bad (3 run(s)) is left out of the test: fewer than 5 runs in every block; the other losses are tested
+    without it." when the run-level Friedman test dropped losses short of runs everywhere, else ""."""
+    from benchmark.runstats import MIN_RUNS
+
+    gone = (stats.friedman or {}).get("runs_dropped") or {}
+    if not gone:
+        return ""
+    verb = "is" if len(gone) == 1 else "are"
+    return (f" {', '.join(f'{lab} ({_count(n)} run(s))' for lab, n in gone.items())} {verb} left out of the test: "
+            f"fewer than {MIN_RUNS} runs in every block; the other losses are tested without "
+            f"{'it' if len(gone) == 1 else 'them'}.")
 
 
 def runs_left_text(stats: Stats) -> str:

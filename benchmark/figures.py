@@ -1164,7 +1164,14 @@ def draw_cd_diagram(stats: Stats, styles=None):
     if "ranks" not in f:
         log.info("critical-difference diagram skipped: %s", f.get("reason", "no Friedman test"))
         return None
-    from benchmark.export import _too_few_for_friedman, friedman_left_blocks, friedman_p_text, runs_left_text
+    from benchmark.export import (
+        _too_few_for_friedman,
+        friedman_left_blocks,
+        friedman_p_text,
+        runs_dropped_text,
+        runs_left_text,
+        short_runs_who,
+    )
 
     styles = styles or stats_styles(stats)
     ranks = pd.Series(f["ranks"])
@@ -1172,7 +1179,7 @@ def draw_cd_diagram(stats: Stats, styles=None):
     k, cd = len(ranks), f["cd"]
     vals = ranks.to_numpy()
     few = _too_few_for_friedman(stats)  # fewer runs per loss than a verdict needs: the mean ranks are descriptive
-    why = (f"{few} run(s) per loss, nothing tested (a verdict needs ≥ {MIN_RUNS})" if few is not None else
+    why = (f"{short_runs_who(stats, few)}, nothing tested (a verdict needs ≥ {MIN_RUNS})" if few is not None else
            f"{f['descriptive']}, nothing tested" if f.get("descriptive") else None)
     groups = [] if why is not None else _cd_groups(vals, cd)
     half = math.ceil(k / 2)
@@ -1219,6 +1226,8 @@ def draw_cd_diagram(stats: Stats, styles=None):
              f"Mean rank over {f['n_blocks']} (task, metric) blocks — descriptive only: {why}")
     if f.get("excluded"):  # losses without every block are not in the test: said here, not only in the tables
         title += f". Not shown (not in every block most losses have): {', '.join(map(str, f['excluded']))}"
+    if runs_dropped_text(stats):  # a loss short of runs everywhere: the others are tested, it is not shown
+        title += "." + runs_dropped_text(stats).rstrip(".")
     smoke = smoke_test(stats, short=True, runs=few is None)  # too few runs: the title says it already (why)
     if smoke:  # runs not shown converged (or too few): said on the figure, which is often shown alone
         title = f"{smoke}. {title}"

@@ -290,6 +290,18 @@ def grid_profile(root: Path, setting: dict) -> str | None:
     return None
 
 
+def lost_runs_line(metas: list[dict], root: Path) -> str:
+    """One line for a store whose every run diverged or failed (``metas``: those runs' records): how many, of
+    which losses, and where their records are — "no results" alone would hide an overnight grid that was lost."""
+    from collections import Counter
+
+    by = Counter((str(m.get("config", {}).get("loss")), str(m.get("status"))) for m in metas)
+    losses = "; ".join(f"{loss} ({', '.join(f'{n} {st}' for (lo, st), n in sorted(by.items()) if lo == loss)})"
+                       for loss in sorted({lo for lo, _ in by}))
+    return (f"no results: every one of the {len(metas)} run(s) recorded here diverged or failed — {losses}; "
+            f"their records: {Path(root) / 'runs'}/<run id>/meta.json (the leaderboard's tables list them)")
+
+
 def _header(path: Path) -> list[str]:
     """The column names of the CSV at ``path`` (none for an empty file: a table with no columns)."""
     import csv
@@ -323,8 +335,12 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
     full = store.table(categories=True)  # a fraction of the memory through reading, selection, statistics, figures
     chosen = select(full, where=where, keep=keep, hint=hint)
     table = chosen.table
+    # nothing scored (every run diverged or failed): no setting to narrow to, so every lost run is shown, not none
+    lost_only = table.empty and not chosen.settings
     metas = [respelt_meta(m, store.respelt) for m in store.metas() if m.get("run_id") in chosen.run_ids or (
-        m.get("status") in ("failed", "diverged") and _in_setting(m, chosen.settings))]
+        m.get("status") in ("failed", "diverged") and (lost_only or _in_setting(m, chosen.settings)))]
+    if lost_only and metas:
+        log.warning("report: %s", lost_runs_line(metas, store.root))
     coverage = coverage_table(store, chosen.run_ids)
     t_read = time.perf_counter()
     baseline = baseline_here(full, table, baseline)  # a store's row label, as this setting prints its runs

@@ -844,7 +844,9 @@ def friedman_nemenyi(cells: pd.DataFrame, alpha: float = 0.05, blks: list[Block]
 
     Returns ``{"ranks": {label: mean rank}, "k", "n_blocks", "statistic", "p", "cd", "excluded",
     "method"}`` (+ ``"n_perm"``, ``"n_runs"``, ``"runs_left_blocks"`` — blocks left out for too few runs — and
-    ``"runs_left_by"`` — the losses whose runs they lack — for the permutation, ``"descriptive"`` when no test),
+    ``"runs_left_by"`` — the losses whose runs they lack — for the permutation, ``"descriptive"`` when no test;
+    ``"runs_dropped"`` {label: runs} — losses with fewer than :data:`MIN_RUNS` runs in every block, left out so
+    that the others are tested, when that leaves ≥ 3),
     or ``{"reason": why not}``."""
     from scipy.stats import friedmanchisquare, studentized_range
 
@@ -877,10 +879,36 @@ def friedman_nemenyi(cells: pd.DataFrame, alpha: float = 0.05, blks: list[Block]
     perm = _run_permutation(wide, blks, alpha, n_perm) if blks is not None else \
         "the blocks' runs were not given: the asymptotic test takes its blocks as independent"
     if isinstance(perm, str):
+        few = _short_of_runs(wide, blks) if blks is not None else {}
+        if few and k - len(few) >= 3:
+            # one loss short of runs in every block (a diverged seed): the others are tested without it, named
+            again = friedman_nemenyi(cells[~cells["label"].isin(few)], alpha, blks, n_perm)
+            if again.get("method") == "permutation":
+                again["runs_dropped"] = {str(lab): int(n) for lab, n in sorted(few.items())}
+                again["excluded"] = excluded
+                return again
         out["descriptive"] = perm
     else:
         out.update(perm)
     return out
+
+
+def _short_of_runs(wide: pd.DataFrame, blks: list[Block]) -> dict:
+    """{label: most runs it has in any block} for the labels of ``wide`` (blocks × labels) with fewer than
+    :data:`MIN_RUNS` scored runs in every block of ``wide``: no run-level test can include them."""
+    from benchmark.runstats import run_means
+
+    by = {(b.task, b.metric): b for b in blks}
+    most: dict = {}
+    for key in wide.index:
+        b = by.get(tuple(key))
+        if b is None:
+            return {}
+        rm = run_means(b.values)
+        for lab in wide.columns:
+            n = int(np.isfinite(rm[b.labels.index(lab)]).sum()) if lab in b.labels else 0
+            most[lab] = max(most.get(lab, 0), n)
+    return {lab: n for lab, n in most.items() if n < MIN_RUNS}
 
 
 def _run_permutation(wide: pd.DataFrame, blks: list[Block], alpha: float, n_perm: int, seed: int = 0
@@ -1007,6 +1035,15 @@ def thin_cells(stats: "Stats") -> tuple[int, int]:
     return int((restored["n_seeds"] < MIN_RUNS).sum()), len(restored)
 
 
+def short_runs_who(stats: "Stats", few: int) -> str:
+    """Who is short of runs for a verdict, ``few`` the fewest: ``"3 run(s) per loss"`` when every loss is, else the
+    losses short of runs by name, ``"bad (3 run(s))"`` — "n run(s) per loss" would say every loss has that few."""
+    runs = scored_cells(stats.cells).groupby("label", observed=True)["n_seeds"].min()  # as fewest_runs counts them
+    thin = runs[runs < MIN_RUNS]
+    return (f"{few} run(s) per loss" if len(thin) == len(runs) else
+            ", ".join(f"{lab} ({int(n)} run(s))" for lab, n in sorted(thin.items())))
+
+
 def smoke_test(stats: "Stats", short: bool = False, runs: bool = True) -> str:
     """One line when these results are a smoke test rather than a ranking, else ""; leaderboards and the P–D
     plane print it. A smoke test is a verdict on the ranking as a whole: runs not shown converged, no cell
@@ -1024,7 +1061,7 @@ def smoke_test(stats: "Stats", short: bool = False, runs: bool = True) -> str:
     # "no verdicts" only when nothing was tested: other losses of the table may have the runs for one
     untested = few and not restored[["p_base", "p_best_adj"]].notna().any().any()
     if untested:
-        why.append(f"{int(restored['n_seeds'].min())} run(s) per loss where a verdict needs ≥ {MIN_RUNS}")
+        why.append(f"{short_runs_who(stats, int(restored['n_seeds'].min()))} where a verdict needs ≥ {MIN_RUNS}")
     elif few and 2 * (n_thin_cells := thin_cells(stats))[0] > n_thin_cells[1]:  # most: else the notes name them
         n_thin, n_cells = n_thin_cells
         thin = sorted(restored.loc[restored["n_seeds"] < MIN_RUNS, "label"].unique())

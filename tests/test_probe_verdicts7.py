@@ -315,7 +315,8 @@ def test_metric_points_never_call_an_untested_loss_not_significantly_worse():
 # 10. the Friedman line with one thin loss ----------------------------------------------------------------
 def test_friedman_line_does_not_say_every_loss_has_the_runs_of_its_thinnest():
     """Was: with one loss on 2 seeds beside three on 5, the overall ranking's line read "descriptive only … — 2 run(s)
-    per loss where a verdict needs ≥ 5", as if every loss had 2 runs. It now names the thin losses and their runs."""
+    per loss where a verdict needs ≥ 5", as if every loss had 2 runs. It now names the thin losses and their runs;
+    since the thin loss is short in every block, the other three are tested without it (named as left out)."""
     from benchmark.export import friedman_text
     from benchmark.stats import compute
     from benchmark.synthetic import synthetic_table
@@ -324,5 +325,5 @@ def test_friedman_line_does_not_say_every_loss_has_the_runs_of_its_thinnest():
                         metrics=("psnr", "ssim"), seeds=tuple(range(5)), n_images=6, seed=1, seed_sd=0.3)
     t = t[~((t["loss"] == "few") & (t["seed"] >= 2))]
     text = friedman_text(compute(t, None, baseline="l1", n_boot=50))
-    assert "descriptive only" in text and "χ² =" not in text, text
-    assert "run(s) per loss" not in text and "few (2 run(s))" in text, text
+    assert "descriptive only" not in text and "χ² =" in text, text
+    assert "run(s) per loss" not in text and "few (2 run(s)) is left out of the test" in text, text

@@ -1,0 +1,80 @@
+"""Probes of reports of grids that went badly: losses short of runs, diverged grids (synthetic stores, no training)."""
+from __future__ import annotations
+
+
+def _short(offsets, short="bad", keep=3):
+    """Stats of a one-task grid with 5 seeds per loss except ``short``, which keeps its first ``keep`` runs."""
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(offsets=offsets, metrics=("psnr", "ssim", "lpips"), seeds=tuple(range(5)), n_images=6,
+                        seed=1, seed_sd=0.3)
+    return compute(t[~((t["loss"] == short) & (t["seed"] >= keep))], None, baseline="l1", n_boot=50)
+
+
+def _cd_title(st) -> str:
+    from benchmark import figures as F
+
+    with F.style() as plt:
+        fig = F.draw_cd_diagram(st)
+        title = fig.axes[0].get_title().replace("\n", " ")
+        plt.close(fig)
+    return title
+
+
+def test_cd_title_and_smoke_line_name_the_loss_short_of_runs_not_every_loss():
+    """Was: l1, good with 5 runs and bad with 3 — the CD title said "3 run(s) per loss, nothing tested" and (l1 vs
+    bad alone) the smoke-test line "3 run(s) per loss", as if l1 had 3 too. Both now name bad, as the summary."""
+    from benchmark.stats import smoke_test
+
+    st = _short({"l1": 0.0, "good": 1.0, "bad": -1.0})
+    assert st.friedman.get("method") != "permutation", st.friedman  # 2 losses left: nothing to test without bad
+    title = _cd_title(st)
+    assert "bad (3 run(s))" in title and "run(s) per loss" not in title, title
+    two = _short({"l1": 0.0, "bad": -1.0})
+    line = smoke_test(two)
+    assert "bad (3 run(s)) where a verdict needs ≥ 5" in line and "per loss" not in line, line
+
+
+def test_friedman_tests_the_other_losses_when_one_is_short_of_runs_in_every_block():
+    """Was: one loss with 3 runs (a diverged seed) in every block left the whole Friedman/CD test descriptive for
+    the three losses with 5 runs each. It now tests those three, and the summary and CD title name the loss left
+    out and why."""
+    from benchmark.export import friedman_text
+
+    st = _short({"l1": 0.0, "good": 1.0, "mid": 0.3, "bad": -1.0})
+    f = st.friedman
+    assert f["method"] == "permutation" and "descriptive" not in f, f
+    assert set(f["ranks"]) == {"l1", "good", "mid"} and f["runs_dropped"] == {"bad": 3}, f
+    assert f["p"] < 0.05 and list(f["ranks"])[0] == "good", f
+    line = friedman_text(st)
+    assert line.startswith("Friedman test over") and "bad (3 run(s)) is left out of the test" in line, line
+    assert "bad (3 run(s)) is left out of the test" in _cd_title(st)
+
+
+def test_a_store_where_every_run_diverged_reports_the_lost_runs_not_just_no_results(tmp_path, caplog):
+    """Was: every run of the grid diverged — `plbench report` wrote "Setting: no results." and empty tables: the
+    diverged runs were left out because they belong to no chosen setting (there was none). The report now lists
+    them (costs.csv, the leaderboard's tables) and logs one line: how many, which losses, where the records are."""
+    import json
+    import logging
+    import shutil
+
+    import pandas as pd
+
+    from benchmark.report import write_report
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "grid", seeds=(0,), offsets={"l1": 0.0, "good": 1.0}, n_images=4,
+                        budget_check=False, diverged=("l1", "good"))
+    for d in list(store.runs.iterdir()):
+        if json.loads((d / "meta.json").read_text()).get("status") != "diverged":
+            shutil.rmtree(d)
+    with caplog.at_level(logging.WARNING, logger="benchmark.report"):
+        out = write_report(store, formats=("png",), visual=False, html=False, n_boot=100)
+    lines = [r.getMessage() for r in caplog.records if "diverged or failed" in r.getMessage()]
+    assert len(lines) == 1 and "2 run(s)" in lines[0] and "good (1 diverged); l1 (1 diverged)" in lines[0], lines
+    assert str(store.runs) in lines[0], lines
+    costs = pd.read_csv(tmp_path / "grid" / "costs.csv")
+    assert sorted(costs["loss"]) == ["good", "l1"] and costs["diverged"].tolist() == [1, 1], costs
+    assert "| l1 | not ranked |" in out["markdown"].read_text()
