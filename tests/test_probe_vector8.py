@@ -41,3 +41,62 @@ def test_dry_run_time_cache_retimes_after_code_version_change(tmp_path, monkeypa
     assert two["reused"] == 0 and two["measured"] == one["measured"]  # step and eval times both re-measured
     keys = list(perf.StepTimes(path).data)
     assert any("eval" in k and "-next" in k for k in keys) and any("eval" not in k and "-next" in k for k in keys)
+
+
+AWKWARD = "ffl(tag='$x^2$ ~old~ a|b <i>')"
+
+
+def _md_html(md: str) -> str:
+    markdown_it = pytest.importorskip("markdown_it")
+    return markdown_it.MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(md)
+
+
+def test_leaderboard_markdown_keeps_dollar_tilde_and_pipe_in_a_loss_name_as_text():
+    """A spec whose string argument holds ``$...$`` (GitHub maths), ``~x~`` (strikethrough), ``|`` (a new
+    table cell) or ``<i>`` shows as written in leaderboard.md, one cell per header cell."""
+    import re
+
+    from benchmark import export as E
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_runs, synthetic_table
+
+    offsets = {"l1": 0.0, AWKWARD: 0.3}
+    kw = dict(tasks=("denoise",), seeds=(0, 1), offsets=offsets, metrics=("psnr",), n_images=6)
+    metas = [m for _, m, _ in synthetic_runs(budget_check=False, **kw)]
+    md = E.markdown(compute(synthetic_table(**kw), metas, n_boot=20))
+    assert "\\$x^2\\$" in md and "\\~old\\~" in md  # not maths, not strikethrough on GitHub
+    html = _md_html(md)
+    assert "<s>" not in html and "<del>" not in html and "<i>" not in html
+    assert "$x^2$ ~old~ a|b &lt;i&gt;" in html  # the name reads as written
+    row = next(r for r in md.splitlines() if r.startswith("|") and "old" in r)
+    head = next(r for r in md.splitlines() if r.startswith("|"))
+    assert len(re.split(r"(?<!\\)\|", row)) == len(re.split(r"(?<!\\)\|", head))
+
+
+def test_findings_markdown_escapes_loss_names_as_the_leaderboard_does():
+    """findings.md puts loss labels in table cells: the same escaping as leaderboard.md (one helper)."""
+    from benchmark import findings
+    from benchmark.export import md_text
+
+    assert findings._md(AWKWARD) == md_text(AWKWARD)
+    assert "\\$" in findings._md(AWKWARD) and "\\~" in findings._md(AWKWARD) and "&lt;i" in findings._md(AWKWARD)
+
+
+def test_compare_markdown_escapes_awkward_loss_names(tmp_path):
+    """compare/<loss>.md named the new loss and its rivals raw: ``$x^2$`` read as maths, ``~old~`` as
+    strikethrough, a ``|`` in a rival's name in the 'significantly better than' cell split the row."""
+    import re
+
+    from benchmark.compare import _summary
+    from benchmark.synthetic import write_store
+
+    rival = "l2(tag='p|q ~r~')"
+    store = write_store(tmp_path / "s", offsets={"l1": 0.0, AWKWARD: 3.0, rival: -3.0}, seeds=(0, 1, 2, 3, 4),
+                        n_images=4, metrics=("psnr",), budget_check=False)
+    chosen = {"denoise": [m for m in store.metas() if m.get("kind") != "input"]}
+    md, _ = _summary(store, chosen, [AWKWARD], {"denoise": []}, 0.05, 50, "l1", ())
+    assert "\\$x^2\\$" in md and "\\~old\\~" in md and "\\~r\\~" in md, md
+    html = _md_html(md)
+    assert "<s>" not in html and "<del>" not in html and "<i>" not in html
+    rows = [r for r in md.splitlines() if r.startswith("| ")]
+    assert rows and len({len(re.split(r"(?<!\\)\|", r)) for r in rows}) == 1, rows
