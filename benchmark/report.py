@@ -13,8 +13,8 @@ writes, under the results directory:
 * ``results.csv`` (the raw tidy table), ``summary.csv`` (every cell statistic), ``ranks.csv``,
   ``costs.csv``; ``csv_columns.md`` — what every column of every CSV holds (:data:`benchmark.export.CSV_COLUMNS`);
 * ``report.html`` — one self-contained page (embedded figures, sortable tables, a tab per task);
-* ``leaderboard.png`` (and ``.pdf``/``.svg`` as ``formats`` asks) — per task, loss × metric heatmap coloured by the change
-  from the input (the quick look);
+* ``leaderboard.png`` (and ``.pdf``/``.svg`` as ``formats`` asks) — per task, loss × metric heatmap coloured
+  by the change from the input (the quick look);
 * ``figures/`` — rank heatmap, critical-difference diagram, perception–distortion plane,
   per-task metric point plots, training curves, visual comparison grids (PNG + PDF/SVG).
 """
