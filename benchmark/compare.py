@@ -33,7 +33,7 @@ from pathlib import Path
 import pandas as pd
 
 from benchmark.errors import UserError, did_you_mean
-from benchmark.export import WORSE, _below_gap, _fmt, _gap_text, one_image_text
+from benchmark.export import WORSE, _below_gap, _fmt, _gap_text, md_text, one_image_text
 from benchmark.results import ResultsStore, atomic_write_bytes
 from benchmark.runstats import MIN_RUNS
 from benchmark.stats import INPUT, compute, labels, pareto_front, pd_metrics, smoke_test
@@ -523,9 +523,10 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
             continue
         n_losses = c.loc[c["label"] != INPUT, "label"].nunique()
         for label in new_labels:
+            shown = md_text(label, cell=False)  # a name as text in Markdown: no maths, strikethrough, tags
             mine = c[c["label"] == label].set_index("metric")
             # the leaderboard task table's `rank` (export.task_rows) with its decimals: one number, one text
-            lines += [f"**{label}** — mean rank {_fmt(mine['rank'].mean(), '.1f')} of {n_losses} losses", "",
+            lines += [f"**{shown}** — mean rank {_fmt(mine['rank'].mean(), '.1f')} of {n_losses} losses", "",
                       "| metric | value ± CI | rank | top group | vs field: significantly better than | "
                       "significantly worse than |", "|---|---|---|---|---|---|"]
             wins, losses = _pairwise(st, label, alpha)
@@ -536,14 +537,14 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
                 top = "yes" if r["top_group"] else "not tested" if pd.isna(r["p_best_adj"]) else "no"
                 val, lo, hi = (_fmt(r[k], f".{dec}f") for k in ("mean", "ci_low", "ci_high"))
                 lines.append(f"| {m} {'↑' if r['higher_is_better'] else '↓'} | {val} [{lo}, {hi}] | {r['rank']:g} | "
-                             f"{top} | {', '.join(wins.get(m, [])) or '–'} | "
-                             f"{', '.join(losses.get(m, [])) or '–'} |")
+                             f"{top} | {', '.join(map(md_text, wins.get(m, []))) or '–'} | "
+                             f"{', '.join(map(md_text, losses.get(m, []))) or '–'} |")
             w = st.worse  # as the leaderboard's ⚠: runs that restore worse than the degraded input on psnr
             below = w[(w["task"] == task) & (w["label"] == label) & (w["worse"] > 0)] if not w.empty else w
             if len(below):
                 n_below, n_runs = int(below["worse"].iloc[0]), int(below["runs"].iloc[0])
                 gap = _gap_text(_below_gap(st, task, label))
-                lines += ["", f"{WORSE} Worse than the degraded input: {n_below} of {n_runs} run(s) of {label} score "
+                lines += ["", f"{WORSE} Worse than the degraded input: {n_below} of {n_runs} run(s) of {shown} score "
                               "below the input itself on psnr (the same images)"
                               + (f", {gap} dB{'' if n_below == n_runs else ' in those runs'}" if gap else "")
                               + f"; marked {WORSE} on the leaderboard, whatever its rank among the losses."]
@@ -560,13 +561,13 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
                 xd, yd = (_fmt(v.loc[label, "mean"], f".{metric_decimals(st, task, m)}f")
                           for v, m in ((x, dist), (y, perc)))
                 lines += ["", f"Perception–distortion plane: {dist} = {xd}, {perc} = {yd}; {where}"
-                              f" (front: {', '.join(on)})."]
+                              f" (front: {', '.join(md_text(o, cell=False) for o in on)})."]
             tc = st.task_costs
             mine_tc = tc[(tc["task"] == task) & (tc["label"] == label)] if "unconverged" in tc.columns else tc.iloc[0:0]
             if len(mine_tc):  # the leaderboard's `unconv.` column, said in words
                 ok, un = int(mine_tc["ok"].iloc[0]), int(mine_tc["unconverged"].iloc[0])
                 checked = st.budget_iterations
-                lines += ["", f"Convergence: {ok - un} of {ok} run(s) of {label} shown converged" + (
+                lines += ["", f"Convergence: {ok - un} of {ok} run(s) of {shown} shown converged" + (
                     f" (budget checks at {checked[1]} of {checked[0]} iterations)." if checked else
                     " (the field has no budget checks: none can be).")]
             lines.append("")
@@ -583,7 +584,11 @@ def _front_text(label: str, on_front: bool, labs: list[str], x: pd.DataFrame, y:
     """Where ``label`` sits on the perception–distortion plane, said as what the means show and what the
     tests show: the front is drawn through the means, so "dominated" only means that some loss's means are
     better on both axes; it is *significantly* dominated when such a loss is significantly better on both
-    (the top group's pair tests, ``losses``: {metric: [losses it is worse than]})."""
+    (the top group's pair tests, ``losses``: {metric: [losses it is worse than]}). Names are escaped
+    for Markdown (:func:`benchmark.export.md_text`)."""
+    def names(xs):
+        return ", ".join(md_text(o, cell=False) for o in xs)
+
     if on_front:
         return "**on the Pareto front** (by the means)"
     hx, hy = (1.0 if st.higher()[dist] else -1.0), (1.0 if st.higher()[perc] else -1.0)
@@ -591,16 +596,16 @@ def _front_text(label: str, on_front: bool, labs: list[str], x: pd.DataFrame, y:
             and hy * y.loc[o, "mean"] >= hy * y.loc[label, "mean"]]
     sig = [o for o in over if o in losses.get(dist, []) and o in losses.get(perc, [])]
     if sig:
-        return f"significantly dominated by {', '.join(sig)} (better on {dist} and on {perc})"
+        return f"significantly dominated by {names(sig)} (better on {dist} and on {perc})"
     # a loss never tested against this one on both axes (too few paired runs) is not "not significantly" better
     untested = [o for o in over if not (_tested(st, label, o, dist) and _tested(st, label, o, perc))]
     tested = [o for o in over if o not in untested]
     out = []
     if tested:
-        out.append(f"dominated by the means of {', '.join(tested)}, not significantly (no loss is significantly "
+        out.append(f"dominated by the means of {names(tested)}, not significantly (no loss is significantly "
                    f"better on both {dist} and {perc})")
     if untested:
-        out.append(f"{'and' if tested else 'dominated'} by the means of {', '.join(untested)}, not tested (a test "
+        out.append(f"{'and' if tested else 'dominated'} by the means of {names(untested)}, not tested (a test "
                    f"needs ≥ {MIN_RUNS} paired runs of the two: no verdict either way)")
     return "; ".join(out)
 

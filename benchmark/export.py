@@ -228,13 +228,14 @@ def md_text(s, cell: bool = True) -> str:
     that could open a tag or comment (before a letter, ``/``, ``!`` or ``?``), every ``>`` and an
     ``&`` that could start an entity become entities, while a ``<`` before a space or a digit
     (``< 5``) stays as it is; code spans are literal in Markdown and stay as written. A ``\\``, a
-    ``*`` and a ``_`` that is not between two letters or digits are backslash-escaped, so a loss spec
-    ``0.5*l1 + 0.1*vgg`` is not read as emphasis (``ms_ssim`` stays as it is). In a table
+    ``*``, a ``$``, a ``~`` and a ``_`` that is not between two letters or digits are backslash-escaped,
+    so a loss spec ``0.5*l1 + 0.1*vgg`` is not read as emphasis, ``tag='$x$'`` as GitHub maths nor
+    ``tag='~a~'`` as strikethrough (``ms_ssim`` stays as it is). In a table
     cell (``cell``) ``|`` is escaped, in code spans too (GFM); newlines become spaces."""
     text = str(s).replace("\r", " ").replace("\n", " ")
 
     def esc(t: str) -> str:
-        t = re.sub(r"(?<![^\W_])_|_(?![^\W_])", r"\\_", re.sub(r"([\\*])", r"\\\1", t))
+        t = re.sub(r"(?<![^\W_])_|_(?![^\W_])", r"\\_", re.sub(r"([\\*$~])", r"\\\1", t))
         t = re.sub(r"&(?=[A-Za-z0-9#])", "&amp;", t)
         return re.sub(r"<(?=[A-Za-z/!?])", "&lt;", t).replace(">", "&gt;")
 

@@ -1596,22 +1596,24 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
 
 
 def leaderboard_parts(path: Path) -> list[Path]:
-    """The continuation files of the leaderboard figure at ``path``: ``leaderboard-2.png``, …"""
+    """The continuation files of the leaderboard figure at ``path``: ``leaderboard-2.png``, … (in
+    ``path``'s format; :func:`leaderboard_heatmap` writes each part in every format asked for)."""
     path = Path(path)
     return sorted((p for p in path.parent.glob(f"{path.stem}-*{path.suffix}") if p.stem.rsplit("-", 1)[1].isdigit()),
                   key=lambda p: int(p.stem.rsplit("-", 1)[1]))
 
 
 def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, order: list[str] | None = None,
-                        lost: dict | None = None) -> Path | None:
-    """Write :func:`draw_leaderboard_heatmap` as a PNG at ``path`` (150 dpi), its rows in ``order`` (default
-    :func:`leaderboard_order`; a report gives its overall ranking's). A leaderboard taller
-    than :data:`PAGE_IN` (many tasks × many losses) is split by task into parts that
-    each fit it, ``path`` then ``<stem>-2.png``, …, every part with its colourbar, the same row
-    order and "part i of n" in its title; parts left by an earlier, longer report are removed. ``lost``: as
-    for :func:`draw_leaderboard_heatmap`."""
-    from benchmark.results import atomic_output
-
+                        lost: dict | None = None, formats=("png",)) -> Path | None:
+    """Write :func:`draw_leaderboard_heatmap` at ``path`` (``leaderboard.png``) in each of ``formats`` as every
+    figure is (:func:`save`: PNG at 200 dpi, undated PDF/SVG, so a redraw writes the same bytes; a format
+    not asked for this time removed), its rows in ``order`` (default :func:`leaderboard_order`; a report
+    gives its overall ranking's). A leaderboard taller than :data:`PAGE_IN` (many tasks × many losses) is
+    split by task into parts that each fit it, ``path`` then ``<stem>-2.png``, … (and ``.pdf``, …), every
+    part with its colourbar, the same row order and "part i of n" in its title; parts left by an earlier,
+    longer report are removed in every format. ``lost``: as for :func:`draw_leaderboard_heatmap`."""
+    path = Path(path)
+    formats = tuple(dict.fromkeys([path.suffix[1:] or "png", *formats]))
     written = []
     with style():
         fig = draw_leaderboard_heatmap(boards, worse, order, lost=lost)
@@ -1628,16 +1630,15 @@ def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, o
             if len(groups) > 1:
                 fig = draw_leaderboard_heatmap({t: boards[t] for t in tasks}, worse, order, (i + 1, len(groups)),
                                                lost)
-            target = path if i == 0 else path.with_name(f"{path.stem}-{i + 1}{path.suffix}")
-            with atomic_output(target) as tmp:
-                fig.savefig(tmp, dpi=150, format="png")
-            fig.clear()
-            written.append(target)
-    for stale in set(leaderboard_parts(path)) - set(written):
-        stale.unlink()
-    if len(written) > 1:
-        log.info("leaderboard figure in %d parts (each at most %.0f in tall): %s", len(written),
-                 PAGE_IN, ", ".join(p.name for p in written))
+            base = path.with_suffix("") if i == 0 else path.with_name(f"{path.stem}-{i + 1}")
+            written += save(fig, base, formats)
+    for fmt in FIGURE_FORMATS:
+        for stale in set(leaderboard_parts(path.with_suffix(f".{fmt}"))) - set(written):
+            stale.unlink()
+    n_parts = len(groups)
+    if n_parts > 1:
+        log.info("leaderboard figure in %d parts (each at most %.0f in tall): %s", n_parts,
+                 PAGE_IN, ", ".join(p.name for p in written if p.suffix == path.suffix))
     return path
 
 

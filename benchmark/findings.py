@@ -1243,7 +1243,10 @@ def _ci(lo: float, hi: float) -> str:
 
 
 def _md(s) -> str:
-    return str(s).replace("|", "\\|")
+    """Text in a findings.md table cell, escaped as every Markdown output's (:func:`benchmark.export.md_text`)."""
+    from benchmark.export import md_text
+
+    return md_text(s)
 
 
 def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:

@@ -257,8 +257,8 @@ def _timing_name(spec: str) -> str:
 
 
 class StepTimes:
-    """Measured seconds per training step, kept on disk per (machine, threads, torch version, device,
-    net, loss, task, shape, compile) so a second dry run measures nothing
+    """Measured seconds per training step, kept on disk per (machine, threads, torch version, harness
+    code version, device, net, loss, task, shape, compile) so a second dry run measures nothing
     (``<torch hub dir>/plbench/steptimes.json``). ``reused`` counts only times read from the file,
     never a time measured earlier in the same dry run."""
 
@@ -278,7 +278,21 @@ class StepTimes:
 
     @staticmethod
     def key(dev, net, loss, task, batch, crop, compile) -> str:
-        return "|".join(map(str, (_machine(dev), torch.__version__, net, loss, task, batch, crop, compile)))
+        """A training step's key: everything its time depends on, the harness's code version included
+        (a time measured by older code is measured again after an upgrade, not reused)."""
+        from benchmark.config import code_version
+
+        return "|".join(map(str, (_machine(dev), torch.__version__, code_version(), net, loss, task, batch,
+                                  crop, compile)))
+
+    @staticmethod
+    def eval_key(dev, net, test_data: str, metric_names) -> str:
+        """An evaluation's key: machine, torch and code versions, net, test sets and the metric set
+        (order-free)."""
+        from benchmark.config import code_version
+
+        return "|".join(map(str, (_machine(dev), torch.__version__, code_version(), "eval", net, test_data,
+                                  ",".join(sorted(set(metric_names))))))
 
     def get(self, key: str, measure) -> float:
         if key not in self.data:
@@ -440,8 +454,7 @@ def estimate_grid(configs, metric_names, device, cache: StepTimes | None = None)
         shared = (c.test_data, c.net)
         if shared in eval_s:
             continue
-        key = "|".join(map(str, (_machine(dev), torch.__version__, "eval", c.net, c.test_fingerprint
-                                 or ",".join(map(str, c.test_data)), ",".join(metric_names))))
+        key = StepTimes.eval_key(dev, c.net, c.test_fingerprint or ",".join(map(str, c.test_data)), metric_names)
 
         def run(c=c):
             nonlocal metrics

@@ -13,7 +13,8 @@ writes, under the results directory:
 * ``results.csv`` (the raw tidy table), ``summary.csv`` (every cell statistic), ``ranks.csv``,
   ``costs.csv``; ``csv_columns.md`` — what every column of every CSV holds (:data:`benchmark.export.CSV_COLUMNS`);
 * ``report.html`` — one self-contained page (embedded figures, sortable tables, a tab per task);
-* ``leaderboard.png`` — per task, loss × metric heatmap coloured by the change from the input (the quick look);
+* ``leaderboard.png`` (and ``.pdf``/``.svg`` as ``formats`` asks) — per task, loss × metric heatmap coloured
+  by the change from the input (the quick look);
 * ``figures/`` — rank heatmap, critical-difference diagram, perception–distortion plane,
   per-task metric point plots, training curves, visual comparison grids (PNG + PDF/SVG).
 """
@@ -95,11 +96,12 @@ def by_dataset_markdown(table: pd.DataFrame, stats=None) -> str:
 
 
 def heatmap(table: pd.DataFrame, path: Path, worse: pd.DataFrame | None = None, blks=None,
-            stats: Stats | None = None) -> Path | None:
+            stats: Stats | None = None, formats=("png",)) -> Path | None:
     """One panel per task: loss × metric, colour = the change from the degraded input (the first
     row), text = the mean value as the task tables print it (``stats``' decimals, :func:`heatmap_panels`);
     ``worse``: the runs worse than the input (:attr:`Stats.worse`), flagged ⚠ as in the tables
-    (:func:`benchmark.figures.leaderboard_heatmap`); ``blks``: as for :func:`leaderboard`."""
+    (:func:`benchmark.figures.leaderboard_heatmap`, in each of ``formats`` as every figure); ``blks``: as for
+    :func:`leaderboard`."""
     from benchmark.figures import leaderboard_heatmap, leaderboard_order, lost_labels
 
     panels = heatmap_panels(table, blks, stats)
@@ -113,7 +115,7 @@ def heatmap(table: pd.DataFrame, path: Path, worse: pd.DataFrame | None = None, 
         ranked = stats.ranks["label"].tolist()
         order = [lab for lab in leaderboard_order(panels) if lab == INPUT] + ranked + [
             lab for lab in leaderboard_order(panels) if lab != INPUT and lab not in ranked]
-    return leaderboard_heatmap(panels, path, worse, order, lost)
+    return leaderboard_heatmap(panels, path, worse, order, lost, formats)
 
 
 def heatmap_panels(table: pd.DataFrame, blks=None, stats: Stats | None = None
@@ -369,7 +371,8 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
     from benchmark.figures import style
 
     with style():  # one style for every figure: characters no font has are named once, not per figure
-        png = heatmap(table, root / "leaderboard.png", stats.worse, stats.blocks, stats)  # compute's blocks, decimals
+        png = heatmap(table, root / "leaderboard.png", stats.worse, stats.blocks, stats,  # compute's blocks, decimals
+                      formats)
         figs = make_figures(stats, store, metas, root / "figures", formats, visual, chosen.run_ids,
                             store_tasks=set(full.loc[full["loss"] != INPUT, "task"].astype(str))) \
             if not table.empty else {}
