@@ -1599,7 +1599,8 @@ def leaderboard_parts(path: Path) -> list[Path]:
     """The continuation files of the leaderboard figure at ``path``: ``leaderboard-2.png``, … (in
     ``path``'s format; :func:`leaderboard_heatmap` writes each part in every format asked for)."""
     path = Path(path)
-    return sorted((p for p in path.parent.glob(f"{path.stem}-*{path.suffix}") if p.stem.rsplit("-", 1)[1].isdigit()),
+    part = re.compile(rf"{re.escape(path.stem)}-([2-9]|[1-9][0-9]+)")  # as written: -2, -3, …; never -01, -2026-12-01
+    return sorted((p for p in path.parent.glob(f"{path.stem}-*{path.suffix}") if part.fullmatch(p.stem)),
                   key=lambda p: int(p.stem.rsplit("-", 1)[1]))
 
 
