@@ -22,3 +22,25 @@ def test_stale_leaderboard_parts_never_include_a_users_own_files(tmp_path):
     assert all((tmp_path / n).read_bytes() == b"mine" for n in mine)
     assert not (tmp_path / "leaderboard-2.pdf").exists()
     assert F.leaderboard_parts(path) == []
+
+
+def test_compare_markdown_escapes_loss_names_in_its_notes(tmp_path):
+    """compare/<loss>.md's notes name losses (the field groups set aside, :func:`benchmark.compare._pick_group`):
+    written raw, ``$x^2$`` read as maths, ``~old~`` as strikethrough and ``<i>`` opened a tag; now escaped as
+    leaderboard.md's notes are."""
+    import pytest
+
+    from benchmark.compare import _summary
+    from benchmark.synthetic import write_store
+
+    markdown_it = pytest.importorskip("markdown_it")
+    awkward = "ffl(tag='$x^2$ ~old~ <i>')"
+    store = write_store(tmp_path / "s", offsets={"l1": 0.0, "l2": 1.0}, seeds=(0, 1), n_images=3,
+                        metrics=("psnr",), budget_check=False)
+    chosen = {"denoise": [m for m in store.metas() if m.get("kind") != "input"]}
+    note = f"2 field run(s) ({awkward}) used different settings (seeds); they are set aside, not mixed in."
+    md, _ = _summary(store, chosen, ["l2"], {"denoise": [note]}, 0.05, 20, "l1", ())
+    line = next(x for x in md.splitlines() if "set aside" in x)
+    assert "\\$x^2\\$" in line and "\\~old\\~" in line and "&lt;i&gt;" in line, line
+    html = markdown_it.MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(md)
+    assert "<s>" not in html and "<del>" not in html and "<i>" not in html
