@@ -44,3 +44,23 @@ def test_compare_markdown_escapes_loss_names_in_its_notes(tmp_path):
     assert "\\$x^2\\$" in line and "\\~old\\~" in line and "&lt;i&gt;" in line, line
     html = markdown_it.MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(md)
     assert "<s>" not in html and "<del>" not in html and "<i>" not in html
+
+
+def test_findings_markdown_sections_escape_as_its_summary_table():
+    """A finding's section repeated its setting (test set folder names) raw while the summary table row
+    escaped it: ``$a$`` read as maths, ``~b~`` as strikethrough, ``<i>`` opened a tag."""
+    import pytest
+
+    from benchmark import findings as F
+
+    markdown_it = pytest.importorskip("markdown_it")
+    part = F.Part("denoise", "psnr", "l1", "l2", "greater", 0.1, 0.0, 0.2, 0.5, 0.04, 0.04, 0.0, 3, 2, 2,
+                  False, True)
+    setting = "tasks denoise; test $a$~b~<i> (3 images); 2 seeds"
+    r = F.FindingResult("demo", "l1 beats l2", "X et al.", "Table 1", "inconclusive", setting, [part],
+                        family="one ~family~", stale="", regime="$x$ regime")
+    md = F.to_markdown([r])
+    section = md.split("## demo")[1]
+    assert "\\$a\\$\\~b\\~&lt;i&gt;" in section and "\\~family\\~" in section and "\\$x\\$" in section, section
+    html = markdown_it.MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(md)
+    assert "<s>" not in html and "<del>" not in html and "<i>" not in html
