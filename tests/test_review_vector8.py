@@ -64,3 +64,25 @@ def test_findings_markdown_sections_escape_as_its_summary_table():
     assert "\\$a\\$\\~b\\~&lt;i&gt;" in section and "\\~family\\~" in section and "\\$x\\$" in section, section
     html = markdown_it.MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(md)
     assert "<s>" not in html and "<del>" not in html and "<i>" not in html
+
+
+def test_a_leaderboard_not_drawn_leaves_no_stale_figure(tmp_path):
+    """A report with nothing to draw (no restorations in its setting) left the last report's
+    leaderboard.png/.pdf and its parts, showing results that are no longer the table's; now they go, as
+    :func:`benchmark.figures.remove_figure` does for every other figure not drawn."""
+    import benchmark.figures as F
+    from benchmark.report import heatmap
+    from benchmark.synthetic import synthetic_table
+
+    path = tmp_path / "leaderboard.png"
+    names = ["leaderboard.png", "leaderboard.pdf", "leaderboard-2.png", "leaderboard-2.svg"]
+    for name in names:
+        (tmp_path / name).write_bytes(b"old")
+    (tmp_path / "notes.pdf").write_bytes(b"mine")
+    assert F.leaderboard_heatmap({}, path, formats=("png", "pdf")) is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.pdf"]
+    for name in names:
+        (tmp_path / name).write_bytes(b"old")
+    table = synthetic_table(tasks=("denoise",), seeds=(0,), offsets={"l1": 0.0}, metrics=("psnr",), n_images=2)
+    assert heatmap(table.iloc[0:0], path, formats=("png", "pdf")) is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.pdf"]
