@@ -485,7 +485,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
     figs = {}
     for task in sorted(notes):
         lines += [f"## {task}", ""]
-        lines += [f"> {n}" for n in notes[task]]
+        lines += [f"> {md_text(n, cell=False)}" for n in notes[task]]  # notes name losses: as leaderboard.md's
         if task not in chosen:
             lines.append("")
             continue

@@ -1599,8 +1599,19 @@ def leaderboard_parts(path: Path) -> list[Path]:
     """The continuation files of the leaderboard figure at ``path``: ``leaderboard-2.png``, … (in
     ``path``'s format; :func:`leaderboard_heatmap` writes each part in every format asked for)."""
     path = Path(path)
-    return sorted((p for p in path.parent.glob(f"{path.stem}-*{path.suffix}") if p.stem.rsplit("-", 1)[1].isdigit()),
+    part = re.compile(rf"{re.escape(path.stem)}-([2-9]|[1-9][0-9]+)")  # as written: -2, -3, …; never -01, -2026-12-01
+    return sorted((p for p in path.parent.glob(f"{path.stem}-*{path.suffix}") if part.fullmatch(p.stem)),
                   key=lambda p: int(p.stem.rsplit("-", 1)[1]))
+
+
+def remove_leaderboard(path: Path, keep=()) -> None:
+    """Delete the leaderboard figure at ``path`` and its parts (:func:`leaderboard_parts`) in every
+    :data:`FIGURE_FORMATS` but the paths in ``keep``."""
+    path, keep = Path(path), {Path(k) for k in keep}
+    remove_figure(path.with_suffix(""), keep)
+    for fmt in FIGURE_FORMATS:
+        for stale in set(leaderboard_parts(path.with_suffix(f".{fmt}"))) - keep:
+            stale.unlink()
 
 
 def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, order: list[str] | None = None,
@@ -1617,7 +1628,8 @@ def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, o
     written = []
     with style():
         fig = draw_leaderboard_heatmap(boards, worse, order, lost=lost)
-        if fig is None:
+        if fig is None:  # nothing to draw: the last report's figure and parts no longer show this table
+            remove_leaderboard(path)
             return None
         groups = [sorted(boards)]
         if fig.get_size_inches()[1] > PAGE_IN and len(boards) > fig.plb_columns:
@@ -1632,9 +1644,7 @@ def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, o
                                                lost)
             base = path.with_suffix("") if i == 0 else path.with_name(f"{path.stem}-{i + 1}")
             written += save(fig, base, formats)
-    for fmt in FIGURE_FORMATS:
-        for stale in set(leaderboard_parts(path.with_suffix(f".{fmt}"))) - set(written):
-            stale.unlink()
+    remove_leaderboard(path, keep=written)
     n_parts = len(groups)
     if n_parts > 1:
         log.info("leaderboard figure in %d parts (each at most %.0f in tall): %s", n_parts,

@@ -1251,6 +1251,8 @@ def _md(s) -> str:
 
 def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
     """``findings.md``: the summary table, then each finding's parts."""
+    from benchmark.export import md_text
+
     lines = ["# Published findings, checked on these results", "",
              "Verdicts: **reproduced** (some counted part significant in the claimed direction, none against it, "
              "the pooled effect not below 0), **contradicted** (some counted part significantly worse than the claim "
@@ -1276,10 +1278,10 @@ def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
     for r in results:
         if not r.parts:
             continue
-        lines += ["", f"## {r.name}: {r.verdict_text}", "", f"{r.claim}. {r.setting}."
+        lines += ["", f"## {r.name}: {r.verdict_text}", "", md_text(f"{r.claim}. {r.setting}."  # as the table's
                   + (f" {stale_word(r.stale).capitalize()}: {r.stale}." if r.stale else "")
                   + (f" Holm family: {r.family}." if r.family else "")
-                  + (f" Paper's regime: {r.regime}." if r.regime else ""), "",
+                  + (f" Paper's regime: {r.regime}." if r.regime else ""), cell=False), "",
                   "| task | metric | A | rel | B | effect | 95% CI | p (Holm) | images | seeds A/B | part |",
                   "|---|---|---|---|---|---|---|---|---|---|---|"]
         for p in r.parts:

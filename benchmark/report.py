@@ -105,8 +105,8 @@ def heatmap(table: pd.DataFrame, path: Path, worse: pd.DataFrame | None = None, 
     from benchmark.figures import leaderboard_heatmap, leaderboard_order, lost_labels
 
     panels = heatmap_panels(table, blks, stats)
-    if not panels:
-        return None
+    if not panels:  # none drawn: an earlier report's figure removed
+        return leaderboard_heatmap({}, path, formats=formats)
     order, lost = None, {}
     if stats is not None:  # a loss with no restoration in a task (every run diverged): a row saying so, as its table's
         lost = {(t, lab): status for t in panels for lab, status in lost_labels(stats, t).items()}
