@@ -292,16 +292,36 @@ def grid_profile(root: Path, setting: dict) -> str | None:
     return None
 
 
-def lost_runs_line(metas: list[dict], root: Path) -> str:
-    """One line for a store whose every run diverged or failed (``metas``: those runs' records): how many, of
-    which losses, and where their records are — "no results" alone would hide an overnight grid that was lost."""
+def _lost_here(meta: dict, settings: list[dict], lost_only: bool, where: dict | None, keep: set[str] | None
+               ) -> bool:
+    """Does a failed or diverged run of a setting with no scored run belong to this report? With nothing scored
+    (``lost_only``), when ``where``/``keep`` choose it; else when its setting is a task the chosen settings lack,
+    the rest of it theirs (the same grid: a task whose every run diverged beside tasks that ran)."""
+    from benchmark.config import setting_json
+    from benchmark.settings import _matches
+
+    s = meta.get("setting")
+    if not isinstance(s, dict):
+        return lost_only and not where and keep is None
+    if (keep is not None and setting_json(s) not in keep) or not _matches(str(s.get("task")), s, where or {}):
+        return False
+    return lost_only
+
+
+def lost_runs_line(metas: list[dict], root: Path, every: bool = True) -> str:
+    """One line for runs that diverged or failed in settings with no scored run (``metas``: those runs' records;
+    ``every``: the whole report's runs): how many, of which tasks and losses, and where their records are —
+    "no results" alone would hide an overnight grid, or a task of it, that was lost."""
     from collections import Counter
 
     by = Counter((str(m.get("config", {}).get("loss")), str(m.get("status"))) for m in metas)
     losses = "; ".join(f"{loss} ({', '.join(f'{n} {st}' for (lo, st), n in sorted(by.items()) if lo == loss)})"
                        for loss in sorted({lo for lo, _ in by}))
-    return (f"no results: every one of the {len(metas)} run(s) recorded here diverged or failed — {losses}; "
-            f"their records: {Path(root) / 'runs'}/<run id>/meta.json (the leaderboard's tables list them)")
+    tasks = ", ".join(sorted({str(m.get("config", {}).get("task")) for m in metas}))
+    head = (f"no results: every one of the {len(metas)} run(s) recorded here diverged or failed" if every else
+            f"no results for {tasks}: every one of its {len(metas)} run(s) diverged or failed")
+    return (f"{head} — {losses}; their records: {Path(root) / 'runs'}/<run id>/meta.json (costs.csv and the "
+            "leaderboard's tables list them)")
 
 
 def _header(path: Path) -> list[str]:
@@ -339,10 +359,16 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
     table = chosen.table
     # nothing scored (every run diverged or failed): no setting to narrow to, so every lost run is shown, not none
     lost_only = table.empty and not chosen.settings
-    metas = [respelt_meta(m, store.respelt) for m in store.metas() if m.get("run_id") in chosen.run_ids or (
-        m.get("status") in ("failed", "diverged") and (lost_only or _in_setting(m, chosen.settings)))]
-    if lost_only and metas:
-        log.warning("report: %s", lost_runs_line(metas, store.root))
+    metas, unseen = [], []  # unseen: lost runs of a setting with no scored run, which no table row names
+    for m in store.metas():
+        if m.get("run_id") in chosen.run_ids or (
+                m.get("status") in ("failed", "diverged") and _in_setting(m, chosen.settings)):
+            metas.append(respelt_meta(m, store.respelt))
+        elif m.get("status") in ("failed", "diverged") and _lost_here(m, chosen.settings, lost_only, where, keep):
+            metas.append(respelt_meta(m, store.respelt))
+            unseen.append(metas[-1])
+    if unseen:
+        log.warning("report: %s", lost_runs_line(unseen, store.root, every=lost_only))
     coverage = coverage_table(store, chosen.run_ids)
     t_read = time.perf_counter()
     baseline = baseline_here(full, table, baseline)  # a store's row label, as this setting prints its runs

@@ -78,3 +78,24 @@ def test_a_store_where_every_run_diverged_reports_the_lost_runs_not_just_no_resu
     costs = pd.read_csv(tmp_path / "grid" / "costs.csv")
     assert sorted(costs["loss"]) == ["good", "l1"] and costs["diverged"].tolist() == [1, 1], costs
     assert "| l1 | not ranked |" in out["markdown"].read_text()
+
+
+def test_where_on_a_store_where_every_run_diverged_keeps_to_the_chosen_runs(tmp_path, caplog):
+    """Was: `report --where task=deblur` on a store where every run diverged listed the lost runs of every task
+    (denoise's too): with no scored rows the selection is empty and every lost run was taken. Now only the
+    runs that --where chooses."""
+    import logging
+
+    import pandas as pd
+
+    from benchmark.report import write_report
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "grid", tasks=("denoise", "deblur"), seeds=(), offsets={"l1": 0.0, "good": 1.0},
+                        n_images=4, budget_check=False, diverged=("l1", "good"))
+    with caplog.at_level(logging.WARNING, logger="benchmark.report"):
+        write_report(store, formats=("png",), visual=False, html=False, n_boot=50, where={"task": "deblur"})
+    lines = [r.getMessage() for r in caplog.records if "diverged or failed" in r.getMessage()]
+    assert len(lines) == 1 and "2 run(s)" in lines[0], lines
+    costs = pd.read_csv(tmp_path / "grid" / "costs.csv")
+    assert costs["diverged"].tolist() == [1, 1], costs
