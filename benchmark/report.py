@@ -298,14 +298,18 @@ def _lost_here(meta: dict, settings: list[dict], lost_only: bool, where: dict | 
     (``lost_only``), when ``where``/``keep`` choose it; else when its setting is a task the chosen settings lack,
     the rest of it theirs (the same grid: a task whose every run diverged beside tasks that ran)."""
     from benchmark.config import setting_json
-    from benchmark.settings import _matches
+    from benchmark.settings import _matches, _shared
 
     s = meta.get("setting")
     if not isinstance(s, dict):
         return lost_only and not where and keep is None
     if (keep is not None and setting_json(s) not in keep) or not _matches(str(s.get("task")), s, where or {}):
         return False
-    return lost_only
+    if lost_only:
+        return True
+    if s.get("task") in {c.get("task") for c in settings}:
+        return False
+    return any(setting_json(_shared(s)) == setting_json(_shared(c)) for c in settings)
 
 
 def lost_runs_line(metas: list[dict], root: Path, every: bool = True) -> str:

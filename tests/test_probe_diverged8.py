@@ -80,6 +80,39 @@ def test_a_store_where_every_run_diverged_reports_the_lost_runs_not_just_no_resu
     assert "| l1 | not ranked |" in out["markdown"].read_text()
 
 
+def test_a_task_whose_every_run_diverged_is_reported_beside_a_task_that_ran(tmp_path, caplog):
+    """Was: denoise ran, every deblur run of the same grid diverged — the report was denoise's alone: deblur's
+    lost runs belong to no chosen setting (it has no rows), so costs.csv and the tables never named them. They
+    are now listed (costs.csv) and one warning line names them and where their records are."""
+    import json
+    import logging
+    import shutil
+
+    import pandas as pd
+
+    from benchmark.report import write_report
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "grid", tasks=("denoise", "deblur"), seeds=(0,), offsets={"l1": 0.0, "good": 1.0},
+                        n_images=4, budget_check=False, diverged=("l1", "good"))
+    for d in list(store.runs.iterdir()):
+        m = json.loads((d / "meta.json").read_text())
+        if m.get("status") != "diverged" and m.get("config", {}).get("task") == "deblur":
+            shutil.rmtree(d)
+    with caplog.at_level(logging.WARNING, logger="benchmark.report"):
+        write_report(store, formats=("png",), visual=False, html=False, n_boot=50)
+    lines = [r.getMessage() for r in caplog.records if "deblur" in r.getMessage()]
+    assert len(lines) == 1 and "2 run(s)" in lines[0] and "good (1 diverged); l1 (1 diverged)" in lines[0], lines
+    assert str(store.runs) in lines[0] and "\n" not in lines[0], lines
+    costs = pd.read_csv(tmp_path / "grid" / "costs.csv")
+    assert sorted(costs["diverged"]) == [2, 2], costs  # denoise's and deblur's diverged run of each loss
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="benchmark.report"):  # --where task=denoise: deblur not chosen
+        write_report(store, formats=("png",), visual=False, html=False, n_boot=50, where={"task": "denoise"})
+    assert not [r for r in caplog.records if "deblur" in r.getMessage()], caplog.records
+    assert sorted(pd.read_csv(tmp_path / "grid" / "costs.csv")["diverged"]) == [1, 1]
+
+
 def test_where_on_a_store_where_every_run_diverged_keeps_to_the_chosen_runs(tmp_path, caplog):
     """Was: `report --where task=deblur` on a store where every run diverged listed the lost runs of every task
     (denoise's too): with no scored rows the selection is empty and every lost run was taken. Now only the
