@@ -132,3 +132,17 @@ def test_where_on_a_store_where_every_run_diverged_keeps_to_the_chosen_runs(tmp_
     assert len(lines) == 1 and "2 run(s)" in lines[0], lines
     costs = pd.read_csv(tmp_path / "grid" / "costs.csv")
     assert costs["diverged"].tolist() == [1, 1], costs
+
+
+def test_short_runs_who_names_the_counts_when_every_loss_is_short_by_different_amounts():
+    """Was: l1 and bad with 3 runs, good with 4 — "3 run(s) per loss", as if good had 3 too. Each loss is named
+    with its own count when the counts differ; "n run(s) per loss" only when every loss has n."""
+    from benchmark.stats import compute, short_runs_who
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(offsets={"l1": 0.0, "good": 1.0, "bad": -1.0}, metrics=("psnr", "ssim"), seeds=tuple(range(4)),
+                        n_images=6, seed=1, seed_sd=0.3)
+    st = compute(t[(t["loss"] == "good") | (t["seed"] < 3)], None, baseline="l1", n_boot=50)
+    assert short_runs_who(st, 3) == "bad (3 run(s)), good (4 run(s)), l1 (3 run(s))"
+    even = compute(t[t["seed"] < 3], None, baseline="l1", n_boot=50)
+    assert short_runs_who(even, 3) == "3 run(s) per loss"
