@@ -355,16 +355,25 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
                   html: bool, where: dict | None, keep: set[str] | None, hint: str) -> dict[str, Path]:
     """:func:`write_report`'s work, with the store's report lock held."""
     from benchmark import export
-    from benchmark.settings import select
+    from benchmark.errors import UserError
+    from benchmark.settings import Selection, _matches, select, settings_of
 
     t0 = time.perf_counter()
     full = store.table(categories=True)  # a fraction of the memory through reading, selection, statistics, figures
-    chosen = select(full, where=where, keep=keep, hint=hint)
+    metas_all = store.metas()
+    try:
+        chosen = select(full, where=where, keep=keep, hint=hint)
+    except UserError:  # --where chose a setting whose every run diverged or failed: its lost runs are its report
+        scored = settings_of(full)  # refused for another reason (several settings, a typo): that refusal stands
+        if not where or any(_matches(t, st, where) for t, st in zip(scored["task"], scored["setting"])) or not any(
+                m.get("status") in ("failed", "diverged") and _lost_here(m, [], True, where, keep) for m in metas_all):
+            raise
+        chosen = Selection(full.iloc[0:0], set(), "no results", [])
     table = chosen.table
     # nothing scored (every run diverged or failed): no setting to narrow to, so every lost run is shown, not none
     lost_only = table.empty and not chosen.settings
     metas, unseen = [], []  # unseen: lost runs of a setting with no scored run, which no table row names
-    for m in store.metas():
+    for m in metas_all:
         if m.get("run_id") in chosen.run_ids or (
                 m.get("status") in ("failed", "diverged") and _in_setting(m, chosen.settings)):
             metas.append(respelt_meta(m, store.respelt))
@@ -372,7 +381,8 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
             metas.append(respelt_meta(m, store.respelt))
             unseen.append(metas[-1])
     if unseen:
-        log.warning("report: %s", lost_runs_line(unseen, store.root, every=lost_only))
+        log.warning("report: %s", lost_runs_line(unseen, store.root, every=lost_only and not where and keep is None
+                                                               and full[full["loss"] != INPUT].empty))
     coverage = coverage_table(store, chosen.run_ids)
     t_read = time.perf_counter()
     baseline = baseline_here(full, table, baseline)  # a store's row label, as this setting prints its runs

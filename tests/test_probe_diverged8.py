@@ -146,3 +146,31 @@ def test_short_runs_who_names_the_counts_when_every_loss_is_short_by_different_a
     assert short_runs_who(st, 3) == "bad (3 run(s)), good (4 run(s)), l1 (3 run(s))"
     even = compute(t[t["seed"] < 3], None, baseline="l1", n_boot=50)
     assert short_runs_who(even, 3) == "3 run(s) per loss"
+
+
+def test_where_choosing_a_task_whose_every_run_diverged_reports_its_lost_runs(tmp_path, caplog):
+    """Was: denoise ran, every deblur run diverged — `report --where task=deblur` refused with "no results match
+    task=deblur (they have task: denoise …)", as if deblur had never run. It now reports deblur's lost runs, as a
+    store where every run diverged: costs.csv lists them and one line names them and where their records are."""
+    import json
+    import logging
+    import shutil
+
+    import pandas as pd
+
+    from benchmark.report import write_report
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "grid", tasks=("denoise", "deblur"), seeds=(0,), offsets={"l1": 0.0, "good": 1.0},
+                        n_images=4, budget_check=False, diverged=("l1", "good"))
+    for d in list(store.runs.iterdir()):
+        m = json.loads((d / "meta.json").read_text())
+        if m.get("status") != "diverged" and m.get("config", {}).get("task") == "deblur":
+            shutil.rmtree(d)
+    with caplog.at_level(logging.WARNING, logger="benchmark.report"):
+        write_report(store, formats=("png",), visual=False, html=False, n_boot=50, where={"task": "deblur"})
+    lines = [r.getMessage() for r in caplog.records if "diverged or failed" in r.getMessage()]
+    assert len(lines) == 1 and "no results for deblur" in lines[0] and "2 run(s)" in lines[0], lines
+    assert str(store.runs) in lines[0], lines
+    costs = pd.read_csv(tmp_path / "grid" / "costs.csv")
+    assert costs["diverged"].tolist() == [1, 1], costs
