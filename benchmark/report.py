@@ -292,16 +292,40 @@ def grid_profile(root: Path, setting: dict) -> str | None:
     return None
 
 
-def lost_runs_line(metas: list[dict], root: Path) -> str:
-    """One line for a store whose every run diverged or failed (``metas``: those runs' records): how many, of
-    which losses, and where their records are — "no results" alone would hide an overnight grid that was lost."""
+def _lost_here(meta: dict, settings: list[dict], lost_only: bool, where: dict | None, keep: set[str] | None
+               ) -> bool:
+    """Does a failed or diverged run of a setting with no scored run belong to this report? With nothing scored
+    (``lost_only``), when ``where``/``keep`` choose it; else when its setting is a task the chosen settings lack,
+    the rest of it theirs (the same grid: a task whose every run diverged beside tasks that ran)."""
+    from benchmark.config import setting_json
+    from benchmark.settings import _matches, _shared
+
+    s = meta.get("setting")
+    if not isinstance(s, dict):
+        return lost_only and not where and keep is None
+    if (keep is not None and setting_json(s) not in keep) or not _matches(str(s.get("task")), s, where or {}):
+        return False
+    if lost_only:
+        return True
+    if s.get("task") in {c.get("task") for c in settings}:
+        return False
+    return any(setting_json(_shared(s)) == setting_json(_shared(c)) for c in settings)
+
+
+def lost_runs_line(metas: list[dict], root: Path, every: bool = True) -> str:
+    """One line for runs that diverged or failed in settings with no scored run (``metas``: those runs' records;
+    ``every``: the whole report's runs): how many, of which tasks and losses, and where their records are —
+    "no results" alone would hide an overnight grid, or a task of it, that was lost."""
     from collections import Counter
 
     by = Counter((str(m.get("config", {}).get("loss")), str(m.get("status"))) for m in metas)
     losses = "; ".join(f"{loss} ({', '.join(f'{n} {st}' for (lo, st), n in sorted(by.items()) if lo == loss)})"
                        for loss in sorted({lo for lo, _ in by}))
-    return (f"no results: every one of the {len(metas)} run(s) recorded here diverged or failed — {losses}; "
-            f"their records: {Path(root) / 'runs'}/<run id>/meta.json (the leaderboard's tables list them)")
+    tasks = ", ".join(sorted({str(m.get("config", {}).get("task")) for m in metas}))
+    head = (f"no results: every one of the {len(metas)} run(s) recorded here diverged or failed" if every else
+            f"no results for {tasks}: every one of its {len(metas)} run(s) diverged or failed")
+    return (f"{head} — {losses}; their records: {Path(root) / 'runs'}/<run id>/meta.json (costs.csv and the "
+            "leaderboard's tables list them)")
 
 
 def _header(path: Path) -> list[str]:
@@ -331,18 +355,34 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
                   html: bool, where: dict | None, keep: set[str] | None, hint: str) -> dict[str, Path]:
     """:func:`write_report`'s work, with the store's report lock held."""
     from benchmark import export
-    from benchmark.settings import select
+    from benchmark.errors import UserError
+    from benchmark.settings import Selection, _matches, select, settings_of
 
     t0 = time.perf_counter()
     full = store.table(categories=True)  # a fraction of the memory through reading, selection, statistics, figures
-    chosen = select(full, where=where, keep=keep, hint=hint)
+    metas_all = store.metas()
+    try:
+        chosen = select(full, where=where, keep=keep, hint=hint)
+    except UserError:  # --where chose a setting whose every run diverged or failed: its lost runs are its report
+        scored = settings_of(full)  # refused for another reason (several settings, a typo): that refusal stands
+        if not where or any(_matches(t, st, where) for t, st in zip(scored["task"], scored["setting"])) or not any(
+                m.get("status") in ("failed", "diverged") and _lost_here(m, [], True, where, keep) for m in metas_all):
+            raise
+        chosen = Selection(full.iloc[0:0], set(), "no results", [])
     table = chosen.table
     # nothing scored (every run diverged or failed): no setting to narrow to, so every lost run is shown, not none
     lost_only = table.empty and not chosen.settings
-    metas = [respelt_meta(m, store.respelt) for m in store.metas() if m.get("run_id") in chosen.run_ids or (
-        m.get("status") in ("failed", "diverged") and (lost_only or _in_setting(m, chosen.settings)))]
-    if lost_only and metas:
-        log.warning("report: %s", lost_runs_line(metas, store.root))
+    metas, unseen = [], []  # unseen: lost runs of a setting with no scored run, which no table row names
+    for m in metas_all:
+        if m.get("run_id") in chosen.run_ids or (
+                m.get("status") in ("failed", "diverged") and _in_setting(m, chosen.settings)):
+            metas.append(respelt_meta(m, store.respelt))
+        elif m.get("status") in ("failed", "diverged") and _lost_here(m, chosen.settings, lost_only, where, keep):
+            metas.append(respelt_meta(m, store.respelt))
+            unseen.append(metas[-1])
+    if unseen:
+        log.warning("report: %s", lost_runs_line(unseen, store.root, every=lost_only and not where and keep is None
+                                                               and full[full["loss"] != INPUT].empty))
     coverage = coverage_table(store, chosen.run_ids)
     t_read = time.perf_counter()
     baseline = baseline_here(full, table, baseline)  # a store's row label, as this setting prints its runs

@@ -300,7 +300,9 @@ def select(table: pd.DataFrame, where: dict[str, str] | None = None, keep: set[s
     before = st
     if where:
         check_where(st, where)
-        st = st[[_matches(t, s, where) for t, s in zip(st["task"], st["setting"])]]
+        # a boolean Series: an empty list would select no columns (and `st["key"]` then fails)
+        st = st[pd.Series([_matches(t, s, where) for t, s in zip(st["task"], st["setting"])], index=st.index,
+                          dtype=bool)]
     st = st[~st["key"].isin({k for k, main in all_checks.items() if main in set(st["key"])})]
     if st.empty:
         if table.empty or (table["loss"] == INPUT).all():

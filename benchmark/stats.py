@@ -1036,11 +1036,12 @@ def thin_cells(stats: "Stats") -> tuple[int, int]:
 
 
 def short_runs_who(stats: "Stats", few: int) -> str:
-    """Who is short of runs for a verdict, ``few`` the fewest: ``"3 run(s) per loss"`` when every loss is, else the
-    losses short of runs by name, ``"bad (3 run(s))"`` — "n run(s) per loss" would say every loss has that few."""
+    """Who is short of runs for a verdict, ``few`` the fewest: ``"3 run(s) per loss"`` when every loss has that
+    many, else the losses short of runs by name, ``"bad (3 run(s))"`` — "n run(s) per loss" would say every loss
+    has that few."""
     runs = scored_cells(stats.cells).groupby("label", observed=True)["n_seeds"].min()  # as fewest_runs counts them
     thin = runs[runs < MIN_RUNS]
-    return (f"{few} run(s) per loss" if len(thin) == len(runs) else
+    return (f"{few} run(s) per loss" if len(thin) == len(runs) and thin.nunique() <= 1 else
             ", ".join(f"{lab} ({int(n)} run(s))" for lab, n in sorted(thin.items())))
 
 

@@ -78,3 +78,99 @@ def test_a_store_where_every_run_diverged_reports_the_lost_runs_not_just_no_resu
     costs = pd.read_csv(tmp_path / "grid" / "costs.csv")
     assert sorted(costs["loss"]) == ["good", "l1"] and costs["diverged"].tolist() == [1, 1], costs
     assert "| l1 | not ranked |" in out["markdown"].read_text()
+
+
+def test_a_task_whose_every_run_diverged_is_reported_beside_a_task_that_ran(tmp_path, caplog):
+    """Was: denoise ran, every deblur run of the same grid diverged — the report was denoise's alone: deblur's
+    lost runs belong to no chosen setting (it has no rows), so costs.csv and the tables never named them. They
+    are now listed (costs.csv) and one warning line names them and where their records are."""
+    import json
+    import logging
+    import shutil
+
+    import pandas as pd
+
+    from benchmark.report import write_report
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "grid", tasks=("denoise", "deblur"), seeds=(0,), offsets={"l1": 0.0, "good": 1.0},
+                        n_images=4, budget_check=False, diverged=("l1", "good"))
+    for d in list(store.runs.iterdir()):
+        m = json.loads((d / "meta.json").read_text())
+        if m.get("status") != "diverged" and m.get("config", {}).get("task") == "deblur":
+            shutil.rmtree(d)
+    with caplog.at_level(logging.WARNING, logger="benchmark.report"):
+        write_report(store, formats=("png",), visual=False, html=False, n_boot=50)
+    lines = [r.getMessage() for r in caplog.records if "deblur" in r.getMessage()]
+    assert len(lines) == 1 and "2 run(s)" in lines[0] and "good (1 diverged); l1 (1 diverged)" in lines[0], lines
+    assert str(store.runs) in lines[0] and "\n" not in lines[0], lines
+    costs = pd.read_csv(tmp_path / "grid" / "costs.csv")
+    assert sorted(costs["diverged"]) == [2, 2], costs  # denoise's and deblur's diverged run of each loss
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="benchmark.report"):  # --where task=denoise: deblur not chosen
+        write_report(store, formats=("png",), visual=False, html=False, n_boot=50, where={"task": "denoise"})
+    assert not [r for r in caplog.records if "deblur" in r.getMessage()], caplog.records
+    assert sorted(pd.read_csv(tmp_path / "grid" / "costs.csv")["diverged"]) == [1, 1]
+
+
+def test_where_on_a_store_where_every_run_diverged_keeps_to_the_chosen_runs(tmp_path, caplog):
+    """Was: `report --where task=deblur` on a store where every run diverged listed the lost runs of every task
+    (denoise's too): with no scored rows the selection is empty and every lost run was taken. Now only the
+    runs that --where chooses."""
+    import logging
+
+    import pandas as pd
+
+    from benchmark.report import write_report
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "grid", tasks=("denoise", "deblur"), seeds=(), offsets={"l1": 0.0, "good": 1.0},
+                        n_images=4, budget_check=False, diverged=("l1", "good"))
+    with caplog.at_level(logging.WARNING, logger="benchmark.report"):
+        write_report(store, formats=("png",), visual=False, html=False, n_boot=50, where={"task": "deblur"})
+    lines = [r.getMessage() for r in caplog.records if "diverged or failed" in r.getMessage()]
+    assert len(lines) == 1 and "2 run(s)" in lines[0], lines
+    costs = pd.read_csv(tmp_path / "grid" / "costs.csv")
+    assert costs["diverged"].tolist() == [1, 1], costs
+
+
+def test_short_runs_who_names_the_counts_when_every_loss_is_short_by_different_amounts():
+    """Was: l1 and bad with 3 runs, good with 4 — "3 run(s) per loss", as if good had 3 too. Each loss is named
+    with its own count when the counts differ; "n run(s) per loss" only when every loss has n."""
+    from benchmark.stats import compute, short_runs_who
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(offsets={"l1": 0.0, "good": 1.0, "bad": -1.0}, metrics=("psnr", "ssim"), seeds=tuple(range(4)),
+                        n_images=6, seed=1, seed_sd=0.3)
+    st = compute(t[(t["loss"] == "good") | (t["seed"] < 3)], None, baseline="l1", n_boot=50)
+    assert short_runs_who(st, 3) == "bad (3 run(s)), good (4 run(s)), l1 (3 run(s))"
+    even = compute(t[t["seed"] < 3], None, baseline="l1", n_boot=50)
+    assert short_runs_who(even, 3) == "3 run(s) per loss"
+
+
+def test_where_choosing_a_task_whose_every_run_diverged_reports_its_lost_runs(tmp_path, caplog):
+    """Was: denoise ran, every deblur run diverged — `report --where task=deblur` refused with "no results match
+    task=deblur (they have task: denoise …)", as if deblur had never run. It now reports deblur's lost runs, as a
+    store where every run diverged: costs.csv lists them and one line names them and where their records are."""
+    import json
+    import logging
+    import shutil
+
+    import pandas as pd
+
+    from benchmark.report import write_report
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "grid", tasks=("denoise", "deblur"), seeds=(0,), offsets={"l1": 0.0, "good": 1.0},
+                        n_images=4, budget_check=False, diverged=("l1", "good"))
+    for d in list(store.runs.iterdir()):
+        m = json.loads((d / "meta.json").read_text())
+        if m.get("status") != "diverged" and m.get("config", {}).get("task") == "deblur":
+            shutil.rmtree(d)
+    with caplog.at_level(logging.WARNING, logger="benchmark.report"):
+        write_report(store, formats=("png",), visual=False, html=False, n_boot=50, where={"task": "deblur"})
+    lines = [r.getMessage() for r in caplog.records if "diverged or failed" in r.getMessage()]
+    assert len(lines) == 1 and "no results for deblur" in lines[0] and "2 run(s)" in lines[0], lines
+    assert str(store.runs) in lines[0], lines
+    costs = pd.read_csv(tmp_path / "grid" / "costs.csv")
+    assert costs["diverged"].tolist() == [1, 1], costs
