@@ -174,3 +174,22 @@ def test_where_choosing_a_task_whose_every_run_diverged_reports_its_lost_runs(tm
     assert str(store.runs) in lines[0], lines
     costs = pd.read_csv(tmp_path / "grid" / "costs.csv")
     assert costs["diverged"].tolist() == [1, 1], costs
+
+
+def test_losses_tested_without_the_short_loss_are_not_also_called_excluded():
+    """Was: with the short loss dropped and the others tested again, the result kept the first call's
+    ``excluded`` list. Seven losses, lpips scored for l1, good, mid and bad only (4 of 7, most): e1–e3 were
+    excluded for lacking it. Without bad (3 runs) lpips is 3 of 6, no longer most, so e1–e3 are ranked and
+    tested, yet ``excluded`` still named them (the CD title called them not shown)."""
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_table
+
+    offs = {"l1": 0.0, "good": 1.0, "mid": 0.3, "bad": -1.0, "e1": 0.5, "e2": 0.2, "e3": 0.7}
+    t = synthetic_table(offsets=offs, metrics=("psnr", "ssim", "ms_ssim", "lpips"), seeds=tuple(range(5)),
+                        n_images=6, seed=1, seed_sd=0.3)
+    t = t[~((t["loss"] == "bad") & (t["seed"] >= 3))]
+    t = t[~(t["loss"].isin(["e1", "e2", "e3"]) & (t["metric"] == "lpips"))]
+    f = compute(t, None, baseline="l1", n_boot=50).friedman
+    assert f["method"] == "permutation" and f["runs_dropped"] == {"bad": 3}, f
+    assert {"e1", "e2", "e3"} <= set(f["ranks"]), f
+    assert not set(f["excluded"]) & set(f["ranks"]), f
