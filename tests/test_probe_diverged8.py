@@ -22,6 +22,22 @@ def _cd_title(st) -> str:
     return title
 
 
+def _deblur_all_diverged(tmp_path):
+    """A denoise + deblur grid (l1, good; one seed) whose every deblur run diverged: the others are removed."""
+    import json
+    import shutil
+
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "grid", tasks=("denoise", "deblur"), seeds=(0,), offsets={"l1": 0.0, "good": 1.0},
+                        n_images=4, budget_check=False, diverged=("l1", "good"))
+    for d in list(store.runs.iterdir()):
+        m = json.loads((d / "meta.json").read_text())
+        if m.get("status") != "diverged" and m.get("config", {}).get("task") == "deblur":
+            shutil.rmtree(d)
+    return store
+
+
 def test_cd_title_and_smoke_line_name_the_loss_short_of_runs_not_every_loss():
     """Was: l1, good with 5 runs and bad with 3 — the CD title said "3 run(s) per loss, nothing tested" and (l1 vs
     bad alone) the smoke-test line "3 run(s) per loss", as if l1 had 3 too. Both now name bad, as the summary."""
@@ -84,21 +100,13 @@ def test_a_task_whose_every_run_diverged_is_reported_beside_a_task_that_ran(tmp_
     """Was: denoise ran, every deblur run of the same grid diverged — the report was denoise's alone: deblur's
     lost runs belong to no chosen setting (it has no rows), so costs.csv and the tables never named them. They
     are now listed (costs.csv) and one warning line names them and where their records are."""
-    import json
     import logging
-    import shutil
 
     import pandas as pd
 
     from benchmark.report import write_report
-    from benchmark.synthetic import write_store
 
-    store = write_store(tmp_path / "grid", tasks=("denoise", "deblur"), seeds=(0,), offsets={"l1": 0.0, "good": 1.0},
-                        n_images=4, budget_check=False, diverged=("l1", "good"))
-    for d in list(store.runs.iterdir()):
-        m = json.loads((d / "meta.json").read_text())
-        if m.get("status") != "diverged" and m.get("config", {}).get("task") == "deblur":
-            shutil.rmtree(d)
+    store = _deblur_all_diverged(tmp_path)
     with caplog.at_level(logging.WARNING, logger="benchmark.report"):
         write_report(store, formats=("png",), visual=False, html=False, n_boot=50)
     lines = [r.getMessage() for r in caplog.records if "deblur" in r.getMessage()]
@@ -152,21 +160,13 @@ def test_where_choosing_a_task_whose_every_run_diverged_reports_its_lost_runs(tm
     """Was: denoise ran, every deblur run diverged — `report --where task=deblur` refused with "no results match
     task=deblur (they have task: denoise …)", as if deblur had never run. It now reports deblur's lost runs, as a
     store where every run diverged: costs.csv lists them and one line names them and where their records are."""
-    import json
     import logging
-    import shutil
 
     import pandas as pd
 
     from benchmark.report import write_report
-    from benchmark.synthetic import write_store
 
-    store = write_store(tmp_path / "grid", tasks=("denoise", "deblur"), seeds=(0,), offsets={"l1": 0.0, "good": 1.0},
-                        n_images=4, budget_check=False, diverged=("l1", "good"))
-    for d in list(store.runs.iterdir()):
-        m = json.loads((d / "meta.json").read_text())
-        if m.get("status") != "diverged" and m.get("config", {}).get("task") == "deblur":
-            shutil.rmtree(d)
+    store = _deblur_all_diverged(tmp_path)
     with caplog.at_level(logging.WARNING, logger="benchmark.report"):
         write_report(store, formats=("png",), visual=False, html=False, n_boot=50, where={"task": "deblur"})
     lines = [r.getMessage() for r in caplog.records if "diverged or failed" in r.getMessage()]
