@@ -64,3 +64,34 @@ def test_contrastive_other_distances_are_zero_at_the_target_and_train(distance):
 def test_contrastive_unknown_distance_is_a_user_error():
     with pytest.raises(UserError, match="distance must be l2, l1 or cosine"):
         build_loss("contrastive_select(distance='l3')", seed=0, weights="random")
+
+
+# ------------------------------------------------------------------------------------- focal frequency loss
+def _ffl_reference(p: np.ndarray, t: np.ndarray, alpha=1.0, pf=1, log=False, batch=False, ave=False) -> float:
+    """Jiang et al.'s focal frequency loss re-computed from the paper's formula (orthonormal 2-D DFT per
+    patch, w = |ΔF|^α normalised by its max per (image, patch, channel) or over the batch, mean of w·|ΔF|²)."""
+    n, c, h, w = p.shape
+    ph, pw = h // pf, w // pf
+
+    def spec(x):
+        patches = np.stack([x[:, :, i * ph:(i + 1) * ph, j * pw:(j + 1) * pw] for i in range(pf) for j in range(pf)], 1)
+        f = np.fft.fft2(patches, norm="ortho")
+        return f.mean(0, keepdims=True) if ave else f
+
+    d = np.abs(spec(p) - spec(t)) ** 2
+    m = np.sqrt(d) ** alpha
+    m = np.log(m + 1) if log else m
+    m = m / (m.max() if batch else m.max(axis=(-1, -2), keepdims=True))
+    return float((np.clip(np.nan_to_num(m), 0, 1) * d).mean())
+
+
+@pytest.mark.parametrize("kw", [{}, {"alpha": 2.0}, {"pf": 2}, {"log": True}, {"batch": True}, {"ave": True},
+                                {"ave": True, "pf": 2, "log": True}], ids=str)
+def test_ffl_matches_the_published_formula(kw):
+    """Every option of the authors' FocalFrequencyLoss, ave_spectrum included (it was missing)."""
+    g = torch.Generator().manual_seed(1)
+    p, t = torch.rand(3, 3, 16, 16, generator=g), torch.rand(3, 3, 16, 16, generator=g)
+    spec = (f"ffl(alpha={kw.get('alpha', 1.0)}, patch_factor={kw.get('pf', 1)}, log_matrix={kw.get('log', False)}, "
+            f"batch_matrix={kw.get('batch', False)}, ave_spectrum={kw.get('ave', False)})")
+    got = float(build_loss(spec, seed=0)(p, t))
+    assert got == pytest.approx(_ffl_reference(p.double().numpy(), t.double().numpy(), **kw), rel=1e-5)
