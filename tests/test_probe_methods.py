@@ -95,3 +95,33 @@ def test_ffl_matches_the_published_formula(kw):
             f"batch_matrix={kw.get('batch', False)}, ave_spectrum={kw.get('ave', False)})")
     got = float(build_loss(spec, seed=0)(p, t))
     assert got == pytest.approx(_ffl_reference(p.double().numpy(), t.double().numpy(), **kw), rel=1e-5)
+
+
+# ------------------------------------------------------------------------------ psycho: the probe grid is open
+def test_psycho_probe_grid_is_named_and_changes_the_selection():
+    """The grating grid (size, frequencies, orientations, phases, contrast) was fixed inside the loss; each is
+    now a keyword, reaches the probe, and its responses have the grid's shape. The default grid is unchanged."""
+    from losses.psycho import ProbeConfig, gratings
+
+    loss = build_loss("psycho(layers=('relu1_2',), probe_size=16, n_freq=3, f_min=0.1, f_max=0.3, n_orient=4, "
+                      "n_phase=1, contrast=0.8, cache=False)", seed=0, weights="random").parts[0]
+    assert loss.probe == ProbeConfig(size=16, f_min=0.1, f_max=0.3, n_freq=3, n_orient=4, n_phase=1, contrast=0.8)
+    g = gratings(loss.probe)
+    assert g.shape == (3 * 4 * 1, 3, 16, 16)
+    # grating (f=0.1 cycles/px, θ=0, phase 0) by hand: 0.5 + 0.5·c·sin(2π f x)
+    x = np.arange(16)
+    np.testing.assert_allclose(g[0, 0, 5].numpy(), 0.5 + 0.4 * np.sin(2 * np.pi * 0.1 * x), atol=1e-6)
+    assert loss.score_parts["relu1_2"]["freq"].shape == (64,)
+    default = build_loss("psycho(layers=('relu1_2',), cache=False)", seed=0, weights="random").parts[0]
+    assert default.probe == ProbeConfig()
+    assert default.provenance != loss.provenance  # the probe digest records the grid
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("psycho(f_min=0.3, f_max=0.2)", "f_min must be below f_max"),
+    ("psycho(f_max=0.7)", "f_max must be"),  # above Nyquist: the grating aliases
+    ("psycho(n_freq=1)", "n_freq must be"),  # one frequency: no correlation with the CSF
+])
+def test_psycho_probe_grid_refuses_meaningless_values(spec, message):
+    with pytest.raises(UserError, match=message):
+        build_loss(spec, seed=0, weights="random")
