@@ -125,3 +125,23 @@ def test_psycho_probe_grid_is_named_and_changes_the_selection():
 def test_psycho_probe_grid_refuses_meaningless_values(spec, message):
     with pytest.raises(UserError, match=message):
         build_loss(spec, seed=0, weights="random")
+
+
+# ----------------------------------------------------- arguments a reading ignores are refused, not recorded
+@pytest.mark.parametrize("spec, message", [
+    ("pdl(num_proj=16)", "num_proj only acts on random projections"),
+    ("pdl(resample=True)", "resample only acts on random projections"),
+    ("pdl(mode='channel', num_proj=8, resample=True)", "num_proj, resample only acts"),
+])
+def test_pdl_projection_arguments_are_refused_in_channel_mode(spec, message):
+    """Was: pdl(num_proj=16) trained the per-channel PDL (num_proj ignored) while its results recorded num_proj=16
+    as if 16 random projections had been sorted."""
+    with pytest.raises(UserError, match=message):
+        build_loss(spec, seed=0, weights="random")
+
+
+def test_pdl_projection_arguments_still_work_where_they_act():
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.rand(1, 3, 8, 8, generator=g), torch.rand(1, 3, 8, 8, generator=g)
+    for spec in ("pdl(mode='proj', layers=(), num_proj=4)", "pdl_proj(layers=(), num_proj=4, resample=True)"):
+        assert float(build_loss(spec, seed=0, weights="random")(x, y)) > 0
