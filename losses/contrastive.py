@@ -30,7 +30,7 @@ class ContrastiveSelectionLoss(FeatureLoss):
       * ``"softmax"`` (default): per-channel weights w = C·softmax(θ) (mean 1: S cannot shrink
         every distance at once, only re-distribute attention between channels);
       * ``"sigmoid"``: independent gates w = 2·sigmoid(θ) (θ = 0 → 1), with an L1 ``sparsity``
-        penalty on w;
+        penalty on w (the only gate it applies to: with the others ``sparsity > 0`` is refused);
       * ``"conv1x1"``: a 1×1 convolution initialised to the identity.
     Net loss: mean over layers of mean_hw D(S(f̂_pred), S(f̂_target)), batch mean; the S
     parameters enter it detached (the net never moves S). D per position, over channels,
@@ -64,6 +64,9 @@ class ContrastiveSelectionLoss(FeatureLoss):
         super().__init__()
         if gate not in ("softmax", "sigmoid", "conv1x1"):
             raise UserError(f"contrastive_select gate must be softmax, sigmoid or conv1x1, not {gate!r}")
+        if sparsity > 0 and gate != "sigmoid":  # softmax weights always sum to C: an L1 on them is a constant
+            raise UserError(f"contrastive_select sparsity acts on the independent gates only (gate='sigmoid'); "
+                            f"with gate={gate!r} it would be ignored")
         if distance not in ("l2", "l1", "cosine"):
             raise UserError(f"contrastive_select distance must be l2, l1 or cosine, not {distance!r}")
         self.layers, self.gate, self.distance = tuple(layers), gate, distance

@@ -145,3 +145,12 @@ def test_pdl_projection_arguments_still_work_where_they_act():
     x, y = torch.rand(1, 3, 8, 8, generator=g), torch.rand(1, 3, 8, 8, generator=g)
     for spec in ("pdl(mode='proj', layers=(), num_proj=4)", "pdl_proj(layers=(), num_proj=4, resample=True)"):
         assert float(build_loss(spec, seed=0, weights="random")(x, y)) > 0
+
+
+@pytest.mark.parametrize("gate", ["softmax", "conv1x1"])
+def test_contrastive_sparsity_is_refused_where_it_does_not_act(gate):
+    """Was: contrastive_select(sparsity=0.1) with the default softmax gate trained without any sparsity penalty
+    (only the sigmoid gate has one) while its results recorded sparsity=0.1."""
+    with pytest.raises(UserError, match="sparsity acts on the independent gates only"):
+        build_loss(f"contrastive_select(gate={gate!r}, sparsity=0.1)", seed=0, weights="random")
+    build_loss("contrastive_select(gate='sigmoid', sparsity=0.1, layers=('relu1_1',))", seed=0, weights="random")
