@@ -169,6 +169,10 @@ def _probe_code_digest() -> str:
     return hashlib.sha256(src.encode()).hexdigest()[:10]
 
 
+#: psycho's default ``keep``: the top half of each layer's channels (``selection="top"``)
+KEEP = 0.5
+
+
 @register_loss("psycho", version="2", citation="Tariq, Tursun, Kim, Didyk, Why Are Deep Representations "
                "Good Perceptual Quality Features?, ECCV 2020", weights=("vgg16:IMAGENET1K_V1",))
 class PsychovisualFeatureLoss(FeatureLoss):
@@ -181,10 +185,10 @@ class PsychovisualFeatureLoss(FeatureLoss):
     orientations, ``n_phase=2`` phases, Michelson ``contrast=0.5``; ``pixels_per_degree=40`` for the
     CSF; ``orientation="minmax"``; ``freq_weight=0.5``; ``selection="top"`` keeps the top ``keep``
     fraction of channels per layer with equal weight, ``selection="weight"`` uses every channel
-    weighted by score/mean(score). Grating responses are cached under ``<cache>/plbench/psycho/``
-    keyed by backbone provenance, layers, probe and a hash of the probing code; scores are
-    recomputed from them every time (``cache=False`` disables the cache; a read-only cache only
-    logs a warning).
+    weighted by score/mean(score) (a ``keep`` other than the default is then refused, not
+    ignored). Grating responses are cached under ``<cache>/plbench/psycho/`` keyed by backbone
+    provenance, layers, probe and a hash of the probing code; scores are recomputed from them
+    every time (``cache=False`` disables the cache; a read-only cache only logs a warning).
 
     Args:
         pred, target: (N, 3, H, W) float tensors in [0, 1].
@@ -193,7 +197,7 @@ class PsychovisualFeatureLoss(FeatureLoss):
     """
 
     def __init__(self, layers: Sequence[str] = ("relu1_2", "relu2_2", "relu3_3"), selection: str = "top",
-                 keep: float = 0.5, pixels_per_degree: float = 40.0, orientation: str = "minmax",
+                 keep: float = KEEP, pixels_per_degree: float = 40.0, orientation: str = "minmax",
                  freq_weight: float = 0.5, cache: bool = True, weights: str = "pretrained", seed: int = 0,
                  probe_size: Annotated[int, Range(ge=8)] = 32, n_freq: Annotated[int, Range(ge=2)] = 6,
                  f_min: Annotated[float, Positive] = 1 / 16, f_max: Annotated[float, Range(gt=0, le=0.5)] = 0.4,
@@ -206,6 +210,9 @@ class PsychovisualFeatureLoss(FeatureLoss):
             raise UserError(f"psycho selection must be 'top' or 'weight', not {selection!r}")
         if not 0 < keep <= 1:
             raise UserError("psycho keep must be in (0, 1]")
+        if selection == "weight" and keep != KEEP:
+            raise UserError(f"psycho keep={keep:g} chooses the top channels (selection='top'); selection='weight' "
+                            "weights every channel by its score and would ignore it")
         if not pixels_per_degree > 0:
             raise UserError("psycho pixels_per_degree must be > 0")
         self.layers, self.selection, self.keep = tuple(layers), selection, float(keep)

@@ -154,3 +154,13 @@ def test_contrastive_sparsity_is_refused_where_it_does_not_act(gate):
     with pytest.raises(UserError, match="sparsity acts on the independent gates only"):
         build_loss(f"contrastive_select(gate={gate!r}, sparsity=0.1)", seed=0, weights="random")
     build_loss("contrastive_select(gate='sigmoid', sparsity=0.1, layers=('relu1_1',))", seed=0, weights="random")
+
+
+def test_psycho_keep_is_refused_with_score_weighting():
+    """Was: psycho(selection='weight', keep=0.1) weighted every channel (keep ignored) while results
+    recorded keep=0.1."""
+    with pytest.raises(UserError, match="keep=0.1 chooses the top channels"):
+        build_loss("psycho(selection='weight', keep=0.1, cache=False)", seed=0, weights="random")
+    loss = build_loss("psycho(selection='weight', layers=('relu1_2',), cache=False)", seed=0, weights="random").parts[0]
+    s = loss.scores["relu1_2"].float()
+    torch.testing.assert_close(loss.w0, s / s.sum())  # every channel, by score
