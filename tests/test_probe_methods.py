@@ -164,3 +164,11 @@ def test_psycho_keep_is_refused_with_score_weighting():
     loss = build_loss("psycho(selection='weight', layers=('relu1_2',), cache=False)", seed=0, weights="random").parts[0]
     s = loss.scores["relu1_2"].float()
     torch.testing.assert_close(loss.w0, s / s.sum())  # every channel, by score
+
+
+def test_pdl_pixel_weight_is_refused_without_the_pixel_term():
+    """Was: pdl(pixels=False, pixel_weight=2.0) trained the VGG-only PDL (the weight ignored) while results
+    recorded it."""
+    with pytest.raises(UserError, match="pixel_weight=2 weighs the RGB term"):
+        build_loss("pdl(pixels=False, pixel_weight=2.0, layers=('relu1_1',))", seed=0, weights="random")
+    build_loss("pdl(pixels=False, layers=('relu1_1',))", seed=0, weights="random")
