@@ -38,7 +38,7 @@ from typing import Annotated
 import torch
 
 from benchmark import weights as W
-from benchmark.backbones import Backbone, FeatureLoss
+from benchmark.backbones import ARCHS, Backbone, FeatureLoss
 from benchmark.errors import UserError
 from benchmark.params import Positive, Range
 from benchmark.registry import register_loss
@@ -221,6 +221,12 @@ class PsychovisualFeatureLoss(FeatureLoss):
         self.probe = ProbeConfig(size=int(probe_size), f_min=float(f_min), f_max=float(f_max), n_freq=int(n_freq),
                                  n_orient=int(n_orient), n_phase=int(n_phase), contrast=float(contrast))
         self.backbone = Backbone("vgg16", self.layers, weights=weights, seed=seed)
+        names = ARCHS["vgg16"].names
+        pools = sum(n.startswith("pool") for n in names[:max(names.index(n) for n in self.layers)])
+        if self.probe.size < 2 ** (pools + 1):  # the deepest layer needs a map of ≥ 2×2 (a 1×1 one fails to pool)
+            raise UserError(f"psycho probe_size={self.probe.size} is too small for layer "
+                            f"{max(self.layers, key=names.index)!r} (after {pools} poolings): use probe_size ≥ "
+                            f"{2 ** (pools + 1)}")
         resp = self._responses(cache)
         parts = {n: channel_scores(resp[n], self.probe, self.pixels_per_degree, orientation, self.freq_weight)
                  for n in self.layers}

@@ -172,3 +172,15 @@ def test_pdl_pixel_weight_is_refused_without_the_pixel_term():
     with pytest.raises(UserError, match="pixel_weight=2 weighs the RGB term"):
         build_loss("pdl(pixels=False, pixel_weight=2.0, layers=('relu1_1',))", seed=0, weights="random")
     build_loss("pdl(pixels=False, layers=('relu1_1',))", seed=0, weights="random")
+
+
+@pytest.mark.parametrize("layer, smallest", [("relu5_3", 32), ("relu4_3", 16), ("relu1_2", 2)])
+def test_psycho_probe_too_small_for_the_layer_is_a_user_error(layer, smallest):
+    """Was: psycho(layers=('relu5_3',), probe_size=8) crashed inside VGG's pooling ('Calculated output size:
+    (512x0x0)'); the smallest grating that leaves the deepest layer a 2×2 map is named instead."""
+    if smallest > 8:
+        with pytest.raises(UserError, match=f"use probe_size ≥ {smallest}"):
+            build_loss(f"psycho(layers=({layer!r},), probe_size={smallest // 2}, cache=False)", seed=0,
+                       weights="random")
+    build_loss(f"psycho(layers=({layer!r},), probe_size={max(smallest, 8)}, n_freq=2, n_orient=2, n_phase=1, "
+               "cache=False)", seed=0, weights="random")
