@@ -184,3 +184,71 @@ def test_psycho_probe_too_small_for_the_layer_is_a_user_error(layer, smallest):
                        weights="random")
     build_loss(f"psycho(layers=({layer!r},), probe_size={max(smallest, 8)}, n_freq=2, n_orient=2, n_phase=1, "
                "cache=False)", seed=0, weights="random")
+
+
+# ------------------------------------------------------------- classic losses pinned to their authors' formulas
+@pytest.mark.slow  # ~10 s: a random VGG-16 up to relu5_3
+def test_dists_equals_the_authors_formula_on_the_same_trunk():
+    """DISTS (github.com/dingkeyan93/DISTS, DISTS_pytorch/DISTS_pt.py at 1267d8c): the raw image plus VGG-16
+    relu1_2 … relu5_3 with every max pooling replaced by L2 pooling (Hann-5 inner 3×3, stride 2, pad 1), ImageNet
+    normalisation, S1 = mean term, S2 = covariance term as E[xy] − μxμy, c1 = c2 = 1e-6, α, β normalised to sum 1.
+    Re-computed here layer by layer with an independent L2 pooling on the loss's own (random) conv weights."""
+    import torch.nn.functional as F
+
+    loss = build_loss("dists", seed=0, weights="random").parts[0]
+    convs = [m for m in loss.backbone.net.features if isinstance(m, torch.nn.Conv2d)]
+    a = np.hanning(5)[1:-1]
+    hann = torch.tensor(np.outer(a, a) / np.outer(a, a).sum(), dtype=torch.float32)
+
+    def stages(x):
+        h = (x - torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)) / torch.tensor([0.229, 0.224, 0.225]).view(
+            1, 3, 1, 1)
+        out, k = [x], 0
+        for b, n in enumerate((2, 2, 3, 3, 3)):
+            if b:
+                w = hann.expand(h.shape[1], 1, 3, 3)
+                h = (F.conv2d(h ** 2, w, stride=2, padding=1, groups=h.shape[1]) + 1e-12).sqrt()
+            for _ in range(n):
+                h = torch.relu(convs[k](h))
+                k += 1
+            out.append(h)
+        return out
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(2, 3, 32, 32, generator=g)
+    y = (x + 0.1 * torch.randn(x.shape, generator=g)).clamp(0, 1)
+    alpha = np.concatenate([t.numpy() for t in torch.split(loss.alpha, (3, 64, 128, 256, 512, 512))])
+    beta = np.concatenate([t.numpy() for t in torch.split(loss.beta, (3, 64, 128, 256, 512, 512))])
+    with torch.no_grad():
+        fx, fy = [f.double().numpy() for f in stages(x)], [f.double().numpy() for f in stages(y)]
+    s1, s2 = [], []
+    for u, v in zip(fx, fy):
+        mu, mv = u.mean((2, 3)), v.mean((2, 3))
+        cov = (u * v).mean((2, 3)) - mu * mv
+        s1.append((2 * mu * mv + 1e-6) / (mu ** 2 + mv ** 2 + 1e-6))
+        s2.append((2 * cov + 1e-6) / (u.var((2, 3)) + v.var((2, 3)) + 1e-6))
+    expected = (1 - (np.concatenate(s1, 1) @ alpha + np.concatenate(s2, 1) @ beta)).mean()
+    with torch.no_grad():
+        assert float(loss(x, y)) == pytest.approx(expected, rel=1e-4)
+
+
+def test_swd_equals_heitz_slicing_loss():
+    """Heitz et al.'s slicing_loss (github.com/tchambon/A-Sliced-Wasserstein-Loss-for-Neural-Texture-Synthesis,
+    texture_optimization_slicing.py at 491ee6d): per layer, project on as many unit directions as channels, sort
+    over positions, mean of the squared differences over (image, direction, position); summed over layers.
+    Re-computed in numpy with the loss's own (fixed) directions and features."""
+    loss = build_loss("swd(layers=('relu1_1', 'relu2_1'))", seed=0, weights="random").parts[0]
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.rand(2, 3, 16, 16, generator=g), torch.rand(2, 3, 16, 16, generator=g)
+    with torch.no_grad():
+        fx, fy = loss.features(x), loss.features(y)
+        got = float(loss(x, y))
+    expected = 0.0
+    for i, n in enumerate(loss.layers):
+        d = getattr(loss, f"dirs{i}").double().numpy()
+        assert d.shape[0] == d.shape[1]  # as many directions as channels
+        np.testing.assert_allclose(np.linalg.norm(d, axis=1), 1, rtol=1e-6)
+        u, v = fx[n].double().flatten(2).numpy(), fy[n].double().flatten(2).numpy()
+        pu, pv = np.sort(np.einsum("md,bdn->bmn", d, u), 2), np.sort(np.einsum("md,bdn->bmn", d, v), 2)
+        expected += ((pu - pv) ** 2).mean()
+    assert got == pytest.approx(expected, rel=1e-4)
