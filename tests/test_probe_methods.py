@@ -252,3 +252,25 @@ def test_swd_equals_heitz_slicing_loss():
         pu, pv = np.sort(np.einsum("md,bdn->bmn", d, u), 2), np.sort(np.einsum("md,bdn->bmn", d, v), 2)
         expected += ((pu - pv) ** 2).mean()
     assert got == pytest.approx(expected, rel=1e-4)
+
+
+@pytest.mark.parametrize("reduction", ["sum", "mean"])
+def test_style_reduction_paper_and_authors_code(reduction):
+    """Johnson et al.'s paper: ‖G(ŷ) − G(y)‖²_F with G = FFᵀ/(CHW); their released code (fast-neural-style
+    StyleLoss.lua): nn.MSECriterion on the same Gram matrices, the Frobenius sum / C². Was: only the sum, and the
+    docstring never said the authors' code differs. Re-computed in numpy from the loss's own features."""
+    loss = build_loss(f"style(layers=('relu1_1', 'relu2_1'), reduction={reduction!r})", seed=0,
+                      weights="random").parts[0]
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.rand(2, 3, 16, 16, generator=g), torch.rand(2, 3, 16, 16, generator=g)
+    with torch.no_grad():
+        fx, fy = loss.features(x), loss.features(y)
+        got = float(loss(x, y))
+    expected = 0.0
+    for n in loss.layers:
+        u, v = fx[n].double().flatten(2).numpy(), fy[n].double().flatten(2).numpy()
+        c, hw = u.shape[1:]
+        gu, gv = u @ u.transpose(0, 2, 1) / (c * hw), v @ v.transpose(0, 2, 1) / (c * hw)
+        per_image = ((gu - gv) ** 2).sum((1, 2)) / (c * c if reduction == "mean" else 1)
+        expected += per_image.mean()
+    assert got == pytest.approx(expected, rel=1e-4)
