@@ -30,14 +30,18 @@ class ContrastiveSelectionLoss(FeatureLoss):
       * ``"softmax"`` (default): per-channel weights w = C·softmax(θ) (mean 1: S cannot shrink
         every distance at once, only re-distribute attention between channels);
       * ``"sigmoid"``: independent gates w = 2·sigmoid(θ) (θ = 0 → 1), with an L1 ``sparsity``
-        penalty on w;
+        penalty on w (the only gate it applies to: with the others ``sparsity > 0`` is refused);
       * ``"conv1x1"``: a 1×1 convolution initialised to the identity.
-    Net loss: mean over layers of mean_hw Σ_c (S(f̂_pred) − S(f̂_target))², batch mean; the S
-    parameters enter it detached (the net never moves S).
+    Net loss: mean over layers of mean_hw D(S(f̂_pred), S(f̂_target)), batch mean; the S
+    parameters enter it detached (the net never moves S). D per position, over channels,
+    ``distance`` (METHODS.md lists the distance as open; the paper's abstract names none):
+      * ``"l2"`` (default, version 1's only reading): Σ_c (a_c − b_c)²;
+      * ``"l1"``: Σ_c |a_c − b_c|;
+      * ``"cosine"``: 1 − ⟨a, b⟩ / (‖a‖ ‖b‖) (0 where both vectors are zero).
 
     :meth:`train_step` updates S online with a triplet objective (the abstract's roles): anchor
     = the degraded input, positive = the restored output, negative = the clean target:
-    ``max(0, d(a, p) − d(a, n) + margin)`` with the squared S-distance above, so S learns the
+    ``max(0, d(a, p) − d(a, n) + margin)`` with the S-distance D above, so S learns the
     dimensions in which the output still looks like the degradation. Readings chosen (kwargs):
     ``margin=0.1``, Adam ``lr=1e-3``, one S step per net step (``update_every=1``).
     S's parameters are ordinary parameters: they are in ``state_dict()`` and saved with a run.
@@ -56,11 +60,16 @@ class ContrastiveSelectionLoss(FeatureLoss):
     def __init__(self, layers: Sequence[str] = ("relu1_2", "relu2_2", "relu3_3"), gate: str = "softmax",
                  margin: float = 0.1, lr: Annotated[float, Positive] = 1e-3,
                  sparsity: Annotated[float, Range(ge=0)] = 0.0, update_every: Annotated[int, Range(ge=1)] = 1,
-                 weights: str = "pretrained", seed: int = 0):
+                 distance: str = "l2", weights: str = "pretrained", seed: int = 0):
         super().__init__()
         if gate not in ("softmax", "sigmoid", "conv1x1"):
             raise UserError(f"contrastive_select gate must be softmax, sigmoid or conv1x1, not {gate!r}")
-        self.layers, self.gate = tuple(layers), gate
+        if sparsity > 0 and gate != "sigmoid":  # softmax weights always sum to C: an L1 on them is a constant
+            raise UserError(f"contrastive_select sparsity acts on the independent gates only (gate='sigmoid'); "
+                            f"with gate={gate!r} it would be ignored")
+        if distance not in ("l2", "l1", "cosine"):
+            raise UserError(f"contrastive_select distance must be l2, l1 or cosine, not {distance!r}")
+        self.layers, self.gate, self.distance = tuple(layers), gate, distance
         self.margin, self.lr, self.sparsity = float(margin), float(lr), float(sparsity)
         self.update_every = max(1, int(update_every))
         self.backbone = Backbone("vgg16", self.layers, weights=weights, seed=seed)
@@ -92,13 +101,23 @@ class ContrastiveSelectionLoss(FeatureLoss):
                 out.append(2 * torch.sigmoid(p.detach()))
         return out
 
+    def _position_distance(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """D over channels at every position: (N, C, H, W) × 2 → (N, H, W) (see ``distance``)."""
+        if self.distance == "l2":
+            return (a - b).pow(2).sum(1)
+        if self.distance == "l1":
+            return (a - b).abs().sum(1)
+        sa, sb = a.pow(2).sum(1), b.pow(2).sum(1)
+        cos = (a * b).sum(1) * torch.rsqrt(sa * sb + 1e-12)
+        return 1.0 - torch.where((sa == 0) & (sb == 0), torch.ones_like(cos), cos)
+
     def _dist(self, fa: dict, fb: dict, detach: bool) -> torch.Tensor:
         """Per-image distance (N,), mean over layers."""
         total = 0.0
         for i, n in enumerate(self.layers):
             a = self._apply_s(i, unit_normalize(fa[n].float()), detach)
             b = self._apply_s(i, unit_normalize(fb[n].float()), detach)
-            total = total + (a - b).pow(2).sum(1).mean((1, 2))
+            total = total + self._position_distance(a, b).mean((1, 2))
         return total / len(self.layers)
 
     def forward(self, pred: torch.Tensor, target: torch.Tensor, degraded: torch.Tensor | None = None) -> torch.Tensor:

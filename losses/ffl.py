@@ -18,8 +18,12 @@ class FocalFrequencyLoss(nn.Module):
 
     F is the orthonormal 2-D FFT of each channel (of each patch when ``patch_factor`` > 1);
     w is normalised per (image, channel, patch) to [0, 1] (``batch_matrix=False``, the paper's
-    default) and carries no gradient. Readings chosen follow the authors' defaults: α = 1,
-    ``patch_factor=1``, ``log_matrix=False``. The FFT runs in float32 (also under autocast).
+    default) and carries no gradient. Readings chosen follow the authors' defaults
+    (github.com/EndlessSora/focal-frequency-loss, ``focal_frequency_loss/focal_frequency_loss.py`` at
+    352f69d: ``alpha=1.0, patch_factor=1, ave_spectrum=False, log_matrix=False, batch_matrix=False``):
+    α = 1, ``patch_factor=1``, ``log_matrix=False``; ``ave_spectrum=True`` compares the spectra
+    averaged over the minibatch (their option of that name; the loss then depends on the batch).
+    The FFT runs in float32 (also under autocast).
     Where the spectra are identical the weight is defined as 0 (the authors zero the NaNs).
 
     Args:
@@ -30,8 +34,9 @@ class FocalFrequencyLoss(nn.Module):
     """
 
     def __init__(self, alpha: Annotated[float, Range(ge=0)] = 1.0, patch_factor: Annotated[int, Range(ge=1)] = 1,
-                 log_matrix: bool = False, batch_matrix: bool = False):
+                 log_matrix: bool = False, batch_matrix: bool = False, ave_spectrum: bool = False):
         super().__init__()
+        self.ave_spectrum = bool(ave_spectrum)
         self.alpha, self.patch_factor = float(alpha), int(patch_factor)
         self.log_matrix, self.batch_matrix = bool(log_matrix), bool(batch_matrix)
         self.provenance = "none"
@@ -46,7 +51,10 @@ class FocalFrequencyLoss(nn.Module):
 
     def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         with torch.autocast(device_type=pred.device.type, enabled=False):
-            diff = self._spectrum(pred) - self._spectrum(target.detach())
+            fp, ft = self._spectrum(pred), self._spectrum(target.detach())
+            if self.ave_spectrum:  # the minibatch's mean spectrum on each side
+                fp, ft = fp.mean(0, keepdim=True), ft.mean(0, keepdim=True)
+            diff = fp - ft
             dist = diff.real.pow(2) + diff.imag.pow(2)
             with torch.no_grad():
                 wgt = dist.sqrt().pow(self.alpha)

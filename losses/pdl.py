@@ -114,6 +114,12 @@ class ProjectedDistributionLoss(_SlicedBase):
             raise UserError(f"pdl mode must be 'channel' or 'proj', not {mode!r}")
         if not layers and not pixels:
             raise UserError("pdl needs at least one term: pixels=True or some layers")
+        if not pixels and pixel_weight != 1.0:
+            raise UserError(f"pdl pixel_weight={pixel_weight:g} weighs the RGB term, which pixels=False leaves out")
+        if mode == "channel" and (num_proj is not None or resample):
+            given = ", ".join(a for a, on in (("num_proj", num_proj is not None), ("resample", resample)) if on)
+            raise UserError(f"pdl: {given} only acts on random projections (mode='proj', or the loss pdl_proj); "
+                            "mode='channel' sorts each channel itself and would ignore it")
         self.layers, self.pixels, self.mode, self.resample = tuple(layers), bool(pixels), mode, bool(resample)
         if layer_weights is None:
             layer_weights = [1.0 / len(self.layers)] * len(self.layers) if self.layers else []

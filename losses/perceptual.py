@@ -98,6 +98,13 @@ class StyleLoss(FeatureLoss):
     Gram matrices normalised by C·H·W. Gram matrices are computed in float32 (a float32 region:
     the trunk too, by the trunk policy :data:`benchmark.precision.TRUNK_FP32`).
 
+    ``reduction`` over the C×C entries of each layer's Gram difference: ``"sum"`` (default) is the
+    paper's squared Frobenius norm; ``"mean"`` is the authors' released code
+    (github.com/jcjohnson/fast-neural-style at 813c834, ``fast_neural_style/StyleLoss.lua``: an
+    ``nn.MSECriterion`` on the C·H·W-normalised Gram matrices of ``GramMatrix.lua``), i.e. the sum
+    divided by C² — which weighs a 64-channel layer 64× more, relative to a 512-channel one, than
+    the paper's equation does. Same layers (their ``-style_layers 4,9,16,23``).
+
     Args:
         pred, target: (N, 3, H, W) float tensors in [0, 1].
     Returns:
@@ -105,14 +112,18 @@ class StyleLoss(FeatureLoss):
     """
 
     def __init__(self, layers: Sequence[str] = ("relu1_2", "relu2_2", "relu3_3", "relu4_3"),
-                 weights: str = "pretrained", seed: int = 0):
+                 weights: str = "pretrained", seed: int = 0, reduction: str = "sum"):
         super().__init__()
-        self.layers = tuple(layers)
+        if reduction not in ("sum", "mean"):
+            raise UserError(f"style reduction must be 'sum' (the paper's Frobenius norm) or 'mean' (the authors' "
+                            f"code), not {reduction!r}")
+        self.layers, self.reduction = tuple(layers), reduction
         self.backbone = Backbone("vgg16", self.layers, weights=weights, seed=seed)
 
     def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         fp, ft = self.features(pred), self.features(target.detach())
-        return sum((gram(fp[n]) - gram(ft[n])).pow(2).sum((1, 2)).mean() for n in self.layers)
+        reduce = torch.sum if self.reduction == "sum" else torch.mean
+        return sum(reduce((gram(fp[n]) - gram(ft[n])).pow(2), (1, 2)).mean() for n in self.layers)
 
 
 @register_loss("gpl", version="1", citation="Liu, Chen, Chen, Yin, Shen, Generic Perceptual Loss for Modeling "

@@ -33,12 +33,14 @@ import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from typing import Annotated
 
 import torch
 
 from benchmark import weights as W
-from benchmark.backbones import Backbone, FeatureLoss
+from benchmark.backbones import ARCHS, Backbone, FeatureLoss
 from benchmark.errors import UserError
+from benchmark.params import Positive, Range
 from benchmark.registry import register_loss
 
 log = logging.getLogger(__name__)
@@ -167,20 +169,26 @@ def _probe_code_digest() -> str:
     return hashlib.sha256(src.encode()).hexdigest()[:10]
 
 
+#: psycho's default ``keep``: the top half of each layer's channels (``selection="top"``)
+KEEP = 0.5
+
+
 @register_loss("psycho", version="2", citation="Tariq, Tursun, Kim, Didyk, Why Are Deep Representations "
                "Good Perceptual Quality Features?, ECCV 2020", weights=("vgg16:IMAGENET1K_V1",))
 class PsychovisualFeatureLoss(FeatureLoss):
     """MSE over psychovisually selected (or score-weighted) VGG-16 channels, averaged over layers.
 
     Readings chosen (named kwargs; sources in the module docstring): VGG-16 ``layers=("relu1_2",
-    "relu2_2", "relu3_3")``; probe :class:`ProbeConfig` (32 px gratings, 6 log-spaced frequencies
-    1/16–0.4 cycles/px, 8 orientations, 2 phases, contrast 0.5); ``pixels_per_degree=40`` for the
+    "relu2_2", "relu3_3")``; the probe grid (:class:`ProbeConfig`, every field a keyword since the
+    paper's grid could not be checked): ``probe_size=32`` px gratings, ``n_freq=6`` log-spaced
+    frequencies ``f_min=1/16`` … ``f_max=0.4`` cycles/px (below Nyquist, 0.5), ``n_orient=8``
+    orientations, ``n_phase=2`` phases, Michelson ``contrast=0.5``; ``pixels_per_degree=40`` for the
     CSF; ``orientation="minmax"``; ``freq_weight=0.5``; ``selection="top"`` keeps the top ``keep``
     fraction of channels per layer with equal weight, ``selection="weight"`` uses every channel
-    weighted by score/mean(score). Grating responses are cached under ``<cache>/plbench/psycho/``
-    keyed by backbone provenance, layers, probe and a hash of the probing code; scores are
-    recomputed from them every time (``cache=False`` disables the cache; a read-only cache only
-    logs a warning).
+    weighted by score/mean(score) (a ``keep`` other than the default is then refused, not
+    ignored). Grating responses are cached under ``<cache>/plbench/psycho/`` keyed by backbone
+    provenance, layers, probe and a hash of the probing code; scores are recomputed from them
+    every time (``cache=False`` disables the cache; a read-only cache only logs a warning).
 
     Args:
         pred, target: (N, 3, H, W) float tensors in [0, 1].
@@ -189,20 +197,36 @@ class PsychovisualFeatureLoss(FeatureLoss):
     """
 
     def __init__(self, layers: Sequence[str] = ("relu1_2", "relu2_2", "relu3_3"), selection: str = "top",
-                 keep: float = 0.5, pixels_per_degree: float = 40.0, orientation: str = "minmax",
-                 freq_weight: float = 0.5, cache: bool = True, weights: str = "pretrained", seed: int = 0):
+                 keep: float = KEEP, pixels_per_degree: float = 40.0, orientation: str = "minmax",
+                 freq_weight: float = 0.5, cache: bool = True, weights: str = "pretrained", seed: int = 0,
+                 probe_size: Annotated[int, Range(ge=8)] = 32, n_freq: Annotated[int, Range(ge=2)] = 6,
+                 f_min: Annotated[float, Positive] = 1 / 16, f_max: Annotated[float, Range(gt=0, le=0.5)] = 0.4,
+                 n_orient: Annotated[int, Range(ge=2)] = 8, n_phase: Annotated[int, Range(ge=1)] = 2,
+                 contrast: Annotated[float, Range(gt=0, le=1)] = 0.5):
         super().__init__()
+        if not f_min < f_max:
+            raise UserError(f"psycho f_min must be below f_max (cycles/pixel), got {f_min:g} ≥ {f_max:g}")
         if selection not in ("top", "weight"):
             raise UserError(f"psycho selection must be 'top' or 'weight', not {selection!r}")
         if not 0 < keep <= 1:
             raise UserError("psycho keep must be in (0, 1]")
+        if selection == "weight" and keep != KEEP:
+            raise UserError(f"psycho keep={keep:g} chooses the top channels (selection='top'); selection='weight' "
+                            "weights every channel by its score and would ignore it")
         if not pixels_per_degree > 0:
             raise UserError("psycho pixels_per_degree must be > 0")
         self.layers, self.selection, self.keep = tuple(layers), selection, float(keep)
         self.pixels_per_degree, self.orientation, self.freq_weight = float(pixels_per_degree), orientation, \
             float(freq_weight)
-        self.probe = ProbeConfig()
+        self.probe = ProbeConfig(size=int(probe_size), f_min=float(f_min), f_max=float(f_max), n_freq=int(n_freq),
+                                 n_orient=int(n_orient), n_phase=int(n_phase), contrast=float(contrast))
         self.backbone = Backbone("vgg16", self.layers, weights=weights, seed=seed)
+        names = ARCHS["vgg16"].names
+        pools = sum(n.startswith("pool") for n in names[:max(names.index(n) for n in self.layers)])
+        if self.probe.size < 2 ** (pools + 1):  # the deepest layer needs a map of ≥ 2×2 (a 1×1 one fails to pool)
+            raise UserError(f"psycho probe_size={self.probe.size} is too small for layer "
+                            f"{max(self.layers, key=names.index)!r} (after {pools} poolings): use probe_size ≥ "
+                            f"{2 ** (pools + 1)}")
         resp = self._responses(cache)
         parts = {n: channel_scores(resp[n], self.probe, self.pixels_per_degree, orientation, self.freq_weight)
                  for n in self.layers}
