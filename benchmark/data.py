@@ -1,11 +1,13 @@
 """Datasets → RGB float images.
 
-One loader (:func:`load_images`) for four kinds of source, all through Hugging Face
+One loader (:func:`load_images`) for every kind of source, all through Hugging Face
 ``datasets`` so they share one code path:
 
 * the embedded default: the photographs bundled inside scikit-image (``skimage``), built as a
   ``datasets.Dataset`` with a fixed split by image;
 * a local image folder (every image file under it, by :func:`folder_files`, as a ``datasets.Dataset``);
+* a table of image paths (a CSV/TSV, a ``.txt`` list of one path a line, JSON lines, parquet or arrow: relative
+  paths from the table's folder, :func:`_load_table`);
 * a dataset saved with ``Dataset.save_to_disk`` / ``DatasetDict.save_to_disk``;
 * a local copy of a hub dataset's files (``huggingface-cli download owner/name --repo-type dataset
   --local-dir DIR``: parquet or arrow shards, or WebDataset ``.tar`` shards, no image file), read by ``datasets``
@@ -139,8 +141,8 @@ class DataSpec:
         if not text:
             raise UserError(f"dataset source {original!r} names no source before its '@', ':' or '#' "
                             "(write SOURCE[@REVISION][:SPLIT][#COLUMN])")
-        if os.path.isdir(os.path.expanduser(text)):  # one name per folder, however it was typed
-            text = str(Path(text).expanduser().resolve())
+        if os.path.isdir(os.path.expanduser(text)) or _is_table(Path(text).expanduser()):  # one name per folder (or
+            text = str(Path(text).expanduser().resolve())  # table), however it was typed
         spec = cls(text, split or None, column or None, revision or None, max_images)
         if role == "test" and spec.split is None and spec.kind == "hub":  # scores on training images, silently
             log.warning("%s: no split given for test data; testing on its 'train' split (a hub id's default): "
@@ -174,26 +176,36 @@ class DataSpec:
     def name(self) -> str:
         """Short name for result rows: the folder name or the id, plus the split (several sources
         sharing one: :func:`dataset_names`)."""
-        base = Path(self.source).name if os.path.isdir(self.source) else self.source
+        base = Path(self.source).name if os.path.isdir(self.source) or _is_table(Path(self.source)) else self.source
         return base + (f":{self.split}" if self.split else "")
 
     @property
     def kind(self) -> str:
         """``embedded``, ``folder``, ``saved``, ``files`` (a hub dataset's data files, no image file:
-        :func:`_is_data_files_folder`), ``file`` (an existing file: not a source), ``missing-path`` (a
-        path that does not exist) or ``hub``."""
+        :func:`_is_data_files_folder`), ``table`` (a file listing images: :data:`TABLE_SUFFIXES`), ``file`` (another
+        existing file: not a source), ``missing-path`` (a path that does not exist) or ``hub``."""
         if self.source in EMBEDDED:
             return "embedded"
         p = Path(self.source).expanduser()
         if p.is_dir():
             return "saved" if _is_saved_dataset(p) else "files" if _is_data_files_folder(p) else "folder"
         if p.exists():
-            return "file"
+            return "table" if _is_table(p) else "file"
         if hub_data_file(self.source) is not None:  # owner/name/DIV2K_train_HR.zip: one data file of a hub dataset
             return "hub"
         if p.suffix or self.source.startswith((".", "/", "~")):
             return "missing-path"
         return "hub"
+
+
+#: suffixes of a file read as a table of images (:func:`_load_table`): a CSV/TSV with a column of paths (with a header,
+#: or one path a line), a plain list (one path a line), JSON lines, parquet or arrow (paths or encoded images)
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".jsonl", ".json", ".parquet", ".arrow")
+
+
+def _is_table(p: Path) -> bool:
+    """Whether ``p`` is an existing file of :data:`TABLE_SUFFIXES`: a source read as a table of images."""
+    return p.suffix.lower() in TABLE_SUFFIXES and p.is_file()
 
 
 #: suffixes of a hub dataset's data files that ``owner/name/FILE`` names (one archive or shard of it, not a config)
@@ -1701,6 +1713,12 @@ def load_raw(spec: DataSpec):
                             "images it holds")
         raise UserError(f"{spec.source} is a file, not a dataset: a source is an image folder, a saved dataset "
                         "(a folder written by save_to_disk) or a hub id")
+    if kind == "table":
+        _no_revision(spec, f"the table {spec.source}")
+        if spec.split:
+            raise UserError(f"{spec.source} is one table of images, with no splits: drop ':{spec.split}' (a table per "
+                            "split: pass each one's file)")
+        return _load_table(Path(spec.source).expanduser())
     if kind == "missing-path":
         where = "" if os.path.isabs(os.path.expanduser(spec.source)) else f" (cwd {os.getcwd()})"
         raise UserError(f"dataset folder not found: {spec.source}{where}")
@@ -1745,6 +1763,36 @@ def load_raw(spec: DataSpec):
                     "%s, which may be another revision", spec.source, spec.revision,
                     Path(files[0]).parent if files else "?")
     return ds
+
+
+def _load_table(path: Path):
+    """A file listing images (:data:`TABLE_SUFFIXES`) → its ``datasets.Dataset``, the image column then found as in
+    any dataset (a column ``image``/``path``/``file``, or the one whose values are image paths or encoded images;
+    relative paths are looked up from the table's folder, then the cwd). A CSV/TSV whose first line is an image path
+    has no header (every line is a row, its first column ``path``); a ``.txt`` file is one path a line (blank lines
+    passed over). One that cannot be read is a one-line :class:`UserError`."""
+    import datasets
+
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".parquet", ".arrow", ".jsonl", ".json"):
+            with _no_card_warning():
+                builder = {".jsonl": "json"}.get(suffix, suffix[1:])
+                return datasets.load_dataset(builder, data_files=str(path), split="train")
+        if suffix == ".txt":
+            lines = [line.strip() for line in path.read_text(encoding="utf-8-sig").splitlines()]
+            return datasets.Dataset.from_dict({"path": [line for line in lines if line]},
+                                              features=datasets.Features({"path": datasets.Value("string")}))
+        import pandas as pd
+
+        sep = "\t" if suffix == ".tsv" else ","
+        table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        if len(table.columns) and Path(str(table.columns[0]).strip()).suffix.lower() in image_extensions():
+            table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig", header=None)
+            table.columns = ["path", *(f"column_{i}" for i in range(1, len(table.columns)))]
+        return datasets.Dataset.from_pandas(table, preserve_index=False)
+    except Exception as exc:  # noqa: BLE001 - pandas, pyarrow and datasets raise many types for a damaged file
+        raise UserError(f"{path}: a table of images that cannot be read ({_first_line(exc)})") from None
 
 
 def _load_saved(spec: DataSpec):
@@ -1986,7 +2034,8 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
     col = _image_column(ds, spec)
     if isinstance(ds.features[col], datasets.Image):
         ds = ds.cast_column(col, datasets.Image(decode=False))
-    base = Path(spec.source).expanduser() if spec.kind == "saved" else None  # relative paths: from here first
+    # relative paths: from the saved dataset's folder (a table's) first
+    base = {"saved": Path(spec.source).expanduser(), "table": Path(spec.source).expanduser().parent}.get(spec.kind)
     id_col = next((c for c in ("image_id", "file_name", "name", "id") if c in ds.column_names), None)
     # only the columns used: another image column (a mask, an lr beside hr) is neither decoded for nothing
     # nor, where one of its pictures is damaged, a crash out of this loop

@@ -1,0 +1,75 @@
+"""A folder of a user's own photos, and the files they point at (each test failed before its fix): a table of image
+paths (CSV, a plain list, parquet) given as the source."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+from benchmark.data import DataSpec, fingerprint, load_images
+from benchmark.errors import UserError
+
+
+def _png(path, h: int, w: int, seed: int = 0, mode: str = "RGB"):
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8)).convert(mode).save(path)
+    return path
+
+
+# ------------------------------------------------------------------------------------------------
+# a table of image paths as the source: what a researcher keeps beside a folder (train.csv, test.txt)
+# ------------------------------------------------------------------------------------------------
+@pytest.fixture
+def photos(tmp_path):
+    """Three photos under photos/ (two in a sub-folder) and the folder they are in, as the tables name them."""
+    for i, rel in enumerate(("a.png", "trip/b.png", "trip/c.png")):
+        _png(tmp_path / "photos" / rel, 24, 32, seed=i)
+    return tmp_path
+
+
+def test_a_csv_of_relative_paths_is_read_from_its_own_folder(photos, tmp_path, monkeypatch):
+    """A CSV with a header and a column of paths relative to the CSV's folder: its rows' images, whatever the cwd
+    (it was 'is a file, not a dataset')."""
+    (photos / "split.csv").write_text("path,label\nphotos/a.png,0\nphotos/trip/c.png,1\n")
+    monkeypatch.chdir(tmp_path / "photos" / "trip")  # elsewhere: the paths are the CSV's, not the cwd's
+    spec = DataSpec.parse(str(photos / "split.csv"), role="test")
+    recs = load_images(spec)
+    folder = {r.image_id: r for r in load_images(DataSpec.parse(str(photos / "photos")))}
+    assert [r.pixels.tolist() for r in recs] == [folder["a"].pixels.tolist(), folder["trip/c"].pixels.tolist()]
+    assert spec.name == "split.csv"
+
+
+def test_a_csv_with_no_header_and_a_plain_list_keep_their_first_image(photos):
+    """A CSV (or .txt) of one path a line, no header: every line is an image (a header guess would drop the first)."""
+    (photos / "list.csv").write_text("photos/a.png\nphotos/trip/b.png\nphotos/trip/c.png\n")
+    (photos / "list.txt").write_text(f"{photos / 'photos/trip/b.png'}\n\nphotos/a.png\n")
+    assert [r.image_id for r in load_images(DataSpec.parse(str(photos / "list.csv")))] == ["a", "b", "c"]
+    assert [r.image_id for r in load_images(DataSpec.parse(str(photos / "list.txt")))] == ["b", "a"]
+
+
+def test_a_parquet_file_of_paths_is_a_source(photos):
+    import pandas as pd
+
+    pd.DataFrame({"file": ["photos/trip/b.png", "photos/a.png"]}).to_parquet(photos / "test.parquet")
+    recs = load_images(DataSpec.parse(str(photos / "test.parquet")))
+    assert [r.image_id for r in recs] == ["b", "a"] and recs[0].size == (24, 32)
+
+
+def test_a_table_file_takes_no_split_and_names_a_missing_image(photos, caplog):
+    (photos / "list.txt").write_text("photos/a.png\nphotos/gone.png\n")
+    with pytest.raises(UserError, match="no splits"):
+        load_images(DataSpec.parse(str(photos / "list.txt") + ":test"))
+    with caplog.at_level(logging.WARNING):
+        recs = load_images(DataSpec.parse(str(photos / "list.txt")))
+    assert [r.image_id for r in recs] == ["a"] and "gone.png" in caplog.text
+    assert fingerprint(recs) == fingerprint(load_images(DataSpec.parse(str(photos / "list.txt"))))
+
+
+def test_an_image_file_as_a_source_is_still_refused(photos):
+    with pytest.raises(UserError, match="is a file, not a dataset"):
+        load_images(DataSpec.parse(str(photos / "photos" / "a.png")))
