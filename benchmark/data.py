@@ -447,7 +447,8 @@ def pil_to_tensor(img, name: str = "image", notes: dict | None = None,
     if signed == 2 or (isinstance(signed, tuple) and 2 in signed):  # Pillow reads int8 as uint8: -1 became 255
         raise ValueError(f"signed {bits or ''}-bit integer pixels: no scale to read them on (unsigned 8- and 16-bit "
                          "and float in [0, 1] are read; convert it to one of those)")
-    img = ImageOps.exif_transpose(img)
+    if img.getexif().get(0x0112, 1) != 1:  # else exif_transpose returns a copy: a 100 MP photo held twice
+        img = ImageOps.exif_transpose(img)
     icc = img.info.get("icc_profile")
     if icc and not img.mode.startswith(("I", "F")):
         img = _to_srgb(img, name, notes)
@@ -483,8 +484,20 @@ def pil_to_tensor(img, name: str = "image", notes: dict | None = None,
         img = img.convert("RGBA")
     if img.mode != "RGB":
         img = img.convert("RGB")
-    arr = torch.from_numpy(np.asarray(img, dtype=np.uint8).copy()).permute(2, 0, 1).contiguous()
+    arr = _rgb_planes(img)
     return arr if icc else _colour_managed(arr, img.info, name, notes)  # a profile: applied by littleCMS above
+
+
+def _rgb_planes(img) -> torch.Tensor:
+    """An RGB PIL image → (3, H, W) uint8, one band at a time: peak memory the decoded image, the result and one
+    band (numpy's read of the whole image, its copy and the permuted copy held three more: 4.7× a 100 MP photo's
+    size, which ran a folder of them out of memory one image at a time)."""
+    w, h = img.size
+    out = torch.empty((3, h, w), dtype=torch.uint8)
+    planes = out.numpy()
+    for c in range(3):
+        planes[c] = np.asarray(img.getchannel(c))
+    return out
 
 
 def decode_image(value, name: str, base: Path | None = None, notes: dict | None = None) -> torch.Tensor:
