@@ -175,9 +175,11 @@ class DataSpec:
     @property
     def name(self) -> str:
         """Short name for result rows: the folder name or the id, plus the split (several sources
-        sharing one: :func:`dataset_names`)."""
+        sharing one: :func:`dataset_names`), composed (NFC) as image ids are (:func:`_distinct_ids`)."""
+        import unicodedata
+
         base = Path(self.source).name if os.path.isdir(self.source) or _is_table(Path(self.source)) else self.source
-        return base + (f":{self.split}" if self.split else "")
+        return unicodedata.normalize("NFC", base + (f":{self.split}" if self.split else ""))
 
     @property
     def kind(self) -> str:
@@ -2142,9 +2144,13 @@ def _few(named: list[tuple], n: int = 5) -> str:
 
 
 def _distinct_ids(keys: list[tuple[int, str, str | None]]) -> list[str]:
-    """(row, id, alternative id) → distinct ids: ids given more than once take their alternative (a
-    file's name with its suffix: ``photo.bmp``, ``photo.webp``) where there is one; an id still seen
-    before gets ``_<row>``."""
+    """(row, id, alternative id) → distinct ids, in Unicode's composed form (NFC: a name macOS wrote decomposed, e +
+    U+0301, is the id the same name typed on Linux has, so a folder's fingerprint is one on both): ids given more
+    than once take their alternative (a file's name with its suffix: ``photo.bmp``, ``photo.webp``) where there is
+    one; an id still seen before gets ``_<row>``."""
+    import unicodedata
+
+    keys = [(i, unicodedata.normalize("NFC", key), alt and unicodedata.normalize("NFC", alt)) for i, key, alt in keys]
     n = Counter(key for _, key, _ in keys)
     out, seen = [], set()
     for i, key, alt in keys:
@@ -2217,6 +2223,8 @@ def dataset_names(specs) -> dict[DataSpec, str]:
     """A distinct short name per source, for result rows: :attr:`DataSpec.name`, except where two
     sources share one (``a/Set5`` and ``b/Set5``): those take as many parent folders as tell them
     apart (``a/Set5``, ``b/Set5``), or their full token where nothing does."""
+    import unicodedata
+
     specs = list(dict.fromkeys(specs))
     names = {s: s.name for s in specs}
     for name, count in Counter(names.values()).items():
@@ -2225,8 +2233,8 @@ def dataset_names(specs) -> dict[DataSpec, str]:
         group = [s for s in specs if names[s] == name]
         depth = max((len(Path(s.source).parts) for s in group), default=1)
         for k in range(2, depth + 1):
-            tried = {s: "/".join(Path(s.source).parts[-k:]).lstrip("/") + (f":{s.split}" if s.split else "")
-                     for s in group}
+            tried = {s: unicodedata.normalize("NFC", "/".join(Path(s.source).parts[-k:]).lstrip("/")
+                                              + (f":{s.split}" if s.split else "")) for s in group}
             if len(set(tried.values())) == len(group) and not set(tried.values()) & (set(names.values()) - {name}):
                 names.update(tried)
                 break

@@ -119,3 +119,34 @@ def test_a_large_photo_is_decoded_without_several_copies_of_it(tmp_path):
     size, grew = map(int, out.stdout.split())
     assert size == h * w * 3
     assert grew <= 3.75 * size, f"decoding raised peak memory by {grew / size:.1f}× the image's size"
+
+
+# ------------------------------------------------------------------------------------------------
+# names in NFD (macOS) and NFC (Linux, Windows): one photo, one id, one fingerprint
+# ------------------------------------------------------------------------------------------------
+def test_a_folder_copied_from_a_mac_has_the_ids_and_fingerprint_it_has_on_linux(tmp_path):
+    """macOS (HFS+, and files named by its apps) writes 'é' decomposed (NFD: e + U+0301); rsync or a USB disk keeps
+    those bytes on Linux, where the same name typed is one code point (NFC). The ids (and so the fingerprint, part of
+    every run's id) differed: the same photos were a new data set (runs redone, results never merged: rows of
+    'Café' that look the same and are not). Ids are NFC now."""
+    import unicodedata
+
+    nfc, nfd = "Café/crème brûlée", unicodedata.normalize("NFD", "Café/crème brûlée")
+    assert nfc != nfd
+    _png(tmp_path / "linux" / f"{nfc}.png", 16, 24, seed=1)
+    _png(tmp_path / "mac" / f"{nfd}.png", 16, 24, seed=1)
+    linux, mac = (load_images(DataSpec.parse(str(tmp_path / d))) for d in ("linux", "mac"))
+    assert [r.image_id for r in mac] == [r.image_id for r in linux] == [nfc]
+    assert fingerprint(mac) == fingerprint(linux)
+    assert DataSpec.parse(str(tmp_path / "mac" / unicodedata.normalize("NFD", "Café"))).name == "Café"  # its rows'
+    assert load_images(DataSpec.parse(str(tmp_path / "mac" / unicodedata.normalize("NFD", "Café")))) \
+        [0].image_id == "crème brûlée"
+
+
+def test_two_files_whose_names_differ_only_in_normalisation_stay_two_images(tmp_path):
+    import unicodedata
+
+    _png(tmp_path / "d" / "é.png", 16, 16, seed=1)
+    _png(tmp_path / "d" / f"{unicodedata.normalize('NFD', 'é')}.png", 16, 16, seed=2)
+    ids = [r.image_id for r in load_images(DataSpec.parse(str(tmp_path / "d")))]
+    assert len(ids) == len(set(ids)) == 2 and all(unicodedata.is_normalized("NFC", i) for i in ids)
