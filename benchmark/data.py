@@ -1924,6 +1924,20 @@ def _is_encoded_image(value) -> bool:
 CLEAN_NAMES = frozenset({"gt", "ground_truth", "groundtruth", "clean", "target", "sharp", "hr", "hq", "gt_image",
                          "clean_image", "target_image"})
 
+#: what a column's name may add after saying what it holds (``gt_path``, ``hr_file``, ``clean_img``: BasicSR's meta
+#: files, paired sets' CSVs), read off before :data:`CLEAN_NAMES` is asked
+_COLUMN_SUFFIXES = ("_path", "_paths", "_file", "_files", "_filename", "_file_name", "_bytes", "_img", "_image",
+                    "_images")
+
+
+def _names_clean(column: str) -> bool:
+    """Whether a column's name says it holds a paired set's clean images: one of :data:`CLEAN_NAMES`, bare or with a
+    suffix of :data:`_COLUMN_SUFFIXES` (``gt_path``, ``HR_file``)."""
+    name = str(column).lower()
+    return name in CLEAN_NAMES or any(name.endswith(suffix) and name[: -len(suffix)] in CLEAN_NAMES
+                                      for suffix in _COLUMN_SUFFIXES)
+
+
 #: the rows the image-column guess looks at for a first value of each candidate column (an empty cell is passed over)
 GUESS_ROWS = 16
 
@@ -1961,7 +1975,7 @@ def _image_column(ds, spec: DataSpec) -> str:
     if len(images) > 1:  # e.g. lr and hr: the clean one is not necessarily the first
         pick = next((n for n in preferred if n in images), None)
         # image beside gt (a paired set's input and its ground truth): the names say the other one is clean
-        clean = [n for n in images if n != pick and n.lower() in CLEAN_NAMES]
+        clean = [n for n in images if n != pick and _names_clean(n)]  # gt, gt_img, hr_image, …
         if pick is None or clean:
             named = f", and {clean[0]!r} is named as the clean one" if clean else ""
             raise UserError(f"dataset {spec.source!r} has several image columns ({', '.join(images)}){named}: "
@@ -1973,7 +1987,7 @@ def _image_column(ds, spec: DataSpec) -> str:
     for name in (*preferred, "path", "file"):  # columns holding file paths or encoded image bytes
         if name in ds.column_names and getattr(ds.features[name], "dtype", None) in _PATH_OR_BYTES:
             # image paths beside gt paths (a paired set): the names say the other column holds the clean images
-            clean = [n for n in ds.column_names if n != name and n.lower() in CLEAN_NAMES
+            clean = [n for n in ds.column_names if n != name and _names_clean(n)
                      and getattr(ds.features[n], "dtype", None) in _PATH_OR_BYTES and _first_is_image(ds, n)]
             if clean:
                 raise UserError(f"dataset {spec.source!r} has several columns that may hold its images ({name!r}, "
@@ -2003,10 +2017,12 @@ def _image_column(ds, spec: DataSpec) -> str:
               and _is_encoded_image(first.get(n))]
     paths = [n for n in candidates if ds.features[n].dtype in ("string", "large_string")
              and isinstance(v := first.get(n), str) and Path(v.strip()).suffix.lower() in exts]
-    if len(binary) + len(paths) > 1:
+    if len(binary) + len(paths) > 1:  # lq_path beside gt_path: asked for, the one named as the clean one said
         both = ", ".join(repr(n) for n in ds.column_names if n in binary + paths)
-        raise UserError(f"dataset {spec.source!r} has several columns that may hold its images ({both}): name the "
-                        "one holding the clean images with '#COLUMN'")
+        clean = [n for n in ds.column_names if n in binary + paths and _names_clean(n)]
+        named = f", and {clean[0]!r} is named as the clean one" if len(clean) == 1 else ""
+        raise UserError(f"dataset {spec.source!r} has several columns that may hold its images ({both}){named}: name "
+                        "the one holding the clean images with '#COLUMN'")
     if binary or paths:
         pick = (binary + paths)[0]
         log.info("%s: reading images from column %r (%s; name another with '#COLUMN')", spec, pick,

@@ -150,3 +150,57 @@ def test_two_files_whose_names_differ_only_in_normalisation_stay_two_images(tmp_
     _png(tmp_path / "d" / f"{unicodedata.normalize('NFD', 'é')}.png", 16, 16, seed=2)
     ids = [r.image_id for r in load_images(DataSpec.parse(str(tmp_path / "d")))]
     assert len(ids) == len(set(ids)) == 2 and all(unicodedata.is_normalized("NFC", i) for i in ids)
+
+
+# ------------------------------------------------------------------------------------------------
+# paired sets whose columns say which is the ground truth with a suffix: gt_path, hr_file, clean_img
+# ------------------------------------------------------------------------------------------------
+@pytest.fixture
+def pairs(tmp_path):
+    """Two (noisy, clean) pairs of distinct pixels under pairs/."""
+    for i in range(2):
+        _png(tmp_path / "pairs" / f"noisy{i}.png", 16, 16, seed=10 + i)
+        _png(tmp_path / "pairs" / f"clean{i}.png", 16, 16, seed=20 + i)
+    return tmp_path
+
+
+def _pixels(recs):
+    return [r.pixels.tolist() for r in recs]
+
+
+def test_a_path_column_beside_gt_path_is_not_read_as_the_clean_images(pairs):
+    """``path`` (the noisy input) beside ``gt_path`` (BasicSR's meta files name them so): ``path`` was read, silently,
+    as the clean images (``gt`` was only a ground truth's name without a suffix). Now refused, naming both, as
+    ``image`` beside ``gt`` is."""
+    (pairs / "meta.csv").write_text("path,gt_path\n" + "".join(f"pairs/noisy{i}.png,pairs/clean{i}.png\n"
+                                                                 for i in range(2)))
+    with pytest.raises(UserError, match="'gt_path' is named as the clean one"):
+        load_images(DataSpec.parse(str(pairs / "meta.csv")))
+    chosen = load_images(DataSpec.parse(str(pairs / "meta.csv") + "#gt_path"))
+    assert _pixels(chosen) == _pixels(load_images(DataSpec.parse(str(pairs / "pairs") + "#image")))[:2]
+
+
+def test_lq_path_beside_gt_path_says_which_is_named_as_the_ground_truth(pairs):
+    """``lq_path`` + ``gt_path``: asked for with '#COLUMN' (two candidates, as ``input`` + ``target`` image columns),
+    now naming ``gt_path`` as the clean one (it said only "several columns"); ``#gt_path`` reads the clean images."""
+    (pairs / "meta.csv").write_text("lq_path,gt_path\n" + "".join(f"pairs/noisy{i}.png,pairs/clean{i}.png\n"
+                                                                    for i in range(2)))
+    with pytest.raises(UserError, match="'gt_path' is named as the clean one"):
+        load_images(DataSpec.parse(str(pairs / "meta.csv")))
+    assert [r.image_id for r in load_images(DataSpec.parse(str(pairs / "meta.csv") + "#gt_path"))] == \
+        ["clean0", "clean1"]
+
+
+def test_an_image_column_beside_gt_img_is_not_read_as_the_clean_images(pairs):
+    """Image columns ``image`` (the degraded input) and ``gt_img``: ``image`` was read, silently, as the clean images;
+    refused now, as ``image`` beside ``gt`` was."""
+    import datasets
+
+    files = {c: [str(pairs / "pairs" / f"{n}{i}.png") for i in range(2)] for c, n in (("image", "noisy"),
+                                                                                      ("gt_img", "clean"))}
+    datasets.Dataset.from_dict(files, features=datasets.Features({c: datasets.Image() for c in files})) \
+        .save_to_disk(str(pairs / "saved"))
+    with pytest.raises(UserError, match="'gt_img' is named as the clean one"):
+        load_images(DataSpec.parse(str(pairs / "saved")))
+    recs = load_images(DataSpec.parse(str(pairs / "saved") + "#gt_img"))
+    assert _pixels(recs) == _pixels(load_images(DataSpec.parse(str(pairs / "pairs"))))[:2]  # clean0, clean1
