@@ -2274,6 +2274,7 @@ class DataCache:
         self._hashes: dict[int, str] = {}  # id(ImageRecord) → image_hash; the records live as long as the cache
         self._overlaps: dict[tuple[tuple[DataSpec, ...], tuple[DataSpec, ...]], list[str]] = {}
         self._repeats: dict[DataSpec, list[str]] = {}
+        self._grey: dict[DataSpec, list[str]] = {}
 
     def images(self, spec: DataSpec) -> list[ImageRecord]:
         if spec not in self._images:
@@ -2337,6 +2338,27 @@ class DataCache:
         px = r.pixels
         return {image_hash(torch.rot90(v, k, dims=(-2, -1))) for v in (px, px.flip(-1))
                 for k in range(4) if (k, v is px) != (0, True)}
+
+    def greyscale(self, spec: DataSpec) -> list[str]:
+        """The ids of ``spec``'s greyscale images (three equal channels: a grey file replicated, or an RGB one of grey
+        pixels). Every task degrades the channels apart (denoise draws its noise per channel: three noisy looks at
+        each grey pixel, an easier problem than grey denoising at that sigma; demosaic samples one channel a pixel),
+        so a grey set's scores are neither grey restoration's (Set12, BSD68) nor colour's: logged once per source, a
+        WARNING where every image is grey, INFO naming them where some are."""
+        if spec not in self._grey:
+            records = self.images(spec)
+            grey = [r.image_id for r in records if r.pixels.shape[0] == 3
+                    and torch.equal(r.pixels[0], r.pixels[1]) and torch.equal(r.pixels[1], r.pixels[2])]
+            self._grey[spec] = grey
+            if grey and len(grey) == len(records):
+                log.warning("%s: every one of its %d images is greyscale, read as three equal channels: each task "
+                            "degrades the channels apart (denoise's noise is drawn per channel: three noisy looks at "
+                            "each pixel), so its scores are not those of greyscale restoration (Set12's, BSD68's at "
+                            "that sigma) nor of colour photos'", spec, len(grey))
+            elif grey:
+                log.info("%s: %d of %d images are greyscale (three equal channels), the rest colour: %s", spec,
+                         len(grey), len(records), ", ".join(grey[:5]) + (", …" if len(grey) > 5 else ""))
+        return self._grey[spec]
 
     def repeats(self, spec: DataSpec, name: str | None = None, records: list[ImageRecord] | None = None) -> list[str]:
         """The images of ``spec`` identical, pixel for pixel, to an earlier image of it (``copy (= first)``):

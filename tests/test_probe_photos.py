@@ -204,3 +204,36 @@ def test_an_image_column_beside_gt_img_is_not_read_as_the_clean_images(pairs):
         load_images(DataSpec.parse(str(pairs / "saved")))
     recs = load_images(DataSpec.parse(str(pairs / "saved") + "#gt_img"))
     assert _pixels(recs) == _pixels(load_images(DataSpec.parse(str(pairs / "pairs"))))[:2]  # clean0, clean1
+
+
+# ------------------------------------------------------------------------------------------------
+# a folder of greyscale photos (Set12, BSD68's grey copies, scans, X-rays): read as three equal channels
+# ------------------------------------------------------------------------------------------------
+def test_a_test_set_of_grey_photos_is_said_when_the_grid_is_planned(tmp_path, caplog):
+    """Every image of a greyscale folder is replicated to three equal channels, and every task degrades the channels
+    apart (denoise draws noise per channel: three noisy looks at each grey pixel, an easier problem than the grey
+    denoising Set12/BSD68 scores report; demosaic samples one channel a pixel of an image all of whose channels agree).
+    Nothing said so; a WARNING naming the source now, when the grid is planned. A colour set stays quiet."""
+    from benchmark.config import GridSpec, build_configs
+    from benchmark.data import DataCache
+
+    for i in range(3):
+        _png(tmp_path / "grey" / f"g{i}.png", 40, 40, seed=i, mode="L")
+        _png(tmp_path / "colour" / f"c{i}.png", 40, 40, seed=i)
+    _png(tmp_path / "mixed" / "c.png", 40, 40, seed=5)
+    _png(tmp_path / "mixed" / "g.png", 40, 40, seed=6, mode="L")
+    spec = GridSpec(tasks=("denoise",), losses=("l1",), metrics=("psnr",), device="cpu", iterations=2, crop=32,
+                    batch_size=2, train_data=(str(tmp_path / "colour"),),
+                    test_data=(str(tmp_path / "grey"), str(tmp_path / "mixed")))
+    with caplog.at_level(logging.INFO, logger="benchmark"):
+        build_configs(spec, DataCache())
+    said = [r for r in caplog.records if "greyscale" in r.getMessage()]
+    assert [r.levelno for r in said] == [logging.WARNING, logging.INFO], [r.getMessage() for r in said]
+    assert said[0].getMessage().startswith(f"{tmp_path / 'grey'}: every one of its 3 images is greyscale")
+    assert "1 of 2 images" in said[1].getMessage() and "g" in said[1].getMessage()
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="benchmark"):
+        build_configs(GridSpec(tasks=("denoise",), losses=("l1",), metrics=("psnr",), device="cpu", iterations=2,
+                               crop=32, batch_size=2, train_data=(str(tmp_path / "colour"),),
+                               test_data=(str(tmp_path / "colour"),)), DataCache())
+    assert "greyscale" not in caplog.text
