@@ -1312,6 +1312,22 @@ def find_file(path: str, base: Path | None = None) -> Path:
     raise FileNotFoundError(f"no such file: {path} (looked in {' and '.join(map(str, places))})")
 
 
+def _windows_relative(path: str, base: Path | None = None) -> str:
+    """A cell's relative path written on Windows (``photos\\trip\\b.png``: a CSV from pandas or Excel there) with its
+    backslashes read as folder separators where it is not found as written but is so (:func:`find_file`'s places);
+    else ``path`` unchanged (a POSIX file name may hold a backslash)."""
+    from pathlib import PureWindowsPath
+
+    win = PureWindowsPath(path)
+    if os.sep != "/" or "\\" not in path or win.anchor or Path(path).expanduser().is_absolute():
+        return path
+    places = ([base] if base is not None else []) + [Path.cwd()]
+    if any((place / path).exists() for place in places):
+        return path
+    posix = "/".join(win.parts)
+    return posix if any((place / posix).exists() for place in places) else path
+
+
 def _what(value) -> str:
     """A few words for what a cell holds (an error message's)."""
     if isinstance(value, (list, tuple, np.ndarray)):
@@ -2079,6 +2095,8 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
         if spec.max_images is not None and len(records) >= spec.max_images:
             break
         value = row[col]
+        if isinstance(value, str):  # a table written on Windows: photos\a.png
+            value = _windows_relative(value, base)
         if arrays and value is not None:
             value = np.asarray(value).astype(arrays)
         path = value.get("path") if isinstance(value, dict) else (value if isinstance(value, str) else None)

@@ -237,3 +237,12 @@ def test_a_test_set_of_grey_photos_is_said_when_the_grid_is_planned(tmp_path, ca
                                crop=32, batch_size=2, train_data=(str(tmp_path / "colour"),),
                                test_data=(str(tmp_path / "colour"),)), DataCache())
     assert "greyscale" not in caplog.text
+
+
+def test_a_table_written_on_windows_names_its_images_with_backslashes(photos):
+    """A CSV made on Windows (pandas' to_csv of WindowsPath, Excel): ``photos\\trip\\b.png``; on Linux no such file,
+    so every row was unreadable ('contains no readable image'). A relative path with backslashes that is not found
+    as written is looked up with them read as folder separators."""
+    (photos / "win.csv").write_text("path\nphotos\\trip\\b.png\nphotos\\a.png\n")
+    recs = load_images(DataSpec.parse(str(photos / "win.csv")))
+    assert [r.image_id for r in recs] == ["b", "a"]
