@@ -2283,6 +2283,12 @@ def mod_crop(pixels: torch.Tensor, multiple: int) -> torch.Tensor:
     return pixels[..., : h - h % multiple, : w - w % multiple]
 
 
+#: a test image within this PSNR (dB, on [0, 1]) of a training image of its size is that image saved again: Kodak24's
+#: photos re-encoded as JPEG are ≥ 38.9 dB from their originals at quality 95, ≥ 31.9 at 75, ≥ 27.2 at 30, while its 276
+#: pairs of distinct photos (one size) are ≤ 14.0 dB apart. :meth:`DataCache.overlap` names such a test image
+NEAR_COPY_PSNR = 25.0
+
+
 class DataCache:
     """Decoded images per source, and their content fingerprints, shared by every run of a grid."""
 
@@ -2348,6 +2354,37 @@ class DataCache:
                 trained.add(self._hash(r))
         return [f"{names[s]}/{r.image_id} (turned or mirrored)" for s, r in left
                 if keys[id(r)] in matched and self._turned_hashes(r) & trained]
+
+    def _near_copies(self, train_recs: list[ImageRecord], test_recs: dict[DataSpec, list[ImageRecord]],
+                     names: dict[DataSpec, str], found: set[str]) -> list[str]:
+        """The test images not in ``found`` that are a training image of their size saved again (a JPEG re-encoded, a
+        PNG exported as JPEG: other pixels, the same photo): ``dataset/image (near-identical: re-encoded)``, where the
+        two are within :data:`NEAR_COPY_PSNR` dB of each other. Candidates are paired by their 8×8 thumbnails (mean
+        absolute difference under 3 levels), then compared whole."""
+        import torch.nn.functional as F
+
+        def thumb(r):
+            px = r.pixels
+            step = max(1, min(px.shape[-2:]) // 64)  # a 100 MP photo is not turned into floats whole
+            return F.adaptive_avg_pool2d(to_float(px[:, ::step, ::step])[None], 8).flatten()
+
+        left = [(s, r) for s, rs in test_recs.items() for r in rs if f"{names[s]}/{r.image_id}" not in found]
+        sizes = {r.size for _, r in left}
+        pool = [r for r in train_recs if r.size in sizes and r.pixels.shape[0] == 3]
+        if not left or not pool:
+            return []
+        thumbs = torch.stack([thumb(r) for r in pool])
+        out = []
+        for s, r in left:
+            near = ((thumbs - thumb(r)).abs().mean(1) < 3 / 255).nonzero().flatten().tolist()
+            for k in near:
+                if pool[k].size != r.size:
+                    continue
+                mse = float(((to_float(pool[k].pixels) - to_float(r.pixels)) ** 2).mean())
+                if mse <= 10 ** (-NEAR_COPY_PSNR / 10):
+                    out.append(f"{names[s]}/{r.image_id} (near-identical: re-encoded)")
+                    break
+        return out
 
     @staticmethod
     def _turned_hashes(r: ImageRecord) -> set[str]:
@@ -2424,6 +2461,7 @@ class DataCache:
             both = [f"{names[s]}/{r.image_id}" for s, rs in test_recs.items()
                     for r in rs if shape(r) in common and self._hash(r) in seen]
             both += self._turned_copies(train_recs, test_recs, names, set(both))
+            both += self._near_copies(train_recs, test_recs, names, set(both))
             self._overlaps[key] = both
             for s, rs in test_recs.items():  # one image twice in a test set weighs twice in its every mean
                 self.repeats(s, names[s], rs)
@@ -2431,6 +2469,8 @@ class DataCache:
                 n = sum(len(self.images(s)) for s in dict.fromkeys(test))
                 turned = " or a training image turned or mirrored, as training crops are, marked so" \
                     if any(b.endswith("(turned or mirrored)") for b in both) else ""
+                if any(b.endswith("(near-identical: re-encoded)") for b in both):
+                    turned += f"; or within {NEAR_COPY_PSNR:.0f} dB of one, saved again, marked so"
                 log.warning("%d of %d test images are also training images (identical pixels%s; train: %s, test: %s): "
                             "their scores are not held out: %s", len(both), n, turned, " + ".join(map(str, train)),
                             " + ".join(map(str, test)), ", ".join(both[:5]) + (", …" if len(both) > 5 else ""))

@@ -246,3 +246,36 @@ def test_a_table_written_on_windows_names_its_images_with_backslashes(photos):
     (photos / "win.csv").write_text("path\nphotos\\trip\\b.png\nphotos\\a.png\n")
     recs = load_images(DataSpec.parse(str(photos / "win.csv")))
     assert [r.image_id for r in recs] == ["b", "a"]
+
+
+# ------------------------------------------------------------------------------------------------
+# a test photo that is a training photo saved again (JPEG re-encoded, PNG → JPEG) under another name
+# ------------------------------------------------------------------------------------------------
+def _photo(h: int, w: int, seed: int) -> np.ndarray:
+    """A smooth (8-bit RGB) picture: a random 6×8 field upsampled, as photos are smooth at JPEG's block scale."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    return np.asarray(Image.fromarray(rng.integers(0, 256, (6, 8, 3), dtype=np.uint8)).resize((w, h), Image.BICUBIC))
+
+
+def test_a_test_photo_that_is_a_training_photo_saved_again_is_named(tmp_path, caplog):
+    """A photo in train/ as PNG and in test/ re-encoded as a JPEG (quality 85) under another name: its pixels differ,
+    so the identical-pixels check passed it as held out, and its scores were a training image's. Now named as
+    near-identical (PSNR ≥ 25 dB to a training image of its size; distinct photos are ≤ 14 dB apart); other photos
+    of that size are not."""
+    from PIL import Image
+
+    from benchmark.data import DataCache
+
+    (tmp_path / "train").mkdir()
+    (tmp_path / "test").mkdir()
+    for i in range(3):
+        Image.fromarray(_photo(48, 64, seed=i)).save(tmp_path / "train" / f"t{i}.png")
+    Image.fromarray(_photo(48, 64, seed=1)).save(tmp_path / "test" / "holiday.jpg", quality=85)
+    Image.fromarray(_photo(48, 64, seed=7)).save(tmp_path / "test" / "other.jpg", quality=85)
+    train, test = DataSpec.parse(str(tmp_path / "train")), DataSpec.parse(str(tmp_path / "test"))
+    with caplog.at_level(logging.WARNING):
+        both = DataCache().overlap((train,), (test,))
+    assert both == ["test/holiday (near-identical: re-encoded)"]
+    assert "holiday" in caplog.text and "other" not in caplog.text
