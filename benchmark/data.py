@@ -2289,6 +2289,22 @@ def mod_crop(pixels: torch.Tensor, multiple: int) -> torch.Tensor:
 NEAR_COPY_PSNR = 25.0
 
 
+def _thumbnail(px: torch.Tensor) -> torch.Tensor:
+    """(3, H, W) image → its 8×8 thumbnail, (192,) float in [0, 1]: area means (of every ``min(H, W) // 64``-th pixel:
+    a 100 MP photo is not turned into floats whole)."""
+    step = max(1, min(px.shape[-2:]) // 64)
+    x = to_float(px[:, ::step, ::step])
+    h, w = x.shape[-2] // 8, x.shape[-1] // 8  # ≥ 1: images are ≥ MIN_IMAGE_SIDE px a side
+    return x[:, : 8 * h, : 8 * w].reshape(x.shape[0], 8, h, 8, w).mean((2, 4)).flatten()
+
+
+def _near_copy(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """Whether two images of one size are one photo saved twice: within :data:`NEAR_COPY_PSNR` dB of each other."""
+    if a.shape != b.shape:
+        return False
+    return float(((to_float(a) - to_float(b)) ** 2).mean()) <= 10 ** (-NEAR_COPY_PSNR / 10)
+
+
 class DataCache:
     """Decoded images per source, and their content fingerprints, shared by every run of a grid."""
 
@@ -2361,29 +2377,17 @@ class DataCache:
         PNG exported as JPEG: other pixels, the same photo): ``dataset/image (near-identical: re-encoded)``, where the
         two are within :data:`NEAR_COPY_PSNR` dB of each other. Candidates are paired by their 8×8 thumbnails (mean
         absolute difference under 3 levels), then compared whole."""
-        import torch.nn.functional as F
-
-        def thumb(r):
-            px = r.pixels
-            step = max(1, min(px.shape[-2:]) // 64)  # a 100 MP photo is not turned into floats whole
-            return F.adaptive_avg_pool2d(to_float(px[:, ::step, ::step])[None], 8).flatten()
-
         left = [(s, r) for s, rs in test_recs.items() for r in rs if f"{names[s]}/{r.image_id}" not in found]
         sizes = {r.size for _, r in left}
         pool = [r for r in train_recs if r.size in sizes and r.pixels.shape[0] == 3]
         if not left or not pool:
             return []
-        thumbs = torch.stack([thumb(r) for r in pool])
+        thumbs = torch.stack([_thumbnail(r.pixels) for r in pool])
         out = []
         for s, r in left:
-            near = ((thumbs - thumb(r)).abs().mean(1) < 3 / 255).nonzero().flatten().tolist()
-            for k in near:
-                if pool[k].size != r.size:
-                    continue
-                mse = float(((to_float(pool[k].pixels) - to_float(r.pixels)) ** 2).mean())
-                if mse <= 10 ** (-NEAR_COPY_PSNR / 10):
-                    out.append(f"{names[s]}/{r.image_id} (near-identical: re-encoded)")
-                    break
+            near = ((thumbs - _thumbnail(r.pixels)).abs().mean(1) < 3 / 255).nonzero().flatten().tolist()
+            if any(_near_copy(pool[k].pixels, r.pixels) for k in near):
+                out.append(f"{names[s]}/{r.image_id} (near-identical: re-encoded)")
         return out
 
     @staticmethod
@@ -2416,8 +2420,9 @@ class DataCache:
         return self._grey[spec]
 
     def repeats(self, spec: DataSpec, name: str | None = None, records: list[ImageRecord] | None = None) -> list[str]:
-        """The images of ``spec`` identical, pixel for pixel, to an earlier image of it (``copy (= first)``):
-        each copy would be scored, weighing twice in every mean of a test set. Logged as a WARNING once per
+        """The images of ``spec`` identical, pixel for pixel, to an earlier image of it (``copy (= first)``), or of
+        its size and within :data:`NEAR_COPY_PSNR` dB of one (``copy (≈ first, saved again)``: a PNG and its JPEG
+        export): each copy would be scored, weighing twice in every mean of a test set. Logged as a WARNING once per
         source; :meth:`overlap` asks it of every test source."""
         if spec not in self._repeats:
             records = self.images(spec) if records is None else records
@@ -2432,10 +2437,25 @@ class DataCache:
                     out.append(f"{r.image_id} (= {first[h]})")
                 else:
                     first[h] = r.image_id
+            # one photo saved twice (holiday.png and its holiday.jpg export): other pixels, within NEAR_COPY_PSNR dB
+            copied = {o.split(" (= ")[0] for o in out}
+            groups: dict[tuple, list[ImageRecord]] = {}
+            for r in records:
+                if r.image_id not in copied:
+                    groups.setdefault(r.size, []).append(r)
+            for group in (g for g in groups.values() if len(g) > 1):
+                thumbs = torch.stack([_thumbnail(r.pixels) for r in group])
+                kept = torch.ones(len(group), dtype=torch.bool)
+                for i, r in enumerate(group):  # against the earlier ones kept: their thumbnails first (192 values)
+                    near = (((thumbs[:i] - thumbs[i]).abs().mean(1) < 3 / 255) & kept[:i]).nonzero().flatten()
+                    twin = next((group[j] for j in near.tolist() if _near_copy(group[j].pixels, r.pixels)), None)
+                    if twin is not None:
+                        out.append(f"{r.image_id} (≈ {twin.image_id}, saved again)")
+                        kept[i] = False
             self._repeats[spec] = out
             if out:
-                log.warning("%s: %d of %d test images repeat an earlier one (identical pixels): each copy is scored "
-                            "and weighs in every mean: %s", name or spec, len(out), len(records),
+                log.warning("%s: %d of %d test images repeat an earlier one (identical pixels, or ≈ one saved again): "
+                            "each copy is scored and weighs in every mean: %s", name or spec, len(out), len(records),
                             ", ".join(out[:5]) + (", …" if len(out) > 5 else ""))
         return self._repeats[spec]
 

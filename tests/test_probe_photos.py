@@ -279,3 +279,20 @@ def test_a_test_photo_that_is_a_training_photo_saved_again_is_named(tmp_path, ca
         both = DataCache().overlap((train,), (test,))
     assert both == ["test/holiday (near-identical: re-encoded)"]
     assert "holiday" in caplog.text and "other" not in caplog.text
+
+
+def test_a_test_folder_holding_a_photo_and_its_jpeg_copy_says_so(tmp_path, caplog):
+    """holiday.png and holiday.jpg (the same photo exported twice) in one test folder: both scored, the photo weighing
+    twice in every mean, and only identical pixels were named as repeats. Now the copy is named, as near-identical."""
+    from PIL import Image
+
+    from benchmark.data import DataCache
+
+    (tmp_path / "test").mkdir()
+    Image.fromarray(_photo(48, 64, seed=1)).save(tmp_path / "test" / "holiday.png")
+    Image.fromarray(_photo(48, 64, seed=1)).save(tmp_path / "test" / "holiday.jpg", quality=85)
+    Image.fromarray(_photo(48, 64, seed=2)).save(tmp_path / "test" / "other.jpg", quality=85)
+    with caplog.at_level(logging.WARNING):
+        said = DataCache().repeats(DataSpec.parse(str(tmp_path / "test")))
+    assert said == ["holiday.png (≈ holiday.jpg, saved again)"]
+    assert "holiday.png (≈ holiday.jpg" in caplog.text
