@@ -1213,6 +1213,8 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
     resolved = [resolve(c, data, dtype) for c in configs]
     for train_specs, test_specs in dict.fromkeys((c.train_data, c.test_data) for c in resolved):
         data.overlap(train_specs, test_specs)  # a WARNING with the count where test images are training images
+    for source in dict.fromkeys(s for c in resolved for s in (*c.train_data, *c.test_data)):
+        data.greyscale(source)  # a WARNING where every image is grey: three equal channels, degraded apart
     for test_specs in dict.fromkeys(c.test_data for c in resolved):
         check_metric_sizes(s.metrics, test_specs, data, {t: built_tasks[t].size_multiple for t in tasks})
     return resolved, tuple(s.metrics), s.device

@@ -1,11 +1,13 @@
 """Datasets → RGB float images.
 
-One loader (:func:`load_images`) for four kinds of source, all through Hugging Face
+One loader (:func:`load_images`) for every kind of source, all through Hugging Face
 ``datasets`` so they share one code path:
 
 * the embedded default: the photographs bundled inside scikit-image (``skimage``), built as a
   ``datasets.Dataset`` with a fixed split by image;
 * a local image folder (every image file under it, by :func:`folder_files`, as a ``datasets.Dataset``);
+* a table of image paths (a CSV/TSV, a ``.txt`` list of one path a line, JSON lines, parquet or arrow: relative
+  paths from the table's folder, :func:`_load_table`);
 * a dataset saved with ``Dataset.save_to_disk`` / ``DatasetDict.save_to_disk``;
 * a local copy of a hub dataset's files (``huggingface-cli download owner/name --repo-type dataset
   --local-dir DIR``: parquet or arrow shards, or WebDataset ``.tar`` shards, no image file), read by ``datasets``
@@ -139,8 +141,8 @@ class DataSpec:
         if not text:
             raise UserError(f"dataset source {original!r} names no source before its '@', ':' or '#' "
                             "(write SOURCE[@REVISION][:SPLIT][#COLUMN])")
-        if os.path.isdir(os.path.expanduser(text)):  # one name per folder, however it was typed
-            text = str(Path(text).expanduser().resolve())
+        if os.path.isdir(os.path.expanduser(text)) or _is_table(Path(text).expanduser()):  # one name per folder (or
+            text = str(Path(text).expanduser().resolve())  # table), however it was typed
         spec = cls(text, split or None, column or None, revision or None, max_images)
         if role == "test" and spec.split is None and spec.kind == "hub":  # scores on training images, silently
             log.warning("%s: no split given for test data; testing on its 'train' split (a hub id's default): "
@@ -173,27 +175,39 @@ class DataSpec:
     @property
     def name(self) -> str:
         """Short name for result rows: the folder name or the id, plus the split (several sources
-        sharing one: :func:`dataset_names`)."""
-        base = Path(self.source).name if os.path.isdir(self.source) else self.source
-        return base + (f":{self.split}" if self.split else "")
+        sharing one: :func:`dataset_names`), composed (NFC) as image ids are (:func:`_distinct_ids`)."""
+        import unicodedata
+
+        base = Path(self.source).name if os.path.isdir(self.source) or _is_table(Path(self.source)) else self.source
+        return unicodedata.normalize("NFC", base + (f":{self.split}" if self.split else ""))
 
     @property
     def kind(self) -> str:
         """``embedded``, ``folder``, ``saved``, ``files`` (a hub dataset's data files, no image file:
-        :func:`_is_data_files_folder`), ``file`` (an existing file: not a source), ``missing-path`` (a
-        path that does not exist) or ``hub``."""
+        :func:`_is_data_files_folder`), ``table`` (a file listing images: :data:`TABLE_SUFFIXES`), ``file`` (another
+        existing file: not a source), ``missing-path`` (a path that does not exist) or ``hub``."""
         if self.source in EMBEDDED:
             return "embedded"
         p = Path(self.source).expanduser()
         if p.is_dir():
             return "saved" if _is_saved_dataset(p) else "files" if _is_data_files_folder(p) else "folder"
         if p.exists():
-            return "file"
+            return "table" if _is_table(p) else "file"
         if hub_data_file(self.source) is not None:  # owner/name/DIV2K_train_HR.zip: one data file of a hub dataset
             return "hub"
         if p.suffix or self.source.startswith((".", "/", "~")):
             return "missing-path"
         return "hub"
+
+
+#: suffixes of a file read as a table of images (:func:`_load_table`): a CSV/TSV with a column of paths (with a header,
+#: or one path a line), a plain list (one path a line), JSON lines, parquet or arrow (paths or encoded images)
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".jsonl", ".json", ".parquet", ".arrow")
+
+
+def _is_table(p: Path) -> bool:
+    """Whether ``p`` is an existing file of :data:`TABLE_SUFFIXES`: a source read as a table of images."""
+    return p.suffix.lower() in TABLE_SUFFIXES and p.is_file()
 
 
 #: suffixes of a hub dataset's data files that ``owner/name/FILE`` names (one archive or shard of it, not a config)
@@ -435,7 +449,8 @@ def pil_to_tensor(img, name: str = "image", notes: dict | None = None,
     if signed == 2 or (isinstance(signed, tuple) and 2 in signed):  # Pillow reads int8 as uint8: -1 became 255
         raise ValueError(f"signed {bits or ''}-bit integer pixels: no scale to read them on (unsigned 8- and 16-bit "
                          "and float in [0, 1] are read; convert it to one of those)")
-    img = ImageOps.exif_transpose(img)
+    if img.getexif().get(0x0112, 1) != 1:  # else exif_transpose returns a copy: a 100 MP photo held twice
+        img = ImageOps.exif_transpose(img)
     icc = img.info.get("icc_profile")
     if icc and not img.mode.startswith(("I", "F")):
         img = _to_srgb(img, name, notes)
@@ -471,8 +486,20 @@ def pil_to_tensor(img, name: str = "image", notes: dict | None = None,
         img = img.convert("RGBA")
     if img.mode != "RGB":
         img = img.convert("RGB")
-    arr = torch.from_numpy(np.asarray(img, dtype=np.uint8).copy()).permute(2, 0, 1).contiguous()
+    arr = _rgb_planes(img)
     return arr if icc else _colour_managed(arr, img.info, name, notes)  # a profile: applied by littleCMS above
+
+
+def _rgb_planes(img) -> torch.Tensor:
+    """An RGB PIL image → (3, H, W) uint8, one band at a time: peak memory the decoded image, the result and one
+    band (numpy's read of the whole image, its copy and the permuted copy held three more: 4.7× a 100 MP photo's
+    size, which ran a folder of them out of memory one image at a time)."""
+    w, h = img.size
+    out = torch.empty((3, h, w), dtype=torch.uint8)
+    planes = out.numpy()
+    for c in range(3):
+        planes[c] = np.asarray(img.getchannel(c))
+    return out
 
 
 def decode_image(value, name: str, base: Path | None = None, notes: dict | None = None) -> torch.Tensor:
@@ -1285,6 +1312,22 @@ def find_file(path: str, base: Path | None = None) -> Path:
     raise FileNotFoundError(f"no such file: {path} (looked in {' and '.join(map(str, places))})")
 
 
+def _windows_relative(path: str, base: Path | None = None) -> str:
+    """A cell's relative path written on Windows (``photos\\trip\\b.png``: a CSV from pandas or Excel there) with its
+    backslashes read as folder separators where it is not found as written but is so (:func:`find_file`'s places);
+    else ``path`` unchanged (a POSIX file name may hold a backslash)."""
+    from pathlib import PureWindowsPath
+
+    win = PureWindowsPath(path)
+    if os.sep != "/" or "\\" not in path or win.anchor or Path(path).expanduser().is_absolute():
+        return path
+    places = ([base] if base is not None else []) + [Path.cwd()]
+    if any((place / path).exists() for place in places):
+        return path
+    posix = "/".join(win.parts)
+    return posix if any((place / posix).exists() for place in places) else path
+
+
 def _what(value) -> str:
     """A few words for what a cell holds (an error message's)."""
     if isinstance(value, (list, tuple, np.ndarray)):
@@ -1701,6 +1744,12 @@ def load_raw(spec: DataSpec):
                             "images it holds")
         raise UserError(f"{spec.source} is a file, not a dataset: a source is an image folder, a saved dataset "
                         "(a folder written by save_to_disk) or a hub id")
+    if kind == "table":
+        _no_revision(spec, f"the table {spec.source}")
+        if spec.split:
+            raise UserError(f"{spec.source} is one table of images, with no splits: drop ':{spec.split}' (a table per "
+                            "split: pass each one's file)")
+        return _load_table(Path(spec.source).expanduser())
     if kind == "missing-path":
         where = "" if os.path.isabs(os.path.expanduser(spec.source)) else f" (cwd {os.getcwd()})"
         raise UserError(f"dataset folder not found: {spec.source}{where}")
@@ -1745,6 +1794,36 @@ def load_raw(spec: DataSpec):
                     "%s, which may be another revision", spec.source, spec.revision,
                     Path(files[0]).parent if files else "?")
     return ds
+
+
+def _load_table(path: Path):
+    """A file listing images (:data:`TABLE_SUFFIXES`) → its ``datasets.Dataset``, the image column then found as in
+    any dataset (a column ``image``/``path``/``file``, or the one whose values are image paths or encoded images;
+    relative paths are looked up from the table's folder, then the cwd). A CSV/TSV whose first line is an image path
+    has no header (every line is a row, its first column ``path``); a ``.txt`` file is one path a line (blank lines
+    passed over). One that cannot be read is a one-line :class:`UserError`."""
+    import datasets
+
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".parquet", ".arrow", ".jsonl", ".json"):
+            with _no_card_warning():
+                builder = {".jsonl": "json"}.get(suffix, suffix[1:])
+                return datasets.load_dataset(builder, data_files=str(path), split="train")
+        if suffix == ".txt":
+            lines = [line.strip() for line in path.read_text(encoding="utf-8-sig").splitlines()]
+            return datasets.Dataset.from_dict({"path": [line for line in lines if line]},
+                                              features=datasets.Features({"path": datasets.Value("string")}))
+        import pandas as pd
+
+        sep = "\t" if suffix == ".tsv" else ","
+        table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        if len(table.columns) and Path(str(table.columns[0]).strip()).suffix.lower() in image_extensions():
+            table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig", header=None)
+            table.columns = ["path", *(f"column_{i}" for i in range(1, len(table.columns)))]
+        return datasets.Dataset.from_pandas(table, preserve_index=False)
+    except Exception as exc:  # noqa: BLE001 - pandas, pyarrow and datasets raise many types for a damaged file
+        raise UserError(f"{path}: a table of images that cannot be read ({_first_line(exc)})") from None
 
 
 def _load_saved(spec: DataSpec):
@@ -1861,6 +1940,20 @@ def _is_encoded_image(value) -> bool:
 CLEAN_NAMES = frozenset({"gt", "ground_truth", "groundtruth", "clean", "target", "sharp", "hr", "hq", "gt_image",
                          "clean_image", "target_image"})
 
+#: what a column's name may add after saying what it holds (``gt_path``, ``hr_file``, ``clean_img``: BasicSR's meta
+#: files, paired sets' CSVs), read off before :data:`CLEAN_NAMES` is asked
+_COLUMN_SUFFIXES = ("_path", "_paths", "_file", "_files", "_filename", "_file_name", "_bytes", "_img", "_image",
+                    "_images")
+
+
+def _names_clean(column: str) -> bool:
+    """Whether a column's name says it holds a paired set's clean images: one of :data:`CLEAN_NAMES`, bare or with a
+    suffix of :data:`_COLUMN_SUFFIXES` (``gt_path``, ``HR_file``)."""
+    name = str(column).lower()
+    return name in CLEAN_NAMES or any(name.endswith(suffix) and name[: -len(suffix)] in CLEAN_NAMES
+                                      for suffix in _COLUMN_SUFFIXES)
+
+
 #: the rows the image-column guess looks at for a first value of each candidate column (an empty cell is passed over)
 GUESS_ROWS = 16
 
@@ -1898,7 +1991,7 @@ def _image_column(ds, spec: DataSpec) -> str:
     if len(images) > 1:  # e.g. lr and hr: the clean one is not necessarily the first
         pick = next((n for n in preferred if n in images), None)
         # image beside gt (a paired set's input and its ground truth): the names say the other one is clean
-        clean = [n for n in images if n != pick and n.lower() in CLEAN_NAMES]
+        clean = [n for n in images if n != pick and _names_clean(n)]  # gt, gt_img, hr_image, …
         if pick is None or clean:
             named = f", and {clean[0]!r} is named as the clean one" if clean else ""
             raise UserError(f"dataset {spec.source!r} has several image columns ({', '.join(images)}){named}: "
@@ -1910,7 +2003,7 @@ def _image_column(ds, spec: DataSpec) -> str:
     for name in (*preferred, "path", "file"):  # columns holding file paths or encoded image bytes
         if name in ds.column_names and getattr(ds.features[name], "dtype", None) in _PATH_OR_BYTES:
             # image paths beside gt paths (a paired set): the names say the other column holds the clean images
-            clean = [n for n in ds.column_names if n != name and n.lower() in CLEAN_NAMES
+            clean = [n for n in ds.column_names if n != name and _names_clean(n)
                      and getattr(ds.features[n], "dtype", None) in _PATH_OR_BYTES and _first_is_image(ds, n)]
             if clean:
                 raise UserError(f"dataset {spec.source!r} has several columns that may hold its images ({name!r}, "
@@ -1940,10 +2033,12 @@ def _image_column(ds, spec: DataSpec) -> str:
               and _is_encoded_image(first.get(n))]
     paths = [n for n in candidates if ds.features[n].dtype in ("string", "large_string")
              and isinstance(v := first.get(n), str) and Path(v.strip()).suffix.lower() in exts]
-    if len(binary) + len(paths) > 1:
+    if len(binary) + len(paths) > 1:  # lq_path beside gt_path: asked for, the one named as the clean one said
         both = ", ".join(repr(n) for n in ds.column_names if n in binary + paths)
-        raise UserError(f"dataset {spec.source!r} has several columns that may hold its images ({both}): name the "
-                        "one holding the clean images with '#COLUMN'")
+        clean = [n for n in ds.column_names if n in binary + paths and _names_clean(n)]
+        named = f", and {clean[0]!r} is named as the clean one" if len(clean) == 1 else ""
+        raise UserError(f"dataset {spec.source!r} has several columns that may hold its images ({both}){named}: name "
+                        "the one holding the clean images with '#COLUMN'")
     if binary or paths:
         pick = (binary + paths)[0]
         log.info("%s: reading images from column %r (%s; name another with '#COLUMN')", spec, pick,
@@ -1986,7 +2081,8 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
     col = _image_column(ds, spec)
     if isinstance(ds.features[col], datasets.Image):
         ds = ds.cast_column(col, datasets.Image(decode=False))
-    base = Path(spec.source).expanduser() if spec.kind == "saved" else None  # relative paths: from here first
+    # relative paths: from the saved dataset's folder (a table's) first
+    base = {"saved": Path(spec.source).expanduser(), "table": Path(spec.source).expanduser().parent}.get(spec.kind)
     id_col = next((c for c in ("image_id", "file_name", "name", "id") if c in ds.column_names), None)
     # only the columns used: another image column (a mask, an lr beside hr) is neither decoded for nothing
     # nor, where one of its pictures is damaged, a crash out of this loop
@@ -1999,6 +2095,8 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
         if spec.max_images is not None and len(records) >= spec.max_images:
             break
         value = row[col]
+        if isinstance(value, str):  # a table written on Windows: photos\a.png
+            value = _windows_relative(value, base)
         if arrays and value is not None:
             value = np.asarray(value).astype(arrays)
         path = value.get("path") if isinstance(value, dict) else (value if isinstance(value, str) else None)
@@ -2080,9 +2178,13 @@ def _few(named: list[tuple], n: int = 5) -> str:
 
 
 def _distinct_ids(keys: list[tuple[int, str, str | None]]) -> list[str]:
-    """(row, id, alternative id) → distinct ids: ids given more than once take their alternative (a
-    file's name with its suffix: ``photo.bmp``, ``photo.webp``) where there is one; an id still seen
-    before gets ``_<row>``."""
+    """(row, id, alternative id) → distinct ids, in Unicode's composed form (NFC: a name macOS wrote decomposed, e +
+    U+0301, is the id the same name typed on Linux has, so a folder's fingerprint is one on both): ids given more
+    than once take their alternative (a file's name with its suffix: ``photo.bmp``, ``photo.webp``) where there is
+    one; an id still seen before gets ``_<row>``."""
+    import unicodedata
+
+    keys = [(i, unicodedata.normalize("NFC", key), alt and unicodedata.normalize("NFC", alt)) for i, key, alt in keys]
     n = Counter(key for _, key, _ in keys)
     out, seen = [], set()
     for i, key, alt in keys:
@@ -2155,6 +2257,8 @@ def dataset_names(specs) -> dict[DataSpec, str]:
     """A distinct short name per source, for result rows: :attr:`DataSpec.name`, except where two
     sources share one (``a/Set5`` and ``b/Set5``): those take as many parent folders as tell them
     apart (``a/Set5``, ``b/Set5``), or their full token where nothing does."""
+    import unicodedata
+
     specs = list(dict.fromkeys(specs))
     names = {s: s.name for s in specs}
     for name, count in Counter(names.values()).items():
@@ -2163,8 +2267,8 @@ def dataset_names(specs) -> dict[DataSpec, str]:
         group = [s for s in specs if names[s] == name]
         depth = max((len(Path(s.source).parts) for s in group), default=1)
         for k in range(2, depth + 1):
-            tried = {s: "/".join(Path(s.source).parts[-k:]).lstrip("/") + (f":{s.split}" if s.split else "")
-                     for s in group}
+            tried = {s: unicodedata.normalize("NFC", "/".join(Path(s.source).parts[-k:]).lstrip("/")
+                                              + (f":{s.split}" if s.split else "")) for s in group}
             if len(set(tried.values())) == len(group) and not set(tried.values()) & (set(names.values()) - {name}):
                 names.update(tried)
                 break
@@ -2179,6 +2283,28 @@ def mod_crop(pixels: torch.Tensor, multiple: int) -> torch.Tensor:
     return pixels[..., : h - h % multiple, : w - w % multiple]
 
 
+#: a test image within this PSNR (dB, on [0, 1]) of a training image of its size is that image saved again: Kodak24's
+#: photos re-encoded as JPEG are ≥ 38.9 dB from their originals at quality 95, ≥ 31.9 at 75, ≥ 27.2 at 30, while its 276
+#: pairs of distinct photos (one size) are ≤ 14.0 dB apart. :meth:`DataCache.overlap` names such a test image
+NEAR_COPY_PSNR = 25.0
+
+
+def _thumbnail(px: torch.Tensor) -> torch.Tensor:
+    """(3, H, W) image → its 8×8 thumbnail, (192,) float in [0, 1]: area means (of every ``min(H, W) // 64``-th pixel:
+    a 100 MP photo is not turned into floats whole)."""
+    step = max(1, min(px.shape[-2:]) // 64)
+    x = to_float(px[:, ::step, ::step])
+    h, w = x.shape[-2] // 8, x.shape[-1] // 8  # ≥ 1: images are ≥ MIN_IMAGE_SIDE px a side
+    return x[:, : 8 * h, : 8 * w].reshape(x.shape[0], 8, h, 8, w).mean((2, 4)).flatten()
+
+
+def _near_copy(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """Whether two images of one size are one photo saved twice: within :data:`NEAR_COPY_PSNR` dB of each other."""
+    if a.shape != b.shape:
+        return False
+    return float(((to_float(a) - to_float(b)) ** 2).mean()) <= 10 ** (-NEAR_COPY_PSNR / 10)
+
+
 class DataCache:
     """Decoded images per source, and their content fingerprints, shared by every run of a grid."""
 
@@ -2188,6 +2314,7 @@ class DataCache:
         self._hashes: dict[int, str] = {}  # id(ImageRecord) → image_hash; the records live as long as the cache
         self._overlaps: dict[tuple[tuple[DataSpec, ...], tuple[DataSpec, ...]], list[str]] = {}
         self._repeats: dict[DataSpec, list[str]] = {}
+        self._grey: dict[DataSpec, list[str]] = {}
 
     def images(self, spec: DataSpec) -> list[ImageRecord]:
         if spec not in self._images:
@@ -2244,6 +2371,25 @@ class DataCache:
         return [f"{names[s]}/{r.image_id} (turned or mirrored)" for s, r in left
                 if keys[id(r)] in matched and self._turned_hashes(r) & trained]
 
+    def _near_copies(self, train_recs: list[ImageRecord], test_recs: dict[DataSpec, list[ImageRecord]],
+                     names: dict[DataSpec, str], found: set[str]) -> list[str]:
+        """The test images not in ``found`` that are a training image of their size saved again (a JPEG re-encoded, a
+        PNG exported as JPEG: other pixels, the same photo): ``dataset/image (near-identical: re-encoded)``, where the
+        two are within :data:`NEAR_COPY_PSNR` dB of each other. Candidates are paired by their 8×8 thumbnails (mean
+        absolute difference under 3 levels), then compared whole."""
+        left = [(s, r) for s, rs in test_recs.items() for r in rs if f"{names[s]}/{r.image_id}" not in found]
+        sizes = {r.size for _, r in left}
+        pool = [r for r in train_recs if r.size in sizes and r.pixels.shape[0] == 3]
+        if not left or not pool:
+            return []
+        thumbs = torch.stack([_thumbnail(r.pixels) for r in pool])
+        out = []
+        for s, r in left:
+            near = ((thumbs - _thumbnail(r.pixels)).abs().mean(1) < 3 / 255).nonzero().flatten().tolist()
+            if any(_near_copy(pool[k].pixels, r.pixels) for k in near):
+                out.append(f"{names[s]}/{r.image_id} (near-identical: re-encoded)")
+        return out
+
     @staticmethod
     def _turned_hashes(r: ImageRecord) -> set[str]:
         """:func:`image_hash` of ``r`` turned by 90°, 180° and 270°, and of its mirror image turned by 0° to 270°: the
@@ -2252,9 +2398,31 @@ class DataCache:
         return {image_hash(torch.rot90(v, k, dims=(-2, -1))) for v in (px, px.flip(-1))
                 for k in range(4) if (k, v is px) != (0, True)}
 
+    def greyscale(self, spec: DataSpec) -> list[str]:
+        """The ids of ``spec``'s greyscale images (three equal channels: a grey file replicated, or an RGB one of grey
+        pixels). Every task degrades the channels apart (denoise draws its noise per channel: three noisy looks at
+        each grey pixel, an easier problem than grey denoising at that sigma; demosaic samples one channel a pixel),
+        so a grey set's scores are neither grey restoration's (Set12, BSD68) nor colour's: logged once per source, a
+        WARNING where every image is grey, INFO naming them where some are."""
+        if spec not in self._grey:
+            records = self.images(spec)
+            grey = [r.image_id for r in records if r.pixels.shape[0] == 3
+                    and torch.equal(r.pixels[0], r.pixels[1]) and torch.equal(r.pixels[1], r.pixels[2])]
+            self._grey[spec] = grey
+            if grey and len(grey) == len(records):
+                log.warning("%s: every one of its %d images is greyscale, read as three equal channels: each task "
+                            "degrades the channels apart (denoise's noise is drawn per channel: three noisy looks at "
+                            "each pixel), so its scores are not those of greyscale restoration (Set12's, BSD68's at "
+                            "that sigma) nor of colour photos'", spec, len(grey))
+            elif grey:
+                log.info("%s: %d of %d images are greyscale (three equal channels), the rest colour: %s", spec,
+                         len(grey), len(records), ", ".join(grey[:5]) + (", …" if len(grey) > 5 else ""))
+        return self._grey[spec]
+
     def repeats(self, spec: DataSpec, name: str | None = None, records: list[ImageRecord] | None = None) -> list[str]:
-        """The images of ``spec`` identical, pixel for pixel, to an earlier image of it (``copy (= first)``):
-        each copy would be scored, weighing twice in every mean of a test set. Logged as a WARNING once per
+        """The images of ``spec`` identical, pixel for pixel, to an earlier image of it (``copy (= first)``), or of
+        its size and within :data:`NEAR_COPY_PSNR` dB of one (``copy (≈ first, saved again)``: a PNG and its JPEG
+        export): each copy would be scored, weighing twice in every mean of a test set. Logged as a WARNING once per
         source; :meth:`overlap` asks it of every test source."""
         if spec not in self._repeats:
             records = self.images(spec) if records is None else records
@@ -2269,10 +2437,25 @@ class DataCache:
                     out.append(f"{r.image_id} (= {first[h]})")
                 else:
                     first[h] = r.image_id
+            # one photo saved twice (holiday.png and its holiday.jpg export): other pixels, within NEAR_COPY_PSNR dB
+            copied = {o.split(" (= ")[0] for o in out}
+            groups: dict[tuple, list[ImageRecord]] = {}
+            for r in records:
+                if r.image_id not in copied:
+                    groups.setdefault(r.size, []).append(r)
+            for group in (g for g in groups.values() if len(g) > 1):
+                thumbs = torch.stack([_thumbnail(r.pixels) for r in group])
+                kept = torch.ones(len(group), dtype=torch.bool)
+                for i, r in enumerate(group):  # against the earlier ones kept: their thumbnails first (192 values)
+                    near = (((thumbs[:i] - thumbs[i]).abs().mean(1) < 3 / 255) & kept[:i]).nonzero().flatten()
+                    twin = next((group[j] for j in near.tolist() if _near_copy(group[j].pixels, r.pixels)), None)
+                    if twin is not None:
+                        out.append(f"{r.image_id} (≈ {twin.image_id}, saved again)")
+                        kept[i] = False
             self._repeats[spec] = out
             if out:
-                log.warning("%s: %d of %d test images repeat an earlier one (identical pixels): each copy is scored "
-                            "and weighs in every mean: %s", name or spec, len(out), len(records),
+                log.warning("%s: %d of %d test images repeat an earlier one (identical pixels, or ≈ one saved again): "
+                            "each copy is scored and weighs in every mean: %s", name or spec, len(out), len(records),
                             ", ".join(out[:5]) + (", …" if len(out) > 5 else ""))
         return self._repeats[spec]
 
@@ -2298,6 +2481,7 @@ class DataCache:
             both = [f"{names[s]}/{r.image_id}" for s, rs in test_recs.items()
                     for r in rs if shape(r) in common and self._hash(r) in seen]
             both += self._turned_copies(train_recs, test_recs, names, set(both))
+            both += self._near_copies(train_recs, test_recs, names, set(both))
             self._overlaps[key] = both
             for s, rs in test_recs.items():  # one image twice in a test set weighs twice in its every mean
                 self.repeats(s, names[s], rs)
@@ -2305,6 +2489,8 @@ class DataCache:
                 n = sum(len(self.images(s)) for s in dict.fromkeys(test))
                 turned = " or a training image turned or mirrored, as training crops are, marked so" \
                     if any(b.endswith("(turned or mirrored)") for b in both) else ""
+                if any(b.endswith("(near-identical: re-encoded)") for b in both):
+                    turned += f"; or within {NEAR_COPY_PSNR:.0f} dB of one, saved again, marked so"
                 log.warning("%d of %d test images are also training images (identical pixels%s; train: %s, test: %s): "
                             "their scores are not held out: %s", len(both), n, turned, " + ".join(map(str, train)),
                             " + ".join(map(str, test)), ", ".join(both[:5]) + (", …" if len(both) > 5 else ""))
