@@ -30,7 +30,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+# the shared public images beside the checkout; PLBENCH_SHARED_DATASETS points elsewhere (a worktree, a CI cache)
+SHARED = Path(os.environ.get("PLBENCH_SHARED_DATASETS") or Path(__file__).resolve().parents[2] / "shared" / "datasets")
 
 
 @pytest.fixture

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import SHARED
 
 from benchmark.data import DataSpec, folder_files, image_extensions, load_images
 from benchmark.errors import UserError
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 SPLIT_LIKE = ["train_railway_sun.jpg", "test_0001.png", "validation_cat.png", "a-train-b.png", "TRAIN.png",
               "dev_x.png", "eval-test.bmp", "plain.png"]
 
