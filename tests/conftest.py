@@ -134,3 +134,41 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture
+def lock_hint(caplog):
+    """``lock_hint(wait, held, logger)``: run ``wait()`` — a call that blocks on the lock ``held`` holds (a
+    ``RunLock``) — in a thread; release ``held`` once ``logger`` has logged a warning (the hint naming the
+    holder; 5 s at most) and return the warnings logged (every record from INFO is captured). Asserts that
+    ``wait`` returned once the lock was released."""
+    import logging
+    import threading
+
+    def run(wait, held, logger: str = "benchmark") -> list[str]:
+        warned, done = threading.Event(), threading.Event()
+
+        class Flag(logging.Handler):
+            def emit(self, record):
+                if record.levelno >= logging.WARNING:
+                    warned.set()
+
+        def waiter():
+            wait()
+            done.set()
+
+        flag, log = Flag(), logging.getLogger(logger)
+        with caplog.at_level(logging.INFO, logger=logger):
+            log.addHandler(flag)
+            try:
+                t = threading.Thread(target=waiter, daemon=True)
+                t.start()
+                warned.wait(5)
+                held.release()
+                t.join(5)
+            finally:
+                log.removeHandler(flag)
+        assert done.is_set()
+        return [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+
+    return run
