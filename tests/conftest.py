@@ -172,3 +172,30 @@ def lock_hint(caplog):
         return [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
 
     return run
+
+
+def edited_loss_summary(root: Path, metrics: tuple[str, ...], n_images: int) -> str:
+    """``compare``'s summary text (``benchmark.compare._summary``) of ``mine`` in a store at ``root`` where
+    ``mine`` was trained from two versions of its loss file: the current one (``mine=1+n3w``, 1 SCALE unit
+    better than l1) and an earlier one (``mine=1+0ld``, 1 unit worse); l1 is the field's baseline."""
+    from benchmark.compare import _summary
+    from benchmark.results import ResultsStore, atomic_write_json
+    from benchmark.synthetic import synthetic_runs
+
+    store = ResultsStore(root)
+    store.ensure_writable()
+    current = set()
+    for rid, meta, rows in synthetic_runs(offsets={"l1": 0.0, "mine": 1.0, "mine_old": -1.0}, seeds=(0, 1),
+                                          metrics=metrics, n_images=n_images, budget_check=False):
+        loss = (meta.get("config") or {}).get("loss")
+        if loss in ("mine", "mine_old"):
+            version = "mine=1+" + ("0ld" if loss == "mine_old" else "n3w")
+            meta["config"]["loss"] = "mine"
+            rows = [{**r, "loss": "mine", "loss_version": version} for r in rows]
+            if loss == "mine":
+                current.add(rid)
+        store.write_eval(rid, rows, sorted({r["metric"] for r in rows}), {})
+        atomic_write_json(store.run_dir(rid) / "meta.json", meta)
+    group = [m for m in store.metas() if m.get("config")]
+    text, _ = _summary(store, {"denoise": group}, ["mine"], {"denoise": []}, 0.05, 50, "l1", ("png",), current)
+    return text
