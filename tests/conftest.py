@@ -199,3 +199,21 @@ def edited_loss_summary(root: Path, metrics: tuple[str, ...], n_images: int) -> 
     group = [m for m in store.metas() if m.get("config")]
     text, _ = _summary(store, {"denoise": group}, ["mine"], {"denoise": []}, 0.05, 50, "l1", ("png",), current)
     return text
+
+
+def signal_at_iteration(monkeypatch, n: int, sig: int) -> dict:
+    """Patch (through ``monkeypatch``) the runner's fault hook ``benchmark.runner.crash_point``, called once per
+    training iteration, to send ``sig`` to this process at the ``n``-th iteration, as a Ctrl-C (SIGINT) or
+    SLURM's time-out warning (SIGUSR2) would; returns ``{"n": iterations seen so far}``."""
+    import benchmark.runner as runner
+
+    seen = {"n": 0}
+
+    def at_iteration(kind):
+        if kind == "iteration":
+            seen["n"] += 1
+            if seen["n"] == n:
+                os.kill(os.getpid(), sig)
+
+    monkeypatch.setattr(runner, "crash_point", at_iteration)
+    return seen
