@@ -99,8 +99,8 @@ RC = {"font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "xtick.labelsize
       "savefig.pad_inches": 0.03, "lines.linewidth": 1.0, "lines.markersize": 4.0, "axes.linewidth": 0.6,
       "xtick.major.width": 0.6, "ytick.major.width": 0.6, "xtick.major.size": 3.0, "ytick.major.size": 3.0,
       "legend.frameon": False,
-      # every text is drawn as written: a loss spec's string argument ('$a_b$') is not mathtext (the
-      # ⚠ marker, which is, is built under :func:`_mathtext`)
+      # every text is drawn as written: a loss spec's string argument ('$a_b$') is not mathtext (nor is
+      # the ⚠ marker: :func:`worse_marker`)
       "text.parse_math": False}
 #: loss names that always get the first colours, in this order (so ℓ1 is the same blue in every report)
 CANONICAL = ("l1", "l2", "charbonnier", "ssim", "ms_ssim", "ms_ssim_l1")
@@ -184,13 +184,24 @@ FALLBACK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK KR", "N
                   "Arial Unicode MS", "Noto Sans", "Noto Sans Symbols", "Noto Sans Symbols2")
 
 
-@contextmanager
-def _mathtext():
-    """Inside :func:`style` (whose text is never mathtext): build a ``$…$`` marker as a glyph path."""
-    import matplotlib
+def worse_marker():
+    """The ⚠ marker (a loss worse than the input) as ``MarkerStyle``: DejaVu Sans's glyph (matplotlib's
+    default font, always installed) as a path, centred and scaled as a ``"$⚠$"`` marker is (its longer
+    side 1). Built without mathtext: any mathtext font set also looks up Computer Modern (``cmex10``),
+    and the default one STIX and DejaVu Sans Display too, which log 21 ``findfont: Font family
+    ['STIXGeneral'] not found`` lines a report where matplotlib's bundled fonts are not installed
+    (Linux distributions' matplotlib)."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.markers import MarkerStyle
+    from matplotlib.textpath import TextPath
+    from matplotlib.transforms import Affine2D
 
-    with matplotlib.rc_context({"text.parse_math": True}):
-        yield
+    glyph = TextPath((0, 0), WORSE, size=1, prop=FontProperties(family="DejaVu Sans"), usetex=False)
+    box = glyph.get_extents()
+    # MarkerStyle scales a path by 0.5 / its largest |vertex|: undone, so the glyph's box alone sets the size
+    path = glyph.transformed(Affine2D().translate(-box.xmin - 0.5 * box.width, -box.ymin - 0.5 * box.height))
+    reach = float(np.max(np.abs(path.vertices)))
+    return MarkerStyle(path, transform=Affine2D().scale(2 * reach / max(box.width, box.height)))
 
 
 def _fallback_fonts() -> list[str]:
@@ -1103,9 +1114,8 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
         proxies.append((Line2D([], [], marker="X", color=INPUT_COLOUR, ls="none", ms=5),
                         "grey cross: the degraded input (not tested)"))
     if worse:
-        with _mathtext():
-            proxies.append((Line2D([], [], marker=f"${WORSE}$", color=WORSE_COLOUR, ls="none", ms=6),
-                            f"worse than the input on {WORSE_METRIC}"))
+        proxies.append((Line2D([], [], marker=worse_marker(), color=WORSE_COLOUR, ls="none", ms=6, gid=WORSE_GID),
+                        f"worse than the input on {WORSE_METRIC}"))
     fig.legend([h for h, _ in proxies], [t for _, t in proxies], loc="outside lower center",
                ncol=1 if w < 5 else 2, frameon=False)
     fit_canvas(fig, min_axes=(1.0, span))

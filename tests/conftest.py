@@ -135,3 +135,86 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture
+def lock_hint(caplog):
+    """``lock_hint(wait, held, logger)``: run ``wait()`` — a call that blocks on the lock ``held`` holds (a
+    ``RunLock``) — in a thread; release ``held`` once ``logger`` has logged a warning (the hint naming the
+    holder; 5 s at most) and return the warnings logged (every record from INFO is captured). Asserts that
+    ``wait`` returned once the lock was released."""
+    import logging
+    import threading
+
+    def run(wait, held, logger: str = "benchmark") -> list[str]:
+        warned, done = threading.Event(), threading.Event()
+
+        class Flag(logging.Handler):
+            def emit(self, record):
+                if record.levelno >= logging.WARNING:
+                    warned.set()
+
+        def waiter():
+            wait()
+            done.set()
+
+        flag, log = Flag(), logging.getLogger(logger)
+        with caplog.at_level(logging.INFO, logger=logger):
+            log.addHandler(flag)
+            try:
+                t = threading.Thread(target=waiter, daemon=True)
+                t.start()
+                warned.wait(5)
+                held.release()
+                t.join(5)
+            finally:
+                log.removeHandler(flag)
+        assert done.is_set()
+        return [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+
+    return run
+
+
+def edited_loss_summary(root: Path, metrics: tuple[str, ...], n_images: int) -> str:
+    """``compare``'s summary text (``benchmark.compare._summary``) of ``mine`` in a store at ``root`` where
+    ``mine`` was trained from two versions of its loss file: the current one (``mine=1+n3w``, 1 SCALE unit
+    better than l1) and an earlier one (``mine=1+0ld``, 1 unit worse); l1 is the field's baseline."""
+    from benchmark.compare import _summary
+    from benchmark.results import ResultsStore, atomic_write_json
+    from benchmark.synthetic import synthetic_runs
+
+    store = ResultsStore(root)
+    store.ensure_writable()
+    current = set()
+    for rid, meta, rows in synthetic_runs(offsets={"l1": 0.0, "mine": 1.0, "mine_old": -1.0}, seeds=(0, 1),
+                                          metrics=metrics, n_images=n_images, budget_check=False):
+        loss = (meta.get("config") or {}).get("loss")
+        if loss in ("mine", "mine_old"):
+            version = "mine=1+" + ("0ld" if loss == "mine_old" else "n3w")
+            meta["config"]["loss"] = "mine"
+            rows = [{**r, "loss": "mine", "loss_version": version} for r in rows]
+            if loss == "mine":
+                current.add(rid)
+        store.write_eval(rid, rows, sorted({r["metric"] for r in rows}), {})
+        atomic_write_json(store.run_dir(rid) / "meta.json", meta)
+    group = [m for m in store.metas() if m.get("config")]
+    text, _ = _summary(store, {"denoise": group}, ["mine"], {"denoise": []}, 0.05, 50, "l1", ("png",), current)
+    return text
+
+
+def signal_at_iteration(monkeypatch, n: int, sig: int) -> dict:
+    """Patch (through ``monkeypatch``) the runner's fault hook ``benchmark.runner.crash_point``, called once per
+    training iteration, to send ``sig`` to this process at the ``n``-th iteration, as a Ctrl-C (SIGINT) or
+    SLURM's time-out warning (SIGUSR2) would; returns ``{"n": iterations seen so far}``."""
+    import benchmark.runner as runner
+
+    seen = {"n": 0}
+
+    def at_iteration(kind):
+        if kind == "iteration":
+            seen["n"] += 1
+            if seen["n"] == n:
+                os.kill(os.getpid(), sig)
+
+    monkeypatch.setattr(runner, "crash_point", at_iteration)
+    return seen

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from matplotlib.colors import to_rgba
 from test_figure_layout import layout_problems
+from test_figures_defects import _is_worse_marker
 
 from benchmark import figures as F
 from benchmark.export import metric_decimals
@@ -202,7 +203,7 @@ def test_worse_than_input_flagged_in_every_figure(data):
                    for a in panels(F.draw_leaderboard_heatmap(heatmap_panels(table))))
         pd_fig = F.draw_pd_plane(stats)
         assert any(WORSE in t.get_text() for a in pd_fig.axes for t in a.texts) or \
-            any(ln.get_marker() == f"${WORSE}$" for a in pd_fig.axes for ln in a.get_lines())
+            any(_is_worse_marker(ln) for a in pd_fig.axes for ln in a.get_lines())
         assert f"worse than the input on {F.WORSE_METRIC}" in [t.get_text() for t in pd_fig.legends[0].get_texts()]
         rank = F.draw_rank_heatmap(stats)
         cells = [t.get_text() for t in rank.axes[0].texts]

@@ -5,6 +5,7 @@ import os
 import signal
 
 import pytest
+from conftest import signal_at_iteration
 
 
 def _unit(tmp_path, iterations=6):
@@ -27,18 +28,11 @@ def _preempted(tmp_path, monkeypatch):
     from benchmark.config import run_id
 
     unit = _unit(tmp_path)
-    seen = {"n": 0}
-
-    def at_iteration(kind):  # runner's fault hook, called once per iteration
-        if kind == "iteration":
-            seen["n"] += 1
-            if seen["n"] == 3:
-                os.kill(os.getpid(), signal.SIGUSR2)
+    signal_at_iteration(monkeypatch, 3, signal.SIGUSR2)
 
     def submitit_handler(signum, frame):  # submitit: checkpoint() → scontrol requeue → exit
         raise SystemExit(-1)
 
-    monkeypatch.setattr(runner, "crash_point", at_iteration)
     previous = signal.signal(signal.SIGUSR2, submitit_handler)
     try:
         with pytest.raises(SystemExit):
@@ -88,19 +82,10 @@ def test_periodic_checkpoints_off_outside_slurm_still_saves_none(tmp_path, monke
     """Outside a SLURM job ``--checkpoint-every 0 --checkpoint-seconds 0`` keeps meaning no checkpoint:
     a stop (SIGINT) saves nothing and leaves no ckpt.pt behind."""
     import benchmark.executors as ex
-    import benchmark.runner as runner
     from benchmark.config import run_id
 
     unit = _unit(tmp_path)
-    seen = {"n": 0}
-
-    def at_iteration(kind):
-        if kind == "iteration":
-            seen["n"] += 1
-            if seen["n"] == 3:
-                os.kill(os.getpid(), signal.SIGINT)
-
-    monkeypatch.setattr(runner, "crash_point", at_iteration)
+    signal_at_iteration(monkeypatch, 3, signal.SIGINT)
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         result = ex._worker_main(unit)

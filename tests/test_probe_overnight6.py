@@ -359,18 +359,11 @@ def test_an_interrupted_run_with_checkpoints_off_does_not_say_checkpoints_are_sa
     """Ctrl-C (or SIGTERM) of ``plbench run --checkpoint-every 0 --checkpoint-seconds 0`` ended on
     'interrupted; finished runs and checkpoints are saved. Resume with: …' although nothing of the run in
     progress was saved: the resume trains it again from iteration 0. The line now says so."""
-    import benchmark.runner as runner
+    from conftest import signal_at_iteration
+
     from benchmark.cli import main
 
-    seen = {"n": 0}
-
-    def at_iteration(kind):
-        if kind == "iteration":
-            seen["n"] += 1
-            if seen["n"] == 2:
-                os.kill(os.getpid(), signal.SIGINT)
-
-    monkeypatch.setattr(runner, "crash_point", at_iteration)
+    signal_at_iteration(monkeypatch, 2, signal.SIGINT)
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         code = main(["run", "--tasks", "denoise", "--losses", "l1", "--seeds", "0", "--iterations", "6", "--crop", "32",

@@ -121,24 +121,16 @@ def test_a_stopped_debug_cluster_grid_with_checkpoints_off_does_not_say_checkpoi
     stopped, under submitit's USR2 handler) was taken for the debug cluster too, whose jobs run in this process
     with no such handler, so nothing was saved and the resume trains the run from iteration 0. It says so now,
     as the local executor does."""
-    import os
     import signal
 
     import pytest
 
     pytest.importorskip("submitit")
-    import benchmark.runner as runner
+    from conftest import signal_at_iteration
+
     from benchmark.cli import main
 
-    seen = {"n": 0}
-
-    def at_iteration(kind):
-        if kind == "iteration":
-            seen["n"] += 1
-            if seen["n"] == 2:
-                os.kill(os.getpid(), signal.SIGINT)
-
-    monkeypatch.setattr(runner, "crash_point", at_iteration)
+    seen = signal_at_iteration(monkeypatch, 2, signal.SIGINT)
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     out = tmp_path / "out"
     try:

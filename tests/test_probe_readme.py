@@ -97,26 +97,9 @@ def test_compare_after_editing_the_loss_file_shows_the_current_version_only(tmp_
     """Edit the loss file, compare again: the report showed both versions of the loss as the one
     being compared ("my_loss (v1+<old hash>)" first), though the old file is gone and its runs are
     now part of the field."""
-    from benchmark.compare import _summary
-    from benchmark.results import ResultsStore, atomic_write_json
-    from benchmark.synthetic import synthetic_runs
+    from conftest import edited_loss_summary
 
-    store = ResultsStore(tmp_path / "r")
-    store.ensure_writable()
-    current = set()
-    for rid, meta, rows in synthetic_runs(offsets={"l1": 0.0, "mine": 1.0, "mine_old": -1.0}, seeds=(0, 1),
-                                          metrics=("psnr", "vsi"), n_images=6, budget_check=False):
-        loss = (meta.get("config") or {}).get("loss")
-        if loss in ("mine", "mine_old"):
-            version = "mine=1+" + ("0ld" if loss == "mine_old" else "n3w")
-            meta["config"]["loss"] = "mine"
-            rows = [{**r, "loss": "mine", "loss_version": version} for r in rows]
-            if loss == "mine":
-                current.add(rid)
-        store.write_eval(rid, rows, sorted({r["metric"] for r in rows}), {})
-        atomic_write_json(store.run_dir(rid) / "meta.json", meta)
-    group = [m for m in store.metas() if m.get("config")]
-    text, _ = _summary(store, {"denoise": group}, ["mine"], {"denoise": []}, 0.05, 50, "l1", ("png",), current)
+    text = edited_loss_summary(tmp_path / "r", metrics=("psnr", "vsi"), n_images=6)
     sections = [line for line in text.splitlines() if line.startswith("**mine")]
     # one section, for the file as it is now; the earlier version is one of the 3 losses of the field
     assert sections == ["**mine (v1+n3w)** — mean rank 1.0 of 3 losses"], sections  # the task table's decimals

@@ -214,16 +214,12 @@ def _held_from_another_host(path: Path):
 
 
 @pytest.mark.parametrize("what", ["report", "merge-read"])
-def test_a_lock_held_from_another_host_says_who_and_how_to_clear_it(tmp_path, monkeypatch, caplog, what):
+def test_a_lock_held_from_another_host_says_who_and_how_to_clear_it(tmp_path, monkeypatch, lock_hint, what):
     """A store shared by nodes (NFS): a lock held by a process on another machine cannot be checked for liveness
     from here (pid and host only), and a lock of a crashed node can stay held on the file server. A report waited
     for it for ever after one "waiting" line, as did a worker waiting on a merge's read of its run. After a while
     of waiting (``LOCK_HINT_S``) one warning now names the host and pid holding it and how to clear a stale one
     (remove the lock file); a holder on this machine (checked alive) gets no such line."""
-    import logging
-    import threading
-    import time
-
     import benchmark.results as results
     from benchmark.results import MERGE_READ
 
@@ -234,7 +230,6 @@ def test_a_lock_held_from_another_host_says_who_and_how_to_clear_it(tmp_path, mo
     held = _held_from_another_host(path)
     if what == "merge-read":
         held.mark(MERGE_READ)
-    done = threading.Event()
 
     def wait_for_it():
         if what == "report":
@@ -242,18 +237,8 @@ def test_a_lock_held_from_another_host_says_who_and_how_to_clear_it(tmp_path, mo
                 pass
         else:
             store.lock(rid, poll_s=0.05).release()
-        done.set()
 
-    with caplog.at_level(logging.INFO, logger="benchmark.results"):
-        t = threading.Thread(target=wait_for_it, daemon=True)
-        t.start()
-        deadline = time.time() + 5
-        while time.time() < deadline and not any(r.levelno == logging.WARNING for r in caplog.records):
-            time.sleep(0.05)
-        held.release()
-        t.join(5)
-    assert done.is_set()
-    hints = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    hints = lock_hint(wait_for_it, held, "benchmark.results")
     assert len(hints) == 1, hints
     assert "pid 4242" in hints[0] and "node-gone-17" in hints[0] and f"remove {path}" in hints[0], hints[0]
 

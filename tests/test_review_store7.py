@@ -120,14 +120,11 @@ def test_a_record_of_finished_runs_is_pruned_while_sacct_fails(tmp_path, monkeyp
     assert submitted == [["1000_0"], ["1001_0"]]
 
 
-def test_a_submission_lock_held_from_another_host_says_who_and_how_to_clear_it(tmp_path, monkeypatch, caplog):
+def test_a_submission_lock_held_from_another_host_says_who_and_how_to_clear_it(tmp_path, monkeypatch, lock_hint):
     """Two login nodes sharing the store (NFS): a driver waiting for the submission lock (``.slurm-submit.lock``)
     that a driver on another machine holds — one that crashed there, its lock kept by the file server — waited
     for ever after one "waiting" line, where a report or a merge's read now names the holder after
     ``LOCK_HINT_S``. The submission lock's wait now warns the same way, once."""
-    import threading
-    import time
-
     import benchmark.results as results
     from benchmark.executors import SlurmLedger
 
@@ -135,22 +132,12 @@ def test_a_submission_lock_held_from_another_host_says_who_and_how_to_clear_it(t
     store = _small(tmp_path / "r")
     ledger = SlurmLedger(store.root)
     held = _held_from_another_host(ledger.lock_path)
-    done = threading.Event()
 
     def wait_for_it():
         with ledger.held(poll_s=0.05):
-            done.set()
+            pass
 
-    with caplog.at_level(logging.INFO, logger="benchmark"):
-        t = threading.Thread(target=wait_for_it, daemon=True)
-        t.start()
-        deadline = time.time() + 5
-        while time.time() < deadline and not any(r.levelno == logging.WARNING for r in caplog.records):
-            time.sleep(0.05)
-        held.release()
-        t.join(5)
-    assert done.is_set()
-    hints = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    hints = lock_hint(wait_for_it, held)
     assert len(hints) == 1, hints
     assert "pid 4242" in hints[0] and "node-gone-17" in hints[0] and f"remove {ledger.lock_path}" in hints[0], hints
 
