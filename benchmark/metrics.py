@@ -200,8 +200,18 @@ class SeparableSSIM(torch.nn.Module):
         return self._multiscale(*self._luma(pred, target))
 
 
-#: pyiqa metrics computed by an equivalent, faster module here (same numbers to 1e-6)
-FAST = {"ssim": lambda: SeparableSSIM(False), "ms_ssim": lambda: SeparableSSIM(True)}
+def _cached(name: str):
+    def build():
+        from benchmark import fastiqa
+
+        return {"fsim": fastiqa.CachedFSIM, "vsi": fastiqa.CachedVSI, "nlpd": fastiqa.CachedNLPD}[name]()
+    return build
+
+
+#: pyiqa metrics computed by an equivalent, faster module here: ssim/ms_ssim the same numbers to 1e-6, fsim/vsi/nlpd
+#: to the bit, their reference side computed once per test image (:mod:`benchmark.fastiqa`)
+FAST = {"ssim": lambda: SeparableSSIM(False), "ms_ssim": lambda: SeparableSSIM(True),
+        **{n: _cached(n) for n in ("fsim", "vsi", "nlpd")}}
 
 
 class ContriqueFR(torch.nn.Module):
@@ -322,9 +332,11 @@ def open_metric(name: str, device: str | torch.device = "cpu") -> tuple[OpenMetr
         return OpenMetric(name, m, not getattr(m, "lower_better", False), getattr(m, "metric_mode", "FR") == "FR",
                           getattr(m, "provenance", "none")), ""
 
-    if name in FAST:
-        return OpenMetric(name, FAST[name]().to(device), True, True, "none"), ""
     out = io.StringIO()
+    if name in FAST:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            mod = FAST[name]().to(device)  # pyiqa's constructors print
+        return OpenMetric(name, mod, not getattr(mod, "lower_better", False), True, "none"), ""
     try:
         with no_downloads(), contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
             m = pyiqa.create_metric(name, device=torch.device(device), as_loss=False)

@@ -1,0 +1,66 @@
+"""Speed and memory on the CPU without changing a number: each faster path gives the slow path's results."""
+
+import pytest
+import torch
+
+from benchmark import fastiqa
+from benchmark import metrics as M
+
+
+def _pair(h, w, seed=0, sigma=0.1):
+    g = torch.Generator().manual_seed(seed)
+    clean = torch.rand(1, 3, h, w, generator=g)
+    return (clean + sigma * torch.randn(1, 3, h, w, generator=g)).clamp(0, 1), clean
+
+
+@pytest.mark.parametrize("name", ["fsim", "vsi", "nlpd"])
+def test_fsim_vsi_nlpd_keep_the_clean_side_and_equal_pyiqa_to_the_last_bit(name):
+    """fsim/vsi/nlpd recomputed the clean image's phase congruency / saliency / pyramid (and fsim its size's
+    log-Gabor filters) for every run scored against it; the metric set now keeps them, and every score (and
+    which way is better) is still pyiqa's own."""
+    import pyiqa
+
+    ref = pyiqa.create_metric(name, device=torch.device("cpu"), as_loss=False)
+    ms = M.MetricSet([name])
+    mod = ms.metrics[0].module
+    assert isinstance(mod, (fastiqa.CachedFSIM, fastiqa.CachedVSI, fastiqa.CachedNLPD))
+    assert ms.metrics[0].higher_is_better == (not ref.lower_better)
+    _, clean = _pair(33, 47, seed=1)
+    for sigma in (0.1, 0.0):  # two runs' outputs against one clean image (the second is the clean image itself)
+        pred, _ = _pair(33, 47, seed=1, sigma=sigma)
+        want = ref(pred, clean)
+        got = mod(pred, clean)
+        assert got.dtype == want.dtype and got.shape == want.shape and torch.equal(got, want)
+    assert ms.score(pred, clean) == {name: float(want.float().mean())}
+    assert len(mod.refs.entries) == 1  # found again by its values
+
+
+def test_ref_cache_is_keyed_by_values_and_bounded():
+    """A clean tensor changed in place, or an equal copy, is found by its values; what does not fit is recomputed."""
+    calls = []
+
+    def compute(t):
+        calls.append(1)
+        return (t * 2,)
+
+    cache = fastiqa.RefCache(max_bytes=3 * 4 * 16 * 2)  # two 4×4×3 float images with their parts
+    a = torch.rand(1, 3, 4, 4)
+    assert torch.equal(cache.get(a, compute)[0], a * 2)
+    assert torch.equal(cache.get(a.clone(), compute)[0], a * 2) and len(calls) == 1
+    a += 1  # in place: the copy kept is not the caller's tensor
+    assert torch.equal(cache.get(a, compute)[0], a * 2) and len(calls) == 2
+    b = torch.rand(1, 3, 4, 4)
+    cache.get(b, compute), cache.get(b, compute)
+    assert len(calls) == 4 and len(cache.entries) == 1  # b does not fit beside a: computed each time
+    assert cache.used <= cache.max_bytes
+
+
+def test_fsim_other_channel_counts_go_to_pyiqa():
+    import pyiqa
+
+    ref = pyiqa.create_metric("vsi", device=torch.device("cpu"), as_loss=False)
+    g = torch.Generator().manual_seed(3)
+    x, y = torch.rand(1, 1, 32, 32, generator=g), torch.rand(1, 1, 32, 32, generator=g)
+    with pytest.warns(UserWarning):
+        assert torch.equal(fastiqa.CachedVSI()(x, y), ref(x, y))
+
