@@ -64,3 +64,45 @@ def test_fsim_other_channel_counts_go_to_pyiqa():
     with pytest.warns(UserWarning):
         assert torch.equal(fastiqa.CachedVSI()(x, y), ref(x, y))
 
+
+def _store_counting_reads(tmp_path, monkeypatch):
+    from benchmark.results import ResultsStore
+    from benchmark.synthetic import write_store
+
+    write_store(tmp_path / "r", offsets={"l1": 0.0, "l2": 0.3}, metrics=("psnr",), seeds=(0, 1), n_images=4)
+    reads = []
+    real = ResultsStore.table
+
+    def counted(self, *a, **k):
+        reads.append(k.get("categories", a[0] if a else False))
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(ResultsStore, "table", counted)
+    return tmp_path / "r", reads
+
+
+def test_report_with_a_named_baseline_reads_the_store_once(tmp_path, monkeypatch):
+    """api.report(baseline=…) read the whole table to check the name, then write_report read it again (twice the
+    time at 10⁶ rows, and each damaged run's warning twice) → the name is checked on the report's one read."""
+    from benchmark import api
+    from benchmark.errors import UserError
+
+    out, reads = _store_counting_reads(tmp_path, monkeypatch)
+    with pytest.raises(UserError, match="baseline 'l3' is not a loss of these results"):
+        api.report(out, baseline="l3", formats="png", visual=False, html=False)
+    assert reads == [True]
+    reads.clear()
+    api.report(out, baseline="l2", formats="png", visual=False, html=False)
+    assert reads == [True]
+
+
+@pytest.mark.slow
+def test_cli_report_with_a_named_baseline_reads_the_store_once(tmp_path, monkeypatch):
+    from benchmark import cli
+
+    out, reads = _store_counting_reads(tmp_path, monkeypatch)
+    assert cli.main(["report", "--out", str(out), "--baseline", "l3", "--formats", "png", "-q"]) == 2
+    assert reads == [True]
+    reads.clear()
+    assert cli.main(["report", "--out", str(out), "--baseline", "l2", "--formats", "png", "--no-visual", "-q"]) == 0
+    assert reads == [True]
