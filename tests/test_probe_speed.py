@@ -106,3 +106,41 @@ def test_cli_report_with_a_named_baseline_reads_the_store_once(tmp_path, monkeyp
     reads.clear()
     assert cli.main(["report", "--out", str(out), "--baseline", "l2", "--formats", "png", "--no-visual", "-q"]) == 0
     assert reads == [True]
+
+
+def _ms_ssim_uncached(x, y):
+    """ms_ssim as SeparableSSIM computed it before it kept the reference: every term of both sides, every scale."""
+    w = torch.tensor(M.SeparableSSIM.MS_WEIGHTS, dtype=torch.float32).to(x)
+    mcs, first = [], None
+    for _ in range(5):
+        val, cs = M.ssim_separable(x, y, get_cs=True)
+        first = val if first is None else first
+        mcs.append(cs)
+        pad = (x.shape[2] % 2, x.shape[3] % 2)
+        x = torch.nn.functional.avg_pool2d(x, kernel_size=2, padding=pad)
+        y = torch.nn.functional.avg_pool2d(y, kernel_size=2, padding=pad)
+    mcs = torch.stack(mcs)
+    return first, torch.prod(mcs[:-1] ** w[:-1].unsqueeze(1), dim=0) * val ** w[-1]
+
+
+def test_ssim_and_ms_ssim_keep_the_clean_side_and_give_the_same_bits(monkeypatch):
+    """ssim/ms_ssim filtered the clean image's luma (μ_y, σ_y², 2 of each scale's 5 filter passes) and pooled its
+    scales again for every run; they are kept per clean image, and every score is the uncached one to the bit."""
+    calls = []
+    real = M._gauss_filter
+    monkeypatch.setattr(M, "_gauss_filter", lambda *a: calls.append(1) or real(*a))
+    _, clean = _pair(171, 180, seed=7)
+    ssim, ms = M.MetricSet(["ssim"]).metrics[0].module, M.MetricSet(["ms_ssim"]).metrics[0].module
+    for k, sigma in enumerate((0.1, 0.03, 0.0)):
+        pred, _ = _pair(171, 180, seed=7, sigma=sigma)
+        x, y = M.SeparableSSIM._luma(pred), M.SeparableSSIM._luma(clean)
+        want_ssim, want_ms = _ms_ssim_uncached(x, y)
+        assert torch.equal(ssim(pred, clean), M.ssim_separable(x, y)) and torch.equal(ssim(pred, clean), want_ssim)
+        calls.clear()
+        got = ms.both(pred, clean)
+        assert torch.equal(got[0], want_ssim) and torch.equal(got[1], want_ms) and torch.equal(ms(pred, clean), want_ms)
+        # 3 passes a scale, the clean image's 2 kept from its first scoring (5 a scale then)
+        assert len(calls) == (5 * 5 if k == 0 else 5 * 3) + 5 * 3
+    assert len(ms.refs.entries) == len(ssim.refs.entries) == 1
+    with pytest.raises(ValueError, match="multiscale"):
+        ssim.both(pred, clean)
