@@ -144,3 +144,16 @@ def test_ssim_and_ms_ssim_keep_the_clean_side_and_give_the_same_bits(monkeypatch
     assert len(ms.refs.entries) == len(ssim.refs.entries) == 1
     with pytest.raises(ValueError, match="multiscale"):
         ssim.both(pred, clean)
+
+
+def test_cached_metrics_score_under_pyiqas_cudnn_flags(monkeypatch):
+    """pyiqa's InferenceModel scores with cuDNN benchmark off and deterministic on; the cached fsim/vsi/nlpd
+    scored under whatever the runner set (cudnn.benchmark on: other convolution algorithms on a GPU than
+    pyiqa's, so other bits) → they score under pyiqa's flags."""
+    mod = fastiqa.CachedNLPD()
+    seen, real = [], mod.parts
+    monkeypatch.setattr(mod, "parts", lambda img: seen.append(
+        (torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic)) or real(img))
+    with torch.backends.cudnn.flags(enabled=True, benchmark=True, deterministic=False):
+        mod(*_pair(32, 40))
+    assert seen == [(False, True)] * 2
