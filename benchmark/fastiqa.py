@@ -35,23 +35,30 @@ def _nbytes(obj) -> int:
 
 
 class RefCache:
-    """Derived tensors of reference images, found again by the image's values (``torch.equal``), never by
-    its identity or name: a tensor changed in place, or a new one with other pixels, is a miss. Holds at most
-    ``max_bytes`` (the images themselves, copied, included); images that do not fit are recomputed each time."""
+    """Derived tensors of reference images, found again by the image's values (its shape, dtype, device and the
+    SHA-256 of its bytes), never by its identity or name: a tensor changed in place, or a new one with other pixels,
+    is a miss. Holds at most ``max_bytes`` of derived tensors (the images are not copied); images whose parts do
+    not fit are recomputed each time."""
 
     def __init__(self, max_bytes: int = REF_CACHE_BYTES):
         self.max_bytes, self.used = max_bytes, 0
-        self.entries: list[tuple[torch.Tensor, object]] = []
+        self.entries: dict[tuple, object] = {}
+
+    @staticmethod
+    def key(ref: torch.Tensor) -> tuple:
+        import hashlib
+
+        data = ref.detach().contiguous().cpu().reshape(-1).view(torch.uint8).numpy()
+        return tuple(ref.shape), ref.dtype, ref.device, hashlib.sha256(memoryview(data)).hexdigest()
 
     def get(self, ref: torch.Tensor, compute):
-        for key, parts in self.entries:
-            if (key.shape == ref.shape and key.dtype == ref.dtype and key.device == ref.device
-                    and torch.equal(key, ref)):
-                return parts
+        key = self.key(ref)
+        if key in self.entries:
+            return self.entries[key]
         parts = compute(ref)
-        size = ref.numel() * ref.element_size() + _nbytes(parts)
+        size = _nbytes(parts)
         if self.used + size <= self.max_bytes:
-            self.entries.append((ref.detach().clone(), parts))
+            self.entries[key] = parts
             self.used += size
         return parts
 

@@ -36,23 +36,27 @@ def test_fsim_vsi_nlpd_keep_the_clean_side_and_equal_pyiqa_to_the_last_bit(name)
 
 
 def test_ref_cache_is_keyed_by_values_and_bounded():
-    """A clean tensor changed in place, or an equal copy, is found by its values; what does not fit is recomputed."""
+    """A clean tensor changed in place, or an equal copy, is found by its values; what does not fit is recomputed.
+    Only the derived tensors count and are kept: each clean image was also copied (12 bytes a pixel per metric, five
+    metrics: 60 bytes a pixel of every test image beside its parts)."""
     calls = []
 
     def compute(t):
         calls.append(1)
         return (t * 2,)
 
-    cache = fastiqa.RefCache(max_bytes=3 * 4 * 16 * 2)  # two 4×4×3 float images with their parts
+    cache = fastiqa.RefCache(max_bytes=3 * 4 * 16)  # one 4×4×3 float image's parts
     a = torch.rand(1, 3, 4, 4)
     assert torch.equal(cache.get(a, compute)[0], a * 2)
     assert torch.equal(cache.get(a.clone(), compute)[0], a * 2) and len(calls) == 1
-    a += 1  # in place: the copy kept is not the caller's tensor
+    assert cache.used == 3 * 4 * 16 and not any(t is a for p in cache.entries.values() for t in p)
+    a += 1  # in place: other values, another key
     assert torch.equal(cache.get(a, compute)[0], a * 2) and len(calls) == 2
     b = torch.rand(1, 3, 4, 4)
     cache.get(b, compute), cache.get(b, compute)
     assert len(calls) == 4 and len(cache.entries) == 1  # b does not fit beside a: computed each time
     assert cache.used <= cache.max_bytes
+    assert len({fastiqa.RefCache.key(x) for x in (a, a.double(), a[..., :3], a.clone())}) == 3
 
 
 def test_fsim_other_channel_counts_go_to_pyiqa():
