@@ -79,7 +79,7 @@ def report(out: str | Path = "results", **options) -> dict[str, Path]:
     checked as ``plbench report`` checks its flag, before anything is written: bad input is a one-line
     :class:`~benchmark.errors.UserError`."""
     from benchmark.cli import report_options
-    from benchmark.report import resolve_baseline, write_report
+    from benchmark.report import write_report
     from benchmark.results import ResultsStore
 
     unknown = sorted(set(options) - {"baseline", "alpha", "n_boot", "formats", "visual", "where", "html"})
@@ -94,6 +94,6 @@ def report(out: str | Path = "results", **options) -> dict[str, Path]:
     store.check_version()
     store.require_results(out)
     store.check_foreign()  # the report writes next to runs/: never over files it did not write
-    if "baseline" in options:  # asked for by name: a typo is an error, not a report without ▲/▼ marks
-        kwargs["baseline"] = resolve_baseline(store, kwargs["baseline"], flag="baseline")  # a spec or a row label
-    return write_report(store, html=html, **kwargs)
+    # asked for by name: a typo is an error, not a report without ▲/▼ marks (checked on the table the report reads)
+    flag = "baseline" if "baseline" in options else None
+    return write_report(store, html=html, **kwargs, baseline_flag=flag)

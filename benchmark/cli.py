@@ -884,12 +884,11 @@ def cmd_report(args) -> int:
     store.check_foreign()  # the report writes next to runs/: never over files it did not write
     _outputs_writable(store)
     kwargs = _report_kwargs(args)
-    if args.baseline != "l1":  # asked for by name: a typo is an error, not a report without ▲/▼ marks
-        from benchmark.report import resolve_baseline
-
-        kwargs["baseline"] = resolve_baseline(store, args.baseline)  # a loss in any spelling, or a row's label
+    # asked for by name: a typo is an error, not a report without ▲/▼ marks; a loss in any spelling, or a row's
+    # label, resolved on the table the report reads (the store is read once)
+    flag = "--baseline" if args.baseline != "l1" else None
     t0 = time.time()
-    paths = write_report(store, **kwargs, hint=_hint("report", args.out))
+    paths = write_report(store, **kwargs, hint=_hint("report", args.out), baseline_flag=flag)
     for kind, p in paths.items():
         print(f"{kind}: {p}")
     log.info("report written in %.1f s", time.time() - t0)

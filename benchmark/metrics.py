@@ -129,15 +129,25 @@ def _gauss_filter(x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
     return torch.nn.functional.conv2d(x, k.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)
 
 
-def ssim_separable(x: torch.Tensor, y: torch.Tensor, data_range: float = 255.0, get_cs: bool = False):
+def ssim_reference(y: torch.Tensor, g: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The terms of :func:`ssim_separable` that depend on the reference y (float64 (N, C, H, W)) alone: its local
+    mean μ_y and variance σ_y², each (N, C, H − 10, W − 10)."""
+    g = _gauss1d() if g is None else g
+    mu2 = _gauss_filter(y, g)
+    return mu2, _gauss_filter(y * y, g) - mu2 * mu2
+
+
+def ssim_separable(x: torch.Tensor, y: torch.Tensor, data_range: float = 255.0, get_cs: bool = False,
+                   ref: tuple[torch.Tensor, torch.Tensor] | None = None):
     """pyiqa's ``ssim`` (no downsampling, 11×11 Gaussian σ = 1.5, 'valid', negative cs clipped)
-    on float64 (N, C, H, W) → (N,) (and the mean contrast-structure term with ``get_cs``)."""
+    on float64 (N, C, H, W) → (N,) (and the mean contrast-structure term with ``get_cs``). ``ref``:
+    :func:`ssim_reference` of y, when already computed (the same bits as computing it here)."""
     g = _gauss1d()
     c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
-    mu1, mu2 = _gauss_filter(x, g), _gauss_filter(y, g)
+    mu1 = _gauss_filter(x, g)
+    mu2, s22 = ssim_reference(y, g) if ref is None else ref
     mu1_sq, mu2_sq, mu12 = mu1 * mu1, mu2 * mu2, mu1 * mu2
     s11 = _gauss_filter(x * x, g) - mu1_sq
-    s22 = _gauss_filter(y * y, g) - mu2_sq
     s12 = _gauss_filter(x * y, g) - mu12
     cs = torch.relu((2 * s12 + c2) / (s11 + s22 + c2))
     val = (((2 * mu12 + c1) / (mu1_sq + mu2_sq + c1)) * cs).mean([1, 2, 3])
@@ -148,7 +158,9 @@ class SeparableSSIM(torch.nn.Module):
     """pyiqa's ``ssim`` (``multiscale=False``) or ``ms_ssim`` (product form, 5 scales), computed
     with the Gaussian window as two 1-D passes: the same inputs (Y of YIQ, ×255, rounded, float64)
     and formulas, ~14× less CPU (62 vs 870 ms for a 512² image on one thread). Equal to pyiqa's to
-    1e-6 (pyiqa rounds its 2-D window to float32; tests/test_metrics.py checks it).
+    1e-6 (pyiqa rounds its 2-D window to float32; tests/test_metrics.py checks it). The reference's
+    side (its luma, pooled scales, local means and variances: 2 of each scale's 5 filter passes) is
+    kept per clean image (:class:`benchmark.fastiqa.RefCache`), as every run is scored against the same ones.
 
     Forward: pred, target (N, 3, H, W) float in [0, 1] → (N,) float64; higher is better."""
 
@@ -157,51 +169,77 @@ class SeparableSSIM(torch.nn.Module):
     MS_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 
     def __init__(self, multiscale: bool = False):
+        from benchmark.fastiqa import RefCache
+
         super().__init__()
         self.multiscale = multiscale
+        self.refs = RefCache()
 
     @torch.no_grad()
     def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        x, y = self._luma(pred, target)
+        x, ys = self._luma(pred), self._reference(target)
         if not self.multiscale:
-            return ssim_separable(x, y)
-        return self._multiscale(x, y)[1]
+            return ssim_separable(x, ys[0][0], ref=ys[0][1])
+        return self._multiscale(x, ys)[1]
 
     @staticmethod
-    def _luma(pred: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """pyiqa's input to both: Y of YIQ, ×255, rounded, float64 (N, 1, H, W) of pred and target."""
+    def _luma(img: torch.Tensor) -> torch.Tensor:
+        """pyiqa's input to both: Y of YIQ, ×255, rounded, float64 (N, 1, H, W) of img."""
         from pyiqa.archs.func_util import preprocess_rgb
 
-        return (preprocess_rgb(pred, True, 255, "yiq").to(torch.float64),
-                preprocess_rgb(target, True, 255, "yiq").to(torch.float64))
+        return preprocess_rgb(img, True, 255, "yiq").to(torch.float64)
+
+    def _reference(self, target: torch.Tensor) -> list:
+        """[(luma, :func:`ssim_reference` of it)] of target at each scale (1, or ms_ssim's 5), kept per image."""
+        def compute(t):
+            y, out = self._luma(t), []
+            for i in range(len(self.MS_WEIGHTS) if self.multiscale else 1):
+                if i:
+                    y = torch.nn.functional.avg_pool2d(y, kernel_size=2, padding=(y.shape[2] % 2, y.shape[3] % 2))
+                out.append((y, ssim_reference(y)))
+            return out
+        return self.refs.get(target, compute)
 
     @classmethod
-    def _multiscale(cls, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(ssim, ms_ssim), each (N,), of :meth:`_luma`'s x, y: ms_ssim's first scale is ``ssim`` itself
-        (the same call on the same tensors, so the same bits), so a set scoring both computes it once."""
+    def _multiscale(cls, x: torch.Tensor, ys: list) -> tuple[torch.Tensor, torch.Tensor]:
+        """(ssim, ms_ssim), each (N,), of :meth:`_luma`'s x and :meth:`_reference`'s scales: ms_ssim's first
+        scale is ``ssim`` itself (the same call on the same tensors, so the same bits), so a set scoring both
+        computes it once."""
         w = torch.tensor(cls.MS_WEIGHTS, dtype=torch.float32).to(x)  # pyiqa's FloatTensor weights
         mcs = []
         first = None
-        for _ in range(len(w)):
-            val, cs = ssim_separable(x, y, get_cs=True)
+        for i, (y, ref) in enumerate(ys):
+            if i:
+                x = torch.nn.functional.avg_pool2d(x, kernel_size=2, padding=(x.shape[2] % 2, x.shape[3] % 2))
+            val, cs = ssim_separable(x, y, get_cs=True, ref=ref)
             first = val if first is None else first
             mcs.append(cs)
-            pad = (x.shape[2] % 2, x.shape[3] % 2)
-            x = torch.nn.functional.avg_pool2d(x, kernel_size=2, padding=pad)
-            y = torch.nn.functional.avg_pool2d(y, kernel_size=2, padding=pad)
         mcs = torch.stack(mcs)
         return first, torch.prod(mcs[:-1] ** w[:-1].unsqueeze(1), dim=0) * val ** w[-1]
 
     @torch.no_grad()
     def both(self, pred: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(ssim, ms_ssim) of pred, target (N, 3, H, W) in [0, 1], each (N,) float64, in one pass: the
-        same numbers as ``SeparableSSIM(False)`` and ``SeparableSSIM(True)`` apart, to the last bit, with the
-        luma conversion and the full-resolution scale (most of ms_ssim's work) done once instead of twice."""
-        return self._multiscale(*self._luma(pred, target))
+        """(ssim, ms_ssim) of pred, target (N, 3, H, W) in [0, 1], each (N,) float64, in one pass (of a
+        ``multiscale`` module): the same numbers as ``SeparableSSIM(False)`` and ``SeparableSSIM(True)`` apart,
+        to the last bit, with the luma conversion and the full-resolution scale (most of ms_ssim's work) done
+        once instead of twice."""
+        if not self.multiscale:
+            raise ValueError("SeparableSSIM.both needs the multiscale module (its reference keeps every scale)")
+        return self._multiscale(self._luma(pred), self._reference(target))
 
 
-#: pyiqa metrics computed by an equivalent, faster module here (same numbers to 1e-6)
-FAST = {"ssim": lambda: SeparableSSIM(False), "ms_ssim": lambda: SeparableSSIM(True)}
+def _cached(name: str):
+    def build():
+        from benchmark import fastiqa
+
+        return {"fsim": fastiqa.CachedFSIM, "vsi": fastiqa.CachedVSI, "nlpd": fastiqa.CachedNLPD}[name]()
+    return build
+
+
+#: pyiqa metrics computed by an equivalent, faster module here: ssim/ms_ssim the same numbers to 1e-6, fsim/vsi/nlpd
+#: to the bit, their reference side computed once per test image (:mod:`benchmark.fastiqa`)
+FAST = {"ssim": lambda: SeparableSSIM(False), "ms_ssim": lambda: SeparableSSIM(True),
+        **{n: _cached(n) for n in ("fsim", "vsi", "nlpd")}}
 
 
 class ContriqueFR(torch.nn.Module):
@@ -322,9 +360,11 @@ def open_metric(name: str, device: str | torch.device = "cpu") -> tuple[OpenMetr
         return OpenMetric(name, m, not getattr(m, "lower_better", False), getattr(m, "metric_mode", "FR") == "FR",
                           getattr(m, "provenance", "none")), ""
 
-    if name in FAST:
-        return OpenMetric(name, FAST[name]().to(device), True, True, "none"), ""
     out = io.StringIO()
+    if name in FAST:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            mod = FAST[name]().to(device)  # pyiqa's constructors print
+        return OpenMetric(name, mod, not getattr(mod, "lower_better", False), True, "none"), ""
     try:
         with no_downloads(), contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
             m = pyiqa.create_metric(name, device=torch.device(device), as_loss=False)

@@ -338,8 +338,13 @@ def _header(path: Path) -> list[str]:
 
 def write_report(store: ResultsStore, *, baseline: str = "l1", alpha: float = 0.05, n_boot: int = 1000,
                  formats=("png", "pdf"), visual: bool = True, html: bool = True, where: dict | None = None,
-                 keep: set[str] | None = None, hint: str = "plbench report") -> dict[str, Path]:
+                 keep: set[str] | None = None, hint: str = "plbench report",
+                 baseline_flag: str | None = None) -> dict[str, Path]:
     """Derive every output listed in the module docstring; returns {kind: written path}.
+
+    ``baseline_flag``: ``baseline`` is a user's spelling (a loss in any spelling, or a row's label), resolved
+    against the table read here (:func:`resolve_baseline`; a typo is a one-line error naming this flag, before
+    anything is written), so the store is read once, not once to check the name and again to report.
 
     The table is first narrowed to one setting (:func:`benchmark.settings.select`: ``where``
     filters, or ``keep``, the settings of a grid just run); a directory mixing settings without a
@@ -348,11 +353,12 @@ def write_report(store: ResultsStore, *, baseline: str = "l1", alpha: float = 0.
     mix their outputs."""
     with store.report_lock():
         return _write_report(store, baseline=baseline, alpha=alpha, n_boot=n_boot, formats=formats, visual=visual,
-                             html=html, where=where, keep=keep, hint=hint)
+                             html=html, where=where, keep=keep, hint=hint, baseline_flag=baseline_flag)
 
 
 def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: int, formats, visual: bool,
-                  html: bool, where: dict | None, keep: set[str] | None, hint: str) -> dict[str, Path]:
+                  html: bool, where: dict | None, keep: set[str] | None, hint: str,
+                  baseline_flag: str | None = None) -> dict[str, Path]:
     """:func:`write_report`'s work, with the store's report lock held."""
     from benchmark import export
     from benchmark.errors import UserError
@@ -360,6 +366,8 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
 
     t0 = time.perf_counter()
     full = store.table(categories=True)  # a fraction of the memory through reading, selection, statistics, figures
+    if baseline_flag is not None:
+        baseline = resolve_baseline(store, baseline, flag=baseline_flag, table=full)
     metas_all = store.metas()
     try:
         chosen = select(full, where=where, keep=keep, hint=hint)

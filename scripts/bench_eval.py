@@ -1,11 +1,13 @@
 """Evaluation cost of a metric set: each metric scored by its own module vs :meth:`MetricSet.score`.
 
 "separate" is what ``MetricSet.score`` did before it shared work between metrics (every metric's module
-called on its own); "set" is ``MetricSet.score`` now (ssim and ms_ssim from one
-:meth:`benchmark.metrics.SeparableSSIM.both` pass). Both score the same images, interleaved one image each
-per repetition, the median per image is reported, and every score is checked equal to the last bit (a
-difference is an error, exit 1). Images: the photos of ``--images`` (a folder), each with Gaussian noise
-σ = 0.1 as the prediction, as the runner scores a net's output against the clean image.
+called on its own, fsim, vsi and nlpd by pyiqa's own modules); "set" is ``MetricSet.score`` now (ssim and
+ms_ssim from one :meth:`benchmark.metrics.SeparableSSIM.both` pass, fsim, vsi and nlpd with the clean image's
+half kept from its first scoring: :mod:`benchmark.fastiqa`, so the first repetition pays it, as a grid's first
+run does). Both score the same images, interleaved one image each per repetition, the median per image is
+reported, and every score is checked equal to the last bit (a difference is an error, exit 1). Images: the
+photos of ``--images`` (a folder), each with Gaussian noise σ = 0.1 as the prediction, as the runner scores a
+net's output against the clean image.
 
 ``--threads N`` instead times ``MetricSet.score`` at torch's current thread count against N threads and
 counts the scores that differ (pyiqa's float reductions are split per thread, so the thread count is part
@@ -56,7 +58,8 @@ def _separate(ms, pred, clean) -> dict[str, float]:
     out = {}
     for m in ms.metrics:
         if min(pred.shape[-2:]) >= min_side(m.name):
-            val = m.module(pred, clean) if m.full_reference else m.module(pred)
+            mod = getattr(m.module, "inner", m.module)  # fastiqa's cached fsim/vsi/nlpd: pyiqa's module inside
+            val = mod(pred, clean) if m.full_reference else mod(pred)
             out[m.name] = float(torch.as_tensor(val).float().mean())
     return out
 
