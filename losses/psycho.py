@@ -221,12 +221,7 @@ class PsychovisualFeatureLoss(FeatureLoss):
         self.probe = ProbeConfig(size=int(probe_size), f_min=float(f_min), f_max=float(f_max), n_freq=int(n_freq),
                                  n_orient=int(n_orient), n_phase=int(n_phase), contrast=float(contrast))
         self.backbone = Backbone("vgg16", self.layers, weights=weights, seed=seed)
-        names = ARCHS["vgg16"].names
-        pools = sum(n.startswith("pool") for n in names[:max(names.index(n) for n in self.layers)])
-        if self.probe.size < 2 ** (pools + 1):  # the deepest layer needs a map of ≥ 2×2 (a 1×1 one fails to pool)
-            raise UserError(f"psycho probe_size={self.probe.size} is too small for layer "
-                            f"{max(self.layers, key=names.index)!r} (after {pools} poolings): use probe_size ≥ "
-                            f"{2 ** (pools + 1)}")
+        self._check_probe_size()
         resp = self._responses(cache)
         parts = {n: channel_scores(resp[n], self.probe, self.pixels_per_degree, orientation, self.freq_weight)
                  for n in self.layers}
@@ -242,6 +237,35 @@ class PsychovisualFeatureLoss(FeatureLoss):
             self.register_buffer(f"w{i}", w / w.sum(), persistent=False)  # weights sum to 1 per layer
         self.scores = scores
         self.score_parts = parts
+
+    def _runs_at(self, side: int) -> bool:
+        """Does the trunk, up to the deepest tap, run on a ``side``-pixel grating and leave every tap a map?"""
+        try:
+            with torch.no_grad():
+                feats = self.backbone(torch.full((1, 3, side, side), 0.5))
+        except RuntimeError:  # VGG's max pooling of a 1×1 map: 'Calculated output size: (512x0x0)'
+            return False
+        return all(min(f.shape[-2:]) >= 1 for f in feats.values())
+
+    def _check_probe_size(self) -> None:
+        """A probe too small for the deepest tap (``probe_size=8`` up to relu5_3) failed inside the trunk's
+        pooling: a one-line :class:`UserError` naming the smallest size that runs. The trunk itself is tried
+        (one forward at the probe size), so any architecture — a self-trained encoder's taps too — is judged
+        by what it computes; a size that runs (relu5_3 at 16 px, a 1×1 map) is never refused."""
+        if self._runs_at(self.probe.size):
+            return
+        lo, hi = self.probe.size, 2 * self.probe.size  # lo fails; double until one runs, then bisect
+        while not self._runs_at(hi):
+            if hi > 4096:
+                raise UserError(f"psycho: layers {self.layers} give no feature map even for {hi}-pixel gratings")
+            lo, hi = hi, 2 * hi
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            lo, hi = (lo, mid) if self._runs_at(mid) else (mid, hi)
+        names = ARCHS[self.backbone.arch].names
+        raise UserError(f"psycho probe_size={self.probe.size} is too small for layer "
+                        f"{max(self.layers, key=names.index)!r} of {self.backbone.arch} (its pooling leaves no "
+                        f"map): use probe_size ≥ {hi}")
 
     def _cache_path(self):
         tag = re.sub(r"[^A-Za-z0-9_.=-]+", "_", self.backbone.provenance)
