@@ -26,6 +26,7 @@ each piece a named keyword:
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import logging
 import math
@@ -186,9 +187,11 @@ class PsychovisualFeatureLoss(FeatureLoss):
     CSF; ``orientation="minmax"``; ``freq_weight=0.5``; ``selection="top"`` keeps the top ``keep``
     fraction of channels per layer with equal weight, ``selection="weight"`` uses every channel
     weighted by score/mean(score) (a ``keep`` other than the default is then refused, not
-    ignored). Grating responses are cached under ``<cache>/plbench/psycho/`` keyed by backbone
-    provenance, layers, probe and a hash of the probing code; scores are recomputed from them
-    every time (``cache=False`` disables the cache; a read-only cache only logs a warning).
+    ignored; so are ``orientation`` with ``freq_weight=1``, ``pixels_per_degree`` with
+    ``freq_weight=0`` and any scoring reading when ``keep`` keeps every channel). Grating responses
+    are cached under ``<cache>/plbench/psycho/`` keyed by backbone provenance, layers, probe and a
+    hash of the probing code; scores are recomputed from them every time (``cache=False`` disables
+    the cache; a read-only cache only logs a warning).
 
     Args:
         pred, target: (N, 3, H, W) float tensors in [0, 1].
@@ -215,6 +218,15 @@ class PsychovisualFeatureLoss(FeatureLoss):
                             "weights every channel by its score and would ignore it")
         if not pixels_per_degree > 0:
             raise UserError("psycho pixels_per_degree must be > 0")
+        given = dict(orientation=orientation, freq_weight=freq_weight, pixels_per_degree=pixels_per_degree,
+                     probe_size=probe_size, n_freq=n_freq, f_min=f_min, f_max=f_max, n_orient=n_orient,
+                     n_phase=n_phase, contrast=contrast)
+        changed = [k for k, v in given.items() if v != _DEFAULTS[k]]  # the scoring readings given a non-default
+        for arg, fw, scores in (("orientation", 1, "frequency"), ("pixels_per_degree", 0, "orientation")):
+            if freq_weight == fw and arg in changed:
+                value = repr(given[arg]) if isinstance(given[arg], str) else f"{given[arg]:g}"
+                raise UserError(f"psycho {arg}={value} would be ignored: freq_weight={fw} scores channels by "
+                                f"{scores} only")
         self.layers, self.selection, self.keep = tuple(layers), selection, float(keep)
         self.pixels_per_degree, self.orientation, self.freq_weight = float(pixels_per_degree), orientation, \
             float(freq_weight)
@@ -223,6 +235,10 @@ class PsychovisualFeatureLoss(FeatureLoss):
         self.backbone = Backbone("vgg16", self.layers, weights=weights, seed=seed)
         self._check_probe_size()
         resp = self._responses(cache)
+        if selection == "top" and changed and all(max(1, round(self.keep * resp[n].shape[0])) == resp[n].shape[0]
+                                                  for n in self.layers):
+            raise UserError(f"psycho keep={self.keep:g} keeps every channel of {', '.join(self.layers)} with equal "
+                            f"weight: the channel scores, hence {', '.join(changed)}, would be ignored")
         parts = {n: channel_scores(resp[n], self.probe, self.pixels_per_degree, orientation, self.freq_weight)
                  for n in self.layers}
         scores = {n: parts[n]["score"] for n in self.layers}
@@ -307,3 +323,7 @@ class PsychovisualFeatureLoss(FeatureLoss):
             d = (fp[n].float() - ft[n].float()).pow(2).mean((2, 3))  # (N, C)
             total = total + (d * getattr(self, f"w{i}")).sum(1)
         return (total / len(self.layers)).mean()
+
+
+#: the constructor's defaults of the scoring readings (what "given a non-default" compares with)
+_DEFAULTS = {k: p.default for k, p in inspect.signature(PsychovisualFeatureLoss.__init__).parameters.items()}

@@ -42,3 +42,39 @@ def test_psycho_too_small_probe_names_the_smallest_size_that_runs():
     build_loss("psycho(layers=('relu5_3',), probe_size=16, n_freq=2, n_orient=2, n_phase=1, cache=False)",
                seed=0, weights="random")
 
+
+
+def test_psycho_channel_scores_ignore_orientation_at_freq_weight_1_and_the_csf_at_0():
+    """The premise of the next test: score = fw·frequency + (1 − fw)·orientation, so fw=1 drops the orientation
+    reading and fw=0 the CSF (its pixels_per_degree) — exactly, not approximately."""
+    from losses.psycho import ProbeConfig, channel_scores
+
+    cfg = ProbeConfig()
+    resp = torch.rand(16, cfg.n_freq, cfg.n_orient, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    s = {o: channel_scores(resp, cfg, orientation=o, freq_weight=1.0)["score"] for o in ("minmax", "circular")}
+    assert torch.equal(s["minmax"], s["circular"])
+    s = {p: channel_scores(resp, cfg, pixels_per_degree=p, freq_weight=0.0)["score"] for p in (40.0, 10.0)}
+    assert torch.equal(s[40.0], s[10.0])
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("psycho(freq_weight=1.0, orientation='circular')", "orientation='circular' .*freq_weight=1"),
+    ("psycho(freq_weight=0.0, pixels_per_degree=60)", "pixels_per_degree=60 .*freq_weight=0"),
+    ("psycho(keep=1.0, orientation='circular', n_freq=4)", "keep=1 keeps every channel.*orientation, n_freq"),
+])
+def test_psycho_scoring_arguments_a_reading_ignores_are_refused(spec, message):
+    """Same category as keep= with selection='weight' (b628ebc), missed: each trained the same loss as without the
+    argument while results recorded it."""
+    layers = "layers=('relu1_2',), cache=False, "
+    with pytest.raises(UserError, match=message):
+        build_loss(spec.replace("psycho(", "psycho(" + layers), seed=0, weights="random")
+
+
+@pytest.mark.parametrize("spec", [
+    "psycho(freq_weight=1.0, pixels_per_degree=60)", "psycho(freq_weight=0.0, orientation='circular')",
+    "psycho(keep=1.0)", "psycho(keep=0.9, orientation='circular')",
+    "psycho(selection='weight', freq_weight=1.0)",
+])
+def test_psycho_scoring_arguments_that_act_are_still_accepted(spec):
+    build_loss(spec.replace("psycho(", "psycho(layers=('relu1_2',), cache=False, "), seed=0, weights="random")
+
