@@ -78,3 +78,22 @@ def test_psycho_scoring_arguments_a_reading_ignores_are_refused(spec, message):
 def test_psycho_scoring_arguments_that_act_are_still_accepted(spec):
     build_loss(spec.replace("psycho(", "psycho(layers=('relu1_2',), cache=False, "), seed=0, weights="random")
 
+
+@pytest.mark.parametrize("spec", ["ffl(alpha=0, log_matrix=True)", "ffl(alpha=0.0, batch_matrix=True)"])
+def test_ffl_spectrum_weight_options_are_refused_without_focusing(spec):
+    """alpha=0 makes every spectrum weight |ΔF|⁰ = 1 before normalising, so log_matrix and batch_matrix (how the
+    weight is rescaled) change nothing: the loss equals plain ffl(alpha=0) while results recorded the option."""
+    g = torch.Generator().manual_seed(0)
+    p, t = torch.rand(2, 3, 8, 8, generator=g), torch.rand(2, 3, 8, 8, generator=g)
+    from losses.ffl import FocalFrequencyLoss
+
+    plain = FocalFrequencyLoss(alpha=0.0)(p, t)
+    for kw in ({"log_matrix": True}, {"batch_matrix": True}):
+        try:
+            other = FocalFrequencyLoss(alpha=0.0, **kw)
+        except UserError:
+            continue
+        assert torch.equal(other(p, t), plain)  # the premise: ignored
+    with pytest.raises(UserError, match="alpha=0"):
+        build_loss(spec, seed=0)
+    build_loss("ffl(alpha=0.5, log_matrix=True, batch_matrix=True)", seed=0)
