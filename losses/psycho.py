@@ -182,7 +182,8 @@ class PsychovisualFeatureLoss(FeatureLoss):
     Readings chosen (named kwargs; sources in the module docstring): VGG-16 ``layers=("relu1_2",
     "relu2_2", "relu3_3")``; the probe grid (:class:`ProbeConfig`, every field a keyword since the
     paper's grid could not be checked): ``probe_size=32`` px gratings, ``n_freq=6`` log-spaced
-    frequencies ``f_min=1/16`` … ``f_max=0.4`` cycles/px (below Nyquist, 0.5), ``n_orient=8``
+    frequencies ``f_min=1/16`` … ``f_max=0.4`` cycles/px (below Nyquist, 0.5, where the 0°/90°
+    gratings of phases 0 and π are uniform grey), ``n_orient=8``
     orientations, ``n_phase=2`` phases, Michelson ``contrast=0.5``; ``pixels_per_degree=40`` for the
     CSF; ``orientation="minmax"``; ``freq_weight=0.5``; ``selection="top"`` keeps the top ``keep``
     fraction of channels per layer with equal weight, ``selection="weight"`` uses every channel
@@ -203,7 +204,7 @@ class PsychovisualFeatureLoss(FeatureLoss):
                  keep: float = KEEP, pixels_per_degree: float = 40.0, orientation: str = "minmax",
                  freq_weight: float = 0.5, cache: bool = True, weights: str = "pretrained", seed: int = 0,
                  probe_size: Annotated[int, Range(ge=8)] = 32, n_freq: Annotated[int, Range(ge=2)] = 6,
-                 f_min: Annotated[float, Positive] = 1 / 16, f_max: Annotated[float, Range(gt=0, le=0.5)] = 0.4,
+                 f_min: Annotated[float, Positive] = 1 / 16, f_max: Annotated[float, Range(gt=0, lt=0.5)] = 0.4,
                  n_orient: Annotated[int, Range(ge=2)] = 8, n_phase: Annotated[int, Range(ge=1)] = 2,
                  contrast: Annotated[float, Range(gt=0, le=1)] = 0.5):
         super().__init__()

@@ -97,3 +97,20 @@ def test_ffl_spectrum_weight_options_are_refused_without_focusing(spec):
     with pytest.raises(UserError, match="alpha=0"):
         build_loss(spec, seed=0)
     build_loss("ffl(alpha=0.5, log_matrix=True, batch_matrix=True)", seed=0)
+
+
+def test_psycho_f_max_at_nyquist_is_refused():
+    """f_max=0.5 (exactly Nyquist) was accepted by the new bound (6461fb4, ≤ 0.5), but there sin(π·x + phase) with
+    the probe's phases 0 and π is 0 at every pixel: the θ = 0 and 90° gratings of the top frequency are uniform grey,
+    so every channel preferring that frequency looked perfectly orientation-selective (min response 0)."""
+    from losses.psycho import ProbeConfig, gratings
+
+    cfg = ProbeConfig(f_max=0.5)
+    g = gratings(cfg).reshape(cfg.n_freq, cfg.n_orient, cfg.n_phase, 3, cfg.size, cfg.size)
+    assert float(g[-1, 0].std()) < 1e-6 and float(g[-1, cfg.n_orient // 2].std()) < 1e-6  # the premise
+    with pytest.raises(UserError, match="f_max must be < 0.5"):
+        build_loss("psycho(f_max=0.5)", seed=0, weights="random")
+    from benchmark.params import check_kwargs
+    from losses.psycho import PsychovisualFeatureLoss
+
+    assert check_kwargs(PsychovisualFeatureLoss, {"f_max": 0.45}, "loss 'psycho'")["f_max"] == 0.45
