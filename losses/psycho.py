@@ -170,6 +170,11 @@ def _probe_code_digest() -> str:
     return hashlib.sha256(src.encode()).hexdigest()[:10]
 
 
+#: a trunk error that means "this input is too small for the layers" (pooling to 0×0, a kernel over the map)
+_TOO_SMALL = re.compile(r"Output size is too small|Kernel size can't be greater than actual input size")
+#: the largest grating the probe-size search tries (a known trunk's deepest tap is ≥ 1×1 at 64 px)
+_MAX_PROBE = 512
+
 #: psycho's default ``keep``: the top half of each layer's channels (``selection="top"``)
 KEEP = 0.5
 
@@ -260,7 +265,9 @@ class PsychovisualFeatureLoss(FeatureLoss):
         try:
             with torch.no_grad():
                 feats = self.backbone(torch.full((1, 3, side, side), 0.5))
-        except RuntimeError:  # VGG's max pooling of a 1×1 map: 'Calculated output size: (512x0x0)'
+        except RuntimeError as exc:  # VGG's max pooling of a 1×1 map: '… (512x0x0). Output size is too small'
+            if not _TOO_SMALL.search(str(exc)):
+                raise  # another failure: not a size to search for
             return False
         return all(min(f.shape[-2:]) >= 1 for f in feats.values())
 
@@ -273,9 +280,9 @@ class PsychovisualFeatureLoss(FeatureLoss):
             return
         lo, hi = self.probe.size, 2 * self.probe.size  # lo fails; double until one runs, then bisect
         while not self._runs_at(hi):
-            if hi > 4096:
+            if hi >= _MAX_PROBE:  # every tap of the known trunks has a map at 64 px
                 raise UserError(f"psycho: layers {self.layers} give no feature map even for {hi}-pixel gratings")
-            lo, hi = hi, 2 * hi
+            lo, hi = hi, min(2 * hi, _MAX_PROBE)
         while hi - lo > 1:
             mid = (lo + hi) // 2
             lo, hi = (lo, mid) if self._runs_at(mid) else (mid, hi)

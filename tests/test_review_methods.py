@@ -114,3 +114,21 @@ def test_psycho_f_max_at_nyquist_is_refused():
     from losses.psycho import PsychovisualFeatureLoss
 
     assert check_kwargs(PsychovisualFeatureLoss, {"f_max": 0.45}, "loss 'psycho'")["f_max"] == 0.45
+
+
+def test_psycho_probe_size_search_lets_other_trunk_errors_through(monkeypatch):
+    """The probe-size search (a1c8b4e) read any RuntimeError of the trunk as 'too small' and kept doubling the
+    grating, up to 8192 px (gigabytes per activation), before a misleading 'no feature map' message; an error
+    that is not about a too-small map now surfaces at once, from the one forward at the probe size."""
+    from benchmark import backbones as B
+
+    calls = []
+
+    def broken(self, x):
+        calls.append(x.shape[-1])
+        raise RuntimeError("some other failure")
+
+    monkeypatch.setattr(B.Backbone, "_forward", broken)
+    with pytest.raises(RuntimeError, match="some other failure"):
+        build_loss("psycho(layers=('relu1_2',), cache=False)", seed=0, weights="random")
+    assert calls == [32]
