@@ -9,7 +9,7 @@ names the parameter, the expected type and the value::
 
 Supported annotations: ``int``, ``float`` (an int is accepted), ``bool``, ``str``, ``None``,
 ``tuple[X, ...]``, ``tuple[X, Y]``, ``list[X]``, ``Sequence[X]`` (a tuple or list, never a string),
-``Literal[...]``, ``X | Y`` / ``Optional[X]``, and ``Annotated[X, Range(gt=…, ge=…, le=…)]`` for a
+``Literal[...]``, ``X | Y`` / ``Optional[X]``, and ``Annotated[X, Range(gt=…, ge=…, le=…, lt=…)]`` for a
 bound (``Positive``). A float must be finite (``nan``/``inf``: "must be finite"). A list given for a
 tuple parameter is accepted and converted. An unannotated argument whose default is a number, bool or
 string (``alpha=1.0`` in a user's loss file) is checked against its default's type. Anything else
@@ -39,6 +39,7 @@ class Range:
     gt: float | None = None
     ge: float | None = None
     le: float | None = None
+    lt: float | None = None
 
     def violation(self, v) -> str:
         if self.gt is not None and not v > self.gt:
@@ -47,6 +48,8 @@ class Range:
             return f"≥ {self.ge:g}"
         if self.le is not None and not v <= self.le:
             return f"≤ {self.le:g}"
+        if self.lt is not None and not v < self.lt:
+            return f"< {self.lt:g}"
         return ""
 
 

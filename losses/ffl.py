@@ -7,6 +7,7 @@ from typing import Annotated
 import torch
 from torch import nn
 
+from benchmark.errors import UserError
 from benchmark.params import Range
 from benchmark.registry import register_loss
 
@@ -28,7 +29,8 @@ class FocalFrequencyLoss(nn.Module):
 
     Args:
         pred, target: (N, C, H, W) float tensors in [0, 1]; H, W divisible by ``patch_factor``.
-        alpha: focusing exponent, ≥ 0 (0: no focusing; a negative one divides by 0 where a frequency matches).
+        alpha: focusing exponent, ≥ 0 (0: no focusing — then ``log_matrix``/``batch_matrix`` are refused, as
+            they would change nothing; a negative one divides by 0 where a frequency matches).
     Returns:
         Scalar tensor; 0 when pred == target.
     """
@@ -36,6 +38,10 @@ class FocalFrequencyLoss(nn.Module):
     def __init__(self, alpha: Annotated[float, Range(ge=0)] = 1.0, patch_factor: Annotated[int, Range(ge=1)] = 1,
                  log_matrix: bool = False, batch_matrix: bool = False, ave_spectrum: bool = False):
         super().__init__()
+        if alpha == 0 and (log_matrix or batch_matrix):  # every weight |ΔF|⁰ = 1: nothing left to rescale
+            given = " and ".join(k for k, on in (("log_matrix", log_matrix), ("batch_matrix", batch_matrix)) if on)
+            raise UserError(f"ffl {given} rescale the spectrum weight, which alpha=0 makes 1 everywhere: "
+                            "it would be ignored")
         self.ave_spectrum = bool(ave_spectrum)
         self.alpha, self.patch_factor = float(alpha), int(patch_factor)
         self.log_matrix, self.batch_matrix = bool(log_matrix), bool(batch_matrix)

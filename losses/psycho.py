@@ -26,6 +26,7 @@ each piece a named keyword:
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import logging
 import math
@@ -169,6 +170,11 @@ def _probe_code_digest() -> str:
     return hashlib.sha256(src.encode()).hexdigest()[:10]
 
 
+#: a trunk error that means "this input is too small for the layers" (pooling to 0×0, a kernel over the map)
+_TOO_SMALL = re.compile(r"Output size is too small|Kernel size can't be greater than actual input size")
+#: the largest grating the probe-size search tries (a known trunk's deepest tap is ≥ 1×1 at 64 px)
+_MAX_PROBE = 512
+
 #: psycho's default ``keep``: the top half of each layer's channels (``selection="top"``)
 KEEP = 0.5
 
@@ -181,14 +187,17 @@ class PsychovisualFeatureLoss(FeatureLoss):
     Readings chosen (named kwargs; sources in the module docstring): VGG-16 ``layers=("relu1_2",
     "relu2_2", "relu3_3")``; the probe grid (:class:`ProbeConfig`, every field a keyword since the
     paper's grid could not be checked): ``probe_size=32`` px gratings, ``n_freq=6`` log-spaced
-    frequencies ``f_min=1/16`` … ``f_max=0.4`` cycles/px (below Nyquist, 0.5), ``n_orient=8``
+    frequencies ``f_min=1/16`` … ``f_max=0.4`` cycles/px (below Nyquist, 0.5, where the 0°/90°
+    gratings of phases 0 and π are uniform grey), ``n_orient=8``
     orientations, ``n_phase=2`` phases, Michelson ``contrast=0.5``; ``pixels_per_degree=40`` for the
     CSF; ``orientation="minmax"``; ``freq_weight=0.5``; ``selection="top"`` keeps the top ``keep``
     fraction of channels per layer with equal weight, ``selection="weight"`` uses every channel
     weighted by score/mean(score) (a ``keep`` other than the default is then refused, not
-    ignored). Grating responses are cached under ``<cache>/plbench/psycho/`` keyed by backbone
-    provenance, layers, probe and a hash of the probing code; scores are recomputed from them
-    every time (``cache=False`` disables the cache; a read-only cache only logs a warning).
+    ignored; so are ``orientation`` with ``freq_weight=1``, ``pixels_per_degree`` with
+    ``freq_weight=0`` and any scoring reading when ``keep`` keeps every channel). Grating responses
+    are cached under ``<cache>/plbench/psycho/`` keyed by backbone provenance, layers, probe and a
+    hash of the probing code; scores are recomputed from them every time (``cache=False`` disables
+    the cache; a read-only cache only logs a warning).
 
     Args:
         pred, target: (N, 3, H, W) float tensors in [0, 1].
@@ -200,7 +209,7 @@ class PsychovisualFeatureLoss(FeatureLoss):
                  keep: float = KEEP, pixels_per_degree: float = 40.0, orientation: str = "minmax",
                  freq_weight: float = 0.5, cache: bool = True, weights: str = "pretrained", seed: int = 0,
                  probe_size: Annotated[int, Range(ge=8)] = 32, n_freq: Annotated[int, Range(ge=2)] = 6,
-                 f_min: Annotated[float, Positive] = 1 / 16, f_max: Annotated[float, Range(gt=0, le=0.5)] = 0.4,
+                 f_min: Annotated[float, Positive] = 1 / 16, f_max: Annotated[float, Range(gt=0, lt=0.5)] = 0.4,
                  n_orient: Annotated[int, Range(ge=2)] = 8, n_phase: Annotated[int, Range(ge=1)] = 2,
                  contrast: Annotated[float, Range(gt=0, le=1)] = 0.5):
         super().__init__()
@@ -215,19 +224,27 @@ class PsychovisualFeatureLoss(FeatureLoss):
                             "weights every channel by its score and would ignore it")
         if not pixels_per_degree > 0:
             raise UserError("psycho pixels_per_degree must be > 0")
+        given = dict(orientation=orientation, freq_weight=freq_weight, pixels_per_degree=pixels_per_degree,
+                     probe_size=probe_size, n_freq=n_freq, f_min=f_min, f_max=f_max, n_orient=n_orient,
+                     n_phase=n_phase, contrast=contrast)
+        changed = [k for k, v in given.items() if v != _DEFAULTS[k]]  # the scoring readings given a non-default
+        for arg, fw, scores in (("orientation", 1, "frequency"), ("pixels_per_degree", 0, "orientation")):
+            if freq_weight == fw and arg in changed:
+                value = repr(given[arg]) if isinstance(given[arg], str) else f"{given[arg]:g}"
+                raise UserError(f"psycho {arg}={value} would be ignored: freq_weight={fw} scores channels by "
+                                f"{scores} only")
         self.layers, self.selection, self.keep = tuple(layers), selection, float(keep)
         self.pixels_per_degree, self.orientation, self.freq_weight = float(pixels_per_degree), orientation, \
             float(freq_weight)
         self.probe = ProbeConfig(size=int(probe_size), f_min=float(f_min), f_max=float(f_max), n_freq=int(n_freq),
                                  n_orient=int(n_orient), n_phase=int(n_phase), contrast=float(contrast))
         self.backbone = Backbone("vgg16", self.layers, weights=weights, seed=seed)
-        names = ARCHS["vgg16"].names
-        pools = sum(n.startswith("pool") for n in names[:max(names.index(n) for n in self.layers)])
-        if self.probe.size < 2 ** (pools + 1):  # the deepest layer needs a map of ≥ 2×2 (a 1×1 one fails to pool)
-            raise UserError(f"psycho probe_size={self.probe.size} is too small for layer "
-                            f"{max(self.layers, key=names.index)!r} (after {pools} poolings): use probe_size ≥ "
-                            f"{2 ** (pools + 1)}")
+        self._check_probe_size()
         resp = self._responses(cache)
+        if selection == "top" and changed and all(max(1, round(self.keep * resp[n].shape[0])) == resp[n].shape[0]
+                                                  for n in self.layers):
+            raise UserError(f"psycho keep={self.keep:g} keeps every channel of {', '.join(self.layers)} with equal "
+                            f"weight: the channel scores, hence {', '.join(changed)}, would be ignored")
         parts = {n: channel_scores(resp[n], self.probe, self.pixels_per_degree, orientation, self.freq_weight)
                  for n in self.layers}
         scores = {n: parts[n]["score"] for n in self.layers}
@@ -242,6 +259,37 @@ class PsychovisualFeatureLoss(FeatureLoss):
             self.register_buffer(f"w{i}", w / w.sum(), persistent=False)  # weights sum to 1 per layer
         self.scores = scores
         self.score_parts = parts
+
+    def _runs_at(self, side: int) -> bool:
+        """Does the trunk, up to the deepest tap, run on a ``side``-pixel grating and leave every tap a map?"""
+        try:
+            with torch.no_grad():
+                feats = self.backbone(torch.full((1, 3, side, side), 0.5))
+        except RuntimeError as exc:  # VGG's max pooling of a 1×1 map: '… (512x0x0). Output size is too small'
+            if not _TOO_SMALL.search(str(exc)):
+                raise  # another failure: not a size to search for
+            return False
+        return all(min(f.shape[-2:]) >= 1 for f in feats.values())
+
+    def _check_probe_size(self) -> None:
+        """A probe too small for the deepest tap (``probe_size=8`` up to relu5_3) failed inside the trunk's
+        pooling: a one-line :class:`UserError` naming the smallest size that runs. The trunk itself is tried
+        (one forward at the probe size), so any architecture — a self-trained encoder's taps too — is judged
+        by what it computes; a size that runs (relu5_3 at 16 px, a 1×1 map) is never refused."""
+        if self._runs_at(self.probe.size):
+            return
+        lo, hi = self.probe.size, 2 * self.probe.size  # lo fails; double until one runs, then bisect
+        while not self._runs_at(hi):
+            if hi >= _MAX_PROBE:  # every tap of the known trunks has a map at 64 px
+                raise UserError(f"psycho: layers {self.layers} give no feature map even for {hi}-pixel gratings")
+            lo, hi = hi, min(2 * hi, _MAX_PROBE)
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            lo, hi = (lo, mid) if self._runs_at(mid) else (mid, hi)
+        names = ARCHS[self.backbone.arch].names
+        raise UserError(f"psycho probe_size={self.probe.size} is too small for layer "
+                        f"{max(self.layers, key=names.index)!r} of {self.backbone.arch} (its pooling leaves no "
+                        f"map): use probe_size ≥ {hi}")
 
     def _cache_path(self):
         tag = re.sub(r"[^A-Za-z0-9_.=-]+", "_", self.backbone.provenance)
@@ -283,3 +331,7 @@ class PsychovisualFeatureLoss(FeatureLoss):
             d = (fp[n].float() - ft[n].float()).pow(2).mean((2, 3))  # (N, C)
             total = total + (d * getattr(self, f"w{i}")).sum(1)
         return (total / len(self.layers)).mean()
+
+
+#: the constructor's defaults of the scoring readings (what "given a non-default" compares with)
+_DEFAULTS = {k: p.default for k, p in inspect.signature(PsychovisualFeatureLoss.__init__).parameters.items()}

@@ -174,10 +174,10 @@ def test_pdl_pixel_weight_is_refused_without_the_pixel_term():
     build_loss("pdl(pixels=False, layers=('relu1_1',))", seed=0, weights="random")
 
 
-@pytest.mark.parametrize("layer, smallest", [("relu5_3", 32), ("relu4_3", 16), ("relu1_2", 2)])
+@pytest.mark.parametrize("layer, smallest", [("pool5", 32), ("relu5_3", 16), ("relu1_2", 2)])
 def test_psycho_probe_too_small_for_the_layer_is_a_user_error(layer, smallest):
     """Was: psycho(layers=('relu5_3',), probe_size=8) crashed inside VGG's pooling ('Calculated output size:
-    (512x0x0)'); the smallest grating that leaves the deepest layer a 2×2 map is named instead."""
+    (512x0x0)'); the smallest grating the trunk runs on up to the deepest layer is named instead."""
     if smallest > 8:
         with pytest.raises(UserError, match=f"use probe_size ≥ {smallest}"):
             build_loss(f"psycho(layers=({layer!r},), probe_size={smallest // 2}, cache=False)", seed=0,
