@@ -1290,10 +1290,27 @@ def _tex_greek(ch: str) -> str:
     return latin.get(word, ch)
 
 
-def _tex(s: str) -> str:
+#: pairs of characters TeX merges into another glyph (``--`` an en dash, ``''`` a closing double quote, ``,,`` a
+#: low quote in T1): written with ``{}`` between them, each typesets as itself
+_TEX_LIGATURES = ("--", "''", ",,")
+
+
+def _tex(s: str, name: bool = False) -> str:
+    """``s`` as LaTeX text that typesets as written: specials escaped, symbols as math, a backtick and a
+    double quote as themselves (plain, TeX prints an opening quote ‘ and, in OT1, a closing ”), and no
+    two characters merged into a ligature (``a--b`` is not ``a–b``). With ``name`` (a loss spec in a table
+    cell) a ``'`` is the straight quote the spec has (``\\textquotesingle``); in prose it stays an
+    apostrophe."""
     rep = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-           "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}", **_TEX_SYMBOLS}
-    return "".join(rep.get(ch) or _tex_greek(ch) for ch in str(s))
+           "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}", "`": r"\textasciigrave{}",
+           '"': r'\texttt{"}', **({"'": r"\textquotesingle{}"} if name else {}), **_TEX_SYMBOLS}
+    out = ""
+    for ch in str(s):
+        piece = rep.get(ch) or _tex_greek(ch)
+        if out and piece and out[-1] + piece[0] in _TEX_LIGATURES:
+            out += "{}"
+        out += piece
+    return out
 
 
 def tex_unsupported(tex: str) -> list[str]:
@@ -1380,7 +1397,7 @@ def tex_label(label: str, flag: str = "") -> str:
     :data:`TEX_LABEL` characters a ragged-right ``\\parbox`` that wide, with break points after
     commas and brackets, so a long spec (``l1 + 0.1*ssim + 0.01*lpips_vgg(layers=[…])``) wraps
     within the width :func:`tex_column_groups` counts instead of pushing the table off the page."""
-    text = _tex(label) + (f" {flag}" if flag else "")
+    text = _tex(label, name=True) + (f" {flag}" if flag else "")
     if len(label) <= TEX_LABEL:
         return text
     for ch in ",([":

@@ -183,3 +183,51 @@ def test_too_few_runs_note_names_the_metric_a_non_finite_run_left_short():
     assert "1 of 8 scored cells, not most: the other cells keep their verdicts" in text, text
     caption = next(ln for ln in latex(st).splitlines() if ln.startswith(r"\caption{denoise"))
     assert "Too few runs for a verdict on good on psnr (4 run(s)" in caption, caption
+
+
+# ------------------------------------------------------------------------------------------------
+# LaTeX: a loss name typesets as the characters it has
+# ------------------------------------------------------------------------------------------------
+#: names whose ASCII LaTeX typesets as other characters: ` is an opening quote ‘, two of them “, '' a
+#: closing ”, -- and --- dashes, " a closing ” in the default (OT1) encoding, ,, a low quote „ (T1)
+TEX_TRAPS = ("tick`loss`", "q(s='a',t=\"b\")", "a--b---c", "``q''", "s(tag='')", "f(a,,b)")
+
+#: the text each escape typesets (a LaTeX reader's view of what ``_tex`` wrote)
+_TYPESET = {r"\textasciigrave{}": "`", r"\textquotesingle{}": "'", '\\texttt{"}': '"', r"\_": "_", "-{}": "-",
+            ",{}": ",", "'{}": "'"}
+
+
+def _typeset(tex: str) -> str:
+    """``tex`` as pdfLaTeX prints it, for the constructs the names here use: escapes resolved, the
+    ligatures and quote glyphs TeX forms from plain ASCII made visible (‘ “ ” – — „)."""
+    out, i = [], 0
+    lig = {"---": "—", "--": "–", "``": "“", "''": "”", ",,": "„", "`": "‘", '"': "”"}
+    while i < len(tex):
+        esc = next((e for e in _TYPESET if tex.startswith(e, i)), None)
+        if esc:
+            out.append(_TYPESET[esc])
+            i += len(esc)
+            continue
+        lg = next((k for k in lig if tex.startswith(k, i)), None)
+        out.append(lig[lg] if lg else tex[i])
+        i += len(lg) if lg else 1
+    return "".join(out)
+
+
+def test_latex_names_typeset_as_written():
+    """``leaderboard.tex`` wrote a loss name's ASCII as it was, which TeX typesets as other
+    characters: ``tick`loss``` as ``tick‘loss‘``, ``a--b---c`` as ``a–b—c``, ``s(tag='')`` as
+    ``s(tag=”)``, ``"b"`` as ``”b”`` — a reader copying the spec from the paper got another loss.
+    Every name (its table row and the notes naming it) now typesets as written."""
+    from benchmark.export import _tex, latex, tex_label
+
+    for name in TEX_TRAPS:
+        assert _typeset(tex_label(name)) == name, (name, tex_label(name))
+        assert _typeset(_tex(name)) == name, (name, _tex(name))
+    # prose keeps its apostrophe and its typographic dashes
+    assert _tex("Student's t – a note — here") == "Student's t -- a note --- here"
+    t = synthetic_table(offsets={"l1": 0.0, **{n: 0.1 * i for i, n in enumerate(TEX_TRAPS, 1)}}, seeds=(0, 1),
+                        n_images=3, metrics=("psnr",))
+    tex = latex(S.compute(t, n_boot=10))
+    rows = [line.split(" & ")[0] for line in tex.splitlines() if line.count(" & ") >= 2]
+    assert {_typeset(r) for r in rows} >= set(TEX_TRAPS), rows
