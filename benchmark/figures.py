@@ -112,6 +112,10 @@ MARKERS = ("o", "s", "D", "P", "p", "h")
 #: plus, not sky blue circle / blue circle)
 COLOUR_MARKERS = ("o", "s", "D", "P", "p", "h", "P", "s", "D", "p")
 LINESTYLES = ("-", "--", ":", "-.")
+#: how a marker is filled, one per run of :data:`MARKERS`' layers (:func:`_style_of`): every (colour, marker) is
+#: used once filled, then half-filled (the other half white), so a scatter of up to 10 × 6 × 4 = 240 losses
+#: draws no two alike (the P–D plane, where line styles do not show)
+FILLS = ("full", "left", "right", "bottom")
 _DASHES = {"-": "", "--": (4, 1.5), ":": (1, 1.2), "-.": (3, 1.2, 1, 1.2)}
 INPUT_COLOUR = (0.58, 0.58, 0.58)
 #: the P–D plane's degraded-input cross: drawn above the losses' points, see-through, so a loss that
@@ -240,6 +244,8 @@ class LossStyle:
     color: tuple
     marker: str
     linestyle: str
+    #: the marker's fill (:data:`FILLS`): ``"full"``, or the half filled with ``color`` (the other half white)
+    fill: str = "full"
 
     @property
     def dashes(self):
@@ -277,7 +283,8 @@ def loss_styles(labels, losses: dict[str, str] | None = None) -> dict[str, LossS
     none paler than L* 72 on white, none close to the input's grey). Every label present gets a
     colour of its own while there are colours left; beyond 10 labels a colour is reused in a next
     layer with another marker and line style (:func:`_style_of`), so (colour, marker) stays unique
-    (for 60 labels; (colour, marker, line style) for 120). Markers vary between
+    for 60 labels, (colour, marker, fill) for 240 (a half-filled marker after the filled ones) and
+    (colour, marker, line style) for 120. Markers vary between
     labels of one colour layer too, so shape helps wherever colour is hard to tell. No loss marker is
     a triangle (the P–D plane's off-scale points) or a cross (the degraded input).
 
@@ -319,10 +326,12 @@ def loss_styles(labels, losses: dict[str, str] | None = None) -> dict[str, LossS
 def _style_of(colour: int, layer: int) -> LossStyle:
     """Slot (colour, layer): layer 0 gives colour i the marker ``COLOUR_MARKERS[i]``; each
     further layer shifts it (by 3, 1, 4, 2, 5 places in :data:`MARKERS`: a blue circle's reuse is a
-    blue plus) and takes the next line style."""
+    blue plus) and takes the next line style. Layers 0–5 use each marker once filled; each later run of
+    6 layers repeats them half-filled (:data:`FILLS`), so no two slots of one colour draw alike."""
     base = MARKERS.index(COLOUR_MARKERS[colour % len(COLOUR_MARKERS)])
-    return LossStyle(PALETTE[colour], MARKERS[(base + 3 * layer + layer // 2) % len(MARKERS)],
-                     LINESTYLES[layer % len(LINESTYLES)])
+    shift = layer % len(MARKERS)
+    return LossStyle(PALETTE[colour], MARKERS[(base + 3 * shift + shift // 2) % len(MARKERS)],
+                     LINESTYLES[layer % len(LINESTYLES)], FILLS[layer // len(MARKERS) % len(FILLS)])
 
 
 def stats_styles(stats: Stats, metas: list[dict] | None = None) -> dict[str, LossStyle]:
@@ -572,25 +581,36 @@ def _lines(label: str) -> int:
 
 def _legend(fig, labels: list[str], styles: dict[str, LossStyle], line: bool = False, marker: bool = True,
             title: str | None = None, markers: dict[str, str] | None = None, extra=(), names=None,
-            also=()) -> None:
+            also=(), fill: bool = False) -> None:
     """One shared legend below the panels, as many columns as the figure's width holds.
 
     ``markers`` overrides a label's marker (the compared loss is a star in the plot, so in the
     legend too); ``extra``: (handle, text) pairs first (what the glyphs of the plot mean);
     ``names``: {label: legend text} (default: the label, wrapped); ``also``: loss names the figure gives
-    elsewhere (:func:`wrap_labels`)."""
+    elsewhere (:func:`wrap_labels`); ``fill``: the markers filled as the figure draws them (:attr:`LossStyle.fill`,
+    the P–D plane), else every marker filled."""
     from matplotlib.lines import Line2D
 
     markers, names = markers or {}, names or {}
     handles = [h for h, _ in extra]
     handles += [Line2D([], [], color=styles[l].color, marker=markers.get(l, styles[l].marker) if marker else None,
                        linestyle=styles[l].linestyle if line else "none",
-                       markersize=7 if markers.get(l) == "*" else 4, markeredgecolor="k" if l in markers else None,
-                       markeredgewidth=0.5, lw=1.0) for l in labels]
+                       markersize=7 if markers.get(l) == "*" else 4, markeredgewidth=0.5, lw=1.0,
+                       **{"markeredgecolor": "k" if l in markers else None,
+                          **(_half(styles[l]) if fill and l not in markers else {})}) for l in labels]
     text = [wrap_label(t, 34) for _, t in extra] + wrap_labels([names.get(l, l) for l in labels], 34, also=also)
     ncol = _legend_columns(fig.get_size_inches()[0], text)
     fig.legend(handles, text, loc="outside lower center", ncol=ncol, frameon=False, title=title,
                handletextpad=0.4, columnspacing=1.0, borderaxespad=0.2)
+
+
+def _half(style: LossStyle) -> dict:
+    """Line2D keywords drawing ``style``'s marker with its fill: {} for a filled one, else the half in its
+    colour and the other white, outlined in its colour (a white half needs an edge to show its shape)."""
+    if style.fill == "full":
+        return {}
+    return {"fillstyle": style.fill, "markerfacecolor": style.color, "markerfacecoloralt": "white",
+            "markeredgecolor": style.color}
 
 
 def _legend_columns(width: float, text: list[str]) -> int:
@@ -924,8 +944,15 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
             else:
                 on = l in fl
                 star = l in highlight
-                ax.scatter([xm], [ym], s=80 if star else (24 if on else 14), marker="*" if star else styles[l].marker,
-                           color=colour, edgecolor="k", linewidth=0.9 if on else 0.3, zorder=6 if star else 4 + on)
+                if star or styles[l].fill == "full":
+                    ax.scatter([xm], [ym], s=80 if star else (24 if on else 14),
+                               marker="*" if star else styles[l].marker, color=colour, edgecolor="k",
+                               linewidth=0.9 if on else 0.3, zorder=6 if star else 4 + on)
+                else:  # a half-filled marker (scatter draws the filled half alone): its outline in its colour,
+                    # a front point's black
+                    ax.plot([xm], [ym], ls="none", marker=styles[l].marker, ms=math.sqrt(24 if on else 14),
+                            **{**_half(styles[l]), **({"markeredgecolor": "k"} if on else {})},
+                            markeredgewidth=0.9 if on else 0.6, zorder=4 + on)
             if l in worse:
                 flags["worse"] = True
             if l in worse and (xc, yc) == (xm, ym):  # a red ring on the point itself (off-scale: ⚠ in its value)
@@ -995,7 +1022,8 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
     if flags["off"]:
         extra.append((Line2D([], [], ls="none", marker=">", color=grey, ms=4), "off-scale (value shown)"))
     _legend(fig, sorted(shown, key=list(styles).index), styles, markers={l: "*" for l in highlight if l in shown},
-            extra=extra, title=caption, also=[l for by in unplaced.values() for ls in by.values() for l in ls])
+            extra=extra, title=caption, also=[l for by in unplaced.values() for ls in by.values() for l in ls],
+            fill=True)
     fit_canvas(fig, min_axes=(1.5, 1.5))
     return fig
 

@@ -4,6 +4,7 @@ what a reader of a paper would stumble on."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from benchmark import stats as S
 from benchmark.synthetic import synthetic_table
@@ -231,3 +232,47 @@ def test_latex_names_typeset_as_written():
     tex = latex(S.compute(t, n_boot=10))
     rows = [line.split(" & ")[0] for line in tex.splitlines() if line.count(" & ") >= 2]
     assert {_typeset(r) for r in rows} >= set(TEX_TRAPS), rows
+
+
+# ------------------------------------------------------------------------------------------------
+# a scatter of more than 60 losses draws no two alike
+# ------------------------------------------------------------------------------------------------
+def test_loss_styles_stay_distinct_as_markers_beyond_60_labels():
+    """10 colours × 6 markers: the 61st label got the (colour, marker) of the 1st, and only its line style
+    told them apart — which a scatter does not draw (80 losses: loss00 and loss76 both a sky-blue plus in
+    the P–D plane and its legend). A marker is now used filled, then half-filled: (colour, marker, fill)
+    is unique for 240 labels, and the first 60 keep their styles."""
+    from benchmark import figures as F
+
+    labels = [f"loss{i:03d}" for i in range(240)]
+    styles = F.loss_styles(labels)
+    drawn = [(styles[l].color, styles[l].marker, styles[l].fill) for l in labels]
+    assert len(set(drawn)) == len(labels)
+    assert {styles[l].fill for l in labels[:60]} == {"full"}
+    first = F.loss_styles(labels[:60])
+    assert all(first[l] == styles[l] for l in labels[:60])  # a field of ≤ 60 is drawn as before
+    lines = [(styles[l].color, styles[l].marker, styles[l].linestyle) for l in labels[:120]]
+    assert len(set(lines)) == 120  # the training curves' lines, as before
+
+
+@pytest.mark.slow
+def test_pd_plane_of_80_losses_draws_and_names_each_distinctly():
+    """The P–D plane of 80 losses: every legend entry's (colour, marker, fill) differs, and each drawn point
+    has its legend entry's look."""
+    from matplotlib.colors import to_rgb
+
+    from benchmark import figures as F
+
+    offsets = {f"loss{i:02d}": 0.01 * i for i in range(80)}
+    t = synthetic_table(offsets=offsets, seeds=(0,), n_images=2, metrics=("psnr", "lpips"))
+    st = S.compute(t, n_boot=5)
+    with F.style():
+        fig = F.draw_pd_plane(st)
+    leg = fig.legends[0]
+    look = {t.get_text().replace("\n", ""): (to_rgb(h.get_color()), h.get_marker(), h.get_fillstyle())
+            for t, h in zip(leg.get_texts(), leg.legend_handles) if t.get_text().startswith("loss")}
+    assert len(look) == 80 and len(set(look.values())) == 80
+    half = [ln for ln in fig.axes[0].lines if ln.get_fillstyle() != "full"]  # the half-filled points
+    assert len(half) == sum(v[2] != "full" for v in look.values()) == 20
+    drawn = {(to_rgb(ln.get_markerfacecolor()), ln.get_marker(), ln.get_fillstyle()) for ln in half}
+    assert drawn == {v for v in look.values() if v[2] != "full"}
