@@ -222,7 +222,24 @@ def _count(v) -> str:
 _CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)")
 
 
-def md_text(s, cell: bool = True) -> str:
+def md_code(s) -> str:
+    """``s`` as one Markdown code span that shows it whole, backticks included (CommonMark): fenced by one
+    backtick more than its longest run of them, padded with a space where it starts or ends with one
+    (```tick`loss` `` → ````` tick`loss` `````); ``l1`` is ```l1``` as before."""
+    s = str(s)
+    fence = "`" * (max((len(r) for r in re.findall(r"`+", s)), default=0) + 1)
+    pad = " " if s[:1] == "`" or s[-1:] == "`" or (s[:1] == s[-1:] == " " and s.strip()) else ""
+    return f"{fence}{pad}{s}{pad}{fence}"
+
+
+def md_name(s, cell: bool = True) -> str:
+    """A loss name (or any name) as Markdown text, as :func:`md_text`, but every backtick literal: a name is
+    never markup, while ``md_text`` keeps a note's ```code``` spans (``tick`loss``` showed ``tick`` and
+    ``loss`` in code, its backticks gone)."""
+    return md_text(s, cell, code=False)
+
+
+def md_text(s, cell: bool = True, code: bool = True) -> str:
     """Plain text — names from folders, files and specs, or a note with ```code``` — made safe
     inside Markdown (and the HTML it renders to) and left readable: outside code spans, a ``<``
     that could open a tag or comment (before a letter, ``/``, ``!`` or ``?``), every ``>`` and an
@@ -231,7 +248,8 @@ def md_text(s, cell: bool = True) -> str:
     ``*``, a ``$``, a ``~`` and a ``_`` that is not between two letters or digits are backslash-escaped,
     so a loss spec ``0.5*l1 + 0.1*vgg`` is not read as emphasis, ``tag='$x$'`` as GitHub maths nor
     ``tag='~a~'`` as strikethrough (``ms_ssim`` stays as it is). In a table
-    cell (``cell``) ``|`` is escaped, in code spans too (GFM); newlines become spaces."""
+    cell (``cell``) ``|`` is escaped, in code spans too (GFM); newlines become spaces. Without ``code`` (a
+    name: :func:`md_name`) nothing is a code span and each backtick is escaped."""
     text = str(s).replace("\r", " ").replace("\n", " ")
 
     def esc(t: str) -> str:
@@ -240,10 +258,10 @@ def md_text(s, cell: bool = True) -> str:
         return re.sub(r"<(?=[A-Za-z/!?])", "&lt;", t).replace(">", "&gt;")
 
     out, pos = [], 0
-    for m in _CODE_SPAN.finditer(text):
+    for m in _CODE_SPAN.finditer(text) if code else ():
         out += [esc(text[pos:m.start()]), m.group(0)]
         pos = m.end()
-    out.append(esc(text[pos:]))
+    out.append(esc(text[pos:]) if code else esc(text).replace("`", "\\`"))
     res = "".join(out)
     return res.replace("|", "\\|") if cell else res
 
@@ -1155,7 +1173,7 @@ def markdown(stats: Stats, figures: dict[str, list[Path]] | None = None, root: P
         for _, r in stats.ranks.iterrows():
             cost = _cost(stats, r["label"])
             span = f"{_fmt(r['min_rank'], 'g')}–{_fmt(r['max_rank'], 'g')}"
-            lines.append(f"| {md_text(r['label'])} | {_fmt(r['mean_rank'], '.2f')} | {_fmt(r['sd_rank'], '.2f')} | "
+            lines.append(f"| {md_name(r['label'])} | {_fmt(r['mean_rank'], '.2f')} | {_fmt(r['sd_rank'], '.2f')} | "
                          f"{span} | {_fmt(r['mean_rank_noncircular'], '.2f')} | "
                          f"{_count(r['n_blocks'])}{'' if r.get('complete', True) else ' ' + md_text(PARTIAL)} | "
                          + (f"{_fmt(r.get('mean_rank_common'), '.2f')} | " if common else "")
@@ -1164,7 +1182,7 @@ def markdown(stats: Stats, figures: dict[str, list[Path]] | None = None, root: P
                          f"{_count(cost.get('diverged'))} | {_count(cost.get('failed'))} |")
         for loss in unranked:
             cost = _cost(stats, loss)
-            lines.append(f"| {md_text(loss)} | not ranked | – | – | – | 0 | " + ("– | " if common else "")
+            lines.append(f"| {md_name(loss)} | not ranked | – | – | – | 0 | " + ("– | " if common else "")
                          + f"{_fmt(cost.get('ms_per_it'), '.1f')} | {_fmt(cost.get('peak_mem_mb'), '.0f')} | "
                          f"{_count(cost.get('runs'))} | {_count(cost.get('diverged'))} | "
                          f"{_count(cost.get('failed'))} |")
@@ -1180,7 +1198,7 @@ def markdown(stats: Stats, figures: dict[str, list[Path]] | None = None, root: P
         for row in rows:
             extra = ["–"] * 5 if row.kind == "input" else \
                 [_fmt(row.rank, ".1f"), _fmt(row.ms_per_it, ".1f"), row.diverged, row.unconv, row.below]
-            label = md_text(row.label) + (f" {WORSE}" if row.flagged else "")
+            label = md_name(row.label) + (f" {WORSE}" if row.flagged else "")
             lines.append("| " + " | ".join([label, row.seeds, *map(_md_cell, row.cells), *extra]) + " |")
     if figures:
         lines += ["", "## Figures", ""]
@@ -1252,7 +1270,7 @@ def by_dataset_markdown(table: pd.DataFrame, stats: Stats | None = None) -> str:
         order = [INPUT] + sorted(lb for lb in wide.index if lb != INPUT)
         for label in [lb for lb in order if lb in wide.index]:
             cells = [_fmt(wide.loc[label, c], f".{decs[c[1]]}f") for c in cols]
-            lines.append(f"| {md_text(label)} | " + " | ".join(cells) + " |")
+            lines.append(f"| {md_name(label)} | " + " | ".join(cells) + " |")
         lines.append("")
     return "\n".join(lines)
 

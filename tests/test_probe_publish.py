@@ -3,6 +3,8 @@ what a reader of a paper would stumble on."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -276,3 +278,42 @@ def test_pd_plane_of_80_losses_draws_and_names_each_distinctly():
     assert len(half) == sum(v[2] != "full" for v in look.values()) == 20
     drawn = {(to_rgb(ln.get_markerfacecolor()), ln.get_marker(), ln.get_fillstyle()) for ln in half}
     assert drawn == {v for v in look.values() if v[2] != "full"}
+
+
+# ------------------------------------------------------------------------------------------------
+# Markdown: a name with a backtick shows whole
+# ------------------------------------------------------------------------------------------------
+def _rendered(md: str) -> str:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").enable("table").render(md)
+
+
+def test_compare_heading_shows_a_spec_with_a_backtick_whole():
+    """``compare/<name>.md`` opened with ``# Where `tick`loss`` lands``: the name's own backtick closed the
+    code span, so the heading showed ``tick`` in code and ``loss`` beside it, backticks lost. Each spec is
+    now a code span fenced past its backticks; a plain spec's heading is as before (old files still match)."""
+    import html
+
+    from benchmark.compare import _header
+    from benchmark.export import md_code
+
+    for spec in ("tick`loss`", "a``b", "`x", "plain(w=0.5)"):
+        out = _rendered(_header([spec, "l1"]))
+        codes = [html.unescape(c) for c in re.findall(r"<code>(.*?)</code>", out)]
+        assert codes == [spec, "l1"], (spec, out)
+        assert html.unescape(re.findall(r"<code>(.*?)</code>", _rendered(md_code(spec)))[0]) == spec
+    assert _header(["plain(w=0.5)"]) == "# Where `plain(w=0.5)` lands"
+
+
+def test_leaderboard_md_table_shows_a_name_with_backticks_whole():
+    """leaderboard.md's rows read the name ``tick`loss``` as Markdown: the pair of backticks made ``loss`` a
+    code span and dropped them (a reader saw ``tickloss``). A name's backticks are now literal."""
+    import html
+
+    from benchmark.export import markdown
+
+    t = synthetic_table(offsets={"l1": 0.0, "tick`loss`": 0.3}, seeds=(0, 1), n_images=3, metrics=("psnr",))
+    out = _rendered(markdown(S.compute(t, n_boot=10)))
+    cells = [html.unescape(c) for c in re.findall(r"<td>(.*?)</td>", out)]
+    assert cells.count("tick`loss`") >= 2, [c for c in cells if "tick" in c]  # the overall and the task table
