@@ -619,9 +619,11 @@ def _legend_columns(width: float, text: list[str]) -> int:
     return max(1, min(len(text), int((width - 0.2) / (0.25 + 0.055 * longest))))
 
 
-def _legend_height(width: float, labels: list[str], n_extra: int = 0) -> float:
-    """About how tall (inches) :func:`_legend` draws these labels plus ``n_extra`` one-line entries."""
-    text = ["x" * 28] * n_extra + wrap_labels(labels, 34)  # "worse than the input on psnr"
+def _legend_height(width: float, labels: list[str], n_extra: int | list[str] = 0) -> float:
+    """About how tall (inches) :func:`_legend` draws these labels plus ``n_extra`` one-line entries (their
+    texts, or how many, counted as long as the longest of them, "worse than the input on psnr")."""
+    extra = n_extra if isinstance(n_extra, list) else ["x" * 28] * n_extra
+    text = extra + wrap_labels(labels, 34)
     ncol = _legend_columns(width, text)
     return 0.15 + 0.14 * math.ceil(sum(_lines(t) for t in text) / ncol)
 
@@ -867,10 +869,13 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
     highlight = set(highlight or ())
     rows, cols = _grid(len(tasks))
     all_labels = sorted(set(stats.cells["label"]) - {INPUT})
-    one = len(tasks) == 1  # one panel (as `plbench compare` draws it): wide enough for a 2-column legend
-    width = 4.9 if one else min(COL2, 2.4 * cols)
+    one = len(tasks) == 1  # one panel (as `plbench compare` draws it): one column of a paper wide, its text 7–8 pt
+    width = COL1 if one else min(COL2, 2.4 * cols)
+    # the legend's own entries (drawn below): their length decides its columns, so its height
+    keys = ["bars: 95% CI", "Pareto front (black rim)", "degraded input", "off-scale (value shown)"] + \
+        [f"worse than the input on {WORSE_METRIC}"] * any(worse_labels(stats, t) for t in tasks)
     fig, axes = plt.subplots(rows, cols, figsize=(width, (2.9 if one else 2.3) * rows + 0.8 +
-                                                  _legend_height(width, all_labels, 5)),
+                                                  _legend_height(width, all_labels, keys)),
                              squeeze=False, layout="constrained")
     shown: list[str] = []
     flags = {"input": False, "worse": False, "off": False}
@@ -992,10 +997,13 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
         ax.remove()
     w = fig.get_size_inches()[0]
     chars = max(20, int(w * 72 / (0.55 * 8)))
-    head = (f"Perception–distortion plane: perception = {short_metric(perc)} {_arrow(higher[perc])}, distortion = "
-            f"{short_metric(dist)} {_arrow(higher[dist])}")
+    axes_text = (f"perception = {short_metric(perc)} {_arrow(higher[perc])}, distortion = "
+                 f"{short_metric(dist)} {_arrow(higher[dist])}")
+    head = f"Perception–distortion plane: {axes_text}"
     if len(head) + 25 <= chars:
         head += " (better: right and up)"
+    elif len(head) > chars:  # one column wide: the short name keeps it on one line (the axes say the rest)
+        head = _break_lines(f"P–D plane: {axes_text}", chars)
     smoke = smoke_test(stats, short=True)
     caption = None
     if smoke and len(smoke) > chars:  # the title stays within 2 lines; the reasons go above the legend

@@ -317,3 +317,35 @@ def test_leaderboard_md_table_shows_a_name_with_backticks_whole():
     out = _rendered(markdown(S.compute(t, n_boot=10)))
     cells = [html.unescape(c) for c in re.findall(r"<td>(.*?)</td>", out)]
     assert cells.count("tick`loss`") >= 2, [c for c in cells if "tick" in c]  # the overall and the task table
+
+
+# ------------------------------------------------------------------------------------------------
+# the one-task P–D plane (a report of one task, every `plbench compare`) fits one column of a paper
+# ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("offsets", [
+    {"l1": 0.0, "l2": 0.3},
+    {"l1": 0.0, "contextual(layers=conv1_2+conv2_2+conv3_4,band_width=0.5)": 0.3, "my_loss%50&#$x{y}": 0.4},
+    {f"loss{i:02d}": 0.05 * i for i in range(30)},
+])
+def test_one_task_pd_plane_is_one_column_wide(offsets):
+    """The P–D plane of one task was 4.9 in wide: placed in a 3.5 in column of a paper its 7–8 pt text came
+    out at 5–5.7 pt (and its 5.5 pt off-scale values at 3.9 pt). It is now drawn at the column's width
+    (:data:`~benchmark.figures.COL1`), the title on more lines, nothing clipped or overlapping, and no taller
+    than its legend needs (the legend's height was counted for one column where two fit: blank bands)."""
+    from test_figure_layout import layout_problems
+
+    from benchmark import figures as F
+
+    t = synthetic_table(offsets=offsets, seeds=(0, 1), n_images=3, metrics=("psnr", "lpips"))
+    st = S.compute(t, n_boot=10)
+    with F.style():
+        fig = F.draw_pd_plane(st)
+        w, h = fig.get_size_inches()
+        assert w <= F.COL1 + 0.01, w
+        assert layout_problems(fig) == []
+        fig.draw_without_rendering()
+        r = fig.canvas.get_renderer()
+        # no blank bands above and below the panel: the title, the panel and the legend fill the height
+        used = sum(a.get_window_extent(r).height for a in (fig._suptitle, fig.legends[0]))
+        used += fig.axes[0].get_tightbbox(r).height
+        assert h - used / fig.dpi < 0.6, (h, used / fig.dpi)
