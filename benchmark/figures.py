@@ -880,6 +880,7 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
     shown: list[str] = []
     flags = {"input": False, "worse": False, "off": False}
     unplaced: dict[str, dict[str, list[str]]] = {}  # {task: {why ("lpips not scored"): losses}}: named in the caption
+    together: dict[str, list[list[str]]] = {}  # {task: [losses drawn on one spot]}: named in the caption
     for ax, task in zip(axes.flat, tasks):
         c = _cells(stats, task)
         x = c[c["metric"] == dist].set_index("label")
@@ -901,6 +902,15 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
         if not labels:
             ax.set_visible(False)
             continue
+        # losses whose means print alike (the tables' decimals) share a spot, the last marker over the others
+        from benchmark.export import metric_decimals  # as the task tables print them: the column's decimals
+
+        dx, dy = metric_decimals(stats, task, dist), metric_decimals(stats, task, perc)
+        spots: dict[tuple[str, str], list[str]] = {}
+        for l in labels:
+            spots.setdefault((f"{x.loc[l, 'mean']:.{dx}f}", f"{y.loc[l, 'mean']:.{dy}f}"), []).append(l)
+        if any(len(ls) > 1 for ls in spots.values()):
+            together[task] = [ls for ls in spots.values() if len(ls) > 1]
         pts = labels + [INPUT] * (INPUT in x.index and INPUT in y.index)
         flags["input"] |= INPUT in pts
         X, Y = x.loc[pts], y.loc[pts]
@@ -938,9 +948,7 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
                            edgecolor=WORSE_COLOUR if l in worse else "k", linewidth=1.0 if l in worse else 0.4,
                            clip_on=False, zorder=5)
                 # the value(s) beyond the range: both, as "x, y", when the point is off-scale on both axes
-                from benchmark.export import metric_decimals  # as the task tables print them: the column's decimals
-
-                xs, ys = f"{xm:.{metric_decimals(stats, task, dist)}f}", f"{ym:.{metric_decimals(stats, task, perc)}f}"
+                xs, ys = f"{xm:.{dx}f}", f"{ym:.{dy}f}"
                 value = f"{xs}, {ys}" if xc != xm and yc != ym else xs if xc != xm else ys
                 off.setdefault(edge, []).append((l, xc, yc, value))
             elif l == INPUT:
@@ -1016,6 +1024,11 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
                           for t, by in unplaced.items()])
         note = wrap_title(f"Not drawn: {gone}", w, 7)
         caption = f"{caption}\n{note}" if caption else note
+    if together:  # one marker shows where several losses are: each is named
+        spot = "; ".join((f"{t}: " if len(tasks) > 1 else "") + "; ".join(", ".join(ls) for ls in groups)
+                         for t, groups in together.items())
+        note = wrap_title(f"Drawn on one spot (equal means as the tables print them): {spot}", w, 7)
+        caption = f"{caption}\n{note}" if caption else note
     grey = "0.35"
     extra = [(Line2D([], [], color=grey, lw=0.6, alpha=0.6), "bars: 95% CI"),
              (Line2D([], [], color="0.15", lw=0.9, ls=(0, (4, 2)), marker="o", mfc="white", mec="k", mew=0.9, ms=4),
@@ -1030,8 +1043,9 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
     if flags["off"]:
         extra.append((Line2D([], [], ls="none", marker=">", color=grey, ms=4), "off-scale (value shown)"))
     _legend(fig, sorted(shown, key=list(styles).index), styles, markers={l: "*" for l in highlight if l in shown},
-            extra=extra, title=caption, also=[l for by in unplaced.values() for ls in by.values() for l in ls],
-            fill=True)
+            extra=extra, title=caption, fill=True,
+            also=[l for by in unplaced.values() for ls in by.values() for l in ls]
+            + [l for gs in together.values() for ls in gs for l in ls])
     fit_canvas(fig, min_axes=(1.5, 1.5))
     return fig
 

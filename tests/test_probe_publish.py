@@ -349,3 +349,26 @@ def test_one_task_pd_plane_is_one_column_wide(offsets):
         used = sum(a.get_window_extent(r).height for a in (fig._suptitle, fig.legends[0]))
         used += fig.axes[0].get_tightbbox(r).height
         assert h - used / fig.dpi < 0.6, (h, used / fig.dpi)
+
+
+# ------------------------------------------------------------------------------------------------
+# P–D plane: losses drawn on one spot are named
+# ------------------------------------------------------------------------------------------------
+def test_pd_plane_names_losses_drawn_on_one_spot():
+    """Three losses with equal means (as the tables print them) were drawn on one spot: the last one's marker
+    hid the others, the legend listed all three, and the plane read as one loss there. The caption now names
+    the losses that share a spot; losses apart are not named."""
+    from benchmark import figures as F
+
+    t = synthetic_table(offsets={"l1": 0.0, "l2": 0.0, "l3": 0.0, "good": 1.0}, noise=0.0, seeds=(0, 1),
+                        n_images=3, metrics=("psnr", "lpips"))
+    st = S.compute(t, n_boot=10)
+    with F.style():
+        fig = F.draw_pd_plane(st)
+    caption = fig.legends[0].get_title().get_text().replace("\n", " ")
+    assert "l1, l2, l3" in caption and "one spot" in caption, caption
+    assert "good" not in caption
+    t = synthetic_table(offsets={"l1": 0.0, "good": 1.0}, seeds=(0, 1), n_images=3, metrics=("psnr", "lpips"))
+    with F.style():
+        fig = F.draw_pd_plane(S.compute(t, n_boot=10))
+    assert "one spot" not in fig.legends[0].get_title().get_text().replace("\n", " ")
