@@ -100,9 +100,18 @@ def friedman_p_text(f: dict) -> str:
     return p_text(p)
 
 
-def _decimals(x: float, digits: int = 2) -> int:
-    """Decimals that show ``x`` (≠ 0) to ``digits`` significant digits, 0 to 6."""
-    return int(min(6, max(0, digits - 1 - math.floor(math.log10(abs(x))))))
+def _decimals(x: float, digits: int = 2, most: int = 6) -> int:
+    """Decimals that show ``x`` (≠ 0) to ``digits`` significant digits, 0 to ``most``."""
+    return int(min(most, max(0, digits - 1 - math.floor(math.log10(abs(x))))))
+
+
+def _most_decimals(values) -> int:
+    """The most decimals a column of these values gets: 6, or more where its largest value needs them for 4
+    significant digits (a metric of values ~1e-7 printed as ``0.000000 ± 0.000000`` under a fixed 6); never
+    more for values of ordinary size, whose intervals' float noise would ask for 15."""
+    v = np.abs(np.asarray(values, float))
+    v = v[np.isfinite(v) & (v > 0)]
+    return max(6, _decimals(float(v.max()), 4, most=15)) if v.size else 6
 
 
 def fmt_ci(mean: float, lo: float, hi: float, dec: int | None = None) -> tuple[str, str]:
@@ -115,7 +124,7 @@ def fmt_ci(mean: float, lo: float, hi: float, dec: int | None = None) -> tuple[s
     if dec is None:
         if not ok:
             return f"{float(mean):.4g}", ""
-        dec = _decimals(h)
+        dec = _decimals(h, most=_most_decimals([mean]))
     return f"{float(mean):.{dec}f}", (f"{h:.{dec}f}" if ok else "")
 
 
@@ -139,11 +148,12 @@ def column_decimals(means, lows, highs) -> int:
     cell has a CI (2 for an empty column)."""
     h = (np.asarray(highs, float) - np.asarray(lows, float)) / 2 if len(lows) else np.array([])
     h = h[np.isfinite(h) & (h > 0)]
+    most = _most_decimals(means if len(means) else [])
     if h.size:
-        return _decimals(float(h.min()))
+        return _decimals(float(h.min()), most=most)
     m = np.abs(np.asarray(means, float)) if len(means) else np.array([])
     m = m[np.isfinite(m) & (m > 0)]
-    return _decimals(float(m.max()), 4) if m.size else 2
+    return _decimals(float(m.max()), 4, most=most) if m.size else 2
 
 
 def metric_decimals(stats: Stats, task: str, metric: str) -> int:

@@ -372,3 +372,27 @@ def test_pd_plane_names_losses_drawn_on_one_spot():
     with F.style():
         fig = F.draw_pd_plane(S.compute(t, n_boot=10))
     assert "one spot" not in fig.legends[0].get_title().get_text().replace("\n", " ")
+
+
+# ------------------------------------------------------------------------------------------------
+# a metric of tiny values keeps its digits
+# ------------------------------------------------------------------------------------------------
+def test_tiny_metric_values_are_not_printed_as_zeros():
+    """Decimals were capped at 6: a metric whose values are ~1e-7 (an error measure of near-perfect
+    restorations) printed every cell as ``0.000000 ± 0.000000`` in leaderboard.md/.tex/.html — the losses
+    and their intervals gone. The decimals follow the interval (two significant digits) however small."""
+    from benchmark.export import markdown
+
+    t = synthetic_table(offsets={"l1": 0.0, "good": 1.0}, seeds=(0, 1), n_images=4, metrics=("psnr", "lpips"))
+    t.loc[t["metric"] == "lpips", "value"] *= 1e-7
+    st = S.compute(t, n_boot=10)
+    md = markdown(st)
+    table = md.split("## denoise", 1)[1]
+    rows = {line.split(" | ")[0].strip("| "): line.split(" | ")[3] for line in table.splitlines()
+            if line.startswith("| ") and not line.startswith("| loss")}
+    means = {k: float(v.split()[0]) for k, v in rows.items()}
+    assert all(m > 0 for m in means.values()), rows
+    c = st.cells[st.cells["metric"] == "lpips"].set_index("label")["mean"]
+    for label, m in means.items():  # each printed mean is the mean to its printed digits
+        assert abs(m - c[label]) <= 0.05 * c[label], (label, m, c[label])
+    assert "0.000000 ± 0.000000" not in md
