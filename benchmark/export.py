@@ -1423,12 +1423,12 @@ TEX_LABEL = 30
 def tex_label(label: str, flag: str = "") -> str:
     """A loss name (plus ``flag``, e.g. :data:`WORSE_TEX`) as a LaTeX table cell: escaped, and over
     :data:`TEX_LABEL` characters a ragged-right ``\\parbox`` that wide, with break points after
-    commas and brackets, so a long spec (``l1 + 0.1*ssim + 0.01*lpips_vgg(layers=[…])``) wraps
+    commas, brackets and plus signs, so a long spec (``l1 + 0.1*ssim + 0.01*lpips_vgg(layers=[…])``) wraps
     within the width :func:`tex_column_groups` counts instead of pushing the table off the page."""
     text = _tex(label, name=True) + (f" {flag}" if flag else "")
     if len(label) <= TEX_LABEL:
         return text
-    for ch in ",([":
+    for ch in ",([+":  # a sum of layers or of losses (conv1_2+conv2_2+conv3_4) breaks after each +
         text = text.replace(ch, ch + r"\allowbreak{}")
     return rf"\parbox[t]{{{TEX_LABEL // 2}em}}{{\raggedright {text}}}"
 

@@ -396,3 +396,18 @@ def test_tiny_metric_values_are_not_printed_as_zeros():
     for label, m in means.items():  # each printed mean is the mean to its printed digits
         assert abs(m - c[label]) <= 0.05 * c[label], (label, m, c[label])
     assert "0.000000 ± 0.000000" not in md
+
+
+def test_latex_long_spec_breaks_within_its_cell():
+    """The brief's ``contextual(layers=conv1_2+conv2_2+conv3_4,band_width=0.5)`` had break points only after
+    ``(`` and ``,``: its 31-character ``layers=conv1_2+conv2_2+conv3_4,`` could not break inside the 15 em cell
+    (pdfLaTeX: Overfull \\hbox, 13 pt into the Seeds column under T1). A ``+`` is a break point too."""
+    from benchmark.export import TEX_LABEL, tex_label
+
+    spec = "contextual(layers=conv1_2+conv2_2+conv3_4,band_width=0.5)"
+    cell = tex_label(spec)
+    assert cell.startswith(r"\parbox")
+    body = cell.split(r"\raggedright ", 1)[1][:-1]
+    pieces = [_typeset(p) for p in body.split(r"\allowbreak{}")]
+    assert "".join(pieces) == spec
+    assert max(map(len, pieces)) <= TEX_LABEL * 2 // 3, pieces  # each fits the 15 em (~25 characters) line
