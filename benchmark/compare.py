@@ -33,7 +33,7 @@ from pathlib import Path
 import pandas as pd
 
 from benchmark.errors import UserError, did_you_mean
-from benchmark.export import WORSE, _below_gap, _fmt, _gap_text, md_text, one_image_text
+from benchmark.export import WORSE, _below_gap, _fmt, _gap_text, md_code, md_name, md_text, one_image_text
 from benchmark.results import ResultsStore, atomic_write_bytes
 from benchmark.runstats import MIN_RUNS
 from benchmark.stats import INPUT, compute, labels, pareto_front, pd_metrics, smoke_test
@@ -159,7 +159,13 @@ def _safe(name: str) -> str:
 
 
 def _header(new: list[str]) -> str:
-    """The first line of ``compare/<name>.md`` for the specs ``new`` (as every version of plbench wrote it)."""
+    """The first line of ``compare/<name>.md`` for the specs ``new``: each a code span that holds it whole
+    (:func:`benchmark.export.md_code`; a spec without a backtick as every version of plbench wrote it)."""
+    return f"# Where {', '.join(md_code(n) for n in new)} lands"
+
+
+def _old_header(new: list[str]) -> str:
+    """:func:`_header` as plbench wrote it before a backtick in a spec was fenced (the file of such a spec)."""
     return f"# Where {', '.join(f'`{n}`' for n in new)} lands"
 
 
@@ -181,7 +187,7 @@ def prune_unhashed(directory: Path, new: list[str]) -> list[Path]:
         text = md.read_text(encoding="utf-8") if md.is_file() and not md.is_symlink() else ""
     except (OSError, UnicodeDecodeError):
         return []
-    if text.partition("\n")[0] != _header(new):
+    if text.partition("\n")[0] not in (_header(new), _old_header(new)):
         return []
     # the figures it shows, in every format: `![perception–distortion](<old>_<task>_pd_plane.png)`
     shown = {Path(f).stem for f in re.findall(r"^!\[[^\]]*\]\(([^)/\\]+)\)$", text, flags=re.M)}
@@ -479,8 +485,8 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
              f"else none is tested), Holm over each "
              f"metric column's pairs of losses — the top group's own tests, so a loss is out of it exactly when it "
              f"is significantly worse than another — α = {alpha}. Costs (the leaderboard's `ms/it`) were timed "
-             f"when each loss ran — the field's earlier, {', '.join(f'`{n}`' for n in new)} now — on a machine "
-             f"whose load may have differed: `plbench perf --losses {timed}` times them side "
+             f"when each loss ran — the field's earlier, {', '.join(md_code(n) for n in new)} now — on a machine "
+             f"whose load may have differed: {md_code(f'plbench perf --losses {timed}')} times them side "
              "by side (with the same `--loss-file` for a loss of a file).", ""]
     figs = {}
     for task in sorted(notes):
@@ -523,7 +529,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
             continue
         n_losses = c.loc[c["label"] != INPUT, "label"].nunique()
         for label in new_labels:
-            shown = md_text(label, cell=False)  # a name as text in Markdown: no maths, strikethrough, tags
+            shown = md_name(label, cell=False)  # a name as text in Markdown: no maths, strikethrough, tags
             mine = c[c["label"] == label].set_index("metric")
             # the leaderboard task table's `rank` (export.task_rows) with its decimals: one number, one text
             lines += [f"**{shown}** — mean rank {_fmt(mine['rank'].mean(), '.1f')} of {n_losses} losses", "",
@@ -537,8 +543,8 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
                 top = "yes" if r["top_group"] else "not tested" if pd.isna(r["p_best_adj"]) else "no"
                 val, lo, hi = (_fmt(r[k], f".{dec}f") for k in ("mean", "ci_low", "ci_high"))
                 lines.append(f"| {m} {'↑' if r['higher_is_better'] else '↓'} | {val} [{lo}, {hi}] | {r['rank']:g} | "
-                             f"{top} | {', '.join(map(md_text, wins.get(m, []))) or '–'} | "
-                             f"{', '.join(map(md_text, losses.get(m, []))) or '–'} |")
+                             f"{top} | {', '.join(map(md_name, wins.get(m, []))) or '–'} | "
+                             f"{', '.join(map(md_name, losses.get(m, []))) or '–'} |")
             w = st.worse  # as the leaderboard's ⚠: runs that restore worse than the degraded input on psnr
             below = w[(w["task"] == task) & (w["label"] == label) & (w["worse"] > 0)] if not w.empty else w
             if len(below):
@@ -561,7 +567,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
                 xd, yd = (_fmt(v.loc[label, "mean"], f".{metric_decimals(st, task, m)}f")
                           for v, m in ((x, dist), (y, perc)))
                 lines += ["", f"Perception–distortion plane: {dist} = {xd}, {perc} = {yd}; {where}"
-                              f" (front: {', '.join(md_text(o, cell=False) for o in on)})."]
+                              f" (front: {', '.join(md_name(o, cell=False) for o in on)})."]
             tc = st.task_costs
             mine_tc = tc[(tc["task"] == task) & (tc["label"] == label)] if "unconverged" in tc.columns else tc.iloc[0:0]
             if len(mine_tc):  # the leaderboard's `unconv.` column, said in words
@@ -587,7 +593,7 @@ def _front_text(label: str, on_front: bool, labs: list[str], x: pd.DataFrame, y:
     (the top group's pair tests, ``losses``: {metric: [losses it is worse than]}). Names are escaped
     for Markdown (:func:`benchmark.export.md_text`)."""
     def names(xs):
-        return ", ".join(md_text(o, cell=False) for o in xs)
+        return ", ".join(md_name(o, cell=False) for o in xs)
 
     if on_front:
         return "**on the Pareto front** (by the means)"

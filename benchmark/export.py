@@ -100,9 +100,18 @@ def friedman_p_text(f: dict) -> str:
     return p_text(p)
 
 
-def _decimals(x: float, digits: int = 2) -> int:
-    """Decimals that show ``x`` (≠ 0) to ``digits`` significant digits, 0 to 6."""
-    return int(min(6, max(0, digits - 1 - math.floor(math.log10(abs(x))))))
+def _decimals(x: float, digits: int = 2, most: int = 6) -> int:
+    """Decimals that show ``x`` (≠ 0) to ``digits`` significant digits, 0 to ``most``."""
+    return int(min(most, max(0, digits - 1 - math.floor(math.log10(abs(x))))))
+
+
+def _most_decimals(values) -> int:
+    """The most decimals a column of these values gets: 6, or more where its largest value needs them for 4
+    significant digits (a metric of values ~1e-7 printed as ``0.000000 ± 0.000000`` under a fixed 6); never
+    more for values of ordinary size, whose intervals' float noise would ask for 15."""
+    v = np.abs(np.asarray(values, float))
+    v = v[np.isfinite(v) & (v > 0)]
+    return max(6, _decimals(float(v.max()), 4, most=15)) if v.size else 6
 
 
 def fmt_ci(mean: float, lo: float, hi: float, dec: int | None = None) -> tuple[str, str]:
@@ -115,7 +124,7 @@ def fmt_ci(mean: float, lo: float, hi: float, dec: int | None = None) -> tuple[s
     if dec is None:
         if not ok:
             return f"{float(mean):.4g}", ""
-        dec = _decimals(h)
+        dec = _decimals(h, most=_most_decimals([mean]))
     return f"{float(mean):.{dec}f}", (f"{h:.{dec}f}" if ok else "")
 
 
@@ -139,11 +148,12 @@ def column_decimals(means, lows, highs) -> int:
     cell has a CI (2 for an empty column)."""
     h = (np.asarray(highs, float) - np.asarray(lows, float)) / 2 if len(lows) else np.array([])
     h = h[np.isfinite(h) & (h > 0)]
+    most = _most_decimals(means if len(means) else [])
     if h.size:
-        return _decimals(float(h.min()))
+        return _decimals(float(h.min()), most=most)
     m = np.abs(np.asarray(means, float)) if len(means) else np.array([])
     m = m[np.isfinite(m) & (m > 0)]
-    return _decimals(float(m.max()), 4) if m.size else 2
+    return _decimals(float(m.max()), 4, most=most) if m.size else 2
 
 
 def metric_decimals(stats: Stats, task: str, metric: str) -> int:
@@ -222,7 +232,24 @@ def _count(v) -> str:
 _CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)")
 
 
-def md_text(s, cell: bool = True) -> str:
+def md_code(s) -> str:
+    """``s`` as one Markdown code span that shows it whole, backticks included (CommonMark): fenced by one
+    backtick more than its longest run of them, padded with a space where it starts or ends with one
+    (```tick`loss` `` → ````` tick`loss` `````); ``l1`` is ```l1``` as before."""
+    s = str(s)
+    fence = "`" * (max((len(r) for r in re.findall(r"`+", s)), default=0) + 1)
+    pad = " " if s[:1] == "`" or s[-1:] == "`" or (s[:1] == s[-1:] == " " and s.strip()) else ""
+    return f"{fence}{pad}{s}{pad}{fence}"
+
+
+def md_name(s, cell: bool = True) -> str:
+    """A loss name (or any name) as Markdown text, as :func:`md_text`, but every backtick literal: a name is
+    never markup, while ``md_text`` keeps a note's ```code``` spans (``tick`loss``` showed ``tick`` and
+    ``loss`` in code, its backticks gone)."""
+    return md_text(s, cell, code=False)
+
+
+def md_text(s, cell: bool = True, code: bool = True) -> str:
     """Plain text — names from folders, files and specs, or a note with ```code``` — made safe
     inside Markdown (and the HTML it renders to) and left readable: outside code spans, a ``<``
     that could open a tag or comment (before a letter, ``/``, ``!`` or ``?``), every ``>`` and an
@@ -231,7 +258,8 @@ def md_text(s, cell: bool = True) -> str:
     ``*``, a ``$``, a ``~`` and a ``_`` that is not between two letters or digits are backslash-escaped,
     so a loss spec ``0.5*l1 + 0.1*vgg`` is not read as emphasis, ``tag='$x$'`` as GitHub maths nor
     ``tag='~a~'`` as strikethrough (``ms_ssim`` stays as it is). In a table
-    cell (``cell``) ``|`` is escaped, in code spans too (GFM); newlines become spaces."""
+    cell (``cell``) ``|`` is escaped, in code spans too (GFM); newlines become spaces. Without ``code`` (a
+    name: :func:`md_name`) nothing is a code span and each backtick is escaped."""
     text = str(s).replace("\r", " ").replace("\n", " ")
 
     def esc(t: str) -> str:
@@ -240,10 +268,10 @@ def md_text(s, cell: bool = True) -> str:
         return re.sub(r"<(?=[A-Za-z/!?])", "&lt;", t).replace(">", "&gt;")
 
     out, pos = [], 0
-    for m in _CODE_SPAN.finditer(text):
+    for m in _CODE_SPAN.finditer(text) if code else ():
         out += [esc(text[pos:m.start()]), m.group(0)]
         pos = m.end()
-    out.append(esc(text[pos:]))
+    out.append(esc(text[pos:]) if code else esc(text).replace("`", "\\`"))
     res = "".join(out)
     return res.replace("|", "\\|") if cell else res
 
@@ -1155,7 +1183,7 @@ def markdown(stats: Stats, figures: dict[str, list[Path]] | None = None, root: P
         for _, r in stats.ranks.iterrows():
             cost = _cost(stats, r["label"])
             span = f"{_fmt(r['min_rank'], 'g')}–{_fmt(r['max_rank'], 'g')}"
-            lines.append(f"| {md_text(r['label'])} | {_fmt(r['mean_rank'], '.2f')} | {_fmt(r['sd_rank'], '.2f')} | "
+            lines.append(f"| {md_name(r['label'])} | {_fmt(r['mean_rank'], '.2f')} | {_fmt(r['sd_rank'], '.2f')} | "
                          f"{span} | {_fmt(r['mean_rank_noncircular'], '.2f')} | "
                          f"{_count(r['n_blocks'])}{'' if r.get('complete', True) else ' ' + md_text(PARTIAL)} | "
                          + (f"{_fmt(r.get('mean_rank_common'), '.2f')} | " if common else "")
@@ -1164,7 +1192,7 @@ def markdown(stats: Stats, figures: dict[str, list[Path]] | None = None, root: P
                          f"{_count(cost.get('diverged'))} | {_count(cost.get('failed'))} |")
         for loss in unranked:
             cost = _cost(stats, loss)
-            lines.append(f"| {md_text(loss)} | not ranked | – | – | – | 0 | " + ("– | " if common else "")
+            lines.append(f"| {md_name(loss)} | not ranked | – | – | – | 0 | " + ("– | " if common else "")
                          + f"{_fmt(cost.get('ms_per_it'), '.1f')} | {_fmt(cost.get('peak_mem_mb'), '.0f')} | "
                          f"{_count(cost.get('runs'))} | {_count(cost.get('diverged'))} | "
                          f"{_count(cost.get('failed'))} |")
@@ -1180,7 +1208,7 @@ def markdown(stats: Stats, figures: dict[str, list[Path]] | None = None, root: P
         for row in rows:
             extra = ["–"] * 5 if row.kind == "input" else \
                 [_fmt(row.rank, ".1f"), _fmt(row.ms_per_it, ".1f"), row.diverged, row.unconv, row.below]
-            label = md_text(row.label) + (f" {WORSE}" if row.flagged else "")
+            label = md_name(row.label) + (f" {WORSE}" if row.flagged else "")
             lines.append("| " + " | ".join([label, row.seeds, *map(_md_cell, row.cells), *extra]) + " |")
     if figures:
         lines += ["", "## Figures", ""]
@@ -1252,7 +1280,7 @@ def by_dataset_markdown(table: pd.DataFrame, stats: Stats | None = None) -> str:
         order = [INPUT] + sorted(lb for lb in wide.index if lb != INPUT)
         for label in [lb for lb in order if lb in wide.index]:
             cells = [_fmt(wide.loc[label, c], f".{decs[c[1]]}f") for c in cols]
-            lines.append(f"| {md_text(label)} | " + " | ".join(cells) + " |")
+            lines.append(f"| {md_name(label)} | " + " | ".join(cells) + " |")
         lines.append("")
     return "\n".join(lines)
 
@@ -1290,10 +1318,27 @@ def _tex_greek(ch: str) -> str:
     return latin.get(word, ch)
 
 
-def _tex(s: str) -> str:
+#: pairs of characters TeX merges into another glyph (``--`` an en dash, ``''`` a closing double quote, ``,,`` a
+#: low quote in T1): written with ``{}`` between them, each typesets as itself
+_TEX_LIGATURES = ("--", "''", ",,")
+
+
+def _tex(s: str, name: bool = False) -> str:
+    """``s`` as LaTeX text that typesets as written: specials escaped, symbols as math, a backtick and a
+    double quote as themselves (plain, TeX prints an opening quote ‘ and, in OT1, a closing ”), and no
+    two characters merged into a ligature (``a--b`` is not ``a–b``). With ``name`` (a loss spec in a table
+    cell) a ``'`` is the straight quote the spec has (``\\textquotesingle``); in prose it stays an
+    apostrophe."""
     rep = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-           "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}", **_TEX_SYMBOLS}
-    return "".join(rep.get(ch) or _tex_greek(ch) for ch in str(s))
+           "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}", "`": r"\textasciigrave{}",
+           '"': r'\texttt{"}', **({"'": r"\textquotesingle{}"} if name else {}), **_TEX_SYMBOLS}
+    out = ""
+    for ch in str(s):
+        piece = rep.get(ch) or _tex_greek(ch)
+        if out and piece and out[-1] + piece[0] in _TEX_LIGATURES:
+            out += "{}"
+        out += piece
+    return out
 
 
 def tex_unsupported(tex: str) -> list[str]:
@@ -1378,12 +1423,12 @@ TEX_LABEL = 30
 def tex_label(label: str, flag: str = "") -> str:
     """A loss name (plus ``flag``, e.g. :data:`WORSE_TEX`) as a LaTeX table cell: escaped, and over
     :data:`TEX_LABEL` characters a ragged-right ``\\parbox`` that wide, with break points after
-    commas and brackets, so a long spec (``l1 + 0.1*ssim + 0.01*lpips_vgg(layers=[…])``) wraps
+    commas, brackets and plus signs, so a long spec (``l1 + 0.1*ssim + 0.01*lpips_vgg(layers=[…])``) wraps
     within the width :func:`tex_column_groups` counts instead of pushing the table off the page."""
-    text = _tex(label) + (f" {flag}" if flag else "")
+    text = _tex(label, name=True) + (f" {flag}" if flag else "")
     if len(label) <= TEX_LABEL:
         return text
-    for ch in ",([":
+    for ch in ",([+":  # a sum of layers or of losses (conv1_2+conv2_2+conv3_4) breaks after each +
         text = text.replace(ch, ch + r"\allowbreak{}")
     return rf"\parbox[t]{{{TEX_LABEL // 2}em}}{{\raggedright {text}}}"
 

@@ -112,6 +112,10 @@ MARKERS = ("o", "s", "D", "P", "p", "h")
 #: plus, not sky blue circle / blue circle)
 COLOUR_MARKERS = ("o", "s", "D", "P", "p", "h", "P", "s", "D", "p")
 LINESTYLES = ("-", "--", ":", "-.")
+#: how a marker is filled, one per run of :data:`MARKERS`' layers (:func:`_style_of`): every (colour, marker) is
+#: used once filled, then half-filled (the other half white), so a scatter of up to 10 × 6 × 4 = 240 losses
+#: draws no two alike (the P–D plane, where line styles do not show)
+FILLS = ("full", "left", "right", "bottom")
 _DASHES = {"-": "", "--": (4, 1.5), ":": (1, 1.2), "-.": (3, 1.2, 1, 1.2)}
 INPUT_COLOUR = (0.58, 0.58, 0.58)
 #: the P–D plane's degraded-input cross: drawn above the losses' points, see-through, so a loss that
@@ -251,6 +255,8 @@ class LossStyle:
     color: tuple
     marker: str
     linestyle: str
+    #: the marker's fill (:data:`FILLS`): ``"full"``, or the half filled with ``color`` (the other half white)
+    fill: str = "full"
 
     @property
     def dashes(self):
@@ -288,7 +294,8 @@ def loss_styles(labels, losses: dict[str, str] | None = None) -> dict[str, LossS
     none paler than L* 72 on white, none close to the input's grey). Every label present gets a
     colour of its own while there are colours left; beyond 10 labels a colour is reused in a next
     layer with another marker and line style (:func:`_style_of`), so (colour, marker) stays unique
-    (for 60 labels; (colour, marker, line style) for 120). Markers vary between
+    for 60 labels, (colour, marker, fill) for 240 (a half-filled marker after the filled ones) and
+    (colour, marker, line style) for 120. Markers vary between
     labels of one colour layer too, so shape helps wherever colour is hard to tell. No loss marker is
     a triangle (the P–D plane's off-scale points) or a cross (the degraded input).
 
@@ -330,10 +337,12 @@ def loss_styles(labels, losses: dict[str, str] | None = None) -> dict[str, LossS
 def _style_of(colour: int, layer: int) -> LossStyle:
     """Slot (colour, layer): layer 0 gives colour i the marker ``COLOUR_MARKERS[i]``; each
     further layer shifts it (by 3, 1, 4, 2, 5 places in :data:`MARKERS`: a blue circle's reuse is a
-    blue plus) and takes the next line style."""
+    blue plus) and takes the next line style. Layers 0–5 use each marker once filled; each later run of
+    6 layers repeats them half-filled (:data:`FILLS`), so no two slots of one colour draw alike."""
     base = MARKERS.index(COLOUR_MARKERS[colour % len(COLOUR_MARKERS)])
-    return LossStyle(PALETTE[colour], MARKERS[(base + 3 * layer + layer // 2) % len(MARKERS)],
-                     LINESTYLES[layer % len(LINESTYLES)])
+    shift = layer % len(MARKERS)
+    return LossStyle(PALETTE[colour], MARKERS[(base + 3 * shift + shift // 2) % len(MARKERS)],
+                     LINESTYLES[layer % len(LINESTYLES)], FILLS[layer // len(MARKERS) % len(FILLS)])
 
 
 def stats_styles(stats: Stats, metas: list[dict] | None = None) -> dict[str, LossStyle]:
@@ -583,25 +592,36 @@ def _lines(label: str) -> int:
 
 def _legend(fig, labels: list[str], styles: dict[str, LossStyle], line: bool = False, marker: bool = True,
             title: str | None = None, markers: dict[str, str] | None = None, extra=(), names=None,
-            also=()) -> None:
+            also=(), fill: bool = False) -> None:
     """One shared legend below the panels, as many columns as the figure's width holds.
 
     ``markers`` overrides a label's marker (the compared loss is a star in the plot, so in the
     legend too); ``extra``: (handle, text) pairs first (what the glyphs of the plot mean);
     ``names``: {label: legend text} (default: the label, wrapped); ``also``: loss names the figure gives
-    elsewhere (:func:`wrap_labels`)."""
+    elsewhere (:func:`wrap_labels`); ``fill``: the markers filled as the figure draws them (:attr:`LossStyle.fill`,
+    the P–D plane), else every marker filled."""
     from matplotlib.lines import Line2D
 
     markers, names = markers or {}, names or {}
     handles = [h for h, _ in extra]
     handles += [Line2D([], [], color=styles[l].color, marker=markers.get(l, styles[l].marker) if marker else None,
                        linestyle=styles[l].linestyle if line else "none",
-                       markersize=7 if markers.get(l) == "*" else 4, markeredgecolor="k" if l in markers else None,
-                       markeredgewidth=0.5, lw=1.0) for l in labels]
+                       markersize=7 if markers.get(l) == "*" else 4, markeredgewidth=0.5, lw=1.0,
+                       **{"markeredgecolor": "k" if l in markers else None,
+                          **(_half(styles[l]) if fill and l not in markers else {})}) for l in labels]
     text = [wrap_label(t, 34) for _, t in extra] + wrap_labels([names.get(l, l) for l in labels], 34, also=also)
     ncol = _legend_columns(fig.get_size_inches()[0], text)
     fig.legend(handles, text, loc="outside lower center", ncol=ncol, frameon=False, title=title,
                handletextpad=0.4, columnspacing=1.0, borderaxespad=0.2)
+
+
+def _half(style: LossStyle) -> dict:
+    """Line2D keywords drawing ``style``'s marker with its fill: {} for a filled one, else the half in its
+    colour and the other white, outlined in its colour (a white half needs an edge to show its shape)."""
+    if style.fill == "full":
+        return {}
+    return {"fillstyle": style.fill, "markerfacecolor": style.color, "markerfacecoloralt": "white",
+            "markeredgecolor": style.color}
 
 
 def _legend_columns(width: float, text: list[str]) -> int:
@@ -610,9 +630,11 @@ def _legend_columns(width: float, text: list[str]) -> int:
     return max(1, min(len(text), int((width - 0.2) / (0.25 + 0.055 * longest))))
 
 
-def _legend_height(width: float, labels: list[str], n_extra: int = 0) -> float:
-    """About how tall (inches) :func:`_legend` draws these labels plus ``n_extra`` one-line entries."""
-    text = ["x" * 28] * n_extra + wrap_labels(labels, 34)  # "worse than the input on psnr"
+def _legend_height(width: float, labels: list[str], n_extra: int | list[str] = 0) -> float:
+    """About how tall (inches) :func:`_legend` draws these labels plus ``n_extra`` one-line entries (their
+    texts, or how many, counted as long as the longest of them, "worse than the input on psnr")."""
+    extra = n_extra if isinstance(n_extra, list) else ["x" * 28] * n_extra
+    text = extra + wrap_labels(labels, 34)
     ncol = _legend_columns(width, text)
     return 0.15 + 0.14 * math.ceil(sum(_lines(t) for t in text) / ncol)
 
@@ -858,14 +880,18 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
     highlight = set(highlight or ())
     rows, cols = _grid(len(tasks))
     all_labels = sorted(set(stats.cells["label"]) - {INPUT})
-    one = len(tasks) == 1  # one panel (as `plbench compare` draws it): wide enough for a 2-column legend
-    width = 4.9 if one else min(COL2, 2.4 * cols)
+    one = len(tasks) == 1  # one panel (as `plbench compare` draws it): one column of a paper wide, its text 7–8 pt
+    width = COL1 if one else min(COL2, 2.4 * cols)
+    # the legend's own entries (drawn below): their length decides its columns, so its height
+    keys = ["bars: 95% CI", "Pareto front (black rim)", "degraded input", "off-scale (value shown)"] + \
+        [f"worse than the input on {WORSE_METRIC}"] * any(worse_labels(stats, t) for t in tasks)
     fig, axes = plt.subplots(rows, cols, figsize=(width, (2.9 if one else 2.3) * rows + 0.8 +
-                                                  _legend_height(width, all_labels, 5)),
+                                                  _legend_height(width, all_labels, keys)),
                              squeeze=False, layout="constrained")
     shown: list[str] = []
     flags = {"input": False, "worse": False, "off": False}
     unplaced: dict[str, dict[str, list[str]]] = {}  # {task: {why ("lpips not scored"): losses}}: named in the caption
+    together: dict[str, list[list[str]]] = {}  # {task: [losses drawn on one spot]}: named in the caption
     for ax, task in zip(axes.flat, tasks):
         c = _cells(stats, task)
         x = c[c["metric"] == dist].set_index("label")
@@ -887,6 +913,15 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
         if not labels:
             ax.set_visible(False)
             continue
+        # losses whose means print alike (the tables' decimals) share a spot, the last marker over the others
+        from benchmark.export import metric_decimals  # as the task tables print them: the column's decimals
+
+        dx, dy = metric_decimals(stats, task, dist), metric_decimals(stats, task, perc)
+        spots: dict[tuple[str, str], list[str]] = {}
+        for l in labels:
+            spots.setdefault((f"{x.loc[l, 'mean']:.{dx}f}", f"{y.loc[l, 'mean']:.{dy}f}"), []).append(l)
+        if any(len(ls) > 1 for ls in spots.values()):
+            together[task] = [ls for ls in spots.values() if len(ls) > 1]
         pts = labels + [INPUT] * (INPUT in x.index and INPUT in y.index)
         flags["input"] |= INPUT in pts
         X, Y = x.loc[pts], y.loc[pts]
@@ -924,9 +959,7 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
                            edgecolor=WORSE_COLOUR if l in worse else "k", linewidth=1.0 if l in worse else 0.4,
                            clip_on=False, zorder=5)
                 # the value(s) beyond the range: both, as "x, y", when the point is off-scale on both axes
-                from benchmark.export import metric_decimals  # as the task tables print them: the column's decimals
-
-                xs, ys = f"{xm:.{metric_decimals(stats, task, dist)}f}", f"{ym:.{metric_decimals(stats, task, perc)}f}"
+                xs, ys = f"{xm:.{dx}f}", f"{ym:.{dy}f}"
                 value = f"{xs}, {ys}" if xc != xm and yc != ym else xs if xc != xm else ys
                 off.setdefault(edge, []).append((l, xc, yc, value))
             elif l == INPUT:
@@ -935,8 +968,15 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
             else:
                 on = l in fl
                 star = l in highlight
-                ax.scatter([xm], [ym], s=80 if star else (24 if on else 14), marker="*" if star else styles[l].marker,
-                           color=colour, edgecolor="k", linewidth=0.9 if on else 0.3, zorder=6 if star else 4 + on)
+                if star or styles[l].fill == "full":
+                    ax.scatter([xm], [ym], s=80 if star else (24 if on else 14),
+                               marker="*" if star else styles[l].marker, color=colour, edgecolor="k",
+                               linewidth=0.9 if on else 0.3, zorder=6 if star else 4 + on)
+                else:  # a half-filled marker (scatter draws the filled half alone): its outline in its colour,
+                    # a front point's black
+                    ax.plot([xm], [ym], ls="none", marker=styles[l].marker, ms=math.sqrt(24 if on else 14),
+                            **{**_half(styles[l]), **({"markeredgecolor": "k"} if on else {})},
+                            markeredgewidth=0.9 if on else 0.6, zorder=4 + on)
             if l in worse:
                 flags["worse"] = True
             if l in worse and (xc, yc) == (xm, ym):  # a red ring on the point itself (off-scale: ⚠ in its value)
@@ -976,10 +1016,13 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
         ax.remove()
     w = fig.get_size_inches()[0]
     chars = max(20, int(w * 72 / (0.55 * 8)))
-    head = (f"Perception–distortion plane: perception = {short_metric(perc)} {_arrow(higher[perc])}, distortion = "
-            f"{short_metric(dist)} {_arrow(higher[dist])}")
+    axes_text = (f"perception = {short_metric(perc)} {_arrow(higher[perc])}, distortion = "
+                 f"{short_metric(dist)} {_arrow(higher[dist])}")
+    head = f"Perception–distortion plane: {axes_text}"
     if len(head) + 25 <= chars:
         head += " (better: right and up)"
+    elif len(head) > chars:  # one column wide: the short name keeps it on one line (the axes say the rest)
+        head = _break_lines(f"P–D plane: {axes_text}", chars)
     smoke = smoke_test(stats, short=True)
     caption = None
     if smoke and len(smoke) > chars:  # the title stays within 2 lines; the reasons go above the legend
@@ -991,6 +1034,11 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
                          [f"{t}: " + "; ".join(f"{', '.join(ls)} ({why})" for why, ls in sorted(by.items()))
                           for t, by in unplaced.items()])
         note = wrap_title(f"Not drawn: {gone}", w, 7)
+        caption = f"{caption}\n{note}" if caption else note
+    if together:  # one marker shows where several losses are: each is named
+        spot = "; ".join((f"{t}: " if len(tasks) > 1 else "") + "; ".join(", ".join(ls) for ls in groups)
+                         for t, groups in together.items())
+        note = wrap_title(f"Drawn on one spot (equal means as the tables print them): {spot}", w, 7)
         caption = f"{caption}\n{note}" if caption else note
     grey = "0.35"
     extra = [(Line2D([], [], color=grey, lw=0.6, alpha=0.6), "bars: 95% CI"),
@@ -1006,7 +1054,9 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
     if flags["off"]:
         extra.append((Line2D([], [], ls="none", marker=">", color=grey, ms=4), "off-scale (value shown)"))
     _legend(fig, sorted(shown, key=list(styles).index), styles, markers={l: "*" for l in highlight if l in shown},
-            extra=extra, title=caption, also=[l for by in unplaced.values() for ls in by.values() for l in ls])
+            extra=extra, title=caption, fill=True,
+            also=[l for by in unplaced.values() for ls in by.values() for l in ls]
+            + [l for gs in together.values() for ls in gs for l in ls])
     fit_canvas(fig, min_axes=(1.5, 1.5))
     return fig
 

@@ -3,7 +3,10 @@ what a reader of a paper would stumble on."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
+import pytest
 
 from benchmark import stats as S
 from benchmark.synthetic import synthetic_table
@@ -183,3 +186,228 @@ def test_too_few_runs_note_names_the_metric_a_non_finite_run_left_short():
     assert "1 of 8 scored cells, not most: the other cells keep their verdicts" in text, text
     caption = next(ln for ln in latex(st).splitlines() if ln.startswith(r"\caption{denoise"))
     assert "Too few runs for a verdict on good on psnr (4 run(s)" in caption, caption
+
+
+# ------------------------------------------------------------------------------------------------
+# LaTeX: a loss name typesets as the characters it has
+# ------------------------------------------------------------------------------------------------
+#: names whose ASCII LaTeX typesets as other characters: ` is an opening quote ‘, two of them “, '' a
+#: closing ”, -- and --- dashes, " a closing ” in the default (OT1) encoding, ,, a low quote „ (T1)
+TEX_TRAPS = ("tick`loss`", "q(s='a',t=\"b\")", "a--b---c", "``q''", "s(tag='')", "f(a,,b)")
+
+#: the text each escape typesets (a LaTeX reader's view of what ``_tex`` wrote)
+_TYPESET = {r"\textasciigrave{}": "`", r"\textquotesingle{}": "'", '\\texttt{"}': '"', r"\_": "_", "-{}": "-",
+            ",{}": ",", "'{}": "'"}
+
+
+def _typeset(tex: str) -> str:
+    """``tex`` as pdfLaTeX prints it, for the constructs the names here use: escapes resolved, the
+    ligatures and quote glyphs TeX forms from plain ASCII made visible (‘ “ ” – — „)."""
+    out, i = [], 0
+    lig = {"---": "—", "--": "–", "``": "“", "''": "”", ",,": "„", "`": "‘", '"': "”"}
+    while i < len(tex):
+        esc = next((e for e in _TYPESET if tex.startswith(e, i)), None)
+        if esc:
+            out.append(_TYPESET[esc])
+            i += len(esc)
+            continue
+        lg = next((k for k in lig if tex.startswith(k, i)), None)
+        out.append(lig[lg] if lg else tex[i])
+        i += len(lg) if lg else 1
+    return "".join(out)
+
+
+def test_latex_names_typeset_as_written():
+    """``leaderboard.tex`` wrote a loss name's ASCII as it was, which TeX typesets as other
+    characters: ``tick`loss``` as ``tick‘loss‘``, ``a--b---c`` as ``a–b—c``, ``s(tag='')`` as
+    ``s(tag=”)``, ``"b"`` as ``”b”`` — a reader copying the spec from the paper got another loss.
+    Every name (its table row and the notes naming it) now typesets as written."""
+    from benchmark.export import _tex, latex, tex_label
+
+    for name in TEX_TRAPS:
+        assert _typeset(tex_label(name)) == name, (name, tex_label(name))
+        assert _typeset(_tex(name)) == name, (name, _tex(name))
+    # prose keeps its apostrophe and its typographic dashes
+    assert _tex("Student's t – a note — here") == "Student's t -- a note --- here"
+    t = synthetic_table(offsets={"l1": 0.0, **{n: 0.1 * i for i, n in enumerate(TEX_TRAPS, 1)}}, seeds=(0, 1),
+                        n_images=3, metrics=("psnr",))
+    tex = latex(S.compute(t, n_boot=10))
+    rows = [line.split(" & ")[0] for line in tex.splitlines() if line.count(" & ") >= 2]
+    assert {_typeset(r) for r in rows} >= set(TEX_TRAPS), rows
+
+
+# ------------------------------------------------------------------------------------------------
+# a scatter of more than 60 losses draws no two alike
+# ------------------------------------------------------------------------------------------------
+def test_loss_styles_stay_distinct_as_markers_beyond_60_labels():
+    """10 colours × 6 markers: the 61st label got the (colour, marker) of the 1st, and only its line style
+    told them apart — which a scatter does not draw (80 losses: loss00 and loss76 both a sky-blue plus in
+    the P–D plane and its legend). A marker is now used filled, then half-filled: (colour, marker, fill)
+    is unique for 240 labels, and the first 60 keep their styles."""
+    from benchmark import figures as F
+
+    labels = [f"loss{i:03d}" for i in range(240)]
+    styles = F.loss_styles(labels)
+    drawn = [(styles[l].color, styles[l].marker, styles[l].fill) for l in labels]
+    assert len(set(drawn)) == len(labels)
+    assert {styles[l].fill for l in labels[:60]} == {"full"}
+    first = F.loss_styles(labels[:60])
+    assert all(first[l] == styles[l] for l in labels[:60])  # a field of ≤ 60 is drawn as before
+    lines = [(styles[l].color, styles[l].marker, styles[l].linestyle) for l in labels[:120]]
+    assert len(set(lines)) == 120  # the training curves' lines, as before
+
+
+@pytest.mark.slow
+def test_pd_plane_of_80_losses_draws_and_names_each_distinctly():
+    """The P–D plane of 80 losses: every legend entry's (colour, marker, fill) differs, and each drawn point
+    has its legend entry's look."""
+    from matplotlib.colors import to_rgb
+
+    from benchmark import figures as F
+
+    offsets = {f"loss{i:02d}": 0.01 * i for i in range(80)}
+    t = synthetic_table(offsets=offsets, seeds=(0,), n_images=2, metrics=("psnr", "lpips"))
+    st = S.compute(t, n_boot=5)
+    with F.style():
+        fig = F.draw_pd_plane(st)
+    leg = fig.legends[0]
+    look = {t.get_text().replace("\n", ""): (to_rgb(h.get_color()), h.get_marker(), h.get_fillstyle())
+            for t, h in zip(leg.get_texts(), leg.legend_handles) if t.get_text().startswith("loss")}
+    assert len(look) == 80 and len(set(look.values())) == 80
+    half = [ln for ln in fig.axes[0].lines if ln.get_fillstyle() != "full"]  # the half-filled points
+    assert len(half) == sum(v[2] != "full" for v in look.values()) == 20
+    drawn = {(to_rgb(ln.get_markerfacecolor()), ln.get_marker(), ln.get_fillstyle()) for ln in half}
+    assert drawn == {v for v in look.values() if v[2] != "full"}
+
+
+# ------------------------------------------------------------------------------------------------
+# Markdown: a name with a backtick shows whole
+# ------------------------------------------------------------------------------------------------
+def _rendered(md: str) -> str:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").enable("table").render(md)
+
+
+def test_compare_heading_shows_a_spec_with_a_backtick_whole():
+    """``compare/<name>.md`` opened with ``# Where `tick`loss`` lands``: the name's own backtick closed the
+    code span, so the heading showed ``tick`` in code and ``loss`` beside it, backticks lost. Each spec is
+    now a code span fenced past its backticks; a plain spec's heading is as before (old files still match)."""
+    import html
+
+    from benchmark.compare import _header
+    from benchmark.export import md_code
+
+    for spec in ("tick`loss`", "a``b", "`x", "plain(w=0.5)"):
+        out = _rendered(_header([spec, "l1"]))
+        codes = [html.unescape(c) for c in re.findall(r"<code>(.*?)</code>", out)]
+        assert codes == [spec, "l1"], (spec, out)
+        assert html.unescape(re.findall(r"<code>(.*?)</code>", _rendered(md_code(spec)))[0]) == spec
+    assert _header(["plain(w=0.5)"]) == "# Where `plain(w=0.5)` lands"
+
+
+def test_leaderboard_md_table_shows_a_name_with_backticks_whole():
+    """leaderboard.md's rows read the name ``tick`loss``` as Markdown: the pair of backticks made ``loss`` a
+    code span and dropped them (a reader saw ``tickloss``). A name's backticks are now literal."""
+    import html
+
+    from benchmark.export import markdown
+
+    t = synthetic_table(offsets={"l1": 0.0, "tick`loss`": 0.3}, seeds=(0, 1), n_images=3, metrics=("psnr",))
+    out = _rendered(markdown(S.compute(t, n_boot=10)))
+    cells = [html.unescape(c) for c in re.findall(r"<td>(.*?)</td>", out)]
+    assert cells.count("tick`loss`") >= 2, [c for c in cells if "tick" in c]  # the overall and the task table
+
+
+# ------------------------------------------------------------------------------------------------
+# the one-task P–D plane (a report of one task, every `plbench compare`) fits one column of a paper
+# ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("offsets", [
+    {"l1": 0.0, "l2": 0.3},
+    {"l1": 0.0, "contextual(layers=conv1_2+conv2_2+conv3_4,band_width=0.5)": 0.3, "my_loss%50&#$x{y}": 0.4},
+    {f"loss{i:02d}": 0.05 * i for i in range(30)},
+])
+def test_one_task_pd_plane_is_one_column_wide(offsets):
+    """The P–D plane of one task was 4.9 in wide: placed in a 3.5 in column of a paper its 7–8 pt text came
+    out at 5–5.7 pt (and its 5.5 pt off-scale values at 3.9 pt). It is now drawn at the column's width
+    (:data:`~benchmark.figures.COL1`), the title on more lines, nothing clipped or overlapping, and no taller
+    than its legend needs (the legend's height was counted for one column where two fit: blank bands)."""
+    from test_figure_layout import layout_problems
+
+    from benchmark import figures as F
+
+    t = synthetic_table(offsets=offsets, seeds=(0, 1), n_images=3, metrics=("psnr", "lpips"))
+    st = S.compute(t, n_boot=10)
+    with F.style():
+        fig = F.draw_pd_plane(st)
+        w, h = fig.get_size_inches()
+        assert w <= F.COL1 + 0.01, w
+        assert layout_problems(fig) == []
+        fig.draw_without_rendering()
+        r = fig.canvas.get_renderer()
+        # no blank bands above and below the panel: the title, the panel and the legend fill the height
+        used = sum(a.get_window_extent(r).height for a in (fig._suptitle, fig.legends[0]))
+        used += fig.axes[0].get_tightbbox(r).height
+        assert h - used / fig.dpi < 0.6, (h, used / fig.dpi)
+
+
+# ------------------------------------------------------------------------------------------------
+# P–D plane: losses drawn on one spot are named
+# ------------------------------------------------------------------------------------------------
+def test_pd_plane_names_losses_drawn_on_one_spot():
+    """Three losses with equal means (as the tables print them) were drawn on one spot: the last one's marker
+    hid the others, the legend listed all three, and the plane read as one loss there. The caption now names
+    the losses that share a spot; losses apart are not named."""
+    from benchmark import figures as F
+
+    t = synthetic_table(offsets={"l1": 0.0, "l2": 0.0, "l3": 0.0, "good": 1.0}, noise=0.0, seeds=(0, 1),
+                        n_images=3, metrics=("psnr", "lpips"))
+    st = S.compute(t, n_boot=10)
+    with F.style():
+        fig = F.draw_pd_plane(st)
+    caption = fig.legends[0].get_title().get_text().replace("\n", " ")
+    assert "l1, l2, l3" in caption and "one spot" in caption, caption
+    assert "good" not in caption
+    t = synthetic_table(offsets={"l1": 0.0, "good": 1.0}, seeds=(0, 1), n_images=3, metrics=("psnr", "lpips"))
+    with F.style():
+        fig = F.draw_pd_plane(S.compute(t, n_boot=10))
+    assert "one spot" not in fig.legends[0].get_title().get_text().replace("\n", " ")
+
+
+# ------------------------------------------------------------------------------------------------
+# a metric of tiny values keeps its digits
+# ------------------------------------------------------------------------------------------------
+def test_tiny_metric_values_are_not_printed_as_zeros():
+    """Decimals were capped at 6: a metric whose values are ~1e-7 (an error measure of near-perfect
+    restorations) printed every cell as ``0.000000 ± 0.000000`` in leaderboard.md/.tex/.html — the losses
+    and their intervals gone. The decimals follow the interval (two significant digits) however small."""
+    from benchmark.export import markdown
+
+    t = synthetic_table(offsets={"l1": 0.0, "good": 1.0}, seeds=(0, 1), n_images=4, metrics=("psnr", "lpips"))
+    t.loc[t["metric"] == "lpips", "value"] *= 1e-7
+    st = S.compute(t, n_boot=10)
+    md = markdown(st)
+    table = md.split("## denoise", 1)[1]
+    rows = {line.split(" | ")[0].strip("| "): line.split(" | ")[3] for line in table.splitlines()
+            if line.startswith("| ") and not line.startswith("| loss")}
+    means = {k: float(v.split()[0]) for k, v in rows.items()}
+    assert all(m > 0 for m in means.values()), rows
+    c = st.cells[st.cells["metric"] == "lpips"].set_index("label")["mean"]
+    for label, m in means.items():  # each printed mean is the mean to its printed digits
+        assert abs(m - c[label]) <= 0.05 * c[label], (label, m, c[label])
+    assert "0.000000 ± 0.000000" not in md
+
+
+def test_latex_long_spec_breaks_within_its_cell():
+    """The brief's ``contextual(layers=conv1_2+conv2_2+conv3_4,band_width=0.5)`` had break points only after
+    ``(`` and ``,``: its 31-character ``layers=conv1_2+conv2_2+conv3_4,`` could not break inside the 15 em cell
+    (pdfLaTeX: Overfull \\hbox, 13 pt into the Seeds column under T1). A ``+`` is a break point too."""
+    from benchmark.export import TEX_LABEL, tex_label
+
+    spec = "contextual(layers=conv1_2+conv2_2+conv3_4,band_width=0.5)"
+    cell = tex_label(spec)
+    assert cell.startswith(r"\parbox")
+    body = cell.split(r"\raggedright ", 1)[1][:-1]
+    pieces = [_typeset(p) for p in body.split(r"\allowbreak{}")]
+    assert "".join(pieces) == spec
+    assert max(map(len, pieces)) <= TEX_LABEL * 2 // 3, pieces  # each fits the 15 em (~25 characters) line
