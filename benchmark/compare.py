@@ -85,8 +85,8 @@ def field_groups(metas: list[dict], exclude: set[str]) -> tuple[dict[str, list[l
         for key, main in of.items():
             if main is not None:
                 checks[main] = g.pop(key)
-    return ({t: sorted(g.values(), key=lambda ms: (-len({m["config"]["loss"] for m in ms}), -len(ms)))
-             for t, g in by_task.items()}, checks)
+    return ({t: sorted(g.values(), key=lambda ms: tuple(-n for n in _group_size(ms))) for t, g in by_task.items()},
+            checks)
 
 
 def _warn_respelt(new: list[str], field: set[str]) -> None:
@@ -388,8 +388,11 @@ def _probe_new_losses(groups: dict[str, list[list[dict]]], new: list[str], here:
 
 
 def _group_size(g: list[dict]) -> tuple[int, int]:
-    """A field group's size, as groups are ranked (:func:`field_groups`): its losses, then its runs."""
-    return len({m["config"]["loss"] for m in g}), len(g)
+    """A field group's size, as groups are ranked (:func:`field_groups`): its losses, then its runs, of the
+    runs that finished with scores (a diverged run is part of its setting, but a setting whose runs
+    diverged is not the field a new loss is ranked against: the field is what trained)."""
+    done = [m for m in g if m.get("status") == "ok"]
+    return len({m["config"]["loss"] for m in done}), len(done)
 
 
 def _tied_settings(gs: list[list[dict]], here: str) -> set[str]:
@@ -445,9 +448,10 @@ def _pick_group(gs: list[list[dict]], here: str, task: str = "") -> tuple[list[d
         notes.append("skipped: no field runs made by this code version; re-run the field first.")
         return None, notes
     for other in usable[1:]:
+        lost = "every one of them diverged; " if not _group_size(other)[0] else ""
         notes.append(f"{len(other)} field run(s) ({', '.join(sorted({m['config']['loss'] for m in other}))}) "
                      f"used different settings ({_diff(other[0]['config'], usable[0][0]['config'])}); "
-                     "they are set aside, not mixed in.")
+                     f"{lost}they are set aside, not mixed in.")
     return usable[0], notes
 
 

@@ -1,0 +1,39 @@
+"""User 2's journey (probe-newloss): add a loss in one file, compare it with a cached field without
+re-running the field — the field's leftovers (diverged runs, other settings) and the loss's mistakes."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def _meta(loss, iterations, seed=0, status="ok"):
+    return {"run_id": f"{loss}-{iterations}-{seed}", "status": status, "code_version": "x",
+            "config": {"task": "denoise", "loss": loss, "seed": seed, "iterations": iterations}}
+
+
+@pytest.mark.parametrize("diverged_losses", [("l1", "l2", "ssim"), ("l1", "l2")])
+def test_a_setting_whose_every_run_diverged_is_not_the_field(diverged_losses):
+    """Was: `field_groups` counted diverged runs as field members, so a setting tried once with a learning
+    rate that blew up (l1, l2, ssim: every run diverged, no score) outranked the field that trained (l1, l2
+    at another iteration count): compare trained the new loss at the setting that diverges and ranked it
+    against nothing; with as many diverged losses as the finished field it refused as a tie of two settings.
+    A group is ranked by its finished (scored) runs: the field is the setting that trained."""
+    from benchmark.compare import _pick_group, field_groups
+
+    ok = [_meta(loss, 5, s) for loss in ("l1", "l2") for s in (0, 1)]
+    blown = [_meta(loss, 60, s, status="diverged") for loss in diverged_losses for s in (0, 1)]
+    groups, _ = field_groups(ok + blown, set())
+    group, notes = _pick_group(groups["denoise"], "x", task="denoise")
+    assert {m["config"]["iterations"] for m in group} == {5}, [m["run_id"] for m in group]
+    assert len(notes) == 1 and "diverged" in notes[0], notes  # the set-aside setting is said to have diverged
+
+
+def test_a_diverged_run_in_the_field_still_counts_its_seed():
+    """A field setting with one diverged run among finished ones stays the field, its seeds included."""
+    from benchmark.compare import _pick_group, field_groups
+
+    ok = [_meta(loss, 5, s) for loss in ("l1", "l2") for s in (0, 1)] + [_meta("ssim", 5, 0, status="diverged")]
+    other = [_meta(loss, 60, 0) for loss in ("l1",)]
+    groups, _ = field_groups(ok + other, set())
+    group, _ = _pick_group(groups["denoise"], "x", task="denoise")
+    assert len(group) == 5 and {m["config"]["iterations"] for m in group} == {5}
