@@ -502,8 +502,10 @@ def build_loss(spec: str, *, seed: int = 0, device: str | torch.device = "cpu", 
             if origin is None:
                 raise
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            from benchmark.weights import download_hint
+
             raise UserError(f"loss {t.name!r} ({origin}) failed to build: {type(exc).__name__}"
-                            f"{': ' + first if first else ''}") from exc
+                            f"{': ' + first if first else ''}{download_hint(exc)}") from exc
         if not isinstance(module, nn.Module):
             raise UserError(f"loss {t.name!r} must build an nn.Module, got {type(module).__name__}")
         check_forward(t.name, module, tuple(entry.meta.get("needs", ())))

@@ -37,3 +37,63 @@ def test_a_diverged_run_in_the_field_still_counts_its_seed():
     groups, _ = field_groups(ok + other, set())
     group, _ = _pick_group(groups["denoise"], "x", task="denoise")
     assert len(group) == 5 and {m["config"]["iterations"] for m in group} == {5}
+
+
+PRETRAINED = '''import torch
+from benchmark.registry import register_loss
+
+URL = "https://download.example.org/models/featnet-0123abcd.pth"
+{at_import}
+
+@register_loss("{name}", version="1")
+class Pre(torch.nn.Module):
+    """Features of a pretrained net. pred, target: (N, 3, H, W) in [0, 1] -> scalar."""
+
+    def __init__(self):
+        super().__init__()
+        {in_init}
+
+    def forward(self, pred, target):
+        return (pred - target).abs().mean()
+'''
+
+
+@pytest.mark.parametrize("where", ["init", "import"])
+def test_a_loss_file_whose_pretrained_weights_cannot_be_downloaded_says_which_file_and_where(
+        tmp_path, monkeypatch, where):
+    """Was: a loss file building a pretrained net (`torchvision.models.vgg16(weights="DEFAULT")`,
+    `torch.hub.load_state_dict_from_url`) offline said only "failed to build: URLError: <urlopen error
+    [Errno -2] Name or service not known>" — no word of which file it wanted, where it goes, or that the
+    machine is offline. Now the line names the URL, the file's path in the torch hub cache, and what to do."""
+    import urllib.error
+    import urllib.request
+
+    from benchmark.errors import UserError
+    from benchmark.lossfn import build_loss
+    from benchmark.registry import LOSSES, load_user_file
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+    def no_network(*a, **k):
+        raise urllib.error.URLError("[Errno -2] Name or service not known")
+
+    monkeypatch.setattr(urllib.request, "urlopen", no_network)
+    monkeypatch.setattr("torch.hub.urlopen", no_network, raising=False)
+    fetch = "torch.hub.load_state_dict_from_url(URL, progress=False)"
+    name = f"pre_{where}"
+    f = tmp_path / f"{name}.py"
+    f.write_text(PRETRAINED.format(name=name, at_import=fetch if where == "import" else "",
+                                   in_init=fetch if where == "init" else "pass"))
+    try:
+        with pytest.raises(UserError) as e:
+            load_user_file(f, LOSSES)
+            build_loss(name)
+    finally:
+        if name in LOSSES:
+            LOSSES.remove(name)
+    msg = str(e.value)
+    want = tmp_path / "torch" / "hub" / "checkpoints" / "featnet-0123abcd.pth"
+    assert "\n" not in msg and "URLError" in msg, msg
+    assert "https://download.example.org/models/featnet-0123abcd.pth" in msg and str(want) in msg, msg
+    assert "offline" in msg and "HF_HUB_OFFLINE" in msg, msg
