@@ -127,9 +127,14 @@ def _config_from(meta: dict, loss: str, seed: int, data, device_type: str):
                         f"({cfg.get('precision')}); compare on the same kind of device (--device)")
     base = RunConfig.from_dict(cfg)
     for key, specs in (("train_fingerprint", base.train_data), ("test_fingerprint", base.test_data)):
-        old, now = getattr(base, key), data.fingerprint(specs, role=key.split("_")[0])
+        which = key.split("_")[0]
+        try:
+            old, now = getattr(base, key), data.fingerprint(specs, role=which)
+        except UserError as exc:  # a folder moved since: the user never named it to compare, the field's meta did
+            raise UserError(f"the field of task {cfg['task']!r} was {'trained' if which == 'train' else 'scored'} "
+                            f"on {', '.join(map(str, specs))}, which cannot be read now ({exc}): restore it there to "
+                            "compare a new loss with this field") from None
         if old and old != now:  # the field cannot be re-planned from here: say what would make them comparable
-            which = key.split("_")[0]
             raise UserError(f"the {which} data {', '.join(map(str, specs))} is not what the field of task "
                             f"{cfg['task']!r} was {'trained' if which == 'train' else 'scored'} on (content "
                             f"fingerprint {old} → {now}): a new loss would not be comparable; restore that data, "

@@ -3,6 +3,8 @@ re-running the field — the field's leftovers (diverged runs, other settings) a
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 
@@ -97,3 +99,36 @@ def test_a_loss_file_whose_pretrained_weights_cannot_be_downloaded_says_which_fi
     assert "\n" not in msg and "URLError" in msg, msg
     assert "https://download.example.org/models/featnet-0123abcd.pth" in msg and str(want) in msg, msg
     assert "offline" in msg and "HF_HUB_OFFLINE" in msg, msg
+
+
+@pytest.mark.parametrize("role", ["train", "test"])
+def test_compare_when_the_fields_data_folder_is_gone_says_the_field_was_made_on_it(tmp_path, role):
+    """Was: after the field's test (or training) folder was moved, `plbench compare --loss-file my_loss.py`
+    said only "dataset folder not found: /data/test" — a folder the user never passed to compare, with no
+    word that the field was scored (trained) on it, nor what to do. Now the line says so."""
+    import shutil
+
+    import numpy as np
+    from PIL import Image
+
+    from benchmark.compare import _config_from
+    from benchmark.config import RunConfig, resolve, setting
+    from benchmark.errors import UserError
+    from benchmark.runner import DataCache
+
+    rng = np.random.default_rng(0)
+    for part in ("train", "test"):
+        (tmp_path / part).mkdir()
+        for i in range(2):
+            Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)).save(tmp_path / part / f"{i}.png")
+    cfg = resolve(RunConfig(task="denoise", loss="l1", seed=0, iterations=2, batch_size=2, crop=32,
+                            train_data=(str(tmp_path / "train"),), test_data=(str(tmp_path / "test"),)), DataCache())
+    meta = json.loads(json.dumps({"config": cfg.to_dict(), "setting": setting(cfg)}, default=str))
+    _config_from(meta, "l2", 0, DataCache(), "cpu")  # the field's settings, rebuilt: comparable
+    shutil.move(tmp_path / role, tmp_path / f"{role}_moved")
+    with pytest.raises(UserError) as e:
+        _config_from(meta, "l2", 0, DataCache(), "cpu")
+    msg = str(e.value)
+    assert "\n" not in msg and str(tmp_path / role) in msg, msg
+    assert "field of task 'denoise'" in msg and ("trained" if role == "train" else "scored") in msg, msg
+    assert "restore" in msg, msg
