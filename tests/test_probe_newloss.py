@@ -132,3 +132,35 @@ def test_compare_when_the_fields_data_folder_is_gone_says_the_field_was_made_on_
     assert "\n" not in msg and str(tmp_path / role) in msg, msg
     assert "field of task 'denoise'" in msg and ("trained" if role == "train" else "scored") in msg, msg
     assert "restore" in msg, msg
+
+
+@pytest.mark.parametrize("body", [
+    "(torch.round(pred * 255) - torch.round(target * 255)).abs().mean() / 255",  # 8-bit quantised: round's grad is 0
+    "(pred.detach() - target).abs().mean() + 0 * pred.sum()",  # a detached path kept 'differentiable' by a 0 term
+    "(torch.sign(pred - target) != 0).float().mean() + 0.0 * pred.mean()",
+])
+def test_a_loss_whose_gradient_is_zero_everywhere_is_refused_before_training(tmp_path, body):
+    """Was: a loss file computing its value through round/floor/sign (8-bit quantisation, a count) or through a
+    detached path plus a zero term passed every check — its value depends on pred, a gradient 'reaches' pred —
+    and compare trained the new loss for the field's full budget with d loss / d pred = 0 everywhere: the net
+    never moved, and the 'new loss' was ranked as the untrained net. It is now one line before anything trains."""
+    from benchmark.errors import UserError
+    from benchmark.lossfn import build_loss, check_loss_on_crop
+    from benchmark.registry import LOSSES, load_user_file
+    from benchmark.task import build_task
+
+    f = tmp_path / "zero_grad.py"
+    f.write_text("import torch\nfrom benchmark.registry import register_loss\n\n\n"
+                 "@register_loss('zero_grad', version='1')\nclass Z(torch.nn.Module):\n"
+                 "    '''pred, target: (N, 3, H, W) in [0, 1] -> scalar.'''\n\n"
+                 f"    def forward(self, pred, target):\n        return {body}\n")
+    load_user_file(f, LOSSES)
+    try:
+        with pytest.raises(UserError) as e:
+            check_loss_on_crop("zero_grad", build_loss("zero_grad"), [build_task("denoise")], crop=32, batch=2)
+        check_loss_on_crop("zero_grad + l1", build_loss("zero_grad + l1"), [build_task("denoise")], crop=32, batch=2)
+    finally:
+        LOSSES.remove("zero_grad")
+    msg = str(e.value)
+    assert "\n" not in msg and "zero_grad" in msg and "gradient" in msg and "zero" in msg, msg
+
