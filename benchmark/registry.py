@@ -143,7 +143,8 @@ class Registry:
     def _load_plugins(self) -> None:
         """Entries of installed packages, from the entry-point group :attr:`group`: a point may name a
         module (importing it runs its ``@register_…`` decorators) or an object, registered under the
-        entry point's name. A plugin that fails to import is logged and left out."""
+        entry point's name. A plugin that fails to import is logged and left out, with every entry it
+        registered before it failed."""
         from importlib.metadata import entry_points
 
         for ep in sorted(entry_points(group=self.group), key=lambda e: e.name):
@@ -151,6 +152,8 @@ class Registry:
             try:
                 obj = ep.load()
             except Exception as exc:  # noqa: BLE001 - a broken plugin must not break the tool
+                for name in set(self._entries) - before:  # what it registered before failing: not a whole plugin
+                    self.remove(name)
                 log.warning("plugin %s = %s (group %s) failed to load: %s: %s", ep.name, ep.value, self.group,
                             type(exc).__name__, exc)
                 continue

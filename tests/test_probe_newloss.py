@@ -164,3 +164,31 @@ def test_a_loss_whose_gradient_is_zero_everywhere_is_refused_before_training(tmp
     msg = str(e.value)
     assert "\n" not in msg and "zero_grad" in msg and "gradient" in msg and "zero" in msg, msg
 
+
+def test_a_plugin_that_fails_half_way_through_its_import_leaves_none_of_its_losses(tmp_path, monkeypatch, caplog):
+    """Was: an installed plugin module registering `half_a` and then failing (`import not_installed_dep` after
+    its first class) was logged as "failed to load" — yet `half_a` stayed registered, without the plugin's
+    name as its origin: listed and trained as if it were a built-in loss (and so never gradient-checked), by a
+    module that was never whole. A plugin that fails is left out entirely, as a loss file that fails is."""
+    import sys
+
+    from benchmark.registry import LOSSES
+
+    dist = tmp_path / "half_plugin-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: half-plugin\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[plbench.losses]\nhalf = half_plugin_mod\n")
+    (tmp_path / "half_plugin_mod.py").write_text(
+        "import torch\nfrom benchmark.registry import register_loss\n\n\n@register_loss('half_a')\n"
+        "class A(torch.nn.Module):\n    def forward(self, pred, target):\n        return (pred - target).abs().mean()\n"
+        "\n\nimport not_installed_dep_xyz  # noqa\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    LOSSES.names()  # the built-ins scanned first
+    try:
+        with caplog.at_level("WARNING"):
+            LOSSES._load_plugins()
+        assert "half_a" not in LOSSES.names()
+        assert "plugin half = half_plugin_mod (group plbench.losses) failed to load" in caplog.text
+    finally:
+        LOSSES.remove("half_a")
+        sys.modules.pop("half_plugin_mod", None)
