@@ -502,7 +502,7 @@ def build_loss(spec: str, *, seed: int = 0, device: str | torch.device = "cpu", 
             if origin is None:
                 raise
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-            from benchmark.weights import download_hint
+            from benchmark.errors import download_hint
 
             raise UserError(f"loss {t.name!r} ({origin}) failed to build: {type(exc).__name__}"
                             f"{': ' + first if first else ''}{download_hint(exc)}") from exc

@@ -265,7 +265,7 @@ def load_user_file(path: str | Path, registry: Registry = LOSSES) -> list[str]:
                             f"{registry.kind} file is one self-contained file (its hash versions the results): "
                             "copy what it needs into it, or install the helpers as a package") from None
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        from benchmark.weights import download_hint
+        from benchmark.errors import download_hint
 
         raise UserError(f"{path.name} failed to import: {type(exc).__name__}{': ' + first if first else ''}"
                         f"{download_hint(exc)}") from exc

@@ -36,7 +36,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from benchmark.errors import UserError
+from benchmark.errors import UserError, offline_switches
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +84,7 @@ def offline() -> bool:
 
 def _offline_switches() -> list[str]:
     """The variables of ``HF_HUB_OFFLINE``, ``PLBENCH_OFFLINE`` set to a true value here."""
-    return [v for v in ("HF_HUB_OFFLINE", "PLBENCH_OFFLINE")
-            if os.environ.get(v, "").strip().lower() in ("1", "true", "yes", "on")]
+    return offline_switches()
 
 
 def online_prefix() -> str:
@@ -286,45 +285,6 @@ def missing_message(wf: WeightFile) -> str:
     src = f" (from {wf.url})" if wf.url else (f" ({wf.note})" if wf.note else "")
     return (f"missing weights {wf.key}: put {wf.filename} at {wf.path}{src}; "
             f"offline runs never download — prefetch on a connected machine or use weights='random'")
-
-
-_NETWORK_ERRORS = ("URLError", "HTTPError", "ConnectionError", "gaierror", "OfflineModeIsEnabled",
-                   "LocalEntryNotFoundError", "ConnectTimeout", "ReadTimeout")
-
-
-def download_hint(exc: BaseException) -> str:
-    """For a user's loss file whose own code failed to download weights (``torchvision.models.vgg16(weights=
-    "DEFAULT")``, ``torch.hub.load_state_dict_from_url``, a Hugging Face file): ``"; it was downloading URL to
-    PATH: …"`` — the file and where it goes, read from the downloader's frames, and that this machine is
-    offline — so the one error line says what to fetch and where to put it; ``""`` for any other error."""
-    chain, seen = [], set()
-    e: BaseException | None = exc
-    while e is not None and id(e) not in seen:
-        seen.add(id(e))
-        chain.append(e)
-        e = e.__cause__ or e.__context__
-    if not any(type(c).__name__ in _NETWORK_ERRORS for c in chain):
-        return ""
-    url = dst = None
-    for c in chain:  # the innermost downloader frame that names its URL and target file
-        tb = c.__traceback__
-        while tb is not None:
-            try:
-                loc = tb.tb_frame.f_locals
-            except Exception:  # noqa: BLE001 - a frame that cannot be read says nothing
-                loc = {}
-            u, d = loc.get("url"), loc.get("dst", loc.get("cached_file"))
-            if isinstance(u, str) and isinstance(d, (str, Path)):
-                url, dst = u, Path(d)
-            tb = tb.tb_next
-    switches = _offline_switches()
-    why = (f"this machine is offline ({', '.join(f'{v}=1' for v in switches)})" if switches
-           else "no server answered (no network?)")
-    if url:
-        return (f"; it was downloading {url} to {dst}: {why} — fetch that file on a connected machine and put it "
-                "there (torch.hub finds it and downloads nothing)")
-    return (f"; a download failed: {why} — fetch the file on a connected machine: torch.hub and torchvision "
-            f"weights go in {hub_dir() / 'checkpoints'}, Hugging Face files in {hf_cache_dir()}")
 
 
 def resolve(key: str, *, allow_download: bool = False) -> Path:
