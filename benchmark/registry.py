@@ -119,6 +119,19 @@ class Registry:
             return
         meta["file_sha256"] = hashlib.sha256(source.encode()).hexdigest()
 
+    def _hash_plugin_source(self, entry: Entry) -> None:
+        """``meta["file_sha256"]``: the hash of the file that defines a plugin's entry (its module's source), so
+        its run ids and its row's version change when that code does (:func:`benchmark.lossfn.loss_versions`), as
+        a ``--loss-file``'s do. A file that cannot be found or read is logged, not hashed."""
+        import inspect
+
+        try:
+            path = inspect.getsourcefile(entry.obj) or inspect.getsourcefile(sys.modules[entry.source])
+            entry.meta["file_sha256"] = file_sha256(path)
+        except (OSError, TypeError, KeyError):
+            log.warning("%s %r (plugin %s): its source file cannot be read, so an edit to it will not change its "
+                        "run ids", self.kind, entry.name, entry.meta.get("plugin"))
+
     def remove(self, name: str) -> None:
         """Drop an entry (used by tests that register throw-away entries)."""
         self._entries.pop(name, None)
@@ -166,7 +179,10 @@ class Registry:
                     continue
                 added = {ep.name}
             for name in added:
-                self._entries[name].meta.setdefault("plugin", f"{ep.value} ({ep.dist.name if ep.dist else '?'})")
+                entry = self._entries[name]
+                entry.meta.setdefault("plugin", f"{ep.value} ({ep.dist.name if ep.dist else '?'})")
+                if "file_sha256" not in entry.meta:  # versioned by its code, as a loss file is: an edited plugin
+                    self._hash_plugin_source(entry)  # (often installed editable) is a new version, never pooled
 
     def get(self, name: str) -> Entry:
         self._scan()

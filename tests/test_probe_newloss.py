@@ -192,3 +192,42 @@ def test_a_plugin_that_fails_half_way_through_its_import_leaves_none_of_its_loss
     finally:
         LOSSES.remove("half_a")
         sys.modules.pop("half_plugin_mod", None)
+
+
+def test_an_edited_plugin_loss_is_a_new_version_not_mixed_with_its_earlier_runs(tmp_path, monkeypatch):
+    """Was: a loss of an installed plugin (entry point `plbench.losses`, often `pip install -e`) was versioned by
+    its decorator's `version="1"` alone: after its forward was edited, its run ids were those of the old code,
+    so `compare`/`run` took the earlier runs as done and the leaderboard pooled them with nothing to say the
+    code had changed — while the same class in a `--loss-file` is a new version (its file's hash). A plugin's
+    loss is now versioned by its module file's hash too."""
+    import sys
+
+    from benchmark.lossfn import loss_versions
+    from benchmark.registry import LOSSES
+
+    dist = tmp_path / "ver_plugin-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: ver-plugin\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[plbench.losses]\nver = ver_plugin_mod\n")
+    mod = tmp_path / "ver_plugin_mod.py"
+    body = ("import torch\nfrom benchmark.registry import register_loss\n\n\n@register_loss('ver_loss')\n"
+            "class V(torch.nn.Module):\n    def forward(self, pred, target):\n        return {}\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    LOSSES.names()  # the built-ins scanned first
+
+    def load(expr: str) -> dict:
+        LOSSES.remove("ver_loss")
+        sys.modules.pop("ver_plugin_mod", None)
+        mod.write_text(body.format(expr))
+        LOSSES._load_plugins()
+        assert "plugin" in LOSSES.get("ver_loss").meta
+        return loss_versions("ver_loss")
+
+    try:
+        first = load("(pred - target).abs().mean()")
+        assert first == load("(pred - target).abs().mean()")  # the same code: the same version, the same run ids
+        edited = load("(pred - target).pow(2).mean()")
+        assert edited != first and edited["ver_loss"].startswith("1+"), (first, edited)
+    finally:
+        LOSSES.remove("ver_loss")
+        sys.modules.pop("ver_plugin_mod", None)
