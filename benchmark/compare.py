@@ -205,8 +205,8 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     """Train only the new losses under the field's settings and report where they land (``where``:
     only field runs whose setting matches, as in ``plbench report --where``). The new losses are
     ``losses`` (specs) when given, else every loss the ``loss_files`` register."""
-    from benchmark.config import spelt_as_stored
-    from benchmark.lossfn import canonical_spec, check_loss_arguments, parse_loss_spec
+    from benchmark.config import expand_losses, spelt_as_stored
+    from benchmark.lossfn import check_loss_arguments, parse_loss_spec
     from benchmark.registry import LOSSES, load_user_file
     from benchmark.report import write_report
     from benchmark.runner import code_version, resolve_device, run_grid
@@ -226,7 +226,9 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         for s in new:  # as `plbench run`: a keyword the loss does not take is one line, said as typed
             parse_loss_spec(s)  # an unknown loss first, named with the file the store's runs came from
             check_loss_arguments(s)
-        new = list(dict.fromkeys(canonical_spec(s) for s in new))
+        # as `plbench run --losses`: a spec given twice, or one loss written two ways (a default written out,
+        # eps=1 / eps=1.0), is one new loss, first written, with a warning — not two rows of one loss
+        new = expand_losses(new)
     new = spelt_as_stored(new, store.recorded_losses())  # a field loss spelt differently: its runs, one row
     groups, check_groups = field_groups(store.metas(), set(new))  # checks found before `where` narrows the field
     _warn_respelt(new, {m["config"]["loss"] for gs in groups.values() for g in gs for m in g})

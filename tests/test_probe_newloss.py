@@ -231,3 +231,27 @@ def test_an_edited_plugin_loss_is_a_new_version_not_mixed_with_its_earlier_runs(
     finally:
         LOSSES.remove("ver_loss")
         sys.modules.pop("ver_plugin_mod", None)
+
+
+def test_compare_given_one_loss_written_two_ways_trains_it_once(tmp_path, caplog, monkeypatch):
+    """Was: `plbench compare --loss charbonnier --loss 'charbonnier(eps=0.001)'` (its default written out, as
+    after reading its docstring) kept both as new losses: each would be trained under its own run ids and ranked
+    as two rows of one loss — where `plbench run --losses` with the same two runs it once, with a warning."""
+    import benchmark.runner as runner
+    from benchmark.compare import compare
+    from benchmark.synthetic import write_store
+
+    write_store(tmp_path, tasks=("denoise",), metrics=("psnr",), seeds=(0, 1), offsets={"l1": 0.0, "l2": 0.1},
+                budget_check=False)
+    trained = []
+
+    class Summary:
+        trained = failed = unscored = 0
+
+    monkeypatch.setattr(runner, "run_grid", lambda configs, *a, **k: trained.extend(configs) or Summary())
+    with caplog.at_level("WARNING"):
+        res = compare(tmp_path, losses=["charbonnier", "charbonnier(eps=0.001)", "charbonnier(eps=1e-3)"],
+                      device="cpu", visual=False, formats=("png",), n_boot=100)
+    assert res.text.partition("\n")[0] == "# Where `charbonnier` lands", res.text[:200]
+    assert "charbonnier(eps=0.001) is charbonnier written differently" in caplog.text
+    assert len({c.loss for c in trained}) <= 1
