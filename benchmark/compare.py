@@ -11,7 +11,7 @@ crop, lr, data, task parameters, backbone weights) plus the code version, and:
 * when a task's field holds several settings, it says which fields differ and compares against
   the largest consistent group only (the others are set aside, never mixed in);
 * when the field was made by another code version, it says so and skips that task (the numbers
-  would not be comparable).
+  would not be comparable); when that leaves no task to compare, it is an error (exit 2), not a comparison.
 
 It then writes ``compare/<loss>.md`` (and prints it): per task, the new loss's rank per metric
 and mean rank, its significant wins and losses against every existing loss (the run as the unit: per-run
@@ -327,6 +327,15 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         if diverged:
             notes[task].append(f"{diverged} of {len(configs)} run(s) of the new loss diverged (a non-finite loss; "
                                "see meta.json's diverged_at).")
+    if not chosen:  # no task's field made by this code: nothing compared — an error, not a comparison of "skipped"
+        from benchmark.config import as_current_code
+
+        old = [m for t, gs in groups.items() if not tasks or t in tasks for g in gs for m in g
+               if as_current_code(m.get("code_version")) != here]
+        raise UserError(f"no field runs in {store.root} were made by this code version ({here}): its {len(old)} "
+                        f"run(s) were made by {', '.join(sorted({str(m.get('code_version')) for m in old}))}, whose "
+                        "numbers a new loss trained now cannot be compared with; re-run the field first (`plbench run "
+                        "--out <new dir>` with its settings) and compare there")
     keep = _field_keep(field, {t: _setting(g[0]) for t, g in chosen.items()}, tied)
     paths = write_report(store, baseline=baseline, alpha=alpha, n_boot=n_boot, formats=formats, visual=visual,
                          keep=keep or None, hint="plbench compare")

@@ -237,21 +237,47 @@ def test_compare_given_one_loss_written_two_ways_trains_it_once(tmp_path, caplog
     """Was: `plbench compare --loss charbonnier --loss 'charbonnier(eps=0.001)'` (its default written out, as
     after reading its docstring) kept both as new losses: each would be trained under its own run ids and ranked
     as two rows of one loss — where `plbench run --losses` with the same two runs it once, with a warning."""
-    import benchmark.runner as runner
-    from benchmark.compare import compare
+    import benchmark.compare as C
     from benchmark.synthetic import write_store
 
     write_store(tmp_path, tasks=("denoise",), metrics=("psnr",), seeds=(0, 1), offsets={"l1": 0.0, "l2": 0.1},
                 budget_check=False)
-    trained = []
+    planned = []
 
-    class Summary:
-        trained = failed = unscored = 0
+    class Planned(Exception):
+        pass
 
-    monkeypatch.setattr(runner, "run_grid", lambda configs, *a, **k: trained.extend(configs) or Summary())
-    with caplog.at_level("WARNING"):
-        res = compare(tmp_path, losses=["charbonnier", "charbonnier(eps=0.001)", "charbonnier(eps=1e-3)"],
-                      device="cpu", visual=False, formats=("png",), n_boot=100)
-    assert res.text.partition("\n")[0] == "# Where `charbonnier` lands", res.text[:200]
+    def probe(groups, new, *a, **k):  # the new losses compare goes on to check and train
+        planned.extend(new)
+        raise Planned
+
+    monkeypatch.setattr(C, "_probe_new_losses", probe)
+    with caplog.at_level("WARNING"), pytest.raises(Planned):
+        C.compare(tmp_path, losses=["charbonnier", "charbonnier(eps=0.001)", "charbonnier(eps=1e-3)"],
+                  device="cpu", visual=False, formats=("png",), n_boot=100)
+    assert planned == ["charbonnier"], planned
     assert "charbonnier(eps=0.001) is charbonnier written differently" in caplog.text
-    assert len({c.loss for c in trained}) <= 1
+
+
+def test_compare_against_a_field_of_another_code_version_only_is_refused_not_a_success(tmp_path, capsys):
+    """Was: after plbench was updated (its numbers' code version changed), `plbench compare --loss l2` against a
+    store whose every field run was made by the earlier code trained nothing, wrote a comparison whose only
+    section said "skipped", and exited 0 — a script (or a glance at the exit status) took it for a comparison.
+    With no task comparable it is one error line saying why, exit 2, and nothing is written."""
+    import json
+
+    from benchmark.cli import main
+    from benchmark.synthetic import write_store
+
+    write_store(tmp_path, tasks=("denoise",), metrics=("psnr",), seeds=(0, 1), offsets={"l1": 0.0, "l2": 0.1},
+                budget_check=False)
+    for p in (tmp_path / "runs").glob("*/meta.json"):  # made by an earlier release of the numbers' code
+        m = json.loads(p.read_text())
+        p.write_text(json.dumps({**m, "code_version": "0.0.9+c0"}))
+    before = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
+    assert main(["compare", "--loss", "charbonnier", "--out", str(tmp_path), "--device", "cpu", "--no-visual",
+                 "-q"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith("error: "), err
+    assert "0.0.9+c0" in err and "code version" in err and "re-run the field" in err, err
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == before  # nothing written
