@@ -11,7 +11,7 @@ crop, lr, data, task parameters, backbone weights) plus the code version, and:
 * when a task's field holds several settings, it says which fields differ and compares against
   the largest consistent group only (the others are set aside, never mixed in);
 * when the field was made by another code version, it says so and skips that task (the numbers
-  would not be comparable).
+  would not be comparable); when that leaves no task to compare, it is an error (exit 2), not a comparison.
 
 It then writes ``compare/<loss>.md`` (and prints it): per task, the new loss's rank per metric
 and mean rank, its significant wins and losses against every existing loss (the run as the unit: per-run
@@ -85,8 +85,8 @@ def field_groups(metas: list[dict], exclude: set[str]) -> tuple[dict[str, list[l
         for key, main in of.items():
             if main is not None:
                 checks[main] = g.pop(key)
-    return ({t: sorted(g.values(), key=lambda ms: (-len({m["config"]["loss"] for m in ms}), -len(ms)))
-             for t, g in by_task.items()}, checks)
+    return ({t: sorted(g.values(), key=lambda ms: tuple(-n for n in _group_size(ms))) for t, g in by_task.items()},
+            checks)
 
 
 def _warn_respelt(new: list[str], field: set[str]) -> None:
@@ -127,9 +127,14 @@ def _config_from(meta: dict, loss: str, seed: int, data, device_type: str):
                         f"({cfg.get('precision')}); compare on the same kind of device (--device)")
     base = RunConfig.from_dict(cfg)
     for key, specs in (("train_fingerprint", base.train_data), ("test_fingerprint", base.test_data)):
-        old, now = getattr(base, key), data.fingerprint(specs, role=key.split("_")[0])
+        which = key.split("_")[0]
+        try:
+            old, now = getattr(base, key), data.fingerprint(specs, role=which)
+        except UserError as exc:  # a folder moved since: the user never named it to compare, the field's meta did
+            raise UserError(f"the field of task {cfg['task']!r} was {'trained' if which == 'train' else 'scored'} "
+                            f"on {', '.join(map(str, specs))}, which cannot be read now ({exc}): restore it there to "
+                            "compare a new loss with this field") from None
         if old and old != now:  # the field cannot be re-planned from here: say what would make them comparable
-            which = key.split("_")[0]
             raise UserError(f"the {which} data {', '.join(map(str, specs))} is not what the field of task "
                             f"{cfg['task']!r} was {'trained' if which == 'train' else 'scored'} on (content "
                             f"fingerprint {old} → {now}): a new loss would not be comparable; restore that data, "
@@ -206,8 +211,8 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     """Train only the new losses under the field's settings and report where they land (``where``:
     only field runs whose setting matches, as in ``plbench report --where``). The new losses are
     ``losses`` (specs) when given, else every loss the ``loss_files`` register."""
-    from benchmark.config import spelt_as_stored
-    from benchmark.lossfn import canonical_spec, check_loss_arguments, parse_loss_spec
+    from benchmark.config import expand_losses, spelt_as_stored
+    from benchmark.lossfn import check_loss_arguments, parse_loss_spec
     from benchmark.registry import LOSSES, load_user_file
     from benchmark.report import write_report
     from benchmark.runner import code_version, resolve_device, run_grid
@@ -227,7 +232,9 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         for s in new:  # as `plbench run`: a keyword the loss does not take is one line, said as typed
             parse_loss_spec(s)  # an unknown loss first, named with the file the store's runs came from
             check_loss_arguments(s)
-        new = list(dict.fromkeys(canonical_spec(s) for s in new))
+        # as `plbench run --losses`: a spec given twice, or one loss written two ways (a default written out,
+        # eps=1 / eps=1.0), is one new loss, first written, with a warning — not two rows of one loss
+        new = expand_losses(new)
     new = spelt_as_stored(new, store.recorded_losses())  # a field loss spelt differently: its runs, one row
     groups, check_groups = field_groups(store.metas(), set(new))  # checks found before `where` narrows the field
     _warn_respelt(new, {m["config"]["loss"] for gs in groups.values() for g in gs for m in g})
@@ -326,6 +333,15 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         if diverged:
             notes[task].append(f"{diverged} of {len(configs)} run(s) of the new loss diverged (a non-finite loss; "
                                "see meta.json's diverged_at).")
+    if not chosen:  # no task's field made by this code: nothing compared — an error, not a comparison of "skipped"
+        from benchmark.config import as_current_code
+
+        old = [m for t, gs in groups.items() if not tasks or t in tasks for g in gs for m in g
+               if as_current_code(m.get("code_version")) != here]
+        raise UserError(f"no field runs in {store.root} were made by this code version ({here}): its {len(old)} "
+                        f"run(s) were made by {', '.join(sorted({str(m.get('code_version')) for m in old}))}, whose "
+                        "numbers a new loss trained now cannot be compared with; re-run the field first (`plbench run "
+                        "--out <new dir>` with its settings) and compare there")
     keep = _field_keep(field, {t: _setting(g[0]) for t, g in chosen.items()}, tied)
     paths = write_report(store, baseline=baseline, alpha=alpha, n_boot=n_boot, formats=formats, visual=visual,
                          keep=keep or None, hint="plbench compare")
@@ -394,8 +410,11 @@ def _probe_new_losses(groups: dict[str, list[list[dict]]], new: list[str], here:
 
 
 def _group_size(g: list[dict]) -> tuple[int, int]:
-    """A field group's size, as groups are ranked (:func:`field_groups`): its losses, then its runs."""
-    return len({m["config"]["loss"] for m in g}), len(g)
+    """A field group's size, as groups are ranked (:func:`field_groups`): its losses, then its runs, of the
+    runs that finished with scores (a diverged run is part of its setting, but a setting whose runs
+    diverged is not the field a new loss is ranked against: the field is what trained)."""
+    done = [m for m in g if m.get("status") == "ok"]
+    return len({m["config"]["loss"] for m in done}), len(done)
 
 
 def _tied_settings(gs: list[list[dict]], here: str) -> set[str]:
@@ -451,9 +470,10 @@ def _pick_group(gs: list[list[dict]], here: str, task: str = "") -> tuple[list[d
         notes.append("skipped: no field runs made by this code version; re-run the field first.")
         return None, notes
     for other in usable[1:]:
+        lost = "every one of them diverged; " if not _group_size(other)[0] else ""
         notes.append(f"{len(other)} field run(s) ({', '.join(sorted({m['config']['loss'] for m in other}))}) "
                      f"used different settings ({_diff(other[0]['config'], usable[0][0]['config'])}); "
-                     "they are set aside, not mixed in.")
+                     f"{lost}they are set aside, not mixed in.")
     return usable[0], notes
 
 

@@ -1,5 +1,10 @@
 """The one exception type that the CLI turns into a one-line message and exit code 2."""
 
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
 
 class UserError(Exception):
     """Bad input from the user: unknown names, malformed config, unreachable data, ...
@@ -30,3 +35,50 @@ def did_you_mean(name: str, choices, n: int = 1, cutoff: float = 0.6) -> str:
     close = [c for c in choices if c.lower() == str(name).lower()] or \
         difflib.get_close_matches(str(name), choices, n=n, cutoff=cutoff)
     return f"; did you mean {', '.join(close)}?" if close else ""
+
+
+def offline_switches() -> list[str]:
+    """The variables of ``HF_HUB_OFFLINE``, ``PLBENCH_OFFLINE`` set to a true value here."""
+    return [v for v in ("HF_HUB_OFFLINE", "PLBENCH_OFFLINE")
+            if os.environ.get(v, "").strip().lower() in ("1", "true", "yes", "on")]
+
+
+_NETWORK_ERRORS = ("URLError", "HTTPError", "ConnectionError", "gaierror", "OfflineModeIsEnabled",
+                   "LocalEntryNotFoundError", "ConnectTimeout", "ReadTimeout")
+
+
+def download_hint(exc: BaseException) -> str:
+    """For a user's loss file whose own code failed to download weights (``torchvision.models.vgg16(weights=
+    "DEFAULT")``, ``torch.hub.load_state_dict_from_url``, a Hugging Face file): ``"; it was downloading URL to
+    PATH: …"`` — the file and where it goes, read from the downloader's frames, and that this machine is
+    offline — so the one error line says what to fetch and where to put it; ``""`` for any other error."""
+    chain, seen = [], set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        chain.append(e)
+        e = e.__cause__ or e.__context__
+    if not any(type(c).__name__ in _NETWORK_ERRORS for c in chain):
+        return ""
+    url = dst = None
+    for c in chain:  # the innermost downloader frame that names its URL and target file
+        tb = c.__traceback__
+        while tb is not None:
+            try:
+                loc = tb.tb_frame.f_locals
+            except Exception:  # noqa: BLE001 - a frame that cannot be read says nothing
+                loc = {}
+            u, d = loc.get("url"), loc.get("dst", loc.get("cached_file"))
+            if isinstance(u, str) and isinstance(d, (str, Path)):
+                url, dst = u, Path(d)
+            tb = tb.tb_next
+    switches = offline_switches()
+    why = (f"this machine is offline ({', '.join(f'{v}=1' for v in switches)})" if switches
+           else "no server answered (no network?)")
+    if url:
+        return (f"; it was downloading {url} to {dst}: {why} — fetch that file on a connected machine and put it "
+                "there (torch.hub finds it and downloads nothing)")
+    import torch.hub
+
+    return (f"; a download failed: {why} — fetch the file on a connected machine: torch.hub and torchvision "
+            f"weights go in {Path(torch.hub.get_dir()) / 'checkpoints'}")

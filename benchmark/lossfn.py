@@ -502,8 +502,10 @@ def build_loss(spec: str, *, seed: int = 0, device: str | torch.device = "cpu", 
             if origin is None:
                 raise
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            from benchmark.errors import download_hint
+
             raise UserError(f"loss {t.name!r} ({origin}) failed to build: {type(exc).__name__}"
-                            f"{': ' + first if first else ''}") from exc
+                            f"{': ' + first if first else ''}{download_hint(exc)}") from exc
         if not isinstance(module, nn.Module):
             raise UserError(f"loss {t.name!r} must build an nn.Module, got {type(module).__name__}")
         check_forward(t.name, module, tuple(entry.meta.get("needs", ())))
@@ -619,6 +621,7 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
     # the flat check too (on fewer crops such a forward may raise, and the check be skipped without a word)
     n = max(1, int(batch) if grad else min(int(batch), 2))
     needs_degraded = "degraded" in loss.needs_all
+    zero_grad: dict[str, int] = {}  # the side of a crop where d loss / d pred was 0 everywhere (attempt)
     seen: dict[tuple[str, int], tuple[float, float] | None] = {}  # _near_flat's values per (task, side): the
     # reference crop's are computed once, not again for each crop of the ladder refuse() tries
 
@@ -626,14 +629,16 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
         side -= side % task.size_multiple
         g = torch.Generator().manual_seed(0)
         clean = torch.rand(n, 3, side, side, generator=g)
-        pred = (clean + 0.05 * torch.randn(clean.shape, generator=g)).clamp(0, 1).requires_grad_(grad)
-        pred = pred.clone() if grad else pred  # not a leaf, as a net's output (which a loss may clamp_ in place)
+        leaf = (clean + 0.05 * torch.randn(clean.shape, generator=g)).clamp(0, 1).requires_grad_(grad)
+        pred = leaf.clone() if grad else leaf  # not a leaf, as a net's output (which a loss may clamp_ in place)
         extra = {"degraded": task.degrade(clean, g)} if needs_degraded else {}
         loss._checked = False  # what it returns, and its gradient, checked as at the first training step
         with torch.set_grad_enabled(grad):
             value = loss(pred, clean, **extra)
         if grad:
             value.backward()
+            if leaf.grad is not None and not bool(leaf.grad.any()):
+                zero_grad.setdefault("side", side)  # refused after the flat checks, whose words fit a flat loss
 
     def trains(side: int, task) -> bool:
         try:
@@ -725,6 +730,13 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
                          f"{share:.2%} of loss(flat image) − loss(target) there, {share / ref_share:.1%} of its "
                          f"{ref_share:.2%} on {ref}×{ref} crops (under {NEAR_FLAT:.0%}): the degradation barely moves "
                          "it, so the net would barely train")
+    if "side" in zero_grad:  # its value depends on pred (not flat above), but no step would move the net: round,
+        # floor, sign, a comparison, or a detached path plus a 0·pred term (a gradient "reaches" pred, all zeros)
+        side = zero_grad["side"]
+        raise UserError(f"loss {spec!r}: d loss / d pred is zero everywhere on {side}×{side} training crops "
+                        "(pred = target + noise of σ 0.05) though its value depends on pred, so the net would train "
+                        "nothing: round, floor, sign, comparisons and argmax have no gradient, nor has a detached "
+                        "path (use a differentiable surrogate, e.g. a straight-through x + (round(x) - x).detach())")
 
 
 #: a term of a weighted sum whose share of the sum's gradient (:func:`term_gradient_shares`) is below this is

@@ -119,6 +119,19 @@ class Registry:
             return
         meta["file_sha256"] = hashlib.sha256(source.encode()).hexdigest()
 
+    def _hash_plugin_source(self, entry: Entry) -> None:
+        """``meta["file_sha256"]``: the hash of the file that defines a plugin's entry (its module's source), so
+        its run ids and its row's version change when that code does (:func:`benchmark.lossfn.loss_versions`), as
+        a ``--loss-file``'s do. A file that cannot be found or read is logged, not hashed."""
+        import inspect
+
+        try:
+            path = inspect.getsourcefile(entry.obj) or inspect.getsourcefile(sys.modules[entry.source])
+            entry.meta["file_sha256"] = file_sha256(path)
+        except (OSError, TypeError, KeyError):
+            log.warning("%s %r (plugin %s): its source file cannot be read, so an edit to it will not change its "
+                        "run ids", self.kind, entry.name, entry.meta.get("plugin"))
+
     def remove(self, name: str) -> None:
         """Drop an entry (used by tests that register throw-away entries)."""
         self._entries.pop(name, None)
@@ -143,7 +156,8 @@ class Registry:
     def _load_plugins(self) -> None:
         """Entries of installed packages, from the entry-point group :attr:`group`: a point may name a
         module (importing it runs its ``@register_…`` decorators) or an object, registered under the
-        entry point's name. A plugin that fails to import is logged and left out."""
+        entry point's name. A plugin that fails to import is logged and left out, with every entry it
+        registered before it failed."""
         from importlib.metadata import entry_points
 
         for ep in sorted(entry_points(group=self.group), key=lambda e: e.name):
@@ -151,6 +165,8 @@ class Registry:
             try:
                 obj = ep.load()
             except Exception as exc:  # noqa: BLE001 - a broken plugin must not break the tool
+                for name in set(self._entries) - before:  # what it registered before failing: not a whole plugin
+                    self.remove(name)
                 log.warning("plugin %s = %s (group %s) failed to load: %s: %s", ep.name, ep.value, self.group,
                             type(exc).__name__, exc)
                 continue
@@ -163,7 +179,10 @@ class Registry:
                     continue
                 added = {ep.name}
             for name in added:
-                self._entries[name].meta.setdefault("plugin", f"{ep.value} ({ep.dist.name if ep.dist else '?'})")
+                entry = self._entries[name]
+                entry.meta.setdefault("plugin", f"{ep.value} ({ep.dist.name if ep.dist else '?'})")
+                if "file_sha256" not in entry.meta:  # versioned by its code, as a loss file is: an edited plugin
+                    self._hash_plugin_source(entry)  # (often installed editable) is a new version, never pooled
 
     def get(self, name: str) -> Entry:
         self._scan()
@@ -262,7 +281,10 @@ def load_user_file(path: str | Path, registry: Registry = LOSSES) -> list[str]:
                             f"{registry.kind} file is one self-contained file (its hash versions the results): "
                             "copy what it needs into it, or install the helpers as a package") from None
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        raise UserError(f"{path.name} failed to import: {type(exc).__name__}{': ' + first if first else ''}") from exc
+        from benchmark.errors import download_hint
+
+        raise UserError(f"{path.name} failed to import: {type(exc).__name__}{': ' + first if first else ''}"
+                        f"{download_hint(exc)}") from exc
     added = sorted(set(registry._entries) - before)
     if not added:
         sys.modules.pop(mod_name, None)

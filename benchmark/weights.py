@@ -36,7 +36,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from benchmark.errors import UserError
+from benchmark.errors import UserError, offline_switches
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +84,7 @@ def offline() -> bool:
 
 def _offline_switches() -> list[str]:
     """The variables of ``HF_HUB_OFFLINE``, ``PLBENCH_OFFLINE`` set to a true value here."""
-    return [v for v in ("HF_HUB_OFFLINE", "PLBENCH_OFFLINE")
-            if os.environ.get(v, "").strip().lower() in ("1", "true", "yes", "on")]
+    return offline_switches()
 
 
 def online_prefix() -> str:
