@@ -78,3 +78,22 @@ def test_a_claim_about_every_rival_is_not_reproduced_when_one_rival_beats_it(nam
             (r,) = check_all(t, [name], alpha=alpha, n_boot=20)
         hits += r.verdict == "reproduced"
     assert hits <= _most(n, alpha), f"{name}: {hits}/{n} false universal claims reproduced"
+
+
+def test_findings_md_states_the_rule_its_verdicts_were_judged_by():
+    """Was: findings.md's legend read "reproduced (some counted part significant in the claimed direction, none
+    against it …)" above claims judged on every part (every_part: Zhao's Mix, and now every registered finding), so
+    a reader took "reproduced" to rest on one part and "inconclusive: reproduced on 2 of 3 parts only" for a fault.
+    The legend states the rule of the findings it lists."""
+    from benchmark.findings import check_all, to_markdown
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(tasks=("sr4",), offsets={"l1": 0.5, "l2": 0.0}, metrics=("psnr", "ssim"), seeds=tuple(range(5)),
+                        n_images=8, seed=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = check_all(t, ["zhao2017_l1_vs_l2"], n_boot=20)
+    assert res and all(r.every for r in res)
+    md = " ".join(to_markdown(res).split())
+    assert "**reproduced** (every counted part significant in the claimed direction" in md, md[:600]
+    assert "some counted part significant in the claimed direction" not in md
