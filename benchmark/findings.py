@@ -31,7 +31,9 @@ Everything else is shared here, so every finding is judged by the same rules:
   across tasks and metrics as their mean in units of each metric's margin, every part weighing the
   same, with a Student's t interval (:func:`pooled`). **mixed** when some parts are reproduced and others contradicted;
   **contradicted** only when the pooled CI lies below −1 margin and no part supports the claim;
-  **reproduced** when some part does, none goes against it and the pooled CI is not below 0;
+  **reproduced** when some part does, none goes against it and the pooled CI is not below 0 — for a claim
+  about every rival, metric or task (:attr:`Finding.every_part`, as every registered finding is) only when every
+  counted part does;
   **inconclusive** otherwise (also when nothing could be tested); ``needs weights`` when the claim
   is about pretrained networks and the results have none (never a verdict then); ``not
   applicable`` when the results lack the tasks, losses or metrics it needs. The headline part is
@@ -1253,8 +1255,15 @@ def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
     """``findings.md``: the summary table, then each finding's parts."""
     from benchmark.export import md_text
 
+    every = [r for r in results if r.every]
+    # the rule each listed finding was judged by: a claim about every part holds only on every part
+    rule = ("every counted part significant in the claimed direction — each finding here is a claim about every "
+            "rival, metric or task it lists" if every and len(every) == len(results) else
+            "some counted part significant in the claimed direction, none against it — every counted part for a "
+            f"claim about every rival, metric or task ({', '.join(dict.fromkeys(r.name for r in every))})" if every else
+            "some counted part significant in the claimed direction, none against it")
     lines = ["# Published findings, checked on these results", "",
-             "Verdicts: **reproduced** (some counted part significant in the claimed direction, none against it, "
+             f"Verdicts: **reproduced** ({rule}; "
              "the pooled effect not below 0), **contradicted** (some counted part significantly worse than the claim "
              "by more than its metric's practical margin, Holm over the finding's parts as for a reproduction; the "
              "pooled effect worse by more than the margins; no part for it), **mixed** (parts significant both ways), "

@@ -12,7 +12,7 @@ REFERENCES = ("l2", "l1")
 NO_REFERENCE = ("niqe", "musiq", "brisque", "nima", "pi")
 
 
-@register_finding("blau2018_pd_tradeoff", version="3",
+@register_finding("blau2018_pd_tradeoff", version="4",
                   citation="Blau, Michaeli, The Perception-Distortion Tradeoff, CVPR 2018",
                   source="Fig. 1 (the perception–distortion plane) and the super-resolution comparison in that "
                          "plane (Sec. 6)")
@@ -24,10 +24,16 @@ class PerceptionDistortionTradeoff(Finding):
     perception half is then tested on the first perceptual metric F was not trained on (the distortion part counts
     although ℓ2 is trained on PSNR: ℓ2 *is* the PSNR-optimal objective the claim is measured from). With no such
     metric the distortion part is listed, not counted: the claim is a trade-off, and its PSNR half alone is no
-    evidence of it (it made the finding "reproduced" with the perception half untested)."""
+    evidence of it (it made the finding "reproduced" with the perception half untested).
+
+    The trade-off is a claim about **both** halves of every (task, F): reproduced only when every counted part
+    is (v4). With "some part reproduced, none against" (v3) a loss no better than ℓ2 on perception but worse on
+    PSNR — no trade-off, a worse loss — was "reproduced on 1 of 2 parts" on the PSNR half alone in nearly every
+    store (tests/test_probe_verdicts8.py)."""
 
     claim = "deep-feature losses trade distortion for perception: better perceptual score, worse PSNR than ℓ2"
     needs = Needs(metrics=("perceptual",))
+    every_part = True
     regime = ("perception is a divergence between the distributions of restored and natural images, measured "
               "without a reference (the paper's no-reference proxies; here niqe or musiq)")
 

@@ -24,7 +24,7 @@ def demosaic_without_noise(res, task: str) -> str:
                                  "(`--task-param demosaic.noise_sigma=<σ>`)")
 
 
-@register_finding("zhao2017_l1_vs_l2", version="2",
+@register_finding("zhao2017_l1_vs_l2", version="3",
                   citation="Zhao, Gallo, Frosio, Kautz, Loss Functions for Image Restoration with Neural Networks, "
                            "IEEE TCI 3(1), 2017",
                   source="Tables I–II: mean PSNR/SSIM/MS-SSIM per training loss (joint demosaicking + denoising; "
@@ -32,10 +32,14 @@ def demosaic_without_noise(res, task: str) -> str:
 class L1AtLeastL2(Finding):
     """ℓ1 ≥ ℓ2 on every (task, metric) of the paper: a non-inferiority part per (task, metric).
 
-    Circular parts count: that ℓ1 matches ℓ2 *on PSNR* is the point of the claim."""
+    Circular parts count: that ℓ1 matches ℓ2 *on PSNR* is the point of the claim. A claim about every (task,
+    metric) (as Zhao's Mix): reproduced only when every counted part is (v3; v2 was reproduced on any one, none
+    against — with ℓ1 worse on MS-SSIM by 1.5 margins it said "reproduced on 2 of 3 parts",
+    tests/test_probe_verdicts8.py)."""
 
     claim = "ℓ1 ≥ ℓ2 on PSNR, SSIM and MS-SSIM for super-resolution, JPEG deblocking and demosaicking"
     needs = Needs(tasks=TASKS, losses=("l1", "l2"), metrics=METRICS)
+    every_part = True
     count_circular = True
     regime = "joint demosaicking + denoising (a noisy mosaic), ×4 super-resolution, JPEG deblocking"
 
