@@ -149,16 +149,20 @@ def test_a_job_whose_trunk_policy_changed_since_submission_says_so(monkeypatch):
 
 def test_a_bf16_trunk_is_what_the_policy_measured_it_to_be():
     """README and benchmark.precision give the bf16 trunk's gradient cosine to float32 near the identity
-    (0.51 for vgg_esrgan at σ = 0.002, CPU autocast) as the reason for the float32 trunks; no test held it"""
+    (0.39–0.51 for vgg_esrgan at σ = 0.002, CPU autocast; the figure depends on the CPU's bf16 kernels:
+    0.51 on one Xeon, 0.39 on one with AMX-BF16) as the reason for the float32 trunks; no test held it.
+    The exact figure is the CPU's; what holds on any CPU: the bf16 trunk's gradient is far from float32's,
+    the policy's float32 trunk under the same autocast is not"""
     import torch.nn.functional as F
 
     from benchmark.backbones import Backbone
     from benchmark.lossfn import build_loss
 
+    from benchmark.precision import TRUNK_COSINE_BOUND
+
     loss = build_loss("vgg_esrgan", seed=0, weights="random")
-    for m in loss.modules():
-        if isinstance(m, Backbone):
-            m.fp32 = False  # the earlier policy's bf16 trunk
+    trunks = [m for m in loss.modules() if isinstance(m, Backbone)]
+    assert trunks
     g = torch.Generator().manual_seed(0)
     target = 0.1 + 0.8 * torch.rand(2, 3, 48, 48, generator=g)
     pred0 = target + 0.002 * torch.randn(target.shape, generator=g)
@@ -169,4 +173,8 @@ def test_a_bf16_trunk_is_what_the_policy_measured_it_to_be():
             value = loss(pred * 1.0, target)
         return torch.autograd.grad(value, pred)[0].double().flatten()
 
-    assert float(F.cosine_similarity(grad(True), grad(False), dim=0)) == pytest.approx(0.51, abs=0.03)
+    exact = grad(False)
+    assert float(F.cosine_similarity(grad(True), exact, dim=0)) >= TRUNK_COSINE_BOUND  # the policy: fp32 trunk
+    for m in trunks:
+        m.fp32 = False  # the earlier policy's bf16 trunk
+    assert 0.2 < float(F.cosine_similarity(grad(True), exact, dim=0)) < 0.7
