@@ -1209,8 +1209,8 @@ class ResultsStore:
         except OSError as exc:
             raise _write_error(d, exc) from None
         n = len(list(d.glob("*.json")))
-        while (d / f"{n}.json").exists():
-            n += 1
+        while (d / f"{n}.json").exists() or (d / f"{n}.curve.csv").exists():  # a curve without its record (a merge
+            n += 1  # killed between the two) is not this attempt's
         try:  # a rename needs a directory entry there: a full disk is one line, the record left where it was
             os.replace(self.run_dir(run_id) / "meta.json", d / f"{n}.json")
         except OSError as exc:
@@ -1508,8 +1508,25 @@ class ResultsStore:
             return
         if kept():
             return
-        d = self.run_dir(rid)
-        if failed and (own_files(d) or (d / "attempts").is_dir()):  # this store's own record of it stays
+        d, there = self.run_dir(rid), src.run_dir(rid)
+
+        def copied(p: Path) -> bool:
+            """Byte for byte the source's file (a sub-folder: each of its files), as a killed merge left it:
+            the same copy, not this store's own attempt to set aside."""
+            if p.is_dir():
+                return all(copied(f) for f in p.rglob("*") if f.is_file())
+            q = there / p.relative_to(d)
+            return q.is_file() and p.stat().st_size == q.stat().st_size and p.read_bytes() == q.read_bytes()
+
+        def recorded_here() -> bool:
+            """This store has its own record of the failed run: its ``meta.json`` (a complete copy too: written
+            last), or files that are not a killed merge's byte copies of the source's (which this merge finishes)."""
+            if (d / "meta.json").exists():
+                return True
+            return any(not copied(p) for p in own_files(d)) or ((d / "attempts").is_dir()
+                                                                 and not copied(d / "attempts"))
+
+        if failed and recorded_here():  # this store's own record of it stays
             out["unfinished"].append(rid)
             return
         # waits if another merge reads it here (its source): never a cycle — that merge reads it only when it is
@@ -1522,7 +1539,7 @@ class ResultsStore:
             if kept():  # a worker here finished it between the look above and the lock
                 return
             if failed:
-                if own_files(d) or (d / "attempts").is_dir():  # a worker here recorded it meanwhile
+                if recorded_here():  # a worker here recorded it meanwhile
                     out["unfinished"].append(rid)
                     return
                 # the record of the failure only: rows, nets and another machine's checkpoints are no results;
@@ -1533,16 +1550,6 @@ class ResultsStore:
                         atomic_write_bytes(d / name, (src.run_dir(rid) / name).read_bytes())
                 out["failed"].append(rid)
                 return
-            there = src.run_dir(rid)
-
-            def copied(p: Path) -> bool:
-                """Byte for byte the source's file (a sub-folder: each of its files), as a killed merge left it:
-                the same copy, not this store's own attempt to set aside."""
-                if p.is_dir():
-                    return all(copied(f) for f in p.rglob("*") if f.is_file())
-                q = there / p.relative_to(d)
-                return q.is_file() and p.stat().st_size == q.stat().st_size and p.read_bytes() == q.read_bytes()
-
             replaced = any(not copied(p) for p in own_files(d))
             if replaced:
                 with DeferredInterrupt():  # record and curve together: a stop between left the curve to be damage
@@ -1584,12 +1591,16 @@ class ResultsStore:
             data = p.read_bytes()
             if data in have:
                 continue
-            n = len(list(here.glob("*.json"))) if here.is_dir() else 0
-            while (here / f"{n}.json").exists():
-                n += 1
             curve = p.with_suffix(".curve.csv")
-            if curve.is_file():  # before the record it belongs to
-                atomic_write_bytes(here / f"{n}.curve.csv", curve.read_bytes())
+            mine = curve.read_bytes() if curve.is_file() else None
+            n = len(list(here.glob("*.json"))) if here.is_dir() else 0
+            # a curve there without its record: this very copy, killed before the record (written again), or
+            # another's, whose number is not taken
+            while (here / f"{n}.json").exists() or ((here / f"{n}.curve.csv").exists()
+                                                    and (here / f"{n}.curve.csv").read_bytes() != mine):
+                n += 1
+            if mine is not None:  # before the record it belongs to
+                atomic_write_bytes(here / f"{n}.curve.csv", mine)
             atomic_write_bytes(here / f"{n}.json", data)
             have.add(data)
 

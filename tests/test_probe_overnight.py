@@ -1,0 +1,95 @@
+"""Probe of overnight runs on a cluster and big stores: interrupted merges, SLURM drivers killed mid-submission,
+files that grow for ever. Each test failed before its fix."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmark.results import ResultsStore
+from benchmark.synthetic import write_store
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def _small(root, **kw):
+    kw = {"offsets": {"l1": 0.0, "good": 1.0}, "seeds": (0, 1), "n_images": 3,
+          "metrics": ("psnr",), "budget_check": False, **kw}
+    return write_store(root, **kw)
+
+
+def _failed_with_attempts(src: ResultsStore) -> str:
+    """Turn one trained run of ``src`` into a failed one with an earlier failed attempt and its curve."""
+    from benchmark.results import atomic_write_json
+
+    rid = next(r for r in src.run_ids() if not r.startswith("input"))
+    d = src.run_dir(rid)
+    meta = src.meta(rid)
+    for p in d.glob("eval-*"):
+        p.unlink()
+    atomic_write_json(d / "meta.json", {**meta, "status": "failed", "error": "NaN at 3"})
+    (d / "curve.csv").write_text("iteration,seconds,loss,lr\n1,0.1,0.7,0.001\n2,0.2,nan,0.001\n")
+    atomic_write_json(d / "attempts" / "0.json", {**meta, "status": "failed", "error": "OOM"})
+    (d / "attempts" / "0.curve.csv").write_text("iteration,seconds,loss,lr\n1,0.1,0.5,0.001\n")
+    return rid
+
+
+def _files(d: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(d)): p.read_bytes() for p in sorted(d.rglob("*"))
+            if p.is_file() and p.name != ".lock"}
+
+
+@pytest.mark.parametrize("killed_after", [1, 2, 3])
+def test_a_merge_of_a_failed_run_killed_mid_copy_is_finished_by_the_next_merge(tmp_path, monkeypatch, killed_after):
+    """``merge`` copies a failed run's record file by file (``attempts/<n>.curve.csv``, ``attempts/<n>.json``,
+    ``curve.csv``, ``meta.json`` last). Killed (Ctrl-C, SIGKILL) after any but the last, the next merge took the
+    half-copied files for this store's own record of the run and left it ``unfinished`` for ever: the failure was
+    never recorded here (the report did not count it, ``plbench run`` retrained it as new), and a later attempt
+    here got the source's orphan ``attempts/0.curve.csv`` filed beside its own record. Files that are byte copies
+    of the source's are a killed merge's, not this store's: the next merge finishes the copy."""
+    import benchmark.results as results
+
+    src = _small(tmp_path / "node2")
+    rid = _failed_with_attempts(src)
+    dst = ResultsStore(tmp_path / "node1")
+    dst.ensure_writable()
+    real, done = results.atomic_write_bytes, [0]
+
+    def killed(path, data):
+        if done[0] >= killed_after:
+            raise KeyboardInterrupt
+        done[0] += 1
+        return real(path, data)
+
+    monkeypatch.setattr(results, "atomic_write_bytes", killed)
+    with pytest.raises(KeyboardInterrupt):
+        dst.merge_from(src)
+    monkeypatch.undo()
+    assert dst.meta(rid) is None  # killed before the record
+    out = dst.merge_from(src)
+    assert rid in out["failed"], out
+    assert _files(dst.run_dir(rid)) == _files(src.run_dir(rid))
+    assert dst.merge_from(src)["unfinished"] == [rid]  # once recorded, its own: never copied over
+
+
+def test_a_retry_here_never_files_its_record_beside_another_attempts_curve(tmp_path):
+    """An ``attempts/<n>.curve.csv`` without its ``<n>.json`` (a merge killed between the two) took the number the
+    next failed attempt here was filed under: ``archive_attempt`` counted only the records, so this store's own
+    failure got the other node's curve beside it. A number whose curve is taken is now skipped."""
+    from benchmark.results import atomic_write_json
+
+    store = _small(tmp_path / "r")
+    rid = next(r for r in store.run_ids() if not r.startswith("input"))
+    d = store.run_dir(rid)
+    orphan = b"iteration,seconds,loss,lr\n1,0.1,0.5,0.001\n"
+    (d / "attempts").mkdir()
+    (d / "attempts" / "0.curve.csv").write_bytes(orphan)
+    atomic_write_json(d / "meta.json", {**store.meta(rid), "status": "failed", "error": "here"})
+    archived = store.archive_attempt(rid)
+    assert archived is not None
+    assert not archived.with_suffix(".curve.csv").exists(), f"{archived.name} filed beside a curve not its own"
+    assert (d / "attempts" / "0.curve.csv").read_bytes() == orphan
+    assert [a["error"] for a in store.attempts(rid)] == ["here"]
