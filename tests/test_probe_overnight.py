@@ -3,6 +3,7 @@ files that grow for ever. Each test failed before its fix."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -93,3 +94,31 @@ def test_a_retry_here_never_files_its_record_beside_another_attempts_curve(tmp_p
     assert not archived.with_suffix(".curve.csv").exists(), f"{archived.name} filed beside a curve not its own"
     assert (d / "attempts" / "0.curve.csv").read_bytes() == orphan
     assert [a["error"] for a in store.attempts(rid)] == ["here"]
+
+
+def test_steptimes_json_forgets_times_no_dry_run_used_for_long(tmp_path, monkeypatch):
+    """``steptimes.json`` keys every time by the harness's code version, so each upgrade (every commit of a
+    checkout) measured anew and kept the old times for ever: the file only grew, and each dry run read and
+    rewrote all of it. Times no dry run used for :data:`~benchmark.perf.STEPTIMES_KEEP_DAYS` are now dropped when
+    it is saved, and it keeps at most :data:`~benchmark.perf.STEPTIMES_MAX` times, the most recently used."""
+    import os
+    import time
+
+    import benchmark.perf as perf
+
+    path = tmp_path / "steptimes.json"
+    path.write_text(json.dumps({f"cpu:old|{i}": 0.1 for i in range(50)}))  # the old flat format, from old code
+    old = time.time() - (perf.STEPTIMES_KEEP_DAYS + 1) * 86400
+    os.utime(path, (old, old))
+    times = perf.StepTimes(path)
+    assert times.get("cpu:old|3", lambda: 9.0) == 0.1  # still read
+    assert times.get("cpu:new|a", lambda: 0.2) == 0.2
+    times.save()
+    assert set(perf.StepTimes(path).data) == {"cpu:old|3", "cpu:new|a"}  # used now: kept; the rest: stale
+    monkeypatch.setattr(perf, "STEPTIMES_MAX", 3)
+    for i in range(5):
+        t = perf.StepTimes(path)
+        t.get(f"cpu:new|{i}", lambda: 0.3)
+        t.save()
+    kept = set(perf.StepTimes(path).data)
+    assert len(kept) == 3 and "cpu:new|4" in kept, kept
