@@ -122,3 +122,81 @@ def test_steptimes_json_forgets_times_no_dry_run_used_for_long(tmp_path, monkeyp
         t.save()
     kept = set(perf.StepTimes(path).data)
     assert len(kept) == 3 and "cpu:new|4" in kept, kept
+
+
+def _slurm_unit(tmp_path, seeds=(0, 1)):
+    import benchmark.executors as ex
+    from benchmark.checkpoint import CheckpointPolicy
+    from benchmark.config import GridSpec, build_configs
+
+    spec = GridSpec(profile="quick", tasks=("denoise",), losses=("l1",), seeds=seeds, iterations=2,
+                    crop=32, batch_size=2, device="cpu", metrics=("psnr",), budget_check=False)
+    configs = tuple(build_configs(spec)[0])
+    return ex.WorkUnit(configs, str(tmp_path / "r"), ("psnr",), "cpu",
+                       checkpoint=CheckpointPolicy(every=1, seconds=0), logger="none")
+
+
+@pytest.mark.parametrize("then", ["queued", "cancelled", "never_submitted"])
+def test_a_slurm_driver_killed_between_sbatch_and_its_record_does_not_make_the_next_submit_twice(
+        tmp_path, monkeypatch, caplog, then):
+    """A driver killed (Ctrl-C, its login session closed, SIGKILL) after ``sbatch`` but before it wrote
+    ``.slurm-jobs.json`` left its jobs queued and unrecorded: the next driver on the same ``--out`` submitted every
+    one of their runs again, two jobs racing on each. A driver now records its runs (and a job name unique to the
+    submission) before ``sbatch``; the next driver finds that submission's jobs by name with ``sacct`` (SLURM faked
+    on PATH): still queued, their runs are not submitted again; cancelled, or never submitted (killed before
+    ``sbatch``, its record older than the accounting lag), they are."""
+    import logging
+
+    import fake_slurm
+    import submitit
+
+    import benchmark.executors as ex
+
+    for k, v in fake_slurm.install(tmp_path / "bin", tmp_path / "state").items():
+        monkeypatch.setenv(k, v)
+    submitted: list[list[str]] = []
+    killed = [True]
+
+    class Job:
+        def __init__(self, job_id):
+            self.job_id = job_id
+
+        def done(self):
+            return True
+
+        def result(self):
+            return {"summary": {}}
+
+    def jobs(n):
+        if killed[0] and then == "never_submitted":
+            raise KeyboardInterrupt  # before sbatch
+        base = 1000 + len(submitted)
+        ids = [f"{base}_{i}" for i in range(n)]
+        submitted.append(ids)
+        (tmp_path / "state" / f"{base}.name").write_text(Executor.params["name"])  # as sbatch --job-name
+        for j in ids:
+            (tmp_path / "state" / f"{j}.state").write_text("PENDING")
+        if killed[0]:
+            raise KeyboardInterrupt  # after sbatch, before the driver recorded the jobs
+        return [Job(j) for j in ids]
+
+    Executor = fake_slurm.executor(jobs)
+    monkeypatch.setattr(submitit, "AutoExecutor", Executor)
+    monkeypatch.setattr(ex, "SLURM_POLL_S", 0.01)
+    if then == "never_submitted":
+        monkeypatch.setattr(ex, "SLURM_ACCOUNTING_LAG_S", 0.0)
+    unit = _slurm_unit(tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        ex.execute_slurm(list(unit.configs), unit.store_root, unit.metrics, "cpu", split="run")
+    killed[0] = False
+    if then == "cancelled":
+        for i in (0, 1):
+            (tmp_path / "state" / f"1000_{i}.state").write_text("CANCELLED by 1234")
+    with caplog.at_level(logging.INFO, logger="benchmark.executors"):
+        ex.execute_slurm(list(unit.configs), unit.store_root, unit.metrics, "cpu", split="run")
+    first = [] if then == "never_submitted" else [["1000_0", "1000_1"]]
+    again = [] if then == "queued" else [[f"{1000 + len(first)}_0", f"{1000 + len(first)}_1"]]
+    assert submitted == first + again, submitted
+    ledger = json.loads((Path(unit.store_root) / ".slurm-jobs.json").read_text())
+    assert sorted(ledger["runs"].values()) == (first + again)[-1], ledger
+    assert not ledger.get("pending"), ledger
