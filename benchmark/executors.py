@@ -935,8 +935,10 @@ class SlurmLedger:
 
 def _units(configs: list, slots: int, split: str, store_root, metrics, device, checkpoint, loss_files, logger,
            threads, gpu_share: int = 1, grid: list | None = None) -> list[WorkUnit]:
-    """The units that run ``configs``; ``grid``: every config of the grid (default ``configs``), which the
-    units' progress lines count."""
+    """The units that run ``configs``; ``grid``: every config of the grid (default ``configs``), which a shard's
+    progress lines count. A unit of ``split="run"`` counts its own run only: each carrying the whole grid made N
+    units of N configs (quadratic: submitit pickles each job's unit to a file, ~2 MB each at 20,000 runs); the
+    driver's progress line counts the grid."""
     if split not in ("shard", "run"):
         raise UserError(f"split must be 'shard' or 'run', got {split!r}")
     common = dict(store_root=str(store_root), metrics=tuple(metrics), device=device, checkpoint=checkpoint,
@@ -947,7 +949,8 @@ def _units(configs: list, slots: int, split: str, store_root, metrics, device, c
                   gpu_share=gpu_share)
     plan = _planned(configs)
     if split == "run":
-        return [WorkUnit((c,), tag=f"[r{i}]", planned=(plan[c],), **common) for i, c in enumerate(configs)]
+        common.pop("grid")
+        return [WorkUnit((c,), tag=f"[r{i}]", planned=(plan[c],), grid=(c,), **common) for i, c in enumerate(configs)]
     slots = max(1, min(slots, len(configs)))
     units = []
     for i in range(slots):

@@ -200,3 +200,31 @@ def test_a_slurm_driver_killed_between_sbatch_and_its_record_does_not_make_the_n
     ledger = json.loads((Path(unit.store_root) / ".slurm-jobs.json").read_text())
     assert sorted(ledger["runs"].values()) == (first + again)[-1], ledger
     assert not ledger.get("pending"), ledger
+
+
+def _units(n: int, split: str) -> list:
+    import benchmark.executors as ex
+    from benchmark.config import GridSpec, build_configs
+
+    spec = GridSpec(profile="quick", tasks=("denoise",), losses=("l1",), seeds=tuple(range(n)), iterations=2,
+                    crop=32, batch_size=2, device="cpu", metrics=("psnr",), budget_check=False)
+    configs = list(build_configs(spec)[0])
+    units = ex._units(configs, 2, split, "/nowhere", ("psnr",), "cpu", None, (), "none", 1)
+    assert sum(len(u.configs) for u in units) == n
+    return units
+
+
+def test_split_run_units_do_not_each_carry_the_whole_grid():
+    """``--split run`` (one SLURM job or Ray task per run) gave every unit the whole grid (``WorkUnit.grid``, for
+    its progress lines): N units × N configs, pickled by submitit into one file per job — 27 MB for 500 runs, four
+    times as much for twice the runs (about 40 GB at 20,000). A unit of one run now carries its own run only (the
+    driver shows the grid's progress); a shard unit still counts the whole grid."""
+    import pickle
+
+    def unit_bytes(n: int) -> int:
+        return max(len(pickle.dumps(u)) for u in _units(n, "run"))
+
+    small, large = unit_bytes(20), unit_bytes(80)
+    assert large < 1.2 * small, (small, large)  # one run's unit: the same size whatever the grid
+    assert all(len(u.grid) <= 1 for u in _units(8, "run"))
+    assert all(len(u.grid) == 8 for u in _units(8, "shard"))
