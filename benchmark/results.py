@@ -587,6 +587,9 @@ class RunLock:
 #: what a run's lock file says while ``merge`` reads the run (:meth:`ResultsStore.lock_to_read`): held for one
 #: run's copy, so a worker that wants the run waits for it (:meth:`ResultsStore.lock`) rather than leave it undone
 MERGE_READ = "merge reading it"
+#: what a run's lock file says while ``merge`` copies the run into this store: one run's copy, which another merge
+#: or a worker waits for (:meth:`ResultsStore.lock`) rather than leave the run to it
+MERGE_WRITE = "merge writing it"
 #: after this long waiting for a lock held from another machine, one warning says who holds it and how to clear it
 LOCK_HINT_S = 120.0
 
@@ -1111,8 +1114,9 @@ class ResultsStore:
         """Lock a run for this process: a :class:`RunLock` (use it as a context manager), or a
         string naming the live process that holds it. A lock file that cannot be made (a full disk, a
         read-only store) is the one line of :func:`_write_error`. While a ``merge`` holds it to read the run
-        (:data:`MERGE_READ`: one run's copy) it waits, saying so once: a worker finding it held otherwise left
-        the run to that process, which never trains or scores it."""
+        (:data:`MERGE_READ`: one run's copy) or to copy it here (:data:`MERGE_WRITE`) it waits, saying so once: a
+        worker finding it held otherwise left the run to that process, which never trains or scores it, and a
+        second merge into this store left a run the first one was copying for the user to merge again."""
         path = self.run_dir(run_id) / ".lock"
         said, hinted, t0 = False, False, time.monotonic()
         while True:
@@ -1120,10 +1124,11 @@ class ResultsStore:
                 lock = RunLock.acquire(path)
             except OSError as exc:
                 raise _write_error(path, exc) from None
-            if not (isinstance(lock, str) and lock.endswith(MERGE_READ)):
+            if not (isinstance(lock, str) and lock.endswith((MERGE_READ, MERGE_WRITE))):
                 return lock
             if not said:
-                log.info("run %s is being read by a merge (%s); waiting for it", run_id, lock)
+                log.info("run %s is being %s by a merge (%s); waiting for it", run_id,
+                         "read" if lock.endswith(MERGE_READ) else "copied here", lock)
                 said = True
             hinted = hinted or _hint_stale(path, lock, t0)
             time.sleep(poll_s)
@@ -1535,6 +1540,7 @@ class ResultsStore:
         if isinstance(lock, str):
             out["held"].append(rid)
             return
+        lock.mark(MERGE_WRITE)  # another merge (or a worker) waits for this copy rather than leave the run
         with lock:
             if kept():  # a worker here finished it between the look above and the lock
                 return

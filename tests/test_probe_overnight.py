@@ -228,3 +228,31 @@ def test_split_run_units_do_not_each_carry_the_whole_grid():
     assert large < 1.2 * small, (small, large)  # one run's unit: the same size whatever the grid
     assert all(len(u.grid) <= 1 for u in _units(8, "run"))
     assert all(len(u.grid) == 8 for u in _units(8, "shard"))
+
+
+def test_two_merges_into_one_store_wait_for_each_others_copy_of_a_run(tmp_path, monkeypatch):
+    """Two ``merge``s into one store at once (two nodes' stores, the same runs in both): a run the first one was
+    copying — a few milliseconds under its lock — the second called "held by a running process here (not copied:
+    merge again later)": where the first copied a failed record and the second held the finished run, the store
+    kept the failure until the user merged again. A merge now waits for another merge's copy of a run (as a worker
+    does), then keeps or replaces it as usual."""
+    import benchmark.results as results
+    from benchmark.results import MERGE_WRITE, RunLock
+
+    src = _small(tmp_path / "node2")
+    rid = next(r for r in src.run_ids() if not r.startswith("input"))
+    dst = ResultsStore(tmp_path / "node1")
+    dst.ensure_writable()
+    other = RunLock.acquire(dst.run_dir(rid) / ".lock")  # another merge, copying this run here
+    assert not isinstance(other, str)
+    other.mark(MERGE_WRITE)
+    waited = []
+
+    def sleep(s):  # the other merge's copy is done while this one waits
+        waited.append(s)
+        other.release()
+
+    monkeypatch.setattr(results.time, "sleep", sleep)
+    out = dst.merge_from(src)
+    assert waited and rid in out["copied"] and not out["held"], out
+    assert dst.is_done(rid) and dst.check() == {}
