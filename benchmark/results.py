@@ -1478,7 +1478,8 @@ class ResultsStore:
                 out["unfinished"].append(rid)  # there that found it held would leave it undone)
                 continue
             if src.is_done(rid) and not src.damage(rid) and self._kept(src, rid, out):
-                continue  # finished here too: compared only, never read there under its lock
+                self._fill_state(src, rid)  # finished here too: compared only (its net, if copied without)
+                continue
             there = src.lock_to_read(rid)
             if isinstance(there, str):
                 out["held_there"].append(rid)
@@ -1496,6 +1497,28 @@ class ResultsStore:
             out["more_there"].append(rid)
         return True
 
+    def _fill_state(self, src: "ResultsStore", rid: str) -> None:
+        """A run kept here (finished in both) that lacks the net (``net.pt``, ``loss.pt``) ``src`` has, while its
+        ``meta.json`` is byte for byte the source's — the same training, copied without them (a merge from an rsync
+        copy stopped mid-run: ``meta.json`` sorts before ``net.pt``): their copy here, under this store's lock.
+        A run trained apart (another record) keeps what it has."""
+        d, there = self.run_dir(rid), src.run_dir(rid)
+        missing = [n for n in ("net.pt", "loss.pt") if (there / n).is_file() and not (d / n).exists()]
+        if not missing:
+            return
+        try:
+            if (d / "meta.json").read_bytes() != (there / "meta.json").read_bytes():
+                return
+        except OSError:
+            return
+        lock = self.lock(rid)
+        if isinstance(lock, str):  # a worker here: the next merge fills them in
+            return
+        with lock:
+            for name in missing:
+                if not (d / name).exists():
+                    atomic_write_bytes(d / name, (there / name).read_bytes())
+
     def _merge_run(self, src: "ResultsStore", rid: str, out: dict[str, list[str]]) -> None:
         """:meth:`merge_from` of one run, read with ``src``'s lock held (or none to take)."""
 
@@ -1512,6 +1535,7 @@ class ResultsStore:
             out["unfinished"].append(rid)
             return
         if kept():
+            self._fill_state(src, rid)
             return
         d, there = self.run_dir(rid), src.run_dir(rid)
 

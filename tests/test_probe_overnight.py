@@ -301,3 +301,35 @@ def test_training_curves_read_each_tasks_labels_once_whatever_the_number_of_loss
 
     few, many = reads_for(3), reads_for(12)
     assert many == few, (few, many)
+
+
+def test_a_run_merged_from_a_partial_copy_gets_its_net_from_the_full_store(tmp_path):
+    """rsync copies a run's files in name order — ``eval-*``, ``meta.json``, then ``net.pt`` — so a copy stopped
+    (or merged) mid-run holds finished-looking runs without their net. ``merge`` from it copied such a run, and a
+    later ``merge`` of the complete store said "already here": the merged store never got the net (``plbench run
+    --metrics …`` cannot re-score the run). A run kept here whose record is byte for byte the source's (the same
+    training) now gets the source's net and loss state when it lacks them; a run trained apart keeps its own."""
+    import shutil
+
+    src = _small(tmp_path / "node2")
+    rids = [r for r in src.run_ids() if not r.startswith("input")]
+    for rid in rids:
+        (src.run_dir(rid) / "net.pt").write_bytes(b"net of " + rid.encode())
+    partial = tmp_path / "copy"
+    shutil.copytree(src.root, partial)
+    for rid in rids:
+        (partial / "runs" / rid / "net.pt").unlink()  # rsync stopped before each run's net
+    apart = rids[0]  # another training of the same run id here: its own record, no net
+    dst = ResultsStore(tmp_path / "node1")
+    dst.ensure_writable()
+    assert set(rids) <= set(dst.merge_from(ResultsStore(partial))["copied"])
+    meta = dst.meta(apart)
+    from benchmark.results import atomic_write_json
+
+    atomic_write_json(dst.run_dir(apart) / "meta.json", {**meta, "wall_s": (meta.get("wall_s") or 1.0) + 1.0})
+    out = dst.merge_from(src)
+    assert set(rids) <= set(out["kept"]), out
+    for rid in rids[1:]:
+        assert (dst.run_dir(rid) / "net.pt").read_bytes() == b"net of " + rid.encode(), rid
+    assert not (dst.run_dir(apart) / "net.pt").exists()
+    assert dst.check() == {}
