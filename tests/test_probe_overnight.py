@@ -224,7 +224,7 @@ def test_split_run_units_do_not_each_carry_the_whole_grid():
     def unit_bytes(n: int) -> int:
         return max(len(pickle.dumps(u)) for u in _units(n, "run"))
 
-    small, large = unit_bytes(20), unit_bytes(80)
+    small, large = unit_bytes(10), unit_bytes(40)
     assert large < 1.2 * small, (small, large)  # one run's unit: the same size whatever the grid
     assert all(len(u.grid) <= 1 for u in _units(8, "run"))
     assert all(len(u.grid) == 8 for u in _units(8, "shard"))
