@@ -770,9 +770,85 @@ class SlurmLedger:
         try:
             data = json.loads(self.path.read_text())
         except (OSError, ValueError):  # none yet (or unreadable: it only ever saves a submission)
-            return {"runs": {}, "at": {}}
-        runs, at = data.get("runs"), data.get("at")
-        return {"runs": runs if isinstance(runs, dict) else {}, "at": at if isinstance(at, dict) else {}}
+            return {"runs": {}, "at": {}, "pending": {}}
+        runs, at, pending = data.get("runs"), data.get("at"), data.get("pending")
+        return {"runs": runs if isinstance(runs, dict) else {}, "at": at if isinstance(at, dict) else {},
+                "pending": pending if isinstance(pending, dict) else {}}
+
+    def intend(self, token: str, units: list, ids: dict) -> None:
+        """Before ``sbatch``: record the runs of each unit under the submission's job name (:meth:`job_name`), so a
+        driver killed before :meth:`record` leaves what the next one needs to find the jobs (:meth:`adopt`)."""
+        from benchmark.results import atomic_write_json
+
+        data = self.read()
+        data["pending"][token] = {"units": [[ids[c] for c in u.configs] for u in units], "at": _time.time()}
+        atomic_write_json(self.path, data)
+
+    def forget(self, token: str) -> None:
+        """``sbatch`` failed (submitit raised): nothing of the submission ``token`` was queued."""
+        from benchmark.results import atomic_write_json
+
+        data = self.read()
+        if data["pending"].pop(token, None) is not None:
+            atomic_write_json(self.path, data)
+
+    @staticmethod
+    def job_name(token: str) -> str:
+        return f"plbench-{token}"
+
+    def adopt(self) -> set[str]:
+        """Submissions an earlier driver recorded (:meth:`intend`) but not their jobs (killed between ``sbatch`` and
+        :meth:`record`): their jobs, found by name with ``sacct``, are recorded against their runs. One that
+        ``sacct`` lists no job of was never submitted once :data:`SLURM_ACCOUNTING_LAG_S` has passed (dropped);
+        before that its runs count as queued (accounting lags ``sbatch``): returned. Where ``sacct`` cannot say,
+        kept."""
+        import subprocess
+
+        from submitit.slurm.slurm import SlurmInfoWatcher
+
+        from benchmark.results import atomic_write_json
+
+        data, queued = self.read(), set()
+        if not data["pending"]:
+            return queued
+        now = _time.time()
+        for token, entry in list(data["pending"].items()):
+            units = entry.get("units") if isinstance(entry, dict) else None
+            at = float(entry.get("at", 0) or 0) if isinstance(entry, dict) else 0.0
+            if not isinstance(units, list):
+                del data["pending"][token]
+                continue
+            since = _time.strftime("%Y-%m-%dT%H:%M:%S", _time.localtime(at - 86400))  # a day's clock skew
+            cmd = ["sacct", f"--name={self.job_name(token)}", "-S", since, "-o", "JobID,State,NodeList",
+                   "--parsable2"]
+            if not self._no_sacct:
+                try:
+                    out = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=True).stdout
+                except (OSError, subprocess.SubprocessError) as exc:
+                    self._no_sacct = f"sacct: {type(exc).__name__}"
+            if self._no_sacct:  # cannot say: kept for a driver whose sacct can; its runs submitted again
+                log.warning("cannot tell whether an earlier driver, stopped while it submitted, queued SLURM jobs "
+                            "for %d run(s) (%s): those runs are submitted again", sum(map(len, units)),
+                            self._no_sacct)
+                continue
+            jobs = sorted(SlurmInfoWatcher().read_info(out))
+            if not jobs and now - at < SLURM_ACCOUNTING_LAG_S:  # sacct may not list them yet: queued, asked again
+                queued.update(rid for runs in units for rid in runs)  # by the next driver
+                continue
+            del data["pending"][token]
+            found = 0
+            for j in jobs:
+                i = int(j.split("_")[1]) if "_" in j and j.split("_")[1].isdigit() else 0
+                if 0 <= i < len(units):
+                    found += 1
+                    data["at"][j] = at
+                    for rid in units[i]:
+                        data["runs"][rid] = j
+            if found:
+                log.info("an earlier driver, stopped while it submitted, queued SLURM job(s) %s for %d run(s): "
+                         "recorded", ", ".join(sorted({j.split("_")[0] for j in jobs})), sum(map(len, units)))
+        atomic_write_json(self.path, data)
+        return queued
 
     def active(self, jobs) -> set[str] | None:
         """Which of ``jobs`` (job ids as submitit gives them: ``1000_3``, ``1001``) will still run; None when
@@ -808,6 +884,13 @@ class SlurmLedger:
 
     def not_queued(self, configs: list, ids: dict) -> list:
         """``configs`` less those whose run is recorded to a job that will still run (one log line)."""
+        lagging = self.adopt()  # an earlier driver's submission sacct does not list yet
+        if lagging & {ids[c] for c in configs}:
+            log.info("%d run(s) were being submitted to SLURM by an earlier driver that stopped before recording its "
+                     "jobs, which sacct does not list yet (accounting lags sbatch): not submitted again now; a run "
+                     "of this command after %.0f min submits them if no job of theirs is listed by then",
+                     len(lagging & {ids[c] for c in configs}), SLURM_ACCOUNTING_LAG_S / 60)
+            configs = [c for c in configs if ids[c] not in lagging]
         recorded = self.read()["runs"]
         theirs = {c: recorded[ids[c]] for c in configs if ids[c] in recorded}
         alive = self.active(theirs.values()) if theirs else set()
@@ -825,8 +908,9 @@ class SlurmLedger:
         queued_set = set(queued)
         return [c for c in configs if c not in queued_set]
 
-    def record(self, units: list, jobs: list, ids: dict) -> None:
-        """Save each unit's own runs against its job, keeping earlier entries whose jobs still run."""
+    def record(self, units: list, jobs: list, ids: dict, token: str = "") -> None:
+        """Save each unit's own runs against its job, keeping earlier entries whose jobs still run; the submission
+        ``token`` (:meth:`intend`) is no longer pending."""
         from benchmark.results import atomic_write_json
 
         old = self.read()
@@ -845,13 +929,16 @@ class SlurmLedger:
         recorded = set(runs.values())
         at = {j: t for j, t in old["at"].items() if j in recorded}  # the jobs still recorded only
         at.update({str(job.job_id): now for job in jobs})
-        atomic_write_json(self.path, {"runs": runs, "at": at})
+        pending = {t: e for t, e in old["pending"].items() if t != token}
+        atomic_write_json(self.path, {"runs": runs, "at": at, **({"pending": pending} if pending else {})})
 
 
 def _units(configs: list, slots: int, split: str, store_root, metrics, device, checkpoint, loss_files, logger,
            threads, gpu_share: int = 1, grid: list | None = None) -> list[WorkUnit]:
-    """The units that run ``configs``; ``grid``: every config of the grid (default ``configs``), which the
-    units' progress lines count."""
+    """The units that run ``configs``; ``grid``: every config of the grid (default ``configs``), which a shard's
+    progress lines count. A unit of ``split="run"`` counts its own run only: each carrying the whole grid made N
+    units of N configs (quadratic: submitit pickles each job's unit to a file, ~2 MB each at 20,000 runs); the
+    driver's progress line counts the grid."""
     if split not in ("shard", "run"):
         raise UserError(f"split must be 'shard' or 'run', got {split!r}")
     common = dict(store_root=str(store_root), metrics=tuple(metrics), device=device, checkpoint=checkpoint,
@@ -862,7 +949,8 @@ def _units(configs: list, slots: int, split: str, store_root, metrics, device, c
                   gpu_share=gpu_share)
     plan = _planned(configs)
     if split == "run":
-        return [WorkUnit((c,), tag=f"[r{i}]", planned=(plan[c],), **common) for i, c in enumerate(configs)]
+        common.pop("grid")
+        return [WorkUnit((c,), tag=f"[r{i}]", planned=(plan[c],), grid=(c,), **common) for i, c in enumerate(configs)]
     slots = max(1, min(slots, len(configs)))
     units = []
     for i in range(slots):
@@ -1032,16 +1120,25 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
             raise UserError("--executor slurm: no SLURM here (srun/sbatch not found); submit from the cluster's "
                             "login node, or pass --submitit-cluster local to run the jobs as local processes "
                             f"({exc})") from None
-        params = dict(timeout_min=parse_minutes(time), gpus_per_node=gpus, cpus_per_task=cpus, name="plbench",
+        token = uuid.uuid4().hex[:12]  # the submission's job name: how the next driver finds its jobs if this
+        params = dict(timeout_min=parse_minutes(time), gpus_per_node=gpus, cpus_per_task=cpus,  # one is stopped
+                      name=SlurmLedger.job_name(token) if ledger else "plbench",
                       slurm_partition=partition, mem_gb=parse_mem_gb(mem) if mem else None)
         ex.update_parameters(**{k: v for k, v in params.items() if v is not None})
         device = "cuda" if gpus else device_spec
         units = _units(todo, slots, split, store_root, metrics, device, checkpoint, loss_files, logger, cpus,
                        grid=list(configs))
-        with _environ(PYTHONPATH=_pythonpath()):
-            jobs = ex.map_array(RequeueableUnit(), units)
+        if ledger:  # before sbatch: a driver stopped between sbatch and record() leaves its runs findable
+            ledger.intend(token, units, ids)
+        try:
+            with _environ(PYTHONPATH=_pythonpath()):
+                jobs = ex.map_array(RequeueableUnit(), units)
+        except Exception:  # sbatch failed: nothing queued (a stop, KeyboardInterrupt, may have come after it)
+            if ledger:
+                ledger.forget(token)
+            raise
         if ledger:
-            ledger.record(units, jobs, ids)
+            ledger.record(units, jobs, ids, token)
     log.info("slurm executor (%s): %d job(s) submitted (%s); logs in %s", cluster or ex.cluster, len(jobs),
              split, folder)
     def result_of(job) -> dict:

@@ -1130,7 +1130,8 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
         ax.set_title(_wrap(f"{metric_name(m)} {_arrow(bool(g['higher_is_better'].iloc[0]))}", 22))
         ax.set_yticks([ypos[l] for l in order], ticks)
         nan = set(g.loc[g["mean"].isna(), "label"])  # a cell no run could score: every score non-finite
-        for l in [l for l in order if l not in set(g["label"]) or l in nan]:  # an empty row says why, as the "–"
+        drawn = set(g["label"])
+        for l in [l for l in order if l not in drawn or l in nan]:  # an empty row says why, as the "–"
             why = "no finite score" if l in nan else lost.get(l, "not scored")  # of the tables and their notes
             ax.text(0.5, ypos[l], why, transform=ax.get_yaxis_transform(), ha="center",
                     va="center",
@@ -1378,7 +1379,8 @@ def draw_training_curves(metas: list[dict], styles=None):
     plain = FuncFormatter(lambda v, _: f"{v:.4g}")
     for i, (ax, task) in enumerate(zip(axes.flat, tasks)):
         g = df[df["task"] == task]
-        present = [l for l in labels if l in set(g["label"])]
+        here = set(g["label"])  # once per panel: per loss, it read every point of every curve (losses × points)
+        present = [l for l in labels if l in here]
         band = bool((seeds.loc[task] >= 2).any())
         n_points = int(g.groupby(["label", "seed"]).size().max())
         sns.lineplot(data=g, x="it", y="rel", hue="label", style="label", hue_order=present, style_order=present,

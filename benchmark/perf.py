@@ -256,22 +256,28 @@ def _timing_name(spec: str) -> str:
         f"{spec}@" + ",".join(f"{k}={v}" for k, v in sorted(versions.items()))
 
 
+#: a measured step time that no dry run used for this many days is dropped from ``steptimes.json``
+STEPTIMES_KEEP_DAYS = 60
+#: at most this many step times are kept in ``steptimes.json`` (the most recently used)
+STEPTIMES_MAX = 5000
+
+
 class StepTimes:
     """Measured seconds per training step, kept on disk per (machine, threads, torch version, harness
     code version, device, net, loss, task, shape, compile) so a second dry run measures nothing
     (``<torch hub dir>/plbench/steptimes.json``). ``reused`` counts only times read from the file,
-    never a time measured earlier in the same dry run."""
+    never a time measured earlier in the same dry run.
+
+    The file is ``{"version": 2, "times": {key: measured}, "used": {key: unix time last used}}`` (older code
+    wrote ``{key: measured}``, read as used when the file was last written). Keys carry the code version, so
+    each upgrade times anew: times unused for :data:`STEPTIMES_KEEP_DAYS` are dropped on :meth:`save`, and at
+    most :data:`STEPTIMES_MAX` are kept (the most recently used)."""
 
     def __init__(self, path: Path | None = None):
         from benchmark.weights import cache_dir
 
         self.path = Path(path) if path else cache_dir() / "steptimes.json"
-        try:
-            self.data = json.loads(self.path.read_text())
-        except (OSError, ValueError):
-            self.data = {}
-        if not isinstance(self.data, dict):
-            self.data = {}
+        self.data, self.used = self._read(self.path)
         self._from_disk = set(self.data)
         self._counted: set[str] = set()
         self.measured = self.reused = 0
@@ -294,7 +300,24 @@ class StepTimes:
         return "|".join(map(str, (_machine(dev), torch.__version__, code_version(), "eval", net, test_data,
                                   ",".join(sorted(set(metric_names))))))
 
+    @staticmethod
+    def _read(path: Path) -> tuple[dict, dict]:
+        """(times, last use) as the file at ``path`` holds them; empty where there is none or it is unreadable."""
+        try:
+            raw = json.loads(path.read_text())
+            mtime = path.stat().st_mtime
+        except (OSError, ValueError):
+            return {}, {}
+        if not isinstance(raw, dict):
+            return {}, {}
+        if raw.get("version") == 2 and isinstance(raw.get("times"), dict):
+            times, used = raw["times"], raw.get("used") if isinstance(raw.get("used"), dict) else {}
+        else:  # the flat format of older code
+            times, used = raw, {}
+        return times, {k: float(used[k]) if isinstance(used.get(k), (int, float)) else mtime for k in times}
+
     def get(self, key: str, measure) -> float:
+        self.used[key] = time.time()
         if key not in self.data:
             self.data[key] = measure()
             self.measured += 1
@@ -306,8 +329,12 @@ class StepTimes:
     def save(self) -> None:
         from benchmark.results import atomic_write_json
 
+        cutoff = time.time() - STEPTIMES_KEEP_DAYS * 86400
+        keep = sorted((k for k in self.data if self.used.get(k, 0.0) >= cutoff), key=lambda k: -self.used[k])
+        keep = keep[:STEPTIMES_MAX]
         try:
-            atomic_write_json(self.path, self.data)
+            atomic_write_json(self.path, {"version": 2, "times": {k: self.data[k] for k in keep},
+                                          "used": {k: self.used[k] for k in keep}})
         except OSError as exc:  # a read-only cache only costs the next dry run its speed
             log.warning("could not keep measured step times in %s: %s", self.path, exc)
 

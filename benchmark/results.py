@@ -587,6 +587,9 @@ class RunLock:
 #: what a run's lock file says while ``merge`` reads the run (:meth:`ResultsStore.lock_to_read`): held for one
 #: run's copy, so a worker that wants the run waits for it (:meth:`ResultsStore.lock`) rather than leave it undone
 MERGE_READ = "merge reading it"
+#: what a run's lock file says while ``merge`` copies the run into this store: one run's copy, which another merge
+#: or a worker waits for (:meth:`ResultsStore.lock`) rather than leave the run to it
+MERGE_WRITE = "merge writing it"
 #: after this long waiting for a lock held from another machine, one warning says who holds it and how to clear it
 LOCK_HINT_S = 120.0
 
@@ -1111,8 +1114,9 @@ class ResultsStore:
         """Lock a run for this process: a :class:`RunLock` (use it as a context manager), or a
         string naming the live process that holds it. A lock file that cannot be made (a full disk, a
         read-only store) is the one line of :func:`_write_error`. While a ``merge`` holds it to read the run
-        (:data:`MERGE_READ`: one run's copy) it waits, saying so once: a worker finding it held otherwise left
-        the run to that process, which never trains or scores it."""
+        (:data:`MERGE_READ`: one run's copy) or to copy it here (:data:`MERGE_WRITE`) it waits, saying so once: a
+        worker finding it held otherwise left the run to that process, which never trains or scores it, and a
+        second merge into this store left a run the first one was copying for the user to merge again."""
         path = self.run_dir(run_id) / ".lock"
         said, hinted, t0 = False, False, time.monotonic()
         while True:
@@ -1120,10 +1124,11 @@ class ResultsStore:
                 lock = RunLock.acquire(path)
             except OSError as exc:
                 raise _write_error(path, exc) from None
-            if not (isinstance(lock, str) and lock.endswith(MERGE_READ)):
+            if not (isinstance(lock, str) and lock.endswith((MERGE_READ, MERGE_WRITE))):
                 return lock
             if not said:
-                log.info("run %s is being read by a merge (%s); waiting for it", run_id, lock)
+                log.info("run %s is being %s by a merge (%s); waiting for it", run_id,
+                         "read" if lock.endswith(MERGE_READ) else "copied here", lock)
                 said = True
             hinted = hinted or _hint_stale(path, lock, t0)
             time.sleep(poll_s)
@@ -1209,8 +1214,8 @@ class ResultsStore:
         except OSError as exc:
             raise _write_error(d, exc) from None
         n = len(list(d.glob("*.json")))
-        while (d / f"{n}.json").exists():
-            n += 1
+        while (d / f"{n}.json").exists() or (d / f"{n}.curve.csv").exists():  # a curve without its record (a merge
+            n += 1  # killed between the two) is not this attempt's
         try:  # a rename needs a directory entry there: a full disk is one line, the record left where it was
             os.replace(self.run_dir(run_id) / "meta.json", d / f"{n}.json")
         except OSError as exc:
@@ -1473,7 +1478,8 @@ class ResultsStore:
                 out["unfinished"].append(rid)  # there that found it held would leave it undone)
                 continue
             if src.is_done(rid) and not src.damage(rid) and self._kept(src, rid, out):
-                continue  # finished here too: compared only, never read there under its lock
+                self._fill_state(src, rid)  # finished here too: compared only (its net, if copied without)
+                continue
             there = src.lock_to_read(rid)
             if isinstance(there, str):
                 out["held_there"].append(rid)
@@ -1491,6 +1497,28 @@ class ResultsStore:
             out["more_there"].append(rid)
         return True
 
+    def _fill_state(self, src: "ResultsStore", rid: str) -> None:
+        """A run kept here (finished in both) that lacks the net (``net.pt``, ``loss.pt``) ``src`` has, while its
+        ``meta.json`` is byte for byte the source's — the same training, copied without them (a merge from an rsync
+        copy stopped mid-run: ``meta.json`` sorts before ``net.pt``): their copy here, under this store's lock.
+        A run trained apart (another record) keeps what it has."""
+        d, there = self.run_dir(rid), src.run_dir(rid)
+        missing = [n for n in ("net.pt", "loss.pt") if (there / n).is_file() and not (d / n).exists()]
+        if not missing:
+            return
+        try:
+            if (d / "meta.json").read_bytes() != (there / "meta.json").read_bytes():
+                return
+        except OSError:
+            return
+        lock = self.lock(rid)
+        if isinstance(lock, str):  # a worker here: the next merge fills them in
+            return
+        with lock:
+            for name in missing:
+                if not (d / name).exists():
+                    atomic_write_bytes(d / name, (there / name).read_bytes())
+
     def _merge_run(self, src: "ResultsStore", rid: str, out: dict[str, list[str]]) -> None:
         """:meth:`merge_from` of one run, read with ``src``'s lock held (or none to take)."""
 
@@ -1507,9 +1535,27 @@ class ResultsStore:
             out["unfinished"].append(rid)
             return
         if kept():
+            self._fill_state(src, rid)
             return
-        d = self.run_dir(rid)
-        if failed and (own_files(d) or (d / "attempts").is_dir()):  # this store's own record of it stays
+        d, there = self.run_dir(rid), src.run_dir(rid)
+
+        def copied(p: Path) -> bool:
+            """Byte for byte the source's file (a sub-folder: each of its files), as a killed merge left it:
+            the same copy, not this store's own attempt to set aside."""
+            if p.is_dir():
+                return all(copied(f) for f in p.rglob("*") if f.is_file())
+            q = there / p.relative_to(d)
+            return q.is_file() and p.stat().st_size == q.stat().st_size and p.read_bytes() == q.read_bytes()
+
+        def recorded_here() -> bool:
+            """This store has its own record of the failed run: its ``meta.json`` (a complete copy too: written
+            last), or files that are not a killed merge's byte copies of the source's (which this merge finishes)."""
+            if (d / "meta.json").exists():
+                return True
+            return any(not copied(p) for p in own_files(d)) or ((d / "attempts").is_dir()
+                                                                 and not copied(d / "attempts"))
+
+        if failed and recorded_here():  # this store's own record of it stays
             out["unfinished"].append(rid)
             return
         # waits if another merge reads it here (its source): never a cycle — that merge reads it only when it is
@@ -1518,11 +1564,12 @@ class ResultsStore:
         if isinstance(lock, str):
             out["held"].append(rid)
             return
+        lock.mark(MERGE_WRITE)  # another merge (or a worker) waits for this copy rather than leave the run
         with lock:
             if kept():  # a worker here finished it between the look above and the lock
                 return
             if failed:
-                if own_files(d) or (d / "attempts").is_dir():  # a worker here recorded it meanwhile
+                if recorded_here():  # a worker here recorded it meanwhile
                     out["unfinished"].append(rid)
                     return
                 # the record of the failure only: rows, nets and another machine's checkpoints are no results;
@@ -1533,16 +1580,6 @@ class ResultsStore:
                         atomic_write_bytes(d / name, (src.run_dir(rid) / name).read_bytes())
                 out["failed"].append(rid)
                 return
-            there = src.run_dir(rid)
-
-            def copied(p: Path) -> bool:
-                """Byte for byte the source's file (a sub-folder: each of its files), as a killed merge left it:
-                the same copy, not this store's own attempt to set aside."""
-                if p.is_dir():
-                    return all(copied(f) for f in p.rglob("*") if f.is_file())
-                q = there / p.relative_to(d)
-                return q.is_file() and p.stat().st_size == q.stat().st_size and p.read_bytes() == q.read_bytes()
-
             replaced = any(not copied(p) for p in own_files(d))
             if replaced:
                 with DeferredInterrupt():  # record and curve together: a stop between left the curve to be damage
@@ -1584,12 +1621,16 @@ class ResultsStore:
             data = p.read_bytes()
             if data in have:
                 continue
-            n = len(list(here.glob("*.json"))) if here.is_dir() else 0
-            while (here / f"{n}.json").exists():
-                n += 1
             curve = p.with_suffix(".curve.csv")
-            if curve.is_file():  # before the record it belongs to
-                atomic_write_bytes(here / f"{n}.curve.csv", curve.read_bytes())
+            mine = curve.read_bytes() if curve.is_file() else None
+            n = len(list(here.glob("*.json"))) if here.is_dir() else 0
+            # a curve there without its record: this very copy, killed before the record (written again), or
+            # another's, whose number is not taken
+            while (here / f"{n}.json").exists() or ((here / f"{n}.curve.csv").exists()
+                                                    and (here / f"{n}.curve.csv").read_bytes() != mine):
+                n += 1
+            if mine is not None:  # before the record it belongs to
+                atomic_write_bytes(here / f"{n}.curve.csv", mine)
             atomic_write_bytes(here / f"{n}.json", data)
             have.add(data)
 

@@ -4,13 +4,13 @@
 
 ``sbatch SCRIPT`` starts each task of the script's ``--array`` (or the one job) as a detached
 process running ``bash SCRIPT`` with SLURM's variables (``SLURM_ARRAY_JOB_ID``, ``SLURM_ARRAY_TASK_ID``,
-``SLURM_RESTART_COUNT``, …); ``sacct`` reads each task's state (RUNNING, then COMPLETED or FAILED by
-exit code, or what ``scancel`` / the test wrote: CANCELLED, TIMEOUT, NODE_FAIL); ``scancel ID``
+``SLURM_RESTART_COUNT``, …); ``sacct`` (``-j ID`` or ``--name NAME``) reads each task's state (RUNNING, then
+COMPLETED or FAILED by exit code, or what ``scancel`` / the test wrote: CANCELLED, TIMEOUT, NODE_FAIL); ``scancel ID``
 sends SIGTERM then SIGKILL after ``FAKE_SLURM_KILL_WAIT`` s (SLURM's KillWait) and marks the task
 CANCELLED, ``scancel ID --signal SIG`` only signals; ``scontrol requeue ID`` starts the task again,
 ``SLURM_RESTART_COUNT`` one higher, once its process has exited. State lives in ``$FAKE_SLURM_DIR``:
 ``<task>.state``, ``<task>.pgid`` (the batch script's process group), ``<task>.step`` (srun's step's),
-``<task>.requeue``, ``<task>.starts``.
+``<task>.requeue``, ``<task>.starts``, ``<job>.name``.
 """
 
 from __future__ import annotations
@@ -44,11 +44,13 @@ def executor(jobs, cluster: str = "slurm") -> type:
     test's own job objects for the n units, and nothing is submitted."""
 
     class Executor:
+        params: dict = {}  # the last update_parameters (the job name: what sbatch --job-name gets)
+
         def __init__(self, folder, cluster=None):
             pass
 
         def update_parameters(self, **kw):
-            pass
+            type(self).params = {**type(self).params, **kw}
 
         def map_array(self, fn, units):
             return jobs(len(units))
@@ -128,6 +130,9 @@ def sbatch(args: list[str]) -> int:
     jid = int(counter.read_text()) + 1 if counter.exists() else 1000
     counter.write_text(str(jid))
     m = re.search(r"^#SBATCH --array=(\d+)-(\d+)", text, re.M)
+    name = re.search(r"^#SBATCH --job-name=(\S+)", text, re.M)
+    if name:
+        (_dir() / f"{jid}.name").write_text(name.group(1))
     indices = [str(i) for i in range(int(m.group(1)), int(m.group(2)) + 1)] if m else [None]
     for idx in indices:
         task = f"{jid}_{idx}" if idx is not None else str(jid)
@@ -170,6 +175,10 @@ def _run(jid: str, idx: str, script: str) -> int:
 
 def sacct(args: list[str]) -> int:
     jobs = [args[i + 1] for i, a in enumerate(args) if a == "-j"]
+    names = [a.split("=", 1)[1] for a in args if a.startswith("--name=")]
+    names += [args[i + 1] for i, a in enumerate(args) if a == "--name"]
+    for name in names:  # every job submitted under that name (sbatch --job-name)
+        jobs += [p.name[:-len(".name")] for p in sorted(_dir().glob("*.name")) if p.read_text() == name]
     print("JobID|State|NodeList")
     for job in jobs:
         for t in _tasks(job):
