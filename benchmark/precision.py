@@ -29,7 +29,8 @@ contrastive loss) computes in a float32 region under autocast, forward and backw
 restoration net itself keeps bf16. A bf16 trunk near the identity rounds features whose pred/target
 difference is smaller than bf16's step (8 bits of mantissa): measured under CPU bf16 autocast,
 random-init trunks, 2×3×48², pred = target + σ·noise, the gradient's cosine to float32 was
-0.51–0.97 at σ = 0.002 (value errors 12–250 %; vgg_esrgan's 0.51 was 0.39 on a CPU with AMX-BF16), 0.89–0.995 at σ = 0.01 and 0.95–0.998 at σ = 0.05
+0.51–0.97 at σ = 0.002 (value errors 12–250 %; vgg_esrgan's 0.51 was 0.39 on a CPU with
+AMX-BF16), 0.89–0.995 at σ = 0.01 and 0.95–0.998 at σ = 0.05
 (vgg_esrgan, csr, style, lpips worst): near convergence such a loss trains partly on its rounding
 (CUDA autocast and pretrained trunks were not measured). With the
 trunk in float32 every loss's gradient cosine is ≥ :data:`TRUNK_COSINE_BOUND` at σ ∈ {0.002,

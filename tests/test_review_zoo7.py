@@ -157,7 +157,6 @@ def test_a_bf16_trunk_is_what_the_policy_measured_it_to_be():
 
     from benchmark.backbones import Backbone
     from benchmark.lossfn import build_loss
-
     from benchmark.precision import TRUNK_COSINE_BOUND
 
     loss = build_loss("vgg_esrgan", seed=0, weights="random")
