@@ -637,8 +637,28 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
             value = loss(pred, clean, **extra)
         if grad:
             value.backward()
-            if leaf.grad is not None and not bool(leaf.grad.any()):
+            if leaf.grad is not None and not bool(leaf.grad.any()) and not moves_from_input(clean, extra, task):
                 zero_grad.setdefault("side", side)  # refused after the flat checks, whose words fit a flat loss
+
+    def moves_from_input(clean: torch.Tensor, extra: dict, task) -> bool:
+        """Whether d loss / d pred is non-zero somewhere at pred = the degraded input: the net starts as the
+        identity (:class:`benchmark.nets.ResidualCNN`), so that is its first output. A loss with no gradient
+        near the target only (a dead zone, a hinge on PSNR) trains from there; round, sign or a detached path
+        has none there either. Run only when the gradient near the target was zero (rare): no planning cost."""
+        try:
+            start = extra["degraded"] if "degraded" in extra else task.degrade(clean, torch.Generator().manual_seed(1))
+            if start.shape != clean.shape:
+                return False
+            start = start.detach().clone().requires_grad_(True)
+            loss._checked = False
+            with torch.enable_grad():
+                value = loss(start.clone(), clean, **extra)
+            (g,) = torch.autograd.grad(value, start, allow_unused=True)
+        except Exception:  # noqa: BLE001 - no second point to judge from: the first one's zero gradient stands
+            return False
+        finally:
+            loss._checked = False
+        return g is not None and bool(g.any())
 
     def trains(side: int, task) -> bool:
         try:
@@ -734,7 +754,8 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
         # floor, sign, a comparison, or a detached path plus a 0·pred term (a gradient "reaches" pred, all zeros)
         side = zero_grad["side"]
         raise UserError(f"loss {spec!r}: d loss / d pred is zero everywhere on {side}×{side} training crops "
-                        "(pred = target + noise of σ 0.05) though its value depends on pred, so the net would train "
+                        "(pred = target + noise of σ 0.05, and pred = the degraded input, the identity-initialised "
+                        "net's first output) though its value depends on pred, so the net would train "
                         "nothing: round, floor, sign, comparisons and argmax have no gradient, nor has a detached "
                         "path (use a differentiable surrogate, e.g. a straight-through x + (round(x) - x).detach())")
 
