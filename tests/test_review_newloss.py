@@ -91,3 +91,32 @@ def test_a_plugin_loss_whose_helper_module_is_edited_is_a_new_version(tmp_path, 
         LOSSES.remove("hp_loss")
         for m in ("hp_pkg", "hp_pkg.losses", "hp_pkg.helpers"):
             sys.modules.pop(m, None)
+
+
+@pytest.mark.slow
+def test_compare_of_tasks_whose_field_is_all_another_code_version_is_refused_beside_an_earlier_compare(tmp_path,
+                                                                                                      capsys):
+    """Was: the refusal of a field made entirely by another code version looked at every task kept in the
+    comparison, so `compare --loss charbonnier --tasks sr4` — sr4's field all made by an earlier plbench, denoise
+    compared with charbonnier before (its section kept) — trained nothing, wrote a comparison whose sr4 section
+    said 'skipped' and exited 0. The tasks asked for are what must be comparable: exit 2, nothing written."""
+    import json
+
+    from benchmark.cli import main
+
+    out = tmp_path / "r"
+    assert main(["run", "--losses", "l1", "l2", "--tasks", "denoise", "sr4", "--crop", "16", "--batch-size", "2",
+                 "--metrics", "psnr", "--iterations", "2", "--no-budget-check", "--no-report", "--no-progress",
+                 "--device", "cpu", "--out", str(out)]) == 0
+    assert main(["compare", "--loss", "charbonnier", "--no-visual", "--out", str(out), "--device", "cpu", "-q"]) == 0
+    for p in (out / "runs").glob("*/meta.json"):  # sr4's field made by an earlier release of the numbers' code
+        m = json.loads(p.read_text())
+        if (m.get("config") or {}).get("task") == "sr4" and m["config"]["loss"] != "charbonnier":
+            p.write_text(json.dumps({**m, "code_version": "0.0.9+c0"}))
+    capsys.readouterr()
+    before = {str(p.relative_to(out)): p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+    assert main(["compare", "--loss", "charbonnier", "--tasks", "sr4", "--no-visual", "--out", str(out),
+                 "--device", "cpu", "-q"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "0.0.9+c0" in err and "re-run the field" in err, err
+    assert {str(p.relative_to(out)): p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == before
