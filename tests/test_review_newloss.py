@@ -120,3 +120,34 @@ def test_compare_of_tasks_whose_field_is_all_another_code_version_is_refused_bes
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "0.0.9+c0" in err and "re-run the field" in err, err
     assert {str(p.relative_to(out)): p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_a_loss_file_whose_hugging_face_download_fails_offline_names_the_repo_file_and_hf_cache(tmp_path,
+                                                                                                  monkeypatch):
+    """Was: download_hint (documented for 'a Hugging Face file' too) read only torch.hub's `url`/`dst` frames, so a
+    loss whose __init__ calls huggingface_hub.hf_hub_download offline was told 'torch.hub and torchvision weights
+    go in ~/.cache/torch/hub/checkpoints' — a folder the Hub never reads — and not which repo and file it wanted.
+    The line now names the repo, the file and the Hugging Face cache it is read from."""
+    pytest.importorskip("huggingface_hub")
+    from benchmark.errors import UserError
+    from benchmark.lossfn import build_loss
+    from benchmark.registry import LOSSES, load_user_file
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    cache = tmp_path / "hf_cache"
+    f = tmp_path / "hf_review_loss.py"
+    f.write_text("import torch\nfrom huggingface_hub import hf_hub_download\nfrom benchmark.registry import "
+                 "register_loss\n\n\n@register_loss('hf_review_loss', version='1')\nclass Z(torch.nn.Module):\n"
+                 "    def __init__(self):\n        super().__init__()\n"
+                 "        self.path = hf_hub_download('someone/some-model', 'weights.safetensors',\n"
+                 f"                                    cache_dir={str(cache)!r})\n"
+                 "\n    def forward(self, pred, target):\n        return (pred - target).abs().mean()\n")
+    load_user_file(f, LOSSES)
+    try:
+        with pytest.raises(UserError) as e:
+            build_loss("hf_review_loss")
+    finally:
+        LOSSES.remove("hf_review_loss")
+    msg = str(e.value)
+    assert "\n" not in msg and "someone/some-model" in msg and "weights.safetensors" in msg, msg
+    assert str(cache) in msg and "torch/hub" not in msg and "HF_HUB_OFFLINE=1" in msg, msg
