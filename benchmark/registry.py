@@ -182,7 +182,11 @@ class Registry:
             try:
                 obj = ep.load()
             except Exception as exc:  # noqa: BLE001 - a broken plugin must not break the tool
+                own = ep.value.split(":")[0].strip().split(".")[0]  # the failing plugin's top-level package
                 for name in set(self._entries) - before:  # what it registered before failing: not a whole plugin
+                    module = self._entries[name].source
+                    if module in sys.modules and module.split(".")[0] != own:  # another plugin's module it
+                        sys.modules.pop(module)  # imported, whole: its own entry point imports it again, as alone
                     self.remove(name)
                 log.warning("plugin %s = %s (group %s) failed to load: %s: %s", ep.name, ep.value, self.group,
                             type(exc).__name__, exc)

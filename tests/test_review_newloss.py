@@ -151,3 +151,36 @@ def test_a_loss_file_whose_hugging_face_download_fails_offline_names_the_repo_fi
     msg = str(e.value)
     assert "\n" not in msg and "someone/some-model" in msg and "weights.safetensors" in msg, msg
     assert str(cache) in msg and "torch/hub" not in msg and "HF_HUB_OFFLINE=1" in msg, msg
+
+
+def test_a_plugin_that_fails_after_importing_another_plugin_leaves_that_plugins_losses(tmp_path, monkeypatch, caplog):
+    """Was: a plugin failing half-way has what it registered removed — including the losses of another plugin
+    it imported first (`from zz_base_mod import Base`, a plugin building on another): that module stayed
+    imported, so its own entry point, loaded next, registered nothing again and its losses were gone from
+    `plbench list losses` with no word (only the failing plugin was named). A plugin's failure now takes away
+    its own losses only; the other plugin loads as if alone."""
+    import sys
+
+    from benchmark.registry import LOSSES
+
+    for name, ep, body in (("aa_fail", "aa = aa_fail_mod", "import zz_base_mod  # noqa\nimport not_installed_dep_q\n"),
+                           ("zz_base", "zz = zz_base_mod", "import torch\nfrom benchmark.registry import register_loss"
+                            "\n\n\n@register_loss('zz_base_loss')\nclass B(torch.nn.Module):\n    def forward(self, "
+                            "pred, target):\n        return (pred - target).abs().mean()\n")):
+        dist = tmp_path / f"{name}-0.1.dist-info"
+        dist.mkdir()
+        (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n")
+        (dist / "entry_points.txt").write_text(f"[plbench.losses]\n{ep}\n")
+        (tmp_path / f"{name}_mod.py").write_text(body)
+    LOSSES.names()  # the built-ins scanned first
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        with caplog.at_level("WARNING"):
+            LOSSES._load_plugins()
+        assert "zz_base_loss" in LOSSES.names(), caplog.text
+        assert "zz_base_mod" in LOSSES.get("zz_base_loss").meta["plugin"]
+        assert "plugin aa = aa_fail_mod (group plbench.losses) failed to load" in caplog.text
+    finally:
+        LOSSES.remove("zz_base_loss")
+        for m in ("aa_fail_mod", "zz_base_mod"):
+            sys.modules.pop(m, None)
