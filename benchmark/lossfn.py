@@ -585,6 +585,13 @@ REFERENCE_SIDE = 96
 NEAR_FLAT = 0.05
 
 
+def _error_text(exc: BaseException) -> str:
+    """``"Type: first line"`` of an exception, at most 200 characters (a refusal's words for it)."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    why = f"{type(exc).__name__}{': ' + first if first else ''}"
+    return why[:197] + "..." if len(why) > 200 else why
+
+
 def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch: int = 2,
                        device_type: str = "cpu", images=None) -> None:
     """The loss run on the grid's training shapes, before anything is trained.
@@ -660,20 +667,29 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
             loss._checked = False
         return g is not None and bool(g.any())
 
+    errors: set[str] = set()  # what the loss raised on the crops of the ladder, as _error_text words it
+
     def trains(side: int, task) -> bool:
         try:
             attempt(side, task)
-            return _flat_value(loss, task, side, n, images=images) is None and \
+            ok = _flat_value(loss, task, side, n, images=images) is None and \
                 _near_flat(loss, task, side, n, images=images, seen=seen) is None
-        except Exception:  # noqa: BLE001 - still too small (or failing for another reason)
+            if not ok:
+                errors.add("")  # ran, but (nearly) flat there: not the same error
+            return ok
+        except Exception as exc:  # noqa: BLE001 - still too small (or failing for another reason)
+            errors.add(_error_text(exc))
             return False
         finally:
             loss._checked = False
 
-    def refuse(task, what: str) -> None:
+    def refuse(task, what: str, error: str | None = None) -> None:
         side = crop - crop % task.size_multiple
+        errors.clear()
         runs = next((c for c in CROP_LADDER if c > crop and trains(c, task)), None)
         hint = f": it runs from --crop {runs}" if runs else f" (nor on crops up to {CROP_LADDER[-1]} px)"
+        if not runs and error is not None and errors == {error}:  # one error whatever the crop: not its size
+            hint = f" (the same error on every crop up to {CROP_LADDER[-1]} px: the crop's size is not why)"
         on = f" for task {task.name}" if len(tasks) > 1 or what.startswith(("does not", "is nearly")) else ""
         raise UserError(f"loss {spec!r} {what.format(side=side, on=on)}{hint}") from None
 
@@ -686,16 +702,13 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
         except UserError:
             raise
         except Exception as exc:  # noqa: BLE001 - any failure of the loss is the grid's bad input
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-            why = f"{type(exc).__name__}{': ' + first if first else ''}"
-            if len(why) > 200:
-                why = why[:197] + "..."
+            why = _error_text(exc)
             if device_type != "cpu" and grad:
                 log.warning("loss %r fails on the CPU (%s); the grid trains on %s, where it is not checked before "
                             "training", spec, why, device_type)
                 return
             refuse(task, "fails on {side}×{side} training crops{on} (" + why.replace("{", "{{").replace("}", "}}")
-                   + ")")
+                   + ")", error=why)
         finally:
             loss._checked = False
     goal: dict = {}  # per side: the value at the target (and at the flat image, _near_flat's)

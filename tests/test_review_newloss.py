@@ -184,3 +184,27 @@ def test_a_plugin_that_fails_after_importing_another_plugin_leaves_that_plugins_
         LOSSES.remove("zz_base_loss")
         for m in ("aa_fail_mod", "zz_base_mod"):
             sys.modules.pop(m, None)
+
+
+def test_a_loss_failing_the_same_way_on_every_crop_is_not_said_to_be_too_small(tmp_path):
+    """Was: a loss file whose forward raises whatever the crop (a bug: `ValueError: unsupported reduction 'avg'`)
+    was refused with '(nor on crops up to 256 px)', which reads as 'your crop is too small, and so is every
+    larger one' and sent the user resizing crops. When every crop of the ladder fails with the same error, the
+    line says the crop's size is not why."""
+    from benchmark.errors import UserError
+    from benchmark.lossfn import build_loss, check_loss_on_crop
+    from benchmark.registry import LOSSES, load_user_file
+    from benchmark.task import build_task
+
+    f = tmp_path / "always_bad.py"
+    f.write_text("import torch\nfrom benchmark.registry import register_loss\n\n\n"
+                 "@register_loss('always_bad', version='1')\nclass Z(torch.nn.Module):\n"
+                 "    def forward(self, pred, target):\n        raise ValueError(\"unsupported reduction 'avg'\")\n")
+    load_user_file(f, LOSSES)
+    try:
+        with pytest.raises(UserError) as e:
+            check_loss_on_crop("always_bad", build_loss("always_bad"), [build_task("denoise")], crop=32, batch=2)
+    finally:
+        LOSSES.remove("always_bad")
+    msg = str(e.value)
+    assert "unsupported reduction" in msg and "nor on crops" not in msg and "not why" in msg, msg
