@@ -202,8 +202,10 @@ class Registry:
             for name in added:
                 entry = self._entries[name]
                 entry.meta.setdefault("plugin", f"{ep.value} ({ep.dist.name if ep.dist else '?'})")
-                if "file_sha256" not in entry.meta:  # versioned by its code, as a loss file is: an edited plugin
-                    self._hash_plugin_source(entry, hashed)  # (often installed editable) is a new version, never pooled
+                # versioned by its code, as a loss file is: an edited plugin (often installed editable) is a new
+                # version, never pooled. Losses only: a task's or metric's version never reads the hash (unfixed)
+                if self.kind == "loss" and "file_sha256" not in entry.meta:
+                    self._hash_plugin_source(entry, hashed)
 
     def get(self, name: str) -> Entry:
         self._scan()

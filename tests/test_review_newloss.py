@@ -208,3 +208,27 @@ def test_a_loss_failing_the_same_way_on_every_crop_is_not_said_to_be_too_small(t
         LOSSES.remove("always_bad")
     msg = str(e.value)
     assert "unsupported reduction" in msg and "nor on crops" not in msg and "not why" in msg, msg
+
+
+def test_a_metric_or_task_plugin_is_not_warned_about_run_ids_its_code_never_versions(tmp_path, monkeypatch, caplog):
+    """Was: every plugin entry — metrics and tasks too — had its source hashed, and one whose source cannot be
+    read was warned about: 'its source file cannot be read, so an edit to it will not change its run ids'. Only
+    a loss's hash enters its run ids (benchmark.lossfn.loss_versions); a metric's or task's never did, so the
+    warning implied the readable ones were versioned, and the hash (a package's every file) was work for
+    nothing. Only losses are hashed."""
+    from benchmark.registry import METRICS
+
+    dist = tmp_path / "abs_metric-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: abs-metric\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[plbench.metrics]\nabs_review = builtins:abs\n")
+    METRICS.names()
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        with caplog.at_level("WARNING"):
+            METRICS._load_plugins()
+        assert "abs_review" in METRICS.names()
+        assert "run ids" not in caplog.text, caplog.text
+        assert "file_sha256" not in METRICS.get("abs_review").meta
+    finally:
+        METRICS.remove("abs_review")
