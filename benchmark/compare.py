@@ -333,7 +333,9 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         if diverged:
             notes[task].append(f"{diverged} of {len(configs)} run(s) of the new loss diverged (a non-finite loss; "
                                "see meta.json's diverged_at).")
-    if not chosen:  # no task's field made by this code: nothing compared — an error, not a comparison of "skipped"
+    if not any(not tasks or t in tasks for t in chosen):  # no asked-for task's field made by this code: nothing
+        # compared — an error, not a comparison of "skipped" (another task's section kept from an earlier compare
+        # is not this comparison)
         from benchmark.config import as_current_code
 
         old = [m for t, gs in groups.items() if not tasks or t in tasks for g in gs for m in g

@@ -60,7 +60,7 @@ def download_hint(exc: BaseException) -> str:
         e = e.__cause__ or e.__context__
     if not any(type(c).__name__ in _NETWORK_ERRORS for c in chain):
         return ""
-    url = dst = None
+    url = dst = hub = None
     for c in chain:  # the innermost downloader frame that names its URL and target file
         tb = c.__traceback__
         while tb is not None:
@@ -71,10 +71,22 @@ def download_hint(exc: BaseException) -> str:
             u, d = loc.get("url"), loc.get("dst", loc.get("cached_file"))
             if isinstance(u, str) and isinstance(d, (str, Path)):
                 url, dst = u, Path(d)
+            repo, name = loc.get("repo_id"), loc.get("filename")  # huggingface_hub.hf_hub_download's frames
+            if isinstance(repo, str) and isinstance(name, str) and hub is None:
+                hub = (repo, name, loc.get("cache_dir"))
             tb = tb.tb_next
     switches = offline_switches()
     why = (f"this machine is offline ({', '.join(f'{v}=1' for v in switches)})" if switches
            else "no server answered (no network?)")
+    if hub and not url:  # a Hugging Face Hub file: its own cache, not torch.hub's folder
+        repo, name, cache = hub
+        if not isinstance(cache, (str, Path)):
+            try:
+                from huggingface_hub.constants import HF_HUB_CACHE as cache
+            except ImportError:  # pragma: no cover - the frames above are huggingface_hub's
+                cache = "the Hugging Face cache (HF_HOME)"
+        return (f"; it was downloading {name} of the Hugging Face repo {repo} into {cache}: {why} — fetch it on a "
+                f"connected machine (`huggingface-cli download {repo} {name}`) and copy that cache here")
     if url:
         return (f"; it was downloading {url} to {dst}: {why} — fetch that file on a connected machine and put it "
                 "there (torch.hub finds it and downloads nothing)")

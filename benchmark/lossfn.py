@@ -585,6 +585,13 @@ REFERENCE_SIDE = 96
 NEAR_FLAT = 0.05
 
 
+def _error_text(exc: BaseException) -> str:
+    """``"Type: first line"`` of an exception, at most 200 characters (a refusal's words for it)."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    why = f"{type(exc).__name__}{': ' + first if first else ''}"
+    return why[:197] + "..." if len(why) > 200 else why
+
+
 def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch: int = 2,
                        device_type: str = "cpu", images=None) -> None:
     """The loss run on the grid's training shapes, before anything is trained.
@@ -637,23 +644,52 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
             value = loss(pred, clean, **extra)
         if grad:
             value.backward()
-            if leaf.grad is not None and not bool(leaf.grad.any()):
+            if leaf.grad is not None and not bool(leaf.grad.any()) and not moves_from_input(clean, extra, task):
                 zero_grad.setdefault("side", side)  # refused after the flat checks, whose words fit a flat loss
+
+    def moves_from_input(clean: torch.Tensor, extra: dict, task) -> bool:
+        """Whether d loss / d pred is non-zero somewhere at pred = the degraded input: the net starts as the
+        identity (:class:`benchmark.nets.ResidualCNN`), so that is its first output. A loss with no gradient
+        near the target only (a dead zone, a hinge on PSNR) trains from there; round, sign or a detached path
+        has none there either. Run only when the gradient near the target was zero (rare): no planning cost."""
+        try:
+            start = extra["degraded"] if "degraded" in extra else task.degrade(clean, torch.Generator().manual_seed(1))
+            if start.shape != clean.shape:
+                return False
+            start = start.detach().clone().requires_grad_(True)
+            loss._checked = False
+            with torch.enable_grad():
+                value = loss(start.clone(), clean, **extra)
+            (g,) = torch.autograd.grad(value, start, allow_unused=True)
+        except Exception:  # noqa: BLE001 - no second point to judge from: the first one's zero gradient stands
+            return False
+        finally:
+            loss._checked = False
+        return g is not None and bool(g.any())
+
+    errors: set[str] = set()  # what the loss raised on the crops of the ladder, as _error_text words it
 
     def trains(side: int, task) -> bool:
         try:
             attempt(side, task)
-            return _flat_value(loss, task, side, n, images=images) is None and \
+            ok = _flat_value(loss, task, side, n, images=images) is None and \
                 _near_flat(loss, task, side, n, images=images, seen=seen) is None
-        except Exception:  # noqa: BLE001 - still too small (or failing for another reason)
+            if not ok:
+                errors.add("")  # ran, but (nearly) flat there: not the same error
+            return ok
+        except Exception as exc:  # noqa: BLE001 - still too small (or failing for another reason)
+            errors.add(_error_text(exc))
             return False
         finally:
             loss._checked = False
 
-    def refuse(task, what: str) -> None:
+    def refuse(task, what: str, error: str | None = None) -> None:
         side = crop - crop % task.size_multiple
+        errors.clear()
         runs = next((c for c in CROP_LADDER if c > crop and trains(c, task)), None)
         hint = f": it runs from --crop {runs}" if runs else f" (nor on crops up to {CROP_LADDER[-1]} px)"
+        if not runs and error is not None and errors == {error}:  # one error whatever the crop: not its size
+            hint = f" (the same error on every crop up to {CROP_LADDER[-1]} px: the crop's size is not why)"
         on = f" for task {task.name}" if len(tasks) > 1 or what.startswith(("does not", "is nearly")) else ""
         raise UserError(f"loss {spec!r} {what.format(side=side, on=on)}{hint}") from None
 
@@ -666,16 +702,13 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
         except UserError:
             raise
         except Exception as exc:  # noqa: BLE001 - any failure of the loss is the grid's bad input
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-            why = f"{type(exc).__name__}{': ' + first if first else ''}"
-            if len(why) > 200:
-                why = why[:197] + "..."
+            why = _error_text(exc)
             if device_type != "cpu" and grad:
                 log.warning("loss %r fails on the CPU (%s); the grid trains on %s, where it is not checked before "
                             "training", spec, why, device_type)
                 return
             refuse(task, "fails on {side}×{side} training crops{on} (" + why.replace("{", "{{").replace("}", "}}")
-                   + ")")
+                   + ")", error=why)
         finally:
             loss._checked = False
     goal: dict = {}  # per side: the value at the target (and at the flat image, _near_flat's)
@@ -734,7 +767,8 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
         # floor, sign, a comparison, or a detached path plus a 0·pred term (a gradient "reaches" pred, all zeros)
         side = zero_grad["side"]
         raise UserError(f"loss {spec!r}: d loss / d pred is zero everywhere on {side}×{side} training crops "
-                        "(pred = target + noise of σ 0.05) though its value depends on pred, so the net would train "
+                        "(pred = target + noise of σ 0.05, and pred = the degraded input, the identity-initialised "
+                        "net's first output) though its value depends on pred, so the net would train "
                         "nothing: round, floor, sign, comparisons and argmax have no gradient, nor has a detached "
                         "path (use a differentiable surrogate, e.g. a straight-through x + (round(x) - x).detach())")
 

@@ -119,15 +119,31 @@ class Registry:
             return
         meta["file_sha256"] = hashlib.sha256(source.encode()).hexdigest()
 
-    def _hash_plugin_source(self, entry: Entry) -> None:
-        """``meta["file_sha256"]``: the hash of the file that defines a plugin's entry (its module's source), so
-        its run ids and its row's version change when that code does (:func:`benchmark.lossfn.loss_versions`), as
-        a ``--loss-file``'s do. A file that cannot be found or read is logged, not hashed."""
+    def _hash_plugin_source(self, entry: Entry, cache: dict | None = None) -> None:
+        """``meta["file_sha256"]``: the hash of the code that defines a plugin's entry, so its run ids and its
+        row's version change when that code does (:func:`benchmark.lossfn.loss_versions`), as a
+        ``--loss-file``'s do. Unlike a loss file, a plugin is a package whose loss may call its other modules
+        (a helper imported at the top or inside ``forward``): every ``*.py`` of the top-level package that
+        defines it is hashed (its module file alone when that is not a package; ``cache``: {package: hash},
+        once per scan). Code that cannot be found or read is logged, not hashed."""
         import inspect
 
         try:
             path = inspect.getsourcefile(entry.obj) or inspect.getsourcefile(sys.modules[entry.source])
-            entry.meta["file_sha256"] = file_sha256(path)
+            module = getattr(entry.obj, "__module__", None) or entry.source
+            top = sys.modules.get(str(module).split(".")[0])
+            roots = [Path(p) for p in getattr(top, "__path__", ())]  # a package's folders (a namespace: several)
+            if not roots:
+                entry.meta["file_sha256"] = file_sha256(path)
+                return
+            cache = {} if cache is None else cache
+            if top.__name__ not in cache:
+                digest = hashlib.sha256()
+                for root in roots:
+                    for f in sorted(root.rglob("*.py")):
+                        digest.update(f"{f.relative_to(root).as_posix()}\0{file_sha256(f)}\n".encode())
+                cache[top.__name__] = digest.hexdigest()
+            entry.meta["file_sha256"] = cache[top.__name__]
         except (OSError, TypeError, KeyError):
             log.warning("%s %r (plugin %s): its source file cannot be read, so an edit to it will not change its "
                         "run ids", self.kind, entry.name, entry.meta.get("plugin"))
@@ -160,12 +176,17 @@ class Registry:
         registered before it failed."""
         from importlib.metadata import entry_points
 
+        hashed: dict[str, str] = {}  # a package's code hash, computed once for all its entries
         for ep in sorted(entry_points(group=self.group), key=lambda e: e.name):
             before = set(self._entries)
             try:
                 obj = ep.load()
             except Exception as exc:  # noqa: BLE001 - a broken plugin must not break the tool
+                own = ep.value.split(":")[0].strip().split(".")[0]  # the failing plugin's top-level package
                 for name in set(self._entries) - before:  # what it registered before failing: not a whole plugin
+                    module = self._entries[name].source
+                    if module in sys.modules and module.split(".")[0] != own:  # another plugin's module it
+                        sys.modules.pop(module)  # imported, whole: its own entry point imports it again, as alone
                     self.remove(name)
                 log.warning("plugin %s = %s (group %s) failed to load: %s: %s", ep.name, ep.value, self.group,
                             type(exc).__name__, exc)
@@ -181,8 +202,10 @@ class Registry:
             for name in added:
                 entry = self._entries[name]
                 entry.meta.setdefault("plugin", f"{ep.value} ({ep.dist.name if ep.dist else '?'})")
-                if "file_sha256" not in entry.meta:  # versioned by its code, as a loss file is: an edited plugin
-                    self._hash_plugin_source(entry)  # (often installed editable) is a new version, never pooled
+                # versioned by its code, as a loss file is: an edited plugin (often installed editable) is a new
+                # version, never pooled. Losses only: a task's or metric's version never reads the hash (unfixed)
+                if self.kind == "loss" and "file_sha256" not in entry.meta:
+                    self._hash_plugin_source(entry, hashed)
 
     def get(self, name: str) -> Entry:
         self._scan()
