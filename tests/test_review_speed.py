@@ -28,3 +28,33 @@ def test_another_pyiqa_version_is_scored_by_pyiqa_itself(cls, monkeypatch):
     monkeypatch.setattr(mod, "parts", mirrored)
     pred, clean = _pair(32, 40)
     assert torch.equal(mod(pred, clean), mod.inner(pred, clean))
+
+
+def test_bench_eval_separate_path_keeps_nothing_of_the_clean_image(monkeypatch):
+    """bench_eval's "separate" is what MetricSet.score did before it shared work, but since SeparableSSIM keeps the
+    clean side it called the set's own cached ssim/ms_ssim modules: from an image's second scoring they skipped the
+    clean image's filter passes too (so the ratio left out the cache's gain), and they filled the set's cache, so
+    the set never paid a first scoring → the separate path scores ssim/ms_ssim with a cache that keeps nothing."""
+    import importlib.util
+    from pathlib import Path
+
+    from benchmark import metrics as M
+
+    spec = importlib.util.spec_from_file_location(
+        "_review_speed_bench_eval", Path(__file__).resolve().parents[1] / "scripts" / "bench_eval.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    calls, real = [], M._gauss_filter
+    monkeypatch.setattr(M, "_gauss_filter", lambda *a: calls.append(1) or real(*a))
+    ms = M.MetricSet(["ssim"])
+    pred, clean = _pair(24, 30)
+    for _ in range(2):
+        assert not script._differing(script._separate(ms, pred, clean), ms.score(pred, clean))
+    calls.clear()
+    script._separate(ms, pred, clean)
+    assert len(calls) == 5  # every pass of both sides, as before the cache
+    ms2 = M.MetricSet(["ssim"])
+    script._separate(ms2, pred, clean)
+    calls.clear()
+    ms2.score(pred, clean)
+    assert len(calls) == 5 and len(ms2.metrics[0].module.refs.entries) == 1  # the set's first scoring pays
