@@ -33,12 +33,18 @@ REF_CACHE_BYTES = 256 * 2**20
 FILTER_SIZES = 4
 
 
-def _nbytes(obj) -> int:
+def _storages(obj):
     if isinstance(obj, torch.Tensor):
-        return obj.untyped_storage().nbytes()
-    if isinstance(obj, (tuple, list)):
-        return sum(_nbytes(o) for o in obj)
-    return 0
+        yield obj.untyped_storage()
+    elif isinstance(obj, (tuple, list)):
+        for o in obj:
+            yield from _storages(o)
+
+
+def _nbytes(obj) -> int:
+    """Bytes the tensors in obj (nested tuples and lists) keep alive: each storage once, however many views share it
+    (FSIM's I and Q are two views of one YIQ tensor)."""
+    return sum({(s.device, s.data_ptr()): s.nbytes() for s in _storages(obj)}.values())
 
 
 class RefCache:

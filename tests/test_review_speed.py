@@ -58,3 +58,17 @@ def test_bench_eval_separate_path_keeps_nothing_of_the_clean_image(monkeypatch):
     calls.clear()
     ms2.score(pred, clean)
     assert len(calls) == 5 and len(ms2.metrics[0].module.refs.entries) == 1  # the set's first scoring pays
+
+
+def test_ref_cache_counts_a_storage_its_parts_share_once():
+    """RefCache counted every part's whole storage: FSIM's I and Q are two views of one YIQ tensor, so its 3 maps were
+    counted twice (8 maps an image for the 5 it keeps), and the cache held 3/8 fewer images than its budget → a
+    storage that parts share counts once."""
+    x = torch.rand(1, 3, 8, 8)
+    cache = fastiqa.RefCache(max_bytes=x.nbytes)
+    cache.get(x, lambda t: (lambda y: (y[:, :1], y[:, 1:2], y[:, 2:]))(t * 2))
+    assert cache.used == x.nbytes and len(cache.entries) == 1  # fits: one storage of 3 maps
+    fsim = fastiqa.CachedFSIM()
+    pred, clean = _pair(32, 40)
+    fsim(pred, clean)
+    assert fsim.refs.used == (1 + 1 + 3) * 32 * 40 * 4  # phase congruency, gradient map, YIQ (I and Q are views)
