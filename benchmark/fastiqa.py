@@ -9,15 +9,22 @@ on the image's size only. :class:`CachedFSIM`, :class:`CachedVSI` and :class:`Ca
 bytes) and FSIM's per-size filters.
 
 Forward: pred, target (N, 3, H, W) float in [0, 1] → (N,) scores (fsim, vsi: higher is better; nlpd:
-lower). Other channel counts go to pyiqa's module unchanged.
+lower). Other channel counts go to pyiqa's module unchanged, and so does everything under a pyiqa other than
+:data:`PYIQA_VERSION` (the copy would mix its constants and lines with the other version's helpers).
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from collections import OrderedDict
 
 import torch
+
+log = logging.getLogger(__name__)
+
+#: the pyiqa whose code the classes here mirror; under any other, pyiqa's own modules score
+PYIQA_VERSION = "0.1.16"
 
 #: bytes of reference-side tensors one metric keeps (the first images that fit are kept, so a test set larger than
 #: this never thrashes: its first images hit, the rest are computed as before)
@@ -26,12 +33,18 @@ REF_CACHE_BYTES = 256 * 2**20
 FILTER_SIZES = 4
 
 
-def _nbytes(obj) -> int:
+def _storages(obj):
     if isinstance(obj, torch.Tensor):
-        return obj.untyped_storage().nbytes()
-    if isinstance(obj, (tuple, list)):
-        return sum(_nbytes(o) for o in obj)
-    return 0
+        yield obj.untyped_storage()
+    elif isinstance(obj, (tuple, list)):
+        for o in obj:
+            yield from _storages(o)
+
+
+def _nbytes(obj) -> int:
+    """Bytes the tensors in obj (nested tuples and lists) keep alive: each storage once, however many views share it
+    (FSIM's I and Q are two views of one YIQ tensor)."""
+    return sum({(s.device, s.data_ptr()): s.nbytes() for s in _storages(obj)}.values())
 
 
 class RefCache:
@@ -73,10 +86,14 @@ class _Cached(torch.nn.Module):
 
         self.inner = pyiqa.create_metric(pyiqa_name, device=torch.device("cpu"), as_loss=False)
         self.refs = RefCache()
+        self.mirrors = pyiqa.__version__ == PYIQA_VERSION
+        if not self.mirrors:
+            log.info("%s: pyiqa %s is not the %s benchmark.fastiqa mirrors; pyiqa's own module scores (no clean-side "
+                     "cache)", pyiqa_name, pyiqa.__version__, PYIQA_VERSION)
 
     @torch.no_grad()
     def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        if pred.dim() != 4 or pred.shape[1] != 3 or pred.shape != target.shape:
+        if not self.mirrors or pred.dim() != 4 or pred.shape[1] != 3 or pred.shape != target.shape:
             return self.inner(pred, target)
         self.inner.is_valid_input(pred)
         self.inner.is_valid_input(target)

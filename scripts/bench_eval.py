@@ -1,7 +1,8 @@
 """Evaluation cost of a metric set: each metric scored by its own module vs :meth:`MetricSet.score`.
 
 "separate" is what ``MetricSet.score`` did before it shared work between metrics (every metric's module
-called on its own, fsim, vsi and nlpd by pyiqa's own modules); "set" is ``MetricSet.score`` now (ssim and
+called on its own, fsim, vsi and nlpd by pyiqa's own modules, ssim and ms_ssim keeping nothing of the clean
+image); "set" is ``MetricSet.score`` now (ssim and
 ms_ssim from one :meth:`benchmark.metrics.SeparableSSIM.both` pass, fsim, vsi and nlpd with the clean image's
 half kept from its first scoring: :mod:`benchmark.fastiqa`, so the first repetition pays it, as a grid's first
 run does). Both score the same images, interleaved one image each per repetition, the median per image is
@@ -50,6 +51,22 @@ def _images(folder: str, limit: int):
     return out
 
 
+def _uncached(module):
+    """What scored before the clean-side caches: pyiqa's module inside fastiqa's fsim/vsi/nlpd, and a twin of a
+    SeparableSSIM whose cache keeps nothing (the set's own would skip the clean side and fill the set's cache)."""
+    import copy
+
+    from benchmark.fastiqa import RefCache
+
+    if hasattr(module, "inner"):
+        return module.inner
+    if isinstance(getattr(module, "refs", None), RefCache):
+        twin = copy.copy(module)
+        twin.refs = RefCache(max_bytes=0)
+        return twin
+    return module
+
+
 def _separate(ms, pred, clean) -> dict[str, float]:
     import torch
 
@@ -58,7 +75,7 @@ def _separate(ms, pred, clean) -> dict[str, float]:
     out = {}
     for m in ms.metrics:
         if min(pred.shape[-2:]) >= min_side(m.name):
-            mod = getattr(m.module, "inner", m.module)  # fastiqa's cached fsim/vsi/nlpd: pyiqa's module inside
+            mod = _uncached(m.module)
             val = mod(pred, clean) if m.full_reference else mod(pred)
             out[m.name] = float(torch.as_tensor(val).float().mean())
     return out
