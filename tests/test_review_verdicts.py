@@ -6,6 +6,8 @@ first; bounds are binomial, never figures measured once."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+import pytest
 from scipy.stats import binom
 
 
@@ -49,3 +51,45 @@ def test_few_runs_many_images_keeps_the_images_degrees_of_freedom_where_they_dec
     rng = np.random.default_rng(3)
     d = rng.normal(0, 1, (1, 24)) + rng.normal(0, 0.14, (5, 24))
     assert two_level_se(d)[1] > 15
+
+
+# 2. calibrate's simulated nulls: two losses equal over the images, not on each image -------------------------
+def test_calibrate_measures_and_simulates_a_loss_x_image_interaction():
+    """Was: ``plbench calibrate`` drew both arms of a null on the same image effects, so A − B never varied from
+    image to image beyond the runs' noise — the case (a loss better on some images, worse on others) where the
+    paired test's degrees of freedom matter most was never calibrated, and the components table did not show how
+    large it is. The loss×image component is now measured from the pairs of losses (runs paired by seed) and
+    each simulated arm gets its own image effect of that size."""
+    from benchmark import calibrate as C
+
+    comp = {"task": "denoise", "metric": "psnr", "higher": True, "n_images": 120, "run_sd": 0.1, "image_sd": 1.0,
+            "image_x_run_sd": 0.2, "loss_x_image_sd": 0.5}
+    a, b = C.simulate(comp, 20, np.random.default_rng(9))
+    per_image = (a - b).mean(axis=0)
+    assert per_image.std(ddof=1) == pytest.approx(0.5 * np.sqrt(2), rel=0.2)  # each arm its own image effect
+    comps = C.components(C._table(a, b, "denoise", "psnr", True)).iloc[0]
+    assert comps["loss_x_image_sd"] == pytest.approx(0.5, rel=0.2)
+    assert "loss×image sd" in C.to_text(C.Calibration(
+        comps.to_frame().T, pd.DataFrame([{"task": "denoise", "metric": "psnr", "n_nulls": 1, "false": 0,
+                                           "rate": 0.0}]),
+        pd.DataFrame(columns=["task", "metric", "loss", "splits", "false", "rate", "ref_p95"]),
+        pd.DataFrame(columns=["task", "metric", "effect", "runs", "power"]), 5))
+    # without it (one loss, or losses equal on every image) the streams are the ones they were
+    plain = {**comp, "loss_x_image_sd": 0.0}
+    a0, _ = C.simulate(plain, 5, np.random.default_rng(1))
+    a1, _ = C.simulate({k: v for k, v in plain.items() if k != "loss_x_image_sd"}, 5, np.random.default_rng(1))
+    assert np.array_equal(a0, a1)
+
+
+def test_calibrated_nulls_with_a_loss_x_image_interaction_hold_alpha():
+    """The nulls ``plbench calibrate`` now draws, on a small test set (5 images) where the interaction dominates:
+    false verdicts at most α (binomial bound) through the checker's own verdict function."""
+    from benchmark import calibrate as C
+
+    comp = {"task": "denoise", "metric": "psnr", "higher": True, "n_images": 5, "run_sd": 0.05, "image_sd": 1.0,
+            "image_x_run_sd": 0.1, "loss_x_image_sd": 0.3}
+    rng = np.random.default_rng(21)
+    n, alpha = 600, 0.05
+    false = sum(C.fast_verdict(*C.simulate(comp, 5, rng), "denoise", "psnr", True, alpha)
+                in ("reproduced", "contradicted") for _ in range(n))
+    assert false <= _most(n, alpha), f"{false}/{n}"
