@@ -103,8 +103,9 @@ def two_level_se(d: np.ndarray) -> tuple[float, float]:
     # square's degrees of freedom — but only when it is the level with the fewer: the other level, with fewer
     # degrees of freedom, may be below the residual by chance (5 runs × 24 images with a small run effect: the
     # images' 23 degrees of freedom called 3.7 × α of equal pairs significant at α = 0.001, the level Holm tests
-    # a table's smallest p at; tests/test_review_verdicts.py)
-    if num > combined and num == ms_row:                # the runs' mean square sets the SE
+    # a table's smallest p at; 10 runs × 3 images with a loss × image interaction: the runs' 9 called 4 × α at
+    # α = 0.05/12; tests/test_review_verdicts.py)
+    if num > combined and num == ms_row and S <= I:     # the runs' mean square sets the SE
         return math.sqrt(num / (S * I)), float(S - 1)
     if num > combined and num != ms_row and I <= S:     # the images' (a loss × image interaction)
         return math.sqrt(num / (S * I)), float(I - 1)

@@ -93,3 +93,16 @@ def test_calibrated_nulls_with_a_loss_x_image_interaction_hold_alpha():
     false = sum(C.fast_verdict(*C.simulate(comp, 5, rng), "denoise", "psnr", True, alpha)
                 in ("reproduced", "contradicted") for _ in range(n))
     assert false <= _most(n, alpha), f"{false}/{n}"
+
+
+# 3. more runs than test images: the runs' degrees of freedom where the images' level fell below the residual --
+@pytest.mark.parametrize("runs, images, n", [(10, 3, 3000), (8, 2, 3000)])
+def test_few_images_many_runs_holds_alpha_at_holms_first_step_with_an_interaction(runs, images, n):
+    """Was (the case left open by the min(runs, images) − 1 floor): where the runs' mean square alone set the SE
+    (the images' fell below the residual's), the test took the runs' S − 1 degrees of freedom even with fewer
+    images than runs — with a loss × image interaction the images' 2-degree-of-freedom mean square is below the
+    residual by chance in ≈ 9 % of tables, where the SE misses the interaction: 4.2 × α of equal pairs
+    significant at α = 0.05/12 (10 × 3; 9.6 × with 8 × 2), the level Holm tests a 12-comparison table's smallest p
+    at — some ▲/▼ in ≈ 10 % of null tables. Satterthwaite's degrees of freedom there (≈ 1.1 ×)."""
+    hits = _null_rate(runs, images, 0.0, 1.0, 1.0, n, 0.05 / 12, seed=runs * 100 + images)
+    assert hits <= _most(n, 0.05 / 12), f"{hits}/{n} equal pairs significant at α = 0.05/12 ({runs} × {images})"
