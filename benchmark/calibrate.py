@@ -6,8 +6,10 @@ prints verdicts, not of a formula:
 
 * **Simulated nulls**: for every (task, metric) of a results directory, the variance components of
   its runs — run-to-run, image, image×run (:func:`benchmark.runstats.variance_components`, pooled
-  over the losses with ≥ 2 seeds) — and ``n_nulls`` tables of two *equally good* losses drawn
-  with exactly those components, at :data:`benchmark.runstats.MIN_RUNS` runs each (``--runs``).
+  over the losses with ≥ 2 seeds) and loss×image (how far two losses' difference varies from image to
+  image, :func:`loss_x_image_variance`, pooled over the pairs of those losses) — and ``n_nulls`` tables of
+  two *equally good* losses (equal over the population of images, not on each one) drawn with exactly those
+  components, at :data:`benchmark.runstats.MIN_RUNS` runs each (``--runs``).
   A null gets a false verdict when the part is reproduced or contradicted.
 * **A/A on real runs**: every loss with ≥ 2 × ``runs`` seeds is split into two arms of ``runs``
   disjoint seeds ("the same loss under two names"): every distinct split, or ``splits`` distinct
@@ -46,7 +48,7 @@ POWER = 0.8
 
 @dataclass
 class Calibration:
-    components: pd.DataFrame      # task, metric, higher, run_sd, image_sd, image_x_run_sd, n_images, losses
+    components: pd.DataFrame      # task, metric, higher, run_sd, image_sd, image_x_run_sd, loss_x_image_sd, n_images, …
     nulls: pd.DataFrame           # task, metric, n_nulls, false, rate
     aa: pd.DataFrame              # task, metric, loss, splits, false, rate (empty: no loss has enough seeds)
     power: pd.DataFrame           # task, metric, effect, runs, power
@@ -71,8 +73,28 @@ class Calibration:
         return float(self.aa["false"].sum() / n) if n else math.nan
 
 
+def loss_x_image_variance(a: np.ndarray, b: np.ndarray) -> float | None:
+    """The variance from image to image of two losses' difference A − B beyond what the runs put in it (a loss ×
+    image interaction: A better on some images, worse on others), from their runs paired by row, (S, I) each:
+    ``(MS_image − MS_res)/S`` of the paired differences, at least 0; None with < 2 paired runs or shared images."""
+    from benchmark.runstats import mean_squares
+
+    d = np.asarray(a, float) - np.asarray(b, float)
+    d = d[~np.isnan(d).all(axis=1)]
+    if d.shape[0] < 2:
+        return None
+    d = d[:, ~np.isnan(d).any(axis=0)]
+    if d.shape[1] < 2:
+        return None
+    _, ms_col, ms_res = mean_squares(d)
+    return max(0.0, (ms_col - ms_res) / d.shape[0])
+
+
 def components(table: pd.DataFrame) -> pd.DataFrame:
-    """Variance components per (task, metric), averaged over the losses with ≥ 2 seeds."""
+    """Variance components per (task, metric), averaged over the losses with ≥ 2 seeds (the loss×image one over
+    their pairs, runs paired by seed)."""
+    from itertools import combinations
+
     from benchmark.stats import INPUT, blocks
 
     rows = []
@@ -80,14 +102,18 @@ def components(table: pd.DataFrame) -> pd.DataFrame:
         comps = [c for c in (variance_components(b.values[i]) for i in range(len(b.labels))) if c]
         if not comps:
             continue
+        inter = [v for i, j in combinations(range(len(b.labels)), 2)
+                 if (v := loss_x_image_variance(b.values[i], b.values[j])) is not None]
         rows.append({"task": b.task, "metric": b.metric, "higher": b.higher,
                      "run_sd": math.sqrt(np.mean([c["run"] for c in comps])),
                      "image_sd": math.sqrt(np.mean([c["image"] for c in comps])),
                      "image_x_run_sd": math.sqrt(np.mean([c["image_x_run"] for c in comps])),
+                     # per arm: the difference of two arms has twice each arm's share
+                     "loss_x_image_sd": math.sqrt(np.mean(inter) / 2) if inter else 0.0,
                      "n_images": int(max(c["images"] for c in comps)), "losses": len(comps),
                      "runs": int(min(c["runs"] for c in comps))})
     return pd.DataFrame(rows, columns=["task", "metric", "higher", "run_sd", "image_sd", "image_x_run_sd",
-                                       "n_images", "losses", "runs"])
+                                       "loss_x_image_sd", "n_images", "losses", "runs"])
 
 
 def _rng(seed: int, *key) -> np.random.Generator:
@@ -173,13 +199,17 @@ def fast_verdict(a: np.ndarray, b: np.ndarray, task: str, metric: str, higher: b
 
 def simulate(comp: dict, runs: int, rng: np.random.Generator, effect: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Two arms of ``runs`` × ``n_images`` values with ``comp``'s variance components; A better by
-    ``effect`` (in the metric's units, signed by its direction); the images are shared."""
+    ``effect`` (in the metric's units, signed by its direction); the images are shared, and each arm has its own
+    image effect of ``loss_x_image_sd`` (a loss × image interaction: equal over the population of images, not on
+    each test image)."""
     I = int(comp["n_images"])
     img = rng.normal(0, comp["image_sd"], I)
     sign = 1.0 if comp["higher"] else -1.0
+    inter = float(comp.get("loss_x_image_sd", 0.0) or 0.0)
 
     def arm(shift):
-        return (img[None, :] + rng.normal(0, comp["run_sd"], (runs, 1))
+        own = rng.normal(0, inter, I)[None, :] if inter > 0 else 0.0  # none drawn without one: the same streams
+        return (img[None, :] + own + rng.normal(0, comp["run_sd"], (runs, 1))
                 + rng.normal(0, comp["image_x_run_sd"], (runs, I)) + sign * shift)
 
     return arm(effect), arm(0.0)
@@ -386,8 +416,9 @@ def to_text(cal: Calibration) -> str:
         lines += [f"**A/A on real runs**: {int(cal.aa['false'].sum())}/{int(cal.aa['splits'].sum())} false verdicts "
                   f"= {rate:.1%} ({status}) over {len(cal.aa)} (task, metric, loss) cells; the splits of one set "
                   f"of runs are not independent.{ref}", ""]
-    lines += ["| task | metric | run sd | image sd | image×run sd | images | nulls: false | needs runs for effect |",
-              "|---|---|---|---|---|---|---|---|"]
+    lines += ["| task | metric | run sd | image sd | image×run sd | loss×image sd | images | nulls: false | "
+              "needs runs for effect |",
+              "|---|---|---|---|---|---|---|---|---|"]
     need = needs_runs(cal.power).set_index(["task", "metric"]) if not cal.power.empty else None
     nulls = cal.nulls.set_index(["task", "metric"])
     for c in cal.components.itertuples(index=False):
@@ -400,7 +431,8 @@ def to_text(cal: Calibration) -> str:
             pw = "– (no practical margin)"
         warn = " ⚠" if getattr(c, "runs", THIN_RUNS) < THIN_RUNS or c.n_images < THIN_IMAGES else ""
         lines.append(f"| {c.task}{warn} | {c.metric} | {c.run_sd:.3g} | {c.image_sd:.3g} | {c.image_x_run_sd:.3g} | "
-                     f"{c.n_images} | {int(n['false'])}/{int(n['n_nulls'])} | {pw} |")
+                     f"{getattr(c, 'loss_x_image_sd', 0.0):.3g} | {c.n_images} | "
+                     f"{int(n['false'])}/{int(n['n_nulls'])} | {pw} |")
     if not cal.aa.empty:
         lines += ["", "| task | metric | loss | A/A splits | false | rate | calibrated: 95 % of sets ≤ |",
                   "|---|---|---|---|---|---|---|"]

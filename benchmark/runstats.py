@@ -16,7 +16,7 @@ images. Every "significantly better" the project prints — the leaderboard's bo
   is scored on the same images, a crossed design), from the two-way mean squares of the paired
   differences (:func:`two_level_se`); the 95 % CI and the two-sided p come from Student's t with
   Satterthwaite's degrees of freedom (at least min(runs, images) − 1; where the SE is the runs' or the images'
-  mean square alone, that mean square's: runs − 1 or images − 1).
+  mean square alone and that level has the fewer degrees of freedom, that mean square's: runs − 1 or images − 1).
 * **No spread**: when every paired (run, image) difference is the same non-zero number (duplicated
   runs, a saturated or quantised metric), the standard error is 0 and Student's t is degenerate:
   the comparison is not tested (p is NaN, status ``no spread``), never p = 0. An exact copy (every
@@ -85,7 +85,8 @@ def two_level_se(d: np.ndarray) -> tuple[float, float]:
     σ²_image×run/(S·I)``, estimated without bias from the two-way ANOVA mean squares as
     ``(MS_run + MS_image − MS_res)/(S·I)`` (floored at ``max(MS_run, MS_image)/(S·I)``, each of which
     is ≤ the variance in expectation); degrees of freedom by Satterthwaite, at least ``min(S, I) − 1`` — or, where
-    the floor sets the SE, those of its mean square (``S − 1`` for the runs', ``I − 1`` for the images')).
+    the floor sets the SE and its level has the fewer degrees of freedom, those of its mean square (``S − 1`` for
+    the runs', ``I − 1`` for the images')).
 
     Why not a two-way bootstrap: resampling runs and images both puts the image×run term in twice
     (its variance is ≈ ``(MS_run + MS_image)/(S·I)``); on simulated nulls where that term dominates
@@ -98,9 +99,15 @@ def two_level_se(d: np.ndarray) -> tuple[float, float]:
         return math.sqrt(ms_row / S), float(S - 1)
     combined = ms_row + ms_col - ms_res
     num = max(combined, ms_row, ms_col)
-    if num > combined and num == ms_row:    # the runs' mean square sets the SE: its degrees of freedom
+    # where one level's mean square alone sets the SE (the other level's fell below the residual's), that mean
+    # square's degrees of freedom — but only when it is the level with the fewer: the other level, with fewer
+    # degrees of freedom, may be below the residual by chance (5 runs × 24 images with a small run effect: the
+    # images' 23 degrees of freedom called 3.7 × α of equal pairs significant at α = 0.001, the level Holm tests
+    # a table's smallest p at; 10 runs × 3 images with a loss × image interaction: the runs' 9 called 4 × α at
+    # α = 0.05/12; tests/test_review_verdicts.py)
+    if num > combined and num == ms_row and S <= I:     # the runs' mean square sets the SE
         return math.sqrt(num / (S * I)), float(S - 1)
-    if num > combined:                      # the images' mean square sets it (a loss × image interaction)
+    if num > combined and num != ms_row and I <= S:     # the images' (a loss × image interaction)
         return math.sqrt(num / (S * I)), float(I - 1)
     den = ms_row ** 2 / (S - 1) + ms_col ** 2 / (I - 1) + ms_res ** 2 / ((S - 1) * (I - 1))
     df = num ** 2 / den if den > 0 else float(min(S, I) - 1)
