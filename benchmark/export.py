@@ -107,11 +107,14 @@ def _decimals(x: float, digits: int = 2, most: int = 6) -> int:
 
 def _most_decimals(values) -> int:
     """The most decimals a column of these values gets: 6, or more where its largest value needs them for 4
-    significant digits (a metric of values ~1e-7 printed as ``0.000000 ± 0.000000`` under a fixed 6); never
-    more for values of ordinary size, whose intervals' float noise would ask for 15."""
+    significant digits or its smallest for 2 (a metric of values ~1e-7 printed as ``0.000000 ± 0.000000`` under a
+    fixed 6, the losses' ~1e-7 beside the degraded input's ~5e-4 too); never more for values of ordinary size,
+    whose intervals' float noise would ask for 15."""
     v = np.abs(np.asarray(values, float))
     v = v[np.isfinite(v) & (v > 0)]
-    return max(6, _decimals(float(v.max()), 4, most=15)) if v.size else 6
+    if not v.size:
+        return 6
+    return max(6, _decimals(float(v.max()), 4, most=15), _decimals(float(v.min()), 2, most=15))
 
 
 def fmt_ci(mean: float, lo: float, hi: float, dec: int | None = None) -> tuple[str, str]:
