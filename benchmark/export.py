@@ -1417,8 +1417,9 @@ def _tex_cell(cell: Cell) -> str:
     return txt + (f"$^{{{sup}}}$" if sup else "")
 
 
-#: characters of ``\\small`` text one LaTeX table row may take (a 6.5 in text width, column gaps included)
-TEX_LINE = 100
+#: characters of ``\\small`` text one LaTeX table row may take, column gaps included: LaTeX's default ``article``
+#: text width (345 pt, the narrowest of the common one-column layouts; 100 for a 6.5 in width ran 22–78 pt past it)
+TEX_LINE = 80
 #: characters of a loss name one LaTeX table line holds; a longer name wraps (:func:`tex_label`)
 TEX_LABEL = 30
 
@@ -1512,9 +1513,13 @@ def latex(stats: Stats) -> str:
                 r"mean rank without circular blocks; Blocks: how many it rests on ($^{*}$: not every "
                 r"block). Mean ranks are descriptive: nothing is bold (significance is tested per cell, in the task "
                 r"tables). " + " ".join(tex_text(x).replace(f"({PARTIAL})", "($^{*}$)") for x in extra) + "}",
+                # the headers on two lines and, with the `Common blocks` column, narrower gaps: on one line
+                # (``Excl.\ circular``, ``Common blocks``) the table ran 27 pt or more past article's 345 pt text
+                # width beside a 15 em name (:func:`tex_label`)
+                *([r"\setlength{\tabcolsep}{3.5pt}"] if common else []),
                 r"\begin{tabular}{lrrrrr" + "r" * common + "}", r"\toprule",
-                r"Loss & Mean rank & SD & Excl.\ circular & Blocks & " + (r"Common blocks & " if common else "")
-                + r"Runs \\", r"\midrule"]
+                r"Loss & Mean & SD & Excl.\ & Blocks & " + (r"Common & " if common else "") + r"Runs \\",
+                r" & rank & & circular & & " + (r"blocks & " if common else "") + r"\\", r"\midrule"]
         for _, r in stats.ranks.iterrows():
             cost = _cost(stats, r["label"])
             flag = "" if r.get("complete", True) else r"$^{*}$"

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import re
+import shutil
+
+import pytest
+
 from benchmark import stats as S
 from benchmark.stats import INPUT
 from benchmark.synthetic import synthetic_table
@@ -31,3 +36,46 @@ def test_tiny_loss_values_keep_their_digits_beside_a_larger_input():
             mean, lo, hi = (float(v) for v in cell.replace("[", " ").replace("]", " ").replace(",", " ").split())
         assert abs(mean - c.loc[label, "mean"]) <= 0.05 * c.loc[label, "mean"], (label, cell)
         assert lo < hi, (label, cell)  # the interval shows
+
+
+def _overfull(tex: str, tmp_path, enc: str = "T1") -> list[str]:
+    """pdfLaTeX's overfull boxes (wider than article's default 345 pt text width) of ``leaderboard.tex``."""
+    import subprocess
+
+    doc = (f"\\documentclass{{article}}\n\\usepackage[{enc}]{{fontenc}}\n\\usepackage{{booktabs,amssymb}}\n"
+           f"\\begin{{document}}\n{tex}\n\\end{{document}}\n")
+    (tmp_path / "lb.tex").write_text(doc, encoding="utf-8")
+    subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "lb.tex"], cwd=tmp_path,
+                   capture_output=True, timeout=120)
+    log = (tmp_path / "lb.log").read_text(encoding="utf-8", errors="replace")
+    assert "Output written" in log, log[-2000:]
+    return re.findall(r"Overfull \\hbox \([\d.]+pt too wide\).*", log)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="needs pdflatex")
+def test_latex_tables_fit_the_default_article_text_width(tmp_path):
+    """``leaderboard.tex``'s tables were sized for a 6.5 in text width (``TEX_LINE`` = 100 characters): in
+    LaTeX's default ``article`` (345 pt) a task table of two ``mean [low, high]`` columns and a long spec ran
+    22–27 pt into the margin, six metrics of a 30-character name 78 pt, and the overall ranking (its
+    one-line ``Mean rank``, ``Excl. circular`` and ``Common blocks`` headers) 27–35 pt. Every table now fits."""
+    from benchmark.export import latex
+
+    long = {"contextual(layers=conv1_2+conv2_2+conv3_4,band_width=0.5)": 0.3,
+            "l1 + 0.1*ssim + 0.01*lpips_vgg(layers=[relu1_2,relu2_2,relu3_3])": 0.5}
+    six = ("psnr", "ssim", "lpips", "dists", "niqe", "musiq")
+    cases = [(six, long, (0, 1, 2)), (six, {"a_rather_long_loss_name_here_x": 0.2}, (0, 1, 2, 3, 4)),
+             (six + ("brisque", "ms_ssim"), {"a_rather_long_loss_name_here_x": 0.2}, (0, 1, 2))]
+    body = []
+    for k, (metrics, extra, seeds) in enumerate(cases):
+        t = synthetic_table(offsets={"l1": 0.0, "good": 1.0, "bad": -0.7, **extra}, seeds=seeds, n_images=6,
+                            metrics=metrics, seed=k)
+        body.append(latex(S.compute(t, n_boot=20)).replace("tab:", f"tab{k}:"))
+    # a loss ranked on one task of two: the ranking's `Common blocks` column
+    t = synthetic_table(offsets={"l1": 0.0, "good": 1.0, **long}, tasks=("denoise", "deblur"), seeds=(0, 1, 2),
+                        n_images=6, metrics=("psnr", "lpips"))
+    tex = latex(S.compute(t[~((t["task"] == "deblur") & (t["loss"] == "good"))], n_boot=20))
+    assert "Common" in tex.split(r"\caption{Mean rank")[1], tex
+    body.append(tex.replace("tab:", "tab9:"))
+    for enc in ("T1", "OT1"):
+        assert _overfull("\n\\clearpage\n".join(body), tmp_path, enc) == [], enc
