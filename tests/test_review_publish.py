@@ -79,3 +79,39 @@ def test_latex_tables_fit_the_default_article_text_width(tmp_path):
     body.append(tex.replace("tab:", "tab9:"))
     for enc in ("T1", "OT1"):
         assert _overfull("\n\\clearpage\n".join(body), tmp_path, enc) == [], enc
+
+
+def test_pd_plane_names_each_off_scale_loss():
+    """An off-scale loss was a triangle in its colour at the panel's edge with its value beside it, no name: the
+    values of several are stacked apart from their triangles (which sit on one spot when the losses are off-scale
+    the same way), and beyond 10 losses two losses share a colour — ``loss04: 8.61, 0.746`` and
+    ``loss10: 7.47, 0.780`` read as two unnamed values by two like triangles. Each value now names its loss (as the
+    input's reads ``input 20.58, 0.444``)."""
+    import collections
+
+    from benchmark import figures as F
+
+    base = {f"loss{i:02d}": 0.1 * i for i in range(12)}
+    t = synthetic_table(offsets=base, seeds=(0, 1), n_images=3, metrics=("psnr", "lpips"))
+    by_colour = collections.defaultdict(list)
+    for label, style in F.stats_styles(S.compute(t, n_boot=10)).items():
+        by_colour[style.color].append(label)
+    a, b = next(ls for ls in by_colour.values() if len(ls) > 1 and INPUT not in ls)[:2]
+    t = synthetic_table(offsets={**base, a: -9.0, b: -9.5}, seeds=(0, 1), n_images=3, metrics=("psnr", "lpips"))
+    with F.style():
+        fig = F.draw_pd_plane(S.compute(t, n_boot=10))
+    texts = [x.get_text() for x in fig.axes[0].texts]
+    for label in (a, b):
+        assert sum(x.startswith(f"{label}: ") for x in texts) == 1, (label, texts)
+    # a named value is wider: it keeps clear of its neighbours, a side's text by the corner included
+    from test_figure_layout import layout_problems
+
+    long = "l1 + 0.1*ssim + 0.01*lpips_vgg(layers=[relu1_2,relu2_2,relu3_3])"
+    t = synthetic_table(offsets={"l1": 0.0, "l2": 0.2, "ssim": 0.1, long: {"lpips": -9.0}, "tiny": 0.3,
+                                 "contextual(layers=conv1_2+conv2_2)": {"psnr": -9.0}},
+                        seeds=(0, 1), n_images=3, metrics=("psnr", "lpips"))
+    with F.style():
+        fig = F.draw_pd_plane(S.compute(t, n_boot=10))
+        texts = [x.get_text() for x in fig.axes[0].texts]
+        assert any(x.startswith("l1 + 0.1*ssim") for x in texts) and any(x.startswith("contextual(") for x in texts)
+        assert layout_problems(fig) == []
