@@ -1424,16 +1424,33 @@ TEX_LINE = 80
 TEX_LABEL = 30
 
 
+#: characters a LaTeX table cell's long name may break after (:func:`tex_label`), besides its spaces
+TEX_BREAKS = ",([+_=*.:/"
+#: the longest piece of a name without a break point (a run of letters is broken before a capital or every
+#: this many characters): wider ones ran past the 15 em cell into the Seeds column
+TEX_PIECE = 20
+
+
 def tex_label(label: str, flag: str = "") -> str:
     """A loss name (plus ``flag``, e.g. :data:`WORSE_TEX`) as a LaTeX table cell: escaped, and over
     :data:`TEX_LABEL` characters a ragged-right ``\\parbox`` that wide, with break points after
-    commas, brackets and plus signs, so a long spec (``l1 + 0.1*ssim + 0.01*lpips_vgg(layers=[…])``) wraps
-    within the width :func:`tex_column_groups` counts instead of pushing the table off the page."""
-    text = _tex(label, name=True) + (f" {flag}" if flag else "")
+    :data:`TEX_BREAKS` (commas, brackets, plus signs, underscores, ``= * . : /``) and, in a longer run without
+    one, before a capital or every :data:`TEX_PIECE` characters, so a long spec
+    (``l1 + 0.1*ssim + 0.01*lpips_vgg(layers=[…])``, ``my_loss.py:MyVeryLongPerceptualLossName``) wraps within the
+    width :func:`tex_column_groups` counts instead of pushing the table off the page."""
+    label = str(label)
     if len(label) <= TEX_LABEL:
-        return text
-    for ch in ",([+":  # a sum of layers or of losses (conv1_2+conv2_2+conv3_4) breaks after each +
-        text = text.replace(ch, ch + r"\allowbreak{}")
+        return _tex(label, name=True) + (f" {flag}" if flag else "")
+    pieces = [""]
+    for i, ch in enumerate(label):  # pieces of the name, each ending where a line may break
+        run = re.search(r"\S*$", pieces[-1]).group(0)
+        if len(run) >= TEX_PIECE or (ch.isupper() and run[-1:].islower() and len(run) >= 4):
+            pieces.append("")
+        pieces[-1] += ch
+        if ch in TEX_BREAKS and not (ch in "._" and label[i + 1:i + 2].isdigit()):  # 0.5, conv1_2 stay whole
+            pieces.append("")
+    # each piece escaped on its own: ``\allowbreak{}`` between two keeps them from forming a ligature too
+    text = r"\allowbreak{}".join(_tex(p, name=True) for p in pieces if p) + (f" {flag}" if flag else "")
     return rf"\parbox[t]{{{TEX_LABEL // 2}em}}{{\raggedright {text}}}"
 
 

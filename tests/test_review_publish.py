@@ -115,3 +115,40 @@ def test_pd_plane_names_each_off_scale_loss():
         texts = [x.get_text() for x in fig.axes[0].texts]
         assert any(x.startswith("l1 + 0.1*ssim") for x in texts) and any(x.startswith("contextual(") for x in texts)
         assert layout_problems(fig) == []
+
+
+#: long names whose pieces between ``, ( [ +`` (the only break points) were wider than the 15 em cell: pdfLaTeX
+#: ran them 32–91 pt into the Seeds column ("weights_v2+3": the name's last piece and the seeds on one line)
+LONG_NAMES = ("custom_perceptual.py:MyVeryLongPerceptualLossName", "0.01*lpips_vgg_pretrained_weights_v2+l1",
+              "pdl(backbone=vgg19_bn_imagenet_pretrained_v2)",
+              "ssim(window_size=11,gaussian_sigma=1.5,k1=0.01,k2=0.03)")
+
+
+def test_latex_long_name_breaks_within_its_cell_wherever_its_pieces_are_long():
+    """``tex_label`` broke a long name only after ``, ( [ +``: ``backbone=vgg19_bn_imagenet_pretrained_v2)`` or a
+    plugin's ``file.py:ClassName`` had no break point within the 15 em cell. It now also breaks after
+    ``_ = * . : /`` and, in a run of letters still too long, before a capital or every 20 characters."""
+    from test_probe_publish import _typeset
+
+    from benchmark.export import tex_label
+
+    for name in LONG_NAMES + ("l1", "tick`loss`--x'y" * 3):
+        cell = tex_label(name)
+        if len(name) <= 30:
+            assert r"\allowbreak" not in cell
+            continue
+        body = cell.split(r"\raggedright ", 1)[1][:-1]
+        pieces = [_typeset(p) for p in body.split(r"\allowbreak{}")]
+        assert "".join(pieces) == name, (pieces, name)
+        assert max(map(len, pieces)) <= 22, pieces
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="needs pdflatex")
+def test_latex_long_names_fit_their_cells(tmp_path):
+    """The names of :data:`LONG_NAMES` in ``leaderboard.tex``: no line of a cell runs past it (pdfLaTeX)."""
+    from benchmark.export import latex
+
+    t = synthetic_table(offsets={"l1": 0.0, **{n: 0.1 * i for i, n in enumerate(LONG_NAMES, 1)}}, seeds=(0, 1, 2),
+                        n_images=4, metrics=("psnr", "ssim"))
+    assert _overfull(latex(S.compute(t, n_boot=10)), tmp_path) == []
