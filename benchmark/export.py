@@ -107,11 +107,14 @@ def _decimals(x: float, digits: int = 2, most: int = 6) -> int:
 
 def _most_decimals(values) -> int:
     """The most decimals a column of these values gets: 6, or more where its largest value needs them for 4
-    significant digits (a metric of values ~1e-7 printed as ``0.000000 ± 0.000000`` under a fixed 6); never
-    more for values of ordinary size, whose intervals' float noise would ask for 15."""
+    significant digits or its smallest for 2 (a metric of values ~1e-7 printed as ``0.000000 ± 0.000000`` under a
+    fixed 6, the losses' ~1e-7 beside the degraded input's ~5e-4 too); never more for values of ordinary size,
+    whose intervals' float noise would ask for 15."""
     v = np.abs(np.asarray(values, float))
     v = v[np.isfinite(v) & (v > 0)]
-    return max(6, _decimals(float(v.max()), 4, most=15)) if v.size else 6
+    if not v.size:
+        return 6
+    return max(6, _decimals(float(v.max()), 4, most=15), _decimals(float(v.min()), 2, most=15))
 
 
 def fmt_ci(mean: float, lo: float, hi: float, dec: int | None = None) -> tuple[str, str]:
@@ -1414,22 +1417,40 @@ def _tex_cell(cell: Cell) -> str:
     return txt + (f"$^{{{sup}}}$" if sup else "")
 
 
-#: characters of ``\\small`` text one LaTeX table row may take (a 6.5 in text width, column gaps included)
-TEX_LINE = 100
+#: characters of ``\\small`` text one LaTeX table row may take, column gaps included: LaTeX's default ``article``
+#: text width (345 pt, the narrowest of the common one-column layouts; 100 for a 6.5 in width ran 22–78 pt past it)
+TEX_LINE = 80
 #: characters of a loss name one LaTeX table line holds; a longer name wraps (:func:`tex_label`)
 TEX_LABEL = 30
+
+
+#: characters a LaTeX table cell's long name may break after (:func:`tex_label`), besides its spaces
+TEX_BREAKS = ",([+_=*.:/"
+#: the longest piece of a name without a break point (a run of letters is broken before a capital or every
+#: this many characters): wider ones ran past the 15 em cell into the Seeds column
+TEX_PIECE = 20
 
 
 def tex_label(label: str, flag: str = "") -> str:
     """A loss name (plus ``flag``, e.g. :data:`WORSE_TEX`) as a LaTeX table cell: escaped, and over
     :data:`TEX_LABEL` characters a ragged-right ``\\parbox`` that wide, with break points after
-    commas, brackets and plus signs, so a long spec (``l1 + 0.1*ssim + 0.01*lpips_vgg(layers=[…])``) wraps
-    within the width :func:`tex_column_groups` counts instead of pushing the table off the page."""
-    text = _tex(label, name=True) + (f" {flag}" if flag else "")
+    :data:`TEX_BREAKS` (commas, brackets, plus signs, underscores, ``= * . : /``) and, in a longer run without
+    one, before a capital or every :data:`TEX_PIECE` characters, so a long spec
+    (``l1 + 0.1*ssim + 0.01*lpips_vgg(layers=[…])``, ``my_loss.py:MyVeryLongPerceptualLossName``) wraps within the
+    width :func:`tex_column_groups` counts instead of pushing the table off the page."""
+    label = str(label)
     if len(label) <= TEX_LABEL:
-        return text
-    for ch in ",([+":  # a sum of layers or of losses (conv1_2+conv2_2+conv3_4) breaks after each +
-        text = text.replace(ch, ch + r"\allowbreak{}")
+        return _tex(label, name=True) + (f" {flag}" if flag else "")
+    pieces = [""]
+    for i, ch in enumerate(label):  # pieces of the name, each ending where a line may break
+        run = re.search(r"\S*$", pieces[-1]).group(0)
+        if len(run) >= TEX_PIECE or (ch.isupper() and run[-1:].islower() and len(run) >= 4):
+            pieces.append("")
+        pieces[-1] += ch
+        if ch in TEX_BREAKS and not (ch in "._" and label[i + 1:i + 2].isdigit()):  # 0.5, conv1_2 stay whole
+            pieces.append("")
+    # each piece escaped on its own: ``\allowbreak{}`` between two keeps them from forming a ligature too
+    text = r"\allowbreak{}".join(_tex(p, name=True) for p in pieces if p) + (f" {flag}" if flag else "")
     return rf"\parbox[t]{{{TEX_LABEL // 2}em}}{{\raggedright {text}}}"
 
 
@@ -1509,9 +1530,13 @@ def latex(stats: Stats) -> str:
                 r"mean rank without circular blocks; Blocks: how many it rests on ($^{*}$: not every "
                 r"block). Mean ranks are descriptive: nothing is bold (significance is tested per cell, in the task "
                 r"tables). " + " ".join(tex_text(x).replace(f"({PARTIAL})", "($^{*}$)") for x in extra) + "}",
+                # the headers on two lines and, with the `Common blocks` column, narrower gaps: on one line
+                # (``Excl.\ circular``, ``Common blocks``) the table ran 27 pt or more past article's 345 pt text
+                # width beside a 15 em name (:func:`tex_label`)
+                *([r"\setlength{\tabcolsep}{3.5pt}"] if common else []),
                 r"\begin{tabular}{lrrrrr" + "r" * common + "}", r"\toprule",
-                r"Loss & Mean rank & SD & Excl.\ circular & Blocks & " + (r"Common blocks & " if common else "")
-                + r"Runs \\", r"\midrule"]
+                r"Loss & Mean & SD & Excl.\ & Blocks & " + (r"Common & " if common else "") + r"Runs \\",
+                r" & rank & & circular & & " + (r"blocks & " if common else "") + r"\\", r"\midrule"]
         for _, r in stats.ranks.iterrows():
             cost = _cost(stats, r["label"])
             flag = "" if r.get("complete", True) else r"$^{*}$"

@@ -982,25 +982,42 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
             if l in worse and (xc, yc) == (xm, ym):  # a red ring on the point itself (off-scale: ⚠ in its value)
                 ax.scatter([xm], [ym], s=WORSE_RING * (2 if l in highlight else 1), marker="o", facecolors="none",
                            edgecolors=WORSE_COLOUR, linewidths=1.1, zorder=7, gid=WORSE_GID)
-        for edge, items in off.items():  # each off-scale point's value beside its edge mark, kept apart
+        # each value names its loss: a triangle has its colour only (two losses of one colour beyond 10 labels)
+        # and the values of several stand apart from their triangles, which may share a spot
+        gone = [l for items in off.values() for l, *_ in items if l != INPUT]
+        named = dict(zip(gone, wrap_labels(gone, 22, 1, also=all_labels)))
+        texts = {l: ("input " if l == INPUT else f"{named[l]}: ") + value + (f" {WORSE}" if l in worse else "")
+                 for items in off.values() for l, _, _, value in items}
+        # a text's width as a fraction of the panel's (5.5 pt characters about 0.55 em wide)
+        span = {l: len(t) * 0.55 * 5.5 / 72 / (ax.get_position().width * width) for l, t in texts.items()}
+        corner: dict[str, list[tuple[float, float]]] = {"bottom": [], "top": []}  # a side's text by a corner
+        for edge in sorted(off, key=lambda e: e in ("bottom", "top")):  # the sides first
+            items = off[edge]
             if edge in ("left", "right"):  # stacked along the edge
                 placed = _spread([yc for _, _, yc, _ in items], 0.09 * (ylim[1] - ylim[0]),
                                  ylim[0] + 0.04 * (ylim[1] - ylim[0]), ylim[1] - 0.04 * (ylim[1] - ylim[0]))
                 spots = [((xc, p), 0) for (_, xc, _, _), p in zip(items, placed)]
-            else:  # side by side, a text that would touch its neighbour one line further in
-                levels: list[list[float]] = []
+                for (l, *_), p in zip(items, placed):
+                    up = (p - ylim[0]) / (ylim[1] - ylim[0])
+                    up = up if higher[perc] else 1 - up  # from the panel's bottom, whichever way the axis runs
+                    lo = 0.0 if edge == "left" else 1 - span[l]
+                    if up < 0.12 or up > 0.88:
+                        corner["bottom" if up < 0.12 else "top"].append((lo, lo + span[l]))
+            else:  # side by side, a text that would touch its neighbour (or a side's by the corner) one line further in
+                levels: list[list[tuple[float, float]]] = [list(corner[edge])]
                 spots = []
-                for _, xc, yc, _ in items:
-                    k = next((i for i, xs in enumerate(levels) if all(abs(xc - o) > 0.35 * (xlim[1] - xlim[0])
-                                                                     for o in xs)), len(levels))
+                for l, xc, yc, _ in items:
+                    mid = (xc - xlim[0]) / (xlim[1] - xlim[0])
+                    own = (mid - max(span[l], 0.35) / 2, mid + max(span[l], 0.35) / 2)
+                    k = next((i for i, xs in enumerate(levels) if all(own[1] + 0.02 < a or b + 0.02 < own[0]
+                                                                     for a, b in xs)), len(levels))
                     levels += [[]] * (k == len(levels))
-                    levels[k] = levels[k] + [xc]
+                    levels[k] = levels[k] + [own]
                     spots.append(((xc, yc), k))
-            for (l, _, _, value), (pos, level) in zip(items, spots):
-                dx, dy = {"left": (5, 0), "right": (-5, 0), "bottom": (0, 4 + 7 * level),
+            for (l, _, _, _), (pos, level) in zip(items, spots):
+                ox, oy = {"left": (5, 0), "right": (-5, 0), "bottom": (0, 4 + 7 * level),
                           "top": (0, -4 - 7 * level)}[edge]  # offsets on the page, whichever way the axis runs
-                text = f"{'input ' if l == INPUT else ''}{value}" + (f" {WORSE}" if l in worse else "")
-                ax.annotate(text, pos, xytext=(dx, dy), textcoords="offset points", fontsize=5.5,
+                ax.annotate(texts[l], pos, xytext=(ox, oy), textcoords="offset points", fontsize=5.5,
                             color=WORSE_COLOUR if l in worse else "0.25", annotation_clip=False,
                             ha={"left": "left", "right": "right"}.get(edge, "center"),
                             va={"bottom": "bottom", "top": "top"}.get(edge, "center"))

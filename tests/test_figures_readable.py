@@ -101,7 +101,7 @@ def test_pd_plane_front_input_and_outliers(data):
             worst = float(x.loc[x["label"] == "lpips_squeeze", "mean"].iloc[0])
             assert ax.get_xlim()[0] > worst
             dec = metric_decimals(stats, ax.get_title(), "psnr")  # as leaderboard.md prints it
-            assert any(t.get_text().startswith(f"{worst:.{dec}f}") for t in ax.texts)
+            assert any(t.get_text().startswith(f"lpips_squeeze: {worst:.{dec}f}") for t in ax.texts)  # named
             markers = {getattr(c, "_marker_name", None) for c in ax.collections}
             assert "X" in markers or any(t.get_text().startswith("input") for t in ax.texts)  # the input is shown
         legend = [t.get_text() for t in fig.legends[0].get_texts()]
@@ -228,7 +228,7 @@ def test_pd_plane_outliers_on_an_inverted_axis_stay_readable():
         lp = st.cells[st.cells["metric"] == "lpips"].set_index("label")["mean"]
         values = {t.get_text() for t in ax.texts}
         dec = metric_decimals(st, "denoise", "lpips")  # as leaderboard.md prints it
-        assert {f"{lp['pdl']:.{dec}f}", f"{lp['style']:.{dec}f}"} <= values
+        assert {f"pdl: {lp['pdl']:.{dec}f}", f"style: {lp['style']:.{dec}f}"} <= values  # each named
         assert max(ax.get_ylim()) < min(lp["pdl"], lp["style"])
         assert layout_problems(fig) == []
 
