@@ -144,7 +144,10 @@ def style():
     import seaborn as sns
 
     rc = {**sns.axes_style("ticks"), **RC}
-    rc["font.sans-serif"] = [*rc.get("font.sans-serif", ()), *_fallback_fonts()]
+    # matplotlib resolves the generic "sans-serif" to one font (the first installed of font.sans-serif) and
+    # falls back only along font.family: the installed fallbacks go there, after it (only installed ones:
+    # an absent family named in font.family logs a findfont warning per text)
+    rc["font.family"] = ["sans-serif", *_fallback_fonts()]
     # nested in another style() (a report draws every figure in one), the characters go to the
     # outermost, which names them once: not the same line once per figure
     outer = _MISSING_GLYPHS.get()
@@ -178,7 +181,8 @@ def style():
 _MISSING_GLYPHS: ContextVar[dict[str, None] | None] = ContextVar("missing_glyphs", default=None)
 #: matplotlib's warning for a character its fonts lack
 _GLYPH_MISSING = re.compile(r"Glyph (\d+) .*missing from font")
-#: installed fonts tried, in this order, for characters the default sans-serif fonts lack (CJK loss names)
+#: installed fonts tried, in this order, for characters the first installed sans-serif font lacks (CJK loss
+#: names): :func:`style` puts them in ``font.family``, after ``sans-serif``
 FALLBACK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK KR", "Noto Sans CJK TC", "Source Han Sans",
                   "Source Han Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Droid Sans Fallback",
                   "Arial Unicode MS", "Noto Sans", "Noto Sans Symbols", "Noto Sans Symbols2")

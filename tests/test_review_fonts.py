@@ -1,0 +1,61 @@
+"""Review of the font handling of the figures: fallback fonts for characters DejaVu Sans lacks."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+import pytest
+
+from benchmark import figures as F
+
+#: a character DejaVu Sans lacks and matplotlib's bundled STIXGeneral has (stands in for a CJK loss name's
+#: glyphs and an installed Noto Sans CJK, which CI machines seldom have)
+CIRCLED_A = "\u24b6"
+
+
+@pytest.fixture
+def stix_as_fallback(monkeypatch):
+    """STIXGeneral as the only fallback font (a machine with Noto Sans CJK installed, for CJK names)."""
+    from matplotlib import font_manager as fm
+    from matplotlib import ft2font
+
+    stix = [f for f in fm.fontManager.ttflist if f.name == "STIXGeneral"]
+    if not stix:
+        pytest.skip("matplotlib's bundled STIXGeneral is not installed here")
+    dejavu = fm.findfont(fm.FontProperties(family="DejaVu Sans"), fallback_to_default=False)
+    assert ord(CIRCLED_A) not in ft2font.FT2Font(dejavu).get_charmap()
+    assert any(ord(CIRCLED_A) in ft2font.FT2Font(f.fname).get_charmap() for f in stix)
+    monkeypatch.setattr(F, "FALLBACK_FONTS", ("STIXGeneral",))
+
+
+def test_an_installed_fallback_font_draws_what_dejavu_sans_lacks(stix_as_fallback, caplog, tmp_path):
+    """Was: the fallback fonts (Noto Sans CJK, …) were appended to ``font.sans-serif``, but matplotlib
+    resolves the generic ``sans-serif`` family to ONE font (the first installed: DejaVu Sans) and falls back
+    only along ``font.family``; so a CJK loss name showed empty boxes even where Noto Sans CJK was installed,
+    and the log told the user to install the font they had. Now the installed fallbacks follow ``sans-serif``
+    in ``font.family``: the glyph is drawn from them in every format, with no warning."""
+    caplog.set_level(logging.WARNING)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with F.style() as plt:
+            fig, ax = plt.subplots(figsize=(2, 1))
+            ax.set_title(f"loss {CIRCLED_A}")
+            ax.set_yticks([0], [f"l1 {CIRCLED_A} {F.WORSE}"])
+            F.save(fig, tmp_path / "f", formats=("png", "pdf", "svg"))
+    said = [r.getMessage() for r in caplog.records]
+    assert not said, said
+    assert not [str(w.message) for w in caught]
+    assert {p.name for p in tmp_path.iterdir()} == {"f.png", "f.pdf", "f.svg"}
+
+
+def test_latin_text_is_still_drawn_in_the_first_sans_serif_font(stix_as_fallback):
+    """The fallbacks only fill in missing characters: ordinary text keeps DejaVu Sans (seaborn's list)."""
+    import matplotlib
+    from matplotlib import font_manager as fm
+
+    with F.style():
+        assert matplotlib.rcParams["font.family"][0] == "sans-serif"
+        fonts = fm.fontManager._find_fonts_by_props(fm.FontProperties())
+    assert fm.get_font(fonts[0]).family_name == "DejaVu Sans"
+    assert any(fm.get_font(f).family_name == "STIXGeneral" for f in fonts[1:])
