@@ -182,10 +182,12 @@ _MISSING_GLYPHS: ContextVar[dict[str, None] | None] = ContextVar("missing_glyphs
 #: matplotlib's warning for a character its fonts lack
 _GLYPH_MISSING = re.compile(r"Glyph (\d+) .*missing from font")
 #: installed fonts tried, in this order, for characters the first installed sans-serif font lacks (CJK loss
-#: names): :func:`style` puts them in ``font.family``, after ``sans-serif``
-FALLBACK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK KR", "Noto Sans CJK TC", "Source Han Sans",
-                  "Source Han Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Droid Sans Fallback",
-                  "Arial Unicode MS", "Noto Sans", "Noto Sans Symbols", "Noto Sans Symbols2")
+#: names): :func:`style` puts them in ``font.family``, after ``sans-serif``. DejaVu Sans first (matplotlib's
+#: own font): it has every symbol the figures write (↑ ↓ ⚠ ≥ ℓ) where sans-serif is Arial (macOS, Windows),
+#: which lacks ⚠
+FALLBACK_FONTS = ("DejaVu Sans", "Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK KR", "Noto Sans CJK TC",
+                  "Source Han Sans", "Source Han Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
+                  "Droid Sans Fallback", "Arial Unicode MS", "Noto Sans", "Noto Sans Symbols", "Noto Sans Symbols2")
 
 
 def worse_marker():

@@ -59,3 +59,40 @@ def test_latin_text_is_still_drawn_in_the_first_sans_serif_font(stix_as_fallback
         fonts = fm.fontManager._find_fonts_by_props(fm.FontProperties())
     assert fm.get_font(fonts[0]).family_name == "DejaVu Sans"
     assert any(fm.get_font(f).family_name == "STIXGeneral" for f in fonts[1:])
+
+
+@pytest.fixture
+def arial_without_symbols(monkeypatch):
+    """An installed "Arial" (seaborn's first sans-serif font, macOS's and Windows's) that, like Arial, lacks
+    ⚠: matplotlib's bundled cmss10 under that name."""
+    import dataclasses
+
+    from matplotlib import font_manager as fm
+    from matplotlib import ft2font
+
+    cmss = [f for f in fm.fontManager.ttflist if f.name == "cmss10"]
+    if not cmss:
+        pytest.skip("matplotlib's bundled cmss10 is not installed here")
+    assert ord(F.WORSE) not in ft2font.FT2Font(cmss[0].fname).get_charmap()
+    arial = dataclasses.replace(cmss[0], name="Arial")
+    monkeypatch.setattr(fm.fontManager, "ttflist", [*fm.fontManager.ttflist, arial])
+    fm.FontManager._findfont_cached.cache_clear()
+    yield
+    fm.FontManager._findfont_cached.cache_clear()
+
+
+def test_the_figures_own_symbols_are_drawn_where_sans_serif_is_arial(arial_without_symbols, caplog, tmp_path):
+    """Was: where Arial is installed (seaborn puts it first), a label's ⚠ (worse than the input) showed as an
+    empty box and the log said to install Noto Sans CJK, although matplotlib's own DejaVu Sans has it. Now
+    DejaVu Sans is the first fallback: ⚠ is drawn, nothing is said."""
+    from matplotlib import font_manager as fm
+
+    caplog.set_level(logging.WARNING)
+    with F.style() as plt:
+        assert fm.get_font(fm.findfont(fm.FontProperties())).family_name != "DejaVu Sans"  # Arial is used
+        fig, ax = plt.subplots(figsize=(2, 1))
+        ax.set_title(f"psnr \u2191 bad {F.WORSE}")
+        F.save(fig, tmp_path / "f", formats=("png", "pdf", "svg"))
+    # (fontTools's notes on the stand-in cmss10's old timestamps, embedding it in the PDF, are not about ⚠)
+    said = [r.getMessage() for r in caplog.records if r.name.startswith(("benchmark", "matplotlib"))]
+    assert not said, said
