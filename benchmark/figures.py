@@ -100,8 +100,8 @@ RC = {"font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "xtick.labelsize
       "xtick.major.width": 0.6, "ytick.major.width": 0.6, "xtick.major.size": 3.0, "ytick.major.size": 3.0,
       "legend.frameon": False,
       # every text is drawn as written: a loss spec's string argument ('$a_b$') is not mathtext (nor is
-      # the ⚠ marker: :func:`worse_marker`)
-      "text.parse_math": False}
+      # the ⚠ marker: :func:`worse_marker`), nor LaTeX (a matplotlibrc's usetex: '_' and '$' stopped LaTeX)
+      "text.parse_math": False, "text.usetex": False}
 #: loss names that always get the first colours, in this order (so ℓ1 is the same blue in every report)
 CANONICAL = ("l1", "l2", "charbonnier", "ssim", "ms_ssim", "ms_ssim_l1")
 #: the loss markers: no triangle (an off-scale point in the P–D plane), no cross (the degraded input), no star

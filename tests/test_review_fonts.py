@@ -96,3 +96,22 @@ def test_the_figures_own_symbols_are_drawn_where_sans_serif_is_arial(arial_witho
     # (fontTools's notes on the stand-in cmss10's old timestamps, embedding it in the PDF, are not about ⚠)
     said = [r.getMessage() for r in caplog.records if r.name.startswith(("benchmark", "matplotlib"))]
     assert not said, said
+
+
+def test_a_matplotlibrc_with_usetex_does_not_send_the_figures_text_to_latex(tmp_path, caplog):
+    """Was: a user's matplotlibrc with ``text.usetex: True`` (common among paper authors) sent every text of
+    every figure to LaTeX: without LaTeX (or cm-super) no figure could be drawn at all, and with it a loss
+    name's ``_`` (``ms_ssim_l1``) or ``$`` stopped LaTeX. The figures draw every text as written: usetex off."""
+    import matplotlib
+
+    caplog.set_level(logging.WARNING)
+    with matplotlib.rc_context({"text.usetex": True}):
+        with F.style() as plt:
+            fig, ax = plt.subplots(figsize=(2, 1))
+            title = ax.set_title(f"ms_ssim_l1 $a_b$ 100% {F.WORSE}")
+            ax.set_yticks([0], ["x\\alpha & #1"])
+            assert not title.get_usetex()
+            F.save(fig, tmp_path / "f", formats=("png", "pdf", "svg"))
+    assert {p.name for p in tmp_path.iterdir()} == {"f.png", "f.pdf", "f.svg"}
+    said = [r.getMessage() for r in caplog.records if r.name.startswith(("benchmark", "matplotlib"))]
+    assert not said, said
