@@ -101,7 +101,9 @@ RC = {"font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "xtick.labelsize
       "legend.frameon": False,
       # every text is drawn as written: a loss spec's string argument ('$a_b$') is not mathtext (nor is
       # the ⚠ marker: :func:`worse_marker`), nor LaTeX (a matplotlibrc's usetex: '_' and '$' stopped LaTeX)
-      "text.parse_math": False, "text.usetex": False}
+      "text.parse_math": False, "text.usetex": False,
+      # so tick labels are plain numbers (a matplotlibrc's use_mathtext made them '$\\mathdefault{0.3}$', shown as is)
+      "axes.formatter.use_mathtext": False}
 #: loss names that always get the first colours, in this order (so ℓ1 is the same blue in every report)
 CANONICAL = ("l1", "l2", "charbonnier", "ssim", "ms_ssim", "ms_ssim_l1")
 #: the loss markers: no triangle (an off-scale point in the P–D plane), no cross (the degraded input), no star

@@ -115,3 +115,19 @@ def test_a_matplotlibrc_with_usetex_does_not_send_the_figures_text_to_latex(tmp_
     assert {p.name for p in tmp_path.iterdir()} == {"f.png", "f.pdf", "f.svg"}
     said = [r.getMessage() for r in caplog.records if r.name.startswith(("benchmark", "matplotlib"))]
     assert not said, said
+
+
+def test_a_matplotlibrc_with_mathtext_tick_labels_does_not_print_them_as_code(tmp_path):
+    """Was: a user's matplotlibrc with ``axes.formatter.use_mathtext: True`` made every numeric tick label
+    ``$\\mathdefault{0.3}$``, which the figures (text never mathtext) printed as written, dollars and all.
+    The figures' tick labels are plain numbers whatever the rc."""
+    import matplotlib
+
+    with matplotlib.rc_context({"axes.formatter.use_mathtext": True}):
+        with F.style() as plt:
+            fig, ax = plt.subplots(figsize=(2, 1))
+            ax.plot([0.1, 0.4], [1e-5, 3e-5])
+            fig.canvas.draw()
+            labels = [t.get_text() for t in (*ax.get_xticklabels(), *ax.get_yticklabels()) if t.get_text()]
+            labels += [ax.yaxis.get_offset_text().get_text()]
+    assert labels and not [t for t in labels if "$" in t or "\\" in t], labels
