@@ -100,8 +100,10 @@ RC = {"font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "xtick.labelsize
       "xtick.major.width": 0.6, "ytick.major.width": 0.6, "xtick.major.size": 3.0, "ytick.major.size": 3.0,
       "legend.frameon": False,
       # every text is drawn as written: a loss spec's string argument ('$a_b$') is not mathtext (nor is
-      # the ⚠ marker: :func:`worse_marker`)
-      "text.parse_math": False}
+      # the ⚠ marker: :func:`worse_marker`), nor LaTeX (a matplotlibrc's usetex: '_' and '$' stopped LaTeX)
+      "text.parse_math": False, "text.usetex": False,
+      # so tick labels are plain numbers (a matplotlibrc's use_mathtext made them '$\\mathdefault{0.3}$', shown as is)
+      "axes.formatter.use_mathtext": False}
 #: loss names that always get the first colours, in this order (so ℓ1 is the same blue in every report)
 CANONICAL = ("l1", "l2", "charbonnier", "ssim", "ms_ssim", "ms_ssim_l1")
 #: the loss markers: no triangle (an off-scale point in the P–D plane), no cross (the degraded input), no star
@@ -148,7 +150,10 @@ def style():
     import seaborn as sns
 
     rc = {**sns.axes_style("ticks"), **RC}
-    rc["font.sans-serif"] = [*rc.get("font.sans-serif", ()), *_fallback_fonts()]
+    # matplotlib resolves the generic "sans-serif" to one font (the first installed of font.sans-serif) and
+    # falls back only along font.family: the installed fallbacks go there, after it (only installed ones:
+    # an absent family named in font.family logs a findfont warning per text)
+    rc["font.family"] = ["sans-serif", *_fallback_fonts()]
     # nested in another style() (a report draws every figure in one), the characters go to the
     # outermost, which names them once: not the same line once per figure
     outer = _MISSING_GLYPHS.get()
@@ -182,10 +187,13 @@ def style():
 _MISSING_GLYPHS: ContextVar[dict[str, None] | None] = ContextVar("missing_glyphs", default=None)
 #: matplotlib's warning for a character its fonts lack
 _GLYPH_MISSING = re.compile(r"Glyph (\d+) .*missing from font")
-#: installed fonts tried, in this order, for characters the default sans-serif fonts lack (CJK loss names)
-FALLBACK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK KR", "Noto Sans CJK TC", "Source Han Sans",
-                  "Source Han Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Droid Sans Fallback",
-                  "Arial Unicode MS", "Noto Sans", "Noto Sans Symbols", "Noto Sans Symbols2")
+#: installed fonts tried, in this order, for characters the first installed sans-serif font lacks (CJK loss
+#: names): :func:`style` puts them in ``font.family``, after ``sans-serif``. DejaVu Sans first (matplotlib's
+#: own font): it has every symbol the figures write (↑ ↓ ⚠ ≥ ℓ) where sans-serif is Arial (macOS, Windows),
+#: which lacks ⚠
+FALLBACK_FONTS = ("DejaVu Sans", "Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK KR", "Noto Sans CJK TC",
+                  "Source Han Sans", "Source Han Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
+                  "Droid Sans Fallback", "Arial Unicode MS", "Noto Sans", "Noto Sans Symbols", "Noto Sans Symbols2")
 
 
 def worse_marker():
