@@ -800,8 +800,9 @@ class SlurmLedger:
         """Submissions an earlier driver recorded (:meth:`intend`) but not their jobs (killed between ``sbatch`` and
         :meth:`record`): their jobs, found by name with ``sacct``, are recorded against their runs. One that
         ``sacct`` lists no job of was never submitted once :data:`SLURM_ACCOUNTING_LAG_S` has passed (dropped);
-        before that its runs count as queued (accounting lags ``sbatch``): returned. Where ``sacct`` cannot say,
-        kept."""
+        before that the controller (:meth:`_squeue`, no lag) says which jobs it has — none: never submitted (a
+        driver stopped before ``sbatch`` and run again at once submits its runs now) — and only where it cannot say
+        do its runs count as queued (accounting lags ``sbatch``): returned. Where ``sacct`` cannot say, kept."""
         import subprocess
 
         from submitit.slurm.slurm import SlurmInfoWatcher
@@ -832,9 +833,12 @@ class SlurmLedger:
                             self._no_sacct)
                 continue
             jobs = sorted(SlurmInfoWatcher().read_info(out))
-            if not jobs and now - at < SLURM_ACCOUNTING_LAG_S:  # sacct may not list them yet: queued, asked again
-                queued.update(rid for runs in units for rid in runs)  # by the next driver
-                continue
+            if not jobs and now - at < SLURM_ACCOUNTING_LAG_S:  # sacct may not list them yet: the controller says
+                listed = self._squeue(self.job_name(token))  # at once (a driver stopped before sbatch, run again)
+                if listed is None:  # cannot say: queued, asked again by the next driver
+                    queued.update(rid for runs in units for rid in runs)
+                    continue
+                jobs = listed  # none: never submitted (dropped)
             del data["pending"][token]
             found = 0
             for j in jobs:
@@ -849,6 +853,20 @@ class SlurmLedger:
                          "recorded", ", ".join(sorted({j.split("_")[0] for j in jobs})), sum(map(len, units)))
         atomic_write_json(self.path, data)
         return queued
+
+    @staticmethod
+    def _squeue(name: str) -> list[str] | None:
+        """The job ids (``1000_3``, ``1001``) the controller holds under the job name ``name`` — queued, running or
+        just ended (``-t all``; SLURM forgets an ended job after MinJobAge, 5 min by default, by which time
+        ``sacct`` lists it) — without the accounting lag of ``sacct``; None when ``squeue`` cannot say."""
+        import subprocess
+
+        try:
+            out = subprocess.run(["squeue", "-h", "-r", "-t", "all", f"--name={name}", "-o", "%i"],
+                                 capture_output=True, text=True, timeout=60, check=True).stdout
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return sorted({line.strip() for line in out.splitlines() if line.strip()})
 
     def active(self, jobs) -> set[str] | None:
         """Which of ``jobs`` (job ids as submitit gives them: ``1000_3``, ``1001``) will still run; None when
@@ -887,8 +905,9 @@ class SlurmLedger:
         lagging = self.adopt()  # an earlier driver's submission sacct does not list yet
         if lagging & {ids[c] for c in configs}:
             log.info("%d run(s) were being submitted to SLURM by an earlier driver that stopped before recording its "
-                     "jobs, which sacct does not list yet (accounting lags sbatch): not submitted again now; a run "
-                     "of this command after %.0f min submits them if no job of theirs is listed by then",
+                     "jobs, which sacct does not list yet (accounting lags sbatch) and squeue could not tell: not "
+                     "submitted again now; a run of this command after %.0f min submits them if no job of theirs is "
+                     "listed by then",
                      len(lagging & {ids[c] for c in configs}), SLURM_ACCOUNTING_LAG_S / 60)
             configs = [c for c in configs if ids[c] not in lagging]
         recorded = self.read()["runs"]

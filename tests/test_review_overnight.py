@@ -1,0 +1,108 @@
+"""Review of the overnight probe: SLURM drivers stopped mid-submission, step-time pruning. Each test failed
+before its fix."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+class _Job:
+    def __init__(self, job_id):
+        self.job_id = job_id
+
+    def done(self):
+        return True
+
+    def result(self):
+        return {"summary": {}}
+
+
+def _fake_slurm(tmp_path, monkeypatch, jobs):
+    """SLURM faked on PATH, submitit's executor calling ``jobs(n)`` for n units (as sbatch would)."""
+    import fake_slurm
+    import submitit
+
+    import benchmark.executors as ex
+
+    for k, v in fake_slurm.install(tmp_path / "bin", tmp_path / "state").items():
+        monkeypatch.setenv(k, v)
+    Executor = fake_slurm.executor(jobs)
+    monkeypatch.setattr(submitit, "AutoExecutor", Executor)
+    monkeypatch.setattr(ex, "SLURM_POLL_S", 0.01)
+    return Executor
+
+
+def _queue(tmp_path, name: str, base: int, n: int, state: str = "PENDING") -> list[str]:
+    """What sbatch --job-name=name --array=0-(n-1) leaves in the fake SLURM."""
+    (tmp_path / "state" / f"{base}.name").write_text(name)
+    ids = [f"{base}_{i}" for i in range(n)]
+    for j in ids:
+        (tmp_path / "state" / f"{j}.state").write_text(state)
+    return ids
+
+
+def test_a_driver_stopped_before_sbatch_and_run_again_at_once_submits_its_runs(tmp_path, monkeypatch, caplog):
+    """Ctrl-C while the driver pickled its units (before ``sbatch``) and the same command again at once: the
+    second driver submitted nothing for 10 minutes (the accounting lag allowed to ``sacct``), though the
+    controller (``squeue``) says at once that no job of that submission exists. Now ``squeue`` settles it: no
+    job of that name queued or just finished there — never submitted, the runs are submitted now."""
+    import logging
+
+    from test_probe_overnight import _slurm_unit
+
+    import benchmark.executors as ex
+
+    submitted: list[list[str]] = []
+    stop = [True]
+
+    def jobs(n):
+        if stop[0]:
+            raise KeyboardInterrupt  # before sbatch
+        ids = _queue(tmp_path, Executor.params["name"], 1000 + len(submitted), n)
+        submitted.append(ids)
+        return [_Job(j) for j in ids]
+
+    Executor = _fake_slurm(tmp_path, monkeypatch, jobs)
+    unit = _slurm_unit(tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        ex.execute_slurm(list(unit.configs), unit.store_root, unit.metrics, "cpu", split="run")
+    stop[0] = False
+    with caplog.at_level(logging.INFO, logger="benchmark.executors"):
+        ex.execute_slurm(list(unit.configs), unit.store_root, unit.metrics, "cpu", split="run")
+    assert submitted == [["1000_0", "1000_1"]], (submitted, caplog.text)
+    ledger = json.loads((Path(unit.store_root) / ".slurm-jobs.json").read_text())
+    assert sorted(ledger["runs"].values()) == ["1000_0", "1000_1"] and not ledger.get("pending"), ledger
+
+
+def test_a_submission_queued_but_not_in_accounting_yet_is_found_in_the_queue(tmp_path, monkeypatch):
+    """The other side: ``sacct`` lists no job yet (accounting lags), ``squeue`` does: its runs are recorded to
+    those jobs and not submitted again."""
+    from test_probe_overnight import _slurm_unit
+
+    import benchmark.executors as ex
+
+    submitted: list[list[str]] = []
+    stop = [True]
+
+    def jobs(n):
+        ids = _queue(tmp_path, Executor.params["name"], 1000 + len(submitted), n)
+        submitted.append(ids)
+        if stop[0]:
+            raise KeyboardInterrupt  # after sbatch
+        return [_Job(j) for j in ids]
+
+    Executor = _fake_slurm(tmp_path, monkeypatch, jobs)
+    unit = _slurm_unit(tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        ex.execute_slurm(list(unit.configs), unit.store_root, unit.metrics, "cpu", split="run")
+    stop[0] = False
+    monkeypatch.setenv("FAKE_SLURM_SACCT_LAG", "1")  # sacct lists nothing yet
+    ex.execute_slurm(list(unit.configs), unit.store_root, unit.metrics, "cpu", split="run")
+    assert submitted == [["1000_0", "1000_1"]], submitted
+
