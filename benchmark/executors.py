@@ -846,8 +846,9 @@ class SlurmLedger:
                 if 0 <= i < len(units):
                     found += 1
                     data["at"][j] = at
-                    for rid in units[i]:
-                        data["runs"][rid] = j
+                    for rid in units[i]:  # a run a later driver submitted again (sacct down then) keeps that job
+                        if float(data["at"].get(data["runs"].get(rid), 0) or 0) <= at:
+                            data["runs"][rid] = j
             if found:
                 log.info("an earlier driver, stopped while it submitted, queued SLURM job(s) %s for %d run(s): "
                          "recorded", ", ".join(sorted({j.split("_")[0] for j in jobs})), sum(map(len, units)))

@@ -6,7 +6,7 @@
 process running ``bash SCRIPT`` with SLURM's variables (``SLURM_ARRAY_JOB_ID``, ``SLURM_ARRAY_TASK_ID``,
 ``SLURM_RESTART_COUNT``, …); ``sacct`` (``-j ID`` or ``--name NAME``) reads each task's state (RUNNING, then
 COMPLETED or FAILED by exit code, or what ``scancel`` / the test wrote: CANCELLED, TIMEOUT, NODE_FAIL): none while
-``FAKE_SLURM_SACCT_LAG`` is set (accounting behind the controller);
+``FAKE_SLURM_SACCT_LAG`` is set (accounting behind the controller), failing while ``FAKE_SLURM_SACCT_DOWN`` is;
 ``squeue --name NAME`` lists the tasks of the jobs of that name; ``scancel ID`` sends SIGTERM then SIGKILL after
 ``FAKE_SLURM_KILL_WAIT`` s (SLURM's KillWait) and marks the task CANCELLED, ``scancel ID --signal SIG`` only
 signals; ``scontrol requeue ID`` starts the task again, ``SLURM_RESTART_COUNT`` one higher, once its process has
@@ -184,6 +184,9 @@ def _named(args: list[str]) -> list[str]:
 
 def sacct(args: list[str]) -> int:
     jobs = [args[i + 1] for i, a in enumerate(args) if a == "-j"] + _named(args)
+    if os.environ.get("FAKE_SLURM_SACCT_DOWN"):  # accounting (slurmdbd) unreachable
+        print("sacct: error: Problem talking to the database: Connection refused", file=sys.stderr)
+        return 1
     print("JobID|State|NodeList")
     if os.environ.get("FAKE_SLURM_SACCT_LAG"):  # accounting behind the controller: no job listed yet
         return 0

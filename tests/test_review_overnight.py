@@ -106,3 +106,39 @@ def test_a_submission_queued_but_not_in_accounting_yet_is_found_in_the_queue(tmp
     ex.execute_slurm(list(unit.configs), unit.store_root, unit.metrics, "cpu", split="run")
     assert submitted == [["1000_0", "1000_1"]], submitted
 
+
+def test_an_earlier_submission_found_later_never_takes_runs_from_a_newer_one(tmp_path, monkeypatch):
+    """A driver stopped after ``sbatch`` (its jobs unrecorded), the next one run while ``sacct`` was down (its runs
+    submitted again, said in a warning, and recorded to the new jobs), the user cancels the first jobs: the third
+    driver, its ``sacct`` back, found the first submission's jobs and recorded every run to them — cancelled — over
+    the second submission's, still queued, and submitted every run a third time (two jobs racing per run). A run
+    recorded to a later submission now keeps it."""
+    from test_probe_overnight import _slurm_unit
+
+    import benchmark.executors as ex
+
+    submitted: list[list[str]] = []
+    stop = [True]
+
+    def jobs(n):
+        ids = _queue(tmp_path, Executor.params["name"], 1000 + len(submitted), n)
+        submitted.append(ids)
+        if stop[0]:
+            raise KeyboardInterrupt  # after sbatch, before the record
+        return [_Job(j) for j in ids]
+
+    Executor = _fake_slurm(tmp_path, monkeypatch, jobs)
+    unit = _slurm_unit(tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        ex.execute_slurm(list(unit.configs), unit.store_root, unit.metrics, "cpu", split="run")
+    stop[0] = False
+    monkeypatch.setenv("FAKE_SLURM_SACCT_DOWN", "1")
+    ex.execute_slurm(list(unit.configs), unit.store_root, unit.metrics, "cpu", split="run")
+    assert submitted == [["1000_0", "1000_1"], ["1001_0", "1001_1"]], submitted
+    monkeypatch.delenv("FAKE_SLURM_SACCT_DOWN")
+    for j in submitted[0]:
+        (tmp_path / "state" / f"{j}.state").write_text("CANCELLED by 1234")
+    ex.execute_slurm(list(unit.configs), unit.store_root, unit.metrics, "cpu", split="run")
+    assert len(submitted) == 2, submitted
+    ledger = json.loads((Path(unit.store_root) / ".slurm-jobs.json").read_text())
+    assert sorted(ledger["runs"].values()) == ["1001_0", "1001_1"] and not ledger.get("pending"), ledger
