@@ -9,7 +9,16 @@ from pathlib import Path
 
 import pytest
 
+from benchmark.results import ResultsStore
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def _small_store(root):
+    from benchmark.synthetic import write_store
+
+    return write_store(root, offsets={"l1": 0.0, "good": 1.0}, seeds=(0, 1), n_images=3, metrics=("psnr",),
+                       budget_check=False)
 
 
 class _Job:
@@ -142,3 +151,30 @@ def test_an_earlier_submission_found_later_never_takes_runs_from_a_newer_one(tmp
     assert len(submitted) == 2, submitted
     ledger = json.loads((Path(unit.store_root) / ".slurm-jobs.json").read_text())
     assert sorted(ledger["runs"].values()) == ["1001_0", "1001_1"] and not ledger.get("pending"), ledger
+
+
+def test_a_merge_never_copies_rsyncs_hidden_partial_files(tmp_path):
+    """rsync writes each file as ``.<name>.XXXXXX`` and renames it when complete: a copy stopped (or merged) mid-run
+    holds such a half file. ``merge`` copied it into this store as a file of the run: a partial net, often the
+    largest file, kept for ever (the run is kept by every later merge). Hidden files (rsync's, our own atomic
+    writes') are never a run's: not copied."""
+    import shutil
+
+    src = _small_store(tmp_path / "node2")
+    rids = [r for r in src.run_ids() if not r.startswith("input")]
+    for rid in rids:
+        (src.run_dir(rid) / "net.pt").write_bytes(b"net of " + rid.encode())
+    partial = tmp_path / "copy"
+    shutil.copytree(src.root, partial)
+    for rid in rids:
+        (partial / "runs" / rid / "net.pt").rename(partial / "runs" / rid / ".net.pt.Xy12Ab")  # rsync stopped
+        (partial / "runs" / rid / ".net.pt.Xy12Ab").write_bytes(b"net o")  # half-written
+    dst = ResultsStore(tmp_path / "node1")
+    dst.ensure_writable()
+    assert set(rids) <= set(dst.merge_from(ResultsStore(partial))["copied"])
+    hidden = [p for rid in rids for p in dst.run_dir(rid).rglob(".*") if p.name != ".lock"]
+    assert hidden == [], hidden
+    out = dst.merge_from(src)
+    assert set(rids) <= set(out["kept"]), out
+    assert all((dst.run_dir(rid) / "net.pt").read_bytes() == b"net of " + rid.encode() for rid in rids)
+
