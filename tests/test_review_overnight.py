@@ -178,3 +178,21 @@ def test_a_merge_never_copies_rsyncs_hidden_partial_files(tmp_path):
     assert set(rids) <= set(out["kept"]), out
     assert all((dst.run_dir(rid) / "net.pt").read_bytes() == b"net of " + rid.encode() for rid in rids)
 
+
+def test_steptimes_keeps_every_time_the_dry_run_just_used(tmp_path, monkeypatch):
+    """A dry run of a grid with more (net, loss, task, shape) cells than :data:`~benchmark.perf.STEPTIMES_MAX`
+    measured each, then saved only the most recent ones: the same dry run again measured the rest anew (minutes),
+    every time. The times the dry run used are all kept; the cap trims only times it did not use."""
+    import benchmark.perf as perf
+
+    monkeypatch.setattr(perf, "STEPTIMES_MAX", 3)
+    path = tmp_path / "steptimes.json"
+    old = perf.StepTimes(path)
+    old.get("cpu:other", lambda: 0.1)
+    old.save()
+    for _ in range(2):
+        times = perf.StepTimes(path)
+        got = [times.get(f"cpu:grid|{i}", lambda: 0.2) for i in range(5)]
+        times.save()
+    assert got == [0.2] * 5 and (times.measured, times.reused) == (0, 5), (times.measured, times.reused)
+    assert set(perf.StepTimes(path).data) == {f"cpu:grid|{i}" for i in range(5)}
