@@ -743,6 +743,7 @@ class SlurmLedger:
         self.path = Path(store_root) / SLURM_LEDGER
         self.lock_path = Path(store_root) / ".slurm-submit.lock"
         self._no_sacct = ""  # why sacct could not say, once it failed: not asked again
+        self._no_squeue = False  # squeue failed once: not asked again
 
     @contextlib.contextmanager
     def held(self, poll_s: float = 0.5):
@@ -802,7 +803,9 @@ class SlurmLedger:
         ``sacct`` lists no job of was never submitted once :data:`SLURM_ACCOUNTING_LAG_S` has passed (dropped);
         before that the controller (:meth:`_squeue`, no lag) says which jobs it has — none: never submitted (a
         driver stopped before ``sbatch`` and run again at once submits its runs now) — and only where it cannot say
-        do its runs count as queued (accounting lags ``sbatch``): returned. Where ``sacct`` cannot say, kept."""
+        do its runs count as queued (accounting lags ``sbatch``): returned. Where ``sacct`` cannot say (down, or no
+        accounting on the cluster) the controller's jobs are recorded, none there: dropped (none will run); where
+        neither can say, kept."""
         import subprocess
 
         from submitit.slurm.slurm import SlurmInfoWatcher
@@ -822,23 +825,26 @@ class SlurmLedger:
             since = _time.strftime("%Y-%m-%dT%H:%M:%S", _time.localtime(at - 86400))  # a day's clock skew
             cmd = ["sacct", f"--name={self.job_name(token)}", "-S", since, "-o", "JobID,State,NodeList",
                    "--parsable2"]
+            jobs = None  # sacct cannot say
             if not self._no_sacct:
                 try:
                     out = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=True).stdout
+                    jobs = sorted(SlurmInfoWatcher().read_info(out))
                 except (OSError, subprocess.SubprocessError) as exc:
                     self._no_sacct = f"sacct: {type(exc).__name__}"
-            if self._no_sacct:  # cannot say: kept for a driver whose sacct can; its runs submitted again
-                log.warning("cannot tell whether an earlier driver, stopped while it submitted, queued SLURM jobs "
-                            "for %d run(s) (%s): those runs are submitted again", sum(map(len, units)),
-                            self._no_sacct)
-                continue
-            jobs = sorted(SlurmInfoWatcher().read_info(out))
-            if not jobs and now - at < SLURM_ACCOUNTING_LAG_S:  # sacct may not list them yet: the controller says
-                listed = self._squeue(self.job_name(token))  # at once (a driver stopped before sbatch, run again)
-                if listed is None:  # cannot say: queued, asked again by the next driver
+            # the controller says at once (a driver stopped before sbatch, run again), and where accounting is down
+            # or absent: a job of that name not there will not run (never submitted, or ended)
+            if jobs is None or (not jobs and now - at < SLURM_ACCOUNTING_LAG_S):
+                listed = self._squeue(self.job_name(token))
+                if listed is None and jobs is None:  # cannot say: kept for a driver that can; its runs submitted again
+                    log.warning("cannot tell whether an earlier driver, stopped while it submitted, queued SLURM "
+                                "jobs for %d run(s) (%s, squeue failed): those runs are submitted again",
+                                sum(map(len, units)), self._no_sacct)
+                    continue
+                if listed is None:  # sacct may not list them yet: queued, asked again by the next driver
                     queued.update(rid for runs in units for rid in runs)
                     continue
-                jobs = listed  # none: never submitted (dropped)
+                jobs = listed  # none: never submitted, or ended (dropped)
             del data["pending"][token]
             found = 0
             for j in jobs:
@@ -855,17 +861,20 @@ class SlurmLedger:
         atomic_write_json(self.path, data)
         return queued
 
-    @staticmethod
-    def _squeue(name: str) -> list[str] | None:
+    def _squeue(self, name: str) -> list[str] | None:
         """The job ids (``1000_3``, ``1001``) the controller holds under the job name ``name`` — queued, running or
         just ended (``-t all``; SLURM forgets an ended job after MinJobAge, 5 min by default, by which time
-        ``sacct`` lists it) — without the accounting lag of ``sacct``; None when ``squeue`` cannot say."""
+        ``sacct`` lists it) — without the accounting lag of ``sacct``, in every partition (``-a``: hidden ones
+        too); None when ``squeue`` cannot say (asked once per ledger, as ``sacct``)."""
         import subprocess
 
+        if self._no_squeue:
+            return None
         try:
-            out = subprocess.run(["squeue", "-h", "-r", "-t", "all", f"--name={name}", "-o", "%i"],
+            out = subprocess.run(["squeue", "-h", "-a", "-r", "-t", "all", f"--name={name}", "-o", "%i"],
                                  capture_output=True, text=True, timeout=60, check=True).stdout
         except (OSError, subprocess.SubprocessError):
+            self._no_squeue = True
             return None
         return sorted({line.strip() for line in out.splitlines() if line.strip()})
 

@@ -7,10 +7,10 @@ process running ``bash SCRIPT`` with SLURM's variables (``SLURM_ARRAY_JOB_ID``, 
 ``SLURM_RESTART_COUNT``, …); ``sacct`` (``-j ID`` or ``--name NAME``) reads each task's state (RUNNING, then
 COMPLETED or FAILED by exit code, or what ``scancel`` / the test wrote: CANCELLED, TIMEOUT, NODE_FAIL): none while
 ``FAKE_SLURM_SACCT_LAG`` is set (accounting behind the controller), failing while ``FAKE_SLURM_SACCT_DOWN`` is;
-``squeue --name NAME`` lists the tasks of the jobs of that name; ``scancel ID`` sends SIGTERM then SIGKILL after
-``FAKE_SLURM_KILL_WAIT`` s (SLURM's KillWait) and marks the task CANCELLED, ``scancel ID --signal SIG`` only
-signals; ``scontrol requeue ID`` starts the task again, ``SLURM_RESTART_COUNT`` one higher, once its process has
-exited. State lives in ``$FAKE_SLURM_DIR``:
+``squeue --name NAME`` lists the tasks of the jobs of that name (failing while ``FAKE_SLURM_SQUEUE_DOWN`` is set);
+``scancel ID`` sends SIGTERM then SIGKILL after ``FAKE_SLURM_KILL_WAIT`` s (SLURM's KillWait) and marks the task
+CANCELLED, ``scancel ID --signal SIG`` only signals; ``scontrol requeue ID`` starts the task again,
+``SLURM_RESTART_COUNT`` one higher, once its process has exited. State lives in ``$FAKE_SLURM_DIR``:
 ``<task>.state``, ``<task>.pgid`` (the batch script's process group), ``<task>.step`` (srun's step's),
 ``<task>.requeue``, ``<task>.starts``, ``<job>.name``.
 """
@@ -198,7 +198,11 @@ def sacct(args: list[str]) -> int:
 
 def squeue(args: list[str]) -> int:
     """``squeue -h -r -t all --name=NAME -o %i``: the controller's tasks of the jobs of that name, one a line (every
-    task: the fake never forgets a finished job, as SLURM does after MinJobAge)."""
+    task: the fake never forgets a finished job, as SLURM does after MinJobAge); failing while
+    ``FAKE_SLURM_SQUEUE_DOWN`` is set (the controller overloaded: socket timed out)."""
+    if os.environ.get("FAKE_SLURM_SQUEUE_DOWN"):
+        print("slurm_load_jobs error: Socket timed out on send/recv operation", file=sys.stderr)
+        return 1
     for job in _named(args):
         for t in _tasks(job):
             print(t)

@@ -1,5 +1,6 @@
-"""Review of the overnight probe: SLURM drivers stopped mid-submission, step-time pruning. Each test failed
-before its fix."""
+"""Review of the overnight probe: SLURM drivers stopped mid-submission, merges from rsync copies, step-time
+pruning. Each test failed before its fix, but for the guard that a submission the queue lists is not submitted
+again (held before, and must still)."""
 
 from __future__ import annotations
 
@@ -117,11 +118,11 @@ def test_a_submission_queued_but_not_in_accounting_yet_is_found_in_the_queue(tmp
 
 
 def test_an_earlier_submission_found_later_never_takes_runs_from_a_newer_one(tmp_path, monkeypatch):
-    """A driver stopped after ``sbatch`` (its jobs unrecorded), the next one run while ``sacct`` was down (its runs
-    submitted again, said in a warning, and recorded to the new jobs), the user cancels the first jobs: the third
-    driver, its ``sacct`` back, found the first submission's jobs and recorded every run to them — cancelled — over
-    the second submission's, still queued, and submitted every run a third time (two jobs racing per run). A run
-    recorded to a later submission now keeps it."""
+    """A driver stopped after ``sbatch`` (its jobs unrecorded), the next one run while neither ``sacct`` nor
+    ``squeue`` could say (its runs submitted again, said in a warning, and recorded to the new jobs), the user
+    cancels the first jobs: the third driver, its ``sacct`` back, found the first submission's jobs and recorded
+    every run to them — cancelled — over the second submission's, still queued, and submitted every run a third
+    time (two jobs racing per run). A run recorded to a later submission now keeps it."""
     from test_probe_overnight import _slurm_unit
 
     import benchmark.executors as ex
@@ -142,9 +143,11 @@ def test_an_earlier_submission_found_later_never_takes_runs_from_a_newer_one(tmp
         ex.execute_slurm(list(unit.configs), unit.store_root, unit.metrics, "cpu", split="run")
     stop[0] = False
     monkeypatch.setenv("FAKE_SLURM_SACCT_DOWN", "1")
+    monkeypatch.setenv("FAKE_SLURM_SQUEUE_DOWN", "1")
     ex.execute_slurm(list(unit.configs), unit.store_root, unit.metrics, "cpu", split="run")
     assert submitted == [["1000_0", "1000_1"], ["1001_0", "1001_1"]], submitted
     monkeypatch.delenv("FAKE_SLURM_SACCT_DOWN")
+    monkeypatch.delenv("FAKE_SLURM_SQUEUE_DOWN")
     for j in submitted[0]:
         (tmp_path / "state" / f"{j}.state").write_text("CANCELLED by 1234")
     ex.execute_slurm(list(unit.configs), unit.store_root, unit.metrics, "cpu", split="run")
@@ -196,3 +199,39 @@ def test_steptimes_keeps_every_time_the_dry_run_just_used(tmp_path, monkeypatch)
         times.save()
     assert got == [0.2] * 5 and (times.measured, times.reused) == (0, 5), (times.measured, times.reused)
     assert set(perf.StepTimes(path).data) == {f"cpu:grid|{i}" for i in range(5)}
+
+
+def test_without_accounting_a_stopped_submission_is_settled_by_the_queue_not_warned_about_for_ever(
+        tmp_path, monkeypatch, caplog):
+    """A cluster without accounting (``sacct`` fails: no slurmdbd): a driver stopped before ``sbatch`` left its
+    submission pending, and every later driver warned that it 'cannot tell whether an earlier driver … queued SLURM
+    jobs' for its runs — for ever, the entry never dropped, however long those runs had been finished. The
+    controller (``squeue``) says it: no job of that name queued or running, the submission is dropped, silently."""
+    import logging
+
+    from test_probe_overnight import _slurm_unit
+
+    import benchmark.executors as ex
+
+    submitted: list[list[str]] = []
+    stop = [True]
+
+    def jobs(n):
+        if stop[0]:
+            raise KeyboardInterrupt  # before sbatch
+        ids = _queue(tmp_path, Executor.params["name"], 1000 + len(submitted), n, state="COMPLETED")
+        submitted.append(ids)
+        return [_Job(j) for j in ids]
+
+    Executor = _fake_slurm(tmp_path, monkeypatch, jobs)
+    monkeypatch.setenv("FAKE_SLURM_SACCT_DOWN", "1")
+    unit = _slurm_unit(tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        ex.execute_slurm(list(unit.configs), unit.store_root, unit.metrics, "cpu", split="run")
+    stop[0] = False
+    with caplog.at_level(logging.INFO, logger="benchmark.executors"):
+        ex.execute_slurm(list(unit.configs), unit.store_root, unit.metrics, "cpu", split="run")
+    assert submitted == [["1000_0", "1000_1"]], submitted
+    assert "earlier driver" not in caplog.text, caplog.text
+    ledger = json.loads((Path(unit.store_root) / ".slurm-jobs.json").read_text())
+    assert not ledger.get("pending"), ledger
