@@ -52,6 +52,7 @@ from benchmark.errors import UserError
 log = logging.getLogger(__name__)
 EXECUTORS = ("local", "ray", "slurm")
 STOP_GRACE_S = 120  # how long an interrupted driver waits for remote tasks to checkpoint and stop
+RAY_POLL_S = 5.0  # how often the Ray driver, waiting on its tasks, updates the grid's progress
 SLURM_POLL_S = 5.0  # how often the SLURM driver looks for finished jobs (submitit rate-limits its sacct calls)
 _REPO_ROOT = Path(__file__).resolve().parents[1]  # where `benchmark`, `tasks`, `losses` live
 
@@ -657,14 +658,25 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
         log.info("ray executor: %d task(s) (%s) on %d runs, each %s", len(units), split, len(todo), opts)
         remote = ray.remote(max_retries=0, **opts)(_worker_main)
         refs = [remote.remote(u) for u in units]
-        results = []
+        from benchmark.progress import GridProgress, Monitor, log_to_bars
+        from benchmark.results import ResultsStore
+
+        # the grid's progress line and ETA while the tasks run, as the SLURM driver's: a run task's own lines count
+        # its run only (a unit of one run carries no grid)
+        bars = GridProgress(ResultsStore(store_root), configs, units[0].grid_workers if units else 1, bar=progress,
+                            since=units[0].since if units else None)
+        monitor, results = Monitor(bars), []
         try:
-            for ref in refs:
-                try:
-                    results.append(ray.get(ref))
-                except ray.exceptions.RayError as exc:  # the worker died (OOM-killed, node lost, …)
-                    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                    results.append({"error": f"ray task: {first}", "user": False, "lost": True})
+            with log_to_bars(progress):
+                for ref in refs:
+                    while not ray.wait([ref], num_returns=1, timeout=RAY_POLL_S)[0]:
+                        monitor.tick()
+                    try:
+                        results.append(ray.get(ref))
+                    except ray.exceptions.RayError as exc:  # the worker died (OOM-killed, node lost, …)
+                        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                        results.append({"error": f"ray task: {first}", "user": False, "lost": True})
+                    monitor.tick()
         except KeyboardInterrupt:
             for ref in refs:
                 with contextlib.suppress(Exception):
@@ -676,6 +688,8 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
             with contextlib.suppress(Exception):
                 ray.wait(refs, num_returns=len(refs), timeout=STOP_GRACE_S)
             raise
+        finally:
+            bars.close()
     finally:
         if started:
             ray.shutdown()

@@ -235,3 +235,40 @@ def test_without_accounting_a_stopped_submission_is_settled_by_the_queue_not_war
     assert "earlier driver" not in caplog.text, caplog.text
     ledger = json.loads((Path(unit.store_root) / ".slurm-jobs.json").read_text())
     assert not ledger.get("pending"), ledger
+
+
+def test_a_ray_driver_says_the_grids_progress_now_that_run_tasks_count_their_own_run(tmp_path, monkeypatch, caplog):
+    """``--executor ray --split run``: each task's progress line counted the whole grid ("run 37/500 …, ETA"), the
+    only progress a Ray user saw (forwarded to the driver). A run task now carries its own run only (the pickled
+    grid was quadratic), so every line said "run 1/1" and nothing counted the grid: the SLURM driver got a grid
+    progress line of its own, the Ray driver none. It now logs the grid's line while it waits, as SLURM's does."""
+    import logging
+    import types
+
+    from test_probe_overnight import _slurm_unit
+
+    import benchmark.executors as ex
+
+    class FakeRay:
+        exceptions = types.SimpleNamespace(RayError=RuntimeError)
+
+        def is_initialized(self):
+            return True
+
+        def cluster_resources(self):
+            return {"CPU": 2.0}
+
+        def remote(self, **opts):
+            return lambda fn: types.SimpleNamespace(remote=lambda unit: f"ref-{unit.tag}")
+
+        def wait(self, refs, num_returns=1, timeout=None):
+            return refs[:num_returns], refs[num_returns:]
+
+        def get(self, ref):
+            return {}
+
+    monkeypatch.setattr(ex, "_require", lambda module, extra: FakeRay())
+    unit = _slurm_unit(tmp_path, seeds=(0, 1, 2))
+    with caplog.at_level(logging.INFO, logger="benchmark"):
+        ex.execute_ray(list(unit.configs), unit.store_root, unit.metrics, "cpu", split="run", workers=2)
+    assert "grid run 1/3" in caplog.text, caplog.text
