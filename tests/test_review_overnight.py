@@ -12,6 +12,7 @@ import pytest
 
 from benchmark.results import ResultsStore
 
+ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
@@ -272,3 +273,17 @@ def test_a_ray_driver_says_the_grids_progress_now_that_run_tasks_count_their_own
     with caplog.at_level(logging.INFO, logger="benchmark"):
         ex.execute_ray(list(unit.configs), unit.store_root, unit.metrics, "cpu", split="run", workers=2)
     assert "grid run 1/3" in caplog.text, caplog.text
+
+
+def test_bench_big_store_refuses_a_command_it_does_not_have(capsys):
+    """``scripts/bench_big_store.py --only merge`` (the commands are ``merge-copy`` and ``merge-again``) built both
+    stores, timed nothing and printed an empty table with exit status 0: a comparison that silently did not
+    happen. An unknown name is now an error naming the commands."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_big_store", ROOT / "scripts" / "bench_big_store.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    with pytest.raises(SystemExit) as exc:
+        mod.main(["--only", "merge", "--runs", "2", "--factor", "1", "--losses", "1", "--images", "1"])
+    assert exc.value.code == 2 and "merge-copy, merge-again" in capsys.readouterr().err
