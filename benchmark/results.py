@@ -1514,6 +1514,7 @@ class ResultsStore:
         lock = self.lock(rid)
         if isinstance(lock, str):  # a worker here: the next merge fills them in
             return
+        lock.mark(MERGE_WRITE)  # a worker here (re-scoring it: this very net) waits for the copy, as for any merge's
         with lock:
             for name in missing:
                 if not (d / name).exists():

@@ -287,3 +287,42 @@ def test_bench_big_store_refuses_a_command_it_does_not_have(capsys):
     with pytest.raises(SystemExit) as exc:
         mod.main(["--only", "merge", "--runs", "2", "--factor", "1", "--losses", "1", "--images", "1"])
     assert exc.value.code == 2 and "merge-copy, merge-again" in capsys.readouterr().err
+
+
+def test_a_worker_waits_for_a_merge_filling_in_a_runs_net_rather_than_leave_the_run(tmp_path, monkeypatch):
+    """A merge copying the net of a run kept here (copied earlier without it) held the run's lock unmarked: a worker
+    here wanting the run then (``plbench run --metrics …`` re-scoring it, which needs that very net) found it 'held
+    by a running process' and left it unscored. The copy is marked as a merge's (:data:`MERGE_WRITE`), which a
+    worker waits for, as for every other copy of a merge."""
+    import shutil
+    import threading
+    import time
+
+    import benchmark.results as results
+
+    src = _small_store(tmp_path / "node2")
+    rid = next(r for r in src.run_ids() if not r.startswith("input"))
+    (src.run_dir(rid) / "net.pt").write_bytes(b"net")
+    partial = tmp_path / "copy"
+    shutil.copytree(src.root, partial)
+    (partial / "runs" / rid / "net.pt").unlink()
+    dst = ResultsStore(tmp_path / "node1")
+    dst.ensure_writable()
+    dst.merge_from(ResultsStore(partial))
+    got: list = []
+    write = results.atomic_write_bytes
+
+    def copying(path, data):
+        if path.name == "net.pt":  # a worker here wants the run while the merge copies its net
+            worker = threading.Thread(target=lambda: got.append(dst.lock(rid, poll_s=0.01)))
+            worker.start()
+            time.sleep(0.3)
+            got.append(worker)
+        write(path, data)
+
+    monkeypatch.setattr(results, "atomic_write_bytes", copying)
+    dst.merge_from(src)
+    got.pop().join(10)
+    assert isinstance(got[0], results.RunLock), got  # waited for the copy, then had the run
+    got[0].release()
+    assert (dst.run_dir(rid) / "net.pt").read_bytes() == b"net"
