@@ -864,14 +864,14 @@ class SlurmLedger:
             for j in jobs:
                 i = int(j.split("_")[1]) if "_" in j and j.split("_")[1].isdigit() else 0
                 if 0 <= i < len(units):
-                    found += 1
                     data["at"][j] = at
                     for rid in units[i]:  # a run a later driver submitted again (sacct down then) keeps that job
                         if float(data["at"].get(data["runs"].get(rid), 0) or 0) <= at:
                             data["runs"][rid] = j
-            if found:
+                            found += 1
+            if found:  # the runs recorded to them, not those a later submission holds
                 log.info("an earlier driver, stopped while it submitted, queued SLURM job(s) %s for %d run(s): "
-                         "recorded", ", ".join(sorted({j.split("_")[0] for j in jobs})), sum(map(len, units)))
+                         "recorded", ", ".join(sorted({j.split("_")[0] for j in jobs})), found)
         atomic_write_json(self.path, data)
         return queued
 

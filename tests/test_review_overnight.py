@@ -118,12 +118,14 @@ def test_a_submission_queued_but_not_in_accounting_yet_is_found_in_the_queue(tmp
     assert submitted == [["1000_0", "1000_1"]], submitted
 
 
-def test_an_earlier_submission_found_later_never_takes_runs_from_a_newer_one(tmp_path, monkeypatch):
+def test_an_earlier_submission_found_later_never_takes_runs_from_a_newer_one(tmp_path, monkeypatch, caplog):
     """A driver stopped after ``sbatch`` (its jobs unrecorded), the next one run while neither ``sacct`` nor
     ``squeue`` could say (its runs submitted again, said in a warning, and recorded to the new jobs), the user
     cancels the first jobs: the third driver, its ``sacct`` back, found the first submission's jobs and recorded
     every run to them — cancelled — over the second submission's, still queued, and submitted every run a third
     time (two jobs racing per run). A run recorded to a later submission now keeps it."""
+    import logging
+
     from test_probe_overnight import _slurm_unit
 
     import benchmark.executors as ex
@@ -151,8 +153,10 @@ def test_an_earlier_submission_found_later_never_takes_runs_from_a_newer_one(tmp
     monkeypatch.delenv("FAKE_SLURM_SQUEUE_DOWN")
     for j in submitted[0]:
         (tmp_path / "state" / f"{j}.state").write_text("CANCELLED by 1234")
-    ex.execute_slurm(list(unit.configs), unit.store_root, unit.metrics, "cpu", split="run")
+    with caplog.at_level(logging.INFO, logger="benchmark.executors"):
+        ex.execute_slurm(list(unit.configs), unit.store_root, unit.metrics, "cpu", split="run")
     assert len(submitted) == 2, submitted
+    assert "queued SLURM job(s) 1000 for" not in caplog.text, caplog.text  # no run recorded to them: not said
     ledger = json.loads((Path(unit.store_root) / ".slurm-jobs.json").read_text())
     assert sorted(ledger["runs"].values()) == ["1001_0", "1001_1"] and not ledger.get("pending"), ledger
 
