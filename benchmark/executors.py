@@ -52,6 +52,7 @@ from benchmark.errors import UserError
 log = logging.getLogger(__name__)
 EXECUTORS = ("local", "ray", "slurm")
 STOP_GRACE_S = 120  # how long an interrupted driver waits for remote tasks to checkpoint and stop
+RAY_POLL_S = 5.0  # how often the Ray driver, waiting on its tasks, updates the grid's progress
 SLURM_POLL_S = 5.0  # how often the SLURM driver looks for finished jobs (submitit rate-limits its sacct calls)
 _REPO_ROOT = Path(__file__).resolve().parents[1]  # where `benchmark`, `tasks`, `losses` live
 
@@ -657,14 +658,25 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
         log.info("ray executor: %d task(s) (%s) on %d runs, each %s", len(units), split, len(todo), opts)
         remote = ray.remote(max_retries=0, **opts)(_worker_main)
         refs = [remote.remote(u) for u in units]
-        results = []
+        from benchmark.progress import GridProgress, Monitor, log_to_bars
+        from benchmark.results import ResultsStore
+
+        # the grid's progress line and ETA while the tasks run, as the SLURM driver's: a run task's own lines count
+        # its run only (a unit of one run carries no grid)
+        bars = GridProgress(ResultsStore(store_root), configs, units[0].grid_workers if units else 1, bar=progress,
+                            since=units[0].since if units else None)
+        monitor, results = Monitor(bars), []
         try:
-            for ref in refs:
-                try:
-                    results.append(ray.get(ref))
-                except ray.exceptions.RayError as exc:  # the worker died (OOM-killed, node lost, …)
-                    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                    results.append({"error": f"ray task: {first}", "user": False, "lost": True})
+            with log_to_bars(progress):
+                for ref in refs:
+                    while not ray.wait([ref], num_returns=1, timeout=RAY_POLL_S)[0]:
+                        monitor.tick()
+                    try:
+                        results.append(ray.get(ref))
+                    except ray.exceptions.RayError as exc:  # the worker died (OOM-killed, node lost, …)
+                        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                        results.append({"error": f"ray task: {first}", "user": False, "lost": True})
+                    monitor.tick()
         except KeyboardInterrupt:
             for ref in refs:
                 with contextlib.suppress(Exception):
@@ -676,6 +688,8 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
             with contextlib.suppress(Exception):
                 ray.wait(refs, num_returns=len(refs), timeout=STOP_GRACE_S)
             raise
+        finally:
+            bars.close()
     finally:
         if started:
             ray.shutdown()
@@ -743,6 +757,7 @@ class SlurmLedger:
         self.path = Path(store_root) / SLURM_LEDGER
         self.lock_path = Path(store_root) / ".slurm-submit.lock"
         self._no_sacct = ""  # why sacct could not say, once it failed: not asked again
+        self._no_squeue = False  # squeue failed once: not asked again
 
     @contextlib.contextmanager
     def held(self, poll_s: float = 0.5):
@@ -800,8 +815,11 @@ class SlurmLedger:
         """Submissions an earlier driver recorded (:meth:`intend`) but not their jobs (killed between ``sbatch`` and
         :meth:`record`): their jobs, found by name with ``sacct``, are recorded against their runs. One that
         ``sacct`` lists no job of was never submitted once :data:`SLURM_ACCOUNTING_LAG_S` has passed (dropped);
-        before that its runs count as queued (accounting lags ``sbatch``): returned. Where ``sacct`` cannot say,
-        kept."""
+        before that the controller (:meth:`_squeue`, no lag) says which jobs it has — none: never submitted (a
+        driver stopped before ``sbatch`` and run again at once submits its runs now) — and only where it cannot say
+        do its runs count as queued (accounting lags ``sbatch``): returned. Where ``sacct`` cannot say (down, or no
+        accounting on the cluster) the controller's jobs are recorded, none there: dropped (none will run); where
+        neither can say, kept."""
         import subprocess
 
         from submitit.slurm.slurm import SlurmInfoWatcher
@@ -821,34 +839,58 @@ class SlurmLedger:
             since = _time.strftime("%Y-%m-%dT%H:%M:%S", _time.localtime(at - 86400))  # a day's clock skew
             cmd = ["sacct", f"--name={self.job_name(token)}", "-S", since, "-o", "JobID,State,NodeList",
                    "--parsable2"]
+            jobs = None  # sacct cannot say
             if not self._no_sacct:
                 try:
                     out = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=True).stdout
+                    jobs = sorted(SlurmInfoWatcher().read_info(out))
                 except (OSError, subprocess.SubprocessError) as exc:
                     self._no_sacct = f"sacct: {type(exc).__name__}"
-            if self._no_sacct:  # cannot say: kept for a driver whose sacct can; its runs submitted again
-                log.warning("cannot tell whether an earlier driver, stopped while it submitted, queued SLURM jobs "
-                            "for %d run(s) (%s): those runs are submitted again", sum(map(len, units)),
-                            self._no_sacct)
-                continue
-            jobs = sorted(SlurmInfoWatcher().read_info(out))
-            if not jobs and now - at < SLURM_ACCOUNTING_LAG_S:  # sacct may not list them yet: queued, asked again
-                queued.update(rid for runs in units for rid in runs)  # by the next driver
-                continue
+            # the controller says at once (a driver stopped before sbatch, run again), and where accounting is down
+            # or absent: a job of that name not there will not run (never submitted, or ended)
+            if jobs is None or (not jobs and now - at < SLURM_ACCOUNTING_LAG_S):
+                listed = self._squeue(self.job_name(token))
+                if listed is None and jobs is None:  # cannot say: kept for a driver that can; its runs submitted again
+                    log.warning("cannot tell whether an earlier driver, stopped while it submitted, queued SLURM "
+                                "jobs for %d run(s) (%s, squeue failed): those runs are submitted again",
+                                sum(map(len, units)), self._no_sacct)
+                    continue
+                if listed is None:  # sacct may not list them yet: queued, asked again by the next driver
+                    queued.update(rid for runs in units for rid in runs)
+                    continue
+                jobs = listed  # none: never submitted, or ended (dropped)
             del data["pending"][token]
             found = 0
             for j in jobs:
                 i = int(j.split("_")[1]) if "_" in j and j.split("_")[1].isdigit() else 0
                 if 0 <= i < len(units):
-                    found += 1
                     data["at"][j] = at
-                    for rid in units[i]:
-                        data["runs"][rid] = j
-            if found:
+                    for rid in units[i]:  # a run a later driver submitted again (sacct down then) keeps that job
+                        if float(data["at"].get(data["runs"].get(rid), 0) or 0) <= at:
+                            data["runs"][rid] = j
+                            found += 1
+            if found:  # the runs recorded to them, not those a later submission holds
                 log.info("an earlier driver, stopped while it submitted, queued SLURM job(s) %s for %d run(s): "
-                         "recorded", ", ".join(sorted({j.split("_")[0] for j in jobs})), sum(map(len, units)))
+                         "recorded", ", ".join(sorted({j.split("_")[0] for j in jobs})), found)
         atomic_write_json(self.path, data)
         return queued
+
+    def _squeue(self, name: str) -> list[str] | None:
+        """The job ids (``1000_3``, ``1001``) the controller holds under the job name ``name`` — queued, running or
+        just ended (``-t all``; SLURM forgets an ended job after MinJobAge, 5 min by default, by which time
+        ``sacct`` lists it) — without the accounting lag of ``sacct``, in every partition (``-a``: hidden ones
+        too); None when ``squeue`` cannot say (asked once per ledger, as ``sacct``)."""
+        import subprocess
+
+        if self._no_squeue:
+            return None
+        try:
+            out = subprocess.run(["squeue", "-h", "-a", "-r", "-t", "all", f"--name={name}", "-o", "%i"],
+                                 capture_output=True, text=True, timeout=60, check=True).stdout
+        except (OSError, subprocess.SubprocessError):
+            self._no_squeue = True
+            return None
+        return sorted({line.strip() for line in out.splitlines() if line.strip()})
 
     def active(self, jobs) -> set[str] | None:
         """Which of ``jobs`` (job ids as submitit gives them: ``1000_3``, ``1001``) will still run; None when
@@ -887,8 +929,9 @@ class SlurmLedger:
         lagging = self.adopt()  # an earlier driver's submission sacct does not list yet
         if lagging & {ids[c] for c in configs}:
             log.info("%d run(s) were being submitted to SLURM by an earlier driver that stopped before recording its "
-                     "jobs, which sacct does not list yet (accounting lags sbatch): not submitted again now; a run "
-                     "of this command after %.0f min submits them if no job of theirs is listed by then",
+                     "jobs, which sacct does not list yet (accounting lags sbatch) and squeue could not tell: not "
+                     "submitted again now; a run of this command after %.0f min submits them if no job of theirs is "
+                     "listed by then",
                      len(lagging & {ids[c] for c in configs}), SLURM_ACCOUNTING_LAG_S / 60)
             configs = [c for c in configs if ids[c] not in lagging]
         recorded = self.read()["runs"]

@@ -258,7 +258,7 @@ def _timing_name(spec: str) -> str:
 
 #: a measured step time that no dry run used for this many days is dropped from ``steptimes.json``
 STEPTIMES_KEEP_DAYS = 60
-#: at most this many step times are kept in ``steptimes.json`` (the most recently used)
+#: at most this many step times are kept in ``steptimes.json`` (the most recently used; all those a dry run used)
 STEPTIMES_MAX = 5000
 
 
@@ -271,7 +271,8 @@ class StepTimes:
     The file is ``{"version": 2, "times": {key: measured}, "used": {key: unix time last used}}`` (older code
     wrote ``{key: measured}``, read as used when the file was last written). Keys carry the code version, so
     each upgrade times anew: times unused for :data:`STEPTIMES_KEEP_DAYS` are dropped on :meth:`save`, and at
-    most :data:`STEPTIMES_MAX` are kept (the most recently used)."""
+    most :data:`STEPTIMES_MAX` are kept (the most recently used), or every time this dry run used where those are
+    more."""
 
     def __init__(self, path: Path | None = None):
         from benchmark.weights import cache_dir
@@ -330,8 +331,11 @@ class StepTimes:
         from benchmark.results import atomic_write_json
 
         cutoff = time.time() - STEPTIMES_KEEP_DAYS * 86400
-        keep = sorted((k for k in self.data if self.used.get(k, 0.0) >= cutoff), key=lambda k: -self.used[k])
-        keep = keep[:STEPTIMES_MAX]
+        others = sorted((k for k in self.data if k not in self._counted and self.used.get(k, 0.0) >= cutoff),
+                        key=lambda k: -self.used[k])
+        # every time this dry run used (a grid of more cells than the cap measured the rest anew each time), then
+        # the most recently used others up to the cap
+        keep = [k for k in self.data if k in self._counted] + others[:max(0, STEPTIMES_MAX - len(self._counted))]
         try:
             atomic_write_json(self.path, {"version": 2, "times": {k: self.data[k] for k in keep},
                                           "used": {k: self.used[k] for k in keep}})

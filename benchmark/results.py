@@ -1514,6 +1514,7 @@ class ResultsStore:
         lock = self.lock(rid)
         if isinstance(lock, str):  # a worker here: the next merge fills them in
             return
+        lock.mark(MERGE_WRITE)  # a worker here (re-scoring it: this very net) waits for the copy, as for any merge's
         with lock:
             for name in missing:
                 if not (d / name).exists():
@@ -1525,9 +1526,10 @@ class ResultsStore:
         def kept() -> bool:
             return self._kept(src, rid, out)
 
-        def own_files(d: Path) -> list[Path]:
-            return [p for p in d.iterdir() if p.name not in (".lock", "damaged", "attempts")
-                    and not (".tmp" in p.name and p.name.startswith("."))] if d.is_dir() else []
+        def own_files(d: Path) -> list[Path]:  # no hidden file is a run's: the lock, a write in flight (ours:
+            # .<name>.<random>.tmp; rsync's: .<name>.<random>, renamed when complete — a copy stopped mid-file)
+            return [p for p in d.iterdir() if p.name not in ("damaged", "attempts")
+                    and not p.name.startswith(".")] if d.is_dir() else []
 
         meta = src.meta(rid)
         failed = meta is not None and meta.get("status") == "failed"
@@ -1603,7 +1605,7 @@ class ResultsStore:
                 # a sub-folder (TensorBoard's tb/) file by file, as atomically: shutil.copytree went on past a
                 # full disk and raised every failed file at once (shutil.Error), a traceback
                 for f in sorted(p.rglob("*")) if p.is_dir() else [p]:
-                    if f.is_file() and not (".tmp" in f.name and f.name.startswith(".")):
+                    if f.is_file() and not f.name.startswith("."):
                         atomic_write_bytes(d / f.relative_to(there), f.read_bytes())
         out["replaced" if replaced else "copied"].append(rid)
 

@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""A stand-in for SLURM's commands on one machine, for tests: ``sbatch``, ``sacct``, ``scancel``,
+"""A stand-in for SLURM's commands on one machine, for tests: ``sbatch``, ``sacct``, ``squeue``, ``scancel``,
 ``scontrol requeue`` and ``srun`` are links to this file (``install(bin_dir, state_dir)``).
 
 ``sbatch SCRIPT`` starts each task of the script's ``--array`` (or the one job) as a detached
 process running ``bash SCRIPT`` with SLURM's variables (``SLURM_ARRAY_JOB_ID``, ``SLURM_ARRAY_TASK_ID``,
 ``SLURM_RESTART_COUNT``, …); ``sacct`` (``-j ID`` or ``--name NAME``) reads each task's state (RUNNING, then
-COMPLETED or FAILED by exit code, or what ``scancel`` / the test wrote: CANCELLED, TIMEOUT, NODE_FAIL); ``scancel ID``
-sends SIGTERM then SIGKILL after ``FAKE_SLURM_KILL_WAIT`` s (SLURM's KillWait) and marks the task
+COMPLETED or FAILED by exit code, or what ``scancel`` / the test wrote: CANCELLED, TIMEOUT, NODE_FAIL): none while
+``FAKE_SLURM_SACCT_LAG`` is set (accounting behind the controller), failing while ``FAKE_SLURM_SACCT_DOWN`` is;
+``squeue --name NAME`` lists the tasks of the jobs of that name (failing while ``FAKE_SLURM_SQUEUE_DOWN`` is set);
+``scancel ID`` sends SIGTERM then SIGKILL after ``FAKE_SLURM_KILL_WAIT`` s (SLURM's KillWait) and marks the task
 CANCELLED, ``scancel ID --signal SIG`` only signals; ``scontrol requeue ID`` starts the task again,
 ``SLURM_RESTART_COUNT`` one higher, once its process has exited. State lives in ``$FAKE_SLURM_DIR``:
 ``<task>.state``, ``<task>.pgid`` (the batch script's process group), ``<task>.step`` (srun's step's),
@@ -23,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-COMMANDS = ("sbatch", "sacct", "scancel", "scontrol", "srun")
+COMMANDS = ("sbatch", "sacct", "squeue", "scancel", "scontrol", "srun")
 
 
 def install(bin_dir: Path, state_dir: Path) -> dict:
@@ -173,16 +175,37 @@ def _run(jid: str, idx: str, script: str) -> int:
         return 0
 
 
-def sacct(args: list[str]) -> int:
-    jobs = [args[i + 1] for i, a in enumerate(args) if a == "-j"]
+def _named(args: list[str]) -> list[str]:
+    """The jobs submitted under the names ``--name=NAME`` / ``--name NAME`` in ``args`` (sbatch --job-name)."""
     names = [a.split("=", 1)[1] for a in args if a.startswith("--name=")]
     names += [args[i + 1] for i, a in enumerate(args) if a == "--name"]
-    for name in names:  # every job submitted under that name (sbatch --job-name)
-        jobs += [p.name[:-len(".name")] for p in sorted(_dir().glob("*.name")) if p.read_text() == name]
+    return [p.name[:-len(".name")] for p in sorted(_dir().glob("*.name")) if p.read_text() in names]
+
+
+def sacct(args: list[str]) -> int:
+    jobs = [args[i + 1] for i, a in enumerate(args) if a == "-j"] + _named(args)
+    if os.environ.get("FAKE_SLURM_SACCT_DOWN"):  # accounting (slurmdbd) unreachable
+        print("sacct: error: Problem talking to the database: Connection refused", file=sys.stderr)
+        return 1
     print("JobID|State|NodeList")
+    if os.environ.get("FAKE_SLURM_SACCT_LAG"):  # accounting behind the controller: no job listed yet
+        return 0
     for job in jobs:
         for t in _tasks(job):
             print(f"{t}|{(_dir() / f'{t}.state').read_text()}|node1")
+    return 0
+
+
+def squeue(args: list[str]) -> int:
+    """``squeue -h -r -t all --name=NAME -o %i``: the controller's tasks of the jobs of that name, one a line (every
+    task: the fake never forgets a finished job, as SLURM does after MinJobAge); failing while
+    ``FAKE_SLURM_SQUEUE_DOWN`` is set (the controller overloaded: socket timed out)."""
+    if os.environ.get("FAKE_SLURM_SQUEUE_DOWN"):
+        print("slurm_load_jobs error: Socket timed out on send/recv operation", file=sys.stderr)
+        return 1
+    for job in _named(args):
+        for t in _tasks(job):
+            print(t)
     return 0
 
 
@@ -251,7 +274,8 @@ def main(argv: list[str]) -> int:
     cmd, rest = argv[0], argv[1:]
     if cmd == "_run":
         return _run(*rest)
-    return {"sbatch": sbatch, "sacct": sacct, "scancel": scancel, "scontrol": scontrol, "srun": srun}[cmd](rest)
+    return {"sbatch": sbatch, "sacct": sacct, "squeue": squeue, "scancel": scancel, "scontrol": scontrol,
+            "srun": srun}[cmd](rest)
 
 
 if __name__ == "__main__":

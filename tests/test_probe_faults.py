@@ -341,7 +341,8 @@ def test_interrupted_ray_driver_waits_for_its_tasks_to_checkpoint(tmp_path, monk
     configs, metrics = _tiny_grid()
     with pytest.raises(KeyboardInterrupt):
         executors.execute_ray(configs, tmp_path / "r", metrics, "cpu", workers=2)
-    assert ray.calls == [("cancel", "ref-[w0]"), ("cancel", "ref-[w1]"),
+    assert ray.calls == [("wait", ("ref-[w0]",), 1, executors.RAY_POLL_S),  # the first task done: read it
+                         ("cancel", "ref-[w0]"), ("cancel", "ref-[w1]"),
                          ("wait", ("ref-[w0]", "ref-[w1]"), 2, executors.STOP_GRACE_S)]
 
 
@@ -474,6 +475,9 @@ def test_local_ray_instance_on_the_cpu_uses_the_cores_like_local_workers(tmp_pat
 
         def get(self, ref):
             return {"summary": {"trained": 0}}
+
+        def wait(self, refs, num_returns=1, timeout=None):
+            return list(refs)[:num_returns], list(refs)[num_returns:]
 
     ray = FakeRay()
     monkeypatch.setattr(executors, "_require", lambda module, extra: ray)
