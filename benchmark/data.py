@@ -2288,6 +2288,12 @@ def mod_crop(pixels: torch.Tensor, multiple: int) -> torch.Tensor:
 #: pairs of distinct photos (one size) are ≤ 14.0 dB apart. :meth:`DataCache.overlap` names such a test image
 NEAR_COPY_PSNR = 25.0
 
+#: ... and its squared error at most this share of the smaller of the two images' contrast (mean per-channel variance):
+#: two dark photos (a low-light set's, levels 0-20) or flat frames are within 25 dB of each other as any two images with
+#: little signal are. Distinct photos of one size are ≥ 1.37× apart (Kodak24's, at their levels and at 1/6-1/25 of
+#: them), a JPEG copy (quality 30-95) ≤ 0.07× (≤ 0.53× at 1/12 of the levels); a flat frame is no photo's copy
+NEAR_COPY_CONTRAST = 0.75
+
 
 def _thumbnail(px: torch.Tensor) -> torch.Tensor:
     """(3, H, W) image → its 8×8 thumbnail, (192,) float in [0, 1]: area means (of every ``min(H, W) // 64``-th pixel:
@@ -2299,10 +2305,16 @@ def _thumbnail(px: torch.Tensor) -> torch.Tensor:
 
 
 def _near_copy(a: torch.Tensor, b: torch.Tensor) -> bool:
-    """Whether two images of one size are one photo saved twice: within :data:`NEAR_COPY_PSNR` dB of each other."""
+    """Whether two images of one size are one photo saved twice: within :data:`NEAR_COPY_PSNR` dB of each other, and
+    their difference small beside their content (:data:`NEAR_COPY_CONTRAST`: dark or flat images are not copies)."""
     if a.shape != b.shape:
         return False
-    return float(((to_float(a) - to_float(b)) ** 2).mean()) <= 10 ** (-NEAR_COPY_PSNR / 10)
+    x, y = to_float(a), to_float(b)
+    mse = float(((x - y) ** 2).mean())
+    if mse > 10 ** (-NEAR_COPY_PSNR / 10):
+        return False
+    contrast = min(float(v.var(dim=(-2, -1)).mean()) for v in (x, y))
+    return mse <= NEAR_COPY_CONTRAST * contrast
 
 
 class DataCache:

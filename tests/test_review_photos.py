@@ -1,0 +1,51 @@
+"""Review of the user-photo datasets work (tests/test_probe_photos.py): each test failed before its fix."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from benchmark.data import DataCache, DataSpec
+
+
+def _photo(h: int, w: int, seed: int, scale: float = 1.0) -> np.ndarray:
+    """A smooth 8-bit RGB picture (a random 6×8 field upsampled), its levels times ``scale`` (1/32: a low-light frame,
+    LOL's or SID's, its levels 0-8)."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    px = np.asarray(Image.fromarray(rng.integers(0, 256, (6, 8, 3), dtype=np.uint8)).resize((w, h), Image.BICUBIC))
+    return np.round(px * scale).astype(np.uint8)
+
+
+def test_distinct_dark_photos_are_not_named_as_copies_of_each_other(tmp_path, caplog):
+    """Low-light photos (LOL's test inputs: levels 0-8) are all within 25 dB PSNR of each other, as any two images
+    with little signal are: every dark test photo was named as a repeat of the first, and as a training photo where
+    the training set is dark too, though none is the other saved again. A copy is now also closer to its original
+    than the original's own contrast (its per-channel variance): distinct dark photos are not, a JPEG copy still is."""
+    from PIL import Image
+
+    for d in ("train", "test"):
+        (tmp_path / d).mkdir()
+    for i in range(3):
+        Image.fromarray(_photo(48, 64, seed=i, scale=1 / 32)).save(tmp_path / "train" / f"t{i}.png")
+        Image.fromarray(_photo(48, 64, seed=10 + i, scale=1 / 32)).save(tmp_path / "test" / f"low{i}.png")
+    Image.fromarray(_photo(48, 64, seed=1, scale=1 / 32)).save(tmp_path / "test" / "t1copy.jpg", quality=90)
+    train, test = DataSpec.parse(str(tmp_path / "train")), DataSpec.parse(str(tmp_path / "test"))
+    with caplog.at_level(logging.WARNING):
+        cache = DataCache()
+        both = cache.overlap((train,), (test,))
+    assert both == ["test/t1copy (near-identical: re-encoded)"]
+    assert cache.repeats(test) == []
+    assert "low" not in caplog.text
+
+
+def test_flat_frames_of_nearby_levels_are_not_named_as_copies(tmp_path):
+    """Flat frames (a grey card, a black frame) a few levels apart: within 25 dB, and not one photo saved twice."""
+    from PIL import Image
+
+    (tmp_path / "test").mkdir()
+    for i, level in enumerate((3, 6, 9, 128, 131)):
+        Image.fromarray(np.full((40, 40, 3), level, np.uint8)).save(tmp_path / "test" / f"flat{i}.png")
+    assert DataCache().repeats(DataSpec.parse(str(tmp_path / "test"))) == []
