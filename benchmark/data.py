@@ -2304,6 +2304,40 @@ def _thumbnail(px: torch.Tensor) -> torch.Tensor:
     return x[:, : 8 * h, : 8 * w].reshape(x.shape[0], 8, h, 8, w).mean((2, 4)).flatten()
 
 
+def _sample(px: torch.Tensor) -> torch.Tensor:
+    """(3, H, W) image → every ``s``-th pixel of every ``s``-th row, ``s`` odd (so JPEG's 8-pixel blocks are sampled at
+    every phase) and about ``min(H, W) / 32``: (3, n) float in [0, 1], the same n for images of one size."""
+    step = max(1, min(px.shape[-2:]) // 32) | 1
+    return to_float(px[:, ::step, ::step]).flatten(1)
+
+
+def _sketches(images: list[torch.Tensor]) -> tuple[torch.Tensor, ...]:
+    """Images of one size → their thumbnails (n, 192: :func:`_thumbnail`), samples (n, 3, m: :func:`_sample`), 64 of
+    those a channel (n, 3, ≤ 128) and contrasts (n,: the samples' mean per-channel variance): what
+    :func:`_likely_copies` compares."""
+    samples = torch.stack([_sample(px) for px in images])
+    coarse = samples[..., :: max(1, samples.shape[-1] // 64)].contiguous()
+    return torch.stack([_thumbnail(px) for px in images]), samples, coarse, samples.var(-1).mean(-1)
+
+
+def _likely_copies(sketches: tuple[torch.Tensor, ...], one: tuple[torch.Tensor, ...]) -> list[int]:
+    """The rows of ``sketches`` (:func:`_sketches`) whose image may be a near copy (:func:`_near_copy`) of the one
+    sketched by ``one`` (a row of such): thumbnails within 3 levels (mean absolute difference), then 64 of the sampled
+    pixels a channel, then all of them, within 4× and 2× the bounds the whole images must meet. Low-contrast textures
+    (sand, fabric) and dark frames share a thumbnail; their samples tell them apart without comparing them whole."""
+    thumbs, samples, coarse, contrasts = sketches
+    thumb, sample, few, contrast = one
+    near = ((thumbs - thumb).abs().mean(1) < 3 / 255).nonzero().flatten()
+    for many, this, margin in ((coarse, few, 4), (samples, sample, 2)):
+        if not len(near):
+            return []
+        mse = ((many[near] - this) ** 2).mean((1, 2))
+        bound = torch.clamp(NEAR_COPY_CONTRAST * torch.minimum(contrasts[near], contrast),
+                            max=10 ** (-NEAR_COPY_PSNR / 10))
+        near = near[mse <= margin * bound]
+    return near.tolist()
+
+
 def _near_copy(a: torch.Tensor, b: torch.Tensor) -> bool:
     """Whether two images of one size are one photo saved twice: within :data:`NEAR_COPY_PSNR` dB of each other, and
     their difference small beside their content (:data:`NEAR_COPY_CONTRAST`: dark or flat images are not copies)."""
@@ -2387,18 +2421,21 @@ class DataCache:
                      names: dict[DataSpec, str], found: set[str]) -> list[str]:
         """The test images not in ``found`` that are a training image of their size saved again (a JPEG re-encoded, a
         PNG exported as JPEG: other pixels, the same photo): ``dataset/image (near-identical: re-encoded)``, where the
-        two are within :data:`NEAR_COPY_PSNR` dB of each other. Candidates are paired by their 8×8 thumbnails (mean
-        absolute difference under 3 levels), then compared whole."""
+        two are :func:`_near_copy`. Candidates are paired by their thumbnails and samples (:func:`_likely_copies`),
+        then compared whole."""
         left = [(s, r) for s, rs in test_recs.items() for r in rs if f"{names[s]}/{r.image_id}" not in found]
         sizes = {r.size for _, r in left}
-        pool = [r for r in train_recs if r.size in sizes and r.pixels.shape[0] == 3]
-        if not left or not pool:
-            return []
-        thumbs = torch.stack([_thumbnail(r.pixels) for r in pool])
+        pools: dict[tuple, list[ImageRecord]] = {}
+        for r in train_recs:
+            if r.size in sizes and r.pixels.shape[0] == 3:
+                pools.setdefault(r.size, []).append(r)
+        sketches = {size: _sketches([r.pixels for r in pool]) for size, pool in pools.items()}
         out = []
         for s, r in left:
-            near = ((thumbs - _thumbnail(r.pixels)).abs().mean(1) < 3 / 255).nonzero().flatten().tolist()
-            if any(_near_copy(pool[k].pixels, r.pixels) for k in near):
+            if r.size not in pools:
+                continue
+            near = _likely_copies(sketches[r.size], tuple(t[0] for t in _sketches([r.pixels])))
+            if any(_near_copy(pools[r.size][k].pixels, r.pixels) for k in near):
                 out.append(f"{names[s]}/{r.image_id} (near-identical: re-encoded)")
         return out
 
@@ -2456,11 +2493,12 @@ class DataCache:
                 if r.image_id not in copied:
                     groups.setdefault(r.size, []).append(r)
             for group in (g for g in groups.values() if len(g) > 1):
-                thumbs = torch.stack([_thumbnail(r.pixels) for r in group])
+                sketches = _sketches([r.pixels for r in group])
                 kept = torch.ones(len(group), dtype=torch.bool)
-                for i, r in enumerate(group):  # against the earlier ones kept: their thumbnails first (192 values)
-                    near = (((thumbs[:i] - thumbs[i]).abs().mean(1) < 3 / 255) & kept[:i]).nonzero().flatten()
-                    twin = next((group[j] for j in near.tolist() if _near_copy(group[j].pixels, r.pixels)), None)
+                for i, r in enumerate(group):  # against the earlier ones kept: their thumbnails and samples first
+                    near = [j for j in _likely_copies(tuple(t[:i] for t in sketches), tuple(t[i] for t in sketches))
+                            if kept[j]]
+                    twin = next((group[j] for j in near if _near_copy(group[j].pixels, r.pixels)), None)
                     if twin is not None:
                         out.append(f"{r.image_id} (≈ {twin.image_id}, saved again)")
                         kept[i] = False

@@ -49,3 +49,33 @@ def test_flat_frames_of_nearby_levels_are_not_named_as_copies(tmp_path):
     for i, level in enumerate((3, 6, 9, 128, 131)):
         Image.fromarray(np.full((40, 40, 3), level, np.uint8)).save(tmp_path / "test" / f"flat{i}.png")
     assert DataCache().repeats(DataSpec.parse(str(tmp_path / "test"))) == []
+
+
+def test_low_contrast_textures_are_not_each_compared_whole(tmp_path, monkeypatch):
+    """Textures (sand, fabric: one grey level, ±15 levels of grain) have equal 8×8 thumbnails, so every pair of a
+    size passed the thumbnail filter and was compared whole: 100 of 512×512 took 78 s in repeats alone, O(n²) full
+    images. A strided sample of each image now rules them out first; a JPEG copy among them is still named."""
+    import io
+
+    from PIL import Image
+
+    import benchmark.data as data
+
+    rng = np.random.default_rng(0)
+    for d in ("train", "test"):
+        (tmp_path / d).mkdir()
+    for i in range(24):
+        grain = np.clip(128 + 15 * rng.standard_normal((64, 64, 3)), 0, 255).astype(np.uint8)
+        Image.fromarray(grain).save(tmp_path / ("train" if i % 2 else "test") / f"tex{i}.png")
+    buf = io.BytesIO()
+    Image.fromarray(_photo(64, 64, seed=3)).save(buf, "JPEG", quality=90)
+    Image.fromarray(_photo(64, 64, seed=3)).save(tmp_path / "train" / "photo.png")
+    (tmp_path / "test" / "photo_copy.jpg").write_bytes(buf.getvalue())
+    calls = []
+    near_copy = data._near_copy
+    monkeypatch.setattr(data, "_near_copy", lambda a, b: calls.append(1) or near_copy(a, b))
+    train, test = DataSpec.parse(str(tmp_path / "train")), DataSpec.parse(str(tmp_path / "test"))
+    cache = DataCache()
+    assert cache.overlap((train,), (test,)) == ["test/photo_copy (near-identical: re-encoded)"]
+    assert cache.repeats(train) == []
+    assert len(calls) <= 2, f"{len(calls)} images compared whole"
