@@ -1799,9 +1799,9 @@ def load_raw(spec: DataSpec):
 def _load_table(path: Path):
     """A file listing images (:data:`TABLE_SUFFIXES`) → its ``datasets.Dataset``, the image column then found as in
     any dataset (a column ``image``/``path``/``file``, or the one whose values are image paths or encoded images;
-    relative paths are looked up from the table's folder, then the cwd). A CSV/TSV whose first line is an image path
-    has no header (every line is a row, its first column ``path``); a ``.txt`` file is one path a line (blank lines
-    passed over). One that cannot be read is a one-line :class:`UserError`."""
+    relative paths are looked up from the table's folder, then the cwd). A CSV/TSV whose first line holds an image
+    path (in any column) has no header (every line is a row, that column ``path``); a ``.txt`` file is one path a line
+    (blank lines passed over). One that cannot be read is a one-line :class:`UserError`."""
     import datasets
 
     suffix = path.suffix.lower()
@@ -1818,9 +1818,11 @@ def _load_table(path: Path):
 
         sep = "\t" if suffix == ".tsv" else ","
         table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        if len(table.columns) and Path(str(table.columns[0]).strip()).suffix.lower() in image_extensions():
+        # a header cell that is an image path (in any column: captions first, paths second) means no header
+        named = [i for i, c in enumerate(table.columns) if Path(str(c).strip()).suffix.lower() in image_extensions()]
+        if named:
             table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig", header=None)
-            table.columns = ["path", *(f"column_{i}" for i in range(1, len(table.columns)))]
+            table.columns = ["path" if i == named[0] else f"column_{i}" for i in range(len(table.columns))]
         return datasets.Dataset.from_pandas(table, preserve_index=False)
     except Exception as exc:  # noqa: BLE001 - pandas, pyarrow and datasets raise many types for a damaged file
         raise UserError(f"{path}: a table of images that cannot be read ({_first_line(exc)})") from None

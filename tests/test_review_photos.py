@@ -79,3 +79,18 @@ def test_low_contrast_textures_are_not_each_compared_whole(tmp_path, monkeypatch
     assert cache.overlap((train,), (test,)) == ["test/photo_copy (near-identical: re-encoded)"]
     assert cache.repeats(train) == []
     assert len(calls) <= 2, f"{len(calls)} images compared whole"
+
+
+def test_a_headerless_csv_with_captions_first_keeps_its_first_image(tmp_path):
+    """``a red dog,photos/0.png`` a line (captions, then paths: an image-text pair list): no header, but only the
+    first column was asked whether it is an image path, so the first line was read as the header and its image
+    dropped without a word. Any header cell that is an image path now means no header; that column is ``path``."""
+    from PIL import Image
+
+    (tmp_path / "photos").mkdir()
+    for i in range(3):
+        Image.fromarray(_photo(24, 32, seed=i)).save(tmp_path / "photos" / f"{i}.png")
+    (tmp_path / "cap.csv").write_text("a red dog,photos/0.png\nthe sea,photos/1.png\nsky,photos/2.png\n")
+    from benchmark.data import load_images
+
+    assert [r.image_id for r in load_images(DataSpec.parse(str(tmp_path / "cap.csv")))] == ["0", "1", "2"]
