@@ -1752,7 +1752,8 @@ def load_raw(spec: DataSpec):
         return _load_table(Path(spec.source).expanduser())
     if kind == "missing-path":
         where = "" if os.path.isabs(os.path.expanduser(spec.source)) else f" (cwd {os.getcwd()})"
-        raise UserError(f"dataset folder not found: {spec.source}{where}")
+        what = "table of images" if Path(spec.source).suffix.lower() in TABLE_SUFFIXES else "dataset folder"
+        raise UserError(f"{what} not found: {spec.source}{where}")
     if kind == "folder":
         _no_revision(spec, f"the local folder {spec.source}")
         if (Path(spec.source) / "state.json").exists() or (Path(spec.source) / "dataset_dict.json").exists():

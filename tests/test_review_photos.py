@@ -94,3 +94,14 @@ def test_a_headerless_csv_with_captions_first_keeps_its_first_image(tmp_path):
     from benchmark.data import load_images
 
     assert [r.image_id for r in load_images(DataSpec.parse(str(tmp_path / "cap.csv")))] == ["0", "1", "2"]
+
+
+def test_a_missing_table_is_not_called_a_folder(tmp_path):
+    """``--test-data split.csv`` mistyped: 'dataset folder not found: split.csv' sent the user looking for a folder."""
+    import pytest
+
+    from benchmark.data import load_images
+    from benchmark.errors import UserError
+
+    with pytest.raises(UserError, match=r"table of images not found: .*split\.csv"):
+        load_images(DataSpec.parse(str(tmp_path / "split.csv")))
