@@ -1752,7 +1752,8 @@ def load_raw(spec: DataSpec):
         return _load_table(Path(spec.source).expanduser())
     if kind == "missing-path":
         where = "" if os.path.isabs(os.path.expanduser(spec.source)) else f" (cwd {os.getcwd()})"
-        raise UserError(f"dataset folder not found: {spec.source}{where}")
+        what = "table of images" if Path(spec.source).suffix.lower() in TABLE_SUFFIXES else "dataset folder"
+        raise UserError(f"{what} not found: {spec.source}{where}")
     if kind == "folder":
         _no_revision(spec, f"the local folder {spec.source}")
         if (Path(spec.source) / "state.json").exists() or (Path(spec.source) / "dataset_dict.json").exists():
@@ -1799,9 +1800,9 @@ def load_raw(spec: DataSpec):
 def _load_table(path: Path):
     """A file listing images (:data:`TABLE_SUFFIXES`) → its ``datasets.Dataset``, the image column then found as in
     any dataset (a column ``image``/``path``/``file``, or the one whose values are image paths or encoded images;
-    relative paths are looked up from the table's folder, then the cwd). A CSV/TSV whose first line is an image path
-    has no header (every line is a row, its first column ``path``); a ``.txt`` file is one path a line (blank lines
-    passed over). One that cannot be read is a one-line :class:`UserError`."""
+    relative paths are looked up from the table's folder, then the cwd). A CSV/TSV whose first line holds an image
+    path (in any column) has no header (every line is a row, that column ``path``); a ``.txt`` file is one path a line
+    (blank lines passed over). One that cannot be read is a one-line :class:`UserError`."""
     import datasets
 
     suffix = path.suffix.lower()
@@ -1818,9 +1819,11 @@ def _load_table(path: Path):
 
         sep = "\t" if suffix == ".tsv" else ","
         table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        if len(table.columns) and Path(str(table.columns[0]).strip()).suffix.lower() in image_extensions():
+        # a header cell that is an image path (in any column: captions first, paths second) means no header
+        named = [i for i, c in enumerate(table.columns) if Path(str(c).strip()).suffix.lower() in image_extensions()]
+        if named:
             table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig", header=None)
-            table.columns = ["path", *(f"column_{i}" for i in range(1, len(table.columns)))]
+            table.columns = ["path" if i == named[0] else f"column_{i}" for i in range(len(table.columns))]
         return datasets.Dataset.from_pandas(table, preserve_index=False)
     except Exception as exc:  # noqa: BLE001 - pandas, pyarrow and datasets raise many types for a damaged file
         raise UserError(f"{path}: a table of images that cannot be read ({_first_line(exc)})") from None
@@ -2288,6 +2291,12 @@ def mod_crop(pixels: torch.Tensor, multiple: int) -> torch.Tensor:
 #: pairs of distinct photos (one size) are ≤ 14.0 dB apart. :meth:`DataCache.overlap` names such a test image
 NEAR_COPY_PSNR = 25.0
 
+#: ... and its squared error at most this share of the smaller of the two images' contrast (mean per-channel variance):
+#: two dark photos (a low-light set's, levels 0-20) or flat frames are within 25 dB of each other as any two images with
+#: little signal are. Distinct photos of one size are ≥ 1.37× apart (Kodak24's, at their levels and at 1/6-1/25 of
+#: them), a JPEG copy (quality 30-95) ≤ 0.07× (≤ 0.53× at 1/12 of the levels); a flat frame is no photo's copy
+NEAR_COPY_CONTRAST = 0.75
+
 
 def _thumbnail(px: torch.Tensor) -> torch.Tensor:
     """(3, H, W) image → its 8×8 thumbnail, (192,) float in [0, 1]: area means (of every ``min(H, W) // 64``-th pixel:
@@ -2298,11 +2307,51 @@ def _thumbnail(px: torch.Tensor) -> torch.Tensor:
     return x[:, : 8 * h, : 8 * w].reshape(x.shape[0], 8, h, 8, w).mean((2, 4)).flatten()
 
 
+def _sample(px: torch.Tensor) -> torch.Tensor:
+    """(3, H, W) image → every ``s``-th pixel of every ``s``-th row, ``s`` odd (so JPEG's 8-pixel blocks are sampled at
+    every phase) and about ``min(H, W) / 32``: (3, n) float in [0, 1], the same n for images of one size."""
+    step = max(1, min(px.shape[-2:]) // 32) | 1
+    return to_float(px[:, ::step, ::step]).flatten(1)
+
+
+def _sketches(images: list[torch.Tensor]) -> tuple[torch.Tensor, ...]:
+    """Images of one size → their thumbnails (n, 192: :func:`_thumbnail`), samples (n, 3, m: :func:`_sample`), 64 of
+    those a channel (n, 3, ≤ 128) and contrasts (n,: the samples' mean per-channel variance): what
+    :func:`_likely_copies` compares."""
+    samples = torch.stack([_sample(px) for px in images])
+    coarse = samples[..., :: max(1, samples.shape[-1] // 64)].contiguous()
+    return torch.stack([_thumbnail(px) for px in images]), samples, coarse, samples.var(-1).mean(-1)
+
+
+def _likely_copies(sketches: tuple[torch.Tensor, ...], one: tuple[torch.Tensor, ...]) -> list[int]:
+    """The rows of ``sketches`` (:func:`_sketches`) whose image may be a near copy (:func:`_near_copy`) of the one
+    sketched by ``one`` (a row of such): thumbnails within 3 levels (mean absolute difference), then 64 of the sampled
+    pixels a channel, then all of them, within 4× and 2× the bounds the whole images must meet. Low-contrast textures
+    (sand, fabric) and dark frames share a thumbnail; their samples tell them apart without comparing them whole."""
+    thumbs, samples, coarse, contrasts = sketches
+    thumb, sample, few, contrast = one
+    near = ((thumbs - thumb).abs().mean(1) < 3 / 255).nonzero().flatten()
+    for many, this, margin in ((coarse, few, 4), (samples, sample, 2)):
+        if not len(near):
+            return []
+        mse = ((many[near] - this) ** 2).mean((1, 2))
+        bound = torch.clamp(NEAR_COPY_CONTRAST * torch.minimum(contrasts[near], contrast),
+                            max=10 ** (-NEAR_COPY_PSNR / 10))
+        near = near[mse <= margin * bound]
+    return near.tolist()
+
+
 def _near_copy(a: torch.Tensor, b: torch.Tensor) -> bool:
-    """Whether two images of one size are one photo saved twice: within :data:`NEAR_COPY_PSNR` dB of each other."""
+    """Whether two images of one size are one photo saved twice: within :data:`NEAR_COPY_PSNR` dB of each other, and
+    their difference small beside their content (:data:`NEAR_COPY_CONTRAST`: dark or flat images are not copies)."""
     if a.shape != b.shape:
         return False
-    return float(((to_float(a) - to_float(b)) ** 2).mean()) <= 10 ** (-NEAR_COPY_PSNR / 10)
+    x, y = to_float(a), to_float(b)
+    mse = float(((x - y) ** 2).mean())
+    if mse > 10 ** (-NEAR_COPY_PSNR / 10):
+        return False
+    contrast = min(float(v.var(dim=(-2, -1)).mean()) for v in (x, y))
+    return mse <= NEAR_COPY_CONTRAST * contrast
 
 
 class DataCache:
@@ -2375,18 +2424,21 @@ class DataCache:
                      names: dict[DataSpec, str], found: set[str]) -> list[str]:
         """The test images not in ``found`` that are a training image of their size saved again (a JPEG re-encoded, a
         PNG exported as JPEG: other pixels, the same photo): ``dataset/image (near-identical: re-encoded)``, where the
-        two are within :data:`NEAR_COPY_PSNR` dB of each other. Candidates are paired by their 8×8 thumbnails (mean
-        absolute difference under 3 levels), then compared whole."""
+        two are :func:`_near_copy`. Candidates are paired by their thumbnails and samples (:func:`_likely_copies`),
+        then compared whole."""
         left = [(s, r) for s, rs in test_recs.items() for r in rs if f"{names[s]}/{r.image_id}" not in found]
         sizes = {r.size for _, r in left}
-        pool = [r for r in train_recs if r.size in sizes and r.pixels.shape[0] == 3]
-        if not left or not pool:
-            return []
-        thumbs = torch.stack([_thumbnail(r.pixels) for r in pool])
+        pools: dict[tuple, list[ImageRecord]] = {}
+        for r in train_recs:
+            if r.size in sizes and r.pixels.shape[0] == 3:
+                pools.setdefault(r.size, []).append(r)
+        sketches = {size: _sketches([r.pixels for r in pool]) for size, pool in pools.items()}
         out = []
         for s, r in left:
-            near = ((thumbs - _thumbnail(r.pixels)).abs().mean(1) < 3 / 255).nonzero().flatten().tolist()
-            if any(_near_copy(pool[k].pixels, r.pixels) for k in near):
+            if r.size not in pools:
+                continue
+            near = _likely_copies(sketches[r.size], tuple(t[0] for t in _sketches([r.pixels])))
+            if any(_near_copy(pools[r.size][k].pixels, r.pixels) for k in near):
                 out.append(f"{names[s]}/{r.image_id} (near-identical: re-encoded)")
         return out
 
@@ -2444,11 +2496,12 @@ class DataCache:
                 if r.image_id not in copied:
                     groups.setdefault(r.size, []).append(r)
             for group in (g for g in groups.values() if len(g) > 1):
-                thumbs = torch.stack([_thumbnail(r.pixels) for r in group])
+                sketches = _sketches([r.pixels for r in group])
                 kept = torch.ones(len(group), dtype=torch.bool)
-                for i, r in enumerate(group):  # against the earlier ones kept: their thumbnails first (192 values)
-                    near = (((thumbs[:i] - thumbs[i]).abs().mean(1) < 3 / 255) & kept[:i]).nonzero().flatten()
-                    twin = next((group[j] for j in near.tolist() if _near_copy(group[j].pixels, r.pixels)), None)
+                for i, r in enumerate(group):  # against the earlier ones kept: their thumbnails and samples first
+                    near = [j for j in _likely_copies(tuple(t[:i] for t in sketches), tuple(t[i] for t in sketches))
+                            if kept[j]]
+                    twin = next((group[j] for j in near if _near_copy(group[j].pixels, r.pixels)), None)
                     if twin is not None:
                         out.append(f"{r.image_id} (≈ {twin.image_id}, saved again)")
                         kept[i] = False
