@@ -33,7 +33,17 @@ from pathlib import Path
 import pandas as pd
 
 from benchmark.errors import UserError, did_you_mean
-from benchmark.export import WORSE, _below_gap, _fmt, _gap_text, md_code, md_name, md_text, one_image_text
+from benchmark.export import (
+    WORSE,
+    _below_gap,
+    _fmt,
+    _gap_text,
+    few_images_text,
+    md_code,
+    md_name,
+    md_text,
+    one_image_text,
+)
 from benchmark.results import ResultsStore, atomic_write_bytes
 from benchmark.runstats import MIN_RUNS
 from benchmark.stats import INPUT, compute, labels, pareto_front, pd_metrics, smoke_test
@@ -529,7 +539,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
                      alpha=alpha, n_boot=n_boot, checks=picked.checks, scope=scope)
         # as the leaderboard opens: metric coverage, runs not shown converged or too few, one test image
         cov = [f"Metric coverage: {line}" for line in coverage_lines(coverage_table(store, ids), len(ids))]
-        cov += [x for x in (smoke_test(st), one_image_text(st, task)) if x]
+        cov += [x for x in (smoke_test(st), one_image_text(st, task), few_images_text(st, task)) if x]
         cov += st.nonfinite + st.sparse  # scores and runs left out of a column, as the leaderboard's notes say
         cov += clipped_ci_lines(st)  # a CI cut at its metric's bound (vsi ≤ 1), as the leaderboard's notes say
         cov += [x for x in (survivors_text(st),) if x]  # runs lost (diverged, failed): judged on the others

@@ -441,6 +441,35 @@ def one_image_text(stats: Stats, task: str | None = None) -> str:
             "before generalising.")
 
 
+#: fewer test images than this (and at least 2) leave the image level of the SE so few degrees of freedom that the
+#: paired t-test is approximate: with a loss × image effect, simulated null tables (10 seeds × 3 images, 8 × 2) were
+#: marked more often than α (review of 2026-12-05, ``benchmark.runstats.two_level_se``)
+FEW_IMAGES = 4
+
+
+def few_images(stats: Stats, task: str | None = None) -> dict[str, int]:
+    """{task: test images} for the tasks (``task`` only, when given) whose comparisons were tested on 2 to
+    :data:`FEW_IMAGES` − 1 test images (fewer: :func:`one_image`)."""
+    c = stats.cells
+    if c.empty:
+        return {}
+    r = c[(c["label"] != INPUT) & ((c["task"] == task) if task is not None else True)]
+    tested = r[r[["p_base", "p_best_adj"]].notna().any(axis=1)]
+    n = tested.groupby("task")["n_images"].min()
+    return {t: int(k) for t, k in n.items() if _finite(k) and 2 <= k < FEW_IMAGES}
+
+
+def few_images_text(stats: Stats, task: str | None = None) -> str:
+    """The note for :func:`few_images`, or ""."""
+    few = few_images(stats, task)
+    if not few:
+        return ""
+    where = "" if task is not None else " in " + ", ".join(f"{t} ({k})" for t, k in few.items())
+    return (f"Few test images{where}: the image level of the uncertainty has (images − 1) degrees of freedom, "
+            f"so its bold and {UP}/{DOWN} are approximate: where losses differ image by image they err more often "
+            f"than the stated α; read them as leads and add test images (`--test-data`, ≥ {FEW_IMAGES}).")
+
+
 def lost_status(diverged, failed, runs) -> str:
     """``"diverged 2/2"``, ``"failed 1/1"`` or ``"diverged 1/2, failed 1/2"``."""
     n = int(runs)
@@ -922,9 +951,7 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
         lone = lone_text(stats)
         if lone:
             out.append(lone)
-        single = one_image_text(stats)
-        if single:
-            out.append(single)
+        out += [x for x in (one_image_text(stats), few_images_text(stats)) if x]
         one_run = one_run_text(stats)
         if one_run:
             out.append(one_run)
@@ -1378,9 +1405,7 @@ def task_caveats(stats: Stats, task: str) -> list[str]:
         who = ", ".join(f"{lab}{_thin_metrics(c, task, lab, ' on ')}" for lab in dict.fromkeys(thin["label"]))
         out.append(f"Too few runs for a verdict on {who} "
                    f"({int(thin['n_seeds'].min())} run(s), a verdict needs ≥ {MIN_RUNS}): never bold or {UP}/{DOWN}.")
-    single = one_image_text(stats, task)
-    if single:
-        out.append(single)
+    out += [x for x in (one_image_text(stats, task), few_images_text(stats, task)) if x]
     c = stats.cells
     base_tasks = set(c.loc[is_baseline(c, stats.baseline), "task"]) if not c.empty else set()
     if base_tasks and task not in base_tasks:

@@ -309,3 +309,24 @@ def test_one_test_image_is_said_wherever_verdicts_are_printed():
     untested = S.compute(synthetic_table(seeds=range(2), offsets=offsets, n_images=1), n_boot=100)
     for st in (two, untested):
         assert E.one_image(st) == {} and not any("One test image" in n for n in E.notes(st))
+
+
+def test_few_test_images_are_named_where_the_t_test_is_approximate():
+    """2 or 3 test images leave the image level of the SE 1–2 degrees of freedom: with a loss × image effect the
+    paired test errs more often than α there (review of 2026-12-05), so the notes, the task's caveats and
+    nothing else say so; 1 image has its own note, ≥ FEW_IMAGES images or no verdict at all say nothing."""
+    from benchmark import export as E
+
+    offsets = {"l1": 0.0, "good": 5.0}
+    three = S.compute(synthetic_table(tasks=("denoise", "sr4"), seeds=range(5), offsets=offsets, n_images=3,
+                                      seed_sd=0.1), n_boot=100)
+    assert three.cells.loc[three.cells["label"] == "good", "p_base"].notna().all()   # verdicts are given
+    assert E.few_images(three) == {"denoise": 3, "sr4": 3}
+    assert any(n.startswith("Few test images in denoise (3), sr4 (3)") for n in E.notes(three))
+    assert any(n.startswith("Few test images:") for n in E.task_caveats(three, "sr4"))
+    one = S.compute(synthetic_table(seeds=range(5), offsets=offsets, n_images=1, seed_sd=0.1), n_boot=100)
+    enough = S.compute(synthetic_table(seeds=range(5), offsets=offsets, n_images=E.FEW_IMAGES, seed_sd=0.1),
+                       n_boot=100)
+    untested = S.compute(synthetic_table(seeds=range(2), offsets=offsets, n_images=3), n_boot=100)
+    for st in (one, enough, untested):
+        assert E.few_images(st) == {} and not any("Few test images" in n for n in E.notes(st))
