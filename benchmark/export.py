@@ -417,17 +417,23 @@ def one_run_text(stats: Stats) -> str:
             "uncertainty over training seeds; train more seeds before reading it as the loss's.")
 
 
-def one_image(stats: Stats, task: str | None = None) -> dict[str, int]:
-    """{task: test images} for the tasks (``task`` only, when given) whose comparisons were tested on
-    fewer than 2 test images: their verdicts hold over training runs on that image, not over images
-    (the image level of :func:`benchmark.runstats.two_level_se` needs ≥ 2)."""
+def _tested_images(stats: Stats, task: str | None, lo: int, hi: int) -> dict[str, int]:
+    """{task: test images} for the tasks (``task`` only, when given) whose tested comparisons had between
+    ``lo`` and ``hi`` − 1 test images (the fewest of any tested cell)."""
     c = stats.cells
     if c.empty:
         return {}
     r = c[(c["label"] != INPUT) & ((c["task"] == task) if task is not None else True)]
     tested = r[r[["p_base", "p_best_adj"]].notna().any(axis=1)]
     n = tested.groupby("task")["n_images"].min()
-    return {t: int(k) for t, k in n.items() if _finite(k) and k < 2}
+    return {t: int(k) for t, k in n.items() if _finite(k) and lo <= k < hi}
+
+
+def one_image(stats: Stats, task: str | None = None) -> dict[str, int]:
+    """{task: test images} for the tasks (``task`` only, when given) whose comparisons were tested on
+    fewer than 2 test images: their verdicts hold over training runs on that image, not over images
+    (the image level of :func:`benchmark.runstats.two_level_se` needs ≥ 2)."""
+    return _tested_images(stats, task, 0, 2)
 
 
 def one_image_text(stats: Stats, task: str | None = None) -> str:
@@ -450,13 +456,7 @@ FEW_IMAGES = 4
 def few_images(stats: Stats, task: str | None = None) -> dict[str, int]:
     """{task: test images} for the tasks (``task`` only, when given) whose comparisons were tested on 2 to
     :data:`FEW_IMAGES` − 1 test images (fewer: :func:`one_image`)."""
-    c = stats.cells
-    if c.empty:
-        return {}
-    r = c[(c["label"] != INPUT) & ((c["task"] == task) if task is not None else True)]
-    tested = r[r[["p_base", "p_best_adj"]].notna().any(axis=1)]
-    n = tested.groupby("task")["n_images"].min()
-    return {t: int(k) for t, k in n.items() if _finite(k) and 2 <= k < FEW_IMAGES}
+    return _tested_images(stats, task, 2, FEW_IMAGES)
 
 
 def few_images_text(stats: Stats, task: str | None = None) -> str:
