@@ -1016,16 +1016,21 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
                 spots = []
                 for l, xc, yc, _ in items:
                     mid = (xc - xlim[0]) / (xlim[1] - xlim[0])
-                    own = (mid - max(span[l], 0.35) / 2, mid + max(span[l], 0.35) / 2)
+                    # centred on its triangle, but kept within the panel: by the left or right edge it ran over
+                    # the axis's tick labels or out of the panel
+                    half = min(span[l], 0.96) / 2
+                    centre = min(max(mid, 0.02 + half), 0.98 - half)
+                    own = (centre - max(span[l], 0.35) / 2, centre + max(span[l], 0.35) / 2)
                     k = next((i for i, xs in enumerate(levels) if all(own[1] + 0.02 < a or b + 0.02 < own[0]
                                                                      for a, b in xs)), len(levels))
                     levels += [[]] * (k == len(levels))
                     levels[k] = levels[k] + [own]
-                    spots.append(((xc, yc), k))
+                    spots.append(((centre, yc), k))  # x as a fraction of the panel: it holds through the layout
             for (l, _, _, _), (pos, level) in zip(items, spots):
                 ox, oy = {"left": (5, 0), "right": (-5, 0), "bottom": (0, 4 + 7 * level),
                           "top": (0, -4 - 7 * level)}[edge]  # offsets on the page, whichever way the axis runs
                 ax.annotate(texts[l], pos, xytext=(ox, oy), textcoords="offset points", fontsize=5.5,
+                            xycoords=("axes fraction", "data") if edge in ("bottom", "top") else "data",
                             color=WORSE_COLOUR if l in worse else "0.25", annotation_clip=False,
                             ha={"left": "left", "right": "right"}.get(edge, "center"),
                             va={"bottom": "bottom", "top": "top"}.get(edge, "center"))

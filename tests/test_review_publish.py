@@ -152,3 +152,25 @@ def test_latex_long_names_fit_their_cells(tmp_path):
     t = synthetic_table(offsets={"l1": 0.0, **{n: 0.1 * i for i, n in enumerate(LONG_NAMES, 1)}}, seeds=(0, 1, 2),
                         n_images=4, metrics=("psnr", "ssim"))
     assert _overfull(latex(S.compute(t, n_boot=10)), tmp_path) == []
+
+
+@pytest.mark.parametrize("psnr", [-2.0, 1.5])
+def test_an_off_scale_value_by_the_panels_side_stays_within_the_panel(psnr):
+    """A loss off-scale on perception only, whose distortion lies by the panel's left (or right) side: its named
+    value was centred on its triangle and ran 10–26 px over the y tick labels (or out of the panel) — the quick
+    profile's denoise panel printed ``lpips_squeeze…: 0.8897 ⚠`` across ``0.952``. It is now kept within."""
+    from benchmark import figures as F
+
+    t = synthetic_table(offsets={"l1": 0.0, "l2": 0.1, "ssim": 0.3, "vgg": -0.2,
+                                 "lpips_squeeze_long_name": {"lpips": -9.0, "psnr": psnr}},
+                        seeds=(0,), n_images=3, metrics=("psnr", "lpips"))
+    with F.style():
+        fig = F.draw_pd_plane(S.compute(t, n_boot=10))
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        ax = fig.axes[0]
+        box = ax.get_window_extent(renderer)
+        value = next(x for x in ax.texts if x.get_text().startswith("lpips_squeeze"))
+        assert ", " not in value.get_text().split(": ", 1)[1]  # off-scale on perception alone: by a side, not beyond
+        extent = value.get_window_extent(renderer)
+        assert box.x0 <= extent.x0 and extent.x1 <= box.x1, (extent, box)
