@@ -41,6 +41,20 @@ def install(bin_dir: Path, state_dir: Path) -> dict:
     return {"FAKE_SLURM_DIR": str(state_dir), "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
 
 
+class Job:
+    """A submitted job that has finished, with an empty summary: what ``jobs`` (of :func:`executor`) returns one of
+    per run; ``job_id`` as ``sacct`` lists it (``"1000_0"``)."""
+
+    def __init__(self, job_id: str):
+        self.job_id = job_id
+
+    def done(self) -> bool:
+        return True
+
+    def result(self) -> dict:
+        return {"summary": {}}
+
+
 def executor(jobs, cluster: str = "slurm") -> type:
     """A stand-in for ``submitit.AutoExecutor`` (monkeypatched in): ``map_array`` returns ``jobs(n)``, the
     test's own job objects for the n units, and nothing is submitted."""

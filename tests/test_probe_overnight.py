@@ -157,16 +157,6 @@ def test_a_slurm_driver_killed_between_sbatch_and_its_record_does_not_make_the_n
     submitted: list[list[str]] = []
     killed = [True]
 
-    class Job:
-        def __init__(self, job_id):
-            self.job_id = job_id
-
-        def done(self):
-            return True
-
-        def result(self):
-            return {"summary": {}}
-
     def jobs(n):
         if killed[0] and then == "never_submitted":
             raise KeyboardInterrupt  # before sbatch
@@ -178,7 +168,7 @@ def test_a_slurm_driver_killed_between_sbatch_and_its_record_does_not_make_the_n
             (tmp_path / "state" / f"{j}.state").write_text("PENDING")
         if killed[0]:
             raise KeyboardInterrupt  # after sbatch, before the driver recorded the jobs
-        return [Job(j) for j in ids]
+        return [fake_slurm.Job(j) for j in ids]
 
     Executor = fake_slurm.executor(jobs)
     monkeypatch.setattr(submitit, "AutoExecutor", Executor)

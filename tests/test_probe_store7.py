@@ -69,23 +69,13 @@ def test_a_second_slurm_driver_does_not_submit_runs_queued_by_the_first(tmp_path
         monkeypatch.setenv(k, v)
     submitted: list[list[str]] = []
 
-    class Job:
-        def __init__(self, job_id):
-            self.job_id = job_id
-
-        def done(self):
-            return True
-
-        def result(self):
-            return {"summary": {}}
-
     def jobs(n):
         base = 1000 + len(submitted)
         ids = [f"{base}_{i}" for i in range(n)]
         submitted.append(ids)
         for j in ids:  # as sbatch: queued
             (tmp_path / "state" / f"{j}.state").write_text("PENDING")
-        return [Job(j) for j in ids]
+        return [fake_slurm.Job(j) for j in ids]
 
     monkeypatch.setattr(submitit, "AutoExecutor", fake_slurm.executor(jobs))
     monkeypatch.setattr(ex, "SLURM_POLL_S", 0.01)

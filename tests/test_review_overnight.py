@@ -15,23 +15,14 @@ from benchmark.results import ResultsStore
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import fake_slurm  # noqa: E402
+
 
 def _small_store(root):
     from benchmark.synthetic import write_store
 
     return write_store(root, offsets={"l1": 0.0, "good": 1.0}, seeds=(0, 1), n_images=3, metrics=("psnr",),
                        budget_check=False)
-
-
-class _Job:
-    def __init__(self, job_id):
-        self.job_id = job_id
-
-    def done(self):
-        return True
-
-    def result(self):
-        return {"summary": {}}
 
 
 def _fake_slurm(tmp_path, monkeypatch, jobs):
@@ -77,7 +68,7 @@ def test_a_driver_stopped_before_sbatch_and_run_again_at_once_submits_its_runs(t
             raise KeyboardInterrupt  # before sbatch
         ids = _queue(tmp_path, Executor.params["name"], 1000 + len(submitted), n)
         submitted.append(ids)
-        return [_Job(j) for j in ids]
+        return [fake_slurm.Job(j) for j in ids]
 
     Executor = _fake_slurm(tmp_path, monkeypatch, jobs)
     unit = _slurm_unit(tmp_path)
@@ -106,7 +97,7 @@ def test_a_submission_queued_but_not_in_accounting_yet_is_found_in_the_queue(tmp
         submitted.append(ids)
         if stop[0]:
             raise KeyboardInterrupt  # after sbatch
-        return [_Job(j) for j in ids]
+        return [fake_slurm.Job(j) for j in ids]
 
     Executor = _fake_slurm(tmp_path, monkeypatch, jobs)
     unit = _slurm_unit(tmp_path)
@@ -138,7 +129,7 @@ def test_an_earlier_submission_found_later_never_takes_runs_from_a_newer_one(tmp
         submitted.append(ids)
         if stop[0]:
             raise KeyboardInterrupt  # after sbatch, before the record
-        return [_Job(j) for j in ids]
+        return [fake_slurm.Job(j) for j in ids]
 
     Executor = _fake_slurm(tmp_path, monkeypatch, jobs)
     unit = _slurm_unit(tmp_path)
@@ -226,7 +217,7 @@ def test_without_accounting_a_stopped_submission_is_settled_by_the_queue_not_war
             raise KeyboardInterrupt  # before sbatch
         ids = _queue(tmp_path, Executor.params["name"], 1000 + len(submitted), n, state="COMPLETED")
         submitted.append(ids)
-        return [_Job(j) for j in ids]
+        return [fake_slurm.Job(j) for j in ids]
 
     Executor = _fake_slurm(tmp_path, monkeypatch, jobs)
     monkeypatch.setenv("FAKE_SLURM_SACCT_DOWN", "1")

@@ -17,17 +17,6 @@ from test_probe_store7 import _held_from_another_host, _rename_fails, _slurm_uni
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-class _Job:
-    def __init__(self, job_id):
-        self.job_id = job_id
-
-    def done(self):
-        return True
-
-    def result(self):
-        return {"summary": {}}
-
-
 def _fake_jobs(tmp_path, monkeypatch):
     """Fake SLURM on PATH (its ``sacct`` reads ``state/<job>.state``) and a submitit whose jobs are queued; the
     list of job-id lists submitted, and a switch that makes ``sacct`` fail (its accounting down)."""
@@ -52,7 +41,7 @@ def _fake_jobs(tmp_path, monkeypatch):
         submitted.append(ids)
         for j in ids:
             (tmp_path / "state" / f"{j}.state").write_text("PENDING")
-        return [_Job(j) for j in ids]
+        return [fake_slurm.Job(j) for j in ids]
 
     def sacct_down(down: bool):
         monkeypatch.setenv("PATH", f"{broken}:{env['PATH']}" if down else env["PATH"])
