@@ -20,7 +20,9 @@ budget made it better (:func:`budget_gains`).
   (:meth:`benchmark.findings.Results.convergence_note`).
 * **Budget stability**: per (task, metric), Kendall τ between the losses' mean scores at ½ budget
   (the checks) and at the full budget, same images and seeds (:func:`budget_stability`); a findings
-  part whose effect changes sign between the two is unsettled (:mod:`benchmark.findings`).
+  part whose effect changes sign between the two — a change shown over the seeds and larger than the
+  practical margin (:func:`effect_moved`), not two noisy estimates of 0 on either side of it — is
+  unsettled (:mod:`benchmark.findings`).
 
 Why not the training curve. The issue that built this asked for a plateau statistic (the relative
 drop of the smoothed training loss over the last 20 % of the iterations); :func:`plateau` still computes
@@ -210,6 +212,33 @@ def arm_status(arms: pd.DataFrame, task: str, loss: str, metric: str | None = No
     if st <= {NOT_CHECKED}:
         return NOT_CHECKED
     return UNCLEAR
+
+
+def effect_moved(half, end, margin: float, level: float = 0.95) -> bool:
+    """Whether a comparison's effect changed sign between ½ budget and the end, as a claim: ``half`` and
+    ``end``: (S,) the per-seed effects A − B (signed, positive = A better) at ½ budget and at the full
+    budget, paired by seed (NaN: left out). True when their means have opposite signs **and** the
+    change ``end − half`` is shown over the seeds — a two-sided paired t test at ``1 − level`` (with no
+    spread: any change) — **and** is larger than ``margin`` (the metric's practical margin; inf: no
+    margin to pass). Two equal losses give two noisy estimates of 0 whose signs differ half the time:
+    on those point estimates alone ≈ 40 % of such parts were called unsettled and never tested
+    (tests/test_probe_probe-regimes.py). False with fewer than 2 seeds (nothing to test)."""
+    from scipy.special import stdtr
+
+    h, e = np.asarray(half, float), np.asarray(end, float)
+    ok = np.isfinite(h) & np.isfinite(e)
+    h, e = h[ok], e[ok]
+    if len(h) < 2 or not float(h.mean()) * float(e.mean()) < 0:
+        return False
+    d = e - h
+    change = float(d.mean())
+    if math.isfinite(margin) and not abs(change) > margin:
+        return False
+    sd = float(d.std(ddof=1))
+    if not sd > 1e-12 * float(np.abs(d).max()):  # the same change in every seed: a definite move
+        return change != 0
+    p = float(2 * stdtr(len(d) - 1, -abs(change) / (sd / math.sqrt(len(d)))))
+    return p < 1 - level
 
 
 def kendall_tau(x, y) -> float:
