@@ -101,6 +101,14 @@ PAIR = ["setting", "task", "loss", "weights_kind", "loss_version", "seed", "metr
 def _keyed(rows: pd.DataFrame, setting: pd.Series) -> pd.DataFrame:
     """``rows`` with the pairing columns as plain strings (``setting``: the main setting's key)."""
     out = rows.assign(setting=setting, item=rows["dataset"].astype(str) + "/" + rows["image"].astype(str))
+    if "weights" in out.columns:  # rows that lack their weights kind (older stores): from their provenance, as labels
+        from benchmark.stats import map_unique, weights_kind
+
+        kind = out["weights_kind"].astype("string") if "weights_kind" in out.columns else \
+            pd.Series(pd.NA, index=out.index, dtype="string")
+        gap = kind.isna() | (kind == "")
+        if gap.any():
+            out["weights_kind"] = kind.where(~gap, map_unique(out["weights"], weights_kind).astype("string"))
     for col in PAIR:
         if col not in out.columns:
             out[col] = ""
@@ -192,13 +200,31 @@ def arm_budget(gains: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=ARM_COLUMNS)
 
 
-def arm_status(arms: pd.DataFrame, task: str, loss: str, metric: str | None = None) -> str:
-    """The status of arm (task, loss — every kind of weights and version of that loss together) on
+def arm_rows(arms: pd.DataFrame, task: str, loss: str, weights_kind: str | None = None,
+             loss_version: str | None = None) -> pd.DataFrame:
+    """The rows of ``arms`` (:func:`arm_budget`) of (task, loss) — of one kind of weights and one version
+    when ``weights_kind`` / ``loss_version`` are given (a leaderboard row: two kinds of weights of one loss
+    are two rows, each converged or not on its own budget checks), else of every kind and version together."""
+    if arms is None or arms.empty:
+        return arms.iloc[0:0] if arms is not None else pd.DataFrame(columns=ARM_COLUMNS)
+    keep = (arms["task"] == task) & (arms["loss"] == loss)
+    for col, want in (("weights_kind", weights_kind), ("loss_version", loss_version)):
+        if want is not None and col in arms.columns:
+            have = arms[col].astype("string").fillna("").astype(str)
+            # "none"/"" both mean no weights (rows of older stores leave the column empty)
+            keep &= have.isin({want, "", "none"} if want in ("", "none") else {want})
+    return arms[keep]
+
+
+def arm_status(arms: pd.DataFrame, task: str, loss: str, metric: str | None = None, weights_kind: str | None = None,
+               loss_version: str | None = None) -> str:
+    """The status of arm (task, loss — of one kind of weights and version when ``weights_kind`` /
+    ``loss_version`` are given, :func:`arm_rows`, else every kind and version of that loss together) on
     ``metric``, or overall (converged on every metric with a
     margin; else still improving if it is on one; else unclear); :data:`NOT_CHECKED` without checks."""
     if arms is None or arms.empty:
         return NOT_CHECKED
-    a = arms[(arms["task"] == task) & (arms["loss"] == loss)]
+    a = arm_rows(arms, task, loss, weights_kind, loss_version)
     if metric is not None:
         a = a[a["metric"] == metric]
     if a.empty:

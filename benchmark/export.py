@@ -1036,9 +1036,13 @@ def convergence_notes(stats: Stats) -> list[str]:
                 "practical margin, 0.05 dB PSNR")
         if n_un:
             per = []
+            from benchmark.convergence import arm_rows
+
             for r in bad.itertuples():
-                a = arms[(arms["task"] == r.task) & (arms["loss"] == r.loss)]
-                status = arm_status(arms, r.task, r.loss)
+                # the row's own arm: its kind of weights and version (stats.cost_table), not every run of its spec
+                kind, ver = getattr(r, "weights_kind", None), getattr(r, "loss_version", None)
+                a = arm_rows(arms, r.task, r.loss, kind, ver)
+                status = arm_status(arms, r.task, r.loss, weights_kind=kind, loss_version=ver)
                 # the metric that decides the status (PSNR first where it does), with its gain
                 deciding = a[a["status"] == status].sort_values("metric", key=lambda m: m.ne("psnr"))
                 gain = ""
