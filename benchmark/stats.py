@@ -1107,8 +1107,8 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
     ``ms_per_it_by_device`` gives the median per device instead ("" when one kind); ``timed_on``: the kinds its
     ms/it was timed on ("; "-separated). Per task also the ``weights_kind`` and ``loss_version`` that pick its
     arm's rows of ``arms`` out (:func:`benchmark.convergence.arm_rows`): ``unconverged`` is of its own arm.
-    ``label_of``: {run id: its rows' label (:func:`labels`)}, so two versions of one loss (two labels) never pool their costs; a
-    run without rows (diverged, failed) is labelled from its spec and weights kind, with its loss version
+    ``label_of``: {run id: its rows' label (:func:`labels`)}, so two versions of one loss (two labels) never pool
+    their costs; a run without rows (diverged, failed) is labelled from its spec and weights kind, with its loss version
     appended when the runs with rows of that label have other versions (``version_of``: {run id: its rows'
     ``loss_version``}): an edited loss file's failed run is never charged to the version that worked."""
     from benchmark.convergence import CONVERGED, arm_status
