@@ -12,8 +12,10 @@ budget made it better (:func:`budget_gains`).
   budget gain over the seeds (Student's t) lie within ± the metric's practical margin — the
   smallest effect of interest the verdicts use (:data:`benchmark.runstats.PRACTICAL_MARGINS`,
   0.05 dB PSNR): doubling the budget changed it by less than any effect a verdict cares about. It
-  is **still improving** when the lower bound exceeds the margin (with one run: when its gain
-  does), **worse with more budget** when the upper bound is below −margin, **unclear** otherwise,
+  is **still improving** when the lower bound exceeds the margin, **worse with more budget** when the
+  upper bound is below −margin, **unclear** otherwise — always with one run: one gain has no spread
+  to test a direction against (with a seed-to-seed spread of 0.1 dB a converged arm's one gain said
+  "still improving" or "worse" 63 % of the time, and re-runs contradicted each other) — and
   **not checked** without check runs. An arm is converged overall when it
   is converged on every scored metric that has a margin (:func:`arm_budget`, :func:`arm_status`).
   Runs take their arm's status, and so do the findings parts on them, whatever the part's metric
@@ -170,10 +172,13 @@ def classify(runs: int, low: float, high: float, margin: float) -> str:
     """An arm's status on one metric from the one-sided bounds of its mean budget gain and the
     metric's practical margin: converged when both lie within ±margin (an equivalence test: the
     last doubling changed it by less than the margin either way), still improving when the lower
-    bound is above +margin, worse with more budget when the upper one is below −margin, else unclear."""
+    bound is above +margin, worse with more budget when the upper one is below −margin, else unclear
+    — and unclear with one run, whose bounds are its gain alone: no test of any of the three."""
     if runs == 0 or not math.isfinite(margin) or math.isnan(high):
         return NOT_CHECKED
-    if runs >= 2 and -margin <= low and high <= margin:
+    if runs < 2:
+        return UNCLEAR
+    if -margin <= low and high <= margin:
         return CONVERGED
     if low > margin:
         return IMPROVING
