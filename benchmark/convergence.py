@@ -21,7 +21,8 @@ budget made it better (:func:`budget_gains`).
   Runs take their arm's status, and so do the findings parts on them, whatever the part's metric
   (:meth:`benchmark.findings.Results.convergence_note`).
 * **Budget stability**: per (task, metric), Kendall τ between the losses' mean scores at ½ budget
-  (the checks) and at the full budget, same images and seeds (:func:`budget_stability`); a findings
+  (the checks) and at the full budget, same images and seeds, and the pairs of losses that change
+  order between the two by a change shown over the seeds (:func:`budget_stability`); a findings
   part whose effect changes sign between the two — a change shown over the seeds and larger than the
   practical margin (:func:`effect_moved`), not two noisy estimates of 0 on either side of it — is
   unsettled (:mod:`benchmark.findings`).
@@ -245,31 +246,39 @@ def arm_status(arms: pd.DataFrame, task: str, loss: str, metric: str | None = No
     return UNCLEAR
 
 
-def effect_moved(half, end, margin: float, level: float = 0.95) -> bool:
-    """Whether a comparison's effect changed sign between ½ budget and the end, as a claim: ``half`` and
-    ``end``: (S,) the per-seed effects A − B (signed, positive = A better) at ½ budget and at the full
-    budget, paired by seed (NaN: left out). True when their means have opposite signs **and** the
-    change ``end − half`` is shown over the seeds — a two-sided paired t test at ``1 − level`` (with no
-    spread: any change) — **and** is larger than ``margin`` (the metric's practical margin; inf: no
-    margin to pass). Two equal losses give two noisy estimates of 0 whose signs differ half the time:
-    on those point estimates alone ≈ 40 % of such parts were called unsettled and never tested
-    (tests/test_probe_probe-regimes.py). False with fewer than 2 seeds (nothing to test)."""
+def change_p(half, end, margin: float) -> float:
+    """The p of "the effect changed sign between ½ budget and the end" (:func:`effect_moved`): ``half``,
+    ``end``: (S,) per-seed effects A − B (either sign convention, the same for both), paired by seed (NaN:
+    left out). 1 when their means do not have opposite signs, when the change ``end − half`` is not larger
+    than ``margin`` (inf: none to pass) or with fewer than 2 seeds; else the two-sided paired t test's p of
+    the change over the seeds (0 when every seed changed by the same non-zero amount: a definite move)."""
     from scipy.special import stdtr
 
     h, e = np.asarray(half, float), np.asarray(end, float)
     ok = np.isfinite(h) & np.isfinite(e)
     h, e = h[ok], e[ok]
     if len(h) < 2 or not float(h.mean()) * float(e.mean()) < 0:
-        return False
+        return 1.0
     d = e - h
     change = float(d.mean())
     if math.isfinite(margin) and not abs(change) > margin:
-        return False
+        return 1.0
     sd = float(d.std(ddof=1))
     if not sd > 1e-12 * float(np.abs(d).max()):  # the same change in every seed: a definite move
-        return change != 0
-    p = float(2 * stdtr(len(d) - 1, -abs(change) / (sd / math.sqrt(len(d)))))
-    return p < 1 - level
+        return 0.0 if change != 0 else 1.0
+    return float(2 * stdtr(len(d) - 1, -abs(change) / (sd / math.sqrt(len(d)))))
+
+
+def effect_moved(half, end, margin: float, level: float = 0.95) -> bool:
+    """Whether a comparison's effect changed sign between ½ budget and the end, as a claim: ``half`` and
+    ``end``: (S,) the per-seed effects A − B (signed, positive = A better) at ½ budget and at the full
+    budget, paired by seed (NaN: left out). True when their means have opposite signs **and** the
+    change ``end − half`` is shown over the seeds — a two-sided paired t test at ``1 − level`` (with no
+    spread: any change) — **and** is larger than ``margin`` (the metric's practical margin; inf: no
+    margin to pass) (:func:`change_p`). Two equal losses give two noisy estimates of 0 whose signs differ
+    half the time: on those point estimates alone ≈ 40 % of such parts were called unsettled and never tested
+    (tests/test_probe_probe-regimes.py). False with fewer than 2 seeds (nothing to test)."""
+    return change_p(half, end, margin) < 1 - level
 
 
 def kendall_tau(x, y) -> float:
@@ -283,12 +292,35 @@ def kendall_tau(x, y) -> float:
     return float(kendalltau(x[ok], y[ok]).statistic)
 
 
-def budget_stability(gains: pd.DataFrame) -> pd.DataFrame:
+def budget_stability(gains: pd.DataFrame, level: float = LEVEL) -> pd.DataFrame:
     """Per (task, metric): Kendall τ between the losses' mean scores at ½ budget and at the full
-    budget (the seeds and images both have), and the number of losses. Columns: task, metric, tau, losses."""
+    budget (the seeds and images both have), the number of losses, and ``moved``: the pairs of losses
+    that change order between the two — their effect changes sign by a change shown over the seeds and
+    larger than the metric's practical margin (:func:`change_p`), Holm over every pair and metric of the
+    task at ``1 − level``. τ is descriptive: tied losses' orders at the two budgets are two draws of
+    noise (τ ≈ 0.3 for four equal, converged losses), so "the ranking still moves" rests on ``moved``,
+    not on τ. Columns: task, metric, tau, losses, moved."""
+    from benchmark.runstats import practical_margin
+    from benchmark.stats import holm
+
     out = []
-    for (task, metric), g in gains.groupby(["task", "metric"], sort=True):
-        means = g.groupby(["loss", "weights_kind", "loss_version"])[["check", "final"]].mean()
-        out.append({"task": task, "metric": metric, "tau": kendall_tau(means["check"], means["final"]),
-                    "losses": len(means)})
-    return pd.DataFrame(out, columns=["task", "metric", "tau", "losses"])
+    arm = ["loss", "weights_kind", "loss_version"]
+    for task, gt in gains.groupby("task", sort=True):
+        rows, ps, owner = [], [], []
+        for metric, g in gt.groupby("metric", sort=True):
+            means = g.groupby(arm)[["check", "final"]].mean()
+            rows.append({"task": task, "metric": metric, "tau": kendall_tau(means["check"], means["final"]),
+                         "losses": len(means), "moved": 0})
+            wide = g.pivot_table(index=arm, columns="seed", values=["check", "final"], aggfunc="mean")
+            keys, margin = list(wide.index), practical_margin(str(metric))
+            for i, a in enumerate(keys):
+                for b in keys[i + 1:]:
+                    half = wide.loc[a, "check"].to_numpy(float) - wide.loc[b, "check"].to_numpy(float)
+                    end = wide.loc[a, "final"].to_numpy(float) - wide.loc[b, "final"].to_numpy(float)
+                    ps.append(change_p(half, end, margin))
+                    owner.append(len(rows) - 1)
+        if ps:
+            for k, pa in zip(owner, holm(np.array(ps, float))):
+                rows[k]["moved"] += int(pa < 1 - level)
+        out += rows
+    return pd.DataFrame(out, columns=["task", "metric", "tau", "losses", "moved"])
