@@ -1011,7 +1011,7 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
 def convergence_notes(stats: Stats) -> list[str]:
     """Runs not shown converged by their budget checks, per task and loss, and the agreement of the
     ranking at ½ budget with the final one (:mod:`benchmark.convergence`)."""
-    from benchmark.convergence import arm_status
+    from benchmark.convergence import CONVERGED, arm_status
 
     out = []
     tc = stats.task_costs
@@ -1044,7 +1044,9 @@ def convergence_notes(stats: Stats) -> list[str]:
                 a = arm_rows(arms, r.task, r.loss, kind, ver)
                 status = arm_status(arms, r.task, r.loss, weights_kind=kind, loss_version=ver)
                 # the metric that decides the status (PSNR first where it does), with its gain
-                deciding = a[a["status"] == status].sort_values("metric", key=lambda m: m.ne("psnr"))
+                deciding = a[a["status"] == status] if (a["status"] == status).any() else \
+                    a[a["status"] != CONVERGED]  # unclear overall: a metric's own direction did not pass the family's
+                deciding = deciding.sort_values("metric", key=lambda m: m.ne("psnr"))
                 gain = ""
                 if len(deciding) and _finite(deciding["gain"].iloc[0]):
                     m = str(deciding["metric"].iloc[0])
