@@ -1129,7 +1129,9 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
         cfg = m["config"]
         # the status of the run's own arm — its kind of weights and its version, as its row on the leaderboard —
         # not of every run of its loss spec (a converged pretrained vgg was marked by its random-weights twin)
-        kind, ver = weights_kind(m.get("weights")), version_of.get(m.get("run_id"))
+        # a meta without its weights (an older run) is looked up over every kind of its loss, as before
+        kind = weights_kind(m["weights"]) if m.get("weights") is not None else None
+        ver = version_of.get(m.get("run_id"))
         status = arm_status(arms, cfg.get("task"), cfg.get("loss"), weights_kind=kind, loss_version=ver)
         unconverged = m.get("status") == "ok" and status != CONVERGED
         label = label_of.get(m.get("run_id"))

@@ -271,3 +271,16 @@ def test_an_arms_direction_over_its_metrics_is_claimed_at_most_alpha():
     assert sum(s == C.DECLINING for s in statuses) <= _bound(n)
     # known effect: 10 margins of gain on every metric, spread 1: still improving
     assert C.arm_status(_arms_of(rng.normal(10.0, 1.0, (5, 3))), "sr4", "l1") == C.IMPROVING
+
+
+def test_a_meta_without_its_weights_is_not_called_unchecked():
+    """A run whose meta.json does not record its weights (an older run) has budget checks all the same: its
+    status is its loss's over every kind (as before rows were told apart by kind), never "not checked"."""
+    from benchmark import stats as S
+    from benchmark.export import convergence_notes
+
+    table, checks, metas = _two_kinds("random")
+    metas = [{k: v for k, v in m.items() if k != "weights"} for m in metas]
+    st = S.compute(table, metas, n_boot=20, checks=checks)
+    assert "not checked" not in " ".join(convergence_notes(st))
+    assert int(st.task_costs.set_index("label").loc["l1", "unconverged"]) == 0
