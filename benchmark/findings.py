@@ -438,9 +438,19 @@ class Results:
         """Why comparison ``c`` is unsettled (empty: it is not, or convergence is not judged): an arm
         not shown converged by its budget checks — on every metric with a practical margin, as on
         the leaderboard: a net whose PSNR still moves is not trained out, whatever the part's metric
-        — or an effect whose sign differs between ½ budget and the end (:mod:`benchmark.convergence`).
+        — or an effect that changes sign between ½ budget and the end, shown over the seeds and by more than the
+        practical margin (:func:`benchmark.convergence.effect_moved`) (:mod:`benchmark.convergence`).
         The note names the part's own metric when that one moved, else the first metric that did."""
-        from benchmark.convergence import CONVERGED, IMPROVING, NOT_CHECKED, UNCLEAR, arm_budget, arm_status
+        from benchmark.convergence import (
+            CONVERGED,
+            IMPROVING,
+            LEVEL,
+            NOT_CHECKED,
+            UNCLEAR,
+            arm_budget,
+            arm_status,
+            effect_moved,
+        )
 
         if self.budget is None:
             return ""
@@ -471,9 +481,11 @@ class Results:
         common = a.index.intersection(b.index)
         if len(common):
             sgn = 1.0 if self.higher.get(c.metric, True) else -1.0
-            e_half = sgn * float((a.loc[common, "check"] - b.loc[common, "check"]).mean())
-            e_end = sgn * float((a.loc[common, "final"] - b.loc[common, "final"]).mean())
-            if e_half * e_end < 0:
+            half = sgn * (a.loc[common, "check"] - b.loc[common, "check"]).to_numpy(float)
+            end = sgn * (a.loc[common, "final"] - b.loc[common, "final"]).to_numpy(float)
+            # a change shown over the seeds and beyond the margin, not two noisy estimates of 0 (effect_moved)
+            if effect_moved(half, end, practical_margin(c.metric), LEVEL):
+                e_half, e_end = float(np.nanmean(half)), float(np.nanmean(end))
                 why.append(f"the effect changes sign between ½ budget ({e_half:+.3g}) and the end ({e_end:+.3g})")
         return "; ".join(why)
 

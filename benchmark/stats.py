@@ -1105,9 +1105,10 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
     :func:`benchmark.convergence.arm_budget`), median ms/it, max peak MB. A label timed on several kinds of
     device (:func:`device_kind`: a CPU and a GPU, two GPU models) gets no pooled ms/it (NaN):
     ``ms_per_it_by_device`` gives the median per device instead ("" when one kind); ``timed_on``: the kinds its
-    ms/it was timed on ("; "-separated). ``label_of``: {run id: its
-    rows' label (:func:`labels`)}, so two versions of one loss (two labels) never pool their costs; a
-    run without rows (diverged, failed) is labelled from its spec and weights kind, with its loss version
+    ms/it was timed on ("; "-separated). Per task also the ``weights_kind`` and ``loss_version`` that pick its
+    arm's rows of ``arms`` out (:func:`benchmark.convergence.arm_rows`): ``unconverged`` is of its own arm.
+    ``label_of``: {run id: its rows' label (:func:`labels`)}, so two versions of one loss (two labels) never pool
+    their costs; a run without rows (diverged, failed) is labelled from its spec and weights kind, with its loss version
     appended when the runs with rows of that label have other versions (``version_of``: {run id: its rows'
     ``loss_version``}): an edited loss file's failed run is never charged to the version that worked."""
     from benchmark.convergence import CONVERGED, arm_status
@@ -1126,7 +1127,13 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
         if m.get("kind") == "input" or "config" not in m:
             continue
         cfg = m["config"]
-        unconverged = m.get("status") == "ok" and arm_status(arms, cfg.get("task"), cfg.get("loss")) != CONVERGED
+        # the status of the run's own arm — its kind of weights and its version, as its row on the leaderboard —
+        # not of every run of its loss spec (a converged pretrained vgg was marked by its random-weights twin)
+        # a meta without its weights (an older run) is looked up over every kind of its loss, as before
+        kind = weights_kind(m["weights"]) if m.get("weights") is not None else None
+        ver = version_of.get(m.get("run_id"))
+        status = arm_status(arms, cfg.get("task"), cfg.get("loss"), weights_kind=kind, loss_version=ver)
+        unconverged = m.get("status") == "ok" and status != CONVERGED
         label = label_of.get(m.get("run_id"))
         if label is None:
             label = loss_label(str(cfg.get("loss")), m.get("weights"))
@@ -1138,13 +1145,15 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
         rows.append({"task": cfg.get("task"), "loss": cfg.get("loss"), "label": label, "status": m.get("status"),
                      "ms_per_it": m.get("ms_per_it"), "peak_mem_mb": m.get("peak_mem_mb"),
                      "device": m.get("device"), "device_name": m.get("device_name"), "unconverged": unconverged,
+                     "weights_kind": kind, "loss_version": ver,
                      # timed before ms/it was steady state (benchmark.runner._cost): warm-up and saves in it
                      "timed_with_warmup": m.get("ms_per_it") is not None and "timing_excluded" not in m})
     cols = ["runs", "ok", "diverged", "failed", "unconverged", "ms_per_it", "peak_mem_mb", "device",
             "ms_per_it_by_device", "timed_on", "timed_with_warmup"]
+    arm = ["weights_kind", "loss_version"]  # per task only: an arm is a task's (costs.csv keeps cols)
     if not rows:
         return (pd.DataFrame(columns=["label", "loss", *cols]),
-                pd.DataFrame(columns=["task", "label", "loss", *cols]))
+                pd.DataFrame(columns=["task", "label", "loss", *cols, *arm]))
     df = pd.DataFrame(rows)
     df["ms_per_it"] = pd.to_numeric(df["ms_per_it"], errors="coerce")
     df["peak_mem_mb"] = pd.to_numeric(df["peak_mem_mb"], errors="coerce")
@@ -1170,9 +1179,12 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
                               f"{d} {np.median(v):.1f} ms/it ({v.size} run{'s' if v.size != 1 else ''})"
                               for d, v in by_dev.items()),
                           "timed_on": "; ".join(k for k in kinds if k != "unknown"),
-                          "timed_with_warmup": int(g["timed_with_warmup"].sum())})
+                          "timed_with_warmup": int(g["timed_with_warmup"].sum()),
+                          # what picks its arm's rows of ``arms`` out (benchmark.convergence.arm_rows)
+                          "weights_kind": g["weights_kind"].iloc[0],
+                          "loss_version": next((v for v in g["loss_version"] if v is not None), None)})
 
-    per_loss = df.groupby(["label", "loss"]).apply(agg, include_groups=False).reset_index()
+    per_loss = df.groupby(["label", "loss"]).apply(agg, include_groups=False).reset_index().drop(columns=arm)
     per_task = df.groupby(["task", "label", "loss"]).apply(agg, include_groups=False).reset_index()
     return per_loss, per_task
 
