@@ -980,7 +980,15 @@ def cmd_check(args) -> int:
     for rid in store.unrecorded_files():  # a killed merge's or run's copy: silently missing from its cell otherwise
         print(f"run {rid}: files without any record (no meta.json, no eval-*.json): a merge or run was interrupted "
               "while writing it; in no leaderboard: the same `plbench merge` or `plbench run` finishes it")
+    nets = store.check_state()  # not damage: the rows stay valid, but a re-score or the visual grid cannot use it
+    for rid, why in sorted(nets.items()):
+        print(f"run {rid}: {why}; its rows are intact and counted, but a new metric cannot be scored on it (nor "
+              f"its visual grid drawn): put the file back, or move {store.run_dir(rid)} aside to retrain the run")
     if not damaged:
+        if nets:
+            print(f"{len(nets)} of {n} runs with a damaged saved net; every record readable and matching "
+                  "its checksum")
+            return 1
         also = f" (and {inputs} scoring{'s' if inputs != 1 else ''} of the degraded input)" if inputs else ""
         print(f"{store.root}: {n} run{'s' if n != 1 else ''}{also}, every record readable and matching its checksum")
         return 0

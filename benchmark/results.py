@@ -1257,12 +1257,58 @@ class ResultsStore:
     def write_meta(self, run_id: str, meta: dict) -> None:
         atomic_write_json(self.run_dir(run_id) / "meta.json", meta)
 
-    def save_state(self, run_id: str, name: str, state: dict) -> None:
+    def save_state(self, run_id: str, name: str, state: dict) -> str:
+        """Write a run's saved state (``net.pt``, ``loss.pt``) atomically; its bytes' sha256, which the run's
+        ``meta.json`` records (``state_sha256``) so :meth:`state_damage` can tell a truncated or changed copy."""
         import torch
 
         buf = io.BytesIO()
         torch.save(state, buf)
-        atomic_write_bytes(self.run_dir(run_id) / name, buf.getvalue())
+        data = buf.getvalue()
+        atomic_write_bytes(self.run_dir(run_id) / name, data)
+        return _sha256(data)
+
+    def state_damage(self, run_id: str, name: str = "net.pt") -> str:
+        """Why a finished run's saved state ``name`` cannot be used, or "": missing or differing from the checksum
+        its ``meta.json`` recorded (``state_sha256``: truncated by a full disk or a copy, changed on disk); for a
+        run recorded without checksums (an older version of plbench), a file failing the CRC-32s of the zip
+        ``torch.save`` writes. Not :meth:`damage`: the run's rows were scored from the net in memory and stay
+        valid; only re-scoring a new metric and the visual grid need the file. "" for a run that never saved it
+        (diverged, input)."""
+        meta = self.meta(run_id)
+        if meta is None or meta.get("status") != "ok" or meta.get("kind") == "input":
+            return ""
+        path = self.run_dir(run_id) / name
+        want = (meta.get("state_sha256") or {}).get(name) if isinstance(meta.get("state_sha256"), dict) else None
+        if want is None:
+            if not path.is_file():
+                return ""  # not recorded as saved (an older store, or a run without trainable loss state)
+            import zipfile
+
+            try:  # torch.save's zip holds a CRC-32 per tensor: a truncated or changed file fails it (torch.load
+                # reads a changed one without a word), and checking it needs no torch import
+                with zipfile.ZipFile(path) as z:
+                    bad = z.testzip()
+            except (OSError, zipfile.BadZipFile, EOFError, ValueError):
+                return f"{name} unreadable (truncated or not a saved state)"
+            return f"{name} does not match its CRC-32 ({bad}): truncated or changed" if bad else ""
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return f"{name} missing"
+        except OSError as exc:
+            return f"{name} unreadable ({exc.strerror})"
+        if _sha256(data) != want:
+            return f"{name} does not match its checksum: truncated or changed"
+        return ""
+
+    def check_state(self) -> dict[str, str]:
+        """{run_id: why} of every finished run whose saved net (or loss state) is damaged (:meth:`state_damage`)."""
+        out = {}
+        for r in self.run_ids():
+            if why := "; ".join(w for n in ("net.pt", "loss.pt") if (w := self.state_damage(r, n))):
+                out[r] = why
+        return out
 
     # -- reading ------------------------------------------------------------------------
     def run_ids(self) -> list[str]:
@@ -1671,8 +1717,8 @@ class ResultsStore:
         with the run's lock held."""
         meta = self.meta(run_id)
         d = self.run_dir(run_id)
-        rescore = meta is not None and (meta.get("kind") == "input" or (d / "net.pt").exists()
-                                        or meta.get("status") == "diverged")
+        rescore = meta is not None and (meta.get("kind") == "input" or meta.get("status") == "diverged"
+                                        or ((d / "net.pt").exists() and not self.state_damage(run_id)))
         if rescore and not any(p.name.startswith("eval-") for p in d.iterdir()):
             return NOTHING_TO_SET_ASIDE
         dest = self.set_aside(run_id, passes_only=rescore)

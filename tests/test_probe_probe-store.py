@@ -1,0 +1,85 @@
+"""Probe of the results store's integrity and its input checks (probe-store). Each test failed before its fix."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmark.results import ResultsStore, atomic_write_json
+from benchmark.synthetic import write_store
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+def _small(root, **kw) -> ResultsStore:
+    kw = {"offsets": {"l1": 0.0, "good": 1.0}, "seeds": (0,), "n_images": 3, "metrics": ("psnr",),
+          "budget_check": False, **kw}
+    return write_store(root, **kw)
+
+
+def _trained(store: ResultsStore) -> list[str]:
+    return [r for r in store.run_ids() if not r.startswith("input-")]
+
+
+def _with_net(store: ResultsStore, rid: str, recorded: bool) -> Path:
+    """Give finished run ``rid`` a saved tiny net as the runner saves it; its checksum in meta.json when
+    ``recorded`` (this version), none otherwise (a run written by an older version)."""
+    from benchmark.nets import build_net
+
+    sha = store.save_state(rid, "net.pt", {k: v.float() for k, v in build_net("tiny").state_dict().items()})
+    if recorded:
+        meta = json.loads((store.run_dir(rid) / "meta.json").read_text())
+        atomic_write_json(store.run_dir(rid) / "meta.json", {**meta, "state_sha256": {"net.pt": sha}})
+    return store.run_dir(rid) / "net.pt"
+
+
+def _flip(path: Path, at: float = 0.6) -> None:
+    data = bytearray(path.read_bytes())
+    data[int(len(data) * at)] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("recorded", [True, False], ids=["this-version", "older-store"])
+@pytest.mark.parametrize("damage", ["changed", "truncated"])
+def test_check_names_a_damaged_saved_net(tmp_path, capsys, recorded, damage):
+    """A finished run's ``net.pt`` truncated (a full disk, a copy cut short) or with one byte changed — the
+    changed one still loads in ``torch.load`` and re-scores garbage — and ``plbench check`` said "every record
+    readable and matching its checksum", exit 0. The runner records the net's sha256 in meta.json; check names
+    the run (the CRC-32s of torch's zip for a run recorded without one), exit 1, and its rows stay counted."""
+    from benchmark.cli import main
+
+    store = _small(tmp_path / "r")
+    rid = _trained(store)[0]
+    net = _with_net(store, rid, recorded)
+    assert main(["check", "--out", str(store.root)]) == 0
+    capsys.readouterr()
+    if damage == "changed":
+        _flip(net)
+    else:
+        net.write_bytes(net.read_bytes()[: len(net.read_bytes()) // 2])
+    assert main(["check", "--out", str(store.root)]) == 1
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if rid in x)
+    assert "net.pt" in line and ("checksum" in line or "CRC-32" in line or "unreadable" in line), out
+    assert "every record readable and matching its checksum" not in out.splitlines()[-1] or "damaged" in out
+    assert rid in set(ResultsStore(store.root).table()["run_id"])  # its rows: intact, still counted
+
+
+def test_repair_of_damaged_rows_with_a_damaged_net_retrains(tmp_path):
+    """A run whose rows and saved net are both damaged was repaired "passes only" (its net.pt exists): the next
+    run re-scored a net that is not the one trained — or could not, leaving the run with no rows for ever. A
+    damaged net counts as none: the whole run is set aside and retrained."""
+    store = _small(tmp_path / "r")
+    rid = _trained(store)[0]
+    _flip(_with_net(store, rid, recorded=True))
+    rows = store.run_dir(rid) / "eval-0.parquet"
+    rows.write_bytes(rows.read_bytes()[:-10])
+    assert store.damage(rid)
+    with store.lock(rid):
+        done = store.repair(rid)
+    assert "retrains" in done, done
+    assert not (store.run_dir(rid) / "meta.json").exists()  # set aside whole, nothing deleted
+    assert list((store.run_dir(rid) / "damaged").glob("*/net.pt"))
