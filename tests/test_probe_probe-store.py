@@ -83,3 +83,47 @@ def test_repair_of_damaged_rows_with_a_damaged_net_retrains(tmp_path):
     assert "retrains" in done, done
     assert not (store.run_dir(rid) / "meta.json").exists()  # set aside whole, nothing deleted
     assert list((store.run_dir(rid) / "damaged").glob("*/net.pt"))
+
+
+def _flip_in_largest_tensor(path: Path) -> None:
+    """Change one byte inside the data of the largest tensor of a ``torch.save`` zip (not its metadata)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        info = max(z.infolist(), key=lambda i: i.file_size)
+    data = bytearray(path.read_bytes())
+    # past the local header (its own name and extra field lengths, which may differ from the central directory's)
+    local_extra = int.from_bytes(data[info.header_offset + 28:info.header_offset + 30], "little")
+    start = info.header_offset + 30 + int.from_bytes(data[info.header_offset + 26:info.header_offset + 28],
+                                                     "little") + local_extra
+    data[start + info.file_size // 2] ^= 0x40
+    path.write_bytes(bytes(data))
+
+
+def test_resume_ignores_a_checkpoint_whose_bytes_changed(tmp_path, caplog):
+    """A checkpoint with one byte of a tensor changed (disk or copy damage) still loads in ``torch.load``, and the
+    run resumed from it silently — the net it went on training was not the one saved. Its zip's CRC-32s are
+    checked first: it is ignored with one warning, and the run starts over (only the time it saved is lost)."""
+    import torch
+
+    from benchmark.checkpoint import Checkpointer, CheckpointPolicy
+
+    def parts():
+        torch.manual_seed(0)
+        net = torch.nn.Linear(64, 64)
+        opt = torch.optim.SGD(net.parameters(), lr=0.1)
+        return net, opt, torch.optim.lr_scheduler.StepLR(opt, 5), torch.nn.L1Loss(), torch.Generator()
+
+    ck = Checkpointer(tmp_path / "ckpt.pt", CheckpointPolicy(every=1, seconds=0), {"config": "x"})
+    net, opt, sched, loss, gen = parts()
+    ck.save(7, net=net, opt=opt, sched=sched, loss_fn=loss, gen=gen, device=torch.device("cpu"), progress={})
+    net2, opt2, sched2, loss2, gen2 = parts()
+    assert ck.restore(net=net2, opt=opt2, sched=sched2, loss_fn=loss2, gen=gen2, device=torch.device("cpu"))[0] == 7
+    _flip_in_largest_tensor(ck.path)
+    torch.load(ck.path, weights_only=True)  # still loads: only the CRC tells
+    net3, opt3, sched3, loss3, gen3 = parts()
+    with caplog.at_level("WARNING", logger="benchmark.checkpoint"):
+        got = Checkpointer(ck.path, ck.policy, ck.fingerprint).restore(
+            net=net3, opt=opt3, sched=sched3, loss_fn=loss3, gen=gen3, device=torch.device("cpu"))
+    assert got == (0, {})
+    assert "ckpt.pt" in caplog.text and len(caplog.records) == 1
