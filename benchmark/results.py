@@ -1268,20 +1268,20 @@ class ResultsStore:
         atomic_write_bytes(self.run_dir(run_id) / name, data)
         return _sha256(data)
 
-    def state_damage(self, run_id: str, name: str = "net.pt") -> str:
+    def state_damage(self, run_id: str, name: str = "net.pt", recorded_only: bool = False) -> str:
         """Why a finished run's saved state ``name`` cannot be used, or "": missing or differing from the checksum
         its ``meta.json`` recorded (``state_sha256``: truncated by a full disk or a copy, changed on disk); for a
         run recorded without checksums (an older version of plbench), a file failing the CRC-32s of the zip
         ``torch.save`` writes. Not :meth:`damage`: the run's rows were scored from the net in memory and stay
         valid; only re-scoring a new metric and the visual grid need the file. "" for a run that never saved it
-        (diverged, input)."""
+        (diverged, input). ``recorded_only``: only against a recorded checksum ("" for a run without one)."""
         meta = self.meta(run_id)
         if meta is None or meta.get("status") != "ok" or meta.get("kind") == "input":
             return ""
         path = self.run_dir(run_id) / name
         want = (meta.get("state_sha256") or {}).get(name) if isinstance(meta.get("state_sha256"), dict) else None
         if want is None:
-            if not path.is_file():
+            if recorded_only or not path.is_file():
                 return ""  # not recorded as saved (an older store, or a run without trainable loss state)
             import zipfile
 
@@ -1547,9 +1547,13 @@ class ResultsStore:
         """A run kept here (finished in both) that lacks the net (``net.pt``, ``loss.pt``) ``src`` has, while its
         ``meta.json`` is byte for byte the source's — the same training, copied without them (a merge from an rsync
         copy stopped mid-run: ``meta.json`` sorts before ``net.pt``): their copy here, under this store's lock.
-        A run trained apart (another record) keeps what it has."""
+        A run trained apart (another record) keeps what it has. A net here that is damaged (:meth:`state_damage`)
+        counts as missing: the source's intact copy replaces it, the damaged one set aside under ``damaged/``; a
+        source net that differs from its recorded checksum is never copied."""
         d, there = self.run_dir(rid), src.run_dir(rid)
-        missing = [n for n in ("net.pt", "loss.pt") if (there / n).is_file() and not (d / n).exists()]
+        missing = [n for n in ("net.pt", "loss.pt") if (there / n).is_file()
+                   and (not (d / n).exists() or self.state_damage(rid, n))
+                   and not src.state_damage(rid, n, recorded_only=True)]
         if not missing:
             return
         try:
@@ -1562,6 +1566,11 @@ class ResultsStore:
             return
         lock.mark(MERGE_WRITE)  # a worker here (re-scoring it: this very net) waits for the copy, as for any merge's
         with lock:
+            damaged = [n for n in missing if (d / n).exists() and self.state_damage(rid, n)]
+            if damaged:  # kept, never deleted: what `plbench check` named
+                where = self.set_aside(rid, only=lambda p: p.name in damaged)
+                log.warning("run %s: its damaged %s set aside in %s; the intact copy of %s put in its place", rid,
+                            " and ".join(damaged), where, src.root)
             for name in missing:
                 if not (d / name).exists():
                     atomic_write_bytes(d / name, (there / name).read_bytes())

@@ -127,3 +127,29 @@ def test_resume_ignores_a_checkpoint_whose_bytes_changed(tmp_path, caplog):
             net=net3, opt=opt3, sched=sched3, loss_fn=loss3, gen=gen3, device=torch.device("cpu"))
     assert got == (0, {})
     assert "ckpt.pt" in caplog.text and len(caplog.records) == 1
+
+
+def test_merge_mends_a_damaged_net_from_an_intact_copy(tmp_path):
+    """Two copies of the same finished run (same meta.json): here its net.pt damaged, there intact. The merge
+    kept the damaged one (it filled in only a missing net), so `plbench check` kept naming it whatever was merged;
+    and a source's damaged net filled in a missing one here. The intact net is copied over the damaged one, which
+    is set aside under damaged/ (never deleted); a damaged source net is never copied."""
+    import shutil
+
+    here = _small(tmp_path / "here")
+    rid = _trained(here)[0]
+    net = _with_net(here, rid, recorded=True)
+    shutil.copytree(here.root, tmp_path / "there")
+    there = ResultsStore(tmp_path / "there")
+    good = net.read_bytes()
+    _flip(net)
+    assert here.state_damage(rid)
+    got = here.merge_from(there)
+    assert rid in got["kept"]
+    assert not here.state_damage(rid) and net.read_bytes() == good
+    assert list((here.run_dir(rid) / "damaged").glob("*/net.pt"))  # the damaged copy: set aside
+
+    net.unlink()  # missing here, damaged there: not filled in with the damaged one
+    _flip(there.run_dir(rid) / "net.pt")
+    here.merge_from(there)
+    assert not net.exists()
