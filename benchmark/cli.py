@@ -974,6 +974,10 @@ def cmd_check(args) -> int:
         print(f"{len(leftovers)} temporary file(s) left by interrupted writes ({names}): "
               + ("removed" if args.repair else "never read; --repair removes them"))
     for rid, what in sorted(store.unrecorded().items()):  # not damage, but rows no table shows: say so
+        if holder := store.merge_killed(rid):  # a merge's copy in flight: merging again finishes it, no retraining
+            print(f"run {rid}: rows of {what} without a meta.json: a `plbench merge` ({holder.split(',')[0]}) was "
+                  "stopped while copying it here; in no leaderboard: the same `plbench merge` finishes it")
+            continue
         print(f"run {rid}: rows of {what} without a meta.json (interrupted before its record, or the record "
               "was deleted or not copied): in no leaderboard; put its meta.json back, or the next `plbench run` "
               "of its grid moves them to runs/<id>/damaged/ (nothing is deleted) and retrains it")

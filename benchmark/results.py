@@ -1481,6 +1481,20 @@ class ResultsStore:
                 out[run_id] = what
         return out
 
+    def merge_killed(self, run_id: str) -> str:
+        """The holder a killed ``merge`` left in the run's lock file while copying it here (:data:`MERGE_WRITE`:
+        ``pid N on HOST since T, merge writing it``; SIGKILL or a crashed host leaves the file), or "" (none, or
+        one a live process on this machine holds). Its unrecorded files are that merge's copy in flight, which
+        the same ``plbench merge`` finishes — not a run to retrain."""
+        path = self.run_dir(run_id) / ".lock"
+        try:
+            holder = path.read_text(errors="replace").strip()
+        except OSError:
+            return ""
+        if not holder.endswith(MERGE_WRITE) or RunLock.held_for(path) is not None:
+            return ""
+        return holder
+
     def unrecorded_files(self) -> list[str]:
         """The runs holding result files (rows, a saved net) but no record at all — no ``meta.json``, no
         ``eval-*.json`` — that no live process works on: a ``merge`` or a run killed between copying or

@@ -153,3 +153,30 @@ def test_merge_mends_a_damaged_net_from_an_intact_copy(tmp_path):
     _flip(there.run_dir(rid) / "net.pt")
     here.merge_from(there)
     assert not net.exists()
+
+
+def test_check_names_a_killed_merge_not_a_retrain(tmp_path, capsys):
+    """A merge killed (SIGKILL, a crashed node) after copying a run's committed pass but before its meta.json
+    left its lock file saying "merge writing it"; `plbench check` advised that the next `plbench run` move the
+    rows aside and retrain the run — training thrown away, when merging again finishes the copy. Check now names
+    the stopped merge and says the same merge finishes it."""
+    import shutil
+    import socket
+
+    from benchmark.cli import main
+    from benchmark.results import MERGE_WRITE
+
+    src = _small(tmp_path / "src")
+    rid = _trained(src)[0]
+    dst = ResultsStore(tmp_path / "dst")
+    dst.ensure_writable()
+    d = dst.run_dir(rid)
+    d.mkdir(parents=True)
+    for f in ("eval-0.parquet", "eval-0.json"):
+        shutil.copy(src.run_dir(rid) / f, d / f)
+    (d / ".lock").write_text(f"pid 999999999 on {socket.gethostname()} since 01:02:03, {MERGE_WRITE}")
+    main(["check", "--out", str(dst.root)])
+    line = next(x for x in capsys.readouterr().out.splitlines() if rid in x)
+    assert "merge" in line and "retrain" not in line, line
+    got = dst.merge_from(src)  # and it does
+    assert rid in got["copied"] + got["replaced"] and dst.is_done(rid)
