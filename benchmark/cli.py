@@ -556,7 +556,13 @@ def cmd_run(args) -> int:
     checks = _budget_checks(configs)
     log.info("grid: %d run%s (%s profile%s) on %s → %s", len(configs), "" if len(configs) == 1 else "s", s.profile,
              f"; {checks} of them budget checks at half the iterations" if checks else "", dev, store.root)
-    from benchmark.runner import code_version, made_by_other_code
+    from benchmark.runner import code_version, made_at_other_paths, made_by_other_code
+
+    for paths, n in sorted(made_at_other_paths(store, configs).items()):  # a store copied between machines
+        log.warning("%d of the %d run(s) of this grid are in %s with the same data (same content) at other paths "
+                    "(%s): the data's path is part of a run's id, so they are trained again and kept apart; to "
+                    "reuse them, pass the data by those paths (a symlink to where it is here)", n, len(configs),
+                    store.root, paths)
 
     for version, n in sorted(made_by_other_code(store, configs).items()):  # after a CODE_VERSION bump
         log.warning("%d of the %d run(s) of this grid are in %s as made by code version %s (this is %s: the code "

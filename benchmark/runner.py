@@ -821,6 +821,35 @@ def made_by_other_code(store: ResultsStore, configs: list[RunConfig]) -> dict[st
                         and not store.is_done(run_id(c))))
 
 
+def made_at_other_paths(store: ResultsStore, configs: list[RunConfig]) -> dict[str, int]:
+    """{the data's paths there ("train … test …"): how many of ``configs``} for the configs not done in ``store``
+    under their id while a finished run of the same config with the same data *content* (its fingerprints) at
+    other paths is there: a store copied to a machine whose datasets live elsewhere, whose runs a grid would
+    train again without a word (the data's path is part of the run id, and of the leaderboard's setting)."""
+    from collections import Counter
+
+    def key(d: dict) -> str:
+        return json.dumps({k: v for k, v in d.items() if k not in ("train_data", "test_data")}, sort_keys=True,
+                          default=str)
+
+    there: dict[str, str] = {}
+    for m in store.metas():
+        cfg = m.get("config")
+        if m.get("status") == "ok" and isinstance(cfg, dict) and cfg.get("train_fingerprint"):
+            there.setdefault(key(cfg), f"train {', '.join(map(str, cfg.get('train_data') or []))}; "
+                                       f"test {', '.join(map(str, cfg.get('test_data') or []))}")
+    if not there:
+        return {}
+    found: Counter = Counter()
+    for c in configs:
+        d = c.to_dict()
+        paths = there.get(key(d))
+        if paths and paths != f"train {', '.join(d['train_data'])}; test {', '.join(d['test_data'])}" \
+                and not store.is_done(run_id(c)):
+            found[paths] += 1
+    return dict(found)
+
+
 def _drop_checkpoints(store: ResultsStore, rid: str, locked: bool = True) -> None:
     """Delete a finished run's checkpoints (a crash right after its meta.json can leave one)."""
     found = list(store.run_dir(rid).glob("ckpt*.pt"))

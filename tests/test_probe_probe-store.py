@@ -180,3 +180,42 @@ def test_check_names_a_killed_merge_not_a_retrain(tmp_path, capsys):
     assert "merge" in line and "retrain" not in line, line
     got = dst.merge_from(src)  # and it does
     assert rid in got["copied"] + got["replaced"] and dst.is_done(rid)
+
+
+def test_a_grid_says_when_its_runs_are_there_with_the_same_data_at_another_path(tmp_path):
+    """A store copied to another machine whose datasets live at another absolute path (same images, same content
+    fingerprint): every run was trained again without a word — the data's path is part of the run id — and the
+    report split into two settings. The grid now names how many of its runs are there with the same data at
+    another path, and which path, so the user can point at the data there (a symlink) and reuse them."""
+    import shutil
+
+    import numpy as np
+    from PIL import Image
+
+    from benchmark.config import RunConfig
+    from benchmark.runner import made_at_other_paths, resolve_all, run_id
+
+    old = tmp_path / "old"
+    old.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)).save(old / f"im{i}.png")
+    shutil.copytree(old, tmp_path / "new")
+    other = tmp_path / "other"
+    other.mkdir()
+    Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)).save(other / "im0.png")
+
+    def cfg(folder):
+        return resolve_all([RunConfig(task="denoise", loss="l1", iterations=4, batch_size=2, crop=32,
+                                      train_data=(str(folder),), test_data=(str(folder),))])[0]
+
+    was = cfg(old)
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    store.write_meta(run_id(was), {"run_id": run_id(was), "status": "ok", "config": was.to_dict()})
+    new = cfg(tmp_path / "new")
+    assert run_id(new) != run_id(was)
+    got = made_at_other_paths(store, [new])
+    assert list(got.values()) == [1] and str(old) in next(iter(got)), got
+    assert made_at_other_paths(store, [was]) == {}  # its own runs: done, nothing to say
+    assert made_at_other_paths(store, [cfg(other)]) == {}  # other images: not the same runs
