@@ -752,6 +752,10 @@ class ResultsStore:
             raise UserError(f"{self.root} is a file, not a results directory (pass the --out a run wrote to)")
         if self.is_store() or not any(p.name not in PLACEHOLDERS for p in self.root.iterdir()):
             raise UserError(f"no results in {self.root} (run `plbench run --out {shlex.quote(str(out))}` first)")
+        for up in (self.root.parent, self.root.parent.parent):  # runs/ or one run's folder of a store: name it
+            if up != self.root and (up / "store.json").is_file() and self.root.resolve().is_relative_to(
+                    (up / "runs").resolve()):
+                raise UserError(f"{self.root} is inside the results directory {up}, not one: pass {up}")
         raise UserError(f"{self.root} is not a plbench results directory (no store.json, no runs/): "
                         "pass the --out a run wrote to")
 

@@ -219,3 +219,19 @@ def test_a_grid_says_when_its_runs_are_there_with_the_same_data_at_another_path(
     assert list(got.values()) == [1] and str(old) in next(iter(got)), got
     assert made_at_other_paths(store, [was]) == {}  # its own runs: done, nothing to say
     assert made_at_other_paths(store, [cfg(other)]) == {}  # other images: not the same runs
+
+
+@pytest.mark.parametrize("inside", ["runs", "a run's folder"])
+def test_a_folder_inside_a_store_names_the_store(tmp_path, inside):
+    """`plbench merge --out X results/runs` (or report/check on ``results/runs/<id>``), an easy slip with shell
+    completion, said only "not a plbench results directory (no store.json, no runs/)". It now names the results
+    directory it lies in: one line, exit 2."""
+    from benchmark.cli import main
+    from benchmark.errors import UserError
+
+    store = _small(tmp_path / "r")
+    path = store.runs if inside == "runs" else store.run_dir(_trained(store)[0])
+    with pytest.raises(UserError, match="inside the results directory") as err:
+        ResultsStore(path).require_results(str(path))
+    assert str(store.root) in str(err.value) and "\n" not in str(err.value)
+    assert main(["check", "--out", str(path)]) == 2
