@@ -1565,13 +1565,21 @@ class ResultsStore:
         """A run kept here (finished in both) that lacks the net (``net.pt``, ``loss.pt``) ``src`` has, while its
         ``meta.json`` is byte for byte the source's — the same training, copied without them (a merge from an rsync
         copy stopped mid-run: ``meta.json`` sorts before ``net.pt``): their copy here, under this store's lock.
-        A run trained apart (another record) keeps what it has. A net here that is damaged (:meth:`state_damage`)
-        counts as missing: the source's intact copy replaces it, the damaged one set aside under ``damaged/``; a
-        source net that differs from its recorded checksum is never copied."""
+        A run trained apart (another record) keeps what it has. A net here of another size than the source's that
+        is damaged (:meth:`state_damage`: truncated) counts as missing: the source's intact copy replaces it, the
+        damaged one set aside under ``damaged/``; a source net that differs from its recorded checksum is never
+        copied."""
         d, there = self.run_dir(rid), src.run_dir(rid)
+
+        def cut(n: str) -> bool:  # a size other than the source's, then damaged (truncated: a full disk, a copy
+            # cut short): only such nets are hashed, not every kept run's at every merge
+            try:
+                return (d / n).stat().st_size != (there / n).stat().st_size and bool(self.state_damage(rid, n))
+            except OSError:
+                return False
+
         missing = [n for n in ("net.pt", "loss.pt") if (there / n).is_file()
-                   and (not (d / n).exists() or self.state_damage(rid, n))
-                   and not src.state_damage(rid, n, recorded_only=True)]
+                   and (not (d / n).exists() or cut(n)) and not src.state_damage(rid, n, recorded_only=True)]
         if not missing:
             return
         try:

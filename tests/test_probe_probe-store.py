@@ -130,7 +130,7 @@ def test_resume_ignores_a_checkpoint_whose_bytes_changed(tmp_path, caplog):
 
 
 def test_merge_mends_a_damaged_net_from_an_intact_copy(tmp_path):
-    """Two copies of the same finished run (same meta.json): here its net.pt damaged, there intact. The merge
+    """Two copies of the same finished run (same meta.json): here its net.pt truncated, there intact. The merge
     kept the damaged one (it filled in only a missing net), so `plbench check` kept naming it whatever was merged;
     and a source's damaged net filled in a missing one here. The intact net is copied over the damaged one, which
     is set aside under damaged/ (never deleted); a damaged source net is never copied."""
@@ -142,7 +142,7 @@ def test_merge_mends_a_damaged_net_from_an_intact_copy(tmp_path):
     shutil.copytree(here.root, tmp_path / "there")
     there = ResultsStore(tmp_path / "there")
     good = net.read_bytes()
-    _flip(net)
+    net.write_bytes(good[: len(good) // 2])  # cut short: a full disk, an interrupted copy
     assert here.state_damage(rid)
     got = here.merge_from(there)
     assert rid in got["kept"]
