@@ -235,3 +235,30 @@ def test_a_folder_inside_a_store_names_the_store(tmp_path, inside):
         ResultsStore(path).require_results(str(path))
     assert str(store.root) in str(err.value) and "\n" not in str(err.value)
     assert main(["check", "--out", str(path)]) == 2
+
+
+def test_grid_progress_reads_a_finished_run_once(tmp_path):
+    """The progress line at each run's start read every run's meta.json (and the lock of every unfinished one):
+    O(N²) file reads over a grid — 56 ms a call at 684 finished runs on a local disk, seconds at 10⁴ runs on
+    NFS, for every run of a resumed grid. A finished run's record is final: it is read once, and later calls
+    read only the runs still to do, with the same counts."""
+    from benchmark.config import RunConfig, run_id
+    from benchmark.progress import GridProgress
+
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    cfgs = [RunConfig(task="denoise", loss="l1", seed=s, iterations=4) for s in range(6)]
+    for c in cfgs[:4]:
+        store.write_meta(run_id(c), {"run_id": run_id(c), "status": "ok", "config": c.to_dict(), "wall_s": 2.0})
+    p = GridProgress(store, cfgs)
+    read: list[str] = []
+    meta = store.meta
+    store.meta = lambda rid: read.append(rid) or meta(rid)
+    first = p.status()
+    assert first["done"] == 4 and first["seconds"]["pixel"] == [2.0] * 4
+    read.clear()
+    assert p.status() == first
+    assert sorted(read) == sorted(run_id(c) for c in cfgs[4:])  # only the runs still to do
+    c = cfgs[4]
+    store.write_meta(run_id(c), {"run_id": run_id(c), "status": "ok", "config": c.to_dict(), "wall_s": 3.0})
+    assert p.status()["done"] == 5
