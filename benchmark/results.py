@@ -1752,8 +1752,8 @@ class ResultsStore:
         with the run's lock held."""
         meta = self.meta(run_id)
         d = self.run_dir(run_id)
-        rescore = meta is not None and (meta.get("kind") == "input" or meta.get("status") == "diverged"
-                                        or ((d / "net.pt").exists() and not self.state_damage(run_id)))
+        rescore = meta is not None and (meta.get("kind") == "input" or meta.get("status") == "diverged" or (
+            (d / "net.pt").exists() and not self.state_damage(run_id, recorded_only=True)))
         if rescore and not any(p.name.startswith("eval-") for p in d.iterdir()):
             return NOTHING_TO_SET_ASIDE
         dest = self.set_aside(run_id, passes_only=rescore)

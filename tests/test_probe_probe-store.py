@@ -262,3 +262,4 @@ def test_grid_progress_reads_a_finished_run_once(tmp_path):
     c = cfgs[4]
     store.write_meta(run_id(c), {"run_id": run_id(c), "status": "ok", "config": c.to_dict(), "wall_s": 3.0})
     assert p.status()["done"] == 5
+
