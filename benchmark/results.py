@@ -737,7 +737,8 @@ class ResultsStore:
         store written before the marker existed, a ``runs/`` folder of run directories)."""
         if (self.root / "store.json").is_file():
             return True
-        return self.runs.is_dir() and all(p.is_dir() for p in self.runs.iterdir())
+        return self.runs.is_dir() and all(p.is_dir() or p.name in PLACEHOLDERS or p.name.startswith("._")
+                                          for p in self.runs.iterdir())  # a copy by macOS adds .DS_Store, ._*
 
     def require_results(self, out: str | Path) -> None:
         """A one-line error unless this is a results store with a ``runs/`` folder: a missing

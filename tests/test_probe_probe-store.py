@@ -263,3 +263,17 @@ def test_grid_progress_reads_a_finished_run_once(tmp_path):
     store.write_meta(run_id(c), {"run_id": run_id(c), "status": "ok", "config": c.to_dict(), "wall_s": 3.0})
     assert p.status()["done"] == 5
 
+
+@pytest.mark.parametrize("extra", [".DS_Store", "._eval-0.json", ".gitkeep"])
+def test_a_store_from_before_store_json_copied_with_desktop_files_is_still_a_store(tmp_path, capsys, extra):
+    """A store written before ``store.json`` existed (recognised by its ``runs/`` of run folders), copied by a
+    desktop (macOS adds ``.DS_Store`` and ``._*`` files) or kept in git (``.gitkeep``): one such file in
+    ``runs/`` made check, report and merge refuse it as "not a plbench results directory (no store.json, no
+    runs/)" — which it has. Placeholder files there are ignored, as in an empty results folder."""
+    from benchmark.cli import main
+
+    store = _small(tmp_path / "r")
+    (store.root / "store.json").unlink()
+    (store.runs / extra).write_bytes(b"\0")
+    assert ResultsStore(store.root).is_store()
+    assert main(["check", "--out", str(store.root)]) == 0, capsys.readouterr()
