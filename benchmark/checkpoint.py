@@ -20,6 +20,7 @@ import io
 import logging
 import random
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -148,6 +149,9 @@ class Checkpointer:
         if not self.path.exists():
             return 0, {}
         try:
+            with zipfile.ZipFile(self.path) as z:  # torch.load reads a changed tensor without a word: its CRC-32 tells
+                if bad := z.testzip():
+                    raise ValueError(f"{bad} does not match its CRC-32 (changed on disk)")
             state = torch.load(self.path, map_location="cpu", weights_only=True)
         except Exception as exc:  # noqa: BLE001 - an unusable checkpoint only costs the time it saved
             log.warning("ignoring unreadable checkpoint %s (%s: %s)", self.path, type(exc).__name__, exc)

@@ -556,7 +556,13 @@ def cmd_run(args) -> int:
     checks = _budget_checks(configs)
     log.info("grid: %d run%s (%s profile%s) on %s → %s", len(configs), "" if len(configs) == 1 else "s", s.profile,
              f"; {checks} of them budget checks at half the iterations" if checks else "", dev, store.root)
-    from benchmark.runner import code_version, made_by_other_code
+    from benchmark.runner import code_version, made_at_other_paths, made_by_other_code
+
+    for paths, n in sorted(made_at_other_paths(store, configs).items()):  # a store copied between machines
+        log.warning("%d of the %d run(s) of this grid are in %s with the same data (same content) at other paths "
+                    "(%s): the data's path is part of a run's id, so they are trained again and kept apart; to "
+                    "reuse them, pass the data by those paths (a symlink to where it is here)", n, len(configs),
+                    store.root, paths)
 
     for version, n in sorted(made_by_other_code(store, configs).items()):  # after a CODE_VERSION bump
         log.warning("%d of the %d run(s) of this grid are in %s as made by code version %s (this is %s: the code "
@@ -974,13 +980,25 @@ def cmd_check(args) -> int:
         print(f"{len(leftovers)} temporary file(s) left by interrupted writes ({names}): "
               + ("removed" if args.repair else "never read; --repair removes them"))
     for rid, what in sorted(store.unrecorded().items()):  # not damage, but rows no table shows: say so
+        if holder := store.merge_killed(rid):  # a merge's copy in flight: merging again finishes it, no retraining
+            print(f"run {rid}: rows of {what} without a meta.json: a `plbench merge` ({holder.split(',')[0]}) was "
+                  "stopped while copying it here; in no leaderboard: the same `plbench merge` finishes it")
+            continue
         print(f"run {rid}: rows of {what} without a meta.json (interrupted before its record, or the record "
               "was deleted or not copied): in no leaderboard; put its meta.json back, or the next `plbench run` "
               "of its grid moves them to runs/<id>/damaged/ (nothing is deleted) and retrains it")
     for rid in store.unrecorded_files():  # a killed merge's or run's copy: silently missing from its cell otherwise
         print(f"run {rid}: files without any record (no meta.json, no eval-*.json): a merge or run was interrupted "
               "while writing it; in no leaderboard: the same `plbench merge` or `plbench run` finishes it")
+    nets = store.check_state()  # not damage: the rows stay valid, but a re-score or the visual grid cannot use it
+    for rid, why in sorted(nets.items()):
+        print(f"run {rid}: {why}; its rows are intact and counted, but a new metric cannot be scored on it (nor "
+              f"its visual grid drawn): put the file back, or move {store.run_dir(rid)} aside to retrain the run")
     if not damaged:
+        if nets:
+            print(f"{len(nets)} of {n} runs with a damaged saved net; every record readable and matching "
+                  "its checksum")
+            return 1
         also = f" (and {inputs} scoring{'s' if inputs != 1 else ''} of the degraded input)" if inputs else ""
         print(f"{store.root}: {n} run{'s' if n != 1 else ''}{also}, every record readable and matching its checksum")
         return 0

@@ -1872,6 +1872,8 @@ def visual_grid(store, task: str, base: Path, formats=("png", "pdf"), crop: int 
             if any(cfg.get(k) != cfg0.get(k) for k in ("task_params", "test_data")):
                 continue
             try:
+                if why := store.state_damage(m["run_id"]):  # a changed net may load: a panel of garbage
+                    raise ValueError(why)
                 net = build_net(cfg["net"])
                 net.load_state_dict(torch.load(store.run_dir(m["run_id"]) / "net.pt", map_location="cpu",
                                                weights_only=True))

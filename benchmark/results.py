@@ -737,7 +737,8 @@ class ResultsStore:
         store written before the marker existed, a ``runs/`` folder of run directories)."""
         if (self.root / "store.json").is_file():
             return True
-        return self.runs.is_dir() and all(p.is_dir() for p in self.runs.iterdir())
+        return self.runs.is_dir() and all(p.is_dir() or p.name in PLACEHOLDERS or p.name.startswith("._")
+                                          for p in self.runs.iterdir())  # a copy by macOS adds .DS_Store, ._*
 
     def require_results(self, out: str | Path) -> None:
         """A one-line error unless this is a results store with a ``runs/`` folder: a missing
@@ -752,6 +753,10 @@ class ResultsStore:
             raise UserError(f"{self.root} is a file, not a results directory (pass the --out a run wrote to)")
         if self.is_store() or not any(p.name not in PLACEHOLDERS for p in self.root.iterdir()):
             raise UserError(f"no results in {self.root} (run `plbench run --out {shlex.quote(str(out))}` first)")
+        for up in (self.root.parent, self.root.parent.parent):  # runs/ or one run's folder of a store: name it
+            if up != self.root and (up / "store.json").is_file() and self.root.resolve().is_relative_to(
+                    (up / "runs").resolve()):
+                raise UserError(f"{self.root} is inside the results directory {up}, not one: pass {up}")
         raise UserError(f"{self.root} is not a plbench results directory (no store.json, no runs/): "
                         "pass the --out a run wrote to")
 
@@ -1257,12 +1262,58 @@ class ResultsStore:
     def write_meta(self, run_id: str, meta: dict) -> None:
         atomic_write_json(self.run_dir(run_id) / "meta.json", meta)
 
-    def save_state(self, run_id: str, name: str, state: dict) -> None:
+    def save_state(self, run_id: str, name: str, state: dict) -> str:
+        """Write a run's saved state (``net.pt``, ``loss.pt``) atomically; its bytes' sha256, which the run's
+        ``meta.json`` records (``state_sha256``) so :meth:`state_damage` can tell a truncated or changed copy."""
         import torch
 
         buf = io.BytesIO()
         torch.save(state, buf)
-        atomic_write_bytes(self.run_dir(run_id) / name, buf.getvalue())
+        data = buf.getvalue()
+        atomic_write_bytes(self.run_dir(run_id) / name, data)
+        return _sha256(data)
+
+    def state_damage(self, run_id: str, name: str = "net.pt", recorded_only: bool = False) -> str:
+        """Why a finished run's saved state ``name`` cannot be used, or "": missing or differing from the checksum
+        its ``meta.json`` recorded (``state_sha256``: truncated by a full disk or a copy, changed on disk); for a
+        run recorded without checksums (an older version of plbench), a file failing the CRC-32s of the zip
+        ``torch.save`` writes. Not :meth:`damage`: the run's rows were scored from the net in memory and stay
+        valid; only re-scoring a new metric and the visual grid need the file. "" for a run that never saved it
+        (diverged, input). ``recorded_only``: only against a recorded checksum ("" for a run without one)."""
+        meta = self.meta(run_id)
+        if meta is None or meta.get("status") != "ok" or meta.get("kind") == "input":
+            return ""
+        path = self.run_dir(run_id) / name
+        want = (meta.get("state_sha256") or {}).get(name) if isinstance(meta.get("state_sha256"), dict) else None
+        if want is None:
+            if recorded_only or not path.is_file():
+                return ""  # not recorded as saved (an older store, or a run without trainable loss state)
+            import zipfile
+
+            try:  # torch.save's zip holds a CRC-32 per tensor: a truncated or changed file fails it (torch.load
+                # reads a changed one without a word), and checking it needs no torch import
+                with zipfile.ZipFile(path) as z:
+                    bad = z.testzip()
+            except (OSError, zipfile.BadZipFile, EOFError, ValueError):
+                return f"{name} unreadable (truncated or not a saved state)"
+            return f"{name} does not match its CRC-32 ({bad}): truncated or changed" if bad else ""
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return f"{name} missing"
+        except OSError as exc:
+            return f"{name} unreadable ({exc.strerror})"
+        if _sha256(data) != want:
+            return f"{name} does not match its checksum: truncated or changed"
+        return ""
+
+    def check_state(self) -> dict[str, str]:
+        """{run_id: why} of every finished run whose saved net (or loss state) is damaged (:meth:`state_damage`)."""
+        out = {}
+        for r in self.run_ids():
+            if why := "; ".join(w for n in ("net.pt", "loss.pt") if (w := self.state_damage(r, n))):
+                out[r] = why
+        return out
 
     # -- reading ------------------------------------------------------------------------
     def run_ids(self) -> list[str]:
@@ -1435,6 +1486,20 @@ class ResultsStore:
                 out[run_id] = what
         return out
 
+    def merge_killed(self, run_id: str) -> str:
+        """The holder a killed ``merge`` left in the run's lock file while copying it here (:data:`MERGE_WRITE`:
+        ``pid N on HOST since T, merge writing it``; SIGKILL or a crashed host leaves the file), or "" (none, or
+        one a live process on this machine holds). Its unrecorded files are that merge's copy in flight, which
+        the same ``plbench merge`` finishes — not a run to retrain."""
+        path = self.run_dir(run_id) / ".lock"
+        try:
+            holder = path.read_text(errors="replace").strip()
+        except OSError:
+            return ""
+        if not holder.endswith(MERGE_WRITE) or RunLock.held_for(path) is not None:
+            return ""
+        return holder
+
     def unrecorded_files(self) -> list[str]:
         """The runs holding result files (rows, a saved net) but no record at all — no ``meta.json``, no
         ``eval-*.json`` — that no live process works on: a ``merge`` or a run killed between copying or
@@ -1501,9 +1566,21 @@ class ResultsStore:
         """A run kept here (finished in both) that lacks the net (``net.pt``, ``loss.pt``) ``src`` has, while its
         ``meta.json`` is byte for byte the source's — the same training, copied without them (a merge from an rsync
         copy stopped mid-run: ``meta.json`` sorts before ``net.pt``): their copy here, under this store's lock.
-        A run trained apart (another record) keeps what it has."""
+        A run trained apart (another record) keeps what it has. A net here of another size than the source's that
+        is damaged (:meth:`state_damage`: truncated) counts as missing: the source's intact copy replaces it, the
+        damaged one set aside under ``damaged/``; a source net that differs from its recorded checksum is never
+        copied."""
         d, there = self.run_dir(rid), src.run_dir(rid)
-        missing = [n for n in ("net.pt", "loss.pt") if (there / n).is_file() and not (d / n).exists()]
+
+        def cut(n: str) -> bool:  # a size other than the source's, then damaged (truncated: a full disk, a copy
+            # cut short): only such nets are hashed, not every kept run's at every merge
+            try:
+                return (d / n).stat().st_size != (there / n).stat().st_size and bool(self.state_damage(rid, n))
+            except OSError:
+                return False
+
+        missing = [n for n in ("net.pt", "loss.pt") if (there / n).is_file()
+                   and (not (d / n).exists() or cut(n)) and not src.state_damage(rid, n, recorded_only=True)]
         if not missing:
             return
         try:
@@ -1516,6 +1593,11 @@ class ResultsStore:
             return
         lock.mark(MERGE_WRITE)  # a worker here (re-scoring it: this very net) waits for the copy, as for any merge's
         with lock:
+            damaged = [n for n in missing if (d / n).exists() and self.state_damage(rid, n)]
+            if damaged:  # kept, never deleted: what `plbench check` named
+                where = self.set_aside(rid, only=lambda p: p.name in damaged)
+                log.warning("run %s: its damaged %s set aside in %s; the intact copy of %s put in its place", rid,
+                            " and ".join(damaged), where, src.root)
             for name in missing:
                 if not (d / name).exists():
                     atomic_write_bytes(d / name, (there / name).read_bytes())
@@ -1671,8 +1753,8 @@ class ResultsStore:
         with the run's lock held."""
         meta = self.meta(run_id)
         d = self.run_dir(run_id)
-        rescore = meta is not None and (meta.get("kind") == "input" or (d / "net.pt").exists()
-                                        or meta.get("status") == "diverged")
+        rescore = meta is not None and (meta.get("kind") == "input" or meta.get("status") == "diverged" or (
+            (d / "net.pt").exists() and not self.state_damage(run_id, recorded_only=True)))
         if rescore and not any(p.name.startswith("eval-") for p in d.iterdir()):
             return NOTHING_TO_SET_ASIDE
         dest = self.set_aside(run_id, passes_only=rescore)

@@ -51,7 +51,7 @@ from benchmark.faults import crash_point
 from benchmark.lossfn import build_loss
 from benchmark.metrics import MetricSet
 from benchmark.nets import build_net, count_params
-from benchmark.results import DeferredInterrupt, ResultsStore, disk_full, stale_lock_hint
+from benchmark.results import Damage, DeferredInterrupt, ResultsStore, disk_full, stale_lock_hint
 from benchmark.task import Task, build_task, image_generator
 
 log = logging.getLogger(__name__)
@@ -821,6 +821,35 @@ def made_by_other_code(store: ResultsStore, configs: list[RunConfig]) -> dict[st
                         and not store.is_done(run_id(c))))
 
 
+def made_at_other_paths(store: ResultsStore, configs: list[RunConfig]) -> dict[str, int]:
+    """{the data's paths there ("train … test …"): how many of ``configs``} for the configs not done in ``store``
+    under their id while a finished run of the same config with the same data *content* (its fingerprints) at
+    other paths is there: a store copied to a machine whose datasets live elsewhere, whose runs a grid would
+    train again without a word (the data's path is part of the run id, and of the leaderboard's setting)."""
+    from collections import Counter
+
+    def key(d: dict) -> str:
+        return json.dumps({k: v for k, v in d.items() if k not in ("train_data", "test_data")}, sort_keys=True,
+                          default=str)
+
+    there: dict[str, str] = {}
+    for m in store.metas():
+        cfg = m.get("config")
+        if m.get("status") == "ok" and isinstance(cfg, dict) and cfg.get("train_fingerprint"):
+            there.setdefault(key(cfg), f"train {', '.join(map(str, cfg.get('train_data') or []))}; "
+                                       f"test {', '.join(map(str, cfg.get('test_data') or []))}")
+    if not there:
+        return {}
+    found: Counter = Counter()
+    for c in configs:
+        d = c.to_dict()
+        paths = there.get(key(d))
+        if paths and paths != f"train {', '.join(d['train_data'])}; test {', '.join(d['test_data'])}" \
+                and not store.is_done(run_id(c)):
+            found[paths] += 1
+    return dict(found)
+
+
 def _drop_checkpoints(store: ResultsStore, rid: str, locked: bool = True) -> None:
     """Delete a finished run's checkpoints (a crash right after its meta.json can leave one)."""
     found = list(store.run_dir(rid).glob("ckpt*.pt"))
@@ -892,9 +921,13 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
                              "(recorded as its own setting)")
         scores = None
         if result.status == "ok":
-            store.save_state(rid, "net.pt", {k: v.float().cpu() for k, v in result.net.state_dict().items()})
+            # their checksums in meta.json: `plbench check` and a re-score tell a truncated or changed copy
+            sums = {"net.pt": store.save_state(rid, "net.pt",
+                                               {k: v.float().cpu() for k, v in result.net.state_dict().items()})}
             if any(p.requires_grad for p in result.loss_fn.parameters()):
-                store.save_state(rid, "loss.pt", {k: v.cpu() for k, v in result.loss_fn.state_dict().items()})
+                sums["loss.pt"] = store.save_state(rid, "loss.pt",
+                                                   {k: v.cpu() for k, v in result.loss_fn.state_dict().items()})
+            meta["state_sha256"] = sums
             t_eval = time.time()
             scores = evaluate(result.net, items, grid.metrics, device)
             meta["eval_s"] = time.time() - t_eval
@@ -1127,9 +1160,12 @@ def _rescore(grid: _Grid, rid, cfg, task, task_version, items) -> str:
     net = build_net(cfg.net).to(device)
     path = store.run_dir(rid) / "net.pt"
     try:
+        if damaged := store.state_damage(rid):  # a changed file may still load: its checksum says it is not the net
+            raise Damage(damaged)
         net.load_state_dict(torch.load(path, map_location=device, weights_only=True))
     except Exception as exc:  # noqa: BLE001 - missing, truncated or not this net's: the run's rows stay as they are
-        why = "missing" if isinstance(exc, FileNotFoundError) else f"unreadable ({type(exc).__name__})"
+        why = ("missing" if isinstance(exc, FileNotFoundError) or str(exc) == "net.pt missing" else
+               f"damaged ({exc})" if isinstance(exc, Damage) else f"unreadable ({type(exc).__name__})")
         log.error("run %s (%s/%s seed %d): cannot score %s: its net.pt is %s; its other rows are kept — put the file "
                   "back, or move %s aside to retrain the run", rid, cfg.task, cfg.loss, cfg.seed,
                   ", ".join(m.name for m in todo.metrics), why, store.run_dir(rid))
