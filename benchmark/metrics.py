@@ -62,7 +62,11 @@ def metric_range(name: str) -> tuple[float, float]:
 
 def min_side(name: str) -> int:
     """The smallest image side ``name`` (``contrique_fr@checkpoint`` too) can score; 0 for any."""
-    return MIN_SIDE.get(name.partition("@")[0], 0)
+    base = name.partition("@")[0]
+    if base == "ssim_y":  # its 11-px window within what the shave leaves
+        return 11 + 2 * _shave(name)
+    shave = _shave(name)
+    return MIN_SIDE.get(base, 0) + 2 * shave + (shave > 0)  # a shave of N leaves a side of 2N + 1 one pixel
 
 
 def psnr(x: torch.Tensor, y: torch.Tensor, data_range: float = 1.0, eps: float = 1e-8) -> torch.Tensor:
@@ -280,6 +284,90 @@ register_metric("contrique_fr", citation="Madhusudana et al., IEEE TIP 2022 (ful
                 "vector)")(ContriqueFR)
 
 
+class PaperY(torch.nn.Module):
+    """The scoring of the super-resolution papers' tables (EDSR, RCAN, SwinIR; BasicSR's ``calculate_psnr`` /
+    ``calculate_ssim`` with ``test_y_channel=True``, the MATLAB ``Evaluate_PSNR_SSIM.m`` of RCAN): both images
+    rounded to 8 bit (the saved PNGs), Y of ITU-R BT.601 YCbCr — ``16 + 65.481 R + 128.553 G + 24.966 B``, the
+    16–235 studio range, not rounded — ``shave`` px cut from every border, then PSNR against a peak of 255, or
+    SSIM (Wang et al. 2004: 11×11 Gaussian σ = 1.5, 'valid', K = 0.01/0.03, L = 255, no downsampling, no clipping).
+    A one-channel file is loaded as RGB and scored on that Y too, as BasicSR (``cv2.imread``: three channels) does;
+    the MATLAB scripts score such a file on its own grey levels instead (on 16–235 differences: 1.32 dB higher),
+    which moves Set14's mean by ≈ 0.09 dB (``bridge``; tests/test_probe_probe-conventions.py).
+
+    pyiqa's ``psnry``/``ssim`` are another convention — Y of YIQ (0.299 R + 0.587 G + 0.114 B, full range):
+    ``psnry`` reads ≈ 20·log10(255/219) = 1.32 dB lower than ``psnr_y`` on a colour image — and shave nothing.
+
+    Names: ``psnr_y``, ``ssim_y`` (nothing shaved) and ``psnr_y@shaveN``, ``ssim_y@shaveN`` (N px; the SR papers
+    shave the scale: ``psnr_y@shave4`` for ×4). Forward: pred, target (N, 3, H, W) in [0, 1] → (N,) float64.
+    """
+
+    lower_better = False
+    metric_mode = "FR"
+    provenance = "none"
+    kind = ""
+
+    def __init__(self, weights: str = "pretrained", device: str | torch.device = "cpu"):
+        super().__init__()
+        self.shave = 0 if weights == "pretrained" else int(weights.removeprefix("shave"))
+
+    @classmethod
+    def option(cls, name: str, arg: str) -> str:
+        """``shaveN`` (N ≥ 0) → itself; anything else is a :class:`UserError`."""
+        if arg.startswith("shave") and arg[5:].isdigit():
+            return f"shave{int(arg[5:])}"
+        raise UserError(f"metric {name}: {arg!r} is not a border to shave; write {cls.kind}_y@shaveN, e.g. "
+                        f"{cls.kind}_y@shave4 for ×4 super-resolution as the papers score it")
+
+    @staticmethod
+    def luma(img: torch.Tensor) -> torch.Tensor:
+        """(N, 3, H, W) in [0, 1] → Y of BT.601 YCbCr of its 8-bit rounding, (N, 1, H, W) float64 in [16, 235]."""
+        x = torch.floor(img.double().clamp(0, 1) * 255 + 0.5) / 255
+        return 16 + (x * x.new_tensor([65.481, 128.553, 24.966]).view(1, 3, 1, 1)).sum(1, keepdim=True)
+
+    @torch.no_grad()
+    def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        x, y = self.luma(pred), self.luma(target)
+        if self.shave:
+            s = self.shave
+            x, y = x[..., s:-s, s:-s], y[..., s:-s, s:-s]
+        return self.score(x, y)
+
+
+@register_metric("psnr_y", citation="PSNR on Y of BT.601 YCbCr, 8-bit, border shaved: EDSR/RCAN/SwinIR tables "
+                 "(BasicSR calculate_psnr, test_y_channel=True)")
+class PaperPSNRY(PaperY):
+    __doc__ = PaperY.__doc__
+    kind = "psnr"
+
+    @staticmethod
+    def score(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return psnr(x / 255, y / 255)
+
+
+@register_metric("ssim_y", citation="SSIM (Wang et al., TIP 2004) on Y of BT.601 YCbCr, 8-bit, border shaved: "
+                 "EDSR/RCAN/SwinIR tables (BasicSR calculate_ssim, test_y_channel=True)")
+class PaperSSIMY(PaperY):
+    __doc__ = PaperY.__doc__
+    kind = "ssim"
+
+    @staticmethod
+    def score(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        g = _gauss1d()
+        c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+        mu1, mu2 = _gauss_filter(x, g), _gauss_filter(y, g)
+        s11 = _gauss_filter(x * x, g) - mu1 * mu1
+        s22 = _gauss_filter(y * y, g) - mu2 * mu2
+        s12 = _gauss_filter(x * y, g) - mu1 * mu2
+        m = ((2 * mu1 * mu2 + c1) * (2 * s12 + c2)) / ((mu1 * mu1 + mu2 * mu2 + c1) * (s11 + s22 + c2))
+        return m.mean([1, 2, 3])
+
+
+def _shave(name: str) -> int:
+    """The border ``psnr_y@shaveN`` / ``ssim_y@shaveN`` cut off (0 for any other name)."""
+    base, _, arg = name.partition("@")
+    return int(arg[5:]) if base in ("psnr_y", "ssim_y") and arg.startswith("shave") and arg[5:].isdigit() else 0
+
+
 def _native_weights(name: str) -> str | None:
     """A harness metric (:data:`benchmark.registry.METRICS`: ``contrique_fr``, plugins): ``name`` →
     "pretrained"; ``name@X`` → the checkpoint X (a path or the name of a self-trained one in the
@@ -289,6 +377,9 @@ def _native_weights(name: str) -> str | None:
         return None
     if not arg:
         return "pretrained"
+    option = getattr(METRICS.get(base).obj, "option", None)
+    if option is not None:  # an option, not a checkpoint (psnr_y@shave4)
+        return option(name, arg)
     from benchmark.weights import cache_dir, find_checkpoint
 
     path = find_checkpoint(arg)
