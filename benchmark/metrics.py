@@ -69,6 +69,30 @@ def min_side(name: str) -> int:
     return MIN_SIDE.get(base, 0) + 2 * shave + (shave > 0)  # a shave of N leaves a side of 2N + 1 one pixel
 
 
+#: How each distortion metric is computed, for the reports' "Metrics:" note (:func:`metric_convention`): the
+#: convention a reader must know to set a number beside a paper's (every score is of the net's output clamped to
+#: [0, 1] against the clean image, the whole test image cut to a multiple of 8 px, benchmark.runner)
+CONVENTIONS = {
+    "psnr": "PSNR on RGB (all 3 channels, float, peak 1), whole image, nothing shaved (pyiqa psnr)",
+    "psnry": "PSNR on Y of YIQ (0.299 R + 0.587 G + 0.114 B, full range, float), whole image, nothing shaved "
+             "(pyiqa psnry; not the papers' YCbCr Y: see psnr_y)",
+    "ssim": "SSIM on Y of YIQ (×255, rounded), 11×11 Gaussian σ 1.5, no downsampling, whole image (pyiqa ssim)",
+    "ms_ssim": "MS-SSIM (5 scales, product form) on Y of YIQ (×255, rounded), whole image (pyiqa ms_ssim)",
+    "ssimc": "SSIM on RGB (×255, rounded), averaged over channels, whole image (pyiqa ssimc)",
+    "psnr_y": "PSNR on Y of BT.601 YCbCr (16–235) of the 8-bit images, peak 255, {shave} (EDSR/RCAN/SwinIR tables)",
+    "ssim_y": "SSIM (Wang et al. 2004) on Y of BT.601 YCbCr (16–235) of the 8-bit images, {shave} "
+              "(EDSR/RCAN/SwinIR tables)",
+}
+
+
+def metric_convention(name: str) -> str:
+    """How ``name`` is computed (:data:`CONVENTIONS`), ``psnr_y@shave4`` with its shave; "" for a metric with no
+    convention to state (a perceptual metric: pyiqa's defaults)."""
+    text = CONVENTIONS.get(name.partition("@")[0], "")
+    shave = _shave(name)
+    return text.format(shave=f"{shave} px shaved from every border" if shave else "nothing shaved")
+
+
 def psnr(x: torch.Tensor, y: torch.Tensor, data_range: float = 1.0, eps: float = 1e-8) -> torch.Tensor:
     """PSNR in dB per image, shape (N,), on all channels. x, y: (N, C, H, W) in [0, data_range]."""
     mse = (x.double() - y.double()).pow(2).mean(dim=(1, 2, 3))

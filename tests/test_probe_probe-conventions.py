@@ -160,3 +160,21 @@ def test_sr4_resize_matlab_is_8_bit_mirrored_and_batch_and_thread_independent():
     finally:
         torch.set_num_threads(threads)
     assert torch.equal(one, out) and torch.equal(two, out)
+
+
+def test_the_leaderboard_says_how_each_distortion_metric_was_computed():
+    """leaderboard.md (and the LaTeX/HTML notes) named ``psnr`` and ``ssim`` with no word of their convention —
+    RGB or luma, which luma, what shaved — so a reader set them beside a paper's PSNR-Y → a "Metrics:" note."""
+    from benchmark import export as E
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_runs, synthetic_table
+
+    metrics = ("psnr", "ssim", "psnr_y@shave4")
+    kw = dict(tasks=("sr4",), seeds=(0, 1), metrics=metrics, n_images=6)
+    table = synthetic_table(**kw)
+    metas = [m for _, m, _ in synthetic_runs(budget_check=False, **kw)]
+    md = E.markdown(compute(table, metas, n_boot=20))
+    note = next(line for line in md.splitlines() if "Metrics:" in line)
+    assert "psnr: PSNR on RGB" in note and "nothing shaved" in note
+    assert "ssim: SSIM on Y of YIQ" in note
+    assert "psnr_y@shave4: PSNR on Y of BT.601 YCbCr (16–235)" in note and "4 px shaved" in note
