@@ -82,6 +82,8 @@ CONVENTIONS = {
     "psnr_y": "PSNR on Y of BT.601 YCbCr (16–235) of the 8-bit images, peak 255, {shave} (EDSR/RCAN/SwinIR tables)",
     "ssim_y": "SSIM (Wang et al. 2004) on Y of BT.601 YCbCr (16–235) of the 8-bit images, {shave} "
               "(EDSR/RCAN/SwinIR tables)",
+    "psnrb_y": "PSNR-B (Yim & Bovik 2011: MSE + blocking effect factor on the 8×8 grid) on Y of BT.601 YCbCr "
+               "(16–235) of the 8-bit images, whole image",
 }
 
 
@@ -384,6 +386,46 @@ class PaperSSIMY(PaperY):
         s12 = _gauss_filter(x * y, g) - mu1 * mu2
         m = ((2 * mu1 * mu2 + c1) * (2 * s12 + c2)) / ((mu1 * mu1 + mu2 * mu2 + c1) * (s11 + s22 + c2))
         return m.mean([1, 2, 3])
+
+
+def blocking_effect_factor(y: torch.Tensor, block: int = 8) -> torch.Tensor:
+    """BEF of Yim & Bovik (IEEE TIP 2011, "Quality assessment of deblocked images", eqs. 5–9) of (N, 1, H, W) images
+    on 0–255 → (N,): η·(D_B − D_B^c) where D_B is the mean squared difference of the neighbouring pixel pairs that
+    straddle a ``block``-px boundary of the JPEG grid (columns/rows 7|8, 15|16, …, from the top-left), D_B^c that of
+    every other neighbouring pair, η = log2(block) / log2(min(H, W)); 0 where D_B ≤ D_B^c."""
+    h, w = y.shape[-2:]
+    dh = (y[..., :, 1:] - y[..., :, :-1]) ** 2             # horizontal pairs (x, x + 1): (N, 1, H, W − 1)
+    dv = (y[..., 1:, :] - y[..., :-1, :]) ** 2             # vertical pairs
+    on_h = (torch.arange(w - 1, device=y.device) % block) == block - 1
+    on_v = (torch.arange(h - 1, device=y.device) % block) == block - 1
+    sum_b = dh[..., on_h].sum((1, 2, 3)) + dv[..., on_v, :].sum((1, 2, 3))
+    sum_c = dh[..., ~on_h].sum((1, 2, 3)) + dv[..., ~on_v, :].sum((1, 2, 3))
+    n_b = h * int(on_h.sum()) + w * int(on_v.sum())
+    n_c = h * (w - 1) + w * (h - 1) - n_b
+    d_b, d_c = sum_b / max(n_b, 1), sum_c / max(n_c, 1)
+    eta = math.log2(block) / math.log2(min(h, w))
+    return torch.where(d_b > d_c, eta * (d_b - d_c), torch.zeros_like(d_b))
+
+
+@register_metric("psnrb_y", citation="PSNR-B (Yim & Bovik, IEEE TIP 2011) on Y of BT.601 YCbCr, 8-bit: the JPEG "
+                 "artifact-removal tables (ARCNN, DnCNN, FBCNN)")
+class PaperPSNRBY(PaperY):
+    """PSNR-B (Yim & Bovik 2011) as JPEG artifact-removal tables report it (ARCNN, DnCNN, FBCNN, which score grey
+    or Y images): on Y of BT.601 YCbCr of the 8-bit images (:meth:`PaperY.luma`), 10·log10(255² / (MSE + BEF))
+    with BEF the blocking effect factor of the *scored* image on the 8×8 grid from its top-left corner
+    (:func:`blocking_effect_factor`). Nothing is shaved (a shave would move the grid). Forward: pred, target
+    (N, 3, H, W) in [0, 1] → (N,) dB; higher is better."""
+
+    kind = "psnrb"
+
+    @classmethod
+    def option(cls, name: str, arg: str) -> str:
+        raise UserError(f"metric {name}: psnrb_y takes no option (a shave would move the 8×8 grid its BEF reads)")
+
+    @staticmethod
+    def score(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        mse = (x - y).pow(2).mean((1, 2, 3))
+        return 10 * torch.log10(255.0**2 / (mse + blocking_effect_factor(x) + 1e-8 * 255.0**2))
 
 
 def _shave(name: str) -> int:

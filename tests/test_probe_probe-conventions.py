@@ -178,3 +178,43 @@ def test_the_leaderboard_says_how_each_distortion_metric_was_computed():
     assert "psnr: PSNR on RGB" in note and "nothing shaved" in note
     assert "ssim: SSIM on Y of YIQ" in note
     assert "psnr_y@shave4: PSNR on Y of BT.601 YCbCr (16–235)" in note and "4 px shaved" in note
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# JPEG: PSNR-B (Yim & Bovik, IEEE TIP 2011), the JPEG artifact-removal tables' second column
+# ---------------------------------------------------------------------------------------------------------------
+def _bef_by_pairs(y: np.ndarray, block: int = 8) -> float:
+    """BEF straight from the paper's sets: every horizontal and vertical neighbouring pair, on or off a boundary."""
+    h, w = y.shape
+    on, off = [], []
+    for r in range(h):
+        for c in range(w - 1):
+            (on if (c + 1) % block == 0 else off).append((y[r, c] - y[r, c + 1]) ** 2)
+    for r in range(h - 1):
+        for c in range(w):
+            (on if (r + 1) % block == 0 else off).append((y[r, c] - y[r + 1, c]) ** 2)
+    d_b, d_c = np.mean(on), np.mean(off)
+    return math.log2(block) / math.log2(min(h, w)) * (d_b - d_c) if d_b > d_c else 0.0
+
+
+def test_psnrb_y_is_yim_and_boviks_psnr_b_on_ycbcr_luma():
+    """JPEG tables report PSNR-B beside PSNR; the harness had no PSNR-B → psnrb_y, checked against the paper's
+    definition computed pair by pair, and 0 BEF (PSNR-B = PSNR) where boundaries are no rougher than the rest."""
+    from benchmark.metrics import blocking_effect_factor
+
+    g = torch.Generator().manual_seed(4)
+    clean = torch.nn.functional.avg_pool2d(torch.rand(1, 3, 40, 48, generator=g), 5, 1, 2)
+    blocks = torch.rand(1, 3, 5, 6, generator=g).repeat_interleave(8, 2).repeat_interleave(8, 3)
+    blocky = (clean + 0.15 * (blocks - 0.5)).clamp(0, 1)
+    s = MetricSet(["psnr_y", "psnrb_y"]).score(blocky, clean)
+    yb, yc = _skimage_y(blocky), _skimage_y(clean)
+    mse = np.mean((yb - yc) ** 2)
+    bef = _bef_by_pairs(yb)
+    assert bef > 0
+    assert float(blocking_effect_factor(torch.from_numpy(yb)[None, None])) == pytest.approx(bef, rel=1e-9)
+    assert s["psnrb_y"] == pytest.approx(10 * math.log10(255**2 / (mse + bef)), abs=1e-4)
+    assert s["psnrb_y"] < s["psnr_y"] - 0.5
+    ramp = 2.0 * (torch.arange(40.0)[:, None] + torch.arange(48.0)[None])  # every neighbour 2 levels apart
+    assert float(blocking_effect_factor(ramp[None, None])) == 0.0
+    with pytest.raises(UserError, match="no option"):
+        MetricSet(["psnrb_y@shave4"])
