@@ -7,6 +7,7 @@ Outside references: scikit-image's ``rgb2ycbcr`` (BT.601, Y in 16–235), ``peak
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -218,3 +219,29 @@ def test_psnrb_y_is_yim_and_boviks_psnr_b_on_ycbcr_luma():
     assert float(blocking_effect_factor(ramp[None, None])) == 0.0
     with pytest.raises(UserError, match="no option"):
         MetricSet(["psnrb_y@shave4"])
+
+
+def test_where_picks_sr4_runs_of_either_resize_even_where_the_default_is_not_recorded():
+    """sr4 records ``resize`` only off its default (runs stored before it keep their setting); ``--where
+    sr4.resize=torch`` then said "sr4 has no parameter 'resize'" → an unrecorded parameter reads as its default."""
+    import json
+
+    import pandas as pd
+
+    from benchmark.settings import select
+
+    rows = []
+    for params in ({"scale": 4}, {"scale": 4, "resize": "matlab"}):
+        s = {"net": "tiny", "iterations": 5, "task": "sr4", "task_params": params}
+        tag = params.get("resize", "torch")
+        for seed in (0, 1):
+            rows.append({"run_id": f"{tag}{seed}", "task": "sr4", "loss": "l1", "seed": seed, "weights": "none",
+                         "setting": json.dumps(s, sort_keys=True), "dataset": "d", "image": "a",
+                         "metric": "psnr", "value": 30.0, "higher_is_better": True})
+    table = pd.DataFrame(rows)
+    assert set(select(table, where={"sr4.resize": "torch"}).table["run_id"]) == {"torch0", "torch1"}
+    assert set(select(table, where={"sr4.resize": "matlab"}).table["run_id"]) == {"matlab0", "matlab1"}
+    with pytest.raises(UserError, match=re.escape("no sr4 runs have resize pil (they have matlab | torch)")):
+        select(table, where={"sr4.resize": "pil"})
+    with pytest.raises(UserError, match="has no parameter 'resise'"):
+        select(table, where={"sr4.resise": "torch"})
