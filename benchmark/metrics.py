@@ -82,6 +82,7 @@ CONVENTIONS = {
     "psnr_y": "PSNR on Y of BT.601 YCbCr (16–235) of the 8-bit images, peak 255, {shave} (EDSR/RCAN/SwinIR tables)",
     "ssim_y": "SSIM (Wang et al. 2004) on Y of BT.601 YCbCr (16–235) of the 8-bit images, {shave} "
               "(EDSR/RCAN/SwinIR tables)",
+    "psnr_rgb": "PSNR over R, G and B (CPSNR) of the 8-bit images, peak 255, {shave}",
     "psnrb_y": "PSNR-B (Yim & Bovik 2011: MSE + blocking effect factor on the 8×8 grid) on Y of BT.601 YCbCr "
                "(16–235) of the 8-bit images, whole image",
 }
@@ -388,6 +389,32 @@ class PaperSSIMY(PaperY):
         return m.mean([1, 2, 3])
 
 
+@register_metric("psnr_rgb", citation="CPSNR of demosaicking tables (Kodak, McMaster): PSNR over R, G and B of the "
+                 "8-bit images, border shaved")
+class PaperCPSNR(PaperY):
+    """CPSNR as demosaicking (and colour denoising) tables report it: the PSNR of the mean squared error over all
+    three channels of the 8-bit images, peak 255, ``shave`` px cut from every border (``psnr_rgb@shaveN``: a
+    Bayer method's border is where it is worst, and the tables leave some of it out). pyiqa's ``psnr`` is the same
+    sum on the float images, unrounded and unshaved. Forward: pred, target (N, 3, H, W) in [0, 1] → (N,) dB."""
+
+    kind = "psnr_rgb"
+
+    @classmethod
+    def option(cls, name: str, arg: str) -> str:
+        if arg.startswith("shave") and arg[5:].isdigit():
+            return f"shave{int(arg[5:])}"
+        raise UserError(f"metric {name}: {arg!r} is not a border to shave; write psnr_rgb@shaveN, e.g. psnr_rgb@shave8")
+
+    @staticmethod
+    def luma(img: torch.Tensor) -> torch.Tensor:
+        """Not a luma: the 8-bit rounding of all three channels, (N, 3, H, W) float64 on 0–255."""
+        return torch.floor(img.double().clamp(0, 1) * 255 + 0.5)
+
+    @staticmethod
+    def score(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return psnr(x / 255, y / 255)
+
+
 def blocking_effect_factor(y: torch.Tensor, block: int = 8) -> torch.Tensor:
     """BEF of Yim & Bovik (IEEE TIP 2011, "Quality assessment of deblocked images", eqs. 5–9) of (N, 1, H, W) images
     on 0–255 → (N,): η·(D_B − D_B^c) where D_B is the mean squared difference of the neighbouring pixel pairs that
@@ -431,7 +458,8 @@ class PaperPSNRBY(PaperY):
 def _shave(name: str) -> int:
     """The border ``psnr_y@shaveN`` / ``ssim_y@shaveN`` cut off (0 for any other name)."""
     base, _, arg = name.partition("@")
-    return int(arg[5:]) if base in ("psnr_y", "ssim_y") and arg.startswith("shave") and arg[5:].isdigit() else 0
+    return int(arg[5:]) if base in ("psnr_y", "ssim_y", "psnr_rgb") and arg.startswith("shave") and arg[5:].isdigit() \
+        else 0
 
 
 def _native_weights(name: str) -> str | None:

@@ -245,3 +245,20 @@ def test_where_picks_sr4_runs_of_either_resize_even_where_the_default_is_not_rec
         select(table, where={"sr4.resize": "pil"})
     with pytest.raises(UserError, match="has no parameter 'resise'"):
         select(table, where={"sr4.resise": "torch"})
+
+
+def test_psnr_rgb_is_the_demosaicking_tables_cpsnr_with_a_shaved_border():
+    """Demosaicking tables (Kodak, McMaster) report CPSNR with part of the border left out, where a Bayer method is
+    worst; pyiqa's psnr cannot shave → psnr_rgb@shaveN: skimage's PSNR of the 8-bit RGB images, N px shaved, and
+    pyiqa's psnr itself where nothing is shaved and the images are on the 8-bit grid."""
+    from skimage.metrics import peak_signal_noise_ratio
+
+    pred, clean = _pair(seed=5)
+    pred, clean = (torch.round(t * 255) / 255 for t in (pred, clean))
+    s = MetricSet(["psnr", "psnr_rgb", "psnr_rgb@shave6"]).score(pred, clean)
+    u8 = [np.round(t[0].permute(1, 2, 0).numpy() * 255).astype(np.uint8) for t in (pred, clean)]
+    assert s["psnr_rgb@shave6"] == pytest.approx(
+        peak_signal_noise_ratio(u8[1][6:-6, 6:-6], u8[0][6:-6, 6:-6], data_range=255), abs=1e-4)
+    assert s["psnr_rgb"] == pytest.approx(s["psnr"], abs=1e-4)
+    with pytest.raises(UserError, match="psnr_rgb@shaveN"):
+        MetricSet(["psnr_rgb@8"])
