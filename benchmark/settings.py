@@ -365,6 +365,24 @@ def select(table: pd.DataFrame, where: dict[str, str] | None = None, keep: set[s
                      describe(_shared(first)) + task_parameters_text(chosen), list(chosen.values()), checks)
 
 
+def task_conventions(settings: list[dict]) -> list[str]:
+    """``["sr4: bicubic ×4 by torch's interpolate …", …]``: each chosen setting's task, built with its recorded
+    parameters, says how it degraded (:meth:`benchmark.task.Task.convention`); a task this code cannot build (a
+    plugin not loaded) or that states nothing is left out."""
+    from benchmark.task import build_task
+
+    out = []
+    for s in settings:
+        task = (s or {}).get("task")
+        try:
+            text = build_task(task, **((s or {}).get("task_params") or {})).convention()
+        except Exception:  # noqa: BLE001 - a task not registered here, or parameters this version refuses
+            continue
+        if text:
+            out.append(f"{task}: {text}")
+    return sorted(set(out))
+
+
 def task_parameters_text(chosen: dict[str, dict]) -> str:
     """``", task parameters: denoise sigma=0.2; sr4 scale=2"``: the parameters of each task's setting that
     differ from the task's defaults (else ``""``). Without it a leaderboard of ×2 SR was headed ``sr4``

@@ -32,6 +32,10 @@ class JPEGArtifacts(Task):
         if not 1 <= self.quality <= 100:
             raise ValueError(f"quality must be in 1..100, got {self.quality}")
 
+    def convention(self) -> str:
+        return (f"colour JPEG through libjpeg (torchvision; bit-identical to Pillow's) at IJG quality {self.quality}, "
+                "4:2:0 chroma (ARCNN/DnCNN compress grey/Y images)")
+
     def degrade(self, clean: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         from torchvision.io import decode_jpeg, encode_jpeg  # lazy: torchvision import costs seconds
 

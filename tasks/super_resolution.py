@@ -93,6 +93,13 @@ class SuperResolution(Task):
             del p["resize"]
         return p
 
+    def convention(self) -> str:
+        if self.resize == "matlab":
+            return (f"bicubic ×{self.scale} down and up by MATLAB's imresize (a = −0.5, antialiased, mirrored border), "
+                    "low-resolution image and input rounded to 8 bit, as the SR papers")
+        return (f"bicubic ×{self.scale} down and up by torch's interpolate (antialiased down, a = −0.75 up, "
+                "renormalised border, float; not MATLAB's imresize of the papers: resize=matlab)")
+
     @property
     def size_multiple(self) -> int:
         return self.scale

@@ -262,3 +262,30 @@ def test_psnr_rgb_is_the_demosaicking_tables_cpsnr_with_a_shaved_border():
     assert s["psnr_rgb"] == pytest.approx(s["psnr"], abs=1e-4)
     with pytest.raises(UserError, match="psnr_rgb@shaveN"):
         MetricSet(["psnr_rgb@8"])
+
+
+def test_the_report_says_how_each_task_degraded_defaults_included():
+    """The Setting line names only parameters off their defaults, so a report of default runs never said sr4 used
+    torch's bicubic (not the papers' imresize) or that denoise clips its noisy input (DnCNN does not) → a "Tasks:"
+    note from each task's convention(), built from the recorded parameters."""
+    from benchmark import export as E
+    from benchmark.settings import task_conventions
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_runs, synthetic_table
+
+    lines = task_conventions([{"task": "sr4", "task_params": {"scale": 4}},
+                              {"task": "denoise", "task_params": {"sigma": 25 / 255, "clip": True}},
+                              {"task": "plugin_not_here", "task_params": {}}])
+    sr4 = next(x for x in lines if x.startswith("sr4: "))
+    assert "torch's interpolate" in sr4 and "resize=matlab" in sr4
+    den = next(x for x in lines if x.startswith("denoise: "))
+    assert "σ = 25 on the 0–255 scale" in den and "clipped to [0, 1]" in den and "clip=false" in den
+    assert len(lines) == 2
+    assert "MATLAB's imresize" in task_conventions([{"task": "sr4", "task_params": {"resize": "matlab"}}])[0]
+    for name in ("deblur", "jpeg", "demosaic"):
+        assert task_conventions([{"task": name, "task_params": {}}])[0].startswith(f"{name}: ")
+
+    kw = dict(tasks=("sr4",), seeds=(0, 1), metrics=("psnr",), n_images=6)
+    stats = compute(synthetic_table(**kw), [m for _, m, _ in synthetic_runs(budget_check=False, **kw)], n_boot=20)
+    stats.tasks_convention = [sr4]
+    assert f"Tasks: {sr4}." in E.markdown(stats)
