@@ -530,9 +530,8 @@ class OpenMetric:
 
 
 def open_metric(name: str, device: str | torch.device = "cpu") -> tuple[OpenMetric | None, str]:
-    """Build a metric offline. Returns (metric, "") or (None, reason it was skipped)."""
-    import pyiqa
-
+    """Build a metric offline. Returns (metric, "") or (None, reason it was skipped). pyiqa is imported only for
+    a metric of pyiqa's (``import pyiqa`` costs seconds; psnr_y, ssim_y, contrique_fr need none of it)."""
     weights = _native_weights(name)
     if weights is not None:
         cls = METRICS.get(name.partition("@")[0]).obj
@@ -544,6 +543,8 @@ def open_metric(name: str, device: str | torch.device = "cpu") -> tuple[OpenMetr
             return None, str(exc)
         return OpenMetric(name, m, not getattr(m, "lower_better", False), getattr(m, "metric_mode", "FR") == "FR",
                           getattr(m, "provenance", "none")), ""
+
+    import pyiqa
 
     out = io.StringIO()
     if name in FAST:

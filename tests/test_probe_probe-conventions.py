@@ -289,3 +289,19 @@ def test_the_report_says_how_each_task_degraded_defaults_included():
     stats = compute(synthetic_table(**kw), [m for _, m, _ in synthetic_runs(budget_check=False, **kw)], n_boot=20)
     stats.tasks_convention = [sr4]
     assert f"Tasks: {sr4}." in E.markdown(stats)
+
+
+def test_scoring_with_the_papers_metrics_alone_does_not_import_pyiqa():
+    """open_metric imported pyiqa (torchvision, torch._dynamo: seconds on this machine) before looking at the name,
+    also for the harness's own psnr_y/ssim_y/psnrb_y/psnr_rgb, which use none of it → imported for pyiqa's only."""
+    import subprocess
+    import sys
+
+    code = ("import sys, torch\n"
+            "from benchmark.metrics import MetricSet\n"
+            "ms = MetricSet(['psnr_y@shave4', 'ssim_y@shave4', 'psnrb_y', 'psnr_rgb@shave4'])\n"
+            "x = torch.rand(1, 3, 32, 32)\n"
+            "print(sorted(ms.score(x, x)), 'pyiqa' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[-1] == "False", out.stdout
