@@ -281,6 +281,8 @@ def test_the_report_says_how_each_task_degraded_defaults_included():
     den = next(x for x in lines if x.startswith("denoise: "))
     assert "σ = 25 on the 0–255 scale" in den and "clipped to [0, 1]" in den and "clip=false" in den
     assert len(lines) == 2
+    unclipped = task_conventions([{"task": "denoise", "task_params": {"clip": False}}])[0]
+    assert "not clipped" in unclipped and "`input` row scores it clipped" in unclipped
     assert "MATLAB's imresize" in task_conventions([{"task": "sr4", "task_params": {"resize": "matlab"}}])[0]
     for name in ("deblur", "jpeg", "demosaic"):
         assert task_conventions([{"task": name, "task_params": {}}])[0].startswith(f"{name}: ")
@@ -305,3 +307,21 @@ def test_scoring_with_the_papers_metrics_alone_does_not_import_pyiqa():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split()[-1] == "False", out.stdout
+
+
+def test_denoise_input_row_of_unclipped_noise_is_scored_clipped_as_its_convention_says():
+    """With clip=False (DnCNN's convention) the net sees noise beyond [0, 1], but evaluate() clamps the input row:
+    its psnr is the clipped image's, above 20·log10(255/σ) — what the Tasks note now says, measured here."""
+    from benchmark.data import DataSpec, ImageRecord
+    from benchmark.runner import evaluate, held_out_items
+    from benchmark.task import build_task
+
+    pixels = torch.linspace(0, 255, 64).round().to(torch.uint8).expand(3, 64, 64).contiguous()  # black to white
+    task = build_task("denoise", clip=False)
+    items = held_out_items(task, {DataSpec("mem"): [ImageRecord("a", pixels)]})
+    scored = evaluate(None, items, MetricSet(["psnr"]), torch.device("cpu"))[0][1]["psnr"]
+    from benchmark.metrics import psnr
+
+    raw = float(psnr(items[0].degraded, items[0].clean))
+    assert raw == pytest.approx(20 * math.log10(255 / 25), abs=0.3)  # the input the net sees
+    assert scored > raw + 0.1  # the row reports the clipped input
