@@ -902,6 +902,13 @@ def notes(stats: Stats, coverage: bool = True) -> list[str]:
     out = [smoke + "."] if smoke else []
     if stats.setting:
         out.append(f"Setting (every run in these tables shares it): {stats.setting}.")
+    from benchmark.metrics import metric_convention
+
+    how = [f"{m}: {metric_convention(m)}" for m in sorted({b.metric for b in stats.blocks}) if metric_convention(m)]
+    if how:  # a paper's table states its convention; ours must too (psnr here is not a table's PSNR-Y)
+        out.append("Metrics: " + "; ".join(how) + ".")
+    if stats.tasks_convention:  # the defaults too: the Setting line names only parameters off them
+        out.append("Tasks: " + "; ".join(stats.tasks_convention) + ".")
     if coverage:
         out += [f"Metric coverage: {line}" for line in stats.coverage]
     out += stats.nonfinite + stats.sparse

@@ -62,7 +62,38 @@ def metric_range(name: str) -> tuple[float, float]:
 
 def min_side(name: str) -> int:
     """The smallest image side ``name`` (``contrique_fr@checkpoint`` too) can score; 0 for any."""
-    return MIN_SIDE.get(name.partition("@")[0], 0)
+    base = name.partition("@")[0]
+    if base == "ssim_y":  # its 11-px window within what the shave leaves
+        return 11 + 2 * _shave(name)
+    shave = _shave(name)
+    return MIN_SIDE.get(base, 0) + 2 * shave + (shave > 0)  # a shave of N leaves a side of 2N + 1 one pixel
+
+
+#: How each distortion metric is computed, for the reports' "Metrics:" note (:func:`metric_convention`): the
+#: convention a reader must know to set a number beside a paper's (every score is of the net's output clamped to
+#: [0, 1] against the clean image, the whole test image cut to a multiple of 8 px, benchmark.runner)
+CONVENTIONS = {
+    "psnr": "PSNR on RGB (all 3 channels, float, peak 1), whole image, nothing shaved (pyiqa psnr)",
+    "psnry": "PSNR on Y of YIQ (0.299 R + 0.587 G + 0.114 B, full range, float), whole image, nothing shaved "
+             "(pyiqa psnry; not the papers' YCbCr Y: see psnr_y)",
+    "ssim": "SSIM on Y of YIQ (×255, rounded), 11×11 Gaussian σ 1.5, no downsampling, whole image (pyiqa ssim)",
+    "ms_ssim": "MS-SSIM (5 scales, product form) on Y of YIQ (×255, rounded), whole image (pyiqa ms_ssim)",
+    "ssimc": "SSIM on RGB (×255, rounded), averaged over channels, whole image (pyiqa ssimc)",
+    "psnr_y": "PSNR on Y of BT.601 YCbCr (16–235) of the 8-bit images, peak 255, {shave} (EDSR/RCAN/SwinIR tables)",
+    "ssim_y": "SSIM (Wang et al. 2004) on Y of BT.601 YCbCr (16–235) of the 8-bit images, {shave} "
+              "(EDSR/RCAN/SwinIR tables)",
+    "psnr_rgb": "PSNR over R, G and B (CPSNR) of the 8-bit images, peak 255, {shave}",
+    "psnrb_y": "PSNR-B (Yim & Bovik 2011: MSE + blocking effect factor on the 8×8 grid) on Y of BT.601 YCbCr "
+               "(16–235) of the 8-bit images, whole image",
+}
+
+
+def metric_convention(name: str) -> str:
+    """How ``name`` is computed (:data:`CONVENTIONS`), ``psnr_y@shave4`` with its shave; "" for a metric with no
+    convention to state (a perceptual metric: pyiqa's defaults)."""
+    text = CONVENTIONS.get(name.partition("@")[0], "")
+    shave = _shave(name)
+    return text.format(shave=f"{shave} px shaved from every border" if shave else "nothing shaved")
 
 
 def psnr(x: torch.Tensor, y: torch.Tensor, data_range: float = 1.0, eps: float = 1e-8) -> torch.Tensor:
@@ -280,6 +311,157 @@ register_metric("contrique_fr", citation="Madhusudana et al., IEEE TIP 2022 (ful
                 "vector)")(ContriqueFR)
 
 
+class PaperY(torch.nn.Module):
+    """The scoring of the super-resolution papers' tables (EDSR, RCAN, SwinIR; BasicSR's ``calculate_psnr`` /
+    ``calculate_ssim`` with ``test_y_channel=True``, the MATLAB ``Evaluate_PSNR_SSIM.m`` of RCAN): both images
+    rounded to 8 bit (the saved PNGs), Y of ITU-R BT.601 YCbCr — ``16 + 65.481 R + 128.553 G + 24.966 B``, the
+    16–235 studio range, not rounded — ``shave`` px cut from every border, then PSNR against a peak of 255, or
+    SSIM (Wang et al. 2004: 11×11 Gaussian σ = 1.5, 'valid', K = 0.01/0.03, L = 255, no downsampling, no clipping).
+    A one-channel file is loaded as RGB and scored on that Y too, as BasicSR (``cv2.imread``: three channels) does;
+    the MATLAB scripts score such a file on its own grey levels instead (on 16–235 differences: 1.32 dB higher),
+    which moves Set14's mean by ≈ 0.09 dB (``bridge``; tests/test_probe_probe-conventions.py).
+
+    pyiqa's ``psnry``/``ssim`` are another convention — Y of YIQ (0.299 R + 0.587 G + 0.114 B, full range):
+    ``psnry`` reads ≈ 20·log10(255/219) = 1.32 dB lower than ``psnr_y`` on a colour image — and shave nothing.
+
+    Names: ``psnr_y``, ``ssim_y`` (nothing shaved) and ``psnr_y@shaveN``, ``ssim_y@shaveN`` (N px; the SR papers
+    shave the scale: ``psnr_y@shave4`` for ×4). Forward: pred, target (N, 3, H, W) in [0, 1] → (N,) float64.
+    """
+
+    lower_better = False
+    metric_mode = "FR"
+    provenance = "none"
+    kind = ""
+
+    def __init__(self, weights: str = "pretrained", device: str | torch.device = "cpu"):
+        super().__init__()
+        self.shave = 0 if weights == "pretrained" else int(weights.removeprefix("shave"))
+
+    @classmethod
+    def option(cls, name: str, arg: str) -> str:
+        """``shaveN`` (N ≥ 0) → itself; anything else is a :class:`UserError`."""
+        if arg.startswith("shave") and arg[5:].isdigit():
+            return f"shave{int(arg[5:])}"
+        raise UserError(f"metric {name}: {arg!r} is not a border to shave; write {cls.kind}_y@shaveN, e.g. "
+                        f"{cls.kind}_y@shave4 for ×4 super-resolution as the papers score it")
+
+    @staticmethod
+    def luma(img: torch.Tensor) -> torch.Tensor:
+        """(N, 3, H, W) in [0, 1] → Y of BT.601 YCbCr of its 8-bit rounding, (N, 1, H, W) float64 in [16, 235]."""
+        x = torch.floor(img.double().clamp(0, 1) * 255 + 0.5) / 255
+        return 16 + (x * x.new_tensor([65.481, 128.553, 24.966]).view(1, 3, 1, 1)).sum(1, keepdim=True)
+
+    @torch.no_grad()
+    def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        x, y = self.luma(pred), self.luma(target)
+        if self.shave:
+            s = self.shave
+            x, y = x[..., s:-s, s:-s], y[..., s:-s, s:-s]
+        return self.score(x, y)
+
+
+@register_metric("psnr_y", citation="PSNR on Y of BT.601 YCbCr, 8-bit, border shaved: EDSR/RCAN/SwinIR tables "
+                 "(BasicSR calculate_psnr, test_y_channel=True)")
+class PaperPSNRY(PaperY):
+    __doc__ = PaperY.__doc__
+    kind = "psnr"
+
+    @staticmethod
+    def score(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return psnr(x / 255, y / 255)
+
+
+@register_metric("ssim_y", citation="SSIM (Wang et al., TIP 2004) on Y of BT.601 YCbCr, 8-bit, border shaved: "
+                 "EDSR/RCAN/SwinIR tables (BasicSR calculate_ssim, test_y_channel=True)")
+class PaperSSIMY(PaperY):
+    __doc__ = PaperY.__doc__
+    kind = "ssim"
+
+    @staticmethod
+    def score(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        g = _gauss1d()
+        c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+        mu1, mu2 = _gauss_filter(x, g), _gauss_filter(y, g)
+        s11 = _gauss_filter(x * x, g) - mu1 * mu1
+        s22 = _gauss_filter(y * y, g) - mu2 * mu2
+        s12 = _gauss_filter(x * y, g) - mu1 * mu2
+        m = ((2 * mu1 * mu2 + c1) * (2 * s12 + c2)) / ((mu1 * mu1 + mu2 * mu2 + c1) * (s11 + s22 + c2))
+        return m.mean([1, 2, 3])
+
+
+@register_metric("psnr_rgb", citation="CPSNR of demosaicking tables (Kodak, McMaster): PSNR over R, G and B of the "
+                 "8-bit images, border shaved")
+class PaperCPSNR(PaperY):
+    """CPSNR as demosaicking (and colour denoising) tables report it: the PSNR of the mean squared error over all
+    three channels of the 8-bit images, peak 255, ``shave`` px cut from every border (``psnr_rgb@shaveN``: a
+    Bayer method's border is where it is worst, and the tables leave some of it out). pyiqa's ``psnr`` is the same
+    sum on the float images, unrounded and unshaved. Forward: pred, target (N, 3, H, W) in [0, 1] → (N,) dB."""
+
+    kind = "psnr_rgb"
+
+    @classmethod
+    def option(cls, name: str, arg: str) -> str:
+        if arg.startswith("shave") and arg[5:].isdigit():
+            return f"shave{int(arg[5:])}"
+        raise UserError(f"metric {name}: {arg!r} is not a border to shave; write psnr_rgb@shaveN, e.g. psnr_rgb@shave8")
+
+    @staticmethod
+    def luma(img: torch.Tensor) -> torch.Tensor:
+        """Not a luma: the 8-bit rounding of all three channels, (N, 3, H, W) float64 on 0–255."""
+        return torch.floor(img.double().clamp(0, 1) * 255 + 0.5)
+
+    @staticmethod
+    def score(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return psnr(x / 255, y / 255)
+
+
+def blocking_effect_factor(y: torch.Tensor, block: int = 8) -> torch.Tensor:
+    """BEF of Yim & Bovik (IEEE TIP 2011, "Quality assessment of deblocked images", eqs. 5–9) of (N, 1, H, W) images
+    on 0–255 → (N,): η·(D_B − D_B^c) where D_B is the mean squared difference of the neighbouring pixel pairs that
+    straddle a ``block``-px boundary of the JPEG grid (columns/rows 7|8, 15|16, …, from the top-left), D_B^c that of
+    every other neighbouring pair, η = log2(block) / log2(min(H, W)); 0 where D_B ≤ D_B^c."""
+    h, w = y.shape[-2:]
+    dh = (y[..., :, 1:] - y[..., :, :-1]) ** 2             # horizontal pairs (x, x + 1): (N, 1, H, W − 1)
+    dv = (y[..., 1:, :] - y[..., :-1, :]) ** 2             # vertical pairs
+    on_h = (torch.arange(w - 1, device=y.device) % block) == block - 1
+    on_v = (torch.arange(h - 1, device=y.device) % block) == block - 1
+    sum_b = dh[..., on_h].sum((1, 2, 3)) + dv[..., on_v, :].sum((1, 2, 3))
+    sum_c = dh[..., ~on_h].sum((1, 2, 3)) + dv[..., ~on_v, :].sum((1, 2, 3))
+    n_b = h * int(on_h.sum()) + w * int(on_v.sum())
+    n_c = h * (w - 1) + w * (h - 1) - n_b
+    d_b, d_c = sum_b / max(n_b, 1), sum_c / max(n_c, 1)
+    eta = math.log2(block) / math.log2(min(h, w))
+    return torch.where(d_b > d_c, eta * (d_b - d_c), torch.zeros_like(d_b))
+
+
+@register_metric("psnrb_y", citation="PSNR-B (Yim & Bovik, IEEE TIP 2011) on Y of BT.601 YCbCr, 8-bit: the JPEG "
+                 "artifact-removal tables (ARCNN, DnCNN, FBCNN)")
+class PaperPSNRBY(PaperY):
+    """PSNR-B (Yim & Bovik 2011) as JPEG artifact-removal tables report it (ARCNN, DnCNN, FBCNN, which score grey
+    or Y images): on Y of BT.601 YCbCr of the 8-bit images (:meth:`PaperY.luma`), 10·log10(255² / (MSE + BEF))
+    with BEF the blocking effect factor of the *scored* image on the 8×8 grid from its top-left corner
+    (:func:`blocking_effect_factor`). Nothing is shaved (a shave would move the grid). Forward: pred, target
+    (N, 3, H, W) in [0, 1] → (N,) dB; higher is better."""
+
+    kind = "psnrb"
+
+    @classmethod
+    def option(cls, name: str, arg: str) -> str:
+        raise UserError(f"metric {name}: psnrb_y takes no option (a shave would move the 8×8 grid its BEF reads)")
+
+    @staticmethod
+    def score(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        mse = (x - y).pow(2).mean((1, 2, 3))
+        return 10 * torch.log10(255.0**2 / (mse + blocking_effect_factor(x) + 1e-8 * 255.0**2))
+
+
+def _shave(name: str) -> int:
+    """The border ``psnr_y@shaveN`` / ``ssim_y@shaveN`` cut off (0 for any other name)."""
+    base, _, arg = name.partition("@")
+    return int(arg[5:]) if base in ("psnr_y", "ssim_y", "psnr_rgb") and arg.startswith("shave") and arg[5:].isdigit() \
+        else 0
+
+
 def _native_weights(name: str) -> str | None:
     """A harness metric (:data:`benchmark.registry.METRICS`: ``contrique_fr``, plugins): ``name`` →
     "pretrained"; ``name@X`` → the checkpoint X (a path or the name of a self-trained one in the
@@ -289,6 +471,9 @@ def _native_weights(name: str) -> str | None:
         return None
     if not arg:
         return "pretrained"
+    option = getattr(METRICS.get(base).obj, "option", None)
+    if option is not None:  # an option, not a checkpoint (psnr_y@shave4)
+        return option(name, arg)
     from benchmark.weights import cache_dir, find_checkpoint
 
     path = find_checkpoint(arg)
@@ -345,9 +530,8 @@ class OpenMetric:
 
 
 def open_metric(name: str, device: str | torch.device = "cpu") -> tuple[OpenMetric | None, str]:
-    """Build a metric offline. Returns (metric, "") or (None, reason it was skipped)."""
-    import pyiqa
-
+    """Build a metric offline. Returns (metric, "") or (None, reason it was skipped). pyiqa is imported only for
+    a metric of pyiqa's (``import pyiqa`` costs seconds; psnr_y, ssim_y, contrique_fr need none of it)."""
     weights = _native_weights(name)
     if weights is not None:
         cls = METRICS.get(name.partition("@")[0]).obj
@@ -359,6 +543,8 @@ def open_metric(name: str, device: str | torch.device = "cpu") -> tuple[OpenMetr
             return None, str(exc)
         return OpenMetric(name, m, not getattr(m, "lower_better", False), getattr(m, "metric_mode", "FR") == "FR",
                           getattr(m, "provenance", "none")), ""
+
+    import pyiqa
 
     out = io.StringIO()
     if name in FAST:

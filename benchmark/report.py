@@ -362,7 +362,7 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
     """:func:`write_report`'s work, with the store's report lock held."""
     from benchmark import export
     from benchmark.errors import UserError
-    from benchmark.settings import Selection, _matches, select, settings_of
+    from benchmark.settings import Selection, _matches, select, settings_of, task_conventions
 
     t0 = time.perf_counter()
     full = store.table(categories=True)  # a fraction of the memory through reading, selection, statistics, figures
@@ -396,6 +396,7 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
     baseline = baseline_here(full, table, baseline)  # a store's row label, as this setting prints its runs
     stats = compute(table, metas, baseline=baseline, alpha=alpha, n_boot=n_boot, checks=chosen.checks)
     stats.setting = chosen.description
+    stats.tasks_convention = task_conventions(chosen.settings)
     stats.coverage = coverage_lines(coverage, len(chosen.run_ids)) + [
         f"damaged run {rid} left out ({why}): `plbench check --out {shlex.quote(str(store.root))} --repair`, "
         "then the same `plbench run`, re-scores or retrains it" for rid, why in sorted(store.damaged.items())] + [

@@ -204,9 +204,10 @@ def variance_components(values: np.ndarray) -> dict[str, float] | None:
 #: per-image spread in Zhang et al. 2018's 2AFC sets); GMSD/VSI/FSIM: 0.002/0.001/0.002; NLPD 0.005;
 #: NIQE 0.1, MUSIQ 0.5 (no-reference scales). A metric not listed gets none: its parts can support a
 #: claim, never contradict it.
-PRACTICAL_MARGINS = {"psnr": 0.05, "psnry": 0.05, "ssim": 0.002, "ssimc": 0.002, "ms_ssim": 0.002,
-                     "cw_ssim": 0.002, "lpips": 0.005, "lpips-vgg": 0.005, "dists": 0.005, "gmsd": 0.002,
-                     "vsi": 0.001, "fsim": 0.002, "nlpd": 0.005, "niqe": 0.1, "musiq": 0.5}
+PRACTICAL_MARGINS = {"psnr": 0.05, "psnry": 0.05, "psnr_y": 0.05, "psnrb_y": 0.05, "psnr_rgb": 0.05,
+                     "ssim": 0.002, "ssimc": 0.002, "ssim_y": 0.002, "ms_ssim": 0.002, "cw_ssim": 0.002,
+                     "lpips": 0.005, "lpips-vgg": 0.005, "dists": 0.005, "gmsd": 0.002, "vsi": 0.001, "fsim": 0.002,
+                     "nlpd": 0.005, "niqe": 0.1, "musiq": 0.5}
 
 
 def practical_margin(metric: str) -> float:

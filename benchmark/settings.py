@@ -82,12 +82,32 @@ def _equal(value, wanted: str) -> bool:
         return False
 
 
+_NO_PARAM = object()
+
+
+def _param(task: str, params: dict, name: str):
+    """The value of ``task``'s parameter ``name`` in a stored setting's ``params``; where it is not recorded, its
+    default as the registered task declares it (a parameter added later, or one a task records only off its
+    default: sr4's ``resize``), so ``--where sr4.resize=torch`` picks those runs; :data:`_NO_PARAM` for none."""
+    if name in params:
+        return params[name]
+    import dataclasses
+
+    from benchmark.registry import TASKS
+
+    try:
+        fields = {f.name: f for f in dataclasses.fields(TASKS.get(task).obj)}
+    except Exception:  # noqa: BLE001 - a task not registered here (a plugin not loaded): only what is recorded
+        return _NO_PARAM
+    field = fields.get(name)
+    return _NO_PARAM if field is None or field.default is dataclasses.MISSING else field.default
+
+
 def _matches(task: str, setting: dict, where: dict[str, str]) -> bool:
     for key, wanted in where.items():
         if "." in key and key.split(".", 1)[0] == task:  # denoise.sigma=0.1
-            params = setting.get("task_params", {})
-            name = key.split(".", 1)[1]
-            if name not in params or not _equal(params[name], wanted):
+            value = _param(task, setting.get("task_params", {}), key.split(".", 1)[1])
+            if value is _NO_PARAM or not _equal(value, wanted):
                 return False
         elif "." in key:  # a parameter of another task: does not concern this one
             continue
@@ -117,12 +137,13 @@ def check_where(st: pd.DataFrame, where: dict[str, str]) -> None:
             raise UserError(f"--where {key}: no task {task!r} in these results{did_you_mean(task, tasks)} "
                             f"(tasks: {', '.join(tasks)})")
         params = [s.get("task_params") or {} for t, s in zip(st["task"], st["setting"]) if t == task]
-        have = sorted({k for p in params for k in p})
-        if name not in have:
+        values = [v for v in (_param(task, p, name) for p in params) if v is not _NO_PARAM]
+        if not values:
+            have = sorted({k for p in params for k in p})
             raise UserError(f"--where {key}: {task} has no parameter {name!r}{did_you_mean(name, have)} "
                             f"(parameters: {', '.join(have) or 'none'})")
-        if not any(name in p and _equal(p[name], wanted) for p in params):
-            values = sorted({_fmt(p[name]) for p in params if name in p})
+        if not any(_equal(v, wanted) for v in values):
+            values = sorted({_fmt(v) for v in values})
             raise UserError(f"--where {key}={wanted}: no {task} runs have {name} {wanted} "
                             f"(they have {' | '.join(values)})")
 
@@ -342,6 +363,24 @@ def select(table: pd.DataFrame, where: dict[str, str] | None = None, keep: set[s
         if check_keys else table.iloc[0:0]
     return Selection(out, {str(r) for r in out["run_id"].dropna().unique()},
                      describe(_shared(first)) + task_parameters_text(chosen), list(chosen.values()), checks)
+
+
+def task_conventions(settings: list[dict]) -> list[str]:
+    """``["sr4: bicubic ×4 by torch's interpolate …", …]``: each chosen setting's task, built with its recorded
+    parameters, says how it degraded (:meth:`benchmark.task.Task.convention`); a task this code cannot build (a
+    plugin not loaded) or that states nothing is left out."""
+    from benchmark.task import build_task
+
+    out = []
+    for s in settings:
+        task = (s or {}).get("task")
+        try:
+            text = build_task(task, **((s or {}).get("task_params") or {})).convention()
+        except Exception:  # noqa: BLE001 - a task not registered here, or parameters this version refuses
+            continue
+        if text:
+            out.append(f"{task}: {text}")
+    return sorted(set(out))
 
 
 def task_parameters_text(chosen: dict[str, dict]) -> str:

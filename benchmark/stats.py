@@ -591,6 +591,8 @@ class Stats:
     n_boot: int
     blocks: list[Block] = field(default_factory=list, repr=False)
     setting: str = ""                                     # one line: the setting the table holds
+    #: per task, how it degrades (:meth:`benchmark.task.Task.convention`): "sr4: bicubic ×4 by …"
+    tasks_convention: list[str] = field(default_factory=list)
     coverage: list[str] = field(default_factory=list)     # metrics skipped or partial, and why
     #: per (task, metric): Kendall τ of the ranking at ½ budget vs the end, and the number of losses
     #: (:func:`benchmark.convergence.budget_stability`)

@@ -54,6 +54,12 @@ class Task:
         """clean: (N, 3, H, W) float32 in [0, 1] → degraded net input, same shape, in [0, 1]."""
         raise NotImplementedError
 
+    def convention(self) -> str:
+        """One line: how this task degrades, in the terms papers state (scale and range of a noise level,
+        clipping, resampling kernel, codec, border handling, pattern), for the report's "Tasks:" note; "" for
+        none stated."""
+        return ""
+
     @property
     def params(self) -> dict:
         return dataclasses.asdict(self)

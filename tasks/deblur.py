@@ -113,6 +113,12 @@ class Deblur(Task):
         if not 0 <= self.noise_sigma < 1:
             raise ValueError(f"noise_sigma must be in [0, 1) on the [0, 1] scale, got {self.noise_sigma}")
 
+    def convention(self) -> str:
+        return (f"{self.kernel_size}×{self.kernel_size} kernels summing to 1 (motion with p = {self.p_motion:g}, "
+                f"length {self.motion_length[0]:g}–{self.motion_length[1]:g} px, else Gaussian σ "
+                f"{self.gaussian_sigma[0]:g}–{self.gaussian_sigma[1]:g}), reflect-padded border (not circular), "
+                f"noise σ = {self.noise_sigma * 255:g} on 0–255, clipped")
+
     def sample_kernel(self, generator: torch.Generator) -> torch.Tensor:
         """One (k, k) kernel; it always takes 4 numbers from ``generator`` (as :meth:`sample_kernels` does),
         whichever type it drew: on a training run's generator, which then draws the crops and the noise, 3

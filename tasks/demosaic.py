@@ -53,6 +53,11 @@ class Demosaic(Task):
         if not 0 <= self.noise_sigma < 1:
             raise ValueError(f"noise_sigma must be in [0, 1) on the [0, 1] scale, got {self.noise_sigma}")
 
+    def convention(self) -> str:
+        noise = f", noise σ = {self.noise_sigma * 255:g} on 0–255" if self.noise_sigma else ""
+        return (f"{self.pattern} Bayer mosaic (R at the top-left pixel){noise}, bilinear demosaic as the net's input, "
+                "reflect-padded border (keeps the pattern's parity)")
+
     def degrade(self, clean: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         n, c, h, w = clean.shape
         if h % 2 or w % 2:

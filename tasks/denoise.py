@@ -22,6 +22,13 @@ class Denoise(Task):
         if not 0 < self.sigma < 1:
             raise ValueError(f"sigma must be in (0, 1) on the [0, 1] scale, got {self.sigma}")
 
+    def convention(self) -> str:
+        clip = ("clipped to [0, 1] (DnCNN's tables add it unclipped: clip=false)" if self.clip
+                else "not clipped, as DnCNN's tables (the `input` row scores it clipped to [0, 1], as pyiqa's metrics "
+                     "refuse values outside: at σ 25 on Kodak24 20.42 dB, not the unclipped 20.17)")
+        return (f"AWGN σ = {self.sigma * 255:g} on the 0–255 scale, float (not rounded to 8 bit), "
+                f"{clip}, seeded per image")
+
     def degrade(self, clean: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         noise = randn(clean.shape, stream(generator, "noise"), clean)
         out = clean + self.sigma * noise

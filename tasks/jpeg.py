@@ -15,6 +15,10 @@ from benchmark.task import Task
 class JPEGArtifacts(Task):
     """Quantise to 8 bit, encode with libjpeg at ``quality`` (4:2:0 chroma), decode.
 
+    Colour JPEG: the RGB image through libjpeg's YCbCr, IJG quality scaling of the standard tables (as MATLAB's
+    ``imwrite``, which ARCNN and DnCNN used). Those papers compress and score *grey* (Y) images, so their
+    tables compare with ``psnr_y`` / ``psnrb_y`` of a grey test set, not with this task's colour ``psnr``.
+
     Runs on the CPU whatever the device of the batch (libjpeg is a CPU codec): ``host_only``, so
     the GPU step degrades the next batch in a thread while the device trains on this one
     (:class:`benchmark.runner.HostPrefetch`) instead of waiting for a host round trip every step.
@@ -27,6 +31,10 @@ class JPEGArtifacts(Task):
     def __post_init__(self):
         if not 1 <= self.quality <= 100:
             raise ValueError(f"quality must be in 1..100, got {self.quality}")
+
+    def convention(self) -> str:
+        return (f"colour JPEG through libjpeg (torchvision; bit-identical to Pillow's) at IJG quality {self.quality}, "
+                "4:2:0 chroma (ARCNN/DnCNN compress grey/Y images)")
 
     def degrade(self, clean: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         from torchvision.io import decode_jpeg, encode_jpeg  # lazy: torchvision import costs seconds

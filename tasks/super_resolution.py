@@ -1,14 +1,69 @@
-"""×s single-image super-resolution with a bicubic, antialiased downsampler."""
+"""×s single-image super-resolution with a bicubic, antialiased downsampler.
+
+Two bicubic conventions, by ``resize`` (``--task-param sr4.resize=matlab``):
+
+* ``"torch"`` (the default, and the only one before this option): ``F.interpolate(mode="bicubic")``,
+  antialiased going down (Keys' a = −0.5, weights renormalised at the border), a = −0.75 going up, in float,
+  nothing quantised.
+* ``"matlab"``: MATLAB's ``imresize(I, 1/s, 'bicubic')`` and ``imresize(LR, s, 'bicubic')`` as the SR papers
+  make their inputs (SRCNN, VDSR, EDSR, RCAN, SwinIR): a = −0.5 both ways, antialiased going down, symmetric
+  (mirror) padding at the border, the low-resolution image and the upsampled input rounded to 8 bit as their
+  uint8 PNGs are. With the papers' scoring (``psnr_y@shave4``, :mod:`benchmark.metrics`) its input row gives
+  Set5 28.43 dB and Set14 26.00 dB, the Bicubic ×4 rows of EDSR (Lim et al., CVPRW 2017, Table 6) and RCAN
+  (Zhang et al., ECCV 2018, Table 3): 28.42 and 26.00 (``tests/test_probe_probe-conventions.py``).
+"""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
 from benchmark.registry import register_task
-from benchmark.task import Task
+from benchmark.task import Task, device_constant
+
+RESIZE = ("torch", "matlab")
+
+
+def _cubic(x: torch.Tensor) -> torch.Tensor:
+    """Keys' cubic convolution kernel with a = −0.5 (MATLAB's ``cubic``)."""
+    a = x.abs()
+    a2, a3 = a * a, a * a * a
+    return ((1.5 * a3 - 2.5 * a2 + 1) * (a <= 1) + (-0.5 * a3 + 2.5 * a2 - 4 * a + 2) * ((a > 1) & (a <= 2))).to(x)
+
+
+def imresize_matrix(n_in: int, n_out: int, scale: float) -> torch.Tensor:
+    """(n_out, n_in) float64 matrix of MATLAB's ``imresize(…, scale, 'bicubic')`` along one axis: MATLAB's
+    ``contributions`` (kernel widened by 1/scale and scaled when shrinking — antialiasing —, each row's weights
+    normalised to sum 1) with its symmetric border (index −k reads pixel k − 1, mirrored, edge repeated)."""
+    width = 4.0 / scale if scale < 1 else 4.0
+    x = torch.arange(1, n_out + 1, dtype=torch.float64)
+    u = x / scale + 0.5 * (1 - 1 / scale)              # the output pixel's centre in input coordinates (1-based)
+    left = torch.floor(u - width / 2)
+    idx = left[:, None] + torch.arange(math.ceil(width) + 2, dtype=torch.float64)[None]
+    dist = u[:, None] - idx
+    w = scale * _cubic(dist * scale) if scale < 1 else _cubic(dist)
+    w = w / w.sum(1, keepdim=True)
+    mirror = torch.cat([torch.arange(n_in), torch.arange(n_in - 1, -1, -1)])
+    cols = mirror[(idx.long() - 1) % (2 * n_in)]
+    return torch.zeros(n_out, n_in, dtype=torch.float64).scatter_add_(1, cols, w)
+
+
+def imresize(img: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """MATLAB's bicubic ``imresize`` of (N, C, H, W) to ``size`` = (h, w), an integer factor of (H, W) or its
+    inverse, computed in float64 (MATLAB's double) and returned in ``img``'s dtype, not rounded."""
+    h, w = img.shape[-2:]
+    mh = device_constant(imresize_matrix, h, size[0], size[0] / h, like=img.double())
+    mw = device_constant(imresize_matrix, w, size[1], size[1] / w, like=img.double())
+    return torch.einsum("oh,nchw,pw->ncop", mh, img.double(), mw).to(img.dtype)
+
+
+def quantise8(x: torch.Tensor) -> torch.Tensor:
+    """[0, 1] float → its nearest 8-bit level, as a uint8 file stores it (MATLAB rounds half away from zero;
+    every value here is ≥ 0, so floor(x·255 + 0.5))."""
+    return torch.floor(x.clamp(0, 1) * 255 + 0.5) / 255
 
 
 @register_task("sr4", version="1", citation="bicubic ×4 (Dong et al., SRCNN, ECCV 2014; VDSR, CVPR 2016)")
@@ -17,14 +72,33 @@ class SuperResolution(Task):
     """Bicubic downsampling by ``scale`` (antialiased), then bicubic upsampling back to full size.
 
     The net sees the upsampled image (VDSR-style), so one architecture serves every task.
-    Image sides must be multiples of ``scale``.
+    Image sides must be multiples of ``scale``. ``resize``: ``"torch"`` or ``"matlab"`` (the papers'
+    ``imresize``, 8-bit low-resolution image; see the module docstring). ``params`` records ``resize`` only
+    when it is not ``"torch"``, so runs stored before the option keep their identity and setting.
     """
 
     scale: int = 4
+    resize: str = "torch"
 
     def __post_init__(self):
         if self.scale < 2:
             raise ValueError(f"scale must be ≥ 2, got {self.scale}")
+        if self.resize not in RESIZE:
+            raise ValueError(f"resize must be one of {', '.join(RESIZE)}, got {self.resize!r}")
+
+    @property
+    def params(self) -> dict:
+        p = super().params
+        if p["resize"] == "torch":
+            del p["resize"]
+        return p
+
+    def convention(self) -> str:
+        if self.resize == "matlab":
+            return (f"bicubic ×{self.scale} down and up by MATLAB's imresize (a = −0.5, antialiased, mirrored border), "
+                    "low-resolution image and input rounded to 8 bit, as the SR papers")
+        return (f"bicubic ×{self.scale} down and up by torch's interpolate (antialiased down, a = −0.75 up, "
+                "renormalised border, float; not MATLAB's imresize of the papers: resize=matlab)")
 
     @property
     def size_multiple(self) -> int:
@@ -34,6 +108,9 @@ class SuperResolution(Task):
         h, w = clean.shape[-2:]
         if h % self.scale or w % self.scale:
             raise ValueError(f"image {h}x{w} is not a multiple of scale {self.scale}")
-        low = F.interpolate(clean, size=(h // self.scale, w // self.scale), mode="bicubic",
-                            antialias=True, align_corners=False).clamp(0, 1)
+        low_size = (h // self.scale, w // self.scale)
+        if self.resize == "matlab":
+            low = quantise8(imresize(clean, low_size))
+            return quantise8(imresize(low, (h, w)))
+        low = F.interpolate(clean, size=low_size, mode="bicubic", antialias=True, align_corners=False).clamp(0, 1)
         return F.interpolate(low, size=(h, w), mode="bicubic", align_corners=False).clamp(0, 1)

@@ -171,7 +171,8 @@ def test_small_images_are_left_out_for_a_metric_not_crashed_on(name):
 
 
 def test_scoring_conventions_are_the_ones_the_readme_states(pair):
-    """README, Metrics: psnr on RGB, ssim and ms_ssim on luma (Y of BT.601 YCbCr), over the whole image,
+    """README, Metrics: psnr on RGB, ssim and ms_ssim on luma (Y of YIQ, BT.601's luma weights on the full range —
+    not YCbCr's 16–235 Y, which psnr_y/ssim_y score), over the whole image,
     no border shaved. A change confined to a 4-px border counts; a change of chroma at equal luma
     moves psnr only."""
     from losses.ssim import rgb_to_y
