@@ -56,3 +56,40 @@ def test_training_curves_mean_and_band_are_seaborns_without_its_apply_per_iterat
         ax = fig.axes[0]
         assert len(ax.lines) == 3 and len(ax.collections) == 3  # a line each; a band each (empty for one seed)
         plt.close(fig)
+
+
+def test_heatmaps_skip_seaborns_whole_figure_draw_and_draw_the_same(monkeypatch):
+    """``sns.heatmap`` drew the whole figure once per panel (to see if its tick labels overlap; the figures set them
+    all afterwards): 9 of a 5-task leaderboard's 32 s. Skipped now — and the PNG is byte for byte the one drawn
+    with it."""
+    import contextlib
+    import io
+
+    from seaborn import matrix
+
+    from benchmark.report import heatmap_panels
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(offsets={"l1": 0.0, "l2": 0.2, "ssim": -0.4, "a_long_loss_name(alpha=0.5)": 0.6},
+                        tasks=("denoise", "sr4", "deblur"), seeds=(0, 1), n_images=3, metrics=("psnr", "ssim"))
+    stats = compute(t, n_boot=10)
+    panels = heatmap_panels(t, stats=stats)
+    calls = []
+    seaborn_draw = matrix._draw_figure
+    monkeypatch.setattr(matrix, "_draw_figure", lambda fig: calls.append(fig) or seaborn_draw(fig))
+
+    def png(draw):
+        with F.style() as plt:
+            fig = draw()
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=100)
+            plt.close(fig)
+        return buf.getvalue()
+
+    drawers = (lambda: F.draw_leaderboard_heatmap(panels), lambda: F.draw_rank_heatmap(stats))
+    fast = [png(d) for d in drawers]
+    assert calls == []
+    monkeypatch.setattr(F, "_heatmap_without_redraw", contextlib.nullcontext)  # seaborn's draw, as before
+    assert [png(d) for d in drawers] == fast
+    assert len(calls) == 4  # one per panel: three tasks, one rank heatmap
