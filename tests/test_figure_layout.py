@@ -4,7 +4,7 @@ them); one colour per loss label across figures, from the module's palette; vect
 
 from __future__ import annotations
 
-import itertools
+import re
 
 import numpy as np
 import pytest
@@ -28,33 +28,115 @@ KW = dict(tasks=("denoise", "sr4", "deblur"), offsets=OFFSETS, weights=WEIGHTS, 
 
 def drawn_texts(fig) -> list[tuple[str, object]]:
     """(text, window extent) of every text the renderer actually draws (hidden ticks excluded)."""
-    from matplotlib.text import Text
+    return [(t, b) for t, b, _ in _drawn(fig)["texts"]]
 
-    out = []
-    original = Text.draw
+
+#: the PNG's resolution in :func:`benchmark.figures.save`: the checks measure the layout the file has
+SAVE_DPI = 200
+
+
+def _drawn(fig, dpi: float | None = None) -> dict:
+    """What the renderer draws while ``fig`` is saved as :func:`benchmark.figures.save` saves its PNG (at
+    ``dpi``; default :data:`SAVE_DPI`; constrained layout re-runs there, so the extents are the file's):
+    ``texts``: (text, window extent, the box it is clipped to or None) of every visible, non-empty text —
+    titles, suptitles, axis labels, tick labels, annotations, legend entries and titles, colourbar labels;
+    ``legends``: (legend, extent, extents of its own texts); ``panels``: extents of the visible axes that draw
+    their frame (colourbars included); ``canvas``: (width, height) in pixels."""
+    import io
+
+    from matplotlib.legend import Legend
+    from matplotlib.text import Text
+    from matplotlib.transforms import Affine2D, Bbox
+
+    # savefig draws twice (once to lay the figure out, with drawing disabled, then for real): the last draw counts
+    texts, legends = {}, {}
+    text_draw, legend_draw = Text.draw, Legend.draw
 
     def record(self, renderer):
-        original(self, renderer)
+        text_draw(self, renderer)
         if self.get_visible() and self.get_text().strip() and (self.axes is None or self.axes.get_visible()):
-            out.append((self.get_text(), self.get_window_extent(renderer)))
+            clip = self.get_clip_box() if self.get_clip_on() else None
+            texts[id(self)] = (self.get_text(), self.get_window_extent(renderer), clip and clip.frozen())
 
-    Text.draw = record
+    def record_legend(self, renderer):
+        legend_draw(self, renderer)
+        if self.get_visible():
+            own = [t.get_window_extent(renderer) for t in [*self.get_texts(), self.get_title()] if t.get_text()]
+            legends[id(self)] = (self, self.get_window_extent(renderer), own)
+
+    Text.draw, Legend.draw = record, record_legend
     try:
-        fig.canvas.draw()
+        fig.savefig(io.BytesIO(), format="png", dpi=dpi or SAVE_DPI)
+        canvas = fig.canvas.get_width_height()
     finally:
-        Text.draw = original
+        Text.draw, Legend.draw = text_draw, legend_draw
+    # each axis's tick labels as a band: the column of y tick labels beside the panel, the row of x tick labels
+    # under it; a text of another kind in a band is over the tick labels even where it falls between two of them
+    scale = (dpi or SAVE_DPI) / fig.dpi  # the extents above are at the saved resolution
+    bands = []
+    for ax in fig.axes:
+        if not (ax.get_visible() and ax.axison):
+            continue
+        panel = ax.get_window_extent().transformed(Affine2D().scale(scale))
+        for axis, vertical in ((ax.yaxis, True), (ax.xaxis, False)):
+            own = [texts[id(t)] for tk in axis.get_major_ticks() + axis.get_minor_ticks()
+                   for t in (tk.label1, tk.label2) if id(t) in texts]
+            if not own:
+                continue
+            x0, y0 = min(b.x0 for _, b, _ in own), min(b.y0 for _, b, _ in own)
+            x1, y1 = max(b.x1 for _, b, _ in own), max(b.y1 for _, b, _ in own)
+            band = (Bbox([[x0, min(y0, panel.y0)], [x1, max(y1, panel.y1)]]) if vertical
+                    else Bbox([[min(x0, panel.x0), y0], [max(x1, panel.x1), y1]]))
+            bands.append((band, {(b.x0, b.y0, b.x1, b.y1) for _, b, _ in own}))
+    out = {"texts": list(texts.values()), "legends": list(legends.values()), "bands": bands}
+    # the extents above are at the saved resolution: the canvas is measured at it too
+    out["canvas"] = (canvas[0] * scale, canvas[1] * scale)
+    out["panels"] = [a.get_window_extent().transformed(Affine2D().scale(scale))
+                     for a in fig.axes if a.get_visible() and a.axison]
     return out
 
 
-def layout_problems(fig, tol: float = 0.5) -> list[str]:
-    """Texts outside the canvas and pairs of overlapping texts, described."""
-    texts = drawn_texts(fig)
-    w, h = fig.canvas.get_width_height()
-    bad = [f"outside the canvas: {t!r} at x {b.x0:.0f}–{b.x1:.0f}, y {b.y0:.0f}–{b.y1:.0f} (canvas {w}×{h})"
-           for t, b in texts if b.x0 < -tol or b.y0 < -tol or b.x1 > w + tol or b.y1 > h + tol]
-    for (t1, b1), (t2, b2) in itertools.combinations(texts, 2):
-        if min(b1.x1, b2.x1) - max(b1.x0, b2.x0) > tol and min(b1.y1, b2.y1) - max(b1.y0, b2.y0) > tol:
-            bad.append(f"overlap: {t1!r} and {t2!r}")
+def _overlaps(a, b, tol: float) -> bool:
+    return min(a.x1, b.x1) - max(a.x0, b.x0) > tol and min(a.y1, b.y1) - max(a.y0, b.y0) > tol
+
+
+def layout_problems(fig, tol: float = 1.0) -> list[str]:
+    """Every layout fault of ``fig`` as saved (:func:`_drawn`), described: a text outside the canvas; a text
+    cut by the box it is clipped to (a heatmap cell's number by its panel); two texts overlapping, whatever
+    their kind (a label over a tick label, a legend entry over a colourbar label, a suptitle over a panel
+    title); a legend over a text not its own, over another legend, or over a data point of a panel."""
+    d = _drawn(fig)
+    texts = d["texts"]
+    w, h = d["canvas"]
+    bad = [f"outside the canvas: {t!r} at x {b.x0:.0f}–{b.x1:.0f}, y {b.y0:.0f}–{b.y1:.0f} (canvas {w:.0f}×{h:.0f})"
+           for t, b, _ in texts if b.x0 < -tol or b.y0 < -tol or b.x1 > w + tol or b.y1 > h + tol]
+    bad += [f"cut by its clip box: {t!r} at x {b.x0:.0f}–{b.x1:.0f}, y {b.y0:.0f}–{b.y1:.0f} "
+            f"(box x {c.x0:.0f}–{c.x1:.0f}, y {c.y0:.0f}–{c.y1:.0f})"
+            for t, b, c in texts if c is not None and (b.x0 < c.x0 - tol or b.y0 < c.y0 - tol or b.x1 > c.x1 + tol
+                                                       or b.y1 > c.y1 + tol)]
+    if texts:
+        box = np.array([[b.x0, b.y0, b.x1, b.y1] for _, b, _ in texts])
+        dx = np.minimum(box[:, None, 2], box[None, :, 2]) - np.maximum(box[:, None, 0], box[None, :, 0])
+        dy = np.minimum(box[:, None, 3], box[None, :, 3]) - np.maximum(box[:, None, 1], box[None, :, 1])
+        for i, j in zip(*np.nonzero(np.triu((dx > tol) & (dy > tol), 1))):
+            bad.append(f"overlap: {texts[i][0]!r} and {texts[j][0]!r}")
+    tick_boxes = set().union(*(own for _, own in d["bands"]))
+    for band, _ in d["bands"]:
+        for t, b, _ in texts:
+            key = (b.x0, b.y0, b.x1, b.y1)
+            if key not in tick_boxes and _overlaps(band, b, tol):
+                bad.append(f"over the tick labels: {t!r} at x {b.x0:.0f}–{b.x1:.0f}, y {b.y0:.0f}–{b.y1:.0f} "
+                           f"(tick labels x {band.x0:.0f}–{band.x1:.0f}, y {band.y0:.0f}–{band.y1:.0f})")
+    legends = d["legends"]
+    for k, (leg, lb, own) in enumerate(legends):
+        mine = {(o.x0, o.y0, o.x1, o.y1) for o in own}
+        for t, b, _ in texts:
+            if (b.x0, b.y0, b.x1, b.y1) not in mine and _overlaps(lb, b, tol):
+                bad.append(f"legend over a text: {t!r}")
+        bad += [f"legend over another legend at x {ob.x0:.0f}" for _, ob, _ in legends[k + 1:]
+                if _overlaps(lb, ob, tol)]
+        if leg.axes is None:  # a figure legend: beside the panels, never over one
+            bad += [f"legend over a panel at x {p.x0:.0f}–{p.x1:.0f}" for p in d["panels"] if _overlaps(lb, p, tol)]
     return bad
 
 
@@ -106,6 +188,38 @@ def test_layout_check_catches_problems():
         plt.close(fig)
     assert any("outside the canvas" in p for p in problems)
     assert any("overlap: 'here' and 'again'" in p for p in problems)
+
+
+def test_layout_check_covers_every_kind_of_text():
+    """The checker sees the figure as saved and every kind of text: a panel's note between two y tick labels
+    (the P–D plane's off-scale value ran over '0.952' and only an eye caught it), a number cut by its panel, a
+    legend over a panel or over a text, a suptitle on a panel's title, a note on a colourbar's tick label."""
+    from matplotlib.cm import ScalarMappable
+
+    with F.style() as plt:
+        fig, axes = plt.subplots(1, 2, figsize=(4, 2.5))
+        ax = axes[0]
+        ax.set_ylim(0, 1)
+        ax.set_yticks([0.0, 0.5, 1.0], labels=["0.000", "0.500", "1.000"])
+        ax.annotate("off-scale: 0.95", (0.0, 0.25), xytext=(-25, 0), textcoords="offset points", ha="left",
+                    xycoords=("axes fraction", "data"), annotation_clip=False)
+        ax.text(0.5, 0.75, "a number cut by the panel", transform=ax.transAxes, clip_on=True)
+        fig.legend([ax.plot([0, 1], [0, 1])[0]], ["a legend entry"], loc="center")
+        axes[1].set_title("panel title")
+        cb = fig.colorbar(ScalarMappable(), ax=axes[1], orientation="horizontal", label="colourbar label")
+        fig.canvas.draw()
+        title = axes[1].title.get_window_extent()
+        fig.suptitle("suptitle", x=(title.x0 + title.x1) / 2 / fig.bbox.width, y=title.y0 / fig.bbox.height,
+                     va="bottom")
+        cb.ax.text(0.5, -0.5, "a note", transform=cb.ax.transAxes, ha="center", va="top")  # on its tick label
+        problems = layout_problems(fig)
+        plt.close(fig)
+    assert any(p.startswith("over the tick labels: 'off-scale: 0.95'") for p in problems), problems
+    assert any(p.startswith("cut by its clip box: 'a number cut by the panel'") for p in problems), problems
+    assert any(p.startswith("legend over a panel") for p in problems), problems
+    assert any(p.startswith("legend over a text") for p in problems), problems
+    pairs = [set(re.findall(r"'([^']*)'", p)) for p in problems if p.startswith("overlap")]
+    assert {"suptitle", "panel title"} in pairs and {"0.50", "a note"} in pairs, problems
 
 
 def test_long_labels_are_wrapped_not_cut():
