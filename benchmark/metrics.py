@@ -409,7 +409,15 @@ class MetricSet:
     def score(self, pred: torch.Tensor, target: torch.Tensor) -> dict[str, float]:
         """pred, target: (1, 3, H, W) float in [0, 1] → {metric: value}. Metrics that cannot score
         this image (a side under :func:`min_side`: ssim below 11 px, ms_ssim below 161 px, …) are left
-        out and logged."""
+        out and logged. A pred with a value that is not finite (a net's NaN, kept by the clamp before scoring)
+        scores NaN on every metric that could score its size, with a warning: pyiqa's input check raised
+        ``AssertionError: Input must be normalized to [0, 1], but got min=nan`` and the run was lost as failed
+        (:func:`benchmark.runner.coverage` reports such images as not finite)."""
+        if not bool(torch.isfinite(pred).all()):
+            bad = int((~torch.isfinite(pred)).sum())
+            log.warning("output %s has %d value(s) that are not finite (NaN or inf): scored NaN on every metric",
+                        tuple(pred.shape), bad)
+            return {m.name: math.nan for m in self.metrics if min(pred.shape[-2:]) >= min_side(m.name)}
         out = {}
         shared = self._ssim_pair(pred, target)
         for m in self.metrics:

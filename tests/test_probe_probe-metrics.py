@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import threading
 
 import torch
 
 from benchmark import fastiqa
+from benchmark import metrics as M
 
 
 def _hammer(fn, args_per_thread):
@@ -46,3 +48,31 @@ def test_ref_cache_computes_a_cold_image_once_and_counts_it_once_under_threads()
     assert len(calls) == 1, f"{len(calls)} threads computed the same clean image's parts"
     assert cache.used == fastiqa._nbytes(next(iter(cache.entries.values())))
     assert all(g is got[0] for g in got)
+
+
+def test_a_net_output_with_nan_scores_nan_and_is_reported_not_a_failed_run():
+    """Was: a trained net whose output on a held-out image held a NaN (loss finite in training) stopped the scoring in
+    pyiqa's input check, ``AssertionError: Input must be normalized to [0, 1], but got min=nan`` (the clamp before
+    scoring keeps NaN), and the whole run was recorded as failed with that message → that image scores NaN on every
+    metric that can score its size, with a warning, and coverage says which images were not finite."""
+    from benchmark.runner import TestItem, coverage, evaluate
+
+    g = torch.Generator().manual_seed(0)
+    clean = torch.rand(1, 3, 40, 44, generator=g)
+    ms = M.MetricSet(["psnr", "ssim", "ms_ssim", "fsim", "vsi", "nlpd", "piqe"])
+
+    class HalfBroken(torch.nn.Module):
+        def forward(self, x):
+            y = x.clone()
+            if x.mean() > 0.5:
+                y[..., 3, 5] = float("nan")
+            return y
+
+    items = [TestItem("set", "ok", clean, clean * 0.5), TestItem("set", "bad", clean, clean * 0.5 + 0.5)]
+    scores = evaluate(HalfBroken(), items, ms, torch.device("cpu"))
+    ok, bad = scores[0][1], scores[1][1]
+    assert set(bad) == set(ok) == {"psnr", "ssim", "fsim", "vsi", "nlpd", "piqe"}  # ms_ssim: under 161 px
+    assert all(math.isfinite(v) for v in ok.values()) and all(math.isnan(v) for v in bad.values())
+    scored, unscorable, partial = coverage(scores, ms)
+    assert "psnr" in scored and set(unscorable) == {"ms_ssim"}
+    assert "not finite on: set/bad" in partial["psnr"] and "scored 1 of 2" in partial["psnr"]
