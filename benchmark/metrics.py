@@ -100,9 +100,19 @@ def no_downloads():
     except ImportError:
         pass
     try:
+        import huggingface_hub
         import huggingface_hub.constants as hfc
+        import huggingface_hub.file_download as hfd
 
         patches.append((hfc, "HF_HUB_OFFLINE", True))
+        # timm's backbones (topiq, maniqa, ahiq, hyperiqa, nima) come from the hub: a file not in its cache raised
+        # "An error happened while trying to locate the file on the Hub …", naming neither the file nor its place
+        hub = _hub_file(hfd.hf_hub_download)
+        patches += [(huggingface_hub, "hf_hub_download", hub), (hfd, "hf_hub_download", hub)]
+        import sys
+
+        if "timm.models._hub" in sys.modules:  # imported by name there (`from huggingface_hub import hf_hub_download`)
+            patches.append((sys.modules["timm.models._hub"], "hf_hub_download", hub))
     except ImportError:
         pass
     saved = [(obj, name, getattr(obj, name)) for obj, name, _ in patches]
@@ -113,6 +123,25 @@ def no_downloads():
     finally:
         for obj, name, value in saved:
             setattr(obj, name, value)
+
+
+def _hub_file(real):
+    """huggingface_hub's ``hf_hub_download`` that, for a file not in the hub cache (offline), raises
+    :class:`WeightsNotCached` naming the repository, the file and the path it must be at."""
+    import huggingface_hub.constants as hfc
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    def fetch(repo_id, filename, *args, subfolder=None, cache_dir=None, revision=None, **kwargs):
+        try:
+            return real(repo_id, filename, *args, subfolder=subfolder, cache_dir=cache_dir, revision=revision,
+                        **kwargs)
+        except LocalEntryNotFoundError:
+            name = f"{subfolder}/{filename}" if subfolder else filename
+            folder = f"{kwargs.get('repo_type') or 'model'}s--{repo_id.replace('/', '--')}"
+            dst = os.path.join(str(cache_dir or hfc.HF_HUB_CACHE), folder, "snapshots", revision or "<revision>", name)
+            raise WeightsNotCached(f"https://huggingface.co/{repo_id}/resolve/{revision or 'main'}/{name}",
+                                   dst) from None
+    return fetch
 
 
 def _gauss1d(size: int = 11, sigma: float = 1.5) -> torch.Tensor:

@@ -76,3 +76,16 @@ def test_a_net_output_with_nan_scores_nan_and_is_reported_not_a_failed_run():
     scored, unscorable, partial = coverage(scores, ms)
     assert "psnr" in scored and set(unscorable) == {"ms_ssim"}
     assert "not finite on: set/bad" in partial["psnr"] and "scored 1 of 2" in partial["psnr"]
+
+
+def test_a_metric_whose_backbone_is_on_the_hugging_face_hub_is_skipped_naming_the_file_and_cache_path():
+    """Was: topiq_nr (also topiq_fr, maniqa, ahiq, hyperiqa, nima: their timm backbones come from the Hugging Face hub)
+    was skipped offline with "weights not cached (An error happened while trying to locate the file on the Hub …)":
+    neither the file nor where to put it → the reason names the hub repository, the file and its cache path, as the
+    skip reasons of pyiqa's own files and torch hub backbones do."""
+    from huggingface_hub import constants
+
+    m, reason = M.open_metric("topiq_nr")
+    assert m is None
+    assert "\n" not in reason and "is not cached (expected at" in reason, reason
+    assert str(constants.HF_HUB_CACHE) in reason and "models--timm--resnet50" in reason, reason
