@@ -414,7 +414,10 @@ def open_metric(name: str, device: str | torch.device = "cpu") -> tuple[OpenMetr
             return None, f"weights not cached ({msg})"
         return None, f"{type(exc).__name__}: {msg}"
     fr = getattr(m, "metric_mode", "FR") == "FR"
-    weights = "none" if name in OFFLINE_OK else "pyiqa-cache"
+    from benchmark.weights import get_file, metric_weight_keys
+
+    files = [get_file(k).filename for k in metric_weight_keys(name)]  # recorded with each pass it scores
+    weights = "none" if name in OFFLINE_OK else f"pyiqa-cache:{','.join(files)}" if files else "pyiqa-cache"
     return OpenMetric(name, m, not m.lower_better, fr, weights), ""
 
 

@@ -148,3 +148,24 @@ def test_ssimc_is_the_separable_ssim_of_rgb_equal_to_pyiqa_in_a_tenth_of_its_mem
     big = torch.rand(1, 3, 256, 384, generator=g)
     used = _largest_allocation(lambda: ms.score(big.flip(-1), big))
     assert used <= 100 * big[0, 0].numel(), f"{used / big[0, 0].numel():.0f} bytes a pixel in one allocation"
+
+
+def test_a_pass_records_the_weights_each_metric_scored_with(tmp_path):
+    """Was: a pass's record said which metrics scored and which were skipped, but not with which weights
+    (:attr:`benchmark.metrics.OpenMetric.weights`: "none", pyiqa's cached files, contrique_fr's encoder and its
+    feature version): two passes of contrique_fr, one on a stand-in encoder and one on the real checkpoint, read the
+    same → the record keeps ``metric_weights`` {metric: weights} of the metrics it scored."""
+    from benchmark.results import ResultsStore
+    from benchmark.runner import TestItem, _write_pass
+
+    ms = M.MetricSet(["psnr", "ssim"])
+    ms.metrics.append(M.OpenMetric("stand_in", lambda p, t: (p - t).abs().mean(), False, True,
+                                   "resnet50:random-init(seed=0)+contrique_features(v2)"))
+    clean = torch.rand(1, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    item = TestItem("set", "a", clean, clean)
+    scores = [(item, ms.score(clean * 0.9, clean))]
+    store = ResultsStore(tmp_path / "r")
+    _write_pass(store, "run1", scores, ms, rows=[])
+    rec = store.eval_records("run1")[0]
+    assert rec["metric_weights"] == {"psnr": "none", "ssim": "none",
+                                     "stand_in": "resnet50:random-init(seed=0)+contrique_features(v2)"}
