@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 from collections import OrderedDict
 
 import torch
@@ -51,11 +52,16 @@ class RefCache:
     """Derived tensors of reference images, found again by the image's values (its shape, dtype, device and the
     SHA-256 of its bytes), never by its identity or name: a tensor changed in place, or a new one with other pixels,
     is a miss. Holds at most ``max_bytes`` of derived tensors (the images are not copied); images whose parts do
-    not fit are recomputed each time."""
+    not fit are recomputed each time.
+
+    Thread-safe: threads scoring against one clean image at once compute its parts once (the others wait for them,
+    each image under its own lock, so other images are computed meanwhile) and count its bytes once."""
 
     def __init__(self, max_bytes: int = REF_CACHE_BYTES):
         self.max_bytes, self.used = max_bytes, 0
         self.entries: dict[tuple, object] = {}
+        self._lock = threading.Lock()  # guards entries, used and _computing
+        self._computing: dict[tuple, threading.Lock] = {}  # key → held while one thread computes that image
 
     @staticmethod
     def key(ref: torch.Tensor) -> tuple:
@@ -66,13 +72,25 @@ class RefCache:
 
     def get(self, ref: torch.Tensor, compute):
         key = self.key(ref)
-        if key in self.entries:
-            return self.entries[key]
-        parts = compute(ref)
-        size = _nbytes(parts)
-        if self.used + size <= self.max_bytes:
-            self.entries[key] = parts
-            self.used += size
+        with self._lock:
+            if key in self.entries:
+                return self.entries[key]
+            mine = self._computing.setdefault(key, threading.Lock())
+        with mine:  # a thread already computing this image: wait for its parts
+            try:
+                with self._lock:
+                    if key in self.entries:
+                        return self.entries[key]
+                parts = compute(ref)
+                size = _nbytes(parts)
+                with self._lock:
+                    if self.used + size <= self.max_bytes:
+                        self.entries[key] = parts
+                        self.used += size
+            finally:
+                with self._lock:
+                    if self._computing.get(key) is mine:
+                        del self._computing[key]
         return parts
 
 
@@ -110,15 +128,17 @@ class CachedFSIM(_Cached):
     def __init__(self):
         super().__init__("fsim")
         self.filters: OrderedDict = OrderedDict()
+        self._filters_lock = threading.Lock()  # threads scoring at once: the check, move and eviction as one step
 
     def _constants(self, x: torch.Tensor):
         """pyiqa's ``_phase_congruency`` terms that depend on x's shape, dtype and device only."""
         from pyiqa.archs.fsim_arch import _construct_filters
 
         key = (tuple(x.shape), x.dtype, x.device)
-        if key in self.filters:
-            self.filters.move_to_end(key)
-            return self.filters[key]
+        with self._filters_lock:
+            if key in self.filters:
+                self.filters.move_to_end(key)
+                return self.filters[key]
         N, _, H, W = x.shape
         o, s = self.ORIENTATIONS, self.SCALES
         filters = _construct_filters(x, s, o, self.MIN_LENGTH, self.MULT, self.SIGMA_F, self.DELTA_THETA, self.K)
@@ -133,9 +153,12 @@ class CachedFSIM(_Cached):
             sum_ai_aj = sum_ai_aj + pair.sum(dim=-3, keepdim=True)
         sum_an2 = torch.sum(sum_an2, dim=[-1, -2], keepdim=True)
         sum_ai_aj = torch.sum(sum_ai_aj, dim=[-1, -2], keepdim=True)
-        self.filters[key] = out = (filters, em_n, sum_an2, sum_ai_aj)
-        while len(self.filters) > FILTER_SIZES:
-            self.filters.popitem(last=False)
+        out = (filters, em_n, sum_an2, sum_ai_aj)
+        with self._filters_lock:
+            self.filters[key] = out
+            self.filters.move_to_end(key)
+            while len(self.filters) > FILTER_SIZES:
+                self.filters.popitem(last=False)
         return out
 
     def _phase_congruency(self, x: torch.Tensor) -> torch.Tensor:
@@ -274,3 +297,39 @@ class CachedNLPD(_Cached):
             diff = (z1 - z2) ** 2
             total.append(torch.sqrt(torch.mean(diff, (1, 2, 3))))
         return torch.stack(total, dim=1).mean(1)
+
+
+class Entropy(torch.nn.Module):
+    """pyiqa's ``entropy`` (no reference: the Shannon entropy, in bits, of the 256-bin histogram of the image's
+    Y of YIQ ×255, truncated to integers; 0 to 8, higher is better) with the histogram counted by ``bincount``:
+    pyiqa counts it as a one-hot int64 tensor of 256 bins per pixel (2 KiB a pixel: 17.6 GB of peak memory for
+    a 3840×2160 image), here it takes 8 bytes a pixel. The same integer counts, then pyiqa's own lines: the same
+    score to the bit.
+
+    Forward: img (N, 3, H, W) float in [0, 1] → (N,) float32. Other channel counts, and any pyiqa other than
+    :data:`PYIQA_VERSION`, go to pyiqa's module unchanged."""
+
+    lower_better = False
+    metric_mode = "NR"
+    BINS = 256
+
+    def __init__(self):
+        super().__init__()
+        import pyiqa
+
+        self.inner = pyiqa.create_metric("entropy", device=torch.device("cpu"), as_loss=False)
+        self.mirrors = pyiqa.__version__ == PYIQA_VERSION
+
+    @torch.no_grad()
+    def forward(self, img: torch.Tensor) -> torch.Tensor:
+        from pyiqa.utils.color_util import to_y_channel
+
+        if not self.mirrors or img.dim() != 4 or img.shape[1] != 3:
+            return self.inner(img)
+        self.inner.is_valid_input(img)
+        x = to_y_channel(img, 255.0, "yiq").long()
+        if x.min() < 0 or x.max() >= self.BINS:  # pyiqa's one_hot raises on these: let it
+            return self.inner(img)
+        hist = torch.stack([torch.bincount(v.reshape(-1), minlength=self.BINS) for v in x])
+        hist = hist / hist.sum(dim=1, keepdim=True)
+        return -torch.sum(hist * torch.log2(hist + 1e-8), dim=1)

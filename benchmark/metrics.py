@@ -131,9 +131,19 @@ def no_downloads():
     except ImportError:
         pass
     try:
+        import huggingface_hub
         import huggingface_hub.constants as hfc
+        import huggingface_hub.file_download as hfd
 
         patches.append((hfc, "HF_HUB_OFFLINE", True))
+        # timm's backbones (topiq, maniqa, ahiq, hyperiqa, nima) come from the hub: a file not in its cache raised
+        # "An error happened while trying to locate the file on the Hub …", naming neither the file nor its place
+        hub = _hub_file(hfd.hf_hub_download)
+        patches += [(huggingface_hub, "hf_hub_download", hub), (hfd, "hf_hub_download", hub)]
+        import sys
+
+        if "timm.models._hub" in sys.modules:  # imported by name there (`from huggingface_hub import hf_hub_download`)
+            patches.append((sys.modules["timm.models._hub"], "hf_hub_download", hub))
     except ImportError:
         pass
     saved = [(obj, name, getattr(obj, name)) for obj, name, _ in patches]
@@ -144,6 +154,25 @@ def no_downloads():
     finally:
         for obj, name, value in saved:
             setattr(obj, name, value)
+
+
+def _hub_file(real):
+    """huggingface_hub's ``hf_hub_download`` that, for a file not in the hub cache (offline), raises
+    :class:`WeightsNotCached` naming the repository, the file and the path it must be at."""
+    import huggingface_hub.constants as hfc
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    def fetch(repo_id, filename, *args, subfolder=None, cache_dir=None, revision=None, **kwargs):
+        try:
+            return real(repo_id, filename, *args, subfolder=subfolder, cache_dir=cache_dir, revision=revision,
+                        **kwargs)
+        except LocalEntryNotFoundError:
+            name = f"{subfolder}/{filename}" if subfolder else filename
+            folder = f"{kwargs.get('repo_type') or 'model'}s--{repo_id.replace('/', '--')}"
+            dst = os.path.join(str(cache_dir or hfc.HF_HUB_CACHE), folder, "snapshots", revision or "<revision>", name)
+            raise WeightsNotCached(f"https://huggingface.co/{repo_id}/resolve/{revision or 'main'}/{name}",
+                                   dst) from None
+    return fetch
 
 
 def _gauss1d(size: int = 11, sigma: float = 1.5) -> torch.Tensor:
@@ -186,10 +215,12 @@ def ssim_separable(x: torch.Tensor, y: torch.Tensor, data_range: float = 255.0, 
 
 
 class SeparableSSIM(torch.nn.Module):
-    """pyiqa's ``ssim`` (``multiscale=False``) or ``ms_ssim`` (product form, 5 scales), computed
-    with the Gaussian window as two 1-D passes: the same inputs (Y of YIQ, ×255, rounded, float64)
-    and formulas, ~14× less CPU (62 vs 870 ms for a 512² image on one thread). Equal to pyiqa's to
-    1e-6 (pyiqa rounds its 2-D window to float32; tests/test_metrics.py checks it). The reference's
+    """pyiqa's ``ssim`` (``multiscale=False``) or ``ms_ssim`` (product form, 5 scales), or with
+    ``y_channel=False`` its ``ssimc`` (ssim of R, G and B, averaged), computed with the Gaussian window
+    as two 1-D passes: the same inputs (Y of YIQ — or R, G, B — ×255, rounded, float64) and formulas,
+    ~14× less CPU (62 vs 870 ms for a 512² image on one thread) and, its largest allocation, < 100 bytes a pixel
+    where pyiqa's unfolded 2-D window takes 906 (ssimc, 256×384). Equal to pyiqa's to 1e-6 (pyiqa rounds its
+    2-D window to float32; tests/test_metrics.py checks it). The reference's
     side (its luma, pooled scales, local means and variances: 2 of each scale's 5 filter passes) is
     kept per clean image (:class:`benchmark.fastiqa.RefCache`), as every run is scored against the same ones.
 
@@ -199,31 +230,34 @@ class SeparableSSIM(torch.nn.Module):
     metric_mode = "FR"
     MS_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 
-    def __init__(self, multiscale: bool = False):
+    def __init__(self, multiscale: bool = False, y_channel: bool = True):
         from benchmark.fastiqa import RefCache
 
         super().__init__()
-        self.multiscale = multiscale
+        if multiscale and not y_channel:
+            raise ValueError("SeparableSSIM: ms_ssim is pyiqa's on the Y channel only")
+        self.multiscale, self.y_channel = multiscale, y_channel
         self.refs = RefCache()
 
     @torch.no_grad()
     def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        x, ys = self._luma(pred), self._reference(target)
+        x, ys = self._luma(pred, self.y_channel), self._reference(target)
         if not self.multiscale:
             return ssim_separable(x, ys[0][0], ref=ys[0][1])
         return self._multiscale(x, ys)[1]
 
     @staticmethod
-    def _luma(img: torch.Tensor) -> torch.Tensor:
-        """pyiqa's input to both: Y of YIQ, ×255, rounded, float64 (N, 1, H, W) of img."""
+    def _luma(img: torch.Tensor, y_channel: bool = True) -> torch.Tensor:
+        """pyiqa's input to ssim and ms_ssim: Y of YIQ, ×255, rounded, float64 (N, 1, H, W) of img; to ssimc
+        (``y_channel=False``): img ×255, rounded, float64 (N, 3, H, W)."""
         from pyiqa.archs.func_util import preprocess_rgb
 
-        return preprocess_rgb(img, True, 255, "yiq").to(torch.float64)
+        return preprocess_rgb(img, y_channel, 255, "yiq").to(torch.float64)
 
     def _reference(self, target: torch.Tensor) -> list:
         """[(luma, :func:`ssim_reference` of it)] of target at each scale (1, or ms_ssim's 5), kept per image."""
         def compute(t):
-            y, out = self._luma(t), []
+            y, out = self._luma(t, self.y_channel), []
             for i in range(len(self.MS_WEIGHTS) if self.multiscale else 1):
                 if i:
                     y = torch.nn.functional.avg_pool2d(y, kernel_size=2, padding=(y.shape[2] % 2, y.shape[3] % 2))
@@ -263,14 +297,17 @@ def _cached(name: str):
     def build():
         from benchmark import fastiqa
 
-        return {"fsim": fastiqa.CachedFSIM, "vsi": fastiqa.CachedVSI, "nlpd": fastiqa.CachedNLPD}[name]()
+        return {"fsim": fastiqa.CachedFSIM, "vsi": fastiqa.CachedVSI, "nlpd": fastiqa.CachedNLPD,
+                "entropy": fastiqa.Entropy}[name]()
     return build
 
 
 #: pyiqa metrics computed by an equivalent, faster module here: ssim/ms_ssim the same numbers to 1e-6, fsim/vsi/nlpd
-#: to the bit, their reference side computed once per test image (:mod:`benchmark.fastiqa`)
+#: to the bit, their reference side computed once per test image, ssimc to 1e-6 in a tenth of pyiqa's memory, entropy
+#: to the bit in 8 bytes a pixel instead of 2 KiB (:mod:`benchmark.fastiqa`)
 FAST = {"ssim": lambda: SeparableSSIM(False), "ms_ssim": lambda: SeparableSSIM(True),
-        **{n: _cached(n) for n in ("fsim", "vsi", "nlpd")}}
+        "ssimc": lambda: SeparableSSIM(False, y_channel=False),
+        **{n: _cached(n) for n in ("fsim", "vsi", "nlpd", "entropy")}}
 
 
 class ContriqueFR(torch.nn.Module):
@@ -550,7 +587,8 @@ def open_metric(name: str, device: str | torch.device = "cpu") -> tuple[OpenMetr
     if name in FAST:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
             mod = FAST[name]().to(device)  # pyiqa's constructors print
-        return OpenMetric(name, mod, not getattr(mod, "lower_better", False), True, "none"), ""
+        return OpenMetric(name, mod, not getattr(mod, "lower_better", False), getattr(mod, "metric_mode", "FR") == "FR",
+                          "none"), ""
     try:
         with no_downloads(), contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
             m = pyiqa.create_metric(name, device=torch.device(device), as_loss=False)
@@ -562,7 +600,10 @@ def open_metric(name: str, device: str | torch.device = "cpu") -> tuple[OpenMetr
             return None, f"weights not cached ({msg})"
         return None, f"{type(exc).__name__}: {msg}"
     fr = getattr(m, "metric_mode", "FR") == "FR"
-    weights = "none" if name in OFFLINE_OK else "pyiqa-cache"
+    from benchmark.weights import get_file, metric_weight_keys
+
+    files = [get_file(k).filename for k in metric_weight_keys(name)]  # recorded with each pass it scores
+    weights = "none" if name in OFFLINE_OK else f"pyiqa-cache:{','.join(files)}" if files else "pyiqa-cache"
     return OpenMetric(name, m, not m.lower_better, fr, weights), ""
 
 
@@ -595,7 +636,15 @@ class MetricSet:
     def score(self, pred: torch.Tensor, target: torch.Tensor) -> dict[str, float]:
         """pred, target: (1, 3, H, W) float in [0, 1] → {metric: value}. Metrics that cannot score
         this image (a side under :func:`min_side`: ssim below 11 px, ms_ssim below 161 px, …) are left
-        out and logged."""
+        out and logged. A pred with a value that is not finite (a net's NaN, kept by the clamp before scoring)
+        scores NaN on every metric that could score its size, with a warning: pyiqa's input check raised
+        ``AssertionError: Input must be normalized to [0, 1], but got min=nan`` and the run was lost as failed
+        (:func:`benchmark.runner.coverage` reports such images as not finite)."""
+        if not bool(torch.isfinite(pred).all()):
+            bad = int((~torch.isfinite(pred)).sum())
+            log.warning("output %s has %d value(s) that are not finite (NaN or inf): scored NaN on every metric",
+                        tuple(pred.shape), bad)
+            return {m.name: math.nan for m in self.metrics if min(pred.shape[-2:]) >= min_side(m.name)}
         out = {}
         shared = self._ssim_pair(pred, target)
         for m in self.metrics:

@@ -1076,7 +1076,8 @@ class ResultsStore:
     def eval_records(self, run_id: str) -> list[dict]:
         """The records of a run's committed evaluation passes, in order: ``scored`` (metrics),
         ``skipped`` ({metric: why}, e.g. weights not cached), ``unscorable`` ({metric: why no test
-        image could be scored}), ``partial`` ({metric: which images were left out and why}).
+        image could be scored}), ``partial`` ({metric: which images were left out and why}),
+        ``metric_weights`` ({metric: the weights it scored with}; passes written before it lack it).
         A damaged run (:meth:`damage`) is a :class:`UserError`: re-scoring it would count its
         rows twice."""
         why = self.damage(run_id, deep=False, lost_rows=False)  # rows are verified where they are read
@@ -1237,9 +1238,11 @@ class ResultsStore:
     # -- writing ------------------------------------------------------------------------
     def write_eval(self, run_id: str, rows: list[dict], scored: list[str], skipped: dict[str, str],
                    unscorable: dict[str, str] | None = None, partial: dict[str, str] | None = None,
-                   grid_id: str = "") -> None:
+                   grid_id: str = "", metric_weights: dict[str, str] | None = None) -> None:
         """Append one evaluation pass (its rows, then its record; see :meth:`eval_records`); ``grid_id``: the
-        remote grid that wrote it (:attr:`benchmark.executors.WorkUnit.grid_id`), recorded when given."""
+        remote grid that wrote it (:attr:`benchmark.executors.WorkUnit.grid_id`), recorded when given;
+        ``metric_weights``: {metric: the weights it scored with} (:attr:`benchmark.metrics.OpenMetric.weights`:
+        "none", pyiqa's cached file(s), contrique_fr's encoder), recorded when given."""
         d = self.run_dir(run_id)
         d.mkdir(parents=True, exist_ok=True)
         for orphan in d.glob("eval-*.parquet"):  # rows whose record was never written (a crash)
@@ -1257,7 +1260,9 @@ class ResultsStore:
                                                      "unscorable": unscorable or {}, "partial": partial or {},
                                                      "sha256": _sha256(data), "rows": len(rows),
                                                      "written": time.time(),  # a grid's own passes (re-scores)
-                                                     **({"grid_id": grid_id} if grid_id else {})})
+                                                     **({"grid_id": grid_id} if grid_id else {}),
+                                                     **({"metric_weights": metric_weights}
+                                                        if metric_weights is not None else {})})
 
     def write_meta(self, run_id: str, meta: dict) -> None:
         atomic_write_json(self.run_dir(run_id) / "meta.json", meta)

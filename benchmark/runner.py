@@ -583,7 +583,8 @@ def make_rows(scores, *, rid: str, task: Task, task_version: str, loss: str, see
 
 def _write_pass(store: ResultsStore, rid: str, scores, metrics: MetricSet, rows: list[dict], grid_id: str = "") -> None:
     scored, unscorable, partial = coverage(scores, metrics)
-    store.write_eval(rid, rows, scored, metrics.skipped, unscorable=unscorable, partial=partial, grid_id=grid_id)
+    store.write_eval(rid, rows, scored, metrics.skipped, unscorable=unscorable, partial=partial, grid_id=grid_id,
+                     metric_weights={m.name: m.weights for m in metrics.metrics})
 
 
 # --------------------------------------------------------------------------------------------
