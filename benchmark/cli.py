@@ -384,6 +384,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command not in ("run", "compare"):  # the commands that train runs (checkpointed, resumed)
             print("\ninterrupted", file=sys.stderr)
             return 130
+        if getattr(args, "dry_run", False):  # trains nothing: what it keeps is the step times it measured
+            print("\ninterrupted; the step times measured so far are kept (<torch hub dir>/plbench/steptimes.json): "
+                  "the same command measures only the rest:\n  "
+                  + " ".join(shlex.quote(a) for a in [*_program(), *argv]), file=sys.stderr)
+            return 130
         saved = ("finished runs are saved (checkpoints are off: a run in progress starts again from iteration 0)"
                  if _checkpoints_off(args) else "finished runs and checkpoints are saved")
         print(f"\ninterrupted; {saved}. Resume with:\n  "

@@ -25,3 +25,46 @@ def test_a_mistyped_data_source_is_refused_before_the_losses_are_probed(role, mo
     with pytest.raises(UserError, match=r"unknown dataset 'skimag'; did you mean skimage\?"):
         build_configs(spec)
     assert probed == []
+
+
+def test_an_interrupted_dry_run_keeps_the_step_times_it_measured(tmp_path, monkeypatch, capsys):
+    """A dry run of a large grid on a CPU measures for tens of minutes (README: a full-profile dry run timed 7 steps
+    of 24 losses); Ctrl-C in it lost every time measured so far (``steptimes.json`` was written only at the end), so
+    the same command measured everything again — while the CLI said "interrupted; finished runs and checkpoints are
+    saved. Resume with: … --dry-run", of a command that trains no run. Now the times measured are kept on the
+    interrupt, the next dry run measures only the rest, and the line says so."""
+    from benchmark import perf
+    from benchmark.cli import main
+    from benchmark.config import RunConfig
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    timed = []
+
+    def fake_step(loss, net, task, b, cr, dev, compile, images):
+        if len(timed) == 3:
+            raise KeyboardInterrupt
+        timed.append((loss, b, cr))
+        return 0.01 * (len(timed)), 0.001
+
+    def fake_data(task, batch, crop, dev, images):
+        timed.append((task, batch, crop))
+        return 0.001
+
+    monkeypatch.setattr(perf, "_time_step", fake_step)
+    monkeypatch.setattr(perf, "_time_data", fake_data)
+    monkeypatch.setattr(perf, "training_images", lambda crop: [])
+    grid = [RunConfig(task="denoise", loss=ls, iterations=10, batch_size=8, crop=48) for ls in ("l1", "l2", "ssim")]
+    path = tmp_path / "t.json"
+    with pytest.raises(KeyboardInterrupt):
+        perf.estimate_grid(grid, ["psnr"], "cpu", perf.StepTimes(path))
+    assert len(timed) == 3 and len(perf.StepTimes(path).data) == 3  # what was timed before Ctrl-C is kept
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("benchmark.cli.cmd_run", interrupted)
+    assert main(["run", "--tasks", "denoise", "--losses", "l1", "--dry-run", "--out", str(tmp_path / "d")]) == 130
+    err = capsys.readouterr().err
+    assert "checkpoints" not in err and "finished runs" not in err
+    assert "step times measured so far are kept" in err and "--dry-run" in err
+
