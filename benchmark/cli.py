@@ -987,7 +987,16 @@ def cmd_check(args) -> int:
               "while writing it; in no leaderboard: the same `plbench merge` or `plbench run` finishes it")
     if not damaged:
         also = f" (and {inputs} scoring{'s' if inputs != 1 else ''} of the degraded input)" if inputs else ""
-        print(f"{store.root}: {n} run{'s' if n != 1 else ''}{also}, every record readable and matching its checksum")
+        # a run folder is not a finished run: Ctrl-C leaves one with a checkpoint only, a failure one with its record
+        status = [(store.meta(r) or {}).get("status") for r in ids if not str(r).startswith("input-")]
+        failed, unfinished = status.count("failed"), sum(st not in ("ok", "diverged", "failed") for st in status)
+        done = n - failed - unfinished
+        runs = f"{n} run{'s' if n != 1 else ''}" if not (failed or unfinished) else ", ".join(
+            [f"{done} run{'s' if done != 1 else ''} finished"]
+            + [f"{failed} failed (the same `plbench run` retries {'it' if failed == 1 else 'them'})"] * bool(failed)
+            + [f"{unfinished} unfinished (interrupted or still training: the same `plbench run` resumes "
+               f"{'it' if unfinished == 1 else 'them'})"] * bool(unfinished))
+        print(f"{store.root}: {runs}{also}, every record readable and matching its checksum")
         return 0
     held = untouched = 0
     for rid, why in sorted(damaged.items()):

@@ -68,3 +68,30 @@ def test_an_interrupted_dry_run_keeps_the_step_times_it_measured(tmp_path, monke
     assert "checkpoints" not in err and "finished runs" not in err
     assert "step times measured so far are kept" in err and "--dry-run" in err
 
+
+def test_check_does_not_count_an_interrupted_or_failed_run_as_a_run(tmp_path, capsys):
+    """After Ctrl-C in the first run of a grid, ``plbench check`` said "1 run (and 1 scoring of the degraded input),
+    every record readable and matching its checksum" — of a store where no run had finished (the one run folder
+    held a checkpoint and a curve), while ``report`` wrote "Setting: no results". It counted run folders. Now the
+    line counts finished runs apart from the unfinished (resumed by the same ``plbench run``) and failed ones."""
+    import json
+
+    from benchmark.cli import main
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0, "l2": 0.1}, seeds=(0,), metrics=("psnr",), n_images=2,
+                        budget_check=False)
+    finished = [r for r in store.run_ids() if not r.startswith("input-")]
+    assert main(["check", "--out", str(store.root)]) == 0
+    assert f": {len(finished)} runs (and 1 scoring of the degraded input), every record" in capsys.readouterr().out
+    stopped = store.run_dir("0123456789abcdef")  # what an interrupted run leaves: its checkpoint and curve
+    stopped.mkdir()
+    (stopped / "ckpt.pt").write_bytes(b"x")
+    (stopped / "curve.csv").write_text("iteration,seconds,loss,lr\n4,1.0,0.1,0.001\n")
+    failed = store.run_dir(finished[0])
+    meta = json.loads((failed / "meta.json").read_text())
+    (failed / "meta.json").write_text(json.dumps({**meta, "status": "failed", "error": "RuntimeError: boom"}))
+    assert main(["check", "--out", str(store.root)]) == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert f": {len(finished) - 1} run{'s' if len(finished) != 2 else ''} finished" in line, line
+    assert "1 failed" in line and "1 unfinished" in line and "plbench run" in line, line
