@@ -30,7 +30,7 @@ from pathlib import Path
 
 from benchmark import CODE_VERSION, __version__
 from benchmark.data import DataSpec
-from benchmark.errors import UserError, did_you_mean
+from benchmark.errors import UserError, did_you_mean, did_you_mean_path
 
 # Perceptual full-reference metrics that need no download are always in (pyiqa's vsi, fsim, gmsd, nlpd;
 # vif in the default set); learned ones (lpips, dists, niqe, musiq) are scored when their weights are
@@ -576,7 +576,7 @@ class GridSpec:
         if p.is_dir():
             raise UserError(f"config file {p} is a directory: pass a YAML file (e.g. configs/quick.yaml)")
         if not p.is_file():
-            raise UserError(f"config file not found: {p}")
+            raise UserError(f"config file not found: {p}" + did_you_mean_path(path))
         try:
             text = p.read_bytes().decode("utf-8")
         except UnicodeDecodeError:

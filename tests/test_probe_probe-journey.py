@@ -95,3 +95,30 @@ def test_check_does_not_count_an_interrupted_or_failed_run_as_a_run(tmp_path, ca
     line = capsys.readouterr().out.strip().splitlines()[-1]
     assert f": {len(finished) - 1} run{'s' if len(finished) != 2 else ''} finished" in line, line
     assert "1 failed" in line and "1 unfinished" in line and "plbench run" in line, line
+
+
+def test_a_mistyped_path_is_refused_with_the_close_spelling_its_folder_holds(tmp_path, monkeypatch):
+    """Every misspelt name had a "did you mean" — tasks, losses, flags, config keys, metrics, embedded data sets — but
+    not a misspelt path: ``--loss-file my_los.py`` said "loss file not found", ``--config grid.yml`` "config file not
+    found", ``--test-data ../shared/datasets/Cset5`` (the folder is CSet5) "dataset folder not found". Each now names
+    the close spelling its folder holds, written as the path was given."""
+    import re
+
+    from benchmark.config import DataSpec, GridSpec
+    from benchmark.data import load_images
+    from benchmark.errors import UserError
+    from benchmark.registry import LOSSES, load_user_file
+
+    (tmp_path / "my_loss.py").write_text("")
+    (tmp_path / "grid.yaml").write_text("seeds: [0]\n")
+    (tmp_path / "CSet5").mkdir()
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UserError, match=r"loss file not found: .*my_los\.py; did you mean .*/my_loss\.py\?$"):
+        load_user_file("my_los.py", LOSSES)
+    with pytest.raises(UserError, match=r"^config file not found: grid\.yml; did you mean grid\.yaml\?$"):
+        GridSpec.from_file("grid.yml")
+    d = re.escape(str(tmp_path))
+    with pytest.raises(UserError, match=rf"^dataset folder not found: {d}/Cset5; did you mean {d}/CSet5\?$"):
+        load_images(DataSpec.parse(str(tmp_path / "Cset5"), role="test"))
+    with pytest.raises(UserError, match=rf"^dataset folder not found: {d}/Kodak/x$"):  # no folder: no hint
+        load_images(DataSpec.parse(str(tmp_path / "Kodak" / "x"), role="test"))
