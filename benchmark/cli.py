@@ -354,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
     if word and not word.startswith("-") and word not in COMMANDS:
         hint = did_you_mean(word, COMMANDS, n=2)
         if hint:  # `plbench rn`, `plbench -q reprot`: a misspelt command, not an argument of `run`
-            print(f"error: unknown command {word!r}{hint} (`plbench -h` lists them)", file=sys.stderr)
+            print(_as_started(f"error: unknown command {word!r}{hint} (`plbench -h` lists them)"), file=sys.stderr)
             return 2
     if lead and word in (*COMMANDS, "--version"):  # `plbench -q list`: the flags every command has
         argv = [word] if word == "--version" else [word, *argv[:lead], *argv[lead + 1:]]
@@ -372,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         if getattr(args, "debug", False):
             raise
-        print(f"error: {exc}", file=sys.stderr)
+        print(_as_started(f"error: {exc}"), file=sys.stderr)
         return exc.exit_code
     except BrokenPipeError:  # the reader went away (`plbench findings | head`): not an error of ours
         try:
@@ -415,6 +415,13 @@ def _program() -> list[str]:
     if prog.endswith(".py"):
         return [os.path.basename(sys.executable) or "python", prog]
     return [os.path.basename(prog)]
+
+
+def _as_started(message: str) -> str:
+    """``message`` with each command it suggests (`` `plbench list tasks` ``) written as this process was started,
+    ``python run_all.py list tasks`` after the README's first command, where no ``plbench`` is on the PATH."""
+    shown = _shown_program()
+    return message if shown == "plbench" else message.replace("`plbench ", f"`{shown} ")
 
 
 def _shown_program() -> str:

@@ -122,3 +122,25 @@ def test_a_mistyped_path_is_refused_with_the_close_spelling_its_folder_holds(tmp
         load_images(DataSpec.parse(str(tmp_path / "Cset5"), role="test"))
     with pytest.raises(UserError, match=rf"^dataset folder not found: {d}/Kodak/x$"):  # no folder: no hint
         load_images(DataSpec.parse(str(tmp_path / "Kodak" / "x"), role="test"))
+
+
+@pytest.mark.parametrize("argv, hint", [
+    (["rn"], "`python run_all.py -h` lists them"),
+    (["run", "--tasks", "denoize"], "`python run_all.py list tasks` shows all"),
+    (["report", "--out", "no/such/results"], "run `python run_all.py run --out no/such/results` first"),
+])
+def test_errors_name_the_command_the_user_started(argv, hint, monkeypatch, capsys):
+    """The README's first commands start ``.venv/bin/python run_all.py`` (no ``plbench`` on the PATH until the
+    venv is activated), and ``--help`` already says ``python run_all.py`` there — but the one-line errors sent the
+    user to ``plbench -h``, ``plbench list tasks``, ``plbench run --out …``: "command not found" when copied. An
+    error's hint now names the command as it was started."""
+    import sys
+
+    from benchmark.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["run_all.py", *argv])
+    monkeypatch.setattr(sys, "executable", "/venv/bin/python")
+    monkeypatch.setattr(sys.modules["__main__"], "__spec__", None, raising=False)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert hint in err and "`plbench" not in err, err
