@@ -387,12 +387,12 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, "dry_run", False):  # trains nothing: what it keeps is the step times it measured
             print("\ninterrupted; the step times measured so far are kept (<torch hub dir>/plbench/steptimes.json): "
                   "the same command measures only the rest:\n  "
-                  + " ".join(shlex.quote(a) for a in [*_program(), *argv]), file=sys.stderr)
+                  + " ".join(shlex.quote(a) for a in [*_runnable_program(), *argv]), file=sys.stderr)
             return 130
         saved = ("finished runs are saved (checkpoints are off: a run in progress starts again from iteration 0)"
                  if _checkpoints_off(args) else "finished runs and checkpoints are saved")
         print(f"\ninterrupted; {saved}. Resume with:\n  "
-              + " ".join(shlex.quote(a) for a in [*_program(), *argv]), file=sys.stderr)
+              + " ".join(shlex.quote(a) for a in [*_runnable_program(), *argv]), file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - a bug, not bad input: still one line unless --debug
         if getattr(args, "debug", False):
@@ -415,6 +415,24 @@ def _program() -> list[str]:
     if prog.endswith(".py"):
         return [os.path.basename(sys.executable) or "python", prog]
     return [os.path.basename(prog)]
+
+
+def _runnable_program() -> list[str]:
+    """:func:`_program` for a line meant to be copied (the resume line after Ctrl-C): its interpreter as it can be
+    reached from here — ``python`` only where the PATH's ``python`` is this one, else its path (relative to the
+    current directory when under it: ``.venv/bin/python`` after the README's first command, the venv not activated,
+    where the PATH's python has no torch)."""
+    import shutil
+
+    shown = _program()
+    if shown[0] != os.path.basename(sys.executable) or len(shown) == 1:
+        return shown
+    here = os.path.abspath(sys.executable)
+    found = shutil.which(shown[0])
+    if found and os.path.abspath(found) == here:
+        return shown
+    rel = os.path.relpath(here)
+    return [here if rel.startswith("..") else rel if os.sep in rel else os.path.join(".", rel), *shown[1:]]
 
 
 def _as_started(message: str) -> str:
