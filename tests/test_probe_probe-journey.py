@@ -172,3 +172,26 @@ def test_the_resume_line_after_ctrl_c_names_the_interpreter_that_was_started(tmp
     assert main(["--tasks", "denoise"]) == 130
     err = capsys.readouterr().err
     assert "Resume with:\n  .venv/bin/python run_all.py run --tasks denoise" in err, err
+
+
+def test_the_readmes_first_commands_write_to_results_folders_that_do_not_nest():
+    """The README's quick start runs ``run_all.py`` (into the default ``results``) and, "to try the install on less",
+    the same with ``--out results/first``. Done in either order the second was refused: ``results`` "is not a
+    plbench results directory (no store.json) and holds other files (first)", or ``results/first`` "is inside the
+    results directory results". The quick start's commands now write to folders neither of which holds the other
+    (the small run goes to the default folder, where the full grid then finds it done)."""
+    import re
+    import shlex
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    quick_start = readme.split("\n---\n")[0]
+    outs = set()
+    for block in re.findall(r"```bash\n(.*?)```", quick_start, re.S):
+        for command in re.split(r"&&|\n", block):
+            words = shlex.split(command.split(" #")[0])
+            if any(w.endswith("run_all.py") for w in words):
+                outs.add(Path(words[words.index("--out") + 1]) if "--out" in words else Path("results"))
+    assert len(outs) >= 1
+    nested = [(a, b) for a in outs for b in outs if a != b and b.is_relative_to(a)]
+    assert not nested, nested
