@@ -354,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
     if word and not word.startswith("-") and word not in COMMANDS:
         hint = did_you_mean(word, COMMANDS, n=2)
         if hint:  # `plbench rn`, `plbench -q reprot`: a misspelt command, not an argument of `run`
-            print(f"error: unknown command {word!r}{hint} (`plbench -h` lists them)", file=sys.stderr)
+            print(_as_started(f"error: unknown command {word!r}{hint} (`plbench -h` lists them)"), file=sys.stderr)
             return 2
     if lead and word in (*COMMANDS, "--version"):  # `plbench -q list`: the flags every command has
         argv = [word] if word == "--version" else [word, *argv[:lead], *argv[lead + 1:]]
@@ -372,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         if getattr(args, "debug", False):
             raise
-        print(f"error: {exc}", file=sys.stderr)
+        print(_as_started(f"error: {exc}"), file=sys.stderr)
         return exc.exit_code
     except BrokenPipeError:  # the reader went away (`plbench findings | head`): not an error of ours
         try:
@@ -384,10 +384,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.command not in ("run", "compare"):  # the commands that train runs (checkpointed, resumed)
             print("\ninterrupted", file=sys.stderr)
             return 130
+        if getattr(args, "dry_run", False):  # trains nothing: what it keeps is the step times it measured
+            print("\ninterrupted; the step times measured so far are kept (<torch hub dir>/plbench/steptimes.json): "
+                  "the same command measures only the rest:\n  "
+                  + " ".join(shlex.quote(a) for a in [*_runnable_program(), *argv]), file=sys.stderr)
+            return 130
         saved = ("finished runs are saved (checkpoints are off: a run in progress starts again from iteration 0)"
                  if _checkpoints_off(args) else "finished runs and checkpoints are saved")
         print(f"\ninterrupted; {saved}. Resume with:\n  "
-              + " ".join(shlex.quote(a) for a in [*_program(), *argv]), file=sys.stderr)
+              + " ".join(shlex.quote(a) for a in [*_runnable_program(), *argv]), file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - a bug, not bad input: still one line unless --debug
         if getattr(args, "debug", False):
@@ -410,6 +415,31 @@ def _program() -> list[str]:
     if prog.endswith(".py"):
         return [os.path.basename(sys.executable) or "python", prog]
     return [os.path.basename(prog)]
+
+
+def _runnable_program() -> list[str]:
+    """:func:`_program` for a line meant to be copied (the resume line after Ctrl-C): its interpreter as it can be
+    reached from here — ``python`` only where the PATH's ``python`` is this one, else its path (relative to the
+    current directory when under it: ``.venv/bin/python`` after the README's first command, the venv not activated,
+    where the PATH's python has no torch)."""
+    import shutil
+
+    shown = _program()
+    if shown[0] != os.path.basename(sys.executable) or len(shown) == 1:
+        return shown
+    here = os.path.abspath(sys.executable)
+    found = shutil.which(shown[0])
+    if found and os.path.abspath(found) == here:
+        return shown
+    rel = os.path.relpath(here)
+    return [here if rel.startswith("..") else rel if os.sep in rel else os.path.join(".", rel), *shown[1:]]
+
+
+def _as_started(message: str) -> str:
+    """``message`` with each command it suggests (`` `plbench list tasks` ``) written as this process was started,
+    ``python run_all.py list tasks`` after the README's first command, where no ``plbench`` is on the PATH."""
+    shown = _shown_program()
+    return message if shown == "plbench" else message.replace("`plbench ", f"`{shown} ")
 
 
 def _shown_program() -> str:
@@ -1000,7 +1030,16 @@ def cmd_check(args) -> int:
                   "its checksum")
             return 1
         also = f" (and {inputs} scoring{'s' if inputs != 1 else ''} of the degraded input)" if inputs else ""
-        print(f"{store.root}: {n} run{'s' if n != 1 else ''}{also}, every record readable and matching its checksum")
+        # a run folder is not a finished run: Ctrl-C leaves one with a checkpoint only, a failure one with its record
+        status = [(store.meta(r) or {}).get("status") for r in ids if not str(r).startswith("input-")]
+        failed, unfinished = status.count("failed"), sum(st not in ("ok", "diverged", "failed") for st in status)
+        done = n - failed - unfinished
+        runs = f"{n} run{'s' if n != 1 else ''}" if not (failed or unfinished) else ", ".join(
+            [f"{done} run{'s' if done != 1 else ''} finished"]
+            + [f"{failed} failed (the same `plbench run` retries {'it' if failed == 1 else 'them'})"] * bool(failed)
+            + [f"{unfinished} unfinished (interrupted or still training: the same `plbench run` resumes "
+               f"{'it' if unfinished == 1 else 'them'})"] * bool(unfinished))
+        print(f"{store.root}: {runs}{also}, every record readable and matching its checksum")
         return 0
     held = untouched = 0
     for rid, why in sorted(damaged.items()):

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from benchmark import CODE_VERSION, __version__
 from benchmark.data import DataSpec
-from benchmark.errors import UserError, did_you_mean
+from benchmark.errors import UserError, did_you_mean, did_you_mean_path
 
 # Perceptual full-reference metrics that need no download are always in (pyiqa's vsi, fsim, gmsd, nlpd;
 # vif in the default set); learned ones (lpips, dists, niqe, musiq) are scored when their weights are
@@ -576,7 +576,7 @@ class GridSpec:
         if p.is_dir():
             raise UserError(f"config file {p} is a directory: pass a YAML file (e.g. configs/quick.yaml)")
         if not p.is_file():
-            raise UserError(f"config file not found: {p}")
+            raise UserError(f"config file not found: {p}" + did_you_mean_path(path))
         try:
             text = p.read_bytes().decode("utf-8")
         except UnicodeDecodeError:
@@ -1186,10 +1186,11 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
                             f"(at least {MIN_CROP}, and 2 × its size multiple {task.size_multiple})")
         built_tasks[t] = task
     data = data if data is not None else DataCache()
-    try:  # the training crops a loss is probed on (decoded once: resolve() fingerprints them next)
-        images = data.pooled(train)
-    except UserError:  # unreadable data: said by resolve(), as before
-        images = None
+    # every source is read before any loss is built and probed (a minute on 2 busy cores): a mistyped or
+    # unreadable --train-data/--test-data is said at once; the training crops a loss is probed on come from
+    # these images (decoded once: resolve() fingerprints them next)
+    images = data.pooled(train)
+    data.pooled(tests)
     for ls in loss_specs:  # missing weights fail here, before anything is trained (no silent substitute)
         loss = build_loss(ls, seed=0, weights=weights[ls])
         # and a loss that cannot run on this crop (too small for its backbone, a failing user forward)

@@ -69,7 +69,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmark.errors import UserError, did_you_mean
+from benchmark.errors import UserError, did_you_mean, did_you_mean_path
 from benchmark.lazymod import lazy_module
 
 torch = lazy_module("torch")  # imported on first use: `plbench check` and `merge` read no pixels
@@ -1753,7 +1753,7 @@ def load_raw(spec: DataSpec):
     if kind == "missing-path":
         where = "" if os.path.isabs(os.path.expanduser(spec.source)) else f" (cwd {os.getcwd()})"
         what = "table of images" if Path(spec.source).suffix.lower() in TABLE_SUFFIXES else "dataset folder"
-        raise UserError(f"{what} not found: {spec.source}{where}")
+        raise UserError(f"{what} not found: {spec.source}{where}" + did_you_mean_path(spec.source))
     if kind == "folder":
         _no_revision(spec, f"the local folder {spec.source}")
         if (Path(spec.source) / "state.json").exists() or (Path(spec.source) / "dataset_dict.json").exists():

@@ -29,12 +29,33 @@ class UnknownName(UserError):
 def did_you_mean(name: str, choices, n: int = 1, cutoff: float = 0.6) -> str:
     """``"; did you mean a, b?"`` for a misspelt ``name`` among ``choices`` (a case slip such as
     ``PSNR`` first, then up to ``n`` close spellings), or ``""`` when nothing is close."""
+    close = _close(name, choices, n, cutoff)
+    return f"; did you mean {', '.join(close)}?" if close else ""
+
+
+def _close(name: str, choices, n: int = 1, cutoff: float = 0.6) -> list[str]:
+    """The ``choices`` :func:`did_you_mean` offers for ``name``: one differing in case only, else up to ``n`` close."""
     import difflib
 
     choices = [str(c) for c in choices]
-    close = [c for c in choices if c.lower() == str(name).lower()] or \
+    return [c for c in choices if c.lower() == str(name).lower()] or \
         difflib.get_close_matches(str(name), choices, n=n, cutoff=cutoff)
-    return f"; did you mean {', '.join(close)}?" if close else ""
+
+
+def did_you_mean_path(path) -> str:
+    """``"; did you mean DIR/NAME?"`` for a path that is not there while its folder holds a close spelling of its
+    last part (``CSet5`` for ``Cset5``, ``my_loss.py`` for ``my_los.py``; hidden entries left out), written as
+    the path was given; ``""`` when the folder is missing or holds nothing close."""
+    text = os.fspath(path)
+    head, _, name = text.rstrip("/").rpartition("/")
+    folder = os.path.expanduser(head or ".") if head or not text.startswith("/") else "/"
+    try:
+        siblings = [e for e in os.listdir(folder) if not e.startswith(".")]
+    except OSError:
+        return ""
+    close = _close(name, siblings, n=2)
+    return "; did you mean " + ", ".join(f"{head}/{n}" if head or text.startswith("/") else n for n in close) + "?" \
+        if close else ""
 
 
 def offline_switches() -> list[str]:

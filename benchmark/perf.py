@@ -282,6 +282,7 @@ class StepTimes:
         self._from_disk = set(self.data)
         self._counted: set[str] = set()
         self.measured = self.reused = 0
+        self._unwritable = False
 
     @staticmethod
     def key(dev, net, loss, task, batch, crop, compile) -> str:
@@ -322,6 +323,7 @@ class StepTimes:
         if key not in self.data:
             self.data[key] = measure()
             self.measured += 1
+            self.save()  # kept as measured: Ctrl-C in a long dry run loses none, the same command measures the rest
         elif key in self._from_disk and key not in self._counted:
             self.reused += 1
         self._counted.add(key)
@@ -339,8 +341,10 @@ class StepTimes:
         try:
             atomic_write_json(self.path, {"version": 2, "times": {k: self.data[k] for k in keep},
                                           "used": {k: self.used[k] for k in keep}})
-        except OSError as exc:  # a read-only cache only costs the next dry run its speed
-            log.warning("could not keep measured step times in %s: %s", self.path, exc)
+        except OSError as exc:  # a read-only cache only costs the next dry run its speed (said once)
+            if not self._unwritable:
+                log.warning("could not keep measured step times in %s: %s", self.path, exc)
+            self._unwritable = True
 
 
 def _best_time(fn, dev: torch.device, reps: int) -> float:
