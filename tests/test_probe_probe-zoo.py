@@ -1,0 +1,76 @@
+"""The loss zoo's robustness over inputs and keyword edges (probe zoo): every registered loss on the
+inputs a training run or a user can hand it, and the keyword values its constructor lets through.
+
+Registry-parametrised (a new loss is probed for free), on tiny tensors and seeded random-init trunks
+(the ``built`` fixture of tests/conftest.py). What tests/test_losses.py already checks (finite value and
+gradient on 64-px pairs, minimum at identity, batch independence, bf16) and tests/test_probe_zoo4.py
+(float64 inputs) is not repeated here.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+import torch
+from conftest import extra_inputs
+
+from benchmark.errors import UserError
+from benchmark.lossfn import build_loss
+from benchmark.registry import LOSSES
+
+ALL = LOSSES.names()
+#: a colour equal to the ImageNet mean: the normalised input is exactly 0, so a bias-free random trunk
+#: (torchvision's ResNet, VGG's zero-initialised biases) maps it to all-zero feature vectors
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+
+
+def _pair(n=2, h=33, w=47, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    target = torch.rand(n, 3, h, w, generator=g)
+    pred = (target + 0.1 * torch.randn(n, 3, h, w, generator=g)).clamp(0, 1)
+    return pred, target
+
+
+def _flat_images(h=33, w=47):
+    """Constant images: black, mid grey, white and the ImageNet mean colour, each (1, 3, h, w)."""
+    mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1).expand(1, 3, h, w)
+    return {"black": torch.zeros(1, 3, h, w), "grey": torch.full((1, 3, h, w), 0.5),
+            "white": torch.ones(1, 3, h, w), "imagenet_mean": mean.clone()}
+
+
+def _value_and_grad(loss, pred, target):
+    leaf = pred.detach().clone().requires_grad_(True)
+    value = loss(leaf, target, **extra_inputs(loss, leaf))
+    value.backward()
+    return value.detach(), leaf.grad
+
+
+# ------------------------------------------------------------- 1. a stabiliser of 0 (or below) that divides by 0
+def _eps_params(name: str) -> list[str]:
+    return [p for p in inspect.signature(LOSSES.get(name).obj).parameters if p == "eps" or p.startswith("eps_")]
+
+
+EPS_LOSSES = [n for n in ALL if _eps_params(n)]
+
+
+@pytest.mark.parametrize("value", [0.0, -1e-3])
+@pytest.mark.parametrize("name", EPS_LOSSES)
+def test_a_stabiliser_the_constructor_accepts_keeps_the_loss_finite(name, value):
+    """``contextual(eps=0)`` divided by min_k d_ik = 0 at pred == target (NaN value and gradient: the first
+    training step recorded a NaN loss); ``csr(eps=0)`` or a negative ``eps`` took rsqrt of 0 (or of a negative
+    number) wherever a feature vector is all zero. A stabiliser is either refused at construction, in one
+    line naming it, or keeps the loss finite at pred == target and on flat images."""
+    for p in _eps_params(name):
+        spec = f"{name}({p}={value!r})"
+        try:
+            loss = build_loss(spec, seed=0, weights="random")
+        except UserError as exc:
+            assert p in str(exc) and "\n" not in str(exc)
+            continue
+        pred, target = _pair(n=1)
+        for label, (a, b) in {"identity": (target, target), **{f"{k}=={k}": (v, v) for k, v in
+                                                               _flat_images().items()}}.items():
+            value_, grad = _value_and_grad(loss, a, b)
+            assert torch.isfinite(value_), (spec, label, value_)
+            assert torch.isfinite(grad).all(), (spec, label)
