@@ -74,3 +74,39 @@ def test_a_stabiliser_the_constructor_accepts_keeps_the_loss_finite(name, value)
             value_, grad = _value_and_grad(loss, a, b)
             assert torch.isfinite(value_), (spec, label, value_)
             assert torch.isfinite(grad).all(), (spec, label)
+
+
+# ------------------------------------------------------------- 2. psycho's grating probe: bounded before it runs
+@pytest.fixture
+def no_probing(monkeypatch):
+    """Fail the test, instead of allocating gigabytes, if psycho starts probing its trunk."""
+    import losses.psycho as P
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("psycho probed its trunk with gratings before refusing the probe grid")
+
+    monkeypatch.setattr(P, "probe_responses", refuse)
+    monkeypatch.setattr(P.PsychovisualFeatureLoss, "_runs_at", refuse)
+
+
+@pytest.mark.parametrize("spec,pattern", [
+    # was: 96 gratings of 100000² px (~11 TB in float32) allocated, and the size search ran the trunk on them
+    ("psycho(probe_size=100000)", r"probe_size must be ≤ 512, got 100000"),
+    ("psycho(probe_size=513)", r"probe_size must be ≤ 512, got 513"),
+    # siblings: the grid's other axes multiply the same work (10⁶ orientations: 12·10⁶ gratings of 32² px)
+    ("psycho(n_orient=1000000)", r"psycho's probe of 12000000 gratings .* 32×32 px .*: at most"),
+    ("psycho(n_freq=100000, n_phase=4)", r"psycho's probe of 3200000 gratings .* at most"),
+    ("psycho(probe_size=512, n_freq=12)", r"probe of 192 gratings .* of 512×512 px is 50.3 Mpx .* at most 6.29 Mpx"),
+])
+def test_psycho_refuses_a_probe_grid_it_cannot_run_before_probing(spec, pattern, no_probing):
+    with pytest.raises(UserError, match=pattern) as info:
+        build_loss(spec, seed=0, weights="random")
+    assert "\n" not in str(info.value)
+
+
+def test_psycho_default_probe_grid_at_the_largest_size_is_accepted(no_probing):
+    """The bound is on work, not a blanket cap: the largest probe_size with a small grid is let through to
+    probing (here the sentinel), as is the default grid at 256 px."""
+    for spec in ("psycho(probe_size=512, n_freq=2, n_orient=4, n_phase=1)", "psycho(probe_size=256)"):
+        with pytest.raises(AssertionError, match="probed its trunk"):
+            build_loss(spec, seed=0, weights="random")
