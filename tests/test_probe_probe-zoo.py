@@ -110,3 +110,23 @@ def test_psycho_default_probe_grid_at_the_largest_size_is_accepted(no_probing):
     for spec in ("psycho(probe_size=512, n_freq=2, n_orient=4, n_phase=1)", "psycho(probe_size=256)"):
         with pytest.raises(AssertionError, match="probed its trunk"):
             build_loss(spec, seed=0, weights="random")
+
+
+# ------------------------------------------------------------- 3. contrastive_select: margin in the distance's units
+def test_contrastive_select_refuses_a_negative_margin():
+    """``contrastive_select(margin=-10)`` was accepted and its selection S never trained: the triplet term
+    relu(d(a, p) − d(a, n) + margin) is 0 whenever margin ≤ d(a, n) − d(a, p), which with distances in
+    [0, 2] −10 always is, so every train_step left S as built while the run was labelled an online selection."""
+    with pytest.raises(UserError, match=r"margin must be ≥ 0, got -10"):
+        build_loss("contrastive_select(margin=-10)", seed=0, weights="random")
+
+
+def test_contrastive_select_distances_relate_as_documented_at_the_start():
+    """The docstring gives each distance's scale at S's start (every gate 1), which is what ``margin`` is
+    measured against: l2 = 2 × cosine exactly (features are unit vectors over channels), l1 ≥ l2 / 2
+    per position and up to √(2C) (C channels), so margin=0.1 is a much smaller share of an l1 distance."""
+    pred, target = _pair(n=1, h=32, w=32)
+    values = {d: float(build_loss(f"contrastive_select(distance='{d}', layers=('relu1_2',))", seed=0,
+                                  weights="random")(pred, target)) for d in ("l2", "l1", "cosine")}
+    assert values["l2"] == pytest.approx(2 * values["cosine"], rel=1e-4)
+    assert values["l1"] >= values["l2"] / 2 and values["cosine"] > 0
