@@ -130,3 +130,27 @@ def test_contrastive_select_distances_relate_as_documented_at_the_start():
                                   weights="random")(pred, target)) for d in ("l2", "l1", "cosine")}
     assert values["l2"] == pytest.approx(2 * values["cosine"], rel=1e-4)
     assert values["l1"] >= values["l2"] / 2 and values["cosine"] > 0
+
+
+# ------------------------------------------------------------- 4. weights of a loss's terms: a negative one is a gain
+def _default_layers(name: str) -> tuple:
+    return tuple(inspect.signature(LOSSES.get(name).obj).parameters["layers"].default)
+
+
+WEIGHTED_LOSSES = [n for n in ALL if "layer_weights" in inspect.signature(LOSSES.get(n).obj).parameters]
+
+
+@pytest.mark.parametrize("kind", ["negative", "all_zero", "empty"])
+@pytest.mark.parametrize("name", WEIGHTED_LOSSES)
+def test_layer_weights_that_reward_distance_or_zero_the_loss_are_refused(name, kind):
+    """``vgg(layer_weights=(-1,))`` was accepted: the loss was −MSE of the features (−0.0046 on a noisy pair,
+    0 at pred == target), so training pushed the restoration's features *away* from the target's;
+    ``(0,)`` made the loss 0 everywhere, and ``()`` silently meant equal weights. pdl refused all three;
+    vgg, vgg_esrgan and gpl (one constructor) did not. One line naming layer_weights, for every loss with it."""
+    n = len(_default_layers(name))
+    weights = {"negative": (-1.0,) + (1.0,) * (n - 1), "all_zero": (0.0,) * n, "empty": ()}[kind]
+    extra = ", pixels=False" if kind == "all_zero" and "pixels" in inspect.signature(LOSSES.get(name).obj).parameters \
+        else ""
+    with pytest.raises(UserError, match=r"layer_weights|weights must be") as info:
+        build_loss(f"{name}(layer_weights={weights!r}{extra})", seed=0, weights="random")
+    assert "\n" not in str(info.value)
