@@ -154,3 +154,84 @@ def test_layer_weights_that_reward_distance_or_zero_the_loss_are_refused(name, k
     with pytest.raises(UserError, match=r"layer_weights|weights must be") as info:
         build_loss(f"{name}(layer_weights={weights!r}{extra})", seed=0, weights="random")
     assert "\n" not in str(info.value)
+
+
+# ------------------------------------------------------------- 5. every registered loss on the inputs a run can give it
+@pytest.mark.parametrize("name", ALL)
+def test_odd_non_square_crop_at_batch_one_is_finite(name, built):
+    """33×47 (odd, non-square: a task's crop after its size multiple, a test image's own shape) at batch 1."""
+    loss = built(name)
+    pred, target = _pair(n=1)
+    value, grad = _value_and_grad(loss, pred, target)
+    assert value.ndim == 0 and torch.isfinite(value), value
+    assert torch.isfinite(grad).all()
+
+
+@pytest.mark.slow  # five backward passes per registered loss: minutes on 2 busy cores (contrique alone ~1 min)
+@pytest.mark.parametrize("name", ALL)
+def test_flat_images_give_finite_values_and_gradients(name, built):
+    """Zero-variance inputs (SSIM's, DISTS's and CX's normalisations, Gram matrices, unit-normalised features of
+    an all-zero map): flat == flat is finite with a finite gradient and no larger than the loss off it; a flat
+    prediction of a textured target, and a textured one of a flat target, are finite both ways."""
+    loss = built(name)
+    pred, target = _pair(n=1, h=32, w=36)
+    flats = _flat_images(32, 36)
+    for label in ("black", "imagenet_mean"):  # zero input; zero normalised input (all-zero random-trunk features)
+        flat = flats[label]
+        same, g_same = _value_and_grad(loss, flat, flat)
+        off, g_off = _value_and_grad(loss, flat, target)
+        for what, v, g in (("flat==flat", same, g_same), ("flat→texture", off, g_off)):
+            assert torch.isfinite(v) and torch.isfinite(g).all(), (label, what, v)
+        assert float(same) <= float(off) + 1e-6, (label, float(same), float(off))
+    rev, g_rev = _value_and_grad(loss, target, flats["grey"])
+    assert torch.isfinite(rev) and torch.isfinite(g_rev).all(), ("texture→grey", rev)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_prediction_outside_the_unit_range_is_pulled_back(name, built):
+    """A net's output before clamping (−0.1 … 1.1): finite, and the pixels above 1 where the target is below
+    get a gradient (a loss that clamped pred inside would leave them there: zero gradient)."""
+    loss = built(name)
+    _, target = _pair(n=1)
+    target = target * 0.8 + 0.1  # in [0.1, 0.9]
+    pred = target.clone()
+    pred[..., 8:24, 8:24] += 0.3  # 16×16 block up to 1.2
+    pred[..., 8:24, 30:46] -= 0.3  # and one down to −0.2
+    value, grad = _value_and_grad(loss, pred, target)
+    assert torch.isfinite(value) and torch.isfinite(grad).all()
+    outside = (pred > 1) | (pred < 0)
+    assert outside.any() and grad[outside].abs().sum() > 0
+
+
+@pytest.mark.slow  # every registered loss twice with a backward: ~1 min on 2 busy cores; found equal to the bit
+@pytest.mark.parametrize("name", ALL)
+def test_channels_last_gives_the_contiguous_value_and_gradient(name, built):
+    loss = built(name)
+    pred, target = _pair(n=2)
+    value, grad = _value_and_grad(loss, pred, target)
+    cl = torch.channels_last
+    value_cl, grad_cl = _value_and_grad(loss, pred.to(memory_format=cl), target.to(memory_format=cl))
+    torch.testing.assert_close(value_cl, value, rtol=1e-5, atol=1e-8)
+    torch.testing.assert_close(grad_cl, grad, rtol=1e-4, atol=1e-9)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_same_inputs_give_the_same_bits_whatever_ran_between(name, built):
+    """Determinism, and no state carried between calls (caches of window, projections or constants keyed on
+    shape, dtype or grad mode): the value is bit-identical twice, and again after calls on another shape, at
+    float64 and under bf16 autocast."""
+    loss = built(name)
+    pred, target = _pair(n=1, h=32, w=36)
+
+    def once(p, t):
+        return loss(p, t, **extra_inputs(loss, p)).detach()
+
+    first = once(pred, target)
+    assert torch.equal(once(pred, target), first)
+    other_p, other_t = _pair(n=2, h=40, w=34, seed=3)
+    once(other_p, other_t)
+    once(pred.double(), target.double())
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        once(pred, target)
+    assert torch.equal(once(pred, target), first)
+
