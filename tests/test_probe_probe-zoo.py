@@ -235,3 +235,28 @@ def test_same_inputs_give_the_same_bits_whatever_ran_between(name, built):
         once(pred, target)
     assert torch.equal(once(pred, target), first)
 
+
+# ------------------------------------------------------------- 6. a crop smaller than a trunk's pooling depth
+@pytest.mark.parametrize("name", ALL)
+def test_a_crop_too_small_for_the_trunk_names_the_side_that_runs(name, built):
+    """``build_loss('lpips')(pred, target)`` on 9×17 crops (a user scoring small patches through the API) raised
+    torch's 'Given input size: (64x1x3). Calculated output size: (64x0x1). Output size is too small': no trunk,
+    no layer, no size. Now the trunk's error names itself, its deepest layer and the smallest side that runs
+    (torch's words kept after it); that side runs and one pixel less does not."""
+    import re
+
+    from benchmark.backbones import Backbone
+
+    loss = built(name)
+    if not any(isinstance(m, Backbone) for m in loss.modules()):
+        pytest.skip("no feature trunk")
+    try:
+        loss(*_pair(n=1, h=9, w=17))
+    except RuntimeError as exc:
+        m = re.search(r"backbone \S+: a 9×17 input is too small for layer '\w+' \(needs ≥ (\d+) px per side\): "
+                      r".*Output size is too small", str(exc))
+        assert m, str(exc)
+        side = int(m.group(1))
+        assert torch.isfinite(loss(*_pair(n=1, h=side, w=side)))
+        with pytest.raises(RuntimeError, match=f"a {side - 1}×{side - 1} input is too small"):
+            loss(*_pair(n=1, h=side - 1, w=side - 1))
