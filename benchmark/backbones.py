@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,11 @@ from benchmark.errors import UserError, did_you_mean
 from benchmark.precision import fp32_call
 
 log = logging.getLogger(__name__)
+
+#: a trunk error that means "this input is too small for the layers" (pooling to 0×0, a kernel over the map)
+TOO_SMALL = re.compile(r"Output size is too small|Kernel size can't be greater than actual input size")
+#: the largest side :meth:`Backbone.min_side` searches up to
+_MAX_SIDE = 4096
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -388,9 +394,46 @@ class Backbone(nn.Module):
         return ((self._a * x + self._b) - self._shift.to(x.dtype)) / self._scale.to(x.dtype)
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        if self.fp32:
-            return fp32_call(self._forward, x)
-        return self._forward(x)
+        try:
+            if self.fp32:
+                return fp32_call(self._forward, x)
+            return self._forward(x)
+        except RuntimeError as exc:
+            # torch's words were all a user got: 'Given input size: (192x1x1). Calculated output size:
+            # (192x0x0). Output size is too small' — no trunk, no layer, no size that runs
+            if not TOO_SMALL.search(str(exc)) or not 0 < min(x.shape[-2:]) < self.min_side():
+                raise
+            h, w = x.shape[-2:]
+            raise RuntimeError(f"backbone {self.arch}: a {h}×{w} input is too small for layer {self._last!r} "
+                               f"(needs ≥ {self.min_side()} px per side): {str(exc).strip()}") from exc
+
+    def _runs_at(self, side: int) -> bool:
+        """Does the trunk, up to its deepest tap, run on a ``side``-pixel square and leave every tap a map?"""
+        try:
+            with torch.no_grad():
+                feats = type(self)._forward(self, torch.zeros(1, 3, side, side, device=self._shift.device))
+        except RuntimeError as exc:
+            if not TOO_SMALL.search(str(exc)):
+                raise
+            return False
+        return all(min(f.shape[-2:]) >= 1 for f in feats.values())
+
+    def min_side(self) -> int:
+        """The smallest side (px) of an input on which every tapped layer has a feature map (pooling is per
+        axis, so this bounds each side of a non-square input too). Found by running the (uncompiled) trunk on
+        black squares, doubling then bisecting; computed once per trunk."""
+        if getattr(self, "_min_side", None) is None:
+            lo, hi = 0, 8  # lo fails (or is 0), hi is tried
+            while not self._runs_at(hi):
+                if hi >= _MAX_SIDE:  # no map at any size searched: claim none (the error stays torch's own)
+                    self._min_side = 0
+                    return 0
+                lo, hi = hi, min(2 * hi, _MAX_SIDE)
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                lo, hi = (lo, mid) if self._runs_at(mid) else (mid, hi)
+            self._min_side = hi
+        return self._min_side
 
     def _forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         w = next(self.net.parameters(), None)

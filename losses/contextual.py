@@ -65,15 +65,17 @@ class ContextualLoss(FeatureLoss):
 
     Args:
         pred, target: (N, 3, H, W) float tensors in [0, 1].
+        eps: > 0, added to min_k d_ik in the relative distances (0: 0/0 at pred == target — NaN).
     Returns:
         Scalar tensor ≥ 0; its minimum (≈ 0, exactly 0 when no two positions share a feature)
         at pred == target.
     """
 
     def __init__(self, layers: Sequence[str] = ("relu3_4",), h: Annotated[float, Positive] = 0.5,
-                 eps: Annotated[float, Range(ge=0)] = 1e-5, max_positions: Annotated[int, Range(ge=1)] = 1024,
+                 eps: Annotated[float, Positive] = 1e-5, max_positions: Annotated[int, Range(ge=1)] = 1024,
                  weights: str = "pretrained", seed: int = 0):
-        # h = 0 is a NaN loss, max_positions 0 a failed run and < 0 a run that never ends (the pooling loop)
+        # h = 0 is a NaN loss, max_positions 0 a failed run and < 0 a run that never ends (the pooling loop);
+        # eps = 0 divides by min_k d_ik = 0 wherever a position of pred matches one of target (pred == target: NaN)
         super().__init__()
         self.layers, self.h, self.eps, self.max_positions = tuple(layers), float(h), float(eps), int(max_positions)
         self.backbone = Backbone("vgg19", self.layers, weights=weights, seed=seed)

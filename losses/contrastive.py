@@ -44,6 +44,13 @@ class ContrastiveSelectionLoss(FeatureLoss):
     ``max(0, d(a, p) − d(a, n) + margin)`` with the S-distance D above, so S learns the
     dimensions in which the output still looks like the degradation. Readings chosen (kwargs):
     ``margin=0.1``, Adam ``lr=1e-3``, one S step per net step (``update_every=1``).
+    ``margin`` (≥ 0) is in the units of ``distance``, one number for all three: at S's start (every
+    gate 1) on the unit-normalised (and, after a ReLU, non-negative) features, per position l2 =
+    ‖a − b‖² = 2·(1 − cos) = 2 × cosine exactly, in [0, 2]; cosine in [0, 1]; l1 = ‖a − b‖₁ ≥ l2 / 2 and up
+    to √(2C) for C channels. So ``margin=0.1`` under l2 is ``margin=0.05`` under cosine, and a far smaller
+    share of a typical l1 distance (random-init VGG, default layers, 40-px crops: l2 0.057, cosine 0.029, l1 1.45);
+    change it with the distance. A negative margin is refused: the triplet term is 0 wherever margin ≤ d(a, n) −
+    d(a, p), so a margin below −d(a, p) (−10 with l2 or cosine: always) leaves S as built.
     S's parameters are ordinary parameters: they are in ``state_dict()`` and saved with a run.
     The S-distances and the whole of :meth:`train_step` run in a float32 region (no bf16
     autocast, no TF32; :mod:`benchmark.precision`); the net's φ passes follow the
@@ -58,7 +65,7 @@ class ContrastiveSelectionLoss(FeatureLoss):
     """
 
     def __init__(self, layers: Sequence[str] = ("relu1_2", "relu2_2", "relu3_3"), gate: str = "softmax",
-                 margin: float = 0.1, lr: Annotated[float, Positive] = 1e-3,
+                 margin: Annotated[float, Range(ge=0)] = 0.1, lr: Annotated[float, Positive] = 1e-3,
                  sparsity: Annotated[float, Range(ge=0)] = 0.0, update_every: Annotated[int, Range(ge=1)] = 1,
                  distance: str = "l2", weights: str = "pretrained", seed: int = 0):
         super().__init__()

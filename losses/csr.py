@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Annotated
 
 import torch
 
 from benchmark.backbones import Backbone, FeatureLoss, unit_normalize
 from benchmark.errors import UserError
+from benchmark.params import Positive
 from benchmark.registry import register_loss
 
 log = logging.getLogger(__name__)
@@ -82,13 +84,15 @@ class CSRLoss(FeatureLoss):
 
     Args:
         pred, target: (N, 3, H, W) float tensors in [0, 1], at least 32 px per side.
+        eps: > 0, added to Σ_c f² inside the square root (0 or below: rsqrt of 0 or of a negative number
+            where a feature vector is all zero, e.g. a flat image of the ImageNet mean colour — NaN).
     Returns:
         Scalar tensor; 0 when pred == target.
     """
 
     def __init__(self, layers: Sequence[str] = ("relu", "layer1", "layer2", "layer3", "layer4"),
-                 encoder: str = "auto", selftrain: bool = True, eps: float = 1e-10, weights: str = "pretrained",
-                 seed: int = 0):
+                 encoder: str = "auto", selftrain: bool = True, eps: Annotated[float, Positive] = 1e-10,
+                 weights: str = "pretrained", seed: int = 0):
         super().__init__()
         self.layers, self.eps = tuple(layers), float(eps)
         pretrained = None

@@ -28,9 +28,14 @@ class _VGGFeatureLoss(FeatureLoss):
         super().__init__()
         self.layers = tuple(layers)
         self.criterion = criterion
-        self.layer_weights = tuple(float(w) for w in (layer_weights or [1.0] * len(self.layers)))
+        given = layer_weights is not None  # () is not "none given": it was silently equal weights
+        self.layer_weights = tuple(float(w) for w in layer_weights) if given else (1.0,) * len(self.layers)
         if len(self.layer_weights) != len(self.layers):
-            raise UserError("layer_weights must have one entry per layer")
+            raise UserError(f"layer_weights must have one entry per layer: {len(self.layer_weights)} for "
+                            f"{len(self.layers)} layers {self.layers}")
+        if any(w < 0 for w in self.layer_weights) or not sum(self.layer_weights) > 0:
+            # a negative weight rewards feature distance (the net is trained away from the target); all 0: loss 0
+            raise UserError(f"layer_weights must be ≥ 0 and not all 0, got {self.layer_weights}")
         _dist(torch.zeros(1), torch.zeros(1), criterion)  # validate early
         self.backbone = Backbone(arch, self.layers, weights=weights, seed=seed)
 
@@ -50,6 +55,7 @@ class VGGPerceptualLoss(_VGGFeatureLoss):
     Args:
         pred, target: (N, 3, H, W) float tensors in [0, 1].
         layers: VGG tap names; criterion: "mse" (Johnson) or "l1".
+        layer_weights: one weight ≥ 0 per layer, not all 0 (default: 1 each; the layer terms are summed).
         weights: "pretrained" (IMAGENET1K_V1) | "random" | checkpoint path; seed: random init seed.
     Returns:
         Scalar tensor; 0 when pred == target.

@@ -172,8 +172,16 @@ def _probe_code_digest() -> str:
 
 #: a trunk error that means "this input is too small for the layers" (pooling to 0×0, a kernel over the map)
 _TOO_SMALL = re.compile(r"Output size is too small|Kernel size can't be greater than actual input size")
-#: the largest grating the probe-size search tries (a known trunk's deepest tap is ≥ 1×1 at 64 px)
+#: the largest grating the probe-size search tries (a known trunk's deepest tap is ≥ 1×1 at 64 px), and the
+#: largest ``probe_size`` accepted
 _MAX_PROBE = 512
+#: the most grating pixels one probe may push through the trunk: the default grid (6 × 8 × 2 = 96 gratings)
+#: at 256 px (6.3 Mpx, about 2.4 TFLOP up to relu3_3: tens of seconds on 2 CPU cores). A larger grid was
+#: probed all the same — 96 gratings of 100000² px were allocated at once — and ran out of memory or for hours
+MAX_PROBE_PIXELS = 96 * 256 * 256
+#: grating pixels per trunk batch while probing: the default 48 gratings of ≤ 64 px; larger gratings go fewer at
+#: a time, so a 512-px probe holds ~0.1 GB per feature map instead of 48 × 64 × 512² floats (3.2 GB)
+PROBE_BATCH_PIXELS = 48 * 64 * 64
 
 #: psycho's default ``keep``: the top half of each layer's channels (``selection="top"``)
 KEEP = 0.5
@@ -186,7 +194,8 @@ class PsychovisualFeatureLoss(FeatureLoss):
 
     Readings chosen (named kwargs; sources in the module docstring): VGG-16 ``layers=("relu1_2",
     "relu2_2", "relu3_3")``; the probe grid (:class:`ProbeConfig`, every field a keyword since the
-    paper's grid could not be checked): ``probe_size=32`` px gratings, ``n_freq=6`` log-spaced
+    paper's grid could not be checked): ``probe_size=32`` px gratings (8 to 512; the whole grid at most
+    :data:`MAX_PROBE_PIXELS` grating pixels, the default grid at 256 px), ``n_freq=6`` log-spaced
     frequencies ``f_min=1/16`` … ``f_max=0.4`` cycles/px (below Nyquist, 0.5, where the 0°/90°
     gratings of phases 0 and π are uniform grey), ``n_orient=8``
     orientations, ``n_phase=2`` phases, Michelson ``contrast=0.5``; ``pixels_per_degree=40`` for the
@@ -208,13 +217,19 @@ class PsychovisualFeatureLoss(FeatureLoss):
     def __init__(self, layers: Sequence[str] = ("relu1_2", "relu2_2", "relu3_3"), selection: str = "top",
                  keep: float = KEEP, pixels_per_degree: float = 40.0, orientation: str = "minmax",
                  freq_weight: float = 0.5, cache: bool = True, weights: str = "pretrained", seed: int = 0,
-                 probe_size: Annotated[int, Range(ge=8)] = 32, n_freq: Annotated[int, Range(ge=2)] = 6,
+                 probe_size: Annotated[int, Range(ge=8, le=_MAX_PROBE)] = 32, n_freq: Annotated[int, Range(ge=2)] = 6,
                  f_min: Annotated[float, Positive] = 1 / 16, f_max: Annotated[float, Range(gt=0, lt=0.5)] = 0.4,
                  n_orient: Annotated[int, Range(ge=2)] = 8, n_phase: Annotated[int, Range(ge=1)] = 2,
                  contrast: Annotated[float, Range(gt=0, le=1)] = 0.5):
         super().__init__()
         if not f_min < f_max:
             raise UserError(f"psycho f_min must be below f_max (cycles/pixel), got {f_min:g} ≥ {f_max:g}")
+        count = int(n_freq) * int(n_orient) * int(n_phase)
+        if count * int(probe_size) ** 2 > MAX_PROBE_PIXELS:
+            raise UserError(f"psycho's probe of {count} gratings (n_freq × n_orient × n_phase = {n_freq} × {n_orient} "
+                            f"× {n_phase}) of {probe_size}×{probe_size} px is {count * probe_size ** 2 / 1e6:.3g} Mpx "
+                            f"of trunk input: at most {MAX_PROBE_PIXELS / 1e6:.3g} Mpx (the default 96 gratings at "
+                            "256 px); use a smaller probe_size or grid")
         if selection not in ("top", "weight"):
             raise UserError(f"psycho selection must be 'top' or 'weight', not {selection!r}")
         if not 0 < keep <= 1:
@@ -307,7 +322,8 @@ class PsychovisualFeatureLoss(FeatureLoss):
             except Exception as exc:  # noqa: BLE001 - a broken cache is recomputed
                 log.warning("ignoring unreadable psycho cache %s: %s", path, exc)
         log.info("probing %s channels with gratings (%s)", self.backbone.provenance, self.probe)
-        resp = probe_responses(self.backbone, self.probe)
+        batch = max(1, min(48, PROBE_BATCH_PIXELS // self.probe.size ** 2))  # 48 (the default) up to 64 px
+        resp = probe_responses(self.backbone, self.probe, batch=batch)
         resp = {n: resp[n] for n in self.layers}
         if cache:
             try:
