@@ -1186,10 +1186,10 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
                             f"(at least {MIN_CROP}, and 2 × its size multiple {task.size_multiple})")
         built_tasks[t] = task
     data = data if data is not None else DataCache()
-    try:  # the training crops a loss is probed on (decoded once: resolve() fingerprints them next)
-        images = data.pooled(train)
-    except UserError:  # unreadable data: said by resolve(), as before
-        images = None
+    # the training crops a loss is probed on (decoded once: resolve() fingerprints them next); unreadable data,
+    # training or test, is said here, before every loss is built and probed (seconds each), not after
+    images = data.pooled(train)
+    data.pooled(tests)
     for ls in loss_specs:  # missing weights fail here, before anything is trained (no silent substitute)
         loss = build_loss(ls, seed=0, weights=weights[ls])
         # and a loss that cannot run on this crop (too small for its backbone, a failing user forward)
