@@ -34,6 +34,17 @@ import torch  # noqa: E402
 SHARED = Path(os.environ.get("PLBENCH_SHARED_DATASETS") or Path(__file__).resolve().parents[2] / "shared" / "datasets")
 
 
+#: pytest-timeout's limit (seconds) for a test marked slow with none of its own; the default suite's is
+#: pyproject.toml's ``timeout``
+SLOW_TIMEOUT_S = 1800
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.get_closest_marker("slow") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(SLOW_TIMEOUT_S))
+
+
 @pytest.fixture
 def set5() -> Path:
     p = SHARED / "CSet5"

@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
+@pytest.mark.usefixtures("one_thread")  # tiny nets: two threads on a shared 2-core machine spin, 5× the CPU
 def test_readme_api_example_runs(tmp_path, monkeypatch, capsys):
     text = README.read_text()
     section = text.split("## Config files, plugins and the Python API", 1)[1]
@@ -26,8 +29,6 @@ def test_readme_api_example_runs(tmp_path, monkeypatch, capsys):
 
 
 def test_api_bad_input_is_a_user_error(tmp_path):
-    import pytest
-
     from benchmark import api
 
     with pytest.raises(api.UserError, match="unknown setting 'iteratons'"):

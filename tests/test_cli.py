@@ -77,8 +77,9 @@ def test_third_party_loggers_are_quiet(caplog):
 def test_no_library_warnings_in_normal_output(tmp_path):
     """perf with the naive lpips reference and a small run, with every warning shown (-W default). Both
     commands run in one interpreter, one after the other as ``run_all.py`` runs each (torch, pyiqa and
-    lpips imported once: ~4 s of CPU less); each must exit 0, and a warning either raises is shown."""
-    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    lpips imported once: ~4 s of CPU less); each must exit 0, and a warning either raises is shown. One torch
+    thread (OMP_NUM_THREADS=1): a tiny net's two threads spin-wait on a shared 2-core machine."""
+    env = dict(os.environ, HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1")
     runs = [["perf", "--losses", "lpips", "--net", "tiny", "--batch-size", "2", "--crop", "32", "--reps", "1",
              "--warmup", "0", "--device", "cpu"],
             ["run", "--tasks", "denoise", "--losses", "l1", "--iterations", "2", "--crop", "32", "--batch-size",

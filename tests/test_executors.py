@@ -222,10 +222,12 @@ def test_slurm_cpus_reach_the_job_and_its_threads(tmp_path, monkeypatch):
 
     monkeypatch.setattr(submitit.AutoExecutor, "update_parameters", spy)
     out = tmp_path / "cpus"
-    assert main([*TINY, "--executor", "slurm", "--submitit-cluster", "debug", "--slurm-cpus", "2", "--no-report",
-                 "--out", str(out)]) == 0
+    one_run = ["--losses", "l1", "--seeds", "0"]  # TINY's grid of 4 at 2 threads: one run tells the same
+    assert main([*TINY, *one_run, "--executor", "slurm", "--submitit-cluster", "debug", "--slurm-cpus", "2",
+                 "--no-report", "--out", str(out)]) == 0
     assert asked["cpus_per_task"] == 2
-    assert {m["threads"] for m in ResultsStore(out).metas() if "threads" in m} == {2}
+    threads = [m["threads"] for m in ResultsStore(out).metas() if "threads" in m]
+    assert len(threads) == 1 and set(threads) == {2}, threads
     assert main([*TINY, "--executor", "slurm", "--submitit-cluster", "debug", "--slurm-cpus", "0", "--no-report",
                  "--out", str(tmp_path / "zero")]) == 2
 
