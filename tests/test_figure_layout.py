@@ -4,6 +4,7 @@ them); one colour per loss label across figures, from the module's palette; vect
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import numpy as np
@@ -71,16 +72,17 @@ def _drawn(fig, dpi: float | None = None) -> dict:
     finally:
         Text.draw, Legend.draw = text_draw, legend_draw
     # each axis's tick labels as a band: the column of y tick labels beside the panel, the row of x tick labels
-    # under it; a text of another kind in a band is over the tick labels even where it falls between two of them
+    # under it; a text of another kind in a band is over the tick labels even where it falls between two of them.
+    # Each side is a band of its own (label1 left/bottom, label2 right/top): one band over both would span the panel
     scale = (dpi or SAVE_DPI) / fig.dpi  # the extents above are at the saved resolution
     bands = []
     for ax in fig.axes:
         if not (ax.get_visible() and ax.axison):
             continue
         panel = ax.get_window_extent().transformed(Affine2D().scale(scale))
-        for axis, vertical in ((ax.yaxis, True), (ax.xaxis, False)):
+        for (axis, vertical), side in itertools.product(((ax.yaxis, True), (ax.xaxis, False)), ("label1", "label2")):
             own = [texts[id(t)] for tk in axis.get_major_ticks() + axis.get_minor_ticks()
-                   for t in (tk.label1, tk.label2) if id(t) in texts]
+                   for t in [getattr(tk, side)] if id(t) in texts]
             if not own:
                 continue
             x0, y0 = min(b.x0 for _, b, _ in own), min(b.y0 for _, b, _ in own)
@@ -220,6 +222,24 @@ def test_layout_check_covers_every_kind_of_text():
     assert any(p.startswith("legend over a text") for p in problems), problems
     pairs = [set(re.findall(r"'([^']*)'", p)) for p in problems if p.startswith("overlap")]
     assert {"suptitle", "panel title"} in pairs and {"0.50", "a note"} in pairs, problems
+
+
+def test_layout_check_reads_each_side_of_an_axis_as_its_own_band():
+    """Tick labels on both sides of a panel (``labelright``) were one band from the left labels to the right ones,
+    over the whole panel: any note inside it read as "over the tick labels". Each side is a band of its own — and a
+    note over the right-hand column is still found."""
+    with F.style() as plt:
+        fig, ax = plt.subplots(figsize=(3, 2.5), layout="constrained")
+        ax.plot([0, 1], [0, 1])
+        ax.tick_params(labelright=True)
+        ax.text(0.5, 0.5, "a note mid-panel", transform=ax.transAxes, ha="center")
+        fine = layout_problems(fig)
+        ax.annotate("on the right", (1.0, 0.3), xycoords="axes fraction", xytext=(4, 0), textcoords="offset points",
+                    annotation_clip=False)
+        problems = layout_problems(fig)
+        plt.close(fig)
+    assert fine == []
+    assert any(p.startswith("over the tick labels: 'on the right'") for p in problems), problems
 
 
 def test_long_labels_are_wrapped_not_cut():
