@@ -4,6 +4,7 @@ them); one colour per loss label across figures, from the module's palette; vect
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import numpy as np
@@ -41,7 +42,8 @@ def _drawn(fig, dpi: float | None = None) -> dict:
     ``texts``: (text, window extent, the box it is clipped to or None) of every visible, non-empty text —
     titles, suptitles, axis labels, tick labels, annotations, legend entries and titles, colourbar labels;
     ``legends``: (legend, extent, extents of its own texts); ``panels``: extents of the visible axes that draw
-    their frame (colourbars included); ``canvas``: (width, height) in pixels."""
+    their frame (colourbars included); ``points``: (n, 2) positions of the data points drawn (:func:`_points`);
+    ``canvas``: (width, height) in pixels."""
     import io
 
     from matplotlib.legend import Legend
@@ -71,16 +73,17 @@ def _drawn(fig, dpi: float | None = None) -> dict:
     finally:
         Text.draw, Legend.draw = text_draw, legend_draw
     # each axis's tick labels as a band: the column of y tick labels beside the panel, the row of x tick labels
-    # under it; a text of another kind in a band is over the tick labels even where it falls between two of them
+    # under it; a text of another kind in a band is over the tick labels even where it falls between two of them.
+    # Each side is a band of its own (label1 left/bottom, label2 right/top): one band over both would span the panel
     scale = (dpi or SAVE_DPI) / fig.dpi  # the extents above are at the saved resolution
     bands = []
     for ax in fig.axes:
         if not (ax.get_visible() and ax.axison):
             continue
         panel = ax.get_window_extent().transformed(Affine2D().scale(scale))
-        for axis, vertical in ((ax.yaxis, True), (ax.xaxis, False)):
+        for (axis, vertical), side in itertools.product(((ax.yaxis, True), (ax.xaxis, False)), ("label1", "label2")):
             own = [texts[id(t)] for tk in axis.get_major_ticks() + axis.get_minor_ticks()
-                   for t in (tk.label1, tk.label2) if id(t) in texts]
+                   for t in [getattr(tk, side)] if id(t) in texts]
             if not own:
                 continue
             x0, y0 = min(b.x0 for _, b, _ in own), min(b.y0 for _, b, _ in own)
@@ -93,7 +96,26 @@ def _drawn(fig, dpi: float | None = None) -> dict:
     out["canvas"] = (canvas[0] * scale, canvas[1] * scale)
     out["panels"] = [a.get_window_extent().transformed(Affine2D().scale(scale))
                      for a in fig.axes if a.get_visible() and a.axison]
+    out["points"] = np.concatenate([_points(a) * scale for a in fig.axes if a.get_visible()] or [np.empty((0, 2))])
     return out
+
+
+def _points(ax) -> np.ndarray:
+    """(n, 2) pixel positions, at the figure's dpi, of the data points ``ax`` draws inside its panel: every
+    vertex of its lines (markers included), every offset of its scatters."""
+    from matplotlib.collections import PathCollection
+
+    xy = [line.get_transform().transform(line.get_xydata()) for line in ax.lines
+          if line.get_visible() and len(line.get_xydata())]
+    xy += [c.get_offset_transform().transform(np.asarray(c.get_offsets(), float)) for c in ax.collections
+           if c.get_visible() and isinstance(c, PathCollection) and len(c.get_offsets())]
+    if not xy:
+        return np.empty((0, 2))
+    xy = np.concatenate(xy)
+    panel = ax.get_window_extent()
+    inside = (np.isfinite(xy).all(axis=1) & (xy[:, 0] >= panel.x0) & (xy[:, 0] <= panel.x1)
+              & (xy[:, 1] >= panel.y0) & (xy[:, 1] <= panel.y1))
+    return xy[inside]
 
 
 def _overlaps(a, b, tol: float) -> bool:
@@ -135,6 +157,12 @@ def layout_problems(fig, tol: float = 1.0) -> list[str]:
                 bad.append(f"legend over a text: {t!r}")
         bad += [f"legend over another legend at x {ob.x0:.0f}" for _, ob, _ in legends[k + 1:]
                 if _overlaps(lb, ob, tol)]
+        pts = d["points"]
+        under = pts[(pts[:, 0] > lb.x0 + tol) & (pts[:, 0] < lb.x1 - tol) & (pts[:, 1] > lb.y0 + tol)
+                    & (pts[:, 1] < lb.y1 - tol)]
+        if len(under):
+            bad.append(f"legend over a data point: {len(under)} under the legend at x {lb.x0:.0f}–{lb.x1:.0f}, "
+                       f"y {lb.y0:.0f}–{lb.y1:.0f}")
         if leg.axes is None:  # a figure legend: beside the panels, never over one
             bad += [f"legend over a panel at x {p.x0:.0f}–{p.x1:.0f}" for p in d["panels"] if _overlaps(lb, p, tol)]
     return bad
@@ -220,6 +248,43 @@ def test_layout_check_covers_every_kind_of_text():
     assert any(p.startswith("legend over a text") for p in problems), problems
     pairs = [set(re.findall(r"'([^']*)'", p)) for p in problems if p.startswith("overlap")]
     assert {"suptitle", "panel title"} in pairs and {"0.50", "a note"} in pairs, problems
+
+
+def test_layout_check_reads_each_side_of_an_axis_as_its_own_band():
+    """Tick labels on both sides of a panel (``labelright``) were one band from the left labels to the right ones,
+    over the whole panel: any note inside it read as "over the tick labels". Each side is a band of its own — and a
+    note over the right-hand column is still found."""
+    with F.style() as plt:
+        fig, ax = plt.subplots(figsize=(3, 2.5), layout="constrained")
+        ax.plot([0, 1], [0, 1])
+        ax.tick_params(labelright=True)
+        ax.text(0.5, 0.5, "a note mid-panel", transform=ax.transAxes, ha="center")
+        fine = layout_problems(fig)
+        ax.annotate("on the right", (1.0, 0.3), xycoords="axes fraction", xytext=(4, 0), textcoords="offset points",
+                    annotation_clip=False)
+        problems = layout_problems(fig)
+        plt.close(fig)
+    assert fine == []
+    assert any(p.startswith("over the tick labels: 'on the right'") for p in problems), problems
+
+
+def test_layout_check_flags_a_panels_legend_over_its_data():
+    """The checker says it finds a legend over a data point, but it looked only at figure legends against whole
+    panels: a legend inside a panel, on the points it should label, passed. A point under a legend is found; the
+    same legend clear of the points is not."""
+    with F.style() as plt:
+        fig, ax = plt.subplots(figsize=(3, 2.5), layout="constrained")
+        ax.scatter([0.05, 0.1, 0.08], [0.95, 0.9, 0.97], s=12)
+        ax.plot([0, 1], [0, 0.5], marker="o", label="a line")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.legend(loc="upper left")
+        over = layout_problems(fig)
+        ax.get_legend().set_loc("lower right")
+        clear = layout_problems(fig)
+        plt.close(fig)
+    assert any(p.startswith("legend over a data point") for p in over), over
+    assert clear == []
 
 
 def test_long_labels_are_wrapped_not_cut():
