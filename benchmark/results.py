@@ -685,6 +685,21 @@ def _sha256(data: bytes) -> str:
 NOTHING_TO_SET_ASIDE = "no evaluation pass to set aside; the next run re-scores it"
 
 #: files a results folder may hold and still count as empty (version-control and desktop placeholders)
+def _legacy_state_loads(path: Path) -> bool:
+    """Whether ``path`` is a state in torch's legacy (non-zip) format — a pickle, as a torch before 1.6 or
+    ``_use_new_zipfile_serialization=False`` writes it — that ``torch.load`` reads whole (a truncated one fails)."""
+    try:
+        with open(path, "rb") as f:
+            if f.read(1) != b"\x80":  # a pickle's PROTO opcode; a zip (even a truncated one) starts with PK
+                return False
+        import torch
+
+        torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:  # noqa: BLE001 - truncated, not a state: not loadable
+        return False
+    return True
+
+
 PLACEHOLDERS = (".gitkeep", ".gitignore", ".keep", ".DS_Store")
 
 
@@ -1300,6 +1315,8 @@ class ResultsStore:
                 with zipfile.ZipFile(path) as z:
                     bad = z.testzip()
             except (OSError, zipfile.BadZipFile, EOFError, ValueError):
+                if _legacy_state_loads(path):  # torch's legacy (non-zip) format has no CRC-32: it loads, or not
+                    return ""
                 return f"{name} unreadable (truncated or not a saved state)"
             return f"{name} does not match its CRC-32 ({bad}): truncated or changed" if bad else ""
         try:
