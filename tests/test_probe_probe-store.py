@@ -308,3 +308,45 @@ def test_a_net_saved_in_torchs_legacy_format_is_not_called_damaged(tmp_path, cap
     net.write_bytes(net.read_bytes()[: net.stat().st_size // 2])
     assert "net.pt unreadable" in store.state_damage(rid)
     assert main(["check", "--out", str(store.root)]) == 1
+
+
+def test_a_dry_run_says_when_its_runs_are_there_with_the_same_data_at_another_path(tmp_path, monkeypatch, caplog):
+    """``run --dry-run`` on a store copied from a machine whose datasets lived at another path estimated every run
+    as to train without a word; only the run itself then warned that they are there, kept apart. The dry run
+    names them the same way (it still writes nothing)."""
+    import logging
+    import shutil
+
+    import numpy as np
+    from PIL import Image
+
+    import benchmark.cli as cli
+    from benchmark.runner import run_id
+
+    old = tmp_path / "old"
+    old.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)).save(old / f"im{i}.png")
+    shutil.copytree(old, tmp_path / "new")
+    planned = []
+    monkeypatch.setattr(cli, "_dry_run", lambda args, configs, *a: planned.append(configs) or 0)
+
+    def dry(folder):
+        return cli.main(["run", "--tasks", "denoise", "--losses", "l1", "--iterations", "3", "--crop", "32",
+                         "--batch-size", "2", "--metrics", "psnr", "--train-data", str(folder), "--test-data",
+                         str(folder), "--device", "cpu", "--no-progress", "-q", "--dry-run", "--out",
+                         str(tmp_path / "r")])
+
+    assert dry(old) == 0
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    for c in planned[0]:  # the grid's runs, finished on the machine whose data was at old/
+        store.write_meta(run_id(c), {"run_id": run_id(c), "status": "ok", "config": c.to_dict()})
+    before = sorted(p.name for p in store.runs.iterdir())
+    with caplog.at_level(logging.WARNING):
+        assert dry(tmp_path / "new") == 0
+    said = [r.getMessage() for r in caplog.records if "at other paths" in r.getMessage()]
+    assert len(said) == 1 and f"{len(planned[1])} of the {len(planned[1])} run(s)" in said[0] \
+        and str(old) in said[0], caplog.text
+    assert sorted(p.name for p in store.runs.iterdir()) == before  # nothing written
