@@ -978,7 +978,7 @@ def cmd_check(args) -> int:
     ids = store.run_ids()
     inputs = sum(str(r).startswith("input-") for r in ids)  # each task's degraded input, scored: not a trained run
     n = len(ids) - inputs
-    leftovers = store.leftover_temp_files()
+    leftovers = store.leftover_temp_files(store_clock=args.repair)  # --repair removes them: none in flight
     if args.repair and (damaged or leftovers):
         _repairable(store)
     if leftovers:  # harmless (nothing reads them), but they pile up: --repair removes them

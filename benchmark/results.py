@@ -775,11 +775,23 @@ class ResultsStore:
         raise UserError(f"{self.root} is not a plbench results directory (no store.json, no runs/): "
                         "pass the --out a run wrote to")
 
-    def leftover_temp_files(self, min_age_s: float = 3600.0) -> list[Path]:
+    def leftover_temp_files(self, min_age_s: float = 3600.0, store_clock: bool = False) -> list[Path]:
         """Temporary files of :func:`atomic_output` that a killed process left in the store's root,
         ``grids/`` or ``figures/`` (run folders clean their own on the next run), untouched for at
-        least ``min_age_s`` seconds: younger ones may be another process's write in flight."""
+        least ``min_age_s`` seconds: younger ones may be another process's write in flight.
+        ``store_clock`` (before removing them): old by this host's clock *and* by the store's — the mtime a
+        file written now gets there (a file server stamps it) — so a host whose clock runs ahead of the
+        server's does not take another host's write in flight for a leftover; it writes (and removes) one
+        small file in the root."""
         now = time.time()
+        if store_clock:
+            with contextlib.suppress(OSError):  # read-only: nothing will be removed anyway
+                fd, probe = tempfile.mkstemp(dir=self.root, prefix=".clock.", suffix=".probe")
+                try:
+                    now = min(now, os.fstat(fd).st_mtime)
+                finally:
+                    os.close(fd)
+                    os.unlink(probe)
         found = []
         for folder in (self.root, self.root / "grids", self.root / "figures"):
             if not folder.is_dir():

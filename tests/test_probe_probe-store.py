@@ -350,3 +350,30 @@ def test_a_dry_run_says_when_its_runs_are_there_with_the_same_data_at_another_pa
     assert len(said) == 1 and f"{len(planned[1])} of the {len(planned[1])} run(s)" in said[0] \
         and str(old) in said[0], caplog.text
     assert sorted(p.name for p in store.runs.iterdir()) == before  # nothing written
+
+
+def test_repair_keeps_a_fresh_temp_file_when_this_hosts_clock_runs_ahead(tmp_path, monkeypatch, capsys):
+    """``check --repair`` on a host whose clock runs an hour or more ahead of the file server's (clock skew between
+    hosts sharing an NFS store: the server stamps a file's mtime) removed another host's ``report`` temp file
+    written a second ago as 'left by an interrupted write' — that report then failed at its rename. The age of a
+    temp file is now also measured by the store's own clock (a file stamped there now)."""
+    import time
+
+    from benchmark.cli import main
+
+    store = _small(tmp_path / "r")
+    fresh = store.root / ".results.csv.abc123.tmp.csv"  # another host's report writing it now
+    fresh.write_text("loss,value\n")
+    old = store.root / ".leaderboard.md.def456.tmp.md"  # a killed write, long ago
+    old.write_text("x")
+    day = time.time() - 86400
+    import os
+
+    os.utime(old, (day, day))
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 2 * 3600)  # this host's clock two hours ahead
+    main(["check", "--repair", "--out", str(store.root)])
+    monkeypatch.setattr(time, "time", real)
+    assert fresh.exists(), capsys.readouterr().out
+    assert not old.exists()
+    assert not [p for p in store.root.iterdir() if p.name.startswith(".") and ".tmp" in p.name and p != fresh]
