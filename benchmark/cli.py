@@ -1001,6 +1001,11 @@ def cmd_check(args) -> int:
               "while writing it; in no leaderboard: the same `plbench merge` or `plbench run` finishes it")
     nets = store.check_state()  # not damage: the rows stay valid, but a re-score or the visual grid cannot use it
     for rid, why in sorted(nets.items()):
+        if holder := store.merge_killed(rid):  # stopped while mending it: the same merge puts the intact copy there
+            print(f"run {rid}: {why}: a `plbench merge` ({holder.split(',')[0]}) was stopped while putting an intact "
+                  "copy here (a damaged one is under its damaged/); its rows are intact and counted: the same "
+                  "`plbench merge` finishes it")
+            continue
         print(f"run {rid}: {why}; its rows are intact and counted, but a new metric cannot be scored on it (nor "
               f"its visual grid drawn): put the file back, or move {store.run_dir(rid)} aside to retrain the run")
     if not damaged:

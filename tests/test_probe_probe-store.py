@@ -402,3 +402,29 @@ def test_grid_progress_reads_no_record_of_a_run_not_started(tmp_path):
     assert sorted(read) == sorted({run_id(c) for c in cfgs[:2]}), read
     read.clear()
     assert p.status() == got and read == [run_id(cfgs[1])]
+
+
+def test_check_names_a_merge_killed_while_mending_a_net_not_a_retrain(tmp_path, capsys):
+    """A merge mending a damaged net (b62c249) killed after setting it aside under damaged/ but before the intact
+    copy was in place left the run without its net and its lock saying "merge writing it"; `plbench check` said
+    "put the file back, or move … aside to retrain the run" — training thrown away, when the same merge puts the
+    intact copy there. Check names the stopped merge, as for a killed merge's rows."""
+    import shutil
+    import socket
+
+    from benchmark.cli import main
+    from benchmark.results import MERGE_WRITE
+
+    src = _small(tmp_path / "src")
+    rid = _trained(src)[0]
+    _with_net(src, rid, recorded=True)
+    shutil.copytree(src.root, tmp_path / "dst")
+    dst = ResultsStore(tmp_path / "dst")
+    dst.set_aside(rid, only=lambda p: p.name == "net.pt")  # the damaged one, set aside; then the kill
+    (dst.run_dir(rid) / ".lock").write_text(f"pid 999999999 on {socket.gethostname()} since 01:02:03, {MERGE_WRITE}")
+    assert main(["check", "--out", str(dst.root)]) == 1
+    line = next(x for x in capsys.readouterr().out.splitlines() if rid in x)
+    assert "net.pt missing" in line and "merge" in line and "retrain" not in line, line
+    dst.merge_from(src)  # and it does
+    assert (dst.run_dir(rid) / "net.pt").read_bytes() == (src.run_dir(rid) / "net.pt").read_bytes()
+    assert not dst.state_damage(rid)
