@@ -580,26 +580,14 @@ def cmd_run(args) -> int:
                                          recorded=ResultsStore(s.out).recorded_losses())
     dev = resolve_device(device) if s.executor == "local" else device  # remote: resolved where it runs
     if args.dry_run:
+        _warn_runs_kept_apart(ResultsStore(s.out), configs)
         return _dry_run(args, configs, metrics, resolve_device(device), s.profile)
     store = ResultsStore(s.out)
     store.ensure_writable()
     checks = _budget_checks(configs)
     log.info("grid: %d run%s (%s profile%s) on %s → %s", len(configs), "" if len(configs) == 1 else "s", s.profile,
              f"; {checks} of them budget checks at half the iterations" if checks else "", dev, store.root)
-    from benchmark.runner import code_version, made_at_other_paths, made_by_other_code
-
-    for paths, n in sorted(made_at_other_paths(store, configs).items()):  # a store copied between machines
-        log.warning("%d of the %d run(s) of this grid are in %s with the same data (same content) at other paths "
-                    "(%s): the data's path is part of a run's id, so they are trained again and kept apart; to "
-                    "reuse them, pass the data by those paths (a symlink to where it is here)", n, len(configs),
-                    store.root, paths)
-
-    for version, n in sorted(made_by_other_code(store, configs).items()):  # after a CODE_VERSION bump
-        log.warning("%d of the %d run(s) of this grid are in %s as made by code version %s (this is %s: the code "
-                    "that computes the numbers changed, benchmark/__init__.py says how): not reused, trained again; "
-                    "theirs stay apart (`plbench report --out %s --where %s`)", n, len(configs),
-                    store.root, version, code_version(), shlex.quote(str(store.root)),
-                    shlex.quote(f"code_version={version}"))
+    _warn_runs_kept_apart(store, configs)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     # `--loss-file F` without --losses trains F's losses, not the profile's that resolved() fills in: the
     # saved grid names what was planned (it named the profile's nine losses, which a re-run then trained)
@@ -681,6 +669,27 @@ def _budget_checks(configs) -> int:
     :func:`benchmark.config.build_configs` plans them."""
     planned = set(configs)
     return sum(dataclasses.replace(c, iterations=c.iterations // 2) in planned for c in configs if c.iterations >= 2)
+
+
+def _warn_runs_kept_apart(store, configs) -> None:
+    """The grid's runs that ``store`` holds under another id, which ``run`` trains again: made with the same data
+    at other paths (a store copied between machines) or by another code version. Also for ``run --dry-run``,
+    whose estimate counts them: it said nothing, and the run then warned only after it was started."""
+    from benchmark.runner import code_version, made_at_other_paths, made_by_other_code
+
+    if not store.runs.is_dir():
+        return
+    for paths, n in sorted(made_at_other_paths(store, configs).items()):  # a store copied between machines
+        log.warning("%d of the %d run(s) of this grid are in %s with the same data (same content) at other paths "
+                    "(%s): the data's path is part of a run's id, so they are trained again and kept apart; to "
+                    "reuse them, pass the data by those paths (a symlink to where it is here)", n, len(configs),
+                    store.root, paths)
+    for version, n in sorted(made_by_other_code(store, configs).items()):  # after a CODE_VERSION bump
+        log.warning("%d of the %d run(s) of this grid are in %s as made by code version %s (this is %s: the code "
+                    "that computes the numbers changed, benchmark/__init__.py says how): not reused, trained again; "
+                    "theirs stay apart (`plbench report --out %s --where %s`)", n, len(configs),
+                    store.root, version, code_version(), shlex.quote(str(store.root)),
+                    shlex.quote(f"code_version={version}"))
 
 
 def _dry_run(args, configs, metrics, dev, profile_name) -> int:
@@ -999,7 +1008,7 @@ def cmd_check(args) -> int:
     ids = store.run_ids()
     inputs = sum(str(r).startswith("input-") for r in ids)  # each task's degraded input, scored: not a trained run
     n = len(ids) - inputs
-    leftovers = store.leftover_temp_files()
+    leftovers = store.leftover_temp_files(store_clock=args.repair)  # --repair removes them: none in flight
     if args.repair and (damaged or leftovers):
         _repairable(store)
     if leftovers:  # harmless (nothing reads them), but they pile up: --repair removes them
@@ -1022,6 +1031,11 @@ def cmd_check(args) -> int:
               "while writing it; in no leaderboard: the same `plbench merge` or `plbench run` finishes it")
     nets = store.check_state()  # not damage: the rows stay valid, but a re-score or the visual grid cannot use it
     for rid, why in sorted(nets.items()):
+        if holder := store.merge_killed(rid):  # stopped while mending it: the same merge puts the intact copy there
+            print(f"run {rid}: {why}: a `plbench merge` ({holder.split(',')[0]}) was stopped while putting an intact "
+                  "copy here (a damaged one is under its damaged/); its rows are intact and counted: the same "
+                  "`plbench merge` finishes it")
+            continue
         print(f"run {rid}: {why}; its rows are intact and counted, but a new metric cannot be scored on it (nor "
               f"its visual grid drawn): put the file back, or move {store.run_dir(rid)} aside to retrain the run")
     if not damaged:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import statistics
 import time
 
@@ -92,12 +93,19 @@ class GridProgress:
         todo: dict[str, int] = {}
         seconds: dict[str, list[float]] = {}
         running: dict[str, list[float]] = {}
+        try:  # one listing: a run not begun has no folder, so no record or lock to read (N reads a call otherwise)
+            begun = set(os.listdir(self.store.runs))
+        except OSError:
+            begun = set()
         for rid in self.runs:
             fam = self.family[rid]
             if rid in self._finished:
                 done += 1
                 if self._finished[rid]:
                     seconds.setdefault(fam, []).append(self._finished[rid])
+                continue
+            if rid not in begun:  # still to do, by no worker yet
+                todo[fam] = todo.get(fam, 0) + 1
                 continue
             meta = self.store.meta(rid) or {}
             st = meta.get("status")

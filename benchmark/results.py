@@ -685,6 +685,21 @@ def _sha256(data: bytes) -> str:
 NOTHING_TO_SET_ASIDE = "no evaluation pass to set aside; the next run re-scores it"
 
 #: files a results folder may hold and still count as empty (version-control and desktop placeholders)
+def _legacy_state_loads(path: Path) -> bool:
+    """Whether ``path`` is a state in torch's legacy (non-zip) format — a pickle, as a torch before 1.6 or
+    ``_use_new_zipfile_serialization=False`` writes it — that ``torch.load`` reads whole (a truncated one fails)."""
+    try:
+        with open(path, "rb") as f:
+            if f.read(1) != b"\x80":  # a pickle's PROTO opcode; a zip (even a truncated one) starts with PK
+                return False
+        import torch
+
+        torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:  # noqa: BLE001 - truncated, not a state: not loadable
+        return False
+    return True
+
+
 PLACEHOLDERS = (".gitkeep", ".gitignore", ".keep", ".DS_Store")
 
 
@@ -760,11 +775,23 @@ class ResultsStore:
         raise UserError(f"{self.root} is not a plbench results directory (no store.json, no runs/): "
                         "pass the --out a run wrote to")
 
-    def leftover_temp_files(self, min_age_s: float = 3600.0) -> list[Path]:
+    def leftover_temp_files(self, min_age_s: float = 3600.0, store_clock: bool = False) -> list[Path]:
         """Temporary files of :func:`atomic_output` that a killed process left in the store's root,
         ``grids/`` or ``figures/`` (run folders clean their own on the next run), untouched for at
-        least ``min_age_s`` seconds: younger ones may be another process's write in flight."""
+        least ``min_age_s`` seconds: younger ones may be another process's write in flight.
+        ``store_clock`` (before removing them): old by this host's clock *and* by the store's — the mtime a
+        file written now gets there (a file server stamps it) — so a host whose clock runs ahead of the
+        server's does not take another host's write in flight for a leftover; it writes (and removes) one
+        small file in the root."""
         now = time.time()
+        if store_clock:
+            with contextlib.suppress(OSError):  # read-only: nothing will be removed anyway
+                fd, probe = tempfile.mkstemp(dir=self.root, prefix=".clock.", suffix=".probe")
+                try:
+                    now = min(now, os.fstat(fd).st_mtime)
+                finally:
+                    os.close(fd)
+                    os.unlink(probe)
         found = []
         for folder in (self.root, self.root / "grids", self.root / "figures"):
             if not folder.is_dir():
@@ -1300,6 +1327,8 @@ class ResultsStore:
                 with zipfile.ZipFile(path) as z:
                     bad = z.testzip()
             except (OSError, zipfile.BadZipFile, EOFError, ValueError):
+                if _legacy_state_loads(path):  # torch's legacy (non-zip) format has no CRC-32: it loads, or not
+                    return ""
                 return f"{name} unreadable (truncated or not a saved state)"
             return f"{name} does not match its CRC-32 ({bad}): truncated or changed" if bad else ""
         try:

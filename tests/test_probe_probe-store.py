@@ -258,7 +258,7 @@ def test_grid_progress_reads_a_finished_run_once(tmp_path):
     assert first["done"] == 4 and first["seconds"]["pixel"] == [2.0] * 4
     read.clear()
     assert p.status() == first
-    assert sorted(read) == sorted(run_id(c) for c in cfgs[4:])  # only the runs still to do
+    assert set(read) <= {run_id(c) for c in cfgs[4:]}  # only the runs still to do (begun ones)
     c = cfgs[4]
     store.write_meta(run_id(c), {"run_id": run_id(c), "status": "ok", "config": c.to_dict(), "wall_s": 3.0})
     assert p.status()["done"] == 5
@@ -277,3 +277,154 @@ def test_a_store_from_before_store_json_copied_with_desktop_files_is_still_a_sto
     (store.runs / extra).write_bytes(b"\0")
     assert ResultsStore(store.root).is_store()
     assert main(["check", "--out", str(store.root)]) == 0, capsys.readouterr()
+
+
+def _legacy_net(store: ResultsStore, rid: str) -> Path:
+    """A net.pt saved in torch's legacy (non-zip) format, as ``torch.save(..., _use_new_zipfile_serialization=False)``
+    or a torch before 1.6 wrote it, by a version that recorded no checksum."""
+    import torch
+
+    from benchmark.nets import build_net
+
+    path = store.run_dir(rid) / "net.pt"
+    torch.save({k: v.float() for k, v in build_net("tiny").state_dict().items()}, path,
+               _use_new_zipfile_serialization=False)
+    return path
+
+
+def test_a_net_saved_in_torchs_legacy_format_is_not_called_damaged(tmp_path, capsys):
+    """An older run's net.pt in torch's legacy (non-zip) format, which ``torch.load`` reads, was named by
+    ``plbench check`` as 'unreadable (truncated or not a saved state)' (exit 1), and a re-score and the visual
+    grid refused it: it has no zip CRC-32s to test. Such a file is checked by loading it; a truncated one is
+    still named."""
+    from benchmark.cli import main
+
+    store = _small(tmp_path / "r")
+    rid = _trained(store)[0]
+    net = _legacy_net(store, rid)
+    assert store.state_damage(rid) == ""
+    assert main(["check", "--out", str(store.root)]) == 0
+    assert "every record readable" in capsys.readouterr().out
+    net.write_bytes(net.read_bytes()[: net.stat().st_size // 2])
+    assert "net.pt unreadable" in store.state_damage(rid)
+    assert main(["check", "--out", str(store.root)]) == 1
+
+
+def test_a_dry_run_says_when_its_runs_are_there_with_the_same_data_at_another_path(tmp_path, monkeypatch, caplog):
+    """``run --dry-run`` on a store copied from a machine whose datasets lived at another path estimated every run
+    as to train without a word; only the run itself then warned that they are there, kept apart. The dry run
+    names them the same way (it still writes nothing)."""
+    import logging
+    import shutil
+
+    import numpy as np
+    from PIL import Image
+
+    import benchmark.cli as cli
+    from benchmark.runner import run_id
+
+    old = tmp_path / "old"
+    old.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)).save(old / f"im{i}.png")
+    shutil.copytree(old, tmp_path / "new")
+    planned = []
+    monkeypatch.setattr(cli, "_dry_run", lambda args, configs, *a: planned.append(configs) or 0)
+
+    def dry(folder):
+        return cli.main(["run", "--tasks", "denoise", "--losses", "l1", "--iterations", "3", "--crop", "32",
+                         "--batch-size", "2", "--metrics", "psnr", "--train-data", str(folder), "--test-data",
+                         str(folder), "--device", "cpu", "--no-progress", "-q", "--dry-run", "--out",
+                         str(tmp_path / "r")])
+
+    assert dry(old) == 0
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    for c in planned[0]:  # the grid's runs, finished on the machine whose data was at old/
+        store.write_meta(run_id(c), {"run_id": run_id(c), "status": "ok", "config": c.to_dict()})
+    before = sorted(p.name for p in store.runs.iterdir())
+    with caplog.at_level(logging.WARNING):
+        assert dry(tmp_path / "new") == 0
+    said = [r.getMessage() for r in caplog.records if "at other paths" in r.getMessage()]
+    assert len(said) == 1 and f"{len(planned[1])} of the {len(planned[1])} run(s)" in said[0] \
+        and str(old) in said[0], caplog.text
+    assert sorted(p.name for p in store.runs.iterdir()) == before  # nothing written
+
+
+def test_repair_keeps_a_fresh_temp_file_when_this_hosts_clock_runs_ahead(tmp_path, monkeypatch, capsys):
+    """``check --repair`` on a host whose clock runs an hour or more ahead of the file server's (clock skew between
+    hosts sharing an NFS store: the server stamps a file's mtime) removed another host's ``report`` temp file
+    written a second ago as 'left by an interrupted write' — that report then failed at its rename. The age of a
+    temp file is now also measured by the store's own clock (a file stamped there now)."""
+    import time
+
+    from benchmark.cli import main
+
+    store = _small(tmp_path / "r")
+    fresh = store.root / ".results.csv.abc123.tmp.csv"  # another host's report writing it now
+    fresh.write_text("loss,value\n")
+    old = store.root / ".leaderboard.md.def456.tmp.md"  # a killed write, long ago
+    old.write_text("x")
+    day = time.time() - 86400
+    import os
+
+    os.utime(old, (day, day))
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 2 * 3600)  # this host's clock two hours ahead
+    main(["check", "--repair", "--out", str(store.root)])
+    monkeypatch.setattr(time, "time", real)
+    assert fresh.exists(), capsys.readouterr().out
+    assert not old.exists()
+    assert not [p for p in store.root.iterdir() if p.name.startswith(".") and ".tmp" in p.name and p != fresh]
+
+
+def test_grid_progress_reads_no_record_of_a_run_not_started(tmp_path):
+    """After the finished runs were cached, each progress line still read the meta.json and lock of every run
+    still to do — on a fresh grid of N runs, N reads at each run's start: still O(N²) over the grid (seconds
+    per run at 10⁴ runs on NFS). A run with no folder in runs/ has neither: one listing of runs/ tells them,
+    and only runs begun (a folder there) are read, with the same counts."""
+    from benchmark.config import RunConfig, run_id
+    from benchmark.progress import GridProgress
+
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    cfgs = [RunConfig(task="denoise", loss="l1", seed=s, iterations=4) for s in range(8)]
+    c = cfgs[0]
+    store.write_meta(run_id(c), {"run_id": run_id(c), "status": "ok", "config": c.to_dict(), "wall_s": 2.0})
+    store.run_dir(run_id(cfgs[1])).mkdir()  # begun: a worker's folder, no record yet
+    p = GridProgress(store, cfgs)
+    read: list[str] = []
+    meta = store.meta
+    store.meta = lambda rid: read.append(rid) or meta(rid)
+    got = p.status()
+    assert got["done"] == 1 and got["todo"] == {"pixel": 7} and got["started"] == 0, got
+    assert sorted(read) == sorted({run_id(c) for c in cfgs[:2]}), read
+    read.clear()
+    assert p.status() == got and read == [run_id(cfgs[1])]
+
+
+def test_check_names_a_merge_killed_while_mending_a_net_not_a_retrain(tmp_path, capsys):
+    """A merge mending a damaged net (b62c249) killed after setting it aside under damaged/ but before the intact
+    copy was in place left the run without its net and its lock saying "merge writing it"; `plbench check` said
+    "put the file back, or move … aside to retrain the run" — training thrown away, when the same merge puts the
+    intact copy there. Check names the stopped merge, as for a killed merge's rows."""
+    import shutil
+    import socket
+
+    from benchmark.cli import main
+    from benchmark.results import MERGE_WRITE
+
+    src = _small(tmp_path / "src")
+    rid = _trained(src)[0]
+    _with_net(src, rid, recorded=True)
+    shutil.copytree(src.root, tmp_path / "dst")
+    dst = ResultsStore(tmp_path / "dst")
+    dst.set_aside(rid, only=lambda p: p.name == "net.pt")  # the damaged one, set aside; then the kill
+    (dst.run_dir(rid) / ".lock").write_text(f"pid 999999999 on {socket.gethostname()} since 01:02:03, {MERGE_WRITE}")
+    assert main(["check", "--out", str(dst.root)]) == 1
+    line = next(x for x in capsys.readouterr().out.splitlines() if rid in x)
+    assert "net.pt missing" in line and "merge" in line and "retrain" not in line, line
+    dst.merge_from(src)  # and it does
+    assert (dst.run_dir(rid) / "net.pt").read_bytes() == (src.run_dir(rid) / "net.pt").read_bytes()
+    assert not dst.state_damage(rid)
