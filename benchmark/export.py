@@ -1713,6 +1713,7 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
         "low": "one-sided 95% lower bound of that gain", "high": "one-sided 95% upper bound of that gain",
         "margin": "the metric's practical margin (smallest effect of interest)",
         "status": "converged, still improving, worse with more budget, unclear or not checked",
+        "df": "degrees of freedom of the bounds' t quantile (over runs and test images; empty with one run)",
     },
     "findings.csv": {
         "finding": "the published claim's id", "verdict": "its verdict on these results",

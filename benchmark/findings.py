@@ -423,10 +423,10 @@ class Results:
         self._identities: dict[str, tuple | None] = {}  # loss spec → its loss_identity (None: unknown here)
         self._groups: dict | None = None
         self._arm_runs: dict | None = None
-        #: the budget gains of the runs (:func:`benchmark.convergence.budget_gains`); None: convergence
+        #: the budget gains of the runs per test image (:func:`benchmark.convergence.budget_gains`); None: convergence
         #: is not judged (a table from elsewhere, without a results store)
         self.budget = None
-        self._budget_arms: dict = {}  # (task, arm) → (its budget gains, arm_budget of them, overall status)
+        self._budget_arms: dict = {}  # (task, arm) → (its runs' budget gains, arm_budget of them, overall status)
         if budget is not None and "run_id" in self.table.columns:
             ids = set(self.table["run_id"].astype(str))
             self.budget = budget[budget["run_id"].astype(str).isin(ids)]
@@ -450,6 +450,7 @@ class Results:
             arm_budget,
             arm_status,
             effect_moved,
+            run_gains,
         )
 
         if self.budget is None:
@@ -460,8 +461,9 @@ class Results:
             if (c.task, arm) not in self._budget_arms:  # once per arm, not once per part
                 ids = set(self.arm_runs(c.task, arm)["run_id"].astype(str))
                 mine = self.budget[self.budget["run_id"].isin(ids)]
-                arms = arm_budget(mine)
-                self._budget_arms[c.task, arm] = mine, arms, arm_status(arms, c.task, arm.loss)
+                arms = arm_budget(mine)  # per image: bounds over runs and images
+                # the runs' means over their images, paired by seed below
+                self._budget_arms[c.task, arm] = run_gains(mine), arms, arm_status(arms, c.task, arm.loss)
             mine, arms, status = self._budget_arms[c.task, arm]
             sides[arm] = mine[mine["metric"] == c.metric].set_index("seed")[["final", "check"]]
             if status == CONVERGED:
@@ -1049,7 +1051,8 @@ def check_all(table: pd.DataFrame, names: Iterable[str] | None = None, alpha: fl
     if convergence:
         from benchmark.convergence import budget_gains
 
-        budget = budget_gains(table, checks)  # once for every finding and setting
+        # once for every finding and setting; per test image, so the arms' bounds have the image level in them
+        budget = budget_gains(table, checks, per_item=True)
     def lost_of(rows):
         if lost is None or lost.empty or "setting" not in rows.columns:
             return None

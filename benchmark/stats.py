@@ -1202,7 +1202,7 @@ def compute(table: pd.DataFrame, metas: list[dict] | None = None, baseline: str 
     """Every statistic of the report from the tidy table (and run metadata for cost; ``checks``: the
     rows of the runs' budget checks, :attr:`benchmark.settings.Selection.checks`; ``scope``: which labels
     carry their loss version, decided over the whole table ``table`` is a part of, :func:`labels`)."""
-    from benchmark.convergence import arm_budget, budget_gains, budget_stability
+    from benchmark.convergence import arm_budget, budget_gains, budget_stability, run_gains
 
     blks = blocks(table, scope)  # built once: the notes below read them too
     nonfinite = nonfinite_lines(table, blks, scope)
@@ -1212,8 +1212,9 @@ def compute(table: pd.DataFrame, metas: list[dict] | None = None, baseline: str 
     cells = cell_table(blks, baseline, alpha, n_boot, pairs)
     ranks, task_ranks = rank_summary(cells) if not cells.empty else (pd.DataFrame(), pd.DataFrame())
     fried = friedman_nemenyi(cells, alpha, blks) if not cells.empty else {"reason": "empty table"}
-    gains = budget_gains(table, checks)
-    arms = arm_budget(gains)
+    items = budget_gains(table, checks, per_item=True)  # per test image: the arms' bounds over runs and images
+    gains = run_gains(items)
+    arms = arm_budget(items)
     # {run: its label / loss version}, from each run's last row (as a dict over every row kept), read
     # once per run, not iterated row by row in Python (2 × 10⁶ steps on a large table)
     label_of = _per_run(table["run_id"].astype(str), labels(table, scope)) \
