@@ -426,7 +426,8 @@ class Results:
         #: the budget gains of the runs per test image (:func:`benchmark.convergence.budget_gains`); None: convergence
         #: is not judged (a table from elsewhere, without a results store)
         self.budget = None
-        self._budget_arms: dict = {}  # (task, arm) → (its runs' budget gains, arm_budget of them, overall status)
+        # (task, arm) → (its runs' budget gains, arm_budget of them with the family's statuses, overall status)
+        self._budget_arms: dict = {}
         if budget is not None and "run_id" in self.table.columns:
             ids = set(self.table["run_id"].astype(str))
             self.budget = budget[budget["run_id"].astype(str).isin(ids)]
@@ -450,6 +451,7 @@ class Results:
             arm_budget,
             arm_status,
             effect_moved,
+            family_statuses,
             run_gains,
         )
 
@@ -462,8 +464,14 @@ class Results:
                 ids = set(self.arm_runs(c.task, arm)["run_id"].astype(str))
                 mine = self.budget[self.budget["run_id"].isin(ids)]
                 arms = arm_budget(mine)  # per image: bounds over runs and images
+                status = arm_status(arms, c.task, arm.loss)
+                # each metric's status as a claim about the arm (Bonferroni over its metrics, family_statuses), as
+                # the arm's overall status and the leaderboard's: one metric's own direction that the family does
+                # not show is "not shown converged", not a "still improving" picked after looking at which moved
+                if len(arms) > 1:
+                    arms = arms.assign(status=family_statuses(arms))
                 # the runs' means over their images, paired by seed below
-                self._budget_arms[c.task, arm] = run_gains(mine), arms, arm_status(arms, c.task, arm.loss)
+                self._budget_arms[c.task, arm] = run_gains(mine), arms, status
             mine, arms, status = self._budget_arms[c.task, arm]
             sides[arm] = mine[mine["metric"] == c.metric].set_index("seed")[["final", "check"]]
             if status == CONVERGED:
