@@ -25,8 +25,8 @@ budget made it better (:func:`budget_gains`).
   (:meth:`benchmark.findings.Results.convergence_note`).
 * **Budget stability**: per (task, metric), Kendall τ between the losses' mean scores at ½ budget
   (the checks) and at the full budget, same images and seeds, and the pairs of losses that change
-  order between the two by a change shown over the seeds (:func:`budget_stability`); a findings
-  part whose effect changes sign between the two — a change shown over the seeds and larger than the
+  order between the two by a change shown over the seeds and test images (:func:`budget_stability`); a
+  findings part whose effect changes sign between the two — a change shown over seeds and images, larger than the
   practical margin (:func:`effect_moved`), not two noisy estimates of 0 on either side of it — is
   unsettled (:mod:`benchmark.findings`).
 
@@ -326,36 +326,57 @@ def arm_status(arms: pd.DataFrame, task: str, loss: str, metric: str | None = No
 
 def change_p(half, end, margin: float) -> float:
     """The p of "the effect changed sign between ½ budget and the end" (:func:`effect_moved`): ``half``,
-    ``end``: (S,) per-seed effects A − B (either sign convention, the same for both), paired by seed (NaN:
-    left out). 1 when their means do not have opposite signs, when the change ``end − half`` is not larger
-    than ``margin`` (inf: none to pass) or with fewer than 2 seeds; else the two-sided paired t test's p of
-    the change over the seeds (0 when every seed changed by the same non-zero amount: a definite move)."""
+    ``end``: (S,) per-seed effects A − B, or (S, I) per seed and test image (either sign convention, the
+    same for both), paired by seed (and image; NaN: left out — a seed or image not finite in both, as a
+    whole). 1 when their means do not have opposite signs, when the change ``end − half`` is not larger
+    than ``margin`` (inf: none to pass) or with fewer than 2 seeds; else the two-sided t test's p of the
+    change: paired over the seeds, and with (S, I) over seeds and images (:func:`benchmark.runstats.two_level_se`:
+    the seeds share the test images, so a loss × image × budget effect is in every seed's change alike — with
+    4 images the seeds' spread alone took their mean change for a shown one in ≈ 18 % of equal losses). 0 when
+    every seed (and image) changed by the same non-zero amount: a definite move."""
     from scipy.special import stdtr
 
+    from benchmark.runstats import two_level_se
+
     h, e = np.asarray(half, float), np.asarray(end, float)
-    ok = np.isfinite(h) & np.isfinite(e)
-    h, e = h[ok], e[ok]
-    if len(h) < 2 or not float(h.mean()) * float(e.mean()) < 0:
+    if h.ndim == 2:
+        ok = np.isfinite(h) & np.isfinite(e)
+        runs = ok.any(axis=1)
+        h, e, ok = h[runs], e[runs], ok[runs]
+        items = ok.all(axis=0)
+        h, e = h[:, items], e[:, items]
+        if h.shape[1] == 1:
+            h, e = h[:, 0], e[:, 0]
+    else:
+        ok = np.isfinite(h) & np.isfinite(e)
+        h, e = h[ok], e[ok]
+    if h.size == 0 or len(h) < 2 or not float(h.mean()) * float(e.mean()) < 0:
         return 1.0
     d = e - h
     change = float(d.mean())
     if math.isfinite(margin) and not abs(change) > margin:
         return 1.0
-    sd = float(d.std(ddof=1))
-    if not sd > 1e-12 * float(np.abs(d).max()):  # the same change in every seed: a definite move
+    if not float(np.abs(d - change).max()) > 1e-12 * float(np.abs(d).max()):  # the same change everywhere
         return 0.0 if change != 0 else 1.0
-    return float(2 * stdtr(len(d) - 1, -abs(change) / (sd / math.sqrt(len(d)))))
+    if d.ndim == 2:
+        se, df = two_level_se(d)
+    else:
+        se, df = float(d.std(ddof=1)) / math.sqrt(len(d)), float(len(d) - 1)
+    if not se > 0:
+        return 0.0
+    return float(2 * stdtr(df, -abs(change) / se))
 
 
 def effect_moved(half, end, margin: float, level: float = 0.95) -> bool:
     """Whether a comparison's effect changed sign between ½ budget and the end, as a claim: ``half`` and
     ``end``: (S,) the per-seed effects A − B (signed, positive = A better) at ½ budget and at the full
-    budget, paired by seed (NaN: left out). True when their means have opposite signs **and** the
-    change ``end − half`` is shown over the seeds — a two-sided paired t test at ``1 − level`` (with no
-    spread: any change) — **and** is larger than ``margin`` (the metric's practical margin; inf: no
-    margin to pass) (:func:`change_p`). Two equal losses give two noisy estimates of 0 whose signs differ
-    half the time: on those point estimates alone ≈ 40 % of such parts were called unsettled and never tested
-    (tests/test_probe_probe-regimes.py). False with fewer than 2 seeds (nothing to test)."""
+    budget, paired by seed, or (S, I) per seed and test image: the change's SE over both (NaN: left out).
+    True when their means have opposite signs **and** the change ``end − half`` is shown over the seeds
+    (and images) — a two-sided t test at ``1 − level`` (with no spread: any change) — **and** is larger
+    than ``margin`` (the metric's practical margin; inf: no margin to pass) (:func:`change_p`). Two equal
+    losses give two noisy estimates of 0 whose signs differ half the time: on those point estimates alone
+    ≈ 40 % of such parts were called unsettled and never tested (tests/test_probe_probe-regimes.py). False
+    with fewer than 2 seeds (nothing to test)."""
     return change_p(half, end, margin) < 1 - level
 
 
@@ -373,28 +394,32 @@ def kendall_tau(x, y) -> float:
 def budget_stability(gains: pd.DataFrame, level: float = LEVEL) -> pd.DataFrame:
     """Per (task, metric): Kendall τ between the losses' mean scores at ½ budget and at the full
     budget (the seeds and images both have), the number of losses, and ``moved``: the pairs of losses
-    that change order between the two — their effect changes sign by a change shown over the seeds and
-    larger than the metric's practical margin (:func:`change_p`), Holm over every pair and metric of the
-    task at ``1 − level``. τ is descriptive: tied losses' orders at the two budgets are two draws of
-    noise (τ ≈ 0.3 for four equal, converged losses), so "the ranking still moves" rests on ``moved``,
-    not on τ. Columns: task, metric, tau, losses, moved."""
+    that change order between the two — their effect changes sign by a change shown over the seeds (and
+    the test images, with ``gains`` per image: :func:`budget_gains` ``per_item=True``) and larger than the
+    metric's practical margin (:func:`change_p`), Holm over every pair and metric of the task at
+    ``1 − level``. τ is descriptive: tied losses' orders at the two budgets are two draws of noise (τ ≈ 0.3
+    for four equal, converged losses), so "the ranking still moves" rests on ``moved``, not on τ.
+    Columns: task, metric, tau, losses, moved."""
     from benchmark.runstats import practical_margin
     from benchmark.stats import holm
 
     out = []
     arm = ["loss", "weights_kind", "loss_version"]
+    per_item = "item" in gains.columns
     for task, gt in gains.groupby("task", sort=True):
         rows, ps, owner = [], [], []
         for metric, g in gt.groupby("metric", sort=True):
-            means = g.groupby(arm)[["check", "final"]].mean()
+            means = run_gains(g).groupby(arm)[["check", "final"]].mean()
             rows.append({"task": task, "metric": metric, "tau": kendall_tau(means["check"], means["final"]),
                          "losses": len(means), "moved": 0})
-            wide = g.pivot_table(index=arm, columns="seed", values=["check", "final"], aggfunc="mean")
-            keys, margin = list(wide.index), practical_margin(str(metric))
+            # per arm: (seeds × images) — or (seeds,) — of its scores at ½ budget and at the end
+            wide = {k: {col: (a.pivot_table(index="seed", columns="item", values=col, aggfunc="mean")
+                              if per_item else a.groupby("seed")[col].mean()) for col in ("check", "final")}
+                    for k, a in g.groupby(arm, sort=True)}
+            keys, margin = list(wide), practical_margin(str(metric))
             for i, a in enumerate(keys):
                 for b in keys[i + 1:]:
-                    half = wide.loc[a, "check"].to_numpy(float) - wide.loc[b, "check"].to_numpy(float)
-                    end = wide.loc[a, "final"].to_numpy(float) - wide.loc[b, "final"].to_numpy(float)
+                    half, end = (_paired(wide[a][col], wide[b][col]) for col in ("check", "final"))
                     ps.append(change_p(half, end, margin))
                     owner.append(len(rows) - 1)
         if ps:
@@ -402,3 +427,12 @@ def budget_stability(gains: pd.DataFrame, level: float = LEVEL) -> pd.DataFrame:
                 rows[k]["moved"] += int(pa < 1 - level)
         out += rows
     return pd.DataFrame(out, columns=["task", "metric", "tau", "losses", "moved"])
+
+
+def _paired(a, b) -> np.ndarray:
+    """``a − b`` of two (seeds,) Series or (seeds × images) frames on the seeds (and images) both have."""
+    seeds = a.index.intersection(b.index)
+    if isinstance(a, pd.DataFrame):
+        items = a.columns.intersection(b.columns)
+        return a.loc[seeds, items].to_numpy(float) - b.loc[seeds, items].to_numpy(float)
+    return a.loc[seeds].to_numpy(float) - b.loc[seeds].to_numpy(float)

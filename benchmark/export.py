@@ -1078,8 +1078,8 @@ def convergence_notes(stats: Stats) -> list[str]:
         out.append("Budget stability: Kendall τ between the losses' ranking at ½ of the iterations (the budget "
                    "checks) and at the full budget (same images and seeds, mean over metrics): "
                    + ", ".join(f"{t} {_fmt(v, '.2f')}" for t, v in per.items())
-                   + (f"; the ranking still moves in {', '.join(unstable)}: shown over the seeds, Holm over the "
-                      "task's pairs and metrics." if unstable else
+                   + (f"; the ranking still moves in {', '.join(unstable)}: shown over the seeds and test images, "
+                      "Holm over the task's pairs and metrics." if unstable else
                       "; no pair of losses changes order by more than noise (a low τ among tied losses is their "
                       "noise)."))
     return out

@@ -355,3 +355,55 @@ def test_the_findings_note_names_the_arms_direction_only_where_the_family_shows_
     notes = [p.note for p in r.parts]
     assert any("not shown converged on psnr" in n for n in notes), notes
     assert not any("still improving" in n for n in notes), notes
+
+
+# --------------------------------------------------------------------------------------------
+# "the effect changes sign" / "the ranking still moves" with few test images
+# --------------------------------------------------------------------------------------------
+def test_a_sign_change_is_shown_over_runs_and_images():
+    """Two equal losses, converged: each test image has its own loss × image effect (0.1 dB) and its own
+    loss × image × budget change (0.15 dB), shared by every seed — the population's effect is 0 at both
+    budgets. With 4 test images the paired t over the seeds (their spread 0.02 dB) took the 4 images' mean
+    change for a shown one: ≈ 30 % flagged. Given (S, I) per-seed, per-image effects the change's SE has
+    the image level in it (runstats.two_level_se): at most α. A true swap (−0.3 → +0.3 dB) is still shown."""
+    rng = np.random.default_rng(5)
+    n, S, I = 1000, 5, 4
+    flagged = 0
+    for _ in range(n):
+        e = rng.normal(0.0, 0.1, I)
+        end = e + rng.normal(0.0, 0.02, (S, I))
+        half = e + rng.normal(0.0, 0.15, I) + rng.normal(0.0, 0.02, (S, I))
+        flagged += C.effect_moved(half, end, 0.05)
+    assert flagged <= _bound(n)
+    moved = sum(C.effect_moved(-0.3 + rng.normal(0, 0.05, 10) + rng.normal(0, 0.02, (S, 10)),
+                               0.3 + rng.normal(0, 0.05, 10) + rng.normal(0, 0.02, (S, 10)), 0.05) for _ in range(200))
+    assert moved >= 200 - _bound(200)
+
+
+def _image_budget(seed: int, n_images: int = 4):
+    """ℓ1 = ℓ2 on sr4 (PSNR), converged, whose every check image is off by its own N(0, 0.15) dB per loss,
+    shared by the seeds (a loss × image × budget effect), runs' noise 0.02 dB."""
+    t = synthetic_table(budget_check=True, seed=seed, tasks=("sr4",), metrics=("psnr",), seeds=range(5),
+                        offsets={"l1": 0.0, "l2": 0.0}, n_images=n_images, noise=0.02)
+    rng = np.random.default_rng([seed, 5])
+    check = t["setting"].astype(str).str.contains('"iterations": 75').to_numpy()
+    keys = list(zip(t.loc[check, "loss"].astype(str), t.loc[check, "image"].astype(str)))
+    off = {k: rng.normal(0.0, 0.15) for k in sorted(set(keys))}
+    t.loc[check, "value"] = t.loc[check, "value"].to_numpy(float) + np.array([off[k] for k in keys])
+    return t
+
+
+@pytest.mark.slow
+def test_equal_losses_with_few_images_do_not_change_order_or_sign():
+    """End to end, 4 test images (:func:`_image_budget`): "the ranking still moves" (budget_stability of the
+    per-image gains, as stats.compute reads them) and the findings' "the effect changes sign" each at most α."""
+    from benchmark.findings import check_all
+    from benchmark.settings import drop_budget_checks
+
+    n, moved, flips = 30, 0, 0
+    for s in range(n):
+        t = _image_budget(s)
+        moved += int(C.budget_stability(C.budget_gains(*drop_budget_checks(t), per_item=True))["moved"].sum() > 0)
+        (r,) = check_all(t, ["zhao2017_l1_vs_l2"], convergence=True)
+        flips += sum("changes sign" in p.note for p in r.parts)
+    assert moved <= _bound(n) and flips <= _bound(n)
