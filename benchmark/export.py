@@ -1039,8 +1039,8 @@ def convergence_notes(stats: Stats) -> list[str]:
                 "and loss." if checked < n_ok else "")
         bad = tc[tc["unconverged"] > 0]
         n_un = int(tc["unconverged"].sum())
-        rule = ("converged: the one-sided 95 % bounds of the mean change over seeds lie within ± every metric's "
-                "practical margin, 0.05 dB PSNR")
+        rule = ("converged: the one-sided 95 % bounds of the mean change over seeds and test images lie within "
+                "± every metric's practical margin, 0.05 dB PSNR")
         if n_un:
             per = []
             from benchmark.convergence import arm_rows
