@@ -9,7 +9,8 @@ metric is its mean score minus its check's, signed so that positive means the se
 budget made it better (:func:`budget_gains`).
 
 * An **arm** (task, loss) is **converged** on a metric when both one-sided 95 % bounds of its mean
-  budget gain over the seeds (Student's t) lie within ± the metric's practical margin — the
+  budget gain (Student's t, over the seeds and the test images: :func:`gain_stats`) lie within ± the
+  metric's practical margin — the
   smallest effect of interest the verdicts use (:data:`benchmark.runstats.PRACTICAL_MARGINS`,
   0.05 dB PSNR): doubling the budget changed it by less than any effect a verdict cares about. It
   is **still improving** when the lower bound exceeds the margin, **worse with more budget** when the
@@ -24,8 +25,8 @@ budget made it better (:func:`budget_gains`).
   (:meth:`benchmark.findings.Results.convergence_note`).
 * **Budget stability**: per (task, metric), Kendall τ between the losses' mean scores at ½ budget
   (the checks) and at the full budget, same images and seeds, and the pairs of losses that change
-  order between the two by a change shown over the seeds (:func:`budget_stability`); a findings
-  part whose effect changes sign between the two — a change shown over the seeds and larger than the
+  order between the two by a change shown over the seeds and test images (:func:`budget_stability`); a
+  findings part whose effect changes sign between the two — a change shown over seeds and images, larger than the
   practical margin (:func:`effect_moved`), not two noisy estimates of 0 on either side of it — is
   unsettled (:mod:`benchmark.findings`).
 
@@ -57,9 +58,11 @@ CONVERGED, IMPROVING, DECLINING, UNCLEAR, NOT_CHECKED = ("converged", "still imp
 
 GAIN_COLUMNS = ["setting", "task", "loss", "weights_kind", "loss_version", "seed", "metric", "run_id", "check_id",
                 "final", "check", "gain"]
+#: :func:`budget_gains` per test image (``per_item=True``): ``item`` is "dataset/image"
+ITEM_COLUMNS = [*GAIN_COLUMNS[:-3], "item", "final", "check", "gain"]
 #: an arm: one loss (and version) with one kind of weights on one task, in one setting
 ARM = ["setting", "task", "loss", "weights_kind", "loss_version"]
-ARM_COLUMNS = [*ARM, "metric", "runs", "gain", "low", "high", "margin", "status"]
+ARM_COLUMNS = [*ARM, "metric", "runs", "gain", "low", "high", "margin", "status", "df"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -122,19 +125,23 @@ def _keyed(rows: pd.DataFrame, setting: pd.Series) -> pd.DataFrame:
     return out
 
 
-def budget_gains(table: pd.DataFrame, checks: pd.DataFrame | None) -> pd.DataFrame:
+def budget_gains(table: pd.DataFrame, checks: pd.DataFrame | None, per_item: bool = False) -> pd.DataFrame:
     """Per run and metric: its mean score (``final``), its budget check's on the same test images
     (``check``) and the ``gain`` (final − check, signed: positive = better at the full budget).
     ``table``: restored rows (any settings); ``checks``: the rows of their budget checks
     (:attr:`benchmark.settings.Selection.checks`, :func:`benchmark.settings.drop_budget_checks`).
     A run is paired with the check of its own setting (:func:`benchmark.settings.budget_checks`)
-    with the same task, loss and version, weights kind and seed. Columns: :data:`GAIN_COLUMNS`."""
+    with the same task, loss and version, weights kind and seed. Columns: :data:`GAIN_COLUMNS`.
+    ``per_item``: one row per run, metric and test image instead (:data:`ITEM_COLUMNS`, the image's
+    score, its check's, its gain) — what :func:`arm_budget` needs to put the image level in the bounds;
+    :func:`run_gains` averages it back to these per-run rows."""
     from benchmark.runstats import finite_values
     from benchmark.settings import budget_checks, settings_of
 
+    empty = pd.DataFrame(columns=ITEM_COLUMNS if per_item else GAIN_COLUMNS)
     main = finite_values(table[table["loss"].astype(str) != "input"]) if not table.empty else table
     if checks is None or checks.empty or main.empty or "setting" not in main.columns:
-        return pd.DataFrame(columns=GAIN_COLUMNS)
+        return empty
     mapping = budget_checks(settings_of(pd.concat([main, checks], ignore_index=True)))  # check key → main key
     m = _keyed(main, main["setting"].astype("string").fillna("").astype(str))
     checks = finite_values(checks)
@@ -144,31 +151,69 @@ def budget_gains(table: pd.DataFrame, checks: pd.DataFrame | None) -> pd.DataFra
     both = m[[*key, "run_id", "value", "higher_is_better"]].merge(
         c[[*key, "run_id", "value"]].rename(columns={"run_id": "check_id", "value": "check"}), on=key, how="inner")
     if both.empty:
-        return pd.DataFrame(columns=GAIN_COLUMNS)
-    g = both.groupby([*PAIR, "run_id"], observed=True, sort=True).agg(
+        return empty
+    g = both.groupby([*PAIR, "run_id", "item"], observed=True, sort=True).agg(
         check_id=("check_id", "first"), final=("value", "mean"), check=("check", "mean"),
         higher=("higher_is_better", "first")).reset_index()
     sign = np.where(g["higher"].astype("boolean").fillna(True).astype(bool), 1.0, -1.0)
     g["gain"] = sign * (g["final"].astype(float) - g["check"].astype(float))
     g["run_id"] = g["run_id"].astype(str)
     g["check_id"] = g["check_id"].astype(str)
+    return g[ITEM_COLUMNS] if per_item else run_gains(g[ITEM_COLUMNS])
+
+
+def run_gains(items: pd.DataFrame) -> pd.DataFrame:
+    """The per-run rows (:data:`GAIN_COLUMNS`) of per-image gains (:data:`ITEM_COLUMNS`,
+    ``budget_gains(..., per_item=True)``): each run's mean over its test images (a run's gain is the mean
+    of its images' gains, final and check the means of their scores); per-run rows pass through."""
+    if "item" not in items.columns:
+        return items
+    if items.empty:
+        return pd.DataFrame(columns=GAIN_COLUMNS)
+    g = items.groupby([*PAIR, "run_id"], observed=True, sort=True).agg(
+        check_id=("check_id", "first"), final=("final", "mean"), check=("check", "mean"),
+        gain=("gain", "mean")).reset_index()
     return g[GAIN_COLUMNS]
 
 
 def gain_bounds(gains: np.ndarray, level: float = LEVEL) -> tuple[int, float, float, float]:
     """(runs, mean, lower, upper): the finite budget gains' count, mean and one-sided ``level``
-    bounds (Student's t over the runs; with one run both bounds are the gain itself)."""
-    from scipy.stats import t as student
+    bounds (Student's t over the runs; with one run both bounds are the gain itself). ``gains``: (S,) per
+    run, or (S, I) per run and test image — then the SE has both levels in it (the seeds share the test
+    images, so an image × budget effect is in every run's gain alike and their spread never shows it:
+    :func:`benchmark.runstats.two_level_se`, the verdicts' SE, with its degrees of freedom); an image
+    some run lacks is left out, a run with no finite image too. :func:`gain_stats` adds the degrees of
+    freedom."""
+    return gain_stats(gains, level)[:4]
+
+
+def gain_stats(gains: np.ndarray, level: float = LEVEL) -> tuple[int, float, float, float, float]:
+    """:func:`gain_bounds` and the degrees of freedom of its t quantile (NaN with fewer than 2 runs)."""
+    from scipy.special import stdtrit
+
+    from benchmark.runstats import two_level_se
 
     x = np.asarray(gains, float)
-    x = x[np.isfinite(x)]
+    if x.ndim == 2:
+        x = x[np.isfinite(x).any(axis=1)]
+        x = x[:, np.isfinite(x).all(axis=0)]
+        if x.shape[1] == 0:
+            return 0, math.nan, math.nan, math.nan, math.nan
+        if x.shape[1] == 1:
+            x = x[:, 0]
+    else:
+        x = x[np.isfinite(x)]
     if len(x) == 0:
-        return 0, math.nan, math.nan, math.nan
+        return 0, math.nan, math.nan, math.nan, math.nan
     mean = float(x.mean())
     if len(x) == 1:
-        return 1, mean, mean, mean
-    half = float(student.ppf(level, len(x) - 1)) * float(x.std(ddof=1)) / math.sqrt(len(x))
-    return len(x), mean, mean - half, mean + half
+        return 1, mean, mean, mean, math.nan
+    if x.ndim == 2:
+        se, df = two_level_se(x)
+    else:
+        se, df = float(x.std(ddof=1)) / math.sqrt(len(x)), float(len(x) - 1)
+    half = float(stdtrit(df, level)) * se
+    return len(x), mean, mean - half, mean + half, df
 
 
 def classify(runs: int, low: float, high: float, margin: float) -> str:
@@ -192,8 +237,11 @@ def classify(runs: int, low: float, high: float, margin: float) -> str:
 
 def arm_budget(gains: pd.DataFrame) -> pd.DataFrame:
     """Per (task, arm, metric): runs with a check, mean budget gain, its one-sided bounds, the
-    metric's practical margin and the status (:func:`classify`). Columns: :data:`ARM_COLUMNS`.
-    Metrics without a practical margin are left out."""
+    metric's practical margin, the status (:func:`classify`) and the bounds' degrees of freedom. Columns:
+    :data:`ARM_COLUMNS`. Metrics without a practical margin are left out. ``gains``: :func:`budget_gains`
+    per image (``per_item=True``: bounds over runs and test images, :func:`gain_stats` — with 3 test images
+    and a true gain of 2 × the margin, bounds over the runs alone said "converged" in ≈ 20 % of stores,
+    tests/test_probe_probe-regimes.py) or per run (over the runs alone: the same images' share unseen)."""
     from benchmark.runstats import practical_margin
 
     rows = []
@@ -202,9 +250,11 @@ def arm_budget(gains: pd.DataFrame) -> pd.DataFrame:
         margin = practical_margin(str(metric))
         if not math.isfinite(margin):
             continue
-        n, mean, low, high = gain_bounds(g["gain"].to_numpy(float))
+        x = g.pivot_table(index="run_id", columns="item", values="gain", aggfunc="mean", dropna=False).to_numpy(
+            float) if "item" in g.columns else g["gain"].to_numpy(float)
+        n, mean, low, high, df = gain_stats(x)
         rows.append({**dict(zip([*ARM, "metric"], keys)), "runs": n, "gain": mean, "low": low, "high": high,
-                     "margin": margin, "status": classify(n, low, high, margin)})
+                     "margin": margin, "status": classify(n, low, high, margin), "df": df})
     return pd.DataFrame(rows, columns=ARM_COLUMNS)
 
 
@@ -238,7 +288,9 @@ def family_statuses(rows: pd.DataFrame, level: float = LEVEL) -> list[str]:
     for r in rows.itertuples(index=False):
         status, n = r.status, int(r.runs)
         if status in (IMPROVING, DECLINING) and k > 1 and n >= 2:
-            t_one, t_all = float(stdtrit(n - 1, level)), float(stdtrit(n - 1, 1 - (1 - level) / k))
+            df = float(getattr(r, "df", n - 1))
+            df = df if math.isfinite(df) else float(n - 1)  # the bounds' own degrees of freedom (gain_stats)
+            t_one, t_all = float(stdtrit(df, level)), float(stdtrit(df, 1 - (1 - level) / k))
             se = (float(r.gain) - float(r.low)) / t_one
             status = classify(n, float(r.gain) - t_all * se, float(r.gain) + t_all * se, float(r.margin))
         out.append(status)
@@ -274,36 +326,57 @@ def arm_status(arms: pd.DataFrame, task: str, loss: str, metric: str | None = No
 
 def change_p(half, end, margin: float) -> float:
     """The p of "the effect changed sign between ½ budget and the end" (:func:`effect_moved`): ``half``,
-    ``end``: (S,) per-seed effects A − B (either sign convention, the same for both), paired by seed (NaN:
-    left out). 1 when their means do not have opposite signs, when the change ``end − half`` is not larger
-    than ``margin`` (inf: none to pass) or with fewer than 2 seeds; else the two-sided paired t test's p of
-    the change over the seeds (0 when every seed changed by the same non-zero amount: a definite move)."""
+    ``end``: (S,) per-seed effects A − B, or (S, I) per seed and test image (either sign convention, the
+    same for both), paired by seed (and image; NaN: left out — a seed or image not finite in both, as a
+    whole). 1 when their means do not have opposite signs, when the change ``end − half`` is not larger
+    than ``margin`` (inf: none to pass) or with fewer than 2 seeds; else the two-sided t test's p of the
+    change: paired over the seeds, and with (S, I) over seeds and images (:func:`benchmark.runstats.two_level_se`:
+    the seeds share the test images, so a loss × image × budget effect is in every seed's change alike — with
+    4 images the seeds' spread alone took their mean change for a shown one in ≈ 18 % of equal losses). 0 when
+    every seed (and image) changed by the same non-zero amount: a definite move."""
     from scipy.special import stdtr
 
+    from benchmark.runstats import two_level_se
+
     h, e = np.asarray(half, float), np.asarray(end, float)
-    ok = np.isfinite(h) & np.isfinite(e)
-    h, e = h[ok], e[ok]
-    if len(h) < 2 or not float(h.mean()) * float(e.mean()) < 0:
+    if h.ndim == 2:
+        ok = np.isfinite(h) & np.isfinite(e)
+        runs = ok.any(axis=1)
+        h, e, ok = h[runs], e[runs], ok[runs]
+        items = ok.all(axis=0)
+        h, e = h[:, items], e[:, items]
+        if h.shape[1] == 1:
+            h, e = h[:, 0], e[:, 0]
+    else:
+        ok = np.isfinite(h) & np.isfinite(e)
+        h, e = h[ok], e[ok]
+    if h.size == 0 or len(h) < 2 or not float(h.mean()) * float(e.mean()) < 0:
         return 1.0
     d = e - h
     change = float(d.mean())
     if math.isfinite(margin) and not abs(change) > margin:
         return 1.0
-    sd = float(d.std(ddof=1))
-    if not sd > 1e-12 * float(np.abs(d).max()):  # the same change in every seed: a definite move
+    if not float(np.abs(d - change).max()) > 1e-12 * float(np.abs(d).max()):  # the same change everywhere
         return 0.0 if change != 0 else 1.0
-    return float(2 * stdtr(len(d) - 1, -abs(change) / (sd / math.sqrt(len(d)))))
+    if d.ndim == 2:
+        se, df = two_level_se(d)
+    else:
+        se, df = float(d.std(ddof=1)) / math.sqrt(len(d)), float(len(d) - 1)
+    if not se > 0:
+        return 0.0
+    return float(2 * stdtr(df, -abs(change) / se))
 
 
 def effect_moved(half, end, margin: float, level: float = 0.95) -> bool:
     """Whether a comparison's effect changed sign between ½ budget and the end, as a claim: ``half`` and
     ``end``: (S,) the per-seed effects A − B (signed, positive = A better) at ½ budget and at the full
-    budget, paired by seed (NaN: left out). True when their means have opposite signs **and** the
-    change ``end − half`` is shown over the seeds — a two-sided paired t test at ``1 − level`` (with no
-    spread: any change) — **and** is larger than ``margin`` (the metric's practical margin; inf: no
-    margin to pass) (:func:`change_p`). Two equal losses give two noisy estimates of 0 whose signs differ
-    half the time: on those point estimates alone ≈ 40 % of such parts were called unsettled and never tested
-    (tests/test_probe_probe-regimes.py). False with fewer than 2 seeds (nothing to test)."""
+    budget, paired by seed, or (S, I) per seed and test image: the change's SE over both (NaN: left out).
+    True when their means have opposite signs **and** the change ``end − half`` is shown over the seeds
+    (and images) — a two-sided t test at ``1 − level`` (with no spread: any change) — **and** is larger
+    than ``margin`` (the metric's practical margin; inf: no margin to pass) (:func:`change_p`). Two equal
+    losses give two noisy estimates of 0 whose signs differ half the time: on those point estimates alone
+    ≈ 40 % of such parts were called unsettled and never tested (tests/test_probe_probe-regimes.py). False
+    with fewer than 2 seeds (nothing to test)."""
     return change_p(half, end, margin) < 1 - level
 
 
@@ -321,28 +394,32 @@ def kendall_tau(x, y) -> float:
 def budget_stability(gains: pd.DataFrame, level: float = LEVEL) -> pd.DataFrame:
     """Per (task, metric): Kendall τ between the losses' mean scores at ½ budget and at the full
     budget (the seeds and images both have), the number of losses, and ``moved``: the pairs of losses
-    that change order between the two — their effect changes sign by a change shown over the seeds and
-    larger than the metric's practical margin (:func:`change_p`), Holm over every pair and metric of the
-    task at ``1 − level``. τ is descriptive: tied losses' orders at the two budgets are two draws of
-    noise (τ ≈ 0.3 for four equal, converged losses), so "the ranking still moves" rests on ``moved``,
-    not on τ. Columns: task, metric, tau, losses, moved."""
+    that change order between the two — their effect changes sign by a change shown over the seeds (and
+    the test images, with ``gains`` per image: :func:`budget_gains` ``per_item=True``) and larger than the
+    metric's practical margin (:func:`change_p`), Holm over every pair and metric of the task at
+    ``1 − level``. τ is descriptive: tied losses' orders at the two budgets are two draws of noise (τ ≈ 0.3
+    for four equal, converged losses), so "the ranking still moves" rests on ``moved``, not on τ.
+    Columns: task, metric, tau, losses, moved."""
     from benchmark.runstats import practical_margin
     from benchmark.stats import holm
 
     out = []
     arm = ["loss", "weights_kind", "loss_version"]
+    per_item = "item" in gains.columns
     for task, gt in gains.groupby("task", sort=True):
         rows, ps, owner = [], [], []
         for metric, g in gt.groupby("metric", sort=True):
-            means = g.groupby(arm)[["check", "final"]].mean()
+            means = run_gains(g).groupby(arm)[["check", "final"]].mean()
             rows.append({"task": task, "metric": metric, "tau": kendall_tau(means["check"], means["final"]),
                          "losses": len(means), "moved": 0})
-            wide = g.pivot_table(index=arm, columns="seed", values=["check", "final"], aggfunc="mean")
-            keys, margin = list(wide.index), practical_margin(str(metric))
+            # per arm: (seeds × images) — or (seeds,) — of its scores at ½ budget and at the end
+            wide = {k: {col: (a.pivot_table(index="seed", columns="item", values=col, aggfunc="mean")
+                              if per_item else a.groupby("seed")[col].mean()) for col in ("check", "final")}
+                    for k, a in g.groupby(arm, sort=True)}
+            keys, margin = list(wide), practical_margin(str(metric))
             for i, a in enumerate(keys):
                 for b in keys[i + 1:]:
-                    half = wide.loc[a, "check"].to_numpy(float) - wide.loc[b, "check"].to_numpy(float)
-                    end = wide.loc[a, "final"].to_numpy(float) - wide.loc[b, "final"].to_numpy(float)
+                    half, end = (_paired(wide[a][col], wide[b][col]) for col in ("check", "final"))
                     ps.append(change_p(half, end, margin))
                     owner.append(len(rows) - 1)
         if ps:
@@ -350,3 +427,12 @@ def budget_stability(gains: pd.DataFrame, level: float = LEVEL) -> pd.DataFrame:
                 rows[k]["moved"] += int(pa < 1 - level)
         out += rows
     return pd.DataFrame(out, columns=["task", "metric", "tau", "losses", "moved"])
+
+
+def _paired(a, b) -> np.ndarray:
+    """``a − b`` of two (seeds,) Series or (seeds × images) frames on the seeds (and images) both have."""
+    seeds = a.index.intersection(b.index)
+    if isinstance(a, pd.DataFrame):
+        items = a.columns.intersection(b.columns)
+        return a.loc[seeds, items].to_numpy(float) - b.loc[seeds, items].to_numpy(float)
+    return a.loc[seeds].to_numpy(float) - b.loc[seeds].to_numpy(float)

@@ -1039,8 +1039,8 @@ def convergence_notes(stats: Stats) -> list[str]:
                 "and loss." if checked < n_ok else "")
         bad = tc[tc["unconverged"] > 0]
         n_un = int(tc["unconverged"].sum())
-        rule = ("converged: the one-sided 95 % bounds of the mean change over seeds lie within ± every metric's "
-                "practical margin, 0.05 dB PSNR")
+        rule = ("converged: the one-sided 95 % bounds of the mean change over seeds and test images lie within "
+                "± every metric's practical margin, 0.05 dB PSNR")
         if n_un:
             per = []
             from benchmark.convergence import arm_rows
@@ -1078,8 +1078,8 @@ def convergence_notes(stats: Stats) -> list[str]:
         out.append("Budget stability: Kendall τ between the losses' ranking at ½ of the iterations (the budget "
                    "checks) and at the full budget (same images and seeds, mean over metrics): "
                    + ", ".join(f"{t} {_fmt(v, '.2f')}" for t, v in per.items())
-                   + (f"; the ranking still moves in {', '.join(unstable)}: shown over the seeds, Holm over the "
-                      "task's pairs and metrics." if unstable else
+                   + (f"; the ranking still moves in {', '.join(unstable)}: shown over the seeds and test images, "
+                      "Holm over the task's pairs and metrics." if unstable else
                       "; no pair of losses changes order by more than noise (a low τ among tied losses is their "
                       "noise)."))
     return out
@@ -1713,6 +1713,7 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
         "low": "one-sided 95% lower bound of that gain", "high": "one-sided 95% upper bound of that gain",
         "margin": "the metric's practical margin (smallest effect of interest)",
         "status": "converged, still improving, worse with more budget, unclear or not checked",
+        "df": "degrees of freedom of the bounds' t quantile (over runs and test images; empty with one run)",
     },
     "findings.csv": {
         "finding": "the published claim's id", "verdict": "its verdict on these results",

@@ -423,10 +423,12 @@ class Results:
         self._identities: dict[str, tuple | None] = {}  # loss spec → its loss_identity (None: unknown here)
         self._groups: dict | None = None
         self._arm_runs: dict | None = None
-        #: the budget gains of the runs (:func:`benchmark.convergence.budget_gains`); None: convergence
+        #: the budget gains of the runs per test image (:func:`benchmark.convergence.budget_gains`); None: convergence
         #: is not judged (a table from elsewhere, without a results store)
         self.budget = None
-        self._budget_arms: dict = {}  # (task, arm) → (its budget gains, arm_budget of them, overall status)
+        # (task, arm) → (its budget gains per image, arm_budget of them with the family's statuses, overall status)
+        self._budget_arms: dict = {}
+        self._budget_sides: dict = {}  # (task, arm, metric) → {"final"/"check": its scores, seeds × test images}
         if budget is not None and "run_id" in self.table.columns:
             ids = set(self.table["run_id"].astype(str))
             self.budget = budget[budget["run_id"].astype(str).isin(ids)]
@@ -438,7 +440,7 @@ class Results:
         """Why comparison ``c`` is unsettled (empty: it is not, or convergence is not judged): an arm
         not shown converged by its budget checks — on every metric with a practical margin, as on
         the leaderboard: a net whose PSNR still moves is not trained out, whatever the part's metric
-        — or an effect that changes sign between ½ budget and the end, shown over the seeds and by more than the
+        — or an effect that changes sign between ½ budget and the end, shown over seeds and images and by more than the
         practical margin (:func:`benchmark.convergence.effect_moved`) (:mod:`benchmark.convergence`).
         The note names the part's own metric when that one moved, else the first metric that did."""
         from benchmark.convergence import (
@@ -450,6 +452,7 @@ class Results:
             arm_budget,
             arm_status,
             effect_moved,
+            family_statuses,
         )
 
         if self.budget is None:
@@ -460,10 +463,20 @@ class Results:
             if (c.task, arm) not in self._budget_arms:  # once per arm, not once per part
                 ids = set(self.arm_runs(c.task, arm)["run_id"].astype(str))
                 mine = self.budget[self.budget["run_id"].isin(ids)]
-                arms = arm_budget(mine)
-                self._budget_arms[c.task, arm] = mine, arms, arm_status(arms, c.task, arm.loss)
+                arms = arm_budget(mine)  # per image: bounds over runs and images
+                status = arm_status(arms, c.task, arm.loss)
+                # each metric's status as a claim about the arm (Bonferroni over its metrics, family_statuses), as
+                # the arm's overall status and the leaderboard's: one metric's own direction that the family does
+                # not show is "not shown converged", not a "still improving" picked after looking at which moved
+                if len(arms) > 1:
+                    arms = arms.assign(status=family_statuses(arms))
+                self._budget_arms[c.task, arm] = mine, arms, status
             mine, arms, status = self._budget_arms[c.task, arm]
-            sides[arm] = mine[mine["metric"] == c.metric].set_index("seed")[["final", "check"]]
+            # per seed and test image (paired on both below: the change's SE has the image level in it), once
+            if (c.task, arm, c.metric) not in self._budget_sides:
+                self._budget_sides[c.task, arm, c.metric] = {col: mine[mine["metric"] == c.metric].pivot_table(
+                    index="seed", columns="item", values=col, aggfunc="mean") for col in ("final", "check")}
+            sides[arm] = self._budget_sides[c.task, arm, c.metric]
             if status == CONVERGED:
                 continue
             if status == NOT_CHECKED:
@@ -478,11 +491,12 @@ class Results:
             why.append(f"{arm.label} {word} on {row['metric']}" + (
                 f" ({gain:+.3g} from ½ budget to the end, margin {row['margin']:g})" if math.isfinite(gain) else ""))
         a, b = sides[c.a], sides[c.b]
-        common = a.index.intersection(b.index)
-        if len(common):
+        common = a["final"].index.intersection(b["final"].index)
+        items = a["final"].columns.intersection(b["final"].columns)
+        if len(common) and len(items):
             sgn = 1.0 if self.higher.get(c.metric, True) else -1.0
-            half = sgn * (a.loc[common, "check"] - b.loc[common, "check"]).to_numpy(float)
-            end = sgn * (a.loc[common, "final"] - b.loc[common, "final"]).to_numpy(float)
+            half, end = (sgn * (a[col].loc[common, items].to_numpy(float) - b[col].loc[common, items].to_numpy(float))
+                         for col in ("check", "final"))
             # a change shown over the seeds and beyond the margin, not two noisy estimates of 0 (effect_moved)
             if effect_moved(half, end, practical_margin(c.metric), LEVEL):
                 e_half, e_end = float(np.nanmean(half)), float(np.nanmean(end))
@@ -1049,7 +1063,8 @@ def check_all(table: pd.DataFrame, names: Iterable[str] | None = None, alpha: fl
     if convergence:
         from benchmark.convergence import budget_gains
 
-        budget = budget_gains(table, checks)  # once for every finding and setting
+        # once for every finding and setting; per test image, so the arms' bounds have the image level in them
+        budget = budget_gains(table, checks, per_item=True)
     def lost_of(rows):
         if lost is None or lost.empty or "setting" not in rows.columns:
             return None

@@ -1212,8 +1212,8 @@ def compute(table: pd.DataFrame, metas: list[dict] | None = None, baseline: str 
     cells = cell_table(blks, baseline, alpha, n_boot, pairs)
     ranks, task_ranks = rank_summary(cells) if not cells.empty else (pd.DataFrame(), pd.DataFrame())
     fried = friedman_nemenyi(cells, alpha, blks) if not cells.empty else {"reason": "empty table"}
-    gains = budget_gains(table, checks)
-    arms = arm_budget(gains)
+    items = budget_gains(table, checks, per_item=True)  # per test image: bounds and changes over runs and images
+    arms = arm_budget(items)
     # {run: its label / loss version}, from each run's last row (as a dict over every row kept), read
     # once per run, not iterated row by row in Python (2 × 10⁶ steps on a large table)
     label_of = _per_run(table["run_id"].astype(str), labels(table, scope)) \
@@ -1224,7 +1224,7 @@ def compute(table: pd.DataFrame, metas: list[dict] | None = None, baseline: str 
     if not cells.empty and not is_baseline(cells, baseline).any():
         log.info("baseline %r is not in the results; no baseline comparisons", baseline)
     return Stats(cells, ranks, task_ranks, fried, costs, task_costs, baseline, alpha, n_boot, blks,
-                 convergence=budget_stability(gains), budget=arms, budget_iterations=_budget_iterations(table, checks),
+                 convergence=budget_stability(items), budget=arms, budget_iterations=_budget_iterations(table, checks),
                  worse=worse_than_input(blks), versions=versions_of(table, metas or [], scope), nonfinite=nonfinite,
                  sparse=sparse, pairs=pd.DataFrame(pairs, columns=PAIR_COLUMNS))
 

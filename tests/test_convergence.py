@@ -124,6 +124,7 @@ def test_leaderboard_marks_unconverged_runs_and_budget_stability(tmp_path):
     write_report(ResultsStore(tmp_path), html=False, visual=False, n_boot=100)
     md = (tmp_path / "leaderboard.md").read_text()
     assert "Not shown converged: 10 of 20 runs" in md and "from 75 to 150 iterations" in md
+    assert "mean change over seeds and test images" in md   # the rule the bounds follow (gain_stats)
     assert "sr4/good still improving on psnr (+4.00 dB)" in md
     assert "sr4/bad worse with more budget on psnr (-3.40 dB)" in md
     assert "| unconv. |" in md and "| 5/5 |" in md and "| 0/5 |" in md
