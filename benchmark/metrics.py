@@ -47,11 +47,15 @@ MIN_SIDE = {"ssim": 11, "ssimc": 11, "ms_ssim": 161, "cw_ssim": 64, "vif": 33, "
 #: to the true range never lowers coverage. ssim/ssimc/ms_ssim/cw_ssim/fsim/vsi are (weighted means or
 #: products of) similarity terms (2xy + c)/(x² + y² + c), each at most 1 in magnitude: ≤ 1 (their lower bound
 #: is not certain — a negative correlation term makes ssim negative — so none is given). gmsd is a standard
-#: deviation: ≥ 0. psnr has no upper bound; pyiqa's other stated ranges are approximate ("~40") or rest on
-#: learned weights, so they are not used. A metric not here: (−inf, inf), never cut.
+#: deviation: ≥ 0; nlpd a mean of root-mean-squares: ≥ 0. entropy is the Shannon entropy in bits of a 256-bin
+#: histogram: 0 (a constant image) to log2(256) = 8 (a 2-seed interval reached 9.1). psnr has no upper bound;
+#: pyiqa's other stated ranges are approximate ("~40") or rest on learned weights, so they are not used. A metric
+#: not here: (−inf, inf), never cut.
 RANGE: dict[str, tuple[float, float]] = {
     **{m: (-math.inf, 1.0) for m in ("ssim", "ssimc", "ms_ssim", "cw_ssim", "fsim", "vsi")},
     "gmsd": (0.0, math.inf),
+    "nlpd": (0.0, math.inf),
+    "entropy": (0.0, 8.0),
 }
 
 

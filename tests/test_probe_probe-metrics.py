@@ -169,3 +169,31 @@ def test_a_pass_records_the_weights_each_metric_scored_with(tmp_path):
     rec = store.eval_records("run1")[0]
     assert rec["metric_weights"] == {"psnr": "none", "ssim": "none",
                                      "stand_in": "resnet50:random-init(seed=0)+contrique_features(v2)"}
+
+
+def test_entropy_and_nlpd_cis_are_cut_at_the_range_they_have_by_definition():
+    """Was: entropy (bits of a 256-bin histogram: 0 to 8) and nlpd (a mean of root-mean-squares: ≥ 0) had no
+    :data:`benchmark.metrics.RANGE`, so a Student-t interval over 2 seeds read entropy ``7.9 [6.7, 9.1]`` — bits no
+    image can have — and nlpd's lower bound went below 0 → each CI is cut at its metric's range, and the scores the
+    metrics give (a constant image, uniform noise, an image and itself) lie in it."""
+    import numpy as np
+
+    import benchmark.stats as S
+
+    assert M.metric_range("entropy") == (0.0, 8.0) and M.metric_range("nlpd") == (0.0, math.inf)
+    rng = np.random.default_rng(0)
+    blks = []
+    for m, base, spread in (("entropy", 7.85, 0.12), ("nlpd", 0.05, 0.04)):
+        v = np.stack([base + np.array([[-spread], [spread]]) + rng.normal(0, 0.005, (2, 4)),
+                      base + 0.01 + np.array([[-spread], [spread]]) + rng.normal(0, 0.005, (2, 4))])
+        blks.append(S.Block("denoise", m, m == "entropy", ["l1", "good"], ["l1", "good"], np.arange(2),
+                            [f"i{i}" for i in range(4)], v))
+    cells = S.cell_table(blks, n_boot=200).set_index(["metric", "label"])
+    assert (cells.loc["entropy", "ci_high"] <= 8.0).all() and cells.loc["entropy", "ci_clipped"].all()
+    assert (cells.loc["nlpd", "ci_low"] >= 0.0).all() and cells.loc["nlpd", "ci_clipped"].all()
+    ms = M.MetricSet(["entropy", "nlpd"])
+    x = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+    for pred in (x, torch.full_like(x, 0.5), torch.zeros_like(x), (x * 255).round() / 255):
+        for name, value in ms.score(pred, x).items():
+            low, high = M.metric_range(name)
+            assert low <= value <= high, (name, value)
