@@ -19,6 +19,7 @@ import io
 import logging
 import math
 import os
+import threading
 from dataclasses import dataclass
 
 import torch
@@ -114,9 +115,22 @@ class WeightsNotCached(RuntimeError):
         super().__init__(f"{os.path.basename(str(dst or url))} is not cached (expected at {dst or url})")
 
 
+#: held while :func:`no_downloads` or :func:`open_metric` patch process-wide state (download functions, sys.stdout):
+#: each puts back what it saved, so a second thread patching meanwhile saved the first's patches as the originals
+#: and put them back last (the process left printing into a dead StringIO, refusing every download)
+_PATCHING = threading.RLock()
+
+
 @contextlib.contextmanager
 def no_downloads():
-    """Patch torch.hub, pyiqa, urllib and huggingface_hub so any download raises at once."""
+    """Patch torch.hub, pyiqa, urllib and huggingface_hub so any download raises at once (one thread at a time:
+    :data:`_PATCHING`)."""
+    with _PATCHING:
+        yield from _no_downloads()
+
+
+def _no_downloads():
+    """The body of :func:`no_downloads` (a generator: patch, yield, put back), run under its lock."""
     import urllib.request
 
     import torch.hub
@@ -589,12 +603,12 @@ def open_metric(name: str, device: str | torch.device = "cpu") -> tuple[OpenMetr
 
     out = io.StringIO()
     if name in FAST:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        with _PATCHING, contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
             mod = FAST[name]().to(device)  # pyiqa's constructors print
         return OpenMetric(name, mod, not getattr(mod, "lower_better", False), getattr(mod, "metric_mode", "FR") == "FR",
                           "none"), ""
     try:
-        with no_downloads(), contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        with _PATCHING, no_downloads(), contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
             m = pyiqa.create_metric(name, device=torch.device(device), as_loss=False)
     except WeightsNotCached as exc:
         return None, str(exc)

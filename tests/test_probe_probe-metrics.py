@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 
 import torch
 
@@ -197,3 +198,50 @@ def test_entropy_and_nlpd_cis_are_cut_at_the_range_they_have_by_definition():
         for name, value in ms.score(pred, x).items():
             low, high = M.metric_range(name)
             assert low <= value <= high, (name, value)
+
+
+def test_metrics_opened_in_two_threads_at_once_leave_stdout_and_downloads_as_they_were(monkeypatch):
+    """Was: open_metric patches process-wide state while pyiqa's constructor runs (``sys.stdout``/``sys.stderr``
+    redirected to swallow its prints; torch.hub, urllib and huggingface_hub made to refuse downloads) and puts back
+    what it saved: a second thread opening a metric meanwhile saved the first's patches as the originals and put
+    them back last, so the process was left printing into a dead StringIO and refusing every download (``HF_HUB_
+    OFFLINE`` stuck True) → opening a metric holds one lock while those patches stand."""
+    import sys
+
+    import pyiqa
+    import torch.hub
+
+    first_inside, first_done = threading.Event(), threading.Event()
+
+    class Fake:
+        lower_better, metric_mode = False, "FR"
+
+    def create_metric(name, **kwargs):
+        print(f"pyiqa builds {name}")
+        if not first_inside.is_set():
+            first_inside.set()
+            time.sleep(0.05)
+            second_inside.wait(timeout=1.0)  # the second thread opens its metric meanwhile (the old code let it)
+        else:
+            second_inside.set()
+            first_done.wait(timeout=1.0)
+        return Fake()
+
+    second_inside = threading.Event()
+    monkeypatch.setattr(pyiqa, "create_metric", create_metric)
+    before = sys.stdout, sys.stderr, torch.hub.download_url_to_file
+
+    def first():
+        M.open_metric("psnr")
+        first_done.set()
+
+    def second():
+        first_inside.wait(timeout=5)
+        M.open_metric("psnr")
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=10)
+    assert (sys.stdout, sys.stderr, torch.hub.download_url_to_file) == before
