@@ -245,3 +245,26 @@ def test_metrics_opened_in_two_threads_at_once_leave_stdout_and_downloads_as_the
     for t in threads:
         t.join(timeout=10)
     assert (sys.stdout, sys.stderr, torch.hub.download_url_to_file) == before
+
+
+def test_ref_cache_shares_a_clean_image_too_large_to_keep_with_the_threads_waiting_for_it():
+    """Was: a clean image whose parts do not fit the cache's budget (a test set past 256 MB a metric) was computed
+    by the first thread while the others waited on its lock, and then again by each of them in turn, one after
+    another (8 threads: 8 computations in series, where the code before the lock ran them at once) → the threads
+    that waited get the parts the first one computed; nothing is kept or counted."""
+    cache, calls, lock = fastiqa.RefCache(max_bytes=0), [], threading.Lock()
+    ref = torch.rand(1, 3, 48, 48)
+
+    def compute(t):
+        with lock:
+            calls.append(1)
+        time.sleep(0.2)  # long enough for every thread to be waiting on the first one's lock
+        return (torch.fft.fft2(t).abs(),)
+
+    got = []
+    errors = _hammer(lambda: got.append(cache.get(ref, compute)[0]), [()] * 8)
+    assert not errors and len(got) == 8
+    assert len(calls) == 1, f"{len(calls)} computations of one clean image, one after another"
+    assert cache.used == 0 and not cache.entries and not cache._computing
+    cache.get(ref, compute)  # a later call, no thread waiting: computed again, not kept
+    assert len(calls) == 2 and not cache._computing
