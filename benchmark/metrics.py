@@ -172,6 +172,22 @@ def _no_downloads():
     finally:
         for obj, name, value in saved:
             setattr(obj, name, value)
+        _unwrap_timm_hub()
+
+
+def _unwrap_timm_hub() -> None:
+    """timm binds ``hf_hub_download`` once, on its first import (``partial(hf_hub_download, library_name="timm",
+    …)``): first imported while :func:`no_downloads` stood (pyiqa imports its archs, and so timm, as a metric is
+    opened), it kept the refusing wrapper of :func:`_hub_file` for the rest of the process → its real function."""
+    import functools
+    import sys
+
+    mod = sys.modules.get("timm.models._hub")
+    f = getattr(mod, "hf_hub_download", None)
+    if isinstance(f, functools.partial) and hasattr(f.func, "real_download"):
+        mod.hf_hub_download = functools.partial(f.func.real_download, *f.args, **f.keywords)
+    elif hasattr(f, "real_download"):
+        mod.hf_hub_download = f.real_download
 
 
 def _hub_file(real):
@@ -190,6 +206,7 @@ def _hub_file(real):
             dst = os.path.join(str(cache_dir or hfc.HF_HUB_CACHE), folder, "snapshots", revision or "<revision>", name)
             raise WeightsNotCached(f"https://huggingface.co/{repo_id}/resolve/{revision or 'main'}/{name}",
                                    dst) from None
+    fetch.real_download = real  # what _unwrap_timm_hub puts back where this was bound for good
     return fetch
 
 

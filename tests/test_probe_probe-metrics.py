@@ -268,3 +268,19 @@ def test_ref_cache_shares_a_clean_image_too_large_to_keep_with_the_threads_waiti
     assert cache.used == 0 and not cache.entries and not cache._computing
     cache.get(ref, compute)  # a later call, no thread waiting: computed again, not kept
     assert len(calls) == 2 and not cache._computing
+
+
+def test_opening_a_metric_that_imports_timm_leaves_timms_hub_download_unpatched():
+    """Was: pyiqa imports timm while the metric is opened, under :func:`benchmark.metrics.no_downloads`, and timm
+    binds ``hf_hub_download`` on import (``partial(hf_hub_download, library_name="timm", …)``): it bound the
+    refusing wrapper and kept it for the rest of the process, every later timm download going through it → after
+    the metric is opened, timm's function is huggingface_hub's own again."""
+    import functools
+    import sys
+
+    import huggingface_hub
+
+    M.open_metric("topiq_nr")
+    f = sys.modules["timm.models._hub"].hf_hub_download
+    f = f.func if isinstance(f, functools.partial) else f
+    assert f is huggingface_hub.hf_hub_download, f
