@@ -112,7 +112,9 @@ class WeightsNotCached(RuntimeError):
 
     def __init__(self, url: str, dst: str | None):
         self.url, self.dst = url, dst
-        super().__init__(f"{os.path.basename(str(dst or url))} is not cached (expected at {dst or url})")
+        name = os.path.basename(str(dst or url))
+        super().__init__(f"{name} is not cached (expected at {dst})" if dst else
+                         f"{name} is not cached and cannot be downloaded offline (from {url})")
 
 
 #: held while :func:`no_downloads` or :func:`open_metric` patch process-wide state (download functions, sys.stdout):
@@ -139,7 +141,12 @@ def _no_downloads():
         raise WeightsNotCached(url, dst)
 
     def refuse_url(url, *args, **kwargs):
-        raise WeightsNotCached(getattr(url, "full_url", str(url)), None)
+        # a loader that opens the URL itself (pyiqa's CLIP loaders, ``urlopen(url)`` then ``open(download_target)``:
+        # ~/.cache/clip, <torch hub>/clip) holds the path it would write in its frame: named where it is known
+        import sys
+
+        dst = sys._getframe(1).f_locals.get("download_target")
+        raise WeightsNotCached(getattr(url, "full_url", str(url)), dst if isinstance(dst, str) else None)
 
     patches = [(torch.hub, "download_url_to_file", refuse_file), (urllib.request, "urlopen", refuse_url)]
     try:

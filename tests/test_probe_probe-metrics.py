@@ -284,3 +284,18 @@ def test_opening_a_metric_that_imports_timm_leaves_timms_hub_download_unpatched(
     f = sys.modules["timm.models._hub"].hf_hub_download
     f = f.func if isinstance(f, functools.partial) else f
     assert f is huggingface_hub.hf_hub_download, f
+
+
+def test_a_clip_metric_whose_weights_are_missing_is_skipped_naming_the_path_not_the_url():
+    """Was: afine_nr (and the other metrics on pyiqa's CLIP loaders, which open the URL themselves) was skipped as
+    "ViT-B-32.pt is not cached (expected at https://openaipublic.azureedge.net/…/ViT-B-32.pt)": a URL where the path
+    the file must be at belongs → the reason names the loader's target, ``~/.cache/clip/ViT-B-32.pt``; a download
+    whose target is not known says the file cannot be downloaded offline, and from where."""
+    import os
+
+    m, reason = M.open_metric("afine_nr")
+    assert m is None
+    assert "\n" not in reason and "expected at https://" not in reason, reason
+    assert f"(expected at {os.path.join(os.path.expanduser('~/.cache/clip'), 'ViT-B-32.pt')})" in reason, reason
+    assert str(M.WeightsNotCached("https://example.org/w/x.pth", None)) == \
+        "x.pth is not cached and cannot be downloaded offline (from https://example.org/w/x.pth)"
