@@ -55,13 +55,16 @@ class RefCache:
     not fit are recomputed each time.
 
     Thread-safe: threads scoring against one clean image at once compute its parts once (the others wait for them,
-    each image under its own lock, so other images are computed meanwhile) and count its bytes once."""
+    each image under its own lock, so other images are computed meanwhile, and take them whether they are kept or
+    not) and count its bytes once."""
 
     def __init__(self, max_bytes: int = REF_CACHE_BYTES):
         self.max_bytes, self.used = max_bytes, 0
         self.entries: dict[tuple, object] = {}
         self._lock = threading.Lock()  # guards entries, used and _computing
-        self._computing: dict[tuple, threading.Lock] = {}  # key → held while one thread computes that image
+        #: key → [lock held while one thread computes that image, its parts once computed]: the threads that waited
+        #: take the parts from here, kept or not (an image over the budget was computed again by each, in series)
+        self._computing: dict[tuple, list] = {}
 
     @staticmethod
     def key(ref: torch.Tensor) -> tuple:
@@ -75,21 +78,21 @@ class RefCache:
         with self._lock:
             if key in self.entries:
                 return self.entries[key]
-            mine = self._computing.setdefault(key, threading.Lock())
-        with mine:  # a thread already computing this image: wait for its parts
+            slot = self._computing.setdefault(key, [threading.Lock(), None])
+        with slot[0]:  # a thread already computing this image: wait for its parts
+            if slot[1] is not None:
+                return slot[1]
             try:
-                with self._lock:
-                    if key in self.entries:
-                        return self.entries[key]
                 parts = compute(ref)
                 size = _nbytes(parts)
                 with self._lock:
                     if self.used + size <= self.max_bytes:
                         self.entries[key] = parts
                         self.used += size
+                slot[1] = parts
             finally:
                 with self._lock:
-                    if self._computing.get(key) is mine:
+                    if self._computing.get(key) is slot:
                         del self._computing[key]
         return parts
 

@@ -19,6 +19,7 @@ import io
 import logging
 import math
 import os
+import threading
 from dataclasses import dataclass
 
 import torch
@@ -47,11 +48,15 @@ MIN_SIDE = {"ssim": 11, "ssimc": 11, "ms_ssim": 161, "cw_ssim": 64, "vif": 33, "
 #: to the true range never lowers coverage. ssim/ssimc/ms_ssim/cw_ssim/fsim/vsi are (weighted means or
 #: products of) similarity terms (2xy + c)/(x² + y² + c), each at most 1 in magnitude: ≤ 1 (their lower bound
 #: is not certain — a negative correlation term makes ssim negative — so none is given). gmsd is a standard
-#: deviation: ≥ 0. psnr has no upper bound; pyiqa's other stated ranges are approximate ("~40") or rest on
-#: learned weights, so they are not used. A metric not here: (−inf, inf), never cut.
+#: deviation: ≥ 0; nlpd a mean of root-mean-squares: ≥ 0. entropy is the Shannon entropy in bits of a 256-bin
+#: histogram: 0 (a constant image) to log2(256) = 8 (a 2-seed interval reached 9.1). psnr has no upper bound;
+#: pyiqa's other stated ranges are approximate ("~40") or rest on learned weights, so they are not used. A metric
+#: not here: (−inf, inf), never cut.
 RANGE: dict[str, tuple[float, float]] = {
     **{m: (-math.inf, 1.0) for m in ("ssim", "ssimc", "ms_ssim", "cw_ssim", "fsim", "vsi")},
     "gmsd": (0.0, math.inf),
+    "nlpd": (0.0, math.inf),
+    "entropy": (0.0, 8.0),
 }
 
 
@@ -107,12 +112,27 @@ class WeightsNotCached(RuntimeError):
 
     def __init__(self, url: str, dst: str | None):
         self.url, self.dst = url, dst
-        super().__init__(f"{os.path.basename(str(dst or url))} is not cached (expected at {dst or url})")
+        name = os.path.basename(str(dst or url))
+        super().__init__(f"{name} is not cached (expected at {dst})" if dst else
+                         f"{name} is not cached and cannot be downloaded offline (from {url})")
+
+
+#: held while :func:`no_downloads` or :func:`open_metric` patch process-wide state (download functions, sys.stdout):
+#: each puts back what it saved, so a second thread patching meanwhile saved the first's patches as the originals
+#: and put them back last (the process left printing into a dead StringIO, refusing every download)
+_PATCHING = threading.RLock()
 
 
 @contextlib.contextmanager
 def no_downloads():
-    """Patch torch.hub, pyiqa, urllib and huggingface_hub so any download raises at once."""
+    """Patch torch.hub, pyiqa, urllib and huggingface_hub so any download raises at once (one thread at a time:
+    :data:`_PATCHING`)."""
+    with _PATCHING:
+        yield from _no_downloads()
+
+
+def _no_downloads():
+    """The body of :func:`no_downloads` (a generator: patch, yield, put back), run under its lock."""
     import urllib.request
 
     import torch.hub
@@ -121,7 +141,12 @@ def no_downloads():
         raise WeightsNotCached(url, dst)
 
     def refuse_url(url, *args, **kwargs):
-        raise WeightsNotCached(getattr(url, "full_url", str(url)), None)
+        # a loader that opens the URL itself (pyiqa's CLIP loaders, ``urlopen(url)`` then ``open(download_target)``:
+        # ~/.cache/clip, <torch hub>/clip) holds the path it would write in its frame: named where it is known
+        import sys
+
+        dst = sys._getframe(1).f_locals.get("download_target")
+        raise WeightsNotCached(getattr(url, "full_url", str(url)), dst if isinstance(dst, str) else None)
 
     patches = [(torch.hub, "download_url_to_file", refuse_file), (urllib.request, "urlopen", refuse_url)]
     try:
@@ -154,6 +179,22 @@ def no_downloads():
     finally:
         for obj, name, value in saved:
             setattr(obj, name, value)
+        _unwrap_timm_hub()
+
+
+def _unwrap_timm_hub() -> None:
+    """timm binds ``hf_hub_download`` once, on its first import (``partial(hf_hub_download, library_name="timm",
+    …)``): first imported while :func:`no_downloads` stood (pyiqa imports its archs, and so timm, as a metric is
+    opened), it kept the refusing wrapper of :func:`_hub_file` for the rest of the process → its real function."""
+    import functools
+    import sys
+
+    mod = sys.modules.get("timm.models._hub")
+    f = getattr(mod, "hf_hub_download", None)
+    if isinstance(f, functools.partial) and hasattr(f.func, "real_download"):
+        mod.hf_hub_download = functools.partial(f.func.real_download, *f.args, **f.keywords)
+    elif hasattr(f, "real_download"):
+        mod.hf_hub_download = f.real_download
 
 
 def _hub_file(real):
@@ -172,6 +213,7 @@ def _hub_file(real):
             dst = os.path.join(str(cache_dir or hfc.HF_HUB_CACHE), folder, "snapshots", revision or "<revision>", name)
             raise WeightsNotCached(f"https://huggingface.co/{repo_id}/resolve/{revision or 'main'}/{name}",
                                    dst) from None
+    fetch.real_download = real  # what _unwrap_timm_hub puts back where this was bound for good
     return fetch
 
 
@@ -585,12 +627,12 @@ def open_metric(name: str, device: str | torch.device = "cpu") -> tuple[OpenMetr
 
     out = io.StringIO()
     if name in FAST:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        with _PATCHING, contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
             mod = FAST[name]().to(device)  # pyiqa's constructors print
         return OpenMetric(name, mod, not getattr(mod, "lower_better", False), getattr(mod, "metric_mode", "FR") == "FR",
                           "none"), ""
     try:
-        with no_downloads(), contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        with _PATCHING, no_downloads(), contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
             m = pyiqa.create_metric(name, device=torch.device(device), as_loss=False)
     except WeightsNotCached as exc:
         return None, str(exc)

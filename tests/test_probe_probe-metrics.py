@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 
 import torch
 
@@ -169,3 +170,132 @@ def test_a_pass_records_the_weights_each_metric_scored_with(tmp_path):
     rec = store.eval_records("run1")[0]
     assert rec["metric_weights"] == {"psnr": "none", "ssim": "none",
                                      "stand_in": "resnet50:random-init(seed=0)+contrique_features(v2)"}
+
+
+def test_entropy_and_nlpd_cis_are_cut_at_the_range_they_have_by_definition():
+    """Was: entropy (bits of a 256-bin histogram: 0 to 8) and nlpd (a mean of root-mean-squares: ≥ 0) had no
+    :data:`benchmark.metrics.RANGE`, so a Student-t interval over 2 seeds read entropy ``7.9 [6.7, 9.1]`` — bits no
+    image can have — and nlpd's lower bound went below 0 → each CI is cut at its metric's range, and the scores the
+    metrics give (a constant image, uniform noise, an image and itself) lie in it."""
+    import numpy as np
+
+    import benchmark.stats as S
+
+    assert M.metric_range("entropy") == (0.0, 8.0) and M.metric_range("nlpd") == (0.0, math.inf)
+    rng = np.random.default_rng(0)
+    blks = []
+    for m, base, spread in (("entropy", 7.85, 0.12), ("nlpd", 0.05, 0.04)):
+        v = np.stack([base + np.array([[-spread], [spread]]) + rng.normal(0, 0.005, (2, 4)),
+                      base + 0.01 + np.array([[-spread], [spread]]) + rng.normal(0, 0.005, (2, 4))])
+        blks.append(S.Block("denoise", m, m == "entropy", ["l1", "good"], ["l1", "good"], np.arange(2),
+                            [f"i{i}" for i in range(4)], v))
+    cells = S.cell_table(blks, n_boot=200).set_index(["metric", "label"])
+    assert (cells.loc["entropy", "ci_high"] <= 8.0).all() and cells.loc["entropy", "ci_clipped"].all()
+    assert (cells.loc["nlpd", "ci_low"] >= 0.0).all() and cells.loc["nlpd", "ci_clipped"].all()
+    ms = M.MetricSet(["entropy", "nlpd"])
+    x = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+    for pred in (x, torch.full_like(x, 0.5), torch.zeros_like(x), (x * 255).round() / 255):
+        for name, value in ms.score(pred, x).items():
+            low, high = M.metric_range(name)
+            assert low <= value <= high, (name, value)
+
+
+def test_metrics_opened_in_two_threads_at_once_leave_stdout_and_downloads_as_they_were(monkeypatch):
+    """Was: open_metric patches process-wide state while pyiqa's constructor runs (``sys.stdout``/``sys.stderr``
+    redirected to swallow its prints; torch.hub, urllib and huggingface_hub made to refuse downloads) and puts back
+    what it saved: a second thread opening a metric meanwhile saved the first's patches as the originals and put
+    them back last, so the process was left printing into a dead StringIO and refusing every download (``HF_HUB_
+    OFFLINE`` stuck True) → opening a metric holds one lock while those patches stand."""
+    import sys
+
+    import pyiqa
+    import torch.hub
+
+    first_inside, first_done = threading.Event(), threading.Event()
+
+    class Fake:
+        lower_better, metric_mode = False, "FR"
+
+    def create_metric(name, **kwargs):
+        print(f"pyiqa builds {name}")
+        if not first_inside.is_set():
+            first_inside.set()
+            time.sleep(0.05)
+            second_inside.wait(timeout=1.0)  # the second thread opens its metric meanwhile (the old code let it)
+        else:
+            second_inside.set()
+            first_done.wait(timeout=1.0)
+        return Fake()
+
+    second_inside = threading.Event()
+    monkeypatch.setattr(pyiqa, "create_metric", create_metric)
+    before = sys.stdout, sys.stderr, torch.hub.download_url_to_file
+
+    def first():
+        M.open_metric("psnr")
+        first_done.set()
+
+    def second():
+        first_inside.wait(timeout=5)
+        M.open_metric("psnr")
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=10)
+    assert (sys.stdout, sys.stderr, torch.hub.download_url_to_file) == before
+
+
+def test_ref_cache_shares_a_clean_image_too_large_to_keep_with_the_threads_waiting_for_it():
+    """Was: a clean image whose parts do not fit the cache's budget (a test set past 256 MB a metric) was computed
+    by the first thread while the others waited on its lock, and then again by each of them in turn, one after
+    another (8 threads: 8 computations in series, where the code before the lock ran them at once) → the threads
+    that waited get the parts the first one computed; nothing is kept or counted."""
+    cache, calls, lock = fastiqa.RefCache(max_bytes=0), [], threading.Lock()
+    ref = torch.rand(1, 3, 48, 48)
+
+    def compute(t):
+        with lock:
+            calls.append(1)
+        time.sleep(0.2)  # long enough for every thread to be waiting on the first one's lock
+        return (torch.fft.fft2(t).abs(),)
+
+    got = []
+    errors = _hammer(lambda: got.append(cache.get(ref, compute)[0]), [()] * 8)
+    assert not errors and len(got) == 8
+    assert len(calls) == 1, f"{len(calls)} computations of one clean image, one after another"
+    assert cache.used == 0 and not cache.entries and not cache._computing
+    cache.get(ref, compute)  # a later call, no thread waiting: computed again, not kept
+    assert len(calls) == 2 and not cache._computing
+
+
+def test_opening_a_metric_that_imports_timm_leaves_timms_hub_download_unpatched():
+    """Was: pyiqa imports timm while the metric is opened, under :func:`benchmark.metrics.no_downloads`, and timm
+    binds ``hf_hub_download`` on import (``partial(hf_hub_download, library_name="timm", …)``): it bound the
+    refusing wrapper and kept it for the rest of the process, every later timm download going through it → after
+    the metric is opened, timm's function is huggingface_hub's own again."""
+    import functools
+    import sys
+
+    import huggingface_hub
+
+    M.open_metric("topiq_nr")
+    f = sys.modules["timm.models._hub"].hf_hub_download
+    f = f.func if isinstance(f, functools.partial) else f
+    assert f is huggingface_hub.hf_hub_download, f
+
+
+def test_a_clip_metric_whose_weights_are_missing_is_skipped_naming_the_path_not_the_url():
+    """Was: afine_nr (and the other metrics on pyiqa's CLIP loaders, which open the URL themselves) was skipped as
+    "ViT-B-32.pt is not cached (expected at https://openaipublic.azureedge.net/…/ViT-B-32.pt)": a URL where the path
+    the file must be at belongs → the reason names the loader's target, ``~/.cache/clip/ViT-B-32.pt``; a download
+    whose target is not known says the file cannot be downloaded offline, and from where."""
+    import os
+
+    m, reason = M.open_metric("afine_nr")
+    assert m is None
+    assert "\n" not in reason and "expected at https://" not in reason, reason
+    assert f"(expected at {os.path.join(os.path.expanduser('~/.cache/clip'), 'ViT-B-32.pt')})" in reason, reason
+    assert str(M.WeightsNotCached("https://example.org/w/x.pth", None)) == \
+        "x.pth is not cached and cannot be downloaded offline (from https://example.org/w/x.pth)"
