@@ -44,13 +44,13 @@ MIN_SIDE = {"ssim": 11, "ssimc": 11, "ms_ssim": 161, "cw_ssim": 64, "vif": 33, "
 
 #: The range each metric's score has by its definition (not as observed), where it is certain: a CI is cut
 #: at it (:func:`benchmark.stats.cell_table`) — a Student-t interval of 2 seeds reached vsi 1.05 — and cutting
-#: to the true range never lowers coverage. ssim/ssimc/ms_ssim/cw_ssim/fsim/vsi are (weighted means or
-#: products of) similarity terms (2xy + c)/(x² + y² + c), each at most 1 in magnitude: ≤ 1 (their lower bound
-#: is not certain — a negative correlation term makes ssim negative — so none is given). gmsd is a standard
-#: deviation: ≥ 0. psnr has no upper bound; pyiqa's other stated ranges are approximate ("~40") or rest on
-#: learned weights, so they are not used. A metric not here: (−inf, inf), never cut.
+#: to the true range never lowers coverage. ssim/ssimc/ms_ssim/cw_ssim/fsim/vsi and the harness's ssim_y are
+#: (weighted means or products of) similarity terms (2xy + c)/(x² + y² + c), each at most 1 in magnitude: ≤ 1
+#: (their lower bound is not certain — a negative correlation term makes ssim negative — so none is given).
+#: gmsd is a standard deviation: ≥ 0. psnr has no upper bound; pyiqa's other stated ranges are approximate
+#: ("~40") or rest on learned weights, so they are not used. A metric not here: (−inf, inf), never cut.
 RANGE: dict[str, tuple[float, float]] = {
-    **{m: (-math.inf, 1.0) for m in ("ssim", "ssimc", "ms_ssim", "cw_ssim", "fsim", "vsi")},
+    **{m: (-math.inf, 1.0) for m in ("ssim", "ssimc", "ms_ssim", "cw_ssim", "fsim", "vsi", "ssim_y")},
     "gmsd": (0.0, math.inf),
 }
 
