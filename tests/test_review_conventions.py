@@ -68,3 +68,20 @@ def test_sr_resize_matlab_is_matlabs_imresize_of_the_uint8_image_bit_for_bit(sca
     odd = imresize(clean, (hw[0] // 3 + 1, hw[1] // 5 + 2), uint8=True)
     ref_odd = _matlab_imresize_uint8(hr, (hw[0] // 3 + 1, hw[1] // 5 + 2))
     assert np.array_equal(np.round(odd[0].permute(1, 2, 0).numpy() * 255).astype(np.uint8), ref_odd)
+
+
+def test_the_tasks_note_says_which_pixels_were_scored():
+    """Test images are cut at the bottom/right to multiples of 8 px (24 for ×3), where denoising papers score
+    Kodak's whole 500² and SR papers modcrop to the scale only; the report said "whole image" and nothing of the cut
+    (Set5 ×4 bicubic: 28.421 dB here, 28.429 modcropped to 4) → the Tasks note names the multiple, per task."""
+    from benchmark.settings import task_conventions
+
+    lines = task_conventions([{"task": "sr4", "task_params": {"scale": 4}},
+                              {"task": "sr4", "task_params": {"scale": 3, "resize": "matlab"}},
+                              {"task": "denoise", "task_params": {}}, {"task": "demosaic", "task_params": {}}])
+    assert len(lines) == 4
+    by = {line.split(": ", 1)[0] + str("×3" in line): line for line in lines}
+    assert "cut at the bottom/right to multiples of 8 px (the papers' modcrop cuts to 4)" in by["sr4False"]
+    assert "multiples of 24 px (the papers' modcrop cuts to 3)" in by["sr4True"]
+    for name in ("denoise", "demosaic"):  # a Bayer pattern's multiple of 2 is no modcrop
+        assert by[name + "False"].endswith("test images cut at the bottom/right to multiples of 8 px")
