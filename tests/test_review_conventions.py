@@ -85,3 +85,19 @@ def test_the_tasks_note_says_which_pixels_were_scored():
     assert "multiples of 24 px (the papers' modcrop cuts to 3)" in by["sr4True"]
     for name in ("denoise", "demosaic"):  # a Bayer pattern's multiple of 2 is no modcrop
         assert by[name + "False"].endswith("test images cut at the bottom/right to multiples of 8 px")
+
+
+@pytest.mark.parametrize("name,canonical", [("psnr_y@shave04", "psnr_y@shave4"), ("ssim_y@shave0", "ssim_y"),
+                                            ("psnr_rgb@shave008", "psnr_rgb@shave8")])
+def test_one_scoring_has_one_name(name, canonical):
+    """psnr_y@shave04 and psnr_y@shave4 (psnr_y@shave0 and psnr_y) scored the same pixels under two names: two
+    leaderboard columns, two sets of rows, and a compare or --where under one name missed the other → refused in
+    one line naming the spelling to use; the canonical names still open."""
+    from benchmark.errors import UserError
+    from benchmark.metrics import MetricSet
+
+    with pytest.raises(UserError, match=f"write {canonical} ") as err:
+        MetricSet([name])
+    assert "\n" not in str(err.value)
+    x = torch.rand(1, 3, 32, 32)
+    assert list(MetricSet([canonical]).score(x, x)) == [canonical]
