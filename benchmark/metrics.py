@@ -45,15 +45,15 @@ MIN_SIDE = {"ssim": 11, "ssimc": 11, "ms_ssim": 161, "cw_ssim": 64, "vif": 33, "
 
 #: The range each metric's score has by its definition (not as observed), where it is certain: a CI is cut
 #: at it (:func:`benchmark.stats.cell_table`) — a Student-t interval of 2 seeds reached vsi 1.05 — and cutting
-#: to the true range never lowers coverage. ssim/ssimc/ms_ssim/cw_ssim/fsim/vsi are (weighted means or
-#: products of) similarity terms (2xy + c)/(x² + y² + c), each at most 1 in magnitude: ≤ 1 (their lower bound
-#: is not certain — a negative correlation term makes ssim negative — so none is given). gmsd is a standard
-#: deviation: ≥ 0; nlpd a mean of root-mean-squares: ≥ 0. entropy is the Shannon entropy in bits of a 256-bin
-#: histogram: 0 (a constant image) to log2(256) = 8 (a 2-seed interval reached 9.1). psnr has no upper bound;
-#: pyiqa's other stated ranges are approximate ("~40") or rest on learned weights, so they are not used. A metric
-#: not here: (−inf, inf), never cut.
+#: to the true range never lowers coverage. ssim/ssimc/ms_ssim/cw_ssim/fsim/vsi and the harness's ssim_y are
+#: (weighted means or products of) similarity terms (2xy + c)/(x² + y² + c), each at most 1 in magnitude: ≤ 1
+#: (their lower bound is not certain — a negative correlation term makes ssim negative — so none is given).
+#: gmsd is a standard deviation: ≥ 0; nlpd a mean of root-mean-squares: ≥ 0. entropy is the Shannon entropy in
+#: bits of a 256-bin histogram: 0 (a constant image) to log2(256) = 8 (a 2-seed interval reached 9.1). psnr has
+#: no upper bound; pyiqa's other stated ranges are approximate ("~40") or rest on learned weights, so they are
+#: not used. A metric not here: (−inf, inf), never cut.
 RANGE: dict[str, tuple[float, float]] = {
-    **{m: (-math.inf, 1.0) for m in ("ssim", "ssimc", "ms_ssim", "cw_ssim", "fsim", "vsi")},
+    **{m: (-math.inf, 1.0) for m in ("ssim", "ssimc", "ms_ssim", "cw_ssim", "fsim", "vsi", "ssim_y")},
     "gmsd": (0.0, math.inf),
     "nlpd": (0.0, math.inf),
     "entropy": (0.0, 8.0),
@@ -410,19 +410,28 @@ class PaperY(torch.nn.Module):
     lower_better = False
     metric_mode = "FR"
     provenance = "none"
-    kind = ""
 
     def __init__(self, weights: str = "pretrained", device: str | torch.device = "cpu"):
         super().__init__()
         self.shave = 0 if weights == "pretrained" else int(weights.removeprefix("shave"))
 
+    #: the shave the "write …" hint gives as an example
+    example_shave = 4
+
     @classmethod
     def option(cls, name: str, arg: str) -> str:
-        """``shaveN`` (N ≥ 0) → itself; anything else is a :class:`UserError`."""
+        """``shaveN`` (N ≥ 1) → itself; anything else is a :class:`UserError`, and so is another spelling of one
+        scoring (``@shave04``, ``@shave0``): each would be its own column and rows beside the canonical name's."""
+        base = name.partition("@")[0]
         if arg.startswith("shave") and arg[5:].isdigit():
-            return f"shave{int(arg[5:])}"
-        raise UserError(f"metric {name}: {arg!r} is not a border to shave; write {cls.kind}_y@shaveN, e.g. "
-                        f"{cls.kind}_y@shave4 for ×4 super-resolution as the papers score it")
+            n = int(arg[5:])
+            canonical = f"{base}@shave{n}" if n else base
+            if name != canonical:
+                raise UserError(f"metric {name}: write {canonical} (one name per scoring: another spelling would "
+                                "be a column and rows of its own beside it)")
+            return f"shave{n}"
+        raise UserError(f"metric {name}: {arg!r} is not a border to shave; write {base}@shaveN, e.g. "
+                        f"{base}@shave{cls.example_shave}")
 
     @staticmethod
     def luma(img: torch.Tensor) -> torch.Tensor:
@@ -443,7 +452,6 @@ class PaperY(torch.nn.Module):
                  "(BasicSR calculate_psnr, test_y_channel=True)")
 class PaperPSNRY(PaperY):
     __doc__ = PaperY.__doc__
-    kind = "psnr"
 
     @staticmethod
     def score(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -454,7 +462,6 @@ class PaperPSNRY(PaperY):
                  "EDSR/RCAN/SwinIR tables (BasicSR calculate_ssim, test_y_channel=True)")
 class PaperSSIMY(PaperY):
     __doc__ = PaperY.__doc__
-    kind = "ssim"
 
     @staticmethod
     def score(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -476,13 +483,7 @@ class PaperCPSNR(PaperY):
     Bayer method's border is where it is worst, and the tables leave some of it out). pyiqa's ``psnr`` is the same
     sum on the float images, unrounded and unshaved. Forward: pred, target (N, 3, H, W) in [0, 1] → (N,) dB."""
 
-    kind = "psnr_rgb"
-
-    @classmethod
-    def option(cls, name: str, arg: str) -> str:
-        if arg.startswith("shave") and arg[5:].isdigit():
-            return f"shave{int(arg[5:])}"
-        raise UserError(f"metric {name}: {arg!r} is not a border to shave; write psnr_rgb@shaveN, e.g. psnr_rgb@shave8")
+    example_shave = 8
 
     @staticmethod
     def luma(img: torch.Tensor) -> torch.Tensor:
@@ -522,7 +523,6 @@ class PaperPSNRBY(PaperY):
     (:func:`blocking_effect_factor`). Nothing is shaved (a shave would move the grid). Forward: pred, target
     (N, 3, H, W) in [0, 1] → (N,) dB; higher is better."""
 
-    kind = "psnrb"
 
     @classmethod
     def option(cls, name: str, arg: str) -> str:
