@@ -110,7 +110,7 @@ def _keyed(rows: pd.DataFrame, setting: pd.Series) -> pd.DataFrame:
     """``rows`` with the pairing columns as plain strings (``setting``: the main setting's key)."""
     out = rows.assign(setting=setting, item=rows["dataset"].astype(str) + "/" + rows["image"].astype(str))
     if "weights" in out.columns:  # rows that lack their weights kind (older stores): from their provenance, as labels
-        from benchmark.stats import map_unique, weights_kind
+        from benchmark.runstats import map_unique, weights_kind
 
         kind = out["weights_kind"].astype("string") if "weights_kind" in out.columns else \
             pd.Series(pd.NA, index=out.index, dtype="string")
@@ -400,8 +400,7 @@ def budget_stability(gains: pd.DataFrame, level: float = LEVEL) -> pd.DataFrame:
     ``1 − level``. τ is descriptive: tied losses' orders at the two budgets are two draws of noise (τ ≈ 0.3
     for four equal, converged losses), so "the ranking still moves" rests on ``moved``, not on τ.
     Columns: task, metric, tau, losses, moved."""
-    from benchmark.runstats import practical_margin
-    from benchmark.stats import holm
+    from benchmark.runstats import holm, practical_margin
 
     out = []
     arm = ["loss", "weights_kind", "loss_version"]

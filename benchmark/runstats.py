@@ -31,6 +31,7 @@ images. Every "significantly better" the project prints — the leaderboard's bo
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -224,3 +225,48 @@ def finite_values(table: pd.DataFrame) -> pd.DataFrame:
     v = pd.to_numeric(table["value"], errors="coerce").astype(float)
     ok = np.isfinite(v.to_numpy())
     return table if ok.all() else table.assign(value=v.where(ok))
+
+
+_SEED = re.compile(r"\(seed=(\d+)\)")
+
+
+def weights_kind(provenance) -> str:
+    """The weights' identity without the per-run seed: ``"vgg16:random(seed=1)+lpips:vgg:v0.1"`` →
+    ``"vgg16:random+lpips:vgg:v0.1"``. Runs of one loss on random backbones with different seeds
+    share a kind and are pooled as seeds of one loss."""
+    if provenance is None or (not isinstance(provenance, str) and pd.isna(provenance)):
+        return "none"
+    return _SEED.sub("", str(provenance)) or "none"
+
+
+def weights_seed(provenance) -> int | None:
+    """The random backbone's seed recorded in a provenance string (None if there is none)."""
+    m = _SEED.search(str(provenance)) if isinstance(provenance, str) else None
+    return int(m.group(1)) if m else None
+
+
+def holm(p: np.ndarray) -> np.ndarray:
+    """Holm step-down adjusted p-values; NaN entries stay NaN and are not counted."""
+    p = np.asarray(p, dtype=float)
+    out = np.full_like(p, np.nan)
+    ok = ~np.isnan(p)
+    m = int(ok.sum())
+    if m == 0:
+        return out
+    pv = p[ok]
+    order = np.argsort(pv)
+    adj = np.maximum.accumulate((m - np.arange(m)) * pv[order])
+    res = np.empty(m)
+    res[order] = np.minimum(adj, 1.0)
+    out[ok] = res
+    return out
+
+
+def map_unique(values: pd.Series, fn) -> pd.Series:
+    """``values.map(fn)`` with ``fn`` called once per distinct value (missing values included), not
+    once per row: a results table has hundreds of thousands of rows and a handful of distinct
+    provenances or settings. Same index; object dtype."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    mapped = np.empty(len(uniques), dtype=object)
+    mapped[:] = [fn(u) for u in uniques]
+    return pd.Series(mapped[codes], index=values.index, dtype=object)

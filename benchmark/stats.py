@@ -53,7 +53,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from benchmark.runstats import MIN_RUNS, NO_SPREAD, compare_runs, finite_values  # noqa: F401  (re-exported for reports)
+# re-exported for reports; holm/map_unique/weights_* live in runstats, below convergence (no import cycle)
+from benchmark.runstats import (  # noqa: F401
+    MIN_RUNS,
+    NO_SPREAD,
+    compare_runs,
+    finite_values,
+    holm,
+    map_unique,
+    weights_kind,
+    weights_seed,
+)
 
 log = logging.getLogger(__name__)
 
@@ -68,24 +78,6 @@ CIRCULAR: dict[str, tuple[str, ...]] = {
     "contrique": ("contrique_fr*",),
 }
 INPUT = "input"
-
-
-_SEED = re.compile(r"\(seed=(\d+)\)")
-
-
-def weights_kind(provenance) -> str:
-    """The weights' identity without the per-run seed: ``"vgg16:random(seed=1)+lpips:vgg:v0.1"`` →
-    ``"vgg16:random+lpips:vgg:v0.1"``. Runs of one loss on random backbones with different seeds
-    share a kind and are pooled as seeds of one loss."""
-    if provenance is None or (not isinstance(provenance, str) and pd.isna(provenance)):
-        return "none"
-    return _SEED.sub("", str(provenance)) or "none"
-
-
-def weights_seed(provenance) -> int | None:
-    """The random backbone's seed recorded in a provenance string (None if there is none)."""
-    m = _SEED.search(str(provenance)) if isinstance(provenance, str) else None
-    return int(m.group(1)) if m else None
 
 
 def loss_label(loss: str, weights) -> str:
@@ -144,23 +136,6 @@ def is_circular(loss: str, metric: str, circular: dict[str, tuple[str, ...]] = C
             if fnmatch.fnmatch(name, pat) and any(fnmatch.fnmatch(metric, m) for m in metrics):
                 return True
     return False
-
-
-def holm(p: np.ndarray) -> np.ndarray:
-    """Holm step-down adjusted p-values; NaN entries stay NaN and are not counted."""
-    p = np.asarray(p, dtype=float)
-    out = np.full_like(p, np.nan)
-    ok = ~np.isnan(p)
-    m = int(ok.sum())
-    if m == 0:
-        return out
-    pv = p[ok]
-    order = np.argsort(pv)
-    adj = np.maximum.accumulate((m - np.arange(m)) * pv[order])
-    res = np.empty(m)
-    res[order] = np.minimum(adj, 1.0)
-    out[ok] = res
-    return out
 
 
 def wilcoxon_p(d: np.ndarray) -> float:
@@ -227,16 +202,6 @@ class Block:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             return np.nanmean(np.nanmean(self.values, axis=2), axis=1)
-
-
-def map_unique(values: pd.Series, fn) -> pd.Series:
-    """``values.map(fn)`` with ``fn`` called once per distinct value (missing values included), not
-    once per row: a results table has hundreds of thousands of rows and a handful of distinct
-    provenances or settings. Same index; object dtype."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    mapped = np.empty(len(uniques), dtype=object)
-    mapped[:] = [fn(u) for u in uniques]
-    return pd.Series(mapped[codes], index=values.index, dtype=object)
 
 
 def term_versions(versions) -> dict[str, set[str]]:
