@@ -437,9 +437,11 @@ def _runnable_program() -> list[str]:
 
 def _as_started(message: str) -> str:
     """``message`` with each command it suggests (`` `plbench list tasks` ``) written as this process was started,
-    ``python run_all.py list tasks`` after the README's first command, where no ``plbench`` is on the PATH."""
-    shown = _shown_program()
-    return message if shown == "plbench" else message.replace("`plbench ", f"`{shown} ")
+    ``.venv/bin/python run_all.py list tasks`` after the README's first command, where no ``plbench`` is on the
+    PATH (its interpreter as :func:`_runnable_program` reaches it: the PATH's ``python`` may have no torch)."""
+    if _shown_program() == "plbench":
+        return message
+    return message.replace("`plbench ", f"`{shlex.join(_runnable_program())} ")
 
 
 def _shown_program() -> str:

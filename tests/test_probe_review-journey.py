@@ -31,3 +31,28 @@ def test_the_shipped_configs_and_the_readme_api_write_to_results_folders_that_do
     nested = sorted(f"{b} ({outs[b]}) inside {a} ({outs[a]})" for a in outs for b in outs
                     if a != b and b.is_relative_to(a))
     assert not nested, nested
+
+
+def test_an_errors_suggested_command_names_the_interpreter_as_reachable_from_here(tmp_path, monkeypatch, capsys):
+    """After the README's first command, ``.venv/bin/python run_all.py --tasks denoize`` (the venv not activated),
+    the error sent the user to `` `python run_all.py list tasks` `` — the PATH's python, which has no torch:
+    copied, a ModuleNotFoundError (the resume line after Ctrl-C had been fixed for this, the errors had not). An
+    error's suggested command now names the interpreter as the resume line does."""
+    import os
+    import sys
+
+    from benchmark.cli import main
+
+    venv = tmp_path / ".venv" / "bin"
+    venv.mkdir(parents=True)
+    (venv / "python").write_text("")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "executable", str(venv / "python"))
+    monkeypatch.setattr(sys, "argv", ["run_all.py", "--tasks", "denoize"])
+    monkeypatch.setattr(sys.modules["__main__"], "__spec__", None, raising=False)
+    monkeypatch.setenv("PATH", os.defpath)
+    assert main(["--tasks", "denoize"]) == 2
+    err = capsys.readouterr().err
+    assert "(`.venv/bin/python run_all.py list tasks` shows all)" in err, err
+    assert main(["rn"]) == 2
+    assert "`.venv/bin/python run_all.py -h` lists them" in capsys.readouterr().err
