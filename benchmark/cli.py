@@ -68,6 +68,9 @@ class _Parser(argparse.ArgumentParser):
                     if hint:
                         close = ", ".join(options[o] for o in hint.removeprefix("; did you mean ")[:-1].split(", "))
                         message += f"; did you mean {close}" + (f" (for {flag})?" if len(flags) > 1 else "?")
+        shown = _shown_program()  # copied, the line must run: the interpreter as reachable from here
+        if shown != "plbench" and prog.startswith(shown):
+            prog = shlex.join(_runnable_program()) + prog[len(shown):]
         self.exit(2, f"error: {message} (`{prog} -h` shows the options)\n")
 
     def _subcommand(self) -> argparse.ArgumentParser | None:

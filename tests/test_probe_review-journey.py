@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -56,3 +58,27 @@ def test_an_errors_suggested_command_names_the_interpreter_as_reachable_from_her
     assert "(`.venv/bin/python run_all.py list tasks` shows all)" in err, err
     assert main(["rn"]) == 2
     assert "`.venv/bin/python run_all.py -h` lists them" in capsys.readouterr().err
+
+
+def test_a_mistyped_flag_names_the_interpreter_as_reachable_from_here(tmp_path, monkeypatch, capsys):
+    """``.venv/bin/python run_all.py run --iteraions 10`` said "(`python run_all.py run -h` shows the options)":
+    the PATH's python, without torch. argparse's one-line errors now name the interpreter as the other errors do."""
+    import os
+    import sys
+
+    from benchmark.cli import main
+
+    venv = tmp_path / ".venv" / "bin"
+    venv.mkdir(parents=True)
+    (venv / "python").write_text("")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "executable", str(venv / "python"))
+    monkeypatch.setattr(sys, "argv", ["run_all.py", "run", "--iteraions", "10"])
+    monkeypatch.setattr(sys.modules["__main__"], "__spec__", None, raising=False)
+    monkeypatch.setenv("PATH", os.defpath)
+    with pytest.raises(SystemExit) as e:
+        main(["run", "--iteraions", "10"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert "did you mean --iterations? (`.venv/bin/python run_all.py run -h` shows the options)" in err, err
+
