@@ -98,7 +98,7 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
     from benchmark import CODE_VERSION
 
     # the same string every result row and report records (package version + code version)
-    parser.add_argument("--version", action="version", version=f"plbench {__version__}+c{CODE_VERSION}")
+    parser.add_argument("-V", "--version", action="version", version=f"plbench {__version__}+c{CODE_VERSION}")
     sub = parser.add_subparsers(dest="command")
 
     run = sub.add_parser("run", help="train and evaluate a grid (default)")
@@ -359,9 +359,9 @@ def main(argv: list[str] | None = None) -> int:
         if hint:  # `plbench rn`, `plbench -q reprot`: a misspelt command, not an argument of `run`
             print(_as_started(f"error: unknown command {word!r}{hint} (`plbench -h` lists them)"), file=sys.stderr)
             return 2
-    if lead and word in (*COMMANDS, "--version"):  # `plbench -q list`: the flags every command has
-        argv = [word] if word == "--version" else [word, *argv[:lead], *argv[lead + 1:]]
-    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
+    if lead and word in (*COMMANDS, "--version", "-V"):  # `plbench -q list`: the flags every command has
+        argv = [word] if word in ("--version", "-V") else [word, *argv[:lead], *argv[lead + 1:]]
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version", "-V")):
         argv = ["run", *argv]
     _Parser.argv = argv
     args = build_parser(_shown_program()).parse_args(argv)

@@ -82,3 +82,13 @@ def test_a_mistyped_flag_names_the_interpreter_as_reachable_from_here(tmp_path, 
     err = capsys.readouterr().err
     assert "did you mean --iterations? (`.venv/bin/python run_all.py run -h` shows the options)" in err, err
 
+
+@pytest.mark.parametrize("flag", ["-V", "--version"])
+def test_dash_capital_v_prints_the_version(flag, capsys):
+    """``plbench -V`` (pip's, python's and most CLIs' short form) said "unrecognized arguments: -V"."""
+    from benchmark.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main([flag])
+    assert e.value.code == 0
+    assert capsys.readouterr().out.startswith("plbench ")
