@@ -92,3 +92,34 @@ def test_dash_capital_v_prints_the_version(flag, capsys):
         main([flag])
     assert e.value.code == 0
     assert capsys.readouterr().out.startswith("plbench ")
+
+
+def test_check_and_merge_name_the_command_the_user_started(tmp_path, monkeypatch, capsys):
+    """``.venv/bin/python run_all.py check`` after Ctrl-C said "the same `plbench run` resumes it", and ``merge``
+    "next: `plbench report --out …`": command not found, no plbench on the PATH until the venv is activated (the
+    errors had been fixed for this; the commands' own lines had not)."""
+    import os
+    import sys
+
+    from benchmark.cli import main
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0}, seeds=(0,), metrics=("psnr",), n_images=2,
+                        budget_check=False)
+    stopped = store.run_dir("0123456789abcdef")  # what an interrupted run leaves: its checkpoint and curve
+    stopped.mkdir()
+    (stopped / "ckpt.pt").write_bytes(b"x")
+    venv = tmp_path / ".venv" / "bin"
+    venv.mkdir(parents=True)
+    (venv / "python").write_text("")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "executable", str(venv / "python"))
+    monkeypatch.setattr(sys, "argv", ["run_all.py", "check", "--out", "r"])
+    monkeypatch.setattr(sys.modules["__main__"], "__spec__", None, raising=False)
+    monkeypatch.setenv("PATH", os.defpath)
+    assert main(["check", "--out", "r"]) == 0
+    out = capsys.readouterr().out
+    assert "the same `.venv/bin/python run_all.py run` resumes it" in out and "`plbench" not in out, out
+    assert main(["merge", "r", "--out", "m"]) == 0
+    out = capsys.readouterr().out
+    assert "next: `.venv/bin/python run_all.py report --out m`" in out and "`plbench" not in out, out
