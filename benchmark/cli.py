@@ -556,6 +556,17 @@ def build_configs(args, data=None):
                  recorded=ResultsStore(spec.resolved().out).recorded_losses())
 
 
+def _check_task_names(tasks) -> None:
+    """An unknown task (``denoize``, ``denoise(sigma=0.1)``) as :func:`benchmark.config.build_configs` says it."""
+    from benchmark.config import _task_with_parameters
+    from benchmark.registry import TASKS
+
+    for t in tasks:
+        if t not in TASKS.names():
+            _task_with_parameters(t)
+        TASKS.get(t)
+
+
 def cmd_run(args) -> int:
     from benchmark.checkpoint import CheckpointPolicy
     from benchmark.config import build_configs as build
@@ -570,6 +581,7 @@ def cmd_run(args) -> int:
     spec = grid_spec(args)
     s = spec.resolved()
     check_metric_names(s.metrics)  # names, logger, executor flags and --out fail before the data is loaded
+    _check_task_names(s.tasks)  # a typo before the --out folder: fixed that, the next try said the typo
     check_logger(s.logger)
     executor_options(s)  # also for --dry-run: it estimated `--workers two`, which the run then refused
     try:

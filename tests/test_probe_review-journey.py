@@ -123,3 +123,14 @@ def test_check_and_merge_name_the_command_the_user_started(tmp_path, monkeypatch
     assert main(["merge", "r", "--out", "m"]) == 0
     out = capsys.readouterr().out
     assert "next: `.venv/bin/python run_all.py report --out m`" in out and "`plbench" not in out, out
+
+
+def test_a_mistyped_task_is_said_before_the_results_folder_is_refused(tmp_path, capsys):
+    """``plbench run --tasks denoize --out DIR`` with DIR holding other files said only that DIR was refused; fixed
+    that, the next try then said the typo. A task name is checked before the --out folder, as metric names were."""
+    from benchmark.cli import main
+
+    (tmp_path / "notes.txt").write_text("mine")
+    assert main(["run", "--tasks", "denoize", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "unknown task 'denoize'; did you mean denoise" in err, err
