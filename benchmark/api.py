@@ -5,9 +5,9 @@
     from benchmark import api
 
     summary = api.run(tasks=["denoise"], losses=["l1", "ssim"], seeds=[0, 1], iterations=50,
-                      out="results/api")                    # trains what is missing, then reports
-    table = api.load_results("results/api")                 # the tidy table: one row per (run, image, metric)
-    paths = api.report("results/api", formats=("png",))     # leaderboard.md, report.html, figures …
+                      out="results-api")                    # trains what is missing, then reports
+    table = api.load_results("results-api")                 # the tidy table: one row per (run, image, metric)
+    paths = api.report("results-api", formats=("png",))     # leaderboard.md, report.html, figures …
 
 ``run`` takes every setting of a config file (:class:`benchmark.config.GridSpec`: ``profile``,
 ``tasks`` — a list, or ``{task: {parameter: value}}`` —, ``losses``, ``seeds``, ``net``,

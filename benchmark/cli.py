@@ -68,6 +68,9 @@ class _Parser(argparse.ArgumentParser):
                     if hint:
                         close = ", ".join(options[o] for o in hint.removeprefix("; did you mean ")[:-1].split(", "))
                         message += f"; did you mean {close}" + (f" (for {flag})?" if len(flags) > 1 else "?")
+        shown = _shown_program()  # copied, the line must run: the interpreter as reachable from here
+        if shown != "plbench" and prog.startswith(shown):
+            prog = shlex.join(_runnable_program()) + prog[len(shown):]
         self.exit(2, f"error: {message} (`{prog} -h` shows the options)\n")
 
     def _subcommand(self) -> argparse.ArgumentParser | None:
@@ -95,7 +98,7 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
     from benchmark import CODE_VERSION
 
     # the same string every result row and report records (package version + code version)
-    parser.add_argument("--version", action="version", version=f"plbench {__version__}+c{CODE_VERSION}")
+    parser.add_argument("-V", "--version", action="version", version=f"plbench {__version__}+c{CODE_VERSION}")
     sub = parser.add_subparsers(dest="command")
 
     run = sub.add_parser("run", help="train and evaluate a grid (default)")
@@ -356,9 +359,9 @@ def main(argv: list[str] | None = None) -> int:
         if hint:  # `plbench rn`, `plbench -q reprot`: a misspelt command, not an argument of `run`
             print(_as_started(f"error: unknown command {word!r}{hint} (`plbench -h` lists them)"), file=sys.stderr)
             return 2
-    if lead and word in (*COMMANDS, "--version"):  # `plbench -q list`: the flags every command has
-        argv = [word] if word == "--version" else [word, *argv[:lead], *argv[lead + 1:]]
-    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
+    if lead and word in (*COMMANDS, "--version", "-V"):  # `plbench -q list`: the flags every command has
+        argv = [word] if word in ("--version", "-V") else [word, *argv[:lead], *argv[lead + 1:]]
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version", "-V")):
         argv = ["run", *argv]
     _Parser.argv = argv
     args = build_parser(_shown_program()).parse_args(argv)
@@ -437,9 +440,11 @@ def _runnable_program() -> list[str]:
 
 def _as_started(message: str) -> str:
     """``message`` with each command it suggests (`` `plbench list tasks` ``) written as this process was started,
-    ``python run_all.py list tasks`` after the README's first command, where no ``plbench`` is on the PATH."""
-    shown = _shown_program()
-    return message if shown == "plbench" else message.replace("`plbench ", f"`{shown} ")
+    ``.venv/bin/python run_all.py list tasks`` after the README's first command, where no ``plbench`` is on the
+    PATH (its interpreter as :func:`_runnable_program` reaches it: the PATH's ``python`` may have no torch)."""
+    if _shown_program() == "plbench":
+        return message
+    return message.replace("`plbench ", f"`{shlex.join(_runnable_program())} ")
 
 
 def _shown_program() -> str:
@@ -551,6 +556,17 @@ def build_configs(args, data=None):
                  recorded=ResultsStore(spec.resolved().out).recorded_losses())
 
 
+def _check_task_names(tasks) -> None:
+    """An unknown task (``denoize``, ``denoise(sigma=0.1)``) as :func:`benchmark.config.build_configs` says it."""
+    from benchmark.config import _task_with_parameters
+    from benchmark.registry import TASKS
+
+    for t in tasks:
+        if t not in TASKS.names():
+            _task_with_parameters(t)
+        TASKS.get(t)
+
+
 def cmd_run(args) -> int:
     from benchmark.checkpoint import CheckpointPolicy
     from benchmark.config import build_configs as build
@@ -565,6 +581,7 @@ def cmd_run(args) -> int:
     spec = grid_spec(args)
     s = spec.resolved()
     check_metric_names(s.metrics)  # names, logger, executor flags and --out fail before the data is loaded
+    _check_task_names(s.tasks)  # a typo before the --out folder: fixed that, the next try said the typo
     check_logger(s.logger)
     executor_options(s)  # also for --dry-run: it estimated `--workers two`, which the run then refused
     try:
@@ -964,6 +981,12 @@ def cmd_findings(args) -> int:
     return 0
 
 
+def _say(*parts, **kwargs) -> None:
+    """``print`` for a command's lines that suggest a command (`` `plbench run` ``): written as it was started
+    (:func:`_as_started`: ``.venv/bin/python run_all.py run`` where no ``plbench`` is on the PATH)."""
+    print(*(_as_started(p) if isinstance(p, str) else p for p in parts), **kwargs)
+
+
 def cmd_merge(args) -> int:
     """``plbench merge SRC… --out DST``: :meth:`ResultsStore.merge_from` of each source, one line each."""
     from benchmark.results import ResultsStore
@@ -994,8 +1017,8 @@ def cmd_merge(args) -> int:
         if got["held_there"]:
             parts.append(f"{len(got['held_there'])} held by a running process there (not copied: merge again "
                          "later)")
-        print(f"{src.root} → {dst.root}: {', '.join(parts)}")
-    print(f"next: `plbench report --out {shlex.quote(str(args.out))}`")
+        _say(f"{src.root} → {dst.root}: {', '.join(parts)}")
+    _say(f"next: `plbench report --out {shlex.quote(str(args.out))}`")
     return 0
 
 
@@ -1016,31 +1039,31 @@ def cmd_check(args) -> int:
         if args.repair:
             for p in leftovers:
                 p.unlink(missing_ok=True)
-        print(f"{len(leftovers)} temporary file(s) left by interrupted writes ({names}): "
+        _say(f"{len(leftovers)} temporary file(s) left by interrupted writes ({names}): "
               + ("removed" if args.repair else "never read; --repair removes them"))
     for rid, what in sorted(store.unrecorded().items()):  # not damage, but rows no table shows: say so
         if holder := store.merge_killed(rid):  # a merge's copy in flight: merging again finishes it, no retraining
-            print(f"run {rid}: rows of {what} without a meta.json: a `plbench merge` ({holder.split(',')[0]}) was "
+            _say(f"run {rid}: rows of {what} without a meta.json: a `plbench merge` ({holder.split(',')[0]}) was "
                   "stopped while copying it here; in no leaderboard: the same `plbench merge` finishes it")
             continue
-        print(f"run {rid}: rows of {what} without a meta.json (interrupted before its record, or the record "
+        _say(f"run {rid}: rows of {what} without a meta.json (interrupted before its record, or the record "
               "was deleted or not copied): in no leaderboard; put its meta.json back, or the next `plbench run` "
               "of its grid moves them to runs/<id>/damaged/ (nothing is deleted) and retrains it")
     for rid in store.unrecorded_files():  # a killed merge's or run's copy: silently missing from its cell otherwise
-        print(f"run {rid}: files without any record (no meta.json, no eval-*.json): a merge or run was interrupted "
+        _say(f"run {rid}: files without any record (no meta.json, no eval-*.json): a merge or run was interrupted "
               "while writing it; in no leaderboard: the same `plbench merge` or `plbench run` finishes it")
     nets = store.check_state()  # not damage: the rows stay valid, but a re-score or the visual grid cannot use it
     for rid, why in sorted(nets.items()):
         if holder := store.merge_killed(rid):  # stopped while mending it: the same merge puts the intact copy there
-            print(f"run {rid}: {why}: a `plbench merge` ({holder.split(',')[0]}) was stopped while putting an intact "
-                  "copy here (a damaged one is under its damaged/); its rows are intact and counted: the same "
-                  "`plbench merge` finishes it")
+            _say(f"run {rid}: {why}: a `plbench merge` ({holder.split(',')[0]}) was stopped while putting an intact "
+                 "copy here (a damaged one is under its damaged/); its rows are intact and counted: the same "
+                 "`plbench merge` finishes it")
             continue
-        print(f"run {rid}: {why}; its rows are intact and counted, but a new metric cannot be scored on it (nor "
+        _say(f"run {rid}: {why}; its rows are intact and counted, but a new metric cannot be scored on it (nor "
               f"its visual grid drawn): put the file back, or move {store.run_dir(rid)} aside to retrain the run")
     if not damaged:
         if nets:
-            print(f"{len(nets)} of {n} runs with a damaged saved net; every record readable and matching "
+            _say(f"{len(nets)} of {n} runs with a damaged saved net; every record readable and matching "
                   "its checksum")
             return 1
         also = f" (and {inputs} scoring{'s' if inputs != 1 else ''} of the degraded input)" if inputs else ""
@@ -1053,30 +1076,30 @@ def cmd_check(args) -> int:
             + [f"{failed} failed (the same `plbench run` retries {'it' if failed == 1 else 'them'})"] * bool(failed)
             + [f"{unfinished} unfinished (interrupted or still training: the same `plbench run` resumes "
                f"{'it' if unfinished == 1 else 'them'})"] * bool(unfinished))
-        print(f"{store.root}: {runs}{also}, every record readable and matching its checksum")
+        _say(f"{store.root}: {runs}{also}, every record readable and matching its checksum")
         return 0
     held = untouched = 0
     for rid, why in sorted(damaged.items()):
         if args.repair:
             lock = store.lock(rid)
             if isinstance(lock, str):
-                print(f"run {rid}: {why} — held by {lock}; not repaired")
+                _say(f"run {rid}: {why} — held by {lock}; not repaired")
                 held += 1
                 continue
             with lock:
                 done = store.repair(rid)
             untouched += done == NOTHING_TO_SET_ASIDE
-            print(f"run {rid}: {why} — {done}")
+            _say(f"run {rid}: {why} — {done}")
         else:
-            print(f"run {rid}: {why}")
+            _say(f"run {rid}: {why}")
     if args.repair:  # say what was done: a run with nothing to move, or held by a live run, was not set aside
         moved = len(damaged) - held - untouched
-        print(f"{moved} of {len(ids)} runs set aside"
+        _say(f"{moved} of {len(ids)} runs set aside"
               + (f", {untouched} had nothing to set aside" if untouched else "")
               + (f", {held} held by a running process (not repaired)" if held else "")
               + "; run the same `plbench run` to re-score or retrain them")
         return 0
-    print(f"{len(damaged)} of {len(ids)} runs damaged: `plbench check --out {shlex.quote(args.out)} --repair` sets "
+    _say(f"{len(damaged)} of {len(ids)} runs damaged: `plbench check --out {shlex.quote(args.out)} --repair` sets "
           "them aside "
           "(nothing is deleted), then the same `plbench run` re-scores or retrains them")
     return 1

@@ -566,7 +566,7 @@ class GridSpec:
         Relative paths in a config (``train_data``, ``test_data``, ``loss_files``, ``out``) are
         resolved against the current directory — the directory plbench runs in, as for the same
         values given as flags — not against the config file's folder: the shipped configs are
-        written for a run from the repository root (``out: results/cpu``,
+        written for a run from the repository root (``out: results-cpu``,
         ``train_data: [../shared/datasets/BSD200]``). A loss file that is not there, or a data
         folder that is only beside the config file, is a one-line error saying so. An empty config
         file (or one of comments only) is refused: it would silently run the whole default profile."""

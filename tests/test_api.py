@@ -21,10 +21,10 @@ def test_readme_api_example_runs(tmp_path, monkeypatch, capsys):
     assert ns["summary"].trained == 8 and ns["summary"].failed == 0  # 4 runs and their 4 budget checks
     table = ns["table"]
     assert set(table["loss"]) == {"input", "l1", "ssim"} and set(table["metric"]) == {"psnr", "ssim"}
-    assert ns["paths"]["markdown"].exists() and (tmp_path / "results" / "api" / "report.html").exists()
+    assert ns["paths"]["markdown"].exists() and (tmp_path / "results-api" / "report.html").exists()
     assert "l1" in capsys.readouterr().out
     again = ns["api"].run(tasks=["denoise"], losses=["l1", "ssim"], seeds=[0, 1], iterations=20,
-                          metrics=["psnr", "ssim"], out="results/api", report=False)  # the example reported twice
+                          metrics=["psnr", "ssim"], out="results-api", report=False)  # the example reported twice
     assert again.trained == 0 and again.skipped == 8  # resumed: nothing trained twice
 
 

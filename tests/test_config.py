@@ -168,7 +168,7 @@ def test_a_config_directory_is_named_as_one(tmp_path):
 
 def test_relative_paths_in_a_config_are_the_current_directorys(tmp_path, monkeypatch):
     """Relative paths resolve against the current directory, as the shipped configs are written
-    (``out: results/cpu``, ``../shared/datasets/...`` from the repo root); a loss file that is only
+    (``out: results-cpu``, ``../shared/datasets/...`` from the repo root); a loss file that is only
     next to the config says where it looked and where the file is."""
     (tmp_path / "cfg").mkdir()
     (tmp_path / "cfg" / "my_loss.py").write_text("X = 1\n")

@@ -125,9 +125,9 @@ def test_a_mistyped_path_is_refused_with_the_close_spelling_its_folder_holds(tmp
 
 
 @pytest.mark.parametrize("argv, hint", [
-    (["rn"], "`python run_all.py -h` lists them"),
-    (["run", "--tasks", "denoize"], "`python run_all.py list tasks` shows all"),
-    (["report", "--out", "no/such/results"], "run `python run_all.py run --out no/such/results` first"),
+    (["rn"], "`/venv/bin/python run_all.py -h` lists them"),
+    (["run", "--tasks", "denoize"], "`/venv/bin/python run_all.py list tasks` shows all"),
+    (["report", "--out", "no/such/results"], "run `/venv/bin/python run_all.py run --out no/such/results` first"),
 ])
 def test_errors_name_the_command_the_user_started(argv, hint, monkeypatch, capsys):
     """The README's first commands start ``.venv/bin/python run_all.py`` (no ``plbench`` on the PATH until the
