@@ -138,14 +138,28 @@ def sigint_as_in_a_terminal():
     signal.signal(signal.SIGINT, before)
 
 
+def _torch_on_one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 @pytest.fixture
 def one_thread():
     """torch on one thread for the test: golden numbers are made so (float reductions are split per
     thread), and tiny nets on a shared 2-core machine run far faster on one thread than on two."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    yield from _torch_on_one_thread()
+
+
+@pytest.fixture(scope="module")
+def one_thread_module():
+    """``one_thread`` for every test of a module and its module-scoped fixtures (a grid trained once):
+    ``pytestmark = pytest.mark.usefixtures("one_thread_module")``. Two threads of a tiny net spin-wait on a
+    shared 2-core machine, several times the CPU for the same runs."""
+    yield from _torch_on_one_thread()
 
 
 @pytest.fixture
