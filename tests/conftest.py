@@ -39,7 +39,12 @@ SHARED = Path(os.environ.get("PLBENCH_SHARED_DATASETS") or Path(__file__).resolv
 SLOW_TIMEOUT_S = 1800
 
 
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(config, items):
+    # a limit given for this run (--timeout, PYTEST_TIMEOUT: a slower machine, a debugger) holds for every test:
+    # a marker would win over it; without pytest-timeout a marker would only warn
+    if config.getoption("timeout", None) is not None or os.environ.get("PYTEST_TIMEOUT") \
+            or not config.pluginmanager.hasplugin("timeout"):
+        return
     for item in items:
         if item.get_closest_marker("slow") and not item.get_closest_marker("timeout"):
             item.add_marker(pytest.mark.timeout(SLOW_TIMEOUT_S))
