@@ -153,6 +153,27 @@ def _torch_on_one_thread():
 
 
 @pytest.fixture
+def no_network(monkeypatch):
+    """Every attempt to reach the network (a name lookup, a connection), recorded and refused: ``assert not
+    no_network`` says the code under test tried none (what a timed "it failed fast" assertion stood for)."""
+    import socket
+
+    tried = []
+
+    def refuse(what):
+        def refused(*args, **kwargs):
+            tried.append((what, args[1:] if what.startswith("connect") else args[:2]))
+            raise OSError(f"test without network: {what}{args[1:2] if what.startswith('connect') else args[:1]}")
+        return refused
+
+    for name in ("connect", "connect_ex"):
+        monkeypatch.setattr(socket.socket, name, refuse(name))
+    for name in ("getaddrinfo", "create_connection"):
+        monkeypatch.setattr(socket, name, refuse(name))
+    return tried
+
+
+@pytest.fixture
 def one_thread():
     """torch on one thread for the test: golden numbers are made so (float reductions are split per
     thread), and tiny nets on a shared 2-core machine run far faster on one thread than on two."""

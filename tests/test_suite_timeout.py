@@ -43,3 +43,15 @@ def test_a_limit_given_for_the_run_holds_for_slow_tests_too(given, monkeypatch):
     """``pytest -m slow --timeout 3600`` on a slow machine (or ``--timeout 0`` under a debugger) must reach the
     slow tests: a marker would win over the command line, so none is added then (a test's own is kept)."""
     assert _limits(_config(given.get("timeout")), monkeypatch, given.get("env")) == [None, None, 60]
+
+
+def test_no_network_records_and_refuses_every_attempt(no_network):
+    """conftest's ``no_network``, which stands for the timed "failed fast, without a download" assertions."""
+    import socket
+    import urllib.request
+
+    with pytest.raises(OSError):
+        urllib.request.urlopen("http://example.invalid/x", timeout=1)
+    with pytest.raises(OSError), socket.socket() as s:
+        s.connect(("192.0.2.1", 80))
+    assert [what for what, _ in no_network] == ["create_connection", "connect"]
