@@ -7,6 +7,11 @@ import signal
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+# one thread for torch (and the BLAS/OpenMP of every child process): the suite's tiny nets and tensors gain
+# nothing from a second thread, whose spin-waiting on a shared 2-core CI costs ~1.7× the CPU and ~2× the wall
+# time (test_cli.py: 25.5 → 14.9 CPU s). Tests of thread counts set theirs; a caller's own setting is kept.
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 def _session_dir(var: str, prefix: str) -> None:
     """``var`` → a fresh temporary folder for this test session, removed when it ends (unless the
@@ -29,6 +34,10 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
+
+_threads = os.environ["OMP_NUM_THREADS"]
+if _threads.isdigit() and int(_threads) > 0 and torch.get_num_threads() != int(_threads):  # imported before
+    torch.set_num_threads(int(_threads))
 
 # the shared public images beside the checkout; PLBENCH_SHARED_DATASETS points elsewhere (a worktree, a CI cache)
 SHARED = Path(os.environ.get("PLBENCH_SHARED_DATASETS") or Path(__file__).resolve().parents[2] / "shared" / "datasets")
