@@ -7,6 +7,11 @@ import signal
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+# one thread for torch (and the BLAS/OpenMP of every child process): the suite's tiny nets and tensors gain
+# nothing from a second thread, whose spin-waiting on a shared 2-core CI costs ~1.7× the CPU and ~2× the wall
+# time (test_cli.py: 25.5 → 14.9 CPU s). Tests of thread counts set theirs; a caller's own setting is kept.
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 def _session_dir(var: str, prefix: str) -> None:
     """``var`` → a fresh temporary folder for this test session, removed when it ends (unless the
@@ -30,6 +35,10 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
+_threads = os.environ["OMP_NUM_THREADS"]
+if _threads.isdigit() and int(_threads) > 0 and torch.get_num_threads() != int(_threads):  # imported before
+    torch.set_num_threads(int(_threads))
+
 # the shared public images beside the checkout; PLBENCH_SHARED_DATASETS points elsewhere (a worktree, a CI cache)
 SHARED = Path(os.environ.get("PLBENCH_SHARED_DATASETS") or Path(__file__).resolve().parents[2] / "shared" / "datasets")
 
@@ -39,7 +48,12 @@ SHARED = Path(os.environ.get("PLBENCH_SHARED_DATASETS") or Path(__file__).resolv
 SLOW_TIMEOUT_S = 1800
 
 
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(config, items):
+    # a limit given for this run (--timeout, PYTEST_TIMEOUT: a slower machine, a debugger) holds for every test:
+    # a marker would win over it; without pytest-timeout a marker would only warn
+    if config.getoption("timeout", None) is not None or os.environ.get("PYTEST_TIMEOUT") \
+            or not config.pluginmanager.hasplugin("timeout"):
+        return
     for item in items:
         if item.get_closest_marker("slow") and not item.get_closest_marker("timeout"):
             item.add_marker(pytest.mark.timeout(SLOW_TIMEOUT_S))
@@ -138,14 +152,49 @@ def sigint_as_in_a_terminal():
     signal.signal(signal.SIGINT, before)
 
 
+def _torch_on_one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Every attempt to reach the network (a name lookup, a connection), recorded and refused: ``assert not
+    no_network`` says the code under test tried none (what a timed "it failed fast" assertion stood for)."""
+    import socket
+
+    tried = []
+
+    def refuse(what):
+        def refused(*args, **kwargs):
+            tried.append((what, args[1:] if what.startswith("connect") else args[:2]))
+            raise OSError(f"test without network: {what}{args[1:2] if what.startswith('connect') else args[:1]}")
+        return refused
+
+    for name in ("connect", "connect_ex"):
+        monkeypatch.setattr(socket.socket, name, refuse(name))
+    for name in ("getaddrinfo", "create_connection"):
+        monkeypatch.setattr(socket, name, refuse(name))
+    return tried
+
+
 @pytest.fixture
 def one_thread():
     """torch on one thread for the test: golden numbers are made so (float reductions are split per
     thread), and tiny nets on a shared 2-core machine run far faster on one thread than on two."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    yield from _torch_on_one_thread()
+
+
+@pytest.fixture(scope="module")
+def one_thread_module():
+    """``one_thread`` for every test of a module and its module-scoped fixtures (a grid trained once):
+    ``pytestmark = pytest.mark.usefixtures("one_thread_module")``. Two threads of a tiny net spin-wait on a
+    shared 2-core machine, several times the CPU for the same runs."""
+    yield from _torch_on_one_thread()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 
 import numpy as np
 import pytest
@@ -101,11 +100,10 @@ def test_folder_of_only_corrupt_files(tmp_path):
         load_images(DataSpec(str(d)))
 
 
-def test_hub_id_offline_fails_fast():
-    t = time.perf_counter()
+def test_hub_id_offline_fails_fast(no_network):
     with pytest.raises(UserError) as err:
         load_images(DataSpec.parse("someone/no-such-dataset-xyz:train"))
-    assert time.perf_counter() - t < 30
+    assert not no_network  # said at once: no lookup, no connection (nothing to wait for)
     msg = str(err.value)
     assert "\n" not in msg and "no-such-dataset-xyz" in msg
 

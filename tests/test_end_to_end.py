@@ -16,14 +16,8 @@ TINY = ["--tasks", "denoise", "sr4", "--losses", "l1", "ssim", "--iterations", "
         "--test-data", "skimage-natural:test"]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread_module():
-    """torch on one thread for this module's tiny grids, the shared grid included (conftest's ``one_thread``, at
-    module scope): two threads on a shared 2-core machine spin-wait, several times the CPU for the same runs."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+# torch on one thread for this module's tiny grids, the shared grid included (conftest's one_thread_module)
+pytestmark = pytest.mark.usefixtures("one_thread_module")
 
 
 @pytest.fixture(scope="module")

@@ -63,7 +63,10 @@ def test_slurm_time_and_memory_parsing():
     assert parse_mem_gb("32G") == 32 and parse_mem_gb("512M") == 0.5 and parse_mem_gb("1TB") == 1024
 
 
-def test_local_workers_match_sequential(sequential, tmp_path):
+def test_local_workers_match_sequential(sequential, tmp_path, monkeypatch):
+    # each worker is given its share of the cores (1 of 2), not left to inherit the suite's one thread (conftest)
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    monkeypatch.setenv("MKL_NUM_THREADS", "2")
     configs, metrics, device = _grid()
     root = tmp_path / "w2"
     summary = execute("local", configs, root, metrics, device, workers=2)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import re
-import time
 
 import pytest
 import torch
@@ -163,14 +162,13 @@ def test_contrastive_selection_trains_and_stays_finite():
     ("csr(encoder='resnet50:dino')", "dino_resnet50_pretrain.pth"),
     ("contrique", "CONTRIQUE_checkpoint25.tar"),
 ])
-def test_missing_pretrained_offline_is_one_line_user_error(tmp_path, name, filename):
-    t0 = time.perf_counter()
+def test_missing_pretrained_offline_is_one_line_user_error(tmp_path, name, filename, no_network):
     with pytest.raises(UserError) as info:
         build_loss(name, seed=0, weights="pretrained")
     msg = str(info.value)
     assert "\n" not in msg
     assert filename in msg and str(tmp_path / "torch" / "hub") in msg
-    assert time.perf_counter() - t0 < 10  # no network attempt, no hang
+    assert not no_network  # no network attempt (nothing to hang on)
 
 
 def test_allow_download_still_refused_offline(tmp_path):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 import torch
 
@@ -63,11 +61,10 @@ def test_identical_images_score_perfectly(pair):
     assert float(ms_ssim(clean, clean)) == pytest.approx(1.0, abs=1e-5)
 
 
-def test_learned_metrics_skip_fast_with_reason(tmp_path, monkeypatch):
+def test_learned_metrics_skip_fast_with_reason(tmp_path, monkeypatch, no_network):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-    t = time.perf_counter()
     ms = MetricSet(["psnr", "lpips", "niqe"])
-    assert time.perf_counter() - t < 60
+    assert not no_network  # skipped at once: no download tried
     assert [m.name for m in ms.metrics] == ["psnr"]
     assert set(ms.skipped) == {"lpips", "niqe"}
     assert all("not cached" in r and "\n" not in r for r in ms.skipped.values())
