@@ -241,7 +241,7 @@ def arm_budget(gains: pd.DataFrame) -> pd.DataFrame:
     :data:`ARM_COLUMNS`. Metrics without a practical margin are left out. ``gains``: :func:`budget_gains`
     per image (``per_item=True``: bounds over runs and test images, :func:`gain_stats` — with 3 test images
     and a true gain of 2 × the margin, bounds over the runs alone said "converged" in ≈ 20 % of stores,
-    tests/test_probe_probe-regimes.py) or per run (over the runs alone: the same images' share unseen)."""
+    tests/test_probe_regimes8.py) or per run (over the runs alone: the same images' share unseen)."""
     from benchmark.runstats import practical_margin
 
     rows = []
@@ -280,7 +280,7 @@ def family_statuses(rows: pd.DataFrame, level: float = LEVEL) -> list[str]:
     each row's bounds are widened to the Bonferroni level ``1 − (1 − level)/M`` (Student's t over its runs,
     the same SE) before it may claim one; other statuses stand. Three independent metrics of a converged arm
     took "still improving" from whichever said so, 15.5 % of the time at a nominal 5 %
-    (tests/test_probe_probe-regimes.py)."""
+    (tests/test_probe_regimes8.py)."""
     from scipy.special import stdtrit
 
     k = len(rows)
@@ -375,7 +375,7 @@ def effect_moved(half, end, margin: float, level: float = 0.95) -> bool:
     (and images) — a two-sided t test at ``1 − level`` (with no spread: any change) — **and** is larger
     than ``margin`` (the metric's practical margin; inf: no margin to pass) (:func:`change_p`). Two equal
     losses give two noisy estimates of 0 whose signs differ half the time: on those point estimates alone
-    ≈ 40 % of such parts were called unsettled and never tested (tests/test_probe_probe-regimes.py). False
+    ≈ 40 % of such parts were called unsettled and never tested (tests/test_probe_regimes8.py). False
     with fewer than 2 seeds (nothing to test)."""
     return change_p(half, end, margin) < 1 - level
 

@@ -398,7 +398,7 @@ class PaperY(torch.nn.Module):
     SSIM (Wang et al. 2004: 11×11 Gaussian σ = 1.5, 'valid', K = 0.01/0.03, L = 255, no downsampling, no clipping).
     A one-channel file is loaded as RGB and scored on that Y too, as BasicSR (``cv2.imread``: three channels) does;
     the MATLAB scripts score such a file on its own grey levels instead (on 16–235 differences: 1.32 dB higher),
-    which moves Set14's mean by ≈ 0.09 dB (``bridge``; tests/test_probe_probe-conventions.py).
+    which moves Set14's mean by ≈ 0.09 dB (``bridge``; tests/test_probe_conventions8.py).
 
     pyiqa's ``psnry``/``ssim`` are another convention — Y of YIQ (0.299 R + 0.587 G + 0.114 B, full range):
     ``psnry`` reads ≈ 20·log10(255/219) = 1.32 dB lower than ``psnr_y`` on a colour image — and shave nothing.

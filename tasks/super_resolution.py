@@ -11,7 +11,7 @@ Two bicubic conventions, by ``resize`` (``--task-param sr4.resize=matlab``):
   rounded to 8 bit), so the low-resolution image and the upsampled input are 8-bit as the papers' PNGs are.
   With the papers' scoring (``psnr_y@shave4``, :mod:`benchmark.metrics`) its input row gives Set5 28.42 dB and
   Set14 26.00 dB, the Bicubic ×4 rows of EDSR (Lim et al., CVPRW 2017, Table 6) and RCAN
-  (Zhang et al., ECCV 2018, Table 3): 28.42 and 26.00 (``tests/test_probe_probe-conventions.py``).
+  (Zhang et al., ECCV 2018, Table 3): 28.42 and 26.00 (``tests/test_probe_conventions8.py``).
 """
 
 from __future__ import annotations
