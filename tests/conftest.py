@@ -278,3 +278,23 @@ def signal_at_iteration(monkeypatch, n: int, sig: int) -> dict:
 
     monkeypatch.setattr(runner, "crash_point", at_iteration)
     return seen
+
+
+@pytest.fixture
+def started_as_run_all(tmp_path, monkeypatch):
+    """``started_as_run_all(*argv)``: the CLI as started by ``.venv/bin/python run_all.py ARGV…`` in ``tmp_path``
+    with the venv not activated (no ``plbench``, no venv python on the PATH): what the commands it suggests
+    must name (the README's first command)."""
+    import sys
+
+    def start(*argv: str) -> None:
+        venv = tmp_path / ".venv" / "bin"
+        venv.mkdir(parents=True, exist_ok=True)
+        (venv / "python").write_text("")
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setattr(sys, "executable", str(venv / "python"))
+        monkeypatch.setattr(sys, "argv", ["run_all.py", *argv])
+        monkeypatch.setattr(sys.modules["__main__"], "__spec__", None, raising=False)
+        monkeypatch.setenv("PATH", os.defpath)
+
+    return start

@@ -146,24 +146,16 @@ def test_errors_name_the_command_the_user_started(argv, hint, monkeypatch, capsy
     assert hint in err and "`plbench" not in err, err
 
 
-def test_the_resume_line_after_ctrl_c_names_the_interpreter_that_was_started(tmp_path, monkeypatch, capsys):
+def test_the_resume_line_after_ctrl_c_names_the_interpreter_that_was_started(started_as_run_all,
+                                                                             tmp_path, monkeypatch, capsys):
     """The README's first command is ``.venv/bin/python run_all.py …`` (the venv not activated); Ctrl-C in it
     printed "Resume with: python run_all.py …" — the PATH's python, which has no torch: copied, the resume was a
     ModuleNotFoundError. The line meant to be copied now names the interpreter as it can be reached from here
     (``python`` only where the PATH's python is this one)."""
-    import os
-    import sys
 
     from benchmark.cli import main
 
-    venv = tmp_path / ".venv" / "bin"
-    venv.mkdir(parents=True)
-    (venv / "python").write_text("")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(sys, "executable", str(venv / "python"))
-    monkeypatch.setattr(sys, "argv", ["run_all.py", "--tasks", "denoise"])
-    monkeypatch.setattr(sys.modules["__main__"], "__spec__", None, raising=False)
-    monkeypatch.setenv("PATH", os.defpath)
+    started_as_run_all("--tasks", "denoise")
 
     def interrupted(args):
         raise KeyboardInterrupt

@@ -35,24 +35,16 @@ def test_the_shipped_configs_and_the_readme_api_write_to_results_folders_that_do
     assert not nested, nested
 
 
-def test_an_errors_suggested_command_names_the_interpreter_as_reachable_from_here(tmp_path, monkeypatch, capsys):
+def test_an_errors_suggested_command_names_the_interpreter_as_reachable_from_here(started_as_run_all,
+                                                                                  tmp_path, monkeypatch, capsys):
     """After the README's first command, ``.venv/bin/python run_all.py --tasks denoize`` (the venv not activated),
     the error sent the user to `` `python run_all.py list tasks` `` — the PATH's python, which has no torch:
     copied, a ModuleNotFoundError (the resume line after Ctrl-C had been fixed for this, the errors had not). An
     error's suggested command now names the interpreter as the resume line does."""
-    import os
-    import sys
 
     from benchmark.cli import main
 
-    venv = tmp_path / ".venv" / "bin"
-    venv.mkdir(parents=True)
-    (venv / "python").write_text("")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(sys, "executable", str(venv / "python"))
-    monkeypatch.setattr(sys, "argv", ["run_all.py", "--tasks", "denoize"])
-    monkeypatch.setattr(sys.modules["__main__"], "__spec__", None, raising=False)
-    monkeypatch.setenv("PATH", os.defpath)
+    started_as_run_all("--tasks", "denoize")
     assert main(["--tasks", "denoize"]) == 2
     err = capsys.readouterr().err
     assert "(`.venv/bin/python run_all.py list tasks` shows all)" in err, err
@@ -60,22 +52,14 @@ def test_an_errors_suggested_command_names_the_interpreter_as_reachable_from_her
     assert "`.venv/bin/python run_all.py -h` lists them" in capsys.readouterr().err
 
 
-def test_a_mistyped_flag_names_the_interpreter_as_reachable_from_here(tmp_path, monkeypatch, capsys):
+def test_a_mistyped_flag_names_the_interpreter_as_reachable_from_here(started_as_run_all,
+                                                                      tmp_path, monkeypatch, capsys):
     """``.venv/bin/python run_all.py run --iteraions 10`` said "(`python run_all.py run -h` shows the options)":
     the PATH's python, without torch. argparse's one-line errors now name the interpreter as the other errors do."""
-    import os
-    import sys
 
     from benchmark.cli import main
 
-    venv = tmp_path / ".venv" / "bin"
-    venv.mkdir(parents=True)
-    (venv / "python").write_text("")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(sys, "executable", str(venv / "python"))
-    monkeypatch.setattr(sys, "argv", ["run_all.py", "run", "--iteraions", "10"])
-    monkeypatch.setattr(sys.modules["__main__"], "__spec__", None, raising=False)
-    monkeypatch.setenv("PATH", os.defpath)
+    started_as_run_all("run", "--iteraions", "10")
     with pytest.raises(SystemExit) as e:
         main(["run", "--iteraions", "10"])
     assert e.value.code == 2
@@ -94,12 +78,10 @@ def test_dash_capital_v_prints_the_version(flag, capsys):
     assert capsys.readouterr().out.startswith("plbench ")
 
 
-def test_check_and_merge_name_the_command_the_user_started(tmp_path, monkeypatch, capsys):
+def test_check_and_merge_name_the_command_the_user_started(started_as_run_all, tmp_path, monkeypatch, capsys):
     """``.venv/bin/python run_all.py check`` after Ctrl-C said "the same `plbench run` resumes it", and ``merge``
     "next: `plbench report --out …`": command not found, no plbench on the PATH until the venv is activated (the
     errors had been fixed for this; the commands' own lines had not)."""
-    import os
-    import sys
 
     from benchmark.cli import main
     from benchmark.synthetic import write_store
@@ -109,14 +91,7 @@ def test_check_and_merge_name_the_command_the_user_started(tmp_path, monkeypatch
     stopped = store.run_dir("0123456789abcdef")  # what an interrupted run leaves: its checkpoint and curve
     stopped.mkdir()
     (stopped / "ckpt.pt").write_bytes(b"x")
-    venv = tmp_path / ".venv" / "bin"
-    venv.mkdir(parents=True)
-    (venv / "python").write_text("")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(sys, "executable", str(venv / "python"))
-    monkeypatch.setattr(sys, "argv", ["run_all.py", "check", "--out", "r"])
-    monkeypatch.setattr(sys.modules["__main__"], "__spec__", None, raising=False)
-    monkeypatch.setenv("PATH", os.defpath)
+    started_as_run_all("check", "--out", "r")
     assert main(["check", "--out", "r"]) == 0
     out = capsys.readouterr().out
     assert "the same `.venv/bin/python run_all.py run` resumes it" in out and "`plbench" not in out, out
