@@ -187,7 +187,6 @@ def test_a_grid_says_when_its_runs_are_there_with_the_same_data_at_another_path(
     fingerprint): every run was trained again without a word — the data's path is part of the run id — and the
     report split into two settings. The grid now names how many of its runs are there with the same data at
     another path, and which path, so the user can point at the data there (a symlink) and reuse them."""
-    import shutil
 
     import numpy as np
     from PIL import Image
@@ -195,12 +194,7 @@ def test_a_grid_says_when_its_runs_are_there_with_the_same_data_at_another_path(
     from benchmark.config import RunConfig
     from benchmark.runner import made_at_other_paths, resolve_all, run_id
 
-    old = tmp_path / "old"
-    old.mkdir()
-    rng = np.random.default_rng(0)
-    for i in range(2):
-        Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)).save(old / f"im{i}.png")
-    shutil.copytree(old, tmp_path / "new")
+    old, rng = _same_images_at_two_paths(tmp_path)
     other = tmp_path / "other"
     other.mkdir()
     Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)).save(other / "im0.png")
@@ -315,20 +309,11 @@ def test_a_dry_run_says_when_its_runs_are_there_with_the_same_data_at_another_pa
     as to train without a word; only the run itself then warned that they are there, kept apart. The dry run
     names them the same way (it still writes nothing)."""
     import logging
-    import shutil
-
-    import numpy as np
-    from PIL import Image
 
     import benchmark.cli as cli
     from benchmark.runner import run_id
 
-    old = tmp_path / "old"
-    old.mkdir()
-    rng = np.random.default_rng(0)
-    for i in range(2):
-        Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)).save(old / f"im{i}.png")
-    shutil.copytree(old, tmp_path / "new")
+    old, rng = _same_images_at_two_paths(tmp_path)
     planned = []
     monkeypatch.setattr(cli, "_dry_run", lambda args, configs, *a: planned.append(configs) or 0)
 
@@ -428,3 +413,20 @@ def test_check_names_a_merge_killed_while_mending_a_net_not_a_retrain(tmp_path, 
     dst.merge_from(src)  # and it does
     assert (dst.run_dir(rid) / "net.pt").read_bytes() == (src.run_dir(rid) / "net.pt").read_bytes()
     assert not dst.state_damage(rid)
+
+
+def _same_images_at_two_paths(tmp_path):
+    """Two 40×40 random PNGs in ``tmp_path/old`` and the same files copied to ``tmp_path/new`` (a dataset moved
+    to another absolute path); returns ``old`` and the generator, to draw other images from."""
+    import shutil
+
+    import numpy as np
+    from PIL import Image
+
+    old = tmp_path / "old"
+    old.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)).save(old / f"im{i}.png")
+    shutil.copytree(old, tmp_path / "new")
+    return old, rng
