@@ -45,6 +45,9 @@ def _visual_store(tmp_path: Path, code_version: str | None):
         def run_dir(self, rid):
             return tmp_path / "runs" / rid
 
+        def state_damage(self, rid):  # its net was just saved: intact
+            return None
+
     return Store()
 
 
