@@ -40,8 +40,7 @@ if _threads.isdigit() and int(_threads) > 0 and torch.get_num_threads() != int(_
     torch.set_num_threads(int(_threads))
 
 # the shared public images beside the checkout; PLBENCH_SHARED_DATASETS points elsewhere (a worktree, a CI cache)
-SHARED = Path(os.environ.get("PLBENCH_SHARED_DATASETS") or Path(__file__).resolve().parents[2] / "shared" / "datasets")
-
+from benchmark.config import SHARED_DATASETS as SHARED  # noqa: E402
 
 #: pytest-timeout's limit (seconds) for a test marked slow with none of its own; the default suite's is
 #: pyproject.toml's ``timeout``

@@ -115,3 +115,22 @@ def test_full_profile_uses_the_shared_folders():
     train = data.pooled(tuple(DataSpec.parse(s) for s in prof.train_data))
     assert len(train) == 291 and min(min(r.size) for r in train) >= 70  # the classic 291, all wide enough
     assert [len(data.images(DataSpec.parse(s))) for s in prof.test_data] == [5, 14, 24]
+
+
+def test_the_standard_images_folder_can_be_named_by_plbench_shared_datasets(tmp_path):
+    """The standard and full profiles took BSD200/T91/CSet5/CSet14/Kodak24 only from ``../shared/datasets``
+    beside the checkout: a second clone or worktree, or a cluster's data disk, fell back to the hub datasets
+    (offline: refused) with the images on the machine. ``PLBENCH_SHARED_DATASETS`` names the folder."""
+    import os
+    import subprocess
+    import sys
+
+    for name in ("BSD200", "T91", "CSet5", "CSet14", "Kodak24"):
+        (tmp_path / name).mkdir()
+    code = ("from benchmark.config import PROFILES, SHARED_DATASETS; "
+            "print(SHARED_DATASETS); print(*PROFILES['full'].train_data, *PROFILES['standard'].test_data, sep='\\n')")
+    env = {**os.environ, "PLBENCH_SHARED_DATASETS": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
+                         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__)))).stdout.split()
+    assert out == [str(tmp_path), str(tmp_path / "BSD200"), str(tmp_path / "T91"), str(tmp_path / "Kodak24"),
+                   str(tmp_path / "CSet14")]
