@@ -44,3 +44,49 @@ def test_merged_spellings_still_merges_two_spellings():
     # same names, other identities: nothing merged (the names only decide whether identities are computed)
     assert merged_spellings([("ffl(alpha=1)", True), ("ffl(alpha=2)", True), ("0.5*l1 + l2", True),
                              ("l1 + 0.5*l2", True)]) == {}
+
+
+def test_declared_loss_names_equal_the_registry():
+    """The names read from the loss files (no import) are the registry's built-in losses: a loss file added
+    or a name changed is seen by both, with no second place to edit."""
+    code = ("from benchmark.registry import LOSSES, TASKS\n"
+            "declared = LOSSES.declared_names()\n" + HEAVY +
+            "print(json.dumps({'declared': declared, 'heavy': heavy,"
+            " 'loaded': [n for n in LOSSES.names() if LOSSES.get(n).source.startswith('losses.')]}))")
+    got = _run_python(code)
+    assert got["heavy"] == []
+    assert got["declared"] == got["loaded"] and len(got["loaded"]) > 5
+
+
+def test_declared_names_read_a_new_file_and_leave_answers_to_a_loaded_registry(tmp_path, monkeypatch):
+    from benchmark.registry import Registry
+
+    pkg = tmp_path / "my_losses_probe9"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("import torch_is_not_imported_here\n"
+                              "@register_loss('zeta', citation='x')\nclass Z: pass\n"
+                              "register_loss('alpha')(Z)\n@REG.register('beta')\nclass B: pass\n"
+                              "print('unrelated')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    reg = Registry("loss", package="my_losses_probe9")
+    assert reg.declared_names() == ["alpha", "beta", "zeta"]
+    (pkg / "b.py").write_text("@register_loss('gamma')\nclass G: pass\n")
+    assert reg.declared_names() == ["alpha", "beta", "gamma", "zeta"]
+    reg.add("by_hand", object())  # entries the files do not declare: the registry answers
+    assert reg.declared_names() is None
+
+
+def test_figure_colours_without_the_registry_equal_those_with_it():
+    """The styles of a field of built-in, canonical and user labels are the same whether the losses are loaded
+    or not, and drawing them loads none."""
+    labels = ["l1", "pdl", "lpips", "mine", "ssim", "charbonnier", "0.5*l1 + vgg", "dists [v2]", "ffl(alpha=2)"]
+    code = ("from benchmark.figures import loss_styles\n"
+            f"labels = {labels!r}\n"
+            "before = {k: [list(v.color), v.marker, v.linestyle, v.fill] for k, v in loss_styles(labels).items()}\n"
+            + HEAVY +
+            "from benchmark.registry import LOSSES\n"
+            "LOSSES.names()\n"
+            "after = {k: [list(v.color), v.marker, v.linestyle, v.fill] for k, v in loss_styles(labels).items()}\n"
+            "print(json.dumps({'heavy': heavy, 'same': before == after}))")
+    assert _run_python(code) == {"heavy": [], "same": True}
