@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -90,3 +92,20 @@ def test_figure_colours_without_the_registry_equal_those_with_it():
             "after = {k: [list(v.color), v.marker, v.linestyle, v.fill] for k, v in loss_styles(labels).items()}\n"
             "print(json.dumps({'heavy': heavy, 'same': before == after}))")
     assert _run_python(code) == {"heavy": [], "same": True}
+
+
+@pytest.mark.slow
+def test_report_no_visual_of_a_store_imports_no_loss_module(tmp_path):
+    """``plbench report --no-visual`` on a store of built-in and unknown losses: written, and no loss module (nor
+    the loss-spec machinery, which imports torch) is imported on the way (the findings' is_loss, the colours,
+    the spellings each imported them all)."""
+    code = ("import sys\n"
+            "from benchmark.synthetic import write_store\n"
+            f"root = {str(tmp_path / 'store')!r}\n"
+            "write_store(root, offsets={'l1': 0.0, 'l2': 0.2, 'pdl': 0.5, 'mine': 1.0})\n"
+            "from benchmark.cli import main\n"
+            "rc = main(['report', '--no-visual', '--out', root])\n"
+            + HEAVY.replace("m == 'losses'", "m in ('losses', 'benchmark.lossfn')") +
+            "print(json.dumps({'rc': rc, 'heavy': [m for m in heavy if m != 'torch']}))")
+    assert _run_python(code) == {"rc": 0, "heavy": []}
+    assert (tmp_path / "store" / "leaderboard.md").is_file() or any((tmp_path / "store").glob("*.md"))
