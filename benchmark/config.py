@@ -917,13 +917,48 @@ def _preferred_spellings(recorded) -> tuple[dict, dict, dict]:
     return known, counts, reused
 
 
+def _term_names(spec: str) -> tuple[str, ...] | None:
+    """The loss names a spec's terms call, sorted (``"0.5*ffl(alpha=1) + l1"`` → ``("ffl", "l1")``), read
+    without the registry (no loss module, no torch); None when the spec is not a Python expression. Specs of
+    one :func:`benchmark.lossfn.loss_identity` have the same names (the converse need not hold)."""
+    import ast
+
+    try:
+        tree = ast.parse(spec.strip(), mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    names, todo = [], [tree]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Call):  # a term with keywords: its name, not the names in its arguments
+            todo.append(node.func)
+        elif isinstance(node, ast.Name):
+            names.append(node.id)
+        else:
+            todo.extend(ast.iter_child_nodes(node))
+    return tuple(sorted(names))
+
+
 def merged_spellings(recorded) -> dict[str, str]:
     """{recorded spec: the spelling it is read as} for each loss a results directory records under several
     spellings of one :func:`benchmark.lossfn.loss_identity` (``ffl(alpha=1)`` and ``ffl(alpha=1.0)``,
     recorded by runs made before :func:`spelt_as_stored` gave later invocations the recorded spelling):
     every spelling of it reads as the preferred one (:func:`_preferred_spellings`, the spelling a new run
     takes), so the loss is one leaderboard row over all its runs. ``recorded``: as :func:`spelt_as_stored`
-    takes it. Empty when no loss has two spellings; run ids and files are never changed."""
+    takes it. Empty when no loss has two spellings; run ids and files are never changed.
+
+    Two spellings of one identity name the same losses (:func:`_term_names`): when no two recorded specs
+    do, nothing is merged and neither the loss modules nor torch are imported (a report reads a store)."""
+    recorded = list(recorded)
+    by_names: dict = {}
+    for loss in dict.fromkeys(loss for loss, _ in recorded):
+        names = _term_names(loss)
+        if names is None:  # not plain Python: parsed in full below
+            break
+        by_names.setdefault(names, []).append(loss)
+    else:
+        if all(len(specs) < 2 for specs in by_names.values()):
+            return {}
     from benchmark.lossfn import loss_identity
 
     known, counts, _ = _preferred_spellings(recorded)

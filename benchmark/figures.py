@@ -271,27 +271,37 @@ class LossStyle:
         return _DASHES[self.linestyle]
 
 
-def _priority(label: str, loss: str) -> tuple[int, int, str]:
-    """Who chooses a style first: the pixel losses of :data:`CANONICAL` (their own colours), then
-    every other built-in loss in registry order, then any other label (a user's loss, a weighted
-    sum) by name. A new user loss therefore never takes a colour from the built-in field."""
+def _builtin_losses() -> list[str]:
+    """The registry's losses after :data:`CANONICAL`'s, in registry order, less those of a user's loss file:
+    read from the loss files without importing them (no torch) while the registry is not loaded."""
     from benchmark.registry import LOSSES
 
+    declared = LOSSES.declared_names()
+    if declared is None:
+        return [n for n in LOSSES.names() if n not in CANONICAL and "file" not in LOSSES.get(n).meta]
+    return [n for n in declared if n not in CANONICAL]
+
+
+def _priority(label: str, loss: str, builtin: list[str] | None = None) -> tuple[int, int, str]:
+    """Who chooses a style first: the pixel losses of :data:`CANONICAL` (their own colours), then
+    every other built-in loss in registry order, then any other label (a user's loss, a weighted
+    sum) by name. A new user loss therefore never takes a colour from the built-in field. ``builtin``:
+    :func:`_builtin_losses`, when the caller has it."""
     base = loss.split(" [")[0].split("(")[0].strip()
     if loss in CANONICAL:
         return 0, CANONICAL.index(loss), label
-    builtin = [n for n in LOSSES.names() if n not in CANONICAL and "file" not in LOSSES.get(n).meta]
+    builtin = _builtin_losses() if builtin is None else builtin
     if base in builtin:
         return 1, builtin.index(base), label
     return 2, 0, label
 
 
-def _home_colour(label: str, loss: str, n_colours: int) -> int:
+def _home_colour(label: str, loss: str, n_colours: int, builtin: list[str] | None = None) -> int:
     """A non-canonical label's preferred colour among the ones after :data:`CANONICAL`'s: a built-in
     loss's by its place in the registry (the same in every report); any other label starts at the
     first of them, so the one new loss of a comparison is always the sky blue."""
     n_extra = max(1, n_colours - len(CANONICAL))
-    group, index, _ = _priority(label, loss)
+    group, index, _ = _priority(label, loss, builtin)
     return len(CANONICAL) + (index % n_extra if group == 1 else 0)
 
 
@@ -317,7 +327,8 @@ def loss_styles(labels, losses: dict[str, str] | None = None) -> dict[str, LossS
     losses = losses or {}
     n = len(PALETTE)
     out = {INPUT: LossStyle(INPUT_COLOUR, "X", "-")}
-    todo = sorted(set(labels) - {INPUT}, key=lambda l: _priority(l, losses.get(l, l)))
+    builtin = _builtin_losses()
+    todo = sorted(set(labels) - {INPUT}, key=lambda l: _priority(l, losses.get(l, l), builtin))
     present = {CANONICAL.index(losses.get(l, l)) for l in todo if losses.get(l, l) in CANONICAL}
     taken: set[tuple[int, int]] = set()
     for label in todo:
@@ -325,7 +336,7 @@ def loss_styles(labels, losses: dict[str, str] | None = None) -> dict[str, LossS
         if loss in CANONICAL:
             order = [CANONICAL.index(loss)]
         else:
-            h = _home_colour(label, loss, n)
+            h = _home_colour(label, loss, n, builtin)
             extra = list(range(len(CANONICAL), n))
             extra = extra[extra.index(h):] + extra[:extra.index(h)]
             order = extra + [c for c in range(len(CANONICAL)) if c not in present]

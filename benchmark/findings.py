@@ -539,6 +539,14 @@ class Results:
         as one of them (:meth:`benchmark.results.ResultsStore.loss_spellings`), not necessarily the finding's."""
         if spec in names:
             return True
+        from benchmark.config import _term_names
+
+        # one identity names the same losses: a spec naming others is none of them, known without importing a
+        # loss (a report of a store imports no loss module and no torch)
+        own = _term_names(spec)
+        names = tuple(n for n in names if own is None or _term_names(n) in (None, own))
+        if not names:
+            return False
         mine = self._identity(spec)
         return mine is not None and any(self._identity(n) == mine for n in names)
 

@@ -17,6 +17,7 @@ my_loss = "my_pkg.losses"``). A user's file outside the repo is added with
 from __future__ import annotations
 
 import fnmatch
+import functools
 import hashlib
 import importlib
 import importlib.util
@@ -236,6 +237,49 @@ class Registry:
 
     def entries(self) -> list[Entry]:
         return [self._entries[n] for n in self.names()]
+
+    def declared_names(self) -> list[str] | None:
+        """Sorted names the package's own files register, read from their ``register_<kind>("name", …)`` /
+        ``….register("name", …)`` calls with :mod:`ast` (each file's parse cached by its size and mtime), without
+        importing them (no torch): for code that needs the built-in names only (a figure's colour order).
+        ``None`` when the registry itself must answer, as :meth:`names` would differ: it is loaded already,
+        holds entries added by hand, or installed plugins may add names."""
+        if self.package is None or self._scanned or self._entries:
+            return None
+        from importlib.metadata import entry_points
+
+        if entry_points(group=self.group):
+            return None
+        spec = importlib.util.find_spec(self.package)
+        folders = list(spec.submodule_search_locations or ()) if spec else []
+        names: list[str] = []
+        for folder in folders:
+            for f in sorted(Path(folder).glob("*.py")):
+                if not f.name.startswith("_"):
+                    st = f.stat()
+                    names += _declared_in(str(f), st.st_mtime_ns, st.st_size, self.kind)
+        return sorted(set(names))
+
+
+@functools.lru_cache(maxsize=256)
+def _declared_in(path: str, mtime_ns: int, size: int, kind: str) -> tuple[str, ...]:
+    """The names one file registers as ``kind`` (:meth:`Registry.declared_names`); ``mtime_ns``/``size`` key
+    the cache, so an edited file is read again."""
+    import ast
+
+    try:
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"), filename=path)
+    except (OSError, SyntaxError, ValueError, UnicodeDecodeError):
+        return ()
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant) \
+                and isinstance(node.args[0].value, str):
+            func = node.func
+            called = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+            if called in (f"register_{kind}", "register"):
+                out.append(node.args[0].value)
+    return tuple(out)
 
 
 TASKS = Registry("task", package="tasks")
