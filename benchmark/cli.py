@@ -567,6 +567,25 @@ def _check_task_names(tasks) -> None:
         TASKS.get(t)
 
 
+def _check_loss_and_net_names(s) -> None:
+    """The grid's loss specs (with its ``--loss-file`` losses registered) and net, as
+    :func:`benchmark.config.build_configs` says them: a typo before the ``--out`` folder's refusal."""
+    from benchmark.config import expand_losses
+    from benchmark.lossfn import check_loss_arguments, parse_loss_spec
+    from benchmark.nets import NET_PRESETS, build_net
+    from benchmark.registry import LOSSES, load_user_file
+
+    for f in s.loss_files:  # loaded once per process: build_configs finds them loaded
+        load_user_file(f, LOSSES)
+    for spec in s.losses or ():
+        for one in expand_losses([spec]):  # a wildcard matching nothing is said here
+            for term in parse_loss_spec(one):
+                LOSSES.get(term.name)  # unknown: one line with suggestions
+            check_loss_arguments(one)
+    if s.net not in NET_PRESETS:
+        build_net(s.net)
+
+
 def cmd_run(args) -> int:
     from benchmark.checkpoint import CheckpointPolicy
     from benchmark.config import build_configs as build
@@ -582,6 +601,7 @@ def cmd_run(args) -> int:
     s = spec.resolved()
     check_metric_names(s.metrics)  # names, logger, executor flags and --out fail before the data is loaded
     _check_task_names(s.tasks)  # a typo before the --out folder: fixed that, the next try said the typo
+    _check_loss_and_net_names(s)
     check_logger(s.logger)
     executor_options(s)  # also for --dry-run: it estimated `--workers two`, which the run then refused
     try:
