@@ -1114,11 +1114,14 @@ def cmd_check(args) -> int:
             _say(f"run {rid}: {why}")
     if args.repair:  # say what was done: a run with nothing to move, or held by a live run, was not set aside
         moved = len(damaged) - held - untouched
+        still = store.check()  # what a plain check would still call damaged (held, nothing to set aside, …)
         _say(f"{moved} of {len(ids)} runs set aside"
               + (f", {untouched} had nothing to set aside" if untouched else "")
               + (f", {held} held by a running process (not repaired)" if held else "")
-              + "; run the same `plbench run` to re-score or retrain them")
-        return 0
+              + "; run the same `plbench run` to re-score or retrain them"
+              + (f"; {len(nets)} run{'s' if len(nets) != 1 else ''} with a damaged saved net remain (named above: "
+                 "--repair moves no net)" if nets else ""))
+        return 1 if still or nets else 0  # 0 only where a plain check after it finds nothing left to do
     _say(f"{len(damaged)} of {len(ids)} runs damaged: `plbench check --out {shlex.quote(args.out)} --repair` sets "
           "them aside "
           "(nothing is deleted), then the same `plbench run` re-scores or retrains them")

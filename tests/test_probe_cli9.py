@@ -31,3 +31,57 @@ def test_run_says_a_mistyped_loss_before_refusing_the_out_folder(tmp_path, capsy
         code = main(["run", "--tasks", "denoise", *flags, "--out", str(out)])
         err = capsys.readouterr().err
         assert code == 2 and said in err and str(out) not in err, (flags, err)
+
+
+def _store(root):
+    from benchmark.synthetic import write_store
+
+    return write_store(root, offsets={"l1": 0.0, "good": 1.0}, seeds=(0, 1), n_images=3, metrics=("psnr",),
+                       budget_check=False)
+
+
+def _trained(store):
+    return [r for r in store.run_ids() if not r.startswith("input")]
+
+
+def test_check_summary_of_rows_without_a_record_is_not_an_unfinished_run(tmp_path, capsys):
+    """A run whose meta.json was lost (rows in no leaderboard): ``check`` exited 0 and its last line counted it as
+    "1 unfinished (interrupted or still training: the same `plbench run` resumes it) (and 1 scoring …)" — two
+    brackets side by side, a resume that is in fact a retrain, and ``check && report`` drew a leaderboard without
+    it. Rows or files that no table counts need an action, as damage does: exit 1, and the summary says how many
+    runs' results are in no leaderboard; the degraded input's scorings are counted only when finished."""
+    from benchmark.cli import main
+
+    store = _store(tmp_path / "s")
+    rid = _trained(store)[0]
+    (store.run_dir(rid) / "meta.json").unlink()
+    assert main(["check", "--out", str(store.root)]) == 1
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert ") (" not in last and "unfinished" not in last and "1 with results in no leaderboard" in last, last
+    assert "3 runs finished" in last and "1 scoring of the degraded input" in last, last
+    (inp,) = [r for r in store.run_ids() if r.startswith("input")]
+    (store.run_dir(inp) / "meta.json").unlink()  # the input's scoring is now in no leaderboard either
+    assert main(["check", "--out", str(store.root)]) == 1
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert "degraded input" not in last.split("2 with results")[0] and "2 with results in no leaderboard" in last, last
+
+
+def test_check_repair_exits_1_when_a_damaged_net_remains(tmp_path, capsys):
+    """``check --repair`` returned 0 after setting a damaged record aside although a damaged saved net (which
+    repair does not move) remained — a plain ``check`` right after exited 1. Its exit now says what remains."""
+    from benchmark.cli import main
+
+    store = _store(tmp_path / "s")
+    a, b = _trained(store)[:2]
+    rows = store.run_dir(a) / "eval-0.parquet"
+    rows.write_bytes(rows.read_bytes()[:-20])  # a record not matching its checksum
+    (store.run_dir(b) / "net.pt").write_bytes(b"not a saved state")
+    assert main(["check", "--out", str(store.root)]) == 1
+    capsys.readouterr()
+    assert main(["check", "--out", str(store.root), "--repair"]) == 1
+    out = capsys.readouterr().out
+    assert f"run {b}: net.pt unreadable" in out, out
+    assert main(["check", "--out", str(store.root)]) == 1  # what remains: the net
+    capsys.readouterr()
+    (store.run_dir(b) / "net.pt").unlink()  # no net saved: nothing to say (as for a synthetic store's runs)
+    assert main(["check", "--out", str(store.root), "--repair"]) == 0
