@@ -1061,7 +1061,9 @@ def cmd_check(args) -> int:
                 p.unlink(missing_ok=True)
         _say(f"{len(leftovers)} temporary file(s) left by interrupted writes ({names}): "
               + ("removed" if args.repair else "never read; --repair removes them"))
-    for rid, what in sorted(store.unrecorded().items()):  # not damage, but rows no table shows: say so
+    unrecorded, unrecorded_files = store.unrecorded(), store.unrecorded_files()
+    left = set(unrecorded) | set(unrecorded_files)  # results in no leaderboard: exit 1, as damage (README)
+    for rid, what in sorted(unrecorded.items()):  # not damage, but rows no table shows: say so
         if holder := store.merge_killed(rid):  # a merge's copy in flight: merging again finishes it, no retraining
             _say(f"run {rid}: rows of {what} without a meta.json: a `plbench merge` ({holder.split(',')[0]}) was "
                   "stopped while copying it here; in no leaderboard: the same `plbench merge` finishes it")
@@ -1069,7 +1071,7 @@ def cmd_check(args) -> int:
         _say(f"run {rid}: rows of {what} without a meta.json (interrupted before its record, or the record "
               "was deleted or not copied): in no leaderboard; put its meta.json back, or the next `plbench run` "
               "of its grid moves them to runs/<id>/damaged/ (nothing is deleted) and retrains it")
-    for rid in store.unrecorded_files():  # a killed merge's or run's copy: silently missing from its cell otherwise
+    for rid in unrecorded_files:  # a killed merge's or run's copy: silently missing from its cell otherwise
         _say(f"run {rid}: files without any record (no meta.json, no eval-*.json): a merge or run was interrupted "
               "while writing it; in no leaderboard: the same `plbench merge` or `plbench run` finishes it")
     nets = store.check_state()  # not damage: the rows stay valid, but a re-score or the visual grid cannot use it
@@ -1083,21 +1085,30 @@ def cmd_check(args) -> int:
               f"its visual grid drawn): put the file back, or move {store.run_dir(rid)} aside to retrain the run")
     if not damaged:
         if nets:
-            _say(f"{len(nets)} of {n} runs with a damaged saved net; every record readable and matching "
+            gone = f"; {len(left)} with results in no leaderboard (named above)" if left else ""
+            _say(f"{len(nets)} of {n} runs with a damaged saved net{gone}; every record readable and matching "
                   "its checksum")
             return 1
-        also = f" (and {inputs} scoring{'s' if inputs != 1 else ''} of the degraded input)" if inputs else ""
-        # a run folder is not a finished run: Ctrl-C leaves one with a checkpoint only, a failure one with its record
-        status = [(store.meta(r) or {}).get("status") for r in ids if not str(r).startswith("input-")]
+        # a run folder is not a finished run: Ctrl-C leaves one with a checkpoint only, a failure one with its record;
+        # one with results but no record is in no leaderboard (named above), neither finished nor resumable
+        status = [(store.meta(r) or {}).get("status") for r in ids if not str(r).startswith("input-") and r not in left]
+        scored = sum((store.meta(r) or {}).get("status") == "ok" for r in ids if str(r).startswith("input-"))
+        also = f"{scored} scoring{'s' if scored != 1 else ''} of the degraded input" if scored else ""
         failed, unfinished = status.count("failed"), sum(st not in ("ok", "diverged", "failed") for st in status)
-        done = n - failed - unfinished
-        runs = f"{n} run{'s' if n != 1 else ''}" if not (failed or unfinished) else ", ".join(
+        done = len(status) - failed - unfinished
+        if not (failed or unfinished or left):
+            _say(f"{store.root}: {n} run{'s' if n != 1 else ''}" + (f" (and {also})" if also else "")
+                 + ", every record readable and matching its checksum")
+            return 0
+        runs = ", ".join(  # one bracket per part: "… resumes it) (and 1 scoring …)" read as one remark
             [f"{done} run{'s' if done != 1 else ''} finished"]
             + [f"{failed} failed (the same `plbench run` retries {'it' if failed == 1 else 'them'})"] * bool(failed)
             + [f"{unfinished} unfinished (interrupted or still training: the same `plbench run` resumes "
-               f"{'it' if unfinished == 1 else 'them'})"] * bool(unfinished))
-        _say(f"{store.root}: {runs}{also}, every record readable and matching its checksum")
-        return 0
+               f"{'it' if unfinished == 1 else 'them'})"] * bool(unfinished)
+            + [f"{len(left)} with results in no leaderboard (named above)"] * bool(left)
+            + [f"and {also}"] * bool(also))
+        _say(f"{store.root}: {runs}; every record readable and matching its checksum")
+        return 1 if left else 0
     held = untouched = 0
     for rid, why in sorted(damaged.items()):
         if args.repair:
@@ -1121,7 +1132,7 @@ def cmd_check(args) -> int:
               + "; run the same `plbench run` to re-score or retrain them"
               + (f"; {len(nets)} run{'s' if len(nets) != 1 else ''} with a damaged saved net remain (named above: "
                  "--repair moves no net)" if nets else ""))
-        return 1 if still or nets else 0  # 0 only where a plain check after it finds nothing left to do
+        return 1 if still or nets or left else 0  # 0 only where a plain check after it finds nothing left to do
     _say(f"{len(damaged)} of {len(ids)} runs damaged: `plbench check --out {shlex.quote(args.out)} --repair` sets "
           "them aside "
           "(nothing is deleted), then the same `plbench run` re-scores or retrains them")
