@@ -339,10 +339,28 @@ def _add_executor_options(p: argparse.ArgumentParser) -> None:
                    help="submitit backend (default: slurm when sbatch exists, else local)")
 
 
+class _AsStarted(logging.Filter):
+    """A log handler's filter writing the commands a log line suggests (`` `plbench check …` ``, from any module:
+    results, report, compare, …) as this process was started (:func:`_as_started`): one place for every logged
+    hint, as the ``error:`` line's. The record's message is formatted once here (its ``args`` consumed)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()  # the hint may be an argument (`log.info("%s", hint)`)
+        except Exception:  # noqa: BLE001 - a malformed record: logging reports it as it would have
+            return True
+        if "`plbench " in message and (started := _as_started(message)) != message:
+            record.msg, record.args = started, None
+        return True
+
+
 def _setup_logging(args) -> None:
     level = logging.WARNING if getattr(args, "quiet", False) else logging.INFO
     logging.basicConfig(level=level, format="%(levelname).1s %(asctime)s %(name)s: %(message)s",
                         datefmt="%H:%M:%S", stream=sys.stderr)
+    for handler in logging.getLogger().handlers:  # ours, or an embedding program's (a notebook's, pytest's)
+        if not any(isinstance(f, _AsStarted) for f in handler.filters):
+            handler.addFilter(_AsStarted())
     debug = getattr(args, "debug", False)
     for noisy in ("datasets", "huggingface_hub", "urllib3", "filelock", "fsspec"):  # --debug: where data came from
         logging.getLogger(noisy).setLevel(logging.DEBUG if debug else logging.WARNING)

@@ -85,3 +85,22 @@ def test_check_repair_exits_1_when_a_damaged_net_remains(tmp_path, capsys):
     capsys.readouterr()
     (store.run_dir(b) / "net.pt").unlink()  # no net saved: nothing to say (as for a synthetic store's runs)
     assert main(["check", "--out", str(store.root), "--repair"]) == 0
+
+
+def test_logged_hints_name_the_command_as_started(tmp_path, started_as_run_all, caplog):
+    """Started as ``.venv/bin/python run_all.py …`` (no ``plbench`` on the PATH), the commands the harness's
+    modules suggest in their log lines (results.py, report.py, compare.py, …: ~80 of them) still said
+    `` `plbench check … --repair` ``, "command not found" when copied. The CLI's log handlers now write each as
+    it was started (the one place, as the ``error:`` line already did), whatever module logged it."""
+    import logging
+
+    from benchmark.cli import main
+
+    store = _store(tmp_path / "s")
+    rows = store.run_dir(_trained(store)[0]) / "eval-0.parquet"
+    rows.write_bytes(rows.read_bytes()[:-20])
+    started_as_run_all("findings", "--out", str(store.root))
+    with caplog.at_level(logging.WARNING):
+        main(["findings", "--out", str(store.root)])
+    said = [r.getMessage() for r in caplog.records if "--repair" in r.getMessage()]
+    assert said and all("`plbench" not in m and "run_all.py check --out" in m for m in said), said
