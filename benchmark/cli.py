@@ -1317,7 +1317,9 @@ def cmd_pretrain(args) -> int:
 
     ref = path.stem if path.parent == cache_dir() / "selftrained" else str(path)
     print(f"encoder: {path}")
-    print(f"use it:  plbench run --losses \"csr(weights='{ref}')\" --metrics psnr ssim contrique_fr@{ref}")
+    prog = ["plbench"] if _shown_program() == "plbench" else _runnable_program()  # as started; a path quoted
+    print("use it:  " + shlex.join([*prog, "run", "--losses", f"csr(weights='{ref}')", "--metrics", "psnr", "ssim",
+                                    f"contrique_fr@{ref}"]))
     for held_out in ([] if args.probe is None else args.probe or ["skimage:test"]):
         _print_probe(cfg, path, held_out, max(1, args.probe_random_seeds), dev)
     return 0

@@ -104,3 +104,22 @@ def test_logged_hints_name_the_command_as_started(tmp_path, started_as_run_all, 
         main(["findings", "--out", str(store.root)])
     said = [r.getMessage() for r in caplog.records if "--repair" in r.getMessage()]
     assert said and all("`plbench" not in m and "run_all.py check --out" in m for m in said), said
+
+
+def test_pretrain_says_how_to_use_the_encoder_as_started(tmp_path, started_as_run_all, monkeypatch, capsys):
+    """``pretrain``'s last line said ``use it:  plbench run --losses "csr(weights='…')" …`` outside backticks, so
+    neither the run_all.py start was written in (no ``plbench`` on the PATH) nor a path with a space quoted: the
+    line is now a command that runs as pasted."""
+    import shlex
+
+    from benchmark import pretrain as pretrain_mod
+    from benchmark.cli import main
+
+    enc = tmp_path / "my encoders" / "enc.pt"
+    monkeypatch.setattr(pretrain_mod, "pretrain", lambda *a, **k: enc)
+    started_as_run_all("pretrain", "--device", "cpu")
+    assert main(["pretrain", "--device", "cpu"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("use it:"))
+    words = shlex.split(line.removeprefix("use it:"))
+    assert words[:2] == [".venv/bin/python", "run_all.py"] and "run" in words, line
+    assert f"csr(weights='{enc}')" in words and f"contrique_fr@{enc}" in words, line
