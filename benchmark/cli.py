@@ -585,23 +585,23 @@ def _check_task_names(tasks) -> None:
         TASKS.get(t)
 
 
-def _check_loss_and_net_names(s) -> None:
-    """The grid's loss specs (with its ``--loss-file`` losses registered) and net, as
+def _check_loss_and_net_names(loss_files, losses, net: str | None = None) -> None:
+    """A grid's loss specs (with its ``--loss-file`` losses registered) and net, as
     :func:`benchmark.config.build_configs` says them: a typo before the ``--out`` folder's refusal."""
     from benchmark.config import expand_losses
     from benchmark.lossfn import check_loss_arguments, parse_loss_spec
     from benchmark.nets import NET_PRESETS, build_net
     from benchmark.registry import LOSSES, load_user_file
 
-    for f in s.loss_files:  # loaded once per process: build_configs finds them loaded
+    for f in loss_files or ():  # loaded once per process: build_configs finds them loaded
         load_user_file(f, LOSSES)
-    for spec in s.losses or ():
+    for spec in losses or ():
         for one in expand_losses([spec]):  # a wildcard matching nothing is said here
             for term in parse_loss_spec(one):
                 LOSSES.get(term.name)  # unknown: one line with suggestions
             check_loss_arguments(one)
-    if s.net not in NET_PRESETS:
-        build_net(s.net)
+    if net is not None and net not in NET_PRESETS:
+        build_net(net)
 
 
 def cmd_run(args) -> int:
@@ -619,7 +619,7 @@ def cmd_run(args) -> int:
     s = spec.resolved()
     check_metric_names(s.metrics)  # names, logger, executor flags and --out fail before the data is loaded
     _check_task_names(s.tasks)  # a typo before the --out folder: fixed that, the next try said the typo
-    _check_loss_and_net_names(s)
+    _check_loss_and_net_names(s.loss_files, s.losses, s.net)
     check_logger(s.logger)
     executor_options(s)  # also for --dry-run: it estimated `--workers two`, which the run then refused
     try:
@@ -1218,6 +1218,9 @@ def cmd_compare(args) -> int:
 
     if not args.loss_file and not args.loss:
         raise UserError("compare needs --loss-file FILE or --loss NAME")
+    _check_loss_and_net_names(args.loss_file, args.loss)  # a typo before the --out folder's refusal, as run's
+    if args.tasks:
+        _check_task_names(args.tasks)
     store = ResultsStore(args.out)  # as `report`: one line before any work where it cannot write its runs and outputs
     store.check_version()
     store.require_results(args.out)

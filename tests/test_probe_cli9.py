@@ -123,3 +123,16 @@ def test_pretrain_says_how_to_use_the_encoder_as_started(tmp_path, started_as_ru
     words = shlex.split(line.removeprefix("use it:"))
     assert words[:2] == [".venv/bin/python", "run_all.py"] and "run" in words, line
     assert f"csr(weights='{enc}')" in words and f"contrique_fr@{enc}" in words, line
+
+
+def test_compare_says_a_mistyped_loss_or_task_before_refusing_the_out_folder(tmp_path, capsys):
+    """``plbench compare --loss l11 --out F`` said "F is a file, not a results directory" first; fixed that, the
+    next try said the typo. Its loss specs and tasks are checked first, as ``run``'s."""
+    from benchmark.cli import main
+
+    out = tmp_path / "not-a-folder"
+    out.write_text("x")
+    for flags, said in ((["--loss", "l11"], "l11"), (["--loss", "l1", "--tasks", "denoize"], "denoize")):
+        code = main(["compare", *flags, "--out", str(out)])
+        err = capsys.readouterr().err
+        assert code == 2 and said in err and str(out) not in err, (flags, err)
