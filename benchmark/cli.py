@@ -607,7 +607,7 @@ def _check_loss_and_net_names(loss_files, losses, net: str | None = None) -> Non
 def cmd_run(args) -> int:
     from benchmark.checkpoint import CheckpointPolicy
     from benchmark.config import build_configs as build
-    from benchmark.config import setting, setting_json
+    from benchmark.config import check_numbers, setting, setting_json
     from benchmark.executors import execute, executor_options
     from benchmark.loggers import check_logger
     from benchmark.metrics import check_metric_names
@@ -620,6 +620,7 @@ def cmd_run(args) -> int:
     check_metric_names(s.metrics)  # names, logger, executor flags and --out fail before the data is loaded
     _check_task_names(s.tasks)  # a typo before the --out folder: fixed that, the next try said the typo
     _check_loss_and_net_names(s.loss_files, s.losses, s.net)
+    check_numbers(s)  # `--lr -1`: before the folder, as the names
     check_logger(s.logger)
     executor_options(s)  # also for --dry-run: it estimated `--workers two`, which the run then refused
     try:

@@ -27,7 +27,8 @@ def test_run_says_a_mistyped_loss_before_refusing_the_out_folder(tmp_path, capsy
     out.write_text("x")
     for flags, said in ((["--losses", "l11"], "l11"), (["--losses", "l1+ssimm"], "ssimm"),
                         (["--losses", "charbonnier(eps=-1)"], "eps"), (["--losses", "zzz*"], "zzz*"),
-                        (["--net", "unett"], "unett")):
+                        (["--net", "unett"], "unett"), (["--losses", "l1", "--lr", "-1"], "--lr"),
+                        (["--losses", "l1", "--iterations", "0"], "--iterations")):
         code = main(["run", "--tasks", "denoise", *flags, "--out", str(out)])
         err = capsys.readouterr().err
         assert code == 2 and said in err and str(out) not in err, (flags, err)
