@@ -339,10 +339,28 @@ def _add_executor_options(p: argparse.ArgumentParser) -> None:
                    help="submitit backend (default: slurm when sbatch exists, else local)")
 
 
+class _AsStarted(logging.Filter):
+    """A log handler's filter writing the commands a log line suggests (`` `plbench check …` ``, from any module:
+    results, report, compare, …) as this process was started (:func:`_as_started`): one place for every logged
+    hint, as the ``error:`` line's. The record's message is formatted once here (its ``args`` consumed)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()  # the hint may be an argument (`log.info("%s", hint)`)
+        except Exception:  # noqa: BLE001 - a malformed record: logging reports it as it would have
+            return True
+        if "`plbench " in message and (started := _as_started(message)) != message:
+            record.msg, record.args = started, None
+        return True
+
+
 def _setup_logging(args) -> None:
     level = logging.WARNING if getattr(args, "quiet", False) else logging.INFO
     logging.basicConfig(level=level, format="%(levelname).1s %(asctime)s %(name)s: %(message)s",
                         datefmt="%H:%M:%S", stream=sys.stderr)
+    for handler in logging.getLogger().handlers:  # ours, or an embedding program's (a notebook's, pytest's)
+        if not any(isinstance(f, _AsStarted) for f in handler.filters):
+            handler.addFilter(_AsStarted())
     debug = getattr(args, "debug", False)
     for noisy in ("datasets", "huggingface_hub", "urllib3", "filelock", "fsspec"):  # --debug: where data came from
         logging.getLogger(noisy).setLevel(logging.DEBUG if debug else logging.WARNING)
@@ -567,10 +585,29 @@ def _check_task_names(tasks) -> None:
         TASKS.get(t)
 
 
+def _check_loss_and_net_names(loss_files, losses, net: str | None = None) -> None:
+    """A grid's loss specs (with its ``--loss-file`` losses registered) and net, as
+    :func:`benchmark.config.build_configs` says them: a typo before the ``--out`` folder's refusal."""
+    from benchmark.config import expand_losses
+    from benchmark.lossfn import check_loss_arguments, parse_loss_spec
+    from benchmark.nets import NET_PRESETS, build_net
+    from benchmark.registry import LOSSES, load_user_file
+
+    for f in loss_files or ():  # loaded once per process: build_configs finds them loaded
+        load_user_file(f, LOSSES)
+    for spec in losses or ():
+        for one in expand_losses([spec]):  # a wildcard matching nothing is said here
+            for term in parse_loss_spec(one):
+                LOSSES.get(term.name)  # unknown: one line with suggestions
+            check_loss_arguments(one)
+    if net is not None and net not in NET_PRESETS:
+        build_net(net)
+
+
 def cmd_run(args) -> int:
     from benchmark.checkpoint import CheckpointPolicy
     from benchmark.config import build_configs as build
-    from benchmark.config import setting, setting_json
+    from benchmark.config import check_numbers, setting, setting_json
     from benchmark.executors import execute, executor_options
     from benchmark.loggers import check_logger
     from benchmark.metrics import check_metric_names
@@ -582,6 +619,8 @@ def cmd_run(args) -> int:
     s = spec.resolved()
     check_metric_names(s.metrics)  # names, logger, executor flags and --out fail before the data is loaded
     _check_task_names(s.tasks)  # a typo before the --out folder: fixed that, the next try said the typo
+    _check_loss_and_net_names(s.loss_files, s.losses, s.net)
+    check_numbers(s)  # `--lr -1`: before the folder, as the names
     check_logger(s.logger)
     executor_options(s)  # also for --dry-run: it estimated `--workers two`, which the run then refused
     try:
@@ -1041,7 +1080,9 @@ def cmd_check(args) -> int:
                 p.unlink(missing_ok=True)
         _say(f"{len(leftovers)} temporary file(s) left by interrupted writes ({names}): "
               + ("removed" if args.repair else "never read; --repair removes them"))
-    for rid, what in sorted(store.unrecorded().items()):  # not damage, but rows no table shows: say so
+    unrecorded, unrecorded_files = store.unrecorded(), store.unrecorded_files()
+    left = set(unrecorded) | set(unrecorded_files)  # results in no leaderboard: exit 1, as damage (README)
+    for rid, what in sorted(unrecorded.items()):  # not damage, but rows no table shows: say so
         if holder := store.merge_killed(rid):  # a merge's copy in flight: merging again finishes it, no retraining
             _say(f"run {rid}: rows of {what} without a meta.json: a `plbench merge` ({holder.split(',')[0]}) was "
                   "stopped while copying it here; in no leaderboard: the same `plbench merge` finishes it")
@@ -1049,7 +1090,7 @@ def cmd_check(args) -> int:
         _say(f"run {rid}: rows of {what} without a meta.json (interrupted before its record, or the record "
               "was deleted or not copied): in no leaderboard; put its meta.json back, or the next `plbench run` "
               "of its grid moves them to runs/<id>/damaged/ (nothing is deleted) and retrains it")
-    for rid in store.unrecorded_files():  # a killed merge's or run's copy: silently missing from its cell otherwise
+    for rid in unrecorded_files:  # a killed merge's or run's copy: silently missing from its cell otherwise
         _say(f"run {rid}: files without any record (no meta.json, no eval-*.json): a merge or run was interrupted "
               "while writing it; in no leaderboard: the same `plbench merge` or `plbench run` finishes it")
     nets = store.check_state()  # not damage: the rows stay valid, but a re-score or the visual grid cannot use it
@@ -1063,21 +1104,30 @@ def cmd_check(args) -> int:
               f"its visual grid drawn): put the file back, or move {store.run_dir(rid)} aside to retrain the run")
     if not damaged:
         if nets:
-            _say(f"{len(nets)} of {n} runs with a damaged saved net; every record readable and matching "
+            gone = f"; {len(left)} with results in no leaderboard (named above)" if left else ""
+            _say(f"{len(nets)} of {n} runs with a damaged saved net{gone}; every record readable and matching "
                   "its checksum")
             return 1
-        also = f" (and {inputs} scoring{'s' if inputs != 1 else ''} of the degraded input)" if inputs else ""
-        # a run folder is not a finished run: Ctrl-C leaves one with a checkpoint only, a failure one with its record
-        status = [(store.meta(r) or {}).get("status") for r in ids if not str(r).startswith("input-")]
+        # a run folder is not a finished run: Ctrl-C leaves one with a checkpoint only, a failure one with its record;
+        # one with results but no record is in no leaderboard (named above), neither finished nor resumable
+        status = [(store.meta(r) or {}).get("status") for r in ids if not str(r).startswith("input-") and r not in left]
+        scored = sum((store.meta(r) or {}).get("status") == "ok" for r in ids if str(r).startswith("input-"))
+        also = f"{scored} scoring{'s' if scored != 1 else ''} of the degraded input" if scored else ""
         failed, unfinished = status.count("failed"), sum(st not in ("ok", "diverged", "failed") for st in status)
-        done = n - failed - unfinished
-        runs = f"{n} run{'s' if n != 1 else ''}" if not (failed or unfinished) else ", ".join(
+        done = len(status) - failed - unfinished
+        if not (failed or unfinished or left):
+            _say(f"{store.root}: {n} run{'s' if n != 1 else ''}" + (f" (and {also})" if also else "")
+                 + ", every record readable and matching its checksum")
+            return 0
+        runs = ", ".join(  # one bracket per part: "… resumes it) (and 1 scoring …)" read as one remark
             [f"{done} run{'s' if done != 1 else ''} finished"]
             + [f"{failed} failed (the same `plbench run` retries {'it' if failed == 1 else 'them'})"] * bool(failed)
             + [f"{unfinished} unfinished (interrupted or still training: the same `plbench run` resumes "
-               f"{'it' if unfinished == 1 else 'them'})"] * bool(unfinished))
-        _say(f"{store.root}: {runs}{also}, every record readable and matching its checksum")
-        return 0
+               f"{'it' if unfinished == 1 else 'them'})"] * bool(unfinished)
+            + [f"{len(left)} with results in no leaderboard (named above)"] * bool(left)
+            + [f"and {also}"] * bool(also))
+        _say(f"{store.root}: {runs}; every record readable and matching its checksum")
+        return 1 if left else 0
     held = untouched = 0
     for rid, why in sorted(damaged.items()):
         if args.repair:
@@ -1094,11 +1144,14 @@ def cmd_check(args) -> int:
             _say(f"run {rid}: {why}")
     if args.repair:  # say what was done: a run with nothing to move, or held by a live run, was not set aside
         moved = len(damaged) - held - untouched
+        still = store.check()  # what a plain check would still call damaged (held, nothing to set aside, …)
         _say(f"{moved} of {len(ids)} runs set aside"
               + (f", {untouched} had nothing to set aside" if untouched else "")
               + (f", {held} held by a running process (not repaired)" if held else "")
-              + "; run the same `plbench run` to re-score or retrain them")
-        return 0
+              + "; run the same `plbench run` to re-score or retrain them"
+              + (f"; {len(nets)} run{'s' if len(nets) != 1 else ''} with a damaged saved net remain (named above: "
+                 "--repair moves no net)" if nets else ""))
+        return 1 if still or nets or left else 0  # 0 only where a plain check after it finds nothing left to do
     _say(f"{len(damaged)} of {len(ids)} runs damaged: `plbench check --out {shlex.quote(args.out)} --repair` sets "
           "them aside "
           "(nothing is deleted), then the same `plbench run` re-scores or retrains them")
@@ -1166,6 +1219,9 @@ def cmd_compare(args) -> int:
 
     if not args.loss_file and not args.loss:
         raise UserError("compare needs --loss-file FILE or --loss NAME")
+    _check_loss_and_net_names(args.loss_file, args.loss)  # a typo before the --out folder's refusal, as run's
+    if args.tasks:
+        _check_task_names(args.tasks)
     store = ResultsStore(args.out)  # as `report`: one line before any work where it cannot write its runs and outputs
     store.check_version()
     store.require_results(args.out)
@@ -1265,7 +1321,9 @@ def cmd_pretrain(args) -> int:
 
     ref = path.stem if path.parent == cache_dir() / "selftrained" else str(path)
     print(f"encoder: {path}")
-    print(f"use it:  plbench run --losses \"csr(weights='{ref}')\" --metrics psnr ssim contrique_fr@{ref}")
+    prog = ["plbench"] if _shown_program() == "plbench" else _runnable_program()  # as started; a path quoted
+    print("use it:  " + shlex.join([*prog, "run", "--losses", f"csr(weights='{ref}')", "--metrics", "psnr", "ssim",
+                                    f"contrique_fr@{ref}"]))
     for held_out in ([] if args.probe is None else args.probe or ["skimage:test"]):
         _print_probe(cfg, path, held_out, max(1, args.probe_random_seeds), dev)
     return 0

@@ -856,6 +856,23 @@ def _restricted_tasks(loss_tasks, loss_specs: list[str], tasks: list[str]) -> di
     return only
 
 
+def check_numbers(s) -> None:
+    """A resolved grid's numeric settings (positive and finite sizes and rates, seeds in [0, 2⁶³), checkpoint
+    intervals ≥ 0): one-line :class:`UserError` — also called by ``run`` before it looks at the ``--out`` folder."""
+    for name in ("iterations", "batch_size", "crop", "lr", "max_train_images", "workers_per_gpu"):
+        v = getattr(s, name)
+        if v is not None and not v > 0:
+            raise UserError(f"--{name.replace('_', '-')} must be positive, got {v}")
+        if v is not None and not math.isfinite(v):
+            raise UserError(f"--{name.replace('_', '-')} must be finite, got {v}")
+    for seed in s.seeds or ():
+        if not 0 <= seed < 2**63:
+            raise UserError(f"--seeds: {seed} is out of range (a seed is in [0, 2**63))")
+    for name in ("checkpoint_every", "checkpoint_seconds"):
+        if not getattr(s, name) >= 0:
+            raise UserError(f"--{name.replace('_', '-')} must be 0 (off) or positive, got {getattr(s, name)}")
+
+
 def expand_losses(specs) -> list[str]:
     """Loss specs, wildcards (``'vgg*'``) and ``all`` → canonical specs, in order, without repeats.
     A loss named twice — the same spec, or two specs that are one loss once canonical (``l1`` and
@@ -1157,18 +1174,7 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
             logging.getLogger(__name__).warning(
                 "profile %s: %s data from the hub (%s): %s not in %s (pass --%s-data to use other folders)",
                 s.profile, role, ", ".join(hub), ", ".join(missing) or "its local copies", SHARED_DATASETS, role)
-    for name in ("iterations", "batch_size", "crop", "lr", "max_train_images", "workers_per_gpu"):
-        v = getattr(s, name)
-        if v is not None and not v > 0:
-            raise UserError(f"--{name.replace('_', '-')} must be positive, got {v}")
-        if v is not None and not math.isfinite(v):
-            raise UserError(f"--{name.replace('_', '-')} must be finite, got {v}")
-    for seed in s.seeds or ():
-        if not 0 <= seed < 2**63:
-            raise UserError(f"--seeds: {seed} is out of range (a seed is in [0, 2**63))")
-    for name in ("checkpoint_every", "checkpoint_seconds"):
-        if not getattr(s, name) >= 0:
-            raise UserError(f"--{name.replace('_', '-')} must be 0 (off) or positive, got {getattr(s, name)}")
+    check_numbers(s)
     added = []
     for f in s.loss_files:
         added += load_user_file(f, LOSSES)

@@ -323,6 +323,7 @@ class StepTimes:
         if key not in self.data:
             self.data[key] = measure()
             self.measured += 1
+            self._counted.add(key)  # before saving: a new key outside the used ones was cut by the cap
             self.save()  # kept as measured: Ctrl-C in a long dry run loses none, the same command measures the rest
         elif key in self._from_disk and key not in self._counted:
             self.reused += 1

@@ -229,7 +229,8 @@ def test_rows_without_a_meta_json_are_named_not_silently_dropped(tmp_path, capsy
     rid = next(r for r in store.run_ids() if not r.startswith("input") and store.meta(r)["config"]["loss"] == "l1")
     seed = store.meta(rid)["config"]["seed"]
     (store.run_dir(rid) / "meta.json").unlink()
-    assert main(["check", "--out", str(store.root)]) == 0
+    # exit 1: rows in no leaderboard need an action, as damage does (`check && report` drew a board without them)
+    assert main(["check", "--out", str(store.root)]) == 1
     out = capsys.readouterr().out
     assert f"run {rid}: rows of l1 seed {seed} (denoise) without a meta.json" in out, out
     write_report(ResultsStore(store.root), formats=("png",), visual=False, html=False, n_boot=100)

@@ -514,7 +514,8 @@ def test_check_names_a_run_a_killed_merge_left_half_copied(tmp_path, capsys):
     node1.run_dir(rid).mkdir()
     for name in ("eval-0.parquet",):  # copied before the kill; its record and meta.json were not
         shutil.copy(node2.run_dir(rid) / name, node1.run_dir(rid) / name)
-    assert main(["check", "--out", str(node1.root)]) == 0
+    # exit 1: a run in no leaderboard needs the same merge again (`check && report` drew a board without it)
+    assert main(["check", "--out", str(node1.root)]) == 1
     out = capsys.readouterr().out
     assert f"run {rid}: files without any record (no meta.json, no eval-*.json)" in out, out
     assert sorted(p.name for p in node1.run_dir(rid).iterdir()) == ["eval-0.parquet"]
