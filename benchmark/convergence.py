@@ -26,9 +26,10 @@ budget made it better (:func:`budget_gains`).
 * **Budget stability**: per (task, metric), Kendall τ between the losses' mean scores at ½ budget
   (the checks) and at the full budget, same images and seeds, and the pairs of losses that change
   order between the two by a change shown over the seeds and test images (:func:`budget_stability`); a
-  findings part whose effect changes sign between the two — a change shown over seeds and images, larger than the
+  findings part whose effect crosses 0 between the two — a change shown over seeds and images, larger than the
   practical margin (:func:`effect_moved`), not two noisy estimates of 0 on either side of it — is
-  unsettled (:mod:`benchmark.findings`).
+  unsettled (:mod:`benchmark.findings`); its note says the effect "changes sign" only when the end effect is
+  itself shown on the other side, else that it "was lost" (:func:`effect_change_note`).
 
 Why not the training curve. The issue that built this asked for a plateau statistic (the relative
 drop of the smoothed training loss over the last 20 % of the iterations); :func:`plateau` still computes
@@ -338,18 +339,7 @@ def change_p(half, end, margin: float) -> float:
 
     from benchmark.runstats import two_level_se
 
-    h, e = np.asarray(half, float), np.asarray(end, float)
-    if h.ndim == 2:
-        ok = np.isfinite(h) & np.isfinite(e)
-        runs = ok.any(axis=1)
-        h, e, ok = h[runs], e[runs], ok[runs]
-        items = ok.all(axis=0)
-        h, e = h[:, items], e[:, items]
-        if h.shape[1] == 1:
-            h, e = h[:, 0], e[:, 0]
-    else:
-        ok = np.isfinite(h) & np.isfinite(e)
-        h, e = h[ok], e[ok]
+    h, e = _both_finite(half, end)
     if h.size == 0 or len(h) < 2 or not float(h.mean()) * float(e.mean()) < 0:
         return 1.0
     d = e - h
@@ -365,6 +355,67 @@ def change_p(half, end, margin: float) -> float:
     if not se > 0:
         return 0.0
     return float(2 * stdtr(df, -abs(change) / se))
+
+
+def _both_finite(half, end) -> tuple[np.ndarray, np.ndarray]:
+    """``half``, ``end`` (S,) or (S, I) on the seeds (and images) finite in both: a seed with no finite image
+    is left out, then an image some seed lacks (one image left: (S,))."""
+    h, e = np.asarray(half, float), np.asarray(end, float)
+    if h.ndim == 2:
+        ok = np.isfinite(h) & np.isfinite(e)
+        runs = ok.any(axis=1)
+        h, e, ok = h[runs], e[runs], ok[runs]
+        items = ok.all(axis=0)
+        h, e = h[:, items], e[:, items]
+        if h.shape[1] == 1:
+            h, e = h[:, 0], e[:, 0]
+        return h, e
+    ok = np.isfinite(h) & np.isfinite(e)
+    return h[ok], e[ok]
+
+
+def end_reversed(half, end, level: float = LEVEL) -> bool:
+    """Whether the end effect is itself shown on the side opposite the ½-budget one: ``half``, ``end`` as for
+    :func:`change_p`; a one-sided t test at ``level`` of the end's mean against 0, in the direction opposite
+    the ½-budget mean (SE over the seeds, and with (S, I) over seeds and images,
+    :func:`benchmark.runstats.two_level_se`; no spread: any non-zero end effect). False with fewer than 2 seeds."""
+    from scipy.special import stdtrit
+
+    from benchmark.runstats import two_level_se
+
+    h, e = _both_finite(half, end)
+    if h.size == 0 or len(h) < 2:
+        return False
+    side = -np.sign(float(h.mean()))
+    m = side * float(e.mean())
+    if not m > 0:
+        return False
+    if e.ndim == 2:
+        se, df = two_level_se(e)
+    else:
+        se, df = float(e.std(ddof=1)) / math.sqrt(len(e)), float(len(e) - 1)
+    if not se > 0:
+        return True
+    return m / se > float(stdtrit(df, level))
+
+
+def effect_change_note(half, end, margin: float, level: float = LEVEL) -> str:
+    """The sentence a findings part gets for an effect that moved across 0 between ½ budget and the end
+    (:func:`effect_moved` at the two-sided ``1 − level``), empty when it did not. It claims a sign change
+    ("the effect changes sign ...") only when the end effect is itself shown on the other side
+    (:func:`end_reversed`); a clear +0.3 at ½ budget that fell to −0.01 was **lost** by the end — the change is
+    shown, the opposite end effect is not. ``half``, ``end``: as for :func:`change_p` (signed, positive = A
+    better); the figures are their means over the seeds and images both have."""
+    if not effect_moved(half, end, margin, level):
+        return ""
+    h, e = _both_finite(half, end)
+    e_half, e_end = float(h.mean()), float(e.mean())
+    shown = "a change shown over the seeds and test images"
+    if end_reversed(half, end, level):
+        return (f"the effect changes sign between ½ budget ({e_half:+.3g}) and the end ({e_end:+.3g}): {shown}, "
+                "the end effect shown on the other side")
+    return (f"the effect was lost between ½ budget ({e_half:+.3g}) and the end ({e_end:+.3g}): {shown}, "
+            "the end effect not shown on the other side")
 
 
 def effect_moved(half, end, margin: float, level: float = 0.95) -> bool:

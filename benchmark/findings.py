@@ -440,7 +440,7 @@ class Results:
         """Why comparison ``c`` is unsettled (empty: it is not, or convergence is not judged): an arm
         not shown converged by its budget checks — on every metric with a practical margin, as on
         the leaderboard: a net whose PSNR still moves is not trained out, whatever the part's metric
-        — or an effect that changes sign between ½ budget and the end, shown over seeds and images and by more than the
+        — or an effect that crosses 0 between ½ budget and the end, shown over seeds and images and by more than the
         practical margin (:func:`benchmark.convergence.effect_moved`) (:mod:`benchmark.convergence`).
         The note names the part's own metric when that one moved, else the first metric that did."""
         from benchmark.convergence import (
@@ -451,7 +451,7 @@ class Results:
             UNCLEAR,
             arm_budget,
             arm_status,
-            effect_moved,
+            effect_change_note,
             family_statuses,
         )
 
@@ -498,9 +498,10 @@ class Results:
             half, end = (sgn * (a[col].loc[common, items].to_numpy(float) - b[col].loc[common, items].to_numpy(float))
                          for col in ("check", "final"))
             # a change shown over the seeds and beyond the margin, not two noisy estimates of 0 (effect_moved)
-            if effect_moved(half, end, practical_margin(c.metric), LEVEL):
-                e_half, e_end = float(np.nanmean(half)), float(np.nanmean(end))
-                why.append(f"the effect changes sign between ½ budget ({e_half:+.3g}) and the end ({e_end:+.3g})")
+            # "changes sign" only when the end effect is shown on the other side, else "was lost" (effect_change_note)
+            note = effect_change_note(half, end, practical_margin(c.metric), LEVEL)
+            if note:
+                why.append(note)
         return "; ".join(why)
 
     # -- what is there --------------------------------------------------------------------------
