@@ -58,3 +58,29 @@ def test_null_end_effects_are_called_reversed_at_most_alpha():
         said += "changes sign" in C.effect_change_note(half, end, 0.05)
     assert said <= _bound(n)
 
+
+# --------------------------------------------------------------------------------------------
+# (2) cost_table's per-task arm: the version of the runs it is about, not the first meta's
+# --------------------------------------------------------------------------------------------
+def test_cost_rows_arm_is_that_of_its_unconverged_runs_not_the_first_metas():
+    """Label ``l1`` on sr4: two scored runs of an older store (rows without a loss version, still improving at
+    ½ budget) and a newer failed run of the same spec whose meta records ``l1=1`` — no scored run of the label
+    has a version, so the failed run joins the label. Its version came first and was taken as the row's arm:
+    the report's note looked the still-improving arm up as "not checked"."""
+    import pandas as pd
+
+    from benchmark.stats import cost_table
+
+    def meta(rid, status, versions):
+        return {"run_id": rid, "status": status, "ms_per_it": 10.0, "weights": "none", "loss_versions": versions,
+                "config": {"task": "sr4", "loss": "l1", "seed": 0}}
+
+    metas = [meta("f", "failed", {"l1": "1"}), meta("a", "ok", {}), meta("b", "ok", {})]
+    arms = pd.DataFrame([{"setting": "s", "task": "sr4", "loss": "l1", "weights_kind": "none", "loss_version": "",
+                          "metric": "psnr", "runs": 2, "gain": 0.5, "low": 0.3, "high": 0.7, "margin": 0.05,
+                          "status": C.IMPROVING, "df": 1.0}], columns=C.ARM_COLUMNS)
+    _, per_task = cost_table(metas, arms, {"a": "l1", "b": "l1"}, {"a": "", "b": ""})
+    (row,) = per_task.itertuples()
+    assert row.runs == 3 and row.unconverged == 2
+    assert C.arm_status(arms, "sr4", "l1", weights_kind=row.weights_kind, loss_version=row.loss_version) \
+        == C.IMPROVING, (row.weights_kind, row.loss_version)
