@@ -42,10 +42,13 @@ every task while doubling its budget from 800 to 1600 iterations still raised PS
 
 from __future__ import annotations
 
+import logging
 import math
 
 import numpy as np
 import pandas as pd
+
+log = logging.getLogger(__name__)
 
 #: fraction of the iterations the (diagnostic) plateau statistic looks back over
 TAIL = 0.2
@@ -177,13 +180,31 @@ def run_gains(items: pd.DataFrame) -> pd.DataFrame:
     return g[GAIN_COLUMNS]
 
 
+def complete_grid(ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(runs, images) masks of the complete (runs × images) grid kept from ``ok`` (S, I) — which cells are
+    finite; the two-level SE needs every run on every image. Two ways to get one: leave out the images some
+    run lacks (every run kept), or leave out the runs that lack an image (every image kept); whichever keeps
+    more cells (a tie, or fewer than 2 complete runs: the images go). One check scored on 2 of 10 images
+    narrowed every run to those 2 images, the other 8 images' evidence dropped silently
+    (tests/test_probe_verdicts9.py); :func:`arm_budget` logs what it leaves out."""
+    ok = np.asarray(ok, bool)
+    some = ok.any(axis=1)
+    by_images = (some, ok[some].all(axis=0) if some.any() else np.zeros(ok.shape[1], bool))
+    seen = ok.any(axis=0)
+    full = ok[:, seen].all(axis=1) & some
+    by_runs = (full, seen)
+    cells = [int(r.sum()) * int(c.sum()) for r, c in (by_images, by_runs)]
+    return by_runs if full.sum() >= 2 and cells[1] > cells[0] else by_images
+
+
 def gain_bounds(gains: np.ndarray, level: float = LEVEL) -> tuple[int, float, float, float]:
     """(runs, mean, lower, upper): the finite budget gains' count, mean and one-sided ``level``
     bounds (Student's t over the runs; with one run both bounds are the gain itself). ``gains``: (S,) per
     run, or (S, I) per run and test image — then the SE has both levels in it (the seeds share the test
     images, so an image × budget effect is in every run's gain alike and their spread never shows it:
-    :func:`benchmark.runstats.two_level_se`, the verdicts' SE, with its degrees of freedom); an image
-    some run lacks is left out, a run with no finite image too. :func:`gain_stats` adds the degrees of
+    :func:`benchmark.runstats.two_level_se`, the verdicts' SE, with its degrees of freedom); on the
+    complete grid of runs × images (:func:`complete_grid`: the images some run lacks left out, or the runs
+    that lack some, whichever keeps more). :func:`gain_stats` adds the degrees of
     freedom."""
     return gain_stats(gains, level)[:4]
 
@@ -196,8 +217,8 @@ def gain_stats(gains: np.ndarray, level: float = LEVEL) -> tuple[int, float, flo
 
     x = np.asarray(gains, float)
     if x.ndim == 2:
-        x = x[np.isfinite(x).any(axis=1)]
-        x = x[:, np.isfinite(x).all(axis=0)]
+        runs, items = complete_grid(np.isfinite(x))
+        x = x[runs][:, items]
         if x.shape[1] == 0:
             return 0, math.nan, math.nan, math.nan, math.nan
         if x.shape[1] == 1:
@@ -253,6 +274,11 @@ def arm_budget(gains: pd.DataFrame) -> pd.DataFrame:
             continue
         x = g.pivot_table(index="run_id", columns="item", values="gain", aggfunc="mean", dropna=False).to_numpy(
             float) if "item" in g.columns else g["gain"].to_numpy(float)
+        if x.ndim == 2 and not np.isfinite(x).all():  # a run (or its check) not scored on every test image
+            runs, items = complete_grid(np.isfinite(x))
+            log.warning("budget check of %s on %s: not every run scored on every test image; bounds over %d of %d "
+                        "runs × %d of %d images (the complete grid)", "/".join(map(str, keys[1:-1])), metric,
+                        int(runs.sum()), x.shape[0], int(items.sum()), x.shape[1])
         n, mean, low, high, df = gain_stats(x)
         rows.append({**dict(zip([*ARM, "metric"], keys)), "runs": n, "gain": mean, "low": low, "high": high,
                      "margin": margin, "status": classify(n, low, high, margin), "df": df})
@@ -326,15 +352,15 @@ def arm_status(arms: pd.DataFrame, task: str, loss: str, metric: str | None = No
 
 
 def change_p(half, end, margin: float) -> float:
-    """The p of "the effect changed sign between ½ budget and the end" (:func:`effect_moved`): ``half``,
-    ``end``: (S,) per-seed effects A − B, or (S, I) per seed and test image (either sign convention, the
-    same for both), paired by seed (and image; NaN: left out — a seed or image not finite in both, as a
-    whole). 1 when their means do not have opposite signs, when the change ``end − half`` is not larger
-    than ``margin`` (inf: none to pass) or with fewer than 2 seeds; else the two-sided t test's p of the
+    """The p of "the effect changed sign between ½ budget and the end" (:func:`effect_moved`): ``half``, ``end``: (S,)
+    per-seed effects A − B, or (S, I) per seed and test image (either sign convention, the same for both), paired by
+    seed (and image; NaN: left out — the seeds or the images not finite in both, whichever keeps more,
+    :func:`complete_grid`). 1 when their means do not have opposite signs, when the change ``end − half`` is not
+    larger than ``margin`` (inf: none to pass) or with fewer than 2 seeds; else the two-sided t test's p of the
     change: paired over the seeds, and with (S, I) over seeds and images (:func:`benchmark.runstats.two_level_se`:
-    the seeds share the test images, so a loss × image × budget effect is in every seed's change alike — with
-    4 images the seeds' spread alone took their mean change for a shown one in ≈ 18 % of equal losses). 0 when
-    every seed (and image) changed by the same non-zero amount: a definite move."""
+    the seeds share the test images, so a loss × image × budget effect is in every seed's change alike — with 4
+    images the seeds' spread alone took their mean change for a shown one in ≈ 18 % of equal losses). 0 when every
+    seed (and image) changed by the same non-zero amount: a definite move."""
     from scipy.special import stdtr
 
     from benchmark.runstats import two_level_se
@@ -358,15 +384,12 @@ def change_p(half, end, margin: float) -> float:
 
 
 def _both_finite(half, end) -> tuple[np.ndarray, np.ndarray]:
-    """``half``, ``end`` (S,) or (S, I) on the seeds (and images) finite in both: a seed with no finite image
-    is left out, then an image some seed lacks (one image left: (S,))."""
+    """``half``, ``end`` (S,) or (S, I) on the seeds (and images) finite in both (:func:`complete_grid`; one
+    image left: (S,))."""
     h, e = np.asarray(half, float), np.asarray(end, float)
     if h.ndim == 2:
-        ok = np.isfinite(h) & np.isfinite(e)
-        runs = ok.any(axis=1)
-        h, e, ok = h[runs], e[runs], ok[runs]
-        items = ok.all(axis=0)
-        h, e = h[:, items], e[:, items]
+        runs, items = complete_grid(np.isfinite(h) & np.isfinite(e))
+        h, e = h[runs][:, items], e[runs][:, items]
         if h.shape[1] == 1:
             h, e = h[:, 0], e[:, 0]
         return h, e

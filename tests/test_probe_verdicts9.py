@@ -84,3 +84,47 @@ def test_cost_rows_arm_is_that_of_its_unconverged_runs_not_the_first_metas():
     assert row.runs == 3 and row.unconverged == 2
     assert C.arm_status(arms, "sr4", "l1", weights_kind=row.weights_kind, loss_version=row.loss_version) \
         == C.IMPROVING, (row.weights_kind, row.loss_version)
+
+
+# --------------------------------------------------------------------------------------------
+# (3) a run (or its check) scored on part of the images narrowed every run to those images
+# --------------------------------------------------------------------------------------------
+def _partial_grid(seed: int = 0):
+    """5 runs × 10 test images of budget gains, the first run's check scored on 2 images only (NaN elsewhere)."""
+    rng = np.random.default_rng(seed)
+    x = 0.2 + rng.normal(0, 0.1, 10) + rng.normal(0, 0.05, (5, 10))
+    part = x.copy()
+    part[0, 2:] = np.nan
+    return x, part
+
+
+def test_a_run_scored_on_part_of_the_images_is_left_out_not_every_other_runs_images():
+    """One run's check scored on 2 of 10 images: the arm's bounds were over those 2 images of every run
+    (8 images' evidence dropped silently); leaving that one run out keeps 4 × 10 cells, not 5 × 2."""
+    x, part = _partial_grid()
+    assert C.gain_stats(part) == C.gain_stats(x[1:])
+    half, end = np.zeros_like(part), part
+    assert C.change_p(-0.1 + 0 * half, end, 0.05) == C.change_p(np.full((4, 10), -0.1), x[1:], 0.05)
+
+
+def test_an_image_one_run_lacks_is_left_out_when_that_keeps_more():
+    """The other way round: one image missing from one run (5 × 9 complete) — leaving the image out keeps more
+    than leaving the run out (4 × 10), as before."""
+    x, _ = _partial_grid(1)
+    part = x.copy()
+    part[0, 3] = np.nan
+    assert C.gain_stats(part) == C.gain_stats(np.delete(x, 3, axis=1))
+
+
+def test_arm_budget_says_what_a_partial_check_leaves_out(caplog):
+    import logging
+
+    import pandas as pd
+
+    _, part = _partial_grid()
+    rows = [{"setting": "s", "task": "sr4", "loss": "l1", "weights_kind": "none", "loss_version": "", "seed": r,
+             "metric": "psnr", "run_id": f"r{r}", "item": f"set/{i}", "gain": part[r, i]}
+            for r in range(5) for i in range(10)]
+    with caplog.at_level(logging.WARNING, logger="benchmark.convergence"):
+        (arm,) = C.arm_budget(pd.DataFrame(rows)).itertuples()
+    assert arm.runs == 4 and "4 of 5 runs × 10 of 10 images" in caplog.text
