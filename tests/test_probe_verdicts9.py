@@ -128,3 +128,29 @@ def test_arm_budget_says_what_a_partial_check_leaves_out(caplog):
     with caplog.at_level(logging.WARNING, logger="benchmark.convergence"):
         (arm,) = C.arm_budget(pd.DataFrame(rows)).itertuples()
     assert arm.runs == 4 and "4 of 5 runs × 10 of 10 images" in caplog.text
+
+
+# --------------------------------------------------------------------------------------------
+# (4) verdicts from 2–3 test images are approximate: every output that prints one says so
+# --------------------------------------------------------------------------------------------
+def test_a_finding_checked_on_few_test_images_says_its_verdict_is_approximate():
+    """Was: zhao2017_l1_vs_l2 on 5 seeds of 3 test images printed 'reproduced on 2 of 2 parts' in the findings'
+    text, Markdown and HTML — the leaderboard and compare say "Few test images ... approximate" of their marks
+    (Satterthwaite's degrees of freedom of 2 images' level), the findings said nothing."""
+    from benchmark.export import FEW_IMAGES
+    from benchmark.findings import check_all, to_html, to_markdown, to_text
+    from benchmark.synthetic import synthetic_table
+
+    for n in range(2, FEW_IMAGES):
+        t = synthetic_table(tasks=("sr4",), offsets={"l1": 2.0, "l2": 0.0}, seeds=range(5), metrics=("psnr", "ssim"),
+                            n_images=n, seed_sd=0.05)
+        (r,) = check_all(t, ["zhao2017_l1_vs_l2"], n_boot=50)
+        assert r.verdict == "reproduced"
+        said = f"on {n} test images only (approximate"
+        assert said in to_text([r]).splitlines()[0]
+        assert said in next(x for x in to_markdown([r]).splitlines() if x.startswith("| zhao"))
+        assert said in to_html([r])
+    t = synthetic_table(tasks=("sr4",), offsets={"l1": 0.6, "l2": 0.0}, seeds=range(5), metrics=("psnr",),
+                        n_images=FEW_IMAGES, seed_sd=0.05)
+    (r,) = check_all(t, ["zhao2017_l1_vs_l2"], n_boot=50)
+    assert "approximate" not in to_text([r]).splitlines()[0]
