@@ -154,3 +154,23 @@ def test_a_finding_checked_on_few_test_images_says_its_verdict_is_approximate():
                         n_images=FEW_IMAGES, seed_sd=0.05)
     (r,) = check_all(t, ["zhao2017_l1_vs_l2"], n_boot=50)
     assert "approximate" not in to_text([r]).splitlines()[0]
+
+
+def test_compare_says_its_verdicts_on_few_test_images_are_approximate(tmp_path):
+    """compare's per-loss verdicts ("significantly better than l1") from 3 test images: the section's quoted note
+    said "Few test images", the loss's own line with its verdicts did not — now it says them approximate."""
+    from benchmark.compare import _summary
+    from benchmark.results import ResultsStore, atomic_write_json
+    from benchmark.synthetic import synthetic_runs
+
+    store = ResultsStore(tmp_path)
+    store.ensure_writable()
+    for rid, meta, rows in synthetic_runs(offsets={"l1": 0.0, "mine": 2.0}, seeds=range(5), metrics=("psnr",),
+                                          n_images=3, budget_check=False):
+        store.write_eval(rid, rows, sorted({r["metric"] for r in rows}), {})
+        atomic_write_json(store.run_dir(rid) / "meta.json", meta)
+    group = [m for m in store.metas() if m.get("config")]
+    text, _ = _summary(store, {"denoise": group}, ["mine"], {"denoise": []}, 0.05, 20, "l1", ())
+    head = next(x for x in text.splitlines() if x.startswith("**mine**"))
+    assert "| psnr" in text and "l1" in next(x for x in text.splitlines() if x.startswith("| psnr"))
+    assert "3 test images only (approximate" in head, head
