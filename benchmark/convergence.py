@@ -471,20 +471,22 @@ def budget_stability(gains: pd.DataFrame, level: float = LEVEL) -> pd.DataFrame:
     that change order between the two — their effect changes sign by a change shown over the seeds (and
     the test images, with ``gains`` per image: :func:`budget_gains` ``per_item=True``) and larger than the
     metric's practical margin (:func:`change_p`), Holm over every pair and metric of the task at
-    ``1 − level``. τ is descriptive: tied losses' orders at the two budgets are two draws of noise (τ ≈ 0.3
+    ``1 − level``; ``reversed``: those of them whose end effect is itself shown on the other side
+    (:func:`end_reversed`) — a pair 0.3 dB apart at ½ budget and level at the end moved, but did not change
+    order. τ is descriptive: tied losses' orders at the two budgets are two draws of noise (τ ≈ 0.3
     for four equal, converged losses), so "the ranking still moves" rests on ``moved``, not on τ.
-    Columns: task, metric, tau, losses, moved."""
+    Columns: task, metric, tau, losses, moved, reversed."""
     from benchmark.runstats import holm, practical_margin
 
     out = []
     arm = ["loss", "weights_kind", "loss_version"]
     per_item = "item" in gains.columns
     for task, gt in gains.groupby("task", sort=True):
-        rows, ps, owner = [], [], []
+        rows, ps, owner, flips = [], [], [], []
         for metric, g in gt.groupby("metric", sort=True):
             means = run_gains(g).groupby(arm)[["check", "final"]].mean()
             rows.append({"task": task, "metric": metric, "tau": kendall_tau(means["check"], means["final"]),
-                         "losses": len(means), "moved": 0})
+                         "losses": len(means), "moved": 0, "reversed": 0})
             # per arm: (seeds × images) — or (seeds,) — of its scores at ½ budget and at the end
             wide = {k: {col: (a.pivot_table(index="seed", columns="item", values=col, aggfunc="mean")
                               if per_item else a.groupby("seed")[col].mean()) for col in ("check", "final")}
@@ -494,12 +496,14 @@ def budget_stability(gains: pd.DataFrame, level: float = LEVEL) -> pd.DataFrame:
                 for b in keys[i + 1:]:
                     half, end = (_paired(wide[a][col], wide[b][col]) for col in ("check", "final"))
                     ps.append(change_p(half, end, margin))
+                    flips.append(end_reversed(half, end, level))
                     owner.append(len(rows) - 1)
         if ps:
-            for k, pa in zip(owner, holm(np.array(ps, float))):
+            for k, pa, flip in zip(owner, holm(np.array(ps, float)), flips):
                 rows[k]["moved"] += int(pa < 1 - level)
+                rows[k]["reversed"] += int(pa < 1 - level and flip)
         out += rows
-    return pd.DataFrame(out, columns=["task", "metric", "tau", "losses", "moved"])
+    return pd.DataFrame(out, columns=["task", "metric", "tau", "losses", "moved", "reversed"])
 
 
 def _paired(a, b) -> np.ndarray:

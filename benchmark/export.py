@@ -1073,8 +1073,19 @@ def convergence_notes(stats: Stats) -> list[str]:
         # a ranking moves when a pair of losses changes order by a change shown over the seeds (Holm over the
         # task's pairs and metrics): τ < 0.8 alone called four tied, converged losses' noise a moving ranking
         moved = cv.groupby("task")["moved"].sum() if "moved" in cv.columns else pd.Series(dtype=int)
-        unstable = [f"{t} ({int(moved[t])} pair{'s' if moved[t] != 1 else ''} of losses change order)"
-                    for t in per.index if moved.get(t, 0) > 0]
+        # "change order" only for the pairs whose end effect is shown on the other side; a gap that moved across 0
+        # to about level (+0.3 → −0.01) was lost, not reversed (convergence.end_reversed)
+        flipped = cv.groupby("task")["reversed"].sum() if "reversed" in cv.columns else moved
+
+        def pairs(t) -> str:
+            n, k = int(moved[t]), int(flipped.get(t, 0))
+            s = "s" if n != 1 else ""
+            if k == n:
+                return f"{n} pair{s} of losses change order"
+            return (f"{n} pair{s} of losses whose gap crossed 0 by a shown change, "
+                    + (f"{k} of them shown reversed" if k else "not shown reversed: the gap was lost"))
+
+        unstable = [f"{t} ({pairs(t)})" for t in per.index if moved.get(t, 0) > 0]
         out.append("Budget stability: Kendall τ between the losses' ranking at ½ of the iterations (the budget "
                    "checks) and at the full budget (same images and seeds, mean over metrics): "
                    + ", ".join(f"{t} {_fmt(v, '.2f')}" for t, v in per.items())

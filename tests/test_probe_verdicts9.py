@@ -174,3 +174,46 @@ def test_compare_says_its_verdicts_on_few_test_images_are_approximate(tmp_path):
     head = next(x for x in text.splitlines() if x.startswith("**mine**"))
     assert "| psnr" in text and "l1" in next(x for x in text.splitlines() if x.startswith("| psnr"))
     assert "3 test images only (approximate" in head, head
+
+
+# (1), its sibling: the leaderboard's "the ranking still moves in <task> (n pairs of losses change order)"
+def _two_arm_items(half_gap: float, end_gap: float, seed: int = 0, others=("b", "c")):
+    """Per-image budget rows (:data:`benchmark.convergence.ITEM_COLUMNS`) of loss a and ``others`` (each at 0, both
+    budgets) on sr4/psnr, 5 seeds × 6 images: a − other is ``half_gap`` at ½ budget and exactly ``end_gap`` on
+    average at the end (noise 0.1 per cell)."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    end_noise = rng.normal(0, 0.1, (5, 6))
+    end_noise -= end_noise.mean()
+    rows = []
+    level = 0 * end_noise
+    for loss, h, e in (("a", half_gap + rng.normal(0, 0.03, (5, 6)), end_gap + end_noise), *(
+            (other, level, level) for other in others)):
+        for s in range(5):
+            for i in range(6):
+                rows.append({"setting": "x", "task": "sr4", "loss": loss, "weights_kind": "none", "loss_version": "",
+                             "seed": s, "metric": "psnr", "run_id": f"{loss}{s}", "check_id": f"{loss}{s}h",
+                             "item": f"set/{i}", "final": 30 + e[s, i], "check": 30 + h[s, i],
+                             "gain": e[s, i] - h[s, i]})
+    return pd.DataFrame(rows, columns=C.ITEM_COLUMNS)
+
+
+def test_budget_stability_tells_a_lost_gap_from_a_reversed_order():
+    """a ahead of b by 0.3 dB at ½ budget, level (−0.01) at the end: the pair's gap moved (shown), but the order
+    is not shown reversed — 'the ranking still moves … pairs of losses change order' claimed a reversal."""
+    from types import SimpleNamespace
+
+    from benchmark.export import convergence_notes
+
+    lost = C.budget_stability(_two_arm_items(0.3, -0.01))
+    assert int(lost["moved"].sum()) == 2 and int(lost["reversed"].sum()) == 0   # a vs b, a vs c (b = c: never)
+    rev = C.budget_stability(_two_arm_items(0.3, -0.3))
+    assert int(rev["moved"].sum()) == 2 and int(rev["reversed"].sum()) == 2
+    import pandas as pd
+
+    costs = pd.DataFrame(columns=["task", "label", "ok", "unconverged"])
+    for cv, said, not_said in ((lost, "not shown reversed", "change order"), (rev, "change order", "not shown")):
+        st = SimpleNamespace(task_costs=costs, budget=None, budget_iterations=None, convergence=cv)
+        line = next(x for x in convergence_notes(st) if x.startswith("Budget stability"))
+        assert said in line and not_said not in line, line
