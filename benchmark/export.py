@@ -1068,8 +1068,12 @@ def convergence_notes(stats: Stats) -> list[str]:
             out.append(f"Converged: doubling the budget ({span}) changed the losses of none of the {checked} "
                        f"runs{' with a budget check' if rest else ''} by a practical margin ({rule})." + rest)
     cv = stats.convergence
-    if cv is not None and not cv.empty and cv["tau"].notna().any():
-        per = cv.groupby("task")["tau"].mean().dropna()
+    # a task of two losses has no τ (it needs three) but may still have a pair that changed order: said too
+    if cv is not None and not cv.empty and (cv["tau"].notna().any() or ("moved" in cv.columns
+                                                                        and cv["moved"].sum() > 0)):
+        by_task = cv.groupby("task")
+        per = by_task["tau"].mean()
+        per = per[per.notna() | (by_task["moved"].sum() > 0 if "moved" in cv.columns else False)]
         # a ranking moves when a pair of losses changes order by a change shown over the seeds (Holm over the
         # task's pairs and metrics): τ < 0.8 alone called four tied, converged losses' noise a moving ranking
         moved = cv.groupby("task")["moved"].sum() if "moved" in cv.columns else pd.Series(dtype=int)
@@ -1088,7 +1092,8 @@ def convergence_notes(stats: Stats) -> list[str]:
         unstable = [f"{t} ({pairs(t)})" for t in per.index if moved.get(t, 0) > 0]
         out.append("Budget stability: Kendall τ between the losses' ranking at ½ of the iterations (the budget "
                    "checks) and at the full budget (same images and seeds, mean over metrics): "
-                   + ", ".join(f"{t} {_fmt(v, '.2f')}" for t, v in per.items())
+                   + ", ".join(f"{t} {_fmt(v, '.2f') if _finite(v) else '– (τ needs ≥ 3 losses)'}"
+                               for t, v in per.items())
                    + (f"; the ranking still moves in {', '.join(unstable)}: shown over the seeds and test images, "
                       "Holm over the task's pairs and metrics." if unstable else
                       "; no pair of losses changes order by more than noise (a low τ among tied losses is their "

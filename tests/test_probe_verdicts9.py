@@ -217,3 +217,20 @@ def test_budget_stability_tells_a_lost_gap_from_a_reversed_order():
         st = SimpleNamespace(task_costs=costs, budget=None, budget_iterations=None, convergence=cv)
         line = next(x for x in convergence_notes(st) if x.startswith("Budget stability"))
         assert said in line and not_said not in line, line
+
+
+def test_a_task_of_two_losses_whose_order_reversed_is_said_to_move():
+    """Two losses (τ needs three: NaN): their order reversed at the end, shown (moved = reversed = 1), yet the
+    leaderboard printed no Budget-stability sentence at all — the line was gated on a finite τ."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from benchmark.export import convergence_notes
+
+    cv = C.budget_stability(_two_arm_items(0.3, -0.3, others=("b",)))
+    assert cv["tau"].isna().all() and int(cv["moved"].sum()) == 1 and int(cv["reversed"].sum()) == 1
+    st = SimpleNamespace(task_costs=pd.DataFrame(columns=["task", "label", "ok", "unconverged"]), budget=None,
+                         budget_iterations=None, convergence=cv)
+    line = next((x for x in convergence_notes(st) if x.startswith("Budget stability")), "")
+    assert "the ranking still moves in sr4 (1 pair of losses change order)" in line, line
