@@ -34,14 +34,17 @@ import pandas as pd
 
 from benchmark.errors import UserError, did_you_mean
 from benchmark.export import (
+    FEW_IMAGES,
     WORSE,
     _below_gap,
     _fmt,
     _gap_text,
+    few_images,
     few_images_text,
     md_code,
     md_name,
     md_text,
+    one_image,
     one_image_text,
 )
 from benchmark.results import ResultsStore, atomic_write_bytes
@@ -560,11 +563,18 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
             lines += ["The new loss has no scored results for this task (diverged or failed).", ""]
             continue
         n_losses = c.loc[c["label"] != INPUT, "label"].nunique()
+        # the verdicts below (top group, significantly better/worse than) rest on the test images: on one, over
+        # training runs on it only; on 2 to FEW_IMAGES − 1, approximate — said on each loss's line, as the findings'
+        # verdicts say it, not only in the section's quoted notes
+        n_img = one_image(st, task).get(task) or few_images(st, task).get(task)
+        caveat = "" if not n_img else (
+            "; its verdicts below on one test image only (over training runs on it, not over images)" if n_img < 2
+            else f"; its verdicts below on {n_img} test images only (approximate: add test images, ≥ {FEW_IMAGES})")
         for label in new_labels:
             shown = md_name(label, cell=False)  # a name as text in Markdown: no maths, strikethrough, tags
             mine = c[c["label"] == label].set_index("metric")
             # the leaderboard task table's `rank` (export.task_rows) with its decimals: one number, one text
-            lines += [f"**{shown}** — mean rank {_fmt(mine['rank'].mean(), '.1f')} of {n_losses} losses", "",
+            lines += [f"**{shown}** — mean rank {_fmt(mine['rank'].mean(), '.1f')} of {n_losses} losses{caveat}", "",
                       "| metric | value ± CI | rank | top group | vs field: significantly better than | "
                       "significantly worse than |", "|---|---|---|---|---|---|"]
             wins, losses = _pairwise(st, label, alpha)

@@ -26,9 +26,10 @@ budget made it better (:func:`budget_gains`).
 * **Budget stability**: per (task, metric), Kendall τ between the losses' mean scores at ½ budget
   (the checks) and at the full budget, same images and seeds, and the pairs of losses that change
   order between the two by a change shown over the seeds and test images (:func:`budget_stability`); a
-  findings part whose effect changes sign between the two — a change shown over seeds and images, larger than the
+  findings part whose effect crosses 0 between the two — a change shown over seeds and images, larger than the
   practical margin (:func:`effect_moved`), not two noisy estimates of 0 on either side of it — is
-  unsettled (:mod:`benchmark.findings`).
+  unsettled (:mod:`benchmark.findings`); its note says the effect "changes sign" only when the end effect is
+  itself shown on the other side, else that it "was lost" (:func:`effect_change_note`).
 
 Why not the training curve. The issue that built this asked for a plateau statistic (the relative
 drop of the smoothed training loss over the last 20 % of the iterations); :func:`plateau` still computes
@@ -41,10 +42,13 @@ every task while doubling its budget from 800 to 1600 iterations still raised PS
 
 from __future__ import annotations
 
+import logging
 import math
 
 import numpy as np
 import pandas as pd
+
+log = logging.getLogger(__name__)
 
 #: fraction of the iterations the (diagnostic) plateau statistic looks back over
 TAIL = 0.2
@@ -176,13 +180,31 @@ def run_gains(items: pd.DataFrame) -> pd.DataFrame:
     return g[GAIN_COLUMNS]
 
 
+def complete_grid(ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(runs, images) masks of the complete (runs × images) grid kept from ``ok`` (S, I) — which cells are
+    finite; the two-level SE needs every run on every image. Two ways to get one: leave out the images some
+    run lacks (every run kept), or leave out the runs that lack an image (every image kept); whichever keeps
+    more cells (a tie, or fewer than 2 complete runs: the images go). One check scored on 2 of 10 images
+    narrowed every run to those 2 images, the other 8 images' evidence dropped silently
+    (tests/test_probe_verdicts9.py); :func:`arm_budget` logs what it leaves out."""
+    ok = np.asarray(ok, bool)
+    some = ok.any(axis=1)
+    by_images = (some, ok[some].all(axis=0) if some.any() else np.zeros(ok.shape[1], bool))
+    seen = ok.any(axis=0)
+    full = ok[:, seen].all(axis=1) & some
+    by_runs = (full, seen)
+    cells = [int(r.sum()) * int(c.sum()) for r, c in (by_images, by_runs)]
+    return by_runs if full.sum() >= 2 and cells[1] > cells[0] else by_images
+
+
 def gain_bounds(gains: np.ndarray, level: float = LEVEL) -> tuple[int, float, float, float]:
     """(runs, mean, lower, upper): the finite budget gains' count, mean and one-sided ``level``
     bounds (Student's t over the runs; with one run both bounds are the gain itself). ``gains``: (S,) per
     run, or (S, I) per run and test image — then the SE has both levels in it (the seeds share the test
     images, so an image × budget effect is in every run's gain alike and their spread never shows it:
-    :func:`benchmark.runstats.two_level_se`, the verdicts' SE, with its degrees of freedom); an image
-    some run lacks is left out, a run with no finite image too. :func:`gain_stats` adds the degrees of
+    :func:`benchmark.runstats.two_level_se`, the verdicts' SE, with its degrees of freedom); on the
+    complete grid of runs × images (:func:`complete_grid`: the images some run lacks left out, or the runs
+    that lack some, whichever keeps more). :func:`gain_stats` adds the degrees of
     freedom."""
     return gain_stats(gains, level)[:4]
 
@@ -195,8 +217,8 @@ def gain_stats(gains: np.ndarray, level: float = LEVEL) -> tuple[int, float, flo
 
     x = np.asarray(gains, float)
     if x.ndim == 2:
-        x = x[np.isfinite(x).any(axis=1)]
-        x = x[:, np.isfinite(x).all(axis=0)]
+        runs, items = complete_grid(np.isfinite(x))
+        x = x[runs][:, items]
         if x.shape[1] == 0:
             return 0, math.nan, math.nan, math.nan, math.nan
         if x.shape[1] == 1:
@@ -252,6 +274,11 @@ def arm_budget(gains: pd.DataFrame) -> pd.DataFrame:
             continue
         x = g.pivot_table(index="run_id", columns="item", values="gain", aggfunc="mean", dropna=False).to_numpy(
             float) if "item" in g.columns else g["gain"].to_numpy(float)
+        if x.ndim == 2 and not np.isfinite(x).all():  # a run (or its check) not scored on every test image
+            runs, items = complete_grid(np.isfinite(x))
+            log.warning("budget check of %s on %s: not every run scored on every test image; bounds over %d of %d "
+                        "runs × %d of %d images (the complete grid)", "/".join(map(str, keys[1:-1])), metric,
+                        int(runs.sum()), x.shape[0], int(items.sum()), x.shape[1])
         n, mean, low, high, df = gain_stats(x)
         rows.append({**dict(zip([*ARM, "metric"], keys)), "runs": n, "gain": mean, "low": low, "high": high,
                      "margin": margin, "status": classify(n, low, high, margin), "df": df})
@@ -325,31 +352,20 @@ def arm_status(arms: pd.DataFrame, task: str, loss: str, metric: str | None = No
 
 
 def change_p(half, end, margin: float) -> float:
-    """The p of "the effect changed sign between ½ budget and the end" (:func:`effect_moved`): ``half``,
-    ``end``: (S,) per-seed effects A − B, or (S, I) per seed and test image (either sign convention, the
-    same for both), paired by seed (and image; NaN: left out — a seed or image not finite in both, as a
-    whole). 1 when their means do not have opposite signs, when the change ``end − half`` is not larger
-    than ``margin`` (inf: none to pass) or with fewer than 2 seeds; else the two-sided t test's p of the
+    """The p of "the effect changed sign between ½ budget and the end" (:func:`effect_moved`): ``half``, ``end``: (S,)
+    per-seed effects A − B, or (S, I) per seed and test image (either sign convention, the same for both), paired by
+    seed (and image; NaN: left out — the seeds or the images not finite in both, whichever keeps more,
+    :func:`complete_grid`). 1 when their means do not have opposite signs, when the change ``end − half`` is not
+    larger than ``margin`` (inf: none to pass) or with fewer than 2 seeds; else the two-sided t test's p of the
     change: paired over the seeds, and with (S, I) over seeds and images (:func:`benchmark.runstats.two_level_se`:
-    the seeds share the test images, so a loss × image × budget effect is in every seed's change alike — with
-    4 images the seeds' spread alone took their mean change for a shown one in ≈ 18 % of equal losses). 0 when
-    every seed (and image) changed by the same non-zero amount: a definite move."""
+    the seeds share the test images, so a loss × image × budget effect is in every seed's change alike — with 4
+    images the seeds' spread alone took their mean change for a shown one in ≈ 18 % of equal losses). 0 when every
+    seed (and image) changed by the same non-zero amount: a definite move."""
     from scipy.special import stdtr
 
     from benchmark.runstats import two_level_se
 
-    h, e = np.asarray(half, float), np.asarray(end, float)
-    if h.ndim == 2:
-        ok = np.isfinite(h) & np.isfinite(e)
-        runs = ok.any(axis=1)
-        h, e, ok = h[runs], e[runs], ok[runs]
-        items = ok.all(axis=0)
-        h, e = h[:, items], e[:, items]
-        if h.shape[1] == 1:
-            h, e = h[:, 0], e[:, 0]
-    else:
-        ok = np.isfinite(h) & np.isfinite(e)
-        h, e = h[ok], e[ok]
+    h, e = _both_finite(half, end)
     if h.size == 0 or len(h) < 2 or not float(h.mean()) * float(e.mean()) < 0:
         return 1.0
     d = e - h
@@ -365,6 +381,64 @@ def change_p(half, end, margin: float) -> float:
     if not se > 0:
         return 0.0
     return float(2 * stdtr(df, -abs(change) / se))
+
+
+def _both_finite(half, end) -> tuple[np.ndarray, np.ndarray]:
+    """``half``, ``end`` (S,) or (S, I) on the seeds (and images) finite in both (:func:`complete_grid`; one
+    image left: (S,))."""
+    h, e = np.asarray(half, float), np.asarray(end, float)
+    if h.ndim == 2:
+        runs, items = complete_grid(np.isfinite(h) & np.isfinite(e))
+        h, e = h[runs][:, items], e[runs][:, items]
+        if h.shape[1] == 1:
+            h, e = h[:, 0], e[:, 0]
+        return h, e
+    ok = np.isfinite(h) & np.isfinite(e)
+    return h[ok], e[ok]
+
+
+def end_reversed(half, end, level: float = LEVEL) -> bool:
+    """Whether the end effect is itself shown on the side opposite the ½-budget one: ``half``, ``end`` as for
+    :func:`change_p`; a one-sided t test at ``level`` of the end's mean against 0, in the direction opposite
+    the ½-budget mean (SE over the seeds, and with (S, I) over seeds and images,
+    :func:`benchmark.runstats.two_level_se`; no spread: any non-zero end effect). False with fewer than 2 seeds."""
+    from scipy.special import stdtrit
+
+    from benchmark.runstats import two_level_se
+
+    h, e = _both_finite(half, end)
+    if h.size == 0 or len(h) < 2:
+        return False
+    side = -np.sign(float(h.mean()))
+    m = side * float(e.mean())
+    if not m > 0:
+        return False
+    if e.ndim == 2:
+        se, df = two_level_se(e)
+    else:
+        se, df = float(e.std(ddof=1)) / math.sqrt(len(e)), float(len(e) - 1)
+    if not se > 0:
+        return True
+    return m / se > float(stdtrit(df, level))
+
+
+def effect_change_note(half, end, margin: float, level: float = LEVEL) -> str:
+    """The sentence a findings part gets for an effect that moved across 0 between ½ budget and the end
+    (:func:`effect_moved` at the two-sided ``1 − level``), empty when it did not. It claims a sign change
+    ("the effect changes sign ...") only when the end effect is itself shown on the other side
+    (:func:`end_reversed`); a clear +0.3 at ½ budget that fell to −0.01 was **lost** by the end — the change is
+    shown, the opposite end effect is not. ``half``, ``end``: as for :func:`change_p` (signed, positive = A
+    better); the figures are their means over the seeds and images both have."""
+    if not effect_moved(half, end, margin, level):
+        return ""
+    h, e = _both_finite(half, end)
+    e_half, e_end = float(h.mean()), float(e.mean())
+    shown = "a change shown over the seeds and test images"
+    if end_reversed(half, end, level):
+        return (f"the effect changes sign between ½ budget ({e_half:+.3g}) and the end ({e_end:+.3g}): {shown}, "
+                "the end effect shown on the other side")
+    return (f"the effect was lost between ½ budget ({e_half:+.3g}) and the end ({e_end:+.3g}): {shown}, "
+            "the end effect not shown on the other side")
 
 
 def effect_moved(half, end, margin: float, level: float = 0.95) -> bool:
@@ -397,20 +471,22 @@ def budget_stability(gains: pd.DataFrame, level: float = LEVEL) -> pd.DataFrame:
     that change order between the two — their effect changes sign by a change shown over the seeds (and
     the test images, with ``gains`` per image: :func:`budget_gains` ``per_item=True``) and larger than the
     metric's practical margin (:func:`change_p`), Holm over every pair and metric of the task at
-    ``1 − level``. τ is descriptive: tied losses' orders at the two budgets are two draws of noise (τ ≈ 0.3
+    ``1 − level``; ``reversed``: those of them whose end effect is itself shown on the other side
+    (:func:`end_reversed`) — a pair 0.3 dB apart at ½ budget and level at the end moved, but did not change
+    order. τ is descriptive: tied losses' orders at the two budgets are two draws of noise (τ ≈ 0.3
     for four equal, converged losses), so "the ranking still moves" rests on ``moved``, not on τ.
-    Columns: task, metric, tau, losses, moved."""
+    Columns: task, metric, tau, losses, moved, reversed."""
     from benchmark.runstats import holm, practical_margin
 
     out = []
     arm = ["loss", "weights_kind", "loss_version"]
     per_item = "item" in gains.columns
     for task, gt in gains.groupby("task", sort=True):
-        rows, ps, owner = [], [], []
+        rows, ps, owner, flips = [], [], [], []
         for metric, g in gt.groupby("metric", sort=True):
             means = run_gains(g).groupby(arm)[["check", "final"]].mean()
             rows.append({"task": task, "metric": metric, "tau": kendall_tau(means["check"], means["final"]),
-                         "losses": len(means), "moved": 0})
+                         "losses": len(means), "moved": 0, "reversed": 0})
             # per arm: (seeds × images) — or (seeds,) — of its scores at ½ budget and at the end
             wide = {k: {col: (a.pivot_table(index="seed", columns="item", values=col, aggfunc="mean")
                               if per_item else a.groupby("seed")[col].mean()) for col in ("check", "final")}
@@ -420,12 +496,14 @@ def budget_stability(gains: pd.DataFrame, level: float = LEVEL) -> pd.DataFrame:
                 for b in keys[i + 1:]:
                     half, end = (_paired(wide[a][col], wide[b][col]) for col in ("check", "final"))
                     ps.append(change_p(half, end, margin))
+                    flips.append(end_reversed(half, end, level))
                     owner.append(len(rows) - 1)
         if ps:
-            for k, pa in zip(owner, holm(np.array(ps, float))):
+            for k, pa, flip in zip(owner, holm(np.array(ps, float)), flips):
                 rows[k]["moved"] += int(pa < 1 - level)
+                rows[k]["reversed"] += int(pa < 1 - level and flip)
         out += rows
-    return pd.DataFrame(out, columns=["task", "metric", "tau", "losses", "moved"])
+    return pd.DataFrame(out, columns=["task", "metric", "tau", "losses", "moved", "reversed"])
 
 
 def _paired(a, b) -> np.ndarray:

@@ -1068,16 +1068,32 @@ def convergence_notes(stats: Stats) -> list[str]:
             out.append(f"Converged: doubling the budget ({span}) changed the losses of none of the {checked} "
                        f"runs{' with a budget check' if rest else ''} by a practical margin ({rule})." + rest)
     cv = stats.convergence
-    if cv is not None and not cv.empty and cv["tau"].notna().any():
-        per = cv.groupby("task")["tau"].mean().dropna()
+    # a task of two losses has no τ (it needs three) but may still have a pair that changed order: said too
+    if cv is not None and not cv.empty and (cv["tau"].notna().any() or ("moved" in cv.columns
+                                                                        and cv["moved"].sum() > 0)):
+        by_task = cv.groupby("task")
+        per = by_task["tau"].mean()
+        per = per[per.notna() | (by_task["moved"].sum() > 0 if "moved" in cv.columns else False)]
         # a ranking moves when a pair of losses changes order by a change shown over the seeds (Holm over the
         # task's pairs and metrics): τ < 0.8 alone called four tied, converged losses' noise a moving ranking
         moved = cv.groupby("task")["moved"].sum() if "moved" in cv.columns else pd.Series(dtype=int)
-        unstable = [f"{t} ({int(moved[t])} pair{'s' if moved[t] != 1 else ''} of losses change order)"
-                    for t in per.index if moved.get(t, 0) > 0]
+        # "change order" only for the pairs whose end effect is shown on the other side; a gap that moved across 0
+        # to about level (+0.3 → −0.01) was lost, not reversed (convergence.end_reversed)
+        flipped = cv.groupby("task")["reversed"].sum() if "reversed" in cv.columns else moved
+
+        def pairs(t) -> str:
+            n, k = int(moved[t]), int(flipped.get(t, 0))
+            s = "s" if n != 1 else ""
+            if k == n:
+                return f"{n} pair{s} of losses change order"
+            return (f"{n} pair{s} of losses whose gap crossed 0 by a shown change, "
+                    + (f"{k} of them shown reversed" if k else "not shown reversed: the gap was lost"))
+
+        unstable = [f"{t} ({pairs(t)})" for t in per.index if moved.get(t, 0) > 0]
         out.append("Budget stability: Kendall τ between the losses' ranking at ½ of the iterations (the budget "
                    "checks) and at the full budget (same images and seeds, mean over metrics): "
-                   + ", ".join(f"{t} {_fmt(v, '.2f')}" for t, v in per.items())
+                   + ", ".join(f"{t} {_fmt(v, '.2f') if _finite(v) else '– (τ needs ≥ 3 losses)'}"
+                               for t, v in per.items())
                    + (f"; the ranking still moves in {', '.join(unstable)}: shown over the seeds and test images, "
                       "Holm over the task's pairs and metrics." if unstable else
                       "; no pair of losses changes order by more than noise (a low τ among tied losses is their "

@@ -59,7 +59,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from benchmark.export import _decimals, _fmt, p_text
+from benchmark.export import FEW_IMAGES, _decimals, _fmt, p_text
 from benchmark.export import _num as _sort_key
 from benchmark.registry import FINDINGS, register_finding
 from benchmark.runstats import (  # noqa: F401 (margins: API)
@@ -276,9 +276,10 @@ class FindingResult:
     def verdict_text(self) -> str:
         """The verdict with the number of counted parts it rests on, as every summary prints it:
         ``reproduced on 1 of 9 parts``, ``contradicted on 2 of 3 parts``, ``mixed: reproduced on 1 of 3
-        parts, contradicted on 1``, each followed by ``on one test image only`` when its deciding parts have one
-        image; the bare verdict otherwise. A finding significant on one part of nine (none against) read
-        "reproduced" as if every part had held."""
+        parts, contradicted on 1``, each followed by ``on one test image only`` when its deciding parts have
+        one image, by ``on 3 test images only (approximate ...)`` when they have fewer than
+        :data:`benchmark.export.FEW_IMAGES`; the bare verdict otherwise. A finding significant on one part of
+        nine (none against) read "reproduced" as if every part had held."""
         c = self.counted
         n_rep = sum(p.verdict == "reproduced" for p in c)
         n_con = sum(p.verdict == "contradicted" for p in c)
@@ -286,7 +287,12 @@ class FindingResult:
         # a part tested on one image holds over training runs on that image, not over images (as the
         # leaderboard's one-image note says of its marks): another image could overturn it
         decided = [p for p in c if p.verdict in ("reproduced", "contradicted")]
-        one = " on one test image only" if decided and max(p.n_images for p in decided) < 2 else ""
+        most = max(p.n_images for p in decided) if decided else 0
+        one = " on one test image only" if decided and most < 2 else ""
+        # 2 to FEW_IMAGES − 1 images: the image level's few degrees of freedom make the test approximate (it errs
+        # more often than α where losses differ image by image), as the leaderboard's and compare's notes say
+        if decided and 2 <= most < FEW_IMAGES:
+            one = f" on {most} test images only (approximate: add test images, ≥ {FEW_IMAGES})"
         if self.verdict == "reproduced" and n_rep:
             return f"reproduced on {n_rep} {of}{one}"
         if self.verdict == "contradicted" and n_con:
@@ -440,7 +446,7 @@ class Results:
         """Why comparison ``c`` is unsettled (empty: it is not, or convergence is not judged): an arm
         not shown converged by its budget checks — on every metric with a practical margin, as on
         the leaderboard: a net whose PSNR still moves is not trained out, whatever the part's metric
-        — or an effect that changes sign between ½ budget and the end, shown over seeds and images and by more than the
+        — or an effect that crosses 0 between ½ budget and the end, shown over seeds and images and by more than the
         practical margin (:func:`benchmark.convergence.effect_moved`) (:mod:`benchmark.convergence`).
         The note names the part's own metric when that one moved, else the first metric that did."""
         from benchmark.convergence import (
@@ -451,7 +457,7 @@ class Results:
             UNCLEAR,
             arm_budget,
             arm_status,
-            effect_moved,
+            effect_change_note,
             family_statuses,
         )
 
@@ -498,9 +504,10 @@ class Results:
             half, end = (sgn * (a[col].loc[common, items].to_numpy(float) - b[col].loc[common, items].to_numpy(float))
                          for col in ("check", "final"))
             # a change shown over the seeds and beyond the margin, not two noisy estimates of 0 (effect_moved)
-            if effect_moved(half, end, practical_margin(c.metric), LEVEL):
-                e_half, e_end = float(np.nanmean(half)), float(np.nanmean(end))
-                why.append(f"the effect changes sign between ½ budget ({e_half:+.3g}) and the end ({e_end:+.3g})")
+            # "changes sign" only when the end effect is shown on the other side, else "was lost" (effect_change_note)
+            note = effect_change_note(half, end, practical_margin(c.metric), LEVEL)
+            if note:
+                why.append(note)
         return "; ".join(why)
 
     # -- what is there --------------------------------------------------------------------------

@@ -1147,13 +1147,29 @@ def cost_table(metas: list[dict], arms: pd.DataFrame | None = None, label_of: di
                               for d, v in by_dev.items()),
                           "timed_on": "; ".join(k for k in kinds if k != "unknown"),
                           "timed_with_warmup": int(g["timed_with_warmup"].sum()),
-                          # what picks its arm's rows of ``arms`` out (benchmark.convergence.arm_rows)
-                          "weights_kind": g["weights_kind"].iloc[0],
-                          "loss_version": next((v for v in g["loss_version"] if v is not None), None)})
+                          # what picks its arm's rows of ``arms`` out (benchmark.convergence.arm_rows): the arm of
+                          # the runs the row's note is about — its unconverged runs, else its scored ones — not the
+                          # first meta's (a failed run of a newer version joining an unversioned label took it)
+                          **_row_arm(g)})
 
     per_loss = df.groupby(["label", "loss"]).apply(agg, include_groups=False).reset_index().drop(columns=arm)
     per_task = df.groupby(["task", "label", "loss"]).apply(agg, include_groups=False).reset_index()
     return per_loss, per_task
+
+
+def _row_arm(g: pd.DataFrame) -> dict:
+    """The ``weights_kind`` and ``loss_version`` of a cost row's arm: the most common among its unconverged runs,
+    else among its finished (ok) runs, else among all its runs (ties: the first met); None where none records
+    one."""
+    for pick in (g[g["unconverged"].astype(bool)], g[g["status"] == "ok"], g):
+        if len(pick):
+            break
+
+    def mode(col: str):
+        vals = [v for v in pick[col] if v is not None and not (isinstance(v, float) and math.isnan(v))]
+        return max(vals, key=vals.count) if vals else None
+
+    return {"weights_kind": mode("weights_kind"), "loss_version": mode("loss_version")}
 
 
 def _per_run(keys: pd.Series, values: pd.Series) -> dict:
