@@ -18,3 +18,22 @@ def test_pdl_proj_takes_a_grey_input_as_its_grey_rgb_and_refuses_other_channel_c
     assert torch.allclose(grey, loss(p.expand(-1, 3, -1, -1), t.expand(-1, 3, -1, -1)))
     with pytest.raises(ValueError, match="1 or 3 channels"):
         loss(torch.rand(2, 2, 12, 12), torch.rand(2, 2, 12, 12))
+
+
+@pytest.mark.parametrize("levels", [2, 3, 5])
+def test_ms_ssim_too_small_names_the_smallest_side_that_runs(levels):
+    """An 8×8 pair said only 'image too small for 5-level MS-SSIM' and the docstring said ≥ 16 px, though 9 runs."""
+    from losses.ssim import ms_ssim
+
+    def runs(side):
+        try:
+            ms_ssim(torch.rand(1, 3, side, side), torch.rand(1, 3, side, side), levels=levels)
+            return True
+        except ValueError:
+            return False
+
+    smallest = next(s for s in range(1, 64) if runs(s))
+    assert all(runs(s) for s in range(smallest, smallest + 4))  # not a lucky size: every larger one runs
+    with pytest.raises(ValueError, match=rf"needs ≥ {smallest} px per side"):
+        ms_ssim(torch.rand(1, 3, smallest - 1, smallest + 5), torch.rand(1, 3, smallest - 1, smallest + 5),
+                levels=levels)
