@@ -37,3 +37,31 @@ def test_ms_ssim_too_small_names_the_smallest_side_that_runs(levels):
     with pytest.raises(ValueError, match=rf"needs ≥ {smallest} px per side"):
         ms_ssim(torch.rand(1, 3, smallest - 1, smallest + 5), torch.rand(1, 3, smallest - 1, smallest + 5),
                 levels=levels)
+
+
+@pytest.mark.parametrize("name", ["csr", "contrique"])
+def test_resnet_losses_state_the_smallest_side_they_run_on(name):
+    """csr's docstring said ≥ 32 px and contrique's ≥ 64 px; both ran (finite value and gradient) at 2 px. The
+    docstring's Args line names the smallest side that runs; one below it is a ValueError naming that side."""
+    import re
+
+    from benchmark.registry import LOSSES
+
+    loss = build_loss(name, seed=0, weights="random")
+
+    def runs(side):
+        p = torch.rand(1, 3, side, side + 3, requires_grad=True)
+        try:
+            v = loss(p, torch.rand(1, 3, side, side + 3))
+        except ValueError:
+            return False
+        v.backward()
+        return bool(torch.isfinite(v)) and bool(torch.isfinite(p.grad).all())
+
+    smallest = next(s for s in range(1, 9) if runs(s))
+    doc = LOSSES.get(name).obj.__doc__
+    stated = re.search(r"pred, target: .*?≥ (\d+) px per side", doc, re.S)
+    assert stated and int(stated.group(1)) == smallest, doc
+    if smallest > 1:
+        with pytest.raises(ValueError, match=rf"≥ {smallest} px per side"):
+            loss(torch.rand(1, 3, smallest - 1, 9), torch.rand(1, 3, smallest - 1, 9))
