@@ -245,7 +245,7 @@ def test_a_crop_too_small_for_the_trunk_names_the_side_that_runs(name, built):
     (torch's words kept after it); that side runs and one pixel less does not."""
     import re
 
-    from benchmark.backbones import Backbone
+    from benchmark.backbones import ARCHS, Backbone
 
     loss = built(name)
     if not any(isinstance(m, Backbone) for m in loss.modules()):
@@ -256,6 +256,17 @@ def test_a_crop_too_small_for_the_trunk_names_the_side_that_runs(name, built):
         m = re.search(r"backbone \S+: a 9×17 input is too small for layer '\w+' \(needs ≥ (\d+) px per side\): "
                       r".*Output size is too small", str(exc))
         assert m, str(exc)
+        # the layer named is the one that failed (contextual at 2×2 named its tap relu3_4, though pool2 failed):
+        # the trunk cut just before it runs at 9×17, and cut at it does not
+        trunk = next(b for b in loss.modules() if isinstance(b, Backbone))
+        names = ARCHS[trunk.arch].names
+        failed = re.search(r"too small for layer '(\w+)'", str(exc)).group(1)
+        at = names.index(failed)
+        x = torch.rand(1, 3, 9, 17)
+        if at > 0:
+            Backbone(trunk.arch, (names[at - 1],), weights="random")(x)
+        with pytest.raises(RuntimeError, match="Output size is too small"):
+            Backbone(trunk.arch, (failed,), weights="random")(x)
         side = int(m.group(1))
         assert torch.isfinite(loss(*_pair(n=1, h=side, w=side)))
         with pytest.raises(RuntimeError, match=f"a {side - 1}×{side - 1} input is too small"):

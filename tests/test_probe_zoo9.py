@@ -65,3 +65,10 @@ def test_resnet_losses_state_the_smallest_side_they_run_on(name):
     if smallest > 1:
         with pytest.raises(ValueError, match=rf"≥ {smallest} px per side"):
             loss(torch.rand(1, 3, smallest - 1, 9), torch.rand(1, 3, smallest - 1, 9))
+
+
+def test_contextual_on_a_2px_crop_names_the_pooling_that_failed_not_its_tap():
+    """contextual at 2×2 said 'too small for layer relu3_4' (its deepest tap), though pool2 left no map."""
+    loss = build_loss("contextual", seed=0, weights="random")
+    with pytest.raises(RuntimeError, match=r"a 2×2 input is too small for layer 'pool2' \(needs ≥ \d+ px"):
+        loss(torch.rand(1, 3, 2, 2), torch.rand(1, 3, 2, 2))
