@@ -81,12 +81,14 @@ def test_a_stabiliser_the_constructor_accepts_keeps_the_loss_finite(name, value)
 def no_probing(monkeypatch):
     """Fail the test, instead of allocating gigabytes, if psycho starts probing its trunk."""
     import losses.psycho as P
+    from benchmark.backbones import Backbone
 
     def refuse(*args, **kwargs):
         raise AssertionError("psycho probed its trunk with gratings before refusing the probe grid")
 
     monkeypatch.setattr(P, "probe_responses", refuse)
-    monkeypatch.setattr(P.PsychovisualFeatureLoss, "_runs_at", refuse)
+    # (psycho's own size search, PsychovisualFeatureLoss._runs_at, is gone: it asks the trunk's min_side)
+    monkeypatch.setattr(Backbone, "_runs_at", refuse)
 
 
 @pytest.mark.parametrize("spec,pattern", [

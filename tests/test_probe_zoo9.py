@@ -72,3 +72,24 @@ def test_contextual_on_a_2px_crop_names_the_pooling_that_failed_not_its_tap():
     loss = build_loss("contextual", seed=0, weights="random")
     with pytest.raises(RuntimeError, match=r"a 2×2 input is too small for layer 'pool2' \(needs ≥ \d+ px"):
         loss(torch.rand(1, 3, 2, 2), torch.rand(1, 3, 2, 2))
+
+
+def test_psycho_probe_too_small_names_the_failing_layer_and_the_trunks_min_side():
+    """psycho searched its probe size with its own copy of the trunk-size search (Backbone.min_side's twin) and
+    named its deepest tap: probe_size=8 up to relu5_3 blamed relu5_3 though pool4 left no map. Now the trunk's
+    own min_side and failing layer are what it says."""
+    import re
+
+    from benchmark.backbones import ARCHS, Backbone
+    from benchmark.errors import UserError
+
+    with pytest.raises(UserError) as info:
+        build_loss("psycho(probe_size=8, layers=('relu1_2', 'relu5_3'))", seed=0, weights="random")
+    msg = str(info.value)
+    trunk = Backbone("vgg16", ("relu1_2", "relu5_3"), weights="random")
+    assert f"use probe_size ≥ {trunk.min_side()}" in msg, msg
+    failed = re.search(r"too small for layer '(\w+)'", msg).group(1)
+    names, x = ARCHS["vgg16"].names, torch.full((1, 3, 8, 8), 0.5)
+    Backbone("vgg16", (names[names.index(failed) - 1],), weights="random")(x)  # runs up to just before it
+    with pytest.raises(RuntimeError, match="Output size is too small"):
+        Backbone("vgg16", (failed,), weights="random")(x)
