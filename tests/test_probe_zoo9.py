@@ -93,3 +93,15 @@ def test_psycho_probe_too_small_names_the_failing_layer_and_the_trunks_min_side(
     Backbone("vgg16", (names[names.index(failed) - 1],), weights="random")(x)  # runs up to just before it
     with pytest.raises(RuntimeError, match="Output size is too small"):
         Backbone("vgg16", (failed,), weights="random")(x)
+
+
+def test_contextual_refuses_a_layer_with_one_feature_position():
+    """On 4–7 px crops relu3_4 is one position: CX of one feature against one is 1, so the loss was exactly 0
+    with a zero gradient for any pred — a silent wrong value through the API. One position is now a ValueError
+    naming the layer; a map with two positions (4×8 px: 1×2 at relu3_4) still gives a value."""
+    loss = build_loss("contextual", seed=0, weights="random")
+    g = torch.Generator().manual_seed(0)
+    for h, w in ((4, 4), (7, 7), (5, 6)):
+        with pytest.raises(ValueError, match=r"contextual: layer 'relu3_4' has one feature position \(1×1\)"):
+            loss(torch.rand(1, 3, h, w, generator=g), torch.rand(1, 3, h, w, generator=g))
+    assert torch.isfinite(loss(torch.rand(1, 3, 4, 8, generator=g), torch.rand(1, 3, 4, 8, generator=g)))
