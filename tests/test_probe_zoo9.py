@@ -105,3 +105,24 @@ def test_contextual_refuses_a_layer_with_one_feature_position():
         with pytest.raises(ValueError, match=r"contextual: layer 'relu3_4' has one feature position \(1×1\)"):
             loss(torch.rand(1, 3, h, w, generator=g), torch.rand(1, 3, h, w, generator=g))
     assert torch.isfinite(loss(torch.rand(1, 3, 4, 8, generator=g), torch.rand(1, 3, 4, 8, generator=g)))
+
+
+@pytest.mark.slow  # the refusal's crop-ladder search runs the loss up to 256 px (~25 s on 2 cores)
+def test_planning_names_the_small_h_that_makes_the_contextual_loss_flat():
+    """contextual(h=0.001) (or 0.01) is exactly 0 for the degraded input as for the target on 64-px crops: its
+    affinities saturate. Planning refused it but blamed the crop ('it runs from --crop 256'); it now says the
+    default h (0.5) depends on pred there, which the same planning check confirms."""
+    import inspect
+
+    from benchmark.errors import UserError
+    from benchmark.lossfn import check_loss_on_crop
+    from benchmark.registry import LOSSES
+    from benchmark.task import build_task
+
+    default = inspect.signature(LOSSES.get("contextual").obj).parameters["h"].default
+    tasks = [build_task("denoise")]
+    with pytest.raises(UserError, match=rf"contextual's default h={default:g} it does depend on pred: h=0.001 is "
+                                        "what makes it flat"):
+        check_loss_on_crop("contextual(h=0.001)", build_loss("contextual(h=0.001)", seed=0, weights="random"),
+                           tasks, crop=64)
+    check_loss_on_crop("contextual", build_loss("contextual", seed=0, weights="random"), tasks, crop=64)
