@@ -394,6 +394,9 @@ class Backbone(nn.Module):
         return ((self._a * x + self._b) - self._shift.to(x.dtype)) / self._scale.to(x.dtype)
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        if x.dim() == 4 and x.shape[1] not in (1, 3):  # was torch's 'size of tensor a (4) must match … b (3)'
+            raise ValueError(f"backbone {self.arch}: an (N, C, H, W) input needs 1 or 3 channels (grey or RGB), "
+                             f"got {x.shape[1]}")
         try:
             if self.fp32:
                 return fp32_call(self._forward, x)

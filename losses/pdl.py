@@ -149,7 +149,7 @@ class ProjectedDistributionLoss(_SlicedBase):
 
     def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         if pred.shape[1] not in (1, 3):  # the trunk's normalisation and the RGB projections: failed deep in torch
-            raise ValueError(f"{type(self).__name__}: pred/target need 1 or 3 channels, got {pred.shape[1]}")
+            raise ValueError(f"{type(self).__name__}: pred/target needs 1 or 3 channels, got {pred.shape[1]}")
         pairs = [(pred, target.detach())] if self.pixels else []
         if self.layers:
             fp, ft = self.features(pred), self.features(target.detach())

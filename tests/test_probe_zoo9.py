@@ -16,7 +16,7 @@ def test_pdl_proj_takes_a_grey_input_as_its_grey_rgb_and_refuses_other_channel_c
     p = (t + 0.1 * torch.randn(2, 1, 12, 12, generator=g)).clamp(0, 1)
     grey = loss(p, t)
     assert torch.allclose(grey, loss(p.expand(-1, 3, -1, -1), t.expand(-1, 3, -1, -1)))
-    with pytest.raises(ValueError, match="1 or 3 channels"):
+    with pytest.raises(ValueError, match="needs 1 or 3 channels"):
         loss(torch.rand(2, 2, 12, 12), torch.rand(2, 2, 12, 12))
 
 
@@ -126,3 +126,20 @@ def test_planning_names_the_small_h_that_makes_the_contextual_loss_flat():
         check_loss_on_crop("contextual(h=0.001)", build_loss("contextual(h=0.001)", seed=0, weights="random"),
                            tasks, crop=64)
     check_loss_on_crop("contextual", build_loss("contextual", seed=0, weights="random"), tasks, crop=64)
+
+
+@pytest.mark.parametrize("name", [n for n in __import__("benchmark.registry", fromlist=["LOSSES"]).LOSSES.names()
+                                  if n != "psycho"])  # psycho probes its trunk at build (tests/test_probe_zoo8.py)
+def test_a_trunk_loss_on_two_or_four_channels_is_one_line_naming_the_channels(name, built):
+    """Every feature loss on an (N, 4, H, W) pair (RGBA through the API) failed with torch's broadcast error 'The
+    size of tensor a (4) must match the size of tensor b (3)': no loss, no trunk, no channel count. A grey pair
+    runs (the normalisation broadcasts it) and stays allowed."""
+    from benchmark.backbones import Backbone
+
+    loss = built(name)
+    if not any(isinstance(m, Backbone) for m in loss.modules()):
+        pytest.skip("no feature trunk")
+    for c in (2, 4):
+        with pytest.raises(ValueError, match=rf"needs 1 or 3 channels.*got {c}"):
+            loss(torch.rand(1, c, 16, 16), torch.rand(1, c, 16, 16))
+    assert torch.isfinite(loss(torch.rand(1, 1, 32, 32), torch.rand(1, 1, 32, 32)))
