@@ -394,6 +394,9 @@ class Backbone(nn.Module):
         return ((self._a * x + self._b) - self._shift.to(x.dtype)) / self._scale.to(x.dtype)
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        if x.dim() == 4 and x.shape[1] not in (1, 3):  # was torch's 'size of tensor a (4) must match … b (3)'
+            raise ValueError(f"backbone {self.arch}: an (N, C, H, W) input needs 1 or 3 channels (grey or RGB), "
+                             f"got {x.shape[1]}")
         try:
             if self.fp32:
                 return fp32_call(self._forward, x)
@@ -404,8 +407,26 @@ class Backbone(nn.Module):
             if not TOO_SMALL.search(str(exc)) or not 0 < min(x.shape[-2:]) < self.min_side():
                 raise
             h, w = x.shape[-2:]
-            raise RuntimeError(f"backbone {self.arch}: a {h}×{w} input is too small for layer {self._last!r} "
+            raise RuntimeError(f"backbone {self.arch}: a {h}×{w} input is too small for layer "
+                               f"{self._failing_layer(h, w)!r} "
                                f"(needs ≥ {self.min_side()} px per side): {str(exc).strip()}") from exc
+
+    def _failing_layer(self, h: int, w: int) -> str:
+        """The trunk layer whose pooling (or kernel) fails on an h×w input — not the deepest tap, which a user reads
+        as the culprit (contextual at 2×2: pool2, not relu3_4). Runs the trunk layer by layer on zeros; the deepest
+        tap if none fails that way."""
+        p = next(self.net.parameters(), None)
+        x = torch.zeros(1, 3, h, w, device=self._shift.device, dtype=p.dtype if p is not None else torch.float32)
+        with torch.no_grad():
+            x = self.normalise(x)
+            for path, name in self._order:
+                try:
+                    x = self.net.get_submodule(path)(x)
+                except RuntimeError as exc:
+                    if TOO_SMALL.search(str(exc)):
+                        return name
+                    break
+        return self._last
 
     def _runs_at(self, side: int) -> bool:
         """Does the trunk, up to its deepest tap, run on a ``side``-pixel square and leave every tap a map?"""

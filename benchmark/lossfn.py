@@ -751,12 +751,39 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
                 pass
         finally:
             loss._checked = False
+    def flat_by_argument(task) -> str:
+        """Which non-default float keyword makes the loss flat here (contextual's h=0.001: its affinities saturate
+        on any crop the grid trains on, yet the refusal blamed the crop): each such keyword set back to its default
+        on the module, whose forward reads it, and the flat check rerun on at most PROBE_SIDE px; '' if none."""
+        import inspect
+
+        for term, mod in zip(loss.terms, loss.parts):
+            params = inspect.signature(type(mod).__init__).parameters
+            for k, _ in term.kwargs:
+                default = params[k].default if k in params else None
+                if not isinstance(default, float) or not isinstance(getattr(mod, k, None), float) \
+                        or getattr(mod, k) == default:
+                    continue
+                given = getattr(mod, k)
+                setattr(mod, k, default)
+                try:
+                    still = _flat_value(loss, task, min(crop, PROBE_SIDE), n, None, images)
+                except Exception:  # noqa: BLE001 - a diagnosis only
+                    still = 0.0
+                finally:
+                    setattr(mod, k, given)
+                    loss._checked = False
+                if still is None:
+                    return (f" (with {term.name}'s default {k}={default:g} it does depend on pred: {k}={given:g} is "
+                            "what makes it flat)")
+        return ""
+
     for task in tasks:
         value = flat(task)
         if value is not None:
             refuse(task, f"does not depend on pred on {{side}}×{{side}} training crops{{on}}: its value is {value:g} "
                          "for the degraded input as for the clean target, so the net would get no gradient and "
-                         "train nothing")
+                         "train nothing" + flat_by_argument(task).replace("{", "{{").replace("}", "}}"))
         if (near := near_flat(task)) is not None:
             share, ref_share, ref = near
             refuse(task, f"is nearly flat on {{side}}×{{side}} training crops{{on}}: loss(degraded) − loss(target) is "

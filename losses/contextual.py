@@ -64,7 +64,8 @@ class ContextualLoss(FeatureLoss):
     samples 65² random positions instead; at 64×64 training crops (16×16 at relu3_4) nothing is pooled.
 
     Args:
-        pred, target: (N, 3, H, W) float tensors in [0, 1].
+        pred, target: (N, 3, H, W) float tensors in [0, 1]; each layer needs ≥ 2 feature positions
+            (relu3_4: 8 px per side, or 4×8): one position is a ValueError (CX = 1: 0 for any pred).
         eps: > 0, added to min_k d_ik in the relative distances (0: 0/0 at pred == target — NaN).
     Returns:
         Scalar tensor ≥ 0; its minimum (≈ 0, exactly 0 when no two positions share a feature)
@@ -93,6 +94,10 @@ class ContextualLoss(FeatureLoss):
         fp, ft = self.features(pred), self.features(target.detach())
         total = 0.0
         for n in self.layers:
+            if fp[n].shape[-2] * fp[n].shape[-1] == 1:  # CX of one feature against one is 1: 0, no gradient
+                raise ValueError(f"contextual: layer {n!r} has one feature position (1×1) on a "
+                                 f"{pred.shape[-2]}×{pred.shape[-1]} input, so the loss is 0 with no gradient "
+                                 "for any pred: use a larger input or an earlier layer")
             cx = contextual_similarity(self._flat(fp[n]), self._flat(ft[n]), h=self.h, eps=self.eps)
             total = total + (-torch.log(cx.clamp_min(1e-12))).mean()
         return total / len(self.layers)

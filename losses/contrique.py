@@ -49,8 +49,11 @@ def contrique_features(backbone: Backbone, x: torch.Tensor, normalize: bool = Tr
     """CONTRIQUE's quality representation, (N, 2C) float32 (4096-d for ResNet-50): the global average
     pool of the last stage at full size ⊕ at ×0.5 (:func:`half_scale`, bicubic), each scale's
     vector L2-normalised (``normalize=True``, as the authors' model). x: (N, 3, H, W) in [0, 1], no
-    ImageNet normalisation (CONTRIQUE has none), at least 64 px per side. All of it, the ×0.5
+    ImageNet normalisation (CONTRIQUE has none), ≥ 2 px per side (ValueError below). All of it, the ×0.5
     resize included, runs in a float32 region (:mod:`benchmark.precision`), forward and backward."""
+    if min(x.shape[-2:]) < 2:  # torch's 'Input and output sizes should be greater than 0' from the ×0.5 resize
+        raise ValueError(f"contrique: a {x.shape[-2]}×{x.shape[-1]} input is too small for its ×0.5 view: it needs "
+                         "≥ 2 px per side")
     last = backbone.layers[-1]
     return fp32_call(lambda t: quality_vector(lambda u: backbone(u)[last], t, normalize), x)
 
@@ -75,7 +78,8 @@ class ContriqueLoss(FeatureLoss):
     rounding gave a 4.5 % relative error on 64×64 crops (random-init encoder).
 
     Args:
-        pred, target: (N, 3, H, W) float tensors in [0, 1], at least 64 px per side.
+        pred, target: (N, 3, H, W) float tensors in [0, 1], ≥ 2 px per side (the ×0.5 view needs a
+            pixel; the features are globally pooled, so any larger size runs).
     Returns:
         Scalar tensor; 0 when pred == target.
     """

@@ -83,7 +83,8 @@ class CSRLoss(FeatureLoss):
     ``resnet50:random(seed=…)``.
 
     Args:
-        pred, target: (N, 3, H, W) float tensors in [0, 1], at least 32 px per side.
+        pred, target: (N, 3, H, W) float tensors in [0, 1], ≥ 1 px per side (any size runs: the
+            features are globally pooled; below 33 px the last stage is one position, mostly padding).
         eps: > 0, added to Σ_c f² inside the square root (0 or below: rsqrt of 0 or of a negative number
             where a feature vector is all zero, e.g. a flat image of the ImageNet mean colour — NaN).
     Returns:

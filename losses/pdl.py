@@ -100,7 +100,8 @@ class ProjectedDistributionLoss(_SlicedBase):
       * ImageNet normalisation inside the backbone (torchvision VGG-16's training input).
 
     Args:
-        pred, target: (N, 3, H, W) float tensors in [0, 1], ≥ 16 px per side for relu5_3.
+        pred, target: (N, 3, H, W) float tensors in [0, 1], ≥ 16 px per side for relu5_3; a grey
+            (N, 1, H, W) pair is taken as its grey RGB (other channel counts: ValueError).
         layers: VGG-16 taps; ``()`` gives the pixel-only PDL.
     Returns:
         Scalar tensor; 0 when pred == target.
@@ -140,11 +141,15 @@ class ProjectedDistributionLoss(_SlicedBase):
     def _term(self, i: int, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         if self.mode == "proj":
             d = self._dirs(i)
+            if a.shape[1] == 1 and d.shape[1] == 3:  # the pixel term's RGB directions: grey is its grey RGB
+                a, b = a.expand(-1, 3, -1, -1), b.expand(-1, 3, -1, -1)
             return sorted_w(project(a, d), project(b, d)).mean(1)
         n, c = a.shape[:2]
         return sorted_w(a.reshape(n, c, -1), b.reshape(n, c, -1)).mean(1)
 
     def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        if pred.shape[1] not in (1, 3):  # the trunk's normalisation and the RGB projections: failed deep in torch
+            raise ValueError(f"{type(self).__name__}: pred/target needs 1 or 3 channels, got {pred.shape[1]}")
         pairs = [(pred, target.detach())] if self.pixels else []
         if self.layers:
             fp, ft = self.features(pred), self.features(target.detach())

@@ -39,7 +39,7 @@ from typing import Annotated
 import torch
 
 from benchmark import weights as W
-from benchmark.backbones import ARCHS, Backbone, FeatureLoss
+from benchmark.backbones import Backbone, FeatureLoss
 from benchmark.errors import UserError
 from benchmark.params import Positive, Range
 from benchmark.registry import register_loss
@@ -170,10 +170,7 @@ def _probe_code_digest() -> str:
     return hashlib.sha256(src.encode()).hexdigest()[:10]
 
 
-#: a trunk error that means "this input is too small for the layers" (pooling to 0×0, a kernel over the map)
-_TOO_SMALL = re.compile(r"Output size is too small|Kernel size can't be greater than actual input size")
-#: the largest grating the probe-size search tries (a known trunk's deepest tap is ≥ 1×1 at 64 px), and the
-#: largest ``probe_size`` accepted
+#: the largest ``probe_size`` accepted (a known trunk's deepest tap is ≥ 1×1 at 64 px)
 _MAX_PROBE = 512
 #: the most grating pixels one probe may push through the trunk: the default grid (6 × 8 × 2 = 96 gratings)
 #: at 256 px (6.3 Mpx, about 2.4 TFLOP up to relu3_3: tens of seconds on 2 CPU cores). A larger grid was
@@ -275,36 +272,20 @@ class PsychovisualFeatureLoss(FeatureLoss):
         self.scores = scores
         self.score_parts = parts
 
-    def _runs_at(self, side: int) -> bool:
-        """Does the trunk, up to the deepest tap, run on a ``side``-pixel grating and leave every tap a map?"""
-        try:
-            with torch.no_grad():
-                feats = self.backbone(torch.full((1, 3, side, side), 0.5))
-        except RuntimeError as exc:  # VGG's max pooling of a 1×1 map: '… (512x0x0). Output size is too small'
-            if not _TOO_SMALL.search(str(exc)):
-                raise  # another failure: not a size to search for
-            return False
-        return all(min(f.shape[-2:]) >= 1 for f in feats.values())
-
     def _check_probe_size(self) -> None:
         """A probe too small for the deepest tap (``probe_size=8`` up to relu5_3) failed inside the trunk's
-        pooling: a one-line :class:`UserError` naming the smallest size that runs. The trunk itself is tried
-        (one forward at the probe size), so any architecture — a self-trained encoder's taps too — is judged
-        by what it computes; a size that runs (relu5_3 at 16 px, a 1×1 map) is never refused."""
-        if self._runs_at(self.probe.size):
+        pooling: a one-line :class:`UserError` naming the layer that fails and the smallest size that runs —
+        the trunk's own :meth:`Backbone.min_side` (it runs the trunk, so any architecture, a self-trained
+        encoder's taps too, is judged by what it computes; a size that runs, relu5_3 at 16 px, a 1×1 map,
+        is never refused)."""
+        need = self.backbone.min_side()
+        if 0 < need <= self.probe.size:
             return
-        lo, hi = self.probe.size, 2 * self.probe.size  # lo fails; double until one runs, then bisect
-        while not self._runs_at(hi):
-            if hi >= _MAX_PROBE:  # every tap of the known trunks has a map at 64 px
-                raise UserError(f"psycho: layers {self.layers} give no feature map even for {hi}-pixel gratings")
-            lo, hi = hi, min(2 * hi, _MAX_PROBE)
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            lo, hi = (lo, mid) if self._runs_at(mid) else (mid, hi)
-        names = ARCHS[self.backbone.arch].names
-        raise UserError(f"psycho probe_size={self.probe.size} is too small for layer "
-                        f"{max(self.layers, key=names.index)!r} of {self.backbone.arch} (its pooling leaves no "
-                        f"map): use probe_size ≥ {hi}")
+        if not 0 < need <= _MAX_PROBE:
+            raise UserError(f"psycho: layers {self.layers} give no feature map even for {_MAX_PROBE}-pixel gratings")
+        s = self.probe.size
+        raise UserError(f"psycho probe_size={s} is too small for layer {self.backbone._failing_layer(s, s)!r} of "
+                        f"{self.backbone.arch} (its pooling leaves no map): use probe_size ≥ {need}")
 
     def _cache_path(self):
         tag = re.sub(r"[^A-Za-z0-9_.=-]+", "_", self.backbone.provenance)

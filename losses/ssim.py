@@ -97,6 +97,12 @@ def ssim(x: torch.Tensor, y: torch.Tensor, *, data_range: float = 1.0, y_channel
     return ssim_components(x, y, data_range=data_range, win=win, sigma=sigma)[0].mean(1)
 
 
+def ms_ssim_min_side(levels: int = 5) -> int:
+    """The smallest side (px) :func:`ms_ssim` runs on: each of the ``levels − 1`` ceil-halvings needs ≥ 2 px,
+    so 2^(levels−2) + 1 (9 px at 5 levels; any side at one level)."""
+    return 2 ** (levels - 2) + 1 if levels >= 2 else 1
+
+
 @fp32_function
 def ms_ssim(x: torch.Tensor, y: torch.Tensor, *, levels: int = 5, win: int = 11,
             sigma: float = 1.5) -> torch.Tensor:
@@ -107,7 +113,8 @@ def ms_ssim(x: torch.Tensor, y: torch.Tensor, *, levels: int = 5, win: int = 11,
     pools to ceil(H/2), not floor(H/2) — the evaluator's ``ms_ssim`` (:class:`benchmark.metrics.
     SeparableSSIM`) pools so too; Wang et al.'s MATLAB code instead filters with symmetric borders
     and subsamples. The window is clipped to the image at coarse scales, so small
-    training crops work (at full-size test images this is the standard MS-SSIM). Negative
+    training crops work down to :func:`ms_ssim_min_side` (9 px at 5 levels; smaller: ValueError naming it)
+    (at full-size test images this is the standard MS-SSIM). Negative
     contrast-structure values are clamped to 0 before the fractional powers (as pytorch_msssim
     does) so the gradient stays finite. Computed in a float32 region, pooling included.
     """
@@ -118,7 +125,8 @@ def ms_ssim(x: torch.Tensor, y: torch.Tensor, *, levels: int = 5, win: int = 11,
         vals.append((s if i == levels - 1 else cs).clamp_min(0).mean(1))  # mean of the maps
         if i < levels - 1:
             if min(x.shape[-2:]) < 2:
-                raise ValueError(f"image too small for {levels}-level MS-SSIM")
+                raise ValueError(f"image too small for {levels}-level MS-SSIM: it needs ≥ {ms_ssim_min_side(levels)} "
+                                 f"px per side")
             pad = (x.shape[-2] % 2, x.shape[-1] % 2)  # odd side: ceil(H/2), as pyiqa (see docstring)
             x, y = F.avg_pool2d(x, 2, padding=pad), F.avg_pool2d(y, 2, padding=pad)
     stacked = torch.stack(vals, dim=1)  # (N, levels)
@@ -146,7 +154,7 @@ class MSSSIMLoss(nn.Module):
     """1 − MS-SSIM on RGB (5 levels, Wang 2003 weights, window clipped at coarse scales).
 
     Args:
-        pred, target: (N, 3, H, W) float tensors in [0, 1], at least 16 px per side.
+        pred, target: (N, 3, H, W) float tensors in [0, 1], ≥ 2^(levels−2) + 1 px per side (9 at 5 levels).
     Returns:
         Scalar tensor; 0 when pred == target.
     """
@@ -168,7 +176,7 @@ class MSSSIML1Loss(nn.Module):
     both are documented differences, not reproduced here.
 
     Args:
-        pred, target: (N, 3, H, W) float tensors in [0, 1].
+        pred, target: (N, 3, H, W) float tensors in [0, 1], ≥ 2^(levels−2) + 1 px per side (9 at 5 levels).
         alpha: weight of the MS-SSIM term.
     Returns:
         Scalar tensor; 0 when pred == target.

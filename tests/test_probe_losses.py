@@ -142,8 +142,10 @@ def test_a_broken_loss_file_is_one_clear_line(file, name, pattern, d, capsys):
     # (64x1x1). Calculated output size: (64x0x0). Output size is too small' (and ValueError for MS-SSIM)
     (["--losses", "lpips", "--crop", "8"], r"loss 'lpips' fails on 8×8 training crops \(RuntimeError: .*\): it runs "
                                            r"from --crop (\d+)"),
+    # (the MS-SSIM message now names the smallest side, as the loss's docstring: a bare 'too small' was pinned here)
     (["--losses", "ms_ssim", "--crop", "8"], r"loss 'ms_ssim' fails on 8×8 training crops \(ValueError: image too "
-                                             r"small for 5-level MS-SSIM\): it runs from --crop (\d+)"),
+                                             r"small for 5-level MS-SSIM: it needs ≥ \d+ px per side\): it runs from "
+                                             r"--crop (\d+)"),
     # a user's loss whose forward raises: every run recorded as failed, one by one
     (["--loss-file", "{d}/forward_raises.py", "--losses", "probe_fwd"],
      r"loss 'probe_fwd' fails on 32×32 training crops \(RuntimeError: mat1 and mat2 shapes cannot be multiplied"),

@@ -81,12 +81,14 @@ def test_a_stabiliser_the_constructor_accepts_keeps_the_loss_finite(name, value)
 def no_probing(monkeypatch):
     """Fail the test, instead of allocating gigabytes, if psycho starts probing its trunk."""
     import losses.psycho as P
+    from benchmark.backbones import Backbone
 
     def refuse(*args, **kwargs):
         raise AssertionError("psycho probed its trunk with gratings before refusing the probe grid")
 
     monkeypatch.setattr(P, "probe_responses", refuse)
-    monkeypatch.setattr(P.PsychovisualFeatureLoss, "_runs_at", refuse)
+    # (psycho's own size search, PsychovisualFeatureLoss._runs_at, is gone: it asks the trunk's min_side)
+    monkeypatch.setattr(Backbone, "_runs_at", refuse)
 
 
 @pytest.mark.parametrize("spec,pattern", [
@@ -245,7 +247,7 @@ def test_a_crop_too_small_for_the_trunk_names_the_side_that_runs(name, built):
     (torch's words kept after it); that side runs and one pixel less does not."""
     import re
 
-    from benchmark.backbones import Backbone
+    from benchmark.backbones import ARCHS, Backbone
 
     loss = built(name)
     if not any(isinstance(m, Backbone) for m in loss.modules()):
@@ -256,6 +258,17 @@ def test_a_crop_too_small_for_the_trunk_names_the_side_that_runs(name, built):
         m = re.search(r"backbone \S+: a 9×17 input is too small for layer '\w+' \(needs ≥ (\d+) px per side\): "
                       r".*Output size is too small", str(exc))
         assert m, str(exc)
+        # the layer named is the one that failed (contextual at 2×2 named its tap relu3_4, though pool2 failed):
+        # the trunk cut just before it runs at 9×17, and cut at it does not
+        trunk = next(b for b in loss.modules() if isinstance(b, Backbone))
+        names = ARCHS[trunk.arch].names
+        failed = re.search(r"too small for layer '(\w+)'", str(exc)).group(1)
+        at = names.index(failed)
+        x = torch.rand(1, 3, 9, 17)
+        if at > 0:
+            Backbone(trunk.arch, (names[at - 1],), weights="random")(x)
+        with pytest.raises(RuntimeError, match="Output size is too small"):
+            Backbone(trunk.arch, (failed,), weights="random")(x)
         side = int(m.group(1))
         assert torch.isfinite(loss(*_pair(n=1, h=side, w=side)))
         with pytest.raises(RuntimeError, match=f"a {side - 1}×{side - 1} input is too small"):

@@ -131,4 +131,6 @@ def test_psycho_probe_size_search_lets_other_trunk_errors_through(monkeypatch):
     monkeypatch.setattr(B.Backbone, "_forward", broken)
     with pytest.raises(RuntimeError, match="some other failure"):
         build_loss("psycho(layers=('relu1_2',), cache=False)", seed=0, weights="random")
-    assert calls == [32]
+    # one forward, no search: it was at the probe size (32) while psycho had its own search; the trunk's own
+    # Backbone.min_side, which psycho now asks, tries its first size (8 px) and lets the error through there
+    assert len(calls) == 1
