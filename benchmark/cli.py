@@ -619,10 +619,11 @@ def cmd_run(args) -> int:
     s = spec.resolved()
     check_metric_names(s.metrics)  # names, logger, executor flags and --out fail before the data is loaded
     _check_task_names(s.tasks)  # a typo before the --out folder: fixed that, the next try said the typo
-    _check_loss_and_net_names(s.loss_files, s.losses, s.net)
-    check_numbers(s)  # `--lr -1`: before the folder, as the names
+    with ResultsStore(s.out).naming_file_losses():  # a loss this store holds runs of, from a file not given now
+        _check_loss_and_net_names(s.loss_files, s.losses, s.net)
     check_logger(s.logger)
     executor_options(s)  # also for --dry-run: it estimated `--workers two`, which the run then refused
+    check_numbers(s)  # `--lr -1`: before the folder, as the names (after the executor's own words for its flags)
     try:
         ResultsStore(s.out).preflight()
     except UserError as exc:
@@ -1219,7 +1220,8 @@ def cmd_compare(args) -> int:
 
     if not args.loss_file and not args.loss:
         raise UserError("compare needs --loss-file FILE or --loss NAME")
-    _check_loss_and_net_names(args.loss_file, args.loss)  # a typo before the --out folder's refusal, as run's
+    with ResultsStore(args.out).naming_file_losses():  # a typo before the --out folder's refusal, as run's
+        _check_loss_and_net_names(args.loss_file, args.loss)
     if args.tasks:
         _check_task_names(args.tasks)
     store = ResultsStore(args.out)  # as `report`: one line before any work where it cannot write its runs and outputs
