@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_probe_overnight import _slurm_unit  # one WorkUnit of two tiny runs, shared with the overnight tests
 
 from benchmark.results import ResultsStore
 from benchmark.synthetic import write_store
@@ -38,16 +39,6 @@ def test_check_does_not_import_torch(tmp_path):
     assert got == {"rc": 0, "torch": False}, p.stdout + p.stderr
 
 
-def _slurm_unit(tmp_path, seeds=(0, 1)):
-    import benchmark.executors as ex
-    from benchmark.checkpoint import CheckpointPolicy
-    from benchmark.config import GridSpec, build_configs
-
-    spec = GridSpec(profile="quick", tasks=("denoise",), losses=("l1",), seeds=seeds, iterations=2,
-                    crop=32, batch_size=2, device="cpu", metrics=("psnr",), budget_check=False)
-    configs = tuple(build_configs(spec)[0])
-    return ex.WorkUnit(configs, str(tmp_path / "r"), ("psnr",), "cpu",
-                       checkpoint=CheckpointPolicy(every=1, seconds=0), logger="none")
 
 
 def test_a_second_slurm_driver_does_not_submit_runs_queued_by_the_first(tmp_path, monkeypatch, caplog):
