@@ -213,7 +213,7 @@ def gain_stats(gains: np.ndarray, level: float = LEVEL) -> tuple[int, float, flo
     """:func:`gain_bounds` and the degrees of freedom of its t quantile (NaN with fewer than 2 runs)."""
     from scipy.special import stdtrit
 
-    from benchmark.runstats import two_level_se
+    from benchmark.runstats import mean_se
 
     x = np.asarray(gains, float)
     if x.ndim == 2:
@@ -230,10 +230,7 @@ def gain_stats(gains: np.ndarray, level: float = LEVEL) -> tuple[int, float, flo
     mean = float(x.mean())
     if len(x) == 1:
         return 1, mean, mean, mean, math.nan
-    if x.ndim == 2:
-        se, df = two_level_se(x)
-    else:
-        se, df = float(x.std(ddof=1)) / math.sqrt(len(x)), float(len(x) - 1)
+    se, df = mean_se(x)
     half = float(stdtrit(df, level)) * se
     return len(x), mean, mean - half, mean + half, df
 
@@ -363,7 +360,7 @@ def change_p(half, end, margin: float) -> float:
     seed (and image) changed by the same non-zero amount: a definite move."""
     from scipy.special import stdtr
 
-    from benchmark.runstats import two_level_se
+    from benchmark.runstats import mean_se
 
     h, e = _both_finite(half, end)
     if h.size == 0 or len(h) < 2 or not float(h.mean()) * float(e.mean()) < 0:
@@ -374,10 +371,7 @@ def change_p(half, end, margin: float) -> float:
         return 1.0
     if not float(np.abs(d - change).max()) > 1e-12 * float(np.abs(d).max()):  # the same change everywhere
         return 0.0 if change != 0 else 1.0
-    if d.ndim == 2:
-        se, df = two_level_se(d)
-    else:
-        se, df = float(d.std(ddof=1)) / math.sqrt(len(d)), float(len(d) - 1)
+    se, df = mean_se(d)
     if not se > 0:
         return 0.0
     return float(2 * stdtr(df, -abs(change) / se))
@@ -404,7 +398,7 @@ def end_reversed(half, end, level: float = LEVEL) -> bool:
     :func:`benchmark.runstats.two_level_se`; no spread: any non-zero end effect). False with fewer than 2 seeds."""
     from scipy.special import stdtrit
 
-    from benchmark.runstats import two_level_se
+    from benchmark.runstats import mean_se
 
     h, e = _both_finite(half, end)
     if h.size == 0 or len(h) < 2:
@@ -413,10 +407,7 @@ def end_reversed(half, end, level: float = LEVEL) -> bool:
     m = side * float(e.mean())
     if not m > 0:
         return False
-    if e.ndim == 2:
-        se, df = two_level_se(e)
-    else:
-        se, df = float(e.std(ddof=1)) / math.sqrt(len(e)), float(len(e) - 1)
+    se, df = mean_se(e)
     if not se > 0:
         return True
     return m / se > float(stdtrit(df, level))

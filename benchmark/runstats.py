@@ -118,6 +118,15 @@ def two_level_se(d: np.ndarray) -> tuple[float, float]:
     return math.sqrt(num / (S * I)), max(float(min(S, I) - 1), df)
 
 
+def mean_se(x: np.ndarray) -> tuple[float, float]:
+    """(SE, degrees of freedom) of ``mean(x)``: :func:`two_level_se` for (S runs, I images), the runs' own
+    ``std/√n`` and ``n − 1`` for a 1-D array of n run-level values (n ≥ 2)."""
+    x = np.asarray(x, float)
+    if x.ndim == 2:
+        return two_level_se(x)
+    return float(x.std(ddof=1)) / math.sqrt(len(x)), float(len(x) - 1)
+
+
 def compare_runs(a: np.ndarray, b: np.ndarray, seeds_a=None, seeds_b=None, *, higher: bool = True,
                  margin: float = 0.0, min_runs: int = MIN_RUNS, pair_by_order: bool = False) -> RunComparison:
     """Paired run-level comparison of arm A with arm B on one (task, metric).
