@@ -47,6 +47,29 @@ from benchmark.config import SHARED_DATASETS as SHARED  # noqa: E402
 SLOW_TIMEOUT_S = 1800
 
 
+def usable_cpus() -> int:
+    """The cores this process may use: its CPU affinity, cut to a cgroup v2 quota (``cpu.max``, a container's
+    ``--cpus``) where one is set. ``os.cpu_count()`` counts the host's cores, which in a container of 2 would
+    start dozens of workers, each importing torch."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # macOS, Windows
+        n = os.cpu_count() or 1
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
+        if quota != "max":
+            n = min(n, max(1, -(-int(quota) // int(period))))
+    except (OSError, ValueError):
+        pass
+    return max(1, n)
+
+
+def pytest_xdist_auto_num_workers(config):
+    """``-n auto`` (pyproject's addopts): one worker per usable core, at most 8 (each holds torch and the
+    metrics' networks, ~1 GB); ``PYTEST_XDIST_AUTO_NUM_WORKERS`` or ``-n N`` set another number."""
+    return min(usable_cpus(), 8)
+
+
 def pytest_collection_modifyitems(config, items):
     # a limit given for this run (--timeout, PYTEST_TIMEOUT: a slower machine, a debugger) holds for every test:
     # a marker would win over it; without pytest-timeout a marker would only warn
