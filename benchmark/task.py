@@ -50,6 +50,15 @@ class Task:
     #: GPU step then makes its batches one step ahead in a thread (benchmark.runner.HostPrefetch)
     host_only = False
 
+    @property
+    def test_multiple(self) -> int:
+        """Test images are cut at the bottom/right to a multiple of this many px before they are degraded and
+        scored: :func:`benchmark.data.test_multiple` of :attr:`size_multiple` (8, or its least common multiple
+        with the task's), unless the task cuts otherwise (``sr4.modcrop=true``: the scale, the papers' modcrop)."""
+        from benchmark.data import test_multiple
+
+        return test_multiple(self.size_multiple)
+
     def degrade(self, clean: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """clean: (N, 3, H, W) float32 in [0, 1] → degraded net input, same shape, in [0, 1]."""
         raise NotImplementedError
