@@ -29,6 +29,9 @@ class JPEGArtifacts(Task):
     """
 
     quality: int = 10
+    #: score (and compress) the whole test image, as the JPEG papers, not cut to multiples of 8 px; recorded only
+    #: when true (:attr:`benchmark.task.Task.test_multiple`)
+    modcrop: bool = False
     host_only = True
     max_side = 65500  # libjpeg's JPEG_MAX_DIMENSION: torchvision's encoder crashes the process beyond it
 

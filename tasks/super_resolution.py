@@ -105,13 +105,7 @@ class SuperResolution(Task):
         p = super().params
         if p["resize"] == "torch":
             del p["resize"]
-        if not p["modcrop"]:
-            del p["modcrop"]
         return p
-
-    @property
-    def test_multiple(self) -> int:
-        return self.scale if self.modcrop else super().test_multiple
 
     def convention(self) -> str:
         return self._resampling() + ("" if self.modcrop else "; modcrop=true cuts test images to the scale")

@@ -32,17 +32,49 @@ def test_sr4_modcrop_cuts_test_images_to_the_scale_as_the_papers_do():
     from benchmark.runner import held_out_items
     from benchmark.task import build_task
 
-    sets = {DataSpec("mem"): [ImageRecord("woman", _image(228, 344)), ImageRecord("odd", _image(230, 70))]}
+    sets = {DataSpec("mem"): [ImageRecord("a", _image(52, 44)), ImageRecord("odd", _image(30, 70))]}  # 52 = 13·4
     shapes = {t: [tuple(it.clean.shape[-2:]) for it in held_out_items(build_task("sr4", **p), sets)]
               for t, p in {"default": {}, "modcrop": {"modcrop": True}, "x3": {"scale": 3, "modcrop": True}}.items()}
-    assert shapes["default"] == [(224, 344), (224, 64)]
-    assert shapes["modcrop"] == [(228, 344), (228, 68)]
-    assert shapes["x3"] == [(228, 342), (228, 69)]
+    assert shapes["default"] == [(48, 40), (24, 64)]
+    assert shapes["modcrop"] == [(52, 44), (28, 68)]
+    assert shapes["x3"] == [(51, 42), (30, 69)]
     assert build_task("sr4").params == {"scale": 4}
     assert build_task("sr4", modcrop=True).params == {"scale": 4, "modcrop": True}
     assert build_task("sr4").test_multiple == 8 and build_task("sr4", modcrop=True).test_multiple == 4
     assert build_task("sr4", scale=3).test_multiple == 24
     assert build_task("sr4", scale=3, modcrop=True).test_multiple == 3
+
+
+@pytest.mark.parametrize("task,params,shape", [("denoise", {}, (500, 321)),
+                                              ("deblur", {"kernel_size": 13, "motion_length": (2, 9)}, (500, 321)),
+                                              ("demosaic", {}, (500, 320))])
+def test_modcrop_scores_the_whole_image_for_the_other_tasks(task, params, shape):
+    """Denoising, JPEG and deblurring papers score the whole test image (Kodak24's 500², BSD68's 481×321), here cut to
+    multiples of 8 px (496², 480×320) though the nets are fully convolutional → ``modcrop=true`` cuts to the task's
+    own multiple (none; demosaic's even sides); the default keeps 8 and is not recorded (stored runs keep ids)."""
+    from benchmark.runner import held_out_items
+    from benchmark.settings import task_conventions
+    from benchmark.task import build_task
+
+    sets = {DataSpec("mem"): [ImageRecord("bsd", _image(500, 321))]}
+    (cut,) = held_out_items(build_task(task, **params), sets)
+    (whole,) = held_out_items(build_task(task, modcrop=True, **params), sets)
+    assert tuple(cut.clean.shape[-2:]) == (496, 320)
+    assert tuple(whole.clean.shape[-2:]) == shape == tuple(whole.degraded.shape[-2:])
+    assert "modcrop" not in build_task(task, **params).params
+    assert build_task(task, modcrop=True, **params).params["modcrop"] is True
+    (line,) = task_conventions([{"task": task, "task_params": {**params, "modcrop": True}}])
+    assert line.endswith("whole test images scored" if task != "demosaic" else
+                         "multiples of 2 px only (the task's own need)"), line
+
+
+def test_jpeg_modcrop_compresses_the_whole_image():
+    """As above for jpeg, without its codec (torchvision's import: seconds): what it cuts to and records."""
+    from benchmark.task import build_task
+
+    assert build_task("jpeg").test_multiple == 8 and build_task("jpeg", modcrop=True).test_multiple == 1
+    assert build_task("jpeg").params == {"quality": 10}
+    assert build_task("jpeg", modcrop=True).params == {"quality": 10, "modcrop": True}
 
 
 def test_the_tasks_note_names_the_modcrop_and_planning_cuts_as_the_task_does(caplog):
@@ -165,6 +197,10 @@ def test_a_grey_image_read_as_rgb_goes_through_jpeg_as_the_grey_jpeg():
         out = task.degrade(clean.contiguous(), image_generator(task, "k"))
         grey = decode_jpeg(encode_jpeg((clean[0, :1] * 255).round().to(torch.uint8), quality=q))
         assert torch.equal((out[0] * 255).round().to(torch.uint8), grey.expand(3, -1, -1))
+    from benchmark.runner import held_out_items  # and with modcrop, a 500×321 image compressed whole
+
+    (item,) = held_out_items(build_task("jpeg", modcrop=True), {DataSpec("mem"): [ImageRecord("a", _image(500, 321))]})
+    assert tuple(item.degraded.shape[-2:]) == (500, 321)
 
 
 @pytest.mark.slow  # reads, degrades and scores Set14 (~3 s alone)
