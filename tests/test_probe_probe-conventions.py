@@ -224,3 +224,27 @@ def test_psnr_y_grey_scores_set14s_grey_images_on_their_levels():
     assert gap["man"] == pytest.approx(20 * np.log10(255 / 219), abs=0.02)
     papers = np.mean([s["psnr_y@shave4+grey"] if k == "bridge" else s["psnr_y@shave4"] for k, s in scores.items()])
     assert papers == pytest.approx(26.00, abs=0.01)  # EDSR/RCAN's Bicubic ×4 row
+
+
+@pytest.mark.slow  # demosaics and scores Kodak24 twice (~3 s alone)
+def test_readmes_bilinear_kodak24_figures_say_which_pixels_and_which_kodak():
+    """README gave bilinear demosaicking's Kodak24 CPSNR as '29.88 dB whole', but the image was cut to 496² and the
+    shared Kodak24 is the denoising papers' 500² crops, not the 768×512 frames of the demosaicking tables."""
+    import re as _re
+
+    from benchmark.data import load_images
+    from benchmark.metrics import MetricSet
+    from benchmark.runner import evaluate, held_out_items
+    from benchmark.task import build_task
+
+    spec = DataSpec(str(SHARED / "Kodak24"))
+    recs = load_images(spec)
+    assert {r.size for r in recs} == {(500, 500)}
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    for modcrop, phrase in ((False, "bilinear demosaic on the shared Kodak24: {} dB cut to 496², {} with 10 px"),
+                            (True, "{} / {} on the whole 500² with `demosaic.modcrop=true`")):
+        items = held_out_items(build_task("demosaic", modcrop=modcrop), {spec: recs})
+        scores = [s for _, s in evaluate(None, items, MetricSet(["psnr_rgb", "psnr_rgb@shave10"]), torch.device("cpu"))]
+        whole, shaved = (f"{np.mean([s[k] for s in scores]):.2f}" for k in ("psnr_rgb", "psnr_rgb@shave10"))
+        assert phrase.format(whole, shaved) in _re.sub(r"\s+", " ", readme)
+    assert "768×512" in readme
