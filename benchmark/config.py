@@ -1261,15 +1261,16 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
     for source in dict.fromkeys(s for c in resolved for s in (*c.train_data, *c.test_data)):
         data.greyscale(source)  # a WARNING where every image is grey: three equal channels, degraded apart
     for test_specs in dict.fromkeys(c.test_data for c in resolved):
-        check_metric_sizes(s.metrics, test_specs, data, {t: built_tasks[t].size_multiple for t in tasks})
+        check_metric_sizes(s.metrics, test_specs, data, {t: built_tasks[t].test_multiple for t in tasks})
     return resolved, tuple(s.metrics), s.device
 
 
 def check_metric_sizes(metric_names, test_specs: tuple[DataSpec, ...], data,
                        task_multiples: dict[str, int] | None = None) -> None:
     """Say, when the grid is planned, which metrics the test images are too small for (a side under
-    :func:`benchmark.metrics.min_side` once cut as each task cuts them, :func:`benchmark.data.test_multiple` of its
-    size multiple in ``task_multiples``, {task: multiple}; :data:`benchmark.data.TEST_MULTIPLE` without): one no
+    :func:`benchmark.metrics.min_side` once cut as each task cuts them, to its
+    :attr:`~benchmark.task.Task.test_multiple` in ``task_multiples``, {task: multiple}; to
+    :data:`benchmark.data.TEST_MULTIPLE` without): one no
     image fits scores nothing in any run (a WARNING: every run would train for it and its column stay empty,
     said only by the leaderboard's note afterwards); one some images do not fit leaves those out of its
     means (INFO). Tasks that cut to another multiple (×3 super-resolution: 24) are named."""
@@ -1278,8 +1279,8 @@ def check_metric_sizes(metric_names, test_specs: tuple[DataSpec, ...], data,
 
     log = logging.getLogger(__name__)
     groups: dict[int, list[str]] = {}
-    for task, size_multiple in (task_multiples or {"": 1}).items():
-        groups.setdefault(test_multiple(size_multiple), []).append(task)
+    for task, multiple in (task_multiples or {"": test_multiple()}).items():
+        groups.setdefault(int(multiple), []).append(task)
     records = [r for s in test_specs for r in data.images(s)]
     if not records:
         return

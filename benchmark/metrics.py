@@ -96,9 +96,14 @@ CONVENTIONS = {
 def metric_convention(name: str) -> str:
     """How ``name`` is computed (:data:`CONVENTIONS`), ``psnr_y@shave4`` with its shave; "" for a metric with no
     convention to state (a perceptual metric: pyiqa's defaults)."""
-    text = CONVENTIONS.get(name.partition("@")[0], "")
+    base, _, arg = name.partition("@")
+    text = CONVENTIONS.get(base, "")
     shave = _shave(name)
-    return text.format(shave=f"{shave} px shaved from every border" if shave else "nothing shaved")
+    text = text.format(shave=f"{shave} px shaved from every border" if shave else "nothing shaved")
+    if text and base in ("psnr_y", "ssim_y", "psnrb_y") and _options(arg)[1]:
+        text += ("; a grey test image (three equal channels, as a one-channel file is read) on its own grey levels "
+                 "(0–255), as the MATLAB scripts of the tables score a one-channel file")
+    return text
 
 
 def psnr(x: torch.Tensor, y: torch.Tensor, data_range: float = 1.0, eps: float = 1e-8) -> torch.Tensor:
@@ -398,7 +403,11 @@ class PaperY(torch.nn.Module):
     SSIM (Wang et al. 2004: 11×11 Gaussian σ = 1.5, 'valid', K = 0.01/0.03, L = 255, no downsampling, no clipping).
     A one-channel file is loaded as RGB and scored on that Y too, as BasicSR (``cv2.imread``: three channels) does;
     the MATLAB scripts score such a file on its own grey levels instead (on 16–235 differences: 1.32 dB higher),
-    which moves Set14's mean by ≈ 0.09 dB (``bridge``; tests/test_probe_conventions8.py).
+    which moves Set14's mean by ≈ 0.09 dB (``bridge``; tests/test_probe_conventions8.py). ``@grey``
+    (``psnr_y@grey``, ``psnr_y@shave4+grey``, ``ssim_y@grey``, ``psnrb_y@grey``) scores a pair whose target has three
+    equal channels on the grey levels (MATLAB's ``rgb2gray`` of the 8-bit images: the level itself for a grey
+    image), as the JPEG tables' grey test sets are scored; it sees pixels, not files, so a three-channel file of grey
+    pixels (Set14's ``man``, scored by MATLAB on its Y) is scored on its levels too.
 
     pyiqa's ``psnry``/``ssim`` are another convention — Y of YIQ (0.299 R + 0.587 G + 0.114 B, full range):
     ``psnry`` reads ≈ 20·log10(255/219) = 1.32 dB lower than ``psnr_y`` on a colour image — and shave nothing.
@@ -413,25 +422,34 @@ class PaperY(torch.nn.Module):
 
     def __init__(self, weights: str = "pretrained", device: str | torch.device = "cpu"):
         super().__init__()
-        self.shave = 0 if weights == "pretrained" else int(weights.removeprefix("shave"))
+        shave, self.grey = _options(weights if weights != "pretrained" else "")
+        self.shave = shave
 
     #: the shave the "write …" hint gives as an example
     example_shave = 4
+    #: takes ``@grey`` (a grey target scored on its grey levels); CPSNR of three channels does not
+    takes_grey = True
 
     @classmethod
     def option(cls, name: str, arg: str) -> str:
-        """``shaveN`` (N ≥ 1) → itself; anything else is a :class:`UserError`, and so is another spelling of one
-        scoring (``@shave04``, ``@shave0``): each would be its own column and rows beside the canonical name's."""
+        """``shaveN`` (N ≥ 1), ``grey`` or ``shaveN+grey`` → itself; anything else is a :class:`UserError`, and so
+        is another spelling of one scoring (``@shave04``, ``@shave0``, ``@grey+shave4``): each would be its own
+        column and rows beside the canonical name's."""
         base = name.partition("@")[0]
-        if arg.startswith("shave") and arg[5:].isdigit():
-            n = int(arg[5:])
-            canonical = f"{base}@shave{n}" if n else base
+        tokens = arg.split("+")
+        shaves = [t for t in tokens if t.startswith("shave") and t[5:].isdigit()]
+        greys = [t for t in tokens if t == "grey" and cls.takes_grey]
+        if len(shaves) + len(greys) == len(tokens) and len(shaves) <= 1 and len(greys) <= 1:
+            shave, grey = _options(arg)
+            canonical_arg = "+".join([f"shave{shave}"] * bool(shave) + ["grey"] * grey)
+            canonical = f"{base}@{canonical_arg}" if canonical_arg else base
             if name != canonical:
                 raise UserError(f"metric {name}: write {canonical} (one name per scoring: another spelling would "
                                 "be a column and rows of its own beside it)")
-            return f"shave{n}"
-        raise UserError(f"metric {name}: {arg!r} is not a border to shave; write {base}@shaveN, e.g. "
-                        f"{base}@shave{cls.example_shave}")
+            return canonical_arg
+        grey = f", {base}@grey or {base}@shave{cls.example_shave}+grey" if cls.takes_grey else ""
+        raise UserError(f"metric {name}: {arg!r} is not a border to shave{' or grey' if cls.takes_grey else ''}; "
+                        f"write {base}@shaveN, e.g. {base}@shave{cls.example_shave}{grey}")
 
     @staticmethod
     def luma(img: torch.Tensor) -> torch.Tensor:
@@ -439,9 +457,22 @@ class PaperY(torch.nn.Module):
         x = torch.floor(img.double().clamp(0, 1) * 255 + 0.5) / 255
         return 16 + (x * x.new_tensor([65.481, 128.553, 24.966]).view(1, 3, 1, 1)).sum(1, keepdim=True)
 
+    @staticmethod
+    def grey_levels(img: torch.Tensor) -> torch.Tensor:
+        """(N, 3, H, W) in [0, 1] → MATLAB's ``rgb2gray`` of its 8-bit rounding (0.299 R + 0.587 G + 0.114 B,
+        rounded), (N, 1, H, W) float64 on 0–255: a grey image's own levels, whatever its channels' count."""
+        x = torch.floor(img.double().clamp(0, 1) * 255 + 0.5)
+        return torch.floor((x * x.new_tensor([0.298936, 0.587043, 0.114021]).view(1, 3, 1, 1)).sum(1, keepdim=True)
+                           + 0.5)
+
     @torch.no_grad()
     def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         x, y = self.luma(pred), self.luma(target)
+        if self.grey:  # a grey target (a one-channel file read as three equal channels): its levels, as MATLAB's
+            t8 = torch.floor(target.double().clamp(0, 1) * 255 + 0.5)
+            grey = ((t8[:, 0] == t8[:, 1]) & (t8[:, 1] == t8[:, 2])).flatten(1).all(1).view(-1, 1, 1, 1)
+            x = torch.where(grey, self.grey_levels(pred), x)
+            y = torch.where(grey, self.grey_levels(target), y)
         if self.shave:
             s = self.shave
             x, y = x[..., s:-s, s:-s], y[..., s:-s, s:-s]
@@ -484,6 +515,7 @@ class PaperCPSNR(PaperY):
     sum on the float images, unrounded and unshaved. Forward: pred, target (N, 3, H, W) in [0, 1] → (N,) dB."""
 
     example_shave = 8
+    takes_grey = False  # all three channels: a grey image's CPSNR is already its levels' PSNR
 
     @staticmethod
     def luma(img: torch.Tensor) -> torch.Tensor:
@@ -526,7 +558,10 @@ class PaperPSNRBY(PaperY):
 
     @classmethod
     def option(cls, name: str, arg: str) -> str:
-        raise UserError(f"metric {name}: psnrb_y takes no option (a shave would move the 8×8 grid its BEF reads)")
+        if arg == "grey":
+            return arg
+        raise UserError(f"metric {name}: psnrb_y takes no option but grey (psnrb_y@grey; a shave would move the 8×8 "
+                        "grid its BEF reads)")
 
     @staticmethod
     def score(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -534,11 +569,18 @@ class PaperPSNRBY(PaperY):
         return 10 * torch.log10(255.0**2 / (mse + blocking_effect_factor(x) + 1e-8 * 255.0**2))
 
 
+def _options(arg: str) -> tuple[int, bool]:
+    """``"shave4+grey"`` → (4, True): the border a :class:`PaperY` metric's option shaves, and whether it scores a
+    grey target on its grey levels (``""`` → (0, False))."""
+    tokens = [t for t in arg.split("+") if t]
+    shave = next((int(t[5:]) for t in tokens if t.startswith("shave") and t[5:].isdigit()), 0)
+    return shave, "grey" in tokens
+
+
 def _shave(name: str) -> int:
-    """The border ``psnr_y@shaveN`` / ``ssim_y@shaveN`` cut off (0 for any other name)."""
+    """The border ``psnr_y@shaveN`` / ``ssim_y@shaveN`` (``…@shaveN+grey`` too) cut off (0 for any other name)."""
     base, _, arg = name.partition("@")
-    return int(arg[5:]) if base in ("psnr_y", "ssim_y", "psnr_rgb") and arg.startswith("shave") and arg[5:].isdigit() \
-        else 0
+    return _options(arg)[0] if base in ("psnr_y", "ssim_y", "psnr_rgb") else 0
 
 
 def _native_weights(name: str) -> str | None:

@@ -464,15 +464,16 @@ class TestItem:
 def held_out_items(task: Task, test_sets: dict[DataSpec, list[ImageRecord]]) -> list[TestItem]:
     """Degrade every test image once, with a generator fixed by (task, image): identical inputs for every loss
     and seed. The image is its pixels (and which copy of them in its source), not its source's name or path,
-    nor the task's parameters (:func:`benchmark.task.image_generator`). Images are cut to multiples of
-    :data:`TEST_MULTIPLE` — of the least common multiple with the task's size multiple where that does not
-    divide it (×3 super-resolution: 24) — and an image smaller than that multiple, or larger than the task's
+    nor the task's parameters (:func:`benchmark.task.image_generator`). Images are cut to multiples of the
+    task's :attr:`~benchmark.task.Task.test_multiple` — :data:`TEST_MULTIPLE`, or its least common multiple with
+    the task's size multiple where that does not divide it (×3 super-resolution: 24), or the scale alone with
+    ``sr4.modcrop=true`` — and an image smaller than that multiple, or larger than the task's
     ``max_side`` (JPEG's 65 500 px), is left out with a warning."""
     from collections import Counter
 
-    from benchmark.data import dataset_names, image_hash, test_multiple
+    from benchmark.data import dataset_names, image_hash
 
-    multiple = test_multiple(task.size_multiple)
+    multiple = task.test_multiple
     items, names = [], dataset_names(test_sets)  # a/Set5 and b/Set5 stay two data sets
     for spec, records in test_sets.items():
         copies: Counter = Counter()  # an image repeated in a source: each copy its own draw

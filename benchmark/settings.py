@@ -368,11 +368,11 @@ def select(table: pd.DataFrame, where: dict[str, str] | None = None, keep: set[s
 def task_conventions(settings: list[dict]) -> list[str]:
     """``["sr4: bicubic ×4 by torch's interpolate …", …]``: each chosen setting's task, built with its recorded
     parameters, says how it degraded (:meth:`benchmark.task.Task.convention`) and which pixels it scored: the test
-    images are cut at the bottom/right to multiples of :func:`benchmark.data.test_multiple` px (Kodak's 500² to
-    496², Set5's 228-px side to 224), where the papers score the whole image, or, for ×s super-resolution, cut it
-    to a multiple of s (modcrop) — a difference no other line names (Set5 bicubic ×4, psnr_y@shave4: 28.421 dB
-    here, 28.429 modcropped to 4). A task this code cannot build (a plugin not loaded) is left out."""
-    from benchmark.data import test_multiple
+    images are cut at the bottom/right to multiples of the task's :attr:`~benchmark.task.Task.test_multiple` px
+    (Kodak's 500² to 496², Set5's 228-px side to 224), where the papers score the whole image, or, for ×s
+    super-resolution, cut it to a multiple of s (modcrop, what ``sr4.modcrop=true`` does) — a difference no other
+    line names (Set5 bicubic ×4, psnr_y@shave4: 28.421 dB cut to 8, 28.429 modcropped to 4). A task this code
+    cannot build (a plugin not loaded) is left out."""
     from benchmark.task import build_task
 
     out = []
@@ -381,12 +381,19 @@ def task_conventions(settings: list[dict]) -> list[str]:
         try:
             built = build_task(task, **((s or {}).get("task_params") or {}))
             text = built.convention()
-            multiple = test_multiple(built.size_multiple)
+            multiple = built.test_multiple
         except Exception:  # noqa: BLE001 - a task not registered here, or parameters this version refuses
             continue
-        cut = f"test images cut at the bottom/right to multiples of {multiple} px"
-        if isinstance(getattr(built, "scale", None), int):  # ×s super-resolution (a Bayer's 2 is no modcrop)
-            cut += f" (the papers' modcrop cuts to {built.scale})"
+        scale = getattr(built, "scale", None)  # ×s super-resolution (a Bayer's 2 is no modcrop)
+        if getattr(built, "modcrop", False) and isinstance(scale, int):
+            cut = f"test images modcropped to multiples of {multiple} px, as the papers"
+        elif getattr(built, "modcrop", False):
+            cut = "whole test images scored" if multiple == 1 else \
+                f"test images cut at the bottom/right to multiples of {multiple} px only (the task's own need)"
+        else:
+            cut = f"test images cut at the bottom/right to multiples of {multiple} px"
+            if isinstance(scale, int):
+                cut += f" (the papers' modcrop cuts to {scale})"
         out.append(f"{task}: {text}; {cut}" if text else f"{task}: {cut}")
     return sorted(set(out))
 

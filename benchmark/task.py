@@ -50,6 +50,17 @@ class Task:
     #: GPU step then makes its batches one step ahead in a thread (benchmark.runner.HostPrefetch)
     host_only = False
 
+    @property
+    def test_multiple(self) -> int:
+        """Test images are cut at the bottom/right to a multiple of this many px before they are degraded and
+        scored: :func:`benchmark.data.test_multiple` of :attr:`size_multiple` (8, or its least common multiple
+        with the task's), or, where the task has a ``modcrop`` parameter set true, :attr:`size_multiple` alone, as
+        the papers cut (``sr4``: the scale, their ``modcrop``; ``denoise``, ``jpeg``, ``deblur``: none, the whole
+        image; ``demosaic``: even sides). The nets are fully convolutional and need no multiple of their own."""
+        from benchmark.data import test_multiple
+
+        return int(self.size_multiple) if getattr(self, "modcrop", False) else test_multiple(self.size_multiple)
+
     def degrade(self, clean: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """clean: (N, 3, H, W) float32 in [0, 1] → degraded net input, same shape, in [0, 1]."""
         raise NotImplementedError
@@ -62,7 +73,12 @@ class Task:
 
     @property
     def params(self) -> dict:
-        return dataclasses.asdict(self)
+        """The task's parameters as recorded (run ids hash them); ``modcrop`` only when true, so runs stored before
+        the parameter keep their ids."""
+        p = dataclasses.asdict(self)
+        if p.get("modcrop") is False:
+            del p["modcrop"]
+        return p
 
     @property
     def name(self) -> str:

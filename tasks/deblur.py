@@ -85,6 +85,9 @@ class Deblur(Task):
     motion_length: tuple[float, float] = (5.0, 15.0)
     p_motion: float = 0.5
     noise_sigma: float = 0.01
+    #: score the whole test image, not cut to multiples of 8 px; recorded only when true
+    #: (:attr:`benchmark.task.Task.test_multiple`)
+    modcrop: bool = False
 
     def __post_init__(self):
         if self.kernel_size % 2 == 0 or self.kernel_size < 3:

@@ -45,6 +45,9 @@ class Demosaic(Task):
 
     pattern: str = "RGGB"
     noise_sigma: float = 0.0
+    #: cut test images to even sides only (the Bayer pattern's need), not to multiples of 8 px; recorded only when
+    #: true (:attr:`benchmark.task.Task.test_multiple`)
+    modcrop: bool = False
     size_multiple = 2
 
     def __post_init__(self):

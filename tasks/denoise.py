@@ -13,10 +13,15 @@ from benchmark.task import Task, randn, stream
 @register_task("denoise", version="1", citation="AWGN, σ = 25/255 as in DnCNN (Zhang et al., TIP 2017)")
 @dataclass(frozen=True)
 class Denoise(Task):
-    """x + n, n ~ N(0, σ²) per pixel and channel; clipped to [0, 1] when ``clip`` (a sensor would)."""
+    """x + n, n ~ N(0, σ²) per pixel and channel; clipped to [0, 1] when ``clip`` (a sensor would).
+
+    ``modcrop``: score the whole test image, as the denoising papers (Kodak24's 500², BSD68's 481×321), not cut to
+    multiples of 8 px (496², 480×320); recorded only when true (:attr:`benchmark.task.Task.test_multiple`).
+    """
 
     sigma: float = 25 / 255
     clip: bool = True
+    modcrop: bool = False
 
     def __post_init__(self):
         if not 0 < self.sigma < 1:

@@ -17,7 +17,11 @@ class JPEGArtifacts(Task):
 
     Colour JPEG: the RGB image through libjpeg's YCbCr, IJG quality scaling of the standard tables (as MATLAB's
     ``imwrite``, which ARCNN and DnCNN used). Those papers compress and score *grey* (Y) images, so their
-    tables compare with ``psnr_y`` / ``psnrb_y`` of a grey test set, not with this task's colour ``psnr``.
+    tables compare with ``psnr_y@grey`` / ``psnrb_y@grey`` / ``ssim_y@grey`` of a grey test set (Classic5), not
+    with this task's colour ``psnr``: a grey image read as three equal channels goes through libjpeg as the grey
+    JPEG would (the same levels, bit for bit), and ``@grey`` scores it on its grey levels as their MATLAB scripts
+    do; plain ``psnr_y`` / ``psnrb_y`` score its BT.601 Y, 16 + 219/255 of each level, 1.32 dB higher
+    (20·log10(255/219); Set14's bridge at q10: 26.45 / 24.14 dB against 25.13 / 22.82 on its levels).
 
     Runs on the CPU whatever the device of the batch (libjpeg is a CPU codec): ``host_only``, so
     the GPU step degrades the next batch in a thread while the device trains on this one
@@ -25,6 +29,9 @@ class JPEGArtifacts(Task):
     """
 
     quality: int = 10
+    #: score (and compress) the whole test image, as the JPEG papers, not cut to multiples of 8 px; recorded only
+    #: when true (:attr:`benchmark.task.Task.test_multiple`)
+    modcrop: bool = False
     host_only = True
     max_side = 65500  # libjpeg's JPEG_MAX_DIMENSION: torchvision's encoder crashes the process beyond it
 

@@ -304,4 +304,4 @@ def test_a_misspelt_task_parameter_gets_the_closest_name(capsys):
     assert main(["run", "--tasks", "denoise", "--losses", "l1", "--task-param", "denoise.sgma=0.1",
                  "--dry-run", "--device", "cpu"]) == 2
     err = capsys.readouterr().err
-    assert "task 'denoise' has no parameter sgma; did you mean sigma? (it has: clip, sigma)" in err, err
+    assert "task 'denoise' has no parameter sgma; did you mean sigma? (it has: clip, modcrop, sigma)" in err, err
