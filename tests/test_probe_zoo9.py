@@ -143,3 +143,37 @@ def test_a_trunk_loss_on_two_or_four_channels_is_one_line_naming_the_channels(na
         with pytest.raises(ValueError, match=rf"needs 1 or 3 channels.*got {c}"):
             loss(torch.rand(1, c, 16, 16), torch.rand(1, c, 16, 16))
     assert torch.isfinite(loss(torch.rand(1, 1, 32, 32), torch.rand(1, 1, 32, 32)))
+
+
+def test_contextual_warns_once_when_its_affinities_saturate_to_a_zero_loss(caplog):
+    """contextual(layers=('relu4_4',)) on 16–18 px crops (2×2 positions), or contextual(h=0.01) on 32 px, was
+    exactly 0 with an all-zero gradient for a pred visibly off the target, silently through the API. The first
+    call of a module now logs a warning naming the layer, its positions and h (no per-call host sync: a second
+    call checks nothing); at pred == target or where the loss moves, nothing is said."""
+    g = torch.Generator().manual_seed(0)
+
+    def pair(side):
+        t = torch.rand(2, 3, side, side, generator=g)
+        return (t + 0.1 * torch.randn(t.shape, generator=g)).clamp(0, 1).requires_grad_(), t
+
+    for spec, side, layer, positions in (("contextual(layers=('relu4_4',))", 16, "relu4_4", 4),
+                                         ("contextual(h=0.01)", 32, "relu3_4", 64)):
+        loss = build_loss(spec, seed=0, weights="random")
+        p, t = pair(side)
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="losses.contextual"):
+            v = loss(p, t)
+            v.backward()
+            assert float(v) == 0 and not p.grad.any()  # the defect itself: 0, no gradient, pred ≠ target
+            loss(*pair(side))  # a later call: no check, no second warning
+        said = [r.getMessage() for r in caplog.records if r.name == "losses.contextual"]
+        assert len(said) == 1, said
+        assert f"layer '{layer}' ({positions} feature positions on a {side}×{side} input" in said[0]
+        assert "exactly 0 with no gradient" in said[0]
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="losses.contextual"):
+        t = torch.rand(2, 3, 16, 16, generator=g)
+        build_loss("contextual(layers=('relu4_4',))", seed=0, weights="random")(t.clone(), t)  # pred == target
+        p, t = pair(32)
+        assert float(build_loss("contextual", seed=0, weights="random")(p, t)) > 0  # the default moves: no word
+    assert not [r for r in caplog.records if r.name == "losses.contextual"]
