@@ -70,6 +70,7 @@ class ContextualLoss(FeatureLoss):
         pred, target: (N, 3, H, W) float tensors in [0, 1]; each layer needs ≥ 2 feature positions
             (relu3_4: 8 px per side, or 4×8): one position is a ValueError (CX = 1: 0 for any pred).
         eps: > 0, added to min_k d_ik in the relative distances (0: 0/0 at pred == target — NaN).
+        max_positions: ≥ 1; a layer pooled to one position by it is a ValueError (as a 1×1 map is).
     Returns:
         Scalar tensor ≥ 0; its minimum (≈ 0, exactly 0 when no two positions share a feature)
         at pred == target. Where each position of pred is far nearer one position of target than any
@@ -109,6 +110,11 @@ class ContextualLoss(FeatureLoss):
                                  f"{pred.shape[-2]}×{pred.shape[-1]} input, so the loss is 0 with no gradient "
                                  "for any pred: use a larger input or an earlier layer")
             a, b = self._flat(fp[n]), self._flat(ft[n])
+            if a.shape[-1] == 1:  # pooled to one position by max_positions: the same 0 for any pred
+                hh, ww = fp[n].shape[-2:]
+                raise ValueError(f"contextual: max_positions={self.max_positions} pools layer {n!r} ({hh}×{ww} "
+                                 f"positions on a {pred.shape[-2]}×{pred.shape[-1]} input) to one position, so the "
+                                 "loss is 0 with no gradient for any pred: use a larger max_positions (default 1024)")
             cx = contextual_similarity(a, b, h=self.h, eps=self.eps)
             if not self._first_call_checked:
                 self._warn_if_saturated(n, cx, a, b, pred.shape[-2:])

@@ -177,3 +177,16 @@ def test_contextual_warns_once_when_its_affinities_saturate_to_a_zero_loss(caplo
         p, t = pair(32)
         assert float(build_loss("contextual", seed=0, weights="random")(p, t)) > 0  # the default moves: no word
     assert not [r for r in caplog.records if r.name == "losses.contextual"]
+
+
+@pytest.mark.parametrize("max_positions", [1, 3])
+def test_contextual_refuses_a_max_positions_that_pools_a_layer_to_one_position(max_positions):
+    """contextual(max_positions=1) (or 2, 3: the halving goes 16×16 → 2×2 = 4 > 3 → 1×1) on 64-px crops pooled
+    relu3_4's 16×16 map to one position: the loss was exactly 0 with a zero gradient for any pred, as the 1×1
+    map refused by name. It is now a ValueError naming max_positions; 4 (a 2×2 map) still gives a value."""
+    g = torch.Generator().manual_seed(0)
+    t, p = torch.rand(1, 3, 64, 64, generator=g), torch.rand(1, 3, 64, 64, generator=g)
+    with pytest.raises(ValueError, match=rf"contextual: max_positions={max_positions} pools layer 'relu3_4' "
+                                         r"\(16×16 positions on a 64×64 input\) to one position"):
+        build_loss(f"contextual(max_positions={max_positions})", seed=0, weights="random")(p, t)
+    assert torch.isfinite(build_loss("contextual(max_positions=4)", seed=0, weights="random")(p, t))
