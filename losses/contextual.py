@@ -117,17 +117,21 @@ class ContextualLoss(FeatureLoss):
                                  "loss is 0 with no gradient for any pred: use a larger max_positions (default 1024)")
             cx = contextual_similarity(a, b, h=self.h, eps=self.eps)
             if not self._first_call_checked:
-                self._warn_if_saturated(n, cx, a, b, pred.shape[-2:])
+                self._warn_if_saturated(n, cx, a, b, pred.shape[-2:], tuple(fp[n].shape[-2:]))
             total = total + (-torch.log(cx.clamp_min(1e-12))).mean()
         self._first_call_checked = True
         return total / len(self.layers)
 
-    def _warn_if_saturated(self, layer: str, cx: torch.Tensor, a: torch.Tensor, b: torch.Tensor, size) -> None:
+    def _warn_if_saturated(self, layer: str, cx: torch.Tensor, a: torch.Tensor, b: torch.Tensor, size,
+                           fmap: tuple[int, int]) -> None:
         """First call only (one sync): CX exactly 1 on every image whose features differ from the target's —
         the loss is 0 with no gradient there, however far pred is from target (see the class docstring)."""
         differs = (a.detach() != b).flatten(1).any(1)
         if bool(differs.any()) and bool((cx.detach()[differs] == 1).all()):
-            log.warning("contextual: CX is 1 at layer %r (%d feature positions on a %d×%d input, h=%g) although "
-                        "pred differs from target: the loss is exactly 0 with no gradient (its affinities "
-                        "saturate); use larger crops, an earlier layer or a larger h (the authors' 0.5)",
-                        layer, a.shape[-1], size[0], size[1], self.h)
+            pooled = a.shape[-1] < fmap[0] * fmap[1]  # max_positions averaged the map down: it set the count
+            where = (f"pooled from {fmap[0]}×{fmap[1]} by max_positions={self.max_positions}" if pooled else
+                     f"on a {size[0]}×{size[1]} input")
+            fix = "a larger max_positions (default 1024)" if pooled else "larger crops, an earlier layer"
+            log.warning("contextual: CX is 1 at layer %r (%d feature positions %s, h=%g) although pred differs "
+                        "from target: the loss is exactly 0 with no gradient (its affinities saturate); use %s "
+                        "or a larger h (the authors' 0.5)", layer, a.shape[-1], where, self.h, fix)

@@ -190,3 +190,16 @@ def test_contextual_refuses_a_max_positions_that_pools_a_layer_to_one_position(m
                                          r"\(16×16 positions on a 64×64 input\) to one position"):
         build_loss(f"contextual(max_positions={max_positions})", seed=0, weights="random")(p, t)
     assert torch.isfinite(build_loss("contextual(max_positions=4)", seed=0, weights="random")(p, t))
+
+
+def test_contextual_saturated_by_max_positions_names_it_not_the_crop(caplog):
+    """contextual(max_positions=4) on 64-px crops pools relu3_4 to 2×2 and saturates (0, no gradient) for an
+    unrelated pred; the first-call warning advised 'use larger crops' — which pool to the same 2×2. It now says
+    the map was pooled by max_positions and advises raising it."""
+    g = torch.Generator().manual_seed(0)
+    t, p = torch.rand(1, 3, 64, 64, generator=g), torch.rand(1, 3, 64, 64, generator=g)
+    with caplog.at_level("WARNING", logger="losses.contextual"):
+        assert float(build_loss("contextual(max_positions=4)", seed=0, weights="random")(p, t)) == 0
+    said = [r.getMessage() for r in caplog.records if r.name == "losses.contextual"]
+    assert len(said) == 1 and "(4 feature positions pooled from 16×16 by max_positions=4" in said[0], said
+    assert "use a larger max_positions" in said[0] and "larger crops" not in said[0]
