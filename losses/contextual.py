@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Annotated
 
@@ -12,6 +13,8 @@ from benchmark.backbones import Backbone, FeatureLoss
 from benchmark.params import Positive, Range
 from benchmark.precision import fp32_function
 from benchmark.registry import register_loss
+
+log = logging.getLogger(__name__)
 
 
 @fp32_function
@@ -67,9 +70,16 @@ class ContextualLoss(FeatureLoss):
         pred, target: (N, 3, H, W) float tensors in [0, 1]; each layer needs ≥ 2 feature positions
             (relu3_4: 8 px per side, or 4×8): one position is a ValueError (CX = 1: 0 for any pred).
         eps: > 0, added to min_k d_ik in the relative distances (0: 0/0 at pred == target — NaN).
+        max_positions: ≥ 1; a layer pooled to one position by it is a ValueError (as a 1×1 map is).
     Returns:
         Scalar tensor ≥ 0; its minimum (≈ 0, exactly 0 when no two positions share a feature)
-        at pred == target.
+        at pred == target. Where each position of pred is far nearer one position of target than any
+        other (few positions — random-init trunk, σ = 0.1 noise: relu4_4 up to 48 px, relu3_4 up to
+        18 px — or a small ``h``), the
+        affinities saturate and CX rounds to 1: the loss is exactly 0 with no gradient although pred ≠
+        target (float64 gives gradients of ~1e-60: the method's own flatness, not rounding). The first
+        call of a module checks this (one host sync; later calls check nothing) and logs a warning
+        naming the layer, its positions and ``h``; planning a run refuses such a crop or ``h``.
     """
 
     def __init__(self, layers: Sequence[str] = ("relu3_4",), h: Annotated[float, Positive] = 0.5,
@@ -80,6 +90,7 @@ class ContextualLoss(FeatureLoss):
         super().__init__()
         self.layers, self.h, self.eps, self.max_positions = tuple(layers), float(h), float(eps), int(max_positions)
         self.backbone = Backbone("vgg19", self.layers, weights=weights, seed=seed)
+        self._first_call_checked = False
 
     def _flat(self, f: torch.Tensor) -> torch.Tensor:
         n, c, hh, ww = f.shape
@@ -98,6 +109,29 @@ class ContextualLoss(FeatureLoss):
                 raise ValueError(f"contextual: layer {n!r} has one feature position (1×1) on a "
                                  f"{pred.shape[-2]}×{pred.shape[-1]} input, so the loss is 0 with no gradient "
                                  "for any pred: use a larger input or an earlier layer")
-            cx = contextual_similarity(self._flat(fp[n]), self._flat(ft[n]), h=self.h, eps=self.eps)
+            a, b = self._flat(fp[n]), self._flat(ft[n])
+            if a.shape[-1] == 1:  # pooled to one position by max_positions: the same 0 for any pred
+                hh, ww = fp[n].shape[-2:]
+                raise ValueError(f"contextual: max_positions={self.max_positions} pools layer {n!r} ({hh}×{ww} "
+                                 f"positions on a {pred.shape[-2]}×{pred.shape[-1]} input) to one position, so the "
+                                 "loss is 0 with no gradient for any pred: use a larger max_positions (default 1024)")
+            cx = contextual_similarity(a, b, h=self.h, eps=self.eps)
+            if not self._first_call_checked:
+                self._warn_if_saturated(n, cx, a, b, pred.shape[-2:], tuple(fp[n].shape[-2:]))
             total = total + (-torch.log(cx.clamp_min(1e-12))).mean()
+        self._first_call_checked = True
         return total / len(self.layers)
+
+    def _warn_if_saturated(self, layer: str, cx: torch.Tensor, a: torch.Tensor, b: torch.Tensor, size,
+                           fmap: tuple[int, int]) -> None:
+        """First call only (one sync): CX exactly 1 on every image whose features differ from the target's —
+        the loss is 0 with no gradient there, however far pred is from target (see the class docstring)."""
+        differs = (a.detach() != b).flatten(1).any(1)
+        if bool(differs.any()) and bool((cx.detach()[differs] == 1).all()):
+            pooled = a.shape[-1] < fmap[0] * fmap[1]  # max_positions averaged the map down: it set the count
+            where = (f"pooled from {fmap[0]}×{fmap[1]} by max_positions={self.max_positions}" if pooled else
+                     f"on a {size[0]}×{size[1]} input")
+            fix = "a larger max_positions (default 1024)" if pooled else "larger crops, an earlier layer"
+            log.warning("contextual: CX is 1 at layer %r (%d feature positions %s, h=%g) although pred differs "
+                        "from target: the loss is exactly 0 with no gradient (its affinities saturate); use %s "
+                        "or a larger h (the authors' 0.5)", layer, a.shape[-1], where, self.h, fix)

@@ -2,7 +2,18 @@
 Rui Huang, "Disentangle Perceptual Learning through Online Contrastive Learning", 2020).
 
 Version 2 corrects the citation's author list (version 1 named "Mei, Li, Li, Zhang"); what the
-loss computes is unchanged."""
+loss computes is unchanged.
+
+What the defaults rest on. No code of the authors was found (searched again for this release: the
+title, the authors and "online contrastive feature selection" in public code, documentation and
+issue threads; the stored pages hold the abstract only, e.g. deepai.org's page of the paper).
+The abstract fixes the roles — "the transformed results, target images, and task-oriented
+distorted images as the positive, negative, and anchor samples, respectively", a "feature selection
+layer" after a "pre-training part", "the triplet loss" — and nothing else. Every other choice is ours,
+a named keyword: the VGG-16 trunk and its taps relu1_2, relu2_2, relu3_3 (the low and middle blocks of
+Johnson et al.'s VGG-16 losses, which the paper sets out to improve on; deeper blocks hold the
+class-specific dimensions the paper calls perception-irrelevant), unit-normalised features (LPIPS),
+the gate forms, ``margin``, ``lr``, ``update_every`` and ``distance``."""
 
 from __future__ import annotations
 

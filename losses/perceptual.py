@@ -142,9 +142,14 @@ class GenericPerceptualLoss(_VGGFeatureLoss):
     taps relu1_2, relu2_2, relu3_4, relu4_4, equal layer weights, MSE. ``weights`` is ignored
     unless it is a checkpoint path ("pretrained" and "random" both mean the seeded random net,
     which *is* the method); provenance is "vgg19:random(seed=…)". Not checked against the authors'
-    code (none was found in the public code searched); the paper also proposes an initialisation of
-    its own for the random network to keep gradient scales stable, which this reading does not
-    reproduce (torchvision's init instead).
+    code (none was found in the public code, documentation or issue threads searched, again for this
+    release); the paper also proposes an initialisation of its own for the random network to keep
+    gradient scales stable, which this reading does not reproduce (torchvision's init instead).
+    What the defaults rest on: the paper's introduction (arXiv 2103.10571v1, the text of its opening
+    pages) runs its pilot super-resolution experiment with the VGG perceptual loss once pretrained and
+    once "randomly-weighted" (hence a VGG trunk, MSE on features as Johnson et al.); the VGG-19 depth and
+    the taps — the last ReLU of each of blocks 1–4, equal weights —
+    are ours, named keywords (``layers``, ``layer_weights``, ``criterion``).
 
     Args:
         pred, target: (N, 3, H, W) float tensors in [0, 1].

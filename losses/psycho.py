@@ -21,6 +21,17 @@ each piece a named keyword:
   * combined score = ``freq_weight``·frequency + (1 − ``freq_weight``)·orientation, 0.5 by
     default: the abstract presents the two scores side by side with no rule to combine them,
     so they count equally.
+
+Searched again for this release: no code of the authors in the public code, documentation or issue
+threads searched. The authors' earlier preprint (Tariq & Kim, arXiv 1812.00412: "A Psychovisual
+Analysis on Deep CNN Features for Perceptual Metrics and A Novel Psychovisual Loss", later titled
+"Analysis and Interpretation of Deep CNN Representations as Perceptual Quality Features"; only its
+abstract was found) supports three of the readings: the trunk is VGG-16; channels are probed with
+"grating stimuli of different spatial frequencies and orientations"; its frequency score ("Visual
+Frequency Sensitivity Score") is set against the human contrast sensitivity function. It also says
+the preprint's loss *weights* feature maps by their score ("a weighting mechanism to discriminate
+between feature maps") — our ``selection="weight"``; the default ``"top"`` (keep the best ``keep``
+of each layer) follows METHODS.md's "keep the top-scoring channels (or weight channels by score)".
 """
 
 from __future__ import annotations

@@ -143,3 +143,63 @@ def test_a_trunk_loss_on_two_or_four_channels_is_one_line_naming_the_channels(na
         with pytest.raises(ValueError, match=rf"needs 1 or 3 channels.*got {c}"):
             loss(torch.rand(1, c, 16, 16), torch.rand(1, c, 16, 16))
     assert torch.isfinite(loss(torch.rand(1, 1, 32, 32), torch.rand(1, 1, 32, 32)))
+
+
+def test_contextual_warns_once_when_its_affinities_saturate_to_a_zero_loss(caplog):
+    """contextual(layers=('relu4_4',)) on 16–18 px crops (2×2 positions), or contextual(h=0.01) on 32 px, was
+    exactly 0 with an all-zero gradient for a pred visibly off the target, silently through the API. The first
+    call of a module now logs a warning naming the layer, its positions and h (no per-call host sync: a second
+    call checks nothing); at pred == target or where the loss moves, nothing is said."""
+    g = torch.Generator().manual_seed(0)
+
+    def pair(side):
+        t = torch.rand(2, 3, side, side, generator=g)
+        return (t + 0.1 * torch.randn(t.shape, generator=g)).clamp(0, 1).requires_grad_(), t
+
+    for spec, side, layer, positions in (("contextual(layers=('relu4_4',))", 16, "relu4_4", 4),
+                                         ("contextual(h=0.01)", 32, "relu3_4", 64)):
+        loss = build_loss(spec, seed=0, weights="random")
+        p, t = pair(side)
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="losses.contextual"):
+            v = loss(p, t)
+            v.backward()
+            assert float(v) == 0 and not p.grad.any()  # the defect itself: 0, no gradient, pred ≠ target
+            loss(*pair(side))  # a later call: no check, no second warning
+        said = [r.getMessage() for r in caplog.records if r.name == "losses.contextual"]
+        assert len(said) == 1, said
+        assert f"layer '{layer}' ({positions} feature positions on a {side}×{side} input" in said[0]
+        assert "exactly 0 with no gradient" in said[0]
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="losses.contextual"):
+        t = torch.rand(2, 3, 16, 16, generator=g)
+        build_loss("contextual(layers=('relu4_4',))", seed=0, weights="random")(t.clone(), t)  # pred == target
+        p, t = pair(32)
+        assert float(build_loss("contextual", seed=0, weights="random")(p, t)) > 0  # the default moves: no word
+    assert not [r for r in caplog.records if r.name == "losses.contextual"]
+
+
+@pytest.mark.parametrize("max_positions", [1, 3])
+def test_contextual_refuses_a_max_positions_that_pools_a_layer_to_one_position(max_positions):
+    """contextual(max_positions=1) (or 2, 3: the halving goes 16×16 → 2×2 = 4 > 3 → 1×1) on 64-px crops pooled
+    relu3_4's 16×16 map to one position: the loss was exactly 0 with a zero gradient for any pred, as the 1×1
+    map refused by name. It is now a ValueError naming max_positions; 4 (a 2×2 map) still gives a value."""
+    g = torch.Generator().manual_seed(0)
+    t, p = torch.rand(1, 3, 64, 64, generator=g), torch.rand(1, 3, 64, 64, generator=g)
+    with pytest.raises(ValueError, match=rf"contextual: max_positions={max_positions} pools layer 'relu3_4' "
+                                         r"\(16×16 positions on a 64×64 input\) to one position"):
+        build_loss(f"contextual(max_positions={max_positions})", seed=0, weights="random")(p, t)
+    assert torch.isfinite(build_loss("contextual(max_positions=4)", seed=0, weights="random")(p, t))
+
+
+def test_contextual_saturated_by_max_positions_names_it_not_the_crop(caplog):
+    """contextual(max_positions=4) on 64-px crops pools relu3_4 to 2×2 and saturates (0, no gradient) for an
+    unrelated pred; the first-call warning advised 'use larger crops' — which pool to the same 2×2. It now says
+    the map was pooled by max_positions and advises raising it."""
+    g = torch.Generator().manual_seed(0)
+    t, p = torch.rand(1, 3, 64, 64, generator=g), torch.rand(1, 3, 64, 64, generator=g)
+    with caplog.at_level("WARNING", logger="losses.contextual"):
+        assert float(build_loss("contextual(max_positions=4)", seed=0, weights="random")(p, t)) == 0
+    said = [r.getMessage() for r in caplog.records if r.name == "losses.contextual"]
+    assert len(said) == 1 and "(4 feature positions pooled from 16×16 by max_positions=4" in said[0], said
+    assert "use a larger max_positions" in said[0] and "larger crops" not in said[0]
