@@ -1129,34 +1129,51 @@ def cmd_check(args) -> int:
             + [f"and {also}"] * bool(also))
         _say(f"{store.root}: {runs}; every record readable and matching its checksum")
         return 1 if left else 0
-    held = untouched = 0
+    held_ids, untouched_ids = set(), set()
     for rid, why in sorted(damaged.items()):
         if args.repair:
             lock = store.lock(rid)
             if isinstance(lock, str):
                 _say(f"run {rid}: {why} — held by {lock}; not repaired")
-                held += 1
+                held_ids.add(rid)
                 continue
             with lock:
                 done = store.repair(rid)
-            untouched += done == NOTHING_TO_SET_ASIDE
+            if done == NOTHING_TO_SET_ASIDE:
+                untouched_ids.add(rid)
             _say(f"run {rid}: {why} — {done}")
         else:
             _say(f"run {rid}: {why}")
     if args.repair:  # say what was done: a run with nothing to move, or held by a live run, was not set aside
-        moved = len(damaged) - held - untouched
+        held, untouched = len(held_ids), len(untouched_ids)
         still = store.check()  # what a plain check would still call damaged (held, nothing to set aside, …)
-        _say(f"{moved} of {len(ids)} runs set aside"
+        _say(f"{_of_runs(set(damaged) - held_ids - untouched_ids, ids)} set aside"
               + (f", {untouched} had nothing to set aside" if untouched else "")
               + (f", {held} held by a running process (not repaired)" if held else "")
               + "; run the same `plbench run` to re-score or retrain them"
               + (f"; {len(nets)} run{'s' if len(nets) != 1 else ''} with a damaged saved net remain (named above: "
                  "--repair moves no net)" if nets else ""))
         return 1 if still or nets or left else 0  # 0 only where a plain check after it finds nothing left to do
-    _say(f"{len(damaged)} of {len(ids)} runs damaged: `plbench check --out {shlex.quote(args.out)} --repair` sets "
+    _say(f"{_of_runs(damaged, ids)} damaged: `plbench check --out {shlex.quote(args.out)} --repair` sets "
           "them aside "
           "(nothing is deleted), then the same `plbench run` re-scores or retrains them")
     return 1
+
+
+def _of_runs(some, ids) -> str:
+    """"k of n runs" for the run ids ``some`` among all ``ids``, counting as check's finished summary does: each
+    task's scoring of the degraded input (``input-…``) apart from the trained runs, e.g. "1 of 4 runs and 1 of 1
+    scoring of the degraded input"; a part with none of ``some`` is left out (the runs' part when both are)."""
+    def part(sel, total, noun) -> str:
+        return f"{len(sel)} of {len(total)} {noun}{'s' if len(total) != 1 else ''}"
+
+    inputs = [r for r in ids if str(r).startswith("input-")]
+    trained = [r for r in ids if not str(r).startswith("input-")]
+    some_in = [r for r in some if str(r).startswith("input-")]
+    some_tr = [r for r in some if not str(r).startswith("input-")]
+    parts = [part(some_tr, trained, "run")] * bool(some_tr or not some_in)
+    parts += [part(some_in, inputs, "scoring") + " of the degraded input"] * bool(some_in)
+    return " and ".join(parts)
 
 
 def _repairable(store) -> None:
