@@ -243,6 +243,10 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
     chk.add_argument("--repair", action="store_true",
                      help="move each damaged run's files to runs/<id>/damaged/<n>/ (nothing is deleted); the same "
                           "`plbench run` then re-scores or retrains it")
+    chk.add_argument("--full", action="store_true",
+                     help="hash every saved net (net.pt, loss.pt); without it a net whose size and modification "
+                          "time are those recorded when it was written is not read (a change that kept both, "
+                          "bit rot, is found only with --full)")
 
     mrg = sub.add_parser("merge", help="copy the finished runs of other results directories (another machine's, "
                          "a cluster node's) into --out; a run unfinished here is replaced, its files set aside")
@@ -1094,7 +1098,12 @@ def cmd_check(args) -> int:
     for rid in unrecorded_files:  # a killed merge's or run's copy: silently missing from its cell otherwise
         _say(f"run {rid}: files without any record (no meta.json, no eval-*.json): a merge or run was interrupted "
               "while writing it; in no leaderboard: the same `plbench merge` or `plbench run` finishes it")
-    nets = store.check_state()  # not damage: the rows stay valid, but a re-score or the visual grid cannot use it
+    stamped: list[str] = []  # runs whose saved nets were taken as intact by size and time, unread (not --full)
+    # not damage: the rows stay valid, but a re-score or the visual grid cannot use it
+    nets = store.check_state(quick=not args.full, by_stamp=stamped)
+    one = len(stamped) == 1
+    quick = (f"; {len(stamped)} saved net{'' if one else 's'} not read: size and time as written (--full hashes "
+             f"{'it' if one else 'them'})") if stamped else ""
     for rid, why in sorted(nets.items()):
         if holder := store.merge_killed(rid):  # stopped while mending it: the same merge puts the intact copy there
             _say(f"run {rid}: {why}: a `plbench merge` ({holder.split(',')[0]}) was stopped while putting an intact "
@@ -1118,7 +1127,7 @@ def cmd_check(args) -> int:
         done = len(status) - failed - unfinished
         if not (failed or unfinished or left):
             _say(f"{store.root}: {n} run{'s' if n != 1 else ''}" + (f" (and {also})" if also else "")
-                 + ", every record readable and matching its checksum")
+                 + ", every record readable and matching its checksum" + quick)
             return 0
         runs = ", ".join(  # one bracket per part: "… resumes it) (and 1 scoring …)" read as one remark
             [f"{done} run{'s' if done != 1 else ''} finished"]
@@ -1127,7 +1136,7 @@ def cmd_check(args) -> int:
                f"{'it' if unfinished == 1 else 'them'})"] * bool(unfinished)
             + [f"{len(left)} with results in no leaderboard (named above)"] * bool(left)
             + [f"and {also}"] * bool(also))
-        _say(f"{store.root}: {runs}; every record readable and matching its checksum")
+        _say(f"{store.root}: {runs}; every record readable and matching its checksum{quick}")
         return 1 if left else 0
     held_ids, untouched_ids = set(), set()
     for rid, why in sorted(damaged.items()):

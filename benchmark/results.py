@@ -1305,13 +1305,28 @@ class ResultsStore:
         atomic_write_bytes(self.run_dir(run_id) / name, data)
         return _sha256(data)
 
-    def state_damage(self, run_id: str, name: str = "net.pt", recorded_only: bool = False) -> str:
+    def state_stats(self, run_id: str, names) -> dict[str, list[int]]:
+        """{name: [size in bytes, modification time in ns]} of a run's saved states as they are now: the runner
+        records it in ``meta.json`` (``state_stat``) right after :meth:`save_state`, so a quick
+        :meth:`state_damage` need not read a file left as it was written."""
+        out = {}
+        for n in names:
+            st = (self.run_dir(run_id) / n).stat()
+            out[n] = [st.st_size, st.st_mtime_ns]
+        return out
+
+    def state_damage(self, run_id: str, name: str = "net.pt", recorded_only: bool = False, quick: bool = False,
+                     by_stamp: list | None = None) -> str:
         """Why a finished run's saved state ``name`` cannot be used, or "": missing or differing from the checksum
         its ``meta.json`` recorded (``state_sha256``: truncated by a full disk or a copy, changed on disk); for a
         run recorded without checksums (an older version of plbench), a file failing the CRC-32s of the zip
         ``torch.save`` writes. Not :meth:`damage`: the run's rows were scored from the net in memory and stay
         valid; only re-scoring a new metric and the visual grid need the file. "" for a run that never saved it
-        (diverged, input). ``recorded_only``: only against a recorded checksum ("" for a run without one)."""
+        (diverged, input). ``recorded_only``: only against a recorded checksum ("" for a run without one).
+        ``quick``: a file whose size and modification time are those recorded when it was written (``state_stat``)
+        is taken as intact without reading it (its ``run_id`` appended to ``by_stamp``), one of another size as cut
+        or changed; one whose time differs (rewritten, or copied without its times: ``cp -r``) is hashed. A change
+        that kept both (bit rot, a write restoring the time) is found only without ``quick``."""
         meta = self.meta(run_id)
         if meta is None or meta.get("status") != "ok" or meta.get("kind") == "input":
             return ""
@@ -1331,6 +1346,21 @@ class ResultsStore:
                     return ""
                 return f"{name} unreadable (truncated or not a saved state)"
             return f"{name} does not match its CRC-32 ({bad}): truncated or changed" if bad else ""
+        stamp = (meta.get("state_stat") or {}).get(name) if isinstance(meta.get("state_stat"), dict) else None
+        if quick and isinstance(stamp, list) and len(stamp) == 2:
+            try:
+                st = path.stat()
+            except FileNotFoundError:
+                return f"{name} missing"
+            except OSError as exc:
+                return f"{name} unreadable ({exc.strerror})"
+            if st.st_size != stamp[0]:
+                return f"{name} does not match its checksum: truncated or changed ({st.st_size} bytes, " \
+                       f"{stamp[0]} written)"
+            if st.st_mtime_ns == stamp[1]:
+                if by_stamp is not None:
+                    by_stamp.append(run_id)
+                return ""
         try:
             data = path.read_bytes()
         except FileNotFoundError:
@@ -1341,11 +1371,13 @@ class ResultsStore:
             return f"{name} does not match its checksum: truncated or changed"
         return ""
 
-    def check_state(self) -> dict[str, str]:
-        """{run_id: why} of every finished run whose saved net (or loss state) is damaged (:meth:`state_damage`)."""
+    def check_state(self, quick: bool = False, by_stamp: list | None = None) -> dict[str, str]:
+        """{run_id: why} of every finished run whose saved net (or loss state) is damaged (:meth:`state_damage`;
+        ``quick`` and ``by_stamp`` as there)."""
         out = {}
         for r in self.run_ids():
-            if why := "; ".join(w for n in ("net.pt", "loss.pt") if (w := self.state_damage(r, n))):
+            if why := "; ".join(w for n in ("net.pt", "loss.pt")
+                                if (w := self.state_damage(r, n, quick=quick, by_stamp=by_stamp))):
                 out[r] = why
         return out
 

@@ -52,3 +52,76 @@ def test_the_damaged_count_counts_runs_as_the_finished_summary_does(tmp_path, ca
         assert last.startswith(f"1 of {len(trained)} runs set aside"), last
     else:
         assert last.startswith(f"1 of {len(inputs)} scoring of the degraded input set aside"), last
+
+
+def _net_as_the_runner_saves_it(store: ResultsStore, rid: str) -> Path:
+    """Give finished run ``rid`` a saved tiny net with what the runner records of it in meta.json."""
+    import json
+
+    from benchmark.nets import build_net
+    from benchmark.results import atomic_write_json
+
+    sha = store.save_state(rid, "net.pt", {k: v.float() for k, v in build_net("tiny").state_dict().items()})
+    meta = json.loads((store.run_dir(rid) / "meta.json").read_text())
+    atomic_write_json(store.run_dir(rid) / "meta.json",
+                      {**meta, "state_sha256": {"net.pt": sha}, "state_stat": store.state_stats(rid, ["net.pt"])})
+    return store.run_dir(rid) / "net.pt"
+
+
+def test_check_reads_no_saved_net_unchanged_since_it_was_written_unless_full(tmp_path, capsys, monkeypatch):
+    """``plbench check`` read and hashed every saved net (~2.5 min per 10⁴ runs) to find the one truncated or
+    changed. The runner records each net's size and modification time beside its sha256: a net with both as
+    recorded is not read; one whose time changed (rewritten, or copied without its times: ``cp -r``) is hashed;
+    ``check --full`` hashes them all (a change that kept the time: bit rot)."""
+    import os
+
+    from benchmark.cli import main
+
+    store = _small(tmp_path / "r")
+    rid = next(r for r in store.run_ids() if not r.startswith("input-"))
+    net = _net_as_the_runner_saves_it(store, rid)
+    hashed = []  # the saved nets read (to hash them)
+    real = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda p: (hashed.append(p) if p.name == "net.pt" else None) or real(p))
+    assert main(["check", "--out", str(store.root)]) == 0
+    assert hashed == [], "an unchanged net was read and hashed"
+    assert main(["check", "--out", str(store.root), "--full"]) == 0
+    assert len(hashed) == 1
+    out = capsys.readouterr().out
+    assert "--full" in out.splitlines()[0] and "--full" not in out.splitlines()[-1], out
+    # one byte changed in place, its time put back: only --full tells
+    st = net.stat()
+    data = bytearray(net.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    net.write_bytes(bytes(data))
+    os.utime(net, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert main(["check", "--out", str(store.root)]) == 0
+    assert main(["check", "--out", str(store.root), "--full"]) == 1
+    assert rid in capsys.readouterr().out.splitlines()[-2]
+    # the same change with a new time (the usual rewrite, or a cp -r copy): hashed, named without --full
+    os.utime(net, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    assert main(["check", "--out", str(store.root)]) == 1
+    # cut short: its size tells, without reading it
+    hashed.clear()
+    net.write_bytes(bytes(data[: len(data) // 2]))
+    assert main(["check", "--out", str(store.root)]) == 1
+    assert hashed == []
+
+
+@pytest.mark.slow
+def test_a_run_records_its_nets_size_and_time_so_check_does_not_read_it(tmp_path, monkeypatch, random_images):
+    """The runner's own record (not the helper above): a trained run's net is left unread by a plain check."""
+    from benchmark.cli import main
+
+    out, images = tmp_path / "r", random_images(3, 40).source
+    assert main(["run", "--tasks", "denoise", "--losses", "l1", "--iterations", "2", "--crop", "32", "--batch-size",
+                 "2", "--metrics", "psnr", "--device", "cpu", "--no-progress", "--no-report", "--out", str(out),
+                 "--train-data", images, "--test-data", images]) == 0
+    store = ResultsStore(out)
+    rid = next(r for r in store.run_ids() if not r.startswith("input-"))
+    assert store.meta(rid)["state_stat"] == store.state_stats(rid, ["net.pt"])
+    read = []
+    real = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda p: (read.append(p) if p.name == "net.pt" else None) or real(p))
+    assert main(["check", "--out", str(out)]) == 0
+    assert read == []
