@@ -327,6 +327,13 @@ def atomic_write_json(path: Path, obj) -> None:
     atomic_write_bytes(path, json.dumps(obj, indent=2, sort_keys=True, default=str).encode())
 
 
+def read_json(path: Path):
+    """A store's JSON record (``meta.json``, ``eval-*.json``, ``store.json``, attempts) as UTF-8 whatever the
+    locale, with or without the BOM an editor adds on saving it (line ends are JSON whitespace either way).
+    Raises ``OSError``, ``UnicodeDecodeError`` or ``json.JSONDecodeError`` (both ``ValueError``s)."""
+    return json.loads(path.read_bytes().decode("utf-8-sig"))
+
+
 def _pass_index(p: Path) -> int:
     """``eval-<k>.json`` → k (passes in the order they were written; a malformed name last)."""
     try:
@@ -724,7 +731,7 @@ class ResultsStore:
         if not marker.exists():
             return
         try:
-            version = json.loads(marker.read_text()).get("store_version")
+            version = read_json(marker).get("store_version")
         except (OSError, ValueError, AttributeError) as exc:
             if self.runs.is_dir() and any((p / "meta.json").is_file() for p in self.runs.iterdir()):
                 raise UserError(f"{marker} is unreadable ({type(exc).__name__}), but {self.runs} holds runs: if this "
@@ -923,7 +930,7 @@ class ResultsStore:
     def _parse_meta(p: Path, run_id: str) -> tuple[dict | None, str]:
         """:meth:`_load_meta` of the file ``p`` itself, read and checked (no cache)."""
         try:
-            text = p.read_text()
+            text = p.read_bytes().decode("utf-8-sig")  # as read_json: an editor's BOM, any locale
         except FileNotFoundError:
             return None, ""
         except (OSError, UnicodeDecodeError):
@@ -1011,7 +1018,7 @@ class ResultsStore:
     @staticmethod
     def _read_record(rec_path: Path) -> dict:
         try:
-            rec = json.loads(rec_path.read_text())
+            rec = read_json(rec_path)
             if not isinstance(rec, dict):
                 raise ValueError("not an object")
         except (OSError, UnicodeDecodeError, ValueError):
@@ -1114,8 +1121,8 @@ class ResultsStore:
         out = []
         for p in sorted(self.run_dir(run_id).glob("eval-*.json"), key=_pass_index):
             try:
-                out.append(json.loads(p.read_text()))
-            except (OSError, json.JSONDecodeError):
+                out.append(read_json(p))
+            except (OSError, ValueError):  # unreadable, not UTF-8, not JSON
                 continue
         return out
 
@@ -1260,7 +1267,7 @@ class ResultsStore:
     def attempts(self, run_id: str) -> list[dict]:
         """Earlier (failed) attempts of a run, oldest first."""
         d = self.run_dir(run_id) / "attempts"
-        return [json.loads(p.read_text()) for p in sorted(d.glob("*.json"), key=lambda p: int(p.stem))]
+        return [read_json(p) for p in sorted(d.glob("*.json"), key=lambda p: int(p.stem))]
 
     # -- writing ------------------------------------------------------------------------
     def write_eval(self, run_id: str, rows: list[dict], scored: list[str], skipped: dict[str, str],

@@ -125,3 +125,22 @@ def test_a_run_records_its_nets_size_and_time_so_check_does_not_read_it(tmp_path
     monkeypatch.setattr(Path, "read_bytes", lambda p: (read.append(p) if p.name == "net.pt" else None) or real(p))
     assert main(["check", "--out", str(out)]) == 0
     assert read == []
+
+
+@pytest.mark.parametrize("name", ["meta.json", "store.json"])
+def test_a_json_record_saved_by_an_editor_with_a_bom_and_crlf_is_still_read(tmp_path, capsys, name):
+    """A ``meta.json`` opened and saved in a Windows editor (a UTF-8 BOM, CRLF line ends; the README says to put
+    one back by hand) was "meta.json unreadable": check called the finished run damaged and ``--repair`` set its
+    rows aside for retraining. ``store.json`` so saved refused the whole store. Both are read as UTF-8 with or
+    without a BOM."""
+    from benchmark.cli import main
+
+    store = _small(tmp_path / "r")
+    rid = next(r for r in store.run_ids() if not r.startswith("input-"))
+    before = store.table()
+    path = store.run_dir(rid) / name if name == "meta.json" else store.root / name
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().replace(b"\n", b"\r\n"))
+    assert main(["check", "--out", str(store.root)]) == 0, capsys.readouterr()
+    assert "every record readable" in capsys.readouterr().out
+    fresh = ResultsStore(store.root)
+    assert fresh.meta(rid) is not None and len(fresh.table()) == len(before)
