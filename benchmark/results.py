@@ -334,6 +334,22 @@ def read_json(path: Path):
     return json.loads(path.read_bytes().decode("utf-8-sig"))
 
 
+def _as_written(path: Path, data: bytes, meta: dict | None) -> None:
+    """A saved state (``net.pt``, ``loss.pt``) copied to ``path`` by a merge gets the modification time its run
+    recorded when it was written (``state_stat``), so ``check`` takes it as intact unread
+    (:meth:`ResultsStore.state_damage`, quick) — only when the copied bytes match the recorded sha256: a copy
+    that does not keeps its own time, and is hashed and named."""
+    if not isinstance(meta, dict) or not isinstance(meta.get("state_sha256"), dict) \
+            or not isinstance(meta.get("state_stat"), dict):
+        return
+    want, stamp = meta["state_sha256"].get(path.name), meta["state_stat"].get(path.name)
+    if not (isinstance(stamp, list) and len(stamp) == 2 and stamp[0] == len(data) and isinstance(stamp[1], int)):
+        return
+    if want is not None and _sha256(data) == want:
+        with contextlib.suppress(OSError):  # its time only: without it, check reads the file
+            os.utime(path, ns=(stamp[1], stamp[1]))
+
+
 def _pass_index(p: Path) -> int:
     """``eval-<k>.json`` → k (passes in the order they were written; a malformed name last)."""
     try:
@@ -1673,7 +1689,8 @@ class ResultsStore:
                             " and ".join(damaged), where, src.root)
             for name in missing:
                 if not (d / name).exists():
-                    atomic_write_bytes(d / name, (there / name).read_bytes())
+                    atomic_write_bytes(d / name, data := (there / name).read_bytes())
+                    _as_written(d / name, data, self.meta(rid))
 
     def _merge_run(self, src: "ResultsStore", rid: str, out: dict[str, list[str]]) -> None:
         """:meth:`merge_from` of one run, read with ``src``'s lock held (or none to take)."""
@@ -1761,7 +1778,9 @@ class ResultsStore:
                 # full disk and raised every failed file at once (shutil.Error), a traceback
                 for f in sorted(p.rglob("*")) if p.is_dir() else [p]:
                     if f.is_file() and not f.name.startswith("."):
-                        atomic_write_bytes(d / f.relative_to(there), f.read_bytes())
+                        atomic_write_bytes(d / f.relative_to(there), data := f.read_bytes())
+                        if f.parent == there:
+                            _as_written(d / f.name, data, meta)
         out["replaced" if replaced else "copied"].append(rid)
 
     @staticmethod

@@ -144,3 +144,27 @@ def test_a_json_record_saved_by_an_editor_with_a_bom_and_crlf_is_still_read(tmp_
     assert "every record readable" in capsys.readouterr().out
     fresh = ResultsStore(store.root)
     assert fresh.meta(rid) is not None and len(fresh.table()) == len(before)
+
+
+def test_a_merged_net_is_still_checked_without_reading_it(tmp_path, monkeypatch):
+    """Runs merged from cluster nodes are the 10⁴-run store that the quick check is for, but merge writes each
+    net anew (a new modification time), so check hashed every merged net. Merge gives a copied net the time its
+    run recorded once the copy's bytes match the recorded sha256 (a copy that does not match keeps its own time:
+    check hashes it and names it)."""
+    from benchmark.cli import main
+
+    node = _small(tmp_path / "node")
+    rids = [r for r in node.run_ids() if not r.startswith("input-")]
+    for rid in rids:
+        _net_as_the_runner_saves_it(node, rid)
+    bad = node.run_dir(rids[1]) / "net.pt"  # changed after it was written: its time moved
+    _flip(bad)
+    main_store = ResultsStore(tmp_path / "main")
+    main_store.ensure_writable()
+    assert main(["merge", str(node.root), "--out", str(main_store.root)]) == 0
+    read = []
+    real = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda p: (read.append(p.parent.name) if p.name == "net.pt" else None)
+                        or real(p))
+    assert main(["check", "--out", str(main_store.root)]) == 1  # the changed net, copied as it was: named
+    assert read == [rids[1]]
