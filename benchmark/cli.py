@@ -1120,14 +1120,23 @@ def cmd_check(args) -> int:
             return 1
         # a run folder is not a finished run: Ctrl-C leaves one with a checkpoint only, a failure one with its record;
         # one with results but no record is in no leaderboard (named above), neither finished nor resumable
-        status = [(store.meta(r) or {}).get("status") for r in ids if not str(r).startswith("input-") and r not in left]
+        status = {r: (store.meta(r) or {}).get("status") for r in ids if not str(r).startswith("input-")
+                  and r not in left}
+        # a folder with nothing in it (a merge or run stopped by a full disk before its first file): no run begun,
+        # nothing to resume or keep; the same command fills it
+        empty = len([r for r, st in status.items() if st is None and not any(store.run_dir(r).iterdir())])
+        status = [st for st in status.values() if st is not None] + [None] * (list(status.values()).count(None)
+                                                                            - empty)
+        n -= empty
+        hollow = (f"{empty} empty run folder{'s' if empty != 1 else ''} (a merge or run stopped before its first "
+                  "file: nothing to resume; the same command fills it)") if empty else ""
         scored = sum((store.meta(r) or {}).get("status") == "ok" for r in ids if str(r).startswith("input-"))
         also = f"{scored} scoring{'s' if scored != 1 else ''} of the degraded input" if scored else ""
         failed, unfinished = status.count("failed"), sum(st not in ("ok", "diverged", "failed") for st in status)
         done = len(status) - failed - unfinished
         if not (failed or unfinished or left):
             _say(f"{store.root}: {n} run{'s' if n != 1 else ''}" + (f" (and {also})" if also else "")
-                 + ", every record readable and matching its checksum" + quick)
+                 + (f", {hollow}" if hollow else "") + ", every record readable and matching its checksum" + quick)
             return 0
         runs = ", ".join(  # one bracket per part: "… resumes it) (and 1 scoring …)" read as one remark
             [f"{done} run{'s' if done != 1 else ''} finished"]
@@ -1135,6 +1144,7 @@ def cmd_check(args) -> int:
             + [f"{unfinished} unfinished (interrupted or still training: the same `plbench run` resumes "
                f"{'it' if unfinished == 1 else 'them'})"] * bool(unfinished)
             + [f"{len(left)} with results in no leaderboard (named above)"] * bool(left)
+            + [hollow] * bool(hollow)
             + [f"and {also}"] * bool(also))
         _say(f"{store.root}: {runs}; every record readable and matching its checksum{quick}")
         return 1 if left else 0

@@ -168,3 +168,30 @@ def test_a_merged_net_is_still_checked_without_reading_it(tmp_path, monkeypatch)
                         or real(p))
     assert main(["check", "--out", str(main_store.root)]) == 1  # the changed net, copied as it was: named
     assert read == [rids[1]]
+
+
+def test_a_merge_stopped_by_a_full_disk_before_its_first_file_leaves_no_unfinished_run(tmp_path, monkeypatch, capsys):
+    """A merge whose first write hit a full disk left the run's folder empty; ``check`` then counted "1 unfinished
+    (interrupted or still training: the same `plbench run` resumes it)" — a run never begun here, of a command
+    that was not run. An empty run folder holds nothing to resume or keep: check counts it apart, in one
+    clause, and the same merge fills it."""
+    from benchmark import faults
+    from benchmark.cli import main
+
+    node = _small(tmp_path / "node")
+    here = _small(tmp_path / "here", seeds=(1,))
+    monkeypatch.setattr(faults, "_passed", {})
+    monkeypatch.setenv(faults.DISK_FULL_ENV, "1")
+    assert main(["merge", str(node.root), "--out", str(here.root)]) == 3
+    monkeypatch.delenv(faults.DISK_FULL_ENV)
+    empty = [r for r in here.run_ids() if not any(here.run_dir(r).iterdir())]
+    assert len(empty) == 1
+    capsys.readouterr()
+    assert main(["check", "--out", str(here.root)]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert "unfinished" not in last and "1 empty run folder" in last, last
+    mine = [r for r in here.run_ids() if not r.startswith("input-") and r not in empty]
+    assert last.startswith(f"{here.root}: {len(mine)} run"), last
+    assert main(["merge", str(node.root), "--out", str(here.root)]) == 0
+    assert main(["check", "--out", str(here.root)]) == 0
+    assert "empty" not in capsys.readouterr().out
