@@ -243,6 +243,10 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
     chk.add_argument("--repair", action="store_true",
                      help="move each damaged run's files to runs/<id>/damaged/<n>/ (nothing is deleted); the same "
                           "`plbench run` then re-scores or retrains it")
+    chk.add_argument("--full", action="store_true",
+                     help="hash every saved net (net.pt, loss.pt); without it a net whose size and modification "
+                          "time are those recorded when it was written is not read (a change that kept both, "
+                          "bit rot, is found only with --full)")
 
     mrg = sub.add_parser("merge", help="copy the finished runs of other results directories (another machine's, "
                          "a cluster node's) into --out; a run unfinished here is replaced, its files set aside")
@@ -1094,7 +1098,12 @@ def cmd_check(args) -> int:
     for rid in unrecorded_files:  # a killed merge's or run's copy: silently missing from its cell otherwise
         _say(f"run {rid}: files without any record (no meta.json, no eval-*.json): a merge or run was interrupted "
               "while writing it; in no leaderboard: the same `plbench merge` or `plbench run` finishes it")
-    nets = store.check_state()  # not damage: the rows stay valid, but a re-score or the visual grid cannot use it
+    stamped: list[str] = []  # runs whose saved nets were taken as intact by size and time, unread (not --full)
+    # not damage: the rows stay valid, but a re-score or the visual grid cannot use it
+    nets = store.check_state(quick=not args.full, by_stamp=stamped)
+    one = len(stamped) == 1
+    quick = (f"; {len(stamped)} saved net{'' if one else 's'} not read: size and time as written (--full hashes "
+             f"{'it' if one else 'them'})") if stamped else ""
     for rid, why in sorted(nets.items()):
         if holder := store.merge_killed(rid):  # stopped while mending it: the same merge puts the intact copy there
             _say(f"run {rid}: {why}: a `plbench merge` ({holder.split(',')[0]}) was stopped while putting an intact "
@@ -1111,14 +1120,23 @@ def cmd_check(args) -> int:
             return 1
         # a run folder is not a finished run: Ctrl-C leaves one with a checkpoint only, a failure one with its record;
         # one with results but no record is in no leaderboard (named above), neither finished nor resumable
-        status = [(store.meta(r) or {}).get("status") for r in ids if not str(r).startswith("input-") and r not in left]
+        status = {r: (store.meta(r) or {}).get("status") for r in ids if not str(r).startswith("input-")
+                  and r not in left}
+        # a folder with nothing in it (a merge or run stopped by a full disk before its first file): no run begun,
+        # nothing to resume or keep; the same command fills it
+        empty = len([r for r, st in status.items() if st is None and not any(store.run_dir(r).iterdir())])
+        status = [st for st in status.values() if st is not None] + [None] * (list(status.values()).count(None)
+                                                                            - empty)
+        n -= empty
+        hollow = (f"{empty} empty run folder{'s' if empty != 1 else ''} (a merge or run stopped before its first "
+                  "file: nothing to resume; the same command fills it)") if empty else ""
         scored = sum((store.meta(r) or {}).get("status") == "ok" for r in ids if str(r).startswith("input-"))
         also = f"{scored} scoring{'s' if scored != 1 else ''} of the degraded input" if scored else ""
         failed, unfinished = status.count("failed"), sum(st not in ("ok", "diverged", "failed") for st in status)
         done = len(status) - failed - unfinished
         if not (failed or unfinished or left):
             _say(f"{store.root}: {n} run{'s' if n != 1 else ''}" + (f" (and {also})" if also else "")
-                 + ", every record readable and matching its checksum")
+                 + (f", {hollow}" if hollow else "") + ", every record readable and matching its checksum" + quick)
             return 0
         runs = ", ".join(  # one bracket per part: "… resumes it) (and 1 scoring …)" read as one remark
             [f"{done} run{'s' if done != 1 else ''} finished"]
@@ -1126,37 +1144,55 @@ def cmd_check(args) -> int:
             + [f"{unfinished} unfinished (interrupted or still training: the same `plbench run` resumes "
                f"{'it' if unfinished == 1 else 'them'})"] * bool(unfinished)
             + [f"{len(left)} with results in no leaderboard (named above)"] * bool(left)
+            + [hollow] * bool(hollow)
             + [f"and {also}"] * bool(also))
-        _say(f"{store.root}: {runs}; every record readable and matching its checksum")
+        _say(f"{store.root}: {runs}; every record readable and matching its checksum{quick}")
         return 1 if left else 0
-    held = untouched = 0
+    held_ids, untouched_ids = set(), set()
     for rid, why in sorted(damaged.items()):
         if args.repair:
             lock = store.lock(rid)
             if isinstance(lock, str):
                 _say(f"run {rid}: {why} — held by {lock}; not repaired")
-                held += 1
+                held_ids.add(rid)
                 continue
             with lock:
                 done = store.repair(rid)
-            untouched += done == NOTHING_TO_SET_ASIDE
+            if done == NOTHING_TO_SET_ASIDE:
+                untouched_ids.add(rid)
             _say(f"run {rid}: {why} — {done}")
         else:
             _say(f"run {rid}: {why}")
     if args.repair:  # say what was done: a run with nothing to move, or held by a live run, was not set aside
-        moved = len(damaged) - held - untouched
+        held, untouched = len(held_ids), len(untouched_ids)
         still = store.check()  # what a plain check would still call damaged (held, nothing to set aside, …)
-        _say(f"{moved} of {len(ids)} runs set aside"
+        _say(f"{_of_runs(set(damaged) - held_ids - untouched_ids, ids)} set aside"
               + (f", {untouched} had nothing to set aside" if untouched else "")
               + (f", {held} held by a running process (not repaired)" if held else "")
               + "; run the same `plbench run` to re-score or retrain them"
               + (f"; {len(nets)} run{'s' if len(nets) != 1 else ''} with a damaged saved net remain (named above: "
                  "--repair moves no net)" if nets else ""))
         return 1 if still or nets or left else 0  # 0 only where a plain check after it finds nothing left to do
-    _say(f"{len(damaged)} of {len(ids)} runs damaged: `plbench check --out {shlex.quote(args.out)} --repair` sets "
+    _say(f"{_of_runs(damaged, ids)} damaged: `plbench check --out {shlex.quote(args.out)} --repair` sets "
           "them aside "
           "(nothing is deleted), then the same `plbench run` re-scores or retrains them")
     return 1
+
+
+def _of_runs(some, ids) -> str:
+    """"k of n runs" for the run ids ``some`` among all ``ids``, counting as check's finished summary does: each
+    task's scoring of the degraded input (``input-…``) apart from the trained runs, e.g. "1 of 4 runs and 1 of 1
+    scoring of the degraded input"; a part with none of ``some`` is left out (the runs' part when both are)."""
+    def part(sel, total, noun) -> str:
+        return f"{len(sel)} of {len(total)} {noun}{'s' if len(total) != 1 else ''}"
+
+    inputs = [r for r in ids if str(r).startswith("input-")]
+    trained = [r for r in ids if not str(r).startswith("input-")]
+    some_in = [r for r in some if str(r).startswith("input-")]
+    some_tr = [r for r in some if not str(r).startswith("input-")]
+    parts = [part(some_tr, trained, "run")] * bool(some_tr or not some_in)
+    parts += [part(some_in, inputs, "scoring") + " of the degraded input"] * bool(some_in)
+    return " and ".join(parts)
 
 
 def _repairable(store) -> None:

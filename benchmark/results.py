@@ -327,6 +327,29 @@ def atomic_write_json(path: Path, obj) -> None:
     atomic_write_bytes(path, json.dumps(obj, indent=2, sort_keys=True, default=str).encode())
 
 
+def read_json(path: Path):
+    """A store's JSON record (``meta.json``, ``eval-*.json``, ``store.json``, attempts) as UTF-8 whatever the
+    locale, with or without the BOM an editor adds on saving it (line ends are JSON whitespace either way).
+    Raises ``OSError``, ``UnicodeDecodeError`` or ``json.JSONDecodeError`` (both ``ValueError``s)."""
+    return json.loads(path.read_bytes().decode("utf-8-sig"))
+
+
+def _as_written(path: Path, data: bytes, meta: dict | None) -> None:
+    """A saved state (``net.pt``, ``loss.pt``) copied to ``path`` by a merge gets the modification time its run
+    recorded when it was written (``state_stat``), so ``check`` takes it as intact unread
+    (:meth:`ResultsStore.state_damage`, quick) — only when the copied bytes match the recorded sha256: a copy
+    that does not keeps its own time, and is hashed and named."""
+    if not isinstance(meta, dict) or not isinstance(meta.get("state_sha256"), dict) \
+            or not isinstance(meta.get("state_stat"), dict):
+        return
+    want, stamp = meta["state_sha256"].get(path.name), meta["state_stat"].get(path.name)
+    if not (isinstance(stamp, list) and len(stamp) == 2 and stamp[0] == len(data) and isinstance(stamp[1], int)):
+        return
+    if want is not None and _sha256(data) == want:
+        with contextlib.suppress(OSError):  # its time only: without it, check reads the file
+            os.utime(path, ns=(stamp[1], stamp[1]))
+
+
 def _pass_index(p: Path) -> int:
     """``eval-<k>.json`` → k (passes in the order they were written; a malformed name last)."""
     try:
@@ -724,7 +747,7 @@ class ResultsStore:
         if not marker.exists():
             return
         try:
-            version = json.loads(marker.read_text()).get("store_version")
+            version = read_json(marker).get("store_version")
         except (OSError, ValueError, AttributeError) as exc:
             if self.runs.is_dir() and any((p / "meta.json").is_file() for p in self.runs.iterdir()):
                 raise UserError(f"{marker} is unreadable ({type(exc).__name__}), but {self.runs} holds runs: if this "
@@ -923,7 +946,7 @@ class ResultsStore:
     def _parse_meta(p: Path, run_id: str) -> tuple[dict | None, str]:
         """:meth:`_load_meta` of the file ``p`` itself, read and checked (no cache)."""
         try:
-            text = p.read_text()
+            text = p.read_bytes().decode("utf-8-sig")  # as read_json: an editor's BOM, any locale
         except FileNotFoundError:
             return None, ""
         except (OSError, UnicodeDecodeError):
@@ -1011,7 +1034,7 @@ class ResultsStore:
     @staticmethod
     def _read_record(rec_path: Path) -> dict:
         try:
-            rec = json.loads(rec_path.read_text())
+            rec = read_json(rec_path)
             if not isinstance(rec, dict):
                 raise ValueError("not an object")
         except (OSError, UnicodeDecodeError, ValueError):
@@ -1114,8 +1137,8 @@ class ResultsStore:
         out = []
         for p in sorted(self.run_dir(run_id).glob("eval-*.json"), key=_pass_index):
             try:
-                out.append(json.loads(p.read_text()))
-            except (OSError, json.JSONDecodeError):
+                out.append(read_json(p))
+            except (OSError, ValueError):  # unreadable, not UTF-8, not JSON
                 continue
         return out
 
@@ -1260,7 +1283,7 @@ class ResultsStore:
     def attempts(self, run_id: str) -> list[dict]:
         """Earlier (failed) attempts of a run, oldest first."""
         d = self.run_dir(run_id) / "attempts"
-        return [json.loads(p.read_text()) for p in sorted(d.glob("*.json"), key=lambda p: int(p.stem))]
+        return [read_json(p) for p in sorted(d.glob("*.json"), key=lambda p: int(p.stem))]
 
     # -- writing ------------------------------------------------------------------------
     def write_eval(self, run_id: str, rows: list[dict], scored: list[str], skipped: dict[str, str],
@@ -1305,13 +1328,28 @@ class ResultsStore:
         atomic_write_bytes(self.run_dir(run_id) / name, data)
         return _sha256(data)
 
-    def state_damage(self, run_id: str, name: str = "net.pt", recorded_only: bool = False) -> str:
+    def state_stats(self, run_id: str, names) -> dict[str, list[int]]:
+        """{name: [size in bytes, modification time in ns]} of a run's saved states as they are now: the runner
+        records it in ``meta.json`` (``state_stat``) right after :meth:`save_state`, so a quick
+        :meth:`state_damage` need not read a file left as it was written."""
+        out = {}
+        for n in names:
+            st = (self.run_dir(run_id) / n).stat()
+            out[n] = [st.st_size, st.st_mtime_ns]
+        return out
+
+    def state_damage(self, run_id: str, name: str = "net.pt", recorded_only: bool = False, quick: bool = False,
+                     by_stamp: list | None = None) -> str:
         """Why a finished run's saved state ``name`` cannot be used, or "": missing or differing from the checksum
         its ``meta.json`` recorded (``state_sha256``: truncated by a full disk or a copy, changed on disk); for a
         run recorded without checksums (an older version of plbench), a file failing the CRC-32s of the zip
         ``torch.save`` writes. Not :meth:`damage`: the run's rows were scored from the net in memory and stay
         valid; only re-scoring a new metric and the visual grid need the file. "" for a run that never saved it
-        (diverged, input). ``recorded_only``: only against a recorded checksum ("" for a run without one)."""
+        (diverged, input). ``recorded_only``: only against a recorded checksum ("" for a run without one).
+        ``quick``: a file whose size and modification time are those recorded when it was written (``state_stat``)
+        is taken as intact without reading it (its ``run_id`` appended to ``by_stamp``), one of another size as cut
+        or changed; one whose time differs (rewritten, or copied without its times: ``cp -r``) is hashed. A change
+        that kept both (bit rot, a write restoring the time) is found only without ``quick``."""
         meta = self.meta(run_id)
         if meta is None or meta.get("status") != "ok" or meta.get("kind") == "input":
             return ""
@@ -1331,6 +1369,21 @@ class ResultsStore:
                     return ""
                 return f"{name} unreadable (truncated or not a saved state)"
             return f"{name} does not match its CRC-32 ({bad}): truncated or changed" if bad else ""
+        stamp = (meta.get("state_stat") or {}).get(name) if isinstance(meta.get("state_stat"), dict) else None
+        if quick and isinstance(stamp, list) and len(stamp) == 2:
+            try:
+                st = path.stat()
+            except FileNotFoundError:
+                return f"{name} missing"
+            except OSError as exc:
+                return f"{name} unreadable ({exc.strerror})"
+            if st.st_size != stamp[0]:
+                return f"{name} does not match its checksum: truncated or changed ({st.st_size} bytes, " \
+                       f"{stamp[0]} written)"
+            if st.st_mtime_ns == stamp[1]:
+                if by_stamp is not None:
+                    by_stamp.append(run_id)
+                return ""
         try:
             data = path.read_bytes()
         except FileNotFoundError:
@@ -1341,11 +1394,13 @@ class ResultsStore:
             return f"{name} does not match its checksum: truncated or changed"
         return ""
 
-    def check_state(self) -> dict[str, str]:
-        """{run_id: why} of every finished run whose saved net (or loss state) is damaged (:meth:`state_damage`)."""
+    def check_state(self, quick: bool = False, by_stamp: list | None = None) -> dict[str, str]:
+        """{run_id: why} of every finished run whose saved net (or loss state) is damaged (:meth:`state_damage`;
+        ``quick`` and ``by_stamp`` as there)."""
         out = {}
         for r in self.run_ids():
-            if why := "; ".join(w for n in ("net.pt", "loss.pt") if (w := self.state_damage(r, n))):
+            if why := "; ".join(w for n in ("net.pt", "loss.pt")
+                                if (w := self.state_damage(r, n, quick=quick, by_stamp=by_stamp))):
                 out[r] = why
         return out
 
@@ -1634,7 +1689,8 @@ class ResultsStore:
                             " and ".join(damaged), where, src.root)
             for name in missing:
                 if not (d / name).exists():
-                    atomic_write_bytes(d / name, (there / name).read_bytes())
+                    atomic_write_bytes(d / name, data := (there / name).read_bytes())
+                    _as_written(d / name, data, self.meta(rid))
 
     def _merge_run(self, src: "ResultsStore", rid: str, out: dict[str, list[str]]) -> None:
         """:meth:`merge_from` of one run, read with ``src``'s lock held (or none to take)."""
@@ -1722,7 +1778,9 @@ class ResultsStore:
                 # full disk and raised every failed file at once (shutil.Error), a traceback
                 for f in sorted(p.rglob("*")) if p.is_dir() else [p]:
                     if f.is_file() and not f.name.startswith("."):
-                        atomic_write_bytes(d / f.relative_to(there), f.read_bytes())
+                        atomic_write_bytes(d / f.relative_to(there), data := f.read_bytes())
+                        if f.parent == there:
+                            _as_written(d / f.name, data, meta)
         out["replaced" if replaced else "copied"].append(rid)
 
     @staticmethod

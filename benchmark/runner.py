@@ -930,6 +930,7 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
                 sums["loss.pt"] = store.save_state(rid, "loss.pt",
                                                    {k: v.cpu() for k, v in result.loss_fn.state_dict().items()})
             meta["state_sha256"] = sums
+            meta["state_stat"] = store.state_stats(rid, sums)  # `plbench check` need not read a net left as written
             t_eval = time.time()
             scores = evaluate(result.net, items, grid.metrics, device)
             meta["eval_s"] = time.time() - t_eval

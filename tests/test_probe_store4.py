@@ -23,14 +23,14 @@ def test_report_parses_each_meta_json_once(tmp_path, monkeypatch):
     coverage, figures): each is now parsed once per store, and a rewritten one is read again."""
     store = _small(tmp_path / "s")
     reads = collections.Counter()
-    orig = Path.read_text
+    orig = Path.read_bytes  # meta.json is read as bytes (decoded as UTF-8 with or without an editor's BOM)
 
     def counting(self, *a, **kw):
         if self.name == "meta.json":
             reads[self.parent.name] += 1
         return orig(self, *a, **kw)
 
-    monkeypatch.setattr(Path, "read_text", counting)
+    monkeypatch.setattr(Path, "read_bytes", counting)
     from benchmark.report import write_report
 
     write_report(store, formats=("png",), visual=False, html=False, n_boot=100)

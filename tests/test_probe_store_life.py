@@ -256,5 +256,5 @@ def test_repair_says_what_it_set_aside(tmp_path, capsys):
     (store.run_dir(rid) / "net.pt").write_bytes(b"a saved net")  # re-scored from it: nothing to move
     # the damage remains (the next `plbench run` re-scores it), as a plain check says: exit 1, not 0
     assert main(["check", "--out", str(tmp_path), "--repair"]) == 1
-    assert "0 of 3 runs set aside, 1 had nothing to set aside;" in capsys.readouterr().out
+    assert "0 of 2 runs set aside, 1 had nothing to set aside;" in capsys.readouterr().out
     assert main(["check", "--out", str(tmp_path)]) == 1
