@@ -2094,6 +2094,7 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
     if arrays:  # pixels as nested lists: read them as numpy arrays (of their column's type, which numpy may widen)
         ds = ds.with_format("numpy", columns=[col], output_all_columns=True)
     records, keys, bad, small, notes, whys = [], [], [], [], {}, {}
+    in_ram, spill = 0, _Spill(spec)
     for i, row in enumerate(ds):
         if spec.max_images is not None and len(records) >= spec.max_images:
             break
@@ -2122,7 +2123,13 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
             keys.append((i, named.stem, named.name))  # the name with its suffix tells same stems apart
         else:
             keys.append((i, f"{i:05d}", None))
+        size = pixels.element_size() * pixels.numel()
+        if in_ram + size > decoded_in_ram_bytes():
+            pixels = spill(pixels)
+        else:
+            in_ram += size
         records.append(pixels)
+    spill.report()
     if notes.get("transparent"):
         seen = notes["transparent"]
         log.warning("%s: %d image(s) have transparent pixels: alpha is dropped and the colours stored under it are "
@@ -2161,6 +2168,80 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
                     len(records) + len(small) + len(bad), len(bad), _logged(bad),
                     ", ".join(map(str, bad[:5])) + (", …" if len(bad) > 5 else ""))
     return [ImageRecord(image_id, px) for image_id, px in zip(_distinct_ids(keys), records)]
+
+
+def decoded_in_ram_bytes() -> int:
+    """How many bytes of one source's decoded pixels are kept in memory (``PLBENCH_DECODED_RAM_MB``, default
+    :data:`DECODED_RAM_MB`); the images after them are memory-mapped from a file (:class:`_Spill`)."""
+    text = os.environ.get("PLBENCH_DECODED_RAM_MB", "").strip()
+    try:
+        mb = float(text) if text else DECODED_RAM_MB
+    except ValueError:
+        raise UserError(f"PLBENCH_DECODED_RAM_MB={text!r} is not a number of megabytes") from None
+    return int(max(mb, 0) * 2**20)
+
+
+#: decoded megabytes of one source held in memory: BSD200 + T91 (≈ 150 MB as uint8) stay there whole; a folder of
+#: 200 photos of 6 MP (3.6 GB) or a hub set of 100 000 would not fit a laptop's or a worker's memory
+DECODED_RAM_MB = 1024
+
+
+def _release_freed_memory() -> None:
+    """Hand freed heap memory back to the system (glibc's malloc_trim; elsewhere nothing). A decoded photo's buffers
+    (tens of MB) are freed into glibc's heap, whose mmap threshold has risen to their size, and the heap keeps
+    them: 60 photos of 6 MP each memory-mapped still left 1 GB of freed decoding buffers in the process."""
+    if trim := _malloc_trim():
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim():
+    """glibc's malloc_trim, or None (another C library, another system)."""
+    import ctypes
+
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+class _Spill:
+    """Decoded images written, as they are, to an unlinked file and memory-mapped back (copy on write): the
+    same (3, H, W) tensor of the same dtype and values, so fingerprints, run ids and every crop a seed draws are
+    unchanged, but its pages are the file's, which the kernel reads in as crops touch them and drops under
+    pressure, not process memory. The folder is ``PLBENCH_SPILL_DIR`` or the system's temporary folder (a
+    tmpfs /tmp holds it in memory: name a disk). Where the file cannot be written the image stays in memory."""
+
+    def __init__(self, spec):
+        self.spec, self.count, self.bytes, self.failed = spec, 0, 0, None
+
+    def __call__(self, pixels: torch.Tensor) -> torch.Tensor:
+        import tempfile
+
+        if self.failed:
+            return pixels
+        _release_freed_memory()  # the previous image's decoding buffers
+        arr = pixels.contiguous().numpy()
+        folder = os.environ.get("PLBENCH_SPILL_DIR") or None
+        try:
+            with tempfile.NamedTemporaryFile(prefix="plbench-pixels-", suffix=".raw", dir=folder) as f:
+                arr.tofile(f)
+                f.flush()
+                mapped = np.memmap(f.name, dtype=arr.dtype, mode="c", shape=arr.shape)
+        except OSError as exc:  # disk full, a folder not writable: keep it in memory, and say so once
+            self.failed = exc
+            log.warning("%s: could not write decoded images to %s (%s): the rest stay in memory", self.spec,
+                        folder or tempfile.gettempdir(), _first_line(exc))
+            return pixels
+        self.count, self.bytes = self.count + 1, self.bytes + arr.nbytes
+        return torch.from_numpy(mapped)  # the mapping outlives the file's name (deleted on leaving the with)
+
+    def report(self) -> None:
+        if self.count:
+            _release_freed_memory()
+            log.info("%s: %d image(s) beyond %s of decoded pixels (%.0f MB) memory-mapped from a temporary file "
+                     "(PLBENCH_DECODED_RAM_MB, PLBENCH_SPILL_DIR)", self.spec, self.count,
+                     f"{decoded_in_ram_bytes() / 2**20:.0f} MB", self.bytes / 2**20)
 
 
 #: unreadable files (or cells) of one source logged one by one with their reason; the rest are counted only (a
