@@ -2435,6 +2435,18 @@ def _near_copy(a: torch.Tensor, b: torch.Tensor) -> bool:
     return mse <= NEAR_COPY_CONTRAST * contrast
 
 
+def _turnings(px: torch.Tensor, sizes) -> object:
+    """``(False, px)``, then ``(True, v)`` for the seven images ``px`` turned by 90°, 180°, 270° or mirrored and turned
+    make, those of a size in ``sizes`` only (lazily: a test image is turned only while no copy is found, and only to a
+    size some training image has)."""
+    h, w = px.shape[-2:]
+    for mirrored in (False, True):
+        for k in range(4):
+            if (h, w)[k % 2:] + (h, w)[:k % 2] in sizes:
+                v = px.flip(-1) if mirrored else px
+                yield (k, mirrored) != (0, False), torch.rot90(v, k, dims=(-2, -1)) if k else v
+
+
 class DataCache:
     """Decoded images per source, and their content fingerprints, shared by every run of a grid."""
 
@@ -2503,12 +2515,14 @@ class DataCache:
 
     def _near_copies(self, train_recs: list[ImageRecord], test_recs: dict[DataSpec, list[ImageRecord]],
                      names: dict[DataSpec, str], found: set[str]) -> list[str]:
-        """The test images not in ``found`` that are a training image of their size saved again (a JPEG re-encoded, a
-        PNG exported as JPEG: other pixels, the same photo): ``dataset/image (near-identical: re-encoded)``, where the
-        two are :func:`_near_copy`. Candidates are paired by their thumbnails and samples (:func:`_likely_copies`),
-        then compared whole."""
+        """The test images not in ``found`` that are a training image saved again (a JPEG re-encoded, a PNG exported
+        as JPEG: other pixels, the same photo), as it is or turned by k·90° or mirrored (a phone photo whose copy lost
+        its EXIF orientation, or was turned when exported): ``dataset/image (near-identical: re-encoded)``, or
+        ``(near-identical: re-encoded, turned or mirrored)``, where the two are :func:`_near_copy`. Candidates are
+        paired by their thumbnails and samples (:func:`_likely_copies`), then compared whole."""
+        found = {f.removesuffix(" (turned or mirrored)") for f in found}  # named as exact turned copies already
         left = [(s, r) for s, rs in test_recs.items() for r in rs if f"{names[s]}/{r.image_id}" not in found]
-        sizes = {r.size for _, r in left}
+        sizes = {size for _, r in left for size in (r.size, r.size[::-1])}
         pools: dict[tuple, list[ImageRecord]] = {}
         for r in train_recs:
             if r.size in sizes and r.pixels.shape[0] == 3:
@@ -2516,11 +2530,12 @@ class DataCache:
         sketches = {size: _sketches([r.pixels for r in pool]) for size, pool in pools.items()}
         out = []
         for s, r in left:
-            if r.size not in pools:
-                continue
-            near = _likely_copies(sketches[r.size], tuple(t[0] for t in _sketches([r.pixels])))
-            if any(_near_copy(pools[r.size][k].pixels, r.pixels) for k in near):
-                out.append(f"{names[s]}/{r.image_id} (near-identical: re-encoded)")
+            for turned, px in _turnings(r.pixels, pools):
+                size = tuple(px.shape[-2:])
+                near = _likely_copies(sketches[size], tuple(t[0] for t in _sketches([px])))
+                if any(_near_copy(pools[size][k].pixels, px) for k in near):
+                    out.append(f"{names[s]}/{r.image_id} (near-identical: re-encoded{', turned or mirrored' * turned})")
+                    break
         return out
 
     @staticmethod
@@ -2623,7 +2638,7 @@ class DataCache:
                 n = sum(len(self.images(s)) for s in dict.fromkeys(test))
                 turned = " or a training image turned or mirrored, as training crops are, marked so" \
                     if any(b.endswith("(turned or mirrored)") for b in both) else ""
-                if any(b.endswith("(near-identical: re-encoded)") for b in both):
+                if any("(near-identical: re-encoded" in b for b in both):
                     turned += f"; or within {NEAR_COPY_PSNR:.0f} dB of one, saved again, marked so"
                 log.warning("%d of %d test images are also training images (identical pixels%s; train: %s, test: %s): "
                             "their scores are not held out: %s", len(both), n, turned, " + ".join(map(str, train)),

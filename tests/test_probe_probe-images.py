@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -51,3 +52,40 @@ def test_a_budget_that_is_no_number_is_one_clear_error(image_folder, monkeypatch
     monkeypatch.setenv("PLBENCH_DECODED_RAM_MB", "lots")
     with pytest.raises(UserError, match="PLBENCH_DECODED_RAM_MB='lots' is not a number"):
         load_images(DataSpec(str(image_folder)))
+
+
+def _smooth(h: int, w: int, seed: int) -> np.ndarray:
+    """A smooth 8-bit RGB picture: a random 6×8 field upsampled (a photo's low detail, JPEG-friendly)."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    return np.asarray(Image.fromarray(rng.integers(0, 256, (6, 8, 3), dtype=np.uint8)).resize((w, h), Image.BICUBIC))
+
+
+def test_a_test_photo_that_is_a_training_photo_turned_and_re_encoded_is_named(tmp_path, caplog):
+    """A phone photo stored sideways with EXIF orientation 6 in the training folder, and in the test folder the same
+    photo whose copy lost its EXIF (re-saved as JPEG) or was turned when exported: the test image is the training
+    image turned by 90° and re-encoded. Exact turned copies and same-orientation re-encodings were named; the two
+    together were not (its scores silently not held out) → re-encoded copies are looked for in all eight turnings."""
+    import logging
+
+    from PIL import Image
+
+    for d in ("train", "test"):
+        (tmp_path / d).mkdir()
+    upright = _smooth(48, 64, seed=0)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored turned by 90° counter-clockwise; a viewer turns it back
+    Image.fromarray(np.rot90(upright).copy()).save(tmp_path / "train" / "phone.jpg", quality=95, exif=exif)
+    Image.fromarray(_smooth(48, 64, seed=1)).save(tmp_path / "train" / "other.png")
+    Image.fromarray(np.rot90(upright).copy()).save(tmp_path / "test" / "phone_no_exif.jpg", quality=90)
+    Image.fromarray(np.rot90(upright, 2).copy()).save(tmp_path / "test" / "phone_upside_down.jpg", quality=90)
+    Image.fromarray(_smooth(48, 64, seed=2)).save(tmp_path / "test" / "new.png")
+    train, test = DataSpec.parse(str(tmp_path / "train")), DataSpec.parse(str(tmp_path / "test"))
+    cache = DataCache()
+    assert cache.images(train)[0].size == (48, 64)  # the EXIF turn is applied to the training photo
+    with caplog.at_level(logging.WARNING):
+        both = cache.overlap((train,), (test,))
+    assert sorted(both) == ["test/phone_no_exif (near-identical: re-encoded, turned or mirrored)",
+                            "test/phone_upside_down (near-identical: re-encoded, turned or mirrored)"]
+    assert "2 of 3 test images are also training images" in caplog.text
