@@ -2435,6 +2435,26 @@ def _near_copy(a: torch.Tensor, b: torch.Tensor) -> bool:
     return mse <= NEAR_COPY_CONTRAST * contrast
 
 
+def _area_thumbnail(px: torch.Tensor) -> torch.Tensor:
+    """(3, H, W) image → its 8×8 thumbnail of area means, (192,) float in [0, 1], of a sample ≥ 256 px a side (every
+    ``min(H, W) // 256``-th pixel): a resized copy's is the original's (unlike :func:`_thumbnail`'s coarser sample,
+    whose aliasing differs between the two by 7 levels on a detailed photo)."""
+    import torch.nn.functional as F
+
+    step = max(1, min(px.shape[-2:]) // 256)
+    return F.adaptive_avg_pool2d(to_float(px[:, ::step, ::step].contiguous())[None], 8)[0].flatten()
+
+
+def _to_smaller(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Two (3, H, W) images → both at the smaller one's size, float in [0, 1] (the larger resized by area means)."""
+    import torch.nn.functional as F
+
+    x, y = to_float(a), to_float(b)
+    if x.shape[-2] * x.shape[-1] < y.shape[-2] * y.shape[-1]:
+        x, y = y, x
+    return F.interpolate(x[None], size=tuple(y.shape[-2:]), mode="area")[0], y
+
+
 def _turnings(px: torch.Tensor, sizes) -> object:
     """``(False, px)``, then ``(True, v)`` for the seven images ``px`` turned by 90°, 180°, 270° or mirrored and turned
     make, those of a size in ``sizes`` only (lazily: a test image is turned only while no copy is found, and only to a
@@ -2538,6 +2558,32 @@ class DataCache:
                     break
         return out
 
+    def _scaled_copies(self, train_recs: list[ImageRecord], test_recs: dict[DataSpec, list[ImageRecord]],
+                       names: dict[DataSpec, str], found: set[str]) -> list[str]:
+        """The test images not in ``found`` that are a training image of another size, resized (a web-size export of a
+        photo trained on at full size, or the other way): ``dataset/image (near-identical: resized)``. Candidates
+        share the aspect ratio (to a pixel) and the 8×8 thumbnail (:func:`_area_thumbnail`: Kodak24's photos resized
+        to 1/2-1/4 by PIL's bicubic are within 1.4 levels of their own, distinct photos ≥ 22 apart) within 3 levels;
+        the larger is then resized to the smaller's size (area means) and the two
+        must be :func:`_near_copy`."""
+        found = {f.split(" (near-identical")[0].removesuffix(" (turned or mirrored)") for f in found}
+        left = [(s, r) for s, rs in test_recs.items() for r in rs
+                if f"{names[s]}/{r.image_id}" not in found and r.pixels.shape[0] == 3]
+        pool = [r for r in train_recs if r.pixels.shape[0] == 3]
+        if not left or not pool:
+            return []
+        thumbs = torch.stack([_area_thumbnail(r.pixels) for r in pool])
+        sizes = torch.tensor([r.size for r in pool], dtype=torch.float64)
+        out = []
+        for s, r in left:
+            h, w = r.size
+            same_shape = (sizes[:, 0] * w - sizes[:, 1] * h).abs() <= sizes.max(1).values  # within a pixel
+            other_size = (sizes[:, 0] != h) | (sizes[:, 1] != w)
+            near = same_shape & other_size & ((thumbs - _area_thumbnail(r.pixels)).abs().mean(1) < 3 / 255)
+            if any(_near_copy(*_to_smaller(pool[k].pixels, r.pixels)) for k in near.nonzero().flatten().tolist()):
+                out.append(f"{names[s]}/{r.image_id} (near-identical: resized)")
+        return out
+
     @staticmethod
     def _turned_hashes(r: ImageRecord) -> set[str]:
         """:func:`image_hash` of ``r`` turned by 90°, 180° and 270°, and of its mirror image turned by 0° to 270°: the
@@ -2631,6 +2677,7 @@ class DataCache:
                     for r in rs if shape(r) in common and self._hash(r) in seen]
             both += self._turned_copies(train_recs, test_recs, names, set(both))
             both += self._near_copies(train_recs, test_recs, names, set(both))
+            both += self._scaled_copies(train_recs, test_recs, names, set(both))
             self._overlaps[key] = both
             for s, rs in test_recs.items():  # one image twice in a test set weighs twice in its every mean
                 self.repeats(s, names[s], rs)
@@ -2640,6 +2687,8 @@ class DataCache:
                     if any(b.endswith("(turned or mirrored)") for b in both) else ""
                 if any("(near-identical: re-encoded" in b for b in both):
                     turned += f"; or within {NEAR_COPY_PSNR:.0f} dB of one, saved again, marked so"
+                if any(b.endswith("(near-identical: resized)") for b in both):
+                    turned += f"; or within {NEAR_COPY_PSNR:.0f} dB of one resized to its size, marked so"
                 log.warning("%d of %d test images are also training images (identical pixels%s; train: %s, test: %s): "
                             "their scores are not held out: %s", len(both), n, turned, " + ".join(map(str, train)),
                             " + ".join(map(str, test)), ", ".join(both[:5]) + (", …" if len(both) > 5 else ""))

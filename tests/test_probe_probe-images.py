@@ -89,3 +89,20 @@ def test_a_test_photo_that_is_a_training_photo_turned_and_re_encoded_is_named(tm
     assert sorted(both) == ["test/phone_no_exif (near-identical: re-encoded, turned or mirrored)",
                             "test/phone_upside_down (near-identical: re-encoded, turned or mirrored)"]
     assert "2 of 3 test images are also training images" in caplog.text
+
+
+def test_a_test_photo_that_is_a_training_photo_resized_is_named(tmp_path):
+    """A user's folder of originals for training and of their web-size exports for testing: each test image is a
+    training image at half its size. Only copies of one size (or turned) were looked for, so the leak was silent →
+    resized copies are named '(near-identical: resized)'; a distinct photo of that size is not."""
+    from PIL import Image
+
+    for d in ("train", "test"):
+        (tmp_path / d).mkdir()
+    for i in range(3):
+        Image.fromarray(_smooth(96, 128, seed=i)).save(tmp_path / "train" / f"full{i}.png")
+    Image.fromarray(_smooth(96, 128, seed=1)).resize((64, 48), Image.BICUBIC).save(tmp_path / "test" / "web1.jpg",
+                                                                                    quality=90)
+    Image.fromarray(_smooth(48, 64, seed=7)).save(tmp_path / "test" / "new.png")
+    train, test = DataSpec.parse(str(tmp_path / "train")), DataSpec.parse(str(tmp_path / "test"))
+    assert DataCache().overlap((train,), (test,)) == ["test/web1 (near-identical: resized)"]
