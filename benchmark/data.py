@@ -2094,6 +2094,7 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
     if arrays:  # pixels as nested lists: read them as numpy arrays (of their column's type, which numpy may widen)
         ds = ds.with_format("numpy", columns=[col], output_all_columns=True)
     records, keys, bad, small, notes, whys = [], [], [], [], {}, {}
+    in_ram, spill = 0, _Spill(spec)
     for i, row in enumerate(ds):
         if spec.max_images is not None and len(records) >= spec.max_images:
             break
@@ -2122,7 +2123,13 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
             keys.append((i, named.stem, named.name))  # the name with its suffix tells same stems apart
         else:
             keys.append((i, f"{i:05d}", None))
+        size = pixels.element_size() * pixels.numel()
+        if in_ram + size > decoded_in_ram_bytes():
+            pixels = spill(pixels)
+        else:
+            in_ram += size
         records.append(pixels)
+    spill.report()
     if notes.get("transparent"):
         seen = notes["transparent"]
         log.warning("%s: %d image(s) have transparent pixels: alpha is dropped and the colours stored under it are "
@@ -2161,6 +2168,80 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
                     len(records) + len(small) + len(bad), len(bad), _logged(bad),
                     ", ".join(map(str, bad[:5])) + (", …" if len(bad) > 5 else ""))
     return [ImageRecord(image_id, px) for image_id, px in zip(_distinct_ids(keys), records)]
+
+
+def decoded_in_ram_bytes() -> int:
+    """How many bytes of one source's decoded pixels are kept in memory (``PLBENCH_DECODED_RAM_MB``, default
+    :data:`DECODED_RAM_MB`); the images after them are memory-mapped from a file (:class:`_Spill`)."""
+    text = os.environ.get("PLBENCH_DECODED_RAM_MB", "").strip()
+    try:
+        mb = float(text) if text else DECODED_RAM_MB
+    except ValueError:
+        raise UserError(f"PLBENCH_DECODED_RAM_MB={text!r} is not a number of megabytes") from None
+    return int(max(mb, 0) * 2**20)
+
+
+#: decoded megabytes of one source held in memory: BSD200 + T91 (≈ 150 MB as uint8) stay there whole; a folder of
+#: 200 photos of 6 MP (3.6 GB) or a hub set of 100 000 would not fit a laptop's or a worker's memory
+DECODED_RAM_MB = 1024
+
+
+def _release_freed_memory() -> None:
+    """Hand freed heap memory back to the system (glibc's malloc_trim; elsewhere nothing). A decoded photo's buffers
+    (tens of MB) are freed into glibc's heap, whose mmap threshold has risen to their size, and the heap keeps
+    them: 60 photos of 6 MP each memory-mapped still left 1 GB of freed decoding buffers in the process."""
+    if trim := _malloc_trim():
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim():
+    """glibc's malloc_trim, or None (another C library, another system)."""
+    import ctypes
+
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+class _Spill:
+    """Decoded images written, as they are, to an unlinked file and memory-mapped back (copy on write): the
+    same (3, H, W) tensor of the same dtype and values, so fingerprints, run ids and every crop a seed draws are
+    unchanged, but its pages are the file's, which the kernel reads in as crops touch them and drops under
+    pressure, not process memory. The folder is ``PLBENCH_SPILL_DIR`` or the system's temporary folder (a
+    tmpfs /tmp holds it in memory: name a disk). Where the file cannot be written the image stays in memory."""
+
+    def __init__(self, spec):
+        self.spec, self.count, self.bytes, self.failed = spec, 0, 0, None
+
+    def __call__(self, pixels: torch.Tensor) -> torch.Tensor:
+        import tempfile
+
+        if self.failed:
+            return pixels
+        _release_freed_memory()  # the previous image's decoding buffers
+        arr = pixels.contiguous().numpy()
+        folder = os.environ.get("PLBENCH_SPILL_DIR") or None
+        try:
+            with tempfile.NamedTemporaryFile(prefix="plbench-pixels-", suffix=".raw", dir=folder) as f:
+                arr.tofile(f)
+                f.flush()
+                mapped = np.memmap(f.name, dtype=arr.dtype, mode="c", shape=arr.shape)
+        except OSError as exc:  # disk full, a folder not writable: keep it in memory, and say so once
+            self.failed = exc
+            log.warning("%s: could not write decoded images to %s (%s): the rest stay in memory", self.spec,
+                        folder or tempfile.gettempdir(), _first_line(exc))
+            return pixels
+        self.count, self.bytes = self.count + 1, self.bytes + arr.nbytes
+        return torch.from_numpy(mapped)  # the mapping outlives the file's name (deleted on leaving the with)
+
+    def report(self) -> None:
+        if self.count:
+            _release_freed_memory()
+            log.info("%s: %d image(s) beyond %s of decoded pixels (%.0f MB) memory-mapped from a temporary file "
+                     "(PLBENCH_DECODED_RAM_MB, PLBENCH_SPILL_DIR)", self.spec, self.count,
+                     f"{decoded_in_ram_bytes() / 2**20:.0f} MB", self.bytes / 2**20)
 
 
 #: unreadable files (or cells) of one source logged one by one with their reason; the rest are counted only (a
@@ -2354,6 +2435,38 @@ def _near_copy(a: torch.Tensor, b: torch.Tensor) -> bool:
     return mse <= NEAR_COPY_CONTRAST * contrast
 
 
+def _area_thumbnail(px: torch.Tensor) -> torch.Tensor:
+    """(3, H, W) image → its 8×8 thumbnail of area means, (192,) float in [0, 1], of a sample ≥ 256 px a side (every
+    ``min(H, W) // 256``-th pixel): a resized copy's is the original's (unlike :func:`_thumbnail`'s coarser sample,
+    whose aliasing differs between the two by 7 levels on a detailed photo)."""
+    import torch.nn.functional as F
+
+    step = max(1, min(px.shape[-2:]) // 256)
+    return F.adaptive_avg_pool2d(to_float(px[:, ::step, ::step].contiguous())[None], 8)[0].flatten()
+
+
+def _to_smaller(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Two (3, H, W) images → both at the smaller one's size, float in [0, 1] (the larger resized by area means)."""
+    import torch.nn.functional as F
+
+    x, y = to_float(a), to_float(b)
+    if x.shape[-2] * x.shape[-1] < y.shape[-2] * y.shape[-1]:
+        x, y = y, x
+    return F.interpolate(x[None], size=tuple(y.shape[-2:]), mode="area")[0], y
+
+
+def _turnings(px: torch.Tensor, sizes) -> object:
+    """``(False, px)``, then ``(True, v)`` for the seven images ``px`` turned by 90°, 180°, 270° or mirrored and turned
+    make, those of a size in ``sizes`` only (lazily: a test image is turned only while no copy is found, and only to a
+    size some training image has)."""
+    h, w = px.shape[-2:]
+    for mirrored in (False, True):
+        for k in range(4):
+            if (h, w)[k % 2:] + (h, w)[:k % 2] in sizes:
+                v = px.flip(-1) if mirrored else px
+                yield (k, mirrored) != (0, False), torch.rot90(v, k, dims=(-2, -1)) if k else v
+
+
 class DataCache:
     """Decoded images per source, and their content fingerprints, shared by every run of a grid."""
 
@@ -2422,12 +2535,14 @@ class DataCache:
 
     def _near_copies(self, train_recs: list[ImageRecord], test_recs: dict[DataSpec, list[ImageRecord]],
                      names: dict[DataSpec, str], found: set[str]) -> list[str]:
-        """The test images not in ``found`` that are a training image of their size saved again (a JPEG re-encoded, a
-        PNG exported as JPEG: other pixels, the same photo): ``dataset/image (near-identical: re-encoded)``, where the
-        two are :func:`_near_copy`. Candidates are paired by their thumbnails and samples (:func:`_likely_copies`),
-        then compared whole."""
+        """The test images not in ``found`` that are a training image saved again (a JPEG re-encoded, a PNG exported
+        as JPEG: other pixels, the same photo), as it is or turned by k·90° or mirrored (a phone photo whose copy lost
+        its EXIF orientation, or was turned when exported): ``dataset/image (near-identical: re-encoded)``, or
+        ``(near-identical: re-encoded, turned or mirrored)``, where the two are :func:`_near_copy`. Candidates are
+        paired by their thumbnails and samples (:func:`_likely_copies`), then compared whole."""
+        found = {f.removesuffix(" (turned or mirrored)") for f in found}  # named as exact turned copies already
         left = [(s, r) for s, rs in test_recs.items() for r in rs if f"{names[s]}/{r.image_id}" not in found]
-        sizes = {r.size for _, r in left}
+        sizes = {size for _, r in left for size in (r.size, r.size[::-1])}
         pools: dict[tuple, list[ImageRecord]] = {}
         for r in train_recs:
             if r.size in sizes and r.pixels.shape[0] == 3:
@@ -2435,11 +2550,38 @@ class DataCache:
         sketches = {size: _sketches([r.pixels for r in pool]) for size, pool in pools.items()}
         out = []
         for s, r in left:
-            if r.size not in pools:
-                continue
-            near = _likely_copies(sketches[r.size], tuple(t[0] for t in _sketches([r.pixels])))
-            if any(_near_copy(pools[r.size][k].pixels, r.pixels) for k in near):
-                out.append(f"{names[s]}/{r.image_id} (near-identical: re-encoded)")
+            for turned, px in _turnings(r.pixels, pools):
+                size = tuple(px.shape[-2:])
+                near = _likely_copies(sketches[size], tuple(t[0] for t in _sketches([px])))
+                if any(_near_copy(pools[size][k].pixels, px) for k in near):
+                    out.append(f"{names[s]}/{r.image_id} (near-identical: re-encoded{', turned or mirrored' * turned})")
+                    break
+        return out
+
+    def _scaled_copies(self, train_recs: list[ImageRecord], test_recs: dict[DataSpec, list[ImageRecord]],
+                       names: dict[DataSpec, str], found: set[str]) -> list[str]:
+        """The test images not in ``found`` that are a training image of another size, resized (a web-size export of a
+        photo trained on at full size, or the other way): ``dataset/image (near-identical: resized)``. Candidates
+        share the aspect ratio (to a pixel) and the 8×8 thumbnail (:func:`_area_thumbnail`: Kodak24's photos resized
+        to 1/2-1/4 by PIL's bicubic are within 1.4 levels of their own, distinct photos ≥ 22 apart) within 3 levels;
+        the larger is then resized to the smaller's size (area means) and the two
+        must be :func:`_near_copy`."""
+        found = {f.split(" (near-identical")[0].removesuffix(" (turned or mirrored)") for f in found}
+        left = [(s, r) for s, rs in test_recs.items() for r in rs
+                if f"{names[s]}/{r.image_id}" not in found and r.pixels.shape[0] == 3]
+        pool = [r for r in train_recs if r.pixels.shape[0] == 3]
+        if not left or not pool:
+            return []
+        thumbs = torch.stack([_area_thumbnail(r.pixels) for r in pool])
+        sizes = torch.tensor([r.size for r in pool], dtype=torch.float64)
+        out = []
+        for s, r in left:
+            h, w = r.size
+            same_shape = (sizes[:, 0] * w - sizes[:, 1] * h).abs() <= sizes.max(1).values  # within a pixel
+            other_size = (sizes[:, 0] != h) | (sizes[:, 1] != w)
+            near = same_shape & other_size & ((thumbs - _area_thumbnail(r.pixels)).abs().mean(1) < 3 / 255)
+            if any(_near_copy(*_to_smaller(pool[k].pixels, r.pixels)) for k in near.nonzero().flatten().tolist()):
+                out.append(f"{names[s]}/{r.image_id} (near-identical: resized)")
         return out
 
     @staticmethod
@@ -2535,6 +2677,7 @@ class DataCache:
                     for r in rs if shape(r) in common and self._hash(r) in seen]
             both += self._turned_copies(train_recs, test_recs, names, set(both))
             both += self._near_copies(train_recs, test_recs, names, set(both))
+            both += self._scaled_copies(train_recs, test_recs, names, set(both))
             self._overlaps[key] = both
             for s, rs in test_recs.items():  # one image twice in a test set weighs twice in its every mean
                 self.repeats(s, names[s], rs)
@@ -2542,8 +2685,10 @@ class DataCache:
                 n = sum(len(self.images(s)) for s in dict.fromkeys(test))
                 turned = " or a training image turned or mirrored, as training crops are, marked so" \
                     if any(b.endswith("(turned or mirrored)") for b in both) else ""
-                if any(b.endswith("(near-identical: re-encoded)") for b in both):
+                if any("(near-identical: re-encoded" in b for b in both):
                     turned += f"; or within {NEAR_COPY_PSNR:.0f} dB of one, saved again, marked so"
+                if any(b.endswith("(near-identical: resized)") for b in both):
+                    turned += f"; or within {NEAR_COPY_PSNR:.0f} dB of one resized to its size, marked so"
                 log.warning("%d of %d test images are also training images (identical pixels%s; train: %s, test: %s): "
                             "their scores are not held out: %s", len(both), n, turned, " + ".join(map(str, train)),
                             " + ".join(map(str, test)), ", ".join(both[:5]) + (", …" if len(both) > 5 else ""))
