@@ -127,6 +127,24 @@ def mean_se(x: np.ndarray) -> tuple[float, float]:
     return float(x.std(ddof=1)) / math.sqrt(len(x)), float(len(x) - 1)
 
 
+def complete_grid(ok: np.ndarray, min_runs: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """(runs, images) masks of the complete (runs × images) grid kept from ``ok`` (S, I) — which cells are
+    finite; the two-level SE needs every run on every image. Two ways to get one: leave out the images some
+    run lacks (every run kept), or leave out the runs that lack an image (every image kept); whichever keeps
+    more cells (a tie, or fewer than ``min_runs`` (≥ 2) complete runs left: the images go). One run scored on
+    2 of 10 images narrowed every run to those 2 images, the other 8 images' evidence dropped silently —
+    in the budget checks (tests/test_probe_verdicts9.py) and in :func:`compare_runs`
+    (tests/test_probe_probe-verdicts.py); :func:`benchmark.convergence.arm_budget` logs what it leaves out."""
+    ok = np.asarray(ok, bool)
+    some = ok.any(axis=1)
+    by_images = (some, ok[some].all(axis=0) if some.any() else np.zeros(ok.shape[1], bool))
+    seen = ok.any(axis=0)
+    full = ok[:, seen].all(axis=1) & some
+    by_runs = (full, seen)
+    cells = [int(r.sum()) * int(c.sum()) for r, c in (by_images, by_runs)]
+    return by_runs if full.sum() >= max(2, min_runs) and cells[1] > cells[0] else by_images
+
+
 def compare_runs(a: np.ndarray, b: np.ndarray, seeds_a=None, seeds_b=None, *, higher: bool = True,
                  margin: float = 0.0, min_runs: int = MIN_RUNS, pair_by_order: bool = False) -> RunComparison:
     """Paired run-level comparison of arm A with arm B on one (task, metric).
@@ -135,7 +153,8 @@ def compare_runs(a: np.ndarray, b: np.ndarray, seeds_a=None, seeds_b=None, *, hi
     default 0..S−1) on the same I test images, NaN where missing; ``higher``: whether larger values
     are better. ``margin`` ≥ 0 shifts the test to ``effect + margin`` (a non-inferiority test: A is
     at least as good as B up to ``margin``). ``pair_by_order``: pair the i-th run of A with the i-th
-    of B (arms on disjoint seeds, as in an A/A split). Images missing in any paired run are dropped.
+    of B (arms on disjoint seeds, as in an A/A split). A pair of runs missing some images is left out, or those
+    images are (:func:`complete_grid`: whichever keeps more (run, image) cells, keeping ``min_runs`` runs).
     """
     from scipy.special import stdtr, stdtrit  # Student's t CDF and its inverse: scipy.stats.t's values, ~100× faster
 
@@ -159,8 +178,10 @@ def compare_runs(a: np.ndarray, b: np.ndarray, seeds_a=None, seeds_b=None, *, hi
     if not pairs:
         return RunComparison(math.nan, math.nan, math.nan, math.nan, math.nan, 0, 0, missing, TOO_FEW)
     d = sign * (a[[i for i, _ in pairs]] - b[[j for _, j in pairs]])               # (S, I)
-    cols = ~np.isnan(d).any(axis=0)
-    d = d[:, cols]
+    # the complete grid: a pair scored on some images only leaves the comparison, or the images it lacks do,
+    # whichever keeps more cells (and the runs a test needs)
+    rows, cols = complete_grid(~np.isnan(d), max(2, min_runs))
+    d = d[rows][:, cols]
     S, I = d.shape
     if I == 0:
         return RunComparison(math.nan, math.nan, math.nan, math.nan, math.nan, S, 0, missing, "no shared images")
