@@ -48,6 +48,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from benchmark.runstats import complete_grid
+
 log = logging.getLogger(__name__)
 
 #: fraction of the iterations the (diagnostic) plateau statistic looks back over
@@ -178,23 +180,6 @@ def run_gains(items: pd.DataFrame) -> pd.DataFrame:
         check_id=("check_id", "first"), final=("final", "mean"), check=("check", "mean"),
         gain=("gain", "mean")).reset_index()
     return g[GAIN_COLUMNS]
-
-
-def complete_grid(ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(runs, images) masks of the complete (runs × images) grid kept from ``ok`` (S, I) — which cells are
-    finite; the two-level SE needs every run on every image. Two ways to get one: leave out the images some
-    run lacks (every run kept), or leave out the runs that lack an image (every image kept); whichever keeps
-    more cells (a tie, or fewer than 2 complete runs: the images go). One check scored on 2 of 10 images
-    narrowed every run to those 2 images, the other 8 images' evidence dropped silently
-    (tests/test_probe_verdicts9.py); :func:`arm_budget` logs what it leaves out."""
-    ok = np.asarray(ok, bool)
-    some = ok.any(axis=1)
-    by_images = (some, ok[some].all(axis=0) if some.any() else np.zeros(ok.shape[1], bool))
-    seen = ok.any(axis=0)
-    full = ok[:, seen].all(axis=1) & some
-    by_runs = (full, seen)
-    cells = [int(r.sum()) * int(c.sum()) for r, c in (by_images, by_runs)]
-    return by_runs if full.sum() >= 2 and cells[1] > cells[0] else by_images
 
 
 def gain_bounds(gains: np.ndarray, level: float = LEVEL) -> tuple[int, float, float, float]:

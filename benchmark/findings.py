@@ -1036,7 +1036,9 @@ def check_all(table: pd.DataFrame, names: Iterable[str] | None = None, alpha: fl
     another setting (:func:`benchmark.settings.is_budget_check`) are not settings of their own.
     With ``convergence`` (results from a store), parts whose arms are not shown converged by their
     budget checks (``checks``: their rows; default: those found in ``table``), or whose effect
-    changes sign between ½ budget and the end, are unsettled (:mod:`benchmark.convergence`).
+    crosses 0 between ½ budget and the end (a change shown over seeds and images, beyond the metric's margin;
+    worded "changes sign" only when the end effect is itself shown on the other side, else "was lost":
+    :func:`benchmark.convergence.effect_change_note`), are unsettled (:mod:`benchmark.convergence`).
     ``lost`` (:func:`lost_runs`): the runs that left no rows, each given to the setting it belongs to.
     ``show``: the run ids whose settings' results are returned (grouped by themselves, as a table of those
     runs alone would be: told by run, not by the ``setting`` string, which rows of old runs lack); the parts

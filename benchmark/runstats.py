@@ -85,7 +85,9 @@ def two_level_se(d: np.ndarray) -> tuple[float, float]:
     run scored on the same images), with both levels in it: ``Var = σ²_run/S + σ²_image/I +
     σ²_image×run/(S·I)``, estimated without bias from the two-way ANOVA mean squares as
     ``(MS_run + MS_image − MS_res)/(S·I)`` (floored at ``max(MS_run, MS_image)/(S·I)``, each of which
-    is ≤ the variance in expectation); degrees of freedom by Satterthwaite, at least ``min(S, I) − 1`` — or, where
+    is ≤ the variance in expectation); degrees of freedom by Satterthwaite (the smaller of the mean squares' as
+    drawn and, with fewer runs than images, with the runs' at its upper bound, :func:`_runs_high`), at least
+    ``min(S, I) − 1`` — or, where
     the floor sets the SE and its level has the fewer degrees of freedom, those of its mean square (``S − 1`` for
     the runs', ``I − 1`` for the images')).
 
@@ -110,12 +112,47 @@ def two_level_se(d: np.ndarray) -> tuple[float, float]:
         return math.sqrt(num / (S * I)), float(S - 1)
     if num > combined and num != ms_row and I <= S:     # the images' (a loss × image interaction)
         return math.sqrt(num / (S * I)), float(I - 1)
-    den = ms_row ** 2 / (S - 1) + ms_col ** 2 / (I - 1) + ms_res ** 2 / ((S - 1) * (I - 1))
-    df = num ** 2 / den if den > 0 else float(min(S, I) - 1)
+    floor = float(min(S, I) - 1)
+    df = _satterthwaite(ms_row, ms_col, ms_res, S, I)
+    if S <= I:  # fewer runs than images (5 seeds, Kodak24): the runs' mean square at its upper bound, _runs_high
+        df = min(df, _satterthwaite(_runs_high(ms_row, S), ms_col, ms_res, S, I))
     # never below the fewer of the two levels' degrees of freedom: a floor of S − 1 alone gave a variance the
     # images decide (fewer images than runs) the runs' degrees of freedom — 10–25 % of equal pairs significant
     # at α = 5 % (tests/test_probe_verdicts8.py)
-    return math.sqrt(num / (S * I)), max(float(min(S, I) - 1), df)
+    return math.sqrt(num / (S * I)), max(floor, df)
+
+
+#: the one-sided level of the upper bound the runs' mean square is taken at when the degrees of freedom are
+#: computed with fewer runs than images (:func:`two_level_se`): 0.2 held equal pairs to α down to α = 0.001 where
+#: both the run and the image level are present (5 runs × 12–24 images: tests/test_probe_probe-verdicts.py); 0.5
+#: left 1.5–1.9 × α at 0.05/12
+FEW_LEVEL_Q = 0.2
+
+
+def _satterthwaite(ms_row: float, ms_col: float, ms_res: float, S: int, I: int) -> float:
+    """Satterthwaite's degrees of freedom of the SE's mean square ``max(MS_run + MS_image − MS_res, MS_run,
+    MS_image)`` (:func:`two_level_se`); ``min(S, I) − 1`` where every mean square is 0."""
+    num = max(ms_row + ms_col - ms_res, ms_row, ms_col)
+    den = ms_row ** 2 / (S - 1) + ms_col ** 2 / (I - 1) + ms_res ** 2 / ((S - 1) * (I - 1))
+    return num ** 2 / den if den > 0 else float(min(S, I) - 1)
+
+
+def _runs_high(ms_row: float, S: int) -> float:
+    """The runs' mean square at its :data:`FEW_LEVEL_Q` upper bound, ``MS · (S − 1) / χ²_{S−1}`` at that quantile,
+    for the degrees of freedom of :func:`two_level_se` where the runs are the level with the fewer.
+
+    Why: Satterthwaite's degrees of freedom from the mean squares as drawn are largest exactly where the runs'
+    few-df mean square fell low by chance — where the SE is too small too. With 5 runs × 24 images and a run and
+    an image level alike (σ 0.3 each, run × image 0.2), equal pairs were significant 1.4 × as often as α = 0.01,
+    1.7 × at 0.05/12 and 2.5 × at 0.001 (a 12-comparison table's ▲/▼ family: 8.7 % of null tables at 5 %).
+    Taking the degrees of freedom (only them; the SE is unchanged) with the runs' mean square at its upper bound
+    keeps them near S − 1 where the run level may be what matters, and near I − 1 where the images' clearly
+    dominate. Not applied with fewer images than runs: there the images' bound cost the residual-dominated
+    10 runs × 3 images half its power (tests/test_probe_verdicts8.py), and designs of more runs than images
+    with both levels (24 × 5: 1.9 × α at 0.05/12) stay as they were."""
+    from scipy.special import chdtri  # the χ² upper-tail inverse: chdtri(k, 1 − q) = χ²_k's q quantile
+
+    return ms_row * (S - 1) / float(chdtri(S - 1, 1 - FEW_LEVEL_Q))
 
 
 def mean_se(x: np.ndarray) -> tuple[float, float]:
@@ -127,6 +164,24 @@ def mean_se(x: np.ndarray) -> tuple[float, float]:
     return float(x.std(ddof=1)) / math.sqrt(len(x)), float(len(x) - 1)
 
 
+def complete_grid(ok: np.ndarray, min_runs: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """(runs, images) masks of the complete (runs × images) grid kept from ``ok`` (S, I) — which cells are
+    finite; the two-level SE needs every run on every image. Two ways to get one: leave out the images some
+    run lacks (every run kept), or leave out the runs that lack an image (every image kept); whichever keeps
+    more cells (a tie, or fewer than ``min_runs`` (≥ 2) complete runs left: the images go). One run scored on
+    2 of 10 images narrowed every run to those 2 images, the other 8 images' evidence dropped silently —
+    in the budget checks (tests/test_probe_verdicts9.py) and in :func:`compare_runs`
+    (tests/test_probe_probe-verdicts.py); :func:`benchmark.convergence.arm_budget` logs what it leaves out."""
+    ok = np.asarray(ok, bool)
+    some = ok.any(axis=1)
+    by_images = (some, ok[some].all(axis=0) if some.any() else np.zeros(ok.shape[1], bool))
+    seen = ok.any(axis=0)
+    full = ok[:, seen].all(axis=1) & some
+    by_runs = (full, seen)
+    cells = [int(r.sum()) * int(c.sum()) for r, c in (by_images, by_runs)]
+    return by_runs if full.sum() >= max(2, min_runs) and cells[1] > cells[0] else by_images
+
+
 def compare_runs(a: np.ndarray, b: np.ndarray, seeds_a=None, seeds_b=None, *, higher: bool = True,
                  margin: float = 0.0, min_runs: int = MIN_RUNS, pair_by_order: bool = False) -> RunComparison:
     """Paired run-level comparison of arm A with arm B on one (task, metric).
@@ -135,7 +190,8 @@ def compare_runs(a: np.ndarray, b: np.ndarray, seeds_a=None, seeds_b=None, *, hi
     default 0..S−1) on the same I test images, NaN where missing; ``higher``: whether larger values
     are better. ``margin`` ≥ 0 shifts the test to ``effect + margin`` (a non-inferiority test: A is
     at least as good as B up to ``margin``). ``pair_by_order``: pair the i-th run of A with the i-th
-    of B (arms on disjoint seeds, as in an A/A split). Images missing in any paired run are dropped.
+    of B (arms on disjoint seeds, as in an A/A split). A pair of runs missing some images is left out, or those
+    images are (:func:`complete_grid`: whichever keeps more (run, image) cells, keeping ``min_runs`` runs).
     """
     from scipy.special import stdtr, stdtrit  # Student's t CDF and its inverse: scipy.stats.t's values, ~100× faster
 
@@ -159,8 +215,10 @@ def compare_runs(a: np.ndarray, b: np.ndarray, seeds_a=None, seeds_b=None, *, hi
     if not pairs:
         return RunComparison(math.nan, math.nan, math.nan, math.nan, math.nan, 0, 0, missing, TOO_FEW)
     d = sign * (a[[i for i, _ in pairs]] - b[[j for _, j in pairs]])               # (S, I)
-    cols = ~np.isnan(d).any(axis=0)
-    d = d[:, cols]
+    # the complete grid: a pair scored on some images only leaves the comparison, or the images it lacks do,
+    # whichever keeps more cells (and the runs a test needs)
+    rows, cols = complete_grid(~np.isnan(d), max(2, min_runs))
+    d = d[rows][:, cols]
     S, I = d.shape
     if I == 0:
         return RunComparison(math.nan, math.nan, math.nan, math.nan, math.nan, S, 0, missing, "no shared images")
