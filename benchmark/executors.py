@@ -750,8 +750,9 @@ class SlurmLedger:
     ledger is read until the new jobs are recorded: two drivers submit one after the other. A recorded job counts
     while ``sacct`` says it will still run (:data:`SLURM_ACTIVE`), or does not list it yet and it was submitted
     less than :data:`SLURM_ACCOUNTING_LAG_S` ago (accounting lags ``sbatch``). Where ``sacct`` cannot say (not
-    installed, accounting down, timed out) the recorded runs are submitted again, in one warning, and the record
-    keeps the entries it could not check, less the runs the store has finished."""
+    installed, accounting down, timed out) the controller does (``squeue -t all``: a job it lists as queued or
+    running); where neither can, the recorded runs are submitted again, in one warning, and the record keeps the
+    entries it could not check, less the runs the store has finished."""
 
     def __init__(self, store_root):
         self.path = Path(store_root) / SLURM_LEDGER
@@ -892,10 +893,34 @@ class SlurmLedger:
             return None
         return sorted({line.strip() for line in out.splitlines() if line.strip()})
 
+    def _squeue_states(self, jobs: set[str]) -> dict[str, str] | None:
+        """``{job id: state}`` of the ``jobs`` (``1000_3``, ``1001``) the controller still holds (``squeue -t all``:
+        queued, running, or ended less than MinJobAge ago); a job it does not list has ended. None when ``squeue``
+        cannot say (asked once per ledger, as ``sacct``)."""
+        import subprocess
+
+        if self._no_squeue:
+            return None
+        bases = ",".join(sorted({j.split("_")[0] for j in jobs}))
+        try:
+            done = subprocess.run(["squeue", "-h", "-a", "-r", "-t", "all", "-j", bases, "-o", "%i|%T"],
+                                  capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.SubprocessError):
+            self._no_squeue = True
+            return None
+        if done.returncode != 0:  # one job id the controller has forgotten: "Invalid job id specified" (it ended)
+            if "invalid job id" in done.stderr.lower():
+                return {}
+            self._no_squeue = True
+            return None
+        return {i.strip(): st.strip() for i, _, st in (line.partition("|") for line in done.stdout.splitlines())
+                if i.strip()}
+
     def active(self, jobs) -> set[str] | None:
-        """Which of ``jobs`` (job ids as submitit gives them: ``1000_3``, ``1001``) will still run; None when
-        ``sacct`` cannot say (asked once per ledger: a failed or timed-out ``sacct`` is not waited for twice, and
-        said in one warning)."""
+        """Which of ``jobs`` (job ids as submitit gives them: ``1000_3``, ``1001``) will still run, as ``sacct``
+        says, or the controller (``squeue``) where ``sacct`` cannot (accounting down or absent); None when neither
+        can say (each asked once per ledger: a failed or timed-out command is not waited for twice, and said in one
+        warning)."""
         import subprocess
 
         from submitit.slurm.slurm import SlurmInfoWatcher
@@ -903,8 +928,15 @@ class SlurmLedger:
         jobs = set(jobs)
         if not jobs:
             return set()
+
+        def from_queue() -> set[str] | None:  # no accounting lag: a job the controller does not list has ended
+            states = self._squeue_states(jobs)
+            if states is None:
+                return None
+            return {j for j in jobs if states.get(j, "").split(" ")[0].rstrip("+") in SLURM_ACTIVE}
+
         if self._no_sacct:
-            return None
+            return from_queue()
         cmd = ["sacct", "-o", "JobID,State,NodeList", "--parsable2"]
         for base in sorted({j.split("_")[0] for j in jobs}):
             cmd += ["-j", base]
@@ -912,7 +944,7 @@ class SlurmLedger:
             out = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=True).stdout
         except (OSError, subprocess.SubprocessError) as exc:
             self._no_sacct = f"sacct: {type(exc).__name__}"
-            return None
+            return from_queue()
         info = SlurmInfoWatcher().read_info(out)
         at = self.read()["at"]
         now = _time.time()
@@ -939,7 +971,7 @@ class SlurmLedger:
         alive = self.active(theirs.values()) if theirs else set()
         if alive is None:
             log.warning("cannot tell whether the SLURM jobs an earlier driver submitted for %d of these runs still "
-                        "run (%s): those runs are submitted again", len(theirs), self._no_sacct)
+                        "run (%s; squeue failed): those runs are submitted again", len(theirs), self._no_sacct)
             return configs
         if not alive:
             return configs

@@ -1,0 +1,50 @@
+"""Probe of the overnight/cluster user (probe-overnight): SLURM submissions whose bookkeeping met a failing
+``sacct`` or a submitit error after ``sbatch``, and the dry run's evaluation estimate. Each test failed before its
+fix."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import fake_slurm  # noqa: E402
+from test_review_overnight import _fake_slurm, _queue  # noqa: E402
+
+
+def test_with_accounting_down_the_queue_says_an_earlier_drivers_jobs_still_run(tmp_path, monkeypatch, caplog):
+    """A driver submitted its runs (recorded to their jobs, still pending); the same command again while the
+    accounting database is down (``sacct`` fails) warned 'cannot tell whether the SLURM jobs … still run' and
+    submitted every run again — two jobs racing per run — though the controller (``squeue``) lists those jobs as
+    pending. Now ``squeue`` answers where ``sacct`` cannot: nothing submitted twice. Jobs the controller lists as
+    ended (or no longer lists) do not hold their runs: those are submitted."""
+    from test_probe_overnight import _slurm_unit
+
+    import benchmark.executors as ex
+
+    submitted: list[list[str]] = []
+
+    def jobs(n):
+        ids = _queue(tmp_path, Executor.params["name"], 1000 + len(submitted), n)
+        submitted.append(ids)
+        return [fake_slurm.Job(j) for j in ids]
+
+    Executor = _fake_slurm(tmp_path, monkeypatch, jobs)
+    unit = _slurm_unit(tmp_path)
+    ex.execute_slurm(list(unit.configs), unit.store_root, unit.metrics, "cpu", split="run")
+    monkeypatch.setenv("FAKE_SLURM_SACCT_DOWN", "1")
+    with caplog.at_level(logging.INFO, logger="benchmark.executors"):
+        ex.execute_slurm(list(unit.configs), unit.store_root, unit.metrics, "cpu", split="run")
+    assert submitted == [["1000_0", "1000_1"]], (submitted, caplog.text)
+    assert "cannot tell" not in caplog.text, caplog.text
+    ledger = json.loads((Path(unit.store_root) / ".slurm-jobs.json").read_text())
+    assert sorted(ledger["runs"].values()) == ["1000_0", "1000_1"], ledger
+    # the other side: the controller says the first job ended (cancelled), the second still pends
+    (tmp_path / "state" / "1000_0.state").write_text("CANCELLED by 1234")
+    ex.execute_slurm(list(unit.configs), unit.store_root, unit.metrics, "cpu", split="run")
+    assert submitted == [["1000_0", "1000_1"], ["1001_0"]], submitted
+    ledger = json.loads((Path(unit.store_root) / ".slurm-jobs.json").read_text())
+    assert sorted(ledger["runs"].values()) == ["1000_1", "1001_0"], ledger
