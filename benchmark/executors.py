@@ -800,14 +800,6 @@ class SlurmLedger:
         data["pending"][token] = {"units": [[ids[c] for c in u.configs] for u in units], "at": _time.time()}
         atomic_write_json(self.path, data)
 
-    def forget(self, token: str) -> None:
-        """``sbatch`` failed (submitit raised): nothing of the submission ``token`` was queued."""
-        from benchmark.results import atomic_write_json
-
-        data = self.read()
-        if data["pending"].pop(token, None) is not None:
-            atomic_write_json(self.path, data)
-
     @staticmethod
     def job_name(token: str) -> str:
         return f"plbench-{token}"
@@ -1208,10 +1200,11 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
         try:
             with _environ(PYTHONPATH=_pythonpath()):
                 jobs = ex.map_array(RequeueableUnit(), units)
-        except Exception:  # sbatch failed: nothing queued (a stop, KeyboardInterrupt, may have come after it)
-            if ledger:
-                ledger.forget(token)
-            raise
+        except Exception:  # submitit raised: before sbatch, or after it had queued the array (its output not
+            if ledger:  # understood, a full disk moving the pickles, a client time-out): the queue settles which
+                with contextlib.suppress(Exception):  # (adopt: jobs of that name recorded, none: dropped); where it
+                    ledger.adopt()  # cannot say the submission stays pending, for the next driver (a stop, a
+            raise  # KeyboardInterrupt, leaves it pending as well)
         if ledger:
             ledger.record(units, jobs, ids, token)
     log.info("slurm executor (%s): %d job(s) submitted (%s); logs in %s", cluster or ex.cluster, len(jobs),

@@ -9,6 +9,8 @@ import logging
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import fake_slurm  # noqa: E402
@@ -48,3 +50,62 @@ def test_with_accounting_down_the_queue_says_an_earlier_drivers_jobs_still_run(t
     assert submitted == [["1000_0", "1000_1"], ["1001_0"]], submitted
     ledger = json.loads((Path(unit.store_root) / ".slurm-jobs.json").read_text())
     assert sorted(ledger["runs"].values()) == ["1000_1", "1001_0"], ledger
+
+
+def test_a_submitit_error_after_sbatch_keeps_the_submission_for_the_next_driver(tmp_path, monkeypatch, caplog):
+    """``sbatch`` queued the array, then submitit raised (its output not understood — a site's sbatch wrapper
+    prints more —, or the full disk met moving the job's pickles): the driver forgot its pending submission, so the
+    same command again submitted every run a second time while the first jobs ran. The submission is now settled
+    with the queue (its jobs recorded, or dropped where none was queued)."""
+    from submitit.core.utils import FailedSubmissionError
+    from test_probe_overnight import _slurm_unit
+
+    import benchmark.executors as ex
+
+    submitted: list[list[str]] = []
+    fail = [True]
+
+    def jobs(n):
+        ids = _queue(tmp_path, Executor.params["name"], 1000 + len(submitted), n)
+        submitted.append(ids)
+        if fail[0]:
+            raise FailedSubmissionError('Could not make sense of sbatch output "queued as 1000"')
+        return [fake_slurm.Job(j) for j in ids]
+
+    Executor = _fake_slurm(tmp_path, monkeypatch, jobs)
+    unit = _slurm_unit(tmp_path)
+    with pytest.raises(FailedSubmissionError):
+        ex.execute_slurm(list(unit.configs), unit.store_root, unit.metrics, "cpu", split="run")
+    fail[0] = False
+    ex.execute_slurm(list(unit.configs), unit.store_root, unit.metrics, "cpu", split="run")
+    assert submitted == [["1000_0", "1000_1"]], submitted
+    ledger = json.loads((Path(unit.store_root) / ".slurm-jobs.json").read_text())
+    assert sorted(ledger["runs"].values()) == ["1000_0", "1000_1"] and not ledger.get("pending"), ledger
+
+
+def test_an_sbatch_that_queued_nothing_leaves_no_pending_submission(tmp_path, monkeypatch):
+    """The guard beside it: ``sbatch`` refused (a bad partition), nothing queued — the next driver submits every
+    run at once, with nothing left pending."""
+    from submitit.core.utils import FailedJobError
+    from test_probe_overnight import _slurm_unit
+
+    import benchmark.executors as ex
+
+    submitted: list[list[str]] = []
+    fail = [True]
+
+    def jobs(n):
+        if fail[0]:
+            raise FailedJobError("sbatch: error: invalid partition specified: gpux")
+        ids = _queue(tmp_path, Executor.params["name"], 1000 + len(submitted), n)
+        submitted.append(ids)
+        return [fake_slurm.Job(j) for j in ids]
+
+    Executor = _fake_slurm(tmp_path, monkeypatch, jobs)
+    unit = _slurm_unit(tmp_path)
+    with pytest.raises(FailedJobError):
+        ex.execute_slurm(list(unit.configs), unit.store_root, unit.metrics, "cpu", split="run")
+    assert not json.loads((Path(unit.store_root) / ".slurm-jobs.json").read_text()).get("pending")
+    fail[0] = False
+    ex.execute_slurm(list(unit.configs), unit.store_root, unit.metrics, "cpu", split="run")
+    assert submitted == [["1000_0", "1000_1"]], submitted
