@@ -109,3 +109,47 @@ def test_an_sbatch_that_queued_nothing_leaves_no_pending_submission(tmp_path, mo
     fail[0] = False
     ex.execute_slurm(list(unit.configs), unit.store_root, unit.metrics, "cpu", split="run")
     assert submitted == [["1000_0", "1000_1"]], submitted
+
+
+@pytest.mark.parametrize("executor", ["local", "slurm-run"])
+def test_the_dry_runs_evaluation_is_not_timed_with_the_reference_side_already_cached(tmp_path, monkeypatch, executor):
+    """The dry run timed one evaluation of a test image right after a warm-up on the same image, so every metric
+    with a reference-side cache (ssim, ms_ssim, fsim, vsi, nlpd: :class:`benchmark.fastiqa.RefCache`) hit it: the
+    estimate was that of a warm evaluation (Set5 + Set14, quick metrics: 16.4 s vs 24.1 s cold). A process's first
+    evaluation of each image computes that side — the inputs' scoring in a local grid, every run of SLURM's one job
+    per run. Here an evaluation costs 10 units per pixel of an image its metrics have not seen, 1 of one they have
+    (a fake clock): the estimate must charge what the grid pays."""
+    import types
+
+    import benchmark.perf as perf
+    import benchmark.runner as runner
+    from benchmark.config import RunConfig
+    from benchmark.fastiqa import RefCache
+    from benchmark.task import build_task
+
+    clock = [0.0]
+    seen: dict[int, set] = {}
+
+    def evaluate(net, items, metrics, device):
+        refs = seen.setdefault(id(metrics), set())
+        for it in items:
+            key = RefCache.key(it.clean)
+            clock[0] += it.clean[0, 0].numel() * (1.0 if key in refs else 10.0)
+            refs.add(key)
+        return []
+
+    monkeypatch.setattr(runner, "evaluate", evaluate)
+    monkeypatch.setattr(perf, "time", types.SimpleNamespace(perf_counter=lambda: clock[0], time=lambda: 1e9))
+    monkeypatch.setattr(perf, "_time_step", lambda *a, **kw: (0.0, 0.0))
+    monkeypatch.setattr(perf, "_time_data", lambda *a, **kw: 0.0)
+    configs = [RunConfig(task="denoise", loss="l1", seed=s, iterations=10, batch_size=2, crop=32) for s in (0, 1)]
+    per_run = executor == "slurm-run"
+    est = perf.estimate_grid(configs, ["psnr"], "cpu", perf.StepTimes(tmp_path / "t.json"),
+                             **({"process_per_run": True} if per_run else {}))
+    data = runner.DataCache()
+    items = runner.held_out_items(build_task("denoise"), {s: data.images(s) for s in configs[0].test_data})
+    pixels = sum(it.clean[0, 0].numel() for it in items)
+    # local, one process: the inputs' scoring is the first (cold), both runs warm; one job per run: all three cold
+    want = 3 * 10.0 * pixels if per_run else (10.0 + 2 * 1.0) * pixels
+    assert est["eval_s"] == pytest.approx(want, rel=1e-6), (est["eval_s"], want)
+
