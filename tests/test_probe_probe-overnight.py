@@ -153,3 +153,26 @@ def test_the_dry_runs_evaluation_is_not_timed_with_the_reference_side_already_ca
     want = 3 * 10.0 * pixels if per_run else (10.0 + 2 * 1.0) * pixels
     assert est["eval_s"] == pytest.approx(want, rel=1e-6), (est["eval_s"], want)
 
+
+def test_a_cuda_index_past_the_machines_gpus_is_one_line_before_any_work(monkeypatch, capsys, tmp_path):
+    """``--device cuda:3`` on a machine with two GPUs was accepted (torch makes the device from its name) and failed
+    at the first tensor moved there, 'CUDA error: invalid device ordinal', after the data were loaded and the grid
+    planned. It is now the one-line device error, naming the GPUs there are (simulated: torch.cuda patched)."""
+    import torch
+
+    from benchmark.cli import main
+    from benchmark.devices import resolve_device
+    from benchmark.errors import UserError
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "4,5")
+    assert resolve_device("cuda:1") == torch.device("cuda:1") and resolve_device("cuda").index is None
+    with pytest.raises(UserError, match=r"'cuda:2' requested but this machine has 2 GPU\(s\) visible here "
+                                        r"\(cuda:0, cuda:1; CUDA_VISIBLE_DEVICES=4,5 numbers them from 0\)"):
+        resolve_device("cuda:2")
+    assert main(["run", "--tasks", "denoise", "--losses", "l1", "--iterations", "2", "--device", "cuda:3",
+                 "--no-budget-check", "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: device 'cuda:3' requested but this machine has 2 GPU(s)") and err.count("\n") == 1
+    assert not (tmp_path / "r").exists()
