@@ -456,7 +456,7 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
     """``workers=1``: :func:`run_grid` in this process (``threads`` sets torch's thread count for
     it). ``workers=N`` (or ``"auto"``: one per visible GPU × ``workers_per_gpu``, else 1): N
     spawned processes, each running :func:`run_grid` on its :func:`shard_order`; with GPUs,
-    worker i sees GPU ``(i // workers_per_gpu) % n_gpus`` only; on the CPU each gets
+    worker i sees GPU ``(i // workers_per_gpu) % n_gpus`` only (``cuda:N``: GPU N only); on the CPU each gets
     ``max(1, cores // N)`` threads."""
     import torch
 
@@ -467,6 +467,8 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
         raise UserError(f"--workers-per-gpu must be at least 1, got {workers_per_gpu}")
     cuda = _uses_cuda(device_spec)
     gpus = _visible_gpus() if cuda else []
+    if gpus and device_spec.startswith("cuda:"):  # one GPU named (others may be a colleague's): every worker on it
+        gpus = [gpus[resolve_device(device_spec).index]]  # an index past the GPUs: the one-line device error
     if workers == "auto":
         workers = max(1, len(gpus) * workers_per_gpu)
     workers = int(workers)

@@ -176,3 +176,25 @@ def test_a_cuda_index_past_the_machines_gpus_is_one_line_before_any_work(monkeyp
     err = capsys.readouterr().err
     assert err.startswith("error: device 'cuda:3' requested but this machine has 2 GPU(s)") and err.count("\n") == 1
     assert not (tmp_path / "r").exists()
+
+
+def test_local_workers_keep_to_the_gpu_the_device_names(monkeypatch, tmp_path):
+    """``--device cuda:1 --workers 2`` (GPU 0 is a colleague's): the workers were spread over every visible GPU,
+    worker 0 on GPU 0 — the index was dropped. Each worker now sees the named GPU only (as CUDA_VISIBLE_DEVICES
+    numbers it); ``cuda`` alone still spreads them."""
+    import torch
+    from test_probe_overnight import _slurm_unit
+
+    import benchmark.executors as ex
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "4,5")
+    seen: list[list[str]] = []
+    monkeypatch.setattr(ex, "_run_processes",
+                        lambda units, envs, monitor=None: seen.append([e["CUDA_VISIBLE_DEVICES"] for e in envs]) or [])
+    monkeypatch.setattr(ex, "_collect", lambda *a, **kw: None)
+    unit = _slurm_unit(tmp_path)
+    for device in ("cuda:1", "cuda"):
+        ex.execute_local(list(unit.configs), unit.store_root, unit.metrics, device, workers=2)
+    assert seen == [["5", "5"], ["4", "5"]], seen
