@@ -1246,9 +1246,7 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
         log.warning("interrupted: cancelling %d job(s); %s", len(jobs),  # RequeueableUnit saves none on the stop
                     "checkpoints are off: a run in progress starts again from iteration 0" if off
                     else "their checkpoints resume them")
-        for job in jobs:
-            with contextlib.suppress(Exception):
-                job.cancel(check=False)
+        _cancel(jobs, cluster or "slurm")
         raise
     finally:
         bars.close()
@@ -1256,6 +1254,24 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
     return _collect(list(configs), store_root, metrics, collected, "slurm jobs",
                     since=units[0].since if units else None, requeued=any(r.get("requeued") for r in collected),
                     grid_id=units[0].grid_id if units else "")
+
+
+def _cancel(jobs: list, cluster: str) -> None:
+    """Cancel submitit's ``jobs``: on SLURM one ``scancel`` naming each array (or plain job) once — submitit's
+    ``job.cancel`` is one ``scancel`` per task, waited for in turn (minutes for a grid of one job per run, and a
+    second Ctrl-C meanwhile left the rest queued); elsewhere, or where that ``scancel`` fails, job by job."""
+    import subprocess
+
+    if cluster == "slurm" and jobs:
+        bases = sorted({str(job.job_id).split("_")[0] for job in jobs})
+        try:
+            subprocess.run(["scancel", *bases], capture_output=True, timeout=120, check=True)
+            return
+        except (OSError, subprocess.SubprocessError) as exc:
+            log.warning("scancel %s failed (%s): cancelling the jobs one by one", " ".join(bases), exc)
+    for job in jobs:
+        with contextlib.suppress(Exception):
+            job.cancel(check=False)
 
 
 def _job_failure(job_id: str, exc: BaseException) -> str:

@@ -240,13 +240,14 @@ def _signal(task: str, sig: int, what: tuple[str, ...] = ("step", "pgid")) -> No
 
 
 def scancel(args: list[str]) -> int:
-    job = args[0]
+    """``scancel ID [ID …]`` (a job, an array task, or a whole array by its base id), or ``scancel ID --signal SIG``."""
     if "--signal" in args:
         sig = args[args.index("--signal") + 1]
-        for t in _tasks(job):  # as scancel --signal without --batch: the job steps only, not the batch shell
+        for t in _tasks(args[0]):  # as scancel --signal without --batch: the job steps only, not the batch shell
             _signal(t, getattr(signal, sig if sig.startswith("SIG") else f"SIG{sig}"), ("step",))
         return 0
-    tasks = [t for t in _tasks(job) if (_dir() / f"{t}.state").read_text() in ("PENDING", "RUNNING", "REQUEUED")]
+    tasks = [t for job in args if not job.startswith("-") for t in _tasks(job)
+             if (_dir() / f"{t}.state").read_text() in ("PENDING", "RUNNING", "REQUEUED")]
     for t in tasks:
         (_dir() / f"{t}.state").write_text("CANCELLED")
         _signal(t, signal.SIGTERM)

@@ -198,3 +198,40 @@ def test_local_workers_keep_to_the_gpu_the_device_names(monkeypatch, tmp_path):
     for device in ("cuda:1", "cuda"):
         ex.execute_local(list(unit.configs), unit.store_root, unit.metrics, device, workers=2)
     assert seen == [["5", "5"], ["4", "5"]], seen
+
+
+def test_ctrl_c_cancels_a_job_array_in_one_scancel_not_one_per_run(tmp_path, monkeypatch):
+    """Ctrl-C of a SLURM driver waiting on one job per run: it cancelled the jobs one ``scancel`` each, waited for
+    in turn — 500 controller round trips for a 500-run grid, minutes, and a second Ctrl-C meanwhile left the rest
+    queued to run all night. The array is cancelled whole: one ``scancel`` naming each array once."""
+    import os
+    import subprocess
+
+    from test_probe_overnight import _slurm_unit
+
+    import benchmark.executors as ex
+
+    monkeypatch.setenv("FAKE_SLURM_KILL_WAIT", "0")
+    calls = tmp_path / "scancel.log"
+
+    class Job(fake_slurm.Job):
+        def done(self):
+            raise KeyboardInterrupt  # the user's Ctrl-C while the driver waits
+
+        def cancel(self, check=True):  # submitit's SlurmJob.cancel
+            (subprocess.check_call if check else subprocess.call)(["scancel", self.job_id])
+
+    def jobs(n):
+        return [Job(j) for j in _queue(tmp_path, Executor.params["name"], 1000, n)]
+
+    Executor = _fake_slurm(tmp_path, monkeypatch, jobs)
+    real = tmp_path / "bin" / "scancel"
+    (tmp_path / "bin" / "_scancel").write_bytes(real.read_bytes())
+    os.chmod(tmp_path / "bin" / "_scancel", 0o755)
+    real.write_text(f'#!/bin/sh\necho "$@" >> {calls}\nexec {tmp_path / "bin" / "_scancel"} "$@"\n')
+    unit = _slurm_unit(tmp_path, seeds=(0, 1, 2))
+    with pytest.raises(KeyboardInterrupt):
+        ex.execute_slurm(list(unit.configs), unit.store_root, unit.metrics, "cpu", split="run")
+    assert calls.read_text().splitlines() == ["1000"], calls.read_text()
+    states = {p.name: p.read_text() for p in (tmp_path / "state").glob("1000_*.state")}
+    assert states == {f"1000_{i}.state": "CANCELLED" for i in range(3)}, states
