@@ -806,15 +806,16 @@ class SlurmLedger:
     def job_name(token: str) -> str:
         return f"plbench-{token}"
 
-    def adopt(self) -> set[str]:
+    def adopt(self, own: str = "") -> set[str]:
         """Submissions an earlier driver recorded (:meth:`intend`) but not their jobs (killed between ``sbatch`` and
-        :meth:`record`): their jobs, found by name with ``sacct``, are recorded against their runs. One that
+        :meth:`record`), or this driver's own (token ``own``: submitit raised, its lines say so): their jobs, found
+        by name with ``sacct``, are recorded against their runs. One that
         ``sacct`` lists no job of was never submitted once :data:`SLURM_ACCOUNTING_LAG_S` has passed (dropped);
         before that the controller (:meth:`_squeue`, no lag) says which jobs it has — none: never submitted (a
         driver stopped before ``sbatch`` and run again at once submits its runs now) — and only where it cannot say
         do its runs count as queued (accounting lags ``sbatch``): returned. Where ``sacct`` cannot say (down, or no
         accounting on the cluster) the controller's jobs are recorded, none there: dropped (none will run); where
-        neither can say, kept."""
+        neither can say, kept (this driver's own: said to be kept for the next driver, nothing submitted again)."""
         import subprocess
 
         from submitit.slurm.slurm import SlurmInfoWatcher
@@ -846,9 +847,15 @@ class SlurmLedger:
             if jobs is None or (not jobs and now - at < SLURM_ACCOUNTING_LAG_S):
                 listed = self._squeue(self.job_name(token))
                 if listed is None and jobs is None:  # cannot say: kept for a driver that can; its runs submitted again
-                    log.warning("cannot tell whether an earlier driver, stopped while it submitted, queued SLURM "
-                                "jobs for %d run(s) (%s, squeue failed): those runs are submitted again",
-                                sum(map(len, units)), self._no_sacct)
+                    if token == own:
+                        log.warning("cannot tell whether sbatch queued SLURM jobs for %d run(s) before submitit "
+                                    "failed (%s, squeue failed): the submission is kept in %s; the next driver on "
+                                    "this --out settles it (its jobs recorded, or its runs submitted)",
+                                    sum(map(len, units)), self._no_sacct, self.path.name)
+                    else:
+                        log.warning("cannot tell whether an earlier driver, stopped while it submitted, queued SLURM "
+                                    "jobs for %d run(s) (%s, squeue failed): those runs are submitted again",
+                                    sum(map(len, units)), self._no_sacct)
                     continue
                 if listed is None:  # sacct may not list them yet: queued, asked again by the next driver
                     queued.update(rid for runs in units for rid in runs)
@@ -865,8 +872,10 @@ class SlurmLedger:
                             data["runs"][rid] = j
                             found += 1
             if found:  # the runs recorded to them, not those a later submission holds
-                log.info("an earlier driver, stopped while it submitted, queued SLURM job(s) %s for %d run(s): "
-                         "recorded", ", ".join(sorted({j.split("_")[0] for j in jobs})), found)
+                log.info("%s queued SLURM job(s) %s for %d run(s): recorded",
+                         "sbatch, before submitit failed," if token == own else
+                         "an earlier driver, stopped while it submitted,",
+                         ", ".join(sorted({j.split("_")[0] for j in jobs})), found)
         atomic_write_json(self.path, data)
         return queued
 
@@ -1205,7 +1214,7 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
         except Exception:  # submitit raised: before sbatch, or after it had queued the array (its output not
             if ledger:  # understood, a full disk moving the pickles, a client time-out): the queue settles which
                 with contextlib.suppress(Exception):  # (adopt: jobs of that name recorded, none: dropped); where it
-                    ledger.adopt()  # cannot say the submission stays pending, for the next driver (a stop, a
+                    ledger.adopt(own=token)  # cannot say the submission stays pending, for the next driver (a stop, a
             raise  # KeyboardInterrupt, leaves it pending as well)
         if ledger:
             ledger.record(units, jobs, ids, token)

@@ -235,3 +235,30 @@ def test_ctrl_c_cancels_a_job_array_in_one_scancel_not_one_per_run(tmp_path, mon
     assert calls.read_text().splitlines() == ["1000"], calls.read_text()
     states = {p.name: p.read_text() for p in (tmp_path / "state").glob("1000_*.state")}
     assert states == {f"1000_{i}.state": "CANCELLED" for i in range(3)}, states
+
+
+def test_a_failed_submission_that_no_one_can_settle_says_it_is_kept_not_submitted_again(tmp_path, monkeypatch,
+                                                                                         caplog):
+    """submitit raised after ``sbatch`` while neither ``sacct`` nor ``squeue`` answered: the driver's last line before
+    its error said 'cannot tell whether an earlier driver, stopped while it submitted, queued SLURM jobs …: those
+    runs are submitted again' — about its own submission, and nothing was submitted again. It says the
+    submission is kept for the next driver to settle."""
+    from submitit.core.utils import FailedSubmissionError
+    from test_probe_overnight import _slurm_unit
+
+    import benchmark.executors as ex
+
+    def jobs(n):
+        _queue(tmp_path, Executor.params["name"], 1000, n)
+        raise FailedSubmissionError('Could not make sense of sbatch output "queued as 1000"')
+
+    Executor = _fake_slurm(tmp_path, monkeypatch, jobs)
+    monkeypatch.setenv("FAKE_SLURM_SACCT_DOWN", "1")
+    monkeypatch.setenv("FAKE_SLURM_SQUEUE_DOWN", "1")
+    unit = _slurm_unit(tmp_path)
+    with caplog.at_level(logging.INFO, logger="benchmark.executors"), pytest.raises(FailedSubmissionError):
+        ex.execute_slurm(list(unit.configs), unit.store_root, unit.metrics, "cpu", split="run")
+    warned = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warned) == 1 and "earlier driver" not in warned[0] and "submitted again" not in warned[0], warned
+    assert "kept" in warned[0] and "next" in warned[0], warned
+    assert json.loads((Path(unit.store_root) / ".slurm-jobs.json").read_text()).get("pending")
