@@ -642,7 +642,7 @@ def cmd_run(args) -> int:
     dev = resolve_device(device) if s.executor == "local" else device  # remote: resolved where it runs
     if args.dry_run:
         _warn_runs_kept_apart(ResultsStore(s.out), configs)
-        return _dry_run(args, configs, metrics, resolve_device(device), s.profile)
+        return _dry_run(args, configs, metrics, resolve_device(device), s.profile, executor_options(s))
     store = ResultsStore(s.out)
     store.ensure_writable()
     checks = _budget_checks(configs)
@@ -753,15 +753,20 @@ def _warn_runs_kept_apart(store, configs) -> None:
                     shlex.quote(f"code_version={version}"))
 
 
-def _dry_run(args, configs, metrics, dev, profile_name) -> int:
+def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None) -> int:
     """``run --dry-run``: the grid's estimated wall time from the runner's step timed at small
-    shapes (kept for the next dry run) and one evaluation per test set; trains nothing."""
+    shapes (kept for the next dry run) and one evaluation per test set; trains nothing. ``opts``
+    (:func:`~benchmark.executors.executor_options`): how many processes evaluate (each computes the test
+    images' reference sides once; SLURM's one job per run: every run)."""
     import torch
 
     from benchmark.perf import estimate_grid
 
     t0 = time.time()
-    est = estimate_grid(configs, metrics, str(dev))
+    opts = opts or {}
+    workers = opts.get("workers")
+    est = estimate_grid(configs, metrics, str(dev), processes=workers if isinstance(workers, int) else 1,
+                        process_per_run=opts.get("split") == "run")
     name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
     hours = est["seconds"] / 3600
     c0 = max(configs, key=lambda c: c.iterations)  # a full-budget run, not a budget check

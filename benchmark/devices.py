@@ -19,4 +19,13 @@ def resolve_device(device: str) -> torch.device:
         raise UserError(f"unknown device {device!r}: use auto, cpu, cuda or cuda:N") from None
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise UserError(f"device {device!r} requested but CUDA is not available here")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        # torch accepts the name and fails at the first tensor moved there ("invalid device ordinal"), after planning
+        import os
+
+        n = torch.cuda.device_count()
+        visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+        raise UserError(f"device {device!r} requested but this machine has {n} GPU(s) visible here "
+                        f"({', '.join(f'cuda:{i}' for i in range(n))}"
+                        + (f"; CUDA_VISIBLE_DEVICES={visible} numbers them from 0" if visible else "") + ")")
     return dev

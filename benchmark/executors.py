@@ -456,7 +456,7 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
     """``workers=1``: :func:`run_grid` in this process (``threads`` sets torch's thread count for
     it). ``workers=N`` (or ``"auto"``: one per visible GPU × ``workers_per_gpu``, else 1): N
     spawned processes, each running :func:`run_grid` on its :func:`shard_order`; with GPUs,
-    worker i sees GPU ``(i // workers_per_gpu) % n_gpus`` only; on the CPU each gets
+    worker i sees GPU ``(i // workers_per_gpu) % n_gpus`` only (``cuda:N``: GPU N only); on the CPU each gets
     ``max(1, cores // N)`` threads."""
     import torch
 
@@ -467,6 +467,8 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
         raise UserError(f"--workers-per-gpu must be at least 1, got {workers_per_gpu}")
     cuda = _uses_cuda(device_spec)
     gpus = _visible_gpus() if cuda else []
+    if gpus and device_spec.startswith("cuda:"):  # one GPU named (others may be a colleague's): every worker on it
+        gpus = [gpus[resolve_device(device_spec).index]]  # an index past the GPUs: the one-line device error
     if workers == "auto":
         workers = max(1, len(gpus) * workers_per_gpu)
     workers = int(workers)
@@ -750,8 +752,9 @@ class SlurmLedger:
     ledger is read until the new jobs are recorded: two drivers submit one after the other. A recorded job counts
     while ``sacct`` says it will still run (:data:`SLURM_ACTIVE`), or does not list it yet and it was submitted
     less than :data:`SLURM_ACCOUNTING_LAG_S` ago (accounting lags ``sbatch``). Where ``sacct`` cannot say (not
-    installed, accounting down, timed out) the recorded runs are submitted again, in one warning, and the record
-    keeps the entries it could not check, less the runs the store has finished."""
+    installed, accounting down, timed out) the controller does (``squeue -t all``: a job it lists as queued or
+    running); where neither can, the recorded runs are submitted again, in one warning, and the record keeps the
+    entries it could not check, less the runs the store has finished."""
 
     def __init__(self, store_root):
         self.path = Path(store_root) / SLURM_LEDGER
@@ -799,27 +802,20 @@ class SlurmLedger:
         data["pending"][token] = {"units": [[ids[c] for c in u.configs] for u in units], "at": _time.time()}
         atomic_write_json(self.path, data)
 
-    def forget(self, token: str) -> None:
-        """``sbatch`` failed (submitit raised): nothing of the submission ``token`` was queued."""
-        from benchmark.results import atomic_write_json
-
-        data = self.read()
-        if data["pending"].pop(token, None) is not None:
-            atomic_write_json(self.path, data)
-
     @staticmethod
     def job_name(token: str) -> str:
         return f"plbench-{token}"
 
-    def adopt(self) -> set[str]:
+    def adopt(self, own: str = "") -> set[str]:
         """Submissions an earlier driver recorded (:meth:`intend`) but not their jobs (killed between ``sbatch`` and
-        :meth:`record`): their jobs, found by name with ``sacct``, are recorded against their runs. One that
+        :meth:`record`), or this driver's own (token ``own``: submitit raised, its lines say so): their jobs, found
+        by name with ``sacct``, are recorded against their runs. One that
         ``sacct`` lists no job of was never submitted once :data:`SLURM_ACCOUNTING_LAG_S` has passed (dropped);
         before that the controller (:meth:`_squeue`, no lag) says which jobs it has — none: never submitted (a
         driver stopped before ``sbatch`` and run again at once submits its runs now) — and only where it cannot say
         do its runs count as queued (accounting lags ``sbatch``): returned. Where ``sacct`` cannot say (down, or no
         accounting on the cluster) the controller's jobs are recorded, none there: dropped (none will run); where
-        neither can say, kept."""
+        neither can say, kept (this driver's own: said to be kept for the next driver, nothing submitted again)."""
         import subprocess
 
         from submitit.slurm.slurm import SlurmInfoWatcher
@@ -851,9 +847,15 @@ class SlurmLedger:
             if jobs is None or (not jobs and now - at < SLURM_ACCOUNTING_LAG_S):
                 listed = self._squeue(self.job_name(token))
                 if listed is None and jobs is None:  # cannot say: kept for a driver that can; its runs submitted again
-                    log.warning("cannot tell whether an earlier driver, stopped while it submitted, queued SLURM "
-                                "jobs for %d run(s) (%s, squeue failed): those runs are submitted again",
-                                sum(map(len, units)), self._no_sacct)
+                    if token == own:
+                        log.warning("cannot tell whether sbatch queued SLURM jobs for %d run(s) before submitit "
+                                    "failed (%s, squeue failed): the submission is kept in %s; the next driver on "
+                                    "this --out settles it (its jobs recorded, or its runs submitted)",
+                                    sum(map(len, units)), self._no_sacct, self.path.name)
+                    else:
+                        log.warning("cannot tell whether an earlier driver, stopped while it submitted, queued SLURM "
+                                    "jobs for %d run(s) (%s, squeue failed): those runs are submitted again",
+                                    sum(map(len, units)), self._no_sacct)
                     continue
                 if listed is None:  # sacct may not list them yet: queued, asked again by the next driver
                     queued.update(rid for runs in units for rid in runs)
@@ -870,8 +872,10 @@ class SlurmLedger:
                             data["runs"][rid] = j
                             found += 1
             if found:  # the runs recorded to them, not those a later submission holds
-                log.info("an earlier driver, stopped while it submitted, queued SLURM job(s) %s for %d run(s): "
-                         "recorded", ", ".join(sorted({j.split("_")[0] for j in jobs})), found)
+                log.info("%s queued SLURM job(s) %s for %d run(s): recorded",
+                         "sbatch, before submitit failed," if token == own else
+                         "an earlier driver, stopped while it submitted,",
+                         ", ".join(sorted({j.split("_")[0] for j in jobs})), found)
         atomic_write_json(self.path, data)
         return queued
 
@@ -892,10 +896,34 @@ class SlurmLedger:
             return None
         return sorted({line.strip() for line in out.splitlines() if line.strip()})
 
+    def _squeue_states(self, jobs: set[str]) -> dict[str, str] | None:
+        """``{job id: state}`` of the ``jobs`` (``1000_3``, ``1001``) the controller still holds (``squeue -t all``:
+        queued, running, or ended less than MinJobAge ago); a job it does not list has ended. None when ``squeue``
+        cannot say (asked once per ledger, as ``sacct``)."""
+        import subprocess
+
+        if self._no_squeue:
+            return None
+        bases = ",".join(sorted({j.split("_")[0] for j in jobs}))
+        try:
+            done = subprocess.run(["squeue", "-h", "-a", "-r", "-t", "all", "-j", bases, "-o", "%i|%T"],
+                                  capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.SubprocessError):
+            self._no_squeue = True
+            return None
+        if done.returncode != 0:  # one job id the controller has forgotten: "Invalid job id specified" (it ended)
+            if "invalid job id" in done.stderr.lower():
+                return {}
+            self._no_squeue = True
+            return None
+        return {i.strip(): st.strip() for i, _, st in (line.partition("|") for line in done.stdout.splitlines())
+                if i.strip()}
+
     def active(self, jobs) -> set[str] | None:
-        """Which of ``jobs`` (job ids as submitit gives them: ``1000_3``, ``1001``) will still run; None when
-        ``sacct`` cannot say (asked once per ledger: a failed or timed-out ``sacct`` is not waited for twice, and
-        said in one warning)."""
+        """Which of ``jobs`` (job ids as submitit gives them: ``1000_3``, ``1001``) will still run, as ``sacct``
+        says, or the controller (``squeue``) where ``sacct`` cannot (accounting down or absent); None when neither
+        can say (each asked once per ledger: a failed or timed-out command is not waited for twice, and said in one
+        warning)."""
         import subprocess
 
         from submitit.slurm.slurm import SlurmInfoWatcher
@@ -903,8 +931,15 @@ class SlurmLedger:
         jobs = set(jobs)
         if not jobs:
             return set()
+
+        def from_queue() -> set[str] | None:  # no accounting lag: a job the controller does not list has ended
+            states = self._squeue_states(jobs)
+            if states is None:
+                return None
+            return {j for j in jobs if states.get(j, "").split(" ")[0].rstrip("+") in SLURM_ACTIVE}
+
         if self._no_sacct:
-            return None
+            return from_queue()
         cmd = ["sacct", "-o", "JobID,State,NodeList", "--parsable2"]
         for base in sorted({j.split("_")[0] for j in jobs}):
             cmd += ["-j", base]
@@ -912,7 +947,7 @@ class SlurmLedger:
             out = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=True).stdout
         except (OSError, subprocess.SubprocessError) as exc:
             self._no_sacct = f"sacct: {type(exc).__name__}"
-            return None
+            return from_queue()
         info = SlurmInfoWatcher().read_info(out)
         at = self.read()["at"]
         now = _time.time()
@@ -939,7 +974,7 @@ class SlurmLedger:
         alive = self.active(theirs.values()) if theirs else set()
         if alive is None:
             log.warning("cannot tell whether the SLURM jobs an earlier driver submitted for %d of these runs still "
-                        "run (%s): those runs are submitted again", len(theirs), self._no_sacct)
+                        "run (%s; squeue failed): those runs are submitted again", len(theirs), self._no_sacct)
             return configs
         if not alive:
             return configs
@@ -1176,10 +1211,11 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
         try:
             with _environ(PYTHONPATH=_pythonpath()):
                 jobs = ex.map_array(RequeueableUnit(), units)
-        except Exception:  # sbatch failed: nothing queued (a stop, KeyboardInterrupt, may have come after it)
-            if ledger:
-                ledger.forget(token)
-            raise
+        except Exception:  # submitit raised: before sbatch, or after it had queued the array (its output not
+            if ledger:  # understood, a full disk moving the pickles, a client time-out): the queue settles which
+                with contextlib.suppress(Exception):  # (adopt: jobs of that name recorded, none: dropped); where it
+                    ledger.adopt(own=token)  # cannot say the submission stays pending, for the next driver (a stop, a
+            raise  # KeyboardInterrupt, leaves it pending as well)
         if ledger:
             ledger.record(units, jobs, ids, token)
     log.info("slurm executor (%s): %d job(s) submitted (%s); logs in %s", cluster or ex.cluster, len(jobs),
@@ -1219,9 +1255,7 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
         log.warning("interrupted: cancelling %d job(s); %s", len(jobs),  # RequeueableUnit saves none on the stop
                     "checkpoints are off: a run in progress starts again from iteration 0" if off
                     else "their checkpoints resume them")
-        for job in jobs:
-            with contextlib.suppress(Exception):
-                job.cancel(check=False)
+        _cancel(jobs, cluster or "slurm")
         raise
     finally:
         bars.close()
@@ -1229,6 +1263,24 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
     return _collect(list(configs), store_root, metrics, collected, "slurm jobs",
                     since=units[0].since if units else None, requeued=any(r.get("requeued") for r in collected),
                     grid_id=units[0].grid_id if units else "")
+
+
+def _cancel(jobs: list, cluster: str) -> None:
+    """Cancel submitit's ``jobs``: on SLURM one ``scancel`` naming each array (or plain job) once — submitit's
+    ``job.cancel`` is one ``scancel`` per task, waited for in turn (minutes for a grid of one job per run, and a
+    second Ctrl-C meanwhile left the rest queued); elsewhere, or where that ``scancel`` fails, job by job."""
+    import subprocess
+
+    if cluster == "slurm" and jobs:
+        bases = sorted({str(job.job_id).split("_")[0] for job in jobs})
+        try:
+            subprocess.run(["scancel", *bases], capture_output=True, timeout=120, check=True)
+            return
+        except (OSError, subprocess.SubprocessError) as exc:
+            log.warning("scancel %s failed (%s): cancelling the jobs one by one", " ".join(bases), exc)
+    for job in jobs:
+        with contextlib.suppress(Exception):
+            job.cancel(check=False)
 
 
 def _job_failure(job_id: str, exc: BaseException) -> str:

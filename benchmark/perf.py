@@ -426,7 +426,8 @@ def _time_data(task: str, batch: int, crop: int, dev: torch.device, images, reps
     return _best_time(lambda: st.task.degrade(st.batch(), st.dgen if st.fast else st.gen), dev, reps)
 
 
-def estimate_grid(configs, metric_names, device, cache: StepTimes | None = None) -> dict:
+def estimate_grid(configs, metric_names, device, cache: StepTimes | None = None, *, processes: int = 1,
+                  process_per_run: bool = False) -> dict:
     """The grid's wall time without training it.
 
     Training: the runner's own step (:func:`harness_step`: sampling, degradation, checks) of every
@@ -438,12 +439,15 @@ def estimate_grid(configs, metric_names, device, cache: StepTimes | None = None)
     shape, nor a weighted sum below its dearest term. Costs that grow faster than
     the pixels (the contextual loss's pairwise distances) are underestimated. Evaluation: one test
     image per (test sets, net), scaled by the test sets' pixels, once per run and once per (task, test sets) for the
-    degraded inputs a grid scores before the task's first run. Times are kept in :class:`StepTimes`,
-    so a second dry run measures nothing."""
+    degraded inputs a grid scores before the task's first run. A process computes each clean test image's
+    reference side (fsim, vsi, nlpd, ssim, ms_ssim: :class:`~benchmark.fastiqa.RefCache`) once: its first
+    evaluation of a test set is timed cold (an image the metrics have not seen), every later one warm; each of
+    ``processes`` (local workers) pays the cold one, and with ``process_per_run`` (SLURM's one job per run) every run
+    does. Times are kept in :class:`StepTimes`, so a second dry run measures nothing."""
     from benchmark.lossfn import parse_loss_spec
     from benchmark.metrics import MetricSet
     from benchmark.nets import build_net
-    from benchmark.runner import DataCache, evaluate, held_out_items
+    from benchmark.runner import DataCache, TestItem, evaluate, held_out_items
     from benchmark.task import build_task
 
     dev = torch.device(device)
@@ -485,28 +489,41 @@ def estimate_grid(configs, metric_names, device, cache: StepTimes | None = None)
         step_s[(loss, task, net, batch, crop, compile)] = max(t, *floor)
     grid_keys = {(c.loss, c.task, c.net, c.batch_size, c.crop, c.compile) for c in configs}
     data, metrics = DataCache(), None
-    eval_s: dict[tuple, float] = {}
+    eval_s: dict[tuple, float] = {}  # a warm evaluation (every reference side cached), seconds
+    cold_s: dict[tuple, float] = {}  # the first of a process (none cached)
     for c in configs:
         shared = (c.test_data, c.net)
         if shared in eval_s:
             continue
         key = StepTimes.eval_key(dev, c.net, c.test_fingerprint or ",".join(map(str, c.test_data)), metric_names)
+        both: dict[str, float] = {}
 
-        def run(c=c):
+        def run(c=c, both=both) -> dict[str, float]:
             nonlocal metrics
+            if both:
+                return both
             metrics = metrics or MetricSet(metric_names, dev)
             items = held_out_items(build_task(c.task, **dict(c.task_params)), {s: data.images(s) for s in c.test_data})
             first = min(items, key=lambda it: it.clean.numel())
+            scale = sum(it.clean[0, 0].numel() for it in items) / first.clean[0, 0].numel()
             net = build_net(c.net).to(dev)
-            evaluate(net, [first], metrics, dev)  # warm-up
+            evaluate(net, [first], metrics, dev)  # warm-up: one-time costs; first's reference side now cached
             t0 = time.perf_counter()
             evaluate(net, [first], metrics, dev)
-            return (time.perf_counter() - t0) / first.clean[0, 0].numel() * sum(it.clean[0, 0].numel() for it in items)
+            both["warm"] = (time.perf_counter() - t0) * scale
+            # the same size, other pixels: a reference side no metric has cached (as each image's first scoring)
+            unseen = TestItem(first.dataset, first.image, first.clean.flip(-1), first.degraded.flip(-1))
+            t0 = time.perf_counter()
+            evaluate(net, [unseen], metrics, dev)
+            both["cold"] = (time.perf_counter() - t0) * scale
+            return both
 
-        eval_s[shared] = cache.get(key, run)
+        eval_s[shared] = cache.get(key, lambda run=run: run()["warm"])
+        cold_s[shared] = max(cache.get(key + "|cold", lambda run=run: run()["cold"]), eval_s[shared])
     cache.save()
+    runs_eval = cold_s if process_per_run else eval_s
     per_run = {id(c): (c.iterations * step_s[(c.loss, c.task, c.net, c.batch_size, c.crop, c.compile)],
-                       eval_s[(c.test_data, c.net)]) for c in configs}
+                       runs_eval[(c.test_data, c.net)]) for c in configs}
     by_task: dict[str, float] = {}
     by_family: dict[str, float] = {}
     for c in configs:
@@ -519,7 +536,15 @@ def estimate_grid(configs, metric_names, device, cache: StepTimes | None = None)
     # metrics) — left out, a one-run grid's evaluation was half its own
     inputs: dict[tuple, float] = {}
     for c in configs:
-        inputs.setdefault((c.task, c.task_params, c.test_data), eval_s[(c.test_data, c.net)])
+        inputs.setdefault((c.task, c.task_params, c.test_data), runs_eval[(c.test_data, c.net)])
+    # a process's first evaluation of a test set computes every reference side: each process pays it once
+    first_of: dict[tuple, str] = {}
+    for c in configs:
+        first_of.setdefault(c.test_data, c.task)
+    n_proc = 0 if process_per_run else max(1, min(processes, len(configs)))
+    for test, task in first_of.items():
+        extra = n_proc * max(cold_s[(test, c.net)] - eval_s[(test, c.net)] for c in configs if c.test_data == test)
+        inputs[(task, "first evaluation", test)] = extra
     for (task, _params, _test), s in inputs.items():
         by_task[task] = by_task.get(task, 0.0) + s
     train_s = sum(v[0] for v in per_run.values())

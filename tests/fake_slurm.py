@@ -7,7 +7,8 @@ process running ``bash SCRIPT`` with SLURM's variables (``SLURM_ARRAY_JOB_ID``, 
 ``SLURM_RESTART_COUNT``, …); ``sacct`` (``-j ID`` or ``--name NAME``) reads each task's state (RUNNING, then
 COMPLETED or FAILED by exit code, or what ``scancel`` / the test wrote: CANCELLED, TIMEOUT, NODE_FAIL): none while
 ``FAKE_SLURM_SACCT_LAG`` is set (accounting behind the controller), failing while ``FAKE_SLURM_SACCT_DOWN`` is;
-``squeue --name NAME`` lists the tasks of the jobs of that name (failing while ``FAKE_SLURM_SQUEUE_DOWN`` is set);
+``squeue --name NAME`` (or ``-j ID``) lists the tasks of the jobs of that name (failing while ``FAKE_SLURM_SQUEUE_DOWN``
+is set);
 ``scancel ID`` sends SIGTERM then SIGKILL after ``FAKE_SLURM_KILL_WAIT`` s (SLURM's KillWait) and marks the task
 CANCELLED, ``scancel ID --signal SIG`` only signals; ``scontrol requeue ID`` starts the task again,
 ``SLURM_RESTART_COUNT`` one higher, once its process has exited. State lives in ``$FAKE_SLURM_DIR``:
@@ -211,15 +212,21 @@ def sacct(args: list[str]) -> int:
 
 
 def squeue(args: list[str]) -> int:
-    """``squeue -h -r -t all --name=NAME -o %i``: the controller's tasks of the jobs of that name, one a line (every
-    task: the fake never forgets a finished job, as SLURM does after MinJobAge); failing while
-    ``FAKE_SLURM_SQUEUE_DOWN`` is set (the controller overloaded: socket timed out)."""
+    """``squeue -h -r -t all --name=NAME -o %i`` or ``-j ID[,ID…]``: the controller's tasks of the jobs of that name
+    or those ids, one a line (``-o %i|%T``: with its state; every task: the fake never forgets a finished job, as
+    SLURM does after MinJobAge; one ``-j`` id it has no task of is SLURM's "Invalid job id specified", exit 1);
+    failing while ``FAKE_SLURM_SQUEUE_DOWN`` is set (the controller overloaded: socket timed out)."""
     if os.environ.get("FAKE_SLURM_SQUEUE_DOWN"):
         print("slurm_load_jobs error: Socket timed out on send/recv operation", file=sys.stderr)
         return 1
-    for job in _named(args):
+    ids = [j for i, a in enumerate(args) if a == "-j" for j in args[i + 1].split(",")]
+    if len(ids) == 1 and not _tasks(ids[0]):
+        print("slurm_load_jobs error: Invalid job id specified", file=sys.stderr)
+        return 1
+    fmt = args[args.index("-o") + 1] if "-o" in args else "%i"
+    for job in _named(args) + ids:
         for t in _tasks(job):
-            print(t)
+            print(fmt.replace("%i", t).replace("%T", (_dir() / f"{t}.state").read_text().split(" ")[0]))
     return 0
 
 
@@ -233,13 +240,14 @@ def _signal(task: str, sig: int, what: tuple[str, ...] = ("step", "pgid")) -> No
 
 
 def scancel(args: list[str]) -> int:
-    job = args[0]
+    """``scancel ID [ID …]`` (a job, an array task, or a whole array by its base id), or ``scancel ID --signal SIG``."""
     if "--signal" in args:
         sig = args[args.index("--signal") + 1]
-        for t in _tasks(job):  # as scancel --signal without --batch: the job steps only, not the batch shell
+        for t in _tasks(args[0]):  # as scancel --signal without --batch: the job steps only, not the batch shell
             _signal(t, getattr(signal, sig if sig.startswith("SIG") else f"SIG{sig}"), ("step",))
         return 0
-    tasks = [t for t in _tasks(job) if (_dir() / f"{t}.state").read_text() in ("PENDING", "RUNNING", "REQUEUED")]
+    tasks = [t for job in args if not job.startswith("-") for t in _tasks(job)
+             if (_dir() / f"{t}.state").read_text() in ("PENDING", "RUNNING", "REQUEUED")]
     for t in tasks:
         (_dir() / f"{t}.state").write_text("CANCELLED")
         _signal(t, signal.SIGTERM)

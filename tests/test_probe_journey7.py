@@ -213,7 +213,7 @@ def test_a_dry_run_counts_its_budget_checks_as_the_run_does(tmp_path, monkeypatc
     import benchmark.perf as perf
     from benchmark.cli import main
 
-    def estimate(configs, metrics, device):  # the timing is perf's own business (tests/test_perf*.py)
+    def estimate(configs, metrics, device, **_):  # the timing is perf's own business (tests/test_perf*.py)
         return {"runs": len(configs), "seconds": 1.0, "train_s": 1.0, "eval_s": 0.0, "by_task": {"denoise": 1.0},
                 "by_family": {"pixel": 1.0}, "ms_per_step": {"l1": {"denoise": 1.0}}, "probes": [(1, 64)],
                 "measured": 0, "reused": 1, "cache": "steptimes.json", "device": "cpu"}
@@ -261,7 +261,7 @@ def test_a_dry_run_says_that_the_run_would_refuse_its_out(tmp_path, monkeypatch,
     import benchmark.perf as perf
     from benchmark.cli import main
 
-    monkeypatch.setattr(perf, "estimate_grid", lambda configs, metrics, device: {
+    monkeypatch.setattr(perf, "estimate_grid", lambda configs, metrics, device, **_: {
         "runs": len(configs), "seconds": 1.0, "train_s": 1.0, "eval_s": 0.0, "by_task": {"denoise": 1.0},
         "by_family": {"pixel": 1.0}, "ms_per_step": {"l1": {"denoise": 1.0}}, "probes": [(1, 64)], "measured": 0,
         "reused": 1, "cache": "steptimes.json", "device": "cpu"})

@@ -19,7 +19,8 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 def _fake_jobs(tmp_path, monkeypatch):
     """Fake SLURM on PATH (its ``sacct`` reads ``state/<job>.state``) and a submitit whose jobs are queued; the
-    list of job-id lists submitted, and a switch that makes ``sacct`` fail (its accounting down)."""
+    list of job-id lists submitted, and a switch that makes ``sacct`` fail (its accounting down) and ``squeue`` (the
+    controller timing out): neither can say which jobs still run."""
     import fake_slurm
     import submitit
 
@@ -33,6 +34,10 @@ def _fake_jobs(tmp_path, monkeypatch):
     (broken / "sacct").write_text("#!/bin/sh\necho 'sacct: error: Slurm accounting storage is disabled' >&2\n"
                                   "exit 1\n")
     (broken / "sacct").chmod(0o755)
+    # the controller unreachable too: where only sacct fails, squeue says which jobs still run (probe-overnight)
+    (broken / "squeue").write_text("#!/bin/sh\necho 'slurm_load_jobs error: Socket timed out on send/recv "
+                                   "operation' >&2\nexit 1\n")
+    (broken / "squeue").chmod(0o755)
     submitted: list[list[str]] = []
 
     def jobs(n):
