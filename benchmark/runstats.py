@@ -124,7 +124,7 @@ def two_level_se(d: np.ndarray) -> tuple[float, float]:
 
 #: the one-sided level of the upper bound the runs' mean square is taken at when the degrees of freedom are
 #: computed with fewer runs than images (:func:`two_level_se`): 0.2 held equal pairs to α down to α = 0.001 where
-#: both the run and the image level are present (5 runs × 12–24 images: tests/test_probe_probe-verdicts.py); 0.5
+#: both the run and the image level are present (5 runs × 12–24 images: tests/test_probe_verdicts10.py); 0.5
 #: left 1.5–1.9 × α at 0.05/12
 FEW_LEVEL_Q = 0.2
 
@@ -171,7 +171,7 @@ def complete_grid(ok: np.ndarray, min_runs: int = 2) -> tuple[np.ndarray, np.nda
     more cells (a tie, or fewer than ``min_runs`` (≥ 2) complete runs left: the images go). One run scored on
     2 of 10 images narrowed every run to those 2 images, the other 8 images' evidence dropped silently —
     in the budget checks (tests/test_probe_verdicts9.py) and in :func:`compare_runs`
-    (tests/test_probe_probe-verdicts.py); :func:`benchmark.convergence.arm_budget` logs what it leaves out."""
+    (tests/test_probe_verdicts10.py); :func:`benchmark.convergence.arm_budget` logs what it leaves out."""
     ok = np.asarray(ok, bool)
     some = ok.any(axis=1)
     by_images = (some, ok[some].all(axis=0) if some.any() else np.zeros(ok.shape[1], bool))

@@ -288,7 +288,7 @@ def test_a_small_mark_is_called_too_small_only_when_its_interval_says_so():
     said = small_marks_text(st)
     assert "too small to matter" not in said
     # the CI as the cells give it ([+0.035, +0.064] when written; its upper end moved with the paired test's
-    # degrees of freedom, tests/test_probe_probe-verdicts.py): the sentence prints the interval, not a fixed one
+    # degrees of freedom, tests/test_probe_verdicts10.py): the sentence prints the interval, not a fixed one
     assert f"denoise/psnr: tiny ▲ +0.05 [{c['diff_ci_low']:+.2g}, {c['diff_ci_high']:+.2g}] vs `l1` (margin 0.05)" \
         in said, said
     assert "whether it is large enough to matter is not shown" in said
