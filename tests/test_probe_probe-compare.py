@@ -1,0 +1,45 @@
+"""User 2's path probed: a loss of one's own, compared with a cached field (probe-compare)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from benchmark.config import RunConfig
+from benchmark.data import ImageRecord
+from benchmark.registry import LOSSES
+from benchmark.runner import train
+from benchmark.task import build_task
+
+CPU = torch.device("cpu")
+
+pytestmark = pytest.mark.usefixtures("one_thread_module")
+
+
+@pytest.fixture(scope="module")
+def images() -> list[ImageRecord]:
+    rng = np.random.default_rng(0)
+    return [ImageRecord(f"i{k}", torch.from_numpy(rng.integers(0, 256, (3, 40, 40), dtype=np.uint8)))
+            for k in range(2)]
+
+
+@pytest.fixture
+def one_element_loss():
+    """A loss returning one number as a (1,) tensor (as many libraries' reductions keep a dimension)."""
+    class OneElement(torch.nn.Module):
+        def forward(self, pred, target):
+            return (pred - target).abs().mean().reshape(1)
+
+    LOSSES.add("test_probe_one_element", OneElement)
+    yield
+    LOSSES.remove("test_probe_one_element")
+
+
+def test_a_loss_of_one_element_trains_as_a_scalar(images, one_element_loss):
+    """The plan's check accepts any one-number tensor; every run then failed with float()'s 'not a list'
+    when the curve was written. The run trains, its curve a list of numbers."""
+    cfg = RunConfig(task="denoise", loss="test_probe_one_element", iterations=3, batch_size=2, crop=16)
+    r = train(cfg, build_task("denoise"), images, CPU)
+    assert r.status == "ok" and r.iterations_done == 3
+    assert r.curve and all(isinstance(v, float) for _, v in r.curve) and np.isfinite(r.final_loss)
