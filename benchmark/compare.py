@@ -336,16 +336,10 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         summary = run_grid(configs, store, metrics, dev, progress=progress, data=data)
         trained += summary.trained
         failed += summary.failed + summary.unscored
-        if summary.failed:
-            notes[task].append(f"{summary.failed} run(s) of the new loss failed (see meta.json).")
+        notes[task] += _lost_run_notes(store, configs)
         if summary.unscored:
             notes[task].append(f"{summary.unscored} run(s) of the new loss could not be re-scored: net.pt missing "
                                "or unreadable (see the log).")
-        # a diverged run is cached (a second compare skips it): counted from the store, not from this pass
-        diverged = sum((store.meta(run_id(c)) or {}).get("status") == "diverged" for c in configs)
-        if diverged:
-            notes[task].append(f"{diverged} of {len(configs)} run(s) of the new loss diverged (a non-finite loss; "
-                               "see meta.json's diverged_at).")
     if not any(not tasks or t in tasks for t in chosen):  # no asked-for task's field made by this code: nothing
         # compared — an error, not a comparison of "skipped" (another task's section kept from an earlier compare
         # is not this comparison)
@@ -366,6 +360,30 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     prune_unhashed(path.parent, new)
     paths.update(figs)
     return CompareResult(text, path, trained, paths, failed)
+
+
+def _lost_run_notes(store: ResultsStore, configs: list) -> list[str]:
+    """One note per new loss whose runs (``configs``, after training) failed or diverged: the loss, how many of
+    its runs, the first error (or iteration of divergence) and that run's ``meta.json``. Read from the store,
+    not from this pass: a diverged run is cached (a second compare skips it)."""
+    from benchmark.config import run_id
+
+    by_loss: dict[str, list[tuple[str, dict]]] = {}
+    for c in configs:
+        rid = run_id(c)
+        by_loss.setdefault(c.loss, []).append((rid, store.meta(rid) or {}))
+    out = []
+    for loss, runs in by_loss.items():
+        for status, what in (("failed", "failed"), ("diverged", "diverged")):
+            lost = [(rid, m) for rid, m in runs if m.get("status") == status]
+            if not lost:
+                continue
+            rid, m = lost[0]
+            why = (m.get("error") or "no error recorded") if status == "failed" else (
+                f"a non-finite loss at iteration {m['diverged_at']}" if m.get("diverged_at") else "a non-finite loss")
+            out.append(f"{loss}: {len(lost)} of {len(runs)} run(s) of the new loss {what} ({why}; "
+                       f"runs/{rid}/meta.json{', the first' if len(lost) > 1 else ''}).")
+    return out
 
 
 def _field_keep(field: dict[str, list[str]], chosen: dict[str, str], tied: dict[str, set[str]] | None = None

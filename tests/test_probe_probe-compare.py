@@ -43,3 +43,30 @@ def test_a_loss_of_one_element_trains_as_a_scalar(images, one_element_loss):
     r = train(cfg, build_task("denoise"), images, CPU)
     assert r.status == "ok" and r.iterations_done == 3
     assert r.curve and all(isinstance(v, float) for _, v in r.curve) and np.isfinite(r.final_loss)
+
+
+def test_lost_runs_are_named_per_new_loss_with_their_error():
+    """Two new losses, one raising at step 3, one NaN at step 3: compare said '2 run(s) of the new loss failed
+    (see meta.json)' and '2 of 4 run(s) of the new loss diverged' — neither which loss nor why, nor which
+    meta.json of the store's runs. Each note now names the loss, its runs, the error or iteration, the run."""
+    from benchmark.compare import _lost_run_notes
+    from benchmark.config import run_id
+
+    crash3, nan3 = "l1", "l2"  # registered names stand for the two (run_id resolves the loss)
+    configs = [RunConfig(task="denoise", loss=loss, seed=s, iterations=2) for loss in (crash3, nan3, "ssim")
+               for s in (0, 1)]
+    metas = {run_id(c): {"status": {crash3: "failed", nan3: "diverged", "ssim": "ok"}[c.loss],
+                         **({"error": "RuntimeError: boom at step 3"} if c.loss == crash3 else {}),
+                         **({"diverged_at": 3} if c.loss == nan3 else {})} for c in configs}
+
+    class Store:
+        def meta(self, rid):
+            return metas.get(rid)
+
+    notes = _lost_run_notes(Store(), configs)
+    assert len(notes) == 2
+    crash, nan = notes
+    first_crash = run_id(configs[0])
+    assert crash.startswith(f"{crash3}: 2 of 2 run(s) of the new loss failed (RuntimeError: boom at step 3;")
+    assert f"runs/{first_crash}/meta.json" in crash
+    assert nan.startswith(f"{nan3}: 2 of 2 run(s) of the new loss diverged (a non-finite loss at iteration 3;")
