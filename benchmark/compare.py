@@ -519,8 +519,14 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
     (default: the chosen tasks'); a loss's label (its version or not) is decided over their rows, as the
     leaderboard decides it, not one task at a time."""
     from benchmark import figures as F
-    from benchmark.export import clipped_ci_lines, device_cost_lines, metric_decimals, survivors_text
-    from benchmark.report import _in_setting, coverage_lines, coverage_table
+    from benchmark.export import (
+        clipped_ci_lines,
+        device_cost_lines,
+        metric_decimals,
+        survivors_text,
+        unequal_seeds_text,
+    )
+    from benchmark.report import _in_setting, coverage_lines, coverage_table, left_out_lines
     from benchmark.settings import select
     from benchmark.stats import version_scope
 
@@ -559,9 +565,12 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         st = compute(t, [metas[r] for r in ids] + lost, baseline=baseline_here(table, t, baseline, scope),
                      alpha=alpha, n_boot=n_boot, checks=picked.checks, scope=scope)
         # as the leaderboard opens: metric coverage, runs not shown converged or too few, one test image
-        cov = [f"Metric coverage: {line}" for line in coverage_lines(coverage_table(store, ids), len(ids))]
+        cov = [f"Metric coverage: {line}" for line in coverage_lines(coverage_table(store, ids), len(ids))
+               + left_out_lines(store, picked.settings, [metas[r] for r in ids], task,
+                                                every=list(metas.values()))]
         cov += [x for x in (smoke_test(st), one_image_text(st, task), few_images_text(st, task)) if x]
         cov += st.nonfinite + st.sparse  # scores and runs left out of a column, as the leaderboard's notes say
+        cov += [x for x in (unequal_seeds_text(st),) if x]  # a mean over other seeds than the field's: said
         cov += clipped_ci_lines(st)  # a CI cut at its metric's bound (vsi ≤ 1), as the leaderboard's notes say
         cov += [x for x in (survivors_text(st),) if x]  # runs lost (diverged, failed): judged on the others
         cov += device_cost_lines(st)  # ms/it timed on a CPU for some losses and a GPU for others

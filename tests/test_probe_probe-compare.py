@@ -70,3 +70,25 @@ def test_lost_runs_are_named_per_new_loss_with_their_error():
     assert crash.startswith(f"{crash3}: 2 of 2 run(s) of the new loss failed (RuntimeError: boom at step 3;")
     assert f"runs/{first_crash}/meta.json" in crash
     assert nan.startswith(f"{nan3}: 2 of 2 run(s) of the new loss diverged (a non-finite loss at iteration 3;")
+
+
+def test_compare_says_what_the_leaderboard_says_of_a_lost_or_damaged_field_run(tmp_path):
+    """A field whose l1 seed 1 run was deleted and whose l2 seed 0 scores are unreadable: the leaderboard said
+    'damaged run … left out' and 'Losses run on different seeds … l1 seeds 0 (1)'; compare ranked the new loss
+    (seeds 0–1) against those one-run means with neither note. Its section now carries both."""
+    import shutil
+
+    from benchmark.compare import _summary
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0, "l2": 0.0, "mine": 0.5}, metrics=("psnr", "ssim"),
+                        seeds=(0, 1), n_images=4, budget_check=False)
+    metas = [m for m in store.metas() if m.get("kind") != "input"]
+    run = {(m["config"]["loss"], m["config"]["seed"]): m["run_id"] for m in metas}
+    shutil.rmtree(store.run_dir(run["l1", 1]))
+    for f in store.run_dir(run["l2", 0]).glob("eval-*.json"):
+        f.write_text('{"trunc')
+    group = [m for m in metas if m["run_id"] != run["l1", 1]]
+    text, _ = _summary(store, {"denoise": group}, ["mine"], {"denoise": []}, 0.05, 50, "l1", ())
+    assert f"damaged run {run['l2', 0]} left out" in text
+    assert "Losses run on different seeds" in text and "l1 seeds 0 (1)" in text
