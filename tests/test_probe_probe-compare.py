@@ -92,3 +92,15 @@ def test_compare_says_what_the_leaderboard_says_of_a_lost_or_damaged_field_run(t
     text, _ = _summary(store, {"denoise": group}, ["mine"], {"denoise": []}, 0.05, 50, "l1", ())
     assert f"damaged run {run['l2', 0]} left out" in text
     assert "Losses run on different seeds" in text and "l1 seeds 0 (1)" in text
+
+
+def test_compare_takes_losses_as_run_does():
+    """`plbench run --losses a b` names several losses; `plbench compare --losses 'my_loss(w=0.5)' 'my_loss(w=2)'`
+    was refused ('unrecognized arguments'; compare had only the repeatable `--loss`). `--losses` now adds them."""
+    from benchmark.cli import build_parser
+
+    p = build_parser()
+    args = p.parse_args(["compare", "--losses", "my_loss(w=0.5)", "my_loss(w=2.0)", "--loss", "l1"])
+    assert args.losses == ["my_loss(w=0.5)", "my_loss(w=2.0)", "l1"]
+    assert p.parse_args(["compare", "--loss", "a", "--loss", "b"]).losses == ["a", "b"]
+    assert p.parse_args(["compare"]).losses == []
