@@ -36,9 +36,22 @@ def one_element_loss():
     LOSSES.remove("test_probe_one_element")
 
 
-def test_a_loss_of_one_element_trains_as_a_scalar(images, one_element_loss):
+def test_a_loss_of_one_element_is_summed_as_a_scalar(one_element_loss):
     """The plan's check accepts any one-number tensor; every run then failed with float()'s 'not a list'
-    when the curve was written. The run trains, its curve a list of numbers."""
+    when the runner stacked the step losses for its curve. The weighted sum is a 0-dim tensor, first call and
+    later ones."""
+    from benchmark.lossfn import build_loss
+
+    fn = build_loss("test_probe_one_element + 0.5*l1")
+    pred = torch.rand(2, 3, 8, 8, requires_grad=True)
+    values = [fn(pred, torch.rand(2, 3, 8, 8)) for _ in range(2)]
+    assert all(v.shape == () for v in values)
+    assert all(isinstance(x, float) for x in torch.stack([v.detach() for v in values]).tolist())
+
+
+@pytest.mark.slow
+def test_a_loss_of_one_element_trains_as_a_scalar(images, one_element_loss):
+    """As above, through the runner: the run trains, its curve a list of numbers."""
     cfg = RunConfig(task="denoise", loss="test_probe_one_element", iterations=3, batch_size=2, crop=16)
     r = train(cfg, build_task("denoise"), images, CPU)
     assert r.status == "ok" and r.iterations_done == 3
@@ -72,14 +85,17 @@ def test_lost_runs_are_named_per_new_loss_with_their_error():
     assert nan.startswith(f"{nan3}: 2 of 2 run(s) of the new loss diverged (a non-finite loss at iteration 3;")
 
 
-def test_compare_says_what_the_leaderboard_says_of_a_lost_or_damaged_field_run(tmp_path):
+def test_compare_says_what_the_leaderboard_says_of_a_lost_or_damaged_field_run(tmp_path, monkeypatch):
     """A field whose l1 seed 1 run was deleted and whose l2 seed 0 scores are unreadable: the leaderboard said
     'damaged run … left out' and 'Losses run on different seeds … l1 seeds 0 (1)'; compare ranked the new loss
     (seeds 0–1) against those one-run means with neither note. Its section now carries both."""
     import shutil
 
+    from benchmark import figures
     from benchmark.compare import _summary
     from benchmark.synthetic import write_store
+
+    monkeypatch.setattr(figures, "pd_plane", lambda *a, **k: [])  # the notes are tested, not the figure
 
     store = write_store(tmp_path / "r", offsets={"l1": 0.0, "l2": 0.0, "mine": 0.5}, metrics=("psnr", "ssim"),
                         seeds=(0, 1), n_images=4, budget_check=False)
