@@ -120,3 +120,22 @@ def test_compare_takes_losses_as_run_does():
     assert args.losses == ["my_loss(w=0.5)", "my_loss(w=2.0)", "l1"]
     assert p.parse_args(["compare", "--loss", "a", "--loss", "b"]).losses == ["a", "b"]
     assert p.parse_args(["compare"]).losses == []
+
+
+def test_a_figure_base_with_a_dot_keeps_its_whole_name(tmp_path):
+    """compare 'my_loss(w=2.0)' drew its plane as `my_loss_w_2.png` — Path.with_suffix cut the base
+    `my_loss_w_2.0-<hash>_denoise_pd_plane` at its dot — so w=2.0 and w=2.5, or two tasks, wrote one file. The
+    figure is `<base>.<fmt>`, whole, and removing a stale one spares the other's."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from benchmark.figures import remove_figure, save
+
+    a, b = tmp_path / "mine_w_2.0-aaaa_denoise_pd_plane", tmp_path / "mine_w_2.5-bbbb_denoise_pd_plane"
+    pa = save(plt.figure(figsize=(1, 1)), a, ("png",))
+    pb = save(plt.figure(figsize=(1, 1)), b, ("png",))
+    assert [p.name for p in pa + pb] == [f"{a.name}.png", f"{b.name}.png"]
+    assert all(p.is_file() for p in pa + pb)
+    assert remove_figure(a) == pa and pb[0].is_file()
