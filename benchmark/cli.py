@@ -194,9 +194,11 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
     _add_common(cmp)
     cmp.add_argument("--loss-file", action="append", default=[], metavar="FILE",
                      help="a Python file that registers the new loss(es) (repeatable)")
-    cmp.add_argument("--loss", action="append", default=[], metavar="SPEC",
+    cmp.add_argument("--loss", action="append", default=[], dest="losses", metavar="SPEC",
                      help="a registered loss name or spec to compare (repeatable; with --loss-file, only the "
                           "specs given here are compared, e.g. 'my_loss(w=0.5)', not also the file's at defaults)")
+    cmp.add_argument("--losses", action="extend", nargs="+", dest="losses", metavar="SPEC",
+                     help="several specs at once, as `plbench run --losses` (added to --loss)")
     cmp.add_argument("--out", default="results", help="results directory holding the field (default: results)")
     cmp.add_argument("--tasks", nargs="+", help="only these tasks of the field")
     cmp.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
@@ -1259,10 +1261,10 @@ def cmd_compare(args) -> int:
     from benchmark.compare import compare
     from benchmark.results import ResultsStore
 
-    if not args.loss_file and not args.loss:
+    if not args.loss_file and not args.losses:
         raise UserError("compare needs --loss-file FILE or --loss NAME")
     with ResultsStore(args.out).naming_file_losses():  # a typo before the --out folder's refusal, as run's
-        _check_loss_and_net_names(args.loss_file, args.loss)
+        _check_loss_and_net_names(args.loss_file, args.losses)
     if args.tasks:
         _check_task_names(args.tasks)
     store = ResultsStore(args.out)  # as `report`: one line before any work where it cannot write its runs and outputs
@@ -1270,7 +1272,7 @@ def cmd_compare(args) -> int:
     store.require_results(args.out)
     store.check_foreign()
     _outputs_writable(store)
-    result = compare(args.out, loss_files=args.loss_file, losses=args.loss, tasks=args.tasks, device=args.device,
+    result = compare(args.out, loss_files=args.loss_file, losses=args.losses, tasks=args.tasks, device=args.device,
                      progress=not args.no_progress and sys.stderr.isatty(), **_report_kwargs(args))
     print(result.text)
     print(f"comparison: {result.path}")

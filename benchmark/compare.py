@@ -336,16 +336,10 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         summary = run_grid(configs, store, metrics, dev, progress=progress, data=data)
         trained += summary.trained
         failed += summary.failed + summary.unscored
-        if summary.failed:
-            notes[task].append(f"{summary.failed} run(s) of the new loss failed (see meta.json).")
+        notes[task] += _lost_run_notes(store, configs)
         if summary.unscored:
             notes[task].append(f"{summary.unscored} run(s) of the new loss could not be re-scored: net.pt missing "
                                "or unreadable (see the log).")
-        # a diverged run is cached (a second compare skips it): counted from the store, not from this pass
-        diverged = sum((store.meta(run_id(c)) or {}).get("status") == "diverged" for c in configs)
-        if diverged:
-            notes[task].append(f"{diverged} of {len(configs)} run(s) of the new loss diverged (a non-finite loss; "
-                               "see meta.json's diverged_at).")
     if not any(not tasks or t in tasks for t in chosen):  # no asked-for task's field made by this code: nothing
         # compared — an error, not a comparison of "skipped" (another task's section kept from an earlier compare
         # is not this comparison)
@@ -366,6 +360,30 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     prune_unhashed(path.parent, new)
     paths.update(figs)
     return CompareResult(text, path, trained, paths, failed)
+
+
+def _lost_run_notes(store: ResultsStore, configs: list) -> list[str]:
+    """One note per new loss whose runs (``configs``, after training) failed or diverged: the loss, how many of
+    its runs, the first error (or iteration of divergence) and that run's ``meta.json``. Read from the store,
+    not from this pass: a diverged run is cached (a second compare skips it)."""
+    from benchmark.config import run_id
+
+    by_loss: dict[str, list[tuple[str, dict]]] = {}
+    for c in configs:
+        rid = run_id(c)
+        by_loss.setdefault(c.loss, []).append((rid, store.meta(rid) or {}))
+    out = []
+    for loss, runs in by_loss.items():
+        for status, what in (("failed", "failed"), ("diverged", "diverged")):
+            lost = [(rid, m) for rid, m in runs if m.get("status") == status]
+            if not lost:
+                continue
+            rid, m = lost[0]
+            why = (m.get("error") or "no error recorded") if status == "failed" else (
+                f"a non-finite loss at iteration {m['diverged_at']}" if m.get("diverged_at") else "a non-finite loss")
+            out.append(f"{loss}: {len(lost)} of {len(runs)} run(s) of the new loss {what} ({why}; "
+                       f"runs/{rid}/meta.json{', the first' if len(lost) > 1 else ''}).")
+    return out
 
 
 def _field_keep(field: dict[str, list[str]], chosen: dict[str, str], tied: dict[str, set[str]] | None = None
@@ -501,8 +519,14 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
     (default: the chosen tasks'); a loss's label (its version or not) is decided over their rows, as the
     leaderboard decides it, not one task at a time."""
     from benchmark import figures as F
-    from benchmark.export import clipped_ci_lines, device_cost_lines, metric_decimals, survivors_text
-    from benchmark.report import _in_setting, coverage_lines, coverage_table
+    from benchmark.export import (
+        clipped_ci_lines,
+        device_cost_lines,
+        metric_decimals,
+        survivors_text,
+        unequal_seeds_text,
+    )
+    from benchmark.report import _in_setting, coverage_lines, coverage_table, left_out_lines
     from benchmark.settings import select
     from benchmark.stats import version_scope
 
@@ -541,9 +565,12 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         st = compute(t, [metas[r] for r in ids] + lost, baseline=baseline_here(table, t, baseline, scope),
                      alpha=alpha, n_boot=n_boot, checks=picked.checks, scope=scope)
         # as the leaderboard opens: metric coverage, runs not shown converged or too few, one test image
-        cov = [f"Metric coverage: {line}" for line in coverage_lines(coverage_table(store, ids), len(ids))]
+        cov = [f"Metric coverage: {line}" for line in coverage_lines(coverage_table(store, ids), len(ids))
+               + left_out_lines(store, picked.settings, [metas[r] for r in ids], task,
+                                                every=list(metas.values()))]
         cov += [x for x in (smoke_test(st), one_image_text(st, task), few_images_text(st, task)) if x]
         cov += st.nonfinite + st.sparse  # scores and runs left out of a column, as the leaderboard's notes say
+        cov += [x for x in (unequal_seeds_text(st),) if x]  # a mean over other seeds than the field's: said
         cov += clipped_ci_lines(st)  # a CI cut at its metric's bound (vsi ≤ 1), as the leaderboard's notes say
         cov += [x for x in (survivors_text(st),) if x]  # runs lost (diverged, failed): judged on the others
         cov += device_cost_lines(st)  # ms/it timed on a CPU for some losses and a GPU for others

@@ -540,6 +540,13 @@ _UNDATED = {"pdf": {"CreationDate": None}, "svg": {"Date": None}}
 SVG_SALT = "plbench"
 
 
+def _as_format(base: Path, fmt: str) -> Path:
+    """``base.<fmt>``: the base's whole name and the format (``with_suffix`` cut a base at its last dot: a
+    compared spec's ``w_2.0-<hash>_denoise_pd_plane`` became ``w_2.png``, one file for w=2.0, w=2.5 and every
+    task)."""
+    return base.with_name(f"{base.name}.{fmt}")
+
+
 def save(fig, base: Path, formats=("png", "pdf")) -> list[Path]:
     """Write ``base.<fmt>`` for each format (PNG first), close the figure, return the paths; the
     figure's files in formats not asked for this time (a PDF left by an earlier ``--formats png
@@ -555,7 +562,7 @@ def save(fig, base: Path, formats=("png", "pdf")) -> list[Path]:
     base.parent.mkdir(parents=True, exist_ok=True)
     out = []
     for fmt in sorted(dict.fromkeys(formats), key=lambda f: f != "png"):
-        p = base.with_suffix(f".{fmt}")
+        p = _as_format(base, fmt)
         with atomic_output(p) as tmp, matplotlib.rc_context({"svg.hashsalt": SVG_SALT}):
             fig.savefig(tmp, format=fmt, dpi=200 if fmt == "png" else None,
                         metadata=_UNDATED.get(fmt))
@@ -571,7 +578,7 @@ def remove_figure(base: Path, keep=()) -> list[Path]:
     keep = {Path(k) for k in keep}
     removed = []
     for fmt in FIGURE_FORMATS:
-        p = base.with_suffix(f".{fmt}")
+        p = _as_format(base, fmt)
         if p not in keep and p.is_file():
             p.unlink()
             removed.append(p)

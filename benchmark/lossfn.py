@@ -454,8 +454,8 @@ class WeightedSum(nn.Module):
             self._checked = True
             if pred.requires_grad and bool(torch.isfinite(pred.detach()).all()) and bool(torch.isfinite(target).all()):
                 pred.register_hook(self._check_first_gradient)  # fires in the first backward, once
-        for t, v in zip(self.terms, values):
-            v = t.weight * v.float()
+        for t, v in zip(self.terms, values):  # one number as a 0-dim tensor: a (1,) or (1, 1) value (checked
+            v = t.weight * v.float().reshape(())  # above) made every curve point a list, and the run failed
             total = v if total is None else total + v
         return total
 

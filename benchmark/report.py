@@ -201,6 +201,27 @@ def coverage_table(store: ResultsStore, run_ids) -> pd.DataFrame:
               .sort_values(["status", "metric"]).reset_index(drop=True))
 
 
+def left_out_lines(store: ResultsStore, settings, metas: list[dict], task: str | None = None,
+                   every: list[dict] = ()) -> list[str]:
+    """The notes on runs a board of ``settings`` leaves out or renames, after :meth:`ResultsStore.table` (which
+    finds the damaged runs): each damaged run (of ``task``'s runs, when given: its meta names the task, or
+    nothing says; ``every``: the store's metas, which say it), each run whose rows have no meta.json, each loss
+    spelt another way in ``metas``. The leaderboard's and ``compare``'s, one text."""
+    root = shlex.quote(str(store.root))
+    tasks = {m.get("run_id"): (m.get("config") or {}).get("task") for m in every}
+    return [
+        f"damaged run {rid} left out ({why}): `plbench check --out {root} --repair`, "
+        "then the same `plbench run`, re-scores or retrains it" for rid, why in sorted(store.damaged.items())
+        if task is None or tasks.get(rid) in (None, task)] + [
+        f"run {rid} ({what}) left out: its rows have no meta.json (interrupted before its record, or the record "
+        f"was deleted or not copied); `plbench check --out {root}` names it"
+        for rid, what in sorted(store.unrecorded(settings).items())] + [
+        f"`{old}` is the loss `{new}` spelt another way (recorded so by runs made before a run took the spelling "
+        f"its results directory records): its runs are counted as `{new}`'s, one row"
+        for old, new in sorted(store.respelt.items())
+        if old in {str(m.get("config", {}).get("loss_as_recorded")) for m in metas}]
+
+
 def coverage_lines(cov: pd.DataFrame, n_runs: int) -> list[str]:
     """Plain-text lines for :func:`coverage_table` (Markdown, HTML and ``compare`` show them)."""
     what = {"skipped": "not scored", "unscorable": "not scored (no test image fits it)",
@@ -397,16 +418,7 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
     stats = compute(table, metas, baseline=baseline, alpha=alpha, n_boot=n_boot, checks=chosen.checks)
     stats.setting = chosen.description
     stats.tasks_convention = task_conventions(chosen.settings)
-    stats.coverage = coverage_lines(coverage, len(chosen.run_ids)) + [
-        f"damaged run {rid} left out ({why}): `plbench check --out {shlex.quote(str(store.root))} --repair`, "
-        "then the same `plbench run`, re-scores or retrains it" for rid, why in sorted(store.damaged.items())] + [
-        f"run {rid} ({what}) left out: its rows have no meta.json (interrupted before its record, or the record "
-        f"was deleted or not copied); `plbench check --out {shlex.quote(str(store.root))}` names it"
-        for rid, what in sorted(store.unrecorded(chosen.settings).items())] + [
-        f"`{old}` is the loss `{new}` spelt another way (recorded so by runs made before a run took the spelling "
-        f"its results directory records): its runs are counted as `{new}`'s, one row"
-        for old, new in sorted(store.respelt.items())
-        if old in {str(m.get("config", {}).get("loss_as_recorded")) for m in metas}]
+    stats.coverage = coverage_lines(coverage, len(chosen.run_ids)) + left_out_lines(store, chosen.settings, metas)
     t_stats = time.perf_counter()
     root = store.root
     out: dict[str, Path] = {}
