@@ -32,3 +32,30 @@ def test_where_picks_a_boolean_task_param_as_task_param_spells_it(wanted, expect
     assert picked == [expect]
     clip = [s for t, s in zip(st["task"], st["setting"]) if _matches(t, s, {"denoise.clip": wanted.lower()})]
     assert len(clip) == (2 if expect else 0)
+
+
+@pytest.mark.parametrize("side", [1, 2, 5, 10, 11, 30])
+def test_deblur_reflect_pads_an_image_smaller_than_the_kernel_as_it_says(side):
+    """Deblur.degrade switched to replicate padding for a side ≤ kernel_size // 2 (an 8-px test image or crop at
+    the default 21-px kernel), though its convention line says 'reflect-padded border': the blurred border of such
+    an image was another operator's. Now numpy's reflect (the mirror continued) for every size."""
+    import numpy as np
+    import torch
+
+    from benchmark.task import build_task, stream
+
+    task = build_task("deblur", noise_sigma=0.0)
+    clean = torch.rand(2, 3, side, side + 3, generator=torch.Generator().manual_seed(side))
+    gen = torch.Generator().manual_seed(0)
+    kernels = torch.stack([task.sample_kernel(stream(gen, "kernel")) for _ in range(2)])  # as degrade draws them
+    out = task.degrade(clean, torch.Generator().manual_seed(0))
+    pad = task.kernel_size // 2
+    ref = np.pad(clean.numpy(), ((0, 0), (0, 0), (pad, pad), (pad, pad)), mode="reflect")
+    k = kernels.numpy()
+    want = np.zeros(clean.shape, dtype=np.float64)
+    for i in range(2):
+        for dy in range(task.kernel_size):
+            for dx in range(task.kernel_size):
+                want[i] += k[i, dy, dx] * ref[i, :, dy:dy + side, dx:dx + side + 3]
+    np.testing.assert_allclose(out.numpy(), np.clip(want, 0, 1), atol=1e-5)
+    assert "reflect" in task.convention()
