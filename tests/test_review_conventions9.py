@@ -59,3 +59,43 @@ def test_deblur_reflect_pads_an_image_smaller_than_the_kernel_as_it_says(side):
                 want[i] += k[i, dy, dx] * ref[i, :, dy:dy + side, dx:dx + side + 3]
     np.testing.assert_allclose(out.numpy(), np.clip(want, 0, 1), atol=1e-5)
     assert "reflect" in task.convention()
+
+
+def _kair_bef(im, block: int = 8) -> float:
+    """BEF as KAIR's utils_image._blocking_effect_factor computes it (cszn/KAIR; copied by FBCNN and SwinIR, whose
+    JPEG tables report PSNR-B): boundary pairs at columns/rows 7|8, 15|16, … < side − 1, averaged over
+    H·(W // 8 − 1) + W·(H // 8 − 1) of them — the count of those pairs only where a side is a multiple of 8."""
+    import math
+
+    import numpy as np
+
+    h, w = im.shape
+    hb, vb = np.arange(7, w - 1, block), np.arange(7, h - 1, block)
+    hc, vc = np.setdiff1d(np.arange(w - 1), hb), np.setdiff1d(np.arange(h - 1), vb)
+    d_b = ((im[:, hb] - im[:, hb + 1]) ** 2).sum() + ((im[vb] - im[vb + 1]) ** 2).sum()
+    d_c = ((im[:, hc] - im[:, hc + 1]) ** 2).sum() + ((im[vc] - im[vc + 1]) ** 2).sum()
+    n_h, n_v = h * (w // block - 1), w * (h // block - 1)
+    d_b, d_c = d_b / (n_h + n_v), d_c / (h * (w - 1) - n_h + w * (h - 1) - n_v)
+    return math.log2(block) / math.log2(min(h, w)) * (d_b - d_c) if d_b > d_c else 0.0
+
+
+@pytest.mark.parametrize("shape", [(40, 48), (41, 53), (321, 481)])
+def test_psnrb_y_bef_of_a_whole_image_is_the_jpeg_tables_for_any_size(shape):
+    """jpeg.modcrop=true scores whole images (BSD's 481×321, LIVE1's) as the JPEG papers, but blocking_effect_factor
+    averaged over the boundary pairs it counted (60 columns of 481) where the code behind the python-era tables
+    (KAIR's, in FBCNN and SwinIR) divides by H·(W // 8 − 1) (59): psnrb_y read 0.06 dB above their script on
+    BSD200 at q10 (max 0.08), silently. Sides that are multiples of 8 (every stored run's) are unchanged."""
+    import numpy as np
+    import torch
+
+    from benchmark.metrics import blocking_effect_factor
+
+    g = torch.Generator().manual_seed(sum(shape))
+    h, w = shape
+    clean = torch.nn.functional.avg_pool2d(torch.rand(1, 1, h, w, generator=g), 5, 1, 2)
+    blocks = torch.rand(1, 1, -(-h // 8), -(-w // 8), generator=g).repeat_interleave(8, 2).repeat_interleave(8, 3)
+    y = ((clean + 0.15 * (blocks[..., :h, :w] - 0.5)).clamp(0, 1) * 219 + 16).double()
+    want = _kair_bef(y[0, 0].numpy())
+    assert want > 0
+    assert float(blocking_effect_factor(y)) == pytest.approx(want, rel=1e-9)
+    assert np.isfinite(float(blocking_effect_factor(y[..., :12, :10])))  # a side under 16: no division by zero
