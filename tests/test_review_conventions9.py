@@ -99,3 +99,17 @@ def test_psnrb_y_bef_of_a_whole_image_is_the_jpeg_tables_for_any_size(shape):
     assert want > 0
     assert float(blocking_effect_factor(y)) == pytest.approx(want, rel=1e-9)
     assert np.isfinite(float(blocking_effect_factor(y[..., :12, :10])))  # a side under 16: no division by zero
+
+
+def test_compare_names_the_where_for_a_field_stored_without_modcrop():
+    """Two field groups, one stored without modcrop (before it existed, or false: not recorded) and one with
+    modcrop=true: compare's refusal fell back to '--where FIELD=VALUE' (the missing value is no scalar) instead of
+    naming the two --where that pick them, as it does for any other parameter."""
+    from benchmark.compare import _where_pick
+    from benchmark.settings import _matches
+
+    a, b = {"task_params": {"sigma": 0.1}}, {"task_params": {"sigma": 0.1, "modcrop": True}}
+    text = _where_pick("denoise", "task_params", a, b)
+    assert text == "`--where denoise.modcrop=False` or `--where denoise.modcrop=True`"
+    assert _matches("denoise", a, {"denoise.modcrop": "False"}) and not _matches("denoise", b, {"denoise.modcrop":
+                                                                                              "False"})
