@@ -464,13 +464,15 @@ def _where_pick(task: str, key: str, a: dict, b: dict) -> str:
     """```--where KEY=A`` or ``--where KEY=B```: the ``--where`` that picks each of two settings ``a``, ``b``
     differing in ``key`` (a task parameter as ``TASK.PARAM=VALUE``, as :func:`benchmark.settings._matches`
     reads it)."""
-    from benchmark.settings import _fmt
+    from benchmark.settings import _fmt, _param
 
     scalar = (str, int, float, bool)
     if key == "task_params" and task and all(isinstance(c.get(key), dict) for c in (a, b)):
-        pa, pb = a[key], b[key]
-        param = next((k for k in sorted(set(pa) | set(pb)) if pa.get(k) != pb.get(k)), None)
-        if param and all(isinstance(p.get(param), scalar) for p in (pa, pb)):
+        # a parameter one setting does not record (stored before it existed, or recorded only off its default:
+        # sr4's resize, every task's modcrop) reads as its default, as --where reads it
+        pa, pb = ({k: _param(task, c[key], k) for k in set(a[key]) | set(b[key])} for c in (a, b))
+        param = next((k for k in sorted(pa) if pa[k] != pb[k]), None)
+        if param and all(isinstance(p[param], scalar) for p in (pa, pb)):
             return " or ".join(f"`--where {task}.{param}={_fmt(p[param])}`" for p in (pa, pb))
     elif key and all(isinstance(c.get(key), scalar) for c in (a, b)):
         return " or ".join(f"`--where {key}={_fmt(c[key])}`" for c in (a, b))

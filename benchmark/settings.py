@@ -72,6 +72,8 @@ def parse_where(items) -> dict[str, str]:
 
 
 def _equal(value, wanted: str) -> bool:
+    if isinstance(value, bool):  # as --task-param reads it (benchmark.config): true/false in any case, or 1/0
+        return wanted.strip().lower() in (("true", "1") if value else ("false", "0"))
     if isinstance(value, list):
         return _fmt(value) == wanted or (len(value) == 1 and str(value[0]) == wanted)
     if str(value) == wanted:

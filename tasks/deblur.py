@@ -68,6 +68,27 @@ def motion_kernels(size: int, length: torch.Tensor, angle: torch.Tensor, max_len
     return k / k.sum((1, 2), keepdim=True)
 
 
+def _mirror(n: int, pad: int, device) -> torch.Tensor:
+    """Indices of a side of ``n`` px reflect-padded by ``pad`` on each end: the mirror about the edge pixels
+    (``…2 1 | 0 1 2 … n−1 | n−2 …``), continued as often as ``pad`` needs (period 2(n − 1); one pixel repeats)."""
+    i = torch.arange(-pad, n + pad, device=device)
+    if n == 1:
+        return torch.zeros_like(i)
+    j = i.remainder(2 * (n - 1))
+    return torch.where(j >= n, 2 * (n - 1) - j, j)
+
+
+def reflect_pad(x: torch.Tensor, pad: int) -> torch.Tensor:
+    """(N, C, H, W) → (N, C, H + 2·pad, W + 2·pad), reflect-padded. ``F.pad(mode="reflect")`` where it can
+    (pad < each side); a side ≤ ``pad`` (an 8-px image under a 21-px kernel), which it refuses, is mirrored as often
+    as needed (numpy's ``mode="reflect"``), not switched to replicate padding, which the convention line never
+    said."""
+    h, w = x.shape[-2:]
+    if min(h, w) > pad:
+        return F.pad(x, (pad, pad, pad, pad), mode="reflect")
+    return x[..., _mirror(h, pad, x.device), :][..., _mirror(w, pad, x.device)]
+
+
 @register_task("deblur", version="2", citation="Gaussian + motion blur with noise (e.g. Ding et al., IJCV 2021)")
 @dataclass(frozen=True)
 class Deblur(Task):
@@ -162,7 +183,6 @@ class Deblur(Task):
         noise = randn(clean.shape, stream(generator, "noise"), clean)  # a test image: another stream than its kernel
         weight = kernels.to(clean.device, clean.dtype).repeat_interleave(c, 0)[:, None]
         pad = self.kernel_size // 2
-        mode = "reflect" if min(h, w) > pad else "replicate"
-        x = F.pad(clean.reshape(1, n * c, h, w), (pad, pad, pad, pad), mode=mode)
+        x = reflect_pad(clean.reshape(1, n * c, h, w), pad)
         blurred = F.conv2d(x, weight, groups=n * c).reshape(n, c, h, w)
         return (blurred + self.noise_sigma * noise).clamp(0, 1)
