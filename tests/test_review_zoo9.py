@@ -1,0 +1,77 @@
+"""Review of probe zoo 9: the loss zoo against outside references (pyiqa's DISTS, documented minimum sizes) and
+the contextual loss' first-call saturation warning. Tiny tensors, seeded random-init trunks."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import torch
+
+from benchmark.lossfn import build_loss
+
+
+def _module(loss, cls_name):
+    return next(m for m in loss.modules() if type(m).__name__ == cls_name)
+
+
+@pytest.mark.slow  # torchvision builds a VGG-16 with its 100M-parameter classifier (~13 s on 2 cores)
+def test_dists_equals_pyiqas_dists_with_the_same_random_weights(monkeypatch):
+    """Our DISTS (L2 pooling, raw-input stage 0, ImageNet-normalised trunk, α/β normalised to sum 1, c1 = c2 = 1e-6)
+    equals pyiqa's port of the authors' DISTS_pt.py with the same trunk and α, β copied over."""
+    dists_arch = pytest.importorskip("pyiqa.archs.dists_arch")
+    vgg16 = dists_arch.models.vgg16
+    monkeypatch.setattr(dists_arch.models, "vgg16", lambda weights=None: vgg16(weights=None))  # offline: random
+    ref = dists_arch.DISTS(pretrained=False).eval()
+    ours = _module(build_loss("dists", seed=0, weights="random"), "DISTSLoss")
+    ref_sd = ref.state_dict()
+    for k, v in ours.backbone.net.state_dict().items():  # features.<i>.* is stage<s>.<i>.* in the reference
+        i = int(k.split(".")[1])
+        (name,) = [r for r in ref_sd if r.endswith(f".{i}.{k.split('.')[-1]}") and r.startswith("stage")]
+        ref_sd[name] = v.clone()
+    ref_sd["alpha"], ref_sd["beta"] = ours.alpha.reshape(1, -1, 1, 1).clone(), ours.beta.reshape(1, -1, 1, 1).clone()
+    ref.load_state_dict(ref_sd)
+    g = torch.Generator().manual_seed(0)
+    t = torch.rand(2, 3, 40, 36, generator=g)
+    p = (t + 0.1 * torch.randn(t.shape, generator=g)).clamp(0, 1)
+    with torch.no_grad():
+        want = ref(p, t).mean()
+        got = ours(p, t)
+    assert float(got) == pytest.approx(float(want), rel=1e-4, abs=1e-6)
+
+
+def _runs(loss, side):
+    """Whether the loss gives a finite value and gradient on a side×(side+3) pair."""
+    p = torch.rand(1, 3, side, side + 3, requires_grad=True)
+    try:
+        v = loss(p, torch.rand(1, 3, side, side + 3))
+    except (ValueError, RuntimeError):
+        return False
+    v.backward()
+    return bool(torch.isfinite(v)) and bool(torch.isfinite(p.grad).all())
+
+
+@pytest.mark.parametrize("net, side", [("alex", 31), ("vgg", 16), ("squeeze", 17)])
+def test_lpips_docstring_states_each_trunks_smallest_side(net, side):
+    """LPIPS' docstring said '≥ 32 px per side for alex' (alexnet runs from 31 px) and nothing of vgg (16) or
+    squeeze (17). It names each trunk's smallest side, which is where the loss first runs."""
+    from losses.lpips import LPIPSLoss
+
+    loss = build_loss(f"lpips(net={net!r})", seed=0, weights="random")
+    assert _runs(loss, side) and not _runs(loss, side - 1)
+    assert re.search(rf"≥ {side} px per side for {net}\b", " ".join(LPIPSLoss.__doc__.split())), LPIPSLoss.__doc__
+
+
+def test_dists_docstring_states_the_side_its_structure_term_needs():
+    """DISTS' docstring said 'at least 32 px per side', though L2 pooling pads (a ceil(n/2) halving): it runs from
+    1 px, and its deepest stage (relu5_3) keeps ≥ 2 positions — a structure term that depends on pred — from 17 px;
+    at 16 px it is one position, where S2 = 1 whatever pred. The docstring says both."""
+    from losses.dists import DISTSLoss
+
+    loss = build_loss("dists", seed=0, weights="random")
+    assert _runs(loss, 1)
+    feats = _module(loss, "DISTSLoss").features
+    deepest = {n: feats(torch.rand(1, 3, s, s))["relu5_3"].shape[-2:] for n, s in (("16", 16), ("17", 17))}
+    assert tuple(deepest["16"]) == (1, 1) and tuple(deepest["17"]) == (2, 2)
+    doc = " ".join(DISTSLoss.__doc__.split())
+    assert "at least 32 px" not in doc and "any size" in doc and "≥ 17 px per side" in doc, doc
