@@ -132,6 +132,7 @@ class ContextualLoss(FeatureLoss):
             where = (f"pooled from {fmap[0]}×{fmap[1]} by max_positions={self.max_positions}" if pooled else
                      f"on a {size[0]}×{size[1]} input")
             fix = "a larger max_positions (default 1024)" if pooled else "larger crops, an earlier layer"
+            what = "the loss is" if len(self.layers) == 1 else f"its term (1 of {len(self.layers)} layers averaged) is"
             log.warning("contextual: CX is 1 at layer %r (%d feature positions %s, h=%g) although pred differs "
-                        "from target: the loss is exactly 0 with no gradient (its affinities saturate); use %s "
-                        "or a larger h (the authors' 0.5)", layer, a.shape[-1], where, self.h, fix)
+                        "from target: %s exactly 0 with no gradient (its affinities saturate); use %s "
+                        "or a larger h (the authors' 0.5)", layer, a.shape[-1], where, self.h, what, fix)

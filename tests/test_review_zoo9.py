@@ -75,3 +75,19 @@ def test_dists_docstring_states_the_side_its_structure_term_needs():
     assert tuple(deepest["16"]) == (1, 1) and tuple(deepest["17"]) == (2, 2)
     doc = " ".join(DISTSLoss.__doc__.split())
     assert "at least 32 px" not in doc and "any size" in doc and "≥ 17 px per side" in doc, doc
+
+
+def test_contextual_warning_of_one_saturated_layer_among_several_does_not_say_the_loss_is_zero(caplog):
+    """contextual(layers=('relu2_2', 'relu4_4')) on 16 px: relu4_4 (2×2 positions) saturates, relu2_2 still moves —
+    the loss is > 0 with a gradient, yet the first-call warning said 'the loss is exactly 0 with no gradient'. It
+    now says the layer's term (1 of 2 averaged) is 0; one layer alone keeps 'the loss' (test_probe_zoo9)."""
+    g = torch.Generator().manual_seed(0)
+    t = torch.rand(2, 3, 16, 16, generator=g)
+    p = (t + 0.1 * torch.randn(t.shape, generator=g)).clamp(0, 1).requires_grad_()
+    with caplog.at_level("WARNING", logger="losses.contextual"):
+        v = build_loss("contextual(layers=('relu2_2', 'relu4_4'))", seed=0, weights="random")(p, t)
+        v.backward()
+    assert float(v) > 0 and p.grad.any()
+    said = [r.getMessage() for r in caplog.records if r.name == "losses.contextual"]
+    assert len(said) == 1 and "layer 'relu4_4'" in said[0], said
+    assert "the loss is exactly 0" not in said[0] and "its term (1 of 2 layers averaged) is exactly 0" in said[0]
