@@ -91,3 +91,14 @@ def test_contextual_warning_of_one_saturated_layer_among_several_does_not_say_th
     said = [r.getMessage() for r in caplog.records if r.name == "losses.contextual"]
     assert len(said) == 1 and "layer 'relu4_4'" in said[0], said
     assert "the loss is exactly 0" not in said[0] and "its term (1 of 2 layers averaged) is exactly 0" in said[0]
+
+
+def test_pdl_docstring_does_not_claim_the_public_snippets_axes():
+    """pdl's docstring said its projections across channels, sorted over space, were 'as public re-implementations
+    do'; the public ``projectedDistributionLoss`` snippet (arXiv 2012.09289 in its docstring) projects the H·W
+    spatial dimensions and sorts over channels. The docstring names the snippet and its axes instead."""
+    from losses.pdl import ProjectedDistributionLoss
+
+    doc = " ".join(ProjectedDistributionLoss.__doc__.split())
+    assert "as public re-implementations do" not in doc
+    assert "projectedDistributionLoss" in doc and "sorts each projection over the *channels*" in doc, doc
