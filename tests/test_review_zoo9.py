@@ -102,3 +102,34 @@ def test_pdl_docstring_does_not_claim_the_public_snippets_axes():
     doc = " ".join(ProjectedDistributionLoss.__doc__.split())
     assert "as public re-implementations do" not in doc
     assert "projectedDistributionLoss" in doc and "sorts each projection over the *channels*" in doc, doc
+
+
+@pytest.mark.parametrize("kw", [{}, {"patch_factor": 2, "alpha": 0.5}, {"log_matrix": True, "batch_matrix": True},
+                                {"ave_spectrum": True, "patch_factor": 4}])
+def test_ffl_equals_a_transcription_of_the_authors_formula(kw):
+    """FFL against the authors' focal_frequency_loss.py (EndlessSora/focal-frequency-loss@352f69d) written out
+    independently: row-major patch list stacked on dim 1, ortho FFT, |ΔF|^α weight (log1p, normalised per
+    (image, patch, channel) or over the batch, NaN → 0, clamped to [0, 1], detached) times |ΔF|², mean."""
+    from losses.ffl import FocalFrequencyLoss
+
+    alpha, pf = kw.get("alpha", 1.0), kw.get("patch_factor", 1)
+
+    def freq(x):
+        ph, pw = x.shape[2] // pf, x.shape[3] // pf
+        y = torch.stack([x[:, :, i * ph:(i + 1) * ph, j * pw:(j + 1) * pw] for i in range(pf) for j in range(pf)], 1)
+        f = torch.fft.fft2(y, norm="ortho")
+        return torch.stack([f.real, f.imag], -1)
+
+    g = torch.Generator().manual_seed(0)
+    t = torch.rand(3, 3, 16, 16, generator=g, dtype=torch.float64)
+    p = (t + 0.1 * torch.randn(t.shape, generator=g, dtype=torch.float64)).clamp(0, 1)
+    fp, ft = freq(p), freq(t)
+    if kw.get("ave_spectrum"):
+        fp, ft = fp.mean(0, keepdim=True), ft.mean(0, keepdim=True)
+    m = torch.sqrt(((fp - ft) ** 2)[..., 0] + ((fp - ft) ** 2)[..., 1]) ** alpha
+    if kw.get("log_matrix"):
+        m = torch.log(m + 1.0)
+    m = m / m.max() if kw.get("batch_matrix") else m / m.max(-1).values.max(-1).values[:, :, :, None, None]
+    m[torch.isnan(m)] = 0.0
+    want = (m.clamp(0, 1) * (((fp - ft) ** 2)[..., 0] + ((fp - ft) ** 2)[..., 1])).mean()
+    assert float(FocalFrequencyLoss(**kw)(p.float(), t.float())) == pytest.approx(float(want), rel=1e-4)
