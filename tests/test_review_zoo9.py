@@ -133,3 +133,25 @@ def test_ffl_equals_a_transcription_of_the_authors_formula(kw):
     m[torch.isnan(m)] = 0.0
     want = (m.clamp(0, 1) * (((fp - ft) ** 2)[..., 0] + ((fp - ft) ** 2)[..., 1])).mean()
     assert float(FocalFrequencyLoss(**kw)(p.float(), t.float())) == pytest.approx(float(want), rel=1e-4)
+
+
+def test_contextual_max_positions_pools_an_elongated_map_instead_of_crashing():
+    """contextual(max_positions=16) on a 12×160 pair (relu3_4: 3×40) doubled one square pooling kernel past the short
+    side (4 > 3) and failed with torch's 'Output size is too small'; max_positions=1 on 4×8 (1×2) the same instead of
+    the ValueError naming max_positions. The kernel now stops at each side: 3×40 pools to ≤ 16 positions and
+    trains; 1×2 pooled to one position is the named refusal. Maps the old square kernel fitted keep their values."""
+    import torch.nn.functional as F
+
+    g = torch.Generator().manual_seed(0)
+    p = torch.rand(1, 3, 12, 160, generator=g, requires_grad=True)
+    loss = build_loss("contextual(max_positions=16)", seed=0, weights="random")
+    v = loss(p, torch.rand(1, 3, 12, 160, generator=g))
+    v.backward()
+    assert torch.isfinite(v) and p.grad.any()
+    ctx = _module(loss, "ContextualLoss")
+    assert 1 < ctx._flat(torch.rand(1, 8, 3, 40)).shape[-1] <= 16
+    f = torch.rand(1, 8, 16, 16, generator=g)  # square: as before, a 4×4 average pooling down to 16 positions
+    assert torch.equal(ctx._flat(f), F.avg_pool2d(f, 4).reshape(1, 8, -1))
+    with pytest.raises(ValueError, match=r"max_positions=1 pools layer 'relu3_4' \(1×2 positions"):
+        ctx.max_positions = 1
+        ctx(torch.rand(1, 3, 4, 8), torch.rand(1, 3, 4, 8))
