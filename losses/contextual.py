@@ -70,7 +70,9 @@ class ContextualLoss(FeatureLoss):
         pred, target: (N, 3, H, W) float tensors in [0, 1]; each layer needs ≥ 2 feature positions
             (relu3_4: 8 px per side, or 4×8): one position is a ValueError (CX = 1: 0 for any pred).
         eps: > 0, added to min_k d_ik in the relative distances (0: 0/0 at pred == target — NaN).
-        max_positions: ≥ 1; a layer pooled to one position by it is a ValueError (as a 1×1 map is).
+        max_positions: ≥ 1; maps with more positions are average-pooled by a kernel doubled per side and
+            stopped at each side (an elongated map pools along its long side); a layer pooled to one position
+            by it is a ValueError (as a 1×1 map is).
     Returns:
         Scalar tensor ≥ 0; its minimum (≈ 0, exactly 0 when no two positions share a feature)
         at pred == target. Where each position of pred is far nearer one position of target than any
@@ -94,11 +96,11 @@ class ContextualLoss(FeatureLoss):
 
     def _flat(self, f: torch.Tensor) -> torch.Tensor:
         n, c, hh, ww = f.shape
-        k = 1
-        while (hh // k) * (ww // k) > self.max_positions:
-            k *= 2
-        if k > 1:
-            f = F.avg_pool2d(f, k)
+        kh = kw = 1  # doubled together, each stopped at its side (a square kernel past a short side: no map left)
+        while (hh // kh) * (ww // kw) > self.max_positions and (kh < hh or kw < ww):
+            kh, kw = min(2 * kh, hh), min(2 * kw, ww)
+        if (kh, kw) != (1, 1):
+            f = F.avg_pool2d(f, (kh, kw))
         return f.float().reshape(n, c, -1)
 
     def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -132,6 +134,7 @@ class ContextualLoss(FeatureLoss):
             where = (f"pooled from {fmap[0]}×{fmap[1]} by max_positions={self.max_positions}" if pooled else
                      f"on a {size[0]}×{size[1]} input")
             fix = "a larger max_positions (default 1024)" if pooled else "larger crops, an earlier layer"
+            what = "the loss is" if len(self.layers) == 1 else f"its term (1 of {len(self.layers)} layers averaged) is"
             log.warning("contextual: CX is 1 at layer %r (%d feature positions %s, h=%g) although pred differs "
-                        "from target: the loss is exactly 0 with no gradient (its affinities saturate); use %s "
-                        "or a larger h (the authors' 0.5)", layer, a.shape[-1], where, self.h, fix)
+                        "from target: %s exactly 0 with no gradient (its affinities saturate); use %s "
+                        "or a larger h (the authors' 0.5)", layer, a.shape[-1], where, self.h, what, fix)

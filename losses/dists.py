@@ -33,7 +33,9 @@ class DISTSLoss(FeatureLoss):
     random-init, 48×48).
 
     Args:
-        pred, target: (N, 3, H, W) float tensors in [0, 1], at least 32 px per side.
+        pred, target: (N, 3, H, W) float tensors in [0, 1] of any size (L2 pooling pads: each stage is
+            ceil(n/2) of the last); ≥ 17 px per side keeps ≥ 2 positions at relu5_3 — on 16 px or less it is
+            1×1, where its structure term S2 is 1 whatever pred (only the means compare there).
     Returns:
         Scalar tensor; 0 when pred == target (up to rounding).
     """

@@ -31,7 +31,8 @@ class LPIPSLoss(FeatureLoss):
     (tests/test_loss_zoo.py checks it).
 
     Args:
-        pred, target: (N, 3, H, W) float tensors in [0, 1] (≥ 32 px per side for alex).
+        pred, target: (N, 3, H, W) float tensors in [0, 1] (≥ 31 px per side for alex, ≥ 16 px per side for
+            vgg, ≥ 17 px per side for squeeze: the smallest sides each trunk's pooling runs on).
         net: "alex" | "vgg" | "squeeze".
         weights: "pretrained" (ImageNet trunk) | "random" | checkpoint path; seed: random init seed.
         eps: added to Σ_c f² inside the square root.

@@ -84,8 +84,16 @@ class ProjectedDistributionLoss(_SlicedBase):
     mean absolute difference of the sorted vectors (W1 of the two empirical marginals), mean
     over channels; then the weighted sum of the terms, mean over images. ``mode="channel"`` is the
     paper's description; ``mode="proj"`` (also registered as ``pdl_proj``) sorts ``num_proj``
-    fixed random 1-D projections across channels (sliced W1, as public re-implementations do;
+    fixed random 1-D projections across channels (sliced W1 of the set of H·W feature vectors;
     ``num_proj=None`` → C projections per term, ``resample=True`` draws fresh directions each call).
+    Not the axes of the public snippet: the ``projectedDistributionLoss(x, y, num_projections=1000)``
+    copied (no repository named as its origin) into many public repositories, docstring "Projected
+    Distribution Loss (https://arxiv.org/abs/2012.09289)", reshapes (B, C, H, W) features to
+    (B, C, H·W), projects on random unit directions of *H·W* (spatial) dimensions, sorts each
+    projection over the *channels* and sums F.l1_loss over the projections (1000 by default; some
+    copies 32 or 128, one ×2/num_projections); a variant takes no projection at all and sums the
+    square root of the MSE of each channel's sorted H·W values. Ours sorts over space as METHODS.md's
+    per-channel description does; the snippet's channel-sorting reading is not offered.
 
     Where each choice comes from (the paper's own layer list and term weights could not be
     checked against its text here, so every one is a named keyword; searched again for this release:
