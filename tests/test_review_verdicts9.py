@@ -49,3 +49,44 @@ def test_equal_pairs_hold_alpha_down_to_a_thousandth_either_way_round(runs, imag
     hits = _null_hits(n, runs, images, (0.3, 0.3, 0.2), alphas, seed=runs * 100 + images)
     for h, alpha in zip(hits, alphas):
         assert h <= _most(n, alpha), f"{h}/{n} significant at α = {alpha:.4f} ({runs} × {images})"
+
+
+# 2. compare_runs on partially scored runs: never a test on one image of several ----------------------------
+def _interaction_pair(rng, S=5, I=24):
+    """Equal losses with a loss × image interaction (each better on some images, mean 0) and small run noise."""
+    inter = rng.normal(0, 0.3, I)
+    a = inter + rng.normal(0, 0.05, (S, 1)) + rng.normal(0, 0.05, (S, I))
+    b = rng.normal(0, 0.05, (S, 1)) + rng.normal(0, 0.05, (S, I))
+    return a, b
+
+
+def test_one_run_scored_on_one_image_does_not_reduce_the_test_to_that_image():
+    """Was: with one run scored on 1 of 24 images, dropping that pair left 4 runs (below the 5 a test needs), so
+    compare_runs kept every run on that one image: a test with no image level in its SE — 70 % of equal pairs with
+    a loss × image interaction significant at α = 5 % (a finding's part decided on one image of 24). Now the runs
+    scored on every image decide: too few runs, not tested."""
+    rng = np.random.default_rng(0)
+    n, hits = 200, 0
+    for _ in range(n):
+        a, b = _interaction_pair(rng)
+        a[0, 1:] = np.nan
+        r = R.compare_runs(a, b)
+        hits += r.p < 0.05
+    assert hits <= _most(n, 0.05), f"{hits}/{n} equal pairs significant on the one image left"
+    assert (r.status, r.n_runs, r.n_images) == (R.TOO_FEW, 4, 24), r
+    # with 6 runs the other 5 are tested on every image
+    a, b = _interaction_pair(rng, S=6)
+    a[0, 1:] = np.nan
+    r = R.compare_runs(a, b)
+    assert r.tested and (r.n_runs, r.n_images) == (5, 24), r
+
+
+def test_a_comparison_of_one_image_alone_is_still_tested():
+    """The neighbour: runs scored on one image only (a one-image test set) keep their test over runs."""
+    rng = np.random.default_rng(1)
+    a, b = 1.0 + rng.normal(0, 0.1, (5, 1)), rng.normal(0, 0.1, (5, 1))
+    r = R.compare_runs(a, b)
+    assert r.tested and (r.n_runs, r.n_images) == (5, 1) and r.p < 0.05, r
+    a2 = np.concatenate([a, np.full((5, 1), np.nan)], axis=1)  # a second image no run scored
+    r2 = R.compare_runs(a2, np.concatenate([b, np.full((5, 1), np.nan)], axis=1))
+    assert r2.tested and r2.n_images == 1, r2
