@@ -418,7 +418,8 @@ def effect_change_note(half, end, margin: float, level: float = LEVEL) -> str:
 
 
 def effect_moved(half, end, margin: float, level: float = 0.95) -> bool:
-    """Whether a comparison's effect changed sign between ½ budget and the end, as a claim: ``half`` and
+    """Whether a comparison's effect crossed 0 between ½ budget and the end, as a claim (a sign change only when
+    :func:`end_reversed` too; else the effect "was lost", :func:`effect_change_note`): ``half`` and
     ``end``: (S,) the per-seed effects A − B (signed, positive = A better) at ½ budget and at the full
     budget, paired by seed, or (S, I) per seed and test image: the change's SE over both (NaN: left out).
     True when their means have opposite signs **and** the change ``end − half`` is shown over the seeds
@@ -444,7 +445,7 @@ def kendall_tau(x, y) -> float:
 def budget_stability(gains: pd.DataFrame, level: float = LEVEL) -> pd.DataFrame:
     """Per (task, metric): Kendall τ between the losses' mean scores at ½ budget and at the full
     budget (the seeds and images both have), the number of losses, and ``moved``: the pairs of losses
-    that change order between the two — their effect changes sign by a change shown over the seeds (and
+    whose means change order between the two — their effect crosses 0 by a change shown over the seeds (and
     the test images, with ``gains`` per image: :func:`budget_gains` ``per_item=True``) and larger than the
     metric's practical margin (:func:`change_p`), Holm over every pair and metric of the task at
     ``1 − level``; ``reversed``: those of them whose end effect is itself shown on the other side

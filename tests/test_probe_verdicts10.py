@@ -85,7 +85,7 @@ def test_equal_pairs_with_a_run_and_an_image_level_hold_alpha_at_holms_first_ste
     square fell low by chance — where the SE is too small too: 5 runs × 24 images with a run and a loss × image
     level alike (σ 0.3, run × image 0.2) called equal pairs significant 1.7 × as often as α = 0.05/12 (64–68 of
     8000 draws on four seeds; ≤ 52 is a calibrated test's 99.9 % bound). The degrees of freedom now take the
-    runs' mean square at its upper bound (runstats._runs_high)."""
+    runs' mean square at its upper bound (runstats._ms_high)."""
     n, alpha = 8000, 0.05 / 12
     hits = _null_hits(n, 5, 24, (0.3, 0.3, 0.2), alpha, seed=0)
     assert hits <= _most(n, alpha), f"{hits}/{n} equal pairs significant at α = {alpha:.4f}"
