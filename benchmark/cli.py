@@ -1103,6 +1103,12 @@ def cmd_check(args) -> int:
     for rid in unrecorded_files:  # a killed merge's or run's copy: silently missing from its cell otherwise
         _say(f"run {rid}: files without any record (no meta.json, no eval-*.json): a merge or run was interrupted "
               "while writing it; in no leaderboard: the same `plbench merge` or `plbench run` finishes it")
+    gone = store.gone()  # a run folder deleted by hand: only the last report's results.csv remembers it
+    for rid, what in sorted(gone.items()):
+        _say(f"run {rid} ({what}): in the last report's results.csv, but its folder runs/{rid} is gone (deleted, or "
+             "left out of a copy): its results are lost and the next report leaves it out; put the folder back, or "
+             "the same `plbench run` retrains it")
+    lost = f"{len(gone)} gone (named above: in results.csv, no run folder)" if gone else ""
     stamped: list[str] = []  # runs whose saved nets were taken as intact by size and time, unread (not --full)
     # not damage: the rows stay valid, but a re-score or the visual grid cannot use it
     nets = store.check_state(quick=not args.full, by_stamp=stamped)
@@ -1119,9 +1125,9 @@ def cmd_check(args) -> int:
               f"its visual grid drawn): put the file back, or move {store.run_dir(rid)} aside to retrain the run")
     if not damaged:
         if nets:
-            gone = f"; {len(left)} with results in no leaderboard (named above)" if left else ""
-            _say(f"{len(nets)} of {n} runs with a damaged saved net{gone}; every record readable and matching "
-                  "its checksum")
+            also_left = f"; {len(left)} with results in no leaderboard (named above)" if left else ""
+            _say(f"{len(nets)} of {n} runs with a damaged saved net{also_left}" + (f"; {lost}" if lost else "")
+                 + "; every record readable and matching its checksum")
             return 1
         # a run folder is not a finished run: Ctrl-C leaves one with a checkpoint only, a failure one with its record;
         # one with results but no record is in no leaderboard (named above), neither finished nor resumable
@@ -1139,7 +1145,7 @@ def cmd_check(args) -> int:
         also = f"{scored} scoring{'s' if scored != 1 else ''} of the degraded input" if scored else ""
         failed, unfinished = status.count("failed"), sum(st not in ("ok", "diverged", "failed") for st in status)
         done = len(status) - failed - unfinished
-        if not (failed or unfinished or left):
+        if not (failed or unfinished or left or gone):
             _say(f"{store.root}: {n} run{'s' if n != 1 else ''}" + (f" (and {also})" if also else "")
                  + (f", {hollow}" if hollow else "") + ", every record readable and matching its checksum" + quick)
             return 0
@@ -1150,9 +1156,10 @@ def cmd_check(args) -> int:
                f"{'it' if unfinished == 1 else 'them'})"] * bool(unfinished)
             + [f"{len(left)} with results in no leaderboard (named above)"] * bool(left)
             + [hollow] * bool(hollow)
+            + [lost] * bool(lost)
             + [f"and {also}"] * bool(also))
         _say(f"{store.root}: {runs}; every record readable and matching its checksum{quick}")
-        return 1 if left else 0
+        return 1 if left or gone else 0
     held_ids, untouched_ids = set(), set()
     for rid, why in sorted(damaged.items()):
         if args.repair:
@@ -1177,7 +1184,7 @@ def cmd_check(args) -> int:
               + "; run the same `plbench run` to re-score or retrain them"
               + (f"; {len(nets)} run{'s' if len(nets) != 1 else ''} with a damaged saved net remain (named above: "
                  "--repair moves no net)" if nets else ""))
-        return 1 if still or nets or left else 0  # 0 only where a plain check after it finds nothing left to do
+        return 1 if still or nets or left or gone else 0  # 0 only where a plain check after it finds nothing left to do
     _say(f"{_of_runs(damaged, ids)} damaged: `plbench check --out {shlex.quote(args.out)} --repair` sets "
           "them aside "
           "(nothing is deleted), then the same `plbench run` re-scores or retrains them")

@@ -53,6 +53,7 @@ import io
 import json
 import logging
 import os
+import re
 import shlex
 import signal
 import socket
@@ -348,6 +349,9 @@ def _as_written(path: Path, data: bytes, meta: dict | None) -> None:
     if want is not None and _sha256(data) == want:
         with contextlib.suppress(OSError):  # its time only: without it, check reads the file
             os.utime(path, ns=(stamp[1], stamp[1]))
+
+
+_RUN_ID = re.compile(r"[0-9a-f]{16}|input-[0-9a-f]{12}")  # config.run_id, runner's input scoring
 
 
 def _pass_index(p: Path) -> int:
@@ -1573,6 +1577,33 @@ class ResultsStore:
                     pass
             if belongs:
                 out[run_id] = what
+        return out
+
+    def gone(self) -> dict[str, str]:
+        """{run_id: what it was} of the runs the last report's ``results.csv`` holds rows of but whose folder
+        ``runs/<id>/`` is gone (deleted by hand, or left out of a copy): nothing else remembers them, and the
+        next report would drop their cells without a word. ``what``: "<task>/<loss> seed <s>" ("<task> input" for
+        the degraded input's scoring). {} without a readable ``results.csv`` (none yet, hand-edited beyond
+        reading: it is derived, not a record; a cell not shaped as a run id, as a spreadsheet may save one back, is
+        no run). Reads its four naming columns only (pyarrow: a spreadsheet's BOM, CRLF and quoting are CSV)."""
+        path = self.root / "results.csv"
+        if not path.is_file():
+            return {}
+        try:
+            from pyarrow import csv as pacsv
+
+            cols = ["run_id", "task", "loss", "seed"]
+            t = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
+                include_columns=cols, include_missing_columns=True, column_types={c: "string" for c in cols}))
+        except Exception:  # noqa: BLE001 - unreadable, not a CSV, no such columns: nothing it can name
+            return {}
+        here, out = set(self.run_ids()), {}
+        for rid, task, loss, seed in zip(*(t.column(c).to_pylist() for c in cols)):
+            # only a run id's shape: a spreadsheet saves some hex ids back as numbers (1.23457E+19), not runs
+            if not rid or rid in here or rid in out or not _RUN_ID.fullmatch(rid):
+                continue
+            what = f"{task} input" if rid.startswith("input-") else f"{task}/{loss}" + (f" seed {seed}" if seed else "")
+            out[rid] = what
         return out
 
     def merge_killed(self, run_id: str) -> str:
