@@ -1127,7 +1127,7 @@ def cmd_check(args) -> int:
         if nets:
             also_left = f"; {len(left)} with results in no leaderboard (named above)" if left else ""
             _say(f"{len(nets)} of {n} runs with a damaged saved net{also_left}" + (f"; {lost}" if lost else "")
-                 + "; every record readable and matching its checksum")
+                 + "; every record readable and matching its checksum" + quick)
             return 1
         # a run folder is not a finished run: Ctrl-C leaves one with a checkpoint only, a failure one with its record;
         # one with results but no record is in no leaderboard (named above), neither finished nor resumable
@@ -1183,11 +1183,11 @@ def cmd_check(args) -> int:
               + (f", {held} held by a running process (not repaired)" if held else "")
               + "; run the same `plbench run` to re-score or retrain them"
               + (f"; {len(nets)} run{'s' if len(nets) != 1 else ''} with a damaged saved net remain (named above: "
-                 "--repair moves no net)" if nets else ""))
+                 "--repair moves no net)" if nets else "") + quick)
         return 1 if still or nets or left or gone else 0  # 0 only where a plain check after it finds nothing left to do
     _say(f"{_of_runs(damaged, ids)} damaged: `plbench check --out {shlex.quote(args.out)} --repair` sets "
           "them aside "
-          "(nothing is deleted), then the same `plbench run` re-scores or retrains them")
+          "(nothing is deleted), then the same `plbench run` re-scores or retrains them" + quick)
     return 1
 
 

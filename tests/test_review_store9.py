@@ -58,3 +58,40 @@ def test_a_run_id_a_spreadsheet_saved_as_a_number_is_not_named_gone(tmp_path, ca
     csv.write_bytes(csv.read_bytes().replace(rid.encode(), b"1.23457E+19"))
     assert main(["check", "--out", str(store.root)]) == 0, capsys.readouterr().out
     assert store.gone() == {}
+
+
+def _stamped_net(store: ResultsStore, rid: str):
+    """Give finished run ``rid`` a saved net with what the runner records of it (sha256, size and time)."""
+    from benchmark.results import atomic_write_json, read_json
+
+    sha = store.save_state(rid, "net.pt", {"w": __import__("torch").arange(64.0)})
+    meta = read_json(store.run_dir(rid) / "meta.json")
+    atomic_write_json(store.run_dir(rid) / "meta.json",
+                      {**meta, "state_sha256": {"net.pt": sha}, "state_stat": store.state_stats(rid, ["net.pt"])})
+    return store.run_dir(rid) / "net.pt"
+
+
+@pytest.mark.parametrize("fault", ["record", "net"])
+def test_check_that_finds_damage_says_which_nets_it_did_not_read(tmp_path, capsys, fault):
+    """A clean check ends "N saved nets not read: size and time as written (--full hashes them)"; a check that
+    found a damaged record or a cut net — a failing disk, where a net changed in place is likeliest — said
+    nothing of the nets it took as intact unread, nor of --full."""
+    from benchmark.cli import main
+
+    store = _small(tmp_path / "r")
+    trained = [r for r in store.run_ids() if not r.startswith("input-")]
+    nets = [_stamped_net(store, r) for r in trained]
+    if fault == "record":
+        data = bytearray((store.run_dir(trained[0]) / "eval-0.parquet").read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        (store.run_dir(trained[0]) / "eval-0.parquet").write_bytes(bytes(data))
+    else:
+        nets[0].write_bytes(nets[0].read_bytes()[:-10])
+    assert main(["check", "--out", str(store.root)]) == 1
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    unread = len(trained) - (fault == "net")
+    assert f"{unread} saved net{'s' if unread != 1 else ''} not read" in last and "--full" in last, last
+    if fault == "record":
+        main(["check", "--out", str(store.root), "--repair"])
+        last = capsys.readouterr().out.strip().splitlines()[-1]
+        assert "not read" in last and "--full" in last, last
