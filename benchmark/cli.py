@@ -1111,10 +1111,21 @@ def cmd_check(args) -> int:
     lost = f"{len(gone)} gone (named above: in results.csv, no run folder)" if gone else ""
     stamped: list[str] = []  # runs whose saved nets were taken as intact by size and time, unread (not --full)
     # not damage: the rows stay valid, but a re-score or the visual grid cannot use it
-    nets = store.check_state(quick=not args.full, by_stamp=stamped)
+    rehashed: list = []  # intact nets hashed for a changed time (a copy without times: cp -r); --repair restamps
+    nets = store.check_state(quick=not args.full, by_stamp=stamped, rehashed=rehashed)
     one = len(stamped) == 1
     quick = (f"; {len(stamped)} saved net{'' if one else 's'} not read: size and time as written (--full hashes "
              f"{'it' if one else 'them'})") if stamped else ""
+    if rehashed and args.repair and (back := store.restamp(rehashed)):
+        many = back != 1
+        it = "them" if many else "it"
+        quick += (f"; {back} intact saved net{'s' if many else ''} given back the time "
+                  f"{'they were' if many else 'it was'} written (the next check need not read {it})")
+    elif rehashed:
+        quick += (f"; {len(rehashed)} saved net{'s' if len(rehashed) != 1 else ''} read, intact: modification time "
+                  "changed since written (a copy without times, such as `cp -r`); --repair gives "
+                  f"{'them' if len(rehashed) != 1 else 'it'} the recorded time back, so a check need not read "
+                  f"{'them' if len(rehashed) != 1 else 'it'}")
     for rid, why in sorted(nets.items()):
         if holder := store.merge_killed(rid):  # stopped while mending it: the same merge puts the intact copy there
             _say(f"run {rid}: {why}: a `plbench merge` ({holder.split(',')[0]}) was stopped while putting an intact "

@@ -1343,7 +1343,7 @@ class ResultsStore:
         return out
 
     def state_damage(self, run_id: str, name: str = "net.pt", recorded_only: bool = False, quick: bool = False,
-                     by_stamp: list | None = None) -> str:
+                     by_stamp: list | None = None, rehashed: list | None = None) -> str:
         """Why a finished run's saved state ``name`` cannot be used, or "": missing or differing from the checksum
         its ``meta.json`` recorded (``state_sha256``: truncated by a full disk or a copy, changed on disk); for a
         run recorded without checksums (an older version of plbench), a file failing the CRC-32s of the zip
@@ -1353,7 +1353,9 @@ class ResultsStore:
         ``quick``: a file whose size and modification time are those recorded when it was written (``state_stat``)
         is taken as intact without reading it (its ``run_id`` appended to ``by_stamp``), one of another size as cut
         or changed; one whose time differs (rewritten, or copied without its times: ``cp -r``) is hashed. A change
-        that kept both (bit rot, a write restoring the time) is found only without ``quick``."""
+        that kept both (bit rot, a write restoring the time) is found only without ``quick``. ``rehashed``: gets
+        ``(path, recorded [size, mtime_ns])`` of each file that was hashed for its changed time and matched
+        (:meth:`restamp` gives it its time back)."""
         meta = self.meta(run_id)
         if meta is None or meta.get("status") != "ok" or meta.get("kind") == "input":
             return ""
@@ -1396,15 +1398,32 @@ class ResultsStore:
             return f"{name} unreadable ({exc.strerror})"
         if _sha256(data) != want:
             return f"{name} does not match its checksum: truncated or changed"
+        if quick and rehashed is not None and isinstance(stamp, list) and len(stamp) == 2 \
+                and isinstance(stamp[1], int) and stamp[0] == len(data):
+            rehashed.append((path, stamp))
         return ""
 
-    def check_state(self, quick: bool = False, by_stamp: list | None = None) -> dict[str, str]:
+    @staticmethod
+    def restamp(found: list) -> int:
+        """Give each saved state of ``found`` (``rehashed`` of :meth:`state_damage`: hashed and intact, its time
+        changed by a copy such as ``cp -r``) the modification time its run recorded, so the next quick check
+        need not read it, as :func:`_as_written` does for a merge's copy; returns how many were (a read-only
+        store: none)."""
+        done = 0
+        for path, (_size, mtime_ns) in found:
+            with contextlib.suppress(OSError):
+                os.utime(path, ns=(mtime_ns, mtime_ns))
+                done += 1
+        return done
+
+    def check_state(self, quick: bool = False, by_stamp: list | None = None,
+                    rehashed: list | None = None) -> dict[str, str]:
         """{run_id: why} of every finished run whose saved net (or loss state) is damaged (:meth:`state_damage`;
-        ``quick`` and ``by_stamp`` as there)."""
+        ``quick``, ``by_stamp`` and ``rehashed`` as there)."""
         out = {}
         for r in self.run_ids():
             if why := "; ".join(w for n in ("net.pt", "loss.pt")
-                                if (w := self.state_damage(r, n, quick=quick, by_stamp=by_stamp))):
+                                if (w := self.state_damage(r, n, quick=quick, by_stamp=by_stamp, rehashed=rehashed))):
                 out[r] = why
         return out
 

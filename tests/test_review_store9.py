@@ -95,3 +95,30 @@ def test_check_that_finds_damage_says_which_nets_it_did_not_read(tmp_path, capsy
         main(["check", "--out", str(store.root), "--repair"])
         last = capsys.readouterr().out.strip().splitlines()[-1]
         assert "not read" in last and "--full" in last, last
+
+
+def test_nets_copied_without_their_times_are_given_them_back_by_repair(tmp_path, capsys, monkeypatch):
+    """A store copied with ``cp -r`` (new modification times) had every saved net hashed by every check, for
+    good, without a word: the quick check never came back for it. Check says how many nets it read and why;
+    ``--repair`` gives a net whose bytes match its recorded sha256 the time it was written, so the next check
+    reads none (a net that does not match keeps its time and is named)."""
+    import os
+    from pathlib import Path
+
+    from benchmark.cli import main
+
+    store = _small(tmp_path / "r")
+    trained = [r for r in store.run_ids() if not r.startswith("input-")]
+    nets = [_stamped_net(store, r) for r in trained]
+    for p in nets:  # as cp -r leaves them: same bytes, the copy's time
+        os.utime(p, ns=(p.stat().st_mtime_ns + 10**9, p.stat().st_mtime_ns + 10**9))
+    assert main(["check", "--out", str(store.root)]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert f"{len(nets)} saved nets read" in last and "--repair" in last, last
+    assert main(["check", "--out", str(store.root), "--repair"]) == 0
+    read = []
+    real = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda p: (read.append(p) if p.name == "net.pt" else None) or real(p))
+    assert main(["check", "--out", str(store.root)]) == 0
+    assert read == [], read
+    assert f"{len(nets)} saved nets not read" in capsys.readouterr().out
