@@ -976,13 +976,18 @@ def _not_writable(folder) -> str:
     return ""
 
 
+# cp -r keeps a file's modes: the copy of a store made read-only (chmod -R a-w) is read-only too, and was refused
+# with the same advice again
+_KEPT_MODES = " (then `chmod -R u+w` on the copy: cp keeps read-only modes)"
+
+
 def _outputs_writable(store) -> None:
     """``report``, ``findings``, ``calibrate`` and ``compare`` write next to ``runs/`` (``compare`` its runs
     too): one line, before any work, when they cannot (a read-only mount, another user's directory)."""
     if why := _not_writable(store.root):
         raise UserError(f"results directory {store.root} is not writable ({why}): this command writes its "
                         f"outputs there; copy it first (cp -r {shlex.quote(str(store.root))} <a writable place>) and "
-                        "run on the copy")
+                        f"run on the copy{_KEPT_MODES}")
 
 
 def cmd_report(args) -> int:
@@ -1224,7 +1229,7 @@ def _repairable(store) -> None:
     if why := _not_writable(store.runs):
         raise UserError(f"cannot repair {store.root}: not writable ({why}); nothing was moved — "
                         f"`plbench check` without --repair lists the damage; repair a writable copy "
-                        f"(cp -r {shlex.quote(str(store.root))} <a writable place>)")
+                        f"(cp -r {shlex.quote(str(store.root))} <a writable place>){_KEPT_MODES}")
 
 
 def cmd_calibrate(args) -> int:

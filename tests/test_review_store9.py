@@ -122,3 +122,21 @@ def test_nets_copied_without_their_times_are_given_them_back_by_repair(tmp_path,
     assert main(["check", "--out", str(store.root)]) == 0
     assert read == [], read
     assert f"{len(nets)} saved nets not read" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", ["report", "repair"])
+def test_the_copy_advice_for_a_read_only_store_makes_a_writable_copy(tmp_path, monkeypatch, capsys, command):
+    """A store made read-only (``chmod -R a-w``, archived results) refused a report with "copy it first (cp -r …
+    <a writable place>)"; but ``cp -r`` keeps the modes, so the copy refused again with the same advice — a loop
+    (seen as an unprivileged user). The advice says to make the copy writable."""
+    from benchmark import cli
+
+    store = _small(tmp_path / "r")
+    _flip = store.run_dir(store.run_ids()[0]) / "eval-0.parquet"
+    _flip.write_bytes(_flip.read_bytes()[:-5])
+    monkeypatch.setattr(cli, "_not_writable", lambda path: "Permission denied")
+    argv = ["report", "--out", str(store.root)] if command == "report" else ["check", "--out", str(store.root),
+                                                                             "--repair"]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert "(cp -r " in err and "chmod -R u+w" in err, err
