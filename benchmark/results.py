@@ -1609,20 +1609,29 @@ class ResultsStore:
         if not path.is_file():
             return {}
         try:
+            import pyarrow as pa
+            import pyarrow.compute as pc
             from pyarrow import csv as pacsv
 
+            def read(cols):  # only these columns parsed into memory, as strings
+                return pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
+                    include_columns=cols, include_missing_columns=True, column_types={c: "string" for c in cols}))
+
+            here = set(self.run_ids())  # only a run id's shape: a spreadsheet saves some hex ids back as numbers
+            ids = {r for r in pc.unique(read(["run_id"]).column(0)).to_pylist()  # (1.23457E+19): no run
+                   if r and r not in here and _RUN_ID.fullmatch(r)}
+            if not ids:  # the usual case: one column read, nothing named
+                return {}
             cols = ["run_id", "task", "loss", "seed"]
-            t = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
-                include_columns=cols, include_missing_columns=True, column_types={c: "string" for c in cols}))
+            t = read(cols)
+            t = t.filter(pc.is_in(t.column("run_id"), value_set=pa.array(sorted(ids), pa.string())))
         except Exception:  # noqa: BLE001 - unreadable, not a CSV, no such columns: nothing it can name
             return {}
-        here, out = set(self.run_ids()), {}
+        out = {}
         for rid, task, loss, seed in zip(*(t.column(c).to_pylist() for c in cols)):
-            # only a run id's shape: a spreadsheet saves some hex ids back as numbers (1.23457E+19), not runs
-            if not rid or rid in here or rid in out or not _RUN_ID.fullmatch(rid):
-                continue
-            what = f"{task} input" if rid.startswith("input-") else f"{task}/{loss}" + (f" seed {seed}" if seed else "")
-            out[rid] = what
+            if rid not in out:
+                out[rid] = (f"{task} input" if rid.startswith("input-")
+                            else f"{task}/{loss}" + (f" seed {seed}" if seed else ""))
         return out
 
     def merge_killed(self, run_id: str) -> str:
