@@ -978,13 +978,18 @@ def _not_writable(folder) -> str:
     return ""
 
 
+# cp -r keeps a file's modes: the copy of a store made read-only (chmod -R a-w) is read-only too, and was refused
+# with the same advice again
+_KEPT_MODES = " (then `chmod -R u+w` on the copy: cp keeps read-only modes)"
+
+
 def _outputs_writable(store) -> None:
     """``report``, ``findings``, ``calibrate`` and ``compare`` write next to ``runs/`` (``compare`` its runs
     too): one line, before any work, when they cannot (a read-only mount, another user's directory)."""
     if why := _not_writable(store.root):
         raise UserError(f"results directory {store.root} is not writable ({why}): this command writes its "
                         f"outputs there; copy it first (cp -r {shlex.quote(str(store.root))} <a writable place>) and "
-                        "run on the copy")
+                        f"run on the copy{_KEPT_MODES}")
 
 
 def cmd_report(args) -> int:
@@ -1105,12 +1110,29 @@ def cmd_check(args) -> int:
     for rid in unrecorded_files:  # a killed merge's or run's copy: silently missing from its cell otherwise
         _say(f"run {rid}: files without any record (no meta.json, no eval-*.json): a merge or run was interrupted "
               "while writing it; in no leaderboard: the same `plbench merge` or `plbench run` finishes it")
+    gone = store.gone()  # a run folder deleted by hand: only the last report's results.csv remembers it
+    for rid, what in sorted(gone.items()):
+        _say(f"run {rid} ({what}): in the last report's results.csv, but its folder runs/{rid} is gone (deleted, or "
+             "left out of a copy): its results are lost and the next report leaves it out; put the folder back, or "
+             "the same `plbench run` retrains it")
+    lost = f"{len(gone)} gone (named above: in results.csv, no run folder)" if gone else ""
     stamped: list[str] = []  # runs whose saved nets were taken as intact by size and time, unread (not --full)
     # not damage: the rows stay valid, but a re-score or the visual grid cannot use it
-    nets = store.check_state(quick=not args.full, by_stamp=stamped)
+    rehashed: list = []  # intact nets hashed for a changed time (a copy without times: cp -r); --repair restamps
+    nets = store.check_state(quick=not args.full, by_stamp=stamped, rehashed=rehashed)
     one = len(stamped) == 1
     quick = (f"; {len(stamped)} saved net{'' if one else 's'} not read: size and time as written (--full hashes "
              f"{'it' if one else 'them'})") if stamped else ""
+    if rehashed and args.repair and (back := store.restamp(rehashed)):
+        many = back != 1
+        it = "them" if many else "it"
+        quick += (f"; {back} intact saved net{'s' if many else ''} given back the time "
+                  f"{'they were' if many else 'it was'} written (the next check need not read {it})")
+    elif rehashed:
+        quick += (f"; {len(rehashed)} saved net{'s' if len(rehashed) != 1 else ''} read, intact: modification time "
+                  "changed since written (a copy without times, such as `cp -r`); --repair gives "
+                  f"{'them' if len(rehashed) != 1 else 'it'} the recorded time back, so a check need not read "
+                  f"{'them' if len(rehashed) != 1 else 'it'}")
     for rid, why in sorted(nets.items()):
         if holder := store.merge_killed(rid):  # stopped while mending it: the same merge puts the intact copy there
             _say(f"run {rid}: {why}: a `plbench merge` ({holder.split(',')[0]}) was stopped while putting an intact "
@@ -1121,9 +1143,9 @@ def cmd_check(args) -> int:
               f"its visual grid drawn): put the file back, or move {store.run_dir(rid)} aside to retrain the run")
     if not damaged:
         if nets:
-            gone = f"; {len(left)} with results in no leaderboard (named above)" if left else ""
-            _say(f"{len(nets)} of {n} runs with a damaged saved net{gone}; every record readable and matching "
-                  "its checksum")
+            also_left = f"; {len(left)} with results in no leaderboard (named above)" if left else ""
+            _say(f"{len(nets)} of {n} runs with a damaged saved net{also_left}" + (f"; {lost}" if lost else "")
+                 + "; every record readable and matching its checksum" + quick)
             return 1
         # a run folder is not a finished run: Ctrl-C leaves one with a checkpoint only, a failure one with its record;
         # one with results but no record is in no leaderboard (named above), neither finished nor resumable
@@ -1141,7 +1163,7 @@ def cmd_check(args) -> int:
         also = f"{scored} scoring{'s' if scored != 1 else ''} of the degraded input" if scored else ""
         failed, unfinished = status.count("failed"), sum(st not in ("ok", "diverged", "failed") for st in status)
         done = len(status) - failed - unfinished
-        if not (failed or unfinished or left):
+        if not (failed or unfinished or left or gone):
             _say(f"{store.root}: {n} run{'s' if n != 1 else ''}" + (f" (and {also})" if also else "")
                  + (f", {hollow}" if hollow else "") + ", every record readable and matching its checksum" + quick)
             return 0
@@ -1152,9 +1174,10 @@ def cmd_check(args) -> int:
                f"{'it' if unfinished == 1 else 'them'})"] * bool(unfinished)
             + [f"{len(left)} with results in no leaderboard (named above)"] * bool(left)
             + [hollow] * bool(hollow)
+            + [lost] * bool(lost)
             + [f"and {also}"] * bool(also))
         _say(f"{store.root}: {runs}; every record readable and matching its checksum{quick}")
-        return 1 if left else 0
+        return 1 if left or gone else 0
     held_ids, untouched_ids = set(), set()
     for rid, why in sorted(damaged.items()):
         if args.repair:
@@ -1178,11 +1201,11 @@ def cmd_check(args) -> int:
               + (f", {held} held by a running process (not repaired)" if held else "")
               + "; run the same `plbench run` to re-score or retrain them"
               + (f"; {len(nets)} run{'s' if len(nets) != 1 else ''} with a damaged saved net remain (named above: "
-                 "--repair moves no net)" if nets else ""))
-        return 1 if still or nets or left else 0  # 0 only where a plain check after it finds nothing left to do
+                 "--repair moves no net)" if nets else "") + quick)
+        return 1 if still or nets or left or gone else 0  # 0 only where a plain check after it finds nothing left to do
     _say(f"{_of_runs(damaged, ids)} damaged: `plbench check --out {shlex.quote(args.out)} --repair` sets "
           "them aside "
-          "(nothing is deleted), then the same `plbench run` re-scores or retrains them")
+          "(nothing is deleted), then the same `plbench run` re-scores or retrains them" + quick)
     return 1
 
 
@@ -1208,7 +1231,7 @@ def _repairable(store) -> None:
     if why := _not_writable(store.runs):
         raise UserError(f"cannot repair {store.root}: not writable ({why}); nothing was moved — "
                         f"`plbench check` without --repair lists the damage; repair a writable copy "
-                        f"(cp -r {shlex.quote(str(store.root))} <a writable place>)")
+                        f"(cp -r {shlex.quote(str(store.root))} <a writable place>){_KEPT_MODES}")
 
 
 def cmd_calibrate(args) -> int:

@@ -333,6 +333,15 @@ def _lost_here(meta: dict, settings: list[dict], lost_only: bool, where: dict | 
     return any(setting_json(_shared(s)) == setting_json(_shared(c)) for c in settings)
 
 
+def gone_lines(store: ResultsStore) -> list[str]:
+    """One line per run the last report's ``results.csv`` holds but whose folder is gone
+    (:meth:`~benchmark.results.ResultsStore.gone`): this report, which rewrites that file, leaves it out — said
+    here (a warning and the leaderboard's notes), not forgotten in silence."""
+    return [f"run {rid} ({what}) left out: in the last report's results.csv, but its folder runs/{rid} is gone "
+            "(deleted, or left out of a copy); put it back, or the same `plbench run` retrains it"
+            for rid, what in sorted(store.gone().items())]
+
+
 def lost_runs_line(metas: list[dict], root: Path, every: bool = True) -> str:
     """One line for runs that diverged or failed in settings with no scored run (``metas``: those runs' records;
     ``every``: the whole report's runs): how many, of which tasks and losses, and where their records are —
@@ -418,7 +427,10 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
     stats = compute(table, metas, baseline=baseline, alpha=alpha, n_boot=n_boot, checks=chosen.checks)
     stats.setting = chosen.description
     stats.tasks_convention = task_conventions(chosen.settings)
-    stats.coverage = coverage_lines(coverage, len(chosen.run_ids)) + left_out_lines(store, chosen.settings, metas)
+    for line in (gone := gone_lines(store)):
+        log.warning("report: %s", line)
+    stats.coverage = coverage_lines(coverage, len(chosen.run_ids)) + gone + left_out_lines(store, chosen.settings,
+                                                                                               metas)
     t_stats = time.perf_counter()
     root = store.root
     out: dict[str, Path] = {}

@@ -53,6 +53,7 @@ import io
 import json
 import logging
 import os
+import re
 import shlex
 import signal
 import socket
@@ -348,6 +349,9 @@ def _as_written(path: Path, data: bytes, meta: dict | None) -> None:
     if want is not None and _sha256(data) == want:
         with contextlib.suppress(OSError):  # its time only: without it, check reads the file
             os.utime(path, ns=(stamp[1], stamp[1]))
+
+
+_RUN_ID = re.compile(r"[0-9a-f]{16}|input-[0-9a-f]{12}")  # config.run_id, runner's input scoring
 
 
 def _pass_index(p: Path) -> int:
@@ -1339,7 +1343,7 @@ class ResultsStore:
         return out
 
     def state_damage(self, run_id: str, name: str = "net.pt", recorded_only: bool = False, quick: bool = False,
-                     by_stamp: list | None = None) -> str:
+                     by_stamp: list | None = None, rehashed: list | None = None) -> str:
         """Why a finished run's saved state ``name`` cannot be used, or "": missing or differing from the checksum
         its ``meta.json`` recorded (``state_sha256``: truncated by a full disk or a copy, changed on disk); for a
         run recorded without checksums (an older version of plbench), a file failing the CRC-32s of the zip
@@ -1349,7 +1353,9 @@ class ResultsStore:
         ``quick``: a file whose size and modification time are those recorded when it was written (``state_stat``)
         is taken as intact without reading it (its ``run_id`` appended to ``by_stamp``), one of another size as cut
         or changed; one whose time differs (rewritten, or copied without its times: ``cp -r``) is hashed. A change
-        that kept both (bit rot, a write restoring the time) is found only without ``quick``."""
+        that kept both (bit rot, a write restoring the time) is found only without ``quick``. ``rehashed``: gets
+        ``(path, recorded [size, mtime_ns])`` of each file that was hashed for its changed time and matched
+        (:meth:`restamp` gives it its time back)."""
         meta = self.meta(run_id)
         if meta is None or meta.get("status") != "ok" or meta.get("kind") == "input":
             return ""
@@ -1392,15 +1398,32 @@ class ResultsStore:
             return f"{name} unreadable ({exc.strerror})"
         if _sha256(data) != want:
             return f"{name} does not match its checksum: truncated or changed"
+        if quick and rehashed is not None and isinstance(stamp, list) and len(stamp) == 2 \
+                and isinstance(stamp[1], int) and stamp[0] == len(data):
+            rehashed.append((path, stamp))
         return ""
 
-    def check_state(self, quick: bool = False, by_stamp: list | None = None) -> dict[str, str]:
+    @staticmethod
+    def restamp(found: list) -> int:
+        """Give each saved state of ``found`` (``rehashed`` of :meth:`state_damage`: hashed and intact, its time
+        changed by a copy such as ``cp -r``) the modification time its run recorded, so the next quick check
+        need not read it, as :func:`_as_written` does for a merge's copy; returns how many were (a read-only
+        store: none)."""
+        done = 0
+        for path, (_size, mtime_ns) in found:
+            with contextlib.suppress(OSError):
+                os.utime(path, ns=(mtime_ns, mtime_ns))
+                done += 1
+        return done
+
+    def check_state(self, quick: bool = False, by_stamp: list | None = None,
+                    rehashed: list | None = None) -> dict[str, str]:
         """{run_id: why} of every finished run whose saved net (or loss state) is damaged (:meth:`state_damage`;
-        ``quick`` and ``by_stamp`` as there)."""
+        ``quick``, ``by_stamp`` and ``rehashed`` as there)."""
         out = {}
         for r in self.run_ids():
             if why := "; ".join(w for n in ("net.pt", "loss.pt")
-                                if (w := self.state_damage(r, n, quick=quick, by_stamp=by_stamp))):
+                                if (w := self.state_damage(r, n, quick=quick, by_stamp=by_stamp, rehashed=rehashed))):
                 out[r] = why
         return out
 
@@ -1573,6 +1596,42 @@ class ResultsStore:
                     pass
             if belongs:
                 out[run_id] = what
+        return out
+
+    def gone(self) -> dict[str, str]:
+        """{run_id: what it was} of the runs the last report's ``results.csv`` holds rows of but whose folder
+        ``runs/<id>/`` is gone (deleted by hand, or left out of a copy): nothing else remembers them, and the
+        next report would drop their cells without a word. ``what``: "<task>/<loss> seed <s>" ("<task> input" for
+        the degraded input's scoring). {} without a readable ``results.csv`` (none yet, hand-edited beyond
+        reading: it is derived, not a record; a cell not shaped as a run id, as a spreadsheet may save one back, is
+        no run). Reads its four naming columns only (pyarrow: a spreadsheet's BOM, CRLF and quoting are CSV)."""
+        path = self.root / "results.csv"
+        if not path.is_file():
+            return {}
+        try:
+            import pyarrow as pa
+            import pyarrow.compute as pc
+            from pyarrow import csv as pacsv
+
+            def read(cols):  # only these columns parsed into memory, as strings
+                return pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
+                    include_columns=cols, include_missing_columns=True, column_types={c: "string" for c in cols}))
+
+            here = set(self.run_ids())  # only a run id's shape: a spreadsheet saves some hex ids back as numbers
+            ids = {r for r in pc.unique(read(["run_id"]).column(0)).to_pylist()  # (1.23457E+19): no run
+                   if r and r not in here and _RUN_ID.fullmatch(r)}
+            if not ids:  # the usual case: one column read, nothing named
+                return {}
+            cols = ["run_id", "task", "loss", "seed"]
+            t = read(cols)
+            t = t.filter(pc.is_in(t.column("run_id"), value_set=pa.array(sorted(ids), pa.string())))
+        except Exception:  # noqa: BLE001 - unreadable, not a CSV, no such columns: nothing it can name
+            return {}
+        out = {}
+        for rid, task, loss, seed in zip(*(t.column(c).to_pylist() for c in cols)):
+            if rid not in out:
+                out[rid] = (f"{task} input" if rid.startswith("input-")
+                            else f"{task}/{loss}" + (f" seed {seed}" if seed else ""))
         return out
 
     def merge_killed(self, run_id: str) -> str:
