@@ -642,7 +642,8 @@ def cmd_run(args) -> int:
     dev = resolve_device(device) if s.executor == "local" else device  # remote: resolved where it runs
     if args.dry_run:
         _warn_runs_kept_apart(ResultsStore(s.out), configs)
-        return _dry_run(args, configs, metrics, resolve_device(device), s.profile, executor_options(s))
+        return _dry_run(args, configs, metrics, resolve_device(device), s.profile, executor_options(s),
+                        data=data, executor=s.executor, store=ResultsStore(s.out))
     store = ResultsStore(s.out)
     store.ensure_writable()
     checks = _budget_checks(configs)
@@ -753,17 +754,21 @@ def _warn_runs_kept_apart(store, configs) -> None:
                     shlex.quote(f"code_version={version}"))
 
 
-def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None) -> int:
+def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None, *, data=None,
+             executor: str = "local", store=None) -> int:
     """``run --dry-run``: the grid's estimated wall time from the runner's step timed at small
     shapes (kept for the next dry run) and one evaluation per test set; trains nothing. ``opts``
     (:func:`~benchmark.executors.executor_options`): how many processes evaluate (each computes the test
-    images' reference sides once; SLURM's one job per run: every run)."""
+    images' reference sides once; SLURM's one job per run: every run). A local grid that this machine's memory
+    cannot hold is refused as the run refuses it (:func:`~benchmark.resources.check_fits`), before any timing."""
     import torch
 
     from benchmark.perf import estimate_grid
 
     t0 = time.time()
     opts = opts or {}
+    if executor == "local":  # a remote grid's memory is its nodes'
+        _check_fits_as_the_run(configs, dev, data, opts, store)
     workers = opts.get("workers")
     est = estimate_grid(configs, metrics, str(dev), processes=workers if isinstance(workers, int) else 1,
                         process_per_run=opts.get("split") == "run")
@@ -795,6 +800,25 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
         print("this estimate is for this CPU; for a GPU, run the same dry run on the GPU machine (it times the "
               "real shape there), or `python scripts/gpu_check.py` for a one-command GPU measurement")
     return 0
+
+
+def _check_fits_as_the_run(configs, dev, data, opts: dict, store=None) -> None:
+    """The memory check :func:`~benchmark.runner.run_grid` makes when the local run starts (each worker its share of
+    a GPU it shares; runs ``store`` has done are not checked), made by the dry run: a grid refused at 6:01 pm is
+    refused by the 6 pm dry run."""
+    from benchmark.config import run_id
+    from benchmark.executors import gpu_shares, local_workers
+    from benchmark.resources import check_fits
+    from benchmark.runner import DataCache, measure_cuda_step
+
+    data = data if data is not None else DataCache()
+    configs = [c for c in configs if store is None or not store.is_done(run_id(c))]
+    workers, gpus = local_workers(str(dev), opts.get("workers") or 1, opts.get("workers_per_gpu", 1), len(configs))
+    share = max(gpu_shares(workers, opts.get("workers_per_gpu", 1), len(gpus))) if workers > 1 and gpus else 1
+    tests = {c.test_data for c in configs}
+    check_fits(configs, dev, {t: max(r.size[0] * r.size[1] for r in data.pooled(t)) for t in tests}, share=share,
+               measure=lambda c: measure_cuda_step(c, data.pooled(c.train_data), dev),
+               test_pixels={t: sum(r.size[0] * r.size[1] for r in data.pooled(t)) for t in tests})
 
 
 def cmd_perf(args) -> int:
