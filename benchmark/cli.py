@@ -767,11 +767,14 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
 
     t0 = time.time()
     opts = opts or {}
-    if executor == "local":  # a remote grid's memory is its nodes'
-        _check_fits_as_the_run(configs, dev, data, opts, store)
-    workers = opts.get("workers")
-    est = estimate_grid(configs, metrics, str(dev), processes=workers if isinstance(workers, int) else 1,
-                        process_per_run=opts.get("split") == "run")
+    workers, per_gpu = opts.get("workers"), opts.get("workers_per_gpu", 1)
+    if executor == "local":  # the processes execute_local starts (`--workers auto`: one per GPU × per_gpu)
+        from benchmark.executors import local_workers
+
+        workers, gpus = local_workers(str(dev), workers or 1, per_gpu, len(configs))
+        _check_fits_as_the_run(configs, dev, data, workers, gpus, per_gpu, store)  # a remote grid's: its nodes'
+    workers = workers if isinstance(workers, int) else 1
+    est = estimate_grid(configs, metrics, str(dev), processes=workers, process_per_run=opts.get("split") == "run")
     name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
     hours = est["seconds"] / 3600
     c0 = max(configs, key=lambda c: c.iterations)  # a full-budget run, not a budget check
@@ -782,9 +785,8 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
           + f") on {dev} ({name}); nothing was trained")
     print(f"estimated wall time: {hours:.2f} h sequential (training {est['train_s'] / 3600:.2f} h, "
           f"evaluation {est['eval_s'] / 3600:.2f} h)")
-    workers = args.workers
-    if workers and str(workers).isdigit() and int(workers) > 1:
-        print(f"  ≈ {hours / int(workers):.2f} h on {workers} workers, if they scale linearly")
+    if workers > 1:
+        print(f"  ≈ {hours / workers:.2f} h on {workers} workers, if they scale linearly")
     print("per task:        " + ", ".join(f"{t} {v / 3600:.2f} h" for t, v in sorted(est["by_task"].items())))
     print("per loss family: " + ", ".join(f"{f} {v / 3600:.2f} h" for f, v in
                                           sorted(est["by_family"].items(), key=lambda kv: -kv[1])))
@@ -802,19 +804,18 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
     return 0
 
 
-def _check_fits_as_the_run(configs, dev, data, opts: dict, store=None) -> None:
-    """The memory check :func:`~benchmark.runner.run_grid` makes when the local run starts (each worker its share of
-    a GPU it shares; runs ``store`` has done are not checked), made by the dry run: a grid refused at 6:01 pm is
-    refused by the 6 pm dry run."""
+def _check_fits_as_the_run(configs, dev, data, workers: int, gpus: list, per_gpu: int, store=None) -> None:
+    """The memory check :func:`~benchmark.runner.run_grid` makes when the local run starts (``workers`` processes
+    over ``gpus``, :func:`~benchmark.executors.local_workers`: each its share of a GPU it shares; runs ``store`` has
+    done are not checked), made by the dry run: a grid refused at 6:01 pm is refused by the 6 pm dry run."""
     from benchmark.config import run_id
-    from benchmark.executors import gpu_shares, local_workers
+    from benchmark.executors import gpu_shares
     from benchmark.resources import check_fits
     from benchmark.runner import DataCache, measure_cuda_step
 
     data = data if data is not None else DataCache()
     configs = [c for c in configs if store is None or not store.is_done(run_id(c))]
-    workers, gpus = local_workers(str(dev), opts.get("workers") or 1, opts.get("workers_per_gpu", 1), len(configs))
-    share = max(gpu_shares(workers, opts.get("workers_per_gpu", 1), len(gpus))) if workers > 1 and gpus else 1
+    share = max(gpu_shares(workers, per_gpu, len(gpus))) if workers > 1 and gpus else 1
     tests = {c.test_data for c in configs}
     check_fits(configs, dev, {t: max(r.size[0] * r.size[1] for r in data.pooled(t)) for t in tests}, share=share,
                measure=lambda c: measure_cuda_step(c, data.pooled(c.train_data), dev),

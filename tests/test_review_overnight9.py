@@ -30,3 +30,35 @@ def test_a_dry_run_refuses_a_grid_the_run_would_refuse_for_memory(tmp_path, monk
     assert err.startswith("error: a training step of net") and "lower --batch-size or --crop" in err, err
     assert err.count("\n") == 1, err
     assert not (tmp_path / "r").exists()
+
+
+def test_a_dry_run_with_workers_auto_counts_the_workers_the_run_starts(tmp_path, monkeypatch, capsys):
+    """``--workers auto`` on a machine with two GPUs starts two workers (each computes every test image's reference
+    side once: :func:`benchmark.perf.estimate_grid`'s ``processes``), but the dry run counted one process (``auto``
+    is not a number) and printed no per-worker wall time. It now plans with the executor's own count
+    (:func:`benchmark.executors.local_workers`). Two GPUs simulated: torch.cuda patched, the estimate stubbed."""
+    import torch
+
+    import benchmark.perf as perf
+    import benchmark.resources as resources
+    from benchmark.cli import main
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda *a: "Fake GPU")
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    monkeypatch.setattr(resources, "available_bytes", lambda device: (float("inf"), "test"))
+    seen = []
+
+    def estimate(configs, metrics, device, *, processes=1, process_per_run=False):
+        seen.append((device, processes, process_per_run))
+        return {"seconds": 7200.0, "runs": len(configs), "train_s": 7000.0, "eval_s": 200.0, "by_task": {},
+                "by_family": {}, "ms_per_step": {}, "probes": [], "measured": 0, "reused": 0, "cache": "x",
+                "device": device}
+
+    monkeypatch.setattr(perf, "estimate_grid", estimate)
+    assert main(["run", "--tasks", "denoise", "--losses", "l1", "--seeds", "0", "1", "2", "--iterations", "2",
+                 "--no-budget-check", "--device", "cuda", "--workers", "auto", "--metrics", "psnr", "--dry-run",
+                 "--out", str(tmp_path / "r")]) == 0
+    assert seen == [("cuda", 2, False)], seen
+    assert "≈ 1.00 h on 2 workers" in capsys.readouterr().out
