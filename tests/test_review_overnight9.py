@@ -62,3 +62,53 @@ def test_a_dry_run_with_workers_auto_counts_the_workers_the_run_starts(tmp_path,
                  "--out", str(tmp_path / "r")]) == 0
     assert seen == [("cuda", 2, False)], seen
     assert "≈ 1.00 h on 2 workers" in capsys.readouterr().out
+
+
+def test_the_dry_run_charges_the_reference_sides_a_full_cache_recomputes(tmp_path, monkeypatch):
+    """Each metric keeps the test images' reference sides in a :class:`benchmark.fastiqa.RefCache` of 256 MiB; the
+    full profile's test sets (Set5 + Set14 + Kodak24, ≈ 11 Mpx) need more (vsi: 40 bytes a pixel, 6.7 Mpx fit;
+    ms_ssim 9 Mpx), and an image that does not fit is computed again at every evaluation. The dry run charged every
+    run a warm evaluation as if all fitted (the estimate too low). It now charges the share of the test pixels a cache
+    cannot hold at the cold price. Here (a fake clock: 10 units a pixel cold, 1 warm) ssim's cache holds a quarter of
+    the test set's reference sides."""
+    import types
+
+    import benchmark.perf as perf
+    import benchmark.runner as runner
+    from benchmark.config import RunConfig
+    from benchmark.fastiqa import RefCache
+    from benchmark.task import build_task
+
+    data = runner.DataCache()
+    configs = [RunConfig(task="denoise", loss="l1", seed=s, iterations=10, batch_size=2, crop=32) for s in (0, 1)]
+    items = runner.held_out_items(build_task("denoise"), {s: data.images(s) for s in configs[0].test_data})
+    pixels = sum(it.clean[0, 0].numel() for it in items)
+    monkeypatch.setattr(RefCache.__init__, "__defaults__", (pixels // 4,))  # 1 byte a pixel kept: a quarter fits
+    clock = [0.0]
+
+    def evaluate(net, items, metrics, device):
+        for m in metrics.metrics:
+            for cache in [v for mod in m.module.modules() for v in vars(mod).values() if isinstance(v, RefCache)]:
+                for it in items:
+                    hit = [True]  # cleared where the cache computes the image's side
+
+                    def compute(ref, hit=hit):
+                        hit.clear()
+                        return torch.zeros(ref[0, 0].numel(), dtype=torch.uint8)  # 1 byte a pixel
+
+                    cache.get(it.clean, compute)
+                    clock[0] += it.clean[0, 0].numel() * (1.0 if hit else 10.0)
+        return []
+
+    import torch
+
+    monkeypatch.setattr(runner, "evaluate", evaluate)
+    monkeypatch.setattr(perf, "time", types.SimpleNamespace(perf_counter=lambda: clock[0], time=lambda: 1e9))
+    monkeypatch.setattr(perf, "_time_step", lambda *a, **kw: (0.0, 0.0))
+    monkeypatch.setattr(perf, "_time_data", lambda *a, **kw: 0.0)
+    est = perf.estimate_grid(configs, ["ssim"], "cpu", perf.StepTimes(tmp_path / "t.json"))
+    per_eval = (0.25 * 1.0 + 0.75 * 10.0) * pixels  # a quarter of the pixels warm, the rest computed again
+    # the inputs' scoring is the process's first (all cold), then the two runs
+    assert est["eval_s"] == pytest.approx(10.0 * pixels + 2 * per_eval, rel=0.02), (est["eval_s"], per_eval)
+    again = perf.estimate_grid(configs, ["ssim"], "cpu", perf.StepTimes(tmp_path / "t.json"))  # from the kept times
+    assert again["eval_s"] == pytest.approx(est["eval_s"]) and again["measured"] == 0
