@@ -102,6 +102,15 @@ def test_the_dry_run_charges_the_reference_sides_a_full_cache_recomputes(tmp_pat
 
     import torch
 
+    import benchmark.metrics as metrics_mod
+
+    class SSIMLike(torch.nn.Module):  # a metric with a reference-side cache (pyiqa not loaded: the test stays fast)
+        def __init__(self):
+            super().__init__()
+            self.refs = RefCache()
+
+    monkeypatch.setattr(metrics_mod, "MetricSet", lambda names, dev: types.SimpleNamespace(
+        metrics=[types.SimpleNamespace(name=n, module=SSIMLike()) for n in names]))
     monkeypatch.setattr(runner, "evaluate", evaluate)
     monkeypatch.setattr(perf, "time", types.SimpleNamespace(perf_counter=lambda: clock[0], time=lambda: 1e9))
     monkeypatch.setattr(perf, "_time_step", lambda *a, **kw: (0.0, 0.0))
