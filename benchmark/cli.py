@@ -644,7 +644,8 @@ def cmd_run(args) -> int:
     dev = resolve_device(device) if s.executor == "local" else device  # remote: resolved where it runs
     if args.dry_run:
         _warn_runs_kept_apart(ResultsStore(s.out), configs)
-        return _dry_run(args, configs, metrics, resolve_device(device), s.profile, executor_options(s))
+        return _dry_run(args, configs, metrics, resolve_device(device), s.profile, executor_options(s),
+                        data=data, executor=s.executor, store=ResultsStore(s.out))
     store = ResultsStore(s.out)
     store.ensure_writable()
     checks = _budget_checks(configs)
@@ -755,20 +756,27 @@ def _warn_runs_kept_apart(store, configs) -> None:
                     shlex.quote(f"code_version={version}"))
 
 
-def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None) -> int:
+def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None, *, data=None,
+             executor: str = "local", store=None) -> int:
     """``run --dry-run``: the grid's estimated wall time from the runner's step timed at small
     shapes (kept for the next dry run) and one evaluation per test set; trains nothing. ``opts``
     (:func:`~benchmark.executors.executor_options`): how many processes evaluate (each computes the test
-    images' reference sides once; SLURM's one job per run: every run)."""
+    images' reference sides once; SLURM's one job per run: every run). A local grid that this machine's memory
+    cannot hold is refused as the run refuses it (:func:`~benchmark.resources.check_fits`), before any timing."""
     import torch
 
     from benchmark.perf import estimate_grid
 
     t0 = time.time()
     opts = opts or {}
-    workers = opts.get("workers")
-    est = estimate_grid(configs, metrics, str(dev), processes=workers if isinstance(workers, int) else 1,
-                        process_per_run=opts.get("split") == "run")
+    workers, per_gpu = opts.get("workers"), opts.get("workers_per_gpu", 1)
+    if executor == "local":  # the processes execute_local starts (`--workers auto`: one per GPU × per_gpu)
+        from benchmark.executors import local_workers
+
+        workers, gpus = local_workers(str(dev), workers or 1, per_gpu, len(configs))
+        _check_fits_as_the_run(configs, dev, data, workers, gpus, per_gpu, store)  # a remote grid's: its nodes'
+    workers = workers if isinstance(workers, int) else 1
+    est = estimate_grid(configs, metrics, str(dev), processes=workers, process_per_run=opts.get("split") == "run")
     name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
     hours = est["seconds"] / 3600
     c0 = max(configs, key=lambda c: c.iterations)  # a full-budget run, not a budget check
@@ -779,9 +787,8 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
           + f") on {dev} ({name}); nothing was trained")
     print(f"estimated wall time: {hours:.2f} h sequential (training {est['train_s'] / 3600:.2f} h, "
           f"evaluation {est['eval_s'] / 3600:.2f} h)")
-    workers = args.workers
-    if workers and str(workers).isdigit() and int(workers) > 1:
-        print(f"  ≈ {hours / int(workers):.2f} h on {workers} workers, if they scale linearly")
+    if workers > 1:
+        print(f"  ≈ {hours / workers:.2f} h on {workers} workers, if they scale linearly")
     print("per task:        " + ", ".join(f"{t} {v / 3600:.2f} h" for t, v in sorted(est["by_task"].items())))
     print("per loss family: " + ", ".join(f"{f} {v / 3600:.2f} h" for f, v in
                                           sorted(est["by_family"].items(), key=lambda kv: -kv[1])))
@@ -797,6 +804,24 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
         print("this estimate is for this CPU; for a GPU, run the same dry run on the GPU machine (it times the "
               "real shape there), or `python scripts/gpu_check.py` for a one-command GPU measurement")
     return 0
+
+
+def _check_fits_as_the_run(configs, dev, data, workers: int, gpus: list, per_gpu: int, store=None) -> None:
+    """The memory check :func:`~benchmark.runner.run_grid` makes when the local run starts (``workers`` processes
+    over ``gpus``, :func:`~benchmark.executors.local_workers`: each its share of a GPU it shares; runs ``store`` has
+    done are not checked), made by the dry run: a grid refused at 6:01 pm is refused by the 6 pm dry run."""
+    from benchmark.config import run_id
+    from benchmark.executors import gpu_shares
+    from benchmark.resources import check_fits
+    from benchmark.runner import DataCache, measure_cuda_step
+
+    data = data if data is not None else DataCache()
+    configs = [c for c in configs if store is None or not store.is_done(run_id(c))]
+    share = max(gpu_shares(workers, per_gpu, len(gpus))) if workers > 1 and gpus else 1
+    tests = {c.test_data for c in configs}
+    check_fits(configs, dev, {t: max(r.size[0] * r.size[1] for r in data.pooled(t)) for t in tests}, share=share,
+               measure=lambda c: measure_cuda_step(c, data.pooled(c.train_data), dev),
+               test_pixels={t: sum(r.size[0] * r.size[1] for r in data.pooled(t)) for t in tests})
 
 
 def cmd_perf(args) -> int:

@@ -235,6 +235,25 @@ def _worker_main(unit: WorkUnit) -> dict:
         return {"error": f"{type(exc).__name__}: {exc}", "user": False}
 
 
+def local_workers(device_spec: str, workers: int | str, workers_per_gpu: int, runs: int) -> tuple[int, list[str]]:
+    """How many processes :func:`execute_local` starts for ``runs`` runs (``workers``: a number, or ``"auto"``: one
+    per visible GPU × ``workers_per_gpu``, else 1) and the GPUs (CUDA_VISIBLE_DEVICES entries) it spreads them over
+    (``cuda:N``: GPU N only). The dry run plans with the same numbers."""
+    from benchmark.runner import resolve_device
+
+    if workers_per_gpu < 1:
+        raise UserError(f"--workers-per-gpu must be at least 1, got {workers_per_gpu}")
+    gpus = _visible_gpus() if _uses_cuda(device_spec) else []
+    if gpus and device_spec.startswith("cuda:"):  # one GPU named (others may be a colleague's): every worker on it
+        gpus = [gpus[resolve_device(device_spec).index]]  # an index past the GPUs: the one-line device error
+    if workers == "auto":
+        workers = max(1, len(gpus) * workers_per_gpu)
+    workers = int(workers)
+    if workers < 1:
+        raise UserError(f"--workers must be at least 1 (or auto), got {workers}")
+    return min(workers, max(1, runs)), gpus
+
+
 def gpu_shares(workers: int, workers_per_gpu: int, n_gpus: int) -> list[int]:
     """For each local worker, how many workers share its GPU (worker i is pinned to GPU
     ``(i // workers_per_gpu) % n_gpus``)."""
@@ -463,18 +482,8 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
     from benchmark.results import ResultsStore
     from benchmark.runner import resolve_device, run_grid
 
-    if workers_per_gpu < 1:
-        raise UserError(f"--workers-per-gpu must be at least 1, got {workers_per_gpu}")
     cuda = _uses_cuda(device_spec)
-    gpus = _visible_gpus() if cuda else []
-    if gpus and device_spec.startswith("cuda:"):  # one GPU named (others may be a colleague's): every worker on it
-        gpus = [gpus[resolve_device(device_spec).index]]  # an index past the GPUs: the one-line device error
-    if workers == "auto":
-        workers = max(1, len(gpus) * workers_per_gpu)
-    workers = int(workers)
-    if workers < 1:
-        raise UserError(f"--workers must be at least 1 (or auto), got {workers}")
-    workers = min(workers, max(1, len(configs)))
+    workers, gpus = local_workers(device_spec, workers, workers_per_gpu, len(configs))
     if workers == 1:
         before = torch.get_num_threads()
         if threads:

@@ -60,6 +60,7 @@ class RefCache:
 
     def __init__(self, max_bytes: int = REF_CACHE_BYTES):
         self.max_bytes, self.used = max_bytes, 0
+        self.computed = 0  # bytes of parts computed so far, kept or not (the dry run sizes a test set's sides by it)
         self.entries: dict[tuple, object] = {}
         self._lock = threading.Lock()  # guards entries, used and _computing
         #: key → [lock held while one thread computes that image, its parts once computed]: the threads that waited
@@ -86,6 +87,7 @@ class RefCache:
                 parts = compute(ref)
                 size = _nbytes(parts)
                 with self._lock:
+                    self.computed += size
                     if self.used + size <= self.max_bytes:
                         self.entries[key] = parts
                         self.used += size

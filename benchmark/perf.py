@@ -426,6 +426,21 @@ def _time_data(task: str, batch: int, crop: int, dev: torch.device, images, reps
     return _best_time(lambda: st.task.degrade(st.batch(), st.dgen if st.fast else st.gen), dev, reps)
 
 
+def _ref_caches(metrics) -> list:
+    """The :class:`~benchmark.fastiqa.RefCache` of each metric of a :class:`~benchmark.metrics.MetricSet` that has
+    one (ssim, ms_ssim, fsim, vsi, nlpd)."""
+    from benchmark.fastiqa import RefCache
+
+    found: dict[int, RefCache] = {}
+    for m in metrics.metrics:
+        module = getattr(m, "module", None)
+        for mod in module.modules() if isinstance(module, torch.nn.Module) else ():
+            for v in vars(mod).values():
+                if isinstance(v, RefCache):
+                    found[id(v)] = v
+    return list(found.values())
+
+
 def estimate_grid(configs, metric_names, device, cache: StepTimes | None = None, *, processes: int = 1,
                   process_per_run: bool = False) -> dict:
     """The grid's wall time without training it.
@@ -441,7 +456,8 @@ def estimate_grid(configs, metric_names, device, cache: StepTimes | None = None,
     image per (test sets, net), scaled by the test sets' pixels, once per run and once per (task, test sets) for the
     degraded inputs a grid scores before the task's first run. A process computes each clean test image's
     reference side (fsim, vsi, nlpd, ssim, ms_ssim: :class:`~benchmark.fastiqa.RefCache`) once: its first
-    evaluation of a test set is timed cold (an image the metrics have not seen), every later one warm; each of
+    evaluation of a test set is timed cold (an image the metrics have not seen), every later one warm, but for the
+    share of the test pixels a metric's cache (256 MiB) cannot hold, computed again every time (cold); each of
     ``processes`` (local workers) pays the cold one, and with ``process_per_run`` (SLURM's one job per run) every run
     does. Times are kept in :class:`StepTimes`, so a second dry run measures nothing."""
     from benchmark.lossfn import parse_loss_spec
@@ -513,13 +529,21 @@ def estimate_grid(configs, metric_names, device, cache: StepTimes | None = None,
             both["warm"] = (time.perf_counter() - t0) * scale
             # the same size, other pixels: a reference side no metric has cached (as each image's first scoring)
             unseen = TestItem(first.dataset, first.image, first.clean.flip(-1), first.degraded.flip(-1))
+            caches = _ref_caches(metrics)
+            computed = [rc.computed for rc in caches]
             t0 = time.perf_counter()
             evaluate(net, [unseen], metrics, dev)
             both["cold"] = (time.perf_counter() - t0) * scale
+            # a cache keeps the first images whose sides fit (of the test set's: scale × this one's bytes) and computes
+            # the others' again at every evaluation: that share of the pixels is paid cold by every run
+            both["spill"] = max([1 - rc.max_bytes / ((rc.computed - n) * scale) for rc, n in zip(caches, computed)
+                                 if rc.computed > n] + [0.0])
             return both
 
-        eval_s[shared] = cache.get(key, lambda run=run: run()["warm"])
-        cold_s[shared] = max(cache.get(key + "|cold", lambda run=run: run()["cold"]), eval_s[shared])
+        warm = cache.get(key, lambda run=run: run()["warm"])
+        cold_s[shared] = max(cache.get(key + "|cold", lambda run=run: run()["cold"]), warm)
+        spill = cache.get(key + "|spill", lambda run=run: run()["spill"])
+        eval_s[shared] = warm + spill * (cold_s[shared] - warm)
     cache.save()
     runs_eval = cold_s if process_per_run else eval_s
     per_run = {id(c): (c.iterations * step_s[(c.loss, c.task, c.net, c.batch_size, c.crop, c.compile)],

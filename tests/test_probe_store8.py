@@ -315,7 +315,7 @@ def test_a_dry_run_says_when_its_runs_are_there_with_the_same_data_at_another_pa
 
     old, rng = _same_images_at_two_paths(tmp_path)
     planned = []
-    monkeypatch.setattr(cli, "_dry_run", lambda args, configs, *a: planned.append(configs) or 0)
+    monkeypatch.setattr(cli, "_dry_run", lambda args, configs, *a, **kw: planned.append(configs) or 0)
 
     def dry(folder):
         return cli.main(["run", "--tasks", "denoise", "--losses", "l1", "--iterations", "3", "--crop", "32",
