@@ -52,3 +52,27 @@ def test_local_workers_share_the_decoded_pixel_budget(monkeypatch, tmp_path):
     unit = _slurm_unit(tmp_path)
     ex.execute_local(list(unit.configs), unit.store_root, unit.metrics, "cpu", workers=2)
     assert seen == [["500", "500"]]
+
+
+def test_a_test_photo_that_is_a_training_photo_resized_and_turned_is_named(tmp_path):
+    """A phone photo trained on at full size, tested on as a web-size export that lost its EXIF orientation (turned by
+    90°) or was mirrored: resized copies were looked for in one orientation only, so the leak was silent → resized
+    copies are looked for in the eight turnings, '(near-identical: resized, turned or mirrored)'."""
+    import numpy as np
+    from PIL import Image
+    from test_probe_images9 import _smooth
+
+    from benchmark.data import DataCache, DataSpec
+
+    for d in ("train", "test"):
+        (tmp_path / d).mkdir()
+    for i in range(3):
+        Image.fromarray(_smooth(96, 128, seed=i)).save(tmp_path / "train" / f"full{i}.png")
+    turned = np.rot90(_smooth(96, 128, seed=1)).copy()
+    Image.fromarray(turned).resize((48, 64), Image.BICUBIC).save(tmp_path / "test" / "web1.jpg", quality=90)
+    mirrored = _smooth(96, 128, seed=2)[:, ::-1].copy()
+    Image.fromarray(mirrored).resize((64, 48), Image.BICUBIC).save(tmp_path / "test" / "web2.jpg", quality=90)
+    Image.fromarray(np.rot90(_smooth(48, 64, seed=7)).copy()).save(tmp_path / "test" / "new.png")
+    train, test = DataSpec.parse(str(tmp_path / "train")), DataSpec.parse(str(tmp_path / "test"))
+    assert sorted(DataCache().overlap((train,), (test,))) == ["test/web1 (near-identical: resized, turned or mirrored)",
+                                                              "test/web2 (near-identical: resized, turned or mirrored)"]
