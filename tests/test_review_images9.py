@@ -37,20 +37,21 @@ def test_a_training_set_larger_than_the_free_device_memory_is_not_uploaded_and_d
         assert a.shape == b.shape and a.dtype == b.dtype and torch.equal(a, b)
 
 
-def test_local_workers_share_the_decoded_pixel_budget(monkeypatch, tmp_path):
+def test_local_workers_share_the_decoded_pixel_budget(monkeypatch, tmp_path, image_folder):
     """Each spawned local worker decodes its own copy of the training images, and each kept PLBENCH_DECODED_RAM_MB
     of them in memory: ``--workers 2`` held 2 GB of decoded pixels for a 1 GB budget → each worker gets 1/N of it."""
-    from test_probe_overnight import _slurm_unit
-
     import benchmark.executors as ex
+    from benchmark.config import GridSpec, build_configs
 
     monkeypatch.setenv("PLBENCH_DECODED_RAM_MB", "1000")
     seen: list[list[str]] = []
     monkeypatch.setattr(ex, "_run_processes",
                         lambda units, envs, monitor=None: seen.append([e.get("PLBENCH_DECODED_RAM_MB") for e in envs]))
     monkeypatch.setattr(ex, "_collect", lambda *a, **kw: None)
-    unit = _slurm_unit(tmp_path)
-    ex.execute_local(list(unit.configs), unit.store_root, unit.metrics, "cpu", workers=2)
+    spec = GridSpec(profile="quick", tasks=("denoise",), losses=("l1",), seeds=(0, 1), iterations=2, crop=16,
+                    batch_size=2, device="cpu", metrics=("psnr",), budget_check=False,
+                    train_data=(str(image_folder),), test_data=(str(image_folder),))
+    ex.execute_local(list(build_configs(spec)[0]), str(tmp_path / "r"), ("psnr",), "cpu", workers=2)
     assert seen == [["500", "500"]]
 
 
