@@ -2228,14 +2228,16 @@ class _Spill:
             with tempfile.NamedTemporaryFile(prefix="plbench-pixels-", suffix=".raw", dir=folder) as f:
                 arr.tofile(f)
                 f.flush()
-                mapped = np.memmap(f.name, dtype=arr.dtype, mode="c", shape=arr.shape)
+                # torch's mapping closes its descriptor (numpy's memmap, Python's mmap keep one each: a folder of
+                # over ~1000 photos ran out of descriptors, ulimit -n, and the rest stayed in memory)
+                mapped = torch.from_file(f.name, shared=False, size=pixels.numel(), dtype=pixels.dtype)
         except OSError as exc:  # disk full, a folder not writable: keep it in memory, and say so once
             self.failed = exc
             log.warning("%s: could not write decoded images to %s (%s): the rest stay in memory", self.spec,
                         folder or tempfile.gettempdir(), _first_line(exc))
             return pixels
         self.count, self.bytes = self.count + 1, self.bytes + arr.nbytes
-        return torch.from_numpy(mapped)  # the mapping outlives the file's name (deleted on leaving the with)
+        return mapped.view(pixels.shape)  # the mapping outlives the file's name (deleted on leaving the with)
 
     def report(self) -> None:
         if self.count:

@@ -6,7 +6,7 @@ import logging
 
 import torch
 
-from benchmark.data import ImageRecord
+from benchmark.data import DataSpec, ImageRecord
 from benchmark.sampler import DeviceSampler
 
 
@@ -77,3 +77,33 @@ def test_a_test_photo_that_is_a_training_photo_resized_and_turned_is_named(tmp_p
     train, test = DataSpec.parse(str(tmp_path / "train")), DataSpec.parse(str(tmp_path / "test"))
     assert sorted(DataCache().overlap((train,), (test,))) == ["test/web1 (near-identical: resized, turned or mirrored)",
                                                               "test/web2 (near-identical: resized, turned or mirrored)"]
+
+
+def test_images_memory_mapped_beyond_the_budget_hold_no_file_descriptor(tmp_path, monkeypatch):
+    """Each image beyond PLBENCH_DECODED_RAM_MB was memory-mapped by numpy, whose mapping keeps a file descriptor
+    open: past ~1000 photos (ulimit -n) the spill failed with 'Too many open files', the rest stayed in memory and the
+    process was left with no descriptor to open anything → torch's mapping closes its descriptor."""
+    import os
+    from pathlib import Path
+
+    import numpy as np
+    from PIL import Image
+
+    from benchmark.data import load_images
+
+    if not Path("/proc/self/fd").exists():
+        import pytest
+
+        pytest.skip("counts /proc/self/fd (Linux)")
+    d = tmp_path / "photos"
+    d.mkdir()
+    for i in range(30):
+        Image.fromarray(np.full((20, 24, 3), i * 8, np.uint8)).save(d / f"{i:02d}.png")
+    monkeypatch.setenv("PLBENCH_DECODED_RAM_MB", "0")
+    monkeypatch.setenv("PLBENCH_SPILL_DIR", str(tmp_path))
+    before = len(os.listdir("/proc/self/fd"))
+    recs = load_images(DataSpec.parse(str(d)))
+    assert len(os.listdir("/proc/self/fd")) - before < 5
+    assert [int(r.pixels[0, 0, 0]) for r in recs] == [i * 8 for i in range(30)]
+    assert all(r.pixels.shape == (3, 20, 24) and r.pixels.dtype == torch.uint8 for r in recs)
+    assert not list(tmp_path.glob("plbench-pixels-*"))
