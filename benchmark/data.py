@@ -2231,9 +2231,9 @@ class _Spill:
                 # torch's mapping closes its descriptor (numpy's memmap, Python's mmap keep one each: a folder of
                 # over ~1000 photos ran out of descriptors, ulimit -n, and the rest stayed in memory)
                 mapped = torch.from_file(f.name, shared=False, size=pixels.numel(), dtype=pixels.dtype)
-        except OSError as exc:  # disk full, a folder not writable: keep it in memory, and say so once
-            self.failed = exc
-            log.warning("%s: could not write decoded images to %s (%s): the rest stay in memory", self.spec,
+        except (OSError, RuntimeError) as exc:  # disk full, a folder not writable, no mapping left (torch raises
+            self.failed = exc                     # RuntimeError: vm.max_map_count): keep it in memory, say so once
+            log.warning("%s: could not write or map decoded images in %s (%s): the rest stay in memory", self.spec,
                         folder or tempfile.gettempdir(), _first_line(exc))
             return pixels
         self.count, self.bytes = self.count + 1, self.bytes + arr.nbytes

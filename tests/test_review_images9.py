@@ -107,3 +107,23 @@ def test_images_memory_mapped_beyond_the_budget_hold_no_file_descriptor(tmp_path
     assert [int(r.pixels[0, 0, 0]) for r in recs] == [i * 8 for i in range(30)]
     assert all(r.pixels.shape == (3, 20, 24) and r.pixels.dtype == torch.uint8 for r in recs)
     assert not list(tmp_path.glob("plbench-pixels-*"))
+
+
+def test_a_mapping_that_fails_keeps_the_images_in_memory_with_one_line(image_folder, monkeypatch, tmp_path, caplog):
+    """torch raises RuntimeError (not OSError) where a file cannot be mapped (vm.max_map_count reached by a hub set
+    of 100 000 photos): it ended the load with a traceback → the images stay in memory, one warning says so."""
+    import logging
+
+    from benchmark.data import load_images
+
+    def no_map(*a, **kw):
+        raise RuntimeError("unable to mmap 5760 bytes from file </tmp/x>: Cannot allocate memory (12)")
+
+    expected = [r.pixels for r in load_images(DataSpec(str(image_folder)))]
+    monkeypatch.setenv("PLBENCH_DECODED_RAM_MB", "0")
+    monkeypatch.setenv("PLBENCH_SPILL_DIR", str(tmp_path))
+    monkeypatch.setattr(torch, "from_file", no_map)
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        recs = load_images(DataSpec(str(image_folder)))
+    assert all(torch.equal(r.pixels, e) for r, e in zip(recs, expected)) and len(recs) == len(expected)
+    assert caplog.text.count("could not write or map decoded images") == 1
