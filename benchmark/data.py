@@ -57,6 +57,7 @@ import dataclasses
 import functools
 import hashlib
 import io
+import itertools
 import json
 import logging
 import os
@@ -2227,14 +2228,16 @@ class _Spill:
             with tempfile.NamedTemporaryFile(prefix="plbench-pixels-", suffix=".raw", dir=folder) as f:
                 arr.tofile(f)
                 f.flush()
-                mapped = np.memmap(f.name, dtype=arr.dtype, mode="c", shape=arr.shape)
-        except OSError as exc:  # disk full, a folder not writable: keep it in memory, and say so once
-            self.failed = exc
-            log.warning("%s: could not write decoded images to %s (%s): the rest stay in memory", self.spec,
+                # torch's mapping closes its descriptor (numpy's memmap, Python's mmap keep one each: a folder of
+                # over ~1000 photos ran out of descriptors, ulimit -n, and the rest stayed in memory)
+                mapped = torch.from_file(f.name, shared=False, size=pixels.numel(), dtype=pixels.dtype)
+        except (OSError, RuntimeError) as exc:  # disk full, a folder not writable, no mapping left (torch raises
+            self.failed = exc                     # RuntimeError: vm.max_map_count): keep it in memory, say so once
+            log.warning("%s: could not write or map decoded images in %s (%s): the rest stay in memory", self.spec,
                         folder or tempfile.gettempdir(), _first_line(exc))
             return pixels
         self.count, self.bytes = self.count + 1, self.bytes + arr.nbytes
-        return torch.from_numpy(mapped)  # the mapping outlives the file's name (deleted on leaving the with)
+        return mapped.view(pixels.shape)  # the mapping outlives the file's name (deleted on leaving the with)
 
     def report(self) -> None:
         if self.count:
@@ -2455,6 +2458,11 @@ def _to_smaller(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.T
     return F.interpolate(x[None], size=tuple(y.shape[-2:]), mode="area")[0], y
 
 
+def _turn(px: torch.Tensor, k: int, mirrored: bool) -> torch.Tensor:
+    """(…, H, W) ``px`` mirrored (left-right) if ``mirrored``, then turned by ``k``·90° (torch.rot90 over H, W)."""
+    return torch.rot90(px.flip(-1) if mirrored else px, k, dims=(-2, -1))
+
+
 def _turnings(px: torch.Tensor, sizes) -> object:
     """``(False, px)``, then ``(True, v)`` for the seven images ``px`` turned by 90°, 180°, 270° or mirrored and turned
     make, those of a size in ``sizes`` only (lazily: a test image is turned only while no copy is found, and only to a
@@ -2561,7 +2569,9 @@ class DataCache:
     def _scaled_copies(self, train_recs: list[ImageRecord], test_recs: dict[DataSpec, list[ImageRecord]],
                        names: dict[DataSpec, str], found: set[str]) -> list[str]:
         """The test images not in ``found`` that are a training image of another size, resized (a web-size export of a
-        photo trained on at full size, or the other way): ``dataset/image (near-identical: resized)``. Candidates
+        photo trained on at full size, or the other way), as it is or turned by k·90° or mirrored (a phone photo whose
+        export lost its EXIF orientation): ``dataset/image (near-identical: resized)``, or ``(near-identical: resized,
+        turned or mirrored)``. Candidates
         share the aspect ratio (to a pixel) and the 8×8 thumbnail (:func:`_area_thumbnail`: Kodak24's photos resized
         to 1/2-1/4 by PIL's bicubic are within 1.4 levels of their own, distinct photos ≥ 22 apart) within 3 levels;
         the larger is then resized to the smaller's size (area means) and the two
@@ -2576,12 +2586,20 @@ class DataCache:
         sizes = torch.tensor([r.size for r in pool], dtype=torch.float64)
         out = []
         for s, r in left:
-            h, w = r.size
-            same_shape = (sizes[:, 0] * w - sizes[:, 1] * h).abs() <= sizes.max(1).values  # within a pixel
-            other_size = (sizes[:, 0] != h) | (sizes[:, 1] != w)
-            near = same_shape & other_size & ((thumbs - _area_thumbnail(r.pixels)).abs().mean(1) < 3 / 255)
-            if any(_near_copy(*_to_smaller(pool[k].pixels, r.pixels)) for k in near.nonzero().flatten().tolist()):
-                out.append(f"{names[s]}/{r.image_id} (near-identical: resized)")
+            thumb = _area_thumbnail(r.pixels).view(3, 8, 8)
+            for mirrored, k in itertools.product((False, True), range(4)):  # as it is, or turned (EXIF lost)
+                h, w = r.size[::-1] if k % 2 else r.size
+                same_shape = (sizes[:, 0] * w - sizes[:, 1] * h).abs() <= sizes.max(1).values  # within a pixel
+                if not same_shape.any():
+                    continue
+                other_size = (sizes[:, 0] != h) | (sizes[:, 1] != w)
+                close = (thumbs - _turn(thumb, k, mirrored).flatten()).abs().mean(1) < 3 / 255
+                near = same_shape & other_size & close
+                if any(_near_copy(*_to_smaller(pool[j].pixels, _turn(r.pixels, k, mirrored)))
+                       for j in near.nonzero().flatten().tolist()):
+                    turned = ", turned or mirrored" * (mirrored or k > 0)
+                    out.append(f"{names[s]}/{r.image_id} (near-identical: resized{turned})")
+                    break
         return out
 
     @staticmethod
@@ -2687,7 +2705,7 @@ class DataCache:
                     if any(b.endswith("(turned or mirrored)") for b in both) else ""
                 if any("(near-identical: re-encoded" in b for b in both):
                     turned += f"; or within {NEAR_COPY_PSNR:.0f} dB of one, saved again, marked so"
-                if any(b.endswith("(near-identical: resized)") for b in both):
+                if any("(near-identical: resized" in b for b in both):
                     turned += f"; or within {NEAR_COPY_PSNR:.0f} dB of one resized to its size, marked so"
                 log.warning("%d of %d test images are also training images (identical pixels%s; train: %s, test: %s): "
                             "their scores are not held out: %s", len(both), n, turned, " + ".join(map(str, train)),

@@ -508,9 +508,13 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
     per_worker_threads = threads or max(1, _cores() // workers)
     units, envs = [], []
     plan = _planned(configs)
+    from benchmark.data import decoded_in_ram_bytes
+
+    # each worker decodes its own copy of the images: the decoded-pixel budget is shared, not N times over
+    ram_mb = f"{decoded_in_ram_bytes() / 2**20 / workers:.6g}"
     for i in range(workers):
         env: dict[str, str | None] = {"OMP_NUM_THREADS": str(per_worker_threads),
-                                      "MKL_NUM_THREADS": str(per_worker_threads)}
+                                      "MKL_NUM_THREADS": str(per_worker_threads), "PLBENCH_DECODED_RAM_MB": ram_mb}
         device = device_spec
         if gpus:
             env["CUDA_VISIBLE_DEVICES"] = gpus[(i // workers_per_gpu) % len(gpus)]

@@ -17,11 +17,20 @@ buffer and draws a batch with a handful of tensor operations and no host synchro
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import torch
 
 from benchmark.data import ImageRecord
+from benchmark.resources import available_bytes
+
+log = logging.getLogger(__name__)
+
+#: the training set is made resident on the device only where it takes at most this share of the memory free
+#: there (the rest is the net's, the loss's and the step's); a larger set stays in host memory (memory-mapped
+#: beyond PLBENCH_DECODED_RAM_MB) and each batch's crops are gathered there: the same draws, the same crops
+RESIDENT_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -40,7 +49,8 @@ class DeviceSampler:
 
     Args:
         images: the training images; uint8 (3, H, W) (float images are quantised to uint8 — the
-            CPU path keeps them float, so 16-bit sources sample slightly differently on a GPU).
+            CPU path keeps them float, so 16-bit sources sample slightly differently on a GPU). A set larger
+            than :data:`RESIDENT_SHARE` of the memory free on ``device`` stays on the host (same crops).
         device: where the buffer lives and batches are made.
     """
 
@@ -67,21 +77,25 @@ class DeviceSampler:
 
     def __init__(self, images: list[ImageRecord], device: torch.device | str):
         self.device = torch.device(device)
-        flat, offsets, heights, widths = [], [], [], []
+        offsets, heights, widths = [], [], []
         pos = 0
         for rec in images:
-            px = rec.pixels
-            if px.dtype != torch.uint8:
-                px = (px.float().clamp(0, 1) * 255).round().to(torch.uint8)
-            flat.append(px.reshape(-1))
             offsets.append(pos)
-            heights.append(px.shape[-2])
-            widths.append(px.shape[-1])
-            pos += px.numel()
-        host = torch.cat(flat)
-        if self.device.type == "cuda":  # one pinned, asynchronous copy instead of a pageable one
-            host = host.pin_memory()
-        self.buffer = host.to(self.device, non_blocking=True)
+            heights.append(rec.pixels.shape[-2])
+            widths.append(rec.pixels.shape[-1])
+            pos += 3 * heights[-1] * widths[-1]
+        free, where = available_bytes(self.device)
+        self.buffer, self.host = None, None
+        if pos > RESIDENT_SHARE * free:  # a large set exhausted the device's memory before the first step
+            self.host = [rec.pixels for rec in images]
+            log.warning("training set of %.2f GiB is more than %.0f%% of the %.2f GiB %s: kept in host memory, each "
+                        "batch cropped there and copied over (the same crops; slower steps)", pos / 2**30,
+                        RESIDENT_SHARE * 100, free / 2**30, where)
+        else:  # copied image by image: no second host copy of the whole set (its pages memory-mapped, not held)
+            self.buffer = torch.empty(pos, dtype=torch.uint8, device=self.device)
+            for rec, at in zip(images, offsets):
+                px = _as_uint8(rec.pixels)
+                self.buffer[at:at + px.numel()].copy_(px.reshape(-1))
         self.offsets = torch.tensor(offsets, dtype=torch.long, device=self.device)
         self.heights = torch.tensor(heights, dtype=torch.long, device=self.device)
         self.widths = torch.tensor(widths, dtype=torch.long, device=self.device)
@@ -102,6 +116,13 @@ class DeviceSampler:
     def gather(self, draws: Draws, crop: int) -> torch.Tensor:
         """The crops the draws describe: (B, 3, crop, crop) float32 in [0, 1] on the device."""
         dev = self.device
+        if self.host is not None:  # gathered on the host (one synchronisation a batch), as the loop below would
+            out = []
+            for i, t, l, k, f in zip(*(x.tolist() for x in (draws.index, draws.top, draws.left, draws.rot,
+                                                            draws.flip))):
+                patch = torch.rot90(_as_uint8(self.host[i][:, t:t + crop, l:l + crop]), k, dims=(1, 2))
+                out.append(patch.flip(-1) if f else patch)
+            return torch.stack(out).to(dev).float().div_(255.0)
         r = torch.arange(crop, device=dev).view(1, crop, 1)
         c = torch.arange(crop, device=dev).view(1, 1, crop)
         last = crop - 1
@@ -125,6 +146,11 @@ class DeviceSampler:
         """A batch of random crops (crop rounded down to ``multiple``), as :func:`sample_batch` on the CPU."""
         crop -= crop % multiple
         return self.gather(self.draw(batch, crop, generator), crop)
+
+
+def _as_uint8(px: torch.Tensor) -> torch.Tensor:
+    """Pixels as uint8 (float images quantised; the CPU path keeps them float)."""
+    return px if px.dtype == torch.uint8 else (px.float().clamp(0, 1) * 255).round().to(torch.uint8)
 
 
 def reference_crops(images: list[ImageRecord], draws: Draws, crop: int) -> torch.Tensor:
