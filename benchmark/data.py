@@ -52,6 +52,7 @@ Unreadable files and images under
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import functools
@@ -60,6 +61,7 @@ import io
 import itertools
 import json
 import logging
+import math
 import os
 import re
 import struct
@@ -2130,7 +2132,7 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
         else:
             in_ram += size
         records.append(pixels)
-    spill.report()
+    records = spill.finish(records)
     if notes.get("transparent"):
         seen = notes["transparent"]
         log.warning("%s: %d image(s) have transparent pixels: alpha is dropped and the colours stored under it are "
@@ -2207,44 +2209,84 @@ def _malloc_trim():
 
 
 class _Spill:
-    """Decoded images written, as they are, to an unlinked file and memory-mapped back (copy on write): the
-    same (3, H, W) tensor of the same dtype and values, so fingerprints, run ids and every crop a seed draws are
-    unchanged, but its pages are the file's, which the kernel reads in as crops touch them and drops under
-    pressure, not process memory. The folder is ``PLBENCH_SPILL_DIR`` or the system's temporary folder (a
-    tmpfs /tmp holds it in memory: name a disk). Where the file cannot be written the image stays in memory."""
+    """Decoded images written, as they are, to one unlinked file per source and memory-mapped back once (copy on
+    write): the same (3, H, W) tensors of the same dtype and values, so fingerprints, run ids and every crop a seed
+    draws are unchanged, but their pages are the file's, which the kernel reads in as crops touch them and drops
+    under pressure, not process memory. The folder is ``PLBENCH_SPILL_DIR`` or the system's temporary folder (a
+    tmpfs /tmp holds it in memory: name a disk). Where the file cannot be written the image stays in memory.
+
+    ``spill(pixels)`` appends an image and returns a placeholder; :meth:`finish` maps the file and puts each
+    image's view in its place. One mapping per source, not one per image: the kernel allows a process about 65 000
+    (``vm.max_map_count``), which a hub set of 100 000 photos passed."""
+
+    #: byte alignment of each image in the file (a float32 view needs its offset a multiple of 4)
+    ALIGN = 64
+
+    #: an image in the file: its byte offset, torch dtype and shape
+    _Pending = collections.namedtuple("_Pending", "offset dtype shape")
 
     def __init__(self, spec):
-        self.spec, self.count, self.bytes, self.failed = spec, 0, 0, None
+        self.spec, self.count, self.bytes, self.failed, self.file = spec, 0, 0, None, None
 
-    def __call__(self, pixels: torch.Tensor) -> torch.Tensor:
+    def _folder(self) -> str:
+        import tempfile
+
+        return os.environ.get("PLBENCH_SPILL_DIR") or tempfile.gettempdir()
+
+    def _fail(self, exc: BaseException) -> None:
+        self.failed = exc
+        log.warning("%s: could not write or map decoded images in %s (%s): the rest stay in memory", self.spec,
+                    self._folder(), _first_line(exc))
+
+    def __call__(self, pixels: torch.Tensor):
         import tempfile
 
         if self.failed:
             return pixels
         _release_freed_memory()  # the previous image's decoding buffers
         arr = pixels.contiguous().numpy()
-        folder = os.environ.get("PLBENCH_SPILL_DIR") or None
         try:
-            with tempfile.NamedTemporaryFile(prefix="plbench-pixels-", suffix=".raw", dir=folder) as f:
-                arr.tofile(f)
-                f.flush()
-                # torch's mapping closes its descriptor (numpy's memmap, Python's mmap keep one each: a folder of
-                # over ~1000 photos ran out of descriptors, ulimit -n, and the rest stayed in memory)
-                mapped = torch.from_file(f.name, shared=False, size=pixels.numel(), dtype=pixels.dtype)
-        except (OSError, RuntimeError) as exc:  # disk full, a folder not writable, no mapping left (torch raises
-            self.failed = exc                     # RuntimeError: vm.max_map_count): keep it in memory, say so once
-            log.warning("%s: could not write or map decoded images in %s (%s): the rest stay in memory", self.spec,
-                        folder or tempfile.gettempdir(), _first_line(exc))
+            if self.file is None:
+                self.file = tempfile.NamedTemporaryFile(prefix="plbench-pixels-", suffix=".raw",
+                                                        dir=os.environ.get("PLBENCH_SPILL_DIR") or None)
+            offset = -(-self.file.tell() // self.ALIGN) * self.ALIGN
+            self.file.seek(offset)
+            arr.tofile(self.file)
+        except OSError as exc:  # disk full, a folder not writable: keep it in memory, and say so once
+            self._fail(exc)
             return pixels
         self.count, self.bytes = self.count + 1, self.bytes + arr.nbytes
-        return mapped.view(pixels.shape)  # the mapping outlives the file's name (deleted on leaving the with)
+        return self._Pending(offset, pixels.dtype, tuple(pixels.shape))
 
-    def report(self) -> None:
-        if self.count:
+    def finish(self, records: list) -> list:
+        """``records`` with each placeholder replaced by its image: a view of the file's one mapping (its
+        descriptor closed, its name removed), or, where the file cannot be mapped (torch raises RuntimeError),
+        the image read back into memory."""
+        if self.file is None:
+            return records
+        f, self.file = self.file, None
+        try:
+            f.flush()
+            size = os.fstat(f.fileno()).st_size
+            try:
+                flat = torch.from_file(f.name, shared=False, size=size, dtype=torch.uint8)
+            except (OSError, RuntimeError) as exc:  # no mapping left, a file system that maps nothing
+                self._fail(exc)
+                flat = torch.from_numpy(np.fromfile(f.name, dtype=np.uint8))
+            out = []
+            for rec in records:
+                if isinstance(rec, self._Pending):
+                    nbytes = math.prod(rec.shape) * torch.empty((), dtype=rec.dtype).element_size()
+                    rec = flat[rec.offset:rec.offset + nbytes].view(rec.dtype).view(rec.shape)
+                out.append(rec)
+        finally:
+            f.close()  # the mapping outlives the file's name
+        if self.count and not self.failed:
             _release_freed_memory()
             log.info("%s: %d image(s) beyond %s of decoded pixels (%.0f MB) memory-mapped from a temporary file "
                      "(PLBENCH_DECODED_RAM_MB, PLBENCH_SPILL_DIR)", self.spec, self.count,
                      f"{decoded_in_ram_bytes() / 2**20:.0f} MB", self.bytes / 2**20)
+        return out
 
 
 #: unreadable files (or cells) of one source logged one by one with their reason; the rest are counted only (a

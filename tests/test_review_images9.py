@@ -127,3 +127,36 @@ def test_a_mapping_that_fails_keeps_the_images_in_memory_with_one_line(image_fol
         recs = load_images(DataSpec(str(image_folder)))
     assert all(torch.equal(r.pixels, e) for r, e in zip(recs, expected)) and len(recs) == len(expected)
     assert caplog.text.count("could not write or map decoded images") == 1
+
+
+def test_images_beyond_the_budget_share_one_mapping_per_source(tmp_path, monkeypatch):
+    """Each spilled image was its own memory mapping: the kernel allows a process about 65 000
+    (vm.max_map_count), so a hub set of 100 000 photos ran out of mappings and kept the rest in memory → one file
+    and one mapping per source, each image a view of it (mixed dtypes: 8-bit and 16-bit files in one folder)."""
+    import os
+    from pathlib import Path
+
+    import numpy as np
+    import pytest
+    from PIL import Image
+
+    from benchmark.data import load_images
+
+    if not Path("/proc/self/maps").exists():
+        pytest.skip("reads /proc/self/maps (Linux)")
+    d = tmp_path / "photos"
+    d.mkdir()
+    for i in range(25):
+        Image.fromarray(np.full((20, 24 + i % 3, 3), i * 8, np.uint8)).save(d / f"{i:02d}.png")
+    Image.fromarray(np.full((22, 26), 40000, np.uint16)).save(d / "deep16.png")  # a float32 image among uint8
+    expected = {r.image_id: r.pixels for r in load_images(DataSpec.parse(str(d)))}
+    monkeypatch.setenv("PLBENCH_DECODED_RAM_MB", "0")
+    monkeypatch.setenv("PLBENCH_SPILL_DIR", str(tmp_path))
+    recs = load_images(DataSpec.parse(str(d)))
+    maps = [line for line in open("/proc/self/maps") if f"{tmp_path}/plbench-pixels-" in line]
+    files = {line.split()[5] for line in maps if len(line.split()) > 5}
+    assert len(files) == 1, files  # one file for the 26 images (a mapping may be split by the kernel, not per image)
+    assert {r.image_id for r in recs} == set(expected)
+    for r in recs:
+        assert r.pixels.dtype == expected[r.image_id].dtype and torch.equal(r.pixels, expected[r.image_id])
+    assert not list(tmp_path.glob("plbench-pixels-*")) and os.listdir(tmp_path) == ["photos"]
