@@ -6,12 +6,7 @@ import numpy as np
 import pytest
 
 from benchmark import runstats as R
-
-
-def _most(n: int, rate: float, level: float = 0.999) -> int:
-    from scipy.stats import binom
-
-    return int(binom.ppf(level, n, rate))
+from tests.test_probe_verdicts10 import _most
 
 
 def _null_hits(n: int, runs: int, images: int, sd: tuple[float, float, float], alphas, seed: int) -> list[int]:
@@ -102,7 +97,7 @@ def test_null_leaderboards_with_unequal_seeds_or_a_partial_run_hold_alpha(mode):
     import warnings
 
     from benchmark import stats as S
-    from tests.test_probe_verdicts10 import _null_blocks
+    from tests.test_probe_verdicts10 import _null_blocks, null_claims
 
     rng = np.random.default_rng(5)
     n = 200
@@ -118,9 +113,7 @@ def test_null_leaderboards_with_unequal_seeds_or_a_partial_run_hold_alpha(mode):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             c = S.cell_table(blks, n_boot=10)
-        marked += bool(c["vs_base"].isin([1.0, -1.0]).any())
-        for _, g in c.groupby(["task", "metric"]):
-            cols += 1
-            unbold += bool((~g["top_group"].astype(bool)).any())
+        m, u, k = null_claims(c)
+        marked, unbold, cols = marked + m, unbold + u, cols + k
     assert marked <= _most(n, 0.05, 0.99), marked
     assert unbold <= _most(cols, 0.05, 0.99), (unbold, cols)
