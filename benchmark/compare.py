@@ -336,10 +336,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         summary = run_grid(configs, store, metrics, dev, progress=progress, data=data)
         trained += summary.trained
         failed += summary.failed + summary.unscored
-        notes[task] += _lost_run_notes(store, configs)
-        if summary.unscored:
-            notes[task].append(f"{summary.unscored} run(s) of the new loss could not be re-scored: net.pt missing "
-                               "or unreadable (see the log).")
+        notes[task] += _lost_run_notes(store, configs, metrics)
     if not any(not tasks or t in tasks for t in chosen):  # no asked-for task's field made by this code: nothing
         # compared — an error, not a comparison of "skipped" (another task's section kept from an earlier compare
         # is not this comparison)
@@ -362,10 +359,12 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     return CompareResult(text, path, trained, paths, failed)
 
 
-def _lost_run_notes(store: ResultsStore, configs: list) -> list[str]:
+def _lost_run_notes(store: ResultsStore, configs: list, metrics=()) -> list[str]:
     """One note per new loss whose runs (``configs``, after training) failed or diverged: the loss, how many of
-    its runs, the first error (or iteration of divergence) and that run's ``meta.json``. Read from the store,
-    not from this pass: a diverged run is cached (a second compare skips it)."""
+    its runs, the first error (or iteration of divergence) and that run's ``meta.json``; and per loss whose
+    finished runs lack some of ``metrics`` (the field's: its ``net.pt`` missing or unreadable, so it could not be
+    scored on them), those metrics and the first such run's ``net.pt``. Read from the store, not from this pass:
+    a diverged run is cached (a second compare skips it)."""
     from benchmark.config import run_id
 
     by_loss: dict[str, list[tuple[str, dict]]] = {}
@@ -383,6 +382,13 @@ def _lost_run_notes(store: ResultsStore, configs: list) -> list[str]:
                 f"a non-finite loss at iteration {m['diverged_at']}" if m.get("diverged_at") else "a non-finite loss")
             out.append(f"{loss}: {len(lost)} of {len(runs)} run(s) of the new loss {what} ({why}; "
                        f"runs/{rid}/meta.json{', the first' if len(lost) > 1 else ''}).")
+        lacking = {rid: [x for x in metrics if x not in have] for rid, m in runs if metrics and m.get("status") == "ok"
+                   and not set(metrics) <= (have := store.metrics_attempted(rid))}
+        if lacking:
+            rid, missing = next(iter(lacking.items()))
+            out.append(f"{loss}: {len(lacking)} of {len(runs)} run(s) of the new loss could not be scored on "
+                       f"{', '.join(missing)}: net.pt missing or unreadable (runs/{rid}/net.pt"
+                       f"{', the first' if len(lacking) > 1 else ''}; see the log).")
     return out
 
 
