@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from benchmark.config import RunConfig
 
 
@@ -27,3 +29,35 @@ def test_an_unscored_new_run_is_named_with_its_loss_and_net():
     assert notes[0].startswith("l2: 1 of 2 run(s) of the new loss could not be scored on ssim")
     assert f"runs/{lacking}/net.pt" in notes[0]
     assert _lost_run_notes(Store(), configs) == []  # no metrics asked: nothing to say
+
+
+@pytest.fixture
+def untrained_parameter_loss():
+    """A loss file's loss with a learnable weight (an nn.Parameter) and no train_step."""
+    import torch
+
+    from benchmark.registry import LOSSES
+
+    class Learned(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.ones(3))
+
+        def forward(self, pred, target):
+            return (self.w.view(1, 3, 1, 1) * (pred - target).abs()).mean()
+
+    LOSSES.add("test_review_learned", Learned)
+    yield
+    LOSSES.remove("test_review_learned")
+
+
+def test_a_loss_with_parameters_no_step_updates_is_refused(untrained_parameter_loss):
+    """A new loss with a learnable nn.Parameter and no train_step trained as if learned: the runner's Adam steps
+    the net only, so the parameter stayed at its initial value every run, and loss.pt saved it as the loss's
+    learned state — silently. Building it is now one line naming the parameter and train_step."""
+    from benchmark.errors import UserError
+    from benchmark.lossfn import build_loss
+
+    with pytest.raises(UserError, match=r"test_review_learned.*trainable parameter.*\bw\b.*train_step"):
+        build_loss("test_review_learned")
+    build_loss("l1")  # a loss without parameters builds
