@@ -289,7 +289,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     data = DataCache()
     notes: dict[str, list[str]] = {}
     chosen: dict[str, list[dict]] = {}
-    trained = failed = 0
+    trained = failed = wrote = 0
     current: set[str] = set()  # the run ids of the loss files as they are now (not of an earlier edit)
     _probe_new_losses(groups, new, here, tasks, data, dev.type)
     field: dict[str, list[str]] = {}  # each task's field settings, the one compared against first: the store's
@@ -335,6 +335,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
                  len(configs) - cached, cached)
         summary = run_grid(configs, store, metrics, dev, progress=progress, data=data)
         trained += summary.trained
+        wrote += summary.trained + summary.rescored  # rows added: the table read above is no longer the store's
         failed += summary.failed + summary.unscored
         notes[task] += _lost_run_notes(store, configs, metrics)
     if not any(not tasks or t in tasks for t in chosen):  # no asked-for task's field made by this code: nothing
@@ -351,7 +352,8 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     keep = _field_keep(field, {t: _setting(g[0]) for t, g in chosen.items()}, tied)
     paths = write_report(store, baseline=baseline, alpha=alpha, n_boot=n_boot, formats=formats, visual=visual,
                          keep=keep or None, hint="plbench compare")
-    text, figs = _summary(store, chosen, new, notes, alpha, n_boot, baseline, formats, current, keep=keep or None)
+    text, figs = _summary(store, chosen, new, notes, alpha, n_boot, baseline, formats, current, keep=keep or None,
+                          table=None if wrote else table)  # nothing trained or re-scored: the store read once
     path = store.root / "compare" / f"{_safe('_'.join(new))}.md"
     atomic_write_bytes(path, text.encode())
     prune_unhashed(path.parent, new)
@@ -518,12 +520,13 @@ def _pick_group(gs: list[list[dict]], here: str, task: str = "") -> tuple[list[d
 
 def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str], notes: dict[str, list[str]],
              alpha: float, n_boot: int, baseline: str, formats, current: set[str] | None = None,
-             keep: set[str] | None = None) -> tuple[str, dict]:
+             keep: set[str] | None = None, table: pd.DataFrame | None = None) -> tuple[str, dict]:
     """The Markdown of ``compare`` and its figures. ``current``: the run ids of the new loss as its
     file is now; runs of an earlier version of that file (another hash, another label) are then
     part of the field, not the loss being compared. ``keep``: the settings of the store's leaderboard
     (default: the chosen tasks'); a loss's label (its version or not) is decided over their rows, as the
-    leaderboard decides it, not one task at a time."""
+    leaderboard decides it, not one task at a time. ``table``: the store's (read when not given: compare passes its own
+    when it added no rows)."""
     from benchmark import figures as F
     from benchmark.export import (
         clipped_ci_lines,
@@ -536,7 +539,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
     from benchmark.settings import select
     from benchmark.stats import version_scope
 
-    table = store.table()
+    table = store.table() if table is None else table
     board = keep if keep is not None else {_setting(g[0]) for g in chosen.values()}
     scope = version_scope(select(table, keep=board, hint="plbench compare").table) if board else None
     metas = {m["run_id"]: m for m in store.metas_as_read()}  # a loss spelt two ways: one, as in table

@@ -61,3 +61,30 @@ def test_a_loss_with_parameters_no_step_updates_is_refused(untrained_parameter_l
     with pytest.raises(UserError, match=r"test_review_learned.*trainable parameter.*\bw\b.*train_step"):
         build_loss("test_review_learned")
     build_loss("l1")  # a loss without parameters builds
+
+
+@pytest.mark.slow
+def test_a_compare_that_adds_no_rows_reads_the_store_twice(tmp_path, monkeypatch):
+    """compare read every run's rows three times (its own check, the report, its section) even when it trained
+    and re-scored nothing — the second compare of a loss, ~1 s a read on a 90-run store. Its section now reuses
+    compare's own read when no row was added: two reads (compare's and the report's)."""
+    import json
+
+    import benchmark.compare as C
+    import benchmark.runner as R
+    from benchmark.results import ResultsStore
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0, "l2": 0.1}, metrics=("psnr", "ssim"), seeds=(0, 1),
+                        n_images=2, budget_check=False)
+    for p in store.root.glob("runs/*/meta.json"):  # made by this code (write_store records no version)
+        m = json.loads(p.read_text())
+        p.write_text(json.dumps({**m, "code_version": R.code_version()}))
+    monkeypatch.setattr(R, "run_grid", lambda *a, **k: R.GridSummary())  # the new loss's runs: nothing to train
+    monkeypatch.setattr(C, "_probe_new_losses", lambda *a, **k: None)
+    monkeypatch.setattr(C, "_config_from", lambda m, loss, s, *a: RunConfig(task=m["config"]["task"], loss=loss,
+                                                                             seed=s, iterations=2))
+    reads, table = [], ResultsStore.table
+    monkeypatch.setattr(ResultsStore, "table", lambda self, *a, **k: reads.append(1) or table(self, *a, **k))
+    out = C.compare(store.root, losses=["l2"], formats=(), visual=False, n_boot=50)
+    assert "## denoise" in out.text and len(reads) == 2
