@@ -289,7 +289,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     data = DataCache()
     notes: dict[str, list[str]] = {}
     chosen: dict[str, list[dict]] = {}
-    trained = failed = 0
+    trained = failed = wrote = 0
     current: set[str] = set()  # the run ids of the loss files as they are now (not of an earlier edit)
     _probe_new_losses(groups, new, here, tasks, data, dev.type)
     field: dict[str, list[str]] = {}  # each task's field settings, the one compared against first: the store's
@@ -335,11 +335,9 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
                  len(configs) - cached, cached)
         summary = run_grid(configs, store, metrics, dev, progress=progress, data=data)
         trained += summary.trained
+        wrote += summary.trained + summary.rescored  # rows added: the table read above is no longer the store's
         failed += summary.failed + summary.unscored
-        notes[task] += _lost_run_notes(store, configs)
-        if summary.unscored:
-            notes[task].append(f"{summary.unscored} run(s) of the new loss could not be re-scored: net.pt missing "
-                               "or unreadable (see the log).")
+        notes[task] += _lost_run_notes(store, configs, metrics)
     if not any(not tasks or t in tasks for t in chosen):  # no asked-for task's field made by this code: nothing
         # compared — an error, not a comparison of "skipped" (another task's section kept from an earlier compare
         # is not this comparison)
@@ -354,7 +352,8 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     keep = _field_keep(field, {t: _setting(g[0]) for t, g in chosen.items()}, tied)
     paths = write_report(store, baseline=baseline, alpha=alpha, n_boot=n_boot, formats=formats, visual=visual,
                          keep=keep or None, hint="plbench compare")
-    text, figs = _summary(store, chosen, new, notes, alpha, n_boot, baseline, formats, current, keep=keep or None)
+    text, figs = _summary(store, chosen, new, notes, alpha, n_boot, baseline, formats, current, keep=keep or None,
+                          table=None if wrote else table)  # nothing trained or re-scored: the store read once
     path = store.root / "compare" / f"{_safe('_'.join(new))}.md"
     atomic_write_bytes(path, text.encode())
     prune_unhashed(path.parent, new)
@@ -362,10 +361,12 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     return CompareResult(text, path, trained, paths, failed)
 
 
-def _lost_run_notes(store: ResultsStore, configs: list) -> list[str]:
+def _lost_run_notes(store: ResultsStore, configs: list, metrics=()) -> list[str]:
     """One note per new loss whose runs (``configs``, after training) failed or diverged: the loss, how many of
-    its runs, the first error (or iteration of divergence) and that run's ``meta.json``. Read from the store,
-    not from this pass: a diverged run is cached (a second compare skips it)."""
+    its runs, the first error (or iteration of divergence) and that run's ``meta.json``; and per loss whose
+    finished runs lack some of ``metrics`` (the field's: its ``net.pt`` missing or unreadable, so it could not be
+    scored on them), those metrics and the first such run's ``net.pt``. Read from the store, not from this pass:
+    a diverged run is cached (a second compare skips it)."""
     from benchmark.config import run_id
 
     by_loss: dict[str, list[tuple[str, dict]]] = {}
@@ -383,6 +384,13 @@ def _lost_run_notes(store: ResultsStore, configs: list) -> list[str]:
                 f"a non-finite loss at iteration {m['diverged_at']}" if m.get("diverged_at") else "a non-finite loss")
             out.append(f"{loss}: {len(lost)} of {len(runs)} run(s) of the new loss {what} ({why}; "
                        f"runs/{rid}/meta.json{', the first' if len(lost) > 1 else ''}).")
+        lacking = {rid: [x for x in metrics if x not in have] for rid, m in runs if metrics and m.get("status") == "ok"
+                   and not set(metrics) <= (have := store.metrics_attempted(rid))}
+        if lacking:
+            rid, missing = next(iter(lacking.items()))
+            out.append(f"{loss}: {len(lacking)} of {len(runs)} run(s) of the new loss could not be scored on "
+                       f"{', '.join(missing)}: net.pt missing or unreadable (runs/{rid}/net.pt"
+                       f"{', the first' if len(lacking) > 1 else ''}; see the log).")
     return out
 
 
@@ -514,12 +522,13 @@ def _pick_group(gs: list[list[dict]], here: str, task: str = "") -> tuple[list[d
 
 def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str], notes: dict[str, list[str]],
              alpha: float, n_boot: int, baseline: str, formats, current: set[str] | None = None,
-             keep: set[str] | None = None) -> tuple[str, dict]:
+             keep: set[str] | None = None, table: pd.DataFrame | None = None) -> tuple[str, dict]:
     """The Markdown of ``compare`` and its figures. ``current``: the run ids of the new loss as its
     file is now; runs of an earlier version of that file (another hash, another label) are then
     part of the field, not the loss being compared. ``keep``: the settings of the store's leaderboard
     (default: the chosen tasks'); a loss's label (its version or not) is decided over their rows, as the
-    leaderboard decides it, not one task at a time."""
+    leaderboard decides it, not one task at a time. ``table``: the store's (read when not given: compare passes its own
+    when it added no rows)."""
     from benchmark import figures as F
     from benchmark.export import (
         clipped_ci_lines,
@@ -532,7 +541,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
     from benchmark.settings import select
     from benchmark.stats import version_scope
 
-    table = store.table()
+    table = store.table() if table is None else table
     board = keep if keep is not None else {_setting(g[0]) for g in chosen.values()}
     scope = version_scope(select(table, keep=board, hint="plbench compare").table) if board else None
     metas = {m["run_id"]: m for m in store.metas_as_read()}  # a loss spelt two ways: one, as in table

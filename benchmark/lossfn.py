@@ -567,6 +567,13 @@ def check_forward(name: str, module: nn.Module, needs: tuple[str, ...]) -> None:
         hint = "; a loss that needs the degraded input declares needs=(\"degraded\",)" if takes and not extra else ""
         raise UserError(f"loss {name!r}: {cls.__name__}.{what}{sig} cannot be called as {call} ({exc}){hint}") \
             from None
+    trainable = [n for n, p in module.named_parameters() if p.requires_grad]
+    if trainable and not hasattr(module, "train_step"):  # the runner's optimiser steps the net's parameters only
+        raise UserError(f"loss {name!r} ({cls.__name__}) has {len(trainable)} trainable parameter(s) "
+                        f"({', '.join(trainable[:3])}{', …' if len(trainable) > 3 else ''}) but no train_step: the "
+                        "runner optimises the net only, so they would stay at their initial values in every run (and "
+                        "be saved as loss.pt as if learned); update them in train_step(pred, target, **extra), or "
+                        "freeze them (.requires_grad_(False), or register_buffer)")
 
 
 #: training crops tried, smallest first, when a loss fails on the grid's crop (to say from which one it runs)

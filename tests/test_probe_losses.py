@@ -46,7 +46,8 @@ LOSS_FILES = {
                                  "    def __init__(self):\n        super().__init__()\n"
                                  "        self.w = torch.nn.Parameter(torch.ones(()))\n"
                                  "    def forward(self, p, t):\n"
-                                 "        return self.w * (p.detach() - t).abs().mean()\n",
+                                 "        return self.w * (p.detach() - t).abs().mean()\n"
+                                 "    def train_step(self, p, t):\n        pass\n",  # else refused for no train_step
     # a typo in needs: the forward's degraded=None default was what it got, silently, every step
     "needs_typo.py": _HEAD + "@register_loss('probe_needs', needs=('degrade',))\nclass Bad(torch.nn.Module):\n"
                              "    def forward(self, p, t, degraded=None):\n"
