@@ -568,12 +568,17 @@ def check_forward(name: str, module: nn.Module, needs: tuple[str, ...]) -> None:
         raise UserError(f"loss {name!r}: {cls.__name__}.{what}{sig} cannot be called as {call} ({exc}){hint}") \
             from None
     trainable = [n for n, p in module.named_parameters() if p.requires_grad]
-    if trainable and not hasattr(module, "train_step"):  # the runner's optimiser steps the net's parameters only
-        raise UserError(f"loss {name!r} ({cls.__name__}) has {len(trainable)} trainable parameter(s) "
-                        f"({', '.join(trainable[:3])}{', …' if len(trainable) > 3 else ''}) but no train_step: the "
-                        "runner optimises the net only, so they would stay at their initial values in every run (and "
-                        "be saved as loss.pt as if learned); update them in train_step(pred, target, **extra), or "
-                        "freeze them (.requires_grad_(False), or register_buffer)")
+    if trainable and not hasattr(module, "train_step") and name not in _SAID_FIXED:  # the optimiser steps the net's
+        _SAID_FIXED.add(name)  # parameters only; an unfrozen pretrained trunk in a loss file is common and runs fine
+        log.warning("loss %r (%s) has %d trainable parameter(s) (%s) but no train_step: the runner optimises the net "
+                    "only, so they stay at their initial values in every run (loss.pt saves those); update them in "
+                    "train_step(pred, target, **extra) to learn them, or freeze them (.requires_grad_(False), "
+                    "register_buffer) to say they are fixed", name, cls.__name__, len(trainable),
+                    ", ".join(trainable[:3]) + (", …" if len(trainable) > 3 else ""))
+
+
+#: loss names whose fixed-but-trainable parameters were warned of in this process (once each, not once a run)
+_SAID_FIXED: set[str] = set()
 
 
 #: training crops tried, smallest first, when a loss fails on the grid's crop (to say from which one it runs)
