@@ -57,3 +57,39 @@ def test_the_builtin_tasks_declare_the_harness_modcrop():
         assert "modcrop" not in build_task(name).params and build_task(name).test_multiple == 8
         assert build_task(name, modcrop=True).params["modcrop"] is True
         assert build_task(name, modcrop=True).test_multiple == multiple
+
+
+def test_an_empty_input_folder_left_by_a_full_disk_is_named_by_check(tmp_path, monkeypatch, capsys):
+    """7e41a32 names a trained run's empty folder (a merge stopped by a full disk before its first file); the same
+    merge stopped at a degraded input's scoring (``runs/input-…``) left an empty folder check said nothing of: "2
+    runs, every record readable", as if the store were whole. It is counted as the same "empty run folder", and the
+    same merge fills it."""
+    import shutil
+
+    from benchmark import faults
+    from benchmark.cli import main
+    from benchmark.results import ResultsStore
+    from benchmark.synthetic import write_store
+
+    kw = {"offsets": {"l1": 0.0, "good": 1.0}, "seeds": (0,), "n_images": 3, "metrics": ("psnr",),
+          "budget_check": False}
+    node, here = write_store(tmp_path / "node", **kw), write_store(tmp_path / "here", **kw)
+    inp = next(r for r in here.run_ids() if r.startswith("input-"))
+    shutil.rmtree(here.run_dir(inp))  # a store without the input's scoring: the merge copies only that
+    monkeypatch.setattr(faults, "_passed", {})
+    monkeypatch.setenv(faults.DISK_FULL_ENV, "1")
+    assert main(["merge", str(node.root), "--out", str(here.root)]) == 3
+    monkeypatch.delenv(faults.DISK_FULL_ENV)
+    here = ResultsStore(here.root)
+    assert [r for r in here.run_ids() if not any(here.run_dir(r).iterdir())] == [inp]
+    trained = len([r for r in here.run_ids() if not r.startswith("input-")])
+    capsys.readouterr()
+    assert main(["check", "--out", str(here.root)]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith(f"{here.root}: {trained} runs,") and "1 empty run folder" in last, last
+    assert "scoring" not in last.removeprefix(str(here.root)), last  # nothing scored yet
+    assert main(["merge", str(node.root), "--out", str(here.root)]) == 0
+    assert main(["check", "--out", str(here.root)]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last == f"{here.root}: {trained} runs (and 1 scoring of the degraded input), every record readable and " \
+                   "matching its checksum", last
