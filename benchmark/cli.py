@@ -1182,6 +1182,9 @@ def cmd_check(args) -> int:
         status = [st for st in status.values() if st is not None] + [None] * (list(status.values()).count(None)
                                                                             - empty)
         n -= empty
+        # a degraded input's scoring (runs/input-…) stopped the same way: not a trained run, but the same empty folder
+        empty += sum(str(r).startswith("input-") and r not in left and store.meta(r) is None
+                     and not any(store.run_dir(r).iterdir()) for r in ids)
         hollow = (f"{empty} empty run folder{'s' if empty != 1 else ''} (a merge or run stopped before its first "
                   "file: nothing to resume; the same command fills it)") if empty else ""
         scored = sum((store.meta(r) or {}).get("status") == "ok" for r in ids if str(r).startswith("input-"))

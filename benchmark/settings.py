@@ -387,9 +387,9 @@ def task_conventions(settings: list[dict]) -> list[str]:
         except Exception:  # noqa: BLE001 - a task not registered here, or parameters this version refuses
             continue
         scale = getattr(built, "scale", None)  # ×s super-resolution (a Bayer's 2 is no modcrop)
-        if getattr(built, "modcrop", False) and isinstance(scale, int):
+        if built.modcrops and isinstance(scale, int):
             cut = f"test images modcropped to multiples of {multiple} px, as the papers"
-        elif getattr(built, "modcrop", False):
+        elif built.modcrops:
             cut = "whole test images scored" if multiple == 1 else \
                 f"test images cut at the bottom/right to multiples of {multiple} px only (the task's own need)"
         else:

@@ -49,17 +49,29 @@ class Task:
     #: the degradation runs on the host whatever the batch's device (a CPU codec such as libjpeg): the
     #: GPU step then makes its batches one step ahead in a thread (benchmark.runner.HostPrefetch)
     host_only = False
+    #: the task's ``modcrop`` field is the harness's parameter: true cuts test images to :attr:`size_multiple`
+    #: alone (:attr:`test_multiple`), and false is left out of :attr:`params` (runs stored before it keep their
+    #: ids). Only a task that sets this gets either: a plugin task with a ``modcrop`` field of its own, written
+    #: before the parameter, keeps its cut, its recorded parameters and so its run ids.
+    cuts_by_modcrop = False
+
+    @property
+    def modcrops(self) -> bool:
+        """Whether test images are cut to :attr:`size_multiple` alone: the harness's ``modcrop`` set true
+        (:attr:`cuts_by_modcrop`)."""
+        return bool(type(self).cuts_by_modcrop and getattr(self, "modcrop", False))
 
     @property
     def test_multiple(self) -> int:
         """Test images are cut at the bottom/right to a multiple of this many px before they are degraded and
         scored: :func:`benchmark.data.test_multiple` of :attr:`size_multiple` (8, or its least common multiple
-        with the task's), or, where the task has a ``modcrop`` parameter set true, :attr:`size_multiple` alone, as
-        the papers cut (``sr4``: the scale, their ``modcrop``; ``denoise``, ``jpeg``, ``deblur``: none, the whole
-        image; ``demosaic``: even sides). The nets are fully convolutional and need no multiple of their own."""
+        with the task's), or, where the task has the harness's ``modcrop`` parameter set true (:attr:`modcrops`),
+        :attr:`size_multiple` alone, as the papers cut (``sr4``: the scale, their ``modcrop``; ``denoise``, ``jpeg``,
+        ``deblur``: none, the whole image; ``demosaic``: even sides). The nets are fully convolutional and need no
+        multiple of their own."""
         from benchmark.data import test_multiple
 
-        return int(self.size_multiple) if getattr(self, "modcrop", False) else test_multiple(self.size_multiple)
+        return int(self.size_multiple) if self.modcrops else test_multiple(self.size_multiple)
 
     def degrade(self, clean: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """clean: (N, 3, H, W) float32 in [0, 1] → degraded net input, same shape, in [0, 1]."""
@@ -73,10 +85,10 @@ class Task:
 
     @property
     def params(self) -> dict:
-        """The task's parameters as recorded (run ids hash them); ``modcrop`` only when true, so runs stored before
-        the parameter keep their ids."""
+        """The task's parameters as recorded (run ids hash them); the harness's ``modcrop`` only when true, so runs
+        stored before the parameter keep their ids (a plugin's own ``modcrop`` field is recorded as any other)."""
         p = dataclasses.asdict(self)
-        if p.get("modcrop") is False:
+        if type(self).cuts_by_modcrop and p.get("modcrop") is False:
             del p["modcrop"]
         return p
 

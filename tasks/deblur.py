@@ -109,6 +109,7 @@ class Deblur(Task):
     #: score the whole test image, not cut to multiples of 8 px; recorded only when true
     #: (:attr:`benchmark.task.Task.test_multiple`)
     modcrop: bool = False
+    cuts_by_modcrop = True  # the field above is the harness's modcrop (benchmark.task.Task.cuts_by_modcrop)
 
     def __post_init__(self):
         if self.kernel_size % 2 == 0 or self.kernel_size < 3:

@@ -48,6 +48,7 @@ class Demosaic(Task):
     #: cut test images to even sides only (the Bayer pattern's need), not to multiples of 8 px; recorded only when
     #: true (:attr:`benchmark.task.Task.test_multiple`)
     modcrop: bool = False
+    cuts_by_modcrop = True  # the field above is the harness's modcrop (benchmark.task.Task.cuts_by_modcrop)
     size_multiple = 2
 
     def __post_init__(self):

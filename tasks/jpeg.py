@@ -32,6 +32,7 @@ class JPEGArtifacts(Task):
     #: score (and compress) the whole test image, as the JPEG papers, not cut to multiples of 8 px; recorded only
     #: when true (:attr:`benchmark.task.Task.test_multiple`)
     modcrop: bool = False
+    cuts_by_modcrop = True  # the field above is the harness's modcrop (benchmark.task.Task.cuts_by_modcrop)
     host_only = True
     max_side = 65500  # libjpeg's JPEG_MAX_DIMENSION: torchvision's encoder crashes the process beyond it
 
