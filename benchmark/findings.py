@@ -677,10 +677,17 @@ class Results:
         except ValueError:
             return {}
 
-    def n_images(self) -> int:
+    def n_images(self, task: str | None = None) -> int:
+        """The distinct test images (dataset/image) scored in these results (``task``'s rows only, when given;
+        counted once per Results for every task: one groupby, not a scan per finding)."""
         if self.table.empty:
             return 0
-        return int((self.table["dataset"].astype(str) + "/" + self.table["image"].astype(str)).nunique())
+        key = self.table["dataset"].astype(str) + "/" + self.table["image"].astype(str)
+        if task is None:
+            return int(key.nunique())
+        if getattr(self, "_task_images", None) is None:
+            self._task_images = key.groupby(self.table["task"].astype(str), observed=True).nunique().to_dict()
+        return int(self._task_images.get(task, 0))
 
     def seeds(self) -> list[int]:
         return sorted({int(s) for s in self.table["seed"].dropna().unique()}) if not self.table.empty else []
@@ -960,7 +967,11 @@ def describe_setting(res: Results, parts: list[Part]) -> str:
     if res.setting:
         bits.append(res.setting)
     n = res.n_images()
-    bits.append(f"test {'+'.join(datasets)} ({n} image{'s' if n != 1 else ''})")
+    # the count is the union over tasks: a task of the parts scored on fewer (images lost, a partial evaluation)
+    # says so, or its parts read as if they had every image
+    fewer = {t: k for t in tasks if (k := res.n_images(t)) < n} if n else {}
+    bits.append(f"test {'+'.join(datasets)} ({n} image{'s' if n != 1 else ''}"
+                + "".join(f", {t} on {k}" for t, k in fewer.items()) + ")")
     bits.append(f"{len(seeds)} seed{'s' if len(seeds) != 1 else ''}")
     kinds = sorted({weights_class(w) for w in res.table["weights"].astype(str).unique()} - {"none"})
     if kinds:

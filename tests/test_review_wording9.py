@@ -61,3 +61,14 @@ def test_every_part_on_the_same_few_images_keeps_the_short_wording():
     assert r.verdict_text.endswith("on one test image only"), r.verdict_text
     r = _zhao({"sr4": FEW_IMAGES, "jpeg": FEW_IMAGES + 2})
     assert "test image" not in r.verdict_text, r.verdict_text
+
+
+def test_the_checked_on_line_names_a_task_scored_on_fewer_test_images_than_the_setting():
+    """Was: sr4 scored on 1 image and jpeg on 6 printed "checked on: …; test synthetic (6 images)" — the count of
+    the union over tasks, as if every part had all six. Now the task with fewer says so: "(6 images, sr4 on 1)";
+    a setting whose tasks share their images keeps the bare count."""
+    r = _zhao({"sr4": 1, "jpeg": 6})
+    assert "test synthetic (6 images, sr4 on 1)" in r.setting, r.setting
+    assert "jpeg on" not in r.setting, r.setting
+    r = _zhao({"sr4": 3, "jpeg": 3})
+    assert "test synthetic (3 images);" in r.setting, r.setting
