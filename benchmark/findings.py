@@ -226,6 +226,29 @@ class Part:
     p_worse_adj: float = float("nan")
 
 
+def _few_images_caveat(decided: list[Part]) -> str:
+    """What a verdict sentence adds of the deciding parts checked on fewer than :data:`FEW_IMAGES` test images:
+    "" when none; `` on one test image only`` / `` on 3 test images only (approximate: add test images, ≥ 4)``
+    when every deciding part has that same count; otherwise each such part named with its count, grouped by count
+    (``; sr4/psnr on one test image only; jpeg/psnr on 3 test images only (approximate: ...)``). Parts are named
+    ``task/metric``, with ``A vs B on`` before it when the deciding parts compare more than one pair of arms."""
+    few = [p for p in decided if p.n_images < FEW_IMAGES]
+    if not few:
+        return ""
+
+    def on(n: int) -> str:
+        return ("on one test image only" if n < 2
+                else f"on {n} test images only (approximate: add test images, ≥ {FEW_IMAGES})")
+
+    counts = sorted({max(p.n_images, 1) for p in few})
+    if len(few) == len(decided) and len(counts) == 1:
+        return f" {on(counts[0])}"
+    pairs = len({(p.a, p.b) for p in decided}) > 1
+    named = {n: list(dict.fromkeys(f"{p.a} vs {p.b} on {p.task}/{p.metric}" if pairs else f"{p.task}/{p.metric}"
+                                   for p in few if max(p.n_images, 1) == n)) for n in counts}
+    return "".join(f"; {', '.join(names)} {on(n)}" for n, names in named.items())
+
+
 @dataclass
 class FindingResult:
     """The verdict of one finding in one setting, with every part."""
@@ -276,23 +299,23 @@ class FindingResult:
     def verdict_text(self) -> str:
         """The verdict with the number of counted parts it rests on, as every summary prints it:
         ``reproduced on 1 of 9 parts``, ``contradicted on 2 of 3 parts``, ``mixed: reproduced on 1 of 3
-        parts, contradicted on 1``, each followed by ``on one test image only`` when its deciding parts have
-        one image, by ``on 3 test images only (approximate ...)`` when they have fewer than
-        :data:`benchmark.export.FEW_IMAGES`; the bare verdict otherwise. A finding significant on one part of
-        nine (none against) read "reproduced" as if every part had held."""
+        parts, contradicted on 1``, each followed by :func:`_few_images_caveat`: ``on one test image only`` when
+        every deciding part has one image, ``on 3 test images only (approximate ...)`` when every one has the same
+        fewer than :data:`benchmark.export.FEW_IMAGES`, else the deciding parts with fewer named with their counts
+        (``; sr4/psnr on one test image only``); the bare verdict when none has fewer. A finding significant on
+        one part of nine (none against) read "reproduced" as if every part had held."""
         c = self.counted
         n_rep = sum(p.verdict == "reproduced" for p in c)
         n_con = sum(p.verdict == "contradicted" for p in c)
         of = f"of {len(c)} part{'s' if len(c) != 1 else ''}"
         # a part tested on one image holds over training runs on that image, not over images (as the
-        # leaderboard's one-image note says of its marks): another image could overturn it
+        # leaderboard's one-image note says of its marks): another image could overturn it; on 2 to FEW_IMAGES − 1
+        # images the image level's few degrees of freedom make the test approximate (it errs more often than α
+        # where losses differ image by image), as the leaderboard's and compare's notes say. Said of every deciding
+        # part that has fewer than FEW_IMAGES, not only when all have: a claim resting on sr4 on one image and
+        # jpeg on 24 rests half on one image
         decided = [p for p in c if p.verdict in ("reproduced", "contradicted")]
-        most = max(p.n_images for p in decided) if decided else 0
-        one = " on one test image only" if decided and most < 2 else ""
-        # 2 to FEW_IMAGES − 1 images: the image level's few degrees of freedom make the test approximate (it errs
-        # more often than α where losses differ image by image), as the leaderboard's and compare's notes say
-        if decided and 2 <= most < FEW_IMAGES:
-            one = f" on {most} test images only (approximate: add test images, ≥ {FEW_IMAGES})"
+        one = _few_images_caveat(decided)
         if self.verdict == "reproduced" and n_rep:
             return f"reproduced on {n_rep} {of}{one}"
         if self.verdict == "contradicted" and n_con:
@@ -654,10 +677,17 @@ class Results:
         except ValueError:
             return {}
 
-    def n_images(self) -> int:
+    def n_images(self, task: str | None = None) -> int:
+        """The distinct test images (dataset/image) scored in these results (``task``'s rows only, when given;
+        counted once per Results for every task: one groupby, not a scan per finding)."""
         if self.table.empty:
             return 0
-        return int((self.table["dataset"].astype(str) + "/" + self.table["image"].astype(str)).nunique())
+        key = self.table["dataset"].astype(str) + "/" + self.table["image"].astype(str)
+        if task is None:
+            return int(key.nunique())
+        if getattr(self, "_task_images", None) is None:
+            self._task_images = key.groupby(self.table["task"].astype(str), observed=True).nunique().to_dict()
+        return int(self._task_images.get(task, 0))
 
     def seeds(self) -> list[int]:
         return sorted({int(s) for s in self.table["seed"].dropna().unique()}) if not self.table.empty else []
@@ -937,7 +967,11 @@ def describe_setting(res: Results, parts: list[Part]) -> str:
     if res.setting:
         bits.append(res.setting)
     n = res.n_images()
-    bits.append(f"test {'+'.join(datasets)} ({n} image{'s' if n != 1 else ''})")
+    # the count is the union over tasks: a task of the parts scored on fewer (images lost, a partial evaluation)
+    # says so, or its parts read as if they had every image
+    fewer = {t: k for t in tasks if (k := res.n_images(t)) < n} if n else {}
+    bits.append(f"test {'+'.join(datasets)} ({n} image{'s' if n != 1 else ''}"
+                + "".join(f", {t} on {k}" for t, k in fewer.items()) + ")")
     bits.append(f"{len(seeds)} seed{'s' if len(seeds) != 1 else ''}")
     kinds = sorted({weights_class(w) for w in res.table["weights"].astype(str).unique()} - {"none"})
     if kinds:
