@@ -1185,8 +1185,7 @@ def cmd_check(args) -> int:
         # a degraded input's scoring (runs/input-…) stopped the same way: not a trained run, but the same empty folder
         empty += sum(str(r).startswith("input-") and r not in left and store.meta(r) is None
                      and not any(store.run_dir(r).iterdir()) for r in ids)
-        hollow = (f"{empty} empty run folder{'s' if empty != 1 else ''} (a merge or run stopped before its first "
-                  "file: nothing to resume; the same command fills it)") if empty else ""
+        hollow = _hollow(empty) if empty else ""
         scored = sum((store.meta(r) or {}).get("status") == "ok" for r in ids if str(r).startswith("input-"))
         also = f"{scored} scoring{'s' if scored != 1 else ''} of the degraded input" if scored else ""
         failed, unfinished = status.count("failed"), sum(st not in ("ok", "diverged", "failed") for st in status)
@@ -1206,6 +1205,10 @@ def cmd_check(args) -> int:
             + [f"and {also}"] * bool(also))
         _say(f"{store.root}: {runs}; every record readable and matching its checksum{quick}")
         return 1 if left or gone else 0
+    # an empty run folder is no run, damaged or not: counted apart and named, as in the summary above
+    empty = {r for r in ids if r not in damaged and r not in left and not any(store.run_dir(r).iterdir())}
+    ids = [r for r in ids if r not in empty]
+    hollow = f"; {_hollow(len(empty))}" if empty else ""
     held_ids, untouched_ids = set(), set()
     for rid, why in sorted(damaged.items()):
         if args.repair:
@@ -1229,12 +1232,19 @@ def cmd_check(args) -> int:
               + (f", {held} held by a running process (not repaired)" if held else "")
               + "; run the same `plbench run` to re-score or retrain them"
               + (f"; {len(nets)} run{'s' if len(nets) != 1 else ''} with a damaged saved net remain (named above: "
-                 "--repair moves no net)" if nets else "") + quick)
+                 "--repair moves no net)" if nets else "") + hollow + quick)
         return 1 if still or nets or left or gone else 0  # 0 only where a plain check after it finds nothing left to do
     _say(f"{_of_runs(damaged, ids)} damaged: `plbench check --out {shlex.quote(args.out)} --repair` sets "
           "them aside "
-          "(nothing is deleted), then the same `plbench run` re-scores or retrains them" + quick)
+          "(nothing is deleted), then the same `plbench run` re-scores or retrains them" + hollow + quick)
     return 1
+
+
+def _hollow(empty: int) -> str:
+    """check's clause for ``empty`` (> 0) run folders with nothing in them (a merge or run stopped by a full disk
+    before its first file): no run begun, nothing to resume or keep."""
+    return (f"{empty} empty run folder{'s' if empty != 1 else ''} (a merge or run stopped before its first "
+            "file: nothing to resume; the same command fills it)")
 
 
 def _of_runs(some, ids) -> str:
