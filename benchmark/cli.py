@@ -1166,10 +1166,18 @@ def cmd_check(args) -> int:
             continue
         _say(f"run {rid}: {why}; its rows are intact and counted, but a new metric cannot be scored on it (nor "
               f"its visual grid drawn): put the file back, or move {store.run_dir(rid)} aside to retrain the run")
+
+    def hollows() -> set:  # an empty run folder is no run, damaged or not: counted apart and named, as the finished
+        # summary below does (read only where a summary needs it: the clean path reads only runs with no record)
+        return {r for r in ids if r not in damaged and r not in left and not any(store.run_dir(r).iterdir())}
+
     if not damaged:
         if nets:
+            hollow_ids = hollows()
             also_left = f"; {len(left)} with results in no leaderboard (named above)" if left else ""
-            _say(f"{len(nets)} of {n} runs with a damaged saved net{also_left}" + (f"; {lost}" if lost else "")
+            n -= sum(not str(r).startswith("input-") for r in hollow_ids)
+            _say(f"{len(nets)} of {n} runs with a damaged saved net{also_left}"
+                 + (f"; {_hollow(len(hollow_ids))}" if hollow_ids else "") + (f"; {lost}" if lost else "")
                  + "; every record readable and matching its checksum" + quick)
             return 1
         # a run folder is not a finished run: Ctrl-C leaves one with a checkpoint only, a failure one with its record;
@@ -1205,10 +1213,9 @@ def cmd_check(args) -> int:
             + [f"and {also}"] * bool(also))
         _say(f"{store.root}: {runs}; every record readable and matching its checksum{quick}")
         return 1 if left or gone else 0
-    # an empty run folder is no run, damaged or not: counted apart and named, as in the summary above
-    empty = {r for r in ids if r not in damaged and r not in left and not any(store.run_dir(r).iterdir())}
-    ids = [r for r in ids if r not in empty]
-    hollow = f"; {_hollow(len(empty))}" if empty else ""
+    hollow_ids = hollows()
+    ids = [r for r in ids if r not in hollow_ids]
+    hollow = f"; {_hollow(len(hollow_ids))}" if hollow_ids else ""
     held_ids, untouched_ids = set(), set()
     for rid, why in sorted(damaged.items()):
         if args.repair:
