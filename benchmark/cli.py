@@ -1166,10 +1166,18 @@ def cmd_check(args) -> int:
             continue
         _say(f"run {rid}: {why}; its rows are intact and counted, but a new metric cannot be scored on it (nor "
               f"its visual grid drawn): put the file back, or move {store.run_dir(rid)} aside to retrain the run")
+
+    def hollows() -> set:  # an empty run folder is no run, damaged or not: counted apart and named, as the finished
+        # summary below does (read only where a summary needs it: the clean path reads only runs with no record)
+        return {r for r in ids if r not in damaged and r not in left and not any(store.run_dir(r).iterdir())}
+
     if not damaged:
         if nets:
+            hollow_ids = hollows()
             also_left = f"; {len(left)} with results in no leaderboard (named above)" if left else ""
-            _say(f"{len(nets)} of {n} runs with a damaged saved net{also_left}" + (f"; {lost}" if lost else "")
+            n -= sum(not str(r).startswith("input-") for r in hollow_ids)
+            _say(f"{len(nets)} of {n} runs with a damaged saved net{also_left}"
+                 + (f"; {_hollow(len(hollow_ids))}" if hollow_ids else "") + (f"; {lost}" if lost else "")
                  + "; every record readable and matching its checksum" + quick)
             return 1
         # a run folder is not a finished run: Ctrl-C leaves one with a checkpoint only, a failure one with its record;
@@ -1185,8 +1193,7 @@ def cmd_check(args) -> int:
         # a degraded input's scoring (runs/input-…) stopped the same way: not a trained run, but the same empty folder
         empty += sum(str(r).startswith("input-") and r not in left and store.meta(r) is None
                      and not any(store.run_dir(r).iterdir()) for r in ids)
-        hollow = (f"{empty} empty run folder{'s' if empty != 1 else ''} (a merge or run stopped before its first "
-                  "file: nothing to resume; the same command fills it)") if empty else ""
+        hollow = _hollow(empty) if empty else ""
         scored = sum((store.meta(r) or {}).get("status") == "ok" for r in ids if str(r).startswith("input-"))
         also = f"{scored} scoring{'s' if scored != 1 else ''} of the degraded input" if scored else ""
         failed, unfinished = status.count("failed"), sum(st not in ("ok", "diverged", "failed") for st in status)
@@ -1206,6 +1213,9 @@ def cmd_check(args) -> int:
             + [f"and {also}"] * bool(also))
         _say(f"{store.root}: {runs}; every record readable and matching its checksum{quick}")
         return 1 if left or gone else 0
+    hollow_ids = hollows()
+    ids = [r for r in ids if r not in hollow_ids]
+    hollow = f"; {_hollow(len(hollow_ids))}" if hollow_ids else ""
     held_ids, untouched_ids = set(), set()
     for rid, why in sorted(damaged.items()):
         if args.repair:
@@ -1229,12 +1239,19 @@ def cmd_check(args) -> int:
               + (f", {held} held by a running process (not repaired)" if held else "")
               + "; run the same `plbench run` to re-score or retrain them"
               + (f"; {len(nets)} run{'s' if len(nets) != 1 else ''} with a damaged saved net remain (named above: "
-                 "--repair moves no net)" if nets else "") + quick)
+                 "--repair moves no net)" if nets else "") + hollow + quick)
         return 1 if still or nets or left or gone else 0  # 0 only where a plain check after it finds nothing left to do
     _say(f"{_of_runs(damaged, ids)} damaged: `plbench check --out {shlex.quote(args.out)} --repair` sets "
           "them aside "
-          "(nothing is deleted), then the same `plbench run` re-scores or retrains them" + quick)
+          "(nothing is deleted), then the same `plbench run` re-scores or retrains them" + hollow + quick)
     return 1
+
+
+def _hollow(empty: int) -> str:
+    """check's clause for ``empty`` (> 0) run folders with nothing in them (a merge or run stopped by a full disk
+    before its first file): no run begun, nothing to resume or keep."""
+    return (f"{empty} empty run folder{'s' if empty != 1 else ''} (a merge or run stopped before its first "
+            "file: nothing to resume; the same command fills it)")
 
 
 def _of_runs(some, ids) -> str:
