@@ -1763,8 +1763,13 @@ def load_raw(spec: DataSpec):
         if spec.source.lower().endswith(_ARCHIVES):
             raise UserError(f"{spec.source} is an archive: unpack it (e.g. unzip / tar -xf) and pass the folder of "
                             "images it holds")
-        raise UserError(f"{spec.source} is a file, not a dataset: a source is an image folder, a saved dataset "
-                        "(a folder written by save_to_disk) or a hub id")
+        path = Path(spec.source).expanduser()
+        if path.suffix.lower() in image_extensions():  # one photo: its folder, or a list of the photos meant
+            raise UserError(f"{spec.source} is a file, not a dataset: pass its folder ({path.resolve().parent}) or a "
+                            ".txt file listing the images to use, one path a line")
+        raise UserError(f"{spec.source} is a file, not a dataset: a source is an image folder, a table of image "
+                        "paths (.txt, .csv, .jsonl, .parquet), a saved dataset (a folder written by save_to_disk) "
+                        "or a hub id")
     if kind == "table":
         _no_revision(spec, f"the table {spec.source}")
         if spec.split:

@@ -34,3 +34,20 @@ def test_other_not_decoded_suffixes_holding_a_png_are_read(tmp_path, suffix):
     """The same for the rest of the suffixes skipped unread: the file's own signature decides."""
     Image.fromarray(np.full((16, 16, 3), 7, np.uint8)).save(tmp_path / f"x{suffix}", format="PNG")
     assert [r.image_id for r in load_images(DataSpec(str(tmp_path)))] == ["x"]
+
+
+def test_one_photo_passed_as_a_source_names_its_folder_and_a_list_file(tmp_path):
+    """`--test-data ~/photos/cat.jpg` (one photo, as a new user tries first) was 'is a file, not a dataset: a source
+    is an image folder, a saved dataset … or a hub id' — no word of the photo's folder, nor of a .txt list of paths,
+    which the README accepts and which is how to score chosen photos."""
+    from benchmark.errors import UserError
+
+    photo = tmp_path / "cat.jpg"
+    Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(photo)
+    with pytest.raises(UserError) as err:
+        load_images(DataSpec(str(photo)))
+    message = str(err.value)
+    assert "\n" not in message and str(tmp_path) in message and ".txt" in message
+    # the suggested list file is read
+    (tmp_path / "chosen.txt").write_text("cat.jpg\n")
+    assert [r.image_id for r in load_images(DataSpec(str(tmp_path / "chosen.txt")))] == ["cat"]
