@@ -1478,6 +1478,21 @@ _NOT_DECODED = {".heic": _HEIF, ".heif": _HEIF, ".hif": _HEIF, ".exr": _HDR, ".h
                                  ".srw", ".x3f", ".3fr", ".iiq", ".rwl", ".erf", ".kdc", ".mrw"), _RAW)}
 
 
+#: signatures of formats Pillow always reads, found under a suffix of :data:`_NOT_DECODED` (a JPEG saved as
+#: ``.HEIC``); not TIFF's, which most RAW files (DNG, NEF, CR2, ARW) share: Pillow would read their thumbnail
+_PLAIN_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a")
+
+
+def _plain_image_inside(path: Path) -> bool:
+    """Whether the file at ``path`` starts with a JPEG, PNG, GIF or WebP signature, whatever its suffix says."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(16)
+    except OSError:  # unreadable: the loader names why, as for any image file
+        return False
+    return head.startswith(_PLAIN_SIGNATURES) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
+
+
 #: folders that systems, not people, put beside photos: a Synology NAS's thumbnails of each photo (``@eaDir``:
 #: real JPEGs), a macOS zip's resource forks (``__MACOSX``), Windows' recycle bin and volume data; never read
 SYSTEM_FOLDERS = frozenset({"@eaDir", "__MACOSX", "$RECYCLE.BIN", "System Volume Information"})
@@ -1497,6 +1512,7 @@ def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict
 
     Returns (image files, {reason: [relative paths]}) with the skipped files by reason: ``not an
     image`` (other suffixes; a phone's HEIC photo and a camera's RAW file are skipped with their own reason,
+    unless the file is a JPEG, PNG, GIF or WebP under that name, read then: :func:`_plain_image_inside`;
     :data:`_NOT_DECODED`), ``dangling link`` (a symbolic link to nothing), ``name not UTF-8`` (bytes
     in its name that no id or results file can hold, shown escaped) and ``second path to a file read
     as …`` (a link to a file read under another name)."""
@@ -1549,6 +1565,8 @@ def folder_files(root: Path, split: str | None = None) -> tuple[list[Path], dict
                 continue
             if path.is_symlink() and not path.exists():
                 skipped.setdefault("dangling link", []).append(rel)
+            elif path.suffix.lower() in _NOT_DECODED and _plain_image_inside(path):
+                files.append(path)  # a JPEG named .HEIC (a phone's export, a renaming script): read as what it is
             elif path.suffix.lower() not in exts:
                 skipped.setdefault(_NOT_DECODED.get(path.suffix.lower(), "not an image"), []).append(rel)
             else:
@@ -1745,8 +1763,13 @@ def load_raw(spec: DataSpec):
         if spec.source.lower().endswith(_ARCHIVES):
             raise UserError(f"{spec.source} is an archive: unpack it (e.g. unzip / tar -xf) and pass the folder of "
                             "images it holds")
-        raise UserError(f"{spec.source} is a file, not a dataset: a source is an image folder, a saved dataset "
-                        "(a folder written by save_to_disk) or a hub id")
+        path = Path(spec.source).expanduser()
+        if path.suffix.lower() in image_extensions():  # one photo: its folder, or a list of the photos meant
+            raise UserError(f"{spec.source} is a file, not a dataset: pass its folder ({path.resolve().parent}) or a "
+                            ".txt file listing the images to use, one path a line")
+        raise UserError(f"{spec.source} is a file, not a dataset: a source is an image folder, a table of image "
+                        "paths (.txt, .csv, .jsonl, .parquet), a saved dataset (a folder written by save_to_disk) "
+                        "or a hub id")
     if kind == "table":
         _no_revision(spec, f"the table {spec.source}")
         if spec.split:
