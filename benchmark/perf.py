@@ -263,6 +263,11 @@ STEPTIMES_KEEP_DAYS = 60
 STEPTIMES_MAX = 5000
 
 
+#: in every time's key: times kept before a busy machine's were left out (:data:`MIN_CPU_SHARE`) are not reused —
+#: the code version alone stays the same across releases of the same numbers (a step of 10 ms kept at 1.36 s)
+TIMES_TAG = "/t2"
+
+
 class StepTimes:
     """Measured seconds per training step, kept on disk per (machine, threads, torch version, harness
     code version, device, net, loss, task, shape, compile) so a second dry run measures nothing
@@ -292,8 +297,8 @@ class StepTimes:
         (a time measured by older code is measured again after an upgrade, not reused)."""
         from benchmark.config import code_version
 
-        return "|".join(map(str, (_machine(dev), torch.__version__, code_version(), net, loss, task, batch,
-                                  crop, compile)))
+        return "|".join(map(str, (_machine(dev), torch.__version__, code_version() + TIMES_TAG, net, loss, task,
+                                  batch, crop, compile)))
 
     @staticmethod
     def eval_key(dev, net, test_data: str, metric_names) -> str:
@@ -301,7 +306,7 @@ class StepTimes:
         (order-free)."""
         from benchmark.config import code_version
 
-        return "|".join(map(str, (_machine(dev), torch.__version__, code_version(), "eval", net, test_data,
+        return "|".join(map(str, (_machine(dev), torch.__version__, code_version() + TIMES_TAG, "eval", net, test_data,
                                   ",".join(sorted(set(metric_names))))))
 
     @staticmethod
@@ -556,28 +561,27 @@ def estimate_grid(configs, metric_names, device, cache: StepTimes | None = None,
 
         def run(c=c, both=both) -> dict[str, float]:
             nonlocal metrics
-            if both:
+            if both:  # timed by the first of the three keys: a busy machine's times are not kept for any of them
+                _CONTENDED[0] += both["busy"]
                 return both
+            busy = _CONTENDED[0]
             metrics = metrics or MetricSet(metric_names, dev)
             items = held_out_items(build_task(c.task, **dict(c.task_params)), {s: data.images(s) for s in c.test_data})
             first = min(items, key=lambda it: it.clean.numel())
             scale = sum(it.clean[0, 0].numel() for it in items) / first.clean[0, 0].numel()
             net = build_net(c.net).to(dev)
             evaluate(net, [first], metrics, dev)  # warm-up: one-time costs; first's reference side now cached
-            t0 = time.perf_counter()
-            evaluate(net, [first], metrics, dev)
-            both["warm"] = (time.perf_counter() - t0) * scale
+            both["warm"] = _best_time(lambda: evaluate(net, [first], metrics, dev), dev, 1) * scale
             # the same size, other pixels: a reference side no metric has cached (as each image's first scoring)
             unseen = TestItem(first.dataset, first.image, first.clean.flip(-1), first.degraded.flip(-1))
             caches = _ref_caches(metrics)
             computed = [rc.computed for rc in caches]
-            t0 = time.perf_counter()
-            evaluate(net, [unseen], metrics, dev)
-            both["cold"] = (time.perf_counter() - t0) * scale
+            both["cold"] = _best_time(lambda: evaluate(net, [unseen], metrics, dev), dev, 1) * scale
             # a cache keeps the first images whose sides fit (of the test set's: scale × this one's bytes) and computes
             # the others' again at every evaluation: that share of the pixels is paid cold by every run
             both["spill"] = max([1 - rc.max_bytes / ((rc.computed - n) * scale) for rc, n in zip(caches, computed)
                                  if rc.computed > n] + [0.0])
+            both["busy"] = int(_CONTENDED[0] != busy)
             return both
 
         warm = cache.get(key, lambda run=run: run()["warm"])

@@ -112,7 +112,8 @@ def test_the_dry_run_charges_the_reference_sides_a_full_cache_recomputes(tmp_pat
     monkeypatch.setattr(metrics_mod, "MetricSet", lambda names, dev: types.SimpleNamespace(
         metrics=[types.SimpleNamespace(name=n, module=SSIMLike()) for n in names]))
     monkeypatch.setattr(runner, "evaluate", evaluate)
-    monkeypatch.setattr(perf, "time", types.SimpleNamespace(perf_counter=lambda: clock[0], time=lambda: 1e9))
+    monkeypatch.setattr(perf, "time", types.SimpleNamespace(perf_counter=lambda: clock[0], time=lambda: 1e9,
+                                                        process_time=lambda: clock[0]))  # a whole core
     monkeypatch.setattr(perf, "_time_step", lambda *a, **kw: (0.0, 0.0))
     monkeypatch.setattr(perf, "_time_data", lambda *a, **kw: 0.0)
     est = perf.estimate_grid(configs, ["ssim"], "cpu", perf.StepTimes(tmp_path / "t.json"))
