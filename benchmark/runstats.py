@@ -60,6 +60,9 @@ class RunComparison:
     n_images: int
     missing: int = 0
     status: str = "ok"          # "ok" | TOO_FEW | NO_SPREAD | "no shared images"
+    #: the part of ``se`` more runs would not reduce: the test images' level, ``√(σ²_image / I)`` (σ²_image from the
+    #: mean squares, :func:`mean_squares`; 0 where it estimates ≤ 0 or with one image; NaN when not tested)
+    se_images: float = math.nan
 
     @property
     def tested(self) -> bool:
@@ -250,7 +253,11 @@ def compare_runs(a: np.ndarray, b: np.ndarray, seeds_a=None, seeds_b=None, *, hi
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         p = float(2 * stdtr(df, -abs((effect + margin) / se)))
-    return RunComparison(effect, se, effect - q * se, effect + q * se, p, S, I, missing)
+    se_images = 0.0
+    if I >= 2:
+        _, ms_col, ms_res = mean_squares(d)
+        se_images = math.sqrt(max(0.0, (ms_col - ms_res) / S) / I)
+    return RunComparison(effect, se, effect - q * se, effect + q * se, p, S, I, missing, se_images=min(se_images, se))
 
 
 def run_means(values: np.ndarray) -> np.ndarray:

@@ -1,0 +1,72 @@
+"""Probe of verdicts and their calibration (round 11): why a verdict is open, and what would settle it."""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+
+def _l1_vs_l2(seeds, offsets, seed=3):
+    """zhao2017_l1_vs_l2 (ℓ1 ≥ ℓ2, non-inferiority on sr4 psnr and ssim) on a synthetic store."""
+    from benchmark.findings import check_all
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(tasks=("sr4",), offsets=offsets, metrics=("psnr", "ssim"), seeds=tuple(seeds), n_images=6,
+                        seed=seed, seed_sd=0.2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (r,) = check_all(t, ["zhao2017_l1_vs_l2"], n_boot=20)
+    return r
+
+
+# 1. an inconclusive verdict says why, and what would settle it --------------------------------------------
+def test_inconclusive_with_too_few_runs_says_how_many_more_seeds():
+    """Was: three seeds per arm read 'inconclusive' — the same word as thirty runs that disagree."""
+    from benchmark.runstats import MIN_RUNS
+
+    r = _l1_vs_l2(range(3), {"l1": 0.0, "l2": 0.0})
+    assert r.verdict == "inconclusive"
+    assert "too few runs" in r.verdict_text and f"train {MIN_RUNS - 3} more seeds" in r.verdict_text, r.verdict_text
+
+
+def test_inconclusive_tested_parts_say_how_many_seeds_would_decide():
+    """Tested, nothing significant: the sentence names the closest part and the paired seeds that would decide an
+    effect of the size measured (more than now), or why seeds would not."""
+    from benchmark.findings import seeds_to_settle
+
+    r = _l1_vs_l2(range(6), {"l1": -0.3, "l2": 0.0})
+    assert r.verdict == "inconclusive"
+    assert r.verdict_text.startswith("inconclusive: no part significant"), r.verdict_text
+    h = r.headline
+    m = re.search(r"≈ (\d+) paired seeds per arm", seeds_to_settle(h))
+    assert m and int(m.group(1)) > h.n_runs, seeds_to_settle(h)
+    assert seeds_to_settle(h) in r.verdict_text
+
+
+def test_seeds_to_settle_is_consistent_with_a_simulated_rerun():
+    """The seeds it names give a decisive test about SETTLE_POWER of the time when the effect is as measured:
+    re-simulated with that many seeds, the part's test reaches its level in most draws (≥ 60 % of 40)."""
+    import numpy as np
+
+    from benchmark.findings import Part, seeds_to_settle
+    from benchmark.runstats import compare_runs
+
+    rng = np.random.default_rng(0)
+    sd_run, sd_res, I, effect = 0.3, 0.2, 8, 0.15
+
+    def draw(S):
+        a = effect + rng.normal(0, sd_run, (S, 1)) + rng.normal(0, sd_res, (S, I))
+        return a, np.zeros((S, I))
+
+    r = compare_runs(*draw(5))
+    p = Part("t", "psnr", "A", "B", "better", effect, r.ci_low, r.ci_high, 0.0, r.p, r.p, 0.0, I, 5, 5, False, True,
+             n_runs=5, se=r.se, practical=0.05, se_images=r.se_images, settle_level=0.05)
+    # the planning formula from the *true* SE, so the check is of the formula, not of one draw's estimate
+    true_se = float(np.sqrt(sd_run ** 2 / 5 + sd_res ** 2 / (5 * I)))
+    p.se, p.se_images = true_se, 0.0
+    n = int(re.search(r"≈ (\d+)", seeds_to_settle(p)).group(1))
+    hits = 0
+    for _ in range(40):
+        c = compare_runs(*draw(n))
+        hits += bool(c.p < 0.05 and c.effect > 0)
+    assert hits >= 24, f"{hits}/40 decisive at {n} seeds"
