@@ -308,6 +308,8 @@ class FindingResult:
     stale: str = ""
     #: :attr:`Finding.every_part`: reproduced only on every counted part
     every: bool = False
+    #: the level the parts were judged at (:func:`judged`)
+    alpha: float = 0.05
 
     @property
     def counted(self) -> list[Part]:
@@ -402,6 +404,12 @@ class FindingResult:
             elif n_con and pool is not None:
                 bits.insert(0, f"contradicted on {n_con} of {len(c)} parts, but the pooled effect's CI "
                                f"[{pool[1]:+.2f}, {pool[2]:+.2f}] margins is not below −1 margin")
+            elif against := [p for p in tested if p.p_adj < self.alpha and p.verdict == "inconclusive"]:
+                h = against[0]
+                bits.insert(0, f"{len(against)} of {len(c)} part{'s' if len(c) != 1 else ''} significantly against "
+                               f"the claim but not shown worse by more than the practical margin (e.g. {h.task}/"
+                               f"{h.metric}: CI [{h.ci_low:+.3g}, {h.ci_high:+.3g}], margin {h.practical:g}): "
+                               "no contradiction")
             else:
                 h = self.headline if self.headline in tested else min(
                     tested, key=lambda p: p.p_adj if math.isfinite(p.p_adj) else 2.0)
@@ -1086,7 +1094,7 @@ def judged(results: list[FindingResult], alpha: float) -> list[FindingResult]:
         if r.every and verdict == "reproduced" and any(p.verdict != "reproduced" for p in r.counted):
             verdict = "inconclusive"  # a claim about every rival held on some: verdict_text says on how many
         reason = "" if verdict != "not applicable" else "every comparison is circular"
-        out.append(replace(r, verdict=verdict, reason=reason))
+        out.append(replace(r, verdict=verdict, reason=reason, alpha=alpha))
     return out
 
 

@@ -70,3 +70,17 @@ def test_seeds_to_settle_is_consistent_with_a_simulated_rerun():
         c = compare_runs(*draw(n))
         hits += bool(c.p < 0.05 and c.effect > 0)
     assert hits >= 24, f"{hits}/40 decisive at {n} seeds"
+
+
+def test_inconclusive_part_significantly_against_the_claim_is_not_called_not_significant():
+    """A 'better' part significantly worse than the claim but not by more than the practical margin (−0.02 dB [−0.03,
+    −0.01], margin 0.05: no contradiction) is said to be that, not 'no part significant'."""
+    from benchmark.findings import FindingResult, Part, judge, verdict_of
+
+    part = Part("sr4", "psnr", "A", "B", "better", -0.02, -0.03, -0.01, -1.0, 1e-4, float("nan"), 0.0, 8, 8, 8,
+                False, True, n_runs=8, se=0.005, practical=0.05, p_worse=1.0)
+    judge([part], 0.05)
+    r = FindingResult("f", "A > B", "", "", verdict_of([part]), "", parts=[part])
+    assert r.verdict == "inconclusive" and part.p_adj < 0.05
+    assert "no part significant" not in r.verdict_text and "significantly against the claim" in r.verdict_text, \
+        r.verdict_text
