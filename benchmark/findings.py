@@ -385,7 +385,9 @@ class FindingResult:
                         f"train {MIN_RUNS - n} more seed{'s' if MIN_RUNS - n != 1 else ''} of each arm)")
         from benchmark.convergence import UNSETTLED
 
-        for status, why in (("missing runs", "runs missing or diverged (rerun the seeds each part names)"),
+        for status, why in (("missing runs", "with a seed one arm lacks, lost or never ran (each part names them: a "
+                                             "failed run can be run again, a diverged one is its loss's result and "
+                                             "stays out of the pairing)"),
                             (UNSETTLED, "runs not converged (a longer schedule, or check the budget curves)"),
                             (NO_SPREAD, "no spread (every paired difference the same: copied runs or a "
                                         "saturated metric)"),

@@ -130,3 +130,18 @@ def test_inconclusive_part_significantly_against_the_claim_is_not_called_not_sig
     assert r.verdict == "inconclusive" and part.p_adj < 0.05
     assert "no part significant" not in r.verdict_text and "significantly against the claim" in r.verdict_text, \
         r.verdict_text
+
+
+def test_inconclusive_missing_runs_does_not_advise_rerunning_a_diverged_seed():
+    """Was (f5a2579): 'runs missing or diverged (rerun the seeds each part names)' — a diverged run, rerun on its
+    seed, diverges again (same initialisation, crops and order): the advice is to rerun failed runs only."""
+    from benchmark.findings import FindingResult, Part, judge, verdict_of
+
+    nan = float("nan")
+    part = Part("sr4", "psnr", "A", "B", "better", 0.1, nan, nan, nan, nan, nan, 0.0, 8, 4, 5, False, True,
+                note="missing or diverged seeds: A 3", n_runs=4, status="missing runs", practical=0.05)
+    judge([part], 0.05)
+    r = FindingResult("f", "A > B", "", "", verdict_of([part]), "", parts=[part])
+    assert r.verdict == "inconclusive", r.verdict_text
+    assert "rerun the seeds" not in r.verdict_text and "a failed run can be run again" in r.verdict_text, \
+        r.verdict_text
