@@ -224,6 +224,11 @@ class Part:
     #: contradiction's test), and its Holm-adjusted value over the finding's counted parts (NaN: untested)
     p_worse: float = float("nan")
     p_worse_adj: float = float("nan")
+    #: the part of ``se`` more runs would not reduce (the test images' level, :attr:`RunComparison.se_images`)
+    se_images: float = float("nan")
+    #: α over the number of tested parts in the finding's Holm family: the level Holm's first step tests at
+    #: (:func:`judge`; what :func:`seeds_to_settle` plans for)
+    settle_level: float = float("nan")
 
 
 def _few_images_caveat(decided: list[Part]) -> str:
@@ -249,6 +254,40 @@ def _few_images_caveat(decided: list[Part]) -> str:
     return "".join(f"; {', '.join(names)} {on(n)}" for n, names in named.items())
 
 
+#: the power :func:`seeds_to_settle` plans for
+SETTLE_POWER = 0.8
+
+
+def seeds_to_settle(p: Part, alpha: float = 0.05) -> str:
+    """What would settle an open, tested part, in words: the paired seeds per arm for :data:`SETTLE_POWER` to
+    reproduce (or contradict) it *if its effect is as measured*, at its Holm family's strictest level
+    (:attr:`Part.settle_level`, normal approximation); ``add test images`` where the images' level alone
+    (:attr:`Part.se_images`, which more runs do not reduce) keeps the test from that; or that the effect lies within
+    the practical margin of no difference, where no number of seeds would give a verdict on an effect this size."""
+    from scipy.special import ndtri
+
+    if not (math.isfinite(p.se) and p.se > 0 and math.isfinite(p.effect) and p.n_runs):
+        return ""
+    d_rep = p.effect + p.margin
+    d_con = -(p.effect + p.practical) if math.isfinite(p.practical) else -math.inf
+    if d_rep <= 0 and d_con <= 0:
+        return (f"its effect {p.effect:+.3g} lies within the practical margin {p.practical:g} of no difference: "
+                "more seeds would not give a verdict on an effect this size")
+    d, what = (d_rep, "reproduce") if d_rep > 0 else (d_con, "contradict")
+    level = p.settle_level if math.isfinite(p.settle_level) else alpha
+    z = float(ndtri(1 - level / 2) + ndtri(SETTLE_POWER))
+    fixed = p.se_images if math.isfinite(p.se_images) else 0.0
+    room = (d / z) ** 2 - fixed ** 2
+    if room <= 0:
+        return (f"the test images disagree (their level alone is too wide for an effect of {p.effect:+.3g}): "
+                f"more seeds alone cannot {what} it, more test images may")
+    runs = math.ceil(p.n_runs * max(p.se ** 2 - fixed ** 2, 0.0) / room)
+    runs = max(runs, p.n_runs + 1, MIN_RUNS)
+    many = f"over {20 * p.n_runs}" if runs > 20 * p.n_runs else f"≈ {runs}"
+    return (f"{many} paired seeds per arm ({p.n_runs} now) would {what} it with "
+            f"{SETTLE_POWER:.0%} power if its effect ({p.effect:+.3g}) is as measured")
+
+
 @dataclass
 class FindingResult:
     """The verdict of one finding in one setting, with every part."""
@@ -269,6 +308,8 @@ class FindingResult:
     stale: str = ""
     #: :attr:`Finding.every_part`: reproduced only on every counted part
     every: bool = False
+    #: the level the parts were judged at (:func:`judged`)
+    alpha: float = 0.05
 
     @property
     def counted(self) -> list[Part]:
@@ -324,7 +365,60 @@ class FindingResult:
             return f"inconclusive: reproduced on {n_rep} {of} only, the claim is about every one{one}"
         if self.verdict == "mixed" and n_rep and n_con:
             return f"mixed: reproduced on {n_rep} {of}, contradicted on {n_con}{one}"
+        if self.verdict == "inconclusive" and c:
+            return f"inconclusive: {self.open_reason()}"
         return self.verdict
+
+    def open_reason(self) -> str:
+        """Why an inconclusive finding is open and what would settle it, in one clause: the counted parts that
+        could not be tested, by why (too few runs: how many more seeds; missing or diverged runs; not converged;
+        no spread), or — where parts were tested — why none decided (a reproduction the pooled effect does not
+        bear out; no part significant, with :func:`seeds_to_settle` for the part closest to a decision). A bare
+        "inconclusive" left a reader unable to tell three runs from thirty that disagree."""
+        c = self.counted
+        untested = [p for p in c if p.status != "ok" or not math.isfinite(p.p_adj)]
+        bits = []
+        few = [p for p in untested if p.status == TOO_FEW]
+        if few:
+            n = min(p.n_runs for p in few)
+            bits.append(f"{len(few)} of {len(c)} parts with too few runs ({n} paired; a verdict needs ≥ {MIN_RUNS}: "
+                        f"train {MIN_RUNS - n} more seed{'s' if MIN_RUNS - n != 1 else ''} of each arm)")
+        from benchmark.convergence import UNSETTLED
+
+        for status, why in (("missing runs", "with a seed one arm lacks, lost or never ran (each part names them: a "
+                                             "failed run can be run again, a diverged one is its loss's result and "
+                                             "stays out of the pairing)"),
+                            (UNSETTLED, "runs not converged (a longer schedule, or check the budget curves)"),
+                            (NO_SPREAD, "no spread (every paired difference the same: copied runs or a "
+                                        "saturated metric)"),
+                            (OUT_OF_REGIME, "outside the paper's regime")):
+            k = sum(p.verdict == status for p in untested)
+            if k:
+                bits.append(f"{k} of {len(c)} part{'s' if len(c) != 1 else ''} {why}")
+        tested = [p for p in c if p not in untested]
+        if tested:
+            n_rep = sum(p.verdict == "reproduced" for p in tested)
+            n_con = sum(p.verdict == "contradicted" for p in tested)
+            pool = pooled(self.parts)
+            if n_rep and pool is not None:
+                bits.insert(0, f"reproduced on {n_rep} of {len(c)} parts, but the pooled effect's CI "
+                               f"[{pool[1]:+.2f}, {pool[2]:+.2f}] margins lies below 0")
+            elif n_con and pool is not None:
+                bits.insert(0, f"contradicted on {n_con} of {len(c)} parts, but the pooled effect's CI "
+                               f"[{pool[1]:+.2f}, {pool[2]:+.2f}] margins is not below −1 margin")
+            elif against := [p for p in tested if p.p_adj < self.alpha and p.verdict == "inconclusive"]:
+                h = against[0]
+                bits.insert(0, f"{len(against)} of {len(c)} part{'s' if len(c) != 1 else ''} significantly against "
+                               f"the claim but not shown worse by more than the practical margin (e.g. {h.task}/"
+                               f"{h.metric}: CI [{h.ci_low:+.3g}, {h.ci_high:+.3g}], margin {h.practical:g}): "
+                               "no contradiction")
+            else:
+                h = self.headline if self.headline in tested else min(
+                    tested, key=lambda p: p.p_adj if math.isfinite(p.p_adj) else 2.0)
+                settle = seeds_to_settle(h)
+                bits.insert(0, f"no part significant ({len(tested)} tested; closest {h.task}/{h.metric}, "
+                               f"p_holm = {h.p_adj:.2g}" + (f": {settle}" if settle else "") + ")")
+        return "; ".join(bits) if bits else "no part decided"
 
     def tally(self) -> str:
         c = self.counted
@@ -766,7 +860,8 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
     return Part(c.task, c.metric, c.a.label, c.b.label, c.relation, r.effect, r.ci_low, r.ci_high, dz, r.p,
                 float("nan"), ni, r.n_images, int(va[items].notna().any(axis=1).sum()),
                 int(vb[items].notna().any(axis=1).sum()), circ, True, note=note, n_runs=r.n_runs, se=r.se,
-                status=status, practical=margin, p_worse=worse.p if math.isfinite(margin) else float("nan"))
+                status=status, practical=margin, p_worse=worse.p if math.isfinite(margin) else float("nan"),
+                se_images=r.se_images)
 
 
 def _lost_words(seeds: dict[int, str]) -> str:
@@ -807,6 +902,7 @@ def judge(parts: list[Part], alpha: float) -> None:
     adj_worse = holm(np.array([p.p_worse for p in counted], float)) if counted else []
     for p, pa, pw in zip(counted, adj, adj_worse):
         p.p_adj, p.p_worse_adj = float(pa), float(pw)
+        p.settle_level = alpha / len(counted)
     for p in parts:
         if not p.counted:
             p.verdict = "not counted"
@@ -1000,7 +1096,7 @@ def judged(results: list[FindingResult], alpha: float) -> list[FindingResult]:
         if r.every and verdict == "reproduced" and any(p.verdict != "reproduced" for p in r.counted):
             verdict = "inconclusive"  # a claim about every rival held on some: verdict_text says on how many
         reason = "" if verdict != "not applicable" else "every comparison is circular"
-        out.append(replace(r, verdict=verdict, reason=reason))
+        out.append(replace(r, verdict=verdict, reason=reason, alpha=alpha))
     return out
 
 
