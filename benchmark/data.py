@@ -46,7 +46,7 @@ an sRGB one leaves the pixels as stored, and a profile that is not applied (dama
 pixels) is named with why. A PNG with no ``iCCP``/``sRGB`` chunk but a ``gAMA`` (``cHRM``) other than sRGB's
 (linear light, gAMA 1.0) is converted the same way (:func:`_png_encoding`), as is a camera's JPEG with no profile
 whose EXIF says Adobe RGB (DCF's "R03": :func:`_exif_encoding`).
-Unreadable files and images under
+Unreadable files (a JPEG whose data ends before its image does among them: :func:`_check_jpeg_data`) and images under
 :data:`MIN_IMAGE_SIDE` px on a side are logged by name and skipped.
 """
 
@@ -573,6 +573,8 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
             # a grey JPEG 2000's depth (its codestream's), read before load() closes the file: 12-bit is value / 4095
             j2k_bits = _jpeg2000_bits(img) if img.format == "JPEG2000" and img.mode.startswith("I;16") else None
             img.load()
+            if img.format in ("JPEG", "MPO"):  # damage Pillow decodes in silence (libjpeg's warnings go unread)
+                _check_jpeg_data(data if data is not None else Path(path).read_bytes(), name, notes)
             if notes is not None and n > 1 and img.format != "MPO":
                 notes.setdefault("frames", []).append((name, n))
             if notes is not None and _transparent(img):
@@ -595,6 +597,61 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
                               else " ".join(str(w.message).split()) for w in caught):
         log.warning("%s: read, with Pillow's warning: %s", name, text)
     return pixels
+
+
+#: libjpeg's warning that a JPEG's data ends before its image does: the rest is filled in (grey), as in a
+#: truncated file, which Pillow refuses; any other "Corrupt JPEG data" warning is named, the image kept
+_JPEG_CUT_SHORT = "premature end of data segment"
+
+
+def _libjpeg_warnings(raw: bytes) -> list[str]:
+    """libjpeg's "Corrupt JPEG data: …" warnings on decoding ``raw`` (a JPEG file's bytes), which Pillow's decoder
+    silences: OpenCV's libjpeg decodes it at 1/8 scale (every entropy-coded byte is still read) with the process's
+    stderr (fd 2) sent to a temporary file for that call; whatever else was written there meanwhile is passed on."""
+    import sys
+    import tempfile
+
+    import cv2
+
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    saved = os.dup(2)
+    try:
+        with tempfile.TemporaryFile() as tmp:
+            os.dup2(tmp.fileno(), 2)
+            try:
+                cv2.imdecode(np.frombuffer(raw, dtype=np.uint8), cv2.IMREAD_REDUCED_COLOR_8)
+            finally:
+                os.dup2(saved, 2)
+            tmp.seek(0)
+            text = tmp.read().decode("utf-8", "replace")
+    finally:
+        os.close(saved)
+    lines = text.splitlines()
+    said = [line.split(":", 1)[1].strip() for line in lines if line.startswith("Corrupt JPEG data:")]
+    other = [line for line in lines if not line.startswith("Corrupt JPEG data:")]
+    if other:
+        os.write(2, ("\n".join(other) + "\n").encode())
+    return said
+
+
+def _check_jpeg_data(raw: bytes, name: str, notes: dict | None) -> None:
+    """A JPEG whose entropy-coded data libjpeg finds damaged (:func:`_libjpeg_warnings`): one cut short is a
+    ``ValueError`` (skipped as unreadable, as a truncated file is); other damage (bytes garbled in the middle,
+    which libjpeg resynchronises past) keeps the image and appends ``(name, warning)`` to ``notes["jpeg-damaged"]``
+    (logged at once without ``notes``): the same warning comes from the harmless padding some cameras write."""
+    said = _libjpeg_warnings(raw)
+    if not said:
+        return
+    if any(_JPEG_CUT_SHORT in w for w in said):
+        raise ValueError(f"damaged JPEG: libjpeg: {_JPEG_CUT_SHORT} (its data ends before the image does: the rest "
+                         "would be filled in grey); copy the file again")
+    if notes is not None:
+        notes.setdefault("jpeg-damaged", []).append((name, said[0]))
+    else:
+        log.warning("%s: read, with libjpeg's warning: Corrupt JPEG data: %s (part of the image may be garbled)",
+                    name, said[0])
 
 
 _ARCHIVE_MEMBER = re.compile(r"(?:zip|tar)://(?P<member>[^:]+)::(?P<archive>.+)")
@@ -2172,6 +2229,11 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
         log.warning("%s: %d 16-bit colour file(s) read at 8 bits (Pillow's high byte), as no decoder here reads them "
                     "at 16 (%s): %s", spec, len(flat), flat[0][1],
                     ", ".join(Path(str(n)).name for n, _ in flat[:5]) + (", …" if len(flat) > 5 else ""))
+    if damaged := notes.get("jpeg-damaged"):
+        log.warning("%s: %d JPEG file(s) read with libjpeg's warning of corrupt data (part of an image may be "
+                    "garbled; some cameras' harmless padding says the same: look at them): %s", spec, len(damaged),
+                    ", ".join(f"{Path(str(n)).name} ({w})" for n, w in damaged[:5])
+                    + (", …" if len(damaged) > 5 else ""))
     if frames := notes.get("frames"):
         log.warning("%s: %d file(s) hold several frames (animation, pages): the first frame of each is used: %s",
                     spec, len(frames), ", ".join(f"{Path(str(n)).name} ({k} frames)" for n, k in frames[:5])
