@@ -1880,12 +1880,25 @@ def load_raw(spec: DataSpec):
     return ds
 
 
+def _list_entry(line: str, base: Path) -> str:
+    """One line of a ``.txt`` list → the path it names, or "" for none: blank, or a comment (``# …``, unless a file
+    of that name exists, from the list's folder or the cwd); a path in matching quotes (``"my photos/a.jpg"``, as a
+    shell or a spreadsheet copies it) without them."""
+    line = line.strip()
+    if len(line) >= 2 and line[0] == line[-1] and line[0] in "\"'":
+        return line[1:-1].strip()
+    if line.startswith("#") and not any((where / line).expanduser().is_file() for where in (base, Path.cwd())):
+        return ""
+    return line
+
+
 def _load_table(path: Path):
     """A file listing images (:data:`TABLE_SUFFIXES`) → its ``datasets.Dataset``, the image column then found as in
     any dataset (a column ``image``/``path``/``file``, or the one whose values are image paths or encoded images;
     relative paths are looked up from the table's folder, then the cwd). A CSV/TSV whose first line holds an image
     path (in any column) has no header (every line is a row, that column ``path``); a ``.txt`` file is one path a line
-    (blank lines passed over). One that cannot be read is a one-line :class:`UserError`."""
+    (blank and ``#`` comment lines passed over, quotes around a path dropped: :func:`_list_entry`). One that cannot
+    be read is a one-line :class:`UserError`."""
     import datasets
 
     suffix = path.suffix.lower()
@@ -1895,7 +1908,7 @@ def _load_table(path: Path):
                 builder = {".jsonl": "json"}.get(suffix, suffix[1:])
                 return datasets.load_dataset(builder, data_files=str(path), split="train")
         if suffix == ".txt":
-            lines = [line.strip() for line in path.read_text(encoding="utf-8-sig").splitlines()]
+            lines = [_list_entry(line, path.parent) for line in path.read_text(encoding="utf-8-sig").splitlines()]
             return datasets.Dataset.from_dict({"path": [line for line in lines if line]},
                                               features=datasets.Features({"path": datasets.Value("string")}))
         import pandas as pd

@@ -60,5 +60,22 @@ def test_a_sound_jpeg_says_nothing(tmp_path, caplog):
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 
+def test_a_txt_list_passes_over_comment_lines_and_reads_quoted_paths(tmp_path, caplog):
+    """A hand-written ``.txt`` list with a ``# …`` comment line and paths quoted as a shell or spreadsheet copies them
+    (``"my photos/a.jpg"``): the comment was read as an image path and the quoted ones as names with quotes, each
+    'skipping unreadable image … no such file' and counted among the image files ('loaded 1 of 4'). A line that
+    starts with ``#`` and names no file is a comment; a path in matching quotes is read without them."""
+    (tmp_path / "my photos").mkdir()
+    for name in ("a", "b", "c"):
+        (tmp_path / "my photos" / f"{name}.jpg").write_bytes(_jpeg(ord(name)))
+    (tmp_path / "#odd.jpg").write_bytes(_jpeg(9))  # a file whose name starts with '#' is still a path
+    (tmp_path / "list.txt").write_text('# test photos, summer\n"my photos/a.jpg"\n\'my photos/b.jpg\'\n'
+                                       "my photos/c.jpg\n#odd.jpg\n", encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        recs = load_images(DataSpec.parse(str(tmp_path / "list.txt")))
+    assert [r.image_id for r in recs] == ["a", "b", "c", "#odd"]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
 if __name__ == "__main__":  # pragma: no cover
     pytest.main([__file__, "-q"])
