@@ -2068,11 +2068,34 @@ def _first_is_image(ds, col: str) -> bool:
     return False
 
 
+def _nested_images(features) -> tuple[list[str], list[str]]:
+    """(columns of lists of images: ``Sequence(Image)``, struct fields holding an image by their dotted names:
+    ``sample.img``, as ``Dataset.flatten`` names them) of a dataset's features: images not one a row's cell."""
+    lists, fields = [], []
+    for name, feat in features.items():
+        inner = getattr(feat, "feature", None)  # Sequence / List
+        if inner is not None and _is_image(inner):
+            lists.append(name)
+        elif isinstance(feat, dict) and not _is_image(feat):
+            sub_lists, sub_fields = _nested_images(feat)
+            fields += [f"{name}.{sub}" for sub, f in feat.items() if _is_image(f)] + [f"{name}.{f}" for f in sub_fields]
+            lists += [f"{name}.{sub}" for sub in sub_lists]
+    return lists, list(dict.fromkeys(fields))
+
+
+def _lists_of_images(spec: DataSpec, lists: list[str]) -> UserError:
+    return UserError(f"dataset {spec.source!r}: {', '.join(map(repr, lists))} holds lists of images (several a row); "
+                     "one image a row is read: make a dataset of one image a row (or save the images to a folder)")
+
+
 def _image_column(ds, spec: DataSpec) -> str:
     import datasets
 
     if spec.image_column:
         col = spec.image_column
+        lists, fields = _nested_images(ds.features)
+        if col in lists:
+            raise _lists_of_images(spec, [col])
         if col not in ds.column_names:
             raise UserError(f"dataset {spec.source!r} has no column {col!r}{did_you_mean(col, ds.column_names)} "
                             f"(columns: {', '.join(ds.column_names)})")
@@ -2148,6 +2171,12 @@ def _image_column(ds, spec: DataSpec) -> str:
         raise UserError(f"dataset {spec.source!r} has no image column read here: {', '.join(other[:3])}; pixel "
                         f"arrays are read as {_PIXEL_ARRAYS}: cast the column (Dataset.cast_column) or save the "
                         "images as files")
+    lists, fields = _nested_images(ds.features)
+    if fields:  # an image inside a struct column: read by its dotted name (the flattened column)
+        raise UserError(f"dataset {spec.source!r} has no image column, but a struct column holds one: name it with "
+                        f"{' or '.join(repr('#' + f) for f in fields[:3])}")
+    if lists:
+        raise _lists_of_images(spec, lists)
     raise UserError(f"dataset {spec.source!r} has no image column; name one with '#COLUMN' "
                     f"(columns: {', '.join(ds.column_names)})")
 
@@ -2177,6 +2206,8 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
     import datasets
 
     ds = load_raw(spec)
+    if spec.image_column and spec.image_column not in ds.column_names and "." in spec.image_column:
+        ds = ds.flatten()  # a struct's field: #sample.img (datasets' flattened name)
     col = _image_column(ds, spec)
     if isinstance(ds.features[col], datasets.Image):
         ds = ds.cast_column(col, datasets.Image(decode=False))

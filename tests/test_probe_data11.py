@@ -77,5 +77,47 @@ def test_a_txt_list_passes_over_comment_lines_and_reads_quoted_paths(tmp_path, c
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 
+def _saved(path, column: dict, features: dict):
+    import datasets
+
+    datasets.Dataset.from_dict(column, features=datasets.Features(features)).save_to_disk(str(path))
+    return str(path)
+
+
+def test_a_struct_column_holding_an_image_is_named_and_read_by_its_dotted_name(tmp_path):
+    """A saved dataset whose image sits in a struct column (``{"sample": {"img": Image, "label": …}}``, a nested hub
+    layout) was 'has no image column; name one with '#COLUMN' (columns: sample)', and naming it (``#sample``) was
+    refused as 'holds arrays (dict)', ``#sample.img`` as 'has no column': no way to read it. The first error names
+    the field (``#sample.img``), and that name reads it (``datasets``' flattened column)."""
+    import datasets
+
+    from benchmark.errors import UserError
+
+    px = np.arange(24 * 32 * 3, dtype=np.uint8).reshape(24, 32, 3)
+    src = _saved(tmp_path / "nested", {"sample": [{"img": Image.fromarray(px), "label": 1}]},
+                 {"sample": {"img": datasets.Image(), "label": datasets.Value("int64")}})
+    with pytest.raises(UserError, match=r"#sample\.img") as err:
+        load_images(DataSpec.parse(src))
+    assert "\n" not in str(err.value)
+    (rec,) = load_images(DataSpec.parse(src + "#sample.img"))
+    assert np.array_equal(rec.pixels.permute(1, 2, 0).numpy(), px)
+
+
+def test_a_column_of_image_lists_says_so_instead_of_asking_for_its_name(tmp_path):
+    """A column of lists of images (``Sequence(Image)``: views or frames of one scene a row) was 'has no image
+    column; name one with '#COLUMN' (columns: frames)', and '#frames' then 'holds arrays (List)': advice that leads
+    nowhere. The error says the column holds lists of images and that one image a row is read."""
+    import datasets
+
+    from benchmark.errors import UserError
+
+    img = Image.fromarray(np.zeros((16, 16, 3), np.uint8))
+    src = _saved(tmp_path / "seq", {"frames": [[img, img]]}, {"frames": datasets.Sequence(datasets.Image())})
+    for token in (src, src + "#frames"):
+        with pytest.raises(UserError, match="'frames' holds lists of images") as err:
+            load_images(DataSpec.parse(token))
+        assert "one image a row" in str(err.value)
+
+
 if __name__ == "__main__":  # pragma: no cover
     pytest.main([__file__, "-q"])
