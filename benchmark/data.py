@@ -616,7 +616,10 @@ def _libjpeg_warnings(raw: bytes) -> list[str]:
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()
-    saved = os.dup(2)
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr to capture (a daemon's closed fd 2): nothing can be read of libjpeg's warnings
+        return []
     try:
         with tempfile.TemporaryFile() as tmp:
             os.dup2(tmp.fileno(), 2)

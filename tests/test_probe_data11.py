@@ -119,5 +119,22 @@ def test_a_column_of_image_lists_says_so_instead_of_asking_for_its_name(tmp_path
         assert "one image a row" in str(err.value)
 
 
+@pytest.mark.slow
+def test_the_jpeg_check_reads_images_where_the_process_has_no_stderr(tmp_path):
+    """A worker started with its stderr closed (fd 2: a daemon, some schedulers' workers): capturing libjpeg's
+    warnings must not make every JPEG unreadable; the check is passed over there."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "a.jpg").write_bytes(_jpeg(5))
+    code = ("import os, sys; os.close(2); from benchmark.data import DataSpec, load_images; "
+            f"print(len(load_images(DataSpec.parse({str(tmp_path)!r}))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=False, stdout=subprocess.PIPE, text=True,
+                         stderr=subprocess.DEVNULL, env={**os.environ, "HF_HUB_OFFLINE": "1"}, timeout=120,
+                         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert out.stdout.strip().splitlines()[-1] == "1"
+
+
 if __name__ == "__main__":  # pragma: no cover
     pytest.main([__file__, "-q"])
