@@ -1433,6 +1433,18 @@ def embedded_dataset(name: str = "skimage"):
         {"image": pngs, "image_id": list(names), "split": [names[n] for n in names]}, features=features)
 
 
+def _cached_hub_ids(datasets_cache: str) -> list[str]:
+    """The hub dataset ids this machine holds: ``owner/name`` of the hub cache's ``datasets--owner--name`` folders
+    and of ``datasets``' prepared ``owner___name`` ones (its cache, ``datasets_cache``); none where neither lists."""
+    from huggingface_hub import constants
+
+    ids = []
+    for folder, pattern in ((constants.HF_HUB_CACHE, r"datasets--([^-].*?)--(.+)"), (datasets_cache, r"(.+?)___(.+)")):
+        with contextlib.suppress(OSError):
+            ids += [f"{m.group(1)}/{m.group(2)}" for e in os.listdir(folder) if (m := re.fullmatch(pattern, e))]
+    return sorted(set(ids))
+
+
 def _hub_error(spec: DataSpec, exc: Exception) -> UserError:
     """One line for a hub id that did not load; where the dataset was not found, it also says that no
     local folder has that name (a mistyped relative path reads as a hub id)."""
@@ -1455,8 +1467,10 @@ def _hub_error(spec: DataSpec, exc: Exception) -> UserError:
                          f"{local}: on a connected machine, download it into the hub cache {constants.HF_HUB_CACHE} "
                          f"(huggingface-cli download {repo} {file} --repo-type dataset), or into a folder (… "
                          f"--local-dir DIR){unpack} and pass the folder it gives")
-    if offline:
-        return UserError(f"dataset {spec.source!r} is not cached and the hub is offline (HF_HUB_OFFLINE=1), and "
+    if offline:  # a slip in the id of a dataset that is cached: offered (a close spelling only: 'owner/' is shared)
+        hint = did_you_mean(repo, [i for i in _cached_hub_ids(cache) if i != repo], cutoff=0.85)
+        hint = f" ({hint[2:]} it is cached)" if hint else ""
+        return UserError(f"dataset {spec.source!r} is not cached and the hub is offline (HF_HUB_OFFLINE=1){hint}, and "
                          f"{local}: download it on a connected machine into {cache}, or pass a local folder "
                          f"(its images, or its files: huggingface-cli download {'/'.join(spec.source.split('/')[:2])} "
                          "--repo-type dataset --local-dir DIR)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -134,6 +135,25 @@ def test_the_jpeg_check_reads_images_where_the_process_has_no_stderr(tmp_path):
                          stderr=subprocess.DEVNULL, env={**os.environ, "HF_HUB_OFFLINE": "1"}, timeout=120,
                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     assert out.stdout.strip().splitlines()[-1] == "1"
+
+
+def test_an_offline_hub_id_typo_names_the_cached_dataset_it_is_close_to(tmp_path, monkeypatch):
+    """Offline, a slip in a hub id whose dataset is cached (``plbench-test/data11-photoz`` for the cached
+    ``plbench-test/data11-photos``) was 'is not cached and the hub is offline … download it on a connected machine':
+    advice to download what is already there under its right name. The error offers the cached id."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from hubcache import cache_hub_dataset
+
+    from benchmark.errors import UserError
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.chdir(tmp_path)
+    cache_hub_dataset("plbench-test/data11-photos", {"train": [np.zeros((16, 16, 3), np.uint8)]})
+    with pytest.raises(UserError, match="did you mean plbench-test/data11-photos") as err:
+        load_images(DataSpec.parse("plbench-test/data11-photoz:train"))
+    assert "\n" not in str(err.value)
 
 
 if __name__ == "__main__":  # pragma: no cover
