@@ -46,7 +46,7 @@ an sRGB one leaves the pixels as stored, and a profile that is not applied (dama
 pixels) is named with why. A PNG with no ``iCCP``/``sRGB`` chunk but a ``gAMA`` (``cHRM``) other than sRGB's
 (linear light, gAMA 1.0) is converted the same way (:func:`_png_encoding`), as is a camera's JPEG with no profile
 whose EXIF says Adobe RGB (DCF's "R03": :func:`_exif_encoding`).
-Unreadable files and images under
+Unreadable files (a JPEG whose data ends before its image does among them: :func:`_check_jpeg_data`) and images under
 :data:`MIN_IMAGE_SIDE` px on a side are logged by name and skipped.
 """
 
@@ -573,6 +573,8 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
             # a grey JPEG 2000's depth (its codestream's), read before load() closes the file: 12-bit is value / 4095
             j2k_bits = _jpeg2000_bits(img) if img.format == "JPEG2000" and img.mode.startswith("I;16") else None
             img.load()
+            if img.format in ("JPEG", "MPO"):  # damage Pillow decodes in silence (libjpeg's warnings go unread)
+                _check_jpeg_data(data if data is not None else Path(path).read_bytes(), name, notes)
             if notes is not None and n > 1 and img.format != "MPO":
                 notes.setdefault("frames", []).append((name, n))
             if notes is not None and _transparent(img):
@@ -595,6 +597,64 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
                               else " ".join(str(w.message).split()) for w in caught):
         log.warning("%s: read, with Pillow's warning: %s", name, text)
     return pixels
+
+
+#: libjpeg's warning that a JPEG's data ends before its image does: the rest is filled in (grey), as in a
+#: truncated file, which Pillow refuses; any other "Corrupt JPEG data" warning is named, the image kept
+_JPEG_CUT_SHORT = "premature end of data segment"
+
+
+def _libjpeg_warnings(raw: bytes) -> list[str]:
+    """libjpeg's "Corrupt JPEG data: …" warnings on decoding ``raw`` (a JPEG file's bytes), which Pillow's decoder
+    silences: OpenCV's libjpeg decodes it at 1/8 scale (every entropy-coded byte is still read) with the process's
+    stderr (fd 2) sent to a temporary file for that call; whatever else was written there meanwhile is passed on."""
+    import sys
+    import tempfile
+
+    import cv2
+
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr to capture (a daemon's closed fd 2): nothing can be read of libjpeg's warnings
+        return []
+    try:
+        with tempfile.TemporaryFile() as tmp:
+            os.dup2(tmp.fileno(), 2)
+            try:
+                cv2.imdecode(np.frombuffer(raw, dtype=np.uint8), cv2.IMREAD_REDUCED_COLOR_8)
+            finally:
+                os.dup2(saved, 2)
+            tmp.seek(0)
+            text = tmp.read().decode("utf-8", "replace")
+    finally:
+        os.close(saved)
+    lines = text.splitlines()
+    said = [line.split(":", 1)[1].strip() for line in lines if line.startswith("Corrupt JPEG data:")]
+    other = [line for line in lines if not line.startswith("Corrupt JPEG data:")]
+    if other:
+        os.write(2, ("\n".join(other) + "\n").encode())
+    return said
+
+
+def _check_jpeg_data(raw: bytes, name: str, notes: dict | None) -> None:
+    """A JPEG whose entropy-coded data libjpeg finds damaged (:func:`_libjpeg_warnings`): one cut short is a
+    ``ValueError`` (skipped as unreadable, as a truncated file is); other damage (bytes garbled in the middle,
+    which libjpeg resynchronises past) keeps the image and appends ``(name, warning)`` to ``notes["jpeg-damaged"]``
+    (logged at once without ``notes``): the same warning comes from the harmless padding some cameras write."""
+    said = _libjpeg_warnings(raw)
+    if not said:
+        return
+    if any(_JPEG_CUT_SHORT in w for w in said):
+        raise ValueError(f"damaged JPEG: libjpeg: {_JPEG_CUT_SHORT} (its data ends before the image does: the rest "
+                         "would be filled in grey); copy the file again")
+    if notes is not None:
+        notes.setdefault("jpeg-damaged", []).append((name, said[0]))
+    else:
+        log.warning("%s: read, with libjpeg's warning: Corrupt JPEG data: %s (part of the image may be garbled)",
+                    name, said[0])
 
 
 _ARCHIVE_MEMBER = re.compile(r"(?:zip|tar)://(?P<member>[^:]+)::(?P<archive>.+)")
@@ -1373,6 +1433,18 @@ def embedded_dataset(name: str = "skimage"):
         {"image": pngs, "image_id": list(names), "split": [names[n] for n in names]}, features=features)
 
 
+def _cached_hub_ids(datasets_cache: str) -> list[str]:
+    """The hub dataset ids this machine holds: ``owner/name`` of the hub cache's ``datasets--owner--name`` folders
+    and of ``datasets``' prepared ``owner___name`` ones (its cache, ``datasets_cache``); none where neither lists."""
+    from huggingface_hub import constants
+
+    ids = []
+    for folder, pattern in ((constants.HF_HUB_CACHE, r"datasets--([^-].*?)--(.+)"), (datasets_cache, r"(.+?)___(.+)")):
+        with contextlib.suppress(OSError):
+            ids += [f"{m.group(1)}/{m.group(2)}" for e in os.listdir(folder) if (m := re.fullmatch(pattern, e))]
+    return sorted(set(ids))
+
+
 def _hub_error(spec: DataSpec, exc: Exception) -> UserError:
     """One line for a hub id that did not load; where the dataset was not found, it also says that no
     local folder has that name (a mistyped relative path reads as a hub id)."""
@@ -1395,8 +1467,10 @@ def _hub_error(spec: DataSpec, exc: Exception) -> UserError:
                          f"{local}: on a connected machine, download it into the hub cache {constants.HF_HUB_CACHE} "
                          f"(huggingface-cli download {repo} {file} --repo-type dataset), or into a folder (… "
                          f"--local-dir DIR){unpack} and pass the folder it gives")
-    if offline:
-        return UserError(f"dataset {spec.source!r} is not cached and the hub is offline (HF_HUB_OFFLINE=1), and "
+    if offline:  # a slip in the id of a dataset that is cached: offered (a close spelling only: 'owner/' is shared)
+        hint = did_you_mean(repo, [i for i in _cached_hub_ids(cache) if i != repo], cutoff=0.85)
+        hint = f" ({hint[2:]} it is cached)" if hint else ""
+        return UserError(f"dataset {spec.source!r} is not cached and the hub is offline (HF_HUB_OFFLINE=1){hint}, and "
                          f"{local}: download it on a connected machine into {cache}, or pass a local folder "
                          f"(its images, or its files: huggingface-cli download {'/'.join(spec.source.split('/')[:2])} "
                          "--repo-type dataset --local-dir DIR)")
@@ -1823,12 +1897,25 @@ def load_raw(spec: DataSpec):
     return ds
 
 
+def _list_entry(line: str, base: Path) -> str:
+    """One line of a ``.txt`` list → the path it names, or "" for none: blank, or a comment (``# …``, unless a file
+    of that name exists, from the list's folder or the cwd); a path in matching quotes (``"my photos/a.jpg"``, as a
+    shell or a spreadsheet copies it) without them."""
+    line = line.strip()
+    if len(line) >= 2 and line[0] == line[-1] and line[0] in "\"'":
+        return line[1:-1].strip()
+    if line.startswith("#") and not any((where / line).expanduser().is_file() for where in (base, Path.cwd())):
+        return ""
+    return line
+
+
 def _load_table(path: Path):
     """A file listing images (:data:`TABLE_SUFFIXES`) → its ``datasets.Dataset``, the image column then found as in
     any dataset (a column ``image``/``path``/``file``, or the one whose values are image paths or encoded images;
     relative paths are looked up from the table's folder, then the cwd). A CSV/TSV whose first line holds an image
     path (in any column) has no header (every line is a row, that column ``path``); a ``.txt`` file is one path a line
-    (blank lines passed over). One that cannot be read is a one-line :class:`UserError`."""
+    (blank and ``#`` comment lines passed over, quotes around a path dropped: :func:`_list_entry`). One that cannot
+    be read is a one-line :class:`UserError`."""
     import datasets
 
     suffix = path.suffix.lower()
@@ -1838,7 +1925,7 @@ def _load_table(path: Path):
                 builder = {".jsonl": "json"}.get(suffix, suffix[1:])
                 return datasets.load_dataset(builder, data_files=str(path), split="train")
         if suffix == ".txt":
-            lines = [line.strip() for line in path.read_text(encoding="utf-8-sig").splitlines()]
+            lines = [_list_entry(line, path.parent) for line in path.read_text(encoding="utf-8-sig").splitlines()]
             return datasets.Dataset.from_dict({"path": [line for line in lines if line]},
                                               features=datasets.Features({"path": datasets.Value("string")}))
         import pandas as pd
@@ -1998,11 +2085,34 @@ def _first_is_image(ds, col: str) -> bool:
     return False
 
 
+def _nested_images(features) -> tuple[list[str], list[str]]:
+    """(columns of lists of images: ``Sequence(Image)``, struct fields holding an image by their dotted names:
+    ``sample.img``, as ``Dataset.flatten`` names them) of a dataset's features: images not one a row's cell."""
+    lists, fields = [], []
+    for name, feat in features.items():
+        inner = getattr(feat, "feature", None)  # Sequence / List
+        if inner is not None and _is_image(inner):
+            lists.append(name)
+        elif isinstance(feat, dict) and not _is_image(feat):
+            sub_lists, sub_fields = _nested_images(feat)
+            fields += [f"{name}.{sub}" for sub, f in feat.items() if _is_image(f)] + [f"{name}.{f}" for f in sub_fields]
+            lists += [f"{name}.{sub}" for sub in sub_lists]
+    return lists, list(dict.fromkeys(fields))
+
+
+def _lists_of_images(spec: DataSpec, lists: list[str]) -> UserError:
+    return UserError(f"dataset {spec.source!r}: {', '.join(map(repr, lists))} holds lists of images (several a row); "
+                     "one image a row is read: make a dataset of one image a row (or save the images to a folder)")
+
+
 def _image_column(ds, spec: DataSpec) -> str:
     import datasets
 
     if spec.image_column:
         col = spec.image_column
+        lists, fields = _nested_images(ds.features)
+        if col in lists:
+            raise _lists_of_images(spec, [col])
         if col not in ds.column_names:
             raise UserError(f"dataset {spec.source!r} has no column {col!r}{did_you_mean(col, ds.column_names)} "
                             f"(columns: {', '.join(ds.column_names)})")
@@ -2078,6 +2188,12 @@ def _image_column(ds, spec: DataSpec) -> str:
         raise UserError(f"dataset {spec.source!r} has no image column read here: {', '.join(other[:3])}; pixel "
                         f"arrays are read as {_PIXEL_ARRAYS}: cast the column (Dataset.cast_column) or save the "
                         "images as files")
+    lists, fields = _nested_images(ds.features)
+    if fields:  # an image inside a struct column: read by its dotted name (the flattened column)
+        raise UserError(f"dataset {spec.source!r} has no image column, but a struct column holds one: name it with "
+                        f"{' or '.join(repr('#' + f) for f in fields[:3])}")
+    if lists:
+        raise _lists_of_images(spec, lists)
     raise UserError(f"dataset {spec.source!r} has no image column; name one with '#COLUMN' "
                     f"(columns: {', '.join(ds.column_names)})")
 
@@ -2107,6 +2223,8 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
     import datasets
 
     ds = load_raw(spec)
+    if spec.image_column and spec.image_column not in ds.column_names and "." in spec.image_column:
+        ds = ds.flatten()  # a struct's field: #sample.img (datasets' flattened name)
     col = _image_column(ds, spec)
     if isinstance(ds.features[col], datasets.Image):
         ds = ds.cast_column(col, datasets.Image(decode=False))
@@ -2172,6 +2290,11 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
         log.warning("%s: %d 16-bit colour file(s) read at 8 bits (Pillow's high byte), as no decoder here reads them "
                     "at 16 (%s): %s", spec, len(flat), flat[0][1],
                     ", ".join(Path(str(n)).name for n, _ in flat[:5]) + (", …" if len(flat) > 5 else ""))
+    if damaged := notes.get("jpeg-damaged"):
+        log.warning("%s: %d JPEG file(s) read with libjpeg's warning of corrupt data (part of an image may be "
+                    "garbled; some cameras' harmless padding says the same: look at them): %s", spec, len(damaged),
+                    ", ".join(f"{Path(str(n)).name} ({w})" for n, w in damaged[:5])
+                    + (", …" if len(damaged) > 5 else ""))
     if frames := notes.get("frames"):
         log.warning("%s: %d file(s) hold several frames (animation, pages): the first frame of each is used: %s",
                     spec, len(frames), ", ".join(f"{Path(str(n)).name} ({k} frames)" for n, k in frames[:5])
