@@ -1158,6 +1158,17 @@ def cmd_check(args) -> int:
                   "changed since written (a copy without times, such as `cp -r`); --repair gives "
                   f"{'them' if len(rehashed) != 1 else 'it'} the recorded time back, so a check need not read "
                   f"{'them' if len(rehashed) != 1 else 'it'}")
+    # a run folder moved or deleted while this check read the store (a user's `mv`, another process): it is not
+    # read as an empty or unfinished run (its iterdir raised FileNotFoundError), but named, and the check is redone
+    moved = sorted(r for r in ids if not store.run_dir(r).is_dir())
+    if moved:
+        ids = [r for r in ids if r not in moved]
+        n = len(ids) - sum(str(r).startswith("input-") for r in ids)
+        damaged = {r: why for r, why in damaged.items() if r not in moved}
+        nets = {r: why for r, why in nets.items() if r not in moved}
+        log.warning("%d run folder%s moved or deleted while check read the store (runs/%s): left out of this "
+                    "summary; check again", len(moved), "s" if len(moved) != 1 else "",
+                    ", runs/".join(moved[:3]) + (", …" if len(moved) > 3 else ""))
     for rid, why in sorted(nets.items()):
         if holder := store.merge_killed(rid):  # stopped while mending it: the same merge puts the intact copy there
             _say(f"run {rid}: {why}: a `plbench merge` ({holder.split(',')[0]}) was stopped while putting an intact "
@@ -1169,7 +1180,7 @@ def cmd_check(args) -> int:
 
     def hollows() -> set:  # an empty run folder is no run, damaged or not: counted apart and named, as the finished
         # summary below does (read only where a summary needs it: the clean path reads only runs with no record)
-        return {r for r in ids if r not in damaged and r not in left and not any(store.run_dir(r).iterdir())}
+        return {r for r in ids if r not in damaged and r not in left and _empty_dir(store.run_dir(r))}
 
     if not damaged:
         if nets:
@@ -1186,13 +1197,13 @@ def cmd_check(args) -> int:
                   and r not in left}
         # a folder with nothing in it (a merge or run stopped by a full disk before its first file): no run begun,
         # nothing to resume or keep; the same command fills it
-        empty = len([r for r, st in status.items() if st is None and not any(store.run_dir(r).iterdir())])
+        empty = len([r for r, st in status.items() if st is None and _empty_dir(store.run_dir(r))])
         status = [st for st in status.values() if st is not None] + [None] * (list(status.values()).count(None)
                                                                             - empty)
         n -= empty
         # a degraded input's scoring (runs/input-…) stopped the same way: not a trained run, but the same empty folder
         empty += sum(str(r).startswith("input-") and r not in left and store.meta(r) is None
-                     and not any(store.run_dir(r).iterdir()) for r in ids)
+                     and _empty_dir(store.run_dir(r)) for r in ids)
         hollow = _hollow(empty) if empty else ""
         scored = sum((store.meta(r) or {}).get("status") == "ok" for r in ids if str(r).startswith("input-"))
         also = f"{scored} scoring{'s' if scored != 1 else ''} of the degraded input" if scored else ""
@@ -1201,7 +1212,7 @@ def cmd_check(args) -> int:
         if not (failed or unfinished or left or gone):
             _say(f"{store.root}: {n} run{'s' if n != 1 else ''}" + (f" (and {also})" if also else "")
                  + (f", {hollow}" if hollow else "") + ", every record readable and matching its checksum" + quick)
-            return 0
+            return 1 if moved else 0  # a folder moved away meanwhile: check again
         runs = ", ".join(  # one bracket per part: "… resumes it) (and 1 scoring …)" read as one remark
             [f"{done} run{'s' if done != 1 else ''} finished"]
             + [f"{failed} failed (the same `plbench run` retries {'it' if failed == 1 else 'them'})"] * bool(failed)
@@ -1212,7 +1223,7 @@ def cmd_check(args) -> int:
             + [lost] * bool(lost)
             + [f"and {also}"] * bool(also))
         _say(f"{store.root}: {runs}; every record readable and matching its checksum{quick}")
-        return 1 if left or gone else 0
+        return 1 if left or gone or moved else 0
     hollow_ids = hollows()
     ids = [r for r in ids if r not in hollow_ids]
     hollow = f"; {_hollow(len(hollow_ids))}" if hollow_ids else ""
@@ -1240,11 +1251,20 @@ def cmd_check(args) -> int:
               + "; run the same `plbench run` to re-score or retrain them"
               + (f"; {len(nets)} run{'s' if len(nets) != 1 else ''} with a damaged saved net remain (named above: "
                  "--repair moves no net)" if nets else "") + hollow + quick)
-        return 1 if still or nets or left or gone else 0  # 0 only where a plain check after it finds nothing left to do
+        # 0 only where a plain check after it finds nothing left to do
+        return 1 if still or nets or left or gone or moved else 0
     _say(f"{_of_runs(damaged, ids)} damaged: `plbench check --out {shlex.quote(args.out)} --repair` sets "
           "them aside "
           "(nothing is deleted), then the same `plbench run` re-scores or retrains them" + hollow + quick)
     return 1
+
+
+def _empty_dir(d: Path) -> bool:
+    """``d`` is a folder with nothing in it; False once it is gone (moved or deleted while check reads it)."""
+    try:
+        return not any(d.iterdir())
+    except (FileNotFoundError, NotADirectoryError):
+        return False
 
 
 def _hollow(empty: int) -> str:
