@@ -78,3 +78,49 @@ def test_a_checkpoint_of_another_release_of_the_same_numbers_code_resumes_the_ru
             got = Checkpointer(path, policy, now).restore(**_ckpt_parts())
         assert got == ((7, {"x": 1}) if resumes else (0, {})), (version, config)
         assert ("written for another configuration" in caplog.text) != resumes
+
+
+def test_a_compare_file_edited_by_hand_is_kept_when_compare_writes_it_again(tmp_path, caplog):
+    """``compare/<loss>.md`` was rewritten by the next ``plbench compare`` of that loss (more seeds, a new metric)
+    with no word, though a user had added notes to it. A file as plbench wrote it (its checksum kept beside it) is
+    rewritten; one that differs is kept as ``<loss>.edited.md`` first, with one warning; a second edit goes to
+    ``-2``."""
+    from benchmark.compare import write_keeping_edits
+
+    path = tmp_path / "compare" / "ssim.md"
+    assert write_keeping_edits(path, "# Where `ssim` lands\nv1\n") is None
+    assert write_keeping_edits(path, "# Where `ssim` lands\nv2\n") is None  # unedited: rewritten, nothing kept
+    assert sorted(p.name for p in path.parent.iterdir() if not p.name.startswith(".")) == ["ssim.md"]
+    for n, kept_as in ((1, "ssim.edited.md"), (2, "ssim.edited-2.md")):
+        edited = path.read_text() + f"my note {n}\n"
+        path.write_text(edited)
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="benchmark.compare"):
+            kept = write_keeping_edits(path, f"# Where `ssim` lands\nv{n + 2}\n")
+        assert kept is not None and kept.name == kept_as and kept.read_text() == edited
+        assert path.read_text().endswith(f"v{n + 2}\n") and kept_as in caplog.text and len(caplog.records) == 1
+
+
+@pytest.mark.slow
+def test_compare_again_keeps_the_users_notes_in_its_file(tmp_path, monkeypatch):
+    """End to end: ``plbench compare`` of one loss twice, the file edited between — the edit survives."""
+    import json
+
+    import benchmark.compare as C
+    import benchmark.runner as R
+    from benchmark.config import RunConfig
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0, "l2": 0.1}, metrics=("psnr",), seeds=(0, 1),
+                        n_images=2, budget_check=False)
+    for p in store.root.glob("runs/*/meta.json"):  # made by this code (write_store records no version)
+        m = json.loads(p.read_text())
+        p.write_text(json.dumps({**m, "code_version": R.code_version()}))
+    monkeypatch.setattr(R, "run_grid", lambda *a, **k: R.GridSummary())  # the new loss's runs: nothing to train
+    monkeypatch.setattr(C, "_probe_new_losses", lambda *a, **k: None)
+    monkeypatch.setattr(C, "_config_from", lambda m, loss, s, *a: RunConfig(task=m["config"]["task"], loss=loss,
+                                                                             seed=s, iterations=2))
+    out = C.compare(store.root, losses=["l2"], formats=(), visual=False, n_boot=50)
+    out.path.write_text(out.text + "\nMy reading: l2 wins on faces.\n")
+    again = C.compare(store.root, losses=["l2"], formats=(), visual=False, n_boot=50)
+    assert again.path == out.path and again.path.read_text() == again.text
+    assert "My reading" in (out.path.parent / f"{out.path.stem}.edited.md").read_text()
