@@ -434,9 +434,9 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
     t_stats = time.perf_counter()
     root = store.root
     out: dict[str, Path] = {}
+    # results.csv last: it is the memory of the runs a report showed (ResultsStore.gone), so a report stopped part-way
+    # (a full disk) leaves the last one's, and a run folder deleted since is still named by check and the next report
     csv = root / "results.csv"
-    with atomic_output(csv) as tmp:
-        table.to_csv(tmp, index=False)
     if len(full) != len(table):
         log.info("report: %d of %d rows (one setting: %s)", len(table), len(full), chosen.description)
     out["csv"] = csv
@@ -470,7 +470,8 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
     written = [out[k] for k in ("csv", "summary_csv", "ranks_csv", "costs_csv", "convergence_csv", "findings_csv")
                if k in out]
     out["csv_columns"] = root / "csv_columns.md"
-    atomic_write_bytes(out["csv_columns"], export.csv_columns_markdown({p.name: _header(p) for p in written}).encode())
+    atomic_write_bytes(out["csv_columns"], export.csv_columns_markdown(
+        {p.name: [str(c) for c in table.columns] if p == csv else _header(p) for p in written}).encode())
     if html:
         page = root / "report.html"
         setting = chosen.settings[0] if chosen.settings else {}
@@ -480,6 +481,8 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
                                                     findings=findings_mod.to_html(checked) if checked else None
                                                     ).encode())
         out["html"] = page
+    with atomic_output(csv) as tmp:
+        table.to_csv(tmp, index=False)
     log.info("report: %d rows → %d files in %.1f s (read %.1f s, statistics %.1f s, figures %.1f s)",
              len(table), len(out), time.perf_counter() - t0, t_read - t0, t_stats - t_read, t_figs - t_stats)
     return out

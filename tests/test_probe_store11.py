@@ -124,3 +124,32 @@ def test_compare_again_keeps_the_users_notes_in_its_file(tmp_path, monkeypatch):
     again = C.compare(store.root, losses=["l2"], formats=(), visual=False, n_boot=50)
     assert again.path == out.path and again.path.read_text() == again.text
     assert "My reading" in (out.path.parent / f"{out.path.stem}.edited.md").read_text()
+
+
+@pytest.mark.slow
+def test_a_run_deleted_before_a_report_stopped_by_a_full_disk_is_still_named(tmp_path, monkeypatch, capsys):
+    """A run folder deleted after a report is remembered only by that report's results.csv (ResultsStore.gone).
+    The next report wrote results.csv first: stopped by a full disk at its next file, it left a results.csv
+    without the run beside the old leaderboard with it, and from then on neither check nor any report named the
+    deleted run. results.csv is now the report's last file: a report stopped part-way leaves the last one's."""
+    import errno
+    import shutil
+
+    import benchmark.export as export
+    from benchmark.cli import main
+    from benchmark.report import write_report
+
+    store = _small(tmp_path / "r")
+    write_report(store, formats=(), visual=False, html=False, n_boot=20)  # ~30 s on a loaded 2-core CI
+    rid = next(r for r in store.run_ids() if not r.startswith("input-"))
+    shutil.rmtree(store.run_dir(rid))
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(store.root / "summary.csv"))
+
+    monkeypatch.setattr(export, "write_csvs", full)
+    with pytest.raises(OSError):
+        write_report(store, formats=(), visual=False, html=False, n_boot=20)
+    assert rid in store.gone()
+    assert main(["check", "--out", str(store.root)]) == 1
+    assert f"run {rid} (" in capsys.readouterr().out
