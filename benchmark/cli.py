@@ -1135,12 +1135,12 @@ def cmd_check(args) -> int:
     for rid in unrecorded_files:  # a killed merge's or run's copy: silently missing from its cell otherwise
         _say(f"run {rid}: files without any record (no meta.json, no eval-*.json): a merge or run was interrupted "
               "while writing it; in no leaderboard: the same `plbench merge` or `plbench run` finishes it")
-    gone = store.gone()  # a run folder deleted by hand: only the last report's results.csv remembers it
+    gone = store.gone()  # a run folder deleted by hand: the store's finished.log (or the last results.csv) remembers it
     for rid, what in sorted(gone.items()):
-        _say(f"run {rid} ({what}): in the last report's results.csv, but its folder runs/{rid} is gone (deleted, or "
+        _say(f"run {rid} ({what}): finished in this store, but its folder runs/{rid} is gone (deleted, or "
              "left out of a copy): its results are lost and the next report leaves it out; put the folder back, or "
              "the same `plbench run` retrains it")
-    lost = f"{len(gone)} gone (named above: in results.csv, no run folder)" if gone else ""
+    lost = f"{len(gone)} gone (named above: finished here, no run folder)" if gone else ""
     stamped: list[str] = []  # runs whose saved nets were taken as intact by size and time, unread (not --full)
     # not damage: the rows stay valid, but a re-score or the visual grid cannot use it
     rehashed: list = []  # intact nets hashed for a changed time (a copy without times: cp -r); --repair restamps

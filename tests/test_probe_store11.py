@@ -153,3 +153,49 @@ def test_a_run_deleted_before_a_report_stopped_by_a_full_disk_is_still_named(tmp
     assert rid in store.gone()
     assert main(["check", "--out", str(store.root)]) == 1
     assert f"run {rid} (" in capsys.readouterr().out
+
+
+def test_a_run_folder_deleted_before_any_report_is_named(tmp_path, capsys):
+    """Only the last report's results.csv remembered a finished run, so a run folder deleted before the first
+    report (or a run merged in since) vanished without a word: check said the store was whole (exit 0). Each
+    finished run is noted in the store's finished.log as it is recorded (a merge notes the runs it copies): check
+    names the deleted run (exit 1), and a line a kill cut short costs no other run."""
+    import shutil
+
+    from benchmark.cli import main
+
+    store = _small(tmp_path / "r")
+    for rid in store.run_ids():  # recorded as the runner records them (write_store writes its files itself)
+        store.write_meta(rid, store.meta(rid))
+    assert not (store.root / "results.csv").exists()
+    trained = sorted(r for r in store.run_ids() if not r.startswith("input-"))
+    with open(store.root / "finished.log", "a") as f:  # a kill in the middle of a note: a line cut short
+        f.write(f"\n+{trained[0][:7]}")
+    merged = ResultsStore(tmp_path / "merged")
+    merged.merge_from(store)
+    for s in (store, merged):
+        shutil.rmtree(s.run_dir(trained[1]))
+        assert set(s.gone()) == {trained[1]}, s.root
+        assert main(["check", "--out", str(s.root)]) == 1
+        out = capsys.readouterr().out
+        assert f"run {trained[1]} (" in out and "1 gone" in out.splitlines()[-1], out
+
+
+@pytest.mark.slow
+def test_a_report_names_a_run_gone_before_it_once_then_check_is_clean(tmp_path, capsys):
+    """The report names a run folder finished.log remembers but that is gone (leaving it out), then notes it as left
+    out: the next check is clean again (exit 0), as after a report that named a run only its results.csv knew."""
+    import shutil
+
+    from benchmark.cli import main
+    from benchmark.report import write_report
+
+    store = _small(tmp_path / "r")
+    for rid in store.run_ids():
+        store.write_meta(rid, store.meta(rid))
+    rid = next(r for r in store.run_ids() if not r.startswith("input-"))
+    shutil.rmtree(store.run_dir(rid))
+    write_report(store, formats=(), visual=False, html=False, n_boot=20)
+    assert f"run {rid} (" in (store.root / "leaderboard.md").read_text()
+    assert store.gone() == {}
+    assert main(["check", "--out", str(store.root)]) == 0, capsys.readouterr().out
