@@ -1193,6 +1193,13 @@ def cmd_check(args) -> int:
             return 1
         # a run folder is not a finished run: Ctrl-C leaves one with a checkpoint only, a failure one with its record;
         # one with results but no record is in no leaderboard (named above), neither finished nor resumable
+        # a run a killed `plbench merge` was copying here (its lock file says so) before any of its records: not a run
+        # to resume by training it again (hours) but the same merge's to finish; its results are in no leaderboard yet
+        merging = sorted(r for r in ids if r not in left and store.meta(r) is None and store.merge_killed(r))
+        for rid in merging:
+            _say(f"run {rid}: a `plbench merge` ({store.merge_killed(rid).split(',')[0]}) was stopped while copying "
+                 "it here, before its records; in no leaderboard: the same `plbench merge` finishes it")
+        left = left | set(merging)
         status = {r: (store.meta(r) or {}).get("status") for r in ids if not str(r).startswith("input-")
                   and r not in left}
         # a folder with nothing in it (a merge or run stopped by a full disk before its first file): no run begun,

@@ -199,3 +199,26 @@ def test_a_report_names_a_run_gone_before_it_once_then_check_is_clean(tmp_path, 
     assert f"run {rid} (" in (store.root / "leaderboard.md").read_text()
     assert store.gone() == {}
     assert main(["check", "--out", str(store.root)]) == 0, capsys.readouterr().out
+
+
+def test_check_sends_a_run_a_killed_merge_was_copying_back_to_the_merge(tmp_path, capsys):
+    """A ``plbench merge`` killed while copying a run's first file (PLBENCH_CRASH_AT=write:2) left its folder with a
+    temporary file and a lock file saying 'merge writing it'; check counted it '1 unfinished (interrupted or still
+    training: the same `plbench run` resumes it)', exit 0 — a run with no checkpoint, so `plbench run` trained it
+    again from scratch. It names the stopped merge, which finishes it, and exits 1 (results in no leaderboard)."""
+    from benchmark.cli import main
+    from benchmark.results import MERGE_WRITE
+
+    src = _small(tmp_path / "src")
+    dst = ResultsStore(tmp_path / "dst")
+    dst.merge_from(src)
+    rid = next(r for r in dst.run_ids() if not r.startswith("input-"))
+    d = dst.run_dir(rid)
+    for f in d.iterdir():
+        f.unlink()
+    (d / ".eval-0.parquet.x1y2z3.tmp.parquet").write_bytes(b"PAR1")
+    (d / ".lock").write_text(f"pid 999999 on elsewhere since 04:10:34, {MERGE_WRITE}\n")
+    assert main(["check", "--out", str(dst.root)]) == 1
+    out = capsys.readouterr().out
+    assert f"run {rid}: a `plbench merge`" in out and "the same `plbench merge` finishes it" in out, out
+    assert "resumes it" not in out, out
