@@ -809,8 +809,8 @@ class ResultsStore:
 
     def leftover_temp_files(self, min_age_s: float = 3600.0, store_clock: bool = False) -> list[Path]:
         """Temporary files of :func:`atomic_output` that a killed process left in the store's root,
-        ``grids/`` or ``figures/`` (run folders clean their own on the next run), untouched for at
-        least ``min_age_s`` seconds: younger ones may be another process's write in flight.
+        ``grids/``, ``figures/`` or a run folder no live process holds (an unfinished run's retry removes its own),
+        untouched for at least ``min_age_s`` seconds: younger ones may be another process's write in flight.
         ``store_clock`` (before removing them): old by this host's clock *and* by the store's — the mtime a
         file written now gets there (a file server stamps it) — so a host whose clock runs ahead of the
         server's does not take another host's write in flight for a leftover; it writes (and removes) one
@@ -825,14 +825,21 @@ class ResultsStore:
                     os.close(fd)
                     os.unlink(probe)
         found = []
-        for folder in (self.root, self.root / "grids", self.root / "figures"):
-            if not folder.is_dir():
+        try:  # and each run folder's: a killed merge's copy of a net (hundreds of MB) that the merge run again
+            # completed, a re-score killed mid-pass — nothing else removes them once the run is finished
+            runs = [d for d in self.runs.iterdir() if d.is_dir()] if self.runs.is_dir() else []
+        except OSError:
+            runs = []
+        for folder in (self.root, self.root / "grids", self.root / "figures", *sorted(runs)):
+            try:
+                names = [p for p in folder.iterdir() if p.name.startswith(".") and ".tmp" in p.name]
+            except OSError:  # not there (moved meanwhile), not a folder
                 continue
-            for p in folder.iterdir():
-                if p.name.startswith(".") and ".tmp" in p.name and p.is_file():
-                    with contextlib.suppress(OSError):
-                        if now - p.stat().st_mtime >= min_age_s:
-                            found.append(p)
+            for p in names:
+                with contextlib.suppress(OSError):
+                    if p.is_file() and now - p.stat().st_mtime >= min_age_s and (
+                            folder.parent != self.runs or RunLock.held_for(folder / ".lock") is None):
+                        found.append(p)
         return sorted(found)
 
     def check_foreign(self) -> None:

@@ -222,3 +222,26 @@ def test_check_sends_a_run_a_killed_merge_was_copying_back_to_the_merge(tmp_path
     out = capsys.readouterr().out
     assert f"run {rid}: a `plbench merge`" in out and "the same `plbench merge` finishes it" in out, out
     assert "resumes it" not in out, out
+
+
+def test_check_names_and_repair_removes_a_killed_writes_temporary_file_in_a_run_folder(tmp_path, capsys):
+    """A merge killed while copying a run's net (``.net.pt.<random>.tmp.pt``, as large as the net) and then run
+    again completes the run but leaves that file: check named temporary files in the store's root, grids/ and
+    figures/ only, so it stayed there for good. A run folder's is named too (an hour old or more, no live process
+    holding the run) and ``--repair`` removes it; a younger one may be a write in flight and is left alone."""
+    import os
+    import time
+
+    from benchmark.cli import main
+
+    store = _small(tmp_path / "r")
+    rid = next(r for r in store.run_ids() if not r.startswith("input-"))
+    old, young = store.run_dir(rid) / ".net.pt.k3j2h1.tmp.pt", store.run_dir(rid) / ".eval-1.parquet.a1.tmp.parquet"
+    for p in (old, young):
+        p.write_bytes(b"\0" * 1024)
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    assert main(["check", "--out", str(store.root)]) == 0
+    out = capsys.readouterr().out
+    assert f"runs/{rid}/{old.name}" in out and young.name not in out, out
+    assert main(["check", "--out", str(store.root), "--repair"]) == 0
+    assert not old.exists() and young.exists()
