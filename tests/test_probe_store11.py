@@ -46,13 +46,24 @@ def test_check_names_a_run_folder_moved_while_it_reads_and_does_not_crash(tmp_pa
     assert (tmp_path / "aside" / "meta.json").is_file()
 
 
+class _Stateful:
+    """An optimiser's or scheduler's state_dict interface (a first torch.optim optimiser costs ~5 s of imports)."""
+
+    def __init__(self):
+        self.state = {"step": 0}
+
+    def state_dict(self):
+        return dict(self.state)
+
+    def load_state_dict(self, state):
+        self.state = dict(state)
+
+
 def _ckpt_parts():
     import torch
 
     torch.manual_seed(0)
-    net = torch.nn.Linear(8, 8)
-    opt = torch.optim.SGD(net.parameters(), lr=0.1)
-    return dict(net=net, opt=opt, sched=torch.optim.lr_scheduler.StepLR(opt, 5), loss_fn=torch.nn.L1Loss(),
+    return dict(net=torch.nn.Linear(8, 8), opt=_Stateful(), sched=_Stateful(), loss_fn=torch.nn.L1Loss(),
                 gen=torch.Generator(), device=torch.device("cpu"))
 
 
