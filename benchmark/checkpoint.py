@@ -113,11 +113,23 @@ def _restore_rng(state: dict, device: torch.device) -> None:
         torch.cuda.set_rng_state(state["cuda"], device)
 
 
+def _as_current(fingerprint):
+    """A checkpoint's fingerprint with its ``code_version`` read by :func:`benchmark.config.as_current_code`:
+    another release of the same numbers code (``0.1.0+c3`` / ``0.1.1+c3``) trains the run of the same id (its
+    finished runs are kept as done), so its checkpoint resumes it rather than start the run over."""
+    if isinstance(fingerprint, dict) and "code_version" in fingerprint:
+        from benchmark.config import as_current_code
+
+        return {**fingerprint, "code_version": as_current_code(fingerprint["code_version"])}
+    return fingerprint
+
+
 class Checkpointer:
     """Saves and restores one training run's state at ``path`` under a policy.
 
     ``fingerprint`` (the run's effective config and code version) must match for a checkpoint to
-    be used; a checkpoint from another config is ignored (and overwritten by the next save).
+    be used (a code version of another release of the same numbers code matches: :func:`_as_current`); a
+    checkpoint from another config is ignored (and overwritten by the next save).
     """
 
     def __init__(self, path: Path, policy: CheckpointPolicy, fingerprint: dict):
@@ -156,7 +168,8 @@ class Checkpointer:
         except Exception as exc:  # noqa: BLE001 - an unusable checkpoint only costs the time it saved
             log.warning("ignoring unreadable checkpoint %s (%s: %s)", self.path, type(exc).__name__, exc)
             return 0, {}
-        if not isinstance(state, dict) or state.get("format") != FORMAT or state.get("fingerprint") != self.fingerprint:
+        if not isinstance(state, dict) or state.get("format") != FORMAT \
+                or _as_current(state.get("fingerprint")) != _as_current(self.fingerprint):
             log.warning("ignoring checkpoint %s: written for another configuration", self.path)
             return 0, {}
         net.load_state_dict(state["net"])

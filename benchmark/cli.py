@@ -1135,12 +1135,12 @@ def cmd_check(args) -> int:
     for rid in unrecorded_files:  # a killed merge's or run's copy: silently missing from its cell otherwise
         _say(f"run {rid}: files without any record (no meta.json, no eval-*.json): a merge or run was interrupted "
               "while writing it; in no leaderboard: the same `plbench merge` or `plbench run` finishes it")
-    gone = store.gone()  # a run folder deleted by hand: only the last report's results.csv remembers it
+    gone = store.gone()  # a run folder deleted by hand: the store's finished.log (or the last results.csv) remembers it
     for rid, what in sorted(gone.items()):
-        _say(f"run {rid} ({what}): in the last report's results.csv, but its folder runs/{rid} is gone (deleted, or "
+        _say(f"run {rid} ({what}): finished in this store, but its folder runs/{rid} is gone (deleted, or "
              "left out of a copy): its results are lost and the next report leaves it out; put the folder back, or "
              "the same `plbench run` retrains it")
-    lost = f"{len(gone)} gone (named above: in results.csv, no run folder)" if gone else ""
+    lost = f"{len(gone)} gone (named above: finished here, no run folder)" if gone else ""
     stamped: list[str] = []  # runs whose saved nets were taken as intact by size and time, unread (not --full)
     # not damage: the rows stay valid, but a re-score or the visual grid cannot use it
     rehashed: list = []  # intact nets hashed for a changed time (a copy without times: cp -r); --repair restamps
@@ -1158,6 +1158,17 @@ def cmd_check(args) -> int:
                   "changed since written (a copy without times, such as `cp -r`); --repair gives "
                   f"{'them' if len(rehashed) != 1 else 'it'} the recorded time back, so a check need not read "
                   f"{'them' if len(rehashed) != 1 else 'it'}")
+    # a run folder moved or deleted while this check read the store (a user's `mv`, another process): it is not
+    # read as an empty or unfinished run (its iterdir raised FileNotFoundError), but named, and the check is redone
+    moved = sorted(r for r in ids if not store.run_dir(r).is_dir())
+    if moved:
+        ids = [r for r in ids if r not in moved]
+        n = len(ids) - sum(str(r).startswith("input-") for r in ids)
+        damaged = {r: why for r, why in damaged.items() if r not in moved}
+        nets = {r: why for r, why in nets.items() if r not in moved}
+        log.warning("%d run folder%s moved or deleted while check read the store (runs/%s): left out of this "
+                    "summary; check again", len(moved), "s" if len(moved) != 1 else "",
+                    ", runs/".join(moved[:3]) + (", …" if len(moved) > 3 else ""))
     for rid, why in sorted(nets.items()):
         if holder := store.merge_killed(rid):  # stopped while mending it: the same merge puts the intact copy there
             _say(f"run {rid}: {why}: a `plbench merge` ({holder.split(',')[0]}) was stopped while putting an intact "
@@ -1169,7 +1180,7 @@ def cmd_check(args) -> int:
 
     def hollows() -> set:  # an empty run folder is no run, damaged or not: counted apart and named, as the finished
         # summary below does (read only where a summary needs it: the clean path reads only runs with no record)
-        return {r for r in ids if r not in damaged and r not in left and not any(store.run_dir(r).iterdir())}
+        return {r for r in ids if r not in damaged and r not in left and _empty_dir(store.run_dir(r))}
 
     if not damaged:
         if nets:
@@ -1182,17 +1193,24 @@ def cmd_check(args) -> int:
             return 1
         # a run folder is not a finished run: Ctrl-C leaves one with a checkpoint only, a failure one with its record;
         # one with results but no record is in no leaderboard (named above), neither finished nor resumable
+        # a run a killed `plbench merge` was copying here (its lock file says so) before any of its records: not a run
+        # to resume by training it again (hours) but the same merge's to finish; its results are in no leaderboard yet
+        merging = sorted(r for r in ids if r not in left and store.meta(r) is None and store.merge_killed(r))
+        for rid in merging:
+            _say(f"run {rid}: a `plbench merge` ({store.merge_killed(rid).split(',')[0]}) was stopped while copying "
+                 "it here, before its records; in no leaderboard: the same `plbench merge` finishes it")
+        left = left | set(merging)
         status = {r: (store.meta(r) or {}).get("status") for r in ids if not str(r).startswith("input-")
                   and r not in left}
         # a folder with nothing in it (a merge or run stopped by a full disk before its first file): no run begun,
         # nothing to resume or keep; the same command fills it
-        empty = len([r for r, st in status.items() if st is None and not any(store.run_dir(r).iterdir())])
+        empty = len([r for r, st in status.items() if st is None and _empty_dir(store.run_dir(r))])
         status = [st for st in status.values() if st is not None] + [None] * (list(status.values()).count(None)
                                                                             - empty)
         n -= empty
         # a degraded input's scoring (runs/input-…) stopped the same way: not a trained run, but the same empty folder
         empty += sum(str(r).startswith("input-") and r not in left and store.meta(r) is None
-                     and not any(store.run_dir(r).iterdir()) for r in ids)
+                     and _empty_dir(store.run_dir(r)) for r in ids)
         hollow = _hollow(empty) if empty else ""
         scored = sum((store.meta(r) or {}).get("status") == "ok" for r in ids if str(r).startswith("input-"))
         also = f"{scored} scoring{'s' if scored != 1 else ''} of the degraded input" if scored else ""
@@ -1201,7 +1219,7 @@ def cmd_check(args) -> int:
         if not (failed or unfinished or left or gone):
             _say(f"{store.root}: {n} run{'s' if n != 1 else ''}" + (f" (and {also})" if also else "")
                  + (f", {hollow}" if hollow else "") + ", every record readable and matching its checksum" + quick)
-            return 0
+            return 1 if moved else 0  # a folder moved away meanwhile: check again
         runs = ", ".join(  # one bracket per part: "… resumes it) (and 1 scoring …)" read as one remark
             [f"{done} run{'s' if done != 1 else ''} finished"]
             + [f"{failed} failed (the same `plbench run` retries {'it' if failed == 1 else 'them'})"] * bool(failed)
@@ -1212,7 +1230,7 @@ def cmd_check(args) -> int:
             + [lost] * bool(lost)
             + [f"and {also}"] * bool(also))
         _say(f"{store.root}: {runs}; every record readable and matching its checksum{quick}")
-        return 1 if left or gone else 0
+        return 1 if left or gone or moved else 0
     hollow_ids = hollows()
     ids = [r for r in ids if r not in hollow_ids]
     hollow = f"; {_hollow(len(hollow_ids))}" if hollow_ids else ""
@@ -1240,11 +1258,20 @@ def cmd_check(args) -> int:
               + "; run the same `plbench run` to re-score or retrain them"
               + (f"; {len(nets)} run{'s' if len(nets) != 1 else ''} with a damaged saved net remain (named above: "
                  "--repair moves no net)" if nets else "") + hollow + quick)
-        return 1 if still or nets or left or gone else 0  # 0 only where a plain check after it finds nothing left to do
+        # 0 only where a plain check after it finds nothing left to do
+        return 1 if still or nets or left or gone or moved else 0
     _say(f"{_of_runs(damaged, ids)} damaged: `plbench check --out {shlex.quote(args.out)} --repair` sets "
           "them aside "
           "(nothing is deleted), then the same `plbench run` re-scores or retrains them" + hollow + quick)
     return 1
+
+
+def _empty_dir(d: Path) -> bool:
+    """``d`` is a folder with nothing in it; False once it is gone (moved or deleted while check reads it)."""
+    try:
+        return not any(d.iterdir())
+    except (FileNotFoundError, NotADirectoryError):
+        return False
 
 
 def _hollow(empty: int) -> str:

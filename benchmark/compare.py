@@ -13,7 +13,8 @@ crop, lr, data, task parameters, backbone weights) plus the code version, and:
 * when the field was made by another code version, it says so and skips that task (the numbers
   would not be comparable); when that leaves no task to compare, it is an error (exit 2), not a comparison.
 
-It then writes ``compare/<loss>.md`` (and prints it): per task, the new loss's rank per metric
+It then writes ``compare/<loss>.md`` (and prints it; one edited since plbench wrote it is kept as
+``compare/<loss>.edited.md``: :func:`write_keeping_edits`): per task, the new loss's rank per metric
 and mean rank, its significant wins and losses against every existing loss (the run as the unit: per-run
 scores paired by seed, :mod:`benchmark.runstats`; Holm over each metric column's pairs of losses,
 the top group's own tests; none with fewer than ``MIN_RUNS`` runs), and its spot on the
@@ -47,7 +48,7 @@ from benchmark.export import (
     one_image,
     one_image_text,
 )
-from benchmark.results import ResultsStore, atomic_write_bytes
+from benchmark.results import ResultsStore, atomic_write_bytes, atomic_write_new
 from benchmark.runstats import MIN_RUNS
 from benchmark.stats import INPUT, compute, labels, pareto_front, pd_metrics, smoke_test
 
@@ -185,6 +186,35 @@ def _header(new: list[str]) -> str:
 def _old_header(new: list[str]) -> str:
     """:func:`_header` as plbench wrote it before a backtick in a spec was fenced (the file of such a spec)."""
     return f"# Where {', '.join(f'`{n}`' for n in new)} lands"
+
+
+def write_keeping_edits(path: Path, text: str) -> Path | None:
+    """Write ``compare/<name>.md`` (``text``) over an earlier one only where that one is as plbench wrote it: the
+    SHA-256 of what it wrote is kept beside it (``.<name>.md.sha256``, written after the file). A file that differs
+    from it (edited by hand, or written by a plbench that kept no checksum) and from ``text`` is first copied to
+    ``<name>.edited.md`` (``-2``, ``-3``, … when taken), with one warning; its path is returned (None otherwise).
+    A crash between the file and its checksum costs one such copy, never the user's text."""
+    import hashlib
+
+    data = text.encode()
+    stamp = path.with_name(f".{path.name}.sha256")
+    try:
+        old = path.read_bytes() if path.is_file() else None
+    except OSError:
+        old = None
+    kept = None
+    if old is not None and old != data:
+        try:
+            wrote = stamp.read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError):
+            wrote = ""
+        if hashlib.sha256(old).hexdigest() != wrote:
+            kept = atomic_write_new(path.parent, f"{path.stem}.edited", path.suffix, old)
+            log.warning("%s differs from what plbench wrote there (edited by hand?): kept as %s, rewritten with this "
+                        "comparison", path, kept.name)
+    atomic_write_bytes(path, data)
+    atomic_write_bytes(stamp, hashlib.sha256(data).hexdigest().encode())
+    return kept
 
 
 def prune_unhashed(directory: Path, new: list[str]) -> list[Path]:
@@ -355,7 +385,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     text, figs = _summary(store, chosen, new, notes, alpha, n_boot, baseline, formats, current, keep=keep or None,
                           table=None if wrote else table)  # nothing trained or re-scored: the store read once
     path = store.root / "compare" / f"{_safe('_'.join(new))}.md"
-    atomic_write_bytes(path, text.encode())
+    write_keeping_edits(path, text)
     prune_unhashed(path.parent, new)
     paths.update(figs)
     return CompareResult(text, path, trained, paths, failed)

@@ -333,13 +333,13 @@ def _lost_here(meta: dict, settings: list[dict], lost_only: bool, where: dict | 
     return any(setting_json(_shared(s)) == setting_json(_shared(c)) for c in settings)
 
 
-def gone_lines(store: ResultsStore) -> list[str]:
-    """One line per run the last report's ``results.csv`` holds but whose folder is gone
-    (:meth:`~benchmark.results.ResultsStore.gone`): this report, which rewrites that file, leaves it out — said
+def gone_lines(store: ResultsStore, gone: dict[str, str] | None = None) -> list[str]:
+    """One line per finished run (the store's finished.log, the last report's ``results.csv``) whose folder is gone
+    (:meth:`~benchmark.results.ResultsStore.gone`, or ``gone`` as it returned): this report leaves it out — said
     here (a warning and the leaderboard's notes), not forgotten in silence."""
-    return [f"run {rid} ({what}) left out: in the last report's results.csv, but its folder runs/{rid} is gone "
+    return [f"run {rid} ({what}) left out: finished in this store, but its folder runs/{rid} is gone "
             "(deleted, or left out of a copy); put it back, or the same `plbench run` retrains it"
-            for rid, what in sorted(store.gone().items())]
+            for rid, what in sorted((store.gone() if gone is None else gone).items())]
 
 
 def lost_runs_line(metas: list[dict], root: Path, every: bool = True) -> str:
@@ -427,16 +427,17 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
     stats = compute(table, metas, baseline=baseline, alpha=alpha, n_boot=n_boot, checks=chosen.checks)
     stats.setting = chosen.description
     stats.tasks_convention = task_conventions(chosen.settings)
-    for line in (gone := gone_lines(store)):
+    gone_ids = store.gone()
+    for line in (gone := gone_lines(store, gone_ids)):
         log.warning("report: %s", line)
     stats.coverage = coverage_lines(coverage, len(chosen.run_ids)) + gone + left_out_lines(store, chosen.settings,
                                                                                                metas)
     t_stats = time.perf_counter()
     root = store.root
     out: dict[str, Path] = {}
+    # results.csv last: it is the memory of the runs a report showed (ResultsStore.gone), so a report stopped part-way
+    # (a full disk) leaves the last one's, and a run folder deleted since is still named by check and the next report
     csv = root / "results.csv"
-    with atomic_output(csv) as tmp:
-        table.to_csv(tmp, index=False)
     if len(full) != len(table):
         log.info("report: %d of %d rows (one setting: %s)", len(table), len(full), chosen.description)
     out["csv"] = csv
@@ -470,7 +471,8 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
     written = [out[k] for k in ("csv", "summary_csv", "ranks_csv", "costs_csv", "convergence_csv", "findings_csv")
                if k in out]
     out["csv_columns"] = root / "csv_columns.md"
-    atomic_write_bytes(out["csv_columns"], export.csv_columns_markdown({p.name: _header(p) for p in written}).encode())
+    atomic_write_bytes(out["csv_columns"], export.csv_columns_markdown(
+        {p.name: [str(c) for c in table.columns] if p == csv else _header(p) for p in written}).encode())
     if html:
         page = root / "report.html"
         setting = chosen.settings[0] if chosen.settings else {}
@@ -480,6 +482,9 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
                                                     findings=findings_mod.to_html(checked) if checked else None
                                                     ).encode())
         out["html"] = page
+    with atomic_output(csv) as tmp:
+        table.to_csv(tmp, index=False)
+    store.forget_gone(set(gone_ids) & set(store.finished_log()))  # named above, left out: not named again
     log.info("report: %d rows → %d files in %.1f s (read %.1f s, statistics %.1f s, figures %.1f s)",
              len(table), len(out), time.perf_counter() - t0, t_read - t0, t_stats - t_read, t_figs - t_stats)
     return out

@@ -3,6 +3,8 @@
 Layout under the results directory::
 
     store.json                       {"store_version": N}: a directory from another layout is refused
+    finished.log                     append-only: "+<id>\t<what>" as each run finishes or is merged in, "-<id>" once
+                                     a report named its folder gone (ResultsStore.gone)
     runs/<run_id>/meta.json          full config, versions, device, timing, status (written last)
     runs/<run_id>/net.pt             the trained net's state_dict (re-evaluation, figures)
     runs/<run_id>/loss.pt            trainable parts of the loss, when it has any
@@ -728,6 +730,9 @@ def _legacy_state_loads(path: Path) -> bool:
 
 
 PLACEHOLDERS = (".gitkeep", ".gitignore", ".keep", ".DS_Store")
+#: the store's append-only list of its finished runs (``+<id>\t<what>``; ``-<id>``: left out by a report, which named
+#: its folder gone): what :meth:`ResultsStore.gone` remembers a deleted run folder by
+FINISHED_LOG = "finished.log"
 
 
 class ResultsStore:
@@ -804,8 +809,8 @@ class ResultsStore:
 
     def leftover_temp_files(self, min_age_s: float = 3600.0, store_clock: bool = False) -> list[Path]:
         """Temporary files of :func:`atomic_output` that a killed process left in the store's root,
-        ``grids/`` or ``figures/`` (run folders clean their own on the next run), untouched for at
-        least ``min_age_s`` seconds: younger ones may be another process's write in flight.
+        ``grids/``, ``figures/`` or a run folder no live process holds (an unfinished run's retry removes its own),
+        untouched for at least ``min_age_s`` seconds: younger ones may be another process's write in flight.
         ``store_clock`` (before removing them): old by this host's clock *and* by the store's — the mtime a
         file written now gets there (a file server stamps it) — so a host whose clock runs ahead of the
         server's does not take another host's write in flight for a leftover; it writes (and removes) one
@@ -820,14 +825,21 @@ class ResultsStore:
                     os.close(fd)
                     os.unlink(probe)
         found = []
-        for folder in (self.root, self.root / "grids", self.root / "figures"):
-            if not folder.is_dir():
+        try:  # and each run folder's: a killed merge's copy of a net (hundreds of MB) that the merge run again
+            # completed, a re-score killed mid-pass — nothing else removes them once the run is finished
+            runs = [d for d in self.runs.iterdir() if d.is_dir()] if self.runs.is_dir() else []
+        except OSError:
+            runs = []
+        for folder in (self.root, self.root / "grids", self.root / "figures", *sorted(runs)):
+            try:
+                names = [p for p in folder.iterdir() if p.name.startswith(".") and ".tmp" in p.name]
+            except OSError:  # not there (moved meanwhile), not a folder
                 continue
-            for p in folder.iterdir():
-                if p.name.startswith(".") and ".tmp" in p.name and p.is_file():
-                    with contextlib.suppress(OSError):
-                        if now - p.stat().st_mtime >= min_age_s:
-                            found.append(p)
+            for p in names:
+                with contextlib.suppress(OSError):
+                    if p.is_file() and now - p.stat().st_mtime >= min_age_s and (
+                            folder.parent != self.runs or RunLock.held_for(folder / ".lock") is None):
+                        found.append(p)
         return sorted(found)
 
     def check_foreign(self) -> None:
@@ -1320,6 +1332,56 @@ class ResultsStore:
 
     def write_meta(self, run_id: str, meta: dict) -> None:
         atomic_write_json(self.run_dir(run_id) / "meta.json", meta)
+        if isinstance(meta, dict) and meta.get("status") in ("ok", "diverged"):
+            self.note_finished(run_id, meta)
+
+    def note_finished(self, run_id: str, meta: dict) -> None:
+        """Append a finished run to :data:`FINISHED_LOG` (``+<id><TAB><what>``), the store's memory of its runs that
+        :meth:`gone` reads: a run folder deleted before any report is named too. One ``write`` of one short line in
+        append mode, fsynced, each line opened by a newline (a line a kill cut short is ended by the next, and read
+        as no run); a failure to write it (a full disk after the run's record) is one warning, never the run's."""
+        cfg = meta.get("config") if isinstance(meta.get("config"), dict) else {}
+        seed = f" seed {cfg['seed']}" if cfg.get("seed") is not None else ""
+        what = (f"{meta.get('task')} input" if meta.get("kind") == "input"
+                else f"{cfg.get('task')}/{cfg.get('loss')}{seed}")
+        self._log_finished(f"+{run_id}\t{' '.join(str(what).split())}")
+
+    def forget_gone(self, run_ids) -> None:
+        """Append ``-<id>`` lines to :data:`FINISHED_LOG` for runs :meth:`gone` named and a report has now left out
+        (said there): not named again, as before the log existed (a rerun that finishes one notes it again)."""
+        if run_ids:
+            self._log_finished("\n".join(f"-{r}" for r in sorted(run_ids)))
+
+    def _log_finished(self, lines: str) -> None:
+        path = self.root / FINISHED_LOG
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+            try:
+                os.write(fd, f"\n{lines}\n".encode())
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            log.warning("could not note in %s (%s): a run folder deleted before the next report may go unnamed",
+                        path, exc.strerror or exc)
+
+    def finished_log(self) -> dict[str, str]:
+        """{run_id: what} of the runs :data:`FINISHED_LOG` holds as finished (the last line of each id: ``+``, not
+        ``-``); lines cut short or edited beyond reading are no run. {} without the file."""
+        try:
+            text = (self.root / FINISHED_LOG).read_bytes().decode("utf-8", errors="replace")
+        except OSError:
+            return {}
+        out: dict[str, str] = {}
+        for line in text.splitlines():
+            sign, rid, what = line[:1], *(line[1:].split("\t", 1) + [""])[:2]
+            if not _RUN_ID.fullmatch(rid):
+                continue
+            if sign == "+" and what:
+                out[rid] = what
+            elif sign == "-":
+                out.pop(rid, None)
+        return out
 
     def save_state(self, run_id: str, name: str, state: dict) -> str:
         """Write a run's saved state (``net.pt``, ``loss.pt``) atomically; its bytes' sha256, which the run's
@@ -1599,12 +1661,22 @@ class ResultsStore:
         return out
 
     def gone(self) -> dict[str, str]:
-        """{run_id: what it was} of the runs the last report's ``results.csv`` holds rows of but whose folder
-        ``runs/<id>/`` is gone (deleted by hand, or left out of a copy): nothing else remembers them, and the
-        next report would drop their cells without a word. ``what``: "<task>/<loss> seed <s>" ("<task> input" for
-        the degraded input's scoring). {} without a readable ``results.csv`` (none yet, hand-edited beyond
-        reading: it is derived, not a record; a cell not shaped as a run id, as a spreadsheet may save one back, is
-        no run). Reads its four naming columns only (pyarrow: a spreadsheet's BOM, CRLF and quoting are CSV)."""
+        """{run_id: what it was} of the runs :data:`FINISHED_LOG` holds as finished (:meth:`finished_log`: noted as
+        each finishes or is merged in, so a folder deleted before any report is named too) or the last report's
+        ``results.csv`` holds rows of (a store older than the log), but whose folder ``runs/<id>/`` is gone (deleted
+        by hand, or left out of a copy): nothing else remembers them, and the next report would drop their cells
+        without a word. ``what``: "<task>/<loss> seed <s>" ("<task> input" for the degraded input's scoring).
+        ``results.csv`` unreadable (hand-edited beyond reading: it is derived, not a record) names nothing; a cell not
+        shaped as a run id, as a spreadsheet may save one back, is no run. Reads its four naming columns only
+        (pyarrow: a spreadsheet's BOM, CRLF and quoting are CSV)."""
+        here = set(self.run_ids())
+        out = {rid: what for rid, what in self.finished_log().items() if rid not in here}
+        for rid, what in self._gone_from_csv(here).items():
+            out.setdefault(rid, what)
+        return out
+
+    def _gone_from_csv(self, here: set[str]) -> dict[str, str]:
+        """:meth:`gone` of the last report's ``results.csv`` (``here``: the run folders there are)."""
         path = self.root / "results.csv"
         if not path.is_file():
             return {}
@@ -1617,7 +1689,7 @@ class ResultsStore:
                 return pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
                     include_columns=cols, include_missing_columns=True, column_types={c: "string" for c in cols}))
 
-            here = set(self.run_ids())  # only a run id's shape: a spreadsheet saves some hex ids back as numbers
+            # only a run id's shape: a spreadsheet saves some hex ids back as numbers
             ids = {r for r in pc.unique(read(["run_id"]).column(0)).to_pylist()  # (1.23457E+19): no run
                    if r and r not in here and _RUN_ID.fullmatch(r)}
             if not ids:  # the usual case: one column read, nothing named
@@ -1840,6 +1912,8 @@ class ResultsStore:
                         atomic_write_bytes(d / f.relative_to(there), data := f.read_bytes())
                         if f.parent == there:
                             _as_written(d / f.name, data, meta)
+            if isinstance(meta, dict):
+                self.note_finished(rid, meta)
         out["replaced" if replaced else "copied"].append(rid)
 
     @staticmethod
