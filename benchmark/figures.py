@@ -706,8 +706,9 @@ def robust_limits(means, lows=None, highs=None, k: float = 4.0, pad: float = 0.0
     the quartiles (all of them when fewer than 5), widened to hold the whole CI bar ``lows``–``highs``
     of each of those points (a bar is never cut at the axis; NaN: no bar), and padded by ``pad`` of
     the span. ``reference`` (a bool mask, e.g. the degraded input) marks points left out of the
-    quartiles but kept when within range. Points outside are drawn at the panel's edge
-    (:func:`draw_pd_plane`), their bars with them."""
+    quartiles but kept when within range. A point left out but within the padded range is kept (padded,
+    its bar whole) as the others are. Points outside are drawn at the panel's edge (:func:`draw_pd_plane`),
+    their bars with them."""
     m = np.asarray(means, float)
     ok = np.isfinite(m)
     if not ok.any():
@@ -718,16 +719,23 @@ def robust_limits(means, lows=None, highs=None, k: float = 4.0, pad: float = 0.0
         q1, q3 = np.percentile(m[core], [25, 75])
         iqr = float(q3 - q1) or 1e-3 * max(abs(float(q1)), 1e-12)
         keep &= (m >= q1 - k * iqr) & (m <= q3 + k * iqr)
-    lo, hi = float(m[keep].min()), float(m[keep].max())
-    for ends in (lows, highs):
-        if ends is None:
-            continue
-        e = np.asarray(ends, float)[keep]
-        e = e[np.isfinite(e)]
-        if e.size:
-            lo, hi = min(lo, float(e.min())), max(hi, float(e.max()))
-    span = hi - lo or max(abs(hi), 1e-12) * 0.02
-    return lo - pad * span, hi + pad * span
+    while True:
+        lo, hi = float(m[keep].min()), float(m[keep].max())
+        for ends in (lows, highs):
+            if ends is None:
+                continue
+            e = np.asarray(ends, float)[keep]
+            e = e[np.isfinite(e)]
+            if e.size:
+                lo, hi = min(lo, float(e.min())), max(hi, float(e.max()))
+        span = hi - lo or max(abs(hi), 1e-12) * 0.02
+        lo, hi = lo - pad * span, hi + pad * span
+        # a point left out but inside the padding is drawn on the panel as any other (not as an off-scale
+        # triangle): the range is made for it too, or its marker sat on the edge, half of it cut off
+        shown = ok & ~keep & (m >= lo) & (m <= hi)
+        if not shown.any():
+            return lo, hi
+        keep |= shown
 
 
 def short_metric(metric: str) -> str:
