@@ -43,7 +43,8 @@ Figures:
   both) is a dashed staircase with black-rimmed points; axis ranges hold every CI bar whole but
   ignore far-off points (:func:`robust_limits`), which are drawn at the edge as a triangle with
   their value (both values when off-scale on both axes).
-* :func:`metric_points` — per task, one panel per metric: cell means with 95% CIs; filled =
+* :func:`metric_points` — per task, one panel per metric: cell means with 95% CIs, better on the right in
+  every panel (a lower-is-better metric's axis reversed); filled =
   top group (not significantly worse than another loss), hollow = tested and significantly worse
   (nothing is hollow when too few runs allow no test); each loss its colour and marker; a dark ring
   = circular cell; grey cross = the degraded input (a reference, never tested); "not scored" in the
@@ -1213,11 +1214,13 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
         ax.xaxis.set_major_locator(MaxNLocator(3))
         ax.grid(axis="x", lw=0.3, alpha=0.5)
         ax.set_ylim(span / unit - 0.5, -0.5)
+        if not bool(g["higher_is_better"].iloc[0]):  # better on the right in every panel, as the title says
+            ax.invert_xaxis()
     for ax in list(axes.flat)[len(metrics):]:
         ax.remove()
     w = fig.get_size_inches()[0]
     fig.suptitle(wrap_title(f"{task}: mean and 95% CI per metric" + (f" (part {part[0]} of {part[1]})" if part
-                                                                     else ""), w))
+                                                                     else "") + "; better: right", w))
     fig.plb_metrics, fig.plb_rows, fig.plb_columns, fig.plb_panel_height = metrics, rows, cols, span + 0.55
     dot = dict(color="0.2", ls="none", ms=4)
     if tested_any:

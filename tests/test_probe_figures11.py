@@ -30,3 +30,25 @@ def test_robust_limits_pad_every_point_they_leave_on_the_panel():
     lo, hi = F.robust_limits(far, reference=np.arange(31) == 30)
     assert hi < 1.0
 
+
+def test_metric_points_put_better_on_the_right_in_every_panel():
+    """The per-metric panels of a task put the best loss on the right for psnr ↑ and on the left for lpips ↓, so
+    a 30-loss figure read as a rising diagonal in one panel and a falling one beside it (the P–D plane puts better
+    up on both axes). Every panel now runs worse → better from left to right, as its suptitle says."""
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(offsets={"l1": 0.0, "good": 3.0, "bad": -1.0}, metrics=("psnr", "lpips", "ssim"),
+                        seeds=(0, 1), n_images=4)
+    stats = compute(t, n_boot=10)
+    with F.style():
+        fig = F.draw_metric_points(stats, "denoise")
+        fig.canvas.draw()
+        panels = [ax for ax in fig.axes if ax.get_visible() and ax.get_title()]
+        assert len(panels) == 3
+        for ax in panels:
+            m = next(m for m in ("psnr", "lpips", "ssim") if ax.get_title().startswith(F.metric_name(m)))
+            c = stats.cells[(stats.cells["metric"] == m)].set_index("label")["mean"]
+            px = {lab: ax.transData.transform((c[lab], 0))[0] for lab in ("good", "l1", "bad", "input")}
+            assert px["good"] > px["l1"] > px["bad"] > px["input"], (m, px)
+        assert "better" in fig.get_suptitle()
