@@ -52,3 +52,24 @@ def test_metric_points_put_better_on_the_right_in_every_panel():
             px = {lab: ax.transData.transform((c[lab], 0))[0] for lab in ("good", "l1", "bad", "input")}
             assert px["good"] > px["l1"] > px["bad"] > px["input"], (m, px)
         assert "better" in fig.get_suptitle()
+
+
+def test_tables_name_psnr_in_db_as_the_figures_do():
+    """leaderboard.png, the P–D plane and the metric panels head the PSNR column 'psnr (dB) ↑'; the task tables of
+    leaderboard.md, leaderboard.tex and report.html — the ones a paper copies — said 'psnr ↑', with no unit for
+    the one metric that has one. Every table's psnr column now names its unit; a unitless metric gets none."""
+    import re
+
+    from benchmark import export
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(offsets={"l1": 0.0, "good": 1.0}, metrics=("psnr", "ssim"), seeds=(0, 1), n_images=3)
+    stats = compute(t, n_boot=10)
+    md = export.markdown(stats)
+    head = next(line for line in md.splitlines() if line.startswith("| loss | seeds |"))
+    assert "| psnr (dB) ↑ |" in head and "| ssim ↑ |" in head
+    tex = export.latex(stats)
+    assert re.search(r"Loss & Seeds & psnr \(dB\) \$\\uparrow\$", tex) and "ssim (dB)" not in tex
+    page = export._task_table(stats, "denoise")
+    assert "psnr (dB) ↑" in page and "ssim (dB)" not in page
