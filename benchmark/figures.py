@@ -1702,6 +1702,7 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     gs = fig.add_gridspec(rows + 1, 2 * cols, height_ratios=[panel_h] * rows + [0.5])
     cmap, norm = sns.color_palette("vlag_r", as_cmap=True), Normalize(-1.0, 1.0)
     axes = []
+    dashed = False  # a cell with no score ("–") drawn: the title says what it is
     for i, (task, v) in enumerate(values.items()):
         r, k = divmod(i, cols)
         in_row = min(cols, n - r * cols)
@@ -1720,6 +1721,7 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
         with _first_guess_layout(), _heatmap_without_redraw():
             sns.heatmap(colour, ax=ax, cmap=cmap, norm=norm, annot=text, fmt="", annot_kws={"fontsize": 6},
                         cbar=False, linewidths=0.5, linecolor="white")
+        dashed |= bool(colour.isna().to_numpy().any())
         for i, j in zip(*np.nonzero(colour.isna().to_numpy())):  # seaborn leaves a masked cell without its text
             ax.text(j + 0.5, i + 0.5, "–", ha="center", va="center", fontsize=6, color="0.35")
         ticks = [ylab[task, l] for l in order]
@@ -1747,7 +1749,7 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     cb.ax.xaxis.set_label_position("top")
     cb.ax.tick_params(labelsize=6)
     note = (f"; {WORSE}: restores worse than the degraded input on {WORSE_METRIC}"
-            if any(flagged.values()) else "")
+            if any(flagged.values()) else "") + ("; –: no score" if dashed else "")
     head = "Leaderboard" + (f" (part {part[0]} of {part[1]}: {', '.join(values)})" if part else "")
     fig.suptitle(wrap_title(f"{head}: mean over images and seeds; colour: change from the degraded input "
                             f"(white), scaled per column{note}", fig.get_size_inches()[0]))

@@ -73,3 +73,20 @@ def test_tables_name_psnr_in_db_as_the_figures_do():
     assert re.search(r"Loss & Seeds & psnr \(dB\) \$\\uparrow\$", tex) and "ssim (dB)" not in tex
     page = export._task_table(stats, "denoise")
     assert "psnr (dB) ↑" in page and "ssim (dB)" not in page
+
+
+def test_leaderboard_figure_says_what_a_dash_cell_is():
+    """A cell with no score (a metric a loss was not scored on, every score non-finite, a loss absent from a task)
+    reads '–' in leaderboard.png, and nothing on the figure said what '–' means (the tables' notes do, the figure
+    travels alone). Its title now says so — only where a '–' is drawn."""
+    import pandas as pd
+
+    vals = pd.DataFrame({"psnr ↑": [20.0, 26.0, 27.0], "lpips ↓": [0.40, 0.30, 0.25]}, index=["input", "l1", "good"])
+    with F.style():
+        whole = F.draw_leaderboard_heatmap({"denoise": vals})
+        assert "–" not in whole.get_suptitle()
+        holed = vals.copy()
+        holed.loc["good", "lpips ↓"] = np.nan
+        fig = F.draw_leaderboard_heatmap({"denoise": holed, "sr4": vals.drop(index="good")})
+        drawn = [t.get_text() for ax in fig.axes for t in ax.texts]
+        assert "–" in drawn and "–: no score" in fig.get_suptitle().replace("\n", " ")
