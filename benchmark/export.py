@@ -78,6 +78,12 @@ def _fmt(v, spec=".3g") -> str:
     return format(int(round(float(v))), spec) if spec.endswith("d") else format(float(v), spec)
 
 
+def metric_unit(metric) -> str:
+    """The unit a table's column of ``metric`` names after it, as the figures' axes and columns do
+    (:func:`benchmark.figures.metric_name`): `` (dB)`` for PSNR (``psnr``, ``psnr_y``, ``psnr@…``), else ``""``."""
+    return " (dB)" if str(metric).partition("@")[0].startswith("psnr") else ""
+
+
 #: the smallest p-value printed as a number; below it (down to a p that underflowed to 0) "< 1e-16"
 P_FLOOR = 1e-16
 
@@ -1268,7 +1274,8 @@ def markdown(stats: Stats, figures: dict[str, list[Path]] | None = None, root: P
     for task in report_tasks(stats):
         metrics, rows = task_rows(stats, task)
         lines += ["", f"## {md_text(task, cell=False)}", ""]
-        header = ["loss", "seeds"] + [f"{md_text(m)} {'↑' if higher.get(m, True) else '↓'}" for m in metrics] + \
+        header = ["loss", "seeds"] + [f"{md_text(m)}{metric_unit(m)} {'↑' if higher.get(m, True) else '↓'}"
+                                      for m in metrics] + \
                  ["rank", "ms/it", "diverged", "unconv.", "< input"]
         lines += ["| " + " | ".join(header) + " |", "|---|" + "---:|" * (len(header) - 1)]  # numbers right-aligned
         for row in rows:
@@ -1340,8 +1347,8 @@ def by_dataset_markdown(table: pd.DataFrame, stats: Stats | None = None) -> str:
                     column_decimals(wide[[c for c in cols if c[1] == m]].to_numpy().ravel(), [], []))
                 for m in metrics}
         lines += [f"### {md_text(task, cell=False)}", ""] + ([] if one else [f"Images per set: {per_task[task]}.", ""])
-        lines += ["| loss | " + " | ".join(f"{md_text(m)} {'↑' if higher.get(m, True) else '↓'} ({md_text(d)})"
-                                          for d, m in cols) + " |",
+        lines += ["| loss | " + " | ".join(f"{md_text(m)}{metric_unit(m)} {'↑' if higher.get(m, True) else '↓'} "
+                                          f"({md_text(d)})" for d, m in cols) + " |",
                   "|---|" + "---:|" * len(cols)]
         order = [INPUT] + sorted(lb for lb in wide.index if lb != INPUT)
         for label in [lb for lb in order if lb in wide.index]:
@@ -1524,7 +1531,7 @@ def tex_column_groups(metrics: list[str], rows: list[Row], line: int = TEX_LINE)
     groups: list[list[int]] = []
     used = fixed
     for j, m in enumerate(metrics):
-        w = max([len(m) + 2] + [len(_md_cell(r.cells[j]).replace("**", "")) for r in rows]) + 3
+        w = max([len(m + metric_unit(m)) + 2] + [len(_md_cell(r.cells[j]).replace("**", "")) for r in rows]) + 3
         if not groups or (groups[-1] and used + w > line):
             groups.append([])
             used = fixed
@@ -1570,8 +1577,9 @@ def latex(stats: Stats) -> str:
             out += [r"\begin{table}[t]", r"\centering", r"\small", rf"\caption{{{caption.strip()}}}",
                     rf"\label{{{key}{'' if part == 1 else f'-{part}'}}}",
                     r"\begin{tabular}{lr" + "r" * len(cols) + "}", r"\toprule",
-                    "Loss & Seeds" + "".join(" & " + _tex(metrics[j]) + (r" $\uparrow$" if higher.get(metrics[j], True)
-                                                                        else r" $\downarrow$") for j in cols)
+                    "Loss & Seeds" + "".join(" & " + _tex(metrics[j]) + metric_unit(metrics[j])
+                                             + (r" $\uparrow$" if higher.get(metrics[j], True) else r" $\downarrow$")
+                                             for j in cols)
                     + r" \\", r"\midrule"]
             for row in rows:
                 label = tex_label(row.label, WORSE_TEX if row.flagged else "")
@@ -1888,8 +1896,8 @@ def _task_table(stats: Stats, task: str) -> str:
     """One task's sortable table: the columns and marks of the Markdown table (:func:`task_rows`)."""
     higher = stats.higher()
     metrics, rows = task_rows(stats, task)
-    head = "".join(f"<th><span class=\"h\">{html.escape(m)} {'↑' if higher.get(m, True) else '↓'}</span></th>"
-                   for m in metrics)
+    head = "".join(f"<th><span class=\"h\">{html.escape(m)}{metric_unit(m)} {'↑' if higher.get(m, True) else '↓'}"
+                   "</span></th>" for m in metrics)
     body = []
     for row in rows:  # a long label (a spec with its weights) may break after + and :
         label = html.escape(row.label).replace("+", "+<wbr>").replace(":", ":<wbr>")

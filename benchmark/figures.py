@@ -43,7 +43,8 @@ Figures:
   both) is a dashed staircase with black-rimmed points; axis ranges hold every CI bar whole but
   ignore far-off points (:func:`robust_limits`), which are drawn at the edge as a triangle with
   their value (both values when off-scale on both axes).
-* :func:`metric_points` — per task, one panel per metric: cell means with 95% CIs; filled =
+* :func:`metric_points` — per task, one panel per metric: cell means with 95% CIs, better on the right in
+  every panel (a lower-is-better metric's axis reversed); filled =
   top group (not significantly worse than another loss), hollow = tested and significantly worse
   (nothing is hollow when too few runs allow no test); each loss its colour and marker; a dark ring
   = circular cell; grey cross = the degraded input (a reference, never tested); "not scored" in the
@@ -706,8 +707,9 @@ def robust_limits(means, lows=None, highs=None, k: float = 4.0, pad: float = 0.0
     the quartiles (all of them when fewer than 5), widened to hold the whole CI bar ``lows``–``highs``
     of each of those points (a bar is never cut at the axis; NaN: no bar), and padded by ``pad`` of
     the span. ``reference`` (a bool mask, e.g. the degraded input) marks points left out of the
-    quartiles but kept when within range. Points outside are drawn at the panel's edge
-    (:func:`draw_pd_plane`), their bars with them."""
+    quartiles but kept when within range. A point left out but within the padded range is kept (padded,
+    its bar whole) as the others are. Points outside are drawn at the panel's edge (:func:`draw_pd_plane`),
+    their bars with them."""
     m = np.asarray(means, float)
     ok = np.isfinite(m)
     if not ok.any():
@@ -718,16 +720,23 @@ def robust_limits(means, lows=None, highs=None, k: float = 4.0, pad: float = 0.0
         q1, q3 = np.percentile(m[core], [25, 75])
         iqr = float(q3 - q1) or 1e-3 * max(abs(float(q1)), 1e-12)
         keep &= (m >= q1 - k * iqr) & (m <= q3 + k * iqr)
-    lo, hi = float(m[keep].min()), float(m[keep].max())
-    for ends in (lows, highs):
-        if ends is None:
-            continue
-        e = np.asarray(ends, float)[keep]
-        e = e[np.isfinite(e)]
-        if e.size:
-            lo, hi = min(lo, float(e.min())), max(hi, float(e.max()))
-    span = hi - lo or max(abs(hi), 1e-12) * 0.02
-    return lo - pad * span, hi + pad * span
+    while True:
+        lo, hi = float(m[keep].min()), float(m[keep].max())
+        for ends in (lows, highs):
+            if ends is None:
+                continue
+            e = np.asarray(ends, float)[keep]
+            e = e[np.isfinite(e)]
+            if e.size:
+                lo, hi = min(lo, float(e.min())), max(hi, float(e.max()))
+        span = hi - lo or max(abs(hi), 1e-12) * 0.02
+        lo, hi = lo - pad * span, hi + pad * span
+        # a point left out but inside the padding is drawn on the panel as any other (not as an off-scale
+        # triangle): the range is made for it too, or its marker sat on the edge, half of it cut off
+        shown = ok & ~keep & (m >= lo) & (m <= hi)
+        if not shown.any():
+            return lo, hi
+        keep |= shown
 
 
 def short_metric(metric: str) -> str:
@@ -1205,11 +1214,13 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
         ax.xaxis.set_major_locator(MaxNLocator(3))
         ax.grid(axis="x", lw=0.3, alpha=0.5)
         ax.set_ylim(span / unit - 0.5, -0.5)
+        if not bool(g["higher_is_better"].iloc[0]):  # better on the right in every panel, as the title says
+            ax.invert_xaxis()
     for ax in list(axes.flat)[len(metrics):]:
         ax.remove()
     w = fig.get_size_inches()[0]
     fig.suptitle(wrap_title(f"{task}: mean and 95% CI per metric" + (f" (part {part[0]} of {part[1]})" if part
-                                                                     else ""), w))
+                                                                     else "") + "; better: right", w))
     fig.plb_metrics, fig.plb_rows, fig.plb_columns, fig.plb_panel_height = metrics, rows, cols, span + 0.55
     dot = dict(color="0.2", ls="none", ms=4)
     if tested_any:
@@ -1691,6 +1702,7 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     gs = fig.add_gridspec(rows + 1, 2 * cols, height_ratios=[panel_h] * rows + [0.5])
     cmap, norm = sns.color_palette("vlag_r", as_cmap=True), Normalize(-1.0, 1.0)
     axes = []
+    dashed = False  # a cell with no score ("–") drawn: the title says what it is
     for i, (task, v) in enumerate(values.items()):
         r, k = divmod(i, cols)
         in_row = min(cols, n - r * cols)
@@ -1709,6 +1721,7 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
         with _first_guess_layout(), _heatmap_without_redraw():
             sns.heatmap(colour, ax=ax, cmap=cmap, norm=norm, annot=text, fmt="", annot_kws={"fontsize": 6},
                         cbar=False, linewidths=0.5, linecolor="white")
+        dashed |= bool(colour.isna().to_numpy().any())
         for i, j in zip(*np.nonzero(colour.isna().to_numpy())):  # seaborn leaves a masked cell without its text
             ax.text(j + 0.5, i + 0.5, "–", ha="center", va="center", fontsize=6, color="0.35")
         ticks = [ylab[task, l] for l in order]
@@ -1736,7 +1749,7 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     cb.ax.xaxis.set_label_position("top")
     cb.ax.tick_params(labelsize=6)
     note = (f"; {WORSE}: restores worse than the degraded input on {WORSE_METRIC}"
-            if any(flagged.values()) else "")
+            if any(flagged.values()) else "") + ("; –: no score" if dashed else "")
     head = "Leaderboard" + (f" (part {part[0]} of {part[1]}: {', '.join(values)})" if part else "")
     fig.suptitle(wrap_title(f"{head}: mean over images and seeds; colour: change from the degraded input "
                             f"(white), scaled per column{note}", fig.get_size_inches()[0]))

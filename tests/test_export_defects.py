@@ -334,7 +334,7 @@ def test_latex_task_table_with_many_metrics_is_split_to_fit_the_text_width():
     assert r"\label{tab:denoise}" in parts[0] and all(r"continued from Table~\ref{tab:denoise}" in p for p in parts[1:])
     heads = [re.search(r"Loss & Seeds(.*?) \\\\", p).group(1) for p in parts]
     shown = [h.split(" $")[0] for head in heads for h in head.split(" & ")[1:]]
-    assert sorted(shown) == sorted(E._tex(m) for m in HIGHER)  # every metric, once
+    assert sorted(shown) == sorted(E._tex(m) + E.metric_unit(m) for m in HIGHER)  # every metric, once (psnr in dB)
     for p in parts:
         body = [ln for ln in p.splitlines() if ln.endswith(r"\\") and not ln.startswith("Loss")]
         assert len(body) == 4  # input and the three losses in every part

@@ -193,7 +193,7 @@ def _by_dataset_cells(md: str, task: str) -> dict[tuple[str, str], float]:
 def test_by_dataset_means_on_a_normal_store_are_the_per_set_means_of_the_rows():
     """One path (Stats.blocks) and the same numbers: on a store with every run on every image, each per-set cell is
     the mean over the set's images within a run, then over seeds, of the rows themselves."""
-    from benchmark.export import by_dataset_markdown, metric_decimals
+    from benchmark.export import by_dataset_markdown, metric_decimals, metric_unit
 
     t = _two_sets(tasks=("denoise",), offsets={"l1": 0.0, "l2": 0.3}, seeds=range(3), metrics=("psnr", "ssim"),
                   n_images=8)
@@ -203,7 +203,7 @@ def test_by_dataset_means_on_a_normal_store_are_the_per_set_means_of_the_rows():
             .groupby(["loss", "dataset", "metric"]).mean())
     assert len(got) == len(want) == 3 * 2 * 2
     for (loss, ds, m), v in want.items():
-        shown = got[(loss, f"{m} ↑ ({ds})")]
+        shown = got[(loss, f"{m}{metric_unit(m)} ↑ ({ds})")]
         assert shown == pytest.approx(v, abs=0.6 * 10 ** -metric_decimals(st, "denoise", m))
 
 
@@ -224,7 +224,7 @@ def test_by_dataset_means_leave_out_the_run_the_leaderboard_leaves_out():
     assert st.sparse  # the leaderboard leaves the run out and says so
     got = _by_dataset_cells(by_dataset_markdown(t, st), "denoise")
     cell = st.cells.set_index(["label", "metric"]).loc[("l2", "psnr"), "mean"]
-    per_set = 0.5 * got[("l2", "psnr ↑ (kodak)")] + 0.5 * got[("l2", "psnr ↑ (bsd)")]  # 4 images each
+    per_set = 0.5 * got[("l2", "psnr (dB) ↑ (kodak)")] + 0.5 * got[("l2", "psnr (dB) ↑ (bsd)")]  # 4 images each
     assert per_set == pytest.approx(cell, abs=0.01)
 
 
