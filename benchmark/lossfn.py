@@ -790,6 +790,23 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
                             "what makes it flat)")
         return ""
 
+    def larger_at_target(task) -> tuple[float, float, int] | None:
+        """``(loss(target), loss(degraded), side)`` where the loss is larger at the clean target than at the degraded
+        input (:func:`_larger_at_target`), on at most PROBE_SIDE px (cheap), or the grid's own crop where that is too
+        small for the loss; None otherwise — and for a loss with a ``train_step`` (a learned critic's first values are
+        its random init's, not the direction it trains the net in)."""
+        if any(hasattr(m, "train_step") for m in loss.parts):
+            return None
+        for side in dict.fromkeys((min(crop, PROBE_SIDE), crop)):
+            try:
+                found = _larger_at_target(loss, task, side, n, goal, images)
+            except Exception:  # noqa: BLE001 - too small a crop for it: decided on the grid's own
+                continue
+            finally:
+                loss._checked = False
+            return None if found is None else (*found, side - side % task.size_multiple)
+        return None
+
     for task in tasks:
         value = flat(task)
         if value is not None:
@@ -802,6 +819,13 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
                          f"{share:.2%} of loss(flat image) − loss(target) there, {share / ref_share:.1%} of its "
                          f"{ref_share:.2%} on {ref}×{ref} crops (under {NEAR_FLAT:.0%}): the degradation barely moves "
                          "it, so the net would barely train")
+        if (larger := larger_at_target(task)) is not None:  # a similarity or a score returned as it is: every run of
+            # the grid would train its net away from the target (ssim_sim: 1 at the target, ~0.6 at the noisy input)
+            at_target, at_input, side = larger
+            raise UserError(f"loss {spec!r} is larger at the clean target ({at_target:.4g}) than at the degraded input "
+                            f"({at_input:.4g}) on {side}×{side} training crops for task {task.name}: minimising it "
+                            "moves the net away from the target — a similarity or a score (SSIM, PSNR) returned as "
+                            "it is? A loss is a distance: return e.g. 1 − SSIM or −PSNR")
     if "side" in zero_grad:  # its value depends on pred (not flat above), but no step would move the net: round,
         # floor, sign, a comparison, or a detached path plus a 0·pred term (a gradient "reaches" pred, all zeros)
         side = zero_grad["side"]
@@ -931,6 +955,18 @@ def _values(loss: WeightedSum, task, side: int, n: int, goal: dict | None = None
             flat = clean.mean(dim=(2, 3), keepdim=True).expand_as(clean).contiguous()
             goal["flat", side] = float(loss(flat, clean, **extra))
     return at_input, goal.get(side, math.nan), goal["flat", side]
+
+
+def _larger_at_target(loss: WeightedSum, task, side: int, n: int, goal: dict | None = None,
+                      images=None) -> tuple[float, float] | None:
+    """``(loss(target, target), loss(degraded, target))`` where the first is larger (by more than rounding: 1e-6 of
+    the larger magnitude, or of 1), else None; on ``n`` crops drawn as :func:`_flat_value` draws them. A loss is
+    minimised, so such a one trains the net away from the target: a similarity or a score returned as it is."""
+    values = _values(loss, task, side, n, goal, images)
+    if values is None or not all(math.isfinite(v) for v in values):
+        return None
+    at_input, at_target = values
+    return (at_target, at_input) if at_target > at_input + 1e-6 * max(1.0, abs(at_input), abs(at_target)) else None
 
 
 def _flat_value(loss: WeightedSum, task, side: int, n: int, goal: dict | None = None,
