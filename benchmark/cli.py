@@ -807,21 +807,11 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
 
 
 def _check_fits_as_the_run(configs, dev, data, workers: int, gpus: list, per_gpu: int, store=None) -> None:
-    """The memory check :func:`~benchmark.runner.run_grid` makes when the local run starts (``workers`` processes
-    over ``gpus``, :func:`~benchmark.executors.local_workers`: each its share of a GPU it shares; runs ``store`` has
-    done are not checked), made by the dry run: a grid refused at 6:01 pm is refused by the 6 pm dry run."""
-    from benchmark.config import run_id
-    from benchmark.executors import gpu_shares
-    from benchmark.resources import check_fits
-    from benchmark.runner import DataCache, measure_cuda_step
+    """The memory check the local run makes when it starts (:func:`~benchmark.executors.check_local_memory`), made
+    by the dry run: a grid refused at 6:01 pm is refused by the 6 pm dry run."""
+    from benchmark.executors import check_local_memory
 
-    data = data if data is not None else DataCache()
-    configs = [c for c in configs if store is None or not store.is_done(run_id(c))]
-    share = max(gpu_shares(workers, per_gpu, len(gpus))) if workers > 1 and gpus else 1
-    tests = {c.test_data for c in configs}
-    check_fits(configs, dev, {t: max(r.size[0] * r.size[1] for r in data.pooled(t)) for t in tests}, share=share,
-               measure=lambda c: measure_cuda_step(c, data.pooled(c.train_data), dev),
-               test_pixels={t: sum(r.size[0] * r.size[1] for r in data.pooled(t)) for t in tests})
+    check_local_memory(configs, dev, data, workers, gpus, per_gpu, store)
 
 
 def cmd_perf(args) -> int:

@@ -261,6 +261,33 @@ def gpu_shares(workers: int, workers_per_gpu: int, n_gpus: int) -> list[int]:
     return [pinned.count(g) for g in pinned]
 
 
+def memory_share(workers: int, workers_per_gpu: int, gpus: list) -> int:
+    """How many of :func:`execute_local`'s processes share one device's memory: the most workers on one GPU, or on
+    the CPU every worker (they all hold their runs in this machine's RAM at once)."""
+    if workers <= 1:
+        return 1
+    return max(gpu_shares(workers, workers_per_gpu, len(gpus))) if gpus else workers
+
+
+def check_local_memory(configs: list, device, data, workers: int, gpus: list, workers_per_gpu: int,
+                       store=None) -> None:
+    """The memory check of a local grid (:func:`~benchmark.resources.check_fits`) as its ``workers`` processes over
+    ``gpus`` (:func:`local_workers`) need it: each with its :func:`memory_share` of the device's free memory; runs
+    ``store`` has done are not checked. Made by the dry run, and by the driver of CPU workers before it starts them
+    (each worker checks against the whole RAM, with no word of the others)."""
+    from benchmark.config import run_id
+    from benchmark.resources import check_fits
+    from benchmark.runner import DataCache, measure_cuda_step
+
+    data = data if data is not None else DataCache()
+    configs = [c for c in configs if store is None or not store.is_done(run_id(c))]
+    tests = {c.test_data for c in configs}
+    check_fits(configs, device, {t: max(r.size[0] * r.size[1] for r in data.pooled(t)) for t in tests},
+               share=memory_share(workers, workers_per_gpu, gpus),
+               measure=lambda c: measure_cuda_step(c, data.pooled(c.train_data), device),
+               test_pixels={t: sum(r.size[0] * r.size[1] for r in data.pooled(t)) for t in tests})
+
+
 def shard_order(configs: list, i: int, n: int) -> list:
     """Worker ``i`` of ``n``: its own share ``configs[i::n]`` first, then the others' shares
     (worker i+1's, i+2's, …) to take over runs nobody has started."""
@@ -504,6 +531,9 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
     if cuda and not gpus:
         resolve_device(device_spec)  # raises the usual one-line error
     ResultsStore(store_root).ensure_writable()
+    if not gpus:  # CPU workers share this machine's RAM: checked here for all of them, before any starts
+        check_local_memory(list(configs), resolve_device(device_spec), data, workers, gpus, workers_per_gpu,
+                           ResultsStore(store_root))
     since = time.time()
     per_worker_threads = threads or max(1, _cores() // workers)
     units, envs = [], []

@@ -42,3 +42,42 @@ def test_eta_never_less_than_the_longest_run_left(tmp_path):
     many = [_cfg("l1", s) for s in range(1, 13)]  # 12 l1 runs left on 4 workers: the sum over the workers
     p2 = GridProgress(store, done + many, workers=4)
     assert p2.eta()[0] == pytest.approx(12 * mean["l1"] / 4)
+
+
+def test_local_cpu_workers_share_the_machines_memory(tmp_path, monkeypatch):
+    """``--workers N`` on the CPU: every worker checked its runs against all of the machine's free RAM, though the N
+    run at once (each fits alone, N of them do not: the out-of-memory killer, a lost worker, hours into the night).
+    The driver now checks the grid with 1/N of the free memory for each worker before starting any, as the dry run
+    does, and refuses in one line naming --workers."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    import benchmark.executors as ex
+    import benchmark.resources as R
+    from benchmark.data import DataSpec
+    from benchmark.errors import UserError
+    from benchmark.runner import DataCache, resolve_all
+
+    for role in ("train", "test"):  # two small photos each: decoded in milliseconds
+        (tmp_path / role).mkdir()
+        for k in range(2):
+            Image.fromarray(np.random.default_rng(k).integers(0, 256, (48, 48, 3), dtype=np.uint8)).save(
+                tmp_path / role / f"{k}.png")
+    spec = {role: (DataSpec.parse(str(tmp_path / role), role=role),) for role in ("train", "test")}
+    data = DataCache()
+    cfgs = resolve_all([RunConfig(task="denoise", loss="l1", seed=s, crop=32, batch_size=2, train_data=spec["train"],
+                                  test_data=spec["test"]) for s in (0, 1)], data)
+    c = cfgs[0]
+    big = max(r.size[0] * r.size[1] for r in data.pooled(c.test_data))
+    held = 2 * 3 * 4 * sum(r.size[0] * r.size[1] for r in data.pooled(c.test_data))
+    est = R.estimate(c.net, c.loss, c.batch_size, c.crop, c.backbone_weights, big)
+    need = max(est.train_bytes, est.eval_bytes) + held
+    monkeypatch.setattr(R, "available_bytes", lambda device: (1.5 * need, "available RAM (test)"))
+    R.check_fits(cfgs, torch.device("cpu"), {c.test_data: big}, test_pixels={c.test_data: held / 24})  # one fits
+    monkeypatch.setattr(ex, "_run_processes", lambda *a, **k: pytest.fail("workers started for a grid that cannot fit"))
+    with pytest.raises(UserError, match=r"shared by 2 .*--workers") as err:
+        ex.execute_local(cfgs, tmp_path / "r", ("psnr",), "cpu", workers=2, data=data)
+    assert "\n" not in str(err.value)
+    assert not any((tmp_path / "r").glob("runs/*"))  # nothing started
+
