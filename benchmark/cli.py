@@ -788,7 +788,13 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
     print(f"estimated wall time: {hours:.2f} h sequential (training {est['train_s'] / 3600:.2f} h, "
           f"evaluation {est['eval_s'] / 3600:.2f} h)")
     if workers > 1:
-        print(f"  ≈ {hours / workers:.2f} h on {workers} workers, if they scale linearly")
+        from benchmark.executors import _cores
+
+        # CPU workers share this machine's cores (one thread each at least): no more run at once than there are cores
+        cores = _cores() if dev.type == "cpu" and executor == "local" else workers
+        at_once = min(workers, cores)
+        print(f"  ≈ {hours / at_once:.2f} h on {workers} workers, if they scale linearly"
+              + (f" ({cores} cores: at most {cores} run at once)" if at_once < workers else ""))
     print("per task:        " + ", ".join(f"{t} {v / 3600:.2f} h" for t, v in sorted(est["by_task"].items())))
     print("per loss family: " + ", ".join(f"{f} {v / 3600:.2f} h" for f, v in
                                           sorted(est["by_family"].items(), key=lambda kv: -kv[1])))

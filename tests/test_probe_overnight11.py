@@ -81,3 +81,29 @@ def test_local_cpu_workers_share_the_machines_memory(tmp_path, monkeypatch):
     assert "\n" not in str(err.value)
     assert not any((tmp_path / "r").glob("runs/*"))  # nothing started
 
+
+
+def test_a_dry_run_does_not_promise_more_cpu_workers_than_cores(tmp_path, monkeypatch, capsys):
+    """``--workers 8 --dry-run --device cpu`` on 2 cores printed '≈ 0.25 h on 8 workers' for a 2 h grid: eight
+    processes on two cores run two at a time at best (each worker gets one thread: ``cores // workers``, at least 1).
+    The parallel figure now divides by the runs that can run at once, min(workers, cores), and says so."""
+    import benchmark.executors as ex
+    import benchmark.perf as perf
+    import benchmark.resources as resources
+    from benchmark.cli import main
+
+    monkeypatch.setattr(ex, "_cores", lambda: 2)
+    monkeypatch.setattr(resources, "available_bytes", lambda device: (float("inf"), "test"))
+
+    def estimate(configs, metrics, device, *, processes=1, process_per_run=False):
+        return {"seconds": 7200.0, "runs": len(configs), "train_s": 7000.0, "eval_s": 200.0, "by_task": {},
+                "by_family": {}, "ms_per_step": {}, "probes": [], "measured": 0, "reused": 0, "cache": "x",
+                "device": device}
+
+    monkeypatch.setattr(perf, "estimate_grid", estimate)
+    seeds = [str(s) for s in range(8)]
+    assert main(["run", "--tasks", "denoise", "--losses", "l1", "--seeds", *seeds, "--iterations", "2",
+                 "--no-budget-check", "--device", "cpu", "--workers", "8", "--metrics", "psnr", "--dry-run",
+                 "--out", str(tmp_path / "r")]) == 0
+    out = capsys.readouterr().out
+    assert "≈ 1.00 h on 8 workers" in out and "2 cores" in out, out
