@@ -778,25 +778,24 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
     workers = workers if isinstance(workers, int) else 1
     est = estimate_grid(configs, metrics, str(dev), processes=workers, process_per_run=opts.get("split") == "run")
     name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
-    hours = est["seconds"] / 3600
     c0 = max(configs, key=lambda c: c.iterations)  # a full-budget run, not a budget check
     checks = _budget_checks(configs)  # named as `run` names them ("grid: 2 runs (…; 1 of them budget checks …)")
     print(f"dry run: {est['runs']} run{'' if est['runs'] == 1 else 's'} ({profile_name} profile; net {c0.net}, "
           f"{c0.iterations} iterations of {c0.batch_size}×{c0.crop}²"
           + (f"; {checks} of them budget checks at half the iterations" if checks else "")
           + f") on {dev} ({name}); nothing was trained")
-    print(f"estimated wall time: {hours:.2f} h sequential (training {est['train_s'] / 3600:.2f} h, "
-          f"evaluation {est['eval_s'] / 3600:.2f} h)")
+    print(f"estimated wall time: {_span(est['seconds'])} sequential (training {_span(est['train_s'])}, "
+          f"evaluation {_span(est['eval_s'])})")
     if workers > 1:
         from benchmark.executors import _cores
 
         # CPU workers share this machine's cores (one thread each at least): no more run at once than there are cores
         cores = _cores() if dev.type == "cpu" and executor == "local" else workers
         at_once = min(workers, cores)
-        print(f"  ≈ {hours / at_once:.2f} h on {workers} workers, if they scale linearly"
+        print(f"  ≈ {_span(est['seconds'] / at_once)} on {workers} workers, if they scale linearly"
               + (f" ({cores} cores: at most {cores} run at once)" if at_once < workers else ""))
-    print("per task:        " + ", ".join(f"{t} {v / 3600:.2f} h" for t, v in sorted(est["by_task"].items())))
-    print("per loss family: " + ", ".join(f"{f} {v / 3600:.2f} h" for f, v in
+    print("per task:        " + ", ".join(f"{t} {_span(v)}" for t, v in sorted(est["by_task"].items())))
+    print("per loss family: " + ", ".join(f"{f} {_span(v)}" for f, v in
                                           sorted(est["by_family"].items(), key=lambda kv: -kv[1])))
     tasks = sorted({t for v in est["ms_per_step"].values() for t in v})
     print(f"ms per training step at {c0.batch_size}×{c0.crop}² (estimated from measured small steps):")
@@ -810,6 +809,14 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
         print("this estimate is for this CPU; for a GPU, run the same dry run on the GPU machine (it times the "
               "real shape there), or `python scripts/gpu_check.py` for a one-command GPU measurement")
     return 0
+
+
+def _span(seconds: float) -> str:
+    """A dry run's duration: hours from 0.1 h up (``2.00 h``), else minutes (``10.0 min``) or seconds (``12 s``), so
+    a short grid's estimate is not ``0.00 h``."""
+    if seconds >= 360:
+        return f"{seconds / 3600:.2f} h"
+    return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
 
 
 def _check_fits_as_the_run(configs, dev, data, workers: int, gpus: list, per_gpu: int, store=None) -> None:

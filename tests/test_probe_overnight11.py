@@ -107,3 +107,28 @@ def test_a_dry_run_does_not_promise_more_cpu_workers_than_cores(tmp_path, monkey
                  "--out", str(tmp_path / "r")]) == 0
     out = capsys.readouterr().out
     assert "≈ 1.00 h on 8 workers" in out and "2 cores" in out, out
+
+
+def test_a_dry_run_of_a_short_grid_says_its_seconds(tmp_path, monkeypatch, capsys):
+    """A tiny grid's dry run (one l1 run of 200 iterations: 12 s measured) printed 'estimated wall time: 0.00 h
+    sequential (training 0.00 h, evaluation 0.00 h)' and 'denoise 0.00 h': nothing to hold against the real run's
+    seconds, nor to tell one task's share from another's. A time under 0.1 h is now given in seconds or minutes;
+    longer ones stay in hours."""
+    import benchmark.perf as perf
+    import benchmark.resources as resources
+    from benchmark.cli import main
+
+    monkeypatch.setattr(resources, "available_bytes", lambda device: (float("inf"), "test"))
+    est = {"seconds": 12.4, "runs": 2, "train_s": 9.2, "eval_s": 3.2, "by_task": {"denoise": 4.1, "sr4": 8.3},
+           "by_family": {"pixel": 12.4}, "ms_per_step": {}, "probes": [], "measured": 0, "reused": 0,
+           "cache": "x", "device": "cpu"}
+    monkeypatch.setattr(perf, "estimate_grid", lambda configs, *a, **kw: {**est, "runs": len(configs)})
+    args = ["run", "--tasks", "denoise", "sr4", "--losses", "l1", "--seeds", "0", "--iterations", "2",
+            "--no-budget-check", "--device", "cpu", "--metrics", "psnr", "--dry-run", "--out", str(tmp_path / "r")]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "estimated wall time: 12 s sequential (training 9 s, evaluation 3 s)" in out, out
+    assert "denoise 4 s, sr4 8 s" in out and "pixel 12 s" in out, out
+    from benchmark.cli import _span
+
+    assert (_span(7200.0), _span(6900.0), _span(300.0)) == ("2.00 h", "1.92 h", "5.0 min")  # hours from 0.1 h up
