@@ -132,3 +132,60 @@ def test_a_dry_run_of_a_short_grid_says_its_seconds(tmp_path, monkeypatch, capsy
     from benchmark.cli import _span
 
     assert (_span(7200.0), _span(6900.0), _span(300.0)) == ("2.00 h", "1.92 h", "5.0 min")  # hours from 0.1 h up
+
+
+THROWS_LATE = '''
+import torch
+from benchmark.registry import register_loss
+
+
+@register_loss("throws_late_probe11")
+class ThrowsLate(torch.nn.Module):
+    """(N, 3, H, W) in [0, 1] → mean absolute error; raises at its 5th training call (a loss's bug hit late)."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = 0
+
+    def forward(self, pred, target):
+        self.calls += pred.requires_grad
+        if self.calls == 5:
+            raise RuntimeError("index out of range")
+        return (pred - target).abs().mean()
+'''
+
+
+def test_a_failed_run_says_where_it_failed(tmp_path, caplog):
+    """A loss that raises at training iteration 5 of 8 was recorded as 'failed: RuntimeError: index out of range',
+    the same as one failing at its first step or in the evaluation after training: nothing told a bug hit at
+    iteration 500 (after hours) from one at the start. The log line and meta.json now say where: ``failed_at``
+    (the iteration) and ``failed_in`` (training or evaluation)."""
+    import logging
+
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    from benchmark.data import DataSpec
+    from benchmark.registry import LOSSES, load_user_file
+    from benchmark.runner import run_grid
+
+    for role in ("train", "test"):
+        (tmp_path / role).mkdir()
+        Image.fromarray(np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(
+            tmp_path / role / "0.png")
+    spec = {role: (DataSpec.parse(str(tmp_path / role), role=role),) for role in ("train", "test")}
+    (tmp_path / "loss.py").write_text(THROWS_LATE)
+    load_user_file(tmp_path / "loss.py", LOSSES)
+    try:
+        cfg = RunConfig(task="denoise", loss="throws_late_probe11", seed=0, iterations=8, crop=16, batch_size=1,
+                        train_data=spec["train"], test_data=spec["test"])
+        store = ResultsStore(tmp_path / "r")
+        with caplog.at_level(logging.ERROR, logger="benchmark.runner"):
+            summary = run_grid([cfg], store, ("psnr",), torch.device("cpu"), progress=False)
+        assert summary.failed == 1
+        meta = next(m for m in store.metas() if m.get("status") == "failed")
+        assert (meta["failed_in"], meta["failed_at"]) == ("training", 5), meta
+        assert "failed at training iteration 5 of 8: RuntimeError: index out of range" in caplog.text, caplog.text
+    finally:
+        LOSSES.remove("throws_late_probe11")
