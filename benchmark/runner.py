@@ -10,7 +10,8 @@ seeded ``torch.Generator``); on CUDA it runs under bf16 autocast. A run checkpoi
 (:mod:`benchmark.checkpoint`) and resumes to the same numbers after a crash; each run of a grid
 is done under a per-run lock, so several processes can share one results directory.
 
-Failure handling, per run: a non-finite loss stops the run as ``diverged`` (with the iteration);
+Failure handling, per run: a non-finite loss stops the run as ``diverged`` (with the iteration), as do
+non-finite weights after the last update;
 CUDA out-of-memory is retried once at half the batch size, then recorded as ``failed``; any other
 exception is recorded as ``failed`` with its message and where (``failed_in``, ``failed_at``: the training
 iteration) and the grid goes on. Bad input
@@ -398,6 +399,10 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
                 _sync(device)
                 t_warm = time.perf_counter()
         diverged_at = step.check()
+        if diverged_at is None and loss is not None and not _finite_state(step.net):
+            # the loss is checked before each update, so the last update's NaN/inf weights (a NaN gradient of a
+            # finite loss) had no later loss to show them: a net all NaN was recorded as trained
+            diverged_at = it
         _sync(device)
         t_end = time.perf_counter()
         timed = it - start - warm - (1 if loss is None else 0)  # a step stopped at its non-finite loss is not timed
@@ -423,6 +428,12 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
                        steady_ms_per_it=steady, warmup_iterations=warm if steady is not None else 0,
                        warmup_s=(t_warm - t0) if steady is not None else 0.0, checkpoint_s=ckpt_s,
                        stop_requested=stop_requested)
+
+
+def _finite_state(net: torch.nn.Module) -> bool:
+    """Are all of the net's floating-point weights and buffers finite? (One host sync on a GPU.)"""
+    flags = [torch.isfinite(t).all() for t in net.state_dict().values() if torch.is_floating_point(t)]
+    return bool(torch.stack(flags).all()) if flags else True
 
 
 @contextlib.contextmanager

@@ -189,3 +189,59 @@ def test_a_failed_run_says_where_it_failed(tmp_path, caplog):
         assert "failed at training iteration 5 of 8: RuntimeError: index out of range" in caplog.text, caplog.text
     finally:
         LOSSES.remove("throws_late_probe11")
+
+
+NAN_GRAD_LAST = '''
+import torch
+from benchmark.registry import register_loss
+
+
+@register_loss("nan_grad_last_probe11")
+class NanGradLast(torch.nn.Module):
+    """(N, 3, H, W) in [0, 1] → mean absolute error; at its 6th training call the value stays finite but its
+    gradient is NaN (a masked sqrt's branch, torch.where's classic), so that step's update leaves NaN weights."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = 0
+
+    def forward(self, pred, target):
+        self.calls += pred.requires_grad
+        l1 = (pred - target).abs().mean()
+        if self.calls == 6:
+            return l1 + torch.where(pred > 5, torch.sqrt(pred - 5), 0 * pred).mean()
+        return l1
+'''
+
+
+def test_a_net_left_non_finite_by_the_last_update_is_diverged(tmp_path):
+    """The loss is checked before each update, so an update that left the net's weights NaN was caught one
+    iteration later — except the last one: that run was recorded 'ok' (trained 1), its net.pt all NaN, every metric
+    'no test image could be scored: its value is not finite', and never trained again (complete). The weights are
+    now checked once after training: such a run is diverged at that iteration, as a NaN loss one step later makes
+    it."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    from benchmark.data import DataSpec
+    from benchmark.registry import LOSSES, load_user_file
+    from benchmark.runner import run_grid
+
+    for role in ("train", "test"):
+        (tmp_path / role).mkdir()
+        Image.fromarray(np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(
+            tmp_path / role / "0.png")
+    spec = {role: (DataSpec.parse(str(tmp_path / role), role=role),) for role in ("train", "test")}
+    (tmp_path / "loss.py").write_text(NAN_GRAD_LAST)
+    load_user_file(tmp_path / "loss.py", LOSSES)
+    try:
+        cfg = RunConfig(task="denoise", loss="nan_grad_last_probe11", seed=0, iterations=6, crop=16, batch_size=1,
+                        train_data=spec["train"], test_data=spec["test"])
+        store = ResultsStore(tmp_path / "r")
+        summary = run_grid([cfg], store, ("psnr",), torch.device("cpu"), progress=False)
+        meta = next(m for m in store.metas() if m.get("kind") != "input")
+        assert (summary.diverged, summary.trained, meta["status"], meta["diverged_at"]) == (1, 0, "diverged", 6), meta
+        assert not (store.run_dir(meta["run_id"]) / "net.pt").exists()
+    finally:
+        LOSSES.remove("nan_grad_last_probe11")
