@@ -654,7 +654,7 @@ def _require(module: str, extra: str):
 def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_address: str | None = None,
                 workers: int | str | None = None, workers_per_gpu: int = 1, split: str = "shard",
                 progress: bool = False, checkpoint=None, loss_files=(), threads: int | None = None,
-                logger: str = "tensorboard", **_ignored):
+                logger: str = "tensorboard", data=None, **_ignored):
     """Each unit a Ray task asking for ``num_gpus=1/workers_per_gpu`` (GPU) or ``num_cpus=threads``
     (CPU). ``ray_address`` joins a running cluster (``"auto"`` or ``host:port``); without it a
     local instance is started (on the CPU with ``workers`` × ``cores // workers`` CPUs: each task
@@ -696,6 +696,12 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
         else:
             slots = int(workers)
         task_threads = threads or max(1, cpus // max(1, slots))
+        if started and ray_address is None and not use_gpu:  # a Ray instance on this machine: tasks share its RAM
+            from benchmark.results import ResultsStore
+            from benchmark.runner import resolve_device
+
+            check_local_memory(todo, resolve_device("cpu"), data, min(slots, len(todo)), [], 1,
+                               ResultsStore(store_root))
         opts = ({"num_gpus": 1 / workers_per_gpu, "num_cpus": 1} if use_gpu else {"num_cpus": task_threads})
         device = "cuda" if use_gpu else device_spec
         units = _units(todo, slots, split, store_root, metrics, device, checkpoint, loss_files, logger,

@@ -49,17 +49,37 @@ def test_local_cpu_workers_share_the_machines_memory(tmp_path, monkeypatch):
     run at once (each fits alone, N of them do not: the out-of-memory killer, a lost worker, hours into the night).
     The driver now checks the grid with 1/N of the free memory for each worker before starting any, as the dry run
     does, and refuses in one line naming --workers."""
-    import numpy as np
     import torch
-    from PIL import Image
 
     import benchmark.executors as ex
     import benchmark.resources as R
-    from benchmark.data import DataSpec
     from benchmark.errors import UserError
+
+    cfgs, data, need = _tiny_grid(tmp_path)
+    c = cfgs[0]
+    monkeypatch.setattr(R, "available_bytes", lambda device: (1.5 * need, "available RAM (test)"))
+    big = max(r.size[0] * r.size[1] for r in data.pooled(c.test_data))
+    every = sum(r.size[0] * r.size[1] for r in data.pooled(c.test_data))
+    R.check_fits(cfgs, torch.device("cpu"), {c.test_data: big}, test_pixels={c.test_data: every})  # one fits
+    monkeypatch.setattr(ex, "_run_processes", lambda *a, **k: pytest.fail("workers started for a grid that cannot fit"))
+    with pytest.raises(UserError, match=r"shared by 2 .*--workers") as err:
+        ex.execute_local(cfgs, tmp_path / "r", ("psnr",), "cpu", workers=2, data=data)
+    assert "\n" not in str(err.value)
+    assert not any((tmp_path / "r").glob("runs/*"))  # nothing started
+
+
+def _tiny_grid(tmp_path, seeds=(0, 1)):
+    """Resolved denoise/l1 configs on two 48² photos for training and two for testing (decoded in milliseconds), the
+    DataCache that holds them, and the bytes one run needs at most (training or evaluating, with the test set's
+    float copies): 1.5 × that is free for one run, not for two."""
+    import numpy as np
+    from PIL import Image
+
+    import benchmark.resources as R
+    from benchmark.data import DataSpec
     from benchmark.runner import DataCache, resolve_all
 
-    for role in ("train", "test"):  # two small photos each: decoded in milliseconds
+    for role in ("train", "test"):
         (tmp_path / role).mkdir()
         for k in range(2):
             Image.fromarray(np.random.default_rng(k).integers(0, 256, (48, 48, 3), dtype=np.uint8)).save(
@@ -67,20 +87,31 @@ def test_local_cpu_workers_share_the_machines_memory(tmp_path, monkeypatch):
     spec = {role: (DataSpec.parse(str(tmp_path / role), role=role),) for role in ("train", "test")}
     data = DataCache()
     cfgs = resolve_all([RunConfig(task="denoise", loss="l1", seed=s, crop=32, batch_size=2, train_data=spec["train"],
-                                  test_data=spec["test"]) for s in (0, 1)], data)
+                                  test_data=spec["test"]) for s in seeds], data)
     c = cfgs[0]
     big = max(r.size[0] * r.size[1] for r in data.pooled(c.test_data))
     held = 2 * 3 * 4 * sum(r.size[0] * r.size[1] for r in data.pooled(c.test_data))
     est = R.estimate(c.net, c.loss, c.batch_size, c.crop, c.backbone_weights, big)
-    need = max(est.train_bytes, est.eval_bytes) + held
-    monkeypatch.setattr(R, "available_bytes", lambda device: (1.5 * need, "available RAM (test)"))
-    R.check_fits(cfgs, torch.device("cpu"), {c.test_data: big}, test_pixels={c.test_data: held / 24})  # one fits
-    monkeypatch.setattr(ex, "_run_processes", lambda *a, **k: pytest.fail("workers started for a grid that cannot fit"))
-    with pytest.raises(UserError, match=r"shared by 2 .*--workers") as err:
-        ex.execute_local(cfgs, tmp_path / "r", ("psnr",), "cpu", workers=2, data=data)
-    assert "\n" not in str(err.value)
-    assert not any((tmp_path / "r").glob("runs/*"))  # nothing started
+    return cfgs, data, max(est.train_bytes, est.eval_bytes) + held
 
+
+def test_a_local_ray_instance_on_the_cpu_checks_its_tasks_memory_together(tmp_path, monkeypatch):
+    """``--executor ray`` without --ray-address starts a Ray instance on this machine, whose CPU tasks, like local
+    workers, hold their runs in its RAM at once; each task checked against all of it. The driver now checks the
+    grid for the tasks that run at once before submitting any (a Ray stand-in: 2 CPUs, two tasks)."""
+    from test_probe_ray7 import FakeRay
+
+    import benchmark.executors as ex
+    import benchmark.resources as R
+    from benchmark.errors import UserError
+
+    cfgs, data, need = _tiny_grid(tmp_path)
+    ray = FakeRay()
+    ray.remote = lambda **opts: pytest.fail("tasks submitted for a grid that cannot fit")
+    monkeypatch.setattr(ex, "_require", lambda module, extra: ray)
+    monkeypatch.setattr(R, "available_bytes", lambda device: (1.5 * need, "available RAM (test)"))
+    with pytest.raises(UserError, match=r"shared by 2 .*--workers"):
+        ex.execute_ray(cfgs, tmp_path / "r", ("psnr",), "cpu", workers=2, threads=1, data=data)
 
 
 def test_a_dry_run_does_not_promise_more_cpu_workers_than_cores(tmp_path, monkeypatch, capsys):
