@@ -778,19 +778,24 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
     workers = workers if isinstance(workers, int) else 1
     est = estimate_grid(configs, metrics, str(dev), processes=workers, process_per_run=opts.get("split") == "run")
     name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
-    hours = est["seconds"] / 3600
     c0 = max(configs, key=lambda c: c.iterations)  # a full-budget run, not a budget check
     checks = _budget_checks(configs)  # named as `run` names them ("grid: 2 runs (…; 1 of them budget checks …)")
     print(f"dry run: {est['runs']} run{'' if est['runs'] == 1 else 's'} ({profile_name} profile; net {c0.net}, "
           f"{c0.iterations} iterations of {c0.batch_size}×{c0.crop}²"
           + (f"; {checks} of them budget checks at half the iterations" if checks else "")
           + f") on {dev} ({name}); nothing was trained")
-    print(f"estimated wall time: {hours:.2f} h sequential (training {est['train_s'] / 3600:.2f} h, "
-          f"evaluation {est['eval_s'] / 3600:.2f} h)")
+    print(f"estimated wall time: {_span(est['seconds'])} sequential (training {_span(est['train_s'])}, "
+          f"evaluation {_span(est['eval_s'])})")
     if workers > 1:
-        print(f"  ≈ {hours / workers:.2f} h on {workers} workers, if they scale linearly")
-    print("per task:        " + ", ".join(f"{t} {v / 3600:.2f} h" for t, v in sorted(est["by_task"].items())))
-    print("per loss family: " + ", ".join(f"{f} {v / 3600:.2f} h" for f, v in
+        from benchmark.executors import _cores
+
+        # CPU workers share this machine's cores (one thread each at least): no more run at once than there are cores
+        cores = _cores() if dev.type == "cpu" and executor == "local" else workers
+        at_once = min(workers, cores)
+        print(f"  ≈ {_span(est['seconds'] / at_once)} on {workers} workers, if they scale linearly"
+              + (f" ({cores} cores: at most {cores} run at once)" if at_once < workers else ""))
+    print("per task:        " + ", ".join(f"{t} {_span(v)}" for t, v in sorted(est["by_task"].items())))
+    print("per loss family: " + ", ".join(f"{f} {_span(v)}" for f, v in
                                           sorted(est["by_family"].items(), key=lambda kv: -kv[1])))
     tasks = sorted({t for v in est["ms_per_step"].values() for t in v})
     print(f"ms per training step at {c0.batch_size}×{c0.crop}² (estimated from measured small steps):")
@@ -806,22 +811,20 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
     return 0
 
 
-def _check_fits_as_the_run(configs, dev, data, workers: int, gpus: list, per_gpu: int, store=None) -> None:
-    """The memory check :func:`~benchmark.runner.run_grid` makes when the local run starts (``workers`` processes
-    over ``gpus``, :func:`~benchmark.executors.local_workers`: each its share of a GPU it shares; runs ``store`` has
-    done are not checked), made by the dry run: a grid refused at 6:01 pm is refused by the 6 pm dry run."""
-    from benchmark.config import run_id
-    from benchmark.executors import gpu_shares
-    from benchmark.resources import check_fits
-    from benchmark.runner import DataCache, measure_cuda_step
+def _span(seconds: float) -> str:
+    """A dry run's duration: hours from 0.1 h up (``2.00 h``), else minutes (``10.0 min``) or seconds (``12 s``), so
+    a short grid's estimate is not ``0.00 h``."""
+    if seconds >= 360:
+        return f"{seconds / 3600:.2f} h"
+    return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
 
-    data = data if data is not None else DataCache()
-    configs = [c for c in configs if store is None or not store.is_done(run_id(c))]
-    share = max(gpu_shares(workers, per_gpu, len(gpus))) if workers > 1 and gpus else 1
-    tests = {c.test_data for c in configs}
-    check_fits(configs, dev, {t: max(r.size[0] * r.size[1] for r in data.pooled(t)) for t in tests}, share=share,
-               measure=lambda c: measure_cuda_step(c, data.pooled(c.train_data), dev),
-               test_pixels={t: sum(r.size[0] * r.size[1] for r in data.pooled(t)) for t in tests})
+
+def _check_fits_as_the_run(configs, dev, data, workers: int, gpus: list, per_gpu: int, store=None) -> None:
+    """The memory check the local run makes when it starts (:func:`~benchmark.executors.check_local_memory`), made
+    by the dry run: a grid refused at 6:01 pm is refused by the 6 pm dry run."""
+    from benchmark.executors import check_local_memory
+
+    check_local_memory(configs, dev, data, workers, gpus, per_gpu, store)
 
 
 def cmd_perf(args) -> int:

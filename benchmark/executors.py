@@ -261,6 +261,33 @@ def gpu_shares(workers: int, workers_per_gpu: int, n_gpus: int) -> list[int]:
     return [pinned.count(g) for g in pinned]
 
 
+def memory_share(workers: int, workers_per_gpu: int, gpus: list) -> int:
+    """How many of :func:`execute_local`'s processes share one device's memory: the most workers on one GPU, or on
+    the CPU every worker (they all hold their runs in this machine's RAM at once)."""
+    if workers <= 1:
+        return 1
+    return max(gpu_shares(workers, workers_per_gpu, len(gpus))) if gpus else workers
+
+
+def check_local_memory(configs: list, device, data, workers: int, gpus: list, workers_per_gpu: int,
+                       store=None) -> None:
+    """The memory check of a local grid (:func:`~benchmark.resources.check_fits`) as its ``workers`` processes over
+    ``gpus`` (:func:`local_workers`) need it: each with its :func:`memory_share` of the device's free memory; runs
+    ``store`` has done are not checked. Made by the dry run, and by the driver of CPU workers before it starts them
+    (each worker checks against the whole RAM, with no word of the others)."""
+    from benchmark.config import run_id
+    from benchmark.resources import check_fits
+    from benchmark.runner import DataCache, measure_cuda_step
+
+    data = data if data is not None else DataCache()
+    configs = [c for c in configs if store is None or not store.is_done(run_id(c))]
+    tests = {c.test_data for c in configs}
+    check_fits(configs, device, {t: max(r.size[0] * r.size[1] for r in data.pooled(t)) for t in tests},
+               share=memory_share(workers, workers_per_gpu, gpus),
+               measure=lambda c: measure_cuda_step(c, data.pooled(c.train_data), device),
+               test_pixels={t: sum(r.size[0] * r.size[1] for r in data.pooled(t)) for t in tests})
+
+
 def shard_order(configs: list, i: int, n: int) -> list:
     """Worker ``i`` of ``n``: its own share ``configs[i::n]`` first, then the others' shares
     (worker i+1's, i+2's, …) to take over runs nobody has started."""
@@ -504,6 +531,9 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
     if cuda and not gpus:
         resolve_device(device_spec)  # raises the usual one-line error
     ResultsStore(store_root).ensure_writable()
+    if not gpus:  # CPU workers share this machine's RAM: checked here for all of them, before any starts
+        check_local_memory(list(configs), resolve_device(device_spec), data, workers, gpus, workers_per_gpu,
+                           ResultsStore(store_root))
     since = time.time()
     per_worker_threads = threads or max(1, _cores() // workers)
     units, envs = [], []
@@ -624,7 +654,7 @@ def _require(module: str, extra: str):
 def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_address: str | None = None,
                 workers: int | str | None = None, workers_per_gpu: int = 1, split: str = "shard",
                 progress: bool = False, checkpoint=None, loss_files=(), threads: int | None = None,
-                logger: str = "tensorboard", **_ignored):
+                logger: str = "tensorboard", data=None, **_ignored):
     """Each unit a Ray task asking for ``num_gpus=1/workers_per_gpu`` (GPU) or ``num_cpus=threads``
     (CPU). ``ray_address`` joins a running cluster (``"auto"`` or ``host:port``); without it a
     local instance is started (on the CPU with ``workers`` × ``cores // workers`` CPUs: each task
@@ -666,6 +696,12 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
         else:
             slots = int(workers)
         task_threads = threads or max(1, cpus // max(1, slots))
+        if started and ray_address is None and not use_gpu:  # a Ray instance on this machine: tasks share its RAM
+            from benchmark.results import ResultsStore
+            from benchmark.runner import resolve_device
+
+            check_local_memory(todo, resolve_device("cpu"), data, min(slots, len(todo)), [], 1,
+                               ResultsStore(store_root))
         opts = ({"num_gpus": 1 / workers_per_gpu, "num_cpus": 1} if use_gpu else {"num_cpus": task_threads})
         device = "cuda" if use_gpu else device_spec
         units = _units(todo, slots, split, store_root, metrics, device, checkpoint, loss_files, logger,

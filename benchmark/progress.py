@@ -3,7 +3,8 @@
 The ETA comes from measured run times per *loss family* (the registry module of a loss: a PDL run
 costs many times an ℓ1 run, so one mean for all would mislead): the wall time recorded in the
 ``meta.json`` of every finished run of the grid — this invocation's and earlier ones' — averaged per
-family, times the runs of that family still to do, divided by the number of workers. A family with
+family, times the runs of that family still to do, divided by the number of workers — never less than the
+longest run left, which no worker can split (the grid's tail, fewer runs left than workers). A family with
 no finished run yet is estimated from the mean of all finished runs, and the line says so. A run in
 flight (its ``.lock`` held by a live process on this host, :class:`benchmark.results.RunLock`) is
 charged only what its family's mean leaves after the time it has already run (the lock file's
@@ -139,8 +140,14 @@ class GridProgress:
         left = sum(n * per.get(f, overall) for f, n in st["todo"].items())
         # a run in flight has already spent its age (never more than its family's mean: an over-long
         # run is assumed about to finish, not negative time)
-        left -= sum(min(age, per.get(f, overall)) for f, ages in st.get("running", {}).items() for age in ages)
-        return max(left, 0.0) / self.workers, guessed
+        in_flight = [(per.get(f, overall), age) for f, ages in st.get("running", {}).items() for age in ages]
+        left -= sum(min(age, mean) for mean, age in in_flight)
+        # a run is not split over workers: the grid's tail (fewer runs left than workers) takes its longest run
+        # (``todo`` counts the runs in flight too: those not started yet are the rest)
+        longest = max([*(per.get(f, overall) for f, n in st["todo"].items()
+                         if n > len(st.get("running", {}).get(f, ()))),
+                       *(max(mean - age, 0.0) for mean, age in in_flight)], default=0.0)
+        return max(max(left, 0.0) / self.workers, longest), guessed
 
     def line(self, current: str | None = None) -> str:
         """``run k/N (current): d done, f failed; ETA h:mm:ss (measured per family: …)``."""

@@ -159,7 +159,8 @@ def check_fits(configs, device: torch.device, eval_pixels: dict | None = None, s
     if free == float("inf"):
         return
     if share > 1:
-        free, where = free / share, f"{where}, shared by {share} runs (--workers-per-gpu)"
+        free, where = free / share, f"{where}, shared by {share} runs " + (
+            "(--workers-per-gpu)" if device.type == "cuda" else "(--workers: local processes on this machine)")
     done = set()
     for c in configs:
         key = (c.net, c.loss, c.batch_size, c.crop, c.backbone_weights, c.test_data)

@@ -10,14 +10,17 @@ seeded ``torch.Generator``); on CUDA it runs under bf16 autocast. A run checkpoi
 (:mod:`benchmark.checkpoint`) and resumes to the same numbers after a crash; each run of a grid
 is done under a per-run lock, so several processes can share one results directory.
 
-Failure handling, per run: a non-finite loss stops the run as ``diverged`` (with the iteration);
+Failure handling, per run: a non-finite loss stops the run as ``diverged`` (with the iteration), as do
+non-finite weights after the last update;
 CUDA out-of-memory is retried once at half the batch size, then recorded as ``failed``; any other
-exception is recorded as ``failed`` with its message and the grid goes on. Bad input
+exception is recorded as ``failed`` with its message and where (``failed_in``, ``failed_at``: the training
+iteration) and the grid goes on. Bad input
 (:class:`UserError`) stops the grid; results already written are untouched.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
 import json
@@ -365,7 +368,7 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
 
     it = start
     cudnn = torch.backends.cudnn.flags(enabled=True, benchmark=True) if device.type == "cuda" else _null()
-    with DeferredInterrupt() as interrupt, cudnn:
+    with DeferredInterrupt() as interrupt, cudnn, _failing_at(lambda: it):
         for it in range(start + 1, cfg.iterations + 1):
             loss = step(it)
             if loss is None:
@@ -396,6 +399,10 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
                 _sync(device)
                 t_warm = time.perf_counter()
         diverged_at = step.check()
+        if diverged_at is None and loss is not None and not _finite_state(step.net):
+            # the loss is checked before each update, so the last update's NaN/inf weights (a NaN gradient of a
+            # finite loss) had no later loss to show them: a net all NaN was recorded as trained
+            diverged_at = it
         _sync(device)
         t_end = time.perf_counter()
         timed = it - start - warm - (1 if loss is None else 0)  # a step stopped at its non-finite loss is not timed
@@ -421,6 +428,24 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
                        steady_ms_per_it=steady, warmup_iterations=warm if steady is not None else 0,
                        warmup_s=(t_warm - t0) if steady is not None else 0.0, checkpoint_s=ckpt_s,
                        stop_requested=stop_requested)
+
+
+def _finite_state(net: torch.nn.Module) -> bool:
+    """Are all of the net's floating-point weights and buffers finite? (One host sync on a GPU.)"""
+    flags = [torch.isfinite(t).all() for t in net.state_dict().values() if torch.is_floating_point(t)]
+    return bool(torch.stack(flags).all()) if flags else True
+
+
+@contextlib.contextmanager
+def _failing_at(iteration):
+    """An exception raised in the block carries ``plbench_iteration`` (``iteration()``: the training iteration it
+    was raised in), for the failed run's record (:func:`_run_one`)."""
+    try:
+        yield
+    except Exception as exc:
+        with contextlib.suppress(AttributeError, TypeError):
+            exc.plbench_iteration = int(iteration())
+        raise
 
 
 #: iterations of each training attempt left out of its recorded ms/it (the first call's cudnn autotuning,
@@ -908,10 +933,13 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
 
     curves = CurveLog(store.run_dir(rid), grid.logger, name=rid, config=cfg.to_dict())
     stop = False  # a stop the training loop took over at a divergence (TrainResult.stop_requested)
+    stage = "setup"  # where a failure happened: setup, training, saving, evaluation, writing (meta.json's failed_in)
     try:
         images = usable_for_crop(grid.data.pooled(cfg.train_data), cfg.crop, " + ".join(map(str, cfg.train_data)),
                                  quiet=True)  # named once by run_grid
+        stage = "training"
         result, used = _train_with_oom_retry(grid, cfg, rid, task, images, curves)
+        stage = "saving"
         stop = result.stop_requested
         meta = _meta(cfg, rid, device, result, started)
         if grid.grid_id:  # which grid did it: a remote node's clock need not agree with its driver's
@@ -931,8 +959,9 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
                                                    {k: v.cpu() for k, v in result.loss_fn.state_dict().items()})
             meta["state_sha256"] = sums
             meta["state_stat"] = store.state_stats(rid, sums)  # `plbench check` need not read a net left as written
-            t_eval = time.time()
+            t_eval, stage = time.time(), "evaluation"
             scores = evaluate(result.net, items, grid.metrics, device)
+            stage = "writing"
             meta["eval_s"] = time.time() - t_eval
             rows = make_rows(scores, rid=rid, task=task, task_version=task_version, weights=result.loss_fn.provenance,
                              higher=grid.higher, **_row_args(used, task_version))
@@ -968,9 +997,12 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
         if (full := disk_full(exc)) is not None:  # the machine's state, not the run's failure: exit 3, no record
             raise full from None
         message = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}".rstrip(": ")
-        log.error("run %s (%s/%s seed %d) failed: %s", rid, cfg.task, cfg.loss, cfg.seed, message)
+        at = getattr(exc, "plbench_iteration", None) if stage == "training" else None
+        where = f"at training iteration {at} of {cfg.iterations}" if at is not None else f"in {stage}"
+        log.error("run %s (%s/%s seed %d) failed %s: %s", rid, cfg.task, cfg.loss, cfg.seed, where, message)
         log.debug("traceback of run %s", rid, exc_info=True)
         store.write_meta(rid, {"run_id": rid, "config": cfg.to_dict(), "status": "failed", "error": message,
+                               "failed_in": stage, **({"failed_at": at} if at is not None else {}),
                                "started": started, "code_version": code_version(),
                                "loss_versions": _loss_versions_or_none(cfg.loss, cfg.precision),
                                "setting": setting(cfg),

@@ -55,7 +55,7 @@ def test_dry_run_prints_an_estimate_and_writes_no_runs(tmp_path, capsys):
     out = tmp_path / "dry"
     assert main([*TINY, "--dry-run", "--workers", "2", "--out", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "estimated wall time" in text and " h sequential" in text and "on 2 workers" in text
+    assert "estimated wall time" in text and " sequential (training " in text and "on 2 workers" in text
     assert "l1" in text and "l2" in text
     assert "(quick profile; net" in text  # the profile named, resolved like a real run's
     assert not out.exists()
