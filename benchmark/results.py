@@ -1348,7 +1348,9 @@ class ResultsStore:
 
     def forget_gone(self, run_ids) -> None:
         """Append ``-<id>`` lines to :data:`FINISHED_LOG` for runs :meth:`gone` named and a report has now left out
-        (said there): not named again, as before the log existed (a rerun that finishes one notes it again)."""
+        (said there): not named again, as before the log existed (a rerun that finishes one notes it again). A run
+        whose folder is back (retrained by a `plbench run` while the report ran: its ``+`` line came first) is not."""
+        run_ids = [r for r in run_ids if not self.run_dir(r).exists()]
         if run_ids:
             self._log_finished("\n".join(f"-{r}" for r in sorted(run_ids)))
 
