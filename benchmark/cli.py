@@ -1139,7 +1139,8 @@ def cmd_check(args) -> int:
     for rid, what in sorted(gone.items()):
         _say(f"run {rid} ({what}): finished in this store, but its folder runs/{rid} is gone (deleted, or "
              "left out of a copy): its results are lost and the next report leaves it out; put the folder back, or "
-             "the same `plbench run` retrains it")
+             "the same `plbench run` retrains it; deleted on purpose: the next `plbench report` notes it, and it is "
+             "not named again")
     lost = f"{len(gone)} gone (named above: finished here, no run folder)" if gone else ""
     stamped: list[str] = []  # runs whose saved nets were taken as intact by size and time, unread (not --full)
     # not damage: the rows stay valid, but a re-score or the visual grid cannot use it

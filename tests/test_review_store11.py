@@ -37,3 +37,17 @@ def test_a_run_rerun_while_a_report_ran_is_not_forgotten_by_it(tmp_path):
     store.forget_gone(set(gone))  # the report ends
     shutil.rmtree(store.run_dir(rid))
     assert set(store.gone()) == {rid}
+
+
+def test_check_says_how_to_acknowledge_a_run_deleted_on_purpose(tmp_path, capsys):
+    """A run folder deleted on purpose (a loss dropped from the study) made check exit 1 with 'put the folder back,
+    or the same `plbench run` retrains it': nothing said that the next report notes the deletion (finished.log's
+    '-<id>') and that check is clean after it, so a user who meant it had no documented way to say so."""
+    from benchmark.cli import main
+
+    store = _noted(tmp_path / "r")
+    rid = next(r for r in store.run_ids() if not r.startswith("input-"))
+    shutil.rmtree(store.run_dir(rid))
+    assert main(["check", "--out", str(store.root)]) == 1
+    line = next(x for x in capsys.readouterr().out.splitlines() if rid in x)
+    assert "deleted on purpose" in line and "`plbench report`" in line, line
