@@ -1355,10 +1355,24 @@ class ResultsStore:
             self._log_finished("\n".join(f"-{r}" for r in sorted(run_ids)))
 
     def _log_finished(self, lines: str) -> None:
+        import fcntl
+
         path = self.root / FINISHED_LOG
         try:
             fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
             try:
+                # several nodes append to one log (SLURM, Ray on a shared file system): O_APPEND alone is not atomic
+                # on NFS, whose flock is a lock across nodes that also refreshes the file's end; without locks,
+                # the append unlocked (one line may be lost, as before the log); a holder is one short write: waited
+                # for up to 5 s, never for ever (a stopped process holding it: the run's record must not wait)
+                for _ in range(500):
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released by the close
+                        break
+                    except BlockingIOError:
+                        time.sleep(0.01)
+                    except OSError:
+                        break
                 os.write(fd, f"\n{lines}\n".encode())
                 os.fsync(fd)
             finally:

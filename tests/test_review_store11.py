@@ -51,3 +51,30 @@ def test_check_says_how_to_acknowledge_a_run_deleted_on_purpose(tmp_path, capsys
     assert main(["check", "--out", str(store.root)]) == 1
     line = next(x for x in capsys.readouterr().out.splitlines() if rid in x)
     assert "deleted on purpose" in line and "`plbench report`" in line, line
+
+
+def test_notes_in_finished_log_take_its_lock_as_every_writer_on_a_shared_file_system_must(tmp_path):
+    """SLURM and Ray workers on several nodes note their runs in one finished.log on a shared file system, where
+    O_APPEND is no atomic append (NFS: each client writes at the end it last saw, so two notes at once overwrite
+    each other and a finished run is lost from the log, then unnamed once deleted). The store's other shared files
+    are flock'ed (runs/<id>/.lock, .report.lock): a note now holds an flock on the log while it appends, which NFS
+    turns into a lock across nodes that also refreshes the file's size."""
+    import fcntl
+    import os
+    import threading
+
+    store = _noted(tmp_path / "r")
+    rid = next(r for r in store.run_ids() if not r.startswith("input-"))
+    fd = os.open(store.root / "finished.log", os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # another node appending
+        shutil.rmtree(store.run_dir(rid))
+        t = threading.Thread(target=store.note_finished, args=(rid, {"config": {"task": "denoise", "loss": "x"}}))
+        t.start()
+        t.join(0.3)
+        assert t.is_alive(), "appended while another writer held the log's lock"
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+    t.join(10)
+    assert store.gone() == {rid: "denoise/x"}
