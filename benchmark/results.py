@@ -1381,12 +1381,28 @@ class ResultsStore:
             log.warning("could not note in %s (%s): a run folder deleted before the next report may go unnamed",
                         path, exc.strerror or exc)
 
+    def finished_log_unread(self) -> str | None:
+        """Why :data:`FINISHED_LOG` is there but cannot be read (its permissions, a directory), else None."""
+        try:
+            with open(self.root / FINISHED_LOG, "rb") as f:
+                f.read(1)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            return exc.strerror or str(exc)
+        return None
+
     def finished_log(self) -> dict[str, str]:
         """{run_id: what} of the runs :data:`FINISHED_LOG` holds as finished (the last line of each id: ``+``, not
-        ``-``); lines cut short or edited beyond reading are no run. {} without the file."""
+        ``-``); lines cut short or edited beyond reading are no run. {} without the file; {} with one warning where
+        it cannot be read (:meth:`finished_log_unread`)."""
         try:
             text = (self.root / FINISHED_LOG).read_bytes().decode("utf-8", errors="replace")
-        except OSError:
+        except FileNotFoundError:
+            return {}
+        except OSError as exc:
+            log.warning("%s cannot be read (%s): a run folder deleted since the last report goes unnamed; make it "
+                        "a readable file", self.root / FINISHED_LOG, exc.strerror or exc)
             return {}
         out: dict[str, str] = {}
         for line in text.splitlines():

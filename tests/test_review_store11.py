@@ -78,3 +78,18 @@ def test_notes_in_finished_log_take_its_lock_as_every_writer_on_a_shared_file_sy
         os.close(fd)
     t.join(10)
     assert store.gone() == {rid: "denoise/x"}
+
+
+def test_an_unreadable_finished_log_is_said_not_taken_for_no_run_gone(tmp_path, capsys, caplog):
+    """finished.log that cannot be read (another user's, umask 077; a directory put there by a copy tool) was read
+    as no finished run: a deleted run folder went unnamed and check said the store was whole (exit 0)."""
+    import logging
+
+    from benchmark.cli import main
+
+    store = _noted(tmp_path / "r")
+    (store.root / "finished.log").unlink()
+    (store.root / "finished.log").mkdir()  # unreadable as a file, whoever runs the test (root reads a chmod 000)
+    with caplog.at_level(logging.WARNING):
+        assert main(["check", "--out", str(store.root)]) == 1, capsys.readouterr().out
+    assert any("finished.log" in r.getMessage() and "cannot be read" in r.getMessage() for r in caplog.records)
