@@ -93,3 +93,20 @@ def test_an_unreadable_finished_log_is_said_not_taken_for_no_run_gone(tmp_path, 
     with caplog.at_level(logging.WARNING):
         assert main(["check", "--out", str(store.root)]) == 1, capsys.readouterr().out
     assert any("finished.log" in r.getMessage() and "cannot be read" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.slow
+def test_a_report_reads_finished_log_once(tmp_path, monkeypatch):
+    """finished.log grows by a line per finished run (6 MB, ~0.3-1 s to read and parse at 100k runs): the report
+    read it twice, once for gone() and again only to pick which gone runs to note as left out — a '-<id>' for a
+    run the log never held (one only results.csv knew) is no run either way. Slow: a report (~10 s)."""
+    from benchmark.report import write_report
+
+    store = _noted(tmp_path / "r")
+    rid = next(r for r in store.run_ids() if not r.startswith("input-"))
+    shutil.rmtree(store.run_dir(rid))
+    reads = []
+    real = ResultsStore.finished_log
+    monkeypatch.setattr(ResultsStore, "finished_log", lambda self: reads.append(1) or real(self))
+    write_report(store, formats=(), visual=False, html=False, n_boot=20)
+    assert len(reads) == 1 and store.gone() == {}
