@@ -1142,8 +1142,10 @@ def cmd_check(args) -> int:
     for rid, what in sorted(gone.items()):
         _say(f"run {rid} ({what}): finished in this store, but its folder runs/{rid} is gone (deleted, or "
              "left out of a copy): its results are lost and the next report leaves it out; put the folder back, or "
-             "the same `plbench run` retrains it")
+             "the same `plbench run` retrains it; deleted on purpose: the next `plbench report` notes it, and it is "
+             "not named again")
     lost = f"{len(gone)} gone (named above: finished here, no run folder)" if gone else ""
+    blind = bool(store.finished_log_unread())  # warned by gone(): a deleted run folder may go unnamed; exit 1
     stamped: list[str] = []  # runs whose saved nets were taken as intact by size and time, unread (not --full)
     # not damage: the rows stay valid, but a re-score or the visual grid cannot use it
     rehashed: list = []  # intact nets hashed for a changed time (a copy without times: cp -r); --repair restamps
@@ -1222,7 +1224,7 @@ def cmd_check(args) -> int:
         if not (failed or unfinished or left or gone):
             _say(f"{store.root}: {n} run{'s' if n != 1 else ''}" + (f" (and {also})" if also else "")
                  + (f", {hollow}" if hollow else "") + ", every record readable and matching its checksum" + quick)
-            return 1 if moved else 0  # a folder moved away meanwhile: check again
+            return 1 if moved or blind else 0  # a folder moved away meanwhile: check again
         runs = ", ".join(  # one bracket per part: "… resumes it) (and 1 scoring …)" read as one remark
             [f"{done} run{'s' if done != 1 else ''} finished"]
             + [f"{failed} failed (the same `plbench run` retries {'it' if failed == 1 else 'them'})"] * bool(failed)
@@ -1233,7 +1235,7 @@ def cmd_check(args) -> int:
             + [lost] * bool(lost)
             + [f"and {also}"] * bool(also))
         _say(f"{store.root}: {runs}; every record readable and matching its checksum{quick}")
-        return 1 if left or gone or moved else 0
+        return 1 if left or gone or moved or blind else 0
     hollow_ids = hollows()
     ids = [r for r in ids if r not in hollow_ids]
     hollow = f"; {_hollow(len(hollow_ids))}" if hollow_ids else ""
@@ -1262,7 +1264,7 @@ def cmd_check(args) -> int:
               + (f"; {len(nets)} run{'s' if len(nets) != 1 else ''} with a damaged saved net remain (named above: "
                  "--repair moves no net)" if nets else "") + hollow + quick)
         # 0 only where a plain check after it finds nothing left to do
-        return 1 if still or nets or left or gone or moved else 0
+        return 1 if still or nets or left or gone or moved or blind else 0
     _say(f"{_of_runs(damaged, ids)} damaged: `plbench check --out {shlex.quote(args.out)} --repair` sets "
           "them aside "
           "(nothing is deleted), then the same `plbench run` re-scores or retrains them" + hollow + quick)

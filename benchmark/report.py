@@ -484,7 +484,7 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
         out["html"] = page
     with atomic_output(csv) as tmp:
         table.to_csv(tmp, index=False)
-    store.forget_gone(set(gone_ids) & set(store.finished_log()))  # named above, left out: not named again
+    store.forget_gone(set(gone_ids))  # named above, left out: not named again (a '-' the log never held: no-op)
     log.info("report: %d rows → %d files in %.1f s (read %.1f s, statistics %.1f s, figures %.1f s)",
              len(table), len(out), time.perf_counter() - t0, t_read - t0, t_stats - t_read, t_figs - t_stats)
     return out

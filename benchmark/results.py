@@ -1348,15 +1348,31 @@ class ResultsStore:
 
     def forget_gone(self, run_ids) -> None:
         """Append ``-<id>`` lines to :data:`FINISHED_LOG` for runs :meth:`gone` named and a report has now left out
-        (said there): not named again, as before the log existed (a rerun that finishes one notes it again)."""
+        (said there): not named again, as before the log existed (a rerun that finishes one notes it again). A run
+        whose folder is back (retrained by a `plbench run` while the report ran: its ``+`` line came first) is not."""
+        run_ids = [r for r in run_ids if not self.run_dir(r).exists()]
         if run_ids:
             self._log_finished("\n".join(f"-{r}" for r in sorted(run_ids)))
 
     def _log_finished(self, lines: str) -> None:
+        import fcntl
+
         path = self.root / FINISHED_LOG
         try:
             fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
             try:
+                # several nodes append to one log (SLURM, Ray on a shared file system): O_APPEND alone is not atomic
+                # on NFS, whose flock is a lock across nodes that also refreshes the file's end; without locks,
+                # the append unlocked (one line may be lost, as before the log); a holder is one short write: waited
+                # for up to 5 s, never for ever (a stopped process holding it: the run's record must not wait)
+                for _ in range(500):
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released by the close
+                        break
+                    except BlockingIOError:
+                        time.sleep(0.01)
+                    except OSError:
+                        break
                 os.write(fd, f"\n{lines}\n".encode())
                 os.fsync(fd)
             finally:
@@ -1365,12 +1381,28 @@ class ResultsStore:
             log.warning("could not note in %s (%s): a run folder deleted before the next report may go unnamed",
                         path, exc.strerror or exc)
 
+    def finished_log_unread(self) -> str | None:
+        """Why :data:`FINISHED_LOG` is there but cannot be read (its permissions, a directory), else None."""
+        try:
+            with open(self.root / FINISHED_LOG, "rb") as f:
+                f.read(1)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            return exc.strerror or str(exc)
+        return None
+
     def finished_log(self) -> dict[str, str]:
         """{run_id: what} of the runs :data:`FINISHED_LOG` holds as finished (the last line of each id: ``+``, not
-        ``-``); lines cut short or edited beyond reading are no run. {} without the file."""
+        ``-``); lines cut short or edited beyond reading are no run. {} without the file; {} with one warning where
+        it cannot be read (:meth:`finished_log_unread`)."""
         try:
             text = (self.root / FINISHED_LOG).read_bytes().decode("utf-8", errors="replace")
-        except OSError:
+        except FileNotFoundError:
+            return {}
+        except OSError as exc:
+            log.warning("%s cannot be read (%s): a run folder deleted since the last report goes unnamed; make it "
+                        "a readable file", self.root / FINISHED_LOG, exc.strerror or exc)
             return {}
         out: dict[str, str] = {}
         for line in text.splitlines():
