@@ -281,7 +281,7 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
 #: examples under each command's ``--help`` (tests/test_probe_journey7.py parses every one)
 EXAMPLES = {
     "run": ("plbench run --tasks denoise sr4 --losses l1 'l1 + 0.01*ms_ssim' --seeds 0 1 2 --iterations 500",
-            "plbench run --train-data my_photos/train --test-data my_photos/test --out results/mine",
+            "plbench run --train-data my_photos/train --test-data my_photos/test --out results-mine",
             "plbench run --config configs/cpu.yaml --no-budget-check",
             "plbench run --profile full --dry-run --device cpu --backbone-weights random"),
     "perf": ("plbench perf --losses vgg lpips pdl --net small --batch-size 16 --crop 128",),
