@@ -1388,6 +1388,10 @@ def _hub_error(spec: DataSpec, exc: Exception) -> UserError:
     if "/" not in spec.source and (hint := did_you_mean(spec.source, EMBEDDED)):  # a slip on an embedded name
         return UserError(f"unknown dataset {spec.source!r}{hint} (embedded: {', '.join(EMBEDDED)}; and {local}, "
                          "nor a hub dataset that loads)")
+    if hint := did_you_mean_path(spec.source):  # `my_photos/tset`: a misspelt local folder, read as a hub id
+        hub = "is not cached and the hub is offline" if offline else f"did not load: {_first_line(exc)}"
+        return UserError(f"dataset folder not found: {spec.source} (cwd {os.getcwd()}){hint} (read as a hub id, "
+                         f"it {hub})")
     repo = "/".join(spec.source.split("/")[:2])
     if offline and file:  # that file only (not DIV2K's LR archives), in the hub cache it is read from
         unpack = ", unpack it" if file.lower().endswith(_ARCHIVES) else ""
