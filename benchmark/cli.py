@@ -610,6 +610,28 @@ def _check_loss_and_net_names(loss_files, losses, net: str | None = None) -> Non
         build_net(net)
 
 
+#: the flags of each remote executor (``_add_executor_options``), by the ``--executor`` they belong to
+EXECUTOR_FLAGS = {"ray": ("ray_address",),
+                  "slurm": ("slurm_partition", "slurm_gpus", "slurm_time", "slurm_mem", "slurm_cpus",
+                            "submitit_cluster")}
+
+
+def _check_executor_flags(args, executor: str) -> None:
+    """Refuse, in one line, a flag of an executor the grid does not use: ``--slurm-partition gpu --slurm-time 4:00:00``
+    without ``--executor slurm`` trained the whole grid here, in one process, every SLURM option dropped without a
+    word. Flags only: a config file's ``executor:`` block may name another executor's settings that a flag's
+    ``--executor local`` leaves unused."""
+    stray = {f"--{dest.replace('_', '-')}": name for name, dests in EXECUTOR_FLAGS.items() if name != executor
+             for dest in dests if getattr(args, dest, None) is not None}
+    if stray:
+        owner = next(iter(stray.values()))  # `--executor ray --slurm-mem 32G`: slurm's
+        flags = [f for f, name in stray.items() if name == owner]
+        one = len(flags) == 1
+        raise UserError(f"{', '.join(flags)} {'is an option' if one else 'are options'} of --executor {owner}, and "
+                        f"this grid runs with --executor {executor}: add --executor {owner}, or drop "
+                        f"{'it' if one else 'them'}")
+
+
 def cmd_run(args) -> int:
     from benchmark.checkpoint import CheckpointPolicy
     from benchmark.config import build_configs as build
@@ -623,6 +645,7 @@ def cmd_run(args) -> int:
     t0 = time.time()
     spec = grid_spec(args)
     s = spec.resolved()
+    _check_executor_flags(args, s.executor)
     check_metric_names(s.metrics)  # names, logger, executor flags and --out fail before the data is loaded
     _check_task_names(s.tasks)  # a typo before the --out folder: fixed that, the next try said the typo
     with ResultsStore(s.out).naming_file_losses():  # a loss this store holds runs of, from a file not given now

@@ -50,3 +50,39 @@ def test_a_mistyped_photo_folder_names_the_folder_meant(typed, tmp_path, monkeyp
     with pytest.raises(UserError, match=rf"^dataset folder not found: {re.escape(typed)} .*; did you mean "
                                         rf"{re.escape(meant)}\?"):
         load_images(DataSpec.parse(typed, role="test"))
+
+
+@pytest.mark.parametrize("flags, named", [
+    (["--slurm-partition", "gpu", "--slurm-time", "4:00:00"], "--slurm-partition, --slurm-time"),
+    (["--ray-address", "auto"], "--ray-address"),
+    (["--submitit-cluster", "local"], "--submitit-cluster"),
+    (["--executor", "ray", "--slurm-mem", "32G"], "--slurm-mem"),
+])
+def test_another_executors_flags_are_refused_not_ignored(flags, named, tmp_path, capsys):
+    """``plbench run --profile full --slurm-partition gpu --slurm-gpus 1 --slurm-time 4:00:00`` (the README's SLURM
+    line without its ``--executor slurm``) trained the whole grid here, on the login node, in one process: every
+    SLURM (and Ray) option was dropped without a word when the executor was local. A flag of an executor the grid
+    does not use is one line naming it and ``--executor``, before anything is read or written."""
+    from benchmark.cli import main
+
+    out = tmp_path / "r"
+    argv = ["run", "--tasks", "denoise", "--losses", "l1", "--seeds", "0", "--metrics", "psnr", "--no-budget-check",
+            "--out", str(out), *flags]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert named in err[0] and "--executor" in err[0], err[0]
+    assert not out.exists()
+
+
+def test_a_config_files_executor_settings_are_not_refused_when_a_flag_runs_the_grid_here(tmp_path, capsys):
+    """The check above is of flags: a config file written for SLURM (``executor: {name: slurm, partition: gpu}``)
+    still runs here with ``--executor local`` (flags override the file), its SLURM settings unused."""
+    from benchmark.cli import main
+
+    cfg = tmp_path / "grid.yaml"
+    cfg.write_text("tasks: [denoise]\nlosses: [l1]\nseeds: [0]\nmetrics: [psnr]\nbudget_check: false\n"
+                   "executor: {name: slurm, partition: gpu, time: '4:00:00'}\n")
+    argv = ["run", "--config", str(cfg), "--executor", "local", "--iterations", "0", "--out", str(tmp_path / "r")]
+    assert main(argv) == 2  # refused for its iterations only: the executor settings pass
+    assert "--iterations must be positive" in capsys.readouterr().err
