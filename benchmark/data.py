@@ -1783,7 +1783,11 @@ def load_raw(spec: DataSpec):
     if kind == "missing-path":
         where = "" if os.path.isabs(os.path.expanduser(spec.source)) else f" (cwd {os.getcwd()})"
         what = "table of images" if Path(spec.source).suffix.lower() in TABLE_SUFFIXES else "dataset folder"
-        raise UserError(f"{what} not found: {spec.source}{where}" + did_you_mean_path(spec.source))
+        from benchmark.config import SHARED_PREFIX
+
+        shared = (" (the shared images: set PLBENCH_SHARED_DATASETS to the folder holding them, or put shared/datasets "
+                  "beside the checkout)") if spec.source.startswith(SHARED_PREFIX) else ""
+        raise UserError(f"{what} not found: {spec.source}{where}" + (did_you_mean_path(spec.source) or shared))
     if kind == "folder":
         _no_revision(spec, f"the local folder {spec.source}")
         if (Path(spec.source) / "state.json").exists() or (Path(spec.source) / "dataset_dict.json").exists():

@@ -86,3 +86,39 @@ def test_a_config_files_executor_settings_are_not_refused_when_a_flag_runs_the_g
     argv = ["run", "--config", str(cfg), "--executor", "local", "--iterations", "0", "--out", str(tmp_path / "r")]
     assert main(argv) == 2  # refused for its iterations only: the executor settings pass
     assert "--iterations must be positive" in capsys.readouterr().err
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_a_shipped_configs_shared_images_are_found_where_the_profiles_find_them(tmp_path, monkeypatch):
+    """``plbench run --config configs/cpu.yaml`` (the README's CPU profile) names ``../shared/datasets/BSD200``,
+    read from the current directory: from a clone that is not beside ``shared/`` — PLBENCH_SHARED_DATASETS set, as
+    the README says the standard and full profiles and the tests honour — or from any directory but the
+    repository's root, it was 'dataset folder not found: ../shared/datasets/BSD200'. A config's
+    ``../shared/datasets/…`` not there from here is now read where the profiles read the shared images; one that
+    is there from here is read there, as before."""
+    import benchmark.config as config
+    from benchmark.config import GridSpec
+
+    shared = tmp_path / "elsewhere" / "datasets"
+    for folder in ("BSD200", "T91", "CSet5", "CSet14"):
+        (shared / folder).mkdir(parents=True)
+    monkeypatch.setattr(config, "SHARED_DATASETS", shared)
+    (tmp_path / "clone").mkdir()
+    monkeypatch.chdir(tmp_path / "clone")  # no ../shared here
+    spec = GridSpec.from_file(ROOT / "configs" / "cpu.yaml")
+    sources = [*spec.train_data, *spec.test_data]
+    assert len(sources) == 4 and all(Path(s).parent == shared for s in sources), sources
+    (tmp_path / "shared" / "datasets" / "BSD200").mkdir(parents=True)  # beside this directory: read from here
+    spec = GridSpec.from_file(ROOT / "configs" / "cpu.yaml")
+    assert spec.train_data[0] == "../shared/datasets/BSD200" and Path(spec.train_data[1]).parent == shared
+    (tmp_path / "shared").rename(tmp_path / "moved")  # nowhere: the error names the variable that says where
+    monkeypatch.setattr(config, "SHARED_DATASETS", tmp_path / "nowhere")
+    from benchmark.config import DataSpec
+    from benchmark.data import load_images
+    from benchmark.errors import UserError
+
+    token = GridSpec.from_file(ROOT / "configs" / "cpu.yaml").train_data[0]
+    with pytest.raises(UserError, match=r"^dataset folder not found: \.\./shared/datasets/BSD200 .*PLBENCH_SHARED_DAT"):
+        load_images(DataSpec.parse(token, role="train"))
