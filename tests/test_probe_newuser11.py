@@ -122,3 +122,19 @@ def test_a_shipped_configs_shared_images_are_found_where_the_profiles_find_them(
     token = GridSpec.from_file(ROOT / "configs" / "cpu.yaml").train_data[0]
     with pytest.raises(UserError, match=r"^dataset folder not found: \.\./shared/datasets/BSD200 .*PLBENCH_SHARED_DAT"):
         load_images(DataSpec.parse(token, role="train"))
+
+
+@pytest.mark.parametrize("command", ["report", "findings", "check", "calibrate"])
+def test_a_mistyped_results_folder_names_the_one_meant(command, tmp_path, monkeypatch, capsys):
+    """``plbench report --out resluts`` said 'no results in resluts: no such directory (run `plbench run --out
+    resluts` first …)' — sending the user to train the whole grid again into the misspelt folder — while
+    ``results`` sat beside it; every misspelt name and path elsewhere has its 'did you mean'. It names the folder."""
+    from benchmark.cli import main
+
+    (tmp_path / "results" / "runs").mkdir(parents=True)
+    (tmp_path / "results" / "store.json").write_text("{}")
+    monkeypatch.chdir(tmp_path)
+    assert main([command, "--out", "resluts"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: no results in") and "; did you mean results?" in err, err
+    assert not (tmp_path / "resluts").exists()
