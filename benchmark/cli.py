@@ -798,6 +798,10 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
 
         workers, gpus = local_workers(str(dev), workers or 1, per_gpu, len(configs))
         _check_fits_as_the_run(configs, dev, data, workers, gpus, per_gpu, store)  # a remote grid's: its nodes'
+        from benchmark.metrics import MetricSet
+        from benchmark.runner import require_scorable
+
+        require_scorable(MetricSet(metrics, dev))  # `--metrics lpips` offline: the run refuses it, so does this
     workers = workers if isinstance(workers, int) else 1
     est = estimate_grid(configs, metrics, str(dev), processes=workers, process_per_run=opts.get("split") == "run")
     name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"

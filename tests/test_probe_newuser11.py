@@ -138,3 +138,23 @@ def test_a_mistyped_results_folder_names_the_one_meant(command, tmp_path, monkey
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: no results in") and "; did you mean results?" in err, err
     assert not (tmp_path / "resluts").exists()
+
+
+@pytest.mark.slow  # plans a one-run grid (data, loss probe): a few seconds
+def test_a_dry_run_refuses_a_grid_no_metric_of_which_can_be_scored(tmp_path, monkeypatch, capsys):
+    """``plbench run --metrics lpips --dry-run`` offline (lpips's backbone not cached) warned 'metric lpips skipped'
+    and estimated 0.40 h for a grid that the same command without --dry-run refuses at once ('no metric of this grid
+    can be scored here … nothing trained'). The dry run refuses it as the run does."""
+    import benchmark.metrics
+    from benchmark.cli import main
+
+    class NoMetric:  # every metric asked for skipped, as lpips is offline without its backbone's weights
+        def __init__(self, names, device):
+            self.metrics, self.skipped = [], {n: "its weights are not cached" for n in names}
+
+    monkeypatch.setattr(benchmark.metrics, "MetricSet", NoMetric)
+    argv = ["run", "--tasks", "denoise", "--losses", "l1", "--seeds", "0", "--metrics", "psnr", "--no-budget-check",
+            "--iterations", "2", "--device", "cpu", "--out", str(tmp_path / "r")]
+    assert main([*argv, "--dry-run"]) == 2
+    dry = capsys.readouterr().err.strip().splitlines()[-1]
+    assert dry.startswith("error: no metric of this grid can be scored here (psnr: its weights are not cached)"), dry
