@@ -281,7 +281,7 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
 #: examples under each command's ``--help`` (tests/test_probe_journey7.py parses every one)
 EXAMPLES = {
     "run": ("plbench run --tasks denoise sr4 --losses l1 'l1 + 0.01*ms_ssim' --seeds 0 1 2 --iterations 500",
-            "plbench run --train-data my_photos/train --test-data my_photos/test --out results/mine",
+            "plbench run --train-data my_photos/train --test-data my_photos/test --out results-mine",
             "plbench run --config configs/cpu.yaml --no-budget-check",
             "plbench run --profile full --dry-run --device cpu --backbone-weights random"),
     "perf": ("plbench perf --losses vgg lpips pdl --net small --batch-size 16 --crop 128",),
@@ -610,6 +610,28 @@ def _check_loss_and_net_names(loss_files, losses, net: str | None = None) -> Non
         build_net(net)
 
 
+#: the flags of each remote executor (``_add_executor_options``), by the ``--executor`` they belong to
+EXECUTOR_FLAGS = {"ray": ("ray_address",),
+                  "slurm": ("slurm_partition", "slurm_gpus", "slurm_time", "slurm_mem", "slurm_cpus",
+                            "submitit_cluster")}
+
+
+def _check_executor_flags(args, executor: str) -> None:
+    """Refuse, in one line, a flag of an executor the grid does not use: ``--slurm-partition gpu --slurm-time 4:00:00``
+    without ``--executor slurm`` trained the whole grid here, in one process, every SLURM option dropped without a
+    word. Flags only: a config file's ``executor:`` block may name another executor's settings that a flag's
+    ``--executor local`` leaves unused."""
+    stray = {f"--{dest.replace('_', '-')}": name for name, dests in EXECUTOR_FLAGS.items() if name != executor
+             for dest in dests if getattr(args, dest, None) is not None}
+    if stray:
+        owner = next(iter(stray.values()))  # `--executor ray --slurm-mem 32G`: slurm's
+        flags = [f for f, name in stray.items() if name == owner]
+        one = len(flags) == 1
+        raise UserError(f"{', '.join(flags)} {'is an option' if one else 'are options'} of --executor {owner}, and "
+                        f"this grid runs with --executor {executor}: add --executor {owner}, or drop "
+                        f"{'it' if one else 'them'}")
+
+
 def cmd_run(args) -> int:
     from benchmark.checkpoint import CheckpointPolicy
     from benchmark.config import build_configs as build
@@ -623,6 +645,7 @@ def cmd_run(args) -> int:
     t0 = time.time()
     spec = grid_spec(args)
     s = spec.resolved()
+    _check_executor_flags(args, s.executor)
     check_metric_names(s.metrics)  # names, logger, executor flags and --out fail before the data is loaded
     _check_task_names(s.tasks)  # a typo before the --out folder: fixed that, the next try said the typo
     with ResultsStore(s.out).naming_file_losses():  # a loss this store holds runs of, from a file not given now
@@ -775,6 +798,10 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
 
         workers, gpus = local_workers(str(dev), workers or 1, per_gpu, len(configs))
         _check_fits_as_the_run(configs, dev, data, workers, gpus, per_gpu, store)  # a remote grid's: its nodes'
+        from benchmark.metrics import MetricSet
+        from benchmark.runner import require_scorable
+
+        require_scorable(MetricSet(metrics, dev))  # `--metrics lpips` offline: the run refuses it, so does this
     workers = workers if isinstance(workers, int) else 1
     est = estimate_grid(configs, metrics, str(dev), processes=workers, process_per_run=opts.get("split") == "run")
     name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"

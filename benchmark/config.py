@@ -52,6 +52,9 @@ DEFAULT_TASKS = ("denoise", "sr4", "deblur", "jpeg", "demosaic")
 #: beside the checkout, or the folder ``PLBENCH_SHARED_DATASETS`` names (a second clone, a cluster's data disk)
 SHARED_DATASETS = Path(os.environ.get("PLBENCH_SHARED_DATASETS")
                        or Path(__file__).resolve().parents[2] / "shared" / "datasets").expanduser()
+#: how a config file names the shared images (``train_data: [../shared/datasets/BSD200]``, configs/cpu.yaml): read
+#: from the current directory where it is there, else from :data:`SHARED_DATASETS` (:meth:`GridSpec.from_file`)
+SHARED_PREFIX = "../shared/datasets/"
 DEVICE_TYPES = ("cpu", "cuda")
 PRECISIONS = ("fp32", "bf16")
 #: config fields that are not part of a run's setting (they tell runs of one setting apart)
@@ -623,6 +626,21 @@ class GridSpec:
                 near = p.parent / f
                 raise UserError(f"{p.name}: loss file {f!r} not found in {Path.cwd()}: {where}"
                                 + (f" (it is at {near}: write that path)" if near.exists() else ""))
+        shared = {}  # `../shared/datasets/BSD200` (configs/cpu.yaml) not there from here: where the profiles read it
+        for key in ("train_data", "test_data"):
+            tokens = list(getattr(spec, key) or ())
+            for i, token in enumerate(tokens):
+                path = re.split(r"[@:#\[]", str(token), maxsplit=1)[0]
+                rest = path.removeprefix(SHARED_PREFIX)
+                if rest != path and rest and not Path(path).exists() and (SHARED_DATASETS / rest).exists():
+                    tokens[i] = shared[token] = str(SHARED_DATASETS / rest) + str(token)[len(path):]
+            if shared and tokens:
+                spec = dataclasses.replace(spec, **{key: tuple(tokens)})
+        if shared:
+            logging.getLogger(__name__).info(
+                "%s: %s read from %s (PLBENCH_SHARED_DATASETS, or ../shared/datasets beside the checkout: where the "
+                "standard and full profiles read them; not beside %s)", p.name, ", ".join(shared), SHARED_DATASETS,
+                Path.cwd())
         for key in ("train_data", "test_data"):  # only where the path exists beside the config and not here
             for token in getattr(spec, key) or ():
                 path = re.split(r"[@:#\[]", str(token), maxsplit=1)[0]

@@ -1460,6 +1460,10 @@ def _hub_error(spec: DataSpec, exc: Exception) -> UserError:
     if "/" not in spec.source and (hint := did_you_mean(spec.source, EMBEDDED)):  # a slip on an embedded name
         return UserError(f"unknown dataset {spec.source!r}{hint} (embedded: {', '.join(EMBEDDED)}; and {local}, "
                          "nor a hub dataset that loads)")
+    if hint := did_you_mean_path(spec.source):  # `my_photos/tset`: a misspelt local folder, read as a hub id
+        hub = "is not cached and the hub is offline" if offline else f"did not load: {_first_line(exc)}"
+        return UserError(f"dataset folder not found: {spec.source} (cwd {os.getcwd()}){hint} (read as a hub id, "
+                         f"it {hub})")
     repo = "/".join(spec.source.split("/")[:2])
     if offline and file:  # that file only (not DIV2K's LR archives), in the hub cache it is read from
         unpack = ", unpack it" if file.lower().endswith(_ARCHIVES) else ""
@@ -1853,7 +1857,11 @@ def load_raw(spec: DataSpec):
     if kind == "missing-path":
         where = "" if os.path.isabs(os.path.expanduser(spec.source)) else f" (cwd {os.getcwd()})"
         what = "table of images" if Path(spec.source).suffix.lower() in TABLE_SUFFIXES else "dataset folder"
-        raise UserError(f"{what} not found: {spec.source}{where}" + did_you_mean_path(spec.source))
+        from benchmark.config import SHARED_PREFIX
+
+        shared = (" (the shared images: set PLBENCH_SHARED_DATASETS to the folder holding them, or put shared/datasets "
+                  "beside the checkout)") if spec.source.startswith(SHARED_PREFIX) else ""
+        raise UserError(f"{what} not found: {spec.source}{where}" + (did_you_mean_path(spec.source) or shared))
     if kind == "folder":
         _no_revision(spec, f"the local folder {spec.source}")
         if (Path(spec.source) / "state.json").exists() or (Path(spec.source) / "dataset_dict.json").exists():

@@ -52,10 +52,34 @@ def did_you_mean_path(path) -> str:
     try:
         siblings = [e for e in os.listdir(folder) if not e.startswith(".")]
     except OSError:
-        return ""
+        fixed = _fixed_folders(text.rstrip("/"))  # `my_photo/test`: a folder on the way is misspelt
+        return f"; did you mean {fixed}?" if fixed else ""
     close = _close(name, siblings, n=2)
     return "; did you mean " + ", ".join(f"{head}/{n}" if head or text.startswith("/") else n for n in close) + "?" \
         if close else ""
+
+
+def _fixed_folders(text: str) -> str:
+    """``text`` with each part from its first missing one on replaced by the closest spelling its parent folder
+    holds (``my_photos/test`` for ``my_photo/test``), when the path so spelt exists; else ``""``."""
+    parts = text.split("/")
+    fixed = []
+    for i, part in enumerate(parts):
+        here = os.path.expanduser("/".join([*fixed, part]) or "/")
+        if (part in ("", ".", "..", "~") and (i == 0 or part)) or (len(fixed) == i and os.path.exists(here)):
+            fixed.append(part)  # the path's own start, and every part that is there as given
+            continue
+        try:
+            siblings = [e for e in os.listdir(os.path.expanduser("/".join(fixed) or ("/" if fixed else ".")))
+                        if not e.startswith(".")]
+        except OSError:
+            return ""
+        close = [part] if part in siblings else _close(part, siblings, n=1)
+        if not close:
+            return ""
+        fixed.append(close[0])
+    joined = "/".join(fixed)
+    return joined if joined != text and os.path.exists(os.path.expanduser(joined)) else ""
 
 
 def offline_switches() -> list[str]:

@@ -66,7 +66,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmark.errors import UnknownName, UserError
+from benchmark.errors import UnknownName, UserError, did_you_mean_path
 from benchmark.faults import crash_point, disk_full_point
 
 log = logging.getLogger(__name__)
@@ -794,8 +794,8 @@ class ResultsStore:
         if self.runs.is_dir() and self.is_store():
             return
         if not self.root.exists():
-            raise UserError(f"no results in {self.root}: no such directory (run `plbench run --out "
-                            f"{shlex.quote(str(out))}` first, or pass the --out a run wrote to)")
+            raise UserError(f"no results in {self.root}: no such directory{did_you_mean_path(out)} (run `plbench run "
+                            f"--out {shlex.quote(str(out))}` first, or pass the --out a run wrote to)")
         if not self.root.is_dir():
             raise UserError(f"{self.root} is a file, not a results directory (pass the --out a run wrote to)")
         if self.is_store() or not any(p.name not in PLACEHOLDERS for p in self.root.iterdir()):

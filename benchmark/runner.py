@@ -649,6 +649,17 @@ class _Grid:
     grid_id: str = ""
 
 
+def require_scorable(metrics):
+    """``metrics`` (a :class:`~benchmark.metrics.MetricSet`), refused in one line when every metric it was asked
+    for was skipped (weights not cached offline): every run would train and score nothing, a report of 0 rows. The
+    run and its ``--dry-run`` both call it, so the dry run refuses what the run refuses."""
+    if not metrics.metrics:
+        why = "; ".join(f"{n}: {r}" for n, r in metrics.skipped.items())
+        raise UserError(f"no metric of this grid can be scored here ({why}): nothing trained; `plbench weights` "
+                        "lists the files each metric needs and where they go, or choose others with --metrics")
+    return metrics
+
+
 def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[str, ...],
              device: torch.device, progress: bool = True, checkpoint: CheckpointPolicy | None = None,
              data: DataCache | None = None, grid_progress=None, logger: str = "tensorboard",
@@ -709,11 +720,7 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
     test_pixels = {c.test_data: sum(r.size[0] * r.size[1] for r in data.pooled(c.test_data)) for c in pending}
     check_fits([c for c in pending if not store.is_done(ids[c])], device, eval_pixels, share=gpu_share,
                measure=lambda c: measure_cuda_step(c, data.pooled(c.train_data), device), test_pixels=test_pixels)
-    metrics = metrics or MetricSet(metric_names, device)
-    if not metrics.metrics:  # every run would train and score nothing: a report of 0 rows
-        why = "; ".join(f"{n}: {r}" for n, r in metrics.skipped.items())
-        raise UserError(f"no metric of this grid can be scored here ({why}): nothing trained; `plbench weights` "
-                        "lists the files each metric needs and where they go, or choose others with --metrics")
+    metrics = require_scorable(metrics or MetricSet(metric_names, device))
     if grid_progress is None:
         from benchmark.progress import GridProgress
 
