@@ -572,9 +572,14 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
             orientation = img.getexif().get(0x0112, 1) if deep else 1
             # a grey JPEG 2000's depth (its codestream's), read before load() closes the file: 12-bit is value / 4095
             j2k_bits = _jpeg2000_bits(img) if img.format == "JPEG2000" and img.mode.startswith("I;16") else None
+            # damage Pillow decodes in silence (libjpeg's warnings go unread): checked by a second decoder in a
+            # thread of its own while Pillow decodes, its time hidden behind Pillow's where a core is free
+            check = _jpeg_checker(os.getpid()).submit(
+                _libjpeg_warnings, data if data is not None else Path(path).read_bytes()) \
+                if img.format in ("JPEG", "MPO") else None
             img.load()
-            if img.format in ("JPEG", "MPO"):  # damage Pillow decodes in silence (libjpeg's warnings go unread)
-                _check_jpeg_data(data if data is not None else Path(path).read_bytes(), name, notes)
+            if check is not None:
+                _check_jpeg_data(check.result(), name, notes)
             if notes is not None and n > 1 and img.format != "MPO":
                 notes.setdefault("frames", []).append((name, n))
             if notes is not None and _transparent(img):
@@ -639,12 +644,20 @@ def _libjpeg_warnings(raw: bytes) -> list[str]:
     return said
 
 
-def _check_jpeg_data(raw: bytes, name: str, notes: dict | None) -> None:
-    """A JPEG whose entropy-coded data libjpeg finds damaged (:func:`_libjpeg_warnings`): one cut short is a
+@functools.cache
+def _jpeg_checker(pid: int):
+    """The one thread that runs :func:`_libjpeg_warnings` for this process (``pid``: a forked child gets its own, as
+    the parent's thread is not in it): one check at a time, as each takes over the process's fd 2."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(1, thread_name_prefix="plbench-jpeg-check")
+
+
+def _check_jpeg_data(said: list[str], name: str, notes: dict | None) -> None:
+    """A JPEG whose entropy-coded data libjpeg finds damaged (``said``: :func:`_libjpeg_warnings`): one cut short is a
     ``ValueError`` (skipped as unreadable, as a truncated file is); other damage (bytes garbled in the middle,
     which libjpeg resynchronises past) keeps the image and appends ``(name, warning)`` to ``notes["jpeg-damaged"]``
     (logged at once without ``notes``): the same warning comes from the harmless padding some cameras write."""
-    said = _libjpeg_warnings(raw)
     if not said:
         return
     if any(_JPEG_CUT_SHORT in w for w in said):
