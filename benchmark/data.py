@@ -607,12 +607,18 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
 #: libjpeg's warning that a JPEG's data ends before its image does: the rest is filled in (grey), as in a
 #: truncated file, which Pillow refuses; any other "Corrupt JPEG data" warning is named, the image kept
 _JPEG_CUT_SHORT = "premature end of data segment"
+#: libjpeg's other warnings (jerror.h): damage besides "Corrupt JPEG data: …", and format oddities that leave the
+#: decode as it is (a JFIF version libjpeg does not know, scan parameters it corrects), logged at debug level
+_LIBJPEG_DAMAGE = ("Premature end of JPEG file", "Inconsistent progression sequence")
+_LIBJPEG_ODDITY = ("Warning: unknown JFIF revision number", "Invalid SOS parameters for sequential JPEG",
+                   "Unknown Adobe color transform code")
 
 
-def _libjpeg_warnings(raw: bytes) -> list[str]:
-    """libjpeg's "Corrupt JPEG data: …" warnings on decoding ``raw`` (a JPEG file's bytes), which Pillow's decoder
-    silences: OpenCV's libjpeg decodes it at 1/8 scale (every entropy-coded byte is still read) with the process's
-    stderr (fd 2) sent to a temporary file for that call; whatever else was written there meanwhile is passed on."""
+def _libjpeg_warnings(raw: bytes) -> tuple[list[str], list[str]]:
+    """libjpeg's warnings on decoding ``raw`` (a JPEG file's bytes), which Pillow's decoder silences, as (damage:
+    what follows "Corrupt JPEG data:", or a :data:`_LIBJPEG_DAMAGE` line; :data:`_LIBJPEG_ODDITY` lines): OpenCV's
+    libjpeg decodes it at 1/8 scale (every entropy-coded byte is still read) with the process's stderr (fd 2) sent
+    to a temporary file for that call; whatever else was written there meanwhile is passed on."""
     import sys
     import tempfile
 
@@ -624,7 +630,7 @@ def _libjpeg_warnings(raw: bytes) -> list[str]:
     try:
         saved = os.dup(2)
     except OSError:  # no stderr to capture (a daemon's closed fd 2): nothing can be read of libjpeg's warnings
-        return []
+        return [], []
     try:
         with tempfile.TemporaryFile() as tmp:
             os.dup2(tmp.fileno(), 2)
@@ -636,12 +642,16 @@ def _libjpeg_warnings(raw: bytes) -> list[str]:
             text = tmp.read().decode("utf-8", "replace")
     finally:
         os.close(saved)
-    lines = text.splitlines()
-    said = [line.split(":", 1)[1].strip() for line in lines if line.startswith("Corrupt JPEG data:")]
-    other = [line for line in lines if not line.startswith("Corrupt JPEG data:")]
+    said, odd, other = [], [], []
+    for line in text.splitlines():
+        if line.startswith("Corrupt JPEG data:"):
+            said.append(line.split(":", 1)[1].strip())
+        else:
+            (said if line.startswith(_LIBJPEG_DAMAGE) else odd if line.startswith(_LIBJPEG_ODDITY) else other).append(
+                line)
     if other:
         os.write(2, ("\n".join(other) + "\n").encode())
-    return said
+    return said, odd
 
 
 @functools.cache
@@ -653,11 +663,14 @@ def _jpeg_checker(pid: int):
     return ThreadPoolExecutor(1, thread_name_prefix="plbench-jpeg-check")
 
 
-def _check_jpeg_data(said: list[str], name: str, notes: dict | None) -> None:
-    """A JPEG whose entropy-coded data libjpeg finds damaged (``said``: :func:`_libjpeg_warnings`): one cut short is a
+def _check_jpeg_data(warned: tuple[list[str], list[str]], name: str, notes: dict | None) -> None:
+    """A JPEG whose entropy-coded data libjpeg finds damaged (``warned``: :func:`_libjpeg_warnings`): one cut short is a
     ``ValueError`` (skipped as unreadable, as a truncated file is); other damage (bytes garbled in the middle,
     which libjpeg resynchronises past) keeps the image and appends ``(name, warning)`` to ``notes["jpeg-damaged"]``
     (logged at once without ``notes``): the same warning comes from the harmless padding some cameras write."""
+    said, odd = warned
+    for line in odd:
+        log.debug("%s: libjpeg: %s (the image is read as it is)", name, line)
     if not said:
         return
     if any(_JPEG_CUT_SHORT in w for w in said):
@@ -666,7 +679,7 @@ def _check_jpeg_data(said: list[str], name: str, notes: dict | None) -> None:
     if notes is not None:
         notes.setdefault("jpeg-damaged", []).append((name, said[0]))
     else:
-        log.warning("%s: read, with libjpeg's warning: Corrupt JPEG data: %s (part of the image may be garbled)",
+        log.warning("%s: read, with libjpeg's warning of corrupt data: %s (part of the image may be garbled)",
                     name, said[0])
 
 

@@ -30,7 +30,7 @@ def test_the_libjpeg_check_runs_while_pillow_decodes_not_after_it(tmp_path, monk
 
     def check(raw):
         started.set()
-        return []
+        return [], []
 
     real_load = ImageFile.ImageFile.load
 
@@ -44,3 +44,29 @@ def test_the_libjpeg_check_runs_while_pillow_decodes_not_after_it(tmp_path, monk
     (tmp_path / "a.jpg").write_bytes(_jpeg(1))
     assert len(load_images(DataSpec.parse(str(tmp_path)))) == 1
     assert seen == [True]
+
+
+def test_libjpeg_lines_other_than_corrupt_data_are_not_printed_without_the_files_name(tmp_path, capfd, caplog):
+    """cfcfb0f passed every libjpeg line but 'Corrupt JPEG data: …' on to stderr as it came: a camera's JFIF 3.x
+    header printed 'Warning: unknown JFIF revision number 3.01' and an odd scan header 'Invalid SOS parameters for
+    sequential JPEG', once per file and naming none (before it Pillow printed nothing): a folder of such photos
+    filled the terminal with lines no one could act on. libjpeg's own warnings are now kept out of stderr: these
+    format oddities (the decode is unchanged) are logged at debug level with the file's name."""
+    import logging
+
+    raw = bytearray(_jpeg(2))
+    app0 = raw.index(b"\xff\xe0")
+    raw[app0 + 9] = 3  # JFIF version 3.01
+    (tmp_path / "v3.jpg").write_bytes(bytes(raw))
+    raw = bytearray(_jpeg(3))
+    sos = raw.index(b"\xff\xda")
+    raw[sos + 2 + int.from_bytes(raw[sos + 2:sos + 4], "big") - 2] = 62  # Se 62 in a baseline scan
+    (tmp_path / "sos.jpg").write_bytes(bytes(raw))
+    with caplog.at_level(logging.DEBUG, logger="benchmark.data"):
+        assert len(load_images(DataSpec.parse(str(tmp_path)))) == 2
+    err = capfd.readouterr().err
+    assert "JFIF revision" not in err and "SOS parameters" not in err
+    said = " ".join(r.getMessage() for r in caplog.records)
+    assert "v3.jpg" in said and "unknown JFIF revision number 3.01" in said
+    assert "sos.jpg" in said and "Invalid SOS parameters" in said
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
