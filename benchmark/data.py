@@ -2139,6 +2139,9 @@ def _image_column(ds, spec: DataSpec) -> str:
         lists, fields = _nested_images(ds.features)
         if col in lists:
             raise _lists_of_images(spec, [col])
+        if inside := [f for f in fields if f.startswith(col + ".")]:  # the struct itself named: its image's field
+            raise UserError(f"dataset {spec.source!r}: column {col!r} is a struct; name its image field with "
+                            f"{' or '.join(repr('#' + f) for f in inside[:3])}")
         if col not in ds.column_names:
             raise UserError(f"dataset {spec.source!r} has no column {col!r}{did_you_mean(col, ds.column_names)} "
                             f"(columns: {', '.join(ds.column_names)})")

@@ -70,3 +70,27 @@ def test_libjpeg_lines_other_than_corrupt_data_are_not_printed_without_the_files
     assert "v3.jpg" in said and "unknown JFIF revision number 3.01" in said
     assert "sos.jpg" in said and "Invalid SOS parameters" in said
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def _saved(path, column: dict, features: dict) -> str:
+    import datasets
+
+    datasets.Dataset.from_dict(column, features=datasets.Features(features)).save_to_disk(str(path))
+    return str(path)
+
+
+def test_naming_the_struct_column_itself_points_to_its_image_field(tmp_path):
+    """3872364 named '#s.inner.img' in the error for a dataset without an image column, but naming the struct
+    itself (``#s``, what one types after reading the features) still got 'column 's' … holds arrays (dict), not
+    images, …': the dead end that commit meant to remove. It now names the struct's image field."""
+    import datasets
+    import pytest
+
+    from benchmark.errors import UserError
+
+    img = Image.fromarray(np.zeros((16, 16, 3), np.uint8))
+    src = _saved(tmp_path / "nested", {"s": [{"inner": {"img": img}, "lab": 1}]},
+                 {"s": {"inner": {"img": datasets.Image()}, "lab": datasets.Value("int64")}})
+    with pytest.raises(UserError, match=r"'#s\.inner\.img'") as err:
+        load_images(DataSpec.parse(src + "#s"))
+    assert "\n" not in str(err.value)
