@@ -2117,13 +2117,23 @@ def _nested_images(features) -> tuple[list[str], list[str]]:
     lists, fields = [], []
     for name, feat in features.items():
         inner = getattr(feat, "feature", None)  # Sequence / List
-        if inner is not None and _is_image(inner):
+        if inner is not None and _holds_image(inner):  # of images, or of structs or lists holding one
             lists.append(name)
         elif isinstance(feat, dict) and not _is_image(feat):
             sub_lists, sub_fields = _nested_images(feat)
             fields += [f"{name}.{sub}" for sub, f in feat.items() if _is_image(f)] + [f"{name}.{f}" for f in sub_fields]
             lists += [f"{name}.{sub}" for sub in sub_lists]
     return lists, list(dict.fromkeys(fields))
+
+
+def _holds_image(feat) -> bool:
+    """Whether a feature is an image or a struct or list holding one, however deep."""
+    if _is_image(feat):
+        return True
+    if isinstance(feat, dict):
+        return any(map(_holds_image, feat.values()))
+    inner = getattr(feat, "feature", None)
+    return inner is not None and _holds_image(inner)
 
 
 def _lists_of_images(spec: DataSpec, lists: list[str]) -> UserError:

@@ -94,3 +94,21 @@ def test_naming_the_struct_column_itself_points_to_its_image_field(tmp_path):
     with pytest.raises(UserError, match=r"'#s\.inner\.img'") as err:
         load_images(DataSpec.parse(src + "#s"))
     assert "\n" not in str(err.value)
+
+
+def test_a_column_of_lists_of_structs_holding_images_is_refused_as_lists_of_images(tmp_path):
+    """3872364 caught a column of image lists (``List(Image)``) but not one of lists of structs holding an image
+    (``List({"img": Image, …})``: a hub layout of several views a row, each with its metadata): still 'has no image
+    column; name one with '#COLUMN' (columns: views)' and, for '#views', 'holds arrays (List)', the advice leading
+    nowhere. Both now say the column holds lists of images."""
+    import datasets
+    import pytest
+
+    from benchmark.errors import UserError
+
+    img = Image.fromarray(np.zeros((16, 16, 3), np.uint8))
+    src = _saved(tmp_path / "views", {"views": [[{"img": img, "angle": 0}, {"img": img, "angle": 90}]]},
+                 {"views": datasets.List({"img": datasets.Image(), "angle": datasets.Value("int64")})})
+    for token in (src, src + "#views"):
+        with pytest.raises(UserError, match="'views' holds lists of images"):
+            load_images(DataSpec.parse(token))
