@@ -572,9 +572,14 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
             orientation = img.getexif().get(0x0112, 1) if deep else 1
             # a grey JPEG 2000's depth (its codestream's), read before load() closes the file: 12-bit is value / 4095
             j2k_bits = _jpeg2000_bits(img) if img.format == "JPEG2000" and img.mode.startswith("I;16") else None
+            # damage Pillow decodes in silence (libjpeg's warnings go unread): checked by a second decoder in a
+            # thread of its own while Pillow decodes, its time hidden behind Pillow's where a core is free
+            check = _jpeg_checker(os.getpid()).submit(
+                _libjpeg_warnings, data if data is not None else Path(path).read_bytes()) \
+                if img.format in ("JPEG", "MPO") else None
             img.load()
-            if img.format in ("JPEG", "MPO"):  # damage Pillow decodes in silence (libjpeg's warnings go unread)
-                _check_jpeg_data(data if data is not None else Path(path).read_bytes(), name, notes)
+            if check is not None:
+                _check_jpeg_data(check.result(), name, notes)
             if notes is not None and n > 1 and img.format != "MPO":
                 notes.setdefault("frames", []).append((name, n))
             if notes is not None and _transparent(img):
@@ -602,12 +607,18 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
 #: libjpeg's warning that a JPEG's data ends before its image does: the rest is filled in (grey), as in a
 #: truncated file, which Pillow refuses; any other "Corrupt JPEG data" warning is named, the image kept
 _JPEG_CUT_SHORT = "premature end of data segment"
+#: libjpeg's other warnings (jerror.h): damage besides "Corrupt JPEG data: …", and format oddities that leave the
+#: decode as it is (a JFIF version libjpeg does not know, scan parameters it corrects), logged at debug level
+_LIBJPEG_DAMAGE = ("Premature end of JPEG file", "Inconsistent progression sequence")
+_LIBJPEG_ODDITY = ("Warning: unknown JFIF revision number", "Invalid SOS parameters for sequential JPEG",
+                   "Unknown Adobe color transform code")
 
 
-def _libjpeg_warnings(raw: bytes) -> list[str]:
-    """libjpeg's "Corrupt JPEG data: …" warnings on decoding ``raw`` (a JPEG file's bytes), which Pillow's decoder
-    silences: OpenCV's libjpeg decodes it at 1/8 scale (every entropy-coded byte is still read) with the process's
-    stderr (fd 2) sent to a temporary file for that call; whatever else was written there meanwhile is passed on."""
+def _libjpeg_warnings(raw: bytes) -> tuple[list[str], list[str]]:
+    """libjpeg's warnings on decoding ``raw`` (a JPEG file's bytes), which Pillow's decoder silences, as (damage:
+    what follows "Corrupt JPEG data:", or a :data:`_LIBJPEG_DAMAGE` line; :data:`_LIBJPEG_ODDITY` lines): OpenCV's
+    libjpeg decodes it at 1/8 scale (every entropy-coded byte is still read) with the process's stderr (fd 2) sent
+    to a temporary file for that call; whatever else was written there meanwhile is passed on."""
     import sys
     import tempfile
 
@@ -619,7 +630,7 @@ def _libjpeg_warnings(raw: bytes) -> list[str]:
     try:
         saved = os.dup(2)
     except OSError:  # no stderr to capture (a daemon's closed fd 2): nothing can be read of libjpeg's warnings
-        return []
+        return [], []
     try:
         with tempfile.TemporaryFile() as tmp:
             os.dup2(tmp.fileno(), 2)
@@ -631,20 +642,35 @@ def _libjpeg_warnings(raw: bytes) -> list[str]:
             text = tmp.read().decode("utf-8", "replace")
     finally:
         os.close(saved)
-    lines = text.splitlines()
-    said = [line.split(":", 1)[1].strip() for line in lines if line.startswith("Corrupt JPEG data:")]
-    other = [line for line in lines if not line.startswith("Corrupt JPEG data:")]
+    said, odd, other = [], [], []
+    for line in text.splitlines():
+        if line.startswith("Corrupt JPEG data:"):
+            said.append(line.split(":", 1)[1].strip())
+        else:
+            (said if line.startswith(_LIBJPEG_DAMAGE) else odd if line.startswith(_LIBJPEG_ODDITY) else other).append(
+                line)
     if other:
         os.write(2, ("\n".join(other) + "\n").encode())
-    return said
+    return said, odd
 
 
-def _check_jpeg_data(raw: bytes, name: str, notes: dict | None) -> None:
-    """A JPEG whose entropy-coded data libjpeg finds damaged (:func:`_libjpeg_warnings`): one cut short is a
+@functools.cache
+def _jpeg_checker(pid: int):
+    """The one thread that runs :func:`_libjpeg_warnings` for this process (``pid``: a forked child gets its own, as
+    the parent's thread is not in it): one check at a time, as each takes over the process's fd 2."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(1, thread_name_prefix="plbench-jpeg-check")
+
+
+def _check_jpeg_data(warned: tuple[list[str], list[str]], name: str, notes: dict | None) -> None:
+    """A JPEG whose entropy-coded data libjpeg finds damaged (``warned``: :func:`_libjpeg_warnings`): one cut short is a
     ``ValueError`` (skipped as unreadable, as a truncated file is); other damage (bytes garbled in the middle,
     which libjpeg resynchronises past) keeps the image and appends ``(name, warning)`` to ``notes["jpeg-damaged"]``
     (logged at once without ``notes``): the same warning comes from the harmless padding some cameras write."""
-    said = _libjpeg_warnings(raw)
+    said, odd = warned
+    for line in odd:
+        log.debug("%s: libjpeg: %s (the image is read as it is)", name, line)
     if not said:
         return
     if any(_JPEG_CUT_SHORT in w for w in said):
@@ -653,7 +679,7 @@ def _check_jpeg_data(raw: bytes, name: str, notes: dict | None) -> None:
     if notes is not None:
         notes.setdefault("jpeg-damaged", []).append((name, said[0]))
     else:
-        log.warning("%s: read, with libjpeg's warning: Corrupt JPEG data: %s (part of the image may be garbled)",
+        log.warning("%s: read, with libjpeg's warning of corrupt data: %s (part of the image may be garbled)",
                     name, said[0])
 
 
@@ -2099,13 +2125,23 @@ def _nested_images(features) -> tuple[list[str], list[str]]:
     lists, fields = [], []
     for name, feat in features.items():
         inner = getattr(feat, "feature", None)  # Sequence / List
-        if inner is not None and _is_image(inner):
+        if inner is not None and _holds_image(inner):  # of images, or of structs or lists holding one
             lists.append(name)
         elif isinstance(feat, dict) and not _is_image(feat):
             sub_lists, sub_fields = _nested_images(feat)
             fields += [f"{name}.{sub}" for sub, f in feat.items() if _is_image(f)] + [f"{name}.{f}" for f in sub_fields]
             lists += [f"{name}.{sub}" for sub in sub_lists]
     return lists, list(dict.fromkeys(fields))
+
+
+def _holds_image(feat) -> bool:
+    """Whether a feature is an image or a struct or list holding one, however deep."""
+    if _is_image(feat):
+        return True
+    if isinstance(feat, dict):
+        return any(map(_holds_image, feat.values()))
+    inner = getattr(feat, "feature", None)
+    return inner is not None and _holds_image(inner)
 
 
 def _lists_of_images(spec: DataSpec, lists: list[str]) -> UserError:
@@ -2121,6 +2157,9 @@ def _image_column(ds, spec: DataSpec) -> str:
         lists, fields = _nested_images(ds.features)
         if col in lists:
             raise _lists_of_images(spec, [col])
+        if inside := [f for f in fields if f.startswith(col + ".")]:  # the struct itself named: its image's field
+            raise UserError(f"dataset {spec.source!r}: column {col!r} is a struct; name its image field with "
+                            f"{' or '.join(repr('#' + f) for f in inside[:3])}")
         if col not in ds.column_names:
             raise UserError(f"dataset {spec.source!r} has no column {col!r}{did_you_mean(col, ds.column_names)} "
                             f"(columns: {', '.join(ds.column_names)})")
