@@ -399,9 +399,10 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
                 _sync(device)
                 t_warm = time.perf_counter()
         diverged_at = step.check()
-        if diverged_at is None and loss is not None and not _finite_state(step.net):
+        if diverged_at is None and not _finite_state(step.net):
             # the loss is checked before each update, so the last update's NaN/inf weights (a NaN gradient of a
-            # finite loss) had no later loss to show them: a net all NaN was recorded as trained
+            # finite loss) had no later loss to show them: a net all NaN was recorded as trained. Also checked when
+            # no iteration was left (a checkpoint taken at the last one, resumed): its net was never checked
             diverged_at = it
         _sync(device)
         t_end = time.perf_counter()

@@ -1,0 +1,39 @@
+"""Review of the overnight/cluster probe (session 11): the non-finite-weights check after training on a resumed run,
+the CPU workers' memory share on a resumed grid."""
+
+from __future__ import annotations
+
+from test_probe_overnight11 import NAN_GRAD_LAST, _tiny_grid
+
+
+def test_a_run_resumed_at_its_last_iteration_with_non_finite_weights_is_diverged(tmp_path, monkeypatch):
+    """858542c checks the weights after the last update only when the loop ran (``loss is not None``). A checkpoint
+    taken at the last iteration (a stop during it, or an earlier code's final save, before evaluation crashed) is
+    resumed with no iteration left: its NaN net was recorded 'ok', every metric unscorable, never trained again."""
+    import torch
+
+    from benchmark import runner
+    from benchmark.checkpoint import Checkpointer, CheckpointPolicy
+    from benchmark.config import RunConfig
+    from benchmark.registry import LOSSES, load_user_file
+    from benchmark.task import build_task
+
+    cfgs, data, _need = _tiny_grid(tmp_path, seeds=(0,))
+    (tmp_path / "loss.py").write_text(NAN_GRAD_LAST)
+    load_user_file(tmp_path / "loss.py", LOSSES)
+    try:
+        base = cfgs[0]
+        cfg = RunConfig(**{**base.to_dict(), "loss": "nan_grad_last_probe11", "iterations": 6, "crop": 16,
+                           "batch_size": 1})
+        images = data.pooled(cfg.train_data)
+        ckpt = Checkpointer(tmp_path / "ckpt.pt", CheckpointPolicy(every=100, seconds=0), {"config": cfg.to_dict()})
+        with monkeypatch.context() as m:  # the code before 858542c: its final checkpoint holds the NaN net
+            m.setattr(runner, "_finite_state", lambda net: True)
+            first = runner.train(cfg, build_task("denoise"), images, torch.device("cpu"), checkpoint=ckpt)
+        assert first.status == "ok" and ckpt.path.exists()
+        resumed = runner.train(cfg, build_task("denoise"), images, torch.device("cpu"),
+                               checkpoint=Checkpointer(ckpt.path, ckpt.policy, ckpt.fingerprint))
+        assert resumed.resumed_at == cfg.iterations
+        assert (resumed.status, resumed.diverged_at) == ("diverged", cfg.iterations)
+    finally:
+        LOSSES.remove("nan_grad_last_probe11")
