@@ -281,6 +281,8 @@ def check_local_memory(configs: list, device, data, workers: int, gpus: list, wo
 
     data = data if data is not None else DataCache()
     configs = [c for c in configs if store is None or not store.is_done(run_id(c))]
+    if not gpus:  # CPU workers: no more hold a run at once than there are runs left (a resumed grid's tail)
+        workers = min(workers, max(1, len(configs)))
     tests = {c.test_data for c in configs}
     check_fits(configs, device, {t: max(r.size[0] * r.size[1] for r in data.pooled(t)) for t in tests},
                share=memory_share(workers, workers_per_gpu, gpus),

@@ -37,3 +37,28 @@ def test_a_run_resumed_at_its_last_iteration_with_non_finite_weights_is_diverged
         assert (resumed.status, resumed.diverged_at) == ("diverged", cfg.iterations)
     finally:
         LOSSES.remove("nan_grad_last_probe11")
+
+
+def test_cpu_workers_share_the_memory_only_among_the_runs_left(tmp_path, monkeypatch):
+    """351c846 gives each CPU worker 1/N of the free RAM, N the workers asked for — also when a resumed grid has
+    fewer runs left than workers (the rest done): 1 run left on 2 workers was refused 'shared by 2 runs', though
+    one process trains it, and it fits alone (the Ray path already counts min(slots, runs left))."""
+    import pytest
+    import torch
+
+    import benchmark.executors as ex
+    import benchmark.resources as R
+    from benchmark.config import run_id
+    from benchmark.errors import UserError
+    from benchmark.results import ResultsStore
+
+    cfgs, data, need = _tiny_grid(tmp_path)
+    monkeypatch.setattr(R, "available_bytes", lambda device: (1.5 * need, "available RAM (test)"))
+
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    with pytest.raises(UserError, match="shared by 2"):  # two runs left: two at once do not fit
+        ex.check_local_memory(cfgs, torch.device("cpu"), data, 2, [], 1, store)
+    done = cfgs[0]
+    store.write_meta(run_id(done), {"run_id": run_id(done), "status": "ok", "config": done.to_dict()})
+    ex.check_local_memory(cfgs, torch.device("cpu"), data, 2, [], 1, store)  # one left: it fits alone
