@@ -775,6 +775,13 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
 
         workers, gpus = local_workers(str(dev), workers or 1, per_gpu, len(configs))
         _check_fits_as_the_run(configs, dev, data, workers, gpus, per_gpu, store)  # a remote grid's: its nodes'
+    elif executor == "ray" and opts.get("ray_address") is None and dev.type == "cpu":
+        # a Ray instance on this machine: its CPU tasks share its RAM, checked as execute_ray checks them
+        # (one task per --workers slot, else one per core)
+        from benchmark.executors import _cores
+
+        slots = workers if workers not in (None, "auto") else _cores()
+        _check_fits_as_the_run(configs, dev, data, int(slots), [], 1, store)
     workers = workers if isinstance(workers, int) else 1
     est = estimate_grid(configs, metrics, str(dev), processes=workers, process_per_run=opts.get("split") == "run")
     name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"

@@ -62,3 +62,25 @@ def test_cpu_workers_share_the_memory_only_among_the_runs_left(tmp_path, monkeyp
     done = cfgs[0]
     store.write_meta(run_id(done), {"run_id": run_id(done), "status": "ok", "config": done.to_dict()})
     ex.check_local_memory(cfgs, torch.device("cpu"), data, 2, [], 1, store)  # one left: it fits alone
+
+
+def test_a_dry_run_of_a_local_ray_instance_on_the_cpu_makes_the_runs_memory_check(tmp_path, monkeypatch):
+    """269c9c6 makes ``--executor ray`` without --ray-address check its CPU tasks' memory together before submitting
+    any, but the dry run checked only the local executor: it estimated, exit 0, a grid the run then refused (the
+    README: a grid refused at 6:01 pm is refused by the 6 pm dry run). It now makes the same check."""
+    import benchmark.perf as perf
+    import benchmark.resources as R
+    from benchmark.cli import main
+
+    _cfgs, _data, need = _tiny_grid(tmp_path)
+    monkeypatch.setattr(R, "available_bytes", lambda device: (1.5 * need, "available RAM (test)"))
+    monkeypatch.setattr(perf, "estimate_grid", lambda configs, *a, **kw: {
+        "seconds": 1.0, "runs": len(configs), "train_s": 1.0, "eval_s": 0.0, "by_task": {}, "by_family": {},
+        "ms_per_step": {}, "probes": [], "measured": 0, "reused": 0, "cache": "x", "device": "cpu"})
+    args = ["run", "--tasks", "denoise", "--losses", "l1", "--seeds", "0", "1", "--iterations", "2",
+            "--no-budget-check", "--device", "cpu", "--crop", "32", "--batch-size", "2", "--metrics", "psnr",
+            "--train-data", str(tmp_path / "train"), "--test-data", str(tmp_path / "test"),
+            "--out", str(tmp_path / "r"), "--dry-run"]
+    assert main([*args, "--workers", "2"]) == 2  # the local executor's check, as before
+    assert main([*args, "--executor", "ray", "--workers", "2"]) == 2  # the run would refuse it: so does the dry run
+    assert main([*args, "--executor", "ray", "--workers", "1"]) == 0  # one task at a time fits
