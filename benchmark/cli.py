@@ -796,8 +796,10 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
     if workers > 1:
         from benchmark.executors import _cores
 
-        # CPU workers share this machine's cores (one thread each at least): no more run at once than there are cores
-        cores = _cores() if dev.type == "cpu" and executor == "local" else workers
+        # CPU workers share this machine's cores (one thread each at least): no more run at once than there are cores;
+        # so do the CPU tasks of a Ray instance started here (no --ray-address)
+        here = executor == "local" or (executor == "ray" and opts.get("ray_address") is None)
+        cores = _cores() if dev.type == "cpu" and here else workers
         at_once = min(workers, cores)
         print(f"  ≈ {_span(est['seconds'] / at_once)} on {workers} workers, if they scale linearly"
               + (f" ({cores} cores: at most {cores} run at once)" if at_once < workers else ""))

@@ -84,3 +84,30 @@ def test_a_dry_run_of_a_local_ray_instance_on_the_cpu_makes_the_runs_memory_chec
     assert main([*args, "--workers", "2"]) == 2  # the local executor's check, as before
     assert main([*args, "--executor", "ray", "--workers", "2"]) == 2  # the run would refuse it: so does the dry run
     assert main([*args, "--executor", "ray", "--workers", "1"]) == 0  # one task at a time fits
+
+
+def test_a_dry_run_of_a_local_ray_instance_does_not_promise_more_cpu_tasks_than_cores(tmp_path, monkeypatch, capsys):
+    """6cd1153 divides the parallel estimate by min(workers, cores) for local CPU workers only: ``--executor ray
+    --workers 8 --device cpu --dry-run`` on 2 cores (a Ray instance on this machine, told it has 8 × 1 CPUs: all 8
+    tasks at once on 2 cores) still printed '≈ 0.25 h on 8 workers' for a 2 h grid. It now says what local
+    workers say."""
+    import benchmark.executors as ex
+    import benchmark.perf as perf
+    import benchmark.resources as resources
+    from benchmark.cli import main
+
+    monkeypatch.setattr(ex, "_cores", lambda: 2)
+    monkeypatch.setattr(resources, "available_bytes", lambda device: (float("inf"), "test"))
+    monkeypatch.setattr(perf, "estimate_grid", lambda configs, *a, **kw: {
+        "seconds": 7200.0, "runs": len(configs), "train_s": 7000.0, "eval_s": 200.0, "by_task": {}, "by_family": {},
+        "ms_per_step": {}, "probes": [], "measured": 0, "reused": 0, "cache": "x", "device": "cpu"})
+    _cfgs, _data, _need = _tiny_grid(tmp_path)
+    args = ["run", "--tasks", "denoise", "--losses", "l1", "--seeds", *map(str, range(8)), "--iterations", "2",
+            "--no-budget-check", "--device", "cpu", "--crop", "32", "--batch-size", "2", "--metrics", "psnr",
+            "--train-data", str(tmp_path / "train"), "--test-data", str(tmp_path / "test"),
+            "--out", str(tmp_path / "r"), "--dry-run", "--workers", "8"]
+    assert main([*args, "--executor", "ray"]) == 0
+    out = capsys.readouterr().out
+    assert "≈ 1.00 h on 8 workers" in out and "2 cores" in out, out
+    assert main([*args, "--executor", "ray", "--ray-address", "auto"]) == 0  # a cluster's cores are not these
+    assert "≈ 0.25 h on 8 workers" in capsys.readouterr().out
