@@ -111,3 +111,30 @@ def test_a_dry_run_of_a_local_ray_instance_does_not_promise_more_cpu_tasks_than_
     assert "≈ 1.00 h on 8 workers" in out and "2 cores" in out, out
     assert main([*args, "--executor", "ray", "--ray-address", "auto"]) == 0  # a cluster's cores are not these
     assert "≈ 0.25 h on 8 workers" in capsys.readouterr().out
+
+
+def test_a_grid_refused_for_its_workers_share_says_to_use_fewer_workers(tmp_path, monkeypatch):
+    """351c846 refuses CPU workers whose runs fit one at a time but not N together, with the single-run advice
+    'lower --batch-size or --crop (or use a smaller --net)': a change of every run's id and numbers, where fewer
+    workers would change nothing. A refusal that the share alone makes now says how many workers fit."""
+    import pytest
+    import torch
+
+    import benchmark.executors as ex
+    import benchmark.resources as R
+    from benchmark.errors import UserError
+
+    cfgs, data, need = _tiny_grid(tmp_path)
+    monkeypatch.setattr(R, "available_bytes", lambda device: (1.5 * need, "available RAM (test)"))
+    with pytest.raises(UserError) as err:
+        ex.check_local_memory(cfgs, torch.device("cpu"), data, 2, [], 1)
+    assert "use at most 1 worker (--workers 1)" in str(err.value) and "--batch-size" not in str(err.value)
+    monkeypatch.setattr(R, "available_bytes", lambda device: (0.5 * need, "available RAM (test)"))
+    with pytest.raises(UserError, match="--batch-size|fewer or smaller test images"):  # too big alone: as before
+        ex.check_local_memory(cfgs, torch.device("cpu"), data, 2, [], 1)
+    from benchmark.config import RunConfig
+
+    gpu = RunConfig(task="denoise", loss="l1", device_type="cuda", precision="bf16")  # --workers-per-gpu 3
+    monkeypatch.setattr(R, "available_bytes", lambda device: (10 * 2**30, "free on a test GPU"))
+    with pytest.raises(UserError, match=r"use at most 2 workers per GPU \(--workers, --workers-per-gpu\)$"):
+        R.check_fits([gpu], torch.device("cuda"), share=3, measure=lambda c: 4 * 2**30)
