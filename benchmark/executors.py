@@ -128,7 +128,8 @@ def run_unit(unit: WorkUnit) -> dict:
         own = [c for c in unit.configs if not failed_here(c)]
         summary = dataclasses.asdict(run_grid(own, store, tuple(unit.metrics), device, progress=unit.progress,
                                               checkpoint=unit.checkpoint, data=data, grid_progress=progress,
-                                              logger=unit.logger, gpu_share=unit.gpu_share, grid_id=unit.grid_id))
+                                              logger=unit.logger, gpu_share=unit.gpu_share, grid_id=unit.grid_id,
+                                              since=unit.since))
         # Then the others' runs that nobody has attempted yet (no meta.json): a run another worker
         # is on is skipped by its lock; one that failed there is not tried again here.
         rest = [c for c in unit.steal if store.meta(run_id(c)) is None]
@@ -136,7 +137,7 @@ def run_unit(unit: WorkUnit) -> dict:
             log.info("own share done; taking over %d run(s) not started elsewhere", len(rest))
             more = run_grid(rest, store, tuple(unit.metrics), device, progress=unit.progress,
                             checkpoint=unit.checkpoint, data=data, grid_progress=progress, logger=unit.logger,
-                            gpu_share=unit.gpu_share, grid_id=unit.grid_id)
+                            gpu_share=unit.gpu_share, grid_id=unit.grid_id, since=unit.since)
             summary = {k: v + getattr(more, k) for k, v in summary.items()}
     finally:  # in-process (submitit's debug cluster): leave the caller's thread count as it was
         torch.set_num_threads(before)

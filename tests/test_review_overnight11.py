@@ -138,3 +138,38 @@ def test_a_grid_refused_for_its_workers_share_says_to_use_fewer_workers(tmp_path
     monkeypatch.setattr(R, "available_bytes", lambda device: (10 * 2**30, "free on a test GPU"))
     with pytest.raises(UserError, match=r"use at most 2 workers per GPU \(--workers, --workers-per-gpu\)$"):
         R.check_fits([gpu], torch.device("cuda"), share=3, measure=lambda c: 4 * 2**30)
+
+
+def test_a_run_another_worker_failed_during_the_grid_is_not_tried_again(tmp_path, monkeypatch):
+    """Measured: ``--workers 2`` on a grid whose loss raises at iteration 5: w0 took over w1's run
+    4efd9ed90e4e69ca (not started), it failed; w1, which had planned it in its own share before, then trained it
+    again to the same failure ('failed at training iteration 5 of 8' twice) — a deterministic failure hours in,
+    paid twice. A worker filtered its share for this grid's failures only when it started. Each run is now
+    looked at when its turn comes: one that failed during this grid (another worker's) is left as it is."""
+    import time
+
+    import benchmark.executors as ex
+    import benchmark.progress as progress
+    from benchmark.config import run_id
+    from benchmark.results import ResultsStore
+
+    cfgs, _data, _need = _tiny_grid(tmp_path)
+    cfgs = [c.__class__(**{**c.to_dict(), "iterations": 2}) for c in cfgs]
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    other = cfgs[1]
+    line = progress.GridProgress.line
+
+    def the_other_worker_fails_it(self, current=None):  # while this worker is on its first run
+        if store.meta(run_id(other)) is None:
+            store.write_meta(run_id(other), {"run_id": run_id(other), "config": other.to_dict(), "status": "failed",
+                                             "error": "RuntimeError: index out of range", "started": time.time()})
+        return line(self, current)
+
+    monkeypatch.setattr(progress.GridProgress, "line", the_other_worker_fails_it)
+    unit = ex.WorkUnit(tuple(cfgs), str(store.root), ("psnr",), "cpu", threads=1, since=time.time() - 1,
+                       grid=tuple(cfgs), grid_workers=2)
+    summary = ex.run_unit(unit)
+    assert summary["trained"] == 1, summary
+    meta = store.meta(run_id(other))
+    assert meta["status"] == "failed" and meta["error"] == "RuntimeError: index out of range", meta
