@@ -802,6 +802,13 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
         from benchmark.runner import require_scorable
 
         require_scorable(MetricSet(metrics, dev))  # `--metrics lpips` offline: the run refuses it, so does this
+    elif executor == "ray" and opts.get("ray_address") is None and dev.type == "cpu":
+        # a Ray instance on this machine: its CPU tasks share its RAM, checked as execute_ray checks them
+        # (one task per --workers slot, else one per core)
+        from benchmark.executors import _cores
+
+        slots = workers if workers not in (None, "auto") else _cores()
+        _check_fits_as_the_run(configs, dev, data, int(slots), [], 1, store)
     workers = workers if isinstance(workers, int) else 1
     est = estimate_grid(configs, metrics, str(dev), processes=workers, process_per_run=opts.get("split") == "run")
     name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
@@ -816,8 +823,10 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
     if workers > 1:
         from benchmark.executors import _cores
 
-        # CPU workers share this machine's cores (one thread each at least): no more run at once than there are cores
-        cores = _cores() if dev.type == "cpu" and executor == "local" else workers
+        # CPU workers share this machine's cores (one thread each at least): no more run at once than there are cores;
+        # so do the CPU tasks of a Ray instance started here (no --ray-address)
+        here = executor == "local" or (executor == "ray" and opts.get("ray_address") is None)
+        cores = _cores() if dev.type == "cpu" and here else workers
         at_once = min(workers, cores)
         print(f"  ≈ {_span(est['seconds'] / at_once)} on {workers} workers, if they scale linearly"
               + (f" ({cores} cores: at most {cores} run at once)" if at_once < workers else ""))

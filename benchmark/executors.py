@@ -128,7 +128,8 @@ def run_unit(unit: WorkUnit) -> dict:
         own = [c for c in unit.configs if not failed_here(c)]
         summary = dataclasses.asdict(run_grid(own, store, tuple(unit.metrics), device, progress=unit.progress,
                                               checkpoint=unit.checkpoint, data=data, grid_progress=progress,
-                                              logger=unit.logger, gpu_share=unit.gpu_share, grid_id=unit.grid_id))
+                                              logger=unit.logger, gpu_share=unit.gpu_share, grid_id=unit.grid_id,
+                                              since=unit.since))
         # Then the others' runs that nobody has attempted yet (no meta.json): a run another worker
         # is on is skipped by its lock; one that failed there is not tried again here.
         rest = [c for c in unit.steal if store.meta(run_id(c)) is None]
@@ -136,7 +137,7 @@ def run_unit(unit: WorkUnit) -> dict:
             log.info("own share done; taking over %d run(s) not started elsewhere", len(rest))
             more = run_grid(rest, store, tuple(unit.metrics), device, progress=unit.progress,
                             checkpoint=unit.checkpoint, data=data, grid_progress=progress, logger=unit.logger,
-                            gpu_share=unit.gpu_share, grid_id=unit.grid_id)
+                            gpu_share=unit.gpu_share, grid_id=unit.grid_id, since=unit.since)
             summary = {k: v + getattr(more, k) for k, v in summary.items()}
     finally:  # in-process (submitit's debug cluster): leave the caller's thread count as it was
         torch.set_num_threads(before)
@@ -281,6 +282,8 @@ def check_local_memory(configs: list, device, data, workers: int, gpus: list, wo
 
     data = data if data is not None else DataCache()
     configs = [c for c in configs if store is None or not store.is_done(run_id(c))]
+    if not gpus:  # CPU workers: no more hold a run at once than there are runs left (a resumed grid's tail)
+        workers = min(workers, max(1, len(configs)))
     tests = {c.test_data for c in configs}
     check_fits(configs, device, {t: max(r.size[0] * r.size[1] for r in data.pooled(t)) for t in tests},
                share=memory_share(workers, workers_per_gpu, gpus),

@@ -158,6 +158,15 @@ def check_fits(configs, device: torch.device, eval_pixels: dict | None = None, s
     free, where = available_bytes(device)
     if free == float("inf"):
         return
+    whole = free  # a run that fits alone but not ``share`` at once: fewer workers, not other runs, is the remedy
+
+    def fewer(need: float) -> str | None:
+        n = int(whole // need) if share > 1 and 0 < need <= whole else 0
+        if not n:
+            return None
+        return (f"use at most {n} worker{'' if n == 1 else 's'} per GPU (--workers, --workers-per-gpu)"
+                if device.type == "cuda" else f"use at most {n} worker{'' if n == 1 else 's'} (--workers {n})")
+
     if share > 1:
         free, where = free / share, f"{where}, shared by {share} runs " + (
             "(--workers-per-gpu)" if device.type == "cuda" else "(--workers: local processes on this machine)")
@@ -185,9 +194,10 @@ def check_fits(configs, device: torch.device, eval_pixels: dict | None = None, s
         if est.train_bytes + held > free:
             raise UserError(f"a training step of net {c.net} with loss {c.loss!r} at batch {c.batch_size} × "
                             f"{c.crop}² crops needs ≈ {_gib(est.train_bytes)}{also}, but only {_gib(free)} is {where}; "
-                            + ("use fewer or smaller test images" if also and est.train_bytes < free else
-                               "lower --batch-size or --crop (or use a smaller --net)"))
+                            + (fewer(est.train_bytes + held)
+                               or ("use fewer or smaller test images" if also and est.train_bytes < free else
+                                   "lower --batch-size or --crop (or use a smaller --net)")))
         if est.eval_bytes + held > free:
             raise UserError(f"evaluating net {c.net} on the largest test image ({pixels / 1e6:.1f} Mpx) needs "
                             f"≈ {_gib(est.eval_bytes)}{also}, but only {_gib(free)} is {where}; "
-                            "use fewer or smaller test images")
+                            + (fewer(est.eval_bytes + held) or "use fewer or smaller test images"))

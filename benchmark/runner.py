@@ -399,9 +399,10 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
                 _sync(device)
                 t_warm = time.perf_counter()
         diverged_at = step.check()
-        if diverged_at is None and loss is not None and not _finite_state(step.net):
+        if diverged_at is None and not _finite_state(step.net):
             # the loss is checked before each update, so the last update's NaN/inf weights (a NaN gradient of a
-            # finite loss) had no later loss to show them: a net all NaN was recorded as trained
+            # finite loss) had no later loss to show them: a net all NaN was recorded as trained. Also checked when
+            # no iteration was left (a checkpoint taken at the last one, resumed): its net was never checked
             diverged_at = it
         _sync(device)
         t_end = time.perf_counter()
@@ -647,6 +648,9 @@ class _Grid:
     #: the remote executor's id of this grid (Ray, SLURM: :attr:`benchmark.executors.WorkUnit.grid_id`), written into
     #: the meta.json and pass records of the runs it does; "" (a local grid): none written
     grid_id: str = ""
+    #: the grid's start (``time.time()``) when these runs are one executor worker's: a run another worker failed
+    #: after it is not tried again here (:func:`_run_locked`)
+    since: float | None = None
 
 
 def require_scorable(metrics):
@@ -663,7 +667,7 @@ def require_scorable(metrics):
 def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[str, ...],
              device: torch.device, progress: bool = True, checkpoint: CheckpointPolicy | None = None,
              data: DataCache | None = None, grid_progress=None, logger: str = "tensorboard",
-             gpu_share: int = 1, grid_id: str = "") -> GridSummary:
+             gpu_share: int = 1, grid_id: str = "", since: float | None = None) -> GridSummary:
     """Train and evaluate every config whose results are missing; resume skips the rest.
 
     Configs without data fingerprints are resolved here (:func:`benchmark.config.resolve`); a
@@ -679,7 +683,9 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
     ``grid_progress`` (:class:`~benchmark.progress.GridProgress`) is the whole grid's, when these
     configs are a worker's share of it: each run starts with its "run k/N … ETA" line. ``logger``
     chooses where live training curves go besides ``runs/<id>/curve.csv`` (:mod:`benchmark.loggers`).
-    ``gpu_share``: runs sharing this process's GPU (each may use that share of its free memory).
+    ``gpu_share``: runs sharing this process's GPU (each may use that share of its free memory). ``since`` (an
+    executor's worker: the grid's start): a run that failed during this grid, in another worker, after this one
+    planned it, is left failed, not trained again to the same failure.
     """
     from benchmark.registry import TASKS
     from benchmark.resources import check_fits
@@ -727,7 +733,7 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
         grid_progress = GridProgress(store, configs)
     higher = {m.name: m.higher_is_better for m in metrics.metrics}
     grid = _Grid(store, tuple(metric_names), metrics, higher, device, data, checkpoint or CheckpointPolicy(), progress,
-                 logger, grid_progress, grid_id=grid_id)
+                 logger, grid_progress, grid_id=grid_id, since=since)
     by_task: dict[tuple, list[RunConfig]] = {}
     for key in inputs_missing:  # an interrupted input scoring is finished even when no run is pending
         by_task.setdefault(key, [])
@@ -916,6 +922,14 @@ def _run_locked(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version:
             if is_complete(grid.store, rid, grid.metric_names, set(grid.metrics.skipped)):
                 return "skipped"
             return _rescore(grid, rid, cfg, task, task_version, items)
+        if grid.since is not None or grid.grid_id:  # another worker of this grid failed it since this one planned it
+            from benchmark.executors import _of_this_grid
+
+            meta = grid.store.meta(rid) or {}
+            if meta.get("status") == "failed" and _of_this_grid(meta, "started", grid.since, grid.grid_id):
+                log.info("run %s (%s/%s seed %d) failed in another worker of this grid (%s); not tried again", rid,
+                         cfg.task, cfg.loss, cfg.seed, meta.get("error", "no message"))
+                return "skipped"
         if grid.grid_progress is not None:  # "run k/N (…): … ETA": in every worker's, Ray task's, SLURM job's log
             log.info("%s", grid.grid_progress.line(f"{cfg.task}/{cfg.loss} seed {cfg.seed}"))
         return _run_one(grid, cfg, rid, task, task_version, items)
