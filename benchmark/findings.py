@@ -261,10 +261,14 @@ SETTLE_POWER = 0.8
 def seeds_to_settle(p: Part, alpha: float = 0.05) -> str:
     """What would settle an open, tested part, in words: the paired seeds per arm for :data:`SETTLE_POWER` to
     reproduce (or contradict) it *if its effect is as measured*, at its Holm family's strictest level
-    (:attr:`Part.settle_level`, normal approximation); ``add test images`` where the images' level alone
-    (:attr:`Part.se_images`, which more runs do not reduce) keeps the test from that; or that the effect lies within
-    the practical margin of no difference, where no number of seeds would give a verdict on an effect this size."""
-    from scipy.special import ndtri
+    (:attr:`Part.settle_level`; Student's t at ``min(seeds, images) − 1`` degrees of freedom, the floor of
+    :func:`benchmark.runstats.two_level_se`'s — with fewer images than runs the rule keeps them near images − 1, so
+    the normal quantiles named 8 seeds for 80 % power on 3 images where they gave 11 %,
+    tests/test_review_verdicts11.py); ``add test images`` where the images — their level (:attr:`Part.se_images`,
+    which more runs do not reduce) or their few degrees of freedom — keep the test from that; or that the effect lies
+    within the practical margin of no difference, where no number of seeds would give a verdict on an effect this
+    size."""
+    from scipy.special import nctdtr, stdtrit
 
     if not (math.isfinite(p.se) and p.se > 0 and math.isfinite(p.effect) and p.n_runs):
         return ""
@@ -275,15 +279,23 @@ def seeds_to_settle(p: Part, alpha: float = 0.05) -> str:
                 "more seeds would not give a verdict on an effect this size")
     d, what = (d_rep, "reproduce") if d_rep > 0 else (d_con, "contradict")
     level = p.settle_level if math.isfinite(p.settle_level) else alpha
-    z = float(ndtri(1 - level / 2) + ndtri(SETTLE_POWER))
     fixed = p.se_images if math.isfinite(p.se_images) else 0.0
-    room = (d / z) ** 2 - fixed ** 2
-    if room <= 0:
-        return (f"the test images disagree (their level alone is too wide for an effect of {p.effect:+.3g}): "
-                f"more seeds alone cannot {what} it, more test images may")
-    runs = math.ceil(p.n_runs * max(p.se ** 2 - fixed ** 2, 0.0) / room)
-    runs = max(runs, p.n_runs + 1, MIN_RUNS)
-    many = f"over {20 * p.n_runs}" if runs > 20 * p.n_runs else f"≈ {runs}"
+    per_run = p.n_runs * max(p.se ** 2 - fixed ** 2, 0.0)      # the runs' share of the variance, × runs
+
+    def power(runs: float) -> float:
+        df = (min(runs, p.n_images) if p.n_images >= 2 else runs) - 1
+        sd = math.sqrt(fixed ** 2 + per_run / runs) if math.isfinite(runs) else fixed
+        if not sd > 0:
+            return 1.0
+        return float(1 - nctdtr(df, d / sd, stdtrit(df, 1 - level / 2)))
+
+    if power(math.inf if p.n_images < 2 else 1e9) < SETTLE_POWER:
+        return (f"the test images {'disagree' if fixed > 0 else 'are few'} (their level or their degrees of freedom "
+                f"alone keep a test at this level from an effect of {p.effect:+.3g}): more seeds alone cannot "
+                f"{what} it, more test images may")
+    start = max(p.n_runs + 1, MIN_RUNS)
+    runs = next((k for k in range(start, 20 * p.n_runs + 1) if power(k) >= SETTLE_POWER), None)
+    many = f"over {20 * p.n_runs}" if runs is None else f"≈ {runs}"
     return (f"{many} paired seeds per arm ({p.n_runs} now) would {what} it with "
             f"{SETTLE_POWER:.0%} power if its effect ({p.effect:+.3g}) is as measured")
 
