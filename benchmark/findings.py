@@ -86,6 +86,8 @@ __all__ = ["FINDINGS", "register_finding", "Finding", "Needs", "Arm", "Compariso
 VERDICTS = ("reproduced", "contradicted", "mixed", "inconclusive", "out of regime", "needs weights",
             "not applicable")
 OUT_OF_REGIME = "out of regime"
+#: a part one of whose arms has runs but no finite score of the part's metric (:func:`compare`): not tested
+NOT_SCORED = "not scored"
 #: bootstrap resamples per CI: one number, so `plbench findings` and the report's Findings tab agree
 N_BOOT = 2000
 #: columns that, when present, define one experimental setting (besides the task and its parameters)
@@ -401,6 +403,8 @@ class FindingResult:
                                              "failed run can be run again, a diverged one is its loss's result and "
                                              "stays out of the pairing)"),
                             (UNSETTLED, "runs not converged (a longer schedule, or check the budget curves)"),
+                            (NOT_SCORED, "not scored: an arm has runs without a finite score of the metric (each part "
+                                         "names it: score its runs, plbench evaluate)"),
                             (NO_SPREAD, "no spread (every paired difference the same: copied runs or a "
                                         "saturated metric)"),
                             (OUT_OF_REGIME, "outside the paper's regime")):
@@ -439,7 +443,8 @@ class FindingResult:
         n_rep = sum(p.verdict == "reproduced" for p in c)
         n_con = sum(p.verdict == "contradicted" for p in c)
         untested = {v: sum(p.verdict == v for p in c)
-                    for v in (TOO_FEW, NO_SPREAD, "missing runs", "unsettled (not converged)", OUT_OF_REGIME)}
+                    for v in (TOO_FEW, NO_SPREAD, "missing runs", "unsettled (not converged)", NOT_SCORED,
+                              OUT_OF_REGIME)}
         extra = len(self.parts) - len(c)
         return (f"{n_rep}/{len(c)} reproduced, {n_con} contradicted"
                 + "".join(f", {n} {v}" for v, n in untested.items() if n)
@@ -825,7 +830,22 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
     if va.empty or vb.empty:
         gone = {arm.label: res.lost_seeds(c.task, arm) for arm, v in ((c.a, va), (c.b, vb)) if v.empty}
         if not all(gone.values()):
-            return None
+            # one arm scored, the other has runs but no finite score of this metric (it failed on every image of
+            # its outputs, or they were never scored with it): a part the claim has and the results cannot test —
+            # dropped without a word, a claim about PSNR and SSIM read "reproduced on 1 of 1 parts" on SSIM alone
+            # (tests/test_review_verdicts11.py). Neither arm scored: the metric is not in these results
+            unscored = [arm for arm, v in ((c.a, va), (c.b, vb)) if v.empty and not gone[arm.label]
+                        and res.ok_seeds(c.task, arm)]
+            if not unscored or len(unscored) == 2:
+                return None
+            nan = float("nan")
+            note = "; ".join(f"{arm.label}: runs without a finite {c.metric} score (the metric failed on every "
+                             f"image, or they were never scored with it: plbench evaluate)" for arm in unscored)
+            return Part(c.task, c.metric, c.a.label, c.b.label, c.relation, nan, nan, nan, nan, nan, nan, nan, 0,
+                        len(res.ok_seeds(c.task, c.a)), len(res.ok_seeds(c.task, c.b)),
+                        is_circular(c.a.loss, c.metric) or is_circular(c.b.loss, c.metric), True,
+                        note=(c.note + "; " if c.note else "") + note, status=NOT_SCORED,
+                        practical=practical_margin(c.metric))
         note = "; ".join(f"{k}: no results — every run {_lost_words(v)}" for k, v in gone.items())
         nan = float("nan")
         return Part(c.task, c.metric, c.a.label, c.b.label, c.relation, nan, nan, nan, nan, nan, nan, nan, 0,

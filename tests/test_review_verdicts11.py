@@ -50,3 +50,26 @@ def test_seeds_to_settle_names_test_images_where_their_few_degrees_of_freedom_de
     of 0.3 that power (the normal quantiles, ≈ 4.1, named a count), more test images may."""
     n, s = _planned(3, 0.0, 0.05 / 48, effect=0.3, sd_image=0.09)
     assert n is None and "more test images" in s, s
+
+
+def test_a_metric_one_arm_could_not_score_is_a_part_said_untested_not_dropped():
+    """Was: ℓ2's PSNR NaN on every image of every run (a metric that failed for that loss's outputs, or one its runs
+    were never scored with) dropped the finding's sr4/psnr part without a word — 'no part significant (1 tested)',
+    and a claim about PSNR and SSIM could read 'reproduced on 1 of 1 parts' on SSIM alone. The part is kept,
+    untested ('not scored', naming the arm), counted in the verdict's parts and said in the open verdict."""
+    import warnings
+
+    from benchmark.findings import check_all
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(tasks=("sr4",), offsets={"l1": 0.0, "l2": 0.0}, metrics=("psnr", "ssim"),
+                        seeds=tuple(range(6)), n_images=6, seed=3, seed_sd=0.2)
+    t.loc[(t["loss"] == "l2") & (t["metric"] == "psnr"), "value"] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (r,) = check_all(t, ["zhao2017_l1_vs_l2"], n_boot=20)
+    psnr = [p for p in r.parts if p.metric == "psnr"]
+    assert psnr and psnr[0].status == "not scored" and "l2" in psnr[0].note, r.parts
+    assert "not scored" in r.verdict_text and "of 2 parts" in r.verdict_text, r.verdict_text
+    assert "not scored" in r.tally(), r.tally()
+
