@@ -376,19 +376,23 @@ class FindingResult:
         if self.verdict == "contradicted" and n_con:
             return f"contradicted on {n_con} {of}{one}"
         if self.verdict == "inconclusive" and self.every and n_rep and not n_con:
-            return f"inconclusive: reproduced on {n_rep} {of} only, the claim is about every one{one}"
+            # and why the others are open (too few runs: how many more seeds; ...), tests/test_review_verdicts11.py
+            rest = self.open_reason(others=True)
+            return (f"inconclusive: reproduced on {n_rep} {of} only, the claim is about every one{one}"
+                    + (f"; {rest}" if rest else ""))
         if self.verdict == "mixed" and n_rep and n_con:
             return f"mixed: reproduced on {n_rep} {of}, contradicted on {n_con}{one}"
         if self.verdict == "inconclusive" and c:
             return f"inconclusive: {self.open_reason()}"
         return self.verdict
 
-    def open_reason(self) -> str:
+    def open_reason(self, others: bool = False) -> str:
         """Why an inconclusive finding is open and what would settle it, in one clause: the counted parts that
         could not be tested, by why (too few runs: how many more seeds; missing or diverged runs; not converged;
         no spread), or — where parts were tested — why none decided (a reproduction the pooled effect does not
         bear out; no part significant, with :func:`seeds_to_settle` for the part closest to a decision). A bare
-        "inconclusive" left a reader unable to tell three runs from thirty that disagree."""
+        "inconclusive" left a reader unable to tell three runs from thirty that disagree. ``others``: of the parts
+        not reproduced only (a claim about every part, held on some: why the others are open; "" when none)."""
         c = self.counted
         untested = [p for p in c if p.status != "ok" or not math.isfinite(p.p_adj)]
         bits = []
@@ -411,7 +415,7 @@ class FindingResult:
             k = sum(p.verdict == status for p in untested)
             if k:
                 bits.append(f"{k} of {len(c)} part{'s' if len(c) != 1 else ''} {why}")
-        tested = [p for p in c if p not in untested]
+        tested = [p for p in c if p not in untested and not (others and p.verdict == "reproduced")]
         if tested:
             n_rep = sum(p.verdict == "reproduced" for p in tested)
             n_con = sum(p.verdict == "contradicted" for p in tested)
@@ -432,9 +436,10 @@ class FindingResult:
                 h = self.headline if self.headline in tested else min(
                     tested, key=lambda p: p.p_adj if math.isfinite(p.p_adj) else 2.0)
                 settle = seeds_to_settle(h)
-                bits.insert(0, f"no part significant ({len(tested)} tested; closest {h.task}/{h.metric}, "
+                bits.insert(0, f"no {'other ' if others else ''}part significant ({len(tested)} tested; closest "
+                               f"{h.task}/{h.metric}, "
                                f"p_holm = {h.p_adj:.2g}" + (f": {settle}" if settle else "") + ")")
-        return "; ".join(bits) if bits else "no part decided"
+        return "; ".join(bits) if bits or others else "no part decided"
 
     def tally(self) -> str:
         c = self.counted

@@ -73,3 +73,23 @@ def test_a_metric_one_arm_could_not_score_is_a_part_said_untested_not_dropped():
     assert "not scored" in r.verdict_text and "of 2 parts" in r.verdict_text, r.verdict_text
     assert "not scored" in r.tally(), r.tally()
 
+
+def test_an_every_claim_held_on_some_parts_says_why_the_others_are_open():
+    """Was (f5a2579): a claim about every part, reproduced on one and with too few runs on the other, read
+    'inconclusive: reproduced on 1 of 2 parts only, the claim is about every one' — not why the other part is
+    open nor what would settle it (train 2 more seeds), the one thing the round's 'inconclusive: <why>' added."""
+    from benchmark.findings import FindingResult, Part, judge, verdict_of
+    from benchmark.runstats import TOO_FEW
+
+    nan = float("nan")
+    held = Part("sr4", "psnr", "A", "B", "better", 0.3, 0.2, 0.4, 1.0, 1e-5, nan, 0.0, 8, 8, 8, False, True,
+                n_runs=8, se=0.05, practical=0.05, p_worse=1e-9)
+    few = Part("sr4", "ssim", "A", "B", "better", 0.01, nan, nan, nan, nan, nan, 0.0, 8, 3, 3, False, True,
+               n_runs=3, status=TOO_FEW, practical=0.002)
+    judge([held, few], 0.05)
+    r = FindingResult("f", "A > B on every metric", "", "", verdict_of([held, few]), "", parts=[held, few], every=True)
+    if r.verdict == "reproduced":  # FindingResult.judged's rule for claims about every part
+        r.verdict = "inconclusive"
+    text = r.verdict_text
+    assert text.startswith("inconclusive: reproduced on 1 of 2 parts only"), text
+    assert "too few runs" in text and "train 2 more seeds" in text, text
