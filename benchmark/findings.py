@@ -415,6 +415,11 @@ class FindingResult:
             k = sum(p.verdict == status for p in untested)
             if k:
                 bits.append(f"{k} of {len(c)} part{'s' if len(c) != 1 else ''} {why}")
+        # any other reason a part was not tested (compare_runs' "no shared images"), said as it is, never dropped
+        said = {TOO_FEW, "missing runs", UNSETTLED, NOT_SCORED, NO_SPREAD, OUT_OF_REGIME, "inconclusive"}
+        for status in sorted({p.verdict for p in untested} - said):
+            k = sum(p.verdict == status for p in untested)
+            bits.append(f"{k} of {len(c)} part{'s' if len(c) != 1 else ''} not tested: {status} (each part's note)")
         tested = [p for p in c if p not in untested and not (others and p.verdict == "reproduced")]
         if tested:
             n_rep = sum(p.verdict == "reproduced" for p in tested)

@@ -93,3 +93,18 @@ def test_an_every_claim_held_on_some_parts_says_why_the_others_are_open():
     text = r.verdict_text
     assert text.startswith("inconclusive: reproduced on 1 of 2 parts only"), text
     assert "too few runs" in text and "train 2 more seeds" in text, text
+
+
+def test_an_untested_part_of_a_status_the_sentence_does_not_list_is_still_said():
+    """Was (f5a2579): open_reason named too few, missing, unsettled, no-spread and out-of-regime parts only; a part
+    not tested for another reason (compare_runs' 'no shared images': no test image every paired run was scored on)
+    left 'inconclusive: no part decided' — no why. Any other untested status is said with its count."""
+    from benchmark.findings import FindingResult, Part, judge, verdict_of
+
+    nan = float("nan")
+    part = Part("sr4", "psnr", "A", "B", "better", nan, nan, nan, nan, nan, nan, 0.0, 0, 6, 6, False, True,
+                n_runs=6, status="no shared images", practical=0.05)
+    judge([part], 0.05)
+    r = FindingResult("f", "A > B", "", "", verdict_of([part]), "", parts=[part])
+    assert r.verdict == "inconclusive", r.verdict
+    assert "no shared images" in r.verdict_text and "no part decided" not in r.verdict_text, r.verdict_text
