@@ -432,11 +432,12 @@ class FindingResult:
                 bits.insert(0, f"contradicted on {n_con} of {len(c)} parts, but the pooled effect's CI "
                                f"[{pool[1]:+.2f}, {pool[2]:+.2f}] margins is not below −1 margin")
             elif against := [p for p in tested if p.p_adj < self.alpha and p.verdict == "inconclusive"]:
-                h = against[0]
+                h = min(against, key=lambda p: math.isfinite(p.practical))  # one without a margin first
+                why = (f"margin {h.practical:g}" if math.isfinite(h.practical) else
+                       f"no practical margin registered for {h.metric}: it can support a claim, never contradict it")
                 bits.insert(0, f"{len(against)} of {len(c)} part{'s' if len(c) != 1 else ''} significantly against "
                                f"the claim but not shown worse by more than the practical margin (e.g. {h.task}/"
-                               f"{h.metric}: CI [{h.ci_low:+.3g}, {h.ci_high:+.3g}], margin {h.practical:g}): "
-                               "no contradiction")
+                               f"{h.metric}: CI [{h.ci_low:+.3g}, {h.ci_high:+.3g}], {why}): no contradiction")
             else:
                 h = self.headline if self.headline in tested else min(
                     tested, key=lambda p: p.p_adj if math.isfinite(p.p_adj) else 2.0)

@@ -108,3 +108,17 @@ def test_an_untested_part_of_a_status_the_sentence_does_not_list_is_still_said()
     r = FindingResult("f", "A > B", "", "", verdict_of([part]), "", parts=[part])
     assert r.verdict == "inconclusive", r.verdict
     assert "no shared images" in r.verdict_text and "no part decided" not in r.verdict_text, r.verdict_text
+
+
+def test_a_part_against_the_claim_on_a_metric_without_a_margin_is_not_said_to_have_margin_inf():
+    """Was (44ee51c): a part significantly against the claim on a metric with no practical margin registered read
+    '… not shown worse by more than the practical margin (e.g. sr4/newmetric: CI […], margin inf)' — no number
+    could show it worse than an infinite margin; the reason is that no margin is registered (judge's note)."""
+    from benchmark.findings import FindingResult, Part, judge, verdict_of
+
+    part = Part("sr4", "newmetric", "A", "B", "better", -0.3, -0.4, -0.2, -1.0, 1e-5, float("nan"), 0.0, 8, 8, 8,
+                False, True, n_runs=8, se=0.05)
+    judge([part], 0.05)
+    r = FindingResult("f", "A > B", "", "", verdict_of([part]), "", parts=[part])
+    assert r.verdict == "inconclusive" and part.p_adj < 0.05, r.verdict
+    assert "inf" not in r.verdict_text and "no practical margin" in r.verdict_text, r.verdict_text
