@@ -122,3 +122,26 @@ def test_a_part_against_the_claim_on_a_metric_without_a_margin_is_not_said_to_ha
     r = FindingResult("f", "A > B", "", "", verdict_of([part]), "", parts=[part])
     assert r.verdict == "inconclusive" and part.p_adj < 0.05, r.verdict
     assert "inf" not in r.verdict_text and "no practical margin" in r.verdict_text, r.verdict_text
+
+
+def test_compare_says_why_a_dominating_pair_was_not_tested():
+    """Was: plbench compare's perception–distortion line gave every untested pair the one reason 'a test needs ≥ 5
+    paired runs of the two' — also a pair of 8 runs each whose paired differences have no spread (SE 0: copied runs,
+    a saturated metric), where more runs would change nothing. The reason is the pair's own status."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from benchmark.compare import _front_text
+    from benchmark.runstats import NO_SPREAD, TOO_FEW
+
+    x = pd.DataFrame({"mean": [30.0, 31.0, 31.0]}, index=["new", "copy", "few"])
+    y = pd.DataFrame({"mean": [0.30, 0.20, 0.20]}, index=["new", "copy", "few"])  # lpips: lower is better
+    nan = float("nan")
+    pairs = pd.DataFrame([
+        {"task": "sr4", "metric": m, "a": "new", "b": o, "effect": -0.1, "p": nan, "p_adj": nan, "n_runs": n,
+         "status": s} for m in ("psnr", "lpips") for o, n, s in (("copy", 8, NO_SPREAD), ("few", 3, TOO_FEW))])
+    st = SimpleNamespace(pairs=pairs, higher=lambda: {"psnr": True, "lpips": False})
+    text = _front_text("new", False, ["new", "copy", "few"], x, y, st, "psnr", "lpips", {}, {})
+    assert re.search(r"copy.*no spread", text) and re.search(r"few.*paired runs", text), text
+    assert not re.search(r"copy[^;]*needs ≥", text), text
