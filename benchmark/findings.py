@@ -404,8 +404,9 @@ class FindingResult:
         from benchmark.convergence import UNSETTLED
 
         for status, why in (("missing runs", "with a seed one arm lacks, lost or never ran (each part names them: a "
-                                             "failed run can be run again, a diverged one is its loss's result and "
-                                             "stays out of the pairing)"),
+                                             "failed run can be run again; a diverged one is its loss's result, and "
+                                             "the part gets no verdict while it stands — its good runs alone would "
+                                             "flatter it)"),
                             (UNSETTLED, "runs not converged (a longer schedule, or check the budget curves)"),
                             (NOT_SCORED, "not scored: an arm has runs without a finite score of the metric (each part "
                                          "names it: score its runs, plbench evaluate)"),

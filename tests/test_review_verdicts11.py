@@ -145,3 +145,19 @@ def test_compare_says_why_a_dominating_pair_was_not_tested():
     text = _front_text("new", False, ["new", "copy", "few"], x, y, st, "psnr", "lpips", {}, {})
     assert re.search(r"copy.*no spread", text) and re.search(r"few.*paired runs", text), text
     assert not re.search(r"copy[^;]*needs ≥", text), text
+
+
+def test_missing_runs_advice_does_not_say_a_diverged_seed_leaves_the_pairing():
+    """Was (3a3a53f): '… a diverged one is its loss's result and stays out of the pairing' — read as: the other seeds
+    are paired and tested without it. They are not: a part whose arm lacks a seed the other has (a diverged run
+    included) is never reproduced or contradicted (README, *Findings*), so only re-running a failed run, or a loss
+    that no longer diverges, can settle it; the sentence says so."""
+    from benchmark.findings import FindingResult, Part, judge, verdict_of
+
+    nan = float("nan")
+    part = Part("sr4", "psnr", "A", "B", "better", 0.1, nan, nan, nan, nan, nan, 0.0, 8, 4, 5, False, True,
+                note="missing or diverged seeds: A 3", n_runs=4, status="missing runs", practical=0.05)
+    judge([part], 0.05)
+    r = FindingResult("f", "A > B", "", "", verdict_of([part]), "", parts=[part])
+    assert "stays out of the pairing" not in r.verdict_text, r.verdict_text
+    assert "no verdict" in r.verdict_text and "a failed run can be run again" in r.verdict_text, r.verdict_text
