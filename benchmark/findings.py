@@ -745,6 +745,18 @@ class Results:
             self._arrays[key] = _pivot(self.table.iloc[idx]) if idx is not None else pd.DataFrame()
         return self._arrays[key]
 
+    def nonfinite_seeds(self, task: str, metric: str, arm: Arm) -> set[int]:
+        """The seeds of ``arm`` whose runs have rows of ``metric`` on ``task`` but no finite score there (the metric
+        failed on every test image of the run's output); a run without rows of it (never scored) is not one."""
+        self.values(task, metric, arm)  # builds the group index
+        idx = self._groups.get((task, metric, arm.loss, arm.weights, arm.version)) if self._groups else None
+        if idx is None:
+            return set()
+        rows = self.table.iloc[idx]
+        ok = np.isfinite(pd.to_numeric(rows["value"], errors="coerce").to_numpy(float))
+        seeds = rows["seed"].fillna(-1).astype("int64").to_numpy()
+        return set(map(int, seeds)) - set(map(int, seeds[ok]))
+
     def input_values(self, task: str, metric: str) -> pd.Series:
         t = self.inputs
         if t is None or t.empty:
@@ -887,6 +899,11 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
     expected = res.ok_seeds(c.task, c.a) | res.ok_seeds(c.task, c.b)
     lacking = {arm.label: sorted(expected - res.ok_seeds(c.task, arm)) for arm in (c.a, c.b)}
     lacking = {k: v for k, v in lacking.items() if v}
+    # a run with rows but no finite score of this metric (it failed on that run's output) is a missing run of the
+    # part, as the leaderboard makes it one of its column: left out unseen, the rest were compared on a selection
+    # (tests/test_review_verdicts11.py)
+    unscored = {arm.label: sorted(res.nonfinite_seeds(c.task, c.metric, arm) & expected) for arm in (c.a, c.b)}
+    unscored = {k: v for k, v in unscored.items() if v}
     note = c.note
     unsettled = res.convergence_note(c)
     if unsettled:
@@ -899,6 +916,10 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
         status = "missing runs"
         note = (note + "; " if note else "") + "missing or diverged seeds: " + "; ".join(
             f"{k} {', '.join(map(str, v))}" for k, v in lacking.items())
+    if unscored:
+        status = "missing runs"
+        note = (note + "; " if note else "") + f"runs with no finite {c.metric} score (seeds): " + "; ".join(
+            f"{k} {', '.join(map(str, v))}" for k, v in unscored.items())
     dz = r.effect / (r.se * math.sqrt(r.n_runs)) if r.se and math.isfinite(r.se) and r.se > 0 else float("nan")
     circ = is_circular(c.a.loss, c.metric) or is_circular(c.b.loss, c.metric)
     return Part(c.task, c.metric, c.a.label, c.b.label, c.relation, r.effect, r.ci_low, r.ci_high, dz, r.p,

@@ -161,3 +161,25 @@ def test_missing_runs_advice_does_not_say_a_diverged_seed_leaves_the_pairing():
     r = FindingResult("f", "A > B", "", "", verdict_of([part]), "", parts=[part])
     assert "stays out of the pairing" not in r.verdict_text, r.verdict_text
     assert "no verdict" in r.verdict_text and "a failed run can be run again" in r.verdict_text, r.verdict_text
+
+
+def test_a_run_without_a_finite_score_of_the_parts_metric_is_a_missing_run_not_left_out_silently():
+    """Was: ℓ2's seed-0 run NaN on every test image of PSNR (rows present, every score non-finite: a metric that
+    failed on that run's output) left the pairing unseen — the part tested ℓ1 and ℓ2 on the other 5 seeds with
+    status ok and no note: a run judged by its failure to score is dropped, the rest compared on a selection (the
+    leaderboard calls such a run a missing run of its column). It is a missing run of the part, named."""
+    import warnings
+
+    from benchmark.findings import check_all
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(tasks=("sr4",), offsets={"l1": 0.0, "l2": 0.0}, metrics=("psnr", "ssim"),
+                        seeds=tuple(range(6)), n_images=6, seed=3, seed_sd=0.2)
+    t.loc[(t["loss"] == "l2") & (t["metric"] == "psnr") & (t["seed"] == 0), "value"] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (r,) = check_all(t, ["zhao2017_l1_vs_l2"], n_boot=20)
+    (psnr,) = [p for p in r.parts if p.metric == "psnr"]
+    (ssim,) = [p for p in r.parts if p.metric == "ssim"]
+    assert psnr.status == "missing runs" and re.search(r"l2[^;]*\b0\b", psnr.note), (psnr.status, psnr.note)
+    assert ssim.status == "ok", ssim.status  # the run scored on SSIM: that part keeps it
