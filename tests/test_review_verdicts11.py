@@ -183,3 +183,25 @@ def test_a_run_without_a_finite_score_of_the_parts_metric_is_a_missing_run_not_l
     (ssim,) = [p for p in r.parts if p.metric == "ssim"]
     assert psnr.status == "missing runs" and re.search(r"l2[^;]*\b0\b", psnr.note), (psnr.status, psnr.note)
     assert ssim.status == "ok", ssim.status  # the run scored on SSIM: that part keeps it
+
+
+def test_sim_df_rule_fine_grid_runs_and_a_subset_draws_what_the_full_grid_drew(caplog, monkeypatch):
+    """scripts/sim_df_rule.py --fine (every ratio of a run and an image level) runs; --scenarios 3 alone prints the
+    row the four scenarios print for it (each scenario's seed is its own index, not its place in the list)."""
+    import logging
+
+    from tests.test_probe_verdicts11 import _sim
+
+    sim = _sim()
+    monkeypatch.setattr(sim, "FINE_SDS", (0.0, 0.45))  # 4 of the 25 ratios: the path, not the figures
+    args = ["--n", "400", "--runs", "5", "--images", "3", "--rules", "current"]
+    with caplog.at_level(logging.INFO, logger=sim.log.name):
+        assert sim.main([*args, "--fine"]) == 0
+    assert sum("run 0.45, image 0.45" in r.getMessage() for r in caplog.records) == 1
+    rows = {}
+    for sel in (["0", "1", "2", "3"], ["3"]):
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger=sim.log.name):
+            sim.main([*args, "--scenarios", *sel])
+        rows[len(sel)] = [r.getMessage() for r in caplog.records if "run + image + residual" in r.getMessage()]
+    assert rows[4] == rows[1] and len(rows[1]) == 1, rows
