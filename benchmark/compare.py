@@ -49,7 +49,7 @@ from benchmark.export import (
     one_image_text,
 )
 from benchmark.results import ResultsStore, atomic_write_bytes, atomic_write_new
-from benchmark.runstats import MIN_RUNS
+from benchmark.runstats import MIN_RUNS, NO_SPREAD
 from benchmark.stats import INPUT, compute, labels, pareto_front, pd_metrics, smoke_test
 
 log = logging.getLogger(__name__)
@@ -720,10 +720,26 @@ def _front_text(label: str, on_front: bool, labs: list[str], x: pd.DataFrame, y:
     if tested:
         out.append(f"dominated by the means of {names(tested)}, not significantly (no loss is significantly "
                    f"better on both {dist} and {perc})")
-    if untested:
-        out.append(f"{'and' if tested else 'dominated'} by the means of {names(untested)}, not tested (a test "
+    # each untested pair with its own reason: a pair with no spread (SE 0) has runs enough, more would change nothing
+    flat = [o for o in untested if NO_SPREAD in _statuses(st, label, o, (dist, perc))]
+    few = [o for o in untested if o not in flat]
+    if few:
+        out.append(f"{'and' if out else 'dominated'} by the means of {names(few)}, not tested (a test "
                    f"needs ≥ {MIN_RUNS} paired runs of the two: no verdict either way)")
+    if flat:
+        out.append(f"{'and' if out else 'dominated'} by the means of {names(flat)}, not tested (no spread: every "
+                   "paired difference the same, SE 0 — copied runs or a saturated metric: no verdict either way)")
     return "; ".join(out)
+
+
+def _statuses(st, a: str, b: str, metrics) -> set[str]:
+    """The statuses (:attr:`benchmark.stats.Stats.pairs`) of the pair (``a``, ``b``) on ``metrics``."""
+    pairs = st.pairs
+    if pairs is None or pairs.empty or "status" not in pairs.columns:
+        return set()
+    mine = pairs[pairs["metric"].isin(list(metrics)) & (((pairs["a"] == a) & (pairs["b"] == b))
+                                                        | ((pairs["a"] == b) & (pairs["b"] == a)))]
+    return set(mine["status"].astype(str))
 
 
 def _tested(st, a: str, b: str, metric: str) -> bool:

@@ -86,6 +86,8 @@ __all__ = ["FINDINGS", "register_finding", "Finding", "Needs", "Arm", "Compariso
 VERDICTS = ("reproduced", "contradicted", "mixed", "inconclusive", "out of regime", "needs weights",
             "not applicable")
 OUT_OF_REGIME = "out of regime"
+#: a part one of whose arms has runs but no finite score of the part's metric (:func:`compare`): not tested
+NOT_SCORED = "not scored"
 #: bootstrap resamples per CI: one number, so `plbench findings` and the report's Findings tab agree
 N_BOOT = 2000
 #: columns that, when present, define one experimental setting (besides the task and its parameters)
@@ -261,10 +263,14 @@ SETTLE_POWER = 0.8
 def seeds_to_settle(p: Part, alpha: float = 0.05) -> str:
     """What would settle an open, tested part, in words: the paired seeds per arm for :data:`SETTLE_POWER` to
     reproduce (or contradict) it *if its effect is as measured*, at its Holm family's strictest level
-    (:attr:`Part.settle_level`, normal approximation); ``add test images`` where the images' level alone
-    (:attr:`Part.se_images`, which more runs do not reduce) keeps the test from that; or that the effect lies within
-    the practical margin of no difference, where no number of seeds would give a verdict on an effect this size."""
-    from scipy.special import ndtri
+    (:attr:`Part.settle_level`; Student's t at ``min(seeds, images) − 1`` degrees of freedom, the floor of
+    :func:`benchmark.runstats.two_level_se`'s — with fewer images than runs the rule keeps them near images − 1, so
+    the normal quantiles named 8 seeds for 80 % power on 3 images where they gave 11 %,
+    tests/test_review_verdicts11.py); ``add test images`` where the images — their level (:attr:`Part.se_images`,
+    which more runs do not reduce) or their few degrees of freedom — keep the test from that; or that the effect lies
+    within the practical margin of no difference, where no number of seeds would give a verdict on an effect this
+    size."""
+    from scipy.special import nctdtr, stdtrit
 
     if not (math.isfinite(p.se) and p.se > 0 and math.isfinite(p.effect) and p.n_runs):
         return ""
@@ -275,15 +281,23 @@ def seeds_to_settle(p: Part, alpha: float = 0.05) -> str:
                 "more seeds would not give a verdict on an effect this size")
     d, what = (d_rep, "reproduce") if d_rep > 0 else (d_con, "contradict")
     level = p.settle_level if math.isfinite(p.settle_level) else alpha
-    z = float(ndtri(1 - level / 2) + ndtri(SETTLE_POWER))
     fixed = p.se_images if math.isfinite(p.se_images) else 0.0
-    room = (d / z) ** 2 - fixed ** 2
-    if room <= 0:
-        return (f"the test images disagree (their level alone is too wide for an effect of {p.effect:+.3g}): "
-                f"more seeds alone cannot {what} it, more test images may")
-    runs = math.ceil(p.n_runs * max(p.se ** 2 - fixed ** 2, 0.0) / room)
-    runs = max(runs, p.n_runs + 1, MIN_RUNS)
-    many = f"over {20 * p.n_runs}" if runs > 20 * p.n_runs else f"≈ {runs}"
+    per_run = p.n_runs * max(p.se ** 2 - fixed ** 2, 0.0)      # the runs' share of the variance, × runs
+
+    def power(runs: float) -> float:
+        df = (min(runs, p.n_images) if p.n_images >= 2 else runs) - 1
+        sd = math.sqrt(fixed ** 2 + per_run / runs) if math.isfinite(runs) else fixed
+        if not sd > 0:
+            return 1.0
+        return float(1 - nctdtr(df, d / sd, stdtrit(df, 1 - level / 2)))
+
+    if power(math.inf if p.n_images < 2 else 1e9) < SETTLE_POWER:
+        return (f"the test images {'disagree' if fixed > 0 else 'are few'} (their level or their degrees of freedom "
+                f"alone keep a test at this level from an effect of {p.effect:+.3g}): more seeds alone cannot "
+                f"{what} it, more test images may")
+    start = max(p.n_runs + 1, MIN_RUNS)
+    runs = next((k for k in range(start, 20 * p.n_runs + 1) if power(k) >= SETTLE_POWER), None)
+    many = f"over {20 * p.n_runs}" if runs is None else f"≈ {runs}"
     return (f"{many} paired seeds per arm ({p.n_runs} now) would {what} it with "
             f"{SETTLE_POWER:.0%} power if its effect ({p.effect:+.3g}) is as measured")
 
@@ -362,19 +376,23 @@ class FindingResult:
         if self.verdict == "contradicted" and n_con:
             return f"contradicted on {n_con} {of}{one}"
         if self.verdict == "inconclusive" and self.every and n_rep and not n_con:
-            return f"inconclusive: reproduced on {n_rep} {of} only, the claim is about every one{one}"
+            # and why the others are open (too few runs: how many more seeds; ...), tests/test_review_verdicts11.py
+            rest = self.open_reason(others=True)
+            return (f"inconclusive: reproduced on {n_rep} {of} only, the claim is about every one{one}"
+                    + (f"; {rest}" if rest else ""))
         if self.verdict == "mixed" and n_rep and n_con:
             return f"mixed: reproduced on {n_rep} {of}, contradicted on {n_con}{one}"
         if self.verdict == "inconclusive" and c:
             return f"inconclusive: {self.open_reason()}"
         return self.verdict
 
-    def open_reason(self) -> str:
+    def open_reason(self, others: bool = False) -> str:
         """Why an inconclusive finding is open and what would settle it, in one clause: the counted parts that
         could not be tested, by why (too few runs: how many more seeds; missing or diverged runs; not converged;
         no spread), or — where parts were tested — why none decided (a reproduction the pooled effect does not
         bear out; no part significant, with :func:`seeds_to_settle` for the part closest to a decision). A bare
-        "inconclusive" left a reader unable to tell three runs from thirty that disagree."""
+        "inconclusive" left a reader unable to tell three runs from thirty that disagree. ``others``: of the parts
+        not reproduced only (a claim about every part, held on some: why the others are open; "" when none)."""
         c = self.counted
         untested = [p for p in c if p.status != "ok" or not math.isfinite(p.p_adj)]
         bits = []
@@ -386,16 +404,24 @@ class FindingResult:
         from benchmark.convergence import UNSETTLED
 
         for status, why in (("missing runs", "with a seed one arm lacks, lost or never ran (each part names them: a "
-                                             "failed run can be run again, a diverged one is its loss's result and "
-                                             "stays out of the pairing)"),
+                                             "failed run can be run again; a diverged one is its loss's result, and "
+                                             "the part gets no verdict while it stands — its good runs alone would "
+                                             "flatter it)"),
                             (UNSETTLED, "runs not converged (a longer schedule, or check the budget curves)"),
+                            (NOT_SCORED, "not scored: an arm has runs without a finite score of the metric (each part "
+                                         "names it: score its runs, plbench evaluate)"),
                             (NO_SPREAD, "no spread (every paired difference the same: copied runs or a "
                                         "saturated metric)"),
                             (OUT_OF_REGIME, "outside the paper's regime")):
             k = sum(p.verdict == status for p in untested)
             if k:
                 bits.append(f"{k} of {len(c)} part{'s' if len(c) != 1 else ''} {why}")
-        tested = [p for p in c if p not in untested]
+        # any other reason a part was not tested (compare_runs' "no shared images"), said as it is, never dropped
+        said = {TOO_FEW, "missing runs", UNSETTLED, NOT_SCORED, NO_SPREAD, OUT_OF_REGIME, "inconclusive"}
+        for status in sorted({p.verdict for p in untested} - said):
+            k = sum(p.verdict == status for p in untested)
+            bits.append(f"{k} of {len(c)} part{'s' if len(c) != 1 else ''} not tested: {status} (each part's note)")
+        tested = [p for p in c if p not in untested and not (others and p.verdict == "reproduced")]
         if tested:
             n_rep = sum(p.verdict == "reproduced" for p in tested)
             n_con = sum(p.verdict == "contradicted" for p in tested)
@@ -407,18 +433,20 @@ class FindingResult:
                 bits.insert(0, f"contradicted on {n_con} of {len(c)} parts, but the pooled effect's CI "
                                f"[{pool[1]:+.2f}, {pool[2]:+.2f}] margins is not below −1 margin")
             elif against := [p for p in tested if p.p_adj < self.alpha and p.verdict == "inconclusive"]:
-                h = against[0]
+                h = min(against, key=lambda p: math.isfinite(p.practical))  # one without a margin first
+                why = (f"margin {h.practical:g}" if math.isfinite(h.practical) else
+                       f"no practical margin registered for {h.metric}: it can support a claim, never contradict it")
                 bits.insert(0, f"{len(against)} of {len(c)} part{'s' if len(c) != 1 else ''} significantly against "
                                f"the claim but not shown worse by more than the practical margin (e.g. {h.task}/"
-                               f"{h.metric}: CI [{h.ci_low:+.3g}, {h.ci_high:+.3g}], margin {h.practical:g}): "
-                               "no contradiction")
+                               f"{h.metric}: CI [{h.ci_low:+.3g}, {h.ci_high:+.3g}], {why}): no contradiction")
             else:
                 h = self.headline if self.headline in tested else min(
                     tested, key=lambda p: p.p_adj if math.isfinite(p.p_adj) else 2.0)
                 settle = seeds_to_settle(h)
-                bits.insert(0, f"no part significant ({len(tested)} tested; closest {h.task}/{h.metric}, "
+                bits.insert(0, f"no {'other ' if others else ''}part significant ({len(tested)} tested; closest "
+                               f"{h.task}/{h.metric}, "
                                f"p_holm = {h.p_adj:.2g}" + (f": {settle}" if settle else "") + ")")
-        return "; ".join(bits) if bits else "no part decided"
+        return "; ".join(bits) if bits or others else "no part decided"
 
     def tally(self) -> str:
         c = self.counted
@@ -427,7 +455,8 @@ class FindingResult:
         n_rep = sum(p.verdict == "reproduced" for p in c)
         n_con = sum(p.verdict == "contradicted" for p in c)
         untested = {v: sum(p.verdict == v for p in c)
-                    for v in (TOO_FEW, NO_SPREAD, "missing runs", "unsettled (not converged)", OUT_OF_REGIME)}
+                    for v in (TOO_FEW, NO_SPREAD, "missing runs", "unsettled (not converged)", NOT_SCORED,
+                              OUT_OF_REGIME)}
         extra = len(self.parts) - len(c)
         return (f"{n_rep}/{len(c)} reproduced, {n_con} contradicted"
                 + "".join(f", {n} {v}" for v, n in untested.items() if n)
@@ -716,6 +745,18 @@ class Results:
             self._arrays[key] = _pivot(self.table.iloc[idx]) if idx is not None else pd.DataFrame()
         return self._arrays[key]
 
+    def nonfinite_seeds(self, task: str, metric: str, arm: Arm) -> set[int]:
+        """The seeds of ``arm`` whose runs have rows of ``metric`` on ``task`` but no finite score there (the metric
+        failed on every test image of the run's output); a run without rows of it (never scored) is not one."""
+        self.values(task, metric, arm)  # builds the group index
+        idx = self._groups.get((task, metric, arm.loss, arm.weights, arm.version)) if self._groups else None
+        if idx is None:
+            return set()
+        rows = self.table.iloc[idx]
+        ok = np.isfinite(pd.to_numeric(rows["value"], errors="coerce").to_numpy(float))
+        seeds = rows["seed"].fillna(-1).astype("int64").to_numpy()
+        return set(map(int, seeds)) - set(map(int, seeds[ok]))
+
     def input_values(self, task: str, metric: str) -> pd.Series:
         t = self.inputs
         if t is None or t.empty:
@@ -813,7 +854,22 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
     if va.empty or vb.empty:
         gone = {arm.label: res.lost_seeds(c.task, arm) for arm, v in ((c.a, va), (c.b, vb)) if v.empty}
         if not all(gone.values()):
-            return None
+            # one arm scored, the other has runs but no finite score of this metric (it failed on every image of
+            # its outputs, or they were never scored with it): a part the claim has and the results cannot test —
+            # dropped without a word, a claim about PSNR and SSIM read "reproduced on 1 of 1 parts" on SSIM alone
+            # (tests/test_review_verdicts11.py). Neither arm scored: the metric is not in these results
+            unscored = [arm for arm, v in ((c.a, va), (c.b, vb)) if v.empty and not gone[arm.label]
+                        and res.ok_seeds(c.task, arm)]
+            if not unscored or len(unscored) == 2:
+                return None
+            nan = float("nan")
+            note = "; ".join(f"{arm.label}: runs without a finite {c.metric} score (the metric failed on every "
+                             f"image, or they were never scored with it: plbench evaluate)" for arm in unscored)
+            return Part(c.task, c.metric, c.a.label, c.b.label, c.relation, nan, nan, nan, nan, nan, nan, nan, 0,
+                        len(res.ok_seeds(c.task, c.a)), len(res.ok_seeds(c.task, c.b)),
+                        is_circular(c.a.loss, c.metric) or is_circular(c.b.loss, c.metric), True,
+                        note=(c.note + "; " if c.note else "") + note, status=NOT_SCORED,
+                        practical=practical_margin(c.metric))
         note = "; ".join(f"{k}: no results — every run {_lost_words(v)}" for k, v in gone.items())
         nan = float("nan")
         return Part(c.task, c.metric, c.a.label, c.b.label, c.relation, nan, nan, nan, nan, nan, nan, nan, 0,
@@ -843,6 +899,11 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
     expected = res.ok_seeds(c.task, c.a) | res.ok_seeds(c.task, c.b)
     lacking = {arm.label: sorted(expected - res.ok_seeds(c.task, arm)) for arm in (c.a, c.b)}
     lacking = {k: v for k, v in lacking.items() if v}
+    # a run with rows but no finite score of this metric (it failed on that run's output) is a missing run of the
+    # part, as the leaderboard makes it one of its column: left out unseen, the rest were compared on a selection
+    # (tests/test_review_verdicts11.py)
+    unscored = {arm.label: sorted(res.nonfinite_seeds(c.task, c.metric, arm) & expected) for arm in (c.a, c.b)}
+    unscored = {k: v for k, v in unscored.items() if v}
     note = c.note
     unsettled = res.convergence_note(c)
     if unsettled:
@@ -855,6 +916,10 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
         status = "missing runs"
         note = (note + "; " if note else "") + "missing or diverged seeds: " + "; ".join(
             f"{k} {', '.join(map(str, v))}" for k, v in lacking.items())
+    if unscored:
+        status = "missing runs"
+        note = (note + "; " if note else "") + f"runs with no finite {c.metric} score (seeds): " + "; ".join(
+            f"{k} {', '.join(map(str, v))}" for k, v in unscored.items())
     dz = r.effect / (r.se * math.sqrt(r.n_runs)) if r.se and math.isfinite(r.se) and r.se > 0 else float("nan")
     circ = is_circular(c.a.loss, c.metric) or is_circular(c.b.loss, c.metric)
     return Part(c.task, c.metric, c.a.label, c.b.label, c.relation, r.effect, r.ci_low, r.ci_high, dz, r.p,
