@@ -847,11 +847,12 @@ def column_counts(stats: Stats) -> dict[str, int]:
 
 def _rank_ticks(k: int) -> list[int]:
     """Whole ranks from 1 to ``k`` for a colourbar: every one up to 6 losses, else every 2nd/5th/…
-    from 1 (at most six), with ``k`` itself when it is not next to the last."""
+    from 1 (at most six), always ending at ``k`` (the worst the label names): added after the last,
+    or in its place when next to it (12: 1, 6, 12)."""
     step = next(s for s in (1, 2, 5, 10, 20, 50, 100, 1000) if (k - 1) / s <= 5)
     ticks = list(range(1, k + 1, step))
-    if ticks[-1] != k and 2 * (k - ticks[-1]) >= step:
-        ticks.append(k)
+    if ticks[-1] != k:
+        ticks[-1 if len(ticks) > 1 and 2 * (k - ticks[-1]) < step else len(ticks):] = [k]
     return ticks
 
 
