@@ -53,6 +53,7 @@ Figures:
   losses whose mean ranks differ by less than the critical difference (the run as the unit: a
   permutation of each seed's runs, :func:`benchmark.stats.friedman_nemenyi`); the title names the
   losses left out of the test (lacking a block most have) and the blocks left out (not every loss shown has them).
+  Each loss's connector in its colour, line style and marker (at its corner), as in the other figures.
 * :func:`training_curves` — per task, each loss's training-loss curve from ``meta.json`` smoothed by
   a centred moving average (:func:`smooth_curve`, the window in the title) and divided by its first
   smoothed value (every curve starts at 1); mean over seeds, band = min–max over seeds where there
@@ -1344,7 +1345,9 @@ def draw_cd_diagram(stats: Stats, styles=None):
     for i, (label, r) in enumerate(ranks.items()):
         left = i < half
         xe = lo - 0.25 if left else hi + 0.25
-        ax.plot([r, r, xe], [0, ypos[i], ypos[i]], color=styles.get(label, styles[INPUT]).color, lw=0.8)
+        st = styles.get(label, styles[INPUT])  # its whole style, marker at the corner: 10 colours repeat beyond 10
+        ax.plot([r, r, xe], [0, ypos[i], ypos[i]], color=st.color, lw=0.8, ls=st.linestyle, marker=st.marker,
+                markevery=[1], ms=4, mew=0.8, **_half(st))
         ax.text(xe + (-0.05 if left else 0.05), ypos[i], texts[i], ha="right" if left else "left", va="center",
                 fontsize=7, clip_on=False, linespacing=1.0)
     for n, (a, b) in enumerate(groups):

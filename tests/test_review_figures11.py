@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import numpy as np
+from matplotlib.colors import to_rgb
+
 from benchmark import figures as F
 
 
@@ -17,3 +20,23 @@ def test_rank_colourbar_always_shows_the_worst_rank_it_names():
         if k > 1:
             gaps = [b - a for a, b in zip(ticks, ticks[1:])]
             assert min(gaps) * 2 >= max(gaps[:-1] or gaps), (k, ticks)
+
+
+def test_cd_diagram_tells_every_loss_apart_beyond_the_palette():
+    """The CD diagram drew each loss's connector in its colour alone: the palette has 10 colours, so with 12 losses
+    two connectors shared a colour and nothing else (30-loss report: loss16 and loss01 both orange, l1 and
+    dists+fft0.05 both blue). Each connector now draws the loss's whole style — colour, line style and its marker at
+    the label end, as the other figures do — so no two look alike."""
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_table
+
+    offsets = {f"loss{i:02d}": 0.1 * i for i in range(12)}
+    t = synthetic_table(tasks=("denoise",), metrics=("psnr", "ssim"), seeds=(0, 1), n_images=3, offsets=offsets)
+    st = compute(t, n_boot=10)
+    styles = F.stats_styles(st)
+    with F.style():
+        fig = F.draw_cd_diagram(st, styles)
+        connectors = [ln for ln in fig.axes[0].lines if len(ln.get_xdata()) == 3]  # rank → down → its label
+        looks = {(tuple(np.round(to_rgb(ln.get_color()), 3)), ln.get_linestyle(), ln.get_marker(), ln.get_fillstyle())
+                 for ln in connectors}
+    assert len(connectors) == 12 and len(looks) == 12, sorted(looks)
