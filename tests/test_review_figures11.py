@@ -40,3 +40,19 @@ def test_cd_diagram_tells_every_loss_apart_beyond_the_palette():
         looks = {(tuple(np.round(to_rgb(ln.get_color()), 3)), ln.get_linestyle(), ln.get_marker(), ln.get_fillstyle())
                  for ln in connectors}
     assert len(connectors) == 12 and len(looks) == 12, sorted(looks)
+
+
+
+def test_compare_summary_names_psnr_in_db_as_every_other_table(tmp_path):
+    """31c6499 gave every table's psnr column its unit ('psnr (dB) ↑': leaderboard.md, .tex, report.html, the
+    per-test-set tables), but compare/<loss>.md — the per-metric table of a compared loss — still said 'psnr ↑'
+    beside the same numbers. It now names the unit too; a unitless metric gets none."""
+    from benchmark.compare import _summary
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path, tasks=("denoise",), metrics=("psnr", "ssim"), seeds=(0,), budget_check=False,
+                        n_images=3, offsets={"l1": 0.0, "good": 1.0})
+    group = [m for m in store.metas() if m.get("kind") != "input"]
+    text, _ = _summary(store, {"denoise": group}, ["good"], {"denoise": []}, 0.05, 10, "l1", ())
+    rows = [line for line in text.splitlines() if line.startswith(("| psnr", "| ssim"))]
+    assert len(rows) == 2 and rows[0].startswith("| psnr (dB) ↑ |") and rows[1].startswith("| ssim ↑ |"), rows
