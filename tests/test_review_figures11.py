@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from matplotlib.colors import to_rgb
 
 from benchmark import figures as F
@@ -41,6 +42,31 @@ def test_cd_diagram_tells_every_loss_apart_beyond_the_palette():
                  for ln in connectors}
     assert len(connectors) == 12 and len(looks) == 12, sorted(looks)
 
+
+@pytest.mark.slow
+def test_fit_canvas_keeps_a_margin_in_the_png_as_saved():
+    """A 60-loss P–D plane was fitted at the screen's 100 dpi, but its PNG is saved at 200 dpi, where text widths
+    (hinting) and so the constrained layout differ: the y label 'lpips ↓ (perception)' came out 1 px from the PNG's
+    left edge (edges 1, 29, 10, 12 px). Fitted at the PNG's resolution, with a fixed margin, every text of the saved
+    file is inside it."""
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_table
+    from tests.test_figure_layout import SAVE_DPI, _drawn
+
+    names = ["l1", "contextual@vgg19_relu4_2+tv0.01", "gram@vgg19_relu1_1,relu2_1,relu3_1+l1", "é-loss_ünïcode"]
+    names += [f"contextual@vgg19_relu{i % 5 + 1}_2+tv0.{i:02d}" if i % 3 == 0 else f"loss{i:02d}" for i in range(56)]
+    rng = np.random.default_rng(1)
+    offsets = {n: 0.0 if n == "l1" else float(rng.normal(0, 1)) for n in names}
+    t = synthetic_table(tasks=("denoise",), offsets=offsets, metrics=("psnr", "ssim", "lpips"), seeds=(0, 1, 2),
+                        n_images=6)
+    with F.style():
+        fig = F.draw_pd_plane(compute(t, n_boot=10))
+        d = _drawn(fig)
+    w, h = d["canvas"]
+    edge = F.EDGE_IN * SAVE_DPI * 0.9
+    near = [(s, round(b.x0), round(w - b.x1), round(b.y0), round(h - b.y1)) for s, b, _ in d["texts"]
+            if min(b.x0, b.y0, w - b.x1, h - b.y1) < edge]
+    assert not near, near
 
 
 def test_compare_summary_names_psnr_in_db_as_every_other_table(tmp_path):
