@@ -1395,12 +1395,22 @@ def draw_cd_diagram(stats: Stats, styles=None):
     renderer = fig.canvas.get_renderer()
     per_rank = ax.get_window_extent(renderer).width / fig.dpi / (hi - lo + 0.6)
     step = next(s for s in (1, 2, 5, 10, 20, 50, 100) if s * per_rank >= 0.28)
+    numbered = _numbered_ranks(lo, hi, step)
     for t in range(lo, hi + 1):
-        ax.vlines(t, 0, 0.08 if (t - lo) % step else 0.12, color="k", lw=0.6)
-        if (t - lo) % step == 0:
+        ax.vlines(t, 0, 0.12 if t in numbered else 0.08, color="k", lw=0.6)
+        if t in numbered:
             ax.text(t, 0.15, str(t), ha="center", va="bottom", fontsize=7)
     fit_canvas(fig)
     return fig
+
+
+def _numbered_ranks(lo: int, hi: int, step: int) -> list[int]:
+    """The ranks the CD diagram's axis numbers: every ``step``-th from ``lo``, and ``hi`` where the axis ends (the
+    worst rank), in place of the last when no more than half a step before it (30 by 2: 1, 3, …, 27, 30)."""
+    ranks = list(range(lo, hi + 1, step))
+    if ranks[-1] != hi:
+        ranks[-1 if len(ranks) > 1 and 2 * (hi - ranks[-1]) <= step else len(ranks):] = [hi]
+    return ranks
 
 
 def cd_diagram(stats: Stats, base: Path, formats=("png", "pdf"), styles=None) -> list[Path]:
