@@ -1653,7 +1653,8 @@ def leaderboard_order(values: dict) -> list[str]:
             ranks = pd.DataFrame({c: restored[c].rank(ascending=not _metric_of(c)[1]) for c in restored.columns})
         for label, r in ranks.mean(axis=1).items():
             score.setdefault(label, []).append(float(r))
-    order = rank_order({l: float(np.nanmean(score[l])) for l in score})
+    finite = {l: [r for r in rs if np.isfinite(r)] for l, rs in score.items()}  # a loss with no score: NaN, last,
+    order = rank_order({l: float(np.mean(rs)) if rs else np.nan for l, rs in finite.items()})  # no warning
     return [INPUT] * any(INPUT in (v[0] if isinstance(v, tuple) else v).index for v in values.values()) + order
 
 

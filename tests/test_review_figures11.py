@@ -112,3 +112,18 @@ def test_cd_diagram_numbers_the_worst_rank_its_axis_ends_at():
     assert numbers[0] == 1 and numbers[-1] == 30 and len(numbers) < 30, numbers
     gaps = np.diff(numbers)
     assert gaps.min() * 2 > gaps.max() or len(set(gaps[:-1])) == 1 and gaps[-1] > gaps[0] / 2, numbers
+
+
+def test_leaderboard_order_of_a_loss_with_no_score_warns_nothing():
+    """A loss with no finite score in any panel (every score NaN) made leaderboard.png's row order print numpy's
+    'RuntimeWarning: Mean of empty slice' into the report's terminal output; it goes last, silently."""
+    import warnings
+
+    import pandas as pd
+
+    v = pd.DataFrame({"psnr ↑": [20.0, 26.0, np.nan, 27.0], "lpips ↓": [0.4, 0.3, np.nan, 0.25]},
+                     index=["input", "l1", "empty", "good"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        order = F.leaderboard_order({"denoise": v, "sr4": v})
+    assert order == ["input", "good", "l1", "empty"]
