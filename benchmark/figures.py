@@ -813,6 +813,9 @@ def draw_rank_heatmap(stats: Stats, styles=None):
                  f"(1 = best, {k} = worst)")
     if partial:
         note += f"; {PARTIAL}: not every (task, metric) block, a mean over fewer blocks and rivals, not comparable"
+    empty = tr.isna().to_numpy()  # a loss not ranked in a task (absent, or no score): "–", as leaderboard.png
+    if empty.any():
+        note += "; –: not ranked there (no score)"
     width = min(COL2, 2.2 + 0.5 * tr.shape[1])
     smoke = smoke_test(stats, short=True)  # runs not shown converged (or too few), as the leaderboard opens
     title = wrap_title(f"Mean rank over each task's metrics{note}", width)
@@ -837,6 +840,8 @@ def draw_rank_heatmap(stats: Stats, styles=None):
         sns.heatmap(colour, ax=ax, cmap="viridis", annot=annot, fmt="", annot_kws={"fontsize": 7}, linewidths=0.5,
                     linecolor="white", vmin=1, vmax=max(k, 1), cbar=k > 1,
                     cbar_kws={"label": label, "shrink": 0.8, "aspect": 30, "ticks": _rank_ticks(k)})
+    for i, j in zip(*np.nonzero(empty)):  # seaborn leaves a masked cell without its text
+        ax.text(j + 0.5, i + 0.5, "–", ha="center", va="center", fontsize=7, color="0.35")
     if scaled and k > 1:
         ax.collections[0].colorbar.set_ticks([1, k], labels=["best", "worst"])
     ax.set_yticks(np.arange(len(tr)) + 0.5, rows, rotation=0, va="center")

@@ -127,3 +127,26 @@ def test_leaderboard_order_of_a_loss_with_no_score_warns_nothing():
         warnings.simplefilter("error")
         order = F.leaderboard_order({"denoise": v, "sr4": v})
     assert order == ["input", "good", "l1", "empty"]
+
+
+def test_rank_heatmap_says_what_an_empty_cell_is():
+    """A loss absent from a task (or with no score there) left its rank-heatmap cell blank — white, no text, nothing
+    on the figure saying why (8-task report, l1 not run on sr4) — where leaderboard.png draws '–' and its title says
+    '–: no score' (553638e). The rank heatmap now draws '–' there and its title says what it is, only then."""
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(tasks=("denoise", "sr4"), metrics=("psnr", "ssim"), seeds=(0, 1), n_images=3,
+                        offsets={"l1": 0.0, "good": 1.0, "bad": -1.0})
+    with F.style():
+        whole = F.draw_rank_heatmap(compute(t, n_boot=10))
+        assert "–" not in whole.axes[0].get_title() and "–" not in [x.get_text() for x in whole.axes[0].texts]
+        holed = t[~((t["loss"] == "l1") & (t["task"] == "sr4"))]
+        fig = F.draw_rank_heatmap(compute(holed, n_boot=10))
+        ax = fig.axes[0]
+        dashes = [x for x in ax.texts if x.get_text() == "–"]
+        assert len(dashes) == 1 and "–: not ranked" in ax.get_title().replace("\n", " ")
+        rows = [x.get_text() for x in ax.get_yticklabels()]
+        cols = [x.get_text().split(" (")[0] for x in ax.get_xticklabels()]
+        x, y = dashes[0].get_position()
+        assert rows[int(y)] == "l1" and cols[int(x)] == "sr4"
