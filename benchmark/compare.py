@@ -564,6 +564,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         clipped_ci_lines,
         device_cost_lines,
         metric_decimals,
+        metric_unit,
         survivors_text,
         unequal_seeds_text,
     )
@@ -652,7 +653,8 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
                 # untested (too few runs): neither in nor out of the top group
                 top = "yes" if r["top_group"] else "not tested" if pd.isna(r["p_best_adj"]) else "no"
                 val, lo, hi = (_fmt(r[k], f".{dec}f") for k in ("mean", "ci_low", "ci_high"))
-                lines.append(f"| {m} {'↑' if r['higher_is_better'] else '↓'} | {val} [{lo}, {hi}] | {r['rank']:g} | "
+                lines.append(f"| {m}{metric_unit(m)} {'↑' if r['higher_is_better'] else '↓'} | {val} [{lo}, {hi}] | "
+                             f"{r['rank']:g} | "
                              f"{top} | {', '.join(map(md_name, wins.get(m, []))) or '–'} | "
                              f"{', '.join(map(md_name, losses.get(m, []))) or '–'} |")
             w = st.worse  # as the leaderboard's ⚠: runs that restore worse than the degraded input on psnr

@@ -53,6 +53,7 @@ Figures:
   losses whose mean ranks differ by less than the critical difference (the run as the unit: a
   permutation of each seed's runs, :func:`benchmark.stats.friedman_nemenyi`); the title names the
   losses left out of the test (lacking a block most have) and the blocks left out (not every loss shown has them).
+  Each loss's connector in its colour, line style and marker (at its corner), as in the other figures.
 * :func:`training_curves` — per task, each loss's training-loss curve from ``meta.json`` smoothed by
   a centred moving average (:func:`smooth_curve`, the window in the title) and divided by its first
   smoothed value (every curve starts at 1); mean over seeds, band = min–max over seeds where there
@@ -482,20 +483,35 @@ def _heatmap_without_redraw():
         matrix._draw_figure = drawn
 
 
+#: the PNG's resolution (:func:`save`): :func:`fit_canvas` lays a figure out at it, as the file is
+PNG_DPI = 200
+#: a PDF's/SVG's resolution for its raster parts (the visual grid's crops): matplotlib's default figure dpi, as
+#: before :func:`fit_canvas` left figures at :data:`PNG_DPI`
+VECTOR_DPI = 100
+#: the least room (inches) between any artist and the canvas's edge
+EDGE_IN = 0.015
+
+
 def fit_canvas(fig, pad: float = 0.04, max_iter: int = 6, min_axes: tuple[float, float] | None = None) -> None:
-    """Grow ``fig`` until every artist is on the canvas (constrained layout re-runs each time),
-    and, with ``min_axes=(w, h)`` inches, until every visible plot panel is at least that large
-    (a tall legend or title otherwise squeezes the panels until their labels collide).
+    """Grow ``fig`` until every artist is on the canvas, at least :data:`EDGE_IN` from its edge
+    (constrained layout re-runs each time), and, with ``min_axes=(w, h)`` inches, until every visible
+    plot panel is at least that large (a tall legend or title otherwise squeezes the panels until their
+    labels collide).
 
     A label longer than the figure would otherwise be cut at the edge; here the figure becomes
-    as large as its content needs, so the saved file (no ``bbox_inches``) shows all of it."""
+    as large as its content needs, so the saved file (no ``bbox_inches``) shows all of it. Measured at
+    :data:`PNG_DPI`: text widths (hinting) and so the layout differ with the resolution, and a figure
+    fitted at the screen's 100 dpi had its y label 1 px from the PNG's edge (60-loss P–D plane); the
+    figure stays at that resolution (laid out again at another from this state, it came out otherwise)."""
+    fig.set_dpi(PNG_DPI)
     for _ in range(max_iter):
         with _first_guess_layout():
             fig.draw_without_rendering()  # layout and text extents, no rasterising
         renderer = fig.canvas.get_renderer()
         bb = fig.get_tightbbox(renderer)
         w, h = fig.get_size_inches()
-        over = [max(0.0, -bb.x0), max(0.0, bb.x1 - w), max(0.0, -bb.y0), max(0.0, bb.y1 - h)]
+        e = EDGE_IN
+        over = [max(0.0, e - bb.x0), max(0.0, bb.x1 - w + e), max(0.0, e - bb.y0), max(0.0, bb.y1 - h + e)]
         grow_w = grow_h = 0.0
         if min_axes:
             panels = [a for a in fig.axes if a.get_visible() and not hasattr(a, "_colorbar")]
@@ -565,7 +581,7 @@ def save(fig, base: Path, formats=("png", "pdf")) -> list[Path]:
     for fmt in sorted(dict.fromkeys(formats), key=lambda f: f != "png"):
         p = _as_format(base, fmt)
         with atomic_output(p) as tmp, matplotlib.rc_context({"svg.hashsalt": SVG_SALT}):
-            fig.savefig(tmp, format=fmt, dpi=200 if fmt == "png" else None,
+            fig.savefig(tmp, format=fmt, dpi=PNG_DPI if fmt == "png" else VECTOR_DPI,
                         metadata=_UNDATED.get(fmt))
         out.append(p)
     fig.clear()  # drawn and saved: free its artists
@@ -797,6 +813,9 @@ def draw_rank_heatmap(stats: Stats, styles=None):
                  f"(1 = best, {k} = worst)")
     if partial:
         note += f"; {PARTIAL}: not every (task, metric) block, a mean over fewer blocks and rivals, not comparable"
+    empty = tr.isna().to_numpy()  # a loss not ranked in a task (absent, or no score): "–", as leaderboard.png
+    if empty.any():
+        note += "; –: not ranked there (no score)"
     width = min(COL2, 2.2 + 0.5 * tr.shape[1])
     smoke = smoke_test(stats, short=True)  # runs not shown converged (or too few), as the leaderboard opens
     title = wrap_title(f"Mean rank over each task's metrics{note}", width)
@@ -821,6 +840,8 @@ def draw_rank_heatmap(stats: Stats, styles=None):
         sns.heatmap(colour, ax=ax, cmap="viridis", annot=annot, fmt="", annot_kws={"fontsize": 7}, linewidths=0.5,
                     linecolor="white", vmin=1, vmax=max(k, 1), cbar=k > 1,
                     cbar_kws={"label": label, "shrink": 0.8, "aspect": 30, "ticks": _rank_ticks(k)})
+    for i, j in zip(*np.nonzero(empty)):  # seaborn leaves a masked cell without its text
+        ax.text(j + 0.5, i + 0.5, "–", ha="center", va="center", fontsize=7, color="0.35")
     if scaled and k > 1:
         ax.collections[0].colorbar.set_ticks([1, k], labels=["best", "worst"])
     ax.set_yticks(np.arange(len(tr)) + 0.5, rows, rotation=0, va="center")
@@ -847,11 +868,12 @@ def column_counts(stats: Stats) -> dict[str, int]:
 
 def _rank_ticks(k: int) -> list[int]:
     """Whole ranks from 1 to ``k`` for a colourbar: every one up to 6 losses, else every 2nd/5th/…
-    from 1 (at most six), with ``k`` itself when it is not next to the last."""
+    from 1 (at most six), always ending at ``k`` (the worst the label names): added after the last,
+    or in its place when next to it (12: 1, 6, 12)."""
     step = next(s for s in (1, 2, 5, 10, 20, 50, 100, 1000) if (k - 1) / s <= 5)
     ticks = list(range(1, k + 1, step))
-    if ticks[-1] != k and 2 * (k - ticks[-1]) >= step:
-        ticks.append(k)
+    if ticks[-1] != k:
+        ticks[-1 if len(ticks) > 1 and 2 * (k - ticks[-1]) < step else len(ticks):] = [k]
     return ticks
 
 
@@ -1343,7 +1365,9 @@ def draw_cd_diagram(stats: Stats, styles=None):
     for i, (label, r) in enumerate(ranks.items()):
         left = i < half
         xe = lo - 0.25 if left else hi + 0.25
-        ax.plot([r, r, xe], [0, ypos[i], ypos[i]], color=styles.get(label, styles[INPUT]).color, lw=0.8)
+        st = styles.get(label, styles[INPUT])  # its whole style, marker at the corner: 10 colours repeat beyond 10
+        ax.plot([r, r, xe], [0, ypos[i], ypos[i]], color=st.color, lw=0.8, ls=st.linestyle, marker=st.marker,
+                markevery=[1], ms=4, mew=0.8, **_half(st))
         ax.text(xe + (-0.05 if left else 0.05), ypos[i], texts[i], ha="right" if left else "left", va="center",
                 fontsize=7, clip_on=False, linespacing=1.0)
     for n, (a, b) in enumerate(groups):
@@ -1376,12 +1400,22 @@ def draw_cd_diagram(stats: Stats, styles=None):
     renderer = fig.canvas.get_renderer()
     per_rank = ax.get_window_extent(renderer).width / fig.dpi / (hi - lo + 0.6)
     step = next(s for s in (1, 2, 5, 10, 20, 50, 100) if s * per_rank >= 0.28)
+    numbered = _numbered_ranks(lo, hi, step)
     for t in range(lo, hi + 1):
-        ax.vlines(t, 0, 0.08 if (t - lo) % step else 0.12, color="k", lw=0.6)
-        if (t - lo) % step == 0:
+        ax.vlines(t, 0, 0.12 if t in numbered else 0.08, color="k", lw=0.6)
+        if t in numbered:
             ax.text(t, 0.15, str(t), ha="center", va="bottom", fontsize=7)
     fit_canvas(fig)
     return fig
+
+
+def _numbered_ranks(lo: int, hi: int, step: int) -> list[int]:
+    """The ranks the CD diagram's axis numbers: every ``step``-th from ``lo``, and ``hi`` where the axis ends (the
+    worst rank), in place of the last when no more than half a step before it (30 by 2: 1, 3, …, 27, 30)."""
+    ranks = list(range(lo, hi + 1, step))
+    if ranks[-1] != hi:
+        ranks[-1 if len(ranks) > 1 and 2 * (hi - ranks[-1]) <= step else len(ranks):] = [hi]
+    return ranks
 
 
 def cd_diagram(stats: Stats, base: Path, formats=("png", "pdf"), styles=None) -> list[Path]:
@@ -1624,7 +1658,8 @@ def leaderboard_order(values: dict) -> list[str]:
             ranks = pd.DataFrame({c: restored[c].rank(ascending=not _metric_of(c)[1]) for c in restored.columns})
         for label, r in ranks.mean(axis=1).items():
             score.setdefault(label, []).append(float(r))
-    order = rank_order({l: float(np.nanmean(score[l])) for l in score})
+    finite = {l: [r for r in rs if np.isfinite(r)] for l, rs in score.items()}  # a loss with no score: NaN, last,
+    order = rank_order({l: float(np.mean(rs)) if rs else np.nan for l, rs in finite.items()})  # no warning
     return [INPUT] * any(INPUT in (v[0] if isinstance(v, tuple) else v).index for v in values.values()) + order
 
 
