@@ -165,6 +165,26 @@ def test_a_dry_run_of_a_short_grid_says_its_seconds(tmp_path, monkeypatch, capsy
     assert (_span(7200.0), _span(6900.0), _span(300.0)) == ("2.00 h", "1.92 h", "5.0 min")  # hours from 0.1 h up
 
 
+
+def _one_photo_run(tmp_path, loss_source: str, loss: str, iterations: int) -> RunConfig:
+    """A denoise run of ``iterations`` on one random 32² photo (train and test), training the loss that
+    ``loss_source`` registers as ``loss`` (a user loss file, loaded; the caller removes it from LOSSES)."""
+    import numpy as np
+    from PIL import Image
+
+    from benchmark.data import DataSpec
+    from benchmark.registry import LOSSES, load_user_file
+
+    for role in ("train", "test"):
+        (tmp_path / role).mkdir()
+        Image.fromarray(np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(
+            tmp_path / role / "0.png")
+    spec = {role: (DataSpec.parse(str(tmp_path / role), role=role),) for role in ("train", "test")}
+    (tmp_path / "loss.py").write_text(loss_source)
+    load_user_file(tmp_path / "loss.py", LOSSES)
+    return RunConfig(task="denoise", loss=loss, seed=0, iterations=iterations, crop=16, batch_size=1,
+                     train_data=spec["train"], test_data=spec["test"])
+
 THROWS_LATE = '''
 import torch
 from benchmark.registry import register_loss
@@ -193,24 +213,13 @@ def test_a_failed_run_says_where_it_failed(tmp_path, caplog):
     (the iteration) and ``failed_in`` (training or evaluation)."""
     import logging
 
-    import numpy as np
     import torch
-    from PIL import Image
 
-    from benchmark.data import DataSpec
-    from benchmark.registry import LOSSES, load_user_file
+    from benchmark.registry import LOSSES
     from benchmark.runner import run_grid
 
-    for role in ("train", "test"):
-        (tmp_path / role).mkdir()
-        Image.fromarray(np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(
-            tmp_path / role / "0.png")
-    spec = {role: (DataSpec.parse(str(tmp_path / role), role=role),) for role in ("train", "test")}
-    (tmp_path / "loss.py").write_text(THROWS_LATE)
-    load_user_file(tmp_path / "loss.py", LOSSES)
+    cfg = _one_photo_run(tmp_path, THROWS_LATE, "throws_late_probe11", iterations=8)
     try:
-        cfg = RunConfig(task="denoise", loss="throws_late_probe11", seed=0, iterations=8, crop=16, batch_size=1,
-                        train_data=spec["train"], test_data=spec["test"])
         store = ResultsStore(tmp_path / "r")
         with caplog.at_level(logging.ERROR, logger="benchmark.runner"):
             summary = run_grid([cfg], store, ("psnr",), torch.device("cpu"), progress=False)
@@ -251,24 +260,13 @@ def test_a_net_left_non_finite_by_the_last_update_is_diverged(tmp_path):
     'no test image could be scored: its value is not finite', and never trained again (complete). The weights are
     now checked once after training: such a run is diverged at that iteration, as a NaN loss one step later makes
     it."""
-    import numpy as np
     import torch
-    from PIL import Image
 
-    from benchmark.data import DataSpec
-    from benchmark.registry import LOSSES, load_user_file
+    from benchmark.registry import LOSSES
     from benchmark.runner import run_grid
 
-    for role in ("train", "test"):
-        (tmp_path / role).mkdir()
-        Image.fromarray(np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(
-            tmp_path / role / "0.png")
-    spec = {role: (DataSpec.parse(str(tmp_path / role), role=role),) for role in ("train", "test")}
-    (tmp_path / "loss.py").write_text(NAN_GRAD_LAST)
-    load_user_file(tmp_path / "loss.py", LOSSES)
+    cfg = _one_photo_run(tmp_path, NAN_GRAD_LAST, "nan_grad_last_probe11", iterations=6)
     try:
-        cfg = RunConfig(task="denoise", loss="nan_grad_last_probe11", seed=0, iterations=6, crop=16, batch_size=1,
-                        train_data=spec["train"], test_data=spec["test"])
         store = ResultsStore(tmp_path / "r")
         summary = run_grid([cfg], store, ("psnr",), torch.device("cpu"), progress=False)
         meta = next(m for m in store.metas() if m.get("kind") != "input")
