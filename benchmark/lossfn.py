@@ -957,16 +957,40 @@ def _values(loss: WeightedSum, task, side: int, n: int, goal: dict | None = None
     return at_input, goal.get(side, math.nan), goal["flat", side]
 
 
+#: the noise a reversed loss is probed with off the target (:func:`_larger_at_target`), as the zero-gradient probe's
+NEAR_TARGET_SIGMA = 0.05
+
+
 def _larger_at_target(loss: WeightedSum, task, side: int, n: int, goal: dict | None = None,
                       images=None) -> tuple[float, float] | None:
     """``(loss(target, target), loss(degraded, target))`` where the first is larger (by more than rounding: 1e-6 of
-    the larger magnitude, or of 1), else None; on ``n`` crops drawn as :func:`_flat_value` draws them. A loss is
-    minimised, so such a one trains the net away from the target: a similarity or a score returned as it is."""
+    the larger magnitude, or of 1) and larger than the loss at the target plus noise of σ :data:`NEAR_TARGET_SIGMA`
+    too (the target is no minimum: a distance with a smoothness prior on pred is larger at the target than at a
+    blurred input, but not than just off the target), else None; on ``n`` crops drawn as :func:`_flat_value` draws
+    them. A loss is minimised, so such a one trains the net away from the target: a similarity or a score returned
+    as it is."""
     values = _values(loss, task, side, n, goal, images)
     if values is None or not all(math.isfinite(v) for v in values):
         return None
     at_input, at_target = values
-    return (at_target, at_input) if at_target > at_input + 1e-6 * max(1.0, abs(at_input), abs(at_target)) else None
+    if not at_target > at_input + 1e-6 * max(1.0, abs(at_input), abs(at_target)):
+        return None
+    # a distance with a prior on pred (ℓ1 + 0.5·TV(pred): TV(target) > TV(blurred input)) is larger at the target
+    # than at a smooth input too, yet its minimum is near the target: it rises off the target in any direction.
+    # A similarity is smallest away from it: lower again at the target plus noise of σ NEAR_TARGET_SIGMA.
+    from benchmark.data import sample_batch
+
+    side -= side % task.size_multiple
+    g = torch.Generator().manual_seed(0)  # the crops _values drew, then their degradation (the same draws)
+    usable = [r for r in images or () if min(r.size) >= side]
+    clean = sample_batch(usable, n, side, 1, g) if usable else torch.rand(n, 3, side, side, generator=g)
+    degraded = task.degrade(clean, g)
+    extra = {"degraded": degraded} if "degraded" in loss.needs_all else {}
+    noise = torch.randn(clean.shape, generator=torch.Generator().manual_seed(1))
+    loss._checked = True
+    with torch.no_grad():
+        near = float(loss((clean + NEAR_TARGET_SIGMA * noise).clamp(0, 1), clean, **extra))
+    return (at_target, at_input) if math.isfinite(near) and at_target > near else None
 
 
 def _flat_value(loss: WeightedSum, task, side: int, n: int, goal: dict | None = None,
