@@ -52,3 +52,27 @@ def test_a_distance_with_a_smoothness_prior_on_pred_is_not_refused_as_a_reversed
     assert _tv_reg(c, c, 0.5) > _tv_reg(d, c, 0.5)  # larger at the target than at the input, as refused
     assert _tv_reg(m, c, 0.5) > _tv_reg(c, c, 0.5)  # and smaller there than just off it: a distance
     check_loss_on_crop(spec, build_loss(spec), [build_task(task)], crop=48)
+
+
+SSIM_SIM = _HEAD + ("from losses.ssim import ssim\n\n@register_loss('probe_ssim_sim11')\n"
+                    "class SSIMSimilarity(torch.nn.Module):\n"
+                    "    def forward(self, pred, target):\n        return ssim(pred, target).mean()\n")
+
+
+@pytest.mark.parametrize("spec", ["l1 + probe_ssim_sim11", "l1 + 0.1*probe_ssim_sim11"])
+def test_a_similarity_returned_as_it_is_is_refused_as_a_term_of_a_weighted_sum(tmp_path, spec):
+    """The README's own combination, ℓ1 + SSIM, written with the similarity (SSIM(pred, target), 1 at the target)
+    instead of 1 − SSIM: the sum's ℓ1 hides it (l1 + ssim_sim is 1.0 at the target, 1.05 at the noisy input), so it
+    planned on every task and its SSIM term trained every run away from the target. Refused, naming the term."""
+    f = tmp_path / "ssim_sim.py"
+    f.write_text(SSIM_SIM)
+    load_user_file(f)
+    try:
+        loss = build_loss(spec)
+        with pytest.raises(Exception, match=r"term 'probe_ssim_sim11' is larger at the clean target .* than at the "
+                                            r"degraded input") as info:
+            check_loss_on_crop(spec, loss, [build_task("denoise")], crop=48)
+        assert "\n" not in str(info.value) and f"loss {spec!r}" in str(info.value)
+        check_loss_on_crop("l1 + 0.1*ms_ssim", build_loss("l1 + 0.1*ms_ssim"), [build_task("denoise")], crop=48)
+    finally:
+        LOSSES.remove("probe_ssim_sim11")
