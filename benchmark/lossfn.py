@@ -801,8 +801,10 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
         for side in dict.fromkeys((min(crop, PROBE_SIDE), crop)):
             try:
                 found = _larger_at_target(loss, task, side, n, goal, images)
-                found = (*found, "") if found is not None or len(loss.terms) == 1 else \
-                    _reversed_term(loss, task, side, n, images)
+                if found is not None:
+                    found = (*found, "")
+                elif len(loss.terms) > 1:
+                    found = _reversed_term(loss, task, side, n, images)
             except Exception:  # noqa: BLE001 - too small a crop for it: decided on the grid's own
                 continue
             finally:
@@ -1017,11 +1019,15 @@ def _reversed_term(loss: WeightedSum, task, side: int, n: int, images=None) -> t
         return None
     loss._checked = True
     with torch.no_grad():
-        at = [[float(v) for v in loss.components(x, clean, **extra)] for x in (clean, degraded, near_target)]
-    for term, at_target, at_input, near in zip(loss.terms, *at):
-        if all(math.isfinite(v) for v in (at_target, at_input, near)) and at_target > near \
-                and at_target > at_input + 1e-6 * max(1.0, abs(at_input), abs(at_target)):
-            return at_target, at_input, term.name
+        at = [[float(v) for v in loss.components(x, clean, **extra)] for x in (clean, degraded)]
+        larger = [i for i, (at_target, at_input) in enumerate(zip(*at)) if math.isfinite(at_target + at_input)
+                  and at_target > at_input + 1e-6 * max(1.0, abs(at_input), abs(at_target))]
+        if not larger:  # the usual case: no forward off the target
+            return None
+        near = [float(v) for v in loss.components(near_target, clean, **extra)]
+    for i in larger:
+        if math.isfinite(near[i]) and at[0][i] > near[i]:
+            return at[0][i], at[1][i], loss.terms[i].name
     return None
 
 

@@ -76,3 +76,17 @@ def test_a_similarity_returned_as_it_is_is_refused_as_a_term_of_a_weighted_sum(t
         check_loss_on_crop("l1 + 0.1*ms_ssim", build_loss("l1 + 0.1*ms_ssim"), [build_task("denoise")], crop=48)
     finally:
         LOSSES.remove("probe_ssim_sim11")
+
+
+@pytest.mark.parametrize("spec", ["l1", "l1 + 0.1*ms_ssim"])
+def test_the_reversed_loss_checks_run_no_forward_on_the_grids_crop(spec):
+    """Judged on 32-px crops, as the flat check is: on a 96-px grid of every task, the only 96-px forward of each
+    term is the one shape check (a check falling through to the grid's own crop costs a 96-px forward per task)."""
+    loss = build_loss(spec)
+    sides = []
+    hooks = [m.register_forward_pre_hook(lambda mod, args: sides.append(args[0].shape[-1])) for m in loss.parts]
+    tasks = [build_task(t) for t in ("denoise", "sr4", "deblur", "jpeg", "demosaic")]
+    check_loss_on_crop(spec, loss, tasks, crop=96)
+    for h in hooks:
+        h.remove()
+    assert sides.count(96) == len(loss.parts) and set(sides) == {32, 96}, sides
