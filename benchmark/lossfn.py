@@ -790,21 +790,29 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
                             "what makes it flat)")
         return ""
 
-    def larger_at_target(task) -> tuple[float, float, int] | None:
-        """``(loss(target), loss(degraded), side)`` where the loss is larger at the clean target than at the degraded
-        input (:func:`_larger_at_target`), on at most PROBE_SIDE px (cheap), or the grid's own crop where that is too
-        small for the loss; None otherwise — and for a loss with a ``train_step`` (a learned critic's first values are
-        its random init's, not the direction it trains the net in)."""
+    def larger_at_target(task) -> tuple[float, float, int, str] | None:
+        """``(loss(target), loss(degraded), side, what)`` where the loss is larger at the clean target than at the
+        degraded input (:func:`_larger_at_target`), or one term of a weighted sum is (:func:`_reversed_term`: ℓ1
+        hides a similarity added to it; ``what`` names the term), on at most PROBE_SIDE px (cheap), or the grid's
+        own crop where that is too small for the loss; None otherwise — and for a loss with a ``train_step`` (a
+        learned critic's first values are its random init's, not the direction it trains the net in)."""
         if any(hasattr(m, "train_step") for m in loss.parts):
             return None
         for side in dict.fromkeys((min(crop, PROBE_SIDE), crop)):
             try:
                 found = _larger_at_target(loss, task, side, n, goal, images)
+                if found is not None:
+                    found = (*found, "")
+                elif len(loss.terms) > 1:
+                    found = _reversed_term(loss, task, side, n, images)
             except Exception:  # noqa: BLE001 - too small a crop for it: decided on the grid's own
                 continue
             finally:
                 loss._checked = False
-            return None if found is None else (*found, side - side % task.size_multiple)
+            if found is None:
+                return None
+            at_target, at_input, what = found
+            return at_target, at_input, side - side % task.size_multiple, what
         return None
 
     for task in tasks:
@@ -821,10 +829,11 @@ def check_loss_on_crop(spec: str, loss: WeightedSum, tasks, *, crop: int, batch:
                          "it, so the net would barely train")
         if (larger := larger_at_target(task)) is not None:  # a similarity or a score returned as it is: every run of
             # the grid would train its net away from the target (ssim_sim: 1 at the target, ~0.6 at the noisy input)
-            at_target, at_input, side = larger
-            raise UserError(f"loss {spec!r} is larger at the clean target ({at_target:.4g}) than at the degraded input "
-                            f"({at_input:.4g}) on {side}×{side} training crops for task {task.name}: minimising it "
-                            "moves the net away from the target — a similarity or a score (SSIM, PSNR) returned as "
+            at_target, at_input, side, what = larger
+            what = f": its term {what!r}" if what else ""
+            raise UserError(f"loss {spec!r}{what} is larger at the clean target ({at_target:.4g}) than at the degraded "
+                            f"input ({at_input:.4g}) on {side}×{side} training crops for task {task.name}: minimising "
+                            "it moves the net away from the target — a similarity or a score (SSIM, PSNR) returned as "
                             "it is? A loss is a distance: return e.g. 1 − SSIM or −PSNR")
     if "side" in zero_grad:  # its value depends on pred (not flat above), but no step would move the net: round,
         # floor, sign, a comparison, or a detached path plus a 0·pred term (a gradient "reaches" pred, all zeros)
@@ -957,16 +966,69 @@ def _values(loss: WeightedSum, task, side: int, n: int, goal: dict | None = None
     return at_input, goal.get(side, math.nan), goal["flat", side]
 
 
+#: the noise a reversed loss is probed with off the target (:func:`_larger_at_target`), as the zero-gradient probe's
+NEAR_TARGET_SIGMA = 0.05
+
+
 def _larger_at_target(loss: WeightedSum, task, side: int, n: int, goal: dict | None = None,
                       images=None) -> tuple[float, float] | None:
     """``(loss(target, target), loss(degraded, target))`` where the first is larger (by more than rounding: 1e-6 of
-    the larger magnitude, or of 1), else None; on ``n`` crops drawn as :func:`_flat_value` draws them. A loss is
-    minimised, so such a one trains the net away from the target: a similarity or a score returned as it is."""
+    the larger magnitude, or of 1) and larger than the loss at the target plus noise of σ :data:`NEAR_TARGET_SIGMA`
+    too (the target is no minimum: a distance with a smoothness prior on pred is larger at the target than at a
+    blurred input, but not than just off the target), else None; on ``n`` crops drawn as :func:`_flat_value` draws
+    them. A loss is minimised, so such a one trains the net away from the target: a similarity or a score returned
+    as it is."""
     values = _values(loss, task, side, n, goal, images)
     if values is None or not all(math.isfinite(v) for v in values):
         return None
     at_input, at_target = values
-    return (at_target, at_input) if at_target > at_input + 1e-6 * max(1.0, abs(at_input), abs(at_target)) else None
+    if not at_target > at_input + 1e-6 * max(1.0, abs(at_input), abs(at_target)):
+        return None
+    # a distance with a prior on pred (ℓ1 + 0.5·TV(pred): TV(target) > TV(blurred input)) is larger at the target
+    # than at a smooth input too, yet its minimum is near the target: it rises off the target in any direction.
+    # A similarity is smallest away from it: lower again at the target plus noise of σ NEAR_TARGET_SIGMA.
+    clean, _, near_target, extra = _probe_batch(loss, task, side, n, images)
+    loss._checked = True
+    with torch.no_grad():
+        near = float(loss(near_target, clean, **extra))
+    return (at_target, at_input) if math.isfinite(near) and at_target > near else None
+
+
+def _probe_batch(loss: WeightedSum, task, side: int, n: int, images=None):
+    """``(clean, degraded, clean + noise of σ NEAR_TARGET_SIGMA clamped to [0, 1], extra)``: the crops
+    :func:`_values` draws (the same draws) and their degradation, the loss's extras for them."""
+    from benchmark.data import sample_batch
+
+    side -= side % task.size_multiple
+    g = torch.Generator().manual_seed(0)
+    usable = [r for r in images or () if min(r.size) >= side]
+    clean = sample_batch(usable, n, side, 1, g) if usable else torch.rand(n, 3, side, side, generator=g)
+    degraded = task.degrade(clean, g)
+    extra = {"degraded": degraded} if "degraded" in loss.needs_all else {}
+    noise = torch.randn(clean.shape, generator=torch.Generator().manual_seed(1))
+    return clean, degraded, (clean + NEAR_TARGET_SIGMA * noise).clamp(0, 1), extra
+
+
+def _reversed_term(loss: WeightedSum, task, side: int, n: int, images=None) -> tuple[float, float, str] | None:
+    """``(term(target, target), term(degraded, target), term)`` for the first term of a weighted sum that is, on its
+    own, larger at the target than at the degraded input and than at the target plus noise (as
+    :func:`_larger_at_target` judges a whole loss), else None: ``l1 + ssim_sim`` is smaller at a noisy input than at
+    the target as a sum, yet its similarity term trains every run away from the target."""
+    clean, degraded, near_target, extra = _probe_batch(loss, task, side, n, images)
+    if torch.equal(degraded, clean):
+        return None
+    loss._checked = True
+    with torch.no_grad():
+        at = [[float(v) for v in loss.components(x, clean, **extra)] for x in (clean, degraded)]
+        larger = [i for i, (at_target, at_input) in enumerate(zip(*at)) if math.isfinite(at_target + at_input)
+                  and at_target > at_input + 1e-6 * max(1.0, abs(at_input), abs(at_target))]
+        if not larger:  # the usual case: no forward off the target
+            return None
+        near = [float(v) for v in loss.components(near_target, clean, **extra)]
+    for i in larger:
+        if math.isfinite(near[i]) and at[0][i] > near[i]:
+            return at[0][i], at[1][i], loss.terms[i].name
+    return None
 
 
 def _flat_value(loss: WeightedSum, task, side: int, n: int, goal: dict | None = None,

@@ -116,7 +116,10 @@ def ms_ssim(x: torch.Tensor, y: torch.Tensor, *, levels: int = 5, win: int = 11,
     training crops work down to :func:`ms_ssim_min_side` (9 px at 5 levels; smaller: ValueError naming it)
     (at full-size test images this is the standard MS-SSIM). Negative
     contrast-structure values are clamped to 0 before the fractional powers (as pytorch_msssim
-    does) so the gradient stays finite. Computed in a float32 region, pooling included.
+    does) so the gradient stays finite. Channels are averaged at each scale before the product across
+    scales (pyiqa's convention, and the evaluator's); pytorch_msssim and Zhao et al.'s loss take the
+    product per channel, then average (1.5e-5 apart on 96-px random crops at noise σ 0.1). Computed in a
+    float32 region, pooling included.
     """
     weights = device_constant(_ms_weights, levels, like=x[:0, 0, 0, 0].float())
     vals = []
