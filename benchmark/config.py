@@ -632,7 +632,9 @@ class GridSpec:
             for i, token in enumerate(tokens):
                 path = re.split(r"[@:#\[]", str(token), maxsplit=1)[0]
                 rest = path.removeprefix(SHARED_PREFIX)
-                if rest != path and rest and not Path(path).exists() and (SHARED_DATASETS / rest).exists():
+                mine = p.parent / path  # a folder of the user's own beside the config: refused below, naming it
+                if rest != path and rest and not Path(path).exists() and (SHARED_DATASETS / rest).exists() \
+                        and (not mine.exists() or mine.resolve() == (SHARED_DATASETS / rest).resolve()):
                     tokens[i] = shared[token] = str(SHARED_DATASETS / rest) + str(token)[len(path):]
             if shared and tokens:
                 spec = dataclasses.replace(spec, **{key: tuple(tokens)})
