@@ -1018,16 +1018,9 @@ def _hint(command: str, out) -> str:
 
 def _not_writable(folder) -> str:
     """Why nothing can be written in ``folder`` (a read-only mount, another user's directory), or ""."""
-    import tempfile
+    from benchmark.results import not_writable
 
-    try:
-        with tempfile.TemporaryFile(dir=folder):  # first: it names the reason (a read-only file system)
-            pass
-        if not os.access(folder, os.W_OK):
-            raise PermissionError(13, "permission denied")
-    except OSError as exc:
-        return exc.strerror or str(exc)
-    return ""
+    return not_writable(folder)
 
 
 # cp -r keeps a file's modes: the copy of a store made read-only (chmod -R a-w) is read-only too, and was refused

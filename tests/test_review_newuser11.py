@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 
@@ -29,3 +31,21 @@ def test_a_configs_own_shared_folder_beside_it_is_not_swapped_for_the_shared_ima
         GridSpec.from_file(cfg)
     cfg.write_text("train_data: [../shared/datasets/T91]\n")  # only the shared folder has it: read there
     assert GridSpec.from_file(cfg).train_data == (str(shared / "T91"),)
+
+
+@pytest.mark.parametrize("exists", [True, False])
+def test_a_run_refused_for_a_read_only_folder_says_why(tmp_path, monkeypatch, exists):
+    """``plbench run --out <a read-only mount>`` said 'results directory … is not writable: `plbench run` writes …'
+    (or, for a folder to create there, 'cannot create results directory …: … is not writable') without the reason —
+    a read-only file system, a permission — which ``report`` on the same folder gives ('(Read-only file system)').
+    Both lines now give it, as report's does."""
+    import os
+
+    from benchmark.errors import UserError
+    from benchmark.results import ResultsStore
+
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, *a, **k: False if Path(p) == tmp_path else real(p, mode))
+    out = tmp_path if exists else tmp_path / "results"
+    with pytest.raises(UserError, match=r"not writable \(permission denied\)"):
+        ResultsStore(out).preflight()
