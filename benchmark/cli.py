@@ -632,6 +632,27 @@ def _check_executor_flags(args, executor: str) -> None:
                         f"{'it' if one else 'them'}")
 
 
+def _check_workers_per_gpu(args, s) -> None:
+    """Refuse, in one line, ``--workers-per-gpu K`` where no GPU is shared: ``--device cpu`` (or ``auto`` on a
+    machine without one) trained the grid in one process, the flag dropped without a word; SLURM takes no such
+    option (a job gets ``--slurm-gpus``). Flags only: a config file's ``workers_per_gpu`` (configs/full.yaml) under
+    ``--device cpu`` is left unused."""
+    k = getattr(args, "workers_per_gpu", None)
+    if k is None or k <= 1:  # 0: "must be at least 1" (executor_options)
+        return
+    if s.executor == "slurm":
+        raise UserError(f"--workers-per-gpu {k}: --executor slurm does not share a GPU between runs (each job gets "
+                        "--slurm-gpus N); drop it, or use --executor local or ray")
+    device = s.device or "auto"
+    if device == "auto" and s.executor == "local":
+        from benchmark.runner import resolve_device
+
+        device = resolve_device(device).type
+    if device == "cpu":
+        raise UserError(f"--workers-per-gpu {k} shares a GPU between runs, and this grid runs on the CPU: "
+                        f"use --workers {k} for {k} processes, or drop it")
+
+
 def cmd_run(args) -> int:
     from benchmark.checkpoint import CheckpointPolicy
     from benchmark.config import build_configs as build
@@ -646,6 +667,7 @@ def cmd_run(args) -> int:
     spec = grid_spec(args)
     s = spec.resolved()
     _check_executor_flags(args, s.executor)
+    _check_workers_per_gpu(args, s)
     check_metric_names(s.metrics)  # names, logger, executor flags and --out fail before the data is loaded
     _check_task_names(s.tasks)  # a typo before the --out folder: fixed that, the next try said the typo
     with ResultsStore(s.out).naming_file_losses():  # a loss this store holds runs of, from a file not given now

@@ -49,3 +49,30 @@ def test_a_run_refused_for_a_read_only_folder_says_why(tmp_path, monkeypatch, ex
     out = tmp_path if exists else tmp_path / "results"
     with pytest.raises(UserError, match=r"not writable \(permission denied\)"):
         ResultsStore(out).preflight()
+
+
+@pytest.mark.parametrize("extra", [["--device", "cpu"], ["--device", "cpu", "--workers", "auto"],
+                                   ["--executor", "slurm", "--device", "cuda"]])
+def test_workers_per_gpu_where_no_gpu_is_shared_is_refused(tmp_path, capsys, extra):
+    """``plbench run --workers-per-gpu 2 --device cpu`` trained the grid in one process, the flag dropped without a
+    word (``--workers auto`` too: one worker, no GPU to multiply); ``--executor slurm`` takes no such option (a job
+    gets ``--slurm-gpus``). The flag is one line naming what to use instead, before anything is read; a config
+    file's ``workers_per_gpu`` (configs/full.yaml) under ``--device cpu`` is left unused, as before."""
+    from benchmark.cli import main
+
+    out = tmp_path / "r"
+    assert main(["run", "--tasks", "denoise", "--losses", "l1", "--seeds", "0", "--workers-per-gpu", "2", *extra,
+                 "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--workers-per-gpu" in err and not out.exists(), err
+    assert ("--workers 2" in err) if "slurm" not in extra else ("--slurm-gpus" in err), err
+
+
+def test_a_configs_workers_per_gpu_is_not_refused_under_device_cpu(tmp_path, capsys):
+    from benchmark.cli import main
+
+    cfg = tmp_path / "g.yaml"
+    cfg.write_text("executor: {name: local, workers: auto, workers_per_gpu: 2}\n")
+    argv = ["run", "--config", str(cfg), "--device", "cpu", "--iterations", "0", "--out", str(tmp_path / "r")]
+    assert main(argv) == 2  # refused for its iterations only
+    assert "--iterations must be positive" in capsys.readouterr().err
