@@ -815,6 +815,7 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
     t0 = time.time()
     opts = opts or {}
     workers, per_gpu = opts.get("workers"), opts.get("workers_per_gpu", 1)
+    metric_set = None  # built once: checked here, timed by estimate_grid
     if executor == "local":  # the processes execute_local starts (`--workers auto`: one per GPU × per_gpu)
         from benchmark.executors import local_workers
 
@@ -823,9 +824,11 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
         from benchmark.metrics import MetricSet
         from benchmark.runner import require_scorable
 
-        require_scorable(MetricSet(metrics, dev))  # `--metrics lpips` offline: the run refuses it, so does this
+        # `--metrics lpips` offline: the run refuses it, so does this
+        metric_set = require_scorable(MetricSet(metrics, dev))
     workers = workers if isinstance(workers, int) else 1
-    est = estimate_grid(configs, metrics, str(dev), processes=workers, process_per_run=opts.get("split") == "run")
+    est = estimate_grid(configs, metrics, str(dev), processes=workers, process_per_run=opts.get("split") == "run",
+                        metric_set=metric_set)
     name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
     hours = est["seconds"] / 3600
     c0 = max(configs, key=lambda c: c.iterations)  # a full-budget run, not a budget check

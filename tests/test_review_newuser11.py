@@ -76,3 +76,26 @@ def test_a_configs_workers_per_gpu_is_not_refused_under_device_cpu(tmp_path, cap
     argv = ["run", "--config", str(cfg), "--device", "cpu", "--iterations", "0", "--out", str(tmp_path / "r")]
     assert main(argv) == 2  # refused for its iterations only
     assert "--iterations must be positive" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_the_dry_run_builds_its_metric_set_once(tmp_path, monkeypatch, capsys):
+    """``run --dry-run`` built the grid's MetricSet (every metric's nets and weights) once to refuse an unscorable
+    grid (runner.require_scorable) and again in perf.estimate_grid to time one evaluation, where the evaluation
+    times are not cached: the one it checked is the one it times (slow: times a step)."""
+    import benchmark.metrics as metrics
+    from benchmark.cli import main
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))  # no step or evaluation times kept
+    built = []
+    real = metrics.MetricSet.__init__
+
+    def init(self, *a, **k):
+        built.append(a[0] if a else k)
+        real(self, *a, **k)
+
+    monkeypatch.setattr(metrics.MetricSet, "__init__", init)
+    assert main(["run", "--tasks", "denoise", "--losses", "l1", "--seeds", "0", "--no-budget-check", "--metrics",
+                 "psnr", "--iterations", "2", "--dry-run", "--out", str(tmp_path / "r")]) == 0
+    assert "dry run: 1 run" in capsys.readouterr().out
+    assert len(built) == 1, built
