@@ -99,3 +99,24 @@ def test_the_dry_run_builds_its_metric_set_once(tmp_path, monkeypatch, capsys):
                  "psnr", "--iterations", "2", "--dry-run", "--out", str(tmp_path / "r")]) == 0
     assert "dry run: 1 run" in capsys.readouterr().out
     assert len(built) == 1, built
+
+
+def test_a_flags_shared_path_not_found_names_where_the_shared_images_are(tmp_path, monkeypatch):
+    """``plbench run --test-data ../shared/datasets/CSet5`` (README: the Kodak24 row, ``pretrain --data …``) from a
+    clone not beside ``shared/``, PLBENCH_SHARED_DATASETS set: 'dataset folder not found … (the shared images: set
+    PLBENCH_SHARED_DATASETS to the folder holding them …)' — set already, and a flag's path is not read through it
+    (a config file's is). Where the shared folder has it, the line names that path to write."""
+    import benchmark.config as config
+    from benchmark.config import DataSpec
+    from benchmark.data import load_images
+    from benchmark.errors import UserError
+
+    shared = tmp_path / "elsewhere" / "datasets"
+    (shared / "CSet5").mkdir(parents=True)
+    monkeypatch.setattr(config, "SHARED_DATASETS", shared)
+    (tmp_path / "clone").mkdir()
+    monkeypatch.chdir(tmp_path / "clone")
+    with pytest.raises(UserError) as e:
+        load_images(DataSpec.parse("../shared/datasets/CSet5", role="test"))
+    assert f"it is at {shared / 'CSet5'}: write that path" in str(e.value), e.value
+    assert "set PLBENCH_SHARED_DATASETS" not in str(e.value)
