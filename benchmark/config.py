@@ -1151,7 +1151,10 @@ def device_type_for(spec: GridSpec, local: bool = True) -> str:
     from benchmark.devices import resolve_device
 
     device = spec.device or "auto"
-    if local or (spec.executor or "local") == "local":
+    if (spec.executor or "local") == "local":
+        return resolve_device(device).type
+    if local:  # a remote grid's --dry-run plans here: it refuses the devices the run refuses, then times this one
+        device_type_for(spec, local=False)
         return resolve_device(device).type
     if spec.executor == "slurm" and spec.slurm_gpus is not None:
         return _slurm_device_type(device, spec.slurm_gpus)

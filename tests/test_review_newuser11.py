@@ -120,3 +120,23 @@ def test_a_flags_shared_path_not_found_names_where_the_shared_images_are(tmp_pat
         load_images(DataSpec.parse("../shared/datasets/CSet5", role="test"))
     assert f"it is at {shared / 'CSet5'}: write that path" in str(e.value), e.value
     assert "set PLBENCH_SHARED_DATASETS" not in str(e.value)
+
+
+@pytest.mark.parametrize("flags, said", [
+    (["--executor", "slurm", "--device", "cpu", "--slurm-gpus", "1"], "--device cpu with --slurm-gpus 1"),
+    (["--executor", "ray", "--device", "auto"], "--executor ray with --device auto"),
+])
+def test_a_dry_run_refuses_the_device_the_remote_run_refuses(tmp_path, monkeypatch, capsys, flags, said):
+    """``run --executor slurm --device cpu --slurm-gpus 1 --dry-run`` estimated the grid (exit 0) that the same
+    command without --dry-run refuses at once ('--device cpu with --slurm-gpus 1: …'), as ``--executor ray --device
+    auto``: the dry run planned for this machine and skipped the remote executor's device checks. Estimate stubbed."""
+    import benchmark.perf as perf
+    from benchmark.cli import main
+
+    monkeypatch.setattr(perf, "estimate_grid", lambda *a, **k: pytest.fail("estimated a grid the run refuses"))
+    argv = ["run", "--tasks", "denoise", "--losses", "l1", "--seeds", "0", "--metrics", "psnr", *flags,
+            "--out", str(tmp_path / "r")]
+    for extra in ([], ["--dry-run"]):
+        assert main([*argv, *extra]) == 2
+        err = capsys.readouterr().err.strip()
+        assert said in err and len(err.splitlines()) == 1, (extra, err)
