@@ -140,3 +140,19 @@ def test_a_dry_run_refuses_the_device_the_remote_run_refuses(tmp_path, monkeypat
         assert main([*argv, *extra]) == 2
         err = capsys.readouterr().err.strip()
         assert said in err and len(err.splitlines()) == 1, (extra, err)
+
+
+@pytest.mark.slow
+def test_the_readmes_one_run_is_a_run_of_the_first_commands_grid():
+    """README: the one-run command (``--tasks denoise --losses l1 --seeds 0 --no-budget-check``) 'writes into the
+    same results, where the first command then finds that run done' — its run id is one of the quick grid's 90
+    (slow: plans both grids)."""
+    from benchmark.cli import build_configs, build_parser
+    from benchmark.config import run_id
+    from benchmark.runner import DataCache
+
+    data, parser = DataCache(), build_parser()
+    full = {run_id(c) for c in build_configs(parser.parse_args(["run"]), data)[0]}
+    one = build_configs(parser.parse_args(["run", "--tasks", "denoise", "--losses", "l1", "--seeds", "0",
+                                           "--no-budget-check"]), data)[0]
+    assert len(full) == 90 and len(one) == 1 and run_id(one[0]) in full
