@@ -632,6 +632,27 @@ def _check_executor_flags(args, executor: str) -> None:
                         f"{'it' if one else 'them'}")
 
 
+def _check_workers_per_gpu(args, s) -> None:
+    """Refuse, in one line, ``--workers-per-gpu K`` where no GPU is shared: ``--device cpu`` (or ``auto`` on a
+    machine without one) trained the grid in one process, the flag dropped without a word; SLURM takes no such
+    option (a job gets ``--slurm-gpus``). Flags only: a config file's ``workers_per_gpu`` (configs/full.yaml) under
+    ``--device cpu`` is left unused."""
+    k = getattr(args, "workers_per_gpu", None)
+    if k is None or k <= 1:  # 0: "must be at least 1" (executor_options)
+        return
+    if s.executor == "slurm":
+        raise UserError(f"--workers-per-gpu {k}: --executor slurm does not share a GPU between runs (each job gets "
+                        "--slurm-gpus N); drop it, or use --executor local or ray")
+    device = s.device or "auto"
+    if device == "auto" and s.executor == "local":
+        from benchmark.runner import resolve_device
+
+        device = resolve_device(device).type
+    if device == "cpu":
+        raise UserError(f"--workers-per-gpu {k} shares a GPU between runs, and this grid runs on the CPU: "
+                        f"use --workers {k} for {k} processes, or drop it")
+
+
 def cmd_run(args) -> int:
     from benchmark.checkpoint import CheckpointPolicy
     from benchmark.config import build_configs as build
@@ -646,6 +667,7 @@ def cmd_run(args) -> int:
     spec = grid_spec(args)
     s = spec.resolved()
     _check_executor_flags(args, s.executor)
+    _check_workers_per_gpu(args, s)
     check_metric_names(s.metrics)  # names, logger, executor flags and --out fail before the data is loaded
     _check_task_names(s.tasks)  # a typo before the --out folder: fixed that, the next try said the typo
     with ResultsStore(s.out).naming_file_losses():  # a loss this store holds runs of, from a file not given now
@@ -793,6 +815,7 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
     t0 = time.time()
     opts = opts or {}
     workers, per_gpu = opts.get("workers"), opts.get("workers_per_gpu", 1)
+    metric_set = None  # built once: checked here, timed by estimate_grid
     if executor == "local":  # the processes execute_local starts (`--workers auto`: one per GPU × per_gpu)
         from benchmark.executors import local_workers
 
@@ -801,7 +824,8 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
         from benchmark.metrics import MetricSet
         from benchmark.runner import require_scorable
 
-        require_scorable(MetricSet(metrics, dev))  # `--metrics lpips` offline: the run refuses it, so does this
+        # `--metrics lpips` offline: the run refuses it, so does this
+        metric_set = require_scorable(MetricSet(metrics, dev))
     elif executor == "ray" and opts.get("ray_address") is None and dev.type == "cpu":
         # a Ray instance on this machine: its CPU tasks share its RAM, checked as execute_ray checks them
         # (one task per --workers slot, else one per core)
@@ -810,7 +834,8 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
         slots = workers if workers not in (None, "auto") else _cores()
         _check_fits_as_the_run(configs, dev, data, int(slots), [], 1, store)
     workers = workers if isinstance(workers, int) else 1
-    est = estimate_grid(configs, metrics, str(dev), processes=workers, process_per_run=opts.get("split") == "run")
+    est = estimate_grid(configs, metrics, str(dev), processes=workers, process_per_run=opts.get("split") == "run",
+                        metric_set=metric_set)
     name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
     c0 = max(configs, key=lambda c: c.iterations)  # a full-budget run, not a budget check
     checks = _budget_checks(configs)  # named as `run` names them ("grid: 2 runs (…; 1 of them budget checks …)")
@@ -1030,16 +1055,9 @@ def _hint(command: str, out) -> str:
 
 def _not_writable(folder) -> str:
     """Why nothing can be written in ``folder`` (a read-only mount, another user's directory), or ""."""
-    import tempfile
+    from benchmark.results import not_writable
 
-    try:
-        with tempfile.TemporaryFile(dir=folder):  # first: it names the reason (a read-only file system)
-            pass
-        if not os.access(folder, os.W_OK):
-            raise PermissionError(13, "permission denied")
-    except OSError as exc:
-        return exc.strerror or str(exc)
-    return ""
+    return not_writable(folder)
 
 
 # cp -r keeps a file's modes: the copy of a store made read-only (chmod -R a-w) is read-only too, and was refused

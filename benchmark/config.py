@@ -632,7 +632,9 @@ class GridSpec:
             for i, token in enumerate(tokens):
                 path = re.split(r"[@:#\[]", str(token), maxsplit=1)[0]
                 rest = path.removeprefix(SHARED_PREFIX)
-                if rest != path and rest and not Path(path).exists() and (SHARED_DATASETS / rest).exists():
+                mine = p.parent / path  # a folder of the user's own beside the config: refused below, naming it
+                if rest != path and rest and not Path(path).exists() and (SHARED_DATASETS / rest).exists() \
+                        and (not mine.exists() or mine.resolve() == (SHARED_DATASETS / rest).resolve()):
                     tokens[i] = shared[token] = str(SHARED_DATASETS / rest) + str(token)[len(path):]
             if shared and tokens:
                 spec = dataclasses.replace(spec, **{key: tuple(tokens)})
@@ -1149,7 +1151,10 @@ def device_type_for(spec: GridSpec, local: bool = True) -> str:
     from benchmark.devices import resolve_device
 
     device = spec.device or "auto"
-    if local or (spec.executor or "local") == "local":
+    if (spec.executor or "local") == "local":
+        return resolve_device(device).type
+    if local:  # a remote grid's --dry-run plans here: it refuses the devices the run refuses, then times this one
+        device_type_for(spec, local=False)
         return resolve_device(device).type
     if spec.executor == "slurm" and spec.slurm_gpus is not None:
         return _slurm_device_type(device, spec.slurm_gpus)

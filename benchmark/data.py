@@ -1883,10 +1883,14 @@ def load_raw(spec: DataSpec):
     if kind == "missing-path":
         where = "" if os.path.isabs(os.path.expanduser(spec.source)) else f" (cwd {os.getcwd()})"
         what = "table of images" if Path(spec.source).suffix.lower() in TABLE_SUFFIXES else "dataset folder"
-        from benchmark.config import SHARED_PREFIX
+        from benchmark.config import SHARED_DATASETS, SHARED_PREFIX
 
-        shared = (" (the shared images: set PLBENCH_SHARED_DATASETS to the folder holding them, or put shared/datasets "
-                  "beside the checkout)") if spec.source.startswith(SHARED_PREFIX) else ""
+        shared = ""
+        if spec.source.startswith(SHARED_PREFIX):  # a flag's (a config file's is read from there: GridSpec.from_file)
+            there = SHARED_DATASETS / spec.source.removeprefix(SHARED_PREFIX)
+            shared = (f" (the shared images: it is at {there}: write that path)" if there.exists() else
+                      " (the shared images: set PLBENCH_SHARED_DATASETS to the folder holding them, or put "
+                      "shared/datasets beside the checkout)")
         raise UserError(f"{what} not found: {spec.source}{where}" + (did_you_mean_path(spec.source) or shared))
     if kind == "folder":
         _no_revision(spec, f"the local folder {spec.source}")

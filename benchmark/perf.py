@@ -487,8 +487,9 @@ def _ref_caches(metrics) -> list:
 
 
 def estimate_grid(configs, metric_names, device, cache: StepTimes | None = None, *, processes: int = 1,
-                  process_per_run: bool = False) -> dict:
-    """The grid's wall time without training it.
+                  process_per_run: bool = False, metric_set=None) -> dict:
+    """The grid's wall time without training it (``metric_set``: the grid's
+    :class:`~benchmark.metrics.MetricSet` where the caller built it already, not built again).
 
     Training: the runner's own step (:func:`harness_step`: sampling, degradation, checks) of every
     loss on the grid's first task, after one discarded step per process (:func:`_warm_process`) and
@@ -549,7 +550,7 @@ def estimate_grid(configs, metric_names, device, cache: StepTimes | None = None,
             floor += [estimate(x, task, net, batch, crop, compile) for x in dict.fromkeys(terms)]
         step_s[(loss, task, net, batch, crop, compile)] = max(t, *floor)
     grid_keys = {(c.loss, c.task, c.net, c.batch_size, c.crop, c.compile) for c in configs}
-    data, metrics = DataCache(), None
+    data, metrics = DataCache(), metric_set
     eval_s: dict[tuple, float] = {}  # a warm evaluation (every reference side cached), seconds
     cold_s: dict[tuple, float] = {}  # the first of a process (none cached)
     for c in configs:

@@ -735,6 +735,18 @@ PLACEHOLDERS = (".gitkeep", ".gitignore", ".keep", ".DS_Store")
 FINISHED_LOG = "finished.log"
 
 
+def not_writable(folder) -> str:
+    """Why nothing can be written in ``folder`` (a read-only mount, another user's directory), or ""."""
+    try:
+        with tempfile.TemporaryFile(dir=folder):  # first: it names the reason (a read-only file system)
+            pass
+        if not os.access(folder, os.W_OK):
+            raise PermissionError(13, "permission denied")
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return ""
+
+
 class ResultsStore:
     """Reads and appends to one results directory."""
 
@@ -875,10 +887,11 @@ class ResultsStore:
         if parent is not None and not parent.is_dir():
             raise UserError(f"cannot create results directory {self.root}: {parent} is not a directory")
         if parent is not None and not os.access(parent, os.W_OK | os.X_OK):
+            why = not_writable(parent) or "permission denied"  # the reason, as report's line gives it
             if parent == self.root:  # it exists: nothing to create (a read-only copy, a read-only mount)
-                raise UserError(f"results directory {self.root} is not writable: {writes}; make it writable or "
-                                "copy it (its results stay readable by `check` and `api.load_results`)")
-            raise UserError(f"cannot create results directory {self.root}: {parent} is not writable")
+                raise UserError(f"results directory {self.root} is not writable ({why}): {writes}; make it writable "
+                                "or copy it (its results stay readable by `check` and `api.load_results`)")
+            raise UserError(f"cannot create results directory {self.root}: {parent} is not writable ({why})")
 
     def ensure_writable(self) -> None:
         """Create the directory if needed and prove it is writable; every failure is one line."""
@@ -893,7 +906,8 @@ class ResultsStore:
         if not self.runs.is_dir():
             raise UserError(f"{self.runs} is not a directory")
         if not (os.access(self.runs, os.W_OK) and os.access(self.root, os.W_OK)):
-            raise UserError(f"results directory {self.root} is not writable")
+            why = not_writable(self.runs) or not_writable(self.root) or "permission denied"
+            raise UserError(f"results directory {self.root} is not writable ({why})")
         marker = self.root / "store.json"
         try:
             if not marker.exists():

@@ -4,6 +4,8 @@ processes ``--workers auto`` starts. Each test failed before its fix."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 
@@ -39,6 +41,7 @@ def test_a_dry_run_with_workers_auto_counts_the_workers_the_run_starts(tmp_path,
     (:func:`benchmark.executors.local_workers`). Two GPUs simulated: torch.cuda patched, the estimate stubbed."""
     import torch
 
+    import benchmark.metrics as metrics_mod
     import benchmark.perf as perf
     import benchmark.resources as resources
     from benchmark.cli import main
@@ -50,13 +53,15 @@ def test_a_dry_run_with_workers_auto_counts_the_workers_the_run_starts(tmp_path,
     monkeypatch.setattr(resources, "available_bytes", lambda device: (float("inf"), "test"))
     seen = []
 
-    def estimate(configs, metrics, device, *, processes=1, process_per_run=False):
+    def estimate(configs, metrics, device, *, processes=1, process_per_run=False, **_):
         seen.append((device, processes, process_per_run))
         return {"seconds": 7200.0, "runs": len(configs), "train_s": 7000.0, "eval_s": 200.0, "by_task": {},
                 "by_family": {}, "ms_per_step": {}, "probes": [], "measured": 0, "reused": 0, "cache": "x",
                 "device": device}
 
     monkeypatch.setattr(perf, "estimate_grid", estimate)
+    # the metric set the dry run checks (runner.require_scorable) cannot be built on the simulated GPUs: stubbed too
+    monkeypatch.setattr(metrics_mod, "MetricSet", lambda names, device: SimpleNamespace(metrics=names, skipped={}))
     assert main(["run", "--tasks", "denoise", "--losses", "l1", "--seeds", "0", "1", "2", "--iterations", "2",
                  "--no-budget-check", "--device", "cuda", "--workers", "auto", "--metrics", "psnr", "--dry-run",
                  "--out", str(tmp_path / "r")]) == 0
