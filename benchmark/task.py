@@ -54,6 +54,19 @@ class Task:
     #: ids). Only a task that sets this gets either: a plugin task with a ``modcrop`` field of its own, written
     #: before the parameter, keeps its cut, its recorded parameters and so its run ids.
     cuts_by_modcrop = False
+    #: the training crop a run records is the one it samples (:meth:`train_crop`): ``--crop`` cut down to a multiple
+    #: of :attr:`size_multiple`, in the run's id, and the image filter. False (a plugin task written before it): the
+    #: crop is recorded and filtered at ``--crop`` as given, so its runs keep their ids and training images.
+    records_train_crop = False
+
+    def train_crop(self, crop: int) -> int:
+        """The side (px) of the square crops a run of training ``crop`` records in its config (run id, setting) and
+        filters training images by (:func:`benchmark.data.usable_for_crop`): the side it samples
+        (:func:`benchmark.data.sample_batch` cuts ``crop`` down to a multiple of :attr:`size_multiple`: ``sr4`` at
+        ``--crop 42`` trains 40-px crops) where the task sets :attr:`records_train_crop`, else ``crop`` itself."""
+        if not type(self).records_train_crop:
+            return int(crop)
+        return int(crop) - int(crop) % int(self.size_multiple)
 
     @property
     def modcrops(self) -> bool:
