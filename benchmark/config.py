@@ -353,6 +353,15 @@ def _unique_key_loader():
 MIN_CROP = 8
 
 
+def check_crop(task, crop: int, name: str) -> None:
+    """A :class:`UserError` where training ``crop`` (px) is below what ``task`` (named ``name``) takes:
+    :data:`MIN_CROP` and :meth:`benchmark.task.Task.min_crop`."""
+    need, why = task.min_crop()
+    if crop < max(MIN_CROP, need):
+        raise UserError(f"--crop {crop} is too small for task {name}: it needs ≥ {max(MIN_CROP, need)} px "
+                        f"(at least {MIN_CROP}, and {why})")
+
+
 @dataclass(frozen=True)
 class Profile:
     """Defaults for a whole grid; every field can be overridden on the command line."""
@@ -1247,10 +1256,7 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
         # validates names, types and values; every parameter is recorded (defaults too), so a parameter
         # given with its default value plans the same run as one left out
         task = build_task(t, **dict(tparams.get(t, ())))
-        need = max(MIN_CROP, 2 * task.size_multiple)
-        if s.crop < need:
-            raise UserError(f"--crop {s.crop} is too small for task {t}: it needs ≥ {need} px "
-                            f"(at least {MIN_CROP}, and 2 × its size multiple {task.size_multiple})")
+        check_crop(task, s.crop, t)
         if task.train_crop(s.crop) != s.crop:  # resolve() records the crop the runs train on
             logging.getLogger(__name__).warning(
                 "--crop %d trains %d-px crops for task %s (a multiple of its size multiple %d): its runs are recorded, "

@@ -68,6 +68,12 @@ class Task:
             return int(crop)
         return int(crop) - int(crop) % int(self.size_multiple)
 
+    def min_crop(self) -> tuple[int, str]:
+        """The smallest training crop (px) the task takes, and why (for the refusal of a smaller ``--crop``): 2 ×
+        :attr:`size_multiple` (×4 SR: 8 px → 2 px low-res); the harness adds its own floor
+        (:data:`benchmark.config.MIN_CROP`)."""
+        return 2 * int(self.size_multiple), f"2 × its size multiple {self.size_multiple}"
+
     @property
     def modcrops(self) -> bool:
         """Whether test images are cut to :attr:`size_multiple` alone: the harness's ``modcrop`` set true

@@ -11,6 +11,7 @@ from PIL import Image
 
 from benchmark.config import GridSpec, RunConfig, build_configs, resolve, run_id
 from benchmark.data import DataCache, usable_for_crop
+from benchmark.errors import UserError
 from tasks.super_resolution import SuperResolution
 
 
@@ -91,3 +92,31 @@ def test_compare_trains_a_new_loss_at_the_crop_of_a_field_stored_before_train_cr
     meta = {"config": old.to_dict(), "setting": setting(old)}
     new = _config_from(meta, "l2", 1, data, "cpu")
     assert (new.crop, new.loss, new.seed) == (42, "l2", 1) and setting(new) == setting(old)
+
+
+def test_a_deblur_crop_within_its_kernels_reach_is_refused_when_planned(tmp_path):
+    """deblur at --crop 10 with its 21-px kernel: every border pixel's blur reaches past the crop's far side (10c9b4d
+    mirrors it where the code before replicated it, under the same version and run ids): refused at planning."""
+    train = _photos(tmp_path / "train", (16,))
+
+    def plan(crop, **params):
+        return build_configs(GridSpec(tasks=("deblur",), losses=("l1",), seeds=(0,), metrics=("psnr",), device="cpu",
+                                      iterations=2, crop=crop, batch_size=2, budget_check=False, train_data=(train,),
+                                      test_data=(train,), task_params={"deblur": params}), DataCache())
+
+    with pytest.raises(UserError, match=r"--crop 10 is too small for task deblur: it needs ≥ 11 px .*kernel_size 21"):
+        plan(10)
+    with pytest.raises(UserError, match=r"--crop 8 is too small for task deblur: it needs ≥ 9 px"):
+        plan(8, kernel_size=17, gaussian_sigma=(1.0, 2.0), motion_length=(3.0, 9.0))
+
+
+def test_the_crop_floor_of_each_task_is_its_own_and_the_harness_s():
+    from benchmark.config import MIN_CROP, check_crop
+    from benchmark.task import build_task
+
+    for name, params, floor in (("deblur", {}, 11), ("sr4", {}, MIN_CROP), ("sr4", {"scale": 8}, 16),
+                                ("denoise", {}, MIN_CROP), ("demosaic", {}, MIN_CROP)):
+        task = build_task(name, **params)
+        check_crop(task, floor, name)  # the floor itself is taken
+        with pytest.raises(UserError, match=rf"--crop {floor - 1} is too small for task {name}: it needs ≥ {floor}"):
+            check_crop(task, floor - 1, name)
