@@ -915,13 +915,10 @@ def cmd_perf(args) -> int:
     from benchmark.registry import TASKS
 
     TASKS.get(args.task)
-    from benchmark.config import MIN_CROP
+    from benchmark.config import check_crop
     from benchmark.task import build_task
 
-    need = max(MIN_CROP, 2 * build_task(args.task).size_multiple)  # as `plbench run` plans a grid
-    if args.crop < need:
-        raise UserError(f"--crop {args.crop} is too small for task {args.task}: it needs ≥ {need} px "
-                        f"(at least {MIN_CROP}, and 2 × its size multiple)")
+    check_crop(build_task(args.task), args.crop, args.task)  # as `plbench run` plans a grid
     from benchmark.lossfn import build_loss, check_loss_on_crop
     from benchmark.perf import training_images
 

@@ -155,6 +155,8 @@ def _config_from(meta: dict, loss: str, seed: int, data, device_type: str):
                             f"or re-run the field on it (`plbench run --out <new dir> ...`) and compare there")
     new = resolve(dataclasses.replace(base, loss=loss, seed=seed, backbone_weights=cfg.get("backbone_weights", "random")
                                       if cfg.get("backbone_weights") != "none" else "random"), data)
+    if new.crop != base.crop:  # a field stored before Task.train_crop (sr4 at crop 42: 40-px crops, images filtered at
+        new = dataclasses.replace(new, crop=base.crop)  # 42): the new loss is trained as its runs were, at their crop
     want = meta.get("setting") or {}
     mismatch = _diff(json.loads(json.dumps(setting(new), default=str)), json.loads(json.dumps(want, default=str))) \
         if want else ""

@@ -210,10 +210,15 @@ def resolve(cfg: RunConfig, data=None, device_type: str | None = None) -> RunCon
     :class:`benchmark.runner.DataCache`), the device type and its precision, and ``none`` for the
     backbone weights of a loss that takes none (so pixel losses share one id across weight
     settings). Fingerprints already set must match the data: a source whose content changed since
-    the grid was planned is a :class:`UserError`."""
+    the grid was planned is a :class:`UserError`. The crop becomes the side the task trains on
+    (:meth:`benchmark.task.Task.train_crop`: ``sr4`` at crop 42 samples 40-px crops, so its id is crop 40's)."""
     from benchmark.lossfn import takes_weights
+    from benchmark.task import build_task
 
     changes: dict = {}
+    crop = build_task(cfg.task, **dict(cfg.task_params)).train_crop(cfg.crop)
+    if crop != cfg.crop:
+        changes["crop"] = crop
     if device_type is not None and device_type != cfg.device_type:
         changes.update(device_type=device_type, precision=precision_for(device_type))
     if cfg.backbone_weights != "none" and not takes_weights(cfg.loss):
@@ -346,6 +351,15 @@ def _unique_key_loader():
 
 #: the smallest training crop (px); a task needs at least 2 × its size multiple (×4 SR: 8 px → 2 px low-res)
 MIN_CROP = 8
+
+
+def check_crop(task, crop: int, name: str) -> None:
+    """A :class:`UserError` where training ``crop`` (px) is below what ``task`` (named ``name``) takes:
+    :data:`MIN_CROP` and :meth:`benchmark.task.Task.min_crop`."""
+    need, why = task.min_crop()
+    if crop < max(MIN_CROP, need):
+        raise UserError(f"--crop {crop} is too small for task {name}: it needs ≥ {max(MIN_CROP, need)} px "
+                        f"(at least {MIN_CROP}, and {why})")
 
 
 @dataclass(frozen=True)
@@ -1247,10 +1261,12 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
         # validates names, types and values; every parameter is recorded (defaults too), so a parameter
         # given with its default value plans the same run as one left out
         task = build_task(t, **dict(tparams.get(t, ())))
-        need = max(MIN_CROP, 2 * task.size_multiple)
-        if s.crop < need:
-            raise UserError(f"--crop {s.crop} is too small for task {t}: it needs ≥ {need} px "
-                            f"(at least {MIN_CROP}, and 2 × its size multiple {task.size_multiple})")
+        check_crop(task, s.crop, t)
+        if task.train_crop(s.crop) != s.crop:  # resolve() records the crop the runs train on
+            logging.getLogger(__name__).warning(
+                "--crop %d trains %d-px crops for task %s (a multiple of its size multiple %d): its runs are recorded, "
+                "and training images filtered, at crop %d", s.crop, task.train_crop(s.crop), t, task.size_multiple,
+                task.train_crop(s.crop))
         built_tasks[t] = task
     data = data if data is not None else DataCache()
     # every source is read before any loss is built and probed (a minute on 2 busy cores): a mistyped or

@@ -54,6 +54,25 @@ class Task:
     #: ids). Only a task that sets this gets either: a plugin task with a ``modcrop`` field of its own, written
     #: before the parameter, keeps its cut, its recorded parameters and so its run ids.
     cuts_by_modcrop = False
+    #: the training crop a run records is the one it samples (:meth:`train_crop`): ``--crop`` cut down to a multiple
+    #: of :attr:`size_multiple`, in the run's id, and the image filter. False (a plugin task written before it): the
+    #: crop is recorded and filtered at ``--crop`` as given, so its runs keep their ids and training images.
+    records_train_crop = False
+
+    def train_crop(self, crop: int) -> int:
+        """The side (px) of the square crops a run of training ``crop`` records in its config (run id, setting) and
+        filters training images by (:func:`benchmark.data.usable_for_crop`): the side it samples
+        (:func:`benchmark.data.sample_batch` cuts ``crop`` down to a multiple of :attr:`size_multiple`: ``sr4`` at
+        ``--crop 42`` trains 40-px crops) where the task sets :attr:`records_train_crop`, else ``crop`` itself."""
+        if not type(self).records_train_crop:
+            return int(crop)
+        return int(crop) - int(crop) % int(self.size_multiple)
+
+    def min_crop(self) -> tuple[int, str]:
+        """The smallest training crop (px) the task takes, and why (for the refusal of a smaller ``--crop``): 2 ×
+        :attr:`size_multiple` (×4 SR: 8 px → 2 px low-res); the harness adds its own floor
+        (:data:`benchmark.config.MIN_CROP`)."""
+        return 2 * int(self.size_multiple), f"2 × its size multiple {self.size_multiple}"
 
     @property
     def modcrops(self) -> bool:

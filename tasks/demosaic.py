@@ -50,6 +50,7 @@ class Demosaic(Task):
     modcrop: bool = False
     cuts_by_modcrop = True  # the field above is the harness's modcrop (benchmark.task.Task.cuts_by_modcrop)
     size_multiple = 2
+    records_train_crop = True  # an odd --crop 43 is recorded as the 42-px crops it trains (Task.train_crop)
 
     def __post_init__(self):
         if self.pattern != "RGGB":

@@ -94,6 +94,7 @@ class SuperResolution(Task):
     resize: str = "torch"
     modcrop: bool = False
     cuts_by_modcrop = True  # the field above is the harness's modcrop (benchmark.task.Task.cuts_by_modcrop)
+    records_train_crop = True  # --crop 42 is recorded as the 40-px crops it trains (Task.train_crop)
 
     def __post_init__(self):
         if self.scale < 2:
