@@ -310,6 +310,26 @@ def _same_images(pool: list[dict], diff: dict[str, list]) -> str:
             "keep the data at one absolute path on every machine and re-run there the runs made elsewhere)")
 
 
+def _one_crop(settings: list[dict]) -> dict:
+    """``{"crop": c}`` where the settings record different crops that one ``--crop c`` (the largest) gives them all:
+    each task records the crop it trains (:meth:`benchmark.task.Task.train_crop`: sr4 at ``--crop 42`` records 40,
+    denoise 42), so one grid's tasks are one setting; else ``{}`` (the crops are compared as recorded)."""
+    crops = {s.get("crop") for s in settings}
+    if len(crops) < 2 or not all(isinstance(c, int) for c in crops):
+        return {}
+    from benchmark.task import build_task
+
+    top = max(crops)
+    for s in settings:
+        try:
+            trained = build_task(s["task"], **(s.get("task_params") or {})).train_crop(top)
+        except Exception:  # noqa: BLE001 - a task not registered here (a plugin not loaded): compared as recorded
+            return {}
+        if trained != s["crop"]:
+            return {}
+    return {"crop": top}
+
+
 def select(table: pd.DataFrame, where: dict[str, str] | None = None, keep: set[str] | None = None,
            hint: str = "plbench report") -> Selection:
     """Keep one setting (see the module docstring); ``keep``: setting JSON strings to keep (a grid's own).
@@ -335,7 +355,8 @@ def select(table: pd.DataFrame, where: dict[str, str] | None = None, keep: set[s
         raise UserError("no results match " + (" ".join(f"{k}={v}" for k, v in where.items()) or "this grid's "
                                                "settings") + f" ({'they have ' + have + '; ' if have else ''}"
                         f"`{hint}` without --where lists the settings)")
-    shared = {json.dumps(_shared(s), sort_keys=True, default=str) for s in st["setting"]}
+    crop = _one_crop(list(st["setting"]))  # one --crop that sr4 records as the 40 px it trains at 42, denoise as 42
+    shared = {json.dumps({**_shared(s), **crop}, sort_keys=True, default=str) for s in st["setting"]}
     per_task_conflict = st.groupby("task")["key"].nunique()
     if len(shared) > 1 or (per_task_conflict > 1).any():
         tasks = [t for t, n in per_task_conflict.items() if n > 1]
@@ -363,8 +384,11 @@ def select(table: pd.DataFrame, where: dict[str, str] | None = None, keep: set[s
     check_keys = {k for k, main in all_checks.items() if main in keys}
     checks = table[(table["loss"] != INPUT) & in_settings(table["setting"], check_keys)] \
         if check_keys else table.iloc[0:0]
+    cut = "".join(f"; {t} trains {s['crop']}² crops" for t, s in sorted(chosen.items())
+                  if crop and s.get("crop") != crop["crop"])
     return Selection(out, {str(r) for r in out["run_id"].dropna().unique()},
-                     describe(_shared(first)) + task_parameters_text(chosen), list(chosen.values()), checks)
+                     describe({**_shared(first), **crop}) + cut + task_parameters_text(chosen), list(chosen.values()),
+                     checks)
 
 
 def task_conventions(settings: list[dict]) -> list[str]:
