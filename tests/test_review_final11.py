@@ -31,3 +31,27 @@ def test_one_grid_of_sr4_and_denoise_at_crop_42_reports_as_one_setting():
         assert "× 42²" in chosen.description and "sr4 trains 40² crops" in chosen.description, chosen.description
     with pytest.raises(UserError, match="differ in crop"):  # crops no one --crop gives: still two settings
         select(_table(("sr4", 40), ("denoise", 48)))
+
+
+def test_a_deblur_run_within_its_kernels_reach_is_refused_when_run_from_a_plan_made_before_the_floor(tmp_path):
+    """ee42676 refuses deblur at --crop ≤ 10 (21-px kernel) when a grid is planned, but a plan made before it (an
+    executor's saved configs, compare's field) reached run_grid and trained such a crop with the mirroring of
+    10c9b4d under the id the code before gave replicate padding: refused there too, before any work."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    from benchmark.data import DataCache
+    from benchmark.results import ResultsStore
+    from benchmark.runner import run_grid
+
+    (tmp_path / "img").mkdir()
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (16, 19, 3), dtype=np.uint8)).save(
+        tmp_path / "img" / "a.png")
+    data = DataCache()
+    cfg = resolve(RunConfig(task="deblur", loss="l1", crop=10, iterations=2, batch_size=2, net="tiny",
+                            train_data=str(tmp_path / "img"), test_data=str(tmp_path / "img")), data)
+    store = ResultsStore(tmp_path / "out")
+    with pytest.raises(UserError, match=r"--crop 10 is too small for task deblur: it needs ≥ 11 px"):
+        run_grid([cfg], store, ("psnr",), torch.device("cpu"), progress=False, data=data)
+    assert not store.is_done(run_id(cfg))
