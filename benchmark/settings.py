@@ -105,7 +105,9 @@ def _param(task: str, params: dict, name: str):
     return _NO_PARAM if field is None or field.default is dataclasses.MISSING else field.default
 
 
-def _matches(task: str, setting: dict, where: dict[str, str]) -> bool:
+def _matches(task: str, setting: dict, where: dict[str, str], cut: bool = True) -> bool:
+    """Does a (task, setting) match every ``where`` filter? ``crop=42`` matches a recorded 42 and, with ``cut``, the
+    crop that ``--crop 42`` records for the task (sr4's 40: :func:`_trains`)."""
     for key, wanted in where.items():
         if "." in key and key.split(".", 1)[0] == task:  # denoise.sigma=0.1
             value = _param(task, setting.get("task_params", {}), key.split(".", 1)[1])
@@ -113,9 +115,22 @@ def _matches(task: str, setting: dict, where: dict[str, str]) -> bool:
                 return False
         elif "." in key:  # a parameter of another task: does not concern this one
             continue
-        elif key not in setting or not _equal(setting[key], wanted):
+        elif key not in setting or not (_equal(setting[key], wanted)
+                                        or (key == "crop" and cut and _trains(setting, wanted))):
             return False
     return True
+
+
+def _trains(setting: dict, crop: str) -> bool:
+    """Do ``--crop crop``'s runs of the setting's task record the crop it holds (sr4's 40 for ``crop=42``:
+    :meth:`benchmark.task.Task.train_crop`)? False for a task this code cannot build (a plugin not loaded)."""
+    from benchmark.task import build_task
+
+    try:
+        return build_task(setting["task"], **(setting.get("task_params") or {})).train_crop(int(crop)) == \
+            setting["crop"]
+    except Exception:  # noqa: BLE001 - not a whole number, or a task not registered here: compared as recorded
+        return False
 
 
 def check_where(st: pd.DataFrame, where: dict[str, str]) -> None:
@@ -343,9 +358,12 @@ def select(table: pd.DataFrame, where: dict[str, str] | None = None, keep: set[s
     before = st
     if where:
         check_where(st, where)
+        # a task with runs recorded at the crop asked (sr4's crop-42 runs stored before Task.train_crop): those alone
+        exact = {t for t, s in zip(st["task"], st["setting"])
+                 if "crop" in where and _equal(s.get("crop"), where["crop"])}
         # a boolean Series: an empty list would select no columns (and `st["key"]` then fails)
-        st = st[pd.Series([_matches(t, s, where) for t, s in zip(st["task"], st["setting"])], index=st.index,
-                          dtype=bool)]
+        st = st[pd.Series([_matches(t, s, where, cut=t not in exact) for t, s in zip(st["task"], st["setting"])],
+                          index=st.index, dtype=bool)]
     st = st[~st["key"].isin({k for k, main in all_checks.items() if main in set(st["key"])})]
     if st.empty:
         if table.empty or (table["loss"] == INPUT).all():

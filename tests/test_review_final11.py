@@ -55,3 +55,20 @@ def test_a_deblur_run_within_its_kernels_reach_is_refused_when_run_from_a_plan_m
     with pytest.raises(UserError, match=r"--crop 10 is too small for task deblur: it needs ≥ 11 px"):
         run_grid([cfg], store, ("psnr",), torch.device("cpu"), progress=False, data=data)
     assert not store.is_done(run_id(cfg))
+
+
+def test_where_crop_42_picks_the_sr4_runs_that_crop_42_trains():
+    """`plbench report --where crop=42` on a store of a --crop 42 grid (sr4 records 40, Task.train_crop) and a --crop
+    96 one kept denoise's crop-42 runs and silently dropped sr4's leaderboard."""
+    table = pd.concat([_table(("sr4", 42), ("denoise", 42)), _table(("sr4", 96), ("denoise", 96))], ignore_index=True)
+    chosen = select(table, where={"crop": "42"})
+    assert chosen.run_ids == set(table["run_id"][:2]) and {s["task"] for s in chosen.settings} == {"sr4", "denoise"}
+    assert select(table, where={"crop": "40"}).run_ids == {table["run_id"][0]}  # as recorded: sr4's alone
+    # an sr4 run of crop 42 stored before Task.train_crop (recorded 42, filtered at 42) is the one crop=42 picks
+    import dataclasses
+
+    old = dataclasses.replace(resolve(RunConfig(task="sr4", loss="l1", crop=40)), crop=42)
+    table = pd.concat([table, pd.DataFrame([{"task": "sr4", "loss": "l1", "run_id": run_id(old), "metric": "psnr",
+                                             "setting": json.dumps(setting(old), sort_keys=True), "value": 20.0}])],
+                      ignore_index=True)
+    assert select(table, where={"crop": "42"}).run_ids == {run_id(old), table["run_id"][1]}
