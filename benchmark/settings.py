@@ -105,7 +105,9 @@ def _param(task: str, params: dict, name: str):
     return _NO_PARAM if field is None or field.default is dataclasses.MISSING else field.default
 
 
-def _matches(task: str, setting: dict, where: dict[str, str]) -> bool:
+def _matches(task: str, setting: dict, where: dict[str, str], cut: bool = True) -> bool:
+    """Does a (task, setting) match every ``where`` filter? ``crop=42`` matches a recorded 42 and, with ``cut``, the
+    crop that ``--crop 42`` records for the task (sr4's 40: :func:`_trains`)."""
     for key, wanted in where.items():
         if "." in key and key.split(".", 1)[0] == task:  # denoise.sigma=0.1
             value = _param(task, setting.get("task_params", {}), key.split(".", 1)[1])
@@ -113,9 +115,22 @@ def _matches(task: str, setting: dict, where: dict[str, str]) -> bool:
                 return False
         elif "." in key:  # a parameter of another task: does not concern this one
             continue
-        elif key not in setting or not _equal(setting[key], wanted):
+        elif key not in setting or not (_equal(setting[key], wanted)
+                                        or (key == "crop" and cut and _trains(setting, wanted))):
             return False
     return True
+
+
+def _trains(setting: dict, crop: str) -> bool:
+    """Do ``--crop crop``'s runs of the setting's task record the crop it holds (sr4's 40 for ``crop=42``:
+    :meth:`benchmark.task.Task.train_crop`)? False for a task this code cannot build (a plugin not loaded)."""
+    from benchmark.task import build_task
+
+    try:
+        return build_task(setting["task"], **(setting.get("task_params") or {})).train_crop(int(crop)) == \
+            setting["crop"]
+    except Exception:  # noqa: BLE001 - not a whole number, or a task not registered here: compared as recorded
+        return False
 
 
 def check_where(st: pd.DataFrame, where: dict[str, str]) -> None:
@@ -310,6 +325,26 @@ def _same_images(pool: list[dict], diff: dict[str, list]) -> str:
             "keep the data at one absolute path on every machine and re-run there the runs made elsewhere)")
 
 
+def _one_crop(settings: list[dict]) -> dict:
+    """``{"crop": c}`` where the settings record different crops that one ``--crop c`` (the largest) gives them all:
+    each task records the crop it trains (:meth:`benchmark.task.Task.train_crop`: sr4 at ``--crop 42`` records 40,
+    denoise 42), so one grid's tasks are one setting; else ``{}`` (the crops are compared as recorded)."""
+    crops = {s.get("crop") for s in settings}
+    if len(crops) < 2 or not all(isinstance(c, int) for c in crops):
+        return {}
+    from benchmark.task import build_task
+
+    top = max(crops)
+    for s in settings:
+        try:
+            trained = build_task(s["task"], **(s.get("task_params") or {})).train_crop(top)
+        except Exception:  # noqa: BLE001 - a task not registered here (a plugin not loaded): compared as recorded
+            return {}
+        if trained != s["crop"]:
+            return {}
+    return {"crop": top}
+
+
 def select(table: pd.DataFrame, where: dict[str, str] | None = None, keep: set[str] | None = None,
            hint: str = "plbench report") -> Selection:
     """Keep one setting (see the module docstring); ``keep``: setting JSON strings to keep (a grid's own).
@@ -323,9 +358,12 @@ def select(table: pd.DataFrame, where: dict[str, str] | None = None, keep: set[s
     before = st
     if where:
         check_where(st, where)
+        # a task with runs recorded at the crop asked (sr4's crop-42 runs stored before Task.train_crop): those alone
+        exact = {t for t, s in zip(st["task"], st["setting"])
+                 if "crop" in where and _equal(s.get("crop"), where["crop"])}
         # a boolean Series: an empty list would select no columns (and `st["key"]` then fails)
-        st = st[pd.Series([_matches(t, s, where) for t, s in zip(st["task"], st["setting"])], index=st.index,
-                          dtype=bool)]
+        st = st[pd.Series([_matches(t, s, where, cut=t not in exact) for t, s in zip(st["task"], st["setting"])],
+                          index=st.index, dtype=bool)]
     st = st[~st["key"].isin({k for k, main in all_checks.items() if main in set(st["key"])})]
     if st.empty:
         if table.empty or (table["loss"] == INPUT).all():
@@ -335,7 +373,8 @@ def select(table: pd.DataFrame, where: dict[str, str] | None = None, keep: set[s
         raise UserError("no results match " + (" ".join(f"{k}={v}" for k, v in where.items()) or "this grid's "
                                                "settings") + f" ({'they have ' + have + '; ' if have else ''}"
                         f"`{hint}` without --where lists the settings)")
-    shared = {json.dumps(_shared(s), sort_keys=True, default=str) for s in st["setting"]}
+    crop = _one_crop(list(st["setting"]))  # one --crop that sr4 records as the 40 px it trains at 42, denoise as 42
+    shared = {json.dumps({**_shared(s), **crop}, sort_keys=True, default=str) for s in st["setting"]}
     per_task_conflict = st.groupby("task")["key"].nunique()
     if len(shared) > 1 or (per_task_conflict > 1).any():
         tasks = [t for t, n in per_task_conflict.items() if n > 1]
@@ -363,8 +402,11 @@ def select(table: pd.DataFrame, where: dict[str, str] | None = None, keep: set[s
     check_keys = {k for k, main in all_checks.items() if main in keys}
     checks = table[(table["loss"] != INPUT) & in_settings(table["setting"], check_keys)] \
         if check_keys else table.iloc[0:0]
+    cut = "".join(f"; {t} trains {s['crop']}² crops" for t, s in sorted(chosen.items())
+                  if crop and s.get("crop") != crop["crop"])
     return Selection(out, {str(r) for r in out["run_id"].dropna().unique()},
-                     describe(_shared(first)) + task_parameters_text(chosen), list(chosen.values()), checks)
+                     describe({**_shared(first), **crop}) + cut + task_parameters_text(chosen), list(chosen.values()),
+                     checks)
 
 
 def task_conventions(settings: list[dict]) -> list[str]:
