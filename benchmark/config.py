@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmark import CODE_VERSION, __version__
-from benchmark.data import DataSpec
+from benchmark.data import SHARED_DATASETS, SHARED_PREFIX, DataSpec
 from benchmark.errors import UserError, did_you_mean, did_you_mean_path
 
 # Perceptual full-reference metrics that need no download are always in (pyiqa's vsi, fsim, gmsd, nlpd;
@@ -48,13 +48,6 @@ PIXEL_LOSSES = ("l1", "l2", "charbonnier", "ssim", "ms_ssim", "ms_ssim_l1")
 # tiny net, batch 8 of 48², 2 CPU threads: l1 10, lpips 24, lpips_squeeze 27, vgg 45; pdl 177, gpl 161).
 QUICK_FEATURE_LOSSES = ("lpips", "lpips_squeeze", "vgg")
 DEFAULT_TASKS = ("denoise", "sr4", "deblur", "jpeg", "demosaic")
-#: the standard images (BSD200, T91, CSet5, CSet14, Kodak24) the standard and full profiles use: ``../shared/datasets``
-#: beside the checkout, or the folder ``PLBENCH_SHARED_DATASETS`` names (a second clone, a cluster's data disk)
-SHARED_DATASETS = Path(os.environ.get("PLBENCH_SHARED_DATASETS")
-                       or Path(__file__).resolve().parents[2] / "shared" / "datasets").expanduser()
-#: how a config file names the shared images (``train_data: [../shared/datasets/BSD200]``, configs/cpu.yaml): read
-#: from the current directory where it is there, else from :data:`SHARED_DATASETS` (:meth:`GridSpec.from_file`)
-SHARED_PREFIX = "../shared/datasets/"
 DEVICE_TYPES = ("cpu", "cuda")
 PRECISIONS = ("fp32", "bf16")
 #: config fields that are not part of a run's setting (they tell runs of one setting apart)

@@ -78,6 +78,14 @@ from benchmark.lazymod import lazy_module
 torch = lazy_module("torch")  # imported on first use: `plbench check` and `merge` read no pixels
 
 log = logging.getLogger(__name__)
+#: the standard images (BSD200, T91, CSet5, CSet14, Kodak24) the standard and full profiles use: ``../shared/datasets``
+#: beside the checkout, or the folder ``PLBENCH_SHARED_DATASETS`` names (a second clone, a cluster's data disk)
+SHARED_DATASETS = Path(os.environ.get("PLBENCH_SHARED_DATASETS")
+                       or Path(__file__).resolve().parents[2] / "shared" / "datasets").expanduser()
+#: how a config file names the shared images (``train_data: [../shared/datasets/BSD200]``, configs/cpu.yaml): read
+#: from the current directory where it is there, else from :data:`SHARED_DATASETS`
+#: (:meth:`benchmark.config.GridSpec.from_file`)
+SHARED_PREFIX = "../shared/datasets/"
 
 # scikit-image's bundled colour photographs (no download needed). Test images are never trained on.
 SKIMAGE_NATURAL = {
@@ -1883,8 +1891,6 @@ def load_raw(spec: DataSpec):
     if kind == "missing-path":
         where = "" if os.path.isabs(os.path.expanduser(spec.source)) else f" (cwd {os.getcwd()})"
         what = "table of images" if Path(spec.source).suffix.lower() in TABLE_SUFFIXES else "dataset folder"
-        from benchmark.config import SHARED_DATASETS, SHARED_PREFIX
-
         shared = ""
         if spec.source.startswith(SHARED_PREFIX):  # a flag's (a config file's is read from there: GridSpec.from_file)
             there = SHARED_DATASETS / spec.source.removeprefix(SHARED_PREFIX)

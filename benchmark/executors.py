@@ -103,7 +103,7 @@ def run_unit(unit: WorkUnit) -> dict:
 
     from benchmark.config import run_id
     from benchmark.registry import LOSSES, load_user_file
-    from benchmark.results import ResultsStore
+    from benchmark.results import ResultsStore, of_this_grid
     from benchmark.runner import DataCache, resolve_device, run_grid
 
     before = torch.get_num_threads()
@@ -120,7 +120,7 @@ def run_unit(unit: WorkUnit) -> dict:
 
         def failed_here(c) -> bool:  # failed during this grid (another worker, or this job before a requeue)
             meta = store.meta(run_id(c)) or {}
-            return meta.get("status") == "failed" and _of_this_grid(meta, "started", unit.since, unit.grid_id)
+            return meta.get("status") == "failed" and of_this_grid(meta, "started", unit.since, unit.grid_id)
 
         from benchmark.progress import GridProgress
 
@@ -142,16 +142,6 @@ def run_unit(unit: WorkUnit) -> dict:
     finally:  # in-process (submitit's debug cluster): leave the caller's thread count as it was
         torch.set_num_threads(before)
     return summary
-
-
-def _of_this_grid(record: dict, stamp: str, since: float | None, grid_id: str = "") -> bool:
-    """Whether a run's ``meta.json`` or a pass's record (``stamp``: its time field, ``started`` or ``written``) was
-    written by this grid: by the grid's id where both have one (a remote grid's: its nodes' clocks need not agree
-    with the driver's), else by time, at or after the grid's start ``since``."""
-    if grid_id and "grid_id" in record:
-        return record["grid_id"] == grid_id
-    t = record.get(stamp)
-    return since is not None and isinstance(t, (int, float)) and t >= since
 
 
 def _identity(c) -> dict:
@@ -383,7 +373,7 @@ def _count_lost_workers_runs(summary, configs: list, store_root, since: float, g
     (the record's ``written``), taking those runs from ``skipped``: a worker that died without reporting
     trained or re-scored some of them."""
     from benchmark.config import run_id
-    from benchmark.results import ResultsStore
+    from benchmark.results import ResultsStore, of_this_grid
 
     store = ResultsStore(store_root)
     here = {"ok": 0, "diverged": 0, "rescored": 0}
@@ -393,11 +383,11 @@ def _count_lost_workers_runs(summary, configs: list, store_root, since: float, g
         if meta.get("status") not in ("ok", "diverged") or not (
                 isinstance(meta.get("started"), (int, float)) or "grid_id" in meta):
             continue
-        if _of_this_grid(meta, "started", since, grid_id):  # by the grid's id where recorded (remote clocks)
+        if of_this_grid(meta, "started", since, grid_id):  # by the grid's id where recorded (remote clocks)
             here[meta["status"]] += 1
         elif meta["status"] == "ok":
             with contextlib.suppress(UserError):  # damaged: not re-scored
-                here["rescored"] += any(_of_this_grid(r, "written", since, grid_id) for r in store.eval_records(rid))
+                here["rescored"] += any(of_this_grid(r, "written", since, grid_id) for r in store.eval_records(rid))
     for key, status in (("trained", "ok"), ("diverged", "diverged"), ("rescored", "rescored")):
         extra = min(summary.skipped, max(0, here[status] - getattr(summary, key)))
         setattr(summary, key, getattr(summary, key) + extra)

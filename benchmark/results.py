@@ -2075,3 +2075,13 @@ class ResultsStore:
             _fsync_dir(dest)
             _fsync_dir(d)
         return dest
+
+
+def of_this_grid(record: dict, stamp: str, since: float | None, grid_id: str = "") -> bool:
+    """Whether a run's ``meta.json`` or a pass's record (``stamp``: its time field, ``started`` or ``written``) was
+    written by this grid: by the grid's id where both have one (a remote grid's: its nodes' clocks need not agree
+    with the driver's), else by time, at or after the grid's start ``since``."""
+    if grid_id and "grid_id" in record:
+        return record["grid_id"] == grid_id
+    t = record.get(stamp)
+    return since is not None and isinstance(t, (int, float)) and t >= since

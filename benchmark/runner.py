@@ -925,10 +925,10 @@ def _run_locked(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version:
                 return "skipped"
             return _rescore(grid, rid, cfg, task, task_version, items)
         if grid.since is not None or grid.grid_id:  # another worker of this grid failed it since this one planned it
-            from benchmark.executors import _of_this_grid
+            from benchmark.results import of_this_grid
 
             meta = grid.store.meta(rid) or {}
-            if meta.get("status") == "failed" and _of_this_grid(meta, "started", grid.since, grid.grid_id):
+            if meta.get("status") == "failed" and of_this_grid(meta, "started", grid.since, grid.grid_id):
                 log.info("run %s (%s/%s seed %d) failed in another worker of this grid (%s); not tried again", rid,
                          cfg.task, cfg.loss, cfg.seed, meta.get("error", "no message"))
                 return "skipped"

@@ -324,3 +324,13 @@ def started_as_run_all(tmp_path, monkeypatch):
         monkeypatch.setenv("PATH", os.defpath)
 
     return start
+
+
+def use_shared_datasets(monkeypatch, folder) -> None:
+    """Point the harness's shared-images folder (``PLBENCH_SHARED_DATASETS``) at ``folder`` for one test: where
+    benchmark.data defines it and where benchmark.config (config files' ``../shared/datasets/…``) took it."""
+    import benchmark.config
+    import benchmark.data
+
+    for module in (benchmark.data, benchmark.config):
+        monkeypatch.setattr(module, "SHARED_DATASETS", folder)

@@ -7,6 +7,7 @@ import shlex
 from pathlib import Path
 
 import pytest
+from conftest import use_shared_datasets
 
 
 def test_the_help_examples_write_to_results_folders_that_do_not_nest():
@@ -98,13 +99,12 @@ def test_a_shipped_configs_shared_images_are_found_where_the_profiles_find_them(
     repository's root, it was 'dataset folder not found: ../shared/datasets/BSD200'. A config's
     ``../shared/datasets/…`` not there from here is now read where the profiles read the shared images; one that
     is there from here is read there, as before."""
-    import benchmark.config as config
     from benchmark.config import GridSpec
 
     shared = tmp_path / "elsewhere" / "datasets"
     for folder in ("BSD200", "T91", "CSet5", "CSet14"):
         (shared / folder).mkdir(parents=True)
-    monkeypatch.setattr(config, "SHARED_DATASETS", shared)
+    use_shared_datasets(monkeypatch, shared)
     (tmp_path / "clone").mkdir()
     monkeypatch.chdir(tmp_path / "clone")  # no ../shared here
     spec = GridSpec.from_file(ROOT / "configs" / "cpu.yaml")
@@ -114,7 +114,7 @@ def test_a_shipped_configs_shared_images_are_found_where_the_profiles_find_them(
     spec = GridSpec.from_file(ROOT / "configs" / "cpu.yaml")
     assert spec.train_data[0] == "../shared/datasets/BSD200" and Path(spec.train_data[1]).parent == shared
     (tmp_path / "shared").rename(tmp_path / "moved")  # nowhere: the error names the variable that says where
-    monkeypatch.setattr(config, "SHARED_DATASETS", tmp_path / "nowhere")
+    use_shared_datasets(monkeypatch, tmp_path / "nowhere")
     from benchmark.config import DataSpec
     from benchmark.data import load_images
     from benchmark.errors import UserError

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 
 import pytest
+from conftest import use_shared_datasets
 
 from benchmark.cli import main
 
@@ -79,7 +80,7 @@ def test_profile_on_hub_data_says_which_local_folders_are_missing(tmp_path, monk
     from benchmark import config
     from benchmark.errors import UserError
 
-    monkeypatch.setattr(config, "SHARED_DATASETS", tmp_path / "shared" / "datasets")
+    use_shared_datasets(monkeypatch, tmp_path / "shared" / "datasets")
     (tmp_path / "shared" / "datasets" / "CSet5").mkdir(parents=True)
     monkeypatch.setitem(config.PROFILES, "full", dataclasses.replace(
         config.PROFILES["full"], train_data=config.HUB_TRAIN, test_data=config.HUB_TEST))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import use_shared_datasets
 
 
 def test_a_configs_own_shared_folder_beside_it_is_not_swapped_for_the_shared_images(tmp_path, monkeypatch):
@@ -13,14 +14,13 @@ def test_a_configs_own_shared_folder_beside_it_is_not_swapped_for_the_shared_ima
     ('it is at …'); the shared-images fallback then read the *shared* BSD200 instead, silently (an INFO line), a
     different folder of the same name. Where the path exists beside the config and is not the shared folder, the
     refusal naming it stands; where only the shared folder has it, it is read there."""
-    import benchmark.config as config
     from benchmark.config import GridSpec
     from benchmark.errors import UserError
 
     shared = tmp_path / "elsewhere" / "datasets"
     (shared / "BSD200").mkdir(parents=True)
     (shared / "T91").mkdir(parents=True)
-    monkeypatch.setattr(config, "SHARED_DATASETS", shared)
+    use_shared_datasets(monkeypatch, shared)
     proj = tmp_path / "home" / "proj"
     (proj / "configs").mkdir(parents=True)
     (proj / "shared" / "datasets" / "BSD200").mkdir(parents=True)  # the user's own, beside the config
@@ -106,14 +106,13 @@ def test_a_flags_shared_path_not_found_names_where_the_shared_images_are(tmp_pat
     clone not beside ``shared/``, PLBENCH_SHARED_DATASETS set: 'dataset folder not found … (the shared images: set
     PLBENCH_SHARED_DATASETS to the folder holding them …)' — set already, and a flag's path is not read through it
     (a config file's is). Where the shared folder has it, the line names that path to write."""
-    import benchmark.config as config
     from benchmark.config import DataSpec
     from benchmark.data import load_images
     from benchmark.errors import UserError
 
     shared = tmp_path / "elsewhere" / "datasets"
     (shared / "CSet5").mkdir(parents=True)
-    monkeypatch.setattr(config, "SHARED_DATASETS", shared)
+    use_shared_datasets(monkeypatch, shared)
     (tmp_path / "clone").mkdir()
     monkeypatch.chdir(tmp_path / "clone")
     with pytest.raises(UserError) as e:
