@@ -382,7 +382,12 @@ def _check_disk_full(proc, out: Path, before: dict) -> None:
                                         lines[0]), proc.stderr
     assert not [p for p in out.rglob("*") if ".tmp" in p.name], "a half-written file was left"
     after = _snapshot(out)
+    log, logged = out / "finished.log", before.pop("finished.log", None)  # append-only: a run finished since adds
     assert {k: after.get(k) for k in before} == before, "results written before were changed"
+    if logged is not None:  # its line; the lines before stay as they were, and no line is left half-written
+        text = log.read_bytes()
+        assert text.endswith(b"\n") and any(hashlib.sha256(text[:i]).hexdigest() == logged
+                                              for i in [0, *(j + 1 for j, b in enumerate(text) if b == 10)])
 
 
 @pytest.mark.parametrize("nth", [pytest.param(1, marks=pytest.mark.slow), 4, pytest.param(9, marks=pytest.mark.slow)])
