@@ -115,21 +115,12 @@ def test_a_compare_file_edited_by_hand_is_kept_when_compare_writes_it_again(tmp_
 @pytest.mark.slow
 def test_compare_again_keeps_the_users_notes_in_its_file(tmp_path, monkeypatch):
     """End to end: ``plbench compare`` of one loss twice, the file edited between — the edit survives."""
-    import json
+
+    from test_review_compare9 import field_to_compare
 
     import benchmark.compare as C
-    import benchmark.runner as R
-    from benchmark.config import RunConfig
 
-    store = write_store(tmp_path / "r", offsets={"l1": 0.0, "l2": 0.1}, metrics=("psnr",), seeds=(0, 1),
-                        n_images=2, budget_check=False)
-    for p in store.root.glob("runs/*/meta.json"):  # made by this code (write_store records no version)
-        m = json.loads(p.read_text())
-        p.write_text(json.dumps({**m, "code_version": R.code_version()}))
-    monkeypatch.setattr(R, "run_grid", lambda *a, **k: R.GridSummary())  # the new loss's runs: nothing to train
-    monkeypatch.setattr(C, "_probe_new_losses", lambda *a, **k: None)
-    monkeypatch.setattr(C, "_config_from", lambda m, loss, s, *a: RunConfig(task=m["config"]["task"], loss=loss,
-                                                                             seed=s, iterations=2))
+    store = field_to_compare(tmp_path, monkeypatch, ("psnr",))
     out = C.compare(store.root, losses=["l2"], formats=(), visual=False, n_boot=50)
     out.path.write_text(out.text + "\nMy reading: l2 wins on faces.\n")
     again = C.compare(store.root, losses=["l2"], formats=(), visual=False, n_boot=50)

@@ -73,14 +73,27 @@ def test_a_compare_that_adds_no_rows_reads_the_store_twice(tmp_path, monkeypatch
     """compare read every run's rows three times (its own check, the report, its section) even when it trained
     and re-scored nothing — the second compare of a loss, ~1 s a read on a 90-run store. Its section now reuses
     compare's own read when no row was added: two reads (compare's and the report's)."""
+
+    import benchmark.compare as C
+    from benchmark.results import ResultsStore
+
+    store = field_to_compare(tmp_path, monkeypatch, ("psnr", "ssim"))
+    reads, table = [], ResultsStore.table
+    monkeypatch.setattr(ResultsStore, "table", lambda self, *a, **k: reads.append(1) or table(self, *a, **k))
+    out = C.compare(store.root, losses=["l2"], formats=(), visual=False, n_boot=50)
+    assert "## denoise" in out.text and len(reads) == 2
+
+
+def field_to_compare(tmp_path, monkeypatch, metrics):
+    """A synthetic field (l1, l2; seeds 0, 1; 2 images) stamped as made by this code, with compare's training
+    of the new loss and its probe stubbed out: ``compare(store.root, losses=["l2"], ...)`` only reads and writes."""
     import json
 
     import benchmark.compare as C
     import benchmark.runner as R
-    from benchmark.results import ResultsStore
     from benchmark.synthetic import write_store
 
-    store = write_store(tmp_path / "r", offsets={"l1": 0.0, "l2": 0.1}, metrics=("psnr", "ssim"), seeds=(0, 1),
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0, "l2": 0.1}, metrics=tuple(metrics), seeds=(0, 1),
                         n_images=2, budget_check=False)
     for p in store.root.glob("runs/*/meta.json"):  # made by this code (write_store records no version)
         m = json.loads(p.read_text())
@@ -89,7 +102,4 @@ def test_a_compare_that_adds_no_rows_reads_the_store_twice(tmp_path, monkeypatch
     monkeypatch.setattr(C, "_probe_new_losses", lambda *a, **k: None)
     monkeypatch.setattr(C, "_config_from", lambda m, loss, s, *a: RunConfig(task=m["config"]["task"], loss=loss,
                                                                              seed=s, iterations=2))
-    reads, table = [], ResultsStore.table
-    monkeypatch.setattr(ResultsStore, "table", lambda self, *a, **k: reads.append(1) or table(self, *a, **k))
-    out = C.compare(store.root, losses=["l2"], formats=(), visual=False, n_boot=50)
-    assert "## denoise" in out.text and len(reads) == 2
+    return store
