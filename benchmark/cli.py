@@ -1448,10 +1448,11 @@ def cmd_weights(args) -> int:
     for f in args.loss_file:
         load_user_file(f, LOSSES)
     if args.losses:  # specs too ('l1 + 0.1*vgg'): the files of their terms; bad names fail before any output
-        from benchmark.lossfn import parse_loss_spec
+        from benchmark.weights import term_specs
 
-        # every term's name is checked against the registry by the parse (a typo: one line, before any output)
-        args.losses = list(dict.fromkeys(t.name for spec in args.losses for t in parse_loss_spec(spec)))
+        # every term's name is checked against the registry by the parse (a typo: one line, before any output);
+        # each term keeps its arguments (lpips(net='vgg') loads VGG-16's files, not AlexNet's)
+        args.losses = term_specs(args.losses)
     # the command to run on a connected machine: these losses only, with the files that register them
     cmd = "plbench weights prefetch" + (f" --losses {' '.join(map(shlex.quote, args.losses))}" if args.losses else "") \
         + "".join(f" --loss-file {shlex.quote(f)}" for f in args.loss_file)

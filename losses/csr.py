@@ -62,9 +62,18 @@ def resolve_encoder(encoder: str = "auto", selftrain: bool = True) -> str:
     return str(pretrain(cfg))
 
 
+def _encoder_file(encoder: str = "auto", **_) -> tuple[str, ...]:
+    """The file ``csr(encoder=…)`` loads (``weights="pretrained"``): MoCo v2's for ``"auto"`` (the first choice of
+    :func:`resolve_encoder`), the named weights key's, none for a checkpoint path or a self-trained name."""
+    from benchmark import weights as W
+
+    key = CONTRASTIVE_ENCODERS[0] if encoder == "auto" else encoder
+    return (key,) if key in W.known_files() else ()
+
+
 @register_loss("csr", version="2", citation="A Domain-specific Perceptual Metric via Contrastive "
                "Self-supervised Representation: Applications on Natural and Medical Images, 2022",
-               weights=("resnet50:moco_v2",))
+               weights=_encoder_file)
 class CSRLoss(FeatureLoss):
     """mean over stages of mean_hw ‖f̂_pred − f̂_target‖²₂ in a contrastive self-supervised encoder.
 

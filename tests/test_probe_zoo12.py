@@ -1,0 +1,54 @@
+"""Probe of the loss zoo and metrics against their references, session 12."""
+
+from __future__ import annotations
+
+import shlex
+
+import pytest
+
+
+@pytest.mark.parametrize("spec, want", [
+    ("lpips(net='vgg')", ("vgg16:IMAGENET1K_V1", "lpips:vgg:v0.1")),
+    ("lpips(net='squeeze')", ("squeezenet1_1:IMAGENET1K_V1", "lpips:squeeze:v0.1")),
+    ("vgg(arch='vgg19')", ("vgg19:IMAGENET1K_V1",)),
+    ("lpips(weights='random')", ("lpips:alex:v0.1",)),  # the heads ship in the lpips wheel: no trunk file
+    ("contrique(weights='random')", ()),
+    ("dists(weights='random')", ()),  # α, β drawn too
+    ("lpips", ("alexnet:IMAGENET1K_V1", "lpips:alex:v0.1")),
+    ("csr(encoder='resnet50:dino')", ("resnet50:dino",)),
+    ("csr", ("resnet50:moco_v2",)),
+])
+def test_the_files_a_loss_needs_follow_its_arguments(spec, want):
+    """`plbench weights --losses "lpips(net='vgg')"` listed (and `prefetch` fetched) AlexNet's files, and
+    --backbone-weights auto (the standard profile's) chose pretrained or random by them: the arguments were dropped
+    and the registered defaults' files named → the files of the term as written."""
+    from benchmark.weights import loss_weight_keys
+
+    assert loss_weight_keys(spec) == want
+
+
+def test_auto_backbone_weights_look_at_the_files_the_term_loads(monkeypatch):
+    """--backbone-weights auto decided lpips(net='vgg') by AlexNet's file: pretrained where VGG-16's was missing (the
+    run failed at build), random where it was there (trained on a random trunk)."""
+    from benchmark import config
+    from benchmark import weights as W
+
+    present = {"alexnet:IMAGENET1K_V1", "lpips:alex:v0.1", "lpips:vgg:v0.1"}
+    monkeypatch.setattr(W.WeightFile, "present", property(lambda self: self.key in present))
+    assert config.weights_for("lpips(net='vgg')", "auto") == "random"
+    assert config.weights_for("lpips", "auto") == "pretrained"
+    assert config.weights_for("lpips(weights='random')", "auto") == "random"  # its heads are no pretrained trunk
+    present.add("vgg16:IMAGENET1K_V1")
+    assert config.weights_for("l1 + 0.1*lpips(net='vgg')", "auto") == "pretrained"
+
+
+def test_weights_listing_and_prefetch_command_keep_the_arguments(monkeypatch, capsys, tmp_path):
+    from benchmark import cli
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    cli.main(["weights", "--losses", "l1 + 0.1*lpips(net='vgg')"])
+    out = capsys.readouterr().out
+    assert "vgg16-" in out and "vgg.pth" in out and "alexnet" not in out, out
+    command = shlex.split(out.split("`")[1])  # the command for a connected machine fetches the same files
+    assert command[command.index("--losses") + 1:] == ["l1", "lpips(net='vgg')"], command
