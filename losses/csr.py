@@ -63,12 +63,14 @@ def resolve_encoder(encoder: str = "auto", selftrain: bool = True) -> str:
 
 
 def _encoder_file(encoder: str = "auto", **_) -> tuple[str, ...]:
-    """The file ``csr(encoder=…)`` loads (``weights="pretrained"``): MoCo v2's for ``"auto"`` (the first choice of
-    :func:`resolve_encoder`), the named weights key's, none for a checkpoint path or a self-trained name."""
+    """The file ``csr(encoder=…)`` loads (``weights="pretrained"``): for ``"auto"`` the cached one
+    :func:`resolve_encoder` takes, MoCo v2's (its first choice, the one to fetch) where none is; the named weights
+    key's; none for a checkpoint path or a self-trained name."""
     from benchmark import weights as W
 
-    key = CONTRASTIVE_ENCODERS[0] if encoder == "auto" else encoder
-    return (key,) if key in W.known_files() else ()
+    if encoder == "auto":
+        encoder = next((k for k in CONTRASTIVE_ENCODERS if W.get_file(k).present), CONTRASTIVE_ENCODERS[0])
+    return (encoder,) if encoder in W.known_files() else ()
 
 
 @register_loss("csr", version="2", citation="A Domain-specific Perceptual Metric via Contrastive "

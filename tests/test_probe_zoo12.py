@@ -52,3 +52,19 @@ def test_weights_listing_and_prefetch_command_keep_the_arguments(monkeypatch, ca
     assert "vgg16-" in out and "vgg.pth" in out and "alexnet" not in out, out
     command = shlex.split(out.split("`")[1])  # the command for a connected machine fetches the same files
     assert command[command.index("--losses") + 1:] == ["l1", "lpips(net='vgg')"], command
+
+
+def test_auto_backbone_weights_give_csr_the_contrastive_encoder_it_would_load(monkeypatch):
+    """csr's pretrained encoder is MoCo v2, else SimCLR when cached (losses.csr.resolve_encoder); its files were
+    listed as MoCo's alone, so with SimCLR cached and MoCo not, --backbone-weights auto trained csr on a random
+    ResNet-50 and `plbench weights` called it missing → the file it would load."""
+    from benchmark import config
+    from benchmark import weights as W
+
+    present = {"resnet50:simclr"}
+    monkeypatch.setattr(W.WeightFile, "present", property(lambda self: self.key in present))
+    assert W.loss_weight_keys("csr") == ("resnet50:simclr",)
+    assert config.weights_for("csr", "auto") == "pretrained"
+    present.clear()
+    assert W.loss_weight_keys("csr") == ("resnet50:moco_v2",)  # nothing cached: the first choice, to fetch
+    assert config.weights_for("csr", "auto") == "random"
