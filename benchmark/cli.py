@@ -1448,11 +1448,15 @@ def cmd_weights(args) -> int:
     for f in args.loss_file:
         load_user_file(f, LOSSES)
     if args.losses:  # specs too ('l1 + 0.1*vgg'): the files of their terms; bad names fail before any output
+        from benchmark.lossfn import check_loss_arguments
         from benchmark.weights import term_specs
 
         # every term's name is checked against the registry by the parse (a typo: one line, before any output);
-        # each term keeps its arguments (lpips(net='vgg') loads VGG-16's files, not AlexNet's)
+        # each term keeps its arguments (lpips(net='vgg') loads VGG-16's files, not AlexNet's), checked as a run
+        # checks them (lpips(nett='vgg'))
         args.losses = term_specs(args.losses)
+        for term in args.losses:
+            check_loss_arguments(term)
     # the command to run on a connected machine: these losses only, with the files that register them
     cmd = "plbench weights prefetch" + (f" --losses {' '.join(map(shlex.quote, args.losses))}" if args.losses else "") \
         + "".join(f" --loss-file {shlex.quote(f)}" for f in args.loss_file)
@@ -1481,8 +1485,9 @@ def cmd_weights(args) -> int:
             mark = "present" if r["present"] else "MISSING"
             print(f"  {name:<20} {mark:<8} {r['file']}  →  {r['path']}")
 
+    rows = weights_report(args.losses)  # a bad argument's value (vgg(arch='vgg13')): one line before any output
     print("losses:")
-    show(weights_report(args.losses), "loss")
+    show(rows, "loss")
     if not args.losses:
         print("metrics (default set; the evaluator skips missing ones and records why):")
         show(metric_weights_report(DEFAULT_METRICS), "metric")

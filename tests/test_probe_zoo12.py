@@ -68,3 +68,16 @@ def test_auto_backbone_weights_give_csr_the_contrastive_encoder_it_would_load(mo
     present.clear()
     assert W.loss_weight_keys("csr") == ("resnet50:moco_v2",)  # nothing cached: the first choice, to fetch
     assert config.weights_for("csr", "auto") == "random"
+
+
+@pytest.mark.parametrize("spec, said", [("lpips(nett='vgg')", "has no argument 'nett'"),
+                                        ("vgg(arch='vgg13')", "unknown backbone 'vgg13'")])
+def test_weights_listing_refuses_a_bad_argument_before_any_output(spec, said, capsys):
+    """Now that a term's arguments choose its files, `plbench weights --losses "lpips(nett='vgg')"` listed AlexNet's
+    files for the typo (the run refuses it), and a bad trunk name failed after the listing had begun → both are
+    one line, exit 2, before anything is listed."""
+    from benchmark import cli
+
+    assert cli.main(["weights", "--losses", spec]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and said in captured.err, captured
