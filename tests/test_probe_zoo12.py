@@ -17,6 +17,9 @@ import pytest
     ("lpips", ("alexnet:IMAGENET1K_V1", "lpips:alex:v0.1")),
     ("csr(encoder='resnet50:dino')", ("resnet50:dino",)),
     ("csr", ("resnet50:moco_v2",)),
+    ("pdl(layers=())", ()),  # the pixel-only PDL builds no trunk
+    ("pdl_proj(layers=())", ()),
+    ("pdl", ("vgg16:IMAGENET1K_V1",)),
 ])
 def test_the_files_a_loss_needs_follow_its_arguments(spec, want):
     """`plbench weights --losses "lpips(net='vgg')"` listed (and `prefetch` fetched) AlexNet's files, and
