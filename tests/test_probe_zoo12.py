@@ -84,3 +84,18 @@ def test_weights_listing_refuses_a_bad_argument_before_any_output(spec, said, ca
     assert cli.main(["weights", "--losses", spec]) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and said in captured.err, captured
+
+
+def test_contrique_fr_states_the_sides_it_scores():
+    """contrique_fr's docstring said '≥ 64 px per side', yet it has no MIN_SIDE entry and scores every test image the
+    harness loads (≥ 8 px; its quality vector runs from 2 px, as the contrique loss's docstring says since eadb5ed)
+    → it states that side."""
+    import torch
+
+    from benchmark.metrics import ContriqueFR, min_side
+
+    m = ContriqueFR(weights="random")
+    t = torch.rand(1, 3, 2, 3, generator=torch.Generator().manual_seed(0))
+    assert torch.isfinite(m(t.flip(-1), t)).all() and min_side("contrique_fr") == 0
+    doc = " ".join(ContriqueFR.__doc__.split())
+    assert "≥ 64 px" not in doc and "≥ 2 px per side" in doc, doc
