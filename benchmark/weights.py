@@ -376,13 +376,15 @@ def loss_weight_keys(loss: str) -> tuple[str, ...]:
     from benchmark.lossfn import parse_loss_spec
     from benchmark.registry import LOSSES
 
-    (term,) = parse_loss_spec(loss)
-    kwargs = dict(term.kwargs)
-    need = LOSSES.get(term.name).meta.get("weights", ())
-    keys = tuple(need(**kwargs) if callable(need) else need)
-    if str(kwargs.get("weights", "pretrained")) != "pretrained":
-        keys = tuple(k for k in keys if get_file(k).subdir.startswith("package:"))
-    return keys
+    keys = []
+    for term in parse_loss_spec(loss):  # a whole spec too ('l1 + 0.1*vgg'): its terms' files, each once
+        kwargs = dict(term.kwargs)
+        need = LOSSES.get(term.name).meta.get("weights", ())
+        files = tuple(need(**kwargs) if callable(need) else need)
+        if str(kwargs.get("weights", "pretrained")) != "pretrained":
+            files = tuple(k for k in files if get_file(k).subdir.startswith("package:"))
+        keys += files
+    return tuple(dict.fromkeys(keys))
 
 
 def term_specs(specs) -> list[str]:

@@ -15,6 +15,7 @@ import pytest
     ("contrique(weights='random')", ()),
     ("dists(weights='random')", ()),  # α, β drawn too
     ("lpips", ("alexnet:IMAGENET1K_V1", "lpips:alex:v0.1")),
+    ("l1 + 0.1*vgg + lpips(net='vgg')", ("vgg16:IMAGENET1K_V1", "lpips:vgg:v0.1")),  # a spec: each file once
     ("csr(encoder='resnet50:dino')", ("resnet50:dino",)),
     ("csr", ("resnet50:moco_v2",)),
     ("pdl(layers=())", ()),  # the pixel-only PDL builds no trunk
