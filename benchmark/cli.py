@@ -941,9 +941,13 @@ def cmd_list(args) -> int:
     if args.what in ("all", "tasks"):
         print("tasks:")
         for e in TASKS.entries():
+            import dataclasses
+
             from benchmark.task import build_task
 
-            print(f"  {e.name:<12} v{e.version}  {build_task(e.name).params}")
+            # every parameter with its default: params (what a run records) leaves out modcrop=false and sr4's
+            # resize='torch', the switches to the papers' conventions
+            print(f"  {e.name:<12} v{e.version}  {dataclasses.asdict(build_task(e.name))}")
     if args.what in ("all", "losses"):
         from benchmark.docmarkup import inline_text
 

@@ -100,3 +100,20 @@ def test_contrique_fr_states_the_sides_it_scores():
     assert torch.isfinite(m(t.flip(-1), t)).all() and min_side("contrique_fr") == 0
     doc = " ".join(ContriqueFR.__doc__.split())
     assert "≥ 64 px" not in doc and "≥ 2 px per side" in doc, doc
+
+
+def test_list_tasks_shows_every_parameter_of_a_degradation(capsys):
+    """`plbench list tasks` printed each task's recorded parameters, which leave out modcrop=false and sr4's
+    resize='torch' (so stored runs keep their ids): the options that give the papers' conventions (sr4.resize=matlab,
+    modcrop=true) were nowhere in the listing → every parameter with its default."""
+    import dataclasses
+
+    from benchmark import cli
+    from benchmark.registry import TASKS
+    from benchmark.task import build_task
+
+    assert cli.main(["list", "tasks"]) == 0
+    out = capsys.readouterr().out
+    assert "'resize': 'torch'" in out and out.count("'modcrop': False") == 5, out
+    for name in TASKS.names():
+        assert str(dataclasses.asdict(build_task(name))) in out, name
