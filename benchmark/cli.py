@@ -941,9 +941,13 @@ def cmd_list(args) -> int:
     if args.what in ("all", "tasks"):
         print("tasks:")
         for e in TASKS.entries():
+            import dataclasses
+
             from benchmark.task import build_task
 
-            print(f"  {e.name:<12} v{e.version}  {build_task(e.name).params}")
+            # every parameter with its default: params (what a run records) leaves out modcrop=false and sr4's
+            # resize='torch', the switches to the papers' conventions
+            print(f"  {e.name:<12} v{e.version}  {dataclasses.asdict(build_task(e.name))}")
     if args.what in ("all", "losses"):
         from benchmark.docmarkup import inline_text
 
@@ -1448,10 +1452,15 @@ def cmd_weights(args) -> int:
     for f in args.loss_file:
         load_user_file(f, LOSSES)
     if args.losses:  # specs too ('l1 + 0.1*vgg'): the files of their terms; bad names fail before any output
-        from benchmark.lossfn import parse_loss_spec
+        from benchmark.lossfn import check_loss_arguments
+        from benchmark.weights import term_specs
 
-        # every term's name is checked against the registry by the parse (a typo: one line, before any output)
-        args.losses = list(dict.fromkeys(t.name for spec in args.losses for t in parse_loss_spec(spec)))
+        # every term's name is checked against the registry by the parse (a typo: one line, before any output);
+        # each term keeps its arguments (lpips(net='vgg') loads VGG-16's files, not AlexNet's), checked as a run
+        # checks them (lpips(nett='vgg'))
+        args.losses = term_specs(args.losses)
+        for term in args.losses:
+            check_loss_arguments(term)
     # the command to run on a connected machine: these losses only, with the files that register them
     cmd = "plbench weights prefetch" + (f" --losses {' '.join(map(shlex.quote, args.losses))}" if args.losses else "") \
         + "".join(f" --loss-file {shlex.quote(f)}" for f in args.loss_file)
@@ -1480,8 +1489,9 @@ def cmd_weights(args) -> int:
             mark = "present" if r["present"] else "MISSING"
             print(f"  {name:<20} {mark:<8} {r['file']}  →  {r['path']}")
 
+    rows = weights_report(args.losses)  # a bad argument's value (vgg(arch='vgg13')): one line before any output
     print("losses:")
-    show(weights_report(args.losses), "loss")
+    show(rows, "loss")
     if not args.losses:
         print("metrics (default set; the evaluator skips missing ones and records why):")
         show(metric_weights_report(DEFAULT_METRICS), "metric")

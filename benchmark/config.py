@@ -419,11 +419,12 @@ def weights_for(loss: str, backbone_weights: str) -> str:
     run's id and label say which it got)."""
     if backbone_weights != "auto":
         return backbone_weights
-    from benchmark.lossfn import parse_loss_spec
-    from benchmark.weights import get_file, loss_weight_keys
+    from benchmark.weights import get_file, loss_weight_keys, term_specs
 
-    keys = [k for t in parse_loss_spec(loss) for k in loss_weight_keys(t.name)]
-    return "pretrained" if keys and all(get_file(k).present for k in keys) else "random"
+    keys = [k for term in term_specs([loss]) for k in loss_weight_keys(term)]  # each term with its arguments
+    # a file shipped in a package (lpips' heads) is no pretrained trunk: lpips(weights='random') needs only those
+    downloads = [k for k in keys if not get_file(k).subdir.startswith("package:")]
+    return "pretrained" if downloads and all(get_file(k).present for k in keys) else "random"
 
 
 # --------------------------------------------------------------------------------------------

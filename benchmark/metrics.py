@@ -369,7 +369,8 @@ class ContriqueFR(torch.nn.Module):
     ``plbench pretrain`` writes), e.g. ``contrique-tinycnn-skimage-train-s0-500-1a2b3c``.
     :attr:`provenance` names the encoder and the feature version (``+contrique_features(v2)``).
 
-    Forward: pred, target (N, 3, H, W) float in [0, 1], ≥ 64 px per side → (N,) distances.
+    Forward: pred, target (N, 3, H, W) float in [0, 1], ≥ 2 px per side (the ×0.5 view needs a pixel: every test
+    image the harness loads, ≥ 8 px) → (N,) distances.
     """
 
     lower_better = True

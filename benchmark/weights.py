@@ -368,10 +368,33 @@ def load_strict(module: nn.Module, state: dict[str, torch.Tensor], *, source: st
 # what each loss needs: report and prefetch (wired into the CLI)
 # ---------------------------------------------------------------------------------------------
 def loss_weight_keys(loss: str) -> tuple[str, ...]:
-    """Weight keys a registered loss needs with ``weights="pretrained"`` and default kwargs."""
+    """Weight keys one loss term needs: ``loss`` is a registered name (its default arguments) or a term as written
+    in a spec, with its arguments (``lpips(net='vgg')``: VGG-16's file and the vgg heads, not AlexNet's). The
+    registration's ``weights=`` is the keys, or a function of the term's keyword arguments giving them (a loss whose
+    arguments choose the trunk). A term given ``weights`` other than ``"pretrained"`` (``"random"``, a checkpoint)
+    downloads nothing: only the files shipped inside a Python package (lpips' heads) remain."""
+    from benchmark.lossfn import parse_loss_spec
     from benchmark.registry import LOSSES
 
-    return tuple(LOSSES.get(loss).meta.get("weights", ()))
+    keys = []
+    for term in parse_loss_spec(loss):  # a whole spec too ('l1 + 0.1*vgg'): its terms' files, each once
+        kwargs = dict(term.kwargs)
+        need = LOSSES.get(term.name).meta.get("weights", ())
+        files = tuple(need(**kwargs) if callable(need) else need)
+        if str(kwargs.get("weights", "pretrained")) != "pretrained":
+            files = tuple(k for k in files if get_file(k).subdir.startswith("package:"))
+        keys += files
+    return tuple(dict.fromkeys(keys))
+
+
+def term_specs(specs) -> list[str]:
+    """The distinct terms of loss specs as written, without their weights (``'l1 + 0.1*lpips(net="vgg")'`` →
+    ``["l1", "lpips(net='vgg')"]``): what :func:`loss_weight_keys` takes, the arguments kept."""
+    from dataclasses import replace
+
+    from benchmark.lossfn import parse_loss_spec
+
+    return list(dict.fromkeys(str(replace(t, weight=1.0)) for spec in specs for t in parse_loss_spec(spec)))
 
 
 def weights_report(losses: list[str] | None = None) -> list[dict]:

@@ -62,9 +62,20 @@ def resolve_encoder(encoder: str = "auto", selftrain: bool = True) -> str:
     return str(pretrain(cfg))
 
 
+def _encoder_file(encoder: str = "auto", **_) -> tuple[str, ...]:
+    """The file ``csr(encoder=…)`` loads (``weights="pretrained"``): for ``"auto"`` the cached one
+    :func:`resolve_encoder` takes, MoCo v2's (its first choice, the one to fetch) where none is; the named weights
+    key's; none for a checkpoint path or a self-trained name."""
+    from benchmark import weights as W
+
+    if encoder == "auto":
+        encoder = next((k for k in CONTRASTIVE_ENCODERS if W.get_file(k).present), CONTRASTIVE_ENCODERS[0])
+    return (encoder,) if encoder in W.known_files() else ()
+
+
 @register_loss("csr", version="2", citation="A Domain-specific Perceptual Metric via Contrastive "
                "Self-supervised Representation: Applications on Natural and Medical Images, 2022",
-               weights=("resnet50:moco_v2",))
+               weights=_encoder_file)
 class CSRLoss(FeatureLoss):
     """mean over stages of mean_hw ‖f̂_pred − f̂_target‖²₂ in a contrastive self-supervised encoder.
 

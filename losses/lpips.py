@@ -20,6 +20,19 @@ LPIPS_TAPS = {
 }
 
 
+def _taps(net: str) -> tuple[str, tuple[str, ...]]:
+    if net not in LPIPS_TAPS:
+        raise UserError(f"lpips net must be one of {', '.join(LPIPS_TAPS)}, not {net!r}")
+    return LPIPS_TAPS[net]
+
+
+def _files(net: str = "alex", **_) -> tuple[str, ...]:
+    """The files ``lpips(net=…)`` loads (``weights="pretrained"``): its trunk's ImageNet weights and the heads."""
+    from benchmark.backbones import ARCHS
+
+    return ARCHS[_taps(net)[0]].default_weights, f"lpips:{net}:v0.1"
+
+
 class LPIPSLoss(FeatureLoss):
     """LPIPS v0.1: Σ_layers mean_hw Σ_c w_c (f̂_pred − f̂_target)², batch mean.
 
@@ -43,9 +56,7 @@ class LPIPSLoss(FeatureLoss):
     def __init__(self, net: str = "alex", weights: str = "pretrained", seed: int = 0,
                  eps: Annotated[float, Positive] = 1e-10):
         super().__init__()
-        if net not in LPIPS_TAPS:
-            raise UserError(f"lpips net must be one of {', '.join(LPIPS_TAPS)}, not {net!r}")
-        arch, layers = LPIPS_TAPS[net]
+        arch, layers = _taps(net)
         self.net, self.layers, self.eps = net, layers, float(eps)
         self.backbone = Backbone(arch, layers, weights=weights, seed=seed, normalize="lpips")
         head_key = f"lpips:{net}:v0.1"
@@ -72,7 +83,7 @@ class LPIPSLoss(FeatureLoss):
 
 register_loss("lpips", version="1", citation="Zhang et al., The Unreasonable Effectiveness of Deep "
               "Features as a Perceptual Metric, CVPR 2018",
-              weights=("alexnet:IMAGENET1K_V1", "lpips:alex:v0.1"))(LPIPSLoss)
+              weights=_files)(LPIPSLoss)
 
 
 @register_loss("lpips_vgg", version="1", citation="Zhang et al., CVPR 2018 (VGG-16 trunk)",

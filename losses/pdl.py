@@ -75,8 +75,13 @@ class _SlicedBase(FeatureLoss):
 PDL_LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3", "relu5_3")
 
 
+def _trunk_file(layers: Sequence[str] = PDL_LAYERS, **_) -> tuple[str, ...]:
+    """The file ``pdl(layers=…)`` loads (``weights="pretrained"``): VGG-16's, none for the pixel-only ``layers=()``."""
+    return ("vgg16:IMAGENET1K_V1",) if layers else ()
+
+
 @register_loss("pdl", version="2", citation="Delbracio, Talebi, Milanfar, Projected Distribution Loss "
-               "for Image Enhancement, ICCP 2021", weights=("vgg16:IMAGENET1K_V1",))
+               "for Image Enhancement, ICCP 2021", weights=_trunk_file)
 class ProjectedDistributionLoss(_SlicedBase):
     """pixel_weight · W1(RGB) + Σ_l layer_weight_l · W1(VGG-16 layer l), per-channel 1-D W1.
 
@@ -171,7 +176,7 @@ class ProjectedDistributionLoss(_SlicedBase):
 
 
 @register_loss("pdl_proj", version="2", citation="Delbracio et al., ICCP 2021 (random-projection variant)",
-               weights=("vgg16:IMAGENET1K_V1",))
+               weights=_trunk_file)
 class ProjectedDistributionLossProj(ProjectedDistributionLoss):
     """PDL with fixed random 1-D projections across channels (sliced W1); see :class:`ProjectedDistributionLoss`."""
 

@@ -44,8 +44,15 @@ class _VGGFeatureLoss(FeatureLoss):
         return sum(w * _dist(fp[n], ft[n], self.criterion) for n, w in zip(self.layers, self.layer_weights))
 
 
+def _trunk_file(arch: str = "vgg16", **_) -> tuple[str, ...]:
+    """The file ``vgg(arch=…)`` loads (``weights="pretrained"``): that trunk's ImageNet weights."""
+    from benchmark.backbones import _check_arch
+
+    return (_check_arch(arch).default_weights,)
+
+
 @register_loss("vgg", version="1", citation="Johnson, Alahi, Fei-Fei, Perceptual Losses for Real-Time "
-               "Style Transfer and Super-Resolution, ECCV 2016", weights=("vgg16:IMAGENET1K_V1",))
+               "Style Transfer and Super-Resolution, ECCV 2016", weights=_trunk_file)
 class VGGPerceptualLoss(_VGGFeatureLoss):
     """Feature reconstruction loss: mean squared difference of VGG-16 relu2_2 features.
 

@@ -208,7 +208,7 @@ def test_csr_default_is_a_contrastive_encoder(monkeypatch, tmp_path):
     present.add("resnet50:moco_v2")
     assert C.resolve_encoder() == "resnet50:moco_v2"
     assert C.resolve_encoder("resnet50:dino") == "resnet50:dino"
-    assert LOSSES.get("csr").meta["weights"] == ("resnet50:moco_v2",)
+    assert W.loss_weight_keys("csr") == ("resnet50:moco_v2",)  # what plbench weights lists and prefetches
 
 
 def test_moco_checkpoint_loads_as_the_query_encoder(monkeypatch, tmp_path):

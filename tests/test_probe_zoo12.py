@@ -1,0 +1,119 @@
+"""Probe of the loss zoo and metrics against their references, session 12."""
+
+from __future__ import annotations
+
+import shlex
+
+import pytest
+
+
+@pytest.mark.parametrize("spec, want", [
+    ("lpips(net='vgg')", ("vgg16:IMAGENET1K_V1", "lpips:vgg:v0.1")),
+    ("lpips(net='squeeze')", ("squeezenet1_1:IMAGENET1K_V1", "lpips:squeeze:v0.1")),
+    ("vgg(arch='vgg19')", ("vgg19:IMAGENET1K_V1",)),
+    ("lpips(weights='random')", ("lpips:alex:v0.1",)),  # the heads ship in the lpips wheel: no trunk file
+    ("contrique(weights='random')", ()),
+    ("dists(weights='random')", ()),  # α, β drawn too
+    ("lpips", ("alexnet:IMAGENET1K_V1", "lpips:alex:v0.1")),
+    ("l1 + 0.1*vgg + lpips(net='vgg')", ("vgg16:IMAGENET1K_V1", "lpips:vgg:v0.1")),  # a spec: each file once
+    ("csr(encoder='resnet50:dino')", ("resnet50:dino",)),
+    ("csr", ("resnet50:moco_v2",)),
+    ("pdl(layers=())", ()),  # the pixel-only PDL builds no trunk
+    ("pdl_proj(layers=())", ()),
+    ("pdl", ("vgg16:IMAGENET1K_V1",)),
+])
+def test_the_files_a_loss_needs_follow_its_arguments(spec, want):
+    """`plbench weights --losses "lpips(net='vgg')"` listed (and `prefetch` fetched) AlexNet's files, and
+    --backbone-weights auto (the standard profile's) chose pretrained or random by them: the arguments were dropped
+    and the registered defaults' files named → the files of the term as written."""
+    from benchmark.weights import loss_weight_keys
+
+    assert loss_weight_keys(spec) == want
+
+
+def test_auto_backbone_weights_look_at_the_files_the_term_loads(monkeypatch):
+    """--backbone-weights auto decided lpips(net='vgg') by AlexNet's file: pretrained where VGG-16's was missing (the
+    run failed at build), random where it was there (trained on a random trunk)."""
+    from benchmark import config
+    from benchmark import weights as W
+
+    present = {"alexnet:IMAGENET1K_V1", "lpips:alex:v0.1", "lpips:vgg:v0.1"}
+    monkeypatch.setattr(W.WeightFile, "present", property(lambda self: self.key in present))
+    assert config.weights_for("lpips(net='vgg')", "auto") == "random"
+    assert config.weights_for("lpips", "auto") == "pretrained"
+    assert config.weights_for("lpips(weights='random')", "auto") == "random"  # its heads are no pretrained trunk
+    present.add("vgg16:IMAGENET1K_V1")
+    assert config.weights_for("l1 + 0.1*lpips(net='vgg')", "auto") == "pretrained"
+
+
+def test_weights_listing_and_prefetch_command_keep_the_arguments(monkeypatch, capsys, tmp_path):
+    from benchmark import cli
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    cli.main(["weights", "--losses", "l1 + 0.1*lpips(net='vgg')"])
+    out = capsys.readouterr().out
+    assert "vgg16-" in out and "vgg.pth" in out and "alexnet" not in out, out
+    command = shlex.split(out.split("`")[1])  # the command for a connected machine fetches the same files
+    assert command[command.index("--losses") + 1:] == ["l1", "lpips(net='vgg')"], command
+
+
+def test_auto_backbone_weights_give_csr_the_contrastive_encoder_it_would_load(monkeypatch):
+    """csr's pretrained encoder is MoCo v2, else SimCLR when cached (losses.csr.resolve_encoder); its files were
+    listed as MoCo's alone, so with SimCLR cached and MoCo not, --backbone-weights auto trained csr on a random
+    ResNet-50 and `plbench weights` called it missing → the file it would load."""
+    from benchmark import config
+    from benchmark import weights as W
+
+    present = {"resnet50:simclr"}
+    monkeypatch.setattr(W.WeightFile, "present", property(lambda self: self.key in present))
+    assert W.loss_weight_keys("csr") == ("resnet50:simclr",)
+    assert config.weights_for("csr", "auto") == "pretrained"
+    present.clear()
+    assert W.loss_weight_keys("csr") == ("resnet50:moco_v2",)  # nothing cached: the first choice, to fetch
+    assert config.weights_for("csr", "auto") == "random"
+
+
+@pytest.mark.parametrize("spec, said", [("lpips(nett='vgg')", "has no argument 'nett'"),
+                                        ("vgg(arch='vgg13')", "unknown backbone 'vgg13'")])
+def test_weights_listing_refuses_a_bad_argument_before_any_output(spec, said, capsys):
+    """Now that a term's arguments choose its files, `plbench weights --losses "lpips(nett='vgg')"` listed AlexNet's
+    files for the typo (the run refuses it), and a bad trunk name failed after the listing had begun → both are
+    one line, exit 2, before anything is listed."""
+    from benchmark import cli
+
+    assert cli.main(["weights", "--losses", spec]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and said in captured.err, captured
+
+
+def test_contrique_fr_states_the_sides_it_scores():
+    """contrique_fr's docstring said '≥ 64 px per side', yet it has no MIN_SIDE entry and scores every test image the
+    harness loads (≥ 8 px; its quality vector runs from 2 px, as the contrique loss's docstring says since eadb5ed)
+    → it states that side."""
+    import torch
+
+    from benchmark.metrics import ContriqueFR, min_side
+
+    m = ContriqueFR(weights="random")
+    t = torch.rand(1, 3, 2, 3, generator=torch.Generator().manual_seed(0))
+    assert torch.isfinite(m(t.flip(-1), t)).all() and min_side("contrique_fr") == 0
+    doc = " ".join(ContriqueFR.__doc__.split())
+    assert "≥ 64 px" not in doc and "≥ 2 px per side" in doc, doc
+
+
+def test_list_tasks_shows_every_parameter_of_a_degradation(capsys):
+    """`plbench list tasks` printed each task's recorded parameters, which leave out modcrop=false and sr4's
+    resize='torch' (so stored runs keep their ids): the options that give the papers' conventions (sr4.resize=matlab,
+    modcrop=true) were nowhere in the listing → every parameter with its default."""
+    import dataclasses
+
+    from benchmark import cli
+    from benchmark.registry import TASKS
+    from benchmark.task import build_task
+
+    assert cli.main(["list", "tasks"]) == 0
+    out = capsys.readouterr().out
+    assert "'resize': 'torch'" in out and out.count("'modcrop': False") == 5, out
+    for name in TASKS.names():
+        assert str(dataclasses.asdict(build_task(name))) in out, name
