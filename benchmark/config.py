@@ -355,6 +355,29 @@ def check_crop(task, crop: int, name: str) -> None:
                         f"(at least {MIN_CROP}, and {why})")
 
 
+def check_test_sides(task, name: str, test_sets: dict) -> None:
+    """A :class:`UserError` where a test image of ``test_sets`` ({DataSpec: [ImageRecord]}), cut to ``task``'s
+    :attr:`~benchmark.task.Task.test_multiple`, has a side under :meth:`~benchmark.task.Task.min_test_side` (deblur:
+    within its kernel's reach, which the code before 10c9b4d padded otherwise under the same run ids), naming the
+    images; one under the multiple itself is left out of the task, as before
+    (:func:`benchmark.runner.held_out_items`)."""
+    from benchmark.data import dataset_names
+
+    need, why = task.min_test_side()
+    multiple = task.test_multiple
+    names = dataset_names(test_sets)
+    small = [(names[spec], rec.image_id, rec.size, min(n - n % multiple for n in rec.size))
+             for spec, records in test_sets.items() for rec in records]
+    small = [(src, image, (h, w), side) for src, image, (h, w), side in small if multiple <= side < need]
+    if small:
+        shown = "; ".join(f"test image {src}/{image} ({w}×{h}) is cut to {side} px on a side"
+                          for src, image, (h, w), side in small[:3]) + ("; …" if len(small) > 3 else "")
+        cut = f" (multiples of {multiple})" if multiple > 1 else ""
+        raise UserError(f"{shown}{cut}, and task {name} needs ≥ {need} px ({why}): "
+                        f"{len(small)} test image(s) too small; leave them out of the test data, or {name} out of "
+                        "the grid")
+
+
 @dataclass(frozen=True)
 class Profile:
     """Defaults for a whole grid; every field can be overridden on the command line."""
@@ -1293,6 +1316,8 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
     for source in dict.fromkeys(s for c in resolved for s in (*c.train_data, *c.test_data)):
         data.greyscale(source)  # a WARNING where every image is grey: three equal channels, degraded apart
     for test_specs in dict.fromkeys(c.test_data for c in resolved):
+        for t in dict.fromkeys(c.task for c in resolved if c.test_data == test_specs):
+            check_test_sides(built_tasks[t], t, {spec: data.images(spec) for spec in test_specs})
         check_metric_sizes(s.metrics, test_specs, data, {t: built_tasks[t].test_multiple for t in tasks})
     return resolved, tuple(s.metrics), s.device
 

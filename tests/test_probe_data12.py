@@ -1,0 +1,70 @@
+"""Data inputs, probed as a user with a folder of their own photos would hit them (session 12)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from benchmark.config import GridSpec, build_configs
+from benchmark.data import DataCache
+from benchmark.errors import UserError
+
+
+def _photos(folder, sizes) -> str:
+    """PNG photos of (height, width) ``sizes`` in a new ``folder``."""
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for i, (h, w) in enumerate(sizes):
+        Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8)).save(folder / f"p{i}.png")
+    return str(folder)
+
+
+def _plan(train, test, tasks=("deblur",), **task_params):
+    return build_configs(GridSpec(tasks=tasks, losses=("l1",), seeds=(0,), metrics=("psnr",), device="cpu",
+                                  iterations=2, crop=16, batch_size=2, budget_check=False, train_data=(train,),
+                                  test_data=(test,), task_params=task_params), DataCache())
+
+
+def test_deblur_test_images_within_the_kernels_reach_once_cut_are_refused_when_planned(tmp_path):
+    """A 14-px test photo is cut to 8 px (multiples of 8) and deblur's 21-px kernel reaches 10 px past each border:
+    10c9b4d mirrors it where the code before replicated its edge, under the same version 2 and run ids, so its
+    scores would mix two degradations under one id → refused at planning, naming the image, its cut side and the
+    floor; a 16-px one is planned, as is the same tiny set for denoise (no kernel)."""
+    train = _photos(tmp_path / "train", [(32, 32)])
+    tiny = _photos(tmp_path / "tiny", [(20, 24), (14, 30)])
+    with pytest.raises(UserError, match=r"test image tiny/p1 \(30×14\) is cut to 8 px on a side .*task deblur needs "
+                                        r"≥ 11 px .*kernel_size 21"):
+        _plan(train, tiny)
+    with pytest.raises(UserError, match=r"test image tiny/p0 \(12×9\) is cut to 9 px .*needs ≥ 11 px"):
+        _plan(train, _photos(tmp_path / "m" / "tiny", [(9, 12)]), deblur={"modcrop": True})
+
+
+@pytest.mark.slow  # three grids planned: 1.3 s
+def test_deblur_test_images_beyond_the_kernels_reach_and_other_tasks_are_planned(tmp_path):
+    train = _photos(tmp_path / "train", [(32, 32)])
+    tiny = _photos(tmp_path / "tiny", [(20, 24), (14, 30)])
+    assert _plan(train, _photos(tmp_path / "ok", [(16, 20)]))
+    assert _plan(train, tiny, tasks=("denoise",))
+    assert _plan(train, tiny, deblur={"kernel_size": 15, "gaussian_sigma": (1.0, 1.5), "motion_length": (3, 7)})
+
+
+def test_a_deblur_plan_made_before_the_test_side_floor_trains_nothing_on_such_test_images(tmp_path):
+    """A config resolved without planning (an executor's saved configs, compare's field) still reaches run_grid:
+    refused there before any work, nothing written under its id."""
+    import torch
+
+    from benchmark.config import RunConfig, resolve, run_id
+    from benchmark.data import DataSpec
+    from benchmark.results import ResultsStore
+    from benchmark.runner import run_grid
+
+    data = DataCache()
+    train, test = (DataSpec.parse(_photos(tmp_path / n, sizes)) for n, sizes in (("train", [(32, 32)]),
+                                                                                  ("tiny", [(14, 30)])))
+    cfg = resolve(RunConfig(task="deblur", loss="l1", iterations=2, crop=16, batch_size=2, train_data=(train,),
+                            test_data=(test,)), data)
+    store = ResultsStore(tmp_path / "results")
+    with pytest.raises(UserError, match=r"test image tiny/p0 \(30×14\) is cut to 8 px .*needs ≥ 11 px"):
+        run_grid([cfg], store, ("psnr",), torch.device("cpu"), progress=False, data=data)
+    assert not store.is_done(run_id(cfg))
