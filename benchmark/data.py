@@ -583,7 +583,7 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
             # damage Pillow decodes in silence (libjpeg's warnings go unread): checked by a second decoder in a
             # thread of its own while Pillow decodes, its time hidden behind Pillow's where a core is free
             check = _jpeg_checker(os.getpid()).submit(
-                _libjpeg_warnings, data if data is not None else Path(path).read_bytes()) \
+                _jpeg_damage, data if data is not None else Path(path).read_bytes()) \
                 if img.format in ("JPEG", "MPO") else None
             img.load()
             if check is not None:
@@ -662,6 +662,76 @@ def _libjpeg_warnings(raw: bytes) -> tuple[list[str], list[str]]:
     return said, odd
 
 
+#: a marker in a JPEG's entropy-coded data: 0xFF then neither a stuffed 0x00, a restart marker (RST0–7) nor fill
+_JPEG_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
+
+
+def _unfinished_progression(raw: bytes) -> str | None:
+    """What a progressive JPEG (SOF2, or SOF10 arithmetic) that ends in EOI lacks of its image, or None: each
+    component's 64 coefficients must reach full precision (a scan with Al 0 over them) by its last scan. One cut where
+    a scan starts and closed with EOI (a progressive preview of the first scans, a download cut and 'repaired')
+    decodes without a word from libjpeg, blurred; one whose data ends within a scan is libjpeg's 'premature end of
+    data segment' (:func:`_check_jpeg_data`). None for a sequential JPEG, or one this walk of its markers cannot
+    follow (Pillow and libjpeg judge it)."""
+    pos, components, done = 2, None, {}
+    if not raw.startswith(b"\xff\xd8"):
+        return None
+    while pos + 2 <= len(raw):
+        if raw[pos] != 0xFF:
+            return None
+        marker = raw[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker == 0xD9:  # EOI
+            break
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # no length
+            pos += 2
+            continue
+        end = pos + 2 + int.from_bytes(raw[pos + 2:pos + 4], "big")
+        if end > len(raw):
+            return None
+        seg = raw[pos + 4:end]
+        if marker in (0xC2, 0xCA) and len(seg) >= 6:  # progressive frame: its components' ids
+            components = seg[6:6 + 3 * seg[5]:3]
+            done = {c: [None] * 64 for c in components}
+        elif marker in (0xC0, 0xC1, 0xC3, 0xC9, 0xCB) and components is None:
+            return None  # sequential (or lossless): libjpeg's own warnings tell a cut
+        elif marker == 0xDA:
+            if components is None or len(seg) < 1 + 2 * seg[0] + 3:
+                return None
+            ns = seg[0]
+            ss, se, al = seg[1 + 2 * ns], seg[2 + 2 * ns], seg[3 + 2 * ns] & 0x0F
+            for c in seg[1:1 + 2 * ns:2]:
+                if c not in done or not ss <= se <= 63:
+                    return None
+                for k in range(ss, se + 1):
+                    done[c][k] = al if done[c][k] is None else min(done[c][k], al)
+            found = _JPEG_MARKER.search(raw, end)  # past the scan's entropy-coded data
+            if found is None:
+                return None  # no EOI: Pillow refuses it as truncated
+            pos = found.start()
+            continue
+        pos = end
+    else:
+        return None
+    if components is None:
+        return None
+    missing = sum(1 for c in components for bits in [done[c]] for v in bits if v != 0)
+    if not missing:
+        return None
+    return (f"its progressive scans end before the image does ({missing} of its {64 * len(components)} coefficients "
+            "never refined to full precision: a preview of its first scans, or a file cut where a scan starts; it "
+            "would be read blurred)")
+
+
+def _jpeg_damage(raw: bytes) -> tuple[list[str], list[str], str | None]:
+    """:func:`_libjpeg_warnings` of a JPEG's bytes and what its progressive scans lack
+    (:func:`_unfinished_progression`), for :func:`_check_jpeg_data`."""
+    said, odd = _libjpeg_warnings(raw)
+    return said, odd, _unfinished_progression(raw)
+
+
 @functools.cache
 def _jpeg_checker(pid: int):
     """The one thread that runs :func:`_libjpeg_warnings` for this process (``pid``: a forked child gets its own, as
@@ -671,14 +741,17 @@ def _jpeg_checker(pid: int):
     return ThreadPoolExecutor(1, thread_name_prefix="plbench-jpeg-check")
 
 
-def _check_jpeg_data(warned: tuple[list[str], list[str]], name: str, notes: dict | None) -> None:
-    """A JPEG whose entropy-coded data libjpeg finds damaged (``warned``: :func:`_libjpeg_warnings`): one cut short is a
-    ``ValueError`` (skipped as unreadable, as a truncated file is); other damage (bytes garbled in the middle,
-    which libjpeg resynchronises past) keeps the image and appends ``(name, warning)`` to ``notes["jpeg-damaged"]``
-    (logged at once without ``notes``): the same warning comes from the harmless padding some cameras write."""
-    said, odd = warned
+def _check_jpeg_data(warned: tuple[list[str], list[str], str | None], name: str, notes: dict | None) -> None:
+    """A JPEG whose entropy-coded data libjpeg finds damaged (``warned``: :func:`_jpeg_damage`): one cut short, or a
+    progressive one whose scans stop early (:func:`_unfinished_progression`), is a ``ValueError`` (skipped as
+    unreadable, as a truncated file is); other damage (bytes garbled in the middle, which libjpeg resynchronises
+    past) keeps the image and appends ``(name, warning)`` to ``notes["jpeg-damaged"]`` (logged at once without
+    ``notes``): the same warning comes from the harmless padding some cameras write."""
+    said, odd, unfinished = warned
     for line in odd:
         log.debug("%s: libjpeg: %s (the image is read as it is)", name, line)
+    if unfinished:
+        raise ValueError(f"damaged JPEG: {unfinished}; copy the whole file again")
     if not said:
         return
     if any(_JPEG_CUT_SHORT in w for w in said):

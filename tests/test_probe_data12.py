@@ -68,3 +68,39 @@ def test_a_deblur_plan_made_before_the_test_side_floor_trains_nothing_on_such_te
     with pytest.raises(UserError, match=r"test image tiny/p0 \(30×14\) is cut to 8 px .*needs ≥ 11 px"):
         run_grid([cfg], store, ("psnr",), torch.device("cpu"), progress=False, data=data)
     assert not store.is_done(run_id(cfg))
+
+
+def _progressive(seed: int = 0, side: int = 96) -> bytes:
+    """A smooth colour photo-like progressive JPEG (quality 90), ``side`` px square."""
+    import io
+
+    y, x = np.mgrid[0:side, 0:side]
+    noise = np.random.default_rng(seed).normal(0, 8, (side, side, 3))
+    img = np.dstack([x * 2, y * 2, (x + y)]).astype(np.float64) + noise
+    buf = io.BytesIO()
+    Image.fromarray(img.clip(0, 255).astype(np.uint8)).save(buf, "JPEG", quality=90, progressive=True)
+    return buf.getvalue()
+
+
+def test_a_progressive_jpeg_cut_at_a_scan_boundary_is_skipped_not_read_blurred(tmp_path, caplog):
+    """A progressive JPEG whose later scans are gone but that ends in EOI (a CDN's progressive preview of the first
+    scans, a download cut where a scan starts and 'repaired'): libjpeg decodes it without a word — no data ends early
+    within a scan — at the precision the scans it has give (Astronaut cut after its first scan: 21 dB from the whole
+    file), and it was trained on or scored as a clean photo → skipped as unreadable, named; the whole file and
+    a baseline JPEG are read."""
+    import logging
+
+    from benchmark.data import DataSpec, load_images
+
+    raw = _progressive(1)
+    scans = [i for i in range(len(raw) - 1) if raw[i:i + 2] == b"\xff\xda"]
+    assert len(scans) > 3
+    (tmp_path / "whole.jpg").write_bytes(_progressive(0))
+    (tmp_path / "preview.jpg").write_bytes(raw[:scans[2]] + b"\xff\xd9")
+    (tmp_path / "late.jpg").write_bytes(raw[:scans[-1]] + b"\xff\xd9")  # only the last refinement scan lost
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        recs = load_images(DataSpec.parse(str(tmp_path)))
+    assert [r.image_id for r in recs] == ["whole"]
+    for name in ("preview.jpg", "late.jpg"):
+        line = next(r.getMessage() for r in caplog.records if name in r.getMessage() and "skipping" in r.getMessage())
+        assert "progressive scans end before" in line and "\n" not in line
