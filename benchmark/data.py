@@ -2700,6 +2700,94 @@ NEAR_COPY_PSNR = 25.0
 NEAR_COPY_CONTRAST = 0.75
 
 
+#: :func:`_cropped_copies`: pixels (of the first channel) in a key, and the most keys its index of training images holds
+_CROP_KEY, _CROP_KEYS = 8, 4_000_000
+
+
+def _window_keys(plane: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(keys, distinct) of the :data:`_CROP_KEY`-px row windows of ``plane`` (H, W; any dtype) starting at (row,
+    col) for ``rows`` × ``cols``: a uint64 per window, its bytes folded (exact for 8-bit pixels), and whether it holds
+    ≥ 4 distinct values (a flat run of pixels is in any flat image)."""
+    win = np.ascontiguousarray(plane[rows][:, cols[:, None] + np.arange(_CROP_KEY)])  # (R, C, k)
+    raw = win.view(np.uint8).reshape(*win.shape[:2], -1)
+    raw = np.concatenate([raw, np.zeros((*raw.shape[:2], -raw.shape[-1] % 8), np.uint8)], -1)
+    words = np.ascontiguousarray(raw).view(np.uint64)
+    mult = np.array([1, 0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9] * 8, np.uint64)[:words.shape[-1]]
+    with np.errstate(over="ignore"):
+        keys = (words * mult).sum(-1, dtype=np.uint64)
+    ordered = np.sort(win.reshape(*win.shape[:2], -1), -1)
+    distinct = 1 + (ordered[..., 1:] != ordered[..., :-1]).sum(-1)
+    return keys, distinct >= 4
+
+
+def _cropped_copies(train_recs: list[ImageRecord], test_recs: dict, names: dict, found: set[str]) -> list[str]:
+    """The test images not in ``found`` that are, pixel for pixel, a window of a larger training image, as they are
+    or turned by k·90° or mirrored (patches cut out of the training photos for a test set; training crops are such
+    windows, turned): ``dataset/image (cut from a training image)`` or ``(…, turned or mirrored)``. Training images'
+    first channels are indexed by :data:`_CROP_KEY`-px row windows every ``s``-th row and column (``s`` = 8, more for
+    a set of over :data:`_CROP_KEYS` such windows); each test image, turned the eight ways, looks up its windows at the
+    first ``s`` rows and columns (a window of a training image holds one indexed position there when it is ≥ ``s``
+    px high and ``s`` + 7 wide), and a candidate is compared whole. Re-encoded crops are not looked for."""
+    done = set(found) | {f.rsplit(" (", 1)[0] for f in found}  # named already, as it is or with its marker
+    left = [(spec, r) for spec, rs in test_recs.items() for r in rs
+            if f"{names[spec]}/{r.image_id}" not in done and r.pixels.shape[0] == 3]
+    pool = [r for r in train_recs if r.pixels.shape[0] == 3 and min(r.size) >= 8 and r.size[1] >= _CROP_KEY]
+    if not left or not pool:
+        return []
+    s = max(8, math.ceil(math.sqrt(sum(r.size[0] * r.size[1] for r in pool) / _CROP_KEYS)))
+    keys, where = [], []
+    for j, r in enumerate(pool):
+        rows, cols = np.arange(0, r.size[0], s), np.arange(0, r.size[1] - _CROP_KEY + 1, s)
+        k, distinct = _window_keys(r.pixels[0].numpy(), rows, cols)
+        y, x = np.meshgrid(rows, cols, indexing="ij")
+        keys.append(k[distinct])
+        where.append(np.stack([np.full(int(distinct.sum()), j), y[distinct], x[distinct]], 1).astype(np.int32))
+    keys, where = np.concatenate(keys), np.concatenate(where)
+    order = np.argsort(keys, kind="stable")
+    keys, where = keys[order], where[order]
+    out = []
+    for spec, t in left:
+        full = t.pixels.numpy()
+        for turn, u in enumerate(np.rot90(v, k, axes=(1, 2)) for v in (full, full[:, :, ::-1]) for k in range(4)):
+            if _cut_from(u, pool, keys, where, s):
+                out.append(f"{names[spec]}/{t.image_id} (cut from a training image"
+                           f"{', turned or mirrored' if turn else ''})")
+                break
+    return out
+
+
+def _cut_from(u: np.ndarray, pool: list[ImageRecord], keys: np.ndarray, where: np.ndarray, s: int) -> bool:
+    """Whether ``u`` (3, h, w) is a window of an image of ``pool`` (:func:`_cropped_copies`' index: sorted ``keys``,
+    each ``where`` = (pool index, row, col), every ``s``-th row and column). Its windows are looked up in ``s`` × ``s``
+    blocks at four heights and four widths, each block holding one of every (row, col) residue mod ``s``, so a
+    flat band (sky) at its top-left does not hide it; 64 candidates at most are compared whole."""
+    h, w = u.shape[-2:]
+    if w < _CROP_KEY:
+        return False
+    span = w - _CROP_KEY + 1
+    rows = np.unique(np.concatenate([np.arange(min(s, h)) + o for o in np.linspace(0, max(h - s, 0), 4).astype(int)]))
+    cols = np.unique(np.concatenate([np.arange(min(s, span)) + o
+                                     for o in np.linspace(0, max(span - s, 0), 4).astype(int)]))
+    q, distinct = _window_keys(u[0], rows, cols)
+    r_at, c_at = np.nonzero(distinct)
+    q, r_at, c_at = q[r_at, c_at], rows[r_at], cols[c_at]
+    lo, hi = np.searchsorted(keys, q, "left"), np.searchsorted(keys, q, "right")
+    tried: set[tuple[int, int, int]] = set()
+    for i in np.nonzero(hi > lo)[0]:
+        for j, y, x in where[lo[i]:hi[i]]:
+            j, y0, x0 = int(j), int(y - r_at[i]), int(x - c_at[i])
+            big = pool[j].pixels.numpy()
+            if (j, y0, x0) in tried or y0 < 0 or x0 < 0 or y0 + h > big.shape[-2] or x0 + w > big.shape[-1] \
+                    or (h, w) == big.shape[-2:] or big.dtype != u.dtype:
+                continue
+            tried.add((j, y0, x0))
+            if np.array_equal(big[:, y0:y0 + h, x0:x0 + w], u):
+                return True
+            if len(tried) >= 64:
+                return False
+    return False
+
+
 def _thumbnail(px: torch.Tensor) -> torch.Tensor:
     """(3, H, W) image → its 8×8 thumbnail, (192,) float in [0, 1]: area means (of every ``min(H, W) // 64``-th pixel:
     a 100 MP photo is not turned into floats whole)."""
@@ -3014,6 +3102,7 @@ class DataCache:
             both += self._turned_copies(train_recs, test_recs, names, set(both))
             both += self._near_copies(train_recs, test_recs, names, set(both))
             both += self._scaled_copies(train_recs, test_recs, names, set(both))
+            both += _cropped_copies(train_recs, test_recs, names, set(both))
             self._overlaps[key] = both
             for s, rs in test_recs.items():  # one image twice in a test set weighs twice in its every mean
                 self.repeats(s, names[s], rs)
@@ -3025,6 +3114,8 @@ class DataCache:
                     turned += f"; or within {NEAR_COPY_PSNR:.0f} dB of one, saved again, marked so"
                 if any("(near-identical: resized" in b for b in both):
                     turned += f"; or within {NEAR_COPY_PSNR:.0f} dB of one resized to its size, marked so"
+                if any("(cut from a training image" in b for b in both):
+                    turned += "; or cut from one, a window of its pixels, marked so"
                 log.warning("%d of %d test images are also training images (identical pixels%s; train: %s, test: %s): "
                             "their scores are not held out: %s", len(both), n, turned, " + ".join(map(str, train)),
                             " + ".join(map(str, test)), ", ".join(both[:5]) + (", …" if len(both) > 5 else ""))

@@ -104,3 +104,38 @@ def test_a_progressive_jpeg_cut_at_a_scan_boundary_is_skipped_not_read_blurred(t
     for name in ("preview.jpg", "late.jpg"):
         line = next(r.getMessage() for r in caplog.records if name in r.getMessage() and "skipping" in r.getMessage())
         assert "progressive scans end before" in line and "\n" not in line
+
+
+def _photo(h: int, w: int, seed: int) -> np.ndarray:
+    """A photo-like (h, w, 3) uint8 image: smooth gradients plus grain, distinct per seed."""
+    y, x = np.mgrid[0:h, 0:w]
+    rng = np.random.default_rng(seed)
+    img = np.dstack([x * rng.uniform(0.5, 2), y * rng.uniform(0.5, 2), (x + y) * rng.uniform(0.3, 1)])
+    return (img + rng.normal(0, 12, (h, w, 3)) + rng.uniform(0, 60)).clip(0, 255).astype(np.uint8)
+
+
+def test_a_test_image_cut_from_a_training_photo_is_named(tmp_path, caplog):
+    """A test set made by cutting patches out of the training photos (a crop saved as PNG, one turned as well, as
+    training crops are): pixel for pixel a window of a training image, so its scores are not held out, and only
+    whole images (identical, turned, re-encoded, resized) were looked for → named '(cut from a training image)';
+    a patch of another photo and a flat patch are not."""
+    import logging
+
+    from benchmark.data import DataCache, DataSpec
+
+    big = _photo(120, 160, seed=1)
+    _photos(tmp_path / "train", [])
+    Image.fromarray(big).save(tmp_path / "train" / "holiday.png")
+    Image.fromarray(_photo(90, 90, seed=2)).save(tmp_path / "train" / "beach.png")
+    (tmp_path / "test").mkdir()
+    Image.fromarray(big[13:61, 21:85]).save(tmp_path / "test" / "patch.png")
+    Image.fromarray(np.rot90(big[70:110, 100:148]).copy()).save(tmp_path / "test" / "turned.png")
+    Image.fromarray(_photo(120, 160, seed=3)[13:61, 21:85]).save(tmp_path / "test" / "other.png")
+    Image.fromarray(np.full((40, 40, 3), 128, np.uint8)).save(tmp_path / "test" / "flat.png")
+    Image.fromarray(np.full((60, 50, 3), 128, np.uint8)).save(tmp_path / "train" / "grey.png")
+    train, test = DataSpec.parse(str(tmp_path / "train")), DataSpec.parse(str(tmp_path / "test"))
+    with caplog.at_level(logging.WARNING):
+        both = DataCache().overlap((train,), (test,))
+    assert sorted(both) == ["test/patch (cut from a training image)",
+                            "test/turned (cut from a training image, turned or mirrored)"]
+    assert "2 of 4 test images are also training images" in caplog.text and "cut from one" in caplog.text
