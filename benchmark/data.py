@@ -392,17 +392,21 @@ def saved_splits(path: Path) -> list[str] | None:
 def default_split(spec: "DataSpec", splits: list[str], role: str | None) -> str:
     """The split of a saved ``DatasetDict`` that ``spec`` (given without ``:SPLIT``) stands for.
 
-    Test data: ``test``, else ``validation`` (logged), else the only split (logged). Training data:
-    ``train``, else the only split (logged). ``role=None`` (a token written before roles were
-    recorded): ``train`` when present, as then. Anything else is ambiguous: a :class:`UserError`
-    listing the splits."""
+    Test data: ``test``, else ``validation`` (logged), else the only split (logged). Training data: ``train``, else
+    the only split (logged). Where none is spelt so, a name matching one of them, or test data's ``valid`` or ``val``,
+    in any case (Kaggle's ``Train``/``Test``, as an image folder's ``Train/`` is read; logged). ``role=None`` (a token
+    written before roles were recorded): ``train`` when present, as then. Anything else is ambiguous: a
+    :class:`UserError` listing the splits."""
     wanted = {"test": ("test", "validation"), "train": ("train",), None: ("train",)}[role]
-    for i, name in enumerate(wanted):
-        if name in splits:
-            if i or (role is None and len(splits) > 1):
-                log.info("%s: no split given; %s its %r split (splits: %s)", spec.source,
-                         {"test": "testing on", "train": "training on", None: "using"}[role], name, ", ".join(splits))
-            return name
+    loose = wanted + (("valid", "val") if role == "test" else ())
+    order = [(i, name, name) for i, name in enumerate(wanted) if name in splits]  # as before: what it took stays
+    order += [(i, name, s) for i, name in enumerate(loose) for s in splits if s.lower() == name]
+    if order:
+        i, name, found = order[0]
+        if i or found != name or (role is None and len(splits) > 1):
+            log.info("%s: no split given; %s its %r split (splits: %s)", spec.source,
+                     {"test": "testing on", "train": "training on", None: "using"}[role], found, ", ".join(splits))
+        return found
     if len(splits) == 1:
         log.info("%s: no split given; using its only split, %r", spec.source, splits[0])
         return splits[0]

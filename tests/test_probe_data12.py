@@ -139,3 +139,36 @@ def test_a_test_image_cut_from_a_training_photo_is_named(tmp_path, caplog):
     assert sorted(both) == ["test/patch (cut from a training image)",
                             "test/turned (cut from a training image, turned or mirrored)"]
     assert "2 of 4 test images are also training images" in caplog.text and "cut from one" in caplog.text
+
+
+def _saved_dict(path, splits: dict[str, int]) -> str:
+    import datasets
+
+    def part(n, seed):
+        return datasets.Dataset.from_dict(
+            {"image": [Image.fromarray(_photo(24, 32, seed + i)) for i in range(n)]},
+            features=datasets.Features({"image": datasets.Image()}))
+
+    datasets.DatasetDict({name: part(n, 10 * k) for k, (name, n) in enumerate(splits.items())}).save_to_disk(str(path))
+    return str(path)
+
+
+def test_a_saved_dataset_with_kaggle_s_split_names_gives_each_role_its_split(tmp_path, caplog):
+    """A DatasetDict saved with splits 'Train'/'Test' (Kaggle's capitals, as an image folder's Train/ is read) or
+    'train'/'valid' was refused without ':SPLIT' — 'has splits Train, Test, none of them 'test' or 'validation'' —
+    where the folder layout's val/valid are taken → split names match without case, and 'valid'/'val' are a
+    validation split, logged as 'validation' is, where no name matches as spelt (what was taken before is taken)."""
+    import logging
+
+    from benchmark.data import DataSpec
+
+    kaggle = _saved_dict(tmp_path / "kaggle", {"Train": 3, "Test": 2})
+    assert (DataSpec.parse(kaggle, role="train").split, DataSpec.parse(kaggle, role="test").split) == ("Train", "Test")
+    valid = _saved_dict(tmp_path / "valid", {"train": 3, "valid": 2})
+    with caplog.at_level(logging.INFO, logger="benchmark.data"):
+        assert DataSpec.parse(valid, role="test").split == "valid"
+    assert "testing on its 'valid' split" in caplog.text
+    both = _saved_dict(tmp_path / "both", {"test": 1, "Test": 1, "train": 1})
+    assert DataSpec.parse(both, role="test").split == "test"
+    before = _saved_dict(tmp_path / "before", {"validation": 1, "Test": 1, "train": 1})
+    assert DataSpec.parse(before, role="test").split == "validation"  # as planned before: its runs keep their ids
