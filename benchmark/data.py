@@ -124,6 +124,10 @@ class DataSpec:
     image_column: str | None = None
     revision: str | None = None
     max_images: int | None = None
+    #: ``(percent, part)``: a seeded hold-out of a source that has no held-out split (``SOURCE[holdout=P%]``): each
+    #: image is in the held-out ``P`` % by its pixels alone (:func:`held_out`), ``part`` ``"test"`` reads those images,
+    #: ``"train"`` the others; the same text given to ``--train-data`` and ``--test-data`` splits the source in two
+    holdout: tuple[float, str] | None = None
 
     @classmethod
     def parse(cls, text: str, max_images: int | None = None, role: str | None = None) -> "DataSpec":
@@ -140,11 +144,17 @@ class DataSpec:
         m = re.fullmatch(r"(.*)\[max_images=(\d+)\]", text)  # the form token() writes
         if m and not os.path.exists(text):
             text, max_images = m.group(1), int(m.group(2))
+        holdout = None
+        m = re.fullmatch(r"(.*)\[holdout=([^\]%]*)(%?)(?::([^\]]*))?\]", text)
+        if m and not os.path.exists(text):
+            holdout = _holdout(original, m.group(2), m.group(3), m.group(4), role)
+            text = m.group(1)
         sliced = re.search(r":([^:@#\[\]]+)\[([^\]]*)\](?=#|$)", text)  # datasets' split slice: train[:10%]
         if sliced and not os.path.exists(os.path.expanduser(text)):
             raise UserError(f"{original}: split slices ({sliced.group(1)}[{sliced.group(2)}]) are not read: name the "
-                            f"whole split (:{sliced.group(1)}) and cap a training source with --max-train-images N "
-                            "(or a test source by copying the images wanted into a folder)")
+                            f"whole split (:{sliced.group(1)}) and cap a training source with --max-train-images N, or "
+                            f"hold out a share of it for testing: the same {text[:sliced.start()]}:{sliced.group(1)}"
+                            "[holdout=10%] as --train-data and --test-data")
         if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", text) and not os.path.exists(text):
             raise UserError(f"{text} is a URL: a source is an image folder, a saved dataset or a hub id "
                             "(download the files and pass their folder)")
@@ -154,7 +164,11 @@ class DataSpec:
                             "(write SOURCE[@REVISION][:SPLIT][#COLUMN])")
         if os.path.isdir(os.path.expanduser(text)) or _is_table(Path(text).expanduser()):  # one name per folder (or
             text = str(Path(text).expanduser().resolve())  # table), however it was typed
-        spec = cls(text, split or None, column or None, revision or None, max_images)
+        spec = cls(text, split or None, column or None, revision or None, max_images, holdout)
+        if holdout and spec.split is None and spec.kind in ("saved", "files"):  # both parts of one split: train's
+            role = "train"
+        if holdout and role == "test":  # the held-out part of its train split, or of the folder read whole
+            role = None
         if role == "test" and spec.split is None and spec.kind == "hub":  # scores on training images, silently
             log.warning("%s: no split given for test data; testing on its 'train' split (a hub id's default): "
                         "name the held-out one as %s:SPLIT (e.g. :test, :validation)", spec.source, spec.source)
@@ -177,7 +191,8 @@ class DataSpec:
     def __str__(self) -> str:
         s = self.source + (f"@{self.revision}" if self.revision else "")
         s += f":{self.split}" if self.split else ""
-        return s + (f"#{self.image_column}" if self.image_column else "")
+        s += f"#{self.image_column}" if self.image_column else ""
+        return s + (f"[holdout={self.holdout[0]:g}%:{self.holdout[1]}]" if self.holdout else "")
 
     def token(self) -> str:
         """``str(self)`` plus ``[max_images=N]`` when capped: what configs record; :meth:`parse` reads it back."""
@@ -413,6 +428,31 @@ def default_split(spec: "DataSpec", splits: list[str], role: str | None) -> str:
     what = {"test": "test on", "train": "train on", None: "use"}[role]
     raise UserError(f"saved dataset {spec.source} has splits {', '.join(splits)}, none of them "
                     f"{' or '.join(repr(w) for w in wanted)}: name the one to {what} as {spec.source}:SPLIT")
+
+
+def _holdout(text: str, value: str, percent: str, part: str | None, role: str | None) -> tuple[float, str]:
+    """:attr:`DataSpec.holdout` of ``SOURCE[holdout=VALUE%[:PART]]`` (``text``): the part named, else the role's (test
+    data: the held-out images; training data: the others); a :class:`UserError` in one line otherwise."""
+    try:
+        share = float(value)
+    except ValueError:
+        share = math.nan
+    if not percent or not 0 < share < 100:
+        raise UserError(f"{text}: a hold-out is a percentage of the images between 0 and 100, e.g. "
+                        f"[holdout=10%], not [holdout={value}{percent}]")
+    part = part if part is not None else role
+    if part not in ("test", "train"):
+        raise UserError(f"{text}: name the part of the hold-out to read, [holdout={share:g}%:test] (the held-out "
+                        f"images) or [holdout={share:g}%:train] (the others), or give it as --test-data or "
+                        "--train-data")
+    return share, part
+
+
+def held_out(pixels: torch.Tensor, percent: float) -> bool:
+    """Whether an image is in a source's held-out ``percent`` % (:attr:`DataSpec.holdout`): drawn from its pixels
+    alone (:func:`image_hash`), so the split needs no seed or order, adding an image moves no other, and copies of one
+    image fall on the same side."""
+    return int(image_hash(pixels), 16) % 10_000 < round(percent * 100)
 
 
 @dataclass(frozen=True)
@@ -2371,7 +2411,7 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
     arrays = _array_dtype(ds.features[col]) if _is_pixel_array(ds.features[col]) else None
     if arrays:  # pixels as nested lists: read them as numpy arrays (of their column's type, which numpy may widen)
         ds = ds.with_format("numpy", columns=[col], output_all_columns=True)
-    records, keys, bad, small, notes, whys = [], [], [], [], {}, {}
+    records, keys, bad, small, notes, whys, other = [], [], [], [], {}, {}, 0
     in_ram, spill = 0, _Spill(spec)
     for i, row in enumerate(ds):
         if spec.max_images is not None and len(records) >= spec.max_images:
@@ -2393,6 +2433,9 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
             continue
         if min(pixels.shape[-2:]) < MIN_IMAGE_SIDE:
             small.append(f"{Path(path).name if path else where} ({pixels.shape[-2]}×{pixels.shape[-1]})")
+            continue
+        if spec.holdout and held_out(pixels, spec.holdout[0]) != (spec.holdout[1] == "test"):
+            other += 1  # the other part of the hold-out
             continue
         if id_col and row[id_col] is not None:
             keys.append((i, str(row[id_col]), None))
@@ -2437,6 +2480,14 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
         log.warning("%s: skipped %d image(s) smaller than %d px on a side (test images are cut to multiples of "
                     "%d px; a training crop is ≥ %d px): %s", spec, len(small), MIN_IMAGE_SIDE, MIN_IMAGE_SIDE,
                     MIN_IMAGE_SIDE, ", ".join(small[:10]) + (", …" if len(small) > 10 else ""))
+    if spec.holdout:
+        share, part = spec.holdout
+        if not records and other:
+            raise UserError(f"{spec}: none of its {other} images is in the {part} part of a {share:g}% hold-out "
+                            "(each image's part is drawn from its pixels): hold out a larger share, or test on "
+                            "another source")
+        log.info("%s: %d image(s) read, the %s part of its %g%% hold-out (drawn from each image's pixels); %d of the "
+                 "other part passed over", spec, len(records), part, share, other)
     if not records:
         if small:
             also = f"; {len(bad)} unreadable" if bad else ""
@@ -2448,7 +2499,7 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
         raise UserError(f"dataset {spec} contains no readable image{what}")
     if bad:
         log.warning("%s: loaded %d of %d image files; %d unreadable%s: %s", spec, len(records),
-                    len(records) + len(small) + len(bad), len(bad), _logged(bad),
+                    len(records) + len(small) + len(bad) + other, len(bad), _logged(bad),
                     ", ".join(map(str, bad[:5])) + (", …" if len(bad) > 5 else ""))
     return [ImageRecord(image_id, px) for image_id, px in zip(_distinct_ids(keys), records)]
 

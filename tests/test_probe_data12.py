@@ -172,3 +172,34 @@ def test_a_saved_dataset_with_kaggle_s_split_names_gives_each_role_its_split(tmp
     assert DataSpec.parse(both, role="test").split == "test"
     before = _saved_dict(tmp_path / "before", {"validation": 1, "Test": 1, "train": 1})
     assert DataSpec.parse(before, role="test").split == "validation"  # as planned before: its runs keep their ids
+
+
+def test_a_source_without_a_held_out_split_is_split_in_two_by_a_seeded_hold_out(tmp_path, caplog):
+    """A folder (or a hub set with only 'train') had no way to test on images kept out of training: the same source
+    as --test-data was its training images (the overlap warning), split slices are refused, and the README's answer was
+    to copy files by hand → SOURCE[holdout=P%] given to both: the test data are the images whose pixels draw them
+    into the P %, training the others, recorded in each token (the runs' ids), read back as written."""
+    import logging
+
+    from benchmark.data import DataSpec
+
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    for i in range(40):
+        Image.fromarray(_photo(24, 32, seed=100 + i)).save(folder / f"p{i:02d}.png")
+    train = DataSpec.parse(f"{folder}[holdout=25%]", role="train")
+    test = DataSpec.parse(f"{folder}[holdout=25%]", role="test")
+    assert (train.holdout, test.holdout) == ((25.0, "train"), (25.0, "test"))
+    assert DataSpec.parse(test.token()) == test and DataSpec.parse(train.token()) == train
+    data = DataCache()
+    with caplog.at_level(logging.WARNING):
+        tr, te = {r.image_id for r in data.images(train)}, {r.image_id for r in data.images(test)}
+        assert data.overlap((train,), (test,)) == []
+    assert not tr & te and tr | te == {f"p{i:02d}" for i in range(40)} and 4 <= len(te) <= 16
+    assert DataSpec.parse(str(folder), role="test").token() == str(folder)  # a plain source: its token, its ids
+    for bad, said in (("[holdout=150%]", "between 0 and 100"), ("[holdout=10]", "between 0 and 100"),
+                      ("[holdout=10%:val]", "name the part")):
+        with pytest.raises(UserError, match=said):
+            DataSpec.parse(f"{folder}{bad}", role="test")
+    with pytest.raises(UserError, match=r"name the part of the hold-out .*\[holdout=10%:test\]"):
+        DataSpec.parse(f"{folder}[holdout=10%]")
