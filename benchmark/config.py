@@ -1205,7 +1205,7 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
     are resolved (:func:`resolve`): the data is loaded (into ``data``, a DataCache, when given) to
     fingerprint it, and the device type fixed (``local=False``: for a remote executor's workers).
     ``recorded``: (loss spec, reused) of each run the results directory holds (:func:`spelt_as_stored`)."""
-    from benchmark.data import DataCache
+    from benchmark.data import DataCache, usable_for_crop
     from benchmark.lossfn import build_loss, check_loss_arguments, check_loss_on_crop, takes_weights
     from benchmark.nets import build_net
     from benchmark.registry import LOSSES, TASKS, load_user_file
@@ -1290,6 +1290,8 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
     # these images (decoded once: resolve() fingerprints them next)
     images = data.pooled(train)
     data.pooled(tests)
+    for crop in dict.fromkeys(built_tasks[t].train_crop(s.crop) for t in tasks):  # none left to crop: said now, not
+        usable_for_crop(images, crop, " + ".join(map(str, train)), quiet=True)  # by every run (job) as it starts
     for ls in loss_specs:  # missing weights fail here, before anything is trained (no silent substitute)
         loss = build_loss(ls, seed=0, weights=weights[ls])
         # and a loss that cannot run on this crop (too small for its backbone, a failing user forward)

@@ -203,3 +203,16 @@ def test_a_source_without_a_held_out_split_is_split_in_two_by_a_seeded_hold_out(
             DataSpec.parse(f"{folder}{bad}", role="test")
     with pytest.raises(UserError, match=r"name the part of the hold-out .*\[holdout=10%:test\]"):
         DataSpec.parse(f"{folder}[holdout=10%]")
+
+
+def test_a_training_set_smaller_than_the_crop_is_refused_when_the_grid_is_planned(tmp_path):
+    """Every training photo under the --crop: planning (and so a dry run's estimate, exit 0, and an executor's
+    submission of every job) went through, and each run then failed at its start ('every image … is smaller than the
+    64 px crop') — overnight, a SLURM grid of jobs that each fail at once → refused when the grid is planned."""
+    train = _photos(tmp_path / "small", [(30, 40), (50, 60)])
+    test = _photos(tmp_path / "test", [(64, 64)])
+    with pytest.raises(UserError, match=r"every image in .*small is smaller than the 64 px crop \(largest short side "
+                                        r"50 px\); lower --crop"):
+        build_configs(GridSpec(tasks=("denoise",), losses=("l1",), seeds=(0,), metrics=("psnr",), device="cpu",
+                               iterations=2, crop=64, batch_size=2, budget_check=False, train_data=(train,),
+                               test_data=(test,)), DataCache())
