@@ -1292,6 +1292,8 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
     data.pooled(tests)
     for crop in dict.fromkeys(built_tasks[t].train_crop(s.crop) for t in tasks):  # none left to crop: said now, not
         usable_for_crop(images, crop, " + ".join(map(str, train)), quiet=True)  # by every run (job) as it starts
+    for t in tasks:  # a test image the task cannot degrade as its version did (deblur's kernel reach)
+        check_test_sides(built_tasks[t], t, {spec: data.images(spec) for spec in tests})
     for ls in loss_specs:  # missing weights fail here, before anything is trained (no silent substitute)
         loss = build_loss(ls, seed=0, weights=weights[ls])
         # and a loss that cannot run on this crop (too small for its backbone, a failing user forward)
@@ -1318,8 +1320,6 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
     for source in dict.fromkeys(s for c in resolved for s in (*c.train_data, *c.test_data)):
         data.greyscale(source)  # a WARNING where every image is grey: three equal channels, degraded apart
     for test_specs in dict.fromkeys(c.test_data for c in resolved):
-        for t in dict.fromkeys(c.task for c in resolved if c.test_data == test_specs):
-            check_test_sides(built_tasks[t], t, {spec: data.images(spec) for spec in test_specs})
         check_metric_sizes(s.metrics, test_specs, data, {t: built_tasks[t].test_multiple for t in tasks})
     return resolved, tuple(s.metrics), s.device
 
