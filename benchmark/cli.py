@@ -128,7 +128,8 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
                      help="SOURCE[@REV][:SPLIT][#COLUMN]: skimage, a folder, a saved dataset, a hub id; several are "
                           "pooled (e.g. ../shared/datasets/BSD200 ../shared/datasets/T91)")
     run.add_argument("--test-data", nargs="+", action="extend", metavar="SOURCE",
-                     help="one or more sources of held-out test images")
+                     help="one or more sources of held-out test images (SOURCE[holdout=10%%] here and in "
+                          "--train-data: a seeded 10%% of a source tested on, the rest trained on)")
     run.add_argument("--max-train-images", type=int, help="use at most N images of each training source")
     run.add_argument("--backbone-weights", help="random, pretrained, auto (pretrained where the weights are "
                      "cached, else random) or a checkpoint path (feature losses; default: the profile's)")

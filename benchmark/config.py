@@ -355,6 +355,29 @@ def check_crop(task, crop: int, name: str) -> None:
                         f"(at least {MIN_CROP}, and {why})")
 
 
+def check_test_sides(task, name: str, test_sets: dict) -> None:
+    """A :class:`UserError` where a test image of ``test_sets`` ({DataSpec: [ImageRecord]}), cut to ``task``'s
+    :attr:`~benchmark.task.Task.test_multiple`, has a side under :meth:`~benchmark.task.Task.min_test_side` (deblur:
+    within its kernel's reach, which the code before 10c9b4d padded otherwise under the same run ids), naming the
+    images; one under the multiple itself is left out of the task, as before
+    (:func:`benchmark.runner.held_out_items`)."""
+    from benchmark.data import dataset_names
+
+    need, why = task.min_test_side()
+    multiple = task.test_multiple
+    names = dataset_names(test_sets)
+    small = [(names[spec], rec.image_id, rec.size, min(n - n % multiple for n in rec.size))
+             for spec, records in test_sets.items() for rec in records]
+    small = [(src, image, (h, w), side) for src, image, (h, w), side in small if multiple <= side < need]
+    if small:
+        shown = "; ".join(f"test image {src}/{image} ({w}×{h}) is cut to {side} px on a side"
+                          for src, image, (h, w), side in small[:3]) + ("; …" if len(small) > 3 else "")
+        cut = f" (multiples of {multiple})" if multiple > 1 else ""
+        raise UserError(f"{shown}{cut}, and task {name} needs ≥ {need} px ({why}): "
+                        f"{len(small)} test image(s) too small; leave them out of the test data, or {name} out of "
+                        "the grid")
+
+
 @dataclass(frozen=True)
 class Profile:
     """Defaults for a whole grid; every field can be overridden on the command line."""
@@ -1183,7 +1206,7 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
     are resolved (:func:`resolve`): the data is loaded (into ``data``, a DataCache, when given) to
     fingerprint it, and the device type fixed (``local=False``: for a remote executor's workers).
     ``recorded``: (loss spec, reused) of each run the results directory holds (:func:`spelt_as_stored`)."""
-    from benchmark.data import DataCache
+    from benchmark.data import DataCache, usable_for_crop
     from benchmark.lossfn import build_loss, check_loss_arguments, check_loss_on_crop, takes_weights
     from benchmark.nets import build_net
     from benchmark.registry import LOSSES, TASKS, load_user_file
@@ -1268,6 +1291,10 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
     # these images (decoded once: resolve() fingerprints them next)
     images = data.pooled(train)
     data.pooled(tests)
+    for crop in dict.fromkeys(built_tasks[t].train_crop(s.crop) for t in tasks):  # none left to crop: said now, not
+        usable_for_crop(images, crop, " + ".join(map(str, train)), quiet=True)  # by every run (job) as it starts
+    for t in tasks:  # a test image the task cannot degrade as its version did (deblur's kernel reach)
+        check_test_sides(built_tasks[t], t, {spec: data.images(spec) for spec in tests})
     for ls in loss_specs:  # missing weights fail here, before anything is trained (no silent substitute)
         loss = build_loss(ls, seed=0, weights=weights[ls])
         # and a loss that cannot run on this crop (too small for its backbone, a failing user forward)

@@ -124,6 +124,10 @@ class DataSpec:
     image_column: str | None = None
     revision: str | None = None
     max_images: int | None = None
+    #: ``(percent, part)``: a seeded hold-out of a source that has no held-out split (``SOURCE[holdout=P%]``): each
+    #: image is in the held-out ``P`` % by its pixels alone (:func:`held_out`), ``part`` ``"test"`` reads those images,
+    #: ``"train"`` the others; the same text given to ``--train-data`` and ``--test-data`` splits the source in two
+    holdout: tuple[float, str] | None = None
 
     @classmethod
     def parse(cls, text: str, max_images: int | None = None, role: str | None = None) -> "DataSpec":
@@ -140,11 +144,17 @@ class DataSpec:
         m = re.fullmatch(r"(.*)\[max_images=(\d+)\]", text)  # the form token() writes
         if m and not os.path.exists(text):
             text, max_images = m.group(1), int(m.group(2))
+        holdout = None
+        m = re.fullmatch(r"(.*)\[holdout=([^\]%]*)(%?)(?::([^\]]*))?\]", text)
+        if m and not os.path.exists(text):
+            holdout = _holdout(original, m.group(2), m.group(3), m.group(4), role)
+            text = m.group(1)
         sliced = re.search(r":([^:@#\[\]]+)\[([^\]]*)\](?=#|$)", text)  # datasets' split slice: train[:10%]
         if sliced and not os.path.exists(os.path.expanduser(text)):
             raise UserError(f"{original}: split slices ({sliced.group(1)}[{sliced.group(2)}]) are not read: name the "
-                            f"whole split (:{sliced.group(1)}) and cap a training source with --max-train-images N "
-                            "(or a test source by copying the images wanted into a folder)")
+                            f"whole split (:{sliced.group(1)}) and cap a training source with --max-train-images N, or "
+                            f"hold out a share of it for testing: the same {text[:sliced.start()]}:{sliced.group(1)}"
+                            "[holdout=10%] as --train-data and --test-data")
         if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", text) and not os.path.exists(text):
             raise UserError(f"{text} is a URL: a source is an image folder, a saved dataset or a hub id "
                             "(download the files and pass their folder)")
@@ -154,7 +164,11 @@ class DataSpec:
                             "(write SOURCE[@REVISION][:SPLIT][#COLUMN])")
         if os.path.isdir(os.path.expanduser(text)) or _is_table(Path(text).expanduser()):  # one name per folder (or
             text = str(Path(text).expanduser().resolve())  # table), however it was typed
-        spec = cls(text, split or None, column or None, revision or None, max_images)
+        spec = cls(text, split or None, column or None, revision or None, max_images, holdout)
+        if holdout and spec.split is None and spec.kind in ("saved", "files"):  # both parts of one split: train's
+            role = "train"
+        if holdout and role == "test":  # the held-out part of its train split, or of the folder read whole
+            role = None
         if role == "test" and spec.split is None and spec.kind == "hub":  # scores on training images, silently
             log.warning("%s: no split given for test data; testing on its 'train' split (a hub id's default): "
                         "name the held-out one as %s:SPLIT (e.g. :test, :validation)", spec.source, spec.source)
@@ -177,7 +191,8 @@ class DataSpec:
     def __str__(self) -> str:
         s = self.source + (f"@{self.revision}" if self.revision else "")
         s += f":{self.split}" if self.split else ""
-        return s + (f"#{self.image_column}" if self.image_column else "")
+        s += f"#{self.image_column}" if self.image_column else ""
+        return s + (f"[holdout={self.holdout[0]:g}%:{self.holdout[1]}]" if self.holdout else "")
 
     def token(self) -> str:
         """``str(self)`` plus ``[max_images=N]`` when capped: what configs record; :meth:`parse` reads it back."""
@@ -392,23 +407,52 @@ def saved_splits(path: Path) -> list[str] | None:
 def default_split(spec: "DataSpec", splits: list[str], role: str | None) -> str:
     """The split of a saved ``DatasetDict`` that ``spec`` (given without ``:SPLIT``) stands for.
 
-    Test data: ``test``, else ``validation`` (logged), else the only split (logged). Training data:
-    ``train``, else the only split (logged). ``role=None`` (a token written before roles were
-    recorded): ``train`` when present, as then. Anything else is ambiguous: a :class:`UserError`
-    listing the splits."""
+    Test data: ``test``, else ``validation`` (logged), else the only split (logged). Training data: ``train``, else
+    the only split (logged). Where none is spelt so, a name matching one of them, or test data's ``valid`` or ``val``,
+    in any case (Kaggle's ``Train``/``Test``, as an image folder's ``Train/`` is read; logged). ``role=None`` (a token
+    written before roles were recorded): ``train`` when present, as then. Anything else is ambiguous: a
+    :class:`UserError` listing the splits."""
     wanted = {"test": ("test", "validation"), "train": ("train",), None: ("train",)}[role]
-    for i, name in enumerate(wanted):
-        if name in splits:
-            if i or (role is None and len(splits) > 1):
-                log.info("%s: no split given; %s its %r split (splits: %s)", spec.source,
-                         {"test": "testing on", "train": "training on", None: "using"}[role], name, ", ".join(splits))
-            return name
+    loose = wanted + (("valid", "val") if role == "test" else ())
+    order = [(i, name, name) for i, name in enumerate(wanted) if name in splits]  # as before: what it took stays
+    order += [(i, name, s) for i, name in enumerate(loose) for s in splits if s.lower() == name]
+    if order:
+        i, name, found = order[0]
+        if i or found != name or (role is None and len(splits) > 1):
+            log.info("%s: no split given; %s its %r split (splits: %s)", spec.source,
+                     {"test": "testing on", "train": "training on", None: "using"}[role], found, ", ".join(splits))
+        return found
     if len(splits) == 1:
         log.info("%s: no split given; using its only split, %r", spec.source, splits[0])
         return splits[0]
     what = {"test": "test on", "train": "train on", None: "use"}[role]
     raise UserError(f"saved dataset {spec.source} has splits {', '.join(splits)}, none of them "
                     f"{' or '.join(repr(w) for w in wanted)}: name the one to {what} as {spec.source}:SPLIT")
+
+
+def _holdout(text: str, value: str, percent: str, part: str | None, role: str | None) -> tuple[float, str]:
+    """:attr:`DataSpec.holdout` of ``SOURCE[holdout=VALUE%[:PART]]`` (``text``): the part named, else the role's (test
+    data: the held-out images; training data: the others); a :class:`UserError` in one line otherwise."""
+    try:
+        share = float(value)
+    except ValueError:
+        share = math.nan
+    if not percent or not 0 < share < 100:
+        raise UserError(f"{text}: a hold-out is a percentage of the images between 0 and 100, e.g. "
+                        f"[holdout=10%], not [holdout={value}{percent}]")
+    part = part if part is not None else role
+    if part not in ("test", "train"):
+        raise UserError(f"{text}: name the part of the hold-out to read, [holdout={share:g}%:test] (the held-out "
+                        f"images) or [holdout={share:g}%:train] (the others), or give it as --test-data or "
+                        "--train-data")
+    return share, part
+
+
+def held_out(pixels: torch.Tensor, percent: float) -> bool:
+    """Whether an image is in a source's held-out ``percent`` % (:attr:`DataSpec.holdout`): drawn from its pixels
+    alone (:func:`image_hash`), so the split needs no seed or order, adding an image moves no other, and copies of one
+    image fall on the same side."""
+    return int(image_hash(pixels), 16) % 10_000 < round(percent * 100)
 
 
 @dataclass(frozen=True)
@@ -583,7 +627,7 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
             # damage Pillow decodes in silence (libjpeg's warnings go unread): checked by a second decoder in a
             # thread of its own while Pillow decodes, its time hidden behind Pillow's where a core is free
             check = _jpeg_checker(os.getpid()).submit(
-                _libjpeg_warnings, data if data is not None else Path(path).read_bytes()) \
+                _jpeg_damage, data if data is not None else Path(path).read_bytes()) \
                 if img.format in ("JPEG", "MPO") else None
             img.load()
             if check is not None:
@@ -662,6 +706,76 @@ def _libjpeg_warnings(raw: bytes) -> tuple[list[str], list[str]]:
     return said, odd
 
 
+#: a marker in a JPEG's entropy-coded data: 0xFF then neither a stuffed 0x00, a restart marker (RST0–7) nor fill
+_JPEG_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
+
+
+def _unfinished_progression(raw: bytes) -> str | None:
+    """What a progressive JPEG (SOF2, or SOF10 arithmetic) that ends in EOI lacks of its image, or None: each
+    component's 64 coefficients must reach full precision (a scan with Al 0 over them) by its last scan. One cut where
+    a scan starts and closed with EOI (a progressive preview of the first scans, a download cut and 'repaired')
+    decodes without a word from libjpeg, blurred; one whose data ends within a scan is libjpeg's 'premature end of
+    data segment' (:func:`_check_jpeg_data`). None for a sequential JPEG, or one this walk of its markers cannot
+    follow (Pillow and libjpeg judge it)."""
+    pos, components, done = 2, None, {}
+    if not raw.startswith(b"\xff\xd8"):
+        return None
+    while pos + 2 <= len(raw):
+        if raw[pos] != 0xFF:
+            return None
+        marker = raw[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker == 0xD9:  # EOI
+            break
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # no length
+            pos += 2
+            continue
+        end = pos + 2 + int.from_bytes(raw[pos + 2:pos + 4], "big")
+        if end > len(raw):
+            return None
+        seg = raw[pos + 4:end]
+        if marker in (0xC2, 0xCA) and len(seg) >= 6:  # progressive frame: its components' ids
+            components = seg[6:6 + 3 * seg[5]:3]
+            done = {c: [None] * 64 for c in components}
+        elif marker in (0xC0, 0xC1, 0xC3, 0xC9, 0xCB) and components is None:
+            return None  # sequential (or lossless): libjpeg's own warnings tell a cut
+        elif marker == 0xDA:
+            if components is None or len(seg) < 1 + 2 * seg[0] + 3:
+                return None
+            ns = seg[0]
+            ss, se, al = seg[1 + 2 * ns], seg[2 + 2 * ns], seg[3 + 2 * ns] & 0x0F
+            for c in seg[1:1 + 2 * ns:2]:
+                if c not in done or not ss <= se <= 63:
+                    return None
+                for k in range(ss, se + 1):
+                    done[c][k] = al if done[c][k] is None else min(done[c][k], al)
+            found = _JPEG_MARKER.search(raw, end)  # past the scan's entropy-coded data
+            if found is None:
+                return None  # no EOI: Pillow refuses it as truncated
+            pos = found.start()
+            continue
+        pos = end
+    else:
+        return None
+    if components is None:
+        return None
+    missing = sum(1 for c in components for bits in [done[c]] for v in bits if v != 0)
+    if not missing:
+        return None
+    return (f"its progressive scans end before the image does ({missing} of its {64 * len(components)} coefficients "
+            "never refined to full precision: a preview of its first scans, or a file cut where a scan starts; it "
+            "would be read blurred)")
+
+
+def _jpeg_damage(raw: bytes) -> tuple[list[str], list[str], str | None]:
+    """:func:`_libjpeg_warnings` of a JPEG's bytes and what its progressive scans lack
+    (:func:`_unfinished_progression`), for :func:`_check_jpeg_data`."""
+    said, odd = _libjpeg_warnings(raw)
+    return said, odd, _unfinished_progression(raw)
+
+
 @functools.cache
 def _jpeg_checker(pid: int):
     """The one thread that runs :func:`_libjpeg_warnings` for this process (``pid``: a forked child gets its own, as
@@ -671,14 +785,17 @@ def _jpeg_checker(pid: int):
     return ThreadPoolExecutor(1, thread_name_prefix="plbench-jpeg-check")
 
 
-def _check_jpeg_data(warned: tuple[list[str], list[str]], name: str, notes: dict | None) -> None:
-    """A JPEG whose entropy-coded data libjpeg finds damaged (``warned``: :func:`_libjpeg_warnings`): one cut short is a
-    ``ValueError`` (skipped as unreadable, as a truncated file is); other damage (bytes garbled in the middle,
-    which libjpeg resynchronises past) keeps the image and appends ``(name, warning)`` to ``notes["jpeg-damaged"]``
-    (logged at once without ``notes``): the same warning comes from the harmless padding some cameras write."""
-    said, odd = warned
+def _check_jpeg_data(warned: tuple[list[str], list[str], str | None], name: str, notes: dict | None) -> None:
+    """A JPEG whose entropy-coded data libjpeg finds damaged (``warned``: :func:`_jpeg_damage`): one cut short, or a
+    progressive one whose scans stop early (:func:`_unfinished_progression`), is a ``ValueError`` (skipped as
+    unreadable, as a truncated file is); other damage (bytes garbled in the middle, which libjpeg resynchronises
+    past) keeps the image and appends ``(name, warning)`` to ``notes["jpeg-damaged"]`` (logged at once without
+    ``notes``): the same warning comes from the harmless padding some cameras write."""
+    said, odd, unfinished = warned
     for line in odd:
         log.debug("%s: libjpeg: %s (the image is read as it is)", name, line)
+    if unfinished:
+        raise ValueError(f"damaged JPEG: {unfinished}; copy the whole file again")
     if not said:
         return
     if any(_JPEG_CUT_SHORT in w for w in said):
@@ -2294,7 +2411,7 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
     arrays = _array_dtype(ds.features[col]) if _is_pixel_array(ds.features[col]) else None
     if arrays:  # pixels as nested lists: read them as numpy arrays (of their column's type, which numpy may widen)
         ds = ds.with_format("numpy", columns=[col], output_all_columns=True)
-    records, keys, bad, small, notes, whys = [], [], [], [], {}, {}
+    records, keys, bad, small, notes, whys, other = [], [], [], [], {}, {}, 0
     in_ram, spill = 0, _Spill(spec)
     for i, row in enumerate(ds):
         if spec.max_images is not None and len(records) >= spec.max_images:
@@ -2316,6 +2433,9 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
             continue
         if min(pixels.shape[-2:]) < MIN_IMAGE_SIDE:
             small.append(f"{Path(path).name if path else where} ({pixels.shape[-2]}×{pixels.shape[-1]})")
+            continue
+        if spec.holdout and held_out(pixels, spec.holdout[0]) != (spec.holdout[1] == "test"):
+            other += 1  # the other part of the hold-out
             continue
         if id_col and row[id_col] is not None:
             keys.append((i, str(row[id_col]), None))
@@ -2360,6 +2480,14 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
         log.warning("%s: skipped %d image(s) smaller than %d px on a side (test images are cut to multiples of "
                     "%d px; a training crop is ≥ %d px): %s", spec, len(small), MIN_IMAGE_SIDE, MIN_IMAGE_SIDE,
                     MIN_IMAGE_SIDE, ", ".join(small[:10]) + (", …" if len(small) > 10 else ""))
+    if spec.holdout:
+        share, part = spec.holdout
+        if not records and other:
+            raise UserError(f"{spec}: none of its {other} images is in the {part} part of a {share:g}% hold-out "
+                            "(each image's part is drawn from its pixels): hold out a larger share, or test on "
+                            "another source")
+        log.info("%s: %d image(s) read, the %s part of its %g%% hold-out (drawn from each image's pixels); %d of the "
+                 "other part passed over", spec, len(records), part, share, other)
     if not records:
         if small:
             also = f"; {len(bad)} unreadable" if bad else ""
@@ -2371,7 +2499,7 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
         raise UserError(f"dataset {spec} contains no readable image{what}")
     if bad:
         log.warning("%s: loaded %d of %d image files; %d unreadable%s: %s", spec, len(records),
-                    len(records) + len(small) + len(bad), len(bad), _logged(bad),
+                    len(records) + len(small) + len(bad) + other, len(bad), _logged(bad),
                     ", ".join(map(str, bad[:5])) + (", …" if len(bad) > 5 else ""))
     return [ImageRecord(image_id, px) for image_id, px in zip(_distinct_ids(keys), records)]
 
@@ -2625,6 +2753,94 @@ NEAR_COPY_PSNR = 25.0
 #: little signal are. Distinct photos of one size are ≥ 1.37× apart (Kodak24's, at their levels and at 1/6-1/25 of
 #: them), a JPEG copy (quality 30-95) ≤ 0.07× (≤ 0.53× at 1/12 of the levels); a flat frame is no photo's copy
 NEAR_COPY_CONTRAST = 0.75
+
+
+#: :func:`_cropped_copies`: pixels (of the first channel) in a key, and the most keys its index of training images holds
+_CROP_KEY, _CROP_KEYS = 8, 4_000_000
+
+
+def _window_keys(plane: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(keys, distinct) of the :data:`_CROP_KEY`-px row windows of ``plane`` (H, W; any dtype) starting at (row,
+    col) for ``rows`` × ``cols``: a uint64 per window, its bytes folded (exact for 8-bit pixels), and whether it holds
+    ≥ 4 distinct values (a flat run of pixels is in any flat image)."""
+    win = np.ascontiguousarray(plane[rows][:, cols[:, None] + np.arange(_CROP_KEY)])  # (R, C, k)
+    raw = win.view(np.uint8).reshape(*win.shape[:2], -1)
+    raw = np.concatenate([raw, np.zeros((*raw.shape[:2], -raw.shape[-1] % 8), np.uint8)], -1)
+    words = np.ascontiguousarray(raw).view(np.uint64)
+    mult = np.array([1, 0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9] * 8, np.uint64)[:words.shape[-1]]
+    with np.errstate(over="ignore"):
+        keys = (words * mult).sum(-1, dtype=np.uint64)
+    ordered = np.sort(win.reshape(*win.shape[:2], -1), -1)
+    distinct = 1 + (ordered[..., 1:] != ordered[..., :-1]).sum(-1)
+    return keys, distinct >= 4
+
+
+def _cropped_copies(train_recs: list[ImageRecord], test_recs: dict, names: dict, found: set[str]) -> list[str]:
+    """The test images not in ``found`` that are, pixel for pixel, a window of a larger training image, as they are
+    or turned by k·90° or mirrored (patches cut out of the training photos for a test set; training crops are such
+    windows, turned): ``dataset/image (cut from a training image)`` or ``(…, turned or mirrored)``. Training images'
+    first channels are indexed by :data:`_CROP_KEY`-px row windows every ``s``-th row and column (``s`` = 8, more for
+    a set of over :data:`_CROP_KEYS` such windows); each test image, turned the eight ways, looks up its windows at the
+    first ``s`` rows and columns (a window of a training image holds one indexed position there when it is ≥ ``s``
+    px high and ``s`` + 7 wide), and a candidate is compared whole. Re-encoded crops are not looked for."""
+    done = set(found) | {f.rsplit(" (", 1)[0] for f in found}  # named already, as it is or with its marker
+    left = [(spec, r) for spec, rs in test_recs.items() for r in rs
+            if f"{names[spec]}/{r.image_id}" not in done and r.pixels.shape[0] == 3]
+    pool = [r for r in train_recs if r.pixels.shape[0] == 3 and min(r.size) >= 8 and r.size[1] >= _CROP_KEY]
+    if not left or not pool:
+        return []
+    s = max(8, math.ceil(math.sqrt(sum(r.size[0] * r.size[1] for r in pool) / _CROP_KEYS)))
+    keys, where = [], []
+    for j, r in enumerate(pool):
+        rows, cols = np.arange(0, r.size[0], s), np.arange(0, r.size[1] - _CROP_KEY + 1, s)
+        k, distinct = _window_keys(r.pixels[0].numpy(), rows, cols)
+        y, x = np.meshgrid(rows, cols, indexing="ij")
+        keys.append(k[distinct])
+        where.append(np.stack([np.full(int(distinct.sum()), j), y[distinct], x[distinct]], 1).astype(np.int32))
+    keys, where = np.concatenate(keys), np.concatenate(where)
+    order = np.argsort(keys, kind="stable")
+    keys, where = keys[order], where[order]
+    out = []
+    for spec, t in left:
+        full = t.pixels.numpy()
+        for turn, u in enumerate(np.rot90(v, k, axes=(1, 2)) for v in (full, full[:, :, ::-1]) for k in range(4)):
+            if _cut_from(u, pool, keys, where, s):
+                out.append(f"{names[spec]}/{t.image_id} (cut from a training image"
+                           f"{', turned or mirrored' if turn else ''})")
+                break
+    return out
+
+
+def _cut_from(u: np.ndarray, pool: list[ImageRecord], keys: np.ndarray, where: np.ndarray, s: int) -> bool:
+    """Whether ``u`` (3, h, w) is a window of an image of ``pool`` (:func:`_cropped_copies`' index: sorted ``keys``,
+    each ``where`` = (pool index, row, col), every ``s``-th row and column). Its windows are looked up in ``s`` × ``s``
+    blocks at four heights and four widths, each block holding one of every (row, col) residue mod ``s``, so a
+    flat band (sky) at its top-left does not hide it; 64 candidates at most are compared whole."""
+    h, w = u.shape[-2:]
+    if w < _CROP_KEY:
+        return False
+    span = w - _CROP_KEY + 1
+    rows = np.unique(np.concatenate([np.arange(min(s, h)) + o for o in np.linspace(0, max(h - s, 0), 4).astype(int)]))
+    cols = np.unique(np.concatenate([np.arange(min(s, span)) + o
+                                     for o in np.linspace(0, max(span - s, 0), 4).astype(int)]))
+    q, distinct = _window_keys(u[0], rows, cols)
+    r_at, c_at = np.nonzero(distinct)
+    q, r_at, c_at = q[r_at, c_at], rows[r_at], cols[c_at]
+    lo, hi = np.searchsorted(keys, q, "left"), np.searchsorted(keys, q, "right")
+    tried: set[tuple[int, int, int]] = set()
+    for i in np.nonzero(hi > lo)[0]:
+        for j, y, x in where[lo[i]:hi[i]]:
+            j, y0, x0 = int(j), int(y - r_at[i]), int(x - c_at[i])
+            big = pool[j].pixels.numpy()
+            if (j, y0, x0) in tried or y0 < 0 or x0 < 0 or y0 + h > big.shape[-2] or x0 + w > big.shape[-1] \
+                    or (h, w) == big.shape[-2:] or big.dtype != u.dtype:
+                continue
+            tried.add((j, y0, x0))
+            if np.array_equal(big[:, y0:y0 + h, x0:x0 + w], u):
+                return True
+            if len(tried) >= 64:
+                return False
+    return False
 
 
 def _thumbnail(px: torch.Tensor) -> torch.Tensor:
@@ -2941,6 +3157,7 @@ class DataCache:
             both += self._turned_copies(train_recs, test_recs, names, set(both))
             both += self._near_copies(train_recs, test_recs, names, set(both))
             both += self._scaled_copies(train_recs, test_recs, names, set(both))
+            both += _cropped_copies(train_recs, test_recs, names, set(both))
             self._overlaps[key] = both
             for s, rs in test_recs.items():  # one image twice in a test set weighs twice in its every mean
                 self.repeats(s, names[s], rs)
@@ -2952,6 +3169,8 @@ class DataCache:
                     turned += f"; or within {NEAR_COPY_PSNR:.0f} dB of one, saved again, marked so"
                 if any("(near-identical: resized" in b for b in both):
                     turned += f"; or within {NEAR_COPY_PSNR:.0f} dB of one resized to its size, marked so"
+                if any("(cut from a training image" in b for b in both):
+                    turned += "; or cut from one, a window of its pixels, marked so"
                 log.warning("%d of %d test images are also training images (identical pixels%s; train: %s, test: %s): "
                             "their scores are not held out: %s", len(both), n, turned, " + ".join(map(str, train)),
                             " + ".join(map(str, test)), ", ".join(both[:5]) + (", …" if len(both) > 5 else ""))

@@ -35,7 +35,16 @@ import torch
 
 from benchmark import CODE_VERSION
 from benchmark.checkpoint import Checkpointer, CheckpointPolicy
-from benchmark.config import RunConfig, check_crop, code_version, resolve, run_id, setting, setting_json
+from benchmark.config import (
+    RunConfig,
+    check_crop,
+    check_test_sides,
+    code_version,
+    resolve,
+    run_id,
+    setting,
+    setting_json,
+)
 from benchmark.data import (  # noqa: F401 - DataCache and TEST_MULTIPLE re-exported
     TEST_MULTIPLE,
     DataCache,
@@ -722,6 +731,9 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
         resolve(c, data)
     for c in {c for c in pending if not store.is_done(ids[c])}:  # a plan made before a task's floor (deblur ≤ 10 px:
         check_crop(build_task(c.task, **dict(c.task_params)), c.crop, c.task)  # ee42676) trains none under its id
+    for task_name, task_params, test_specs, _fp in {*map(input_key, pending), *inputs_missing}:  # nor scores (or
+        check_test_sides(build_task(task_name, **dict(task_params)), task_name,  # re-scores) a test image within
+                         {s: data.images(s) for s in test_specs})  # deblur's kernel reach, padded otherwise before
     for specs, crop in {(c.train_data, c.crop) for c in pending}:  # bad data fails before any work
         usable_for_crop(data.pooled(specs), crop, " + ".join(map(str, specs)))
     eval_pixels = {c.test_data: max(r.size[0] * r.size[1] for r in data.pooled(c.test_data)) for c in pending}

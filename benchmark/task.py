@@ -74,6 +74,12 @@ class Task:
         (:data:`benchmark.config.MIN_CROP`)."""
         return 2 * int(self.size_multiple), f"2 × its size multiple {self.size_multiple}"
 
+    def min_test_side(self) -> tuple[int, str]:
+        """The smallest side (px) a test image may have once cut to :attr:`test_multiple`, and why (for the refusal
+        of a test set holding a smaller one at planning: :func:`benchmark.config.check_test_sides`); (0, "") where the
+        multiple is all the task needs (an image under it is left out: :func:`benchmark.runner.held_out_items`)."""
+        return 0, ""
+
     @property
     def modcrops(self) -> bool:
         """Whether test images are cut to :attr:`size_multiple` alone: the harness's ``modcrop`` set true

@@ -139,13 +139,20 @@ class Deblur(Task):
             raise ValueError(f"noise_sigma must be in [0, 1) on the [0, 1] scale, got {self.noise_sigma}")
 
     def min_crop(self) -> tuple[int, str]:
-        """A crop wider than the kernel's reach (kernel_size // 2 px), so each border pixel's blur stays on the crop:
-        at or below it the reflect padding mirrors the crop more than once (:func:`reflect_pad`), where the code of
-        version 2 before it replicated its edge, under the same run ids."""
+        """A crop wider than the kernel's reach (:meth:`min_test_side`): at or below it the reflect padding mirrors the
+        crop more than once (:func:`reflect_pad`), where the code of version 2 before it replicated its edge, under the
+        same run ids."""
         need, why = super().min_crop()
+        side, reach_why = self.min_test_side()
+        return (side, reach_why) if side > need else (need, why)
+
+    def min_test_side(self) -> tuple[int, str]:
+        """A side wider than the kernel's reach (kernel_size // 2 px), so each border pixel's blur stays on the image:
+        a test image cut to a side at or below it is mirrored more than once (:func:`reflect_pad`), where the code of
+        version 2 before it replicated its edge, under the same run ids."""
         reach = self.kernel_size // 2
-        return (reach + 1, f"more than the {reach} px a kernel_size {self.kernel_size} blur reaches past a border; "
-                           "or lower kernel_size") if reach + 1 > need else (need, why)
+        return reach + 1, (f"more than the {reach} px a kernel_size {self.kernel_size} blur reaches past a border; "
+                           "or lower kernel_size")
 
     def convention(self) -> str:
         return (f"{self.kernel_size}×{self.kernel_size} kernels summing to 1 (motion with p = {self.p_motion:g}, "

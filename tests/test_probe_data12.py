@@ -1,0 +1,218 @@
+"""Data inputs, probed as a user with a folder of their own photos would hit them (session 12)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from benchmark.config import GridSpec, build_configs
+from benchmark.data import DataCache
+from benchmark.errors import UserError
+
+
+def _photos(folder, sizes) -> str:
+    """PNG photos of (height, width) ``sizes`` in a new ``folder``."""
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for i, (h, w) in enumerate(sizes):
+        Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8)).save(folder / f"p{i}.png")
+    return str(folder)
+
+
+def _plan(train, test, tasks=("deblur",), **task_params):
+    return build_configs(GridSpec(tasks=tasks, losses=("l1",), seeds=(0,), metrics=("psnr",), device="cpu",
+                                  iterations=2, crop=16, batch_size=2, budget_check=False, train_data=(train,),
+                                  test_data=(test,), task_params=task_params), DataCache())
+
+
+def test_deblur_test_images_within_the_kernels_reach_once_cut_are_refused_when_planned(tmp_path):
+    """A 14-px test photo is cut to 8 px (multiples of 8) and deblur's 21-px kernel reaches 10 px past each border:
+    10c9b4d mirrors it where the code before replicated its edge, under the same version 2 and run ids, so its
+    scores would mix two degradations under one id → refused at planning, naming the image, its cut side and the
+    floor; a 16-px one is planned, as is the same tiny set for denoise (no kernel)."""
+    train = _photos(tmp_path / "train", [(32, 32)])
+    tiny = _photos(tmp_path / "tiny", [(20, 24), (14, 30)])
+    with pytest.raises(UserError, match=r"test image tiny/p1 \(30×14\) is cut to 8 px on a side .*task deblur needs "
+                                        r"≥ 11 px .*kernel_size 21"):
+        _plan(train, tiny)
+    with pytest.raises(UserError, match=r"test image tiny/p0 \(12×9\) is cut to 9 px .*needs ≥ 11 px"):
+        _plan(train, _photos(tmp_path / "m" / "tiny", [(9, 12)]), deblur={"modcrop": True})
+
+
+@pytest.mark.slow  # three grids planned: 1.3 s
+def test_deblur_test_images_beyond_the_kernels_reach_and_other_tasks_are_planned(tmp_path):
+    train = _photos(tmp_path / "train", [(32, 32)])
+    tiny = _photos(tmp_path / "tiny", [(20, 24), (14, 30)])
+    assert _plan(train, _photos(tmp_path / "ok", [(16, 20)]))
+    assert _plan(train, tiny, tasks=("denoise",))
+    assert _plan(train, tiny, deblur={"kernel_size": 15, "gaussian_sigma": (1.0, 1.5), "motion_length": (3, 7)})
+
+
+def test_a_deblur_plan_made_before_the_test_side_floor_trains_nothing_on_such_test_images(tmp_path):
+    """A config resolved without planning (an executor's saved configs, compare's field) still reaches run_grid:
+    refused there before any work, nothing written under its id."""
+    import torch
+
+    from benchmark.config import RunConfig, resolve, run_id
+    from benchmark.data import DataSpec
+    from benchmark.results import ResultsStore
+    from benchmark.runner import run_grid
+
+    data = DataCache()
+    train, test = (DataSpec.parse(_photos(tmp_path / n, sizes)) for n, sizes in (("train", [(32, 32)]),
+                                                                                  ("tiny", [(14, 30)])))
+    cfg = resolve(RunConfig(task="deblur", loss="l1", iterations=2, crop=16, batch_size=2, train_data=(train,),
+                            test_data=(test,)), data)
+    store = ResultsStore(tmp_path / "results")
+    with pytest.raises(UserError, match=r"test image tiny/p0 \(30×14\) is cut to 8 px .*needs ≥ 11 px"):
+        run_grid([cfg], store, ("psnr",), torch.device("cpu"), progress=False, data=data)
+    assert not store.is_done(run_id(cfg))
+
+
+def _progressive(seed: int = 0, side: int = 96) -> bytes:
+    """A smooth colour photo-like progressive JPEG (quality 90), ``side`` px square."""
+    import io
+
+    y, x = np.mgrid[0:side, 0:side]
+    noise = np.random.default_rng(seed).normal(0, 8, (side, side, 3))
+    img = np.dstack([x * 2, y * 2, (x + y)]).astype(np.float64) + noise
+    buf = io.BytesIO()
+    Image.fromarray(img.clip(0, 255).astype(np.uint8)).save(buf, "JPEG", quality=90, progressive=True)
+    return buf.getvalue()
+
+
+def test_a_progressive_jpeg_cut_at_a_scan_boundary_is_skipped_not_read_blurred(tmp_path, caplog):
+    """A progressive JPEG whose later scans are gone but that ends in EOI (a CDN's progressive preview of the first
+    scans, a download cut where a scan starts and 'repaired'): libjpeg decodes it without a word — no data ends early
+    within a scan — at the precision the scans it has give (Astronaut cut after its first scan: 21 dB from the whole
+    file), and it was trained on or scored as a clean photo → skipped as unreadable, named; the whole file and
+    a baseline JPEG are read."""
+    import logging
+
+    from benchmark.data import DataSpec, load_images
+
+    raw = _progressive(1)
+    scans = [i for i in range(len(raw) - 1) if raw[i:i + 2] == b"\xff\xda"]
+    assert len(scans) > 3
+    (tmp_path / "whole.jpg").write_bytes(_progressive(0))
+    (tmp_path / "preview.jpg").write_bytes(raw[:scans[2]] + b"\xff\xd9")
+    (tmp_path / "late.jpg").write_bytes(raw[:scans[-1]] + b"\xff\xd9")  # only the last refinement scan lost
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        recs = load_images(DataSpec.parse(str(tmp_path)))
+    assert [r.image_id for r in recs] == ["whole"]
+    for name in ("preview.jpg", "late.jpg"):
+        line = next(r.getMessage() for r in caplog.records if name in r.getMessage() and "skipping" in r.getMessage())
+        assert "progressive scans end before" in line and "\n" not in line
+
+
+def _photo(h: int, w: int, seed: int) -> np.ndarray:
+    """A photo-like (h, w, 3) uint8 image: smooth gradients plus grain, distinct per seed."""
+    y, x = np.mgrid[0:h, 0:w]
+    rng = np.random.default_rng(seed)
+    img = np.dstack([x * rng.uniform(0.5, 2), y * rng.uniform(0.5, 2), (x + y) * rng.uniform(0.3, 1)])
+    return (img + rng.normal(0, 12, (h, w, 3)) + rng.uniform(0, 60)).clip(0, 255).astype(np.uint8)
+
+
+def test_a_test_image_cut_from_a_training_photo_is_named(tmp_path, caplog):
+    """A test set made by cutting patches out of the training photos (a crop saved as PNG, one turned as well, as
+    training crops are): pixel for pixel a window of a training image, so its scores are not held out, and only
+    whole images (identical, turned, re-encoded, resized) were looked for → named '(cut from a training image)';
+    a patch of another photo and a flat patch are not."""
+    import logging
+
+    from benchmark.data import DataCache, DataSpec
+
+    big = _photo(120, 160, seed=1)
+    _photos(tmp_path / "train", [])
+    Image.fromarray(big).save(tmp_path / "train" / "holiday.png")
+    Image.fromarray(_photo(90, 90, seed=2)).save(tmp_path / "train" / "beach.png")
+    (tmp_path / "test").mkdir()
+    Image.fromarray(big[13:61, 21:85]).save(tmp_path / "test" / "patch.png")
+    Image.fromarray(np.rot90(big[70:110, 100:148]).copy()).save(tmp_path / "test" / "turned.png")
+    Image.fromarray(_photo(120, 160, seed=3)[13:61, 21:85]).save(tmp_path / "test" / "other.png")
+    Image.fromarray(np.full((40, 40, 3), 128, np.uint8)).save(tmp_path / "test" / "flat.png")
+    Image.fromarray(np.full((60, 50, 3), 128, np.uint8)).save(tmp_path / "train" / "grey.png")
+    train, test = DataSpec.parse(str(tmp_path / "train")), DataSpec.parse(str(tmp_path / "test"))
+    with caplog.at_level(logging.WARNING):
+        both = DataCache().overlap((train,), (test,))
+    assert sorted(both) == ["test/patch (cut from a training image)",
+                            "test/turned (cut from a training image, turned or mirrored)"]
+    assert "2 of 4 test images are also training images" in caplog.text and "cut from one" in caplog.text
+
+
+def _saved_dict(path, splits: dict[str, int]) -> str:
+    import datasets
+
+    def part(n, seed):
+        return datasets.Dataset.from_dict(
+            {"image": [Image.fromarray(_photo(24, 32, seed + i)) for i in range(n)]},
+            features=datasets.Features({"image": datasets.Image()}))
+
+    datasets.DatasetDict({name: part(n, 10 * k) for k, (name, n) in enumerate(splits.items())}).save_to_disk(str(path))
+    return str(path)
+
+
+def test_a_saved_dataset_with_kaggle_s_split_names_gives_each_role_its_split(tmp_path, caplog):
+    """A DatasetDict saved with splits 'Train'/'Test' (Kaggle's capitals, as an image folder's Train/ is read) or
+    'train'/'valid' was refused without ':SPLIT' — 'has splits Train, Test, none of them 'test' or 'validation'' —
+    where the folder layout's val/valid are taken → split names match without case, and 'valid'/'val' are a
+    validation split, logged as 'validation' is, where no name matches as spelt (what was taken before is taken)."""
+    import logging
+
+    from benchmark.data import DataSpec
+
+    kaggle = _saved_dict(tmp_path / "kaggle", {"Train": 3, "Test": 2})
+    assert (DataSpec.parse(kaggle, role="train").split, DataSpec.parse(kaggle, role="test").split) == ("Train", "Test")
+    valid = _saved_dict(tmp_path / "valid", {"train": 3, "valid": 2})
+    with caplog.at_level(logging.INFO, logger="benchmark.data"):
+        assert DataSpec.parse(valid, role="test").split == "valid"
+    assert "testing on its 'valid' split" in caplog.text
+    both = _saved_dict(tmp_path / "both", {"test": 1, "Test": 1, "train": 1})
+    assert DataSpec.parse(both, role="test").split == "test"
+    before = _saved_dict(tmp_path / "before", {"validation": 1, "Test": 1, "train": 1})
+    assert DataSpec.parse(before, role="test").split == "validation"  # as planned before: its runs keep their ids
+
+
+def test_a_source_without_a_held_out_split_is_split_in_two_by_a_seeded_hold_out(tmp_path, caplog):
+    """A folder (or a hub set with only 'train') had no way to test on images kept out of training: the same source
+    as --test-data was its training images (the overlap warning), split slices are refused, and the README's answer was
+    to copy files by hand → SOURCE[holdout=P%] given to both: the test data are the images whose pixels draw them
+    into the P %, training the others, recorded in each token (the runs' ids), read back as written."""
+    import logging
+
+    from benchmark.data import DataSpec
+
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    for i in range(40):
+        Image.fromarray(_photo(24, 32, seed=100 + i)).save(folder / f"p{i:02d}.png")
+    train = DataSpec.parse(f"{folder}[holdout=25%]", role="train")
+    test = DataSpec.parse(f"{folder}[holdout=25%]", role="test")
+    assert (train.holdout, test.holdout) == ((25.0, "train"), (25.0, "test"))
+    assert DataSpec.parse(test.token()) == test and DataSpec.parse(train.token()) == train
+    data = DataCache()
+    with caplog.at_level(logging.WARNING):
+        tr, te = {r.image_id for r in data.images(train)}, {r.image_id for r in data.images(test)}
+        assert data.overlap((train,), (test,)) == []
+    assert not tr & te and tr | te == {f"p{i:02d}" for i in range(40)} and 4 <= len(te) <= 16
+    assert DataSpec.parse(str(folder), role="test").token() == str(folder)  # a plain source: its token, its ids
+    for bad, said in (("[holdout=150%]", "between 0 and 100"), ("[holdout=10]", "between 0 and 100"),
+                      ("[holdout=10%:val]", "name the part")):
+        with pytest.raises(UserError, match=said):
+            DataSpec.parse(f"{folder}{bad}", role="test")
+    with pytest.raises(UserError, match=r"name the part of the hold-out .*\[holdout=10%:test\]"):
+        DataSpec.parse(f"{folder}[holdout=10%]")
+
+
+def test_a_training_set_smaller_than_the_crop_is_refused_when_the_grid_is_planned(tmp_path):
+    """Every training photo under the --crop: planning (and so a dry run's estimate, exit 0, and an executor's
+    submission of every job) went through, and each run then failed at its start ('every image … is smaller than the
+    64 px crop') — overnight, a SLURM grid of jobs that each fail at once → refused when the grid is planned."""
+    train = _photos(tmp_path / "small", [(30, 40), (50, 60)])
+    test = _photos(tmp_path / "test", [(64, 64)])
+    with pytest.raises(UserError, match=r"every image in .*small is smaller than the 64 px crop \(largest short side "
+                                        r"50 px\); lower --crop"):
+        build_configs(GridSpec(tasks=("denoise",), losses=("l1",), seeds=(0,), metrics=("psnr",), device="cpu",
+                               iterations=2, crop=64, batch_size=2, budget_check=False, train_data=(train,),
+                               test_data=(test,)), DataCache())
