@@ -48,7 +48,7 @@ from benchmark.export import (
     one_image,
     one_image_text,
 )
-from benchmark.results import ResultsStore, atomic_write_bytes, atomic_write_new
+from benchmark.results import ResultsStore, atomic_write_bytes
 from benchmark.runstats import MIN_RUNS, NO_SPREAD
 from benchmark.stats import INPUT, compute, labels, pareto_front, pd_metrics, smoke_test
 
@@ -190,33 +190,69 @@ def _old_header(new: list[str]) -> str:
     return f"# Where {', '.join(f'`{n}`' for n in new)} lands"
 
 
+def _keep_aside(path: Path) -> Path:
+    """Move ``path`` (a compare file plbench cannot prove it wrote) to the first free ``<stem>.edited<suffix>``
+    (``-2``, ``-3``, … when taken) without reading it — an unreadable file is kept too — by a hard link, which never
+    replaces a file, then the old name's removal (a rename to a name free a moment before where the file system has
+    no hard links). Returns the new path; a full disk or a read-only folder is one line (:class:`UserError`)."""
+    import errno
+    import os
+
+    from benchmark.results import _write_error
+
+    n = 1
+    while True:
+        dest = path.with_name(f"{path.stem}.edited{'' if n == 1 else f'-{n}'}{path.suffix}")
+        try:
+            try:
+                os.link(path, dest, follow_symlinks=False)
+            except FileExistsError:
+                n += 1
+                continue
+            except OSError as exc:
+                if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
+                    raise
+                if dest.exists() or dest.is_symlink():
+                    n += 1
+                    continue
+                os.replace(path, dest)
+                return dest
+            path.unlink()
+        except OSError as exc:
+            raise _write_error(dest, exc) from None
+        return dest
+
+
 def write_keeping_edits(path: Path, text: str) -> Path | None:
     """Write ``compare/<name>.md`` (``text``) over an earlier one only where that one is as plbench wrote it: the
     SHA-256 of what it wrote is kept beside it (``.<name>.md.sha256``, written after the file). A file that differs
-    from it (edited by hand, or written by a plbench that kept no checksum) and from ``text`` is first copied to
-    ``<name>.edited.md`` (``-2``, ``-3``, … when taken), with one warning; its path is returned (None otherwise).
-    A crash between the file and its checksum costs one such copy, never the user's text."""
+    from it (edited by hand, or written by a plbench that kept no checksum) and from ``text``, or that cannot be read,
+    is first moved to ``<name>.edited.md`` (:func:`_keep_aside`), with one warning; its path is returned (None
+    otherwise). A crash between the file and its checksum costs one such copy, never the user's text."""
     import hashlib
 
     data = text.encode()
     stamp = path.with_name(f".{path.name}.sha256")
     try:
-        old = path.read_bytes() if path.is_file() else None
-    except OSError:
-        old = None
+        old, unreadable = (path.read_bytes() if path.is_file() else None), False
+    except OSError:  # there, but not readable (its permissions, an I/O error): the user's, never overwritten
+        old, unreadable = None, True
     kept = None
-    if old is not None and old != data:
-        try:
-            wrote = stamp.read_text(encoding="ascii").strip()
-        except (OSError, UnicodeDecodeError):
-            wrote = ""
-        if hashlib.sha256(old).hexdigest() != wrote:
-            kept = atomic_write_new(path.parent, f"{path.stem}.edited", path.suffix, old)
-            log.warning("%s differs from what plbench wrote there (edited by hand?): kept as %s, rewritten with this "
-                        "comparison", path, kept.name)
+    if unreadable or (old is not None and old != data and hashlib.sha256(old).hexdigest() != _stamp_of(stamp)):
+        kept = _keep_aside(path)
+        log.warning("%s %s: kept as %s, rewritten with this comparison", path, "cannot be read" if unreadable else
+                    "differs from what plbench wrote there (edited by hand?)", kept.name)
     atomic_write_bytes(path, data)
     atomic_write_bytes(stamp, hashlib.sha256(data).hexdigest().encode())
     return kept
+
+
+def _stamp_of(stamp: Path) -> str:
+    """The checksum plbench kept of a compare file it wrote (``.<name>.md.sha256``), or "" (none, unreadable)."""
+    try:
+        return stamp.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return ""
 
 
 def prune_unhashed(directory: Path, new: list[str]) -> list[Path]:
@@ -225,7 +261,12 @@ def prune_unhashed(directory: Path, new: list[str]) -> list[Path]:
     one file per comparison. Only a file whose first line is this comparison's own (:func:`_header`: two
     specs that the old names confused keep each other's file) and the ``*_pd_plane`` figures of that
     name, never a symlink (plbench writes none); anything else stays (as
-    :func:`benchmark.figures.prune_figures`)."""
+    :func:`benchmark.figures.prune_figures`). The file itself is removed only where its checksum says plbench wrote
+    it as it is (every file of that time has none): else it is kept as ``<old>.edited.md`` (:func:`_keep_aside`),
+    as :func:`write_keeping_edits` keeps an edited one."""
+    import contextlib
+    import hashlib
+
     from benchmark.figures import FIGURE_FORMATS
 
     name = "_".join(new)
@@ -234,7 +275,8 @@ def prune_unhashed(directory: Path, new: list[str]) -> list[Path]:
         return []
     md = Path(directory) / f"{old}.md"
     try:  # plbench writes by rename, never a link: a symlink under that name is the user's
-        text = md.read_text(encoding="utf-8") if md.is_file() and not md.is_symlink() else ""
+        raw = md.read_bytes() if md.is_file() and not md.is_symlink() else b""
+        text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return []
     if text.partition("\n")[0] not in (_header(new), _old_header(new)):
@@ -244,7 +286,12 @@ def prune_unhashed(directory: Path, new: list[str]) -> list[Path]:
     removed = [md] + [p for p in sorted(Path(directory).iterdir()) if p.is_file() and not p.is_symlink()
                       and p.stem in shown and p.stem.startswith(f"{old}_") and p.stem.endswith("_pd_plane")
                       and p.suffix[1:] in FIGURE_FORMATS]
-    for p in removed:
+    stamp = md.with_name(f".{md.name}.sha256")
+    if hashlib.sha256(raw).hexdigest() != _stamp_of(stamp):  # not provably plbench's: the user's text
+        with contextlib.suppress(FileNotFoundError):  # a compare of the same specs at once may have moved it first
+            log.warning("%s, this comparison under its earlier name, is not as plbench wrote it (edited by hand, or "
+                        "written before plbench kept a checksum): kept as %s", md, _keep_aside(md).name)
+    for p in [*removed, stamp]:
         p.unlink(missing_ok=True)  # a compare of the same specs at once may have removed it first
     log.info("removed the comparison written under its earlier name: %s", ", ".join(p.name for p in removed))
     return removed

@@ -1,0 +1,62 @@
+"""Probe of the results store and compare (probe-store, twelfth pass). Each test failed before its fix."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+def test_an_unreadable_compare_file_is_kept_aside_not_overwritten(tmp_path, monkeypatch, caplog):
+    """``compare/<loss>.md`` that could not be read (no read permission for this user, an I/O error) was taken for
+    absent and replaced by the new comparison: the user's text was lost. It is kept as ``<loss>.edited.md`` (moved,
+    not read), with the one warning an edited file gets, and the new comparison is written."""
+    from benchmark.compare import write_keeping_edits
+
+    path = tmp_path / "compare" / "ssim.md"
+    path.parent.mkdir()
+    path.write_text("# Where `ssim` lands\nmy notes\n")
+    real = Path.read_bytes
+
+    def unreadable(self):
+        if self == path:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", unreadable)
+    with caplog.at_level(logging.WARNING, logger="benchmark.compare"):
+        kept = write_keeping_edits(path, "# Where `ssim` lands\nnew\n")
+    monkeypatch.undo()
+    assert kept is not None and kept.name == "ssim.edited.md" and kept.read_text().endswith("my notes\n")
+    assert path.read_text().endswith("new\n") and len(caplog.records) == 1 and "ssim.edited.md" in caplog.text
+
+
+def test_an_old_named_compare_file_edited_by_hand_is_kept_not_deleted(tmp_path, caplog):
+    """A comparison written under its name of before names were hashed (``compare/mine_w_0.5.md``) was deleted by
+    the next ``compare`` of that spec (:func:`prune_unhashed`) whatever it held: a user's notes added to it were
+    lost, though the README says a compare file plbench cannot prove its own (no checksum: every such file) is kept
+    as ``.edited.md``. It is moved to ``mine_w_0.5.edited.md``, with one warning; the figures it shows go, as
+    before; one whose checksum says plbench wrote it is removed."""
+    import hashlib
+
+    from benchmark.compare import _header, prune_unhashed
+
+    d = tmp_path / "compare"
+    d.mkdir()
+    spec = "mine(w=0.5)"
+    text = _header([spec]) + "\n\n![perception–distortion](mine_w_0.5_sr4_pd_plane.png)\n\nMy reading: wins on faces.\n"
+    (d / "mine_w_0.5.md").write_text(text)
+    (d / "mine_w_0.5_sr4_pd_plane.png").write_bytes(b"png")
+    with caplog.at_level(logging.WARNING, logger="benchmark.compare"):
+        removed = prune_unhashed(d, [spec])
+    assert (d / "mine_w_0.5.edited.md").read_text() == text, sorted(p.name for p in d.iterdir())
+    assert not (d / "mine_w_0.5.md").exists() and not (d / "mine_w_0.5_sr4_pd_plane.png").exists()
+    assert d / "mine_w_0.5.md" in removed and "mine_w_0.5.edited.md" in caplog.text
+    # one plbench wrote (its checksum beside it, as write_keeping_edits keeps one): removed, with its checksum
+    (d / "mine_w_0.5.md").write_text(text)
+    (d / ".mine_w_0.5.md.sha256").write_text(hashlib.sha256(text.encode()).hexdigest())
+    prune_unhashed(d, [spec])
+    assert sorted(p.name for p in d.iterdir()) == ["mine_w_0.5.edited.md"]
