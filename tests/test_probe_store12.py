@@ -60,3 +60,42 @@ def test_an_old_named_compare_file_edited_by_hand_is_kept_not_deleted(tmp_path, 
     (d / ".mine_w_0.5.md.sha256").write_text(hashlib.sha256(text.encode()).hexdigest())
     prune_unhashed(d, [spec])
     assert sorted(p.name for p in d.iterdir()) == ["mine_w_0.5.edited.md"]
+
+
+def test_a_resumed_runs_curve_survives_a_failed_rewrite(tmp_path, monkeypatch):
+    """A resumed run's ``CurveLog.begin`` truncated ``curve.csv`` and then wrote back the rows up to the checkpoint:
+    stopped in between (a full disk, a kill), the curve of every iteration trained before was lost. It is now
+    rewritten atomically (temporary file, rename): stopped, the old curve is there whole."""
+    import errno
+    import os
+
+    from benchmark.loggers import CurveLog
+    from benchmark.results import DiskFull
+
+    log_ = CurveLog(tmp_path, kind="none")
+    log_.begin(0)
+    for it in (10, 20, 30):
+        log_.log(it, {"loss": 1.0 / it, "lr": 0.1})
+    log_.close()
+    before = (tmp_path / "curve.csv").read_text()
+    import csv
+
+    def full(self, rows):  # the disk fills while the kept rows are written back
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp_path / "curve.csv"))
+
+    monkeypatch.setattr(csv.DictWriter, "writerows", full)
+    with pytest.raises(OSError):
+        CurveLog(tmp_path, kind="none").begin(20)
+    monkeypatch.undo()
+    monkeypatch.setenv("PLBENCH_DISK_FULL_AT", "1")  # or at the rename of the rewritten file
+    monkeypatch.setattr("benchmark.faults._passed", {})
+    with pytest.raises(DiskFull):
+        CurveLog(tmp_path, kind="none").begin(20)
+    monkeypatch.undo()
+    assert (tmp_path / "curve.csv").read_text() == before
+    again = CurveLog(tmp_path, kind="none")
+    again.begin(20)
+    again.log(30, {"loss": 0.5, "lr": 0.1})
+    again.close()
+    rows = (tmp_path / "curve.csv").read_text().splitlines()
+    assert [r.split(",")[0] for r in rows] == ["iteration", "10", "20", "30"] and rows[-1].split(",")[2] == "0.5"
