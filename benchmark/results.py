@@ -354,6 +354,9 @@ def _as_written(path: Path, data: bytes, meta: dict | None) -> None:
 
 
 _RUN_ID = re.compile(r"[0-9a-f]{16}|input-[0-9a-f]{12}")  # config.run_id, runner's input scoring
+#: a run folder's copy beside it, named by the user: the run id, then a character no id holds (``<id>.bak``,
+#: ``<id>-old``, ``<id> copy``): no run (:meth:`ResultsStore.copies`)
+_RUN_COPY = re.compile(rf"(?:{_RUN_ID.pattern})[^0-9A-Za-z].*", re.S)
 
 
 def _pass_index(p: Path) -> int:
@@ -1537,9 +1540,17 @@ class ResultsStore:
 
     # -- reading ------------------------------------------------------------------------
     def run_ids(self) -> list[str]:
+        """The run folders of ``runs/`` — not a folder named as a copy of one (:meth:`copies`)."""
         if not self.runs.exists():
             return []
-        return sorted(p.name for p in self.runs.iterdir() if p.is_dir())
+        return sorted(p.name for p in self.runs.iterdir() if p.is_dir() and not _RUN_COPY.fullmatch(p.name))
+
+    def copies(self) -> list[str]:
+        """The folders of ``runs/`` named as a copy of a run (``<id>.bak``, ``<id>-old``, ``<id> copy``: a user's
+        backup): no run — never read, counted, set aside or merged; ``check`` names them."""
+        if not self.runs.exists():
+            return []
+        return sorted(p.name for p in self.runs.iterdir() if p.is_dir() and _RUN_COPY.fullmatch(p.name))
 
     def metas(self) -> list[dict]:
         return [m for m in (self.meta(r) for r in self.run_ids()) if m is not None]

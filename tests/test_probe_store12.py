@@ -99,3 +99,34 @@ def test_a_resumed_runs_curve_survives_a_failed_rewrite(tmp_path, monkeypatch):
     again.close()
     rows = (tmp_path / "curve.csv").read_text().splitlines()
     assert [r.split(",")[0] for r in rows] == ["iteration", "10", "20", "30"] and rows[-1].split(",")[2] == "0.5"
+
+
+def _small(root, **kw):
+    from benchmark.synthetic import write_store
+
+    kw = {"offsets": {"l1": 0.0, "good": 1.0}, "seeds": (0,), "n_images": 3, "metrics": ("psnr",),
+          "budget_check": False, **kw}
+    return write_store(root, **kw)
+
+
+def test_a_users_backup_of_a_run_folder_is_not_a_damaged_run(tmp_path, capsys):
+    """``cp -a runs/<id> runs/<id>.bak`` (a user's backup before an experiment) made ``plbench check`` call it a
+    damaged run ('meta.json names another run', exit 1, ``--repair`` moving the backup's files into its own
+    ``damaged/``) and every report name it as damaged. A folder named as a copy of a run id (the id, then a
+    non-alphanumeric character: ``.bak``, ``-old``, `` copy``) is no run: left out of every reader, named once by
+    check as a copy, exit 0; the table is the same as without it."""
+    import shutil
+
+    from benchmark.cli import main
+
+    store = _small(tmp_path / "r")
+    rid = next(r for r in store.run_ids() if not r.startswith("input-"))
+    before = store.table()
+    for name in (f"{rid}.bak", f"{rid} copy"):
+        shutil.copytree(store.run_dir(rid), store.runs / name)
+    assert main(["check", "--out", str(store.root)]) == 0
+    out = capsys.readouterr().out
+    assert "damaged" not in out and f"runs/{rid}.bak" in out and "copies" in out, out
+    assert rid in store.run_ids() and not any(r.startswith(f"{rid}.") or " " in r for r in store.run_ids())
+    assert store.table().equals(before) and store.check() == {}
+    assert (store.runs / f"{rid}.bak" / "meta.json").is_file()
