@@ -1194,11 +1194,10 @@ def cmd_check(args) -> int:
         _say(f"run {rid}: files without any record (no meta.json, no eval-*.json): a merge or run was interrupted "
               "while writing it; in no leaderboard: the same `plbench merge` or `plbench run` finishes it")
     gone = store.gone()  # a run folder deleted by hand: the store's finished.log (or the last results.csv) remembers it
-    for rid, what in sorted(gone.items()):
-        _say(f"run {rid} ({what}): finished in this store, but its folder runs/{rid} is gone (deleted, or "
-             "left out of a copy): its results are lost and the next report leaves it out; put the folder back, or "
-             "the same `plbench run` retrains it; deleted on purpose: the next `plbench report` notes it, and it is "
-             "not named again")
+    from benchmark.report import gone_lines
+
+    for line in gone_lines(store, gone, check=True):  # one per run; a mass deletion one in all
+        _say(line)
     lost = f"{len(gone)} gone (named above: finished here, no run folder)" if gone else ""
     blind = bool(store.finished_log_unread())  # warned by gone(): a deleted run folder may go unnamed; exit 1
     stamped: list[str] = []  # runs whose saved nets were taken as intact by size and time, unread (not --full)

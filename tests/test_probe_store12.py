@@ -130,3 +130,31 @@ def test_a_users_backup_of_a_run_folder_is_not_a_damaged_run(tmp_path, capsys):
     assert rid in store.run_ids() and not any(r.startswith(f"{rid}.") or " " in r for r in store.run_ids())
     assert store.table().equals(before) and store.check() == {}
     assert (store.runs / f"{rid}.bak" / "meta.json").is_file()
+
+
+def test_a_mass_deletion_is_one_summary_line_not_one_line_per_run(tmp_path, capsys, caplog):
+    """``rm -rf runs/*`` of many runs (a cleanup gone wrong) made ``plbench check`` print one paragraph per run, and
+    the report one warning and one leaderboard note per run: hundreds of lines. Up to ``GONE_NAMED`` runs are named one
+    per line as before; more are one line: how many, per task, the first ids and where every id is."""
+    import shutil
+
+    from benchmark.cli import main
+    from benchmark.report import GONE_NAMED, gone_lines
+
+    store = _small(tmp_path / "r", offsets={f"l{i}": float(i) for i in range(GONE_NAMED + 2)})
+    trained = [r for r in store.run_ids() if not r.startswith("input-")]
+    assert len(trained) > GONE_NAMED
+    for rid in trained:
+        store.note_finished(rid, store.meta(rid))  # as write_meta notes each run it records finished
+        shutil.rmtree(store.run_dir(rid))
+    lines = gone_lines(store)
+    assert len(lines) == 1 and f"{len(trained)} runs" in lines[0] and "finished.log" in lines[0], lines
+    assert main(["check", "--out", str(store.root)]) == 1
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) <= 3 and sum(trained[0] in x for x in out) == 1, out
+    # a few are still named one by one
+    few = _small(tmp_path / "few")
+    rid = next(r for r in few.run_ids() if not r.startswith("input-"))
+    few.note_finished(rid, few.meta(rid))
+    shutil.rmtree(few.run_dir(rid))
+    assert [rid in x for x in gone_lines(few)] == [True]
