@@ -14,11 +14,11 @@ crop, lr, data, task parameters, backbone weights) plus the code version, and:
   would not be comparable); when that leaves no task to compare, it is an error (exit 2), not a comparison.
 
 It then writes ``compare/<loss>.md`` (and prints it; one edited since plbench wrote it is kept as
-``compare/<loss>.edited.md``: :func:`write_keeping_edits`): per task, the new loss's rank per metric
-and mean rank, its significant wins and losses against every existing loss (the run as the unit: per-run
-scores paired by seed, :mod:`benchmark.runstats`; Holm over each metric column's pairs of losses,
-the top group's own tests; none with fewer than ``MIN_RUNS`` runs), and its spot on the
-perception–distortion plane (coordinates, CI, whether it is on the Pareto front), with a
+``compare/<loss>.edited.md``: :func:`write_keeping_edits`): per task, the field's ranking by mean rank with the
+new loss marked in it, the new loss's rank per metric and mean rank, its significant wins and losses against
+every existing loss (the run as the unit: per-run scores paired by seed, :mod:`benchmark.runstats`; Holm over
+each metric column's pairs of losses, the top group's own tests; none with fewer than ``MIN_RUNS`` runs), and
+its spot on the perception–distortion plane (coordinates, CI, whether it is on the Pareto front), with a
 ``compare/<loss>_pd_plane.png`` that highlights it; the full report is regenerated as well.
 """
 
@@ -681,6 +681,12 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
             lines += ["The new loss has no scored results for this task (diverged or failed).", ""]
             continue
         n_losses = c.loc[c["label"] != INPUT, "label"].nunique()
+        # the field with the new loss(es) in it, as the leaderboard's `rank` column orders the task's table
+        ranks = c[c["label"] != INPUT].groupby("label", observed=True)["rank"].mean()
+        order = sorted(ranks.index, key=lambda lab: (ranks[lab], lab))
+        lines += ["Ranking here (mean rank over the metric columns, 1 = best; new in bold): " + " · ".join(
+            f"**{_fmt(ranks[lab], '.1f')} {md_name(lab, cell=False)} (new)**" if lab in new_labels
+            else f"{_fmt(ranks[lab], '.1f')} {md_name(lab, cell=False)}" for lab in order), ""]
         # the verdicts below (top group, significantly better/worse than) rest on the test images: on one, over
         # training runs on it only; on 2 to FEW_IMAGES − 1, approximate — said on each loss's line, as the findings'
         # verdicts say it, not only in the section's quoted notes

@@ -158,3 +158,22 @@ def test_a_mass_deletion_is_one_summary_line_not_one_line_per_run(tmp_path, caps
     few.note_finished(rid, few.meta(rid))
     shutil.rmtree(few.run_dir(rid))
     assert [rid in x for x in gone_lines(few)] == [True]
+
+
+@pytest.mark.slow  # ~1 s: the section's statistics (bootstrap)
+def test_compare_shows_where_the_new_loss_lands_among_the_field_and_marks_it(tmp_path, monkeypatch):
+    """``compare/<loss>.md`` (what ``plbench compare`` prints) said 'mean rank 2.0 of 3 losses' but showed no ranking
+    of the field, so which losses the new one beat or trailed — and which row was the new one — was in no table of
+    it. Each task's section now gives the field's ranking by mean rank, the new loss marked."""
+    import benchmark.figures as figures
+    from benchmark.compare import _summary
+    from benchmark.synthetic import write_store
+
+    monkeypatch.setattr(figures, "pd_plane", lambda *a, **k: [])
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0, "l2": -1.0, "mine": 0.5}, metrics=("psnr",),
+                        seeds=(0, 1), n_images=2, budget_check=False)
+    chosen = {"denoise": [m for m in store.metas() if m.get("config", {}).get("loss")]}
+    md, _ = _summary(store, chosen, ["mine"], {"denoise": []}, 0.05, 20, "l1", ())
+    line = next((x for x in md.splitlines() if x.startswith("Ranking")), "")
+    assert line.index("**") < line.index("mine") < line.index("l1") < line.index("l2"), md
+    assert "mine (new)**" in line and line.count("(new)") == 1, line
