@@ -235,9 +235,26 @@ class NotWritable(UserError):
     """The results directory stopped being writable mid-way (read-only mount, permissions): one line."""
 
 
+class InTheWay(UserError):
+    """A folder where a file is written (``results.csv/``), or a file where a folder is made: one line."""
+
+
+def _in_the_way(path: Path) -> Path | None:
+    """What stands where ``path`` (a file to write) or one of its folders must go: ``path`` itself when it is a
+    folder, else the nearest of its parents that is there and is not a folder; None when nothing is."""
+    if path.is_dir() and not path.is_symlink():
+        return path
+    return next((q for q in path.parents if q.exists() and not q.is_dir()), None)
+
+
 def _write_error(path: Path, exc: OSError) -> OSError | UserError:
-    """What a failed write of ``path`` raises: one line for a full disk (:class:`DiskFull`) or a
-    directory that cannot be written to (:class:`NotWritable`), else the error itself."""
+    """What a failed write of ``path`` raises: one line for a full disk (:class:`DiskFull`), a
+    directory that cannot be written to (:class:`NotWritable`) or a folder or file in the way
+    (:class:`InTheWay`), else the error itself."""
+    if exc.errno in (errno.EISDIR, errno.ENOTDIR, errno.EEXIST) and (way := _in_the_way(Path(path))) is not None:
+        return InTheWay(f"cannot write {path}: {way} is a {'folder' if way.is_dir() else 'file'} in the way; nothing "
+                        "half-written was left, results written before are intact: move it aside and run the same "
+                        "command again")
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return DiskFull(f"disk full while writing {path} ({exc.strerror}); nothing half-written was left, results "
                         "written before are intact: free space and run the same command again to resume")

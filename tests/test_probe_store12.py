@@ -177,3 +177,27 @@ def test_compare_shows_where_the_new_loss_lands_among_the_field_and_marks_it(tmp
     line = next((x for x in md.splitlines() if x.startswith("Ranking")), "")
     assert line.index("**") < line.index("mine") < line.index("l1") < line.index("l2"), md
     assert "mine (new)**" in line and line.count("(new)") == 1, line
+
+
+@pytest.mark.parametrize("in_the_way", ["folder at the file", "file at the folder"])
+def test_a_folder_or_file_in_the_way_of_a_report_output_is_one_line(tmp_path, in_the_way):
+    """A folder where the report writes a file (``mkdir results/results.csv``, a ``leaderboard.png/`` of exports) or
+    a file where it makes a folder (``compare`` saved as a file) ended ``plbench report``/``compare`` with 'internal
+    error: IsADirectoryError' (or FileExistsError): every atomic write now says it in one line, naming the path,
+    with nothing half-written left."""
+    from benchmark.errors import UserError
+    from benchmark.results import atomic_write_bytes
+
+    if in_the_way == "folder at the file":
+        (tmp_path / "results.csv").mkdir()
+        target = tmp_path / "results.csv"
+    else:
+        (tmp_path / "compare").write_text("my notes")
+        target = tmp_path / "compare" / "mine.md"
+    with pytest.raises(UserError) as err:
+        atomic_write_bytes(target, b"x")
+    said = str(err.value)
+    in_way = target if in_the_way == "folder at the file" else target.parent
+    assert str(in_way) in said and "\n" not in said and "in the way" in said, said
+    assert sorted(p.name for p in tmp_path.iterdir()) == [in_way.name]
+    assert in_the_way == "folder at the file" or (tmp_path / "compare").read_text() == "my notes"
