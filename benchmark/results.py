@@ -859,7 +859,7 @@ class ResultsStore:
         found = []
         try:  # and each run folder's: a killed merge's copy of a net (hundreds of MB) that the merge run again
             # completed, a re-score killed mid-pass — nothing else removes them once the run is finished
-            runs = [d for d in self.runs.iterdir() if d.is_dir()] if self.runs.is_dir() else []
+            runs = [self.run_dir(r) for r in self.run_ids()]  # not a user's copy of a run: what it holds is theirs
         except OSError:
             runs = []
         for folder in (self.root, self.root / "grids", self.root / "figures", *sorted(runs)):

@@ -115,6 +115,7 @@ def test_a_users_backup_of_a_run_folder_is_not_a_damaged_run(tmp_path, capsys):
     ``damaged/``) and every report name it as damaged. A folder named as a copy of a run id (the id, then a
     non-alphanumeric character: ``.bak``, ``-old``, `` copy``) is no run: left out of every reader, named once by
     check as a copy, exit 0; the table is the same as without it."""
+    import os
     import shutil
 
     from benchmark.cli import main
@@ -127,6 +128,12 @@ def test_a_users_backup_of_a_run_folder_is_not_a_damaged_run(tmp_path, capsys):
     assert main(["check", "--out", str(store.root)]) == 0
     out = capsys.readouterr().out
     assert "damaged" not in out and f"runs/{rid}.bak" in out and "copies" in out, out
+    # what the backup holds is the user's: not a temporary file of this store that --repair removes
+    tmp = store.runs / f"{rid}.bak" / ".net.pt.abc.tmp.pt"
+    tmp.write_bytes(b"partial")
+    os.utime(tmp, (0, 0))
+    assert store.leftover_temp_files() == []
+    assert main(["check", "--out", str(store.root), "--repair"]) == 0 and tmp.is_file()
     assert rid in store.run_ids() and not any(r.startswith(f"{rid}.") or " " in r for r in store.run_ids())
     assert store.table().equals(before) and store.check() == {}
     assert (store.runs / f"{rid}.bak" / "meta.json").is_file()
