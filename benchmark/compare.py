@@ -190,11 +190,12 @@ def _old_header(new: list[str]) -> str:
     return f"# Where {', '.join(f'`{n}`' for n in new)} lands"
 
 
-def _keep_aside(path: Path) -> Path:
+def _keep_aside(path: Path) -> Path | None:
     """Move ``path`` (a compare file plbench cannot prove it wrote) to the first free ``<stem>.edited<suffix>``
     (``-2``, ``-3``, … when taken) without reading it — an unreadable file is kept too — by a hard link, which never
     replaces a file, then the old name's removal (a rename to a name free a moment before where the file system has
-    no hard links). Returns the new path; a full disk or a read-only folder is one line (:class:`UserError`)."""
+    no hard links). Returns the new path, or None where ``path`` is gone (a compare of the same specs at once moved
+    it first); a full disk or a read-only folder is one line (:class:`UserError`)."""
     import errno
     import os
 
@@ -218,6 +219,8 @@ def _keep_aside(path: Path) -> Path:
                 os.replace(path, dest)
                 return dest
             path.unlink()
+        except FileNotFoundError:  # moved by another compare of the same specs meanwhile: kept there
+            return None
         except OSError as exc:
             raise _write_error(dest, exc) from None
         return dest
@@ -240,8 +243,9 @@ def write_keeping_edits(path: Path, text: str) -> Path | None:
     kept = None
     if unreadable or (old is not None and old != data and hashlib.sha256(old).hexdigest() != _stamp_of(stamp)):
         kept = _keep_aside(path)
-        log.warning("%s %s: kept as %s, rewritten with this comparison", path, "cannot be read" if unreadable else
-                    "differs from what plbench wrote there (edited by hand?)", kept.name)
+        if kept is not None:
+            log.warning("%s %s: kept as %s, rewritten with this comparison", path, "cannot be read" if unreadable
+                        else "differs from what plbench wrote there (edited by hand?)", kept.name)
     atomic_write_bytes(path, data)
     atomic_write_bytes(stamp, hashlib.sha256(data).hexdigest().encode())
     return kept
@@ -264,7 +268,6 @@ def prune_unhashed(directory: Path, new: list[str]) -> list[Path]:
     :func:`benchmark.figures.prune_figures`). The file itself is removed only where its checksum says plbench wrote
     it as it is (every file of that time has none): else it is kept as ``<old>.edited.md`` (:func:`_keep_aside`),
     as :func:`write_keeping_edits` keeps an edited one."""
-    import contextlib
     import hashlib
 
     from benchmark.figures import FIGURE_FORMATS
@@ -287,10 +290,9 @@ def prune_unhashed(directory: Path, new: list[str]) -> list[Path]:
                       and p.stem in shown and p.stem.startswith(f"{old}_") and p.stem.endswith("_pd_plane")
                       and p.suffix[1:] in FIGURE_FORMATS]
     stamp = md.with_name(f".{md.name}.sha256")
-    if hashlib.sha256(raw).hexdigest() != _stamp_of(stamp):  # not provably plbench's: the user's text
-        with contextlib.suppress(FileNotFoundError):  # a compare of the same specs at once may have moved it first
-            log.warning("%s, this comparison under its earlier name, is not as plbench wrote it (edited by hand, or "
-                        "written before plbench kept a checksum): kept as %s", md, _keep_aside(md).name)
+    if hashlib.sha256(raw).hexdigest() != _stamp_of(stamp) and (kept := _keep_aside(md)) is not None:
+        log.warning("%s, this comparison under its earlier name, is not as plbench wrote it (edited by hand, or "
+                    "written before plbench kept a checksum): kept as %s", md, kept.name)
     for p in [*removed, stamp]:
         p.unlink(missing_ok=True)  # a compare of the same specs at once may have removed it first
     log.info("removed the comparison written under its earlier name: %s", ", ".join(p.name for p in removed))

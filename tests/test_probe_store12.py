@@ -208,3 +208,26 @@ def test_a_folder_or_file_in_the_way_of_a_report_output_is_one_line(tmp_path, in
     assert str(in_way) in said and "\n" not in said and "in the way" in said, said
     assert sorted(p.name for p in tmp_path.iterdir()) == [in_way.name]
     assert in_the_way == "folder at the file" or (tmp_path / "compare").read_text() == "my notes"
+
+
+def test_two_compares_keeping_one_edited_file_at_once_do_not_crash(tmp_path, monkeypatch):
+    """Two ``plbench compare`` of one loss at once, its file edited by hand: both decide to keep it; the second finds
+    it already moved (2eaeda8 moves it, not copies it) and must go on, not end in 'internal error:
+    FileNotFoundError'. The user's text is kept once."""
+    import os
+
+    from benchmark.compare import write_keeping_edits
+
+    path = tmp_path / "compare" / "ssim.md"
+    path.parent.mkdir()
+    path.write_text("# Where `ssim` lands\nmy notes\n")
+    real = os.link
+
+    def first_moves_it(src, dst, **kw):  # the other compare moves it between this one's read and its move
+        os.replace(src, Path(dst).with_name("ssim.edited.md"))
+        return real(src, dst, **kw)
+
+    monkeypatch.setattr(os, "link", first_moves_it)
+    assert write_keeping_edits(path, "# Where `ssim` lands\nnew\n") is None
+    monkeypatch.undo()
+    assert path.read_text().endswith("new\n") and (path.parent / "ssim.edited.md").read_text().endswith("my notes\n")
