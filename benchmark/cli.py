@@ -1198,7 +1198,7 @@ def cmd_check(args) -> int:
 
     for line in gone_lines(store, gone, check=True):  # one per run; a mass deletion one in all
         _say(line)
-    lost = f"{len(gone)} gone (named above: finished here, no run folder)" if gone else ""
+    lost = f"{len(gone)} gone (said above: finished here, no run folder)" if gone else ""
     blind = bool(store.finished_log_unread())  # warned by gone(): a deleted run folder may go unnamed; exit 1
     stamped: list[str] = []  # runs whose saved nets were taken as intact by size and time, unread (not --full)
     # not damage: the rows stay valid, but a re-score or the visual grid cannot use it
