@@ -1171,6 +1171,10 @@ def cmd_check(args) -> int:
     ids = store.run_ids()
     inputs = sum(str(r).startswith("input-") for r in ids)  # each task's degraded input, scored: not a trained run
     n = len(ids) - inputs
+    if copies := store.copies():  # a user's backup of a run beside it: no run, neither damaged nor counted
+        _say(f"{len(copies)} folder{'s' if len(copies) != 1 else ''} named as copies of runs (runs/"
+             + ", runs/".join(copies[:3]) + (", …" if len(copies) > 3 else "") + "): not runs, read by no report "
+             "(move them out of runs/ to keep them apart)")
     leftovers = store.leftover_temp_files(store_clock=args.repair)  # --repair removes them: none in flight
     if args.repair and (damaged or leftovers):
         _repairable(store)
@@ -1195,12 +1199,11 @@ def cmd_check(args) -> int:
         _say(f"run {rid}: files without any record (no meta.json, no eval-*.json): a merge or run was interrupted "
               "while writing it; in no leaderboard: the same `plbench merge` or `plbench run` finishes it")
     gone = store.gone()  # a run folder deleted by hand: the store's finished.log (or the last results.csv) remembers it
-    for rid, what in sorted(gone.items()):
-        _say(f"run {rid} ({what}): finished in this store, but its folder runs/{rid} is gone (deleted, or "
-             "left out of a copy): its results are lost and the next report leaves it out; put the folder back, or "
-             "the same `plbench run` retrains it; deleted on purpose: the next `plbench report` notes it, and it is "
-             "not named again")
-    lost = f"{len(gone)} gone (named above: finished here, no run folder)" if gone else ""
+    from benchmark.report import gone_lines
+
+    for line in gone_lines(store, gone, check=True):  # one per run; a mass deletion one in all
+        _say(line)
+    lost = f"{len(gone)} gone (said above: finished here, no run folder)" if gone else ""
     blind = bool(store.finished_log_unread())  # warned by gone(): a deleted run folder may go unnamed; exit 1
     stamped: list[str] = []  # runs whose saved nets were taken as intact by size and time, unread (not --full)
     # not damage: the rows stay valid, but a re-score or the visual grid cannot use it

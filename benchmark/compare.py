@@ -14,11 +14,11 @@ crop, lr, data, task parameters, backbone weights) plus the code version, and:
   would not be comparable); when that leaves no task to compare, it is an error (exit 2), not a comparison.
 
 It then writes ``compare/<loss>.md`` (and prints it; one edited since plbench wrote it is kept as
-``compare/<loss>.edited.md``: :func:`write_keeping_edits`): per task, the new loss's rank per metric
-and mean rank, its significant wins and losses against every existing loss (the run as the unit: per-run
-scores paired by seed, :mod:`benchmark.runstats`; Holm over each metric column's pairs of losses,
-the top group's own tests; none with fewer than ``MIN_RUNS`` runs), and its spot on the
-perception–distortion plane (coordinates, CI, whether it is on the Pareto front), with a
+``compare/<loss>.edited.md``: :func:`write_keeping_edits`): per task, the field's ranking by mean rank with the
+new loss marked in it, the new loss's rank per metric and mean rank, its significant wins and losses against
+every existing loss (the run as the unit: per-run scores paired by seed, :mod:`benchmark.runstats`; Holm over
+each metric column's pairs of losses, the top group's own tests; none with fewer than ``MIN_RUNS`` runs), and
+its spot on the perception–distortion plane (coordinates, CI, whether it is on the Pareto front), with a
 ``compare/<loss>_pd_plane.png`` that highlights it; the full report is regenerated as well.
 """
 
@@ -48,7 +48,7 @@ from benchmark.export import (
     one_image,
     one_image_text,
 )
-from benchmark.results import ResultsStore, atomic_write_bytes, atomic_write_new
+from benchmark.results import ResultsStore, atomic_write_bytes
 from benchmark.runstats import MIN_RUNS, NO_SPREAD
 from benchmark.stats import INPUT, compute, labels, pareto_front, pd_metrics, smoke_test
 
@@ -190,33 +190,73 @@ def _old_header(new: list[str]) -> str:
     return f"# Where {', '.join(f'`{n}`' for n in new)} lands"
 
 
+def _keep_aside(path: Path) -> Path | None:
+    """Move ``path`` (a compare file plbench cannot prove it wrote) to the first free ``<stem>.edited<suffix>``
+    (``-2``, ``-3``, … when taken) without reading it — an unreadable file is kept too — by a hard link, which never
+    replaces a file, then the old name's removal (a rename to a name free a moment before where the file system has
+    no hard links). Returns the new path, or None where ``path`` is gone (a compare of the same specs at once moved
+    it first); a full disk or a read-only folder is one line (:class:`UserError`)."""
+    import errno
+    import os
+
+    from benchmark.results import _write_error
+
+    n = 1
+    while True:
+        dest = path.with_name(f"{path.stem}.edited{'' if n == 1 else f'-{n}'}{path.suffix}")
+        try:
+            try:
+                os.link(path, dest, follow_symlinks=False)
+            except FileExistsError:
+                n += 1
+                continue
+            except OSError as exc:
+                if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
+                    raise
+                if dest.exists() or dest.is_symlink():
+                    n += 1
+                    continue
+                os.replace(path, dest)
+                return dest
+            path.unlink()
+        except FileNotFoundError:  # moved by another compare of the same specs meanwhile: kept there
+            return None
+        except OSError as exc:
+            raise _write_error(dest, exc) from None
+        return dest
+
+
 def write_keeping_edits(path: Path, text: str) -> Path | None:
     """Write ``compare/<name>.md`` (``text``) over an earlier one only where that one is as plbench wrote it: the
     SHA-256 of what it wrote is kept beside it (``.<name>.md.sha256``, written after the file). A file that differs
-    from it (edited by hand, or written by a plbench that kept no checksum) and from ``text`` is first copied to
-    ``<name>.edited.md`` (``-2``, ``-3``, … when taken), with one warning; its path is returned (None otherwise).
-    A crash between the file and its checksum costs one such copy, never the user's text."""
+    from it (edited by hand, or written by a plbench that kept no checksum) and from ``text``, or that cannot be read,
+    is first moved to ``<name>.edited.md`` (:func:`_keep_aside`), with one warning; its path is returned (None
+    otherwise). A crash between the file and its checksum costs one such copy, never the user's text."""
     import hashlib
 
     data = text.encode()
     stamp = path.with_name(f".{path.name}.sha256")
     try:
-        old = path.read_bytes() if path.is_file() else None
-    except OSError:
-        old = None
+        old, unreadable = (path.read_bytes() if path.is_file() else None), False
+    except OSError:  # there, but not readable (its permissions, an I/O error): the user's, never overwritten
+        old, unreadable = None, True
     kept = None
-    if old is not None and old != data:
-        try:
-            wrote = stamp.read_text(encoding="ascii").strip()
-        except (OSError, UnicodeDecodeError):
-            wrote = ""
-        if hashlib.sha256(old).hexdigest() != wrote:
-            kept = atomic_write_new(path.parent, f"{path.stem}.edited", path.suffix, old)
-            log.warning("%s differs from what plbench wrote there (edited by hand?): kept as %s, rewritten with this "
-                        "comparison", path, kept.name)
+    if unreadable or (old is not None and old != data and hashlib.sha256(old).hexdigest() != _stamp_of(stamp)):
+        kept = _keep_aside(path)
+        if kept is not None:
+            log.warning("%s %s: kept as %s, rewritten with this comparison", path, "cannot be read" if unreadable
+                        else "differs from what plbench wrote there (edited by hand?)", kept.name)
     atomic_write_bytes(path, data)
     atomic_write_bytes(stamp, hashlib.sha256(data).hexdigest().encode())
     return kept
+
+
+def _stamp_of(stamp: Path) -> str:
+    """The checksum plbench kept of a compare file it wrote (``.<name>.md.sha256``), or "" (none, unreadable)."""
+    try:
+        return stamp.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return ""
 
 
 def prune_unhashed(directory: Path, new: list[str]) -> list[Path]:
@@ -225,7 +265,11 @@ def prune_unhashed(directory: Path, new: list[str]) -> list[Path]:
     one file per comparison. Only a file whose first line is this comparison's own (:func:`_header`: two
     specs that the old names confused keep each other's file) and the ``*_pd_plane`` figures of that
     name, never a symlink (plbench writes none); anything else stays (as
-    :func:`benchmark.figures.prune_figures`)."""
+    :func:`benchmark.figures.prune_figures`). The file itself is removed only where its checksum says plbench wrote
+    it as it is (every file of that time has none): else it is kept as ``<old>.edited.md`` (:func:`_keep_aside`),
+    as :func:`write_keeping_edits` keeps an edited one."""
+    import hashlib
+
     from benchmark.figures import FIGURE_FORMATS
 
     name = "_".join(new)
@@ -234,7 +278,8 @@ def prune_unhashed(directory: Path, new: list[str]) -> list[Path]:
         return []
     md = Path(directory) / f"{old}.md"
     try:  # plbench writes by rename, never a link: a symlink under that name is the user's
-        text = md.read_text(encoding="utf-8") if md.is_file() and not md.is_symlink() else ""
+        raw = md.read_bytes() if md.is_file() and not md.is_symlink() else b""
+        text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return []
     if text.partition("\n")[0] not in (_header(new), _old_header(new)):
@@ -244,7 +289,11 @@ def prune_unhashed(directory: Path, new: list[str]) -> list[Path]:
     removed = [md] + [p for p in sorted(Path(directory).iterdir()) if p.is_file() and not p.is_symlink()
                       and p.stem in shown and p.stem.startswith(f"{old}_") and p.stem.endswith("_pd_plane")
                       and p.suffix[1:] in FIGURE_FORMATS]
-    for p in removed:
+    stamp = md.with_name(f".{md.name}.sha256")
+    if hashlib.sha256(raw).hexdigest() != _stamp_of(stamp) and (kept := _keep_aside(md)) is not None:
+        log.warning("%s, this comparison under its earlier name, is not as plbench wrote it (edited by hand, or "
+                    "written before plbench kept a checksum): kept as %s", md, kept.name)
+    for p in [*removed, stamp]:
         p.unlink(missing_ok=True)  # a compare of the same specs at once may have removed it first
     log.info("removed the comparison written under its earlier name: %s", ", ".join(p.name for p in removed))
     return removed
@@ -634,6 +683,12 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
             lines += ["The new loss has no scored results for this task (diverged or failed).", ""]
             continue
         n_losses = c.loc[c["label"] != INPUT, "label"].nunique()
+        # the field with the new loss(es) in it, as the leaderboard's `rank` column orders the task's table
+        ranks = c[c["label"] != INPUT].groupby("label", observed=True)["rank"].mean()
+        order = sorted(ranks.index, key=lambda lab: (ranks[lab], lab))
+        lines += ["Ranking here (mean rank over the metric columns, 1 = best; new in bold): " + " · ".join(
+            f"**{_fmt(ranks[lab], '.1f')} {md_name(lab, cell=False)} (new)**" if lab in new_labels
+            else f"{_fmt(ranks[lab], '.1f')} {md_name(lab, cell=False)}" for lab in order), ""]
         # the verdicts below (top group, significantly better/worse than) rest on the test images: on one, over
         # training runs on it only; on 2 to FEW_IMAGES − 1, approximate — said on each loss's line, as the findings'
         # verdicts say it, not only in the section's quoted notes

@@ -11,7 +11,8 @@ flushed at every point, so ``tail -f`` or a spreadsheet shows it live. Besides t
 * ``none``: the CSV only.
 
 After evaluation the mean of each metric over the test images is logged as ``eval/<metric>``.
-A run that resumes from a checkpoint drops the CSV rows past the checkpoint and carries on (these
+A run that resumes from a checkpoint drops the CSV rows past the checkpoint (the rest rewritten atomically) and
+carries on (these
 live logs are the only files a resumed run rewrites; the results table is not derived from them).
 """
 
@@ -20,14 +21,17 @@ from __future__ import annotations
 import contextlib
 import csv
 import importlib.util
+import io
 import logging
 import time
 from pathlib import Path
 
 from benchmark.errors import UserError
+from benchmark.results import atomic_write_bytes
 
 log = logging.getLogger(__name__)
 LOGGERS = ("tensorboard", "wandb", "mlflow", "none")
+CURVE_FIELDS = ["iteration", "seconds", "loss", "lr"]
 
 
 def check_logger(kind: str) -> None:
@@ -64,11 +68,15 @@ class CurveLog:
         if start and self.csv_path.exists():
             with open(self.csv_path, newline="", errors="replace") as f:
                 rows = [r for r in csv.DictReader(f) if _row_ok(r) and int(r["iteration"]) <= start]
-        self._file = open(self.csv_path, "w", newline="")  # noqa: SIM115 - closed in close()
-        self._csv = csv.DictWriter(self._file, fieldnames=["iteration", "seconds", "loss", "lr"])
-        self._csv.writeheader()
-        self._csv.writerows(rows)
-        self._file.flush()
+        # the rows kept rewritten atomically (temporary file, rename): a full disk or a kill on the way leaves the
+        # curve as it was, never a truncated one; then appended to, line by line
+        buf = io.StringIO(newline="")
+        kept = csv.DictWriter(buf, fieldnames=CURVE_FIELDS)
+        kept.writeheader()
+        kept.writerows(rows)
+        atomic_write_bytes(self.csv_path, buf.getvalue().encode())
+        self._file = open(self.csv_path, "a", newline="")  # noqa: SIM115 - closed in close()
+        self._csv = csv.DictWriter(self._file, fieldnames=CURVE_FIELDS)
         self._t0 = time.perf_counter() - (float(rows[-1]["seconds"]) if rows else 0.0)
         if self.kind == "tensorboard" and importlib.util.find_spec("tensorboard") is not None:
             from torch.utils.tensorboard import SummaryWriter

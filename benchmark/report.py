@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmark.results import ResultsStore, atomic_output, atomic_write_bytes, respelt_meta
+from benchmark.results import FINISHED_LOG, ResultsStore, atomic_output, atomic_write_bytes, respelt_meta
 from benchmark.stats import INPUT, Stats, _tie_key, compute, labels, loss_label, metric_order
 
 log = logging.getLogger(__name__)
@@ -333,13 +333,37 @@ def _lost_here(meta: dict, settings: list[dict], lost_only: bool, where: dict | 
     return any(setting_json(_shared(s)) == setting_json(_shared(c)) for c in settings)
 
 
-def gone_lines(store: ResultsStore, gone: dict[str, str] | None = None) -> list[str]:
+#: gone runs named one line each by :func:`gone_lines`; more (a mass deletion) are one summary line
+GONE_NAMED = 10
+
+
+def gone_lines(store: ResultsStore, gone: dict[str, str] | None = None, *, check: bool = False) -> list[str]:
     """One line per finished run (the store's finished.log, the last report's ``results.csv``) whose folder is gone
     (:meth:`~benchmark.results.ResultsStore.gone`, or ``gone`` as it returned): this report leaves it out — said
-    here (a warning and the leaderboard's notes), not forgotten in silence."""
-    return [f"run {rid} ({what}) left out: finished in this store, but its folder runs/{rid} is gone "
-            "(deleted, or left out of a copy); put it back, or the same `plbench run` retrains it"
-            for rid, what in sorted((store.gone() if gone is None else gone).items())]
+    here (a warning and the leaderboard's notes), not forgotten in silence. More than :data:`GONE_NAMED` (a
+    cleanup gone wrong) are one line: how many, per task, the first ids, and where every id is. ``check``: as
+    ``plbench check`` says it."""
+    gone = store.gone() if gone is None else gone
+    fix = "put {it} back, or the same `plbench run` retrains {them}"
+    if check:
+        fix += ("; deleted on purpose: the next `plbench report` notes {them}, and {they} {are} not named again")
+    if len(gone) <= GONE_NAMED:
+        what = ("finished in this store, but its folder runs/{rid} is gone (deleted, or left out of a copy): its "
+                "results are lost and the next report leaves it out; " if check else
+                "left out: finished in this store, but its folder runs/{rid} is gone (deleted, or left out of a "
+                "copy); ")
+        sep = ": " if check else " "
+        return [f"run {rid} ({w}){sep}" + (what + fix).format(rid=rid, it="the folder" if check else "it", them="it",
+                                                              they="it", are="is")
+                for rid, w in sorted(gone.items())]
+    from collections import Counter
+
+    tasks = Counter(w.split("/")[0].split(" ")[0] for w in gone.values())
+    first, per_task = sorted(gone)[:3], ", ".join(f"{t}: {n}" for t, n in sorted(tasks.items()))
+    return [f"{len(gone)} runs finished in this store are gone ({per_task}): their folders runs/<id> were deleted, or "
+            f"left out of a copy (runs/{', runs/'.join(first)}, …; {FINISHED_LOG} lists every id)"
+            + ("; their results are lost and the next report leaves them out" if check else "; left out")
+            + "; " + fix.format(it="the folders", them="them", they="they", are="are")]
 
 
 def lost_runs_line(metas: list[dict], root: Path, every: bool = True) -> str:

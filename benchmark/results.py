@@ -235,9 +235,26 @@ class NotWritable(UserError):
     """The results directory stopped being writable mid-way (read-only mount, permissions): one line."""
 
 
+class InTheWay(UserError):
+    """A folder where a file is written (``results.csv/``), or a file where a folder is made: one line."""
+
+
+def _in_the_way(path: Path) -> Path | None:
+    """What stands where ``path`` (a file to write) or one of its folders must go: ``path`` itself when it is a
+    folder, else the nearest of its parents that is there and is not a folder; None when nothing is."""
+    if path.is_dir() and not path.is_symlink():
+        return path
+    return next((q for q in path.parents if q.exists() and not q.is_dir()), None)
+
+
 def _write_error(path: Path, exc: OSError) -> OSError | UserError:
-    """What a failed write of ``path`` raises: one line for a full disk (:class:`DiskFull`) or a
-    directory that cannot be written to (:class:`NotWritable`), else the error itself."""
+    """What a failed write of ``path`` raises: one line for a full disk (:class:`DiskFull`), a
+    directory that cannot be written to (:class:`NotWritable`) or a folder or file in the way
+    (:class:`InTheWay`), else the error itself."""
+    if exc.errno in (errno.EISDIR, errno.ENOTDIR, errno.EEXIST) and (way := _in_the_way(Path(path))) is not None:
+        return InTheWay(f"cannot write {path}: {way} is a {'folder' if way.is_dir() else 'file'} in the way; nothing "
+                        "half-written was left, results written before are intact: move it aside and run the same "
+                        "command again")
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return DiskFull(f"disk full while writing {path} ({exc.strerror}); nothing half-written was left, results "
                         "written before are intact: free space and run the same command again to resume")
@@ -354,6 +371,9 @@ def _as_written(path: Path, data: bytes, meta: dict | None) -> None:
 
 
 _RUN_ID = re.compile(r"[0-9a-f]{16}|input-[0-9a-f]{12}")  # config.run_id, runner's input scoring
+#: a run folder's copy beside it, named by the user: the run id, then a character no id holds (``<id>.bak``,
+#: ``<id>-old``, ``<id> copy``): no run (:meth:`ResultsStore.copies`)
+_RUN_COPY = re.compile(rf"(?:{_RUN_ID.pattern})[^0-9A-Za-z].*", re.S)
 
 
 def _pass_index(p: Path) -> int:
@@ -839,7 +859,7 @@ class ResultsStore:
         found = []
         try:  # and each run folder's: a killed merge's copy of a net (hundreds of MB) that the merge run again
             # completed, a re-score killed mid-pass — nothing else removes them once the run is finished
-            runs = [d for d in self.runs.iterdir() if d.is_dir()] if self.runs.is_dir() else []
+            runs = [self.run_dir(r) for r in self.run_ids()]  # not a user's copy of a run: what it holds is theirs
         except OSError:
             runs = []
         for folder in (self.root, self.root / "grids", self.root / "figures", *sorted(runs)):
@@ -1537,9 +1557,17 @@ class ResultsStore:
 
     # -- reading ------------------------------------------------------------------------
     def run_ids(self) -> list[str]:
+        """The run folders of ``runs/`` — not a folder named as a copy of one (:meth:`copies`)."""
         if not self.runs.exists():
             return []
-        return sorted(p.name for p in self.runs.iterdir() if p.is_dir())
+        return sorted(p.name for p in self.runs.iterdir() if p.is_dir() and not _RUN_COPY.fullmatch(p.name))
+
+    def copies(self) -> list[str]:
+        """The folders of ``runs/`` named as a copy of a run (``<id>.bak``, ``<id>-old``, ``<id> copy``: a user's
+        backup): no run — never read, counted, set aside or merged; ``check`` names them."""
+        if not self.runs.exists():
+            return []
+        return sorted(p.name for p in self.runs.iterdir() if p.is_dir() and _RUN_COPY.fullmatch(p.name))
 
     def metas(self) -> list[dict]:
         return [m for m in (self.meta(r) for r in self.run_ids()) if m is not None]
