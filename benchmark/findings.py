@@ -1421,17 +1421,25 @@ def family_text(fam: list[int], stale: list[str], done: list[FindingResult]) -> 
 PART_COLUMNS = ["finding", "verdict", "setting", "task", "metric", "a", "relation", "b", "effect", "ci_low",
                 "ci_high", "dz", "margin", "practical_margin", "p", "p_holm", "p_worse_holm", "n_runs", "n_images",
                 "seeds_a",
-                "seeds_b", "circular", "counted", "part_verdict", "note", "stale"]
+                "seeds_b", "circular", "counted", "part_verdict", "note", "stale", "verdict_text", "pooled_effect",
+                "pooled_ci_low", "pooled_ci_high", "holm_family"]
 
 
 def parts_frame(results: list[FindingResult]) -> pd.DataFrame:
     """``findings.csv``: one row per part (a finding with no part gets one row with its reason); ``stale``: why its
-    setting's runs are stale (:func:`stale_reason`), "" when current — a stale setting may print as a current one."""
+    setting's runs are stale (:func:`stale_reason`), "" when current — a stale setting may print as a current one.
+    Every row carries its finding's verdict as findings.md states it (``verdict_text``: why an inconclusive one is
+    open and what would settle it), its pooled effect and 95 % CI in practical margins (:func:`pooled`; empty where
+    none) and its Holm family (:attr:`FindingResult.family`): the bare verdict left a pandas user unable to tell three
+    runs from thirty that disagree (tests/test_probe_verdicts12.py)."""
     rows = []
     for r in results:
+        pool = pooled(r.parts) or (math.nan,) * 3
+        whole = {"stale": r.stale, "verdict_text": r.verdict_text if r.parts else r.verdict,
+                 "pooled_effect": pool[0], "pooled_ci_low": pool[1], "pooled_ci_high": pool[2],
+                 "holm_family": r.family}
         if not r.parts:
-            rows.append({"finding": r.name, "verdict": r.verdict, "setting": r.setting, "note": r.reason,
-                         "stale": r.stale})
+            rows.append({"finding": r.name, "verdict": r.verdict, "setting": r.setting, "note": r.reason, **whole})
         for p in r.parts:
             rows.append({"finding": r.name, "verdict": r.verdict, "setting": r.setting, "task": p.task,
                          "metric": p.metric, "a": p.a, "relation": p.relation, "b": p.b, "effect": p.effect,
@@ -1440,7 +1448,7 @@ def parts_frame(results: list[FindingResult]) -> pd.DataFrame:
                          "p_worse_holm": p.p_worse_adj, "n_runs": p.n_runs,
                          "n_images": p.n_images, "seeds_a": p.seeds_a, "seeds_b": p.seeds_b,
                          "circular": p.circular, "counted": p.counted, "part_verdict": p.verdict, "note": p.note,
-                         "stale": r.stale})
+                         **whole})
     return pd.DataFrame(rows, columns=PART_COLUMNS)
 
 
