@@ -856,6 +856,37 @@ def _pivot(rows: pd.DataFrame) -> pd.DataFrame:
             .pivot_table(index="seed", columns="item", values="value", aggfunc="mean"))
 
 
+def _leaderboard_cells(va: pd.DataFrame, vb: pd.DataFrame, labels: tuple[str, str], unscored: set[int]
+                       ) -> tuple[pd.DataFrame, pd.DataFrame, list, dict[str, list[int]], str]:
+    """The (seed × item) values of a part's two arms as the leaderboard takes a column's (:func:`benchmark.stats.
+    common_images`): a run with a finite score on fewer than half the items is a missing run (``sparse``: {arm label:
+    its seeds}, its values left out; the seeds in ``unscored``, with no finite score at all, are named apart), and the
+    items some other run lacks are left out of both arms (``gaps``: what the note says; "" when none) — unless that
+    would leave fewer than two. Returns (va, vb, items, sparse, gaps). Left to :func:`benchmark.runstats.compare_runs`'
+    complete grid, a run scored on 4 of 10 images, or on 8 (6 runs: 5 × 10 cells > 6 × 8), was left out of the
+    pairing unseen, the others compared on a selection made by the metric's failures
+    (tests/test_probe_verdicts12.py)."""
+    from benchmark.stats import left_out
+
+    items = list(va.columns)
+    sparse = {}
+    for label, v in zip(labels, (va, vb)):
+        scored = v.notna().sum(axis=1)
+        gone = sorted(int(s) for s, n in scored.items() if left_out(int(n), len(items)) and int(s) not in unscored)
+        if gone:
+            sparse[label] = gone
+    if sparse:
+        va, vb = va.copy(), vb.copy()
+        for label, v in zip(labels, (va, vb)):
+            v.loc[v.index.isin(sparse.get(label, [])), :] = np.nan
+    kept = [v[v.notna().any(axis=1)] for v in (va, vb)]
+    gap = [i for i in items if any(k[i].isna().any() for k in kept)]
+    if not gap or len(items) - len(gap) < 2:  # never down to one image of several: compare_runs' rule then decides
+        return va, vb, items, sparse, ""
+    return (va, vb, [i for i in items if i not in gap], sparse,
+            f"{len(gap)} of {len(items)} test images left out (not scored for every run of the part)")
+
+
 # --------------------------------------------------------------------------------------------
 def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
     """Statistics of one comparison (verdict filled in later by :func:`judge`); None when the two
@@ -901,6 +932,9 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
     higher = res.higher.get(c.metric, True)
     margin = practical_margin(c.metric)
     ni = margin if c.relation == "at_least" and math.isfinite(margin) else 0.0
+    va, vb, items, sparse, gaps = _leaderboard_cells(va[items], vb[items], (c.a.label, c.b.label),
+                                                     res.nonfinite_seeds(c.task, c.metric, c.a)
+                                                     | res.nonfinite_seeds(c.task, c.metric, c.b))
     r = compare_runs(va[items].to_numpy(float), vb[items].to_numpy(float), va.index, vb.index, higher=higher,
                      margin=ni)
     # the contradiction's own test, worse than B by the practical margin (an ``at_least`` part's is ``r``)
@@ -919,6 +953,8 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
     unscored = {arm.label: sorted(res.nonfinite_seeds(c.task, c.metric, arm) & expected) for arm in (c.a, c.b)}
     unscored = {k: v for k, v in unscored.items() if v}
     note = c.note
+    if gaps:
+        note = (note + "; " if note else "") + gaps
     unsettled = res.convergence_note(c)
     if unsettled:
         from benchmark.convergence import UNSETTLED
@@ -934,6 +970,11 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
         status = "missing runs"
         note = (note + "; " if note else "") + f"runs with no finite {c.metric} score (seeds): " + "; ".join(
             f"{k} {', '.join(map(str, v))}" for k, v in unscored.items())
+    if sparse:
+        status = "missing runs"
+        note = (note + "; " if note else "") + f"runs with a finite {c.metric} score on fewer than half the part's " \
+            f"test images, missing runs as on the leaderboard (seeds): " + "; ".join(
+                f"{k} {', '.join(map(str, v))}" for k, v in sparse.items())
     dz = r.effect / (r.se * math.sqrt(r.n_runs)) if r.se and math.isfinite(r.se) and r.se > 0 else float("nan")
     circ = is_circular(c.a.loss, c.metric) or is_circular(c.b.loss, c.metric)
     return Part(c.task, c.metric, c.a.label, c.b.label, c.relation, r.effect, r.ci_low, r.ci_high, dz, r.p,

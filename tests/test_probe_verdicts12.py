@@ -88,3 +88,42 @@ def test_findings_csv_says_why_a_finding_is_inconclusive_and_its_pooled_effect(t
         .to_numpy().tolist() == [[effect, low, high]]
     assert (rows_few["pooled_effect"] == "").all()  # nothing tested: no pooled effect, as the Markdown says
     assert set(rows_tested["holm_family"]) == {tested.family} and tested.family
+
+
+def _l2_psnr_unscored_on(k: int):
+    """zhao2017_l1_vs_l2's sr4 parts, 6 seeds × 10 images, ℓ2's seed-0 run without a finite PSNR on ``k`` images."""
+    import warnings
+
+    from benchmark.findings import check_all
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(tasks=("sr4",), offsets={"l1": 0.0, "l2": 0.0}, metrics=("psnr", "ssim"),
+                        seeds=tuple(range(6)), n_images=10, seed=3, seed_sd=0.2)
+    gone = sorted(t["image"].unique())[:k]
+    t.loc[(t["loss"] == "l2") & (t["metric"] == "psnr") & (t["seed"] == 0) & t["image"].isin(gone), "value"] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (r,) = check_all(t, ["zhao2017_l1_vs_l2"], n_boot=20)
+    return {p.metric: p for p in r.parts}
+
+
+def test_a_run_the_metric_failed_on_for_most_images_is_a_missing_run_of_the_part():
+    """Was (c46bea7 made a run with no finite score a missing run, not one with a few): ℓ2's seed-0 run without a
+    finite PSNR on 6 of 10 images was dropped from the pairing by compare_runs' complete grid, unseen — the part
+    tested the other 5 pairs, status ok, no note, 'seeds A/B 6/6': a run judged by its failure to score left out,
+    the rest compared on a selection. The leaderboard makes a run scored on fewer than half its column's images a
+    missing run of the column (stats.left_out); the part now does too, naming it."""
+    parts = _l2_psnr_unscored_on(6)
+    psnr = parts["psnr"]
+    assert psnr.status == "missing runs", (psnr.status, psnr.n_runs, psnr.note)
+    assert re.search(r"fewer than half[^;]*l2 0\b", psnr.note), psnr.note
+    assert parts["ssim"].status == "ok" and parts["ssim"].n_runs == 6
+
+
+def test_a_run_the_metric_failed_on_for_a_few_images_keeps_its_pairing_over_the_other_images():
+    """Was: ℓ2's seed-0 run without a finite PSNR on 2 of 10 images was left out of the pairing too (the complete grid
+    keeps whichever of runs or images keeps more cells: 5 × 10 > 6 × 8), unseen. As on the leaderboard, a run scored
+    on at least half the images keeps its place and the images some run lacks leave the part, said in its note."""
+    psnr = _l2_psnr_unscored_on(2)["psnr"]
+    assert psnr.status == "ok" and (psnr.n_runs, psnr.n_images) == (6, 8), (psnr.status, psnr.n_runs, psnr.n_images)
+    assert "2 of 10 test images left out" in psnr.note, psnr.note
