@@ -127,3 +127,32 @@ def test_a_run_the_metric_failed_on_for_a_few_images_keeps_its_pairing_over_the_
     psnr = _l2_psnr_unscored_on(2)["psnr"]
     assert psnr.status == "ok" and (psnr.n_runs, psnr.n_images) == (6, 8), (psnr.status, psnr.n_runs, psnr.n_images)
     assert "2 of 10 test images left out" in psnr.note, psnr.note
+
+
+def test_one_grids_tasks_at_the_crops_one_crop_gives_them_are_one_findings_setting():
+    """Was (a0ac173 made them one setting for the leaderboard only): a --crop 42 grid of sr4 and jpeg records crop 40
+    for sr4 (Task.train_crop) and 42 for jpeg, and findings.settings split it by crop into two settings, each judged
+    alone — ℓ1 ≥ ℓ2, a claim about every task, read 'reproduced on 2 of 2 parts' on jpeg's runs in one row while
+    sr4's, of the same grid, contradicted it in another. Now one setting, as the report's ('batch 16 × 42²; sr4
+    trains 40² crops'), and one verdict over both tasks."""
+    import json
+    import warnings
+
+    from benchmark.findings import check_all
+    from benchmark.synthetic import SCALE, synthetic_table
+
+    t = synthetic_table(tasks=("sr4", "jpeg"), offsets={"l1": 0.4, "l2": 0.0}, metrics=("psnr", "ssim"),
+                        seeds=tuple(range(5)), n_images=8, seed=5, seed_sd=0.05)
+    t["task_params"] = "{}"
+    crops = {"sr4": 40, "jpeg": 42}
+    t["setting"] = [json.dumps({**json.loads(s), "task_params": {}, "batch_size": 16, "crop": crops[task]},
+                               sort_keys=True) if isinstance(s, str) else s for s, task in zip(t["setting"], t["task"])]
+    worse = (t["task"] == "sr4") & (t["loss"] == "l1")  # ℓ1 well below ℓ2 on sr4, above it on jpeg
+    t.loc[worse, "value"] -= 1.2 * t.loc[worse, "metric"].map(SCALE).astype(float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results = check_all(t, ["zhao2017_l1_vs_l2"], n_boot=20)
+    assert len(results) == 1, [(r.verdict, r.setting) for r in results]
+    (r,) = results
+    assert {p.task for p in r.parts} == {"sr4", "jpeg"} and r.verdict != "reproduced", r.verdict_text
+    assert "× 42²" in r.setting and "sr4 trains 40² crops" in r.setting, r.setting
