@@ -231,6 +231,8 @@ class Part:
     #: α over the number of tested parts in the finding's Holm family: the level Holm's first step tests at
     #: (:func:`judge`; what :func:`seeds_to_settle` plans for)
     settle_level: float = float("nan")
+    #: unsettled only because its arms' runs have no budget checks (never shown converged, nor not converged)
+    unchecked: bool = False
 
 
 def _few_images_caveat(decided: list[Part]) -> str:
@@ -417,6 +419,11 @@ class FindingResult:
                         f"train {MIN_RUNS - n} more seed{'s' if MIN_RUNS - n != 1 else ''} of each arm)")
         from benchmark.convergence import UNSETTLED
 
+        unchecked = [p for p in untested if p.verdict == UNSETTLED and p.unchecked]
+        if unchecked:  # never checked is not "not converged": their budget checks settle it, not a longer schedule
+            bits.append(f"{len(unchecked)} of {len(c)} part{'s' if len(c) != 1 else ''} on runs without budget checks "
+                        "(none shown converged: the same `plbench run` without --no-budget-check trains only the "
+                        "checks, the runs at half the iterations)")
         for status, why in (("missing runs", "with a seed one arm lacks, lost or never ran (each part names them: a "
                                              "failed run can be run again; a diverged one is its loss's result, and "
                                              "the part gets no verdict while it stands — its good runs alone would "
@@ -427,7 +434,7 @@ class FindingResult:
                             (NO_SPREAD, "no spread (every paired difference the same: copied runs or a "
                                         "saturated metric)"),
                             (OUT_OF_REGIME, "outside the paper's regime")):
-            k = sum(p.verdict == status for p in untested)
+            k = sum(p.verdict == status and p not in unchecked for p in untested)
             if k:
                 bits.append(f"{k} of {len(c)} part{'s' if len(c) != 1 else ''} {why}")
         # any other reason a part was not tested (compare_runs' "no shared images"), said as it is, never dropped
@@ -603,12 +610,18 @@ class Results:
         self.lost = lost if lost is not None and not lost.empty else pd.DataFrame(columns=LOST_COLUMNS)
 
     def convergence_note(self, c: "Comparison") -> str:
-        """Why comparison ``c`` is unsettled (empty: it is not, or convergence is not judged): an arm
-        not shown converged by its budget checks — on every metric with a practical margin, as on
-        the leaderboard: a net whose PSNR still moves is not trained out, whatever the part's metric
-        — or an effect that crosses 0 between ½ budget and the end, shown over seeds and images and by more than the
-        practical margin (:func:`benchmark.convergence.effect_moved`) (:mod:`benchmark.convergence`).
-        The note names the part's own metric when that one moved, else the first metric that did."""
+        """:meth:`convergence_why`'s note alone."""
+        return self.convergence_why(c)[0]
+
+    def convergence_why(self, c: "Comparison") -> tuple[str, bool]:
+        """(note, unchecked): why comparison ``c`` is unsettled (empty: it is not, or convergence is not judged) —
+        an arm not shown converged by its budget checks, on every metric with a practical margin, as on the
+        leaderboard (a net whose PSNR still moves is not trained out, whatever the part's metric), or an effect that
+        crosses 0 between ½ budget and the end, shown over seeds and images and by more than the practical margin
+        (:func:`benchmark.convergence.effect_moved`; :mod:`benchmark.convergence`); the note names the part's own
+        metric when that one moved, else the first metric that did. ``unchecked``: only because its arms' runs have
+        no budget checks (a grid run with --no-budget-check: training the checks settles it, not a longer
+        schedule)."""
         from benchmark.convergence import (
             CONVERGED,
             IMPROVING,
@@ -622,8 +635,9 @@ class Results:
         )
 
         if self.budget is None:
-            return ""
+            return "", False
         why = []
+        unchecked = 0
         sides = {}
         for arm in (c.a, c.b):
             if (c.task, arm) not in self._budget_arms:  # once per arm, not once per part
@@ -647,6 +661,7 @@ class Results:
                 continue
             if status == NOT_CHECKED:
                 why.append(f"{arm.label}: convergence not checked (no runs at ½ budget)")
+                unchecked += 1
                 continue
             moved = arms[arms["status"] != CONVERGED]
             own = moved[moved["metric"] == c.metric]
@@ -668,7 +683,7 @@ class Results:
             note = effect_change_note(half, end, practical_margin(c.metric), LEVEL)
             if note:
                 why.append(note)
-        return "; ".join(why)
+        return "; ".join(why), bool(why) and unchecked == len(why)
 
     # -- what is there --------------------------------------------------------------------------
     def tasks(self, among: Iterable[str] = ()) -> list[str]:
@@ -955,7 +970,7 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
     note = c.note
     if gaps:
         note = (note + "; " if note else "") + gaps
-    unsettled = res.convergence_note(c)
+    unsettled, unchecked = res.convergence_why(c)
     if unsettled:
         from benchmark.convergence import UNSETTLED
 
@@ -981,7 +996,7 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
                 float("nan"), ni, r.n_images, int(va[items].notna().any(axis=1).sum()),
                 int(vb[items].notna().any(axis=1).sum()), circ, True, note=note, n_runs=r.n_runs, se=r.se,
                 status=status, practical=margin, p_worse=worse.p if math.isfinite(margin) else float("nan"),
-                se_images=r.se_images)
+                se_images=r.se_images, unchecked=unchecked)
 
 
 def _lost_words(seeds: dict[int, str]) -> str:

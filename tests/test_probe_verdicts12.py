@@ -156,3 +156,22 @@ def test_one_grids_tasks_at_the_crops_one_crop_gives_them_are_one_findings_setti
     (r,) = results
     assert {p.task for p in r.parts} == {"sr4", "jpeg"} and r.verdict != "reproduced", r.verdict_text
     assert "× 42²" in r.setting and "sr4 trains 40² crops" in r.setting, r.setting
+
+
+def test_parts_on_runs_without_budget_checks_say_so_not_that_they_did_not_converge():
+    """Was: a grid run with --no-budget-check (README: 'then no run is shown converged') read 'INCONCLUSIVE: 2 of 2
+    parts runs not converged (a longer schedule, or check the budget curves)' — nothing showed them unconverged, they
+    were never checked, and a longer schedule is not what settles it: training their budget checks is."""
+    import warnings
+
+    from benchmark.findings import check_all
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(tasks=("sr4",), offsets={"l1": 0.0, "l2": 0.0}, metrics=("psnr", "ssim"),
+                        seeds=tuple(range(5)), n_images=6, seed=3, seed_sd=0.2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (r,) = check_all(t, ["zhao2017_l1_vs_l2"], n_boot=20, convergence=True)
+    assert r.verdict == "inconclusive" and {p.verdict for p in r.parts} == {"unsettled (not converged)"}
+    assert "not converged (a longer schedule" not in r.verdict_text, r.verdict_text
+    assert "2 of 2 parts on runs without budget checks" in r.verdict_text and "--no-budget-check" in r.verdict_text
