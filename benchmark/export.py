@@ -1758,6 +1758,12 @@ CSV_COLUMNS: dict[str, dict[str, str]] = {
         "part_verdict": "this part's own verdict", "note": "why a part (or the whole finding) has no verdict",
         "stale": "empty for a setting this code would run again; else why its runs are of another code or task "
         "version (such settings are a Holm family of their own)",
+        "verdict_text": "the finding's verdict as findings.md states it: on how many parts; for an inconclusive one, "
+        "why it is open and what would settle it",
+        "pooled_effect": "the finding's pooled effect, the mean of its tested counted parts' effects in units of each "
+        "metric's practical margin (empty: none)", "pooled_ci_low": "lower end of the pooled effect's 95% CI",
+        "pooled_ci_high": "upper end of that CI",
+        "holm_family": "the Holm family the finding's parts were adjusted in (its settings and tested parts)",
     },
 }
 
