@@ -95,6 +95,11 @@ from benchmark.stats import (
 
 log = logging.getLogger(__name__)
 COL1, COL2 = 3.5, 7.2  # inches: one column, full page width
+#: the tallest legend (inches) a figure keeps at its width: a taller one widens the figure, up to COL2, for more
+#: columns (:func:`legend_width`)
+LEGEND_MAX_IN = 5.0
+#: the longest line of a legend entry where the figure's width holds it (:func:`_legend_text`); else 34 characters
+LEGEND_CHARS = 48
 RC = {"font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "xtick.labelsize": 7, "ytick.labelsize": 7,
       "legend.fontsize": 7, "legend.title_fontsize": 7, "figure.titlesize": 8, "pdf.fonttype": 42,
       "ps.fonttype": 42, "svg.fonttype": "none", "axes.spines.top": False, "axes.spines.right": False,
@@ -667,7 +672,11 @@ def _legend(fig, labels: list[str], styles: dict[str, LossStyle], line: bool = F
                        markersize=7 if markers.get(l) == "*" else 4, markeredgewidth=0.5, lw=1.0,
                        **{"markeredgecolor": "k" if l in markers else None,
                           **(_half(styles[l]) if fill and l not in markers else {})}) for l in labels]
-    text = [wrap_label(t, 34) for _, t in extra] + wrap_labels([names.get(l, l) for l in labels], 34, also=also)
+    w, h = fig.get_size_inches()
+    texts = [t for _, t in extra]
+    if (wide := legend_width(w, labels, texts, names, also)) > w:  # many long names: columns, not a page-high strip
+        fig.set_size_inches(wide, h)
+    text = _legend_text(fig.get_size_inches()[0], labels, texts, names, also)
     ncol = _legend_columns(fig.get_size_inches()[0], text)
     fig.legend(handles, text, loc="outside lower center", ncol=ncol, frameon=False, title=title,
                handletextpad=0.4, columnspacing=1.0, borderaxespad=0.2)
@@ -688,13 +697,53 @@ def _legend_columns(width: float, text: list[str]) -> int:
     return max(1, min(len(text), int((width - 0.2) / (0.25 + 0.055 * longest))))
 
 
-def _legend_height(width: float, labels: list[str], n_extra: int | list[str] = 0) -> float:
-    """About how tall (inches) :func:`_legend` draws these labels plus ``n_extra`` one-line entries (their
-    texts, or how many, counted as long as the longest of them, "worse than the input on psnr")."""
-    extra = n_extra if isinstance(n_extra, list) else ["x" * 28] * n_extra
-    text = extra + wrap_labels(labels, 34)
+def _legend_text_height(width: float, text: list[str]) -> float:
+    """About how tall (inches) a legend of these (wrapped) entries is in a figure ``width`` inches wide: at 7 pt, a
+    line of text is 8.4 pt and a row of entries adds 3.5 pt (``legend.labelspacing``), so 60 one-line entries are
+    taller than 30 two-line ones."""
     ncol = _legend_columns(width, text)
-    return 0.15 + 0.14 * math.ceil(sum(_lines(t) for t in text) / ncol)
+    rows, lines = math.ceil(len(text) / ncol), math.ceil(sum(_lines(t) for t in text) / ncol)
+    return 0.15 + (8.4 * lines + 3.5 * rows) / 72
+
+
+def _legend_text(width: float, labels: list[str], extra=(), names=None, also=()) -> list[str]:
+    """The entries :func:`_legend` draws in a figure ``width`` inches wide: the ``extra`` texts, then each label's
+    (``names``: {label: text}), wrapped at 34 characters, or at up to :data:`LEGEND_CHARS` where that makes the
+    legend no taller (a 40-character name cut at 34 took two lines and a column as wide as one)."""
+    names = names or {}
+    full = [str(names.get(l, l)) for l in labels]
+    longest = max((len(t) for t in [*full, *map(str, extra)]), default=0)
+    best = None
+    for chars in (34, min(longest, LEGEND_CHARS)) if longest > 34 else (34,):
+        text = [wrap_label(t, chars) for t in extra] + wrap_labels(full, chars, also=also)
+        if best is None or _legend_text_height(width, text) < _legend_text_height(width, best):
+            best = text
+    return best
+
+
+def legend_width(width: float, labels: list[str], extra=(), names=None, also=()) -> float:
+    """The width (inches) a figure ``width`` wide takes for its legend below the panels (:func:`_legend_text`):
+    ``width`` when the legend is at most :data:`LEGEND_MAX_IN` tall there, else the least width up to :data:`COL2`
+    at which it is (:data:`COL2` if none). At one column's width 60 losses of 40 characters made one entry per row:
+    a 34-in training-curves figure, a 21-in P–D plane."""
+    def height(w):
+        return _legend_text_height(w, _legend_text(w, labels, extra, names, also))
+
+    if width >= COL2 or height(width) <= LEGEND_MAX_IN:
+        return width
+    for step in range(1, int(math.ceil((COL2 - width) / 0.1)) + 1):
+        wide = min(COL2, width + 0.1 * step)
+        if height(wide) <= LEGEND_MAX_IN:
+            return wide
+    return COL2
+
+
+def _legend_height(width: float, labels: list[str], n_extra: int | list[str] = 0, names=None) -> float:
+    """About how tall (inches) :func:`_legend` draws these labels plus ``n_extra`` one-line entries (their
+    texts, or how many, counted as long as the longest of them, "worse than the input on psnr") in a figure
+    ``width`` inches wide."""
+    extra = n_extra if isinstance(n_extra, list) else ["x" * 28] * n_extra
+    return _legend_text_height(width, _legend_text(width, labels, extra, names))
 
 
 def worse_labels(stats: Stats, task: str | None = None) -> set[str]:
@@ -953,10 +1002,11 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
     rows, cols = _grid(len(tasks))
     all_labels = sorted(set(stats.cells["label"]) - {INPUT})
     one = len(tasks) == 1  # one panel (as `plbench compare` draws it): one column of a paper wide, its text 7–8 pt
-    width = COL1 if one else min(COL2, 2.4 * cols)
-    # the legend's own entries (drawn below): their length decides its columns, so its height
+    # the legend's own entries (drawn below): their length decides its columns, so its height, and, for many long
+    # names, the figure's width
     keys = ["bars: 95% CI", "Pareto front (black rim)", "degraded input", "off-scale (value shown)"] + \
         [f"worse than the input on {WORSE_METRIC}"] * any(worse_labels(stats, t) for t in tasks)
+    width = legend_width(COL1 if one else min(COL2, 2.4 * cols), all_labels, keys)
     fig, axes = plt.subplots(rows, cols, figsize=(width, (2.9 if one else 2.3) * rows + 0.8 +
                                                   _legend_height(width, all_labels, keys)),
                              squeeze=False, layout="constrained")
@@ -1481,9 +1531,12 @@ def draw_training_curves(metas: list[dict], styles=None):
     seeds = df.groupby(["task", "label"])["seed"].nunique()
     tasks = sorted(df["task"].unique())
     r, c = _grid(len(tasks))
-    fig, axes = plt.subplots(r, c, figsize=(min(COL2, max(COL1, 2.4 * c)), 1.9 * r + 0.5), squeeze=False,
-                             layout="constrained")
     labels = sorted(df["label"].unique(), key=list(styles).index)
+    names = {l: f"{l} ({', '.join(f'{k}/{runs[l]} {what}' for what, k in sorted(st.items()))})"
+             for l, st in stopped.items()}  # a curve that stops early says why
+    width = legend_width(min(COL2, max(COL1, 2.4 * c)), labels, names=names)
+    fig, axes = plt.subplots(r, c, figsize=(width, 1.9 * r + 0.5 + _legend_height(width, labels, names=names)),
+                             squeeze=False, layout="constrained")
     plain = FuncFormatter(lambda v, _: f"{v:.4g}")
     for i, (ax, task) in enumerate(zip(axes.flat, tasks)):
         g = df[df["task"] == task]
@@ -1533,8 +1586,6 @@ def draw_training_curves(metas: list[dict], styles=None):
         window = f"{k_lo}" if k_lo == k_hi else f"{k_lo}–{k_hi}"
         head = f"Training loss, moving average over {window} logged values, relative to its first value"
     fig.suptitle(wrap_title(f"{head} ({seeds_text})", w))
-    names = {l: f"{l} ({', '.join(f'{k}/{runs[l]} {what}' for what, k in sorted(st.items()))})"
-             for l, st in stopped.items()}  # a curve that stops early says why
     _legend(fig, labels, styles, line=True, marker=True, names=names)
     fit_canvas(fig, min_axes=(1.5, 1.2))
     return fig

@@ -1,0 +1,73 @@
+"""Probe of the published figures, tables and report (figures12): defects found by drawing reports of 1–60 losses
+with 40-character and unicode names, 1–5 tasks, all-NaN, negative and huge-range metrics, and looking at every PNG."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmark import figures as F
+
+#: an A4 page's text height (inches): a figure taller than this cannot be printed on one page
+PAGE_TEXT_IN = 9.7
+#: 60 losses of 40 characters, with no space or '+' to break at
+LONG60 = {f"perceptual_feature_matching_loss_var{i:02d}": 0.1 * (i % 7) for i in range(60)}
+
+
+def _legend_and_panels(fig):
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    leg = fig.legends[0].get_window_extent(r)
+    panels = [a.get_window_extent(r) for a in fig.axes if a.get_visible() and a.axison]
+    return leg.height / fig.dpi, [(p.width / fig.dpi, p.height / fig.dpi) for p in panels]
+
+
+def test_a_legend_of_60_long_names_widens_its_figure_and_keeps_names_whole():
+    """The legend's layout (what both figures below draw): 60 names of 40 characters at one column's width made one
+    entry per row, each name cut at its 34th character onto a second line. The figure is widened to the page's width
+    for columns, and the names are drawn whole where that is no taller."""
+    labels = list(LONG60)
+    assert F._legend_height(F.COL1, labels) > 10  # at one column: a legend taller than a page
+    width = F.legend_width(F.COL1, labels)
+    assert F.COL1 < width <= F.COL2
+    assert F._legend_height(width, labels) < PAGE_TEXT_IN - 3  # room for the panel and title on the page
+    assert F._legend_text(width, labels) == labels  # whole names, none cut mid-word
+    few = ["l1", "l2", "ssim"]
+    assert F.legend_width(F.COL1, few) == F.COL1  # a short legend leaves the figure as it was
+    assert F._legend_text(F.COL1, ["x" * 40]) == ["x" * 40]  # one column holds one whole 40-character name
+
+
+@pytest.mark.slow
+def test_training_curves_legend_of_60_long_names_fits_a_page():
+    """One task, 60 losses of 40 characters: the legend at one column's width (3.5 in) held one entry per row, each
+    on two lines, so training_curves.png came out 34 in tall (a 6,766-px PNG) with its one panel stretched to 5 in
+    high to match. The figure is widened (up to the page's width) until its legend has columns enough: it fits a page
+    and the panel keeps a plot's shape."""
+    from benchmark.synthetic import synthetic_runs
+
+    metas = [m for _, m, _ in synthetic_runs(offsets=LONG60, metrics=("psnr",), seeds=(0,), n_images=1,
+                                             budget_check=False) if m.get("kind") != "input"]
+    with F.style():
+        fig = F.draw_training_curves(metas)
+        w, h = fig.get_size_inches()
+        leg, panels = _legend_and_panels(fig)
+    assert h <= PAGE_TEXT_IN and w <= F.COL2 + 0.3, (w, h)
+    assert fig.legends[0]._ncols >= 2
+    for pw, ph in panels:
+        assert ph <= 1.5 * pw, (pw, ph)
+
+
+@pytest.mark.slow
+def test_pd_plane_legend_of_60_long_names_fits_a_page():
+    """The P–D plane of one task (a one-task report, every `plbench compare`) with 60 losses of 40 characters was
+    3.5 in wide and 21 in tall: a one-column legend under a 2.9-in panel. Widened as the training curves are."""
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(offsets=LONG60, metrics=("psnr", "lpips"), seeds=(0,), n_images=3)
+    with F.style():
+        fig = F.draw_pd_plane(compute(t, n_boot=10))
+        w, h = fig.get_size_inches()
+        leg, panels = _legend_and_panels(fig)
+    assert h <= PAGE_TEXT_IN and w <= F.COL2 + 0.3, (w, h)
+    assert fig.legends[0]._ncols >= 2
+
