@@ -996,6 +996,31 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
     if not tasks:
         log.info("perception-distortion plane skipped: no task has a loss scored on both %s and %s", dist, perc)
         return None
+    # a loss not scored on a plane metric, or whose cell there no run could score (every score non-finite), has no
+    # point: named with every reason (both metrics where both fail); a task with no point gets no panel (a hidden
+    # one left an empty slot, or, alone, a blank figure) and is named so
+    drawable: dict[str, list[str]] = {}
+    unplaced: dict[str, dict[str, list[str]]] = {}  # {task: {why ("lpips not scored"): losses}}: named in the caption
+    for task in tasks:
+        c = _cells(stats, task)
+        x = c[c["metric"] == dist].set_index("label")
+        y = c[c["metric"] == perc].set_index("label")
+        finite = {l for l in set(x.index) & set(y.index)
+                  if np.isfinite(x.loc[l, "mean"]) and np.isfinite(y.loc[l, "mean"])}
+        drawable[task] = [l for l in x.index if l in finite and l != INPUT]
+        for l in sorted(set(c["label"]) - finite - {INPUT}):
+            lacks = [m for m, frame in ((dist, x), (perc, y)) if l not in frame.index]
+            nan = [m for m, frame in ((dist, x), (perc, y))
+                   if l in frame.index and not np.isfinite(frame.loc[l, "mean"])]
+            why = ", ".join([f"{' and '.join(lacks)} not scored"] * bool(lacks)
+                            + [f"no finite {' or '.join(nan)} score"] * bool(nan))
+            unplaced.setdefault(task, {}).setdefault(why, []).append(l)
+        for l, status in sorted(lost_labels(stats, task).items()):
+            unplaced.setdefault(task, {}).setdefault(status, []).append(l)
+    tasks = [t for t in tasks if drawable[t]]
+    if not tasks:
+        log.info("perception-distortion plane skipped: no loss has a finite %s and %s score", dist, perc)
+        return None
     styles = styles or stats_styles(stats)
     higher = stats.higher()
     highlight = set(highlight or ())
@@ -1012,29 +1037,12 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
                              squeeze=False, layout="constrained")
     shown: list[str] = []
     flags = {"input": False, "worse": False, "off": False}
-    unplaced: dict[str, dict[str, list[str]]] = {}  # {task: {why ("lpips not scored"): losses}}: named in the caption
     together: dict[str, list[list[str]]] = {}  # {task: [losses drawn on one spot]}: named in the caption
     for ax, task in zip(axes.flat, tasks):
         c = _cells(stats, task)
         x = c[c["metric"] == dist].set_index("label")
         y = c[c["metric"] == perc].set_index("label")
-        # a loss not scored on a plane metric, or whose cell there no run could score (every score non-finite),
-        # has no point: named with every reason (both metrics where both fail)
-        finite = {l for l in set(x.index) & set(y.index)
-                  if np.isfinite(x.loc[l, "mean"]) and np.isfinite(y.loc[l, "mean"])}
-        labels = [l for l in x.index if l in finite and l != INPUT]
-        for l in sorted(set(c["label"]) - finite - {INPUT}):
-            lacks = [m for m, frame in ((dist, x), (perc, y)) if l not in frame.index]
-            nan = [m for m, frame in ((dist, x), (perc, y))
-                   if l in frame.index and not np.isfinite(frame.loc[l, "mean"])]
-            why = ", ".join([f"{' and '.join(lacks)} not scored"] * bool(lacks)
-                            + [f"no finite {' or '.join(nan)} score"] * bool(nan))
-            unplaced.setdefault(task, {}).setdefault(why, []).append(l)
-        for l, status in sorted(lost_labels(stats, task).items()):
-            unplaced.setdefault(task, {}).setdefault(status, []).append(l)
-        if not labels:
-            ax.set_visible(False)
-            continue
+        labels = drawable[task]
         # losses whose means print alike (the tables' decimals) share a spot, the last marker over the others
         from benchmark.export import metric_decimals  # as the task tables print them: the column's decimals
 

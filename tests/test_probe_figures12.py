@@ -71,3 +71,26 @@ def test_pd_plane_legend_of_60_long_names_fits_a_page():
     assert h <= PAGE_TEXT_IN and w <= F.COL2 + 0.3, (w, h)
     assert fig.legends[0]._ncols >= 2
 
+
+def test_pd_plane_draws_no_empty_panel_for_a_metric_no_run_could_score():
+    """Every lpips score of one task non-finite (a metric that failed on every image of it): the P–D plane kept a
+    panel for that task, hidden, an empty slot beside the other task's; with one task the whole figure was a blank
+    page with a caption. That task now gets no slot, the caption says why, and a figure with no point at all is not
+    drawn (as one with no loss scored on both metrics)."""
+    import numpy as np
+
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(tasks=("denoise", "sr4"), offsets={"l1": 0.0, "l2": 0.5}, metrics=("psnr", "lpips"),
+                        seeds=(0,), n_images=3)
+    t.loc[(t["metric"] == "lpips") & (t["task"] == "sr4"), "value"] = np.nan
+    with F.style():
+        fig = F.draw_pd_plane(compute(t, n_boot=10))
+        panels = [a for a in fig.axes if a.axison and a.get_visible()]
+        assert [a.get_title() for a in panels] == ["denoise"]
+        assert not [a for a in fig.axes if not a.get_visible()]
+        caption = fig.legends[0].get_title().get_text().replace("\n", " ")
+        assert "sr4: l1, l2 (no finite lpips score)" in caption
+        alone = t[t["task"] == "sr4"]
+        assert F.draw_pd_plane(compute(alone, n_boot=10)) is None
