@@ -1291,8 +1291,11 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
         for tick, label in zip(ax.get_yticklabels(), order):
             if label in worse:
                 tick.set_color(WORSE_COLOUR)
-        ax.xaxis.set_major_locator(MaxNLocator(3))
-        ax.grid(axis="x", lw=0.3, alpha=0.5)
+        if np.isfinite(g["mean"].to_numpy(float)).any():
+            ax.xaxis.set_major_locator(MaxNLocator(3))
+            ax.grid(axis="x", lw=0.3, alpha=0.5)
+        else:  # no score at all: no scale (matplotlib's range for no data read as 0.04, 0.00, −0.04 of the metric)
+            ax.set_xticks([])
         ax.set_ylim(span / unit - 0.5, -0.5)
         if not bool(g["higher_is_better"].iloc[0]):  # better on the right in every panel, as the title says
             ax.invert_xaxis()

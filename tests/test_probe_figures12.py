@@ -94,3 +94,23 @@ def test_pd_plane_draws_no_empty_panel_for_a_metric_no_run_could_score():
         assert "sr4: l1, l2 (no finite lpips score)" in caption
         alone = t[t["task"] == "sr4"]
         assert F.draw_pd_plane(compute(alone, n_boot=10)) is None
+
+
+def test_metric_panel_with_no_finite_score_shows_no_made_up_scale():
+    """A metric no run of the task could score (every lpips score non-finite) got a panel reading 'no finite score'
+    on every row above an x axis numbered 0.04, 0.00, −0.04: matplotlib's default range for no data, read as lpips
+    values. Such a panel has no numbers on its axis; the others keep theirs."""
+    import numpy as np
+
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(offsets={"l1": 0.0, "l2": 0.5}, metrics=("psnr", "lpips"), seeds=(0,), n_images=3)
+    t.loc[t["metric"] == "lpips", "value"] = np.nan
+    with F.style():
+        fig = F.draw_metric_points(compute(t, n_boot=10), "denoise")
+        fig.canvas.draw()
+        panels = {a.get_title().split()[0]: a for a in fig.axes if a.get_visible() and a.get_title()}
+        assert set(panels) == {"psnr", "lpips"}
+        assert not [x.get_text() for x in panels["lpips"].get_xticklabels() if x.get_text()]
+        assert [x.get_text() for x in panels["psnr"].get_xticklabels() if x.get_text()]
