@@ -394,7 +394,10 @@ def _moved(metas: list[dict]) -> dict[str, set[str]]:
 def wrap_label(label: str, width: int = 26, max_lines: int = 4) -> str:
     """Break a long label into lines of at most ``width`` characters, at spaces or after
     ``+ , ( :`` (``lpips [alexnet:random(seed=0)+lpips:alex:v0.1]`` → 2 lines); a part longer
-    than a line is cut there; beyond ``max_lines`` the last line ends with ``…``."""
+    than a line breaks after its last ``_`` or ``/`` (or ``-``, ``.`` not before a digit) in the line's second half,
+    else is cut there
+    (``perceptual_feature_matching_loss_var06`` at 30: ``perceptual_feature_matching_`` over ``loss_var06``,
+    not ``…_lo`` over ``ss_var06``); beyond ``max_lines`` the last line ends with ``…``."""
     if len(label) <= width:
         return label
     tokens = re.findall(r"[^ +,(:]*[ +,(:]?", label)
@@ -404,8 +407,10 @@ def wrap_label(label: str, width: int = 26, max_lines: int = 4) -> str:
             if cur:
                 lines.append(cur.rstrip())
                 cur = ""
-            lines.append(tok[:width])
-            tok = tok[width:]
+            soft = max((i + 1 for i, ch in enumerate(tok[:width]) if i + 1 >= width // 2 and (
+                ch in "_/" or ch in "-." and not tok[i + 1:i + 2].isdigit())), default=width)  # not in "-0.5"
+            lines.append(tok[:soft])
+            tok = tok[soft:]
         if len(cur) + len(tok.rstrip()) > width and cur:
             lines.append(cur.rstrip())
             cur = ""

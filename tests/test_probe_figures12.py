@@ -114,3 +114,18 @@ def test_metric_panel_with_no_finite_score_shows_no_made_up_scale():
         assert set(panels) == {"psnr", "lpips"}
         assert not [x.get_text() for x in panels["lpips"].get_xticklabels() if x.get_text()]
         assert [x.get_text() for x in panels["psnr"].get_xticklabels() if x.get_text()]
+
+
+def test_a_long_name_is_broken_after_an_underscore_not_inside_a_word():
+    """A loss name longer than a line with no space, '+', ',', '(' or ':' was cut at the line's last character:
+    the CD diagram (30 characters a line) printed 'perceptual_feature_matching_lo' over 'ss_var06', the P–D plane's
+    one-column legend 'perceptual_feature_matching_loss_v' over 'ar06'. Such a name now breaks after its last '_',
+    '-', '.' or '/' in the line's second half; a part with none is cut where it was."""
+    name = "perceptual_feature_matching_loss_var06"
+    assert F.wrap_label(name, 30) == "perceptual_feature_matching_\nloss_var06"
+    assert F.wrap_label(name, 34) == "perceptual_feature_matching_loss_\nvar06"
+    assert F.wrap_label("checkpoints/simclr-encoder.pt", 18) == "checkpoints/\nsimclr-encoder.pt"
+    assert F.wrap_label("loss_v1.5-beta_with_more_text", 12) == "loss_v1.5-\nbeta_with_\nmore_text"  # not "v1." "5"
+    assert F.wrap_label("x" * 40, 34) == "x" * 34 + "\n" + "x" * 6  # nowhere to break: cut as before
+    assert F.wrap_label("a_" + "x" * 38, 34) == ("a_" + "x" * 38)[:34] + "\n" + ("a_" + "x" * 38)[34:]  # '_' too early
+
