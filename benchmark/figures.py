@@ -1422,7 +1422,7 @@ def draw_cd_diagram(stats: Stats, styles=None):
         ypos[i] = right_y - heights[i] / 2
         right_y -= heights[i]
     bottom = min(left_y, right_y) - 0.05
-    top = 0.75
+    top = 0.75 if why is None else 0.35  # above the rank numbers, room for the CD bar only where it is drawn
     fig, ax = plt.subplots(figsize=(COL2, top - bottom + 0.5), layout="constrained")
     lo, hi = 1, max(k, math.ceil(vals.max()))
     ax.set_xlim(lo - 0.3, hi + 0.3)
