@@ -147,3 +147,28 @@ def test_descriptive_cd_diagram_leaves_no_band_for_a_bar_it_does_not_draw():
         assert not [x for x in ax.texts if x.get_text().startswith("CD =")]
         numbers = max(x.get_window_extent(r).y1 for x in ax.texts if x.get_text().isdigit())
         assert (ax.title.get_window_extent(r).y0 - numbers) / fig.dpi < 0.3
+
+
+def test_by_test_set_table_lists_losses_in_the_task_tables_order():
+    """leaderboard.md's 'By test set' tables (a grid with several test sets: does the ranking transfer?) listed the
+    losses by name, so beside the task table (by mean rank, best first, as every ranked list) the rows read in
+    another order: 60 losses could not be compared line by line. They now follow the task table's rows."""
+    from benchmark import export
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(offsets={"l1": 0.0, "zz_best": 2.0, "aa_worst": -2.0, "mm": 1.0}, metrics=("psnr",),
+                        seeds=(0, 1), n_images=6)
+    t["dataset"] = ["Set5" if int(i[3:]) % 2 else "Kodak24" for i in t["image"]]
+    stats = compute(t, n_boot=10)
+
+    def rows(md: str, head: str) -> list[str]:
+        part = md[md.index(head):]
+        lines = part.splitlines()[2:]
+        return [line.split(" | ")[0].strip("| ") for line in lines[:next((i for i, x in enumerate(lines)
+                                                                        if not x.startswith("| ")), len(lines))]]
+
+    by_set = export.by_dataset_markdown(t, stats)
+    table = rows(export.markdown(stats)[export.markdown(stats).index("## denoise"):], "| loss | seeds |")
+    assert table == ["input", "zz_best", "mm", "l1", "aa_worst"]
+    assert rows(by_set, "| loss | psnr") == table
