@@ -1505,16 +1505,18 @@ def smooth_curve(values, frac: float = SMOOTH) -> tuple[np.ndarray, int]:
 def draw_training_curves(metas: list[dict], styles=None):
     """Training-loss curves from ``meta.json`` (see module docstring): each run's curve smoothed by
     :func:`smooth_curve` and divided by its (smoothed) first value, so every curve starts at 1 as the
-    title says; then the mean over seeds; the band is the min–max over seeds, drawn (and named in
-    the title) only where a loss has 2 or more. Each task has its own y-axis (one loss falling ten
-    times would flatten a task whose losses move by 5 %), logarithmic only where a panel spans a
-    factor of 5 or more, with plain decimal tick labels; iterations are whole numbers."""
+    title says (−1 for a loss that starts below 0: divided by the value's size); then the mean over seeds; the band
+    is the min–max over seeds, drawn (and named in the title) only where a loss has 2 or more. Each task has its own
+    y-axis (one loss falling ten times would flatten a task whose losses move by 5 %), logarithmic only where a panel
+    spans a factor of 5 or more and every value is above 0, with plain decimal tick labels; iterations are whole
+    numbers."""
     plt = _Figures()
     import seaborn as sns
     from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
     rows, windows = [], []
     runs: dict[str, int] = {}
+    negative_start = False  # a curve whose first value is below 0: divided by its size
     stopped: dict[str, dict[str, int]] = {}  # label → {"diverged"/"failed": runs}: their curves end early
     moved = _moved(metas)  # two versions of a loss file: two curves, labelled as the tables label them
     for m in metas:
@@ -1531,17 +1533,17 @@ def draw_training_curves(metas: list[dict], styles=None):
             stopped[label][m["status"]] += 1
         smoothed, k = smooth_curve([v for _, v in pts])
         first = float(smoothed[0]) if smoothed[0] not in (0.0,) and np.isfinite(smoothed[0]) else 1.0
+        negative_start |= first < 0
+        first = abs(first)  # a loss that starts below 0 keeps its direction: falling is still falling
         windows.append(k)
         for (it, _), v in zip(pts, smoothed):
             rows.append((cfg["task"], label, cfg["loss"], cfg.get("seed", 0), it, float(v) / first))
     if not rows:
         log.info("training curves skipped: no loss_curve in any meta.json")
         return None
+    # every value, those ≤ 0 too (a loss with a negative weight falls through 0): dropped for the log scale, such a
+    # curve stopped where it crossed 0, read as a run that ended there; a panel with one is linear instead
     df = pd.DataFrame(rows, columns=["task", "label", "loss", "seed", "it", "rel"])
-    df = df[df["rel"] > 0]
-    if df.empty:
-        log.info("training curves skipped: no positive loss values")
-        return None
     if styles is None or not set(df["label"]) <= set(styles):
         styles = loss_styles(df["label"].unique(), dict(zip(df["label"], df["loss"])))
     seeds = df.groupby(["task", "label"])["seed"].nunique()
@@ -1572,7 +1574,7 @@ def draw_training_curves(metas: list[dict], styles=None):
         # the drawn range decides linear or log: the band spans every seed's values (pi 100), the
         # line their mean, so the range is that of the values
         ys = g["rel"].to_numpy(float)
-        if ys.size and ys.max() / ys.min() >= 5:
+        if ys.size and ys.min() > 0 and ys.max() / ys.min() >= 5:
             ax.set_yscale("log")  # 1, 2, 5 per decade over a few decades, else whole decades (a diverged run)
             decades = math.log10(ys.max() / ys.min())
             ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0) if decades <= 3 else (1.0,),
@@ -1585,7 +1587,7 @@ def draw_training_curves(metas: list[dict], styles=None):
         ax.xaxis.set_major_locator(MaxNLocator(5, integer=True))
         ax.set_title(task)
         ax.set_xlabel("iteration")
-        ax.set_ylabel("loss / first value" if i % c == 0 else "")
+        ax.set_ylabel(("loss / |first value|" if negative_start else "loss / first value") if i % c == 0 else "")
     for ax in list(axes.flat)[len(tasks):]:
         ax.remove()
     w = fig.get_size_inches()[0]

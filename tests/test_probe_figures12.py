@@ -172,3 +172,24 @@ def test_by_test_set_table_lists_losses_in_the_task_tables_order():
     table = rows(export.markdown(stats)[export.markdown(stats).index("## denoise"):], "| loss | seeds |")
     assert table == ["input", "zz_best", "mm", "l1", "aa_worst"]
     assert rows(by_set, "| loss | psnr") == table
+
+
+def test_training_curve_that_goes_below_zero_is_drawn_whole():
+    """A loss that can be negative (a weighted sum with a negative weight, 'l1 + -0.5*vgg') fell through zero at
+    iteration 99 of 150: the training-curves figure dropped every value ≤ 0 for its log scale, so the curve plunged
+    to 0.01 and stopped at 99, read as a run that ended there. The curve is drawn to its last iteration, the panel
+    on a linear scale."""
+    from benchmark.synthetic import synthetic_runs
+
+    metas = [m for _, m, _ in synthetic_runs(offsets={"l1": 0.0, "l1 + -0.5*vgg": 0.2}, metrics=("psnr",),
+                                             seeds=(0,), n_images=1, budget_check=False) if m.get("kind") != "input"]
+    for m in metas:
+        if m["config"]["loss"] != "l1":
+            m["loss_curve"] = [[it, 1.0 - it / 100] for it in range(3, 151, 3)]  # through 0 at iteration 100
+    with F.style():
+        fig = F.draw_training_curves(metas)
+        ax = fig.axes[0]
+        assert ax.get_yscale() == "linear"
+        ends = [line.get_xdata()[-1] for line in ax.lines if len(line.get_xdata()) > 1]
+        assert min(ends) >= 147, ends  # every curve to the last logged iteration
+        assert min(min(line.get_ydata()) for line in ax.lines if len(line.get_ydata()) > 1) < 0
