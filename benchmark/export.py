@@ -1300,7 +1300,8 @@ def by_dataset_markdown(table: pd.DataFrame, stats: Stats | None = None) -> str:
     :func:`benchmark.stats.blocks` of ``table``), so they are over the same runs and images as the
     leaderboard's cells: mean over a set's images within a run, then over seeds. Each (task, metric) has
     the fixed decimals of its column in the task tables (:func:`metric_decimals` of ``stats``; without
-    ``stats``, :func:`column_decimals` of the means shown)."""
+    ``stats``, :func:`column_decimals` of the means shown). Rows are in the task table's order (:func:`task_frame`:
+    input, then by mean rank), without ``stats`` by name."""
     import warnings
 
     from benchmark.stats import blocks
@@ -1350,7 +1351,11 @@ def by_dataset_markdown(table: pd.DataFrame, stats: Stats | None = None) -> str:
         lines += ["| loss | " + " | ".join(f"{md_text(m)}{metric_unit(m)} {'↑' if higher.get(m, True) else '↓'} "
                                           f"({md_text(d)})" for d, m in cols) + " |",
                   "|---|" + "---:|" * len(cols)]
-        order = [INPUT] + sorted(lb for lb in wide.index if lb != INPUT)
+        # the task table's rows (input, then by mean rank: every ranked list's order), so the sets' columns read
+        # beside it line by line; a loss it does not list, and every loss without ``stats``, by name after them
+        ranked = task_frame(stats, task)[2] if stats is not None else []
+        order = [INPUT] + [lb for lb in ranked if lb != INPUT] + sorted(lb for lb in wide.index
+                                                                        if lb != INPUT and lb not in ranked)
         for label in [lb for lb in order if lb in wide.index]:
             cells = [_fmt(wide.loc[label, c], f".{decs[c[1]]}f") for c in cols]
             lines.append(f"| {md_name(label)} | " + " | ".join(cells) + " |")

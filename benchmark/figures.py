@@ -95,6 +95,11 @@ from benchmark.stats import (
 
 log = logging.getLogger(__name__)
 COL1, COL2 = 3.5, 7.2  # inches: one column, full page width
+#: the tallest legend (inches) a figure keeps at its width: a taller one widens the figure, up to COL2, for more
+#: columns (:func:`legend_width`)
+LEGEND_MAX_IN = 5.0
+#: the longest line of a legend entry where the figure's width holds it (:func:`_legend_text`); else 34 characters
+LEGEND_CHARS = 48
 RC = {"font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "xtick.labelsize": 7, "ytick.labelsize": 7,
       "legend.fontsize": 7, "legend.title_fontsize": 7, "figure.titlesize": 8, "pdf.fonttype": 42,
       "ps.fonttype": 42, "svg.fonttype": "none", "axes.spines.top": False, "axes.spines.right": False,
@@ -389,7 +394,10 @@ def _moved(metas: list[dict]) -> dict[str, set[str]]:
 def wrap_label(label: str, width: int = 26, max_lines: int = 4) -> str:
     """Break a long label into lines of at most ``width`` characters, at spaces or after
     ``+ , ( :`` (``lpips [alexnet:random(seed=0)+lpips:alex:v0.1]`` → 2 lines); a part longer
-    than a line is cut there; beyond ``max_lines`` the last line ends with ``…``."""
+    than a line breaks after its last ``_`` or ``/`` (or ``-``, ``.`` not before a digit) in the line's second half,
+    else is cut there
+    (``perceptual_feature_matching_loss_var06`` at 30: ``perceptual_feature_matching_`` over ``loss_var06``,
+    not ``…_lo`` over ``ss_var06``); beyond ``max_lines`` the last line ends with ``…``."""
     if len(label) <= width:
         return label
     tokens = re.findall(r"[^ +,(:]*[ +,(:]?", label)
@@ -399,8 +407,10 @@ def wrap_label(label: str, width: int = 26, max_lines: int = 4) -> str:
             if cur:
                 lines.append(cur.rstrip())
                 cur = ""
-            lines.append(tok[:width])
-            tok = tok[width:]
+            soft = max((i + 1 for i, ch in enumerate(tok[:width]) if i + 1 >= width // 2 and (
+                ch in "_/" or ch in "-." and not tok[i + 1:i + 2].isdigit())), default=width)  # not in "-0.5"
+            lines.append(tok[:soft])
+            tok = tok[soft:]
         if len(cur) + len(tok.rstrip()) > width and cur:
             lines.append(cur.rstrip())
             cur = ""
@@ -667,7 +677,11 @@ def _legend(fig, labels: list[str], styles: dict[str, LossStyle], line: bool = F
                        markersize=7 if markers.get(l) == "*" else 4, markeredgewidth=0.5, lw=1.0,
                        **{"markeredgecolor": "k" if l in markers else None,
                           **(_half(styles[l]) if fill and l not in markers else {})}) for l in labels]
-    text = [wrap_label(t, 34) for _, t in extra] + wrap_labels([names.get(l, l) for l in labels], 34, also=also)
+    w, h = fig.get_size_inches()
+    texts = [t for _, t in extra]
+    if (wide := legend_width(w, labels, texts, names, also)) > w:  # many long names: columns, not a page-high strip
+        fig.set_size_inches(wide, h)
+    text = _legend_text(fig.get_size_inches()[0], labels, texts, names, also)
     ncol = _legend_columns(fig.get_size_inches()[0], text)
     fig.legend(handles, text, loc="outside lower center", ncol=ncol, frameon=False, title=title,
                handletextpad=0.4, columnspacing=1.0, borderaxespad=0.2)
@@ -688,13 +702,53 @@ def _legend_columns(width: float, text: list[str]) -> int:
     return max(1, min(len(text), int((width - 0.2) / (0.25 + 0.055 * longest))))
 
 
-def _legend_height(width: float, labels: list[str], n_extra: int | list[str] = 0) -> float:
-    """About how tall (inches) :func:`_legend` draws these labels plus ``n_extra`` one-line entries (their
-    texts, or how many, counted as long as the longest of them, "worse than the input on psnr")."""
-    extra = n_extra if isinstance(n_extra, list) else ["x" * 28] * n_extra
-    text = extra + wrap_labels(labels, 34)
+def _legend_text_height(width: float, text: list[str]) -> float:
+    """About how tall (inches) a legend of these (wrapped) entries is in a figure ``width`` inches wide: at 7 pt, a
+    line of text is 8.4 pt and a row of entries adds 3.5 pt (``legend.labelspacing``), so 60 one-line entries are
+    taller than 30 two-line ones."""
     ncol = _legend_columns(width, text)
-    return 0.15 + 0.14 * math.ceil(sum(_lines(t) for t in text) / ncol)
+    rows, lines = math.ceil(len(text) / ncol), math.ceil(sum(_lines(t) for t in text) / ncol)
+    return 0.15 + (8.4 * lines + 3.5 * rows) / 72
+
+
+def _legend_text(width: float, labels: list[str], extra=(), names=None, also=()) -> list[str]:
+    """The entries :func:`_legend` draws in a figure ``width`` inches wide: the ``extra`` texts, then each label's
+    (``names``: {label: text}), wrapped at 34 characters, or at up to :data:`LEGEND_CHARS` where that makes the
+    legend no taller (a 40-character name cut at 34 took two lines and a column as wide as one)."""
+    names = names or {}
+    full = [str(names.get(l, l)) for l in labels]
+    longest = max((len(t) for t in [*full, *map(str, extra)]), default=0)
+    best = None
+    for chars in (34, min(longest, LEGEND_CHARS)) if longest > 34 else (34,):
+        text = [wrap_label(t, chars) for t in extra] + wrap_labels(full, chars, also=also)
+        if best is None or _legend_text_height(width, text) < _legend_text_height(width, best):
+            best = text
+    return best
+
+
+def legend_width(width: float, labels: list[str], extra=(), names=None, also=()) -> float:
+    """The width (inches) a figure ``width`` wide takes for its legend below the panels (:func:`_legend_text`):
+    ``width`` when the legend is at most :data:`LEGEND_MAX_IN` tall there, else the least width up to :data:`COL2`
+    at which it is (:data:`COL2` if none). At one column's width 60 losses of 40 characters made one entry per row:
+    a 34-in training-curves figure, a 21-in P–D plane."""
+    def height(w):
+        return _legend_text_height(w, _legend_text(w, labels, extra, names, also))
+
+    if width >= COL2 or height(width) <= LEGEND_MAX_IN:
+        return width
+    for step in range(1, int(math.ceil((COL2 - width) / 0.1)) + 1):
+        wide = min(COL2, width + 0.1 * step)
+        if height(wide) <= LEGEND_MAX_IN:
+            return wide
+    return COL2
+
+
+def _legend_height(width: float, labels: list[str], n_extra: int | list[str] = 0, names=None) -> float:
+    """About how tall (inches) :func:`_legend` draws these labels plus ``n_extra`` one-line entries (their
+    texts, or how many, counted as long as the longest of them, "worse than the input on psnr") in a figure
+    ``width`` inches wide."""
+    extra = n_extra if isinstance(n_extra, list) else ["x" * 28] * n_extra
+    return _legend_text_height(width, _legend_text(width, labels, extra, names))
 
 
 def worse_labels(stats: Stats, task: str | None = None) -> set[str]:
@@ -947,32 +1001,18 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
     if not tasks:
         log.info("perception-distortion plane skipped: no task has a loss scored on both %s and %s", dist, perc)
         return None
-    styles = styles or stats_styles(stats)
-    higher = stats.higher()
-    highlight = set(highlight or ())
-    rows, cols = _grid(len(tasks))
-    all_labels = sorted(set(stats.cells["label"]) - {INPUT})
-    one = len(tasks) == 1  # one panel (as `plbench compare` draws it): one column of a paper wide, its text 7–8 pt
-    width = COL1 if one else min(COL2, 2.4 * cols)
-    # the legend's own entries (drawn below): their length decides its columns, so its height
-    keys = ["bars: 95% CI", "Pareto front (black rim)", "degraded input", "off-scale (value shown)"] + \
-        [f"worse than the input on {WORSE_METRIC}"] * any(worse_labels(stats, t) for t in tasks)
-    fig, axes = plt.subplots(rows, cols, figsize=(width, (2.9 if one else 2.3) * rows + 0.8 +
-                                                  _legend_height(width, all_labels, keys)),
-                             squeeze=False, layout="constrained")
-    shown: list[str] = []
-    flags = {"input": False, "worse": False, "off": False}
+    # a loss not scored on a plane metric, or whose cell there no run could score (every score non-finite), has no
+    # point: named with every reason (both metrics where both fail); a task with no point gets no panel (a hidden
+    # one left an empty slot, or, alone, a blank figure) and is named so
+    drawable: dict[str, list[str]] = {}
     unplaced: dict[str, dict[str, list[str]]] = {}  # {task: {why ("lpips not scored"): losses}}: named in the caption
-    together: dict[str, list[list[str]]] = {}  # {task: [losses drawn on one spot]}: named in the caption
-    for ax, task in zip(axes.flat, tasks):
+    for task in tasks:
         c = _cells(stats, task)
         x = c[c["metric"] == dist].set_index("label")
         y = c[c["metric"] == perc].set_index("label")
-        # a loss not scored on a plane metric, or whose cell there no run could score (every score non-finite),
-        # has no point: named with every reason (both metrics where both fail)
         finite = {l for l in set(x.index) & set(y.index)
                   if np.isfinite(x.loc[l, "mean"]) and np.isfinite(y.loc[l, "mean"])}
-        labels = [l for l in x.index if l in finite and l != INPUT]
+        drawable[task] = [l for l in x.index if l in finite and l != INPUT]
         for l in sorted(set(c["label"]) - finite - {INPUT}):
             lacks = [m for m, frame in ((dist, x), (perc, y)) if l not in frame.index]
             nan = [m for m, frame in ((dist, x), (perc, y))
@@ -982,9 +1022,32 @@ def draw_pd_plane(stats: Stats, highlight: set[str] | None = None, styles=None):
             unplaced.setdefault(task, {}).setdefault(why, []).append(l)
         for l, status in sorted(lost_labels(stats, task).items()):
             unplaced.setdefault(task, {}).setdefault(status, []).append(l)
-        if not labels:
-            ax.set_visible(False)
-            continue
+    tasks = [t for t in tasks if drawable[t]]
+    if not tasks:
+        log.info("perception-distortion plane skipped: no loss has a finite %s and %s score", dist, perc)
+        return None
+    styles = styles or stats_styles(stats)
+    higher = stats.higher()
+    highlight = set(highlight or ())
+    rows, cols = _grid(len(tasks))
+    all_labels = sorted(set(stats.cells["label"]) - {INPUT})
+    one = len(tasks) == 1  # one panel (as `plbench compare` draws it): one column of a paper wide, its text 7–8 pt
+    # the legend's own entries (drawn below): their length decides its columns, so its height, and, for many long
+    # names, the figure's width
+    keys = ["bars: 95% CI", "Pareto front (black rim)", "degraded input", "off-scale (value shown)"] + \
+        [f"worse than the input on {WORSE_METRIC}"] * any(worse_labels(stats, t) for t in tasks)
+    width = legend_width(COL1 if one else min(COL2, 2.4 * cols), all_labels, keys)
+    fig, axes = plt.subplots(rows, cols, figsize=(width, (2.9 if one else 2.3) * rows + 0.8 +
+                                                  _legend_height(width, all_labels, keys)),
+                             squeeze=False, layout="constrained")
+    shown: list[str] = []
+    flags = {"input": False, "worse": False, "off": False}
+    together: dict[str, list[list[str]]] = {}  # {task: [losses drawn on one spot]}: named in the caption
+    for ax, task in zip(axes.flat, tasks):
+        c = _cells(stats, task)
+        x = c[c["metric"] == dist].set_index("label")
+        y = c[c["metric"] == perc].set_index("label")
+        labels = drawable[task]
         # losses whose means print alike (the tables' decimals) share a spot, the last marker over the others
         from benchmark.export import metric_decimals  # as the task tables print them: the column's decimals
 
@@ -1233,8 +1296,11 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
         for tick, label in zip(ax.get_yticklabels(), order):
             if label in worse:
                 tick.set_color(WORSE_COLOUR)
-        ax.xaxis.set_major_locator(MaxNLocator(3))
-        ax.grid(axis="x", lw=0.3, alpha=0.5)
+        if np.isfinite(g["mean"].to_numpy(float)).any():
+            ax.xaxis.set_major_locator(MaxNLocator(3))
+            ax.grid(axis="x", lw=0.3, alpha=0.5)
+        else:  # no score at all: no scale (matplotlib's range for no data read as 0.04, 0.00, −0.04 of the metric)
+            ax.set_xticks([])
         ax.set_ylim(span / unit - 0.5, -0.5)
         if not bool(g["higher_is_better"].iloc[0]):  # better on the right in every panel, as the title says
             ax.invert_xaxis()
@@ -1356,7 +1422,7 @@ def draw_cd_diagram(stats: Stats, styles=None):
         ypos[i] = right_y - heights[i] / 2
         right_y -= heights[i]
     bottom = min(left_y, right_y) - 0.05
-    top = 0.75
+    top = 0.75 if why is None else 0.35  # above the rank numbers, room for the CD bar only where it is drawn
     fig, ax = plt.subplots(figsize=(COL2, top - bottom + 0.5), layout="constrained")
     lo, hi = 1, max(k, math.ceil(vals.max()))
     ax.set_xlim(lo - 0.3, hi + 0.3)
@@ -1439,16 +1505,18 @@ def smooth_curve(values, frac: float = SMOOTH) -> tuple[np.ndarray, int]:
 def draw_training_curves(metas: list[dict], styles=None):
     """Training-loss curves from ``meta.json`` (see module docstring): each run's curve smoothed by
     :func:`smooth_curve` and divided by its (smoothed) first value, so every curve starts at 1 as the
-    title says; then the mean over seeds; the band is the min–max over seeds, drawn (and named in
-    the title) only where a loss has 2 or more. Each task has its own y-axis (one loss falling ten
-    times would flatten a task whose losses move by 5 %), logarithmic only where a panel spans a
-    factor of 5 or more, with plain decimal tick labels; iterations are whole numbers."""
+    title says (−1 for a loss that starts below 0: divided by the value's size); then the mean over seeds; the band
+    is the min–max over seeds, drawn (and named in the title) only where a loss has 2 or more. Each task has its own
+    y-axis (one loss falling ten times would flatten a task whose losses move by 5 %), logarithmic only where a panel
+    spans a factor of 5 or more and every value is above 0, with plain decimal tick labels; iterations are whole
+    numbers."""
     plt = _Figures()
     import seaborn as sns
     from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
     rows, windows = [], []
     runs: dict[str, int] = {}
+    negative_start = False  # a curve whose first value is below 0: divided by its size
     stopped: dict[str, dict[str, int]] = {}  # label → {"diverged"/"failed": runs}: their curves end early
     moved = _moved(metas)  # two versions of a loss file: two curves, labelled as the tables label them
     for m in metas:
@@ -1465,25 +1533,28 @@ def draw_training_curves(metas: list[dict], styles=None):
             stopped[label][m["status"]] += 1
         smoothed, k = smooth_curve([v for _, v in pts])
         first = float(smoothed[0]) if smoothed[0] not in (0.0,) and np.isfinite(smoothed[0]) else 1.0
+        negative_start |= first < 0
+        first = abs(first)  # a loss that starts below 0 keeps its direction: falling is still falling
         windows.append(k)
         for (it, _), v in zip(pts, smoothed):
             rows.append((cfg["task"], label, cfg["loss"], cfg.get("seed", 0), it, float(v) / first))
     if not rows:
         log.info("training curves skipped: no loss_curve in any meta.json")
         return None
+    # every value, those ≤ 0 too (a loss with a negative weight falls through 0): dropped for the log scale, such a
+    # curve stopped where it crossed 0, read as a run that ended there; a panel with one is linear instead
     df = pd.DataFrame(rows, columns=["task", "label", "loss", "seed", "it", "rel"])
-    df = df[df["rel"] > 0]
-    if df.empty:
-        log.info("training curves skipped: no positive loss values")
-        return None
     if styles is None or not set(df["label"]) <= set(styles):
         styles = loss_styles(df["label"].unique(), dict(zip(df["label"], df["loss"])))
     seeds = df.groupby(["task", "label"])["seed"].nunique()
     tasks = sorted(df["task"].unique())
     r, c = _grid(len(tasks))
-    fig, axes = plt.subplots(r, c, figsize=(min(COL2, max(COL1, 2.4 * c)), 1.9 * r + 0.5), squeeze=False,
-                             layout="constrained")
     labels = sorted(df["label"].unique(), key=list(styles).index)
+    names = {l: f"{l} ({', '.join(f'{k}/{runs[l]} {what}' for what, k in sorted(st.items()))})"
+             for l, st in stopped.items()}  # a curve that stops early says why
+    width = legend_width(min(COL2, max(COL1, 2.4 * c)), labels, names=names)
+    fig, axes = plt.subplots(r, c, figsize=(width, 1.9 * r + 0.5 + _legend_height(width, labels, names=names)),
+                             squeeze=False, layout="constrained")
     plain = FuncFormatter(lambda v, _: f"{v:.4g}")
     for i, (ax, task) in enumerate(zip(axes.flat, tasks)):
         g = df[df["task"] == task]
@@ -1503,7 +1574,7 @@ def draw_training_curves(metas: list[dict], styles=None):
         # the drawn range decides linear or log: the band spans every seed's values (pi 100), the
         # line their mean, so the range is that of the values
         ys = g["rel"].to_numpy(float)
-        if ys.size and ys.max() / ys.min() >= 5:
+        if ys.size and ys.min() > 0 and ys.max() / ys.min() >= 5:
             ax.set_yscale("log")  # 1, 2, 5 per decade over a few decades, else whole decades (a diverged run)
             decades = math.log10(ys.max() / ys.min())
             ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0) if decades <= 3 else (1.0,),
@@ -1516,7 +1587,7 @@ def draw_training_curves(metas: list[dict], styles=None):
         ax.xaxis.set_major_locator(MaxNLocator(5, integer=True))
         ax.set_title(task)
         ax.set_xlabel("iteration")
-        ax.set_ylabel("loss / first value" if i % c == 0 else "")
+        ax.set_ylabel(("loss / |first value|" if negative_start else "loss / first value") if i % c == 0 else "")
     for ax in list(axes.flat)[len(tasks):]:
         ax.remove()
     w = fig.get_size_inches()[0]
@@ -1533,8 +1604,6 @@ def draw_training_curves(metas: list[dict], styles=None):
         window = f"{k_lo}" if k_lo == k_hi else f"{k_lo}–{k_hi}"
         head = f"Training loss, moving average over {window} logged values, relative to its first value"
     fig.suptitle(wrap_title(f"{head} ({seeds_text})", w))
-    names = {l: f"{l} ({', '.join(f'{k}/{runs[l]} {what}' for what, k in sorted(st.items()))})"
-             for l, st in stopped.items()}  # a curve that stops early says why
     _legend(fig, labels, styles, line=True, marker=True, names=names)
     fit_canvas(fig, min_axes=(1.5, 1.2))
     return fig
