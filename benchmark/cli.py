@@ -81,6 +81,19 @@ class _Parser(argparse.ArgumentParser):
         return None
 
 
+class _Paired(argparse.BooleanOptionalAction):
+    """``--X`` / ``--no-X``, refusing both on one command line: argparse's own took the last one silently, so
+    ``--no-budget-check --budget-check`` (a line edited by appending) trained every budget check the user had turned
+    off. The same flag twice is no contradiction; a config file's value is still overridden by either flag."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        seen = vars(namespace).setdefault("_paired_seen", {})
+        earlier = seen.setdefault(self.dest, option_string)
+        if earlier != option_string:
+            parser.error(f"{earlier} and {option_string} contradict each other: give one of them")
+        super().__call__(parser, namespace, values, option_string)
+
+
 COMMON_FLAGS = ("--debug", "-q", "--quiet")  # every command's (_add_common); also taken before the command
 
 
@@ -114,7 +127,7 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
                      help="a Python file outside the repo that registers losses (repeatable)")
     run.add_argument("--seeds", nargs="+", type=int, help="seeds (default: the profile's)")
     run.add_argument("--iterations", type=int, help="training iterations per run (default: the profile's)")
-    run.add_argument("--budget-check", action=argparse.BooleanOptionalAction, default=None,
+    run.add_argument("--budget-check", action=_Paired, default=None,
                      help="also train every run with half the iterations, to test that the runs are trained to "
                           "their plateau (default: on; off saves a third of the time but no run is shown converged)")
     run.add_argument("--batch-size", type=int, help="crops per training step (default: the profile's)")
@@ -145,7 +158,7 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
                      help="… and at least every S seconds (0: never by time; default 60). Both 0: none, except "
                           "that in a SLURM job a run stopped by a time-out or preemption still saves one for its "
                           "requeue")
-    run.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
+    run.add_argument("--compile", action=_Paired, default=None,
                      help="torch.compile the net and the loss's frozen backbones (a GPU speed-up; part of the setting; "
                           "--no-compile overrides a config file's compile: true)")
     run.add_argument("--logger", choices=("tensorboard", "wandb", "mlflow", "none"),
