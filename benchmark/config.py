@@ -437,6 +437,14 @@ RUN_DEFAULTS = {"budget_check": True, "out": "results", "executor": "local", "wo
 
 #: the executors' names (= :data:`benchmark.executors.EXECUTORS`, which imports this module: not imported here)
 EXECUTOR_NAMES = ("local", "ray", "slurm")
+
+
+def check_executor_name(name, source: str = "") -> None:
+    """Refuse an executor name that is not one of :data:`EXECUTOR_NAMES`, naming the close one (``slurmm``) and
+    ``source`` (a config file) when given: one check for a config file, ``api.run`` and the executors."""
+    if name not in EXECUTOR_NAMES:
+        raise UserError(f"{source + ': ' if source else ''}unknown executor {name!r}"
+                        + did_you_mean(str(name), EXECUTOR_NAMES) + f" (choose from {', '.join(EXECUTOR_NAMES)})")
 #: the executor options a config file's ``executor:`` mapping may hold besides ``name``: the
 #: :class:`GridSpec` fields of that name, and SLURM's options with or without their ``slurm_`` prefix
 _EXECUTOR_FIELDS = ("workers", "workers_per_gpu", "ray_address", "submitit_cluster", "slurm_partition", "slurm_gpus",
@@ -566,6 +574,12 @@ class GridSpec:
             raise UserError(f"{source}: unknown setting {unknown[0]!r}{hint}")
         d = check_kwargs(cls, d, f"{source}: setting", words=True)  # a YAML user's words: not "int | None"
         _check_ranges(d, source)
+        if d.get("executor") is not None:  # `executor: slurmm`: named with the file, before any data is read
+            check_executor_name(d["executor"], source)
+        if d.get("logger") is not None:
+            from benchmark.loggers import check_logger
+
+            check_logger(d["logger"], source)
         if "task_params" in d:
             d["task_params"] = tuple((t, freeze_params(p)) for t, p in d["task_params"])
         return cls(**d)
@@ -1194,9 +1208,7 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
             logging.getLogger(__name__).warning("%s: %s given more than once: each runs once", name,
                                                 ", ".join(map(str, repeats)))
     s = spec.resolved()
-    if s.executor not in EXECUTOR_NAMES:  # before the device check, which would blame --device auto for a typo
-        raise UserError(f"unknown executor {s.executor!r}" + did_you_mean(s.executor, EXECUTOR_NAMES)
-                        + f" (choose from {', '.join(EXECUTOR_NAMES)})")
+    check_executor_name(s.executor)  # before the device check, which would blame --device auto for a typo
     for i, (role, given, hub) in enumerate((("train", spec.train_data, HUB_TRAIN),
                                             ("test", spec.test_data, HUB_TEST))):
         if given is None and tuple(getattr(s, f"{role}_data")) == hub:  # the profile fell back to the hub: say why

@@ -1366,14 +1366,18 @@ def executor_options(s) -> dict:
                     time=s.slurm_time, mem=s.slurm_mem, cpus_per_task=s.slurm_cpus,
                     split="run" if workers in (None, "auto") else "shard")
     else:
-        raise UserError(f"unknown executor {s.executor!r} (choose from local, ray, slurm)")
+        from benchmark.config import check_executor_name
+
+        check_executor_name(s.executor)
     return opts
 
 
 def execute(name: str, configs: list, store_root, metrics, device_spec: str, **opts):
     """Run ``configs`` with the named executor; a :class:`~benchmark.runner.GridSummary`."""
     if name not in EXECUTE:
-        raise UserError(f"unknown executor {name!r} (choose from {', '.join(EXECUTORS)})")
+        from benchmark.config import check_executor_name
+
+        check_executor_name(name)
     t0 = time.perf_counter()
     summary = EXECUTE[name](list(configs), store_root, tuple(metrics), device_spec, **opts)
     log.debug("%s executor finished in %.1f s", name, time.perf_counter() - t0)

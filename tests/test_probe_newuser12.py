@@ -27,3 +27,31 @@ def test_a_paired_flag_twice_is_not_refused():
 
     args = build_parser().parse_args(["run", "--no-budget-check", "--no-budget-check", "--compile", "--compile"])
     assert args.budget_check is False and args.compile is True
+
+
+@pytest.mark.parametrize("text, meant", [("executor: slurmm\n", "slurm"), ("executor: {name: rey}\n", "ray"),
+                                         ("executor: Local\n", "local"), ("logger: tensorbord\n", "tensorboard")])
+def test_a_misspelt_executor_or_logger_in_a_config_file_is_named_with_the_one_meant(text, meant, tmp_path, capsys):
+    """``executor: slurmm`` in a config file: 'unknown executor 'slurmm' (choose from local, ray, slurm)', no word of
+    the file, nor the "did you mean" every other misspelt name of a config file gets (profile, net, task, loss,
+    metric); ``logger: tensorbord`` the same. Both now name the file and the close spelling, before any data is read
+    (the run's own order of checks: ``plbench run --config``)."""
+    from benchmark.config import GridSpec
+    from benchmark.errors import UserError
+
+    path = tmp_path / "grid.yaml"
+    path.write_text(text)
+    with pytest.raises(UserError, match=rf"^grid\.yaml: unknown \w+ '\w+'; did you mean {meant}\? \(choose from "):
+        GridSpec.from_file(path)
+
+
+def test_a_misspelt_executor_given_to_the_api_is_named_with_the_one_meant():
+    from benchmark.config import GridSpec
+    from benchmark.errors import UserError
+    from benchmark.executors import executor_options
+
+    with pytest.raises(UserError, match=r"^api\.run\(\): unknown executor 'slurmm'; did you mean slurm\?"):
+        GridSpec.from_mapping({"executor": "slurmm"}, "api.run()")
+    spec = GridSpec(executor="slurmm").resolved()  # built directly: the executors' own check says the same
+    with pytest.raises(UserError, match=r"^unknown executor 'slurmm'; did you mean slurm\?"):
+        executor_options(spec)
