@@ -797,7 +797,7 @@ def _warn_runs_kept_apart(store, configs) -> None:
     """The grid's runs that ``store`` holds under another id, which ``run`` trains again: made with the same data
     at other paths (a store copied between machines) or by another code version. Also for ``run --dry-run``,
     whose estimate counts them: it said nothing, and the run then warned only after it was started."""
-    from benchmark.runner import code_version, made_at_other_paths, made_by_other_code
+    from benchmark.runner import code_version, made_at_other_paths, made_at_untrained_crop, made_by_other_code
 
     if not store.runs.is_dir():
         return
@@ -806,6 +806,11 @@ def _warn_runs_kept_apart(store, configs) -> None:
                     "(%s): the data's path is part of a run's id, so they are trained again and kept apart; to "
                     "reuse them, pass the data by those paths (a symlink to where it is here)", n, len(configs),
                     store.root, paths)
+    for (task, crop), n in sorted(made_at_untrained_crop(store, configs).items()):  # sr4's crop 42 before 6738650
+        log.warning("%d of the %d run(s) of this grid are in %s as %s runs recorded at crop %d, made before %s recorded"
+                    " the crop it trains: not reused, trained again under the crop this code records; theirs stay "
+                    "apart (`plbench report --out %s --where crop=%d`)", n, len(configs), store.root, task, crop, task,
+                    shlex.quote(str(store.root)), crop)
     for version, n in sorted(made_by_other_code(store, configs).items()):  # after a CODE_VERSION bump
         log.warning("%d of the %d run(s) of this grid are in %s as made by code version %s (this is %s: the code "
                     "that computes the numbers changed, benchmark/__init__.py says how): not reused, trained again; "

@@ -55,3 +55,32 @@ def test_a_misspelt_executor_given_to_the_api_is_named_with_the_one_meant():
     spec = GridSpec(executor="slurmm").resolved()  # built directly: the executors' own check says the same
     with pytest.raises(UserError, match=r"^unknown executor 'slurmm'; did you mean slurm\?"):
         executor_options(spec)
+
+
+def test_a_rerun_at_crop_42_says_the_sr4_runs_recorded_at_42_are_not_reused(tmp_path, caplog):
+    """A store holding sr4 runs of ``--crop 42`` made before sr4 recorded the crop it trains (6738650: id crop 42,
+    40-px crops): the same command again plans crop-40 ids and trains every one of them again. The only word was
+    planning's "--crop 42 trains 40-px crops for task sr4 …", nothing of the runs it would not reuse (as a store's
+    runs made by other code or with the data at other paths are named). The rerun and its dry run now say how many,
+    at which recorded crop, and how to report them."""
+    import dataclasses
+    import logging
+
+    from benchmark.cli import _warn_runs_kept_apart
+    from benchmark.config import RunConfig, resolve, run_id
+    from benchmark.results import ResultsStore
+    from benchmark.runner import made_at_untrained_crop
+
+    old = [dataclasses.replace(resolve(RunConfig(task="sr4", loss="l1", crop=40, seed=s)), crop=42) for s in (0, 1)]
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    for c in old:
+        store.write_meta(run_id(c), {"run_id": run_id(c), "status": "ok", "config": c.to_dict()})
+    grid = [resolve(RunConfig(task=t, loss="l1", crop=42, seed=s)) for t in ("sr4", "denoise") for s in (0, 1, 2)]
+    assert {c.crop for c in grid if c.task == "sr4"} == {40}
+    assert made_at_untrained_crop(store, grid) == {("sr4", 42): 2}  # seed 2 was never run; denoise trains at 42
+    with caplog.at_level(logging.WARNING):
+        _warn_runs_kept_apart(store, grid)
+    said = [r.getMessage() for r in caplog.records if "recorded at crop 42" in r.getMessage()]
+    assert len(said) == 1 and "2 of the 6 run(s)" in said[0] and "sr4" in said[0] and "crop=42" in said[0], said
+    assert made_at_untrained_crop(store, old) == {}  # a plan of the old ids (compare's field): nothing to say
