@@ -1123,6 +1123,16 @@ def parse_minutes(text: str | int | float) -> int:
     return minutes
 
 
+def check_slurm_options(time, mem, cpus_per_task) -> None:
+    """Refuse in one line a SLURM time limit, memory size or core count that the submission cannot use: checked by
+    :func:`executor_options` (``run`` and its ``--dry-run``, before any data is read) and by :func:`execute_slurm`."""
+    if cpus_per_task is not None and cpus_per_task < 1:
+        raise UserError(f"--slurm-cpus must be at least 1, got {cpus_per_task}")
+    parse_minutes(time)
+    if mem is not None:
+        parse_mem_gb(mem)
+
+
 def parse_mem_gb(text: str | int | float) -> float:
     """``"32G"``, ``"32GB"``, ``"500M"``, ``32`` (GB) → GB; a size that is not positive and finite is one line."""
     import math
@@ -1217,8 +1227,7 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
     folder = Path(folder) if folder else Path(store_root) / ".submitit"
     gpus = gpus if gpus is not None else (1 if device_spec.startswith("cuda") else 0)
     slots = len(configs) if workers in (None, "auto") else int(workers)
-    if cpus_per_task is not None and cpus_per_task < 1:
-        raise UserError(f"--slurm-cpus must be at least 1, got {cpus_per_task}")
+    check_slurm_options(time, mem, cpus_per_task)
     cpus = cpus_per_task or threads or 1  # the job's cores are its torch threads
     todo = _to_submit(configs, store_root, metrics, "job")
     if not todo:
@@ -1362,6 +1371,7 @@ def executor_options(s) -> dict:
     elif s.executor == "ray":
         opts["ray_address"] = s.ray_address
     elif s.executor == "slurm":  # one job per run unless --workers N asks for N shard jobs
+        check_slurm_options(s.slurm_time, s.slurm_mem, s.slurm_cpus)  # `--slurm-time bogus`: before the grid is planned
         opts.update(cluster=s.submitit_cluster, partition=s.slurm_partition, gpus=s.slurm_gpus,
                     time=s.slurm_time, mem=s.slurm_mem, cpus_per_task=s.slurm_cpus,
                     split="run" if workers in (None, "auto") else "shard")

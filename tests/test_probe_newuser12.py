@@ -84,3 +84,23 @@ def test_a_rerun_at_crop_42_says_the_sr4_runs_recorded_at_42_are_not_reused(tmp_
     said = [r.getMessage() for r in caplog.records if "recorded at crop 42" in r.getMessage()]
     assert len(said) == 1 and "2 of the 6 run(s)" in said[0] and "sr4" in said[0] and "crop=42" in said[0], said
     assert made_at_untrained_crop(store, old) == {}  # a plan of the old ids (compare's field): nothing to say
+
+
+@pytest.mark.parametrize("setting, said", [({"slurm_cpus": 0}, r"--slurm-cpus must be at least 1, got 0"),
+                                           ({"slurm_time": "bogus"}, r"--slurm-time 'bogus' is not a positive time"),
+                                           ({"slurm_time": "0"}, r"--slurm-time '0' is not a positive time"),
+                                           ({"slurm_mem": "32X"}, r"--slurm-mem '32X' is not a memory size")])
+def test_a_bad_slurm_option_is_refused_before_planning_and_by_the_dry_run(setting, said):
+    """``run --executor slurm --slurm-time bogus --dry-run`` (``--slurm-cpus 0``, ``--slurm-mem 32X``) estimated the
+    grid, exit 0; without ``--dry-run`` the grid was planned — every image read, every loss probed — before
+    execute_slurm refused the option. executor_options, which ``run`` and its dry run call before any data is read,
+    now checks them as the submission does."""
+    from benchmark.config import GridSpec
+    from benchmark.errors import UserError
+    from benchmark.executors import executor_options
+
+    spec = GridSpec(executor="slurm", device="cpu", **setting).resolved()
+    with pytest.raises(UserError, match="^" + said):
+        executor_options(spec)
+    assert executor_options(GridSpec(executor="slurm", device="cpu", slurm_time="1:30:00", slurm_mem="500M",
+                                     slurm_cpus=2).resolved())["cpus_per_task"] == 2
