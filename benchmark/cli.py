@@ -832,6 +832,18 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
 
     t0 = time.time()
     opts = opts or {}
+    if store is not None and store.runs.is_dir():  # a resumed grid: what the run trains, as its "skipping them" line
+        from benchmark.config import run_id
+
+        pending = [c for c in configs if not store.is_done(run_id(c))]
+        if len(pending) < len(configs):
+            if not pending:
+                print(f"dry run: every one of the {len(configs)} runs already has results in {store.root}: the run "
+                      "trains nothing (it scores a run only for a metric it lacks); nothing was timed")
+                return 0
+            print(f"{len(configs) - len(pending)} of the {len(configs)} runs already have results in {store.root}: "
+                  "the run skips them, and so does this estimate")
+            configs = pending
     workers, per_gpu = opts.get("workers"), opts.get("workers_per_gpu", 1)
     metric_set = None  # built once: checked here, timed by estimate_grid
     if executor == "local":  # the processes execute_local starts (`--workers auto`: one per GPU × per_gpu)

@@ -104,3 +104,56 @@ def test_a_bad_slurm_option_is_refused_before_planning_and_by_the_dry_run(settin
         executor_options(spec)
     assert executor_options(GridSpec(executor="slurm", device="cpu", slurm_time="1:30:00", slurm_mem="500M",
                                      slurm_cpus=2).resolved())["cpus_per_task"] == 2
+
+
+def _done_store(tmp_path, configs):
+    from benchmark.config import run_id
+    from benchmark.results import ResultsStore
+
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    for c in configs:
+        store.write_meta(run_id(c), {"run_id": run_id(c), "status": "ok", "config": c.to_dict()})
+    return store
+
+
+def test_the_dry_run_estimates_only_the_runs_the_results_do_not_hold(tmp_path, monkeypatch, capsys):
+    """The README's overnight grid stopped after 300 of its 345 runs: ``run --dry-run`` again estimated all 345 (a
+    night) for what the run itself would train (45: "300 of 345 runs already have results; skipping them"), and with
+    every run done it still opened every metric (seconds to minutes: the full profile's weights) and timed the grid.
+    It now says how many runs the results hold and estimates the rest; with none left, it times nothing."""
+    import torch
+
+    import benchmark.metrics
+    import benchmark.perf
+    from benchmark import cli
+    from benchmark.config import RunConfig, resolve
+
+    grid = [resolve(RunConfig(task="denoise", loss=loss, iterations=4, batch_size=2, crop=32)) for loss in ("l1", "l2")]
+    estimated, built = [], []
+
+    def estimate(configs, *args, **kwargs):
+        estimated.append(list(configs))
+        return {"runs": len(configs), "seconds": 1.0, "train_s": 1.0, "eval_s": 0.0, "by_task": {"denoise": 1.0},
+                "by_family": {"pixel": 1.0}, "ms_per_step": {}, "probes": [], "measured": 0, "reused": 0,
+                "cache": "x", "device": "cpu"}
+
+    class Metrics:
+        metrics, skipped = ["psnr"], {}
+
+        def __init__(self, *args):
+            built.append(args)
+
+    monkeypatch.setattr(benchmark.perf, "estimate_grid", estimate)
+    monkeypatch.setattr(benchmark.metrics, "MetricSet", Metrics)
+    monkeypatch.setattr(cli, "_check_fits_as_the_run", lambda *a, **k: None)
+    args = type("Args", (), {"dry_run": True})()
+    store = _done_store(tmp_path, grid[:1])
+    assert cli._dry_run(args, grid, ("psnr",), torch.device("cpu"), "quick", {}, store=store) == 0
+    assert estimated == [grid[1:]] and len(built) == 1
+    out = capsys.readouterr().out
+    assert "1 of the 2 runs already have results" in out and "dry run: 1 run " in out, out
+    store = _done_store(tmp_path, grid)
+    assert cli._dry_run(args, grid, ("psnr",), torch.device("cpu"), "quick", {}, store=store) == 0
+    assert estimated == [grid[1:]] and len(built) == 1  # nothing timed, no metric opened
+    assert "every one of the 2 runs already has results" in capsys.readouterr().out
