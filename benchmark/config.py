@@ -261,6 +261,8 @@ def setting_json(d: dict) -> str:
     return json.dumps(d, sort_keys=True, default=str)
 
 
+#: YAML 1.1's base-60 numbers (``4:00:00``, ``1:30``, ``-1:30.5``), which YAML 1.2 reads as text
+_YAML_BASE60 = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
 #: YAML 1.2's floats: PyYAML (YAML 1.1) reads ``1e-3`` and ``1e3`` — no dot — as strings, so
 #: ``lr: 1e-3`` was refused as "expects float, got '1e-3' (str)"
 _YAML_FLOAT = re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
@@ -339,6 +341,9 @@ def _unique_key_loader():
 
     Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
     Loader.add_implicit_resolver("tag:yaml.org,2002:float", _YAML_FLOAT, list("-+0123456789."))
+    for first, resolvers in Loader.yaml_implicit_resolvers.items():  # base 60 (`4:00:00` → 14400) is text, as
+        if first in "-+0123456789":                                  # in YAML 1.2: a time limit as written
+            resolvers.insert(0, ("tag:yaml.org,2002:str", _YAML_BASE60))
     return Loader
 
 
@@ -562,6 +567,9 @@ class GridSpec:
             d["out"] = os.fspath(d["out"])
         if d.get("workers") is not None and not isinstance(d["workers"], bool):  # 2 → '2' (as --workers); 2.0 too
             d["workers"] = str(_integral(d["workers"]))
+        for key in ("slurm_time", "slurm_mem"):  # `time: 90`, `mem: 32`: minutes and GB, as --slurm-time 90 reads them
+            if isinstance(d.get(key), (int, float)) and not isinstance(d[key], bool):
+                d[key] = str(d[key])
         for key in _INT_SETTINGS:  # iterations: 1e4 (a float in YAML 1.2, as in ML configs) is 10000
             if key in d:
                 d[key] = _integral(d[key])

@@ -157,3 +157,34 @@ def test_the_dry_run_estimates_only_the_runs_the_results_do_not_hold(tmp_path, m
     assert cli._dry_run(args, grid, ("psnr",), torch.device("cpu"), "quick", {}, store=store) == 0
     assert estimated == [grid[1:]] and len(built) == 1  # nothing timed, no metric opened
     assert "every one of the 2 runs already has results" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("text, time, mem", [
+    ("executor: {name: slurm, time: 4:00:00, mem: 32G}\n", "4:00:00", "32G"),  # the README's --slurm-time, in YAML
+    ("executor: {name: slurm, time: 1:30}\n", "1:30", None),
+    ("slurm_time: 2-12:00:00\nslurm_mem: 32\n", "2-12:00:00", "32"),
+    ("executor: {name: slurm, time: 90, mem: 0.5}\n", "90", "0.5"),  # minutes and GB, as the flags read them
+])
+def test_a_slurm_time_limit_in_a_config_file_is_read_as_written(text, time, mem, tmp_path):
+    """``executor: {name: slurm, time: 4:00:00}`` — the README's ``--slurm-time 4:00:00`` in a config file — was
+    refused: 'setting slurm_time expects text, got 14400 (a whole number)' (YAML 1.1 reads 4:00:00 as a base-60
+    integer, a number the user never wrote), and so were ``time: 90`` (minutes) and ``mem: 32`` (GB), which the flags
+    take. A base-60 number is text, as in YAML 1.2 (the config reader's 1e-3 already is), and a number given for
+    the time or memory is read as the flag reads it."""
+    from benchmark.config import GridSpec
+    from benchmark.executors import executor_options
+
+    path = tmp_path / "grid.yaml"
+    path.write_text(text)
+    s = GridSpec.from_file(path).resolved()
+    assert (s.slurm_time, s.slurm_mem) == (time, mem)
+    executor_options(s)  # a limit and a size the submission takes
+
+
+def test_base_60_numbers_are_text_but_other_numbers_are_not(tmp_path):
+    from benchmark.config import GridSpec
+
+    path = tmp_path / "grid.yaml"
+    path.write_text("iterations: 1e4\nlr: 2e-3\nseeds: [0, 1_0]\nout: '12:30'\n")
+    s = GridSpec.from_file(path)
+    assert (s.iterations, s.lr, s.seeds) == (10000, 0.002, (0, 10))
