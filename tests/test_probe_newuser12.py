@@ -188,3 +188,27 @@ def test_base_60_numbers_are_text_but_other_numbers_are_not(tmp_path):
     path.write_text("iterations: 1e4\nlr: 2e-3\nseeds: [0, 1_0]\nout: '12:30'\n")
     s = GridSpec.from_file(path)
     assert (s.iterations, s.lr, s.seeds) == (10000, 0.002, (0, 10))
+
+
+def test_the_report_title_names_the_profile_of_an_sr4_grid_at_crop_42(tmp_path):
+    """``plbench run --tasks sr4 --crop 42``: the saved grid says crop 42, its runs record 40 (Task.train_crop), so
+    grid_profile found no grid of that setting and report.html's title lost the profile the grid ran from (a
+    denoise grid at --crop 42 kept it: "custom: denoise — …"). The grid's crop now matches the crop its task
+    records for it."""
+    import dataclasses
+
+    from benchmark.config import GridSpec, RunConfig, resolve, setting
+    from benchmark.export import page_title
+    from benchmark.report import grid_profile
+
+    (tmp_path / "grids").mkdir()
+    grid = GridSpec(tasks=("sr4",), losses=("l1",), crop=42).resolved()
+    (tmp_path / "grids" / "20261206-070000.yaml").write_text(grid.to_yaml())
+    s = setting(resolve(RunConfig(task="sr4", loss="l1", net=grid.net, iterations=grid.iterations,
+                                  batch_size=grid.batch_size, crop=42)))
+    assert s["crop"] == 40
+    assert grid_profile(tmp_path, s) == "quick"
+    assert page_title(s, grid_profile(tmp_path, s), ["sr4"]).split(" — ")[1] == "custom: sr4"
+    other = dataclasses.replace(resolve(RunConfig(task="sr4", loss="l1", net=grid.net, iterations=grid.iterations,
+                                                  batch_size=grid.batch_size, crop=36)))
+    assert grid_profile(tmp_path, setting(other)) is None  # a crop no --crop 42 gives sr4: not this grid's
