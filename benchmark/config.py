@@ -530,8 +530,15 @@ class GridSpec:
                     raise UserError(f"{source}: {key} is given twice (in the executor block and beside it, or as "
                                     f"{key.removeprefix('slurm_')} and {key}): keep one")
                 d[key] = v
+        if isinstance(d.get("task_params"), list) and d["task_params"] and \
+                all(isinstance(x, dict) and len(x) == 1 for x in d["task_params"]):  # [{denoise: {sigma: 0.1}}]
+            d["task_params"] = _task_list_items(d["task_params"], source)  # as tasks: takes it
         if isinstance(d.get("task_params"), dict):  # {denoise: {sigma: 0.1}}, as --task-param denoise.sigma=0.1
             d["task_params"] = [(str(t), _task_params_item(t, p, source)) for t, p in d["task_params"].items()]
+        elif d.get("task_params") is not None and (not isinstance(d["task_params"], (list, tuple)) or any(
+                isinstance(x, str) for x in d["task_params"])):  # `[denoise]`, `denoise.sigma=0.1`: in words
+            raise UserError(f"{source}: task_params maps each task to its parameters, e.g. "
+                            f"{{denoise: {{sigma: 0.1}}}}; got {d['task_params']!r}")
         if isinstance(d.get("tasks"), list) and any(isinstance(t, dict) for t in d["tasks"]):
             d["tasks"] = _task_list_items(d["tasks"], source)  # [{denoise: {sigma: 0.1}}, sr4]: as the mapping
         if isinstance(d.get("tasks"), dict):

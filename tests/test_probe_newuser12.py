@@ -212,3 +212,28 @@ def test_the_report_title_names_the_profile_of_an_sr4_grid_at_crop_42(tmp_path):
     other = dataclasses.replace(resolve(RunConfig(task="sr4", loss="l1", net=grid.net, iterations=grid.iterations,
                                                   batch_size=grid.batch_size, crop=36)))
     assert grid_profile(tmp_path, setting(other)) is None  # a crop no --crop 42 gives sr4: not this grid's
+
+
+@pytest.mark.parametrize("text", ["task_params: [denoise]\n", "task_params: denoise.sigma=0.1\n",
+                                  "task_params: [{denoise: {sigma: 0.1}}, sr4]\n"])
+def test_task_params_that_are_not_a_mapping_are_named_in_words(text, tmp_path):
+    """``task_params: [denoise]`` (or ``denoise.sigma=0.1``, as the flag writes it) was refused as 'setting
+    task_params expects tuple[tuple[str, tuple[tuple[str, object], ...]], ...], got …' — a Python type a YAML user
+    cannot read. It now says what the key holds, with an example, as ``tasks:`` and ``loss_tasks:`` do."""
+    from benchmark.config import GridSpec
+    from benchmark.errors import UserError
+
+    path = tmp_path / "grid.yaml"
+    path.write_text(text)
+    with pytest.raises(UserError, match=r"^grid\.yaml: task_params maps each task to its parameters, e\.g\. "
+                                        r"\{denoise: \{sigma: 0\.1\}\}; got ") as err:
+        GridSpec.from_file(path)
+    assert "tuple[" not in str(err.value)
+
+
+def test_task_params_as_a_list_of_one_task_mappings_is_read_as_tasks_reads_it(tmp_path):
+    from benchmark.config import GridSpec
+
+    path = tmp_path / "grid.yaml"
+    path.write_text("tasks: [denoise, sr4]\ntask_params: [{denoise: {sigma: 0.1}}, {sr4: {scale: 2}}]\n")
+    assert GridSpec.from_file(path).task_params == (("denoise", (("sigma", 0.1),)), ("sr4", (("scale", 2),)))
