@@ -237,3 +237,19 @@ def test_task_params_as_a_list_of_one_task_mappings_is_read_as_tasks_reads_it(tm
     path = tmp_path / "grid.yaml"
     path.write_text("tasks: [denoise, sr4]\ntask_params: [{denoise: {sigma: 0.1}}, {sr4: {scale: 2}}]\n")
     assert GridSpec.from_file(path).task_params == (("denoise", (("sigma", 0.1),)), ("sr4", (("scale", 2),)))
+
+
+def test_a_misspelt_submitit_cluster_in_a_config_file_is_refused_before_planning(tmp_path):
+    """``executor: {name: slurm, submitit_cluster: locl}`` in a config file (the flag has choices) was planned — every
+    image read, every loss probed — before execute_slurm refused it ('must be slurm, local or debug, got 'locl''),
+    and its dry run estimated the grid, exit 0. It is refused with the executor's other options, before any data is
+    read, naming the close choice."""
+    from benchmark.config import GridSpec
+    from benchmark.errors import UserError
+    from benchmark.executors import executor_options
+
+    path = tmp_path / "grid.yaml"
+    path.write_text("executor: {name: slurm, submitit_cluster: locl}\ndevice: cpu\n")
+    with pytest.raises(UserError, match=r"^--submitit-cluster must be slurm, local or debug, got 'locl'; did you mean "
+                                        r"local\?"):
+        executor_options(GridSpec.from_file(path).resolved())
