@@ -355,7 +355,8 @@ def _add_executor_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--slurm-mem", help="memory per job, e.g. 32G (default: the cluster's)")
     g.add_argument("--slurm-cpus", type=int, help="CPU cores per job, and its torch threads (default 1)")
     g.add_argument("--submitit-cluster", choices=("slurm", "local", "debug"),
-                   help="submitit backend (default: slurm when sbatch exists, else local)")
+                   help="submitit backend (default: slurm; without SLURM here the run is refused: local runs the "
+                        "jobs as processes on this machine, debug in this process)")
 
 
 class _AsStarted(logging.Filter):

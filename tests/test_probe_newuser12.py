@@ -253,3 +253,15 @@ def test_a_misspelt_submitit_cluster_in_a_config_file_is_refused_before_planning
     with pytest.raises(UserError, match=r"^--submitit-cluster must be slurm, local or debug, got 'locl'; did you mean "
                                         r"local\?"):
         executor_options(GridSpec.from_file(path).resolved())
+
+
+def test_the_submitit_cluster_help_states_the_default_the_executor_has():
+    """``run --help`` said ``--submitit-cluster … (default: slurm when sbatch exists, else local)``, but without SLURM
+    the executor refuses (tests/test_probe_faults.py::test_slurm_executor_without_slurm_is_refused_not_run_locally:
+    submitit's local fallback had started every job at once): a new user on a laptop read that the jobs would run
+    locally. The help now says what happens."""
+    from benchmark.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command").choices["run"]
+    text = " ".join(next(a for a in sub._actions if "--submitit-cluster" in a.option_strings).help.split())
+    assert "else local" not in text and "default: slurm" in text and "without SLURM" in text, text
