@@ -802,7 +802,11 @@ def parse_loss_tasks(items) -> tuple[tuple[str, tuple[str, ...]], ...]:
         # a task name as the registry takes it (my-task, t.v2); `pdl(k=v)` without its `=TASK` splits into "v)"
         if not sep or not loss.strip() or not names or not all(re.fullmatch(r"[\w.-]+", n) for n in names):
             raise UserError(f"--loss-tasks expects LOSS=TASK[,TASK...], got {item!r}")
-        out[loss.strip()] = tuple(dict.fromkeys(names))
+        loss, names = loss.strip(), tuple(dict.fromkeys(names))
+        if out.get(loss, names) != names:  # `vgg=sr4 … vgg=jpeg`: the second replaced the first silently
+            raise UserError(f"--loss-tasks: {loss} is given twice with other tasks ({','.join(out[loss])} and "
+                            f"{','.join(names)}): give one entry, {loss}={','.join(dict.fromkeys(out[loss] + names))}")
+        out[loss] = names
     return tuple(sorted(out.items()))
 
 
@@ -892,7 +896,7 @@ def _restricted_tasks(loss_tasks, loss_specs: list[str], tasks: list[str]) -> di
     from benchmark.lossfn import check_loss_arguments, loss_identity
     from benchmark.registry import TASKS
 
-    only = {}
+    only, named = {}, {}
     by_identity = {loss_identity(ls): ls for ls in loss_specs}
     for loss, names in loss_tasks:
         specs = expand_losses([loss])
@@ -905,6 +909,10 @@ def _restricted_tasks(loss_tasks, loss_specs: list[str], tasks: list[str]) -> di
         if specs[0] not in loss_specs:
             logging.getLogger(__name__).info("loss_tasks names %s, which this grid does not train: ignored", specs[0])
             continue
+        if specs[0] in named and tuple(named[specs[0]][1]) != tuple(names):  # two spellings of one loss
+            raise UserError(f"loss_tasks: {loss} and {named[specs[0]][0]} are one loss, given other tasks "
+                            f"({','.join(names)} and {','.join(named[specs[0]][1])}): give one entry")
+        named[specs[0]] = (loss, names)
         only[specs[0]] = tuple(t for t in names if t in tasks)
         if not only[specs[0]]:
             logging.getLogger(__name__).warning("loss %s runs only on %s (loss_tasks), none of them in this grid",

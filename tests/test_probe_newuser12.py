@@ -265,3 +265,22 @@ def test_the_submitit_cluster_help_states_the_default_the_executor_has():
     sub = next(a for a in build_parser()._actions if a.dest == "command").choices["run"]
     text = " ".join(next(a for a in sub._actions if "--submitit-cluster" in a.option_strings).help.split())
     assert "else local" not in text and "default: slurm" in text and "without SLURM" in text, text
+
+
+
+def test_a_loss_given_twice_to_loss_tasks_with_other_tasks_is_refused():
+    """``--loss-tasks vgg=sr4 --loss-tasks vgg=jpeg`` (the flag is repeatable) ran vgg on jpeg alone: the second
+    entry replaced the first without a word, and so did one loss under two spellings (``charbonnier`` and its
+    default ``charbonnier(eps=0.001)``). Both are refused in one line naming the two task lists and the entry that
+    gives both, as --task-param refuses a parameter given twice; the same entry twice is no contradiction."""
+    from benchmark.config import _restricted_tasks, parse_loss_tasks
+    from benchmark.errors import UserError
+
+    with pytest.raises(UserError, match=r"^--loss-tasks: vgg is given twice with other tasks \(sr4 and jpeg\): give "
+                                        r"one entry, vgg=sr4,jpeg"):
+        parse_loss_tasks(["vgg=sr4", "vgg=jpeg"])
+    assert parse_loss_tasks(["vgg=sr4", "vgg=sr4"]) == (("vgg", ("sr4",)),)
+    pairs = parse_loss_tasks(["charbonnier=sr4", "charbonnier(eps=0.001)=jpeg"])
+    with pytest.raises(UserError, match=r"^loss_tasks: charbonnier\(eps=0\.001\) and charbonnier are one loss, given "
+                                        r"other tasks \(jpeg and sr4\): give one entry"):
+        _restricted_tasks(pairs, ["l1", "charbonnier"], ["sr4", "jpeg"])
