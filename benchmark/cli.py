@@ -369,7 +369,7 @@ class _AsStarted(logging.Filter):
             message = record.getMessage()  # the hint may be an argument (`log.info("%s", hint)`)
         except Exception:  # noqa: BLE001 - a malformed record: logging reports it as it would have
             return True
-        if "`plbench " in message and (started := _as_started(message)) != message:
+        if "plbench " in message and (started := _as_started(message)) != message:
             record.msg, record.args = started, None
         return True
 
@@ -482,7 +482,9 @@ def _as_started(message: str) -> str:
     PATH (its interpreter as :func:`_runnable_program` reaches it: the PATH's ``python`` may have no torch)."""
     if _shown_program() == "plbench":
         return message
-    return message.replace("`plbench ", f"`{shlex.join(_runnable_program())} ")
+    # `HF_HUB_OFFLINE=0 plbench weights prefetch`: after the environment it sets, as without
+    return re.sub(r"`((?:[A-Za-z_]\w*=\S* )*)plbench ", lambda m: f"`{m.group(1)}{shlex.join(_runnable_program())} ",
+                  message)
 
 
 def _shown_program() -> str:

@@ -284,3 +284,19 @@ def test_a_loss_given_twice_to_loss_tasks_with_other_tasks_is_refused():
     with pytest.raises(UserError, match=r"^loss_tasks: charbonnier\(eps=0\.001\) and charbonnier are one loss, given "
                                         r"other tasks \(jpeg and sr4\): give one entry"):
         _restricted_tasks(pairs, ["l1", "charbonnier"], ["sr4", "jpeg"])
+
+
+def test_a_suggested_command_with_an_environment_prefix_is_written_as_started(monkeypatch):
+    """After the README's first command (``.venv/bin/python run_all.py``, no ``plbench`` on the PATH), ``weights
+    prefetch --losses vgg`` offline ended 'run `HF_HUB_OFFLINE=0 plbench weights prefetch --losses vgg` on a machine
+    with a network': the one suggested command that was not rewritten as the process was started (its environment
+    prefix hid it), "plbench: command not found" when copied. Every suggested command is rewritten, prefix or none."""
+    from benchmark import cli
+
+    monkeypatch.setattr(cli, "_shown_program", lambda: "python run_all.py")
+    monkeypatch.setattr(cli, "_runnable_program", lambda: [".venv/bin/python", "run_all.py"])
+    said = ("run `HF_HUB_OFFLINE=0 plbench weights prefetch --losses vgg` there, then `plbench run`; "
+            "`PLBENCH_OFFLINE=1 HF_HOME=/x plbench list` too")
+    assert cli._as_started(said) == (
+        "run `HF_HUB_OFFLINE=0 .venv/bin/python run_all.py weights prefetch --losses vgg` there, then "
+        "`.venv/bin/python run_all.py run`; `PLBENCH_OFFLINE=1 HF_HOME=/x .venv/bin/python run_all.py list` too")
