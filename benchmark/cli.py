@@ -94,6 +94,21 @@ class _Paired(argparse.BooleanOptionalAction):
         super().__call__(parser, namespace, values, option_string)
 
 
+def _whole(text: str) -> int:
+    """A flag's whole number, written as a config file may write it (``--iterations 1e4``: 10000, as
+    ``iterations: 1e4``); ``2.5`` or ``ten`` is argparse's one line, "invalid int value" (its name is int's)."""
+    try:
+        return int(text)
+    except ValueError:
+        value = float(text)  # `ten`: ValueError, as int's
+    if not value.is_integer():
+        raise ValueError(text)
+    return int(value)
+
+
+_whole.__name__ = "int"  # argparse names the type in its error: "argument --iterations: invalid int value: '2.5'"
+
+
 COMMON_FLAGS = ("--debug", "-q", "--quiet")  # every command's (_add_common); also taken before the command
 
 
@@ -126,12 +141,12 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
     run.add_argument("--loss-file", action="append", default=[], metavar="FILE",
                      help="a Python file outside the repo that registers losses (repeatable)")
     run.add_argument("--seeds", nargs="+", type=int, help="seeds (default: the profile's)")
-    run.add_argument("--iterations", type=int, help="training iterations per run (default: the profile's)")
+    run.add_argument("--iterations", type=_whole, help="training iterations per run (default: the profile's)")
     run.add_argument("--budget-check", action=_Paired, default=None,
                      help="also train every run with half the iterations, to test that the runs are trained to "
                           "their plateau (default: on; off saves a third of the time but no run is shown converged)")
-    run.add_argument("--batch-size", type=int, help="crops per training step (default: the profile's)")
-    run.add_argument("--crop", type=int, help="training crop side in pixels (default: the profile's)")
+    run.add_argument("--batch-size", type=_whole, help="crops per training step (default: the profile's)")
+    run.add_argument("--crop", type=_whole, help="training crop side in pixels (default: the profile's)")
     run.add_argument("--lr", type=float, help="Adam learning rate, cosine-annealed (default: the profile's)")
     run.add_argument("--net", help="net preset: tiny, small, base (default: the profile's)")
     run.add_argument("--device", help="auto, cpu, cuda, cuda:N (default: auto)")
@@ -142,7 +157,7 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
                           "pooled (e.g. ../shared/datasets/BSD200 ../shared/datasets/T91)")
     run.add_argument("--test-data", nargs="+", action="extend", metavar="SOURCE",
                      help="one or more sources of held-out test images")
-    run.add_argument("--max-train-images", type=int, help="use at most N images of each training source")
+    run.add_argument("--max-train-images", type=_whole, help="use at most N images of each training source")
     run.add_argument("--backbone-weights", help="random, pretrained, auto (pretrained where the weights are "
                      "cached, else random) or a checkpoint path (feature losses; default: the profile's)")
     run.add_argument("--task-param", nargs="+", action="extend", default=[], metavar="TASK.KEY=VALUE",
@@ -152,7 +167,7 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
     run.add_argument("--out", help="results directory (default: results)")
     run.add_argument("--no-report", action="store_true", help="do not render the leaderboard afterwards")
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
-    run.add_argument("--checkpoint-every", type=int, metavar="N",
+    run.add_argument("--checkpoint-every", type=_whole, metavar="N",
                      help="checkpoint a training run every N iterations (0: never by count; default 500)")
     run.add_argument("--checkpoint-seconds", type=float, metavar="S",
                      help="… and at least every S seconds (0: never by time; default 60). Both 0: none, except "

@@ -300,3 +300,19 @@ def test_a_suggested_command_with_an_environment_prefix_is_written_as_started(mo
     assert cli._as_started(said) == (
         "run `HF_HUB_OFFLINE=0 .venv/bin/python run_all.py weights prefetch --losses vgg` there, then "
         "`.venv/bin/python run_all.py run`; `PLBENCH_OFFLINE=1 HF_HOME=/x .venv/bin/python run_all.py list` too")
+
+
+@pytest.mark.parametrize("flag", ["--iterations", "--batch-size", "--crop", "--max-train-images", "--checkpoint-every"])
+def test_a_whole_number_written_with_an_exponent_is_taken_by_the_flag_as_by_a_config_file(flag, capsys):
+    """``iterations: 1e4`` in a config file is 10000 (README: floats without a dot are numbers), but
+    ``--iterations 1e4`` was refused: 'invalid int value: '1e4''. A flag takes the whole numbers a config file takes;
+    a number that is not whole is still refused in one line."""
+    from benchmark.cli import build_parser
+
+    dest = flag.lstrip("-").replace("-", "_")
+    assert getattr(build_parser().parse_args(["run", flag, "1e4"]), dest) == 10000
+    assert getattr(build_parser().parse_args(["run", flag, "48"]), dest) == 48
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["run", flag, "2.5"])
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"argument {flag}: invalid int value: '2.5'" in err, err
