@@ -81,6 +81,34 @@ class _Parser(argparse.ArgumentParser):
         return None
 
 
+class _Paired(argparse.BooleanOptionalAction):
+    """``--X`` / ``--no-X``, refusing both on one command line: argparse's own took the last one silently, so
+    ``--no-budget-check --budget-check`` (a line edited by appending) trained every budget check the user had turned
+    off. The same flag twice is no contradiction; a config file's value is still overridden by either flag."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        seen = vars(namespace).setdefault("_paired_seen", {})
+        earlier = seen.setdefault(self.dest, option_string)
+        if earlier != option_string:
+            parser.error(f"{earlier} and {option_string} contradict each other: give one of them")
+        super().__call__(parser, namespace, values, option_string)
+
+
+def _whole(text: str) -> int:
+    """A flag's whole number, written as a config file may write it (``--iterations 1e4``: 10000, as
+    ``iterations: 1e4``); ``2.5`` or ``ten`` is argparse's one line, "invalid int value" (its name is int's)."""
+    try:
+        return int(text)
+    except ValueError:
+        value = float(text)  # `ten`: ValueError, as int's
+    if not value.is_integer():
+        raise ValueError(text)
+    return int(value)
+
+
+_whole.__name__ = "int"  # argparse names the type in its error: "argument --iterations: invalid int value: '2.5'"
+
+
 COMMON_FLAGS = ("--debug", "-q", "--quiet")  # every command's (_add_common); also taken before the command
 
 
@@ -113,12 +141,12 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
     run.add_argument("--loss-file", action="append", default=[], metavar="FILE",
                      help="a Python file outside the repo that registers losses (repeatable)")
     run.add_argument("--seeds", nargs="+", type=int, help="seeds (default: the profile's)")
-    run.add_argument("--iterations", type=int, help="training iterations per run (default: the profile's)")
-    run.add_argument("--budget-check", action=argparse.BooleanOptionalAction, default=None,
+    run.add_argument("--iterations", type=_whole, help="training iterations per run (default: the profile's)")
+    run.add_argument("--budget-check", action=_Paired, default=None,
                      help="also train every run with half the iterations, to test that the runs are trained to "
                           "their plateau (default: on; off saves a third of the time but no run is shown converged)")
-    run.add_argument("--batch-size", type=int, help="crops per training step (default: the profile's)")
-    run.add_argument("--crop", type=int, help="training crop side in pixels (default: the profile's)")
+    run.add_argument("--batch-size", type=_whole, help="crops per training step (default: the profile's)")
+    run.add_argument("--crop", type=_whole, help="training crop side in pixels (default: the profile's)")
     run.add_argument("--lr", type=float, help="Adam learning rate, cosine-annealed (default: the profile's)")
     run.add_argument("--net", help="net preset: tiny, small, base (default: the profile's)")
     run.add_argument("--device", help="auto, cpu, cuda, cuda:N (default: auto)")
@@ -130,7 +158,7 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
     run.add_argument("--test-data", nargs="+", action="extend", metavar="SOURCE",
                      help="one or more sources of held-out test images (SOURCE[holdout=10%%] here and in "
                           "--train-data: a seeded 10%% of a source tested on, the rest trained on)")
-    run.add_argument("--max-train-images", type=int, help="use at most N images of each training source")
+    run.add_argument("--max-train-images", type=_whole, help="use at most N images of each training source")
     run.add_argument("--backbone-weights", help="random, pretrained, auto (pretrained where the weights are "
                      "cached, else random) or a checkpoint path (feature losses; default: the profile's)")
     run.add_argument("--task-param", nargs="+", action="extend", default=[], metavar="TASK.KEY=VALUE",
@@ -140,13 +168,13 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
     run.add_argument("--out", help="results directory (default: results)")
     run.add_argument("--no-report", action="store_true", help="do not render the leaderboard afterwards")
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
-    run.add_argument("--checkpoint-every", type=int, metavar="N",
+    run.add_argument("--checkpoint-every", type=_whole, metavar="N",
                      help="checkpoint a training run every N iterations (0: never by count; default 500)")
     run.add_argument("--checkpoint-seconds", type=float, metavar="S",
                      help="… and at least every S seconds (0: never by time; default 60). Both 0: none, except "
                           "that in a SLURM job a run stopped by a time-out or preemption still saves one for its "
                           "requeue")
-    run.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
+    run.add_argument("--compile", action=_Paired, default=None,
                      help="torch.compile the net and the loss's frozen backbones (a GPU speed-up; part of the setting; "
                           "--no-compile overrides a config file's compile: true)")
     run.add_argument("--logger", choices=("tensorboard", "wandb", "mlflow", "none"),
@@ -343,7 +371,8 @@ def _add_executor_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--slurm-mem", help="memory per job, e.g. 32G (default: the cluster's)")
     g.add_argument("--slurm-cpus", type=int, help="CPU cores per job, and its torch threads (default 1)")
     g.add_argument("--submitit-cluster", choices=("slurm", "local", "debug"),
-                   help="submitit backend (default: slurm when sbatch exists, else local)")
+                   help="submitit backend (default: slurm; without SLURM here the run is refused: local runs the "
+                        "jobs as processes on this machine, debug in this process)")
 
 
 class _AsStarted(logging.Filter):
@@ -356,7 +385,7 @@ class _AsStarted(logging.Filter):
             message = record.getMessage()  # the hint may be an argument (`log.info("%s", hint)`)
         except Exception:  # noqa: BLE001 - a malformed record: logging reports it as it would have
             return True
-        if "`plbench " in message and (started := _as_started(message)) != message:
+        if "plbench " in message and (started := _as_started(message)) != message:
             record.msg, record.args = started, None
         return True
 
@@ -469,7 +498,9 @@ def _as_started(message: str) -> str:
     PATH (its interpreter as :func:`_runnable_program` reaches it: the PATH's ``python`` may have no torch)."""
     if _shown_program() == "plbench":
         return message
-    return message.replace("`plbench ", f"`{shlex.join(_runnable_program())} ")
+    # `HF_HUB_OFFLINE=0 plbench weights prefetch`: after the environment it sets, as without
+    return re.sub(r"`((?:[A-Za-z_]\w*=\S* )*)plbench ", lambda m: f"`{m.group(1)}{shlex.join(_runnable_program())} ",
+                  message)
 
 
 def _shown_program() -> str:
@@ -785,7 +816,7 @@ def _warn_runs_kept_apart(store, configs) -> None:
     """The grid's runs that ``store`` holds under another id, which ``run`` trains again: made with the same data
     at other paths (a store copied between machines) or by another code version. Also for ``run --dry-run``,
     whose estimate counts them: it said nothing, and the run then warned only after it was started."""
-    from benchmark.runner import code_version, made_at_other_paths, made_by_other_code
+    from benchmark.runner import code_version, made_at_other_paths, made_at_untrained_crop, made_by_other_code
 
     if not store.runs.is_dir():
         return
@@ -794,6 +825,11 @@ def _warn_runs_kept_apart(store, configs) -> None:
                     "(%s): the data's path is part of a run's id, so they are trained again and kept apart; to "
                     "reuse them, pass the data by those paths (a symlink to where it is here)", n, len(configs),
                     store.root, paths)
+    for (task, crop), n in sorted(made_at_untrained_crop(store, configs).items()):  # sr4's crop 42 before 6738650
+        log.warning("%d of the %d run(s) of this grid are in %s as %s runs recorded at crop %d, made before %s recorded"
+                    " the crop it trains: not reused, trained again under the crop this code records; theirs stay "
+                    "apart (`plbench report --out %s --where crop=%d`)", n, len(configs), store.root, task, crop, task,
+                    shlex.quote(str(store.root)), crop)
     for version, n in sorted(made_by_other_code(store, configs).items()):  # after a CODE_VERSION bump
         log.warning("%d of the %d run(s) of this grid are in %s as made by code version %s (this is %s: the code "
                     "that computes the numbers changed, benchmark/__init__.py says how): not reused, trained again; "
@@ -815,6 +851,18 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
 
     t0 = time.time()
     opts = opts or {}
+    if store is not None and store.runs.is_dir():  # a resumed grid: what the run trains, as its "skipping them" line
+        from benchmark.config import run_id
+
+        pending = [c for c in configs if not store.is_done(run_id(c))]
+        if len(pending) < len(configs):
+            if not pending:
+                print(f"dry run: every one of the {len(configs)} runs already has results in {store.root}: the run "
+                      "trains nothing (it scores a run only for a metric it lacks); nothing was timed")
+                return 0
+            print(f"{len(configs) - len(pending)} of the {len(configs)} runs already have results in {store.root}: "
+                  "the run skips them, and so does this estimate")
+            configs = pending
     workers, per_gpu = opts.get("workers"), opts.get("workers_per_gpu", 1)
     metric_set = None  # built once: checked here, timed by estimate_grid
     if executor == "local":  # the processes execute_local starts (`--workers auto`: one per GPU × per_gpu)

@@ -261,6 +261,8 @@ def setting_json(d: dict) -> str:
     return json.dumps(d, sort_keys=True, default=str)
 
 
+#: YAML 1.1's base-60 numbers (``4:00:00``, ``1:30``, ``-1:30.5``), which YAML 1.2 reads as text
+_YAML_BASE60 = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
 #: YAML 1.2's floats: PyYAML (YAML 1.1) reads ``1e-3`` and ``1e3`` — no dot — as strings, so
 #: ``lr: 1e-3`` was refused as "expects float, got '1e-3' (str)"
 _YAML_FLOAT = re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
@@ -339,6 +341,9 @@ def _unique_key_loader():
 
     Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
     Loader.add_implicit_resolver("tag:yaml.org,2002:float", _YAML_FLOAT, list("-+0123456789."))
+    for first, resolvers in Loader.yaml_implicit_resolvers.items():  # base 60 (`4:00:00` → 14400) is text, as
+        if first in "-+0123456789":                                  # in YAML 1.2: a time limit as written
+            resolvers.insert(0, ("tag:yaml.org,2002:str", _YAML_BASE60))
     return Loader
 
 
@@ -461,6 +466,14 @@ RUN_DEFAULTS = {"budget_check": True, "out": "results", "executor": "local", "wo
 
 #: the executors' names (= :data:`benchmark.executors.EXECUTORS`, which imports this module: not imported here)
 EXECUTOR_NAMES = ("local", "ray", "slurm")
+
+
+def check_executor_name(name, source: str = "") -> None:
+    """Refuse an executor name that is not one of :data:`EXECUTOR_NAMES`, naming the close one (``slurmm``) and
+    ``source`` (a config file) when given: one check for a config file, ``api.run`` and the executors."""
+    if name not in EXECUTOR_NAMES:
+        raise UserError(f"{source + ': ' if source else ''}unknown executor {name!r}"
+                        + did_you_mean(str(name), EXECUTOR_NAMES) + f" (choose from {', '.join(EXECUTOR_NAMES)})")
 #: the executor options a config file's ``executor:`` mapping may hold besides ``name``: the
 #: :class:`GridSpec` fields of that name, and SLURM's options with or without their ``slurm_`` prefix
 _EXECUTOR_FIELDS = ("workers", "workers_per_gpu", "ray_address", "submitit_cluster", "slurm_partition", "slurm_gpus",
@@ -541,8 +554,15 @@ class GridSpec:
                     raise UserError(f"{source}: {key} is given twice (in the executor block and beside it, or as "
                                     f"{key.removeprefix('slurm_')} and {key}): keep one")
                 d[key] = v
+        if isinstance(d.get("task_params"), list) and d["task_params"] and \
+                all(isinstance(x, dict) and len(x) == 1 for x in d["task_params"]):  # [{denoise: {sigma: 0.1}}]
+            d["task_params"] = _task_list_items(d["task_params"], source)  # as tasks: takes it
         if isinstance(d.get("task_params"), dict):  # {denoise: {sigma: 0.1}}, as --task-param denoise.sigma=0.1
             d["task_params"] = [(str(t), _task_params_item(t, p, source)) for t, p in d["task_params"].items()]
+        elif d.get("task_params") is not None and (not isinstance(d["task_params"], (list, tuple)) or any(
+                isinstance(x, str) for x in d["task_params"])):  # `[denoise]`, `denoise.sigma=0.1`: in words
+            raise UserError(f"{source}: task_params maps each task to its parameters, e.g. "
+                            f"{{denoise: {{sigma: 0.1}}}}; got {d['task_params']!r}")
         if isinstance(d.get("tasks"), list) and any(isinstance(t, dict) for t in d["tasks"]):
             d["tasks"] = _task_list_items(d["tasks"], source)  # [{denoise: {sigma: 0.1}}, sr4]: as the mapping
         if isinstance(d.get("tasks"), dict):
@@ -578,6 +598,9 @@ class GridSpec:
             d["out"] = os.fspath(d["out"])
         if d.get("workers") is not None and not isinstance(d["workers"], bool):  # 2 → '2' (as --workers); 2.0 too
             d["workers"] = str(_integral(d["workers"]))
+        for key in ("slurm_time", "slurm_mem"):  # `time: 90`, `mem: 32`: minutes and GB, as --slurm-time 90 reads them
+            if isinstance(d.get(key), (int, float)) and not isinstance(d[key], bool):
+                d[key] = str(d[key])
         for key in _INT_SETTINGS:  # iterations: 1e4 (a float in YAML 1.2, as in ML configs) is 10000
             if key in d:
                 d[key] = _integral(d[key])
@@ -590,6 +613,12 @@ class GridSpec:
             raise UserError(f"{source}: unknown setting {unknown[0]!r}{hint}")
         d = check_kwargs(cls, d, f"{source}: setting", words=True)  # a YAML user's words: not "int | None"
         _check_ranges(d, source)
+        if d.get("executor") is not None:  # `executor: slurmm`: named with the file, before any data is read
+            check_executor_name(d["executor"], source)
+        if d.get("logger") is not None:
+            from benchmark.loggers import check_logger
+
+            check_logger(d["logger"], source)
         if "task_params" in d:
             d["task_params"] = tuple((t, freeze_params(p)) for t, p in d["task_params"])
         return cls(**d)
@@ -797,7 +826,11 @@ def parse_loss_tasks(items) -> tuple[tuple[str, tuple[str, ...]], ...]:
         # a task name as the registry takes it (my-task, t.v2); `pdl(k=v)` without its `=TASK` splits into "v)"
         if not sep or not loss.strip() or not names or not all(re.fullmatch(r"[\w.-]+", n) for n in names):
             raise UserError(f"--loss-tasks expects LOSS=TASK[,TASK...], got {item!r}")
-        out[loss.strip()] = tuple(dict.fromkeys(names))
+        loss, names = loss.strip(), tuple(dict.fromkeys(names))
+        if out.get(loss, names) != names:  # `vgg=sr4 … vgg=jpeg`: the second replaced the first silently
+            raise UserError(f"--loss-tasks: {loss} is given twice with other tasks ({','.join(out[loss])} and "
+                            f"{','.join(names)}): give one entry, {loss}={','.join(dict.fromkeys(out[loss] + names))}")
+        out[loss] = names
     return tuple(sorted(out.items()))
 
 
@@ -887,7 +920,7 @@ def _restricted_tasks(loss_tasks, loss_specs: list[str], tasks: list[str]) -> di
     from benchmark.lossfn import check_loss_arguments, loss_identity
     from benchmark.registry import TASKS
 
-    only = {}
+    only, named = {}, {}
     by_identity = {loss_identity(ls): ls for ls in loss_specs}
     for loss, names in loss_tasks:
         specs = expand_losses([loss])
@@ -900,6 +933,10 @@ def _restricted_tasks(loss_tasks, loss_specs: list[str], tasks: list[str]) -> di
         if specs[0] not in loss_specs:
             logging.getLogger(__name__).info("loss_tasks names %s, which this grid does not train: ignored", specs[0])
             continue
+        if specs[0] in named and tuple(named[specs[0]][1]) != tuple(names):  # two spellings of one loss
+            raise UserError(f"loss_tasks: {loss} and {named[specs[0]][0]} are one loss, given other tasks "
+                            f"({','.join(names)} and {','.join(named[specs[0]][1])}): give one entry")
+        named[specs[0]] = (loss, names)
         only[specs[0]] = tuple(t for t in names if t in tasks)
         if not only[specs[0]]:
             logging.getLogger(__name__).warning("loss %s runs only on %s (loss_tasks), none of them in this grid",
@@ -1218,9 +1255,7 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
             logging.getLogger(__name__).warning("%s: %s given more than once: each runs once", name,
                                                 ", ".join(map(str, repeats)))
     s = spec.resolved()
-    if s.executor not in EXECUTOR_NAMES:  # before the device check, which would blame --device auto for a typo
-        raise UserError(f"unknown executor {s.executor!r}" + did_you_mean(s.executor, EXECUTOR_NAMES)
-                        + f" (choose from {', '.join(EXECUTOR_NAMES)})")
+    check_executor_name(s.executor)  # before the device check, which would blame --device auto for a typo
     for i, (role, given, hub) in enumerate((("train", spec.train_data, HUB_TRAIN),
                                             ("test", spec.test_data, HUB_TEST))):
         if given is None and tuple(getattr(s, f"{role}_data")) == hub:  # the profile fell back to the hub: say why

@@ -1123,6 +1123,22 @@ def parse_minutes(text: str | int | float) -> int:
     return minutes
 
 
+def check_slurm_options(time, mem, cpus_per_task, cluster: str | None = None) -> None:
+    """Refuse in one line a SLURM time limit, memory size, core count or submitit backend that the submission cannot
+    use: checked by :func:`executor_options` (``run`` and its ``--dry-run``, before any data is read) and by
+    :func:`execute_slurm`."""
+    if cluster not in (None, "slurm", "local", "debug"):
+        from benchmark.errors import did_you_mean
+
+        raise UserError(f"--submitit-cluster must be slurm, local or debug, got {cluster!r}"
+                        + did_you_mean(str(cluster), ("slurm", "local", "debug")))
+    if cpus_per_task is not None and cpus_per_task < 1:
+        raise UserError(f"--slurm-cpus must be at least 1, got {cpus_per_task}")
+    parse_minutes(time)
+    if mem is not None:
+        parse_mem_gb(mem)
+
+
 def parse_mem_gb(text: str | int | float) -> float:
     """``"32G"``, ``"32GB"``, ``"500M"``, ``32`` (GB) → GB; a size that is not positive and finite is one line."""
     import math
@@ -1212,13 +1228,10 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
     preempts or times out is requeued (:class:`RequeueableUnit`) and resumes from its checkpoints.
     Job logs go to ``folder`` (default ``<results>/.submitit``)."""
     submitit = _require("submitit", "slurm")
-    if cluster not in (None, "slurm", "local", "debug"):
-        raise UserError(f"--submitit-cluster must be slurm, local or debug, got {cluster!r}")
     folder = Path(folder) if folder else Path(store_root) / ".submitit"
     gpus = gpus if gpus is not None else (1 if device_spec.startswith("cuda") else 0)
     slots = len(configs) if workers in (None, "auto") else int(workers)
-    if cpus_per_task is not None and cpus_per_task < 1:
-        raise UserError(f"--slurm-cpus must be at least 1, got {cpus_per_task}")
+    check_slurm_options(time, mem, cpus_per_task, cluster)
     cpus = cpus_per_task or threads or 1  # the job's cores are its torch threads
     todo = _to_submit(configs, store_root, metrics, "job")
     if not todo:
@@ -1362,18 +1375,23 @@ def executor_options(s) -> dict:
     elif s.executor == "ray":
         opts["ray_address"] = s.ray_address
     elif s.executor == "slurm":  # one job per run unless --workers N asks for N shard jobs
+        check_slurm_options(s.slurm_time, s.slurm_mem, s.slurm_cpus, s.submitit_cluster)  # before planning
         opts.update(cluster=s.submitit_cluster, partition=s.slurm_partition, gpus=s.slurm_gpus,
                     time=s.slurm_time, mem=s.slurm_mem, cpus_per_task=s.slurm_cpus,
                     split="run" if workers in (None, "auto") else "shard")
     else:
-        raise UserError(f"unknown executor {s.executor!r} (choose from local, ray, slurm)")
+        from benchmark.config import check_executor_name
+
+        check_executor_name(s.executor)
     return opts
 
 
 def execute(name: str, configs: list, store_root, metrics, device_spec: str, **opts):
     """Run ``configs`` with the named executor; a :class:`~benchmark.runner.GridSummary`."""
     if name not in EXECUTE:
-        raise UserError(f"unknown executor {name!r} (choose from {', '.join(EXECUTORS)})")
+        from benchmark.config import check_executor_name
+
+        check_executor_name(name)
     t0 = time.perf_counter()
     summary = EXECUTE[name](list(configs), store_root, tuple(metrics), device_spec, **opts)
     log.debug("%s executor finished in %.1f s", name, time.perf_counter() - t0)

@@ -26,7 +26,7 @@ import logging
 import time
 from pathlib import Path
 
-from benchmark.errors import UserError
+from benchmark.errors import UserError, did_you_mean
 from benchmark.results import atomic_write_bytes
 
 log = logging.getLogger(__name__)
@@ -34,10 +34,12 @@ LOGGERS = ("tensorboard", "wandb", "mlflow", "none")
 CURVE_FIELDS = ["iteration", "seconds", "loss", "lr"]
 
 
-def check_logger(kind: str) -> None:
-    """Refuse an unknown logger, or a chosen optional one whose package is not installed."""
+def check_logger(kind: str, source: str = "") -> None:
+    """Refuse an unknown logger (the close one named; ``source``, a config file, too when given), or a chosen
+    optional one whose package is not installed."""
     if kind not in LOGGERS:
-        raise UserError(f"unknown logger {kind!r} (choose from {', '.join(LOGGERS)})")
+        raise UserError(f"{source + ': ' if source else ''}unknown logger {kind!r}" + did_you_mean(str(kind), LOGGERS)
+                        + f" (choose from {', '.join(LOGGERS)})")
     if kind in ("wandb", "mlflow") and importlib.util.find_spec(kind) is None:
         raise UserError(f"--logger {kind} needs the {kind} package: pip install 'perceptual-loss-bench[{kind}]'")
 

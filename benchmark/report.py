@@ -297,18 +297,34 @@ def baseline_here(full: pd.DataFrame, table: pd.DataFrame, baseline: str, scope=
 
 def grid_profile(root: Path, setting: dict) -> str | None:
     """The profile of the newest resolved grid under ``root/grids/`` (what ``plbench run`` saves)
-    whose net, iterations, batch size and crop are those of ``setting``; None when none matches."""
+    whose net, iterations, batch size and crop are those of ``setting``; None when none matches. The grid's crop
+    is the one ``--crop`` gave: it matches the crop the setting's task records for it (sr4 at 42: 40,
+    :meth:`benchmark.task.Task.train_crop`)."""
     import yaml
 
     keys = [k for k in ("net", "iterations", "batch_size", "crop") if k in setting]
     if not keys:
         return None
+    task = None
+    if "crop" in keys and isinstance(setting.get("task"), str):
+        from benchmark.task import build_task
+
+        try:
+            task = build_task(setting["task"], **(setting.get("task_params") or {}))
+        except Exception:  # noqa: BLE001 - a task no longer registered: its crop is matched as recorded
+            task = None
+
+    def same(k, given) -> bool:
+        if k == "crop" and task is not None and isinstance(given, int) and not isinstance(given, bool):
+            return given == setting[k] or task.train_crop(given) == setting[k]  # or its runs stored before
+        return given == setting[k]
+
     for path in sorted((Path(root) / "grids").glob("*.yaml"), reverse=True):
         try:
             grid = yaml.safe_load(path.read_text()) or {}
         except (OSError, yaml.YAMLError):
             continue
-        if isinstance(grid, dict) and grid.get("profile") and all(grid.get(k) == setting[k] for k in keys):
+        if isinstance(grid, dict) and grid.get("profile") and all(same(k, grid.get(k)) for k in keys):
             return str(grid["profile"])
     return None
 

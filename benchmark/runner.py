@@ -875,6 +875,39 @@ def made_by_other_code(store: ResultsStore, configs: list[RunConfig]) -> dict[st
                         and not store.is_done(run_id(c))))
 
 
+def made_at_untrained_crop(store: ResultsStore, configs: list[RunConfig]) -> dict[tuple[str, int], int]:
+    """{(task, crop recorded there): how many of ``configs``} for the configs not done in ``store`` under their id
+    while a finished run of the same config is there recorded at a crop its task does not train on — an ``sr4`` run
+    of ``--crop 42`` stored before the task recorded the crop it trains (40, :meth:`benchmark.task.Task.train_crop`):
+    the same command now plans crop 40's ids and trains those runs again, which it would otherwise not say."""
+    from collections import Counter
+
+    from benchmark.task import build_task
+
+    def key(d: dict) -> str:
+        return json.dumps(d, sort_keys=True, default=str)
+
+    trains: dict[tuple, int] = {}
+    there: dict[str, tuple[str, int]] = {}
+    for m in store.metas():
+        cfg = m.get("config")
+        if m.get("status") != "ok" or not isinstance(cfg, dict) or not isinstance(cfg.get("crop"), int):
+            continue
+        try:
+            task = (cfg["task"], key(cfg.get("task_params") or {}))
+            if (task, cfg["crop"]) not in trains:
+                built = build_task(cfg["task"], **(cfg.get("task_params") or {}))
+                trains[task, cfg["crop"]] = built.train_crop(cfg["crop"])
+        except Exception:  # noqa: BLE001 - a task no longer registered, or its parameters renamed: not this case
+            continue
+        if trains[task, cfg["crop"]] != cfg["crop"]:
+            there.setdefault(key({**cfg, "crop": trains[task, cfg["crop"]]}), (cfg["task"], cfg["crop"]))
+    if not there:
+        return {}
+    return dict(Counter(there[k] for c in configs if (k := key(c.to_dict())) in there
+                        and not store.is_done(run_id(c))))
+
+
 def made_at_other_paths(store: ResultsStore, configs: list[RunConfig]) -> dict[str, int]:
     """{the data's paths there ("train … test …"): how many of ``configs``} for the configs not done in ``store``
     under their id while a finished run of the same config with the same data *content* (its fingerprints) at
