@@ -10,7 +10,7 @@ seeded ``torch.Generator``); on CUDA it runs under bf16 autocast. A run checkpoi
 (:mod:`benchmark.checkpoint`) and resumes to the same numbers after a crash; each run of a grid
 is done under a per-run lock, so several processes can share one results directory.
 
-Failure handling, per run: a non-finite loss stops the run as ``diverged`` (with the iteration), as do
+Failure handling, per run: a non-finite loss or gradient stops the run as ``diverged`` (with the iteration), as do
 non-finite weights after the last update;
 CUDA out-of-memory is retried once at half the batch size, then recorded as ``failed``; any other
 exception is recorded as ``failed`` with its message and where (``failed_in``, ``failed_at``: the training
@@ -189,7 +189,7 @@ class TrainStep:
     On a GPU the step is built not to wait on the host: training images live on the device as
     uint8 (:class:`~benchmark.sampler.DeviceSampler`), crops, flips, rotations and noise are drawn
     there from a seeded CUDA generator, constants are cached on the device, ``cudnn.benchmark`` is
-    on, and a non-finite loss is caught by a device-side flag that records its first iteration and
+    on, and a non-finite loss or gradient is caught by a device-side flag that records its first iteration and
     is read every ``check_every`` iterations (:meth:`check`), not by a sync per step.
     ``cfg.compile`` runs the net and every frozen backbone of the loss through ``torch.compile``.
     """
@@ -249,8 +249,8 @@ class TrainStep:
         return sample_batch(self.images, cfg.batch_size, cfg.crop, self.task.size_multiple, self.gen)
 
     def __call__(self, it: int) -> torch.Tensor | None:
-        """Iteration ``it``: the (detached) loss, or None when the CPU check found it non-finite
-        (nothing is stepped then; :attr:`diverged_at` is set)."""
+        """Iteration ``it``: the (detached) loss, or None when the CPU check found it, or the net's gradient,
+        non-finite (nothing is stepped then; :attr:`diverged_at` is set)."""
         if self.prefetch is not None:
             clean, degraded = self.prefetch.get()
         else:
@@ -260,14 +260,20 @@ class TrainStep:
         with self.autocast:
             pred = self.step_net(degraded)
             loss = self.loss_fn(pred, clean, **extra)
-        if self.fast:  # no host sync: remember the first non-finite iteration on the device
-            bad = ~torch.isfinite(loss.detach())
-            self.first_bad = torch.where((self.first_bad == 0) & bad, it, self.first_bad)
-        elif not torch.isfinite(loss):
+        if not self.fast and not torch.isfinite(loss):
             self.diverged_at = it
             return None
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
+        # a finite loss can still have a non-finite gradient (a masked sqrt's branch under torch.where): its update
+        # leaves the weights NaN, which only the next iteration's loss showed (diverged one iteration late)
+        finite = _finite_grads(self.net)
+        if self.fast:  # no host sync: remember the first non-finite iteration on the device
+            bad = ~torch.isfinite(loss.detach()) if finite is None else ~(torch.isfinite(loss.detach()) & finite)
+            self.first_bad = torch.where((self.first_bad == 0) & bad, it, self.first_bad)
+        elif finite is not None and not finite:
+            self.diverged_at = it  # not stepped: nothing of this iteration reaches the weights
+            return None
         self.opt.step()
         self.sched.step()
         if hasattr(self.loss_fn, "train_step"):
@@ -291,7 +297,7 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
           progress: bool = False, checkpoint: Checkpointer | None = None, check_every: int = 50,
           device_path: bool | None = None, curves=None, defer_stop: bool = False) -> TrainResult:
     """Train one net on random crops (:class:`TrainStep`). Stops and reports ``diverged``, with the
-    first iteration whose loss was non-finite, when the loss goes non-finite.
+    first iteration whose loss or gradient was non-finite, when either goes non-finite.
 
     With a :class:`Checkpointer` the run starts from its checkpoint when there is one, saves one
     under its policy and once more at the end (so a crash during evaluation costs no training).
@@ -429,6 +435,14 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
                        steady_ms_per_it=steady, warmup_iterations=warm if steady is not None else 0,
                        warmup_s=(t_warm - t0) if steady is not None else 0.0, checkpoint_s=ckpt_s,
                        stop_requested=stop_requested)
+
+
+def _finite_grads(net: torch.nn.Module) -> torch.Tensor | None:
+    """Are all of the net's gradients finite? A bool tensor on the net's device (no host sync), None when no weight
+    has a gradient. The largest |gradient| of each weight is NaN or inf exactly when one of its entries is (a 2-norm
+    could overflow): one fused kernel on a GPU."""
+    grads = [p.grad for p in net.parameters() if p.grad is not None]
+    return torch.isfinite(torch.stack(torch._foreach_norm(grads, float("inf")))).all() if grads else None
 
 
 def _finite_state(net: torch.nn.Module) -> bool:
