@@ -494,7 +494,8 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
                   threads: int | None = None, data=None, logger: str = "tensorboard", **_ignored):
     """``workers=1``: :func:`run_grid` in this process (``threads`` sets torch's thread count for
     it). ``workers=N`` (or ``"auto"``: one per visible GPU × ``workers_per_gpu``, else 1): N
-    spawned processes, each running :func:`run_grid` on its :func:`shard_order`; with GPUs,
+    spawned processes — no more than the runs left (:func:`_to_submit`; one left: this process) —, each
+    running :func:`run_grid` on its :func:`shard_order` of those runs; with GPUs,
     worker i sees GPU ``(i // workers_per_gpu) % n_gpus`` only (``cuda:N``: GPU N only); on the CPU each gets
     ``max(1, cores // N)`` threads."""
     import torch
@@ -504,6 +505,10 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
 
     cuda = _uses_cuda(device_spec)
     workers, gpus = local_workers(device_spec, workers, workers_per_gpu, len(configs))
+    todo = list(configs)
+    if workers > 1:  # a rerun: no process for runs already finished (each starts up and decodes the data for nothing)
+        todo = _to_submit(list(configs), store_root, metrics, "worker")
+        workers = min(workers, max(1, len(todo)))
     if workers == 1:
         before = torch.get_num_threads()
         if threads:
@@ -525,12 +530,12 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
         resolve_device(device_spec)  # raises the usual one-line error
     ResultsStore(store_root).ensure_writable()
     if not gpus:  # CPU workers share this machine's RAM: checked here for all of them, before any starts
-        check_local_memory(list(configs), resolve_device(device_spec), data, workers, gpus, workers_per_gpu,
+        check_local_memory(todo, resolve_device(device_spec), data, workers, gpus, workers_per_gpu,
                            ResultsStore(store_root))
     since = time.time()
     per_worker_threads = threads or max(1, _cores() // workers)
     units, envs = [], []
-    plan = _planned(configs)
+    plan = _planned(todo)
     from benchmark.data import decoded_in_ram_bytes
 
     # each worker decodes its own copy of the images: the decoded-pixel budget is shared, not N times over
@@ -542,8 +547,8 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
         if gpus:
             env["CUDA_VISIBLE_DEVICES"] = gpus[(i // workers_per_gpu) % len(gpus)]
             device = "cuda"  # the one GPU this worker sees
-        order = shard_order(list(configs), i, workers)
-        own = len(configs[i::workers])
+        order = shard_order(todo, i, workers)  # the grid's runs left (all of them the first time)
+        own = len(todo[i::workers])
         units.append(WorkUnit(tuple(order[:own]), str(store_root), tuple(metrics), device, steal=tuple(order[own:]),
                               progress=False, checkpoint=checkpoint, loss_files=tuple(map(str, loss_files)),
                               threads=per_worker_threads, log_level=_log_level(), tag=f"[w{i}]", since=since,
@@ -553,7 +558,7 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
         envs.append(env)
     placement = (", ".join(f"w{i}→GPU {e['CUDA_VISIBLE_DEVICES']}" for i, e in enumerate(envs)) if gpus
                  else f"CPU, {per_worker_threads} thread(s) each")
-    log.info("local executor: %d workers (%s) on %d runs", workers, placement, len(configs))
+    log.info("local executor: %d workers (%s) on %d runs", workers, placement, len(todo))
     from benchmark.progress import GridProgress, Monitor, log_to_bars
 
     bars = GridProgress(ResultsStore(store_root), configs, workers, bar=progress, since=since)

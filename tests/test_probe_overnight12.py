@@ -49,3 +49,39 @@ def test_a_nan_gradient_is_reported_at_its_own_iteration(tmp_path, device_path):
     finally:
         LOSSES.remove("nan_grad_at_3_probe12")
     assert (result.status, result.diverged_at, result.iterations_done) == ("diverged", 3, 2)
+
+
+def test_a_rerun_starts_no_more_local_workers_than_runs_left(tmp_path, monkeypatch):
+    """`plbench run --workers 4` again after a night where all but a few runs finished started 4 processes anyway:
+    each imports torch, decodes the whole training set (its own copy, 1/4 of the decoded-pixel budget) and plans
+    the grid, only for most of them to find nothing left (and the runs left got a quarter of the cores each). The
+    driver now starts one worker per run left at most, sharded over those runs, and trains a last run in its own
+    process."""
+    from test_probe_faults import _finish
+
+    from benchmark import executors, runner
+    from benchmark.config import RunConfig, run_id
+    from benchmark.results import ResultsStore
+
+    configs = [RunConfig(task="denoise", loss=loss, seed=seed, train_fingerprint="x", test_fingerprint="y")
+               for loss in ("l1", "l2") for seed in (0, 1)]
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    for c in configs[:2]:
+        _finish(store, c)
+    started, in_process, memory = [], [], []
+    monkeypatch.setattr(executors, "_run_processes", lambda units, envs, monitor=None: started.append(units) or [
+        {"summary": {}} for _ in units])
+    monkeypatch.setattr(runner, "run_grid", lambda cfgs, *a, **k: in_process.append(cfgs) or runner.GridSummary())
+    monkeypatch.setattr(executors, "check_local_memory", lambda cfgs, dev, data, workers, *a: memory.append(
+        (set(cfgs), workers)))
+    executors.execute_local(configs, store.root, ("psnr",), "cpu", workers=4)
+    assert not in_process and len(started) == 1
+    units = started[0]
+    assert len(units) == 2 and {c for u in units for c in u.configs} == set(configs[2:])
+    assert all(u.grid == tuple(configs) and u.grid_workers == 2 for u in units)  # progress counts the whole grid
+    assert memory == [(set(configs[2:]), 2)]
+    _finish(store, configs[2])
+    started.clear()
+    executors.execute_local(configs, store.root, ("psnr",), "cpu", workers=4)
+    assert not started and len(in_process) == 1 and run_id(configs[3]) in map(run_id, in_process[0])
