@@ -969,6 +969,13 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
     from benchmark.loggers import CurveLog
 
     curves = CurveLog(store.run_dir(rid), grid.logger, name=rid, config=cfg.to_dict())
+    threads = torch.get_num_threads()
+    resume_on = _checkpoint_threads(grid, rid, cfg)
+    if resume_on and resume_on != threads:  # set back in the finally below
+        log.info("run %s (%s/%s seed %d) goes on with %d threads (this process has %d), as its checkpoint was "
+                 "trained: CPU numbers depend on the thread count", rid, cfg.task, cfg.loss, cfg.seed, resume_on,
+                 threads)
+        torch.set_num_threads(resume_on)
     stop = False  # a stop the training loop took over at a divergence (TrainResult.stop_requested)
     stage = "setup"  # where a failure happened: setup, training, saving, evaluation, writing (meta.json's failed_in)
     try:
@@ -1049,6 +1056,8 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
         return "failed"
     finally:
         curves.close()
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
 
 
 def _train_with_oom_retry(grid: _Grid, cfg: RunConfig, rid: str, task: Task, images: list[ImageRecord],
@@ -1121,6 +1130,15 @@ def is_out_of_memory(exc: BaseException) -> bool:
             return True
         exc, seen = exc.__cause__ or exc.__context__, seen + 1
     return False
+
+
+def _checkpoint_threads(grid: _Grid, rid: str, cfg: RunConfig) -> int | None:
+    """The one torch thread count a CPU run's usable checkpoint was trained on (None: none, several, or not on the
+    CPU): the run is finished — trained and evaluated — on it, so that its numbers are an uninterrupted run's
+    (a grid killed under ``--workers 2`` and resumed by one process, a SLURM job requeued with other cores)."""
+    ckpt = _checkpointer(grid, rid, cfg, "ckpt.pt") if grid.device.type == "cpu" else None
+    counts = ckpt.threads() if ckpt is not None else ()
+    return counts[0] if len(counts) == 1 else None
 
 
 def _checkpointer(grid: _Grid, rid: str, cfg: RunConfig, name: str) -> Checkpointer | None:

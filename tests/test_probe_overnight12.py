@@ -5,6 +5,25 @@ from __future__ import annotations
 import pytest
 from test_probe_overnight11 import _one_photo_run
 
+from benchmark.results import ResultsStore
+
+
+def _photos(tmp_path, n: int = 2, size: int = 40) -> dict:
+    """``train_data`` and ``test_data`` of a RunConfig: ``n`` random ``size``² photos each."""
+    import numpy as np
+    from PIL import Image
+
+    from benchmark.data import DataSpec
+
+    rng, out = np.random.default_rng(0), {}
+    for role in ("train", "test"):
+        (tmp_path / role).mkdir()
+        for i in range(n):
+            Image.fromarray(rng.integers(0, 256, (size, size, 3), dtype=np.uint8)).save(tmp_path / role / f"{i}.png")
+        out[f"{role}_data"] = (DataSpec.parse(str(tmp_path / role), role=role),)
+    return out
+
+
 NAN_GRAD_AT_3 = '''
 import torch
 from benchmark.registry import register_loss
@@ -85,3 +104,52 @@ def test_a_rerun_starts_no_more_local_workers_than_runs_left(tmp_path, monkeypat
     started.clear()
     executors.execute_local(configs, store.root, ("psnr",), "cpu", workers=4)
     assert not started and len(in_process) == 1 and run_id(configs[3]) in map(run_id, in_process[0])
+
+
+def test_a_run_resumed_on_another_thread_count_finishes_as_it_started(tmp_path, monkeypatch):
+    """A grid killed under `--workers 2` on 2 cores (1 thread a run) and resumed by `plbench run` (2 threads) finished
+    its interrupted run on 2 threads: CPU numbers depend on the count (float reductions are split per thread), so
+    the run was neither what the night would have given nor what a 2-thread run gives, with a warning only (and
+    a rerun with fewer runs left than workers now has fewer workers, more threads each). The run now goes on, and
+    is evaluated, on the count its checkpoint was trained on: the same rows, net and record as the uninterrupted
+    run."""
+    import torch
+    from test_probe_faults import _Killed
+
+    from benchmark import runner
+    from benchmark.checkpoint import CheckpointPolicy
+    from benchmark.config import RunConfig, run_id
+
+    cfg = runner.resolve_all([RunConfig(task="denoise", loss="l1", iterations=6, crop=24, batch_size=2,
+                                        **_photos(tmp_path))])[0]
+    rid, policy = run_id(cfg), CheckpointPolicy(every=1, seconds=0)
+    passed = []
+
+    def killed_at_4(kind):
+        passed.append(kind)
+        if passed.count("iteration") == 4:
+            raise _Killed
+
+    def grid(root, threads):
+        torch.set_num_threads(threads)
+        store = ResultsStore(root)
+        runner.run_grid([cfg], store, ("psnr",), torch.device("cpu"), progress=False, checkpoint=policy)
+        return store
+
+    before = torch.get_num_threads()
+    try:
+        whole = grid(tmp_path / "whole", 1)
+        monkeypatch.setattr(runner, "crash_point", killed_at_4)
+        with pytest.raises(_Killed):
+            grid(tmp_path / "killed", 1)
+        monkeypatch.setattr(runner, "crash_point", lambda kind: None)
+        resumed = grid(tmp_path / "killed", 2)
+        assert torch.get_num_threads() == 2  # the process's own count back after the run
+    finally:
+        torch.set_num_threads(before)
+    meta = resumed.meta(rid)
+    assert (meta["resumed_at"], meta["threads"], meta["threads_before_resume"]) == (3, 1, [1])
+    rows = [t[t.run_id == rid].sort_values(["image", "metric"])["value"].tolist()
+            for t in (resumed.table(), whole.table())]
+    assert len(rows[0]) == 2 and rows[0] == rows[1]
+    assert (resumed.run_dir(rid) / "net.pt").read_bytes() == (whole.run_dir(rid) / "net.pt").read_bytes()
