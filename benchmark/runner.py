@@ -1042,8 +1042,8 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
             raise full from None
         message = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}".rstrip(": ")
         at = getattr(exc, "plbench_iteration", None) if stage == "training" else None
-        where = f"at training iteration {at} of {cfg.iterations}" if at is not None else f"in {stage}"
-        log.error("run %s (%s/%s seed %d) failed %s: %s", rid, cfg.task, cfg.loss, cfg.seed, where, message)
+        log.error("run %s (%s/%s seed %d) failed %s: %s", rid, cfg.task, cfg.loss, cfg.seed,
+                  _failed_where(stage, at, cfg.iterations), message)
         log.debug("traceback of run %s", rid, exc_info=True)
         store.write_meta(rid, {"run_id": rid, "config": cfg.to_dict(), "status": "failed", "error": message,
                                "failed_in": stage, **({"failed_at": at} if at is not None else {}),
@@ -1058,6 +1058,27 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
         curves.close()
         if torch.get_num_threads() != threads:
             torch.set_num_threads(threads)
+
+
+def _failed_where(stage, at, iterations) -> str:
+    """Where a run failed, as its error line and the grid's summary say it: "at training iteration 3 of 8", or "in
+    evaluation" (meta.json's ``failed_in`` and ``failed_at``)."""
+    return f"at training iteration {at} of {iterations}" if at is not None else f"in {stage or 'an unknown stage'}"
+
+
+def failed_runs(store: ResultsStore, configs: list[RunConfig], most: int = 20) -> list[str]:
+    """One line per run of ``configs`` that ``store`` records as failed — its task/loss and seed, run id, where and
+    the error, as the runner logged it when it failed (hours and thousands of lines earlier, in a worker's log) —
+    at most ``most`` of them, then how many more: the grid's summary (``plbench run``'s last lines)."""
+    lines = []
+    for c in configs:
+        rid = run_id(c)
+        meta = store.meta(rid) or {}
+        if meta.get("status") == "failed":
+            where = _failed_where(meta.get("failed_in"), meta.get("failed_at"), c.iterations)
+            lines.append(f"{c.task}/{c.loss} seed {c.seed} (run {rid}) failed {where}: "
+                         f"{meta.get('error') or 'no message recorded'}")
+    return lines[:most] + ([f"… and {len(lines) - most} more (runs/<id>/meta.json)"] if len(lines) > most else [])
 
 
 def _train_with_oom_retry(grid: _Grid, cfg: RunConfig, rid: str, task: Task, images: list[ImageRecord],

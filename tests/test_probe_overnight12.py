@@ -153,3 +153,53 @@ def test_a_run_resumed_on_another_thread_count_finishes_as_it_started(tmp_path, 
             for t in (resumed.table(), whole.table())]
     assert len(rows[0]) == 2 and rows[0] == rows[1]
     assert (resumed.run_dir(rid) / "net.pt").read_bytes() == (whole.run_dir(rid) / "net.pt").read_bytes()
+
+
+BOOM_AT_3 = '''
+import torch
+from benchmark.registry import register_loss
+
+
+@register_loss("boom_at_3_probe12")
+class BoomAt3(torch.nn.Module):
+    """(N, 3, H, W) in [0, 1] → mean absolute error; raises at its 3rd training call (a bug hit late)."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = 0
+
+    def forward(self, pred, target):
+        self.calls += pred.requires_grad
+        if self.calls == 3:
+            raise RuntimeError("index 7 is out of bounds")
+        return (pred - target).abs().mean()
+'''
+
+
+def test_the_grids_last_lines_name_each_failed_run_why_and_how_to_rerun(tmp_path, caplog):
+    """After a night of thousands of log lines (several workers' interleaved), the grid ended with 'trained 0, …,
+    failed 2' and exit 1: which runs failed, why, and what to do took a search through the log or every meta.json.
+    The summary now names each failed run (task/loss seed, run id, where and the error), and says that the same
+    command retries only those."""
+    import logging
+
+    from benchmark.cli import main
+    from benchmark.registry import LOSSES
+
+    data = _photos(tmp_path)
+    (tmp_path / "boom.py").write_text(BOOM_AT_3)
+    args = ["run", "--tasks", "denoise", "--losses", "boom_at_3_probe12", "--loss-file", str(tmp_path / "boom.py"),
+            "--seeds", "0", "1", "--iterations", "5", "--crop", "24", "--batch-size", "2", "--metrics", "psnr",
+            "--train-data", str(data["train_data"][0]), "--test-data", str(data["test_data"][0]), "--device", "cpu",
+            "--no-progress", "--no-budget-check", "--no-report", "--out", str(tmp_path / "r")]
+    try:
+        with caplog.at_level(logging.INFO, logger="benchmark"):
+            assert main(args) == 1
+    finally:
+        LOSSES.remove("boom_at_3_probe12")
+    text = caplog.text
+    tail = text[text.index("trained 0, skipped 0"):]
+    for seed in (0, 1):
+        assert (f"denoise/boom_at_3_probe12 seed {seed} (run " in tail
+                and "failed at training iteration 3 of 5: RuntimeError: index 7 is out of bounds" in tail), tail
+    assert "2 runs failed" in tail and "run the same command: it retries them" in tail, tail
