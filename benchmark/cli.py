@@ -727,7 +727,7 @@ def cmd_run(args) -> int:
     if summary.failed:  # which, why and what now, at the end of a night's log (each said once, hours earlier)
         for line in failed_runs(store, configs):
             log.error("%s", line)
-        log.error("%d run%s failed: fix the cause (runs/<id>/meta.json keeps each error) "
+        log.error("%d run%s failed: fix the cause (runs/<id>/meta.json keeps each error and its traceback) "
                   "and run the same command: it retries %s, and trains nothing finished again", summary.failed,
                   "" if summary.failed == 1 else "s", "it" if summary.failed == 1 else "them")
 

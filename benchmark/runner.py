@@ -1047,6 +1047,7 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
         log.debug("traceback of run %s", rid, exc_info=True)
         store.write_meta(rid, {"run_id": rid, "config": cfg.to_dict(), "status": "failed", "error": message,
                                "failed_in": stage, **({"failed_at": at} if at is not None else {}),
+                               "traceback": _traceback(exc),
                                "started": started, "code_version": code_version(),
                                "loss_versions": _loss_versions_or_none(cfg.loss, cfg.precision),
                                "setting": setting(cfg),
@@ -1058,6 +1059,15 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
         curves.close()
         if torch.get_num_threads() != threads:
             torch.set_num_threads(threads)
+
+
+def _traceback(exc: BaseException, most: int = 20_000) -> str:
+    """A failed run's traceback for its meta.json (where in a loss the bug is, without training the run again to
+    find it): the text Python prints, its last ``most`` characters (the innermost frames) when longer."""
+    import traceback
+
+    text = "".join(traceback.format_exception(exc))
+    return text if len(text) <= most else "…" + text[-most:]
 
 
 def _failed_where(stage, at, iterations) -> str:

@@ -203,3 +203,30 @@ def test_the_grids_last_lines_name_each_failed_run_why_and_how_to_rerun(tmp_path
         assert (f"denoise/boom_at_3_probe12 seed {seed} (run " in tail
                 and "failed at training iteration 3 of 5: RuntimeError: index 7 is out of bounds" in tail), tail
     assert "2 runs failed" in tail and "run the same command: it retries them" in tail, tail
+
+
+def test_a_failed_runs_record_keeps_its_traceback(tmp_path):
+    """A run that failed overnight left its one-line error ('RuntimeError: index 7 is out of bounds') and no
+    traceback anywhere: the runner logged it at DEBUG, which no command shows (`--debug` neither), and meta.json
+    kept the message alone — where in the loss the bug is took training the run again to find. meta.json now keeps
+    the traceback (``traceback``), innermost frame last."""
+    import torch
+
+    from benchmark.config import RunConfig
+    from benchmark.registry import LOSSES, load_user_file
+    from benchmark.runner import run_grid
+
+    (tmp_path / "boom.py").write_text(BOOM_AT_3)
+    load_user_file(tmp_path / "boom.py", LOSSES)
+    try:
+        cfg = RunConfig(task="denoise", loss="boom_at_3_probe12", iterations=5, crop=24, batch_size=2,
+                        **_photos(tmp_path))
+        store = ResultsStore(tmp_path / "r")
+        assert run_grid([cfg], store, ("psnr",), torch.device("cpu"), progress=False).failed == 1
+        meta = next(m for m in store.metas() if m.get("status") == "failed")
+    finally:
+        LOSSES.remove("boom_at_3_probe12")
+    tb = meta["traceback"]
+    assert tb.startswith("Traceback (most recent call last):") and tb.rstrip().endswith(
+        "RuntimeError: index 7 is out of bounds"), tb
+    assert 'boom.py", line 17, in forward' in tb and 'raise RuntimeError("index 7 is out of bounds")' in tb, tb
