@@ -92,8 +92,9 @@ class WorkUnit:
     #: an attempt of a SLURM job after its requeue (:meth:`RequeueableUnit.checkpoint`): runs an earlier attempt
     #: finished are in no summary, its result says so (``requeued``) for the driver to count them from the store
     requeued: bool = False
-    #: the driver's id of a remote grid (Ray, SLURM: :func:`_units`), written into the meta.json and pass records of
-    #: the runs the unit does: what the driver counts this grid's runs by, a node's clock being no match for its own
+    #: the driver's id of a grid of several processes (local workers, Ray, SLURM: :func:`_units`), written into the
+    #: meta.json and pass records of the runs the unit does: what the driver counts this grid's runs by, a node's clock
+    #: being no match for its own (nor a clock stepped back during the night for its earlier reading)
     grid_id: str = ""
 
 
@@ -533,6 +534,9 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
         check_local_memory(todo, resolve_device(device_spec), data, workers, gpus, workers_per_gpu,
                            ResultsStore(store_root))
     since = time.time()
+    # which runs are this grid's (a failure not to retry, a lost worker's runs to count) by id, not by time alone: the
+    # clock may be stepped back during the night (NTP, a VM resumed), and every run after looked older than the grid
+    grid_id = uuid.uuid4().hex[:12]
     per_worker_threads = threads or max(1, _cores() // workers)
     units, envs = [], []
     plan = _planned(todo)
@@ -554,7 +558,7 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
                               threads=per_worker_threads, log_level=_log_level(), tag=f"[w{i}]", since=since,
                               grid=tuple(configs), grid_workers=workers, logger=logger,
                               gpu_share=gpu_shares(workers, workers_per_gpu, len(gpus))[i] if gpus else 1,
-                              planned=tuple(plan[c] for c in order)))
+                              planned=tuple(plan[c] for c in order), grid_id=grid_id))
         envs.append(env)
     placement = (", ".join(f"w{i}→GPU {e['CUDA_VISIBLE_DEVICES']}" for i, e in enumerate(envs)) if gpus
                  else f"CPU, {per_worker_threads} thread(s) each")
@@ -567,7 +571,7 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
             results = _run_processes(units, envs, Monitor(bars))
     finally:
         bars.close()
-    return _collect(list(configs), store_root, metrics, results, "workers", since=since)
+    return _collect(list(configs), store_root, metrics, results, "workers", since=since, grid_id=grid_id)
 
 
 def _run_processes(units: list[WorkUnit], envs: list[dict], monitor=None) -> list[dict]:

@@ -659,8 +659,8 @@ class _Grid:
     progress: bool
     logger: str = "tensorboard"
     grid_progress: object = None  # benchmark.progress.GridProgress of the whole grid
-    #: the remote executor's id of this grid (Ray, SLURM: :attr:`benchmark.executors.WorkUnit.grid_id`), written into
-    #: the meta.json and pass records of the runs it does; "" (a local grid): none written
+    #: the executor's id of this grid (local workers, Ray, SLURM: :attr:`benchmark.executors.WorkUnit.grid_id`),
+    #: written into the meta.json and pass records of the runs it does; "" (one process's grid): none written
     grid_id: str = ""
     #: the grid's start (``time.time()``) when these runs are one executor worker's: a run another worker failed
     #: after it is not tried again here (:func:`_run_locked`)

@@ -230,3 +230,43 @@ def test_a_failed_runs_record_keeps_its_traceback(tmp_path):
     assert tb.startswith("Traceback (most recent call last):") and tb.rstrip().endswith(
         "RuntimeError: index 7 is out of bounds"), tb
     assert 'boom.py", line 17, in forward' in tb and 'raise RuntimeError("index 7 is out of bounds")' in tb, tb
+
+
+def test_a_clock_stepped_back_mid_grid_does_not_make_local_workers_retry_its_failures(tmp_path, monkeypatch):
+    """Local workers told this grid's runs from an earlier command's by time alone (a run ``started`` at or after the
+    driver's start). The clock stepped back during the night (NTP correcting a drifting clock, a VM resumed) and
+    every run after that looked older than the grid: a run that failed in one worker was trained again, to the same
+    failure, by the next worker that came to it (and a lost worker's runs were counted as done before). Local grids
+    now carry an id, as remote ones do, written into each run's record and compared instead of times."""
+    import time as real_time
+
+    from benchmark import executors
+    from benchmark.config import RunConfig, run_id
+    from benchmark.registry import LOSSES, load_user_file
+
+    class Ahead:  # the driver read its clock an hour before the clock was stepped back
+        @staticmethod
+        def time():
+            return real_time.time() + 3600
+
+    (tmp_path / "boom.py").write_text(BOOM_AT_3)
+    load_user_file(tmp_path / "boom.py", LOSSES)
+    data = _photos(tmp_path)
+    monkeypatch.setattr(executors, "time", Ahead)
+    monkeypatch.setattr(executors, "check_local_memory", lambda *a, **k: None)
+    monkeypatch.setattr(executors, "_run_processes", lambda units, envs, monitor=None: [  # one after the other
+        executors._worker_main(u) for u in units])
+    try:
+        from benchmark.runner import resolve_all
+
+        configs = resolve_all([RunConfig(task="denoise", loss="boom_at_3_probe12", seed=s, iterations=5, crop=24,
+                                         batch_size=2, **data) for s in (0, 1)])
+        rids = [run_id(c) for c in configs]
+        store = ResultsStore(tmp_path / "r")
+        summary = executors.execute_local(configs, store.root, ("psnr",), "cpu", workers=2)
+    finally:
+        LOSSES.remove("boom_at_3_probe12")
+    assert summary.failed == 2
+    for rid in rids:  # each failed once: no earlier attempt set aside by a second try
+        assert store.meta(rid)["status"] == "failed"
+        assert not (store.run_dir(rid) / "attempts").exists(), rid
