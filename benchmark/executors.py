@@ -54,6 +54,7 @@ EXECUTORS = ("local", "ray", "slurm")
 STOP_GRACE_S = 120  # how long an interrupted driver waits for remote tasks to checkpoint and stop
 RAY_POLL_S = 5.0  # how often the Ray driver, waiting on its tasks, updates the grid's progress
 SLURM_POLL_S = 5.0  # how often the SLURM driver looks for finished jobs (submitit rate-limits its sacct calls)
+DRIVER_POLL_S = 1.0  # how often a local worker looks whether its driver is still there (_stop_with_driver)
 _REPO_ROOT = Path(__file__).resolve().parents[1]  # where `benchmark`, `tasks`, `losses` live
 
 
@@ -586,7 +587,8 @@ def _run_processes(units: list[WorkUnit], envs: list[dict], monitor=None) -> lis
         for unit, env in zip(units, envs):
             recv, send = ctx.Pipe(duplex=False)
             with _environ(**env):
-                p = ctx.Process(target=_process_entry, args=(unit, send), name=f"plbench-{unit.tag.strip('[]')}")
+                p = ctx.Process(target=_process_entry, args=(unit, send, os.getpid()),
+                                name=f"plbench-{unit.tag.strip('[]')}")
                 p.start()
             send.close()
             procs.append((p, recv))
@@ -631,10 +633,33 @@ def _worker_signals() -> None:
         signal.signal(signal.SIGTERM, _interrupt)
 
 
-def _process_entry(unit: WorkUnit, conn) -> None:
+def _stop_with_driver(driver: int) -> bool:
+    """Have this worker stopped as by its driver's Ctrl-C (one SIGINT: checkpoint, stop) when the driver dies. In its
+    own process group (:func:`_run_processes`) a worker outlived a driver killed outright — kill -9, the out-of-memory
+    killer, the hangup of the ssh session it ran in — and trained on with no one to collect it, out of reach of the
+    next command's Ctrl-C. A thread looks for the driver every :data:`DRIVER_POLL_S` (its parent no longer: it is
+    gone). False when the driver is already gone."""
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == driver:
+            _time.sleep(DRIVER_POLL_S)
+        log.warning("the driver (pid %d) is gone: stopping", driver)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    if os.getppid() != driver:
+        return False
+    threading.Thread(target=watch, name="plbench-driver-watch", daemon=True).start()
+    return True
+
+
+def _process_entry(unit: WorkUnit, conn, driver: int | None = None) -> None:
     with contextlib.suppress(OSError):
         os.setpgid(0, 0)  # our own process group: see _run_processes
     _worker_signals()
+    if driver is not None and not _stop_with_driver(driver):  # died while this process started: no one to work for
+        conn.close()
+        return
     result = _worker_main(unit)
     with contextlib.suppress(BrokenPipeError, OSError):
         conn.send(result)

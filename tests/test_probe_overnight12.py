@@ -270,3 +270,66 @@ def test_a_clock_stepped_back_mid_grid_does_not_make_local_workers_retry_its_fai
     for rid in rids:  # each failed once: no earlier attempt set aside by a second try
         assert store.meta(rid)["status"] == "failed"
         assert not (store.run_dir(rid) / "attempts").exists(), rid
+
+
+class _Pipe:
+    """A worker's end of its driver's pipe, for a worker started in the test (nothing is read from it)."""
+
+    def send(self, obj) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def test_local_workers_stop_when_their_driver_dies(tmp_path, monkeypatch):
+    """The driver of `plbench run --workers 4` killed outright — kill -9, the out-of-memory killer, or the hangup of
+    the ssh session it ran in (its default action ends the driver) — left its workers, each in its own process
+    group, training on with no one to collect them: their summary and failures reported nowhere, a Ctrl-C of the
+    next command unable to stop them, and that command's runs 'left to another process'. A worker now gets the
+    stop a Ctrl-C sends when its driver is gone, checkpoints and stops; the same command resumes."""
+    import contextlib
+    import os
+    import select
+    import signal
+    import time
+
+    from benchmark import executors
+
+    stopped, ready = tmp_path / "stopped", os.pipe()
+
+    def waits(unit):  # a worker in a run: stopped, it checkpoints (KeyboardInterrupt, as from its driver's Ctrl-C)
+        try:
+            os.write(ready[1], b"1")
+            time.sleep(20)
+            return {"summary": {}}
+        except KeyboardInterrupt:
+            stopped.write_text("stopped")
+            return {"interrupted": True}
+
+    monkeypatch.setattr(executors, "_worker_main", waits)
+    pids = os.pipe()
+    driver = os.fork()
+    if driver == 0:  # the driver: starts its worker, then dies without a word once the worker runs
+        try:
+            worker = os.fork()
+            if worker == 0:
+                try:
+                    executors._process_entry(executors.WorkUnit((), str(tmp_path), (), "cpu"), _Pipe(), os.getppid())
+                finally:
+                    os._exit(0)
+            os.write(pids[1], str(worker).encode())
+            select.select([ready[0]], [], [], 10)  # the worker is in its run (or failed to start: 10 s)
+        finally:
+            os._exit(0)
+    os.waitpid(driver, 0)
+    worker = int(os.read(pids[0], 32))
+    try:
+        for _ in range(100):
+            if stopped.exists():
+                break
+            time.sleep(0.05)
+        assert stopped.exists(), "the worker trained on after its driver died"
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # stopped, it is gone (if not: a test's process left behind)
+            os.kill(worker, signal.SIGKILL)
