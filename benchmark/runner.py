@@ -1091,6 +1091,20 @@ def failed_runs(store: ResultsStore, configs: list[RunConfig], most: int = 20) -
     return lines[:most] + ([f"… and {len(lines) - most} more (runs/<id>/meta.json)"] if len(lines) > most else [])
 
 
+def halved_runs(store: ResultsStore, configs: list[RunConfig]) -> list[str]:
+    """One line per run of ``configs`` that ran out of memory and trained at half the batch (meta.json's
+    ``batch_size_used``): a setting of its own, so not on the leaderboard of the grid's setting."""
+    lines = []
+    for c in configs:
+        rid = run_id(c)
+        meta = store.meta(rid) or {}
+        if meta.get("status") in ("ok", "diverged") and isinstance(meta.get("batch_size_used"), int):
+            lines.append(f"{c.task}/{c.loss} seed {c.seed} (run {rid}) ran out of memory at batch size {c.batch_size} "
+                         f"and trained at batch size {meta['batch_size_used']}: a setting of its own, not on this "
+                         f"grid's leaderboard (`plbench report --where batch_size={meta['batch_size_used']}`)")
+    return lines
+
+
 def _train_with_oom_retry(grid: _Grid, cfg: RunConfig, rid: str, task: Task, images: list[ImageRecord],
                           curves=None) -> tuple[TrainResult, RunConfig]:
     """Train; on CUDA out-of-memory free the cache and try once more at half the batch size.

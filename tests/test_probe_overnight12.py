@@ -333,3 +333,50 @@ def test_local_workers_stop_when_their_driver_dies(tmp_path, monkeypatch):
     finally:
         with contextlib.suppress(ProcessLookupError):  # stopped, it is gone (if not: a test's process left behind)
             os.kill(worker, signal.SIGKILL)
+
+
+OOM_ABOVE_2 = '''
+import torch
+from benchmark.registry import register_loss
+
+
+@register_loss("oom_above_2_probe12")
+class OomAbove2(torch.nn.Module):
+    """(N, 3, H, W) in [0, 1] → mean absolute error; out of (simulated) GPU memory at a batch above 2 from its 2nd
+    training call (the planning's check of one call passes)."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = 0
+
+    def forward(self, pred, target):
+        self.calls += pred.requires_grad
+        if self.calls >= 2 and pred.shape[0] > 2:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return (pred - target).abs().mean()
+'''
+
+
+def test_the_grids_last_lines_name_runs_trained_at_half_the_batch(tmp_path, caplog):
+    """A run that ran out of memory overnight and trained at half the batch is recorded as a setting of its own, so
+    the leaderboard `run` writes for the grid's setting leaves it out — while the summary said 'trained 1, failed 0',
+    and nothing else. The summary now names such runs, the batch they trained at, and how to see them."""
+    import logging
+
+    from benchmark.cli import main
+    from benchmark.registry import LOSSES
+
+    data = _photos(tmp_path)
+    (tmp_path / "oom.py").write_text(OOM_ABOVE_2)
+    args = ["run", "--tasks", "denoise", "--losses", "oom_above_2_probe12", "--loss-file", str(tmp_path / "oom.py"),
+            "--seeds", "0", "--iterations", "3", "--crop", "24", "--batch-size", "4", "--metrics", "psnr",
+            "--train-data", str(data["train_data"][0]), "--test-data", str(data["test_data"][0]), "--device", "cpu",
+            "--no-progress", "--no-budget-check", "--no-report", "--out", str(tmp_path / "r")]
+    try:
+        with caplog.at_level(logging.INFO, logger="benchmark"):
+            assert main(args) == 0
+    finally:
+        LOSSES.remove("oom_above_2_probe12")
+    tail = caplog.text[caplog.text.index("trained 1, skipped 0"):]
+    assert "denoise/oom_above_2_probe12 seed 0 (run " in tail and "trained at batch size 2" in tail, tail
+    assert "--where batch_size=2" in tail, tail
