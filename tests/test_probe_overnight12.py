@@ -106,6 +106,7 @@ def test_a_rerun_starts_no_more_local_workers_than_runs_left(tmp_path, monkeypat
     assert not started and len(in_process) == 1 and run_id(configs[3]) in map(run_id, in_process[0])
 
 
+@pytest.mark.slow  # three tiny runs trained and scored: 1.5-2.5 s on 2 loaded cores
 def test_a_run_resumed_on_another_thread_count_finishes_as_it_started(tmp_path, monkeypatch):
     """A grid killed under `--workers 2` on 2 cores (1 thread a run) and resumed by `plbench run` (2 threads) finished
     its interrupted run on 2 threads: CPU numbers depend on the count (float reductions are split per thread), so
@@ -308,6 +309,7 @@ def test_local_workers_stop_when_their_driver_dies(tmp_path, monkeypatch):
             return {"interrupted": True}
 
     monkeypatch.setattr(executors, "_worker_main", waits)
+    monkeypatch.setattr(executors, "DRIVER_POLL_S", 0.05)
     pids = os.pipe()
     driver = os.fork()
     if driver == 0:  # the driver: starts its worker, then dies without a word once the worker runs
