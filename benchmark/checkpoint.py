@@ -155,22 +155,41 @@ class Checkpointer:
         self._last_it, self._last_t = it, time.monotonic()
         log.debug("checkpoint at iteration %d → %s", it, self.path)
 
-    def restore(self, *, net, opt, sched, loss_fn, gen: torch.Generator, device: torch.device,
-                dgen: torch.Generator | None = None) -> tuple[int, dict]:
-        """Load the checkpoint into the given objects: (iteration, progress), or (0, {}) if none fits."""
+    def _load(self, quiet: bool = False) -> dict | None:
+        """The checkpoint's state when there is one this run can use, else None (said in a warning unless
+        ``quiet``)."""
         if not self.path.exists():
-            return 0, {}
+            return None
         try:
             with zipfile.ZipFile(self.path) as z:  # torch.load reads a changed tensor without a word: its CRC-32 tells
                 if bad := z.testzip():
                     raise ValueError(f"{bad} does not match its CRC-32 (changed on disk)")
             state = torch.load(self.path, map_location="cpu", weights_only=True)
         except Exception as exc:  # noqa: BLE001 - an unusable checkpoint only costs the time it saved
-            log.warning("ignoring unreadable checkpoint %s (%s: %s)", self.path, type(exc).__name__, exc)
-            return 0, {}
+            if not quiet:
+                log.warning("ignoring unreadable checkpoint %s (%s: %s)", self.path, type(exc).__name__, exc)
+            return None
         if not isinstance(state, dict) or state.get("format") != FORMAT \
                 or _as_current(state.get("fingerprint")) != _as_current(self.fingerprint):
-            log.warning("ignoring checkpoint %s: written for another configuration", self.path)
+            if not quiet:
+                log.warning("ignoring checkpoint %s: written for another configuration", self.path)
+            return None
+        return state
+
+    def threads(self) -> tuple[int, ...]:
+        """The torch thread counts the iterations before a usable checkpoint ran on (none: ``()``): a CPU run
+        resumed on another count finishes on other numbers than an uninterrupted run (reductions are split per
+        thread), so :func:`benchmark.runner.train`'s caller goes on with that count."""
+        state = self._load(quiet=True)
+        progress = state.get("progress") if state else None
+        counts = progress.get("threads") if isinstance(progress, dict) else None
+        return tuple(sorted({int(t) for t in counts})) if isinstance(counts, list) else ()
+
+    def restore(self, *, net, opt, sched, loss_fn, gen: torch.Generator, device: torch.device,
+                dgen: torch.Generator | None = None) -> tuple[int, dict]:
+        """Load the checkpoint into the given objects: (iteration, progress), or (0, {}) if none fits."""
+        state = self._load()
+        if state is None:
             return 0, {}
         net.load_state_dict(state["net"])
         opt.load_state_dict(state["opt"])

@@ -754,6 +754,16 @@ def cmd_run(args) -> int:
              f", not re-scored {summary.unscored} (net.pt missing or unreadable)" if summary.unscored else "",
              f", left {summary.locked} to another process" if summary.locked else "", time.time() - t0)
     from benchmark.config import run_id
+    from benchmark.runner import failed_runs, halved_runs
+
+    for line in halved_runs(store, configs):  # trained, yet on no leaderboard of this grid's setting
+        log.warning("%s", line)
+    if summary.failed:  # which, why and what now, at the end of a night's log (each said once, hours earlier)
+        for line in failed_runs(store, configs):
+            log.error("%s", line)
+        log.error("%d run%s failed: fix the cause (runs/<id>/meta.json keeps each error and its traceback) "
+                  "and run the same command: it retries %s, and trains nothing finished again", summary.failed,
+                  "" if summary.failed == 1 else "s", "it" if summary.failed == 1 else "them")
 
     if s.loss_files:  # "next to cached results": unless the cached results are at another setting
         _warn_field_apart(store, configs, s.loss_files)

@@ -54,6 +54,7 @@ EXECUTORS = ("local", "ray", "slurm")
 STOP_GRACE_S = 120  # how long an interrupted driver waits for remote tasks to checkpoint and stop
 RAY_POLL_S = 5.0  # how often the Ray driver, waiting on its tasks, updates the grid's progress
 SLURM_POLL_S = 5.0  # how often the SLURM driver looks for finished jobs (submitit rate-limits its sacct calls)
+DRIVER_POLL_S = 1.0  # how often a local worker looks whether its driver is still there (_stop_with_driver)
 _REPO_ROOT = Path(__file__).resolve().parents[1]  # where `benchmark`, `tasks`, `losses` live
 
 
@@ -92,8 +93,9 @@ class WorkUnit:
     #: an attempt of a SLURM job after its requeue (:meth:`RequeueableUnit.checkpoint`): runs an earlier attempt
     #: finished are in no summary, its result says so (``requeued``) for the driver to count them from the store
     requeued: bool = False
-    #: the driver's id of a remote grid (Ray, SLURM: :func:`_units`), written into the meta.json and pass records of
-    #: the runs the unit does: what the driver counts this grid's runs by, a node's clock being no match for its own
+    #: the driver's id of a grid of several processes (local workers, Ray, SLURM: :func:`_units`), written into the
+    #: meta.json and pass records of the runs the unit does: what the driver counts this grid's runs by, a node's clock
+    #: being no match for its own (nor a clock stepped back during the night for its earlier reading)
     grid_id: str = ""
 
 
@@ -494,7 +496,8 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
                   threads: int | None = None, data=None, logger: str = "tensorboard", **_ignored):
     """``workers=1``: :func:`run_grid` in this process (``threads`` sets torch's thread count for
     it). ``workers=N`` (or ``"auto"``: one per visible GPU × ``workers_per_gpu``, else 1): N
-    spawned processes, each running :func:`run_grid` on its :func:`shard_order`; with GPUs,
+    spawned processes — no more than the runs left (:func:`_to_submit`; one left: this process) —, each
+    running :func:`run_grid` on its :func:`shard_order` of those runs; with GPUs,
     worker i sees GPU ``(i // workers_per_gpu) % n_gpus`` only (``cuda:N``: GPU N only); on the CPU each gets
     ``max(1, cores // N)`` threads."""
     import torch
@@ -504,6 +507,10 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
 
     cuda = _uses_cuda(device_spec)
     workers, gpus = local_workers(device_spec, workers, workers_per_gpu, len(configs))
+    todo = list(configs)
+    if workers > 1:  # a rerun: no process for runs already finished (each starts up and decodes the data for nothing)
+        todo = _to_submit(list(configs), store_root, metrics, "worker")
+        workers = min(workers, max(1, len(todo)))
     if workers == 1:
         before = torch.get_num_threads()
         if threads:
@@ -525,12 +532,15 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
         resolve_device(device_spec)  # raises the usual one-line error
     ResultsStore(store_root).ensure_writable()
     if not gpus:  # CPU workers share this machine's RAM: checked here for all of them, before any starts
-        check_local_memory(list(configs), resolve_device(device_spec), data, workers, gpus, workers_per_gpu,
+        check_local_memory(todo, resolve_device(device_spec), data, workers, gpus, workers_per_gpu,
                            ResultsStore(store_root))
     since = time.time()
+    # which runs are this grid's (a failure not to retry, a lost worker's runs to count) by id, not by time alone: the
+    # clock may be stepped back during the night (NTP, a VM resumed), and every run after looked older than the grid
+    grid_id = uuid.uuid4().hex[:12]
     per_worker_threads = threads or max(1, _cores() // workers)
     units, envs = [], []
-    plan = _planned(configs)
+    plan = _planned(todo)
     from benchmark.data import decoded_in_ram_bytes
 
     # each worker decodes its own copy of the images: the decoded-pixel budget is shared, not N times over
@@ -542,18 +552,18 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
         if gpus:
             env["CUDA_VISIBLE_DEVICES"] = gpus[(i // workers_per_gpu) % len(gpus)]
             device = "cuda"  # the one GPU this worker sees
-        order = shard_order(list(configs), i, workers)
-        own = len(configs[i::workers])
+        order = shard_order(todo, i, workers)  # the grid's runs left (all of them the first time)
+        own = len(todo[i::workers])
         units.append(WorkUnit(tuple(order[:own]), str(store_root), tuple(metrics), device, steal=tuple(order[own:]),
                               progress=False, checkpoint=checkpoint, loss_files=tuple(map(str, loss_files)),
                               threads=per_worker_threads, log_level=_log_level(), tag=f"[w{i}]", since=since,
                               grid=tuple(configs), grid_workers=workers, logger=logger,
                               gpu_share=gpu_shares(workers, workers_per_gpu, len(gpus))[i] if gpus else 1,
-                              planned=tuple(plan[c] for c in order)))
+                              planned=tuple(plan[c] for c in order), grid_id=grid_id))
         envs.append(env)
     placement = (", ".join(f"w{i}→GPU {e['CUDA_VISIBLE_DEVICES']}" for i, e in enumerate(envs)) if gpus
                  else f"CPU, {per_worker_threads} thread(s) each")
-    log.info("local executor: %d workers (%s) on %d runs", workers, placement, len(configs))
+    log.info("local executor: %d workers (%s) on %d runs", workers, placement, len(todo))
     from benchmark.progress import GridProgress, Monitor, log_to_bars
 
     bars = GridProgress(ResultsStore(store_root), configs, workers, bar=progress, since=since)
@@ -562,7 +572,7 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
             results = _run_processes(units, envs, Monitor(bars))
     finally:
         bars.close()
-    return _collect(list(configs), store_root, metrics, results, "workers", since=since)
+    return _collect(list(configs), store_root, metrics, results, "workers", since=since, grid_id=grid_id)
 
 
 def _run_processes(units: list[WorkUnit], envs: list[dict], monitor=None) -> list[dict]:
@@ -577,7 +587,8 @@ def _run_processes(units: list[WorkUnit], envs: list[dict], monitor=None) -> lis
         for unit, env in zip(units, envs):
             recv, send = ctx.Pipe(duplex=False)
             with _environ(**env):
-                p = ctx.Process(target=_process_entry, args=(unit, send), name=f"plbench-{unit.tag.strip('[]')}")
+                p = ctx.Process(target=_process_entry, args=(unit, send, os.getpid()),
+                                name=f"plbench-{unit.tag.strip('[]')}")
                 p.start()
             send.close()
             procs.append((p, recv))
@@ -622,10 +633,33 @@ def _worker_signals() -> None:
         signal.signal(signal.SIGTERM, _interrupt)
 
 
-def _process_entry(unit: WorkUnit, conn) -> None:
+def _stop_with_driver(driver: int) -> bool:
+    """Have this worker stopped as by its driver's Ctrl-C (one SIGINT: checkpoint, stop) when the driver dies. In its
+    own process group (:func:`_run_processes`) a worker outlived a driver killed outright — kill -9, the out-of-memory
+    killer, the hangup of the ssh session it ran in — and trained on with no one to collect it, out of reach of the
+    next command's Ctrl-C. A thread looks for the driver every :data:`DRIVER_POLL_S` (its parent no longer: it is
+    gone). False when the driver is already gone."""
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == driver:
+            _time.sleep(DRIVER_POLL_S)
+        log.warning("the driver (pid %d) is gone: stopping", driver)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    if os.getppid() != driver:
+        return False
+    threading.Thread(target=watch, name="plbench-driver-watch", daemon=True).start()
+    return True
+
+
+def _process_entry(unit: WorkUnit, conn, driver: int | None = None) -> None:
     with contextlib.suppress(OSError):
         os.setpgid(0, 0)  # our own process group: see _run_processes
     _worker_signals()
+    if driver is not None and not _stop_with_driver(driver):  # died while this process started: no one to work for
+        conn.close()
+        return
     result = _worker_main(unit)
     with contextlib.suppress(BrokenPipeError, OSError):
         conn.send(result)

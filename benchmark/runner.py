@@ -10,7 +10,7 @@ seeded ``torch.Generator``); on CUDA it runs under bf16 autocast. A run checkpoi
 (:mod:`benchmark.checkpoint`) and resumes to the same numbers after a crash; each run of a grid
 is done under a per-run lock, so several processes can share one results directory.
 
-Failure handling, per run: a non-finite loss stops the run as ``diverged`` (with the iteration), as do
+Failure handling, per run: a non-finite loss or gradient stops the run as ``diverged`` (with the iteration), as do
 non-finite weights after the last update;
 CUDA out-of-memory is retried once at half the batch size, then recorded as ``failed``; any other
 exception is recorded as ``failed`` with its message and where (``failed_in``, ``failed_at``: the training
@@ -198,7 +198,7 @@ class TrainStep:
     On a GPU the step is built not to wait on the host: training images live on the device as
     uint8 (:class:`~benchmark.sampler.DeviceSampler`), crops, flips, rotations and noise are drawn
     there from a seeded CUDA generator, constants are cached on the device, ``cudnn.benchmark`` is
-    on, and a non-finite loss is caught by a device-side flag that records its first iteration and
+    on, and a non-finite loss or gradient is caught by a device-side flag that records its first iteration and
     is read every ``check_every`` iterations (:meth:`check`), not by a sync per step.
     ``cfg.compile`` runs the net and every frozen backbone of the loss through ``torch.compile``.
     """
@@ -258,8 +258,8 @@ class TrainStep:
         return sample_batch(self.images, cfg.batch_size, cfg.crop, self.task.size_multiple, self.gen)
 
     def __call__(self, it: int) -> torch.Tensor | None:
-        """Iteration ``it``: the (detached) loss, or None when the CPU check found it non-finite
-        (nothing is stepped then; :attr:`diverged_at` is set)."""
+        """Iteration ``it``: the (detached) loss, or None when the CPU check found it, or the net's gradient,
+        non-finite (nothing is stepped then; :attr:`diverged_at` is set)."""
         if self.prefetch is not None:
             clean, degraded = self.prefetch.get()
         else:
@@ -269,14 +269,20 @@ class TrainStep:
         with self.autocast:
             pred = self.step_net(degraded)
             loss = self.loss_fn(pred, clean, **extra)
-        if self.fast:  # no host sync: remember the first non-finite iteration on the device
-            bad = ~torch.isfinite(loss.detach())
-            self.first_bad = torch.where((self.first_bad == 0) & bad, it, self.first_bad)
-        elif not torch.isfinite(loss):
+        if not self.fast and not torch.isfinite(loss):
             self.diverged_at = it
             return None
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
+        # a finite loss can still have a non-finite gradient (a masked sqrt's branch under torch.where): its update
+        # leaves the weights NaN, which only the next iteration's loss showed (diverged one iteration late)
+        finite = _finite_grads(self.net)
+        if self.fast:  # no host sync: remember the first non-finite iteration on the device
+            bad = ~torch.isfinite(loss.detach()) if finite is None else ~(torch.isfinite(loss.detach()) & finite)
+            self.first_bad = torch.where((self.first_bad == 0) & bad, it, self.first_bad)
+        elif finite is not None and not finite:
+            self.diverged_at = it  # not stepped: nothing of this iteration reaches the weights
+            return None
         self.opt.step()
         self.sched.step()
         if hasattr(self.loss_fn, "train_step"):
@@ -300,7 +306,7 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
           progress: bool = False, checkpoint: Checkpointer | None = None, check_every: int = 50,
           device_path: bool | None = None, curves=None, defer_stop: bool = False) -> TrainResult:
     """Train one net on random crops (:class:`TrainStep`). Stops and reports ``diverged``, with the
-    first iteration whose loss was non-finite, when the loss goes non-finite.
+    first iteration whose loss or gradient was non-finite, when either goes non-finite.
 
     With a :class:`Checkpointer` the run starts from its checkpoint when there is one, saves one
     under its policy and once more at the end (so a crash during evaluation costs no training).
@@ -438,6 +444,14 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
                        steady_ms_per_it=steady, warmup_iterations=warm if steady is not None else 0,
                        warmup_s=(t_warm - t0) if steady is not None else 0.0, checkpoint_s=ckpt_s,
                        stop_requested=stop_requested)
+
+
+def _finite_grads(net: torch.nn.Module) -> torch.Tensor | None:
+    """Are all of the net's gradients finite? A bool tensor on the net's device (no host sync), None when no weight
+    has a gradient. The largest |gradient| of each weight is NaN or inf exactly when one of its entries is (a 2-norm
+    could overflow): one fused kernel on a GPU."""
+    grads = [p.grad for p in net.parameters() if p.grad is not None]
+    return torch.isfinite(torch.stack(torch._foreach_norm(grads, float("inf")))).all() if grads else None
 
 
 def _finite_state(net: torch.nn.Module) -> bool:
@@ -654,8 +668,8 @@ class _Grid:
     progress: bool
     logger: str = "tensorboard"
     grid_progress: object = None  # benchmark.progress.GridProgress of the whole grid
-    #: the remote executor's id of this grid (Ray, SLURM: :attr:`benchmark.executors.WorkUnit.grid_id`), written into
-    #: the meta.json and pass records of the runs it does; "" (a local grid): none written
+    #: the executor's id of this grid (local workers, Ray, SLURM: :attr:`benchmark.executors.WorkUnit.grid_id`),
+    #: written into the meta.json and pass records of the runs it does; "" (one process's grid): none written
     grid_id: str = ""
     #: the grid's start (``time.time()``) when these runs are one executor worker's: a run another worker failed
     #: after it is not tried again here (:func:`_run_locked`)
@@ -1000,6 +1014,13 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
     from benchmark.loggers import CurveLog
 
     curves = CurveLog(store.run_dir(rid), grid.logger, name=rid, config=cfg.to_dict())
+    threads = torch.get_num_threads()
+    resume_on = _checkpoint_threads(grid, rid, cfg)
+    if resume_on and resume_on != threads:  # set back in the finally below
+        log.info("run %s (%s/%s seed %d) goes on with %d threads (this process has %d), as its checkpoint was "
+                 "trained: CPU numbers depend on the thread count", rid, cfg.task, cfg.loss, cfg.seed, resume_on,
+                 threads)
+        torch.set_num_threads(resume_on)
     stop = False  # a stop the training loop took over at a divergence (TrainResult.stop_requested)
     stage = "setup"  # where a failure happened: setup, training, saving, evaluation, writing (meta.json's failed_in)
     try:
@@ -1066,11 +1087,12 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
             raise full from None
         message = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}".rstrip(": ")
         at = getattr(exc, "plbench_iteration", None) if stage == "training" else None
-        where = f"at training iteration {at} of {cfg.iterations}" if at is not None else f"in {stage}"
-        log.error("run %s (%s/%s seed %d) failed %s: %s", rid, cfg.task, cfg.loss, cfg.seed, where, message)
+        log.error("run %s (%s/%s seed %d) failed %s: %s", rid, cfg.task, cfg.loss, cfg.seed,
+                  _failed_where(stage, at, cfg.iterations), message)
         log.debug("traceback of run %s", rid, exc_info=True)
         store.write_meta(rid, {"run_id": rid, "config": cfg.to_dict(), "status": "failed", "error": message,
                                "failed_in": stage, **({"failed_at": at} if at is not None else {}),
+                               "traceback": _traceback(exc),
                                "started": started, "code_version": code_version(),
                                "loss_versions": _loss_versions_or_none(cfg.loss, cfg.precision),
                                "setting": setting(cfg),
@@ -1080,6 +1102,52 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
         return "failed"
     finally:
         curves.close()
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
+
+
+def _traceback(exc: BaseException, most: int = 20_000) -> str:
+    """A failed run's traceback for its meta.json (where in a loss the bug is, without training the run again to
+    find it): the text Python prints, its last ``most`` characters (the innermost frames) when longer."""
+    import traceback
+
+    text = "".join(traceback.format_exception(exc))
+    return text if len(text) <= most else "…" + text[-most:]
+
+
+def _failed_where(stage, at, iterations) -> str:
+    """Where a run failed, as its error line and the grid's summary say it: "at training iteration 3 of 8", or "in
+    evaluation" (meta.json's ``failed_in`` and ``failed_at``)."""
+    return f"at training iteration {at} of {iterations}" if at is not None else f"in {stage or 'an unknown stage'}"
+
+
+def failed_runs(store: ResultsStore, configs: list[RunConfig], most: int = 20) -> list[str]:
+    """One line per run of ``configs`` that ``store`` records as failed — its task/loss and seed, run id, where and
+    the error, as the runner logged it when it failed (hours and thousands of lines earlier, in a worker's log) —
+    at most ``most`` of them, then how many more: the grid's summary (``plbench run``'s last lines)."""
+    lines = []
+    for c in configs:
+        rid = run_id(c)
+        meta = store.meta(rid) or {}
+        if meta.get("status") == "failed":
+            where = _failed_where(meta.get("failed_in"), meta.get("failed_at"), c.iterations)
+            lines.append(f"{c.task}/{c.loss} seed {c.seed} (run {rid}) failed {where}: "
+                         f"{meta.get('error') or 'no message recorded'}")
+    return lines[:most] + ([f"… and {len(lines) - most} more (runs/<id>/meta.json)"] if len(lines) > most else [])
+
+
+def halved_runs(store: ResultsStore, configs: list[RunConfig]) -> list[str]:
+    """One line per run of ``configs`` that ran out of memory and trained at half the batch (meta.json's
+    ``batch_size_used``): a setting of its own, so not on the leaderboard of the grid's setting."""
+    lines = []
+    for c in configs:
+        rid = run_id(c)
+        meta = store.meta(rid) or {}
+        if meta.get("status") in ("ok", "diverged") and isinstance(meta.get("batch_size_used"), int):
+            lines.append(f"{c.task}/{c.loss} seed {c.seed} (run {rid}) ran out of memory at batch size {c.batch_size} "
+                         f"and trained at batch size {meta['batch_size_used']}: a setting of its own, not on this "
+                         f"grid's leaderboard (`plbench report --where batch_size={meta['batch_size_used']}`)")
+    return lines
 
 
 def _train_with_oom_retry(grid: _Grid, cfg: RunConfig, rid: str, task: Task, images: list[ImageRecord],
@@ -1152,6 +1220,15 @@ def is_out_of_memory(exc: BaseException) -> bool:
             return True
         exc, seen = exc.__cause__ or exc.__context__, seen + 1
     return False
+
+
+def _checkpoint_threads(grid: _Grid, rid: str, cfg: RunConfig) -> int | None:
+    """The one torch thread count a CPU run's usable checkpoint was trained on (None: none, several, or not on the
+    CPU): the run is finished — trained and evaluated — on it, so that its numbers are an uninterrupted run's
+    (a grid killed under ``--workers 2`` and resumed by one process, a SLURM job requeued with other cores)."""
+    ckpt = _checkpointer(grid, rid, cfg, "ckpt.pt") if grid.device.type == "cpu" else None
+    counts = ckpt.threads() if ckpt is not None else ()
+    return counts[0] if len(counts) == 1 else None
 
 
 def _checkpointer(grid: _Grid, rid: str, cfg: RunConfig, name: str) -> Checkpointer | None:

@@ -29,6 +29,7 @@ def test_a_run_resumed_at_its_last_iteration_with_non_finite_weights_is_diverged
         ckpt = Checkpointer(tmp_path / "ckpt.pt", CheckpointPolicy(every=100, seconds=0), {"config": cfg.to_dict()})
         with monkeypatch.context() as m:  # the code before 858542c: its final checkpoint holds the NaN net
             m.setattr(runner, "_finite_state", lambda net: True)
+            m.setattr(runner, "_finite_grads", lambda net: None)  # nor its gradient (test_probe_overnight12)
             first = runner.train(cfg, build_task("denoise"), images, torch.device("cpu"), checkpoint=ckpt)
         assert first.status == "ok" and ckpt.path.exists()
         resumed = runner.train(cfg, build_task("denoise"), images, torch.device("cpu"),
