@@ -372,7 +372,9 @@ def loss_weight_keys(loss: str) -> tuple[str, ...]:
     in a spec, with its arguments (``lpips(net='vgg')``: VGG-16's file and the vgg heads, not AlexNet's). The
     registration's ``weights=`` is the keys, or a function of the term's keyword arguments giving them (a loss whose
     arguments choose the trunk). A term given ``weights`` other than ``"pretrained"`` (``"random"``, a checkpoint)
-    downloads nothing: only the files shipped inside a Python package (lpips' heads) remain."""
+    downloads nothing but a weights key it names (``vgg(weights='vgg16:IMAGENET1K_V1')``, as
+    :class:`benchmark.backbones.Backbone` loads it): of the rest only the files shipped inside a Python package
+    (lpips' heads) remain."""
     from benchmark.lossfn import parse_loss_spec
     from benchmark.registry import LOSSES
 
@@ -381,8 +383,10 @@ def loss_weight_keys(loss: str) -> tuple[str, ...]:
         kwargs = dict(term.kwargs)
         need = LOSSES.get(term.name).meta.get("weights", ())
         files = tuple(need(**kwargs) if callable(need) else need)
-        if str(kwargs.get("weights", "pretrained")) != "pretrained":
-            files = tuple(k for k in files if get_file(k).subdir.startswith("package:"))
+        given = str(kwargs.get("weights", "pretrained"))
+        if given != "pretrained":
+            named = (given,) if given in known_files() else ()  # a key by name: the trunk loads that file
+            files = (*named, *(k for k in files if get_file(k).subdir.startswith("package:")))
         keys += files
     return tuple(dict.fromkeys(keys))
 

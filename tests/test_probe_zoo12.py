@@ -117,3 +117,51 @@ def test_list_tasks_shows_every_parameter_of_a_degradation(capsys):
     assert "'resize': 'torch'" in out and out.count("'modcrop': False") == 5, out
     for name in TASKS.names():
         assert str(dataclasses.asdict(build_task(name))) in out, name
+
+
+def _keyed_weights_terms():
+    """Each registered loss that takes ``weights``, given its trunk's weights key by name
+    (``vgg(weights='vgg16:IMAGENET1K_V1')``: a key :class:`benchmark.backbones.Backbone` loads)."""
+    import benchmark.lossfn  # noqa: F401  (registers the built-in losses)
+    from benchmark.lossfn import _init_params
+    from benchmark.registry import LOSSES
+
+    out = []
+    for e in LOSSES.entries():
+        if "weights" not in _init_params(e.obj)[0]:
+            continue
+        need = e.meta.get("weights", ())
+        need = need() if callable(need) else need
+        trunk = next((k for k in need if ":" in k and not k.startswith(("lpips:", "dists:"))), "vgg19:IMAGENET1K_V1")
+        small = "layers=('relu1_2',), n_freq=2, n_orient=2, n_phase=1, " if e.name == "psycho" else ""  # a fast probe
+        out.append(f"{e.name}({small}weights={trunk!r})")
+    return out
+
+
+@pytest.mark.parametrize("spec", _keyed_weights_terms())
+def test_the_files_listed_for_a_term_are_the_files_its_build_loads(spec, monkeypatch):
+    """`vgg(weights='vgg16:IMAGENET1K_V1')` (a weights key by name, as Backbone takes it) loads VGG-16's file, yet
+    `plbench weights` said 'no weights needed', prefetch skipped it and the offline run failed at build: a term given
+    weights other than 'pretrained' was taken to need only packaged files → the listing is what the build resolves."""
+    import torch
+
+    from benchmark import weights as W
+    from benchmark.lossfn import build_loss
+
+    class AnyState(dict):  # every key a loss looks up, so each build goes on to its next file
+        def __contains__(self, k):
+            return True
+
+        def __getitem__(self, k):
+            return torch.zeros(1475 if k in ("alpha", "beta") else 1)
+
+        def __iter__(self):
+            return iter(("alpha", "beta"))
+
+    loaded = []
+    monkeypatch.setattr(W, "resolve", lambda key, allow_download=False: loaded.append(key) or W.get_file(key).path)
+    monkeypatch.setattr(W, "load_state", lambda path, remap=None: AnyState())
+    monkeypatch.setattr(W, "load_strict", lambda *a, **k: None)
+    monkeypatch.setattr(W.WeightFile, "present", property(lambda self: True))  # csr: MoCo v2, no self-training
+    build_loss(spec, weights="pretrained")
+    assert set(W.loss_weight_keys(spec)) == set(loaded), (W.loss_weight_keys(spec), loaded)
