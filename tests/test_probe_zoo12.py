@@ -165,3 +165,30 @@ def test_the_files_listed_for_a_term_are_the_files_its_build_loads(spec, monkeyp
     monkeypatch.setattr(W.WeightFile, "present", property(lambda self: True))  # csr: MoCo v2, no self-training
     build_loss(spec, weights="pretrained")
     assert set(W.loss_weight_keys(spec)) == set(loaded), (W.loss_weight_keys(spec), loaded)
+
+
+@pytest.mark.parametrize("spec", ["vgg(weights={ckpt!r})", "l1 + csr(encoder={ckpt!r})"])
+def test_a_checkpoint_a_term_names_is_listed_present_or_missing(spec, tmp_path, capsys, monkeypatch):
+    """`plbench weights --losses "vgg(weights='enc.pt')"` (README: a loss on one's own encoder) said 'no weights
+    needed' and 'every listed file is present' whether enc.pt was there or not, and prefetch said its files were in
+    place: the run then failed at build (not found) → the checkpoint is listed, MISSING where it is not, and
+    prefetch, which cannot fetch it, says so (exit 2); --backbone-weights auto gave csr(encoder='enc.pt') a random
+    ResNet-50 whether it was there or not."""
+    import re
+
+    from benchmark import cli, config
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    spec = spec.format(ckpt=str(tmp_path / "enc.pt"))
+    assert cli.main(["weights", "--losses", spec]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"MISSING\s+enc\.pt", out) and "every listed file is present" not in out, out
+    assert cli.main(["weights", "prefetch", "--losses", spec]) == 2
+    assert "enc.pt" in capsys.readouterr().err
+    assert config.weights_for(spec, "auto") == "random"
+    (tmp_path / "enc.pt").write_bytes(b"")
+    assert cli.main(["weights", "--losses", spec]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"present\s+enc\.pt", out) and "every listed file is present" in out, out
+    assert config.weights_for(spec, "auto") == "pretrained"
