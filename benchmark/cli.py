@@ -1440,11 +1440,11 @@ def cmd_weights(args) -> int:
     from benchmark.config import DEFAULT_METRICS
     from benchmark.registry import LOSSES, load_user_file
     from benchmark.weights import (
-        cache_dir,
         get_file,
         hub_dir,
         known_files,
         metric_weights_report,
+        missing_checkpoint_message,
         offline,
         online_prefix,
         prefetch,
@@ -1515,8 +1515,7 @@ def cmd_weights(args) -> int:
         if has_url:
             continue
         if key not in known_files():
-            print(f"  {key}: a checkpoint given by path or self-trained name (no prefetch fetches it); put the file "
-                  f"there or in {cache_dir() / 'selftrained'}")
+            print(f"  {missing_checkpoint_message(key)}")
             continue
         wf = get_file(key)
         print(f"  {wf.filename}: no download URL — {wf.note or 'see its source'}; put it at {wf.path}")

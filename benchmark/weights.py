@@ -386,6 +386,15 @@ def loss_checkpoints(loss: str) -> tuple[str, ...]:
     return tuple(k for k in _term_files(loss) if k not in known)
 
 
+def missing_checkpoint_message(ref: str) -> str:
+    """One line for a checkpoint a term names that is not there (:func:`loss_checkpoints`), with the key or
+    self-trained name meant where ``ref`` is a slip of one (as the run's own refusal says)."""
+    from benchmark.backbones import _weights_hint
+
+    return (f"checkpoint {ref} not found: a file given by path or self-trained name, which no prefetch fetches; put "
+            f"it there or in {cache_dir() / 'selftrained'}{_weights_hint(ref)}")
+
+
 def _term_files(loss: str) -> tuple[str, ...]:
     """Weights keys and checkpoint references of a spec's terms, each once (:func:`loss_weight_keys`)."""
     from benchmark.lossfn import parse_loss_spec
@@ -484,8 +493,7 @@ def prefetch(losses: list[str] | None = None, metrics=None, command: str = "plbe
         raise UserError(f"{len(missing)} weight file(s) missing and {flags} forbid{'s' * (' and ' not in flags)} "
                         f"downloads: run `{online_prefix()} {command}` on a machine with a network (then copy "
                         f"{hub_dir()} here), or put each file where `plbench weights` says")
-    errors = [f"checkpoint {ref} not found: a file given by path or self-trained name, which no prefetch fetches; "
-              f"put it there or in {cache_dir() / 'selftrained'}"
+    errors = [missing_checkpoint_message(ref)
               for name in (losses or ()) for ref in loss_checkpoints(name) if find_checkpoint(ref) is None]
     for key in keys:
         try:

@@ -192,3 +192,15 @@ def test_a_checkpoint_a_term_names_is_listed_present_or_missing(spec, tmp_path, 
     out = capsys.readouterr().out
     assert re.search(r"present\s+enc\.pt", out) and "every listed file is present" in out, out
     assert config.weights_for(spec, "auto") == "pretrained"
+
+
+def test_a_slip_of_a_weights_key_is_listed_with_the_key_meant(tmp_path, capsys, monkeypatch):
+    """`vgg(weights='vgg16:IMAGENET1K_V2')` (no such key): the listing called it a checkpoint to put in place, where
+    the run's own refusal names the key meant → the listing and prefetch say 'did you mean' as the run does."""
+    from benchmark import cli
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    assert cli.main(["weights", "--losses", "vgg(weights='vgg16:IMAGENET1K_V2')"]) == 0
+    assert "did you mean vgg16:IMAGENET1K_V1" in capsys.readouterr().out
+    assert cli.main(["weights", "prefetch", "--losses", "vgg(weights='vgg16:IMAGENET1K_V2')"]) == 2
+    assert "did you mean vgg16:IMAGENET1K_V1" in capsys.readouterr().err
