@@ -87,17 +87,22 @@ def test_weights_listing_refuses_a_bad_argument_before_any_output(spec, said, ca
     assert captured.out == "" and said in captured.err, captured
 
 
-def test_contrique_fr_states_the_sides_it_scores():
+def test_contrique_fr_states_the_sides_it_scores(monkeypatch):
     """contrique_fr's docstring said '≥ 64 px per side', yet it has no MIN_SIDE entry and scores every test image the
     harness loads (≥ 8 px; its quality vector runs from 2 px, as the contrique loss's docstring says since eadb5ed)
     → it states that side."""
     import torch
 
+    from benchmark import backbones
     from benchmark.metrics import ContriqueFR, min_side
 
+    real = backbones.Backbone  # ResNet-50's taps and strides in tinycnn: a random ResNet-50 took 1.5 s to draw
+    monkeypatch.setattr(backbones, "Backbone", lambda arch, layers, **kw: real("tinycnn", layers, **kw))
     m = ContriqueFR(weights="random")
     t = torch.rand(1, 3, 2, 3, generator=torch.Generator().manual_seed(0))
     assert torch.isfinite(m(t.flip(-1), t)).all() and min_side("contrique_fr") == 0
+    with pytest.raises(ValueError, match="≥ 2 px per side"):  # the side stated is the least it scores
+        m(t[..., :1, :], t[..., :1, :])
     doc = " ".join(ContriqueFR.__doc__.split())
     assert "≥ 64 px" not in doc and "≥ 2 px per side" in doc, doc
 
