@@ -1504,7 +1504,9 @@ def cmd_weights(args) -> int:
     from benchmark.weights import (
         get_file,
         hub_dir,
+        known_files,
         metric_weights_report,
+        missing_checkpoint_message,
         offline,
         online_prefix,
         prefetch,
@@ -1546,8 +1548,9 @@ def cmd_weights(args) -> int:
                     metric, reason = open_metric(name)
                     print(f"  {name:<20} {'usable' if metric else 'MISSING  ' + reason}")
                 continue
-            if not r["present"]:
-                missing[r["needs"]] = bool(get_file(r["needs"]).url)
+            if not r["present"]:  # a checkpoint given by path (needs="checkpoint"): by its path, nothing to fetch
+                missing[r["path"] if r["needs"] == "checkpoint" else r["needs"]] = \
+                    r["needs"] != "checkpoint" and bool(get_file(r["needs"]).url)
             mark = "present" if r["present"] else "MISSING"
             print(f"  {name:<20} {mark:<8} {r['file']}  →  {r['path']}")
 
@@ -1561,7 +1564,9 @@ def cmd_weights(args) -> int:
         print("every listed file is present")
         return 0
     fetchable = sum(missing.values())
-    if offline():
+    if not fetchable:  # checkpoints given by path, files without a URL: nothing a prefetch could get
+        print(f"{len(missing)} file(s) missing, none with a source URL:")
+    elif offline():
         print(f"{len(missing)} file(s) missing; this machine is offline (HF_HUB_OFFLINE / PLBENCH_OFFLINE), so "
               f"nothing is downloaded here: run `{online_prefix()} {cmd}` on a machine with a network to fetch "
               f"the {fetchable} that have a source URL, then copy its {hub_dir()} here (or point TORCH_HOME at it)")
@@ -1569,9 +1574,13 @@ def cmd_weights(args) -> int:
         print(f"{len(missing)} file(s) missing: run `{cmd}` to download the {fetchable} that have a source URL "
               "into the paths above")
     for key, has_url in missing.items():
-        if not has_url:
-            wf = get_file(key)
-            print(f"  {wf.filename}: no download URL — {wf.note or 'see its source'}; put it at {wf.path}")
+        if has_url:
+            continue
+        if key not in known_files():
+            print(f"  {missing_checkpoint_message(key)}")
+            continue
+        wf = get_file(key)
+        print(f"  {wf.filename}: no download URL — {wf.note or 'see its source'}; put it at {wf.path}")
     return 0
 
 

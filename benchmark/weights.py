@@ -372,7 +372,31 @@ def loss_weight_keys(loss: str) -> tuple[str, ...]:
     in a spec, with its arguments (``lpips(net='vgg')``: VGG-16's file and the vgg heads, not AlexNet's). The
     registration's ``weights=`` is the keys, or a function of the term's keyword arguments giving them (a loss whose
     arguments choose the trunk). A term given ``weights`` other than ``"pretrained"`` (``"random"``, a checkpoint)
-    downloads nothing: only the files shipped inside a Python package (lpips' heads) remain."""
+    downloads nothing but a weights key it names (``vgg(weights='vgg16:IMAGENET1K_V1')``, as
+    :class:`benchmark.backbones.Backbone` loads it): of the rest only the files shipped inside a Python package
+    (lpips' heads) remain."""
+    known = known_files()
+    return tuple(k for k in _term_files(loss) if k in known)
+
+
+def loss_checkpoints(loss: str) -> tuple[str, ...]:
+    """The checkpoints the terms of ``loss`` load by path or self-trained name, not by weights key
+    (``vgg(weights='enc.pt')``, ``csr(encoder='enc.pt')``): listed by ``plbench weights``, never downloaded."""
+    known = known_files()
+    return tuple(k for k in _term_files(loss) if k not in known)
+
+
+def missing_checkpoint_message(ref: str) -> str:
+    """One line for a checkpoint a term names that is not there (:func:`loss_checkpoints`), with the key or
+    self-trained name meant where ``ref`` is a slip of one (as the run's own refusal says)."""
+    from benchmark.backbones import _weights_hint
+
+    return (f"checkpoint {ref} not found: a file given by path or self-trained name, which no prefetch fetches; put "
+            f"it there or in {cache_dir() / 'selftrained'}{_weights_hint(ref)}")
+
+
+def _term_files(loss: str) -> tuple[str, ...]:
+    """Weights keys and checkpoint references of a spec's terms, each once (:func:`loss_weight_keys`)."""
     from benchmark.lossfn import parse_loss_spec
     from benchmark.registry import LOSSES
 
@@ -381,8 +405,10 @@ def loss_weight_keys(loss: str) -> tuple[str, ...]:
         kwargs = dict(term.kwargs)
         need = LOSSES.get(term.name).meta.get("weights", ())
         files = tuple(need(**kwargs) if callable(need) else need)
-        if str(kwargs.get("weights", "pretrained")) != "pretrained":
-            files = tuple(k for k in files if get_file(k).subdir.startswith("package:"))
+        given = kwargs.get("weights", "pretrained")
+        if given != "pretrained":  # a key or a checkpoint by name: the trunk loads that file
+            named = (given,) if isinstance(given, str) and given != "random" else ()
+            files = (*named, *(k for k in files if k in known_files() and get_file(k).subdir.startswith("package:")))
         keys += files
     return tuple(dict.fromkeys(keys))
 
@@ -400,19 +426,25 @@ def term_specs(specs) -> list[str]:
 def weights_report(losses: list[str] | None = None) -> list[dict]:
     """One row per (loss, needed file): ``loss, needs, file, path, present``.
 
-    Losses without pretrained weights get one row with ``needs="none"`` and ``present=True``.
+    Losses without pretrained weights get one row with ``needs="none"`` and ``present=True``; a checkpoint a term
+    names by path or self-trained name (:func:`loss_checkpoints`) a row with ``needs="checkpoint"``.
     """
     from benchmark.registry import LOSSES
 
     rows = []
     for name in (losses or LOSSES.names()):
-        keys = loss_weight_keys(name)
-        if not keys:
+        keys, checkpoints = loss_weight_keys(name), loss_checkpoints(name)
+        if not keys and not checkpoints:
             rows.append({"loss": name, "needs": "none", "file": "", "path": "", "present": True})
         for key in keys:
             wf = get_file(key)
             rows.append({"loss": name, "needs": key, "file": wf.filename, "path": str(wf.path),
                          "present": wf.present})
+        for ref in checkpoints:  # needs="checkpoint": a file given by path or name, which nothing downloads
+            found = find_checkpoint(ref)
+            path = found or Path(ref).expanduser()
+            rows.append({"loss": name, "needs": "checkpoint", "file": path.name, "path": str(path),
+                         "present": found is not None})
     return rows
 
 
@@ -461,7 +493,8 @@ def prefetch(losses: list[str] | None = None, metrics=None, command: str = "plbe
         raise UserError(f"{len(missing)} weight file(s) missing and {flags} forbid{'s' * (' and ' not in flags)} "
                         f"downloads: run `{online_prefix()} {command}` on a machine with a network (then copy "
                         f"{hub_dir()} here), or put each file where `plbench weights` says")
-    errors = []
+    errors = [missing_checkpoint_message(ref)
+              for name in (losses or ()) for ref in loss_checkpoints(name) if find_checkpoint(ref) is None]
     for key in keys:
         try:
             path = resolve(key, allow_download=True)

@@ -64,13 +64,13 @@ def resolve_encoder(encoder: str = "auto", selftrain: bool = True) -> str:
 
 def _encoder_file(encoder: str = "auto", **_) -> tuple[str, ...]:
     """The file ``csr(encoder=…)`` loads (``weights="pretrained"``): for ``"auto"`` the cached one
-    :func:`resolve_encoder` takes, MoCo v2's (its first choice, the one to fetch) where none is; the named weights
-    key's; none for a checkpoint path or a self-trained name."""
+    :func:`resolve_encoder` takes, MoCo v2's (its first choice, the one to fetch) where none is; else the named
+    weights key, checkpoint path or self-trained name (:func:`benchmark.weights.loss_checkpoints`)."""
     from benchmark import weights as W
 
     if encoder == "auto":
         encoder = next((k for k in CONTRASTIVE_ENCODERS if W.get_file(k).present), CONTRASTIVE_ENCODERS[0])
-    return (encoder,) if encoder in W.known_files() else ()
+    return (str(encoder),)
 
 
 @register_loss("csr", version="2", citation="A Domain-specific Perceptual Metric via Contrastive "
