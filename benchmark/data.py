@@ -448,11 +448,11 @@ def _holdout(text: str, value: str, percent: str, part: str | None, role: str | 
     return share, part
 
 
-def held_out(pixels: torch.Tensor, percent: float) -> bool:
+def held_out(pixels: torch.Tensor, percent: float, digest: str | None = None) -> bool:
     """Whether an image is in a source's held-out ``percent`` % (:attr:`DataSpec.holdout`): drawn from its pixels
-    alone (:func:`image_hash`), so the split needs no seed or order, adding an image moves no other, and copies of one
-    image fall on the same side."""
-    return int(image_hash(pixels), 16) % 10_000 < round(percent * 100)
+    alone (:func:`image_hash`, or its ``digest`` where known), so the split needs no seed or order, adding an image
+    moves no other, and copies of one image fall on the same side."""
+    return int(digest or image_hash(pixels), 16) % 10_000 < round(percent * 100)
 
 
 @dataclass(frozen=True)
@@ -2374,9 +2374,28 @@ def _image_column(ds, spec: DataSpec) -> str:
 
 def load_images(spec: DataSpec) -> list[ImageRecord]:
     """Decode every image of a source. Corrupt files are logged by name and skipped; a source
-    that yields no image at all is a :class:`UserError`."""
+    that yields no image at all is a :class:`UserError`. A part of a hold-out is :func:`holdout_part` of its whole
+    source's images."""
+    if spec.holdout:
+        return holdout_part(spec, load_images(dataclasses.replace(spec, holdout=None, max_images=None)))
     with _quiet_datasets():
         return _load_images(spec)
+
+
+def holdout_part(spec: DataSpec, whole: list[ImageRecord], hash_of=None) -> list[ImageRecord]:
+    """The images of ``whole`` (its source's, decoded once for both parts: :class:`DataCache`) in ``spec``'s part of
+    its hold-out (:func:`held_out`), in order, under the ids the whole source gives them, at most ``spec.max_images``.
+    ``hash_of``: :func:`image_hash` of a record (a cache's, so each image is hashed once)."""
+    share, part = spec.holdout
+    hash_of = hash_of or (lambda r: image_hash(r.pixels))
+    keep = [r for r in whole if held_out(r.pixels, share, hash_of(r)) == (part == "test")]
+    if not keep:
+        raise UserError(f"{spec}: none of its {len(whole)} images is in the {part} part of a {share:g}% hold-out "
+                        "(each image's part is drawn from its pixels): hold out a larger share, or test on "
+                        "another source")
+    log.info("%s: %d image(s) read, the %s part of its %g%% hold-out (drawn from each image's pixels); %d of the "
+             "other part passed over", spec, len(keep), part, share, len(whole) - len(keep))
+    return keep[:spec.max_images] if spec.max_images is not None else keep
 
 
 @contextlib.contextmanager
@@ -2411,7 +2430,7 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
     arrays = _array_dtype(ds.features[col]) if _is_pixel_array(ds.features[col]) else None
     if arrays:  # pixels as nested lists: read them as numpy arrays (of their column's type, which numpy may widen)
         ds = ds.with_format("numpy", columns=[col], output_all_columns=True)
-    records, keys, bad, small, notes, whys, other = [], [], [], [], {}, {}, 0
+    records, keys, bad, small, notes, whys = [], [], [], [], {}, {}
     in_ram, spill = 0, _Spill(spec)
     for i, row in enumerate(ds):
         if spec.max_images is not None and len(records) >= spec.max_images:
@@ -2433,9 +2452,6 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
             continue
         if min(pixels.shape[-2:]) < MIN_IMAGE_SIDE:
             small.append(f"{Path(path).name if path else where} ({pixels.shape[-2]}×{pixels.shape[-1]})")
-            continue
-        if spec.holdout and held_out(pixels, spec.holdout[0]) != (spec.holdout[1] == "test"):
-            other += 1  # the other part of the hold-out
             continue
         if id_col and row[id_col] is not None:
             keys.append((i, str(row[id_col]), None))
@@ -2480,14 +2496,6 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
         log.warning("%s: skipped %d image(s) smaller than %d px on a side (test images are cut to multiples of "
                     "%d px; a training crop is ≥ %d px): %s", spec, len(small), MIN_IMAGE_SIDE, MIN_IMAGE_SIDE,
                     MIN_IMAGE_SIDE, ", ".join(small[:10]) + (", …" if len(small) > 10 else ""))
-    if spec.holdout:
-        share, part = spec.holdout
-        if not records and other:
-            raise UserError(f"{spec}: none of its {other} images is in the {part} part of a {share:g}% hold-out "
-                            "(each image's part is drawn from its pixels): hold out a larger share, or test on "
-                            "another source")
-        log.info("%s: %d image(s) read, the %s part of its %g%% hold-out (drawn from each image's pixels); %d of the "
-                 "other part passed over", spec, len(records), part, share, other)
     if not records:
         if small:
             also = f"; {len(bad)} unreadable" if bad else ""
@@ -2499,7 +2507,7 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
         raise UserError(f"dataset {spec} contains no readable image{what}")
     if bad:
         log.warning("%s: loaded %d of %d image files; %d unreadable%s: %s", spec, len(records),
-                    len(records) + len(small) + len(bad) + other, len(bad), _logged(bad),
+                    len(records) + len(small) + len(bad), len(bad), _logged(bad),
                     ", ".join(map(str, bad[:5])) + (", …" if len(bad) > 5 else ""))
     return [ImageRecord(image_id, px) for image_id, px in zip(_distinct_ids(keys), records)]
 
@@ -2948,6 +2956,9 @@ class DataCache:
         self._grey: dict[DataSpec, list[str]] = {}
 
     def images(self, spec: DataSpec) -> list[ImageRecord]:
+        if spec not in self._images and spec.holdout:  # both parts from one decoding of their source
+            whole = self.images(dataclasses.replace(spec, holdout=None, max_images=None))
+            self._images[spec] = holdout_part(spec, whole, self._hash)
         if spec not in self._images:
             self._images[spec] = load_images(spec)
             log.info("loaded %d images from %s", len(self._images[spec]), spec)

@@ -216,3 +216,26 @@ def test_a_training_set_smaller_than_the_crop_is_refused_when_the_grid_is_planne
         build_configs(GridSpec(tasks=("denoise",), losses=("l1",), seeds=(0,), metrics=("psnr",), device="cpu",
                                iterations=2, crop=64, batch_size=2, budget_check=False, train_data=(train,),
                                test_data=(test,)), DataCache())
+
+
+def test_both_parts_of_a_hold_out_are_read_from_one_decoding_of_their_source(tmp_path, monkeypatch):
+    """SOURCE[holdout=P%] as --train-data and --test-data: each part decoded the whole source (every image must be
+    decoded to know its part), so planning read a big folder twice, and every job of an executor did again → the source
+    is decoded once per cache and split; a part read alone (load_images) is the same images under the same ids."""
+    import benchmark.data as data_mod
+    from benchmark.data import DataSpec, fingerprint, load_images
+
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    for i in range(12):
+        Image.fromarray(_photo(16, 24, seed=200 + i)).save(folder / f"p{i:02d}.png")
+    decoded = []
+    real = data_mod._load_images
+    monkeypatch.setattr(data_mod, "_load_images", lambda spec: decoded.append(spec) or real(spec))
+    cache = DataCache()
+    train = DataSpec.parse(f"{folder}[holdout=30%]", max_images=5, role="train")
+    test = DataSpec.parse(f"{folder}[holdout=30%]", role="test")
+    parts = cache.images(train), cache.images(test)
+    assert len(decoded) == 1 and len(parts[0]) == 5 and parts[1]
+    for spec, part in zip((train, test), parts):
+        assert fingerprint(load_images(spec)) == fingerprint(part)
