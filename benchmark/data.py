@@ -145,16 +145,17 @@ class DataSpec:
         if m and not os.path.exists(text):
             text, max_images = m.group(1), int(m.group(2))
         holdout = None
-        m = re.fullmatch(r"(.*)\[holdout=([^\]%]*)(%?)(?::([^\]]*))?\]", text)
-        if m and not os.path.exists(text):
-            holdout = _holdout(original, m.group(2), m.group(3), m.group(4), role)
-            text = m.group(1)
+        m = re.search(r"\[holdout=([^\]%]*)(%?)(?::([^\]]*))?\]", text)  # wherever written: after SOURCE, @REV,
+        if m and not os.path.exists(text):  # :SPLIT or #COLUMN (the token writes it last)
+            holdout = _holdout(original, m.group(1), m.group(2), m.group(3), role)
+            text = text[:m.start()] + text[m.end():]
         sliced = re.search(r":([^:@#\[\]]+)\[([^\]]*)\](?=#|$)", text)  # datasets' split slice: train[:10%]
         if sliced and not os.path.exists(os.path.expanduser(text)):
             raise UserError(f"{original}: split slices ({sliced.group(1)}[{sliced.group(2)}]) are not read: name the "
                             f"whole split (:{sliced.group(1)}) and cap a training source with --max-train-images N, or "
-                            f"hold out a share of it for testing: the same {text[:sliced.start()]}:{sliced.group(1)}"
-                            "[holdout=10%] as --train-data and --test-data")
+                            "hold out a share of it for testing: the same "
+                            f"{text[:sliced.start()]}:{sliced.group(1)}{text[sliced.end():]}[holdout=10%] as "
+                            "--train-data and --test-data")
         if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", text) and not os.path.exists(text):
             raise UserError(f"{text} is a URL: a source is an image folder, a saved dataset or a hub id "
                             "(download the files and pass their folder)")

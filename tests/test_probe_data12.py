@@ -239,3 +239,21 @@ def test_both_parts_of_a_hold_out_are_read_from_one_decoding_of_their_source(tmp
     assert len(decoded) == 1 and len(parts[0]) == 5 and parts[1]
     for spec, part in zip((train, test), parts):
         assert fingerprint(load_images(spec)) == fingerprint(part)
+
+
+def test_a_hold_out_composes_with_revision_split_and_column_wherever_it_is_written():
+    """`hub[holdout=10%]@rev`, `hub[holdout=10%]:train` or `hub:train[holdout=10%]#img` (the syntax lists @REV, :SPLIT
+    and #COLUMN after SOURCE): only a [holdout=…] at the very end was read — before an '@' or ':' it became part of a
+    hub id, silently; before '#' it was refused as a split slice, pointing to a form that dropped the column → read
+    where it is written, one spec and token whatever the place; a slice's refusal keeps the column in its form."""
+    from benchmark.data import DataSpec
+
+    want = DataSpec.parse("user/set@abc:train#img[holdout=10%]", role="test")
+    assert (want.source, want.revision, want.split, want.image_column, want.holdout) == \
+        ("user/set", "abc", "train", "img", (10.0, "test"))
+    for text in ("user/set[holdout=10%]@abc:train#img", "user/set@abc[holdout=10%]:train#img",
+                 "user/set@abc:train[holdout=10%]#img"):
+        assert DataSpec.parse(text, role="test") == want, text
+    assert DataSpec.parse("user/set[holdout=5%]:train", role="train").token() == "user/set:train[holdout=5%:train]"
+    with pytest.raises(UserError, match=r"the same user/set:train#img\[holdout=10%\] as --train-data"):
+        DataSpec.parse("user/set:train[:10%]#img", role="test")
