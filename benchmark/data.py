@@ -193,7 +193,12 @@ class DataSpec:
         s = self.source + (f"@{self.revision}" if self.revision else "")
         s += f":{self.split}" if self.split else ""
         s += f"#{self.image_column}" if self.image_column else ""
-        return s + (f"[holdout={self.holdout[0]:g}%:{self.holdout[1]}]" if self.holdout else "")
+        return s + self.part
+
+    @property
+    def part(self) -> str:
+        """``[holdout=P%:PART]`` for a part of a hold-out (:attr:`holdout`), else ``""``: in its token and its name."""
+        return f"[holdout={self.holdout[0]:g}%:{self.holdout[1]}]" if self.holdout else ""
 
     def token(self) -> str:
         """``str(self)`` plus ``[max_images=N]`` when capped: what configs record; :meth:`parse` reads it back."""
@@ -202,11 +207,12 @@ class DataSpec:
     @property
     def name(self) -> str:
         """Short name for result rows: the folder name or the id, plus the split (several sources
-        sharing one: :func:`dataset_names`), composed (NFC) as image ids are (:func:`_distinct_ids`)."""
+        sharing one: :func:`dataset_names`) and the part of a hold-out (:attr:`part`: a folder's held-out images are not
+        the folder), composed (NFC) as image ids are (:func:`_distinct_ids`)."""
         import unicodedata
 
         base = Path(self.source).name if os.path.isdir(self.source) or _is_table(Path(self.source)) else self.source
-        return unicodedata.normalize("NFC", base + (f":{self.split}" if self.split else ""))
+        return unicodedata.normalize("NFC", base + (f":{self.split}" if self.split else "") + self.part)
 
     @property
     def kind(self) -> str:
@@ -2737,7 +2743,7 @@ def dataset_names(specs) -> dict[DataSpec, str]:
         depth = max((len(Path(s.source).parts) for s in group), default=1)
         for k in range(2, depth + 1):
             tried = {s: unicodedata.normalize("NFC", "/".join(Path(s.source).parts[-k:]).lstrip("/")
-                                              + (f":{s.split}" if s.split else "")) for s in group}
+                                              + (f":{s.split}" if s.split else "") + s.part) for s in group}
             if len(set(tried.values())) == len(group) and not set(tried.values()) & (set(names.values()) - {name}):
                 names.update(tried)
                 break

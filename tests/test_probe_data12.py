@@ -257,3 +257,17 @@ def test_a_hold_out_composes_with_revision_split_and_column_wherever_it_is_writt
     assert DataSpec.parse("user/set[holdout=5%]:train", role="train").token() == "user/set:train[holdout=5%:train]"
     with pytest.raises(UserError, match=r"the same user/set:train#img\[holdout=10%\] as --train-data"):
         DataSpec.parse("user/set:train[:10%]#img", role="test")
+
+
+def test_a_held_out_part_is_named_so_in_the_result_rows(tmp_path):
+    """The held-out 10 % of a folder was scored under the folder's bare name (`mine`, in every result row and the
+    report's 'By test set' table: 'mine 3 images'), as a run tested on the whole folder is → the part is in the name
+    (`mine[holdout=10%:test]`), two folders of one name told apart as before; a plain source's name is unchanged."""
+    from benchmark.data import DataSpec, dataset_names
+
+    for parent in ("a", "b"):
+        (tmp_path / parent / "mine").mkdir(parents=True)
+    a, b = (DataSpec.parse(f"{tmp_path / p / 'mine'}[holdout=10%]", role="test") for p in ("a", "b"))
+    assert a.name == "mine[holdout=10%:test]"
+    assert dataset_names([a, b]) == {a: "a/mine[holdout=10%:test]", b: "b/mine[holdout=10%:test]"}
+    assert DataSpec.parse(str(tmp_path / "a" / "mine"), role="test").name == "mine"
