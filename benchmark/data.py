@@ -440,12 +440,12 @@ def default_split(spec: "DataSpec", splits: list[str], role: str | None) -> str:
 def _holdout(text: str, value: str, percent: str, part: str | None, role: str | None) -> tuple[float, str]:
     """:attr:`DataSpec.holdout` of ``SOURCE[holdout=VALUE%[:PART]]`` (``text``): the part named, else the role's (test
     data: the held-out images; training data: the others); a :class:`UserError` in one line otherwise."""
-    try:
-        share = float(value)
+    try:  # to the 0.01 % that held_out draws at: the token writes it whole, and reads back as this spec
+        share = round(float(value), 2)
     except ValueError:
         share = math.nan
     if not percent or not 0 < share < 100:
-        raise UserError(f"{text}: a hold-out is a percentage of the images between 0 and 100, e.g. "
+        raise UserError(f"{text}: a hold-out is a percentage of the images between 0.01 and 99.99, e.g. "
                         f"[holdout=10%], not [holdout={value}{percent}]")
     part = part if part is not None else role
     if part not in ("test", "train"):

@@ -197,7 +197,7 @@ def test_a_source_without_a_held_out_split_is_split_in_two_by_a_seeded_hold_out(
         assert data.overlap((train,), (test,)) == []
     assert not tr & te and tr | te == {f"p{i:02d}" for i in range(40)} and 4 <= len(te) <= 16
     assert DataSpec.parse(str(folder), role="test").token() == str(folder)  # a plain source: its token, its ids
-    for bad, said in (("[holdout=150%]", "between 0 and 100"), ("[holdout=10]", "between 0 and 100"),
+    for bad, said in (("[holdout=150%]", "between 0.01 and 99.99"), ("[holdout=10]", "between 0.01 and 99.99"),
                       ("[holdout=10%:val]", "name the part")):
         with pytest.raises(UserError, match=said):
             DataSpec.parse(f"{folder}{bad}", role="test")
@@ -271,3 +271,15 @@ def test_a_held_out_part_is_named_so_in_the_result_rows(tmp_path):
     assert a.name == "mine[holdout=10%:test]"
     assert dataset_names([a, b]) == {a: "a/mine[holdout=10%:test]", b: "b/mine[holdout=10%:test]"}
     assert DataSpec.parse(str(tmp_path / "a" / "mine"), role="test").name == "mine"
+
+
+def test_a_hold_out_share_reads_back_from_its_token_as_given():
+    """[holdout=33.3333333%] was kept to every digit but written '33.3333%' in its token (the runs' configs), which
+    read back as another spec than the one planned → the share is taken to the 0.01 % that the split draws at
+    (held_out), so its token reads back as the very spec; a share that rounds to 0 is refused in one line."""
+    from benchmark.data import DataSpec
+
+    spec = DataSpec.parse("user/set[holdout=33.3333333%]", role="test")
+    assert spec.holdout == (33.33, "test") and DataSpec.parse(spec.token()) == spec
+    with pytest.raises(UserError, match=r"between 0\.01 and 99\.99"):
+        DataSpec.parse("user/set[holdout=0.001%]", role="test")
