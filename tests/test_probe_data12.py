@@ -283,3 +283,27 @@ def test_a_hold_out_share_reads_back_from_its_token_as_given():
     assert spec.holdout == (33.33, "test") and DataSpec.parse(spec.token()) == spec
     with pytest.raises(UserError, match=r"between 0\.01 and 99\.99"):
         DataSpec.parse("user/set[holdout=0.001%]", role="test")
+
+
+def test_looking_for_cut_patches_in_a_noisy_dark_set_does_not_compare_whole_images_again_and_again(monkeypatch):
+    """Dark, grainy photos (a low-light set: a few levels of sensor noise) share many 8-px windows by chance, so each
+    test image had up to 64 × 8 candidate windows compared whole, pixel for pixel (a 12 MP test image: seconds each,
+    at planning) → a candidate is first compared at a sparse grid of its pixels, and only one agreeing there is
+    compared whole; a patch cut from such a photo is still found."""
+    import torch
+
+    import benchmark.data as data_mod
+    from benchmark.data import DataSpec, ImageRecord
+
+    rng = np.random.default_rng(5)
+    pool = [ImageRecord(f"t{i}", torch.from_numpy(rng.integers(0, 4, (3, 256, 256), dtype=np.uint8)))
+            for i in range(8)]
+    spec = DataSpec("x")
+    test = [ImageRecord("q", torch.from_numpy(rng.integers(0, 4, (3, 96, 96), dtype=np.uint8))),
+            ImageRecord("cut", pool[1].pixels[:, 30:126, 40:136].clone())]
+    whole = []
+    real = np.array_equal
+    monkeypatch.setattr(np, "array_equal", lambda a, b, *k: (whole.append(1) if np.size(a) >= 3 * 96 * 96 else None)
+                        or real(a, b, *k))
+    assert data_mod._cropped_copies(pool, {spec: test}, {spec: "x"}, set()) == ["x/cut (cut from a training image)"]
+    assert len(whole) <= 8
