@@ -2797,7 +2797,8 @@ def _cropped_copies(train_recs: list[ImageRecord], test_recs: dict, names: dict,
     first channels are indexed by :data:`_CROP_KEY`-px row windows every ``s``-th row and column (``s`` = 8, more for
     a set of over :data:`_CROP_KEYS` such windows); each test image, turned the eight ways, looks up its windows at the
     first ``s`` rows and columns (a window of a training image holds one indexed position there when it is ≥ ``s``
-    px high and ``s`` + 7 wide), and a candidate is compared whole. Re-encoded crops are not looked for."""
+    px high and ``s`` + 7 wide), and the positions they point to most are compared (:func:`_cut_from`). Re-encoded
+    crops are not looked for."""
     done = set(found) | {f.rsplit(" (", 1)[0] for f in found}  # named already, as it is or with its marker
     left = [(spec, r) for spec, rs in test_recs.items() for r in rs
             if f"{names[spec]}/{r.image_id}" not in done and r.pixels.shape[0] == 3]
@@ -2815,23 +2816,27 @@ def _cropped_copies(train_recs: list[ImageRecord], test_recs: dict, names: dict,
     keys, where = np.concatenate(keys), np.concatenate(where)
     order = np.argsort(keys, kind="stable")
     keys, where = keys[order], where[order]
+    sides = np.array([r.size for r in pool], dtype=np.int64)
     out = []
     for spec, t in left:
         full = t.pixels.numpy()
         for turn, u in enumerate(np.rot90(v, k, axes=(1, 2)) for v in (full, full[:, :, ::-1]) for k in range(4)):
-            if _cut_from(u, pool, keys, where, s):
+            if _cut_from(u, pool, keys, where, s, sides):
                 out.append(f"{names[spec]}/{t.image_id} (cut from a training image"
                            f"{', turned or mirrored' if turn else ''})")
                 break
     return out
 
 
-def _cut_from(u: np.ndarray, pool: list[ImageRecord], keys: np.ndarray, where: np.ndarray, s: int) -> bool:
+def _cut_from(u: np.ndarray, pool: list[ImageRecord], keys: np.ndarray, where: np.ndarray, s: int,
+              sides: np.ndarray) -> bool:
     """Whether ``u`` (3, h, w) is a window of an image of ``pool`` (:func:`_cropped_copies`' index: sorted ``keys``,
-    each ``where`` = (pool index, row, col), every ``s``-th row and column). Its windows are looked up in ``s`` × ``s``
-    blocks at four heights and four widths, each block holding one of every (row, col) residue mod ``s``, so a
-    flat band (sky) at its top-left does not hide it; 64 candidates at most are tried, each compared at a sparse grid
-    of its pixels before it is compared whole."""
+    each ``where`` = (pool index, row, col), every ``s``-th row and column; ``sides``: the pool's (H, W)). Its windows
+    are looked up in ``s`` × ``s`` blocks at four heights and four widths, each block holding one of every (row, col)
+    residue mod ``s``, so a flat band (sky) at its top-left does not hide it. Each hit points to a position of ``u`` in
+    a training image; the positions most pointed to are tried first (the true one: every window of ``u`` on the
+    index's grid; one a window shares by chance, as a dark, grainy set's many do: one or two), 64 at most, each
+    compared at a sparse grid of its pixels before it is compared whole."""
     h, w = u.shape[-2:]
     if w < _CROP_KEY:
         return False
@@ -2840,25 +2845,30 @@ def _cut_from(u: np.ndarray, pool: list[ImageRecord], keys: np.ndarray, where: n
     cols = np.unique(np.concatenate([np.arange(min(s, span)) + o
                                      for o in np.linspace(0, max(span - s, 0), 4).astype(int)]))
     q, distinct = _window_keys(u[0], rows, cols)
-    sy, sx = max(1, h // 16), max(1, w // 16)
     r_at, c_at = np.nonzero(distinct)
     q, r_at, c_at = q[r_at, c_at], rows[r_at], cols[c_at]
     lo, hi = np.searchsorted(keys, q, "left"), np.searchsorted(keys, q, "right")
-    tried: set[tuple[int, int, int]] = set()
-    for i in np.nonzero(hi > lo)[0]:
-        for j, y, x in where[lo[i]:hi[i]]:
-            j, y0, x0 = int(j), int(y - r_at[i]), int(x - c_at[i])
-            big = pool[j].pixels.numpy()
-            if (j, y0, x0) in tried or y0 < 0 or x0 < 0 or y0 + h > big.shape[-2] or x0 + w > big.shape[-1] \
-                    or (h, w) == big.shape[-2:] or big.dtype != u.dtype:
-                continue
-            tried.add((j, y0, x0))
-            # at a sparse grid first (≤ 16 × 16 pixels): a dark, grainy set's chance matches fail there at once
-            if np.array_equal(big[:, y0:y0 + h:sy, x0:x0 + w:sx], u[:, ::sy, ::sx]) and \
-                    np.array_equal(big[:, y0:y0 + h, x0:x0 + w], u):
-                return True
-            if len(tried) >= 64:
-                return False
+    n = hi - lo
+    keep = np.argsort(n, kind="stable")  # the rarest windows first, up to _CROP_KEYS hits in all
+    keep = keep[(np.cumsum(n[keep]) <= _CROP_KEYS) & (n[keep] > 0)]
+    if not len(keep):
+        return False
+    lo, n, r_at, c_at = lo[keep], n[keep], r_at[keep], c_at[keep]
+    query = np.repeat(np.arange(len(n)), n)
+    hits = where[np.repeat(lo - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))]
+    j, y0, x0 = hits[:, 0], hits[:, 1] - r_at[query], hits[:, 2] - c_at[query]
+    big_h, big_w = sides[j, 0], sides[j, 1]
+    inside = (y0 >= 0) & (x0 >= 0) & (y0 + h <= big_h) & (x0 + w <= big_w) & ((big_h != h) | (big_w != w))
+    if not inside.any():
+        return False
+    at, votes = np.unique(np.stack([j, y0, x0], 1)[inside], axis=0, return_counts=True)
+    sy, sx = max(1, h // 16), max(1, w // 16)
+    for j, y0, x0 in at[np.argsort(-votes, kind="stable")[:64]].tolist():
+        big = pool[j].pixels.numpy()
+        # at a sparse grid first (≤ 16 × 16 pixels): a chance match fails there at once
+        if big.dtype == u.dtype and np.array_equal(big[:, y0:y0 + h:sy, x0:x0 + w:sx], u[:, ::sy, ::sx]) \
+                and np.array_equal(big[:, y0:y0 + h, x0:x0 + w], u):
+            return True
     return False
 
 
