@@ -329,3 +329,13 @@ def test_patches_cut_from_a_noisy_dark_set_are_found_though_chance_matches_aboun
                                                                    axes=(1, 2)).copy())))
     spec = DataSpec("x")
     assert len(data_mod._cropped_copies(pool, {spec: cuts}, {spec: "x"}, set())) == 12
+
+
+def test_a_test_set_with_no_image_a_task_can_cut_is_refused_when_the_grid_is_planned(tmp_path):
+    """×3 super-resolution cuts test images to multiples of 24 px: a test set of 20-px photos was planned (a dry run's
+    estimate, exit 0; an executor's submission), and the grid stopped when it reached that task, after every task
+    before it had trained ('no test image is at least 24 px …') → refused when planned, in the same words."""
+    train = _photos(tmp_path / "train", [(48, 48)])
+    test = _photos(tmp_path / "test", [(20, 20), (22, 30)])
+    with pytest.raises(UserError, match=r"no test image is at least 24 px on each side, as task sr4 needs"):
+        _plan(train, test, tasks=("denoise", "sr4"), sr4={"scale": 3})
