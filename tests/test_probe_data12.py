@@ -339,3 +339,14 @@ def test_a_test_set_with_no_image_a_task_can_cut_is_refused_when_the_grid_is_pla
     test = _photos(tmp_path / "test", [(20, 20), (22, 30)])
     with pytest.raises(UserError, match=r"no test image is at least 24 px on each side, as task sr4 needs"):
         _plan(train, test, tasks=("denoise", "sr4"), sr4={"scale": 3})
+
+
+def test_run_help_says_how_a_hold_out_is_drawn_and_where_it_is_written():
+    """`run --help` called the hold-out 'a seeded 10 %' (there is no seed to set: each image's part is drawn from its
+    pixels) and --train-data's syntax line left it out → both say it as it is."""
+    from benchmark.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if getattr(a, "choices", None) and "run" in a.choices)
+    text = " ".join(sub.choices["run"].format_help().split())
+    assert "seeded" not in text and "SOURCE[@REV][:SPLIT][#COLUMN][holdout=P%]" in text
+    assert "drawn from its pixels" in text
