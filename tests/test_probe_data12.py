@@ -350,3 +350,15 @@ def test_run_help_says_how_a_hold_out_is_drawn_and_where_it_is_written():
     text = " ".join(sub.choices["run"].format_help().split())
     assert "seeded" not in text and "SOURCE[@REV][:SPLIT][#COLUMN][holdout=P%]" in text
     assert "drawn from its pixels" in text
+
+
+def test_test_images_too_small_for_deblur_are_said_before_any_loss_is_built(tmp_path):
+    """ad6bf53 moved the refusal of deblur test images within the kernel's reach before the losses are built and
+    probed (a minute for a feature loss on 2 busy cores): a grid with a loss whose weights are missing said the weights
+    first, and the small test images only once they were fetched → the data is judged first."""
+    train = _photos(tmp_path / "train", [(32, 32)])
+    tiny = _photos(tmp_path / "tiny", [(14, 30)])
+    with pytest.raises(UserError, match=r"test image tiny/p0 \(30×14\) is cut to 8 px"):
+        build_configs(GridSpec(tasks=("deblur",), losses=("lpips",), seeds=(0,), metrics=("psnr",), device="cpu",
+                               iterations=2, crop=16, batch_size=2, budget_check=False, train_data=(train,),
+                               test_data=(tiny,), backbone_weights="pretrained"), DataCache())
