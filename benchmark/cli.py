@@ -153,11 +153,12 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
     run.add_argument("--metrics", nargs="+", help="pyiqa metric names, or contrique_fr[@<checkpoint>] (default: "
                      "the profile's)")
     run.add_argument("--train-data", nargs="+", action="extend", metavar="SOURCE",  # repeated: all of them
-                     help="SOURCE[@REV][:SPLIT][#COLUMN]: skimage, a folder, a saved dataset, a hub id; several are "
-                          "pooled (e.g. ../shared/datasets/BSD200 ../shared/datasets/T91)")
+                     help="SOURCE[@REV][:SPLIT][#COLUMN][holdout=P%%]: skimage, a folder, a saved dataset, a hub id; "
+                          "several are pooled (e.g. ../shared/datasets/BSD200 ../shared/datasets/T91)")
     run.add_argument("--test-data", nargs="+", action="extend", metavar="SOURCE",
                      help="one or more sources of held-out test images (SOURCE[holdout=10%%] here and in "
-                          "--train-data: a seeded 10%% of a source tested on, the rest trained on)")
+                          "--train-data: about 10%% of a source's images, each drawn from its pixels, tested on, the "
+                          "rest trained on)")
     run.add_argument("--max-train-images", type=_whole, help="use at most N images of each training source")
     run.add_argument("--backbone-weights", help="random, pretrained, auto (pretrained where the weights are "
                      "cached, else random) or a checkpoint path (feature losses; default: the profile's)")

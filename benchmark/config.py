@@ -364,12 +364,17 @@ def check_test_sides(task, name: str, test_sets: dict) -> None:
     """A :class:`UserError` where a test image of ``test_sets`` ({DataSpec: [ImageRecord]}), cut to ``task``'s
     :attr:`~benchmark.task.Task.test_multiple`, has a side under :meth:`~benchmark.task.Task.min_test_side` (deblur:
     within its kernel's reach, which the code before 10c9b4d padded otherwise under the same run ids), naming the
-    images; one under the multiple itself is left out of the task, as before
-    (:func:`benchmark.runner.held_out_items`)."""
+    images; one under the multiple itself (or over the task's ``max_side``) is left out of the task, as before
+    (:func:`benchmark.runner.held_out_items`), and none left is refused in its words (×3 super-resolution's 24 px)."""
     from benchmark.data import dataset_names
 
     need, why = task.min_test_side()
     multiple = task.test_multiple
+    most = task.max_side
+    if any(test_sets.values()) and not any(min(rec.size) >= multiple and (most is None or max(
+            n - n % multiple for n in rec.size) <= most) for records in test_sets.values() for rec in records):
+        raise UserError(f"no test image is at least {multiple}{f' and at most {most}' if most is not None else ''} px "
+                        f"on each side, as task {name} needs ({', '.join(str(s) for s in test_sets)})")
     names = dataset_names(test_sets)
     small = [(names[spec], rec.image_id, rec.size, min(n - n % multiple for n in rec.size))
              for spec, records in test_sets.items() for rec in records]

@@ -145,16 +145,17 @@ class DataSpec:
         if m and not os.path.exists(text):
             text, max_images = m.group(1), int(m.group(2))
         holdout = None
-        m = re.fullmatch(r"(.*)\[holdout=([^\]%]*)(%?)(?::([^\]]*))?\]", text)
-        if m and not os.path.exists(text):
-            holdout = _holdout(original, m.group(2), m.group(3), m.group(4), role)
-            text = m.group(1)
+        m = re.search(r"\[holdout=([^\]%]*)(%?)(?::([^\]]*))?\]", text)  # wherever written: after SOURCE, @REV,
+        if m and not os.path.exists(text):  # :SPLIT or #COLUMN (the token writes it last)
+            holdout = _holdout(original, m.group(1), m.group(2), m.group(3), role)
+            text = text[:m.start()] + text[m.end():]
         sliced = re.search(r":([^:@#\[\]]+)\[([^\]]*)\](?=#|$)", text)  # datasets' split slice: train[:10%]
         if sliced and not os.path.exists(os.path.expanduser(text)):
             raise UserError(f"{original}: split slices ({sliced.group(1)}[{sliced.group(2)}]) are not read: name the "
                             f"whole split (:{sliced.group(1)}) and cap a training source with --max-train-images N, or "
-                            f"hold out a share of it for testing: the same {text[:sliced.start()]}:{sliced.group(1)}"
-                            "[holdout=10%] as --train-data and --test-data")
+                            "hold out a share of it for testing: the same "
+                            f"{text[:sliced.start()]}:{sliced.group(1)}{text[sliced.end():]}[holdout=10%] as "
+                            "--train-data and --test-data")
         if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", text) and not os.path.exists(text):
             raise UserError(f"{text} is a URL: a source is an image folder, a saved dataset or a hub id "
                             "(download the files and pass their folder)")
@@ -192,7 +193,12 @@ class DataSpec:
         s = self.source + (f"@{self.revision}" if self.revision else "")
         s += f":{self.split}" if self.split else ""
         s += f"#{self.image_column}" if self.image_column else ""
-        return s + (f"[holdout={self.holdout[0]:g}%:{self.holdout[1]}]" if self.holdout else "")
+        return s + self.part
+
+    @property
+    def part(self) -> str:
+        """``[holdout=P%:PART]`` for a part of a hold-out (:attr:`holdout`), else ``""``: in its token and its name."""
+        return f"[holdout={self.holdout[0]:g}%:{self.holdout[1]}]" if self.holdout else ""
 
     def token(self) -> str:
         """``str(self)`` plus ``[max_images=N]`` when capped: what configs record; :meth:`parse` reads it back."""
@@ -201,11 +207,12 @@ class DataSpec:
     @property
     def name(self) -> str:
         """Short name for result rows: the folder name or the id, plus the split (several sources
-        sharing one: :func:`dataset_names`), composed (NFC) as image ids are (:func:`_distinct_ids`)."""
+        sharing one: :func:`dataset_names`) and the part of a hold-out (:attr:`part`: a folder's held-out images are not
+        the folder), composed (NFC) as image ids are (:func:`_distinct_ids`)."""
         import unicodedata
 
         base = Path(self.source).name if os.path.isdir(self.source) or _is_table(Path(self.source)) else self.source
-        return unicodedata.normalize("NFC", base + (f":{self.split}" if self.split else ""))
+        return unicodedata.normalize("NFC", base + (f":{self.split}" if self.split else "") + self.part)
 
     @property
     def kind(self) -> str:
@@ -433,12 +440,12 @@ def default_split(spec: "DataSpec", splits: list[str], role: str | None) -> str:
 def _holdout(text: str, value: str, percent: str, part: str | None, role: str | None) -> tuple[float, str]:
     """:attr:`DataSpec.holdout` of ``SOURCE[holdout=VALUE%[:PART]]`` (``text``): the part named, else the role's (test
     data: the held-out images; training data: the others); a :class:`UserError` in one line otherwise."""
-    try:
-        share = float(value)
+    try:  # to the 0.01 % that held_out draws at: the token writes it whole, and reads back as this spec
+        share = round(float(value), 2)
     except ValueError:
         share = math.nan
     if not percent or not 0 < share < 100:
-        raise UserError(f"{text}: a hold-out is a percentage of the images between 0 and 100, e.g. "
+        raise UserError(f"{text}: a hold-out is a percentage of the images between 0.01 and 99.99, e.g. "
                         f"[holdout=10%], not [holdout={value}{percent}]")
     part = part if part is not None else role
     if part not in ("test", "train"):
@@ -448,11 +455,11 @@ def _holdout(text: str, value: str, percent: str, part: str | None, role: str | 
     return share, part
 
 
-def held_out(pixels: torch.Tensor, percent: float) -> bool:
+def held_out(pixels: torch.Tensor, percent: float, digest: str | None = None) -> bool:
     """Whether an image is in a source's held-out ``percent`` % (:attr:`DataSpec.holdout`): drawn from its pixels
-    alone (:func:`image_hash`), so the split needs no seed or order, adding an image moves no other, and copies of one
-    image fall on the same side."""
-    return int(image_hash(pixels), 16) % 10_000 < round(percent * 100)
+    alone (:func:`image_hash`, or its ``digest`` where known), so the split needs no seed or order, adding an image
+    moves no other, and copies of one image fall on the same side."""
+    return int(digest or image_hash(pixels), 16) % 10_000 < round(percent * 100)
 
 
 @dataclass(frozen=True)
@@ -2374,9 +2381,28 @@ def _image_column(ds, spec: DataSpec) -> str:
 
 def load_images(spec: DataSpec) -> list[ImageRecord]:
     """Decode every image of a source. Corrupt files are logged by name and skipped; a source
-    that yields no image at all is a :class:`UserError`."""
+    that yields no image at all is a :class:`UserError`. A part of a hold-out is :func:`holdout_part` of its whole
+    source's images."""
+    if spec.holdout:
+        return holdout_part(spec, load_images(dataclasses.replace(spec, holdout=None, max_images=None)))
     with _quiet_datasets():
         return _load_images(spec)
+
+
+def holdout_part(spec: DataSpec, whole: list[ImageRecord], hash_of=None) -> list[ImageRecord]:
+    """The images of ``whole`` (its source's, decoded once for both parts: :class:`DataCache`) in ``spec``'s part of
+    its hold-out (:func:`held_out`), in order, under the ids the whole source gives them, at most ``spec.max_images``.
+    ``hash_of``: :func:`image_hash` of a record (a cache's, so each image is hashed once)."""
+    share, part = spec.holdout
+    hash_of = hash_of or (lambda r: image_hash(r.pixels))
+    keep = [r for r in whole if held_out(r.pixels, share, hash_of(r)) == (part == "test")]
+    if not keep:
+        raise UserError(f"{spec}: none of its {len(whole)} images is in the {part} part of a {share:g}% hold-out "
+                        "(each image's part is drawn from its pixels): hold out a larger share, or test on "
+                        "another source")
+    log.info("%s: %d image(s) read, the %s part of its %g%% hold-out (drawn from each image's pixels); %d of the "
+             "other part passed over", spec, len(keep), part, share, len(whole) - len(keep))
+    return keep[:spec.max_images] if spec.max_images is not None else keep
 
 
 @contextlib.contextmanager
@@ -2411,7 +2437,7 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
     arrays = _array_dtype(ds.features[col]) if _is_pixel_array(ds.features[col]) else None
     if arrays:  # pixels as nested lists: read them as numpy arrays (of their column's type, which numpy may widen)
         ds = ds.with_format("numpy", columns=[col], output_all_columns=True)
-    records, keys, bad, small, notes, whys, other = [], [], [], [], {}, {}, 0
+    records, keys, bad, small, notes, whys = [], [], [], [], {}, {}
     in_ram, spill = 0, _Spill(spec)
     for i, row in enumerate(ds):
         if spec.max_images is not None and len(records) >= spec.max_images:
@@ -2433,9 +2459,6 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
             continue
         if min(pixels.shape[-2:]) < MIN_IMAGE_SIDE:
             small.append(f"{Path(path).name if path else where} ({pixels.shape[-2]}×{pixels.shape[-1]})")
-            continue
-        if spec.holdout and held_out(pixels, spec.holdout[0]) != (spec.holdout[1] == "test"):
-            other += 1  # the other part of the hold-out
             continue
         if id_col and row[id_col] is not None:
             keys.append((i, str(row[id_col]), None))
@@ -2480,14 +2503,6 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
         log.warning("%s: skipped %d image(s) smaller than %d px on a side (test images are cut to multiples of "
                     "%d px; a training crop is ≥ %d px): %s", spec, len(small), MIN_IMAGE_SIDE, MIN_IMAGE_SIDE,
                     MIN_IMAGE_SIDE, ", ".join(small[:10]) + (", …" if len(small) > 10 else ""))
-    if spec.holdout:
-        share, part = spec.holdout
-        if not records and other:
-            raise UserError(f"{spec}: none of its {other} images is in the {part} part of a {share:g}% hold-out "
-                            "(each image's part is drawn from its pixels): hold out a larger share, or test on "
-                            "another source")
-        log.info("%s: %d image(s) read, the %s part of its %g%% hold-out (drawn from each image's pixels); %d of the "
-                 "other part passed over", spec, len(records), part, share, other)
     if not records:
         if small:
             also = f"; {len(bad)} unreadable" if bad else ""
@@ -2499,7 +2514,7 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
         raise UserError(f"dataset {spec} contains no readable image{what}")
     if bad:
         log.warning("%s: loaded %d of %d image files; %d unreadable%s: %s", spec, len(records),
-                    len(records) + len(small) + len(bad) + other, len(bad), _logged(bad),
+                    len(records) + len(small) + len(bad), len(bad), _logged(bad),
                     ", ".join(map(str, bad[:5])) + (", …" if len(bad) > 5 else ""))
     return [ImageRecord(image_id, px) for image_id, px in zip(_distinct_ids(keys), records)]
 
@@ -2728,7 +2743,7 @@ def dataset_names(specs) -> dict[DataSpec, str]:
         depth = max((len(Path(s.source).parts) for s in group), default=1)
         for k in range(2, depth + 1):
             tried = {s: unicodedata.normalize("NFC", "/".join(Path(s.source).parts[-k:]).lstrip("/")
-                                              + (f":{s.split}" if s.split else "")) for s in group}
+                                              + (f":{s.split}" if s.split else "") + s.part) for s in group}
             if len(set(tried.values())) == len(group) and not set(tried.values()) & (set(names.values()) - {name}):
                 names.update(tried)
                 break
@@ -2782,7 +2797,8 @@ def _cropped_copies(train_recs: list[ImageRecord], test_recs: dict, names: dict,
     first channels are indexed by :data:`_CROP_KEY`-px row windows every ``s``-th row and column (``s`` = 8, more for
     a set of over :data:`_CROP_KEYS` such windows); each test image, turned the eight ways, looks up its windows at the
     first ``s`` rows and columns (a window of a training image holds one indexed position there when it is ≥ ``s``
-    px high and ``s`` + 7 wide), and a candidate is compared whole. Re-encoded crops are not looked for."""
+    px high and ``s`` + 7 wide), and the positions they point to most are compared (:func:`_cut_from`). Re-encoded
+    crops are not looked for."""
     done = set(found) | {f.rsplit(" (", 1)[0] for f in found}  # named already, as it is or with its marker
     left = [(spec, r) for spec, rs in test_recs.items() for r in rs
             if f"{names[spec]}/{r.image_id}" not in done and r.pixels.shape[0] == 3]
@@ -2800,22 +2816,27 @@ def _cropped_copies(train_recs: list[ImageRecord], test_recs: dict, names: dict,
     keys, where = np.concatenate(keys), np.concatenate(where)
     order = np.argsort(keys, kind="stable")
     keys, where = keys[order], where[order]
+    sides = np.array([r.size for r in pool], dtype=np.int64)
     out = []
     for spec, t in left:
         full = t.pixels.numpy()
         for turn, u in enumerate(np.rot90(v, k, axes=(1, 2)) for v in (full, full[:, :, ::-1]) for k in range(4)):
-            if _cut_from(u, pool, keys, where, s):
+            if _cut_from(u, pool, keys, where, s, sides):
                 out.append(f"{names[spec]}/{t.image_id} (cut from a training image"
                            f"{', turned or mirrored' if turn else ''})")
                 break
     return out
 
 
-def _cut_from(u: np.ndarray, pool: list[ImageRecord], keys: np.ndarray, where: np.ndarray, s: int) -> bool:
+def _cut_from(u: np.ndarray, pool: list[ImageRecord], keys: np.ndarray, where: np.ndarray, s: int,
+              sides: np.ndarray) -> bool:
     """Whether ``u`` (3, h, w) is a window of an image of ``pool`` (:func:`_cropped_copies`' index: sorted ``keys``,
-    each ``where`` = (pool index, row, col), every ``s``-th row and column). Its windows are looked up in ``s`` × ``s``
-    blocks at four heights and four widths, each block holding one of every (row, col) residue mod ``s``, so a
-    flat band (sky) at its top-left does not hide it; 64 candidates at most are compared whole."""
+    each ``where`` = (pool index, row, col), every ``s``-th row and column; ``sides``: the pool's (H, W)). Its windows
+    are looked up in ``s`` × ``s`` blocks at four heights and four widths, each block holding one of every (row, col)
+    residue mod ``s``, so a flat band (sky) at its top-left does not hide it. Each hit points to a position of ``u`` in
+    a training image; the positions most pointed to are tried first (the true one: every window of ``u`` on the
+    index's grid; one a window shares by chance, as a dark, grainy set's many do: one or two), 64 at most, each
+    compared at a sparse grid of its pixels before it is compared whole."""
     h, w = u.shape[-2:]
     if w < _CROP_KEY:
         return False
@@ -2827,19 +2848,27 @@ def _cut_from(u: np.ndarray, pool: list[ImageRecord], keys: np.ndarray, where: n
     r_at, c_at = np.nonzero(distinct)
     q, r_at, c_at = q[r_at, c_at], rows[r_at], cols[c_at]
     lo, hi = np.searchsorted(keys, q, "left"), np.searchsorted(keys, q, "right")
-    tried: set[tuple[int, int, int]] = set()
-    for i in np.nonzero(hi > lo)[0]:
-        for j, y, x in where[lo[i]:hi[i]]:
-            j, y0, x0 = int(j), int(y - r_at[i]), int(x - c_at[i])
-            big = pool[j].pixels.numpy()
-            if (j, y0, x0) in tried or y0 < 0 or x0 < 0 or y0 + h > big.shape[-2] or x0 + w > big.shape[-1] \
-                    or (h, w) == big.shape[-2:] or big.dtype != u.dtype:
-                continue
-            tried.add((j, y0, x0))
-            if np.array_equal(big[:, y0:y0 + h, x0:x0 + w], u):
-                return True
-            if len(tried) >= 64:
-                return False
+    n = hi - lo
+    keep = np.argsort(n, kind="stable")  # the rarest windows first, up to _CROP_KEYS hits in all
+    keep = keep[(np.cumsum(n[keep]) <= _CROP_KEYS) & (n[keep] > 0)]
+    if not len(keep):
+        return False
+    lo, n, r_at, c_at = lo[keep], n[keep], r_at[keep], c_at[keep]
+    query = np.repeat(np.arange(len(n)), n)
+    hits = where[np.repeat(lo - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))]
+    j, y0, x0 = hits[:, 0], hits[:, 1] - r_at[query], hits[:, 2] - c_at[query]
+    big_h, big_w = sides[j, 0], sides[j, 1]
+    inside = (y0 >= 0) & (x0 >= 0) & (y0 + h <= big_h) & (x0 + w <= big_w) & ((big_h != h) | (big_w != w))
+    if not inside.any():
+        return False
+    at, votes = np.unique(np.stack([j, y0, x0], 1)[inside], axis=0, return_counts=True)
+    sy, sx = max(1, h // 16), max(1, w // 16)
+    for j, y0, x0 in at[np.argsort(-votes, kind="stable")[:64]].tolist():
+        big = pool[j].pixels.numpy()
+        # at a sparse grid first (≤ 16 × 16 pixels): a chance match fails there at once
+        if big.dtype == u.dtype and np.array_equal(big[:, y0:y0 + h:sy, x0:x0 + w:sx], u[:, ::sy, ::sx]) \
+                and np.array_equal(big[:, y0:y0 + h, x0:x0 + w], u):
+            return True
     return False
 
 
@@ -2948,6 +2977,9 @@ class DataCache:
         self._grey: dict[DataSpec, list[str]] = {}
 
     def images(self, spec: DataSpec) -> list[ImageRecord]:
+        if spec not in self._images and spec.holdout:  # both parts from one decoding of their source
+            whole = self.images(dataclasses.replace(spec, holdout=None, max_images=None))
+            self._images[spec] = holdout_part(spec, whole, self._hash)
         if spec not in self._images:
             self._images[spec] = load_images(spec)
             log.info("loaded %d images from %s", len(self._images[spec]), spec)

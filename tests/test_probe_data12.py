@@ -197,7 +197,7 @@ def test_a_source_without_a_held_out_split_is_split_in_two_by_a_seeded_hold_out(
         assert data.overlap((train,), (test,)) == []
     assert not tr & te and tr | te == {f"p{i:02d}" for i in range(40)} and 4 <= len(te) <= 16
     assert DataSpec.parse(str(folder), role="test").token() == str(folder)  # a plain source: its token, its ids
-    for bad, said in (("[holdout=150%]", "between 0 and 100"), ("[holdout=10]", "between 0 and 100"),
+    for bad, said in (("[holdout=150%]", "between 0.01 and 99.99"), ("[holdout=10]", "between 0.01 and 99.99"),
                       ("[holdout=10%:val]", "name the part")):
         with pytest.raises(UserError, match=said):
             DataSpec.parse(f"{folder}{bad}", role="test")
@@ -216,3 +216,149 @@ def test_a_training_set_smaller_than_the_crop_is_refused_when_the_grid_is_planne
         build_configs(GridSpec(tasks=("denoise",), losses=("l1",), seeds=(0,), metrics=("psnr",), device="cpu",
                                iterations=2, crop=64, batch_size=2, budget_check=False, train_data=(train,),
                                test_data=(test,)), DataCache())
+
+
+def test_both_parts_of_a_hold_out_are_read_from_one_decoding_of_their_source(tmp_path, monkeypatch):
+    """SOURCE[holdout=P%] as --train-data and --test-data: each part decoded the whole source (every image must be
+    decoded to know its part), so planning read a big folder twice, and every job of an executor did again → the source
+    is decoded once per cache and split; a part read alone (load_images) is the same images under the same ids."""
+    import benchmark.data as data_mod
+    from benchmark.data import DataSpec, fingerprint, load_images
+
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    for i in range(12):
+        Image.fromarray(_photo(16, 24, seed=200 + i)).save(folder / f"p{i:02d}.png")
+    decoded = []
+    real = data_mod._load_images
+    monkeypatch.setattr(data_mod, "_load_images", lambda spec: decoded.append(spec) or real(spec))
+    cache = DataCache()
+    train = DataSpec.parse(f"{folder}[holdout=30%]", max_images=5, role="train")
+    test = DataSpec.parse(f"{folder}[holdout=30%]", role="test")
+    parts = cache.images(train), cache.images(test)
+    assert len(decoded) == 1 and len(parts[0]) == 5 and parts[1]
+    for spec, part in zip((train, test), parts):
+        assert fingerprint(load_images(spec)) == fingerprint(part)
+
+
+def test_a_hold_out_composes_with_revision_split_and_column_wherever_it_is_written():
+    """`hub[holdout=10%]@rev`, `hub[holdout=10%]:train` or `hub:train[holdout=10%]#img` (the syntax lists @REV, :SPLIT
+    and #COLUMN after SOURCE): only a [holdout=…] at the very end was read — before an '@' or ':' it became part of a
+    hub id, silently; before '#' it was refused as a split slice, pointing to a form that dropped the column → read
+    where it is written, one spec and token whatever the place; a slice's refusal keeps the column in its form."""
+    from benchmark.data import DataSpec
+
+    want = DataSpec.parse("user/set@abc:train#img[holdout=10%]", role="test")
+    assert (want.source, want.revision, want.split, want.image_column, want.holdout) == \
+        ("user/set", "abc", "train", "img", (10.0, "test"))
+    for text in ("user/set[holdout=10%]@abc:train#img", "user/set@abc[holdout=10%]:train#img",
+                 "user/set@abc:train[holdout=10%]#img"):
+        assert DataSpec.parse(text, role="test") == want, text
+    assert DataSpec.parse("user/set[holdout=5%]:train", role="train").token() == "user/set:train[holdout=5%:train]"
+    with pytest.raises(UserError, match=r"the same user/set:train#img\[holdout=10%\] as --train-data"):
+        DataSpec.parse("user/set:train[:10%]#img", role="test")
+
+
+def test_a_held_out_part_is_named_so_in_the_result_rows(tmp_path):
+    """The held-out 10 % of a folder was scored under the folder's bare name (`mine`, in every result row and the
+    report's 'By test set' table: 'mine 3 images'), as a run tested on the whole folder is → the part is in the name
+    (`mine[holdout=10%:test]`), two folders of one name told apart as before; a plain source's name is unchanged."""
+    from benchmark.data import DataSpec, dataset_names
+
+    for parent in ("a", "b"):
+        (tmp_path / parent / "mine").mkdir(parents=True)
+    a, b = (DataSpec.parse(f"{tmp_path / p / 'mine'}[holdout=10%]", role="test") for p in ("a", "b"))
+    assert a.name == "mine[holdout=10%:test]"
+    assert dataset_names([a, b]) == {a: "a/mine[holdout=10%:test]", b: "b/mine[holdout=10%:test]"}
+    assert DataSpec.parse(str(tmp_path / "a" / "mine"), role="test").name == "mine"
+
+
+def test_a_hold_out_share_reads_back_from_its_token_as_given():
+    """[holdout=33.3333333%] was kept to every digit but written '33.3333%' in its token (the runs' configs), which
+    read back as another spec than the one planned → the share is taken to the 0.01 % that the split draws at
+    (held_out), so its token reads back as the very spec; a share that rounds to 0 is refused in one line."""
+    from benchmark.data import DataSpec
+
+    spec = DataSpec.parse("user/set[holdout=33.3333333%]", role="test")
+    assert spec.holdout == (33.33, "test") and DataSpec.parse(spec.token()) == spec
+    with pytest.raises(UserError, match=r"between 0\.01 and 99\.99"):
+        DataSpec.parse("user/set[holdout=0.001%]", role="test")
+
+
+def test_looking_for_cut_patches_in_a_noisy_dark_set_does_not_compare_whole_images_again_and_again(monkeypatch):
+    """Dark, grainy photos (a low-light set: a few levels of sensor noise) share many 8-px windows by chance, so each
+    test image had up to 64 × 8 candidate windows compared whole, pixel for pixel (a 12 MP test image: seconds each,
+    at planning) → a candidate is first compared at a sparse grid of its pixels, and only one agreeing there is
+    compared whole; a patch cut from such a photo is still found."""
+    import torch
+
+    import benchmark.data as data_mod
+    from benchmark.data import DataSpec, ImageRecord
+
+    rng = np.random.default_rng(5)
+    pool = [ImageRecord(f"t{i}", torch.from_numpy(rng.integers(0, 4, (3, 256, 256), dtype=np.uint8)))
+            for i in range(8)]
+    spec = DataSpec("x")
+    test = [ImageRecord("q", torch.from_numpy(rng.integers(0, 4, (3, 96, 96), dtype=np.uint8))),
+            ImageRecord("cut", pool[1].pixels[:, 30:126, 40:136].clone())]
+    whole = []
+    real = np.array_equal
+    monkeypatch.setattr(np, "array_equal", lambda a, b, *k: (whole.append(1) if np.size(a) >= 3 * 96 * 96 else None)
+                        or real(a, b, *k))
+    assert data_mod._cropped_copies(pool, {spec: test}, {spec: "x"}, set()) == ["x/cut (cut from a training image)"]
+    assert len(whole) <= 8
+
+
+def test_patches_cut_from_a_noisy_dark_set_are_found_though_chance_matches_abound():
+    """In dark, grainy photos most 8-px windows recur by chance, and the search tried its first 64 candidate positions
+    in the order the index gave them: the true one came too late, so 1 of 20 patches cut (and turned) from such photos
+    was named → the positions are ranked by how many of the test image's windows point to each (the true one: every
+    window on the index's grid; a chance one: one or two), and the best tried first."""
+    import torch
+
+    import benchmark.data as data_mod
+    from benchmark.data import DataSpec, ImageRecord
+
+    rng = np.random.default_rng(0)
+    pool = [ImageRecord(f"t{i}", torch.from_numpy(rng.integers(0, 4, (3, 1000, 1000), dtype=np.uint8)))
+            for i in range(8)]
+    cuts = []
+    for i in range(12):
+        j, (y, x), k = rng.integers(8), rng.integers(0, 800, 2), rng.integers(4)
+        cuts.append(ImageRecord(f"c{i}", torch.from_numpy(np.rot90(pool[j].pixels[:, y:y + 150, x:x + 180].numpy(), k,
+                                                                   axes=(1, 2)).copy())))
+    spec = DataSpec("x")
+    assert len(data_mod._cropped_copies(pool, {spec: cuts}, {spec: "x"}, set())) == 12
+
+
+def test_a_test_set_with_no_image_a_task_can_cut_is_refused_when_the_grid_is_planned(tmp_path):
+    """×3 super-resolution cuts test images to multiples of 24 px: a test set of 20-px photos was planned (a dry run's
+    estimate, exit 0; an executor's submission), and the grid stopped when it reached that task, after every task
+    before it had trained ('no test image is at least 24 px …') → refused when planned, in the same words."""
+    train = _photos(tmp_path / "train", [(48, 48)])
+    test = _photos(tmp_path / "test", [(20, 20), (22, 30)])
+    with pytest.raises(UserError, match=r"no test image is at least 24 px on each side, as task sr4 needs"):
+        _plan(train, test, tasks=("denoise", "sr4"), sr4={"scale": 3})
+
+
+def test_run_help_says_how_a_hold_out_is_drawn_and_where_it_is_written():
+    """`run --help` called the hold-out 'a seeded 10 %' (there is no seed to set: each image's part is drawn from its
+    pixels) and --train-data's syntax line left it out → both say it as it is."""
+    from benchmark.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if getattr(a, "choices", None) and "run" in a.choices)
+    text = " ".join(sub.choices["run"].format_help().split())
+    assert "seeded" not in text and "SOURCE[@REV][:SPLIT][#COLUMN][holdout=P%]" in text
+    assert "drawn from its pixels" in text
+
+
+def test_test_images_too_small_for_deblur_are_said_before_any_loss_is_built(tmp_path):
+    """ad6bf53 moved the refusal of deblur test images within the kernel's reach before the losses are built and
+    probed (a minute for a feature loss on 2 busy cores): a grid with a loss whose weights are missing said the weights
+    first, and the small test images only once they were fetched → the data is judged first."""
+    train = _photos(tmp_path / "train", [(32, 32)])
+    tiny = _photos(tmp_path / "tiny", [(14, 30)])
+    with pytest.raises(UserError, match=r"test image tiny/p0 \(30×14\) is cut to 8 px"):
+        build_configs(GridSpec(tasks=("deblur",), losses=("lpips",), seeds=(0,), metrics=("psnr",), device="cpu",
+                               iterations=2, crop=16, batch_size=2, budget_check=False, train_data=(train,),
+                               test_data=(tiny,), backbone_weights="pretrained"), DataCache())
