@@ -391,6 +391,22 @@ def _moved(metas: list[dict]) -> dict[str, set[str]]:
                          and isinstance(m.get("loss_versions"), dict))
 
 
+def _soft_break(word: str, width: int) -> int:
+    """Where a word longer than a line of ``width`` characters ends its line: after its last ``_`` or ``/`` (or
+    ``-``, ``.`` not before a digit: never inside ``-0.5``) in the line's second half, else at ``width``."""
+    return max((i + 1 for i, ch in enumerate(word[:width]) if i + 1 >= width // 2 and (
+        ch in "_/" or ch in "-." and not word[i + 1:i + 2].isdigit())), default=width)
+
+
+def _soft_pieces(word: str, width: int) -> list[str]:
+    """``word`` in pieces of at most ``width`` characters, each ended by :func:`_soft_break`."""
+    pieces = []
+    while len(word) > width:
+        pieces.append(word[:_soft_break(word, width)])
+        word = word[len(pieces[-1]):]
+    return [*pieces, word]
+
+
 def wrap_label(label: str, width: int = 26, max_lines: int = 4) -> str:
     """Break a long label into lines of at most ``width`` characters, at spaces or after
     ``+ , ( :`` (``lpips [alexnet:random(seed=0)+lpips:alex:v0.1]`` → 2 lines); a part longer
@@ -407,8 +423,7 @@ def wrap_label(label: str, width: int = 26, max_lines: int = 4) -> str:
             if cur:
                 lines.append(cur.rstrip())
                 cur = ""
-            soft = max((i + 1 for i, ch in enumerate(tok[:width]) if i + 1 >= width // 2 and (
-                ch in "_/" or ch in "-." and not tok[i + 1:i + 2].isdigit())), default=width)  # not in "-0.5"
+            soft = _soft_break(tok, width)
             lines.append(tok[:soft])
             tok = tok[soft:]
         if len(cur) + len(tok.rstrip()) > width and cur:
@@ -460,9 +475,13 @@ _BOUND = re.compile(r"(?<=[≥≤<>=]) (?=\S)| (?=[≥≤<>=] \S)")
 
 def _break_lines(text: str, chars: int) -> str:
     """``text`` on lines of at most ``chars`` characters, broken at spaces but never next to a comparison sign
-    (a lone "≥ 5" on its own line); the characters are unchanged."""
-    glued = _BOUND.sub("\u00a0", text)
-    return "\n".join(line.replace("\u00a0", " ") for line in textwrap.wrap(glued, chars))
+    (a lone "≥ 5" on its own line), a word longer than a line where :func:`wrap_label` breaks one (a metric
+    panel's title read 'topiq_fr_pipal_percept' over 'ual ↑'); the characters are unchanged."""
+    glued = re.sub(r"[\t\n\r\f]", " ", _BOUND.sub("\u00a0", text))
+    # a long word's pieces are joined by "\v": whitespace where textwrap may break, printed as nothing
+    glued = " ".join("\v".join(_soft_pieces(w, chars)) for w in glued.split(" "))
+    return "\n".join(line.replace("\v", "").replace("\u00a0", " ")
+                     for line in textwrap.wrap(glued, chars, replace_whitespace=False))
 
 
 @contextmanager

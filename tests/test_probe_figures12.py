@@ -230,3 +230,15 @@ def test_quick_profile_leaderboard_fits_a_page_width_with_text_at_6pt_or_more():
         fig = F.draw_leaderboard_heatmap(small)
         assert fig.plb_columns == 2 and fig.get_size_inches()[0] <= F.COL2
         plt.close(fig)
+
+
+def test_a_long_metric_name_in_a_title_is_broken_after_an_underscore_not_inside_a_word():
+    """The same cut as the loss names' (above), in titles and axis labels: a metric panel's title (22 characters a
+    line) printed 'topiq_fr_pipal_percept' over 'ual ↑', a checkpoint metric 'contrique_fr@encoder_s' over
+    'imclr_v2.pt ↑'. A word longer than a line now breaks where a loss name does; the characters are unchanged."""
+    assert F._wrap("topiq_fr_pipal_perceptual ↑", 22) == "topiq_fr_pipal_\nperceptual ↑"
+    assert F._wrap("contrique_fr@encoder_simclr_v2.pt ↑", 22) == "contrique_fr@encoder_\nsimclr_v2.pt ↑"
+    title = "Not drawn: perceptual_feature_matching_loss_var06 (no lpips score)"
+    wrapped = F._break_lines(title, 30)
+    assert wrapped == "Not drawn:\nperceptual_feature_matching_\nloss_var06 (no lpips score)", wrapped
+    assert F._break_lines("a verdict needs ≥ 5 runs of every loss", 18) == "a verdict\nneeds ≥ 5 runs of\nevery loss"
