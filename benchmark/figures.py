@@ -391,6 +391,22 @@ def _moved(metas: list[dict]) -> dict[str, set[str]]:
                          and isinstance(m.get("loss_versions"), dict))
 
 
+def _soft_break(word: str, width: int) -> int:
+    """Where a word longer than a line of ``width`` characters ends its line: after its last ``_`` or ``/`` (or
+    ``-``, ``.`` not before a digit: never inside ``-0.5``) in the line's second half, else at ``width``."""
+    return max((i + 1 for i, ch in enumerate(word[:width]) if i + 1 >= width // 2 and (
+        ch in "_/" or ch in "-." and not word[i + 1:i + 2].isdigit())), default=width)
+
+
+def _soft_pieces(word: str, width: int) -> list[str]:
+    """``word`` in pieces of at most ``width`` characters, each ended by :func:`_soft_break`."""
+    pieces = []
+    while len(word) > width:
+        pieces.append(word[:_soft_break(word, width)])
+        word = word[len(pieces[-1]):]
+    return [*pieces, word]
+
+
 def wrap_label(label: str, width: int = 26, max_lines: int = 4) -> str:
     """Break a long label into lines of at most ``width`` characters, at spaces or after
     ``+ , ( :`` (``lpips [alexnet:random(seed=0)+lpips:alex:v0.1]`` → 2 lines); a part longer
@@ -407,8 +423,7 @@ def wrap_label(label: str, width: int = 26, max_lines: int = 4) -> str:
             if cur:
                 lines.append(cur.rstrip())
                 cur = ""
-            soft = max((i + 1 for i, ch in enumerate(tok[:width]) if i + 1 >= width // 2 and (
-                ch in "_/" or ch in "-." and not tok[i + 1:i + 2].isdigit())), default=width)  # not in "-0.5"
+            soft = _soft_break(tok, width)
             lines.append(tok[:soft])
             tok = tok[soft:]
         if len(cur) + len(tok.rstrip()) > width and cur:
@@ -460,9 +475,13 @@ _BOUND = re.compile(r"(?<=[≥≤<>=]) (?=\S)| (?=[≥≤<>=] \S)")
 
 def _break_lines(text: str, chars: int) -> str:
     """``text`` on lines of at most ``chars`` characters, broken at spaces but never next to a comparison sign
-    (a lone "≥ 5" on its own line); the characters are unchanged."""
-    glued = _BOUND.sub("\u00a0", text)
-    return "\n".join(line.replace("\u00a0", " ") for line in textwrap.wrap(glued, chars))
+    (a lone "≥ 5" on its own line), a word longer than a line where :func:`wrap_label` breaks one (a metric
+    panel's title read 'topiq_fr_pipal_percept' over 'ual ↑'); the characters are unchanged."""
+    glued = re.sub(r"[\t\n\r\f]", " ", _BOUND.sub("\u00a0", text))
+    # a long word's pieces are joined by "\v": whitespace where textwrap may break, printed as nothing
+    glued = " ".join("\v".join(_soft_pieces(w, chars)) for w in glued.split(" "))
+    return "\n".join(line.replace("\v", "").replace("\u00a0", " ")
+                     for line in textwrap.wrap(glued, chars, replace_whitespace=False))
 
 
 @contextmanager
@@ -1742,9 +1761,17 @@ def _mean_below_input(v: pd.DataFrame, metric: str = WORSE_METRIC) -> set[str]:
     return set(d[d < 0].index)
 
 
+def leaderboard_columns(n_tasks: int, panel_width: float) -> int:
+    """How many task panels of ``panel_width`` inches :func:`draw_leaderboard_heatmap` sets side by side: two where
+    they fit a page's width (:data:`COL2`), else one a row. Two panels of the quick profile's 7 metrics made a
+    12.2-in figure, its 6-pt numbers printed at 3.5 pt once scaled to a page."""
+    return 2 if n_tasks >= 2 and 2 * panel_width <= COL2 else 1
+
+
 def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, order: list[str] | None = None,
                              part: tuple[int, int] | None = None, lost: dict | None = None):
-    """``leaderboard.png``: one panel per task (2 per row, a last odd panel centred), loss × metric.
+    """``leaderboard.png``: one panel per task (2 per row where they fit a page's width, :func:`leaderboard_columns`,
+    a last odd panel centred; else 1), loss × metric.
 
     ``boards`` maps task → the means (loss label × ``"metric ↑/↓"``), or the (rank frame, text
     frame) pair of :func:`benchmark.report.heatmap_panels`. Colour = :func:`gain_over_input` on a
@@ -1786,8 +1813,6 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
             flagged[t] = _mean_below_input(v)
     n = len(values)
     n_metrics = len(columns)
-    cols = 1 if n_metrics > 8 else min(2, n)
-    rows = -(-n // cols)
     # every panel's row names, ⚠ included, wrapped alike; the rows are as tall as the tallest of them
     lost = lost or {}
     names = [str(l) + (f" ({lost[t, l]})" if (t, l) in lost else "") + (f" {WORSE}" if l in flagged[t] else "")
@@ -1801,8 +1826,10 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     # each panel holds its row names (7 pt, ≈ 0.055 in a character) beside its cells: long one-line
     # names (up to 44 characters) otherwise ran across the neighbouring panel's cells
     names_w = max((len(s) for l in ylab.values() for s in l.split("\n")), default=0) * 0.055
-    fig = plt.figure(figsize=(cols * (0.5 * n_metrics + max(2.6, 0.9 + names_w)), rows * panel_h + 1.0),
-                     layout="constrained")
+    panel_w = 0.5 * n_metrics + max(2.6, 0.9 + names_w)
+    cols = leaderboard_columns(n, panel_w)
+    rows = -(-n // cols)
+    fig = plt.figure(figsize=(cols * panel_w, rows * panel_h + 1.0), layout="constrained")
     gs = fig.add_gridspec(rows + 1, 2 * cols, height_ratios=[panel_h] * rows + [0.5])
     cmap, norm = sns.color_palette("vlag_r", as_cmap=True), Normalize(-1.0, 1.0)
     axes = []

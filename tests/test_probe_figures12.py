@@ -193,3 +193,52 @@ def test_training_curve_that_goes_below_zero_is_drawn_whole():
         ends = [line.get_xdata()[-1] for line in ax.lines if len(line.get_xdata()) > 1]
         assert min(ends) >= 147, ends  # every curve to the last logged iteration
         assert min(min(line.get_ydata()) for line in ax.lines if len(line.get_ydata()) > 1) < 0
+
+
+def test_leaderboard_sets_two_panels_a_row_only_where_they_fit_a_page_width():
+    """The quick profile's leaderboard panel (7 metrics at 0.5 in, row names at least 2.6 in) is 6.1 in wide: two a
+    row made the 12.2-in leaderboard.png (test below); they now take a row each. Two narrow ones still share one."""
+    assert F.leaderboard_columns(5, 0.5 * 7 + 2.6) == 1
+    assert F.leaderboard_columns(5, 0.5 * 2 + 2.6) == 2
+    assert F.leaderboard_columns(1, 0.5 * 2 + 2.6) == 1
+
+
+@pytest.mark.slow
+def test_quick_profile_leaderboard_fits_a_page_width_with_text_at_6pt_or_more():
+    """leaderboard.png of the quick profile (5 tasks × 9 losses × 7 metrics) drew two task panels a row: a 12.2-in
+    figure whose 6-pt numbers printed at 3.5 pt scaled to a page's 7.2-in width. Two panels share a row only where
+    they fit that width; else one task a row."""
+    import numpy as np
+    import pandas as pd
+
+    from benchmark.config import DEFAULT_TASKS, PIXEL_LOSSES, QUICK_FEATURE_LOSSES, QUICK_METRICS
+    from benchmark.synthetic import HIGHER
+
+    losses = ["input", *PIXEL_LOSSES, *QUICK_FEATURE_LOSSES]
+    rng = np.random.default_rng(0)
+    boards = {t: pd.DataFrame({f"{m} {'↑' if HIGHER[m] else '↓'}": rng.uniform(0.1, 0.9, len(losses))
+                               for m in QUICK_METRICS}, index=losses) for t in DEFAULT_TASKS}
+    with F.style() as plt:
+        fig = F.draw_leaderboard_heatmap(boards)
+        w, _ = fig.get_size_inches()
+        sizes = {t.get_fontsize() for t in fig.findobj(lambda a: hasattr(a, "get_fontsize") and a.get_text())}
+        plt.close(fig)
+    assert w <= F.COL2, w
+    assert min(sizes) >= 6, sorted(sizes)
+    small = {t: boards[t][boards[t].columns[:2]] for t in ("denoise", "sr4")}  # two metrics: two panels still fit
+    with F.style() as plt:
+        fig = F.draw_leaderboard_heatmap(small)
+        assert fig.plb_columns == 2 and fig.get_size_inches()[0] <= F.COL2
+        plt.close(fig)
+
+
+def test_a_long_metric_name_in_a_title_is_broken_after_an_underscore_not_inside_a_word():
+    """The same cut as the loss names' (above), in titles and axis labels: a metric panel's title (22 characters a
+    line) printed 'topiq_fr_pipal_percept' over 'ual ↑', a checkpoint metric 'contrique_fr@encoder_s' over
+    'imclr_v2.pt ↑'. A word longer than a line now breaks where a loss name does; the characters are unchanged."""
+    assert F._wrap("topiq_fr_pipal_perceptual ↑", 22) == "topiq_fr_pipal_\nperceptual ↑"
+    assert F._wrap("contrique_fr@encoder_simclr_v2.pt ↑", 22) == "contrique_fr@encoder_\nsimclr_v2.pt ↑"
+    title = "Not drawn: perceptual_feature_matching_loss_var06 (no lpips score)"
+    wrapped = F._break_lines(title, 30)
+    assert wrapped == "Not drawn:\nperceptual_feature_matching_\nloss_var06 (no lpips score)", wrapped
+    assert F._break_lines("a verdict needs ≥ 5 runs of every loss", 18) == "a verdict\nneeds ≥ 5 runs of\nevery loss"
