@@ -236,7 +236,17 @@ class NotWritable(UserError):
 
 
 class InTheWay(UserError):
-    """A folder where a file is written (``results.csv/``), or a file where a folder is made: one line."""
+    """A folder where a file is written (``results.csv/``), or a file where a folder is made: one line. ``way``: what
+    is in the way (a run's own file blocked fails that run, not its grid: :func:`blocks`)."""
+
+    way: Path | None = None
+
+
+def blocks(exc: BaseException, folder: Path) -> bool:
+    """Whether ``exc`` is an :class:`InTheWay` whose obstacle is ``folder`` or inside it (one run's folder: that
+    run's failure, not the grid's)."""
+    way = getattr(exc, "way", None) if isinstance(exc, InTheWay) else None
+    return way is not None and (way == folder or folder in way.parents)
 
 
 def _in_the_way(path: Path) -> Path | None:
@@ -252,9 +262,11 @@ def _write_error(path: Path, exc: OSError) -> OSError | UserError:
     directory that cannot be written to (:class:`NotWritable`) or a folder or file in the way
     (:class:`InTheWay`), else the error itself."""
     if exc.errno in (errno.EISDIR, errno.ENOTDIR, errno.EEXIST) and (way := _in_the_way(Path(path))) is not None:
-        return InTheWay(f"cannot write {path}: {way} is a {'folder' if way.is_dir() else 'file'} in the way; nothing "
-                        "half-written was left, results written before are intact: move it aside and run the same "
-                        "command again")
+        err = InTheWay(f"cannot write {path}: {way} is a {'folder' if way.is_dir() else 'file'} in the way; nothing "
+                       "half-written was left, results written before are intact: move it aside and run the same "
+                       "command again")
+        err.way = way
+        return err
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return DiskFull(f"disk full while writing {path} ({exc.strerror}); nothing half-written was left, results "
                         "written before are intact: free space and run the same command again to resume")

@@ -231,3 +231,59 @@ def test_two_compares_keeping_one_edited_file_at_once_do_not_crash(tmp_path, mon
     assert write_keeping_edits(path, "# Where `ssim` lands\nnew\n") is None
     monkeypatch.undo()
     assert path.read_text().endswith("new\n") and (path.parent / "ssim.edited.md").read_text().endswith("my notes\n")
+
+
+@pytest.mark.parametrize("blocked", ["net.pt", "curve.csv", "eval-0.parquet", "run folder"])
+def test_a_folder_in_the_way_of_one_runs_file_fails_that_run_not_the_grid(tmp_path, random_images, caplog, blocked):
+    """ff7141d made a folder where a file is written (or a file where a folder is made) a one-line
+    :class:`InTheWay` — a :class:`UserError`, which stops the whole grid. Where it blocks one run's own file
+    (``runs/<id>/net.pt/`` left by a tool, ``runs/<id>`` a file) an overnight grid lost every run after it: that
+    run fails (recorded where its folder allows, the line naming what is in the way) and the grid goes on."""
+    import torch
+
+    from benchmark.config import RunConfig, run_id
+    from benchmark.results import ResultsStore
+    from benchmark.runner import resolve_all, run_grid
+
+    data = random_images(3, 40)
+    cfgs = resolve_all([RunConfig(task="denoise", loss=loss, iterations=2, batch_size=2, crop=32, train_data=data,
+                                  test_data=(data,)) for loss in ("l1", "l2")])
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    bad, good = run_id(cfgs[0]), run_id(cfgs[1])
+    way = store.run_dir(bad) if blocked == "run folder" else store.run_dir(bad) / blocked
+    if blocked == "run folder":
+        way.write_text("not a run")
+    else:
+        way.mkdir(parents=True)
+    with caplog.at_level(logging.ERROR, logger="benchmark.runner"):
+        s = run_grid(cfgs, store, ("psnr",), torch.device("cpu"), progress=False)
+    assert (s.trained, s.failed) == (1, 1) and store.meta(good)["status"] == "ok"
+    said = [r.getMessage() for r in caplog.records if bad in r.getMessage()]
+    assert len(said) == 1 and f"{way} is a" in said[0] and "in the way" in said[0] and "\n" not in said[0], said
+    if blocked in ("net.pt", "curve.csv"):  # met while it trains or saves: recorded as its failure
+        assert store.meta(bad)["status"] == "failed" and "in the way" in store.meta(bad)["error"]
+
+
+def test_a_file_in_the_way_of_a_tasks_input_scores_skips_them_not_the_grid(tmp_path, random_images, caplog):
+    """The degraded input's scores (``runs/input-<hash>``, the leaderboard's ``input`` row) blocked by a file of
+    that name stopped the grid before its first run (:class:`InTheWay`, ff7141d): the input row is left out, said
+    in one line, and the runs train."""
+    import torch
+
+    from benchmark.config import RunConfig
+    from benchmark.results import ResultsStore
+    from benchmark.runner import input_groups, resolve_all, run_grid
+
+    data = random_images(3, 40)
+    cfgs = resolve_all([RunConfig(task="denoise", loss="l1", iterations=2, batch_size=2, crop=32, train_data=data,
+                                  test_data=(data,))])
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    (rid,) = input_groups(cfgs).values()
+    store.run_dir(rid).write_text("not a run")
+    with caplog.at_level(logging.ERROR, logger="benchmark.runner"):
+        s = run_grid(cfgs, store, ("psnr",), torch.device("cpu"), progress=False)
+    assert s.trained == 1
+    said = [r.getMessage() for r in caplog.records if rid in r.getMessage()]
+    assert len(said) == 1 and "in the way" in said[0] and "input" in said[0], said
