@@ -1167,9 +1167,11 @@ def cmd_check(args) -> int:
     inputs = sum(str(r).startswith("input-") for r in ids)  # each task's degraded input, scored: not a trained run
     n = len(ids) - inputs
     if copies := store.copies():  # a user's backup of a run beside it: no run, neither damaged nor counted
-        _say(f"{len(copies)} folder{'s' if len(copies) != 1 else ''} named as copies of runs (runs/"
-             + ", runs/".join(copies[:3]) + (", …" if len(copies) > 3 else "") + "): not runs, read by no report "
-             "(move them out of runs/ to keep them apart)")
+        one = len(copies) == 1
+        _say(f"{len(copies)} folder{'' if one else 's'} named as {'a copy of a run' if one else 'copies of runs'} "
+             "(runs/" + ", runs/".join(copies[:3]) + (", …" if len(copies) > 3 else "")
+             + f"): {'not a run' if one else 'not runs'}, read by no report (move {'it' if one else 'them'} out of "
+             "runs/ to keep the store tidy)")
     leftovers = store.leftover_temp_files(store_clock=args.repair)  # --repair removes them: none in flight
     if args.repair and (damaged or leftovers):
         _repairable(store)

@@ -287,3 +287,18 @@ def test_a_file_in_the_way_of_a_tasks_input_scores_skips_them_not_the_grid(tmp_p
     assert s.trained == 1
     said = [r.getMessage() for r in caplog.records if rid in r.getMessage()]
     assert len(said) == 1 and "in the way" in said[0] and "input" in said[0], said
+
+
+def test_check_names_one_backup_of_a_run_in_the_singular(tmp_path, capsys):
+    """One backup of a run beside it made ``check`` say '1 folder named as copies of runs (…): not runs … move them
+    out': one folder is named as a copy of a run, and is not a run."""
+    import shutil
+
+    from benchmark.cli import main
+
+    store = _small(tmp_path / "r")
+    rid = next(r for r in store.run_ids() if not r.startswith("input-"))
+    shutil.copytree(store.run_dir(rid), store.runs / f"{rid}.bak")
+    assert main(["check", "--out", str(store.root)]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if ".bak" in x)
+    assert line.startswith(f"1 folder named as a copy of a run (runs/{rid}.bak): not a run,") and " them" not in line
