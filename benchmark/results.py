@@ -385,7 +385,12 @@ def _as_written(path: Path, data: bytes, meta: dict | None) -> None:
 _RUN_ID = re.compile(r"[0-9a-f]{16}|input-[0-9a-f]{12}")  # config.run_id, runner's input scoring
 #: a run folder's copy beside it, named by the user: the run id, then a character no id holds (``<id>.bak``,
 #: ``<id>-old``, ``<id> copy``): no run (:meth:`ResultsStore.copies`)
-_RUN_COPY = re.compile(rf"(?:{_RUN_ID.pattern})[^0-9A-Za-z].*", re.S)
+_RUN_COPY = re.compile(rf"({_RUN_ID.pattern})[^0-9A-Za-z].*", re.S)
+
+
+def copy_of(name: str) -> str | None:
+    """The run id a folder of ``runs/`` named as a copy of a run (:data:`_RUN_COPY`) copies, or None."""
+    return m.group(1) if (m := _RUN_COPY.fullmatch(name)) else None
 
 
 def _pass_index(p: Path) -> int:

@@ -302,3 +302,24 @@ def test_check_names_one_backup_of_a_run_in_the_singular(tmp_path, capsys):
     assert main(["check", "--out", str(store.root)]) == 0
     line = next(x for x in capsys.readouterr().out.splitlines() if ".bak" in x)
     assert line.startswith(f"1 folder named as a copy of a run (runs/{rid}.bak): not a run,") and " them" not in line
+
+
+def test_a_run_folder_renamed_as_a_backup_is_named_as_its_gone_runs_to_rename_back(tmp_path, capsys):
+    """``mv runs/<id> runs/<id>.bak`` (renamed, not copied: the run's only copy) made ``check`` say, since 2de9937,
+    that run <id>'s 'results are lost' and, of ``<id>.bak``, to 'move it out of runs/': both wrong for the one
+    folder that holds them. It is named as the copy of that gone run, with the command that renames it back."""
+    import shlex
+    import shutil
+
+    from benchmark.cli import main
+
+    store = _small(tmp_path / "my r")
+    rid = next(r for r in store.run_ids() if not r.startswith("input-"))
+    store.note_finished(rid, store.meta(rid))
+    shutil.move(store.run_dir(rid), store.runs / f"{rid} copy")
+    assert main(["check", "--out", str(store.root)]) == 1  # gone until renamed back
+    lines = [x for x in capsys.readouterr().out.splitlines() if f"{rid} copy" in x]
+    back = f"mv {shlex.quote(str(store.runs / f'{rid} copy'))} {shlex.quote(str(store.run_dir(rid)))}"
+    assert len(lines) == 1 and "gone" in lines[0] and back in lines[0] and "move it out" not in lines[0], lines
+    shutil.move(store.runs / f"{rid} copy", store.run_dir(rid))
+    assert main(["check", "--out", str(store.root)]) == 0
