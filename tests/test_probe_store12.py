@@ -323,3 +323,21 @@ def test_a_run_folder_renamed_as_a_backup_is_named_as_its_gone_runs_to_rename_ba
     assert len(lines) == 1 and "gone" in lines[0] and back in lines[0] and "move it out" not in lines[0], lines
     shutil.move(store.runs / f"{rid} copy", store.run_dir(rid))
     assert main(["check", "--out", str(store.root)]) == 0
+
+
+@pytest.mark.slow  # ~1 s: the section's statistics (bootstrap), as the ranking's own test
+def test_compare_ranking_puts_a_loss_with_no_finite_score_last_not_first(tmp_path, monkeypatch):
+    """f802f3b's ranking sorted by mean rank with NaN keys: a loss with no finite score on the task (every score
+    left out of its column: no rank, as the leaderboard's rank column leaves it out) was listed first, '– aaa', ahead
+    of the best. It comes last."""
+    import benchmark.figures as figures
+    from benchmark.compare import _summary
+    from benchmark.synthetic import write_store
+
+    monkeypatch.setattr(figures, "pd_plane", lambda *a, **k: [])
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0, "aaa": float("nan"), "l2": -1.0, "mine": 0.5},
+                        metrics=("psnr",), seeds=(0, 1), n_images=2, budget_check=False)
+    chosen = {"denoise": [m for m in store.metas() if m.get("config", {}).get("loss")]}
+    md, _ = _summary(store, chosen, ["mine"], {"denoise": []}, 0.05, 20, "l1", ())
+    line = next((x for x in md.splitlines() if x.startswith("Ranking")), "")
+    assert line.index("mine") < line.index("l1") < line.index("l2") < line.index("aaa"), line
