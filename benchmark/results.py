@@ -232,7 +232,10 @@ def atomic_output(path: str | Path, place=None):
 
 
 class NotWritable(UserError):
-    """The results directory stopped being writable mid-way (read-only mount, permissions): one line."""
+    """The results directory stopped being writable mid-way (read-only mount, permissions): one line. ``way``: the
+    file that could not be written (in one run's folder, with the store writable: that run's failure)."""
+
+    way: Path | None = None
 
 
 class InTheWay(UserError):
@@ -243,9 +246,9 @@ class InTheWay(UserError):
 
 
 def blocks(exc: BaseException, folder: Path) -> bool:
-    """Whether ``exc`` is an :class:`InTheWay` whose obstacle is ``folder`` or inside it (one run's folder: that
-    run's failure, not the grid's)."""
-    way = getattr(exc, "way", None) if isinstance(exc, InTheWay) else None
+    """Whether ``exc`` is an :class:`InTheWay` whose obstacle is ``folder`` or inside it, or a :class:`NotWritable`
+    of a file there (one run's folder: that run's failure, not the grid's, while the store itself is writable)."""
+    way = getattr(exc, "way", None) if isinstance(exc, (InTheWay, NotWritable)) else None
     return way is not None and (way == folder or folder in way.parents)
 
 
@@ -271,8 +274,10 @@ def _write_error(path: Path, exc: OSError) -> OSError | UserError:
         return DiskFull(f"disk full while writing {path} ({exc.strerror}); nothing half-written was left, results "
                         "written before are intact: free space and run the same command again to resume")
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return NotWritable(f"cannot write {path} ({exc.strerror}); nothing half-written was left, results written "
-                           "before are intact: make the folder writable and run the same command again to resume")
+        err = NotWritable(f"cannot write {path} ({exc.strerror}); nothing half-written was left, results written "
+                          "before are intact: make the folder writable and run the same command again to resume")
+        err.way = Path(path)
+        return err
     return exc
 
 

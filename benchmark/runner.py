@@ -15,8 +15,8 @@ non-finite weights after the last update;
 CUDA out-of-memory is retried once at half the batch size, then recorded as ``failed``; any other
 exception is recorded as ``failed`` with its message and where (``failed_in``, ``failed_at``: the training
 iteration) and the grid goes on — so does a folder or file in the way inside the run's own folder
-(:class:`~benchmark.results.InTheWay`). Bad input (:class:`UserError`) stops the grid; results already written are
-untouched.
+(:class:`~benchmark.results.InTheWay`), or that folder not writable while ``runs/`` is. Bad input
+(:class:`UserError`) stops the grid; results already written are untouched.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import dataclasses
 import itertools
 import json
 import logging
+import os
 import platform
 import subprocess
 import time
@@ -58,6 +59,7 @@ from benchmark.nets import build_net, count_params
 from benchmark.results import (
     Damage,
     DeferredInterrupt,
+    InTheWay,
     ResultsStore,
     _write_error,
     blocks,
@@ -920,23 +922,27 @@ def _drop_checkpoints(store: ResultsStore, rid: str, locked: bool = True) -> Non
 def _run_locked(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: str, items: list[TestItem],
                 last_try: bool = False) -> str:
     """Do one run if this process gets its lock: the outcome (a :class:`GridSummary` field). A folder or file in
-    the way inside the run's own folder (or that folder a file) fails that run in one line; the grid goes on."""
+    the way inside the run's own folder (or that folder a file), or that folder not writable by this user while
+    ``runs/`` is (:func:`_blocked`), fails that run in one line; the grid goes on."""
     try:
         return _run_locked_or_blocked(grid, cfg, rid, task, task_version, items, last_try)
     except (UserError, OSError) as exc:
-        if (why := _blocked(exc, grid.store.run_dir(rid))) is None:
+        if (why := _blocked(exc, grid.store, rid)) is None:
             raise
         log.error("run %s (%s/%s seed %d) failed: %s", rid, cfg.task, cfg.loss, cfg.seed, why)
         return "unscored" if grid.store.is_done(rid) else "failed"
 
 
-def _blocked(exc: BaseException, folder: Path) -> UserError | None:
-    """The one line of a folder or file in the way inside ``folder`` (one run's: :func:`benchmark.results.blocks`),
-    raised as such or as the bare OSError of a step that is no write (a stray ``eval-0.parquet/`` folder met while
-    tidying the run's folder); None for any other error."""
+def _blocked(exc: BaseException, store: ResultsStore, rid: str) -> UserError | None:
+    """The one line of a folder or file in the way, or a file this user may not write, inside run ``rid``'s folder
+    (:func:`benchmark.results.blocks`), raised as such or as the bare OSError of a step that is no write (a stray
+    ``eval-0.parquet/`` folder met while tidying the run's folder): that run's failure; None for any other error,
+    and for a store whose ``runs/`` is itself not writable (a read-only remount: every run would fail so)."""
     if isinstance(exc, OSError) and exc.filename:
         exc = _write_error(Path(exc.filename), exc)
-    return exc if blocks(exc, folder) else None
+    if not blocks(exc, store.run_dir(rid)):
+        return None
+    return exc if isinstance(exc, InTheWay) or os.access(store.runs, os.W_OK) else None
 
 
 def _run_locked_or_blocked(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: str,
@@ -1045,7 +1051,7 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
             raise KeyboardInterrupt
         return "trained" if result.status == "ok" else "diverged"
     except Exception as exc:  # noqa: BLE001 - one failed run must not stop the grid
-        if isinstance(exc, UserError) and not blocks(exc, store.run_dir(rid)):  # bad input, the store's state
+        if isinstance(exc, UserError) and _blocked(exc, store, rid) is None:  # bad input, the store's state
             raise
         if (full := disk_full(exc)) is not None:  # the machine's state, not the run's failure: exit 3, no record
             raise full from None
@@ -1212,7 +1218,7 @@ def _score_input(grid: _Grid, task, task_version, test_specs, test_fp, items) ->
     try:
         _score_input_in(grid, rid, task, task_version, test_specs, test_fp, items)
     except (UserError, OSError) as exc:
-        if (why := _blocked(exc, grid.store.run_dir(rid))) is None:
+        if (why := _blocked(exc, grid.store, rid)) is None:
             raise
         log.error("%s: the degraded test inputs (run %s, the leaderboard's `input` row) were not scored: %s",
                   task.name, rid, why)

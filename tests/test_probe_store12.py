@@ -341,3 +341,48 @@ def test_compare_ranking_puts_a_loss_with_no_finite_score_last_not_first(tmp_pat
     md, _ = _summary(store, chosen, ["mine"], {"denoise": []}, 0.05, 20, "l1", ())
     line = next((x for x in md.splitlines() if x.startswith("Ranking")), "")
     assert line.index("mine") < line.index("l1") < line.index("l2") < line.index("aaa"), line
+
+
+def test_one_run_folder_this_user_cannot_write_fails_that_run_not_the_grid(tmp_path, random_images, caplog,
+                                                                           monkeypatch):
+    """A shared store where one unfinished run's folder is another user's, not writable by this one (its umask
+    022): the grid stopped there ('cannot write runs/<id>/.lock (Permission denied) … make the folder writable'),
+    losing every run after it overnight, though the store itself was writable. That run fails in one line; the
+    grid goes on. (A store not writable at all still stops it: nothing could be recorded.)"""
+    import errno
+    import os
+
+    import torch
+
+    from benchmark.config import RunConfig, run_id
+    from benchmark.results import NotWritable, ResultsStore
+    from benchmark.runner import resolve_all, run_grid
+
+    data = random_images(3, 40)
+    cfgs = resolve_all([RunConfig(task="denoise", loss=loss, iterations=2, batch_size=2, crop=32, train_data=data,
+                                  test_data=(data,)) for loss in ("l1", "l2")])
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    bad, good = run_id(cfgs[0]), run_id(cfgs[1])
+    store.run_dir(bad).mkdir()
+    real_open, real_access = os.open, os.access
+
+    def denied(path, flags, *a, **k):  # this user (tests run as root here) cannot create files in that folder
+        if Path(path).parent == store.run_dir(bad) and flags & os.O_CREAT:
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_open(path, flags, *a, **k)
+
+    monkeypatch.setattr(os, "open", denied)
+    with caplog.at_level(logging.ERROR, logger="benchmark.runner"):
+        s = run_grid(cfgs, store, ("psnr",), torch.device("cpu"), progress=False)
+    assert (s.trained, s.failed) == (1, 1) and store.meta(good)["status"] == "ok"
+    said = [r.getMessage() for r in caplog.records if bad in r.getMessage()]
+    assert len(said) == 1 and "Permission denied" in said[0] and "\n" not in said[0], said
+    # the store itself no longer writable (a read-only remount mid-grid): that stops the grid, as before
+    from benchmark.results import _write_error
+    from benchmark.runner import _blocked
+
+    err = _write_error(store.run_dir(bad) / ".lock", PermissionError(errno.EROFS, "Read-only file system"))
+    assert isinstance(err, NotWritable) and _blocked(err, store, bad) is err
+    monkeypatch.setattr(os, "access", lambda p, mode, *a, **k: Path(p) != store.runs and real_access(p, mode, *a, **k))
+    assert _blocked(err, store, bad) is None
