@@ -1222,7 +1222,7 @@ def cmd_merge(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from benchmark.results import NOTHING_TO_SET_ASIDE, ResultsStore
+    from benchmark.results import NOTHING_TO_SET_ASIDE, ResultsStore, copy_of
 
     store = ResultsStore(args.out)
     store.require_results(args.out)
@@ -1230,10 +1230,25 @@ def cmd_check(args) -> int:
     ids = store.run_ids()
     inputs = sum(str(r).startswith("input-") for r in ids)  # each task's degraded input, scored: not a trained run
     n = len(ids) - inputs
-    if copies := store.copies():  # a user's backup of a run beside it: no run, neither damaged nor counted
-        _say(f"{len(copies)} folder{'s' if len(copies) != 1 else ''} named as copies of runs (runs/"
-             + ", runs/".join(copies[:3]) + (", …" if len(copies) > 3 else "") + "): not runs, read by no report "
-             "(move them out of runs/ to keep them apart)")
+    copies = store.copies()  # a user's backup of a run beside it: no run, neither damaged nor counted
+    # ... or the run's folder renamed (mv, not cp): the only copy of a run now gone, to be renamed back
+    renamed = {c: rid for c in copies if not store.run_dir(rid := copy_of(c)).is_dir()}
+    copies = [c for c in copies if c not in renamed]
+    if len(renamed) == 1:
+        ((c, rid),) = renamed.items()
+        _say(f"runs/{c} is named as a copy of run {rid}, whose folder is gone: no report reads it as it is; to "
+             f"restore the run, rename it back: mv {shlex.quote(str(store.runs / c))} "
+             f"{shlex.quote(str(store.run_dir(rid)))}")
+    elif renamed:
+        _say(f"{len(renamed)} folders are named as copies of runs whose folders are gone (runs/"
+             + ", runs/".join(list(renamed)[:3]) + (", …" if len(renamed) > 3 else "") + "): no report reads them "
+             "as they are; to restore each run, rename its copy back to runs/<id>")
+    if copies:
+        one = len(copies) == 1
+        _say(f"{len(copies)} folder{'' if one else 's'} named as {'a copy of a run' if one else 'copies of runs'} "
+             "(runs/" + ", runs/".join(copies[:3]) + (", …" if len(copies) > 3 else "")
+             + f"): {'not a run' if one else 'not runs'}, read by no report (move {'it' if one else 'them'} out of "
+             "runs/ to keep the store tidy)")
     leftovers = store.leftover_temp_files(store_clock=args.repair)  # --repair removes them: none in flight
     if args.repair and (damaged or leftovers):
         _repairable(store)

@@ -685,10 +685,13 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         n_losses = c.loc[c["label"] != INPUT, "label"].nunique()
         # the field with the new loss(es) in it, as the leaderboard's `rank` column orders the task's table
         ranks = c[c["label"] != INPUT].groupby("label", observed=True)["rank"].mean()
-        order = sorted(ranks.index, key=lambda lab: (ranks[lab], lab))
+        # a loss with no rank (no finite score: the leaderboard's rank column leaves it out) last, never first
+        key = ranks.fillna(float("inf"))
+        order = sorted(ranks.index, key=lambda lab: (key[lab], lab))
+        place = {lab: f"{md_name(lab, cell=False)} (unranked)" if pd.isna(ranks[lab])
+                 else f"{_fmt(ranks[lab], '.1f')} {md_name(lab, cell=False)}" for lab in order}
         lines += ["Ranking here (mean rank over the metric columns, 1 = best; new in bold): " + " · ".join(
-            f"**{_fmt(ranks[lab], '.1f')} {md_name(lab, cell=False)} (new)**" if lab in new_labels
-            else f"{_fmt(ranks[lab], '.1f')} {md_name(lab, cell=False)}" for lab in order), ""]
+            f"**{place[lab]} (new)**" if lab in new_labels else place[lab] for lab in order), ""]
         # the verdicts below (top group, significantly better/worse than) rest on the test images: on one, over
         # training runs on it only; on 2 to FEW_IMAGES − 1, approximate — said on each loss's line, as the findings'
         # verdicts say it, not only in the section's quoted notes

@@ -232,11 +232,24 @@ def atomic_output(path: str | Path, place=None):
 
 
 class NotWritable(UserError):
-    """The results directory stopped being writable mid-way (read-only mount, permissions): one line."""
+    """The results directory stopped being writable mid-way (read-only mount, permissions): one line. ``way``: the
+    file that could not be written (in one run's folder, with the store writable: that run's failure)."""
+
+    way: Path | None = None
 
 
 class InTheWay(UserError):
-    """A folder where a file is written (``results.csv/``), or a file where a folder is made: one line."""
+    """A folder where a file is written (``results.csv/``), or a file where a folder is made: one line. ``way``: what
+    is in the way (a run's own file blocked fails that run, not its grid: :func:`blocks`)."""
+
+    way: Path | None = None
+
+
+def blocks(exc: BaseException, folder: Path) -> bool:
+    """Whether ``exc`` is an :class:`InTheWay` whose obstacle is ``folder`` or inside it, or a :class:`NotWritable`
+    of a file there (one run's folder: that run's failure, not the grid's, while the store itself is writable)."""
+    way = getattr(exc, "way", None) if isinstance(exc, (InTheWay, NotWritable)) else None
+    return way is not None and (way == folder or folder in way.parents)
 
 
 def _in_the_way(path: Path) -> Path | None:
@@ -252,15 +265,19 @@ def _write_error(path: Path, exc: OSError) -> OSError | UserError:
     directory that cannot be written to (:class:`NotWritable`) or a folder or file in the way
     (:class:`InTheWay`), else the error itself."""
     if exc.errno in (errno.EISDIR, errno.ENOTDIR, errno.EEXIST) and (way := _in_the_way(Path(path))) is not None:
-        return InTheWay(f"cannot write {path}: {way} is a {'folder' if way.is_dir() else 'file'} in the way; nothing "
-                        "half-written was left, results written before are intact: move it aside and run the same "
-                        "command again")
+        err = InTheWay(f"cannot write {path}: {way} is a {'folder' if way.is_dir() else 'file'} in the way; nothing "
+                       "half-written was left, results written before are intact: move it aside and run the same "
+                       "command again")
+        err.way = way
+        return err
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return DiskFull(f"disk full while writing {path} ({exc.strerror}); nothing half-written was left, results "
                         "written before are intact: free space and run the same command again to resume")
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return NotWritable(f"cannot write {path} ({exc.strerror}); nothing half-written was left, results written "
-                           "before are intact: make the folder writable and run the same command again to resume")
+        err = NotWritable(f"cannot write {path} ({exc.strerror}); nothing half-written was left, results written "
+                          "before are intact: make the folder writable and run the same command again to resume")
+        err.way = Path(path)
+        return err
     return exc
 
 
@@ -373,7 +390,12 @@ def _as_written(path: Path, data: bytes, meta: dict | None) -> None:
 _RUN_ID = re.compile(r"[0-9a-f]{16}|input-[0-9a-f]{12}")  # config.run_id, runner's input scoring
 #: a run folder's copy beside it, named by the user: the run id, then a character no id holds (``<id>.bak``,
 #: ``<id>-old``, ``<id> copy``): no run (:meth:`ResultsStore.copies`)
-_RUN_COPY = re.compile(rf"(?:{_RUN_ID.pattern})[^0-9A-Za-z].*", re.S)
+_RUN_COPY = re.compile(rf"({_RUN_ID.pattern})[^0-9A-Za-z].*", re.S)
+
+
+def copy_of(name: str) -> str | None:
+    """The run id a folder of ``runs/`` named as a copy of a run (:data:`_RUN_COPY`) copies, or None."""
+    return m.group(1) if (m := _RUN_COPY.fullmatch(name)) else None
 
 
 def _pass_index(p: Path) -> int:

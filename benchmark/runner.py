@@ -14,7 +14,8 @@ Failure handling, per run: a non-finite loss or gradient stops the run as ``dive
 non-finite weights after the last update;
 CUDA out-of-memory is retried once at half the batch size, then recorded as ``failed``; any other
 exception is recorded as ``failed`` with its message and where (``failed_in``, ``failed_at``: the training
-iteration) and the grid goes on. Bad input
+iteration) and the grid goes on — so does a folder or file in the way inside the run's own folder
+(:class:`~benchmark.results.InTheWay`), or that folder not writable while ``runs/`` is. Bad input
 (:class:`UserError`) stops the grid; results already written are untouched.
 """
 
@@ -25,6 +26,7 @@ import dataclasses
 import itertools
 import json
 import logging
+import os
 import platform
 import subprocess
 import time
@@ -63,7 +65,16 @@ from benchmark.faults import crash_point
 from benchmark.lossfn import build_loss
 from benchmark.metrics import MetricSet
 from benchmark.nets import build_net, count_params
-from benchmark.results import Damage, DeferredInterrupt, ResultsStore, disk_full, stale_lock_hint
+from benchmark.results import (
+    Damage,
+    DeferredInterrupt,
+    InTheWay,
+    ResultsStore,
+    _write_error,
+    blocks,
+    disk_full,
+    stale_lock_hint,
+)
 from benchmark.task import Task, build_task, image_generator
 
 log = logging.getLogger(__name__)
@@ -969,7 +980,32 @@ def _drop_checkpoints(store: ResultsStore, rid: str, locked: bool = True) -> Non
 
 def _run_locked(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: str, items: list[TestItem],
                 last_try: bool = False) -> str:
-    """Do one run if this process gets its lock: the outcome (a :class:`GridSummary` field)."""
+    """Do one run if this process gets its lock: the outcome (a :class:`GridSummary` field). A folder or file in
+    the way inside the run's own folder (or that folder a file), or that folder not writable by this user while
+    ``runs/`` is (:func:`_blocked`), fails that run in one line; the grid goes on."""
+    try:
+        return _run_locked_or_blocked(grid, cfg, rid, task, task_version, items, last_try)
+    except (UserError, OSError) as exc:
+        if (why := _blocked(exc, grid.store, rid)) is None:
+            raise
+        log.error("run %s (%s/%s seed %d) failed: %s", rid, cfg.task, cfg.loss, cfg.seed, why)
+        return "unscored" if grid.store.is_done(rid) else "failed"
+
+
+def _blocked(exc: BaseException, store: ResultsStore, rid: str) -> UserError | None:
+    """The one line of a folder or file in the way, or a file this user may not write, inside run ``rid``'s folder
+    (:func:`benchmark.results.blocks`), raised as such or as the bare OSError of a step that is no write (a stray
+    ``eval-0.parquet/`` folder met while tidying the run's folder): that run's failure; None for any other error,
+    and for a store whose ``runs/`` is itself not writable (a read-only remount: every run would fail so)."""
+    if isinstance(exc, OSError) and exc.filename:
+        exc = _write_error(Path(exc.filename), exc)
+    if not blocks(exc, store.run_dir(rid)):
+        return None
+    return exc if isinstance(exc, InTheWay) or os.access(store.runs, os.W_OK) else None
+
+
+def _run_locked_or_blocked(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: str,
+                           items: list[TestItem], last_try: bool) -> str:
     lock = grid.store.lock(rid)
     if isinstance(lock, str):
         log.info("run %s (%s/%s seed %d) is held by %s; %s", rid, cfg.task, cfg.loss, cfg.seed, lock,
@@ -1080,12 +1116,13 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
                         cfg.seed)
             raise KeyboardInterrupt
         return "trained" if result.status == "ok" else "diverged"
-    except UserError:
-        raise
     except Exception as exc:  # noqa: BLE001 - one failed run must not stop the grid
+        if isinstance(exc, UserError) and _blocked(exc, store, rid) is None:  # bad input, the store's state
+            raise
         if (full := disk_full(exc)) is not None:  # the machine's state, not the run's failure: exit 3, no record
             raise full from None
-        message = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}".rstrip(": ")
+        message = str(exc) if isinstance(exc, UserError) else \
+            f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}".rstrip(": ")
         at = getattr(exc, "plbench_iteration", None) if stage == "training" else None
         log.error("run %s (%s/%s seed %d) failed %s: %s", rid, cfg.task, cfg.loss, cfg.seed,
                   _failed_where(stage, at, cfg.iterations), message)
@@ -1297,9 +1334,20 @@ def input_run_id(task: Task, task_version: str, test_specs, test_fingerprint: st
 
 
 def _score_input(grid: _Grid, task, task_version, test_specs, test_fp, items) -> None:
-    """The degraded input scored as if it were a restoration: every leaderboard's starting point."""
-    store = grid.store
+    """The degraded input scored as if it were a restoration: every leaderboard's starting point. A folder or file
+    in the way in its own folder leaves the input row out, in one line; the task's runs go on."""
     rid = input_run_id(task, task_version, test_specs, test_fp)
+    try:
+        _score_input_in(grid, rid, task, task_version, test_specs, test_fp, items)
+    except (UserError, OSError) as exc:
+        if (why := _blocked(exc, grid.store, rid)) is None:
+            raise
+        log.error("%s: the degraded test inputs (run %s, the leaderboard's `input` row) were not scored: %s",
+                  task.name, rid, why)
+
+
+def _score_input_in(grid: _Grid, rid: str, task, task_version, test_specs, test_fp, items) -> None:
+    store = grid.store
     if store.is_done(rid) and not MetricSet.subset(grid.metrics, store.metrics_scored(rid)).metrics:
         return
     lock = store.lock(rid)

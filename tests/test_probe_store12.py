@@ -231,3 +231,158 @@ def test_two_compares_keeping_one_edited_file_at_once_do_not_crash(tmp_path, mon
     assert write_keeping_edits(path, "# Where `ssim` lands\nnew\n") is None
     monkeypatch.undo()
     assert path.read_text().endswith("new\n") and (path.parent / "ssim.edited.md").read_text().endswith("my notes\n")
+
+
+@pytest.mark.parametrize("blocked", ["net.pt", "curve.csv", "eval-0.parquet", "run folder"])
+def test_a_folder_in_the_way_of_one_runs_file_fails_that_run_not_the_grid(tmp_path, random_images, caplog, blocked):
+    """ff7141d made a folder where a file is written (or a file where a folder is made) a one-line
+    :class:`InTheWay` — a :class:`UserError`, which stops the whole grid. Where it blocks one run's own file
+    (``runs/<id>/net.pt/`` left by a tool, ``runs/<id>`` a file) an overnight grid lost every run after it: that
+    run fails (recorded where its folder allows, the line naming what is in the way) and the grid goes on."""
+    import torch
+
+    from benchmark.config import RunConfig, run_id
+    from benchmark.results import ResultsStore
+    from benchmark.runner import resolve_all, run_grid
+
+    data = random_images(3, 40)
+    cfgs = resolve_all([RunConfig(task="denoise", loss=loss, iterations=2, batch_size=2, crop=32, train_data=data,
+                                  test_data=(data,)) for loss in ("l1", "l2")])
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    bad, good = run_id(cfgs[0]), run_id(cfgs[1])
+    way = store.run_dir(bad) if blocked == "run folder" else store.run_dir(bad) / blocked
+    if blocked == "run folder":
+        way.write_text("not a run")
+    else:
+        way.mkdir(parents=True)
+    with caplog.at_level(logging.ERROR, logger="benchmark.runner"):
+        s = run_grid(cfgs, store, ("psnr",), torch.device("cpu"), progress=False)
+    assert (s.trained, s.failed) == (1, 1) and store.meta(good)["status"] == "ok"
+    said = [r.getMessage() for r in caplog.records if bad in r.getMessage()]
+    assert len(said) == 1 and f"{way} is a" in said[0] and "in the way" in said[0] and "\n" not in said[0], said
+    if blocked in ("net.pt", "curve.csv"):  # met while it trains or saves: recorded as its failure
+        assert store.meta(bad)["status"] == "failed" and "in the way" in store.meta(bad)["error"]
+
+
+def test_a_file_in_the_way_of_a_tasks_input_scores_skips_them_not_the_grid(tmp_path, random_images, caplog):
+    """The degraded input's scores (``runs/input-<hash>``, the leaderboard's ``input`` row) blocked by a file of
+    that name stopped the grid before its first run (:class:`InTheWay`, ff7141d): the input row is left out, said
+    in one line, and the runs train."""
+    import torch
+
+    from benchmark.config import RunConfig
+    from benchmark.results import ResultsStore
+    from benchmark.runner import input_groups, resolve_all, run_grid
+
+    data = random_images(3, 40)
+    cfgs = resolve_all([RunConfig(task="denoise", loss="l1", iterations=2, batch_size=2, crop=32, train_data=data,
+                                  test_data=(data,))])
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    (rid,) = input_groups(cfgs).values()
+    store.run_dir(rid).write_text("not a run")
+    with caplog.at_level(logging.ERROR, logger="benchmark.runner"):
+        s = run_grid(cfgs, store, ("psnr",), torch.device("cpu"), progress=False)
+    assert s.trained == 1
+    said = [r.getMessage() for r in caplog.records if rid in r.getMessage()]
+    assert len(said) == 1 and "in the way" in said[0] and "input" in said[0], said
+
+
+def test_check_names_one_backup_of_a_run_in_the_singular(tmp_path, capsys):
+    """One backup of a run beside it made ``check`` say '1 folder named as copies of runs (…): not runs … move them
+    out': one folder is named as a copy of a run, and is not a run."""
+    import shutil
+
+    from benchmark.cli import main
+
+    store = _small(tmp_path / "r")
+    rid = next(r for r in store.run_ids() if not r.startswith("input-"))
+    shutil.copytree(store.run_dir(rid), store.runs / f"{rid}.bak")
+    assert main(["check", "--out", str(store.root)]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if ".bak" in x)
+    assert line.startswith(f"1 folder named as a copy of a run (runs/{rid}.bak): not a run,") and " them" not in line
+
+
+def test_a_run_folder_renamed_as_a_backup_is_named_as_its_gone_runs_to_rename_back(tmp_path, capsys):
+    """``mv runs/<id> runs/<id>.bak`` (renamed, not copied: the run's only copy) made ``check`` say, since 2de9937,
+    that run <id>'s 'results are lost' and, of ``<id>.bak``, to 'move it out of runs/': both wrong for the one
+    folder that holds them. It is named as the copy of that gone run, with the command that renames it back."""
+    import shlex
+    import shutil
+
+    from benchmark.cli import main
+
+    store = _small(tmp_path / "my r")
+    rid = next(r for r in store.run_ids() if not r.startswith("input-"))
+    store.note_finished(rid, store.meta(rid))
+    shutil.move(store.run_dir(rid), store.runs / f"{rid} copy")
+    assert main(["check", "--out", str(store.root)]) == 1  # gone until renamed back
+    lines = [x for x in capsys.readouterr().out.splitlines() if f"{rid} copy" in x]
+    back = f"mv {shlex.quote(str(store.runs / f'{rid} copy'))} {shlex.quote(str(store.run_dir(rid)))}"
+    assert len(lines) == 1 and "gone" in lines[0] and back in lines[0] and "move it out" not in lines[0], lines
+    shutil.move(store.runs / f"{rid} copy", store.run_dir(rid))
+    assert main(["check", "--out", str(store.root)]) == 0
+
+
+@pytest.mark.slow  # ~1 s: the section's statistics (bootstrap), as the ranking's own test
+def test_compare_ranking_puts_a_loss_with_no_finite_score_last_not_first(tmp_path, monkeypatch):
+    """f802f3b's ranking sorted by mean rank with NaN keys: a loss with no finite score on the task (every score
+    left out of its column: no rank, as the leaderboard's rank column leaves it out) was listed first, '– aaa', ahead
+    of the best. It comes last."""
+    import benchmark.figures as figures
+    from benchmark.compare import _summary
+    from benchmark.synthetic import write_store
+
+    monkeypatch.setattr(figures, "pd_plane", lambda *a, **k: [])
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0, "aaa": float("nan"), "l2": -1.0, "mine": 0.5},
+                        metrics=("psnr",), seeds=(0, 1), n_images=2, budget_check=False)
+    chosen = {"denoise": [m for m in store.metas() if m.get("config", {}).get("loss")]}
+    md, _ = _summary(store, chosen, ["mine"], {"denoise": []}, 0.05, 20, "l1", ())
+    line = next((x for x in md.splitlines() if x.startswith("Ranking")), "")
+    assert line.index("mine") < line.index("l1") < line.index("l2") < line.index("aaa"), line
+
+
+def test_one_run_folder_this_user_cannot_write_fails_that_run_not_the_grid(tmp_path, random_images, caplog,
+                                                                           monkeypatch):
+    """A shared store where one unfinished run's folder is another user's, not writable by this one (its umask
+    022): the grid stopped there ('cannot write runs/<id>/.lock (Permission denied) … make the folder writable'),
+    losing every run after it overnight, though the store itself was writable. That run fails in one line; the
+    grid goes on. (A store not writable at all still stops it: nothing could be recorded.)"""
+    import errno
+    import os
+
+    import torch
+
+    from benchmark.config import RunConfig, run_id
+    from benchmark.results import NotWritable, ResultsStore
+    from benchmark.runner import resolve_all, run_grid
+
+    data = random_images(3, 40)
+    cfgs = resolve_all([RunConfig(task="denoise", loss=loss, iterations=2, batch_size=2, crop=32, train_data=data,
+                                  test_data=(data,)) for loss in ("l1", "l2")])
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    bad, good = run_id(cfgs[0]), run_id(cfgs[1])
+    store.run_dir(bad).mkdir()
+    real_open, real_access = os.open, os.access
+
+    def denied(path, flags, *a, **k):  # this user (tests run as root here) cannot create files in that folder
+        if Path(path).parent == store.run_dir(bad) and flags & os.O_CREAT:
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_open(path, flags, *a, **k)
+
+    monkeypatch.setattr(os, "open", denied)
+    with caplog.at_level(logging.ERROR, logger="benchmark.runner"):
+        s = run_grid(cfgs, store, ("psnr",), torch.device("cpu"), progress=False)
+    assert (s.trained, s.failed) == (1, 1) and store.meta(good)["status"] == "ok"
+    said = [r.getMessage() for r in caplog.records if bad in r.getMessage()]
+    assert len(said) == 1 and "Permission denied" in said[0] and "\n" not in said[0], said
+    # the store itself no longer writable (a read-only remount mid-grid): that stops the grid, as before
+    from benchmark.results import _write_error
+    from benchmark.runner import _blocked
+
+    err = _write_error(store.run_dir(bad) / ".lock", PermissionError(errno.EROFS, "Read-only file system"))
+    assert isinstance(err, NotWritable) and _blocked(err, store, bad) is err
+    monkeypatch.setattr(os, "access", lambda p, mode, *a, **k: Path(p) != store.runs and real_access(p, mode, *a, **k))
+    assert _blocked(err, store, bad) is None
