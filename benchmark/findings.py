@@ -886,12 +886,15 @@ def _pivot(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _leaderboard_cells(va: pd.DataFrame, vb: pd.DataFrame, labels: tuple[str, str], unscored: set[int]
-                       ) -> tuple[pd.DataFrame, pd.DataFrame, list, dict[str, list[int]], str]:
+                       ) -> tuple[pd.DataFrame, pd.DataFrame, list, dict[str, list[int]], str, dict[str, list[int]]]:
     """The (seed × item) values of a part's two arms as the leaderboard takes a column's (:func:`benchmark.stats.
     common_images`): a run with a finite score on fewer than half the items is a missing run (``sparse``: {arm label:
     its seeds}, its values left out; the seeds in ``unscored``, with no finite score at all, are named apart), and the
     items some other run lacks are left out of both arms (``gaps``: what the note says; "" when none) — unless that
-    would leave fewer than two. Returns (va, vb, items, sparse, gaps). Left to :func:`benchmark.runstats.compare_runs`'
+    would leave fewer than two: then the runs that lack some item are missing runs instead (``short``, {arm label:
+    seeds}, their values left out) — left to compare_runs' complete grid, ℓ2's seed 0 scored on 1 of 2 images was
+    dropped unseen, the other 5 pairs tested, status ok (tests/test_review_verdicts12.py). Returns (va, vb, items,
+    sparse, gaps, short). Left to :func:`benchmark.runstats.compare_runs`'
     complete grid, a run scored on 4 of 10 images, or on 8 (6 runs: 5 × 10 cells > 6 × 8), was left out of the
     pairing unseen, the others compared on a selection made by the metric's failures
     (tests/test_probe_verdicts12.py)."""
@@ -910,10 +913,19 @@ def _leaderboard_cells(va: pd.DataFrame, vb: pd.DataFrame, labels: tuple[str, st
             v.loc[v.index.isin(sparse.get(label, [])), :] = np.nan
     kept = [v[v.notna().any(axis=1)] for v in (va, vb)]
     gap = [i for i in items if any(k[i].isna().any() for k in kept)]
-    if not gap or len(items) - len(gap) < 2:  # never down to one image of several: compare_runs' rule then decides
-        return va, vb, items, sparse, ""
+    if not gap:
+        return va, vb, items, sparse, "", {}
+    if len(items) - len(gap) < 2:  # never down to one image of several: the runs that lack some are missing runs
+        short = {label: sorted(int(s) for s in k.index[k.isna().any(axis=1)]) for label, k in zip(labels, kept)}
+        short = {label: seeds for label, seeds in short.items() if seeds}
+        if len(items) < 2 or not short:
+            return va, vb, items, sparse, "", {}
+        va, vb = va.copy(), vb.copy()
+        for label, v in zip(labels, (va, vb)):
+            v.loc[v.index.isin(short.get(label, [])), :] = np.nan
+        return va, vb, items, sparse, "", short
     return (va, vb, [i for i in items if i not in gap], sparse,
-            f"{len(gap)} of {len(items)} test images left out (not scored for every run of the part)")
+            f"{len(gap)} of {len(items)} test images left out (not scored for every run of the part)", {})
 
 
 # --------------------------------------------------------------------------------------------
@@ -961,7 +973,7 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
     higher = res.higher.get(c.metric, True)
     margin = practical_margin(c.metric)
     ni = margin if c.relation == "at_least" and math.isfinite(margin) else 0.0
-    va, vb, items, sparse, gaps = _leaderboard_cells(va[items], vb[items], (c.a.label, c.b.label),
+    va, vb, items, sparse, gaps, short = _leaderboard_cells(va[items], vb[items], (c.a.label, c.b.label),
                                                      res.nonfinite_seeds(c.task, c.metric, c.a)
                                                      | res.nonfinite_seeds(c.task, c.metric, c.b))
     r = compare_runs(va[items].to_numpy(float), vb[items].to_numpy(float), va.index, vb.index, higher=higher,
@@ -1004,6 +1016,11 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
         note = (note + "; " if note else "") + f"runs with a finite {c.metric} score on fewer than half the part's " \
             f"test images, missing runs as on the leaderboard (seeds): " + "; ".join(
                 f"{k} {', '.join(map(str, v))}" for k, v in sparse.items())
+    if short:
+        status = "missing runs"
+        note = (note + "; " if note else "") + f"runs without a finite {c.metric} score on every one of the " \
+            f"part's {len(items)} test images (leaving those images out would leave fewer than 2), missing runs " \
+            f"(seeds): " + "; ".join(f"{k} {', '.join(map(str, v))}" for k, v in short.items())
     dz = r.effect / (r.se * math.sqrt(r.n_runs)) if r.se and math.isfinite(r.se) and r.se > 0 else float("nan")
     circ = is_circular(c.a.loss, c.metric) or is_circular(c.b.loss, c.metric)
     return Part(c.task, c.metric, c.a.label, c.b.label, c.relation, r.effect, r.ci_low, r.ci_high, dz, r.p,

@@ -57,3 +57,26 @@ def test_seeds_to_settle_says_more_seeds_cannot_from_the_images_as_measured_not_
                  True, n_runs=5, se=r.se, practical=0.05, se_images=r.se_images, settle_level=0.05)
         cannot += "more seeds alone cannot" in seeds_to_settle(p)
     assert cannot <= 90, cannot
+
+
+def test_a_run_scored_on_one_of_two_test_images_is_a_missing_run_not_dropped_unseen():
+    """Was (3da1123 covered a run scored on fewer than half the images, or on most of more than two): with 2 test
+    images, ℓ2's seed-0 run without a finite PSNR on one of them is scored on half (not a sparse run) and leaving that
+    image out would leave one — so compare_runs' complete grid dropped the run: status ok, 5 pairs tested, seeds 6/6,
+    no note, compared on a selection made by the metric's failure. Now it is a missing run of the part, named."""
+    import re
+    import warnings
+
+    from benchmark.findings import check_all
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(tasks=("sr4",), offsets={"l1": 0.0, "l2": 0.0}, metrics=("psnr",),
+                        seeds=tuple(range(6)), n_images=2, seed=3, seed_sd=0.2)
+    first = sorted(t["image"].unique())[0]
+    t.loc[(t["loss"] == "l2") & (t["metric"] == "psnr") & (t["seed"] == 0) & (t["image"] == first), "value"] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (r,) = check_all(t, ["zhao2017_l1_vs_l2"], n_boot=20)
+    (psnr,) = r.parts
+    assert psnr.status == "missing runs", (psnr.status, psnr.n_runs, psnr.note)
+    assert re.search(r"every one of the part's 2 test images[^;]*l2 0\b", psnr.note), psnr.note
