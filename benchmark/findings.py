@@ -258,6 +258,10 @@ def _few_images_caveat(decided: list[Part]) -> str:
     return "".join(f"; {', '.join(names)} {on(n)}" for n, names in named.items())
 
 
+#: how a part unsettled only because its arms' runs have no budget checks (:attr:`Part.unchecked`) is counted and
+#: named in a finding's tally and effect line: never checked is not "not converged"
+UNCHECKED = "unsettled (no budget checks)"
+
 #: the power :func:`seeds_to_settle` plans for
 SETTLE_POWER = 0.8
 #: the one-sided confidence of the upper bounds :func:`seeds_to_settle` takes the runs' and the images' variance at.
@@ -489,9 +493,11 @@ class FindingResult:
             return "–"
         n_rep = sum(p.verdict == "reproduced" for p in c)
         n_con = sum(p.verdict == "contradicted" for p in c)
-        untested = {v: sum(p.verdict == v for p in c)
+        # parts on runs never checked are not "not converged" (Part.unchecked): said apart, as verdict_text does
+        untested = {v: sum(p.verdict == v and not p.unchecked for p in c)
                     for v in (TOO_FEW, NO_SPREAD, "missing runs", "unsettled (not converged)", NOT_SCORED,
                               OUT_OF_REGIME)}
+        untested[UNCHECKED] = sum(p.verdict == "unsettled (not converged)" and p.unchecked for p in c)
         extra = len(self.parts) - len(c)
         return (f"{n_rep}/{len(c)} reproduced, {n_con} contradicted"
                 + "".join(f", {n} {v}" for v, n in untested.items() if n)
@@ -516,10 +522,12 @@ class FindingResult:
             return "–"
         rel = "≥" if h.relation == "at_least" else ">"
         if not math.isfinite(h.p_adj):
+            from benchmark.convergence import UNSETTLED
+
             if not math.isfinite(h.effect):  # nothing to estimate: say why instead of a number
                 return f"{h.a} {rel} {h.b} on {h.task}/{h.metric}: not tested ({h.verdict}: {h.note or 'no effect'})"
             return (f"{h.a} {rel} {h.b} on {h.task}/{h.metric}: {_effect(h.effect, h.ci_low, h.ci_high)} "
-                    f"(not tested: {h.verdict}, "
+                    f"(not tested: {UNCHECKED if h.unchecked and h.verdict == UNSETTLED else h.verdict}, "
                     f"{h.n_runs} paired run(s))")
         # a contradicted "better" part: the p of its contradiction (worse by the margin), not of A − B against 0
         p = (f"p_holm (worse by more than {h.practical:g}) = {h.p_worse_adj:.2g}"

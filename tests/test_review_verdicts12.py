@@ -80,3 +80,22 @@ def test_a_run_scored_on_one_of_two_test_images_is_a_missing_run_not_dropped_uns
     (psnr,) = r.parts
     assert psnr.status == "missing runs", (psnr.status, psnr.n_runs, psnr.note)
     assert re.search(r"every one of the part's 2 test images[^;]*l2 0\b", psnr.note), psnr.note
+
+
+def test_a_findings_tally_and_effect_line_do_not_call_parts_on_unchecked_runs_not_converged():
+    """Was (4346051 fixed the verdict sentence only): on runs without budget checks the same finding's tally read
+    '0/1 reproduced, 0 contradicted, 1 unsettled (not converged)' and its effect line '(not tested: unsettled (not
+    converged), 5 paired run(s))' — never checked is not shown unconverged. Now both say 'no budget checks'."""
+    import warnings
+
+    from benchmark.findings import check_all
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(tasks=("sr4",), offsets={"l1": 0.0, "l2": 0.0}, metrics=("psnr",),
+                        seeds=tuple(range(5)), n_images=6, seed=3, seed_sd=0.2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (r,) = check_all(t, ["zhao2017_l1_vs_l2"], n_boot=20, convergence=True)
+    assert all(p.unchecked for p in r.parts)
+    assert "not converged" not in r.tally() and "1 unsettled (no budget checks)" in r.tally(), r.tally()
+    assert "not converged" not in r.effect_text() and "no budget checks" in r.effect_text(), r.effect_text()
