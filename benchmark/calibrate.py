@@ -362,11 +362,12 @@ def needs_runs(power: pd.DataFrame) -> pd.DataFrame:
 def holm_note(alpha: float) -> str:
     """What the runs-needed column is planned for, in one line: one comparison at ``alpha``. A finding (or a
     leaderboard table) tests its m comparisons as one Holm family, the closest to a verdict at ``alpha / m``: the runs
-    named at 0.05 reached 0.68–0.81 power at 0.05/2 and 0.55–0.69 at 0.05/4 (simulated pilots of 3 losses × 5 seeds,
-    run-, image×run- and mixed-variance cells; tests/test_review_verdicts12.py), not 80 %."""
+    named at 0.05 reached 0.51–0.81 power at 0.05/2 and 0.31–0.69 at 0.05/4 (simulated pilots of 3 losses × 5 or 10
+    seeds, 2 × 10; run-, image×run- and mixed-variance cells of 12–24 test images, and 3 images — the lower ends;
+    tests/test_review_verdicts12.py), not 80 %; at 0.05 itself 0.80–0.90, 0.75 on 3 images."""
     return (f"Runs needed: {POWER:.0%} power for one comparison at α = {alpha:g}. A finding or table of m comparisons "
             f"tests them as one Holm family, the closest at α/m, and needs more runs: plan it with "
-            f"`plbench calibrate --alpha` α/m (at α/4 the runs named here reach ≈ 55–70 % power).")
+            f"`plbench calibrate --alpha` α/m (simulated, the runs named at α reached 31–69 % power at α/4).")
 
 
 def _pct(x: float) -> str:

@@ -24,9 +24,9 @@ def test_calibrates_runs_needed_says_it_is_for_one_comparison_not_a_findings_hol
     """Was: calibration.md's 'needs runs for effect' (0.156: ≥ 9 runs) was planned for one comparison at α, and said
     nothing of it — a finding or a table tests its m comparisons as one Holm family, the closest at α/m. Simulated
     (3 losses × 5 seeds per pilot, 150 pilots, run-, image×run- and mixed-variance cells; 1500 draws per runs count),
-    the runs named reached 0.80–0.90 power at α (the variance as measured is not what fails them) but 0.68–0.81 at
-    α/2 and 0.55–0.69 at α/4. Now the report says what it plans for and how to plan for a family (--alpha α/m);
-    below, that gap on the cell above: its 9 runs, 80 % at α, well under it at α/4."""
+    the runs named reached 0.80–0.90 power at α (0.75 on 3 test images) but 0.51–0.81 at α/2 and 0.31–0.69 at α/4.
+    Now the report says what it plans for and how to plan for a family (--alpha α/m); below, that gap on the cell
+    above: its 9 runs, 80 % at α, well under it at α/4."""
     text = C.to_text(_calibration())
     line = next((ln for ln in text.splitlines() if ln.startswith("Runs needed:")), "")
     assert "one comparison at α = 0.05" in line and "Holm" in line and "--alpha" in line and "α/m" in line, text
