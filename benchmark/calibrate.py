@@ -359,6 +359,17 @@ def needs_runs(power: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, columns=["task", "metric", "effect", "runs", "max_tried"])
 
 
+def holm_note(alpha: float) -> str:
+    """What the runs-needed column is planned for, in one line: one comparison at ``alpha``. A finding (or a
+    leaderboard table) tests its m comparisons as one Holm family, the closest to a verdict at ``alpha / m``: the runs
+    named at 0.05 reached 0.51–0.81 power at 0.05/2 and 0.31–0.69 at 0.05/4 (simulated pilots of 3 losses × 5 or 10
+    seeds, 2 × 10; run-, image×run- and mixed-variance cells of 12–24 test images, and 3 images — the lower ends;
+    tests/test_review_verdicts12.py), not 80 %; at 0.05 itself 0.80–0.90, 0.75 on 3 images."""
+    return (f"Runs needed: {POWER:.0%} power for one comparison at α = {alpha:g}. A finding or table of m comparisons "
+            f"tests them as one Holm family, the closest at α/m, and needs more runs: plan it with "
+            f"`plbench calibrate --alpha` α/m (simulated, the runs named at α reached 31–69 % power at α/4).")
+
+
 def _pct(x: float) -> str:
     """A rate as a percent without rounding it away: 0.05 → ``5%``, 0.025 → ``2.5%``, 0.005 → ``0.5%``."""
     return f"{100 * x:.3g}%"
@@ -433,6 +444,8 @@ def to_text(cal: Calibration) -> str:
         lines.append(f"| {c.task}{warn} | {c.metric} | {c.run_sd:.3g} | {c.image_sd:.3g} | {c.image_x_run_sd:.3g} | "
                      f"{getattr(c, 'loss_x_image_sd', 0.0):.3g} | {c.n_images} | "
                      f"{int(n['false'])}/{int(n['n_nulls'])} | {pw} |")
+    if need is not None:
+        lines += ["", holm_note(cal.alpha)]
     if not cal.aa.empty:
         lines += ["", "| task | metric | loss | A/A splits | false | rate | calibrated: 95 % of sets ≤ |",
                   "|---|---|---|---|---|---|---|"]

@@ -258,12 +258,20 @@ def _few_images_caveat(decided: list[Part]) -> str:
     return "".join(f"; {', '.join(names)} {on(n)}" for n, names in named.items())
 
 
+#: how a part unsettled only because its arms' runs have no budget checks (:attr:`Part.unchecked`) is counted and
+#: named in a finding's tally and effect line: never checked is not "not converged"
+UNCHECKED = "unsettled (no budget checks)"
+
 #: the power :func:`seeds_to_settle` plans for
 SETTLE_POWER = 0.8
 #: the one-sided confidence of the upper bounds :func:`seeds_to_settle` takes the runs' and the images' variance at.
 #: Planned from the variance as measured on 5 runs (4 degrees of freedom: below the true one half the time), the seeds
 #: it named reached 0.67–0.73 power on average over pilots, not 0.80 (run sd 0.3, 24 images; 8 sets of 60 pilots); at
-#: the 70 % bounds 0.81–0.92, at the price of about twice the seeds named (tests/test_probe_verdicts12.py)
+#: the 70 % bounds 0.81–0.92, at the price of about twice the seeds named (tests/test_probe_verdicts12.py). Across
+#: 5-run pilots of 3 and 12 images, run-, image- (loss × image) and residual-dominated (200 pilots × 80 re-runs each,
+#: the effect as measured): 0.74–0.93 as measured, 0.78–0.97 at the bounds — 0.78 where a loss × image level
+#: dominates 3 images — for 1.3–3.5 × the seeds the true variances need (3.5 × on 3 images, where the t at
+#: images − 1 degrees of freedom already over-asks)
 SETTLE_BOUND = 0.7
 
 
@@ -297,23 +305,33 @@ def seeds_to_settle(p: Part, alpha: float = 0.05) -> str:
     def high(v: float, df: int) -> float:  # a variance estimated on df degrees of freedom at its SETTLE_BOUND bound
         return v * df / float(chdtri(df, SETTLE_BOUND)) if df >= 1 else v
 
+    measured = fixed
     per_run = high(per_run, p.n_runs - 1)
     fixed = math.sqrt(high(fixed ** 2, p.n_images - 1))
 
-    def power(runs: float) -> float:
+    def power(runs: float, images: float | None = None) -> float:  # images: the images' level (default: its bound)
+        level_images = fixed if images is None else images
         df = (min(runs, p.n_images) if p.n_images >= 2 else runs) - 1
-        sd = math.sqrt(fixed ** 2 + per_run / runs) if math.isfinite(runs) else fixed
+        sd = math.sqrt(level_images ** 2 + per_run / runs) if math.isfinite(runs) else level_images
         if not sd > 0:
             return 1.0
         return float(1 - nctdtr(df, d / sd, stdtrit(df, 1 - level / 2)))
 
-    if power(math.inf if p.n_images < 2 else 1e9) < SETTLE_POWER:
-        return (f"the test images {'disagree' if fixed > 0 else 'are few'} (their level or their degrees of freedom "
-                f"alone keep a test at this level from an effect of {p.effect:+.3g}): more seeds alone cannot "
-                f"{what} it, more test images may")
+    endless = math.inf if p.n_images < 2 else 1e9
+    # "more seeds alone cannot" is said from the images' level as measured, not at its bound: at the bound it was
+    # said of 60 % of 5-seed pilots on 3 images with a loss × image level where 9 seeds reach 80 % (30 % as measured;
+    # tests/test_review_verdicts12.py). Seeds are planned at the bound: where it alone keeps them from it, "or more
+    # test images"
+    if power(endless, measured) < SETTLE_POWER:
+        return (f"the test images {'disagree' if measured > 0 else 'are few'} (their level or their degrees of "
+                f"freedom alone keep a test at this level from an effect of {p.effect:+.3g}): more seeds alone "
+                f"cannot {what} it, more test images may")
     start = max(p.n_runs + 1, MIN_RUNS)
     runs = next((k for k in range(start, 20 * p.n_runs + 1) if power(k) >= SETTLE_POWER), None)
     many = f"over {20 * p.n_runs}" if runs is None else f"≈ {runs}"
+    if runs is None and power(endless) < SETTLE_POWER:
+        return (f"{many} paired seeds per arm ({p.n_runs} now), or more test images, would {what} it with "
+                f"{SETTLE_POWER:.0%} power if its effect ({p.effect:+.3g}) is as measured")
     return (f"{many} paired seeds per arm ({p.n_runs} now) would {what} it with "
             f"{SETTLE_POWER:.0%} power if its effect ({p.effect:+.3g}) is as measured")
 
@@ -475,9 +493,11 @@ class FindingResult:
             return "–"
         n_rep = sum(p.verdict == "reproduced" for p in c)
         n_con = sum(p.verdict == "contradicted" for p in c)
-        untested = {v: sum(p.verdict == v for p in c)
+        # parts on runs never checked are not "not converged" (Part.unchecked): said apart, as verdict_text does
+        untested = {v: sum(p.verdict == v and not p.unchecked for p in c)
                     for v in (TOO_FEW, NO_SPREAD, "missing runs", "unsettled (not converged)", NOT_SCORED,
                               OUT_OF_REGIME)}
+        untested[UNCHECKED] = sum(p.verdict == "unsettled (not converged)" and p.unchecked for p in c)
         extra = len(self.parts) - len(c)
         return (f"{n_rep}/{len(c)} reproduced, {n_con} contradicted"
                 + "".join(f", {n} {v}" for v, n in untested.items() if n)
@@ -502,10 +522,12 @@ class FindingResult:
             return "–"
         rel = "≥" if h.relation == "at_least" else ">"
         if not math.isfinite(h.p_adj):
+            from benchmark.convergence import UNSETTLED
+
             if not math.isfinite(h.effect):  # nothing to estimate: say why instead of a number
                 return f"{h.a} {rel} {h.b} on {h.task}/{h.metric}: not tested ({h.verdict}: {h.note or 'no effect'})"
             return (f"{h.a} {rel} {h.b} on {h.task}/{h.metric}: {_effect(h.effect, h.ci_low, h.ci_high)} "
-                    f"(not tested: {h.verdict}, "
+                    f"(not tested: {UNCHECKED if h.unchecked and h.verdict == UNSETTLED else h.verdict}, "
                     f"{h.n_runs} paired run(s))")
         # a contradicted "better" part: the p of its contradiction (worse by the margin), not of A − B against 0
         p = (f"p_holm (worse by more than {h.practical:g}) = {h.p_worse_adj:.2g}"
@@ -872,12 +894,15 @@ def _pivot(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _leaderboard_cells(va: pd.DataFrame, vb: pd.DataFrame, labels: tuple[str, str], unscored: set[int]
-                       ) -> tuple[pd.DataFrame, pd.DataFrame, list, dict[str, list[int]], str]:
+                       ) -> tuple[pd.DataFrame, pd.DataFrame, list, dict[str, list[int]], str, dict[str, list[int]]]:
     """The (seed × item) values of a part's two arms as the leaderboard takes a column's (:func:`benchmark.stats.
     common_images`): a run with a finite score on fewer than half the items is a missing run (``sparse``: {arm label:
     its seeds}, its values left out; the seeds in ``unscored``, with no finite score at all, are named apart), and the
     items some other run lacks are left out of both arms (``gaps``: what the note says; "" when none) — unless that
-    would leave fewer than two. Returns (va, vb, items, sparse, gaps). Left to :func:`benchmark.runstats.compare_runs`'
+    would leave fewer than two: then the runs that lack some item are missing runs instead (``short``, {arm label:
+    seeds}, their values left out) — left to compare_runs' complete grid, ℓ2's seed 0 scored on 1 of 2 images was
+    dropped unseen, the other 5 pairs tested, status ok (tests/test_review_verdicts12.py). Returns (va, vb, items,
+    sparse, gaps, short). Left to :func:`benchmark.runstats.compare_runs`'
     complete grid, a run scored on 4 of 10 images, or on 8 (6 runs: 5 × 10 cells > 6 × 8), was left out of the
     pairing unseen, the others compared on a selection made by the metric's failures
     (tests/test_probe_verdicts12.py)."""
@@ -896,10 +921,19 @@ def _leaderboard_cells(va: pd.DataFrame, vb: pd.DataFrame, labels: tuple[str, st
             v.loc[v.index.isin(sparse.get(label, [])), :] = np.nan
     kept = [v[v.notna().any(axis=1)] for v in (va, vb)]
     gap = [i for i in items if any(k[i].isna().any() for k in kept)]
-    if not gap or len(items) - len(gap) < 2:  # never down to one image of several: compare_runs' rule then decides
-        return va, vb, items, sparse, ""
+    if not gap:
+        return va, vb, items, sparse, "", {}
+    if len(items) - len(gap) < 2:  # never down to one image of several: the runs that lack some are missing runs
+        short = {label: sorted(int(s) for s in k.index[k.isna().any(axis=1)]) for label, k in zip(labels, kept)}
+        short = {label: seeds for label, seeds in short.items() if seeds}
+        if len(items) < 2 or not short:
+            return va, vb, items, sparse, "", {}
+        va, vb = va.copy(), vb.copy()
+        for label, v in zip(labels, (va, vb)):
+            v.loc[v.index.isin(short.get(label, [])), :] = np.nan
+        return va, vb, items, sparse, "", short
     return (va, vb, [i for i in items if i not in gap], sparse,
-            f"{len(gap)} of {len(items)} test images left out (not scored for every run of the part)")
+            f"{len(gap)} of {len(items)} test images left out (not scored for every run of the part)", {})
 
 
 # --------------------------------------------------------------------------------------------
@@ -947,7 +981,7 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
     higher = res.higher.get(c.metric, True)
     margin = practical_margin(c.metric)
     ni = margin if c.relation == "at_least" and math.isfinite(margin) else 0.0
-    va, vb, items, sparse, gaps = _leaderboard_cells(va[items], vb[items], (c.a.label, c.b.label),
+    va, vb, items, sparse, gaps, short = _leaderboard_cells(va[items], vb[items], (c.a.label, c.b.label),
                                                      res.nonfinite_seeds(c.task, c.metric, c.a)
                                                      | res.nonfinite_seeds(c.task, c.metric, c.b))
     r = compare_runs(va[items].to_numpy(float), vb[items].to_numpy(float), va.index, vb.index, higher=higher,
@@ -990,6 +1024,11 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
         note = (note + "; " if note else "") + f"runs with a finite {c.metric} score on fewer than half the part's " \
             f"test images, missing runs as on the leaderboard (seeds): " + "; ".join(
                 f"{k} {', '.join(map(str, v))}" for k, v in sparse.items())
+    if short:
+        status = "missing runs"
+        note = (note + "; " if note else "") + f"runs without a finite {c.metric} score on every one of the " \
+            f"part's {len(items)} test images (leaving those images out would leave fewer than 2), missing runs " \
+            f"(seeds): " + "; ".join(f"{k} {', '.join(map(str, v))}" for k, v in short.items())
     dz = r.effect / (r.se * math.sqrt(r.n_runs)) if r.se and math.isfinite(r.se) and r.se > 0 else float("nan")
     circ = is_circular(c.a.loss, c.metric) or is_circular(c.b.loss, c.metric)
     return Part(c.task, c.metric, c.a.label, c.b.label, c.relation, r.effect, r.ci_low, r.ci_high, dz, r.p,
