@@ -129,8 +129,8 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
                           "several are pooled (e.g. ../shared/datasets/BSD200 ../shared/datasets/T91)")
     run.add_argument("--test-data", nargs="+", action="extend", metavar="SOURCE",
                      help="one or more sources of held-out test images (SOURCE[holdout=10%%] here and in "
-                          "--train-data: about 10%% of a source's images, each drawn from its pixels, tested on, the "
-                          "rest trained on)")
+                          "--train-data: round(10%% × N) of a source's N distinct images, chosen by their pixels' "
+                          "hash, tested on, the rest trained on)")
     run.add_argument("--max-train-images", type=int, help="use at most N images of each training source")
     run.add_argument("--backbone-weights", help="random, pretrained, auto (pretrained where the weights are "
                      "cached, else random) or a checkpoint path (feature losses; default: the profile's)")

@@ -124,8 +124,8 @@ class DataSpec:
     image_column: str | None = None
     revision: str | None = None
     max_images: int | None = None
-    #: ``(percent, part)``: a seeded hold-out of a source that has no held-out split (``SOURCE[holdout=P%]``): each
-    #: image is in the held-out ``P`` % by its pixels alone (:func:`held_out`), ``part`` ``"test"`` reads those images,
+    #: ``(percent, part)``: a hold-out of a source that has no held-out split (``SOURCE[holdout=P%]``): exactly ``P`` %
+    #: of its images, ranked by their pixels' hash (:func:`held_out`), are held out, ``part`` ``"test"`` reads those,
     #: ``"train"`` the others; the same text given to ``--train-data`` and ``--test-data`` splits the source in two
     holdout: tuple[float, str] | None = None
 
@@ -440,7 +440,7 @@ def default_split(spec: "DataSpec", splits: list[str], role: str | None) -> str:
 def _holdout(text: str, value: str, percent: str, part: str | None, role: str | None) -> tuple[float, str]:
     """:attr:`DataSpec.holdout` of ``SOURCE[holdout=VALUE%[:PART]]`` (``text``): the part named, else the role's (test
     data: the held-out images; training data: the others); a :class:`UserError` in one line otherwise."""
-    try:  # to the 0.01 % that held_out draws at: the token writes it whole, and reads back as this spec
+    try:  # to the 0.01 % that held_out counts in: the token writes it whole, and reads back as this spec
         share = round(float(value), 2)
     except ValueError:
         share = math.nan
@@ -455,11 +455,15 @@ def _holdout(text: str, value: str, percent: str, part: str | None, role: str | 
     return share, part
 
 
-def held_out(pixels: torch.Tensor, percent: float, digest: str | None = None) -> bool:
-    """Whether an image is in a source's held-out ``percent`` % (:attr:`DataSpec.holdout`): drawn from its pixels
-    alone (:func:`image_hash`, or its ``digest`` where known), so the split needs no seed or order, adding an image
-    moves no other, and copies of one image fall on the same side."""
-    return int(digest or image_hash(pixels), 16) % 10_000 < round(percent * 100)
+def held_out(hashes, percent: float) -> set[str]:
+    """The content hashes (:func:`image_hash`) of a source's held-out ``percent`` % (:attr:`DataSpec.holdout`), of
+    its images' ``hashes``: the distinct images ranked by their hash, the first k = round(``percent`` % × N) of N held
+    out (half up; at least 1, at most N − 1), so the share is exact, with no seed, and whatever the images' order or
+    names; copies of one image count once and fall on one side; an added image moves at most one other across."""
+    distinct = sorted(set(hashes))
+    n = len(distinct)
+    k = min(n - 1, max(1, (round(percent * 100) * n + 5_000) // 10_000))
+    return set(distinct[:k])
 
 
 @dataclass(frozen=True)
@@ -2392,16 +2396,20 @@ def load_images(spec: DataSpec) -> list[ImageRecord]:
 def holdout_part(spec: DataSpec, whole: list[ImageRecord], hash_of=None) -> list[ImageRecord]:
     """The images of ``whole`` (its source's, decoded once for both parts: :class:`DataCache`) in ``spec``'s part of
     its hold-out (:func:`held_out`), in order, under the ids the whole source gives them, at most ``spec.max_images``.
-    ``hash_of``: :func:`image_hash` of a record (a cache's, so each image is hashed once)."""
+    ``hash_of``: :func:`image_hash` of a record (a cache's, so each image is hashed once). A source of fewer than two
+    distinct images cannot be split: a :class:`UserError`."""
     share, part = spec.holdout
     hash_of = hash_of or (lambda r: image_hash(r.pixels))
-    keep = [r for r in whole if held_out(r.pixels, share, hash_of(r)) == (part == "test")]
-    if not keep:
-        raise UserError(f"{spec}: none of its {len(whole)} images is in the {part} part of a {share:g}% hold-out "
-                        "(each image's part is drawn from its pixels): hold out a larger share, or test on "
-                        "another source")
-    log.info("%s: %d image(s) read, the %s part of its %g%% hold-out (drawn from each image's pixels); %d of the "
-             "other part passed over", spec, len(keep), part, share, len(whole) - len(keep))
+    hashes = [hash_of(r) for r in whole]
+    distinct = len(set(hashes))
+    if distinct < 2:
+        raise UserError(f"{spec}: a hold-out needs at least 2 distinct images, and its source has {distinct} "
+                        f"({len(whole)} image(s) read): test on another source")
+    test = held_out(hashes, share)
+    keep = [r for r, h in zip(whole, hashes) if (h in test) == (part == "test")]
+    log.info("%s: %d image(s) read, the %s part of its %g%% hold-out (%d of %d distinct images held out, ranked by "
+             "their pixels' hash); %d of the other part passed over", spec, len(keep), part, share, len(test),
+             distinct, len(whole) - len(keep))
     return keep[:spec.max_images] if spec.max_images is not None else keep
 
 

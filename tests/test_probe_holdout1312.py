@@ -1,0 +1,99 @@
+"""SOURCE[holdout=P%], probed as a researcher splitting a folder of their own photos would (session 13)."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from benchmark.data import DataCache, DataSpec, ImageRecord, holdout_part
+
+
+def _records(n: int, seed: int = 0, side: int = 8) -> list[ImageRecord]:
+    """``n`` distinct tiny images (3, side, side) uint8, ids p000…"""
+    rng = np.random.default_rng(seed)
+    return [ImageRecord(f"p{i:03d}", torch.from_numpy(rng.integers(0, 256, (3, side, side), dtype=np.uint8)))
+            for i in range(n)]
+
+
+def _parts(whole: list[ImageRecord], share: float) -> tuple[list[ImageRecord], list[ImageRecord]]:
+    test = holdout_part(DataSpec("x", holdout=(share, "test")), whole)
+    train = holdout_part(DataSpec("x", holdout=(share, "train")), whole)
+    return test, train
+
+
+@pytest.mark.parametrize("n", [2, 3, 10, 200])
+def test_a_hold_out_holds_out_exactly_its_share_of_the_images(n):
+    """Each image's side was drawn from its own pixel hash alone, so the held-out share was only roughly P % (BSD200
+    at 10 %: 23 of 200 held out; a 10-image folder held out nothing about a third of the time, an error) → exactly
+    k = round(P % × N) images held out, at least 1, at most N − 1; the rest trained on, in the source's order."""
+    whole = _records(n, seed=n)
+    for share in (1, 5, 10, 25, 33.33, 50, 90, 99.99):
+        test, train = _parts(whole, share)
+        want = min(n - 1, max(1, int(share * n / 100 + 0.5)))
+        assert len(test) == want, (n, share)
+        assert {r.image_id for r in test} | {r.image_id for r in train} == {r.image_id for r in whole}
+        assert not {r.image_id for r in test} & {r.image_id for r in train}
+        assert [r.image_id for r in train] == [r.image_id for r in whole if r not in test]
+
+
+def test_a_hold_out_does_not_depend_on_file_order_or_names():
+    """The same photos read in another order (a copied folder, another file system) or renamed: the same pixels
+    held out."""
+    whole = _records(40, seed=1)
+    held = {bytes(r.pixels.numpy()) for r in _parts(whole, 10)[0]}
+    shuffled = whole[:]
+    random.Random(3).shuffle(shuffled)
+    renamed = [ImageRecord(f"IMG_{i}", r.pixels) for i, r in enumerate(shuffled)]
+    for other in (shuffled, renamed):
+        assert {bytes(r.pixels.numpy()) for r in _parts(other, 10)[0]} == held
+
+
+def test_copies_of_an_image_fall_on_one_side_and_count_once():
+    """A photo saved twice in a folder must not be tested on and trained on at once: copies share a side, and the
+    share is of the distinct images."""
+    whole = _records(10, seed=2)
+    copies = whole + [ImageRecord(f"{r.image_id}_copy", r.pixels.clone()) for r in whole[:5]]
+    test, train = _parts(copies, 20)
+    pixels = {bytes(r.pixels.numpy()) for r in test}
+    assert len(pixels) == 2 and not pixels & {bytes(r.pixels.numpy()) for r in train}
+
+
+def test_adding_one_image_moves_at_most_one_other_across():
+    whole = _records(60, seed=4)
+    for share in (10, 30):
+        before = {r.image_id for r in _parts(whole[:-1], share)[0]}
+        after = {r.image_id for r in _parts(whole, share)[0]} - {whole[-1].image_id}
+        assert len(before ^ after) <= 1
+
+
+def test_a_ten_image_folder_s_hold_out_reads_back_and_is_the_same_when_copied_and_renamed(tmp_path):
+    """Through the cache as plbench run reads it: 1 of 10 photos held out, whatever the folder or its files are
+    named; each part's token reads back as the spec it was written from."""
+    rng = np.random.default_rng(7)
+    photos = [rng.integers(0, 256, (12, 16, 3), dtype=np.uint8) for _ in range(10)]
+    held = []
+    for folder, names in ((tmp_path / "mine", [f"p{i}.png" for i in range(10)]),
+                          (tmp_path / "copy", [f"z{9 - i}.png" for i in range(10)])):
+        folder.mkdir()
+        for name, px in zip(names, photos):
+            Image.fromarray(px).save(folder / name)
+        test = DataSpec.parse(f"{folder}[holdout=10%]", role="test")
+        train = DataSpec.parse(f"{folder}[holdout=10%]", role="train")
+        assert DataSpec.parse(test.token()) == test and DataSpec.parse(train.token()) == train
+        cache = DataCache()
+        got = cache.images(test)
+        assert len(got) == 1 and len(cache.images(train)) == 9
+        held.append(bytes(got[0].pixels.numpy()))
+    assert held[0] == held[1]
+
+
+def test_a_hold_out_of_one_distinct_image_is_refused_in_one_line():
+    whole = _records(1) + [ImageRecord("again", _records(1)[0].pixels.clone())]
+    from benchmark.errors import UserError
+
+    with pytest.raises(UserError, match=r"x\[holdout=10%:test\]: a hold-out needs at least 2 distinct images"):
+        _parts(whole, 10)
