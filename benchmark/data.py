@@ -455,15 +455,31 @@ def _holdout(text: str, value: str, percent: str, part: str | None, role: str | 
     return share, part
 
 
-def held_out(hashes, percent: float) -> set[str]:
-    """The content hashes (:func:`image_hash`) of a source's held-out ``percent`` % (:attr:`DataSpec.holdout`), of
-    its images' ``hashes``: the distinct images ranked by their hash, the first k = round(``percent`` % × N) of N held
-    out (half up; at least 1, at most N − 1), so the share is exact, with no seed, and whatever the images' order or
-    names; copies of one image count once and fall on one side; an added image moves at most one other across."""
-    distinct = sorted(set(hashes))
+def held_out(keys, percent: float) -> set[str]:
+    """The keys (:func:`upright_hash`) of a source's held-out ``percent`` % (:attr:`DataSpec.holdout`), of its images'
+    ``keys``: the distinct images ranked by their key, the first k = round(``percent`` % × N) of N held out (half up;
+    at least 1, at most N − 1), so the share is exact, with no seed, and whatever the images' order or names; copies
+    of one image, turned or mirrored ones too, count once and fall on one side; an added image moves at most one other
+    across."""
+    distinct = sorted(set(keys))
     n = len(distinct)
     k = min(n - 1, max(1, (round(percent * 100) * n + 5_000) // 10_000))
     return set(distinct[:k])
+
+
+def upright_hash(pixels: torch.Tensor, digest: str | None = None) -> str:
+    """:func:`image_hash` of the one of an image's eight turnings (k·90°, mirrored or not) whose border reads least (its
+    sides, then its top row, right column, bottom row and left column as bytes; of turnings whose borders tie, a
+    symmetric frame say, the least hash): one key for an image and each of its turned or mirrored copies (a set saved
+    with its augmentations), as :func:`held_out` needs. ``digest``: ``image_hash(pixels)``, reused where the image is
+    its own least turning (most photos' borders tie with no other turning's: one hash, of the turning chosen)."""
+    a = pixels.numpy()
+    turns = [np.rot90(v, k, axes=(1, 2)) for v in (a, a[:, :, ::-1]) for k in range(4)]  # views: nothing copied
+    borders = [(v.shape, np.concatenate([v[:, 0, :], v[:, :, -1], v[:, -1, ::-1], v[:, ::-1, 0]], 1).tobytes())
+               for v in turns]
+    least = min(borders)
+    return min(digest or image_hash(pixels) if i == 0 else image_hash(torch.from_numpy(np.ascontiguousarray(v)))
+               for i, v in enumerate(turns) if borders[i] == least)
 
 
 @dataclass(frozen=True)
@@ -2393,23 +2409,24 @@ def load_images(spec: DataSpec) -> list[ImageRecord]:
         return _load_images(spec)
 
 
-def holdout_part(spec: DataSpec, whole: list[ImageRecord], hash_of=None) -> list[ImageRecord]:
+def holdout_part(spec: DataSpec, whole: list[ImageRecord], key_of=None) -> list[ImageRecord]:
     """The images of ``whole`` (its source's, decoded once for both parts: :class:`DataCache`) in ``spec``'s part of
     its hold-out (:func:`held_out`), in order, under the ids the whole source gives them, at most ``spec.max_images``.
-    ``hash_of``: :func:`image_hash` of a record (a cache's, so each image is hashed once). A source of fewer than two
+    ``key_of``: :func:`upright_hash` of a record (a cache's, so each image is hashed once). A source of fewer than two
     distinct images cannot be split: a :class:`UserError`."""
     share, part = spec.holdout
-    hash_of = hash_of or (lambda r: image_hash(r.pixels))
-    hashes = [hash_of(r) for r in whole]
-    distinct = len(set(hashes))
+    key_of = key_of or (lambda r: upright_hash(r.pixels))
+    keys = [key_of(r) for r in whole]
+    distinct = len(set(keys))
     if distinct < 2:
         raise UserError(f"{spec}: a hold-out needs at least 2 distinct images, and its source has {distinct} "
-                        f"({len(whole)} image(s) read): test on another source")
-    test = held_out(hashes, share)
-    keep = [r for r, h in zip(whole, hashes) if (h in test) == (part == "test")]
+                        f"({len(whole)} image(s) read; copies, turned or mirrored too, are one): test on another "
+                        "source")
+    test = held_out(keys, share)
+    keep = [r for r, h in zip(whole, keys) if (h in test) == (part == "test")]
     log.info("%s: %d image(s) read, the %s part of its %g%% hold-out (%d of %d distinct images held out, ranked by "
-             "their pixels' hash); %d of the other part passed over", spec, len(keep), part, share, len(test),
-             distinct, len(whole) - len(keep))
+             "their pixels' hash; copies, turned or mirrored too, as one); %d of the other part passed over", spec,
+             len(keep), part, share, len(test), distinct, len(whole) - len(keep))
     return keep[:spec.max_images] if spec.max_images is not None else keep
 
 
@@ -2980,6 +2997,7 @@ class DataCache:
         self._images: dict[DataSpec, list[ImageRecord]] = {}
         self._fingerprints: dict[tuple[tuple[DataSpec, ...], bool], str] = {}
         self._hashes: dict[int, str] = {}  # id(ImageRecord) → image_hash; the records live as long as the cache
+        self._upright: dict[int, str] = {}  # id(ImageRecord) → upright_hash (a hold-out's keys)
         self._overlaps: dict[tuple[tuple[DataSpec, ...], tuple[DataSpec, ...]], list[str]] = {}
         self._repeats: dict[DataSpec, list[str]] = {}
         self._grey: dict[DataSpec, list[str]] = {}
@@ -2987,7 +3005,7 @@ class DataCache:
     def images(self, spec: DataSpec) -> list[ImageRecord]:
         if spec not in self._images and spec.holdout:  # both parts from one decoding of their source
             whole = self.images(dataclasses.replace(spec, holdout=None, max_images=None))
-            self._images[spec] = holdout_part(spec, whole, self._hash)
+            self._images[spec] = holdout_part(spec, whole, self._upright_hash)
         if spec not in self._images:
             self._images[spec] = load_images(spec)
             log.info("loaded %d images from %s", len(self._images[spec]), spec)
@@ -3016,6 +3034,12 @@ class DataCache:
         if id(r) not in self._hashes:
             self._hashes[id(r)] = image_hash(r.pixels)
         return self._hashes[id(r)]
+
+    def _upright_hash(self, r: ImageRecord) -> str:
+        """:func:`upright_hash` of one image (its :meth:`_hash` reused), once per image for this cache's life."""
+        if id(r) not in self._upright:
+            self._upright[id(r)] = upright_hash(r.pixels, self._hash(r))
+        return self._upright[id(r)]
 
     def _turned_copies(self, train_recs: list[ImageRecord], test_recs: dict[DataSpec, list[ImageRecord]],
                        names: dict[DataSpec, str], found: set[str]) -> list[str]:

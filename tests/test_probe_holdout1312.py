@@ -97,3 +97,27 @@ def test_a_hold_out_of_one_distinct_image_is_refused_in_one_line():
 
     with pytest.raises(UserError, match=r"x\[holdout=10%:test\]: a hold-out needs at least 2 distinct images"):
         _parts(whole, 10)
+
+
+def test_turned_and_mirrored_copies_of_an_image_fall_on_one_side(monkeypatch):
+    """A set saved with its augmentations (each photo beside its copy turned by 90° and its mirror image, as many
+    downloaded sets are) was split image by image, so a held-out photo's turned copy was trained on — the very
+    overlap plbench warns of ('also training images … turned or mirrored') → an image and its seven turnings count
+    as one and fall on one side, and no test image of the hold-out is a training image."""
+    base = _records(10, seed=5, side=12)
+    base = [ImageRecord(r.image_id, r.pixels[:, :, :9].clone()) for r in base]  # not square: a turning changes it
+    augmented = [ImageRecord(f"{r.image_id}_{how}", px.contiguous()) for r in base
+                 for how, px in (("", r.pixels), ("rot", torch.rot90(r.pixels, 1, (1, 2))),
+                                 ("flip", r.pixels.flip(-1)), ("rotflip", torch.rot90(r.pixels.flip(-2), 3, (1, 2))))]
+    random.Random(1).shuffle(augmented)
+    test, train = _parts(augmented, 30)
+    groups = {r.image_id.split("_")[0] for r in test}
+    assert len(groups) == 3 and len(test) == 12
+    assert not groups & {r.image_id.split("_")[0] for r in train}
+    import benchmark.data as data_mod
+
+    monkeypatch.setattr(data_mod, "load_images", lambda spec: augmented)  # the folder, decoded
+    cache = DataCache()
+    te, tr = DataSpec("x", holdout=(30.0, "test")), DataSpec("x", holdout=(30.0, "train"))
+    assert {r.image_id for r in cache.images(te)} == {r.image_id for r in test}
+    assert cache.overlap((tr,), (te,)) == []
