@@ -121,3 +121,24 @@ def test_turned_and_mirrored_copies_of_an_image_fall_on_one_side(monkeypatch):
     te, tr = DataSpec("x", holdout=(30.0, "test")), DataSpec("x", holdout=(30.0, "train"))
     assert {r.image_id for r in cache.images(te)} == {r.image_id for r in test}
     assert cache.overlap((tr,), (te,)) == []
+
+
+@pytest.mark.slow  # an encoder pretrained (2 steps) and probed twice: ~10 s on a busy core
+def test_pretrain_takes_a_hold_out_s_parts_by_their_roles(tmp_path, capsys):
+    """`plbench pretrain --data mine[holdout=25%] --probe mine[holdout=25%]` (self-train on one's photos, probe on the
+    held-out ones, as `run` takes the same text for --train-data and --test-data) was refused: 'name the part …, or
+    give it as --test-data or --train-data', options pretrain has not → --data reads the training part, --probe the
+    held-out one, each named by its part."""
+    from benchmark.cli import main
+
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    rng = np.random.default_rng(9)
+    for i in range(8):
+        Image.fromarray(rng.integers(0, 256, (72, 80, 3), dtype=np.uint8)).save(folder / f"p{i}.png")
+    assert main(["pretrain", "--data", f"{folder}[holdout=25%]", "--steps", "2", "--batch-size", "4", "--crop", "32",
+                 "--out-dir", str(tmp_path / "enc"), "--device", "cpu", "--probe", f"{folder}[holdout=25%]",
+                 "--probe-random-seeds", "1", "-q"]) == 0
+    out = capsys.readouterr().out
+    assert f"probe: distortion type × level on {folder}[holdout=25%:test] (2 held-out images" in out
+    assert "mine[holdout=25%-train]" in out  # the encoder's file names the part it was trained on
