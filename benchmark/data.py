@@ -467,19 +467,27 @@ def held_out(keys, percent: float) -> set[str]:
     return set(distinct[:k])
 
 
+@functools.lru_cache(maxsize=1024)
+def _symmetric_grid(n: int) -> np.ndarray:
+    """17 positions along a side of ``n`` px, the same read from either end (:func:`upright_hash`'s grid)."""
+    q = np.linspace(0, n - 1, 17).round().astype(int)
+    return np.unique(np.concatenate([q, n - 1 - q]))
+
+
 def upright_hash(pixels: torch.Tensor, digest: str | None = None) -> str:
-    """:func:`image_hash` of the one of an image's eight turnings (k·90°, mirrored or not) whose border reads least (its
-    sides, then its top row, right column, bottom row and left column as bytes; of turnings whose borders tie, a
-    symmetric frame say, the least hash): one key for an image and each of its turned or mirrored copies (a set saved
-    with its augmentations), as :func:`held_out` needs. ``digest``: ``image_hash(pixels)``, reused where the image is
-    its own least turning (most photos' borders tie with no other turning's: one hash, of the turning chosen)."""
+    """:func:`image_hash` of the one of an image's eight turnings (k·90°, mirrored or not) that reads least (its sides,
+    then its top row, right column, bottom row and left column as bytes, then its pixels at a grid of rows and columns
+    that each turning maps onto itself; of turnings that tie there too, a flat or symmetric image, the least hash): one
+    key for an image and each of its turned or mirrored copies (a set saved with its augmentations), as
+    :func:`held_out` needs. ``digest``: ``image_hash(pixels)``, reused where the image is its own least turning (one
+    hash, of the turning chosen, for a photo whose border or grid tells its turnings apart: a framed one too)."""
     a = pixels.numpy()
     turns = [np.rot90(v, k, axes=(1, 2)) for v in (a, a[:, :, ::-1]) for k in range(4)]  # views: nothing copied
-    borders = [(v.shape, np.concatenate([v[:, 0, :], v[:, :, -1], v[:, -1, ::-1], v[:, ::-1, 0]], 1).tobytes())
-               for v in turns]
-    least = min(borders)
+    reads = [(v.shape, np.concatenate([v[:, 0, :], v[:, :, -1], v[:, -1, ::-1], v[:, ::-1, 0]], 1).tobytes(),
+              v[:, _symmetric_grid(v.shape[1])][:, :, _symmetric_grid(v.shape[2])].tobytes()) for v in turns]
+    least = min(reads)
     return min(digest or image_hash(pixels) if i == 0 else image_hash(torch.from_numpy(np.ascontiguousarray(v)))
-               for i, v in enumerate(turns) if borders[i] == least)
+               for i, v in enumerate(turns) if reads[i] == least)
 
 
 @dataclass(frozen=True)

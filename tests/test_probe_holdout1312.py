@@ -9,7 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
-from benchmark.data import DataCache, DataSpec, ImageRecord, holdout_part
+from benchmark.data import DataCache, DataSpec, ImageRecord, holdout_part, upright_hash
 
 
 def _records(n: int, seed: int = 0, side: int = 8) -> list[ImageRecord]:
@@ -20,8 +20,10 @@ def _records(n: int, seed: int = 0, side: int = 8) -> list[ImageRecord]:
 
 
 def _parts(whole: list[ImageRecord], share: float) -> tuple[list[ImageRecord], list[ImageRecord]]:
-    test = holdout_part(DataSpec("x", holdout=(share, "test")), whole)
-    train = holdout_part(DataSpec("x", holdout=(share, "train")), whole)
+    """Both parts of ``whole``'s hold-out, each image keyed once (as DataCache keys it)."""
+    keys = {id(r): upright_hash(r.pixels) for r in whole}
+    test = holdout_part(DataSpec("x", holdout=(share, "test")), whole, lambda r: keys[id(r)])
+    train = holdout_part(DataSpec("x", holdout=(share, "train")), whole, lambda r: keys[id(r)])
     return test, train
 
 
@@ -142,3 +144,23 @@ def test_pretrain_takes_a_hold_out_s_parts_by_their_roles(tmp_path, capsys):
     out = capsys.readouterr().out
     assert f"probe: distortion type × level on {folder}[holdout=25%:test] (2 held-out images" in out
     assert "mine[holdout=25%-train]" in out  # the encoder's file names the part it was trained on
+
+
+def test_a_framed_photo_is_hashed_once_to_find_its_upright_turning(monkeypatch):
+    """A letterboxed scan or a screenshot (a uniform frame) has the same border in all eight turnings, and each was
+    hashed whole to choose among them (8 hashes of a 12 MP image per hold-out) → ties are broken at a grid of its
+    pixels first; the key is still one for the photo and its turned copies."""
+    import benchmark.data as data_mod
+
+    rng = np.random.default_rng(3)
+    px = torch.from_numpy(rng.integers(0, 256, (3, 60, 90), dtype=np.uint8))
+    px[:, :6], px[:, -6:], px[:, :, :6], px[:, :, -6:] = 0, 0, 0, 0
+    want = {data_mod.upright_hash(px)}
+    calls = []
+    real = data_mod.image_hash
+    monkeypatch.setattr(data_mod, "image_hash", lambda p: calls.append(1) or real(p))
+    for k, v in enumerate((px, torch.rot90(px, 1, (1, 2)), px.flip(-1), torch.rot90(px, 3, (1, 2)).flip(-2))):
+        calls.clear()
+        want.add(data_mod.upright_hash(v.contiguous(), real(v.contiguous())))
+        assert len(calls) <= 1, k
+    assert len(want) == 1
