@@ -157,8 +157,8 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
                           "several are pooled (e.g. ../shared/datasets/BSD200 ../shared/datasets/T91)")
     run.add_argument("--test-data", nargs="+", action="extend", metavar="SOURCE",
                      help="one or more sources of held-out test images (SOURCE[holdout=10%%] here and in "
-                          "--train-data: about 10%% of a source's images, each drawn from its pixels, tested on, the "
-                          "rest trained on)")
+                          "--train-data: round(10%% × N) of a source's N distinct images, chosen by their pixels' "
+                          "hash, tested on, the rest trained on)")
     run.add_argument("--max-train-images", type=_whole, help="use at most N images of each training source")
     run.add_argument("--backbone-weights", help="random, pretrained, auto (pretrained where the weights are "
                      "cached, else random) or a checkpoint path (feature losses; default: the profile's)")
@@ -1604,7 +1604,7 @@ def cmd_pretrain(args) -> int:
     from benchmark.pretrain import PretrainConfig, pretrain
     from benchmark.runner import resolve_device
 
-    cfg = PretrainConfig(recipe=args.recipe, arch=args.arch, data=args.data, steps=args.steps,
+    cfg = PretrainConfig(recipe=args.recipe, arch=args.arch, data=_in_role(args.data, "train"), steps=args.steps,
                          batch_size=args.batch_size, crop=args.crop, lr=args.lr, seed=args.seed,
                          classes_per_batch=args.classes_per_batch, colour_spaces=not args.no_colour_spaces)
     dev = resolve_device(args.device)
@@ -1618,8 +1618,20 @@ def cmd_pretrain(args) -> int:
     print("use it:  " + shlex.join([*prog, "run", "--losses", f"csr(weights='{ref}')", "--metrics", "psnr", "ssim",
                                     f"contrique_fr@{ref}"]))
     for held_out in ([] if args.probe is None else args.probe or ["skimage:test"]):
-        _print_probe(cfg, path, held_out, max(1, args.probe_random_seeds), dev)
+        _print_probe(cfg, path, _in_role(held_out, "test"), max(1, args.probe_random_seeds), dev)
     return 0
+
+
+def _in_role(text: str, role: str) -> str:
+    """A pretrain source as recorded: the part of a hold-out its ``role`` reads (``SOURCE[holdout=P%]`` as --data: the
+    training part, as --probe: the held-out one, as `run` gives --train-data and --test-data theirs), named in its
+    token; any other source as written and read as before, without a role (an encoder's file name keeps its form)."""
+    from benchmark.data import DataSpec
+
+    if "[holdout=" not in text:
+        return text
+    spec = DataSpec.parse(text, role=role)
+    return spec.token() if spec.holdout else text
 
 
 def _print_probe(cfg, path, held_out: str, n_random: int, device="cpu") -> None:

@@ -124,8 +124,8 @@ class DataSpec:
     image_column: str | None = None
     revision: str | None = None
     max_images: int | None = None
-    #: ``(percent, part)``: a seeded hold-out of a source that has no held-out split (``SOURCE[holdout=P%]``): each
-    #: image is in the held-out ``P`` % by its pixels alone (:func:`held_out`), ``part`` ``"test"`` reads those images,
+    #: ``(percent, part)``: a hold-out of a source that has no held-out split (``SOURCE[holdout=P%]``): exactly ``P`` %
+    #: of its images, ranked by their pixels' hash (:func:`held_out`), are held out, ``part`` ``"test"`` reads those,
     #: ``"train"`` the others; the same text given to ``--train-data`` and ``--test-data`` splits the source in two
     holdout: tuple[float, str] | None = None
 
@@ -440,7 +440,7 @@ def default_split(spec: "DataSpec", splits: list[str], role: str | None) -> str:
 def _holdout(text: str, value: str, percent: str, part: str | None, role: str | None) -> tuple[float, str]:
     """:attr:`DataSpec.holdout` of ``SOURCE[holdout=VALUE%[:PART]]`` (``text``): the part named, else the role's (test
     data: the held-out images; training data: the others); a :class:`UserError` in one line otherwise."""
-    try:  # to the 0.01 % that held_out draws at: the token writes it whole, and reads back as this spec
+    try:  # to the 0.01 % that held_out counts in: the token writes it whole, and reads back as this spec
         share = round(float(value), 2)
     except ValueError:
         share = math.nan
@@ -455,11 +455,39 @@ def _holdout(text: str, value: str, percent: str, part: str | None, role: str | 
     return share, part
 
 
-def held_out(pixels: torch.Tensor, percent: float, digest: str | None = None) -> bool:
-    """Whether an image is in a source's held-out ``percent`` % (:attr:`DataSpec.holdout`): drawn from its pixels
-    alone (:func:`image_hash`, or its ``digest`` where known), so the split needs no seed or order, adding an image
-    moves no other, and copies of one image fall on the same side."""
-    return int(digest or image_hash(pixels), 16) % 10_000 < round(percent * 100)
+def held_out(keys, percent: float) -> set[str]:
+    """The keys (:func:`upright_hash`) of a source's held-out ``percent`` % (:attr:`DataSpec.holdout`), of its images'
+    ``keys``: the distinct images ranked by their key, the first k = round(``percent`` % × N) of N held out (half up;
+    at least 1, at most N − 1), so the share is exact, with no seed, and whatever the images' order or names; copies
+    of one image, turned or mirrored ones too, count once and fall on one side; an added image moves at most one other
+    across."""
+    distinct = sorted(set(keys))
+    n = len(distinct)
+    k = min(n - 1, max(1, (round(percent * 100) * n + 5_000) // 10_000))
+    return set(distinct[:k])
+
+
+@functools.lru_cache(maxsize=1024)
+def _symmetric_grid(n: int) -> np.ndarray:
+    """17 positions along a side of ``n`` px, the same read from either end (:func:`upright_hash`'s grid)."""
+    q = np.linspace(0, n - 1, 17).round().astype(int)
+    return np.unique(np.concatenate([q, n - 1 - q]))
+
+
+def upright_hash(pixels: torch.Tensor, digest: str | None = None) -> str:
+    """:func:`image_hash` of the one of an image's eight turnings (k·90°, mirrored or not) that reads least (its sides,
+    then its top row, right column, bottom row and left column as bytes, then its pixels at a grid of rows and columns
+    that each turning maps onto itself; of turnings that tie there too, a flat or symmetric image, the least hash): one
+    key for an image and each of its turned or mirrored copies (a set saved with its augmentations), as
+    :func:`held_out` needs. ``digest``: ``image_hash(pixels)``, reused where the image is its own least turning (one
+    hash, of the turning chosen, for a photo whose border or grid tells its turnings apart: a framed one too)."""
+    a = pixels.numpy()
+    turns = [np.rot90(v, k, axes=(1, 2)) for v in (a, a[:, :, ::-1]) for k in range(4)]  # views: nothing copied
+    reads = [(v.shape, np.concatenate([v[:, 0, :], v[:, :, -1], v[:, -1, ::-1], v[:, ::-1, 0]], 1).tobytes(),
+              v[:, _symmetric_grid(v.shape[1])][:, :, _symmetric_grid(v.shape[2])].tobytes()) for v in turns]
+    least = min(reads)
+    return min(digest or image_hash(pixels) if i == 0 else image_hash(torch.from_numpy(np.ascontiguousarray(v)))
+               for i, v in enumerate(turns) if reads[i] == least)
 
 
 @dataclass(frozen=True)
@@ -2389,19 +2417,24 @@ def load_images(spec: DataSpec) -> list[ImageRecord]:
         return _load_images(spec)
 
 
-def holdout_part(spec: DataSpec, whole: list[ImageRecord], hash_of=None) -> list[ImageRecord]:
+def holdout_part(spec: DataSpec, whole: list[ImageRecord], key_of=None) -> list[ImageRecord]:
     """The images of ``whole`` (its source's, decoded once for both parts: :class:`DataCache`) in ``spec``'s part of
     its hold-out (:func:`held_out`), in order, under the ids the whole source gives them, at most ``spec.max_images``.
-    ``hash_of``: :func:`image_hash` of a record (a cache's, so each image is hashed once)."""
+    ``key_of``: :func:`upright_hash` of a record (a cache's, so each image is hashed once). A source of fewer than two
+    distinct images cannot be split: a :class:`UserError`."""
     share, part = spec.holdout
-    hash_of = hash_of or (lambda r: image_hash(r.pixels))
-    keep = [r for r in whole if held_out(r.pixels, share, hash_of(r)) == (part == "test")]
-    if not keep:
-        raise UserError(f"{spec}: none of its {len(whole)} images is in the {part} part of a {share:g}% hold-out "
-                        "(each image's part is drawn from its pixels): hold out a larger share, or test on "
-                        "another source")
-    log.info("%s: %d image(s) read, the %s part of its %g%% hold-out (drawn from each image's pixels); %d of the "
-             "other part passed over", spec, len(keep), part, share, len(whole) - len(keep))
+    key_of = key_of or (lambda r: upright_hash(r.pixels))
+    keys = [key_of(r) for r in whole]
+    distinct = len(set(keys))
+    if distinct < 2:
+        raise UserError(f"{spec}: a hold-out needs at least 2 distinct images, and its source has {distinct} "
+                        f"({len(whole)} image(s) read; copies, turned or mirrored too, are one): test on another "
+                        "source")
+    test = held_out(keys, share)
+    keep = [r for r, h in zip(whole, keys) if (h in test) == (part == "test")]
+    log.info("%s: %d image(s) read, the %s part of its %g%% hold-out (%d of %d distinct images held out, ranked by "
+             "their pixels' hash; copies, turned or mirrored too, as one); %d of the other part passed over", spec,
+             len(keep), part, share, len(test), distinct, len(whole) - len(keep))
     return keep[:spec.max_images] if spec.max_images is not None else keep
 
 
@@ -2972,6 +3005,7 @@ class DataCache:
         self._images: dict[DataSpec, list[ImageRecord]] = {}
         self._fingerprints: dict[tuple[tuple[DataSpec, ...], bool], str] = {}
         self._hashes: dict[int, str] = {}  # id(ImageRecord) → image_hash; the records live as long as the cache
+        self._upright: dict[int, str] = {}  # id(ImageRecord) → upright_hash (a hold-out's keys)
         self._overlaps: dict[tuple[tuple[DataSpec, ...], tuple[DataSpec, ...]], list[str]] = {}
         self._repeats: dict[DataSpec, list[str]] = {}
         self._grey: dict[DataSpec, list[str]] = {}
@@ -2979,7 +3013,7 @@ class DataCache:
     def images(self, spec: DataSpec) -> list[ImageRecord]:
         if spec not in self._images and spec.holdout:  # both parts from one decoding of their source
             whole = self.images(dataclasses.replace(spec, holdout=None, max_images=None))
-            self._images[spec] = holdout_part(spec, whole, self._hash)
+            self._images[spec] = holdout_part(spec, whole, self._upright_hash)
         if spec not in self._images:
             self._images[spec] = load_images(spec)
             log.info("loaded %d images from %s", len(self._images[spec]), spec)
@@ -3008,6 +3042,12 @@ class DataCache:
         if id(r) not in self._hashes:
             self._hashes[id(r)] = image_hash(r.pixels)
         return self._hashes[id(r)]
+
+    def _upright_hash(self, r: ImageRecord) -> str:
+        """:func:`upright_hash` of one image (its :meth:`_hash` reused), once per image for this cache's life."""
+        if id(r) not in self._upright:
+            self._upright[id(r)] = upright_hash(r.pixels, self._hash(r))
+        return self._upright[id(r)]
 
     def _turned_copies(self, train_recs: list[ImageRecord], test_recs: dict[DataSpec, list[ImageRecord]],
                        names: dict[DataSpec, str], found: set[str]) -> list[str]:

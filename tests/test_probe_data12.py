@@ -349,7 +349,7 @@ def test_run_help_says_how_a_hold_out_is_drawn_and_where_it_is_written():
     sub = next(a for a in build_parser()._actions if getattr(a, "choices", None) and "run" in a.choices)
     text = " ".join(sub.choices["run"].format_help().split())
     assert "seeded" not in text and "SOURCE[@REV][:SPLIT][#COLUMN][holdout=P%]" in text
-    assert "drawn from its pixels" in text
+    assert "chosen by their pixels' hash" in text
 
 
 def test_test_images_too_small_for_deblur_are_said_before_any_loss_is_built(tmp_path):
