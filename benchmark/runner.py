@@ -971,7 +971,9 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
     curves = CurveLog(store.run_dir(rid), grid.logger, name=rid, config=cfg.to_dict())
     threads = torch.get_num_threads()
     resume_on = _checkpoint_threads(grid, rid, cfg)
-    if resume_on and resume_on != threads:  # set back in the finally below
+    # fewer threads than this process has, never more: more would take cores given to other workers or jobs (a run
+    # checkpointed by one process resumed under --workers, a SLURM job requeued on fewer CPUs); train() then warns
+    if resume_on and resume_on < threads:  # set back in the finally below
         log.info("run %s (%s/%s seed %d) goes on with %d threads (this process has %d), as its checkpoint was "
                  "trained: CPU numbers depend on the thread count", rid, cfg.task, cfg.loss, cfg.seed, resume_on,
                  threads)
@@ -1179,8 +1181,9 @@ def is_out_of_memory(exc: BaseException) -> bool:
 
 def _checkpoint_threads(grid: _Grid, rid: str, cfg: RunConfig) -> int | None:
     """The one torch thread count a CPU run's usable checkpoint was trained on (None: none, several, or not on the
-    CPU): the run is finished — trained and evaluated — on it, so that its numbers are an uninterrupted run's
-    (a grid killed under ``--workers 2`` and resumed by one process, a SLURM job requeued with other cores)."""
+    CPU): the run is finished — trained and evaluated — on it when the process has at least as many, so that its
+    numbers are an uninterrupted run's (a grid killed under ``--workers 2`` and resumed by one process, a SLURM job
+    requeued with more cores)."""
     ckpt = _checkpointer(grid, rid, cfg, "ckpt.pt") if grid.device.type == "cpu" else None
     counts = ckpt.threads() if ckpt is not None else ()
     return counts[0] if len(counts) == 1 else None

@@ -1,0 +1,43 @@
+"""Review of the overnight-and-cluster probe (session 12): each test failed on the code before its fix."""
+
+from __future__ import annotations
+
+import pytest
+from test_probe_overnight12 import _photos
+
+from benchmark.results import ResultsStore
+
+
+@pytest.mark.parametrize("checkpoint_threads, trains_on", [(1, 1), (3, 2)])
+def test_a_resumed_run_takes_no_more_threads_than_its_process_has(tmp_path, monkeypatch, checkpoint_threads,
+                                                                     trains_on):
+    """A resumed CPU run goes on with its checkpoint's thread count (test_probe_overnight12) — also a count above
+    the process's own: a run checkpointed by one 16-thread process and resumed under `--workers 4` (4 threads each),
+    or a SLURM job requeued on fewer CPUs, ran 16 threads in each worker, 4× the machine's cores (OpenMP threads
+    spinning on each other's cores). A count above the process's own is now left as it is (train warns that the
+    numbers differ); a lower one is still taken, and the process's own count comes back after the run, also when
+    the run fails."""
+    import torch
+
+    from benchmark import resources, runner
+    from benchmark.config import RunConfig
+
+    cfg = runner.resolve_all([RunConfig(task="denoise", loss="l1", iterations=2, crop=24, batch_size=2,
+                                        **_photos(tmp_path))])[0]
+    seen = []
+
+    def trains(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        raise RuntimeError("index 7 is out of bounds")
+
+    monkeypatch.setattr(runner, "_checkpoint_threads", lambda grid, rid, c: checkpoint_threads)
+    monkeypatch.setattr(runner, "_train_with_oom_retry", trains)
+    monkeypatch.setattr(resources, "check_fits", lambda *a, **k: None)  # its memory estimate: 1 s, not what is tested
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        summary = runner.run_grid([cfg], ResultsStore(tmp_path / "r"), ("psnr",), torch.device("cpu"),
+                                  progress=False)
+        assert (seen, summary.failed, torch.get_num_threads()) == ([trains_on], 1, 2)
+    finally:
+        torch.set_num_threads(before)
