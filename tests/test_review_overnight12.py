@@ -41,3 +41,32 @@ def test_a_resumed_run_takes_no_more_threads_than_its_process_has(tmp_path, monk
         assert (seen, summary.failed, torch.get_num_threads()) == ([trains_on], 1, 2)
     finally:
         torch.set_num_threads(before)
+
+
+@pytest.mark.gpu
+def test_the_gpu_step_checks_its_gradient_without_reading_it_back():
+    """The GPU step checks every iteration's gradient (test_probe_overnight12) without waiting on the host: the check
+    and the divergence flag it feeds stay on the device, read every ``check_every`` iterations only (a sync per step
+    would stall the step the README says is built not to wait). Needs a CUDA device."""
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA device")
+    from benchmark.config import RunConfig, precision_for
+    from benchmark.data import ImageRecord
+    from benchmark.runner import TrainStep
+    from benchmark.task import build_task
+
+    dev = torch.device("cuda")
+    images = [ImageRecord(f"i{i}", torch.rand(3, 32, 32, generator=torch.Generator().manual_seed(i)))
+              for i in range(2)]
+    cfg = RunConfig(task="denoise", loss="l1", iterations=10, batch_size=2, crop=16, device_type="cuda",
+                    precision=precision_for("cuda"))
+    step = TrainStep(cfg, build_task("denoise"), images, dev)
+    step(1)  # allocations, the optimiser's state
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        step(2)
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    assert step.check() is None
