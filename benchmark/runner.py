@@ -26,6 +26,7 @@ import itertools
 import json
 import logging
 import platform
+import shlex
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -1103,7 +1104,8 @@ def halved_runs(store: ResultsStore, configs: list[RunConfig]) -> list[str]:
         if meta.get("status") in ("ok", "diverged") and isinstance(meta.get("batch_size_used"), int):
             lines.append(f"{c.task}/{c.loss} seed {c.seed} (run {rid}) ran out of memory at batch size {c.batch_size} "
                          f"and trained at batch size {meta['batch_size_used']}: a setting of its own, not on this "
-                         f"grid's leaderboard (`plbench report --where batch_size={meta['batch_size_used']}`)")
+                         f"grid's leaderboard (`plbench report --out {shlex.quote(str(store.root))} "
+                         f"--where batch_size={meta['batch_size_used']}`)")
     return lines
 
 

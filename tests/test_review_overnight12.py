@@ -70,3 +70,22 @@ def test_the_gpu_step_checks_its_gradient_without_reading_it_back():
     finally:
         torch.cuda.set_sync_debug_mode("default")
     assert step.check() is None
+
+
+def test_the_half_batch_lines_report_command_names_the_grids_results_directory(tmp_path):
+    """The summary's line for a run trained at half the batch (test_probe_overnight12) said `plbench report --where
+    batch_size=N`: without `--out`, copied as it is after `plbench run --out /scratch/night`, it reported the default
+    `results` directory instead of the night's. It now names the grid's directory, quoted for a shell."""
+    import shlex
+
+    from benchmark.config import RunConfig, run_id
+    from benchmark.runner import halved_runs
+
+    cfg = RunConfig(task="denoise", loss="l1", batch_size=4, train_fingerprint="x", test_fingerprint="y")
+    store = ResultsStore(tmp_path / "the night")
+    store.ensure_writable()
+    rid = run_id(cfg)
+    store.write_meta(rid, {"run_id": rid, "config": cfg.to_dict(), "status": "ok", "batch_size_used": 2})
+    (line,) = halved_runs(store, [cfg])
+    command = line[line.index("`") + 1:line.rindex("`")]
+    assert shlex.split(command) == ["plbench", "report", "--out", str(store.root), "--where", "batch_size=2"], line
