@@ -28,6 +28,7 @@ import json
 import logging
 import os
 import platform
+import shlex
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -1052,7 +1053,9 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
     curves = CurveLog(store.run_dir(rid), grid.logger, name=rid, config=cfg.to_dict())
     threads = torch.get_num_threads()
     resume_on = _checkpoint_threads(grid, rid, cfg)
-    if resume_on and resume_on != threads:  # set back in the finally below
+    # fewer threads than this process has, never more: more would take cores given to other workers or jobs (a run
+    # checkpointed by one process resumed under --workers, a SLURM job requeued on fewer CPUs); train() then warns
+    if resume_on and resume_on < threads:  # set back in the finally below
         log.info("run %s (%s/%s seed %d) goes on with %d threads (this process has %d), as its checkpoint was "
                  "trained: CPU numbers depend on the thread count", rid, cfg.task, cfg.loss, cfg.seed, resume_on,
                  threads)
@@ -1183,7 +1186,8 @@ def halved_runs(store: ResultsStore, configs: list[RunConfig]) -> list[str]:
         if meta.get("status") in ("ok", "diverged") and isinstance(meta.get("batch_size_used"), int):
             lines.append(f"{c.task}/{c.loss} seed {c.seed} (run {rid}) ran out of memory at batch size {c.batch_size} "
                          f"and trained at batch size {meta['batch_size_used']}: a setting of its own, not on this "
-                         f"grid's leaderboard (`plbench report --where batch_size={meta['batch_size_used']}`)")
+                         f"grid's leaderboard (`plbench report --out {shlex.quote(str(store.root))} "
+                         f"--where batch_size={meta['batch_size_used']}`)")
     return lines
 
 
@@ -1261,8 +1265,9 @@ def is_out_of_memory(exc: BaseException) -> bool:
 
 def _checkpoint_threads(grid: _Grid, rid: str, cfg: RunConfig) -> int | None:
     """The one torch thread count a CPU run's usable checkpoint was trained on (None: none, several, or not on the
-    CPU): the run is finished — trained and evaluated — on it, so that its numbers are an uninterrupted run's
-    (a grid killed under ``--workers 2`` and resumed by one process, a SLURM job requeued with other cores)."""
+    CPU): the run is finished — trained and evaluated — on it when the process has at least as many, so that its
+    numbers are an uninterrupted run's (a grid killed under ``--workers 2`` and resumed by one process, a SLURM job
+    requeued with more cores)."""
     ckpt = _checkpointer(grid, rid, cfg, "ckpt.pt") if grid.device.type == "cpu" else None
     counts = ckpt.threads() if ckpt is not None else ()
     return counts[0] if len(counts) == 1 else None
