@@ -413,6 +413,32 @@ def _term_files(loss: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(keys))
 
 
+def weights_fingerprint(loss: str, backbone_weights: str = "pretrained") -> str:
+    """The weights the terms of ``loss`` load that neither the spec nor ``backbone_weights`` names, one
+    ``name=weights`` per such term (``"csr=resnet50:moco_v2"``): part of a run's id (``RunConfig.weights_fingerprint``,
+    filled when a grid is planned), so a run trained on one file is never resumed as done for another. A term
+    given ``weights="pretrained"`` (its own or the run's) whose registration has ``weights_chosen=`` — a function of
+    its keyword arguments giving the weights key or checkpoint its build loads where that choice depends on what is
+    cached (csr's ``encoder="auto"``: MoCo v2, else SimCLR, else the self-trained encoder), None where the arguments
+    name it — records that choice.
+    ``""`` for every other spec (random-init weights, a weights key or the default file its arguments choose):
+    their ids are those of the code before this fingerprint."""
+    from benchmark.lossfn import parse_loss_spec, takes_weights
+    from benchmark.registry import LOSSES
+
+    parts = []
+    for term in parse_loss_spec(loss):
+        if not takes_weights(term.name):
+            continue
+        kwargs = dict(term.kwargs)
+        chosen = LOSSES.get(term.name).meta.get("weights_chosen")
+        if chosen is not None and str(kwargs.get("weights", backbone_weights)) == "pretrained":
+            choice = chosen(**kwargs)
+            if choice is not None:
+                parts.append(f"{term.name}={choice}")
+    return ",".join(parts)
+
+
 def term_specs(specs) -> list[str]:
     """The distinct terms of loss specs as written, without their weights (``'l1 + 0.1*lpips(net="vgg")'`` →
     ``["l1", "lpips(net='vgg')"]``): what :func:`loss_weight_keys` takes, the arguments kept."""

@@ -73,9 +73,15 @@ def _encoder_file(encoder: str = "auto", **_) -> tuple[str, ...]:
     return (str(encoder),)
 
 
+def _chosen_encoder(encoder: str = "auto", selftrain: bool = True, **_) -> str | None:
+    """What ``csr(encoder="auto")`` loads with ``weights="pretrained"`` as the cache stands (:func:`resolve_encoder`):
+    the choice a run's id records (:func:`benchmark.weights.weights_fingerprint`); None for a named encoder."""
+    return resolve_encoder(encoder, selftrain) if encoder == "auto" else None
+
+
 @register_loss("csr", version="2", citation="A Domain-specific Perceptual Metric via Contrastive "
                "Self-supervised Representation: Applications on Natural and Medical Images, 2022",
-               weights=_encoder_file)
+               weights=_encoder_file, weights_chosen=_chosen_encoder)
 class CSRLoss(FeatureLoss):
     """mean over stages of mean_hw ‖f̂_pred − f̂_target‖²₂ in a contrastive self-supervised encoder.
 

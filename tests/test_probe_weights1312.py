@@ -1,0 +1,42 @@
+"""A run id names the weights the run trains with: the encoder csr's auto takes, a checkpoint's content."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmark import weights as W
+from benchmark.config import RunConfig, resolve, run_id
+from benchmark.errors import UserError
+
+# ids of runs whose weights a spec already fixes (random-init, a weights key by name, the pretrained default of a
+# loss whose arguments choose its file), computed by the code before weights_fingerprint: they must not move
+PINNED = {("vgg", "random"): "1ba1160df6afa8ca", ("vgg", "pretrained"): "b35090d283f66cdb",
+          ("csr", "random"): "2c8eeb870bab5407", ("lpips", "pretrained"): "467d49373c996f0c",
+          ("l1 + 0.1*vgg", "random"): "dd4818d1d3a5a265",
+          ("vgg(weights='vgg16:IMAGENET1K_V1')", "random"): "868c3006053a5c25"}
+
+
+def _planned(loss: str, weights: str = "pretrained") -> RunConfig:
+    return resolve(RunConfig(task="denoise", loss=loss, backbone_weights=weights))
+
+
+def test_runs_whose_spec_fixes_their_weights_keep_their_ids():
+    assert {k: run_id(_planned(*k)) for k in PINNED} == PINNED
+
+
+def test_csr_on_another_cached_encoder_is_another_run(monkeypatch, tmp_path):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    simclr, moco = W.get_file("resnet50:simclr").path, W.get_file("resnet50:moco_v2").path
+    simclr.parent.mkdir(parents=True)
+    simclr.write_bytes(b"simclr")  # only SimCLR cached: csr's auto trains on it
+    on_simclr = _planned("l1 + 0.1*csr")
+    assert "resnet50:simclr" in on_simclr.weights_fingerprint
+    moco.write_bytes(b"moco")  # MoCo v2 fetched later: csr's auto now takes it
+    on_moco = _planned("l1 + 0.1*csr")
+    assert "resnet50:moco_v2" in on_moco.weights_fingerprint
+    assert run_id(on_moco) != run_id(on_simclr)
+    with pytest.raises(UserError, match=r"weights of loss 'l1 \+ 0.1\*csr' changed since this grid was set up "
+                                        r"\(csr=resnet50:simclr → csr=resnet50:moco_v2\)"):
+        resolve(on_simclr)  # a run planned on SimCLR is never trained on MoCo v2 under SimCLR's id
+    assert run_id(_planned("csr(encoder='resnet50:simclr')")) == run_id(_planned("csr(encoder='resnet50:simclr')"))
+    assert _planned("csr(encoder='resnet50:simclr')").weights_fingerprint == ""  # the spec names it
