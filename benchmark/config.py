@@ -251,6 +251,11 @@ def run_id(cfg: RunConfig) -> str:
     config = cfg.to_dict()
     if not config["weights_fingerprint"]:  # weights the spec fixes (every run before it existed): ids as they were
         del config["weights_fingerprint"]
+    else:
+        from benchmark.weights import is_checkpoint
+
+        if is_checkpoint(cfg.backbone_weights):  # --backbone-weights enc.pt: its content is in the fingerprint,
+            config["backbone_weights"] = "checkpoint"  # so the same file moved elsewhere keeps its runs
     key = {"config": config, "code": CODE_VERSION, "net": signature(cfg.net),
            "task_version": TASKS.get(cfg.task).version, "loss_versions": loss_versions(cfg.loss)}
     if cfg.precision == "bf16":  # how a trunk computes under autocast (CPU/fp32 ids unchanged)

@@ -40,3 +40,28 @@ def test_csr_on_another_cached_encoder_is_another_run(monkeypatch, tmp_path):
         resolve(on_simclr)  # a run planned on SimCLR is never trained on MoCo v2 under SimCLR's id
     assert run_id(_planned("csr(encoder='resnet50:simclr')")) == run_id(_planned("csr(encoder='resnet50:simclr')"))
     assert _planned("csr(encoder='resnet50:simclr')").weights_fingerprint == ""  # the spec names it
+
+
+@pytest.mark.parametrize("spec, weights", [("vgg(weights={ckpt!r}, layers=('layer1',))", "random"),
+                                           ("l1 + csr(encoder={ckpt!r})", "pretrained"),
+                                           ("vgg(layers=('layer1',))", "{ckpt}")])
+def test_a_checkpoint_replaced_in_place_is_another_run(spec, weights, tmp_path):
+    ckpt = tmp_path / "enc.pt"
+    ckpt.write_bytes(b"an encoder")
+    spec, weights = spec.format(ckpt=str(ckpt)), weights.format(ckpt=str(ckpt))
+    planned = _planned(spec, weights)
+    ckpt.write_bytes(b"another encoder, trained longer")  # `plbench pretrain` again, or a file copied over it
+    again = _planned(spec, weights)
+    assert run_id(again) != run_id(planned)
+    with pytest.raises(UserError, match="changed since this grid was set up"):
+        resolve(planned)  # never trained on the new file under the old file's id
+
+
+def test_a_checkpoint_moved_elsewhere_keeps_its_runs(tmp_path):
+    first, moved = tmp_path / "a" / "enc.pt", tmp_path / "b" / "enc-copy.pt"
+    first.parent.mkdir()
+    first.write_bytes(b"an encoder")
+    planned = _planned("vgg(layers=('layer1',))", str(first))
+    moved.parent.mkdir()
+    first.rename(moved)
+    assert run_id(_planned("vgg(layers=('layer1',))", str(moved))) == run_id(planned)
