@@ -183,7 +183,7 @@ class Arch:
     build: Callable[..., nn.Module]       # build(depth, pool, init) → container
     path: Callable[[int], str]            # index → module path in the container
     ignore: Callable[[int], tuple[str, ...]]  # checkpoint key prefixes not built at this depth
-    default_weights: str
+    default_weights: str | None           # the weights key "pretrained" loads; None: none published (pretrained_key)
     normalize: str = "imagenet"
 
 
@@ -208,11 +208,11 @@ ARCHS: dict[str, Arch] = {
     "resnet18": Arch(tuple(_RESNET_NAMES), lambda d, pool, init: _build_resnet("resnet18", d, init),
                      lambda i: _RESNET_NAMES[i],
                      lambda d: ("fc.",) + tuple(f"{n}." for n in _RESNET_NAMES[d + 1:]),
-                     "resnet18:IMAGENET1K_V1"),
+                     None),
     "tinycnn": Arch(tuple(_RESNET_NAMES), lambda d, pool, init: _build_tinycnn(d, init),
                     lambda i: _RESNET_NAMES[i],
                     lambda d: tuple(f"{n}." for n in _RESNET_NAMES[d + 1:]),
-                    "tinycnn:selftrained"),
+                    None),
 }
 
 
@@ -220,6 +220,21 @@ def _check_arch(arch: str) -> Arch:
     if arch not in ARCHS:
         raise UserError(f"unknown backbone {arch!r}; known: {', '.join(ARCHS)}")
     return ARCHS[arch]
+
+
+class NoPretrainedWeights(UserError):
+    """``weights="pretrained"`` for a trunk with no published weights (tinycnn, resnet18: self-trained only)."""
+
+
+def pretrained_key(arch: str) -> str:
+    """The weights key ``weights="pretrained"`` loads for ``arch`` — what a run builds and what ``plbench weights``
+    lists alike; a one-line :class:`NoPretrainedWeights` for a trunk with none, saying what to give instead."""
+    key = _check_arch(arch).default_weights
+    if key is None:
+        raise NoPretrainedWeights(f"backbone {arch} has no published pretrained weights (self-trained only): give the "
+                                  f"loss weights='<checkpoint .pt>' (plbench pretrain --arch {arch}) or "
+                                  "weights='random'")
+    return key
 
 
 @functools.lru_cache(maxsize=16)
@@ -335,7 +350,7 @@ class Backbone(nn.Module):
             source = self.provenance
         else:
             if weights == "pretrained":
-                key = pretrained or spec.default_weights
+                key = pretrained or pretrained_key(arch)
             elif weights in W.known_files():
                 key = weights
             else:

@@ -441,10 +441,14 @@ def weights_for(loss: str, backbone_weights: str) -> str:
     run's id and label say which it got)."""
     if backbone_weights != "auto":
         return backbone_weights
+    from benchmark.backbones import NoPretrainedWeights
     from benchmark.weights import find_checkpoint, get_file, loss_checkpoints, loss_weight_keys, term_specs
 
-    keys = [k for term in term_specs([loss]) for k in loss_weight_keys(term)]  # each term with its arguments
-    refs = [r for term in term_specs([loss]) for r in loss_checkpoints(term)]  # csr(encoder='enc.pt'): that file
+    try:
+        keys = [k for term in term_specs([loss]) for k in loss_weight_keys(term)]  # each term with its arguments
+        refs = [r for term in term_specs([loss]) for r in loss_checkpoints(term)]  # csr(encoder='enc.pt'): that file
+    except NoPretrainedWeights:  # vgg(arch='tinycnn'): no published file to be cached, never pretrained
+        return "random"
     # a file shipped in a package (lpips' heads) is no pretrained trunk: lpips(weights='random') needs only those
     downloads = [k for k in keys if not get_file(k).subdir.startswith("package:")] + refs
     present = all(get_file(k).present for k in keys) and all(find_checkpoint(r) is not None for r in refs)

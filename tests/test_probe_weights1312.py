@@ -65,3 +65,23 @@ def test_a_checkpoint_moved_elsewhere_keeps_its_runs(tmp_path):
     moved.parent.mkdir()
     first.rename(moved)
     assert run_id(_planned("vgg(layers=('layer1',))", str(moved))) == run_id(planned)
+
+
+@pytest.mark.parametrize("arch", ["tinycnn", "resnet18"])
+def test_a_trunk_without_published_weights_is_said_alike_by_listing_and_run(arch, capsys):
+    """`plbench weights` listed vgg(arch='tinycnn') as MISSING checkpoint 'tinycnn:selftrained' (to put somewhere)
+    while the run failed with "unknown weights 'tinycnn:selftrained'" → both say the trunk has no published weights
+    and what to give instead; --backbone-weights auto trains it random-init, as it never can be pretrained."""
+    from benchmark import cli
+    from benchmark.config import weights_for
+    from benchmark.lossfn import build_loss
+
+    spec = f"vgg(arch={arch!r}, layers=('layer1',))"
+    said = f"backbone {arch} has no published pretrained weights"
+    assert cli.main(["weights", "--losses", spec]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and said in captured.err and "weights='random'" in captured.err, captured
+    assert len(captured.err.strip().splitlines()) == 1
+    with pytest.raises(UserError, match=said):
+        build_loss(spec, weights="pretrained")
+    assert weights_for(spec, "auto") == "random"
