@@ -22,7 +22,7 @@
   not in-place so a tapped pre-activation is never overwritten; works under bf16 autocast and
   channels_last. Random inits are memoised per (arch, seed, depth) within a process.
 * :attr:`Backbone.provenance`: ``"vgg16:IMAGENET1K_V1"``, ``"vgg16:random(seed=0)"``,
-  ``"resnet50:file(ckpt.pt,sha256=1a2b3c4d)"``.
+  ``"resnet50:file(ckpt.pt,sha256=1a2b3c4d)"``, ``"tinycnn:selftrained(simclr,…,cfg=9f8e7d,sha256=1a2b3c4d)"``.
 """
 
 from __future__ import annotations
@@ -371,9 +371,11 @@ class Backbone(nn.Module):
                                     f"{W.cache_dir() / 'selftrained'}; not found: {path}"
                                     f"{_weights_hint(str(weights))}")
                 state = W.load_state(path, "strip_module")
-                manifest = _selftrained_manifest(weights) or {}
-                self.provenance = manifest.get("provenance") or \
-                    f"{arch}:file({path.name},sha256={W.file_sha256(path)[:8]})"
+                own, digest = (_selftrained_manifest(weights) or {}).get("provenance"), W.file_sha256(path)[:8]
+                # a self-trained encoder's manifest names its recipe, not this file: the same flags pretrained again
+                # (an edited folder, a GPU) or a file copied over it beside the old manifest is another encoder
+                self.provenance = f"{own[:-1]},sha256={digest})" if own and own.endswith(")") else \
+                    f"{own}(sha256={digest})" if own else f"{arch}:file({path.name},sha256={digest})"
             source = f"{self.provenance} ({path})"
 
         with torch.device("meta"):

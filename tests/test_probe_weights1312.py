@@ -85,3 +85,30 @@ def test_a_trunk_without_published_weights_is_said_alike_by_listing_and_run(arch
     with pytest.raises(UserError, match=said):
         build_loss(spec, weights="pretrained")
     assert weights_for(spec, "auto") == "random"
+
+
+def test_two_self_trained_encoders_of_one_recipe_are_labelled_apart(tmp_path):
+    """A self-trained encoder was labelled by its manifest alone (recipe, data name, steps, seed, config digest):
+    `plbench pretrain` run again with the same flags on an edited folder, or on a GPU (not bit-reproducible), or a
+    file copied over the checkpoint beside the old manifest, wrote another encoder under the same label, and its
+    runs (now apart by id) were pooled with the first one's as more seeds of one loss → the label also names the
+    file's content (sha256, 8 digits), as a plain checkpoint's does."""
+    import json
+
+    import torch
+
+    from benchmark import backbones as B
+    from benchmark.lossfn import build_loss
+    from benchmark.runstats import weights_kind
+
+    kinds = []
+    for seed in (0, 1):
+        torch.manual_seed(seed)
+        folder = tmp_path / f"run{seed}"
+        folder.mkdir()
+        torch.save(B._build_tinycnn(len(B._RESNET_NAMES) - 1, True).state_dict(), folder / "enc.pt")
+        (folder / "enc.json").write_text(json.dumps({"arch": "tinycnn", "provenance": "tinycnn:selftrained(test)"}))
+        loss = build_loss(f"vgg(weights={str(folder / 'enc.pt')!r}, layers=('layer1',))", seed=0)
+        assert loss.provenance.startswith("tinycnn:selftrained(test,sha256=")  # the manifest's words, then the file
+        kinds.append(weights_kind(loss.provenance))
+    assert kinds[0] != kinds[1]
