@@ -64,12 +64,14 @@ def resolve_encoder(encoder: str = "auto", selftrain: bool = True) -> str:
 
 def _encoder_file(encoder: str = "auto", **_) -> tuple[str, ...]:
     """The file ``csr(encoder=…)`` loads (``weights="pretrained"``): for ``"auto"`` the cached one
-    :func:`resolve_encoder` takes, MoCo v2's (its first choice, the one to fetch) where none is; else the named
-    weights key, checkpoint path or self-trained name (:func:`benchmark.weights.loss_checkpoints`)."""
-    from benchmark import weights as W
-
+    :func:`resolve_encoder` takes — MoCo v2's, else SimCLR's, else the self-trained SimCLR encoder (a checkpoint) —,
+    MoCo v2's (its first choice, the one to fetch) where none is; else the named weights key, checkpoint path or
+    self-trained name (:func:`benchmark.weights.loss_checkpoints`)."""
     if encoder == "auto":
-        encoder = next((k for k in CONTRASTIVE_ENCODERS if W.get_file(k).present), CONTRASTIVE_ENCODERS[0])
+        try:
+            encoder = resolve_encoder(encoder, selftrain=False)
+        except UserError:  # nothing cached: never self-trained for a listing
+            encoder = CONTRASTIVE_ENCODERS[0]
     return (str(encoder),)
 
 

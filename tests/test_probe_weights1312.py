@@ -112,3 +112,23 @@ def test_two_self_trained_encoders_of_one_recipe_are_labelled_apart(tmp_path):
         assert loss.provenance.startswith("tinycnn:selftrained(test,sha256=")  # the manifest's words, then the file
         kinds.append(weights_kind(loss.provenance))
     assert kinds[0] != kinds[1]
+
+
+def test_auto_backbone_weights_give_csr_its_cached_self_trained_encoder(monkeypatch, tmp_path):
+    """With neither MoCo v2 nor SimCLR cached, csr's pretrained encoder is the self-trained SimCLR one when it is cached
+    (losses.csr.resolve_encoder; README: 'else a self-trained SimCLR encoder'), yet `plbench weights` called csr
+    MISSING MoCo v2 and --backbone-weights auto (the standard profile's) trained it on a random ResNet-50 → the file it
+    would load is listed, present, and auto trains csr on it (recorded by its content in the run id)."""
+    from benchmark.config import weights_for
+    from benchmark.pretrain import output_path
+    from losses.csr import selftrained_simclr_config
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    assert weights_for("csr", "auto") == "random"  # nothing cached: no self-training behind auto's back
+    path = output_path(selftrained_simclr_config())
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"a self-trained encoder")
+    assert W.loss_checkpoints("csr") == (str(path),) and W.loss_weight_keys("csr") == ()
+    assert [r["present"] for r in W.weights_report(["csr"])] == [True]
+    assert weights_for("l1 + 0.1*csr", "auto") == "pretrained"
+    assert _planned("csr").weights_fingerprint == f"csr=sha256:{W.file_sha256(path)[:16]}"
