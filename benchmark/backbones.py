@@ -22,7 +22,7 @@
   not in-place so a tapped pre-activation is never overwritten; works under bf16 autocast and
   channels_last. Random inits are memoised per (arch, seed, depth) within a process.
 * :attr:`Backbone.provenance`: ``"vgg16:IMAGENET1K_V1"``, ``"vgg16:random(seed=0)"``,
-  ``"resnet50:file(ckpt.pt,sha256=1a2b3c4d)"``.
+  ``"resnet50:file(ckpt.pt,sha256=1a2b3c4d)"``, ``"tinycnn:selftrained(simclr,…,cfg=9f8e7d,sha256=1a2b3c4d)"``.
 """
 
 from __future__ import annotations
@@ -183,7 +183,7 @@ class Arch:
     build: Callable[..., nn.Module]       # build(depth, pool, init) → container
     path: Callable[[int], str]            # index → module path in the container
     ignore: Callable[[int], tuple[str, ...]]  # checkpoint key prefixes not built at this depth
-    default_weights: str
+    default_weights: str | None           # the weights key "pretrained" loads; None: none published (pretrained_key)
     normalize: str = "imagenet"
 
 
@@ -208,11 +208,11 @@ ARCHS: dict[str, Arch] = {
     "resnet18": Arch(tuple(_RESNET_NAMES), lambda d, pool, init: _build_resnet("resnet18", d, init),
                      lambda i: _RESNET_NAMES[i],
                      lambda d: ("fc.",) + tuple(f"{n}." for n in _RESNET_NAMES[d + 1:]),
-                     "resnet18:IMAGENET1K_V1"),
+                     None),
     "tinycnn": Arch(tuple(_RESNET_NAMES), lambda d, pool, init: _build_tinycnn(d, init),
                     lambda i: _RESNET_NAMES[i],
                     lambda d: tuple(f"{n}." for n in _RESNET_NAMES[d + 1:]),
-                    "tinycnn:selftrained"),
+                    None),
 }
 
 
@@ -220,6 +220,21 @@ def _check_arch(arch: str) -> Arch:
     if arch not in ARCHS:
         raise UserError(f"unknown backbone {arch!r}; known: {', '.join(ARCHS)}")
     return ARCHS[arch]
+
+
+class NoPretrainedWeights(UserError):
+    """``weights="pretrained"`` for a trunk with no published weights (tinycnn, resnet18: self-trained only)."""
+
+
+def pretrained_key(arch: str) -> str:
+    """The weights key ``weights="pretrained"`` loads for ``arch`` — what a run builds and what ``plbench weights``
+    lists alike; a one-line :class:`NoPretrainedWeights` for a trunk with none, saying what to give instead."""
+    key = _check_arch(arch).default_weights
+    if key is None:
+        raise NoPretrainedWeights(f"backbone {arch} has no published pretrained weights (self-trained only): give the "
+                                  f"loss weights='<checkpoint .pt>' (plbench pretrain --arch {arch}) or "
+                                  "weights='random'")
+    return key
 
 
 @functools.lru_cache(maxsize=16)
@@ -335,7 +350,7 @@ class Backbone(nn.Module):
             source = self.provenance
         else:
             if weights == "pretrained":
-                key = pretrained or spec.default_weights
+                key = pretrained or pretrained_key(arch)
             elif weights in W.known_files():
                 key = weights
             else:
@@ -356,9 +371,11 @@ class Backbone(nn.Module):
                                     f"{W.cache_dir() / 'selftrained'}; not found: {path}"
                                     f"{_weights_hint(str(weights))}")
                 state = W.load_state(path, "strip_module")
-                manifest = _selftrained_manifest(weights) or {}
-                self.provenance = manifest.get("provenance") or \
-                    f"{arch}:file({path.name},sha256={W.file_sha256(path)[:8]})"
+                own, digest = (_selftrained_manifest(weights) or {}).get("provenance"), W.file_sha256(path)[:8]
+                # a self-trained encoder's manifest names its recipe, not this file: the same flags pretrained again
+                # (an edited folder, a GPU) or a file copied over it beside the old manifest is another encoder
+                self.provenance = f"{own[:-1]},sha256={digest})" if own and own.endswith(")") else \
+                    f"{own}(sha256={digest})" if own else f"{arch}:file({path.name},sha256={digest})"
             source = f"{self.provenance} ({path})"
 
         with torch.device("meta"):

@@ -154,7 +154,8 @@ def _config_from(meta: dict, loss: str, seed: int, data, device_type: str):
                             f"fingerprint {old} → {now}): a new loss would not be comparable; restore that data, "
                             f"or re-run the field on it (`plbench run --out <new dir> ...`) and compare there")
     new = resolve(dataclasses.replace(base, loss=loss, seed=seed, backbone_weights=cfg.get("backbone_weights", "random")
-                                      if cfg.get("backbone_weights") != "none" else "random"), data)
+                                      if cfg.get("backbone_weights") != "none" else "random",
+                                      weights_fingerprint=""), data)  # the new loss's own, not the field's
     if new.crop != base.crop:  # a field stored before Task.train_crop (sr4 at crop 42: 40-px crops, images filtered at
         new = dataclasses.replace(new, crop=base.crop)  # 42): the new loss is trained as its runs were, at their crop
     want = meta.get("setting") or {}

@@ -51,7 +51,7 @@ DEFAULT_TASKS = ("denoise", "sr4", "deblur", "jpeg", "demosaic")
 DEVICE_TYPES = ("cpu", "cuda")
 PRECISIONS = ("fp32", "bf16")
 #: config fields that are not part of a run's setting (they tell runs of one setting apart)
-PER_RUN = ("loss", "seed", "backbone_weights")
+PER_RUN = ("loss", "seed", "backbone_weights", "weights_fingerprint")
 #: setting fields that belong to one task (the rest is shared by every task of a field)
 PER_TASK = ("task", "task_params", "task_version")
 
@@ -100,7 +100,10 @@ class RunConfig:
     ``train_data``/``test_data``: one or more sources (several training sources are pooled).
     ``device_type``/``precision``: where the numbers come from (``cpu``/``fp32``; ``cuda``/``bf16``
     autocast); ``train_fingerprint``/``test_fingerprint``: content hashes of the decoded images,
-    filled by :func:`resolve` (empty in an unresolved config).
+    filled by :func:`resolve` (empty in an unresolved config). ``weights_fingerprint``: which weights the loss
+    loads where its spec and ``backbone_weights`` do not say (:func:`benchmark.weights.weights_fingerprint`: the
+    encoder csr's ``encoder='auto'`` takes), also filled by :func:`resolve`; empty for every other run, whose id
+    it leaves as it was.
     """
 
     task: str
@@ -120,6 +123,7 @@ class RunConfig:
     train_fingerprint: str = ""
     test_fingerprint: str = ""
     compile: bool = False                        # torch.compile the net and the loss's frozen backbones
+    weights_fingerprint: str = ""                # the weights files the spec does not fix (weights.weights_fingerprint)
 
     def __post_init__(self):
         # The one place a config's collections are normalised, however it was built (a grid, a meta.json
@@ -202,8 +206,10 @@ def resolve(cfg: RunConfig, data=None, device_type: str | None = None) -> RunCon
     """Fill what the id needs and only a look can tell: the data fingerprints (from ``data``, a
     :class:`benchmark.runner.DataCache`), the device type and its precision, and ``none`` for the
     backbone weights of a loss that takes none (so pixel losses share one id across weight
-    settings). Fingerprints already set must match the data: a source whose content changed since
-    the grid was planned is a :class:`UserError`. The crop becomes the side the task trains on
+    settings), and the weights the loss loads where its spec does not fix them
+    (:func:`benchmark.weights.weights_fingerprint`). Fingerprints already set must match the data and the weights:
+    a source or a weights choice that changed since the grid was planned is a :class:`UserError`. The crop becomes
+    the side the task trains on
     (:meth:`benchmark.task.Task.train_crop`: ``sr4`` at crop 42 samples 40-px crops, so its id is crop 40's)."""
     from benchmark.lossfn import takes_weights
     from benchmark.task import build_task
@@ -216,6 +222,14 @@ def resolve(cfg: RunConfig, data=None, device_type: str | None = None) -> RunCon
         changes.update(device_type=device_type, precision=precision_for(device_type))
     if cfg.backbone_weights != "none" and not takes_weights(cfg.loss):
         changes["backbone_weights"] = "none"
+    from benchmark.weights import weights_fingerprint
+
+    wfp = weights_fingerprint(cfg.loss, changes.get("backbone_weights", cfg.backbone_weights))
+    if cfg.weights_fingerprint and cfg.weights_fingerprint != wfp:
+        raise UserError(f"the weights of loss {cfg.loss!r} changed since this grid was set up "
+                        f"({cfg.weights_fingerprint} → {wfp or 'none'}); re-run the command to plan it again")
+    if wfp != cfg.weights_fingerprint:
+        changes["weights_fingerprint"] = wfp
     if data is not None:
         for key, specs in (("train_fingerprint", cfg.train_data), ("test_fingerprint", cfg.test_data)):
             fp = data.fingerprint(specs, role=key.split("_")[0])
@@ -234,7 +248,15 @@ def run_id(cfg: RunConfig) -> str:
     from benchmark.nets import signature
     from benchmark.registry import TASKS
 
-    key = {"config": cfg.to_dict(), "code": CODE_VERSION, "net": signature(cfg.net),
+    config = cfg.to_dict()
+    if not config["weights_fingerprint"]:  # weights the spec fixes (every run before it existed): ids as they were
+        del config["weights_fingerprint"]
+    else:
+        from benchmark.weights import is_checkpoint
+
+        if is_checkpoint(cfg.backbone_weights):  # --backbone-weights enc.pt: its content is in the fingerprint,
+            config["backbone_weights"] = "checkpoint"  # so the same file moved elsewhere keeps its runs
+    key = {"config": config, "code": CODE_VERSION, "net": signature(cfg.net),
            "task_version": TASKS.get(cfg.task).version, "loss_versions": loss_versions(cfg.loss)}
     if cfg.precision == "bf16":  # how a trunk computes under autocast (CPU/fp32 ids unchanged)
         from benchmark.lossfn import takes_weights
@@ -452,10 +474,14 @@ def weights_for(loss: str, backbone_weights: str) -> str:
     run's id and label say which it got)."""
     if backbone_weights != "auto":
         return backbone_weights
+    from benchmark.backbones import NoPretrainedWeights
     from benchmark.weights import find_checkpoint, get_file, loss_checkpoints, loss_weight_keys, term_specs
 
-    keys = [k for term in term_specs([loss]) for k in loss_weight_keys(term)]  # each term with its arguments
-    refs = [r for term in term_specs([loss]) for r in loss_checkpoints(term)]  # csr(encoder='enc.pt'): that file
+    try:
+        keys = [k for term in term_specs([loss]) for k in loss_weight_keys(term)]  # each term with its arguments
+        refs = [r for term in term_specs([loss]) for r in loss_checkpoints(term)]  # csr(encoder='enc.pt'): that file
+    except NoPretrainedWeights:  # vgg(arch='tinycnn'): no published file to be cached, never pretrained
+        return "random"
     # a file shipped in a package (lpips' heads) is no pretrained trunk: lpips(weights='random') needs only those
     downloads = [k for k in keys if not get_file(k).subdir.startswith("package:")] + refs
     present = all(get_file(k).present for k in keys) and all(find_checkpoint(r) is not None for r in refs)

@@ -413,6 +413,59 @@ def _term_files(loss: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(keys))
 
 
+def weights_fingerprint(loss: str, backbone_weights: str = "pretrained") -> str:
+    """The weights the terms of ``loss`` load that neither the spec nor ``backbone_weights`` fixes, one
+    ``name=weights`` per such term (``"csr=resnet50:moco_v2"``, ``"vgg=sha256:1a2b…"``): part of a run's id
+    (``RunConfig.weights_fingerprint``, filled when a grid is planned), so a run trained on one file is never resumed
+    as done for another.
+
+    * A checkpoint given by path or self-trained name (``vgg(weights='enc.pt')``, ``csr(encoder='enc.pt')``,
+      ``--backbone-weights enc.pt``) is recorded by its content (SHA-256, memoised per process by size and mtime):
+      a file replaced in place (pretrained again, copied over) makes new runs, and the same file moved elsewhere
+      keeps its runs where only ``backbone_weights`` names it.
+    * A term given ``weights="pretrained"`` (its own or the run's) whose registration has ``weights_chosen=`` — a
+      function of its keyword arguments giving the weights key or checkpoint its build loads where that choice
+      depends on what is cached (csr's ``encoder="auto"``: MoCo v2, else SimCLR, else the self-trained encoder),
+      None where the arguments name it — records that choice (a checkpoint by its content).
+
+    ``""`` for every other spec (random-init weights, a weights key or the default file its arguments choose):
+    their ids are those of the code before this fingerprint. A checkpoint that is not there is a one-line
+    :class:`UserError` (:func:`missing_checkpoint_message`)."""
+    from benchmark.lossfn import parse_loss_spec, takes_weights
+    from benchmark.registry import LOSSES
+
+    def identity(ref: str) -> str:
+        if ref in known_files():
+            return ref
+        path = find_checkpoint(ref)
+        if path is None:
+            raise UserError(missing_checkpoint_message(ref))
+        return f"sha256:{file_sha256(path)[:16]}"
+
+    parts = []
+    for term in parse_loss_spec(loss):
+        if not takes_weights(term.name):
+            continue
+        kwargs = dict(term.kwargs)
+        given = str(kwargs.get("weights", backbone_weights))
+        refs: list[str] = []
+        if given == "pretrained":
+            chosen = LOSSES.get(term.name).meta.get("weights_chosen")
+            choice = chosen(**kwargs) if chosen is not None else None
+            refs += [] if choice is None else [str(choice)]
+            refs += [r for r in loss_checkpoints(str(term)) if r not in refs]  # csr(encoder='enc.pt')
+        elif is_checkpoint(given):
+            refs.append(given)
+        parts += [f"{term.name}={identity(r)}" for r in refs]
+    return ",".join(parts)
+
+
+def is_checkpoint(weights: str) -> bool:
+    """Is a ``weights`` value (a term's, ``--backbone-weights``) a checkpoint by path or self-trained name, rather
+    than ``random``, ``pretrained``, ``none``, ``auto`` or a weights key?"""
+    return str(weights) not in ("random", "pretrained", "none", "auto") and str(weights) not in known_files()
+
+
 def term_specs(specs) -> list[str]:
     """The distinct terms of loss specs as written, without their weights (``'l1 + 0.1*lpips(net="vgg")'`` →
     ``["l1", "lpips(net='vgg')"]``): what :func:`loss_weight_keys` takes, the arguments kept."""

@@ -45,10 +45,11 @@ class _VGGFeatureLoss(FeatureLoss):
 
 
 def _trunk_file(arch: str = "vgg16", **_) -> tuple[str, ...]:
-    """The file ``vgg(arch=…)`` loads (``weights="pretrained"``): that trunk's ImageNet weights."""
-    from benchmark.backbones import _check_arch
+    """The file ``vgg(arch=…)`` loads (``weights="pretrained"``): that trunk's ImageNet weights (a one-line error for
+    a self-trained-only trunk, as its build gives: :func:`benchmark.backbones.pretrained_key`)."""
+    from benchmark.backbones import pretrained_key
 
-    return (_check_arch(arch).default_weights,)
+    return (pretrained_key(arch),)
 
 
 @register_loss("vgg", version="1", citation="Johnson, Alahi, Fei-Fei, Perceptual Losses for Real-Time "
