@@ -804,11 +804,13 @@ def _warn_field_apart(store, configs, loss_files) -> None:
                     "their setting", store.root, "; ".join(apart), files, shlex.quote(str(store.root)))
 
 
-def _budget_checks(configs) -> int:
-    """How many of ``configs`` are budget checks of others (the same run at half the iterations), as
-    :func:`benchmark.config.build_configs` plans them."""
+def _budget_checks(configs, among=None) -> int:
+    """How many of ``among`` (default: ``configs``) are budget checks of runs in ``configs`` (the same run at half
+    the iterations), as :func:`benchmark.config.build_configs` plans them: a resumed grid's dry run counts the
+    checks among the runs left of the whole grid's (its full-budget runs done, the checks left are still checks)."""
     planned = set(configs)
-    return sum(dataclasses.replace(c, iterations=c.iterations // 2) in planned for c in configs if c.iterations >= 2)
+    halves = {dataclasses.replace(c, iterations=c.iterations // 2) for c in configs if c.iterations >= 2} & planned
+    return sum(c in halves for c in (configs if among is None else among))
 
 
 def _warn_runs_kept_apart(store, configs) -> None:
@@ -850,6 +852,7 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
 
     t0 = time.time()
     opts = opts or {}
+    grid = configs  # the header names the grid's iterations and its budget checks left, not the runs left's alone
     if store is not None and store.runs.is_dir():  # a resumed grid: what the run trains, as its "skipping them" line
         from benchmark.config import run_id
 
@@ -885,8 +888,8 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
     est = estimate_grid(configs, metrics, str(dev), processes=workers, process_per_run=opts.get("split") == "run",
                         metric_set=metric_set)
     name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
-    c0 = max(configs, key=lambda c: c.iterations)  # a full-budget run, not a budget check
-    checks = _budget_checks(configs)  # named as `run` names them ("grid: 2 runs (…; 1 of them budget checks …)")
+    c0 = max(grid, key=lambda c: c.iterations)  # a full-budget run, not a budget check
+    checks = _budget_checks(grid, configs)  # named as `run` names them ("grid: 2 runs (…; 1 of them budget checks …)")
     print(f"dry run: {est['runs']} run{'' if est['runs'] == 1 else 's'} ({profile_name} profile; net {c0.net}, "
           f"{c0.iterations} iterations of {c0.batch_size}×{c0.crop}²"
           + (f"; {checks} of them budget checks at half the iterations" if checks else "")
