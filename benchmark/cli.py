@@ -858,12 +858,13 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
 
         pending = [c for c in configs if not store.is_done(run_id(c))]
         if len(pending) < len(configs):
+            lacking = _lacking_a_metric(store, [c for c in configs if c not in set(pending)], metrics, dev)
             if not pending:
                 print(f"dry run: every one of the {len(configs)} runs already has results in {store.root}: the run "
-                      "trains nothing (it scores a run only for a metric it lacks); nothing was timed")
+                      f"trains nothing{lacking}; nothing was timed")
                 return 0
             print(f"{len(configs) - len(pending)} of the {len(configs)} runs already have results in {store.root}: "
-                  "the run skips them, and so does this estimate")
+                  f"the run does not train them, and this estimate leaves them out{lacking}")
             configs = pending
     workers, per_gpu = opts.get("workers"), opts.get("workers_per_gpu", 1)
     metric_set = None  # built once: checked here, timed by estimate_grid
@@ -921,6 +922,29 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
         print("this estimate is for this CPU; for a GPU, run the same dry run on the GPU machine (it times the "
               "real shape there), or `python scripts/gpu_check.py` for a one-command GPU measurement")
     return 0
+
+
+def _lacking_a_metric(store, done, metrics, dev) -> str:
+    """``"; K of them lack a metric asked for (ssim): …"`` for the finished runs of ``done`` that the run scores
+    again (:func:`~benchmark.runner.is_complete`, as ``run_grid`` finds them: a metric skipped before for weights
+    that are still missing is no gap), else ``""``: a finished grid run with ``--metrics`` extended evaluates every
+    net again, which the dry run does not estimate."""
+    from benchmark.config import run_id
+    from benchmark.runner import is_complete
+
+    lacking = [c for c in done if not is_complete(store, run_id(c), metrics)]
+    if not lacking:
+        return ""
+    from benchmark.metrics import MetricSet
+
+    unavailable = set(MetricSet(metrics, dev).skipped)  # opened, as the run opens it for them
+    lacking = [c for c in lacking if not is_complete(store, run_id(c), metrics, unavailable)]
+    if not lacking:
+        return ""
+    missing = sorted(set(metrics) - unavailable - set.intersection(*(store.metrics_scored(run_id(c)) for c in lacking)))
+    one = len(lacking) == 1
+    return (f"; {len(lacking)} of them {'lacks' if one else 'lack'} a metric asked for ({', '.join(missing)}): the run "
+            f"evaluates {'it' if one else 'them'} again, which this estimate does not time")
 
 
 def _span(seconds: float) -> str:

@@ -13,6 +13,7 @@ def _done_store(root, configs, metrics=("psnr",)):
     store.ensure_writable()
     for c in configs:
         store.write_meta(run_id(c), {"run_id": run_id(c), "status": "ok", "config": c.to_dict()})
+        store.write_eval(run_id(c), [], list(metrics), {})
     return store
 
 
@@ -62,3 +63,30 @@ def test_a_resumed_dry_run_names_the_budget_checks_left_and_the_grids_iterations
     out = capsys.readouterr().out
     assert "2 of the 4 runs already have results" in out, out
     assert "dry run: 2 runs (quick profile; net tiny, 4 iterations of 2×32²; 2 of them budget checks" in out, out
+
+
+def test_a_resumed_dry_run_says_how_many_finished_runs_the_run_scores_again(tmp_path, monkeypatch, capsys):
+    """A finished grid run again with a metric added (``--metrics psnr ssim``): the run scores every finished run on
+    it (each net evaluated again on the test set), but the dry run said 'the run trains nothing … nothing was timed'
+    and, with runs left, 'the run skips them'. It says how many finished runs lack a metric asked for and are
+    scored again, not estimated."""
+    import torch
+
+    from benchmark import cli
+    from benchmark.config import RunConfig, resolve, run_id
+
+    grid = [resolve(RunConfig(task="denoise", loss=loss, iterations=4, batch_size=2, crop=32)) for loss in ("l1", "l2")]
+    estimated = _dry_run_without_timing(monkeypatch)
+    store = _done_store(tmp_path / "r", grid)
+    args = type("Args", (), {"dry_run": True})()
+    assert cli._dry_run(args, grid, ("psnr",), torch.device("cpu"), "quick", {}, store=store) == 0
+    out = capsys.readouterr().out
+    assert "every one of the 2 runs already has results" in out and "lack a metric" not in out, out
+    assert cli._dry_run(args, grid, ("psnr", "ssim"), torch.device("cpu"), "quick", {}, store=store) == 0
+    out = capsys.readouterr().out
+    assert len(out.splitlines()) == 1 and "2 of them lack a metric asked for (ssim)" in out, out
+    store.write_meta(run_id(grid[1]), {"run_id": run_id(grid[1]), "status": "failed", "config": grid[1].to_dict()})
+    assert cli._dry_run(args, grid, ("psnr", "ssim"), torch.device("cpu"), "quick", {}, store=store) == 0
+    assert estimated == [grid[1:]]
+    out = capsys.readouterr().out
+    assert "1 of the 2 runs already have results" in out and "1 of them lacks a metric asked for (ssim)" in out, out
