@@ -96,14 +96,11 @@ class _Paired(argparse.BooleanOptionalAction):
 
 def _whole(text: str) -> int:
     """A flag's whole number, written as a config file may write it (``--iterations 1e4``: 10000, as
-    ``iterations: 1e4``); ``2.5`` or ``ten`` is argparse's one line, "invalid int value" (its name is int's)."""
-    try:
-        return int(text)
-    except ValueError:
-        value = float(text)  # `ten`: ValueError, as int's
-    if not value.is_integer():
-        raise ValueError(text)
-    return int(value)
+    ``iterations: 1e4``); ``2.5`` or ``ten`` is argparse's one line, "invalid int value" (its name is int's). Every
+    flag of a whole-number setting a config file takes as ``1e3`` reads it so (``--seeds``, ``--slurm-cpus``, …)."""
+    from benchmark.params import whole_number
+
+    return whole_number(text)
 
 
 _whole.__name__ = "int"  # argparse names the type in its error: "argument --iterations: invalid int value: '2.5'"
@@ -140,7 +137,7 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
                      "profile's)")
     run.add_argument("--loss-file", action="append", default=[], metavar="FILE",
                      help="a Python file outside the repo that registers losses (repeatable)")
-    run.add_argument("--seeds", nargs="+", type=int, help="seeds (default: the profile's)")
+    run.add_argument("--seeds", nargs="+", type=_whole, help="seeds (default: the profile's)")
     run.add_argument("--iterations", type=_whole, help="training iterations per run (default: the profile's)")
     run.add_argument("--budget-check", action=_Paired, default=None,
                      help="also train every run with half the iterations, to test that the runs are trained to "
@@ -362,13 +359,13 @@ def _add_executor_options(p: argparse.ArgumentParser) -> None:
                    help="concurrent runs. local: N processes (default 1: in this process; auto: one per visible "
                         "GPU × --workers-per-gpu); ray: N tasks (default: one per GPU share or CPU); "
                         "slurm: N jobs (default: one job per run)")
-    g.add_argument("--workers-per-gpu", type=int, metavar="K", help="runs sharing one GPU (default 1)")
+    g.add_argument("--workers-per-gpu", type=_whole, metavar="K", help="runs sharing one GPU (default 1)")
     g.add_argument("--ray-address", help="join this Ray cluster (auto or host:port); default: a local instance")
     g.add_argument("--slurm-partition", help="SLURM partition (default: the cluster's)")
-    g.add_argument("--slurm-gpus", type=int, help="GPUs per job (default: 1 for a cuda device, else 0)")
+    g.add_argument("--slurm-gpus", type=_whole, help="GPUs per job (default: 1 for a cuda device, else 0)")
     g.add_argument("--slurm-time", help="time limit per job: minutes or [D-]HH:MM:SS (default 8:00:00)")
     g.add_argument("--slurm-mem", help="memory per job, e.g. 32G (default: the cluster's)")
-    g.add_argument("--slurm-cpus", type=int, help="CPU cores per job, and its torch threads (default 1)")
+    g.add_argument("--slurm-cpus", type=_whole, help="CPU cores per job, and its torch threads (default 1)")
     g.add_argument("--submitit-cluster", choices=("slurm", "local", "debug"),
                    help="submitit backend (default: slurm; without SLURM here the run is refused: local runs the "
                         "jobs as processes on this machine, debug in this process)")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 
 def _done_store(root, configs, metrics=("psnr",)):
     from benchmark.config import run_id
@@ -90,3 +92,26 @@ def test_a_resumed_dry_run_says_how_many_finished_runs_the_run_scores_again(tmp_
     assert estimated == [grid[1:]]
     out = capsys.readouterr().out
     assert "1 of the 2 runs already have results" in out and "1 of them lacks a metric asked for (ssim)" in out, out
+
+
+@pytest.mark.parametrize("argv, key, value", [(["--seeds", "1e3", "2"], "seeds", (1000, 2)),
+                                              (["--workers-per-gpu", "2e0"], "workers_per_gpu", 2),
+                                              (["--slurm-gpus", "1e0", "--executor", "slurm"], "slurm_gpus", 1),
+                                              (["--slurm-cpus", "4e0", "--executor", "slurm"], "slurm_cpus", 4),
+                                              (["--workers", "2e0"], "workers", 2)])
+def test_every_whole_number_flag_of_a_config_key_takes_an_exponent_as_the_file_does(argv, key, value, tmp_path):
+    """972ede1 let --iterations, --batch-size, --crop, --max-train-images and --checkpoint-every take ``1e4`` as the
+    config file does; the other whole-number keys a file takes as ``1e3`` (seeds, workers_per_gpu, slurm_gpus,
+    slurm_cpus, workers) were still refused as flags: 'invalid int value: '1e3'', '--workers must be a number or
+    auto, got '2e0''. Each flag reads what its key reads in a file."""
+    from benchmark.cli import build_parser, grid_spec
+    from benchmark.config import GridSpec
+    from benchmark.executors import executor_options
+
+    s = grid_spec(build_parser().parse_args(["run", *argv])).resolved()
+    flag = s.seeds if key == "seeds" else executor_options(s)[key] if key == "workers" else getattr(s, key)
+    (tmp_path / "grid.yaml").write_text(f"{key}: [1e3, 2]\n" if key == "seeds" else f"{key}: {value}e0\n")
+    filed = GridSpec.from_file(tmp_path / "grid.yaml").resolved()
+    assert flag == value == (filed.seeds if key == "seeds" else executor_options(filed)[key] if key == "workers"
+                             else getattr(filed, key))
+
