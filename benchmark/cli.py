@@ -40,6 +40,9 @@ class _Parser(argparse.ArgumentParser):
     def __init__(self, *args, **kwargs):
         kwargs["allow_abbrev"] = False  # also for every subcommand (add_parser builds this class)
         super().__init__(*args, **kwargs)
+        # `--iterations -1e2`, `--lr -1e-3`: a number, as `-100` is (argparse's own pattern took them for options,
+        # 'expected one argument', where `iterations: -1e2` in a file says it must be positive)
+        self._negative_number_matcher = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
     def error(self, message: str):
         m = re.match(r"argument (--[\w-]+)(?:/[\w-]+)*: expected (?:at least )?one argument", message)

@@ -115,3 +115,17 @@ def test_every_whole_number_flag_of_a_config_key_takes_an_exponent_as_the_file_d
     assert flag == value == (filed.seeds if key == "seeds" else executor_options(filed)[key] if key == "workers"
                              else getattr(filed, key))
 
+
+
+@pytest.mark.parametrize("argv, said", [(["--iterations", "-1e2"], "--iterations must be positive, got -100"),
+                                        (["--lr", "-1e-3"], "--lr must be positive, got -0.001"),
+                                        (["--iterations", "-100"], "--iterations must be positive, got -100")])
+def test_a_negative_number_with_an_exponent_is_a_value_not_an_option(argv, said):
+    """``--iterations -1e2`` was 'expected one argument' (argparse took ``-1e2`` for an option; ``-100`` it took for
+    a number), where ``iterations: -1e2`` in a file and ``--iterations -100`` say it must be positive."""
+    from benchmark.cli import build_parser, grid_spec
+    from benchmark.config import check_numbers
+    from benchmark.errors import UserError
+
+    with pytest.raises(UserError, match=said):
+        check_numbers(grid_spec(build_parser().parse_args(["run", *argv])).resolved())
