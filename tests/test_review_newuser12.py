@@ -129,3 +129,27 @@ def test_a_negative_number_with_an_exponent_is_a_value_not_an_option(argv, said)
 
     with pytest.raises(UserError, match=said):
         check_numbers(grid_spec(build_parser().parse_args(["run", *argv])).resolved())
+
+
+def test_a_config_files_logger_whose_package_is_missing_is_overridden_by_the_flag(tmp_path, monkeypatch):
+    """06e6066 checked a config file's ``logger:`` when the file was read, package included: ``logger: mlflow`` (a
+    grid saved where mlflow is installed) was refused with ``--logger none`` on the command line, the flag that
+    overrides it never reached. Reading the file checks the name (a misspelling, with the file's name); the package
+    is checked for the logger the grid resolves to."""
+    import importlib.util
+
+    from benchmark.cli import build_parser, grid_spec
+    from benchmark.errors import UserError
+    from benchmark.loggers import check_logger
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "mlflow" else real(name, *a))
+    (tmp_path / "grid.yaml").write_text("logger: mlflow\n")
+    s = grid_spec(build_parser().parse_args(["run", "--config", str(tmp_path / "grid.yaml"), "--logger", "none"]))
+    assert s.resolved().logger == "none"
+    s = grid_spec(build_parser().parse_args(["run", "--config", str(tmp_path / "grid.yaml")])).resolved()
+    with pytest.raises(UserError, match="needs the mlflow package"):
+        check_logger(s.logger)
+    (tmp_path / "grid.yaml").write_text("logger: mlflw\n")
+    with pytest.raises(UserError, match=r"grid.yaml: unknown logger 'mlflw'; did you mean mlflow"):
+        grid_spec(build_parser().parse_args(["run", "--config", str(tmp_path / "grid.yaml"), "--logger", "none"]))
