@@ -853,6 +853,7 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
     t0 = time.time()
     opts = opts or {}
     grid = configs  # the header names the grid's iterations and its budget checks left, not the runs left's alone
+    inputs_scored: set = set()
     if store is not None and store.runs.is_dir():  # a resumed grid: what the run trains, as its "skipping them" line
         from benchmark.config import run_id
 
@@ -866,6 +867,10 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
             print(f"{len(configs) - len(pending)} of the {len(configs)} runs already have results in {store.root}: "
                   f"the run does not train them, and this estimate leaves them out{lacking}")
             configs = pending
+            from benchmark.runner import input_groups, is_complete
+
+            # the degraded test inputs a task's first run scores: not again where the results hold them
+            inputs_scored = {k[:3] for k, rid in input_groups(configs).items() if is_complete(store, rid, metrics)}
     workers, per_gpu = opts.get("workers"), opts.get("workers_per_gpu", 1)
     metric_set = None  # built once: checked here, timed by estimate_grid
     if executor == "local":  # the processes execute_local starts (`--workers auto`: one per GPU × per_gpu)
@@ -887,7 +892,7 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
         _check_fits_as_the_run(configs, dev, data, int(slots), [], 1, store)
     workers = workers if isinstance(workers, int) else 1
     est = estimate_grid(configs, metrics, str(dev), processes=workers, process_per_run=opts.get("split") == "run",
-                        metric_set=metric_set)
+                        metric_set=metric_set, inputs_scored=inputs_scored)
     name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
     c0 = max(grid, key=lambda c: c.iterations)  # a full-budget run, not a budget check
     checks = _budget_checks(grid, configs)  # named as `run` names them ("grid: 2 runs (…; 1 of them budget checks …)")

@@ -153,3 +153,62 @@ def test_a_config_files_logger_whose_package_is_missing_is_overridden_by_the_fla
     (tmp_path / "grid.yaml").write_text("logger: mlflw\n")
     with pytest.raises(UserError, match=r"grid.yaml: unknown logger 'mlflw'; did you mean mlflow"):
         grid_spec(build_parser().parse_args(["run", "--config", str(tmp_path / "grid.yaml"), "--logger", "none"]))
+
+
+def test_a_resumed_dry_run_does_not_time_the_inputs_the_results_hold(tmp_path, monkeypatch):
+    """Before a task's first run a grid scores its degraded test inputs (the leaderboard's `input` row) unless the
+    results hold that scoring, as a resumed grid's do; the dry run of the rest still charged it, one evaluation per
+    task. Here an evaluation costs 10 units per pixel of an image not seen before, 1 of one seen (a fake clock, as in
+    tests/test_probe_overnight9.py): with the inputs scored, the two runs left cost 10 (the first, cold) + 1."""
+    import types
+
+    import torch
+
+    import benchmark.metrics
+    import benchmark.perf as perf
+    import benchmark.runner as runner
+    from benchmark import cli
+    from benchmark.config import RunConfig
+    from benchmark.fastiqa import RefCache
+
+    clock = [0.0]
+    seen: set = set()
+
+    def evaluate(net, items, metrics, device):
+        for it in items:
+            clock[0] += it.clean[0, 0].numel() * (1.0 if RefCache.key(it.clean) in seen else 10.0)
+            seen.add(RefCache.key(it.clean))
+        return []
+
+    class Metrics:  # the metrics' evaluation is the fake clock's: none is opened (pyiqa's import alone takes seconds)
+        metrics, skipped = [types.SimpleNamespace(name="psnr")], {}
+
+        def __init__(self, *args):
+            pass
+
+    class Data:  # no image is read: the test set is one 8×8 image
+        def images(self, spec):
+            return []
+
+    item = runner.TestItem("set", "img", torch.rand(1, 3, 8, 8), torch.rand(1, 3, 8, 8))
+    monkeypatch.setattr(runner, "evaluate", evaluate)
+    monkeypatch.setattr(runner, "held_out_items", lambda task, images: [item])
+    monkeypatch.setattr(runner, "DataCache", Data)
+    monkeypatch.setattr(benchmark.metrics, "MetricSet", Metrics)
+    monkeypatch.setattr(perf, "time", types.SimpleNamespace(perf_counter=lambda: clock[0], time=lambda: 1e9,
+                                                        process_time=lambda: clock[0]))  # a whole core
+    monkeypatch.setattr(perf, "_time_step", lambda *a, **kw: (0.0, 0.0))
+    monkeypatch.setattr(perf, "_time_data", lambda *a, **kw: 0.0)
+    monkeypatch.setattr(perf, "training_images", lambda crop: [])
+    real, got = perf.estimate_grid, []
+    monkeypatch.setattr(perf, "estimate_grid", lambda *a, **kw: got.append(
+        real(*a, **{**kw, "cache": perf.StepTimes(tmp_path / "t.json")})) or got[-1])
+    monkeypatch.setattr(cli, "_check_fits_as_the_run", lambda *a, **k: None)
+    grid = [RunConfig(task="denoise", loss="l1", seed=s, iterations=10, batch_size=2, crop=32) for s in (0, 1, 2)]
+    store = _done_store(tmp_path / "r", grid[:1])
+    (rid,) = runner.input_groups(grid).values()
+    store.write_meta(rid, {"run_id": rid, "status": "ok", "kind": "input", "task": "denoise"})
+    store.write_eval(rid, [], ["psnr"], {})
+    args = type("Args", (), {"dry_run": True})()
+    assert cli._dry_run(args, grid, ("psnr",), torch.device("cpu"), "quick", {}, store=store) == 0
+    assert got[-1]["runs"] == 2 and got[-1]["eval_s"] == pytest.approx(11.0 * 64), got[-1]
