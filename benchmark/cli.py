@@ -857,9 +857,13 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
     if store is not None and store.runs.is_dir():  # a resumed grid: what the run trains, as its "skipping them" line
         from benchmark.config import run_id
 
-        pending = [c for c in configs if not store.is_done(run_id(c))]
+        done = [c for c in configs if store.is_done(run_id(c))]
+        # a damaged one the run sets aside (runner._repair_damaged): trained again, or re-scored where its net is kept
+        damaged = {c for c in done if store.damage(run_id(c))}
+        retrained = {c for c in damaged if not (store.run_dir(run_id(c)) / "net.pt").is_file()}
+        pending = [c for c in configs if c not in set(done) or c in retrained]
         if len(pending) < len(configs):
-            lacking = _lacking_a_metric(store, [c for c in configs if c not in set(pending)], metrics, dev)
+            lacking = _lacking_a_metric(store, [c for c in done if c not in retrained], metrics, dev, damaged)
             if not pending:
                 print(f"dry run: every one of the {len(configs)} runs already has results in {store.root}: the run "
                       f"trains nothing{lacking}; nothing was timed")
@@ -870,7 +874,8 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
             from benchmark.runner import input_groups, is_complete
 
             # the degraded test inputs a task's first run scores: not again where the results hold them
-            inputs_scored = {k[:3] for k, rid in input_groups(configs).items() if is_complete(store, rid, metrics)}
+            inputs_scored = {k[:3] for k, rid in input_groups(configs).items()
+                             if not store.damage(rid) and is_complete(store, rid, metrics)}
     workers, per_gpu = opts.get("workers"), opts.get("workers_per_gpu", 1)
     metric_set = None  # built once: checked here, timed by estimate_grid
     if executor == "local":  # the processes execute_local starts (`--workers auto`: one per GPU × per_gpu)
@@ -929,24 +934,29 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
     return 0
 
 
-def _lacking_a_metric(store, done, metrics, dev) -> str:
+def _lacking_a_metric(store, done, metrics, dev, damaged=frozenset()) -> str:
     """``"; K of them lack a metric asked for (ssim): …"`` for the finished runs of ``done`` that the run scores
     again (:func:`~benchmark.runner.is_complete`, as ``run_grid`` finds them: a metric skipped before for weights
-    that are still missing is no gap), else ``""``: a finished grid run with ``--metrics`` extended evaluates every
-    net again, which the dry run does not estimate."""
+    that are still missing is no gap; a ``damaged`` one, whose passes the run sets aside, lacks every metric), else
+    ``""``: a finished grid run with ``--metrics`` extended evaluates every net again, which the dry run does not
+    estimate."""
     from benchmark.config import run_id
     from benchmark.runner import is_complete
 
-    lacking = [c for c in done if not is_complete(store, run_id(c), metrics)]
+    def complete(c, unavailable=()) -> bool:
+        return c not in damaged and is_complete(store, run_id(c), metrics, unavailable)
+
+    lacking = [c for c in done if not complete(c)]
     if not lacking:
         return ""
     from benchmark.metrics import MetricSet
 
     unavailable = set(MetricSet(metrics, dev).skipped)  # opened, as the run opens it for them
-    lacking = [c for c in lacking if not is_complete(store, run_id(c), metrics, unavailable)]
+    lacking = [c for c in lacking if not complete(c, unavailable)]
     if not lacking:
         return ""
-    missing = sorted(set(metrics) - unavailable - set.intersection(*(store.metrics_scored(run_id(c)) for c in lacking)))
+    missing = sorted(set(metrics) - unavailable - set.intersection(
+        *(set() if c in damaged else store.metrics_scored(run_id(c)) for c in lacking)))
     one = len(lacking) == 1
     return (f"; {len(lacking)} of them {'lacks' if one else 'lack'} a metric asked for ({', '.join(missing)}): the run "
             f"evaluates {'it' if one else 'them'} again, which this estimate does not time")

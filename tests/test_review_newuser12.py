@@ -212,3 +212,26 @@ def test_a_resumed_dry_run_does_not_time_the_inputs_the_results_hold(tmp_path, m
     args = type("Args", (), {"dry_run": True})()
     assert cli._dry_run(args, grid, ("psnr",), torch.device("cpu"), "quick", {}, store=store) == 0
     assert got[-1]["runs"] == 2 and got[-1]["eval_s"] == pytest.approx(11.0 * 64), got[-1]
+
+
+def test_a_resumed_dry_run_counts_a_damaged_finished_run_as_the_run_does(tmp_path, monkeypatch, capsys):
+    """A finished run whose rows are lost (eval-0.parquet missing): the run sets it aside and trains it again, or
+    re-scores it where its net.pt is kept (runner._repair_damaged). The dry run, reading its passes for the metrics
+    it lacks (5479f11), stopped with the damage as its error; it now counts it as the run does."""
+    import torch
+
+    from benchmark import cli
+    from benchmark.config import RunConfig, run_id
+
+    grid = [RunConfig(task="denoise", loss=loss, iterations=4, batch_size=2, crop=32) for loss in ("l1", "l2")]
+    estimated = _dry_run_without_timing(monkeypatch)
+    store = _done_store(tmp_path / "r", grid)
+    next(store.run_dir(run_id(grid[0])).glob("eval-*.parquet")).unlink()
+    args = type("Args", (), {"dry_run": True})()
+    assert cli._dry_run(args, grid, ("psnr",), torch.device("cpu"), "quick", {}, store=store) == 0
+    assert estimated == [grid[:1]]
+    assert "1 of the 2 runs already have results" in capsys.readouterr().out
+    (store.run_dir(run_id(grid[1])) / "net.pt").write_bytes(b"")  # its net kept: the run re-scores it
+    next(store.run_dir(run_id(grid[1])).glob("eval-*.parquet")).unlink()
+    assert cli._dry_run(args, grid, ("psnr",), torch.device("cpu"), "quick", {}, store=store) == 0
+    assert estimated[-1] == grid[:1] and "1 of them lacks a metric asked for (psnr)" in capsys.readouterr().out
