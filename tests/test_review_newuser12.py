@@ -53,9 +53,9 @@ def test_a_resumed_dry_run_names_the_budget_checks_left_and_the_grids_iterations
     import torch
 
     from benchmark import cli
-    from benchmark.config import RunConfig, resolve
+    from benchmark.config import RunConfig
 
-    full = [resolve(RunConfig(task="denoise", loss=loss, iterations=4, batch_size=2, crop=32)) for loss in ("l1", "l2")]
+    full = [RunConfig(task="denoise", loss=loss, iterations=4, batch_size=2, crop=32) for loss in ("l1", "l2")]
     checks = [dataclasses.replace(c, iterations=2) for c in full]
     estimated = _dry_run_without_timing(monkeypatch)
     store = _done_store(tmp_path / "r", full)
@@ -75,9 +75,9 @@ def test_a_resumed_dry_run_says_how_many_finished_runs_the_run_scores_again(tmp_
     import torch
 
     from benchmark import cli
-    from benchmark.config import RunConfig, resolve, run_id
+    from benchmark.config import RunConfig, run_id
 
-    grid = [resolve(RunConfig(task="denoise", loss=loss, iterations=4, batch_size=2, crop=32)) for loss in ("l1", "l2")]
+    grid = [RunConfig(task="denoise", loss=loss, iterations=4, batch_size=2, crop=32) for loss in ("l1", "l2")]
     estimated = _dry_run_without_timing(monkeypatch)
     store = _done_store(tmp_path / "r", grid)
     args = type("Args", (), {"dry_run": True})()
