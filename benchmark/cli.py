@@ -40,6 +40,9 @@ class _Parser(argparse.ArgumentParser):
     def __init__(self, *args, **kwargs):
         kwargs["allow_abbrev"] = False  # also for every subcommand (add_parser builds this class)
         super().__init__(*args, **kwargs)
+        # `--iterations -1e2`, `--lr -1e-3`: a number, as `-100` is (argparse's own pattern took them for options,
+        # 'expected one argument', where `iterations: -1e2` in a file says it must be positive)
+        self._negative_number_matcher = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
     def error(self, message: str):
         m = re.match(r"argument (--[\w-]+)(?:/[\w-]+)*: expected (?:at least )?one argument", message)
@@ -96,14 +99,11 @@ class _Paired(argparse.BooleanOptionalAction):
 
 def _whole(text: str) -> int:
     """A flag's whole number, written as a config file may write it (``--iterations 1e4``: 10000, as
-    ``iterations: 1e4``); ``2.5`` or ``ten`` is argparse's one line, "invalid int value" (its name is int's)."""
-    try:
-        return int(text)
-    except ValueError:
-        value = float(text)  # `ten`: ValueError, as int's
-    if not value.is_integer():
-        raise ValueError(text)
-    return int(value)
+    ``iterations: 1e4``); ``2.5`` or ``ten`` is argparse's one line, "invalid int value" (its name is int's). Every
+    flag of a whole-number setting a config file takes as ``1e3`` reads it so (``--seeds``, ``--slurm-cpus``, …)."""
+    from benchmark.params import whole_number
+
+    return whole_number(text)
 
 
 _whole.__name__ = "int"  # argparse names the type in its error: "argument --iterations: invalid int value: '2.5'"
@@ -140,7 +140,7 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
                      "profile's)")
     run.add_argument("--loss-file", action="append", default=[], metavar="FILE",
                      help="a Python file outside the repo that registers losses (repeatable)")
-    run.add_argument("--seeds", nargs="+", type=int, help="seeds (default: the profile's)")
+    run.add_argument("--seeds", nargs="+", type=_whole, help="seeds (default: the profile's)")
     run.add_argument("--iterations", type=_whole, help="training iterations per run (default: the profile's)")
     run.add_argument("--budget-check", action=_Paired, default=None,
                      help="also train every run with half the iterations, to test that the runs are trained to "
@@ -364,13 +364,13 @@ def _add_executor_options(p: argparse.ArgumentParser) -> None:
                    help="concurrent runs. local: N processes (default 1: in this process; auto: one per visible "
                         "GPU × --workers-per-gpu); ray: N tasks (default: one per GPU share or CPU); "
                         "slurm: N jobs (default: one job per run)")
-    g.add_argument("--workers-per-gpu", type=int, metavar="K", help="runs sharing one GPU (default 1)")
+    g.add_argument("--workers-per-gpu", type=_whole, metavar="K", help="runs sharing one GPU (default 1)")
     g.add_argument("--ray-address", help="join this Ray cluster (auto or host:port); default: a local instance")
     g.add_argument("--slurm-partition", help="SLURM partition (default: the cluster's)")
-    g.add_argument("--slurm-gpus", type=int, help="GPUs per job (default: 1 for a cuda device, else 0)")
+    g.add_argument("--slurm-gpus", type=_whole, help="GPUs per job (default: 1 for a cuda device, else 0)")
     g.add_argument("--slurm-time", help="time limit per job: minutes or [D-]HH:MM:SS (default 8:00:00)")
     g.add_argument("--slurm-mem", help="memory per job, e.g. 32G (default: the cluster's)")
-    g.add_argument("--slurm-cpus", type=int, help="CPU cores per job, and its torch threads (default 1)")
+    g.add_argument("--slurm-cpus", type=_whole, help="CPU cores per job, and its torch threads (default 1)")
     g.add_argument("--submitit-cluster", choices=("slurm", "local", "debug"),
                    help="submitit backend (default: slurm; without SLURM here the run is refused: local runs the "
                         "jobs as processes on this machine, debug in this process)")
@@ -816,11 +816,13 @@ def _warn_field_apart(store, configs, loss_files) -> None:
                     "their setting", store.root, "; ".join(apart), files, shlex.quote(str(store.root)))
 
 
-def _budget_checks(configs) -> int:
-    """How many of ``configs`` are budget checks of others (the same run at half the iterations), as
-    :func:`benchmark.config.build_configs` plans them."""
+def _budget_checks(configs, among=None) -> int:
+    """How many of ``among`` (default: ``configs``) are budget checks of runs in ``configs`` (the same run at half
+    the iterations), as :func:`benchmark.config.build_configs` plans them: a resumed grid's dry run counts the
+    checks among the runs left of the whole grid's (its full-budget runs done, the checks left are still checks)."""
     planned = set(configs)
-    return sum(dataclasses.replace(c, iterations=c.iterations // 2) in planned for c in configs if c.iterations >= 2)
+    halves = {dataclasses.replace(c, iterations=c.iterations // 2) for c in configs if c.iterations >= 2} & planned
+    return sum(c in halves for c in (configs if among is None else among))
 
 
 def _warn_runs_kept_apart(store, configs) -> None:
@@ -862,18 +864,30 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
 
     t0 = time.time()
     opts = opts or {}
+    grid = configs  # the header names the grid's iterations and its budget checks left, not the runs left's alone
+    inputs_scored: set = set()
     if store is not None and store.runs.is_dir():  # a resumed grid: what the run trains, as its "skipping them" line
         from benchmark.config import run_id
 
-        pending = [c for c in configs if not store.is_done(run_id(c))]
+        done = [c for c in configs if store.is_done(run_id(c))]
+        # a damaged one the run sets aside (runner._repair_damaged): trained again, or re-scored where its net is kept
+        damaged = {c for c in done if store.damage(run_id(c))}
+        retrained = {c for c in damaged if not (store.run_dir(run_id(c)) / "net.pt").is_file()}
+        pending = [c for c in configs if c not in set(done) or c in retrained]
         if len(pending) < len(configs):
+            lacking = _lacking_a_metric(store, [c for c in done if c not in retrained], metrics, dev, damaged)
             if not pending:
                 print(f"dry run: every one of the {len(configs)} runs already has results in {store.root}: the run "
-                      "trains nothing (it scores a run only for a metric it lacks); nothing was timed")
+                      f"trains nothing{lacking}; nothing was timed")
                 return 0
             print(f"{len(configs) - len(pending)} of the {len(configs)} runs already have results in {store.root}: "
-                  "the run skips them, and so does this estimate")
+                  f"the run does not train them, and this estimate leaves them out{lacking}")
             configs = pending
+            from benchmark.runner import input_groups, is_complete
+
+            # the degraded test inputs a task's first run scores: not again where the results hold them
+            inputs_scored = {k[:3] for k, rid in input_groups(configs).items()
+                             if not store.damage(rid) and is_complete(store, rid, metrics)}
     workers, per_gpu = opts.get("workers"), opts.get("workers_per_gpu", 1)
     metric_set = None  # built once: checked here, timed by estimate_grid
     if executor == "local":  # the processes execute_local starts (`--workers auto`: one per GPU × per_gpu)
@@ -895,10 +909,10 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
         _check_fits_as_the_run(configs, dev, data, int(slots), [], 1, store)
     workers = workers if isinstance(workers, int) else 1
     est = estimate_grid(configs, metrics, str(dev), processes=workers, process_per_run=opts.get("split") == "run",
-                        metric_set=metric_set)
+                        metric_set=metric_set, inputs_scored=inputs_scored)
     name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
-    c0 = max(configs, key=lambda c: c.iterations)  # a full-budget run, not a budget check
-    checks = _budget_checks(configs)  # named as `run` names them ("grid: 2 runs (…; 1 of them budget checks …)")
+    c0 = max(grid, key=lambda c: c.iterations)  # a full-budget run, not a budget check
+    checks = _budget_checks(grid, configs)  # named as `run` names them ("grid: 2 runs (…; 1 of them budget checks …)")
     print(f"dry run: {est['runs']} run{'' if est['runs'] == 1 else 's'} ({profile_name} profile; net {c0.net}, "
           f"{c0.iterations} iterations of {c0.batch_size}×{c0.crop}²"
           + (f"; {checks} of them budget checks at half the iterations" if checks else "")
@@ -930,6 +944,34 @@ def _dry_run(args, configs, metrics, dev, profile_name, opts: dict | None = None
         print("this estimate is for this CPU; for a GPU, run the same dry run on the GPU machine (it times the "
               "real shape there), or `python scripts/gpu_check.py` for a one-command GPU measurement")
     return 0
+
+
+def _lacking_a_metric(store, done, metrics, dev, damaged=frozenset()) -> str:
+    """``"; K of them lack a metric asked for (ssim): …"`` for the finished runs of ``done`` that the run scores
+    again (:func:`~benchmark.runner.is_complete`, as ``run_grid`` finds them: a metric skipped before for weights
+    that are still missing is no gap; a ``damaged`` one, whose passes the run sets aside, lacks every metric), else
+    ``""``: a finished grid run with ``--metrics`` extended evaluates every net again, which the dry run does not
+    estimate."""
+    from benchmark.config import run_id
+    from benchmark.runner import is_complete
+
+    def complete(c, unavailable=()) -> bool:
+        return c not in damaged and is_complete(store, run_id(c), metrics, unavailable)
+
+    lacking = [c for c in done if not complete(c)]
+    if not lacking:
+        return ""
+    from benchmark.metrics import MetricSet
+
+    unavailable = set(MetricSet(metrics, dev).skipped)  # opened, as the run opens it for them
+    lacking = [c for c in lacking if not complete(c, unavailable)]
+    if not lacking:
+        return ""
+    missing = sorted(set(metrics) - unavailable - set.intersection(
+        *(set() if c in damaged else store.metrics_scored(run_id(c)) for c in lacking)))
+    one = len(lacking) == 1
+    return (f"; {len(lacking)} of them {'lacks' if one else 'lack'} a metric asked for ({', '.join(missing)}): the run "
+            f"evaluates {'it' if one else 'them'} again, which this estimate does not time")
 
 
 def _span(seconds: float) -> str:

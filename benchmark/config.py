@@ -651,7 +651,7 @@ class GridSpec:
         if d.get("logger") is not None:
             from benchmark.loggers import check_logger
 
-            check_logger(d["logger"], source)
+            check_logger(d["logger"], source, installed=False)  # its package: for the logger the grid resolves to
         if "task_params" in d:
             d["task_params"] = tuple((t, freeze_params(p)) for t, p in d["task_params"])
         return cls(**d)

@@ -1395,8 +1395,10 @@ def executor_options(s) -> dict:
     """A resolved GridSpec's executor settings → keyword arguments of :func:`benchmark.executors.execute`."""
     workers = s.workers
     if workers not in (None, "auto"):
+        from benchmark.params import whole_number
+
         try:
-            workers = int(workers)
+            workers = whole_number(workers)  # `--workers 2e0`: 2, as `workers: 2e0` in a config file
         except ValueError:
             raise UserError(f"--workers must be a number or auto, got {workers!r}") from None
         if workers < 1:

@@ -34,13 +34,14 @@ LOGGERS = ("tensorboard", "wandb", "mlflow", "none")
 CURVE_FIELDS = ["iteration", "seconds", "loss", "lr"]
 
 
-def check_logger(kind: str, source: str = "") -> None:
-    """Refuse an unknown logger (the close one named; ``source``, a config file, too when given), or a chosen
-    optional one whose package is not installed."""
+def check_logger(kind: str, source: str = "", installed: bool = True) -> None:
+    """Refuse an unknown logger (the close one named; ``source``, a config file, too when given), or, ``installed``,
+    a chosen optional one whose package is not installed: a config file is read with ``installed=False``, as a flag
+    may still override its logger (``--logger none`` over a saved grid's ``logger: mlflow``)."""
     if kind not in LOGGERS:
         raise UserError(f"{source + ': ' if source else ''}unknown logger {kind!r}" + did_you_mean(str(kind), LOGGERS)
                         + f" (choose from {', '.join(LOGGERS)})")
-    if kind in ("wandb", "mlflow") and importlib.util.find_spec(kind) is None:
+    if installed and kind in ("wandb", "mlflow") and importlib.util.find_spec(kind) is None:
         raise UserError(f"--logger {kind} needs the {kind} package: pip install 'perceptual-loss-bench[{kind}]'")
 
 

@@ -239,3 +239,16 @@ def _default_types(obj: Callable | type) -> dict[str, tuple[object, str]]:
     kinds = {bool: bool, int: int | float, float: float, str: str}
     return {n: (kinds[type(p.default)], f" (like its default {p.default!r})") for n, p in sig.parameters.items()
             if p.annotation is inspect.Parameter.empty and type(p.default) in kinds}
+
+
+def whole_number(text: str) -> int:
+    """A whole number written as a config file may write it: ``"1e4"`` → 10000, as ``iterations: 1e4`` (a float in
+    YAML 1.2) is read; ``"2.5"``, ``"inf"``, ``"ten"``: :class:`ValueError`. The flags of whole-number settings
+    (``--iterations``, ``--seeds``, ``--workers``, …) read their values with it."""
+    try:
+        return int(text)
+    except ValueError:
+        value = float(text)  # `ten`: ValueError, as int's
+    if not value.is_integer():
+        raise ValueError(text)
+    return int(value)

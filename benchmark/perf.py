@@ -487,9 +487,11 @@ def _ref_caches(metrics) -> list:
 
 
 def estimate_grid(configs, metric_names, device, cache: StepTimes | None = None, *, processes: int = 1,
-                  process_per_run: bool = False, metric_set=None) -> dict:
+                  process_per_run: bool = False, metric_set=None, inputs_scored=frozenset()) -> dict:
     """The grid's wall time without training it (``metric_set``: the grid's
-    :class:`~benchmark.metrics.MetricSet` where the caller built it already, not built again).
+    :class:`~benchmark.metrics.MetricSet` where the caller built it already, not built again; ``inputs_scored``: the
+    ``(task, task_params, test_data)`` whose degraded inputs the results hold scored, which a resumed grid does not
+    score again).
 
     Training: the runner's own step (:func:`harness_step`: sampling, degradation, checks) of every
     loss on the grid's first task, after one discarded step per process (:func:`_warm_process`) and
@@ -605,7 +607,8 @@ def estimate_grid(configs, metric_names, device, cache: StepTimes | None = None,
     # metrics) — left out, a one-run grid's evaluation was half its own
     inputs: dict[tuple, float] = {}
     for c in configs:
-        inputs.setdefault((c.task, c.task_params, c.test_data), runs_eval[(c.test_data, c.net)])
+        if (c.task, c.task_params, c.test_data) not in inputs_scored:  # a resumed grid's: scored already
+            inputs.setdefault((c.task, c.task_params, c.test_data), runs_eval[(c.test_data, c.net)])
     # a process's first evaluation of a test set computes every reference side: each process pays it once
     first_of: dict[tuple, str] = {}
     for c in configs:

@@ -126,7 +126,7 @@ def test_a_dry_run_does_not_promise_more_cpu_workers_than_cores(tmp_path, monkey
     monkeypatch.setattr(ex, "_cores", lambda: 2)
     monkeypatch.setattr(resources, "available_bytes", lambda device: (float("inf"), "test"))
 
-    def estimate(configs, metrics, device, *, processes=1, process_per_run=False, metric_set=None):
+    def estimate(configs, metrics, device, *, processes=1, process_per_run=False, metric_set=None, **_):
         return {"seconds": 7200.0, "runs": len(configs), "train_s": 7000.0, "eval_s": 200.0, "by_task": {},
                 "by_family": {}, "ms_per_step": {}, "probes": [], "measured": 0, "reused": 0, "cache": "x",
                 "device": device}
