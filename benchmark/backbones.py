@@ -40,7 +40,7 @@ from torch import nn
 
 from benchmark import precision
 from benchmark import weights as W
-from benchmark.errors import UserError, did_you_mean
+from benchmark.errors import UserError
 from benchmark.precision import fp32_call
 
 log = logging.getLogger(__name__)
@@ -258,16 +258,6 @@ def _normalizer(kind: str) -> tuple[tuple[float, ...], tuple[float, ...], float,
     raise UserError(f"unknown normalisation {kind!r}: use imagenet, lpips or none")
 
 
-def _weights_hint(weights: str) -> str:
-    """``; did you mean …?`` for a slip of a keyword, a known key or a self-trained encoder's name."""
-    from benchmark.weights import cache_dir, known_files
-
-    own = cache_dir() / "selftrained"
-    names = ["pretrained", "random", "auto", "none", *known_files(),
-             *(p.stem for p in own.glob("*.pt") if own.is_dir())]
-    return did_you_mean(weights, names, n=3)
-
-
 def _selftrained_manifest(weights: str) -> dict | None:
     """The manifest beside a checkpoint made by ``plbench pretrain`` (None for other values)."""
     if weights in ("random", "pretrained") or not str(weights).endswith(".pt"):
@@ -369,7 +359,7 @@ class Backbone(nn.Module):
                     raise UserError(f"backbone {arch}: weights must be 'pretrained', 'random', a known "
                                     f"key, a checkpoint file or a self-trained encoder in "
                                     f"{W.cache_dir() / 'selftrained'}; not found: {path}"
-                                    f"{_weights_hint(str(weights))}")
+                                    f"{W.weights_hint(str(weights))}")
                 state = W.load_state(path, "strip_module")
                 own, digest = (_selftrained_manifest(weights) or {}).get("provenance"), W.file_sha256(path)[:8]
                 # a self-trained encoder's manifest names its recipe, not this file: the same flags pretrained again

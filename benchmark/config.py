@@ -507,6 +507,18 @@ def check_executor_name(name, source: str = "") -> None:
     if name not in EXECUTOR_NAMES:
         raise UserError(f"{source + ': ' if source else ''}unknown executor {name!r}"
                         + did_you_mean(str(name), EXECUTOR_NAMES) + f" (choose from {', '.join(EXECUTOR_NAMES)})")
+
+
+#: the training-curve loggers' names (:mod:`benchmark.loggers`, which imports this module: not imported here)
+LOGGERS = ("tensorboard", "wandb", "mlflow", "none")
+
+
+def check_logger_name(kind, source: str = "") -> None:
+    """Refuse a logger name that is not one of :data:`LOGGERS`, naming the close one and ``source`` (a config
+    file) when given; whether its package is installed is :func:`benchmark.loggers.check_logger`'s to say."""
+    if kind not in LOGGERS:
+        raise UserError(f"{source + ': ' if source else ''}unknown logger {kind!r}" + did_you_mean(str(kind), LOGGERS)
+                        + f" (choose from {', '.join(LOGGERS)})")
 #: the executor options a config file's ``executor:`` mapping may hold besides ``name``: the
 #: :class:`GridSpec` fields of that name, and SLURM's options with or without their ``slurm_`` prefix
 _EXECUTOR_FIELDS = ("workers", "workers_per_gpu", "ray_address", "submitit_cluster", "slurm_partition", "slurm_gpus",
@@ -648,10 +660,8 @@ class GridSpec:
         _check_ranges(d, source)
         if d.get("executor") is not None:  # `executor: slurmm`: named with the file, before any data is read
             check_executor_name(d["executor"], source)
-        if d.get("logger") is not None:
-            from benchmark.loggers import check_logger
-
-            check_logger(d["logger"], source, installed=False)  # its package: for the logger the grid resolves to
+        if d.get("logger") is not None:  # its package: checked for the logger the grid resolves to
+            check_logger_name(d["logger"], source)
         if "task_params" in d:
             d["task_params"] = tuple((t, freeze_params(p)) for t, p in d["task_params"])
         return cls(**d)

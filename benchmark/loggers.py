@@ -26,11 +26,11 @@ import logging
 import time
 from pathlib import Path
 
-from benchmark.errors import UserError, did_you_mean
+from benchmark.config import check_logger_name
+from benchmark.errors import UserError
 from benchmark.results import atomic_write_bytes
 
 log = logging.getLogger(__name__)
-LOGGERS = ("tensorboard", "wandb", "mlflow", "none")
 CURVE_FIELDS = ["iteration", "seconds", "loss", "lr"]
 
 
@@ -38,9 +38,7 @@ def check_logger(kind: str, source: str = "", installed: bool = True) -> None:
     """Refuse an unknown logger (the close one named; ``source``, a config file, too when given), or, ``installed``,
     a chosen optional one whose package is not installed: a config file is read with ``installed=False``, as a flag
     may still override its logger (``--logger none`` over a saved grid's ``logger: mlflow``)."""
-    if kind not in LOGGERS:
-        raise UserError(f"{source + ': ' if source else ''}unknown logger {kind!r}" + did_you_mean(str(kind), LOGGERS)
-                        + f" (choose from {', '.join(LOGGERS)})")
+    check_logger_name(kind, source)
     if installed and kind in ("wandb", "mlflow") and importlib.util.find_spec(kind) is None:
         raise UserError(f"--logger {kind} needs the {kind} package: pip install 'perceptual-loss-bench[{kind}]'")
 

@@ -36,7 +36,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from benchmark.errors import UserError, offline_switches
+from benchmark.errors import UserError, did_you_mean, offline_switches
 
 log = logging.getLogger(__name__)
 
@@ -386,13 +386,19 @@ def loss_checkpoints(loss: str) -> tuple[str, ...]:
     return tuple(k for k in _term_files(loss) if k not in known)
 
 
+def weights_hint(weights: str) -> str:
+    """``; did you mean …?`` for a slip of a keyword, a known key or a self-trained encoder's name."""
+    own = cache_dir() / "selftrained"
+    names = ["pretrained", "random", "auto", "none", *known_files(),
+             *(p.stem for p in own.glob("*.pt") if own.is_dir())]
+    return did_you_mean(weights, names, n=3)
+
+
 def missing_checkpoint_message(ref: str) -> str:
     """One line for a checkpoint a term names that is not there (:func:`loss_checkpoints`), with the key or
     self-trained name meant where ``ref`` is a slip of one (as the run's own refusal says)."""
-    from benchmark.backbones import _weights_hint
-
     return (f"checkpoint {ref} not found: a file given by path or self-trained name, which no prefetch fetches; put "
-            f"it there or in {cache_dir() / 'selftrained'}{_weights_hint(ref)}")
+            f"it there or in {cache_dir() / 'selftrained'}{weights_hint(ref)}")
 
 
 def _term_files(loss: str) -> tuple[str, ...]:
