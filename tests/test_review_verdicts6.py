@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import numpy as np
@@ -22,7 +23,7 @@ def _two_setting_store(root, effects=(0.3, 0.3), unrecorded: bool = False):
     for k, (sigma, eff) in enumerate(zip((0.1, 0.2), effects)):
         for rid, meta, rows in synthetic_runs(tasks=("sr4",), offsets={"l1": eff, "l2": 0.0}, seeds=range(5),
                                               metrics=("psnr",), n_images=6, seed=k, seed_sd=0.3):
-            rid2 = f"{rid}-s{k}"
+            rid2 = hashlib.sha256(f"{rid}-s{k}".encode()).hexdigest()[:16]  # a run id of its own (16 hex)
             params = {"sigma": sigma}
             new = []
             for r in rows:
