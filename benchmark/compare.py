@@ -197,34 +197,19 @@ def _keep_aside(path: Path) -> Path | None:
     replaces a file, then the old name's removal (a rename to a name free a moment before where the file system has
     no hard links). Returns the new path, or None where ``path`` is gone (a compare of the same specs at once moved
     it first); a full disk or a read-only folder is one line (:class:`UserError`)."""
-    import errno
-    import os
+    from benchmark.results import _write_error, link_to_free_name
 
-    from benchmark.results import _write_error
-
-    n = 1
-    while True:
-        dest = path.with_name(f"{path.stem}.edited{'' if n == 1 else f'-{n}'}{path.suffix}")
-        try:
-            try:
-                os.link(path, dest, follow_symlinks=False)
-            except FileExistsError:
-                n += 1
-                continue
-            except OSError as exc:
-                if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
-                    raise
-                if dest.exists() or dest.is_symlink():
-                    n += 1
-                    continue
-                os.replace(path, dest)
-                return dest
+    dest = path.with_name(f"{path.stem}.edited{path.suffix}")
+    try:
+        dest, moved = link_to_free_name(path, lambda n: path.with_name(f"{path.stem}.edited{'' if n == 1 else f'-{n}'}"
+                                                                     f"{path.suffix}"))
+        if not moved:
             path.unlink()
-        except FileNotFoundError:  # moved by another compare of the same specs meanwhile: kept there
-            return None
-        except OSError as exc:
-            raise _write_error(dest, exc) from None
-        return dest
+    except FileNotFoundError:  # moved by another compare of the same specs meanwhile: kept there
+        return None
+    except OSError as exc:
+        raise _write_error(dest, exc) from None
+    return dest
 
 
 def write_keeping_edits(path: Path, text: str) -> Path | None:

@@ -326,6 +326,29 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         f.write(data)
 
 
+def link_to_free_name(src: Path, name_for) -> tuple[Path, bool]:
+    """Hard-link the file ``src`` to the first free ``name_for(n)`` (n = 1, 2, …): a link never replaces a file, so
+    two processes never take one name. Where the file system has no hard links, ``src`` is renamed to a name that
+    was free a moment before. Returns ``(path, moved)``: ``moved`` where ``src`` was renamed (else it is still
+    there, for the caller to remove)."""
+    n = 1
+    while True:
+        dest = name_for(n)
+        try:
+            os.link(src, dest, follow_symlinks=False)
+            return dest, False
+        except FileExistsError:
+            n += 1
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
+                raise
+            if dest.exists() or dest.is_symlink():
+                n += 1
+                continue
+            os.replace(src, dest)
+            return dest, True
+
+
 def atomic_write_new(folder: Path, stem: str, suffix: str, data: bytes) -> Path:
     """Write ``data`` atomically to a file of ``folder`` that no other writer takes: ``<stem><suffix>``,
     else ``<stem>-2<suffix>``, ``-3``, … — for records two processes may name alike (the grids of two
@@ -337,23 +360,8 @@ def atomic_write_new(folder: Path, stem: str, suffix: str, data: bytes) -> Path:
     written: list[Path] = []
 
     def place(tmp: Path) -> None:
-        n = 1
-        while True:
-            path = folder / (f"{stem}{suffix}" if n == 1 else f"{stem}-{n}{suffix}")
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                n += 1
-                continue
-            except OSError as exc:
-                if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
-                    raise
-                if path.exists():
-                    n += 1
-                    continue
-                os.replace(tmp, path)
-            written.append(path)
-            return
+        written.append(link_to_free_name(tmp, lambda n: folder / (f"{stem}{suffix}" if n == 1
+                                                                   else f"{stem}-{n}{suffix}"))[0])
 
     with atomic_output(folder / f"{stem}{suffix}", place=place) as tmp, open(tmp, "wb") as f:
         f.write(data)
