@@ -70,3 +70,26 @@ def test_scores_made_with_another_file_are_stale_and_left_out_of_the_table(tmp_p
     assert list(_without_metrics(rows, {"m"})["metric"]) == ["psnr"]
     arrow = pa.table({"metric": pa.array(["m", "psnr"]).dictionary_encode(), "value": [1.0, 2.0]})
     assert _without_metrics(arrow, {"m"})["value"].to_pylist() == [2.0]
+
+
+def test_a_report_says_which_runs_scores_were_made_with_another_file(tmp_path):
+    """``plbench report`` after the checkpoint of ``contrique_fr@enc.pt`` was replaced (no rerun yet, or a run whose
+    net.pt is gone) showed the old file's scores as today's, silently → its coverage notes say in how many runs the
+    metric was scored with another file, and how to re-score them; nothing is said while the file is the same."""
+    import hashlib
+
+    from benchmark.report import coverage_lines, coverage_table
+    from benchmark.results import ResultsStore
+
+    enc = tmp_path / "enc.pt"
+    enc.write_bytes(b"the encoder as first trained")
+    metric = f"contrique_fr@{enc}"
+    store = ResultsStore(tmp_path / "r")
+    for rid in ("r1", "r2"):
+        store.write_eval(rid, [], [metric, "psnr"], {},
+                         metric_sha256={metric: hashlib.sha256(enc.read_bytes()).hexdigest()})
+    assert coverage_table(store, ["r1", "r2"]).empty
+    enc.write_bytes(b"the encoder trained again")
+    (line,) = coverage_lines(coverage_table(store, ["r1", "r2"]), 2)
+    assert line.startswith(f"`{metric}` scored with another file than today's in 2 of 2 runs")
+    assert hashlib.sha256(enc.read_bytes()).hexdigest()[:8] in line and "plbench run" in line
