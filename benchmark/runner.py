@@ -837,7 +837,8 @@ def is_complete(store: ResultsStore, rid: str, metric_names, unavailable=(), dig
     weights counts as missing unless it is ``unavailable`` now too; one no test image could be
     scored on (too small for it) counts as done, unless recorded under a larger minimum side than
     today's (:func:`_scorable_now`); one scored with another file than today's (``digests``: {metric: SHA-256 of
-    its file now}, :func:`weights_digests`) counts as missing. A diverged run has nothing to score."""
+    its file now}, :func:`weights_digests`, which it calls when not given) counts as missing. A diverged run has
+    nothing to score."""
     meta = store.meta(rid) or {}
     if meta.get("status") == "diverged":
         return True
@@ -845,6 +846,7 @@ def is_complete(store: ResultsStore, rid: str, metric_names, unavailable=(), dig
         return False
     cov = store.coverage(rid)
     unscorable = {m for m, why in cov["unscorable"].items() if not _scorable_now(m, why)}
+    digests = weights_digests(metric_names) if digests is None else digests  # memoised by size and mtime
     scored = cov["scored"] - set(store.stale_metrics(rid, digests)) if digests else cov["scored"]
     return set(metric_names) - set(unavailable) <= scored | unscorable
 

@@ -93,3 +93,29 @@ def test_a_report_says_which_runs_scores_were_made_with_another_file(tmp_path):
     (line,) = coverage_lines(coverage_table(store, ["r1", "r2"]), 2)
     assert line.startswith(f"`{metric}` scored with another file than today's in 2 of 2 runs")
     assert hashlib.sha256(enc.read_bytes()).hexdigest()[:8] in line and "plbench run" in line
+
+
+def test_a_run_scored_with_another_file_is_incomplete_wherever_completeness_is_asked(tmp_path):
+    """``is_complete`` as the executors (``--workers N``, SLURM, Ray: which runs to send out) and ``plbench run``'s
+    counts call it, with no digests: a run whose ``contrique_fr@enc.pt`` scores were made with another file than the
+    one there now was complete, so no worker re-scored it → it is not, until re-scored with that file."""
+    import hashlib
+
+    from benchmark.results import ResultsStore
+    from benchmark.runner import is_complete
+
+    enc = tmp_path / "enc.pt"
+    enc.write_bytes(b"the encoder as first trained")
+    metric = f"contrique_fr@{enc}"
+    store = ResultsStore(tmp_path / "r")
+
+    def scored(rid):
+        store.write_eval(rid, [], [metric], {}, metric_sha256={metric: hashlib.sha256(enc.read_bytes()).hexdigest()})
+
+    scored("input-1")
+    store.write_meta("input-1", {"run_id": "input-1", "status": "ok", "kind": "input", "task": "denoise"})
+    assert is_complete(store, "input-1", [metric])
+    enc.write_bytes(b"the encoder trained again")
+    assert not is_complete(store, "input-1", [metric])
+    scored("input-1")
+    assert is_complete(store, "input-1", [metric])
