@@ -608,6 +608,20 @@ def _native_weights(name: str) -> str | None:
     return str(path)
 
 
+def weights_digest(name: str) -> str:
+    """The SHA-256 of the file a metric's weights are read from where that file is the user's to replace
+    (``contrique_fr@<checkpoint>``: the checkpoint, hashed by :func:`benchmark.weights.file_sha256`, memoised by size
+    and mtime); "" for any other metric (pyiqa's cached files are checked against their published hashes). Each
+    evaluation pass records it (``metric_sha256``), so scores made with another file are told from today's
+    (:meth:`benchmark.results.ResultsStore.stale_metrics`)."""
+    base, _, arg = name.partition("@")
+    if not arg or base not in METRICS or getattr(METRICS.get(base).obj, "option", None) is not None:
+        return ""
+    from benchmark.weights import file_sha256
+
+    return file_sha256(_native_weights(name))
+
+
 def pyiqa_names() -> list[str]:
     """pyiqa's metric names (``pyiqa.list_models()``: the keys of ``pyiqa.default_model_configs``), read
     without importing pyiqa when it is not imported yet: ``import pyiqa`` pulls torchvision and
@@ -653,6 +667,7 @@ class OpenMetric:
     higher_is_better: bool
     full_reference: bool
     weights: str  # "none" or the cached file(s) it loaded
+    sha256: str = ""  # the file's content where the user can replace it (:func:`weights_digest`), else ""
 
 
 def open_metric(name: str, device: str | torch.device = "cpu") -> tuple[OpenMetric | None, str]:
@@ -661,6 +676,7 @@ def open_metric(name: str, device: str | torch.device = "cpu") -> tuple[OpenMetr
     weights = _native_weights(name)
     if weights is not None:
         cls = METRICS.get(name.partition("@")[0]).obj
+        digest = weights_digest(name)  # before it loads: a file replaced meanwhile is recorded as the other one
         try:
             m = cls(weights=weights, device=device)
         except UserError as exc:
@@ -668,7 +684,7 @@ def open_metric(name: str, device: str | torch.device = "cpu") -> tuple[OpenMetr
                 raise
             return None, str(exc)
         return OpenMetric(name, m, not getattr(m, "lower_better", False), getattr(m, "metric_mode", "FR") == "FR",
-                          getattr(m, "provenance", "none")), ""
+                          getattr(m, "provenance", "none"), digest), ""
 
     import pyiqa
 

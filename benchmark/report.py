@@ -187,13 +187,20 @@ def make_figures(stats: Stats, store: ResultsStore, metas: list[dict], out: Path
 
 def coverage_table(store: ResultsStore, run_ids) -> pd.DataFrame:
     """Every metric a run left unscored or scored on only some images, and why: one row per
-    (metric, status, reason) with the number of runs (``status``: skipped | unscorable | partial)."""
+    (metric, status, reason) with the number of runs (``status``: skipped | unscorable | partial | stale — scored
+    with another file than the metric's file now, ``contrique_fr@<checkpoint>`` retrained in place and not re-scored
+    yet: :meth:`ResultsStore.stale_metrics`)."""
     rows = []
-    for rid in sorted(run_ids):
-        cov = store.coverage(rid)
+    covs = {rid: store.coverage(rid) for rid in sorted(run_ids)}
+    digests = _current_digests({m for cov in covs.values() for m in cov["scored"]})
+    for rid, cov in covs.items():
         for status in ("skipped", "unscorable", "partial"):
             for metric, reason in cov[status].items():
                 rows.append({"metric": metric, "status": status, "reason": reason, "run_id": rid})
+        for metric in store.stale_metrics(rid, digests) if digests else ():
+            rows.append({"metric": metric, "status": "stale", "run_id": rid, "reason": (
+                f"its file is another now (sha256 {digests[metric][:8]}…): the same `plbench run` re-scores "
+                "them with it (a run whose net.pt is gone keeps the earlier file's scores)")})
     if not rows:
         return pd.DataFrame(columns=["metric", "status", "reason", "runs"])
     df = pd.DataFrame(rows)
@@ -222,10 +229,26 @@ def left_out_lines(store: ResultsStore, settings, metas: list[dict], task: str |
         if old in {str(m.get("config", {}).get("loss_as_recorded")) for m in metas}]
 
 
+def _current_digests(metrics) -> dict[str, str]:
+    """{metric: SHA-256 of its file now} of ``metrics`` whose weights are a file the user can replace
+    (:func:`benchmark.metrics.weights_digest`); a file no longer there is left out (nothing to compare)."""
+    from benchmark.errors import UserError
+    from benchmark.metrics import weights_digest
+
+    out = {}
+    for m in sorted(metrics):
+        try:
+            if digest := weights_digest(m):
+                out[m] = digest
+        except (UserError, OSError):
+            continue
+    return out
+
+
 def coverage_lines(cov: pd.DataFrame, n_runs: int) -> list[str]:
     """Plain-text lines for :func:`coverage_table` (Markdown, HTML and ``compare`` show them)."""
     what = {"skipped": "not scored", "unscorable": "not scored (no test image fits it)",
-            "partial": "scored on some images only"}
+            "partial": "scored on some images only", "stale": "scored with another file than today's"}
     return [f"`{r.metric}` {what[r.status]} in {r.runs} of {n_runs} runs (degraded-input scoring included): "
             f"{r.reason}" for r in cov.itertuples()]
 
@@ -469,6 +492,8 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
     stats.tasks_convention = task_conventions(chosen.settings)
     gone_ids = store.gone()
     for line in (gone := gone_lines(store, gone_ids)):
+        log.warning("report: %s", line)
+    for line in coverage_lines(coverage[coverage["status"] == "stale"], len(chosen.run_ids)):
         log.warning("report: %s", line)
     stats.coverage = coverage_lines(coverage, len(chosen.run_ids)) + gone + left_out_lines(store, chosen.settings,
                                                                                                metas)

@@ -419,6 +419,47 @@ def _is_pass_record(p: Path) -> bool:
     return p.name.startswith("eval-") and p.suffix == ".json"
 
 
+def _recorded_digest(rec: dict, metric: str) -> str:
+    """The SHA-256 (or, for a pass written before ``metric_sha256`` was recorded, the 8-digit prefix its provenance
+    names: ``…sha256=1a2b3c4d)…``) of the file ``metric``'s scores in the pass record ``rec`` were made with; ""
+    when it names none."""
+    import re
+
+    if digest := (rec.get("metric_sha256") or {}).get(metric):
+        return str(digest)
+    found = re.search(r"sha256=([0-9a-f]{8,64})", str((rec.get("metric_weights") or {}).get(metric, "")))
+    return found.group(1) if found else ""
+
+
+def _superseded(passes: list[Path], read_record) -> list[set[str]]:
+    """Per pass (in order): the metrics whose rows there were made with another file than the latest pass that
+    scored them (a checkpoint replaced in place, then re-scored: :meth:`ResultsStore.stale_metrics`), left out of
+    the table so one run's column never holds two files' scores."""
+    records = [read_record(p) for p in passes]
+    latest: dict[str, str] = {}
+    for rec in records:
+        for m in rec.get("scored", []):
+            latest[m] = _recorded_digest(rec, m)
+    out = []
+    for rec in records:
+        out.append({m for m in rec.get("scored", []) if (d := _recorded_digest(rec, m)) and latest.get(m)
+                    and not (d.startswith(latest[m]) or latest[m].startswith(d))})
+    return out
+
+
+def _without_metrics(frame, metrics: set[str]):
+    """A pass's rows (a DataFrame or a pyarrow Table) without those of ``metrics``."""
+    if not metrics:
+        return frame
+    if isinstance(frame, pd.DataFrame):
+        return frame[~frame["metric"].astype(str).isin(metrics)].reset_index(drop=True)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    keep = pc.invert(pc.is_in(frame["metric"].cast(pa.string()), value_set=pa.array(sorted(metrics), pa.string())))
+    return frame.filter(keep)
+
+
 def to_frame(rows: list[dict]) -> pd.DataFrame:
     """Rows → DataFrame with exactly :data:`COLUMNS` and their dtypes."""
     df = pd.DataFrame(rows, columns=list(COLUMNS))
@@ -1236,6 +1277,18 @@ class ResultsStore:
                 "unscorable": {m: r for m, r in unscorable.items() if m not in scored},
                 "partial": {m: r for m, r in partial.items() if m in scored}}
 
+    def stale_metrics(self, run_id: str, digests: dict[str, str]) -> dict[str, str]:
+        """{metric: the SHA-256 (or its prefix) of the file its scores were made with} for each metric of ``digests``
+        ({metric: the SHA-256 of its file now}, :func:`benchmark.metrics.weights_digest`) whose latest scoring pass
+        read another file: a checkpoint retrained or copied over in place. A pass that recorded no digest (a metric
+        with no such file, or one written before passes recorded it and whose provenance names none) is never stale."""
+        latest: dict[str, str] = {}
+        for rec in self.eval_records(run_id):
+            for m in rec.get("scored", []):
+                if m in digests:
+                    latest[m] = _recorded_digest(rec, m)
+        return {m: d for m, d in latest.items() if d and not digests[m].startswith(d)}
+
     def metrics_scored(self, run_id: str) -> set[str]:
         """Metrics with rows for this run."""
         return self.coverage(run_id)["scored"]
@@ -1368,11 +1421,15 @@ class ResultsStore:
     # -- writing ------------------------------------------------------------------------
     def write_eval(self, run_id: str, rows: list[dict], scored: list[str], skipped: dict[str, str],
                    unscorable: dict[str, str] | None = None, partial: dict[str, str] | None = None,
-                   grid_id: str = "", metric_weights: dict[str, str] | None = None) -> None:
+                   grid_id: str = "", metric_weights: dict[str, str] | None = None,
+                   metric_sha256: dict[str, str] | None = None) -> None:
         """Append one evaluation pass (its rows, then its record; see :meth:`eval_records`); ``grid_id``: the
         remote grid that wrote it (:attr:`benchmark.executors.WorkUnit.grid_id`), recorded when given;
         ``metric_weights``: {metric: the weights it scored with} (:attr:`benchmark.metrics.OpenMetric.weights`:
-        "none", pyiqa's cached file(s), contrique_fr's encoder), recorded when given."""
+        "none", pyiqa's cached file(s), contrique_fr's encoder), recorded when given; ``metric_sha256``: {metric: the
+        SHA-256 of the file it read} for a metric whose file the user can replace
+        (:func:`benchmark.metrics.weights_digest`: ``contrique_fr@<checkpoint>``), recorded when not empty
+        (:meth:`stale_metrics` compares it)."""
         d = self.run_dir(run_id)
         d.mkdir(parents=True, exist_ok=True)
         for orphan in d.glob("eval-*.parquet"):  # rows whose record was never written (a crash)
@@ -1392,7 +1449,8 @@ class ResultsStore:
                                                      "written": time.time(),  # a grid's own passes (re-scores)
                                                      **({"grid_id": grid_id} if grid_id else {}),
                                                      **({"metric_weights": metric_weights}
-                                                        if metric_weights is not None else {})})
+                                                        if metric_weights is not None else {}),
+                                                     **({"metric_sha256": metric_sha256} if metric_sha256 else {})})
 
     def write_meta(self, run_id: str, meta: dict) -> None:
         atomic_write_json(self.run_dir(run_id) / "meta.json", meta)
@@ -1694,8 +1752,12 @@ class ResultsStore:
             passes = sorted(d.glob("eval-*.json"), key=_pass_index)
             why = self._missing_record(d, passes) or self._no_pass(self.meta(run_id) or {}, d, passes)
             try:
-                return why, [] if why else [(self._read_pass_arrow(d, rec) if arrow else None)
-                                            or self._read_pass(d, rec, categories) for rec in passes]
+                if why:
+                    return why, []
+                superseded = _superseded(passes, self._read_record)
+                return why, [_without_metrics((self._read_pass_arrow(d, rec) if arrow else None)
+                                              or self._read_pass(d, rec, categories), superseded[i])
+                             for i, rec in enumerate(passes)]
             except Damage as exc:
                 return str(exc), []
 

@@ -646,7 +646,8 @@ def make_rows(scores, *, rid: str, task: Task, task_version: str, loss: str, see
 def _write_pass(store: ResultsStore, rid: str, scores, metrics: MetricSet, rows: list[dict], grid_id: str = "") -> None:
     scored, unscorable, partial = coverage(scores, metrics)
     store.write_eval(rid, rows, scored, metrics.skipped, unscorable=unscorable, partial=partial, grid_id=grid_id,
-                     metric_weights={m.name: m.weights for m in metrics.metrics})
+                     metric_weights={m.name: m.weights for m in metrics.metrics},
+                     metric_sha256={m.name: m.sha256 for m in metrics.metrics if m.sha256})
 
 
 # --------------------------------------------------------------------------------------------
@@ -737,15 +738,17 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
     input_ids = input_groups(configs)
     groups = set(input_ids)
     _repair_damaged(store, [*ids.values(), *input_ids.values()])
-    candidates = [c for c in configs if not is_complete(store, ids[c], metric_names)]
-    inputs_missing = [k for k in groups if not is_complete(store, input_ids[k], metric_names)]
+    digests = weights_digests(metric_names)
+    candidates = [c for c in configs if not is_complete(store, ids[c], metric_names, digests=digests)]
+    inputs_missing = [k for k in groups if not is_complete(store, input_ids[k], metric_names, digests=digests)]
     metrics = None
     unavailable: set[str] = set()
     if any(store.is_done(ids[c]) for c in candidates) or any(store.is_done(input_ids[k]) for k in inputs_missing):
         metrics = MetricSet(metric_names, device)  # was a metric skipped before, and can it be scored now?
         unavailable = set(metrics.skipped)
-    pending = [c for c in candidates if not is_complete(store, ids[c], metric_names, unavailable)]
-    inputs_missing = [k for k in inputs_missing if not is_complete(store, input_ids[k], metric_names, unavailable)]
+    pending = [c for c in candidates if not is_complete(store, ids[c], metric_names, unavailable, digests)]
+    inputs_missing = [k for k in inputs_missing
+                      if not is_complete(store, input_ids[k], metric_names, unavailable, digests)]
     summary.skipped = len(configs) - len(pending)
     if summary.skipped:
         log.info("%d of %d runs already have results; skipping them", summary.skipped, len(configs))
@@ -829,11 +832,13 @@ def _loss_versions_or_none(spec: str, precision: str = "fp32") -> dict[str, str]
         return None
 
 
-def is_complete(store: ResultsStore, rid: str, metric_names, unavailable=()) -> bool:
+def is_complete(store: ResultsStore, rid: str, metric_names, unavailable=(), digests=None) -> bool:
     """Done, and scored on every metric asked for that can be scored: a metric skipped for missing
     weights counts as missing unless it is ``unavailable`` now too; one no test image could be
     scored on (too small for it) counts as done, unless recorded under a larger minimum side than
-    today's (:func:`_scorable_now`). A diverged run has nothing to score."""
+    today's (:func:`_scorable_now`); one scored with another file than today's (``digests``: {metric: SHA-256 of
+    its file now}, :func:`weights_digests`, which it calls when not given) counts as missing. A diverged run has
+    nothing to score."""
     meta = store.meta(rid) or {}
     if meta.get("status") == "diverged":
         return True
@@ -841,7 +846,31 @@ def is_complete(store: ResultsStore, rid: str, metric_names, unavailable=()) -> 
         return False
     cov = store.coverage(rid)
     unscorable = {m for m, why in cov["unscorable"].items() if not _scorable_now(m, why)}
-    return set(metric_names) - set(unavailable) <= cov["scored"] | unscorable
+    digests = weights_digests(metric_names) if digests is None else digests  # memoised by size and mtime
+    scored = cov["scored"] - set(store.stale_metrics(rid, digests)) if digests else cov["scored"]
+    return set(metric_names) - set(unavailable) <= scored | unscorable
+
+
+def weights_digests(metric_names) -> dict[str, str]:
+    """{metric: SHA-256 of its file now} for the metrics whose weights are a file the user can replace
+    (:func:`benchmark.metrics.weights_digest`: ``contrique_fr@<checkpoint>``); no model is built."""
+    from benchmark.metrics import weights_digest
+
+    return {n: d for n in dict.fromkeys(metric_names) if (d := weights_digest(n))}
+
+
+def _up_to_date(store: ResultsStore, rid: str, metrics: MetricSet, say: bool = True) -> set[str]:
+    """The metrics of ``metrics`` the run has scores of made with today's weights: those scored, less those whose
+    file was replaced since (``say``: in one warning line each — they are scored again, the earlier scores left out
+    of the table)."""
+    scored = store.metrics_scored(rid)
+    digests = {m.name: m.sha256 for m in metrics.metrics if m.sha256}
+    stale = store.stale_metrics(rid, digests) if digests else {}
+    for m, was in stale.items() if say else ():
+        log.warning("run %s: %s was scored with another file (sha256 %s…, now %s…): scored again with the file there "
+                    "now; the earlier scores stay in its eval-*.parquet, out of every table", rid, m, was[:8],
+                    digests[m][:8])
+    return scored - set(stale)
 
 
 def _scorable_now(metric: str, why: str) -> bool:
@@ -1017,7 +1046,8 @@ def _run_locked_or_blocked(grid: _Grid, cfg: RunConfig, rid: str, task: Task, ta
     with lock:
         if grid.store.is_done(rid):  # finished meanwhile, or only metrics are missing
             _drop_checkpoints(grid.store, rid)
-            if is_complete(grid.store, rid, grid.metric_names, set(grid.metrics.skipped)):
+            if is_complete(grid.store, rid, grid.metric_names, set(grid.metrics.skipped),
+                           {m.name: m.sha256 for m in grid.metrics.metrics if m.sha256}):
                 return "skipped"
             return _rescore(grid, rid, cfg, task, task_version, items)
         if grid.since is not None or grid.grid_id:  # another worker of this grid failed it since this one planned it
@@ -1353,7 +1383,8 @@ def _score_input(grid: _Grid, task, task_version, test_specs, test_fp, items) ->
 
 def _score_input_in(grid: _Grid, rid: str, task, task_version, test_specs, test_fp, items) -> None:
     store = grid.store
-    if store.is_done(rid) and not MetricSet.subset(grid.metrics, store.metrics_scored(rid)).metrics:
+    if store.is_done(rid) and not MetricSet.subset(grid.metrics,
+                                                   _up_to_date(store, rid, grid.metrics, say=False)).metrics:
         return
     lock = store.lock(rid)
     if isinstance(lock, str):
@@ -1362,7 +1393,7 @@ def _score_input_in(grid: _Grid, rid: str, task, task_version, test_specs, test_
     with lock:
         done = store.is_done(rid)
         aside = None if done else store.reset_run(rid, redone=True)
-        todo = MetricSet.subset(grid.metrics, store.metrics_scored(rid) if done else set())
+        todo = MetricSet.subset(grid.metrics, _up_to_date(store, rid, grid.metrics) if done else set())
         if not todo.metrics and done:
             return
         # minutes on large test sets, before the task's first run: said, or it looks like a hang
@@ -1387,7 +1418,7 @@ def _rescore(grid: _Grid, rid, cfg, task, task_version, items) -> str:
     """Score a finished run's saved net on the metrics it lacks: "rescored", or "unscored" (one error
     line, the grid goes on, its rows so far untouched) when its ``net.pt`` is missing or unreadable."""
     store, device = grid.store, grid.device
-    todo = MetricSet.subset(grid.metrics, store.metrics_scored(rid))
+    todo = MetricSet.subset(grid.metrics, _up_to_date(store, rid, grid.metrics))
     if not todo.metrics:
         return "rescored"
     net = build_net(cfg.net).to(device)
