@@ -737,6 +737,12 @@ class MetricSet:
         sub.device = full.device
         return sub
 
+    @property
+    def digests(self) -> dict[str, str]:
+        """{metric: the SHA-256 of its file} for the opened metrics whose weights are a file the user can replace
+        (:attr:`OpenMetric.sha256`: ``contrique_fr@<checkpoint>``); empty for the rest."""
+        return {m.name: m.sha256 for m in self.metrics if m.sha256}
+
     @torch.no_grad()
     def score(self, pred: torch.Tensor, target: torch.Tensor) -> dict[str, float]:
         """pred, target: (1, 3, H, W) float in [0, 1] → {metric: value}. Metrics that cannot score

@@ -423,23 +423,31 @@ def _recorded_digest(rec: dict, metric: str) -> str:
     """The SHA-256 (or, for a pass written before ``metric_sha256`` was recorded, the 8-digit prefix its provenance
     names: ``…sha256=1a2b3c4d)…``) of the file ``metric``'s scores in the pass record ``rec`` were made with; ""
     when it names none."""
-    import re
-
     if digest := (rec.get("metric_sha256") or {}).get(metric):
         return str(digest)
     found = re.search(r"sha256=([0-9a-f]{8,64})", str((rec.get("metric_weights") or {}).get(metric, "")))
     return found.group(1) if found else ""
 
 
+def _latest_digests(records, metrics=None) -> dict[str, str]:
+    """{metric: :func:`_recorded_digest` in the latest of the pass records ``records`` (in order) that scored it},
+    for every metric scored, or those of ``metrics``."""
+    latest: dict[str, str] = {}
+    for rec in records:
+        for m in rec.get("scored", []):
+            if metrics is None or m in metrics:
+                latest[m] = _recorded_digest(rec, m)
+    return latest
+
+
 def _superseded(passes: list[Path], read_record) -> list[set[str]]:
     """Per pass (in order): the metrics whose rows there were made with another file than the latest pass that
     scored them (a checkpoint replaced in place, then re-scored: :meth:`ResultsStore.stale_metrics`), left out of
     the table so one run's column never holds two files' scores."""
+    if len(passes) < 2:  # one pass (most runs): nothing to supersede, no record read twice
+        return [set() for _ in passes]
     records = [read_record(p) for p in passes]
-    latest: dict[str, str] = {}
-    for rec in records:
-        for m in rec.get("scored", []):
-            latest[m] = _recorded_digest(rec, m)
+    latest = _latest_digests(records)
     out = []
     for rec in records:
         out.append({m for m in rec.get("scored", []) if (d := _recorded_digest(rec, m)) and latest.get(m)
@@ -1282,11 +1290,7 @@ class ResultsStore:
         ({metric: the SHA-256 of its file now}, :func:`benchmark.metrics.weights_digest`) whose latest scoring pass
         read another file: a checkpoint retrained or copied over in place. A pass that recorded no digest (a metric
         with no such file, or one written before passes recorded it and whose provenance names none) is never stale."""
-        latest: dict[str, str] = {}
-        for rec in self.eval_records(run_id):
-            for m in rec.get("scored", []):
-                if m in digests:
-                    latest[m] = _recorded_digest(rec, m)
+        latest = _latest_digests(self.eval_records(run_id), digests)
         return {m: d for m, d in latest.items() if d and not digests[m].startswith(d)}
 
     def metrics_scored(self, run_id: str) -> set[str]:

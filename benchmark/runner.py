@@ -647,7 +647,7 @@ def _write_pass(store: ResultsStore, rid: str, scores, metrics: MetricSet, rows:
     scored, unscorable, partial = coverage(scores, metrics)
     store.write_eval(rid, rows, scored, metrics.skipped, unscorable=unscorable, partial=partial, grid_id=grid_id,
                      metric_weights={m.name: m.weights for m in metrics.metrics},
-                     metric_sha256={m.name: m.sha256 for m in metrics.metrics if m.sha256})
+                     metric_sha256=metrics.digests)
 
 
 # --------------------------------------------------------------------------------------------
@@ -864,7 +864,7 @@ def _up_to_date(store: ResultsStore, rid: str, metrics: MetricSet, say: bool = T
     file was replaced since (``say``: in one warning line each — they are scored again, the earlier scores left out
     of the table)."""
     scored = store.metrics_scored(rid)
-    digests = {m.name: m.sha256 for m in metrics.metrics if m.sha256}
+    digests = metrics.digests
     stale = store.stale_metrics(rid, digests) if digests else {}
     for m, was in stale.items() if say else ():
         log.warning("run %s: %s was scored with another file (sha256 %s…, now %s…): scored again with the file there "
@@ -1047,7 +1047,7 @@ def _run_locked_or_blocked(grid: _Grid, cfg: RunConfig, rid: str, task: Task, ta
         if grid.store.is_done(rid):  # finished meanwhile, or only metrics are missing
             _drop_checkpoints(grid.store, rid)
             if is_complete(grid.store, rid, grid.metric_names, set(grid.metrics.skipped),
-                           {m.name: m.sha256 for m in grid.metrics.metrics if m.sha256}):
+                           grid.metrics.digests):
                 return "skipped"
             return _rescore(grid, rid, cfg, task, task_version, items)
         if grid.since is not None or grid.grid_id:  # another worker of this grid failed it since this one planned it
