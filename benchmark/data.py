@@ -467,6 +467,33 @@ def held_out(keys, percent: float) -> set[str]:
     return set(distinct[:k])
 
 
+def check_holdouts(train, test, flags: tuple[str, str] = ("--train-data", "--test-data")) -> None:
+    """Refuse, in one line, training and test sources (:class:`DataSpec`) that name one source with a hold-out
+    (``SOURCE[holdout=P%]``) on either side unless they are its two parts of one share: shares of 10 % and 20 % rank the
+    same images (the 10–20 % band is held out by one and trained on by the other), a whole source holds either part,
+    and one part given to both sides is both. A source named without a hold-out on both sides is left to
+    :meth:`DataCache.overlap`'s warning. ``flags``: the two sides' names (pretrain: ``--data``, ``--probe``)."""
+    def whole(spec):
+        return dataclasses.replace(spec, holdout=None, max_images=None)
+
+    for a in train:
+        for b in test:
+            if whole(a) != whole(b) or not (a.holdout or b.holdout) or (
+                    a.holdout and b.holdout and a.holdout[0] == b.holdout[0] and a.holdout[1] == "train"
+                    and b.holdout[1] == "test"):
+                continue
+            if a.holdout and b.holdout and a.holdout[0] != b.holdout[0]:
+                why = (f"hold-outs of {a.holdout[0]:g}% and {b.holdout[0]:g}% rank the same images, so those between "
+                       "are trained and tested on")
+            elif a.holdout and b.holdout:
+                why = f"both read its {a.holdout[1]} part"
+            else:
+                why = f"the whole source holds its {(a.holdout or b.holdout)[1]} part"
+            share = (a.holdout or b.holdout)[0]
+            raise UserError(f"{flags[0]} {a} and {flags[1]} {b} overlap ({why}): give the same "
+                            f"{whole(a)}[holdout={share:g}%] as {flags[0]} and {flags[1]}")
+
+
 @functools.lru_cache(maxsize=1024)
 def _symmetric_grid(n: int) -> np.ndarray:
     """17 positions along a side of ``n`` px, the same read from either end (:func:`upright_hash`'s grid)."""
