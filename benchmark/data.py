@@ -2444,24 +2444,66 @@ def load_images(spec: DataSpec) -> list[ImageRecord]:
         return _load_images(spec)
 
 
-def holdout_part(spec: DataSpec, whole: list[ImageRecord], key_of=None) -> list[ImageRecord]:
-    """The images of ``whole`` (its source's, decoded once for both parts: :class:`DataCache`) in ``spec``'s part of
-    its hold-out (:func:`held_out`), in order, under the ids the whole source gives them, at most ``spec.max_images``.
-    ``key_of``: :func:`upright_hash` of a record (a cache's, so each image is hashed once). A source of fewer than two
-    distinct images cannot be split: a :class:`UserError`."""
-    share, part = spec.holdout
+def near_copy_pairs(train: list[ImageRecord], test: list[ImageRecord]) -> list[tuple[ImageRecord, ImageRecord]]:
+    """(test image, training image) for each image of ``test`` that :meth:`DataCache.overlap` names a near copy of one
+    of ``train`` (saved again, resized or cut from it; an identical or turned copy shares its :func:`upright_hash`),
+    and for each training image cut from a test image (a crop trained on is the test photo's pixels too)."""
+    pairs: list[tuple[ImageRecord, ImageRecord]] = []
+    names, found = {None: ""}, set()
+    for find in (DataCache._near_copies, DataCache._scaled_copies, _cropped_copies):
+        found |= set(find(train, {None: test}, names, found, pairs))
+    cut: list[tuple[ImageRecord, ImageRecord]] = []
+    _cropped_copies(test, {None: train}, names, set(), cut)
+    pairs += [(t, r) for r, t in cut]
+    return pairs
+
+
+def holdout_split(whole: list[ImageRecord], share: float, key_of=None, spec: DataSpec | None = None) -> list[bool]:
+    """Whether each image of ``whole`` is in the held-out ``share`` % of its source (:func:`held_out`, of its images'
+    :func:`upright_hash`, ``key_of`` a record's: a cache's, so each image is hashed once). Near copies (saved again,
+    resized or cut from one: :func:`near_copy_pairs`) are one image, as copies are: the split is drawn, the near copies
+    it leaves across are joined to their image's group (keyed by the group's least hash), and it is drawn again, until
+    none is left across; the images are compared in their keys' order, so neither file order nor names count. A source
+    of fewer than two distinct images cannot be split: a :class:`UserError` (``spec`` names it)."""
     key_of = key_of or (lambda r: upright_hash(r.pixels))
     keys = [key_of(r) for r in whole]
-    distinct = len(set(keys))
-    if distinct < 2:
-        raise UserError(f"{spec}: a hold-out needs at least 2 distinct images, and its source has {distinct} "
-                        f"({len(whole)} image(s) read; copies, turned or mirrored too, are one): test on another "
-                        "source")
-    test = held_out(keys, share)
-    keep = [r for r, h in zip(whole, keys) if (h in test) == (part == "test")]
-    log.info("%s: %d image(s) read, the %s part of its %g%% hold-out (%d of %d distinct images held out, ranked by "
-             "their pixels' hash; copies, turned or mirrored too, as one); %d of the other part passed over", spec,
-             len(keep), part, share, len(test), distinct, len(whole) - len(keep))
+    group = {k: k for k in keys}  # a key → an earlier key of its near copies' group (the group's least: its root)
+
+    def root(k):
+        while group[k] != k:
+            k = group[k]
+        return k
+
+    order = sorted(range(len(whole)), key=keys.__getitem__)
+    where = {id(r): i for i, r in enumerate(whole)}
+    while True:
+        roots = [root(k) for k in keys]
+        distinct = len(set(roots))
+        if distinct < 2:
+            raise UserError(f"{spec}: a hold-out needs at least 2 distinct images, and its source has {distinct} "
+                            f"({len(whole)} image(s) read; copies, turned, mirrored or near copies too, are one): "
+                            "test on another source")
+        test = held_out(roots, share)
+        held = [h in test for h in roots]
+        pairs = near_copy_pairs([whole[i] for i in order if not held[i]], [whole[i] for i in order if held[i]])
+        if not pairs:
+            return held
+        for t, r in pairs:
+            a, b = root(keys[where[id(t)]]), root(keys[where[id(r)]])
+            group[max(a, b)] = min(a, b)
+
+
+def holdout_part(spec: DataSpec, whole: list[ImageRecord], key_of=None, held: list[bool] | None = None
+                 ) -> list[ImageRecord]:
+    """The images of ``whole`` (its source's, decoded once for both parts: :class:`DataCache`) in ``spec``'s part of
+    its hold-out (:func:`holdout_split`, or ``held``, its answer for ``whole``), in order, under the ids the whole
+    source gives them, at most ``spec.max_images``. ``key_of``: :func:`upright_hash` of a record."""
+    share, part = spec.holdout
+    held = held if held is not None else holdout_split(whole, share, key_of, spec)
+    keep = [r for r, h in zip(whole, held) if h == (part == "test")]
+    log.info("%s: %d image(s) read, the %s part of its %g%% hold-out (%d of %d images held out, ranked by their "
+             "pixels' hash; copies, turned, mirrored or near copies too, on one side); %d of the other part passed "
+             "over", spec, len(keep), part, share, sum(held), len(whole), len(whole) - len(keep))
     return keep[:spec.max_images] if spec.max_images is not None else keep
 
 
@@ -2850,7 +2892,8 @@ def _window_keys(plane: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> tuple
     return keys, distinct >= 4
 
 
-def _cropped_copies(train_recs: list[ImageRecord], test_recs: dict, names: dict, found: set[str]) -> list[str]:
+def _cropped_copies(train_recs: list[ImageRecord], test_recs: dict, names: dict, found: set[str],
+                    pairs: list | None = None) -> list[str]:
     """The test images not in ``found`` that are, pixel for pixel, a window of a larger training image, as they are
     or turned by k·90° or mirrored (patches cut out of the training photos for a test set; training crops are such
     windows, turned): ``dataset/image (cut from a training image)`` or ``(…, turned or mirrored)``. Training images'
@@ -2858,11 +2901,13 @@ def _cropped_copies(train_recs: list[ImageRecord], test_recs: dict, names: dict,
     a set of over :data:`_CROP_KEYS` such windows); each test image, turned the eight ways, looks up its windows at the
     first ``s`` rows and columns (a window of a training image holds one indexed position there when it is ≥ ``s``
     px high and ``s`` + 7 wide), and the positions they point to most are compared (:func:`_cut_from`). Re-encoded
-    crops are not looked for."""
+    crops are not looked for. ``pairs``: where given, each (test image, training image it was cut from) is appended."""
     done = set(found) | {f.rsplit(" (", 1)[0] for f in found}  # named already, as it is or with its marker
     left = [(spec, r) for spec, rs in test_recs.items() for r in rs
             if f"{names[spec]}/{r.image_id}" not in done and r.pixels.shape[0] == 3]
     pool = [r for r in train_recs if r.pixels.shape[0] == 3 and min(r.size) >= 8 and r.size[1] >= _CROP_KEY]
+    sides = {tuple(sorted(r.size)) for r in pool}  # a window fits, turned or not, in an image of other sides
+    left = [(spec, r) for spec, r in left if _fits_in(r.size, sides)]
     if not left or not pool:
         return []
     s = max(8, math.ceil(math.sqrt(sum(r.size[0] * r.size[1] for r in pool) / _CROP_KEYS)))
@@ -2881,17 +2926,27 @@ def _cropped_copies(train_recs: list[ImageRecord], test_recs: dict, names: dict,
     for spec, t in left:
         full = t.pixels.numpy()
         for turn, u in enumerate(np.rot90(v, k, axes=(1, 2)) for v in (full, full[:, :, ::-1]) for k in range(4)):
-            if _cut_from(u, pool, keys, where, s, sides):
+            if (j := _cut_from(u, pool, keys, where, s, sides)) is not None:
+                if pairs is not None:
+                    pairs.append((t, pool[j]))
                 out.append(f"{names[spec]}/{t.image_id} (cut from a training image"
                            f"{', turned or mirrored' if turn else ''})")
                 break
     return out
 
 
+def _fits_in(size: tuple[int, int], sides: set[tuple[int, int]]) -> bool:
+    """Whether an image of ``size`` (H, W) is, as it is or turned, smaller than one of ``sides`` (sorted (H, W) pairs)
+    and not the same size: could be a window of it."""
+    a, b = sorted(size)
+    return any(a <= h and b <= w and (a, b) != (h, w) for h, w in sides)
+
+
 def _cut_from(u: np.ndarray, pool: list[ImageRecord], keys: np.ndarray, where: np.ndarray, s: int,
-              sides: np.ndarray) -> bool:
-    """Whether ``u`` (3, h, w) is a window of an image of ``pool`` (:func:`_cropped_copies`' index: sorted ``keys``,
-    each ``where`` = (pool index, row, col), every ``s``-th row and column; ``sides``: the pool's (H, W)). Its windows
+              sides: np.ndarray) -> int | None:
+    """The index of the image of ``pool`` that ``u`` (3, h, w) is a window of, or None (:func:`_cropped_copies`'
+    index: sorted ``keys``, each ``where`` = (pool index, row, col), every ``s``-th row and column; ``sides``: the
+    pool's (H, W)). Its windows
     are looked up in ``s`` × ``s`` blocks at four heights and four widths, each block holding one of every (row, col)
     residue mod ``s``, so a flat band (sky) at its top-left does not hide it. Each hit points to a position of ``u`` in
     a training image; the positions most pointed to are tried first (the true one: every window of ``u`` on the
@@ -2899,7 +2954,7 @@ def _cut_from(u: np.ndarray, pool: list[ImageRecord], keys: np.ndarray, where: n
     compared at a sparse grid of its pixels before it is compared whole."""
     h, w = u.shape[-2:]
     if w < _CROP_KEY:
-        return False
+        return None
     span = w - _CROP_KEY + 1
     rows = np.unique(np.concatenate([np.arange(min(s, h)) + o for o in np.linspace(0, max(h - s, 0), 4).astype(int)]))
     cols = np.unique(np.concatenate([np.arange(min(s, span)) + o
@@ -2912,7 +2967,7 @@ def _cut_from(u: np.ndarray, pool: list[ImageRecord], keys: np.ndarray, where: n
     keep = np.argsort(n, kind="stable")  # the rarest windows first, up to _CROP_KEYS hits in all
     keep = keep[(np.cumsum(n[keep]) <= _CROP_KEYS) & (n[keep] > 0)]
     if not len(keep):
-        return False
+        return None
     lo, n, r_at, c_at = lo[keep], n[keep], r_at[keep], c_at[keep]
     query = np.repeat(np.arange(len(n)), n)
     hits = where[np.repeat(lo - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))]
@@ -2920,7 +2975,7 @@ def _cut_from(u: np.ndarray, pool: list[ImageRecord], keys: np.ndarray, where: n
     big_h, big_w = sides[j, 0], sides[j, 1]
     inside = (y0 >= 0) & (x0 >= 0) & (y0 + h <= big_h) & (x0 + w <= big_w) & ((big_h != h) | (big_w != w))
     if not inside.any():
-        return False
+        return None
     at, votes = np.unique(np.stack([j, y0, x0], 1)[inside], axis=0, return_counts=True)
     sy, sx = max(1, h // 16), max(1, w // 16)
     for j, y0, x0 in at[np.argsort(-votes, kind="stable")[:64]].tolist():
@@ -2928,8 +2983,8 @@ def _cut_from(u: np.ndarray, pool: list[ImageRecord], keys: np.ndarray, where: n
         # at a sparse grid first (≤ 16 × 16 pixels): a chance match fails there at once
         if big.dtype == u.dtype and np.array_equal(big[:, y0:y0 + h:sy, x0:x0 + w:sx], u[:, ::sy, ::sx]) \
                 and np.array_equal(big[:, y0:y0 + h, x0:x0 + w], u):
-            return True
-    return False
+            return j
+    return None
 
 
 def _thumbnail(px: torch.Tensor) -> torch.Tensor:
@@ -3033,14 +3088,18 @@ class DataCache:
         self._fingerprints: dict[tuple[tuple[DataSpec, ...], bool], str] = {}
         self._hashes: dict[int, str] = {}  # id(ImageRecord) → image_hash; the records live as long as the cache
         self._upright: dict[int, str] = {}  # id(ImageRecord) → upright_hash (a hold-out's keys)
+        self._held: dict[tuple[DataSpec, float], list[bool]] = {}  # (whole source, share) → holdout_split's answer
         self._overlaps: dict[tuple[tuple[DataSpec, ...], tuple[DataSpec, ...]], list[str]] = {}
         self._repeats: dict[DataSpec, list[str]] = {}
         self._grey: dict[DataSpec, list[str]] = {}
 
     def images(self, spec: DataSpec) -> list[ImageRecord]:
         if spec not in self._images and spec.holdout:  # both parts from one decoding of their source
-            whole = self.images(dataclasses.replace(spec, holdout=None, max_images=None))
-            self._images[spec] = holdout_part(spec, whole, self._upright_hash)
+            source = dataclasses.replace(spec, holdout=None, max_images=None)
+            whole = self.images(source)
+            if (source, spec.holdout[0]) not in self._held:  # drawn once for both parts (near copies compared)
+                self._held[source, spec.holdout[0]] = holdout_split(whole, spec.holdout[0], self._upright_hash, spec)
+            self._images[spec] = holdout_part(spec, whole, held=self._held[source, spec.holdout[0]])
         if spec not in self._images:
             self._images[spec] = load_images(spec)
             log.info("loaded %d images from %s", len(self._images[spec]), spec)
@@ -3101,13 +3160,15 @@ class DataCache:
         return [f"{names[s]}/{r.image_id} (turned or mirrored)" for s, r in left
                 if keys[id(r)] in matched and self._turned_hashes(r) & trained]
 
-    def _near_copies(self, train_recs: list[ImageRecord], test_recs: dict[DataSpec, list[ImageRecord]],
-                     names: dict[DataSpec, str], found: set[str]) -> list[str]:
+    @staticmethod
+    def _near_copies(train_recs: list[ImageRecord], test_recs: dict[DataSpec, list[ImageRecord]],
+                     names: dict[DataSpec, str], found: set[str], pairs: list | None = None) -> list[str]:
         """The test images not in ``found`` that are a training image saved again (a JPEG re-encoded, a PNG exported
         as JPEG: other pixels, the same photo), as it is or turned by k·90° or mirrored (a phone photo whose copy lost
         its EXIF orientation, or was turned when exported): ``dataset/image (near-identical: re-encoded)``, or
         ``(near-identical: re-encoded, turned or mirrored)``, where the two are :func:`_near_copy`. Candidates are
-        paired by their thumbnails and samples (:func:`_likely_copies`), then compared whole."""
+        paired by their thumbnails and samples (:func:`_likely_copies`), then compared whole. ``pairs``: where given,
+        each (test image, training image it copies) is appended."""
         found = {f.removesuffix(" (turned or mirrored)") for f in found}  # named as exact turned copies already
         left = [(s, r) for s, rs in test_recs.items() for r in rs if f"{names[s]}/{r.image_id}" not in found]
         sizes = {size for _, r in left for size in (r.size, r.size[::-1])}
@@ -3121,13 +3182,17 @@ class DataCache:
             for turned, px in _turnings(r.pixels, pools):
                 size = tuple(px.shape[-2:])
                 near = _likely_copies(sketches[size], tuple(t[0] for t in _sketches([px])))
-                if any(_near_copy(pools[size][k].pixels, px) for k in near):
+                twin = next((pools[size][k] for k in near if _near_copy(pools[size][k].pixels, px)), None)
+                if twin is not None:
+                    if pairs is not None:
+                        pairs.append((r, twin))
                     out.append(f"{names[s]}/{r.image_id} (near-identical: re-encoded{', turned or mirrored' * turned})")
                     break
         return out
 
-    def _scaled_copies(self, train_recs: list[ImageRecord], test_recs: dict[DataSpec, list[ImageRecord]],
-                       names: dict[DataSpec, str], found: set[str]) -> list[str]:
+    @staticmethod
+    def _scaled_copies(train_recs: list[ImageRecord], test_recs: dict[DataSpec, list[ImageRecord]],
+                       names: dict[DataSpec, str], found: set[str], pairs: list | None = None) -> list[str]:
         """The test images not in ``found`` that are a training image of another size, resized (a web-size export of a
         photo trained on at full size, or the other way), as it is or turned by k·90° or mirrored (a phone photo whose
         export lost its EXIF orientation): ``dataset/image (near-identical: resized)``, or ``(near-identical: resized,
@@ -3135,28 +3200,33 @@ class DataCache:
         share the aspect ratio (to a pixel) and the 8×8 thumbnail (:func:`_area_thumbnail`: Kodak24's photos resized
         to 1/2-1/4 by PIL's bicubic are within 1.4 levels of their own, distinct photos ≥ 22 apart) within 3 levels;
         the larger is then resized to the smaller's size (area means) and the two
-        must be :func:`_near_copy`."""
+        must be :func:`_near_copy`. ``pairs``: where given, each (test image, training image it copies) is appended."""
         found = {f.split(" (near-identical")[0].removesuffix(" (turned or mirrored)") for f in found}
         left = [(s, r) for s, rs in test_recs.items() for r in rs
                 if f"{names[s]}/{r.image_id}" not in found and r.pixels.shape[0] == 3]
         pool = [r for r in train_recs if r.pixels.shape[0] == 3]
         if not left or not pool:
             return []
-        thumbs = torch.stack([_area_thumbnail(r.pixels) for r in pool])
         sizes = torch.tensor([r.size for r in pool], dtype=torch.float64)
+        longest, thumbs = sizes.max(1).values, None  # the thumbnails once a test image has a candidate
         out = []
         for s, r in left:
-            thumb = _area_thumbnail(r.pixels).view(3, 8, 8)
+            thumb = None
             for mirrored, k in itertools.product((False, True), range(4)):  # as it is, or turned (EXIF lost)
                 h, w = r.size[::-1] if k % 2 else r.size
-                same_shape = (sizes[:, 0] * w - sizes[:, 1] * h).abs() <= sizes.max(1).values  # within a pixel
-                if not same_shape.any():
+                same_shape = (sizes[:, 0] * w - sizes[:, 1] * h).abs() <= longest  # within a pixel
+                other_size = same_shape & ((sizes[:, 0] != h) | (sizes[:, 1] != w))
+                if not other_size.any():
                     continue
-                other_size = (sizes[:, 0] != h) | (sizes[:, 1] != w)
+                thumbs = torch.stack([_area_thumbnail(p.pixels) for p in pool]) if thumbs is None else thumbs
+                thumb = _area_thumbnail(r.pixels).view(3, 8, 8) if thumb is None else thumb
                 close = (thumbs - _turn(thumb, k, mirrored).flatten()).abs().mean(1) < 3 / 255
-                near = same_shape & other_size & close
-                if any(_near_copy(*_to_smaller(pool[j].pixels, _turn(r.pixels, k, mirrored)))
-                       for j in near.nonzero().flatten().tolist()):
+                near = other_size & close
+                twin = next((pool[j] for j in near.nonzero().flatten().tolist()
+                             if _near_copy(*_to_smaller(pool[j].pixels, _turn(r.pixels, k, mirrored)))), None)
+                if twin is not None:
+                    if pairs is not None:
+                        pairs.append((r, twin))
                     turned = ", turned or mirrored" * (mirrored or k > 0)
                     out.append(f"{names[s]}/{r.image_id} (near-identical: resized{turned})")
                     break

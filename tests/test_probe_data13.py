@@ -56,3 +56,45 @@ def test_pretrain_refuses_a_probe_that_overlaps_its_data_before_it_trains(tmp_pa
     err = capsys.readouterr().err
     assert "--data" in err and "--probe" in err and "overlap (hold-outs of 10% and 20%" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def _smooth(rng, h: int, w: int) -> np.ndarray:
+    """A photo-like (h, w, 3) uint8 image: a random 4×4 colour field, resized smoothly, plus fine detail."""
+    field = Image.fromarray(rng.integers(0, 256, (4, 4, 3), dtype=np.uint8)).resize((w, h), Image.BICUBIC)
+    return np.clip(np.asarray(field, np.int16) + rng.integers(-12, 13, (h, w, 3)), 0, 255).astype(np.uint8)
+
+
+def test_near_copies_in_a_folder_fall_on_one_side_of_its_hold_out(tmp_path, caplog):
+    """A folder of one's photos holds the same photo saved again (a PNG beside its JPEG export), resized (a web-size
+    copy) or cropped: [holdout=P%] put each on a side by its own pixels, so a held-out photo's copy was trained on (the
+    overlap warning then named it; the user could only delete files) → near-copies, as the overlap check finds them,
+    are one image of the hold-out and fall on one side: no share leaves a copy across."""
+    import logging
+
+    from benchmark.data import DataSpec
+
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    rng = np.random.default_rng(5)
+    for i in range(12):
+        photo = _smooth(rng, 48, 64)
+        Image.fromarray(photo).save(folder / f"p{i:02d}.png")
+        if i % 4 == 0:
+            Image.fromarray(photo).save(folder / f"p{i:02d}_export.jpg", quality=90)
+        elif i % 4 == 1:
+            Image.fromarray(photo).resize((32, 24), Image.BOX).save(folder / f"p{i:02d}_web.png")
+        elif i % 4 == 2:
+            Image.fromarray(photo[8:40, 16:56]).save(folder / f"p{i:02d}_crop.png")
+    data = DataCache()
+    with caplog.at_level(logging.WARNING, "benchmark.data"):
+        for share in (10, 30, 50):
+            train = DataSpec.parse(f"{folder}[holdout={share}%]", role="train")
+            test = DataSpec.parse(f"{folder}[holdout={share}%]", role="test")
+            assert data.overlap((train,), (test,)) == [], share
+            held = {r.image_id for r in data.images(test)}
+            trained = {r.image_id for r in data.images(train)}
+            assert not held & trained and len(held | trained) == 21
+            for i in range(12):  # each copy on its photo's side
+                copy = {0: "_export", 1: "_web", 2: "_crop", 3: ""}[i % 4]
+                assert (f"p{i:02d}" in held) == (f"p{i:02d}{copy}" in held), (share, i)
+    assert "also training images" not in caplog.text
