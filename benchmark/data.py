@@ -479,9 +479,8 @@ def check_holdouts(train, test, flags: tuple[str, str] = ("--train-data", "--tes
     for a in train:
         for b in test:
             if whole(a) != whole(b) or not (a.holdout or b.holdout) or (
-                    a.holdout and b.holdout and a.holdout[0] == b.holdout[0] and a.holdout[1] == "train"
-                    and b.holdout[1] == "test"):
-                continue
+                    a.holdout and b.holdout and a.holdout[0] == b.holdout[0] and a.holdout[1] != b.holdout[1]):
+                continue  # the two parts of one share (trained on the held-out one, if so named: apart too)
             if a.holdout and b.holdout and a.holdout[0] != b.holdout[0]:
                 why = (f"hold-outs of {a.holdout[0]:g}% and {b.holdout[0]:g}% rank the same images, so those between "
                        "are trained and tested on")

@@ -98,3 +98,14 @@ def test_near_copies_in_a_folder_fall_on_one_side_of_its_hold_out(tmp_path, capl
                 copy = {0: "_export", 1: "_web", 2: "_crop", 3: ""}[i % 4]
                 assert (f"p{i:02d}" in held) == (f"p{i:02d}{copy}" in held), (share, i)
     assert "also training images" not in caplog.text
+
+
+def test_the_two_parts_of_one_hold_out_are_planned_whichever_side_reads_which(tmp_path):
+    """The parts of one share are apart whichever is trained on: `X[holdout=10%]` on both sides, or, named so, the
+    held-out part trained on and the rest tested."""
+    f = _folder(tmp_path / "mine", 20)
+    for train, test in ((f"{f}[holdout=10%]", f"{f}[holdout=10%]"),
+                        (f"{f}[holdout=10%:test]", f"{f}[holdout=10%:train]")):
+        configs, _, _ = _plan([train], [test])
+        assert {r.image_id for r in DataCache().images(configs[0].train_data[0])}.isdisjoint(
+            r.image_id for r in DataCache().images(configs[0].test_data[0]))
