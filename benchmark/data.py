@@ -280,6 +280,35 @@ def _split_source(text: str) -> tuple[str, str | None, str | None, str | None]:
     return text, revision, split, column
 
 
+#: how a Git LFS pointer file starts: what a repository cloned without git-lfs holds in place of each large file
+GIT_LFS_POINTER = b"version https://git-lfs.github.com/spec/"
+_LFS_WHY = "a Git LFS pointer file, not the {} (cloned without Git LFS): run 'git lfs pull' in its repository"
+
+
+def _unread(path: Path, exc: BaseException, what: str = "data") -> str:
+    """Why ``path`` could not be read (``exc``), in a few words: a Git LFS pointer (:data:`GIT_LFS_POINTER`) said so,
+    anything else by the first line of its error."""
+    try:
+        with open(path, "rb") as f:
+            if f.read(len(GIT_LFS_POINTER)) == GIT_LFS_POINTER:
+                return _LFS_WHY.format(what)
+    except OSError:
+        pass
+    return _first_line(exc)
+
+
+def _data_files_unread(root: Path, exc: BaseException) -> str:
+    """Why a folder of data files (:func:`_is_data_files_folder`) could not be read: its first Git LFS pointer named,
+    else the first line of ``exc``."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for f in sorted(filenames):
+            if Path(f).suffix.lower() in DATA_FILE_SUFFIXES and (why := _unread(Path(dirpath) / f, exc)) != \
+                    _first_line(exc):
+                return f"{Path(dirpath, f).relative_to(root)} is {why}"
+    return _first_line(exc)
+
+
 def _read_json(path: Path):
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -330,7 +359,8 @@ def files_splits(path: Path) -> list[str]:
     except Exception as exc:  # noqa: BLE001 - datasets raises many types for a layout it cannot read
         if (configs := _configs_error(path)) is not None:
             raise configs from None
-        raise UserError(f"{path}: a folder of data files that datasets cannot read ({_first_line(exc)})") from None
+        raise UserError(f"{path}: a folder of data files that datasets cannot read ({_data_files_unread(path, exc)})"
+                        ) from None
 
 
 def _readme_configs(path: Path) -> list[str]:
@@ -668,10 +698,10 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
             raise ValueError(_too_many_pixels(exc)) from None
         except UnidentifiedImageError:  # its own text names a BytesIO object's address, or repeats the path
             if data is not None:
-                head = data[:12]
+                head = data[:64]
             else:
                 with open(path, "rb") as f:
-                    head = f.read(12)
+                    head = f.read(64)
             if head.startswith((b"II*\x00", b"MM\x00*")):  # a layout Pillow does not open: tifffile's read
                 return _tiff_pillow_cannot_open(data, path, name, notes)
             if re.match(rb"PF\s", head):  # a colour Portable Float Map (Pillow reads grey ones only)
@@ -1556,9 +1586,11 @@ _MAGIC = {b"\x89PNG": "PNG", b"\xff\xd8\xff": "JPEG", b"II*\x00": "TIFF", b"MM\x
 
 
 def _undecodable(head: bytes) -> str:
-    """Why Pillow could not open a file that starts with ``head``: a damaged or unsupported file of an
-    image format, or no image at all."""
+    """Why Pillow could not open a file that starts with ``head`` (its first 64 bytes): a damaged or unsupported file
+    of an image format, a Git LFS pointer (:data:`GIT_LFS_POINTER`), or no image at all."""
     kind = next((k for magic, k in _MAGIC.items() if head.startswith(magic)), None)
+    if head.startswith(GIT_LFS_POINTER):  # a repository cloned without git-lfs: the image was never downloaded
+        return _LFS_WHY.format("image")
     if kind is None and head[4:8] == b"ftyp":  # ISO media: HEIC/HEIF (phones), AVIF, or a video (mp4, mov)
         brand = head[8:12].decode("latin-1").strip()
         if brand in ("heic", "heix", "heim", "heis", "hevc", "hevx", "mif1", "msf1"):
@@ -2096,7 +2128,8 @@ def load_raw(spec: DataSpec):
             with _no_card_warning():
                 return datasets.load_dataset(str(Path(spec.source).expanduser()), split=split)
         except Exception as exc:  # noqa: BLE001 - a damaged shard, a layout datasets cannot read
-            raise UserError(f"dataset files {spec.source}:{split} cannot be read ({_first_line(exc)})") from None
+            raise UserError(f"dataset files {spec.source}:{split} cannot be read "
+                            f"({_data_files_unread(Path(spec.source).expanduser(), exc)})") from None
     try:
         parts = spec.source.split("/")
         repo, config = "/".join(parts[:2]), ("/".join(parts[2:]) or None)
@@ -2161,7 +2194,7 @@ def _load_table(path: Path):
             table.columns = ["path" if i == named[0] else f"column_{i}" for i in range(len(table.columns))]
         return datasets.Dataset.from_pandas(table, preserve_index=False)
     except Exception as exc:  # noqa: BLE001 - pandas, pyarrow and datasets raise many types for a damaged file
-        raise UserError(f"{path}: a table of images that cannot be read ({_first_line(exc)})") from None
+        raise UserError(f"{path}: a table of images that cannot be read ({_unread(path, exc, 'table')})") from None
 
 
 def _load_saved(spec: DataSpec):
@@ -2221,7 +2254,7 @@ def _damaged_file(folder: Path, names: list[str]) -> tuple[str | None, str]:
             with pa.memory_map(str(folder / n)) as src:
                 pa.ipc.open_stream(src).read_all()
         except Exception as exc:  # noqa: BLE001 - pyarrow raises OSError, ArrowInvalid, …
-            return n, _first_line(exc)
+            return n, _unread(folder / n, exc)
     return None, ""
 
 

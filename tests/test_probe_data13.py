@@ -109,3 +109,54 @@ def test_the_two_parts_of_one_hold_out_are_planned_whichever_side_reads_which(tm
         configs, _, _ = _plan([train], [test])
         assert {r.image_id for r in DataCache().images(configs[0].train_data[0])}.isdisjoint(
             r.image_id for r in DataCache().images(configs[0].test_data[0]))
+
+
+def _lfs_pointer(path) -> None:
+    path.write_text("version https://git-lfs.github.com/spec/v1\n"
+                    "oid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 482213\n")
+
+
+def test_git_lfs_pointers_cloned_in_place_of_images_are_named_so(tmp_path, caplog):
+    """A dataset repository cloned without Git LFS (`git clone` of a hub or GitHub dataset, git-lfs not installed)
+    holds a 130-byte text pointer under each image's name: every one was 'not an image file (no image format's
+    signature)', a dead end → named as a Git LFS pointer, with what fetches the images."""
+    import logging
+
+    from benchmark.data import DataSpec, load_images
+
+    folder = tmp_path / "cloned"
+    folder.mkdir()
+    for i in range(3):
+        _lfs_pointer(folder / f"p{i}.png")
+    with pytest.raises(UserError, match=r"every one: a Git LFS pointer file, not the image \(cloned without Git LFS\): "
+                                        r"run 'git lfs pull' in its repository"):
+        load_images(DataSpec.parse(str(folder), role="test"))
+    Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(folder / "real.png")
+    with caplog.at_level(logging.WARNING, "benchmark.data"):
+        assert [r.image_id for r in load_images(DataSpec.parse(str(folder), role="test"))] == ["real"]
+    assert "p0.png: a Git LFS pointer file" in caplog.text
+
+
+@pytest.mark.parametrize("layout", ["table", "data files", "saved"])
+def test_a_table_shards_or_saved_dataset_cloned_as_git_lfs_pointers_are_named_so(tmp_path, layout):
+    """The same clone of a dataset of parquet or arrow files: 'Parquet magic bytes not found in footer. Either the file
+    is corrupted or this is not a parquet file.' → the pointer named, with what fetches the data."""
+    from benchmark.data import DataSpec, load_images
+
+    if layout == "table":
+        source = tmp_path / "photos.parquet"
+        _lfs_pointer(source)
+    elif layout == "data files":
+        source = tmp_path / "clone"
+        (source / "data").mkdir(parents=True)
+        for split in ("train", "test"):
+            _lfs_pointer(source / "data" / f"{split}-00000-of-00001.parquet")
+    else:
+        import datasets
+
+        source = tmp_path / "saved"
+        datasets.Dataset.from_dict({"image": [np.zeros((8, 8, 3), np.uint8)]}).save_to_disk(str(source))
+        _lfs_pointer(next(source.glob("*.arrow")))
+    with pytest.raises(UserError, match=r"Git LFS pointer file, not the (table|data) \(cloned without Git LFS\): run "
+                                        r"'git lfs pull' in its repository"):
+        load_images(DataSpec.parse(str(source), role="train"))
