@@ -65,6 +65,7 @@ import math
 import os
 import re
 import struct
+import time
 import warnings
 from collections import Counter
 from dataclasses import dataclass
@@ -2573,9 +2574,14 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
         ds = ds.with_format("numpy", columns=[col], output_all_columns=True)
     records, keys, bad, small, notes, whys = [], [], [], [], {}, {}
     in_ram, spill = 0, _Spill(spec)
+    total = len(ds) if spec.max_images is None else min(len(ds), spec.max_images)
+    started = said = time.monotonic()
     for i, row in enumerate(ds):
         if spec.max_images is not None and len(records) >= spec.max_images:
             break
+        if i and (now := time.monotonic()) - said >= DECODE_REPORT_S:  # minutes of a big source: not silent
+            log.info("%s: %d of %d images read (%.0f s)", spec, i, total, now - started)
+            said = now
         value = row[col]
         if isinstance(value, str):  # a table written on Windows: photos\a.png
             value = _windows_relative(value, base)
@@ -2651,6 +2657,10 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
                     len(records) + len(small) + len(bad), len(bad), _logged(bad),
                     ", ".join(map(str, bad[:5])) + (", …" if len(bad) > 5 else ""))
     return [ImageRecord(image_id, px) for image_id, px in zip(_distinct_ids(keys), records)]
+
+
+#: while a source is decoded, a line says how far it has come every this many seconds (a big source takes minutes)
+DECODE_REPORT_S = 15.0
 
 
 def decoded_in_ram_bytes() -> int:

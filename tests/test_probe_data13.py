@@ -160,3 +160,24 @@ def test_a_table_shards_or_saved_dataset_cloned_as_git_lfs_pointers_are_named_so
     with pytest.raises(UserError, match=r"Git LFS pointer file, not the (table|data) \(cloned without Git LFS\): run "
                                         r"'git lfs pull' in its repository"):
         load_images(DataSpec.parse(str(source), role="train"))
+
+
+def test_a_long_decoding_says_how_far_it_has_come(tmp_path, monkeypatch, caplog):
+    """Planning decodes every image of every source before anything else: DIV2K's 800 photos (the standard profile's
+    data where ../shared/datasets is absent) or a folder of a few thousand photos took minutes on 2 cores without a
+    line after the command, as if hung → every DECODE_REPORT_S seconds a line says how many of the source's images
+    are read, and for how long; a source read within that time says nothing more."""
+    import logging
+
+    import benchmark.data as data_mod
+    from benchmark.data import DataSpec, load_images
+
+    folder = _folder(tmp_path / "many", 6, side=8)
+    with caplog.at_level(logging.INFO, "benchmark.data"):
+        load_images(DataSpec.parse(folder, role="train"))
+        assert "images read" not in caplog.text
+        monkeypatch.setattr(data_mod, "DECODE_REPORT_S", 0.0)
+        load_images(DataSpec.parse(folder, role="train"))
+    said = [r.getMessage() for r in caplog.records if "images read" in r.getMessage()]
+    assert [m.split(": ", 1)[1].split(" (")[0] for m in said] == [f"{n} of 6 images read" for n in range(1, 6)]
+    assert all(m.startswith(f"{folder}: ") and m.endswith(" s)") for m in said)
