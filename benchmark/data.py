@@ -504,8 +504,9 @@ def check_holdouts(train, test, flags: tuple[str, str] = ("--train-data", "--tes
     same images (the 10–20 % band is held out by one and trained on by the other), a whole source holds either part,
     and one part given to both sides is both. A source named without a hold-out on both sides is left to
     :meth:`DataCache.overlap`'s warning. ``flags``: the two sides' names (pretrain: ``--data``, ``--probe``)."""
-    def whole(spec):
-        return dataclasses.replace(spec, holdout=None, max_images=None)
+    def whole(spec):  # the source a part is of; a hub id's default split named ('train': what load_raw reads)
+        split = spec.split or ("train" if spec.kind == "hub" else None)
+        return dataclasses.replace(spec, holdout=None, max_images=None, split=split)
 
     for a in train:
         for b in test:

@@ -181,3 +181,14 @@ def test_a_long_decoding_says_how_far_it_has_come(tmp_path, monkeypatch, caplog)
     said = [r.getMessage() for r in caplog.records if "images read" in r.getMessage()]
     assert [m.split(": ", 1)[1].split(" (")[0] for m in said] == [f"{n} of 6 images read" for n in range(1, 6)]
     assert all(m.startswith(f"{folder}: ") and m.endswith(" s)") for m in said)
+
+
+def test_a_hub_id_s_hold_outs_overlap_whether_its_train_split_is_named_or_not():
+    """`--train-data user/set[holdout=10%] --test-data user/set:train[holdout=20%]`: one split (a hub id's default is
+    'train'), two spellings, so the check took them for two sources and planned the overlap → refused as one."""
+    from benchmark.data import DataSpec, check_holdouts
+
+    train = [DataSpec.parse("user/set[holdout=10%]", role="train")]
+    with pytest.raises(UserError, match=r"overlap \(hold-outs of 10% and 20%"):
+        check_holdouts(train, [DataSpec.parse("user/set:train[holdout=20%]", role="test")])
+    check_holdouts(train, [DataSpec.parse("user/set:test[holdout=20%]", role="test")])  # another split: apart
