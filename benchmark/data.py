@@ -2949,8 +2949,8 @@ def _cropped_copies(train_recs: list[ImageRecord], test_recs: dict, names: dict,
     left = [(spec, r) for spec, rs in test_recs.items() for r in rs
             if f"{names[spec]}/{r.image_id}" not in done and r.pixels.shape[0] == 3]
     pool = [r for r in train_recs if r.pixels.shape[0] == 3 and min(r.size) >= 8 and r.size[1] >= _CROP_KEY]
-    sides = {tuple(sorted(r.size)) for r in pool}  # a window fits, turned or not, in an image of other sides
-    left = [(spec, r) for spec, r in left if _fits_in(r.size, sides)]
+    shapes = {tuple(sorted(r.size)) for r in pool}  # a window fits, turned or not, in an image of other sides
+    left = [(spec, r) for spec, r in left if _fits_in(r.size, shapes)]
     if not left or not pool:
         return []
     s = max(8, math.ceil(math.sqrt(sum(r.size[0] * r.size[1] for r in pool) / _CROP_KEYS)))
@@ -2989,12 +2989,11 @@ def _cut_from(u: np.ndarray, pool: list[ImageRecord], keys: np.ndarray, where: n
               sides: np.ndarray) -> int | None:
     """The index of the image of ``pool`` that ``u`` (3, h, w) is a window of, or None (:func:`_cropped_copies`'
     index: sorted ``keys``, each ``where`` = (pool index, row, col), every ``s``-th row and column; ``sides``: the
-    pool's (H, W)). Its windows
-    are looked up in ``s`` × ``s`` blocks at four heights and four widths, each block holding one of every (row, col)
-    residue mod ``s``, so a flat band (sky) at its top-left does not hide it. Each hit points to a position of ``u`` in
-    a training image; the positions most pointed to are tried first (the true one: every window of ``u`` on the
-    index's grid; one a window shares by chance, as a dark, grainy set's many do: one or two), 64 at most, each
-    compared at a sparse grid of its pixels before it is compared whole."""
+    pool's (H, W)). Its windows are looked up in ``s`` × ``s`` blocks at four heights and four widths, each block
+    holding one of every (row, col) residue mod ``s``, so a flat band (sky) at its top-left does not hide it. Each hit
+    points to a position of ``u`` in a training image; the positions most pointed to are tried first (the true one:
+    every window of ``u`` on the index's grid; one a window shares by chance, as a dark, grainy set's many do: one or
+    two), 64 at most, each compared at a sparse grid of its pixels before it is compared whole."""
     h, w = u.shape[-2:]
     if w < _CROP_KEY:
         return None
