@@ -3072,6 +3072,26 @@ def _likely_copies(sketches: tuple[torch.Tensor, ...], one: tuple[torch.Tensor, 
     return near.tolist()
 
 
+def _thumbnail_candidates(left: list, pools: dict, sketches: dict) -> set[int]:
+    """The indices of ``left`` ((spec, record) pairs) of which a turning (:func:`_turnings`) has a thumbnail within
+    :func:`_likely_copies`' first bound of a thumbnail of ``sketches`` (of ``pools``' images, by size): all compared at
+    once, a matrix a size (one image at a time, a 5000-image folder's hold-out compared thumbnails for minutes)."""
+    thumbs: dict[tuple, list[torch.Tensor]] = {}
+    who: dict[tuple, list[int]] = {}
+    for i, (_, r) in enumerate(left):
+        for _, px in _turnings(r.pixels, pools):
+            size = tuple(px.shape[-2:])
+            thumbs.setdefault(size, []).append(_thumbnail(px))
+            who.setdefault(size, []).append(i)
+    out = set()
+    for size, rows in thumbs.items():
+        pool = sketches[size][0]
+        for at in range(0, len(rows), 1024):  # (1024, len(pool)) distances at a time
+            mean_abs = torch.cdist(torch.stack(rows[at:at + 1024]).double(), pool.double(), p=1) / pool.shape[1]
+            out.update(who[size][at + j] for j in (mean_abs < 3 / 255 + 1e-6).any(1).nonzero().flatten().tolist())
+    return out
+
+
 def _near_copy(a: torch.Tensor, b: torch.Tensor) -> bool:
     """Whether two images of one size are one photo saved twice: within :data:`NEAR_COPY_PSNR` dB of each other, and
     their difference small beside their content (:data:`NEAR_COPY_CONTRAST`: dark or flat images are not copies)."""
@@ -3219,8 +3239,11 @@ class DataCache:
             if r.size in sizes and r.pixels.shape[0] == 3:
                 pools.setdefault(r.size, []).append(r)
         sketches = {size: _sketches([r.pixels for r in pool]) for size, pool in pools.items()}
+        likely = _thumbnail_candidates(left, pools, sketches)
         out = []
-        for s, r in left:
+        for i, (s, r) in enumerate(left):
+            if i not in likely:  # no training image's thumbnail is near any of its turnings'
+                continue
             for turned, px in _turnings(r.pixels, pools):
                 size = tuple(px.shape[-2:])
                 near = _likely_copies(sketches[size], tuple(t[0] for t in _sketches([px])))
@@ -3251,14 +3274,21 @@ class DataCache:
             return []
         sizes = torch.tensor([r.size for r in pool], dtype=torch.float64)
         longest, thumbs = sizes.max(1).values, None  # the thumbnails once a test image has a candidate
+        shaped: dict[tuple[int, int], torch.Tensor | None] = {}  # (h, w) → the pool's images of its shape, other size
+
+        def other_sizes(h, w):
+            if (h, w) not in shaped:
+                same_shape = (sizes[:, 0] * w - sizes[:, 1] * h).abs() <= longest  # within a pixel
+                other = same_shape & ((sizes[:, 0] != h) | (sizes[:, 1] != w))
+                shaped[h, w] = other if other.any() else None
+            return shaped[h, w]
+
         out = []
         for s, r in left:
             thumb = None
             for mirrored, k in itertools.product((False, True), range(4)):  # as it is, or turned (EXIF lost)
                 h, w = r.size[::-1] if k % 2 else r.size
-                same_shape = (sizes[:, 0] * w - sizes[:, 1] * h).abs() <= longest  # within a pixel
-                other_size = same_shape & ((sizes[:, 0] != h) | (sizes[:, 1] != w))
-                if not other_size.any():
+                if (other_size := other_sizes(h, w)) is None:
                     continue
                 thumbs = torch.stack([_area_thumbnail(p.pixels) for p in pool]) if thumbs is None else thumbs
                 thumb = _area_thumbnail(r.pixels).view(3, 8, 8) if thumb is None else thumb
