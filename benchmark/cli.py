@@ -1643,9 +1643,13 @@ def cmd_weights(args) -> int:
 
 
 def cmd_pretrain(args) -> int:
+    from benchmark.data import DataSpec, check_holdouts
     from benchmark.pretrain import PretrainConfig, pretrain
     from benchmark.runner import resolve_device
 
+    probes = [] if args.probe is None else args.probe or ["skimage:test"]
+    check_holdouts([DataSpec.parse(args.data, role="train")], [DataSpec.parse(p, role="test") for p in probes],
+                   ("--data", "--probe"))  # before pretraining (17 min), not when the probe is read after it
     cfg = PretrainConfig(recipe=args.recipe, arch=args.arch, data=_in_role(args.data, "train"), steps=args.steps,
                          batch_size=args.batch_size, crop=args.crop, lr=args.lr, seed=args.seed,
                          classes_per_batch=args.classes_per_batch, colour_spaces=not args.no_colour_spaces)
@@ -1659,7 +1663,7 @@ def cmd_pretrain(args) -> int:
     prog = ["plbench"] if _shown_program() == "plbench" else _runnable_program()  # as started; a path quoted
     print("use it:  " + shlex.join([*prog, "run", "--losses", f"csr(weights='{ref}')", "--metrics", "psnr", "ssim",
                                     f"contrique_fr@{ref}"]))
-    for held_out in ([] if args.probe is None else args.probe or ["skimage:test"]):
+    for held_out in probes:
         _print_probe(cfg, path, _in_role(held_out, "test"), max(1, args.probe_random_seeds), dev)
     return 0
 

@@ -1286,7 +1286,7 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
     are resolved (:func:`resolve`): the data is loaded (into ``data``, a DataCache, when given) to
     fingerprint it, and the device type fixed (``local=False``: for a remote executor's workers).
     ``recorded``: (loss spec, reused) of each run the results directory holds (:func:`spelt_as_stored`)."""
-    from benchmark.data import DataCache, usable_for_crop
+    from benchmark.data import DataCache, check_holdouts, usable_for_crop
     from benchmark.lossfn import build_loss, check_loss_arguments, check_loss_on_crop, takes_weights
     from benchmark.nets import build_net
     from benchmark.registry import LOSSES, TASKS, load_user_file
@@ -1333,6 +1333,7 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
             raise UserError(f"--task-param names task {t!r}, which is not in this grid ({', '.join(tasks)})")
     train = tuple(DataSpec.parse(x, max_images=s.max_train_images, role="train") for x in s.train_data)
     tests = tuple(DataSpec.parse(x, role="test") for x in s.test_data)
+    check_holdouts(train, tests)  # two parts of one source that overlap: refused before anything is decoded
     if len(set(tests)) < len(tests):  # each is scored once: a repeat would only change the runs' ids
         logging.getLogger(__name__).warning("test data named more than once, scored once: %s",
                                             ", ".join(dict.fromkeys(str(t) for i, t in enumerate(tests)

@@ -65,6 +65,7 @@ import math
 import os
 import re
 import struct
+import time
 import warnings
 from collections import Counter
 from dataclasses import dataclass
@@ -280,6 +281,35 @@ def _split_source(text: str) -> tuple[str, str | None, str | None, str | None]:
     return text, revision, split, column
 
 
+#: how a Git LFS pointer file starts: what a repository cloned without git-lfs holds in place of each large file
+GIT_LFS_POINTER = b"version https://git-lfs.github.com/spec/"
+_LFS_WHY = "a Git LFS pointer file, not the {} (cloned without Git LFS): run 'git lfs pull' in its repository"
+
+
+def _unread(path: Path, exc: BaseException, what: str = "data") -> str:
+    """Why ``path`` could not be read (``exc``), in a few words: a Git LFS pointer (:data:`GIT_LFS_POINTER`) said so,
+    anything else by the first line of its error."""
+    try:
+        with open(path, "rb") as f:
+            if f.read(len(GIT_LFS_POINTER)) == GIT_LFS_POINTER:
+                return _LFS_WHY.format(what)
+    except OSError:
+        pass
+    return _first_line(exc)
+
+
+def _data_files_unread(root: Path, exc: BaseException) -> str:
+    """Why a folder of data files (:func:`_is_data_files_folder`) could not be read: its first Git LFS pointer named,
+    else the first line of ``exc``."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for f in sorted(filenames):
+            if Path(f).suffix.lower() in DATA_FILE_SUFFIXES and (why := _unread(Path(dirpath) / f, exc)) != \
+                    _first_line(exc):
+                return f"{Path(dirpath, f).relative_to(root)} is {why}"
+    return _first_line(exc)
+
+
 def _read_json(path: Path):
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -330,7 +360,8 @@ def files_splits(path: Path) -> list[str]:
     except Exception as exc:  # noqa: BLE001 - datasets raises many types for a layout it cannot read
         if (configs := _configs_error(path)) is not None:
             raise configs from None
-        raise UserError(f"{path}: a folder of data files that datasets cannot read ({_first_line(exc)})") from None
+        raise UserError(f"{path}: a folder of data files that datasets cannot read ({_data_files_unread(path, exc)})"
+                        ) from None
 
 
 def _readme_configs(path: Path) -> list[str]:
@@ -465,6 +496,33 @@ def held_out(keys, percent: float) -> set[str]:
     n = len(distinct)
     k = min(n - 1, max(1, (round(percent * 100) * n + 5_000) // 10_000))
     return set(distinct[:k])
+
+
+def check_holdouts(train, test, flags: tuple[str, str] = ("--train-data", "--test-data")) -> None:
+    """Refuse, in one line, training and test sources (:class:`DataSpec`) that name one source with a hold-out
+    (``SOURCE[holdout=P%]``) on either side unless they are its two parts of one share: shares of 10 % and 20 % rank the
+    same images (the 10–20 % band is held out by one and trained on by the other), a whole source holds either part,
+    and one part given to both sides is both. A source named without a hold-out on both sides is left to
+    :meth:`DataCache.overlap`'s warning. ``flags``: the two sides' names (pretrain: ``--data``, ``--probe``)."""
+    def whole(spec):  # the source a part is of; a hub id's default split named ('train': what load_raw reads)
+        split = spec.split or ("train" if spec.kind == "hub" else None)
+        return dataclasses.replace(spec, holdout=None, max_images=None, split=split)
+
+    for a in train:
+        for b in test:
+            if whole(a) != whole(b) or not (a.holdout or b.holdout) or (
+                    a.holdout and b.holdout and a.holdout[0] == b.holdout[0] and a.holdout[1] != b.holdout[1]):
+                continue  # the two parts of one share (trained on the held-out one, if so named: apart too)
+            if a.holdout and b.holdout and a.holdout[0] != b.holdout[0]:
+                why = (f"hold-outs of {a.holdout[0]:g}% and {b.holdout[0]:g}% rank the same images, so those between "
+                       "are trained and tested on")
+            elif a.holdout and b.holdout:
+                why = f"both read its {a.holdout[1]} part"
+            else:
+                why = f"the whole source holds its {(a.holdout or b.holdout)[1]} part"
+            share = (a.holdout or b.holdout)[0]
+            raise UserError(f"{flags[0]} {a} and {flags[1]} {b} overlap ({why}): give the same "
+                            f"{whole(a)}[holdout={share:g}%] as {flags[0]} and {flags[1]}")
 
 
 @functools.lru_cache(maxsize=1024)
@@ -642,10 +700,10 @@ def decode_image(value, name: str, base: Path | None = None, notes: dict | None 
             raise ValueError(_too_many_pixels(exc)) from None
         except UnidentifiedImageError:  # its own text names a BytesIO object's address, or repeats the path
             if data is not None:
-                head = data[:12]
+                head = data[:64]
             else:
                 with open(path, "rb") as f:
-                    head = f.read(12)
+                    head = f.read(64)
             if head.startswith((b"II*\x00", b"MM\x00*")):  # a layout Pillow does not open: tifffile's read
                 return _tiff_pillow_cannot_open(data, path, name, notes)
             if re.match(rb"PF\s", head):  # a colour Portable Float Map (Pillow reads grey ones only)
@@ -1530,9 +1588,11 @@ _MAGIC = {b"\x89PNG": "PNG", b"\xff\xd8\xff": "JPEG", b"II*\x00": "TIFF", b"MM\x
 
 
 def _undecodable(head: bytes) -> str:
-    """Why Pillow could not open a file that starts with ``head``: a damaged or unsupported file of an
-    image format, or no image at all."""
+    """Why Pillow could not open a file that starts with ``head`` (its first 64 bytes): a damaged or unsupported file
+    of an image format, a Git LFS pointer (:data:`GIT_LFS_POINTER`), or no image at all."""
     kind = next((k for magic, k in _MAGIC.items() if head.startswith(magic)), None)
+    if head.startswith(GIT_LFS_POINTER):  # a repository cloned without git-lfs: the image was never downloaded
+        return _LFS_WHY.format("image")
     if kind is None and head[4:8] == b"ftyp":  # ISO media: HEIC/HEIF (phones), AVIF, or a video (mp4, mov)
         brand = head[8:12].decode("latin-1").strip()
         if brand in ("heic", "heix", "heim", "heis", "hevc", "hevx", "mif1", "msf1"):
@@ -2070,7 +2130,8 @@ def load_raw(spec: DataSpec):
             with _no_card_warning():
                 return datasets.load_dataset(str(Path(spec.source).expanduser()), split=split)
         except Exception as exc:  # noqa: BLE001 - a damaged shard, a layout datasets cannot read
-            raise UserError(f"dataset files {spec.source}:{split} cannot be read ({_first_line(exc)})") from None
+            raise UserError(f"dataset files {spec.source}:{split} cannot be read "
+                            f"({_data_files_unread(Path(spec.source).expanduser(), exc)})") from None
     try:
         parts = spec.source.split("/")
         repo, config = "/".join(parts[:2]), ("/".join(parts[2:]) or None)
@@ -2135,7 +2196,7 @@ def _load_table(path: Path):
             table.columns = ["path" if i == named[0] else f"column_{i}" for i in range(len(table.columns))]
         return datasets.Dataset.from_pandas(table, preserve_index=False)
     except Exception as exc:  # noqa: BLE001 - pandas, pyarrow and datasets raise many types for a damaged file
-        raise UserError(f"{path}: a table of images that cannot be read ({_first_line(exc)})") from None
+        raise UserError(f"{path}: a table of images that cannot be read ({_unread(path, exc, 'table')})") from None
 
 
 def _load_saved(spec: DataSpec):
@@ -2195,7 +2256,7 @@ def _damaged_file(folder: Path, names: list[str]) -> tuple[str | None, str]:
             with pa.memory_map(str(folder / n)) as src:
                 pa.ipc.open_stream(src).read_all()
         except Exception as exc:  # noqa: BLE001 - pyarrow raises OSError, ArrowInvalid, …
-            return n, _first_line(exc)
+            return n, _unread(folder / n, exc)
     return None, ""
 
 
@@ -2417,24 +2478,66 @@ def load_images(spec: DataSpec) -> list[ImageRecord]:
         return _load_images(spec)
 
 
-def holdout_part(spec: DataSpec, whole: list[ImageRecord], key_of=None) -> list[ImageRecord]:
-    """The images of ``whole`` (its source's, decoded once for both parts: :class:`DataCache`) in ``spec``'s part of
-    its hold-out (:func:`held_out`), in order, under the ids the whole source gives them, at most ``spec.max_images``.
-    ``key_of``: :func:`upright_hash` of a record (a cache's, so each image is hashed once). A source of fewer than two
-    distinct images cannot be split: a :class:`UserError`."""
-    share, part = spec.holdout
+def near_copy_pairs(train: list[ImageRecord], test: list[ImageRecord]) -> list[tuple[ImageRecord, ImageRecord]]:
+    """(test image, training image) for each image of ``test`` that :meth:`DataCache.overlap` names a near copy of one
+    of ``train`` (saved again, resized or cut from it; an identical or turned copy shares its :func:`upright_hash`),
+    and for each training image cut from a test image (a crop trained on is the test photo's pixels too)."""
+    pairs: list[tuple[ImageRecord, ImageRecord]] = []
+    names, found = {None: ""}, set()
+    for find in (DataCache._near_copies, DataCache._scaled_copies, _cropped_copies):
+        found |= set(find(train, {None: test}, names, found, pairs))
+    cut: list[tuple[ImageRecord, ImageRecord]] = []
+    _cropped_copies(test, {None: train}, names, set(), cut)
+    pairs += [(t, r) for r, t in cut]
+    return pairs
+
+
+def holdout_split(whole: list[ImageRecord], share: float, key_of=None, spec: DataSpec | None = None) -> list[bool]:
+    """Whether each image of ``whole`` is in the held-out ``share`` % of its source (:func:`held_out`, of its images'
+    :func:`upright_hash`, ``key_of`` a record's: a cache's, so each image is hashed once). Near copies (saved again,
+    resized or cut from one: :func:`near_copy_pairs`) are one image, as copies are: the split is drawn, the near copies
+    it leaves across are joined to their image's group (keyed by the group's least hash), and it is drawn again, until
+    none is left across; the images are compared in their keys' order, so neither file order nor names count. A source
+    of fewer than two distinct images cannot be split: a :class:`UserError` (``spec`` names it)."""
     key_of = key_of or (lambda r: upright_hash(r.pixels))
     keys = [key_of(r) for r in whole]
-    distinct = len(set(keys))
-    if distinct < 2:
-        raise UserError(f"{spec}: a hold-out needs at least 2 distinct images, and its source has {distinct} "
-                        f"({len(whole)} image(s) read; copies, turned or mirrored too, are one): test on another "
-                        "source")
-    test = held_out(keys, share)
-    keep = [r for r, h in zip(whole, keys) if (h in test) == (part == "test")]
-    log.info("%s: %d image(s) read, the %s part of its %g%% hold-out (%d of %d distinct images held out, ranked by "
-             "their pixels' hash; copies, turned or mirrored too, as one); %d of the other part passed over", spec,
-             len(keep), part, share, len(test), distinct, len(whole) - len(keep))
+    group = {k: k for k in keys}  # a key → an earlier key of its near copies' group (the group's least: its root)
+
+    def root(k):
+        while group[k] != k:
+            k = group[k]
+        return k
+
+    order = sorted(range(len(whole)), key=keys.__getitem__)
+    where = {id(r): i for i, r in enumerate(whole)}
+    while True:
+        roots = [root(k) for k in keys]
+        distinct = len(set(roots))
+        if distinct < 2:
+            raise UserError(f"{spec}: a hold-out needs at least 2 distinct images, and its source has {distinct} "
+                            f"({len(whole)} image(s) read; copies, turned, mirrored or near copies too, are one): "
+                            "test on another source")
+        test = held_out(roots, share)
+        held = [h in test for h in roots]
+        pairs = near_copy_pairs([whole[i] for i in order if not held[i]], [whole[i] for i in order if held[i]])
+        if not pairs:
+            return held
+        for t, r in pairs:
+            a, b = root(keys[where[id(t)]]), root(keys[where[id(r)]])
+            group[max(a, b)] = min(a, b)
+
+
+def holdout_part(spec: DataSpec, whole: list[ImageRecord], key_of=None, held: list[bool] | None = None
+                 ) -> list[ImageRecord]:
+    """The images of ``whole`` (its source's, decoded once for both parts: :class:`DataCache`) in ``spec``'s part of
+    its hold-out (:func:`holdout_split`, or ``held``, its answer for ``whole``), in order, under the ids the whole
+    source gives them, at most ``spec.max_images``. ``key_of``: :func:`upright_hash` of a record."""
+    share, part = spec.holdout
+    held = held if held is not None else holdout_split(whole, share, key_of, spec)
+    keep = [r for r, h in zip(whole, held) if h == (part == "test")]
+    log.info("%s: %d image(s) read, the %s part of its %g%% hold-out (%d of %d images held out, ranked by their "
+             "pixels' hash; copies, turned, mirrored or near copies too, on one side); %d of the other part passed "
+             "over", spec, len(keep), part, share, sum(held), len(whole), len(whole) - len(keep))
     return keep[:spec.max_images] if spec.max_images is not None else keep
 
 
@@ -2472,9 +2575,14 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
         ds = ds.with_format("numpy", columns=[col], output_all_columns=True)
     records, keys, bad, small, notes, whys = [], [], [], [], {}, {}
     in_ram, spill = 0, _Spill(spec)
+    total = len(ds) if spec.max_images is None else min(len(ds), spec.max_images)
+    started = said = time.monotonic()
     for i, row in enumerate(ds):
         if spec.max_images is not None and len(records) >= spec.max_images:
             break
+        if i and (now := time.monotonic()) - said >= DECODE_REPORT_S:  # minutes of a big source: not silent
+            log.info("%s: %d of %d images read (%.0f s)", spec, i, total, now - started)
+            said = now
         value = row[col]
         if isinstance(value, str):  # a table written on Windows: photos\a.png
             value = _windows_relative(value, base)
@@ -2550,6 +2658,10 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
                     len(records) + len(small) + len(bad), len(bad), _logged(bad),
                     ", ".join(map(str, bad[:5])) + (", …" if len(bad) > 5 else ""))
     return [ImageRecord(image_id, px) for image_id, px in zip(_distinct_ids(keys), records)]
+
+
+#: while a source is decoded, a line says how far it has come every this many seconds (a big source takes minutes)
+DECODE_REPORT_S = 15.0
 
 
 def decoded_in_ram_bytes() -> int:
@@ -2823,7 +2935,8 @@ def _window_keys(plane: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> tuple
     return keys, distinct >= 4
 
 
-def _cropped_copies(train_recs: list[ImageRecord], test_recs: dict, names: dict, found: set[str]) -> list[str]:
+def _cropped_copies(train_recs: list[ImageRecord], test_recs: dict, names: dict, found: set[str],
+                    pairs: list | None = None) -> list[str]:
     """The test images not in ``found`` that are, pixel for pixel, a window of a larger training image, as they are
     or turned by k·90° or mirrored (patches cut out of the training photos for a test set; training crops are such
     windows, turned): ``dataset/image (cut from a training image)`` or ``(…, turned or mirrored)``. Training images'
@@ -2831,11 +2944,13 @@ def _cropped_copies(train_recs: list[ImageRecord], test_recs: dict, names: dict,
     a set of over :data:`_CROP_KEYS` such windows); each test image, turned the eight ways, looks up its windows at the
     first ``s`` rows and columns (a window of a training image holds one indexed position there when it is ≥ ``s``
     px high and ``s`` + 7 wide), and the positions they point to most are compared (:func:`_cut_from`). Re-encoded
-    crops are not looked for."""
+    crops are not looked for. ``pairs``: where given, each (test image, training image it was cut from) is appended."""
     done = set(found) | {f.rsplit(" (", 1)[0] for f in found}  # named already, as it is or with its marker
     left = [(spec, r) for spec, rs in test_recs.items() for r in rs
             if f"{names[spec]}/{r.image_id}" not in done and r.pixels.shape[0] == 3]
     pool = [r for r in train_recs if r.pixels.shape[0] == 3 and min(r.size) >= 8 and r.size[1] >= _CROP_KEY]
+    shapes = {tuple(sorted(r.size)) for r in pool}  # a window fits, turned or not, in an image of other sides
+    left = [(spec, r) for spec, r in left if _fits_in(r.size, shapes)]
     if not left or not pool:
         return []
     s = max(8, math.ceil(math.sqrt(sum(r.size[0] * r.size[1] for r in pool) / _CROP_KEYS)))
@@ -2854,25 +2969,34 @@ def _cropped_copies(train_recs: list[ImageRecord], test_recs: dict, names: dict,
     for spec, t in left:
         full = t.pixels.numpy()
         for turn, u in enumerate(np.rot90(v, k, axes=(1, 2)) for v in (full, full[:, :, ::-1]) for k in range(4)):
-            if _cut_from(u, pool, keys, where, s, sides):
+            if (j := _cut_from(u, pool, keys, where, s, sides)) is not None:
+                if pairs is not None:
+                    pairs.append((t, pool[j]))
                 out.append(f"{names[spec]}/{t.image_id} (cut from a training image"
                            f"{', turned or mirrored' if turn else ''})")
                 break
     return out
 
 
+def _fits_in(size: tuple[int, int], sides: set[tuple[int, int]]) -> bool:
+    """Whether an image of ``size`` (H, W) is, as it is or turned, smaller than one of ``sides`` (sorted (H, W) pairs)
+    and not the same size: could be a window of it."""
+    a, b = sorted(size)
+    return any(a <= h and b <= w and (a, b) != (h, w) for h, w in sides)
+
+
 def _cut_from(u: np.ndarray, pool: list[ImageRecord], keys: np.ndarray, where: np.ndarray, s: int,
-              sides: np.ndarray) -> bool:
-    """Whether ``u`` (3, h, w) is a window of an image of ``pool`` (:func:`_cropped_copies`' index: sorted ``keys``,
-    each ``where`` = (pool index, row, col), every ``s``-th row and column; ``sides``: the pool's (H, W)). Its windows
-    are looked up in ``s`` × ``s`` blocks at four heights and four widths, each block holding one of every (row, col)
-    residue mod ``s``, so a flat band (sky) at its top-left does not hide it. Each hit points to a position of ``u`` in
-    a training image; the positions most pointed to are tried first (the true one: every window of ``u`` on the
-    index's grid; one a window shares by chance, as a dark, grainy set's many do: one or two), 64 at most, each
-    compared at a sparse grid of its pixels before it is compared whole."""
+              sides: np.ndarray) -> int | None:
+    """The index of the image of ``pool`` that ``u`` (3, h, w) is a window of, or None (:func:`_cropped_copies`'
+    index: sorted ``keys``, each ``where`` = (pool index, row, col), every ``s``-th row and column; ``sides``: the
+    pool's (H, W)). Its windows are looked up in ``s`` × ``s`` blocks at four heights and four widths, each block
+    holding one of every (row, col) residue mod ``s``, so a flat band (sky) at its top-left does not hide it. Each hit
+    points to a position of ``u`` in a training image; the positions most pointed to are tried first (the true one:
+    every window of ``u`` on the index's grid; one a window shares by chance, as a dark, grainy set's many do: one or
+    two), 64 at most, each compared at a sparse grid of its pixels before it is compared whole."""
     h, w = u.shape[-2:]
     if w < _CROP_KEY:
-        return False
+        return None
     span = w - _CROP_KEY + 1
     rows = np.unique(np.concatenate([np.arange(min(s, h)) + o for o in np.linspace(0, max(h - s, 0), 4).astype(int)]))
     cols = np.unique(np.concatenate([np.arange(min(s, span)) + o
@@ -2885,7 +3009,7 @@ def _cut_from(u: np.ndarray, pool: list[ImageRecord], keys: np.ndarray, where: n
     keep = np.argsort(n, kind="stable")  # the rarest windows first, up to _CROP_KEYS hits in all
     keep = keep[(np.cumsum(n[keep]) <= _CROP_KEYS) & (n[keep] > 0)]
     if not len(keep):
-        return False
+        return None
     lo, n, r_at, c_at = lo[keep], n[keep], r_at[keep], c_at[keep]
     query = np.repeat(np.arange(len(n)), n)
     hits = where[np.repeat(lo - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))]
@@ -2893,7 +3017,7 @@ def _cut_from(u: np.ndarray, pool: list[ImageRecord], keys: np.ndarray, where: n
     big_h, big_w = sides[j, 0], sides[j, 1]
     inside = (y0 >= 0) & (x0 >= 0) & (y0 + h <= big_h) & (x0 + w <= big_w) & ((big_h != h) | (big_w != w))
     if not inside.any():
-        return False
+        return None
     at, votes = np.unique(np.stack([j, y0, x0], 1)[inside], axis=0, return_counts=True)
     sy, sx = max(1, h // 16), max(1, w // 16)
     for j, y0, x0 in at[np.argsort(-votes, kind="stable")[:64]].tolist():
@@ -2901,8 +3025,8 @@ def _cut_from(u: np.ndarray, pool: list[ImageRecord], keys: np.ndarray, where: n
         # at a sparse grid first (≤ 16 × 16 pixels): a chance match fails there at once
         if big.dtype == u.dtype and np.array_equal(big[:, y0:y0 + h:sy, x0:x0 + w:sx], u[:, ::sy, ::sx]) \
                 and np.array_equal(big[:, y0:y0 + h, x0:x0 + w], u):
-            return True
-    return False
+            return j
+    return None
 
 
 def _thumbnail(px: torch.Tensor) -> torch.Tensor:
@@ -2946,6 +3070,26 @@ def _likely_copies(sketches: tuple[torch.Tensor, ...], one: tuple[torch.Tensor, 
                             max=10 ** (-NEAR_COPY_PSNR / 10))
         near = near[mse <= margin * bound]
     return near.tolist()
+
+
+def _thumbnail_candidates(left: list, pools: dict, sketches: dict) -> set[int]:
+    """The indices of ``left`` ((spec, record) pairs) of which a turning (:func:`_turnings`) has a thumbnail within
+    :func:`_likely_copies`' first bound of a thumbnail of ``sketches`` (of ``pools``' images, by size): all compared at
+    once, a matrix a size (one image at a time, a 5000-image folder's hold-out compared thumbnails for minutes)."""
+    thumbs: dict[tuple, list[torch.Tensor]] = {}
+    who: dict[tuple, list[int]] = {}
+    for i, (_, r) in enumerate(left):
+        for _, px in _turnings(r.pixels, pools):
+            size = tuple(px.shape[-2:])
+            thumbs.setdefault(size, []).append(_thumbnail(px))
+            who.setdefault(size, []).append(i)
+    out = set()
+    for size, rows in thumbs.items():
+        pool = sketches[size][0]
+        for at in range(0, len(rows), 1024):  # (1024, len(pool)) distances at a time
+            mean_abs = torch.cdist(torch.stack(rows[at:at + 1024]).double(), pool.double(), p=1) / pool.shape[1]
+            out.update(who[size][at + j] for j in (mean_abs < 3 / 255 + 1e-6).any(1).nonzero().flatten().tolist())
+    return out
 
 
 def _near_copy(a: torch.Tensor, b: torch.Tensor) -> bool:
@@ -3006,14 +3150,18 @@ class DataCache:
         self._fingerprints: dict[tuple[tuple[DataSpec, ...], bool], str] = {}
         self._hashes: dict[int, str] = {}  # id(ImageRecord) → image_hash; the records live as long as the cache
         self._upright: dict[int, str] = {}  # id(ImageRecord) → upright_hash (a hold-out's keys)
+        self._held: dict[tuple[DataSpec, float], list[bool]] = {}  # (whole source, share) → holdout_split's answer
         self._overlaps: dict[tuple[tuple[DataSpec, ...], tuple[DataSpec, ...]], list[str]] = {}
         self._repeats: dict[DataSpec, list[str]] = {}
         self._grey: dict[DataSpec, list[str]] = {}
 
     def images(self, spec: DataSpec) -> list[ImageRecord]:
         if spec not in self._images and spec.holdout:  # both parts from one decoding of their source
-            whole = self.images(dataclasses.replace(spec, holdout=None, max_images=None))
-            self._images[spec] = holdout_part(spec, whole, self._upright_hash)
+            source = dataclasses.replace(spec, holdout=None, max_images=None)
+            whole = self.images(source)
+            if (source, spec.holdout[0]) not in self._held:  # drawn once for both parts (near copies compared)
+                self._held[source, spec.holdout[0]] = holdout_split(whole, spec.holdout[0], self._upright_hash, spec)
+            self._images[spec] = holdout_part(spec, whole, held=self._held[source, spec.holdout[0]])
         if spec not in self._images:
             self._images[spec] = load_images(spec)
             log.info("loaded %d images from %s", len(self._images[spec]), spec)
@@ -3074,13 +3222,15 @@ class DataCache:
         return [f"{names[s]}/{r.image_id} (turned or mirrored)" for s, r in left
                 if keys[id(r)] in matched and self._turned_hashes(r) & trained]
 
-    def _near_copies(self, train_recs: list[ImageRecord], test_recs: dict[DataSpec, list[ImageRecord]],
-                     names: dict[DataSpec, str], found: set[str]) -> list[str]:
+    @staticmethod
+    def _near_copies(train_recs: list[ImageRecord], test_recs: dict[DataSpec, list[ImageRecord]],
+                     names: dict[DataSpec, str], found: set[str], pairs: list | None = None) -> list[str]:
         """The test images not in ``found`` that are a training image saved again (a JPEG re-encoded, a PNG exported
         as JPEG: other pixels, the same photo), as it is or turned by k·90° or mirrored (a phone photo whose copy lost
         its EXIF orientation, or was turned when exported): ``dataset/image (near-identical: re-encoded)``, or
         ``(near-identical: re-encoded, turned or mirrored)``, where the two are :func:`_near_copy`. Candidates are
-        paired by their thumbnails and samples (:func:`_likely_copies`), then compared whole."""
+        paired by their thumbnails and samples (:func:`_likely_copies`), then compared whole. ``pairs``: where given,
+        each (test image, training image it copies) is appended."""
         found = {f.removesuffix(" (turned or mirrored)") for f in found}  # named as exact turned copies already
         left = [(s, r) for s, rs in test_recs.items() for r in rs if f"{names[s]}/{r.image_id}" not in found]
         sizes = {size for _, r in left for size in (r.size, r.size[::-1])}
@@ -3089,18 +3239,25 @@ class DataCache:
             if r.size in sizes and r.pixels.shape[0] == 3:
                 pools.setdefault(r.size, []).append(r)
         sketches = {size: _sketches([r.pixels for r in pool]) for size, pool in pools.items()}
+        likely = _thumbnail_candidates(left, pools, sketches)
         out = []
-        for s, r in left:
+        for i, (s, r) in enumerate(left):
+            if i not in likely:  # no training image's thumbnail is near any of its turnings'
+                continue
             for turned, px in _turnings(r.pixels, pools):
                 size = tuple(px.shape[-2:])
                 near = _likely_copies(sketches[size], tuple(t[0] for t in _sketches([px])))
-                if any(_near_copy(pools[size][k].pixels, px) for k in near):
+                twin = next((pools[size][k] for k in near if _near_copy(pools[size][k].pixels, px)), None)
+                if twin is not None:
+                    if pairs is not None:
+                        pairs.append((r, twin))
                     out.append(f"{names[s]}/{r.image_id} (near-identical: re-encoded{', turned or mirrored' * turned})")
                     break
         return out
 
-    def _scaled_copies(self, train_recs: list[ImageRecord], test_recs: dict[DataSpec, list[ImageRecord]],
-                       names: dict[DataSpec, str], found: set[str]) -> list[str]:
+    @staticmethod
+    def _scaled_copies(train_recs: list[ImageRecord], test_recs: dict[DataSpec, list[ImageRecord]],
+                       names: dict[DataSpec, str], found: set[str], pairs: list | None = None) -> list[str]:
         """The test images not in ``found`` that are a training image of another size, resized (a web-size export of a
         photo trained on at full size, or the other way), as it is or turned by k·90° or mirrored (a phone photo whose
         export lost its EXIF orientation): ``dataset/image (near-identical: resized)``, or ``(near-identical: resized,
@@ -3108,28 +3265,40 @@ class DataCache:
         share the aspect ratio (to a pixel) and the 8×8 thumbnail (:func:`_area_thumbnail`: Kodak24's photos resized
         to 1/2-1/4 by PIL's bicubic are within 1.4 levels of their own, distinct photos ≥ 22 apart) within 3 levels;
         the larger is then resized to the smaller's size (area means) and the two
-        must be :func:`_near_copy`."""
+        must be :func:`_near_copy`. ``pairs``: where given, each (test image, training image it copies) is appended."""
         found = {f.split(" (near-identical")[0].removesuffix(" (turned or mirrored)") for f in found}
         left = [(s, r) for s, rs in test_recs.items() for r in rs
                 if f"{names[s]}/{r.image_id}" not in found and r.pixels.shape[0] == 3]
         pool = [r for r in train_recs if r.pixels.shape[0] == 3]
         if not left or not pool:
             return []
-        thumbs = torch.stack([_area_thumbnail(r.pixels) for r in pool])
         sizes = torch.tensor([r.size for r in pool], dtype=torch.float64)
+        longest, thumbs = sizes.max(1).values, None  # the thumbnails once a test image has a candidate
+        shaped: dict[tuple[int, int], torch.Tensor | None] = {}  # (h, w) → the pool's images of its shape, other size
+
+        def other_sizes(h, w):
+            if (h, w) not in shaped:
+                same_shape = (sizes[:, 0] * w - sizes[:, 1] * h).abs() <= longest  # within a pixel
+                other = same_shape & ((sizes[:, 0] != h) | (sizes[:, 1] != w))
+                shaped[h, w] = other if other.any() else None
+            return shaped[h, w]
+
         out = []
         for s, r in left:
-            thumb = _area_thumbnail(r.pixels).view(3, 8, 8)
+            thumb = None
             for mirrored, k in itertools.product((False, True), range(4)):  # as it is, or turned (EXIF lost)
                 h, w = r.size[::-1] if k % 2 else r.size
-                same_shape = (sizes[:, 0] * w - sizes[:, 1] * h).abs() <= sizes.max(1).values  # within a pixel
-                if not same_shape.any():
+                if (other_size := other_sizes(h, w)) is None:
                     continue
-                other_size = (sizes[:, 0] != h) | (sizes[:, 1] != w)
+                thumbs = torch.stack([_area_thumbnail(p.pixels) for p in pool]) if thumbs is None else thumbs
+                thumb = _area_thumbnail(r.pixels).view(3, 8, 8) if thumb is None else thumb
                 close = (thumbs - _turn(thumb, k, mirrored).flatten()).abs().mean(1) < 3 / 255
-                near = same_shape & other_size & close
-                if any(_near_copy(*_to_smaller(pool[j].pixels, _turn(r.pixels, k, mirrored)))
-                       for j in near.nonzero().flatten().tolist()):
+                near = other_size & close
+                twin = next((pool[j] for j in near.nonzero().flatten().tolist()
+                             if _near_copy(*_to_smaller(pool[j].pixels, _turn(r.pixels, k, mirrored)))), None)
+                if twin is not None:
+                    if pairs is not None:
+                        pairs.append((r, twin))
                     turned = ", turned or mirrored" * (mirrored or k > 0)
                     out.append(f"{names[s]}/{r.image_id} (near-identical: resized{turned})")
                     break

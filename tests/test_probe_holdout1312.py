@@ -9,7 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
-from benchmark.data import DataCache, DataSpec, ImageRecord, holdout_part, upright_hash
+from benchmark.data import DataCache, DataSpec, ImageRecord, holdout_part, holdout_split, upright_hash
 
 
 def _records(n: int, seed: int = 0, side: int = 8) -> list[ImageRecord]:
@@ -20,10 +20,12 @@ def _records(n: int, seed: int = 0, side: int = 8) -> list[ImageRecord]:
 
 
 def _parts(whole: list[ImageRecord], share: float) -> tuple[list[ImageRecord], list[ImageRecord]]:
-    """Both parts of ``whole``'s hold-out, each image keyed once (as DataCache keys it)."""
+    """Both parts of ``whole``'s hold-out, each image keyed once and the split drawn once (as DataCache does)."""
     keys = {id(r): upright_hash(r.pixels) for r in whole}
-    test = holdout_part(DataSpec("x", holdout=(share, "test")), whole, lambda r: keys[id(r)])
-    train = holdout_part(DataSpec("x", holdout=(share, "train")), whole, lambda r: keys[id(r)])
+    spec = DataSpec("x", holdout=(share, "test"))
+    held = holdout_split(whole, share, lambda r: keys[id(r)], spec)
+    test = holdout_part(spec, whole, held=held)
+    train = holdout_part(DataSpec("x", holdout=(share, "train")), whole, held=held)
     return test, train
 
 
