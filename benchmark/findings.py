@@ -68,6 +68,7 @@ from benchmark.runstats import (  # noqa: F401 (margins: API)
     PRACTICAL_MARGINS,
     TOO_FEW,
     practical_margin,
+    two_level_df,
 )
 from benchmark.stats import (
     INPUT,
@@ -233,6 +234,10 @@ class Part:
     settle_level: float = float("nan")
     #: unsettled only because its arms' runs have no budget checks (never shown converged, nor not converged)
     unchecked: bool = False
+    #: the image × run residual mean square of the paired differences (:attr:`RunComparison.residual`): the degrees of
+    #: freedom :func:`seeds_to_settle` plans with are the test's at the mean squares it implies (NaN: min(seeds,
+    #: images) − 1)
+    residual: float = float("nan")
 
 
 def _few_images_caveat(decided: list[Part]) -> str:
@@ -278,10 +283,10 @@ SETTLE_BOUND = 0.7
 def seeds_to_settle(p: Part, alpha: float = 0.05) -> str:
     """What would settle an open, tested part, in words: the paired seeds per arm for :data:`SETTLE_POWER` to
     reproduce (or contradict) it *if its effect is as measured*, at its Holm family's strictest level
-    (:attr:`Part.settle_level`; Student's t at ``min(seeds, images) − 1`` degrees of freedom, the floor of
-    :func:`benchmark.runstats.two_level_se`'s — with fewer images than runs the rule keeps them near images − 1, so
-    the normal quantiles named 8 seeds for 80 % power on 3 images where they gave 11 %,
-    tests/test_review_verdicts11.py); ``add test images`` where the images — their level (:attr:`Part.se_images`,
+    (:attr:`Part.settle_level`; Student's t at the degrees of freedom of :func:`benchmark.runstats.two_level_se` at
+    the mean squares expected of the seeds tried — the normal quantiles named 8 seeds for 80 % power on 3 images
+    where they gave 11 %, tests/test_review_verdicts11.py; the rule's floor ``min(seeds, images) − 1`` about twice
+    the seeds needed where the runs' level dominates, tests/test_probe_verdicts13.py); ``add test images`` where the images — their level (:attr:`Part.se_images`,
     which more runs do not reduce) or their few degrees of freedom — keep the test from that; or that the effect lies
     within the practical margin of no difference, where no number of seeds would give a verdict on an effect this
     size. The variances it plans with are the part's at their :data:`SETTLE_BOUND` upper confidence bounds — the
@@ -309,9 +314,24 @@ def seeds_to_settle(p: Part, alpha: float = 0.05) -> str:
     per_run = high(per_run, p.n_runs - 1)
     fixed = math.sqrt(high(fixed ** 2, p.n_images - 1))
 
+    n_img = p.n_images
+    residual = min(p.residual, n_img * per_run) if n_img >= 2 and math.isfinite(p.residual) else math.nan
+
+    def test_df(runs: float, level_images: float) -> float:
+        """The degrees of freedom the part's test (:func:`benchmark.runstats.two_level_df`) has at the mean squares
+        expected of ``runs`` paired runs: MS_run = images × the runs' share, MS_image = residual + runs × images ×
+        the images' level², MS_res = the residual. min(runs, images) − 1, the rule's floor, was 2 on 3 test images
+        where the test has 3.3–4.3 when the runs' level dominates: 2–4 × the seeds needed, and "more seeds alone
+        cannot" said of parts they settle (tests/test_probe_verdicts13.py)."""
+        if n_img < 2:
+            return runs - 1
+        if not math.isfinite(residual):
+            return min(runs, n_img) - 1
+        return two_level_df(n_img * per_run, residual + runs * n_img * level_images ** 2, residual, runs, n_img)
+
     def power(runs: float, images: float | None = None) -> float:  # images: the images' level (default: its bound)
         level_images = fixed if images is None else images
-        df = (min(runs, p.n_images) if p.n_images >= 2 else runs) - 1
+        df = test_df(runs, level_images)
         sd = math.sqrt(level_images ** 2 + per_run / runs) if math.isfinite(runs) else level_images
         if not sd > 0:
             return 1.0
@@ -322,12 +342,15 @@ def seeds_to_settle(p: Part, alpha: float = 0.05) -> str:
     # said of 60 % of 5-seed pilots on 3 images with a loss × image level where 9 seeds reach 80 % (30 % as measured;
     # tests/test_review_verdicts12.py). Seeds are planned at the bound: where it alone keeps them from it, "or more
     # test images"
-    if power(endless, measured) < SETTLE_POWER:
+    start = max(p.n_runs + 1, MIN_RUNS)
+    counts = range(start, 20 * p.n_runs + 1)
+    # the most any count gives: with the test's degrees of freedom a count's power need not grow with it (they fall
+    # towards images − 1 as the images' mean square, growing with the runs, takes over the SE)
+    if max(power(k, measured) for k in (*counts, endless)) < SETTLE_POWER:
         return (f"the test images {'disagree' if measured > 0 else 'are few'} (their level or their degrees of "
                 f"freedom alone keep a test at this level from an effect of {p.effect:+.3g}): more seeds alone "
                 f"cannot {what} it, more test images may")
-    start = max(p.n_runs + 1, MIN_RUNS)
-    runs = next((k for k in range(start, 20 * p.n_runs + 1) if power(k) >= SETTLE_POWER), None)
+    runs = next((k for k in counts if power(k) >= SETTLE_POWER), None)
     many = f"over {20 * p.n_runs}" if runs is None else f"≈ {runs}"
     if runs is None and power(endless) < SETTLE_POWER:
         return (f"{many} paired seeds per arm ({p.n_runs} now), or more test images, would {what} it with "
@@ -1035,7 +1058,7 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
                 float("nan"), ni, r.n_images, int(va[items].notna().any(axis=1).sum()),
                 int(vb[items].notna().any(axis=1).sum()), circ, True, note=note, n_runs=r.n_runs, se=r.se,
                 status=status, practical=margin, p_worse=worse.p if math.isfinite(margin) else float("nan"),
-                se_images=r.se_images, unchecked=unchecked)
+                se_images=r.se_images, unchecked=unchecked, residual=r.residual)
 
 
 def _lost_words(seeds: dict[int, str]) -> str:
