@@ -6,8 +6,12 @@ import re
 
 import numpy as np
 import pandas as pd
+import scipy.stats  # noqa: F401
 
-import benchmark.findings  # noqa: F401 (imported once at collection: the tests below time their own work)
+# imported once at collection (compare's report imports torch and scipy.stats): the tests below time their own work
+import benchmark.compare  # noqa: F401
+import benchmark.findings  # noqa: F401
+import benchmark.task  # noqa: F401
 
 
 def _decisive(I: int, sd_run: float, sd_res: float, effect: float, n: int, draws: int, level: float = 0.05) -> float:
@@ -81,3 +85,22 @@ def test_calibrate_says_when_no_count_of_runs_reaches_the_power_on_few_test_imag
     hits = np.mean([C.fast_verdict(*C.simulate(true, 48, rng, 0.3), "sr4", "psnr", True) == "reproduced"
                     for _ in range(60)])
     assert hits < C.POWER, hits  # the truth: 48 runs do not reach it either
+
+
+def test_compare_says_its_wins_and_losses_hold_alpha_per_column_not_across_them(tmp_path, monkeypatch):
+    """Was: compare's header said 'Holm over each metric column's pairs of losses … α = 0.05' and nothing of what it
+    means across columns: a new loss equal to a field of four equal losses showed some 'significantly better / worse
+    than' in 4 of 40 simulated null stores of 3 tasks × 3 metrics (twice α), and a user adding one loss reads its
+    wins over every task and metric at once. The leaderboard says it of bold; compare now says it too, with the
+    number of columns its table holds."""
+    from benchmark import figures
+    from benchmark.compare import _summary
+    from benchmark.synthetic import write_store
+
+    monkeypatch.setattr(figures, "pd_plane", lambda *a, **k: [])  # the text is tested, not the figure
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0, "l2": 0.0, "mine": 0.0}, metrics=("psnr", "ssim"),
+                        seeds=(0, 1), n_images=4, budget_check=False)
+    metas = [m for m in store.metas() if m.get("kind") != "input"]
+    text, _ = _summary(store, {"denoise": metas}, ["mine"], {"denoise": []}, 0.05, 20, "l1", ())
+    assert "Each metric column is its own family: across the 2 columns below" in text, text[:2000]
+    assert "more often than α" in text
