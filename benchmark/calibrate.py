@@ -459,15 +459,20 @@ def needs_runs(power: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, columns=["task", "metric", "effect", "runs", "max_tried", "reached_by", "far"])
 
 
-def _needs_text(r) -> str:
-    """A row of :func:`needs_runs` as the runs-needed cell says it."""
+def _needs_text(r, comp=None) -> str:
+    """A row of :func:`needs_runs` as the runs-needed cell says it; ``comp``: the cell's :func:`components` row (what
+    keeps runs alone from the power: the loss × image level, or no spread at all)."""
     if not math.isnan(r["runs"]):
         return f"{r['effect']:.3g}: ≥ {int(r['runs'])} runs"
     if not math.isnan(r["reached_by"]):
         return f"{r['effect']:.3g}: > {int(r['max_tried'])} runs ({POWER:.0%} by {int(r['reached_by'])})"
+    sds = [float(comp.get(k, 0.0) or 0.0) for k in ("run_sd", "image_x_run_sd", "loss_x_image_sd")] \
+        if comp is not None else [math.inf]  # unknown: the loss × image level taken to be there
+    if not any(sd > 0 for sd in sds):  # every run the same score on every image: nothing to test, at any count
+        return f"{r['effect']:.3g}: no spread (every run scores the same on every image: no test at any count)"
     if not math.isnan(r["far"]):
-        return (f"{r['effect']:.3g}: not with runs alone (under {POWER:.0%} at {int(r['far'])} runs: the test images "
-                "limit it — more test images)")
+        why = ": the test images limit it — more test images" if sds[-1] > 0 else ""
+        return f"{r['effect']:.3g}: not with runs alone (under {POWER:.0%} at {int(r['far'])} runs{why})"
     return f"{r['effect']:.3g}: > {int(r['max_tried'])} runs"
 
 
@@ -548,7 +553,7 @@ def to_text(cal: Calibration) -> str:
     for c in cal.components.itertuples(index=False):
         n = nulls.loc[(c.task, c.metric)]
         if need is not None and (c.task, c.metric) in need.index:
-            pw = _needs_text(need.loc[(c.task, c.metric)])
+            pw = _needs_text(need.loc[(c.task, c.metric)], c._asdict())
         else:
             pw = "– (no practical margin)"
         warn = " ⚠" if getattr(c, "runs", THIN_RUNS) < THIN_RUNS or c.n_images < THIN_IMAGES else ""

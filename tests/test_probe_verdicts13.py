@@ -77,7 +77,7 @@ def test_calibrate_says_when_no_count_of_runs_reaches_the_power_on_few_test_imag
     comp = C.components(_three_image_pilot(0, 0.15)).iloc[0].to_dict()
     curve = C.power_curve(C.planned(comp), 0.3, np.random.default_rng(1), 5, 6, 20, far_comp=comp)
     power = pd.DataFrame([{"task": "sr4", "metric": "psnr", "effect": 0.3, "runs": k, "power": pw} for k, pw in curve])
-    text = C._needs_text(C.needs_runs(power).iloc[0])
+    text = C._needs_text(C.needs_runs(power).iloc[0], comp)
     assert "not with runs alone" in text and "more test images" in text, text
     true = {"task": "sr4", "metric": "psnr", "higher": True, "run_sd": 0.05, "image_sd": 1.0, "image_x_run_sd": 0.1,
             "loss_x_image_sd": 0.15, "n_images": 3}
@@ -104,3 +104,19 @@ def test_compare_says_its_wins_and_losses_hold_alpha_per_column_not_across_them(
     text, _ = _summary(store, {"denoise": metas}, ["mine"], {"denoise": []}, 0.05, 20, "l1", ())
     assert "Each metric column is its own family: across the 2 columns below" in text, text[:2000]
     assert "more often than α" in text
+
+
+def test_calibrate_says_a_metric_without_spread_needs_no_runs_count():
+    """Was: a metric every run scores the same on every image (saturated: SSIM 1.0 throughout) has variance
+    components of 0, its simulated tables no spread (SE 0: never tested), so its power is 0 at any count — and
+    calibration.md read 'needs runs for effect 0.012: > 12 runs', as if more runs would do (and, with the far counts,
+    'the test images limit it'). It now says there is no spread to test at any count."""
+    from benchmark import calibrate as C
+    from benchmark.synthetic import synthetic_table
+
+    t = synthetic_table(tasks=("sr4",), offsets={"l1": 0.0, "l2": 0.0}, metrics=("ssim",), seeds=range(5), n_images=4,
+                        seed=3, seed_sd=0.1)
+    t["value"] = 1.0
+    text = C.to_text(C.calibrate(t, n_nulls=10, aa_sims=0, max_runs=5))
+    row = next(line for line in text.splitlines() if line.startswith("| sr4"))
+    assert "no spread" in row and "> 5 runs" not in row and "test images" not in row, row
