@@ -276,7 +276,9 @@ SETTLE_POWER = 0.8
 #: 5-run pilots of 3 and 12 images, run-, image- (loss × image) and residual-dominated (200 pilots × 80 re-runs each,
 #: the effect as measured): 0.74–0.93 as measured, 0.78–0.97 at the bounds — 0.78 where a loss × image level
 #: dominates 3 images — for 1.3–3.5 × the seeds the true variances need (3.5 × on 3 images, where the t at
-#: images − 1 degrees of freedom already over-asks)
+#: images − 1 degrees of freedom already over-asked; with the test's own degrees of freedom, run sd 0.3 on 3 images,
+#: an effect of 0.35 dB, 60 pilots: 0.91 for a median of 20 seeds, where ≈ 11 reach 0.80 — 0.98 for 39 before;
+#: tests/test_probe_verdicts13.py)
 SETTLE_BOUND = 0.7
 
 
@@ -286,8 +288,9 @@ def seeds_to_settle(p: Part, alpha: float = 0.05) -> str:
     (:attr:`Part.settle_level`; Student's t at the degrees of freedom of :func:`benchmark.runstats.two_level_se` at
     the mean squares expected of the seeds tried — the normal quantiles named 8 seeds for 80 % power on 3 images
     where they gave 11 %, tests/test_review_verdicts11.py; the rule's floor ``min(seeds, images) − 1`` about twice
-    the seeds needed where the runs' level dominates, tests/test_probe_verdicts13.py); ``add test images`` where the images — their level (:attr:`Part.se_images`,
-    which more runs do not reduce) or their few degrees of freedom — keep the test from that; or that the effect lies
+    the seeds needed where the runs' level dominates, tests/test_probe_verdicts13.py); ``add test images`` where the
+    images — their level (:attr:`Part.se_images`, which more runs do not reduce) or their few degrees of freedom —
+    keep the test from that; or that the effect lies
     within the practical margin of no difference, where no number of seeds would give a verdict on an effect this
     size. The variances it plans with are the part's at their :data:`SETTLE_BOUND` upper confidence bounds — the
     runs' on ``seeds − 1`` degrees of freedom, the images' on ``images − 1`` — not as measured: 5 runs' variance is
