@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import scipy.stats  # noqa: F401
 
 # imported once at collection (compare's report imports torch and scipy.stats): the tests below time their own work
 import benchmark.compare  # noqa: F401
+import benchmark.figures  # noqa: F401
 import benchmark.findings  # noqa: F401
 import benchmark.task  # noqa: F401
 
@@ -120,3 +122,38 @@ def test_calibrate_says_a_metric_without_spread_needs_no_runs_count():
     text = C.to_text(C.calibrate(t, n_nulls=10, aa_sims=0, max_runs=5))
     row = next(line for line in text.splitlines() if line.startswith("| sr4"))
     assert "no spread" in row and "> 5 runs" not in row and "test images" not in row, row
+
+
+def _loss_x_image_null(seed: int, level: float, n_images: int) -> pd.DataFrame:
+    """4 losses equal over the population of images (synthetic offsets 0) that differ image by image: each (task,
+    loss, image, metric) gets its own shift of ``level`` metric scale units (sd)."""
+    from benchmark.synthetic import SCALE, synthetic_table
+
+    t = synthetic_table(tasks=("denoise", "sr4"), metrics=("psnr", "ssim", "lpips"), seeds=range(5), n_images=n_images,
+                        seed=seed, seed_sd=0.2, offsets={"l1": 0.0, "l2": 0.0, "a": 0.0, "b": 0.0})
+    rng = np.random.default_rng(1000 + seed)
+    key = t["task"].astype(str) + "|" + t["loss"].astype(str) + "|" + t["image"].astype(str) + "|" + t["metric"]
+    shift = {k: rng.normal() for k in key.unique()}
+    return t.assign(value=t["value"] + level * key.map(shift).astype(float) * t["metric"].map(SCALE).astype(float))
+
+
+def test_the_friedman_line_says_its_relabellings_keep_the_test_images_fixed():
+    """Was: the leaderboard's 'Friedman test … p ≤ 0.0005; critical difference …' (and the CD diagram) read as a
+    test of the losses like the pair tests, but its relabellings move runs, each scored on the same test images: a
+    difference that holds on these images only counts. Losses equal over images with a loss × image level (1 scale
+    unit) on 4 test images were called different in 15 of 20 null grids (7 of 20 on 12 images), where the pair tests
+    (their SE has the image level) marked some pair in 4 of 20. The line now says the images are fixed in it and what
+    that means, and so does the CD diagram's title."""
+    from benchmark.export import friedman_text
+    from benchmark.stats import compute
+
+    st = compute(_loss_x_image_null(0, 1.0, 4), n_boot=20)
+    assert st.friedman["p"] < 0.05, st.friedman  # the null grid the test calls different
+    text = friedman_text(st)
+    assert "keep the 4 test images fixed" in text and "not over images" in text, text
+    from benchmark.figures import draw_cd_diagram
+
+    fig = draw_cd_diagram(st)  # the published diagram's title too
+    title = " ".join(ax.get_title() for ax in fig.axes).replace("\n", " ")
+    plt.close(fig)
+    assert "on these 4 test images, not over images" in title, title
