@@ -602,6 +602,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         device_cost_lines,
         metric_decimals,
         metric_unit,
+        one_run_text,
         survivors_text,
         unequal_seeds_text,
     )
@@ -650,6 +651,9 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
                + left_out_lines(store, picked.settings, [metas[r] for r in ids], task,
                                                 every=list(metas.values()))]
         cov += [x for x in (smoke_test(st), one_image_text(st, task), few_images_text(st, task)) if x]
+        # a cell on one run: its ± is the images' spread alone, as the leaderboard's note says (tests/
+        # test_probe_verdicts13.py)
+        cov += [x for x in (one_run_text(st),) if x]
         cov += st.nonfinite + st.sparse  # scores and runs left out of a column, as the leaderboard's notes say
         cov += [x for x in (unequal_seeds_text(st),) if x]  # a mean over other seeds than the field's: said
         cov += clipped_ci_lines(st)  # a CI cut at its metric's bound (vsi ≤ 1), as the leaderboard's notes say

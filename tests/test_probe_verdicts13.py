@@ -157,3 +157,19 @@ def test_the_friedman_line_says_its_relabellings_keep_the_test_images_fixed():
     title = " ".join(ax.get_title() for ax in fig.axes).replace("\n", " ")
     plt.close(fig)
     assert "on these 4 test images, not over images" in title, title
+
+
+def test_compare_says_a_value_on_one_run_has_the_images_spread_alone_in_its_interval(tmp_path, monkeypatch):
+    """Was: a field trained on one seed (a quick first look) gives the new loss one run too, and compare's
+    'value ± CI' column showed an interval that is the image-to-image spread alone — no second run to estimate the
+    run-to-run spread — with no word; the leaderboard says so of such cells ('One run per cell …'), compare now too."""
+    from benchmark import figures
+    from benchmark.compare import _summary
+    from benchmark.synthetic import write_store
+
+    monkeypatch.setattr(figures, "pd_plane", lambda *a, **k: [])
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0, "l2": 0.0, "mine": 0.0}, metrics=("psnr",),
+                        seeds=(0,), n_images=4, budget_check=False)
+    metas = [m for m in store.metas() if m.get("kind") != "input"]
+    text, _ = _summary(store, {"denoise": metas}, ["mine"], {"denoise": []}, 0.05, 20, "l1", ())
+    assert "One run per cell in denoise (l1, l2, mine)" in text and "image-to-image spread alone" in text, text
