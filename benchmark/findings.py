@@ -1650,6 +1650,15 @@ def _md(s) -> str:
     return md_text(s)
 
 
+def _across_findings(results: list[FindingResult]) -> str:
+    """What one family per finding means across the findings tested here (" Each finding holds α on its own: …"), ""
+    with fewer than two: each holds α alone, so over k of them a wrong verdict somewhere is likelier than α — the
+    findings' counterpart of the leaderboard's note on bold (tests/test_probe_verdicts13.py)."""
+    k = len({r.name for r in results for p in r.parts if p.counted and math.isfinite(p.p_adj)})
+    return "" if k < 2 else (f" Each finding holds α on its own: across the {k} findings tested here, a wrong verdict "
+                             "somewhere is more likely than α.")
+
+
 def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
     """``findings.md``: the summary table, then each finding's parts."""
     from benchmark.export import md_text
@@ -1673,7 +1682,7 @@ def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
              f"checked on (one family per finding, over every setting of the store, even where a report lists its "
              f"own setting alone: `plbench findings` lists them all; the settings of an earlier code or task version "
              f"left in the store, or a newer one's — runs no grid of this code gives again — are a family of their "
-             f"own, as each finding's section says), α = {alpha}. Effects are "
+             f"own, as each finding's section says), α = {alpha}.{_across_findings(results)} Effects are "
              "A − B in the metric's units, positive = A better; `≥` parts are non-inferiority tests with the "
              "metric's fixed margin. See `benchmark/findings.py`.", "",
              "| finding | verdict | claim | effect [95% CI], p (headline part) | parts | checked on | source |",

@@ -174,3 +174,20 @@ def test_compare_says_a_value_on_one_run_has_the_images_spread_alone_in_its_inte
     metas = [m for m in store.metas() if m.get("kind") != "input"]
     text, _ = _summary(store, {"denoise": metas}, ["mine"], {"denoise": []}, 0.05, 20, "l1", ())
     assert "One run per cell in denoise (l1, l2, mine)" in text and "image-to-image spread alone" in text, text
+
+
+def test_findings_md_says_each_finding_holds_alpha_alone_across_the_findings_tested():
+    """Was: findings.md said 'Holm over a finding's parts … one family per finding' and nothing of what that means
+    over the findings of a store — several claims, each at α, give a wrong verdict somewhere more often than α, as
+    the leaderboard says of bold's per-column families and compare of its columns. It now says so, with the number
+    of findings that have a tested part (one alone: nothing to say)."""
+    from benchmark.findings import FindingResult, Part, to_markdown
+
+    def result(name: str, p_adj: float) -> FindingResult:
+        part = Part("sr4", "psnr", "l1", "l2", "better", 0.1, -0.1, 0.3, 0.0, p_adj, p_adj, 0.0, 6, 5, 5, False, True,
+                    n_runs=5, se=0.1, practical=0.05)
+        return FindingResult(name, "a claim", "someone", "somewhere", "inconclusive", "sr4", parts=[part])
+
+    three = to_markdown([result("a", 0.3), result("b", 0.6), result("c", float("nan"))])
+    assert "Each finding holds α on its own: across the 2 findings tested here" in three, three[:1500]
+    assert "Each finding holds α" not in to_markdown([result("a", 0.3)])
