@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import matplotlib.pyplot as plt
@@ -10,10 +11,24 @@ import pandas as pd
 import scipy.stats  # noqa: F401
 
 # imported once at collection (compare's report imports torch and scipy.stats): the tests below time their own work
+import benchmark.calibrate  # noqa: F401
 import benchmark.compare  # noqa: F401
+import benchmark.convergence  # noqa: F401
+import benchmark.export  # noqa: F401
 import benchmark.figures  # noqa: F401
 import benchmark.findings  # noqa: F401
+import benchmark.settings  # noqa: F401
+import benchmark.synthetic  # noqa: F401
 import benchmark.task  # noqa: F401
+from benchmark.registry import LOSSES
+
+LOSSES.declared_names()  # the loss files' names, parsed once (a figure's colour order): not the first figure's cost
+
+
+def _no_fsync(monkeypatch) -> None:
+    """The store's writes without their fsyncs (durability is not what these tests check; 21 fsyncs of a 7-run
+    store took 0.3–0.45 s of a loaded machine)."""
+    monkeypatch.setattr(os, "fsync", lambda fd: None)
 
 
 def _decisive(I: int, sd_run: float, sd_res: float, effect: float, n: int, draws: int, level: float = 0.05) -> float:
@@ -100,6 +115,7 @@ def test_compare_says_its_wins_and_losses_hold_alpha_per_column_not_across_them(
     from benchmark.synthetic import write_store
 
     monkeypatch.setattr(figures, "pd_plane", lambda *a, **k: [])  # the text is tested, not the figure
+    _no_fsync(monkeypatch)
     store = write_store(tmp_path / "r", offsets={"l1": 0.0, "l2": 0.0, "mine": 0.0}, metrics=("psnr", "ssim"),
                         seeds=(0, 1), n_images=4, budget_check=False)
     metas = [m for m in store.metas() if m.get("kind") != "input"]
@@ -169,6 +185,7 @@ def test_compare_says_a_value_on_one_run_has_the_images_spread_alone_in_its_inte
     from benchmark.synthetic import write_store
 
     monkeypatch.setattr(figures, "pd_plane", lambda *a, **k: [])
+    _no_fsync(monkeypatch)
     store = write_store(tmp_path / "r", offsets={"l1": 0.0, "l2": 0.0, "mine": 0.0}, metrics=("psnr",),
                         seeds=(0,), n_images=4, budget_check=False)
     metas = [m for m in store.metas() if m.get("kind") != "input"]
