@@ -283,8 +283,9 @@ def power_curve(comp: dict, delta: float, rng: np.random.Generator, runs: int, m
     ``n_pow`` draws reached 80 % by Monte-Carlo noise alone was named. Alone it moved the power the runs named reach
     on average over pilots only from 0.73 to 0.74 there: the larger part is the components as measured
     (:func:`planned`). Where no count up to ``max_runs`` reaches it, the curve goes on at :data:`FAR` × ``max_runs``
-    with ``far_comp`` (the components as measured; default ``comp``), :data:`CONFIRM` + 1 times the draws each,
-    until one does: whether runs alone can reach it at all."""
+    with ``far_comp`` (the components as measured; default ``comp``), ``n_pow`` draws each and :data:`CONFIRM` ×
+    ``n_pow`` more where those come within :data:`FAR_MARGIN` of it, until one does: whether runs alone can reach it
+    at all."""
     def hits(k: int, n: int, comp: dict = comp) -> int:
         return sum(fast_verdict(*simulate(comp, k, rng, delta), comp["task"], comp["metric"], comp["higher"],
                                 alpha) == "reproduced" for _ in range(n))
@@ -301,10 +302,14 @@ def power_curve(comp: dict, delta: float, rng: np.random.Generator, runs: int, m
     # images bound the power (their level does not shrink with runs, their few degrees of freedom stay), and "> 12
     # runs" sent users to train runs no count of which reaches it (tests/test_probe_verdicts13.py). Asked of the
     # components as measured (``far_comp``), as findings.seeds_to_settle says "more seeds alone cannot": at their
-    # bounds it would be said of pilots whose loss × image level merely came out high
+    # bounds it would be said of pilots whose loss × image level merely came out high. The extra draws only where the
+    # first n_pow leave it open (within FAR_MARGIN of the power): 5 × n_pow tables of up to 192 runs at every far
+    # count nearly doubled a calibrate of 3-image cells (tests/test_probe_verdicts13.py)
     for k in FAR:
-        h = hits(k * max_runs, (1 + CONFIRM) * n_pow, far_comp or comp)
-        out.append((k * max_runs, h / ((1 + CONFIRM) * n_pow)))
+        h, n = hits(k * max_runs, n_pow, far_comp or comp), n_pow
+        if h / n >= POWER - FAR_MARGIN:
+            h, n = h + hits(k * max_runs, CONFIRM * n_pow, far_comp or comp), n + CONFIRM * n_pow
+        out.append((k * max_runs, h / n))
         if out[-1][1] >= POWER:
             break
     return out
@@ -312,6 +317,9 @@ def power_curve(comp: dict, delta: float, rng: np.random.Generator, runs: int, m
 
 #: the multiples of ``max_runs`` :func:`power_curve` tries when no count up to it reaches :data:`POWER`
 FAR = (4, 16)
+#: how far below :data:`POWER` a far count's first ``n_pow`` draws may lie and still get :data:`CONFIRM` × ``n_pow``
+#: more (≥ 2.6 binomial SEs at 80 % for n_pow ≥ 50: a count that reaches it is almost never cut short)
+FAR_MARGIN = 0.15
 
 
 def aa_splits(n: int, runs: int, limit: int, rng: np.random.Generator) -> list[tuple[list[int], list[int]]]:

@@ -208,3 +208,28 @@ def test_findings_md_says_each_finding_holds_alpha_alone_across_the_findings_tes
     three = to_markdown([result("a", 0.3), result("b", 0.6), result("c", float("nan"))])
     assert "Each finding holds α on its own: across the 2 findings tested here" in three, three[:1500]
     assert "Each finding holds α" not in to_markdown([result("a", 0.3)])
+
+
+def test_calibrate_draws_the_far_counts_fully_only_near_the_power(monkeypatch):
+    """Was: where no count up to max_runs reached 80 %, power_curve drew (1 + CONFIRM) × n_pow tables at each far count
+    (48 and 192 runs) whatever the first of them showed — 1000 tables of up to 192 runs per cell, which more than
+    doubled a calibrate of a grid like the quick profile's (5 tasks × 3 test images; PSNR and SSIM: 1.9 → 4.2 s of
+    CPU; now 3.1 s). A far count whose first n_pow draws lie well below the power (0.2–0.3 here) is said from them;
+    the extra draws are kept for those near it, where '80 % by 48' or 'not with runs alone' turns on them."""
+    from benchmark import calibrate as C
+
+    drawn = []
+    simulate = C.simulate
+    monkeypatch.setattr(C, "simulate", lambda comp, k, rng, effect=0.0: drawn.append(k) or simulate(comp, k, rng,
+                                                                                                     effect))
+    comp = C.components(_three_image_pilot(0, 0.15)).iloc[0].to_dict()
+    curve = C.power_curve(C.planned(comp), 0.3, np.random.default_rng(1), 5, 6, 20, far_comp=comp)
+    far = dict(curve[5:])
+    assert sorted(far) == [24, 96] and max(far.values()) < 0.5, curve
+    assert drawn.count(24) == drawn.count(96) == 20, (drawn.count(24), drawn.count(96))  # n_pow each, not 5 × n_pow
+    # near the power the far count is still confirmed with the extra draws (as the counts up to max_runs are)
+    drawn.clear()
+    easy = {**comp, "loss_x_image_sd": 0.0, "image_x_run_sd": 0.3, "run_sd": 0.3}
+    curve = C.power_curve(easy, 0.3, np.random.default_rng(1), 5, 3, 20)
+    assert [k for k, _ in curve[2:]] == [12, 48] and curve[-1][1] >= C.POWER, curve
+    assert drawn.count(12) == 20 and drawn.count(48) == 20 * (1 + C.CONFIRM), (drawn.count(12), drawn.count(48))
