@@ -642,6 +642,7 @@ class Results:
                 self.higher.setdefault(m, bool(h))
         self._arrays: dict = {}
         self._identities: dict[str, tuple | None] = {}  # loss spec → its loss_identity (None: unknown here)
+        self._passed_over: dict[tuple[str, Arm], tuple[str, ...]] = {}  # (task, arm) → weight sets arm() left
         self._groups: dict | None = None
         self._arm_runs: dict | None = None
         #: the budget gains of the runs per test image (:func:`benchmark.convergence.budget_gains`); None: convergence
@@ -800,13 +801,24 @@ class Results:
     def arm(self, task: str, loss: str, prefer: tuple[str, ...] = ("pretrained", "selftrained", "random", "none")
             ) -> Arm | None:
         """The arm of ``loss`` on ``task``, by weights kind in order of ``prefer`` (None if absent);
-        of several registry versions, the newest."""
+        of several registry versions, the newest; of several weight sets of that kind (vgg on a random VGG16 and
+        on a random VGG19), the first by name — the others are kept for :meth:`passed_over`, which the parts
+        built on it name (tests/test_probe_verdicts13.py)."""
         cands = [a for a in self.arms(task) if self.is_loss(a.loss, loss)]
         for kind in prefer:
             of_kind = [a for a in cands if a.kind == kind]
             if of_kind:
-                return max(of_kind, key=lambda a: _version_key(a.version))
+                arm = max(of_kind, key=lambda a: _version_key(a.version))
+                others = sorted({a.weights for a in of_kind} - {arm.weights})
+                if others:
+                    self._passed_over[(task, arm)] = tuple(Arm(arm.loss, w).label for w in others)
+                return arm
         return None
+
+    def passed_over(self, task: str, arm: Arm) -> tuple[str, ...]:
+        """The labels of the other weight sets of ``arm``'s kind and loss that :meth:`arm` did not take on ``task``
+        (empty: it had no choice, or ``arm`` did not come from it)."""
+        return self._passed_over.get((task, arm), ())
 
     # -- values ----------------------------------------------------------------------------------
     def values(self, task: str, metric: str, arm: Arm) -> pd.DataFrame:
@@ -1331,6 +1343,12 @@ def _unjudged(finding: Finding, res: Results, n_boot: int = N_BOOT, name: str = 
         p = compare(res, c, n_boot)
         if p is None:
             continue
+        for arm in (c.a, c.b):  # a loss asked for by name, of several weight sets: which one the part tests
+            others = res.passed_over(c.task, arm)
+            if others:
+                p.note = (p.note + "; " if p.note else "") + (
+                    f"{arm.label}: the first by name of {len(others) + 1} {arm.kind} weight sets of {arm.loss} "
+                    f"here (also {', '.join(others)}: not tested by this finding)")
         why = finding.out_of_regime(res, c) if hasattr(finding, "out_of_regime") else ""
         if why and p.status == "ok":
             p.status = OUT_OF_REGIME

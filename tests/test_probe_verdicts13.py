@@ -233,3 +233,23 @@ def test_calibrate_draws_the_far_counts_fully_only_near_the_power(monkeypatch):
     curve = C.power_curve(easy, 0.3, np.random.default_rng(1), 5, 3, 20)
     assert [k for k, _ in curve[2:]] == [12, 48] and curve[-1][1] >= C.POWER, curve
     assert drawn.count(12) == 20 and drawn.count(48) == 20 * (1 + C.CONFIRM), (drawn.count(12), drawn.count(48))
+
+
+def test_a_finding_that_takes_one_of_a_losss_weight_sets_says_which_and_which_not():
+    """Was: with two weight sets of one kind for a loss (vgg on a random VGG16 and on a random VGG19), a finding that
+    asks for the loss (Results.arm, as liu2021_random_vgg does) took the first by name and said nothing of the other:
+    the VGG19 runs were left out of the verdict without a word. The parts now say which set they test and which they
+    do not."""
+    from benchmark.findings import check_all
+    from benchmark.synthetic import synthetic_table
+
+    kw = dict(tasks=("sr4",), metrics=("vsi",), seeds=range(5), n_images=3)
+    t16 = synthetic_table(offsets={"vgg": 1.0, "l2": 0.0}, weights={"vgg": "vgg16:random(seed=0)"}, **kw)
+    t19 = synthetic_table(offsets={"vgg": 1.0}, weights={"vgg": "vgg19:random(seed=0)"}, seed=1, **kw)
+    t19 = t19[t19["loss"].astype(str) == "vgg"].assign(run_id=lambda d: d["run_id"].astype(str) + "-19")
+    r = check_all(pd.concat([t16, t19], ignore_index=True), ["liu2021_random_vgg"], n_boot=50)[0]
+    assert r.parts and all(p.a == "vgg [vgg16:random]" for p in r.parts), [p.a for p in r.parts]
+    assert all("also vgg [vgg19:random]" in p.note and "not tested" in p.note for p in r.parts), r.parts[0].note
+    # one weight set: nothing to say
+    r = check_all(t16, ["liu2021_random_vgg"], n_boot=50)[0]
+    assert r.parts and not any("not tested" in p.note for p in r.parts), r.parts[0].note
