@@ -1631,7 +1631,8 @@ def to_text(results: list[FindingResult]) -> str:
         if r.regime:
             lines.append(f"{pad}paper's regime: {r.regime}")
         lines.append(f"{pad}source: {r.citation} — {r.source}")
-    return "\n".join(lines)
+    across = _across_findings(results).strip()  # as findings.md says it (tests/test_probe_verdicts13.py)
+    return "\n".join(lines + ([across] if across else []))
 
 
 def _fmt_p(p: float) -> str:
@@ -1761,6 +1762,7 @@ def to_html(results: list[FindingResult]) -> str:
     e = html.escape
     shared, own = _shared_setting([r.setting for r in results])
     column = any(own)
+    across = _across_findings(results).strip()  # the report's Findings tab, as findings.md (test_probe_verdicts13)
     rows = []
     for r, mine in zip(results, own):
         colour = VERDICT_COLOURS.get(r.verdict, "#666")
@@ -1772,6 +1774,7 @@ def to_html(results: list[FindingResult]) -> str:
                     + f"<td class=\"wrap\">{e(r.citation)}; {e(r.source)}</td></tr>")
     out = [f'<p class="note findings-setting">Checked on{" (unless a row says otherwise)" if column else ""}: '
            f'{e("; ".join(shared))}.</p>' if shared else "",
+           f'<p class="note">{e(across)}</p>' if across else "",
            '<table class="sortable findings"><thead><tr><th>finding</th><th>verdict</th><th>claim</th>'
            "<th>effect [95% CI], p (headline part)</th><th>parts</th>"
            + (f"<th>checked on{' (where it differs)' if shared else ''}</th>" if column else "")

@@ -253,3 +253,21 @@ def test_a_finding_that_takes_one_of_a_losss_weight_sets_says_which_and_which_no
     # one weight set: nothing to say
     r = check_all(t16, ["liu2021_random_vgg"], n_boot=50)[0]
     assert r.parts and not any("not tested" in p.note for p in r.parts), r.parts[0].note
+
+
+def test_the_report_and_the_terminal_say_each_finding_holds_alpha_alone_too():
+    """Was: findings.md said what one Holm family per finding means across the findings tested (2a21e48), but the
+    report's Findings tab (findings.to_html: 'Holm over the claim's parts') and `plbench findings`'s table
+    (findings.to_text) — where most readers see the verdicts side by side — did not."""
+    from benchmark.findings import FindingResult, Part, to_html, to_text
+
+    def result(name: str, p_adj: float) -> FindingResult:
+        part = Part("sr4", "psnr", "l1", "l2", "better", 0.1, -0.1, 0.3, 0.0, p_adj, p_adj, 0.0, 6, 5, 5, False, True,
+                    n_runs=5, se=0.1, practical=0.05)
+        return FindingResult(name, "a claim", "someone", "somewhere", "inconclusive", "sr4", parts=[part])
+
+    three = [result("a", 0.3), result("b", 0.6), result("c", float("nan"))]
+    said = "Each finding holds α on its own: across the 2 findings tested here"
+    assert said in to_html(three), to_html(three)[:600]
+    assert said in to_text(three), to_text(three)
+    assert "Each finding holds α" not in to_html(three[:1]) + to_text(three[:1])
