@@ -699,7 +699,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
                       "| metric | value ± CI | rank | top group | vs field: significantly better than | "
                       "significantly worse than |", "|---|---|---|---|---|---|"]
             wins, losses = _pairwise(st, label, alpha)
-            columns += len(mine.index)
+            columns += len(_tested_metrics(st, label) & set(mine.index))  # an untested column shows no win or loss
             for m in mine.index:
                 r = mine.loc[m]
                 dec = metric_decimals(st, task, m)  # the leaderboard's fixed decimals for this column
@@ -750,9 +750,10 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
     if columns > 1:
         # each column holds α on its own: over many, a loss no different from the field shows some win or loss more
         # often than α (2 × α over 9 columns of null stores, tests/test_probe_verdicts13.py), as the leaderboard's
-        # note says of bold — said where the reader counts its wins
-        lines[header] += (f" Each metric column is its own family: across the {columns} columns below, a loss no "
-                          f"different from the field shows some win or loss more often than α (the leaderboard's "
+        # note says of bold — said where the reader counts its wins, of the columns tested (one with fewer than 5 runs
+        # shows none: the note on a smoke test's untested table said nothing true)
+        lines[header] += (f" Each metric column is its own family: across the {columns} tested columns below, a loss "
+                          f"no different from the field shows some win or loss more often than α (the leaderboard's "
                           f"▲/▼ against its baseline are one family over the whole table).")
     return "\n".join(lines), figs
 
@@ -812,6 +813,15 @@ def _tested(st, a: str, b: str, metric: str) -> bool:
     mine = pairs[(pairs["metric"] == metric) & (((pairs["a"] == a) & (pairs["b"] == b))
                                                 | ((pairs["a"] == b) & (pairs["b"] == a)))]
     return bool(mine["p_adj"].notna().any())
+
+
+def _tested_metrics(st, label: str) -> set:
+    """The metrics of ``st`` where ``label`` has a tested pair (a finite Holm p): the columns whose wins and losses
+    can show; with fewer than 5 runs none (the header's note on the columns' families counts these)."""
+    p = st.pairs
+    if p is None or p.empty:
+        return set()
+    return set(p.loc[((p["a"] == label) | (p["b"] == label)) & p["p_adj"].notna(), "metric"])
 
 
 def _pairwise(st, label: str, alpha: float) -> tuple[dict, dict]:
