@@ -228,7 +228,7 @@ def test_calibrate_draws_the_far_counts_fully_only_near_the_power(monkeypatch):
     comp = C.components(_three_image_pilot(0, 0.15)).iloc[0].to_dict()
     curve = C.power_curve(C.planned(comp), 0.3, np.random.default_rng(1), 5, 6, 20, far_comp=comp)
     far = dict(curve[5:])
-    assert sorted(far) == [24, 96] and max(far.values()) < 0.5, curve
+    assert sorted(far) == [24, 96] and max(far.values()) < 0.65, curve
     assert drawn.count(24) == drawn.count(96) == 20, (drawn.count(24), drawn.count(96))  # n_pow each, not 5 × n_pow
     # near the power the far count is still confirmed with the extra draws (as the counts up to max_runs are)
     drawn.clear()
@@ -274,3 +274,25 @@ def test_the_report_and_the_terminal_say_each_finding_holds_alpha_alone_too():
     assert said in to_html(three), to_html(three)[:600]
     assert said in to_text(three), to_text(three)
     assert "Each finding holds α" not in to_html(three[:1]) + to_text(three[:1])
+
+
+def test_calibrate_says_not_with_runs_alone_only_where_a_loss_x_image_level_bounds_the_power():
+    """Was: where no far count reached 80 % and the cell had no loss × image level, calibration.md read 'not with runs
+    alone (under 80 % at 192 runs)' — but without that level the SE shrinks to 0 with the runs and some count does
+    reach it (7d7dd37 dropped only the images as the reason). It reads '> 192 runs' there now."""
+    from benchmark import calibrate as C
+
+    row = {"effect": 0.3, "runs": float("nan"), "max_tried": 12, "reached_by": float("nan"), "far": 192}
+    none = {"run_sd": 1.0, "image_x_run_sd": 1.0, "loss_x_image_sd": 0.0}
+    text = C._needs_text(row, none)
+    assert text == "0.3: > 192 runs", text
+    assert "not with runs alone" in C._needs_text(row, {**none, "loss_x_image_sd": 0.1})
+    # the truth: with no loss × image level a count past 192 reaches it (SE √(2 · (1 + 1/3) / runs): 0.04 at 1536)
+    comp = {"task": "sr4", "metric": "psnr", "higher": True, "image_sd": 1.0, "n_images": 3, **none}
+    rng = np.random.default_rng(0)
+
+    def power(k: int) -> float:
+        return np.mean([C.fast_verdict(*C.simulate(comp, k, rng, 0.3), "sr4", "psnr", True) == "reproduced"
+                        for _ in range(20)])
+
+    assert power(192) < C.POWER <= power(1536)
