@@ -642,7 +642,7 @@ class Results:
                 self.higher.setdefault(m, bool(h))
         self._arrays: dict = {}
         self._identities: dict[str, tuple | None] = {}  # loss spec → its loss_identity (None: unknown here)
-        self._passed_over: dict[tuple[str, Arm], tuple[str, ...]] = {}  # (task, arm) → weight sets arm() left
+        self._passed_over: dict[tuple[str, Arm], tuple[str, tuple[str, ...]]] = {}  # (task, arm) → (what, left)
         self._groups: dict | None = None
         self._arm_runs: dict | None = None
         #: the budget gains of the runs per test image (:func:`benchmark.convergence.budget_gains`); None: convergence
@@ -811,14 +811,31 @@ class Results:
                 arm = max(of_kind, key=lambda a: _version_key(a.version))
                 others = sorted({a.weights for a in of_kind} - {arm.weights})
                 if others:
-                    self._passed_over[(task, arm)] = tuple(Arm(arm.loss, w).label for w in others)
+                    self._passed_over[(task, arm)] = (f"{kind} weight sets of {arm.loss}",
+                                                      tuple(Arm(arm.loss, w).label for w in others))
                 return arm
         return None
 
-    def passed_over(self, task: str, arm: Arm) -> tuple[str, ...]:
-        """The labels of the other weight sets of ``arm``'s kind and loss that :meth:`arm` did not take on ``task``
-        (empty: it had no choice, or ``arm`` did not come from it)."""
-        return self._passed_over.get((task, arm), ())
+    def first(self, task: str, arms, what: str) -> Arm | None:
+        """The first of ``arms`` by name (None if none), for a finding that takes one of several it could test
+        (``what``: them in words, "ℓ2 + random-VGG arms"); the others are kept for :meth:`passed_over`, which the parts
+        built on it name, as for :meth:`arm` (tests/test_probe_verdicts13.py). Of several registry versions of one
+        loss and weights, the newest, as :meth:`arm` takes."""
+        newest: dict[tuple[str, str], Arm] = {}
+        for a in arms:
+            k = (a.loss, a.weights)
+            if k not in newest or _version_key(a.version) > _version_key(newest[k].version):
+                newest[k] = a
+        arms = sorted(newest.values())
+        if len(arms) > 1:
+            self._passed_over[(task, arms[0])] = (what, tuple(a.label for a in arms[1:]))
+        return arms[0] if arms else None
+
+    def passed_over(self, task: str, arm: Arm) -> tuple[str, tuple[str, ...]]:
+        """(what, labels) of the arms :meth:`arm` or :meth:`first` did not take on ``task`` where they took ``arm``:
+        ("random weight sets of vgg", ("vgg [vgg19:random]",)); ("", ()) where they had no choice, or ``arm`` did
+        not come from them."""
+        return self._passed_over.get((task, arm), ("", ()))
 
     # -- values ----------------------------------------------------------------------------------
     def values(self, task: str, metric: str, arm: Arm) -> pd.DataFrame:
@@ -1343,12 +1360,12 @@ def _unjudged(finding: Finding, res: Results, n_boot: int = N_BOOT, name: str = 
         p = compare(res, c, n_boot)
         if p is None:
             continue
-        for arm in (c.a, c.b):  # a loss asked for by name, of several weight sets: which one the part tests
-            others = res.passed_over(c.task, arm)
+        for arm in (c.a, c.b):  # one arm taken of several the finding could test: which one the part tests
+            what, others = res.passed_over(c.task, arm)
             if others:
                 p.note = (p.note + "; " if p.note else "") + (
-                    f"{arm.label}: the first by name of {len(others) + 1} {arm.kind} weight sets of {arm.loss} "
-                    f"here (also {', '.join(others)}: not tested by this finding)")
+                    f"{arm.label}: the first by name of {len(others) + 1} {what} here (also {', '.join(others)}: not "
+                    "tested by this finding)")
         why = finding.out_of_regime(res, c) if hasattr(finding, "out_of_regime") else ""
         if why and p.status == "ok":
             p.status = OUT_OF_REGIME

@@ -296,3 +296,22 @@ def test_calibrate_says_not_with_runs_alone_only_where_a_loss_x_image_level_boun
                         for _ in range(20)])
 
     assert power(192) < C.POWER <= power(1536)
+
+
+def test_liu_says_which_of_several_l2_plus_random_vgg_arms_it_tests():
+    """Was: liu2021_random_vgg took the first ℓ2 + random-VGG arm by name (its own loop over the arms, not
+    Results.arm) and said nothing of the others: 'l2 + 0.1*gpl' on a random VGG16 and on a random VGG19 — the VGG19
+    runs left out of the verdict without a word. Its parts now name them, as a loss's weight sets taken by
+    Results.arm are named."""
+    from benchmark.findings import check_all
+    from benchmark.synthetic import synthetic_table
+
+    mix = "l2 + 0.1*gpl"
+    kw = dict(tasks=("sr4",), metrics=("vsi",), seeds=range(5), n_images=3)
+    t16 = synthetic_table(offsets={mix: 1.0, "l2": 0.0}, weights={mix: "vgg16:random(seed=0)"}, **kw)
+    t19 = synthetic_table(offsets={mix: 1.0}, weights={mix: "vgg19:random(seed=0)"}, seed=1, **kw)
+    t19 = t19[t19["loss"].astype(str) == mix].assign(run_id=lambda d: d["run_id"].astype(str) + "-19")
+    r = check_all(pd.concat([t16, t19], ignore_index=True), ["liu2021_random_vgg"], n_boot=50)[0]
+    assert r.parts and all(p.a == f"{mix} [vgg16:random]" for p in r.parts), [p.a for p in r.parts]
+    assert all(f"the first by name of 2 ℓ2 + random-VGG arms here (also {mix} [vgg19:random]: not tested" in p.note
+               for p in r.parts), r.parts[0].note
