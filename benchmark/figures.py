@@ -1410,6 +1410,7 @@ def draw_cd_diagram(stats: Stats, styles=None):
         _too_few_for_friedman,
         friedman_left_blocks,
         friedman_p_text,
+        images_of,
         runs_dropped_text,
         runs_left_text,
         short_runs_who,
@@ -1466,7 +1467,8 @@ def draw_cd_diagram(stats: Stats, styles=None):
     w = fig.get_size_inches()[0]
     title = (f"Mean rank of each loss's runs among the same seed's runs, over {f['n_blocks']} (task, metric) "
              f"blocks; Friedman p {friedman_p_text(f)}; black bars join losses not significantly different (runs "
-             f"relabelled within seeds, α = {f['alpha']})" if why is None else
+             f"relabelled within seeds, α = {f['alpha']}) on these{images_of(stats)} test images, not over images"
+             if why is None else
              f"Mean rank over {f['n_blocks']} (task, metric) blocks — descriptive only: {why}")
     if f.get("excluded"):  # losses without every block are not in the test: said here, not only in the tables
         title += f". Not shown (not in every block most losses have): {', '.join(map(str, f['excluded']))}"

@@ -68,6 +68,7 @@ from benchmark.runstats import (  # noqa: F401 (margins: API)
     PRACTICAL_MARGINS,
     TOO_FEW,
     practical_margin,
+    two_level_df,
 )
 from benchmark.stats import (
     INPUT,
@@ -233,6 +234,10 @@ class Part:
     settle_level: float = float("nan")
     #: unsettled only because its arms' runs have no budget checks (never shown converged, nor not converged)
     unchecked: bool = False
+    #: the image × run residual mean square of the paired differences (:attr:`RunComparison.residual`): the degrees of
+    #: freedom :func:`seeds_to_settle` plans with are the test's at the mean squares it implies (NaN: min(seeds,
+    #: images) − 1)
+    residual: float = float("nan")
 
 
 def _few_images_caveat(decided: list[Part]) -> str:
@@ -271,18 +276,21 @@ SETTLE_POWER = 0.8
 #: 5-run pilots of 3 and 12 images, run-, image- (loss × image) and residual-dominated (200 pilots × 80 re-runs each,
 #: the effect as measured): 0.74–0.93 as measured, 0.78–0.97 at the bounds — 0.78 where a loss × image level
 #: dominates 3 images — for 1.3–3.5 × the seeds the true variances need (3.5 × on 3 images, where the t at
-#: images − 1 degrees of freedom already over-asks)
+#: images − 1 degrees of freedom already over-asked; with the test's own degrees of freedom, run sd 0.3 on 3 images,
+#: an effect of 0.35 dB, 60 pilots: 0.91 for a median of 20 seeds, where ≈ 11 reach 0.80 — 0.98 for 39 before;
+#: tests/test_probe_verdicts13.py)
 SETTLE_BOUND = 0.7
 
 
 def seeds_to_settle(p: Part, alpha: float = 0.05) -> str:
     """What would settle an open, tested part, in words: the paired seeds per arm for :data:`SETTLE_POWER` to
     reproduce (or contradict) it *if its effect is as measured*, at its Holm family's strictest level
-    (:attr:`Part.settle_level`; Student's t at ``min(seeds, images) − 1`` degrees of freedom, the floor of
-    :func:`benchmark.runstats.two_level_se`'s — with fewer images than runs the rule keeps them near images − 1, so
-    the normal quantiles named 8 seeds for 80 % power on 3 images where they gave 11 %,
-    tests/test_review_verdicts11.py); ``add test images`` where the images — their level (:attr:`Part.se_images`,
-    which more runs do not reduce) or their few degrees of freedom — keep the test from that; or that the effect lies
+    (:attr:`Part.settle_level`; Student's t at the degrees of freedom of :func:`benchmark.runstats.two_level_se` at
+    the mean squares expected of the seeds tried — the normal quantiles named 8 seeds for 80 % power on 3 images
+    where they gave 11 %, tests/test_review_verdicts11.py; the rule's floor ``min(seeds, images) − 1`` about twice
+    the seeds needed where the runs' level dominates, tests/test_probe_verdicts13.py); ``add test images`` where the
+    images — their level (:attr:`Part.se_images`, which more runs do not reduce) or their few degrees of freedom —
+    keep the test from that; or that the effect lies
     within the practical margin of no difference, where no number of seeds would give a verdict on an effect this
     size. The variances it plans with are the part's at their :data:`SETTLE_BOUND` upper confidence bounds — the
     runs' on ``seeds − 1`` degrees of freedom, the images' on ``images − 1`` — not as measured: 5 runs' variance is
@@ -309,9 +317,24 @@ def seeds_to_settle(p: Part, alpha: float = 0.05) -> str:
     per_run = high(per_run, p.n_runs - 1)
     fixed = math.sqrt(high(fixed ** 2, p.n_images - 1))
 
+    n_img = p.n_images
+    residual = min(p.residual, n_img * per_run) if n_img >= 2 and math.isfinite(p.residual) else math.nan
+
+    def test_df(runs: float, level_images: float) -> float:
+        """The degrees of freedom the part's test (:func:`benchmark.runstats.two_level_df`) has at the mean squares
+        expected of ``runs`` paired runs: MS_run = images × the runs' share, MS_image = residual + runs × images ×
+        the images' level², MS_res = the residual. min(runs, images) − 1, the rule's floor, was 2 on 3 test images
+        where the test has 3.3–4.3 when the runs' level dominates: 2–4 × the seeds needed, and "more seeds alone
+        cannot" said of parts they settle (tests/test_probe_verdicts13.py)."""
+        if n_img < 2:
+            return runs - 1
+        if not math.isfinite(residual):
+            return min(runs, n_img) - 1
+        return two_level_df(n_img * per_run, residual + runs * n_img * level_images ** 2, residual, runs, n_img)
+
     def power(runs: float, images: float | None = None) -> float:  # images: the images' level (default: its bound)
         level_images = fixed if images is None else images
-        df = (min(runs, p.n_images) if p.n_images >= 2 else runs) - 1
+        df = test_df(runs, level_images)
         sd = math.sqrt(level_images ** 2 + per_run / runs) if math.isfinite(runs) else level_images
         if not sd > 0:
             return 1.0
@@ -322,12 +345,15 @@ def seeds_to_settle(p: Part, alpha: float = 0.05) -> str:
     # said of 60 % of 5-seed pilots on 3 images with a loss × image level where 9 seeds reach 80 % (30 % as measured;
     # tests/test_review_verdicts12.py). Seeds are planned at the bound: where it alone keeps them from it, "or more
     # test images"
-    if power(endless, measured) < SETTLE_POWER:
+    start = max(p.n_runs + 1, MIN_RUNS)
+    counts = range(start, 20 * p.n_runs + 1)
+    # the most any count gives: with the test's degrees of freedom a count's power need not grow with it (they fall
+    # towards images − 1 as the images' mean square, growing with the runs, takes over the SE)
+    if max(power(k, measured) for k in (*counts, endless)) < SETTLE_POWER:
         return (f"the test images {'disagree' if measured > 0 else 'are few'} (their level or their degrees of "
                 f"freedom alone keep a test at this level from an effect of {p.effect:+.3g}): more seeds alone "
                 f"cannot {what} it, more test images may")
-    start = max(p.n_runs + 1, MIN_RUNS)
-    runs = next((k for k in range(start, 20 * p.n_runs + 1) if power(k) >= SETTLE_POWER), None)
+    runs = next((k for k in counts if power(k) >= SETTLE_POWER), None)
     many = f"over {20 * p.n_runs}" if runs is None else f"≈ {runs}"
     if runs is None and power(endless) < SETTLE_POWER:
         return (f"{many} paired seeds per arm ({p.n_runs} now), or more test images, would {what} it with "
@@ -616,6 +642,7 @@ class Results:
                 self.higher.setdefault(m, bool(h))
         self._arrays: dict = {}
         self._identities: dict[str, tuple | None] = {}  # loss spec → its loss_identity (None: unknown here)
+        self._passed_over: dict[tuple[str, Arm], tuple[str, tuple[str, ...]]] = {}  # (task, arm) → (what, left)
         self._groups: dict | None = None
         self._arm_runs: dict | None = None
         #: the budget gains of the runs per test image (:func:`benchmark.convergence.budget_gains`); None: convergence
@@ -774,13 +801,41 @@ class Results:
     def arm(self, task: str, loss: str, prefer: tuple[str, ...] = ("pretrained", "selftrained", "random", "none")
             ) -> Arm | None:
         """The arm of ``loss`` on ``task``, by weights kind in order of ``prefer`` (None if absent);
-        of several registry versions, the newest."""
+        of several registry versions, the newest; of several weight sets of that kind (vgg on a random VGG16 and
+        on a random VGG19), the first by name — the others are kept for :meth:`passed_over`, which the parts
+        built on it name (tests/test_probe_verdicts13.py)."""
         cands = [a for a in self.arms(task) if self.is_loss(a.loss, loss)]
         for kind in prefer:
             of_kind = [a for a in cands if a.kind == kind]
             if of_kind:
-                return max(of_kind, key=lambda a: _version_key(a.version))
+                arm = max(of_kind, key=lambda a: _version_key(a.version))
+                others = sorted({a.weights for a in of_kind} - {arm.weights})
+                if others:
+                    self._passed_over[(task, arm)] = (f"{kind} weight sets of {arm.loss}",
+                                                      tuple(Arm(arm.loss, w).label for w in others))
+                return arm
         return None
+
+    def first(self, task: str, arms, what: str) -> Arm | None:
+        """The first of ``arms`` by name (None if none), for a finding that takes one of several it could test
+        (``what``: them in words, "ℓ2 + random-VGG arms"); the others are kept for :meth:`passed_over`, which the parts
+        built on it name, as for :meth:`arm` (tests/test_probe_verdicts13.py). Of several registry versions of one
+        loss and weights, the newest, as :meth:`arm` takes."""
+        newest: dict[tuple[str, str], Arm] = {}
+        for a in arms:
+            k = (a.loss, a.weights)
+            if k not in newest or _version_key(a.version) > _version_key(newest[k].version):
+                newest[k] = a
+        arms = sorted(newest.values())
+        if len(arms) > 1:
+            self._passed_over[(task, arms[0])] = (what, tuple(a.label for a in arms[1:]))
+        return arms[0] if arms else None
+
+    def passed_over(self, task: str, arm: Arm) -> tuple[str, tuple[str, ...]]:
+        """(what, labels) of the arms :meth:`arm` or :meth:`first` did not take on ``task`` where they took ``arm``:
+        ("random weight sets of vgg", ("vgg [vgg19:random]",)); ("", ()) where they had no choice, or ``arm`` did
+        not come from them."""
+        return self._passed_over.get((task, arm), ("", ()))
 
     # -- values ----------------------------------------------------------------------------------
     def values(self, task: str, metric: str, arm: Arm) -> pd.DataFrame:
@@ -1035,7 +1090,7 @@ def compare(res: Results, c: Comparison, n_boot: int = N_BOOT) -> Part | None:
                 float("nan"), ni, r.n_images, int(va[items].notna().any(axis=1).sum()),
                 int(vb[items].notna().any(axis=1).sum()), circ, True, note=note, n_runs=r.n_runs, se=r.se,
                 status=status, practical=margin, p_worse=worse.p if math.isfinite(margin) else float("nan"),
-                se_images=r.se_images, unchecked=unchecked)
+                se_images=r.se_images, unchecked=unchecked, residual=r.residual)
 
 
 def _lost_words(seeds: dict[int, str]) -> str:
@@ -1305,6 +1360,12 @@ def _unjudged(finding: Finding, res: Results, n_boot: int = N_BOOT, name: str = 
         p = compare(res, c, n_boot)
         if p is None:
             continue
+        for arm in (c.a, c.b):  # one arm taken of several the finding could test: which one the part tests
+            what, others = res.passed_over(c.task, arm)
+            if others:
+                p.note = (p.note + "; " if p.note else "") + (
+                    f"{arm.label}: the first by name of {len(others) + 1} {what} here (also {', '.join(others)}: not "
+                    "tested by this finding)")
         why = finding.out_of_regime(res, c) if hasattr(finding, "out_of_regime") else ""
         if why and p.status == "ok":
             p.status = OUT_OF_REGIME
@@ -1587,7 +1648,8 @@ def to_text(results: list[FindingResult]) -> str:
         if r.regime:
             lines.append(f"{pad}paper's regime: {r.regime}")
         lines.append(f"{pad}source: {r.citation} — {r.source}")
-    return "\n".join(lines)
+    across = _across_findings(results).strip()  # as findings.md says it (tests/test_probe_verdicts13.py)
+    return "\n".join(lines + ([across] if across else []))
 
 
 def _fmt_p(p: float) -> str:
@@ -1624,6 +1686,15 @@ def _md(s) -> str:
     return md_text(s)
 
 
+def _across_findings(results: list[FindingResult]) -> str:
+    """What one family per finding means across the findings tested here (" Each finding holds α on its own: …"), ""
+    with fewer than two: each holds α alone, so over k of them a wrong verdict somewhere is likelier than α — the
+    findings' counterpart of the leaderboard's note on bold (tests/test_probe_verdicts13.py)."""
+    k = len({r.name for r in results for p in r.parts if p.counted and math.isfinite(p.p_adj)})
+    return "" if k < 2 else (f" Each finding holds α on its own: across the {k} findings tested here, a wrong verdict "
+                             "somewhere is more likely than α.")
+
+
 def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
     """``findings.md``: the summary table, then each finding's parts."""
     from benchmark.export import md_text
@@ -1647,7 +1718,7 @@ def to_markdown(results: list[FindingResult], alpha: float = 0.05) -> str:
              f"checked on (one family per finding, over every setting of the store, even where a report lists its "
              f"own setting alone: `plbench findings` lists them all; the settings of an earlier code or task version "
              f"left in the store, or a newer one's — runs no grid of this code gives again — are a family of their "
-             f"own, as each finding's section says), α = {alpha}. Effects are "
+             f"own, as each finding's section says), α = {alpha}.{_across_findings(results)} Effects are "
              "A − B in the metric's units, positive = A better; `≥` parts are non-inferiority tests with the "
              "metric's fixed margin. See `benchmark/findings.py`.", "",
              "| finding | verdict | claim | effect [95% CI], p (headline part) | parts | checked on | source |",
@@ -1708,6 +1779,7 @@ def to_html(results: list[FindingResult]) -> str:
     e = html.escape
     shared, own = _shared_setting([r.setting for r in results])
     column = any(own)
+    across = _across_findings(results).strip()  # the report's Findings tab, as findings.md (test_probe_verdicts13)
     rows = []
     for r, mine in zip(results, own):
         colour = VERDICT_COLOURS.get(r.verdict, "#666")
@@ -1719,6 +1791,7 @@ def to_html(results: list[FindingResult]) -> str:
                     + f"<td class=\"wrap\">{e(r.citation)}; {e(r.source)}</td></tr>")
     out = [f'<p class="note findings-setting">Checked on{" (unless a row says otherwise)" if column else ""}: '
            f'{e("; ".join(shared))}.</p>' if shared else "",
+           f'<p class="note">{e(across)}</p>' if across else "",
            '<table class="sortable findings"><thead><tr><th>finding</th><th>verdict</th><th>claim</th>'
            "<th>effect [95% CI], p (headline part)</th><th>parts</th>"
            + (f"<th>checked on{' (where it differs)' if shared else ''}</th>" if column else "")

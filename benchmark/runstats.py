@@ -63,6 +63,10 @@ class RunComparison:
     #: the part of ``se`` more runs would not reduce: the test images' level, ``√(σ²_image / I)`` (σ²_image from the
     #: mean squares, :func:`mean_squares`; 0 where it estimates ≤ 0 or with one image; NaN when not tested)
     se_images: float = math.nan
+    #: the image × run residual mean square of the paired differences (:func:`mean_squares`; NaN with one image or
+    #: when not tested): with ``se`` and ``se_images`` it gives the mean squares a re-run would have, whose degrees of
+    #: freedom (:func:`two_level_df`) the seeds :func:`benchmark.findings.seeds_to_settle` names are planned with
+    residual: float = math.nan
 
     @property
     def tested(self) -> bool:
@@ -103,6 +107,14 @@ def two_level_se(d: np.ndarray) -> tuple[float, float]:
     ms_row, ms_col, ms_res = mean_squares(d)
     if I < 2:
         return math.sqrt(ms_row / S), float(S - 1)
+    se = math.sqrt(max(ms_row + ms_col - ms_res, ms_row, ms_col) / (S * I))
+    return se, two_level_df(ms_row, ms_col, ms_res, S, I)
+
+
+def two_level_df(ms_row: float, ms_col: float, ms_res: float, S: int, I: float) -> float:
+    """The degrees of freedom :func:`two_level_se` gives its SE from the two-way mean squares of S runs × I (≥ 2)
+    images — the test's own, also for the seeds :func:`benchmark.findings.seeds_to_settle` plans (there from the mean
+    squares expected at the runs it tries)."""
     combined = ms_row + ms_col - ms_res
     num = max(combined, ms_row, ms_col)
     # where one level's mean square alone sets the SE (the other level's fell below the residual's), that mean
@@ -112,9 +124,9 @@ def two_level_se(d: np.ndarray) -> tuple[float, float]:
     # a table's smallest p at; 10 runs × 3 images with a loss × image interaction: the runs' 9 called 4 × α at
     # α = 0.05/12; tests/test_review_verdicts.py)
     if num > combined and num == ms_row and S <= I:     # the runs' mean square sets the SE
-        return math.sqrt(num / (S * I)), float(S - 1)
+        return float(S - 1)
     if num > combined and num != ms_row and I <= S:     # the images' (a loss × image interaction)
-        return math.sqrt(num / (S * I)), float(I - 1)
+        return float(I - 1)
     floor = float(min(S, I) - 1)
     df = _satterthwaite(ms_row, ms_col, ms_res, S, I)
     if S <= I:  # fewer runs than images (5 seeds, Kodak24): the runs' mean square at its upper bound, _ms_high
@@ -124,7 +136,7 @@ def two_level_se(d: np.ndarray) -> tuple[float, float]:
     # never below the fewer of the two levels' degrees of freedom: a floor of S − 1 alone gave a variance the
     # images decide (fewer images than runs) the runs' degrees of freedom — 10–25 % of equal pairs significant
     # at α = 5 % (tests/test_probe_verdicts8.py)
-    return math.sqrt(num / (S * I)), max(floor, df)
+    return max(floor, df)
 
 
 #: the one-sided level of the upper bound the mean square of the level with the fewer degrees of freedom (runs or
@@ -260,11 +272,12 @@ def compare_runs(a: np.ndarray, b: np.ndarray, seeds_a=None, seeds_b=None, *, hi
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         p = float(2 * stdtr(df, -abs((effect + margin) / se)))
-    se_images = 0.0
+    se_images, ms_res = 0.0, math.nan
     if I >= 2:
         _, ms_col, ms_res = mean_squares(d)
         se_images = math.sqrt(max(0.0, (ms_col - ms_res) / S) / I)
-    return RunComparison(effect, se, effect - q * se, effect + q * se, p, S, I, missing, se_images=min(se_images, se))
+    return RunComparison(effect, se, effect - q * se, effect + q * se, p, S, I, missing, se_images=min(se_images, se),
+                         residual=ms_res)
 
 
 def run_means(values: np.ndarray) -> np.ndarray:

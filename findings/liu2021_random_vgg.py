@@ -34,10 +34,11 @@ class RandomVGGBeatsL2(Finding):
     def _random_vgg(self, res, task):
         from benchmark.stats import loss_terms
 
-        for arm in res.arms(task):  # the paper's setting: pixel loss + random-VGG loss
-            terms = loss_terms(arm.loss)
-            if arm.kind == "random" and len(terms) > 1 and "l2" in terms and set(terms) & set(CANDIDATES):
-                return arm
+        mixes = [arm for arm in res.arms(task)  # the paper's setting: pixel loss + random-VGG loss
+                 if arm.kind == "random" and len(terms := loss_terms(arm.loss)) > 1 and "l2" in terms
+                 and set(terms) & set(CANDIDATES)]
+        if mixes:  # of several, the first by name, and its parts say which others were left
+            return res.first(task, mixes, "ℓ2 + random-VGG arms")
         for loss in CANDIDATES:
             arm = res.arm(task, loss, prefer=("random",))
             if arm is not None:
