@@ -126,7 +126,8 @@ def run_unit(unit: WorkUnit) -> dict:
 
         from benchmark.progress import GridProgress
 
-        progress = GridProgress(store, unit.grid or (*unit.configs, *unit.steal), unit.grid_workers, since=unit.since)
+        progress = GridProgress(store, unit.grid or (*unit.configs, *unit.steal), unit.grid_workers, since=unit.since,
+                                grid_id=unit.grid_id)
         own = [c for c in unit.configs if not failed_here(c)]
         summary = dataclasses.asdict(run_grid(own, store, tuple(unit.metrics), device, progress=unit.progress,
                                               checkpoint=unit.checkpoint, data=data, grid_progress=progress,
@@ -519,12 +520,13 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
 
         store = ResultsStore(store_root)
         store.ensure_writable()
-        bars = GridProgress(store, configs, 1, bar=progress)
+        grid_id = uuid.uuid4().hex[:12]  # the progress line's failures of this grid by id, not by a clock (d7e2e4f)
+        bars = GridProgress(store, configs, 1, bar=progress, grid_id=grid_id)
         try:
             with log_to_bars(progress):
                 return run_grid(list(configs), store, tuple(metrics), resolve_device(device_spec),
                                 progress=progress, checkpoint=checkpoint, data=data, grid_progress=bars,
-                                logger=logger)
+                                logger=logger, grid_id=grid_id)
         finally:
             bars.close()
             torch.set_num_threads(before)
@@ -566,7 +568,7 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
     log.info("local executor: %d workers (%s) on %d runs", workers, placement, len(todo))
     from benchmark.progress import GridProgress, Monitor, log_to_bars
 
-    bars = GridProgress(ResultsStore(store_root), configs, workers, bar=progress, since=since)
+    bars = GridProgress(ResultsStore(store_root), configs, workers, bar=progress, since=since, grid_id=grid_id)
     try:
         with log_to_bars(progress):
             results = _run_processes(units, envs, Monitor(bars))
@@ -742,7 +744,7 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
         # the grid's progress line and ETA while the tasks run, as the SLURM driver's: a run task's own lines count
         # its run only (a unit of one run carries no grid)
         bars = GridProgress(ResultsStore(store_root), configs, units[0].grid_workers if units else 1, bar=progress,
-                            since=units[0].since if units else None)
+                            since=units[0].since if units else None, grid_id=units[0].grid_id if units else "")
         monitor, results = Monitor(bars), []
         try:
             with log_to_bars(progress):
@@ -1322,7 +1324,7 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
     from benchmark.results import ResultsStore
 
     bars = GridProgress(ResultsStore(store_root), configs, units[0].grid_workers if units else 1, bar=progress,
-                        since=units[0].since if units else None)
+                        since=units[0].since if units else None, grid_id=units[0].grid_id if units else "")
     monitor = Monitor(bars)
     results: dict[int, dict] = {}
     try:

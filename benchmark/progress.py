@@ -28,7 +28,7 @@ import os
 import statistics
 import time
 
-from benchmark.results import RunLock
+from benchmark.results import RunLock, of_this_grid
 
 log = logging.getLogger(__name__)
 
@@ -61,10 +61,13 @@ def _trained_s(curve, since: float) -> float:
 
 class GridProgress:
     """Progress of one grid (``configs``) in a results store; ``workers`` runs at a time. ``since``
-    (``time.time()`` when the grid started; default: now) tells this grid's failures, which move the
-    run counter, from those an earlier invocation recorded, which are runs this one still has to do."""
+    (``time.time()`` when the grid started; default: now) and ``grid_id`` (an executor's id of the grid, compared
+    where a run's record has one, as the summary and the retries compare it: a clock stepped back during the night
+    makes no failure of this grid look older) tell this grid's failures, which move the run counter, from those an
+    earlier invocation recorded, which are runs this one still has to do."""
 
-    def __init__(self, store, configs, workers: int = 1, bar: bool = False, since: float | None = None):
+    def __init__(self, store, configs, workers: int = 1, bar: bool = False, since: float | None = None,
+                 grid_id: str = ""):
         from benchmark.config import run_id
         from benchmark.lossfn import loss_family
 
@@ -74,6 +77,7 @@ class GridProgress:
         self.total = len(self.runs)
         self.workers = max(1, int(workers))
         self.since = time.time() if since is None else float(since)
+        self.grid_id = grid_id
         self.bar = None
         if bar:
             from tqdm import tqdm
@@ -116,8 +120,9 @@ class GridProgress:
                 if meta.get("wall_s"):
                     seconds.setdefault(fam, []).append(float(meta["wall_s"]))
             else:
-                started_at = meta.get("started")
-                here = st == "failed" and not (isinstance(started_at, (int, float)) and started_at < self.since)
+                # a record without its start time (written by hand, or cut short) counts as this grid's
+                here = st == "failed" and (of_this_grid(meta, "started", self.since, self.grid_id)
+                                           or not isinstance(meta.get("started"), (int, float)))
                 if not here:  # failed during this grid: not tried again by it, no time left to charge
                     todo[fam] = todo.get(fam, 0) + 1
                 failed += here

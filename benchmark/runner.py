@@ -773,7 +773,7 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
     if grid_progress is None:
         from benchmark.progress import GridProgress
 
-        grid_progress = GridProgress(store, configs)
+        grid_progress = GridProgress(store, configs, since=since, grid_id=grid_id)
     higher = {m.name: m.higher_is_better for m in metrics.metrics}
     grid = _Grid(store, tuple(metric_names), metrics, higher, device, data, checkpoint or CheckpointPolicy(), progress,
                  logger, grid_progress, grid_id=grid_id, since=since)
