@@ -175,6 +175,10 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
                      help="… and at least every S seconds (0: never by time; default 60). Both 0: none, except "
                           "that in a SLURM job a run stopped by a time-out or preemption still saves one for its "
                           "requeue")
+    run.add_argument("--stall-timeout", type=float, metavar="S",
+                     help="stop a run that makes no progress (no training iteration, checkpoint or scored test image) "
+                          "for S seconds as hung — a deadlock, a stalled network file system —, record it failed "
+                          "with where it waited, and go on with the grid (0: never; default 1800)")
     run.add_argument("--compile", action=_Paired, default=None,
                      help="torch.compile the net and the loss's frozen backbones (a GPU speed-up; part of the setting; "
                           "--no-compile overrides a config file's compile: true)")
@@ -568,7 +572,7 @@ def grid_spec(args) -> "GridSpec":  # noqa: F821 - benchmark.config.GridSpec
         workers_per_gpu=args.workers_per_gpu, ray_address=args.ray_address, slurm_partition=args.slurm_partition,
         slurm_gpus=args.slurm_gpus, slurm_time=args.slurm_time, slurm_mem=args.slurm_mem, slurm_cpus=args.slurm_cpus,
         submitit_cluster=args.submitit_cluster, checkpoint_every=args.checkpoint_every,
-        checkpoint_seconds=args.checkpoint_seconds, logger=args.logger)
+        checkpoint_seconds=args.checkpoint_seconds, stall_timeout=args.stall_timeout, logger=args.logger)
     base = GridSpec()
     paths = getattr(args, "config", None) or ()
     for path in [paths] if isinstance(paths, str) else paths:  # several: each over the one before, flags over all

@@ -97,6 +97,9 @@ class WorkUnit:
     #: meta.json and pass records of the runs the unit does: what the driver counts this grid's runs by, a node's clock
     #: being no match for its own (nor a clock stepped back during the night for its earlier reading)
     grid_id: str = ""
+    #: seconds a run may go without progress before it is stopped as hung (``--stall-timeout``; None: the default,
+    #: 0: never; :func:`benchmark.progress.stall_watch`)
+    stall_s: float | None = None
 
 
 def run_unit(unit: WorkUnit) -> dict:
@@ -132,7 +135,7 @@ def run_unit(unit: WorkUnit) -> dict:
         summary = dataclasses.asdict(run_grid(own, store, tuple(unit.metrics), device, progress=unit.progress,
                                               checkpoint=unit.checkpoint, data=data, grid_progress=progress,
                                               logger=unit.logger, gpu_share=unit.gpu_share, grid_id=unit.grid_id,
-                                              since=unit.since))
+                                              since=unit.since, stall_s=unit.stall_s))
         # Then the others' runs that nobody has attempted yet (no meta.json): a run another worker
         # is on is skipped by its lock; one that failed there is not tried again here.
         rest = [c for c in unit.steal if store.meta(run_id(c)) is None]
@@ -140,7 +143,7 @@ def run_unit(unit: WorkUnit) -> dict:
             log.info("own share done; taking over %d run(s) not started elsewhere", len(rest))
             more = run_grid(rest, store, tuple(unit.metrics), device, progress=unit.progress,
                             checkpoint=unit.checkpoint, data=data, grid_progress=progress, logger=unit.logger,
-                            gpu_share=unit.gpu_share, grid_id=unit.grid_id, since=unit.since)
+                            gpu_share=unit.gpu_share, grid_id=unit.grid_id, since=unit.since, stall_s=unit.stall_s)
             summary = {k: v + getattr(more, k) for k, v in summary.items()}
     finally:  # in-process (submitit's debug cluster): leave the caller's thread count as it was
         torch.set_num_threads(before)
@@ -494,7 +497,8 @@ def _uses_cuda(device_spec: str) -> bool:
 # --------------------------------------------------------------------------------------------
 def execute_local(configs: list, store_root, metrics, device_spec: str, *, workers: int | str = 1,
                   workers_per_gpu: int = 1, progress: bool = False, checkpoint=None, loss_files=(),
-                  threads: int | None = None, data=None, logger: str = "tensorboard", **_ignored):
+                  threads: int | None = None, data=None, logger: str = "tensorboard", stall_s: float | None = None,
+                  **_ignored):
     """``workers=1``: :func:`run_grid` in this process (``threads`` sets torch's thread count for
     it). ``workers=N`` (or ``"auto"``: one per visible GPU × ``workers_per_gpu``, else 1): N
     spawned processes — no more than the runs left (:func:`_to_submit`; one left: this process) —, each
@@ -526,7 +530,7 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
             with log_to_bars(progress):
                 return run_grid(list(configs), store, tuple(metrics), resolve_device(device_spec),
                                 progress=progress, checkpoint=checkpoint, data=data, grid_progress=bars,
-                                logger=logger, grid_id=grid_id)
+                                logger=logger, grid_id=grid_id, stall_s=stall_s)
         finally:
             bars.close()
             torch.set_num_threads(before)
@@ -561,7 +565,7 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
                               threads=per_worker_threads, log_level=_log_level(), tag=f"[w{i}]", since=since,
                               grid=tuple(configs), grid_workers=workers, logger=logger,
                               gpu_share=gpu_shares(workers, workers_per_gpu, len(gpus))[i] if gpus else 1,
-                              planned=tuple(plan[c] for c in order), grid_id=grid_id))
+                              planned=tuple(plan[c] for c in order), grid_id=grid_id, stall_s=stall_s))
         envs.append(env)
     placement = (", ".join(f"w{i}→GPU {e['CUDA_VISIBLE_DEVICES']}" for i, e in enumerate(envs)) if gpus
                  else f"CPU, {per_worker_threads} thread(s) each")
@@ -583,18 +587,25 @@ def _run_processes(units: list[WorkUnit], envs: list[dict], monitor=None) -> lis
     While waiting, ``monitor.tick()`` (:class:`~benchmark.progress.Monitor`) reports the grid's progress."""
     import multiprocessing as mp
 
+    from benchmark.progress import STALLED_EXIT
+
     ctx = mp.get_context("spawn")
     procs = []
+
+    def start(unit: WorkUnit, env: dict):
+        recv, send = ctx.Pipe(duplex=False)
+        with _environ(**env):
+            p = ctx.Process(target=_process_entry, args=(unit, send, os.getpid()),
+                            name=f"plbench-{unit.tag.strip('[]')}")
+            p.start()
+        send.close()
+        return p, recv
+
     try:
         for unit, env in zip(units, envs):
-            recv, send = ctx.Pipe(duplex=False)
-            with _environ(**env):
-                p = ctx.Process(target=_process_entry, args=(unit, send, os.getpid()),
-                                name=f"plbench-{unit.tag.strip('[]')}")
-                p.start()
-            send.close()
-            procs.append((p, recv))
+            procs.append(start(unit, env))
         results: dict[int, dict] = {}
+        restarts = [0] * len(procs)
         while len(results) < len(procs):
             for i, (p, recv) in enumerate(procs):
                 if i in results or not recv.poll(1.0 / len(procs)):
@@ -603,6 +614,15 @@ def _run_processes(units: list[WorkUnit], envs: list[dict], monitor=None) -> lis
                     results[i] = recv.recv()
                 except EOFError:
                     p.join()
+                    # a run that hung in C code ended its process (its failure recorded, stall_watch): the rest of
+                    # the worker's runs go to a worker in its place, which leaves that run failed (at most one new
+                    # worker per run of the unit)
+                    if p.exitcode == STALLED_EXIT and restarts[i] < len(units[i].configs) + len(units[i].steal):
+                        restarts[i] += 1
+                        log.warning("worker %s was ended with its hung run (recorded as failed); starting a worker in "
+                                    "its place for the rest of its runs", units[i].tag.strip("[]"))
+                        procs[i] = start(units[i], envs[i])
+                        continue
                     results[i] = _died(p.name.removeprefix("plbench-"), p.exitcode)
                 p.join()
             if monitor is not None:
@@ -683,7 +703,7 @@ def _require(module: str, extra: str):
 def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_address: str | None = None,
                 workers: int | str | None = None, workers_per_gpu: int = 1, split: str = "shard",
                 progress: bool = False, checkpoint=None, loss_files=(), threads: int | None = None,
-                logger: str = "tensorboard", data=None, **_ignored):
+                logger: str = "tensorboard", data=None, stall_s: float | None = None, **_ignored):
     """Each unit a Ray task asking for ``num_gpus=1/workers_per_gpu`` (GPU) or ``num_cpus=threads``
     (CPU). ``ray_address`` joins a running cluster (``"auto"`` or ``host:port``); without it a
     local instance is started (on the CPU with ``workers`` × ``cores // workers`` CPUs: each task
@@ -734,7 +754,7 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
         opts = ({"num_gpus": 1 / workers_per_gpu, "num_cpus": 1} if use_gpu else {"num_cpus": task_threads})
         device = "cuda" if use_gpu else device_spec
         units = _units(todo, slots, split, store_root, metrics, device, checkpoint, loss_files, logger,
-                       task_threads, gpu_share=workers_per_gpu if use_gpu else 1, grid=list(configs))
+                       task_threads, gpu_share=workers_per_gpu if use_gpu else 1, grid=list(configs), stall_s=stall_s)
         log.info("ray executor: %d task(s) (%s) on %d runs, each %s", len(units), split, len(todo), opts)
         remote = ray.remote(max_retries=0, **opts)(_worker_main)
         refs = [remote.remote(u) for u in units]
@@ -1090,7 +1110,7 @@ class SlurmLedger:
 
 
 def _units(configs: list, slots: int, split: str, store_root, metrics, device, checkpoint, loss_files, logger,
-           threads, gpu_share: int = 1, grid: list | None = None) -> list[WorkUnit]:
+           threads, gpu_share: int = 1, grid: list | None = None, stall_s: float | None = None) -> list[WorkUnit]:
     """The units that run ``configs``; ``grid``: every config of the grid (default ``configs``), which a shard's
     progress lines count. A unit of ``split="run"`` counts its own run only: each carrying the whole grid made N
     units of N configs (quadratic: submitit pickles each job's unit to a file, ~2 MB each at 20,000 runs); the
@@ -1101,8 +1121,7 @@ def _units(configs: list, slots: int, split: str, store_root, metrics, device, c
                   loss_files=tuple(map(str, loss_files)), threads=threads, log_level=_log_level(), since=time.time(),
                   grid_id=uuid.uuid4().hex[:12],
                   grid=tuple(configs if grid is None else grid), grid_workers=max(1, min(slots, len(configs))),
-                  logger=logger,
-                  gpu_share=gpu_share)
+                  logger=logger, gpu_share=gpu_share, stall_s=stall_s)
     plan = _planned(configs)
     if split == "run":
         common.pop("grid")
@@ -1255,7 +1274,7 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
                   gpus: int | None = None, time: str | int = "8:00:00", mem: str | None = None,
                   cpus_per_task: int | None = None, folder: str | Path | None = None, progress: bool = False,
                   checkpoint=None, loss_files=(), threads: int | None = None, logger: str = "tensorboard",
-                  **_ignored):
+                  stall_s: float | None = None, **_ignored):
     """Submit the grid through submitit's ``AutoExecutor`` as a job array and wait for it.
 
     ``cluster``: ``None``/``"slurm"`` (real SLURM), ``"local"`` (subprocesses on this machine) or
@@ -1296,7 +1315,7 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
         ex.update_parameters(**{k: v for k, v in params.items() if v is not None})
         device = "cuda" if gpus else device_spec
         units = _units(todo, slots, split, store_root, metrics, device, checkpoint, loss_files, logger, cpus,
-                       grid=list(configs))
+                       grid=list(configs), stall_s=stall_s)
         if ledger:  # before sbatch: a driver stopped between sbatch and record() leaves its runs findable
             ledger.intend(token, units, ids)
         try:
@@ -1407,7 +1426,7 @@ def executor_options(s) -> dict:
             raise UserError(f"--workers must be at least 1, got {workers}")
     if s.workers_per_gpu < 1:
         raise UserError(f"--workers-per-gpu must be at least 1, got {s.workers_per_gpu}")
-    opts = dict(workers=workers, workers_per_gpu=s.workers_per_gpu)
+    opts = dict(workers=workers, workers_per_gpu=s.workers_per_gpu, stall_s=s.stall_timeout)
     if s.executor == "local":
         opts["workers"] = 1 if workers is None else workers
     elif s.executor == "ray":

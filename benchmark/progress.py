@@ -219,3 +219,91 @@ class Monitor:
         if now - self._last >= self.interval:
             self._last = now
             log.info("grid %s", self.progress.line())
+
+
+# --------------------------------------------------------------------------------------------
+# a run that stops making progress (a deadlock, an NFS stall): the stall watch
+# --------------------------------------------------------------------------------------------
+#: how long a hung run's process is given to stop at the interrupt before it exits outright (a hang in C code)
+STALL_GRACE_S = 60.0
+#: the exit status of a process a hung run was ended with: its driver starts a worker in its place
+STALLED_EXIT = 75
+_beat = [time.monotonic()]  # this process's last sign of progress (monotonic: a clock step is no stall, nor hides one)
+
+
+def beat() -> None:
+    """A sign of progress of the run this process is doing (a training iteration, a checkpoint, a scored image)."""
+    _beat[0] = time.monotonic()
+
+
+class RunStalled(Exception):
+    """Raised in the main thread when its run made no progress for the stall timeout: the run fails with it."""
+
+
+def _stack(thread_id: int | None) -> str:
+    """Where a thread is now, as a traceback prints it: where the hung run waits."""
+    import sys
+    import traceback
+
+    frame = sys._current_frames().get(thread_id) if thread_id is not None else None
+    return "".join(traceback.format_stack(frame)) if frame is not None else "(no Python frame: waiting in C code)"
+
+
+@contextlib.contextmanager
+def stall_watch(timeout: float | None, what: str, record=None, grace: float | None = None):
+    """Stop the run inside the block when it makes no progress (:func:`beat`) for ``timeout`` seconds (None, 0: no
+    watch): a hang — a deadlock, an I/O stall on a network file system — would hold a worker, and the night, for
+    ever. A thread watches; at the timeout it interrupts the main thread, which raises :class:`RunStalled` where it
+    waits (the run fails with that error and its stack, and the grid goes on). A main thread that does not answer
+    within ``grace`` seconds (default: the timeout, at most :data:`STALL_GRACE_S`) is stuck in C code, where no
+    signal reaches Python, and past saving: ``record(error, stack)`` writes the run's failure, and the process exits
+    with :data:`STALLED_EXIT` — a local driver starts another worker for the rest of its runs; the same command
+    retries the run."""
+    import signal
+    import threading
+
+    if not timeout or timeout <= 0:
+        yield
+        return
+    grace = min(timeout, STALL_GRACE_S) if grace is None else grace
+    main = threading.main_thread()
+    here = threading.current_thread() is main and hasattr(signal, "pthread_kill")
+    done = threading.Event()
+    said = f"{what} made no progress (no training iteration, checkpoint or scored test image) for {timeout:g} s"
+
+    def interrupt(signum, frame):
+        if not done.is_set():  # the run may have moved on at the last moment: then nothing is stopped
+            raise RunStalled(f"{said} (--stall-timeout): stopped as hung")
+
+    def watch() -> None:
+        while not done.wait(min(timeout, 5.0) / 5):
+            if time.monotonic() - _beat[0] < timeout:
+                continue
+            stack = _stack(main.ident)
+            log.error("%s: stopping it as hung; it waits here:\n%s", said, stack)
+            if here:
+                signal.pthread_kill(main.ident, signal.SIGALRM)
+                if done.wait(grace):
+                    return
+            error = (f"{said} and did not stop at the interrupt (hung in C code: a deadlock, an I/O stall); its "
+                     f"process was ended (--stall-timeout)")
+            log.error("%s; the same command retries it and goes on with the grid's other runs", error)
+            if record is not None:
+                with contextlib.suppress(Exception):
+                    record(error, stack)
+            with contextlib.suppress(Exception):  # not logging.shutdown(): the hung thread may hold a handler's lock
+                import sys
+
+                sys.stderr.flush()
+            os._exit(STALLED_EXIT)
+
+    previous = signal.signal(signal.SIGALRM, interrupt) if here else None
+    beat()
+    thread = threading.Thread(target=watch, name="plbench-stall-watch", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        if here:
+            signal.signal(signal.SIGALRM, previous)

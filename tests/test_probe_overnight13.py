@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
+
+import pytest
 
 from benchmark.config import RunConfig, run_id
 from benchmark.data import DataSpec
@@ -34,3 +37,111 @@ def test_the_progress_lines_failed_count_goes_by_the_grid_id_after_a_clock_step(
     # an earlier command's failure (another grid's id) is still a run this grid has to do, whatever the clock says
     st = GridProgress(store, configs, since=time.time() - 3600, grid_id="other").status()
     assert (st["failed"], sum(st["todo"].values())) == (0, 2)
+
+
+def test_a_run_that_makes_no_progress_is_stopped_as_hung_where_it_waits():
+    """A run that hung (a deadlock, a stalled NFS read) held its worker for ever: nothing timed it out, the night
+    was lost. The stall watch interrupts it where it waits once it has made no progress for the timeout: the run
+    fails with that error (and its stack, from which the grid goes on)."""
+    from benchmark.progress import RunStalled, stall_watch
+
+    t0 = time.monotonic()
+    with pytest.raises(RunStalled, match=r"run r1 made no progress .* for 0.3 s .*stall-timeout"):
+        with stall_watch(0.3, "run r1"):
+            time.sleep(30)  # a read that never returns
+    assert time.monotonic() - t0 < 5
+
+
+def test_a_run_that_keeps_making_progress_is_not_stopped():
+    from benchmark.progress import beat, stall_watch
+
+    with stall_watch(0.4, "run r1"):
+        for _ in range(6):  # 0.6 s in all, never 0.4 s without a step
+            time.sleep(0.1)
+            beat()
+    with stall_watch(0, "run r1"):  # 0: never
+        time.sleep(0.2)
+
+
+HANGS_AT_3 = '''
+import signal
+import time
+
+import torch
+from benchmark.registry import register_loss
+
+
+@register_loss("{name}")
+class HangsAt3(torch.nn.Module):
+    """(N, 3, H, W) in [0, 1] → mean absolute error; its 3rd training call never returns ({how})."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = 0
+
+    def forward(self, pred, target):
+        self.calls += pred.requires_grad
+        if self.calls == 3:
+            {block}
+            time.sleep(3600)
+        return (pred - target).abs().mean()
+'''
+
+
+def _hanging_grid(tmp_path, name: str, in_c: bool) -> list[RunConfig]:
+    """Two resolved denoise runs on one random 32² photo: the loss ``name`` that hangs at its 3rd call (``in_c``: as
+    code no signal reaches, SIGALRM blocked in its thread) and ℓ1."""
+    from test_probe_overnight11 import _one_photo_run
+
+    from benchmark.runner import resolve_all
+
+    source = HANGS_AT_3.format(name=name, how="blocked in C code" if in_c else "a stalled read",
+                               block="signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})" if in_c else "pass")
+    cfg = _one_photo_run(tmp_path, source, name, iterations=6)
+    return resolve_all([cfg, dataclasses.replace(cfg, loss="l1")])
+
+
+@pytest.mark.slow
+def test_a_hung_run_fails_with_why_and_the_grid_goes_on(tmp_path):
+    """The grid's hung run is recorded failed — at its iteration, with the stall's words and where it waited — and
+    the next run of the grid trains; the grid's last lines name it as any failed run."""
+    import torch
+
+    from benchmark.registry import LOSSES
+    from benchmark.runner import failed_runs, run_grid
+
+    try:
+        configs = _hanging_grid(tmp_path, "hangs_at_3_probe13", in_c=False)
+        store = ResultsStore(tmp_path / "r")
+        summary = run_grid(configs, store, ("psnr",), torch.device("cpu"), progress=False, stall_s=2)
+        rid, lines = run_id(configs[0]), failed_runs(store, configs)
+    finally:
+        LOSSES.remove("hangs_at_3_probe13")
+    assert (summary.failed, summary.trained) == (1, 1)
+    meta = store.meta(rid)
+    assert meta["failed_at"] == 3 and "made no progress" in meta["error"] and "time.sleep" in meta["traceback"]
+    assert len(lines) == 1 and "at training iteration 3 of 6: RunStalled: run" in lines[0]
+
+
+@pytest.mark.slow
+def test_a_worker_hung_in_c_code_is_ended_and_another_takes_its_runs(tmp_path, caplog):
+    """A run hung where no signal reaches Python (a deadlock in C code) cannot be interrupted: its process is ended,
+    its failure recorded first, and the driver starts a worker in its place for the worker's other runs."""
+    from benchmark import executors
+    from benchmark.registry import LOSSES
+
+    try:
+        configs = _hanging_grid(tmp_path, "hangs_in_c_probe13", in_c=True)
+        store = ResultsStore(tmp_path / "r")
+        # two workers, each its own run first: w0's hangs in C code and is ended; w1 trains l1
+        summary = executors.execute_local(configs, store.root, ("psnr",), "cpu", workers=2, stall_s=2,
+                                          loss_files=(str(tmp_path / "loss.py"),))
+        rids = [run_id(c) for c in configs]
+    finally:
+        LOSSES.remove("hangs_in_c_probe13")
+    meta = store.meta(rids[0])
+    assert meta["status"] == "failed" and "did not stop at the interrupt" in meta["error"]
+    assert "time.sleep" in meta["traceback"]  # where it waited
+    assert store.meta(rids[1])["status"] == "ok"
+    assert "starting a worker in its place" in caplog.text
+    assert (summary.failed, summary.trained) == (1, 1)
