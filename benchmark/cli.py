@@ -694,12 +694,13 @@ def cmd_run(args) -> int:
     from benchmark.checkpoint import CheckpointPolicy
     from benchmark.config import build_configs as build
     from benchmark.config import check_numbers, setting, setting_json
-    from benchmark.executors import execute, executor_options
+    from benchmark.executors import execute, executor_options, refuse_in_a_starting_worker
     from benchmark.loggers import check_logger
     from benchmark.metrics import check_metric_names
     from benchmark.results import ResultsStore, atomic_write_new
     from benchmark.runner import DataCache, resolve_device
 
+    refuse_in_a_starting_worker()  # cli.main() at a script's top level, run again in a local worker
     t0 = time.time()
     spec = grid_spec(args)
     s = spec.resolved()

@@ -332,9 +332,29 @@ class WorkersLost(UserError):
     exit_code = 1
 
 
+#: the exit status of a local worker that found itself running the grid again while it started: the user's script,
+#: which Python's spawn start method imports again in every worker, calls the API at its top level
+MAIN_RUN_AGAIN_EXIT = 78
+
+
+def refuse_in_a_starting_worker() -> None:
+    """Exit with :data:`MAIN_RUN_AGAIN_EXIT` when this process is a local worker still starting (multiprocessing's
+    spawn imports the driver's main script again, as ``__mp_main__``): a script that calls ``api.run`` (or the CLI)
+    outside ``if __name__ == "__main__":`` ran it again in every worker — the whole grid planned again, its data
+    decoded, before multiprocessing's bootstrapping error — and the driver read that as workers lost, to resume."""
+    import multiprocessing
+
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        raise SystemExit(MAIN_RUN_AGAIN_EXIT)
+
+
 def _died(name: str, exitcode: int | None) -> dict:
     """A worker's result when it died without sending one: killed by a signal (``exitcode`` is minus
     its number, :class:`multiprocessing.Process`) or exited."""
+    if exitcode == MAIN_RUN_AGAIN_EXIT:  # bad input, the same in every worker and every rerun: no resume to offer
+        return {"error": "each worker process imports your script again (Python's spawn start method), and at its "
+                         "top level the script runs the grid: put the call under `if __name__ == \"__main__\":`",
+                "user": True, "worker": name}
     if exitcode is not None and exitcode < 0:
         try:
             sig = signal.Signals(-exitcode).name
@@ -510,6 +530,7 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
     from benchmark.results import ResultsStore
     from benchmark.runner import resolve_device, run_grid
 
+    refuse_in_a_starting_worker()
     cuda = _uses_cuda(device_spec)
     workers, gpus = local_workers(device_spec, workers, workers_per_gpu, len(configs))
     todo = list(configs)

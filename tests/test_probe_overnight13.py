@@ -145,3 +145,54 @@ def test_a_worker_hung_in_c_code_is_ended_and_another_takes_its_runs(tmp_path, c
     assert store.meta(rids[1])["status"] == "ok"
     assert "starting a worker in its place" in caplog.text
     assert (summary.failed, summary.trained) == (1, 1)
+
+
+UNGUARDED_SCRIPT = '''
+from benchmark import api
+
+api.run(tasks=["denoise"], losses=["l1", "l2"], seeds=[0], iterations=4, crop=24, batch_size=2, metrics=["psnr"],
+        train_data=[{train!r}], test_data=[{test!r}], out={out!r}, workers=2, budget_check=False, report=False,
+        checkpoint_every=0, checkpoint_seconds=0)
+'''
+
+
+def test_a_worker_that_runs_the_users_script_again_stops_at_once_and_says_why(monkeypatch):
+    """A user's script calling api.run(workers=2) at its top level, as the README's API example is written (no
+    `if __name__ == "__main__":`): each spawned worker imports the script again, planned the whole grid again (the
+    data decoded, minutes) and died in multiprocessing's bootstrapping error; the driver then said 'worker w0 exited
+    with code 1 without reporting …: run the same command again to resume them', which fails the same way for ever.
+    Such a worker now stops before any work, and the driver says what to change, as bad input (exit 2)."""
+    import multiprocessing
+
+    from benchmark import api, executors
+    from benchmark.errors import UserError
+
+    monkeypatch.setattr(multiprocessing.current_process(), "_inheriting", True, raising=False)
+    with pytest.raises(SystemExit) as stop:
+        api.run(tasks=["denoise"], losses=["l1"], workers=2)  # stops before it plans anything
+    assert stop.value.code == executors.MAIN_RUN_AGAIN_EXIT
+    monkeypatch.undo()
+    results = [executors._died("w0", executors.MAIN_RUN_AGAIN_EXIT), executors._died("w1", -9)]
+    with pytest.raises(UserError, match=r'if __name__ == "__main__":') as err:
+        executors._collect([], "unused", ("psnr",), results, "workers")
+    assert err.value.exit_code == 2 and "resume" not in str(err.value)
+
+
+@pytest.mark.slow
+def test_an_unguarded_api_script_with_workers_fails_in_one_line(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from test_probe_overnight12 import _photos
+
+    data = {k: str(v[0].source) for k, v in _photos(tmp_path).items()}
+    (tmp_path / "mine.py").write_text(UNGUARDED_SCRIPT.format(train=data["train_data"], test=data["test_data"],
+                                                              out=str(tmp_path / "r")))
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {**os.environ, "PYTHONPATH": repo, "HF_HUB_OFFLINE": "1"}
+    p = subprocess.run([sys.executable, str(tmp_path / "mine.py")], cwd=tmp_path, env=env, capture_output=True,
+                       text=True, timeout=300)
+    assert p.returncode == 1  # the UserError the script did not catch
+    assert 'if __name__ == "__main__":' in p.stderr.strip().splitlines()[-1]
+    assert "bootstrapping phase" not in p.stderr
