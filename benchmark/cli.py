@@ -694,7 +694,7 @@ def cmd_run(args) -> int:
     from benchmark.checkpoint import CheckpointPolicy
     from benchmark.config import build_configs as build
     from benchmark.config import check_numbers, setting, setting_json
-    from benchmark.executors import execute, executor_options, refuse_in_a_starting_worker
+    from benchmark.executors import WorkersLost, execute, executor_options, refuse_in_a_starting_worker
     from benchmark.loggers import check_logger
     from benchmark.metrics import check_metric_names
     from benchmark.results import ResultsStore, atomic_write_new
@@ -746,6 +746,7 @@ def cmd_run(args) -> int:
             f"# the resolved grid of: {shlex.join(_program() + (sys.argv[1:] or ['run']))} (in {os.getcwd()})\n"
             + saved.with_absolute_paths().to_yaml()).encode())
 
+    lost = None  # workers lost with runs left: said last, after the summary of what the others did
     try:
         summary = execute(s.executor, configs, store.root, metrics, str(dev),
                           progress=not args.no_progress and sys.stderr.isatty(),
@@ -754,11 +755,17 @@ def cmd_run(args) -> int:
     except KeyboardInterrupt:
         save_grid()
         raise
+    except WorkersLost as exc:
+        if exc.summary is None:
+            save_grid()
+            raise
+        lost, summary = exc, exc.summary
     save_grid()
     log.info("trained %d, skipped %d (already done), re-scored %d, diverged %d, failed %d%s%s in %.1f s",
              summary.trained, summary.skipped, summary.rescored, summary.diverged, summary.failed,
              f", not re-scored {summary.unscored} (net.pt missing or unreadable)" if summary.unscored else "",
-             f", left {summary.locked} to another process" if summary.locked else "", time.time() - t0)
+             "" if not summary.locked else f", {summary.locked} unfinished (a worker lost)" if lost
+             else f", left {summary.locked} to another process", time.time() - t0)
     from benchmark.config import run_id
     from benchmark.runner import failed_runs, halved_runs
 
@@ -784,6 +791,8 @@ def cmd_run(args) -> int:
         paths = write_report(store, formats=("png",), visual=False, keep=keep)  # `plbench report` adds PDFs + visuals
         print(f"leaderboard: {paths['markdown']}" + (f"  heatmap: {paths['heatmap']}" if "heatmap" in paths else "")
               + (f"  report: {paths['html']}" if "html" in paths else ""))
+    if lost is not None:  # the grid's last line: the runs a lost worker left, and how to resume them
+        raise lost
     return 1 if summary.failed or summary.unscored else 0
 
 

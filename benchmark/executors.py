@@ -327,9 +327,12 @@ def _merge(configs: list, store_root, metrics, results: list[dict]):
 class WorkersLost(UserError):
     """A worker process (a Ray task, a SLURM job) died without reporting — killed by a signal (the
     out-of-memory killer, ``kill -9``), its node lost — and runs of the grid are left unfinished:
-    one line and exit code 1, like failed runs; the same command resumes them from their checkpoints."""
+    one line and exit code 1, like failed runs; the same command resumes them from their checkpoints. ``summary``:
+    the grid's :class:`~benchmark.runner.GridSummary` all the same (what the other workers trained, what failed),
+    for the grid's last lines to say before this one."""
 
     exit_code = 1
+    summary = None
 
 
 #: the exit status of a local worker that found itself running the grid again while it started: the user's script,
@@ -387,8 +390,10 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
     if lost:
         what = "; ".join(r["error"] for r in lost[:3]) + (f" (and {len(lost) - 3} more)" if len(lost) > 3 else "")
         if summary.locked:  # not finished, not failed: the lost workers' runs (or another process's)
-            raise WorkersLost(f"{what}: {summary.locked} of {len(configs)} runs of the grid are unfinished; run the "
+            err = WorkersLost(f"{what}: {summary.locked} of {len(configs)} runs of the grid are unfinished; run the "
                               "same command again to resume them from their checkpoints")
+            err.summary = summary
+            raise err
         log.warning("%s; every run of the grid is finished (the other %s took over its runs)", what, where)
     return summary
 

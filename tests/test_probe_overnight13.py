@@ -196,3 +196,46 @@ def test_an_unguarded_api_script_with_workers_fails_in_one_line(tmp_path):
     assert p.returncode == 1  # the UserError the script did not catch
     assert 'if __name__ == "__main__":' in p.stderr.strip().splitlines()[-1]
     assert "bootstrapping phase" not in p.stderr
+
+
+@pytest.mark.slow
+def test_a_night_with_a_lost_worker_still_ends_with_its_summary_and_failed_runs(tmp_path, monkeypatch, caplog,
+                                                                                 capsys):
+    """A night where one worker was killed (the out-of-memory killer) with runs of the grid left, and where other
+    runs failed, ended in one line — 'worker w1 was killed by SIGKILL …: 1 of 4 runs of the grid are unfinished;
+    run the same command again' —: no 'trained …, failed …' summary, no line naming the failed runs and why (the
+    rerun retried them to the same failure), no leaderboard of what finished. The summary and those lines now
+    come first, then that line (exit 1)."""
+    import logging
+
+    from test_probe_overnight12 import BOOM_AT_3, _photos
+
+    from benchmark import executors
+    from benchmark.cli import main
+    from benchmark.registry import LOSSES
+
+    real = executors.EXECUTE["local"]
+
+    def a_worker_lost(configs, store_root, metrics, device_spec, **opts):  # the last run was the lost worker's
+        summary = real(configs[:-1], store_root, metrics, device_spec, **opts)
+        return executors._collect(configs, store_root, metrics, [{"summary": dataclasses.asdict(summary)},
+                                                                 executors._died("w1", -9)], "workers")
+
+    monkeypatch.setitem(executors.EXECUTE, "local", a_worker_lost)
+    data = _photos(tmp_path)
+    (tmp_path / "boom.py").write_text(BOOM_AT_3)
+    args = ["run", "--tasks", "denoise", "--losses", "boom_at_3_probe12", "l1",
+            "--loss-file", str(tmp_path / "boom.py"), "--seeds", "0", "1", "--iterations", "5", "--crop", "24",
+            "--batch-size", "2", "--metrics", "psnr",
+            "--train-data", str(data["train_data"][0]), "--test-data", str(data["test_data"][0]), "--device", "cpu",
+            "--no-progress", "--no-budget-check", "--no-report", "--out", str(tmp_path / "r")]
+    try:
+        with caplog.at_level(logging.INFO, logger="benchmark"):
+            assert main(args) == 1
+    finally:
+        LOSSES.remove("boom_at_3_probe12")
+    tail = caplog.text[caplog.text.index("trained 1, skipped 0"):]
+    assert "failed 2, 1 unfinished (a worker lost)" in tail and "2 runs failed" in tail
+    assert tail.count("RuntimeError: index 7 is out of bounds") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "1 of 4 runs of the grid are unfinished; run the same command again" in err[-1]
