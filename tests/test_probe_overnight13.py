@@ -239,3 +239,40 @@ def test_a_night_with_a_lost_worker_still_ends_with_its_summary_and_failed_runs(
     assert tail.count("RuntimeError: index 7 is out of bounds") == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert "1 of 4 runs of the grid are unfinished; run the same command again" in err[-1]
+
+
+@pytest.mark.parametrize("version", ["v2", "v1"])
+def test_the_memory_check_reads_a_slurm_jobs_own_cgroup_limit(tmp_path, monkeypatch, version):
+    """A SLURM job (no container) runs in its own cgroup below the hierarchy's root — v2:
+    /sys/fs/cgroup/system.slice/slurmstepd.scope/job_7/…, v1: /sys/fs/cgroup/memory/slurm/uid_0/job_7/… — where
+    --slurm-mem is its limit. The memory check read /sys/fs/cgroup/memory.max only (a container's own limit), so
+    it compared the runs with the whole node's MemAvailable (here 500 GiB) and passed a grid the job's 8 GiB then
+    OOM-killed overnight. It now takes the least room under any limit from the process's own cgroup up."""
+    import torch
+
+    from benchmark import resources
+
+    gib = 2**30
+    (tmp_path / "meminfo").write_text(f"MemTotal: {600 * gib // 1024} kB\nMemAvailable: {500 * gib // 1024} kB\n")
+    root = tmp_path / "cgroup"
+    if version == "v2":
+        own = "system.slice/slurmstepd.scope/job_7/step_0/user/task_0"
+        (tmp_path / "self").write_text(f"0::/{own}\n")
+        (root / own).mkdir(parents=True)
+        job, files = root / "system.slice/slurmstepd.scope/job_7", ("memory.max", "memory.current")
+        (root / own / "memory.max").write_text("max\n")
+        (root / own / "memory.current").write_text(f"{gib}\n")
+    else:
+        own = "slurm/uid_0/job_7/step_0"
+        (tmp_path / "self").write_text(f"12:pids:/{own}\n4:memory:/{own}\n1:name=systemd:/{own}\n")
+        (root / "memory" / own).mkdir(parents=True)
+        job, files = root / "memory/slurm/uid_0/job_7", ("memory.limit_in_bytes", "memory.usage_in_bytes")
+        (root / "memory" / "memory.limit_in_bytes").write_text("9223372036854771712\n")  # v1's "no limit"
+        (root / "memory" / "memory.usage_in_bytes").write_text(f"{300 * gib}\n")
+    (job / files[0]).write_text(f"{8 * gib}\n")
+    (job / files[1]).write_text(f"{2 * gib}\n")
+    monkeypatch.setattr(resources, "MEMINFO", tmp_path / "meminfo")
+    monkeypatch.setattr(resources, "PROC_CGROUP", tmp_path / "self")
+    monkeypatch.setattr(resources, "CGROUP_ROOT", root)
+    free, where = resources.available_bytes(torch.device("cpu"))
+    assert free == 6 * gib and files[0] in where
