@@ -268,11 +268,12 @@ def stall_watch(timeout: float | None, what: str, record=None, grace: float | No
     grace = min(timeout, STALL_GRACE_S) if grace is None else grace
     main = threading.main_thread()
     here = threading.current_thread() is main and hasattr(signal, "pthread_kill")
-    done = threading.Event()
+    done, fired = threading.Event(), threading.Event()
     said = f"{what} made no progress (no training iteration, checkpoint or scored test image) for {timeout:g} s"
 
     def interrupt(signum, frame):
-        if not done.is_set():  # the run may have moved on at the last moment: then nothing is stopped
+        # only the watch's own signal (not another's alarm), and not once the run has moved on at the last moment
+        if fired.is_set() and not done.is_set():
             raise RunStalled(f"{said} (--stall-timeout): stopped as hung")
 
     def watch() -> None:
@@ -282,6 +283,7 @@ def stall_watch(timeout: float | None, what: str, record=None, grace: float | No
             stack = _stack(main.ident)
             log.error("%s: stopping it as hung; it waits here:\n%s", said, stack)
             if here:
+                fired.set()
                 signal.pthread_kill(main.ident, signal.SIGALRM)
                 if done.wait(grace):
                     return

@@ -61,6 +61,12 @@ def test_a_run_that_keeps_making_progress_is_not_stopped():
             beat()
     with stall_watch(0, "run r1"):  # 0: never
         time.sleep(0.2)
+    import os
+    import signal
+
+    with stall_watch(30, "run r1"):  # another's SIGALRM (a library's alarm) is no stall
+        os.kill(os.getpid(), signal.SIGALRM)
+        time.sleep(0.05)
 
 
 HANGS_AT_3 = '''
