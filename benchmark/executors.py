@@ -100,6 +100,8 @@ class WorkUnit:
     #: seconds a run may go without progress before it is stopped as hung (``--stall-timeout``; None: the default,
     #: 0: never; :func:`benchmark.progress.stall_watch`)
     stall_s: float | None = None
+    #: the driver's decoded images, to map instead of decoding them again (:meth:`benchmark.data.DataCache.share`)
+    decoded: tuple = ()
 
 
 def run_unit(unit: WorkUnit) -> dict:
@@ -122,6 +124,8 @@ def run_unit(unit: WorkUnit) -> dict:
         if device.type == "cuda" and unit.gpu_share > 1:  # K workers on one GPU: each keeps to its share
             torch.cuda.set_per_process_memory_fraction(1 / unit.gpu_share, device)
         data = DataCache()  # decoded once for the worker's own share and what it takes over
+        if unit.decoded:  # a local worker: the driver's decoded images, mapped (one copy for every worker)
+            data.adopt(unit.decoded)
 
         def failed_here(c) -> bool:  # failed during this grid (another worker, or this job before a requeue)
             meta = store.meta(run_id(c)) or {}
@@ -571,6 +575,9 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
     # clock may be stepped back during the night (NTP, a VM resumed), and every run after looked older than the grid
     grid_id = uuid.uuid4().hex[:12]
     per_worker_threads = threads or max(1, _cores() // workers)
+    # the images the driver decoded to plan the grid, written once for every worker to map: N workers decoded
+    # them N times more, each holding (or spilling to a file of its own) a copy
+    shared = data.share(s for c in todo for s in (*c.train_data, *c.test_data)) if data is not None else None
     units, envs = [], []
     plan = _planned(todo)
     from benchmark.data import decoded_in_ram_bytes
@@ -591,7 +598,8 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
                               threads=per_worker_threads, log_level=_log_level(), tag=f"[w{i}]", since=since,
                               grid=tuple(configs), grid_workers=workers, logger=logger,
                               gpu_share=gpu_shares(workers, workers_per_gpu, len(gpus))[i] if gpus else 1,
-                              planned=tuple(plan[c] for c in order), grid_id=grid_id, stall_s=stall_s))
+                              planned=tuple(plan[c] for c in order), grid_id=grid_id, stall_s=stall_s,
+                              decoded=shared[1] if shared else ()))
         envs.append(env)
     placement = (", ".join(f"w{i}→GPU {e['CUDA_VISIBLE_DEVICES']}" for i, e in enumerate(envs)) if gpus
                  else f"CPU, {per_worker_threads} thread(s) each")
@@ -604,6 +612,8 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
             results = _run_processes(units, envs, Monitor(bars))
     finally:
         bars.close()
+        if shared:
+            shared[0].close()
     return _collect(list(configs), store_root, metrics, results, "workers", since=since, grid_id=grid_id)
 
 

@@ -282,3 +282,72 @@ def test_the_memory_check_reads_a_slurm_jobs_own_cgroup_limit(tmp_path, monkeypa
     monkeypatch.setattr(resources, "CGROUP_ROOT", root)
     free, where = resources.available_bytes(torch.device("cpu"))
     assert free == 6 * gib and files[0] in where
+
+
+@pytest.mark.slow
+def test_local_workers_map_the_drivers_decoded_images_instead_of_decoding_their_own(tmp_path, monkeypatch):
+    """`plbench run --workers 4` decoded the training and test images once in the driver (planning) and again in
+    every worker, each holding its own copy — on a 1/4 share of the decoded-pixel budget, the rest spilled to a
+    temporary file of its own: 4 × the disk, 4 × the page cache, 4 × the decoding time at the start of the night.
+    The driver now writes them once to a file it holds open, and the workers map it: the same pixels (so the same
+    fingerprints and crops), no decoding, one copy."""
+    import torch
+    from test_probe_overnight12 import _photos
+
+    from benchmark import data as data_mod
+    from benchmark import executors
+    from benchmark.data import DataCache
+    from benchmark.runner import resolve_all
+
+    photos = _photos(tmp_path)
+    cache = DataCache()
+    configs = resolve_all([RunConfig(task="denoise", loss="l1", seed=s, iterations=2, crop=24, batch_size=2,
+                                     **photos) for s in (0, 1)], cache)
+    driver_pixels = {s: [r.pixels.clone() for r in cache.images(s)] for s in (*photos["train_data"],
+                                                                               *photos["test_data"])}
+    decoded = []
+    real = data_mod.load_images
+    monkeypatch.setattr(data_mod, "load_images", lambda spec: decoded.append(spec) or real(spec))
+    mapped = []
+
+    def workers_here(units, envs, monitor=None):  # in this process, one after the other
+        for u in units:  # what a worker maps, while the driver holds the file: its pixels, byte for byte
+            adopted = DataCache()
+            adopted.adopt(u.decoded)
+            mapped.extend(torch.equal(a.pixels, b) for spec, pixels in driver_pixels.items()
+                          for a, b in zip(adopted.images(spec), pixels, strict=True))
+        return [executors._worker_main(u) for u in units]
+
+    monkeypatch.setattr(executors, "check_local_memory", lambda *a, **k: None)
+    monkeypatch.setattr(executors, "_run_processes", workers_here)
+    store = ResultsStore(tmp_path / "r")
+    summary = executors.execute_local(configs, store.root, ("psnr",), "cpu", workers=2, data=cache)
+    assert summary.trained == 2 and decoded == []  # no worker decoded a source again
+    assert len(mapped) == 2 * 4 and all(mapped)
+
+
+def test_shared_decoded_images_are_the_same_pixels_of_every_type(tmp_path, monkeypatch):
+    """What a local worker maps (:meth:`DataCache.share` / :meth:`adopt`) is each source's images as the driver decoded
+    them — uint8, 16-bit and float alike, ids and order kept — without decoding anything."""
+    import torch
+
+    from benchmark import data as data_mod
+    from benchmark.data import DataCache, ImageRecord
+
+    specs = [DataSpec.parse(str(tmp_path / name), role="train") for name in ("a", "b")]
+    driver = DataCache()
+    g = torch.Generator().manual_seed(0)
+    driver._images[specs[0]] = [ImageRecord("x", torch.randint(0, 256, (3, 9, 7), generator=g, dtype=torch.uint8)),
+                                ImageRecord("y", torch.randint(0, 65536, (3, 5, 8), generator=g).to(torch.uint16))]
+    driver._images[specs[1]] = [ImageRecord("z", torch.rand((3, 6, 6), generator=g))]
+    file, shared = driver.share(specs)
+    monkeypatch.setattr(data_mod, "load_images", lambda spec: pytest.fail(f"decoded {spec} again"))
+    try:
+        worker = DataCache()
+        worker.adopt(shared)
+        for spec in specs:
+            got, want = worker.images(spec), driver.images(spec)
+            assert [r.image_id for r in got] == [r.image_id for r in want]
+            assert all(a.pixels.dtype == b.pixels.dtype and torch.equal(a.pixels, b.pixels) for a, b in zip(got, want))
+    finally:
+        file.close()
