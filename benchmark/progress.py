@@ -277,8 +277,19 @@ def stall_watch(timeout: float | None, what: str, record=None, grace: float | No
             raise RunStalled(f"{said} (--stall-timeout): stopped as hung")
 
     def watch() -> None:
-        while not done.wait(min(timeout, 5.0) / 5):
-            if time.monotonic() - _beat[0] < timeout:
+        # the time without progress is summed over the watch's own looks, each at most two intervals: a longer gap
+        # between two looks is time this process did not run (stopped: Ctrl-Z then fg, a suspended SLURM job,
+        # SIGSTOP/SIGCONT), which the monotonic clock counts and a healthy run must not be failed for
+        poll = min(timeout, 5.0) / 5
+        last, seen, stalled = time.monotonic(), _beat[0], 0.0
+        while not done.wait(poll):
+            now = time.monotonic()
+            step, last = min(now - last, 2 * poll), now
+            if _beat[0] != seen:  # progress since the last look
+                seen, stalled = _beat[0], min(max(now - _beat[0], 0.0), step)
+            else:
+                stalled += step
+            if stalled < timeout:
                 continue
             stack = _stack(main.ident)
             log.error("%s: stopping it as hung; it waits here:\n%s", said, stack)
