@@ -253,8 +253,10 @@ def _stack(thread_id: int | None) -> str:
 def stall_watch(timeout: float | None, what: str, record=None, grace: float | None = None):
     """Stop the run inside the block when it makes no progress (:func:`beat`) for ``timeout`` seconds (None, 0: no
     watch): a hang — a deadlock, an I/O stall on a network file system — would hold a worker, and the night, for
-    ever. A thread watches; at the timeout it interrupts the main thread, which raises :class:`RunStalled` where it
-    waits (the run fails with that error and its stack, and the grid goes on). A main thread that does not answer
+    ever. A thread watches; at the timeout it interrupts the run's thread, which raises :class:`RunStalled` where it
+    waits (the run fails with that error and its stack, and the grid goes on): the main thread by a signal (SIGALRM,
+    which also breaks a blocking system call), another thread (a notebook's, a service's) at its next Python
+    instruction. A thread that does not answer
     within ``grace`` seconds (default: the timeout, at most :data:`STALL_GRACE_S`) is stuck in C code, where no
     signal reaches Python, and past saving: ``record(error, stack)`` writes the run's failure, and the process exits
     with :data:`STALLED_EXIT` — a local driver starts another worker for the rest of its runs; the same command
@@ -266,15 +268,31 @@ def stall_watch(timeout: float | None, what: str, record=None, grace: float | No
         yield
         return
     grace = min(timeout, STALL_GRACE_S) if grace is None else grace
-    main = threading.main_thread()
-    here = threading.current_thread() is main and hasattr(signal, "pthread_kill")
-    done, fired = threading.Event(), threading.Event()
+    runner = threading.get_ident()  # the run's thread: the main thread, or one of a notebook, a service, a GUI
+    here = threading.current_thread() is threading.main_thread() and hasattr(signal, "pthread_kill")
+    done, fired, lock = threading.Event(), threading.Event(), threading.Lock()
     said = f"{what} made no progress (no training iteration, checkpoint or scored test image) for {timeout:g} s"
+    stopped = f"{said} (--stall-timeout): stopped as hung"
+
+    class Stalled(RunStalled):  # raised in another thread by its class alone (PyThreadState_SetAsyncExc): the words
+        def __init__(self, *args):
+            super().__init__(*(args or (stopped,)))
+
+    Stalled.__name__ = Stalled.__qualname__ = "RunStalled"  # as a failed run's record names its error
 
     def interrupt(signum, frame):
         # only the watch's own signal (not another's alarm), and not once the run has moved on at the last moment
         if fired.is_set() and not done.is_set():
-            raise RunStalled(f"{said} (--stall-timeout): stopped as hung")
+            raise RunStalled(stopped)
+
+    def stop_thread() -> None:
+        """Raise :class:`RunStalled` in the run's thread (not the main one) at its next Python instruction."""
+        import ctypes
+
+        with lock:
+            if not done.is_set():
+                fired.set()
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(runner), ctypes.py_object(Stalled))
 
     def watch() -> None:
         # the time without progress is summed over the watch's own looks, each at most two intervals: a longer gap
@@ -291,13 +309,15 @@ def stall_watch(timeout: float | None, what: str, record=None, grace: float | No
                 stalled += step
             if stalled < timeout:
                 continue
-            stack = _stack(main.ident)
+            stack = _stack(runner)
             log.error("%s: stopping it as hung; it waits here:\n%s", said, stack)
             if here:
                 fired.set()
-                signal.pthread_kill(main.ident, signal.SIGALRM)
-                if done.wait(grace):
-                    return
+                signal.pthread_kill(runner, signal.SIGALRM)
+            else:
+                stop_thread()
+            if done.wait(grace):
+                return
             error = (f"{said} and did not stop at the interrupt (hung in C code: a deadlock, an I/O stall); its "
                      f"process was ended (--stall-timeout)")
             log.error("%s; the same command retries it and goes on with the grid's other runs", error)
@@ -317,6 +337,11 @@ def stall_watch(timeout: float | None, what: str, record=None, grace: float | No
     try:
         yield
     finally:
-        done.set()
+        with lock:
+            done.set()
+            if fired.is_set() and not here:  # the block ended as it was stopped: no RunStalled left pending after it
+                import ctypes
+
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(runner), None)
         if here:
             signal.signal(signal.SIGALRM, previous)

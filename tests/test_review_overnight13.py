@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import types
 
@@ -23,3 +24,29 @@ def test_a_process_paused_longer_than_the_stall_timeout_is_not_stopped_as_hung(m
         for _ in range(6):  # after it, a step every 0.1 s
             time.sleep(0.1)
             progress.beat()
+
+
+def test_a_run_off_the_main_thread_is_interrupted_not_its_process_ended(monkeypatch):
+    """Off the main thread (api.run from a thread of a notebook, a GUI or a service; no signal reaches it) the watch
+    did not even try to stop a hung run: it recorded it failed as 'hung in C code' and ended the whole process at
+    once — the user's interpreter with it — though the run waited in Python. It raises RunStalled in the run's own
+    thread, as on the main thread, and ends the process only if that thread does not answer."""
+    from benchmark import progress
+
+    exits = []
+    monkeypatch.setattr(progress.os, "_exit", exits.append)
+    caught = []
+
+    def run():
+        try:
+            with progress.stall_watch(0.3, "run r1", grace=2):
+                for _ in range(100):  # a wait in Python, 2 s in all: never one progress step
+                    time.sleep(0.02)
+        except progress.RunStalled as exc:
+            caught.append(str(exc))
+
+    t = threading.Thread(target=run)
+    t.start()
+    t.join(5)
+    assert exits == []
+    assert len(caught) == 1 and "run r1 made no progress" in caught[0] and "stall-timeout" in caught[0]
