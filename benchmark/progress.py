@@ -255,8 +255,8 @@ def stall_watch(timeout: float | None, what: str, record=None, grace: float | No
     watch): a hang — a deadlock, an I/O stall on a network file system — would hold a worker, and the night, for
     ever. A thread watches; at the timeout it interrupts the run's thread, which raises :class:`RunStalled` where it
     waits (the run fails with that error and its stack, and the grid goes on): the main thread by a signal (SIGALRM,
-    which also breaks a blocking system call), another thread (a notebook's, a service's) at its next Python
-    instruction. A thread that does not answer
+    which also breaks a blocking system call; another's alarm goes on to the handler it had), another thread (a
+    notebook's, a service's) at its next Python instruction. A thread that does not answer
     within ``grace`` seconds (default: the timeout, at most :data:`STALL_GRACE_S`) is stuck in C code, where no
     signal reaches Python, and past saving: ``record(error, stack)`` writes the run's failure, and the process exits
     with :data:`STALLED_EXIT` — a local driver starts another worker for the rest of its runs; the same command
@@ -281,9 +281,13 @@ def stall_watch(timeout: float | None, what: str, record=None, grace: float | No
     Stalled.__name__ = Stalled.__qualname__ = "RunStalled"  # as a failed run's record names its error
 
     def interrupt(signum, frame):
-        # only the watch's own signal (not another's alarm), and not once the run has moved on at the last moment
-        if fired.is_set() and not done.is_set():
-            raise RunStalled(stopped)
+        # only the watch's own signal, and not once the run has moved on at the last moment; another's alarm (a
+        # library's time-out) goes on to the handler it had
+        if fired.is_set():
+            if not done.is_set():
+                raise RunStalled(stopped)
+        elif callable(previous):
+            previous(signum, frame)
 
     def stop_thread() -> None:
         """Raise :class:`RunStalled` in the run's thread (not the main one) at its next Python instruction."""

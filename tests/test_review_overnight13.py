@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 import types
@@ -50,3 +52,20 @@ def test_a_run_off_the_main_thread_is_interrupted_not_its_process_ended(monkeypa
     t.join(5)
     assert exits == []
     assert len(caught) == 1 and "run r1 made no progress" in caught[0] and "stall-timeout" in caught[0]
+
+
+def test_another_handlers_alarm_in_the_watch_still_reaches_it():
+    """6ee20bb made the watch ignore a SIGALRM it did not send, but swallowed it: a library's or a loss file's own
+    alarm (its time-out for a call that may hang) never reached its handler while a run was watched. It is passed
+    on to the handler the watch replaced."""
+    from benchmark.progress import stall_watch
+
+    got = []
+    old = signal.signal(signal.SIGALRM, lambda signum, frame: got.append(signum))
+    try:
+        with stall_watch(30, "run r1"):
+            os.kill(os.getpid(), signal.SIGALRM)
+            time.sleep(0.05)
+    finally:
+        signal.signal(signal.SIGALRM, old)
+    assert got == [signal.SIGALRM]
