@@ -60,19 +60,33 @@ def _cgroup_room() -> tuple[float, str] | None:
     """(the least memory left under any limit of this process's cgroups, which file sets it), or None where none is
     set. From the process's own cgroup up to the hierarchy's root: a SLURM job's ``--mem`` is the limit of its
     ``job_<id>`` cgroup, below ``/sys/fs/cgroup`` itself (cgroup v2: ``memory.max`` − ``memory.current``; v1's
-    memory controller: ``memory.limit_in_bytes`` − ``memory.usage_in_bytes``); a container's is its root's."""
+    memory controller: ``memory.limit_in_bytes`` − ``memory.usage_in_bytes``; the inactive page cache in
+    ``memory.stat`` not counted as used); a container's is its root's."""
     try:
         lines = PROC_CGROUP.read_text().splitlines()
     except OSError:
         lines = []
     found: list[tuple[float, str]] = []
 
-    def room(folder: Path, limit_name: str, usage_name: str) -> None:
+    def cache(folder: Path, key: str) -> float:
+        """The cgroup's inactive file pages (memory.stat): page cache the kernel drops before it kills anything."""
+        try:
+            for line in (folder / "memory.stat").read_text().splitlines():
+                name, _, value = line.partition(" ")
+                if name == key:
+                    return max(float(value), 0.0)
+        except (OSError, ValueError):
+            pass
+        return 0.0
+
+    def room(folder: Path, limit_name: str, usage_name: str, cache_key: str) -> None:
         try:
             limit = (folder / limit_name).read_text().strip()
             used = float((folder / usage_name).read_text().strip())
             if limit != "max" and float(limit) < 2**60:  # v2 "max" and v1's page-rounded 2⁶³: no limit
-                found.append((float(limit) - used, f"cgroup {limit_name}"))
+                # the usage counts the page cache of the files read (the dataset, the spill file), free for the
+                # taking as MemAvailable counts it: its inactive part is room (as docker and the kubelet count it)
+                found.append((float(limit) - max(used - cache(folder, cache_key), 0.0), f"cgroup {limit_name}"))
         except (OSError, ValueError):
             pass
 
@@ -84,8 +98,9 @@ def _cgroup_room() -> tuple[float, str] | None:
         base = CGROUP_ROOT if v2 else CGROUP_ROOT / "memory"
         parts = [p for p in path.strip().split("/") if p]
         for k in range(len(parts), -1, -1):  # a cgroup namespace shows "/": the container's own root
-            room(base.joinpath(*parts[:k]), *(("memory.max", "memory.current") if v2 else
-                                               ("memory.limit_in_bytes", "memory.usage_in_bytes")))
+            room(base.joinpath(*parts[:k]), *(("memory.max", "memory.current", "inactive_file") if v2 else
+                                               ("memory.limit_in_bytes", "memory.usage_in_bytes",
+                                                "total_inactive_file")))
     return min(found) if found else None
 
 

@@ -8,6 +8,8 @@ import threading
 import time
 import types
 
+import pytest
+
 
 def test_a_process_paused_longer_than_the_stall_timeout_is_not_stopped_as_hung(monkeypatch):
     """The stall watch measured a run's time without progress on the monotonic clock, which runs on while the process
@@ -69,3 +71,33 @@ def test_another_handlers_alarm_in_the_watch_still_reaches_it():
     finally:
         signal.signal(signal.SIGALRM, old)
     assert got == [signal.SIGALRM]
+
+
+@pytest.mark.parametrize("version", ["v2", "v1"])
+def test_the_memory_check_counts_a_cgroups_reclaimable_page_cache_as_room(tmp_path, monkeypatch, version):
+    """A cgroup's usage (v2 memory.current, v1 memory.usage_in_bytes) counts the page cache of the files it read —
+    the dataset, the decoded images' spill file — which the kernel drops before it kills anything: a SLURM job
+    (8 GiB) that had read 4 GiB of images was told it had 2 GiB left and refused runs that fit, where MemAvailable
+    counts that cache as free. The inactive file pages (memory.stat, as docker and the kubelet count them) are room."""
+    import torch
+
+    from benchmark import resources
+
+    gib = 2**30
+    (tmp_path / "meminfo").write_text(f"MemAvailable: {500 * gib // 1024} kB\n")
+    own = "system.slice/slurmstepd.scope/job_7" if version == "v2" else "slurm/uid_0/job_7"
+    (tmp_path / "self").write_text(f"0::/{own}\n" if version == "v2" else f"4:memory:/{own}\n")
+    job = tmp_path / "cgroup" / own if version == "v2" else tmp_path / "cgroup" / "memory" / own
+    job.mkdir(parents=True)
+    limit, usage, stat = (("memory.max", "memory.current", "inactive_file") if version == "v2" else
+                          ("memory.limit_in_bytes", "memory.usage_in_bytes", "total_inactive_file"))
+    (job / limit).write_text(f"{8 * gib}\n")
+    (job / usage).write_text(f"{6 * gib}\n")
+    (job / "memory.stat").write_text(f"anon {2 * gib}\nactive_file 0\n{stat} {4 * gib}\nother 1\n")
+    monkeypatch.setattr(resources, "MEMINFO", tmp_path / "meminfo")
+    monkeypatch.setattr(resources, "PROC_CGROUP", tmp_path / "self")
+    monkeypatch.setattr(resources, "CGROUP_ROOT", tmp_path / "cgroup")
+    free, where = resources.available_bytes(torch.device("cpu"))
+    assert free == 6 * gib and limit in where
+    (job / "memory.stat").write_text("garbage\n")  # unreadable or odd: the usage as it is, as before
+    assert resources.available_bytes(torch.device("cpu"))[0] == 2 * gib
