@@ -67,7 +67,7 @@ from benchmark.faults import crash_point
 from benchmark.lossfn import build_loss
 from benchmark.metrics import MetricSet
 from benchmark.nets import build_net, count_params
-from benchmark.progress import beat, stall_watch
+from benchmark.progress import RunStalled, beat, stall_watch
 from benchmark.results import (
     Damage,
     DeferredInterrupt,
@@ -1072,10 +1072,33 @@ def _run_locked_or_blocked(grid: _Grid, cfg: RunConfig, rid: str, task: Task, ta
                 return "skipped"
         if grid.grid_progress is not None:  # "run k/N (…): … ETA": in every worker's, Ray task's, SLURM job's log
             log.info("%s", grid.grid_progress.line(f"{cfg.task}/{cfg.loss} seed {cfg.seed}"))
-        started = time.time()
-        with stall_watch(grid.stall_s, f"run {rid} ({cfg.task}/{cfg.loss} seed {cfg.seed})",
-                         record=lambda error, stack: _record_failure(grid, cfg, rid, error, stack, started)):
-            return _run_one(grid, cfg, rid, task, task_version, items)
+        started, prior = time.time(), (grid.store.meta(rid) or {}).get("started")  # an earlier attempt's record
+
+        def record(error: str, stack: str) -> None:  # hung in C code: the process ends after this
+            if _attempts_record(grid, rid, prior) is None:  # not a run this attempt recorded finished
+                _record_failure(grid, cfg, rid, error, stack, started)
+
+        try:
+            with stall_watch(grid.stall_s, f"run {rid} ({cfg.task}/{cfg.loss} seed {cfg.seed})", record=record):
+                return _run_one(grid, cfg, rid, task, task_version, items)
+        except RunStalled as exc:  # outside _run_one's own handling: before its try, or in its finally (a logger's
+            # close) after the run was recorded; the grid goes on either way
+            meta = _attempts_record(grid, rid, prior)
+            if meta is not None:
+                log.error("run %s (%s/%s seed %d) hung after it was recorded %s: %s", rid, cfg.task, cfg.loss,
+                          cfg.seed, meta.get("status"), exc)
+                return {"ok": "trained", "diverged": "diverged"}.get(meta.get("status"), "failed")
+            log.error("run %s (%s/%s seed %d) failed: %s", rid, cfg.task, cfg.loss, cfg.seed, exc)
+            _record_failure(grid, cfg, rid, str(exc), _traceback(exc), started)
+            return "failed"
+
+
+def _attempts_record(grid: _Grid, rid: str, prior) -> dict | None:
+    """Run ``rid``'s record when the attempt in flight wrote it (its start is not ``prior``, the start of the record
+    there before: by the clock, an earlier record after a clock stepped back would look like this attempt's), else
+    None."""
+    meta = grid.store.meta(rid) or {}
+    return meta if isinstance(meta.get("started"), (int, float)) and meta["started"] != prior else None
 
 
 def _row_args(cfg: RunConfig, task_version: str) -> dict:

@@ -101,3 +101,75 @@ def test_the_memory_check_counts_a_cgroups_reclaimable_page_cache_as_room(tmp_pa
     assert free == 6 * gib and limit in where
     (job / "memory.stat").write_text("garbage\n")  # unreadable or odd: the usage as it is, as before
     assert resources.available_bytes(torch.device("cpu"))[0] == 2 * gib
+
+
+def _grid_and_run(tmp_path, stall_s: float):
+    """A one-run grid of this process (nothing trained: ``runner._run_one`` is replaced by the test)."""
+    import torch
+
+    from benchmark import runner
+    from benchmark.checkpoint import CheckpointPolicy
+    from benchmark.config import RunConfig, run_id
+    from benchmark.data import DataSpec
+    from benchmark.results import ResultsStore
+
+    data = {f"{r}_data": (DataSpec.parse("skimage:train" if r == "train" else "skimage:test", role=r),)
+            for r in ("train", "test")}
+    cfg = RunConfig(task="denoise", loss="l1", seed=0, iterations=4, **data)
+    grid = runner._Grid(ResultsStore(tmp_path / "r"), ("psnr",), None, {}, torch.device("cpu"), None,
+                        CheckpointPolicy(), False, "none", stall_s=stall_s)
+    return grid, cfg, run_id(cfg)
+
+
+def test_a_run_that_hangs_after_its_record_stays_done_and_the_grid_goes_on(tmp_path, monkeypatch):
+    """A run that hung after it was recorded — its logger's close (a W&B or TensorBoard flush on a stalled network
+    file system) runs in _run_one's `finally`, past its `except` — had the stall watch's RunStalled escape the run:
+    the whole grid ended in a traceback, the runs after it never started. And one hung there in C code had its
+    finished record overwritten as failed (the next command trained it again). A run recorded by this attempt keeps
+    its record; one stalled before any record is recorded failed; the grid goes on either way."""
+    from benchmark import runner
+
+    grid, cfg, rid = _grid_and_run(tmp_path, 0.2)
+
+    def recorded_then_hangs(grid, cfg, rid, *args):
+        grid.store.write_meta(rid, {"run_id": rid, "config": cfg.to_dict(), "status": "ok", "started": time.time()})
+        time.sleep(30)  # closing its logger, for ever
+
+    monkeypatch.setattr(runner, "_run_one", recorded_then_hangs)
+    assert runner._run_locked_or_blocked(grid, cfg, rid, None, "v", [], True) == "trained"
+    assert grid.store.meta(rid)["status"] == "ok"
+
+    def hangs_before_its_record(grid, cfg, rid, *args):
+        time.sleep(30)  # setting the run's folder up on a stalled network file system
+
+    grid.store.write_meta(rid, {"run_id": rid, "status": "ok", "started": time.time() - 3600})  # an earlier record
+    monkeypatch.setattr(runner, "_run_one", hangs_before_its_record)
+    assert runner._run_locked_or_blocked(grid, cfg, rid, None, "v", [], True) == "failed"
+    meta = grid.store.meta(rid)
+    assert meta["status"] == "failed" and "made no progress" in meta["error"] and "time.sleep" in meta["traceback"]
+
+
+def test_a_run_hung_in_c_code_after_its_record_keeps_its_record(tmp_path, monkeypatch):
+    """Hung in C code (no signal reaches it) after its record, the process is ended: the run's finished record was
+    overwritten as failed first, and the next command trained it again. It is kept."""
+    import signal
+
+    from benchmark import progress, runner
+
+    grid, cfg, rid = _grid_and_run(tmp_path, 0.2)
+    exits = []
+    monkeypatch.setattr(progress.os, "_exit", exits.append)
+
+    def recorded_then_hangs_in_c(grid, cfg, rid, *args):
+        grid.store.write_meta(rid, {"run_id": rid, "config": cfg.to_dict(), "status": "ok", "started": time.time()})
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})  # as code no signal reaches
+        try:
+            while not exits:
+                time.sleep(0.02)
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGALRM})
+        return "trained"
+
+    monkeypatch.setattr(runner, "_run_one", recorded_then_hangs_in_c)
+    runner._run_locked_or_blocked(grid, cfg, rid, None, "v", [], True)
+    assert exits == [progress.STALLED_EXIT] and grid.store.meta(rid)["status"] == "ok"
