@@ -256,7 +256,8 @@ def stall_watch(timeout: float | None, what: str, record=None, grace: float | No
     ever. A thread watches; at the timeout it interrupts the run's thread, which raises :class:`RunStalled` where it
     waits (the run fails with that error and its stack, and the grid goes on): the main thread by a signal (SIGALRM,
     which also breaks a blocking system call; another's alarm goes on to the handler it had), another thread (a
-    notebook's, a service's) at its next Python instruction. A thread that does not answer
+    notebook's, a service's) at its next Python instruction. A run that goes on making progress instead (code that
+    caught the interrupt and tried again) is watched on. A thread that neither stops nor makes progress
     within ``grace`` seconds (default: the timeout, at most :data:`STALL_GRACE_S`) is stuck in C code, where no
     signal reaches Python, and past saving: ``record(error, stack)`` writes the run's failure, and the process exits
     with :data:`STALLED_EXIT` — a local driver starts another worker for the rest of its runs; the same command
@@ -320,8 +321,18 @@ def stall_watch(timeout: float | None, what: str, record=None, grace: float | No
                 signal.pthread_kill(runner, signal.SIGALRM)
             else:
                 stop_thread()
-            if done.wait(grace):
-                return
+            # the run stops (the block ends), or goes on making progress (code that caught the interrupt as one more
+            # failed try and went on: watched on as before), or neither: hung where no interrupt reaches it
+            mark, waited = _beat[0], 0.0
+            while waited < grace and _beat[0] == mark:
+                if done.wait(min(poll, grace)):
+                    return
+                waited += min(poll, grace)
+            if _beat[0] != mark:
+                log.warning("%s went on making progress after the interrupt; watching it on", what)
+                fired.clear()
+                last, seen, stalled = time.monotonic(), _beat[0], 0.0
+                continue
             error = (f"{said} and did not stop at the interrupt (hung in C code: a deadlock, an I/O stall); its "
                      f"process was ended (--stall-timeout)")
             log.error("%s; the same command retries it and goes on with the grid's other runs", error)

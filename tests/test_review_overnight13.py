@@ -173,3 +173,24 @@ def test_a_run_hung_in_c_code_after_its_record_keeps_its_record(tmp_path, monkey
     monkeypatch.setattr(runner, "_run_one", recorded_then_hangs_in_c)
     runner._run_locked_or_blocked(grid, cfg, rid, None, "v", [], True)
     assert exits == [progress.STALLED_EXIT] and grid.store.meta(rid)["status"] == "ok"
+
+
+def test_a_run_that_goes_on_after_the_interrupt_is_not_ended(monkeypatch):
+    """Code that catches every exception (a retry loop around a network read: `except Exception: try again`) took the
+    stall watch's RunStalled for one more failed try and went on, making progress again; the watch, waiting only for
+    the block's end, then ended the process as 'hung in C code' and recorded the run failed while it trained. A run
+    that makes progress again after the interrupt is watched on as before."""
+    from benchmark import progress
+
+    exits = []
+    monkeypatch.setattr(progress.os, "_exit", exits.append)
+    with progress.stall_watch(0.2, "run r1", grace=0.4):
+        try:
+            time.sleep(5)  # a read that stalls, in a retry loop that swallows the interrupt
+        except Exception:  # noqa: BLE001 - the retry loop's
+            pass
+        for _ in range(10):  # the retry succeeds: a step every 0.05 s, 0.5 s in all
+            time.sleep(0.05)
+            progress.beat()
+    time.sleep(0.1)
+    assert exits == []
