@@ -32,11 +32,12 @@ def run(config: str | Path | None = None, *, report: bool = True, progress: bool
     """Train and evaluate a grid (resume skips what is done); returns its :class:`~benchmark.runner.GridSummary`."""
     from benchmark.checkpoint import CheckpointPolicy
     from benchmark.config import build_configs, setting, setting_json
-    from benchmark.executors import execute, executor_options
+    from benchmark.executors import execute, executor_options, refuse_in_a_starting_worker
     from benchmark.metrics import check_metric_names
     from benchmark.results import ResultsStore
     from benchmark.runner import DataCache, resolve_device
 
+    refuse_in_a_starting_worker()  # a script's top level run again in a local worker: before any planning
     spec = GridSpec.from_file(config) if config else GridSpec()
     spec = spec.merged(GridSpec.from_mapping(settings, "api.run()"))
     s = spec.resolved()

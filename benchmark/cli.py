@@ -175,6 +175,10 @@ def build_parser(prog: str = "plbench") -> argparse.ArgumentParser:
                      help="… and at least every S seconds (0: never by time; default 60). Both 0: none, except "
                           "that in a SLURM job a run stopped by a time-out or preemption still saves one for its "
                           "requeue")
+    run.add_argument("--stall-timeout", type=float, metavar="S",
+                     help="stop a run that makes no progress (no training iteration, checkpoint or scored test image) "
+                          "for S seconds as hung — a deadlock, a stalled network file system —, record it failed "
+                          "with where it waited, and go on with the grid (0: never; default 1800)")
     run.add_argument("--compile", action=_Paired, default=None,
                      help="torch.compile the net and the loss's frozen backbones (a GPU speed-up; part of the setting; "
                           "--no-compile overrides a config file's compile: true)")
@@ -568,7 +572,7 @@ def grid_spec(args) -> "GridSpec":  # noqa: F821 - benchmark.config.GridSpec
         workers_per_gpu=args.workers_per_gpu, ray_address=args.ray_address, slurm_partition=args.slurm_partition,
         slurm_gpus=args.slurm_gpus, slurm_time=args.slurm_time, slurm_mem=args.slurm_mem, slurm_cpus=args.slurm_cpus,
         submitit_cluster=args.submitit_cluster, checkpoint_every=args.checkpoint_every,
-        checkpoint_seconds=args.checkpoint_seconds, logger=args.logger)
+        checkpoint_seconds=args.checkpoint_seconds, stall_timeout=args.stall_timeout, logger=args.logger)
     base = GridSpec()
     paths = getattr(args, "config", None) or ()
     for path in [paths] if isinstance(paths, str) else paths:  # several: each over the one before, flags over all
@@ -690,12 +694,13 @@ def cmd_run(args) -> int:
     from benchmark.checkpoint import CheckpointPolicy
     from benchmark.config import build_configs as build
     from benchmark.config import check_numbers, setting, setting_json
-    from benchmark.executors import execute, executor_options
+    from benchmark.executors import WorkersLost, execute, executor_options, refuse_in_a_starting_worker
     from benchmark.loggers import check_logger
     from benchmark.metrics import check_metric_names
     from benchmark.results import ResultsStore, atomic_write_new
     from benchmark.runner import DataCache, resolve_device
 
+    refuse_in_a_starting_worker()  # cli.main() at a script's top level, run again in a local worker
     t0 = time.time()
     spec = grid_spec(args)
     s = spec.resolved()
@@ -741,6 +746,7 @@ def cmd_run(args) -> int:
             f"# the resolved grid of: {shlex.join(_program() + (sys.argv[1:] or ['run']))} (in {os.getcwd()})\n"
             + saved.with_absolute_paths().to_yaml()).encode())
 
+    lost = None  # workers lost with runs left: said last, after the summary of what the others did
     try:
         summary = execute(s.executor, configs, store.root, metrics, str(dev),
                           progress=not args.no_progress and sys.stderr.isatty(),
@@ -749,11 +755,17 @@ def cmd_run(args) -> int:
     except KeyboardInterrupt:
         save_grid()
         raise
+    except WorkersLost as exc:
+        if exc.summary is None:
+            save_grid()
+            raise
+        lost, summary = exc, exc.summary
     save_grid()
     log.info("trained %d, skipped %d (already done), re-scored %d, diverged %d, failed %d%s%s in %.1f s",
              summary.trained, summary.skipped, summary.rescored, summary.diverged, summary.failed,
              f", not re-scored {summary.unscored} (net.pt missing or unreadable)" if summary.unscored else "",
-             f", left {summary.locked} to another process" if summary.locked else "", time.time() - t0)
+             "" if not summary.locked else f", {summary.locked} unfinished (a worker lost)" if lost
+             else f", left {summary.locked} to another process", time.time() - t0)
     from benchmark.config import run_id
     from benchmark.runner import failed_runs, halved_runs
 
@@ -779,6 +791,8 @@ def cmd_run(args) -> int:
         paths = write_report(store, formats=("png",), visual=False, keep=keep)  # `plbench report` adds PDFs + visuals
         print(f"leaderboard: {paths['markdown']}" + (f"  heatmap: {paths['heatmap']}" if "heatmap" in paths else "")
               + (f"  report: {paths['html']}" if "html" in paths else ""))
+    if lost is not None:  # the grid's last line: the runs a lost worker left, and how to resume them
+        raise lost
     return 1 if summary.failed or summary.unscored else 0
 
 

@@ -307,7 +307,7 @@ def _check_ranges(d: dict, source: str) -> None:
             raise UserError(f"{source}: {name} must be positive, got {v}")
         if v is not None and not math.isfinite(v):
             raise UserError(f"{source}: {name} must be finite, got {v}")
-    for name in ("checkpoint_every", "checkpoint_seconds"):
+    for name in ("checkpoint_every", "checkpoint_seconds", "stall_timeout"):
         if d.get(name) is not None and not d[name] >= 0:
             raise UserError(f"{source}: {name} must be 0 (off) or positive, got {d[name]}")
     for seed in d.get("seeds") or ():
@@ -494,6 +494,7 @@ def weights_for(loss: str, backbone_weights: str) -> str:
 #: invocation defaults (what is not part of a profile)
 RUN_DEFAULTS = {"budget_check": True, "out": "results", "executor": "local", "workers_per_gpu": 1,
                 "slurm_time": "8:00:00", "checkpoint_every": 500, "checkpoint_seconds": 60.0, "compile": False,
+                "stall_timeout": 1800.0,
                 "logger": "tensorboard"}
 
 
@@ -566,6 +567,9 @@ class GridSpec:
     submitit_cluster: str | None = None
     checkpoint_every: int | None = None
     checkpoint_seconds: float | None = None
+    #: seconds a run may go without a training iteration, checkpoint or scored test image before it is stopped as
+    #: hung and recorded failed (:func:`benchmark.progress.stall_watch`; 0: never)
+    stall_timeout: float | None = None
     logger: str | None = None
 
     # -- building -------------------------------------------------------------------------
@@ -999,7 +1003,7 @@ def check_numbers(s) -> None:
     for seed in s.seeds or ():
         if not 0 <= seed < 2**63:
             raise UserError(f"--seeds: {seed} is out of range (a seed is in [0, 2**63))")
-    for name in ("checkpoint_every", "checkpoint_seconds"):
+    for name in ("checkpoint_every", "checkpoint_seconds", "stall_timeout"):
         if not getattr(s, name) >= 0:
             raise UserError(f"--{name.replace('_', '-')} must be 0 (off) or positive, got {getattr(s, name)}")
 

@@ -3167,6 +3167,58 @@ class DataCache:
             log.info("loaded %d images from %s", len(self._images[spec]), spec)
         return self._images[spec]
 
+    def share(self, specs) -> tuple | None:
+        """Write the decoded images of ``specs`` once to an unlinked file this process keeps open, for local workers
+        on this machine to map (:meth:`adopt`) instead of each decoding its own copy — N × the decoding, N × the
+        memory (or N spill files, :class:`_Spill`). ``(file, (path, index))``: close the file once the workers are
+        done (the kernel frees it then, or when this process dies); ``path`` opens it from another process
+        (``/proc/<pid>/fd/<n>``). None where it cannot be written (a full disk: each worker decodes, as before)."""
+        import tempfile
+
+        specs = list(dict.fromkeys(specs))
+        if not specs or not Path(f"/proc/{os.getpid()}/fd").is_dir():  # not Linux: no path to an unlinked file
+            return None
+        f = None
+        try:
+            f = tempfile.TemporaryFile(prefix="plbench-shared-", dir=os.environ.get("PLBENCH_SPILL_DIR") or None)
+            index = []
+            for spec in specs:
+                entries = []
+                for r in self.images(spec):
+                    offset = -(-f.tell() // _Spill.ALIGN) * _Spill.ALIGN
+                    f.seek(offset)
+                    r.pixels.contiguous().numpy().tofile(f)
+                    entries.append((r.image_id, offset, str(r.pixels.dtype).removeprefix("torch."),
+                                    tuple(r.pixels.shape)))
+                index.append((spec, tuple(entries)))
+            f.flush()
+        except OSError as exc:
+            if f is not None:
+                f.close()
+            log.warning("could not write the decoded images for the workers to share (%s): each decodes its own",
+                        _first_line(exc))
+            return None
+        return f, (f"/proc/{os.getpid()}/fd/{f.fileno()}", tuple(index))
+
+    def adopt(self, shared: tuple) -> None:
+        """Take the images another process decoded (:meth:`share`'s ``(path, index)``) as this cache's, mapped from its
+        file (copy on write; the same pixels, so the same fingerprints and crops); nothing where the file cannot be
+        opened (its process gone): they are decoded here as before."""
+        path, index = shared
+        try:
+            size = os.stat(path).st_size
+            flat = torch.from_file(path, shared=False, size=size, dtype=torch.uint8) if size else None
+        except (OSError, RuntimeError) as exc:
+            log.info("the driver's decoded images cannot be mapped (%s): decoding them here", _first_line(exc))
+            return
+        for spec, entries in index:
+            records = []
+            for image_id, offset, dtype, shape in entries:
+                dt = getattr(torch, dtype)
+                nbytes = math.prod(shape) * torch.empty((), dtype=dt).element_size()
+                records.append(ImageRecord(image_id, flat[offset:offset + nbytes].view(dt).view(shape)))
+            self._images.setdefault(spec, records)
+
     def pooled(self, specs: tuple[DataSpec, ...]) -> list[ImageRecord]:
         """The images of several sources, in order (a training set such as BSD200 + T91)."""
         return [r for s in specs for r in self.images(s)]

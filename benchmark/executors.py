@@ -97,6 +97,11 @@ class WorkUnit:
     #: meta.json and pass records of the runs the unit does: what the driver counts this grid's runs by, a node's clock
     #: being no match for its own (nor a clock stepped back during the night for its earlier reading)
     grid_id: str = ""
+    #: seconds a run may go without progress before it is stopped as hung (``--stall-timeout``; None: the default,
+    #: 0: never; :func:`benchmark.progress.stall_watch`)
+    stall_s: float | None = None
+    #: the driver's decoded images, to map instead of decoding them again (:meth:`benchmark.data.DataCache.share`)
+    decoded: tuple = ()
 
 
 def run_unit(unit: WorkUnit) -> dict:
@@ -119,6 +124,8 @@ def run_unit(unit: WorkUnit) -> dict:
         if device.type == "cuda" and unit.gpu_share > 1:  # K workers on one GPU: each keeps to its share
             torch.cuda.set_per_process_memory_fraction(1 / unit.gpu_share, device)
         data = DataCache()  # decoded once for the worker's own share and what it takes over
+        if unit.decoded:  # a local worker: the driver's decoded images, mapped (one copy for every worker)
+            data.adopt(unit.decoded)
 
         def failed_here(c) -> bool:  # failed during this grid (another worker, or this job before a requeue)
             meta = store.meta(run_id(c)) or {}
@@ -126,12 +133,13 @@ def run_unit(unit: WorkUnit) -> dict:
 
         from benchmark.progress import GridProgress
 
-        progress = GridProgress(store, unit.grid or (*unit.configs, *unit.steal), unit.grid_workers, since=unit.since)
+        progress = GridProgress(store, unit.grid or (*unit.configs, *unit.steal), unit.grid_workers, since=unit.since,
+                                grid_id=unit.grid_id)
         own = [c for c in unit.configs if not failed_here(c)]
         summary = dataclasses.asdict(run_grid(own, store, tuple(unit.metrics), device, progress=unit.progress,
                                               checkpoint=unit.checkpoint, data=data, grid_progress=progress,
                                               logger=unit.logger, gpu_share=unit.gpu_share, grid_id=unit.grid_id,
-                                              since=unit.since))
+                                              since=unit.since, stall_s=unit.stall_s))
         # Then the others' runs that nobody has attempted yet (no meta.json): a run another worker
         # is on is skipped by its lock; one that failed there is not tried again here.
         rest = [c for c in unit.steal if store.meta(run_id(c)) is None]
@@ -139,7 +147,7 @@ def run_unit(unit: WorkUnit) -> dict:
             log.info("own share done; taking over %d run(s) not started elsewhere", len(rest))
             more = run_grid(rest, store, tuple(unit.metrics), device, progress=unit.progress,
                             checkpoint=unit.checkpoint, data=data, grid_progress=progress, logger=unit.logger,
-                            gpu_share=unit.gpu_share, grid_id=unit.grid_id, since=unit.since)
+                            gpu_share=unit.gpu_share, grid_id=unit.grid_id, since=unit.since, stall_s=unit.stall_s)
             summary = {k: v + getattr(more, k) for k, v in summary.items()}
     finally:  # in-process (submitit's debug cluster): leave the caller's thread count as it was
         torch.set_num_threads(before)
@@ -323,14 +331,37 @@ def _merge(configs: list, store_root, metrics, results: list[dict]):
 class WorkersLost(UserError):
     """A worker process (a Ray task, a SLURM job) died without reporting — killed by a signal (the
     out-of-memory killer, ``kill -9``), its node lost — and runs of the grid are left unfinished:
-    one line and exit code 1, like failed runs; the same command resumes them from their checkpoints."""
+    one line and exit code 1, like failed runs; the same command resumes them from their checkpoints. ``summary``:
+    the grid's :class:`~benchmark.runner.GridSummary` all the same (what the other workers trained, what failed),
+    for the grid's last lines to say before this one."""
 
     exit_code = 1
+    summary = None
+
+
+#: the exit status of a local worker that found itself running the grid again while it started: the user's script,
+#: which Python's spawn start method imports again in every worker, calls the API at its top level
+MAIN_RUN_AGAIN_EXIT = 78
+
+
+def refuse_in_a_starting_worker() -> None:
+    """Exit with :data:`MAIN_RUN_AGAIN_EXIT` when this process is a local worker still starting (multiprocessing's
+    spawn imports the driver's main script again, as ``__mp_main__``): a script that calls ``api.run`` (or the CLI)
+    outside ``if __name__ == "__main__":`` ran it again in every worker — the whole grid planned again, its data
+    decoded, before multiprocessing's bootstrapping error — and the driver read that as workers lost, to resume."""
+    import multiprocessing
+
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        raise SystemExit(MAIN_RUN_AGAIN_EXIT)
 
 
 def _died(name: str, exitcode: int | None) -> dict:
     """A worker's result when it died without sending one: killed by a signal (``exitcode`` is minus
     its number, :class:`multiprocessing.Process`) or exited."""
+    if exitcode == MAIN_RUN_AGAIN_EXIT:  # bad input, the same in every worker and every rerun: no resume to offer
+        return {"error": "each worker process imports your script again (Python's spawn start method), and at its "
+                         "top level the script runs the grid: put the call under `if __name__ == \"__main__\":`",
+                "user": True, "worker": name}
     if exitcode is not None and exitcode < 0:
         try:
             sig = signal.Signals(-exitcode).name
@@ -363,8 +394,10 @@ def _collect(configs: list, store_root, metrics, results: list[dict], where: str
     if lost:
         what = "; ".join(r["error"] for r in lost[:3]) + (f" (and {len(lost) - 3} more)" if len(lost) > 3 else "")
         if summary.locked:  # not finished, not failed: the lost workers' runs (or another process's)
-            raise WorkersLost(f"{what}: {summary.locked} of {len(configs)} runs of the grid are unfinished; run the "
+            err = WorkersLost(f"{what}: {summary.locked} of {len(configs)} runs of the grid are unfinished; run the "
                               "same command again to resume them from their checkpoints")
+            err.summary = summary
+            raise err
         log.warning("%s; every run of the grid is finished (the other %s took over its runs)", what, where)
     return summary
 
@@ -493,7 +526,8 @@ def _uses_cuda(device_spec: str) -> bool:
 # --------------------------------------------------------------------------------------------
 def execute_local(configs: list, store_root, metrics, device_spec: str, *, workers: int | str = 1,
                   workers_per_gpu: int = 1, progress: bool = False, checkpoint=None, loss_files=(),
-                  threads: int | None = None, data=None, logger: str = "tensorboard", **_ignored):
+                  threads: int | None = None, data=None, logger: str = "tensorboard", stall_s: float | None = None,
+                  **_ignored):
     """``workers=1``: :func:`run_grid` in this process (``threads`` sets torch's thread count for
     it). ``workers=N`` (or ``"auto"``: one per visible GPU × ``workers_per_gpu``, else 1): N
     spawned processes — no more than the runs left (:func:`_to_submit`; one left: this process) —, each
@@ -505,6 +539,7 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
     from benchmark.results import ResultsStore
     from benchmark.runner import resolve_device, run_grid
 
+    refuse_in_a_starting_worker()
     cuda = _uses_cuda(device_spec)
     workers, gpus = local_workers(device_spec, workers, workers_per_gpu, len(configs))
     todo = list(configs)
@@ -519,12 +554,13 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
 
         store = ResultsStore(store_root)
         store.ensure_writable()
-        bars = GridProgress(store, configs, 1, bar=progress)
+        grid_id = uuid.uuid4().hex[:12]  # the progress line's failures of this grid by id, not by a clock (d7e2e4f)
+        bars = GridProgress(store, configs, 1, bar=progress, grid_id=grid_id)
         try:
             with log_to_bars(progress):
                 return run_grid(list(configs), store, tuple(metrics), resolve_device(device_spec),
                                 progress=progress, checkpoint=checkpoint, data=data, grid_progress=bars,
-                                logger=logger)
+                                logger=logger, grid_id=grid_id, stall_s=stall_s)
         finally:
             bars.close()
             torch.set_num_threads(before)
@@ -539,6 +575,9 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
     # clock may be stepped back during the night (NTP, a VM resumed), and every run after looked older than the grid
     grid_id = uuid.uuid4().hex[:12]
     per_worker_threads = threads or max(1, _cores() // workers)
+    # the images the driver decoded to plan the grid, written once for every worker to map: N workers decoded
+    # them N times more, each holding (or spilling to a file of its own) a copy
+    shared = data.share(s for c in todo for s in (*c.train_data, *c.test_data)) if data is not None else None
     units, envs = [], []
     plan = _planned(todo)
     from benchmark.data import decoded_in_ram_bytes
@@ -559,19 +598,22 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
                               threads=per_worker_threads, log_level=_log_level(), tag=f"[w{i}]", since=since,
                               grid=tuple(configs), grid_workers=workers, logger=logger,
                               gpu_share=gpu_shares(workers, workers_per_gpu, len(gpus))[i] if gpus else 1,
-                              planned=tuple(plan[c] for c in order), grid_id=grid_id))
+                              planned=tuple(plan[c] for c in order), grid_id=grid_id, stall_s=stall_s,
+                              decoded=shared[1] if shared else ()))
         envs.append(env)
     placement = (", ".join(f"w{i}→GPU {e['CUDA_VISIBLE_DEVICES']}" for i, e in enumerate(envs)) if gpus
                  else f"CPU, {per_worker_threads} thread(s) each")
     log.info("local executor: %d workers (%s) on %d runs", workers, placement, len(todo))
     from benchmark.progress import GridProgress, Monitor, log_to_bars
 
-    bars = GridProgress(ResultsStore(store_root), configs, workers, bar=progress, since=since)
+    bars = GridProgress(ResultsStore(store_root), configs, workers, bar=progress, since=since, grid_id=grid_id)
     try:
         with log_to_bars(progress):
             results = _run_processes(units, envs, Monitor(bars))
     finally:
         bars.close()
+        if shared:
+            shared[0].close()
     return _collect(list(configs), store_root, metrics, results, "workers", since=since, grid_id=grid_id)
 
 
@@ -581,18 +623,25 @@ def _run_processes(units: list[WorkUnit], envs: list[dict], monitor=None) -> lis
     While waiting, ``monitor.tick()`` (:class:`~benchmark.progress.Monitor`) reports the grid's progress."""
     import multiprocessing as mp
 
+    from benchmark.progress import STALLED_EXIT
+
     ctx = mp.get_context("spawn")
     procs = []
+
+    def start(unit: WorkUnit, env: dict):
+        recv, send = ctx.Pipe(duplex=False)
+        with _environ(**env):
+            p = ctx.Process(target=_process_entry, args=(unit, send, os.getpid()),
+                            name=f"plbench-{unit.tag.strip('[]')}")
+            p.start()
+        send.close()
+        return p, recv
+
     try:
         for unit, env in zip(units, envs):
-            recv, send = ctx.Pipe(duplex=False)
-            with _environ(**env):
-                p = ctx.Process(target=_process_entry, args=(unit, send, os.getpid()),
-                                name=f"plbench-{unit.tag.strip('[]')}")
-                p.start()
-            send.close()
-            procs.append((p, recv))
+            procs.append(start(unit, env))
         results: dict[int, dict] = {}
+        restarts = [0] * len(procs)
         while len(results) < len(procs):
             for i, (p, recv) in enumerate(procs):
                 if i in results or not recv.poll(1.0 / len(procs)):
@@ -601,6 +650,15 @@ def _run_processes(units: list[WorkUnit], envs: list[dict], monitor=None) -> lis
                     results[i] = recv.recv()
                 except EOFError:
                     p.join()
+                    # a run that hung in C code ended its process (its failure recorded, stall_watch): the rest of
+                    # the worker's runs go to a worker in its place, which leaves that run failed (at most one new
+                    # worker per run of the unit)
+                    if p.exitcode == STALLED_EXIT and restarts[i] < len(units[i].configs) + len(units[i].steal):
+                        restarts[i] += 1
+                        log.warning("worker %s was ended with its hung run (recorded as failed); starting a worker in "
+                                    "its place for the rest of its runs", units[i].tag.strip("[]"))
+                        procs[i] = start(units[i], envs[i])
+                        continue
                     results[i] = _died(p.name.removeprefix("plbench-"), p.exitcode)
                 p.join()
             if monitor is not None:
@@ -681,7 +739,7 @@ def _require(module: str, extra: str):
 def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_address: str | None = None,
                 workers: int | str | None = None, workers_per_gpu: int = 1, split: str = "shard",
                 progress: bool = False, checkpoint=None, loss_files=(), threads: int | None = None,
-                logger: str = "tensorboard", data=None, **_ignored):
+                logger: str = "tensorboard", data=None, stall_s: float | None = None, **_ignored):
     """Each unit a Ray task asking for ``num_gpus=1/workers_per_gpu`` (GPU) or ``num_cpus=threads``
     (CPU). ``ray_address`` joins a running cluster (``"auto"`` or ``host:port``); without it a
     local instance is started (on the CPU with ``workers`` × ``cores // workers`` CPUs: each task
@@ -732,7 +790,7 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
         opts = ({"num_gpus": 1 / workers_per_gpu, "num_cpus": 1} if use_gpu else {"num_cpus": task_threads})
         device = "cuda" if use_gpu else device_spec
         units = _units(todo, slots, split, store_root, metrics, device, checkpoint, loss_files, logger,
-                       task_threads, gpu_share=workers_per_gpu if use_gpu else 1, grid=list(configs))
+                       task_threads, gpu_share=workers_per_gpu if use_gpu else 1, grid=list(configs), stall_s=stall_s)
         log.info("ray executor: %d task(s) (%s) on %d runs, each %s", len(units), split, len(todo), opts)
         remote = ray.remote(max_retries=0, **opts)(_worker_main)
         refs = [remote.remote(u) for u in units]
@@ -742,7 +800,7 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
         # the grid's progress line and ETA while the tasks run, as the SLURM driver's: a run task's own lines count
         # its run only (a unit of one run carries no grid)
         bars = GridProgress(ResultsStore(store_root), configs, units[0].grid_workers if units else 1, bar=progress,
-                            since=units[0].since if units else None)
+                            since=units[0].since if units else None, grid_id=units[0].grid_id if units else "")
         monitor, results = Monitor(bars), []
         try:
             with log_to_bars(progress):
@@ -1088,7 +1146,7 @@ class SlurmLedger:
 
 
 def _units(configs: list, slots: int, split: str, store_root, metrics, device, checkpoint, loss_files, logger,
-           threads, gpu_share: int = 1, grid: list | None = None) -> list[WorkUnit]:
+           threads, gpu_share: int = 1, grid: list | None = None, stall_s: float | None = None) -> list[WorkUnit]:
     """The units that run ``configs``; ``grid``: every config of the grid (default ``configs``), which a shard's
     progress lines count. A unit of ``split="run"`` counts its own run only: each carrying the whole grid made N
     units of N configs (quadratic: submitit pickles each job's unit to a file, ~2 MB each at 20,000 runs); the
@@ -1099,8 +1157,7 @@ def _units(configs: list, slots: int, split: str, store_root, metrics, device, c
                   loss_files=tuple(map(str, loss_files)), threads=threads, log_level=_log_level(), since=time.time(),
                   grid_id=uuid.uuid4().hex[:12],
                   grid=tuple(configs if grid is None else grid), grid_workers=max(1, min(slots, len(configs))),
-                  logger=logger,
-                  gpu_share=gpu_share)
+                  logger=logger, gpu_share=gpu_share, stall_s=stall_s)
     plan = _planned(configs)
     if split == "run":
         common.pop("grid")
@@ -1253,7 +1310,7 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
                   gpus: int | None = None, time: str | int = "8:00:00", mem: str | None = None,
                   cpus_per_task: int | None = None, folder: str | Path | None = None, progress: bool = False,
                   checkpoint=None, loss_files=(), threads: int | None = None, logger: str = "tensorboard",
-                  **_ignored):
+                  stall_s: float | None = None, **_ignored):
     """Submit the grid through submitit's ``AutoExecutor`` as a job array and wait for it.
 
     ``cluster``: ``None``/``"slurm"`` (real SLURM), ``"local"`` (subprocesses on this machine) or
@@ -1294,7 +1351,7 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
         ex.update_parameters(**{k: v for k, v in params.items() if v is not None})
         device = "cuda" if gpus else device_spec
         units = _units(todo, slots, split, store_root, metrics, device, checkpoint, loss_files, logger, cpus,
-                       grid=list(configs))
+                       grid=list(configs), stall_s=stall_s)
         if ledger:  # before sbatch: a driver stopped between sbatch and record() leaves its runs findable
             ledger.intend(token, units, ids)
         try:
@@ -1322,7 +1379,7 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
     from benchmark.results import ResultsStore
 
     bars = GridProgress(ResultsStore(store_root), configs, units[0].grid_workers if units else 1, bar=progress,
-                        since=units[0].since if units else None)
+                        since=units[0].since if units else None, grid_id=units[0].grid_id if units else "")
     monitor = Monitor(bars)
     results: dict[int, dict] = {}
     try:
@@ -1405,7 +1462,7 @@ def executor_options(s) -> dict:
             raise UserError(f"--workers must be at least 1, got {workers}")
     if s.workers_per_gpu < 1:
         raise UserError(f"--workers-per-gpu must be at least 1, got {s.workers_per_gpu}")
-    opts = dict(workers=workers, workers_per_gpu=s.workers_per_gpu)
+    opts = dict(workers=workers, workers_per_gpu=s.workers_per_gpu, stall_s=s.stall_timeout)
     if s.executor == "local":
         opts["workers"] = 1 if workers is None else workers
     elif s.executor == "ray":

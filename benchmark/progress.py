@@ -28,7 +28,7 @@ import os
 import statistics
 import time
 
-from benchmark.results import RunLock
+from benchmark.results import RunLock, of_this_grid
 
 log = logging.getLogger(__name__)
 
@@ -61,10 +61,13 @@ def _trained_s(curve, since: float) -> float:
 
 class GridProgress:
     """Progress of one grid (``configs``) in a results store; ``workers`` runs at a time. ``since``
-    (``time.time()`` when the grid started; default: now) tells this grid's failures, which move the
-    run counter, from those an earlier invocation recorded, which are runs this one still has to do."""
+    (``time.time()`` when the grid started; default: now) and ``grid_id`` (an executor's id of the grid, compared
+    where a run's record has one, as the summary and the retries compare it: a clock stepped back during the night
+    makes no failure of this grid look older) tell this grid's failures, which move the run counter, from those an
+    earlier invocation recorded, which are runs this one still has to do."""
 
-    def __init__(self, store, configs, workers: int = 1, bar: bool = False, since: float | None = None):
+    def __init__(self, store, configs, workers: int = 1, bar: bool = False, since: float | None = None,
+                 grid_id: str = ""):
         from benchmark.config import run_id
         from benchmark.lossfn import loss_family
 
@@ -74,6 +77,7 @@ class GridProgress:
         self.total = len(self.runs)
         self.workers = max(1, int(workers))
         self.since = time.time() if since is None else float(since)
+        self.grid_id = grid_id
         self.bar = None
         if bar:
             from tqdm import tqdm
@@ -116,8 +120,9 @@ class GridProgress:
                 if meta.get("wall_s"):
                     seconds.setdefault(fam, []).append(float(meta["wall_s"]))
             else:
-                started_at = meta.get("started")
-                here = st == "failed" and not (isinstance(started_at, (int, float)) and started_at < self.since)
+                # a record without its start time (written by hand, or cut short) counts as this grid's
+                here = st == "failed" and (of_this_grid(meta, "started", self.since, self.grid_id)
+                                           or not isinstance(meta.get("started"), (int, float)))
                 if not here:  # failed during this grid: not tried again by it, no time left to charge
                     todo[fam] = todo.get(fam, 0) + 1
                 failed += here
@@ -214,3 +219,144 @@ class Monitor:
         if now - self._last >= self.interval:
             self._last = now
             log.info("grid %s", self.progress.line())
+
+
+# --------------------------------------------------------------------------------------------
+# a run that stops making progress (a deadlock, an NFS stall): the stall watch
+# --------------------------------------------------------------------------------------------
+#: how long a hung run's process is given to stop at the interrupt before it exits outright (a hang in C code)
+STALL_GRACE_S = 60.0
+#: the exit status of a process a hung run was ended with: its driver starts a worker in its place
+STALLED_EXIT = 75
+_beat = [time.monotonic()]  # this process's last sign of progress (monotonic: a clock step is no stall, nor hides one)
+
+
+def beat() -> None:
+    """A sign of progress of the run this process is doing (a training iteration, a checkpoint, a scored image)."""
+    _beat[0] = time.monotonic()
+
+
+class RunStalled(Exception):
+    """Raised in the main thread when its run made no progress for the stall timeout: the run fails with it."""
+
+
+def _stack(thread_id: int | None) -> str:
+    """Where a thread is now, as a traceback prints it: where the hung run waits."""
+    import sys
+    import traceback
+
+    frame = sys._current_frames().get(thread_id) if thread_id is not None else None
+    return "".join(traceback.format_stack(frame)) if frame is not None else "(no Python frame: waiting in C code)"
+
+
+@contextlib.contextmanager
+def stall_watch(timeout: float | None, what: str, record=None, grace: float | None = None):
+    """Stop the run inside the block when it makes no progress (:func:`beat`) for ``timeout`` seconds (None, 0: no
+    watch): a hang — a deadlock, an I/O stall on a network file system — would hold a worker, and the night, for
+    ever. A thread watches; at the timeout it interrupts the run's thread, which raises :class:`RunStalled` where it
+    waits (the run fails with that error and its stack, and the grid goes on): the main thread by a signal (SIGALRM,
+    which also breaks a blocking system call; another's alarm goes on to the handler it had), another thread (a
+    notebook's, a service's) at its next Python instruction. A run that goes on making progress instead (code that
+    caught the interrupt and tried again) is watched on. A thread that neither stops nor makes progress
+    within ``grace`` seconds (default: the timeout, at most :data:`STALL_GRACE_S`) is stuck in C code, where no
+    signal reaches Python, and past saving: ``record(error, stack)`` writes the run's failure, and the process exits
+    with :data:`STALLED_EXIT` — a local driver starts another worker for the rest of its runs; the same command
+    retries the run."""
+    import signal
+    import threading
+
+    if not timeout or timeout <= 0:
+        yield
+        return
+    grace = min(timeout, STALL_GRACE_S) if grace is None else grace
+    runner = threading.get_ident()  # the run's thread: the main thread, or one of a notebook, a service, a GUI
+    here = threading.current_thread() is threading.main_thread() and hasattr(signal, "pthread_kill")
+    done, fired, lock = threading.Event(), threading.Event(), threading.Lock()
+    said = f"{what} made no progress (no training iteration, checkpoint or scored test image) for {timeout:g} s"
+    stopped = f"{said} (--stall-timeout): stopped as hung"
+
+    class Stalled(RunStalled):  # raised in another thread by its class alone (PyThreadState_SetAsyncExc): the words
+        def __init__(self, *args):
+            super().__init__(*(args or (stopped,)))
+
+    Stalled.__name__ = Stalled.__qualname__ = "RunStalled"  # as a failed run's record names its error
+
+    def interrupt(signum, frame):
+        # only the watch's own signal, and not once the run has moved on at the last moment; another's alarm (a
+        # library's time-out) goes on to the handler it had
+        if fired.is_set():
+            if not done.is_set():
+                raise RunStalled(stopped)
+        elif callable(previous):
+            previous(signum, frame)
+
+    def stop_thread() -> None:
+        """Raise :class:`RunStalled` in the run's thread (not the main one) at its next Python instruction."""
+        import ctypes
+
+        with lock:
+            if not done.is_set():
+                fired.set()
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(runner), ctypes.py_object(Stalled))
+
+    def watch() -> None:
+        # the time without progress is summed over the watch's own looks, each at most two intervals: a longer gap
+        # between two looks is time this process did not run (stopped: Ctrl-Z then fg, a suspended SLURM job,
+        # SIGSTOP/SIGCONT), which the monotonic clock counts and a healthy run must not be failed for
+        poll = min(timeout, 5.0) / 5
+        last, seen, stalled = time.monotonic(), _beat[0], 0.0
+        while not done.wait(poll):
+            now = time.monotonic()
+            step, last = min(now - last, 2 * poll), now
+            if _beat[0] != seen:  # progress since the last look
+                seen, stalled = _beat[0], min(max(now - _beat[0], 0.0), step)
+            else:
+                stalled += step
+            if stalled < timeout:
+                continue
+            stack = _stack(runner)
+            log.error("%s: stopping it as hung; it waits here:\n%s", said, stack)
+            if here:
+                fired.set()
+                signal.pthread_kill(runner, signal.SIGALRM)
+            else:
+                stop_thread()
+            # the run stops (the block ends), or goes on making progress (code that caught the interrupt as one more
+            # failed try and went on: watched on as before), or neither: hung where no interrupt reaches it
+            mark, waited = _beat[0], 0.0
+            while waited < grace and _beat[0] == mark:
+                if done.wait(min(poll, grace)):
+                    return
+                waited += min(poll, grace)
+            if _beat[0] != mark:
+                log.warning("%s went on making progress after the interrupt; watching it on", what)
+                fired.clear()
+                last, seen, stalled = time.monotonic(), _beat[0], 0.0
+                continue
+            error = (f"{said} and did not stop at the interrupt (hung in C code: a deadlock, an I/O stall); its "
+                     f"process was ended (--stall-timeout)")
+            log.error("%s; the same command retries it and goes on with the grid's other runs", error)
+            if record is not None:
+                with contextlib.suppress(Exception):
+                    record(error, stack)
+            with contextlib.suppress(Exception):  # not logging.shutdown(): the hung thread may hold a handler's lock
+                import sys
+
+                sys.stderr.flush()
+            os._exit(STALLED_EXIT)
+
+    previous = signal.signal(signal.SIGALRM, interrupt) if here else None
+    beat()
+    thread = threading.Thread(target=watch, name="plbench-stall-watch", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        with lock:
+            done.set()
+            if fired.is_set() and not here:  # the block ended as it was stopped: no RunStalled left pending after it
+                import ctypes
+
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(runner), None)
+        if here:
+            signal.signal(signal.SIGALRM, previous)

@@ -15,10 +15,10 @@ image's clean, degraded and restored copies.
 On a GPU the training step is not estimated but measured: two real steps of the runner's own
 step on the device (:func:`benchmark.runner.measure_cuda_step`: bf16, channels-last, cuDNN workspaces, the resident
 training set), the allocator's peak reservation. The figure is compared with what is free *now*:
-``MemAvailable`` (and the cgroup limit when lower) on the CPU, ``torch.cuda.mem_get_info`` on a
-GPU, divided by the runs sharing it (``--workers-per-gpu``; each worker also caps its allocator at
-that share, :func:`benchmark.executors.run_unit`). A run that fits by a small margin may still
-fail (out-of-memory is then retried once at half the batch size).
+``MemAvailable`` (and the room under the process's cgroup limits when less: a container's, a SLURM job's) on
+the CPU, ``torch.cuda.mem_get_info`` on a GPU, divided by the runs sharing it (``--workers-per-gpu``; each
+worker also caps its allocator at that share, :func:`benchmark.executors.run_unit`). A run that fits by a small
+margin may still fail (out-of-memory is then retried once at half the batch size).
 """
 
 from __future__ import annotations
@@ -50,6 +50,60 @@ def _gib(n: float) -> str:
     return f"{n / 2**30:.1f} GiB" if n >= 2**30 * 0.1 else f"{n / 2**20:.0f} MiB"
 
 
+#: where the CPU's free memory is read (module constants, for tests to point elsewhere)
+MEMINFO = Path("/proc/meminfo")
+PROC_CGROUP = Path("/proc/self/cgroup")
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+def _cgroup_room() -> tuple[float, str] | None:
+    """(the least memory left under any limit of this process's cgroups, which file sets it), or None where none is
+    set. From the process's own cgroup up to the hierarchy's root: a SLURM job's ``--mem`` is the limit of its
+    ``job_<id>`` cgroup, below ``/sys/fs/cgroup`` itself (cgroup v2: ``memory.max`` − ``memory.current``; v1's
+    memory controller: ``memory.limit_in_bytes`` − ``memory.usage_in_bytes``; the inactive page cache in
+    ``memory.stat`` not counted as used); a container's is its root's."""
+    try:
+        lines = PROC_CGROUP.read_text().splitlines()
+    except OSError:
+        lines = []
+    found: list[tuple[float, str]] = []
+
+    def cache(folder: Path, key: str) -> float:
+        """The cgroup's inactive file pages (memory.stat): page cache the kernel drops before it kills anything."""
+        try:
+            for line in (folder / "memory.stat").read_text().splitlines():
+                name, _, value = line.partition(" ")
+                if name == key:
+                    return max(float(value), 0.0)
+        except (OSError, ValueError):
+            pass
+        return 0.0
+
+    def room(folder: Path, limit_name: str, usage_name: str, cache_key: str) -> None:
+        try:
+            limit = (folder / limit_name).read_text().strip()
+            used = float((folder / usage_name).read_text().strip())
+            if limit != "max" and float(limit) < 2**60:  # v2 "max" and v1's page-rounded 2⁶³: no limit
+                # the usage counts the page cache of the files read (the dataset, the spill file), free for the
+                # taking as MemAvailable counts it: its inactive part is room (as docker and the kubelet count it)
+                found.append((float(limit) - max(used - cache(folder, cache_key), 0.0), f"cgroup {limit_name}"))
+        except (OSError, ValueError):
+            pass
+
+    hierarchies = [line.split(":", 2) for line in lines if line.count(":") >= 2] or [["0", "", "/"]]
+    for _hid, controllers, path in hierarchies:
+        v2 = controllers == ""
+        if not v2 and "memory" not in controllers.split(","):
+            continue
+        base = CGROUP_ROOT if v2 else CGROUP_ROOT / "memory"
+        parts = [p for p in path.strip().split("/") if p]
+        for k in range(len(parts), -1, -1):  # a cgroup namespace shows "/": the container's own root
+            room(base.joinpath(*parts[:k]), *(("memory.max", "memory.current", "inactive_file") if v2 else
+                                               ("memory.limit_in_bytes", "memory.usage_in_bytes",
+                                                "total_inactive_file")))
+    return min(found) if found else None
+
+
 def available_bytes(device: torch.device) -> tuple[float, str]:
     """(free bytes now, where the figure comes from)."""
     if device.type == "cuda":
@@ -57,18 +111,14 @@ def available_bytes(device: torch.device) -> tuple[float, str]:
         return float(free), f"free on {torch.cuda.get_device_name(device)}"
     avail, source = float("inf"), "unknown"
     try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
+        for line in MEMINFO.read_text().splitlines():
             if line.startswith("MemAvailable:"):
                 avail, source = float(line.split()[1]) * 1024, "MemAvailable"
     except OSError:
         pass
-    try:  # a container's own limit (cgroup v2) can be far below the machine's memory
-        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
-        used = float(Path("/sys/fs/cgroup/memory.current").read_text().strip())
-        if limit != "max" and float(limit) - used < avail:
-            avail, source = float(limit) - used, "cgroup memory.max"
-    except (OSError, ValueError):
-        pass
+    cgroup = _cgroup_room()  # a container's or a SLURM job's own limit can be far below the machine's memory
+    if cgroup is not None and cgroup[0] < avail:
+        avail, source = cgroup
     return avail, f"available RAM ({source})"
 
 

@@ -39,6 +39,7 @@ import torch
 from benchmark import CODE_VERSION
 from benchmark.checkpoint import Checkpointer, CheckpointPolicy
 from benchmark.config import (
+    RUN_DEFAULTS,
     RunConfig,
     check_crop,
     check_test_sides,
@@ -66,6 +67,7 @@ from benchmark.faults import crash_point
 from benchmark.lossfn import build_loss
 from benchmark.metrics import MetricSet
 from benchmark.nets import build_net, count_params
+from benchmark.progress import RunStalled, beat, stall_watch
 from benchmark.results import (
     Damage,
     DeferredInterrupt,
@@ -380,6 +382,7 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
         nonlocal ckpt_s, ckpt_after_warm
         ts = time.perf_counter()
         _save(at)
+        beat()  # a checkpoint on a slow disk is progress too
         spent = time.perf_counter() - ts
         ckpt_s += spent
         ckpt_after_warm += spent if t_warm is not None else 0.0
@@ -409,6 +412,7 @@ def train(cfg: RunConfig, task: Task, images: list[ImageRecord], device: torch.d
                     flush()
             bar.update(1)
             crash_point("iteration")
+            beat()
             must_save = checkpoint and (interrupt.requested or (it < cfg.iterations and checkpoint.due(it)))
             # a stop reads the device's divergence flag too, checkpoint or not: a divergence not yet read back
             # would go unrecorded (the run trained again only to diverge again)
@@ -590,6 +594,7 @@ def evaluate(net: torch.nn.Module | None, items: list[TestItem], metrics: Metric
         pred = (x if net is None else net(x)).float().clamp(0, 1)
         out.append((item, metrics.score(pred, item.clean.to(device))))
         crash_point("image")
+        beat()
     return out
 
 
@@ -687,6 +692,9 @@ class _Grid:
     #: the grid's start (``time.time()``) when these runs are one executor worker's: a run another worker failed
     #: after it is not tried again here (:func:`_run_locked`)
     since: float | None = None
+    #: seconds a run may go without progress before it is stopped as hung (``--stall-timeout``; 0: never;
+    #: :func:`benchmark.progress.stall_watch`)
+    stall_s: float = 0.0
 
 
 def require_scorable(metrics):
@@ -703,7 +711,8 @@ def require_scorable(metrics):
 def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[str, ...],
              device: torch.device, progress: bool = True, checkpoint: CheckpointPolicy | None = None,
              data: DataCache | None = None, grid_progress=None, logger: str = "tensorboard",
-             gpu_share: int = 1, grid_id: str = "", since: float | None = None) -> GridSummary:
+             gpu_share: int = 1, grid_id: str = "", since: float | None = None,
+             stall_s: float | None = None) -> GridSummary:
     """Train and evaluate every config whose results are missing; resume skips the rest.
 
     Configs without data fingerprints are resolved here (:func:`benchmark.config.resolve`); a
@@ -721,7 +730,9 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
     chooses where live training curves go besides ``runs/<id>/curve.csv`` (:mod:`benchmark.loggers`).
     ``gpu_share``: runs sharing this process's GPU (each may use that share of its free memory). ``since`` (an
     executor's worker: the grid's start): a run that failed during this grid, in another worker, after this one
-    planned it, is left failed, not trained again to the same failure.
+    planned it, is left failed, not trained again to the same failure. ``stall_s``: a run without progress for that
+    long is stopped as hung and recorded failed (:func:`benchmark.progress.stall_watch`; default
+    ``RUN_DEFAULTS["stall_timeout"]``, 0: never).
     """
     from benchmark.registry import TASKS
     from benchmark.resources import check_fits
@@ -773,10 +784,11 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
     if grid_progress is None:
         from benchmark.progress import GridProgress
 
-        grid_progress = GridProgress(store, configs)
+        grid_progress = GridProgress(store, configs, since=since, grid_id=grid_id)
     higher = {m.name: m.higher_is_better for m in metrics.metrics}
     grid = _Grid(store, tuple(metric_names), metrics, higher, device, data, checkpoint or CheckpointPolicy(), progress,
-                 logger, grid_progress, grid_id=grid_id, since=since)
+                 logger, grid_progress, grid_id=grid_id, since=since,
+                 stall_s=RUN_DEFAULTS["stall_timeout"] if stall_s is None else float(stall_s))
     by_task: dict[tuple, list[RunConfig]] = {}
     for key in inputs_missing:  # an interrupted input scoring is finished even when no run is pending
         by_task.setdefault(key, [])
@@ -1060,7 +1072,33 @@ def _run_locked_or_blocked(grid: _Grid, cfg: RunConfig, rid: str, task: Task, ta
                 return "skipped"
         if grid.grid_progress is not None:  # "run k/N (…): … ETA": in every worker's, Ray task's, SLURM job's log
             log.info("%s", grid.grid_progress.line(f"{cfg.task}/{cfg.loss} seed {cfg.seed}"))
-        return _run_one(grid, cfg, rid, task, task_version, items)
+        started, prior = time.time(), (grid.store.meta(rid) or {}).get("started")  # an earlier attempt's record
+
+        def record(error: str, stack: str) -> None:  # hung in C code: the process ends after this
+            if _attempts_record(grid, rid, prior) is None:  # not a run this attempt recorded finished
+                _record_failure(grid, cfg, rid, error, stack, started)
+
+        try:
+            with stall_watch(grid.stall_s, f"run {rid} ({cfg.task}/{cfg.loss} seed {cfg.seed})", record=record):
+                return _run_one(grid, cfg, rid, task, task_version, items)
+        except RunStalled as exc:  # outside _run_one's own handling: before its try, or in its finally (a logger's
+            # close) after the run was recorded; the grid goes on either way
+            meta = _attempts_record(grid, rid, prior)
+            if meta is not None:
+                log.error("run %s (%s/%s seed %d) hung after it was recorded %s: %s", rid, cfg.task, cfg.loss,
+                          cfg.seed, meta.get("status"), exc)
+                return {"ok": "trained", "diverged": "diverged"}.get(meta.get("status"), "failed")
+            log.error("run %s (%s/%s seed %d) failed: %s", rid, cfg.task, cfg.loss, cfg.seed, exc)
+            _record_failure(grid, cfg, rid, str(exc), _traceback(exc), started)
+            return "failed"
+
+
+def _attempts_record(grid: _Grid, rid: str, prior) -> dict | None:
+    """Run ``rid``'s record when the attempt in flight wrote it (its start is not ``prior``, the start of the record
+    there before: by the clock, an earlier record after a clock stepped back would look like this attempt's), else
+    None."""
+    meta = grid.store.meta(rid) or {}
+    return meta if isinstance(meta.get("started"), (int, float)) and meta["started"] != prior else None
 
 
 def _row_args(cfg: RunConfig, task_version: str) -> dict:
@@ -1160,13 +1198,7 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
         log.error("run %s (%s/%s seed %d) failed %s: %s", rid, cfg.task, cfg.loss, cfg.seed,
                   _failed_where(stage, at, cfg.iterations), message)
         log.debug("traceback of run %s", rid, exc_info=True)
-        store.write_meta(rid, {"run_id": rid, "config": cfg.to_dict(), "status": "failed", "error": message,
-                               "failed_in": stage, **({"failed_at": at} if at is not None else {}),
-                               "traceback": _traceback(exc),
-                               "started": started, "code_version": code_version(),
-                               "loss_versions": _loss_versions_or_none(cfg.loss, cfg.precision),
-                               "setting": setting(cfg),
-                               **({"grid_id": grid.grid_id} if grid.grid_id else {})})
+        _record_failure(grid, cfg, rid, message, _traceback(exc), started, stage, at)
         if stop:  # recording the divergence failed: the stop still comes before the next run
             raise KeyboardInterrupt from None
         return "failed"
@@ -1174,6 +1206,18 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
         curves.close()
         if torch.get_num_threads() != threads:
             torch.set_num_threads(threads)
+
+
+def _record_failure(grid: _Grid, cfg: RunConfig, rid: str, message: str, traceback: str, started: float,
+                    stage: str | None = None, at: int | None = None) -> None:
+    """Write run ``rid``'s record as failed: the error, where (``stage``, ``at``: the training iteration) and the
+    traceback (or where a hung run waited)."""
+    grid.store.write_meta(rid, {"run_id": rid, "config": cfg.to_dict(), "status": "failed", "error": message,
+                                **({"failed_in": stage} if stage else {}),
+                                **({"failed_at": at} if at is not None else {}),
+                                "traceback": traceback, "started": started, "code_version": code_version(),
+                                "loss_versions": _loss_versions_or_none(cfg.loss, cfg.precision),
+                                "setting": setting(cfg), **({"grid_id": grid.grid_id} if grid.grid_id else {})})
 
 
 def _traceback(exc: BaseException, most: int = 20_000) -> str:
