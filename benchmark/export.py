@@ -264,15 +264,17 @@ def md_text(s, cell: bool = True, code: bool = True) -> str:
     that could open a tag or comment (before a letter, ``/``, ``!`` or ``?``), every ``>`` and an
     ``&`` that could start an entity become entities, while a ``<`` before a space or a digit
     (``< 5``) stays as it is; code spans are literal in Markdown and stay as written. A ``\\``, a
-    ``*``, a ``$``, a ``~`` and a ``_`` that is not between two letters or digits are backslash-escaped,
-    so a loss spec ``0.5*l1 + 0.1*vgg`` is not read as emphasis, ``tag='$x$'`` as GitHub maths nor
-    ``tag='~a~'`` as strikethrough (``ms_ssim`` stays as it is). In a table
+    ``*``, a ``$``, a ``~``, a ``_`` that is not between two letters or digits and a ``]`` that could close a
+    link (before ``(``, ``[`` or ``:``) are backslash-escaped, so a loss spec ``0.5*l1 + 0.1*vgg`` is not read as
+    emphasis, ``tag='$x$'`` as GitHub maths, ``tag='~a~'`` as strikethrough nor ``[a](b)`` as a link (``ms_ssim``
+    and ``mean [low, high]`` stay as they are). In a table
     cell (``cell``) ``|`` is escaped, in code spans too (GFM); newlines become spaces. Without ``code`` (a
     name: :func:`md_name`) nothing is a code span and each backtick is escaped."""
     text = str(s).replace("\r", " ").replace("\n", " ")
 
     def esc(t: str) -> str:
         t = re.sub(r"(?<![^\W_])_|_(?![^\W_])", r"\\_", re.sub(r"([\\*$~])", r"\\\1", t))
+        t = re.sub(r"\](?=[(\[:])", r"\\]", t)  # [a](b), [a][r], [a]: url: text, not a link
         t = re.sub(r"&(?=[A-Za-z0-9#])", "&amp;", t)
         return re.sub(r"<(?=[A-Za-z/!?])", "&lt;", t).replace(">", "&gt;")
 
@@ -1406,8 +1408,9 @@ def _tex(s: str, name: bool = False) -> str:
     double quote as themselves (plain, TeX prints an opening quote ‘ and, in OT1, a closing ”), and no
     two characters merged into a ligature (``a--b`` is not ``a–b``). With ``name`` (a loss spec in a table
     cell) a ``'`` is the straight quote the spec has (``\\textquotesingle``); in prose it stays an
-    apostrophe."""
-    rep = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+    apostrophe. A ``[`` is braced, ``{[}``: after a row's ``\\\\`` or a ``\\midrule`` (a name starting a table row)
+    LaTeX read it as their optional argument (``\\\\[a]``: 'Illegal unit of measure')."""
+    rep = {"\\": r"\textbackslash{}", "&": r"\&", "[": "{[}", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
            "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}", "`": r"\textasciigrave{}",
            '"': r'\texttt{"}', **({"'": r"\textquotesingle{}"} if name else {}), **_TEX_SYMBOLS}
     out = ""
