@@ -568,8 +568,9 @@ def fit_canvas(fig, pad: float = 0.04, max_iter: int = 6, min_axes: tuple[float,
 #: every format a figure may be written in (``plbench report --formats``)
 FIGURE_FORMATS = ("png", "pdf", "svg")
 #: the file names (without suffix) of the figures :mod:`benchmark.report` writes with this module
-#: the tallest figure (inches): a taller leaderboard or metrics figure is split into parts
-PAGE_IN = 24.0
+#: the tallest figure (inches), a journal page's text height (9–9.7 in): a taller leaderboard or metrics figure is
+#: split into parts (at 24 in, the quick profile's 5-task leaderboard was one 16.75-in figure)
+PAGE_IN = 9.0
 
 
 def rows_per_page(panel_height: float) -> int:
@@ -1769,7 +1770,8 @@ def leaderboard_columns(n_tasks: int, panel_width: float) -> int:
 
 
 def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, order: list[str] | None = None,
-                             part: tuple[int, int] | None = None, lost: dict | None = None):
+                             part: tuple[int, int] | None = None, lost: dict | None = None,
+                             rows: list[str] | None = None):
     """``leaderboard.png``: one panel per task (2 per row where they fit a page's width, :func:`leaderboard_columns`,
     a last odd panel centred; else 1), loss × metric.
 
@@ -1784,8 +1786,11 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     any run below the input, as the tables mark it) when given, else from the means. ``order``: the
     row order to use (a part of a longer leaderboard keeps the whole one's); ``part``: (i, n) for
     "part i of n" in the title; ``lost``: {(task, label): status} of the losses with no restoration to score
-    (:func:`lost_labels`), whose row names say so (``boom (diverged 2/2)``), as their task tables' rows do.
-    The figure's ``plb_panel_height`` is one panel row's height in inches."""
+    (:func:`lost_labels`), whose row names say so (``boom (diverged 2/2)``), as their task tables' rows do;
+    ``rows``: draw these rows of ``order`` only, and ``input`` (a part of a task too long for a page), coloured
+    on the scale of every row. The metric names are written once, under the last row of panels (every panel
+    has every column). The figure's ``plb_panel_height`` is one panel row's height in inches, ``plb_row_height``
+    one loss row's, ``plb_rows`` its panel rows."""
     plt = _Figures()
     import seaborn as sns
     from matplotlib.cm import ScalarMappable
@@ -1796,6 +1801,7 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     values = {t: _board_values(b) for t, b in sorted(boards.items())}
     order = list(order) if order is not None else leaderboard_order(boards)
     order += sorted({lab for _, lab in (lost or {})} - set(order))  # a lost loss: its row, after the others
+    shown = order if rows is None else [lab for lab in order if lab in set(rows) or lab == INPUT]
     columns = list(dict.fromkeys(c for v in values.values() for c in v.columns))
     rank_of = {m: i for i, m in enumerate(metric_order({_metric_of(c)[0] for c in columns}))}
     columns.sort(key=lambda c: rank_of[_metric_of(c)[0]])
@@ -1816,21 +1822,22 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     # every panel's row names, ⚠ included, wrapped alike; the rows are as tall as the tallest of them
     lost = lost or {}
     names = [str(l) + (f" ({lost[t, l]})" if (t, l) in lost else "") + (f" {WORSE}" if l in flagged[t] else "")
-             for t in values for l in order]
-    ylab = dict(zip(((t, l) for t in values for l in order), row_labels(names, 34)))
+             for t in values for l in shown]
+    ylab = dict(zip(((t, l) for t in values for l in shown), row_labels(names, 34)))
     row_h = 0.06 + 0.125 * max(_lines(l) for l in ylab.values())
     # room for long column names under the panels (a metric scored with a checkpoint): without it
     # they took the rows' height and the rows' names and values ran into each other
     names_in = max((len(_column_name(c)) for c in columns), default=0) * 0.55 * 8 / 72
-    panel_h = row_h * len(order) + 1.3 + max(0.0, names_in - 0.9)
+    labels_h = max(0.9, names_in)  # the metric names, once under the last row of panels
+    panel_h = row_h * len(shown) + 0.4
     # each panel holds its row names (7 pt, ≈ 0.055 in a character) beside its cells: long one-line
     # names (up to 44 characters) otherwise ran across the neighbouring panel's cells
     names_w = max((len(s) for l in ylab.values() for s in l.split("\n")), default=0) * 0.055
     panel_w = 0.5 * n_metrics + max(2.6, 0.9 + names_w)
     cols = leaderboard_columns(n, panel_w)
-    rows = -(-n // cols)
-    fig = plt.figure(figsize=(cols * panel_w, rows * panel_h + 1.0), layout="constrained")
-    gs = fig.add_gridspec(rows + 1, 2 * cols, height_ratios=[panel_h] * rows + [0.5])
+    n_rows = -(-n // cols)
+    fig = plt.figure(figsize=(cols * panel_w, n_rows * panel_h + labels_h + 1.0), layout="constrained")
+    gs = fig.add_gridspec(n_rows + 1, 2 * cols, height_ratios=[panel_h] * n_rows + [0.5])
     cmap, norm = sns.color_palette("vlag_r", as_cmap=True), Normalize(-1.0, 1.0)
     axes = []
     dashed = False  # a cell with no score ("–") drawn: the title says what it is
@@ -1842,9 +1849,10 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
         axes.append(ax)
         v = v.reindex(index=order, columns=columns)  # every metric in every panel: cells alike, columns aligned
         colour = pd.DataFrame({c: gain_over_input(v[c], _metric_of(c)[1]) for c in v.columns}, index=v.index)
+        v, colour = v.loc[shown], colour.loc[shown]  # a part's rows, on the whole task's colour scale
         given = board_text(boards[task])  # the task tables' own text of each mean, where the panel brings it
         if given is not None:
-            given = given.reindex(index=order, columns=columns)
+            given = given.reindex(index=shown, columns=columns)
         text = np.array([["–" if not np.isfinite(x) else
                           f"{x:.{decimals[c]}f}" if given is None or not isinstance(given.at[l, c], str)
                           or not given.at[l, c] else given.at[l, c] for c, x in row.items()]
@@ -1855,17 +1863,18 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
         dashed |= bool(colour.isna().to_numpy().any())
         for i, j in zip(*np.nonzero(colour.isna().to_numpy())):  # seaborn leaves a masked cell without its text
             ax.text(j + 0.5, i + 0.5, "–", ha="center", va="center", fontsize=6, color="0.35")
-        ticks = [ylab[task, l] for l in order]
-        ax.set_yticks(np.arange(len(order)) + 0.5, ticks, rotation=0, va="center")
-        for tick, label in zip(ax.get_yticklabels(), order):
+        ticks = [ylab[task, l] for l in shown]
+        ax.set_yticks(np.arange(len(shown)) + 0.5, ticks, rotation=0, va="center")
+        for tick, label in zip(ax.get_yticklabels(), shown):
             if label in flagged[task]:
                 tick.set_color(WORSE_COLOUR)
         ax.set_xticks(np.arange(v.shape[1]) + 0.5, [_column_name(c) for c in v.columns], rotation=90)
         ax.set_xlabel("")
         ax.set_ylabel("")
-        ax.tick_params(length=0)
+        # the columns' names shown once, under the last row of panels: above it they took 0.9 in a panel
+        ax.tick_params(length=0, labelbottom=r == n_rows - 1)
         ax.set_title(task)
-    holder = fig.add_subplot(gs[rows, :])  # the colourbar's own row: a thin bar centred under the panels
+    holder = fig.add_subplot(gs[n_rows, :])  # the colourbar's own row: a thin bar centred under the panels
     holder.axis("off")
     fw = fig.get_size_inches()[0]
     bar = min(3.0, max(1.4, 0.4 * fw)) / fw  # inches → a fraction of the row; its names go beside it
@@ -1881,10 +1890,13 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     cb.ax.tick_params(labelsize=6)
     note = (f"; {WORSE}: restores worse than the degraded input on {WORSE_METRIC}"
             if any(flagged.values()) else "") + ("; –: no score" if dashed else "")
-    head = "Leaderboard" + (f" (part {part[0]} of {part[1]}: {', '.join(values)})" if part else "")
+    losses, mine = [lab for lab in order if lab != INPUT], [lab for lab in shown if lab != INPUT]
+    some = f", rows {losses.index(mine[0]) + 1}–{losses.index(mine[-1]) + 1} of {len(losses)}" \
+        if mine and len(mine) < len(losses) else ""
+    head = "Leaderboard" + (f" (part {part[0]} of {part[1]}: {', '.join(values)}{some})" if part else "")
     fig.suptitle(wrap_title(f"{head}: mean over images and seeds; colour: change from the degraded input "
                             f"(white), scaled per column{note}", fig.get_size_inches()[0]))
-    fig.plb_panel_height, fig.plb_columns = panel_h, cols
+    fig.plb_panel_height, fig.plb_columns, fig.plb_row_height, fig.plb_rows = panel_h, cols, row_h, n_rows
     fit_canvas(fig)
     return fig
 
@@ -1915,8 +1927,9 @@ def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, o
     """Write :func:`draw_leaderboard_heatmap` at ``path`` (``leaderboard.png``) in each of ``formats`` as every
     figure is (:func:`save`: PNG at 200 dpi, undated PDF/SVG, so a redraw writes the same bytes; a format
     not asked for this time removed), its rows in ``order`` (default :func:`leaderboard_order`; a report
-    gives its overall ranking's). A leaderboard taller than :data:`PAGE_IN` (many tasks × many losses) is
-    split by task into parts that each fit it, ``path`` then ``<stem>-2.png``, … (and ``.pdf``, …), every
+    gives its overall ranking's). A leaderboard taller than :data:`PAGE_IN` (the quick profile's 5 tasks) is
+    split by task into parts that each fit it, and a task whose panel alone is taller (60 losses) by its rows into
+    balanced parts, each with the ``input`` row, ``path`` then ``<stem>-2.png``, … (and ``.pdf``, …), every
     part with its colourbar, the same row order and "part i of n" in its title; parts left by an earlier,
     longer report are removed in every format. ``lost``: as for :func:`draw_leaderboard_heatmap`."""
     path = Path(path)
@@ -1927,17 +1940,32 @@ def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, o
         if fig is None:  # nothing to draw: the last report's figure and parts no longer show this table
             remove_leaderboard(path)
             return None
-        groups = [sorted(boards)]
-        if fig.get_size_inches()[1] > PAGE_IN and len(boards) > fig.plb_columns:
-            per = fig.plb_columns * rows_per_page(fig.plb_panel_height)
-            groups = [groups[0][i:i + per] for i in range(0, len(boards), per)]
-        if len(groups) > 1:
+        groups: list[tuple[list[str], list[str] | None]] = [(sorted(boards), None)]
+        height = fig.get_size_inches()[1]
+        if height > PAGE_IN:
             order = order if order is not None else leaderboard_order(boards)
+            # what a part has besides its panel rows (title, column names, colourbar), as measured on the whole
+            # figure, with a margin for a part's longer title
+            fixed = height - fig.plb_rows * fig.plb_panel_height + 0.3
+            per = int((PAGE_IN - fixed) // fig.plb_panel_height)
+            tasks = sorted(boards)
+            if per >= 1:  # whole panels: tasks in parts of `per` panel rows
+                per *= fig.plb_columns
+                groups = [(tasks[i:i + per], None) for i in range(0, len(tasks), per)]
+            else:  # one panel row is taller than a page (a task of many losses): its rows in balanced parts
+                losses = [lab for lab in order if lab != INPUT]
+                fit = max(1, int((PAGE_IN - fixed - 0.4) // fig.plb_row_height) - (INPUT in order))
+                k = -(-len(losses) // fit)
+                size = -(-len(losses) // k)
+                cols = fig.plb_columns
+                groups = [(tasks[i:i + cols], losses[j:j + size]) for i in range(0, len(tasks), cols)
+                          for j in range(0, len(losses), size)]
+        if len(groups) > 1:
             fig.clear()
-        for i, tasks in enumerate(groups):
+        for i, (tasks, rows) in enumerate(groups):
             if len(groups) > 1:
                 fig = draw_leaderboard_heatmap({t: boards[t] for t in tasks}, worse, order, (i + 1, len(groups)),
-                                               lost)
+                                               lost, rows)
             base = path.with_suffix("") if i == 0 else path.with_name(f"{path.stem}-{i + 1}")
             written += save(fig, base, formats)
     remove_leaderboard(path, keep=written)

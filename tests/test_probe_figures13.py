@@ -49,3 +49,78 @@ def test_a_loss_name_starting_with_a_bracket_is_not_an_argument_of_the_row_break
     assert "{[}a]" in tex and "{[}x]y" in tex
     assert not re.search(r"(\\\\|\\[a-z]*rule)\s*\[", tex), re.findall(r"(?:\\\\|rule)\s*\[.{0,20}", tex)
     assert E.tex_label("[" + "x" * 40).startswith(r"\parbox[t]{15em}{\raggedright {[}")
+
+
+def _png_inches(path) -> tuple[float, float]:
+    from PIL import Image
+
+    with Image.open(path) as im:
+        return im.size[0] / 200, im.size[1] / 200  # every figure is written at 200 dpi
+
+
+def _quick_boards():
+    import numpy as np
+    import pandas as pd
+
+    from benchmark.config import DEFAULT_TASKS, PIXEL_LOSSES, QUICK_FEATURE_LOSSES, QUICK_METRICS
+    from benchmark.synthetic import HIGHER
+
+    losses = ["input", *PIXEL_LOSSES, *QUICK_FEATURE_LOSSES]
+    rng = np.random.default_rng(0)
+    return {t: pd.DataFrame({f"{m} {'↑' if HIGHER[m] else '↓'}": rng.uniform(0.1, 0.9, len(losses))
+                             for m in QUICK_METRICS}, index=losses) for t in DEFAULT_TASKS}
+
+
+@pytest.mark.slow
+def test_the_quick_profiles_leaderboard_figure_fits_a_page(tmp_path):
+    """The quick profile's leaderboard.png (5 tasks × 10 rows × 7 metrics, one task a row) was 6.1 × 16.75 in, taller
+    than a journal page's ~9-in text height (figures were split only past 24 in), and every panel repeated the
+    metric names under it (0.9 in each). The names are written once, under the last panel row, and the figure is
+    split by task into parts no taller than a page, every task in one part."""
+    from benchmark import figures as F
+
+    boards = _quick_boards()
+    path = tmp_path / "leaderboard.png"
+    F.leaderboard_heatmap(boards, path)
+    parts = [path, *F.leaderboard_parts(path)]
+    assert len(parts) == 2
+    for p in parts:
+        w, h = _png_inches(p)
+        assert h <= F.PAGE_IN <= 9.0 and w <= F.COL2, (p.name, w, h)
+
+
+def test_a_task_of_many_losses_is_split_by_rows_into_page_sized_parts(tmp_path, monkeypatch):
+    """One task of 60 losses drew a 13.6-in leaderboard.png: splitting by task could not help. Its rows go into
+    balanced parts no taller than a page, each with the input row, the colours on the whole task's scale (a loss's
+    cell is the same colour in whichever part it is), the title saying which rows. (A 5-in page and 16 losses:
+    the same split, drawn in a fraction of the time.)"""
+    import numpy as np
+    import pandas as pd
+
+    from benchmark import figures as F
+
+    monkeypatch.setattr(F, "PAGE_IN", 5.0)
+    losses = ["input", *(f"loss_{i:02d}" for i in range(16))]
+    board = {"denoise": pd.DataFrame({"psnr ↑": np.linspace(20, 30, 17)}, index=losses)}
+    drawn, draw = [], F.draw_leaderboard_heatmap
+
+    def spy(*a, **kw):
+        fig = draw(*a, **kw)
+        ax = fig.axes[0]
+        drawn.append(([t.get_text() for t in ax.get_yticklabels()], ax.collections[0].get_facecolors()[:, :3],
+                      fig._suptitle.get_text()))
+        return fig
+
+    F.draw_leaderboard_heatmap = spy
+    try:
+        F.leaderboard_heatmap(board, tmp_path / "leaderboard.png")
+    finally:
+        F.draw_leaderboard_heatmap = draw
+    parts = [tmp_path / "leaderboard.png", *F.leaderboard_parts(tmp_path / "leaderboard.png")]
+    assert len(parts) == 2 and all(_png_inches(p)[1] <= F.PAGE_IN for p in parts)
+    (order, whole, _), (one, c1, t1), (two, c2, t2) = drawn
+    assert one[0] == two[0] == order[0] == "input" and one[1:] + two[1:] == order[1:]
+    assert abs(len(one) - len(two)) <= 1
+    assert np.allclose(np.vstack([c1, c2[1:]]), whole)  # one colour scale for the whole task
+    assert "part 1 of 2: denoise, rows 1–8 of 16" in t1.replace("\n", " ")
+    assert "rows 9–16 of 16" in t2.replace("\n", " ")
