@@ -1833,7 +1833,22 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     # each panel holds its row names (7 pt, ≈ 0.055 in a character) beside its cells: long one-line
     # names (up to 44 characters) otherwise ran across the neighbouring panel's cells
     names_w = max((len(s) for l in ylab.values() for s in l.split("\n")), default=0) * 0.055
+    cells = {}  # task → (means, colours, texts) of the rows drawn
+    for task, v in values.items():
+        v = v.reindex(index=order, columns=columns)  # every metric in every panel: cells alike, columns aligned
+        colour = pd.DataFrame({c: gain_over_input(v[c], _metric_of(c)[1]) for c in v.columns}, index=v.index)
+        v, colour = v.loc[shown], colour.loc[shown]  # a part's rows, on the whole task's colour scale
+        given = board_text(boards[task])  # the task tables' own text of each mean, where the panel brings it
+        if given is not None:
+            given = given.reindex(index=shown, columns=columns)
+        said = given.where(given.map(lambda t: isinstance(t, str) and bool(t)), None) if given is not None else \
+            pd.DataFrame(None, index=shown, columns=columns)
+        cells[task] = v, colour, np.array([["–" if not np.isfinite(x) else said.at[l, c] or f"{x:.{decimals[c]}f}"
+                                            for c, x in row.items()] for l, row in v.iterrows()], dtype=object)
     panel_w = 0.5 * n_metrics + max(2.6, 0.9 + names_w)
+    if panel_w > COL2:  # 12 metrics made 8.6 in: cells narrowed to the page, never below their numbers' width
+        chars = max((len(str(t)) for _, _, text in cells.values() for t in text.flat), default=1)
+        panel_w = max(COL2, n_metrics * (0.05 * chars + 0.1) + 0.9 + names_w)  # a 6-pt digit ≈ 0.05 in
     cols = leaderboard_columns(n, panel_w)
     n_rows = -(-n // cols)
     fig = plt.figure(figsize=(cols * panel_w, n_rows * panel_h + labels_h + 1.0), layout="constrained")
@@ -1841,22 +1856,13 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     cmap, norm = sns.color_palette("vlag_r", as_cmap=True), Normalize(-1.0, 1.0)
     axes = []
     dashed = False  # a cell with no score ("–") drawn: the title says what it is
-    for i, (task, v) in enumerate(values.items()):
+    for i, task in enumerate(values):
         r, k = divmod(i, cols)
         in_row = min(cols, n - r * cols)
         start = 2 * k + (cols - in_row)  # the last row's panels centred
         ax = fig.add_subplot(gs[r, start:start + 2])
         axes.append(ax)
-        v = v.reindex(index=order, columns=columns)  # every metric in every panel: cells alike, columns aligned
-        colour = pd.DataFrame({c: gain_over_input(v[c], _metric_of(c)[1]) for c in v.columns}, index=v.index)
-        v, colour = v.loc[shown], colour.loc[shown]  # a part's rows, on the whole task's colour scale
-        given = board_text(boards[task])  # the task tables' own text of each mean, where the panel brings it
-        if given is not None:
-            given = given.reindex(index=shown, columns=columns)
-        text = np.array([["–" if not np.isfinite(x) else
-                          f"{x:.{decimals[c]}f}" if given is None or not isinstance(given.at[l, c], str)
-                          or not given.at[l, c] else given.at[l, c] for c, x in row.items()]
-                         for l, row in v.iterrows()], dtype=object)
+        v, colour, text = cells[task]
         with _first_guess_layout(), _heatmap_without_redraw():
             sns.heatmap(colour, ax=ax, cmap=cmap, norm=norm, annot=text, fmt="", annot_kws={"fontsize": 6},
                         cbar=False, linewidths=0.5, linecolor="white")

@@ -124,3 +124,29 @@ def test_a_task_of_many_losses_is_split_by_rows_into_page_sized_parts(tmp_path, 
     assert np.allclose(np.vstack([c1, c2[1:]]), whole)  # one colour scale for the whole task
     assert "part 1 of 2: denoise, rows 1–8 of 16" in t1.replace("\n", " ")
     assert "rows 9–16 of 16" in t2.replace("\n", " ")
+
+
+def test_a_twelve_metric_leaderboard_fits_a_page_width():
+    """The standard and full profiles score 12 metrics: their leaderboard.png panel was 0.5 in a metric + 2.6 in,
+    8.6 in wide, past a page's 7.2 in (its 6-pt numbers printed at 5 pt once scaled to fit). A panel wider than the
+    page narrows its cells to what fits, never below what their numbers need: no number leaves its cell or runs
+    into its neighbour."""
+    import numpy as np
+    import pandas as pd
+    from test_figure_layout import layout_problems
+
+    from benchmark import figures as F
+    from benchmark.config import DEFAULT_METRICS
+    from benchmark.synthetic import BASE, HIGHER, SCALE
+
+    losses = ["input", "l1", "l2", "charbonnier", "ssim", "ms_ssim_l1", "vgg", "lpips", "pdl"]
+    rng = np.random.default_rng(0)
+    board = {"sr4": pd.DataFrame({f"{m} {'↑' if HIGHER[m] else '↓'}": BASE[m] + SCALE[m] * rng.normal(0, 1, 9)
+                                  for m in DEFAULT_METRICS}, index=losses)}
+    with F.style() as plt:
+        fig = F.draw_leaderboard_heatmap(board)
+        w = fig.get_size_inches()[0]
+        problems = layout_problems(fig)
+        plt.close(fig)
+    assert w <= F.COL2, w
+    assert problems == [], problems
