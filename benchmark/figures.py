@@ -1246,11 +1246,14 @@ def pd_plane(stats: Stats, base: Path, formats=("png", "pdf"), highlight: set[st
 
 
 def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] | None = None,
-                       part: tuple[int, int] | None = None):
+                       part: tuple[int, int] | None = None, labels: list[str] | None = None,
+                       xlims: dict[str, tuple[float, float]] | None = None):
     """Per-metric point plots with 95% CIs for one task (see module docstring); ``metrics``: only
     these panels (a part of a longer figure: the loss order stays the whole task's), ``part``: (i, n)
-    for "part i of n" in the title. The figure records its panels (``plb_metrics``), grid
-    (``plb_rows`` × ``plb_columns``) and one panel row's height in inches (``plb_panel_height``)."""
+    for "part i of n" in the title; ``labels``: only these loss rows, and ``input`` (a part of a task too
+    long for a page), each panel's x range from ``xlims`` ({metric: range}, the whole figure's). The figure
+    records its panels (``plb_metrics``), grid (``plb_rows`` × ``plb_columns``), one panel row's height in
+    inches (``plb_panel_height``), its loss rows (``plb_labels``, the input's last) and x ranges (``plb_xlims``)."""
     plt = _Figures()
     from matplotlib.lines import Line2D
     from matplotlib.ticker import MaxNLocator
@@ -1263,6 +1266,14 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
     order = rank_order(c[c["label"] != INPUT].groupby("label")["rank"].mean())  # ties by name, as the tables
     lost = lost_labels(stats, task)  # rows of their status after the ranked losses, as in the task table
     order = order + sorted(lost) + [INPUT] * (INPUT in set(c["label"]))
+    losses = [lab for lab in order if lab != INPUT]
+    if labels is not None:  # a part's rows; the title says which
+        order = [lab for lab in order if lab in set(labels) or lab == INPUT]
+        c = c[c["label"].isin(order)]
+        mine = [lab for lab in order if lab != INPUT]
+        part_rows = f", rows {losses.index(mine[0]) + 1}–{losses.index(mine[-1]) + 1} of {len(losses)}" if mine else ""
+    else:
+        part_rows = ""
     worse = worse_labels(stats, task)
     ticks = wrap_labels([l + (f" {WORSE}" if l in worse else "") for l in order], 34)
     # each loss row as tall as its own wrapped label plus a gap (inches), so one long label does not
@@ -1322,14 +1333,18 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
         else:  # no score at all: no scale (matplotlib's range for no data read as 0.04, 0.00, −0.04 of the metric)
             ax.set_xticks([])
         ax.set_ylim(span / unit - 0.5, -0.5)
+        if xlims and m in xlims:  # a part of a longer figure: the whole figure's range
+            ax.set_xlim(*xlims[m])
         if not bool(g["higher_is_better"].iloc[0]):  # better on the right in every panel, as the title says
             ax.invert_xaxis()
     for ax in list(axes.flat)[len(metrics):]:
         ax.remove()
     w = fig.get_size_inches()[0]
-    fig.suptitle(wrap_title(f"{task}: mean and 95% CI per metric" + (f" (part {part[0]} of {part[1]})" if part
-                                                                     else "") + "; better: right", w))
+    fig.suptitle(wrap_title(f"{task}: mean and 95% CI per metric" + (f" (part {part[0]} of {part[1]}{part_rows})"
+                                                                     if part else "") + "; better: right", w))
     fig.plb_metrics, fig.plb_rows, fig.plb_columns, fig.plb_panel_height = metrics, rows, cols, span + 0.55
+    fig.plb_labels = order
+    fig.plb_xlims = {m: tuple(sorted(ax.get_xlim())) for ax, m in zip(axes.flat, metrics)}
     dot = dict(color="0.2", ls="none", ms=4)
     if tested_any:
         proxies = [(Line2D([], [], marker="o", **dot), "filled: not significantly worse than another" + (
@@ -1359,20 +1374,34 @@ def metric_points(stats: Stats, task: str, base: Path, formats=("png", "pdf"), s
     """Write :func:`draw_metric_points` and return its paths, PNG first. A figure taller than :data:`PAGE_IN`
     (many losses × many metrics) is split by rows of metric panels into parts that each fit it,
     ``base`` then ``<base>-2``, …, balanced, every part with the whole figure's loss order, its own
-    legend and "part i of n" in its title; the paths are part by part. Parts an earlier, longer
-    report left behind go with :func:`prune_figures`."""
+    legend and "part i of n" in its title; where one panel row is taller than a page (60 losses), each panel
+    row's losses are split too, into balanced parts, each with the input row and the whole figure's x ranges.
+    The paths are part by part. Parts an earlier, longer report left behind go with :func:`prune_figures`."""
     with style():
         fig = draw_metric_points(stats, task, styles)
-        if fig is None or fig.get_size_inches()[1] <= PAGE_IN or fig.plb_rows == 1:
+        if fig is None or fig.get_size_inches()[1] <= PAGE_IN:
             return _drawn(fig, base, formats)
         metrics, cols, rows, panel = fig.plb_metrics, fig.plb_columns, fig.plb_rows, fig.plb_panel_height
+        fixed = fig.get_size_inches()[1] - rows * panel + 0.3  # title, legend; a margin for a part's title
+        order, xlims = fig.plb_labels, fig.plb_xlims
         fig.clear()
-        n = math.ceil(rows / rows_per_page(panel))
-        per = math.ceil(rows / n) * cols
-        parts = [metrics[i:i + per] for i in range(0, len(metrics), per)]
+        if panel + fixed <= PAGE_IN:  # whole panel rows fit a page: as many as fit, balanced
+            if rows == 1:
+                return _drawn(draw_metric_points(stats, task, styles), base, formats)
+            n = math.ceil(rows / rows_per_page(panel))
+            per = math.ceil(rows / n) * cols
+            parts = [(metrics[i:i + per], None) for i in range(0, len(metrics), per)]
+        else:  # a panel row taller than a page: its loss rows in balanced parts, one panel row a part
+            losses = [lab for lab in order if lab != INPUT]
+            row_in = (panel - 0.55) / max(1, len(order))  # the mean height of a loss row
+            fit = max(1, int((PAGE_IN - fixed - 0.55) // row_in) - (INPUT in order))
+            k = math.ceil(len(losses) / fit)
+            size = math.ceil(len(losses) / k)
+            parts = [(metrics[i:i + cols], losses[j:j + size]) for i in range(0, len(metrics), cols)
+                     for j in range(0, len(losses), size)]
         out = []
-        for i, part in enumerate(parts):
-            fig = draw_metric_points(stats, task, styles, part, (i + 1, len(parts)))
+        for i, (part, labels) in enumerate(parts):
+            fig = draw_metric_points(stats, task, styles, part, (i + 1, len(parts)), labels, xlims)
             out += save(fig, base if i == 0 else base.with_name(f"{base.name}-{i + 1}"), formats)
         log.info("%s in %d parts (each at most %.0f in tall)", base.name, len(parts), PAGE_IN)
         return out

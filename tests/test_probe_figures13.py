@@ -150,3 +150,33 @@ def test_a_twelve_metric_leaderboard_fits_a_page_width():
         plt.close(fig)
     assert w <= F.COL2, w
     assert problems == [], problems
+
+
+def test_a_metrics_figure_of_many_losses_is_split_by_rows_into_page_sized_parts(tmp_path, monkeypatch):
+    """metrics_<task>.png of one task with 60 losses on 3 metrics (one panel row) was 19.5 in tall: splitting by
+    rows of metric panels could not shorten it. Its losses go into balanced parts no taller than a page, each with
+    the input row and, per metric, the whole figure's axis range (a point sits where it would in the whole figure).
+    (A 3.5-in page and 16 losses: the same split, drawn in a fraction of the time.)"""
+    from benchmark import figures as F
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_table
+
+    st = compute(synthetic_table(offsets={f"loss_{i:02d}": 0.1 * i for i in range(16)}, metrics=("psnr", "lpips"),
+                                 seeds=(0,), n_images=3), n_boot=10)
+    monkeypatch.setattr(F, "PAGE_IN", 3.5)
+    drawn, draw = [], F.draw_metric_points
+
+    def spy(*a, **kw):
+        fig = draw(*a, **kw)
+        drawn.append(([t.get_text() for t in fig.axes[0].get_yticklabels()], [a.get_xlim() for a in fig.axes[:2]],
+                      fig._suptitle.get_text()))
+        return fig
+
+    monkeypatch.setattr(F, "draw_metric_points", spy)
+    paths = F.metric_points(st, "denoise", tmp_path / "metrics_denoise", ("png",))
+    assert len(paths) == 2 and all(_png_inches(p)[1] <= F.PAGE_IN for p in paths), paths
+    (order, lims, _), (one, l1, t1), (two, l2, t2) = drawn
+    assert one[-1] == two[-1] == order[-1] == "input" and one[:-1] + two[:-1] == order[:-1]
+    assert abs(len(one) - len(two)) <= 1
+    assert l1 == l2 == lims
+    assert "part 1 of 2" in t1 and "rows 1–8 of 16" in t1.replace("\n", " ") and "rows 9–16 of 16" in t2
