@@ -577,7 +577,8 @@ def rows_per_page(panel_height: float) -> int:
     """How many rows of panels ``panel_height`` inches tall fit in :data:`PAGE_IN` beside a title
     and a legend or colourbar (1.8 in); at least one."""
     return max(1, int((PAGE_IN - 1.8) // panel_height))
-FIGURE_PATTERNS = ("rank_heatmap", "cd_diagram", "pd_plane", "training_curves", "metrics_*", "visual_*")
+FIGURE_PATTERNS = ("rank_heatmap", "rank_heatmap-[0-9]*", "cd_diagram", "pd_plane", "training_curves", "metrics_*",
+                   "visual_*")
 
 
 #: the metadata :func:`save` gives each vector format: no creation date, which made every report rewrite them
@@ -850,7 +851,10 @@ def metric_name(metric: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-def draw_rank_heatmap(stats: Stats, styles=None):
+def draw_rank_heatmap(stats: Stats, styles=None, labels: list[str] | None = None, part: tuple[int, int] | None = None):
+    """``rank_heatmap``: loss × task mean ranks and ``all``, the overall ranking's. ``labels``: only these rows (a
+    part of a figure too tall for a page), on the whole figure's rank scale; ``part``: (i, n) for "part i of n" in
+    the title. The figure records its rows (``plb_labels``) and one row's height in inches (``plb_row_height``)."""
     import seaborn as sns
 
     if stats.task_ranks is None or stats.task_ranks.empty:
@@ -860,9 +864,12 @@ def draw_rank_heatmap(stats: Stats, styles=None):
 
     tr = stats.task_ranks.copy()
     tr["all"] = stats.ranks.set_index("label").loc[tr.index, "mean_rank"]
+    k = len(tr)  # the scale: every ranked loss, in a part too
+    everyone = list(tr.index)
+    if labels is not None:
+        tr = tr.loc[[lab for lab in tr.index if lab in set(labels)]]
     rows = row_labels(tr.index, 34)
     row_h = 0.06 + 0.125 * max(_lines(r) for r in rows)
-    k = len(tr)
     # a task column that ranks fewer losses has its mean ranks stretched onto 1..k for the colour
     # (:func:`column_counts`), so its worst is at the scale's end like every other column's; the text
     # keeps the mean rank and the column its count. Then a colour is a place between the column's best
@@ -892,7 +899,9 @@ def draw_rank_heatmap(stats: Stats, styles=None):
         note += "; –: not ranked there (no score)"
     width = min(COL2, 2.2 + 0.5 * tr.shape[1])
     smoke = smoke_test(stats, short=True)  # runs not shown converged (or too few), as the leaderboard opens
-    title = wrap_title(f"Mean rank over each task's metrics{note}", width)
+    some = f" (part {part[0]} of {part[1]}, rows {everyone.index(tr.index[0]) + 1}–{everyone.index(tr.index[-1]) + 1}" \
+        f" of {k})" if part else ""
+    title = wrap_title(f"Mean rank over each task's metrics{some}{note}", width)
     if smoke:  # on lines of its own, a little narrower: the title is centred on the axes, not the canvas
         title = wrap_title(smoke, 0.85 * width) + "\n" + title
     # each title line past the first is made room for (≈ 0.14 in at 8 pt), not taken from the rows
@@ -927,6 +936,7 @@ def draw_rank_heatmap(stats: Stats, styles=None):
     ax.tick_params(length=0)
     ax.set_title(title)
     fit_canvas(fig)
+    fig.plb_labels, fig.plb_row_height = everyone, row_h
     return fig
 
 
@@ -952,9 +962,25 @@ def _rank_ticks(k: int) -> list[int]:
 
 
 def rank_heatmap(stats: Stats, base: Path, formats=("png", "pdf"), styles=None) -> list[Path]:
+    """Write :func:`draw_rank_heatmap` and return its paths, PNG first. A figure taller than :data:`PAGE_IN` (60
+    losses) is split by rows into balanced parts that fit, ``base`` then ``<base>-2``, …, each on the whole
+    figure's rank scale; parts an earlier, longer report left behind go with :func:`prune_figures`."""
     with style():
         fig = draw_rank_heatmap(stats, styles)
-        return _drawn(fig, base, formats)
+        if fig is None or fig.get_size_inches()[1] <= PAGE_IN:
+            return _drawn(fig, base, formats)
+        order, row_h = fig.plb_labels, fig.plb_row_height
+        fixed = fig.get_size_inches()[1] - row_h * len(order) + 0.3  # title, column names; a part's longer title
+        fig.clear()
+        k = math.ceil(len(order) / max(1, int((PAGE_IN - fixed) // row_h)))
+        size = math.ceil(len(order) / k)
+        parts = [order[i:i + size] for i in range(0, len(order), size)]
+        out = []
+        for i, labels in enumerate(parts):
+            fig = draw_rank_heatmap(stats, styles, labels, (i + 1, len(parts)))
+            out += save(fig, base if i == 0 else base.with_name(f"{base.name}-{i + 1}"), formats)
+        log.info("%s in %d parts (each at most %.0f in tall)", base.name, len(parts), PAGE_IN)
+        return out
 
 
 def _cells(stats: Stats, task: str) -> pd.DataFrame:

@@ -180,3 +180,37 @@ def test_a_metrics_figure_of_many_losses_is_split_by_rows_into_page_sized_parts(
     assert abs(len(one) - len(two)) <= 1
     assert l1 == l2 == lims
     assert "part 1 of 2" in t1 and "rows 1–8 of 16" in t1.replace("\n", " ") and "rows 9–16 of 16" in t2
+
+
+def test_a_rank_heatmap_of_many_losses_is_split_by_rows_into_page_sized_parts(tmp_path, monkeypatch):
+    """rank_heatmap.png of 60 losses was 3.8 × 12.6 in, taller than a page. Its rows go into balanced parts no
+    taller than a page, each on the whole figure's rank scale (1 to 60) with its colourbar, the title saying which
+    rows; a later report with fewer losses leaves no part behind. (A 3.5-in page and 16 losses: the same split.)"""
+    from benchmark import figures as F
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_table
+
+    st = compute(synthetic_table(offsets={f"loss_{i:02d}": 0.1 * i for i in range(16)}, metrics=("psnr",),
+                                 seeds=(0,), n_images=3), n_boot=10)
+    monkeypatch.setattr(F, "PAGE_IN", 3.5)
+    drawn, draw = [], F.draw_rank_heatmap
+
+    def spy(*a, **kw):
+        fig = draw(*a, **kw)
+        ax = fig.axes[0]
+        drawn.append(([t.get_text() for t in ax.get_yticklabels()], ax.collections[0].get_clim(),
+                      fig.axes[0].get_title()))
+        return fig
+
+    monkeypatch.setattr(F, "draw_rank_heatmap", spy)
+    base = tmp_path / "figures" / "rank_heatmap"
+    paths = F.rank_heatmap(st, base, ("png",))
+    assert len(paths) >= 2 and all(_png_inches(p)[1] <= F.PAGE_IN for p in paths), paths
+    (order, clim, _), *parts = drawn
+    assert sum((p[0] for p in parts), []) == order and all(p[1] == clim == (1, 16) for p in parts)
+    assert max(len(p[0]) for p in parts) - min(len(p[0]) for p in parts) <= 1
+    assert f"(part 1 of {len(parts)}, rows 1–" in parts[0][2].replace("\n", " ")
+    monkeypatch.setattr(F, "PAGE_IN", 100.0)
+    written = F.rank_heatmap(st, base, ("png",))
+    F.prune_figures(base.parent, written)
+    assert sorted(p.name for p in base.parent.iterdir()) == ["rank_heatmap.png"]
