@@ -567,16 +567,10 @@ def fit_canvas(fig, pad: float = 0.04, max_iter: int = 6, min_axes: tuple[float,
 
 #: every format a figure may be written in (``plbench report --formats``)
 FIGURE_FORMATS = ("png", "pdf", "svg")
-#: the file names (without suffix) of the figures :mod:`benchmark.report` writes with this module
-#: the tallest figure (inches), a journal page's text height (9–9.7 in): a taller leaderboard or metrics figure is
-#: split into parts (at 24 in, the quick profile's 5-task leaderboard was one 16.75-in figure)
+#: the tallest figure (inches), a journal page's text height (9–9.7 in): a taller leaderboard, metrics figure or rank
+#: heatmap is split into parts (at 24 in, the quick profile's 5-task leaderboard was one 16.75-in figure)
 PAGE_IN = 9.0
-
-
-def rows_per_page(panel_height: float) -> int:
-    """How many rows of panels ``panel_height`` inches tall fit in :data:`PAGE_IN` beside a title
-    and a legend or colourbar (1.8 in); at least one."""
-    return max(1, int((PAGE_IN - 1.8) // panel_height))
+#: the file names (without suffix) of the figures :mod:`benchmark.report` writes with this module
 FIGURE_PATTERNS = ("rank_heatmap", "rank_heatmap-[0-9]*", "cd_diagram", "pd_plane", "training_curves", "metrics_*",
                    "visual_*")
 
@@ -1411,10 +1405,8 @@ def metric_points(stats: Stats, task: str, base: Path, formats=("png", "pdf"), s
         fixed = fig.get_size_inches()[1] - rows * panel + 0.3  # title, legend; a margin for a part's title
         order, xlims = fig.plb_labels, fig.plb_xlims
         fig.clear()
-        if panel + fixed <= PAGE_IN:  # whole panel rows fit a page: as many as fit, balanced
-            if rows == 1:
-                return _drawn(draw_metric_points(stats, task, styles), base, formats)
-            n = math.ceil(rows / rows_per_page(panel))
+        if panel + fixed <= PAGE_IN:  # whole panel rows fit a page (so there are several): as many as fit, balanced
+            n = math.ceil(rows / max(1, int((PAGE_IN - fixed) // panel)))
             per = math.ceil(rows / n) * cols
             parts = [(metrics[i:i + per], None) for i in range(0, len(metrics), per)]
         else:  # a panel row taller than a page: its loss rows in balanced parts, one panel row a part
