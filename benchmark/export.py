@@ -1371,7 +1371,7 @@ _TEX_SYMBOLS = {"≥": r"$\geq$", "≤": r"$\leq$", "±": r"$\pm$", "×": r"$\ti
                 "ρ": r"$\rho$", "τ": r"$\tau$", "χ": r"$\chi$", "α": r"$\alpha$", "μ": r"$\mu$", "σ": r"$\sigma$",
                 "▲": r"$^\blacktriangle$", "▼": r"$^\blacktriangledown$", "†": r"$^\dagger$", "⚠": WORSE_TEX,
                 "–": "--", "—": "---", "→": r"$\rightarrow$", "…": r"\dots{}", "·": r"$\cdot$", "≈": r"$\approx$",
-                "−": "-", "↑": r"$\uparrow$", "↓": r"$\downarrow$", "<": r"$<$", ">": r"$>$", "|": r"$|$",
+                "−": "$-$", "↑": r"$\uparrow$", "↓": r"$\downarrow$", "<": r"$<$", ">": r"$>$", "|": r"$|$",
                 "\u00a0": "~", "ℓ": r"$\ell$", "∞": r"$\infty$", "≠": r"$\neq$", "°": r"$^\circ$",
                 "∇": r"$\nabla$", "∂": r"$\partial$", "′": "'"}
 #: the last code point pdfLaTeX's UTF-8 input typesets as text (Latin-1 and Latin Extended-A/B); a
@@ -1409,13 +1409,18 @@ def _tex(s: str, name: bool = False) -> str:
     two characters merged into a ligature (``a--b`` is not ``a–b``). With ``name`` (a loss spec in a table
     cell) a ``'`` is the straight quote the spec has (``\\textquotesingle``); in prose it stays an
     apostrophe. A ``[`` is braced, ``{[}``: after a row's ``\\\\`` or a ``\\midrule`` (a name starting a table row)
-    LaTeX read it as their optional argument (``\\\\[a]``: 'Illegal unit of measure')."""
+    LaTeX read it as their optional argument (``\\\\[a]``: 'Illegal unit of measure'). In prose a ``-`` before a
+    digit, not after a letter or digit (``-0.01``), and every ``−`` are a minus sign, ``$-$``: text mode's ``-`` is a
+    hyphen; a name keeps its hyphens as typed."""
     rep = {"\\": r"\textbackslash{}", "&": r"\&", "[": "{[}", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
            "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}", "`": r"\textasciigrave{}",
            '"': r'\texttt{"}', **({"'": r"\textquotesingle{}"} if name else {}), **_TEX_SYMBOLS}
     out = ""
-    for ch in str(s):
+    s = str(s)
+    for i, ch in enumerate(s):
         piece = rep.get(ch) or _tex_greek(ch)
+        if ch == "-" and not name and s[i + 1:i + 2].isdigit() and not (i and (s[i - 1].isalnum() or s[i - 1] in ".-")):
+            piece = "$-$"
         if out and piece and out[-1] + piece[0] in _TEX_LIGATURES:
             out += "{}"
         out += piece
@@ -1486,6 +1491,7 @@ def _tex_cell(cell: Cell) -> str:
         return "--"
     txt = cell.mean + (f" $\\pm$ {cell.spread[1]}" if cell.spread[:1] == ("pm",) else
                        f" [{cell.spread[1]}, {cell.spread[2]}]" if cell.spread[:1] == ("iv",) else "")
+    txt = re.sub(r"[-−](?=\d)", "$-$", txt)  # a minus sign, not text mode's hyphen (-0.44 [-2.70, 1.81])
     if cell.bold:
         txt = rf"\textbf{{{txt}}}"
     sup = ("\\blacktriangle" if cell.vs == 1 else "\\blacktriangledown" if cell.vs == -1 else "") + \

@@ -214,3 +214,24 @@ def test_a_rank_heatmap_of_many_losses_is_split_by_rows_into_page_sized_parts(tm
     written = F.rank_heatmap(st, base, ("png",))
     F.prune_figures(base.parent, written)
     assert sorted(p.name for p in base.parent.iterdir()) == ["rank_heatmap.png"]
+
+
+def test_negative_values_in_latex_tables_are_minus_signs_not_hyphens():
+    """A metric with negative scores (niqe shifted, a score difference, an effect) was written into leaderboard.tex
+    as ``-0.44 [-2.70, 1.81]``: in LaTeX's text mode a hyphen, shorter and higher than the minus sign, which a
+    journal's copy editor sends back; the notes' ``−`` (U+2212) became a hyphen too. Both are ``$-$`` now."""
+    import re
+
+    from benchmark import export as E
+    from benchmark.stats import compute
+    from benchmark.synthetic import synthetic_runs, synthetic_table
+
+    kw = dict(tasks=("denoise",), seeds=(0, 1), offsets={"l1": 0.0, "l2": 0.5}, metrics=("niqe",), n_images=4)
+    t = synthetic_table(**kw)
+    t["value"] -= 6.5  # every niqe score negative
+    metas = [m for _, m, _ in synthetic_runs(budget_check=False, **kw)]
+    tex = E.latex(compute(t, metas, n_boot=20))
+    rows = [r for r in tex.splitlines() if r.startswith(("l1 ", "l2 ", "input "))]
+    assert len([r for r in rows if "$-$0." in r]) == 2, rows  # the task table's l1 and l2 rows
+    assert not [r for r in rows if re.search(r"(?<!\$)-\d", r)], rows
+    assert E.tex_text("images − 1") == "images $-$ 1"
