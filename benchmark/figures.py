@@ -1809,6 +1809,11 @@ def _mean_below_input(v: pd.DataFrame, metric: str = WORSE_METRIC) -> set[str]:
     return set(d[d < 0].index)
 
 
+def _minus(text: str) -> str:
+    """A number's ``-`` as the minus sign ``−`` matplotlib prints on every axis (``-0.44`` → ``−0.44``)."""
+    return re.sub(r"-(?=\d)", "−", text)
+
+
 def leaderboard_columns(n_tasks: int, panel_width: float) -> int:
     """How many task panels of ``panel_width`` inches :func:`draw_leaderboard_heatmap` sets side by side: two where
     they fit a page's width (:data:`COL2`), else one a row. Two panels of the quick profile's 7 metrics made a
@@ -1888,9 +1893,10 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
         given = board_text(boards[task])  # the task tables' own text of each mean, where the panel brings it
         if given is not None:
             given = given.reindex(index=shown, columns=columns)
-        said = given.where(given.map(lambda t: isinstance(t, str) and bool(t)), None) if given is not None else \
-            pd.DataFrame(None, index=shown, columns=columns)
-        cells[task] = v, colour, np.array([["–" if not np.isfinite(x) else said.at[l, c] or f"{x:.{decimals[c]}f}"
+        said = {} if given is None else {(l, c): t for l, row in given.iterrows() for c, t in row.items()
+                                         if isinstance(t, str) and t}
+        cells[task] = v, colour, np.array([["–" if not np.isfinite(x) else
+                                            _minus(said.get((l, c)) or f"{x:.{decimals[c]}f}")
                                             for c, x in row.items()] for l, row in v.iterrows()], dtype=object)
     panel_w = 0.5 * n_metrics + max(2.6, 0.9 + names_w)
     if panel_w > COL2:  # 12 metrics made 8.6 in: cells narrowed to the page, never below their numbers' width

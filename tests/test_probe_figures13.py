@@ -235,3 +235,18 @@ def test_negative_values_in_latex_tables_are_minus_signs_not_hyphens():
     assert len([r for r in rows if "$-$0." in r]) == 2, rows  # the task table's l1 and l2 rows
     assert not [r for r in rows if re.search(r"(?<!\$)-\d", r)], rows
     assert E.tex_text("images − 1") == "images $-$ 1"
+
+
+def test_negative_means_in_the_leaderboard_figure_print_a_minus_sign():
+    """leaderboard.png printed a negative mean as the task table's text, '-0.44' with a hyphen, beside axes whose
+    negative numbers matplotlib prints with a minus sign '−': the cells now print '−0.44' too."""
+    import pandas as pd
+
+    from benchmark import figures as F
+
+    board = {"denoise": pd.DataFrame({"niqe ↓": [0.5, -0.44, -1.2]}, index=["input", "l1", "l2"])}
+    with F.style() as plt:
+        fig = F.draw_leaderboard_heatmap(board)
+        cells = [t.get_text() for t in fig.axes[0].texts]
+        plt.close(fig)
+    assert "−0.44" in cells and "−1.20" in cells and not [c for c in cells if "-" in c], cells
