@@ -2002,7 +2002,8 @@ def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, o
         groups: list[tuple[list[str], list[str] | None]] = [(sorted(boards), None)]
         height = fig.get_size_inches()[1]
         if height > PAGE_IN:
-            order = order if order is not None else leaderboard_order(boards)
+            order = list(order) if order is not None else leaderboard_order(boards)
+            order += sorted({lab for _, lab in (lost or {})} - set(order))  # as drawn: a lost loss's row last
             # what a part has besides its panel rows (title, column names, colourbar), as measured on the whole
             # figure, with a margin for a part's longer title
             fixed = height - fig.plb_rows * fig.plb_panel_height + 0.3

@@ -114,6 +114,11 @@ def test_a_task_of_many_losses_is_split_by_rows_into_page_sized_parts(tmp_path, 
     F.draw_leaderboard_heatmap = spy
     try:
         F.leaderboard_heatmap(board, tmp_path / "leaderboard.png")
+        drawn.clear()  # a loss with no restoration to score (all its runs diverged) keeps its row, in a part too
+        F.leaderboard_heatmap(board, tmp_path / "lost.png", lost={("denoise", "boom"): "diverged 2/2"})
+        assert drawn[0][0][-1] == drawn[-1][0][-1] == "boom (diverged 2/2)", [d[0][-1] for d in drawn]
+        drawn.clear()
+        F.leaderboard_heatmap(board, tmp_path / "leaderboard.png")
     finally:
         F.draw_leaderboard_heatmap = draw
     parts = [tmp_path / "leaderboard.png", *F.leaderboard_parts(tmp_path / "leaderboard.png")]
