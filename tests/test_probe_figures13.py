@@ -58,6 +58,22 @@ def _png_inches(path) -> tuple[float, float]:
         return im.size[0] / 200, im.size[1] / 200  # every figure is written at 200 dpi
 
 
+def _sizes(monkeypatch) -> dict:
+    """:func:`benchmark.figures.save` without writing the files: {file name: figure size (in)} of every figure saved,
+    the size its PNG has (the canvas is saved as laid out, at 200 dpi: :func:`_png_inches`)."""
+    from benchmark import figures as F
+
+    saved = {}
+
+    def save(fig, base, formats=("png",)):
+        saved[base.name] = tuple(fig.get_size_inches())
+        fig.clear()
+        return [base.with_name(base.name + ".png")]
+
+    monkeypatch.setattr(F, "save", save)
+    return saved
+
+
 def _quick_boards():
     import numpy as np
     import pandas as pd
@@ -111,24 +127,17 @@ def test_a_task_of_many_losses_is_split_by_rows_into_page_sized_parts(tmp_path, 
                       fig._suptitle.get_text()))
         return fig
 
-    F.draw_leaderboard_heatmap = spy
-    try:
-        F.leaderboard_heatmap(board, tmp_path / "leaderboard.png")
-        drawn.clear()  # a loss with no restoration to score (all its runs diverged) keeps its row, in a part too
-        F.leaderboard_heatmap(board, tmp_path / "lost.png", lost={("denoise", "boom"): "diverged 2/2"})
-        assert drawn[0][0][-1] == drawn[-1][0][-1] == "boom (diverged 2/2)", [d[0][-1] for d in drawn]
-        drawn.clear()
-        F.leaderboard_heatmap(board, tmp_path / "leaderboard.png")
-    finally:
-        F.draw_leaderboard_heatmap = draw
-    parts = [tmp_path / "leaderboard.png", *F.leaderboard_parts(tmp_path / "leaderboard.png")]
-    assert len(parts) == 2 and all(_png_inches(p)[1] <= F.PAGE_IN for p in parts)
+    monkeypatch.setattr(F, "draw_leaderboard_heatmap", spy)
+    sizes = _sizes(monkeypatch)
+    # a loss with no restoration to score (all its runs diverged) keeps its row, last, in a part too
+    F.leaderboard_heatmap(board, tmp_path / "leaderboard.png", lost={("denoise", "boom"): "diverged 2/2"})
+    assert list(sizes) == ["leaderboard", "leaderboard-2"] and all(h <= F.PAGE_IN for _, h in sizes.values())
     (order, whole, _), (one, c1, t1), (two, c2, t2) = drawn
     assert one[0] == two[0] == order[0] == "input" and one[1:] + two[1:] == order[1:]
-    assert abs(len(one) - len(two)) <= 1
+    assert two[-1] == order[-1] == "boom (diverged 2/2)" and abs(len(one) - len(two)) <= 1
     assert np.allclose(np.vstack([c1, c2[1:]]), whole)  # one colour scale for the whole task
-    assert "part 1 of 2: denoise, rows 1–8 of 16" in t1.replace("\n", " ")
-    assert "rows 9–16 of 16" in t2.replace("\n", " ")
+    assert "part 1 of 2: denoise, rows 1–9 of 17" in t1.replace("\n", " ")
+    assert "rows 10–17 of 17" in t2.replace("\n", " ")
 
 
 def test_a_twelve_metric_leaderboard_fits_a_page_width():
@@ -178,8 +187,9 @@ def test_a_metrics_figure_of_many_losses_is_split_by_rows_into_page_sized_parts(
         return fig
 
     monkeypatch.setattr(F, "draw_metric_points", spy)
-    paths = F.metric_points(st, "denoise", tmp_path / "metrics_denoise", ("png",))
-    assert len(paths) == 2 and all(_png_inches(p)[1] <= F.PAGE_IN for p in paths), paths
+    sizes = _sizes(monkeypatch)
+    F.metric_points(st, "denoise", tmp_path / "metrics_denoise", ("png",))
+    assert list(sizes) == ["metrics_denoise", "metrics_denoise-2"] and all(h <= F.PAGE_IN for _, h in sizes.values())
     (order, lims, _), (one, l1, t1), (two, l2, t2) = drawn
     assert one[-1] == two[-1] == order[-1] == "input" and one[:-1] + two[:-1] == order[:-1]
     assert abs(len(one) - len(two)) <= 1
@@ -208,16 +218,18 @@ def test_a_rank_heatmap_of_many_losses_is_split_by_rows_into_page_sized_parts(tm
         return fig
 
     monkeypatch.setattr(F, "draw_rank_heatmap", spy)
+    sizes = _sizes(monkeypatch)
     base = tmp_path / "figures" / "rank_heatmap"
-    paths = F.rank_heatmap(st, base, ("png",))
-    assert len(paths) >= 2 and all(_png_inches(p)[1] <= F.PAGE_IN for p in paths), paths
+    F.rank_heatmap(st, base, ("png",))
+    assert len(sizes) >= 2 and all(h <= F.PAGE_IN for _, h in sizes.values()), sizes
     (order, clim, _), *parts = drawn
     assert sum((p[0] for p in parts), []) == order and all(p[1] == clim == (1, 16) for p in parts)
     assert max(len(p[0]) for p in parts) - min(len(p[0]) for p in parts) <= 1
     assert f"(part 1 of {len(parts)}, rows 1–" in parts[0][2].replace("\n", " ")
-    monkeypatch.setattr(F, "PAGE_IN", 100.0)
-    written = F.rank_heatmap(st, base, ("png",))
-    F.prune_figures(base.parent, written)
+    base.parent.mkdir()
+    for name in ("rank_heatmap.png", "rank_heatmap-2.png", "rank_heatmap-3.pdf"):  # parts of a longer report
+        (base.parent / name).write_bytes(b"")
+    F.prune_figures(base.parent, [base.with_suffix(".png")])
     assert sorted(p.name for p in base.parent.iterdir()) == ["rank_heatmap.png"]
 
 
