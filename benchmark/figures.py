@@ -2009,8 +2009,8 @@ def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, o
             fixed = height - fig.plb_rows * fig.plb_panel_height + 0.3
             per = int((PAGE_IN - fixed) // fig.plb_panel_height)
             tasks = sorted(boards)
-            if per >= 1:  # whole panels: tasks in parts of `per` panel rows
-                per *= fig.plb_columns
+            if per >= 1:  # whole panels: tasks in balanced parts of at most `per` panel rows
+                per = math.ceil(fig.plb_rows / math.ceil(fig.plb_rows / per)) * fig.plb_columns
                 groups = [(tasks[i:i + per], None) for i in range(0, len(tasks), per)]
             else:  # one panel row is taller than a page (a task of many losses): its rows in balanced parts
                 losses = [lab for lab in order if lab != INPUT]

@@ -267,3 +267,28 @@ def test_negative_means_in_the_leaderboard_figure_print_a_minus_sign():
         cells = [t.get_text() for t in fig.axes[0].texts]
         plt.close(fig)
     assert "−0.44" in cells and "−1.20" in cells and not [c for c in cells if "-" in c], cells
+
+
+def test_a_leaderboard_split_by_task_is_balanced(monkeypatch, tmp_path):
+    """Five task panels where four fit a page were split 4 + 1: a last part of one small panel beside a full page.
+    The parts are balanced (3 + 2), each still within the page."""
+    import numpy as np
+    import pandas as pd
+
+    from benchmark import figures as F
+
+    rng = np.random.default_rng(0)
+    losses = ["input", "l1", "l2", "ssim"]
+    boards = {f"task{t}": pd.DataFrame({f"m{j} ↑": rng.normal(25, 2, 4) for j in range(7)}, index=losses)
+              for t in range(5)}  # one panel a row
+    with F.style() as plt:
+        whole = F.draw_leaderboard_heatmap(boards)
+        h, rows, panel = whole.get_size_inches()[1], whole.plb_rows, whole.plb_panel_height
+        plt.close(whole)
+    monkeypatch.setattr(F, "PAGE_IN", h - rows * panel + 0.3 + 4 * panel + 0.05)  # four panel rows fit
+    drawn, draw = [], F.draw_leaderboard_heatmap
+    monkeypatch.setattr(F, "draw_leaderboard_heatmap", lambda b, *a, **k: drawn.append(sorted(b)) or draw(b, *a, **k))
+    sizes = _sizes(monkeypatch)
+    F.leaderboard_heatmap(boards, tmp_path / "leaderboard.png")
+    assert drawn[1:] == [["task0", "task1", "task2"], ["task3", "task4"]], drawn
+    assert all(h <= F.PAGE_IN for _, h in sizes.values()), sizes
