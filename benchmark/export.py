@@ -264,15 +264,17 @@ def md_text(s, cell: bool = True, code: bool = True) -> str:
     that could open a tag or comment (before a letter, ``/``, ``!`` or ``?``), every ``>`` and an
     ``&`` that could start an entity become entities, while a ``<`` before a space or a digit
     (``< 5``) stays as it is; code spans are literal in Markdown and stay as written. A ``\\``, a
-    ``*``, a ``$``, a ``~`` and a ``_`` that is not between two letters or digits are backslash-escaped,
-    so a loss spec ``0.5*l1 + 0.1*vgg`` is not read as emphasis, ``tag='$x$'`` as GitHub maths nor
-    ``tag='~a~'`` as strikethrough (``ms_ssim`` stays as it is). In a table
+    ``*``, a ``$``, a ``~``, a ``_`` that is not between two letters or digits and a ``]`` that could close a
+    link (before ``(``, ``[`` or ``:``) are backslash-escaped, so a loss spec ``0.5*l1 + 0.1*vgg`` is not read as
+    emphasis, ``tag='$x$'`` as GitHub maths, ``tag='~a~'`` as strikethrough nor ``[a](b)`` as a link (``ms_ssim``
+    and ``mean [low, high]`` stay as they are). In a table
     cell (``cell``) ``|`` is escaped, in code spans too (GFM); newlines become spaces. Without ``code`` (a
     name: :func:`md_name`) nothing is a code span and each backtick is escaped."""
     text = str(s).replace("\r", " ").replace("\n", " ")
 
     def esc(t: str) -> str:
         t = re.sub(r"(?<![^\W_])_|_(?![^\W_])", r"\\_", re.sub(r"([\\*$~])", r"\\\1", t))
+        t = re.sub(r"\](?=[(\[:])", r"\\]", t)  # [a](b), [a][r], [a]: url: text, not a link
         t = re.sub(r"&(?=[A-Za-z0-9#])", "&amp;", t)
         return re.sub(r"<(?=[A-Za-z/!?])", "&lt;", t).replace(">", "&gt;")
 
@@ -1388,7 +1390,7 @@ _TEX_SYMBOLS = {"≥": r"$\geq$", "≤": r"$\leq$", "±": r"$\pm$", "×": r"$\ti
                 "ρ": r"$\rho$", "τ": r"$\tau$", "χ": r"$\chi$", "α": r"$\alpha$", "μ": r"$\mu$", "σ": r"$\sigma$",
                 "▲": r"$^\blacktriangle$", "▼": r"$^\blacktriangledown$", "†": r"$^\dagger$", "⚠": WORSE_TEX,
                 "–": "--", "—": "---", "→": r"$\rightarrow$", "…": r"\dots{}", "·": r"$\cdot$", "≈": r"$\approx$",
-                "−": "-", "↑": r"$\uparrow$", "↓": r"$\downarrow$", "<": r"$<$", ">": r"$>$", "|": r"$|$",
+                "−": "$-$", "↑": r"$\uparrow$", "↓": r"$\downarrow$", "<": r"$<$", ">": r"$>$", "|": r"$|$",
                 "\u00a0": "~", "ℓ": r"$\ell$", "∞": r"$\infty$", "≠": r"$\neq$", "°": r"$^\circ$",
                 "∇": r"$\nabla$", "∂": r"$\partial$", "′": "'"}
 #: the last code point pdfLaTeX's UTF-8 input typesets as text (Latin-1 and Latin Extended-A/B); a
@@ -1425,13 +1427,19 @@ def _tex(s: str, name: bool = False) -> str:
     double quote as themselves (plain, TeX prints an opening quote ‘ and, in OT1, a closing ”), and no
     two characters merged into a ligature (``a--b`` is not ``a–b``). With ``name`` (a loss spec in a table
     cell) a ``'`` is the straight quote the spec has (``\\textquotesingle``); in prose it stays an
-    apostrophe."""
-    rep = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+    apostrophe. A ``[`` is braced, ``{[}``: after a row's ``\\\\`` or a ``\\midrule`` (a name starting a table row)
+    LaTeX read it as their optional argument (``\\\\[a]``: 'Illegal unit of measure'). In prose a ``-`` before a
+    digit, not after a letter or digit (``-0.01``), and every ``−`` are a minus sign, ``$-$``: text mode's ``-`` is a
+    hyphen; a name keeps its hyphens as typed."""
+    rep = {"\\": r"\textbackslash{}", "&": r"\&", "[": "{[}", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
            "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}", "`": r"\textasciigrave{}",
            '"': r'\texttt{"}', **({"'": r"\textquotesingle{}"} if name else {}), **_TEX_SYMBOLS}
     out = ""
-    for ch in str(s):
+    s = str(s)
+    for i, ch in enumerate(s):
         piece = rep.get(ch) or _tex_greek(ch)
+        if ch == "-" and not name and s[i + 1:i + 2].isdigit() and not (i and (s[i - 1].isalnum() or s[i - 1] in ".-")):
+            piece = "$-$"
         if out and piece and out[-1] + piece[0] in _TEX_LIGATURES:
             out += "{}"
         out += piece
@@ -1502,6 +1510,7 @@ def _tex_cell(cell: Cell) -> str:
         return "--"
     txt = cell.mean + (f" $\\pm$ {cell.spread[1]}" if cell.spread[:1] == ("pm",) else
                        f" [{cell.spread[1]}, {cell.spread[2]}]" if cell.spread[:1] == ("iv",) else "")
+    txt = re.sub(r"[-−](?=\d)", "$-$", txt)  # a minus sign, not text mode's hyphen (-0.44 [-2.70, 1.81])
     if cell.bold:
         txt = rf"\textbf{{{txt}}}"
     sup = ("\\blacktriangle" if cell.vs == 1 else "\\blacktriangledown" if cell.vs == -1 else "") + \

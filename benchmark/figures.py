@@ -567,16 +567,12 @@ def fit_canvas(fig, pad: float = 0.04, max_iter: int = 6, min_axes: tuple[float,
 
 #: every format a figure may be written in (``plbench report --formats``)
 FIGURE_FORMATS = ("png", "pdf", "svg")
+#: the tallest figure (inches), a journal page's text height (9–9.7 in): a taller leaderboard, metrics figure or rank
+#: heatmap is split into parts (at 24 in, the quick profile's 5-task leaderboard was one 16.75-in figure)
+PAGE_IN = 9.0
 #: the file names (without suffix) of the figures :mod:`benchmark.report` writes with this module
-#: the tallest figure (inches): a taller leaderboard or metrics figure is split into parts
-PAGE_IN = 24.0
-
-
-def rows_per_page(panel_height: float) -> int:
-    """How many rows of panels ``panel_height`` inches tall fit in :data:`PAGE_IN` beside a title
-    and a legend or colourbar (1.8 in); at least one."""
-    return max(1, int((PAGE_IN - 1.8) // panel_height))
-FIGURE_PATTERNS = ("rank_heatmap", "cd_diagram", "pd_plane", "training_curves", "metrics_*", "visual_*")
+FIGURE_PATTERNS = ("rank_heatmap", "rank_heatmap-[0-9]*", "cd_diagram", "pd_plane", "training_curves", "metrics_*",
+                   "visual_*")
 
 
 #: the metadata :func:`save` gives each vector format: no creation date, which made every report rewrite them
@@ -849,7 +845,10 @@ def metric_name(metric: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-def draw_rank_heatmap(stats: Stats, styles=None):
+def draw_rank_heatmap(stats: Stats, styles=None, labels: list[str] | None = None, part: tuple[int, int] | None = None):
+    """``rank_heatmap``: loss × task mean ranks and ``all``, the overall ranking's. ``labels``: only these rows (a
+    part of a figure too tall for a page), on the whole figure's rank scale; ``part``: (i, n) for "part i of n" in
+    the title. The figure records its rows (``plb_labels``) and one row's height in inches (``plb_row_height``)."""
     import seaborn as sns
 
     if stats.task_ranks is None or stats.task_ranks.empty:
@@ -859,9 +858,12 @@ def draw_rank_heatmap(stats: Stats, styles=None):
 
     tr = stats.task_ranks.copy()
     tr["all"] = stats.ranks.set_index("label").loc[tr.index, "mean_rank"]
+    k = len(tr)  # the scale: every ranked loss, in a part too
+    everyone = list(tr.index)
+    if labels is not None:
+        tr = tr.loc[[lab for lab in tr.index if lab in set(labels)]]
     rows = row_labels(tr.index, 34)
     row_h = 0.06 + 0.125 * max(_lines(r) for r in rows)
-    k = len(tr)
     # a task column that ranks fewer losses has its mean ranks stretched onto 1..k for the colour
     # (:func:`column_counts`), so its worst is at the scale's end like every other column's; the text
     # keeps the mean rank and the column its count. Then a colour is a place between the column's best
@@ -891,7 +893,9 @@ def draw_rank_heatmap(stats: Stats, styles=None):
         note += "; –: not ranked there (no score)"
     width = min(COL2, 2.2 + 0.5 * tr.shape[1])
     smoke = smoke_test(stats, short=True)  # runs not shown converged (or too few), as the leaderboard opens
-    title = wrap_title(f"Mean rank over each task's metrics{note}", width)
+    some = f" (part {part[0]} of {part[1]}, rows {everyone.index(tr.index[0]) + 1}–{everyone.index(tr.index[-1]) + 1}" \
+        f" of {k})" if part else ""
+    title = wrap_title(f"Mean rank over each task's metrics{some}{note}", width)
     if smoke:  # on lines of its own, a little narrower: the title is centred on the axes, not the canvas
         title = wrap_title(smoke, 0.85 * width) + "\n" + title
     # each title line past the first is made room for (≈ 0.14 in at 8 pt), not taken from the rows
@@ -926,6 +930,7 @@ def draw_rank_heatmap(stats: Stats, styles=None):
     ax.tick_params(length=0)
     ax.set_title(title)
     fit_canvas(fig)
+    fig.plb_labels, fig.plb_row_height = everyone, row_h
     return fig
 
 
@@ -951,9 +956,25 @@ def _rank_ticks(k: int) -> list[int]:
 
 
 def rank_heatmap(stats: Stats, base: Path, formats=("png", "pdf"), styles=None) -> list[Path]:
+    """Write :func:`draw_rank_heatmap` and return its paths, PNG first. A figure taller than :data:`PAGE_IN` (60
+    losses) is split by rows into balanced parts that fit, ``base`` then ``<base>-2``, …, each on the whole
+    figure's rank scale; parts an earlier, longer report left behind go with :func:`prune_figures`."""
     with style():
         fig = draw_rank_heatmap(stats, styles)
-        return _drawn(fig, base, formats)
+        if fig is None or fig.get_size_inches()[1] <= PAGE_IN:
+            return _drawn(fig, base, formats)
+        order, row_h = fig.plb_labels, fig.plb_row_height
+        fixed = fig.get_size_inches()[1] - row_h * len(order) + 0.3  # title, column names; a part's longer title
+        fig.clear()
+        k = math.ceil(len(order) / max(1, int((PAGE_IN - fixed) // row_h)))
+        size = math.ceil(len(order) / k)
+        parts = [order[i:i + size] for i in range(0, len(order), size)]
+        out = []
+        for i, labels in enumerate(parts):
+            fig = draw_rank_heatmap(stats, styles, labels, (i + 1, len(parts)))
+            out += save(fig, base if i == 0 else base.with_name(f"{base.name}-{i + 1}"), formats)
+        log.info("%s in %d parts (each at most %.0f in tall)", base.name, len(parts), PAGE_IN)
+        return out
 
 
 def _cells(stats: Stats, task: str) -> pd.DataFrame:
@@ -1245,11 +1266,14 @@ def pd_plane(stats: Stats, base: Path, formats=("png", "pdf"), highlight: set[st
 
 
 def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] | None = None,
-                       part: tuple[int, int] | None = None):
+                       part: tuple[int, int] | None = None, labels: list[str] | None = None,
+                       xlims: dict[str, tuple[float, float]] | None = None):
     """Per-metric point plots with 95% CIs for one task (see module docstring); ``metrics``: only
     these panels (a part of a longer figure: the loss order stays the whole task's), ``part``: (i, n)
-    for "part i of n" in the title. The figure records its panels (``plb_metrics``), grid
-    (``plb_rows`` × ``plb_columns``) and one panel row's height in inches (``plb_panel_height``)."""
+    for "part i of n" in the title; ``labels``: only these loss rows, and ``input`` (a part of a task too
+    long for a page), each panel's x range from ``xlims`` ({metric: range}, the whole figure's). The figure
+    records its panels (``plb_metrics``), grid (``plb_rows`` × ``plb_columns``), one panel row's height in
+    inches (``plb_panel_height``), its loss rows (``plb_labels``, the input's last) and x ranges (``plb_xlims``)."""
     plt = _Figures()
     from matplotlib.lines import Line2D
     from matplotlib.ticker import MaxNLocator
@@ -1262,6 +1286,14 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
     order = rank_order(c[c["label"] != INPUT].groupby("label")["rank"].mean())  # ties by name, as the tables
     lost = lost_labels(stats, task)  # rows of their status after the ranked losses, as in the task table
     order = order + sorted(lost) + [INPUT] * (INPUT in set(c["label"]))
+    losses = [lab for lab in order if lab != INPUT]
+    if labels is not None:  # a part's rows; the title says which
+        order = [lab for lab in order if lab in set(labels) or lab == INPUT]
+        c = c[c["label"].isin(order)]
+        mine = [lab for lab in order if lab != INPUT]
+        part_rows = f", rows {losses.index(mine[0]) + 1}–{losses.index(mine[-1]) + 1} of {len(losses)}" if mine else ""
+    else:
+        part_rows = ""
     worse = worse_labels(stats, task)
     ticks = wrap_labels([l + (f" {WORSE}" if l in worse else "") for l in order], 34)
     # each loss row as tall as its own wrapped label plus a gap (inches), so one long label does not
@@ -1321,14 +1353,18 @@ def draw_metric_points(stats: Stats, task: str, styles=None, metrics: list[str] 
         else:  # no score at all: no scale (matplotlib's range for no data read as 0.04, 0.00, −0.04 of the metric)
             ax.set_xticks([])
         ax.set_ylim(span / unit - 0.5, -0.5)
+        if xlims and m in xlims:  # a part of a longer figure: the whole figure's range
+            ax.set_xlim(*xlims[m])
         if not bool(g["higher_is_better"].iloc[0]):  # better on the right in every panel, as the title says
             ax.invert_xaxis()
     for ax in list(axes.flat)[len(metrics):]:
         ax.remove()
     w = fig.get_size_inches()[0]
-    fig.suptitle(wrap_title(f"{task}: mean and 95% CI per metric" + (f" (part {part[0]} of {part[1]})" if part
-                                                                     else "") + "; better: right", w))
+    fig.suptitle(wrap_title(f"{task}: mean and 95% CI per metric" + (f" (part {part[0]} of {part[1]}{part_rows})"
+                                                                     if part else "") + "; better: right", w))
     fig.plb_metrics, fig.plb_rows, fig.plb_columns, fig.plb_panel_height = metrics, rows, cols, span + 0.55
+    fig.plb_labels = order
+    fig.plb_xlims = {m: tuple(sorted(ax.get_xlim())) for ax, m in zip(axes.flat, metrics)}
     dot = dict(color="0.2", ls="none", ms=4)
     if tested_any:
         proxies = [(Line2D([], [], marker="o", **dot), "filled: not significantly worse than another" + (
@@ -1358,20 +1394,32 @@ def metric_points(stats: Stats, task: str, base: Path, formats=("png", "pdf"), s
     """Write :func:`draw_metric_points` and return its paths, PNG first. A figure taller than :data:`PAGE_IN`
     (many losses × many metrics) is split by rows of metric panels into parts that each fit it,
     ``base`` then ``<base>-2``, …, balanced, every part with the whole figure's loss order, its own
-    legend and "part i of n" in its title; the paths are part by part. Parts an earlier, longer
-    report left behind go with :func:`prune_figures`."""
+    legend and "part i of n" in its title; where one panel row is taller than a page (60 losses), each panel
+    row's losses are split too, into balanced parts, each with the input row and the whole figure's x ranges.
+    The paths are part by part. Parts an earlier, longer report left behind go with :func:`prune_figures`."""
     with style():
         fig = draw_metric_points(stats, task, styles)
-        if fig is None or fig.get_size_inches()[1] <= PAGE_IN or fig.plb_rows == 1:
+        if fig is None or fig.get_size_inches()[1] <= PAGE_IN:
             return _drawn(fig, base, formats)
         metrics, cols, rows, panel = fig.plb_metrics, fig.plb_columns, fig.plb_rows, fig.plb_panel_height
+        fixed = fig.get_size_inches()[1] - rows * panel + 0.3  # title, legend; a margin for a part's title
+        order, xlims = fig.plb_labels, fig.plb_xlims
         fig.clear()
-        n = math.ceil(rows / rows_per_page(panel))
-        per = math.ceil(rows / n) * cols
-        parts = [metrics[i:i + per] for i in range(0, len(metrics), per)]
+        if panel + fixed <= PAGE_IN:  # whole panel rows fit a page (so there are several): as many as fit, balanced
+            n = math.ceil(rows / max(1, int((PAGE_IN - fixed) // panel)))
+            per = math.ceil(rows / n) * cols
+            parts = [(metrics[i:i + per], None) for i in range(0, len(metrics), per)]
+        else:  # a panel row taller than a page: its loss rows in balanced parts, one panel row a part
+            losses = [lab for lab in order if lab != INPUT]
+            row_in = (panel - 0.55) / max(1, len(order))  # the mean height of a loss row
+            fit = max(1, int((PAGE_IN - fixed - 0.55) // row_in) - (INPUT in order))
+            k = math.ceil(len(losses) / fit)
+            size = math.ceil(len(losses) / k)
+            parts = [(metrics[i:i + cols], losses[j:j + size]) for i in range(0, len(metrics), cols)
+                     for j in range(0, len(losses), size)]
         out = []
-        for i, part in enumerate(parts):
-            fig = draw_metric_points(stats, task, styles, part, (i + 1, len(parts)))
+        for i, (part, labels) in enumerate(parts):
+            fig = draw_metric_points(stats, task, styles, part, (i + 1, len(parts)), labels, xlims)
             out += save(fig, base if i == 0 else base.with_name(f"{base.name}-{i + 1}"), formats)
         log.info("%s in %d parts (each at most %.0f in tall)", base.name, len(parts), PAGE_IN)
         return out
@@ -1763,6 +1811,11 @@ def _mean_below_input(v: pd.DataFrame, metric: str = WORSE_METRIC) -> set[str]:
     return set(d[d < 0].index)
 
 
+def _minus(text: str) -> str:
+    """A number's ``-`` as the minus sign ``−`` matplotlib prints on every axis (``-0.44`` → ``−0.44``)."""
+    return re.sub(r"-(?=\d)", "−", text)
+
+
 def leaderboard_columns(n_tasks: int, panel_width: float) -> int:
     """How many task panels of ``panel_width`` inches :func:`draw_leaderboard_heatmap` sets side by side: two where
     they fit a page's width (:data:`COL2`), else one a row. Two panels of the quick profile's 7 metrics made a
@@ -1771,7 +1824,8 @@ def leaderboard_columns(n_tasks: int, panel_width: float) -> int:
 
 
 def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, order: list[str] | None = None,
-                             part: tuple[int, int] | None = None, lost: dict | None = None):
+                             part: tuple[int, int] | None = None, lost: dict | None = None,
+                             rows: list[str] | None = None):
     """``leaderboard.png``: one panel per task (2 per row where they fit a page's width, :func:`leaderboard_columns`,
     a last odd panel centred; else 1), loss × metric.
 
@@ -1786,8 +1840,11 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     any run below the input, as the tables mark it) when given, else from the means. ``order``: the
     row order to use (a part of a longer leaderboard keeps the whole one's); ``part``: (i, n) for
     "part i of n" in the title; ``lost``: {(task, label): status} of the losses with no restoration to score
-    (:func:`lost_labels`), whose row names say so (``boom (diverged 2/2)``), as their task tables' rows do.
-    The figure's ``plb_panel_height`` is one panel row's height in inches."""
+    (:func:`lost_labels`), whose row names say so (``boom (diverged 2/2)``), as their task tables' rows do;
+    ``rows``: draw these rows of ``order`` only, and ``input`` (a part of a task too long for a page), coloured
+    on the scale of every row. The metric names are written once, under the last row of panels (every panel
+    has every column). The figure's ``plb_panel_height`` is one panel row's height in inches, ``plb_row_height``
+    one loss row's, ``plb_rows`` its panel rows."""
     plt = _Figures()
     import seaborn as sns
     from matplotlib.cm import ScalarMappable
@@ -1798,6 +1855,7 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     values = {t: _board_values(b) for t, b in sorted(boards.items())}
     order = list(order) if order is not None else leaderboard_order(boards)
     order += sorted({lab for _, lab in (lost or {})} - set(order))  # a lost loss: its row, after the others
+    shown = order if rows is None else [lab for lab in order if lab in set(rows) or lab == INPUT]
     columns = list(dict.fromkeys(c for v in values.values() for c in v.columns))
     rank_of = {m: i for i, m in enumerate(metric_order({_metric_of(c)[0] for c in columns}))}
     columns.sort(key=lambda c: rank_of[_metric_of(c)[0]])
@@ -1818,56 +1876,66 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     # every panel's row names, ⚠ included, wrapped alike; the rows are as tall as the tallest of them
     lost = lost or {}
     names = [str(l) + (f" ({lost[t, l]})" if (t, l) in lost else "") + (f" {WORSE}" if l in flagged[t] else "")
-             for t in values for l in order]
-    ylab = dict(zip(((t, l) for t in values for l in order), row_labels(names, 34)))
+             for t in values for l in shown]
+    ylab = dict(zip(((t, l) for t in values for l in shown), row_labels(names, 34)))
     row_h = 0.06 + 0.125 * max(_lines(l) for l in ylab.values())
     # room for long column names under the panels (a metric scored with a checkpoint): without it
     # they took the rows' height and the rows' names and values ran into each other
     names_in = max((len(_column_name(c)) for c in columns), default=0) * 0.55 * 8 / 72
-    panel_h = row_h * len(order) + 1.3 + max(0.0, names_in - 0.9)
+    labels_h = max(0.9, names_in)  # the metric names, once under the last row of panels
+    panel_h = row_h * len(shown) + 0.4
     # each panel holds its row names (7 pt, ≈ 0.055 in a character) beside its cells: long one-line
     # names (up to 44 characters) otherwise ran across the neighbouring panel's cells
     names_w = max((len(s) for l in ylab.values() for s in l.split("\n")), default=0) * 0.055
+    cells = {}  # task → (means, colours, texts) of the rows drawn
+    for task, v in values.items():
+        v = v.reindex(index=order, columns=columns)  # every metric in every panel: cells alike, columns aligned
+        colour = pd.DataFrame({c: gain_over_input(v[c], _metric_of(c)[1]) for c in v.columns}, index=v.index)
+        v, colour = v.loc[shown], colour.loc[shown]  # a part's rows, on the whole task's colour scale
+        given = board_text(boards[task])  # the task tables' own text of each mean, where the panel brings it
+        if given is not None:
+            given = given.reindex(index=shown, columns=columns)
+        said = {} if given is None else {(l, c): t for l, row in given.iterrows() for c, t in row.items()
+                                         if isinstance(t, str) and t}
+        cells[task] = v, colour, np.array([["–" if not np.isfinite(x) else
+                                            _minus(said.get((l, c)) or f"{x:.{decimals[c]}f}")
+                                            for c, x in row.items()] for l, row in v.iterrows()], dtype=object)
     panel_w = 0.5 * n_metrics + max(2.6, 0.9 + names_w)
+    if panel_w > COL2:  # 12 metrics made 8.6 in: cells narrowed to the page, never below their numbers' width
+        chars = max((len(str(t)) for _, _, text in cells.values() for t in text.flat), default=1)
+        panel_w = max(COL2, n_metrics * (0.05 * chars + 0.1) + 0.9 + names_w)  # a 6-pt digit ≈ 0.05 in
     cols = leaderboard_columns(n, panel_w)
-    rows = -(-n // cols)
-    fig = plt.figure(figsize=(cols * panel_w, rows * panel_h + 1.0), layout="constrained")
-    gs = fig.add_gridspec(rows + 1, 2 * cols, height_ratios=[panel_h] * rows + [0.5])
+    n_rows = -(-n // cols)
+    fig = plt.figure(figsize=(cols * panel_w, n_rows * panel_h + labels_h + 1.0), layout="constrained")
+    gs = fig.add_gridspec(n_rows + 1, 2 * cols, height_ratios=[panel_h] * n_rows + [0.5])
     cmap, norm = sns.color_palette("vlag_r", as_cmap=True), Normalize(-1.0, 1.0)
     axes = []
     dashed = False  # a cell with no score ("–") drawn: the title says what it is
-    for i, (task, v) in enumerate(values.items()):
+    for i, task in enumerate(values):
         r, k = divmod(i, cols)
         in_row = min(cols, n - r * cols)
         start = 2 * k + (cols - in_row)  # the last row's panels centred
         ax = fig.add_subplot(gs[r, start:start + 2])
         axes.append(ax)
-        v = v.reindex(index=order, columns=columns)  # every metric in every panel: cells alike, columns aligned
-        colour = pd.DataFrame({c: gain_over_input(v[c], _metric_of(c)[1]) for c in v.columns}, index=v.index)
-        given = board_text(boards[task])  # the task tables' own text of each mean, where the panel brings it
-        if given is not None:
-            given = given.reindex(index=order, columns=columns)
-        text = np.array([["–" if not np.isfinite(x) else
-                          f"{x:.{decimals[c]}f}" if given is None or not isinstance(given.at[l, c], str)
-                          or not given.at[l, c] else given.at[l, c] for c, x in row.items()]
-                         for l, row in v.iterrows()], dtype=object)
+        v, colour, text = cells[task]
         with _first_guess_layout(), _heatmap_without_redraw():
             sns.heatmap(colour, ax=ax, cmap=cmap, norm=norm, annot=text, fmt="", annot_kws={"fontsize": 6},
                         cbar=False, linewidths=0.5, linecolor="white")
         dashed |= bool(colour.isna().to_numpy().any())
         for i, j in zip(*np.nonzero(colour.isna().to_numpy())):  # seaborn leaves a masked cell without its text
             ax.text(j + 0.5, i + 0.5, "–", ha="center", va="center", fontsize=6, color="0.35")
-        ticks = [ylab[task, l] for l in order]
-        ax.set_yticks(np.arange(len(order)) + 0.5, ticks, rotation=0, va="center")
-        for tick, label in zip(ax.get_yticklabels(), order):
+        ticks = [ylab[task, l] for l in shown]
+        ax.set_yticks(np.arange(len(shown)) + 0.5, ticks, rotation=0, va="center")
+        for tick, label in zip(ax.get_yticklabels(), shown):
             if label in flagged[task]:
                 tick.set_color(WORSE_COLOUR)
         ax.set_xticks(np.arange(v.shape[1]) + 0.5, [_column_name(c) for c in v.columns], rotation=90)
         ax.set_xlabel("")
         ax.set_ylabel("")
-        ax.tick_params(length=0)
+        # the columns' names shown once, under the last row of panels: above it they took 0.9 in a panel
+        ax.tick_params(length=0, labelbottom=r == n_rows - 1)
         ax.set_title(task)
-    holder = fig.add_subplot(gs[rows, :])  # the colourbar's own row: a thin bar centred under the panels
+    holder = fig.add_subplot(gs[n_rows, :])  # the colourbar's own row: a thin bar centred under the panels
     holder.axis("off")
     fw = fig.get_size_inches()[0]
     bar = min(3.0, max(1.4, 0.4 * fw)) / fw  # inches → a fraction of the row; its names go beside it
@@ -1883,10 +1951,13 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     cb.ax.tick_params(labelsize=6)
     note = (f"; {WORSE}: restores worse than the degraded input on {WORSE_METRIC}"
             if any(flagged.values()) else "") + ("; –: no score" if dashed else "")
-    head = "Leaderboard" + (f" (part {part[0]} of {part[1]}: {', '.join(values)})" if part else "")
+    losses, mine = [lab for lab in order if lab != INPUT], [lab for lab in shown if lab != INPUT]
+    some = f", rows {losses.index(mine[0]) + 1}–{losses.index(mine[-1]) + 1} of {len(losses)}" \
+        if mine and len(mine) < len(losses) else ""
+    head = "Leaderboard" + (f" (part {part[0]} of {part[1]}: {', '.join(values)}{some})" if part else "")
     fig.suptitle(wrap_title(f"{head}: mean over images and seeds; colour: change from the degraded input "
                             f"(white), scaled per column{note}", fig.get_size_inches()[0]))
-    fig.plb_panel_height, fig.plb_columns = panel_h, cols
+    fig.plb_panel_height, fig.plb_columns, fig.plb_row_height, fig.plb_rows = panel_h, cols, row_h, n_rows
     fit_canvas(fig)
     return fig
 
@@ -1917,8 +1988,9 @@ def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, o
     """Write :func:`draw_leaderboard_heatmap` at ``path`` (``leaderboard.png``) in each of ``formats`` as every
     figure is (:func:`save`: PNG at 200 dpi, undated PDF/SVG, so a redraw writes the same bytes; a format
     not asked for this time removed), its rows in ``order`` (default :func:`leaderboard_order`; a report
-    gives its overall ranking's). A leaderboard taller than :data:`PAGE_IN` (many tasks × many losses) is
-    split by task into parts that each fit it, ``path`` then ``<stem>-2.png``, … (and ``.pdf``, …), every
+    gives its overall ranking's). A leaderboard taller than :data:`PAGE_IN` (the quick profile's 5 tasks) is
+    split by task into parts that each fit it, and a task whose panel alone is taller (60 losses) by its rows into
+    balanced parts, each with the ``input`` row, ``path`` then ``<stem>-2.png``, … (and ``.pdf``, …), every
     part with its colourbar, the same row order and "part i of n" in its title; parts left by an earlier,
     longer report are removed in every format. ``lost``: as for :func:`draw_leaderboard_heatmap`."""
     path = Path(path)
@@ -1929,17 +2001,33 @@ def leaderboard_heatmap(boards, path: Path, worse: pd.DataFrame | None = None, o
         if fig is None:  # nothing to draw: the last report's figure and parts no longer show this table
             remove_leaderboard(path)
             return None
-        groups = [sorted(boards)]
-        if fig.get_size_inches()[1] > PAGE_IN and len(boards) > fig.plb_columns:
-            per = fig.plb_columns * rows_per_page(fig.plb_panel_height)
-            groups = [groups[0][i:i + per] for i in range(0, len(boards), per)]
+        groups: list[tuple[list[str], list[str] | None]] = [(sorted(boards), None)]
+        height = fig.get_size_inches()[1]
+        if height > PAGE_IN:
+            order = list(order) if order is not None else leaderboard_order(boards)
+            order += sorted({lab for _, lab in (lost or {})} - set(order))  # as drawn: a lost loss's row last
+            # what a part has besides its panel rows (title, column names, colourbar), as measured on the whole
+            # figure, with a margin for a part's longer title
+            fixed = height - fig.plb_rows * fig.plb_panel_height + 0.3
+            per = int((PAGE_IN - fixed) // fig.plb_panel_height)
+            tasks = sorted(boards)
+            if per >= 1:  # whole panels: tasks in balanced parts of at most `per` panel rows
+                per = math.ceil(fig.plb_rows / math.ceil(fig.plb_rows / per)) * fig.plb_columns
+                groups = [(tasks[i:i + per], None) for i in range(0, len(tasks), per)]
+            else:  # one panel row is taller than a page (a task of many losses): its rows in balanced parts
+                losses = [lab for lab in order if lab != INPUT]
+                fit = max(1, int((PAGE_IN - fixed - 0.4) // fig.plb_row_height) - (INPUT in order))
+                k = -(-len(losses) // fit)
+                size = -(-len(losses) // k)
+                cols = fig.plb_columns
+                groups = [(tasks[i:i + cols], losses[j:j + size]) for i in range(0, len(tasks), cols)
+                          for j in range(0, len(losses), size)]
         if len(groups) > 1:
-            order = order if order is not None else leaderboard_order(boards)
             fig.clear()
-        for i, tasks in enumerate(groups):
+        for i, (tasks, rows) in enumerate(groups):
             if len(groups) > 1:
                 fig = draw_leaderboard_heatmap({t: boards[t] for t in tasks}, worse, order, (i + 1, len(groups)),
-                                               lost)
+                                               lost, rows)
             base = path.with_suffix("") if i == 0 else path.with_name(f"{path.stem}-{i + 1}")
             written += save(fig, base, formats)
     remove_leaderboard(path, keep=written)

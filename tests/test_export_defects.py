@@ -210,7 +210,7 @@ def test_worse_than_input_gap_is_that_of_the_runs_below_it():
     gap = float(re.search(r"denoise/wobbly 1 of 3 runs \(([-+][\d.]+) dB in those runs\)", text).group(1))
     assert gap == pytest.approx(-4.0, abs=0.2)
     assert f"denoise/wobbly 1 of 3 runs ({gap:+.2f} dB in those runs)" in E.markdown(st)
-    assert f"wobbly 1 of 3 runs ({gap:+.2f} dB in those runs)" in E.latex(st)
+    assert f"wobbly 1 of 3 runs ({gap:+.2f} dB in those runs)".replace("-", "$-$") in E.latex(st)  # a minus sign
 
 
 # -- 7. Markdown keeps a plain "<"; only what could open a tag is escaped ---------------------------
