@@ -1324,6 +1324,7 @@ def _loss_files(spec: str) -> dict[str, str]:
 def _meta(cfg: RunConfig, rid: str, device: torch.device, r: TrainResult, started: float) -> dict:
     from benchmark.lossfn import run_loss_versions
     from benchmark.nets import signature
+    from benchmark.weights import files_sha256
 
     return {"run_id": rid, "status": r.status, "config": cfg.to_dict(), "setting": setting(cfg),
             "code_version": code_version(), "loss_versions": run_loss_versions(cfg.loss, cfg.precision),
@@ -1336,7 +1337,8 @@ def _meta(cfg: RunConfig, rid: str, device: torch.device, r: TrainResult, starte
             **_cost(r), "final_loss": r.final_loss,
             "loss_curve": r.curve, "peak_mem_mb": r.peak_mem_mb,
             "diverged_at": r.diverged_at,
-            "weights": r.loss_fn.provenance, "net_params": count_params(r.net), "resumed_at": r.resumed_at,
+            "weights": r.loss_fn.provenance, "weights_sha256": files_sha256(r.loss_fn),
+            "net_params": count_params(r.net), "resumed_at": r.resumed_at,
             **({"threads_before_resume": list(r.threads_before)} if r.resumed_at else {})}
 
 

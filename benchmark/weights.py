@@ -267,6 +267,19 @@ def _md5_of(path: str, size: int, mtime_ns: int) -> str:
     return h.hexdigest()
 
 
+def files_sha256(module: nn.Module) -> dict[str, str]:
+    """{weights key, or a checkpoint's absolute path: the SHA-256 of the file read} for every file ``module`` and its
+    parts loaded (each part's ``weight_files``, {name: path}, set where it loads one: :class:`benchmark.backbones.
+    Backbone`, DISTS' α/β, LPIPS' heads), hashed now (memoised by size and mtime). Each run's ``meta.json`` records it
+    (``weights_sha256``): a file with no published hash (SimCLR converted, DINO, CONTRIQUE, DISTS α/β) or a checkpoint
+    named in a loss spec is not in the run's id, so another file put at its place is told only by this."""
+    out: dict[str, str] = {}
+    for part in module.modules():
+        for name, path in (getattr(part, "weight_files", None) or {}).items():
+            out[name] = file_sha256(path)
+    return dict(sorted(out.items()))
+
+
 def verify(wf: WeightFile, path: Path) -> None:
     if wf.sha256_prefix:
         digest = file_sha256(path)

@@ -45,3 +45,55 @@ def test_cw_ssim_equals_pyiqas_on_photos_and_after_its_reference_is_kept(set5):
         assert float(cw.metrics[0].module(p, t)) == pytest.approx(want, abs=1e-9)  # the clean side from the cache
         assert cw.score(p, t)["cw_ssim"] == pytest.approx(want, abs=1e-6)  # a row's float32
         assert cw.score(t, t)["cw_ssim"] == pytest.approx(1.0, abs=1e-12)
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory):
+    from PIL import Image
+
+    from benchmark.data import DataSpec
+
+    d = tmp_path_factory.mktemp("tiny")
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        Image.fromarray(rng.integers(0, 256, (48, 48, 3), dtype=np.uint8)).save(d / f"im{i}.png")
+    return DataSpec(str(d))
+
+
+def _checkpoint(path):
+    from benchmark.backbones import Backbone
+
+    torch.save(Backbone("vgg16", ("relu2_2",), weights="random", seed=3).net.state_dict(), path)
+    return path
+
+
+def test_the_sha256_of_every_weights_file_a_loss_read_is_listed(tmp_path):
+    """A file with no published hash (SimCLR converted, DINO, CONTRIQUE, DISTS α/β, lpips' heads) or a checkpoint named
+    inside a loss spec is not in the run's id: another file put at its place later was used with nothing to tell
+    which file a stored run read. :func:`benchmark.weights.files_sha256` names each file a loss read and its content."""
+    from benchmark.lossfn import build_loss
+    from benchmark.weights import file_sha256, files_sha256, get_file
+
+    ckpt = _checkpoint(tmp_path / "enc.pt")
+    head = get_file("lpips:alex:v0.1").path
+    assert files_sha256(build_loss("l1 + 0.1*lpips(weights='random')")) == {"lpips:alex:v0.1": file_sha256(head)}
+    assert files_sha256(build_loss("l1")) == {}
+    assert files_sha256(build_loss(f"vgg(weights='{ckpt}')")) == {str(ckpt.resolve()): file_sha256(ckpt)}
+
+
+def test_each_run_records_the_sha256_of_every_weights_file_its_loss_read(tmp_path, tiny_data, one_thread):
+    """meta.json's ``weights_sha256``: each file the run's loss read and its content; the run's id unchanged."""
+    from benchmark.config import RunConfig, run_id
+    from benchmark.results import ResultsStore
+    from benchmark.runner import resolve_all, run_grid
+    from benchmark.weights import file_sha256
+
+    ckpt = _checkpoint(tmp_path / "enc.pt")
+    spec = f"0.5*vgg(weights='{ckpt}') + l1"
+    cfg = resolve_all([RunConfig(task="denoise", loss=spec, iterations=2, batch_size=2, crop=32,
+                                 train_data=tiny_data, test_data=(tiny_data,))])[0]
+    rid = run_id(cfg)
+    store = ResultsStore(tmp_path / "r")
+    run_grid([cfg], store, ("psnr_y",), torch.device("cpu"), progress=False)
+    assert store.meta(rid)["weights_sha256"] == {str(ckpt.resolve()): file_sha256(ckpt)}
+    assert run_id(cfg) == rid
