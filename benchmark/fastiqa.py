@@ -426,3 +426,38 @@ class CachedCWSSIM(_Cached):
         cssim = torch.where(flat, torch.ones_like(varr_band), 2 * corr_band.abs() / torch.where(flat, 1.0, varr_band))
         weight = fspecial((h - cls.WIN + 1, w - cls.WIN + 1), h / 4, 1).to(cssim)
         return (cssim * weight).sum([2, 3]).mean(1)
+
+
+class DefinedVIF(torch.nn.Module):
+    """pyiqa's ``vif`` (Sheikh & Bovik 2006, the wavelet-domain ``vifvec``: a steerable pyramid of Y of YIQ ×255,
+    rounded), NaN for a reference with no information: VIF is the information the distorted image keeps of the
+    reference's, num / den, and a flat reference (one grey level) has den = 0 and num = 0 whatever the prediction
+    (the authors' MATLAB: NaN). pyiqa divides by den + 1e-12 and scored it 0 — the metric's worst, for a perfect
+    restoration too (VIF(x, x) = 1 for every other x). NaN leaves the image out of that metric's means, named in the
+    run's coverage note (:func:`benchmark.runner.coverage`). Any other reference: pyiqa's score, unchanged.
+
+    Forward: pred, target (N, 3, H, W) float in [0, 1] → (N,); higher is better."""
+
+    lower_better = False
+    metric_mode = "FR"
+
+    def __init__(self):
+        super().__init__()
+        import pyiqa
+
+        self.inner = pyiqa.create_metric("vif", device=torch.device("cpu"), as_loss=False)
+
+    @torch.no_grad()
+    def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        from pyiqa.utils.color_util import to_y_channel
+
+        score = self.inner(pred, target)
+        if target.dim() != 4 or target.shape[1] != 3:
+            return score
+        y = to_y_channel(target, 255).flatten(1)  # what vif reads of the reference
+        flat = (y == y[:, :1]).all(1)
+        if bool(flat.any()):
+            log.warning("vif: %d reference image(s) of one grey level: VIF is 0/0 there (no information to keep), "
+                        "scored NaN", int(flat.sum()))
+            score = torch.where(flat.to(score.device), torch.full_like(score, math.nan), score)
+        return score

@@ -97,3 +97,29 @@ def test_each_run_records_the_sha256_of_every_weights_file_its_loss_read(tmp_pat
     run_grid([cfg], store, ("psnr_y",), torch.device("cpu"), progress=False)
     assert store.meta(rid)["weights_sha256"] == {str(ckpt.resolve()): file_sha256(ckpt)}
     assert run_id(cfg) == rid
+
+
+def test_vif_of_a_flat_reference_is_undefined_not_the_metrics_worst(caplog):
+    """VIF = information kept / information in the reference: 0/0 for a flat reference, which pyiqa (den + 1e-12)
+    scored 0 — the worst score, for a perfect restoration too — on every run alike. NaN, left out of the means and
+    named; every other reference keeps pyiqa's score (VIF(x, x) = 1)."""
+    import pyiqa
+
+    from benchmark.runner import coverage
+
+    vif = MetricSet(["vif"])
+    flat = torch.full((1, 3, 48, 48), 0.5)
+    tex = torch.rand(1, 3, 48, 48, generator=torch.Generator().manual_seed(0))
+    near = flat.clone()
+    near[..., 20:24, 20:24] += 2 / 255
+    assert np.isnan(vif.score(flat, flat)["vif"]) and np.isnan(vif.score(tex, flat)["vif"])
+    assert "one grey level" in caplog.text
+    ref = pyiqa.create_metric("vif", as_loss=False)
+    for p, t in ((tex, tex), (flat, tex), (flat, near), ((tex + near) / 2, near)):
+        assert vif.score(p, t)["vif"] == pytest.approx(float(ref(p, t)), abs=1e-6)
+    assert vif.score(tex, tex)["vif"] == pytest.approx(1.0, abs=1e-5)
+    from types import SimpleNamespace
+
+    seen = [(SimpleNamespace(dataset="d", image="flat"), vif.score(flat, flat)),
+            (SimpleNamespace(dataset="d", image="tex"), vif.score(tex, tex))]
+    assert "not finite on: d/flat" in coverage(seen, vif)[2]["vif"]
