@@ -852,8 +852,8 @@ def is_complete(store: ResultsStore, rid: str, metric_names, unavailable=(), dig
 
 
 def weights_digests(metric_names) -> dict[str, str]:
-    """{metric: SHA-256 of its file now} for the metrics whose weights are a file the user can replace
-    (:func:`benchmark.metrics.weights_digest`: ``contrique_fr@<checkpoint>``); no model is built."""
+    """{metric: SHA-256 of its file(s) now} for the metrics that read weights files (:func:`benchmark.metrics.
+    weights_digest`: ``contrique_fr[@<checkpoint>]``, lpips, dists, niqe, musiq); no model is built."""
     from benchmark.metrics import weights_digest
 
     return {n: d for n in dict.fromkeys(metric_names) if (d := weights_digest(n))}

@@ -123,3 +123,25 @@ def test_vif_of_a_flat_reference_is_undefined_not_the_metrics_worst(caplog):
     seen = [(SimpleNamespace(dataset="d", image="flat"), vif.score(flat, flat)),
             (SimpleNamespace(dataset="d", image="tex"), vif.score(tex, tex))]
     assert "not finite on: d/flat" in coverage(seen, vif)[2]["vif"]
+
+
+def test_a_learned_metrics_cached_files_are_hashed_so_another_file_there_is_scored_again(tmp_path, monkeypatch):
+    """torch.hub and pyiqa check a hash on download only; DISTS' α/β and CONTRIQUE's file publish none. Another file
+    put at a cached one's place scored new runs while every stored run kept its scores from the old one, one column
+    holding two models' numbers. Each pass now records the files' SHA-256 (``metric_sha256``), which the store's
+    stale check reads (ResultsStore.stale_metrics, tests/test_probe_metricid12.py)."""
+    from benchmark.metrics import weights_digest
+    from benchmark.runner import weights_digests
+    from benchmark.weights import file_sha256, get_file
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    trunk, ab, cq = (get_file(k).path for k in ("vgg16:IMAGENET1K_V1", "dists:alpha_beta", "resnet50:contrique"))
+    assert weights_digest("dists") == "" and weights_digest("contrique_fr") == ""  # not there: skipped, no digest
+    for path, data in ((trunk, b"vgg"), (ab, b"alpha beta"), (cq, b"contrique")):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    before = weights_digests(["psnr", "dists", "contrique_fr", "ssim"])
+    assert set(before) == {"dists", "contrique_fr"} and before["contrique_fr"] == file_sha256(cq)
+    ab.write_bytes(b"other alpha beta")
+    assert weights_digest("dists") not in ("", before["dists"])
+    assert weights_digest("contrique_fr") == before["contrique_fr"]
