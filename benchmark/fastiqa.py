@@ -1,4 +1,5 @@
-"""pyiqa's ``fsim``, ``vsi`` and ``nlpd`` with the reference side computed once per test image.
+"""pyiqa's ``fsim``, ``vsi``, ``nlpd``, ``vif`` and ``cw_ssim`` with the reference side computed once per test image
+(cw_ssim and vif also defined where pyiqa's are not: :class:`CachedCWSSIM`, :class:`DefinedVIF`).
 
 A grid scores every run's output against the same clean test images, and each of these metrics spends
 half its time on the reference alone (FSIM's phase congruency of the clean luma, VSI's SDSP saliency of
@@ -428,30 +429,48 @@ class CachedCWSSIM(_Cached):
         return (cssim * weight).sum([2, 3]).mean(1)
 
 
-class DefinedVIF(torch.nn.Module):
+class DefinedVIF(_Cached):
     """pyiqa's ``vif`` (Sheikh & Bovik 2006, the wavelet-domain ``vifvec``: a steerable pyramid of Y of YIQ ×255,
-    rounded), NaN for a reference with no information: VIF is the information the distorted image keeps of the
-    reference's, num / den, and a flat reference (one grey level) has den = 0 and num = 0 whatever the prediction
-    (the authors' MATLAB: NaN). pyiqa divides by den + 1e-12 and scored it 0 — the metric's worst, for a perfect
-    restoration too (VIF(x, x) = 1 for every other x). NaN leaves the image out of that metric's means, named in the
-    run's coverage note (:func:`benchmark.runner.coverage`). Any other reference: pyiqa's score, unchanged.
+    rounded), with the reference's side (its pyramid's 8 subbands read and their GSM parameters) kept per clean
+    image, pyiqa's lines in pyiqa's order (the same score to the bit), and NaN for a reference with no information:
+    VIF is the information the distorted image keeps of the reference's, num / den, and a flat reference (one grey
+    level) has den = 0 and num = 0 whatever the prediction (the authors' MATLAB: NaN). pyiqa divides by den + 1e-12 and
+    scored it 0 — the metric's worst, for a perfect restoration too (VIF(x, x) = 1 for every other x). NaN leaves the
+    image out of that metric's means, named in the run's coverage note (:func:`benchmark.runner.coverage`).
 
     Forward: pred, target (N, 3, H, W) float in [0, 1] → (N,); higher is better."""
 
-    lower_better = False
-    metric_mode = "FR"
-
     def __init__(self):
-        super().__init__()
-        import pyiqa
+        super().__init__("vif")
 
-        self.inner = pyiqa.create_metric("vif", device=torch.device("cpu"), as_loss=False)
+    def _pyramid(self, img: torch.Tensor) -> list:
+        """pyiqa's ``SteerablePyramidSpace`` of img's Y, reversed as its ``vif`` reverses it, None where a band is
+        never read (:attr:`VIF.subbands` only)."""
+        from pyiqa.archs.vif_arch import SteerablePyramidSpace
+        from pyiqa.utils.color_util import to_y_channel
+
+        net = self.inner.net
+        pyr = SteerablePyramidSpace(to_y_channel(img, 255), height=net.level, order=net.ori,
+                                    channels=net.channels)[::-1]
+        read = {s - 1 for s in net.subbands}
+        return [b if i in read else None for i, b in enumerate(pyr)]
+
+    def _reference(self, target: torch.Tensor):
+        sp_y = self._pyramid(target)
+        ss_arr, l_arr, _ = self.inner.net.refparams_vecgsm(sp_y)
+        return sp_y, ss_arr, l_arr
 
     @torch.no_grad()
     def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         from pyiqa.utils.color_util import to_y_channel
 
-        score = self.inner(pred, target)
+        if not self.mirrors or pred.dim() != 4 or pred.shape[1] != 3 or pred.shape != target.shape:
+            score = self.inner(pred, target)
+        else:
+            self.inner.is_valid_input(pred)
+            self.inner.is_valid_input(target)
+            with torch.backends.cudnn.flags(enabled=True, benchmark=False, deterministic=True):
+                score = self._score(self._pyramid(pred), *self.refs.get(target, self._reference))
         if target.dim() != 4 or target.shape[1] != 3:
             return score
         y = to_y_channel(target, 255).flatten(1)  # what vif reads of the reference
@@ -461,3 +480,32 @@ class DefinedVIF(torch.nn.Module):
                         "scored NaN", int(flat.sum()))
             score = torch.where(flat.to(score.device), torch.full_like(score, math.nan), score)
         return score
+
+    def _score(self, sp_x: list, sp_y: list, ss_arr: list, l_arr: list) -> torch.Tensor:
+        """The rest of pyiqa's ``VIF.vif``, its lines in its order."""
+        import numpy as np
+
+        net = self.inner.net
+        g_all, vv_all = net.vifsub_est_M(sp_y, sp_x)
+        num, den = [], []
+        for i in range(len(net.subbands)):
+            sub = net.subbands[i]
+            g, vv, ss, lamda = g_all[i], vv_all[i], ss_arr[i], l_arr[i]
+            neigvals = lamda.shape[2]
+            lev = np.ceil((sub - 1) / 6)
+            winsize = 2**lev + 1
+            offset = (winsize - 1) / 2
+            offset = int(np.ceil(offset / net.M))
+            _, _, H, W = g.shape
+            g = g[:, :, offset : H - offset, offset : W - offset]
+            vv = vv[:, :, offset : H - offset, offset : W - offset]
+            ss = ss[:, :, offset : H - offset, offset : W - offset]
+            temp1 = 0
+            temp2 = 0
+            for j in range(neigvals):
+                cc = lamda[:, :, j].unsqueeze(2).unsqueeze(3)
+                temp1 = temp1 + torch.sum(torch.log2(1 + g * g * ss * cc / (vv + net.sigma_nsq)), dim=[2, 3])
+                temp2 = temp2 + torch.sum(torch.log2(1 + ss * cc / (net.sigma_nsq)), dim=[2, 3])
+            num.append(temp1.mean(1))
+            den.append(temp2.mean(1))
+        return torch.stack(num, dim=1).sum(1) / (torch.stack(den, dim=1).sum(1) + 1e-12)
