@@ -354,7 +354,7 @@ class Backbone(nn.Module):
                 path = W.resolve(key, allow_download=allow_download)
                 state = W.load_state(path, wf.remap)
                 self.provenance = key
-                self.weight_files = {key: str(path)}
+                self.weight_files = {key: W.loaded_sha256(path)}  # hashed as read: a file replaced later is not it
             else:
                 path = Path(weights).expanduser()
                 if not path.is_file():
@@ -363,7 +363,7 @@ class Backbone(nn.Module):
                                     f"{W.cache_dir() / 'selftrained'}; not found: {path}"
                                     f"{W.weights_hint(str(weights))}")
                 state = W.load_state(path, "strip_module")
-                self.weight_files = {str(path.resolve()): str(path)}
+                self.weight_files = {str(path.resolve()): W.file_sha256(path)}
                 own, digest = (_selftrained_manifest(weights) or {}).get("provenance"), W.file_sha256(path)[:8]
                 # a self-trained encoder's manifest names its recipe, not this file: the same flags pretrained again
                 # (an edited folder, a GPU) or a file copied over it beside the old manifest is another encoder

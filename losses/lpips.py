@@ -63,7 +63,7 @@ class LPIPSLoss(FeatureLoss):
         path = W.resolve(head_key)
         state = W.load_state(path)
         self._head_key = head_key
-        self.weight_files = {head_key: str(path)}
+        self.weight_files = {head_key: W.loaded_sha256(path)}
         for i in range(len(layers)):
             k = f"lin{i}.model.1.weight"
             if k not in state:

@@ -159,3 +159,16 @@ def test_vif_keeps_the_clean_sides_pyramid_and_equals_pyiqa_to_the_bit(set5):
         p = (t + 0.03 * s * torch.randn(t.shape, generator=torch.Generator().manual_seed(s))).clamp(0, 1)
         assert torch.equal(vif(p, t), ref(p, t))
     assert len(vif.refs.entries) == 1
+
+
+def test_the_weights_sha256_is_of_the_file_as_loaded_not_as_found_later(tmp_path):
+    """Hashed as the loss loads it: a checkpoint replaced (or removed) while the run trains is not recorded as the
+    file it read, and writing meta.json never fails on a file gone."""
+    from benchmark.lossfn import build_loss
+    from benchmark.weights import file_sha256, files_sha256
+
+    ckpt = _checkpoint(tmp_path / "enc.pt")
+    digest = file_sha256(ckpt)
+    loss = build_loss(f"vgg(weights='{ckpt}')")
+    ckpt.unlink()
+    assert files_sha256(loss) == {str(ckpt.resolve()): digest}
