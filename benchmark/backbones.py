@@ -338,6 +338,7 @@ class Backbone(nn.Module):
             state = _random_state(arch, int(seed), depth, pool)
             self.provenance = f"{arch}:random(seed={int(seed)})"
             source = self.provenance
+            self.weight_files = {}
         else:
             if weights == "pretrained":
                 key = pretrained or pretrained_key(arch)
@@ -353,6 +354,7 @@ class Backbone(nn.Module):
                 path = W.resolve(key, allow_download=allow_download)
                 state = W.load_state(path, wf.remap)
                 self.provenance = key
+                self.weight_files = {key: W.loaded_sha256(path)}  # hashed as read: a file replaced later is not it
             else:
                 path = Path(weights).expanduser()
                 if not path.is_file():
@@ -361,6 +363,7 @@ class Backbone(nn.Module):
                                     f"{W.cache_dir() / 'selftrained'}; not found: {path}"
                                     f"{W.weights_hint(str(weights))}")
                 state = W.load_state(path, "strip_module")
+                self.weight_files = {str(path.resolve()): W.file_sha256(path)}
                 own, digest = (_selftrained_manifest(weights) or {}).get("provenance"), W.file_sha256(path)[:8]
                 # a self-trained encoder's manifest names its recipe, not this file: the same flags pretrained again
                 # (an edited folder, a GPU) or a file copied over it beside the old manifest is another encoder

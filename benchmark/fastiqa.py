@@ -1,4 +1,5 @@
-"""pyiqa's ``fsim``, ``vsi`` and ``nlpd`` with the reference side computed once per test image.
+"""pyiqa's ``fsim``, ``vsi``, ``nlpd``, ``vif`` and ``cw_ssim`` with the reference side computed once per test image
+(cw_ssim and vif also defined where pyiqa's are not: :class:`CachedCWSSIM`, :class:`DefinedVIF`).
 
 A grid scores every run's output against the same clean test images, and each of these metrics spends
 half its time on the reference alone (FSIM's phase congruency of the clean luma, VSI's SDSP saliency of
@@ -338,3 +339,173 @@ class Entropy(torch.nn.Module):
         hist = torch.stack([torch.bincount(v.reshape(-1), minlength=self.BINS) for v in x])
         hist = hist / hist.sum(dim=1, keepdim=True)
         return -torch.sum(hist * torch.log2(hist + 1e-8), dim=1)
+
+
+class CachedCWSSIM(_Cached):
+    """pyiqa's ``cw_ssim`` (Sampat et al., IEEE TIP 2009: Y of YIQ ×255, complex steerable pyramid of 4 levels × 8
+    orientations, 7×7 windows on the 4th level's bands, Gaussian-weighted, K = 0), with two changes:
+
+    * only the 4th level's bands are built, and the reference's are kept per clean image: pyiqa builds the whole
+      pyramid of both sides (its finer levels, nine tenths of the time, are never read); the same bands to the bit;
+    * the index of each window is the authors' (``cwssim_index.m``): ``2|Σ c_x c_y*| / (Σ|c_x|² + Σ|c_y|²)`` with
+      exact magnitudes, and 1 (its limit as K → 0, what any K > 0 gives) where both windows hold no energy
+      (:attr:`FLAT_ENERGY`). pyiqa adds 1e-12 inside each magnitude, a floor of 1e-6 on the numerator and 2e-12 on
+      the denominator: a window of flat bands scored up to 10⁶, a flat image 1000000.0. Elsewhere the two agree to 1e-9
+      (tests/test_probe_zoo13.py); the index is ≤ 1 everywhere (Cauchy–Schwarz), 1 at pred == target."""
+
+    LEVEL, ORI, WIN = 4, 8, 7
+    #: a window whose mean |c_x|² + |c_y|² is at most this holds no energy (both sides flat there): pyiqa's 1e-12 a
+    #: coefficient and side, a magnitude of 1e-6 on Y's 0–255, where the smallest structure (one grey level at one
+    #: pixel) reaches 0.087 and a flat image's bands, rounding noise, stay under 1e-10 (measured up to 3840×2160)
+    FLAT_ENERGY = 2e-12
+
+    def __init__(self):
+        super().__init__("cw_ssim")
+
+    def parts(self, img: torch.Tensor) -> torch.Tensor:
+        """The ``ORI`` complex bands of the pyramid's ``LEVEL``-th level of img's Y, (N, ORI, h, w) complex128."""
+        from pyiqa.utils.color_util import to_y_channel
+
+        return self.bands(to_y_channel(img.to(torch.float64), 255, "yiq"))
+
+    @classmethod
+    def bands(cls, x: torch.Tensor) -> torch.Tensor:
+        """pyiqa's ``SCFpyr_PyTorch(height=LEVEL, nbands=ORI).build(x)[LEVEL]`` of x (N, 1, H, W) float64, its lines
+        in its order, without the finer levels' bands nor the high- and low-pass residuals (nothing they compute
+        reaches this level's bands), stacked as one complex tensor."""
+        import numpy as np
+        from pyiqa.matlab_utils import SCFpyr_PyTorch, math_util
+
+        pyr = SCFpyr_PyTorch(height=cls.LEVEL, nbands=cls.ORI, scale_factor=2, device=x.device)
+        im = x.squeeze(1)
+        height, width = im.shape[1], im.shape[2]
+        if pyr.height > int(np.floor(np.log2(min(width, height))) - 2):
+            raise RuntimeError(f"Cannot build {pyr.height} levels, image too small.")
+        log_rad, angle = math_util.prepare_grid(height, width)
+        xrcos, yrcos = math_util.rcosFn(1, -0.5)
+        yrcos = np.sqrt(yrcos)
+        lo0mask = math_util.pointOp(log_rad, np.sqrt(1 - yrcos**2), xrcos)
+        lo0mask = torch.from_numpy(lo0mask).float()[None, :, :, None].to(x.device)
+        lodft = math_util.batch_fftshift2d(torch.fft.fft2(im)) * lo0mask
+        order = pyr.nbands - 1
+        const = 2 ** (2 * order) * math.factorial(order) ** 2 / (pyr.nbands * math.factorial(2 * order))
+        ycosn = 2 * np.sqrt(const) * np.power(np.cos(pyr.Xcosn), order) * (np.abs(pyr.alpha) < np.pi / 2)
+        fact = pyr.complex_fact_construct
+        for level in range(cls.LEVEL, 0, -1):  # pyiqa's _build_levels(…, height=level)
+            xrcos = xrcos - np.log2(pyr.scale_factor)
+            if level == 1:  # the level read: its oriented bands
+                himask = torch.from_numpy(math_util.pointOp(log_rad, yrcos, xrcos)[None, :, :, None]).float()
+                out = []
+                for b in range(pyr.nbands):
+                    anglemask = math_util.pointOp(angle, ycosn, pyr.Xcosn + np.pi * b / pyr.nbands)
+                    anglemask = torch.from_numpy(anglemask[None, :, :, None]).float().to(x.device)
+                    re, im_ = torch.unbind(lodft * anglemask * himask.to(x.device), -1)
+                    banddft = torch.stack((fact.real * re - fact.imag * im_, fact.real * im_ + fact.imag * re), -1)
+                    out.append(torch.fft.ifft2(math_util.batch_ifftshift2d(banddft)))
+                return torch.stack(out, 1)
+            dims = np.array(lodft.shape[1:3])
+            start = (np.ceil((dims + 0.5) / 2) - np.ceil((np.ceil((dims - 0.5) / 2) + 0.5) / 2)).astype(int)
+            end = (start + np.ceil((dims - 0.5) / 2)).astype(int)
+            log_rad = log_rad[start[0]:end[0], start[1]:end[1]]
+            angle = angle[start[0]:end[0], start[1]:end[1]]
+            lodft = lodft[:, start[0]:end[0], start[1]:end[1], :]
+            lomask = math_util.pointOp(log_rad, np.abs(np.sqrt(1 - yrcos**2)), xrcos)
+            lodft = torch.from_numpy(lomask[None, :, :, None]).float().to(x.device) * lodft
+        raise AssertionError("unreachable")
+
+    @classmethod
+    def combine(cls, bx: torch.Tensor, by: torch.Tensor) -> torch.Tensor:
+        from pyiqa.matlab_utils import fspecial
+
+        n, o, h, w = bx.shape
+        win = torch.ones(o, 1, cls.WIN, cls.WIN, dtype=torch.float64, device=bx.device) / cls.WIN**2
+        corr = bx * by.conj()
+        corr_band = torch.complex(torch.nn.functional.conv2d(corr.real, win, groups=o),
+                                  torch.nn.functional.conv2d(corr.imag, win, groups=o))
+        varr_band = torch.nn.functional.conv2d(bx.abs() ** 2 + by.abs() ** 2, win, groups=o)
+        flat = varr_band <= cls.FLAT_ENERGY
+        cssim = torch.where(flat, torch.ones_like(varr_band), 2 * corr_band.abs() / torch.where(flat, 1.0, varr_band))
+        weight = fspecial((h - cls.WIN + 1, w - cls.WIN + 1), h / 4, 1).to(cssim)
+        return (cssim * weight).sum([2, 3]).mean(1)
+
+
+class DefinedVIF(_Cached):
+    """pyiqa's ``vif`` (Sheikh & Bovik 2006, the wavelet-domain ``vifvec``: a steerable pyramid of Y of YIQ ×255,
+    rounded), with the reference's side (its pyramid's 8 subbands read and their GSM parameters) kept per clean
+    image, pyiqa's lines in pyiqa's order (the same score to the bit), and NaN for a reference with no information:
+    VIF is the information the distorted image keeps of the reference's, num / den, and a flat reference (one grey
+    level) has den = 0 and num = 0 whatever the prediction (the authors' MATLAB: NaN). pyiqa divides by den + 1e-12 and
+    scored it 0 — the metric's worst, for a perfect restoration too (VIF(x, x) = 1 for every other x). NaN leaves the
+    image out of that metric's means, named in the run's coverage note (:func:`benchmark.runner.coverage`).
+
+    Forward: pred, target (N, 3, H, W) float in [0, 1] → (N,); higher is better."""
+
+    def __init__(self):
+        super().__init__("vif")
+
+    def _pyramid(self, img: torch.Tensor) -> list:
+        """pyiqa's ``SteerablePyramidSpace`` of img's Y, reversed as its ``vif`` reverses it, None where a band is
+        never read (:attr:`VIF.subbands` only)."""
+        from pyiqa.archs.vif_arch import SteerablePyramidSpace
+        from pyiqa.utils.color_util import to_y_channel
+
+        net = self.inner.net
+        pyr = SteerablePyramidSpace(to_y_channel(img, 255), height=net.level, order=net.ori,
+                                    channels=net.channels)[::-1]
+        read = {s - 1 for s in net.subbands}
+        return [b if i in read else None for i, b in enumerate(pyr)]
+
+    def _reference(self, target: torch.Tensor):
+        sp_y = self._pyramid(target)
+        ss_arr, l_arr, _ = self.inner.net.refparams_vecgsm(sp_y)
+        return sp_y, ss_arr, l_arr
+
+    @torch.no_grad()
+    def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        from pyiqa.utils.color_util import to_y_channel
+
+        if not self.mirrors or pred.dim() != 4 or pred.shape[1] != 3 or pred.shape != target.shape:
+            score = self.inner(pred, target)
+        else:
+            self.inner.is_valid_input(pred)
+            self.inner.is_valid_input(target)
+            with torch.backends.cudnn.flags(enabled=True, benchmark=False, deterministic=True):
+                score = self._score(self._pyramid(pred), *self.refs.get(target, self._reference))
+        if target.dim() != 4 or target.shape[1] != 3:
+            return score
+        y = to_y_channel(target, 255).flatten(1)  # what vif reads of the reference
+        flat = (y == y[:, :1]).all(1)
+        if bool(flat.any()):
+            log.warning("vif: %d reference image(s) of one grey level: VIF is 0/0 there (no information to keep), "
+                        "scored NaN", int(flat.sum()))
+            score = torch.where(flat.to(score.device), torch.full_like(score, math.nan), score)
+        return score
+
+    def _score(self, sp_x: list, sp_y: list, ss_arr: list, l_arr: list) -> torch.Tensor:
+        """The rest of pyiqa's ``VIF.vif``, its lines in its order."""
+        import numpy as np
+
+        net = self.inner.net
+        g_all, vv_all = net.vifsub_est_M(sp_y, sp_x)
+        num, den = [], []
+        for i in range(len(net.subbands)):
+            sub = net.subbands[i]
+            g, vv, ss, lamda = g_all[i], vv_all[i], ss_arr[i], l_arr[i]
+            neigvals = lamda.shape[2]
+            lev = np.ceil((sub - 1) / 6)
+            winsize = 2**lev + 1
+            offset = (winsize - 1) / 2
+            offset = int(np.ceil(offset / net.M))
+            _, _, H, W = g.shape
+            g = g[:, :, offset : H - offset, offset : W - offset]
+            vv = vv[:, :, offset : H - offset, offset : W - offset]
+            ss = ss[:, :, offset : H - offset, offset : W - offset]
+            temp1 = 0
+            temp2 = 0
+            for j in range(neigvals):
+                cc = lamda[:, :, j].unsqueeze(2).unsqueeze(3)
+                temp1 = temp1 + torch.sum(torch.log2(1 + g * g * ss * cc / (vv + net.sigma_nsq)), dim=[2, 3])
+                temp2 = temp2 + torch.sum(torch.log2(1 + ss * cc / (net.sigma_nsq)), dim=[2, 3])
+            num.append(temp1.mean(1))
+            den.append(temp2.mean(1))
+        return torch.stack(num, dim=1).sum(1) / (torch.stack(den, dim=1).sum(1) + 1e-12)

@@ -345,16 +345,18 @@ def _cached(name: str):
         from benchmark import fastiqa
 
         return {"fsim": fastiqa.CachedFSIM, "vsi": fastiqa.CachedVSI, "nlpd": fastiqa.CachedNLPD,
-                "entropy": fastiqa.Entropy}[name]()
+                "cw_ssim": fastiqa.CachedCWSSIM, "entropy": fastiqa.Entropy, "vif": fastiqa.DefinedVIF}[name]()
     return build
 
 
 #: pyiqa metrics computed by an equivalent, faster module here: ssim/ms_ssim the same numbers to 1e-6, fsim/vsi/nlpd
 #: to the bit, their reference side computed once per test image, ssimc to 1e-6 in a tenth of pyiqa's memory, entropy
-#: to the bit in 8 bytes a pixel instead of 2 KiB (:mod:`benchmark.fastiqa`)
+#: to the bit in 8 bytes a pixel instead of 2 KiB, cw_ssim to 1e-9 from the one pyramid level it reads (≤ 1, where
+#: pyiqa's 1e-12 in each magnitude scored a flat image 10⁶), vif to the bit, its reference side kept, but NaN where the
+#: reference is flat (0/0, which pyiqa scored 0) (:mod:`benchmark.fastiqa`)
 FAST = {"ssim": lambda: SeparableSSIM(False), "ms_ssim": lambda: SeparableSSIM(True),
         "ssimc": lambda: SeparableSSIM(False, y_channel=False),
-        **{n: _cached(n) for n in ("fsim", "vsi", "nlpd", "entropy")}}
+        **{n: _cached(n) for n in ("fsim", "vsi", "nlpd", "cw_ssim", "entropy", "vif")}}
 
 
 class ContriqueFR(torch.nn.Module):
@@ -375,6 +377,8 @@ class ContriqueFR(torch.nn.Module):
 
     lower_better = True
     metric_mode = "FR"
+    #: the file ``weights="pretrained"`` reads (:func:`weights_digest`)
+    weight_keys = ("resnet50:contrique",)
 
     def __init__(self, weights: str = "pretrained", device: str | torch.device = "cpu"):
         super().__init__()
@@ -609,17 +613,34 @@ def _native_weights(name: str) -> str | None:
 
 
 def weights_digest(name: str) -> str:
-    """The SHA-256 of the file a metric's weights are read from where that file is the user's to replace
-    (``contrique_fr@<checkpoint>``: the checkpoint, hashed by :func:`benchmark.weights.file_sha256`, memoised by size
-    and mtime); "" for any other metric (pyiqa's cached files are checked against their published hashes). Each
-    evaluation pass records it (``metric_sha256``), so scores made with another file are told from today's
-    (:meth:`benchmark.results.ResultsStore.stale_metrics`)."""
-    base, _, arg = name.partition("@")
-    if not arg or base not in METRICS or getattr(METRICS.get(base).obj, "option", None) is not None:
-        return ""
-    from benchmark.weights import file_sha256
+    """The SHA-256 of the file(s) a metric's weights are read from: ``contrique_fr@<checkpoint>``'s checkpoint,
+    ``contrique_fr``'s CONTRIQUE file, a pyiqa metric's cached files (:data:`benchmark.weights.METRIC_WEIGHTS`: lpips,
+    dists, niqe, musiq; of several, the SHA-256 of their digests in order), each hashed by
+    :func:`benchmark.weights.file_sha256` (memoised by size and mtime); "" for a metric that reads no file, or whose
+    file is not there (it is skipped). Neither torch.hub nor pyiqa checks a file already cached (a hash is checked on
+    download only; DISTS' α/β and CONTRIQUE's publish none), so another file put at its place is told by this alone:
+    each evaluation pass records it (``metric_sha256``), and scores made with another file are scored again
+    (:meth:`benchmark.results.ResultsStore.stale_metrics`). A pass recorded without one is never stale."""
+    import hashlib
 
-    return file_sha256(_native_weights(name))
+    from benchmark.weights import file_sha256, get_file, metric_weight_keys
+
+    base, _, arg = name.partition("@")
+    if base in METRICS:
+        cls = METRICS.get(base).obj
+        if getattr(cls, "option", None) is not None:
+            return ""
+        if arg:
+            return file_sha256(_native_weights(name))
+        keys = tuple(getattr(cls, "weight_keys", ()))
+    else:
+        keys = metric_weight_keys(name)
+    paths = [get_file(k).path for k in keys]
+    if not paths or not all(p.is_file() for p in paths):
+        return ""
+    if len(paths) == 1:
+        return file_sha256(paths[0])
+    return hashlib.sha256("".join(file_sha256(p) for p in paths).encode()).hexdigest()
 
 
 def pyiqa_names() -> list[str]:
@@ -667,7 +688,7 @@ class OpenMetric:
     higher_is_better: bool
     full_reference: bool
     weights: str  # "none" or the cached file(s) it loaded
-    sha256: str = ""  # the file's content where the user can replace it (:func:`weights_digest`), else ""
+    sha256: str = ""  # the content of the file(s) it read (:func:`weights_digest`), else ""
 
 
 def open_metric(name: str, device: str | torch.device = "cpu") -> tuple[OpenMetric | None, str]:
@@ -709,7 +730,7 @@ def open_metric(name: str, device: str | torch.device = "cpu") -> tuple[OpenMetr
 
     files = [get_file(k).filename for k in metric_weight_keys(name)]  # recorded with each pass it scores
     weights = "none" if name in OFFLINE_OK else f"pyiqa-cache:{','.join(files)}" if files else "pyiqa-cache"
-    return OpenMetric(name, m, not m.lower_better, fr, weights), ""
+    return OpenMetric(name, m, not m.lower_better, fr, weights, weights_digest(name)), ""
 
 
 class MetricSet:
@@ -739,8 +760,8 @@ class MetricSet:
 
     @property
     def digests(self) -> dict[str, str]:
-        """{metric: the SHA-256 of its file} for the opened metrics whose weights are a file the user can replace
-        (:attr:`OpenMetric.sha256`: ``contrique_fr@<checkpoint>``); empty for the rest."""
+        """{metric: the SHA-256 of its file(s)} for the opened metrics that read weights files
+        (:attr:`OpenMetric.sha256`: ``contrique_fr[@<checkpoint>]``, lpips, dists, niqe, musiq); empty for the rest."""
         return {m.name: m.sha256 for m in self.metrics if m.sha256}
 
     @torch.no_grad()

@@ -864,8 +864,8 @@ def is_complete(store: ResultsStore, rid: str, metric_names, unavailable=(), dig
 
 
 def weights_digests(metric_names) -> dict[str, str]:
-    """{metric: SHA-256 of its file now} for the metrics whose weights are a file the user can replace
-    (:func:`benchmark.metrics.weights_digest`: ``contrique_fr@<checkpoint>``); no model is built."""
+    """{metric: SHA-256 of its file(s) now} for the metrics that read weights files (:func:`benchmark.metrics.
+    weights_digest`: ``contrique_fr[@<checkpoint>]``, lpips, dists, niqe, musiq); no model is built."""
     from benchmark.metrics import weights_digest
 
     return {n: d for n in dict.fromkeys(metric_names) if (d := weights_digest(n))}
@@ -1368,6 +1368,7 @@ def _loss_files(spec: str) -> dict[str, str]:
 def _meta(cfg: RunConfig, rid: str, device: torch.device, r: TrainResult, started: float) -> dict:
     from benchmark.lossfn import run_loss_versions
     from benchmark.nets import signature
+    from benchmark.weights import files_sha256
 
     return {"run_id": rid, "status": r.status, "config": cfg.to_dict(), "setting": setting(cfg),
             "code_version": code_version(), "loss_versions": run_loss_versions(cfg.loss, cfg.precision),
@@ -1380,7 +1381,8 @@ def _meta(cfg: RunConfig, rid: str, device: torch.device, r: TrainResult, starte
             **_cost(r), "final_loss": r.final_loss,
             "loss_curve": r.curve, "peak_mem_mb": r.peak_mem_mb,
             "diverged_at": r.diverged_at,
-            "weights": r.loss_fn.provenance, "net_params": count_params(r.net), "resumed_at": r.resumed_at,
+            "weights": r.loss_fn.provenance, "weights_sha256": files_sha256(r.loss_fn),
+            "net_params": count_params(r.net), "resumed_at": r.resumed_at,
             **({"threads_before_resume": list(r.threads_before)} if r.resumed_at else {})}
 
 

@@ -267,6 +267,24 @@ def _md5_of(path: str, size: int, mtime_ns: int) -> str:
     return h.hexdigest()
 
 
+def files_sha256(module: nn.Module) -> dict[str, str]:
+    """{weights key, or a checkpoint's absolute path: the SHA-256 of the file read} for every file ``module`` and its
+    parts loaded (each part's ``weight_files``, {name: SHA-256}, hashed by :func:`loaded_sha256` as it loads the file:
+    :class:`benchmark.backbones.Backbone`, DISTS' α/β, LPIPS' heads). Each run's ``meta.json`` records it
+    (``weights_sha256``): a file with no published hash (SimCLR converted, DINO, CONTRIQUE, DISTS α/β) or a checkpoint
+    named in a loss spec is not in the run's id, so another file put at its place is told only by this."""
+    out: dict[str, str] = {}
+    for part in module.modules():
+        out.update({k: v for k, v in (getattr(part, "weight_files", None) or {}).items() if v})
+    return dict(sorted(out.items()))
+
+
+def loaded_sha256(path: str | Path) -> str:
+    """:func:`file_sha256` of a weights file just loaded (what :func:`files_sha256` collects); "" where it is gone
+    already (nothing recorded, never a failed build)."""
+    return file_sha256(path) if Path(path).is_file() else ""
+
+
 def verify(wf: WeightFile, path: Path) -> None:
     if wf.sha256_prefix:
         digest = file_sha256(path)

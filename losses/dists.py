@@ -49,6 +49,7 @@ class DISTSLoss(FeatureLoss):
         if weights == "pretrained":
             path = W.resolve("dists:alpha_beta")
             state = W.load_state(path)
+            self.weight_files = {"dists:alpha_beta": W.loaded_sha256(path)}
             extra = [k for k in state if k not in ("alpha", "beta") and not k.startswith(("stage", "mean", "std"))]
             if "alpha" not in state or "beta" not in state or extra:
                 raise UserError(f"{path}: expected DISTS keys alpha, beta (unexpected: {extra[:3]})")

@@ -60,8 +60,10 @@ class LPIPSLoss(FeatureLoss):
         self.net, self.layers, self.eps = net, layers, float(eps)
         self.backbone = Backbone(arch, layers, weights=weights, seed=seed, normalize="lpips")
         head_key = f"lpips:{net}:v0.1"
-        state = W.load_state(W.resolve(head_key))
+        path = W.resolve(head_key)
+        state = W.load_state(path)
         self._head_key = head_key
+        self.weight_files = {head_key: W.loaded_sha256(path)}
         for i in range(len(layers)):
             k = f"lin{i}.model.1.weight"
             if k not in state:
