@@ -104,6 +104,18 @@ def step_times(device, nets, batch: int, crop: int, losses, reps: int, *, rows: 
     return rows
 
 
+def _abandon(code: int) -> None:
+    """End the check now, from the watchdog's thread: the worker processes it started (runs/hour's) are killed
+    first, as a hung one would keep the log's pipe (``gpu_device.sh``'s tee) open until the machine's limit."""
+    import multiprocessing
+
+    for child in multiprocessing.active_children():
+        child.kill()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     return f"{type(exc).__name__}: {text[:300]}"
@@ -225,8 +237,9 @@ SECTIONS = {"steps": "Training step (the runner's step: sampling, degradation, f
 
 
 def _section_md(key: str, val, env: dict) -> list[str]:
-    if isinstance(val, dict) and "error" in val:  # with the rows measured before the failure, if any
-        return [f"failed: {val['error']}", *(["", *_section_md(key, val["rows"], env)] if val.get("rows") else [])]
+    if isinstance(val, dict) and ("error" in val or "stopped" in val):  # with the rows measured before, if any
+        head = f"failed: {val['error']}" if "error" in val else f"stopped: {val['stopped']}"
+        return [head, *(["", *_section_md(key, val["rows"], env)] if val.get("rows") else [])]
     if isinstance(val, dict) and "skipped" in val:
         return [f"skipped: {val['skipped']}"]
     f = lambda v, spec: "–" if v is None else format(v, spec)  # noqa: E731
@@ -280,13 +293,14 @@ def main(argv=None) -> int:
     p.add_argument("--out", default="gpu_check", help="folder for gpu_check.md and gpu_check.json")
     p.add_argument("--device", default="auto", help="auto (cuda when present), cuda, cuda:N or cpu (reduced)")
     p.add_argument("--budget-s", type=float, default=480.0,
-                   help="skip the sections not started by then, so a lent machine's time limit never loses "
-                        "what was measured (default 480)")
+                   help="the tables are written by then: sections not started are skipped, and a section still "
+                        "running (slow or hung) is stopped, its rows kept, exit 1; so a lent machine's time limit "
+                        "never loses what was measured (default 480)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname).1s %(asctime)s %(name)s: %(message)s",
                         datefmt="%H:%M:%S")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from benchmark.runner import resolve_device
+    from benchmark.devices import resolve_device
 
     device = resolve_device(args.device)
     gpu = device.type == "cuda"
@@ -295,11 +309,34 @@ def main(argv=None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     res = {"date": time.strftime("%Y-%m-%d"), "environment": environment(device)}
 
+    lock = threading.RLock()  # the watchdog (below) writes from its own thread
+
     def save():
-        (out / "gpu_check.json").write_text(json.dumps(res, indent=2, default=str))
-        (out / "gpu_check.md").write_text(to_markdown(res))
+        with lock:
+            (out / "gpu_check.json").write_text(json.dumps(res, indent=2, default=str))
+            (out / "gpu_check.md").write_text(to_markdown(res))
 
     deadline = t0 + args.budget_s
+
+    def stop(key: str) -> None:
+        """The deadline passed inside section ``key`` (slow, or hung in a kernel or a worker): write what was
+        measured, that section marked stopped with its rows so far, and end the process (a hung section cannot be
+        interrupted from here)."""
+        if not lock.acquire(timeout=10):  # a save stuck on its disk: the files already written stand
+            _abandon(1)
+            return
+        try:
+            rows = res.get(key) if isinstance(res.get(key), list) else []
+            res[key] = {"stopped": f"still running at the --budget-s deadline ({args.budget_s:.0f} s)",
+                        **({"rows": list(rows)} if rows else {})}
+            res["wall_s"] = time.perf_counter() - t0
+            save()
+        finally:
+            lock.release()
+        log.error("%s stopped: %s", key, res[key]["stopped"])
+        print(to_markdown(res))
+        print(f"written: {out / 'gpu_check.md'}, {out / 'gpu_check.json'}")
+        _abandon(1)
 
     def rows_of(key: str) -> dict:  # a section that fills res[key] row by row, saved after each row
         res[key] = []
@@ -326,6 +363,9 @@ def main(argv=None) -> int:
             res[key] = {"skipped": f"{spent:.0f} s spent of the {args.budget_s:.0f} s budget"}
             log.warning("%s skipped: %s", key, res[key]["skipped"])
         else:
+            watchdog = threading.Timer(max(0.0, deadline - time.perf_counter()), stop, (key,))
+            watchdog.daemon = True
+            watchdog.start()
             try:
                 res[key] = fn()
             except Exception as exc:  # noqa: BLE001 - keep what the other sections measure
@@ -333,6 +373,8 @@ def main(argv=None) -> int:
                 rows = res.get(key) if isinstance(res.get(key), list) else []  # saved before it failed: kept
                 res[key] = {"error": _one_line(exc), **({"rows": rows} if rows else {})}
                 log.error("%s failed: %s", key, res[key]["error"])
+            finally:
+                watchdog.cancel()
         save()  # after every section: a run cut short by the machine's limit keeps what it measured
     res["wall_s"] = time.perf_counter() - t0
     save()

@@ -1,0 +1,52 @@
+"""GPU readiness, probed on the CPU (session 13): the lent-GPU recipe (``scripts/gpu_device.sh`` →
+``scripts/gpu_check.py``) and the device path of the training step. Each test failed on the code before its fix."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _gpu_check():
+    spec = importlib.util.spec_from_file_location("gpu_check", ROOT / "scripts" / "gpu_check.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_a_section_still_running_at_the_budget_is_stopped_with_the_tables_written(tmp_path, monkeypatch):
+    """--budget-s was checked only before a section (or one of its rows) started: a section started just before it
+    — or one that hung, a worker stuck in a kernel — ran on past it until the lent machine's 10-minute limit killed
+    the command, and the sections after it never ran. Now a watchdog stops the check at the deadline: the tables
+    are written with that section marked stopped (its rows so far kept), worker processes ended, exit 1."""
+    mod = _gpu_check()
+    release, at_stop = threading.Event(), {}
+    monkeypatch.setattr(mod, "environment", lambda device: {"device": str(device), "torch": "t", "cuda": None,
+                                                            "cudnn": None, "plbench": "p", "threads": 1})
+
+    def hangs(*a, rows, saved, **k):  # one row measured, then the next one hangs
+        rows.append({"net": "tiny", "batch": 1, "crop": 32, "loss": "l1", "ms_per_step": 2.0, "x_l1": 1.0,
+                     "x_naive": None, "peak_mem_mb": None, "tflops": None, "weights": "-"})
+        saved()
+        release.wait(10)
+        return rows
+
+    def abandon(code):  # what the process would leave behind when it ends here
+        at_stop.update(code=code, json=json.loads((tmp_path / "gpu_check.json").read_text()),
+                       md=(tmp_path / "gpu_check.md").read_text())
+        release.set()
+
+    monkeypatch.setattr(mod, "step_times", hangs)
+    monkeypatch.setattr(mod, "_abandon", abandon, raising=False)
+    for name in ("utilisation_during_run", "runs_per_hour", "same_seed_identity"):
+        monkeypatch.setattr(mod, name, lambda *a, **k: (_ for _ in ()).throw(AssertionError("not reached")))
+    mod.main(["--device", "cpu", "--out", str(tmp_path), "--budget-s", "0.3"])
+    assert at_stop, "the check was not stopped at its --budget-s deadline"
+    steps = at_stop["json"]["steps"]
+    assert at_stop["code"] == 1 and "--budget-s deadline" in steps["stopped"], steps
+    assert [r["loss"] for r in steps["rows"]] == ["l1"] and "wall_s" in at_stop["json"]
+    assert "stopped: still running at the --budget-s deadline" in at_stop["md"] and "| l1 | 2.00 |" in at_stop["md"]
