@@ -50,3 +50,38 @@ def test_a_section_still_running_at_the_budget_is_stopped_with_the_tables_writte
     assert at_stop["code"] == 1 and "--budget-s deadline" in steps["stopped"], steps
     assert [r["loss"] for r in steps["rows"]] == ["l1"] and "wall_s" in at_stop["json"]
     assert "stopped: still running at the --budget-s deadline" in at_stop["md"] and "| l1 | 2.00 |" in at_stop["md"]
+
+
+def test_runs_per_hour_leaves_out_the_workers_start_up(tmp_path, monkeypatch):
+    """Runs/hour per worker count was the grid's wall time, the spawned workers' start-up included (a fresh
+    interpreter, imports, a CUDA context, decoding the data: seconds each), while one worker trains in the check's
+    own process and pays none: on 2 CPU cores the reduced check gave 793 runs/h for 1 worker and 226 for 2, so a
+    tiny grid always said that sharing a GPU loses, whatever it does overnight. Now runs/hour is measured from the
+    first run's start to the last one's end (meta.json), the wall time with start-up kept beside it."""
+    import time
+
+    import torch
+
+    from benchmark import executors
+    from benchmark.config import RunConfig, run_id
+    from benchmark.results import ResultsStore
+
+    mod = _gpu_check()
+
+    def fake(configs, root, metrics, device, **kw):  # 0.3 s of start-up, then runs spanning 4 s of recorded time
+        time.sleep(0.3)
+        store = ResultsStore(root)
+        store.ensure_writable()
+        for i, c in enumerate(configs):
+            rid = run_id(c)
+            store.write_meta(rid, {"run_id": rid, "config": c.to_dict(), "status": "ok", "started": 1000.0 + 2 * i,
+                                   "wall_s": 1.5, "eval_s": 0.5})
+
+    monkeypatch.setattr(executors, "execute_local", fake)
+    monkeypatch.setattr(mod, "_configs", lambda *a, seeds, **k: [RunConfig(task="denoise", loss="l1", seed=s)
+                                                                 for s in (0, 1)])  # (planning reads the photos: 8 s)
+    (row,) = mod.runs_per_hour(torch.device("cpu"), (2,), n_runs=2, iterations=4, net="tiny", batch=1, crop=16)
+    assert row["runs"] == 2 and row["runs_span_s"] == 4.0 and row["runs_per_hour"] == 3600 * 2 / 4.0, row
+    assert row["wall_s"] >= 0.3 and row["runs_per_hour_wall"] == 3600 * 2 / row["wall_s"]
+    md = "\n".join(mod._section_md("runs_per_hour", [row], {"device": "cpu"}))
+    assert "| 2 | 2 | 4 | 4.0 | 1800 |" in md, md
