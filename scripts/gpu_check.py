@@ -56,9 +56,8 @@ def environment(device) -> dict:
         props = torch.cuda.get_device_properties(device)
         env.update(gpu=props.name, gpu_memory_gib=round(props.total_memory / 2**30, 1),
                    capability=f"{props.major}.{props.minor}")
-    try:
-        env["weights"] = {r["file"] if "file" in r else str(i): r.get("status", r.get("present"))
-                          for i, r in enumerate(weights_report())}
+    try:  # each pretrained file the losses load: present here or not (a loss that needs none has no file)
+        env["weights"] = {r["file"]: bool(r["present"]) for r in weights_report() if r.get("file")}
     except Exception as exc:  # noqa: BLE001 - the report is informative; never stop the check for it
         env["weights"] = f"unavailable: {exc}"
     return env
@@ -299,12 +298,22 @@ def _section_md(key: str, val, env: dict) -> list[str]:
             f" (largest difference {s['max_abs_diff']:.3g})."]
 
 
+def _weights_md(weights) -> str:
+    """Which pretrained files the losses load are cached here (the step times use random-init trunks either way)."""
+    if not isinstance(weights, dict):
+        return f"Pretrained weights: {weights or 'not reported'}."
+    have = sorted(f for f, present in weights.items() if present)
+    missing = sorted(f for f, present in weights.items() if not present)
+    return (f"Pretrained weights cached: {len(have)} of {len(weights)} ({', '.join(have) or 'none'})"
+            + (f"; missing: {', '.join(missing)}." if missing else "."))
+
+
 def to_markdown(res: dict) -> str:
     env = res["environment"]
     total = f"total {res['wall_s']:.0f} s" if "wall_s" in res else "unfinished"
     lines = [f"# plbench GPU check — {env.get('gpu', env['device'])}, {res['date']}", "",
              f"torch {env['torch']}, CUDA {env['cuda']}, cuDNN {env['cudnn']}, plbench {env['plbench']}, "
-             f"{env['threads']} threads; {total}.", ""]
+             f"{env['threads']} threads; {total}.", "", _weights_md(env.get("weights")), ""]
     for key, title in SECTIONS.items():
         if key in res:
             lines += [f"## {title}", "", *_section_md(key, res[key], env), ""]

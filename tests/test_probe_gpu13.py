@@ -85,3 +85,28 @@ def test_runs_per_hour_leaves_out_the_workers_start_up(tmp_path, monkeypatch):
     assert row["wall_s"] >= 0.3 and row["runs_per_hour_wall"] == 3600 * 2 / row["wall_s"]
     md = "\n".join(mod._section_md("runs_per_hour", [row], {"device": "cpu"}))
     assert "| 2 | 2 | 4 | 4.0 | 1800 |" in md, md
+
+
+def test_the_check_says_which_pretrained_weights_are_cached(monkeypatch):
+    """The check was to say which pretrained weights a machine has cached (README: it 'prints and writes ... cached
+    weights'), but gpu_check.md — what is printed and what comes back from a lent machine — named none, and the JSON
+    keyed every loss that needs no file by '' (one entry for all of them). Now each file the losses load is named,
+    cached or missing, in both."""
+    import torch
+
+    from benchmark import weights
+
+    rows = [{"loss": "l1", "needs": "none", "file": "", "path": "", "present": True},
+            {"loss": "l2", "needs": "none", "file": "", "path": "", "present": True},
+            {"loss": "vgg", "needs": "vgg16", "file": "vgg16-397923af.pth", "path": "/c/vgg16-397923af.pth",
+             "present": True},
+            {"loss": "dists", "needs": "dists", "file": "DISTS_weights-f5e65c96.pth", "path": "/c/D.pth",
+             "present": False}]
+    monkeypatch.setattr(weights, "weights_report", lambda losses=None: rows)  # (the real one imports every loss)
+    mod = _gpu_check()
+    env = mod.environment(torch.device("cpu"))
+    files = {"vgg16-397923af.pth": True, "DISTS_weights-f5e65c96.pth": False}
+    assert env["weights"] == files and "" not in env["weights"], env["weights"]
+    md = mod.to_markdown({"date": "d", "environment": env})
+    line = next(x for x in md.splitlines() if x.startswith("Pretrained weights cached:"))
+    assert line == "Pretrained weights cached: 1 of 2 (vgg16-397923af.pth); missing: DISTS_weights-f5e65c96.pth.", line
