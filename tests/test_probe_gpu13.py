@@ -110,3 +110,69 @@ def test_the_check_says_which_pretrained_weights_are_cached(monkeypatch):
     md = mod.to_markdown({"date": "d", "environment": env})
     line = next(x for x in md.splitlines() if x.startswith("Pretrained weights cached:"))
     assert line == "Pretrained weights cached: 1 of 2 (vgg16-397923af.pth); missing: DISTS_weights-f5e65c96.pth.", line
+
+
+class _HostReads:
+    """A TorchFunctionMode that records every read of a tensor's value by the host made directly by this repository's
+    code (``.item()``, ``bool()``/``float()``/``int()`` of a tensor, ``.tolist()``, ``.numpy()``, ``nonzero``, boolean
+    indexing): each one a host sync on a GPU. Reads inside torch itself (Adam's CPU step counter) are not ours."""
+
+    def __new__(cls):
+        import torch
+        from torch.overrides import TorchFunctionMode
+
+        T = torch.Tensor
+        reads = {T.item, T.__bool__, T.__float__, T.__int__, T.__index__, T.tolist, T.numpy, T.nonzero, torch.nonzero,
+                 T.masked_select, torch.masked_select, T.unique, torch.unique}
+        ours = tuple(str(ROOT / d) for d in ("benchmark", "losses", "tasks"))
+
+        class Mode(TorchFunctionMode):
+            def __init__(self):
+                super().__init__()
+                self.hits = []
+
+            def __torch_function__(self, func, types, args=(), kwargs=None):
+                read = func in reads or (func is T.__getitem__ and any(
+                    isinstance(i, T) and i.dtype == torch.bool
+                    for i in (args[1] if isinstance(args[1], tuple) else (args[1],))))
+                if read:
+                    import sys
+
+                    caller = sys._getframe(1)
+                    if caller.f_code.co_filename.startswith(ours):
+                        self.hits.append(f"{func.__name__} at {caller.f_code.co_filename}:{caller.f_lineno}")
+                return func(*args, **(kwargs or {}))
+
+        return Mode()
+
+
+def test_the_device_path_step_reads_nothing_back_from_the_device(one_thread):
+    """The GPU step is built not to wait on the host (README); tests/test_review_overnight12.py checks it with
+    torch.cuda.set_sync_debug_mode, which runs only where CUDA is. This is its CPU stand-in: the device path's step
+    (``device_path=True``, bf16 autocast) for a pixel loss, a trunk loss with an online update (contrastive_select,
+    whose per-step ``int(self.steps)`` issue 23 found) and PDL with fresh projections (pdl_proj), on every task whose
+    device path draws on the device generator (deblur's CPU generator draws kernels on the host by design), records no
+    read of a tensor's value by our code between the checks. A guard: it fails on any such read added to the step (a
+    per-step gradient check or log line with float(loss))."""
+    import torch
+
+    from benchmark.config import RunConfig
+    from benchmark.data import ImageRecord
+    from benchmark.runner import TrainStep
+    from benchmark.task import build_task
+
+    images = [ImageRecord(f"i{i}", torch.rand(3, 40, 40, generator=torch.Generator().manual_seed(i)))
+              for i in range(2)]
+    found = {}
+    for task, loss in [("denoise", "l1 + 0.1*contrastive_select(update_every=1)"), ("sr4", "pdl_proj(resample=True)"),
+                       ("jpeg", "l1"), ("demosaic", "l1")]:
+        cfg = RunConfig(task=task, loss=loss, net="tiny", iterations=4, batch_size=1, crop=24,
+                        backbone_weights="random")
+        step = TrainStep(cfg, build_task(task), images, torch.device("cpu"), device_path=True, autocast_bf16=True)
+        step(1)  # the loss's first-call checks (user input: read once), the optimiser's state
+        with _HostReads() as mode:
+            step(2)
+        found[f"{task}/{loss}"] = mode.hits
+        if step.prefetch is not None:
+            step.prefetch.close()
+    assert not any(found.values()), found
