@@ -10,8 +10,8 @@ What it measures (each section is timed and bounded; the whole check is sized fo
 3. **GPU utilisation** (``nvidia-smi``, sampled every 0.2 s) while a pixel-loss run trains;
 4. **runs per hour** with 1, 2 and 4 workers per GPU on a small grid (``execute_local``), from the first run's
    start to the last one's end (the workers' start-up apart, which an overnight grid pays once), and with it;
-5. **same-seed identity**: a tiny grid trained twice into two stores; the largest difference of any
-   (run, image, metric) value, and whether they are bit-identical.
+5. **same-seed identity**: a tiny grid trained twice into two stores, each in a fresh process; the largest
+   difference of any (run, image, metric) value, and whether they are bit-identical.
 
 It writes ``gpu_check.md`` (the tables) and ``gpu_check.json`` (every number) under ``--out``.
 ``--device cpu`` runs a reduced version (tiny net, small crops, fewer losses and workers) in about a
@@ -111,6 +111,8 @@ def _abandon(code: int) -> None:
 
     for child in multiprocessing.active_children():
         child.kill()
+    for proc in list(_SUBPROCESSES):
+        proc.kill()
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
@@ -230,18 +232,57 @@ def _runs_span(configs, store_root: Path) -> float:
     return max(m["started"] + m["wall_s"] + m.get("eval_s", 0.0) for m in metas) - start
 
 
+#: the training processes the check started outside multiprocessing (same_seed_identity's): ended with it
+_SUBPROCESSES: list = []
+
+#: one copy of a grid trained in a fresh interpreter: argv = configs pickle, store, device, threads, metrics...
+_TRAIN_COPY = """import logging, pickle, sys, torch
+logging.basicConfig(level=logging.INFO, format="%(levelname).1s %(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+from benchmark.results import ResultsStore
+from benchmark.runner import run_grid
+torch.set_num_threads(int(sys.argv[4]))
+with open(sys.argv[1], "rb") as f:
+    configs = pickle.load(f)
+run_grid(configs, ResultsStore(sys.argv[2]), tuple(sys.argv[5:]), torch.device(sys.argv[3]), progress=False,
+         logger="none")
+"""
+
+
+def _train_copy(configs, root: Path, metrics, device) -> None:
+    """Train ``configs`` into ``root`` in a fresh process (this process's torch thread count): what a resumed run or
+    another worker is, with cuDNN's algorithm choices (``cudnn.benchmark`` times them) and the allocator its own."""
+    import pickle
+
+    import torch
+
+    root.parent.mkdir(parents=True, exist_ok=True)
+    pkl = root.parent / f"{root.name}.configs.pkl"
+    pkl.write_bytes(pickle.dumps(list(configs)))
+    repo = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([repo, *filter(None, [os.environ.get("PYTHONPATH")])])}
+    proc = subprocess.Popen([sys.executable, "-c", _TRAIN_COPY, str(pkl), str(root), str(device),
+                             str(torch.get_num_threads()), *metrics], env=env)
+    _SUBPROCESSES.append(proc)
+    try:
+        if proc.wait():
+            raise RuntimeError(f"training a copy of the grid in a fresh process failed (exit {proc.returncode}): "
+                               "see the log above")
+    finally:
+        _SUBPROCESSES.remove(proc)
+
+
 def same_seed_identity(device, *, iterations, net, batch, crop) -> dict:
+    """A tiny grid trained twice, each copy in a fresh process (in one process the second copy would reuse the
+    first one's cuDNN algorithm choices, which on a GPU hides what a resumed run or another worker sees)."""
     from benchmark.results import ROW_KEY, ResultsStore
-    from benchmark.runner import run_grid
 
     configs = _configs(device, losses=("l1", "ms_ssim"), seeds=(0,), iterations=iterations, net=net, batch=batch,
                        crop=crop)
     tables = []
     with tempfile.TemporaryDirectory() as d:
         for i in range(2):
-            store = ResultsStore(Path(d) / f"r{i}")
-            run_grid(configs, store, ("psnr", "ssim"), device, progress=False, logger="none")
-            t = store.table()
+            _train_copy(configs, Path(d) / f"r{i}", ("psnr", "ssim"), device)
+            t = ResultsStore(Path(d) / f"r{i}").table()
             tables.append(t[t["loss"] != "input"].sort_values(ROW_KEY).reset_index(drop=True))
     a, b = tables
     same_rows = len(a) == len(b) and (a[ROW_KEY].values == b[ROW_KEY].values).all()

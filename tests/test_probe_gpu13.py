@@ -8,6 +8,8 @@ import json
 import threading
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -176,3 +178,21 @@ def test_the_device_path_step_reads_nothing_back_from_the_device(one_thread):
         if step.prefetch is not None:
             step.prefetch.close()
     assert not any(found.values()), found
+
+
+@pytest.mark.slow
+def test_same_seed_identity_trains_each_copy_in_a_fresh_process(tmp_path, monkeypatch, one_thread):
+    """The identity section trained both copies in the check's own process: on a GPU the second reused the first's
+    cuDNN algorithm choices (cudnn.benchmark times them, once per process) and allocator, so 'bit-identical' said
+    nothing of a resumed run or another worker, which is what the README's CUDA tolerance is about. Each copy now
+    trains in a fresh process; here the check's own run_grid is broken to show that neither copy uses it."""
+    import torch
+
+    from benchmark import runner
+
+    def not_here(*a, **k):
+        raise AssertionError("trained in the check's own process")
+
+    monkeypatch.setattr(runner, "run_grid", not_here)
+    res = _gpu_check().same_seed_identity(torch.device("cpu"), iterations=2, net="tiny", batch=1, crop=16)
+    assert res["runs"] == 2 and res["rows"] > 0 and res["bit_identical"], res
