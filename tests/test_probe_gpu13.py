@@ -196,3 +196,48 @@ def test_same_seed_identity_trains_each_copy_in_a_fresh_process(tmp_path, monkey
     monkeypatch.setattr(runner, "run_grid", not_here)
     res = _gpu_check().same_seed_identity(torch.device("cpu"), iterations=2, net="tiny", batch=1, crop=16)
     assert res["runs"] == 2 and res["rows"] > 0 and res["bit_identical"], res
+
+
+def _fake_cuda_allocator(monkeypatch, step_bytes: int):
+    """torch.cuda's memory counters on the CPU: reserved = the DeviceSampler buffers this process holds (the training
+    sets uploaded) + 1 MB; the peak since the last reset = that + ``step_bytes`` (a training step's own)."""
+    import torch
+
+    from benchmark.sampler import DeviceSampler
+
+    def reserved(device=None):
+        return sum(s.buffer.numel() for s, _ in DeviceSampler._cache.values() if s.buffer is not None) + 2**20
+
+    for name, fn in {"synchronize": lambda device=None: None, "reset_peak_memory_stats": lambda device=None: None,
+                     "memory_reserved": reserved, "max_memory_reserved": lambda device=None: reserved() + step_bytes,
+                     "empty_cache": lambda: None}.items():
+        monkeypatch.setattr(torch.cuda, name, fn)
+
+
+def test_the_gpu_memory_check_counts_the_training_set_once(monkeypatch, one_thread):
+    """The GPU memory check (measure_cuda_step: two real steps) counted the uint8 training set twice when this process
+    uploaded it during the measurement — in the peak, and added once more as 'shared, kept after this step' — so the
+    first setting a worker checked needed one training set more than the next one (6–7 GB on the DIV2K fallback: a
+    grid refused with a worker count that fits). And a set too large to be resident, kept on the host (buffer None),
+    raised AttributeError, which the check took as 'no estimate': that setting was not checked at all. Now the set is
+    counted once in both orders, and not at all when it stays on the host. (CUDA's counters faked on the CPU.)"""
+    import torch
+
+    from benchmark import sampler
+    from benchmark.config import RunConfig
+    from benchmark.data import ImageRecord
+    from benchmark.runner import measure_cuda_step
+    from benchmark.sampler import DeviceSampler
+
+    _fake_cuda_allocator(monkeypatch, step_bytes=5000)
+    monkeypatch.setattr(DeviceSampler, "_cache", {})
+    images = [ImageRecord(f"i{i}", torch.rand(3, 40, 40, generator=torch.Generator().manual_seed(i)))
+              for i in range(2)]
+    data = 2 * 3 * 40 * 40  # bytes of the set as uint8
+    cfg = RunConfig(task="denoise", loss="l1", net="tiny", iterations=4, batch_size=1, crop=24)
+    cpu = torch.device("cpu")
+    first, again = (measure_cuda_step(cfg, images, cpu, device_path=True) for _ in range(2))
+    assert (first, again) == (5000 + data, 5000 + data)
+    monkeypatch.setattr(DeviceSampler, "_cache", {})
+    monkeypatch.setattr(sampler, "RESIDENT_SHARE", 0.0)  # too large to be resident: kept on the host
+    assert measure_cuda_step(cfg, images, cpu, device_path=True) == 5000
