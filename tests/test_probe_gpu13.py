@@ -241,3 +241,59 @@ def test_the_gpu_memory_check_counts_the_training_set_once(monkeypatch, one_thre
     monkeypatch.setattr(DeviceSampler, "_cache", {})
     monkeypatch.setattr(sampler, "RESIDENT_SHARE", 0.0)  # too large to be resident: kept on the host
     assert measure_cuda_step(cfg, images, cpu, device_path=True) == 5000
+
+
+class _LiveTensorBytes:
+    """A CPU stand-in for torch.cuda's allocated-memory counters: allocated = the bytes of every live tensor's storage
+    (found through the garbage collector); the peak since the last reset is what is live when it is read."""
+
+    def __init__(self):
+        self.resets = 0
+
+    @staticmethod
+    def memory_allocated(device=None) -> int:
+        import gc
+
+        import torch
+
+        seen = {}
+        for o in gc.get_objects():
+            if isinstance(o, torch.Tensor) and not o.is_meta:
+                st = o.untyped_storage()
+                seen[st.data_ptr()] = st.nbytes()
+        return sum(seen.values())
+
+    def max_memory_allocated(self, device=None) -> int:
+        return self.memory_allocated()
+
+    def reset_peak_memory_stats(self, device=None) -> None:
+        self.resets += 1
+
+    def synchronize(self, device=None) -> None:
+        pass
+
+    def empty_cache(self) -> None:
+        pass
+
+
+def test_perf_peak_memory_is_each_loss_alone(one_thread, monkeypatch):
+    """`plbench perf` (and the GPU check's 'peak MB' column) built every candidate first, then read each one's peak
+    with all of them resident: every row counted every other row's net, frozen trunk and optimiser state, so ℓ1 showed
+    what the heaviest trunk needs. Each candidate's peak is now read from one step of it built again alone, the others
+    freed. (On the CPU the allocator's counters are a stand-in: the bytes of the live tensors.)"""
+    import torch
+
+    from benchmark import perf
+    from benchmark.data import ImageRecord
+    from benchmark.perf import measure
+
+    monkeypatch.setattr(perf, "training_images", lambda crop: [  # (decoding the photos: seconds)
+        ImageRecord(f"i{i}", torch.rand(3, 32, 32, generator=torch.Generator().manual_seed(i))) for i in range(2)])
+    meter = _LiveTensorBytes()
+    rows = {r.name: r for r in measure(["vgg"], net="tiny", batch=1, crop=16, reps=1, warmup=1, naive=False,
+                                       flops=False, memory=meter)}
+    # the VGG-16 trunk to relu2_2 (4 convolutions, 260,160 float32 weights: 0.99 MiB) is vgg's own, not ℓ1's
+    trunk_mib = 260_160 * 4 / 2**20
+    extra = rows["vgg"].peak_mem_mb - rows["l1"].peak_mem_mb
+    assert trunk_mib <= extra < trunk_mib + 0.5, {n: r.peak_mem_mb for n, r in rows.items()}
+    assert meter.resets == 2 and rows["l1"].ms_per_step > 0
