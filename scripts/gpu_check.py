@@ -216,7 +216,7 @@ def runs_per_hour(device, workers_list, *, n_runs, iterations, net, batch, crop,
 
 
 def _runs_span(configs, store_root: Path) -> float:
-    """Seconds from the first run's start to the last run's end (training and evaluation, from meta.json): the
+    """Seconds from the first run's start to the last run's end (meta.json's started + wall_s): the
     workers' throughput without their start-up (spawning, imports, CUDA context, decoding the data), which a tiny
     grid's wall time is mostly made of and an overnight grid pays once; a single worker trains in this process and
     pays none of it."""
@@ -229,7 +229,7 @@ def _runs_span(configs, store_root: Path) -> float:
         bad = [run_id(c) for c, m in zip(configs, metas) if not (m and m.get("status") == "ok")]
         raise RuntimeError(f"{len(bad)} of {len(configs)} runs did not finish ok ({', '.join(bad)}): see the log above")
     start = min(m["started"] for m in metas)
-    return max(m["started"] + m["wall_s"] + m.get("eval_s", 0.0) for m in metas) - start
+    return max(m["started"] + m["wall_s"] for m in metas) - start  # wall_s: training and evaluation (runner)
 
 
 #: the training processes the check started outside multiprocessing (same_seed_identity's): ended with it

@@ -77,7 +77,7 @@ def test_runs_per_hour_leaves_out_the_workers_start_up(tmp_path, monkeypatch):
         for i, c in enumerate(configs):
             rid = run_id(c)
             store.write_meta(rid, {"run_id": rid, "config": c.to_dict(), "status": "ok", "started": 1000.0 + 2 * i,
-                                   "wall_s": 1.5, "eval_s": 0.5})
+                                   "wall_s": 2.0, "eval_s": 0.5})  # wall_s: training and evaluation, as the runner
 
     monkeypatch.setattr(executors, "execute_local", fake)
     monkeypatch.setattr(mod, "_configs", lambda *a, seeds, **k: [RunConfig(task="denoise", loss="l1", seed=s)
