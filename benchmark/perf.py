@@ -10,7 +10,8 @@ naive fp32 eager references of the two classic deep-feature losses:
 
 Candidates are interleaved one step at a time and the median is reported, so drifts of the
 machine hit every candidate alike; ratios (× L1, × naive) are therefore measured in one run.
-Peak memory (CUDA) and FLOPs (``torch.utils.flop_counter``) come from one extra step each.
+FLOPs (``torch.utils.flop_counter``) come from one extra step each; peak memory (CUDA) from one step of
+each candidate built again alone, once the others are freed.
 
 Every candidate of ours is the runner's own :class:`~benchmark.runner.TrainStep` (batches
 sampled from real images and degraded as in training, with its checks), not a synthetic tensor
@@ -136,29 +137,44 @@ def harness_step(loss: str, *, net: str, batch: int, crop: int, device: torch.de
 
 def measure(losses: list[str], *, net: str = "tiny", batch: int = 8, crop: int = 64, device: str = "cpu",
             reps: int = 10, warmup: int = 2, naive: bool = True, compile: bool = False, flops: bool = True,
-            task: str = "denoise") -> list[PerfRow]:
-    """Time one training step per candidate, interleaved; see the module docstring."""
+            task: str = "denoise", memory=None) -> list[PerfRow]:
+    """Time one training step per candidate, interleaved; see the module docstring. ``memory``: the allocator's
+    counters for the peak-memory column (``torch.cuda`` on CUDA, where it is the default; on the CPU none, no column;
+    tests pass stand-ins)."""
     from benchmark.nets import build_net
 
     dev = torch.device(device)
+    mem = torch.cuda if memory is None and dev.type == "cuda" else memory
     names = list(dict.fromkeys(["l1", *losses]))
     images = training_images(crop)
-    steps, provenance = {}, {}
-    for n in names:
-        steps[n], st = harness_step(n, net=net, batch=batch, crop=crop, device=dev, task=task, compile=compile,
-                                    images=images)
-        provenance[n] = st.loss_fn.provenance
-        base = n.split("(")[0]
-        if naive and base in NAIVE:
-            label, cls = NAIVE[base]
+    makers, provenance = {}, {}  # name → a function building its step (again for the memory pass)
+
+    def ours(n):
+        def make():
+            fn, st = harness_step(n, net=net, batch=batch, crop=crop, device=dev, task=task, compile=compile,
+                                  images=images)
+            provenance[n] = st.loss_fn.provenance
+            return fn
+        return make
+
+    def reference(cls):
+        def make():
             g = torch.Generator().manual_seed(0)
             target = torch.rand(batch, 3, crop, crop, generator=g).to(dev)
             degraded = (target + 0.1 * torch.randn(target.shape, generator=g).to(dev)).clamp(0, 1)
             torch.manual_seed(0)
             model = build_net(net).to(dev)
-            steps[label] = _naive_step(model, torch.optim.Adam(model.parameters(), lr=1e-4), cls().to(dev),
-                                       degraded, target)
+            return _naive_step(model, torch.optim.Adam(model.parameters(), lr=1e-4), cls().to(dev), degraded, target)
+        return make
+
+    for n in names:
+        makers[n] = ours(n)
+        base = n.split("(")[0]
+        if naive and base in NAIVE:
+            label, cls = NAIVE[base]
+            makers[label] = reference(cls)
             provenance[label] = "naive fp32 eager reference"
+    steps = {n: make() for n, make in makers.items()}
     cudnn = torch.backends.cudnn.flags(enabled=True, benchmark=True) if dev.type == "cuda" else _nullctx()
     with cudnn:
         for _ in range(warmup):
@@ -173,28 +189,50 @@ def measure(losses: list[str], *, net: str = "tiny", batch: int = 8, crop: int =
                 _sync(dev)
                 times[n].append(time.perf_counter() - t0)
         med = {n: statistics.median(v) for n, v in times.items()}
-        rows = []
+        gflops = {}
         for n, s in steps.items():
-            peak = gflop = None
-            if dev.type == "cuda":
-                torch.cuda.reset_peak_memory_stats(dev)
-                s()
-                _sync(dev)
-                peak = torch.cuda.max_memory_allocated(dev) / 2**20
+            gflops[n] = None
             if flops:
                 from torch.utils.flop_counter import FlopCounterMode
 
                 try:
                     with FlopCounterMode(display=False) as fc:
                         s()
-                    gflop = fc.get_total_flops() / 1e9
+                    gflops[n] = fc.get_total_flops() / 1e9
                 except Exception as exc:  # noqa: BLE001 - counting is best effort (e.g. under compile)
                     log.debug("flop count failed for %s: %s", n, exc)
+        peaks = {}
+        if mem is not None:  # each candidate alone: with all of them built, every row counted every net and trunk
+            steps.clear()
+            peaks = {n: _peak_alone(make, dev, mem) for n, make in makers.items()}
+        rows = []
+        for n in makers:
             base = n.split("(")[0]
             ref = NAIVE[base][0] if base in NAIVE and NAIVE[base][0] in med else None
+            gflop = gflops[n]
             rows.append(PerfRow(n, 1e3 * med[n], 1 / med[n], med[n] / med["l1"], med[n] / med[ref] if ref else None,
-                                peak, gflop, (gflop / med[n] / 1e3) if gflop else None, provenance[n]))
+                                peaks.get(n), gflop, (gflop / med[n] / 1e3) if gflop else None, provenance[n]))
     return rows
+
+
+def _peak_alone(make, dev: torch.device, mem) -> float:
+    """MiB allocated at the peak of one step of the candidate ``make`` builds, built alone (no other candidate's net,
+    trunk or optimiser state resident; what a run of it holds: its own and the training set on the device)."""
+    import gc
+
+    gc.collect()
+    mem.empty_cache()
+    step = make()
+    step()  # the optimiser's state, cuDNN's choice of algorithm
+    mem.synchronize(dev)
+    mem.reset_peak_memory_stats(dev)
+    step()
+    mem.synchronize(dev)
+    peak = mem.max_memory_allocated(dev) / 2**20
+    del step
+    gc.collect()
+    mem.empty_cache()
+    return peak
 
 
 class _nullctx:

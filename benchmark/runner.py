@@ -1304,25 +1304,33 @@ OOM_MESSAGES = ("CUDNN_STATUS_ALLOC_FAILED", "CUBLAS_STATUS_ALLOC_FAILED", "CUDA
                 "HIP out of memory")
 
 
-def measure_cuda_step(cfg, images, device: torch.device) -> float:
+def measure_cuda_step(cfg, images, device: torch.device, device_path: bool | None = None) -> float:
     """Peak bytes the caching allocator reserved for two real training steps of ``cfg`` on this
     GPU (the runner's :class:`~benchmark.runner.TrainStep`: bf16 autocast, channels-last, the
     training set resident as uint8, cuDNN workspaces, fused Adam, compile if the setting has it).
     The CUDA context is outside the allocator and already out of what :func:`available_bytes`
-    calls free."""
+    calls free. The training set is counted once, whether this process had uploaded it before or uploads it now
+    (shared by a worker's runs: :meth:`~benchmark.sampler.DeviceSampler.shared`), and not at all when it is too large
+    to be resident and stays on the host. ``device_path``: as :class:`TrainStep`'s (tests run it on the CPU)."""
+    from benchmark.sampler import DeviceSampler
+
+    task = build_task(cfg.task, **dict(cfg.task_params))
+    fast = device.type == "cuda" if device_path is None else bool(device_path)
+    # the set resident before the base is read, so the peak leaves it out and it is added once below
+    sampler = DeviceSampler.shared(images, device) if fast and not task.host_only else None
     torch.cuda.synchronize(device)
     torch.cuda.reset_peak_memory_stats(device)
     base = torch.cuda.memory_reserved(device)
-    step = TrainStep(cfg, build_task(cfg.task, **dict(cfg.task_params)), images, device)
+    step = TrainStep(cfg, task, images, device, device_path=device_path)
     with torch.backends.cudnn.flags(enabled=True, benchmark=True):
         for it in (1, 2):
             step(it)
     torch.cuda.synchronize(device)
     peak = torch.cuda.max_memory_reserved(device) - base
-    sampler = step.sampler.buffer.numel() if step.sampler is not None else 0  # shared, kept after this step
+    resident = sampler.buffer.numel() if sampler is not None and sampler.buffer is not None else 0  # uint8
     del step
     torch.cuda.empty_cache()
-    return float(peak + sampler)
+    return float(peak + resident)
 
 
 def is_out_of_memory(exc: BaseException) -> bool:

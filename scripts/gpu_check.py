@@ -8,9 +8,10 @@ What it measures (each section is timed and bounded; the whole check is sized fo
    included) for the ``small`` and ``base`` nets at 16 × 128² for ℓ1 and one loss of every family:
    ms/step, × ℓ1, × a naive fp32 reference where there is one, peak memory, achieved TFLOP/s;
 3. **GPU utilisation** (``nvidia-smi``, sampled every 0.2 s) while a pixel-loss run trains;
-4. **runs per hour** with 1, 2 and 4 workers per GPU on a small grid (``execute_local``);
-5. **same-seed identity**: a tiny grid trained twice into two stores; the largest difference of any
-   (run, image, metric) value, and whether they are bit-identical.
+4. **runs per hour** with 1, 2 and 4 workers per GPU on a small grid (``execute_local``), from the first run's
+   start to the last one's end (the workers' start-up apart, which an overnight grid pays once), and with it;
+5. **same-seed identity**: a tiny grid trained twice into two stores, each in a fresh process; the largest
+   difference of any (run, image, metric) value, and whether they are bit-identical.
 
 It writes ``gpu_check.md`` (the tables) and ``gpu_check.json`` (every number) under ``--out``.
 ``--device cpu`` runs a reduced version (tiny net, small crops, fewer losses and workers) in about a
@@ -55,9 +56,8 @@ def environment(device) -> dict:
         props = torch.cuda.get_device_properties(device)
         env.update(gpu=props.name, gpu_memory_gib=round(props.total_memory / 2**30, 1),
                    capability=f"{props.major}.{props.minor}")
-    try:
-        env["weights"] = {r["file"] if "file" in r else str(i): r.get("status", r.get("present"))
-                          for i, r in enumerate(weights_report())}
+    try:  # each pretrained file the losses load: present here or not (a loss that needs none has no file)
+        env["weights"] = {r["file"]: bool(r["present"]) for r in weights_report() if r.get("file")}
     except Exception as exc:  # noqa: BLE001 - the report is informative; never stop the check for it
         env["weights"] = f"unavailable: {exc}"
     return env
@@ -102,6 +102,20 @@ def step_times(device, nets, batch: int, crop: int, losses, reps: int, *, rows: 
         log.info("step times, net %s: %.1f s", net, time.perf_counter() - t0)
         saved()
     return rows
+
+
+def _abandon(code: int) -> None:
+    """End the check now, from the watchdog's thread: the worker processes it started (runs/hour's) are killed
+    first, as a hung one would keep the log's pipe (``gpu_device.sh``'s tee) open until the machine's limit."""
+    import multiprocessing
+
+    for child in multiprocessing.active_children():
+        child.kill()
+    for proc in list(_SUBPROCESSES):
+        proc.kill()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -192,25 +206,83 @@ def runs_per_hour(device, workers_list, *, n_runs, iterations, net, batch, crop,
             else:
                 execute_local(configs, Path(d) / "r", ("psnr",), str(device), workers=k, logger="none")
             wall = time.perf_counter() - t0
-        out.append({key: k, "runs": len(configs), "iterations": iterations, "wall_s": wall,
-                    "runs_per_hour": 3600 * len(configs) / wall})
-        log.info("%d worker(s): %d runs in %.1f s", k, len(configs), wall)
+            span = _runs_span(configs, Path(d) / "r")
+        out.append({key: k, "runs": len(configs), "iterations": iterations, "wall_s": wall, "runs_span_s": span,
+                    "runs_per_hour": 3600 * len(configs) / span, "runs_per_hour_wall": 3600 * len(configs) / wall})
+        log.info("%d worker(s): %d runs in %.1f s from the first run's start to the last one's end (%.1f s with "
+                 "start-up)", k, len(configs), span, wall)
         saved()
     return out
 
 
+def _runs_span(configs, store_root: Path) -> float:
+    """Seconds from the first run's start to the last run's end (meta.json's started + wall_s): the
+    workers' throughput without their start-up (spawning, imports, CUDA context, decoding the data), which a tiny
+    grid's wall time is mostly made of and an overnight grid pays once; a single worker trains in this process and
+    pays none of it."""
+    from benchmark.config import run_id
+    from benchmark.results import ResultsStore
+
+    store = ResultsStore(store_root)
+    metas = [store.meta(run_id(c)) for c in configs]
+    if not all(m and m.get("status") == "ok" for m in metas):
+        bad = [run_id(c) for c, m in zip(configs, metas) if not (m and m.get("status") == "ok")]
+        raise RuntimeError(f"{len(bad)} of {len(configs)} runs did not finish ok ({', '.join(bad)}): see the log above")
+    start = min(m["started"] for m in metas)
+    return max(m["started"] + m["wall_s"] for m in metas) - start  # wall_s: training and evaluation (runner)
+
+
+#: the training processes the check started outside multiprocessing (same_seed_identity's): ended with it
+_SUBPROCESSES: list = []
+
+#: one copy of a grid trained in a fresh interpreter: argv = configs pickle, store, device, threads, metrics...
+_TRAIN_COPY = """import logging, pickle, sys, torch
+logging.basicConfig(level=logging.INFO, format="%(levelname).1s %(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+from benchmark.results import ResultsStore
+from benchmark.runner import run_grid
+torch.set_num_threads(int(sys.argv[4]))
+with open(sys.argv[1], "rb") as f:
+    configs = pickle.load(f)
+run_grid(configs, ResultsStore(sys.argv[2]), tuple(sys.argv[5:]), torch.device(sys.argv[3]), progress=False,
+         logger="none")
+"""
+
+
+def _train_copy(configs, root: Path, metrics, device) -> None:
+    """Train ``configs`` into ``root`` in a fresh process (this process's torch thread count): what a resumed run or
+    another worker is, with cuDNN's algorithm choices (``cudnn.benchmark`` times them) and the allocator its own."""
+    import pickle
+
+    import torch
+
+    root.parent.mkdir(parents=True, exist_ok=True)
+    pkl = root.parent / f"{root.name}.configs.pkl"
+    pkl.write_bytes(pickle.dumps(list(configs)))
+    repo = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([repo, *filter(None, [os.environ.get("PYTHONPATH")])])}
+    proc = subprocess.Popen([sys.executable, "-c", _TRAIN_COPY, str(pkl), str(root), str(device),
+                             str(torch.get_num_threads()), *metrics], env=env)
+    _SUBPROCESSES.append(proc)
+    try:
+        if proc.wait():
+            raise RuntimeError(f"training a copy of the grid in a fresh process failed (exit {proc.returncode}): "
+                               "see the log above")
+    finally:
+        _SUBPROCESSES.remove(proc)
+
+
 def same_seed_identity(device, *, iterations, net, batch, crop) -> dict:
+    """A tiny grid trained twice, each copy in a fresh process (in one process the second copy would reuse the
+    first one's cuDNN algorithm choices, which on a GPU hides what a resumed run or another worker sees)."""
     from benchmark.results import ROW_KEY, ResultsStore
-    from benchmark.runner import run_grid
 
     configs = _configs(device, losses=("l1", "ms_ssim"), seeds=(0,), iterations=iterations, net=net, batch=batch,
                        crop=crop)
     tables = []
     with tempfile.TemporaryDirectory() as d:
         for i in range(2):
-            store = ResultsStore(Path(d) / f"r{i}")
-            run_grid(configs, store, ("psnr", "ssim"), device, progress=False, logger="none")
-            t = store.table()
+            _train_copy(configs, Path(d) / f"r{i}", ("psnr", "ssim"), device)
+            t = ResultsStore(Path(d) / f"r{i}").table()
             tables.append(t[t["loss"] != "input"].sort_values(ROW_KEY).reset_index(drop=True))
     a, b = tables
     same_rows = len(a) == len(b) and (a[ROW_KEY].values == b[ROW_KEY].values).all()
@@ -225,8 +297,9 @@ SECTIONS = {"steps": "Training step (the runner's step: sampling, degradation, f
 
 
 def _section_md(key: str, val, env: dict) -> list[str]:
-    if isinstance(val, dict) and "error" in val:  # with the rows measured before the failure, if any
-        return [f"failed: {val['error']}", *(["", *_section_md(key, val["rows"], env)] if val.get("rows") else [])]
+    if isinstance(val, dict) and ("error" in val or "stopped" in val):  # with the rows measured before, if any
+        head = f"failed: {val['error']}" if "error" in val else f"stopped: {val['stopped']}"
+        return [head, *(["", *_section_md(key, val["rows"], env)] if val.get("rows") else [])]
     if isinstance(val, dict) and "skipped" in val:
         return [f"skipped: {val['skipped']}"]
     f = lambda v, spec: "–" if v is None else format(v, spec)  # noqa: E731
@@ -249,18 +322,31 @@ def _section_md(key: str, val, env: dict) -> list[str]:
                 if u.get("samples") else f"no nvidia-smi samples (device {env['device']}); run of "
                 f"{u['iterations']} iterations in {u['wall_s']:.1f} s."]
     if key == "runs_per_hour":
-        lines = ["| workers | runs | iterations | wall s | runs/hour |", "|---|---|---|---|---|"]
+        lines = ["| workers | runs | iterations | runs' span s | runs/hour | wall s, start-up included | "
+                 "runs/hour, start-up included |", "|---|---|---|---|---|---|---|"]
         for r in val:
             k = r.get("workers_per_gpu", r.get("workers"))
             if "skipped" in r:
-                lines.append(f"| {k}{' per GPU' if 'workers_per_gpu' in r else ''} | skipped: {r['skipped']} | | | |")
+                lines.append(f"| {k}{' per GPU' if 'workers_per_gpu' in r else ''} | skipped: {r['skipped']} "
+                             "| | | | | |")
                 continue
             lines.append(f"| {k}{' per GPU' if 'workers_per_gpu' in r else ''} | {r['runs']} | {r['iterations']} | "
-                         f"{r['wall_s']:.1f} | {r['runs_per_hour']:.0f} |")
+                         f"{r['runs_span_s']:.1f} | {r['runs_per_hour']:.0f} | {r['wall_s']:.1f} | "
+                         f"{r['runs_per_hour_wall']:.0f} |")
         return lines
     s = val
     return [f"{s['runs']} runs, {s['rows']} rows: {'bit-identical' if s['bit_identical'] else 'not bit-identical'}"
             f" (largest difference {s['max_abs_diff']:.3g})."]
+
+
+def _weights_md(weights) -> str:
+    """Which pretrained files the losses load are cached here (the step times use random-init trunks either way)."""
+    if not isinstance(weights, dict):
+        return f"Pretrained weights: {weights or 'not reported'}."
+    have = sorted(f for f, present in weights.items() if present)
+    missing = sorted(f for f, present in weights.items() if not present)
+    return (f"Pretrained weights cached: {len(have)} of {len(weights)} ({', '.join(have) or 'none'})"
+            + (f"; missing: {', '.join(missing)}." if missing else "."))
 
 
 def to_markdown(res: dict) -> str:
@@ -268,7 +354,7 @@ def to_markdown(res: dict) -> str:
     total = f"total {res['wall_s']:.0f} s" if "wall_s" in res else "unfinished"
     lines = [f"# plbench GPU check — {env.get('gpu', env['device'])}, {res['date']}", "",
              f"torch {env['torch']}, CUDA {env['cuda']}, cuDNN {env['cudnn']}, plbench {env['plbench']}, "
-             f"{env['threads']} threads; {total}.", ""]
+             f"{env['threads']} threads; {total}.", "", _weights_md(env.get("weights")), ""]
     for key, title in SECTIONS.items():
         if key in res:
             lines += [f"## {title}", "", *_section_md(key, res[key], env), ""]
@@ -280,13 +366,14 @@ def main(argv=None) -> int:
     p.add_argument("--out", default="gpu_check", help="folder for gpu_check.md and gpu_check.json")
     p.add_argument("--device", default="auto", help="auto (cuda when present), cuda, cuda:N or cpu (reduced)")
     p.add_argument("--budget-s", type=float, default=480.0,
-                   help="skip the sections not started by then, so a lent machine's time limit never loses "
-                        "what was measured (default 480)")
+                   help="the tables are written by then: sections not started are skipped, and a section still "
+                        "running (slow or hung) is stopped, its rows kept, exit 1; so a lent machine's time limit "
+                        "never loses what was measured (default 480)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname).1s %(asctime)s %(name)s: %(message)s",
                         datefmt="%H:%M:%S")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from benchmark.runner import resolve_device
+    from benchmark.devices import resolve_device
 
     device = resolve_device(args.device)
     gpu = device.type == "cuda"
@@ -295,11 +382,34 @@ def main(argv=None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     res = {"date": time.strftime("%Y-%m-%d"), "environment": environment(device)}
 
+    lock = threading.RLock()  # the watchdog (below) writes from its own thread
+
     def save():
-        (out / "gpu_check.json").write_text(json.dumps(res, indent=2, default=str))
-        (out / "gpu_check.md").write_text(to_markdown(res))
+        with lock:
+            (out / "gpu_check.json").write_text(json.dumps(res, indent=2, default=str))
+            (out / "gpu_check.md").write_text(to_markdown(res))
 
     deadline = t0 + args.budget_s
+
+    def stop(key: str) -> None:
+        """The deadline passed inside section ``key`` (slow, or hung in a kernel or a worker): write what was
+        measured, that section marked stopped with its rows so far, and end the process (a hung section cannot be
+        interrupted from here)."""
+        if not lock.acquire(timeout=10):  # a save stuck on its disk: the files already written stand
+            _abandon(1)
+            return
+        try:
+            rows = res.get(key) if isinstance(res.get(key), list) else []
+            res[key] = {"stopped": f"still running at the --budget-s deadline ({args.budget_s:.0f} s)",
+                        **({"rows": list(rows)} if rows else {})}
+            res["wall_s"] = time.perf_counter() - t0
+            save()
+        finally:
+            lock.release()
+        log.error("%s stopped: %s", key, res[key]["stopped"])
+        print(to_markdown(res))
+        print(f"written: {out / 'gpu_check.md'}, {out / 'gpu_check.json'}")
+        _abandon(1)
 
     def rows_of(key: str) -> dict:  # a section that fills res[key] row by row, saved after each row
         res[key] = []
@@ -326,6 +436,9 @@ def main(argv=None) -> int:
             res[key] = {"skipped": f"{spent:.0f} s spent of the {args.budget_s:.0f} s budget"}
             log.warning("%s skipped: %s", key, res[key]["skipped"])
         else:
+            watchdog = threading.Timer(max(0.0, deadline - time.perf_counter()), stop, (key,))
+            watchdog.daemon = True
+            watchdog.start()
             try:
                 res[key] = fn()
             except Exception as exc:  # noqa: BLE001 - keep what the other sections measure
@@ -333,6 +446,8 @@ def main(argv=None) -> int:
                 rows = res.get(key) if isinstance(res.get(key), list) else []  # saved before it failed: kept
                 res[key] = {"error": _one_line(exc), **({"rows": rows} if rows else {})}
                 log.error("%s failed: %s", key, res[key]["error"])
+            finally:
+                watchdog.cancel()
         save()  # after every section: a run cut short by the machine's limit keeps what it measured
     res["wall_s"] = time.perf_counter() - t0
     save()

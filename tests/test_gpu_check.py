@@ -73,7 +73,8 @@ def test_a_failed_or_late_section_keeps_the_others(tmp_path, monkeypatch):
 
     monkeypatch.setattr(mod, "utilisation_during_run", boom)
     monkeypatch.setattr(mod, "runs_per_hour", lambda *a, **k: [
-        {"workers": 1, "runs": 2, "iterations": 10, "wall_s": 1.0, "runs_per_hour": 7200.0}])
+        {"workers": 1, "runs": 2, "iterations": 10, "wall_s": 1.0, "runs_span_s": 0.5, "runs_per_hour": 14400.0,
+         "runs_per_hour_wall": 7200.0}])
     monkeypatch.setattr(mod, "same_seed_identity", lambda *a, **k: {
         "runs": 2, "rows": 4, "same_rows": True, "max_abs_diff": 0.0, "bit_identical": True})
     assert mod.main(["--device", "cpu", "--out", str(tmp_path)]) == 1

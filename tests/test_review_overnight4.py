@@ -16,7 +16,7 @@ def test_gpu_check_keeps_the_rows_measured_before_a_section_fails(tmp_path, monk
     GPU memory): the section's error replaced its rows in gpu_check.json/.md, so the 1-worker figure
     written a moment earlier was overwritten and lost. It now stays beside the error."""
     import benchmark.executors
-    from tests.test_probe_overnight4 import _gpu_check
+    from tests.test_probe_overnight4 import _finished, _gpu_check
 
     mod = _gpu_check()
     monkeypatch.setattr(mod, "step_times", lambda *a, **k: [])
@@ -25,10 +25,11 @@ def test_gpu_check_keeps_the_rows_measured_before_a_section_fails(tmp_path, monk
         "runs": 2, "rows": 4, "same_rows": True, "max_abs_diff": 0.0, "bit_identical": True})
     calls = []
 
-    def fake_execute_local(configs, *a, **k):
+    def fake_execute_local(configs, root, *a, **k):
         calls.append(k.get("workers"))
         if len(calls) == 2:
             raise RuntimeError("CUDA out of memory")
+        _finished(configs, root)
     monkeypatch.setattr(benchmark.executors, "execute_local", fake_execute_local)
 
     assert mod.main(["--device", "cpu", "--out", str(tmp_path)]) == 1  # a failed section still fails the check
