@@ -403,6 +403,7 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         summary = run_grid(configs, store, metrics, dev, progress=progress, data=data)
         trained += summary.trained
         wrote += summary.trained + summary.rescored  # rows added: the table read above is no longer the store's
+        wrote += _rescore_stale_field(store, [*group, *(check or [])], metrics, dev, data, progress)
         failed += summary.failed + summary.unscored
         notes[task] += _lost_run_notes(store, configs, metrics)
     if not any(not tasks or t in tasks for t in chosen):  # no asked-for task's field made by this code: nothing
@@ -426,6 +427,63 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     prune_unhashed(path.parent, new)
     paths.update(figs)
     return CompareResult(text, path, trained, paths, failed)
+
+
+def _rescore_stale_field(store: ResultsStore, metas: list[dict], metrics, dev, data, progress: bool) -> int:
+    """Re-score from its ``net.pt`` each field run (``metas``) whose scores of a metric were made with another file
+    than the one there now (``contrique_fr@<checkpoint>`` retrained or copied over in place:
+    :meth:`ResultsStore.stale_metrics`), so the new loss, scored with today's file, is ranked against scores of the
+    same file; nothing is retrained. A run that cannot be (its net.pt gone, damaged, a config that no longer gives
+    its id) keeps its rows, which :func:`without_stale` leaves out of the comparison. Returns the runs re-scored."""
+    from benchmark.config import RunConfig, run_id
+    from benchmark.runner import run_grid, weights_digests
+
+    digests = weights_digests(metrics)
+    configs = []
+    for m in metas if digests else ():
+        rid = m["run_id"]
+        if m.get("status") != "ok" or not store.stale_metrics(rid, digests) or store.damage(rid, deep=False):
+            continue
+        if not (store.run_dir(rid) / "net.pt").is_file():
+            continue
+        try:
+            cfg = RunConfig.from_dict(m["config"])
+        except (TypeError, ValueError, KeyError, UserError):
+            continue
+        if run_id(cfg) == rid:  # else run_grid would train a run of another id: the field is never retrained
+            configs.append(cfg)
+    if not configs:
+        return 0
+    log.info("%d field run(s) of %s were scored with another file than today's %s: re-scoring them from their "
+             "net.pt", len(configs), configs[0].task, ", ".join(sorted(digests)))
+    return run_grid(configs, store, metrics, dev, progress=progress, data=data).rescored
+
+
+def without_stale(store: ResultsStore, table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """``table`` less the rows of each (run, metric) scored with another file than the metric's file now
+    (:meth:`ResultsStore.stale_metrics`: not re-scored by :func:`_rescore_stale_field`, its net.pt gone), and one
+    line per such metric saying so: a comparison never ranks scores of two files in one column."""
+    from benchmark.report import _current_digests
+
+    if table.empty:
+        return table, []
+    digests = _current_digests(set(table["metric"].astype(str)))
+    if not digests:
+        return table, []
+    stale: dict[str, list[str]] = {}
+    for rid in sorted(set(table.loc[table["metric"].astype(str).isin(digests), "run_id"].astype(str))):
+        for metric in store.stale_metrics(rid, digests):
+            stale.setdefault(metric, []).append(rid)
+    if not stale:
+        return table, []
+    drop = pd.Series(False, index=table.index)
+    for metric, rids in stale.items():
+        drop |= (table["metric"].astype(str) == metric) & table["run_id"].astype(str).isin(rids)
+    lines = [f"`{metric}`: {len(rids)} field run(s) scored with another file than today's (sha256 "
+             f"{digests[metric][:8]}…) and not re-scored — net.pt gone or unreadable (runs/{rids[0]}"
+             f"{', the first' if len(rids) > 1 else ''}) — are left out of this comparison's `{metric}` column"
+             for metric, rids in sorted(stale.items())]
+    return table[~drop], lines
 
 
 def _lost_run_notes(store: ResultsStore, configs: list, metrics=()) -> list[str]:
@@ -634,7 +692,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
             lines.append("")
             continue
         picked = select(table[table["task"] == task], keep={_setting(chosen[task][0])}, hint="plbench compare")
-        t = picked.table
+        t, stale_lines = without_stale(store, picked.table)  # scores of another file than the new loss's: out
         ids = {r for r in picked.run_ids if r in metas}
         # the runs of this setting that left no rows (diverged, failed), as the leaderboard counts them: a loss
         # judged on the runs that finished is said to be
@@ -644,7 +702,9 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         st = compute(t, [metas[r] for r in ids] + lost, baseline=baseline_here(table, t, baseline, scope),
                      alpha=alpha, n_boot=n_boot, checks=picked.checks, scope=scope)
         # as the leaderboard opens: metric coverage, runs not shown converged or too few, one test image
-        cov = [f"Metric coverage: {line}" for line in coverage_lines(coverage_table(store, ids), len(ids))
+        covered = coverage_table(store, ids)
+        cov = [f"Metric coverage: {line}" for line in coverage_lines(covered[covered["status"] != "stale"], len(ids))
+               + stale_lines
                + left_out_lines(store, picked.settings, [metas[r] for r in ids], task,
                                                 every=list(metas.values()))]
         cov += [x for x in (smoke_test(st), one_image_text(st, task), few_images_text(st, task)) if x]

@@ -1,0 +1,97 @@
+"""Results store and ``plbench compare`` as a user comparing a new loss with a field run once: nothing of the field
+recomputed that is current, nothing stale ranked as if it were today's, nothing computed lost to a store fault."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def encoder(tmp_path_factory):
+    """A self-trained ``contrique_fr`` encoder (2 steps) and the same file 'retrained': its weights perturbed."""
+    import torch
+
+    from benchmark.pretrain import PretrainConfig, pretrain
+
+    root = tmp_path_factory.mktemp("enc")
+    old = pretrain(PretrainConfig(arch="tinycnn", data="skimage-natural:train", steps=2, batch_size=4, crop=32, seed=0),
+                   out_dir=root / "enc")
+    ckpt = torch.load(old, weights_only=True)
+    torch.manual_seed(0)  # the weights moved, the batch-norm statistics kept (a negative variance is a NaN)
+    ckpt["state_dict"] = {k: v + 0.5 * torch.randn_like(v) if v.is_floating_point() and "running" not in k else v
+                          for k, v in ckpt["state_dict"].items()}
+    retrained = root / "retrained.pt"
+    torch.save(ckpt, retrained)
+    return old, retrained
+
+
+def _field(out, metric, losses=("l1", "l2")):
+    from benchmark import api
+
+    api.run(tasks=["denoise"], losses=list(losses), seeds=[0], iterations=2, crop=32, batch_size=2, device="cpu",
+            metrics=["psnr", metric], out=str(out), report=False, budget_check=False)
+
+
+def _values(table, metric):
+    t = table[(table.metric == metric)]
+    return t.groupby("loss", observed=True)["value"].mean()
+
+
+@pytest.mark.slow
+def test_compare_rescores_the_fields_stale_checkpoint_scores_before_ranking(tmp_path, encoder):
+    """``plbench compare`` after ``contrique_fr@enc.pt`` was retrained in place scored the new loss with today's file
+    and ranked it against the field's scores made with the earlier file (only marked stale): not apples to apples →
+    the field's stale scores are re-scored from their net.pt (nothing retrained) before the comparison, so every loss
+    of the column is scored with one file, the numbers a fresh store gets."""
+    from benchmark import api
+    from benchmark.compare import compare
+    from benchmark.results import ResultsStore
+
+    old, retrained = encoder
+    enc = tmp_path / old.name
+    for f in (old, old.with_suffix(".json")):  # the checkpoint and its manifest (its architecture)
+        shutil.copy(f, tmp_path)
+    metric = f"contrique_fr@{enc}"
+    _field(tmp_path / "r", metric)
+    store = ResultsStore(tmp_path / "r")
+    nets = {p: p.stat().st_mtime_ns for p in store.runs.glob("*/net.pt")}
+    shutil.copy(retrained, enc)
+    res = compare(tmp_path / "r", losses=["charbonnier"], device="cpu", visual=False, formats=(), n_boot=50)
+    _field(tmp_path / "fresh", metric, losses=("l1", "l2", "charbonnier"))
+    got, fresh = (_values(api.load_results(str(tmp_path / d)), metric) for d in ("r", "fresh"))
+    assert got.round(6).to_dict() == fresh.round(6).to_dict()
+    assert res.trained == 1  # the new loss only
+    assert all(p.stat().st_mtime_ns == t for p, t in nets.items())  # the field re-scored from its nets, not retrained
+    assert "another file" not in res.text
+
+
+@pytest.mark.slow
+def test_compare_leaves_out_stale_field_scores_it_cannot_rescore(tmp_path, encoder):
+    """A field run whose net.pt is gone cannot be re-scored with today's file: its stale scores are left out of the
+    comparison's column, said in one line, never ranked against the new loss's; its other metrics stay."""
+    from benchmark.compare import compare
+    from benchmark.results import ResultsStore
+
+    old, retrained = encoder
+    enc = tmp_path / old.name
+    for f in (old, old.with_suffix(".json")):  # the checkpoint and its manifest (its architecture)
+        shutil.copy(f, tmp_path)
+    metric = f"contrique_fr@{enc}"
+    _field(tmp_path / "r", metric)
+    store = ResultsStore(tmp_path / "r")
+    l2 = next(m["run_id"] for m in store.metas() if (m.get("config") or {}).get("loss") == "l2")
+    (store.run_dir(l2) / "net.pt").unlink()
+    shutil.copy(retrained, enc)
+    res = compare(tmp_path / "r", losses=["charbonnier"], device="cpu", visual=False, formats=(), n_boot=50)
+    (line,) = [x for x in res.text.splitlines() if "another file" in x]
+    assert "left out of this comparison" in line and "1 field run" in line and "net.pt" in line
+    ranking = next(x for x in res.text.splitlines() if x.startswith("Ranking here"))
+    assert "l2" in ranking  # still ranked on psnr
+    from benchmark.compare import without_stale
+
+    table = store.table()
+    kept, _ = without_stale(store, table)
+    assert set(kept.loc[kept.metric == metric, "run_id"]) == set(table.loc[table.metric == metric, "run_id"]) - {l2}
+    assert kept[kept.metric == "psnr"].equals(table[table.metric == "psnr"])
+
