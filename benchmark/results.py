@@ -396,9 +396,10 @@ def _as_written(path: Path, data: bytes, meta: dict | None) -> None:
 
 
 _RUN_ID = re.compile(r"[0-9a-f]{16}|input-[0-9a-f]{12}")  # config.run_id, runner's input scoring
-#: a run folder's copy beside it, named by the user: the run id, then a character no id holds (``<id>.bak``,
-#: ``<id>-old``, ``<id> copy``): no run (:meth:`ResultsStore.copies`)
-_RUN_COPY = re.compile(rf"({_RUN_ID.pattern})[^0-9A-Za-z].*", re.S)
+#: a run folder's copy beside it, named by the user: the run id, then anything (``<id>.bak``, ``<id>-old``,
+#: ``<id> copy``, ``<id>bak``, ``<id>2``): no run (:meth:`ResultsStore.copies`) — no id is longer than its 16 (or
+#: ``input-`` and 12) hex digits, and none ever was
+_RUN_COPY = re.compile(rf"({_RUN_ID.pattern}).+", re.S)
 
 
 def copy_of(name: str) -> str | None:
@@ -1655,7 +1656,7 @@ class ResultsStore:
         return sorted(p.name for p in self.runs.iterdir() if p.is_dir() and not _RUN_COPY.fullmatch(p.name))
 
     def copies(self) -> list[str]:
-        """The folders of ``runs/`` named as a copy of a run (``<id>.bak``, ``<id>-old``, ``<id> copy``: a user's
+        """The folders of ``runs/`` named as a copy of a run (``<id>.bak``, ``<id>-old``, ``<id>bak``: a user's
         backup): no run — never read, counted, set aside or merged; ``check`` names them."""
         if not self.runs.exists():
             return []

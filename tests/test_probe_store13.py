@@ -95,3 +95,35 @@ def test_compare_leaves_out_stale_field_scores_it_cannot_rescore(tmp_path, encod
     assert set(kept.loc[kept.metric == metric, "run_id"]) == set(table.loc[table.metric == metric, "run_id"]) - {l2}
     assert kept[kept.metric == "psnr"].equals(table[table.metric == "psnr"])
 
+
+def _small(root, **kw):
+    from benchmark.synthetic import write_store
+
+    kw = {"offsets": {"l1": 0.0, "good": 1.0}, "seeds": (0,), "n_images": 3, "metrics": ("psnr",),
+          "budget_check": False, **kw}
+    return write_store(root, **kw)
+
+
+def test_a_backup_named_the_run_id_then_letters_is_a_copy_not_a_damaged_run(tmp_path, capsys):
+    """``cp -a runs/<id> runs/<id>bak`` (no separator: ``<id>old``, ``<id>2``) still read as a damaged run — check
+    exit 1 ('meta.json names another run'), ``--repair`` moving the backup's files into its own ``damaged/`` — since
+    only a non-alphanumeric character after the id made a copy. No run id is longer than its 16 (or ``input-`` + 12)
+    hex digits, so a folder named a run id and more is a copy: named by check, exit 0, read by no report."""
+    import shutil
+
+    from benchmark.cli import main
+
+    store = _small(tmp_path / "r")
+    rid = next(r for r in store.run_ids() if not r.startswith("input-"))
+    inp = next(r for r in store.run_ids() if r.startswith("input-"))
+    before, ids = store.table(), store.run_ids()
+    names = [f"{rid}bak", f"{rid}2", f"{inp}old"]
+    for name in names:
+        shutil.copytree(store.run_dir(name[:len(rid)] if name.startswith(rid) else inp), store.runs / name)
+    assert store.run_ids() == ids and sorted(store.copies()) == sorted(names)
+    assert main(["check", "--out", str(store.root)]) == 0
+    out = capsys.readouterr().out
+    assert "damaged" not in out and all(f"runs/{n}" in out for n in names), out
+    assert main(["check", "--out", str(store.root), "--repair"]) == 0
+    assert all(not (store.runs / n / "damaged").exists() for n in names)
+    assert store.table().equals(before)
