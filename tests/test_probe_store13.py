@@ -127,3 +127,31 @@ def test_a_backup_named_the_run_id_then_letters_is_a_copy_not_a_damaged_run(tmp_
     assert main(["check", "--out", str(store.root), "--repair"]) == 0
     assert all(not (store.runs / n / "damaged").exists() for n in names)
     assert store.table().equals(before)
+
+
+def test_a_resumed_runs_curve_is_cut_in_place_so_tail_f_follows_it(tmp_path):
+    """``tail -f runs/<id>/curve.csv`` on a run that resumed lost the file: ``CurveLog.begin`` rewrote the rows up to
+    the checkpoint atomically (a new file renamed over it: a new inode), so the reader kept following the old,
+    unlinked one and saw no new line. Where the rows kept are the file's first lines (as plbench writes it), the file
+    is cut after them in place — the same inode, nothing to write back, so no full disk can stop it half-way — and
+    the resumed run's lines reach whoever follows it."""
+    from benchmark.loggers import CurveLog
+
+    curves = CurveLog(tmp_path, kind="none")
+    curves.begin(0)
+    for it in (10, 20, 30):
+        curves.log(it, {"loss": 1.0 / it, "lr": 0.1})
+    curves.close()
+    path = tmp_path / "curve.csv"
+    inode = path.stat().st_ino
+    with open(path) as follower:  # tail -f: an open handle on the file
+        follower.read()
+        again = CurveLog(tmp_path, kind="none")
+        again.begin(20)  # resumed from the checkpoint at 20: the row of 30 dropped
+        again.log(30, {"loss": 0.5, "lr": 0.1})
+        again.close()
+        assert path.stat().st_ino == inode
+        follower.seek(0)
+        rows = follower.read().splitlines()
+    assert [r.split(",")[0] for r in rows] == ["iteration", "10", "20", "30"] and rows[-1].split(",")[2] == "0.5"
+    assert path.read_text().splitlines() == rows
