@@ -434,7 +434,8 @@ def _rescore_stale_field(store: ResultsStore, metas: list[dict], metrics, dev, d
     than the one there now (``contrique_fr@<checkpoint>`` retrained or copied over in place:
     :meth:`ResultsStore.stale_metrics`), so the new loss, scored with today's file, is ranked against scores of the
     same file; nothing is retrained. A run that cannot be (its net.pt gone, damaged, a config that no longer gives
-    its id) keeps its rows, which :func:`without_stale` leaves out of the comparison. Returns the runs re-scored."""
+    its id) keeps its rows, which :func:`benchmark.report.without_stale` leaves out of the comparison. Returns the
+    runs re-scored."""
     from benchmark.config import RunConfig, run_id
     from benchmark.runner import run_grid, weights_digests
 
@@ -457,33 +458,6 @@ def _rescore_stale_field(store: ResultsStore, metas: list[dict], metrics, dev, d
     log.info("%d field run(s) of %s were scored with another file than today's %s: re-scoring them from their "
              "net.pt", len(configs), configs[0].task, ", ".join(sorted(digests)))
     return run_grid(configs, store, metrics, dev, progress=progress, data=data).rescored
-
-
-def without_stale(store: ResultsStore, table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """``table`` less the rows of each (run, metric) scored with another file than the metric's file now
-    (:meth:`ResultsStore.stale_metrics`: not re-scored by :func:`_rescore_stale_field`, its net.pt gone), and one
-    line per such metric saying so: a comparison never ranks scores of two files in one column."""
-    from benchmark.report import _current_digests
-
-    if table.empty:
-        return table, []
-    digests = _current_digests(set(table["metric"].astype(str)))
-    if not digests:
-        return table, []
-    stale: dict[str, list[str]] = {}
-    for rid in sorted(set(table.loc[table["metric"].astype(str).isin(digests), "run_id"].astype(str))):
-        for metric in store.stale_metrics(rid, digests):
-            stale.setdefault(metric, []).append(rid)
-    if not stale:
-        return table, []
-    drop = pd.Series(False, index=table.index)
-    for metric, rids in stale.items():
-        drop |= (table["metric"].astype(str) == metric) & table["run_id"].astype(str).isin(rids)
-    lines = [f"`{metric}`: {len(rids)} field run(s) scored with another file than today's (sha256 "
-             f"{digests[metric][:8]}…) and not re-scored — net.pt gone or unreadable (runs/{rids[0]}"
-             f"{', the first' if len(rids) > 1 else ''}) — are left out of this comparison's `{metric}` column"
-             for metric, rids in sorted(stale.items())]
-    return table[~drop], lines
 
 
 def _lost_run_notes(store: ResultsStore, configs: list, metrics=()) -> list[str]:
@@ -663,7 +637,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         survivors_text,
         unequal_seeds_text,
     )
-    from benchmark.report import _in_setting, coverage_lines, coverage_table, left_out_lines
+    from benchmark.report import _in_setting, coverage_lines, coverage_table, left_out_lines, without_stale
     from benchmark.settings import select
     from benchmark.stats import version_scope
 
@@ -703,8 +677,8 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
                      alpha=alpha, n_boot=n_boot, checks=picked.checks, scope=scope)
         # as the leaderboard opens: metric coverage, runs not shown converged or too few, one test image
         covered = coverage_table(store, ids)
-        cov = [f"Metric coverage: {line}" for line in coverage_lines(covered[covered["status"] != "stale"], len(ids))
-               + stale_lines
+        covered = covered[~((covered["status"] == "stale") & covered["metric"].isin(stale_lines))]  # said below
+        cov = [f"Metric coverage: {line}" for line in coverage_lines(covered, len(ids)) + list(stale_lines.values())
                + left_out_lines(store, picked.settings, [metas[r] for r in ids], task,
                                                 every=list(metas.values()))]
         cov += [x for x in (smoke_test(st), one_image_text(st, task), few_images_text(st, task)) if x]

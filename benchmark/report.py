@@ -208,6 +208,37 @@ def coverage_table(store: ResultsStore, run_ids) -> pd.DataFrame:
               .sort_values(["status", "metric"]).reset_index(drop=True))
 
 
+def without_stale(store: ResultsStore, table: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """``table`` less the rows of each run whose scores of a metric were made with another file than the metric's
+    file now (:meth:`ResultsStore.stale_metrics`: ``contrique_fr@<checkpoint>`` retrained in place, the run not
+    re-scored — its net.pt gone) where other runs of ``table`` have scores of today's file: one column never ranks the
+    scores of two files. A metric none of whose runs was re-scored yet keeps them (:func:`coverage_table` says so).
+    Returns the table and {metric: the line that says how many runs' scores were left out}."""
+    if table.empty:
+        return table, {}
+    metric_of = table["metric"].astype(str)
+    digests = _current_digests(set(metric_of))
+    if not digests:
+        return table, {}
+    run_of = table["run_id"].astype(str)
+    scored = {m: set(run_of[metric_of == m]) for m in digests}
+    stale: dict[str, list[str]] = {}
+    for rid in sorted(set().union(*scored.values())):
+        for metric in store.stale_metrics(rid, {m: d for m, d in digests.items() if rid in scored[m]}):
+            stale.setdefault(metric, []).append(rid)
+    stale = {m: rids for m, rids in stale.items() if len(rids) < len(scored[m])}  # some runs of today's file
+    if not stale:
+        return table, {}
+    drop = pd.Series(False, index=table.index)
+    for metric, rids in stale.items():
+        drop |= (metric_of == metric) & run_of.isin(rids)
+    lines = {m: f"`{m}` scored with another file than today's (sha256 {digests[m][:8]}…) in {len(rids)} of "
+                f"{len(scored[m])} runs (degraded-input scoring included), not re-scored — net.pt gone or unreadable "
+                f"(runs/{rids[0]}{', the first' if len(rids) > 1 else ''}): those scores are left out of its column"
+             for m, rids in sorted(stale.items())}
+    return table[~drop], lines
+
+
 def left_out_lines(store: ResultsStore, settings, metas: list[dict], task: str | None = None,
                    every: list[dict] = ()) -> list[str]:
     """The notes on runs a board of ``settings`` leaves out or renames, after :meth:`ResultsStore.table` (which
@@ -459,6 +490,7 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
 
     t0 = time.perf_counter()
     full = store.table(categories=True)  # a fraction of the memory through reading, selection, statistics, figures
+    full, stale_lines = without_stale(store, full)  # scores of another file than the rest of their column's: out
     if baseline_flag is not None:
         baseline = resolve_baseline(store, baseline, flag=baseline_flag, table=full)
     metas_all = store.metas()
@@ -493,10 +525,12 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
     gone_ids = store.gone()
     for line in (gone := gone_lines(store, gone_ids)):
         log.warning("report: %s", line)
-    for line in coverage_lines(coverage[coverage["status"] == "stale"], len(chosen.run_ids)):
+    coverage = coverage[~((coverage["status"] == "stale") & coverage["metric"].isin(stale_lines))]  # said below
+    left = [line for m, line in stale_lines.items() if m in set(table["metric"].astype(str))]
+    for line in coverage_lines(coverage[coverage["status"] == "stale"], len(chosen.run_ids)) + left:
         log.warning("report: %s", line)
-    stats.coverage = coverage_lines(coverage, len(chosen.run_ids)) + gone + left_out_lines(store, chosen.settings,
-                                                                                               metas)
+    stats.coverage = coverage_lines(coverage, len(chosen.run_ids)) + left + gone + left_out_lines(
+        store, chosen.settings, metas)
     t_stats = time.perf_counter()
     root = store.root
     out: dict[str, Path] = {}

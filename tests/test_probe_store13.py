@@ -85,10 +85,10 @@ def test_compare_leaves_out_stale_field_scores_it_cannot_rescore(tmp_path, encod
     shutil.copy(retrained, enc)
     res = compare(tmp_path / "r", losses=["charbonnier"], device="cpu", visual=False, formats=(), n_boot=50)
     (line,) = [x for x in res.text.splitlines() if "another file" in x]
-    assert "left out of this comparison" in line and "1 field run" in line and "net.pt" in line
+    assert "left out of its column" in line and "in 1 of" in line and "net.pt" in line
     ranking = next(x for x in res.text.splitlines() if x.startswith("Ranking here"))
     assert "l2" in ranking  # still ranked on psnr
-    from benchmark.compare import without_stale
+    from benchmark.report import without_stale
 
     table = store.table()
     kept, _ = without_stale(store, table)
@@ -104,11 +104,26 @@ def _small(root, **kw):
     return write_store(root, **kw)
 
 
-def test_a_backup_named_the_run_id_then_letters_is_a_copy_not_a_damaged_run(tmp_path, capsys):
+def test_a_backup_named_the_run_id_then_letters_is_a_copy_not_a_damaged_run(tmp_path):
     """``cp -a runs/<id> runs/<id>bak`` (no separator: ``<id>old``, ``<id>2``) still read as a damaged run — check
     exit 1 ('meta.json names another run'), ``--repair`` moving the backup's files into its own ``damaged/`` — since
     only a non-alphanumeric character after the id made a copy. No run id is longer than its 16 (or ``input-`` + 12)
     hex digits, so a folder named a run id and more is a copy: named by check, exit 0, read by no report."""
+    import shutil
+
+    store = _small(tmp_path / "r")
+    rid = next(r for r in store.run_ids() if not r.startswith("input-"))
+    inp = next(r for r in store.run_ids() if r.startswith("input-"))
+    ids = store.run_ids()
+    names = [f"{rid}bak", f"{rid}2", f"{inp}old"]
+    for name in names:
+        shutil.copytree(store.run_dir(rid if name.startswith(rid) else inp), store.runs / name)
+    assert store.run_ids() == ids and sorted(store.copies()) == sorted(names)
+
+
+@pytest.mark.slow
+def test_check_names_a_backup_named_the_run_id_then_letters_as_a_copy(tmp_path, capsys):
+    """``plbench check`` on ``runs/<id>bak`` (no separator): exit 0, the copy named, ``--repair`` leaves it alone."""
     import shutil
 
     from benchmark.cli import main
@@ -116,11 +131,10 @@ def test_a_backup_named_the_run_id_then_letters_is_a_copy_not_a_damaged_run(tmp_
     store = _small(tmp_path / "r")
     rid = next(r for r in store.run_ids() if not r.startswith("input-"))
     inp = next(r for r in store.run_ids() if r.startswith("input-"))
-    before, ids = store.table(), store.run_ids()
-    names = [f"{rid}bak", f"{rid}2", f"{inp}old"]
+    before = store.table()
+    names = [f"{rid}bak", f"{inp}old"]
     for name in names:
-        shutil.copytree(store.run_dir(name[:len(rid)] if name.startswith(rid) else inp), store.runs / name)
-    assert store.run_ids() == ids and sorted(store.copies()) == sorted(names)
+        shutil.copytree(store.run_dir(rid if name.startswith(rid) else inp), store.runs / name)
     assert main(["check", "--out", str(store.root)]) == 0
     out = capsys.readouterr().out
     assert "damaged" not in out and all(f"runs/{n}" in out for n in names), out
@@ -155,3 +169,66 @@ def test_a_resumed_runs_curve_is_cut_in_place_so_tail_f_follows_it(tmp_path):
         rows = follower.read().splitlines()
     assert [r.split(",")[0] for r in rows] == ["iteration", "10", "20", "30"] and rows[-1].split(",")[2] == "0.5"
     assert path.read_text().splitlines() == rows
+
+
+def _stale_store(root, enc):
+    """A synthetic store whose ``contrique_fr@enc`` column was scored with the file now at ``enc`` for every run but
+    one (``l1``'s, scored with the file there before and never re-scored: its net.pt gone): returns (store, metric,
+    l1's run id)."""
+    import hashlib
+
+    from benchmark.results import ResultsStore
+
+    metric = f"contrique_fr@{enc}"
+    store = _small(root, n_images=4, seeds=(0, 1))
+    now, was = hashlib.sha256(enc.read_bytes()).hexdigest(), "0" * 64
+    stale, table = [], store.table()
+    for rid in store.run_ids():
+        psnr = table[(table.run_id == rid) & (table.metric == "psnr")].astype(object).to_dict("records")
+        rows = [{**r, "metric": metric, "value": r["value"] / 100, "higher_is_better": False} for r in psnr]
+        old = (store.meta(rid) or {}).get("config", {}).get("loss") == "l1"
+        store.write_eval(rid, rows, [metric], {}, metric_sha256={metric: was if old else now})
+        stale += [rid] if old else []
+    return ResultsStore(root), metric, stale
+
+
+def test_scores_of_another_file_beside_todays_are_left_out_of_the_table_reported(tmp_path):
+    """The rule the report and compare read their table by (:func:`benchmark.report.without_stale`): where some runs of
+    a metric were re-scored with today's file, the others' scores of another file are left out, one line saying how
+    many; where none was (no rerun yet), all are kept (the report's coverage line says so); psnr is untouched."""
+    from benchmark.report import without_stale
+
+    enc = tmp_path / "enc.pt"
+    enc.write_bytes(b"the encoder trained again")
+    store, metric, stale = _stale_store(tmp_path / "r", enc)
+    full = store.table()
+    kept, lines = without_stale(store, full)
+    assert set(kept.loc[kept.metric == metric, "run_id"]) == set(full.loc[full.metric == metric, "run_id"]) - set(stale)
+    assert kept[kept.metric == "psnr"].equals(full[full.metric == "psnr"])
+    assert list(lines) == [metric] and f"in {len(stale)} of" in lines[metric] and "left out" in lines[metric]
+    enc.write_bytes(b"a third encoder, trained since")  # every run scored with another file: none to rank them
+    again, said = without_stale(store, full)  # against: kept, as the report's coverage line says
+    assert again.equals(full) and said == {}
+
+
+@pytest.mark.slow
+def test_a_report_leaves_out_scores_of_another_file_beside_todays(tmp_path):
+    """After ``contrique_fr@enc.pt`` was retrained and the grid re-run, a run whose net.pt is gone kept the earlier
+    file's scores, which the leaderboard ranked in one column with every other run's scores of today's file (only a
+    coverage line said so) → where a metric has scores of today's file, the runs' scores of another file are left out
+    of the report's table (results.csv, leaderboard), said in one line; psnr is untouched."""
+    from benchmark.report import write_report
+
+    enc = tmp_path / "enc.pt"
+    enc.write_bytes(b"the encoder trained again")
+    store, metric, stale = _stale_store(tmp_path / "r", enc)
+    full = store.table()
+    write_report(store, formats=(), visual=False, n_boot=50)
+    import pandas as pd
+
+    csv = pd.read_csv(store.root / "results.csv")
+    assert set(csv.loc[csv.metric == metric, "run_id"]) == set(full.loc[full.metric == metric, "run_id"]) - set(stale)
+    assert (csv.metric == "psnr").sum() == (full.metric == "psnr").sum()
+    md = (store.root / "leaderboard.md").read_text()
+    (line,) = [x for x in md.splitlines() if "another file" in x]
+    assert f"{len(stale)} of" in line and "left out" in line, line
