@@ -396,10 +396,10 @@ def _as_written(path: Path, data: bytes, meta: dict | None) -> None:
 
 
 _RUN_ID = re.compile(r"[0-9a-f]{16}|input-[0-9a-f]{12}")  # config.run_id, runner's input scoring
-#: a run folder's copy beside it, named by the user: the run id, then anything (``<id>.bak``, ``<id>-old``,
-#: ``<id> copy``, ``<id>bak``, ``<id>2``): no run (:meth:`ResultsStore.copies`) — no id is longer than its 16 (or
-#: ``input-`` and 12) hex digits, and none ever was
-_RUN_COPY = re.compile(rf"({_RUN_ID.pattern}).+", re.S)
+#: a run folder's copy beside it, named by the user: the run id, then anything but more hex digits alone
+#: (``<id>.bak``, ``<id>-old``, ``<id> copy``, ``<id>bak``, ``<id>copy2``): no run (:meth:`ResultsStore.copies`);
+#: ``<id>2`` is read as a (damaged) run, as any name of hex digits
+_RUN_COPY = re.compile(rf"({_RUN_ID.pattern})(?![0-9a-f]+\Z).+", re.S)
 
 
 def copy_of(name: str) -> str | None:

@@ -105,17 +105,18 @@ def _small(root, **kw):
 
 
 def test_a_backup_named_the_run_id_then_letters_is_a_copy_not_a_damaged_run(tmp_path):
-    """``cp -a runs/<id> runs/<id>bak`` (no separator: ``<id>old``, ``<id>2``) still read as a damaged run — check
+    """``cp -a runs/<id> runs/<id>bak`` (no separator: ``<id>old``, ``<id>copy2``) still read as a damaged run — check
     exit 1 ('meta.json names another run'), ``--repair`` moving the backup's files into its own ``damaged/`` — since
     only a non-alphanumeric character after the id made a copy. No run id is longer than its 16 (or ``input-`` + 12)
-    hex digits, so a folder named a run id and more is a copy: named by check, exit 0, read by no report."""
+    hex digits, so a folder named a run id and more — but hex digits alone — is a copy: named by check, exit 0, read
+    by no report."""
     import shutil
 
     store = _small(tmp_path / "r")
     rid = next(r for r in store.run_ids() if not r.startswith("input-"))
     inp = next(r for r in store.run_ids() if r.startswith("input-"))
     ids = store.run_ids()
-    names = [f"{rid}bak", f"{rid}2", f"{inp}old"]
+    names = [f"{rid}bak", f"{rid}copy2", f"{inp}old"]
     for name in names:
         shutil.copytree(store.run_dir(rid if name.startswith(rid) else inp), store.runs / name)
     assert store.run_ids() == ids and sorted(store.copies()) == sorted(names)
