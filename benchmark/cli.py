@@ -1252,7 +1252,13 @@ def cmd_merge(args) -> int:
             parts.append(f"{len(got['failed'])} failed there (its record copied: the report counts it, "
                          "`plbench run` here retries it)")
         if got["unfinished"]:
-            parts.append(f"{len(got['unfinished'])} not finished or damaged there (not copied)")
+            parts.append(f"{len(got['unfinished'])} not finished there (not copied)")
+        if bad := got["damaged_there"]:  # results the merged store lacks: which, and why
+            named = "; ".join(f"{r} ({src.damage(r) or 'damaged'})" for r in bad[:3])
+            parts.append(f"{len(bad)} damaged there, not copied: {named}"
+                         + (f"; and {len(bad) - 3} more" if len(bad) > 3 else "")
+                         + f" — `plbench check --out {shlex.quote(str(src.root))}` names each; copy "
+                         f"{'it' if len(bad) == 1 else 'them'} again from that machine, then merge again")
         if got["held"]:
             parts.append(f"{len(got['held'])} held by a running process here (not copied: merge again later)")
         if got["held_there"]:

@@ -1915,7 +1915,8 @@ class ResultsStore:
         not mixed in — ``plbench run --metrics …`` re-scores the net saved here), ``failed`` (failed in ``src``
         and no record of it here: its record — ``meta.json``, ``attempts/``, ``curve.csv``, no checkpoint — is
         copied, so the report counts the failure and the next ``plbench run`` here retries it),
-        ``unfinished`` (interrupted or damaged in ``src``, or failed there with a record here: not copied),
+        ``unfinished`` (interrupted in ``src``, or failed there with a record here: not copied), ``damaged_there``
+        (finished in ``src`` but damaged there, :meth:`damage`, and not finished intact here: not copied),
         ``held`` (a live process works on it here) and ``held_there`` (a live process works on it in ``src``:
         its files may be half-written, so it is not read; merge again later). Each run is read under
         ``src``'s lock (:meth:`lock_to_read`: none to take in a read-only source) and copied under this
@@ -1928,7 +1929,7 @@ class ResultsStore:
         if src.root.resolve() == self.root.resolve():
             raise UserError(f"{src.root} is the results directory itself: merge another store into it")
         out: dict[str, list[str]] = {k: [] for k in ("copied", "replaced", "kept", "more_there", "failed",
-                                                     "unfinished", "held", "held_there")}
+                                                     "unfinished", "damaged_there", "held", "held_there")}
         for rid in src.run_ids():
             if (src.meta(rid) or {}).get("status") not in STATUSES:  # unfinished there: never locked (a worker
                 out["unfinished"].append(rid)  # there that found it held would leave it undone)
@@ -2007,8 +2008,14 @@ class ResultsStore:
 
         meta = src.meta(rid)
         failed = meta is not None and meta.get("status") == "failed"
-        if not failed and (not src.is_done(rid) or src.damage(rid)):
+        if not failed and not src.is_done(rid):
             out["unfinished"].append(rid)
+            return
+        if not failed and src.damage(rid):  # its results cut or changed there: named by merge, never copied
+            if self.is_done(rid) and not self.damage(rid):
+                out["kept"].append(rid)  # finished intact here: nothing lost
+            else:
+                out["damaged_there"].append(rid)
             return
         if kept():
             self._fill_state(src, rid)

@@ -233,3 +233,43 @@ def test_a_report_leaves_out_scores_of_another_file_beside_todays(tmp_path):
     md = (store.root / "leaderboard.md").read_text()
     (line,) = [x for x in md.splitlines() if "another file" in x]
     assert f"{len(stale)} of" in line and "left out" in line, line
+
+
+def test_merge_tells_a_damaged_run_of_the_other_store_from_an_unfinished_one(tmp_path):
+    """:meth:`ResultsStore.merge_from` counted a run damaged in the other store with its unfinished ones: it is
+    ``damaged_there`` now (named by ``plbench merge``), and ``kept`` where this store has it finished intact."""
+    import shutil
+
+    from benchmark.results import ResultsStore
+
+    src = _small(tmp_path / "node2", offsets={"l1": 0.0}, n_images=2)
+    rid = next(r for r in src.run_ids() if not r.startswith("input-"))
+    here = ResultsStore(tmp_path / "here")
+    shutil.copytree(src.root, here.root)  # this store has every run, finished intact
+    parquet = src.run_dir(rid) / "eval-0.parquet"
+    parquet.write_bytes(parquet.read_bytes()[:100])  # cut there: rsync or cp stopped mid-file
+    got = ResultsStore(tmp_path / "new").merge_from(src)
+    assert got["damaged_there"] == [rid] and got["unfinished"] == [] and rid not in got["copied"]
+    got = here.merge_from(src)
+    assert got["damaged_there"] == [] and rid in got["kept"]
+
+
+@pytest.mark.slow
+def test_merge_names_each_damaged_run_of_the_other_store_and_why(tmp_path, capsys):
+    """``plbench merge node2/results`` with a run there damaged (a copy stopped mid-file: its rows cut) said only
+    '1 not finished or damaged there (not copied)': which run's results the merged leaderboard lacks, and why, the
+    user had to find by running check on the other store → merge names each damaged run there with its damage
+    (the first ones; the count of the rest) and what to do, in the one summary line; an intact copy here keeps it."""
+    from benchmark.cli import main
+    from benchmark.results import ResultsStore
+
+    src = _small(tmp_path / "node2", offsets={"l1": 0.0, "good": 1.0, "bad": -1.0})
+    rid = next(r for r in src.run_ids() if not r.startswith("input-"))
+    parquet = src.run_dir(rid) / "eval-0.parquet"
+    parquet.write_bytes(parquet.read_bytes()[:100])  # cut: rsync or cp stopped mid-file
+    assert main(["merge", str(src.root), "--out", str(tmp_path / "here")]) == 0
+    out = capsys.readouterr().out
+    (line,) = [x for x in out.splitlines() if "damaged there" in x]
+    assert f"{rid} (eval-0.parquet does not match its checksum" in line and "not copied" in line, line
+    assert "check --out" in line and "merge again" in line, line
+    assert rid not in ResultsStore(tmp_path / "here").run_ids()
