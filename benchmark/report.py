@@ -233,10 +233,22 @@ def without_stale(store: ResultsStore, table: pd.DataFrame) -> tuple[pd.DataFram
     for metric, rids in stale.items():
         drop |= (metric_of == metric) & run_of.isin(rids)
     lines = {m: f"`{m}` scored with another file than today's (sha256 {digests[m][:8]}…) in {len(rids)} of "
-                f"{len(scored[m])} runs (degraded-input scoring included), not re-scored — net.pt gone or unreadable "
-                f"(runs/{rids[0]}{', the first' if len(rids) > 1 else ''}): those scores are left out of its column"
-             for m, rids in sorted(stale.items())}
+                f"{len(scored[m])} runs (degraded-input scoring included), not re-scored with it: those scores are "
+                f"left out of its column; {_rescorable(store, rids)}" for m, rids in sorted(stale.items())}
     return table[~drop], lines
+
+
+def _rescorable(store: ResultsStore, rids: list[str]) -> str:
+    """What re-scores the runs ``rids`` (:func:`without_stale`): the same ``plbench run`` those with a saved net (a
+    merged run, a rerun stopped part-way) or none (the degraded input's scoring), nothing those whose net.pt is gone."""
+    gone = [r for r in rids if not r.startswith("input-") and not (store.run_dir(r) / "net.pt").is_file()]
+    can = len(rids) - len(gone)
+    return "; ".join(
+        ([f"the same `plbench run` re-scores {'it' if len(rids) == 1 else 'them' if not gone else f'{can} of them'}"]
+         if can else [])
+        + ([f"{len(gone)} {'has' if len(gone) == 1 else 'have'} no net.pt to score (runs/{gone[0]}"
+            f"{', the first' if len(gone) > 1 else ''}: put it back, or move the run aside to retrain it)"] if gone
+           else []))
 
 
 def left_out_lines(store: ResultsStore, settings, metas: list[dict], task: str | None = None,

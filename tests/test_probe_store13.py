@@ -207,6 +207,10 @@ def test_scores_of_another_file_beside_todays_are_left_out_of_the_table_reported
     assert set(kept.loc[kept.metric == metric, "run_id"]) == set(full.loc[full.metric == metric, "run_id"]) - set(stale)
     assert kept[kept.metric == "psnr"].equals(full[full.metric == "psnr"])
     assert list(lines) == [metric] and f"in {len(stale)} of" in lines[metric] and "left out" in lines[metric]
+    assert f"{len(stale)} have no net.pt to score (runs/{stale[0]}, the first" in lines[metric], lines
+    (store.run_dir(stale[0]) / "net.pt").write_bytes(b"a saved net")  # merged in, or a rerun stopped before it
+    line = without_stale(store, full)[1][metric]
+    assert "re-scores 1 of them" in line and f"1 has no net.pt to score (runs/{stale[1]}:" in line, line
     enc.write_bytes(b"a third encoder, trained since")  # every run scored with another file: none to rank them
     again, said = without_stale(store, full)  # against: kept, as the report's coverage line says
     assert again.equals(full) and said == {}
