@@ -648,7 +648,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
     from benchmark.report import baseline_here, baseline_loss
 
     # a spec as ffl(alpha=2): quoted for the shell; a baseline given as a row's label is timed as its loss spec
-    timed = shlex.join(dict.fromkeys([*new, baseline_loss(table, baseline)]))
+    timed = perf_command([*new, baseline_loss(table, baseline)], metas.values())
     lines = [_header(new), "",
              "Trained and evaluated with exactly the cached field's settings (seeds, iterations, net, data, task "
              f"parameters). Wins/losses: the run is the unit (per-run scores paired by seed; ≥ {MIN_RUNS} runs, "
@@ -656,8 +656,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
              f"metric column's pairs of losses — the top group's own tests, so a loss is out of it exactly when it "
              f"is significantly worse than another — α = {alpha}. Costs (the leaderboard's `ms/it`) were timed "
              f"when each loss ran — the field's earlier, {', '.join(md_code(n) for n in new)} now — on a machine "
-             f"whose load may have differed: {md_code(f'plbench perf --losses {timed}')} times them side "
-             "by side (with the same `--loss-file` for a loss of a file).", ""]
+             f"whose load may have differed: {md_code(timed)} times them side by side.", ""]
     figs = {}
     for task in sorted(notes):
         lines += [f"## {task}", ""]
@@ -775,6 +774,16 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
             figs[f"compare_pd_{task}"] = p[0]
             lines += [f"![perception–distortion]({p[0].name})", ""]
     return "\n".join(lines), figs
+
+
+def perf_command(specs: list[str], metas) -> str:
+    """``plbench perf --losses SPEC…`` for ``specs`` (each once, quoted for the shell), with a ``--loss-file`` for each
+    file a loss of theirs was trained from (the runs' ``meta.json``: ``loss_files``), so the command runs as
+    printed — without them a loss of a file is an unknown loss to ``perf``."""
+    specs = list(dict.fromkeys(specs))
+    files = dict.fromkeys(str(path) for m in metas if (m.get("config") or {}).get("loss") in specs
+                          and isinstance(m.get("loss_files"), dict) for path in m["loss_files"].values())
+    return shlex.join(["plbench", "perf", "--losses", *specs, *(a for f in files for a in ("--loss-file", f))])
 
 
 def _front_text(label: str, on_front: bool, labs: list[str], x: pd.DataFrame, y: pd.DataFrame, st, dist: str,

@@ -277,3 +277,23 @@ def test_merge_names_each_damaged_run_of_the_other_store_and_why(tmp_path, capsy
     assert f"{rid} (eval-0.parquet does not match its checksum" in line and "not copied" in line, line
     assert "check --out" in line and "merge again" in line, line
     assert rid not in ResultsStore(tmp_path / "here").run_ids()
+
+
+def test_the_perf_command_of_a_comparison_names_the_loss_files_it_needs(tmp_path):
+    """``compare/<loss>.md`` told the user to time the losses side by side with ``plbench perf --losses otherloss
+    goodloss`` — a loss of a file (the new one, or a field loss trained from a ``--loss-file``) is an unknown loss to
+    that command, and 'with the same --loss-file' left the user to find which file → the command carries a
+    ``--loss-file`` for each file the runs of its losses were trained from (their meta.json), once each, quoted."""
+    import shlex
+
+    from benchmark.compare import perf_command
+
+    metas = [{"config": {"loss": "l1"}, "loss_files": {}},
+             {"config": {"loss": "goodloss"}, "loss_files": {"goodloss": "/data/my losses/good.py"}},
+             {"config": {"loss": "goodloss"}, "loss_files": {"goodloss": "/data/my losses/good.py"}},
+             {"config": {"loss": "other(w=0.5)"}, "loss_files": {"other": "/x/other.py"}},
+             {"config": {"loss": "unrelated"}, "loss_files": {"unrelated": "/x/unrelated.py"}}]
+    argv = shlex.split(perf_command(["other(w=0.5)", "goodloss", "goodloss"], metas))
+    assert argv == ["plbench", "perf", "--losses", "other(w=0.5)", "goodloss",
+                    "--loss-file", "/data/my losses/good.py", "--loss-file", "/x/other.py"], argv
+    assert shlex.split(perf_command(["l1", "l2"], metas)) == ["plbench", "perf", "--losses", "l1", "l2"]
