@@ -1275,7 +1275,8 @@ def cmd_check(args) -> int:
     store = ResultsStore(args.out)
     store.require_results(args.out)
     damaged = store.check()
-    ids = store.run_ids()
+    strays = store.strays()  # a user's own folder in runs/ (runs/old/, runs/notes/): no run, nothing to resume
+    ids = [r for r in store.run_ids() if r not in strays]
     inputs = sum(str(r).startswith("input-") for r in ids)  # each task's degraded input, scored: not a trained run
     n = len(ids) - inputs
     copies = store.copies()  # a user's backup of a run beside it: no run, neither damaged nor counted
@@ -1297,6 +1298,12 @@ def cmd_check(args) -> int:
              "(runs/" + ", runs/".join(copies[:3]) + (", …" if len(copies) > 3 else "")
              + f"): {'not a run' if one else 'not runs'}, read by no report (move {'it' if one else 'them'} out of "
              "runs/ to keep the store tidy)")
+    if strays:
+        one = len(strays) == 1
+        _say(f"{len(strays)} folder{'' if one else 's'} in runs/ with no run id for a name and none of a run's files "
+             "(runs/" + ", runs/".join(strays[:3]) + (", …" if len(strays) > 3 else "")
+             + f"): {'no run' if one else 'no runs'}, read by no report (move {'it' if one else 'them'} out of runs/ "
+             "to keep the store tidy)")
     leftovers = store.leftover_temp_files(store_clock=args.repair)  # --repair removes them: none in flight
     if args.repair and (damaged or leftovers):
         _repairable(store)

@@ -402,6 +402,11 @@ _RUN_ID = re.compile(r"[0-9a-f]{16}|input-[0-9a-f]{12}")  # config.run_id, runne
 _RUN_COPY = re.compile(rf"({_RUN_ID.pattern})(?![0-9a-f]+\Z).+", re.S)
 
 
+#: what a run's folder holds besides its ``eval-*`` passes (:meth:`ResultsStore.strays`: a folder with none is no run)
+_RUN_FILES = frozenset({"meta.json", "net.pt", "loss.pt", "ckpt.pt", "curve.csv", "tb", "attempts", "damaged",
+                        ".lock"})
+
+
 def copy_of(name: str) -> str | None:
     """The run id a folder of ``runs/`` named as a copy of a run (:data:`_RUN_COPY`) copies, or None."""
     return m.group(1) if (m := _RUN_COPY.fullmatch(name)) else None
@@ -1662,6 +1667,19 @@ class ResultsStore:
             return []
         return sorted(p.name for p in self.runs.iterdir() if p.is_dir() and _RUN_COPY.fullmatch(p.name))
 
+    def strays(self) -> list[str]:
+        """The folders of ``runs/`` that are no run (a user's own: ``runs/old/`` holding runs moved out of the way,
+        ``runs/notes/``): a name that is no run id (:data:`_RUN_ID`) and none of a run's files in it (``meta.json``,
+        ``eval-*``, a saved net or checkpoint, ``curve.csv``, ``attempts/``, ``damaged/``, a lock). ``check`` names
+        them as no run, never as a run to resume."""
+        def runs_files(d: Path) -> bool:
+            try:
+                return any(p.name in _RUN_FILES or p.name.startswith("eval-") for p in d.iterdir())
+            except OSError:  # gone meanwhile, or unreadable: not taken for the user's
+                return True
+
+        return [r for r in self.run_ids() if not _RUN_ID.fullmatch(r) and not runs_files(self.run_dir(r))]
+
     def metas(self) -> list[dict]:
         return [m for m in (self.meta(r) for r in self.run_ids()) if m is not None]
 
@@ -1930,7 +1948,10 @@ class ResultsStore:
             raise UserError(f"{src.root} is the results directory itself: merge another store into it")
         out: dict[str, list[str]] = {k: [] for k in ("copied", "replaced", "kept", "more_there", "failed",
                                                      "unfinished", "damaged_there", "held", "held_there")}
+        strays = set(src.strays())  # a user's own folder there (runs/old/): no run, neither copied nor counted
         for rid in src.run_ids():
+            if rid in strays:
+                continue
             if (src.meta(rid) or {}).get("status") not in STATUSES:  # unfinished there: never locked (a worker
                 out["unfinished"].append(rid)  # there that found it held would leave it undone)
                 continue

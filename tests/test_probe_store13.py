@@ -181,7 +181,7 @@ def _stale_store(root, enc):
     from benchmark.results import ResultsStore
 
     metric = f"contrique_fr@{enc}"
-    store = _small(root, n_images=4, seeds=(0, 1))
+    store = _small(root, n_images=2, seeds=(0, 1))
     now, was = hashlib.sha256(enc.read_bytes()).hexdigest(), "0" * 64
     stale, table = [], store.table()
     for rid in store.run_ids():
@@ -297,3 +297,35 @@ def test_the_perf_command_of_a_comparison_names_the_loss_files_it_needs(tmp_path
     assert argv == ["plbench", "perf", "--losses", "other(w=0.5)", "goodloss",
                     "--loss-file", "/data/my losses/good.py", "--loss-file", "/x/other.py"], argv
     assert shlex.split(perf_command(["l1", "l2"], metas)) == ["plbench", "perf", "--losses", "l1", "l2"]
+
+
+def test_a_users_folder_in_runs_is_no_run(tmp_path):
+    """A user's own folder in ``runs/`` (``runs/old/`` to hold runs moved out of the way, ``runs/notes/``) counted as
+    a run: ``plbench check`` said '1 unfinished (interrupted or still training: the same `plbench run` resumes it)',
+    which no run does → a folder whose name is no run id and that holds none of a run's files is a stray
+    (:meth:`ResultsStore.strays`), named by check as no run, not counted by merge as an unfinished run; a folder of a
+    run (its files) is never one."""
+    store = _small(tmp_path / "r", offsets={"l1": 0.0}, n_images=2)
+    (store.runs / "notes").mkdir()
+    (store.runs / "notes" / "readme.txt").write_text("which runs are which")
+    (store.runs / "old").mkdir()
+    (store.runs / "r1").mkdir()  # a run's files under a name of a test's making: still a run
+    (store.runs / "r1" / "meta.json").write_text("{}")
+    assert store.strays() == ["notes", "old"]
+    from benchmark.results import ResultsStore
+
+    got = ResultsStore(tmp_path / "merged").merge_from(store)  # nor a run another store's merge counts as unfinished
+    assert got["unfinished"] == ["r1"] and not {"notes", "old"} & set(ResultsStore(tmp_path / "merged").run_ids())
+
+
+@pytest.mark.slow
+def test_check_names_a_users_folder_in_runs_as_no_run(tmp_path, capsys):
+    """``plbench check`` on a store with ``runs/notes/``: no 'unfinished' run, the folder named, exit 0."""
+    from benchmark.cli import main
+
+    store = _small(tmp_path / "r")
+    (store.runs / "notes").mkdir()
+    (store.runs / "notes" / "readme.txt").write_text("which runs are which")
+    assert main(["check", "--out", str(store.root)]) == 0
+    out = capsys.readouterr().out
+    assert "unfinished" not in out and "runs/notes" in out and "no run" in out, out
