@@ -434,7 +434,7 @@ def _rescore_stale_field(store: ResultsStore, metas: list[dict], metrics, dev, d
     than the one there now (``contrique_fr@<checkpoint>`` retrained or copied over in place:
     :meth:`ResultsStore.stale_metrics`), so the new loss, scored with today's file, is ranked against scores of the
     same file; nothing is retrained. A run that cannot be (its net.pt gone, damaged, a config that no longer gives
-    its id) keeps its rows, which :func:`benchmark.report.without_stale` leaves out of the comparison. Returns the
+    its id) keeps its rows, which :meth:`ResultsStore.table` leaves out of the comparison. Returns the
     runs re-scored."""
     from benchmark.config import RunConfig, run_id
     from benchmark.runner import run_grid, weights_digests
@@ -637,7 +637,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         survivors_text,
         unequal_seeds_text,
     )
-    from benchmark.report import _in_setting, coverage_lines, coverage_table, left_out_lines, without_stale
+    from benchmark.report import _in_setting, coverage_lines, coverage_table, left_out_lines, stale_lines
     from benchmark.settings import select
     from benchmark.stats import version_scope
 
@@ -665,7 +665,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
             lines.append("")
             continue
         picked = select(table[table["task"] == task], keep={_setting(chosen[task][0])}, hint="plbench compare")
-        t, stale_lines = without_stale(store, picked.table)  # scores of another file than the new loss's: out
+        t = picked.table  # less the scores of another file than the new loss's (ResultsStore.table): said below
         ids = {r for r in picked.run_ids if r in metas}
         # the runs of this setting that left no rows (diverged, failed), as the leaderboard counts them: a loss
         # judged on the runs that finished is said to be
@@ -676,8 +676,9 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
                      alpha=alpha, n_boot=n_boot, checks=picked.checks, scope=scope)
         # as the leaderboard opens: metric coverage, runs not shown converged or too few, one test image
         covered = coverage_table(store, ids)
-        covered = covered[~((covered["status"] == "stale") & covered["metric"].isin(stale_lines))]  # said below
-        cov = [f"Metric coverage: {line}" for line in coverage_lines(covered, len(ids)) + list(stale_lines.values())
+        stale = stale_lines(store, {r for r, m in metas.items() if r in ids or _in_setting(m, picked.settings)})
+        covered = covered[~((covered["status"] == "stale") & covered["metric"].isin(stale))]  # said below
+        cov = [f"Metric coverage: {line}" for line in coverage_lines(covered, len(ids)) + list(stale.values())
                + left_out_lines(store, picked.settings, [metas[r] for r in ids], task,
                                                 every=list(metas.values()))]
         cov += [x for x in (smoke_test(st), one_image_text(st, task), few_images_text(st, task)) if x]

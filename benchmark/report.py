@@ -208,38 +208,23 @@ def coverage_table(store: ResultsStore, run_ids) -> pd.DataFrame:
               .sort_values(["status", "metric"]).reset_index(drop=True))
 
 
-def without_stale(store: ResultsStore, table: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
-    """``table`` less the rows of each run whose scores of a metric were made with another file than the metric's
-    file now (:meth:`ResultsStore.stale_metrics`: ``contrique_fr@<checkpoint>`` retrained in place, the run not
-    re-scored — its net.pt gone) where other runs of ``table`` have scores of today's file: one column never ranks the
-    scores of two files. A metric none of whose runs was re-scored yet keeps them (:func:`coverage_table` says so).
-    Returns the table and {metric: the line that says how many runs' scores were left out}."""
-    if table.empty:
-        return table, {}
-    metric_of = table["metric"].astype(str)
-    digests = _current_digests(set(metric_of))
-    if not digests:
-        return table, {}
-    run_of = table["run_id"].astype(str)
-    scored = {m: set(run_of[metric_of == m]) for m in digests}
-    stale: dict[str, list[str]] = {}
-    for rid in sorted(set().union(*scored.values())):
-        for metric in store.stale_metrics(rid, {m: d for m, d in digests.items() if rid in scored[m]}):
-            stale.setdefault(metric, []).append(rid)
-    stale = {m: rids for m, rids in stale.items() if len(rids) < len(scored[m])}  # some runs of today's file
-    if not stale:
-        return table, {}
-    drop = pd.Series(False, index=table.index)
-    for metric, rids in stale.items():
-        drop |= (metric_of == metric) & run_of.isin(rids)
-    lines = {m: f"`{m}` scored with another file than today's (sha256 {digests[m][:8]}…) in {len(rids)} of "
-                f"{len(scored[m])} runs (degraded-input scoring included), not re-scored with it: those scores are "
-                f"left out of its column; {_rescorable(store, rids)}" for m, rids in sorted(stale.items())}
-    return table[~drop], lines
+def stale_lines(store: ResultsStore, run_ids=None) -> dict[str, str]:
+    """{metric: the line saying in how many runs its scores of another file than today's were left out of its column}
+    of the last :meth:`ResultsStore.table` (:attr:`~ResultsStore.stale_left`: where other runs have scores of today's
+    file), counted over ``run_ids`` (a board's, a comparison's setting's) when given, else over the store."""
+    lines = {}
+    for m, left in store.stale_left.items():
+        rids = [r for r in left["stale"] if run_ids is None or r in run_ids]
+        n = len([r for r in left["scored"] if run_ids is None or r in run_ids])
+        if rids:
+            lines[m] = (f"`{m}` scored with another file than today's (sha256 {left['sha256'][:8]}…) in {len(rids)} of "
+                        f"{n} runs (degraded-input scoring included), not re-scored with it: those scores are left out "
+                        f"of its column; {_rescorable(store, rids)}")
+    return lines
 
 
 def _rescorable(store: ResultsStore, rids: list[str]) -> str:
-    """What re-scores the runs ``rids`` (:func:`without_stale`): the same ``plbench run`` those with a saved net (a
+    """What re-scores the runs ``rids`` (:func:`stale_lines`): the same ``plbench run`` those with a saved net (a
     merged run, a rerun stopped part-way) or none (the degraded input's scoring), nothing those whose net.pt is gone."""
     gone = [r for r in rids if not r.startswith("input-") and not (store.run_dir(r) / "net.pt").is_file()]
     can = len(rids) - len(gone)
@@ -273,19 +258,10 @@ def left_out_lines(store: ResultsStore, settings, metas: list[dict], task: str |
 
 
 def _current_digests(metrics) -> dict[str, str]:
-    """{metric: SHA-256 of its file now} of ``metrics`` whose weights are a file the user can replace
-    (:func:`benchmark.metrics.weights_digest`); a file no longer there is left out (nothing to compare)."""
-    from benchmark.errors import UserError
-    from benchmark.metrics import weights_digest
+    """:func:`benchmark.results.current_digests`."""
+    from benchmark.results import current_digests
 
-    out = {}
-    for m in sorted(metrics):
-        try:
-            if digest := weights_digest(m):
-                out[m] = digest
-        except (UserError, OSError):
-            continue
-    return out
+    return current_digests(metrics)
 
 
 def coverage_lines(cov: pd.DataFrame, n_runs: int) -> list[str]:
@@ -502,7 +478,6 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
 
     t0 = time.perf_counter()
     full = store.table(categories=True)  # a fraction of the memory through reading, selection, statistics, figures
-    full, stale_lines = without_stale(store, full)  # scores of another file than the rest of their column's: out
     if baseline_flag is not None:
         baseline = resolve_baseline(store, baseline, flag=baseline_flag, table=full)
     metas_all = store.metas()
@@ -537,8 +512,9 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
     gone_ids = store.gone()
     for line in (gone := gone_lines(store, gone_ids)):
         log.warning("report: %s", line)
-    coverage = coverage[~((coverage["status"] == "stale") & coverage["metric"].isin(stale_lines))]  # said below
-    left = [line for m, line in stale_lines.items() if m in set(table["metric"].astype(str))]
+    stale = stale_lines(store)  # scores of another file than the rest of their column's: out of every table
+    coverage = coverage[~((coverage["status"] == "stale") & coverage["metric"].isin(stale))]  # said below
+    left = [line for m, line in stale.items() if m in set(table["metric"].astype(str))]
     for line in coverage_lines(coverage[coverage["status"] == "stale"], len(chosen.run_ids)) + left:
         log.warning("report: %s", line)
     stats.coverage = coverage_lines(coverage, len(chosen.run_ids)) + left + gone + left_out_lines(

@@ -407,6 +407,22 @@ _RUN_FILES = frozenset({"meta.json", "net.pt", "loss.pt", "ckpt.pt", "curve.csv"
                         ".lock"})
 
 
+def current_digests(metrics) -> dict[str, str]:
+    """{metric: SHA-256 of its file now} of ``metrics`` whose weights are a file the user can replace
+    (:func:`benchmark.metrics.weights_digest`: ``contrique_fr@<checkpoint>``); a file no longer there, or a metric
+    this code cannot open, is left out (nothing to compare)."""
+    from benchmark.metrics import weights_digest
+
+    out = {}
+    for m in sorted(metrics):
+        try:
+            if digest := weights_digest(m):
+                out[m] = digest
+        except (UserError, OSError):
+            continue
+    return out
+
+
 def copy_of(name: str) -> str | None:
     """The run id a folder of ``runs/`` named as a copy of a run (:data:`_RUN_COPY`) copies, or None."""
     return m.group(1) if (m := _RUN_COPY.fullmatch(name)) else None
@@ -864,6 +880,9 @@ class ResultsStore:
         self.damaged: dict[str, str] = {}
         #: {recorded spec: the spelling the last :meth:`table` read it as} (:meth:`loss_spellings`, rows or not)
         self.respelt: dict[str, str] = {}
+        #: {metric: {"sha256": its file's now, "stale": [run ids], "scored": [run ids]}} of the scores of another file
+        #: than today's the last :meth:`table` left out (:meth:`_without_stale`)
+        self.stale_left: dict[str, dict] = {}
         #: {run_id: (stat stamp, (meta, why))}: each meta.json parsed once (:meth:`_load_meta`)
         self._metas: dict[str, tuple] = {}
 
@@ -1763,7 +1782,7 @@ class ResultsStore:
         (:func:`as_categories`: same values), made pass by pass, so the table never exists with its text
         (the setting JSON) once per row — a fraction of the time and peak memory at 10⁵–10⁷ rows."""
         self.check_version()
-        frames, self.damaged, self.respelt = [], {}, {}
+        frames, self.damaged, self.respelt, self.stale_left = [], {}, {}, {}
         arrow = categories  # each pass an arrow table, one frame of them all (:func:`_arrow_categories`)
 
         def read_run(run_id: str) -> tuple[str, list]:
@@ -1815,7 +1834,34 @@ class ResultsStore:
             log.warning("%d duplicated (run, image, metric) rows ignored (runs %s): each counts once",
                         int(dup.sum()), ", ".join(runs[:5]))
             table = table[~dup].reset_index(drop=True)
-        return table
+        return self._without_stale(table)
+
+    def _without_stale(self, table: pd.DataFrame) -> pd.DataFrame:
+        """``table`` less each run's scores of a metric made with another file than the metric's file now
+        (:meth:`stale_metrics`: ``contrique_fr@<checkpoint>`` retrained in place, the run not re-scored — its net.pt
+        gone, or no ``plbench run`` since) where other runs of the table have scores of today's file: one column never
+        holds the scores of two files, whichever reader (report, findings, compare, calibrate, ``api.load_results``)
+        reads it. A metric none of whose runs was re-scored yet keeps them (the report's coverage line says so). What
+        was left out: :attr:`stale_left`."""
+        names = [m for m in map(str, table["metric"].unique()) if "@" in m]  # only such a metric reads a file
+        digests = current_digests(names) if names else {}
+        if not digests:
+            return table
+        metric_of, run_of = table["metric"].astype(str), table["run_id"].astype(str)
+        scored = {m: sorted(set(run_of[metric_of == m])) for m in digests}
+        stale: dict[str, list[str]] = {}
+        for rid in sorted(set().union(*scored.values())):
+            for metric in self.stale_metrics(rid, {m: d for m, d in digests.items() if rid in scored[m]}):
+                stale.setdefault(metric, []).append(rid)
+        stale = {m: rids for m, rids in stale.items() if len(rids) < len(scored[m])}  # some runs of today's file
+        if not stale:
+            return table
+        drop = pd.Series(False, index=table.index)
+        for metric, rids in stale.items():
+            drop |= (metric_of == metric) & run_of.isin(rids)
+        self.stale_left = {m: {"sha256": digests[m], "stale": rids, "scored": scored[m]}
+                           for m, rids in sorted(stale.items())}
+        return table[~drop].reset_index(drop=True)
 
     def unrecorded(self, settings: list[dict] | None = None) -> dict[str, str]:
         """{run_id: what its rows are} of the runs holding committed evaluation passes but no ``meta.json``:

@@ -88,12 +88,9 @@ def test_compare_leaves_out_stale_field_scores_it_cannot_rescore(tmp_path, encod
     assert "left out of its column" in line and "in 1 of" in line and "net.pt" in line
     ranking = next(x for x in res.text.splitlines() if x.startswith("Ranking here"))
     assert "l2" in ranking  # still ranked on psnr
-    from benchmark.report import without_stale
-
-    table = store.table()
-    kept, _ = without_stale(store, table)
-    assert set(kept.loc[kept.metric == metric, "run_id"]) == set(table.loc[table.metric == metric, "run_id"]) - {l2}
-    assert kept[kept.metric == "psnr"].equals(table[table.metric == "psnr"])
+    kept = store.table()
+    assert l2 not in set(kept.run_id[kept.metric == metric]) and l2 in set(kept.run_id[kept.metric == "psnr"])
+    assert store.stale_left[metric]["stale"] == [l2]
 
 
 def _small(root, **kw):
@@ -194,26 +191,30 @@ def _stale_store(root, enc):
 
 
 def test_scores_of_another_file_beside_todays_are_left_out_of_the_table_reported(tmp_path):
-    """The rule the report and compare read their table by (:func:`benchmark.report.without_stale`): where some runs of
-    a metric were re-scored with today's file, the others' scores of another file are left out, one line saying how
-    many; where none was (no rerun yet), all are kept (the report's coverage line says so); psnr is untouched."""
-    from benchmark.report import without_stale
+    """The rule every reader of a store reads its table by (:meth:`ResultsStore.table`): where some runs of a metric
+    were re-scored with today's file, the others' scores of another file are left out, one line saying how many
+    (:func:`benchmark.report.stale_lines`); where none was (no rerun yet), all are kept (the report's coverage line
+    says so); psnr is untouched."""
+    from benchmark.report import stale_lines
 
     enc = tmp_path / "enc.pt"
     enc.write_bytes(b"the encoder trained again")
     store, metric, stale = _stale_store(tmp_path / "r", enc)
-    full = store.table()
-    kept, lines = without_stale(store, full)
+    enc.write_bytes(b"a third encoder, trained since")  # every run scored with another file: none to rank them
+    full = store.table()  # against: kept, as the report's coverage line says
+    assert store.stale_left == {} and stale_lines(store) == {} and set(stale) <= set(full.run_id[full.metric == metric])
+    enc.write_bytes(b"the encoder trained again")
+    kept = store.table()
     assert set(kept.loc[kept.metric == metric, "run_id"]) == set(full.loc[full.metric == metric, "run_id"]) - set(stale)
-    assert kept[kept.metric == "psnr"].equals(full[full.metric == "psnr"])
+    assert kept[kept.metric == "psnr"].reset_index(drop=True).equals(full[full.metric == "psnr"].reset_index(drop=True))
+    lines = stale_lines(store)
     assert list(lines) == [metric] and f"in {len(stale)} of" in lines[metric] and "left out" in lines[metric]
     assert f"{len(stale)} have no net.pt to score (runs/{stale[0]}, the first" in lines[metric], lines
+    board = {stale[0], *(set(full.run_id) - set(stale))}  # a board of some of the runs: counted over them
+    assert f"in 1 of {len(board)} runs" in stale_lines(store, board)[metric]
     (store.run_dir(stale[0]) / "net.pt").write_bytes(b"a saved net")  # merged in, or a rerun stopped before it
-    line = without_stale(store, full)[1][metric]
+    line = stale_lines(store)[metric]
     assert "re-scores 1 of them" in line and f"1 has no net.pt to score (runs/{stale[1]}:" in line, line
-    enc.write_bytes(b"a third encoder, trained since")  # every run scored with another file: none to rank them
-    again, said = without_stale(store, full)  # against: kept, as the report's coverage line says
-    assert again.equals(full) and said == {}
 
 
 @pytest.mark.slow
@@ -227,13 +228,19 @@ def test_a_report_leaves_out_scores_of_another_file_beside_todays(tmp_path):
     enc = tmp_path / "enc.pt"
     enc.write_bytes(b"the encoder trained again")
     store, metric, stale = _stale_store(tmp_path / "r", enc)
+    enc.write_bytes(b"a third encoder")  # every run scored with another file: every score kept, as before
     full = store.table()
+    enc.write_bytes(b"the encoder trained again")
     write_report(store, formats=(), visual=False, n_boot=50)
     import pandas as pd
 
     csv = pd.read_csv(store.root / "results.csv")
     assert set(csv.loc[csv.metric == metric, "run_id"]) == set(full.loc[full.metric == metric, "run_id"]) - set(stale)
     assert (csv.metric == "psnr").sum() == (full.metric == "psnr").sum()
+    from benchmark import api
+
+    got = api.load_results(str(store.root))  # the rows the report reads are every reader's
+    assert sorted(zip(csv.run_id, csv.image, csv.metric)) == sorted(zip(got.run_id, got.image.astype(str), got.metric))
     md = (store.root / "leaderboard.md").read_text()
     (line,) = [x for x in md.splitlines() if "another file" in x]
     assert f"{len(stale)} of" in line and "left out" in line, line
@@ -329,3 +336,25 @@ def test_check_names_a_users_folder_in_runs_as_no_run(tmp_path, capsys):
     assert main(["check", "--out", str(store.root)]) == 0
     out = capsys.readouterr().out
     assert "unfinished" not in out and "runs/notes" in out and "no run" in out, out
+
+
+def test_every_reader_of_a_store_leaves_out_the_same_scores_of_another_file(tmp_path, monkeypatch):
+    """b46f964 left the runs' scores of another file than today's out of the report's table only: ``plbench findings``
+    and ``api.load_results`` read the store's whole table, so a finding or a user's mean ranked both files' scores in
+    one column the leaderboard had split → :meth:`ResultsStore.table` leaves them out, so every reader (report,
+    findings, api, compare, calibrate) reads the same rows; what it left out is :attr:`ResultsStore.stale_left`."""
+    from benchmark import api, findings
+
+    enc = tmp_path / "enc.pt"
+    enc.write_bytes(b"the encoder trained again")
+    store, metric, stale = _stale_store(tmp_path / "r", enc)
+    got = api.load_results(str(store.root))
+    assert set(got.loc[got.metric == metric, "run_id"]).isdisjoint(stale) and (got.metric == metric).any()
+    seen = {}
+    monkeypatch.setattr(findings, "check_all", lambda table, *a, **k: seen.update(table=table) or [])
+    findings.check_store(store)
+    key = ["run_id", "image", "metric"]
+    assert sorted(map(tuple, seen["table"][key].astype(str).values)) == sorted(map(tuple, got[key].astype(str).values))
+    from benchmark.report import stale_lines
+
+    assert store.stale_left[metric]["stale"] == stale and f"in {len(stale)} of" in stale_lines(store)[metric]
