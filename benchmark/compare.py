@@ -403,7 +403,9 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         summary = run_grid(configs, store, metrics, dev, progress=progress, data=data)
         trained += summary.trained
         wrote += summary.trained + summary.rescored  # rows added: the table read above is no longer the store's
-        wrote += _rescore_stale_field(store, [*group, *(check or [])], metrics, dev, data, progress)
+        rescored, said = _rescore_stale_field(store, [*group, *(check or [])], metrics, dev, data, progress)
+        wrote += rescored
+        notes[task] += said
         failed += summary.failed + summary.unscored
         notes[task] += _lost_run_notes(store, configs, metrics)
     if not any(not tasks or t in tasks for t in chosen):  # no asked-for task's field made by this code: nothing
@@ -429,21 +431,25 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     return CompareResult(text, path, trained, paths, failed)
 
 
-def _rescore_stale_field(store: ResultsStore, metas: list[dict], metrics, dev, data, progress: bool) -> int:
+def _rescore_stale_field(store: ResultsStore, metas: list[dict], metrics, dev, data,
+                         progress: bool) -> tuple[int, list[str]]:
     """Re-score from its ``net.pt`` each field run (``metas``) whose scores of a metric were made with another file
     than the one there now (``contrique_fr@<checkpoint>`` retrained or copied over in place:
     :meth:`ResultsStore.stale_metrics`), so the new loss, scored with today's file, is ranked against scores of the
     same file; nothing is retrained. A run that cannot be (its net.pt gone, damaged, a config that no longer gives
-    its id) keeps its rows, which :meth:`ResultsStore.table` leaves out of the comparison. Returns the
-    runs re-scored."""
+    its id) keeps its rows, which :meth:`ResultsStore.table` leaves out of the comparison. Each re-score is a new
+    evaluation pass (written whole or not at all), the earlier scores kept in their ``eval-*.parquet``: an interrupted
+    compare loses nothing, and the next one re-scores the rest. Returns the runs re-scored and one note per metric
+    saying so (the comparison's)."""
     from benchmark.config import RunConfig, run_id
     from benchmark.runner import run_grid, weights_digests
 
     digests = weights_digests(metrics)
-    configs = []
+    configs, was = [], {}
     for m in metas if digests else ():
         rid = m["run_id"]
-        if m.get("status") != "ok" or not store.stale_metrics(rid, digests) or store.damage(rid, deep=False):
+        if m.get("status") != "ok" or not (stale := store.stale_metrics(rid, digests)) \
+                or store.damage(rid, deep=False):
             continue
         if not (store.run_dir(rid) / "net.pt").is_file():
             continue
@@ -453,11 +459,17 @@ def _rescore_stale_field(store: ResultsStore, metas: list[dict], metrics, dev, d
             continue
         if run_id(cfg) == rid:  # else run_grid would train a run of another id: the field is never retrained
             configs.append(cfg)
+            for metric, old in stale.items():
+                was.setdefault(metric, []).append(old)
     if not configs:
-        return 0
+        return 0, []
     log.info("%d field run(s) of %s were scored with another file than today's %s: re-scoring them from their "
              "net.pt", len(configs), configs[0].task, ", ".join(sorted(digests)))
-    return run_grid(configs, store, metrics, dev, progress=progress, data=data).rescored
+    done = run_grid(configs, store, metrics, dev, progress=progress, data=data).rescored
+    return done, [f"`{m}`: {len(olds)} field run(s) had been scored with the file there before (sha256 "
+                  f"{olds[0][:8]}…{', …' if len(set(olds)) > 1 else ''}), now {digests[m][:8]}…: re-scored from their "
+                  "net.pt before this ranking, nothing retrained (the earlier scores stay in their eval-*.parquet, "
+                  "out of every table)" for m, olds in sorted(was.items())]
 
 
 def _lost_run_notes(store: ResultsStore, configs: list, metrics=()) -> list[str]:
