@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 
+import pandas as pd  # imported once at collection: the first store test of a worker no longer pays it (~1 s)
 import pytest
 
 
@@ -111,7 +112,7 @@ def test_a_backup_named_the_run_id_then_letters_is_a_copy_not_a_damaged_run(tmp_
     by no report."""
     import shutil
 
-    store = _small(tmp_path / "r")
+    store = _small(tmp_path / "r", offsets={"l1": 0.0}, n_images=1)
     rid = next(r for r in store.run_ids() if not r.startswith("input-"))
     inp = next(r for r in store.run_ids() if r.startswith("input-"))
     ids = store.run_ids()
@@ -173,23 +174,25 @@ def test_a_resumed_runs_curve_is_cut_in_place_so_tail_f_follows_it(tmp_path):
 
 def _stale_store(root, enc):
     """A synthetic store whose ``contrique_fr@enc`` column was scored with the file now at ``enc`` for every run but
-    one (``l1``'s, scored with the file there before and never re-scored: its net.pt gone): returns (store, metric,
-    l1's run id)."""
+    ``l1``'s (scored with the file there before and never re-scored: its net.pt gone): returns (store, metric,
+    l1's run ids). One pass per run, both metrics in it (a store written quickly)."""
     import hashlib
 
-    from benchmark.results import ResultsStore
+    from benchmark.results import ResultsStore, atomic_write_json
+    from benchmark.synthetic import synthetic_runs
 
     metric = f"contrique_fr@{enc}"
-    store = _small(root, n_images=2, seeds=(0, 1))
+    store = ResultsStore(root)
+    store.ensure_writable()
     now, was = hashlib.sha256(enc.read_bytes()).hexdigest(), "0" * 64
-    stale, table = [], store.table()
-    for rid in store.run_ids():
-        psnr = table[(table.run_id == rid) & (table.metric == "psnr")].astype(object).to_dict("records")
-        rows = [{**r, "metric": metric, "value": r["value"] / 100, "higher_is_better": False} for r in psnr]
-        old = (store.meta(rid) or {}).get("config", {}).get("loss") == "l1"
-        store.write_eval(rid, rows, [metric], {}, metric_sha256={metric: was if old else now})
+    stale = []
+    for rid, meta, rows in synthetic_runs(offsets={"l1": 0.0, "good": 1.0}, seeds=(0, 1), n_images=2,
+                                          metrics=("psnr", metric), budget_check=False):
+        old = (meta.get("config") or {}).get("loss") == "l1"
+        store.write_eval(rid, rows, ["psnr", metric], {}, metric_sha256={metric: was if old else now})
+        atomic_write_json(store.run_dir(rid) / "meta.json", meta)
         stale += [rid] if old else []
-    return ResultsStore(root), metric, stale
+    return store, metric, sorted(stale)
 
 
 def test_scores_of_another_file_beside_todays_are_left_out_of_the_table_reported(tmp_path):
@@ -234,8 +237,6 @@ def test_a_report_leaves_out_scores_of_another_file_beside_todays(tmp_path):
     full = store.table()
     enc.write_bytes(b"the encoder trained again")
     write_report(store, formats=(), visual=False, n_boot=50)
-    import pandas as pd
-
     csv = pd.read_csv(store.root / "results.csv")
     assert set(csv.loc[csv.metric == metric, "run_id"]) == set(full.loc[full.metric == metric, "run_id"]) - set(stale)
     assert (csv.metric == "psnr").sum() == (full.metric == "psnr").sum()
