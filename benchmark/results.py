@@ -398,8 +398,11 @@ def _as_written(path: Path, data: bytes, meta: dict | None) -> None:
 _RUN_ID = re.compile(r"[0-9a-f]{16}|input-[0-9a-f]{12}")  # config.run_id, runner's input scoring
 #: a run folder's copy beside it, named by the user: the run id, then anything but more hex digits alone
 #: (``<id>.bak``, ``<id>-old``, ``<id> copy``, ``<id>bak``, ``<id>copy2``): no run (:meth:`ResultsStore.copies`);
-#: ``<id>2`` is read as a (damaged) run, as any name of hex digits
+#: the id then hex digits alone (``<id>2``, :data:`_RUN_HEX_TAIL`) is a copy where its meta.json names that run
 _RUN_COPY = re.compile(rf"({_RUN_ID.pattern})(?![0-9a-f]+\Z).+", re.S)
+#: a run id then hex digits alone (``<id>2``, ``<id>0``): a copy of the run (``cp -a runs/<id> runs/<id>2``) when its
+#: meta.json names that run, as a copy's does; a run of its own (a test's) when it names the folder itself
+_RUN_HEX_TAIL = re.compile(rf"({_RUN_ID.pattern})[0-9a-f]+")
 
 
 #: what a run's folder holds besides its ``eval-*`` passes (:meth:`ResultsStore.strays`: a folder with none is no run)
@@ -424,8 +427,25 @@ def current_digests(metrics) -> dict[str, str]:
 
 
 def copy_of(name: str) -> str | None:
-    """The run id a folder of ``runs/`` named as a copy of a run (:data:`_RUN_COPY`) copies, or None."""
-    return m.group(1) if (m := _RUN_COPY.fullmatch(name)) else None
+    """The run id a folder of ``runs/`` named as a copy of a run (:data:`_RUN_COPY`, :data:`_RUN_HEX_TAIL`) would
+    copy, or None (:meth:`ResultsStore.copies` says which are)."""
+    return m.group(1) if (m := _RUN_COPY.fullmatch(name) or _RUN_HEX_TAIL.fullmatch(name)) else None
+
+
+def _is_copy(folder: Path) -> bool:
+    """Whether a folder of ``runs/`` is a user's copy of a run, no run: named the run id then anything but hex digits
+    alone (:data:`_RUN_COPY`), or the id then hex digits (``<id>2``) holding that run's meta.json
+    (:data:`_RUN_HEX_TAIL`: a run of its own under such a name records its own id)."""
+    if _RUN_COPY.fullmatch(folder.name):
+        return True
+    if not (m := _RUN_HEX_TAIL.fullmatch(folder.name)):
+        return False
+    try:
+        with open(folder / "meta.json", "rb") as f:
+            meta = json.loads(f.read(1 << 20))
+    except (OSError, ValueError):  # no record, or an unreadable one: read as a run (check names its damage)
+        return False
+    return isinstance(meta, dict) and meta.get("run_id") == m.group(1)
 
 
 def _pass_index(p: Path) -> int:
@@ -1677,14 +1697,15 @@ class ResultsStore:
         """The run folders of ``runs/`` — not a folder named as a copy of one (:meth:`copies`)."""
         if not self.runs.exists():
             return []
-        return sorted(p.name for p in self.runs.iterdir() if p.is_dir() and not _RUN_COPY.fullmatch(p.name))
+        return sorted(p.name for p in self.runs.iterdir() if p.is_dir() and not _is_copy(p))
 
     def copies(self) -> list[str]:
-        """The folders of ``runs/`` named as a copy of a run (``<id>.bak``, ``<id>-old``, ``<id>bak``: a user's
-        backup): no run — never read, counted, set aside or merged; ``check`` names them."""
+        """The folders of ``runs/`` named as a copy of a run (``<id>.bak``, ``<id>-old``, ``<id>bak``, ``<id>2`` holding
+        run ``<id>``'s meta.json: a user's backup, :func:`_is_copy`): no run — never read, counted, set aside or
+        merged; ``check`` names them."""
         if not self.runs.exists():
             return []
-        return sorted(p.name for p in self.runs.iterdir() if p.is_dir() and _RUN_COPY.fullmatch(p.name))
+        return sorted(p.name for p in self.runs.iterdir() if p.is_dir() and _is_copy(p))
 
     def strays(self) -> list[str]:
         """The folders of ``runs/`` that are no run (a user's own: ``runs/old/`` holding runs moved out of the way,

@@ -133,7 +133,7 @@ def test_check_names_a_backup_named_the_run_id_then_letters_as_a_copy(tmp_path, 
     rid = next(r for r in store.run_ids() if not r.startswith("input-"))
     inp = next(r for r in store.run_ids() if r.startswith("input-"))
     before = store.table()
-    names = [f"{rid}bak", f"{inp}old"]
+    names = [f"{rid}bak", f"{inp}old", f"{rid}2"]
     for name in names:
         shutil.copytree(store.run_dir(rid if name.startswith(rid) else inp), store.runs / name)
     assert main(["check", "--out", str(store.root)]) == 0
@@ -361,3 +361,23 @@ def test_every_reader_of_a_store_leaves_out_the_same_scores_of_another_file(tmp_
     from benchmark.report import stale_lines
 
     assert store.stale_left[metric]["stale"] == stale and f"in {len(stale)} of" in stale_lines(store)[metric]
+
+
+def test_a_backup_named_the_run_id_then_digits_is_a_copy_when_it_holds_that_run(tmp_path):
+    """``cp -a runs/<id> runs/<id>2`` — the commonest backup name — still read as a damaged run (check exit 1,
+    'meta.json names another run', ``--repair`` moving the backup's files into its own ``damaged/``), since abf0687
+    kept a name of hex digits after the id a run's (a test's ``<id>0`` is a run of its own) → such a folder is a copy
+    when its meta.json names the run its name begins with, as only a copy's does; one whose meta.json names itself
+    stays a run. Named by check as a copy, read by no report, never merged."""
+    import shutil
+
+    from benchmark.results import copy_of
+
+    store = _small(tmp_path / "r", offsets={"l1": 0.0}, n_images=1)
+    rid = next(r for r in store.run_ids() if not r.startswith("input-"))
+    ids = store.run_ids()
+    shutil.copytree(store.run_dir(rid), store.runs / f"{rid}2")
+    own = f"{rid}0"  # a run of its own under such a name: its record names it
+    shutil.copytree(store.run_dir(rid), store.runs / own)
+    store.write_meta(own, {**store.meta(rid), "run_id": own})
+    assert store.run_ids() == sorted([*ids, own]) and store.copies() == [f"{rid}2"] and copy_of(f"{rid}2") == rid
