@@ -29,7 +29,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmark.results import FINISHED_LOG, ResultsStore, atomic_output, atomic_write_bytes, respelt_meta
+from benchmark.results import (
+    FINISHED_LOG,
+    ResultsStore,
+    atomic_output,
+    atomic_write_bytes,
+    respelt_meta,
+    stale_lines,
+)
 from benchmark.stats import INPUT, Stats, _tie_key, compute, labels, loss_label, metric_order
 
 log = logging.getLogger(__name__)
@@ -206,34 +213,6 @@ def coverage_table(store: ResultsStore, run_ids) -> pd.DataFrame:
     df = pd.DataFrame(rows)
     return (df.groupby(["metric", "status", "reason"]).agg(runs=("run_id", "nunique")).reset_index()
               .sort_values(["status", "metric"]).reset_index(drop=True))
-
-
-def stale_lines(store: ResultsStore, run_ids=None) -> dict[str, str]:
-    """{metric: the line saying in how many runs its scores of another file than today's were left out of its column}
-    of the last :meth:`ResultsStore.table` (:attr:`~ResultsStore.stale_left`: where other runs have scores of today's
-    file), counted over ``run_ids`` (a board's, a comparison's setting's) when given, else over the store."""
-    lines = {}
-    for m, left in store.stale_left.items():
-        rids = [r for r in left["stale"] if run_ids is None or r in run_ids]
-        n = len([r for r in left["scored"] if run_ids is None or r in run_ids])
-        if rids:
-            lines[m] = (f"`{m}` scored with another file than today's (sha256 {left['sha256'][:8]}…) in {len(rids)} of "
-                        f"{n} runs (degraded-input scoring included), not re-scored with it: those scores are left out "
-                        f"of its column; {_rescorable(store, rids)}")
-    return lines
-
-
-def _rescorable(store: ResultsStore, rids: list[str]) -> str:
-    """What re-scores the runs ``rids`` (:func:`stale_lines`): the same ``plbench run`` those with a saved net (a
-    merged run, a rerun stopped part-way) or none (the degraded input's scoring), nothing those whose net.pt is gone."""
-    gone = [r for r in rids if not r.startswith("input-") and not (store.run_dir(r) / "net.pt").is_file()]
-    can = len(rids) - len(gone)
-    return "; ".join(
-        ([f"the same `plbench run` re-scores {'it' if len(rids) == 1 else 'them' if not gone else f'{can} of them'}"]
-         if can else [])
-        + ([f"{len(gone)} {'has' if len(gone) == 1 else 'have'} no net.pt to score (runs/{gone[0]}"
-            f"{', the first' if len(gone) > 1 else ''}: put it back, or move the run aside to retrain it)"] if gone
-           else []))
 
 
 def left_out_lines(store: ResultsStore, settings, metas: list[dict], task: str | None = None,
@@ -514,8 +493,8 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
         log.warning("report: %s", line)
     stale = stale_lines(store)  # scores of another file than the rest of their column's: out of every table
     coverage = coverage[~((coverage["status"] == "stale") & coverage["metric"].isin(stale))]  # said below
-    left = [line for m, line in stale.items() if m in set(table["metric"].astype(str))]
-    for line in coverage_lines(coverage[coverage["status"] == "stale"], len(chosen.run_ids)) + left:
+    left = [line for m, line in stale.items() if m in set(table["metric"].astype(str))]  # ResultsStore.table said it
+    for line in coverage_lines(coverage[coverage["status"] == "stale"], len(chosen.run_ids)):
         log.warning("report: %s", line)
     stats.coverage = coverage_lines(coverage, len(chosen.run_ids)) + left + gone + left_out_lines(
         store, chosen.settings, metas)

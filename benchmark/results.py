@@ -426,6 +426,34 @@ def current_digests(metrics) -> dict[str, str]:
     return out
 
 
+def stale_lines(store: "ResultsStore", run_ids=None) -> dict[str, str]:
+    """{metric: the line saying in how many runs its scores of another file than today's were left out of its column}
+    of the last :meth:`ResultsStore.table` (:attr:`~ResultsStore.stale_left`: where other runs have scores of today's
+    file), counted over ``run_ids`` (a board's, a comparison's setting's) when given, else over the store."""
+    lines = {}
+    for m, left in store.stale_left.items():
+        rids = [r for r in left["stale"] if run_ids is None or r in run_ids]
+        n = len([r for r in left["scored"] if run_ids is None or r in run_ids])
+        if rids:
+            lines[m] = (f"`{m}` scored with another file than today's (sha256 {left['sha256'][:8]}…) in {len(rids)} of "
+                        f"{n} runs (degraded-input scoring included), not re-scored with it: those scores are left out "
+                        f"of its column; {_rescorable(store, rids)}")
+    return lines
+
+
+def _rescorable(store: "ResultsStore", rids: list[str]) -> str:
+    """What re-scores the runs ``rids`` (:func:`stale_lines`): the same ``plbench run`` those with a saved net (a
+    merged run, a rerun stopped part-way) or none (the degraded input's scoring), nothing those whose net.pt is gone."""
+    gone = [r for r in rids if not r.startswith("input-") and not (store.run_dir(r) / "net.pt").is_file()]
+    can = len(rids) - len(gone)
+    return "; ".join(
+        ([f"the same `plbench run` re-scores {'it' if len(rids) == 1 else 'them' if not gone else f'{can} of them'}"]
+         if can else [])
+        + ([f"{len(gone)} {'has' if len(gone) == 1 else 'have'} no net.pt to score (runs/{gone[0]}"
+            f"{', the first' if len(gone) > 1 else ''}: put it back, or move the run aside to retrain it)"] if gone
+           else []))
+
+
 def copy_of(name: str) -> str | None:
     """The run id a folder of ``runs/`` named as a copy of a run (:data:`_RUN_COPY`, :data:`_RUN_HEX_TAIL`) would
     copy, or None (:meth:`ResultsStore.copies` says which are)."""
@@ -903,6 +931,7 @@ class ResultsStore:
         #: {metric: {"sha256": its file's now, "stale": [run ids], "scored": [run ids]}} of the scores of another file
         #: than today's the last :meth:`table` left out (:meth:`_without_stale`)
         self.stale_left: dict[str, dict] = {}
+        self._said: set[str] = set()  # the lines of stale_left logged: once each, however often the table is read
         #: {run_id: (stat stamp, (meta, why))}: each meta.json parsed once (:meth:`_load_meta`)
         self._metas: dict[str, tuple] = {}
 
@@ -1882,6 +1911,10 @@ class ResultsStore:
             drop |= (metric_of == metric) & run_of.isin(rids)
         self.stale_left = {m: {"sha256": digests[m], "stale": rids, "scored": scored[m]}
                            for m, rids in sorted(stale.items())}
+        for line in stale_lines(self).values():  # every reader (findings, calibrate, the API) says so, once a store
+            if line not in self._said:
+                self._said.add(line)
+                log.warning("%s", line)
         return table[~drop].reset_index(drop=True)
 
     def unrecorded(self, settings: list[dict] | None = None) -> dict[str, str]:
