@@ -1266,7 +1266,13 @@ def cmd_merge(args) -> int:
             parts.append(f"{len(got['failed'])} failed there (its record copied: the report counts it, "
                          "`plbench run` here retries it)")
         if got["unfinished"]:
-            parts.append(f"{len(got['unfinished'])} not finished or damaged there (not copied)")
+            parts.append(f"{len(got['unfinished'])} not finished there (not copied)")
+        if bad := got["damaged_there"]:  # results the merged store lacks: which, and why
+            named = "; ".join(f"{r} ({src.damage(r) or 'damaged'})" for r in bad[:3])
+            parts.append(f"{len(bad)} damaged there, not copied: {named}"
+                         + (f"; and {len(bad) - 3} more" if len(bad) > 3 else "")
+                         + f" — `plbench check --out {shlex.quote(str(src.root))}` names each; copy "
+                         f"{'it' if len(bad) == 1 else 'them'} again from that machine, then merge again")
         if got["held"]:
             parts.append(f"{len(got['held'])} held by a running process here (not copied: merge again later)")
         if got["held_there"]:
@@ -1283,7 +1289,8 @@ def cmd_check(args) -> int:
     store = ResultsStore(args.out)
     store.require_results(args.out)
     damaged = store.check()
-    ids = store.run_ids()
+    strays = store.strays()  # a user's own folder in runs/ (runs/old/, runs/notes/): no run, nothing to resume
+    ids = [r for r in store.run_ids() if r not in strays]
     inputs = sum(str(r).startswith("input-") for r in ids)  # each task's degraded input, scored: not a trained run
     n = len(ids) - inputs
     copies = store.copies()  # a user's backup of a run beside it: no run, neither damaged nor counted
@@ -1305,6 +1312,12 @@ def cmd_check(args) -> int:
              "(runs/" + ", runs/".join(copies[:3]) + (", …" if len(copies) > 3 else "")
              + f"): {'not a run' if one else 'not runs'}, read by no report (move {'it' if one else 'them'} out of "
              "runs/ to keep the store tidy)")
+    if strays:
+        one = len(strays) == 1
+        _say(f"{len(strays)} folder{'' if one else 's'} in runs/ with no run id for a name and none of a run's files "
+             "(runs/" + ", runs/".join(strays[:3]) + (", …" if len(strays) > 3 else "")
+             + f"): {'no run' if one else 'no runs'}, read by no report (move {'it' if one else 'them'} out of runs/ "
+             "to keep the store tidy)")
     leftovers = store.leftover_temp_files(store_clock=args.repair)  # --repair removes them: none in flight
     if args.repair and (damaged or leftovers):
         _repairable(store)

@@ -403,6 +403,9 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
         summary = run_grid(configs, store, metrics, dev, progress=progress, data=data)
         trained += summary.trained
         wrote += summary.trained + summary.rescored  # rows added: the table read above is no longer the store's
+        rescored, said = _rescore_stale_field(store, [*group, *(check or [])], metrics, dev, data, progress)
+        wrote += rescored
+        notes[task] += said
         failed += summary.failed + summary.unscored
         notes[task] += _lost_run_notes(store, configs, metrics)
     if not any(not tasks or t in tasks for t in chosen):  # no asked-for task's field made by this code: nothing
@@ -426,6 +429,47 @@ def compare(out: str | Path, *, loss_files=(), losses=(), tasks=None, device: st
     prune_unhashed(path.parent, new)
     paths.update(figs)
     return CompareResult(text, path, trained, paths, failed)
+
+
+def _rescore_stale_field(store: ResultsStore, metas: list[dict], metrics, dev, data,
+                         progress: bool) -> tuple[int, list[str]]:
+    """Re-score from its ``net.pt`` each field run (``metas``) whose scores of a metric were made with another file
+    than the one there now (``contrique_fr@<checkpoint>`` retrained or copied over in place:
+    :meth:`ResultsStore.stale_metrics`), so the new loss, scored with today's file, is ranked against scores of the
+    same file; nothing is retrained. A run that cannot be (its net.pt gone, damaged, a config that no longer gives
+    its id) keeps its rows, which :meth:`ResultsStore.table` leaves out of the comparison. Each re-score is a new
+    evaluation pass (written whole or not at all), the earlier scores kept in their ``eval-*.parquet``: an interrupted
+    compare loses nothing, and the next one re-scores the rest. Returns the runs re-scored and one note per metric
+    saying so (the comparison's)."""
+    from benchmark.config import RunConfig, run_id
+    from benchmark.runner import run_grid, weights_digests
+
+    digests = weights_digests(metrics)
+    configs, was = [], {}
+    for m in metas if digests else ():
+        rid = m["run_id"]
+        if m.get("status") != "ok" or not (stale := store.stale_metrics(rid, digests)) \
+                or store.damage(rid, deep=False):
+            continue
+        if not (store.run_dir(rid) / "net.pt").is_file():
+            continue
+        try:
+            cfg = RunConfig.from_dict(m["config"])
+        except (TypeError, ValueError, KeyError, UserError):
+            continue
+        if run_id(cfg) == rid:  # else run_grid would train a run of another id: the field is never retrained
+            configs.append(cfg)
+            for metric, old in stale.items():
+                was.setdefault(metric, []).append(old)
+    if not configs:
+        return 0, []
+    log.info("%d field run(s) of %s were scored with another file than today's %s: re-scoring them from their "
+             "net.pt", len(configs), configs[0].task, ", ".join(sorted(digests)))
+    done = run_grid(configs, store, metrics, dev, progress=progress, data=data).rescored
+    return done, [f"`{m}`: {len(olds)} field run(s) had been scored with the file there before (sha256 "
+                  f"{olds[0][:8]}…{', …' if len(set(olds)) > 1 else ''}), now {digests[m][:8]}…: re-scored from their "
+                  "net.pt before this ranking, nothing retrained (the earlier scores stay in their eval-*.parquet, "
+                  "out of every table)" for m, olds in sorted(was.items())]
 
 
 def _lost_run_notes(store: ResultsStore, configs: list, metrics=()) -> list[str]:
@@ -606,7 +650,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         survivors_text,
         unequal_seeds_text,
     )
-    from benchmark.report import _in_setting, coverage_lines, coverage_table, left_out_lines
+    from benchmark.report import _in_setting, coverage_lines, coverage_table, left_out_lines, stale_lines
     from benchmark.settings import select
     from benchmark.stats import version_scope
 
@@ -617,7 +661,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
     from benchmark.report import baseline_here, baseline_loss
 
     # a spec as ffl(alpha=2): quoted for the shell; a baseline given as a row's label is timed as its loss spec
-    timed = shlex.join(dict.fromkeys([*new, baseline_loss(table, baseline)]))
+    timed = perf_command([*new, baseline_loss(table, baseline)], metas.values())
     lines = [_header(new), "",
              "Trained and evaluated with exactly the cached field's settings (seeds, iterations, net, data, task "
              f"parameters). Wins/losses: the run is the unit (per-run scores paired by seed; ≥ {MIN_RUNS} runs, "
@@ -625,8 +669,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
              f"metric column's pairs of losses — the top group's own tests, so a loss is out of it exactly when it "
              f"is significantly worse than another — α = {alpha}. Costs (the leaderboard's `ms/it`) were timed "
              f"when each loss ran — the field's earlier, {', '.join(md_code(n) for n in new)} now — on a machine "
-             f"whose load may have differed: {md_code(f'plbench perf --losses {timed}')} times them side "
-             "by side (with the same `--loss-file` for a loss of a file).", ""]
+             f"whose load may have differed: {md_code(timed)} times them side by side.", ""]
     header = len(lines) - 2  # its line: the families across the columns are said once they are counted
     columns = 0
     figs = {}
@@ -637,7 +680,7 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
             lines.append("")
             continue
         picked = select(table[table["task"] == task], keep={_setting(chosen[task][0])}, hint="plbench compare")
-        t = picked.table
+        t = picked.table  # less the scores of another file than the new loss's (ResultsStore.table): said below
         ids = {r for r in picked.run_ids if r in metas}
         # the runs of this setting that left no rows (diverged, failed), as the leaderboard counts them: a loss
         # judged on the runs that finished is said to be
@@ -647,7 +690,10 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
         st = compute(t, [metas[r] for r in ids] + lost, baseline=baseline_here(table, t, baseline, scope),
                      alpha=alpha, n_boot=n_boot, checks=picked.checks, scope=scope)
         # as the leaderboard opens: metric coverage, runs not shown converged or too few, one test image
-        cov = [f"Metric coverage: {line}" for line in coverage_lines(coverage_table(store, ids), len(ids))
+        covered = coverage_table(store, ids)
+        stale = stale_lines(store, {r for r, m in metas.items() if r in ids or _in_setting(m, picked.settings)})
+        covered = covered[~((covered["status"] == "stale") & covered["metric"].isin(stale))]  # said below
+        cov = [f"Metric coverage: {line}" for line in coverage_lines(covered, len(ids)) + list(stale.values())
                + left_out_lines(store, picked.settings, [metas[r] for r in ids], task,
                                                 every=list(metas.values()))]
         cov += [x for x in (smoke_test(st), one_image_text(st, task), few_images_text(st, task)) if x]
@@ -756,6 +802,16 @@ def _summary(store: ResultsStore, chosen: dict[str, list[dict]], new: list[str],
                           f"no different from the field shows some win or loss more often than α (the leaderboard's "
                           f"▲/▼ against its baseline are one family over the whole table).")
     return "\n".join(lines), figs
+
+
+def perf_command(specs: list[str], metas) -> str:
+    """``plbench perf --losses SPEC…`` for ``specs`` (each once, quoted for the shell), with a ``--loss-file`` for each
+    file a loss of theirs was trained from (the runs' ``meta.json``: ``loss_files``), so the command runs as
+    printed — without them a loss of a file is an unknown loss to ``perf``."""
+    specs = list(dict.fromkeys(specs))
+    files = dict.fromkeys(str(path) for m in metas if (m.get("config") or {}).get("loss") in specs
+                          and isinstance(m.get("loss_files"), dict) for path in m["loss_files"].values())
+    return shlex.join(["plbench", "perf", "--losses", *specs, *(a for f in files for a in ("--loss-file", f))])
 
 
 def _front_text(label: str, on_front: bool, labs: list[str], x: pd.DataFrame, y: pd.DataFrame, st, dist: str,

@@ -11,8 +11,8 @@ flushed at every point, so ``tail -f`` or a spreadsheet shows it live. Besides t
 * ``none``: the CSV only.
 
 After evaluation the mean of each metric over the test images is logged as ``eval/<metric>``.
-A run that resumes from a checkpoint drops the CSV rows past the checkpoint (the rest rewritten atomically) and
-carries on (these
+A run that resumes from a checkpoint drops the CSV rows past the checkpoint (the file cut after the rows kept, in place,
+so ``tail -f`` follows it on; rewritten atomically where they are not its first lines) and carries on (these
 live logs are the only files a resumed run rewrites; the results table is not derived from them).
 """
 
@@ -23,6 +23,7 @@ import csv
 import importlib.util
 import io
 import logging
+import os
 import time
 from pathlib import Path
 
@@ -52,6 +53,29 @@ def _row_ok(row: dict) -> bool:
     return True
 
 
+def _kept_prefix(raw: bytes, start: int) -> int | None:
+    """The length of ``curve.csv``'s bytes (``raw``) up to the end of its last row at iteration ≤ ``start`` when the
+    rows a resumed run keeps are exactly its first lines (the header, then whole rows at most ``start``; past them
+    only rows beyond ``start`` or cut and garbled lines, all dropped) — so the file is cut there in place; None
+    when it must be rewritten (a row kept after a dropped one, another header)."""
+    lines = raw.splitlines(keepends=True)
+    if not lines or lines[0].rstrip(b"\r\n").decode(errors="replace") != ",".join(CURVE_FIELDS) \
+            or not lines[0].endswith(b"\n"):
+        return None
+    cut, keeping = len(lines[0]), True
+    for line in lines[1:]:
+        row = next(csv.DictReader(io.StringIO(line.decode(errors="replace"), newline=""), fieldnames=CURVE_FIELDS),
+                   None)
+        kept = row is not None and _row_ok(row) and int(row["iteration"]) <= start
+        if kept and keeping and line.endswith(b"\n"):
+            cut += len(line)
+        elif kept:
+            return None  # a row kept after one dropped (or a last line without its end): rewritten
+        else:
+            keeping = False
+    return cut
+
+
 class CurveLog:
     """Curves of one run in ``run_dir``: :meth:`begin` (at the iteration training starts or resumes
     from), :meth:`log` while it trains and after it is evaluated, :meth:`close`."""
@@ -65,17 +89,22 @@ class CurveLog:
         """Open the logs; a resumed run (``start`` > 0) keeps its CSV rows up to ``start``."""
         self.close()
         self.dir.mkdir(parents=True, exist_ok=True)
-        rows = []
+        rows, raw = [], b""
         if start and self.csv_path.exists():
-            with open(self.csv_path, newline="", errors="replace") as f:
-                rows = [r for r in csv.DictReader(f) if _row_ok(r) and int(r["iteration"]) <= start]
-        # the rows kept rewritten atomically (temporary file, rename): a full disk or a kill on the way leaves the
-        # curve as it was, never a truncated one; then appended to, line by line
-        buf = io.StringIO(newline="")
-        kept = csv.DictWriter(buf, fieldnames=CURVE_FIELDS)
-        kept.writeheader()
-        kept.writerows(rows)
-        atomic_write_bytes(self.csv_path, buf.getvalue().encode())
+            raw = self.csv_path.read_bytes()
+            rows = [r for r in csv.DictReader(io.StringIO(raw.decode(errors="replace"), newline=""))
+                    if _row_ok(r) and int(r["iteration"]) <= start]
+        cut = _kept_prefix(raw, start) if raw else None
+        if cut is not None:  # the rows kept are its first lines: cut after them in place (the same file, so
+            os.truncate(self.csv_path, cut)  # `tail -f` follows the resumed run; no byte written, no disk to fill)
+        else:
+            # the rows kept rewritten atomically (temporary file, rename): a full disk or a kill on the way leaves the
+            # curve as it was, never a truncated one; then appended to, line by line
+            buf = io.StringIO(newline="")
+            kept = csv.DictWriter(buf, fieldnames=CURVE_FIELDS)
+            kept.writeheader()
+            kept.writerows(rows)
+            atomic_write_bytes(self.csv_path, buf.getvalue().encode())
         self._file = open(self.csv_path, "a", newline="")  # noqa: SIM115 - closed in close()
         self._csv = csv.DictWriter(self._file, fieldnames=CURVE_FIELDS)
         self._t0 = time.perf_counter() - (float(rows[-1]["seconds"]) if rows else 0.0)

@@ -29,7 +29,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmark.results import FINISHED_LOG, ResultsStore, atomic_output, atomic_write_bytes, respelt_meta
+from benchmark.results import (
+    FINISHED_LOG,
+    ResultsStore,
+    atomic_output,
+    atomic_write_bytes,
+    respelt_meta,
+    stale_lines,
+)
 from benchmark.stats import INPUT, Stats, _tie_key, compute, labels, loss_label, metric_order
 
 log = logging.getLogger(__name__)
@@ -230,19 +237,10 @@ def left_out_lines(store: ResultsStore, settings, metas: list[dict], task: str |
 
 
 def _current_digests(metrics) -> dict[str, str]:
-    """{metric: SHA-256 of its file now} of ``metrics`` whose weights are a file the user can replace
-    (:func:`benchmark.metrics.weights_digest`); a file no longer there is left out (nothing to compare)."""
-    from benchmark.errors import UserError
-    from benchmark.metrics import weights_digest
+    """:func:`benchmark.results.current_digests`."""
+    from benchmark.results import current_digests
 
-    out = {}
-    for m in sorted(metrics):
-        try:
-            if digest := weights_digest(m):
-                out[m] = digest
-        except (UserError, OSError):
-            continue
-    return out
+    return current_digests(metrics)
 
 
 def coverage_lines(cov: pd.DataFrame, n_runs: int) -> list[str]:
@@ -493,10 +491,13 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
     gone_ids = store.gone()
     for line in (gone := gone_lines(store, gone_ids)):
         log.warning("report: %s", line)
+    stale = stale_lines(store)  # scores of another file than the rest of their column's: out of every table
+    coverage = coverage[~((coverage["status"] == "stale") & coverage["metric"].isin(stale))]  # said below
+    left = [line for m, line in stale.items() if m in set(table["metric"].astype(str))]  # ResultsStore.table said it
     for line in coverage_lines(coverage[coverage["status"] == "stale"], len(chosen.run_ids)):
         log.warning("report: %s", line)
-    stats.coverage = coverage_lines(coverage, len(chosen.run_ids)) + gone + left_out_lines(store, chosen.settings,
-                                                                                               metas)
+    stats.coverage = coverage_lines(coverage, len(chosen.run_ids)) + left + gone + left_out_lines(
+        store, chosen.settings, metas)
     t_stats = time.perf_counter()
     root = store.root
     out: dict[str, Path] = {}

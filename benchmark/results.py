@@ -396,14 +396,84 @@ def _as_written(path: Path, data: bytes, meta: dict | None) -> None:
 
 
 _RUN_ID = re.compile(r"[0-9a-f]{16}|input-[0-9a-f]{12}")  # config.run_id, runner's input scoring
-#: a run folder's copy beside it, named by the user: the run id, then a character no id holds (``<id>.bak``,
-#: ``<id>-old``, ``<id> copy``): no run (:meth:`ResultsStore.copies`)
-_RUN_COPY = re.compile(rf"({_RUN_ID.pattern})[^0-9A-Za-z].*", re.S)
+#: a run folder's copy beside it, named by the user: the run id, then anything but more hex digits alone
+#: (``<id>.bak``, ``<id>-old``, ``<id> copy``, ``<id>bak``, ``<id>copy2``): no run (:meth:`ResultsStore.copies`);
+#: the id then hex digits alone (``<id>2``, :data:`_RUN_HEX_TAIL`) is a copy where its meta.json names that run
+_RUN_COPY = re.compile(rf"({_RUN_ID.pattern})(?![0-9a-f]+\Z).+", re.S)
+#: a run id then hex digits alone (``<id>2``, ``<id>0``): a copy of the run (``cp -a runs/<id> runs/<id>2``) when its
+#: meta.json names that run, as a copy's does; a run of its own (a test's) when it names the folder itself
+_RUN_HEX_TAIL = re.compile(rf"({_RUN_ID.pattern})[0-9a-f]+")
+
+
+#: what a run's folder holds besides its ``eval-*`` passes (:meth:`ResultsStore.strays`: a folder with none is no run)
+_RUN_FILES = frozenset({"meta.json", "net.pt", "loss.pt", "ckpt.pt", "curve.csv", "tb", "attempts", "damaged",
+                        ".lock"})
+
+
+def current_digests(metrics) -> dict[str, str]:
+    """{metric: SHA-256 of its file now} of ``metrics`` whose weights are a file the user can replace
+    (:func:`benchmark.metrics.weights_digest`: ``contrique_fr@<checkpoint>``); a file no longer there, or a metric
+    this code cannot open, is left out (nothing to compare)."""
+    from benchmark.metrics import weights_digest
+
+    out = {}
+    for m in sorted(metrics):
+        try:
+            if digest := weights_digest(m):
+                out[m] = digest
+        except (UserError, OSError):
+            continue
+    return out
+
+
+def stale_lines(store: "ResultsStore", run_ids=None) -> dict[str, str]:
+    """{metric: the line saying in how many runs its scores of another file than today's were left out of its column}
+    of the last :meth:`ResultsStore.table` (:attr:`~ResultsStore.stale_left`: where other runs have scores of today's
+    file), counted over ``run_ids`` (a board's, a comparison's setting's) when given, else over the store."""
+    lines = {}
+    for m, left in store.stale_left.items():
+        rids = [r for r in left["stale"] if run_ids is None or r in run_ids]
+        n = len([r for r in left["scored"] if run_ids is None or r in run_ids])
+        if rids:
+            lines[m] = (f"`{m}` scored with another file than today's (sha256 {left['sha256'][:8]}…) in {len(rids)} of "
+                        f"{n} runs (degraded-input scoring included), not re-scored with it: those scores are left out "
+                        f"of its column; {_rescorable(store, rids)}")
+    return lines
+
+
+def _rescorable(store: "ResultsStore", rids: list[str]) -> str:
+    """What re-scores the runs ``rids`` (:func:`stale_lines`): the same ``plbench run`` those with a saved net (a
+    merged run, a rerun stopped part-way) or none (the degraded input's scoring), nothing those whose net.pt is gone."""
+    gone = [r for r in rids if not r.startswith("input-") and not (store.run_dir(r) / "net.pt").is_file()]
+    can = len(rids) - len(gone)
+    return "; ".join(
+        ([f"the same `plbench run` re-scores {'it' if len(rids) == 1 else 'them' if not gone else f'{can} of them'}"]
+         if can else [])
+        + ([f"{len(gone)} {'has' if len(gone) == 1 else 'have'} no net.pt to score (runs/{gone[0]}"
+            f"{', the first' if len(gone) > 1 else ''}: put it back, or move the run aside to retrain it)"] if gone
+           else []))
 
 
 def copy_of(name: str) -> str | None:
-    """The run id a folder of ``runs/`` named as a copy of a run (:data:`_RUN_COPY`) copies, or None."""
-    return m.group(1) if (m := _RUN_COPY.fullmatch(name)) else None
+    """The run id a folder of ``runs/`` named as a copy of a run (:data:`_RUN_COPY`, :data:`_RUN_HEX_TAIL`) would
+    copy, or None (:meth:`ResultsStore.copies` says which are)."""
+    return m.group(1) if (m := _RUN_COPY.fullmatch(name) or _RUN_HEX_TAIL.fullmatch(name)) else None
+
+
+def _is_copy(folder: Path) -> bool:
+    """Whether a folder of ``runs/`` is a user's copy of a run, no run: named the run id then anything but hex digits
+    alone (:data:`_RUN_COPY`), or the id then hex digits (``<id>2``) holding that run's meta.json
+    (:data:`_RUN_HEX_TAIL`: a run of its own under such a name records its own id)."""
+    if _RUN_COPY.fullmatch(folder.name):
+        return True
+    if not (m := _RUN_HEX_TAIL.fullmatch(folder.name)):
+        return False
+    try:
+        with open(folder / "meta.json", "rb") as f:
+            meta = json.loads(f.read(1 << 20))
+    except (OSError, ValueError):  # no record, or an unreadable one: read as a run (check names its damage)
+        return False
+    return isinstance(meta, dict) and meta.get("run_id") == m.group(1)
 
 
 def _pass_index(p: Path) -> int:
@@ -858,6 +928,10 @@ class ResultsStore:
         self.damaged: dict[str, str] = {}
         #: {recorded spec: the spelling the last :meth:`table` read it as} (:meth:`loss_spellings`, rows or not)
         self.respelt: dict[str, str] = {}
+        #: {metric: {"sha256": its file's now, "stale": [run ids], "scored": [run ids]}} of the scores of another file
+        #: than today's the last :meth:`table` left out (:meth:`_without_stale`)
+        self.stale_left: dict[str, dict] = {}
+        self._said: set[str] = set()  # the lines of stale_left logged: once each, however often the table is read
         #: {run_id: (stat stamp, (meta, why))}: each meta.json parsed once (:meth:`_load_meta`)
         self._metas: dict[str, tuple] = {}
 
@@ -1652,14 +1726,28 @@ class ResultsStore:
         """The run folders of ``runs/`` — not a folder named as a copy of one (:meth:`copies`)."""
         if not self.runs.exists():
             return []
-        return sorted(p.name for p in self.runs.iterdir() if p.is_dir() and not _RUN_COPY.fullmatch(p.name))
+        return sorted(p.name for p in self.runs.iterdir() if p.is_dir() and not _is_copy(p))
 
     def copies(self) -> list[str]:
-        """The folders of ``runs/`` named as a copy of a run (``<id>.bak``, ``<id>-old``, ``<id> copy``: a user's
-        backup): no run — never read, counted, set aside or merged; ``check`` names them."""
+        """The folders of ``runs/`` named as a copy of a run (``<id>.bak``, ``<id>-old``, ``<id>bak``, ``<id>2`` holding
+        run ``<id>``'s meta.json: a user's backup, :func:`_is_copy`): no run — never read, counted, set aside or
+        merged; ``check`` names them."""
         if not self.runs.exists():
             return []
-        return sorted(p.name for p in self.runs.iterdir() if p.is_dir() and _RUN_COPY.fullmatch(p.name))
+        return sorted(p.name for p in self.runs.iterdir() if p.is_dir() and _is_copy(p))
+
+    def strays(self) -> list[str]:
+        """The folders of ``runs/`` that are no run (a user's own: ``runs/old/`` holding runs moved out of the way,
+        ``runs/notes/``): a name that is no run id (:data:`_RUN_ID`) and none of a run's files in it (``meta.json``,
+        ``eval-*``, a saved net or checkpoint, ``curve.csv``, ``attempts/``, ``damaged/``, a lock). ``check`` names
+        them as no run, never as a run to resume."""
+        def runs_files(d: Path) -> bool:
+            try:
+                return any(p.name in _RUN_FILES or p.name.startswith("eval-") for p in d.iterdir())
+            except OSError:  # gone meanwhile, or unreadable: not taken for the user's
+                return True
+
+        return [r for r in self.run_ids() if not _RUN_ID.fullmatch(r) and not runs_files(self.run_dir(r))]
 
     def metas(self) -> list[dict]:
         return [m for m in (self.meta(r) for r in self.run_ids()) if m is not None]
@@ -1744,7 +1832,7 @@ class ResultsStore:
         (:func:`as_categories`: same values), made pass by pass, so the table never exists with its text
         (the setting JSON) once per row — a fraction of the time and peak memory at 10⁵–10⁷ rows."""
         self.check_version()
-        frames, self.damaged, self.respelt = [], {}, {}
+        frames, self.damaged, self.respelt, self.stale_left = [], {}, {}, {}
         arrow = categories  # each pass an arrow table, one frame of them all (:func:`_arrow_categories`)
 
         def read_run(run_id: str) -> tuple[str, list]:
@@ -1796,7 +1884,38 @@ class ResultsStore:
             log.warning("%d duplicated (run, image, metric) rows ignored (runs %s): each counts once",
                         int(dup.sum()), ", ".join(runs[:5]))
             table = table[~dup].reset_index(drop=True)
-        return table
+        return self._without_stale(table)
+
+    def _without_stale(self, table: pd.DataFrame) -> pd.DataFrame:
+        """``table`` less each run's scores of a metric made with another file than the metric's file now
+        (:meth:`stale_metrics`: ``contrique_fr@<checkpoint>`` retrained in place, the run not re-scored — its net.pt
+        gone, or no ``plbench run`` since) where other runs of the table have scores of today's file: one column never
+        holds the scores of two files, whichever reader (report, findings, compare, calibrate, ``api.load_results``)
+        reads it. A metric none of whose runs was re-scored yet keeps them (the report's coverage line says so). What
+        was left out: :attr:`stale_left`."""
+        names = [m for m in map(str, table["metric"].unique()) if "@" in m]  # only such a metric reads a file
+        digests = current_digests(names) if names else {}
+        if not digests:
+            return table
+        metric_of, run_of = table["metric"].astype(str), table["run_id"].astype(str)
+        scored = {m: sorted(set(run_of[metric_of == m])) for m in digests}
+        stale: dict[str, list[str]] = {}
+        for rid in sorted(set().union(*scored.values())):
+            for metric in self.stale_metrics(rid, {m: d for m, d in digests.items() if rid in scored[m]}):
+                stale.setdefault(metric, []).append(rid)
+        stale = {m: rids for m, rids in stale.items() if len(rids) < len(scored[m])}  # some runs of today's file
+        if not stale:
+            return table
+        drop = pd.Series(False, index=table.index)
+        for metric, rids in stale.items():
+            drop |= (metric_of == metric) & run_of.isin(rids)
+        self.stale_left = {m: {"sha256": digests[m], "stale": rids, "scored": scored[m]}
+                           for m, rids in sorted(stale.items())}
+        for line in stale_lines(self).values():  # every reader (findings, calibrate, the API) says so, once a store
+            if line not in self._said:
+                self._said.add(line)
+                log.warning("%s", line)
+        return table[~drop].reset_index(drop=True)
 
     def unrecorded(self, settings: list[dict] | None = None) -> dict[str, str]:
         """{run_id: what its rows are} of the runs holding committed evaluation passes but no ``meta.json``:
@@ -1914,7 +2033,8 @@ class ResultsStore:
         not mixed in — ``plbench run --metrics …`` re-scores the net saved here), ``failed`` (failed in ``src``
         and no record of it here: its record — ``meta.json``, ``attempts/``, ``curve.csv``, no checkpoint — is
         copied, so the report counts the failure and the next ``plbench run`` here retries it),
-        ``unfinished`` (interrupted or damaged in ``src``, or failed there with a record here: not copied),
+        ``unfinished`` (interrupted in ``src``, or failed there with a record here: not copied), ``damaged_there``
+        (finished in ``src`` but damaged there, :meth:`damage`, and not finished intact here: not copied),
         ``held`` (a live process works on it here) and ``held_there`` (a live process works on it in ``src``:
         its files may be half-written, so it is not read; merge again later). Each run is read under
         ``src``'s lock (:meth:`lock_to_read`: none to take in a read-only source) and copied under this
@@ -1927,8 +2047,11 @@ class ResultsStore:
         if src.root.resolve() == self.root.resolve():
             raise UserError(f"{src.root} is the results directory itself: merge another store into it")
         out: dict[str, list[str]] = {k: [] for k in ("copied", "replaced", "kept", "more_there", "failed",
-                                                     "unfinished", "held", "held_there")}
+                                                     "unfinished", "damaged_there", "held", "held_there")}
+        strays = set(src.strays())  # a user's own folder there (runs/old/): no run, neither copied nor counted
         for rid in src.run_ids():
+            if rid in strays:
+                continue
             if (src.meta(rid) or {}).get("status") not in STATUSES:  # unfinished there: never locked (a worker
                 out["unfinished"].append(rid)  # there that found it held would leave it undone)
                 continue
@@ -2006,8 +2129,14 @@ class ResultsStore:
 
         meta = src.meta(rid)
         failed = meta is not None and meta.get("status") == "failed"
-        if not failed and (not src.is_done(rid) or src.damage(rid)):
+        if not failed and not src.is_done(rid):
             out["unfinished"].append(rid)
+            return
+        if not failed and src.damage(rid):  # its results cut or changed there: named by merge, never copied
+            if self.is_done(rid) and not self.damage(rid):
+                out["kept"].append(rid)  # finished intact here: nothing lost
+            else:
+                out["damaged_there"].append(rid)
             return
         if kept():
             self._fill_state(src, rid)

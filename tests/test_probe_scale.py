@@ -47,16 +47,20 @@ def test_table_reads_another_releases_setting_as_this_ones(tmp_path):
                                sort_keys=True)
     other_code = json.dumps({**json.loads(mine), "code_version": "0.0.1+c999"}, sort_keys=True)
     rid = next(r for r in t0["run_id"].unique() if not r.startswith("input"))
+    import hashlib
+
+    # a run id of its own each (16 hex digits): `<id>x0` is a user's copy of run <id>, no run (ResultsStore.copies)
+    ids = [hashlib.sha256(f"{rid}x{k}".encode()).hexdigest()[:16] for k in range(2)]
     for k, setting in enumerate((other_release, other_code)):
-        rows = t0[t0["run_id"] == rid].assign(run_id=f"{rid}x{k}", setting=setting)
-        store.write_eval(f"{rid}x{k}", rows.to_dict("records"), ["psnr"], {})
-        store.write_meta(f"{rid}x{k}", {**store.meta(rid), "run_id": f"{rid}x{k}"})
+        rows = t0[t0["run_id"] == rid].assign(run_id=ids[k], setting=setting)
+        store.write_eval(ids[k], rows.to_dict("records"), ["psnr"], {})
+        store.write_meta(ids[k], {**store.meta(rid), "run_id": ids[k]})
     table = store.table()
     assert dict(table.dtypes.astype(str)) == {c: str(pd.Series(dtype=t).dtype) for c, t in COLUMNS.items()}
     got = table.groupby("run_id")["setting"].first()
-    assert json.loads(got[f"{rid}x0"])["code_version"] == code_version()
-    assert json.loads(got[f"{rid}x0"]) == {**json.loads(mine), "code_version": code_version()}
-    assert got[f"{rid}x1"] == other_code
+    assert json.loads(got[ids[0]])["code_version"] == code_version()
+    assert json.loads(got[ids[0]]) == {**json.loads(mine), "code_version": code_version()}
+    assert got[ids[1]] == other_code
 
 
 def test_table_parses_each_distinct_setting_once(tmp_path, monkeypatch):

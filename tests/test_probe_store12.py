@@ -77,6 +77,10 @@ def test_a_resumed_runs_curve_survives_a_failed_rewrite(tmp_path, monkeypatch):
     for it in (10, 20, 30):
         log_.log(it, {"loss": 1.0 / it, "lr": 0.1})
     log_.close()
+    # a line garbled by hand before rows the resume keeps: rewritten (a curve whose kept rows are its first lines is
+    # cut in place instead, writing nothing: tests/test_probe_store13.py)
+    lines = (tmp_path / "curve.csv").read_text().splitlines(keepends=True)
+    (tmp_path / "curve.csv").write_text("".join([*lines[:2], "garbled by hand\n", *lines[2:]]))
     before = (tmp_path / "curve.csv").read_text()
     import csv
 

@@ -89,7 +89,7 @@ def test_compare_trains_only_the_new_loss(tmp_path, loss_file, capsys):
     assert {rest(v["config"]) for v in new.values()} == ref  # exactly the field's settings, run and check
     assert "# Where `cmp_user_huber` lands" in text and "mean rank" in text and "Perception–distortion" in text
     # the field's costs were timed when it ran, the new loss's now: a side-by-side timing is named
-    assert "timed when each loss ran" in text and "`plbench perf --losses cmp_user_huber l1`" in text
+    assert "timed when each loss ran" in text and "`plbench perf --losses cmp_user_huber l1 --loss-file " in text
     assert (out / "compare" / "cmp_user_huber.md").exists()
     assert "cmp_user_huber" in (out / "leaderboard.md").read_text()
 
