@@ -373,12 +373,13 @@ def _unique_key_loader():
 MIN_CROP = 8
 
 
-def check_crop(task, crop: int, name: str) -> None:
+def check_crop(task, crop: int, name: str, setting: str = "--crop") -> None:
     """A :class:`UserError` where training ``crop`` (px) is below what ``task`` (named ``name``) takes:
-    :data:`MIN_CROP` and :meth:`benchmark.task.Task.min_crop`."""
+    :data:`MIN_CROP` and :meth:`benchmark.task.Task.min_crop`; ``setting`` names where the crop was given
+    (:meth:`GridSpec.named`)."""
     need, why = task.min_crop()
     if crop < max(MIN_CROP, need):
-        raise UserError(f"--crop {crop} is too small for task {name}: it needs ≥ {max(MIN_CROP, need)} px "
+        raise UserError(f"{setting} {crop} is too small for task {name}: it needs ≥ {max(MIN_CROP, need)} px "
                         f"(at least {MIN_CROP}, and {why})")
 
 
@@ -526,6 +527,10 @@ _EXECUTOR_FIELDS = ("workers", "workers_per_gpu", "ray_address", "submitit_clust
 EXECUTOR_KEYS = ("name", *_EXECUTOR_FIELDS, "partition", "gpus", "time", "mem", "cpus")
 
 
+#: the flag of a GridSpec setting not spelt as the setting is (:meth:`GridSpec.named`)
+_FLAGS = {"task_params": "--task-param", "loss_files": "--loss-file"}
+
+
 @dataclass(frozen=True)
 class GridSpec:
     """What a user asks for, from a config file (:meth:`from_file`) and/or flags; ``None`` = not
@@ -567,6 +572,15 @@ class GridSpec:
     checkpoint_every: int | None = None
     checkpoint_seconds: float | None = None
     logger: str | None = None
+    #: (setting, source) of each setting a config file or ``api.run()`` gave: :meth:`named` says where a bad value
+    #: came from (not a setting: never read from a file, nor saved)
+    origins: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
+
+    def named(self, key: str) -> str:
+        """How a message names setting ``key``: ``grid.yaml: crop`` (a config file's), ``api.run(): crop`` (a
+        keyword's), else its flag, ``--crop`` (given on the command line, or the profile's)."""
+        source = dict(self.origins).get(key)
+        return f"{source}: {key}" if source else _FLAGS.get(key, "--" + key.replace("_", "-"))
 
     # -- building -------------------------------------------------------------------------
     @classmethod
@@ -651,7 +665,7 @@ class GridSpec:
                 d[key] = _integral(d[key])
         if isinstance(d.get("seeds"), list):
             d["seeds"] = [_integral(x) for x in d["seeds"]]
-        fields = {f.name for f in dataclasses.fields(cls)}
+        fields = {f.name for f in dataclasses.fields(cls)} - {"origins"}
         unknown = sorted(set(d) - fields)
         if unknown:
             hint = did_you_mean(unknown[0], sorted(fields)) or f" (settings: {', '.join(sorted(fields))})"
@@ -664,7 +678,7 @@ class GridSpec:
             check_logger_name(d["logger"], source)
         if "task_params" in d:
             d["task_params"] = tuple((t, freeze_params(p)) for t, p in d["task_params"])
-        return cls(**d)
+        return cls(**d, origins=tuple((k, source) for k, v in d.items() if v is not None))
 
     @classmethod
     def from_file(cls, path: str | Path) -> "GridSpec":
@@ -758,8 +772,10 @@ class GridSpec:
     def merged(self, over: "GridSpec") -> "GridSpec":
         """This spec with every field ``over`` sets (not None; non-empty for task parameters,
         which are merged per task, and loss files, which are added)."""
-        changes = {f.name: getattr(over, f.name) for f in dataclasses.fields(self)
-                   if getattr(over, f.name) is not None and f.name not in ("task_params", "loss_files", "loss_tasks")}
+        changes = {f.name: getattr(over, f.name) for f in dataclasses.fields(self) if getattr(over, f.name) is not None
+                   and f.name not in ("task_params", "loss_files", "loss_tasks", "origins")}
+        given = {*changes, *(k for k in ("task_params", "loss_files", "loss_tasks") if getattr(over, k))}
+        changes["origins"] = tuple({**{k: v for k, v in self.origins if k not in given}, **dict(over.origins)}.items())
         params = dict(self.task_params)
         if over.tasks is not None:  # a narrower task list drops the parameters of the tasks it leaves out
             params = {t: kv for t, kv in params.items() if t in over.tasks}
@@ -787,7 +803,7 @@ class GridSpec:
         d = {}
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
-            if v is None or (f.name in ("task_params", "loss_files", "loss_tasks") and not v):
+            if v is None or f.name == "origins" or (f.name in ("task_params", "loss_files", "loss_tasks") and not v):
                 continue
             d[f.name] = list(v) if isinstance(v, tuple) else v
         if self.losses:  # a loss typed twice runs once (build_configs warns): the saved grid names it once
@@ -1330,7 +1346,8 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
     tparams = dict(s.task_params)
     for t in tparams:
         if t not in tasks:
-            raise UserError(f"--task-param names task {t!r}, which is not in this grid ({', '.join(tasks)})")
+            raise UserError(f"{s.named('task_params')} names task {t!r}, which is not in this grid "
+                            f"({', '.join(tasks)})")
     train = tuple(DataSpec.parse(x, max_images=s.max_train_images, role="train") for x in s.train_data)
     tests = tuple(DataSpec.parse(x, role="test") for x in s.test_data)
     if len(set(tests)) < len(tests):  # each is scored once: a repeat would only change the runs' ids
@@ -1356,11 +1373,12 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
         # validates names, types and values; every parameter is recorded (defaults too), so a parameter
         # given with its default value plans the same run as one left out
         task = build_task(t, **dict(tparams.get(t, ())))
-        check_crop(task, s.crop, t)
+        check_crop(task, s.crop, t, s.named("crop"))
         if task.train_crop(s.crop) != s.crop:  # resolve() records the crop the runs train on
             logging.getLogger(__name__).warning(
-                "--crop %d trains %d-px crops for task %s (a multiple of its size multiple %d): its runs are recorded, "
-                "and training images filtered, at crop %d", s.crop, task.train_crop(s.crop), t, task.size_multiple,
+                "%s %d trains %d-px crops for task %s (a multiple of its size multiple %d): its runs are recorded, "
+                "and training images filtered, at crop %d", s.named("crop"), s.crop, task.train_crop(s.crop), t,
+                task.size_multiple,
                 task.train_crop(s.crop))
         built_tasks[t] = task
     data = data if data is not None else DataCache()

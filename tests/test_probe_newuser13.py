@@ -1,0 +1,54 @@
+"""Probe of a new user's first hour (session 13): flags, config keys and API keywords as a new user gets them wrong."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmark.errors import UserError
+
+
+def _grid(tmp_path, text: str, **flags):
+    """The grid ``run --config grid.yaml`` plans from a file holding ``text`` and these flags."""
+    from benchmark.config import GridSpec
+
+    path = tmp_path / "grid.yaml"
+    path.write_text(text)
+    return GridSpec.from_file(path).merged(GridSpec(**flags))
+
+
+@pytest.mark.parametrize("text, flags, said", [
+    ("crop: 4\ntasks: [denoise]\n", {}, "grid.yaml: crop 4 is too small for task denoise: it needs ≥ 8 px"),
+    ("crop: 4\n", {"tasks": ("denoise",)}, "grid.yaml: crop 4 is too small for task denoise"),
+    ("crop: 48\ntasks: [denoise]\n", {"crop": 4}, "--crop 4 is too small for task denoise"),
+    ("tasks: [sr4]\ntask_params: {denoise: {sigma: 0.1}}\n", {},
+     "grid.yaml: task_params names task 'denoise', which is not in this grid (sr4)"),
+])
+def test_a_config_files_crop_too_small_is_named_by_the_file_and_key(text, flags, said, tmp_path):
+    """``crop: 4`` in a config file was refused as '--crop 4 is too small for task denoise', a flag the user never
+    gave (and ``task_params`` for a task the file's grid leaves out as '--task-param names task …'): the value's own
+    source is named, the file and its key, or the flag where a flag overrides the file."""
+    from benchmark.config import build_configs
+
+    with pytest.raises(UserError) as e:
+        build_configs(_grid(tmp_path, text, **flags))
+    assert str(e.value).startswith(said), e.value
+
+
+def test_api_run_names_its_crop_keyword_not_a_flag(tmp_path):
+    from benchmark import api
+
+    with pytest.raises(UserError, match=r"^api\.run\(\): crop 4 is too small for task denoise"):
+        api.run(tasks=["denoise"], crop=4, out=str(tmp_path / "o"))
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_config_files_crop_an_sr4_grid_trains_smaller_is_named_by_the_file(tmp_path, caplog):
+    """Planning's warning that ``crop: 42`` trains sr4 on 40-px crops named '--crop 42' too."""
+    import logging
+
+    from benchmark.config import build_configs
+
+    with caplog.at_level(logging.WARNING, logger="benchmark.config"), pytest.raises(UserError, match="not found"):
+        build_configs(_grid(tmp_path, "crop: 42\ntasks: [sr4]\n", train_data=(str(tmp_path / "none"),)))
+    said = [r.getMessage() for r in caplog.records if "trains 40-px crops" in r.getMessage()]
+    assert said and said[0].startswith("grid.yaml: crop 42 trains 40-px crops for task sr4"), caplog.text
