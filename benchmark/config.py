@@ -295,26 +295,6 @@ _YAML_FLOAT = re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]
     |\.(?:nan|NaN|NAN))$""", re.X)
 
 
-_POSITIVE_SETTINGS = ("iterations", "batch_size", "crop", "lr", "max_train_images", "workers_per_gpu")
-
-
-def _check_ranges(d: dict, source: str) -> None:
-    """The range checks :func:`build_configs` makes on flags, made on a config file's (or
-    ``api.run``'s) settings ``d`` so that the error names ``source`` and the setting, not a flag."""
-    for name in _POSITIVE_SETTINGS:
-        v = d.get(name)
-        if v is not None and not v > 0:
-            raise UserError(f"{source}: {name} must be positive, got {v}")
-        if v is not None and not math.isfinite(v):
-            raise UserError(f"{source}: {name} must be finite, got {v}")
-    for name in ("checkpoint_every", "checkpoint_seconds"):
-        if d.get(name) is not None and not d[name] >= 0:
-            raise UserError(f"{source}: {name} must be 0 (off) or positive, got {d[name]}")
-    for seed in d.get("seeds") or ():
-        if not 0 <= seed < 2**63:
-            raise UserError(f"{source}: seeds: {seed} is out of range (a seed is in [0, 2**63))")
-
-
 class _NotToml(UserError):
     """A TOML config file's syntax error (already names the file)."""
 
@@ -671,7 +651,7 @@ class GridSpec:
             hint = did_you_mean(unknown[0], sorted(fields)) or f" (settings: {', '.join(sorted(fields))})"
             raise UserError(f"{source}: unknown setting {unknown[0]!r}{hint}")
         d = check_kwargs(cls, d, f"{source}: setting", words=True)  # a YAML user's words: not "int | None"
-        _check_ranges(d, source)
+        check_numbers(cls(**{k: v for k, v in d.items() if k != "task_params"}, origins=tuple((k, source) for k in d)))
         if d.get("executor") is not None:  # `executor: slurmm`: named with the file, before any data is read
             check_executor_name(d["executor"], source)
         if d.get("logger") is not None:  # its package: checked for the logger the grid resolves to
@@ -913,8 +893,9 @@ def _path_item(x, key: str, source: str):
 
 
 def _integral(v):
-    """``1e4`` → ``10000``; anything else (``10.5``, a string, a bool) unchanged, for the type check to judge."""
-    return int(v) if isinstance(v, float) and v.is_integer() and abs(v) < 2**63 else v
+    """``1e4`` → ``10000`` (``1e19`` too: :func:`check_numbers` refuses it as the flag's); anything else (``10.5``,
+    a string, a bool) unchanged, for the type check to judge."""
+    return int(v) if isinstance(v, float) and v.is_integer() else v
 
 
 def _task_params_item(task, params, source: str) -> list:
@@ -1004,20 +985,26 @@ def _restricted_tasks(loss_tasks, loss_specs: list[str], tasks: list[str]) -> di
 
 
 def check_numbers(s) -> None:
-    """A resolved grid's numeric settings (positive and finite sizes and rates, seeds in [0, 2⁶³), checkpoint
-    intervals ≥ 0): one-line :class:`UserError` — also called by ``run`` before it looks at the ``--out`` folder."""
+    """A grid's numeric settings (positive and finite sizes and rates, whole numbers and seeds below 2⁶³ — a 64-bit
+    integer —, checkpoint intervals ≥ 0): one-line :class:`UserError` naming each where it was given
+    (:meth:`GridSpec.named`: ``--iterations``, ``grid.yaml: iterations``) — called on a config file's (or
+    ``api.run()``'s) settings as it is read, and by ``run`` on the resolved grid before it looks at ``--out``."""
     for name in ("iterations", "batch_size", "crop", "lr", "max_train_images", "workers_per_gpu"):
         v = getattr(s, name)
         if v is not None and not v > 0:
-            raise UserError(f"--{name.replace('_', '-')} must be positive, got {v}")
+            raise UserError(f"{s.named(name)} must be positive, got {v}")
         if v is not None and not math.isfinite(v):
-            raise UserError(f"--{name.replace('_', '-')} must be finite, got {v}")
+            raise UserError(f"{s.named(name)} must be finite, got {v}")
+    for name in _INT_SETTINGS:  # `--iterations 1e19` as `iterations: 1e19` and `iterations: 10000000000000000000`
+        v = getattr(s, name)
+        if v is not None and not v < 2**63:
+            raise UserError(f"{s.named(name)} must be below 2**63, got {v}")
     for seed in s.seeds or ():
         if not 0 <= seed < 2**63:
-            raise UserError(f"--seeds: {seed} is out of range (a seed is in [0, 2**63))")
+            raise UserError(f"{s.named('seeds')}: {seed} is out of range (a seed is in [0, 2**63))")
     for name in ("checkpoint_every", "checkpoint_seconds"):
-        if not getattr(s, name) >= 0:
-            raise UserError(f"--{name.replace('_', '-')} must be 0 (off) or positive, got {getattr(s, name)}")
+        if getattr(s, name) is not None and not getattr(s, name) >= 0:
+            raise UserError(f"{s.named(name)} must be 0 (off) or positive, got {getattr(s, name)}")
 
 
 def expand_losses(specs) -> list[str]:

@@ -52,3 +52,37 @@ def test_a_config_files_crop_an_sr4_grid_trains_smaller_is_named_by_the_file(tmp
         build_configs(_grid(tmp_path, "crop: 42\ntasks: [sr4]\n", train_data=(str(tmp_path / "none"),)))
     said = [r.getMessage() for r in caplog.records if "trains 40-px crops" in r.getMessage()]
     assert said and said[0].startswith("grid.yaml: crop 42 trains 40-px crops for task sr4"), caplog.text
+
+
+@pytest.mark.parametrize("key", ["iterations", "batch_size", "crop", "max_train_images", "checkpoint_every"])
+@pytest.mark.parametrize("written", ["1e19", "10000000000000000000"])
+def test_a_whole_number_past_64_bits_is_refused_alike_by_flag_file_and_api(key, written, tmp_path, capsys):
+    """``--iterations 1e19`` was accepted (the dry run estimated 152491080555152 h) while ``iterations: 1e19`` in a
+    config file was refused as 'expects a whole number, got 1e+19' — a whole number — and ``iterations:
+    10000000000000000000`` in the same file was accepted. One rule now: a whole-number setting is below 2**63, each
+    source named as for 'must be positive'."""
+    from benchmark import cli
+    from benchmark.config import GridSpec
+
+    said = f"must be below 2**63, got {10**19}"
+    flag = "--" + key.replace("_", "-")
+    assert cli.main(["run", flag, written, "--dry-run", "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: {flag} {said}", err
+    (tmp_path / "g.yaml").write_text(f"{key}: {written}\n")
+    with pytest.raises(UserError) as e:
+        GridSpec.from_file(tmp_path / "g.yaml")
+    assert str(e.value) == f"g.yaml: {key} {said}"
+    with pytest.raises(UserError) as e:
+        GridSpec.from_mapping({key: float(written)}, "api.run()")
+    assert str(e.value) == f"api.run(): {key} {said}"
+    assert not (tmp_path / "r").exists()
+
+
+def test_the_largest_64_bit_seed_is_still_taken_by_flag_and_file(tmp_path):
+    from benchmark.cli import build_parser, grid_spec
+    from benchmark.config import GridSpec, check_numbers
+
+    check_numbers(grid_spec(build_parser().parse_args(["run", "--seeds", str(2**63 - 1), "--iterations", "1e18"])))
+    (tmp_path / "g.yaml").write_text(f"seeds: [{2**63 - 1}]\niterations: 1e18\n")
+    assert GridSpec.from_file(tmp_path / "g.yaml").iterations == 10**18
