@@ -86,3 +86,50 @@ def test_the_largest_64_bit_seed_is_still_taken_by_flag_and_file(tmp_path):
     check_numbers(grid_spec(build_parser().parse_args(["run", "--seeds", str(2**63 - 1), "--iterations", "1e18"])))
     (tmp_path / "g.yaml").write_text(f"seeds: [{2**63 - 1}]\niterations: 1e18\n")
     assert GridSpec.from_file(tmp_path / "g.yaml").iterations == 10**18
+
+
+@pytest.mark.parametrize("argv, first, second", [
+    (["run", "--iterations", "100", "--iterations", "200"], "100", "200"),
+    (["run", "--out", "a", "--dry-run", "--out", "b"], "a", "b"),
+    (["run", "--losses", "l1", "--iterations", "5", "--losses", "l2"], "l1", "l2"),
+    (["report", "--baseline", "l2", "--baseline", "l1"], "l2", "l1"),
+    (["compare", "--out", "a", "--out", "b"], "a", "b"),
+])
+def test_a_setting_given_twice_with_other_values_is_said(argv, first, second):
+    """``--iterations 100 --iterations 200`` (a line edited by appending) silently trained 200, ``--losses l1 …
+    --losses l2`` l2 alone: argparse keeps the last. It still does (``$BASE --iterations 500`` overrides a shell
+    variable's command line), in a warning naming the option and both values; the same value twice says nothing,
+    and the flags that gather their repeats (``--train-data``, ``--loss-file``, ``--task-param``, …) still do."""
+    from benchmark.cli import build_parser
+
+    flag = next(a for a in argv if a.startswith("--") and argv.count(a) == 2)
+    args = build_parser().parse_args(argv)
+    assert getattr(args, flag.lstrip("-").replace("-", "_")) in (second, [second], int(second) if second.isdigit()
+                                                                 else second)
+    said = args._once_repeated
+    assert len(said) == 1 and said[0].startswith(f"{flag} is given twice ({first} and {second}): the last, {second}, "
+                                                 "is used"), said
+
+
+def test_the_warning_of_an_option_given_twice_is_logged_before_the_command_runs(tmp_path, caplog):
+    import logging
+
+    from benchmark import cli
+
+    with caplog.at_level(logging.WARNING, logger="benchmark"):
+        assert cli.main(["report", "--baseline", "l2", "--baseline", "l1", "--out", str(tmp_path / "none")]) == 2
+    said = [r.getMessage() for r in caplog.records if "given twice" in r.getMessage()]
+    assert said == ["--baseline is given twice (l2 and l1): the last, l1, is used"], caplog.text
+
+
+def test_the_same_value_twice_and_gathering_flags_still_pass():
+    from benchmark.cli import build_parser
+
+    args = build_parser().parse_args(["run", "--iterations", "100", "--iterations", "1e2", "--train-data", "a",
+                                      "--train-data", "b", "--loss-file", "x.py", "--loss-file", "y.py",
+                                      "--task-param", "denoise.sigma=0.1", "--task-param", "denoise.sigma=0.2",
+                                      "--seeds", "0", "1", "--seeds", "0", "1"])
+    assert args.iterations == 100 and args.train_data == ["a", "b"] and args.loss_file == ["x.py", "y.py"]
+    assert args.task_param == ["denoise.sigma=0.1", "denoise.sigma=0.2"] and args.seeds == [0, 1]
+    assert not getattr(args, "_once_repeated", None)
+
