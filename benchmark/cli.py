@@ -1653,11 +1653,11 @@ def cmd_weights(args) -> int:
     if not fetchable:  # checkpoints given by path, files without a URL: nothing a prefetch could get
         print(f"{len(missing)} file(s) missing, none with a source URL:")
     elif offline():
-        print(f"{len(missing)} file(s) missing; this machine is offline (HF_HUB_OFFLINE / PLBENCH_OFFLINE), so "
+        _say(f"{len(missing)} file(s) missing; this machine is offline (HF_HUB_OFFLINE / PLBENCH_OFFLINE), so "
               f"nothing is downloaded here: run `{online_prefix()} {cmd}` on a machine with a network to fetch "
               f"the {fetchable} that have a source URL, then copy its {hub_dir()} here (or point TORCH_HOME at it)")
     else:
-        print(f"{len(missing)} file(s) missing: run `{cmd}` to download the {fetchable} that have a source URL "
+        _say(f"{len(missing)} file(s) missing: run `{cmd}` to download the {fetchable} that have a source URL "
               "into the paths above")
     for key, has_url in missing.items():
         if has_url:

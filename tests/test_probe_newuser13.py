@@ -133,3 +133,21 @@ def test_the_same_value_twice_and_gathering_flags_still_pass():
     assert args.task_param == ["denoise.sigma=0.1", "denoise.sigma=0.2"] and args.seeds == [0, 1]
     assert not getattr(args, "_once_repeated", None)
 
+
+@pytest.mark.slow  # imports torchvision (its weight files): 2-5 s on 2 busy cores
+@pytest.mark.parametrize("offline", [True, False])
+def test_the_weights_listing_suggests_prefetch_as_the_process_was_started(offline, monkeypatch, tmp_path, capsys):
+    """After the README's first command (``.venv/bin/python run_all.py``, no ``plbench`` on the PATH), ``run_all.py
+    weights --losses vgg`` ended 'run `HF_HUB_OFFLINE=0 plbench weights prefetch --losses vgg` on a machine with a
+    network' ('run `plbench weights prefetch …`' online): 'plbench: command not found' when copied, the listing's
+    lines printed past the rewrite every other suggested command gets. Written as the process was started now."""
+    from benchmark import cli, weights
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setattr(weights, "offline", lambda: offline)
+    monkeypatch.setattr(cli, "_shown_program", lambda: "python run_all.py")
+    monkeypatch.setattr(cli, "_runnable_program", lambda: [".venv/bin/python", "run_all.py"])
+    assert cli.main(["weights", "--losses", "vgg"]) == 0
+    out = capsys.readouterr().out
+    assert "MISSING" in out and ".venv/bin/python run_all.py weights prefetch --losses vgg`" in out, out
+    assert "plbench weights" not in out, out
