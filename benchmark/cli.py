@@ -729,10 +729,14 @@ def cmd_run(args) -> int:
     s = spec.resolved()
     _check_executor_flags(args, s.executor)
     _check_workers_per_gpu(args, s)
-    check_metric_names(s.metrics)  # names, logger, executor flags and --out fail before the data is loaded
-    _check_task_names(s.tasks)  # a typo before the --out folder: fixed that, the next try said the typo
-    with ResultsStore(s.out).naming_file_losses():  # a loss this store holds runs of, from a file not given now
-        _check_loss_and_net_names(s.loss_files, s.losses, s.net)
+    with s.blamed("metrics"):  # names, logger, executor flags and --out fail before the data is loaded
+        check_metric_names(s.metrics)
+    with s.blamed("tasks"):  # a typo before the --out folder: fixed that, the next try said the typo
+        _check_task_names(s.tasks)
+    with s.blamed("losses"), ResultsStore(s.out).naming_file_losses():  # a loss this store holds runs of, from a
+        _check_loss_and_net_names(s.loss_files, s.losses)                # file not given now
+    with s.blamed("net"):
+        _check_loss_and_net_names((), (), s.net)
     check_logger(s.logger)
     executor_options(s)  # also for --dry-run: it estimated `--workers two`, which the run then refused
     check_numbers(s)  # `--lr -1`: before the folder, as the names (after the executor's own words for its flags)

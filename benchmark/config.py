@@ -18,6 +18,7 @@ form one leaderboard; runs of different settings are never averaged together.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -562,6 +563,19 @@ class GridSpec:
         source = dict(self.origins).get(key)
         return f"{source}: {key}" if source else _FLAGS.get(key, "--" + key.replace("_", "-"))
 
+    @contextlib.contextmanager
+    def blamed(self, key: str):
+        """The checks of setting ``key`` (its names: ``net: huge``): a :class:`UserError` they raise names the config
+        file (``grid.yaml: unknown net 'huge' …``) or ``api.run()`` that gave the value, as a misspelt key is named;
+        a flag's value as before. The error keeps its type (an :class:`~benchmark.errors.UnknownName` its kind)."""
+        source = dict(self.origins).get(key)
+        try:
+            yield
+        except UserError as exc:
+            if source and not str(exc).startswith(f"{source}: "):
+                exc.args = (f"{source}: {exc}", *exc.args[1:])
+            raise
+
     # -- building -------------------------------------------------------------------------
     @classmethod
     def from_mapping(cls, d: dict, source: str = "config") -> "GridSpec":
@@ -768,7 +782,8 @@ class GridSpec:
 
     def resolved(self) -> "GridSpec":
         """Every field filled: the profile's values and :data:`RUN_DEFAULTS` where nothing was given."""
-        prof = profile(self.profile or "quick")
+        with self.blamed("profile"):
+            prof = profile(self.profile or "quick")
         filled = {"profile": prof.name, "tasks": prof.tasks, "losses": prof.losses, "seeds": prof.seeds,
                   "net": prof.net, "iterations": prof.iterations, "batch_size": prof.batch_size, "crop": prof.crop,
                   "lr": prof.lr, "train_data": prof.train_data, "test_data": prof.test_data,
@@ -1266,10 +1281,12 @@ def device_type_for(spec: GridSpec, local: bool = True) -> str:
 
     device = spec.device or "auto"
     if (spec.executor or "local") == "local":
-        return resolve_device(device).type
+        with spec.blamed("device"):
+            return resolve_device(device).type
     if local:  # a remote grid's --dry-run plans here: it refuses the devices the run refuses, then times this one
         device_type_for(spec, local=False)
-        return resolve_device(device).type
+        with spec.blamed("device"):
+            return resolve_device(device).type
     if spec.executor == "slurm" and spec.slurm_gpus is not None:
         return _slurm_device_type(device, spec.slurm_gpus)
     if device == "auto":  # this machine's device says nothing of the workers' (a GPU-less head node)
@@ -1315,10 +1332,12 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
         added += load_user_file(f, LOSSES)
     tasks = list(s.tasks)
     for t in tasks:
-        if t not in TASKS.names():
-            _task_with_parameters(t)
-        TASKS.get(t)
-    loss_specs = expand_losses(added if added and spec.losses is None else s.losses)
+        with s.blamed("tasks"):
+            if t not in TASKS.names():
+                _task_with_parameters(t)
+            TASKS.get(t)
+    with s.blamed("losses"):
+        loss_specs = expand_losses(added if added and spec.losses is None else s.losses)
     loss_specs = spelt_as_stored(loss_specs, recorded)  # a loss spelt as its cached runs are: they are found
     if added and spec.losses is not None:  # `--config grid.yaml --loss-file mine.py`: the file's losses named?
         from benchmark.lossfn import parse_loss_spec
@@ -1344,9 +1363,11 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
         tests = tuple(dict.fromkeys(tests))
     common = dict(net=s.net, iterations=s.iterations, batch_size=s.batch_size, crop=s.crop, lr=s.lr,
                   train_data=train, test_data=tests, compile=bool(s.compile))
-    for ls in loss_specs:
-        check_loss_arguments(ls)
-    build_net(s.net)  # validates the name
+    with s.blamed("losses"):
+        for ls in loss_specs:
+            check_loss_arguments(ls)
+    with s.blamed("net"):
+        build_net(s.net)  # validates the name
     only = _restricted_tasks(s.loss_tasks, loss_specs, tasks)
     weights = {ls: weights_for(ls, s.backbone_weights) for ls in loss_specs}
     if spec.backbone_weights is not None and s.backbone_weights not in ("random", "pretrained", "auto", "none") \

@@ -151,3 +151,34 @@ def test_the_weights_listing_suggests_prefetch_as_the_process_was_started(offlin
     out = capsys.readouterr().out
     assert "MISSING" in out and ".venv/bin/python run_all.py weights prefetch --losses vgg`" in out, out
     assert "plbench weights" not in out, out
+
+
+@pytest.mark.parametrize("text, said", [
+    ("profile: quik\n", "unknown profile 'quik'; did you mean quick?"),
+    ("net: huge\n", "unknown net 'huge'"),
+    ("device: gpu\n", "unknown device 'gpu'"),
+    ("tasks: [denoyse]\n", "unknown task 'denoyse'; did you mean denoise"),
+    ("losses: [l11]\n", "unknown loss 'l11'; did you mean l1?"),
+    ("metrics: [psnrr]\n", "unknown metric 'psnrr'; did you mean psnr"),
+])
+def test_a_misspelt_name_in_a_config_file_names_the_file(text, said, tmp_path, capsys):
+    """``net: huge`` in a config file was refused as 'unknown net 'huge'', with no word of the file (the profile,
+    device, tasks, losses and metrics the same), where a misspelt key says 'grid.yaml: unknown setting …': with two
+    ``--config`` files, or a grid's file and flags, the user had to search for it. The file is named now, and
+    ``api.run()`` where a keyword gave it; a flag's name is said as before."""
+    from benchmark import api, cli
+    from benchmark.config import GridSpec
+
+    (tmp_path / "grid.yaml").write_text(text)
+    assert cli.main(["run", "--config", str(tmp_path / "grid.yaml"), "--dry-run", "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: grid.yaml: {said}"), err
+    key, value = text.strip().split(": ")
+    setting = dict(GridSpec.from_file(tmp_path / "grid.yaml").to_mapping())[key]
+    with pytest.raises(UserError) as e:
+        api.run(**{key: setting}, out=str(tmp_path / "r"))
+    assert str(e.value).startswith(f"api.run(): {said}"), e.value
+    flag = ["--" + key, *([value.strip("[]")] if key in ("tasks", "losses", "metrics") else [value])]
+    assert cli.main(["run", *flag, "--dry-run", "--out", str(tmp_path / "r")]) == 2
+    assert capsys.readouterr().err.strip().startswith(f"error: {said}")
+    assert not (tmp_path / "r").exists()
