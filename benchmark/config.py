@@ -783,7 +783,7 @@ class GridSpec:
     def resolved(self) -> "GridSpec":
         """Every field filled: the profile's values and :data:`RUN_DEFAULTS` where nothing was given."""
         with self.blamed("profile"):
-            prof = profile(self.profile or "quick")
+            prof = profile("quick" if self.profile is None else self.profile)  # `--profile ""`: unknown
         filled = {"profile": prof.name, "tasks": prof.tasks, "losses": prof.losses, "seeds": prof.seeds,
                   "net": prof.net, "iterations": prof.iterations, "batch_size": prof.batch_size, "crop": prof.crop,
                   "lr": prof.lr, "train_data": prof.train_data, "test_data": prof.test_data,

@@ -182,3 +182,18 @@ def test_a_misspelt_name_in_a_config_file_names_the_file(text, said, tmp_path, c
     assert cli.main(["run", *flag, "--dry-run", "--out", str(tmp_path / "r")]) == 2
     assert capsys.readouterr().err.strip().startswith(f"error: {said}")
     assert not (tmp_path / "r").exists()
+
+
+def test_an_empty_profile_is_refused_not_read_as_quick(tmp_path, capsys):
+    """``--profile "$PROFILE"`` with the variable unset (``--profile ''``), or ``profile: ''`` in a config file, ran
+    the quick profile without a word (its dry run was headed '( profile; …'), where ``--net ''`` and ``--device ''``
+    are refused: an empty profile is an unknown one."""
+    from benchmark import cli
+    from benchmark.config import GridSpec
+
+    assert cli.main(["run", "--profile", "", "--dry-run", "--out", str(tmp_path / "r")]) == 2
+    assert capsys.readouterr().err.strip().startswith("error: unknown profile '' (choose from quick, standard, full)")
+    (tmp_path / "g.yaml").write_text("profile: ''\n")
+    with pytest.raises(UserError, match=r"^g\.yaml: unknown profile ''"):
+        GridSpec.from_file(tmp_path / "g.yaml").resolved()
+    assert GridSpec().resolved().profile == "quick"
