@@ -41,10 +41,11 @@ def run(config: str | Path | None = None, *, report: bool = True, progress: bool
     spec = GridSpec.from_file(config) if config else GridSpec()
     spec = spec.merged(GridSpec.from_mapping(settings, "api.run()"))
     s = spec.resolved()
+    with s.blamed("metrics"):  # before the data is read, as `plbench run` checks them
+        check_metric_names(s.metrics)
     data = DataCache()
     configs, metrics, device = build_configs(spec, data, local=s.executor == "local",
                                              recorded=ResultsStore(s.out).recorded_losses())
-    check_metric_names(metrics)
     from benchmark.loggers import check_logger
 
     check_logger(s.logger)

@@ -43,6 +43,8 @@ class _Parser(argparse.ArgumentParser):
         # `--iterations -1e2`, `--lr -1e-3`: a number, as `-100` is (argparse's own pattern took them for options,
         # 'expected one argument', where `iterations: -1e2` in a file says it must be positive)
         self._negative_number_matcher = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+        self.register("action", None, _Once)  # every option that keeps one value: a second, other value is said
+        self.register("action", "store", _Once)
 
     def error(self, message: str):
         m = re.match(r"argument (--[\w-]+)(?:/[\w-]+)*: expected (?:at least )?one argument", message)
@@ -94,6 +96,30 @@ class _Paired(argparse.BooleanOptionalAction):
         earlier = seen.setdefault(self.dest, option_string)
         if earlier != option_string:
             parser.error(f"{earlier} and {option_string} contradict each other: give one of them")
+        super().__call__(parser, namespace, values, option_string)
+
+
+class _Once(argparse._StoreAction):
+    """argparse's ``store``, saying so when the same option is given again with another value: argparse keeps the
+    last without a word, so ``--iterations 100 … --iterations 200`` (a line edited by appending) trained 200 and
+    ``--losses l1 … --losses l2`` l2 alone. The last still wins — ``$BASE --iterations 500``, a shell variable's
+    command line with an override appended, is a way to write one —, in a warning naming the option and both values
+    (:func:`main` logs them once logging is set up). The same value twice says nothing; options that gather their
+    repeats (``--train-data``, ``--loss-file``, ``--task-param``: ``extend``/``append``) are not this action."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        seen = vars(namespace).setdefault("_once_seen", {})
+        if self.dest in seen and seen[self.dest][1] != values:
+            def shown(v):
+                return " ".join(map(str, v)) if isinstance(v, list) else str(v)
+            earlier, before = seen[self.dest]
+            twice = f"{option_string} is given twice" if earlier == option_string else \
+                f"{earlier} and {option_string} are one option, given twice"
+            several = f" (several values are written {option_string} {shown(before)} {shown(values)})" \
+                if self.nargs in ("+", "*") else ""
+            vars(namespace).setdefault("_once_repeated", []).append(
+                f"{twice} ({shown(before)} and {shown(values)}): the last, {shown(values)}, is used{several}")
+        seen[self.dest] = (option_string, values)
         super().__call__(parser, namespace, values, option_string)
 
 
@@ -425,6 +451,8 @@ def main(argv: list[str] | None = None) -> int:
     _Parser.argv = argv
     args = build_parser(_shown_program()).parse_args(argv)
     _setup_logging(args)
+    for line in getattr(args, "_once_repeated", ()):  # `--iterations 100 --iterations 200`: the last, said
+        log.warning("%s", line)
     previous_sigterm = _sigterm_as_interrupt()
     try:
         return {"run": cmd_run, "list": cmd_list, "report": cmd_report, "weights": cmd_weights,
@@ -706,10 +734,14 @@ def cmd_run(args) -> int:
     s = spec.resolved()
     _check_executor_flags(args, s.executor)
     _check_workers_per_gpu(args, s)
-    check_metric_names(s.metrics)  # names, logger, executor flags and --out fail before the data is loaded
-    _check_task_names(s.tasks)  # a typo before the --out folder: fixed that, the next try said the typo
-    with ResultsStore(s.out).naming_file_losses():  # a loss this store holds runs of, from a file not given now
-        _check_loss_and_net_names(s.loss_files, s.losses, s.net)
+    with s.blamed("metrics"):  # names, logger, executor flags and --out fail before the data is loaded
+        check_metric_names(s.metrics)
+    with s.blamed("tasks"):  # a typo before the --out folder: fixed that, the next try said the typo
+        _check_task_names(s.tasks)
+    with s.blamed("losses"), ResultsStore(s.out).naming_file_losses():  # a loss this store holds runs of, from a
+        _check_loss_and_net_names(s.loss_files, s.losses)                # file not given now
+    with s.blamed("net"):
+        _check_loss_and_net_names((), (), s.net)
     check_logger(s.logger)
     executor_options(s)  # also for --dry-run: it estimated `--workers two`, which the run then refused
     check_numbers(s)  # `--lr -1`: before the folder, as the names (after the executor's own words for its flags)
@@ -1652,11 +1684,11 @@ def cmd_weights(args) -> int:
     if not fetchable:  # checkpoints given by path, files without a URL: nothing a prefetch could get
         print(f"{len(missing)} file(s) missing, none with a source URL:")
     elif offline():
-        print(f"{len(missing)} file(s) missing; this machine is offline (HF_HUB_OFFLINE / PLBENCH_OFFLINE), so "
+        _say(f"{len(missing)} file(s) missing; this machine is offline (HF_HUB_OFFLINE / PLBENCH_OFFLINE), so "
               f"nothing is downloaded here: run `{online_prefix()} {cmd}` on a machine with a network to fetch "
               f"the {fetchable} that have a source URL, then copy its {hub_dir()} here (or point TORCH_HOME at it)")
     else:
-        print(f"{len(missing)} file(s) missing: run `{cmd}` to download the {fetchable} that have a source URL "
+        _say(f"{len(missing)} file(s) missing: run `{cmd}` to download the {fetchable} that have a source URL "
               "into the paths above")
     for key, has_url in missing.items():
         if has_url:

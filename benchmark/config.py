@@ -18,6 +18,7 @@ form one leaderboard; runs of different settings are never averaged together.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -295,26 +296,6 @@ _YAML_FLOAT = re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]
     |\.(?:nan|NaN|NAN))$""", re.X)
 
 
-_POSITIVE_SETTINGS = ("iterations", "batch_size", "crop", "lr", "max_train_images", "workers_per_gpu")
-
-
-def _check_ranges(d: dict, source: str) -> None:
-    """The range checks :func:`build_configs` makes on flags, made on a config file's (or
-    ``api.run``'s) settings ``d`` so that the error names ``source`` and the setting, not a flag."""
-    for name in _POSITIVE_SETTINGS:
-        v = d.get(name)
-        if v is not None and not v > 0:
-            raise UserError(f"{source}: {name} must be positive, got {v}")
-        if v is not None and not math.isfinite(v):
-            raise UserError(f"{source}: {name} must be finite, got {v}")
-    for name in ("checkpoint_every", "checkpoint_seconds", "stall_timeout"):
-        if d.get(name) is not None and not d[name] >= 0:
-            raise UserError(f"{source}: {name} must be 0 (off) or positive, got {d[name]}")
-    for seed in d.get("seeds") or ():
-        if not 0 <= seed < 2**63:
-            raise UserError(f"{source}: seeds: {seed} is out of range (a seed is in [0, 2**63))")
-
-
 class _NotToml(UserError):
     """A TOML config file's syntax error (already names the file)."""
 
@@ -373,12 +354,13 @@ def _unique_key_loader():
 MIN_CROP = 8
 
 
-def check_crop(task, crop: int, name: str) -> None:
+def check_crop(task, crop: int, name: str, setting: str = "--crop") -> None:
     """A :class:`UserError` where training ``crop`` (px) is below what ``task`` (named ``name``) takes:
-    :data:`MIN_CROP` and :meth:`benchmark.task.Task.min_crop`."""
+    :data:`MIN_CROP` and :meth:`benchmark.task.Task.min_crop`; ``setting`` names where the crop was given
+    (:meth:`GridSpec.named`)."""
     need, why = task.min_crop()
     if crop < max(MIN_CROP, need):
-        raise UserError(f"--crop {crop} is too small for task {name}: it needs ≥ {max(MIN_CROP, need)} px "
+        raise UserError(f"{setting} {crop} is too small for task {name}: it needs ≥ {max(MIN_CROP, need)} px "
                         f"(at least {MIN_CROP}, and {why})")
 
 
@@ -527,6 +509,10 @@ _EXECUTOR_FIELDS = ("workers", "workers_per_gpu", "ray_address", "submitit_clust
 EXECUTOR_KEYS = ("name", *_EXECUTOR_FIELDS, "partition", "gpus", "time", "mem", "cpus")
 
 
+#: the flag of a GridSpec setting not spelt as the setting is (:meth:`GridSpec.named`)
+_FLAGS = {"task_params": "--task-param", "loss_files": "--loss-file"}
+
+
 @dataclass(frozen=True)
 class GridSpec:
     """What a user asks for, from a config file (:meth:`from_file`) and/or flags; ``None`` = not
@@ -571,6 +557,28 @@ class GridSpec:
     #: hung and recorded failed (:func:`benchmark.progress.stall_watch`; 0: never)
     stall_timeout: float | None = None
     logger: str | None = None
+    #: (setting, source) of each setting a config file or ``api.run()`` gave: :meth:`named` says where a bad value
+    #: came from (not a setting: never read from a file, nor saved)
+    origins: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
+
+    def named(self, key: str) -> str:
+        """How a message names setting ``key``: ``grid.yaml: crop`` (a config file's), ``api.run(): crop`` (a
+        keyword's), else its flag, ``--crop`` (given on the command line, or the profile's)."""
+        source = dict(self.origins).get(key)
+        return f"{source}: {key}" if source else _FLAGS.get(key, "--" + key.replace("_", "-"))
+
+    @contextlib.contextmanager
+    def blamed(self, key: str):
+        """The checks of setting ``key`` (its names: ``net: huge``): a :class:`UserError` they raise names the config
+        file (``grid.yaml: unknown net 'huge' …``) or ``api.run()`` that gave the value, as a misspelt key is named;
+        a flag's value as before. The error keeps its type (an :class:`~benchmark.errors.UnknownName` its kind)."""
+        source = dict(self.origins).get(key)
+        try:
+            yield
+        except UserError as exc:
+            if source and not str(exc).startswith(f"{source}: "):
+                exc.args = (f"{source}: {exc}", *exc.args[1:])
+            raise
 
     # -- building -------------------------------------------------------------------------
     @classmethod
@@ -655,20 +663,20 @@ class GridSpec:
                 d[key] = _integral(d[key])
         if isinstance(d.get("seeds"), list):
             d["seeds"] = [_integral(x) for x in d["seeds"]]
-        fields = {f.name for f in dataclasses.fields(cls)}
+        fields = {f.name for f in dataclasses.fields(cls)} - {"origins"}
         unknown = sorted(set(d) - fields)
         if unknown:
             hint = did_you_mean(unknown[0], sorted(fields)) or f" (settings: {', '.join(sorted(fields))})"
             raise UserError(f"{source}: unknown setting {unknown[0]!r}{hint}")
         d = check_kwargs(cls, d, f"{source}: setting", words=True)  # a YAML user's words: not "int | None"
-        _check_ranges(d, source)
+        check_numbers(cls(**{k: v for k, v in d.items() if k != "task_params"}, origins=tuple((k, source) for k in d)))
         if d.get("executor") is not None:  # `executor: slurmm`: named with the file, before any data is read
             check_executor_name(d["executor"], source)
         if d.get("logger") is not None:  # its package: checked for the logger the grid resolves to
             check_logger_name(d["logger"], source)
         if "task_params" in d:
             d["task_params"] = tuple((t, freeze_params(p)) for t, p in d["task_params"])
-        return cls(**d)
+        return cls(**d, origins=tuple((k, source) for k, v in d.items() if v is not None))
 
     @classmethod
     def from_file(cls, path: str | Path) -> "GridSpec":
@@ -762,8 +770,10 @@ class GridSpec:
     def merged(self, over: "GridSpec") -> "GridSpec":
         """This spec with every field ``over`` sets (not None; non-empty for task parameters,
         which are merged per task, and loss files, which are added)."""
-        changes = {f.name: getattr(over, f.name) for f in dataclasses.fields(self)
-                   if getattr(over, f.name) is not None and f.name not in ("task_params", "loss_files", "loss_tasks")}
+        changes = {f.name: getattr(over, f.name) for f in dataclasses.fields(self) if getattr(over, f.name) is not None
+                   and f.name not in ("task_params", "loss_files", "loss_tasks", "origins")}
+        given = {*changes, *(k for k in ("task_params", "loss_files", "loss_tasks") if getattr(over, k))}
+        changes["origins"] = tuple({**{k: v for k, v in self.origins if k not in given}, **dict(over.origins)}.items())
         params = dict(self.task_params)
         if over.tasks is not None:  # a narrower task list drops the parameters of the tasks it leaves out
             params = {t: kv for t, kv in params.items() if t in over.tasks}
@@ -776,7 +786,8 @@ class GridSpec:
 
     def resolved(self) -> "GridSpec":
         """Every field filled: the profile's values and :data:`RUN_DEFAULTS` where nothing was given."""
-        prof = profile(self.profile or "quick")
+        with self.blamed("profile"):
+            prof = profile("quick" if self.profile is None else self.profile)  # `--profile ""`: unknown
         filled = {"profile": prof.name, "tasks": prof.tasks, "losses": prof.losses, "seeds": prof.seeds,
                   "net": prof.net, "iterations": prof.iterations, "batch_size": prof.batch_size, "crop": prof.crop,
                   "lr": prof.lr, "train_data": prof.train_data, "test_data": prof.test_data,
@@ -791,7 +802,7 @@ class GridSpec:
         d = {}
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
-            if v is None or (f.name in ("task_params", "loss_files", "loss_tasks") and not v):
+            if v is None or f.name == "origins" or (f.name in ("task_params", "loss_files", "loss_tasks") and not v):
                 continue
             d[f.name] = list(v) if isinstance(v, tuple) else v
         if self.losses:  # a loss typed twice runs once (build_configs warns): the saved grid names it once
@@ -901,8 +912,9 @@ def _path_item(x, key: str, source: str):
 
 
 def _integral(v):
-    """``1e4`` → ``10000``; anything else (``10.5``, a string, a bool) unchanged, for the type check to judge."""
-    return int(v) if isinstance(v, float) and v.is_integer() and abs(v) < 2**63 else v
+    """``1e4`` → ``10000`` (``1e19`` too: :func:`check_numbers` refuses it as the flag's); anything else (``10.5``,
+    a string, a bool) unchanged, for the type check to judge."""
+    return int(v) if isinstance(v, float) and v.is_integer() else v
 
 
 def _task_params_item(task, params, source: str) -> list:
@@ -992,20 +1004,26 @@ def _restricted_tasks(loss_tasks, loss_specs: list[str], tasks: list[str]) -> di
 
 
 def check_numbers(s) -> None:
-    """A resolved grid's numeric settings (positive and finite sizes and rates, seeds in [0, 2⁶³), checkpoint
-    intervals ≥ 0): one-line :class:`UserError` — also called by ``run`` before it looks at the ``--out`` folder."""
+    """A grid's numeric settings (positive and finite sizes and rates, whole numbers and seeds below 2⁶³ — a 64-bit
+    integer —, checkpoint intervals ≥ 0): one-line :class:`UserError` naming each where it was given
+    (:meth:`GridSpec.named`: ``--iterations``, ``grid.yaml: iterations``) — called on a config file's (or
+    ``api.run()``'s) settings as it is read, and by ``run`` on the resolved grid before it looks at ``--out``."""
     for name in ("iterations", "batch_size", "crop", "lr", "max_train_images", "workers_per_gpu"):
         v = getattr(s, name)
         if v is not None and not v > 0:
-            raise UserError(f"--{name.replace('_', '-')} must be positive, got {v}")
+            raise UserError(f"{s.named(name)} must be positive, got {v}")
         if v is not None and not math.isfinite(v):
-            raise UserError(f"--{name.replace('_', '-')} must be finite, got {v}")
+            raise UserError(f"{s.named(name)} must be finite, got {v}")
+    for name in _INT_SETTINGS:  # `--iterations 1e19` as `iterations: 1e19` and `iterations: 10000000000000000000`
+        v = getattr(s, name)
+        if v is not None and not v < 2**63:
+            raise UserError(f"{s.named(name)} must be below 2**63, got {v}")
     for seed in s.seeds or ():
         if not 0 <= seed < 2**63:
-            raise UserError(f"--seeds: {seed} is out of range (a seed is in [0, 2**63))")
+            raise UserError(f"{s.named('seeds')}: {seed} is out of range (a seed is in [0, 2**63))")
     for name in ("checkpoint_every", "checkpoint_seconds", "stall_timeout"):
-        if not getattr(s, name) >= 0:
-            raise UserError(f"--{name.replace('_', '-')} must be 0 (off) or positive, got {getattr(s, name)}")
+        if getattr(s, name) is not None and not getattr(s, name) >= 0:
+            raise UserError(f"{s.named(name)} must be 0 (off) or positive, got {getattr(s, name)}")
 
 
 def expand_losses(specs) -> list[str]:
@@ -1267,10 +1285,12 @@ def device_type_for(spec: GridSpec, local: bool = True) -> str:
 
     device = spec.device or "auto"
     if (spec.executor or "local") == "local":
-        return resolve_device(device).type
+        with spec.blamed("device"):
+            return resolve_device(device).type
     if local:  # a remote grid's --dry-run plans here: it refuses the devices the run refuses, then times this one
         device_type_for(spec, local=False)
-        return resolve_device(device).type
+        with spec.blamed("device"):
+            return resolve_device(device).type
     if spec.executor == "slurm" and spec.slurm_gpus is not None:
         return _slurm_device_type(device, spec.slurm_gpus)
     if device == "auto":  # this machine's device says nothing of the workers' (a GPU-less head node)
@@ -1316,10 +1336,12 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
         added += load_user_file(f, LOSSES)
     tasks = list(s.tasks)
     for t in tasks:
-        if t not in TASKS.names():
-            _task_with_parameters(t)
-        TASKS.get(t)
-    loss_specs = expand_losses(added if added and spec.losses is None else s.losses)
+        with s.blamed("tasks"):
+            if t not in TASKS.names():
+                _task_with_parameters(t)
+            TASKS.get(t)
+    with s.blamed("losses"):
+        loss_specs = expand_losses(added if added and spec.losses is None else s.losses)
     loss_specs = spelt_as_stored(loss_specs, recorded)  # a loss spelt as its cached runs are: they are found
     if added and spec.losses is not None:  # `--config grid.yaml --loss-file mine.py`: the file's losses named?
         from benchmark.lossfn import parse_loss_spec
@@ -1334,7 +1356,8 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
     tparams = dict(s.task_params)
     for t in tparams:
         if t not in tasks:
-            raise UserError(f"--task-param names task {t!r}, which is not in this grid ({', '.join(tasks)})")
+            raise UserError(f"{s.named('task_params')} names task {t!r}, which is not in this grid "
+                            f"({', '.join(tasks)})")
     train = tuple(DataSpec.parse(x, max_images=s.max_train_images, role="train") for x in s.train_data)
     tests = tuple(DataSpec.parse(x, role="test") for x in s.test_data)
     check_holdouts(train, tests)  # two parts of one source that overlap: refused before anything is decoded
@@ -1345,9 +1368,11 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
         tests = tuple(dict.fromkeys(tests))
     common = dict(net=s.net, iterations=s.iterations, batch_size=s.batch_size, crop=s.crop, lr=s.lr,
                   train_data=train, test_data=tests, compile=bool(s.compile))
-    for ls in loss_specs:
-        check_loss_arguments(ls)
-    build_net(s.net)  # validates the name
+    with s.blamed("losses"):
+        for ls in loss_specs:
+            check_loss_arguments(ls)
+    with s.blamed("net"):
+        build_net(s.net)  # validates the name
     only = _restricted_tasks(s.loss_tasks, loss_specs, tasks)
     weights = {ls: weights_for(ls, s.backbone_weights) for ls in loss_specs}
     if spec.backbone_weights is not None and s.backbone_weights not in ("random", "pretrained", "auto", "none") \
@@ -1361,11 +1386,12 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
         # validates names, types and values; every parameter is recorded (defaults too), so a parameter
         # given with its default value plans the same run as one left out
         task = build_task(t, **dict(tparams.get(t, ())))
-        check_crop(task, s.crop, t)
+        check_crop(task, s.crop, t, s.named("crop"))
         if task.train_crop(s.crop) != s.crop:  # resolve() records the crop the runs train on
             logging.getLogger(__name__).warning(
-                "--crop %d trains %d-px crops for task %s (a multiple of its size multiple %d): its runs are recorded, "
-                "and training images filtered, at crop %d", s.crop, task.train_crop(s.crop), t, task.size_multiple,
+                "%s %d trains %d-px crops for task %s (a multiple of its size multiple %d): its runs are recorded, "
+                "and training images filtered, at crop %d", s.named("crop"), s.crop, task.train_crop(s.crop), t,
+                task.size_multiple,
                 task.train_crop(s.crop))
         built_tasks[t] = task
     data = data if data is not None else DataCache()

@@ -281,7 +281,19 @@ def _argv(args: list[str], d: Path) -> list[str]:
     args = [a.replace("{d}", str(d)) for a in args]
     if args and args[0] in COMMANDS:
         return args
-    return [a.replace("{d}", str(d)) for a in BASE] + args
+    return _overridden([a.replace("{d}", str(d)) for a in BASE], args)
+
+
+def _overridden(base: list[str], args: list[str]) -> list[str]:
+    """``base`` without the options ``args`` gives again (with their values), then ``args``: the override a second
+    value of an option makes, without the warning a command line holding both earns."""
+    given, kept, skip = {a.split("=", 1)[0] for a in args if a.startswith("-")}, [], False
+    for a in base:
+        if a.startswith("-"):
+            skip = a in given
+        if not skip:
+            kept.append(a)
+    return kept + args
 
 
 def _snapshot(root: Path) -> dict[str, str]:
@@ -366,7 +378,7 @@ def _disk_full_args(out: Path, d: Path) -> list[str]:
     args = [a.replace("{d}", str(d)) for a in BASE if a not in ("-q",)]
     i = args.index("--out")
     args[i + 1] = str(out)
-    return args + ["--losses", "l1", "l2", "--seeds", "0", "1", "--checkpoint-every", "1", "-q"]
+    return _overridden(args, ["--losses", "l1", "l2", "--seeds", "0", "1", "--checkpoint-every", "1", "-q"])
 
 
 def _disk_full_run(out: Path, env_extra: dict, d: Path) -> subprocess.CompletedProcess:
