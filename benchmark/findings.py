@@ -277,7 +277,7 @@ SETTLE_POWER = 0.8
 #: the effect as measured): 0.74–0.93 as measured, 0.78–0.97 at the bounds — 0.78 where a loss × image level
 #: dominates 3 images — for 1.3–3.5 × the seeds the true variances need (3.5 × on 3 images, where the t at
 #: images − 1 degrees of freedom already over-asked; with the test's own degrees of freedom, run sd 0.3 on 3 images,
-#: an effect of 0.35 dB, 60 pilots: 0.91 for a median of 20 seeds, where ≈ 11 reach 0.80 — 0.98 for 39 before;
+#: an effect of 0.35 dB, 60 pilots: 0.91 for a median of 20 seeds, where 13 reach 0.80 (11: 0.74) — 0.98 for 39 before;
 #: tests/test_probe_verdicts13.py)
 SETTLE_BOUND = 0.7
 
