@@ -277,7 +277,7 @@ SETTLE_POWER = 0.8
 #: the effect as measured): 0.74–0.93 as measured, 0.78–0.97 at the bounds — 0.78 where a loss × image level
 #: dominates 3 images — for 1.3–3.5 × the seeds the true variances need (3.5 × on 3 images, where the t at
 #: images − 1 degrees of freedom already over-asked; with the test's own degrees of freedom, run sd 0.3 on 3 images,
-#: an effect of 0.35 dB, 60 pilots: 0.91 for a median of 20 seeds, where ≈ 11 reach 0.80 — 0.98 for 39 before;
+#: an effect of 0.35 dB, 60 pilots: 0.91 for a median of 20 seeds, where 13 reach 0.80 (11: 0.74) — 0.98 for 39 before;
 #: tests/test_probe_verdicts13.py)
 SETTLE_BOUND = 0.7
 
@@ -831,6 +831,11 @@ class Results:
             self._passed_over[(task, arms[0])] = (what, tuple(a.label for a in arms[1:]))
         return arms[0] if arms else None
 
+    def forget_choices(self) -> None:
+        """Forget what :meth:`arm` and :meth:`first` passed over: a finding's choices are its own (:func:`_unjudged`
+        calls it before each finding; tests/test_probe_verdicts13.py)."""
+        self._passed_over.clear()
+
     def passed_over(self, task: str, arm: Arm) -> tuple[str, tuple[str, ...]]:
         """(what, labels) of the arms :meth:`arm` or :meth:`first` did not take on ``task`` where they took ``arm``:
         ("random weight sets of vgg", ("vgg [vgg19:random]",)); ("", ()) where they had no choice, or ``arm`` did
@@ -1352,6 +1357,9 @@ def _unjudged(finding: Finding, res: Results, n_boot: int = N_BOOT, name: str = 
     :func:`judged`), or its final result where it has no parts."""
     base = FindingResult(name, finding.claim, citation, source, "not applicable", describe_setting(res, []),
                          regime=getattr(finding, "regime", ""), every=bool(getattr(finding, "every_part", False)))
+    # the arms another finding took of several (Results.arm/first) are its own: check_all shares one Results between
+    # findings, and the next one's parts were told "not tested by this finding" of arms it tests
+    res.forget_choices()
     blocked = finding.applicable(res)
     if blocked:
         return replace(base, verdict=blocked[0], reason=blocked[1])

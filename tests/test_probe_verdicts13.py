@@ -315,3 +315,23 @@ def test_liu_says_which_of_several_l2_plus_random_vgg_arms_it_tests():
     assert r.parts and all(p.a == f"{mix} [vgg16:random]" for p in r.parts), [p.a for p in r.parts]
     assert all(f"the first by name of 2 ℓ2 + random-VGG arms here (also {mix} [vgg19:random]: not tested" in p.note
                for p in r.parts), r.parts[0].note
+
+
+def test_the_weight_sets_one_finding_passed_over_are_not_said_of_the_next_findings_parts():
+    """Was (0c79b94): the weight sets Results.arm passed over were kept on the Results that check_all shares between
+    findings, so a finding checked after liu2021_random_vgg (which took vgg [vgg16:random] of two) said 'vgg
+    [vgg19:random]: not tested by this finding' of its own parts against vgg [vgg16:random] — delbracio2021_pdl
+    tests both. Each finding's choices are its own."""
+    from benchmark.findings import check_all
+    from benchmark.synthetic import synthetic_table
+
+    kw = dict(tasks=("sr4",), metrics=("vsi",), seeds=range(5), n_images=3)
+    t16 = synthetic_table(offsets={"vgg": 0.0, "pdl": 0.0, "l2": 0.0}, weights={"vgg": "vgg16:random(seed=0)",
+                                                                               "pdl": "vgg16:random(seed=0)"}, **kw)
+    t19 = synthetic_table(offsets={"vgg": 0.0}, weights={"vgg": "vgg19:random(seed=0)"}, seed=1, **kw)
+    t19 = t19[t19["loss"].astype(str) == "vgg"].assign(run_id=lambda d: d["run_id"].astype(str) + "-19")
+    liu, pdl = check_all(pd.concat([t16, t19], ignore_index=True), ["liu2021_random_vgg", "delbracio2021_pdl"],
+                         n_boot=50)
+    assert any("not tested by this finding" in p.note for p in liu.parts), [p.note for p in liu.parts]
+    assert {p.b for p in pdl.parts} == {"vgg [vgg16:random]", "vgg [vgg19:random]"}, [p.b for p in pdl.parts]
+    assert not any("not tested by this finding" in p.note for p in pdl.parts), [p.note for p in pdl.parts]
