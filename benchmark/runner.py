@@ -792,8 +792,12 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
     by_task: dict[tuple, list[RunConfig]] = {}
     for key in inputs_missing:  # an interrupted input scoring is finished even when no run is pending
         by_task.setdefault(key, [])
+    # a run recorded hung is retried after the grid's other runs: one hung in C code ends its process, and a hang that
+    # comes back (a deadlock in one loss's native code) ended every rerun of one process (--workers 1) there, first
+    hung = [c for c in pending if (store.meta(ids[c]) or {}).get("stalled") is True]
     for c in pending:
-        by_task.setdefault(input_key(c), []).append(c)
+        if c not in hung:
+            by_task.setdefault(input_key(c), []).append(c)
     def prepare(key):
         task_name, task_params, test_specs, _fp = key
         task = build_task(task_name, **dict(task_params))
@@ -812,6 +816,15 @@ def run_grid(configs: list[RunConfig], store: ResultsStore, metric_names: tuple[
             else:
                 summary.count(outcome)
         del prepared, items
+    for key, group in itertools.groupby([(input_key(c), c) for c in hung], key=lambda kc: kc[0]):
+        prepared = prepare(key)
+        for _key, cfg in group:
+            outcome = _run_locked(grid, cfg, ids[cfg], *prepared)
+            if outcome == "locked":
+                waiting.append((_key, cfg))
+            else:
+                summary.count(outcome)
+        del prepared
     for key, group in itertools.groupby(waiting, key=lambda kc: kc[0]):  # held by another process a moment ago
         prepared = prepare(key)  # the same items again: each image's degradation is fixed by (task, image)
         for _key, cfg in group:
@@ -1076,7 +1089,7 @@ def _run_locked_or_blocked(grid: _Grid, cfg: RunConfig, rid: str, task: Task, ta
 
         def record(error: str, stack: str) -> None:  # hung in C code: the process ends after this
             if _attempts_record(grid, rid, prior) is None:  # not a run this attempt recorded finished
-                _record_failure(grid, cfg, rid, error, stack, started)
+                _record_failure(grid, cfg, rid, error, stack, started, stalled=True)
 
         try:
             with stall_watch(grid.stall_s, f"run {rid} ({cfg.task}/{cfg.loss} seed {cfg.seed})", record=record):
@@ -1089,7 +1102,7 @@ def _run_locked_or_blocked(grid: _Grid, cfg: RunConfig, rid: str, task: Task, ta
                           cfg.seed, meta.get("status"), exc)
                 return {"ok": "trained", "diverged": "diverged"}.get(meta.get("status"), "failed")
             log.error("run %s (%s/%s seed %d) failed: %s", rid, cfg.task, cfg.loss, cfg.seed, exc)
-            _record_failure(grid, cfg, rid, str(exc), _traceback(exc), started)
+            _record_failure(grid, cfg, rid, str(exc), _traceback(exc), started, stalled=True)
             return "failed"
 
 
@@ -1198,7 +1211,8 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
         log.error("run %s (%s/%s seed %d) failed %s: %s", rid, cfg.task, cfg.loss, cfg.seed,
                   _failed_where(stage, at, cfg.iterations), message)
         log.debug("traceback of run %s", rid, exc_info=True)
-        _record_failure(grid, cfg, rid, message, _traceback(exc), started, stage, at)
+        _record_failure(grid, cfg, rid, message, _traceback(exc), started, stage, at,
+                        stalled=isinstance(exc, RunStalled))
         if stop:  # recording the divergence failed: the stop still comes before the next run
             raise KeyboardInterrupt from None
         return "failed"
@@ -1209,12 +1223,13 @@ def _run_one(grid: _Grid, cfg: RunConfig, rid: str, task: Task, task_version: st
 
 
 def _record_failure(grid: _Grid, cfg: RunConfig, rid: str, message: str, traceback: str, started: float,
-                    stage: str | None = None, at: int | None = None) -> None:
+                    stage: str | None = None, at: int | None = None, stalled: bool = False) -> None:
     """Write run ``rid``'s record as failed: the error, where (``stage``, ``at``: the training iteration) and the
-    traceback (or where a hung run waited)."""
+    traceback (or where a hung run waited; ``stalled``: stopped as hung, retried after the grid's other runs)."""
     grid.store.write_meta(rid, {"run_id": rid, "config": cfg.to_dict(), "status": "failed", "error": message,
                                 **({"failed_in": stage} if stage else {}),
                                 **({"failed_at": at} if at is not None else {}),
+                                **({"stalled": True} if stalled else {}),
                                 "traceback": traceback, "started": started, "code_version": code_version(),
                                 "loss_versions": _loss_versions_or_none(cfg.loss, cfg.precision),
                                 "setting": setting(cfg), **({"grid_id": grid.grid_id} if grid.grid_id else {})})

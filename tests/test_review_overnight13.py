@@ -147,6 +147,7 @@ def test_a_run_that_hangs_after_its_record_stays_done_and_the_grid_goes_on(tmp_p
     assert runner._run_locked_or_blocked(grid, cfg, rid, None, "v", [], True) == "failed"
     meta = grid.store.meta(rid)
     assert meta["status"] == "failed" and "made no progress" in meta["error"] and "time.sleep" in meta["traceback"]
+    assert meta["stalled"] is True  # retried after the grid's other runs
 
 
 def test_a_run_hung_in_c_code_after_its_record_keeps_its_record(tmp_path, monkeypatch):
@@ -194,3 +195,33 @@ def test_a_run_that_goes_on_after_the_interrupt_is_not_ended(monkeypatch):
             progress.beat()
     time.sleep(0.1)
     assert exits == []
+
+
+def test_a_run_recorded_hung_is_retried_after_the_grids_other_runs(tmp_path, monkeypatch):
+    """A run hung in C code ends its process (exit 75): in one process (--workers 1) the command ends there, and the
+    same command retried that run first, in the grid's order — a hang that comes back (a deadlock in one loss's
+    native code) ended every rerun there after the timeout, and the runs after it were never trained. A run
+    recorded hung is retried after the grid's other runs; its record says so (``stalled``)."""
+    import torch
+    from test_probe_overnight12 import _photos
+
+    from benchmark import resources, runner
+    from benchmark.config import RunConfig, run_id
+    from benchmark.results import ResultsStore
+
+    photos = _photos(tmp_path)
+    configs = runner.resolve_all([RunConfig(task="denoise", loss="l1", seed=s, iterations=2, crop=24, batch_size=2,
+                                            **photos) for s in (0, 1, 2)])
+    store = ResultsStore(tmp_path / "r")
+    rid = run_id(configs[0])
+    store.write_meta(rid, {"run_id": rid, "config": configs[0].to_dict(), "status": "failed", "stalled": True,
+                           "error": "… made no progress …", "started": time.time() - 60})
+    order = []
+    monkeypatch.setattr(runner, "_run_locked", lambda grid, cfg, *a, **k: order.append(cfg.seed) or "trained")
+    # nothing trained or scored: only the order of the runs is looked at
+    monkeypatch.setattr(runner, "MetricSet", lambda *a: types.SimpleNamespace(metrics=[types.SimpleNamespace(
+        name="psnr", higher_is_better=True)], skipped={}, digests={}))
+    monkeypatch.setattr(runner, "_score_input", lambda *a, **k: None)
+    monkeypatch.setattr(resources, "check_fits", lambda *a, **k: None)
+    runner.run_grid(configs, store, ("psnr",), torch.device("cpu"), progress=False)
+    assert order == [1, 2, 0]
