@@ -2521,10 +2521,25 @@ def holdout_split(whole: list[ImageRecord], share: float, key_of=None, spec: Dat
         held = [h in test for h in roots]
         pairs = near_copy_pairs([whole[i] for i in order if not held[i]], [whole[i] for i in order if held[i]])
         if not pairs:
+            _say_uneven_share(held, share, distinct, spec)
             return held
         for t, r in pairs:
             a, b = root(keys[where[id(t)]]), root(keys[where[id(r)]])
             group[max(a, b)] = min(a, b)
+
+
+def _say_uneven_share(held: list[bool], share: float, distinct: int, spec: DataSpec | None) -> None:
+    """A WARNING where :func:`holdout_split`'s answer ``held`` holds out far from ``share`` % of the images (off by over
+    half the share, and over 2 images): a large group of copies or near copies (a burst, video frames, one photo's
+    many edits, its near copies chained one to the next) falls on one side whole, so the share is of ``distinct``
+    groups, not of the images, and the user should know before testing on it."""
+    n, k = len(held), sum(held)
+    want = min(n - 1, max(1, (round(share * 100) * n + 5_000) // 10_000))  # as held_out, were every image distinct
+    if abs(k - want) > max(2, want / 2):
+        log.warning("%s: %d of %d images held out (%.0f%%), not about %d: copies and near copies of one another fall "
+                    "on one side together, and they make %d groups of these %d images (a burst, video frames, one "
+                    "photo's edits); to choose the test images, split the folder yourself", spec or "a hold-out", k, n,
+                    100 * k / n, want, distinct, n)
 
 
 def holdout_part(spec: DataSpec, whole: list[ImageRecord], key_of=None, held: list[bool] | None = None

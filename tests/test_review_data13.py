@@ -26,3 +26,23 @@ def test_a_hold_out_without_near_copies_compares_thumbnails_all_at_once(monkeypa
     whole = _records(60, seed=3)
     held = holdout_split(whole, 50, None, DataSpec("x", holdout=(50.0, "test")))
     assert sum(held) == 30 and calls == []
+
+
+def test_a_hold_out_far_from_its_share_says_so(caplog):
+    """Copies and near copies fall on one side as a group, so a folder whose images are mostly one group (a burst,
+    video frames chained as near copies one to the next: a 10 % hold-out of 400 such frames held out 259) held out
+    far more or far less than its share, said only by an INFO line → a warning names the share held out, and why."""
+    import logging
+
+    whole = _records(4, seed=6)
+    whole += [ImageRecord(f"c{i:02d}", whole[0].pixels.clone()) for i in range(26)]  # 4 groups in 30 images
+    with caplog.at_level(logging.WARNING, "benchmark.data"):
+        held = holdout_split(whole, 40, None, DataSpec("x", holdout=(40.0, "test")))
+    assert sum(held) in (2, 28)  # 2 of 4 groups, the big one or not; 40 % of 30 is 12
+    said = [r.getMessage() for r in caplog.records]
+    assert len(said) == 1 and said[0].startswith(f"x[holdout=40%:test]: {sum(held)} of 30 images held out (")
+    assert "not about 12" in said[0] and "4 groups" in said[0]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, "benchmark.data"):
+        holdout_split(_records(30, seed=7), 40, None, DataSpec("x", holdout=(40.0, "test")))
+    assert caplog.records == []
