@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from benchmark.data import DataSpec, ImageRecord, holdout_split
@@ -46,3 +47,20 @@ def test_a_hold_out_far_from_its_share_says_so(caplog):
     with caplog.at_level(logging.WARNING, "benchmark.data"):
         holdout_split(_records(30, seed=7), 40, None, DataSpec("x", holdout=(40.0, "test")))
     assert caplog.records == []
+
+
+def test_two_shares_that_leave_a_band_out_are_not_said_to_be_trained_and_tested_on():
+    """`--train-data X[holdout=20%] --test-data X[holdout=10%]` trains on the images ranked after 20 % and tests on the
+    first 10 %: refused (one source, one split), but 'those between are trained and tested on', the reason given for
+    the other way round, is false here → said as a band neither trained nor tested on."""
+    from benchmark.data import check_holdouts
+    from benchmark.errors import UserError
+
+    with pytest.raises(UserError, match=r"m\[holdout=20%:train\] and --test-data .*m\[holdout=10%:test\] split one "
+                                        r"source in two places \(.* neither trained nor tested on\): give the same"):
+        check_holdouts([DataSpec.parse("m[holdout=20%]", role="train")],
+                       [DataSpec.parse("m[holdout=10%]", role="test")])
+    with pytest.raises(UserError, match=r"overlap \(hold-outs of 20% and 10% rank the same images, so those between "
+                                        r"are trained and tested on\)"):  # the first 20 % trained, after 10 % tested
+        check_holdouts([DataSpec.parse("m[holdout=20%:test]", role="train")],
+                       [DataSpec.parse("m[holdout=10%:train]", role="test")])
