@@ -2611,7 +2611,9 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
         if spec.max_images is not None and len(records) >= spec.max_images:
             break
         if i and (now := time.monotonic()) - said >= DECODE_REPORT_S:  # minutes of a big source: not silent
-            log.info("%s: %d of %d images read (%.0f s)", spec, i, total, now - started)
+            # of max_images, the images kept count (rows skipped, a non-image file among them, do not bring it closer)
+            log.info("%s: %d of %d images read (%.0f s)", spec, i if spec.max_images is None else len(records), total,
+                     now - started)
             said = now
         value = row[col]
         if isinstance(value, str):  # a table written on Windows: photos\a.png

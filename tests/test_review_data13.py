@@ -64,3 +64,28 @@ def test_two_shares_that_leave_a_band_out_are_not_said_to_be_trained_and_tested_
                                         r"are trained and tested on\)"):  # the first 20 % trained, after 10 % tested
         check_holdouts([DataSpec.parse("m[holdout=20%:test]", role="train")],
                        [DataSpec.parse("m[holdout=10%:train]", role="test")])
+
+
+def test_decoding_progress_of_a_capped_source_counts_up_to_its_cap(tmp_path, monkeypatch, caplog):
+    """The progress line of a source read up to --max-train-images counted the rows looked at, skipped files too,
+    against the cap: '6 of 4 images read' → the images kept, never over the cap."""
+    import dataclasses
+    import logging
+
+    from PIL import Image
+
+    import benchmark.data as data_mod
+
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"a{i}.png").write_text("not an image")
+    rng = np.random.default_rng(0)
+    for i in range(6):
+        Image.fromarray(rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)).save(folder / f"p{i}.png")
+    monkeypatch.setattr(data_mod, "DECODE_REPORT_S", 0.0)
+    spec = dataclasses.replace(DataSpec.parse(str(folder), role="train"), max_images=4)
+    with caplog.at_level(logging.INFO, "benchmark.data"):
+        assert len(data_mod.load_images(spec)) == 4
+    said = [r.getMessage().split(": ", 1)[1].split(" (")[0] for r in caplog.records if "images read" in r.getMessage()]
+    assert said and all(int(m.split(" of ")[0]) <= 4 and m.endswith(" of 4 images read") for m in said), said
