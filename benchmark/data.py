@@ -501,7 +501,8 @@ def held_out(keys, percent: float) -> set[str]:
 def check_holdouts(train, test, flags: tuple[str, str] = ("--train-data", "--test-data")) -> None:
     """Refuse, in one line, training and test sources (:class:`DataSpec`) that name one source with a hold-out
     (``SOURCE[holdout=P%]``) on either side unless they are its two parts of one share: shares of 10 % and 20 % rank the
-    same images (the 10–20 % band is held out by one and trained on by the other), a whole source holds either part,
+    same images (the 10–20 % band is held out by one and trained on by the other, or, the training part's
+    share the larger, read by neither), a whole source holds either part,
     and one part given to both sides is both. A source named without a hold-out on both sides is left to
     :meth:`DataCache.overlap`'s warning. ``flags``: the two sides' names (pretrain: ``--data``, ``--probe``)."""
     def whole(spec):  # the source a part is of; a hub id's default split named ('train': what load_raw reads)
@@ -513,16 +514,30 @@ def check_holdouts(train, test, flags: tuple[str, str] = ("--train-data", "--tes
             if whole(a) != whole(b) or not (a.holdout or b.holdout) or (
                     a.holdout and b.holdout and a.holdout[0] == b.holdout[0] and a.holdout[1] != b.holdout[1]):
                 continue  # the two parts of one share (trained on the held-out one, if so named: apart too)
+            how = "overlap"
             if a.holdout and b.holdout and a.holdout[0] != b.holdout[0]:
-                why = (f"hold-outs of {a.holdout[0]:g}% and {b.holdout[0]:g}% rank the same images, so those between "
-                       "are trained and tested on")
+                (lo, hi), (lo2, hi2) = (_ranked(h) for h in (a.holdout, b.holdout))  # the part's ranks, in %
+                if max(lo, lo2) < min(hi, hi2):
+                    why = (f"hold-outs of {a.holdout[0]:g}% and {b.holdout[0]:g}% rank the same images, so those "
+                           "between are trained and tested on")
+                else:  # train on the images ranked after 20 %, test on the first 10 %: apart, a band left out
+                    how = "split one source in two places"
+                    why = (f"hold-outs of {a.holdout[0]:g}% and {b.holdout[0]:g}% rank the same images, so those "
+                           "between are neither trained nor tested on")
             elif a.holdout and b.holdout:
                 why = f"both read its {a.holdout[1]} part"
             else:
                 why = f"the whole source holds its {(a.holdout or b.holdout)[1]} part"
             share = (a.holdout or b.holdout)[0]
-            raise UserError(f"{flags[0]} {a} and {flags[1]} {b} overlap ({why}): give the same "
+            raise UserError(f"{flags[0]} {a} and {flags[1]} {b} {how} ({why}): give the same "
                             f"{whole(a)}[holdout={share:g}%] as {flags[0]} and {flags[1]}")
+
+
+def _ranked(holdout: tuple[float, str]) -> tuple[float, float]:
+    """The ranks (in %, from :func:`held_out`'s first) a hold-out's part holds: its test part the first P %, its
+    training part the rest."""
+    share, part = holdout
+    return (0.0, share) if part == "test" else (share, 100.0)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -2521,10 +2536,25 @@ def holdout_split(whole: list[ImageRecord], share: float, key_of=None, spec: Dat
         held = [h in test for h in roots]
         pairs = near_copy_pairs([whole[i] for i in order if not held[i]], [whole[i] for i in order if held[i]])
         if not pairs:
+            _say_uneven_share(held, share, distinct, spec)
             return held
         for t, r in pairs:
             a, b = root(keys[where[id(t)]]), root(keys[where[id(r)]])
             group[max(a, b)] = min(a, b)
+
+
+def _say_uneven_share(held: list[bool], share: float, distinct: int, spec: DataSpec | None) -> None:
+    """A WARNING where :func:`holdout_split`'s answer ``held`` holds out far from ``share`` % of the images (off by over
+    half the share, and over 2 images): a large group of copies or near copies (a burst, video frames, one photo's
+    many edits, its near copies chained one to the next) falls on one side whole, so the share is of ``distinct``
+    groups, not of the images, and the user should know before testing on it."""
+    n, k = len(held), sum(held)
+    want = min(n - 1, max(1, (round(share * 100) * n + 5_000) // 10_000))  # as held_out, were every image distinct
+    if abs(k - want) > max(2, want / 2):
+        log.warning("%s: %d of %d images held out (%.0f%%), not about %d: copies and near copies of one another fall "
+                    "on one side together, and they make %d groups of these %d images (a burst, video frames, one "
+                    "photo's edits); to choose the test images, split the folder yourself", spec or "a hold-out", k, n,
+                    100 * k / n, want, distinct, n)
 
 
 def holdout_part(spec: DataSpec, whole: list[ImageRecord], key_of=None, held: list[bool] | None = None
@@ -2581,7 +2611,9 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
         if spec.max_images is not None and len(records) >= spec.max_images:
             break
         if i and (now := time.monotonic()) - said >= DECODE_REPORT_S:  # minutes of a big source: not silent
-            log.info("%s: %d of %d images read (%.0f s)", spec, i, total, now - started)
+            # of max_images, the images kept count (rows skipped, a non-image file among them, do not bring it closer)
+            log.info("%s: %d of %d images read (%.0f s)", spec, i if spec.max_images is None else len(records), total,
+                     now - started)
             said = now
         value = row[col]
         if isinstance(value, str):  # a table written on Windows: photos\a.png

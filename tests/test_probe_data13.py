@@ -38,7 +38,8 @@ def test_hold_out_parts_that_overlap_are_refused_when_the_grid_is_planned(tmp_pa
     trained, the images ranked 10–20 % tested and trained on, said only by the overlap warning among planning's lines
     → refused in one line before anything is decoded, naming both and the form that splits the source in two."""
     f = _folder(tmp_path / "mine", 20)
-    with pytest.raises(UserError, match=r"mine.* and .*mine.* overlap.*the same .*\[holdout=\d+%\] as --train-data "
+    with pytest.raises(UserError, match=r"mine.* and .*mine.* (overlap|split one source in two places).*the same "
+                                        r".*\[holdout=\d+%\] as --train-data "
                                         r"and --test-data"):
         _plan([train.format(f=f)], [test.format(f=f)])
 
