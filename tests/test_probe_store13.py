@@ -386,3 +386,32 @@ def test_a_backup_named_the_run_id_then_digits_is_a_copy_when_it_holds_that_run(
     shutil.copytree(store.run_dir(rid), store.runs / own)
     store.write_meta(own, {**store.meta(rid), "run_id": own})
     assert store.run_ids() == sorted([*ids, own]) and store.copies() == [f"{rid}2"] and copy_of(f"{rid}2") == rid
+
+
+@pytest.mark.slow
+def test_a_reports_line_on_scores_of_another_file_counts_its_own_boards_runs(tmp_path):
+    """A store of two settings: the report of one said its scores of another file were left out 'in 2 of 7 runs' —
+    the store's count, not its board's 5 → the line counts the runs of the setting reported."""
+    import hashlib
+
+    from benchmark.report import write_report
+    from benchmark.synthetic import synthetic_runs
+
+    enc = tmp_path / "enc.pt"
+    enc.write_bytes(b"the encoder trained again")
+    store, metric, stale = _stale_store(tmp_path / "r", enc)
+    now = hashlib.sha256(enc.read_bytes()).hexdigest()
+    for rid, meta, rows in synthetic_runs(offsets={"good": 1.0}, seeds=(0, 1), n_images=2, metrics=("psnr", metric),
+                                          budget_check=False, seed=1):
+        if meta.get("kind") == "input":
+            continue
+        other = f"{rid}1"  # the same runs at another budget: a second setting, a run id of its own
+        rows = [{**r, "run_id": other, "setting": r["setting"].replace('"iterations": 150', '"iterations": 300')}
+                for r in rows]
+        store.write_eval(other, rows, ["psnr", metric], {}, metric_sha256={metric: now})
+        store.write_meta(other, {**meta, "run_id": other, "setting": {**meta["setting"], "iterations": 300},
+                                 "config": {**meta["config"], "iterations": 300}})
+    write_report(store, formats=(), visual=False, n_boot=50, where={"iterations": "150"})
+    md = (store.root / "leaderboard.md").read_text()
+    (line,) = [x for x in md.splitlines() if "another file" in x]
+    assert f"in {len(stale)} of 5 runs" in line, line
