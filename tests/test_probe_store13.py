@@ -415,3 +415,21 @@ def test_a_reports_line_on_scores_of_another_file_counts_its_own_boards_runs(tmp
     md = (store.root / "leaderboard.md").read_text()
     (line,) = [x for x in md.splitlines() if "another file" in x]
     assert f"in {len(stale)} of 5 runs" in line, line
+
+
+def test_a_users_folder_in_runs_is_never_tidied_as_a_run(tmp_path):
+    """49a2890 made a user's own folder in ``runs/`` (``runs/notes/``) no run for check and merge alone: every other
+    reader still walked it as a run's, and ``plbench check --repair`` removed an hour-old ``.draft.tmp`` there as a
+    killed write's leftover — the user's file → a stray is no run to any reader (:meth:`ResultsStore.run_ids`), its
+    files never touched; a run folder's own leftover is still found."""
+    import os
+    import time
+
+    store = _small(tmp_path / "r", offsets={"l1": 0.0}, n_images=1)
+    rid = next(r for r in store.run_ids() if not r.startswith("input-"))
+    (store.runs / "notes").mkdir()
+    mine, left = store.runs / "notes" / ".draft.tmp", store.run_dir(rid) / ".eval-1.parquet.tmp"
+    for p in (mine, left):
+        p.write_text("x")
+        os.utime(p, (time.time() - 7200,) * 2)
+    assert store.leftover_temp_files() == [left] and "notes" not in store.run_ids() and store.strays() == ["notes"]
