@@ -491,7 +491,9 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
     gone_ids = store.gone()
     for line in (gone := gone_lines(store, gone_ids)):
         log.warning("report: %s", line)
-    stale = stale_lines(store)  # scores of another file than the rest of their column's: out of every table
+    # scores of another file than the rest of their column's, out of every table: counted over this board's runs
+    stale = stale_lines(store, set(chosen.run_ids) | {m.get("run_id") for m in metas_all
+                                                       if _in_setting(m, chosen.settings)})
     coverage = coverage[~((coverage["status"] == "stale") & coverage["metric"].isin(stale))]  # said below
     left = [line for m, line in stale.items() if m in set(table["metric"].astype(str))]  # ResultsStore.table said it
     for line in coverage_lines(coverage[coverage["status"] == "stale"], len(chosen.run_ids)):

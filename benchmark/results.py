@@ -405,7 +405,7 @@ _RUN_COPY = re.compile(rf"({_RUN_ID.pattern})(?![0-9a-f]+\Z).+", re.S)
 _RUN_HEX_TAIL = re.compile(rf"({_RUN_ID.pattern})[0-9a-f]+")
 
 
-#: what a run's folder holds besides its ``eval-*`` passes (:meth:`ResultsStore.strays`: a folder with none is no run)
+#: what a run's folder holds besides its ``eval-*`` passes (:func:`_is_stray`: a folder with none is no run)
 _RUN_FILES = frozenset({"meta.json", "net.pt", "loss.pt", "ckpt.pt", "curve.csv", "tb", "attempts", "damaged",
                         ".lock"})
 
@@ -458,6 +458,18 @@ def copy_of(name: str) -> str | None:
     """The run id a folder of ``runs/`` named as a copy of a run (:data:`_RUN_COPY`, :data:`_RUN_HEX_TAIL`) would
     copy, or None (:meth:`ResultsStore.copies` says which are)."""
     return m.group(1) if (m := _RUN_COPY.fullmatch(name) or _RUN_HEX_TAIL.fullmatch(name)) else None
+
+
+def _is_stray(folder: Path) -> bool:
+    """Whether a folder of ``runs/`` is the user's own, no run (``runs/old/``, ``runs/notes/``): a name that is no run
+    id (:data:`_RUN_ID`) and none of a run's files in it (``meta.json``, ``eval-*``, a saved net or checkpoint,
+    ``curve.csv``, ``attempts/``, ``damaged/``, a lock: :data:`_RUN_FILES`). A run's files under any name: a run."""
+    if _RUN_ID.fullmatch(folder.name):
+        return False
+    try:
+        return not any(p.name in _RUN_FILES or p.name.startswith("eval-") for p in folder.iterdir())
+    except OSError:  # gone meanwhile, or unreadable: not taken for the user's
+        return False
 
 
 def _is_copy(folder: Path) -> bool:
@@ -1723,10 +1735,11 @@ class ResultsStore:
 
     # -- reading ------------------------------------------------------------------------
     def run_ids(self) -> list[str]:
-        """The run folders of ``runs/`` — not a folder named as a copy of one (:meth:`copies`)."""
+        """The run folders of ``runs/`` — not a folder named as a copy of one (:meth:`copies`), nor a user's own
+        folder there (:meth:`strays`): no reader takes either for a run, nor tidies what it holds."""
         if not self.runs.exists():
             return []
-        return sorted(p.name for p in self.runs.iterdir() if p.is_dir() and not _is_copy(p))
+        return sorted(p.name for p in self.runs.iterdir() if p.is_dir() and not _is_copy(p) and not _is_stray(p))
 
     def copies(self) -> list[str]:
         """The folders of ``runs/`` named as a copy of a run (``<id>.bak``, ``<id>-old``, ``<id>bak``, ``<id>2`` holding
@@ -1738,16 +1751,11 @@ class ResultsStore:
 
     def strays(self) -> list[str]:
         """The folders of ``runs/`` that are no run (a user's own: ``runs/old/`` holding runs moved out of the way,
-        ``runs/notes/``): a name that is no run id (:data:`_RUN_ID`) and none of a run's files in it (``meta.json``,
-        ``eval-*``, a saved net or checkpoint, ``curve.csv``, ``attempts/``, ``damaged/``, a lock). ``check`` names
-        them as no run, never as a run to resume."""
-        def runs_files(d: Path) -> bool:
-            try:
-                return any(p.name in _RUN_FILES or p.name.startswith("eval-") for p in d.iterdir())
-            except OSError:  # gone meanwhile, or unreadable: not taken for the user's
-                return True
-
-        return [r for r in self.run_ids() if not _RUN_ID.fullmatch(r) and not runs_files(self.run_dir(r))]
+        ``runs/notes/``; :func:`_is_stray`): not in :meth:`run_ids`; ``check`` names them as no run, never as a run
+        to resume, and nothing removes what they hold."""
+        if not self.runs.exists():
+            return []
+        return sorted(p.name for p in self.runs.iterdir() if p.is_dir() and not _is_copy(p) and _is_stray(p))
 
     def metas(self) -> list[dict]:
         return [m for m in (self.meta(r) for r in self.run_ids()) if m is not None]

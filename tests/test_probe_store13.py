@@ -386,3 +386,50 @@ def test_a_backup_named_the_run_id_then_digits_is_a_copy_when_it_holds_that_run(
     shutil.copytree(store.run_dir(rid), store.runs / own)
     store.write_meta(own, {**store.meta(rid), "run_id": own})
     assert store.run_ids() == sorted([*ids, own]) and store.copies() == [f"{rid}2"] and copy_of(f"{rid}2") == rid
+
+
+@pytest.mark.slow
+def test_a_reports_line_on_scores_of_another_file_counts_its_own_boards_runs(tmp_path):
+    """A store of two settings: the report of one said its scores of another file were left out 'in 2 of 7 runs' —
+    the store's count, not its board's 5 → the line counts the runs of the setting reported."""
+    import hashlib
+
+    from benchmark.report import write_report
+    from benchmark.synthetic import synthetic_runs
+
+    enc = tmp_path / "enc.pt"
+    enc.write_bytes(b"the encoder trained again")
+    store, metric, stale = _stale_store(tmp_path / "r", enc)
+    now = hashlib.sha256(enc.read_bytes()).hexdigest()
+    for rid, meta, rows in synthetic_runs(offsets={"good": 1.0}, seeds=(0, 1), n_images=2, metrics=("psnr", metric),
+                                          budget_check=False, seed=1):
+        if meta.get("kind") == "input":
+            continue
+        other = f"{rid}1"  # the same runs at another budget: a second setting, a run id of its own
+        rows = [{**r, "run_id": other, "setting": r["setting"].replace('"iterations": 150', '"iterations": 300')}
+                for r in rows]
+        store.write_eval(other, rows, ["psnr", metric], {}, metric_sha256={metric: now})
+        store.write_meta(other, {**meta, "run_id": other, "setting": {**meta["setting"], "iterations": 300},
+                                 "config": {**meta["config"], "iterations": 300}})
+    write_report(store, formats=(), visual=False, n_boot=50, where={"iterations": "150"})
+    md = (store.root / "leaderboard.md").read_text()
+    (line,) = [x for x in md.splitlines() if "another file" in x]
+    assert f"in {len(stale)} of 5 runs" in line, line
+
+
+def test_a_users_folder_in_runs_is_never_tidied_as_a_run(tmp_path):
+    """49a2890 made a user's own folder in ``runs/`` (``runs/notes/``) no run for check and merge alone: every other
+    reader still walked it as a run's, and ``plbench check --repair`` removed an hour-old ``.draft.tmp`` there as a
+    killed write's leftover — the user's file → a stray is no run to any reader (:meth:`ResultsStore.run_ids`), its
+    files never touched; a run folder's own leftover is still found."""
+    import os
+    import time
+
+    store = _small(tmp_path / "r", offsets={"l1": 0.0}, n_images=1)
+    rid = next(r for r in store.run_ids() if not r.startswith("input-"))
+    (store.runs / "notes").mkdir()
+    mine, left = store.runs / "notes" / ".draft.tmp", store.run_dir(rid) / ".eval-1.parquet.tmp"
+    for p in (mine, left):
+        p.write_text("x")
+        os.utime(p, (time.time() - 7200,) * 2)
+    assert store.leftover_temp_files() == [left] and "notes" not in store.run_ids() and store.strays() == ["notes"]
