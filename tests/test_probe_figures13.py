@@ -311,3 +311,29 @@ def test_a_leaderboard_split_by_task_is_balanced(monkeypatch, tmp_path):
     F.leaderboard_heatmap(boards, tmp_path / "leaderboard.png")
     assert drawn[1:] == [["task0", "task1", "task2"], ["task3", "task4"]], drawn
     assert all(h <= F.PAGE_IN for _, h in sizes.values()), sizes
+
+
+def test_every_panel_of_the_leaderboard_has_its_metric_names_in_line_with_its_columns():
+    """The metric names are written once, under the last row of panels. Three tasks of two metrics, two panels a
+    row, left the last panel centred alone under the other two: their columns, half a panel to its side, had no
+    names in line with them. A row whose panels have none in line below them names its columns too."""
+    import numpy as np
+    import pandas as pd
+    from test_figure_layout import layout_problems
+
+    from benchmark import figures as F
+
+    rng = np.random.default_rng(0)
+    boards = {t: pd.DataFrame({"psnr ↑": rng.normal(25, 2, 3), "lpips ↓": rng.uniform(0.1, 0.4, 3)},
+                              index=["input", "l1", "vgg"]) for t in ("denoise", "jpeg", "sr4")}
+    with F.style() as plt:
+        fig = F.draw_leaderboard_heatmap(boards)
+        fig.canvas.draw()
+        panels = [a for a in fig.axes if a.get_title() in boards]
+        named = {a.get_title(): [t.get_text() for t in a.get_xticklabels() if t.get_visible() and t.get_text()]
+                 for a in panels}
+        problems = layout_problems(fig)
+        plt.close(fig)
+    assert fig.plb_columns == 2
+    assert all(names == ["psnr (dB) ↑", "lpips ↓"] for names in named.values()), named
+    assert problems == [], problems
