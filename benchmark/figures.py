@@ -1843,8 +1843,9 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     (:func:`lost_labels`), whose row names say so (``boom (diverged 2/2)``), as their task tables' rows do;
     ``rows``: draw these rows of ``order`` only, and ``input`` (a part of a task too long for a page), coloured
     on the scale of every row. The metric names are written once, under the last row of panels (every panel
-    has every column). The figure's ``plb_panel_height`` is one panel row's height in inches, ``plb_row_height``
-    one loss row's, ``plb_rows`` its panel rows."""
+    has every column), and under the row above where the last row's lone panel is centred. The figure's
+    ``plb_panel_height`` is one panel row's height in inches, ``plb_row_height`` one loss row's, ``plb_rows`` its
+    panel rows."""
     plt = _Figures()
     import seaborn as sns
     from matplotlib.cm import ScalarMappable
@@ -1882,7 +1883,7 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
     # room for long column names under the panels (a metric scored with a checkpoint): without it
     # they took the rows' height and the rows' names and values ran into each other
     names_in = max((len(_column_name(c)) for c in columns), default=0) * 0.55 * 8 / 72
-    labels_h = max(0.9, names_in)  # the metric names, once under the last row of panels
+    labels_h = max(0.9, names_in)  # the metric names, once under the last row of panels (`named`)
     panel_h = row_h * len(shown) + 0.4
     # each panel holds its row names (7 pt, ≈ 0.055 in a character) beside its cells: long one-line
     # names (up to 44 characters) otherwise ran across the neighbouring panel's cells
@@ -1906,7 +1907,10 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
         panel_w = max(COL2, n_metrics * (0.05 * chars + 0.1) + 0.9 + names_w)  # a 6-pt digit ≈ 0.05 in
     cols = leaderboard_columns(n, panel_w)
     n_rows = -(-n // cols)
-    fig = plt.figure(figsize=(cols * panel_w, n_rows * panel_h + labels_h + 1.0), layout="constrained")
+    # the rows that name their columns: the last, and the one above it where the last row's lone panel is centred
+    # (two a row, an odd count): its columns are half a panel off theirs, none in line below them
+    named = {n_rows - 1} | ({n_rows - 2} if n_rows > 1 and n % cols else set())
+    fig = plt.figure(figsize=(cols * panel_w, n_rows * panel_h + len(named) * labels_h + 1.0), layout="constrained")
     gs = fig.add_gridspec(n_rows + 1, 2 * cols, height_ratios=[panel_h] * n_rows + [0.5])
     cmap, norm = sns.color_palette("vlag_r", as_cmap=True), Normalize(-1.0, 1.0)
     axes = []
@@ -1933,7 +1937,7 @@ def draw_leaderboard_heatmap(boards: dict, worse: pd.DataFrame | None = None, or
         ax.set_xlabel("")
         ax.set_ylabel("")
         # the columns' names shown once, under the last row of panels: above it they took 0.9 in a panel
-        ax.tick_params(length=0, labelbottom=r == n_rows - 1)
+        ax.tick_params(length=0, labelbottom=r in named)
         ax.set_title(task)
     holder = fig.add_subplot(gs[n_rows, :])  # the colourbar's own row: a thin bar centred under the panels
     holder.axis("off")

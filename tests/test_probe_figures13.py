@@ -9,6 +9,19 @@ import pytest
 LINKISH = ("[a](b)", "![img](x.png)", "[ref][r]", "[x]: http://e.com")
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _imported():
+    """What the tests' calls import on first use (torch and scipy.stats through :func:`benchmark.stats.compute`,
+    pyplot through :func:`benchmark.figures.style`): once for the file, not in the first test's time."""
+    import scipy.stats  # noqa: F401
+
+    import benchmark.metrics  # noqa: F401
+    from benchmark import figures as F
+
+    with F.style():
+        pass
+
+
 def _md_html(md: str) -> str:
     markdown_it = pytest.importorskip("markdown_it")
     return markdown_it.MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(md)
@@ -108,16 +121,16 @@ def test_the_quick_profiles_leaderboard_figure_fits_a_page(tmp_path):
 def test_a_task_of_many_losses_is_split_by_rows_into_page_sized_parts(tmp_path, monkeypatch):
     """One task of 60 losses drew a 13.6-in leaderboard.png: splitting by task could not help. Its rows go into
     balanced parts no taller than a page, each with the input row, the colours on the whole task's scale (a loss's
-    cell is the same colour in whichever part it is), the title saying which rows. (A 5-in page and 16 losses:
+    cell is the same colour in whichever part it is), the title saying which rows. (A 3.9-in page and 8 losses:
     the same split, drawn in a fraction of the time.)"""
     import numpy as np
     import pandas as pd
 
     from benchmark import figures as F
 
-    monkeypatch.setattr(F, "PAGE_IN", 5.0)
-    losses = ["input", *(f"loss_{i:02d}" for i in range(16))]
-    board = {"denoise": pd.DataFrame({"psnr ↑": np.linspace(20, 30, 17)}, index=losses)}
+    monkeypatch.setattr(F, "PAGE_IN", 3.9)
+    losses = ["input", *(f"loss_{i:02d}" for i in range(8))]
+    board = {"denoise": pd.DataFrame({"psnr ↑": np.linspace(20, 30, 9)}, index=losses)}
     drawn, draw = [], F.draw_leaderboard_heatmap
 
     def spy(*a, **kw):
@@ -136,8 +149,8 @@ def test_a_task_of_many_losses_is_split_by_rows_into_page_sized_parts(tmp_path, 
     assert one[0] == two[0] == order[0] == "input" and one[1:] + two[1:] == order[1:]
     assert two[-1] == order[-1] == "boom (diverged 2/2)" and abs(len(one) - len(two)) <= 1
     assert np.allclose(np.vstack([c1, c2[1:]]), whole)  # one colour scale for the whole task
-    assert "part 1 of 2: denoise, rows 1–9 of 17" in t1.replace("\n", " ")
-    assert "rows 10–17 of 17" in t2.replace("\n", " ")
+    assert "part 1 of 2: denoise, rows 1–5 of 9" in t1.replace("\n", " ")
+    assert "rows 6–9 of 9" in t2.replace("\n", " ")
 
 
 def test_a_twelve_metric_leaderboard_fits_a_page_width():
@@ -153,9 +166,9 @@ def test_a_twelve_metric_leaderboard_fits_a_page_width():
     from benchmark.config import DEFAULT_METRICS
     from benchmark.synthetic import BASE, HIGHER, SCALE
 
-    losses = ["input", "l1", "l2", "charbonnier", "ssim", "ms_ssim_l1", "vgg", "lpips", "pdl"]
+    losses = ["input", "ms_ssim_l1", "pdl"]  # the width is the columns': three rows are enough
     rng = np.random.default_rng(0)
-    board = {"sr4": pd.DataFrame({f"{m} {'↑' if HIGHER[m] else '↓'}": BASE[m] + SCALE[m] * rng.normal(0, 1, 9)
+    board = {"sr4": pd.DataFrame({f"{m} {'↑' if HIGHER[m] else '↓'}": BASE[m] + SCALE[m] * rng.normal(0, 1, 3)
                                   for m in DEFAULT_METRICS}, index=losses)}
     with F.style() as plt:
         fig = F.draw_leaderboard_heatmap(board)
@@ -170,14 +183,14 @@ def test_a_metrics_figure_of_many_losses_is_split_by_rows_into_page_sized_parts(
     """metrics_<task>.png of one task with 60 losses on 3 metrics (one panel row) was 19.5 in tall: splitting by
     rows of metric panels could not shorten it. Its losses go into balanced parts no taller than a page, each with
     the input row and, per metric, the whole figure's axis range (a point sits where it would in the whole figure).
-    (A 3.5-in page and 16 losses: the same split, drawn in a fraction of the time.)"""
+    (A 2.8-in page and 8 losses: the same split, drawn in a fraction of the time.)"""
     from benchmark import figures as F
     from benchmark.stats import compute
     from benchmark.synthetic import synthetic_table
 
-    st = compute(synthetic_table(offsets={f"loss_{i:02d}": 0.1 * i for i in range(16)}, metrics=("psnr", "lpips"),
+    st = compute(synthetic_table(offsets={f"loss_{i:02d}": 0.1 * i for i in range(8)}, metrics=("psnr", "lpips"),
                                  seeds=(0,), n_images=3), n_boot=10)
-    monkeypatch.setattr(F, "PAGE_IN", 3.5)
+    monkeypatch.setattr(F, "PAGE_IN", 2.8)
     drawn, draw = [], F.draw_metric_points
 
     def spy(*a, **kw):
@@ -194,20 +207,20 @@ def test_a_metrics_figure_of_many_losses_is_split_by_rows_into_page_sized_parts(
     assert one[-1] == two[-1] == order[-1] == "input" and one[:-1] + two[:-1] == order[:-1]
     assert abs(len(one) - len(two)) <= 1
     assert l1 == l2 == lims
-    assert "part 1 of 2" in t1 and "rows 1–8 of 16" in t1.replace("\n", " ") and "rows 9–16 of 16" in t2
+    assert "part 1 of 2" in t1 and "rows 1–4 of 8" in t1.replace("\n", " ") and "rows 5–8 of 8" in t2
 
 
 def test_a_rank_heatmap_of_many_losses_is_split_by_rows_into_page_sized_parts(tmp_path, monkeypatch):
     """rank_heatmap.png of 60 losses was 3.8 × 12.6 in, taller than a page. Its rows go into balanced parts no
     taller than a page, each on the whole figure's rank scale (1 to 60) with its colourbar, the title saying which
-    rows; a later report with fewer losses leaves no part behind. (A 3.5-in page and 16 losses: the same split.)"""
+    rows; a later report with fewer losses leaves no part behind. (A 3-in page and 12 losses: the same split.)"""
     from benchmark import figures as F
     from benchmark.stats import compute
     from benchmark.synthetic import synthetic_table
 
-    st = compute(synthetic_table(offsets={f"loss_{i:02d}": 0.1 * i for i in range(16)}, metrics=("psnr",),
+    st = compute(synthetic_table(offsets={f"loss_{i:02d}": 0.1 * i for i in range(12)}, metrics=("psnr",),
                                  seeds=(0,), n_images=3), n_boot=10)
-    monkeypatch.setattr(F, "PAGE_IN", 3.5)
+    monkeypatch.setattr(F, "PAGE_IN", 3.0)
     drawn, draw = [], F.draw_rank_heatmap
 
     def spy(*a, **kw):
@@ -223,7 +236,7 @@ def test_a_rank_heatmap_of_many_losses_is_split_by_rows_into_page_sized_parts(tm
     F.rank_heatmap(st, base, ("png",))
     assert len(sizes) >= 2 and all(h <= F.PAGE_IN for _, h in sizes.values()), sizes
     (order, clim, _), *parts = drawn
-    assert sum((p[0] for p in parts), []) == order and all(p[1] == clim == (1, 16) for p in parts)
+    assert sum((p[0] for p in parts), []) == order and all(p[1] == clim == (1, 12) for p in parts)
     assert max(len(p[0]) for p in parts) - min(len(p[0]) for p in parts) <= 1
     assert f"(part 1 of {len(parts)}, rows 1–" in parts[0][2].replace("\n", " ")
     base.parent.mkdir()
@@ -269,26 +282,58 @@ def test_negative_means_in_the_leaderboard_figure_print_a_minus_sign():
     assert "−0.44" in cells and "−1.20" in cells and not [c for c in cells if "-" in c], cells
 
 
+class _Board:
+    """A stand-in for a drawn leaderboard of ``n`` task panels, one a row, 2 in each, beside 1.5 in of title, column
+    names and colourbar: the sizes :func:`benchmark.figures.leaderboard_heatmap` splits by, without drawing."""
+
+    def __init__(self, n: int):
+        self.plb_rows, self.plb_columns, self.plb_panel_height, self.plb_row_height = n, 1, 2.0, 0.2
+
+    def get_size_inches(self):
+        return 6.0, 1.5 + 2.0 * self.plb_rows
+
+    def clear(self):
+        pass
+
+
 def test_a_leaderboard_split_by_task_is_balanced(monkeypatch, tmp_path):
     """Five task panels where four fit a page were split 4 + 1: a last part of one small panel beside a full page.
-    The parts are balanced (3 + 2), each still within the page."""
-    import numpy as np
-    import pandas as pd
-
+    The parts are balanced (3 + 2), each still within the page. (Stand-in figures: the split, not the drawing;
+    test_the_quick_profiles_leaderboard_figure_fits_a_page draws it.)"""
     from benchmark import figures as F
 
-    rng = np.random.default_rng(0)
-    losses = ["input", "l1", "l2", "ssim"]
-    boards = {f"task{t}": pd.DataFrame({f"m{j} ↑": rng.normal(25, 2, 4) for j in range(7)}, index=losses)
-              for t in range(5)}  # one panel a row
-    with F.style() as plt:
-        whole = F.draw_leaderboard_heatmap(boards)
-        h, rows, panel = whole.get_size_inches()[1], whole.plb_rows, whole.plb_panel_height
-        plt.close(whole)
-    monkeypatch.setattr(F, "PAGE_IN", h - rows * panel + 0.3 + 4 * panel + 0.05)  # four panel rows fit
-    drawn, draw = [], F.draw_leaderboard_heatmap
-    monkeypatch.setattr(F, "draw_leaderboard_heatmap", lambda b, *a, **k: drawn.append(sorted(b)) or draw(b, *a, **k))
+    boards = {f"task{t}": None for t in range(5)}
+    monkeypatch.setattr(F, "PAGE_IN", 1.5 + 0.3 + 4 * 2.0 + 0.05)  # four panel rows fit
+    drawn = []
+    monkeypatch.setattr(F, "draw_leaderboard_heatmap", lambda b, *a, **k: drawn.append(sorted(b)) or _Board(len(b)))
+    monkeypatch.setattr(F, "leaderboard_order", lambda boards: ["input", "l1"])
     sizes = _sizes(monkeypatch)
     F.leaderboard_heatmap(boards, tmp_path / "leaderboard.png")
     assert drawn[1:] == [["task0", "task1", "task2"], ["task3", "task4"]], drawn
     assert all(h <= F.PAGE_IN for _, h in sizes.values()), sizes
+
+
+def test_every_panel_of_the_leaderboard_has_its_metric_names_in_line_with_its_columns():
+    """The metric names are written once, under the last row of panels. Three tasks of two metrics, two panels a
+    row, left the last panel centred alone under the other two: their columns, half a panel to its side, had no
+    names in line with them. A row whose panels have none in line below them names its columns too."""
+    import numpy as np
+    import pandas as pd
+    from test_figure_layout import layout_problems
+
+    from benchmark import figures as F
+
+    rng = np.random.default_rng(0)
+    boards = {t: pd.DataFrame({"psnr ↑": rng.normal(25, 2, 3), "lpips ↓": rng.uniform(0.1, 0.4, 3)},
+                              index=["input", "l1", "vgg"]) for t in ("denoise", "jpeg", "sr4")}
+    with F.style() as plt:
+        fig = F.draw_leaderboard_heatmap(boards)
+        fig.canvas.draw()
+        panels = [a for a in fig.axes if a.get_title() in boards]
+        named = {a.get_title(): [t.get_text() for t in a.get_xticklabels() if t.get_visible() and t.get_text()]
+                 for a in panels}
+        problems = layout_problems(fig)
+        plt.close(fig)
+    assert fig.plb_columns == 2
+    assert all(names == ["psnr (dB) ↑", "lpips ↓"] for names in named.values()), named
+    assert problems == [], problems
