@@ -442,6 +442,7 @@ class DefinedVIF(_Cached):
 
     def __init__(self):
         super().__init__("vif")
+        self.said_flat: set[tuple] = set()  # the flat references already warned about: once each, not once a run
 
     def _pyramid(self, img: torch.Tensor) -> list:
         """pyiqa's ``SteerablePyramidSpace`` of img's Y, reversed as its ``vif`` reverses it, None where a band is
@@ -476,8 +477,10 @@ class DefinedVIF(_Cached):
         y = to_y_channel(target, 255).flatten(1)  # what vif reads of the reference
         flat = (y == y[:, :1]).all(1)
         if bool(flat.any()):
-            log.warning("vif: %d reference image(s) of one grey level: VIF is 0/0 there (no information to keep), "
-                        "scored NaN", int(flat.sum()))
+            if (key := RefCache.key(target)) not in self.said_flat:
+                self.said_flat.add(key)
+                log.warning("vif: %d reference image(s) of one grey level: VIF is 0/0 there (no information to keep), "
+                            "scored NaN for every output against it (said once)", int(flat.sum()))
             score = torch.where(flat.to(score.device), torch.full_like(score, math.nan), score)
         return score
 

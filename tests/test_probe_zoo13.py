@@ -172,3 +172,20 @@ def test_the_weights_sha256_is_of_the_file_as_loaded_not_as_found_later(tmp_path
     loss = build_loss(f"vgg(weights='{ckpt}')")
     ckpt.unlink()
     assert files_sha256(loss) == {str(ckpt.resolve()): digest}
+
+
+def test_vif_warns_once_per_flat_reference_not_once_per_run(caplog):
+    """Review of 00a4c3c: the warning that a flat reference scores NaN was repeated for every run scored against it
+    (a grid of 200 runs: 200 identical lines, while the coverage note already names the image) → once per reference
+    image per process; another flat image is named again."""
+    import logging
+
+    vif = MetricSet(["vif"])
+    flat, other = torch.full((1, 3, 48, 48), 0.5), torch.full((1, 3, 48, 48), 0.25)
+    g = torch.Generator().manual_seed(0)
+    with caplog.at_level(logging.WARNING, logger="benchmark.fastiqa"):
+        for _ in range(3):  # three runs' outputs against the same clean image
+            assert np.isnan(vif.score(torch.rand(1, 3, 48, 48, generator=g), flat)["vif"])
+        assert np.isnan(vif.score(flat, other)["vif"])
+    said = [r.getMessage() for r in caplog.records if "one grey level" in r.getMessage()]
+    assert len(said) == 2, said
