@@ -6,8 +6,8 @@ half its time on the reference alone (FSIM's phase congruency of the clean luma,
 the clean image, NLPD's pyramid of the clean luma), FSIM a quarter more on log-Gabor filters that depend
 on the image's size only. :class:`CachedFSIM`, :class:`CachedVSI` and :class:`CachedNLPD` run pyiqa
 0.1.16's own functions in pyiqa's order on the same tensors, so each score equals pyiqa's to the last bit
-(``tests/test_probe_speed.py``), but keep the reference's half (:class:`RefCache`, a bounded number of
-bytes) and FSIM's per-size filters.
+(``tests/test_probe_speed.py``; fsim of a flat reference aside: NaN, :class:`CachedFSIM`), but keep the reference's
+half (:class:`RefCache`, a bounded number of bytes) and FSIM's per-size filters.
 
 Forward: pred, target (N, 3, H, W) float in [0, 1] → (N,) scores (fsim, vsi: higher is better; nlpd:
 lower). Other channel counts go to pyiqa's module unchanged, and so does everything under a pyiqa other than
@@ -110,6 +110,7 @@ class _Cached(torch.nn.Module):
 
         self.inner = pyiqa.create_metric(pyiqa_name, device=torch.device("cpu"), as_loss=False)
         self.refs = RefCache()
+        self.said_flat: set[tuple] = set()  # the flat references already warned about: once each, not once a run
         self.mirrors = pyiqa.__version__ == PYIQA_VERSION
         if not self.mirrors:
             log.info("%s: pyiqa %s is not the %s benchmark.fastiqa mirrors; pyiqa's own module scores (no clean-side "
@@ -125,9 +126,26 @@ class _Cached(torch.nn.Module):
         with torch.backends.cudnn.flags(enabled=True, benchmark=False, deterministic=True):
             return self.combine(self.parts(pred), self.refs.get(target, self.parts))
 
+    def nan_where_flat(self, score: torch.Tensor, target: torch.Tensor, luma: torch.Tensor, why: str) -> torch.Tensor:
+        """score (N,) with NaN where ``luma`` (N, …: what the metric reads of the reference) is one level, where the
+        metric is 0/0 (``why``); warned once per reference image, whose name the run's coverage note gives."""
+        y = luma.flatten(1)
+        flat = (y == y[:, :1]).all(1)
+        if not bool(flat.any()):
+            return score
+        if (key := RefCache.key(target)) not in self.said_flat:
+            self.said_flat.add(key)
+            log.warning("%s: %d reference image(s) of one grey level: %s, scored NaN for every output against it "
+                        "(said once)", self.inner.metric_name, int(flat.sum()), why)
+        return torch.where(flat.to(score.device), torch.full_like(score, math.nan), score)
+
 
 class CachedFSIM(_Cached):
-    """pyiqa's ``fsim`` (chromatic, 4 scales × 4 orientations: ``pyiqa.create_metric("fsim")``)."""
+    """pyiqa's ``fsim`` (chromatic, 4 scales × 4 orientations: ``pyiqa.create_metric("fsim")``), NaN for a flat
+    reference (its luma one level): FSIM weights its similarity map by the larger phase congruency of the two images,
+    ΣS·PCm / ΣPCm, and a flat image has none (energy 0 over amplitude 0: the authors' MATLAB gives NaN); pyiqa's
+    (energy + eps) / (amplitude + eps) made it rounding noise, an output 1e-5 off a flat reference scoring 0.49 at 64²
+    and 0.89 at 176². Every other reference: pyiqa's score to the bit."""
 
     SCALES, ORIENTATIONS, MIN_LENGTH, MULT, SIGMA_F, DELTA_THETA, K = 4, 4, 6, 2, 0.55, 1.2, 2.0
 
@@ -214,6 +232,16 @@ class CachedFSIM(_Cached):
         scharr_filter = torch.tensor([[[-3.0, 0.0, 3.0], [-10.0, 0.0, 10.0], [-3.0, 0.0, 3.0]]]) / 16
         kernels = torch.stack([scharr_filter, scharr_filter.transpose(-1, -2)])
         return self._phase_congruency(x_lum), gradient_map(x_lum, kernels), x_yiq[:, 1:2], x_yiq[:, 2:]
+
+    @torch.no_grad()
+    def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        from pyiqa.utils.color_util import rgb2yiq
+
+        score = super().forward(pred, target)
+        if target.dim() != 4 or target.shape[1] != 3:
+            return score
+        return self.nan_where_flat(score, target, rgb2yiq(target * 255)[:, :1],
+                                   "FSIM is 0/0 there (no phase congruency to weight by)")
 
     @staticmethod
     def combine(px, py) -> torch.Tensor:
@@ -473,13 +501,8 @@ class DefinedVIF(_Cached):
                 score = self._score(self._pyramid(pred), *self.refs.get(target, self._reference))
         if target.dim() != 4 or target.shape[1] != 3:
             return score
-        y = to_y_channel(target, 255).flatten(1)  # what vif reads of the reference
-        flat = (y == y[:, :1]).all(1)
-        if bool(flat.any()):
-            log.warning("vif: %d reference image(s) of one grey level: VIF is 0/0 there (no information to keep), "
-                        "scored NaN", int(flat.sum()))
-            score = torch.where(flat.to(score.device), torch.full_like(score, math.nan), score)
-        return score
+        return self.nan_where_flat(score, target, to_y_channel(target, 255),  # what vif reads of the reference
+                                   "VIF is 0/0 there (no information to keep)")
 
     def _score(self, sp_x: list, sp_y: list, ss_arr: list, l_arr: list) -> torch.Tensor:
         """The rest of pyiqa's ``VIF.vif``, its lines in its order."""

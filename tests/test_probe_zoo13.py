@@ -172,3 +172,49 @@ def test_the_weights_sha256_is_of_the_file_as_loaded_not_as_found_later(tmp_path
     loss = build_loss(f"vgg(weights='{ckpt}')")
     ckpt.unlink()
     assert files_sha256(loss) == {str(ckpt.resolve()): digest}
+
+
+def test_vif_warns_once_per_flat_reference_not_once_per_run(caplog):
+    """Review of 00a4c3c: the warning that a flat reference scores NaN was repeated for every run scored against it
+    (a grid of 200 runs: 200 identical lines, while the coverage note already names the image) → once per reference
+    image per process; another flat image is named again."""
+    import logging
+
+    vif = MetricSet(["vif"])
+    flat, other = torch.full((1, 3, 48, 48), 0.5), torch.full((1, 3, 48, 48), 0.25)
+    g = torch.Generator().manual_seed(0)
+    with caplog.at_level(logging.WARNING, logger="benchmark.fastiqa"):
+        for _ in range(3):  # three runs' outputs against the same clean image
+            assert np.isnan(vif.score(torch.rand(1, 3, 48, 48, generator=g), flat)["vif"])
+        assert np.isnan(vif.score(flat, other)["vif"])
+    said = [r.getMessage() for r in caplog.records if "one grey level" in r.getMessage()]
+    assert len(said) == 2, said
+
+
+def test_fsim_of_a_flat_reference_is_undefined_not_rounding_noise(caplog, set5):
+    """Review (the category of 00a4c3c): FSIM weights its similarity map by the phase congruency of either image, and
+    a flat image has none (the authors' MATLAB: 0/0, NaN); pyiqa's eps/eps made it rounding noise, so an output a
+    1e-5 off a flat reference scored 0.49 at 64² and 0.89 at 176² (1.0 when exact) → NaN, said once, left out of the
+    means and named by the coverage note like vif's; every other reference keeps pyiqa's score to the bit."""
+    import logging
+
+    import pyiqa
+
+    fsim = MetricSet(["fsim"]).metrics[0].module
+    g = torch.Generator().manual_seed(0)
+    for side in (64, 176):
+        flat = torch.full((1, 3, side, side), 0.5)
+        with caplog.at_level(logging.WARNING, logger="benchmark.fastiqa"):
+            for pred in (flat, (flat + 1e-5 * torch.randn(flat.shape, generator=g)).clamp(0, 1)):
+                assert torch.isnan(fsim(pred, flat)).all()
+    assert sum("fsim" in r.getMessage() and "one grey level" in r.getMessage() for r in caplog.records) == 2
+    ref = pyiqa.create_metric("fsim", as_loss=False)
+    t = _photo(set5, "bird.png", 64).float()
+    two = torch.cat([t, torch.full_like(t, 0.5)])
+    for p, tt in ((torch.full_like(t, 0.5), t), (t.flip(-1), t), (two.flip(0), two)):
+        want = ref(p, tt)
+        got = fsim(p, tt)
+        if tt.shape[0] == 2:
+            assert torch.equal(got[:1], want[:1]) and torch.isnan(got[1])
+        else:
+            assert torch.equal(got, want)
