@@ -361,7 +361,10 @@ def to_markdown(res: dict) -> str:
     return "\n".join(lines)
 
 
-def main(argv=None) -> int:
+def main(argv=None, *, exit_at_deadline: bool = False) -> int:
+    """The check; ``exit_at_deadline``: a section still running at ``--budget-s`` ends this process once the tables
+    are written (the script, on a lent machine); otherwise (in a test process) the section is marked stopped and the
+    check returns 1 when it ends."""
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], allow_abbrev=False)
     p.add_argument("--out", default="gpu_check", help="folder for gpu_check.md and gpu_check.json")
     p.add_argument("--device", default="auto", help="auto (cuda when present), cuda, cuda:N or cpu (reduced)")
@@ -391,25 +394,30 @@ def main(argv=None) -> int:
 
     deadline = t0 + args.budget_s
 
+    stopped = set()  # the sections the watchdog stopped at the deadline
+
     def stop(key: str) -> None:
         """The deadline passed inside section ``key`` (slow, or hung in a kernel or a worker): write what was
-        measured, that section marked stopped with its rows so far, and end the process (a hung section cannot be
-        interrupted from here)."""
-        if not lock.acquire(timeout=10):  # a save stuck on its disk: the files already written stand
-            _abandon(1)
+        measured, that section marked stopped with its rows so far. Run as the script (``exit_at_deadline``), end the
+        process (a hung section cannot be interrupted from here); called in another process (the test suite), never
+        end it: the section runs on, its later rows kept, and the check ends after it, exit 1."""
+        if not lock.acquire(timeout=10 if exit_at_deadline else -1):  # a save stuck on its disk: the files already
+            _abandon(1)                                                # written stand
             return
         try:
-            rows = res.get(key) if isinstance(res.get(key), list) else []
+            stopped.add(key)
+            live = res.get(key) if isinstance(res.get(key), list) else None  # the section's rows, appended to still
             res[key] = {"stopped": f"still running at the --budget-s deadline ({args.budget_s:.0f} s)",
-                        **({"rows": list(rows)} if rows else {})}
+                        **({"rows": live} if live is not None else {})}
             res["wall_s"] = time.perf_counter() - t0
             save()
         finally:
             lock.release()
         log.error("%s stopped: %s", key, res[key]["stopped"])
-        print(to_markdown(res))
-        print(f"written: {out / 'gpu_check.md'}, {out / 'gpu_check.json'}")
-        _abandon(1)
+        if exit_at_deadline:
+            print(to_markdown(res))
+            print(f"written: {out / 'gpu_check.md'}, {out / 'gpu_check.json'}")
+            _abandon(1)
 
     def rows_of(key: str) -> dict:  # a section that fills res[key] row by row, saved after each row
         res[key] = []
@@ -440,21 +448,28 @@ def main(argv=None) -> int:
             watchdog.daemon = True
             watchdog.start()
             try:
-                res[key] = fn()
+                val = fn()
             except Exception as exc:  # noqa: BLE001 - keep what the other sections measure
-                failed += 1
-                rows = res.get(key) if isinstance(res.get(key), list) else []  # saved before it failed: kept
-                res[key] = {"error": _one_line(exc), **({"rows": rows} if rows else {})}
-                log.error("%s failed: %s", key, res[key]["error"])
+                val = exc
             finally:
                 watchdog.cancel()
+            with lock:
+                if key in stopped:  # stays marked stopped, with the rows it added since (a test process's check)
+                    pass
+                elif isinstance(val, Exception):
+                    failed += 1
+                    rows = res.get(key) if isinstance(res.get(key), list) else []  # saved before it failed: kept
+                    res[key] = {"error": _one_line(val), **({"rows": rows} if rows else {})}
+                    log.error("%s failed: %s", key, res[key]["error"])
+                else:
+                    res[key] = val
         save()  # after every section: a run cut short by the machine's limit keeps what it measured
     res["wall_s"] = time.perf_counter() - t0
     save()
     print(to_markdown(res))
     print(f"written: {out / 'gpu_check.md'}, {out / 'gpu_check.json'}")
-    return 1 if failed else 0
+    return 1 if failed or stopped else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(exit_at_deadline=True))

@@ -46,12 +46,52 @@ def test_a_section_still_running_at_the_budget_is_stopped_with_the_tables_writte
     monkeypatch.setattr(mod, "_abandon", abandon, raising=False)
     for name in ("utilisation_during_run", "runs_per_hour", "same_seed_identity"):
         monkeypatch.setattr(mod, name, lambda *a, **k: (_ for _ in ()).throw(AssertionError("not reached")))
-    mod.main(["--device", "cpu", "--out", str(tmp_path), "--budget-s", "0.3"])
+    mod.main(["--device", "cpu", "--out", str(tmp_path), "--budget-s", "0.3"], exit_at_deadline=True)  # the script
     assert at_stop, "the check was not stopped at its --budget-s deadline"
     steps = at_stop["json"]["steps"]
     assert at_stop["code"] == 1 and "--budget-s deadline" in steps["stopped"], steps
     assert [r["loss"] for r in steps["rows"]] == ["l1"] and "wall_s" in at_stop["json"]
     assert "stopped: still running at the --budget-s deadline" in at_stop["md"] and "| l1 | 2.00 |" in at_stop["md"]
+
+
+def test_the_budget_watchdog_never_ends_a_test_process(tmp_path, monkeypatch):
+    """The watchdog ended the whole process at --budget-s (os._exit from its thread) wherever main() ran: a test that
+    runs the check in its own process (tests/test_gpu_check.py, the reduced check, past 480 s on a loaded machine)
+    killed pytest with it. Only the script (``exit_at_deadline``) ends its process now; in another process the tables
+    are written at the deadline with the section marked stopped, the section runs on (its later rows kept) and the
+    check returns 1, the sections after it skipped."""
+    mod = _gpu_check()
+    abandoned = []
+    monkeypatch.setattr(mod, "environment", lambda device: {"device": str(device), "torch": "t", "cuda": None,
+                                                            "cudnn": None, "plbench": "p", "threads": 1})
+    monkeypatch.setattr(mod, "_abandon", abandoned.append)
+    row = {"net": "tiny", "batch": 1, "crop": 32, "ms_per_step": 2.0, "x_l1": 1.0, "x_naive": None,
+           "peak_mem_mb": None, "tflops": None, "weights": "-"}
+    seen_at_deadline = {}
+
+    def slow(*a, rows, saved, **k):  # one row, then the deadline passes while the next is measured
+        rows.append({**row, "loss": "l1"})
+        saved()
+        for _ in range(200):
+            text = (tmp_path / "gpu_check.json").read_text()
+            if "stopped" in text:
+                seen_at_deadline["json"] = json.loads(text)
+                break
+            threading.Event().wait(0.02)
+        rows.append({**row, "loss": "l2"})
+        saved()
+        return rows
+
+    monkeypatch.setattr(mod, "step_times", slow)
+    for name in ("utilisation_during_run", "runs_per_hour", "same_seed_identity"):
+        monkeypatch.setattr(mod, name, lambda *a, **k: (_ for _ in ()).throw(AssertionError("not reached")))
+    assert mod.main(["--device", "cpu", "--out", str(tmp_path), "--budget-s", "0.2"]) == 1
+    assert abandoned == [], "the watchdog tried to end the test process"
+    assert [r["loss"] for r in seen_at_deadline["json"]["steps"]["rows"]] == ["l1"], seen_at_deadline
+    res = json.loads((tmp_path / "gpu_check.json").read_text())
+    assert "--budget-s deadline" in res["steps"]["stopped"]
+    assert [r["loss"] for r in res["steps"]["rows"]] == ["l1", "l2"]
+    assert all("skipped" in res[k] for k in ("utilisation", "runs_per_hour", "identity")), res
 
 
 def test_runs_per_hour_leaves_out_the_workers_start_up(tmp_path, monkeypatch):
@@ -297,3 +337,4 @@ def test_perf_peak_memory_is_each_loss_alone(one_thread, monkeypatch):
     extra = rows["vgg"].peak_mem_mb - rows["l1"].peak_mem_mb
     assert trunk_mib <= extra < trunk_mib + 0.5, {n: r.peak_mem_mb for n, r in rows.items()}
     assert meter.resets == 2 and rows["l1"].ms_per_step > 0
+
