@@ -338,3 +338,28 @@ def test_perf_peak_memory_is_each_loss_alone(one_thread, monkeypatch):
     assert trunk_mib <= extra < trunk_mib + 0.5, {n: r.peak_mem_mb for n, r in rows.items()}
     assert meter.resets == 2 and rows["l1"].ms_per_step > 0
 
+
+def test_the_checks_output_folder_is_git_ignored_and_a_relative_out_is_the_callers(tmp_path):
+    """With $OUT unset (a run here, not on a lent machine) scripts/gpu_device.sh wrote gpu_check/ (also
+    gpu_check.py's default --out) into the repository root, untracked: listed by git status, taken by `git add -A`,
+    and carried to the next lent machine with the working tree. That folder is now git-ignored. And a relative $OUT
+    was read from the repository root the wrapper moves to, not from where it was called."""
+    import shutil
+    import subprocess
+
+    from tests.test_probe_overnight4 import _device_repo, _stub_modules
+
+    if shutil.which("git") and (ROOT / ".git").exists():
+        for f in ("gpu_check/gpu_check.md", "gpu_check/gpu_device.log"):  # the wrapper's and the script's default
+            ignored = subprocess.run(["git", "-C", str(ROOT), "check-ignore", "-q", f], capture_output=True)
+            assert ignored.returncode == 0, f"{f} is not git-ignored"
+    repo, env = _device_repo(tmp_path)
+    env["PYTHONPATH"] = _stub_modules(tmp_path / "stubs")
+    here = tmp_path / "here"
+    here.mkdir()
+    env["OUT"] = "rel"
+    r = subprocess.run(["bash", str(repo / "scripts" / "gpu_device.sh"), "--device", "cpu"], cwd=here, env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert (here / "rel" / "gpu_check.md").is_file() and (here / "rel" / "gpu_device.log").is_file()
+    assert not (repo / "rel").exists()
