@@ -234,6 +234,8 @@ def _runs_span(configs, store_root: Path) -> float:
 
 #: the training processes the check started outside multiprocessing (same_seed_identity's): ended with it
 _SUBPROCESSES: list = []
+#: set at the --budget-s deadline: the training processes above are ended, and no new one is started
+_STOP = threading.Event()
 
 #: one copy of a grid trained in a fresh interpreter: argv = configs pickle, store, device, threads, metrics...
 _TRAIN_COPY = """import logging, pickle, sys, torch
@@ -260,11 +262,17 @@ def _train_copy(configs, root: Path, metrics, device) -> None:
     pkl.write_bytes(pickle.dumps(list(configs)))
     repo = str(Path(__file__).resolve().parents[1])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([repo, *filter(None, [os.environ.get("PYTHONPATH")])])}
+    if _STOP.is_set():
+        raise RuntimeError("not started: past the --budget-s deadline")
     proc = subprocess.Popen([sys.executable, "-c", _TRAIN_COPY, str(pkl), str(root), str(device),
                              str(torch.get_num_threads()), *metrics], env=env)
     _SUBPROCESSES.append(proc)
     try:
-        if proc.wait():
+        while proc.poll() is None:
+            if _STOP.wait(0.1):  # the deadline (in a test process: the watchdog does not end it)
+                proc.kill()
+                proc.wait()
+        if proc.returncode:
             raise RuntimeError(f"training a copy of the grid in a fresh process failed (exit {proc.returncode}): "
                                "see the log above")
     finally:
@@ -386,6 +394,7 @@ def main(argv=None, *, exit_at_deadline: bool = False) -> int:
     res = {"date": time.strftime("%Y-%m-%d"), "environment": environment(device)}
 
     lock = threading.RLock()  # the watchdog (below) writes from its own thread
+    _STOP.clear()
 
     def save():
         with lock:
@@ -400,7 +409,8 @@ def main(argv=None, *, exit_at_deadline: bool = False) -> int:
         """The deadline passed inside section ``key`` (slow, or hung in a kernel or a worker): write what was
         measured, that section marked stopped with its rows so far. Run as the script (``exit_at_deadline``), end the
         process (a hung section cannot be interrupted from here); called in another process (the test suite), never
-        end it: the section runs on, its later rows kept, and the check ends after it, exit 1."""
+        end it: the section runs on (the training processes the check started are ended), its later rows kept, and
+        the check ends after it, exit 1."""
         if not lock.acquire(timeout=10 if exit_at_deadline else -1):  # a save stuck on its disk: the files already
             _abandon(1)                                                # written stand
             return
@@ -418,6 +428,7 @@ def main(argv=None, *, exit_at_deadline: bool = False) -> int:
             print(to_markdown(res))
             print(f"written: {out / 'gpu_check.md'}, {out / 'gpu_check.json'}")
             _abandon(1)
+        _STOP.set()  # the check's own training processes (a hung one) are ended: the section ends
 
     def rows_of(key: str) -> dict:  # a section that fills res[key] row by row, saved after each row
         res[key] = []

@@ -94,6 +94,29 @@ def test_the_budget_watchdog_never_ends_a_test_process(tmp_path, monkeypatch):
     assert all("skipped" in res[k] for k in ("utilisation", "runs_per_hour", "identity")), res
 
 
+def test_a_hung_training_process_of_the_check_is_ended_at_the_budget_in_a_test_process(tmp_path, monkeypatch):
+    """Run inside another process (the test suite), the watchdog left the same-seed section's training process (a
+    fresh interpreter, a1e53c1) running when it hung: the check waited on it, the test with it, until pytest's
+    timeout. The check's own training processes are now ended at the deadline there too; the section stays stopped."""
+    import time
+
+    mod = _gpu_check()
+    abandoned = []
+    monkeypatch.setattr(mod, "environment", lambda device: {"device": str(device), "torch": "t", "cuda": None,
+                                                            "cudnn": None, "plbench": "p", "threads": 1})
+    monkeypatch.setattr(mod, "_abandon", abandoned.append)
+    monkeypatch.setattr(mod, "step_times", lambda *a, **k: [])
+    monkeypatch.setattr(mod, "utilisation_during_run", lambda *a, **k: {"samples": 0, "iterations": 1, "wall_s": 0.1})
+    monkeypatch.setattr(mod, "runs_per_hour", lambda *a, **k: [])
+    monkeypatch.setattr(mod, "_configs", lambda *a, **k: [])
+    monkeypatch.setattr(mod, "_TRAIN_COPY", "import time; time.sleep(20)")  # hung
+    t0 = time.perf_counter()
+    assert mod.main(["--device", "cpu", "--out", str(tmp_path), "--budget-s", "0.3"]) == 1
+    assert time.perf_counter() - t0 < 10 and abandoned == [] and mod._SUBPROCESSES == []
+    res = json.loads((tmp_path / "gpu_check.json").read_text())
+    assert "--budget-s deadline" in res["identity"]["stopped"], res["identity"]
+
+
 def test_runs_per_hour_leaves_out_the_workers_start_up(tmp_path, monkeypatch):
     """Runs/hour per worker count was the grid's wall time, the spawned workers' start-up included (a fresh
     interpreter, imports, a CUDA context, decoding the data: seconds each), while one worker trains in the check's
