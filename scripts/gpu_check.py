@@ -419,6 +419,8 @@ def main(argv=None, *, exit_at_deadline: bool = False) -> int:
             live = res.get(key) if isinstance(res.get(key), list) else None  # the section's rows, appended to still
             res[key] = {"stopped": f"still running at the --budget-s deadline ({args.budget_s:.0f} s)",
                         **({"rows": live} if live is not None else {})}
+            for later in list(sections)[list(sections).index(key) + 1:]:  # named in the tables, not left out
+                res.setdefault(later, {"skipped": f"not started: {key} was stopped at the --budget-s deadline"})
             res["wall_s"] = time.perf_counter() - t0
             save()
         finally:

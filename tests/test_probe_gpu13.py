@@ -54,6 +54,33 @@ def test_a_section_still_running_at_the_budget_is_stopped_with_the_tables_writte
     assert "stopped: still running at the --budget-s deadline" in at_stop["md"] and "| l1 | 2.00 |" in at_stop["md"]
 
 
+def test_the_sections_after_one_stopped_at_the_budget_are_named_skipped(tmp_path, monkeypatch):
+    """When the script ended at the deadline inside a section, gpu_check.md — what comes back from a lent machine —
+    ended with that section: the sections after it were not in it at all, so it did not say that the GPU's
+    utilisation, runs/hour and same-seed identity were never measured. Each is now listed, skipped, saying why."""
+    mod = _gpu_check()
+    release, at_stop = threading.Event(), {}
+    monkeypatch.setattr(mod, "environment", lambda device: {"device": str(device), "torch": "t", "cuda": None,
+                                                            "cudnn": None, "plbench": "p", "threads": 1})
+    monkeypatch.setattr(mod, "step_times", lambda *a, rows, **k: [])
+    monkeypatch.setattr(mod, "utilisation_during_run", lambda *a, **k: release.wait(10) and {})  # hangs
+
+    def abandon(code):
+        at_stop.update(json=json.loads((tmp_path / "gpu_check.json").read_text()),
+                       md=(tmp_path / "gpu_check.md").read_text())
+        release.set()
+
+    monkeypatch.setattr(mod, "_abandon", abandon)
+    for name in ("runs_per_hour", "same_seed_identity"):
+        monkeypatch.setattr(mod, name, lambda *a, **k: (_ for _ in ()).throw(AssertionError("not reached")))
+    mod.main(["--device", "cpu", "--out", str(tmp_path), "--budget-s", "0.2"], exit_at_deadline=True)
+    res, md = at_stop["json"], at_stop["md"]
+    assert "stopped" in res["utilisation"], res
+    for key, title in (("runs_per_hour", "## Runs per hour"), ("identity", "## Same seed, trained twice")):
+        assert res[key] == {"skipped": "not started: utilisation was stopped at the --budget-s deadline"}, res[key]
+        assert f"{title}\n\nskipped: not started: utilisation was stopped" in md, md
+
+
 def test_the_budget_watchdog_never_ends_a_test_process(tmp_path, monkeypatch):
     """The watchdog ended the whole process at --budget-s (os._exit from its thread) wherever main() ran: a test that
     runs the check in its own process (tests/test_gpu_check.py, the reduced check, past 480 s on a loaded machine)
