@@ -419,3 +419,42 @@ def test_the_checks_output_folder_is_git_ignored_and_a_relative_out_is_the_calle
     assert r.returncode == 0, r.stdout + r.stderr
     assert (here / "rel" / "gpu_check.md").is_file() and (here / "rel" / "gpu_device.log").is_file()
     assert not (repo / "rel").exists()
+
+
+def test_perf_peak_memory_pass_holds_no_other_candidate(one_thread, monkeypatch):
+    """63e613a measured each candidate's peak 'alone', but the timing loops' variable (``for n, s in steps.items()``)
+    still held the last candidate's step when the memory pass ran: every row's peak counted that candidate's net,
+    trunk and optimiser state (on the GPU check, contextual's VGG-19 in ℓ1's row). The stand-in counts the training
+    steps alive at each peak reading: one, the candidate's own."""
+    import gc
+    import weakref
+
+    import torch
+
+    from benchmark import perf
+    from benchmark.data import ImageRecord
+    from benchmark.runner import TrainStep
+
+    monkeypatch.setattr(perf, "training_images", lambda crop: [
+        ImageRecord(f"i{i}", torch.rand(3, 32, 32, generator=torch.Generator().manual_seed(i))) for i in range(2)])
+    alive = weakref.WeakSet()
+    built = TrainStep.__init__
+
+    def tracked(self, *a, **k):
+        built(self, *a, **k)
+        alive.add(self)
+
+    monkeypatch.setattr(TrainStep, "__init__", tracked)
+    seen = []
+
+    class Meter(_LiveTensorBytes):
+        def max_memory_allocated(self, device=None) -> int:
+            seen.append(len(alive))
+            return 0
+
+    gc.freeze()  # (perf's gc.collect over the whole test process: seconds)
+    try:
+        perf.measure(["l2"], net="tiny", batch=1, crop=16, reps=1, warmup=1, naive=False, flops=True, memory=Meter())
+    finally:
+        gc.unfreeze()
+    assert seen == [1, 1], f"training steps alive at each candidate's peak reading: {seen}"
