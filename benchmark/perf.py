@@ -176,28 +176,28 @@ def measure(losses: list[str], *, net: str = "tiny", batch: int = 8, crop: int =
             provenance[label] = "naive fp32 eager reference"
     steps = {n: make() for n, make in makers.items()}
     cudnn = torch.backends.cudnn.flags(enabled=True, benchmark=True) if dev.type == "cuda" else _nullctx()
-    with cudnn:
+    with cudnn:  # (the steps by name only: a loop variable holding one would keep it alive in the memory pass)
         for _ in range(warmup):
-            for s in steps.values():
-                s()
+            for n in steps:
+                steps[n]()
         times = {n: [] for n in steps}
         for _ in range(reps):
-            for n, s in steps.items():
+            for n in steps:
                 _sync(dev)
                 t0 = time.perf_counter()
-                s()
+                steps[n]()
                 _sync(dev)
                 times[n].append(time.perf_counter() - t0)
         med = {n: statistics.median(v) for n, v in times.items()}
         gflops = {}
-        for n, s in steps.items():
+        for n in steps:
             gflops[n] = None
             if flops:
                 from torch.utils.flop_counter import FlopCounterMode
 
                 try:
                     with FlopCounterMode(display=False) as fc:
-                        s()
+                        steps[n]()
                     gflops[n] = fc.get_total_flops() / 1e9
                 except Exception as exc:  # noqa: BLE001 - counting is best effort (e.g. under compile)
                     log.debug("flop count failed for %s: %s", n, exc)

@@ -234,6 +234,8 @@ def _runs_span(configs, store_root: Path) -> float:
 
 #: the training processes the check started outside multiprocessing (same_seed_identity's): ended with it
 _SUBPROCESSES: list = []
+#: set at the --budget-s deadline: the training processes above are ended, and no new one is started
+_STOP = threading.Event()
 
 #: one copy of a grid trained in a fresh interpreter: argv = configs pickle, store, device, threads, metrics...
 _TRAIN_COPY = """import logging, pickle, sys, torch
@@ -260,11 +262,17 @@ def _train_copy(configs, root: Path, metrics, device) -> None:
     pkl.write_bytes(pickle.dumps(list(configs)))
     repo = str(Path(__file__).resolve().parents[1])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([repo, *filter(None, [os.environ.get("PYTHONPATH")])])}
+    if _STOP.is_set():
+        raise RuntimeError("not started: past the --budget-s deadline")
     proc = subprocess.Popen([sys.executable, "-c", _TRAIN_COPY, str(pkl), str(root), str(device),
                              str(torch.get_num_threads()), *metrics], env=env)
     _SUBPROCESSES.append(proc)
     try:
-        if proc.wait():
+        while proc.poll() is None:
+            if _STOP.wait(0.1):  # the deadline (in a test process: the watchdog does not end it)
+                proc.kill()
+                proc.wait()
+        if proc.returncode:
             raise RuntimeError(f"training a copy of the grid in a fresh process failed (exit {proc.returncode}): "
                                "see the log above")
     finally:
@@ -361,7 +369,10 @@ def to_markdown(res: dict) -> str:
     return "\n".join(lines)
 
 
-def main(argv=None) -> int:
+def main(argv=None, *, exit_at_deadline: bool = False) -> int:
+    """The check; ``exit_at_deadline``: a section still running at ``--budget-s`` ends this process once the tables
+    are written (the script, on a lent machine); otherwise (in a test process) the section is marked stopped and the
+    check returns 1 when it ends."""
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], allow_abbrev=False)
     p.add_argument("--out", default="gpu_check", help="folder for gpu_check.md and gpu_check.json")
     p.add_argument("--device", default="auto", help="auto (cuda when present), cuda, cuda:N or cpu (reduced)")
@@ -383,6 +394,7 @@ def main(argv=None) -> int:
     res = {"date": time.strftime("%Y-%m-%d"), "environment": environment(device)}
 
     lock = threading.RLock()  # the watchdog (below) writes from its own thread
+    _STOP.clear()
 
     def save():
         with lock:
@@ -391,25 +403,34 @@ def main(argv=None) -> int:
 
     deadline = t0 + args.budget_s
 
+    stopped = set()  # the sections the watchdog stopped at the deadline
+
     def stop(key: str) -> None:
         """The deadline passed inside section ``key`` (slow, or hung in a kernel or a worker): write what was
-        measured, that section marked stopped with its rows so far, and end the process (a hung section cannot be
-        interrupted from here)."""
-        if not lock.acquire(timeout=10):  # a save stuck on its disk: the files already written stand
-            _abandon(1)
+        measured, that section marked stopped with its rows so far. Run as the script (``exit_at_deadline``), end the
+        process (a hung section cannot be interrupted from here); called in another process (the test suite), never
+        end it: the section runs on (the training processes the check started are ended), its later rows kept, and
+        the check ends after it, exit 1."""
+        if not lock.acquire(timeout=10 if exit_at_deadline else -1):  # a save stuck on its disk: the files already
+            _abandon(1)                                                # written stand
             return
         try:
-            rows = res.get(key) if isinstance(res.get(key), list) else []
+            stopped.add(key)
+            live = res.get(key) if isinstance(res.get(key), list) else None  # the section's rows, appended to still
             res[key] = {"stopped": f"still running at the --budget-s deadline ({args.budget_s:.0f} s)",
-                        **({"rows": list(rows)} if rows else {})}
+                        **({"rows": live} if live is not None else {})}
+            for later in list(sections)[list(sections).index(key) + 1:]:  # named in the tables, not left out
+                res.setdefault(later, {"skipped": f"not started: {key} was stopped at the --budget-s deadline"})
             res["wall_s"] = time.perf_counter() - t0
             save()
         finally:
             lock.release()
         log.error("%s stopped: %s", key, res[key]["stopped"])
-        print(to_markdown(res))
-        print(f"written: {out / 'gpu_check.md'}, {out / 'gpu_check.json'}")
-        _abandon(1)
+        if exit_at_deadline:
+            print(to_markdown(res))
+            print(f"written: {out / 'gpu_check.md'}, {out / 'gpu_check.json'}")
+            _abandon(1)
+        _STOP.set()  # the check's own training processes (a hung one) are ended: the section ends
 
     def rows_of(key: str) -> dict:  # a section that fills res[key] row by row, saved after each row
         res[key] = []
@@ -440,21 +461,28 @@ def main(argv=None) -> int:
             watchdog.daemon = True
             watchdog.start()
             try:
-                res[key] = fn()
+                val = fn()
             except Exception as exc:  # noqa: BLE001 - keep what the other sections measure
-                failed += 1
-                rows = res.get(key) if isinstance(res.get(key), list) else []  # saved before it failed: kept
-                res[key] = {"error": _one_line(exc), **({"rows": rows} if rows else {})}
-                log.error("%s failed: %s", key, res[key]["error"])
+                val = exc
             finally:
                 watchdog.cancel()
+            with lock:
+                if key in stopped:  # stays marked stopped, with the rows it added since (a test process's check)
+                    pass
+                elif isinstance(val, Exception):
+                    failed += 1
+                    rows = res.get(key) if isinstance(res.get(key), list) else []  # saved before it failed: kept
+                    res[key] = {"error": _one_line(val), **({"rows": rows} if rows else {})}
+                    log.error("%s failed: %s", key, res[key]["error"])
+                else:
+                    res[key] = val
         save()  # after every section: a run cut short by the machine's limit keeps what it measured
     res["wall_s"] = time.perf_counter() - t0
     save()
     print(to_markdown(res))
     print(f"written: {out / 'gpu_check.md'}, {out / 'gpu_check.json'}")
-    return 1 if failed else 0
+    return 1 if failed or stopped else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(exit_at_deadline=True))

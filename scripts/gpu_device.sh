@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # There (a lent GPU machine, run from the repository root with .whl/ carried): install the carried wheels
-# beside the machine's own packages, then run the one-command GPU check into $OUT (or gpu_check/).
+# beside the machine's own packages, then run the one-command GPU check into $OUT (or the git-ignored gpu_check/).
 # Extra arguments go to scripts/gpu_check.py (e.g. --budget-s 400).
 # Everything it prints is also written to $OUT/gpu_device.log (only $OUT comes back from a lent machine).
 # Bad carry (wheels for another Python, modules missing) stops it within seconds, in one line saying
 # what to do here, before any device minute goes into the check; so does a torch that sees no GPU (unless
 # --device is given). PLBENCH_WHEEL_SITE: where the wheels are installed (default /tmp/site).
 set -uo pipefail
+out=${OUT:-}
+[[ -z $out || $out == /* ]] || out="$PWD/$out"  # a relative $OUT: from where it was called, not the repository
 cd "$(dirname "$0")/.."
-out=${OUT:-gpu_check}
+out=${out:-gpu_check}  # unset (not a lent machine): the repository's gpu_check/, git-ignored
 mkdir -p "$out"
 
 main() {

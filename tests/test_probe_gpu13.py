@@ -46,12 +46,102 @@ def test_a_section_still_running_at_the_budget_is_stopped_with_the_tables_writte
     monkeypatch.setattr(mod, "_abandon", abandon, raising=False)
     for name in ("utilisation_during_run", "runs_per_hour", "same_seed_identity"):
         monkeypatch.setattr(mod, name, lambda *a, **k: (_ for _ in ()).throw(AssertionError("not reached")))
-    mod.main(["--device", "cpu", "--out", str(tmp_path), "--budget-s", "0.3"])
+    mod.main(["--device", "cpu", "--out", str(tmp_path), "--budget-s", "0.3"], exit_at_deadline=True)  # the script
     assert at_stop, "the check was not stopped at its --budget-s deadline"
     steps = at_stop["json"]["steps"]
     assert at_stop["code"] == 1 and "--budget-s deadline" in steps["stopped"], steps
     assert [r["loss"] for r in steps["rows"]] == ["l1"] and "wall_s" in at_stop["json"]
     assert "stopped: still running at the --budget-s deadline" in at_stop["md"] and "| l1 | 2.00 |" in at_stop["md"]
+
+
+def test_the_sections_after_one_stopped_at_the_budget_are_named_skipped(tmp_path, monkeypatch):
+    """When the script ended at the deadline inside a section, gpu_check.md — what comes back from a lent machine —
+    ended with that section: the sections after it were not in it at all, so it did not say that the GPU's
+    utilisation, runs/hour and same-seed identity were never measured. Each is now listed, skipped, saying why."""
+    mod = _gpu_check()
+    release, at_stop = threading.Event(), {}
+    monkeypatch.setattr(mod, "environment", lambda device: {"device": str(device), "torch": "t", "cuda": None,
+                                                            "cudnn": None, "plbench": "p", "threads": 1})
+    monkeypatch.setattr(mod, "step_times", lambda *a, rows, **k: [])
+    monkeypatch.setattr(mod, "utilisation_during_run", lambda *a, **k: release.wait(10) and {})  # hangs
+
+    def abandon(code):
+        at_stop.update(json=json.loads((tmp_path / "gpu_check.json").read_text()),
+                       md=(tmp_path / "gpu_check.md").read_text())
+        release.set()
+
+    monkeypatch.setattr(mod, "_abandon", abandon)
+    for name in ("runs_per_hour", "same_seed_identity"):
+        monkeypatch.setattr(mod, name, lambda *a, **k: (_ for _ in ()).throw(AssertionError("not reached")))
+    mod.main(["--device", "cpu", "--out", str(tmp_path), "--budget-s", "0.2"], exit_at_deadline=True)
+    res, md = at_stop["json"], at_stop["md"]
+    assert "stopped" in res["utilisation"], res
+    for key, title in (("runs_per_hour", "## Runs per hour"), ("identity", "## Same seed, trained twice")):
+        assert res[key] == {"skipped": "not started: utilisation was stopped at the --budget-s deadline"}, res[key]
+        assert f"{title}\n\nskipped: not started: utilisation was stopped" in md, md
+
+
+def test_the_budget_watchdog_never_ends_a_test_process(tmp_path, monkeypatch):
+    """The watchdog ended the whole process at --budget-s (os._exit from its thread) wherever main() ran: a test that
+    runs the check in its own process (tests/test_gpu_check.py, the reduced check, past 480 s on a loaded machine)
+    killed pytest with it. Only the script (``exit_at_deadline``) ends its process now; in another process the tables
+    are written at the deadline with the section marked stopped, the section runs on (its later rows kept) and the
+    check returns 1, the sections after it skipped."""
+    mod = _gpu_check()
+    abandoned = []
+    monkeypatch.setattr(mod, "environment", lambda device: {"device": str(device), "torch": "t", "cuda": None,
+                                                            "cudnn": None, "plbench": "p", "threads": 1})
+    monkeypatch.setattr(mod, "_abandon", abandoned.append)
+    row = {"net": "tiny", "batch": 1, "crop": 32, "ms_per_step": 2.0, "x_l1": 1.0, "x_naive": None,
+           "peak_mem_mb": None, "tflops": None, "weights": "-"}
+    seen_at_deadline = {}
+
+    def slow(*a, rows, saved, **k):  # one row, then the deadline passes while the next is measured
+        rows.append({**row, "loss": "l1"})
+        saved()
+        for _ in range(200):
+            text = (tmp_path / "gpu_check.json").read_text()
+            if "stopped" in text:
+                seen_at_deadline["json"] = json.loads(text)
+                break
+            threading.Event().wait(0.02)
+        rows.append({**row, "loss": "l2"})
+        saved()
+        return rows
+
+    monkeypatch.setattr(mod, "step_times", slow)
+    for name in ("utilisation_during_run", "runs_per_hour", "same_seed_identity"):
+        monkeypatch.setattr(mod, name, lambda *a, **k: (_ for _ in ()).throw(AssertionError("not reached")))
+    assert mod.main(["--device", "cpu", "--out", str(tmp_path), "--budget-s", "0.2"]) == 1
+    assert abandoned == [], "the watchdog tried to end the test process"
+    assert [r["loss"] for r in seen_at_deadline["json"]["steps"]["rows"]] == ["l1"], seen_at_deadline
+    res = json.loads((tmp_path / "gpu_check.json").read_text())
+    assert "--budget-s deadline" in res["steps"]["stopped"]
+    assert [r["loss"] for r in res["steps"]["rows"]] == ["l1", "l2"]
+    assert all("skipped" in res[k] for k in ("utilisation", "runs_per_hour", "identity")), res
+
+
+def test_a_hung_training_process_of_the_check_is_ended_at_the_budget_in_a_test_process(tmp_path, monkeypatch):
+    """Run inside another process (the test suite), the watchdog left the same-seed section's training process (a
+    fresh interpreter, a1e53c1) running when it hung: the check waited on it, the test with it, until pytest's
+    timeout. The check's own training processes are now ended at the deadline there too; the section stays stopped."""
+    import time
+
+    mod = _gpu_check()
+    abandoned = []
+    monkeypatch.setattr(mod, "environment", lambda device: {"device": str(device), "torch": "t", "cuda": None,
+                                                            "cudnn": None, "plbench": "p", "threads": 1})
+    monkeypatch.setattr(mod, "_abandon", abandoned.append)
+    monkeypatch.setattr(mod, "step_times", lambda *a, **k: [])
+    monkeypatch.setattr(mod, "utilisation_during_run", lambda *a, **k: {"samples": 0, "iterations": 1, "wall_s": 0.1})
+    monkeypatch.setattr(mod, "runs_per_hour", lambda *a, **k: [])
+    monkeypatch.setattr(mod, "_configs", lambda *a, **k: [])
+    monkeypatch.setattr(mod, "_TRAIN_COPY", "import time; time.sleep(20)")  # hung
+    t0 = time.perf_counter()
+    assert mod.main(["--device", "cpu", "--out", str(tmp_path), "--budget-s", "0.3"]) == 1
+    assert time.perf_counter() - t0 < 10 and abandoned == [] and mod._SUBPROCESSES == []
+    res = json.loads((tmp_path / "gpu_check.json").read_text())
+    assert "--budget-s deadline" in res["identity"]["stopped"], res["identity"]
 
 
 def test_runs_per_hour_leaves_out_the_workers_start_up(tmp_path, monkeypatch):
@@ -167,7 +257,7 @@ def test_the_device_path_step_reads_nothing_back_from_the_device(one_thread):
               for i in range(2)]
     found = {}
     for task, loss in [("denoise", "l1 + 0.1*contrastive_select(layers=('relu1_2',), update_every=1)"),
-                       ("sr4", "pdl_proj(resample=True)"), ("jpeg", "l1")]:
+                       ("sr4", "pdl_proj(resample=True, layers=('relu1_2',))"), ("jpeg", "l1")]:
         cfg = RunConfig(task=task, loss=loss, net="tiny", iterations=4, batch_size=1, crop=24,
                         backbone_weights="random")
         step = TrainStep(cfg, build_task(task), images, torch.device("cpu"), device_path=True, autocast_bf16=True)
@@ -289,11 +379,82 @@ def test_perf_peak_memory_is_each_loss_alone(one_thread, monkeypatch):
 
     monkeypatch.setattr(perf, "training_images", lambda crop: [  # (decoding the photos: seconds)
         ImageRecord(f"i{i}", torch.rand(3, 32, 32, generator=torch.Generator().manual_seed(i))) for i in range(2)])
+    import gc
+
     meter = _LiveTensorBytes()
-    rows = {r.name: r for r in measure(["vgg"], net="tiny", batch=1, crop=16, reps=1, warmup=1, naive=False,
-                                       flops=False, memory=meter)}
+    gc.freeze()  # the objects of the test process so far: out of the stand-in's scans and perf's gc.collect (2 s)
+    try:
+        rows = {r.name: r for r in measure(["vgg"], net="tiny", batch=1, crop=16, reps=1, warmup=1, naive=False,
+                                           flops=False, memory=meter)}
+    finally:
+        gc.unfreeze()
     # the VGG-16 trunk to relu2_2 (4 convolutions, 260,160 float32 weights: 0.99 MiB) is vgg's own, not ℓ1's
     trunk_mib = 260_160 * 4 / 2**20
     extra = rows["vgg"].peak_mem_mb - rows["l1"].peak_mem_mb
     assert trunk_mib <= extra < trunk_mib + 0.5, {n: r.peak_mem_mb for n, r in rows.items()}
     assert meter.resets == 2 and rows["l1"].ms_per_step > 0
+
+
+def test_the_checks_output_folder_is_git_ignored_and_a_relative_out_is_the_callers(tmp_path):
+    """With $OUT unset (a run here, not on a lent machine) scripts/gpu_device.sh wrote gpu_check/ (also
+    gpu_check.py's default --out) into the repository root, untracked: listed by git status, taken by `git add -A`,
+    and carried to the next lent machine with the working tree. That folder is now git-ignored. And a relative $OUT
+    was read from the repository root the wrapper moves to, not from where it was called."""
+    import shutil
+    import subprocess
+
+    from tests.test_probe_overnight4 import _device_repo, _stub_modules
+
+    if shutil.which("git") and (ROOT / ".git").exists():
+        for f in ("gpu_check/gpu_check.md", "gpu_check/gpu_device.log"):  # the wrapper's and the script's default
+            ignored = subprocess.run(["git", "-C", str(ROOT), "check-ignore", "-q", f], capture_output=True)
+            assert ignored.returncode == 0, f"{f} is not git-ignored"
+    repo, env = _device_repo(tmp_path)
+    env["PYTHONPATH"] = _stub_modules(tmp_path / "stubs")
+    here = tmp_path / "here"
+    here.mkdir()
+    env["OUT"] = "rel"
+    r = subprocess.run(["bash", str(repo / "scripts" / "gpu_device.sh"), "--device", "cpu"], cwd=here, env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert (here / "rel" / "gpu_check.md").is_file() and (here / "rel" / "gpu_device.log").is_file()
+    assert not (repo / "rel").exists()
+
+
+def test_perf_peak_memory_pass_holds_no_other_candidate(one_thread, monkeypatch):
+    """63e613a measured each candidate's peak 'alone', but the timing loops' variable (``for n, s in steps.items()``)
+    still held the last candidate's step when the memory pass ran: every row's peak counted that candidate's net,
+    trunk and optimiser state (on the GPU check, contextual's VGG-19 in ℓ1's row). The stand-in counts the training
+    steps alive at each peak reading: one, the candidate's own."""
+    import gc
+    import weakref
+
+    import torch
+
+    from benchmark import perf
+    from benchmark.data import ImageRecord
+    from benchmark.runner import TrainStep
+
+    monkeypatch.setattr(perf, "training_images", lambda crop: [
+        ImageRecord(f"i{i}", torch.rand(3, 32, 32, generator=torch.Generator().manual_seed(i))) for i in range(2)])
+    alive = weakref.WeakSet()
+    built = TrainStep.__init__
+
+    def tracked(self, *a, **k):
+        built(self, *a, **k)
+        alive.add(self)
+
+    monkeypatch.setattr(TrainStep, "__init__", tracked)
+    seen = []
+
+    class Meter(_LiveTensorBytes):
+        def max_memory_allocated(self, device=None) -> int:
+            seen.append(len(alive))
+            return 0
+
+    gc.freeze()  # (perf's gc.collect over the whole test process: seconds)
+    try:
+        perf.measure(["l2"], net="tiny", batch=1, crop=16, reps=1, warmup=1, naive=False, flops=True, memory=Meter())
+    finally:
+        gc.unfreeze()
+    assert seen == [1, 1], f"training steps alive at each candidate's peak reading: {seen}"

@@ -139,7 +139,16 @@ def _finished(configs, root) -> None:
                                      "started": time.time(), "wall_s": 0.01})
 
 
+def _two_configs(*a, **k) -> list:
+    """For gpu_check's ``_configs``: two runs as runs/hour plans them, without building a grid (which reads the
+    photos to plan: 10–30 s on a loaded machine)."""
+    from benchmark.config import RunConfig
+
+    return [RunConfig(task="denoise", loss=loss, net="tiny", seed=0) for loss in ("l1", "l2")]
+
+
 def _fast_sections(mod, monkeypatch):
+    monkeypatch.setattr(mod, "_configs", _two_configs)
     monkeypatch.setattr(mod, "step_times", lambda *a, **k: [])
     monkeypatch.setattr(mod, "utilisation_during_run", lambda *a, **k: {"samples": 0, "iterations": 1, "wall_s": 0.1})
     monkeypatch.setattr(mod, "same_seed_identity", lambda *a, **k: {
@@ -176,8 +185,8 @@ def test_gpu_check_stops_a_section_at_the_budget(tmp_path, monkeypatch):
     """--budget-s skipped only the sections not started by then: one started just before the deadline
     ran all its worker counts (4 workers per GPU on an H100: minutes past the lent machine's limit).
     A worker count not started by the deadline is now a 'skipped' row, and the check ends. (Since
-    tests/test_probe_gpu13.py, a count still running at the deadline stops the whole check there, exit 1: that stop
-    is recorded here instead, so the rest of the section shows its skipped row.)"""
+    tests/test_probe_gpu13.py, a count still running at the deadline marks the section stopped, exit 1; the script
+    ends there, a check run in this process goes on to the end of the section, its rows kept.)"""
     import json
     import time
 
@@ -193,10 +202,12 @@ def test_gpu_check_stops_a_section_at_the_budget(tmp_path, monkeypatch):
         _finished(configs, root)
 
     monkeypatch.setattr(benchmark.executors, "execute_local", slow)
-    monkeypatch.setattr(mod, "_abandon", stops.append)  # the process would end here, at 0.3 s, exit 1
-    assert mod.main(["--device", "cpu", "--out", str(tmp_path), "--budget-s", "0.3"]) == 0
-    assert calls == [1] and stops == [1]
-    rows = json.loads((tmp_path / "gpu_check.json").read_text())["runs_per_hour"]
+    monkeypatch.setattr(mod, "_abandon", stops.append)  # the script would end at 0.3 s; never this process
+    assert mod.main(["--device", "cpu", "--out", str(tmp_path), "--budget-s", "0.3"]) == 1
+    assert calls == [1] and stops == []
+    section = json.loads((tmp_path / "gpu_check.json").read_text())["runs_per_hour"]
+    assert "--budget-s deadline" in section["stopped"]
+    rows = section["rows"]
     assert rows[0]["workers"] == 1 and "runs_per_hour" in rows[0]
     assert rows[1] == {"workers": 2, "skipped": "past the --budget-s deadline"}
     assert "| 2 | skipped: past the --budget-s deadline |" in (tmp_path / "gpu_check.md").read_text()
