@@ -1014,6 +1014,15 @@ def check_numbers(s) -> None:
         v = getattr(s, name)
         if v is not None and not v < 2**63:
             raise UserError(f"{s.named(name)} must be below 2**63, got {v}")
+    if s.workers not in (None, "auto"):  # a string ('2', '1e19': a flag's words); not a number: executor_options
+        from benchmark.params import whole_number
+
+        try:
+            workers = whole_number(s.workers)
+        except ValueError:
+            workers = None
+        if workers is not None and not workers < 2**63:
+            raise UserError(f"{s.named('workers')} must be below 2**63, got {workers}")
     for seed in s.seeds or ():
         if not 0 <= seed < 2**63:
             raise UserError(f"{s.named('seeds')}: {seed} is out of range (a seed is in [0, 2**63))")

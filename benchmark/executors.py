@@ -1400,11 +1400,13 @@ def executor_options(s) -> dict:
         try:
             workers = whole_number(workers)  # `--workers 2e0`: 2, as `workers: 2e0` in a config file
         except ValueError:
-            raise UserError(f"--workers must be a number or auto, got {workers!r}") from None
+            raise UserError(f"{s.named('workers')} must be a number or auto, got {workers!r}") from None
         if workers < 1:
-            raise UserError(f"--workers must be at least 1, got {workers}")
+            raise UserError(f"{s.named('workers')} must be at least 1, got {workers}")
+        if not workers < 2**63:  # as --iterations 1e19 (benchmark.config.check_numbers)
+            raise UserError(f"{s.named('workers')} must be below 2**63, got {workers}")
     if s.workers_per_gpu < 1:
-        raise UserError(f"--workers-per-gpu must be at least 1, got {s.workers_per_gpu}")
+        raise UserError(f"{s.named('workers_per_gpu')} must be at least 1, got {s.workers_per_gpu}")
     opts = dict(workers=workers, workers_per_gpu=s.workers_per_gpu)
     if s.executor == "local":
         opts["workers"] = 1 if workers is None else workers

@@ -197,3 +197,30 @@ def test_an_empty_profile_is_refused_not_read_as_quick(tmp_path, capsys):
     with pytest.raises(UserError, match=r"^g\.yaml: unknown profile ''"):
         GridSpec.from_file(tmp_path / "g.yaml").resolved()
     assert GridSpec().resolved().profile == "quick"
+
+
+@pytest.mark.parametrize("written", ["1e19", "10000000000000000000"])
+def test_workers_past_64_bits_is_refused_as_every_whole_number_is(written, tmp_path):
+    """``--workers 1e19`` (and ``workers: 1e19`` in a config file) was taken — the 2**63 rule of ``--iterations``,
+    ``--crop``, … left it out — and ``workers: 0`` in a file was refused as '--workers must be at least 1', a flag
+    never given. One rule, each source named."""
+    from benchmark.config import GridSpec
+    from benchmark.executors import executor_options
+
+    said = f"workers must be below 2**63, got {10**19}"
+    with pytest.raises(UserError) as e:
+        executor_options(GridSpec(workers=written).resolved())
+    assert str(e.value) == f"--{said}"
+    (tmp_path / "g.yaml").write_text(f"workers: {written}\n")
+    with pytest.raises(UserError) as e:
+        GridSpec.from_file(tmp_path / "g.yaml")
+    assert str(e.value) == f"g.yaml: {said}"
+    with pytest.raises(UserError) as e:
+        GridSpec.from_mapping({"workers": float(written)}, "api.run()")
+    assert str(e.value) == f"api.run(): {said}"
+    assert executor_options(GridSpec(workers=str(2**63 - 1)).resolved())["workers"] == 2**63 - 1
+    for key, value, bad in (("workers", 0, "must be at least 1, got 0"), ("workers", "two", "must be a number or auto"),
+                            ("workers_per_gpu", 0, "must be")):
+        with pytest.raises(UserError) as e:
+            executor_options(GridSpec.from_mapping({key: value}, "g.yaml").resolved())
+        assert str(e.value).startswith(f"g.yaml: {key} {bad}"), e.value
