@@ -224,3 +224,23 @@ def test_workers_past_64_bits_is_refused_as_every_whole_number_is(written, tmp_p
         with pytest.raises(UserError) as e:
             executor_options(GridSpec.from_mapping({key: value}, "g.yaml").resolved())
         assert str(e.value).startswith(f"g.yaml: {key} {bad}"), e.value
+
+
+@pytest.mark.parametrize("text, flags, said", [
+    ("device: cpu\nexecutor: {name: slurm, gpus: 1}\n", {}, "grid.yaml: device cpu with slurm_gpus 1: jobs given GPUs"),
+    ("device: cpu\n", {"executor": "slurm", "slurm_gpus": 1}, "grid.yaml: device cpu with --slurm-gpus 1: jobs given"),
+    ("executor: {name: slurm, gpus: 1}\n", {"device": "cpu"}, "--device cpu with grid.yaml: slurm_gpus 1: jobs given"),
+    ("executor: {name: slurm, gpus: 2}\ndevice: cuda\n", {}, "grid.yaml: slurm_gpus 2: each SLURM job trains one run"),
+    ("executor: {name: slurm, gpus: -1}\n", {}, "grid.yaml: slurm_gpus must be at least 0, got -1"),
+    ("executor: ray\n", {}, "grid.yaml: executor ray with --device auto: the runs would be planned"),
+    ("device: auto\n", {"executor": "ray"}, "--executor ray with grid.yaml: device auto: the runs would be planned"),
+])
+def test_a_config_files_device_and_executor_conflict_is_named_by_the_file(text, flags, said, tmp_path):
+    """``device: cpu`` with ``executor: {name: slurm, gpus: 1}`` in a config file was refused as '--device cpu with
+    --slurm-gpus 1: …', two flags never given (``executor: ray`` as '--executor ray with --device auto'): each value is
+    named where it was given, the file once where it gave both."""
+    from benchmark.config import device_type_for
+
+    with pytest.raises(UserError) as e:
+        device_type_for(_grid(tmp_path, text, **flags).resolved(), local=False)
+    assert str(e.value).startswith(said), e.value
