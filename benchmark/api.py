@@ -97,4 +97,4 @@ def report(out: str | Path = "results", **options) -> dict[str, Path]:
     store.check_foreign()  # the report writes next to runs/: never over files it did not write
     # asked for by name: a typo is an error, not a report without ▲/▼ marks (checked on the table the report reads)
     flag = "baseline" if "baseline" in options else None
-    return write_report(store, html=html, **kwargs, baseline_flag=flag)
+    return write_report(store, html=html, **kwargs, baseline_flag=flag, where_name="where")

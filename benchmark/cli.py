@@ -1135,7 +1135,8 @@ MAX_BOOT = 100_000
 def _report_kwargs(args) -> dict:
     return report_options(baseline=args.baseline, alpha=args.alpha, n_boot=args.bootstrap, formats=args.formats,
                           visual=not args.no_visual, where=args.where,
-                          names={"alpha": "--alpha", "n_boot": "--bootstrap", "formats": "--formats"})
+                          names={"alpha": "--alpha", "n_boot": "--bootstrap", "formats": "--formats",
+                                 "where": "--where"})
 
 
 def report_options(*, baseline: str = "l1", alpha: float = 0.05, n_boot: int = 1000, formats=("png", "pdf"),
@@ -1179,7 +1180,7 @@ def report_options(*, baseline: str = "l1", alpha: float = 0.05, n_boot: int = 1
     elif isinstance(where, str):
         where = [where]
     return dict(baseline=baseline, alpha=alpha, n_boot=n_boot, formats=tuple(dict.fromkeys(["png", *formats])),
-                visual=visual, where=parse_where(where))
+                visual=visual, where=parse_where(where, name("where")))
 
 
 def _hint(command: str, out) -> str:

@@ -244,3 +244,31 @@ def test_a_config_files_device_and_executor_conflict_is_named_by_the_file(text, 
     with pytest.raises(UserError) as e:
         device_type_for(_grid(tmp_path, text, **flags).resolved(), local=False)
     assert str(e.value).startswith(said), e.value
+
+
+@pytest.mark.parametrize("where, said", [
+    ("iterations", "where 'iterations': expected FIELD=VALUE"),
+    (["crop=48", "crop=64"], "where crop is given twice (48 and 64)"),
+    ("iteration=150", "where iteration: no such setting field; did you mean iterations?"),
+    ("sr4.scale=4", "where sr4.scale: no task 'sr4' in these results"),
+])
+def test_api_report_names_its_where_keyword_not_the_flag(where, said, tmp_path):
+    """``api.report(where=…)`` was refused as '--where …', a flag of a command never run, where its other keywords are
+    named as written (``alpha must be in (0, 1)``, ``baseline 'l3' is not a loss …``): ``where`` too, and
+    ``plbench report --where`` as before."""
+    from benchmark import api, cli
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0, "l2": 0.1}, seeds=(0, 1), metrics=("psnr",), n_images=2,
+                        budget_check=False)
+    with pytest.raises(UserError) as e:
+        api.report(store.root, visual=False, where=where)
+    assert str(e.value).startswith(said), e.value
+    args = cli.build_parser().parse_args(["report", "--out", str(store.root), "--where",
+                                          *([where] if isinstance(where, str) else where)])
+    with pytest.raises(UserError) as e:
+        kwargs = cli._report_kwargs(args)
+        from benchmark.report import write_report
+
+        write_report(store, **kwargs)
+    assert str(e.value).startswith("--" + said), e.value
