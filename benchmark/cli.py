@@ -733,8 +733,10 @@ def cmd_run(args) -> int:
         check_metric_names(s.metrics)
     with s.blamed("tasks"):  # a typo before the --out folder: fixed that, the next try said the typo
         _check_task_names(s.tasks)
-    with s.blamed("losses"), ResultsStore(s.out).naming_file_losses():  # a loss this store holds runs of, from a
-        _check_loss_and_net_names(s.loss_files, s.losses)                # file not given now
+    with ResultsStore(s.out).naming_file_losses():  # a loss this store holds runs of, from a file not given now
+        _check_loss_and_net_names(s.loss_files, ())  # a loss file's error names that file, not the grid's losses'
+        with s.blamed("losses"):
+            _check_loss_and_net_names((), s.losses)
     with s.blamed("net"):
         _check_loss_and_net_names((), (), s.net)
     check_logger(s.logger)

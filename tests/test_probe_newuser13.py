@@ -272,3 +272,19 @@ def test_api_report_names_its_where_keyword_not_the_flag(where, said, tmp_path):
 
         write_report(store, **kwargs)
     assert str(e.value).startswith("--" + said), e.value
+
+
+def test_a_broken_loss_file_flag_is_not_blamed_on_the_config_files_losses(tmp_path, capsys):
+    """``--config a.yaml --loss-file broken.py``, where a.yaml names ``losses: [l1]``, was refused as 'a.yaml: broken.py
+    failed to import: …': the loss file's own error was prefixed with the file that gave the losses. It names the loss
+    file alone; a misspelt loss in a.yaml still names a.yaml."""
+    from benchmark import cli
+
+    (tmp_path / "a.yaml").write_text("losses: [l1]\n")
+    (tmp_path / "broken.py").write_text("import nonexistent_module_of_a_user\n")
+    argv = ["run", "--config", str(tmp_path / "a.yaml"), "--dry-run", "--out", str(tmp_path / "r")]
+    assert cli.main([*argv, "--loss-file", str(tmp_path / "broken.py")]) == 2
+    assert capsys.readouterr().err.strip().startswith("error: broken.py failed to import")
+    (tmp_path / "a.yaml").write_text("losses: [l11]\n")
+    assert cli.main(argv) == 2
+    assert capsys.readouterr().err.strip().startswith("error: a.yaml: unknown loss 'l11'")
