@@ -47,7 +47,7 @@ def run(config: str | Path | None = None, *, report: bool = True, progress: bool
                                              recorded=ResultsStore(s.out).recorded_losses())
     from benchmark.loggers import check_logger
 
-    check_logger(s.logger)
+    check_logger(s.logger, setting=s.named("logger"))
     store = ResultsStore(s.out)
     store.ensure_writable()
     dev = str(resolve_device(device)) if s.executor == "local" else device

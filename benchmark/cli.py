@@ -739,7 +739,7 @@ def cmd_run(args) -> int:
             _check_loss_and_net_names((), s.losses)
     with s.blamed("net"):
         _check_loss_and_net_names((), (), s.net)
-    check_logger(s.logger)
+    check_logger(s.logger, setting=s.named("logger"))
     executor_options(s)  # also for --dry-run: it estimated `--workers two`, which the run then refused
     check_numbers(s)  # `--lr -1`: before the folder, as the names (after the executor's own words for its flags)
     try:

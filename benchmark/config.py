@@ -1391,8 +1391,9 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
     if spec.backbone_weights is not None and s.backbone_weights not in ("random", "pretrained", "auto", "none") \
             and not any(takes_weights(ls) for ls in loss_specs):  # checked by no loss: a typo would pass unseen
         logging.getLogger(__name__).warning(
-            "--backbone-weights %s: no loss of this grid takes backbone weights, so it is not used or checked%s",
-            s.backbone_weights, did_you_mean(s.backbone_weights, ["random", "pretrained", "auto", "none"]))
+            "%s %s: no loss of this grid takes backbone weights, so it is not used or checked%s",
+            s.named("backbone_weights"), s.backbone_weights,
+            did_you_mean(s.backbone_weights, ["random", "pretrained", "auto", "none"]))
     dtype = device_type_for(s, local)
     built_tasks = {}
     for t in tasks:

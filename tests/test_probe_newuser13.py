@@ -288,3 +288,27 @@ def test_a_broken_loss_file_flag_is_not_blamed_on_the_config_files_losses(tmp_pa
     (tmp_path / "a.yaml").write_text("losses: [l11]\n")
     assert cli.main(argv) == 2
     assert capsys.readouterr().err.strip().startswith("error: a.yaml: unknown loss 'l11'")
+
+
+def test_a_config_files_logger_and_backbone_weights_are_named_by_the_file(tmp_path, caplog, capsys):
+    """``logger: mlflow`` in a config file, mlflow not installed, was refused as '--logger mlflow needs the mlflow
+    package', and ``backbone_weights: imagenett`` on a grid of pixel losses warned '--backbone-weights imagenett: no
+    loss …': flags never given. Each names the file's key, and the flag where a flag gave it."""
+    import importlib.util
+    import logging
+
+    from benchmark import cli
+    from benchmark.config import build_configs
+
+    if importlib.util.find_spec("mlflow") is None:
+        (tmp_path / "g.yaml").write_text("logger: mlflow\n")
+        for given, said in ((["--config", str(tmp_path / "g.yaml")], "g.yaml: logger"), (["--logger", "mlflow"],
+                                                                                       "--logger")):
+            assert cli.main(["run", *given, "--dry-run", "--out", str(tmp_path / "r")]) == 2
+            err = capsys.readouterr().err.strip()
+            assert err.startswith(f"error: {said} mlflow needs the mlflow package"), err
+    with caplog.at_level(logging.WARNING, logger="benchmark.config"), pytest.raises(UserError, match="not found"):
+        build_configs(_grid(tmp_path, "backbone_weights: imagenett\nlosses: [l1]\ntasks: [denoise]\n",
+                            train_data=(str(tmp_path / "none"),)))
+    said = [r.getMessage() for r in caplog.records if "no loss of this grid takes" in r.getMessage()]
+    assert said and said[0].startswith("grid.yaml: backbone_weights imagenett: no loss"), caplog.text
