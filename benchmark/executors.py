@@ -1131,7 +1131,7 @@ def parse_minutes(text: str | int | float) -> int:
     if isinstance(text, (int, float)):
         if not text > 0 or text == float("inf"):
             raise bad()
-        return max(1, int(text))
+        return _below_2_63(max(1, int(text)), text)
     s = str(text).strip()
     days = None
     if "-" in s:
@@ -1154,6 +1154,14 @@ def parse_minutes(text: str | int | float) -> int:
         minutes = parts[0] * 60 + parts[1] + (parts[2] > 0)
     if minutes < 1:
         raise bad()
+    return _below_2_63(minutes, text)
+
+
+def _below_2_63(minutes: int, text) -> int:
+    """``minutes``, refused in one line past a 64-bit integer, as ``--iterations 1e19`` is
+    (:func:`benchmark.config.check_numbers`): sbatch was handed ``--time 99999999999999999999``."""
+    if not minutes < 2**63:
+        raise UserError(f"--slurm-time must be below 2**63 minutes, got {text!r}")
     return minutes
 
 

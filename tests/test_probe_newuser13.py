@@ -312,3 +312,16 @@ def test_a_config_files_logger_and_backbone_weights_are_named_by_the_file(tmp_pa
                             train_data=(str(tmp_path / "none"),)))
     said = [r.getMessage() for r in caplog.records if "no loss of this grid takes" in r.getMessage()]
     assert said and said[0].startswith("grid.yaml: backbone_weights imagenett: no loss"), caplog.text
+
+
+@pytest.mark.parametrize("written", ["99999999999999999999", 1e19, "6405119470038039-00", "153722867280912931:00:00"])
+def test_a_slurm_time_past_64_bits_is_refused_as_every_whole_number_is(written):
+    """``--slurm-time 99999999999999999999`` (minutes; ``time: 1e19`` in a config file's executor block, days or hours
+    as large) was taken and handed to sbatch, past the 2**63 rule ``--iterations``, ``--workers``, … now keep: one
+    line before anything is planned. The largest it takes is still taken."""
+    from benchmark.config import GridSpec
+    from benchmark.executors import executor_options, parse_minutes
+
+    with pytest.raises(UserError, match=r"^--slurm-time must be below 2\*\*63 minutes, got "):
+        executor_options(GridSpec(executor="slurm", device="cpu", slurm_time=written).resolved())
+    assert parse_minutes(str(2**63 - 1)) == 2**63 - 1
