@@ -325,3 +325,26 @@ def test_a_slurm_time_past_64_bits_is_refused_as_every_whole_number_is(written):
     with pytest.raises(UserError, match=r"^--slurm-time must be below 2\*\*63 minutes, got "):
         executor_options(GridSpec(executor="slurm", device="cpu", slurm_time=written).resolved())
     assert parse_minutes(str(2**63 - 1)) == 2**63 - 1
+
+
+@pytest.mark.parametrize("block, said", [
+    ("time: soon", "g.yaml: slurm_time 'soon' is not a positive time limit"),
+    ("mem: lots", "g.yaml: slurm_mem 'lots' is not a memory size"),
+    ("cpus: 0", "g.yaml: slurm_cpus must be at least 1, got 0"),
+    ("time: 99999999999999999999", "g.yaml: slurm_time must be below 2**63 minutes"),
+])
+def test_a_config_files_slurm_options_are_named_by_the_file(block, said, tmp_path):
+    """``executor: {name: slurm, time: soon}`` in a config file was refused as '--slurm-time 'soon' is not a positive
+    time limit' (mem, cpus alike), flags never given: named by the file's setting, a flag's as before."""
+    from benchmark.config import GridSpec
+    from benchmark.executors import executor_options
+
+    (tmp_path / "g.yaml").write_text(f"device: cpu\nexecutor: {{name: slurm, {block}}}\n")
+    with pytest.raises(UserError) as e:
+        executor_options(GridSpec.from_file(tmp_path / "g.yaml").resolved())
+    assert str(e.value).startswith(said), e.value
+    key, value = block.split(": ")
+    flag = GridSpec(executor="slurm", device="cpu", **{f"slurm_{key}": int(value) if key == "cpus" else value})
+    with pytest.raises(UserError) as e:
+        executor_options(flag.resolved())
+    assert str(e.value).startswith(said.replace("g.yaml: slurm_", "--slurm-")), e.value
