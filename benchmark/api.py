@@ -48,7 +48,7 @@ def run(config: str | Path | None = None, *, report: bool = True, progress: bool
                                              recorded=ResultsStore(s.out).recorded_losses())
     from benchmark.loggers import check_logger
 
-    check_logger(s.logger)
+    check_logger(s.logger, setting=s.named("logger"))
     store = ResultsStore(s.out)
     store.ensure_writable()
     dev = str(resolve_device(device)) if s.executor == "local" else device
@@ -98,4 +98,4 @@ def report(out: str | Path = "results", **options) -> dict[str, Path]:
     store.check_foreign()  # the report writes next to runs/: never over files it did not write
     # asked for by name: a typo is an error, not a report without ▲/▼ marks (checked on the table the report reads)
     flag = "baseline" if "baseline" in options else None
-    return write_report(store, html=html, **kwargs, baseline_flag=flag)
+    return write_report(store, html=html, **kwargs, baseline_flag=flag, where_name="where")

@@ -738,11 +738,13 @@ def cmd_run(args) -> int:
         check_metric_names(s.metrics)
     with s.blamed("tasks"):  # a typo before the --out folder: fixed that, the next try said the typo
         _check_task_names(s.tasks)
-    with s.blamed("losses"), ResultsStore(s.out).naming_file_losses():  # a loss this store holds runs of, from a
-        _check_loss_and_net_names(s.loss_files, s.losses)                # file not given now
+    with ResultsStore(s.out).naming_file_losses():  # a loss this store holds runs of, from a file not given now
+        _check_loss_and_net_names(s.loss_files, ())  # a loss file's error names that file, not the grid's losses'
+        with s.blamed("losses"):
+            _check_loss_and_net_names((), s.losses)
     with s.blamed("net"):
         _check_loss_and_net_names((), (), s.net)
-    check_logger(s.logger)
+    check_logger(s.logger, setting=s.named("logger"))
     executor_options(s)  # also for --dry-run: it estimated `--workers two`, which the run then refused
     check_numbers(s)  # `--lr -1`: before the folder, as the names (after the executor's own words for its flags)
     try:
@@ -1149,7 +1151,8 @@ MAX_BOOT = 100_000
 def _report_kwargs(args) -> dict:
     return report_options(baseline=args.baseline, alpha=args.alpha, n_boot=args.bootstrap, formats=args.formats,
                           visual=not args.no_visual, where=args.where,
-                          names={"alpha": "--alpha", "n_boot": "--bootstrap", "formats": "--formats"})
+                          names={"alpha": "--alpha", "n_boot": "--bootstrap", "formats": "--formats",
+                                 "where": "--where"})
 
 
 def report_options(*, baseline: str = "l1", alpha: float = 0.05, n_boot: int = 1000, formats=("png", "pdf"),
@@ -1193,7 +1196,7 @@ def report_options(*, baseline: str = "l1", alpha: float = 0.05, n_boot: int = 1
     elif isinstance(where, str):
         where = [where]
     return dict(baseline=baseline, alpha=alpha, n_boot=n_boot, formats=tuple(dict.fromkeys(["png", *formats])),
-                visual=visual, where=parse_where(where))
+                visual=visual, where=parse_where(where, name("where")))
 
 
 def _hint(command: str, out) -> str:

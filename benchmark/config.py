@@ -1018,6 +1018,15 @@ def check_numbers(s) -> None:
         v = getattr(s, name)
         if v is not None and not v < 2**63:
             raise UserError(f"{s.named(name)} must be below 2**63, got {v}")
+    if s.workers not in (None, "auto"):  # a string ('2', '1e19': a flag's words); not a number: executor_options
+        from benchmark.params import whole_number
+
+        try:
+            workers = whole_number(s.workers)
+        except ValueError:
+            workers = None
+        if workers is not None and not workers < 2**63:
+            raise UserError(f"{s.named('workers')} must be below 2**63, got {workers}")
     for seed in s.seeds or ():
         if not 0 <= seed < 2**63:
             raise UserError(f"{s.named('seeds')}: {seed} is out of range (a seed is in [0, 2**63))")
@@ -1255,23 +1264,32 @@ def parse_task_params(items) -> tuple:
     return tuple(sorted((t, freeze_params(kv)) for t, kv in params.items()))
 
 
-def _slurm_device_type(device: str, gpus: int) -> str:
+def _two_settings(spec: GridSpec, a: str, va, b: str, vb) -> str:
+    """Two settings a message names together, each where it was given (:meth:`GridSpec.named`), a config file
+    once where it gave both: ``--device cpu with --slurm-gpus 1``, ``grid.yaml: device cpu with slurm_gpus 1``."""
+    first, second, source = spec.named(a), spec.named(b), dict(spec.origins).get(a)
+    if source:
+        second = second.removeprefix(f"{source}: ")
+    return f"{first} {va} with {second} {vb}"
+
+
+def _slurm_device_type(spec: GridSpec, device: str, gpus: int) -> str:
     """What ``--slurm-gpus N`` makes SLURM jobs train on, refusing in one line a count that contradicts
     an explicit ``--device`` (the runs were planned for one device and trained on the other, or
     GPU-less jobs sent to train on cuda) or that leaves GPUs idle (a job trains one run at a time,
-    on ``cuda:0``: :func:`benchmark.executors.execute_slurm`)."""
+    on ``cuda:0``: :func:`benchmark.executors.execute_slurm`); each setting named where ``spec`` was given it."""
     if gpus < 0:
-        raise UserError(f"--slurm-gpus must be at least 0, got {gpus}")
+        raise UserError(f"{spec.named('slurm_gpus')} must be at least 0, got {gpus}")
     want = "cuda" if gpus > 0 else "cpu"
     asked = None if device == "auto" else ("cuda" if device.startswith("cuda") else "cpu")
     if asked is not None and asked != want:
-        raise UserError(f"--device {device} with --slurm-gpus {gpus}: " + (
+        raise UserError(f"{_two_settings(spec, 'device', device, 'slurm_gpus', gpus)}: " + (
             "jobs without a GPU cannot train on cuda; pass --slurm-gpus 1 or --device cpu" if want == "cpu" else
             "jobs given GPUs would train on them, not on the CPU; pass --slurm-gpus 0 or --device cuda"))
     if gpus > 1:
-        raise UserError(f"--slurm-gpus {gpus}: each SLURM job trains one run at a time on one GPU, so {gpus - 1} of "
-                        f"its {gpus} GPUs would sit idle; pass --slurm-gpus 1 (jobs run side by side: one per run, or "
-                        "N shard jobs with --workers N)")
+        raise UserError(f"{spec.named('slurm_gpus')} {gpus}: each SLURM job trains one run at a time on one GPU, so "
+                        f"{gpus - 1} of its {gpus} GPUs would sit idle; pass --slurm-gpus 1 (jobs run side by side: "
+                        "one per run, or N shard jobs with --workers N)")
     return want
 
 
@@ -1292,11 +1310,11 @@ def device_type_for(spec: GridSpec, local: bool = True) -> str:
         with spec.blamed("device"):
             return resolve_device(device).type
     if spec.executor == "slurm" and spec.slurm_gpus is not None:
-        return _slurm_device_type(device, spec.slurm_gpus)
+        return _slurm_device_type(spec, device, spec.slurm_gpus)
     if device == "auto":  # this machine's device says nothing of the workers' (a GPU-less head node)
-        raise UserError(f"--executor {spec.executor} with --device auto: the runs would be planned for this "
-                        f"machine's device ({'cuda' if torch.cuda.is_available() else 'cpu'}), not the workers'; "
-                        "pass --device cuda or --device cpu"
+        raise UserError(f"{_two_settings(spec, 'executor', spec.executor, 'device', 'auto')}: the runs would be "
+                        f"planned for this machine's device ({'cuda' if torch.cuda.is_available() else 'cpu'}), not "
+                        "the workers'; pass --device cuda or --device cpu"
                         + (" (or --slurm-gpus N)" if spec.executor == "slurm" else ""))
     return "cuda" if device.startswith("cuda") else "cpu"
 
@@ -1378,8 +1396,9 @@ def build_configs(spec: GridSpec, data=None, local: bool = True,
     if spec.backbone_weights is not None and s.backbone_weights not in ("random", "pretrained", "auto", "none") \
             and not any(takes_weights(ls) for ls in loss_specs):  # checked by no loss: a typo would pass unseen
         logging.getLogger(__name__).warning(
-            "--backbone-weights %s: no loss of this grid takes backbone weights, so it is not used or checked%s",
-            s.backbone_weights, did_you_mean(s.backbone_weights, ["random", "pretrained", "auto", "none"]))
+            "%s %s: no loss of this grid takes backbone weights, so it is not used or checked%s",
+            s.named("backbone_weights"), s.backbone_weights,
+            did_you_mean(s.backbone_weights, ["random", "pretrained", "auto", "none"]))
     dtype = device_type_for(s, local)
     built_tasks = {}
     for t in tasks:

@@ -1174,13 +1174,14 @@ def _units(configs: list, slots: int, split: str, store_root, metrics, device, c
 # --------------------------------------------------------------------------------------------
 # slurm (submitit)
 # --------------------------------------------------------------------------------------------
-def parse_minutes(text: str | int | float) -> int:
+def parse_minutes(text: str | int | float, setting: str = "--slurm-time") -> int:
     """A SLURM time limit → whole minutes, in every format ``sbatch --time`` reads: ``MM``
     (``90``), ``MM:SS`` (``45:00``), ``HH:MM:SS`` (``1:30:00``), ``D-HH`` (``2-12``: 60 h),
     ``D-HH:MM`` and ``D-HH:MM:SS``; seconds round up. Anything else, or a limit that is not
-    positive (SLURM's ``0`` means none, which a requeued job cannot rely on), is one line."""
+    positive (SLURM's ``0`` means none, which a requeued job cannot rely on), is one line naming ``setting``
+    (``grid.yaml: slurm_time`` where a config file gave it: :meth:`benchmark.config.GridSpec.named`)."""
     def bad() -> UserError:
-        return UserError(f"--slurm-time {text!r} is not a positive time limit: use minutes, [D-]HH:MM:SS or D-HH "
+        return UserError(f"{setting} {text!r} is not a positive time limit: use minutes, [D-]HH:MM:SS or D-HH "
                          "(e.g. 90, 8:00:00, 2-12)")
 
     if isinstance(text, bool):
@@ -1188,7 +1189,7 @@ def parse_minutes(text: str | int | float) -> int:
     if isinstance(text, (int, float)):
         if not text > 0 or text == float("inf"):
             raise bad()
-        return max(1, int(text))
+        return _below_2_63(max(1, int(text)), text, setting)
     s = str(text).strip()
     days = None
     if "-" in s:
@@ -1211,31 +1212,42 @@ def parse_minutes(text: str | int | float) -> int:
         minutes = parts[0] * 60 + parts[1] + (parts[2] > 0)
     if minutes < 1:
         raise bad()
+    return _below_2_63(minutes, text, setting)
+
+
+def _below_2_63(minutes: int, text, setting: str) -> int:
+    """``minutes``, refused in one line past a 64-bit integer, as ``--iterations 1e19`` is
+    (:func:`benchmark.config.check_numbers`): sbatch was handed ``--time 99999999999999999999``."""
+    if not minutes < 2**63:
+        raise UserError(f"{setting} must be below 2**63 minutes, got {text!r}")
     return minutes
 
 
-def check_slurm_options(time, mem, cpus_per_task, cluster: str | None = None) -> None:
+def check_slurm_options(time, mem, cpus_per_task, cluster: str | None = None, named=None) -> None:
     """Refuse in one line a SLURM time limit, memory size, core count or submitit backend that the submission cannot
     use: checked by :func:`executor_options` (``run`` and its ``--dry-run``, before any data is read) and by
-    :func:`execute_slurm`."""
+    :func:`execute_slurm`. ``named``: a grid's :meth:`~benchmark.config.GridSpec.named` (each named where it was
+    given: ``grid.yaml: slurm_time``); else the flags."""
+    named = named or (lambda key: "--" + key.replace("_", "-"))
     if cluster not in (None, "slurm", "local", "debug"):
         from benchmark.errors import did_you_mean
 
-        raise UserError(f"--submitit-cluster must be slurm, local or debug, got {cluster!r}"
+        raise UserError(f"{named('submitit_cluster')} must be slurm, local or debug, got {cluster!r}"
                         + did_you_mean(str(cluster), ("slurm", "local", "debug")))
     if cpus_per_task is not None and cpus_per_task < 1:
-        raise UserError(f"--slurm-cpus must be at least 1, got {cpus_per_task}")
-    parse_minutes(time)
+        raise UserError(f"{named('slurm_cpus')} must be at least 1, got {cpus_per_task}")
+    parse_minutes(time, named("slurm_time"))
     if mem is not None:
-        parse_mem_gb(mem)
+        parse_mem_gb(mem, named("slurm_mem"))
 
 
-def parse_mem_gb(text: str | int | float) -> float:
-    """``"32G"``, ``"32GB"``, ``"500M"``, ``32`` (GB) → GB; a size that is not positive and finite is one line."""
+def parse_mem_gb(text: str | int | float, setting: str = "--slurm-mem") -> float:
+    """``"32G"``, ``"32GB"``, ``"500M"``, ``32`` (GB) → GB; a size that is not positive and finite is one line naming
+    ``setting`` (as :func:`parse_minutes`')."""
     import math
 
     def bad() -> UserError:
-        return UserError(f"--slurm-mem {text!r} is not a memory size: use e.g. 32G or 500M")
+        return UserError(f"{setting} {text!r} is not a memory size: use e.g. 32G or 500M")
 
     if isinstance(text, bool):
         raise bad()
@@ -1457,18 +1469,20 @@ def executor_options(s) -> dict:
         try:
             workers = whole_number(workers)  # `--workers 2e0`: 2, as `workers: 2e0` in a config file
         except ValueError:
-            raise UserError(f"--workers must be a number or auto, got {workers!r}") from None
+            raise UserError(f"{s.named('workers')} must be a number or auto, got {workers!r}") from None
         if workers < 1:
-            raise UserError(f"--workers must be at least 1, got {workers}")
+            raise UserError(f"{s.named('workers')} must be at least 1, got {workers}")
+        if not workers < 2**63:  # as --iterations 1e19 (benchmark.config.check_numbers)
+            raise UserError(f"{s.named('workers')} must be below 2**63, got {workers}")
     if s.workers_per_gpu < 1:
-        raise UserError(f"--workers-per-gpu must be at least 1, got {s.workers_per_gpu}")
+        raise UserError(f"{s.named('workers_per_gpu')} must be at least 1, got {s.workers_per_gpu}")
     opts = dict(workers=workers, workers_per_gpu=s.workers_per_gpu, stall_s=s.stall_timeout)
     if s.executor == "local":
         opts["workers"] = 1 if workers is None else workers
     elif s.executor == "ray":
         opts["ray_address"] = s.ray_address
     elif s.executor == "slurm":  # one job per run unless --workers N asks for N shard jobs
-        check_slurm_options(s.slurm_time, s.slurm_mem, s.slurm_cpus, s.submitit_cluster)  # before planning
+        check_slurm_options(s.slurm_time, s.slurm_mem, s.slurm_cpus, s.submitit_cluster, s.named)  # before planning
         opts.update(cluster=s.submitit_cluster, partition=s.slurm_partition, gpus=s.slurm_gpus,
                     time=s.slurm_time, mem=s.slurm_mem, cpus_per_task=s.slurm_cpus,
                     split="run" if workers in (None, "auto") else "shard")

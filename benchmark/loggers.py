@@ -35,13 +35,14 @@ log = logging.getLogger(__name__)
 CURVE_FIELDS = ["iteration", "seconds", "loss", "lr"]
 
 
-def check_logger(kind: str, source: str = "", installed: bool = True) -> None:
+def check_logger(kind: str, source: str = "", installed: bool = True, setting: str = "--logger") -> None:
     """Refuse an unknown logger (the close one named; ``source``, a config file, too when given), or, ``installed``,
     a chosen optional one whose package is not installed: a config file is read with ``installed=False``, as a flag
-    may still override its logger (``--logger none`` over a saved grid's ``logger: mlflow``)."""
+    may still override its logger (``--logger none`` over a saved grid's ``logger: mlflow``). ``setting`` names
+    where it was given (:meth:`benchmark.config.GridSpec.named`: ``grid.yaml: logger``)."""
     check_logger_name(kind, source)
     if installed and kind in ("wandb", "mlflow") and importlib.util.find_spec(kind) is None:
-        raise UserError(f"--logger {kind} needs the {kind} package: pip install 'perceptual-loss-bench[{kind}]'")
+        raise UserError(f"{setting} {kind} needs the {kind} package: pip install 'perceptual-loss-bench[{kind}]'")
 
 
 def _row_ok(row: dict) -> bool:

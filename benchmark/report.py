@@ -430,8 +430,10 @@ def _header(path: Path) -> list[str]:
 def write_report(store: ResultsStore, *, baseline: str = "l1", alpha: float = 0.05, n_boot: int = 1000,
                  formats=("png", "pdf"), visual: bool = True, html: bool = True, where: dict | None = None,
                  keep: set[str] | None = None, hint: str = "plbench report",
-                 baseline_flag: str | None = None) -> dict[str, Path]:
+                 baseline_flag: str | None = None, where_name: str = "--where") -> dict[str, Path]:
     """Derive every output listed in the module docstring; returns {kind: written path}.
+
+    ``where_name``: how a ``where`` field the results lack is named (``where`` from :func:`benchmark.api.report`).
 
     ``baseline_flag``: ``baseline`` is a user's spelling (a loss in any spelling, or a row's label), resolved
     against the table read here (:func:`resolve_baseline`; a typo is a one-line error naming this flag, before
@@ -444,12 +446,13 @@ def write_report(store: ResultsStore, *, baseline: str = "l1", alpha: float = 0.
     mix their outputs."""
     with store.report_lock():
         return _write_report(store, baseline=baseline, alpha=alpha, n_boot=n_boot, formats=formats, visual=visual,
-                             html=html, where=where, keep=keep, hint=hint, baseline_flag=baseline_flag)
+                             html=html, where=where, keep=keep, hint=hint, baseline_flag=baseline_flag,
+                             where_name=where_name)
 
 
 def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: int, formats, visual: bool,
                   html: bool, where: dict | None, keep: set[str] | None, hint: str,
-                  baseline_flag: str | None = None) -> dict[str, Path]:
+                  baseline_flag: str | None = None, where_name: str = "--where") -> dict[str, Path]:
     """:func:`write_report`'s work, with the store's report lock held."""
     from benchmark import export
     from benchmark.errors import UserError
@@ -461,7 +464,7 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
         baseline = resolve_baseline(store, baseline, flag=baseline_flag, table=full)
     metas_all = store.metas()
     try:
-        chosen = select(full, where=where, keep=keep, hint=hint)
+        chosen = select(full, where=where, keep=keep, hint=hint, where_name=where_name)
     except UserError:  # --where chose a setting whose every run diverged or failed: its lost runs are its report
         scored = settings_of(full)  # refused for another reason (several settings, a typo): that refusal stands
         if not where or any(_matches(t, st, where) for t, st in zip(scored["task"], scored["setting"])) or not any(

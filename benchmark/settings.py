@@ -56,16 +56,17 @@ def _by_value(text: str) -> tuple:
         return (1, 0.0, text)
 
 
-def parse_where(items) -> dict[str, str]:
-    """``["iterations=300", "denoise.sigma=0.1"]`` → ``{"iterations": "300", "denoise.sigma": "0.1"}``."""
+def parse_where(items, name: str = "--where") -> dict[str, str]:
+    """``["iterations=300", "denoise.sigma=0.1"]`` → ``{"iterations": "300", "denoise.sigma": "0.1"}``; ``name``: how
+    an error names them, as the caller's user gave them (``where`` in :func:`benchmark.api.report`)."""
     out = {}
     for item in items or ():
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise UserError(f"--where {item!r}: expected FIELD=VALUE, e.g. iterations=300 or denoise.sigma=0.1")
+            raise UserError(f"{name} {item!r}: expected FIELD=VALUE, e.g. iterations=300 or denoise.sigma=0.1")
         key, value = key.strip(), value.strip()
         if key in out and out[key] != value:
-            raise UserError(f"--where {key} is given twice ({out[key]} and {value}): a run has one value; "
+            raise UserError(f"{name} {key} is given twice ({out[key]} and {value}): a run has one value; "
                             "give it once")
         out[key] = value
     return out
@@ -133,16 +134,17 @@ def _trains(setting: dict, crop: str) -> bool:
         return False
 
 
-def check_where(st: pd.DataFrame, where: dict[str, str]) -> None:
+def check_where(st: pd.DataFrame, where: dict[str, str], where_name: str = "--where") -> None:
     """One line for a ``--where`` field that no setting in ``st`` (:func:`settings_of`) has, and for a
     ``TASK.PARAM=VALUE`` that names no task, no parameter or no value of it: a typo must not silently
-    keep every task, or drop one. Tables without recorded settings are not checked."""
+    keep every task, or drop one. Tables without recorded settings are not checked. ``where_name``:
+    :func:`parse_where`'s ``name``."""
     if st.empty or not all(st["setting"].map(bool)):
         return
     unknown = sorted(k for k in where if "." not in k and not any(k in s for s in st["setting"]))
     if unknown:
         fields = sorted({k for s in st["setting"] for k in s if k not in PER_TASK})
-        raise UserError(f"--where {unknown[0]}: no such setting field{did_you_mean(unknown[0], fields)} "
+        raise UserError(f"{where_name} {unknown[0]}: no such setting field{did_you_mean(unknown[0], fields)} "
                         f"(fields: {', '.join(fields)}; "
                         "task parameters as TASK.PARAM)")
     tasks = sorted(set(st["task"]))
@@ -151,17 +153,17 @@ def check_where(st: pd.DataFrame, where: dict[str, str]) -> None:
             continue
         task, name = key.split(".", 1)
         if task not in tasks:
-            raise UserError(f"--where {key}: no task {task!r} in these results{did_you_mean(task, tasks)} "
+            raise UserError(f"{where_name} {key}: no task {task!r} in these results{did_you_mean(task, tasks)} "
                             f"(tasks: {', '.join(tasks)})")
         params = [s.get("task_params") or {} for t, s in zip(st["task"], st["setting"]) if t == task]
         values = [v for v in (_param(task, p, name) for p in params) if v is not _NO_PARAM]
         if not values:
             have = sorted({k for p in params for k in p})
-            raise UserError(f"--where {key}: {task} has no parameter {name!r}{did_you_mean(name, have)} "
+            raise UserError(f"{where_name} {key}: {task} has no parameter {name!r}{did_you_mean(name, have)} "
                             f"(parameters: {', '.join(have) or 'none'})")
         if not any(_equal(v, wanted) for v in values):
             values = sorted({_fmt(v) for v in values})
-            raise UserError(f"--where {key}={wanted}: no {task} runs have {name} {wanted} "
+            raise UserError(f"{where_name} {key}={wanted}: no {task} runs have {name} {wanted} "
                             f"(they have {' | '.join(values)})")
 
 
@@ -346,8 +348,9 @@ def _one_crop(settings: list[dict]) -> dict:
 
 
 def select(table: pd.DataFrame, where: dict[str, str] | None = None, keep: set[str] | None = None,
-           hint: str = "plbench report") -> Selection:
-    """Keep one setting (see the module docstring); ``keep``: setting JSON strings to keep (a grid's own).
+           hint: str = "plbench report", where_name: str = "--where") -> Selection:
+    """Keep one setting (see the module docstring); ``keep``: setting JSON strings to keep (a grid's own);
+    ``where_name``: how a ``where`` typo is named (:func:`check_where`).
 
     Raises :class:`UserError` (one line) when the rows left hold several settings, or none."""
     where = where or {}
@@ -357,7 +360,7 @@ def select(table: pd.DataFrame, where: dict[str, str] | None = None, keep: set[s
         st = st[st["key"].isin(keep)]
     before = st
     if where:
-        check_where(st, where)
+        check_where(st, where, where_name)
         # a task with runs recorded at the crop asked (sr4's crop-42 runs stored before Task.train_crop): those alone
         exact = {t for t, s in zip(st["task"], st["setting"])
                  if "crop" in where and _equal(s.get("crop"), where["crop"])}

@@ -20,7 +20,7 @@ def field(tmp_path_factory):
     ({"formats": ("png", "jpg")}, r"^formats: 'jpg' is not one of png, pdf, svg"),  # was accepted
     ({"formats": "spg"}, r"^formats: 'spg' is not one of png, pdf, svg; did you mean svg\?"),  # was "Format 's'"
     ({"baseline": "l3"}, r"^baseline 'l3' is not a loss of these results; did you mean"),  # was a report, no ▲/▼
-    ({"where": "iteration=150"}, r"^--where iteration: no such setting field; did you mean iterations\?"),
+    ({"where": "iteration=150"}, r"^where iteration: no such setting field; did you mean iterations\?"),
 ])
 def test_api_report_refuses_what_plbench_report_refuses(field, kw, msg):
     """``api.report`` took any ``alpha`` (5, meant as 5 %, made every pair "significant"), ``n_boot=0`` (an

@@ -197,3 +197,154 @@ def test_an_empty_profile_is_refused_not_read_as_quick(tmp_path, capsys):
     with pytest.raises(UserError, match=r"^g\.yaml: unknown profile ''"):
         GridSpec.from_file(tmp_path / "g.yaml").resolved()
     assert GridSpec().resolved().profile == "quick"
+
+
+@pytest.mark.parametrize("written", ["1e19", "10000000000000000000"])
+def test_workers_past_64_bits_is_refused_as_every_whole_number_is(written, tmp_path):
+    """``--workers 1e19`` (and ``workers: 1e19`` in a config file) was taken — the 2**63 rule of ``--iterations``,
+    ``--crop``, … left it out — and ``workers: 0`` in a file was refused as '--workers must be at least 1', a flag
+    never given. One rule, each source named."""
+    from benchmark.config import GridSpec
+    from benchmark.executors import executor_options
+
+    said = f"workers must be below 2**63, got {10**19}"
+    with pytest.raises(UserError) as e:
+        executor_options(GridSpec(workers=written).resolved())
+    assert str(e.value) == f"--{said}"
+    (tmp_path / "g.yaml").write_text(f"workers: {written}\n")
+    with pytest.raises(UserError) as e:
+        GridSpec.from_file(tmp_path / "g.yaml")
+    assert str(e.value) == f"g.yaml: {said}"
+    with pytest.raises(UserError) as e:
+        GridSpec.from_mapping({"workers": float(written)}, "api.run()")
+    assert str(e.value) == f"api.run(): {said}"
+    assert executor_options(GridSpec(workers=str(2**63 - 1)).resolved())["workers"] == 2**63 - 1
+    for key, value, bad in (("workers", 0, "must be at least 1, got 0"), ("workers", "two", "must be a number or auto"),
+                            ("workers_per_gpu", 0, "must be")):
+        with pytest.raises(UserError) as e:
+            executor_options(GridSpec.from_mapping({key: value}, "g.yaml").resolved())
+        assert str(e.value).startswith(f"g.yaml: {key} {bad}"), e.value
+
+
+@pytest.mark.parametrize("text, flags, said", [
+    ("device: cpu\nexecutor: {name: slurm, gpus: 1}\n", {}, "grid.yaml: device cpu with slurm_gpus 1: jobs given GPUs"),
+    ("device: cpu\n", {"executor": "slurm", "slurm_gpus": 1}, "grid.yaml: device cpu with --slurm-gpus 1: jobs given"),
+    ("executor: {name: slurm, gpus: 1}\n", {"device": "cpu"}, "--device cpu with grid.yaml: slurm_gpus 1: jobs given"),
+    ("executor: {name: slurm, gpus: 2}\ndevice: cuda\n", {}, "grid.yaml: slurm_gpus 2: each SLURM job trains one run"),
+    ("executor: {name: slurm, gpus: -1}\n", {}, "grid.yaml: slurm_gpus must be at least 0, got -1"),
+    ("executor: ray\n", {}, "grid.yaml: executor ray with --device auto: the runs would be planned"),
+    ("device: auto\n", {"executor": "ray"}, "--executor ray with grid.yaml: device auto: the runs would be planned"),
+])
+def test_a_config_files_device_and_executor_conflict_is_named_by_the_file(text, flags, said, tmp_path):
+    """``device: cpu`` with ``executor: {name: slurm, gpus: 1}`` in a config file was refused as '--device cpu with
+    --slurm-gpus 1: …', two flags never given (``executor: ray`` as '--executor ray with --device auto'): each value is
+    named where it was given, the file once where it gave both."""
+    from benchmark.config import device_type_for
+
+    with pytest.raises(UserError) as e:
+        device_type_for(_grid(tmp_path, text, **flags).resolved(), local=False)
+    assert str(e.value).startswith(said), e.value
+
+
+@pytest.mark.parametrize("where, said", [
+    ("iterations", "where 'iterations': expected FIELD=VALUE"),
+    (["crop=48", "crop=64"], "where crop is given twice (48 and 64)"),
+    ("iteration=150", "where iteration: no such setting field; did you mean iterations?"),
+    ("sr4.scale=4", "where sr4.scale: no task 'sr4' in these results"),
+])
+def test_api_report_names_its_where_keyword_not_the_flag(where, said, tmp_path):
+    """``api.report(where=…)`` was refused as '--where …', a flag of a command never run, where its other keywords are
+    named as written (``alpha must be in (0, 1)``, ``baseline 'l3' is not a loss …``): ``where`` too, and
+    ``plbench report --where`` as before."""
+    from benchmark import api, cli
+    from benchmark.synthetic import write_store
+
+    store = write_store(tmp_path / "r", offsets={"l1": 0.0, "l2": 0.1}, seeds=(0, 1), metrics=("psnr",), n_images=2,
+                        budget_check=False)
+    with pytest.raises(UserError) as e:
+        api.report(store.root, visual=False, where=where)
+    assert str(e.value).startswith(said), e.value
+    args = cli.build_parser().parse_args(["report", "--out", str(store.root), "--where",
+                                          *([where] if isinstance(where, str) else where)])
+    with pytest.raises(UserError) as e:
+        kwargs = cli._report_kwargs(args)
+        from benchmark.report import write_report
+
+        write_report(store, **kwargs)
+    assert str(e.value).startswith("--" + said), e.value
+
+
+def test_a_broken_loss_file_flag_is_not_blamed_on_the_config_files_losses(tmp_path, capsys):
+    """``--config a.yaml --loss-file broken.py``, where a.yaml names ``losses: [l1]``, was refused as 'a.yaml: broken.py
+    failed to import: …': the loss file's own error was prefixed with the file that gave the losses. It names the loss
+    file alone; a misspelt loss in a.yaml still names a.yaml."""
+    from benchmark import cli
+
+    (tmp_path / "a.yaml").write_text("losses: [l1]\n")
+    (tmp_path / "broken.py").write_text("import nonexistent_module_of_a_user\n")
+    argv = ["run", "--config", str(tmp_path / "a.yaml"), "--dry-run", "--out", str(tmp_path / "r")]
+    assert cli.main([*argv, "--loss-file", str(tmp_path / "broken.py")]) == 2
+    assert capsys.readouterr().err.strip().startswith("error: broken.py failed to import")
+    (tmp_path / "a.yaml").write_text("losses: [l11]\n")
+    assert cli.main(argv) == 2
+    assert capsys.readouterr().err.strip().startswith("error: a.yaml: unknown loss 'l11'")
+
+
+def test_a_config_files_logger_and_backbone_weights_are_named_by_the_file(tmp_path, caplog, capsys):
+    """``logger: mlflow`` in a config file, mlflow not installed, was refused as '--logger mlflow needs the mlflow
+    package', and ``backbone_weights: imagenett`` on a grid of pixel losses warned '--backbone-weights imagenett: no
+    loss …': flags never given. Each names the file's key, and the flag where a flag gave it."""
+    import importlib.util
+    import logging
+
+    from benchmark import cli
+    from benchmark.config import build_configs
+
+    if importlib.util.find_spec("mlflow") is None:
+        (tmp_path / "g.yaml").write_text("logger: mlflow\n")
+        for given, said in ((["--config", str(tmp_path / "g.yaml")], "g.yaml: logger"), (["--logger", "mlflow"],
+                                                                                       "--logger")):
+            assert cli.main(["run", *given, "--dry-run", "--out", str(tmp_path / "r")]) == 2
+            err = capsys.readouterr().err.strip()
+            assert err.startswith(f"error: {said} mlflow needs the mlflow package"), err
+    with caplog.at_level(logging.WARNING, logger="benchmark.config"), pytest.raises(UserError, match="not found"):
+        build_configs(_grid(tmp_path, "backbone_weights: imagenett\nlosses: [l1]\ntasks: [denoise]\n",
+                            train_data=(str(tmp_path / "none"),)))
+    said = [r.getMessage() for r in caplog.records if "no loss of this grid takes" in r.getMessage()]
+    assert said and said[0].startswith("grid.yaml: backbone_weights imagenett: no loss"), caplog.text
+
+
+@pytest.mark.parametrize("written", ["99999999999999999999", 1e19, "6405119470038039-00", "153722867280912931:00:00"])
+def test_a_slurm_time_past_64_bits_is_refused_as_every_whole_number_is(written):
+    """``--slurm-time 99999999999999999999`` (minutes; ``time: 1e19`` in a config file's executor block, days or hours
+    as large) was taken and handed to sbatch, past the 2**63 rule ``--iterations``, ``--workers``, … now keep: one
+    line before anything is planned. The largest it takes is still taken."""
+    from benchmark.config import GridSpec
+    from benchmark.executors import executor_options, parse_minutes
+
+    with pytest.raises(UserError, match=r"^--slurm-time must be below 2\*\*63 minutes, got "):
+        executor_options(GridSpec(executor="slurm", device="cpu", slurm_time=written).resolved())
+    assert parse_minutes(str(2**63 - 1)) == 2**63 - 1
+
+
+@pytest.mark.parametrize("block, said", [
+    ("time: soon", "g.yaml: slurm_time 'soon' is not a positive time limit"),
+    ("mem: lots", "g.yaml: slurm_mem 'lots' is not a memory size"),
+    ("cpus: 0", "g.yaml: slurm_cpus must be at least 1, got 0"),
+    ("time: 99999999999999999999", "g.yaml: slurm_time must be below 2**63 minutes"),
+])
+def test_a_config_files_slurm_options_are_named_by_the_file(block, said, tmp_path):
+    """``executor: {name: slurm, time: soon}`` in a config file was refused as '--slurm-time 'soon' is not a positive
+    time limit' (mem, cpus alike), flags never given: named by the file's setting, a flag's as before."""
+    from benchmark.config import GridSpec
+    from benchmark.executors import executor_options
+
+    (tmp_path / "g.yaml").write_text(f"device: cpu\nexecutor: {{name: slurm, {block}}}\n")
+    with pytest.raises(UserError) as e:
+        executor_options(GridSpec.from_file(tmp_path / "g.yaml").resolved())
+    assert str(e.value).startswith(said), e.value
+    key, value = block.split(": ")
+    flag = GridSpec(executor="slurm", device="cpu", **{f"slurm_{key}": int(value) if key == "cpus" else value})
+    with pytest.raises(UserError) as e:
+        executor_options(flag.resolved())
+    assert str(e.value).startswith(said.replace("g.yaml: slurm_", "--slurm-")), e.value
