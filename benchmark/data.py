@@ -2507,19 +2507,23 @@ def near_copy_pairs(train: list[ImageRecord], test: list[ImageRecord]) -> list[t
     return pairs
 
 
-def holdout_split(whole: list[ImageRecord], share: float, key_of=None, spec: DataSpec | None = None) -> list[bool]:
+def holdout_split(whole: list[ImageRecord], share: float, key_of=None, spec: DataSpec | None = None,
+                  groups: dict[str, str] | None = None, settled: bool = False) -> list[bool]:
     """Whether each image of ``whole`` is in the held-out ``share`` % of its source (:func:`held_out`, of its images'
     :func:`upright_hash`, ``key_of`` a record's: a cache's, so each image is hashed once). Near copies (saved again,
     resized or cut from one: :func:`near_copy_pairs`) are one image, as copies are: the split is drawn, the near copies
     it leaves across are joined to their image's group (keyed by the group's least hash), and it is drawn again, until
     none is left across; the images are compared in their keys' order, so neither file order nor names count. A source
-    of fewer than two distinct images cannot be split: a :class:`UserError` (``spec`` names it)."""
+    of fewer than two distinct images cannot be split: a :class:`UserError` (``spec`` names it). ``groups``: a dict
+    that holds, and is given, the joins (a key → an earlier key of its near copies' group; keys not joined are not in
+    it); ``settled``: those joins are a driver's final ones (:meth:`DataCache.holdouts`), the split is drawn from them
+    once and no image is compared: a worker's detectors, rounding otherwise on another machine, cannot draw another."""
     key_of = key_of or (lambda r: upright_hash(r.pixels))
     keys = [key_of(r) for r in whole]
-    group = {k: k for k in keys}  # a key → an earlier key of its near copies' group (the group's least: its root)
+    group = {} if groups is None else groups  # a key → an earlier key of its near copies' group (the least: its root)
 
     def root(k):
-        while group[k] != k:
+        while k in group:
             k = group[k]
         return k
 
@@ -2534,13 +2538,16 @@ def holdout_split(whole: list[ImageRecord], share: float, key_of=None, spec: Dat
                             "test on another source")
         test = held_out(roots, share)
         held = [h in test for h in roots]
+        if settled:
+            return held
         pairs = near_copy_pairs([whole[i] for i in order if not held[i]], [whole[i] for i in order if held[i]])
         if not pairs:
             _say_uneven_share(held, share, distinct, spec)
             return held
         for t, r in pairs:
             a, b = root(keys[where[id(t)]]), root(keys[where[id(r)]])
-            group[max(a, b)] = min(a, b)
+            if a != b:
+                group[max(a, b)] = min(a, b)
 
 
 def _say_uneven_share(held: list[bool], share: float, distinct: int, spec: DataSpec | None) -> None:
@@ -3183,6 +3190,9 @@ class DataCache:
         self._hashes: dict[int, str] = {}  # id(ImageRecord) → image_hash; the records live as long as the cache
         self._upright: dict[int, str] = {}  # id(ImageRecord) → upright_hash (a hold-out's keys)
         self._held: dict[tuple[DataSpec, float], list[bool]] = {}  # (whole source, share) → holdout_split's answer
+        #: (whole source, share) → the near copies holdout_split joined (its ``groups``): drawn here, or the driver's
+        self._joined: dict[tuple[DataSpec, float], dict[str, str]] = {}
+        self._settled: set[tuple[DataSpec, float]] = set()  # of those, the driver's (:meth:`take_holdouts`)
         self._overlaps: dict[tuple[tuple[DataSpec, ...], tuple[DataSpec, ...]], list[str]] = {}
         self._repeats: dict[DataSpec, list[str]] = {}
         self._grey: dict[DataSpec, list[str]] = {}
@@ -3191,13 +3201,37 @@ class DataCache:
         if spec not in self._images and spec.holdout:  # both parts from one decoding of their source
             source = dataclasses.replace(spec, holdout=None, max_images=None)
             whole = self.images(source)
-            if (source, spec.holdout[0]) not in self._held:  # drawn once for both parts (near copies compared)
-                self._held[source, spec.holdout[0]] = holdout_split(whole, spec.holdout[0], self._upright_hash, spec)
-            self._images[spec] = holdout_part(spec, whole, held=self._held[source, spec.holdout[0]])
+            key = source, spec.holdout[0]
+            if key not in self._held:  # drawn once for both parts (near copies compared, or the driver's joins)
+                self._held[key] = holdout_split(whole, spec.holdout[0], self._upright_hash, spec,
+                                                self._joined.setdefault(key, {}), settled=key in self._settled)
+            self._images[spec] = holdout_part(spec, whole, held=self._held[key])
         if spec not in self._images:
             self._images[spec] = load_images(spec)
             log.info("loaded %d images from %s", len(self._images[spec]), spec)
         return self._images[spec]
+
+    def holdouts(self, specs) -> tuple:
+        """The hold-outs of ``specs`` (``SOURCE[holdout=P%]``) as drawn here: ``((source, share, joins), …)``, the
+        near copies :func:`holdout_split` joined (sorted (key, key it is joined to) pairs; none: ``()``), for workers
+        to draw the same split from (:meth:`take_holdouts`) — their near-copy detectors' floating-point thresholds,
+        on another machine's maths libraries, could join a borderline pair otherwise, and train another split than
+        the run ids were planned on. Small: the keys of near copies only."""
+        out = {}
+        for spec in dict.fromkeys(specs):
+            if spec.holdout:
+                self.images(spec)
+                key = dataclasses.replace(spec, holdout=None, max_images=None), spec.holdout[0]
+                out[key] = (*key, tuple(sorted(self._joined[key].items())))
+        return tuple(out.values())
+
+    def take_holdouts(self, given) -> None:
+        """Draw the hold-outs ``given`` (:meth:`holdouts`, the driver's) from the driver's joins, comparing no images:
+        the split the grid was planned on (a source changed since is still told by the runs' fingerprints)."""
+        for source, share, joins in given:
+            if (source, share) not in self._held:
+                self._joined[source, share] = dict(joins)
+                self._settled.add((source, share))
 
     def share(self, specs) -> tuple | None:
         """Write the decoded images of ``specs`` once to an unlinked file this process keeps open, for local workers
