@@ -47,7 +47,7 @@ def test_remote_workers_train_on_the_drivers_hold_out_whatever_their_detectors_s
     test = configs[0].test_data[0]
     planned = {r.image_id for r in data.images(test)}
     # the worker's detector finds no near copy at all: drawn by it, the split is another one
-    monkeypatch.setattr(benchmark.data, "near_copy_pairs", lambda train, test: [])
+    monkeypatch.setattr(benchmark.data, "near_copy_pairs", lambda train, test, memo=None: [])
     whole = DataCache().images(DataSpec.parse(f))
     alone = {r.image_id for r, h in zip(whole, holdout_split(whole, 30.0)) if h}
     assert alone != planned
@@ -70,10 +70,52 @@ def test_a_worker_takes_the_drivers_hold_out_without_comparing_images(tmp_path, 
     assert len(given) == 1 and given[0][2]  # one source, and the near copies joined there
     assert _holdouts(data, []) == () and _holdouts(None, []) == ()
 
-    def detector(train, test):
+    def detector(train, test, memo=None):
         raise AssertionError("a worker compared images again")
 
     monkeypatch.setattr(benchmark.data, "near_copy_pairs", detector)
     worker = DataCache()
     worker.take_holdouts(given)
     assert [worker.fingerprint((p,), role) for p, role in zip(parts, ("train", "test"))] == planned
+
+
+def _frames(n: int, others: int = 10, h: int = 24, w: int = 32) -> list:
+    """``n`` video frames, each a near copy of the one before (a random walk of fine detail: the first and last far
+    apart), then ``others`` distinct photos."""
+    import torch
+
+    from benchmark.data import ImageRecord
+
+    rng = np.random.default_rng(2)
+    base, walk, out = _smooth(rng, h, w).astype(np.float32), np.zeros((h, w, 3), np.float32), []
+    for i in range(n):
+        walk += rng.normal(0, 2.0, walk.shape).astype(np.float32)
+        px = np.clip(base + walk, 0, 255).astype(np.uint8)
+        out.append(ImageRecord(f"f{i:02d}", torch.from_numpy(px.transpose(2, 0, 1).copy())))
+    for i in range(others):
+        out.append(ImageRecord(f"p{i:02d}", torch.from_numpy(_smooth(rng, h, w).transpose(2, 0, 1).copy())))
+    return out
+
+
+def test_a_chain_of_near_copies_is_split_comparing_each_pair_once(monkeypatch):
+    """holdout_split draws the split again after each near copy joined across it: a chain of video frames took many
+    rounds, each comparing the images anew (their sketches, thumbnails and each pair whole: 400 frames, minutes) →
+    each image is sketched, and each pair compared, once for every round; the same split."""
+    import hashlib
+
+    whole = _frames(24, 6, 16, 16)
+    rounds, compared, sketched = [], [], []
+    pairs, near_copy, parts = benchmark.data.near_copy_pairs, benchmark.data._near_copy, benchmark.data._thumbnail
+
+    def digest(px):
+        return hashlib.sha1(px.contiguous().numpy().tobytes() + str(tuple(px.shape)).encode()).hexdigest()
+
+    monkeypatch.setattr(benchmark.data, "near_copy_pairs", lambda *a: rounds.append(1) or pairs(*a))
+    monkeypatch.setattr(benchmark.data, "_near_copy", lambda a, b, *c: compared.append((digest(a), digest(b)))
+                        or near_copy(a, b, *c))
+    monkeypatch.setattr(benchmark.data, "_thumbnail", lambda px: sketched.append(digest(px)) or parts(px))
+    held = holdout_split(whole, 10.0)
+    assert len(rounds) > 3 and sum(held[:24]) in (0, 24)  # the chain on one side, found in several rounds
+    assert len(compared) == len(set(compared)) and len(sketched) == len(set(sketched))
+    monkeypatch.setattr(benchmark.data, "near_copy_pairs", lambda train, test, memo=None: pairs(train, test))
+    assert holdout_split(whole, 10.0) == held  # each round on its own, as before: the same answer
