@@ -2536,6 +2536,13 @@ def holdout_split(whole: list[ImageRecord], share: float, key_of=None, spec: Dat
     while True:
         roots = [root(k) for k in keys]
         distinct = len(set(roots))
+        if distinct < 2 and len(set(keys)) > 1:  # distinct images, joined by near copies into one group
+            raise UserError(f"{spec}: a hold-out needs at least 2 distinct images, and the {len(whole)} images read "
+                            f"are {len(set(keys))} distinct images chained into one group of near copies, each within "
+                            f"{NEAR_COPY_PSNR:.0f} dB of another, saved again, resized or cut from it (a burst, video "
+                            "frames): none can be held out without a near copy of it trained on; split the folder "
+                            "yourself (frames by time, say) into two given as --train-data and --test-data, or test "
+                            "on another source")
         if distinct < 2:
             raise UserError(f"{spec}: a hold-out needs at least 2 distinct images, and its source has {distinct} "
                             f"({len(whole)} image(s) read; copies, turned, mirrored or near copies too, are one): "

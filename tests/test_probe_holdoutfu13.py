@@ -119,3 +119,19 @@ def test_a_chain_of_near_copies_is_split_comparing_each_pair_once(monkeypatch):
     assert len(compared) == len(set(compared)) and len(sketched) == len(set(sketched))
     monkeypatch.setattr(benchmark.data, "near_copy_pairs", lambda train, test, memo=None: pairs(train, test))
     assert holdout_split(whole, 10.0) == held  # each round on its own, as before: the same answer
+
+
+def test_a_folder_chained_into_one_group_of_near_copies_is_refused_as_such():
+    """A folder of video frames, each a near copy of the next, is one group: the refusal said the source 'has 1
+    distinct image' of 12 read, which its user (12 different frames) could not make sense of → it says the images
+    are near copies chained one to the next (a burst, video frames) and what to do."""
+    from benchmark.errors import UserError
+
+    with pytest.raises(UserError) as err:
+        holdout_split(_frames(12, 0, 16, 16), 10.0, None, DataSpec("clip", holdout=(10.0, "test")))
+    said = str(err.value)
+    assert said.startswith("clip[holdout=10%:test]: ") and "\n" not in said
+    assert "12 images read are 12 distinct images" in said and "near copies" in said and "one group" in said
+    assert "split the folder yourself" in said and "has 1 (" not in said
+    with pytest.raises(UserError, match=r"its source has 1 \(3 image\(s\) read; copies"):  # copies: as before
+        holdout_split(_frames(1, 0, 16, 16) * 3, 10.0, None, DataSpec("clip", holdout=(10.0, "test")))
