@@ -3152,26 +3152,25 @@ def _thumbnail_candidates(left: list, pools: dict, sketches: dict, memo: dict | 
     """The indices of ``left`` ((spec, record) pairs) of which a turning (:func:`_turnings`) has a thumbnail within
     :func:`_likely_copies`' first bound of a thumbnail of ``sketches`` (of ``pools``' images, by size): all compared at
     once, a matrix a size (one image at a time, a 5000-image folder's hold-out compared thumbnails for minutes).
-    ``memo`` and ``everyone`` (size → (the records of that size on either side, their :func:`_sketches`)): each
-    turning is compared with every image of its size once, the ids of those close kept (:func:`_kept`), and a later
-    call, the images split otherwise, looks up which of them are in ``pools`` now."""
+    ``memo`` and ``everyone`` (size → (the records of that size on either side, their :func:`_sketches`, the pool
+    index of each now: -1 where not in ``pools``)): each turning is compared with every image of its size once, those
+    close kept (:func:`_kept`: their indices there), and a later call, the images split otherwise, looks up which of
+    them are in ``pools`` now."""
     thumbs: dict[tuple, list[torch.Tensor]] = {}
     who: dict[tuple, list[tuple]] = {}
-    in_pools = {id(b) for pool in pools.values() for b in pool}
+    kept = memo is not None and everyone is not None
     out = set()
     for i, (_, r) in enumerate(left):
         for which, _, px in _turnings(r.pixels, pools):
-            if memo is not None and (close := memo.get(("thumbnails", id(r), which))) is not None:
-                if not close.isdisjoint(in_pools):
+            size = tuple(px.shape[-2:])
+            if kept and (close := memo.get(("thumbnails", id(r), which))) is not None:
+                if (everyone(size)[2][close] >= 0).any():
                     out.add(i)
                 continue
-            size = tuple(px.shape[-2:])
             thumbs.setdefault(size, []).append(_kept(memo, ("parts", id(r), which), lambda px=px: _parts(px))[0])
             who.setdefault(size, []).append((i, r, which))
     for size, rows in thumbs.items():
-        kept = memo is not None and everyone is not None
         pool = everyone(size)[1][0] if kept else sketches[size][0]
-        ids = [id(b) for b in everyone(size)[0]] if kept else []
         for at in range(0, len(rows), 1024):  # (1024, len(pool)) distances at a time
             mean_abs = torch.cdist(torch.stack(rows[at:at + 1024]).double(), pool.double(), p=1) / pool.shape[1]
             close = mean_abs < 3 / 255 + 1e-6
@@ -3180,8 +3179,8 @@ def _thumbnail_candidates(left: list, pools: dict, sketches: dict, memo: dict | 
                 continue
             for j, row in enumerate(close):
                 i, r, which = who[size][at + j]
-                memo["thumbnails", id(r), which] = near = {ids[k] for k in row.nonzero().flatten().tolist()}
-                if not near.isdisjoint(in_pools):
+                memo["thumbnails", id(r), which] = near = row.nonzero().flatten().numpy().astype(np.int32)
+                if (everyone(size)[2][near] >= 0).any():
                     out.add(i)
     return out
 
@@ -3423,20 +3422,25 @@ class DataCache:
             return _sketches([r.pixels for r in pool], None if memo is None else [
                 _kept(memo, ("parts", id(r), (0, False)), lambda r=r: _parts(r.pixels)) for r in pool])
 
-        def everyone(size):  # with a memo: the images of a size on either side, the same set in every call
-            return _kept(memo, ("everyone", size), lambda: (lambda rs: (rs, sketched(rs)))(
+        at_now: dict[tuple, np.ndarray] = {}  # a size → each of everyone's images' index in its pool now (or -1)
+
+        def everyone(size):  # with a memo: the images of a size on either side (the same in every call), their
+            rs, sketches, index = _kept(memo, ("everyone", size), lambda: (  # sketches, and their pool index now
+                lambda rs: (rs, sketched(rs), {id(r): k for k, r in enumerate(rs)}))(
                 [r for r in (*train_recs, *(r for rs in test_recs.values() for r in rs))
                  if r.size == size and r.pixels.shape[0] == 3]))
+            if size not in at_now:
+                at_now[size] = np.full(len(rs), -1, np.int64)
+                for k, b in enumerate(pools.get(size, ())):
+                    at_now[size][index[id(b)]] = k
+            return rs, sketches, at_now[size]
 
         def contrast(r, which, px):
             return lambda: _kept(memo, ("contrast", id(r), which), lambda: _contrast(to_float(px)))
 
-        def likely_ids(r, which, px):  # the ids of every image of px's size that _likely_copies keeps
+        def likely_ones(r, which, px):  # the indices in everyone(size) of the images _likely_copies keeps
             one = tuple(t[0] for t in _sketches([px], [_kept(memo, ("parts", id(r), which), lambda: _parts(px))]))
-            rs, sketches = everyone(tuple(px.shape[-2:]))
-            return {id(rs[k]) for k in _likely_copies(sketches, one)}
-
-        positions: dict[tuple, dict[int, int]] = {}  # a size → its pool's images' ids → their index there
+            return np.array(_likely_copies(everyone(tuple(px.shape[-2:]))[1], one), np.int32)
 
         def same(b, r, which, px):  # b (a training image) and r turned (which: px) one photo saved twice?
             if memo is None:
@@ -3456,10 +3460,9 @@ class DataCache:
                     one = tuple(t[0] for t in _sketches([px]))
                     near = [pools[size][k] for k in _likely_copies(sketches[size], one)]
                 else:  # each image's likely copies among every image of its size, once: those on the other side now
-                    ids = _kept(memo, ("likely", id(r), which), lambda r=r, w=which, px=px: likely_ids(r, w, px))
-                    if size not in positions:
-                        positions[size] = {id(b): k for k, b in enumerate(pools[size])}
-                    near = [pools[size][k] for k in sorted(positions[size][j] for j in ids if j in positions[size])]
+                    ones = _kept(memo, ("likely", id(r), which), lambda r=r, w=which, px=px: likely_ones(r, w, px))
+                    at = everyone(size)[2][ones]
+                    near = [pools[size][k] for k in np.sort(at[at >= 0]).tolist()]
                 twin = next((b for b in near if same(b, r, which, px)), None)
                 if twin is not None:
                     if pairs is not None:
