@@ -2493,54 +2493,72 @@ def load_images(spec: DataSpec) -> list[ImageRecord]:
         return _load_images(spec)
 
 
-def near_copy_pairs(train: list[ImageRecord], test: list[ImageRecord]) -> list[tuple[ImageRecord, ImageRecord]]:
+def near_copy_pairs(train: list[ImageRecord], test: list[ImageRecord], memo: dict | None = None
+                    ) -> list[tuple[ImageRecord, ImageRecord]]:
     """(test image, training image) for each image of ``test`` that :meth:`DataCache.overlap` names a near copy of one
     of ``train`` (saved again, resized or cut from it; an identical or turned copy shares its :func:`upright_hash`),
-    and for each training image cut from a test image (a crop trained on is the test photo's pixels too)."""
+    and for each training image cut from a test image (a crop trained on is the test photo's pixels too). ``memo``: a
+    dict kept across calls on the same records (:func:`holdout_split`'s rounds): each image's sketches, thumbnails
+    and crop-index keys, and each pair's whole comparison, are made once (:func:`_kept`), not once a call."""
     pairs: list[tuple[ImageRecord, ImageRecord]] = []
     names, found = {None: ""}, set()
     for find in (DataCache._near_copies, DataCache._scaled_copies, _cropped_copies):
-        found |= set(find(train, {None: test}, names, found, pairs))
+        found |= set(find(train, {None: test}, names, found, pairs, memo=memo))
     cut: list[tuple[ImageRecord, ImageRecord]] = []
-    _cropped_copies(test, {None: train}, names, set(), cut)
+    _cropped_copies(test, {None: train}, names, set(), cut, memo=memo)
     pairs += [(t, r) for r, t in cut]
     return pairs
 
 
-def holdout_split(whole: list[ImageRecord], share: float, key_of=None, spec: DataSpec | None = None) -> list[bool]:
+def holdout_split(whole: list[ImageRecord], share: float, key_of=None, spec: DataSpec | None = None,
+                  groups: dict[str, str] | None = None, settled: bool = False) -> list[bool]:
     """Whether each image of ``whole`` is in the held-out ``share`` % of its source (:func:`held_out`, of its images'
     :func:`upright_hash`, ``key_of`` a record's: a cache's, so each image is hashed once). Near copies (saved again,
     resized or cut from one: :func:`near_copy_pairs`) are one image, as copies are: the split is drawn, the near copies
     it leaves across are joined to their image's group (keyed by the group's least hash), and it is drawn again, until
     none is left across; the images are compared in their keys' order, so neither file order nor names count. A source
-    of fewer than two distinct images cannot be split: a :class:`UserError` (``spec`` names it)."""
+    of fewer than two distinct images cannot be split: a :class:`UserError` (``spec`` names it). ``groups``: a dict
+    that holds, and is given, the joins (a key → an earlier key of its near copies' group; keys not joined are not in
+    it); ``settled``: those joins are a driver's final ones (:meth:`DataCache.holdouts`), the split is drawn from them
+    once and no image is compared: a worker's detectors, rounding otherwise on another machine, cannot draw another."""
     key_of = key_of or (lambda r: upright_hash(r.pixels))
     keys = [key_of(r) for r in whole]
-    group = {k: k for k in keys}  # a key → an earlier key of its near copies' group (the group's least: its root)
+    group = {} if groups is None else groups  # a key → an earlier key of its near copies' group (the least: its root)
 
     def root(k):
-        while group[k] != k:
+        while k in group:
             k = group[k]
         return k
 
     order = sorted(range(len(whole)), key=keys.__getitem__)
     where = {id(r): i for i, r in enumerate(whole)}
+    memo: dict = {}  # the images' sketches and pairs compared, for every round (a chain of near copies: many rounds)
     while True:
         roots = [root(k) for k in keys]
         distinct = len(set(roots))
+        if distinct < 2 and len(set(keys)) > 1:  # distinct images, joined by near copies into one group
+            raise UserError(f"{spec}: a hold-out needs at least 2 distinct images, and the {len(whole)} images read "
+                            f"are {len(set(keys))} distinct images chained into one group of near copies, each within "
+                            f"{NEAR_COPY_PSNR:.0f} dB of another, saved again, resized or cut from it (a burst, video "
+                            "frames): none can be held out without a near copy of it trained on; split the folder "
+                            "yourself (frames by time, say) into two given as --train-data and --test-data, or test "
+                            "on another source")
         if distinct < 2:
             raise UserError(f"{spec}: a hold-out needs at least 2 distinct images, and its source has {distinct} "
                             f"({len(whole)} image(s) read; copies, turned, mirrored or near copies too, are one): "
                             "test on another source")
         test = held_out(roots, share)
         held = [h in test for h in roots]
-        pairs = near_copy_pairs([whole[i] for i in order if not held[i]], [whole[i] for i in order if held[i]])
+        if settled:
+            return held
+        pairs = near_copy_pairs([whole[i] for i in order if not held[i]], [whole[i] for i in order if held[i]], memo)
         if not pairs:
             _say_uneven_share(held, share, distinct, spec)
             return held
         for t, r in pairs:
             a, b = root(keys[where[id(t)]]), root(keys[where[id(r)]])
-            group[max(a, b)] = min(a, b)
+            if a != b:
+                group[max(a, b)] = min(a, b)
 
 
 def _say_uneven_share(held: list[bool], share: float, distinct: int, spec: DataSpec | None) -> None:
@@ -2951,6 +2969,16 @@ NEAR_COPY_CONTRAST = 0.75
 _CROP_KEY, _CROP_KEYS = 8, 4_000_000
 
 
+def _kept(memo: dict | None, key: tuple, make):
+    """``make()``, once per ``key`` where a ``memo`` dict is given (:func:`near_copy_pairs`' across rounds; keys hold
+    records' ``id``: they live as long as the memo's caller holds them)."""
+    if memo is None:
+        return make()
+    if key not in memo:
+        memo[key] = make()
+    return memo[key]
+
+
 def _window_keys(plane: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(keys, distinct) of the :data:`_CROP_KEY`-px row windows of ``plane`` (H, W; any dtype) starting at (row,
     col) for ``rows`` × ``cols``: a uint64 per window, its bytes folded (exact for 8-bit pixels), and whether it holds
@@ -2968,7 +2996,7 @@ def _window_keys(plane: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> tuple
 
 
 def _cropped_copies(train_recs: list[ImageRecord], test_recs: dict, names: dict, found: set[str],
-                    pairs: list | None = None) -> list[str]:
+                    pairs: list | None = None, memo: dict | None = None) -> list[str]:
     """The test images not in ``found`` that are, pixel for pixel, a window of a larger training image, as they are
     or turned by k·90° or mirrored (patches cut out of the training photos for a test set; training crops are such
     windows, turned): ``dataset/image (cut from a training image)`` or ``(…, turned or mirrored)``. Training images'
@@ -2976,7 +3004,8 @@ def _cropped_copies(train_recs: list[ImageRecord], test_recs: dict, names: dict,
     a set of over :data:`_CROP_KEYS` such windows); each test image, turned the eight ways, looks up its windows at the
     first ``s`` rows and columns (a window of a training image holds one indexed position there when it is ≥ ``s``
     px high and ``s`` + 7 wide), and the positions they point to most are compared (:func:`_cut_from`). Re-encoded
-    crops are not looked for. ``pairs``: where given, each (test image, training image it was cut from) is appended."""
+    crops are not looked for. ``pairs``: where given, each (test image, training image it was cut from) is appended;
+    ``memo``: each training image's indexed windows kept (:func:`_kept`)."""
     done = set(found) | {f.rsplit(" (", 1)[0] for f in found}  # named already, as it is or with its marker
     left = [(spec, r) for spec, rs in test_recs.items() for r in rs
             if f"{names[spec]}/{r.image_id}" not in done and r.pixels.shape[0] == 3]
@@ -2988,11 +3017,9 @@ def _cropped_copies(train_recs: list[ImageRecord], test_recs: dict, names: dict,
     s = max(8, math.ceil(math.sqrt(sum(r.size[0] * r.size[1] for r in pool) / _CROP_KEYS)))
     keys, where = [], []
     for j, r in enumerate(pool):
-        rows, cols = np.arange(0, r.size[0], s), np.arange(0, r.size[1] - _CROP_KEY + 1, s)
-        k, distinct = _window_keys(r.pixels[0].numpy(), rows, cols)
-        y, x = np.meshgrid(rows, cols, indexing="ij")
-        keys.append(k[distinct])
-        where.append(np.stack([np.full(int(distinct.sum()), j), y[distinct], x[distinct]], 1).astype(np.int32))
+        k, y, x = _kept(memo, ("windows", id(r), s), lambda r=r: _indexed_windows(r, s))
+        keys.append(k)
+        where.append(np.stack([np.full(len(k), j), y, x], 1).astype(np.int32))
     keys, where = np.concatenate(keys), np.concatenate(where)
     order = np.argsort(keys, kind="stable")
     keys, where = keys[order], where[order]
@@ -3008,6 +3035,15 @@ def _cropped_copies(train_recs: list[ImageRecord], test_recs: dict, names: dict,
                            f"{', turned or mirrored' if turn else ''})")
                 break
     return out
+
+
+def _indexed_windows(r: ImageRecord, s: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(keys, rows, cols) of the windows of ``r``'s first channel that :func:`_cropped_copies` indexes, every ``s``-th
+    row and column (those of ≥ 4 distinct values)."""
+    rows, cols = np.arange(0, r.size[0], s), np.arange(0, r.size[1] - _CROP_KEY + 1, s)
+    k, distinct = _window_keys(r.pixels[0].numpy(), rows, cols)
+    y, x = np.meshgrid(rows, cols, indexing="ij")
+    return k[distinct], y[distinct], x[distinct]
 
 
 def _fits_in(size: tuple[int, int], sides: set[tuple[int, int]]) -> bool:
@@ -3077,13 +3113,20 @@ def _sample(px: torch.Tensor) -> torch.Tensor:
     return to_float(px[:, ::step, ::step]).flatten(1)
 
 
-def _sketches(images: list[torch.Tensor]) -> tuple[torch.Tensor, ...]:
+def _sketches(images: list[torch.Tensor], parts: list[tuple[torch.Tensor, torch.Tensor]] | None = None
+              ) -> tuple[torch.Tensor, ...]:
     """Images of one size → their thumbnails (n, 192: :func:`_thumbnail`), samples (n, 3, m: :func:`_sample`), 64 of
     those a channel (n, 3, ≤ 128) and contrasts (n,: the samples' mean per-channel variance): what
-    :func:`_likely_copies` compares."""
-    samples = torch.stack([_sample(px) for px in images])
+    :func:`_likely_copies` compares. ``parts``: each image's (thumbnail, sample), made already (:func:`_parts`)."""
+    parts = parts if parts is not None else [_parts(px) for px in images]
+    samples = torch.stack([p[1] for p in parts])
     coarse = samples[..., :: max(1, samples.shape[-1] // 64)].contiguous()
-    return torch.stack([_thumbnail(px) for px in images]), samples, coarse, samples.var(-1).mean(-1)
+    return torch.stack([p[0] for p in parts]), samples, coarse, samples.var(-1).mean(-1)
+
+
+def _parts(px: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(:func:`_thumbnail`, :func:`_sample`) of one (3, H, W) image: its rows of :func:`_sketches`."""
+    return _thumbnail(px), _sample(px)
 
 
 def _likely_copies(sketches: tuple[torch.Tensor, ...], one: tuple[torch.Tensor, ...]) -> list[int]:
@@ -3104,37 +3147,61 @@ def _likely_copies(sketches: tuple[torch.Tensor, ...], one: tuple[torch.Tensor, 
     return near.tolist()
 
 
-def _thumbnail_candidates(left: list, pools: dict, sketches: dict) -> set[int]:
+def _thumbnail_candidates(left: list, pools: dict, sketches: dict, memo: dict | None = None,
+                          everyone=None) -> set[int]:
     """The indices of ``left`` ((spec, record) pairs) of which a turning (:func:`_turnings`) has a thumbnail within
     :func:`_likely_copies`' first bound of a thumbnail of ``sketches`` (of ``pools``' images, by size): all compared at
-    once, a matrix a size (one image at a time, a 5000-image folder's hold-out compared thumbnails for minutes)."""
+    once, a matrix a size (one image at a time, a 5000-image folder's hold-out compared thumbnails for minutes).
+    ``memo`` and ``everyone`` (size → (the records of that size on either side, their :func:`_sketches`, the pool
+    index of each now: -1 where not in ``pools``)): each turning is compared with every image of its size once, those
+    close kept (:func:`_kept`: their indices there), and a later call, the images split otherwise, looks up which of
+    them are in ``pools`` now."""
     thumbs: dict[tuple, list[torch.Tensor]] = {}
-    who: dict[tuple, list[int]] = {}
-    for i, (_, r) in enumerate(left):
-        for _, px in _turnings(r.pixels, pools):
-            size = tuple(px.shape[-2:])
-            thumbs.setdefault(size, []).append(_thumbnail(px))
-            who.setdefault(size, []).append(i)
+    who: dict[tuple, list[tuple]] = {}
+    kept = memo is not None and everyone is not None
     out = set()
+    for i, (_, r) in enumerate(left):
+        for which, _, px in _turnings(r.pixels, pools):
+            size = tuple(px.shape[-2:])
+            if kept and (close := memo.get(("thumbnails", id(r), which))) is not None:
+                if (everyone(size)[2][close] >= 0).any():
+                    out.add(i)
+                continue
+            thumbs.setdefault(size, []).append(_kept(memo, ("parts", id(r), which), lambda px=px: _parts(px))[0])
+            who.setdefault(size, []).append((i, r, which))
     for size, rows in thumbs.items():
-        pool = sketches[size][0]
+        pool = everyone(size)[1][0] if kept else sketches[size][0]
         for at in range(0, len(rows), 1024):  # (1024, len(pool)) distances at a time
             mean_abs = torch.cdist(torch.stack(rows[at:at + 1024]).double(), pool.double(), p=1) / pool.shape[1]
-            out.update(who[size][at + j] for j in (mean_abs < 3 / 255 + 1e-6).any(1).nonzero().flatten().tolist())
+            close = mean_abs < 3 / 255 + 1e-6
+            if not kept:
+                out.update(who[size][at + j][0] for j in close.any(1).nonzero().flatten().tolist())
+                continue
+            for j, row in enumerate(close):
+                i, r, which = who[size][at + j]
+                memo["thumbnails", id(r), which] = near = row.nonzero().flatten().numpy().astype(np.int32)
+                if (everyone(size)[2][near] >= 0).any():
+                    out.add(i)
     return out
 
 
-def _near_copy(a: torch.Tensor, b: torch.Tensor) -> bool:
+def _near_copy(a: torch.Tensor, b: torch.Tensor, contrasts: tuple | None = None) -> bool:
     """Whether two images of one size are one photo saved twice: within :data:`NEAR_COPY_PSNR` dB of each other, and
-    their difference small beside their content (:data:`NEAR_COPY_CONTRAST`: dark or flat images are not copies)."""
+    their difference small beside their content (:data:`NEAR_COPY_CONTRAST`: dark or flat images are not copies).
+    ``contrasts``: two functions that give :func:`_contrast` of ``a`` and of ``b`` (kept from an earlier pair)."""
     if a.shape != b.shape:
         return False
     x, y = to_float(a), to_float(b)
     mse = float(((x - y) ** 2).mean())
     if mse > 10 ** (-NEAR_COPY_PSNR / 10):
         return False
-    contrast = min(float(v.var(dim=(-2, -1)).mean()) for v in (x, y))
-    return mse <= NEAR_COPY_CONTRAST * contrast
+    of_a, of_b = contrasts or (lambda: _contrast(x), lambda: _contrast(y))
+    return mse <= NEAR_COPY_CONTRAST * min(of_a(), of_b())
+
+
+def _contrast(x: torch.Tensor) -> float:
+    """The mean per-channel variance of a (3, H, W) float image (:func:`_near_copy`'s measure of its content)."""
+    return float(x.var(dim=(-2, -1)).mean())
 
 
 def _area_thumbnail(px: torch.Tensor) -> torch.Tensor:
@@ -3163,15 +3230,15 @@ def _turn(px: torch.Tensor, k: int, mirrored: bool) -> torch.Tensor:
 
 
 def _turnings(px: torch.Tensor, sizes) -> object:
-    """``(False, px)``, then ``(True, v)`` for the seven images ``px`` turned by 90°, 180°, 270° or mirrored and turned
-    make, those of a size in ``sizes`` only (lazily: a test image is turned only while no copy is found, and only to a
-    size some training image has)."""
+    """``((0, False), False, px)``, then ``((k, mirrored), True, v)`` for the seven images ``px`` turned by 90°, 180° or
+    270° or mirrored and turned make, those of a size in ``sizes`` only (lazily: a test image is turned only while no
+    copy is found, and only to a size some training image has)."""
     h, w = px.shape[-2:]
     for mirrored in (False, True):
         for k in range(4):
             if (h, w)[k % 2:] + (h, w)[:k % 2] in sizes:
                 v = px.flip(-1) if mirrored else px
-                yield (k, mirrored) != (0, False), torch.rot90(v, k, dims=(-2, -1)) if k else v
+                yield (k, mirrored), (k, mirrored) != (0, False), torch.rot90(v, k, dims=(-2, -1)) if k else v
 
 
 class DataCache:
@@ -3183,6 +3250,9 @@ class DataCache:
         self._hashes: dict[int, str] = {}  # id(ImageRecord) → image_hash; the records live as long as the cache
         self._upright: dict[int, str] = {}  # id(ImageRecord) → upright_hash (a hold-out's keys)
         self._held: dict[tuple[DataSpec, float], list[bool]] = {}  # (whole source, share) → holdout_split's answer
+        #: (whole source, share) → the near copies holdout_split joined (its ``groups``): drawn here, or the driver's
+        self._joined: dict[tuple[DataSpec, float], dict[str, str]] = {}
+        self._settled: set[tuple[DataSpec, float]] = set()  # of those, the driver's (:meth:`take_holdouts`)
         self._overlaps: dict[tuple[tuple[DataSpec, ...], tuple[DataSpec, ...]], list[str]] = {}
         self._repeats: dict[DataSpec, list[str]] = {}
         self._grey: dict[DataSpec, list[str]] = {}
@@ -3191,13 +3261,37 @@ class DataCache:
         if spec not in self._images and spec.holdout:  # both parts from one decoding of their source
             source = dataclasses.replace(spec, holdout=None, max_images=None)
             whole = self.images(source)
-            if (source, spec.holdout[0]) not in self._held:  # drawn once for both parts (near copies compared)
-                self._held[source, spec.holdout[0]] = holdout_split(whole, spec.holdout[0], self._upright_hash, spec)
-            self._images[spec] = holdout_part(spec, whole, held=self._held[source, spec.holdout[0]])
+            key = source, spec.holdout[0]
+            if key not in self._held:  # drawn once for both parts (near copies compared, or the driver's joins)
+                self._held[key] = holdout_split(whole, spec.holdout[0], self._upright_hash, spec,
+                                                self._joined.setdefault(key, {}), settled=key in self._settled)
+            self._images[spec] = holdout_part(spec, whole, held=self._held[key])
         if spec not in self._images:
             self._images[spec] = load_images(spec)
             log.info("loaded %d images from %s", len(self._images[spec]), spec)
         return self._images[spec]
+
+    def holdouts(self, specs) -> tuple:
+        """The hold-outs of ``specs`` (``SOURCE[holdout=P%]``) as drawn here: ``((source, share, joins), …)``, the
+        near copies :func:`holdout_split` joined (sorted (key, key it is joined to) pairs; none: ``()``), for workers
+        to draw the same split from (:meth:`take_holdouts`) — their near-copy detectors' floating-point thresholds,
+        on another machine's maths libraries, could join a borderline pair otherwise, and train another split than
+        the run ids were planned on. Small: the keys of near copies only."""
+        out = {}
+        for spec in dict.fromkeys(specs):
+            if spec.holdout:
+                self.images(spec)
+                key = dataclasses.replace(spec, holdout=None, max_images=None), spec.holdout[0]
+                out[key] = (*key, tuple(sorted(self._joined[key].items())))
+        return tuple(out.values())
+
+    def take_holdouts(self, given) -> None:
+        """Draw the hold-outs ``given`` (:meth:`holdouts`, the driver's) from the driver's joins, comparing no images:
+        the split the grid was planned on (a source changed since is still told by the runs' fingerprints)."""
+        for source, share, joins in given:
+            if (source, share) not in self._held:
+                self._joined[source, share] = dict(joins)
+                self._settled.add((source, share))
 
     def share(self, specs) -> tuple | None:
         """Write the decoded images of ``specs`` once to an unlinked file this process keeps open, for local workers
@@ -3308,13 +3402,15 @@ class DataCache:
 
     @staticmethod
     def _near_copies(train_recs: list[ImageRecord], test_recs: dict[DataSpec, list[ImageRecord]],
-                     names: dict[DataSpec, str], found: set[str], pairs: list | None = None) -> list[str]:
+                     names: dict[DataSpec, str], found: set[str], pairs: list | None = None,
+                     memo: dict | None = None) -> list[str]:
         """The test images not in ``found`` that are a training image saved again (a JPEG re-encoded, a PNG exported
         as JPEG: other pixels, the same photo), as it is or turned by k·90° or mirrored (a phone photo whose copy lost
         its EXIF orientation, or was turned when exported): ``dataset/image (near-identical: re-encoded)``, or
         ``(near-identical: re-encoded, turned or mirrored)``, where the two are :func:`_near_copy`. Candidates are
         paired by their thumbnails and samples (:func:`_likely_copies`), then compared whole. ``pairs``: where given,
-        each (test image, training image it copies) is appended."""
+        each (test image, training image it copies) is appended; ``memo``: sketches and comparisons kept
+        (:func:`_kept`)."""
         found = {f.removesuffix(" (turned or mirrored)") for f in found}  # named as exact turned copies already
         left = [(s, r) for s, rs in test_recs.items() for r in rs if f"{names[s]}/{r.image_id}" not in found]
         sizes = {size for _, r in left for size in (r.size, r.size[::-1])}
@@ -3322,16 +3418,52 @@ class DataCache:
         for r in train_recs:
             if r.size in sizes and r.pixels.shape[0] == 3:
                 pools.setdefault(r.size, []).append(r)
-        sketches = {size: _sketches([r.pixels for r in pool]) for size, pool in pools.items()}
-        likely = _thumbnail_candidates(left, pools, sketches)
+        def sketched(pool):
+            return _sketches([r.pixels for r in pool], None if memo is None else [
+                _kept(memo, ("parts", id(r), (0, False)), lambda r=r: _parts(r.pixels)) for r in pool])
+
+        at_now: dict[tuple, np.ndarray] = {}  # a size → each of everyone's images' index in its pool now (or -1)
+
+        def everyone(size):  # with a memo: the images of a size on either side (the same in every call), their
+            rs, sketches, index = _kept(memo, ("everyone", size), lambda: (  # sketches, and their pool index now
+                lambda rs: (rs, sketched(rs), {id(r): k for k, r in enumerate(rs)}))(
+                [r for r in (*train_recs, *(r for rs in test_recs.values() for r in rs))
+                 if r.size == size and r.pixels.shape[0] == 3]))
+            if size not in at_now:
+                at_now[size] = np.full(len(rs), -1, np.int64)
+                for k, b in enumerate(pools.get(size, ())):
+                    at_now[size][index[id(b)]] = k
+            return rs, sketches, at_now[size]
+
+        def contrast(r, which, px):
+            return lambda: _kept(memo, ("contrast", id(r), which), lambda: _contrast(to_float(px)))
+
+        def likely_ones(r, which, px):  # the indices in everyone(size) of the images _likely_copies keeps
+            one = tuple(t[0] for t in _sketches([px], [_kept(memo, ("parts", id(r), which), lambda: _parts(px))]))
+            return np.array(_likely_copies(everyone(tuple(px.shape[-2:]))[1], one), np.int32)
+
+        def same(b, r, which, px):  # b (a training image) and r turned (which: px) one photo saved twice?
+            if memo is None:
+                return _near_copy(b.pixels, px)
+            return _kept(memo, ("near", id(b), id(r), which), lambda: _near_copy(
+                b.pixels, px, (contrast(b, (0, False), b.pixels), contrast(r, which, px))))
+
+        sketches = {size: sketched(pool) for size, pool in pools.items()}
+        likely = _thumbnail_candidates(left, pools, sketches, memo, everyone)
         out = []
         for i, (s, r) in enumerate(left):
             if i not in likely:  # no training image's thumbnail is near any of its turnings'
                 continue
-            for turned, px in _turnings(r.pixels, pools):
+            for which, turned, px in _turnings(r.pixels, pools):
                 size = tuple(px.shape[-2:])
-                near = _likely_copies(sketches[size], tuple(t[0] for t in _sketches([px])))
-                twin = next((pools[size][k] for k in near if _near_copy(pools[size][k].pixels, px)), None)
+                if memo is None:
+                    one = tuple(t[0] for t in _sketches([px]))
+                    near = [pools[size][k] for k in _likely_copies(sketches[size], one)]
+                else:  # each image's likely copies among every image of its size, once: those on the other side now
+                    ones = _kept(memo, ("likely", id(r), which), lambda r=r, w=which, px=px: likely_ones(r, w, px))
+                    at = everyone(size)[2][ones]
+                    near = [pools[size][k] for k in np.sort(at[at >= 0]).tolist()]
+                twin = next((b for b in near if same(b, r, which, px)), None)
                 if twin is not None:
                     if pairs is not None:
                         pairs.append((r, twin))
@@ -3341,7 +3473,8 @@ class DataCache:
 
     @staticmethod
     def _scaled_copies(train_recs: list[ImageRecord], test_recs: dict[DataSpec, list[ImageRecord]],
-                       names: dict[DataSpec, str], found: set[str], pairs: list | None = None) -> list[str]:
+                       names: dict[DataSpec, str], found: set[str], pairs: list | None = None,
+                       memo: dict | None = None) -> list[str]:
         """The test images not in ``found`` that are a training image of another size, resized (a web-size export of a
         photo trained on at full size, or the other way), as it is or turned by k·90° or mirrored (a phone photo whose
         export lost its EXIF orientation): ``dataset/image (near-identical: resized)``, or ``(near-identical: resized,
@@ -3349,7 +3482,8 @@ class DataCache:
         share the aspect ratio (to a pixel) and the 8×8 thumbnail (:func:`_area_thumbnail`: Kodak24's photos resized
         to 1/2-1/4 by PIL's bicubic are within 1.4 levels of their own, distinct photos ≥ 22 apart) within 3 levels;
         the larger is then resized to the smaller's size (area means) and the two
-        must be :func:`_near_copy`. ``pairs``: where given, each (test image, training image it copies) is appended."""
+        must be :func:`_near_copy`. ``pairs``: where given, each (test image, training image it copies) is appended;
+        ``memo``: thumbnails and comparisons kept (:func:`_kept`)."""
         found = {f.split(" (near-identical")[0].removesuffix(" (turned or mirrored)") for f in found}
         left = [(s, r) for s, rs in test_recs.items() for r in rs
                 if f"{names[s]}/{r.image_id}" not in found and r.pixels.shape[0] == 3]
@@ -3374,12 +3508,16 @@ class DataCache:
                 h, w = r.size[::-1] if k % 2 else r.size
                 if (other_size := other_sizes(h, w)) is None:
                     continue
-                thumbs = torch.stack([_area_thumbnail(p.pixels) for p in pool]) if thumbs is None else thumbs
-                thumb = _area_thumbnail(r.pixels).view(3, 8, 8) if thumb is None else thumb
+                thumbs = torch.stack([_kept(memo, ("area", id(p)), lambda p=p: _area_thumbnail(p.pixels))
+                                      for p in pool]) if thumbs is None else thumbs
+                thumb = _kept(memo, ("area", id(r)), lambda r=r: _area_thumbnail(r.pixels)).view(3, 8, 8) \
+                    if thumb is None else thumb
                 close = (thumbs - _turn(thumb, k, mirrored).flatten()).abs().mean(1) < 3 / 255
                 near = other_size & close
-                twin = next((pool[j] for j in near.nonzero().flatten().tolist()
-                             if _near_copy(*_to_smaller(pool[j].pixels, _turn(r.pixels, k, mirrored)))), None)
+                twin = next((pool[j] for j in near.nonzero().flatten().tolist() if _kept(
+                    memo, ("resized", id(pool[j]), id(r), k, mirrored),
+                    lambda b=pool[j], r=r, k=k, mirrored=mirrored: _near_copy(*_to_smaller(
+                        b.pixels, _turn(r.pixels, k, mirrored))))), None)
                 if twin is not None:
                     if pairs is not None:
                         pairs.append((r, twin))

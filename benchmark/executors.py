@@ -102,6 +102,9 @@ class WorkUnit:
     stall_s: float | None = None
     #: the driver's decoded images, to map instead of decoding them again (:meth:`benchmark.data.DataCache.share`)
     decoded: tuple = ()
+    #: the driver's ``SOURCE[holdout=P%]`` splits (:meth:`benchmark.data.DataCache.holdouts`), drawn here from the near
+    #: copies it joined: this node's detectors, rounding otherwise, would split a borderline folder otherwise
+    holdouts: tuple = ()
 
 
 def run_unit(unit: WorkUnit) -> dict:
@@ -124,6 +127,7 @@ def run_unit(unit: WorkUnit) -> dict:
         if device.type == "cuda" and unit.gpu_share > 1:  # K workers on one GPU: each keeps to its share
             torch.cuda.set_per_process_memory_fraction(1 / unit.gpu_share, device)
         data = DataCache()  # decoded once for the worker's own share and what it takes over
+        data.take_holdouts(unit.holdouts)  # the hold-outs split as the driver planned them, not drawn again here
         if unit.decoded:  # a local worker: the driver's decoded images, mapped (one copy for every worker)
             data.adopt(unit.decoded)
 
@@ -174,6 +178,14 @@ def _identity(c) -> dict:
         if takes_weights(c.loss):
             out["trunk policy"] = trunk_policy()
     return out
+
+
+def _holdouts(data, configs) -> tuple:
+    """The ``SOURCE[holdout=P%]`` splits of ``configs``' data as the driver drew them to plan the run ids (``data``,
+    its :class:`~benchmark.data.DataCache`; none: ``()``, each worker draws its own), for every worker to take
+    (:attr:`WorkUnit.holdouts`)."""
+    specs = [s for c in configs for s in (*c.train_data, *c.test_data) if s.holdout]
+    return data.holdouts(specs) if data is not None and specs else ()
 
 
 def _planned(configs) -> dict:
@@ -580,6 +592,7 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
     shared = data.share(s for c in todo for s in (*c.train_data, *c.test_data)) if data is not None else None
     units, envs = [], []
     plan = _planned(todo)
+    holdouts = _holdouts(data, todo)
     from benchmark.data import decoded_in_ram_bytes
 
     # each worker decodes its own copy of the images: the decoded-pixel budget is shared, not N times over
@@ -599,7 +612,7 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
                               grid=tuple(configs), grid_workers=workers, logger=logger,
                               gpu_share=gpu_shares(workers, workers_per_gpu, len(gpus))[i] if gpus else 1,
                               planned=tuple(plan[c] for c in order), grid_id=grid_id, stall_s=stall_s,
-                              decoded=shared[1] if shared else ()))
+                              decoded=shared[1] if shared else (), holdouts=holdouts))
         envs.append(env)
     placement = (", ".join(f"w{i}→GPU {e['CUDA_VISIBLE_DEVICES']}" for i, e in enumerate(envs)) if gpus
                  else f"CPU, {per_worker_threads} thread(s) each")
@@ -790,7 +803,8 @@ def execute_ray(configs: list, store_root, metrics, device_spec: str, *, ray_add
         opts = ({"num_gpus": 1 / workers_per_gpu, "num_cpus": 1} if use_gpu else {"num_cpus": task_threads})
         device = "cuda" if use_gpu else device_spec
         units = _units(todo, slots, split, store_root, metrics, device, checkpoint, loss_files, logger,
-                       task_threads, gpu_share=workers_per_gpu if use_gpu else 1, grid=list(configs), stall_s=stall_s)
+                       task_threads, gpu_share=workers_per_gpu if use_gpu else 1, grid=list(configs), stall_s=stall_s,
+                       holdouts=_holdouts(data, todo))
         log.info("ray executor: %d task(s) (%s) on %d runs, each %s", len(units), split, len(todo), opts)
         remote = ray.remote(max_retries=0, **opts)(_worker_main)
         refs = [remote.remote(u) for u in units]
@@ -1146,18 +1160,20 @@ class SlurmLedger:
 
 
 def _units(configs: list, slots: int, split: str, store_root, metrics, device, checkpoint, loss_files, logger,
-           threads, gpu_share: int = 1, grid: list | None = None, stall_s: float | None = None) -> list[WorkUnit]:
+           threads, gpu_share: int = 1, grid: list | None = None, stall_s: float | None = None,
+           holdouts: tuple = ()) -> list[WorkUnit]:
     """The units that run ``configs``; ``grid``: every config of the grid (default ``configs``), which a shard's
-    progress lines count. A unit of ``split="run"`` counts its own run only: each carrying the whole grid made N
-    units of N configs (quadratic: submitit pickles each job's unit to a file, ~2 MB each at 20,000 runs); the
-    driver's progress line counts the grid."""
+    progress lines count; ``holdouts``: the driver's hold-out splits (:func:`_holdouts`: the keys of near copies
+    only). A unit of ``split="run"`` counts its own run only: each carrying the whole grid made N units of N configs
+    (quadratic: submitit pickles each job's unit to a file, ~2 MB each at 20,000 runs); the driver's progress line
+    counts the grid."""
     if split not in ("shard", "run"):
         raise UserError(f"split must be 'shard' or 'run', got {split!r}")
     common = dict(store_root=str(store_root), metrics=tuple(metrics), device=device, checkpoint=checkpoint,
                   loss_files=tuple(map(str, loss_files)), threads=threads, log_level=_log_level(), since=time.time(),
                   grid_id=uuid.uuid4().hex[:12],
                   grid=tuple(configs if grid is None else grid), grid_workers=max(1, min(slots, len(configs))),
-                  logger=logger, gpu_share=gpu_share, stall_s=stall_s)
+                  logger=logger, gpu_share=gpu_share, stall_s=stall_s, holdouts=holdouts)
     plan = _planned(configs)
     if split == "run":
         common.pop("grid")
@@ -1322,7 +1338,7 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
                   gpus: int | None = None, time: str | int = "8:00:00", mem: str | None = None,
                   cpus_per_task: int | None = None, folder: str | Path | None = None, progress: bool = False,
                   checkpoint=None, loss_files=(), threads: int | None = None, logger: str = "tensorboard",
-                  stall_s: float | None = None, **_ignored):
+                  stall_s: float | None = None, data=None, **_ignored):
     """Submit the grid through submitit's ``AutoExecutor`` as a job array and wait for it.
 
     ``cluster``: ``None``/``"slurm"`` (real SLURM), ``"local"`` (subprocesses on this machine) or
@@ -1363,7 +1379,7 @@ def execute_slurm(configs: list, store_root, metrics, device_spec: str, *, clust
         ex.update_parameters(**{k: v for k, v in params.items() if v is not None})
         device = "cuda" if gpus else device_spec
         units = _units(todo, slots, split, store_root, metrics, device, checkpoint, loss_files, logger, cpus,
-                       grid=list(configs), stall_s=stall_s)
+                       grid=list(configs), stall_s=stall_s, holdouts=_holdouts(data, todo))
         if ledger:  # before sbatch: a driver stopped between sbatch and record() leaves its runs findable
             ledger.intend(token, units, ids)
         try:
