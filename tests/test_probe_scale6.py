@@ -98,9 +98,11 @@ def test_the_categorical_table_is_made_once_not_pass_by_pass(tmp_path, monkeypat
     mine = rows.loc[rows["run_id"] == other, "setting"].iloc[0]
     old_release = json.dumps({**json.loads(mine), "code_version": "0.0.1+c" + code_version().rpartition("+c")[2]},
                              sort_keys=True)
-    store.write_eval(other + "x", rows[rows["run_id"] == other].assign(run_id=other + "x", setting=old_release)
+    # a run of its own (16 hex digits): `<id>x` would be a user's copy of `other` (results.copy_of), not a run
+    old = format(int(other, 16) ^ 1, "016x")
+    store.write_eval(old, rows[rows["run_id"] == other].assign(run_id=old, setting=old_release)
                      .to_dict("records"), ["psnr"], {})
-    store.write_meta(other + "x", {**store.meta(other), "run_id": other + "x"})
+    store.write_meta(old, {**store.meta(other), "run_id": old})
     _truncate(store.run_dir(rid) / "eval-0.parquet")
     expected = as_categories(ResultsStore(tmp_path).table())
 
@@ -113,4 +115,4 @@ def test_the_categorical_table_is_made_once_not_pass_by_pass(tmp_path, monkeypat
     monkeypatch.undo()
     pd.testing.assert_frame_equal(got, expected)
     assert list(fresh.damaged) == [rid]
-    assert json.loads(got.loc[got["run_id"] == other + "x", "setting"].iloc[0])["code_version"] == code_version()
+    assert json.loads(got.loc[got["run_id"] == old, "setting"].iloc[0])["code_version"] == code_version()

@@ -366,7 +366,8 @@ FUZZ_GRID = ["run", "--tasks", "denoise", "--losses", "l1", "l2", "--seeds", "0"
 #: meta.json fields that measure time (or say a run was resumed), not what was computed
 VOLATILE_META = {"eval_s", "it_per_s", "ms_per_it", "ms_per_it_wall", "started", "train_s", "wall_s",
                  "timing_excluded", "resumed_at", "threads_before_resume", "peak_mem_mb",
-                 "state_stat"}  # the saved nets' [size, modification time]: a time of writing
+                 "state_stat",  # the saved nets' [size, modification time]: a time of writing
+                 "grid_id"}  # the id of the command that trained or scored it (progress and retries go by it)
 
 
 def _forked_run(args: list[str], crash: str | None = None, kill_after: float | None = None) -> int:
@@ -404,12 +405,12 @@ def _forked_run(args: list[str], crash: str | None = None, kill_after: float | N
 
 def _store_state(out: Path) -> dict:
     """What a finished store holds: its table's rows, each run's meta.json less :data:`VOLATILE_META`, each pass
-    record less its write time, each run's files (TensorBoard's aside), and its temporary files or checkpoints."""
+    record less its write time and the command's grid id, each run's files (TensorBoard's aside), and its temporary files or checkpoints."""
     store = ResultsStore(out)
     table = store.table().sort_values(["run_id", "dataset", "image", "metric"]).reset_index(drop=True)
     return {"rows": table.to_dict("records"),
             "metas": {m["run_id"]: {k: v for k, v in m.items() if k not in VOLATILE_META} for m in store.metas()},
-            "records": {r: [{k: v for k, v in e.items() if k != "written"} for e in store.eval_records(r)]
+            "records": {r: [{k: v for k, v in e.items() if k not in ("written", "grid_id")} for e in store.eval_records(r)]
                         for r in store.run_ids()},
             "files": {r: sorted(str(p.relative_to(store.run_dir(r))) for p in store.run_dir(r).rglob("*"))
                       for r in store.run_ids()},
