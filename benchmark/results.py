@@ -2056,10 +2056,7 @@ class ResultsStore:
             raise UserError(f"{src.root} is the results directory itself: merge another store into it")
         out: dict[str, list[str]] = {k: [] for k in ("copied", "replaced", "kept", "more_there", "failed",
                                                      "unfinished", "damaged_there", "held", "held_there")}
-        strays = set(src.strays())  # a user's own folder there (runs/old/): no run, neither copied nor counted
-        for rid in src.run_ids():
-            if rid in strays:
-                continue
+        for rid in src.run_ids():  # a user's own folder there (runs/old/, :meth:`strays`) is none of them
             if (src.meta(rid) or {}).get("status") not in STATUSES:  # unfinished there: never locked (a worker
                 out["unfinished"].append(rid)  # there that found it held would leave it undone)
                 continue
