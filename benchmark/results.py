@@ -412,8 +412,8 @@ _RUN_FILES = frozenset({"meta.json", "net.pt", "loss.pt", "ckpt.pt", "curve.csv"
 
 def current_digests(metrics) -> dict[str, str]:
     """{metric: SHA-256 of its file now} of ``metrics`` whose weights are a file the user can replace
-    (:func:`benchmark.metrics.weights_digest`: ``contrique_fr@<checkpoint>``); a file no longer there, or a metric
-    this code cannot open, is left out (nothing to compare)."""
+    (:func:`benchmark.metrics.weights_digest`: ``contrique_fr@<checkpoint>``, a learned metric's cached weights); a
+    file no longer there, or a metric this code cannot open, is left out (nothing to compare)."""
     from benchmark.metrics import weights_digest
 
     out = {}
@@ -1896,24 +1896,31 @@ class ResultsStore:
 
     def _without_stale(self, table: pd.DataFrame) -> pd.DataFrame:
         """``table`` less each run's scores of a metric made with another file than the metric's file now
-        (:meth:`stale_metrics`: ``contrique_fr@<checkpoint>`` retrained in place, the run not re-scored — its net.pt
-        gone, or no ``plbench run`` since) where other runs of the table have scores of today's file: one column never
-        holds the scores of two files, whichever reader (report, findings, compare, calibrate, ``api.load_results``)
-        reads it. A metric none of whose runs was re-scored yet keeps them (the report's coverage line says so). What
-        was left out: :attr:`stale_left`."""
-        names = [m for m in map(str, table["metric"].unique()) if "@" in m]  # only such a metric reads a file
-        digests = current_digests(names) if names else {}
-        if not digests:
-            return table
-        metric_of, run_of = table["metric"].astype(str), table["run_id"].astype(str)
-        scored = {m: sorted(set(run_of[metric_of == m])) for m in digests}
-        stale: dict[str, list[str]] = {}
-        for rid in sorted(set().union(*scored.values())):
-            for metric in self.stale_metrics(rid, {m: d for m, d in digests.items() if rid in scored[m]}):
-                stale.setdefault(metric, []).append(rid)
-        stale = {m: rids for m, rids in stale.items() if len(rids) < len(scored[m])}  # some runs of today's file
+        (:meth:`stale_metrics`: ``contrique_fr@<checkpoint>`` retrained in place, a learned metric's cached weights —
+        lpips', dists', niqe's, musiq's, contrique_fr's — replaced, the run not re-scored: its net.pt gone, or no
+        ``plbench run`` since) where other runs of the table have scores of today's file: one column never holds the
+        scores of two files, whichever reader (report, findings, compare, calibrate, ``api.load_results``) reads it.
+        A metric none of whose runs was re-scored yet keeps them (the report's coverage line says so). Only a metric
+        whose runs recorded two files or more is hashed now (:func:`current_digests`: a learned metric's cached file
+        is hundreds of MB, once a process). What was left out: :attr:`stale_left`."""
+        scored = {str(m): sorted(map(str, rids))
+                  for m, rids in table.groupby("metric", observed=True)["run_id"].unique().items()}
+        recorded: dict[str, dict[str, str]] = {}  # {metric: {run: the file its latest pass read}}
+        for rid in sorted(set().union(*scored.values())) if scored else ():
+            try:
+                latest = _latest_digests(self.eval_records(rid))
+            except UserError:  # damaged since the rows were read: check names it
+                continue
+            for m, d in latest.items():
+                if d and rid in scored.get(m, ()):
+                    recorded.setdefault(m, {})[rid] = d
+        digests = current_digests(m for m, by in recorded.items() if len(set(by.values())) > 1)
+        stale = {m: sorted(r for r, d in recorded[m].items() if not now.startswith(d)) for m, now in digests.items()}
+        stale = {m: rids for m, rids in stale.items()  # where some runs have today's file's scores
+                 if rids and len(rids) < len(recorded[m])}
         if not stale:
             return table
+        metric_of, run_of = table["metric"].astype(str), table["run_id"].astype(str)
         drop = pd.Series(False, index=table.index)
         for metric, rids in stale.items():
             drop |= (metric_of == metric) & run_of.isin(rids)
