@@ -29,3 +29,23 @@ def test_a_learned_metrics_scores_of_another_cached_file_are_left_out_of_every_t
     assert lpips and lpips.isdisjoint(stale), sorted(lpips & set(stale))
     assert store.stale_left["lpips"]["stale"] == sorted(stale)
     assert set(stale) <= set(t.loc[t.metric == "psnr", "run_id"].astype(str))
+
+
+def test_a_table_of_runs_scored_with_one_file_hashes_no_metric_file(tmp_path, monkeypatch):
+    """Left out only where runs recorded two files or more: a store whose lpips column is of one file (every store
+    but one whose file was replaced) neither hashes a learned metric's file (hundreds of MB, each reader process) nor
+    reads each run's pass records a second time."""
+    import benchmark.metrics
+    from benchmark.results import ResultsStore, atomic_write_json
+    from benchmark.synthetic import synthetic_runs
+
+    hashed = []
+    monkeypatch.setattr(benchmark.metrics, "weights_digest", lambda name: hashed.append(name) or "")
+    store = ResultsStore(tmp_path / "r")
+    store.ensure_writable()
+    for rid, meta, rows in synthetic_runs(offsets={"l1": 0.0}, seeds=(0, 1), n_images=2, metrics=("psnr", "lpips"),
+                                          budget_check=False):
+        store.write_eval(rid, rows, ["psnr", "lpips"], {}, metric_sha256={"lpips": "1" * 64})
+        atomic_write_json(store.run_dir(rid) / "meta.json", meta)
+    monkeypatch.setattr(ResultsStore, "eval_records", lambda *a: (_ for _ in ()).throw(AssertionError("read again")))
+    assert (store.table().metric == "lpips").any() and hashed == [] and store.stale_left == {}
