@@ -49,3 +49,26 @@ def test_a_table_of_runs_scored_with_one_file_hashes_no_metric_file(tmp_path, mo
         atomic_write_json(store.run_dir(rid) / "meta.json", meta)
     monkeypatch.setattr(ResultsStore, "eval_records", lambda *a: (_ for _ in ()).throw(AssertionError("read again")))
     assert (store.table().metric == "lpips").any() and hashed == [] and store.stale_left == {}
+
+
+def test_results_arm_takes_the_first_weight_set_by_name_whatever_their_versions():
+    """0c79b94's Results.arm ('of several weight sets of that kind, the first by name') took the newest version over
+    all the sets: vgg19 run under two versions of vgg, vgg16 under one, it took vgg [vgg19:random] (v2) and named
+    vgg16 left out, where Results.first (872d3b3, liu2021's mixes) takes each set's newest, then the first by name →
+    arm takes its choice from first."""
+    import pandas as pd
+
+    from benchmark.findings import Results
+    from benchmark.synthetic import synthetic_table
+
+    kw = dict(tasks=("sr4",), metrics=("vsi",), seeds=range(4), n_images=2)
+    t16 = synthetic_table(offsets={"vgg": 1.0}, weights={"vgg": "vgg16:random(seed=0)"}, **kw)
+    t19 = synthetic_table(offsets={"vgg": 1.0}, weights={"vgg": "vgg19:random(seed=0)"}, seed=1, **kw)
+    t19 = t19[t19["loss"].astype(str) == "vgg"]
+    t19 = t19.assign(run_id=t19["run_id"].astype(str) + "-19",
+                     loss_version=t19["seed"].map(lambda s: "vgg=1" if s < 2 else "vgg=2"))
+    res = Results(pd.concat([t16.assign(loss_version="vgg=2"), t19], ignore_index=True))
+    arm = res.arm("sr4", "vgg", prefer=("random",))
+    assert arm.weights == "vgg16:random", arm
+    what, left = res.passed_over("sr4", arm)
+    assert what == "random weight sets of vgg" and len(left) == 1 and "vgg19" in left[0], (what, left)
