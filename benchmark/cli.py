@@ -1325,7 +1325,7 @@ def cmd_check(args) -> int:
     store.require_results(args.out)
     damaged = store.check()
     strays = store.strays()  # a user's own folder in runs/ (runs/old/, runs/notes/): no run, nothing to resume
-    ids = [r for r in store.run_ids() if r not in strays]
+    ids = store.run_ids()  # neither a stray nor a copy
     inputs = sum(str(r).startswith("input-") for r in ids)  # each task's degraded input, scored: not a trained run
     n = len(ids) - inputs
     copies = store.copies()  # a user's backup of a run beside it: no run, neither damaged nor counted

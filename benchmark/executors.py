@@ -595,7 +595,8 @@ def execute_local(configs: list, store_root, metrics, device_spec: str, *, worke
     holdouts = _holdouts(data, todo)
     from benchmark.data import decoded_in_ram_bytes
 
-    # each worker decodes its own copy of the images: the decoded-pixel budget is shared, not N times over
+    # a worker maps the driver's decoded images (shared, above); one that cannot decodes its own copy, on 1/N of the
+    # decoded-pixel budget, so N such copies stay within it
     ram_mb = f"{decoded_in_ram_bytes() / 2**20 / workers:.6g}"
     for i in range(workers):
         env: dict[str, str | None] = {"OMP_NUM_THREADS": str(per_worker_threads),

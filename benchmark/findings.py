@@ -806,14 +806,10 @@ class Results:
         built on it name (tests/test_probe_verdicts13.py)."""
         cands = [a for a in self.arms(task) if self.is_loss(a.loss, loss)]
         for kind in prefer:
-            of_kind = [a for a in cands if a.kind == kind]
-            if of_kind:
-                arm = max(of_kind, key=lambda a: _version_key(a.version))
-                others = sorted({a.weights for a in of_kind} - {arm.weights})
-                if others:
-                    self._passed_over[(task, arm)] = (f"{kind} weight sets of {arm.loss}",
-                                                      tuple(Arm(arm.loss, w).label for w in others))
-                return arm
+            # the newest version of each weight set, then the first by name, as first() takes (the newest version
+            # over all the sets took vgg19's v2 over vgg16's one version)
+            if of_kind := [a for a in cands if a.kind == kind]:
+                return self.first(task, of_kind, f"{kind} weight sets of {of_kind[0].loss}")
         return None
 
     def first(self, task: str, arms, what: str) -> Arm | None:

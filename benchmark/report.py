@@ -498,7 +498,8 @@ def _write_report(store: ResultsStore, *, baseline: str, alpha: float, n_boot: i
     stale = stale_lines(store, set(chosen.run_ids) | {m.get("run_id") for m in metas_all
                                                        if _in_setting(m, chosen.settings)})
     coverage = coverage[~((coverage["status"] == "stale") & coverage["metric"].isin(stale))]  # said below
-    left = [line for m, line in stale.items() if m in set(table["metric"].astype(str))]  # ResultsStore.table said it
+    shown = set(map(str, table["metric"].unique())) if stale else set()  # once: a str copy of every row per line
+    left = [line for m, line in stale.items() if m in shown]  # ResultsStore.table said it
     for line in coverage_lines(coverage[coverage["status"] == "stale"], len(chosen.run_ids)):
         log.warning("report: %s", line)
     stats.coverage = coverage_lines(coverage, len(chosen.run_ids)) + left + gone + left_out_lines(

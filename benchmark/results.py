@@ -412,8 +412,8 @@ _RUN_FILES = frozenset({"meta.json", "net.pt", "loss.pt", "ckpt.pt", "curve.csv"
 
 def current_digests(metrics) -> dict[str, str]:
     """{metric: SHA-256 of its file now} of ``metrics`` whose weights are a file the user can replace
-    (:func:`benchmark.metrics.weights_digest`: ``contrique_fr@<checkpoint>``); a file no longer there, or a metric
-    this code cannot open, is left out (nothing to compare)."""
+    (:func:`benchmark.metrics.weights_digest`: ``contrique_fr@<checkpoint>``, a learned metric's cached weights); a
+    file no longer there, or a metric this code cannot open, is left out (nothing to compare)."""
     from benchmark.metrics import weights_digest
 
     out = {}
@@ -522,13 +522,12 @@ def _latest_digests(records, metrics=None) -> dict[str, str]:
     return latest
 
 
-def _superseded(passes: list[Path], read_record) -> list[set[str]]:
-    """Per pass (in order): the metrics whose rows there were made with another file than the latest pass that
+def _superseded(records: list[dict]) -> list[set[str]]:
+    """Per pass record (in order): the metrics whose rows there were made with another file than the latest pass that
     scored them (a checkpoint replaced in place, then re-scored: :meth:`ResultsStore.stale_metrics`), left out of
     the table so one run's column never holds two files' scores."""
-    if len(passes) < 2:  # one pass (most runs): nothing to supersede, no record read twice
-        return [set() for _ in passes]
-    records = [read_record(p) for p in passes]
+    if len(records) < 2:  # one pass (most runs): nothing to supersede
+        return [set() for _ in records]
     latest = _latest_digests(records)
     out = []
     for rec in records:
@@ -1284,10 +1283,10 @@ class ResultsStore:
             if rec["rows"] != rows:
                 raise Damage(f"{parquet.name} holds {rows} rows, its record says {rec['rows']}")
 
-    def _pass_bytes(self, d: Path, rec_path: Path) -> tuple[dict, Path, bytes]:
+    def _pass_bytes(self, d: Path, rec_path: Path, rec: dict | None = None) -> tuple[dict, Path, bytes]:
         """(record, rows' path, rows' bytes) of one committed pass, the bytes checked against the record's
-        checksum (:class:`Damage` when they are missing or differ)."""
-        rec = self._read_record(rec_path)
+        checksum (:class:`Damage` when they are missing or differ); ``rec``: its record, already read."""
+        rec = self._read_record(rec_path) if rec is None else rec
         parquet = d / (rec_path.stem + ".parquet")
         try:
             data = parquet.read_bytes()
@@ -1297,12 +1296,12 @@ class ResultsStore:
             raise Damage(f"{parquet.name} does not match its checksum (truncated or changed)")
         return rec, parquet, data
 
-    def _read_pass_arrow(self, d: Path, rec_path: Path):
+    def _read_pass_arrow(self, d: Path, rec_path: Path, rec: dict | None = None):
         """:meth:`_read_pass` with ``categories`` as a :class:`pyarrow.Table` (its repeated string columns
         dictionary-encoded), verified alike; None for a pass without columns (read it with :meth:`_read_pass`)."""
         import pyarrow.parquet as pq
 
-        rec, parquet, data = self._pass_bytes(d, rec_path)
+        rec, parquet, data = self._pass_bytes(d, rec_path, rec)
         try:
             t = pq.read_table(io.BytesIO(data), read_dictionary=_category_columns(COLUMNS))
         except Exception:  # noqa: BLE001 - pyarrow raises many types for a damaged file
@@ -1313,11 +1312,11 @@ class ResultsStore:
             raise Damage(f"{parquet.name} holds {t.num_rows} rows, its record says {rec['rows']}")
         return t
 
-    def _read_pass(self, d: Path, rec_path: Path, categories: bool = False) -> pd.DataFrame:
+    def _read_pass(self, d: Path, rec_path: Path, categories: bool = False, rec: dict | None = None) -> pd.DataFrame:
         """One committed pass's rows, verified against its record (:class:`Damage` when they fail);
         ``categories``: the repeated string columns read as categoricals (parquet's own dictionaries, never
         a string per row)."""
-        rec, parquet, data = self._pass_bytes(d, rec_path)
+        rec, parquet, data = self._pass_bytes(d, rec_path, rec)
         try:
             if categories:
                 import pyarrow.parquet as pq
@@ -1842,37 +1841,43 @@ class ResultsStore:
         self.check_version()
         frames, self.damaged, self.respelt, self.stale_left = [], {}, {}, {}
         arrow = categories  # each pass an arrow table, one frame of them all (:func:`_arrow_categories`)
+        recorded: dict[str, dict[str, str]] = {}  # {metric: {run: the file its latest pass read}}
 
-        def read_run(run_id: str) -> tuple[str, list]:
-            """(why the run is damaged or "", its passes' rows): each pass read once, verified as it is read."""
+        def read_run(run_id: str) -> tuple[str, list, dict]:
+            """(why the run is damaged or "", its passes' rows, {metric: the file its latest pass read}): each pass
+            and its record read once, verified as it is read."""
             why = self.meta_damage(run_id) if self.damage_meta_matters(run_id) else ""
             if why or not self.is_done(run_id):
-                return why, []
+                return why, [], {}
             d = self.run_dir(run_id)
             passes = sorted(d.glob("eval-*.json"), key=_pass_index)
             why = self._missing_record(d, passes) or self._no_pass(self.meta(run_id) or {}, d, passes)
             try:
                 if why:
-                    return why, []
-                superseded = _superseded(passes, self._read_record)
-                return why, [_without_metrics((self._read_pass_arrow(d, rec) if arrow else None)
-                                              or self._read_pass(d, rec, categories), superseded[i])
-                             for i, rec in enumerate(passes)]
+                    return why, [], {}
+                records = [self._read_record(p) for p in passes]
+                superseded = _superseded(records)
+                return why, [_without_metrics((self._read_pass_arrow(d, p, rec) if arrow else None)
+                                              or self._read_pass(d, p, categories, rec), superseded[i])
+                             for i, (p, rec) in enumerate(zip(passes, records))], _latest_digests(records)
             except Damage as exc:
-                return str(exc), []
+                return str(exc), [], {}
 
         from concurrent.futures import ThreadPoolExecutor
 
         # runs read by a few threads, in order: reading and parsing thousands of small files is mostly waiting on
         # the file system and pyarrow's parser, which let go of the GIL
         with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
-            for run_id, (why, run_frames) in zip(ids := self.run_ids(), pool.map(read_run, ids)):
+            for run_id, (why, run_frames, latest) in zip(ids := self.run_ids(), pool.map(read_run, ids)):
                 if why:
                     self.damaged[run_id] = why
                     log.warning("run %s: %s — left out; `plbench check --out %s --repair` sets it aside so the same "
                                 "`plbench run` re-scores or retrains it", run_id, why, shlex.quote(str(self.root)))
                     continue
                 frames += run_frames
+                for m, digest in latest.items():
+                    if digest:
+                        recorded.setdefault(m, {})[run_id] = digest
         if not frames:
             return to_frame([])
         seen: dict = {}
@@ -1892,28 +1897,30 @@ class ResultsStore:
             log.warning("%d duplicated (run, image, metric) rows ignored (runs %s): each counts once",
                         int(dup.sum()), ", ".join(runs[:5]))
             table = table[~dup].reset_index(drop=True)
-        return self._without_stale(table)
+        return self._without_stale(table, recorded)
 
-    def _without_stale(self, table: pd.DataFrame) -> pd.DataFrame:
+    def _without_stale(self, table: pd.DataFrame, recorded: dict[str, dict[str, str]]) -> pd.DataFrame:
         """``table`` less each run's scores of a metric made with another file than the metric's file now
-        (:meth:`stale_metrics`: ``contrique_fr@<checkpoint>`` retrained in place, the run not re-scored — its net.pt
-        gone, or no ``plbench run`` since) where other runs of the table have scores of today's file: one column never
-        holds the scores of two files, whichever reader (report, findings, compare, calibrate, ``api.load_results``)
-        reads it. A metric none of whose runs was re-scored yet keeps them (the report's coverage line says so). What
-        was left out: :attr:`stale_left`."""
-        names = [m for m in map(str, table["metric"].unique()) if "@" in m]  # only such a metric reads a file
-        digests = current_digests(names) if names else {}
+        (:meth:`stale_metrics`: ``contrique_fr@<checkpoint>`` retrained in place, a learned metric's cached weights —
+        lpips', dists', niqe's, musiq's, contrique_fr's — replaced, the run not re-scored: its net.pt gone, or no
+        ``plbench run`` since) where other runs of the table have scores of today's file: one column never holds the
+        scores of two files, whichever reader (report, findings, compare, calibrate, ``api.load_results``) reads it.
+        A metric none of whose runs was re-scored yet keeps them (the report's coverage line says so). Only a metric
+        whose runs recorded two files or more is hashed now (:func:`current_digests`: a learned metric's cached file
+        is hundreds of MB, once a process). ``recorded``: {metric: {run: the file its latest pass read}}, as
+        :meth:`table` read the runs' pass records (no record read again). What was left out: :attr:`stale_left`."""
+        mixed = [m for m, by in recorded.items() if len(set(by.values())) > 1]
+        digests = current_digests(mixed) if mixed else {}  # no file hashed, nor benchmark.metrics imported, else
         if not digests:
             return table
-        metric_of, run_of = table["metric"].astype(str), table["run_id"].astype(str)
-        scored = {m: sorted(set(run_of[metric_of == m])) for m in digests}
-        stale: dict[str, list[str]] = {}
-        for rid in sorted(set().union(*scored.values())):
-            for metric in self.stale_metrics(rid, {m: d for m, d in digests.items() if rid in scored[m]}):
-                stale.setdefault(metric, []).append(rid)
-        stale = {m: rids for m, rids in stale.items() if len(rids) < len(scored[m])}  # some runs of today's file
+        scored = {str(m): sorted(map(str, rids))
+                  for m, rids in table.groupby("metric", observed=True)["run_id"].unique().items() if str(m) in digests}
+        stale = {m: sorted(r for r, d in recorded[m].items() if not now.startswith(d)) for m, now in digests.items()}
+        stale = {m: rids for m, rids in stale.items()  # where some runs have today's file's scores
+                 if rids and len(rids) < len(recorded[m])}
         if not stale:
             return table
+        metric_of, run_of = table["metric"].astype(str), table["run_id"].astype(str)
         drop = pd.Series(False, index=table.index)
         for metric, rids in stale.items():
             drop |= (metric_of == metric) & run_of.isin(rids)
@@ -2056,10 +2063,7 @@ class ResultsStore:
             raise UserError(f"{src.root} is the results directory itself: merge another store into it")
         out: dict[str, list[str]] = {k: [] for k in ("copied", "replaced", "kept", "more_there", "failed",
                                                      "unfinished", "damaged_there", "held", "held_there")}
-        strays = set(src.strays())  # a user's own folder there (runs/old/): no run, neither copied nor counted
-        for rid in src.run_ids():
-            if rid in strays:
-                continue
+        for rid in src.run_ids():  # a user's own folder there (runs/old/, :meth:`strays`) is none of them
             if (src.meta(rid) or {}).get("status") not in STATUSES:  # unfinished there: never locked (a worker
                 out["unfinished"].append(rid)  # there that found it held would leave it undone)
                 continue

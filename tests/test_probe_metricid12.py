@@ -65,7 +65,7 @@ def test_scores_made_with_another_file_are_stale_and_left_out_of_the_table(tmp_p
     store.write_eval("r1", [], ["m"], {}, metric_sha256={"m": new})  # re-scored with the file now there
     assert store.stale_metrics("r1", {"m": new}) == {}
     passes = sorted(store.run_dir("r1").glob("eval-*.json"))
-    assert _superseded(passes, ResultsStore._read_record) == [{"m"}, set()]
+    assert _superseded([ResultsStore._read_record(p) for p in passes]) == [{"m"}, set()]
     rows = pd.DataFrame({"metric": ["m", "psnr"], "value": [1.0, 2.0]})
     assert list(_without_metrics(rows, {"m"})["metric"]) == ["psnr"]
     arrow = pa.table({"metric": pa.array(["m", "psnr"]).dictionary_encode(), "value": [1.0, 2.0]})
