@@ -405,13 +405,14 @@ def _forked_run(args: list[str], crash: str | None = None, kill_after: float | N
 
 def _store_state(out: Path) -> dict:
     """What a finished store holds: its table's rows, each run's meta.json less :data:`VOLATILE_META`, each pass
-    record less its write time and the command's grid id, each run's files (TensorBoard's aside), and its temporary files or checkpoints."""
+    record less its write time and the command's grid id, each run's files (TensorBoard's aside), and its temporary
+    files or checkpoints."""
     store = ResultsStore(out)
     table = store.table().sort_values(["run_id", "dataset", "image", "metric"]).reset_index(drop=True)
     return {"rows": table.to_dict("records"),
             "metas": {m["run_id"]: {k: v for k, v in m.items() if k not in VOLATILE_META} for m in store.metas()},
-            "records": {r: [{k: v for k, v in e.items() if k not in ("written", "grid_id")} for e in store.eval_records(r)]
-                        for r in store.run_ids()},
+            "records": {r: [{k: v for k, v in e.items() if k not in ("written", "grid_id")}
+                            for e in store.eval_records(r)] for r in store.run_ids()},
             "files": {r: sorted(str(p.relative_to(store.run_dir(r))) for p in store.run_dir(r).rglob("*"))
                       for r in store.run_ids()},
             # runs/ only: a temporary file a kill leaves in grids/ is left to `check --repair` once an hour old (it
