@@ -823,11 +823,23 @@ def cmd_run(args) -> int:
 
         keep = {setting_json(setting(c)) for c in configs}  # this grid's setting(s), whatever else the directory holds
         paths = write_report(store, formats=("png",), visual=False, keep=keep)  # `plbench report` adds PDFs + visuals
-        print(f"leaderboard: {paths['markdown']}" + (f"  heatmap: {paths['heatmap']}" if "heatmap" in paths else "")
-              + (f"  report: {paths['html']}" if "html" in paths else ""))
+        print(leaderboard_line(paths))
     if lost is not None:  # the grid's last line: the runs a lost worker left, and how to resume them
         raise lost
     return 1 if summary.failed or summary.unscored else 0
+
+
+def leaderboard_line(paths: dict) -> str:
+    """The run's last line: where :func:`benchmark.report.write_report`'s outputs (``paths``) are. A leaderboard
+    figure split into page-sized parts names them all (``leaderboard.png … leaderboard-5.png, 5 parts``): its first
+    part alone shows only the first task(s)."""
+    from benchmark.figures import leaderboard_parts
+
+    line = f"leaderboard: {paths['markdown']}"
+    if "heatmap" in paths:
+        parts = leaderboard_parts(paths["heatmap"])
+        line += f"  heatmap: {paths['heatmap']}" + (f" … {parts[-1].name} ({len(parts) + 1} parts)" if parts else "")
+    return line + (f"  report: {paths['html']}" if "html" in paths else "")
 
 
 def _warn_field_apart(store, configs, loss_files) -> None:

@@ -72,3 +72,21 @@ def test_results_arm_takes_the_first_weight_set_by_name_whatever_their_versions(
     assert arm.weights == "vgg16:random", arm
     what, left = res.passed_over("sr4", arm)
     assert what == "random weight sets of vgg" and len(left) == 1 and "vgg19" in left[0], (what, left)
+
+
+def test_the_runs_last_line_names_every_part_of_a_split_leaderboard_figure(tmp_path):
+    """The quick profile's leaderboard figure is now split into page-sized parts (one task each), yet the run's
+    last line named ``leaderboard.png`` alone: a new user opened it and saw one task of five. The line names the
+    parts; a figure in one part reads as before."""
+    from benchmark.cli import leaderboard_line
+
+    png = tmp_path / "leaderboard.png"
+    paths = {"markdown": tmp_path / "leaderboard.md", "heatmap": png, "html": tmp_path / "report.html"}
+    for name in ("leaderboard.png", "leaderboard-2.png", "leaderboard-3.png", "leaderboard-old.png"):
+        (tmp_path / name).write_bytes(b"")  # the last: a user's own file, no part (leaderboard_parts)
+    line = leaderboard_line(paths)
+    assert f"heatmap: {png} … leaderboard-3.png (3 parts)" in line and line.endswith(f"report: {tmp_path}/report.html")
+    for name in ("leaderboard-2.png", "leaderboard-3.png"):
+        (tmp_path / name).unlink()
+    assert leaderboard_line(paths) == (f"leaderboard: {tmp_path}/leaderboard.md  heatmap: {png}  "
+                                       f"report: {tmp_path}/report.html")
