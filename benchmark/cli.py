@@ -829,6 +829,12 @@ def cmd_run(args) -> int:
     return 1 if summary.failed or summary.unscored else 0
 
 
+def _first_three(names, prefix: str = "") -> str:
+    """``names``' first three, each after ``prefix``, and "…" for any more: how check's summary lines name folders."""
+    names = list(names)
+    return ", ".join(prefix + str(n) for n in names[:3]) + (", …" if len(names) > 3 else "")
+
+
 def leaderboard_line(paths: dict) -> str:
     """The run's last line: where :func:`benchmark.report.write_report`'s outputs (``paths``) are. A leaderboard
     figure split into page-sized parts names them all (``leaderboard.png … leaderboard-5.png, 5 parts``): its first
@@ -1350,26 +1356,24 @@ def cmd_check(args) -> int:
              f"restore the run, rename it back: mv {shlex.quote(str(store.runs / c))} "
              f"{shlex.quote(str(store.run_dir(rid)))}")
     elif renamed:
-        _say(f"{len(renamed)} folders are named as copies of runs whose folders are gone (runs/"
-             + ", runs/".join(list(renamed)[:3]) + (", …" if len(renamed) > 3 else "") + "): no report reads them "
+        _say(f"{len(renamed)} folders are named as copies of runs whose folders are gone ("
+             + _first_three(renamed, "runs/") + "): no report reads them "
              "as they are; to restore each run, rename its copy back to runs/<id>")
     if copies:
         one = len(copies) == 1
         _say(f"{len(copies)} folder{'' if one else 's'} named as {'a copy of a run' if one else 'copies of runs'} "
-             "(runs/" + ", runs/".join(copies[:3]) + (", …" if len(copies) > 3 else "")
-             + f"): {'not a run' if one else 'not runs'}, read by no report (move {'it' if one else 'them'} out of "
-             "runs/ to keep the store tidy)")
+             f"({_first_three(copies, 'runs/')}): {'not a run' if one else 'not runs'}, read by no report "
+             f"(move {'it' if one else 'them'} out of runs/ to keep the store tidy)")
     if strays:
         one = len(strays) == 1
         _say(f"{len(strays)} folder{'' if one else 's'} in runs/ with no run id for a name and none of a run's files "
-             "(runs/" + ", runs/".join(strays[:3]) + (", …" if len(strays) > 3 else "")
-             + f"): {'no run' if one else 'no runs'}, read by no report (move {'it' if one else 'them'} out of runs/ "
-             "to keep the store tidy)")
+             f"({_first_three(strays, 'runs/')}): {'no run' if one else 'no runs'}, read by no report "
+             f"(move {'it' if one else 'them'} out of runs/ to keep the store tidy)")
     leftovers = store.leftover_temp_files(store_clock=args.repair)  # --repair removes them: none in flight
     if args.repair and (damaged or leftovers):
         _repairable(store)
     if leftovers:  # harmless (nothing reads them), but they pile up: --repair removes them
-        names = ", ".join(str(p.relative_to(store.root)) for p in leftovers[:3]) + (", …" if len(leftovers) > 3 else "")
+        names = _first_three([str(p.relative_to(store.root)) for p in leftovers])
         if args.repair:
             for p in leftovers:
                 p.unlink(missing_ok=True)
@@ -1420,9 +1424,8 @@ def cmd_check(args) -> int:
         n = len(ids) - sum(str(r).startswith("input-") for r in ids)
         damaged = {r: why for r, why in damaged.items() if r not in moved}
         nets = {r: why for r, why in nets.items() if r not in moved}
-        log.warning("%d run folder%s moved or deleted while check read the store (runs/%s): left out of this "
-                    "summary; check again", len(moved), "s" if len(moved) != 1 else "",
-                    ", runs/".join(moved[:3]) + (", …" if len(moved) > 3 else ""))
+        log.warning("%d run folder%s moved or deleted while check read the store (%s): left out of this "
+                    "summary; check again", len(moved), "s" if len(moved) != 1 else "", _first_three(moved, "runs/"))
     for rid, why in sorted(nets.items()):
         if holder := store.merge_killed(rid):  # stopped while mending it: the same merge puts the intact copy there
             _say(f"run {rid}: {why}: a `plbench merge` ({holder.split(',')[0]}) was stopped while putting an intact "
