@@ -653,6 +653,36 @@ def pil_to_tensor(img, name: str = "image", notes: dict | None = None,
     return arr if icc else _colour_managed(arr, img.info, name, notes)  # a profile: applied by littleCMS above
 
 
+#: ``datasets.Image(mode=…)`` values that say a column holds greyscale images (:func:`declared_mode` applies them)
+GREY_MODES = frozenset({"L", "LA", "La", "I", "I;16", "I;16L", "I;16B", "I;16N", "F"})
+#: colour modes a decoded image already is, as RGB (alpha dropped): declaring one changes nothing
+_RGB_MODES = frozenset({"RGB", "RGBA", "RGBa", "RGBX"})
+
+
+def declared_mode(pixels: torch.Tensor, mode: str, name: str, notes: dict) -> torch.Tensor:
+    """A decoded image (3, H, W) as its column's ``datasets.Image(mode=mode)`` says it is, as `datasets` hands it to
+    its users: a greyscale mode (:data:`GREY_MODES`) makes a colour image its luma (Pillow's ITU-R 601 weights; uint8
+    exactly as Pillow's ``convert('L')`` rounds, a 16-bit or float image at its precision), replicated to RGB, and
+    ``name`` appended to ``notes["mode-grey"]``; an RGB mode changes nothing; any other (``P``, ``1``, ``CMYK``, …,
+    which would quantise, dither or leave the photo in another colour space) is not applied: ``notes["mode-kept"]``."""
+    if mode in _RGB_MODES:
+        return pixels
+    if mode not in GREY_MODES:
+        notes["mode-kept"] = True
+        return pixels
+    if bool((pixels[0] == pixels[1]).all() and (pixels[1] == pixels[2]).all()):
+        return pixels  # greyscale already
+    notes.setdefault("mode-grey", []).append(name)
+    if pixels.dtype == torch.uint8:  # Pillow's L24: (R·19595 + G·38470 + B·7471 + 2¹⁵) >> 16, one plane at a time
+        luma = pixels[0].to(torch.int32) * 19595
+        luma += pixels[1].to(torch.int32) * 38470
+        luma += pixels[2].to(torch.int32) * 7471
+        luma = ((luma + 0x8000) >> 16).to(torch.uint8)
+    else:
+        luma = pixels[0] * 0.299 + pixels[1] * 0.587 + pixels[2] * 0.114
+    return luma.expand(3, *luma.shape).contiguous()
+
+
 def _rgb_planes(img) -> torch.Tensor:
     """An RGB PIL image → (3, H, W) uint8, one band at a time: peak memory the decoded image, the result and one
     band (numpy's read of the whole image, its copy and the permuted copy held three more: 4.7× a 100 MP photo's
@@ -2610,7 +2640,9 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
     if spec.image_column and spec.image_column not in ds.column_names and "." in spec.image_column:
         ds = ds.flatten()  # a struct's field: #sample.img (datasets' flattened name)
     col = _image_column(ds, spec)
+    mode = None
     if isinstance(ds.features[col], datasets.Image):
+        mode = ds.features[col].mode  # Image(mode='L'): what datasets converts each image to (read off before cast)
         ds = ds.cast_column(col, datasets.Image(decode=False))
     # relative paths: from the saved dataset's folder (a table's) first
     base = {"saved": Path(spec.source).expanduser(), "table": Path(spec.source).expanduser().parent}.get(spec.kind)
@@ -2648,6 +2680,8 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
             if len(bad) <= MAX_NAMED_UNREADABLE:
                 log.warning("skipping %s: %s", f"unreadable image {path}" if path else f"row {i}", exc)
             continue
+        if mode:
+            pixels = declared_mode(pixels, mode, where, notes)
         if min(pixels.shape[-2:]) < MIN_IMAGE_SIDE:
             small.append(f"{Path(path).name if path else where} ({pixels.shape[-2]}×{pixels.shape[-1]})")
             continue
@@ -2677,6 +2711,14 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
     if kept := notes.get("icc-kept"):
         log.warning("%s: %d image(s) carry a colour profile that is not applied: their pixels are read as stored, as "
                     "if sRGB (%s): %s", spec, len(kept), kept[0][1], _few(kept))
+    if greyed := notes.get("mode-grey"):
+        log.warning("%s: its image column declares mode %r (datasets.Image(mode=%r)): %d colour image(s) read as "
+                    "greyscale (luma, as datasets converts them), replicated to RGB: %s", spec, mode, mode,
+                    len(greyed), ", ".join(Path(str(n)).name for n in greyed[:5]) + (", …" if len(greyed) > 5 else ""))
+    if notes.get("mode-kept"):
+        log.warning("%s: its image column declares mode %r (datasets.Image(mode=%r)), not applied: a palette, bilevel "
+                    "or other colour space would quantise or dither the photos; their files' own colours are read, "
+                    "as RGB", spec, mode, mode)
     if flat := notes.get("8-bit"):
         log.warning("%s: %d 16-bit colour file(s) read at 8 bits (Pillow's high byte), as no decoder here reads them "
                     "at 16 (%s): %s", spec, len(flat), flat[0][1],

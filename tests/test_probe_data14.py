@@ -1,0 +1,94 @@
+"""Data inputs, probed as a researcher with their own photos and Hugging Face datasets would hit them (session 14)."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+import datasets  # imported once here, not inside the first test's time
+import numpy as np
+import pytest
+from PIL import Image
+
+from benchmark.data import DataSpec, load_images
+
+
+def _png(arr: np.ndarray) -> dict:
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, "PNG")
+    return {"bytes": buf.getvalue(), "path": None}
+
+
+def _saved(path, cells: list[dict], mode: str | None) -> str:
+    """A dataset saved with ``save_to_disk`` whose ``image`` column is ``datasets.Image(mode=mode)``."""
+    ds = datasets.Dataset.from_dict({"image": cells}, features=datasets.Features({"image": datasets.Image(mode=mode)}))
+    ds.save_to_disk(str(path))
+    return str(path)
+
+
+def _colour(seed: int = 0, h: int = 24, w: int = 32) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (h, w, 3), dtype=np.uint8)
+
+
+@pytest.mark.parametrize("mode", ["L", "LA", "I", "I;16", "F"])
+def test_a_greyscale_image_feature_is_read_as_greyscale(tmp_path, caplog, mode):
+    """A dataset whose feature is ``Image(mode='L')`` (Set12/BSD68-style grey sets stored as colour files; `datasets`
+    hands its users greyscale) was trained and scored in colour, unsaid → its colour images are read as the mode's
+    greyscale (Pillow's luma, replicated to RGB), in one warning naming the mode and the count."""
+    arr = _colour()
+    src = _saved(tmp_path / "ds", [_png(arr), _png(_colour(1))], mode)
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        recs = load_images(DataSpec.parse(src))
+    px = recs[0].pixels
+    assert (px[0] == px[1]).all() and (px[1] == px[2]).all()
+    want = np.asarray(Image.fromarray(arr).convert("L"))
+    assert np.array_equal(px[0].numpy(), want)
+    said = [r.getMessage() for r in caplog.records if f"mode {mode!r}" in r.getMessage()]
+    assert len(said) == 1 and "2 colour image(s)" in said[0] and "greyscale" in said[0]
+
+
+def test_a_16_bit_colour_image_under_a_greyscale_feature_keeps_its_precision(tmp_path, caplog):
+    import tifffile
+
+    arr = np.random.default_rng(2).integers(0, 65536, (24, 32, 3), dtype=np.uint16)
+    buf = io.BytesIO()
+    tifffile.imwrite(buf, arr, photometric="rgb")
+    src = _saved(tmp_path / "ds", [{"bytes": buf.getvalue(), "path": None}], "L")
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        px = load_images(DataSpec.parse(src))[0].pixels
+    want = (arr / 65535.0) @ np.array([0.299, 0.587, 0.114])
+    assert px.dtype.is_floating_point and (px[0] == px[2]).all()
+    assert np.abs(px[0].numpy() - want).max() < 1e-5
+    assert [r for r in caplog.records if "mode 'L'" in r.getMessage()]
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", None])
+def test_a_colour_image_feature_reads_the_files_colours_in_silence(tmp_path, caplog, mode):
+    arr = _colour()
+    src = _saved(tmp_path / "ds", [_png(arr)], mode)
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        px = load_images(DataSpec.parse(src))[0].pixels
+    assert np.array_equal(px.permute(1, 2, 0).numpy(), arr)
+    assert not [r for r in caplog.records if "mode" in r.getMessage()]
+
+
+@pytest.mark.parametrize("mode", ["P", "1", "CMYK"])
+def test_a_palette_bilevel_or_cmyk_feature_is_not_applied_and_said_so(tmp_path, caplog, mode):
+    """``Image(mode='P')`` or ``'1'`` would quantise or dither a photo (what `datasets` hands out), which no
+    restoration benchmark means: the files' own colours are read, and one warning says the mode is not applied."""
+    arr = _colour()
+    src = _saved(tmp_path / "ds", [_png(arr)], mode)
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        px = load_images(DataSpec.parse(src))[0].pixels
+    assert np.array_equal(px.permute(1, 2, 0).numpy(), arr)
+    said = [r.getMessage() for r in caplog.records if f"mode {mode!r}" in r.getMessage()]
+    assert len(said) == 1 and "not applied" in said[0]
+
+
+def test_a_greyscale_feature_over_grey_files_says_nothing(tmp_path, caplog):
+    grey = _colour()[:, :, 0]
+    src = _saved(tmp_path / "ds", [_png(grey)], "L")
+    with caplog.at_level(logging.WARNING, logger="benchmark.data"):
+        px = load_images(DataSpec.parse(src))[0].pixels
+    assert np.array_equal(px[0].numpy(), grey)
+    assert not [r for r in caplog.records if "mode 'L'" in r.getMessage()]
