@@ -2534,9 +2534,7 @@ def near_copy_pairs(train: list[ImageRecord], test: list[ImageRecord], memo: dic
     names, found = {None: ""}, set()
     for find in (DataCache._near_copies, DataCache._scaled_copies, _cropped_copies):
         found |= set(find(train, {None: test}, names, found, pairs, memo=memo))
-    cut: list[tuple[ImageRecord, ImageRecord]] = []
-    _cropped_copies(test, {None: train}, names, set(), cut, memo=memo)
-    pairs += [(t, r) for r, t in cut]
+    _cut_from_test(train, {None: test}, names, set(), pairs, memo=memo)
     return pairs
 
 
@@ -3056,16 +3054,7 @@ def _cropped_copies(train_recs: list[ImageRecord], test_recs: dict, names: dict,
     left = [(spec, r) for spec, r in left if _fits_in(r.size, shapes)]
     if not left or not pool:
         return []
-    s = max(8, math.ceil(math.sqrt(sum(r.size[0] * r.size[1] for r in pool) / _CROP_KEYS)))
-    keys, where = [], []
-    for j, r in enumerate(pool):
-        k, y, x = _kept(memo, ("windows", id(r), s), lambda r=r: _indexed_windows(r, s))
-        keys.append(k)
-        where.append(np.stack([np.full(len(k), j), y, x], 1).astype(np.int32))
-    keys, where = np.concatenate(keys), np.concatenate(where)
-    order = np.argsort(keys, kind="stable")
-    keys, where = keys[order], where[order]
-    sides = np.array([r.size for r in pool], dtype=np.int64)
+    s, keys, where, sides = _window_index([r.pixels.numpy() for r in pool], [("windows", id(r)) for r in pool], memo)
     out = []
     for spec, t in left:
         full = t.pixels.numpy()
@@ -3079,11 +3068,60 @@ def _cropped_copies(train_recs: list[ImageRecord], test_recs: dict, names: dict,
     return out
 
 
-def _indexed_windows(r: ImageRecord, s: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(keys, rows, cols) of the windows of ``r``'s first channel that :func:`_cropped_copies` indexes, every ``s``-th
-    row and column (those of ≥ 4 distinct values)."""
-    rows, cols = np.arange(0, r.size[0], s), np.arange(0, r.size[1] - _CROP_KEY + 1, s)
-    k, distinct = _window_keys(r.pixels[0].numpy(), rows, cols)
+def _cut_from_test(train_recs: list[ImageRecord], test_recs: dict, names: dict, found: set[str],
+                   pairs: list | None = None, memo: dict | None = None) -> list[str]:
+    """The test images not in ``found`` that training images were cut from, pixel for pixel (patches cut out of a set of
+    photos for training, one of them a test photo, under another name in another source; each patch as it is or
+    turned by k·90° or mirrored): ``dataset/image (N training image(s) cut from it)``. The other way round from
+    :func:`_cropped_copies`, and as cheap for thousands of patches: the test images (few), turned the eight ways, are
+    indexed, and each training image smaller than one of them is looked up once (:func:`_cut_from`), not eight times.
+    Re-encoded patches are not looked for. ``pairs``: where given, each (test image, training image cut from it) is
+    appended; ``memo``: each test image's indexed windows kept (:func:`_kept`)."""
+    done = set(found) | {f.rsplit(" (", 1)[0] for f in found}  # named already, as it is or with its marker
+    big = [(spec, r) for spec, rs in test_recs.items() for r in rs
+           if f"{names[spec]}/{r.image_id}" not in done and r.pixels.shape[0] == 3 and min(r.size) >= _CROP_KEY]
+    shapes = {tuple(sorted(r.size)) for _, r in big}
+    small = [r for r in train_recs if r.pixels.shape[0] == 3 and min(r.size) >= 8 and _fits_in(r.size, shapes)]
+    if not big or not small:
+        return []
+    turned = [(i, np.rot90(v, k, axes=(1, 2))) for i, (_, r) in enumerate(big)
+              for v in (r.pixels.numpy(), r.pixels.numpy()[:, :, ::-1]) for k in range(4)]
+    views = [v for _, v in turned]
+    s, keys, where, sides = _window_index(views, [("turned windows", id(big[i][1]), n)
+                                                  for n, (i, _) in enumerate(turned)], memo)
+    cut: dict[int, int] = {}
+    for r in small:
+        if (j := _cut_from(r.pixels.numpy(), views, keys, where, s, sides)) is not None:
+            i = turned[j][0]
+            cut[i] = cut.get(i, 0) + 1
+            if pairs is not None:
+                pairs.append((big[i][1], r))
+    return [f"{names[big[i][0]]}/{big[i][1].image_id} ({n} training image{'s' * (n > 1)} cut from it)"
+            for i, n in sorted(cut.items())]
+
+
+def _window_index(planes: list[np.ndarray], memo_keys: list[tuple], memo: dict | None = None
+                  ) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """(s, keys, where, sides): :func:`_cut_from`'s index of the images ``planes`` ((3, H, W) arrays, views too): the
+    :data:`_CROP_KEY`-px row windows of each first channel every ``s``-th row and column (``s`` = 8, more for a set of
+    over :data:`_CROP_KEYS` such windows), sorted ``keys``, each ``where`` = (image index, row, col); ``sides`` the
+    images' (H, W). Each image's windows are kept in ``memo`` under its ``memo_keys`` entry and ``s``."""
+    s = max(8, math.ceil(math.sqrt(sum(p.shape[-2] * p.shape[-1] for p in planes) / _CROP_KEYS)))
+    keys, where = [], []
+    for j, (p, key) in enumerate(zip(planes, memo_keys)):
+        k, y, x = _kept(memo, (*key, s), lambda p=p: _indexed_windows(p[0], s))
+        keys.append(k)
+        where.append(np.stack([np.full(len(k), j), y, x], 1).astype(np.int32))
+    keys, where = np.concatenate(keys), np.concatenate(where)
+    order = np.argsort(keys, kind="stable")
+    return s, keys[order], where[order], np.array([p.shape[-2:] for p in planes], dtype=np.int64)
+
+
+def _indexed_windows(plane: np.ndarray, s: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(keys, rows, cols) of the windows of an image's first channel ``plane`` (H, W) that :func:`_window_index`
+    indexes, every ``s``-th row and column (those of ≥ 4 distinct values)."""
+    rows, cols = np.arange(0, plane.shape[0], s), np.arange(0, plane.shape[1] - _CROP_KEY + 1, s)
+    k, distinct = _window_keys(plane, rows, cols)
     y, x = np.meshgrid(rows, cols, indexing="ij")
     return k[distinct], y[distinct], x[distinct]
 
@@ -3095,12 +3133,13 @@ def _fits_in(size: tuple[int, int], sides: set[tuple[int, int]]) -> bool:
     return any(a <= h and b <= w and (a, b) != (h, w) for h, w in sides)
 
 
-def _cut_from(u: np.ndarray, pool: list[ImageRecord], keys: np.ndarray, where: np.ndarray, s: int,
+def _cut_from(u: np.ndarray, pool: list, keys: np.ndarray, where: np.ndarray, s: int,
               sides: np.ndarray) -> int | None:
-    """The index of the image of ``pool`` that ``u`` (3, h, w) is a window of, or None (:func:`_cropped_copies`'
-    index: sorted ``keys``, each ``where`` = (pool index, row, col), every ``s``-th row and column; ``sides``: the
-    pool's (H, W)). Its windows are looked up in ``s`` × ``s`` blocks at four heights and four widths, each block
-    holding one of every (row, col) residue mod ``s``, so a flat band (sky) at its top-left does not hide it. Each hit
+    """The index of the image of ``pool`` (records, or (3, H, W) arrays) that ``u`` (3, h, w) is a window of, or None
+    (:func:`_window_index`: sorted ``keys``, each ``where`` = (pool index, row, col), every ``s``-th row and column;
+    ``sides``: the pool's (H, W)). Its windows are looked up in ``s`` × ``s`` blocks at four heights and four widths,
+    each block holding one of every (row, col) residue mod ``s``, so a flat band (sky) at its top-left does not hide
+    it. Each hit
     points to a position of ``u`` in a training image; the positions most pointed to are tried first (the true one:
     every window of ``u`` on the index's grid; one a window shares by chance, as a dark, grainy set's many do: one or
     two), 64 at most, each compared at a sparse grid of its pixels before it is compared whole."""
@@ -3114,7 +3153,9 @@ def _cut_from(u: np.ndarray, pool: list[ImageRecord], keys: np.ndarray, where: n
     q, distinct = _window_keys(u[0], rows, cols)
     r_at, c_at = np.nonzero(distinct)
     q, r_at, c_at = q[r_at, c_at], rows[r_at], cols[c_at]
-    lo, hi = np.searchsorted(keys, q, "left"), np.searchsorted(keys, q, "right")
+    by_key = np.argsort(q, kind="stable")  # sorted needles: numpy's binary searches start where the last one ended
+    lo, hi = np.empty_like(by_key), np.empty_like(by_key)
+    lo[by_key], hi[by_key] = np.searchsorted(keys, q[by_key], "left"), np.searchsorted(keys, q[by_key], "right")
     n = hi - lo
     keep = np.argsort(n, kind="stable")  # the rarest windows first, up to _CROP_KEYS hits in all
     keep = keep[(np.cumsum(n[keep]) <= _CROP_KEYS) & (n[keep] > 0)]
@@ -3131,7 +3172,7 @@ def _cut_from(u: np.ndarray, pool: list[ImageRecord], keys: np.ndarray, where: n
     at, votes = np.unique(np.stack([j, y0, x0], 1)[inside], axis=0, return_counts=True)
     sy, sx = max(1, h // 16), max(1, w // 16)
     for j, y0, x0 in at[np.argsort(-votes, kind="stable")[:64]].tolist():
-        big = pool[j].pixels.numpy()
+        big = pool[j] if isinstance(pool[j], np.ndarray) else pool[j].pixels.numpy()
         # at a sparse grid first (≤ 16 × 16 pixels): a chance match fails there at once
         if big.dtype == u.dtype and np.array_equal(big[:, y0:y0 + h:sy, x0:x0 + w:sx], u[:, ::sy, ::sx]) \
                 and np.array_equal(big[:, y0:y0 + h, x0:x0 + w], u):
@@ -3663,6 +3704,7 @@ class DataCache:
             both += self._near_copies(train_recs, test_recs, names, set(both))
             both += self._scaled_copies(train_recs, test_recs, names, set(both))
             both += _cropped_copies(train_recs, test_recs, names, set(both))
+            both += _cut_from_test(train_recs, test_recs, names, set(both))
             self._overlaps[key] = both
             for s, rs in test_recs.items():  # one image twice in a test set weighs twice in its every mean
                 self.repeats(s, names[s], rs)
@@ -3676,6 +3718,8 @@ class DataCache:
                     turned += f"; or within {NEAR_COPY_PSNR:.0f} dB of one resized to its size, marked so"
                 if any("(cut from a training image" in b for b in both):
                     turned += "; or cut from one, a window of its pixels, marked so"
+                if any(" cut from it)" in b for b in both):
+                    turned += "; or training images cut from it, patches of its pixels, marked so"
                 log.warning("%d of %d test images are also training images (identical pixels%s; train: %s, test: %s): "
                             "their scores are not held out: %s", len(both), n, turned, " + ".join(map(str, train)),
                             " + ".join(map(str, test)), ", ".join(both[:5]) + (", …" if len(both) > 5 else ""))
