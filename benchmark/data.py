@@ -150,6 +150,10 @@ class DataSpec:
         if m and not os.path.exists(text):  # :SPLIT or #COLUMN (the token writes it last)
             holdout = _holdout(original, m.group(1), m.group(2), m.group(3), role)
             text = text[:m.start()] + text[m.end():]
+            capped = re.fullmatch(r"(.*)\[max_images=(\d+)\]", text)  # written before the hold-out
+            if capped and max_images is None and not os.path.exists(text):
+                text, max_images = capped.group(1), int(capped.group(2))
+        _stray_option(original, text, m)
         sliced = re.search(r":([^:@#\[\]]+)\[([^\]]*)\](?=#|$)", text)  # datasets' split slice: train[:10%]
         if sliced and not os.path.exists(os.path.expanduser(text)):
             raise UserError(f"{original}: split slices ({sliced.group(1)}[{sliced.group(2)}]) are not read: name the "
@@ -259,6 +263,29 @@ def hub_data_file(source: str) -> str | None:
 
 
 _TAIL = re.compile(r"(?:@(?P<revision>[^:#]+))?(?::(?P<split>[^#]+))?(?:#(?P<column>.+))?")
+
+
+#: the bracketed options a source takes (:meth:`DataSpec.parse`)
+SOURCE_OPTIONS = ("holdout", "max_images")
+
+
+def _stray_option(original: str, text: str, holdout) -> None:
+    """A :class:`UserError` for a ``[NAME=VALUE]`` left in a source's ``text`` once its options are read (``original``:
+    as written; ``holdout``: the ``[holdout=…]`` match read, or None): a misspelt option (``[Holdout=10%]``,
+    ``[hold-out=10%]``) or a second hold-out, which were read as part of a hub id's name. A path that exists (a folder
+    named with brackets, ``scans[v=2]``, before its ``:SPLIT`` too) is left alone."""
+    stray = re.search(r"\[\s*([^\]\[=]*?)\s*=\s*([^\]]*)\]", text)
+    if stray is None:
+        return
+    head = _split_source(text)[0]  # an existing path before a :SPLIT, #COLUMN or @REV, if one is
+    if os.path.exists(os.path.expanduser(head)) and len(head) >= stray.end():  # the brackets are in its name
+        return
+    name, value = stray.groups()
+    if name.lower().replace("-", "").replace("_", "") == "holdout" and holdout is not None:
+        raise UserError(f"{original}: two hold-outs ({holdout.group(0)} and {stray.group(0)}): give one "
+                        "[holdout=P%]")
+    raise UserError(f"{original}: {stray.group(0)} is not an option of a source (it takes "
+                    f"[holdout=P%] and [max_images=N]){did_you_mean(name, SOURCE_OPTIONS)}")
 
 
 def _split_source(text: str) -> tuple[str, str | None, str | None, str | None]:

@@ -142,3 +142,27 @@ def test_each_training_patch_is_looked_up_once_not_eight_times(tmp_path, monkeyp
     assert data._cut_from_test(patches, {None: photos}, {None: "mine"}, set(), pairs) == ["mine/p1 (1 training "
                                                                                          "image cut from it)"]
     assert len(calls) == len(patches) and pairs == [(photos[1], patches[-1])]
+
+
+@pytest.mark.parametrize("written, said", [
+    ("{f}[Holdout=10%]", r"\[Holdout=10%\] is not an option of a source.*did you mean holdout\?"),
+    ("{f}[hold-out=10%]", r"\[hold-out=10%\] is not an option of a source.*did you mean holdout\?"),
+    ("{f}:test[hold_out=10%]", r"\[hold_out=10%\] is not an option.*did you mean holdout\?"),
+    ("{f}[holdout=10%][holdout=20%]", r"two hold-outs \(\[holdout=10%\] and \[holdout=20%\]\): give one"),
+])
+def test_a_misspelt_source_option_is_refused_naming_it(tmp_path, written, said):
+    """`--test-data mine[Holdout=10%]` (a typo in the bracket) was read as the hub id 'mine[Holdout=10%]': an error
+    about the hub cache, online a download attempt; a second [holdout=…] was read as part of the name → one line
+    naming the option and the one it resembles."""
+    from benchmark.errors import UserError
+
+    f = _folder_of(tmp_path / "mine", {"a": _colour()})
+    with pytest.raises(UserError, match=said):
+        DataSpec.parse(written.format(f=f), role="test")
+
+
+def test_a_folder_whose_name_holds_brackets_is_still_read(tmp_path):
+    f = _folder_of(tmp_path / "scans[v=2]", {"a": _colour()})
+    assert DataSpec.parse(f, role="test").source == f
+    assert DataSpec.parse(f + "[holdout=10%]", role="test").holdout == (10.0, "test")
+    assert DataSpec.parse(f + "[max_images=5][holdout=10%]", role="train").max_images == 5
