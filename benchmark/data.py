@@ -3022,7 +3022,9 @@ def mod_crop(pixels: torch.Tensor, multiple: int) -> torch.Tensor:
 
 #: a test image within this PSNR (dB, on [0, 1]) of a training image of its size is that image saved again: Kodak24's
 #: photos re-encoded as JPEG are ≥ 38.9 dB from their originals at quality 95, ≥ 31.9 at 75, ≥ 27.2 at 30, while its 276
-#: pairs of distinct photos (one size) are ≤ 14.0 dB apart. :meth:`DataCache.overlap` names such a test image
+#: pairs of distinct photos (one size) are ≤ 14.0 dB apart. :meth:`DataCache.overlap` names such a test image. A frame
+#: that moved by a pixel or two (a hand-held burst, a video) is not one: Kodak24's photos shifted 1 px diagonally
+#: are 15.9-28.8 dB from themselves, 2 px 13.5-25.5 dB (the README says to hold such a set out by sequences)
 NEAR_COPY_PSNR = 25.0
 
 #: ... and its squared error at most this share of the smaller of the two images' contrast (mean per-channel variance):
