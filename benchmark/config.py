@@ -905,9 +905,26 @@ def _path_item(x, key: str, source: str):
         return os.fspath(x)
     if isinstance(x, DataSpec):  # benchmark.data's own record of a source: what it writes for one
         return x.token()
-    if type(x).__module__.split(".")[0] == "datasets":
+    package = type(x).__module__.split(".")[0]
+    if package == "datasets":
+        if type(x).__name__.startswith("Iterable"):  # streamed: no save_to_disk; the images wanted, materialised
+            how = ("materialise the images to use, datasets.Dataset.from_list(list(ds.take(N)), features=ds.features)"
+                   ".save_to_disk(DIR), and pass DIR (or pass its hub id: owner/name, read whole)")
+        else:
+            how = "save it with .save_to_disk(DIR) and pass DIR"
         raise UserError(f"{source}: {key} holds a datasets.{type(x).__name__} object, not a source: a run records "
-                        "its data by name to load it again; save it with .save_to_disk(DIR) and pass DIR")
+                        f"its data by name to load it again; {how}")
+    what = None
+    if package == "PIL" and hasattr(x, "size"):
+        what = f"a PIL image ({x.size[0]}×{x.size[1]})"
+    elif package in ("numpy", "torch") and hasattr(x, "shape"):
+        what = f"a {'numpy array' if package == 'numpy' else 'torch tensor'} {tuple(x.shape)}"
+    elif package == "torch":  # a torch Dataset, a DataLoader
+        what = f"a torch {type(x).__name__}"
+    if what:  # images in memory: the error printed the whole array, many lines, and said nothing of what to do
+        raise UserError(f"{source}: {key} holds {what}, not a source: a run records its data by name to load it "
+                        "again; save the images as files in a folder (PNG keeps every pixel; 16-bit PNG or float "
+                        "TIFF more than 8 bits) and pass its path")
     return x
 
 

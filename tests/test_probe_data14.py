@@ -166,3 +166,34 @@ def test_a_folder_whose_name_holds_brackets_is_still_read(tmp_path):
     assert DataSpec.parse(f, role="test").source == f
     assert DataSpec.parse(f + "[holdout=10%]", role="test").holdout == (10.0, "test")
     assert DataSpec.parse(f + "[max_images=5][holdout=10%]", role="train").max_images == 5
+
+
+def _in_memory():
+    import torch
+
+    arr = np.zeros((2, 32, 32, 3), np.uint8)
+    ds = datasets.Dataset.from_dict({"image": [arr[0]]})
+    return [
+        ("pil", Image.fromarray(arr[0]), r"a PIL image \(32×32\).*save the images as files in a folder"),
+        ("pil list", [Image.fromarray(arr[0])], r"a PIL image \(32×32\).*save the images as files in a folder"),
+        ("numpy", arr, r"a numpy array \(2, 32, 32, 3\).*save the images as files in a folder"),
+        ("tensor", torch.zeros(2, 3, 32, 32), r"a torch tensor \(2, 3, 32, 32\).*save the images as files"),
+        ("torch dataset", torch.utils.data.TensorDataset(torch.zeros(2, 3, 8, 8)), r"a torch TensorDataset.*save"),
+        ("dataset", ds, r"datasets.Dataset object.*\.save_to_disk\(DIR\)"),
+        ("iterable", ds.to_iterable_dataset(), r"IterableDataset object.*from_list\(list\(.*take\(N\)"),
+    ]
+
+
+@pytest.mark.parametrize("case", range(7))
+def test_images_in_memory_given_as_data_are_refused_in_one_line(tmp_path, case):
+    """`api.run(train_data=np_images)` (or a tensor, PIL images) failed with the whole array printed, 1767 characters
+    over many lines, and no way forward; an IterableDataset was told to `.save_to_disk(DIR)`, which it lacks → one
+    line naming what was given (its type and shape) and how to make a source of it."""
+    from benchmark.config import GridSpec
+    from benchmark.errors import UserError
+
+    _, value, said = _in_memory()[case]
+    with pytest.raises(UserError, match=said) as err:
+        GridSpec.from_mapping({"train_data": value}, "api.run()")
+    assert "\n" not in str(err.value) and len(str(err.value)) < 400
+    assert not hasattr(datasets.IterableDataset, "save_to_disk")  # the advice it was given could not be followed
