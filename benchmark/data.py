@@ -3036,6 +3036,8 @@ NEAR_COPY_CONTRAST = 0.75
 
 #: :func:`_cropped_copies`: pixels (of the first channel) in a key, and the most keys its index of training images holds
 _CROP_KEY, _CROP_KEYS = 8, 4_000_000
+#: about how many windows one look-up (:func:`_cut_from`) searches: 16 blocks of 8 × 8 positions
+_LOOKUP_WINDOWS = 16 * 64
 
 
 def _kept(memo: dict | None, key: tuple, make):
@@ -3113,14 +3115,23 @@ def _cut_from_test(train_recs: list[ImageRecord], test_recs: dict, names: dict, 
     small = [r for r in train_recs if r.pixels.shape[0] == 3 and min(r.size) >= 8 and _fits_in(r.size, shapes)]
     if not big or not small:
         return []
-    turned = [(i, np.rot90(v, k, axes=(1, 2))) for i, (_, r) in enumerate(big)
-              for v in (r.pixels.numpy(), r.pixels.numpy()[:, :, ::-1]) for k in range(4)]
+    full = [r.pixels.numpy() for _, r in big]
+    # the test images indexed turned the eight ways where they hold fewer windows than the patches' look-ups would
+    # (a few photos, thousands of patches: each patch looked up once), else as they are, each patch looked up turned
+    # (DIV2K's 100 validation photos against a few training images of about their size)
+    turn_index = sum(v.shape[-2] * v.shape[-1] for v in full) / _CROP_KEY**2 < len(small) * _LOOKUP_WINDOWS
+    turned = [(i, np.rot90(u, k, axes=(1, 2))) for i, v in enumerate(full) for u in (v, v[:, :, ::-1])
+              for k in range(4)] if turn_index else list(enumerate(full))
     views = [v for _, v in turned]
-    s, keys, where, sides = _window_index(views, [("turned windows", id(big[i][1]), n)
-                                                  for n, (i, _) in enumerate(turned)], memo)
+    s, keys, where, sides = _window_index(views, [("turned windows", id(big[i][1]), n) if turn_index
+                                                  else ("windows", id(big[i][1])) for n, (i, _) in enumerate(turned)],
+                                          memo)
     cut: dict[int, int] = {}
     for r in small:
-        if (j := _cut_from(r.pixels.numpy(), views, keys, where, s, sides)) is not None:
+        px = r.pixels.numpy()
+        looks = (px,) if turn_index else (np.rot90(u, k, axes=(1, 2)) for u in (px, px[:, :, ::-1]) for k in range(4))
+        if (j := next((j for u in looks if (j := _cut_from(u, views, keys, where, s, sides)) is not None),
+                      None)) is not None:
             i = turned[j][0]
             cut[i] = cut.get(i, 0) + 1
             if pairs is not None:
