@@ -2540,6 +2540,25 @@ def _image_column(ds, spec: DataSpec) -> str:
                     f"(columns: {', '.join(ds.column_names)})")
 
 
+@contextlib.contextmanager
+def _one_thread():
+    """Torch on one intra-op thread while planning compares images (the previous count given back after; usable as a
+    decorator): thumbnails, casts and means of one image at a time are small operations that two threads slow down
+    where other jobs use the cores, spinning at each one's end (the standard profile's overlap check: 27 s on two
+    threads of a busy 2-core machine, 3.3 s on one, a third of the CPU time), and one thread's float reductions are
+    the same on every machine, as the thresholds compared with them should be."""
+    import torch
+
+    before = torch.get_num_threads()
+    if before != 1:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if before != 1:
+            torch.set_num_threads(before)
+
+
 def load_images(spec: DataSpec) -> list[ImageRecord]:
     """Decode every image of a source. Corrupt files are logged by name and skipped; a source
     that yields no image at all is a :class:`UserError`. A part of a hold-out is :func:`holdout_part` of its whole
@@ -2565,6 +2584,7 @@ def near_copy_pairs(train: list[ImageRecord], test: list[ImageRecord], memo: dic
     return pairs
 
 
+@_one_thread()
 def holdout_split(whole: list[ImageRecord], share: float, key_of=None, spec: DataSpec | None = None,
                   groups: dict[str, str] | None = None, settled: bool = False) -> list[bool]:
     """Whether each image of ``whole`` is in the held-out ``share`` % of its source (:func:`held_out`, of its images'
@@ -3678,6 +3698,7 @@ class DataCache:
                          len(grey), len(records), ", ".join(grey[:5]) + (", …" if len(grey) > 5 else ""))
         return self._grey[spec]
 
+    @_one_thread()
     def repeats(self, spec: DataSpec, name: str | None = None, records: list[ImageRecord] | None = None) -> list[str]:
         """The images of ``spec`` identical, pixel for pixel, to an earlier image of it (``copy (= first)``), or of
         its size and within :data:`NEAR_COPY_PSNR` dB of one (``copy (≈ first, saved again)``: a PNG and its JPEG
@@ -3719,6 +3740,7 @@ class DataCache:
                             ", ".join(out[:5]) + (", …" if len(out) > 5 else ""))
         return self._repeats[spec]
 
+    @_one_thread()
     def overlap(self, train: tuple[DataSpec, ...], test: tuple[DataSpec, ...]) -> list[str]:
         """The test images (``dataset/image``, names by :func:`dataset_names`) identical, pixel for pixel,
         to a training image: ``--test-data X`` with ``--train-data X``, a folder and its ``:train``
