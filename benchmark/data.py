@@ -273,19 +273,21 @@ def _stray_option(original: str, text: str, holdout) -> None:
     """A :class:`UserError` for a ``[NAME=VALUE]`` left in a source's ``text`` once its options are read (``original``:
     as written; ``holdout``: the ``[holdout=…]`` match read, or None): a misspelt option (``[Holdout=10%]``,
     ``[hold-out=10%]``) or a second hold-out, which were read as part of a hub id's name. A path that exists (a folder
-    named with brackets, ``scans[v=2]``, before its ``:SPLIT`` too) is left alone."""
+    named with brackets, ``scans[v=2]``, before its ``:SPLIT`` too), or a bracket like no option (a folder of that
+    name that is not there, said so where it is read), is left alone."""
     stray = re.search(r"\[\s*([^\]\[=]*?)\s*=\s*([^\]]*)\]", text)
     if stray is None:
         return
     head = _split_source(text)[0]  # an existing path before a :SPLIT, #COLUMN or @REV, if one is
     if os.path.exists(os.path.expanduser(head)) and len(head) >= stray.end():  # the brackets are in its name
         return
-    name, value = stray.groups()
+    name = stray.group(1)
     if name.lower().replace("-", "").replace("_", "") == "holdout" and holdout is not None:
         raise UserError(f"{original}: two hold-outs ({holdout.group(0)} and {stray.group(0)}): give one "
                         "[holdout=P%]")
-    raise UserError(f"{original}: {stray.group(0)} is not an option of a source (it takes "
-                    f"[holdout=P%] and [max_images=N]){did_you_mean(name, SOURCE_OPTIONS)}")
+    if close := did_you_mean(name, SOURCE_OPTIONS):  # else a folder named so that is not there: said as one
+        raise UserError(f"{original}: {stray.group(0)} is not an option of a source (it takes "
+                        f"[holdout=P%] and [max_images=N]){close}")
 
 
 def _split_source(text: str) -> tuple[str, str | None, str | None, str | None]:

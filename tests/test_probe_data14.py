@@ -162,6 +162,11 @@ def test_a_misspelt_source_option_is_refused_naming_it(tmp_path, written, said):
 
 
 def test_a_folder_whose_name_holds_brackets_is_still_read(tmp_path):
+    from benchmark.data import load_raw
+    from benchmark.errors import UserError
+
+    with pytest.raises(UserError, match=r"folder not found: .*scanz\[v=2\]"):  # misspelt: said as a missing folder
+        load_raw(DataSpec.parse(str(tmp_path / "scanz[v=2]"), role="test"))
     f = _folder_of(tmp_path / "scans[v=2]", {"a": _colour()})
     assert DataSpec.parse(f, role="test").source == f
     assert DataSpec.parse(f + "[holdout=10%]", role="test").holdout == (10.0, "test")
