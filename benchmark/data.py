@@ -142,17 +142,14 @@ class DataSpec:
             raise UserError("empty dataset source")
         if role not in (None, "train", "test"):
             raise ValueError(f"role must be 'train', 'test' or None, got {role!r}")
-        m = re.fullmatch(r"(.*)\[max_images=(\d+)\]", text)  # the form token() writes
-        if m and not os.path.exists(text):
-            text, max_images = m.group(1), int(m.group(2))
+        m = re.search(r"\[max_images=(\d+)\]", text)  # the form token() writes, last; read wherever written
+        if m and not os.path.exists(text) and not os.path.exists(os.path.expanduser(text[:m.end()])):
+            text, max_images = text[:m.start()] + text[m.end():], int(m.group(1))
         holdout = None
         m = re.search(r"\[holdout=([^\]%]*)(%?)(?::([^\]]*))?\]", text)  # wherever written: after SOURCE, @REV,
         if m and not os.path.exists(text):  # :SPLIT or #COLUMN (the token writes it last)
             holdout = _holdout(original, m.group(1), m.group(2), m.group(3), role)
             text = text[:m.start()] + text[m.end():]
-            capped = re.fullmatch(r"(.*)\[max_images=(\d+)\]", text)  # written before the hold-out
-            if capped and max_images is None and not os.path.exists(text):
-                text, max_images = capped.group(1), int(capped.group(2))
         _stray_option(original, text, m)
         sliced = re.search(r":([^:@#\[\]]+)\[([^\]]*)\](?=#|$)", text)  # datasets' split slice: train[:10%]
         if sliced and not os.path.exists(os.path.expanduser(text)):
@@ -272,22 +269,26 @@ SOURCE_OPTIONS = ("holdout", "max_images")
 def _stray_option(original: str, text: str, holdout) -> None:
     """A :class:`UserError` for a ``[NAME=VALUE]`` left in a source's ``text`` once its options are read (``original``:
     as written; ``holdout``: the ``[holdout=…]`` match read, or None): a misspelt option (``[Holdout=10%]``,
-    ``[hold-out=10%]``) or a second hold-out, which were read as part of a hub id's name. A path that exists (a folder
-    named with brackets, ``scans[v=2]``, before its ``:SPLIT`` too), or a bracket like no option (a folder of that
-    name that is not there, said so where it is read), is left alone."""
-    stray = re.search(r"\[\s*([^\]\[=]*?)\s*=\s*([^\]]*)\]", text)
-    if stray is None:
-        return
-    head = _split_source(text)[0]  # an existing path before a :SPLIT, #COLUMN or @REV, if one is
-    if os.path.exists(os.path.expanduser(head)) and len(head) >= stray.end():  # the brackets are in its name
-        return
-    name = stray.group(1)
-    if name.lower().replace("-", "").replace("_", "") == "holdout" and holdout is not None:
-        raise UserError(f"{original}: two hold-outs ({holdout.group(0)} and {stray.group(0)}): give one "
-                        "[holdout=P%]")
-    if close := did_you_mean(name, SOURCE_OPTIONS):  # else a folder named so that is not there: said as one
-        raise UserError(f"{original}: {stray.group(0)} is not an option of a source (it takes "
-                        f"[holdout=P%] and [max_images=N]){close}")
+    ``[hold-out=10%]``), a second hold-out or cap, a cap that is not a number or an option written with spaces, which
+    were read as part of a hub id's name. Every bracket is looked at: one ending an existing path's name (a folder
+    named ``scans[v=2]``, before its ``:SPLIT`` or an option too), or like no option (a folder of that name that is
+    not there, said so where it is read), is left alone."""
+    for stray in re.finditer(r"\[\s*([^\]\[=]*?)\s*=\s*([^\]]*?)\s*\]", text):
+        if os.path.exists(os.path.expanduser(text[:stray.end()])):  # the brackets are in an existing path's name
+            continue
+        name, value, written = stray.group(1), stray.group(2), stray.group(0)
+        if name.lower().replace("-", "").replace("_", "") == "holdout" and holdout is not None:
+            raise UserError(f"{original}: two hold-outs ({holdout.group(0)} and {written}): give one [holdout=P%]")
+        if name == "max_images" and not value.isdigit():
+            raise UserError(f"{original}: {written}: give a whole number of images, [max_images=N]")
+        if written == f"[max_images={value}]":  # the first was read
+            first = re.search(r"\[max_images=\d+\]", original).group(0)
+            raise UserError(f"{original}: two caps ({first} and {written}): give one [max_images=N]")
+        if name in SOURCE_OPTIONS:  # its own name, with spaces
+            raise UserError(f"{original}: {written} is not read: write [{name}={value}], without spaces")
+        if close := did_you_mean(name, SOURCE_OPTIONS):  # else a folder named so that is not there: said as one
+            raise UserError(f"{original}: {written} is not an option of a source (it takes "
+                            f"[holdout=P%] and [max_images=N]){close}")
 
 
 def _split_source(text: str) -> tuple[str, str | None, str | None, str | None]:

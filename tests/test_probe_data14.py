@@ -252,3 +252,33 @@ def test_planning_compares_images_on_one_thread_and_gives_the_threads_back(tmp_p
     finally:
         torch.set_num_threads(before)
     assert seen and set(seen) == {1}
+
+
+@pytest.mark.parametrize("written, said", [
+    ("{b}[Holdout=10%]", r"\[Holdout=10%\] is not an option of a source.*did you mean holdout\?"),
+    ("{f}[v=2][Holdout=10%]", r"\[Holdout=10%\] is not an option of a source.*did you mean holdout\?"),
+    ("{f}[max_images=abc]", r"\[max_images=abc\]: give a whole number of images, \[max_images=N\]"),
+    ("{f}[max_images=5][max_images=6]", r"two caps \(\[max_images=5\] and \[max_images=6\]\): give one"),
+    ("{f}[holdout = 10%]", r"\[holdout = 10%\] is not read: write \[holdout=10%\], without spaces"),
+])
+def test_every_stray_bracket_is_looked_at_and_said_plainly(tmp_path, written, said):
+    """Review of 26ae1eb/a567e3c: only the first ``[NAME=VALUE]`` was looked at, so a folder named with brackets
+    (``scans[v=2]``, or a bracket like no option) hid a misspelt ``[Holdout=10%]`` after it, read as a hub id; and
+    an option's own name was told 'is not an option …; did you mean max_images?' for a bad value, a second cap or
+    spaces."""
+    from benchmark.errors import UserError
+
+    f = _folder_of(tmp_path / "mine", {"a": _colour()})
+    b = _folder_of(tmp_path / "scans[v=2]", {"a": _colour()})
+    with pytest.raises(UserError, match=said):
+        DataSpec.parse(written.format(f=f, b=b), role="test")
+
+
+def test_an_image_cap_is_read_wherever_written(tmp_path):
+    """``[max_images=N]``, which the options' message names, was read only last (or before a hold-out):
+    ``mine[max_images=5]:test`` was refused as 'not an option …; did you mean max_images?'."""
+    f = _folder_of(tmp_path / "mine", {"a": _colour()})
+    spec = DataSpec.parse(f + "[max_images=5]#image", role="train")
+    assert (spec.source, spec.image_column, spec.max_images) == (f, "image", 5)
+    b = _folder_of(tmp_path / "caps[max_images=2]", {"a": _colour()})  # a folder named so stays one name
+    assert DataSpec.parse(b + "[holdout=10%]", role="test").source == b
