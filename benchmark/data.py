@@ -220,7 +220,8 @@ class DataSpec:
     def kind(self) -> str:
         """``embedded``, ``folder``, ``saved``, ``files`` (a hub dataset's data files, no image file:
         :func:`_is_data_files_folder`), ``table`` (a file listing images: :data:`TABLE_SUFFIXES`), ``file`` (another
-        existing file: not a source), ``missing-path`` (a path that does not exist) or ``hub``."""
+        existing file: not a source), ``missing-path`` (a path that does not exist, or a name no hub id can be: a
+        bracket, a space) or ``hub``."""
         if self.source in EMBEDDED:
             return "embedded"
         p = Path(self.source).expanduser()
@@ -232,6 +233,8 @@ class DataSpec:
             return "hub"
         if p.suffix or self.source.startswith((".", "/", "~")):
             return "missing-path"
+        if not re.fullmatch(r"[\w.-]+(/[\w.-]+)?", "/".join(self.source.split("/")[:2])):  # no repo id has a bracket
+            return "missing-path"  # or a space (letters, digits, '-', '_', '.'): a folder that is not there
         return "hub"
 
 

@@ -282,3 +282,20 @@ def test_an_image_cap_is_read_wherever_written(tmp_path):
     assert (spec.source, spec.image_column, spec.max_images) == (f, "image", 5)
     b = _folder_of(tmp_path / "caps[max_images=2]", {"a": _colour()})  # a folder named so stays one name
     assert DataSpec.parse(b + "[holdout=10%]", role="test").source == b
+
+
+@pytest.mark.parametrize("name", ["scanz[v=2]", "scans [v=2]", "scans(v=2)"])
+def test_a_relative_name_no_hub_id_can_be_is_a_missing_folder(tmp_path, monkeypatch, name):
+    """Review of a567e3c: a bracket like no option is left to 'the path's own error', but a relative ``scanz[v=2]``
+    (or a name with a space) was read as a hub id, which it cannot be (a repo id is letters, digits, '-', '_' and
+    '.'): online 'Repo id must use alphanumeric chars…', no word of the folder → said as a folder not found, with the
+    close spelling that is there."""
+    from benchmark.data import load_raw
+    from benchmark.errors import UserError
+
+    _folder_of(tmp_path / "scans[v=2]", {"a": _colour()})
+    monkeypatch.chdir(tmp_path)
+    spec = DataSpec.parse(name, role="train")
+    assert spec.kind == "missing-path"
+    with pytest.raises(UserError, match=r"^dataset folder not found: .*did you mean scans\[v=2\]\?$"):
+        load_raw(spec)
