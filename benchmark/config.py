@@ -914,18 +914,34 @@ def _path_item(x, key: str, source: str):
             how = "save it with .save_to_disk(DIR) and pass DIR"
         raise UserError(f"{source}: {key} holds a datasets.{type(x).__name__} object, not a source: a run records "
                         f"its data by name to load it again; {how}")
-    what = None
+    what, how = None, ("save the images as files in a folder (PNG keeps every pixel; a 16-bit PNG or a float TIFF more "
+                       "than 8 bits) and pass its path")
     if package == "PIL" and hasattr(x, "size"):
         what = f"a PIL image ({x.size[0]}×{x.size[1]})"
     elif package in ("numpy", "torch") and hasattr(x, "shape"):
         what = f"a {'numpy array' if package == 'numpy' else 'torch tensor'} {tuple(x.shape)}"
-    elif package == "torch":  # a torch Dataset, a DataLoader
-        what = f"a torch {type(x).__name__}"
+    elif package == "pandas" and hasattr(x, "to_csv"):  # a table of paths, most likely
+        what = f"a pandas {type(x).__name__} ({len(x)} row(s))"
+        how = "write its column of image paths to a table, df.to_csv('images.csv', index=False), and pass that file"
+    elif package == "torch" or _torch_data(x):  # a torch Dataset, a DataLoader, torchvision's too (its own package)
+        what = f"a {package} {type(x).__name__}"
+        root = getattr(x, "root", None)  # torchvision's ImageFolder and the like: a folder of files
+        if isinstance(root, (str, os.PathLike)) and os.path.isdir(root):
+            how = f"pass the folder of its image files, {os.fspath(root)}"
     if what:  # images in memory: the error printed the whole array, many lines, and said nothing of what to do
         raise UserError(f"{source}: {key} holds {what}, not a source: a run records its data by name to load it "
-                        "again; save the images as files in a folder (PNG keeps every pixel; 16-bit PNG or float "
-                        "TIFF more than 8 bits) and pass its path")
+                        f"again; {how}")
     return x
+
+
+def _torch_data(x) -> bool:
+    """Whether ``x`` is a torch ``Dataset`` or ``DataLoader`` (torchvision's datasets are, from their own package);
+    torch not imported: no."""
+    import sys
+
+    data = getattr(sys.modules.get("torch"), "utils", None)
+    data = getattr(data, "data", None)
+    return data is not None and isinstance(x, (data.Dataset, data.DataLoader))
 
 
 def _integral(v):

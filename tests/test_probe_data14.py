@@ -299,3 +299,46 @@ def test_a_relative_name_no_hub_id_can_be_is_a_missing_folder(tmp_path, monkeypa
     assert spec.kind == "missing-path"
     with pytest.raises(UserError, match=r"^dataset folder not found: .*did you mean scans\[v=2\]\?$"):
         load_raw(spec)
+
+
+def _more_in_memory(tmp_path):
+    import pandas as pd
+    import torch
+
+    _folder_of(tmp_path / "photos" / "all", {"a": _colour()})
+
+    class ImageFolder(torch.utils.data.Dataset):  # torchvision's, as its package defines it (not imported: 7 s)
+        __module__ = "torchvision.datasets.folder"
+
+        def __init__(self, root):
+            self.root = root
+
+        def __repr__(self):
+            return f"Dataset ImageFolder\n    Number of datapoints: 1\n    Root location: {self.root}"
+
+    class Odd:
+        def __repr__(self):
+            return "Odd\n    with\n    many\n    lines"
+
+    return [
+        (ImageFolder(str(tmp_path / "photos")),
+         r"a torchvision ImageFolder, not a source.*pass the folder of its image files, .*photos$"),
+        (torch.utils.data.DataLoader(torch.zeros(2, 3, 8, 8)), r"a torch DataLoader, not a source.*as files"),
+        (pd.DataFrame({"path": ["a.png"]}), r"a pandas DataFrame \(1 row\(s\)\).*to_csv\('images.csv', index=False\)"),
+        (Odd(), r"expects a list of texts, got \[Odd with many lines\]"),
+    ]
+
+
+@pytest.mark.parametrize("case", range(4))
+def test_other_objects_given_as_data_are_refused_in_one_line(tmp_path, case):
+    """Review of 2c9409c: a torch Dataset was caught by its module only, so torchvision's (ImageFolder, the one a
+    PyTorch user holds) and a pandas DataFrame still failed with their repr printed over lines, 'expects a list of
+    texts, got [Dataset ImageFolder\\n    Number of datapoints: 5\\n …]', and no way forward → each named, with its
+    folder or a table of paths to pass; any other value's repr is said on one line."""
+    from benchmark.config import GridSpec
+    from benchmark.errors import UserError
+
+    value, said = _more_in_memory(tmp_path)[case]
+    with pytest.raises(UserError, match=said) as err:
+        GridSpec.from_mapping({"train_data": value}, "api.run()")
+    assert "\n" not in str(err.value) and len(str(err.value)) < 400
