@@ -142,15 +142,17 @@ class DataSpec:
             raise UserError("empty dataset source")
         if role not in (None, "train", "test"):
             raise ValueError(f"role must be 'train', 'test' or None, got {role!r}")
-        m = re.search(r"\[max_images=(\d+)\]", text)  # the form token() writes, last; read wherever written
-        if m and not os.path.exists(text) and not os.path.exists(os.path.expanduser(text[:m.end()])):
-            text, max_images = text[:m.start()] + text[m.end():], int(m.group(1))
+        # the form token() writes, last; read wherever written, but not out of an existing folder's name
+        cap = next((c for c in re.finditer(r"\[max_images=(\d+)\]", text)
+                    if not os.path.exists(os.path.expanduser(text[:c.end()]))), None)
+        if cap and not os.path.exists(text):
+            text, max_images = text[:cap.start()] + text[cap.end():], int(cap.group(1))
         holdout = None
         m = re.search(r"\[holdout=([^\]%]*)(%?)(?::([^\]]*))?\]", text)  # wherever written: after SOURCE, @REV,
         if m and not os.path.exists(text):  # :SPLIT or #COLUMN (the token writes it last)
             holdout = _holdout(original, m.group(1), m.group(2), m.group(3), role)
             text = text[:m.start()] + text[m.end():]
-        _stray_option(original, text, m)
+        _stray_option(original, text, m, cap)
         sliced = re.search(r":([^:@#\[\]]+)\[([^\]]*)\](?=#|$)", text)  # datasets' split slice: train[:10%]
         if sliced and not os.path.exists(os.path.expanduser(text)):
             raise UserError(f"{original}: split slices ({sliced.group(1)}[{sliced.group(2)}]) are not read: name the "
@@ -269,13 +271,13 @@ _TAIL = re.compile(r"(?:@(?P<revision>[^:#]+))?(?::(?P<split>[^#]+))?(?:#(?P<col
 SOURCE_OPTIONS = ("holdout", "max_images")
 
 
-def _stray_option(original: str, text: str, holdout) -> None:
+def _stray_option(original: str, text: str, holdout, cap=None) -> None:
     """A :class:`UserError` for a ``[NAME=VALUE]`` left in a source's ``text`` once its options are read (``original``:
-    as written; ``holdout``: the ``[holdout=…]`` match read, or None): a misspelt option (``[Holdout=10%]``,
-    ``[hold-out=10%]``), a second hold-out or cap, a cap that is not a number or an option written with spaces, which
-    were read as part of a hub id's name. Every bracket is looked at: one ending an existing path's name (a folder
-    named ``scans[v=2]``, before its ``:SPLIT`` or an option too), or like no option (a folder of that name that is
-    not there, said so where it is read), is left alone."""
+    as written; ``holdout``, ``cap``: the ``[holdout=…]``, ``[max_images=N]`` matches read, or None): a misspelt
+    option (``[Holdout=10%]``, ``[hold-out=10%]``), a second hold-out or cap, a cap that is not a number or an option
+    written with spaces, which were read as part of a hub id's name. Every bracket is looked at: one ending an
+    existing path's name (a folder named ``scans[v=2]``, before its ``:SPLIT`` or an option too), or like no option
+    (a folder of that name that is not there, said so where it is read), is left alone."""
     for stray in re.finditer(r"\[\s*([^\]\[=]*?)\s*=\s*([^\]]*?)\s*\]", text):
         if os.path.exists(os.path.expanduser(text[:stray.end()])):  # the brackets are in an existing path's name
             continue
@@ -284,9 +286,8 @@ def _stray_option(original: str, text: str, holdout) -> None:
             raise UserError(f"{original}: two hold-outs ({holdout.group(0)} and {written}): give one [holdout=P%]")
         if name == "max_images" and not value.isdigit():
             raise UserError(f"{original}: {written}: give a whole number of images, [max_images=N]")
-        if written == f"[max_images={value}]":  # the first was read
-            first = re.search(r"\[max_images=\d+\]", original).group(0)
-            raise UserError(f"{original}: two caps ({first} and {written}): give one [max_images=N]")
+        if written == f"[max_images={value}]" and cap is not None:
+            raise UserError(f"{original}: two caps ({cap.group(0)} and {written}): give one [max_images=N]")
         if name in SOURCE_OPTIONS:  # its own name, with spaces
             raise UserError(f"{original}: {written} is not read: write [{name}={value}], without spaces")
         if close := did_you_mean(name, SOURCE_OPTIONS):  # else a folder named so that is not there: said as one

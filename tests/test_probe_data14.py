@@ -282,6 +282,8 @@ def test_an_image_cap_is_read_wherever_written(tmp_path):
     assert (spec.source, spec.image_column, spec.max_images) == (f, "image", 5)
     b = _folder_of(tmp_path / "caps[max_images=2]", {"a": _colour()})  # a folder named so stays one name
     assert DataSpec.parse(b + "[holdout=10%]", role="test").source == b
+    capped = DataSpec.parse(DataSpec.parse(b + "[holdout=10%]", 4, role="train").token())  # its token read back
+    assert (capped.source, capped.max_images, capped.holdout) == (b, 4, (10.0, "train"))
 
 
 @pytest.mark.parametrize("name", ["scanz[v=2]", "scans [v=2]", "scans(v=2)"])
