@@ -2552,8 +2552,9 @@ def _one_thread():
     """Torch on one intra-op thread while planning compares images (the previous count given back after; usable as a
     decorator): thumbnails, casts and means of one image at a time are small operations that two threads slow down
     where other jobs use the cores, spinning at each one's end (the standard profile's overlap check: 27 s on two
-    threads of a busy 2-core machine, 3.3 s on one, a third of the CPU time), and one thread's float reductions are
-    the same on every machine, as the thresholds compared with them should be."""
+    threads of a busy 2-core machine, 3.3 s on one, a third of the CPU time); one thread's float reductions also no
+    longer depend on the thread count, though still on the CPU's vector kernels (AVX2, AVX-512, NEON sum in other
+    orders), which is why workers take the driver's hold-outs (:meth:`DataCache.holdouts`) rather than compare again."""
     import torch
 
     before = torch.get_num_threads()
