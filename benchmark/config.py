@@ -905,10 +905,43 @@ def _path_item(x, key: str, source: str):
         return os.fspath(x)
     if isinstance(x, DataSpec):  # benchmark.data's own record of a source: what it writes for one
         return x.token()
-    if type(x).__module__.split(".")[0] == "datasets":
+    package = type(x).__module__.split(".")[0]
+    if package == "datasets":
+        if type(x).__name__.startswith("Iterable"):  # streamed: no save_to_disk; the images wanted, materialised
+            how = ("materialise the images to use, datasets.Dataset.from_list(list(ds.take(N)), features=ds.features)"
+                   ".save_to_disk(DIR), and pass DIR (or pass its hub id: owner/name, read whole)")
+        else:
+            how = "save it with .save_to_disk(DIR) and pass DIR"
         raise UserError(f"{source}: {key} holds a datasets.{type(x).__name__} object, not a source: a run records "
-                        "its data by name to load it again; save it with .save_to_disk(DIR) and pass DIR")
+                        f"its data by name to load it again; {how}")
+    what, how = None, ("save the images as files in a folder (PNG keeps every pixel; a 16-bit PNG or a float TIFF more "
+                       "than 8 bits) and pass its path")
+    if package == "PIL" and hasattr(x, "size"):
+        what = f"a PIL image ({x.size[0]}×{x.size[1]})"
+    elif package in ("numpy", "torch") and hasattr(x, "shape"):
+        what = f"a {'numpy array' if package == 'numpy' else 'torch tensor'} {tuple(x.shape)}"
+    elif package == "pandas" and hasattr(x, "to_csv"):  # a table of paths, most likely
+        what = f"a pandas {type(x).__name__} ({len(x)} row(s))"
+        how = "write its column of image paths to a table, df.to_csv('images.csv', index=False), and pass that file"
+    elif package == "torch" or _torch_data(x):  # a torch Dataset, a DataLoader, torchvision's too (its own package)
+        what = f"a {package} {type(x).__name__}"
+        root = getattr(x, "root", None)  # torchvision's ImageFolder and the like: a folder of files
+        if isinstance(root, (str, os.PathLike)) and os.path.isdir(root):
+            how = f"pass the folder of its image files, {os.fspath(root)}"
+    if what:  # images in memory: the error printed the whole array, many lines, and said nothing of what to do
+        raise UserError(f"{source}: {key} holds {what}, not a source: a run records its data by name to load it "
+                        f"again; {how}")
     return x
+
+
+def _torch_data(x) -> bool:
+    """Whether ``x`` is a torch ``Dataset`` or ``DataLoader`` (torchvision's datasets are, from their own package);
+    torch not imported: no."""
+    import sys
+
+    data = getattr(sys.modules.get("torch"), "utils", None)
+    data = getattr(data, "data", None)
+    return data is not None and isinstance(x, (data.Dataset, data.DataLoader))
 
 
 def _integral(v):

@@ -142,14 +142,17 @@ class DataSpec:
             raise UserError("empty dataset source")
         if role not in (None, "train", "test"):
             raise ValueError(f"role must be 'train', 'test' or None, got {role!r}")
-        m = re.fullmatch(r"(.*)\[max_images=(\d+)\]", text)  # the form token() writes
-        if m and not os.path.exists(text):
-            text, max_images = m.group(1), int(m.group(2))
+        # the form token() writes, last; read wherever written, but not out of an existing folder's name
+        cap = next((c for c in re.finditer(r"\[max_images=(\d+)\]", text)
+                    if not os.path.exists(os.path.expanduser(text[:c.end()]))), None)
+        if cap and not os.path.exists(text):
+            text, max_images = text[:cap.start()] + text[cap.end():], int(cap.group(1))
         holdout = None
         m = re.search(r"\[holdout=([^\]%]*)(%?)(?::([^\]]*))?\]", text)  # wherever written: after SOURCE, @REV,
         if m and not os.path.exists(text):  # :SPLIT or #COLUMN (the token writes it last)
             holdout = _holdout(original, m.group(1), m.group(2), m.group(3), role)
             text = text[:m.start()] + text[m.end():]
+        _stray_option(original, text, m, cap)
         sliced = re.search(r":([^:@#\[\]]+)\[([^\]]*)\](?=#|$)", text)  # datasets' split slice: train[:10%]
         if sliced and not os.path.exists(os.path.expanduser(text)):
             raise UserError(f"{original}: split slices ({sliced.group(1)}[{sliced.group(2)}]) are not read: name the "
@@ -219,7 +222,8 @@ class DataSpec:
     def kind(self) -> str:
         """``embedded``, ``folder``, ``saved``, ``files`` (a hub dataset's data files, no image file:
         :func:`_is_data_files_folder`), ``table`` (a file listing images: :data:`TABLE_SUFFIXES`), ``file`` (another
-        existing file: not a source), ``missing-path`` (a path that does not exist) or ``hub``."""
+        existing file: not a source), ``missing-path`` (a path that does not exist, or a name no hub id can be: a
+        bracket, a space) or ``hub``."""
         if self.source in EMBEDDED:
             return "embedded"
         p = Path(self.source).expanduser()
@@ -231,6 +235,8 @@ class DataSpec:
             return "hub"
         if p.suffix or self.source.startswith((".", "/", "~")):
             return "missing-path"
+        if not re.fullmatch(r"[\w.-]+(/[\w.-]+)?", "/".join(self.source.split("/")[:2])):  # no repo id has a bracket
+            return "missing-path"  # or a space (letters, digits, '-', '_', '.'): a folder that is not there
         return "hub"
 
 
@@ -259,6 +265,34 @@ def hub_data_file(source: str) -> str | None:
 
 
 _TAIL = re.compile(r"(?:@(?P<revision>[^:#]+))?(?::(?P<split>[^#]+))?(?:#(?P<column>.+))?")
+
+
+#: the bracketed options a source takes (:meth:`DataSpec.parse`)
+SOURCE_OPTIONS = ("holdout", "max_images")
+
+
+def _stray_option(original: str, text: str, holdout, cap=None) -> None:
+    """A :class:`UserError` for a ``[NAME=VALUE]`` left in a source's ``text`` once its options are read (``original``:
+    as written; ``holdout``, ``cap``: the ``[holdout=…]``, ``[max_images=N]`` matches read, or None): a misspelt
+    option (``[Holdout=10%]``, ``[hold-out=10%]``), a second hold-out or cap, a cap that is not a number or an option
+    written with spaces, which were read as part of a hub id's name. Every bracket is looked at: one ending an
+    existing path's name (a folder named ``scans[v=2]``, before its ``:SPLIT`` or an option too), or like no option
+    (a folder of that name that is not there, said so where it is read), is left alone."""
+    for stray in re.finditer(r"\[\s*([^\]\[=]*?)\s*=\s*([^\]]*?)\s*\]", text):
+        if os.path.exists(os.path.expanduser(text[:stray.end()])):  # the brackets are in an existing path's name
+            continue
+        name, value, written = stray.group(1), stray.group(2), stray.group(0)
+        if name.lower().replace("-", "").replace("_", "") == "holdout" and holdout is not None:
+            raise UserError(f"{original}: two hold-outs ({holdout.group(0)} and {written}): give one [holdout=P%]")
+        if name == "max_images" and not value.isdigit():
+            raise UserError(f"{original}: {written}: give a whole number of images, [max_images=N]")
+        if written == f"[max_images={value}]" and cap is not None:
+            raise UserError(f"{original}: two caps ({cap.group(0)} and {written}): give one [max_images=N]")
+        if name in SOURCE_OPTIONS:  # its own name, with spaces
+            raise UserError(f"{original}: {written} is not read: write [{name}={value}], without spaces")
+        if close := did_you_mean(name, SOURCE_OPTIONS):  # else a folder named so that is not there: said as one
+            raise UserError(f"{original}: {written} is not an option of a source (it takes "
+                            f"[holdout=P%] and [max_images=N]){close}")
 
 
 def _split_source(text: str) -> tuple[str, str | None, str | None, str | None]:
@@ -651,6 +685,36 @@ def pil_to_tensor(img, name: str = "image", notes: dict | None = None,
         img = img.convert("RGB")
     arr = _rgb_planes(img)
     return arr if icc else _colour_managed(arr, img.info, name, notes)  # a profile: applied by littleCMS above
+
+
+#: ``datasets.Image(mode=…)`` values that say a column holds greyscale images (:func:`declared_mode` applies them)
+GREY_MODES = frozenset({"L", "LA", "La", "I", "I;16", "I;16L", "I;16B", "I;16N", "F"})
+#: colour modes a decoded image already is, as RGB (alpha dropped): declaring one changes nothing
+_RGB_MODES = frozenset({"RGB", "RGBA", "RGBa", "RGBX"})
+
+
+def declared_mode(pixels: torch.Tensor, mode: str, name: str, notes: dict) -> torch.Tensor:
+    """A decoded image (3, H, W) as its column's ``datasets.Image(mode=mode)`` says it is, as `datasets` hands it to
+    its users: a greyscale mode (:data:`GREY_MODES`) makes a colour image its luma (Pillow's ITU-R 601 weights; uint8
+    exactly as Pillow's ``convert('L')`` rounds, a 16-bit or float image at its precision), replicated to RGB, and
+    ``name`` appended to ``notes["mode-grey"]``; an RGB mode changes nothing; any other (``P``, ``1``, ``CMYK``, …,
+    which would quantise, dither or leave the photo in another colour space) is not applied: ``notes["mode-kept"]``."""
+    if mode in _RGB_MODES:
+        return pixels
+    if mode not in GREY_MODES:
+        notes["mode-kept"] = True
+        return pixels
+    if bool((pixels[0] == pixels[1]).all() and (pixels[1] == pixels[2]).all()):
+        return pixels  # greyscale already
+    notes.setdefault("mode-grey", []).append(name)
+    if pixels.dtype == torch.uint8:  # Pillow's L24: (R·19595 + G·38470 + B·7471 + 2¹⁵) >> 16, one plane at a time
+        luma = pixels[0].to(torch.int32) * 19595
+        luma += pixels[1].to(torch.int32) * 38470
+        luma += pixels[2].to(torch.int32) * 7471
+        luma = ((luma + 0x8000) >> 16).to(torch.uint8)
+    else:
+        luma = pixels[0] * 0.299 + pixels[1] * 0.587 + pixels[2] * 0.114
+    return luma.expand(3, *luma.shape).contiguous()
 
 
 def _rgb_planes(img) -> torch.Tensor:
@@ -2483,6 +2547,26 @@ def _image_column(ds, spec: DataSpec) -> str:
                     f"(columns: {', '.join(ds.column_names)})")
 
 
+@contextlib.contextmanager
+def _one_thread():
+    """Torch on one intra-op thread while planning compares images (the previous count given back after; usable as a
+    decorator): thumbnails, casts and means of one image at a time are small operations that two threads slow down
+    where other jobs use the cores, spinning at each one's end (the standard profile's overlap check: 27 s on two
+    threads of a busy 2-core machine, 3.3 s on one, a third of the CPU time); one thread's float reductions also no
+    longer depend on the thread count, though still on the CPU's vector kernels (AVX2, AVX-512, NEON sum in other
+    orders), which is why workers take the driver's hold-outs (:meth:`DataCache.holdouts`) rather than compare again."""
+    import torch
+
+    before = torch.get_num_threads()
+    if before != 1:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if before != 1:
+            torch.set_num_threads(before)
+
+
 def load_images(spec: DataSpec) -> list[ImageRecord]:
     """Decode every image of a source. Corrupt files are logged by name and skipped; a source
     that yields no image at all is a :class:`UserError`. A part of a hold-out is :func:`holdout_part` of its whole
@@ -2504,12 +2588,11 @@ def near_copy_pairs(train: list[ImageRecord], test: list[ImageRecord], memo: dic
     names, found = {None: ""}, set()
     for find in (DataCache._near_copies, DataCache._scaled_copies, _cropped_copies):
         found |= set(find(train, {None: test}, names, found, pairs, memo=memo))
-    cut: list[tuple[ImageRecord, ImageRecord]] = []
-    _cropped_copies(test, {None: train}, names, set(), cut, memo=memo)
-    pairs += [(t, r) for r, t in cut]
+    _cut_from_test(train, {None: test}, names, set(), pairs, memo=memo)
     return pairs
 
 
+@_one_thread()
 def holdout_split(whole: list[ImageRecord], share: float, key_of=None, spec: DataSpec | None = None,
                   groups: dict[str, str] | None = None, settled: bool = False) -> list[bool]:
     """Whether each image of ``whole`` is in the held-out ``share`` % of its source (:func:`held_out`, of its images'
@@ -2610,7 +2693,9 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
     if spec.image_column and spec.image_column not in ds.column_names and "." in spec.image_column:
         ds = ds.flatten()  # a struct's field: #sample.img (datasets' flattened name)
     col = _image_column(ds, spec)
+    mode = None
     if isinstance(ds.features[col], datasets.Image):
+        mode = ds.features[col].mode  # Image(mode='L'): what datasets converts each image to (read off before cast)
         ds = ds.cast_column(col, datasets.Image(decode=False))
     # relative paths: from the saved dataset's folder (a table's) first
     base = {"saved": Path(spec.source).expanduser(), "table": Path(spec.source).expanduser().parent}.get(spec.kind)
@@ -2648,6 +2733,8 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
             if len(bad) <= MAX_NAMED_UNREADABLE:
                 log.warning("skipping %s: %s", f"unreadable image {path}" if path else f"row {i}", exc)
             continue
+        if mode:
+            pixels = declared_mode(pixels, mode, where, notes)
         if min(pixels.shape[-2:]) < MIN_IMAGE_SIDE:
             small.append(f"{Path(path).name if path else where} ({pixels.shape[-2]}×{pixels.shape[-1]})")
             continue
@@ -2677,6 +2764,14 @@ def _load_images(spec: DataSpec) -> list[ImageRecord]:
     if kept := notes.get("icc-kept"):
         log.warning("%s: %d image(s) carry a colour profile that is not applied: their pixels are read as stored, as "
                     "if sRGB (%s): %s", spec, len(kept), kept[0][1], _few(kept))
+    if greyed := notes.get("mode-grey"):
+        log.warning("%s: its image column declares mode %r (datasets.Image(mode=%r)): %d colour image(s) read as "
+                    "greyscale (luma, as datasets converts them), replicated to RGB: %s", spec, mode, mode,
+                    len(greyed), ", ".join(Path(str(n)).name for n in greyed[:5]) + (", …" if len(greyed) > 5 else ""))
+    if notes.get("mode-kept"):
+        log.warning("%s: its image column declares mode %r (datasets.Image(mode=%r)), not applied: a palette, bilevel "
+                    "or other colour space would quantise or dither the photos; their files' own colours are read, "
+                    "as RGB", spec, mode, mode)
     if flat := notes.get("8-bit"):
         log.warning("%s: %d 16-bit colour file(s) read at 8 bits (Pillow's high byte), as no decoder here reads them "
                     "at 16 (%s): %s", spec, len(flat), flat[0][1],
@@ -2955,7 +3050,9 @@ def mod_crop(pixels: torch.Tensor, multiple: int) -> torch.Tensor:
 
 #: a test image within this PSNR (dB, on [0, 1]) of a training image of its size is that image saved again: Kodak24's
 #: photos re-encoded as JPEG are ≥ 38.9 dB from their originals at quality 95, ≥ 31.9 at 75, ≥ 27.2 at 30, while its 276
-#: pairs of distinct photos (one size) are ≤ 14.0 dB apart. :meth:`DataCache.overlap` names such a test image
+#: pairs of distinct photos (one size) are ≤ 14.0 dB apart. :meth:`DataCache.overlap` names such a test image. A frame
+#: that moved by a pixel or two (a hand-held burst, a video) is not one: Kodak24's photos shifted 1 px diagonally
+#: are 15.9-28.8 dB from themselves, 2 px 13.5-25.5 dB (the README says to hold such a set out by sequences)
 NEAR_COPY_PSNR = 25.0
 
 #: ... and its squared error at most this share of the smaller of the two images' contrast (mean per-channel variance):
@@ -2967,6 +3064,8 @@ NEAR_COPY_CONTRAST = 0.75
 
 #: :func:`_cropped_copies`: pixels (of the first channel) in a key, and the most keys its index of training images holds
 _CROP_KEY, _CROP_KEYS = 8, 4_000_000
+#: about how many windows one look-up (:func:`_cut_from`) searches: 16 blocks of 8 × 8 positions
+_LOOKUP_WINDOWS = 16 * 64
 
 
 def _kept(memo: dict | None, key: tuple, make):
@@ -3014,16 +3113,7 @@ def _cropped_copies(train_recs: list[ImageRecord], test_recs: dict, names: dict,
     left = [(spec, r) for spec, r in left if _fits_in(r.size, shapes)]
     if not left or not pool:
         return []
-    s = max(8, math.ceil(math.sqrt(sum(r.size[0] * r.size[1] for r in pool) / _CROP_KEYS)))
-    keys, where = [], []
-    for j, r in enumerate(pool):
-        k, y, x = _kept(memo, ("windows", id(r), s), lambda r=r: _indexed_windows(r, s))
-        keys.append(k)
-        where.append(np.stack([np.full(len(k), j), y, x], 1).astype(np.int32))
-    keys, where = np.concatenate(keys), np.concatenate(where)
-    order = np.argsort(keys, kind="stable")
-    keys, where = keys[order], where[order]
-    sides = np.array([r.size for r in pool], dtype=np.int64)
+    s, keys, where, sides = _window_index([r.pixels.numpy() for r in pool], [("windows", id(r)) for r in pool], memo)
     out = []
     for spec, t in left:
         full = t.pixels.numpy()
@@ -3037,11 +3127,69 @@ def _cropped_copies(train_recs: list[ImageRecord], test_recs: dict, names: dict,
     return out
 
 
-def _indexed_windows(r: ImageRecord, s: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(keys, rows, cols) of the windows of ``r``'s first channel that :func:`_cropped_copies` indexes, every ``s``-th
-    row and column (those of ≥ 4 distinct values)."""
-    rows, cols = np.arange(0, r.size[0], s), np.arange(0, r.size[1] - _CROP_KEY + 1, s)
-    k, distinct = _window_keys(r.pixels[0].numpy(), rows, cols)
+def _cut_from_test(train_recs: list[ImageRecord], test_recs: dict, names: dict, found: set[str],
+                   pairs: list | None = None, memo: dict | None = None) -> list[str]:
+    """The test images not in ``found`` that training images were cut from, pixel for pixel (patches cut out of a set of
+    photos for training, one of them a test photo, under another name in another source; each patch as it is or
+    turned by k·90° or mirrored): ``dataset/image (N training image(s) cut from it)``. The other way round from
+    :func:`_cropped_copies`, and as cheap for thousands of patches: the test images (few), turned the eight ways, are
+    indexed, and each training image smaller than one of them is looked up once (:func:`_cut_from`), not eight times.
+    Re-encoded patches are not looked for. ``pairs``: where given, each (test image, training image cut from it) is
+    appended; ``memo``: each test image's indexed windows kept (:func:`_kept`)."""
+    done = set(found) | {f.rsplit(" (", 1)[0] for f in found}  # named already, as it is or with its marker
+    big = [(spec, r) for spec, rs in test_recs.items() for r in rs
+           if f"{names[spec]}/{r.image_id}" not in done and r.pixels.shape[0] == 3 and min(r.size) >= _CROP_KEY]
+    shapes = {tuple(sorted(r.size)) for _, r in big}
+    small = [r for r in train_recs if r.pixels.shape[0] == 3 and min(r.size) >= 8 and _fits_in(r.size, shapes)]
+    if not big or not small:
+        return []
+    full = [r.pixels.numpy() for _, r in big]
+    # the test images indexed turned the eight ways where they hold fewer windows than the patches' look-ups would
+    # (a few photos, thousands of patches: each patch looked up once), else as they are, each patch looked up turned
+    # (DIV2K's 100 validation photos against a few training images of about their size)
+    turn_index = sum(v.shape[-2] * v.shape[-1] for v in full) / _CROP_KEY**2 < len(small) * _LOOKUP_WINDOWS
+    turned = [(i, np.rot90(u, k, axes=(1, 2))) for i, v in enumerate(full) for u in (v, v[:, :, ::-1])
+              for k in range(4)] if turn_index else list(enumerate(full))
+    views = [v for _, v in turned]
+    s, keys, where, sides = _window_index(views, [("turned windows", id(big[i][1]), n) if turn_index
+                                                  else ("windows", id(big[i][1])) for n, (i, _) in enumerate(turned)],
+                                          memo)
+    cut: dict[int, int] = {}
+    for r in small:
+        px = r.pixels.numpy()
+        looks = (px,) if turn_index else (np.rot90(u, k, axes=(1, 2)) for u in (px, px[:, :, ::-1]) for k in range(4))
+        if (j := next((j for u in looks if (j := _cut_from(u, views, keys, where, s, sides)) is not None),
+                      None)) is not None:
+            i = turned[j][0]
+            cut[i] = cut.get(i, 0) + 1
+            if pairs is not None:
+                pairs.append((big[i][1], r))
+    return [f"{names[big[i][0]]}/{big[i][1].image_id} ({n} training image{'s' * (n > 1)} cut from it)"
+            for i, n in sorted(cut.items())]
+
+
+def _window_index(planes: list[np.ndarray], memo_keys: list[tuple], memo: dict | None = None
+                  ) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """(s, keys, where, sides): :func:`_cut_from`'s index of the images ``planes`` ((3, H, W) arrays, views too): the
+    :data:`_CROP_KEY`-px row windows of each first channel every ``s``-th row and column (``s`` = 8, more for a set of
+    over :data:`_CROP_KEYS` such windows), sorted ``keys``, each ``where`` = (image index, row, col); ``sides`` the
+    images' (H, W). Each image's windows are kept in ``memo`` under its ``memo_keys`` entry and ``s``."""
+    s = max(8, math.ceil(math.sqrt(sum(p.shape[-2] * p.shape[-1] for p in planes) / _CROP_KEYS)))
+    keys, where = [], []
+    for j, (p, key) in enumerate(zip(planes, memo_keys)):
+        k, y, x = _kept(memo, (*key, s), lambda p=p: _indexed_windows(p[0], s))
+        keys.append(k)
+        where.append(np.stack([np.full(len(k), j), y, x], 1).astype(np.int32))
+    keys, where = np.concatenate(keys), np.concatenate(where)
+    order = np.argsort(keys, kind="stable")
+    return s, keys[order], where[order], np.array([p.shape[-2:] for p in planes], dtype=np.int64)
+
+
+def _indexed_windows(plane: np.ndarray, s: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(keys, rows, cols) of the windows of an image's first channel ``plane`` (H, W) that :func:`_window_index`
+    indexes, every ``s``-th row and column (those of ≥ 4 distinct values)."""
+    rows, cols = np.arange(0, plane.shape[0], s), np.arange(0, plane.shape[1] - _CROP_KEY + 1, s)
+    k, distinct = _window_keys(plane, rows, cols)
     y, x = np.meshgrid(rows, cols, indexing="ij")
     return k[distinct], y[distinct], x[distinct]
 
@@ -3053,12 +3201,13 @@ def _fits_in(size: tuple[int, int], sides: set[tuple[int, int]]) -> bool:
     return any(a <= h and b <= w and (a, b) != (h, w) for h, w in sides)
 
 
-def _cut_from(u: np.ndarray, pool: list[ImageRecord], keys: np.ndarray, where: np.ndarray, s: int,
+def _cut_from(u: np.ndarray, pool: list, keys: np.ndarray, where: np.ndarray, s: int,
               sides: np.ndarray) -> int | None:
-    """The index of the image of ``pool`` that ``u`` (3, h, w) is a window of, or None (:func:`_cropped_copies`'
-    index: sorted ``keys``, each ``where`` = (pool index, row, col), every ``s``-th row and column; ``sides``: the
-    pool's (H, W)). Its windows are looked up in ``s`` × ``s`` blocks at four heights and four widths, each block
-    holding one of every (row, col) residue mod ``s``, so a flat band (sky) at its top-left does not hide it. Each hit
+    """The index of the image of ``pool`` (records, or (3, H, W) arrays) that ``u`` (3, h, w) is a window of, or None
+    (:func:`_window_index`: sorted ``keys``, each ``where`` = (pool index, row, col), every ``s``-th row and column;
+    ``sides``: the pool's (H, W)). Its windows are looked up in ``s`` × ``s`` blocks at four heights and four widths,
+    each block holding one of every (row, col) residue mod ``s``, so a flat band (sky) at its top-left does not hide
+    it. Each hit
     points to a position of ``u`` in a training image; the positions most pointed to are tried first (the true one:
     every window of ``u`` on the index's grid; one a window shares by chance, as a dark, grainy set's many do: one or
     two), 64 at most, each compared at a sparse grid of its pixels before it is compared whole."""
@@ -3072,7 +3221,9 @@ def _cut_from(u: np.ndarray, pool: list[ImageRecord], keys: np.ndarray, where: n
     q, distinct = _window_keys(u[0], rows, cols)
     r_at, c_at = np.nonzero(distinct)
     q, r_at, c_at = q[r_at, c_at], rows[r_at], cols[c_at]
-    lo, hi = np.searchsorted(keys, q, "left"), np.searchsorted(keys, q, "right")
+    by_key = np.argsort(q, kind="stable")  # sorted needles: numpy's binary searches start where the last one ended
+    lo, hi = np.empty_like(by_key), np.empty_like(by_key)
+    lo[by_key], hi[by_key] = np.searchsorted(keys, q[by_key], "left"), np.searchsorted(keys, q[by_key], "right")
     n = hi - lo
     keep = np.argsort(n, kind="stable")  # the rarest windows first, up to _CROP_KEYS hits in all
     keep = keep[(np.cumsum(n[keep]) <= _CROP_KEYS) & (n[keep] > 0)]
@@ -3089,7 +3240,7 @@ def _cut_from(u: np.ndarray, pool: list[ImageRecord], keys: np.ndarray, where: n
     at, votes = np.unique(np.stack([j, y0, x0], 1)[inside], axis=0, return_counts=True)
     sy, sx = max(1, h // 16), max(1, w // 16)
     for j, y0, x0 in at[np.argsort(-votes, kind="stable")[:64]].tolist():
-        big = pool[j].pixels.numpy()
+        big = pool[j] if isinstance(pool[j], np.ndarray) else pool[j].pixels.numpy()
         # at a sparse grid first (≤ 16 × 16 pixels): a chance match fails there at once
         if big.dtype == u.dtype and np.array_equal(big[:, y0:y0 + h:sy, x0:x0 + w:sx], u[:, ::sy, ::sx]) \
                 and np.array_equal(big[:, y0:y0 + h, x0:x0 + w], u):
@@ -3555,6 +3706,7 @@ class DataCache:
                          len(grey), len(records), ", ".join(grey[:5]) + (", …" if len(grey) > 5 else ""))
         return self._grey[spec]
 
+    @_one_thread()
     def repeats(self, spec: DataSpec, name: str | None = None, records: list[ImageRecord] | None = None) -> list[str]:
         """The images of ``spec`` identical, pixel for pixel, to an earlier image of it (``copy (= first)``), or of
         its size and within :data:`NEAR_COPY_PSNR` dB of one (``copy (≈ first, saved again)``: a PNG and its JPEG
@@ -3596,6 +3748,7 @@ class DataCache:
                             ", ".join(out[:5]) + (", …" if len(out) > 5 else ""))
         return self._repeats[spec]
 
+    @_one_thread()
     def overlap(self, train: tuple[DataSpec, ...], test: tuple[DataSpec, ...]) -> list[str]:
         """The test images (``dataset/image``, names by :func:`dataset_names`) identical, pixel for pixel,
         to a training image: ``--test-data X`` with ``--train-data X``, a folder and its ``:train``
@@ -3621,6 +3774,7 @@ class DataCache:
             both += self._near_copies(train_recs, test_recs, names, set(both))
             both += self._scaled_copies(train_recs, test_recs, names, set(both))
             both += _cropped_copies(train_recs, test_recs, names, set(both))
+            both += _cut_from_test(train_recs, test_recs, names, set(both))
             self._overlaps[key] = both
             for s, rs in test_recs.items():  # one image twice in a test set weighs twice in its every mean
                 self.repeats(s, names[s], rs)
@@ -3634,6 +3788,8 @@ class DataCache:
                     turned += f"; or within {NEAR_COPY_PSNR:.0f} dB of one resized to its size, marked so"
                 if any("(cut from a training image" in b for b in both):
                     turned += "; or cut from one, a window of its pixels, marked so"
+                if any(" cut from it)" in b for b in both):
+                    turned += "; or training images cut from it, patches of its pixels, marked so"
                 log.warning("%d of %d test images are also training images (identical pixels%s; train: %s, test: %s): "
                             "their scores are not held out: %s", len(both), n, turned, " + ".join(map(str, train)),
                             " + ".join(map(str, test)), ", ".join(both[:5]) + (", …" if len(both) > 5 else ""))

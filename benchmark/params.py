@@ -217,13 +217,22 @@ def check_kwargs(obj: Callable | type, kwargs: dict, what: str, words: bool = Fa
         got = conform(value, tp)
         noun = "" if words else "parameter " if what.startswith("task") else "argument "
         if isinstance(got, _Bad):
-            raise UserError(f"{what} {noun}{name} {got.why}, got {value!r}")
+            raise UserError(f"{what} {noun}{name} {got.why}, got {_shown(value)}")
         if got is _MISSING:
             kind = _WORDS.get(type(value), type(value).__name__) if words else type(value).__name__
             raise UserError(f"{what} {noun}{name} expects {type_words(tp) if words else type_name(tp)}{like}, got "
-                            f"{value!r} ({kind})")
+                            f"{_shown(value)} ({kind})")
         out[name] = got
     return out
+
+
+def _shown(value, most: int = 200) -> str:
+    """``repr(value)`` for a one-line message: an object whose repr spans lines (a torchvision dataset, a DataFrame)
+    on one, and a long one (an array) cut to ``most`` characters."""
+    text = repr(value)
+    if "\n" in text:
+        text = " ".join(text.split())
+    return text if len(text) <= most else text[:most - 1] + "…"
 
 
 def _default_types(obj: Callable | type) -> dict[str, tuple[object, str]]:
