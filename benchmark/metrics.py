@@ -187,6 +187,46 @@ def _no_downloads():
         _unwrap_timm_hub()
 
 
+#: the functions pyiqa's constructors (and torchvision's, timm's under them) read a weights file with: torch's pickles,
+#: safetensors (timm's hub files), MATLAB files (brisque's, nrqm's, ilniqe's parameters)
+_READERS = (("torch", "load"), ("safetensors.torch", "load_file"), ("scipy.io", "loadmat"))
+
+
+@contextlib.contextmanager
+def files_read(into: dict[str, str]):
+    """Record ``{path: SHA-256}`` of every file read meanwhile through :data:`_READERS` (what a pyiqa metric's
+    constructor loads its weights with: the files a metric outside :data:`benchmark.weights.METRIC_WEIGHTS` reads,
+    found whatever the metric), each hashed as it is read, so a file replaced after is not recorded as the one read
+    (:func:`benchmark.weights.file_sha256`, memoised by size and mtime). Patches process-wide state: one thread at
+    a time (:data:`_PATCHING`)."""
+    import importlib
+
+    from benchmark.weights import file_sha256
+
+    def reading(real):
+        def read(f, *args, **kwargs):
+            if isinstance(f, (str, os.PathLike)) and os.path.isfile(f):
+                path = os.path.abspath(os.fspath(f))
+                into.setdefault(path, file_sha256(path))
+            return real(f, *args, **kwargs)
+        return read
+
+    with _PATCHING:
+        saved = []
+        for mod_name, attr in _READERS:
+            try:
+                mod = importlib.import_module(mod_name)
+            except ImportError:
+                continue
+            saved.append((mod, attr, getattr(mod, attr)))
+            setattr(mod, attr, reading(getattr(mod, attr)))
+        try:
+            yield into
+        finally:
+            for mod, attr, real in saved:
+                setattr(mod, attr, real)
+
+
 def _unwrap_timm_hub() -> None:
     """timm binds ``hf_hub_download`` once, on its first import (``partial(hf_hub_download, library_name="timm",
     …)``): first imported while :func:`no_downloads` stood (pyiqa imports its archs, and so timm, as a metric is
@@ -616,7 +656,8 @@ def _native_weights(name: str) -> str | None:
 def weights_digest(name: str) -> str:
     """The SHA-256 of the file(s) a metric's weights are read from: ``contrique_fr@<checkpoint>``'s checkpoint,
     ``contrique_fr``'s CONTRIQUE file, a pyiqa metric's cached files (:data:`benchmark.weights.METRIC_WEIGHTS`: lpips,
-    dists, niqe, musiq; of several, the SHA-256 of their digests in order), each hashed by
+    dists, niqe, musiq; of several, the SHA-256 of their digests in order; any other pyiqa metric: the files it read
+    when it was last opened, :func:`files_read`, :func:`benchmark.weights.metric_files`), each hashed by
     :func:`benchmark.weights.file_sha256` (memoised by size and mtime); "" for a metric that reads no file, or whose
     file is not there (it is skipped). Neither torch.hub nor pyiqa checks a file already cached (a hash is checked on
     download only; DISTS' α/β and CONTRIQUE's publish none), so another file put at its place is told by this alone:
@@ -624,7 +665,7 @@ def weights_digest(name: str) -> str:
     (:meth:`benchmark.results.ResultsStore.stale_metrics`). A pass recorded without one is never stale."""
     import hashlib
 
-    from benchmark.weights import file_sha256, get_file, metric_weight_keys
+    from benchmark.weights import digest_of, file_sha256, get_file, metric_files, metric_weight_keys
 
     base, _, arg = name.partition("@")
     if base in METRICS:
@@ -636,6 +677,11 @@ def weights_digest(name: str) -> str:
         keys = tuple(getattr(cls, "weight_keys", ()))
     else:
         keys = metric_weight_keys(name)
+        if not keys:  # any other pyiqa metric: the files it read when it was last opened (files_read)
+            files = metric_files(name)
+            if not files or not all(p.is_file() for p in files):
+                return ""
+            return digest_of(file_sha256(p) for p in files)
     paths = [get_file(k).path for k in keys]
     if not paths or not all(p.is_file() for p in paths):
         return ""
@@ -716,8 +762,10 @@ def open_metric(name: str, device: str | torch.device = "cpu") -> tuple[OpenMetr
             mod = FAST[name]().to(device)  # pyiqa's constructors print
         return OpenMetric(name, mod, not getattr(mod, "lower_better", False), getattr(mod, "metric_mode", "FR") == "FR",
                           "none"), ""
+    read: dict[str, str] = {}
     try:
-        with _PATCHING, no_downloads(), contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        with _PATCHING, no_downloads(), files_read(read), contextlib.redirect_stdout(out), \
+                contextlib.redirect_stderr(out):
             m = pyiqa.create_metric(name, device=torch.device(device), as_loss=False)
     except WeightsNotCached as exc:
         return None, str(exc)
@@ -727,11 +775,18 @@ def open_metric(name: str, device: str | torch.device = "cpu") -> tuple[OpenMetr
             return None, f"weights not cached ({msg})"
         return None, f"{type(exc).__name__}: {msg}"
     fr = getattr(m, "metric_mode", "FR") == "FR"
-    from benchmark.weights import get_file, metric_weight_keys
+    from benchmark.weights import digest_of, get_file, metric_files, metric_weight_keys, remember_metric_files
 
-    files = [get_file(k).filename for k in metric_weight_keys(name)]  # recorded with each pass it scores
+    keys = metric_weight_keys(name)
+    files = [get_file(k).filename for k in keys]  # recorded with each pass it scores
+    digest = weights_digest(name)
+    if not keys:  # a metric the table does not know: the files it read, hashed as read, kept for planning's digest
+        files = sorted({os.path.basename(p) for p in read})
+        digest = digest_of(read.values())
+        if read or metric_files(name):
+            remember_metric_files(name, read)
     weights = "none" if name in OFFLINE_OK else f"pyiqa-cache:{','.join(files)}" if files else "pyiqa-cache"
-    return OpenMetric(name, m, not m.lower_better, fr, weights, weights_digest(name)), ""
+    return OpenMetric(name, m, not m.lower_better, fr, weights, digest), ""
 
 
 class MetricSet:
@@ -762,7 +817,8 @@ class MetricSet:
     @property
     def digests(self) -> dict[str, str]:
         """{metric: the SHA-256 of its file(s)} for the opened metrics that read weights files
-        (:attr:`OpenMetric.sha256`: ``contrique_fr[@<checkpoint>]``, lpips, dists, niqe, musiq); empty for the rest."""
+        (:attr:`OpenMetric.sha256`: ``contrique_fr[@<checkpoint>]``, lpips, dists, niqe, musiq, any pyiqa metric that
+        read a file as it was opened); empty for the rest."""
         return {m.name: m.sha256 for m in self.metrics if m.sha256}
 
     @torch.no_grad()

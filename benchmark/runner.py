@@ -878,7 +878,8 @@ def is_complete(store: ResultsStore, rid: str, metric_names, unavailable=(), dig
 
 def weights_digests(metric_names) -> dict[str, str]:
     """{metric: SHA-256 of its file(s) now} for the metrics that read weights files (:func:`benchmark.metrics.
-    weights_digest`: ``contrique_fr[@<checkpoint>]``, lpips, dists, niqe, musiq); no model is built."""
+    weights_digest`: ``contrique_fr[@<checkpoint>]``, lpips, dists, niqe, musiq, any pyiqa metric whose files were
+    read when it was last opened); no model is built."""
     from benchmark.metrics import weights_digest
 
     return {n: d for n in dict.fromkeys(metric_names) if (d := weights_digest(n))}

@@ -536,6 +536,62 @@ def metric_weight_keys(metric: str) -> tuple[str, ...]:
     return METRIC_WEIGHTS.get(metric, ())
 
 
+#: the files each pyiqa metric outside :data:`METRIC_WEIGHTS` read when it was last opened (brisque's SVM, topiq's,
+#: cnniqa's, lpips-vgg's: :func:`benchmark.metrics.open_metric` records them as they are read), {metric: [path]},
+#: a path under the torch hub dir relative to it (the folder may be copied elsewhere, as prefetch's message says)
+METRIC_FILES_JSON = "metric_files.json"
+
+
+def remember_metric_files(metric: str, paths: Iterable[str]) -> None:
+    """Keep the files ``metric`` read as it was opened (:data:`METRIC_FILES_JSON`), so a later process hashes them
+    without building the metric (:func:`metric_files`); a cache it cannot write keeps nothing (no digest: as
+    before)."""
+    hub = hub_dir().resolve()
+    rel = []
+    for p in sorted(paths):
+        q = Path(p).resolve()
+        rel.append(str(q.relative_to(hub)) if q.is_relative_to(hub) else str(q))
+    known = _metric_files_read()
+    if known.get(metric) == rel:
+        return
+    known[metric] = rel
+    try:
+        from benchmark.results import atomic_write_json
+
+        cache_dir().mkdir(parents=True, exist_ok=True)
+        atomic_write_json(cache_dir() / METRIC_FILES_JSON, known)
+    except OSError as exc:
+        log.debug("cannot record %s's files in %s (%s)", metric, cache_dir(), exc)
+
+
+def _metric_files_read() -> dict[str, list[str]]:
+    import json
+
+    try:
+        data = json.loads((cache_dir() / METRIC_FILES_JSON).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def metric_files(metric: str) -> list[Path]:
+    """The files ``metric`` (a pyiqa metric outside :data:`METRIC_WEIGHTS`) read when it was last opened here, as
+    :func:`remember_metric_files` kept them; [] where it was never opened or read none."""
+    paths = _metric_files_read().get(metric)
+    if not isinstance(paths, list):
+        return []
+    return [hub_dir() / p if not Path(p).is_absolute() else Path(p) for p in paths if isinstance(p, str)]
+
+
+def digest_of(digests: Iterable[str]) -> str:
+    """One SHA-256 for the files a metric read (their SHA-256s, :func:`metric_files`): the file's own where there is
+    one, else the SHA-256 of their digests in sorted order (whichever path the folder is at); "" for none."""
+    digests = sorted(set(digests))
+    if len(digests) <= 1:
+        return digests[0] if digests else ""
+    return hashlib.sha256("".join(digests).encode()).hexdigest()
+
+
 def metric_weights_report(metrics) -> list[dict]:
     """One row per (metric, needed file): ``metric, needs, file, path, present``; ``needs`` is
     ``"none"`` for the metrics that work offline and ``"unknown"`` for those this table lacks."""

@@ -1,0 +1,42 @@
+"""Probe of the loss zoo and metrics, session 14: defects found against the references, each with its test."""
+
+from __future__ import annotations
+
+import torch
+
+from benchmark.metrics import MetricSet
+
+
+def _brisque_file(tmp_path, monkeypatch, seed: int = 0):
+    """A BRISQUE SVM file (support vector coefficients, support vectors over its 36 features) where pyiqa's brisque
+    reads it, in a fresh torch hub dir: a file of another content than pyiqa's, as a user's replaced one is."""
+    import pyiqa.utils.download_util as du
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setattr(du, "DEFAULT_CACHE_DIR", str(tmp_path / "torch" / "hub" / "pyiqa"))  # pyiqa's, set on import
+    g = torch.Generator().manual_seed(seed)
+    path = tmp_path / "torch" / "hub" / "pyiqa" / "brisque_svm_weights.pth"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save((torch.randn(20, generator=g, dtype=torch.float64), torch.rand(20, 36, generator=g,
+                                                                             dtype=torch.float64)), path)
+    return path
+
+
+def test_every_learned_metrics_cached_file_is_hashed_not_only_the_tables(tmp_path, monkeypatch):
+    """a33dc30 hashed the cached files of lpips, dists, niqe and musiq (benchmark.weights.METRIC_WEIGHTS) alone: any
+    other pyiqa metric with a weights file (brisque's SVM, topiq's, cnniqa's, lpips-vgg's) recorded no digest, so a
+    file put at its place scored new runs while the stored runs kept the old file's scores in the same column → the
+    files a pyiqa metric reads as it is opened are hashed as they are read, remembered, and hashed again at planning."""
+    from benchmark.runner import weights_digests
+    from benchmark.weights import file_sha256
+
+    path = _brisque_file(tmp_path, monkeypatch)
+    opened = MetricSet(["brisque", "psnr"])
+    assert [m.name for m in opened.metrics] == ["brisque", "psnr"], opened.skipped
+    digest = file_sha256(path)
+    assert opened.digests == {"brisque": digest}
+    assert weights_digests(["brisque", "psnr"]) == {"brisque": digest}  # at planning: no metric built
+    _brisque_file(tmp_path, monkeypatch, seed=1)  # another file at its place
+    assert weights_digests(["brisque"])["brisque"] not in ("", digest)
+    path.unlink()  # gone: skipped when opened, nothing to compare
+    assert weights_digests(["brisque"]) == {}
