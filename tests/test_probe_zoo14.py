@@ -40,3 +40,31 @@ def test_every_learned_metrics_cached_file_is_hashed_not_only_the_tables(tmp_pat
     assert weights_digests(["brisque"])["brisque"] not in ("", digest)
     path.unlink()  # gone: skipped when opened, nothing to compare
     assert weights_digests(["brisque"]) == {}
+
+
+def test_the_harness_modcrop_is_one_definition_a_plugin_task_inherits():
+    """Each of the five task files declared the harness's ``modcrop`` field and its ``cuts_by_modcrop`` switch itself
+    (five copies of one parameter; a plugin task wanting the papers' cut had to copy both lines and know the switch)
+    → :class:`benchmark.task.ModcropTask` declares them once; the built-in tasks and a plugin's inherit them, with
+    the same recorded parameters (``modcrop`` only when true) and the same run ids."""
+    import dataclasses
+
+    from benchmark.registry import TASKS
+    from benchmark.task import ModcropTask, Task
+
+    @dataclasses.dataclass(frozen=True)
+    class Crops4(ModcropTask):
+        sigma: float = 0.1
+        size_multiple = 4
+
+        def degrade(self, clean, generator):
+            return clean
+
+    assert Crops4().params == {"sigma": 0.1} and Crops4().test_multiple == 8
+    assert Crops4(0.2, modcrop=True).params == {"sigma": 0.2, "modcrop": True}
+    assert Crops4(modcrop=True).test_multiple == 4
+    for name in ("denoise", "sr4", "jpeg", "deblur", "demosaic"):
+        cls = TASKS.get(name).obj
+        assert issubclass(cls, ModcropTask) and "modcrop" not in cls.__dict__.get("__annotations__", {}), name
+        assert "cuts_by_modcrop" not in cls.__dict__, name
+    assert not Task.cuts_by_modcrop
