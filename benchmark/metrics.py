@@ -188,8 +188,9 @@ def _no_downloads():
 
 
 #: the functions pyiqa's constructors (and torchvision's, timm's under them) read a weights file with: torch's pickles,
-#: safetensors (timm's hub files), MATLAB files (brisque's, nrqm's, ilniqe's parameters)
-_READERS = (("torch", "load"), ("safetensors.torch", "load_file"), ("scipy.io", "loadmat"))
+#: TorchScript (arniqa's regressor, CLIP's jit files), safetensors (timm's hub files), MATLAB files (brisque's,
+#: nrqm's, ilniqe's parameters)
+_READERS = (("torch", "load"), ("torch.jit", "load"), ("safetensors.torch", "load_file"), ("scipy.io", "loadmat"))
 
 
 @contextlib.contextmanager
@@ -199,14 +200,15 @@ def files_read(into: dict[str, str]):
     found whatever the metric), each hashed as it is read, so a file replaced after is not recorded as the one read
     (:func:`benchmark.weights.file_sha256`, memoised by size and mtime). Patches process-wide state: one thread at
     a time (:data:`_PATCHING`)."""
-    import importlib
+    import sys
 
     from benchmark.weights import file_sha256
 
     def reading(real):
         def read(f, *args, **kwargs):
-            if isinstance(f, (str, os.PathLike)) and os.path.isfile(f):
-                path = os.path.abspath(os.fspath(f))
+            name = f if isinstance(f, (str, os.PathLike)) else getattr(f, "name", None)  # CLIP's: an open file
+            if isinstance(name, (str, os.PathLike)) and os.path.isfile(name):
+                path = os.path.abspath(os.fspath(name))
                 into.setdefault(path, file_sha256(path))
             return real(f, *args, **kwargs)
         return read
@@ -214,9 +216,8 @@ def files_read(into: dict[str, str]):
     with _PATCHING:
         saved = []
         for mod_name, attr in _READERS:
-            try:
-                mod = importlib.import_module(mod_name)
-            except ImportError:
+            mod = sys.modules.get(mod_name)  # one not imported yet is bound by none (``import pyiqa`` imports all)
+            if mod is None:
                 continue
             saved.append((mod, attr, getattr(mod, attr)))
             setattr(mod, attr, reading(getattr(mod, attr)))
