@@ -117,3 +117,83 @@ def test_a_metric_file_read_through_an_open_file_or_torchscript_is_recorded(tmp_
         with open(state, "rb") as f:
             torch.load(f)
     assert read == {str(script): file_sha256(script), str(state): file_sha256(state)}
+
+
+def _mad_pair(h: int, w: int, seed: int = 0):
+    """A smooth image of mid-grey content (a luminance above MAD's masking threshold) and a noisy copy, (1, 3, h, w)."""
+    g = torch.Generator().manual_seed(seed)
+    yy, xx = torch.meshgrid(torch.linspace(0, 3, h), torch.linspace(0, 4, w), indexing="ij")
+    clean = (0.5 + 0.2 * torch.sin(xx + yy)[None, None] + 0.1 * torch.rand(1, 3, h, w, generator=g)).clamp(0, 1)
+    return (clean + 0.08 * torch.randn(clean.shape, generator=g)).clamp(0, 1), clean
+
+
+def _mad():
+    return MetricSet(["mad"]).metrics[0].module
+
+
+def test_mad_of_a_non_square_or_odd_sided_image_is_not_a_perfect_zero():
+    """pyiqa's mad reshaped its contrast-sensitivity filter, built (W, H) by a transpose, into (H, W) and shifted an
+    odd side's spectrum one pixel past the filter's centre: on an odd side the image's mean luminance fell under MAD's
+    masking threshold and every block was masked, so MAD — lower is better — was 0.0, a perfect score, for any pair
+    (two independent noise images at 32×35: 0.0; the authors' make_csf(M, N)' is (H, W), centred by fftshift) → the
+    filter is built (H, W) about the spectrum's centre: its DC gain is the CSF's 0.9809 on every shape."""
+    import numpy as np
+    from pyiqa.archs.mad_arch import make_csf
+
+    from benchmark.fastiqa import _mad_csf, mad_csf_filter
+
+    m, n = 6, 9  # the authors' make_csf(M, N, 32)' of an M×N image, transcribed (MATLAB's meshgrid is numpy's)
+    xplane, yplane = np.meshgrid(np.arange(-m / 2 + 0.5, m / 2), np.arange(-n / 2 + 0.5, n / 2))
+    plane = (xplane + 1j * yplane) / n * 2 * 32
+    radfreq = np.abs(plane) / ((1 - 0.7) / 2 * np.cos(4 * np.angle(plane)) + (1 + 0.7) / 2)
+    csf = 2.6 * (0.0192 + 0.114 * radfreq) * np.exp(-((0.114 * radfreq) ** 1.1))
+    csf[radfreq < 7.8909] = 0.9809
+    assert np.allclose(_mad_csf(m, n).numpy(), csf.T, rtol=1e-12)
+    assert not np.allclose(make_csf(m, n, 32).reshape(m, n), csf.T)  # pyiqa's (W, H) array read as (H, W)
+    mad = _mad()
+    g = torch.Generator().manual_seed(3)
+    for h, w in ((32, 35), (35, 32), (33, 33), (40, 56)):
+        x, y = torch.rand(1, 3, h, w, generator=g), torch.rand(1, 3, h, w, generator=g)
+        assert float(mad(x, y)) > 10, (h, w)  # two unrelated noise images: far from identical
+        flat = torch.full((1, 1, h, w), 0.7, dtype=torch.float64)
+        assert torch.allclose(mad_csf_filter(flat), 0.9809 * flat, rtol=1e-9), (h, w)
+
+
+def test_mad_scores_each_channel_alone():
+    """pyiqa's mad scores each RGB channel ×255 and averages, but reshaped its (batch, block, channel) local
+    statistics as (batch, channel, block), mixing the three channels' blocks: an RGB pair's score was not the mean
+    of its channels' scores (a 64×64 crop: 98.2, and 109.2 transposed) → the statistics are computed per channel."""
+    mad = _mad()
+    for h, w in ((32, 32), (33, 41)):
+        pred, clean = _mad_pair(h, w)
+        whole = float(mad(pred, clean))
+        per_channel = [float(mad(pred[:, c:c + 1].expand(-1, 3, -1, -1), clean[:, c:c + 1].expand(-1, 3, -1, -1)))
+                       for c in range(3)]
+        assert abs(whole - sum(per_channel) / 3) <= 1e-9 * whole, (h, w, whole, per_channel)
+
+
+def test_mad_weights_each_gabor_map_by_its_scale_as_the_authors_code():
+    """The authors' lo_index (MAD_index_april_2010.m) sums, for each scale gb_i = 1..5 and orientation gb_j = 1..4,
+    s(gb_i)·(|Δstd| + 2|Δskew| + |Δkurtosis|) of the log-Gabor maps' local statistics, s = [0.5 0.75 1 5 6] / 13.25.
+    pyiqa's loop ran gb_i over the 4 orientations of its [orientation][scale] maps and weighted by s[gb_i]: each
+    orientation's maps by one scale's weight, the coarsest scale's 6/13.25 never used (weights summing to 0.55) →
+    each map by its scale's weight, equal to a transcription of the authors' loop."""
+    from pyiqa.archs.mad_arch import gaborconvolve, ical_stat, lo_index
+    from pyiqa.matlab_utils import math_util
+
+    from benchmark.fastiqa import DefinedMAD
+
+    pred, clean = _mad_pair(48, 40)
+    ref, dst = clean[:, :1].double() * 255, pred[:, :1].double() * 255
+    gab_ref, gab_dst = gaborconvolve(ref), gaborconvolve(dst)  # pyiqa's maps: [orientation][scale]
+    s = [0.5 / 13.25, 0.75 / 13.25, 1 / 13.25, 5 / 13.25, 6 / 13.25]
+    mp = 0
+    for gb_i in range(5):  # scales
+        for gb_j in range(4):  # orientations
+            r = ical_stat(math_util.abs(gab_ref[gb_j][gb_i]))
+            d = ical_stat(math_util.abs(gab_dst[gb_j][gb_i]))
+            mp = mp + s[gb_i] * ((r[0] - d[0]).abs() + 2 * (r[1] - d[1]).abs() + (r[2] - d[2]).abs())
+    authors = float(torch.linalg.vector_norm(mp) / mp[0, 0].numel() ** 0.5)
+    ours = float(DefinedMAD.lo_index(ref, dst))
+    assert abs(ours - authors) <= 1e-12 * authors
+    assert abs(float(lo_index(ref, dst)) - authors) > 1e-3 * authors  # pyiqa's weighting is another number
