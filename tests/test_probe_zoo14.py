@@ -197,3 +197,35 @@ def test_mad_weights_each_gabor_map_by_its_scale_as_the_authors_code():
     ours = float(DefinedMAD.lo_index(ref, dst))
     assert abs(ours - authors) <= 1e-12 * authors
     assert abs(float(lo_index(ref, dst)) - authors) > 1e-3 * authors  # pyiqa's weighting is another number
+
+
+def test_the_readme_says_what_a_run_id_hashes_of_a_checkpoint_named_in_a_loss_spec(tmp_path):
+    """README (Weights) said a checkpoint named in a loss spec was one "which the run's id does not hash": since
+    7a9a4d7 the id holds its content (RunConfig.weights_fingerprint: a file replaced in place is another run) and,
+    the spec being part of the config, its path (the file moved elsewhere is another run too, unlike
+    --backbone-weights' file) → the README says both, as the ids behave."""
+    from pathlib import Path
+
+    from benchmark.config import RunConfig, run_id
+    from benchmark.weights import weights_fingerprint
+
+    def planned(path):  # the id resolve() gives it (its fingerprint filled), without resolving the data
+        loss = f"vgg(weights={str(path)!r}, layers=('layer1',))"
+        return run_id(RunConfig(task="denoise", loss=loss, backbone_weights="random",
+                                weights_fingerprint=weights_fingerprint(loss, "random")))
+
+    ckpt = tmp_path / "a" / "enc.pt"
+    ckpt.parent.mkdir()
+    ckpt.write_bytes(b"an encoder")
+    first = planned(ckpt)
+    ckpt.write_bytes(b"another encoder")
+    replaced = planned(ckpt)
+    moved = tmp_path / "b" / "enc.pt"
+    moved.parent.mkdir()
+    ckpt.rename(moved)
+    assert len({first, replaced, planned(moved)}) == 3
+    readme = " ".join((Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8").split())
+    assert "which the run's id does not hash" not in readme
+    assert ("a run's id holds a checkpoint named in a loss spec by its content and by its path (the file replaced in "
+            "place or moved elsewhere is another run; `--backbone-weights`' file, by its content alone, keeps its runs "
+            "where it moves: `tests/test_probe_weights1312.py`)") in readme
